@@ -1,0 +1,1 @@
+"""The pure library both processes must agree on: schemas, expressions, query trees, hit order."""

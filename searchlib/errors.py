@@ -1,0 +1,127 @@
+"""One error taxonomy for the whole engine, mapped once to HTTP status (Vespa's Error.java codes)."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class ErrorCode(enum.IntEnum):
+    NO_BACKENDS_IN_SERVICE = 0
+    NULL_QUERY = 1
+    REQUEST_TOO_LARGE = 2
+    ILLEGAL_QUERY = 3
+    INVALID_QUERY_PARAMETER = 4
+    UNSPECIFIED = 5
+    ERROR_IN_PLUGIN = 6
+    INVALID_QUERY_TRANSFORMATION = 7
+    RESULT_HAS_ERRORS = 8
+    SERVER_IS_MISCONFIGURED = 9
+    BACKEND_COMMUNICATION_ERROR = 10
+    NO_ANSWER_WHEN_PINGING_NODE = 11
+    TIMEOUT = 12
+    EMPTY_DOCUMENTS = 13
+    UNAUTHORIZED = 14
+    FORBIDDEN = 15
+    NOT_FOUND = 16
+    BAD_REQUEST = 17
+    INTERNAL_SERVER_ERROR = 18
+    INSUFFICIENT_STORAGE = 19
+
+    @property
+    def summary(self) -> str:
+        return _SUMMARIES[self]
+
+    @property
+    def http_status(self) -> int:
+        """Status of a result that has this error and no hits (VespaHeaders)."""
+        return _HTTP_STATUS.get(self, 500)
+
+
+_SUMMARIES = {
+    ErrorCode.NO_BACKENDS_IN_SERVICE: "No backends in service. Try later",
+    ErrorCode.NULL_QUERY: "Null query",
+    ErrorCode.REQUEST_TOO_LARGE: "Request too large",
+    ErrorCode.ILLEGAL_QUERY: "Illegal query",
+    ErrorCode.INVALID_QUERY_PARAMETER: "Invalid query parameter",
+    ErrorCode.UNSPECIFIED: "Unspecified error",
+    ErrorCode.ERROR_IN_PLUGIN: "Error in plugin",
+    ErrorCode.INVALID_QUERY_TRANSFORMATION: "Invalid query transformation",
+    ErrorCode.RESULT_HAS_ERRORS: "Result has errors",
+    ErrorCode.SERVER_IS_MISCONFIGURED: "Service is misconfigured",
+    ErrorCode.BACKEND_COMMUNICATION_ERROR: "Backend communication error",
+    ErrorCode.NO_ANSWER_WHEN_PINGING_NODE: "No answer when pinging node",
+    ErrorCode.TIMEOUT: "Timed out",
+    ErrorCode.EMPTY_DOCUMENTS: "Empty documents",
+    ErrorCode.UNAUTHORIZED: "Unauthorized",
+    ErrorCode.FORBIDDEN: "Forbidden",
+    ErrorCode.NOT_FOUND: "Resource not found",
+    ErrorCode.BAD_REQUEST: "Bad request",
+    ErrorCode.INTERNAL_SERVER_ERROR: "Internal server error",
+    ErrorCode.INSUFFICIENT_STORAGE: "Insufficient storage",
+}
+
+_HTTP_STATUS = {
+    ErrorCode.NO_BACKENDS_IN_SERVICE: 503,
+    ErrorCode.ILLEGAL_QUERY: 400,
+    ErrorCode.INVALID_QUERY_PARAMETER: 400,
+    ErrorCode.BACKEND_COMMUNICATION_ERROR: 503,
+    ErrorCode.TIMEOUT: 504,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.BAD_REQUEST: 400,
+    ErrorCode.INSUFFICIENT_STORAGE: 507,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLocation:
+    """Where something was written: file (or a name like 'yql'), 1-based line and column."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class SearchlibError(Exception):
+    """Base of every error raised by searchlib; carries an ErrorCode and an optional location."""
+
+    code: ErrorCode = ErrorCode.ILLEGAL_QUERY
+
+    def __init__(self, message: str, location: SourceLocation | None = None) -> None:
+        self.message = message
+        self.location = location
+        super().__init__(f"{location}: {message}" if location else message)
+
+
+class SchemaError(SearchlibError):
+    """An application package that cannot be deployed: always names file:line:column."""
+
+    code = ErrorCode.SERVER_IS_MISCONFIGURED
+
+
+class ExpressionError(SearchlibError):
+    """A ranking expression or tensor literal that does not parse, type-check or evaluate."""
+
+    code = ErrorCode.ILLEGAL_QUERY
+
+
+class QueryError(SearchlibError):
+    """A malformed query (YQL, parameters): HTTP 400."""
+
+    code = ErrorCode.ILLEGAL_QUERY
+
+
+class InvalidParameterError(SearchlibError):
+    """A well-formed query with a bad parameter value (unknown profile, bad tensor): HTTP 400."""
+
+    code = ErrorCode.INVALID_QUERY_PARAMETER
+
+
+class DocumentError(SearchlibError):
+    """A document operation that does not fit the schema: HTTP 400 on /document/v1."""
+
+    code = ErrorCode.BAD_REQUEST

@@ -1,0 +1,72 @@
+"""The one total order of hits: relevance descending, NaN as -inf, ties broken by global id.
+
+Every merge in the engine (content node top-k, container merge, global phase) uses this module,
+so results are deterministic whatever order the nodes answer in.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class LeanHit:
+    """A hit as the query phase returns it: no summary fields yet."""
+
+    global_id: bytes
+    relevance: float
+    distribution_key: int = 0
+    match_features: Mapping[str, object] = field(default_factory=dict)
+    sort_data: tuple = ()
+
+
+def relevance_key(relevance: float) -> float:
+    """NaN sorts as -inf."""
+    return -math.inf if math.isnan(relevance) else relevance
+
+
+def hit_sort_key(hit: LeanHit) -> tuple:
+    return (-relevance_key(hit.relevance), hit.global_id)
+
+
+def sorted_hits(hits: Iterable[LeanHit]) -> list[LeanHit]:
+    return sorted(hits, key=hit_sort_key)
+
+
+def merge_top_k(hit_lists: Iterable[Sequence[LeanHit]], k: int) -> list[LeanHit]:
+    """Merge lists sorted by hit order into the first k of their union; equal entries deduplicated."""
+    merged: list[LeanHit] = []
+    previous = None
+    for hit in heapq.merge(*hit_lists, key=hit_sort_key):
+        key = hit_sort_key(hit)
+        if key == previous:
+            continue
+        previous = key
+        merged.append(hit)
+        if len(merged) >= k:
+            break
+    return merged
+
+
+def trim_window(hits: Sequence[LeanHit], offset: int, count: int) -> list[LeanHit]:
+    return list(hits[offset : offset + count])
+
+
+def top_k_indices(scores: np.ndarray, global_ids: Sequence[bytes], k: int) -> np.ndarray:
+    """Indices of the k best rows by hit order, vectorized: argpartition, then an exact sort of the
+    few survivors with the global-id tie-break (ties at the partition boundary are kept)."""
+    n = len(scores)
+    if n == 0 or k <= 0:
+        return np.empty(0, dtype=np.int64)
+    keyed = np.where(np.isnan(scores), -np.inf, scores).astype(np.float64)
+    if k < n:
+        threshold = np.partition(-keyed, k - 1)[k - 1]
+        candidates = np.flatnonzero(-keyed <= threshold)
+    else:
+        candidates = np.arange(n)
+    order = sorted(candidates.tolist(), key=lambda i: (-keyed[i], global_ids[i]))
+    return np.asarray(order[:k], dtype=np.int64)

@@ -1,0 +1,1 @@
+"""The schema language (.sd) and application packages, compiled once into a resolved model."""

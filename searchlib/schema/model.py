@@ -1,0 +1,220 @@
+"""The resolved application model both processes load. Values only: the parser and compiler
+(`searchlib.schema.parser`, `.compiler`) produce it; content nodes and the container read it.
+
+Rank-profile inheritance is already flattened here: a RankProfile holds everything it inherited.
+Expressions are kept as source text plus location; `searchlib.expression` parses them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+from searchlib.errors import SourceLocation
+
+NOWHERE = SourceLocation("<builtin>", 0, 0)
+EMPTY: Mapping = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class FieldType:
+    """`kind` is one of string, int, long, float, double, bool, byte, array, weightedset, tensor."""
+
+    kind: str
+    element: "FieldType | None" = None  # for array / weightedset
+    tensor_type: str = ""  # for tensor: the canonical type spec, e.g. "tensor<float>(x[384])"
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind in ("int", "long", "float", "double", "byte", "bool")
+
+    def __str__(self) -> str:
+        if self.kind in ("array", "weightedset"):
+            return f"{self.kind}<{self.element}>"
+        if self.kind == "tensor":
+            return self.tensor_type
+        return self.kind
+
+
+@dataclass(frozen=True, slots=True)
+class HnswParams:
+    max_links_per_node: int = 16
+    neighbors_to_explore_at_insert: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    type: FieldType
+    indexing: str = ""  # the indexing script as written, e.g. "summary | index"
+    is_index: bool = False
+    is_attribute: bool = False
+    is_summary: bool = False
+    in_document: bool = True  # False for synthetic fields outside the `document` block
+    attribute_properties: frozenset[str] = frozenset()  # fast-search, mutable, paged, ...
+    distance_metric: str = "euclidean"
+    hnsw: HnswParams | None = None  # set when a tensor field has `index`
+    match: str = "text"  # text | exact | word | prefix | ...
+    rank_filter: bool = False  # `rank: filter`
+    bm25_enabled: bool = False  # `index: enable-bm25`
+    location: SourceLocation = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSet:
+    name: str
+    fields: tuple[str, ...]
+    location: SourceLocation = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryField:
+    name: str
+    sources: tuple[str, ...]  # the document fields it is taken from (usually just its own name)
+    dynamic: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSummary:
+    name: str
+    fields: tuple[SummaryField, ...]
+    omit_summary_features: bool = False
+    from_disk: bool = False
+    location: SourceLocation = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Expression:
+    """An expression as written in the schema, with where it was written."""
+
+    text: str
+    location: SourceLocation = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class RankFunction:
+    name: str
+    parameters: tuple[str, ...]
+    expression: Expression
+    inline: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RankPhase:
+    expression: Expression
+    rerank_count: int | None = None  # second-phase, global-phase
+    keep_rank_count: int | None = None  # first-phase
+    rank_score_drop_limit: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RankInput:
+    """A declared input: name is the feature, e.g. "query(q)"; type_spec "double" or a tensor type."""
+
+    name: str
+    type_spec: str = "double"
+    default: str | None = None  # the default value as written (number or tensor literal)
+    location: SourceLocation = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class RankConstant:
+    name: str  # e.g. "constant(w)" or "w"
+    type_spec: str = "double"
+    value: str = ""  # literal as written, or "file:path"
+    location: SourceLocation = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class MutateOperation:
+    attribute: str
+    operator: str  # "=", "+=", "-="
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class OnnxModel:
+    name: str
+    file: str
+    inputs: tuple[tuple[str, str], ...] = ()  # (onnx input name, source expression)
+    outputs: tuple[tuple[str, str], ...] = ()  # (onnx output name, alias)
+    gpu_device: int | None = None
+    intraop_threads: int | None = None
+    interop_threads: int | None = None
+    execution_mode: str | None = None
+    location: SourceLocation = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class RankProfile:
+    name: str
+    inherits: tuple[str, ...] = ()
+    functions: Mapping[str, RankFunction] = EMPTY
+    inputs: Mapping[str, RankInput] = EMPTY
+    constants: Mapping[str, RankConstant] = EMPTY
+    first_phase: RankPhase | None = None  # None means nativeRank (Vespa's default)
+    second_phase: RankPhase | None = None
+    global_phase: RankPhase | None = None
+    match_features: tuple[str, ...] = ()
+    summary_features: tuple[str, ...] = ()
+    rank_properties: Mapping[str, str] = EMPTY
+    mutate: Mapping[str, tuple[MutateOperation, ...]] = EMPTY  # on-match, on-first-phase, ...
+    onnx_models: Mapping[str, OnnxModel] = EMPTY
+    strict: bool = False
+    location: SourceLocation = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    name: str
+    document_name: str
+    fields: Mapping[str, Field]  # document fields and synthetic fields, in declaration order
+    fieldsets: Mapping[str, FieldSet] = EMPTY
+    summaries: Mapping[str, DocumentSummary] = EMPTY  # always has "default"
+    rank_profiles: Mapping[str, RankProfile] = EMPTY  # always has "default" and "unranked"
+    location: SourceLocation = NOWHERE
+
+    def index_fields(self, name: str) -> tuple[str, ...]:
+        """The fields an index name covers: a fieldset's members, or the field itself."""
+        if name in self.fieldsets:
+            return self.fieldsets[name].fields
+        if name in self.fields:
+            return (name,)
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class ContentNodeSpec:
+    distribution_key: int
+    group: int = 0
+    hostalias: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ContentCluster:
+    id: str
+    document_types: tuple[str, ...]
+    nodes: tuple[ContentNodeSpec, ...]
+    redundancy: int = 1
+
+    @property
+    def groups(self) -> tuple[int, ...]:
+        return tuple(sorted({node.group for node in self.nodes}))
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """A `<component>` in services.xml (hugging-face-tokenizer, hugging-face-embedder, ...)."""
+
+    id: str
+    type: str
+    config: Mapping[str, str] = EMPTY  # e.g. {"model": "models/tokenizer.json", "pooling-strategy": "mean"}
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationPackage:
+    path: str
+    schemas: Mapping[str, Schema]
+    content: ContentCluster
+    components: Mapping[str, Component] = EMPTY
+    generation: str = ""  # hash of every file in the package; requests carry it to detect skew
