@@ -13,7 +13,34 @@ from typing import Mapping
 from searchlib.errors import SourceLocation
 
 NOWHERE = SourceLocation("<builtin>", 0, 0)
-EMPTY: Mapping = MappingProxyType({})
+
+
+class _EmptyMapping(Mapping):
+    """An empty read-only mapping that is hashable: dataclasses refuse unhashable defaults
+    (a MappingProxyType default raises "mutable default ... use default_factory")."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key):
+        raise KeyError(key)
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and len(other) == 0
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "{}"
+
+
+EMPTY: Mapping = _EmptyMapping()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +85,15 @@ class Field:
     rank_filter: bool = False  # `rank: filter`
     bm25_enabled: bool = False  # `index: enable-bm25`
     location: SourceLocation = NOWHERE
+    input_fields: tuple[str, ...] = ()  # document fields the indexing script reads (`input f`)
+    weight: int = 100  # `weight: n` (nativeRank)
+    aliases: tuple[str, ...] = ()
+    # other field settings as written: stemming, normalizing, bolding, rank-type, summary, match.*, ...
+    settings: Mapping[str, str] = EMPTY
+
+    @property
+    def is_mutable(self) -> bool:
+        return "mutable" in self.attribute_properties
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +101,12 @@ class FieldSet:
     name: str
     fields: tuple[str, ...]
     location: SourceLocation = NOWHERE
+    match: str = ""  # `match: exact` on the fieldset; "" when not set
+
+
+# Summary sources that are not document fields: every summary renders `sddocname`, and the default
+# summary also renders `documentid` (a custom summary only when it lists `summary documentid {}`).
+BUILTIN_SUMMARY_SOURCES = frozenset({"sddocname", "documentid"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +131,14 @@ class Expression:
 
     text: str
     location: SourceLocation = NOWHERE
+
+    def location_at(self, offset: int) -> SourceLocation:
+        """The source position of character `offset` of `text` (for errors inside an expression)."""
+        before = self.text[:offset]
+        newlines = before.count("\n")
+        if newlines == 0:
+            return SourceLocation(self.location.file, self.location.line, self.location.column + offset)
+        return SourceLocation(self.location.file, self.location.line + newlines, offset - before.rfind("\n"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +212,13 @@ class RankProfile:
     onnx_models: Mapping[str, OnnxModel] = EMPTY
     strict: bool = False
     location: SourceLocation = NOWHERE
+    num_threads_per_search: int | None = None  # can only lower services.xml `persearch`
+    ignore_default_rank_features: bool = False
+    rank_features: tuple[str, ...] = ()  # `rank-features:` dumped with rankfeatures=true
+    field_rank: Mapping[str, str] = EMPTY  # `rank title: filter` inside the profile
+    # other settings as written, dotted by block: "match-phase.max-hits", "weakand.stopword-limit",
+    # "min-hits-per-thread", "second-phase.total-rerank-count", "rank-type.body", ...
+    settings: Mapping[str, str] = EMPTY
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +230,7 @@ class Schema:
     summaries: Mapping[str, DocumentSummary] = EMPTY  # always has "default"
     rank_profiles: Mapping[str, RankProfile] = EMPTY  # always has "default" and "unranked"
     location: SourceLocation = NOWHERE
+    inherits: tuple[str, ...] = ()  # `schema x inherits y` (already merged in)
 
     def index_fields(self, name: str) -> tuple[str, ...]:
         """The fields an index name covers: a fieldset's members, or the field itself."""
@@ -196,6 +254,11 @@ class ContentCluster:
     document_types: tuple[str, ...]
     nodes: tuple[ContentNodeSpec, ...]
     redundancy: int = 1
+    threads_per_search: int = 1  # <persearch>; a rank profile's num-threads-per-search only lowers it
+    dispatch_policy: str = "adaptive"  # adaptive | best-of-random-2 | round-robin
+    top_k_probability: float = 0.9999
+    min_active_docs_coverage: float = 97.0  # percent
+    group_names: Mapping[int, str] = EMPTY  # group distribution-key -> name, for grouped clusters
 
     @property
     def groups(self) -> tuple[int, ...]:
