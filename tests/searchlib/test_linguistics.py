@@ -1,0 +1,98 @@
+"""Linguistics: normalization, tokenization and the Snowball English (Porter2) stemmer."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, strategies as st
+
+from searchlib.linguistics import normalize, stem, tokenize, tokenize_unstemmed
+
+# Expected stems from the Porter2 algorithm description's worked examples and its sample vocabulary.
+PORTER2_EXAMPLES = {
+    "consign": "consign", "consigned": "consign", "consigning": "consign",
+    "consignment": "consign", "consistency": "consist", "consistently": "consist",
+    "consolation": "consol", "consolatory": "consolatori", "consolidated": "consolid",
+    "consolingly": "consol", "consonant": "conson", "conspicuously": "conspicu",
+    "conspiracy": "conspiraci", "conspirators": "conspir", "constable": "constabl",
+    "constancy": "constanc", "knackeries": "knackeri", "kneaded": "knead", "kneeled": "kneel",
+    "knees": "knee", "knightly": "knight", "knitting": "knit", "knives": "knive",
+    "generously": "generous", "generate": "generat", "communication": "communic",
+    "arsenal": "arsenal", "running": "run", "happily": "happili", "hopping": "hop",
+    "hoped": "hope", "caresses": "caress", "ponies": "poni", "ties": "tie", "cats": "cat",
+    "agreed": "agre", "feed": "feed", "plastered": "plaster", "troubled": "troubl",
+    "sized": "size", "relational": "relat", "conditional": "condit", "rational": "ration",
+    "digitizer": "digit", "operator": "oper", "triplicate": "triplic", "formative": "format",
+    "electrical": "electr", "hopeful": "hope", "goodness": "good", "revival": "reviv",
+    "allowance": "allow", "inference": "infer", "airliner": "airlin", "adjustable": "adjust",
+    "defensible": "defens", "irritant": "irrit", "replacement": "replac", "dependent": "depend",
+    "adoption": "adopt", "communism": "communism", "activate": "activ",
+    "homologous": "homolog", "effective": "effect", "bowdlerize": "bowdler", "probate": "probat",
+    "rate": "rate", "cease": "ceas", "controll": "control", "roll": "roll", "crying": "cri",
+    "cried": "cri", "playing": "play", "abeyance": "abey", "by": "by", "say": "say",
+}
+
+EXCEPTIONS = {
+    "skis": "ski", "skies": "sky", "dying": "die", "lying": "lie", "tying": "tie", "idly": "idl",
+    "gently": "gentl", "ugly": "ugli", "early": "earli", "only": "onli", "singly": "singl",
+    "sky": "sky", "news": "news", "howe": "howe", "atlas": "atlas", "cosmos": "cosmos",
+    "bias": "bias", "andes": "andes", "inning": "inning", "innings": "inning",
+    "proceed": "proceed", "succeeded": "succeed", "exceeds": "exceed",
+}
+
+
+@pytest.mark.parametrize(("word", "expected"), sorted(PORTER2_EXAMPLES.items()))
+def test_porter2_examples(word: str, expected: str) -> None:
+    assert stem(word) == expected
+
+
+@pytest.mark.parametrize(("word", "expected"), sorted(EXCEPTIONS.items()))
+def test_porter2_exceptional_forms(word: str, expected: str) -> None:
+    assert stem(word) == expected
+
+
+def test_short_words_and_numbers_are_left_alone() -> None:
+    assert stem("is") == "is"
+    assert stem("a") == "a"
+    assert stem("2015") == "2015"
+
+
+def test_consonant_y_is_restored_to_lowercase() -> None:
+    assert stem("yelling") == "yell"
+    assert stem("enjoying") == "enjoy"
+    assert "Y" not in stem("sayyid")
+
+
+def test_normalize_lowercases_and_strips_accents() -> None:
+    assert normalize("Café DÉJÀ Vu") == "cafe deja vu"
+    assert normalize("ﬁnal") == "final"  # compatibility decomposition of the ligature
+
+
+def test_tokenize_stems_in_order_and_keeps_stopwords() -> None:
+    assert tokenize("The Running dogs, and the cats!") == ["the", "run", "dog", "and", "the", "cat"]
+
+
+def test_tokenize_unstemmed_keeps_surface_forms() -> None:
+    assert tokenize_unstemmed("The Running dogs") == ["the", "running", "dogs"]
+
+
+def test_tokenize_splits_on_punctuation() -> None:
+    assert tokenize("IL-6 levels (p<0.05)") == ["il", "6", "level", "p", "0", "05"]
+
+
+def test_query_and_document_forms_agree() -> None:
+    # the reason stemming exists: inflections meet on one index term
+    assert tokenize("vaccination")[0] == tokenize("vaccinations")[0]
+    assert tokenize("infected")[0] == tokenize("infection")[0] == tokenize("infect")[0]
+
+
+@given(st.text(max_size=40))
+def test_tokenize_never_fails_and_returns_lowercase_words(text: str) -> None:
+    tokens = tokenize(text)
+    assert all(token and token == normalize(token) for token in tokens)
+    assert len(tokens) == len(tokenize_unstemmed(text))
+
+
+@given(st.from_regex(r"[a-z]{1,15}", fullmatch=True))
+def test_stem_is_never_longer_than_word_plus_one_and_is_lowercase(word: str) -> None:
+    stemmed = stem(word)
+    assert stemmed.islower()
+    assert len(stemmed) <= len(word) + 1  # only step 1b ever adds a letter ('e' or 'ee')
