@@ -70,3 +70,36 @@ def top_k_indices(scores: np.ndarray, global_ids: Sequence[bytes], k: int) -> np
         candidates = np.arange(n)
     order = sorted(candidates.tolist(), key=lambda i: (-keyed[i], global_ids[i]))
     return np.asarray(order[:k], dtype=np.int64)
+
+
+def sort_order_key(hit: LeanHit, ascending: Sequence[bool]) -> tuple:
+    """Key for results sorted by `order by`: sort values in the requested directions, NaN last,
+    then the global id, so a merge across nodes gives the same order as one big sort."""
+    parts: list = []
+    for value, asc in zip(hit.sort_data, ascending):
+        if isinstance(value, str):
+            parts.append((0, _StringKey(value, asc)))
+        elif value != value:  # NaN: missing values sort last either way
+            parts.append((1, 0.0))
+        else:
+            parts.append((0, value if asc else -value))
+    parts.append(hit.global_id)
+    return tuple(parts)
+
+
+class _StringKey:
+    __slots__ = ("value", "ascending")
+
+    def __init__(self, value: str, ascending: bool) -> None:
+        self.value, self.ascending = value, ascending
+
+    def __lt__(self, other: "_StringKey") -> bool:
+        return self.value < other.value if self.ascending else self.value > other.value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _StringKey) and self.value == other.value
+
+
+def merge_sorted_by(hit_lists: Iterable[Sequence[LeanHit]], ascending: Sequence[bool], k: int) -> list[LeanHit]:
+    merged = heapq.merge(*hit_lists, key=lambda h: sort_order_key(h, ascending))
+    return [hit for _, hit in zip(range(k), merged)]

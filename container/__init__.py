@@ -1,0 +1,1 @@
+"""The stateless container process: HTTP APIs, dispatch to content nodes, global phase, rendering."""

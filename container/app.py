@@ -1,0 +1,66 @@
+"""The container's ASGI application: routes, and the lifespan that loads the application package
+once and opens the channels to the content nodes."""
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Sequence
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from container.dispatch.content_client import ContentNodeClient, GrpcContentNodeClient, NodeAddress
+from container.dispatch.search_cluster import SearchCluster
+from container.http.document_handler import DocumentHandler
+from container.http.search_handler import SearchHandler
+from container.search.cluster_searcher import ClusterSearcher
+from searchlib.schema.application import load_application
+from searchlib.schema.model import ApplicationPackage
+
+log = logging.getLogger("container")
+
+
+def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddress] = (),
+               clients: Sequence[ContentNodeClient] | None = None) -> Starlette:
+    """`clients` replaces the gRPC clients (tests use scripted or in-process ones)."""
+    package = load_application(application) if isinstance(application, str) else application
+    node_clients = list(clients) if clients is not None else [GrpcContentNodeClient(n) for n in nodes]
+    cluster = SearchCluster(node_clients)
+    searcher = ClusterSearcher(package, cluster)
+    search = SearchHandler(searcher)
+    documents = DocumentHandler(package, cluster)
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": {"code": "up"}})
+
+    async def node_states(request: Request) -> JSONResponse:
+        nodes_view = []
+        for key, client in sorted(cluster.clients.items()):
+            state = cluster.health[key]
+            nodes_view.append({"distribution_key": key, "group": client.node.group,
+                               "address": client.node.address, "up": state.up,
+                               "documents": state.active_docs, "error": state.error})
+        return JSONResponse({"nodes": nodes_view, "application": {"generation": package.generation}})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        await cluster.ping_all()
+        cluster.start()
+        log.info("container ready: %d content nodes in %d groups", len(cluster.clients), len(cluster.groups))
+        yield
+        await cluster.close()
+
+    routes = [
+        Route("/search/", search, methods=["GET", "POST"]),
+        Route("/search", search, methods=["GET", "POST"]),
+        Route("/document/v1/{namespace}/{doctype}/docid/{docid:path}", documents,
+              methods=["GET", "POST", "PUT", "DELETE"]),
+        Route("/state/v1/health", health),
+        Route("/state/v1/nodes", node_states),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.cluster = cluster
+    app.state.application = package
+    return app

@@ -1,0 +1,1 @@
+"""Dispatch: talk to content nodes (scatter/gather, fill, feed), with deadlines and coverage."""

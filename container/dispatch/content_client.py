@@ -1,0 +1,111 @@
+"""The seam between the container and content nodes: a Protocol with a gRPC implementation
+(and scripted ones in tests), so scatter/gather logic is testable without processes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import grpc
+
+from protos import content_node_pb2_grpc as pb_grpc
+from searchlib.wire import feed_codec, search_codec
+from searchlib.wire.feed_codec import FeedResult, NodeStatus
+from searchlib.wire.search_codec import DocsumCall, DocsumValue, NodeError, SearchAnswer, SearchCall
+
+MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class NodeAddress:
+    distribution_key: int
+    group: int
+    address: str  # host:port
+
+    @classmethod
+    def parse(cls, text: str) -> "NodeAddress":
+        """`key/group=host:port` (the container's --content-nodes syntax)."""
+        ident, _, address = text.partition("=")
+        key, _, group = ident.partition("/")
+        if not address or not key.strip().isdigit():
+            raise ValueError(f"bad content node spec '{text}', expected key/group=host:port")
+        return cls(int(key), int(group or 0), address.strip())
+
+
+class NodeUnavailable(Exception):
+    """The node could not be reached (connection refused, down): retryable elsewhere."""
+
+
+class NodeTimeout(Exception):
+    """The node did not answer within the deadline: never retried."""
+
+
+class ContentNodeClient(Protocol):
+    node: NodeAddress
+
+    async def search(self, call: SearchCall, timeout: float) -> SearchAnswer: ...
+
+    async def docsums(self, call: DocsumCall, timeout: float) -> tuple[list[DocsumValue], list[NodeError]]: ...
+
+    async def put(self, document_id: str, fields: dict, timeout: float) -> FeedResult: ...
+
+    async def update(self, document_id: str, operations: dict, create: bool, timeout: float) -> FeedResult: ...
+
+    async def remove(self, document_id: str, timeout: float) -> FeedResult: ...
+
+    async def get(self, document_id: str, timeout: float) -> dict | None: ...
+
+    async def ping(self, timeout: float) -> NodeStatus: ...
+
+    async def close(self) -> None: ...
+
+
+class GrpcContentNodeClient:
+    def __init__(self, node: NodeAddress) -> None:
+        self.node = node
+        self._channel = grpc.aio.insecure_channel(node.address, options=[
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.enable_retries", 0)])
+        self._stub = pb_grpc.ContentNodeStub(self._channel)
+
+    async def _call(self, method, request, timeout: float):
+        try:
+            return await method(request, timeout=max(timeout, 0.001))
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise NodeTimeout(f"content node {self.node.distribution_key} timed out") from None
+            if error.code() == grpc.StatusCode.UNAVAILABLE:
+                raise NodeUnavailable(
+                    f"content node {self.node.distribution_key} ({self.node.address}) is unavailable") from None
+            raise
+
+    async def search(self, call: SearchCall, timeout: float) -> SearchAnswer:
+        reply = await self._call(self._stub.Search, search_codec.encode_search_call(call), timeout)
+        return search_codec.decode_search_answer(reply)
+
+    async def docsums(self, call: DocsumCall, timeout: float):
+        reply = await self._call(self._stub.GetDocsums, search_codec.encode_docsum_call(call), timeout)
+        return search_codec.decode_docsums(reply)
+
+    async def put(self, document_id: str, fields: dict, timeout: float) -> FeedResult:
+        reply = await self._call(self._stub.Put, feed_codec.put_request(document_id, fields), timeout)
+        return feed_codec.decode_feed_reply(reply)
+
+    async def update(self, document_id: str, operations: dict, create: bool, timeout: float) -> FeedResult:
+        request = feed_codec.update_request(document_id, operations, create)
+        return feed_codec.decode_feed_reply(await self._call(self._stub.Update, request, timeout))
+
+    async def remove(self, document_id: str, timeout: float) -> FeedResult:
+        reply = await self._call(self._stub.Remove, feed_codec.remove_request(document_id), timeout)
+        return feed_codec.decode_feed_reply(reply)
+
+    async def get(self, document_id: str, timeout: float) -> dict | None:
+        reply = await self._call(self._stub.Get, feed_codec.get_request(document_id), timeout)
+        return feed_codec.decode_get_reply(reply)
+
+    async def ping(self, timeout: float) -> NodeStatus:
+        reply = await self._call(self._stub.Ping, feed_codec.ping_request(), timeout)
+        return feed_codec.decode_ping_reply(reply)
+
+    async def close(self) -> None:
+        await self._channel.close()

@@ -1,0 +1,41 @@
+"""The fill phase: fetch summaries for the final window only, one call per node that owns hits."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from typing import Mapping, Sequence
+
+from container.dispatch.content_client import ContentNodeClient
+from searchlib.errors import ErrorCode
+from searchlib.hits import LeanHit
+from searchlib.wire.search_codec import DocsumCall, DocsumValue, NodeError
+
+
+async def fill_summaries(clients: Mapping[int, ContentNodeClient], hits: Sequence[LeanHit],
+                         call: DocsumCall, deadline: float) -> tuple[dict[bytes, DocsumValue], list[NodeError]]:
+    by_node: dict[int, list[bytes]] = defaultdict(list)
+    for hit in hits:
+        by_node[hit.distribution_key].append(hit.global_id)
+
+    async def fetch(key: int, gids: list[bytes]):
+        client = clients[key]
+        node_call = DocsumCall(call.schema, call.summary_class, call.rank_profile, tuple(gids), call.query,
+                               call.query_features, call.app_generation, call.now)
+        return await client.docsums(node_call, deadline - time.monotonic())
+
+    keys = list(by_node)
+    outcomes = await asyncio.gather(*(fetch(k, by_node[k]) for k in keys), return_exceptions=True)
+    summaries: dict[bytes, DocsumValue] = {}
+    errors: list[NodeError] = []
+    for key, outcome in zip(keys, outcomes):
+        if isinstance(outcome, BaseException):
+            errors.append(NodeError(int(ErrorCode.BACKEND_COMMUNICATION_ERROR),
+                                    f"summary fetch from content node {key} failed: {outcome}",
+                                    f"content node {key}"))
+            continue
+        values, node_errors = outcome
+        errors.extend(node_errors)
+        for value in values:
+            summaries[value.global_id] = value
+    return summaries, errors

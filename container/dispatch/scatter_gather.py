@@ -1,0 +1,71 @@
+"""Scatter one query to the content nodes of a group under one deadline, gather what answers in
+time, merge with the one hit order, and aggregate coverage. A node that fails or is late lowers
+coverage and adds an error entry; it never fails the query."""
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from container.dispatch.content_client import ContentNodeClient, NodeTimeout, NodeUnavailable
+from searchlib.coverage import CoverageReport, aggregate
+from searchlib.errors import ErrorCode
+from searchlib.hits import LeanHit, merge_sorted_by, merge_top_k
+from searchlib.wire.search_codec import NodeError, SearchAnswer, SearchCall
+
+
+@dataclass(frozen=True, slots=True)
+class GatherResult:
+    hits: list[LeanHit]
+    total_hits: int
+    coverage: CoverageReport
+    errors: list[NodeError] = field(default_factory=list)
+    trace: list[str] = field(default_factory=list)
+
+
+async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall, deadline: float,
+                         redundancy: int = 1) -> GatherResult:
+    """`deadline` is a time.monotonic() value; `call.hits` is how many hits to keep after merge."""
+    tasks = {asyncio.ensure_future(client.search(call, deadline - time.monotonic())): client
+             for client in clients}
+    done, pending = await asyncio.wait(tasks, timeout=max(deadline - time.monotonic(), 0.0))
+    for task in pending:
+        task.cancel()
+    answers: list[SearchAnswer] = []
+    errors: list[NodeError] = []
+    timed_out_keys: list[int] = []
+    for task, client in tasks.items():
+        key = client.node.distribution_key
+        if task in pending:
+            timed_out_keys.append(key)
+            continue
+        error = task.exception()
+        if error is None:
+            answer = task.result()
+            answers.append(answer)
+            errors.extend(answer.errors)
+        elif isinstance(error, NodeTimeout):
+            timed_out_keys.append(key)
+        elif isinstance(error, NodeUnavailable):
+            errors.append(NodeError(int(ErrorCode.BACKEND_COMMUNICATION_ERROR), str(error),
+                                    f"content node {key}"))
+        else:
+            errors.append(NodeError(int(ErrorCode.BACKEND_COMMUNICATION_ERROR),
+                                    f"content node {key} failed: {error}", f"content node {key}"))
+    if timed_out_keys:
+        errors.append(NodeError(int(ErrorCode.TIMEOUT),
+                                "Backend communication timeout on nodes with distribution-keys: "
+                                + ", ".join(map(str, sorted(timed_out_keys))), "dispatch"))
+    # a node that answered with an error searched nothing: it counts as not answered
+    good = [a for a in answers if not a.errors]
+    hit_lists = [a.hits for a in good]
+    if call.sorting and not (len(call.sorting) == 1 and call.sorting[0].field == "[relevance]"):
+        hits = merge_sorted_by(hit_lists, [k.ascending for k in call.sorting], call.hits)
+    else:
+        hits = merge_top_k(hit_lists, call.hits)
+    coverage = aggregate([a.coverage for a in good], len(clients), bool(timed_out_keys), redundancy)
+    trace = [line for a in answers for line in a.trace]
+    return GatherResult(hits, sum(a.total_hits for a in good), coverage, errors, trace)
+
+

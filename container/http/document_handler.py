@@ -1,0 +1,103 @@
+"""/document/v1/<namespace>/<doctype>/docid/<id>: put, update, get, remove — routed by bucket to
+the owning node in every group; acknowledged when every available group has it durably."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from container.dispatch.content_client import NodeTimeout, NodeUnavailable
+from container.dispatch.search_cluster import SearchCluster
+from searchlib.distribution import node_for_document
+from searchlib.docid import DocumentId, global_id
+from searchlib.errors import DocumentError
+from searchlib.schema.model import ApplicationPackage
+
+log = logging.getLogger("container.document")
+
+DOCUMENT_TIMEOUT = 180.0
+
+
+class DocumentHandler:
+    def __init__(self, application: ApplicationPackage, cluster: SearchCluster) -> None:
+        self._application = application
+        self._cluster = cluster
+        self._doctypes = {s.document_name for s in application.schemas.values()} | set(application.schemas)
+
+    async def __call__(self, request: Request) -> JSONResponse:
+        namespace = request.path_params["namespace"]
+        doctype = request.path_params["doctype"]
+        user_id = request.path_params["docid"]
+        path_id = request.url.path
+        document_id = f"id:{namespace}:{doctype}::{user_id}"
+        body_base = {"pathId": path_id, "id": document_id}
+        if doctype not in self._doctypes:
+            return JSONResponse({**body_base, "message": f"Document type {doctype} does not exist"}, 400)
+        try:
+            DocumentId.parse(document_id)
+            if request.method == "GET":
+                return await self._get(document_id, body_base)
+            if request.method == "DELETE":
+                return await self._write(body_base, lambda c: c.remove(document_id, DOCUMENT_TIMEOUT))
+            payload = await _read_json_object(request)
+            fields = payload.get("fields")
+            if not isinstance(fields, dict):
+                raise DocumentError("Expected a JSON object with a 'fields' object")
+            if request.method == "POST":
+                return await self._write(body_base, lambda c: c.put(document_id, fields, DOCUMENT_TIMEOUT))
+            create = request.query_params.get("create", str(payload.get("create", "false"))).lower() == "true"
+            return await self._write(body_base,
+                                     lambda c: c.update(document_id, fields, create, DOCUMENT_TIMEOUT))
+        except DocumentError as error:
+            return JSONResponse({**body_base, "message": error.message}, 400)
+
+    def _owners(self, document_id: str):
+        gid = global_id(document_id)
+        return [self._cluster.clients[node_for_document(gid, keys)] for keys in self._cluster.groups.values()]
+
+    async def _write(self, body_base: dict, operation) -> JSONResponse:
+        owners = self._owners(body_base["id"])
+        outcomes = await asyncio.gather(*(operation(c) for c in owners), return_exceptions=True)
+        acked = 0
+        for outcome in outcomes:
+            if isinstance(outcome, (NodeUnavailable, NodeTimeout)):
+                continue
+            if isinstance(outcome, BaseException):
+                log.error("document operation failed: %s", outcome)
+                return JSONResponse({**body_base, "message": str(outcome)}, 500)
+            if not outcome.ok:
+                status = 400 if outcome.error_code in (3, 4, 17) else 500
+                return JSONResponse({**body_base, "message": outcome.message}, status)
+            acked += 1
+        if acked == 0:
+            problem = next(o for o in outcomes if isinstance(o, BaseException))
+            status = 504 if isinstance(problem, NodeTimeout) else 503
+            return JSONResponse({**body_base, "message": str(problem)}, status)
+        return JSONResponse(body_base, 200)
+
+    async def _get(self, document_id: str, body_base: dict) -> JSONResponse:
+        last_problem: Exception | None = None
+        for client in self._owners(document_id):
+            try:
+                fields = await client.get(document_id, DOCUMENT_TIMEOUT)
+            except (NodeUnavailable, NodeTimeout) as error:
+                last_problem = error
+                continue
+            if fields is None:
+                return JSONResponse(body_base, 404)
+            return JSONResponse({**body_base, "fields": fields}, 200)
+        return JSONResponse({**body_base, "message": str(last_problem)}, 503)
+
+
+async def _read_json_object(request: Request) -> dict:
+    data = await request.body()
+    try:
+        payload = json.loads(data) if data.strip() else {}
+    except json.JSONDecodeError as error:
+        raise DocumentError(f"Could not parse document JSON: {error}") from None
+    if not isinstance(payload, dict):
+        raise DocumentError("Document JSON must be an object")
+    return payload

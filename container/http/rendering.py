@@ -1,0 +1,84 @@
+"""Results → Vespa's default JSON renderer shapes (root, coverage, children, errors, timing)."""
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+from container.search.cluster_searcher import ResultHit, SearchResult
+from searchlib.errors import ErrorCode
+from searchlib.wire.search_codec import NodeError
+
+
+def render_value(value: object) -> object:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return value
+    short_form = getattr(value, "to_short_json", None)
+    return short_form() if short_form else value
+
+
+def render_hit(result_hit: ResultHit, source: str) -> dict:
+    hit = result_hit.hit
+    fields: dict[str, object] = {}
+    if hit.match_features:
+        fields["matchfeatures"] = {k: render_value(v) for k, v in hit.match_features.items()}
+    if result_hit.document_id:
+        fields["sddocname"] = result_hit.schema
+        fields["documentid"] = result_hit.document_id
+    fields.update(result_hit.fields)
+    if result_hit.summary_features:
+        summary_features = {k: render_value(v) for k, v in result_hit.summary_features.items()}
+        summary_features["vespa.summaryFeatures.cached"] = 0.0
+        fields["summaryfeatures"] = summary_features
+    hit_id = result_hit.document_id or f"index:{source}/{hit.distribution_key}/{hit.global_id.hex()}"
+    return {"id": hit_id, "relevance": render_value(float(hit.relevance)), "source": source, "fields": fields}
+
+
+def render_error(error: NodeError) -> dict:
+    try:
+        summary = ErrorCode(error.code).summary
+    except ValueError:
+        summary = "Error"
+    rendered = {"code": error.code, "summary": summary, "message": error.message}
+    if error.source:
+        rendered["source"] = error.source
+    return rendered
+
+
+def render_result(result: SearchResult, source: str, timing: bool = False) -> dict:
+    root: dict[str, object] = {"id": "toplevel", "relevance": 1.0, "fields": {"totalCount": result.total_count}}
+    if result.coverage is not None:
+        coverage = result.coverage
+        rendered = {"coverage": coverage.coverage, "documents": coverage.documents, "full": coverage.full,
+                    "nodes": coverage.nodes, "results": coverage.results, "resultsFull": coverage.results_full}
+        if coverage.degraded is not None:
+            rendered["degraded"] = coverage.degraded
+        root["coverage"] = rendered
+    if result.errors:
+        root["errors"] = [render_error(e) for e in result.errors]
+    if result.hits:
+        root["children"] = [render_hit(h, source) for h in result.hits]
+    body: dict[str, object] = {"root": root}
+    if result.trace:
+        body["trace"] = {"children": [{"message": line} for line in result.trace]}
+    if timing:
+        body["timing"] = result.timing
+    return body
+
+
+def error_result(errors: Iterable[NodeError]) -> dict:
+    return {"root": {"id": "toplevel", "relevance": 1.0, "fields": {"totalCount": 0},
+                     "errors": [render_error(e) for e in errors]}}
+
+
+def http_status(result_has_hits: bool, errors: list[NodeError]) -> int:
+    """Vespa: errors with hits are still 200; otherwise the first error's code decides."""
+    if result_has_hits or not errors:
+        return 200
+    try:
+        return ErrorCode(errors[0].code).http_status
+    except ValueError:
+        return 500

@@ -1,0 +1,1 @@
+"""The container's query model and the per-schema search flow."""

@@ -1,0 +1,111 @@
+"""The container's view of one query, resolved from request parameters once, then read-only."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from container.search import request_parameters as rp
+from searchlib.errors import InvalidParameterError, QueryError
+from searchlib.query import tree as q
+from searchlib.query.yql import parse_yql
+from searchlib.schema.model import ApplicationPackage
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    yql: q.ParsedYql
+    schemas: tuple[str, ...]
+    profile: str
+    hits: int
+    offset: int
+    timeout: float  # seconds
+    summary_class: str
+    trace_level: int
+    feature_texts: Mapping[str, str]
+    sorting: tuple[q.SortKey, ...]
+    rerank_count: int | None
+    keep_rank_count: int | None
+    rank_score_drop_limit: float | None
+    global_phase_rerank_count: int | None
+    search_path: str
+    timing: bool
+    started: float = field(default_factory=time.monotonic)
+    now: float = field(default_factory=time.time)
+    parameters: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def deadline(self) -> float:
+        return self.started + self.timeout
+
+
+def build_query(raw: Mapping[str, str], application: ApplicationPackage) -> Query:
+    params = rp.canonical_parameters(raw)
+    yql_text = params.get("yql", "")
+    if not yql_text.strip():
+        raise QueryError("No query: the 'yql' parameter is missing or empty")
+    parsed = parse_yql(yql_text, parameters=params)
+    hits = parsed.limit - (parsed.offset or 0) if parsed.limit is not None else \
+        rp.read_int(params, "hits", 10)
+    offset = parsed.offset if parsed.offset is not None else rp.read_int(params, "offset", 0)
+    if hits > rp.MAX_HITS:
+        raise InvalidParameterError(f"{hits} hits requested, configured limit: {rp.MAX_HITS}.")
+    if offset > rp.MAX_OFFSET:
+        raise InvalidParameterError(f"{offset} offset requested, configured limit: {rp.MAX_OFFSET}.")
+    timeout = parsed.timeout_ms / 1000.0 if parsed.timeout_ms else rp.read_timeout_seconds(params)
+    return Query(
+        yql=parsed, schemas=resolve_schemas(parsed.sources, params, application),
+        profile=params.get("ranking.profile", "default") or "default",
+        hits=max(hits, 0), offset=offset, timeout=timeout,
+        summary_class=params.get("presentation.summary", ""),
+        trace_level=rp.read_int(params, "trace.level", 0),
+        feature_texts=rp.query_feature_texts(params),
+        sorting=parsed.order_by or _sorting_parameter(params.get("ranking.sorting", "")),
+        rerank_count=_first_int(params, "ranking.secondPhase.rerankCount", "ranking.rerankCount"),
+        keep_rank_count=_first_int(params, "ranking.keepRankCount"),
+        rank_score_drop_limit=rp.read_float(params, "ranking.rankScoreDropLimit"),
+        global_phase_rerank_count=_first_int(params, "ranking.globalPhase.rerankCount"),
+        search_path=params.get("model.searchPath", ""),
+        timing=rp.read_bool(params, "presentation.timing"),
+        parameters=params)
+
+
+def _first_int(params: Mapping[str, str], *names: str) -> int | None:
+    for name in names:
+        if params.get(name, "") != "":
+            return rp.read_int(params, name, 0)
+    return None
+
+
+def _sorting_parameter(text: str) -> tuple[q.SortKey, ...]:
+    """`sorting=-price +year` (Vespa's sorting spec; '+' may arrive as a space from a URL)."""
+    keys = []
+    for token in text.split():
+        ascending = not token.startswith("-")
+        keys.append(q.SortKey(token.lstrip("+-"), ascending))
+    return tuple(keys)
+
+
+def resolve_schemas(sources: tuple[str, ...], params: Mapping[str, str],
+                    application: ApplicationPackage) -> tuple[str, ...]:
+    """`from sources *` → every schema; a cluster name → its schemas; a schema name → itself;
+    `model.restrict` narrows further."""
+    names: list[str] = []
+    for source in sources or ("*",):
+        if source == "*" or source == application.content.id:
+            names.extend(application.schemas)
+        elif source in application.schemas:
+            names.append(source)
+        else:
+            by_document = [n for n, s in application.schemas.items() if s.document_name == source]
+            if not by_document:
+                raise InvalidParameterError(
+                    f"Could not resolve source ref '{source}': no schema or content cluster by that name")
+            names.extend(by_document)
+    restrict = [r.strip() for r in params.get("model.restrict", "").split(",") if r.strip()]
+    if restrict:
+        unknown = [r for r in restrict if r not in application.schemas]
+        if unknown:
+            raise InvalidParameterError(f"Unknown schema '{unknown[0]}' in model.restrict")
+        names = [n for n in names if n in restrict]
+    return tuple(dict.fromkeys(names))

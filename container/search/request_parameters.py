@@ -1,0 +1,141 @@
+"""HTTP request parameters → one flat map with Vespa's full names (aliases resolved, POST JSON
+bodies flattened), and the typed readers for them. Bad values are InvalidParameterError (400)."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Mapping
+
+from searchlib.errors import InvalidParameterError
+
+ALIASES = {
+    "count": "hits",
+    "start": "offset",
+    "ranking": "ranking.profile",
+    "query": "model.queryString",
+    "type": "model.type",
+    "default-index": "model.defaultIndex",
+    "filter": "model.filter",
+    "restrict": "model.restrict",
+    "sources": "model.sources",
+    "search": "model.sources",
+    "path": "model.searchPath",
+    "searchgroup": "model.searchGroup",
+    "summary": "presentation.summary",
+    "format": "presentation.format",
+    "timing": "presentation.timing",
+    "tracelevel": "trace.level",
+    "explainlevel": "trace.explainLevel",
+    "sorting": "ranking.sorting",
+    "rankfeatures": "ranking.listFeatures",
+}
+FEATURE_PREFIXES = ("input.", "rankfeature.", "ranking.features.")
+PROPERTY_PREFIXES = ("rankproperty.", "ranking.properties.")
+MAX_HITS = 400
+MAX_OFFSET = 1000
+_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(ms|s|m)?\s*$")
+
+
+def flatten_json_body(body: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Nested JSON request bodies become dotted names; `input`/feature maps keep their keys.
+    Values that are JSON structures (tensors) are kept as JSON text."""
+    flat: dict[str, str] = {}
+    for key, value in body.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and not _is_feature_map_value(name):
+            flat.update(flatten_json_body(value, name + "."))
+        elif isinstance(value, (dict, list)):
+            flat[name] = json.dumps(value)
+        elif isinstance(value, bool):
+            flat[name] = "true" if value else "false"
+        elif value is None:
+            continue
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+def _is_feature_map_value(name: str) -> bool:
+    """`input.query(q)` holding a dict is a tensor value, not more nesting."""
+    return "(" in name
+
+
+def canonical_parameters(raw: Mapping[str, str]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for name, value in raw.items():
+        full = ALIASES.get(name, name)
+        if name == "ranking" and value.startswith("{"):
+            full = "ranking"
+        for prefix in FEATURE_PREFIXES:
+            if full.startswith(prefix) and full != prefix:
+                full = "ranking.features." + full[len(prefix):]
+                break
+        for prefix in PROPERTY_PREFIXES:
+            if full.startswith(prefix) and full != prefix:
+                full = "ranking.properties." + full[len(prefix):]
+                break
+        result[full] = value
+    return result
+
+
+def read_int(params: Mapping[str, str], name: str, default: int, minimum: int = 0,
+             maximum: int | None = None) -> int:
+    text = params.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise InvalidParameterError(f"Could not set '{name}' to '{text}': '{text}' is not a valid integer") from None
+    if value < minimum:
+        raise InvalidParameterError(f"Could not set '{name}' to '{text}': Must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise InvalidParameterError(f"Could not set '{name}' to '{text}': Must be at most {maximum}")
+    return value
+
+
+def read_float(params: Mapping[str, str], name: str) -> float | None:
+    text = params.get(name)
+    if text is None or text == "":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidParameterError(f"Could not set '{name}' to '{text}': not a number") from None
+
+
+def read_bool(params: Mapping[str, str], name: str, default: bool = False) -> bool:
+    text = params.get(name)
+    if text is None or text == "":
+        return default
+    if text.lower() in ("true", "1", "yes", "on"):
+        return True
+    if text.lower() in ("false", "0", "no", "off"):
+        return False
+    raise InvalidParameterError(f"Could not set '{name}' to '{text}': expected true or false")
+
+
+def read_timeout_seconds(params: Mapping[str, str], default: float = 0.5) -> float:
+    """`timeout=200ms`, `timeout=2s`, `timeout=0.5` (seconds)."""
+    text = params.get("timeout")
+    if text is None or text == "":
+        return default
+    found = _DURATION.match(text)
+    if not found:
+        raise InvalidParameterError(f"Could not set 'timeout' to '{text}': Invalid timeout '{text}'")
+    number, unit = float(found[1]), found[2] or "s"
+    seconds = number / 1000.0 if unit == "ms" else number * 60.0 if unit == "m" else number
+    if seconds <= 0 or seconds > 600:
+        raise InvalidParameterError(f"Could not set 'timeout' to '{text}': must be in (0, 600] seconds")
+    return seconds
+
+
+def query_feature_texts(params: Mapping[str, str]) -> dict[str, str]:
+    """`ranking.features.query(x)` parameters → {"query(x)": text}."""
+    prefix = "ranking.features."
+    return {name[len(prefix):]: value for name, value in params.items() if name.startswith(prefix)}
+
+
+def rank_property_texts(params: Mapping[str, str]) -> dict[str, str]:
+    prefix = "ranking.properties."
+    return {name[len(prefix):]: value for name, value in params.items() if name.startswith(prefix)}

@@ -1,0 +1,32 @@
+"""`python -m content_node --app DIR --data-dir DIR --distribution-key K --port P`"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from content_node.node import ContentNode
+from content_node.server import run_until_signalled
+from searchlib.errors import SchemaError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m content_node", description=__doc__)
+    parser.add_argument("--app", required=True, help="application package directory")
+    parser.add_argument("--data-dir", required=True, help="where this node keeps its documents")
+    parser.add_argument("--distribution-key", type=int, default=0)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=19100)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        node = ContentNode(args.app, args.data_dir, args.distribution_key)
+    except SchemaError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    run_until_signalled(node, args.host, args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

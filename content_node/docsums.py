@@ -1,0 +1,66 @@
+"""Summaries (the fill phase): the fields of a document-summary class for chosen hits, plus
+summary-features recomputed for exactly those documents."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from content_node.matching.rank_features import FeatureCalculator
+from content_node.ranking.rank_program import RankProgram, evaluate
+from searchlib.errors import InvalidParameterError
+from searchlib.query import tree as q
+from searchlib.schema.model import Schema
+
+
+@dataclass(frozen=True, slots=True)
+class Docsum:
+    global_id: bytes
+    document_id: str
+    fields: dict[str, object]
+    summary_features: dict[str, object]
+
+
+def summary_field_names(schema: Schema, summary_class: str) -> list[tuple[str, tuple[str, ...]]]:
+    name = summary_class or "default"
+    summary = schema.summaries.get(name)
+    if summary is None:
+        raise InvalidParameterError(
+            f"invalid presentation.summary={name}: unknown summary class for schema '{schema.name}'")
+    return [(f.name, f.sources) for f in summary.fields]
+
+
+def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
+         global_ids: Sequence[bytes], query: q.QueryNode | None,
+         query_features: Mapping[str, object], now: float) -> list[Docsum]:
+    fields_wanted = summary_field_names(schema, summary_class)
+    found = [(gid, index.local_id(gid)) for gid in global_ids]
+    found = [(gid, lid) for gid, lid in found if lid is not None]
+    features = _summary_features(index, program, schema, query, query_features, now,
+                                 np.array([lid for _, lid in found], dtype=np.int32))
+    docsums = []
+    for i, (gid, local_id) in enumerate(found):
+        stored = index.document(local_id)
+        fields: dict[str, object] = {}
+        for name, sources in fields_wanted:
+            source = sources[0] if sources else name
+            value = stored.get(source)
+            if value is not None and value != "":
+                fields[name] = value
+        docsums.append(Docsum(gid, index.document_id(local_id), fields, features[i]))
+    return docsums
+
+
+def _summary_features(index, program, schema, query, query_features, now, rows):
+    per_hit: list[dict[str, object]] = [{} for _ in range(len(rows))]
+    if program is None or not program.summary_features or not len(rows):
+        return per_hit
+    calculator = FeatureCalculator(schema, index, query or q.TrueItem(),
+                                   program.query_features(query_features), now,
+                                   program.profile.rank_properties)
+    for named in program.summary_features:
+        values = evaluate(named.expression, calculator, rows)
+        for i in range(len(rows)):
+            per_hit[i][named.name] = float(values[i]) if isinstance(values, np.ndarray) else values
+    return per_hit

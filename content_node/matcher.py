@@ -1,0 +1,193 @@
+"""One query on one content node: match → first phase → keep → second phase → lean hits.
+
+Runs in a worker thread (never on an event loop). Everything per candidate is a numpy column.
+A soft deadline stops work between phases and marks the coverage degraded instead of failing.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from content_node.matching.match_sets import MatchEvaluator
+from content_node.matching.rank_features import FeatureCalculator, RankIndex
+from content_node.ranking.rank_program import RankProgram, evaluate
+from searchlib.coverage import DEGRADED_TIMEOUT, Coverage
+from searchlib.hits import LeanHit, top_k_indices
+from searchlib.query import tree as q
+
+RELEVANCE = "[relevance]"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchParams:
+    query: q.QueryNode
+    hits: int
+    query_features: Mapping[str, object] = field(default_factory=dict)
+    sorting: tuple[q.SortKey, ...] = ()
+    rerank_count: int | None = None
+    keep_rank_count: int | None = None
+    rank_score_drop_limit: float | None = None
+    second_phase_rank_score_drop_limit: float | None = None
+    now: float = 0.0
+    deadline: float = float("inf")  # time.monotonic() value
+
+
+@dataclass(frozen=True, slots=True)
+class SearchOutcome:
+    hits: list[LeanHit]
+    total_hits: int
+    coverage: Coverage
+
+
+class IndexWithIds(RankIndex):
+    @property
+    def global_ids(self) -> Sequence[bytes]: ...
+
+
+def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> SearchOutcome:
+    schema = program.schema
+    degraded = 0
+    active = index.doc_count
+    candidates = MatchEvaluator(schema, index).matches(params.query)
+    query_features = program.query_features(params.query_features)
+    calculator = FeatureCalculator(schema, index, params.query, query_features, params.now,
+                                   program.profile.rank_properties)
+    scores = _as_column(evaluate(program.first_phase, calculator, candidates), len(candidates))
+
+    drop_limit = params.rank_score_drop_limit
+    if drop_limit is None:
+        drop_limit = program.first_phase_drop_limit
+    if drop_limit is not None:
+        keep = scores > drop_limit
+        candidates, scores = candidates[keep], scores[keep]
+    total_hits = len(candidates)
+    global_ids = index.global_ids
+    candidate_gids = [global_ids[i] for i in candidates]
+
+    if params.sorting and not _relevance_only(params.sorting):
+        return _sorted_outcome(index, program, calculator, params, candidates, scores,
+                               candidate_gids, total_hits, active)
+
+    keep_count = params.keep_rank_count if params.keep_rank_count is not None else program.keep_rank_count
+    rerank_count = params.rerank_count if params.rerank_count is not None else program.rerank_count
+    wanted = max(params.hits, min(rerank_count, keep_count) if program.second_phase else 0)
+    order = top_k_indices(scores, candidate_gids, min(wanted, max(keep_count, params.hits)))
+    rows, row_scores = candidates[order], scores[order]
+    row_gids = [candidate_gids[i] for i in order]
+
+    if program.second_phase is not None and rerank_count > 0 and len(rows):
+        if time.monotonic() > params.deadline:
+            degraded |= DEGRADED_TIMEOUT  # out of time: keep first-phase order
+        else:
+            row_scores = _second_phase(program, calculator, rows, row_scores, rerank_count)
+            limit = params.second_phase_rank_score_drop_limit
+            if limit is None:
+                limit = program.second_phase_drop_limit
+            if limit is not None:
+                keep = row_scores > limit
+                total_hits -= int((~keep).sum())
+                rows, row_scores = rows[keep], row_scores[keep]
+                row_gids = [g for g, k in zip(row_gids, keep) if k]
+            order = top_k_indices(row_scores, row_gids, len(rows))
+            rows, row_scores = rows[order], row_scores[order]
+            row_gids = [row_gids[i] for i in order]
+
+    rows, row_scores, row_gids = rows[: params.hits], row_scores[: params.hits], row_gids[: params.hits]
+    features = _match_features(program, calculator, rows, row_scores)
+    hits = [LeanHit(global_id=gid, relevance=float(score), match_features=features[i])
+            for i, (gid, score) in enumerate(zip(row_gids, row_scores))]
+    coverage = Coverage(docs=active, active=active, target_active=active, degraded_reason=degraded, nodes=1)
+    return SearchOutcome(hits=hits, total_hits=total_hits, coverage=coverage)
+
+
+def _second_phase(program: RankProgram, calculator: FeatureCalculator, rows: np.ndarray,
+                  first_scores: np.ndarray, rerank_count: int) -> np.ndarray:
+    """Rerank the best `rerank_count`; rescale the rest below them (Vespa's first_phase_rescorer)."""
+    head = min(rerank_count, len(rows))
+    head_rows = rows[:head]
+    second = _as_column(evaluate(program.second_phase, calculator, head_rows,
+                                 {"firstPhase": first_scores[:head]}), head)
+    result = first_scores.astype(np.float64).copy()
+    result[:head] = second
+    if head < len(rows):
+        fp_low, fp_high = float(first_scores[:head].min()), float(first_scores[:head].max())
+        sp_low, sp_high = float(second.min()), float(second.max())
+        if fp_low > sp_low:
+            scale = max(sp_high - sp_low, 1.0) / max(fp_high - fp_low, 1.0)
+            adjust = fp_low * scale - sp_low
+            result[head:] = first_scores[head:] * scale - adjust
+    return result
+
+
+def _match_features(program: RankProgram, calculator: FeatureCalculator, rows: np.ndarray,
+                    scores: np.ndarray) -> list[dict[str, object]]:
+    per_hit: list[dict[str, object]] = [{} for _ in range(len(rows))]
+    if not program.match_features or not len(rows):
+        return per_hit
+    extra = {"firstPhase": scores, "relevanceScore": scores}
+    for named in program.match_features:
+        values = evaluate(named.expression, calculator, rows, extra)
+        for i in range(len(rows)):
+            per_hit[i][named.name] = _row_value(values, i)
+    return per_hit
+
+
+def _sorted_outcome(index, program, calculator, params, candidates, scores, gids, total_hits, active):
+    keys = []
+    for sort_key in reversed(params.sorting):
+        if sort_key.field == RELEVANCE:
+            column = np.where(np.isnan(scores), -np.inf, scores)
+        else:
+            column = index.attribute(sort_key.field)[candidates]
+        keys.append(column if sort_key.ascending else _descending(column))
+    gid_rank = np.argsort(np.array(gids, dtype=object)) if gids else np.empty(0, dtype=np.int64)
+    tie_break = np.empty(len(gids), dtype=np.int64)
+    tie_break[gid_rank] = np.arange(len(gids))
+    order = np.lexsort([tie_break, *keys])[: params.hits]
+    rows, row_scores = candidates[order], scores[order]
+    features = _match_features(program, calculator, rows, row_scores)
+    hits = []
+    for i, row in enumerate(order):
+        sort_values = tuple(_sort_value(index, key, candidates[row], scores[row]) for key in params.sorting)
+        hits.append(LeanHit(global_id=gids[row], relevance=float(scores[row]),
+                            match_features=features[i], sort_data=sort_values))
+    coverage = Coverage(docs=active, active=active, target_active=active, nodes=1)
+    return SearchOutcome(hits=hits, total_hits=total_hits, coverage=coverage)
+
+
+def _sort_value(index, key: q.SortKey, row: int, score: float) -> object:
+    if key.field == RELEVANCE:
+        return float(score)
+    value = index.attribute(key.field)[row]
+    return value if isinstance(value, str) else float(value)
+
+
+def _descending(column: np.ndarray) -> np.ndarray:
+    if column.dtype.kind in "fiub":
+        return -column.astype(np.float64)
+    ranks = np.unique(column.astype(str), return_inverse=True)[1]
+    return -ranks
+
+
+def _relevance_only(sorting: tuple[q.SortKey, ...]) -> bool:
+    return len(sorting) == 1 and sorting[0].field == RELEVANCE and not sorting[0].ascending
+
+
+def _as_column(value: object, rows: int) -> np.ndarray:
+    if isinstance(value, np.ndarray) and value.shape == (rows,):
+        return value.astype(np.float64, copy=False)
+    if isinstance(value, (int, float, np.floating)):
+        return np.full(rows, float(value))
+    raise TypeError(f"a rank phase must produce a number per document, got {type(value).__name__}")
+
+
+def _row_value(values: object, row: int) -> object:
+    if isinstance(values, np.ndarray):
+        return float(values[row])
+    if isinstance(values, (int, float)):
+        return float(values)
+    rows_of = getattr(values, "row", None)
+    return rows_of(row) if rows_of else values

@@ -1,0 +1,1 @@
+"""Matching: the query tree → the sorted local ids of matching documents (vectorized)."""

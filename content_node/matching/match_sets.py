@@ -1,0 +1,171 @@
+"""Evaluate a query tree to the sorted, unique local ids of the documents that match it.
+
+Match sets are sorted int32 arrays, combined with numpy set operations, so the cost follows the
+posting-list sizes rather than a Python loop per document. Full scans (range, true, not) use
+attribute columns and the alive mask.
+"""
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from searchlib.errors import InvalidParameterError
+from searchlib.query import tree as q
+from searchlib.schema.model import Schema
+
+EMPTY = np.empty(0, dtype=np.int32)
+
+
+class Postings(Protocol):
+    doc_ids: np.ndarray
+    term_freqs: np.ndarray
+
+    def positions(self, index: int) -> np.ndarray: ...
+
+
+class MatchableIndex(Protocol):
+    """What matching reads from a document database."""
+
+    @property
+    def local_id_limit(self) -> int: ...
+
+    @property
+    def alive(self) -> np.ndarray: ...
+
+    def postings(self, field: str, term: str) -> Postings: ...
+
+    def attribute(self, name: str) -> np.ndarray: ...
+
+
+def union_all(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    non_empty = [a for a in arrays if len(a)]
+    if not non_empty:
+        return EMPTY
+    if len(non_empty) == 1:
+        return non_empty[0]
+    return np.unique(np.concatenate(non_empty)).astype(np.int32, copy=False)
+
+
+def intersect_all(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    ordered = sorted(arrays, key=len)
+    result = ordered[0]
+    for other in ordered[1:]:
+        if not len(result):
+            break
+        result = np.intersect1d(result, other, assume_unique=True)
+    return result.astype(np.int32, copy=False)
+
+
+class MatchEvaluator:
+    """Match sets for one query against one document database snapshot."""
+
+    def __init__(self, schema: Schema, index: MatchableIndex) -> None:
+        self._schema = schema
+        self._index = index
+
+    def matches(self, node: q.QueryNode) -> np.ndarray:
+        """Sorted local ids of alive documents matching the node."""
+        found = self._match(node)
+        alive = self._index.alive
+        return found[alive[found]] if len(found) else found
+
+    def fields_of(self, index_name: str) -> tuple[str, ...]:
+        fields = self._schema.index_fields(index_name)
+        if not fields:
+            raise InvalidParameterError(
+                f"Field '{index_name}' does not exist in schema '{self._schema.name}'")
+        return fields
+
+    def _match(self, node: q.QueryNode) -> np.ndarray:
+        if isinstance(node, q.Term):
+            return union_all([self._term_in_field(f, node.term) for f in self.fields_of(node.field)])
+        if isinstance(node, q.Phrase):
+            return union_all([self._phrase_in_field(f, node.terms) for f in self.fields_of(node.field)])
+        if isinstance(node, q.Range):
+            return self._range(node)
+        if isinstance(node, (q.Or, q.WeakAnd)):
+            return union_all([self._match(child) for child in node.children])
+        if isinstance(node, q.Rank):
+            return self._match(node.children[0]) if node.children else EMPTY
+        if isinstance(node, q.And):
+            return self._and(node.children)
+        if isinstance(node, q.Not):
+            return np.setdiff1d(self._all(), self._match(node.child), assume_unique=True).astype(np.int32)
+        if isinstance(node, q.TrueItem):
+            return self._all()
+        if isinstance(node, q.FalseItem):
+            return EMPTY
+        if isinstance(node, q.NearestNeighbor):
+            raise InvalidParameterError("nearestNeighbor is not supported by this content node yet")
+        raise InvalidParameterError(f"Unsupported query item {type(node).__name__}")
+
+    def _and(self, children: Sequence[q.QueryNode]) -> np.ndarray:
+        positives = [c for c in children if not isinstance(c, q.Not)]
+        negatives = [c.child for c in children if isinstance(c, q.Not)]
+        result = intersect_all([self._match(c) for c in positives]) if positives else self._all()
+        for negative in negatives:
+            if not len(result):
+                break
+            result = np.setdiff1d(result, self._match(negative), assume_unique=True)
+        return result.astype(np.int32, copy=False)
+
+    def _all(self) -> np.ndarray:
+        return np.flatnonzero(self._index.alive).astype(np.int32)
+
+    def _term_in_field(self, field: str, term: str) -> np.ndarray:
+        spec = self._schema.fields[field]
+        if spec.is_index:
+            return self._index.postings(field, term).doc_ids
+        if spec.is_attribute:
+            column = self._index.attribute(field)
+            if spec.type.is_numeric:
+                try:
+                    wanted = float(term)
+                except ValueError:
+                    return EMPTY
+                return np.flatnonzero(column == wanted).astype(np.int32)
+            return np.flatnonzero(_lowercase_equals(column, term)).astype(np.int32)
+        raise InvalidParameterError(f"Field '{field}' is not searchable (it has neither index nor attribute)")
+
+    def _phrase_in_field(self, field: str, terms: Sequence[str]) -> np.ndarray:
+        if len(terms) == 1:
+            return self._term_in_field(field, terms[0])
+        if not self._schema.fields[field].is_index:
+            return EMPTY
+        postings = [self._index.postings(field, t) for t in terms]
+        candidates = intersect_all([p.doc_ids for p in postings])
+        if not len(candidates):
+            return EMPTY
+        rows = [np.searchsorted(p.doc_ids, candidates) for p in postings]
+        keep = np.zeros(len(candidates), dtype=bool)
+        for i in range(len(candidates)):  # only documents holding every word: positions decide
+            starts = set(postings[0].positions(int(rows[0][i])).tolist())
+            for offset, (p, r) in enumerate(zip(postings[1:], rows[1:]), start=1):
+                starts &= {pos - offset for pos in p.positions(int(r[i])).tolist()}
+                if not starts:
+                    break
+            keep[i] = bool(starts)
+        return candidates[keep]
+
+    def _range(self, node: q.Range) -> np.ndarray:
+        spec = self._schema.fields.get(node.field)
+        if spec is None:
+            raise InvalidParameterError(
+                f"Field '{node.field}' does not exist in schema '{self._schema.name}'")
+        if not spec.is_attribute or not spec.type.is_numeric:
+            raise InvalidParameterError(
+                f"Field '{node.field}' must be a numeric attribute to be used in a range or comparison")
+        column = self._index.attribute(node.field)
+        mask = ~np.isnan(column)
+        if node.low is not None:
+            mask &= column >= node.low if node.low_inclusive else column > node.low
+        if node.high is not None:
+            mask &= column <= node.high if node.high_inclusive else column < node.high
+        return np.flatnonzero(mask).astype(np.int32)
+
+
+def _lowercase_equals(column: np.ndarray, term: str) -> np.ndarray:
+    wanted = term.lower()
+    return np.fromiter((isinstance(v, str) and v.lower() == wanted for v in column), dtype=bool,
+                       count=len(column))

@@ -1,0 +1,109 @@
+"""The content node's state: the application package, one DocumentDB per schema, and the rank
+programs compiled once per profile. Process-independent, so tests can run it in-process."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Sequence
+
+from content_node import docsums, matcher
+from content_node.document_db import DocumentDB
+from content_node.ranking.rank_program import RankProgram
+from searchlib.docid import DocumentId
+from searchlib.errors import DocumentError, InvalidParameterError
+from searchlib.schema.application import load_application
+from searchlib.schema.model import ApplicationPackage, Schema
+
+log = logging.getLogger("content_node")
+
+
+class ContentNode:
+    def __init__(self, app_dir: str | Path, data_dir: str | Path, distribution_key: int) -> None:
+        self.distribution_key = distribution_key
+        self.application: ApplicationPackage = load_application(app_dir)
+        self.data_dir = Path(data_dir)
+        self.databases: dict[str, DocumentDB] = {
+            name: DocumentDB(schema, self.data_dir / name)
+            for name, schema in self.application.schemas.items()}
+        self._programs: dict[tuple[str, str], RankProgram] = {}
+        self._programs_lock = threading.Lock()
+        log.info("content node %d ready with %d documents", distribution_key, self.active_documents)
+
+    @property
+    def generation(self) -> str:
+        return self.application.generation
+
+    @property
+    def active_documents(self) -> int:
+        return sum(db.doc_count for db in self.databases.values())
+
+    @property
+    def last_sequence(self) -> int:
+        return max((db.last_sequence for db in self.databases.values()), default=0)
+
+    def schema(self, name: str) -> Schema:
+        schema = self.application.schemas.get(name)
+        if schema is None:
+            raise InvalidParameterError(f"Unknown schema '{name}'")
+        return schema
+
+    def program(self, schema_name: str, profile: str) -> RankProgram:
+        key = (schema_name, profile or "default")
+        with self._programs_lock:
+            program = self._programs.get(key)
+            if program is None:
+                schema = self.schema(schema_name)
+                rank_profile = schema.rank_profiles.get(key[1])
+                if rank_profile is None:
+                    raise InvalidParameterError(
+                        f"schema '{schema_name}' does not contain requested rank profile '{key[1]}'")
+                program = self._programs[key] = RankProgram(schema, rank_profile)
+            return program
+
+    def search(self, schema_name: str, profile: str, params: matcher.SearchParams) -> matcher.SearchOutcome:
+        program = self.program(schema_name, profile)
+        return matcher.search(self.databases[schema_name], program, params)
+
+    def fill(self, schema_name: str, profile: str, summary_class: str, global_ids: Sequence[bytes],
+             query, query_features, now: float) -> list[docsums.Docsum]:
+        schema = self.schema(schema_name)
+        program = self.program(schema_name, profile) if profile else None
+        return docsums.fill(self.databases[schema_name], program, schema, summary_class, global_ids,
+                            query, query_features, now or time.time())
+
+    def database_for(self, document_id: str) -> DocumentDB:
+        doctype = DocumentId.parse(document_id).doctype
+        for db_name, schema in self.application.schemas.items():
+            if schema.document_name == doctype or schema.name == doctype:
+                return self.databases[db_name]
+        raise DocumentError(f"Document type {doctype} does not exist")
+
+    def put(self, document_id: str, fields_json: str) -> None:
+        self.database_for(document_id).put(document_id, _json_object(fields_json, "fields"))
+
+    def update(self, document_id: str, operations_json: str, create: bool) -> bool:
+        return self.database_for(document_id).update(
+            document_id, _json_object(operations_json, "fields"), create=create)
+
+    def remove(self, document_id: str) -> bool:
+        return self.database_for(document_id).remove(document_id)
+
+    def get(self, document_id: str) -> dict | None:
+        return self.database_for(document_id).get(document_id)
+
+    def close(self) -> None:
+        for db in self.databases.values():
+            db.close()
+
+
+def _json_object(text: str, what: str) -> dict:
+    try:
+        value = json.loads(text) if text else {}
+    except json.JSONDecodeError as error:
+        raise DocumentError(f"Malformed JSON in '{what}': {error}") from None
+    if not isinstance(value, dict):
+        raise DocumentError(f"'{what}' must be a JSON object")
+    return value

@@ -1,0 +1,1 @@
+"""Rank programs: a compiled rank profile bound to the features a content node can compute."""

@@ -1,0 +1,121 @@
+"""gRPC servicer: decode with searchlib.wire, run on the ContentNode, encode. Errors become data
+in the reply (partial failure is data); nothing escapes as an unexplained gRPC failure."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from content_node import matcher
+from content_node.node import ContentNode
+from protos import content_node_pb2 as pb
+from protos import content_node_pb2_grpc as pb_grpc
+from searchlib.coverage import Coverage
+from searchlib.errors import ErrorCode, SearchlibError
+from searchlib.wire import search_codec as codec
+from searchlib.wire.hits_codec import encode_error
+
+log = logging.getLogger("content_node.service")
+
+
+def _node_error(error: Exception, source: str) -> codec.NodeError:
+    if isinstance(error, SearchlibError):
+        return codec.NodeError(int(error.code), error.message, source)
+    log.exception("unexpected error in content node")
+    return codec.NodeError(int(ErrorCode.INTERNAL_SERVER_ERROR), f"{type(error).__name__}: {error}", source)
+
+
+class ContentNodeService(pb_grpc.ContentNodeServicer):
+    def __init__(self, node: ContentNode) -> None:
+        self._node = node
+        self._source = f"content node {node.distribution_key}"
+
+    def _generation_error(self, generation: str) -> codec.NodeError | None:
+        if generation and generation != self._node.generation:
+            return codec.NodeError(int(ErrorCode.SERVER_IS_MISCONFIGURED),
+                                   f"application package generation mismatch: node has "
+                                   f"{self._node.generation[:12]}, request has {generation[:12]}",
+                                   self._source)
+        return None
+
+    def Search(self, request: pb.SearchRequest, context) -> pb.SearchReply:
+        started = time.monotonic()
+        key = self._node.distribution_key
+        try:
+            call = codec.decode_search_call(request)
+            mismatch = self._generation_error(call.app_generation)
+            if mismatch:
+                raise_as = mismatch
+                return codec.encode_search_answer(codec.SearchAnswer(key, (), 0, Coverage(nodes=1), (raise_as,)))
+            soft_budget = (call.timeout_ms / 1000.0) * 0.7 if call.timeout_ms else float("inf")
+            params = matcher.SearchParams(
+                query=call.query, hits=call.hits, query_features=call.query_features, sorting=call.sorting,
+                rerank_count=call.rerank_count, keep_rank_count=call.keep_rank_count,
+                rank_score_drop_limit=call.rank_score_drop_limit,
+                second_phase_rank_score_drop_limit=call.second_phase_rank_score_drop_limit,
+                now=call.now or time.time(), deadline=started + soft_budget)
+            outcome = self._node.search(call.schema, call.rank_profile, params)
+            trace = ()
+            if call.trace_level >= 4:
+                trace = (f"content node {key}: {outcome.total_hits} matches, "
+                         f"{(time.monotonic() - started) * 1000:.1f} ms",)
+            return codec.encode_search_answer(codec.SearchAnswer(
+                key, tuple(outcome.hits), outcome.total_hits, outcome.coverage, (), trace))
+        except Exception as error:  # noqa: BLE001 - reported as data, see module doc
+            active = self._node.active_documents
+            coverage = Coverage(docs=0, active=active, target_active=active, nodes=1)
+            return codec.encode_search_answer(codec.SearchAnswer(
+                key, (), 0, coverage, (_node_error(error, self._source),)))
+
+    def GetDocsums(self, request: pb.DocsumRequest, context) -> pb.DocsumReply:
+        try:
+            call = codec.decode_docsum_call(request)
+            mismatch = self._generation_error(call.app_generation)
+            if mismatch:
+                return codec.encode_docsums([], [mismatch])
+            docsums = self._node.fill(call.schema, call.rank_profile, call.summary_class, call.global_ids,
+                                      call.query, call.query_features, call.now)
+            return codec.encode_docsums([codec.DocsumValue(d.global_id, d.document_id, d.fields,
+                                                           d.summary_features) for d in docsums])
+        except Exception as error:  # noqa: BLE001
+            return codec.encode_docsums([], [_node_error(error, self._source)])
+
+    def _feed(self, operation) -> pb.FeedReply:
+        try:
+            found = operation()
+            return pb.FeedReply(ok=True, found=bool(found), sequence=self._node.last_sequence)
+        except Exception as error:  # noqa: BLE001
+            problem = _node_error(error, self._source)
+            return pb.FeedReply(ok=False, error=encode_error(ErrorCode(problem.code), problem.message,
+                                                             problem.source))
+
+    def Put(self, request: pb.PutRequest, context) -> pb.FeedReply:
+        return self._feed(lambda: self._node.put(request.document_id, request.fields_json) or True)
+
+    def Update(self, request: pb.UpdateRequest, context) -> pb.FeedReply:
+        return self._feed(lambda: self._node.update(request.document_id, request.operations_json,
+                                                    request.create))
+
+    def Remove(self, request: pb.RemoveRequest, context) -> pb.FeedReply:
+        return self._feed(lambda: self._node.remove(request.document_id))
+
+    def Get(self, request: pb.GetRequest, context) -> pb.GetReply:
+        try:
+            fields = self._node.get(request.document_id)
+        except Exception as error:  # noqa: BLE001
+            problem = _node_error(error, self._source)
+            context.abort(_grpc_status(problem.code), problem.message)
+        if fields is None:
+            return pb.GetReply(found=False)
+        return pb.GetReply(found=True, fields_json=json.dumps(fields, ensure_ascii=False))
+
+    def Ping(self, request: pb.PingRequest, context) -> pb.PingReply:
+        return pb.PingReply(distribution_key=self._node.distribution_key,
+                            active_docs=self._node.active_documents, app_generation=self._node.generation,
+                            ready=True, last_sequence=self._node.last_sequence)
+
+
+def _grpc_status(code: int):
+    import grpc
+
+    return grpc.StatusCode.INVALID_ARGUMENT if code in (3, 4, 17) else grpc.StatusCode.INTERNAL

@@ -1,0 +1,1 @@
+"""Generated gRPC code for the content-node service (see content_node.proto)."""

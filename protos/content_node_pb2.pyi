@@ -1,0 +1,381 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class TensorValue(_message.Message):
+    __slots__ = ("type", "values", "cells")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    CELLS_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    values: _containers.RepeatedScalarFieldContainer[float]
+    cells: _containers.RepeatedCompositeFieldContainer[TensorCell]
+    def __init__(self, type: _Optional[str] = ..., values: _Optional[_Iterable[float]] = ..., cells: _Optional[_Iterable[_Union[TensorCell, _Mapping]]] = ...) -> None: ...
+
+class TensorCell(_message.Message):
+    __slots__ = ("address", "value")
+    class AddressEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    address: _containers.ScalarMap[str, str]
+    value: float
+    def __init__(self, address: _Optional[_Mapping[str, str]] = ..., value: _Optional[float] = ...) -> None: ...
+
+class FeatureValue(_message.Message):
+    __slots__ = ("scalar", "tensor")
+    SCALAR_FIELD_NUMBER: _ClassVar[int]
+    TENSOR_FIELD_NUMBER: _ClassVar[int]
+    scalar: float
+    tensor: TensorValue
+    def __init__(self, scalar: _Optional[float] = ..., tensor: _Optional[_Union[TensorValue, _Mapping]] = ...) -> None: ...
+
+class ErrorMessage(_message.Message):
+    __slots__ = ("code", "message", "source")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    message: str
+    source: str
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
+
+class Coverage(_message.Message):
+    __slots__ = ("docs", "active", "target_active", "degraded_reason", "nodes")
+    DOCS_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    TARGET_ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    DEGRADED_REASON_FIELD_NUMBER: _ClassVar[int]
+    NODES_FIELD_NUMBER: _ClassVar[int]
+    docs: int
+    active: int
+    target_active: int
+    degraded_reason: int
+    nodes: int
+    def __init__(self, docs: _Optional[int] = ..., active: _Optional[int] = ..., target_active: _Optional[int] = ..., degraded_reason: _Optional[int] = ..., nodes: _Optional[int] = ...) -> None: ...
+
+class QueryNode(_message.Message):
+    __slots__ = ("term", "phrase", "range", "weak_and", "rank", "nearest_neighbor", "true_item", "false_item")
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    PHRASE_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    AND_FIELD_NUMBER: _ClassVar[int]
+    OR_FIELD_NUMBER: _ClassVar[int]
+    NOT_FIELD_NUMBER: _ClassVar[int]
+    WEAK_AND_FIELD_NUMBER: _ClassVar[int]
+    RANK_FIELD_NUMBER: _ClassVar[int]
+    NEAREST_NEIGHBOR_FIELD_NUMBER: _ClassVar[int]
+    TRUE_ITEM_FIELD_NUMBER: _ClassVar[int]
+    FALSE_ITEM_FIELD_NUMBER: _ClassVar[int]
+    term: TermItem
+    phrase: PhraseItem
+    range: RangeItem
+    weak_and: WeakAndItem
+    rank: Children
+    nearest_neighbor: NearestNeighborItem
+    true_item: bool
+    false_item: bool
+    def __init__(self, term: _Optional[_Union[TermItem, _Mapping]] = ..., phrase: _Optional[_Union[PhraseItem, _Mapping]] = ..., range: _Optional[_Union[RangeItem, _Mapping]] = ..., weak_and: _Optional[_Union[WeakAndItem, _Mapping]] = ..., rank: _Optional[_Union[Children, _Mapping]] = ..., nearest_neighbor: _Optional[_Union[NearestNeighborItem, _Mapping]] = ..., true_item: _Optional[bool] = ..., false_item: _Optional[bool] = ..., **kwargs) -> None: ...
+
+class Children(_message.Message):
+    __slots__ = ("children",)
+    CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    children: _containers.RepeatedCompositeFieldContainer[QueryNode]
+    def __init__(self, children: _Optional[_Iterable[_Union[QueryNode, _Mapping]]] = ...) -> None: ...
+
+class NotItem(_message.Message):
+    __slots__ = ("child",)
+    CHILD_FIELD_NUMBER: _ClassVar[int]
+    child: QueryNode
+    def __init__(self, child: _Optional[_Union[QueryNode, _Mapping]] = ...) -> None: ...
+
+class TermItem(_message.Message):
+    __slots__ = ("field", "term", "weight", "label", "unranked", "filter")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    UNRANKED_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    term: str
+    weight: int
+    label: str
+    unranked: bool
+    filter: bool
+    def __init__(self, field: _Optional[str] = ..., term: _Optional[str] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., unranked: _Optional[bool] = ..., filter: _Optional[bool] = ...) -> None: ...
+
+class PhraseItem(_message.Message):
+    __slots__ = ("field", "terms", "weight", "label")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    TERMS_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    terms: _containers.RepeatedScalarFieldContainer[str]
+    weight: int
+    label: str
+    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
+
+class RangeItem(_message.Message):
+    __slots__ = ("field", "low", "high", "low_inclusive", "high_inclusive", "label")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    LOW_FIELD_NUMBER: _ClassVar[int]
+    HIGH_FIELD_NUMBER: _ClassVar[int]
+    LOW_INCLUSIVE_FIELD_NUMBER: _ClassVar[int]
+    HIGH_INCLUSIVE_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    low: float
+    high: float
+    low_inclusive: bool
+    high_inclusive: bool
+    label: str
+    def __init__(self, field: _Optional[str] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., low_inclusive: _Optional[bool] = ..., high_inclusive: _Optional[bool] = ..., label: _Optional[str] = ...) -> None: ...
+
+class WeakAndItem(_message.Message):
+    __slots__ = ("children", "target_hits")
+    CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    TARGET_HITS_FIELD_NUMBER: _ClassVar[int]
+    children: _containers.RepeatedCompositeFieldContainer[QueryNode]
+    target_hits: int
+    def __init__(self, children: _Optional[_Iterable[_Union[QueryNode, _Mapping]]] = ..., target_hits: _Optional[int] = ...) -> None: ...
+
+class NearestNeighborItem(_message.Message):
+    __slots__ = ("field", "query_tensor", "target_hits", "approximate", "explore_additional_hits", "distance_threshold", "label")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    QUERY_TENSOR_FIELD_NUMBER: _ClassVar[int]
+    TARGET_HITS_FIELD_NUMBER: _ClassVar[int]
+    APPROXIMATE_FIELD_NUMBER: _ClassVar[int]
+    EXPLORE_ADDITIONAL_HITS_FIELD_NUMBER: _ClassVar[int]
+    DISTANCE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    query_tensor: str
+    target_hits: int
+    approximate: bool
+    explore_additional_hits: int
+    distance_threshold: float
+    label: str
+    def __init__(self, field: _Optional[str] = ..., query_tensor: _Optional[str] = ..., target_hits: _Optional[int] = ..., approximate: _Optional[bool] = ..., explore_additional_hits: _Optional[int] = ..., distance_threshold: _Optional[float] = ..., label: _Optional[str] = ...) -> None: ...
+
+class SortKey(_message.Message):
+    __slots__ = ("field", "ascending")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    ASCENDING_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    ascending: bool
+    def __init__(self, field: _Optional[str] = ..., ascending: _Optional[bool] = ...) -> None: ...
+
+class SortValue(_message.Message):
+    __slots__ = ("number", "text")
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    number: float
+    text: str
+    def __init__(self, number: _Optional[float] = ..., text: _Optional[str] = ...) -> None: ...
+
+class SearchRequest(_message.Message):
+    __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "now")
+    class QueryFeaturesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: FeatureValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[FeatureValue, _Mapping]] = ...) -> None: ...
+    SCHEMA_FIELD_NUMBER: _ClassVar[int]
+    RANK_PROFILE_FIELD_NUMBER: _ClassVar[int]
+    APP_GENERATION_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FEATURES_FIELD_NUMBER: _ClassVar[int]
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    TRACE_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    SORTING_FIELD_NUMBER: _ClassVar[int]
+    RERANK_COUNT_FIELD_NUMBER: _ClassVar[int]
+    KEEP_RANK_COUNT_FIELD_NUMBER: _ClassVar[int]
+    RANK_SCORE_DROP_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    SECOND_PHASE_RANK_SCORE_DROP_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    NOW_FIELD_NUMBER: _ClassVar[int]
+    schema: str
+    rank_profile: str
+    app_generation: str
+    query: QueryNode
+    query_features: _containers.MessageMap[str, FeatureValue]
+    hits: int
+    timeout_ms: int
+    trace_level: int
+    sorting: _containers.RepeatedCompositeFieldContainer[SortKey]
+    rerank_count: int
+    keep_rank_count: int
+    rank_score_drop_limit: float
+    second_phase_rank_score_drop_limit: float
+    now: float
+    def __init__(self, schema: _Optional[str] = ..., rank_profile: _Optional[str] = ..., app_generation: _Optional[str] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., hits: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., trace_level: _Optional[int] = ..., sorting: _Optional[_Iterable[_Union[SortKey, _Mapping]]] = ..., rerank_count: _Optional[int] = ..., keep_rank_count: _Optional[int] = ..., rank_score_drop_limit: _Optional[float] = ..., second_phase_rank_score_drop_limit: _Optional[float] = ..., now: _Optional[float] = ...) -> None: ...
+
+class LeanHit(_message.Message):
+    __slots__ = ("global_id", "relevance", "match_features", "sort_values")
+    class MatchFeaturesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: FeatureValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[FeatureValue, _Mapping]] = ...) -> None: ...
+    GLOBAL_ID_FIELD_NUMBER: _ClassVar[int]
+    RELEVANCE_FIELD_NUMBER: _ClassVar[int]
+    MATCH_FEATURES_FIELD_NUMBER: _ClassVar[int]
+    SORT_VALUES_FIELD_NUMBER: _ClassVar[int]
+    global_id: bytes
+    relevance: float
+    match_features: _containers.MessageMap[str, FeatureValue]
+    sort_values: _containers.RepeatedCompositeFieldContainer[SortValue]
+    def __init__(self, global_id: _Optional[bytes] = ..., relevance: _Optional[float] = ..., match_features: _Optional[_Mapping[str, FeatureValue]] = ..., sort_values: _Optional[_Iterable[_Union[SortValue, _Mapping]]] = ...) -> None: ...
+
+class SearchReply(_message.Message):
+    __slots__ = ("distribution_key", "hits", "total_hit_count", "coverage", "errors", "trace")
+    DISTRIBUTION_KEY_FIELD_NUMBER: _ClassVar[int]
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_HIT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    COVERAGE_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    TRACE_FIELD_NUMBER: _ClassVar[int]
+    distribution_key: int
+    hits: _containers.RepeatedCompositeFieldContainer[LeanHit]
+    total_hit_count: int
+    coverage: Coverage
+    errors: _containers.RepeatedCompositeFieldContainer[ErrorMessage]
+    trace: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, distribution_key: _Optional[int] = ..., hits: _Optional[_Iterable[_Union[LeanHit, _Mapping]]] = ..., total_hit_count: _Optional[int] = ..., coverage: _Optional[_Union[Coverage, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ..., trace: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DocsumRequest(_message.Message):
+    __slots__ = ("schema", "summary_class", "rank_profile", "global_ids", "query", "query_features", "app_generation", "now")
+    class QueryFeaturesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: FeatureValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[FeatureValue, _Mapping]] = ...) -> None: ...
+    SCHEMA_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_CLASS_FIELD_NUMBER: _ClassVar[int]
+    RANK_PROFILE_FIELD_NUMBER: _ClassVar[int]
+    GLOBAL_IDS_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FEATURES_FIELD_NUMBER: _ClassVar[int]
+    APP_GENERATION_FIELD_NUMBER: _ClassVar[int]
+    NOW_FIELD_NUMBER: _ClassVar[int]
+    schema: str
+    summary_class: str
+    rank_profile: str
+    global_ids: _containers.RepeatedScalarFieldContainer[bytes]
+    query: QueryNode
+    query_features: _containers.MessageMap[str, FeatureValue]
+    app_generation: str
+    now: float
+    def __init__(self, schema: _Optional[str] = ..., summary_class: _Optional[str] = ..., rank_profile: _Optional[str] = ..., global_ids: _Optional[_Iterable[bytes]] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., app_generation: _Optional[str] = ..., now: _Optional[float] = ...) -> None: ...
+
+class Docsum(_message.Message):
+    __slots__ = ("global_id", "document_id", "fields_json", "summary_features")
+    class SummaryFeaturesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: FeatureValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[FeatureValue, _Mapping]] = ...) -> None: ...
+    GLOBAL_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_JSON_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FEATURES_FIELD_NUMBER: _ClassVar[int]
+    global_id: bytes
+    document_id: str
+    fields_json: str
+    summary_features: _containers.MessageMap[str, FeatureValue]
+    def __init__(self, global_id: _Optional[bytes] = ..., document_id: _Optional[str] = ..., fields_json: _Optional[str] = ..., summary_features: _Optional[_Mapping[str, FeatureValue]] = ...) -> None: ...
+
+class DocsumReply(_message.Message):
+    __slots__ = ("docsums", "errors")
+    DOCSUMS_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    docsums: _containers.RepeatedCompositeFieldContainer[Docsum]
+    errors: _containers.RepeatedCompositeFieldContainer[ErrorMessage]
+    def __init__(self, docsums: _Optional[_Iterable[_Union[Docsum, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ...) -> None: ...
+
+class PutRequest(_message.Message):
+    __slots__ = ("document_id", "fields_json")
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_JSON_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    fields_json: str
+    def __init__(self, document_id: _Optional[str] = ..., fields_json: _Optional[str] = ...) -> None: ...
+
+class UpdateRequest(_message.Message):
+    __slots__ = ("document_id", "operations_json", "create")
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATIONS_JSON_FIELD_NUMBER: _ClassVar[int]
+    CREATE_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    operations_json: str
+    create: bool
+    def __init__(self, document_id: _Optional[str] = ..., operations_json: _Optional[str] = ..., create: _Optional[bool] = ...) -> None: ...
+
+class RemoveRequest(_message.Message):
+    __slots__ = ("document_id",)
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    def __init__(self, document_id: _Optional[str] = ...) -> None: ...
+
+class FeedReply(_message.Message):
+    __slots__ = ("ok", "found", "error", "sequence")
+    OK_FIELD_NUMBER: _ClassVar[int]
+    FOUND_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    ok: bool
+    found: bool
+    error: ErrorMessage
+    sequence: int
+    def __init__(self, ok: _Optional[bool] = ..., found: _Optional[bool] = ..., error: _Optional[_Union[ErrorMessage, _Mapping]] = ..., sequence: _Optional[int] = ...) -> None: ...
+
+class GetRequest(_message.Message):
+    __slots__ = ("document_id",)
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    def __init__(self, document_id: _Optional[str] = ...) -> None: ...
+
+class GetReply(_message.Message):
+    __slots__ = ("found", "fields_json")
+    FOUND_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_JSON_FIELD_NUMBER: _ClassVar[int]
+    found: bool
+    fields_json: str
+    def __init__(self, found: _Optional[bool] = ..., fields_json: _Optional[str] = ...) -> None: ...
+
+class PingRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class PingReply(_message.Message):
+    __slots__ = ("distribution_key", "active_docs", "app_generation", "ready", "last_sequence")
+    DISTRIBUTION_KEY_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_DOCS_FIELD_NUMBER: _ClassVar[int]
+    APP_GENERATION_FIELD_NUMBER: _ClassVar[int]
+    READY_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    distribution_key: int
+    active_docs: int
+    app_generation: str
+    ready: bool
+    last_sequence: int
+    def __init__(self, distribution_key: _Optional[int] = ..., active_docs: _Optional[int] = ..., app_generation: _Optional[str] = ..., ready: _Optional[bool] = ..., last_sequence: _Optional[int] = ...) -> None: ...

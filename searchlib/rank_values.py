@@ -1,0 +1,84 @@
+"""Values written in rank profiles and queries: input defaults, constants, query feature values."""
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+from searchlib.errors import InvalidParameterError
+from searchlib.schema.model import RankInput, RankProfile
+
+
+def _feature_key(name: str) -> str:
+    """`myDouble` and `query(myDouble)` name the same input."""
+    return name if "(" in name else f"query({name})"
+
+
+def parse_value(type_spec: str, text: str, what: str) -> object:
+    """A number, or a tensor literal of the declared type."""
+    if not type_spec.startswith("tensor"):
+        try:
+            return float(text)
+        except ValueError:
+            raise InvalidParameterError(
+                f"Could not parse '{text}' as a number for {what}") from None
+    from searchlib.tensor import parse_tensor_literal
+
+    try:
+        return parse_tensor_literal(text, type_spec)
+    except Exception as error:  # noqa: BLE001 - re-raised with the feature named
+        raise InvalidParameterError(
+            f"Could not parse '{text}' as a tensor of type {type_spec} for {what}: {error}") from None
+
+
+def empty_value(declared: RankInput) -> object:
+    if not declared.type_spec.startswith("tensor"):
+        return 0.0
+    from searchlib.tensor import parse_tensor_literal
+
+    return parse_tensor_literal("{}", declared.type_spec)
+
+
+def parse_input_defaults(profile: RankProfile) -> dict[str, object]:
+    defaults: dict[str, object] = {}
+    for declared in profile.inputs.values():
+        key = _feature_key(declared.name)
+        if declared.default is None:
+            defaults[key] = empty_value(declared)
+        else:
+            defaults[key] = parse_value(declared.type_spec, declared.default, key)
+    return defaults
+
+
+def parse_constant_values(profile: RankProfile) -> dict[str, object]:
+    constants: dict[str, object] = {}
+    for constant in profile.constants.values():
+        value = parse_value(constant.type_spec, constant.value, constant.name)
+        bare = constant.name[len("constant("):-1] if constant.name.startswith("constant(") else constant.name
+        constants[bare] = value
+        constants[f"constant({bare})"] = value
+    return constants
+
+
+def parse_query_features(profile: RankProfile, given: Mapping[str, str]) -> dict[str, object]:
+    """HTTP `input.query(x)=...` values → typed feature values, checked against declared inputs."""
+    parsed: dict[str, object] = {}
+    declared = {_feature_key(i.name): i for i in profile.inputs.values()}
+    for name, text in given.items():
+        key = _feature_key(name)
+        spec = declared.get(key)
+        if spec is not None and spec.type_spec.startswith("tensor"):
+            parsed[key] = parse_value(spec.type_spec, str(text), key)
+        elif isinstance(text, (int, float)) and not isinstance(text, bool):
+            parsed[key] = float(text)
+        else:
+            try:
+                parsed[key] = float(text)
+            except ValueError:
+                if str(text).lstrip().startswith(("[", "{", "tensor")):
+                    raise InvalidParameterError(
+                        f"Expected '{key}' to be a tensor, but it is the string '{text}'") from None
+                raise InvalidParameterError(
+                    f"Could not parse '{text}' as a number for {key}") from None
+            if math.isnan(parsed[key]) and str(text).strip().lower() != "nan":
+                raise InvalidParameterError(f"Could not parse '{text}' as a number for {key}")
+    return parsed

@@ -1,0 +1,1 @@
+"""Codecs between searchlib values and the generated protobuf messages (the only users of protos)."""

@@ -1,0 +1,60 @@
+"""Document operations ⇄ protobuf."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from protos import content_node_pb2 as pb
+
+
+@dataclass(frozen=True, slots=True)
+class FeedResult:
+    ok: bool
+    found: bool = True
+    error_code: int = 0
+    message: str = ""
+    sequence: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStatus:
+    distribution_key: int
+    active_docs: int
+    app_generation: str
+    ready: bool
+    last_sequence: int
+
+
+def put_request(document_id: str, fields: dict) -> pb.PutRequest:
+    return pb.PutRequest(document_id=document_id, fields_json=json.dumps(fields, ensure_ascii=False))
+
+
+def update_request(document_id: str, operations: dict, create: bool) -> pb.UpdateRequest:
+    return pb.UpdateRequest(document_id=document_id, create=create,
+                            operations_json=json.dumps(operations, ensure_ascii=False))
+
+
+def remove_request(document_id: str) -> pb.RemoveRequest:
+    return pb.RemoveRequest(document_id=document_id)
+
+
+def get_request(document_id: str) -> pb.GetRequest:
+    return pb.GetRequest(document_id=document_id)
+
+
+def ping_request() -> pb.PingRequest:
+    return pb.PingRequest()
+
+
+def decode_feed_reply(reply: pb.FeedReply) -> FeedResult:
+    return FeedResult(ok=reply.ok, found=reply.found, error_code=reply.error.code,
+                      message=reply.error.message, sequence=reply.sequence)
+
+
+def decode_get_reply(reply: pb.GetReply) -> dict | None:
+    return json.loads(reply.fields_json) if reply.found else None
+
+
+def decode_ping_reply(reply: pb.PingReply) -> NodeStatus:
+    return NodeStatus(reply.distribution_key, reply.active_docs, reply.app_generation, reply.ready,
+                      reply.last_sequence)

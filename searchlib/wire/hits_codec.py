@@ -1,0 +1,65 @@
+"""Lean hits, coverage, errors and feature values ⇄ protobuf."""
+from __future__ import annotations
+
+from typing import Mapping
+
+from protos import content_node_pb2 as pb
+from searchlib.coverage import Coverage
+from searchlib.errors import ErrorCode
+from searchlib.hits import LeanHit
+from searchlib.wire import tensor_codec
+
+
+def encode_feature(value: object) -> pb.FeatureValue:
+    if isinstance(value, (int, float)):
+        return pb.FeatureValue(scalar=float(value))
+    return pb.FeatureValue(tensor=tensor_codec.encode_tensor(value))
+
+
+def decode_feature(message: pb.FeatureValue) -> object:
+    if message.WhichOneof("value") == "tensor":
+        return tensor_codec.decode_tensor(message.tensor)
+    return message.scalar
+
+
+def encode_features(features: Mapping[str, object]) -> dict[str, pb.FeatureValue]:
+    return {name: encode_feature(value) for name, value in features.items()}
+
+
+def decode_features(messages: Mapping[str, pb.FeatureValue]) -> dict[str, object]:
+    return {name: decode_feature(value) for name, value in messages.items()}
+
+
+def encode_sort_values(values: tuple) -> list[pb.SortValue]:
+    return [pb.SortValue(text=v) if isinstance(v, str) else pb.SortValue(number=float(v)) for v in values]
+
+
+def decode_sort_values(messages) -> tuple:
+    return tuple(m.text if m.WhichOneof("value") == "text" else m.number for m in messages)
+
+
+def encode_hit(hit: LeanHit) -> pb.LeanHit:
+    return pb.LeanHit(global_id=hit.global_id, relevance=hit.relevance,
+                      match_features=encode_features(hit.match_features),
+                      sort_values=encode_sort_values(hit.sort_data))
+
+
+def decode_hit(message: pb.LeanHit, distribution_key: int) -> LeanHit:
+    return LeanHit(global_id=message.global_id, relevance=message.relevance,
+                   distribution_key=distribution_key,
+                   match_features=decode_features(message.match_features),
+                   sort_data=decode_sort_values(message.sort_values))
+
+
+def encode_coverage(coverage: Coverage) -> pb.Coverage:
+    return pb.Coverage(docs=coverage.docs, active=coverage.active, target_active=coverage.target_active,
+                       degraded_reason=coverage.degraded_reason, nodes=coverage.nodes)
+
+
+def decode_coverage(message: pb.Coverage) -> Coverage:
+    return Coverage(docs=message.docs, active=message.active, target_active=message.target_active,
+                    degraded_reason=message.degraded_reason, nodes=message.nodes)
+
+
+def encode_error(code: ErrorCode, message: str, source: str = "") -> pb.ErrorMessage:
+    return pb.ErrorMessage(code=int(code), message=message, source=source)

@@ -1,0 +1,82 @@
+"""Query tree ⇄ protobuf QueryNode."""
+from __future__ import annotations
+
+from protos import content_node_pb2 as pb
+from searchlib.query import tree as q
+
+
+def encode_query(node: q.QueryNode) -> pb.QueryNode:
+    message = pb.QueryNode()
+    if isinstance(node, q.Term):
+        message.term.CopyFrom(pb.TermItem(field=node.field, term=node.term, weight=node.weight,
+                                          label=node.label, unranked=not node.ranked, filter=node.filter))
+    elif isinstance(node, q.Phrase):
+        message.phrase.CopyFrom(pb.PhraseItem(field=node.field, terms=list(node.terms),
+                                              weight=node.weight, label=node.label))
+    elif isinstance(node, q.Range):
+        item = pb.RangeItem(field=node.field, low_inclusive=node.low_inclusive,
+                            high_inclusive=node.high_inclusive, label=node.label)
+        if node.low is not None:
+            item.low = node.low
+        if node.high is not None:
+            item.high = node.high
+        message.range.CopyFrom(item)
+    elif isinstance(node, q.And):
+        message.__getattribute__("and").children.extend(encode_query(c) for c in node.children)
+    elif isinstance(node, q.Or):
+        message.__getattribute__("or").children.extend(encode_query(c) for c in node.children)
+    elif isinstance(node, q.Rank):
+        message.rank.children.extend(encode_query(c) for c in node.children)
+    elif isinstance(node, q.Not):
+        message.__getattribute__("not").child.CopyFrom(encode_query(node.child))
+    elif isinstance(node, q.WeakAnd):
+        message.weak_and.target_hits = node.target_hits
+        message.weak_and.children.extend(encode_query(c) for c in node.children)
+    elif isinstance(node, q.NearestNeighbor):
+        item = pb.NearestNeighborItem(field=node.field, query_tensor=node.query_tensor,
+                                      target_hits=node.target_hits, approximate=node.approximate,
+                                      explore_additional_hits=node.explore_additional_hits,
+                                      label=node.label)
+        if node.distance_threshold is not None:
+            item.distance_threshold = node.distance_threshold
+        message.nearest_neighbor.CopyFrom(item)
+    elif isinstance(node, q.TrueItem):
+        message.true_item = True
+    elif isinstance(node, q.FalseItem):
+        message.false_item = True
+    else:
+        raise TypeError(f"cannot encode query item {node!r}")
+    return message
+
+
+def decode_query(message: pb.QueryNode) -> q.QueryNode:
+    kind = message.WhichOneof("item")
+    if kind == "term":
+        t = message.term
+        return q.Term(t.field, t.term, t.weight or 100, t.label, not t.unranked, t.filter)
+    if kind == "phrase":
+        p = message.phrase
+        return q.Phrase(p.field, tuple(p.terms), p.weight or 100, p.label)
+    if kind == "range":
+        r = message.range
+        return q.Range(r.field, r.low if r.HasField("low") else None,
+                       r.high if r.HasField("high") else None, r.low_inclusive, r.high_inclusive, r.label)
+    if kind in ("and", "or", "rank"):
+        children = tuple(decode_query(c) for c in getattr(message, kind).children)
+        return {"and": q.And, "or": q.Or, "rank": q.Rank}[kind](children)
+    if kind == "not":
+        return q.Not(decode_query(getattr(message, "not").child))
+    if kind == "weak_and":
+        w = message.weak_and
+        return q.WeakAnd(tuple(decode_query(c) for c in w.children), w.target_hits or 100)
+    if kind == "nearest_neighbor":
+        n = message.nearest_neighbor
+        return q.NearestNeighbor(n.field, n.query_tensor, n.target_hits, n.approximate,
+                                 n.explore_additional_hits,
+                                 n.distance_threshold if n.HasField("distance_threshold") else None,
+                                 n.label)
+    if kind == "true_item":
+        return q.TrueItem()
+    if kind == "false_item":
+        return q.FalseItem()
+    raise ValueError("empty query node")

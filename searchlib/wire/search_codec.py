@@ -1,0 +1,150 @@
+"""Search and docsum requests/replies ⇄ protobuf, shared by the container (client) and the
+content node (server) so both sides agree on every field."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+from protos import content_node_pb2 as pb
+from searchlib.coverage import Coverage
+from searchlib.hits import LeanHit
+from searchlib.query import tree as q
+from searchlib.wire.hits_codec import (decode_coverage, decode_features, decode_hit, encode_coverage,
+                                       encode_features, encode_hit)
+from searchlib.wire.query_codec import decode_query, encode_query
+
+
+@dataclass(frozen=True, slots=True)
+class SearchCall:
+    """Everything a content node needs to run one query (offset is always 0)."""
+
+    schema: str
+    rank_profile: str
+    query: q.QueryNode
+    hits: int
+    timeout_ms: int
+    query_features: Mapping[str, object] = field(default_factory=dict)
+    sorting: tuple[q.SortKey, ...] = ()
+    rerank_count: int | None = None
+    keep_rank_count: int | None = None
+    rank_score_drop_limit: float | None = None
+    second_phase_rank_score_drop_limit: float | None = None
+    app_generation: str = ""
+    trace_level: int = 0
+    now: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class NodeError:
+    code: int
+    message: str
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchAnswer:
+    distribution_key: int
+    hits: tuple[LeanHit, ...]
+    total_hits: int
+    coverage: Coverage
+    errors: tuple[NodeError, ...] = ()
+    trace: tuple[str, ...] = ()
+
+
+def encode_search_call(call: SearchCall) -> pb.SearchRequest:
+    message = pb.SearchRequest(
+        schema=call.schema, rank_profile=call.rank_profile, app_generation=call.app_generation,
+        query=encode_query(call.query), query_features=encode_features(call.query_features),
+        hits=call.hits, timeout_ms=call.timeout_ms, trace_level=call.trace_level,
+        sorting=[pb.SortKey(field=k.field, ascending=k.ascending) for k in call.sorting], now=call.now)
+    for name in ("rerank_count", "keep_rank_count", "rank_score_drop_limit",
+                 "second_phase_rank_score_drop_limit"):
+        value = getattr(call, name)
+        if value is not None:
+            setattr(message, name, value)
+    return message
+
+
+def decode_search_call(message: pb.SearchRequest) -> SearchCall:
+    def optional(name: str):
+        return getattr(message, name) if message.HasField(name) else None
+
+    return SearchCall(
+        schema=message.schema, rank_profile=message.rank_profile, query=decode_query(message.query),
+        hits=message.hits, timeout_ms=message.timeout_ms,
+        query_features=decode_features(message.query_features),
+        sorting=tuple(q.SortKey(k.field, k.ascending) for k in message.sorting),
+        rerank_count=optional("rerank_count"), keep_rank_count=optional("keep_rank_count"),
+        rank_score_drop_limit=optional("rank_score_drop_limit"),
+        second_phase_rank_score_drop_limit=optional("second_phase_rank_score_drop_limit"),
+        app_generation=message.app_generation, trace_level=message.trace_level, now=message.now)
+
+
+def encode_search_answer(answer: SearchAnswer) -> pb.SearchReply:
+    return pb.SearchReply(
+        distribution_key=answer.distribution_key, hits=[encode_hit(h) for h in answer.hits],
+        total_hit_count=answer.total_hits, coverage=encode_coverage(answer.coverage),
+        errors=[pb.ErrorMessage(code=e.code, message=e.message, source=e.source) for e in answer.errors],
+        trace=list(answer.trace))
+
+
+def decode_search_answer(message: pb.SearchReply) -> SearchAnswer:
+    key = message.distribution_key
+    return SearchAnswer(
+        distribution_key=key, hits=tuple(decode_hit(h, key) for h in message.hits),
+        total_hits=message.total_hit_count, coverage=decode_coverage(message.coverage),
+        errors=tuple(NodeError(e.code, e.message, e.source) for e in message.errors),
+        trace=tuple(message.trace))
+
+
+@dataclass(frozen=True, slots=True)
+class DocsumCall:
+    schema: str
+    summary_class: str
+    rank_profile: str
+    global_ids: tuple[bytes, ...]
+    query: q.QueryNode | None = None
+    query_features: Mapping[str, object] = field(default_factory=dict)
+    app_generation: str = ""
+    now: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class DocsumValue:
+    global_id: bytes
+    document_id: str
+    fields: dict
+    summary_features: dict
+
+
+def encode_docsum_call(call: DocsumCall) -> pb.DocsumRequest:
+    message = pb.DocsumRequest(schema=call.schema, summary_class=call.summary_class,
+                               rank_profile=call.rank_profile, global_ids=list(call.global_ids),
+                               query_features=encode_features(call.query_features),
+                               app_generation=call.app_generation, now=call.now)
+    if call.query is not None:
+        message.query.CopyFrom(encode_query(call.query))
+    return message
+
+
+def decode_docsum_call(message: pb.DocsumRequest) -> DocsumCall:
+    return DocsumCall(schema=message.schema, summary_class=message.summary_class,
+                      rank_profile=message.rank_profile, global_ids=tuple(message.global_ids),
+                      query=decode_query(message.query) if message.HasField("query") else None,
+                      query_features=decode_features(message.query_features),
+                      app_generation=message.app_generation, now=message.now)
+
+
+def encode_docsums(values: Sequence[DocsumValue], errors: Sequence[NodeError] = ()) -> pb.DocsumReply:
+    return pb.DocsumReply(
+        docsums=[pb.Docsum(global_id=v.global_id, document_id=v.document_id,
+                           fields_json=json.dumps(v.fields, ensure_ascii=False),
+                           summary_features=encode_features(v.summary_features)) for v in values],
+        errors=[pb.ErrorMessage(code=e.code, message=e.message, source=e.source) for e in errors])
+
+
+def decode_docsums(message: pb.DocsumReply) -> tuple[list[DocsumValue], list[NodeError]]:
+    values = [DocsumValue(d.global_id, d.document_id, json.loads(d.fields_json) if d.fields_json else {},
+                          decode_features(d.summary_features)) for d in message.docsums]
+    return values, [NodeError(e.code, e.message, e.source) for e in message.errors]
