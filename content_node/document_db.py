@@ -1,0 +1,366 @@
+"""DocumentDB: the documents of one schema on one content node, durable and indexed.
+
+Writes: validate → (under the lock) assign the next sequence number, append to the WAL, apply to
+the in-memory structures → (outside the lock) wait for the WAL fsync, then return. So a write is
+acknowledged only once it is on disk, concurrent writers share fsyncs (group commit), and readers
+may see a write a moment before its writer is acknowledged.
+
+Reads: every method takes the same re-entrant lock for the moment it reads mutable structures.
+A caller that needs one consistent view across several calls (a query: match, then rank, then
+read attributes) holds `read_view()` around them; writes wait meanwhile.
+
+Recovery: load the newest snapshot, replay WAL records after its sequence number, and rebuild all
+indexes from the documents (which also compacts the local id space).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from content_node.store.attributes import AttributeStore
+from content_node.store.document_store import DocumentStore, decompress, encode_fields
+from content_node.store.inverted_index import FieldIndex
+from content_node.store.local_ids import LocalIds
+from content_node.store.posting_segment import Postings
+from content_node.store.snapshot import (
+    document_line, latest_snapshot, read_snapshot, remove_snapshots_except, write_snapshot)
+from content_node.store.wal import WriteAheadLog, remove_segments, replay
+from searchlib.docid import DocumentId, global_id
+from searchlib.documents import apply_update, validate_document
+from searchlib.errors import DocumentError
+from searchlib.schema.model import Schema
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SNAPSHOT_INTERVAL = 100_000  # operations between automatic snapshots
+_TEXT_KINDS = ("string", "array", "weightedset")
+
+
+class DocumentDB:
+    def __init__(self, schema: Schema, data_dir: Path, *,
+                 snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL) -> None:
+        self.schema = schema
+        self._data_dir = Path(data_dir)
+        self._data_dir.mkdir(parents=True, exist_ok=True)
+        self._snapshot_interval = snapshot_interval
+        self._lock = threading.RLock()
+        self._snapshot_lock = threading.Lock()
+        self._local_ids = LocalIds()
+        self._documents = DocumentStore()
+        self._attributes = AttributeStore(schema)
+        self._indexes = {f.name: FieldIndex(f.name, self._local_ids)
+                         for f in schema.fields.values() if f.is_index and _is_text(f.type)}
+        self._last_sequence = 0
+        self._operations_since_snapshot = 0
+        self._recover()
+        self._wal = WriteAheadLog(self._data_dir, self._last_sequence + 1)
+        self._closed = False
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def put(self, document_id: str, fields: Mapping[str, Any]) -> None:
+        """Create or replace a document; durable when this returns."""
+        self._check_document_type(document_id)
+        document = validate_document(self.schema, fields, allow_synthetic=True)
+        fields_json = encode_fields(document)
+        with self._lock:
+            sequence = self._log_put(document_id, fields_json)
+            self._apply_put(document_id, document, fields_json)
+        self._acknowledge(sequence)
+
+    def update(self, document_id: str, operations: Mapping[str, Any],
+               create: bool = False) -> bool:
+        """Apply field operations; False (and nothing written) if missing and not `create`."""
+        self._check_document_type(document_id)
+        with self._lock:  # read-modify-write of one document must not interleave with another
+            current = self._stored_fields(global_id(document_id))
+            if current is None and not create:
+                return False
+            document = apply_update(self.schema, current, operations, allow_synthetic=True)
+            fields_json = encode_fields(document)
+            sequence = self._log_put(document_id, fields_json)
+            self._apply_put(document_id, document, fields_json)
+        self._acknowledge(sequence)
+        return True
+
+    def remove(self, document_id: str) -> bool:
+        """Remove a document; False if it did not exist (nothing is written then)."""
+        self._check_document_type(document_id)
+        with self._lock:
+            local_id = self._local_ids.lookup(global_id(document_id))
+            if local_id is None:
+                return False
+            sequence = self._next_sequence()
+            self._wal.append(sequence, _remove_payload(document_id))
+            self._apply_remove(local_id)
+        self._acknowledge(sequence)
+        return True
+
+    def mutate(self, attribute: str, local_ids: np.ndarray, operator: str,
+               operand: float) -> None:
+        """Rank-profile `mutate` on a mutable attribute ("=", "+=", "-="). Not logged: mutable
+        attributes are in-memory counters, persisted by snapshots only (as in Vespa, where they
+        live outside the document)."""
+        with self._lock:
+            self._attributes.mutate(attribute, local_ids, operator, operand)
+
+    # -- reads: documents -----------------------------------------------------------------------
+
+    def get(self, document_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._stored_fields(global_id(document_id))
+
+    def document(self, local_id: int) -> dict[str, Any] | None:
+        """Stored fields of a local id (None for a dead one), for summaries."""
+        with self._lock:
+            return self._documents.fields(local_id)
+
+    def local_id(self, global_id_bytes: bytes) -> int | None:
+        with self._lock:
+            return self._local_ids.lookup(global_id_bytes)
+
+    def document_id(self, local_id: int) -> str:
+        with self._lock:
+            return self._local_ids.document_id(local_id)
+
+    # -- reads: for matching and ranking (all indexed by local id) ----------------------------
+
+    @contextlib.contextmanager
+    def read_view(self) -> Iterator["DocumentDB"]:
+        """Hold to read several structures consistently; writers wait until it is released."""
+        with self._lock:
+            yield self
+
+    @property
+    def doc_count(self) -> int:
+        return self._local_ids.alive_count
+
+    @property
+    def local_id_limit(self) -> int:
+        return self._local_ids.limit
+
+    @property
+    def alive(self) -> np.ndarray:
+        with self._lock:
+            return self._local_ids.alive
+
+    @property
+    def global_ids(self) -> Sequence[bytes]:
+        """Global id per local id (a live list: take `read_view()` to hold it still)."""
+        return self._local_ids.global_ids
+
+    @property
+    def last_sequence(self) -> int:
+        return self._last_sequence
+
+    @property
+    def index_fields(self) -> tuple[str, ...]:
+        return tuple(self._indexes)
+
+    def postings(self, field: str, term: str) -> Postings:
+        with self._lock:
+            return self._index(field).postings(term)
+
+    def document_frequency(self, field: str, term: str) -> int:
+        """Number of alive documents whose `field` contains `term`."""
+        with self._lock:
+            return self._index(field).document_frequency(term)
+
+    def field_lengths(self, field: str) -> np.ndarray:
+        with self._lock:
+            return self._index(field).field_lengths(self._local_ids.limit)
+
+    def average_field_length(self, field: str) -> float:
+        """Mean token count over alive documents that have the field."""
+        with self._lock:
+            return self._index(field).average_length()
+
+    def documents_with_field(self, field: str) -> int:
+        with self._lock:
+            return self._index(field).documents_with_field
+
+    def terms(self, field: str) -> list[str]:
+        with self._lock:
+            return list(self._index(field).terms())
+
+    def attribute(self, name: str) -> np.ndarray:
+        """The column per local id: float64 for numeric/bool, object for the rest."""
+        with self._lock:
+            return self._column(name).values(self._local_ids.limit)
+
+    def attribute_values(self, name: str) -> np.ndarray:
+        """Raw values per local id (tensors, arrays, weighted sets as fed; None when unset)."""
+        return self.attribute(name)
+
+    def has_attribute(self, name: str) -> bool:
+        return name in self._attributes.columns
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def snapshot(self) -> Path | None:
+        """Write every document at the current sequence, then drop older WAL segments.
+        Returns None if another snapshot is already being written."""
+        if not self._snapshot_lock.acquire(blocking=False):
+            return None
+        try:
+            with self._lock:  # a consistent cut: collect immutable blobs, rotate the log
+                sequence = self._last_sequence
+                entries = [(self._local_ids.document_id(local_id),
+                            self._documents.compressed(local_id),
+                            self._attributes.mutable_values(local_id))
+                           for local_id in self._local_ids.alive_local_ids().tolist()]
+                old_segments = self._wal.rotate(sequence + 1)
+                self._operations_since_snapshot = 0
+            lines = (document_line(document_id, decompress(blob), mutable)
+                     for document_id, blob, mutable in entries)
+            path = write_snapshot(self._data_dir, sequence, lines)
+            remove_segments(old_segments)
+            remove_snapshots_except(self._data_dir, path)
+            return path
+        finally:
+            self._snapshot_lock.release()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self.snapshot()
+        self._wal.close()
+        self._closed = True
+
+    def __enter__(self) -> "DocumentDB":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def memory_usage(self) -> dict[str, int]:
+        """Bytes held by the big structures (excluding Python object overhead of dictionaries)."""
+        with self._lock:
+            return {"documents": self._documents.stored_bytes,
+                    "indexes": sum(index.nbytes for index in self._indexes.values()),
+                    "attributes": self._attributes.nbytes}
+
+    def compact_indexes(self) -> None:
+        """Merge index tiers and drop dead postings now (normally done lazily)."""
+        with self._lock:
+            for index in self._indexes.values():
+                index.compact()
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _recover(self) -> None:
+        snapshot = latest_snapshot(self._data_dir)
+        if snapshot is not None:
+            sequence, documents = read_snapshot(snapshot)
+            for document in documents:
+                self._apply_put(document.document_id, document.fields,
+                                encode_fields(document.fields), document.mutable)
+            self._last_sequence = sequence
+        replayed = 0
+        for record in replay(self._data_dir, after_sequence=self._last_sequence):
+            operation = json.loads(record.payload)
+            if operation["op"] == "put":
+                self._apply_put(operation["id"], operation["fields"],
+                                encode_fields(operation["fields"]))
+            else:
+                local_id = self._local_ids.lookup(global_id(operation["id"]))
+                if local_id is not None:
+                    self._apply_remove(local_id)
+            self._last_sequence = record.sequence
+            replayed += 1
+        self._operations_since_snapshot = replayed
+        log.info("document db recovered", extra={
+            "schema": self.schema.name, "documents": self.doc_count,
+            "last_sequence": self._last_sequence, "replayed": replayed})
+
+    def _next_sequence(self) -> int:
+        self._last_sequence += 1
+        self._operations_since_snapshot += 1
+        return self._last_sequence
+
+    def _log_put(self, document_id: str, fields_json: bytes) -> int:
+        sequence = self._next_sequence()
+        self._wal.append(sequence, b'{"op":"put","id":' + json.dumps(document_id).encode()
+                         + b',"fields":' + fields_json + b"}")
+        return sequence
+
+    def _acknowledge(self, sequence: int) -> None:
+        self._wal.sync(sequence)
+        if self._operations_since_snapshot >= self._snapshot_interval:
+            self.snapshot()
+
+    def _apply_put(self, document_id: str, fields: Mapping[str, Any], fields_json: bytes,
+                   mutable: Mapping[str, float] | None = None) -> None:
+        gid = global_id(document_id)
+        previous = self._local_ids.lookup(gid)
+        carried: Mapping[str, float] = mutable or {}
+        if previous is not None:
+            previous_fields = self._documents.fields(previous) or {}
+            changed = {name for name in previous_fields.keys() | fields.keys()
+                       if previous_fields.get(name) != fields.get(name)}
+            if not changed & self._indexes.keys():  # no re-tokenizing: update in place
+                self._documents.store(previous, fields_json)
+                self._attributes.assign(previous, fields, changed & self._attributes.columns.keys())
+                return
+            carried = mutable or self._attributes.mutable_values(previous)
+            self._unindex(previous, previous_fields)
+        local_id = self._local_ids.allocate(document_id, gid)
+        self._documents.store(local_id, fields_json)
+        for name, index in self._indexes.items():
+            value = fields.get(name)
+            if value is not None:
+                index.add(local_id, value)
+        self._attributes.index_document(local_id, fields)
+        self._attributes.restore_mutable(local_id, carried)
+
+    def _apply_remove(self, local_id: int) -> None:
+        self._unindex(local_id, self._documents.fields(local_id) or {})
+
+    def _unindex(self, local_id: int, fields: Mapping[str, Any]) -> None:
+        for name, index in self._indexes.items():
+            value = fields.get(name)
+            if value is not None:
+                index.remove(local_id, value)
+        self._attributes.clear(local_id)
+        self._documents.drop(local_id)
+        self._local_ids.release(local_id)
+
+    def _stored_fields(self, gid: bytes) -> dict[str, Any] | None:
+        local_id = self._local_ids.lookup(gid)
+        return None if local_id is None else self._documents.fields(local_id)
+
+    def _check_document_type(self, document_id: str) -> None:
+        parsed = DocumentId.parse(document_id)
+        if parsed.doctype != self.schema.document_name:
+            raise DocumentError(
+                f"Document type '{parsed.doctype}' of '{document_id}' does not match "
+                f"document type '{self.schema.document_name}'")
+
+    def _index(self, field: str) -> FieldIndex:
+        index = self._indexes.get(field)
+        if index is None:
+            raise KeyError(f"field '{field}' has no inverted index in schema '{self.schema.name}'")
+        return index
+
+    def _column(self, name: str):
+        column = self._attributes.columns.get(name)
+        if column is None:
+            raise KeyError(f"field '{name}' is not an attribute in schema '{self.schema.name}'")
+        return column
+
+
+def _is_text(field_type) -> bool:
+    if field_type.kind == "string":
+        return True
+    return field_type.kind in _TEXT_KINDS and field_type.element is not None \
+        and field_type.element.kind == "string"
+
+
+def _remove_payload(document_id: str) -> bytes:
+    return b'{"op":"remove","id":' + json.dumps(document_id).encode() + b"}"

@@ -1,0 +1,192 @@
+"""The inverted index of one `index` field: term dictionary, postings, field lengths, statistics.
+
+Writes go to a small pending buffer (one chunk of numpy arrays per document); the first read after
+a write freezes pending chunks into a `delta` segment, and the delta is merged into the `main`
+segment once it exceeds an eighth of it, so merge work stays amortized O(log n) per posting while
+reads never scan unsorted data. Removed documents stay in the segments until the next merge but
+are filtered out of every read (by the alive mask) and out of the statistics immediately.
+
+Kept raw, never precomputed: term frequencies, positions, field lengths, document frequencies —
+the corpus is mutable, so BM25 and friends are computed at query time from these.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+from content_node.store.arrays import ensure_capacity, read_only
+from content_node.store.local_ids import LocalIds
+from content_node.store.posting_segment import (
+    EMPTY_POSTINGS, EMPTY_SEGMENT, FlatPostings, Postings, build_segment, merge_segments)
+from searchlib.linguistics import tokenize
+
+ELEMENT_GAP = 16  # positions skipped between array elements, so phrases never span two elements
+_PENDING_POSTINGS_LIMIT = 65536  # freeze while feeding too, bounding per-chunk overhead
+_MIN_DELTA_POSTINGS = 32768
+
+
+def field_tokens(value: Any) -> tuple[list[str], np.ndarray]:
+    """Index terms of a string or array-of-strings value, with their positions."""
+    if isinstance(value, str):
+        tokens = tokenize(value)
+        return tokens, np.arange(len(tokens), dtype=np.int32)
+    tokens = []
+    positions: list[np.ndarray] = []
+    next_position = 0
+    for element in _elements(value):
+        element_tokens = tokenize(element)
+        tokens.extend(element_tokens)
+        positions.append(np.arange(next_position, next_position + len(element_tokens),
+                                   dtype=np.int32))
+        next_position += len(element_tokens) + ELEMENT_GAP
+    if not positions:
+        return tokens, np.zeros(0, dtype=np.int32)
+    return tokens, np.concatenate(positions)
+
+
+def _elements(value: Any) -> Iterable[str]:
+    if isinstance(value, dict):  # weighted set of strings: the keys are the text
+        return (str(key) for key in value)
+    if isinstance(value, list):
+        return (item for item in value if isinstance(item, str))
+    return ()
+
+
+class FieldIndex:
+    """Not thread-safe by itself: the DocumentDB lock guards every call."""
+
+    def __init__(self, name: str, local_ids: LocalIds) -> None:
+        self.name = name
+        self._local_ids = local_ids
+        self._term_ids: dict[str, int] = {}
+        self._doc_freqs = np.zeros(0, dtype=np.int32)
+        self._lengths = np.zeros(0, dtype=np.int32)
+        self._total_length = 0
+        self._documents_with_field = 0
+        self._pending: list[FlatPostings] = []
+        self._pending_postings = 0
+        self._delta = EMPTY_SEGMENT
+        self._main = EMPTY_SEGMENT
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def add(self, local_id: int, value: Any) -> None:
+        tokens, positions = field_tokens(value)
+        self._lengths = ensure_capacity(self._lengths, local_id + 1)
+        self._lengths[local_id] = len(tokens)
+        self._total_length += len(tokens)
+        self._documents_with_field += 1
+        if not tokens:
+            return
+        term_ids = self._term_ids
+        ids = np.fromiter((term_ids.setdefault(t, len(term_ids)) for t in tokens),
+                          dtype=np.int32, count=len(tokens))
+        order = np.argsort(ids, kind="stable")  # stable: positions stay ascending per term
+        sorted_ids = ids[order]
+        unique_ids, counts = np.unique(sorted_ids, return_counts=True)
+        self._doc_freqs = ensure_capacity(self._doc_freqs, len(term_ids))
+        self._doc_freqs[unique_ids] += 1
+        self._pending.append(FlatPostings(
+            unique_ids.astype(np.int32), np.full(len(unique_ids), local_id, dtype=np.int32),
+            counts.astype(np.int32), positions[order]))
+        self._pending_postings += len(unique_ids)
+        if self._pending_postings > _PENDING_POSTINGS_LIMIT:
+            self.freeze()
+
+    def remove(self, local_id: int, value: Any) -> None:
+        """Take a document's `value` (as stored) out of the statistics; postings die with it."""
+        tokens, _ = field_tokens(value)
+        known = [self._term_ids[t] for t in set(tokens) if t in self._term_ids]
+        if known:
+            self._doc_freqs[np.asarray(known, dtype=np.int64)] -= 1
+        self._total_length -= int(self._lengths[local_id])
+        self._documents_with_field -= 1
+        self._lengths[local_id] = 0
+
+    def freeze(self) -> None:
+        """Turn pending chunks into sorted arrays (and merge tiers when the delta grows)."""
+        alive = self._local_ids.alive
+        num_terms = len(self._term_ids)
+        if self._pending:
+            pending = FlatPostings.concatenate(self._pending)
+            self._pending, self._pending_postings = [], 0
+            self._delta = merge_segments(self._delta, pending, num_terms, alive)
+        if self._delta.num_postings > max(_MIN_DELTA_POSTINGS, self._main.num_postings // 8):
+            self._main = merge_segments(self._main, self._delta.flatten(), num_terms, alive)
+            self._delta = EMPTY_SEGMENT
+
+    def compact(self) -> None:
+        """Merge every tier into one segment without dead postings (e.g. before measuring)."""
+        self.freeze()
+        alive = self._local_ids.alive
+        self._main = merge_segments(self._main, self._delta.flatten(), len(self._term_ids), alive)
+        self._delta = EMPTY_SEGMENT
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def postings(self, term: str) -> Postings:
+        term_id = self._term_ids.get(term)
+        if term_id is None:
+            return EMPTY_POSTINGS
+        if self._pending:
+            self.freeze()
+        return _only_alive(_concatenate(self._main.postings(term_id),
+                                        self._delta.postings(term_id)), self._local_ids.alive)
+
+    def document_frequency(self, term: str) -> int:
+        term_id = self._term_ids.get(term)
+        if term_id is None or term_id >= len(self._doc_freqs):
+            return 0
+        return int(self._doc_freqs[term_id])
+
+    def field_lengths(self, limit: int) -> np.ndarray:
+        self._lengths = ensure_capacity(self._lengths, limit)
+        return read_only(self._lengths[:limit])
+
+    def average_length(self) -> float:
+        if self._documents_with_field <= 0:
+            return 0.0
+        return self._total_length / self._documents_with_field
+
+    @property
+    def documents_with_field(self) -> int:
+        return self._documents_with_field
+
+    def terms(self) -> Iterable[str]:
+        """Every term ever indexed (some may have no alive documents): for prefix expansion."""
+        return self._term_ids.keys()
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by numpy arrays (the term dictionary is extra)."""
+        pending = sum(sum(getattr(c, n).nbytes for n in FlatPostings.__slots__)
+                      for c in self._pending)
+        return (self._main.nbytes + self._delta.nbytes + pending + self._doc_freqs.nbytes
+                + self._lengths.nbytes)
+
+
+def _concatenate(first: Postings, second: Postings) -> Postings:
+    if not len(second):
+        return first
+    if not len(first):
+        return second
+    return Postings(
+        np.concatenate([first.doc_ids, second.doc_ids]),
+        np.concatenate([first.term_freqs, second.term_freqs]),
+        np.concatenate([first.position_offsets, second.position_offsets[1:]
+                        + first.position_offsets[-1]]),
+        np.concatenate([first.flat_positions, second.flat_positions]))
+
+
+def _only_alive(postings: Postings, alive: np.ndarray) -> Postings:
+    if not len(postings):
+        return postings
+    keep = alive[postings.doc_ids]
+    if keep.all():
+        return postings
+    term_freqs = postings.term_freqs[keep]
+    offsets = np.zeros(len(term_freqs) + 1, dtype=np.int64)
+    np.cumsum(term_freqs, out=offsets[1:])
+    positions = postings.flat_positions[np.repeat(keep, postings.term_freqs)]
+    return Postings(postings.doc_ids[keep], term_freqs, offsets, positions)

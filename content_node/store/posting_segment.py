@@ -1,0 +1,162 @@
+"""Immutable, compact posting lists for all terms of one field (CSR layout, like a Lucene segment).
+
+For term id t, postings t are rows term_offsets[t]:term_offsets[t+1] of doc_ids / term_freqs,
+sorted by doc id; their positions are the flat run positions[position_offsets[t]:...], grouped per
+posting in the same order (a posting has exactly term_freq positions). Small dtypes are used
+where they fit (term frequencies as uint16, positions as uint16 when short), and widened only
+for the slice a query reads.
+
+Segments are built from flat posting arrays and merged by concatenating (every document of the
+newer segment has a higher local id than those of the older one, since local ids only grow) and
+sorting stably by term. Postings of dead documents are dropped while building.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+EMPTY_INT32 = np.empty(0, dtype=np.int32)
+_TF_MAX = np.iinfo(np.uint16).max
+
+
+@dataclass(frozen=True, slots=True)
+class Postings:
+    """Postings of one term in one field: only documents alive when read."""
+
+    doc_ids: np.ndarray  # int32, sorted ascending
+    term_freqs: np.ndarray  # int32, number of occurrences per document
+    position_offsets: np.ndarray  # int64, len(doc_ids)+1: positions of i are flat[off[i]:off[i+1]]
+    flat_positions: np.ndarray  # int32, token positions within the field, ascending per document
+
+    def positions(self, index: int) -> np.ndarray:
+        return self.flat_positions[self.position_offsets[index]: self.position_offsets[index + 1]]
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
+
+
+EMPTY_POSTINGS = Postings(EMPTY_INT32, EMPTY_INT32, np.zeros(1, dtype=np.int64), EMPTY_INT32)
+
+
+@dataclass(frozen=True, slots=True)
+class FlatPostings:
+    """Postings in arbitrary term order (documents ascending within a term), before building."""
+
+    term_ids: np.ndarray
+    doc_ids: np.ndarray
+    term_freqs: np.ndarray
+    positions: np.ndarray  # grouped per posting, term_freqs[i] entries for posting i
+
+    @staticmethod
+    def concatenate(parts: list["FlatPostings"]) -> "FlatPostings":
+        if not parts:
+            return FlatPostings(EMPTY_INT32, EMPTY_INT32, EMPTY_INT32, EMPTY_INT32)
+        return FlatPostings(*(np.concatenate([getattr(p, name) for p in parts])
+                              for name in ("term_ids", "doc_ids", "term_freqs", "positions")))
+
+
+@dataclass(frozen=True, slots=True)
+class PostingSegment:
+    term_offsets: np.ndarray  # int64, num_terms+1
+    position_offsets: np.ndarray  # int64, num_terms+1 (per term, into positions)
+    doc_ids: np.ndarray  # int32
+    term_freqs: np.ndarray  # uint16 (clipped) or int32
+    positions: np.ndarray  # uint16 or int32
+
+    @property
+    def num_terms(self) -> int:
+        return len(self.term_offsets) - 1
+
+    @property
+    def num_postings(self) -> int:
+        return len(self.doc_ids)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.term_offsets, self.position_offsets, self.doc_ids,
+                                      self.term_freqs, self.positions))
+
+    def postings(self, term_id: int) -> Postings:
+        if term_id >= self.num_terms:
+            return EMPTY_POSTINGS
+        start, end = int(self.term_offsets[term_id]), int(self.term_offsets[term_id + 1])
+        if start == end:
+            return EMPTY_POSTINGS
+        term_freqs = self.term_freqs[start:end].astype(np.int32)
+        position_offsets = np.zeros(len(term_freqs) + 1, dtype=np.int64)
+        np.cumsum(term_freqs, out=position_offsets[1:])
+        first = int(self.position_offsets[term_id])
+        positions = self.positions[first: first + int(position_offsets[-1])].astype(np.int32)
+        return Postings(self.doc_ids[start:end], term_freqs, position_offsets, positions)
+
+    def flatten(self) -> FlatPostings:
+        counts = np.diff(self.term_offsets)
+        term_ids = np.repeat(np.arange(self.num_terms, dtype=np.int32), counts)
+        return FlatPostings(term_ids, self.doc_ids, self.term_freqs.astype(np.int32),
+                            self.positions.astype(np.int32))
+
+
+EMPTY_SEGMENT = PostingSegment(np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64),
+                               EMPTY_INT32, EMPTY_INT32.astype(np.uint16),
+                               EMPTY_INT32.astype(np.uint16))
+
+
+def build_segment(flat: FlatPostings, num_terms: int, alive: np.ndarray) -> PostingSegment:
+    """A segment of the postings of alive documents, sorted by (term, doc)."""
+    keep = alive[flat.doc_ids] if len(flat.doc_ids) else np.zeros(0, dtype=np.bool_)
+    if not keep.all():
+        flat = FlatPostings(flat.term_ids[keep], flat.doc_ids[keep], flat.term_freqs[keep],
+                            flat.positions[np.repeat(keep, flat.term_freqs)])
+    order = np.argsort(flat.term_ids, kind="stable")  # stable: docs stay ascending per term
+    term_freqs = flat.term_freqs[order]
+    positions = flat.positions[_ragged_gather_index(flat.term_freqs, order)]
+    term_counts = np.bincount(flat.term_ids, minlength=num_terms)[:num_terms]
+    term_offsets = np.zeros(num_terms + 1, dtype=np.int64)
+    np.cumsum(term_counts, out=term_offsets[1:])
+    positions_per_term = np.bincount(flat.term_ids, weights=flat.term_freqs,
+                                     minlength=num_terms)[:num_terms]
+    position_offsets = np.zeros(num_terms + 1, dtype=np.int64)
+    np.cumsum(positions_per_term.astype(np.int64), out=position_offsets[1:])
+    segment = PostingSegment(
+        term_offsets=term_offsets,
+        position_offsets=position_offsets,
+        doc_ids=flat.doc_ids[order].astype(np.int32),
+        term_freqs=_compact_term_freqs(term_freqs),
+        positions=_compact_positions(positions),
+    )
+    for array in (segment.term_offsets, segment.position_offsets, segment.doc_ids):
+        array.flags.writeable = False  # postings hand out views of these
+    return segment
+
+
+def merge_segments(older: PostingSegment, newer: FlatPostings, num_terms: int,
+                   alive: np.ndarray) -> PostingSegment:
+    """`older` plus postings of documents added after it (all with higher local ids)."""
+    return build_segment(FlatPostings.concatenate([older.flatten(), newer]), num_terms, alive)
+
+
+def _ragged_gather_index(lengths: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Indexes that reorder runs of `lengths` (stored back to back) into `order`."""
+    lengths = lengths.astype(np.int64)
+    starts = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    new_lengths = lengths[order]
+    total = int(new_lengths.sum())
+    new_starts = np.zeros(len(order), dtype=np.int64)
+    np.cumsum(new_lengths[:-1], out=new_starts[1:])
+    shift = np.repeat(starts[order] - new_starts, new_lengths)
+    return np.arange(total, dtype=np.int64) + shift
+
+
+def _compact_term_freqs(term_freqs: np.ndarray) -> np.ndarray:
+    """uint16 unless a frequency exceeds it (then exact int32, so positions stay aligned)."""
+    if len(term_freqs) and int(term_freqs.max()) > _TF_MAX:
+        return term_freqs.astype(np.int32)
+    return term_freqs.astype(np.uint16)
+
+
+def _compact_positions(positions: np.ndarray) -> np.ndarray:
+    if len(positions) and int(positions.max()) > np.iinfo(np.uint16).max:
+        return positions.astype(np.int32)
+    return positions.astype(np.uint16)

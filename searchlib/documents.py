@@ -1,0 +1,286 @@
+"""Document JSON checked against a schema, and partial updates applied to it (Vespa §5.3 formats).
+
+Pure functions over plain JSON values: the content node stores what `validate_document` returns,
+and `apply_update` turns an update's `{"field": {"op": value}}` into the next document.
+Every error is a DocumentError naming the field and the problem.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Mapping
+
+from searchlib.errors import DocumentError
+from searchlib.schema.model import Field, FieldType, Schema
+
+_INTEGER_RANGES = {
+    "byte": (-(2**7), 2**7 - 1),
+    "int": (-(2**31), 2**31 - 1),
+    "long": (-(2**63), 2**63 - 1),
+}
+_FLOAT_KINDS = ("float", "double")
+_ARITHMETIC = ("increment", "decrement", "multiply", "divide")
+_HEX = re.compile(r"^[0-9a-fA-F]*$")
+_INDEXED_DIMENSION = re.compile(r"(\w+)\[(\d+)\]")
+
+
+def validate_document(schema: Schema, fields: Mapping[str, Any], *,
+                      allow_synthetic: bool = False) -> dict[str, Any]:
+    """The document's fields, checked and coerced; an empty string means the field is not set.
+
+    Synthetic fields (outside the `document` block) cannot be fed by users; the container, which
+    computes them (e.g. `embed`), passes `allow_synthetic=True`. Mutable attributes are never fed.
+    """
+    if not isinstance(fields, Mapping):
+        raise DocumentError(f"Document fields must be a JSON object, got {_json_kind(fields)}")
+    document: dict[str, Any] = {}
+    for name, value in fields.items():
+        field = feedable_field(schema, name, allow_synthetic=allow_synthetic)
+        if value is None:
+            continue
+        coerced = coerce_value(field.name, field.type, value)
+        if coerced == "" and field.type.kind == "string":
+            continue
+        document[name] = coerced
+    return document
+
+
+def feedable_field(schema: Schema, name: str, *, allow_synthetic: bool = False) -> Field:
+    field = schema.fields.get(name)
+    if field is None or (not field.in_document and not allow_synthetic):
+        raise DocumentError(
+            f"No field '{name}' in the structure of type '{schema.document_name}'")
+    if "mutable" in field.attribute_properties:
+        raise DocumentError(
+            f"Field '{name}' is a mutable attribute: it is changed by rank-profile mutate, not fed")
+    return field
+
+
+def coerce_value(name: str, field_type: FieldType, value: Any) -> Any:
+    """`value` checked against `field_type`, with numbers converted to the type's Python form."""
+    kind = field_type.kind
+    if kind == "string":
+        if not isinstance(value, str):
+            raise _type_error(name, field_type, value, "a string")
+        return value
+    if kind in _INTEGER_RANGES:
+        return _coerce_integer(name, field_type, value)
+    if kind in _FLOAT_KINDS:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _type_error(name, field_type, value, "a number")
+        return float(value)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise _type_error(name, field_type, value, "true or false")
+        return value
+    if kind == "array":
+        if not isinstance(value, list):
+            raise _type_error(name, field_type, value, "a JSON array")
+        return [coerce_value(name, field_type.element, item) for item in value]
+    if kind == "weightedset":
+        if not isinstance(value, Mapping):
+            raise _type_error(name, field_type, value, 'an object of {"key": weight}')
+        return {_weightedset_key(name, field_type, key): _coerce_integer(
+            name, FieldType("int"), weight) for key, weight in value.items()}
+    if kind == "tensor":
+        _check_tensor(name, field_type, value)
+        return value
+    return value  # struct, map, position, raw, ...: kept as fed
+
+
+def apply_update(schema: Schema, current: Mapping[str, Any] | None,
+                 operations: Mapping[str, Any], *, allow_synthetic: bool = False) -> dict[str, Any]:
+    """The document after `{"field": {"assign"|"add"|"remove"|"increment"|...: value}}`.
+
+    `current` None means the document does not exist (an update with create=true): start empty.
+    """
+    if not isinstance(operations, Mapping):
+        raise DocumentError(f"Update fields must be a JSON object, got {_json_kind(operations)}")
+    document = dict(current or {})
+    for name, field_operations in operations.items():
+        field = feedable_field(schema, name, allow_synthetic=allow_synthetic)
+        if not isinstance(field_operations, Mapping) or not field_operations:
+            raise DocumentError(
+                f"Update of field '{name}' must be an object like {{\"assign\": value}}")
+        for operation, argument in field_operations.items():
+            _apply_field_operation(document, field, operation, argument)
+    return document
+
+
+def _apply_field_operation(document: dict[str, Any], field: Field, operation: str,
+                           argument: Any) -> None:
+    name, field_type = field.name, field.type
+    if operation == "assign":
+        value = None if argument is None else coerce_value(name, field_type, argument)
+        if value is None or (value == "" and field_type.kind == "string"):
+            document.pop(name, None)
+        else:
+            document[name] = value
+    elif operation in _ARITHMETIC:
+        document[name] = _arithmetic(name, field_type, operation, document.get(name), argument)
+    elif operation == "add":
+        _add(document, name, field_type, argument)
+    elif operation == "remove":
+        _remove(document, name, field_type, argument)
+    else:
+        raise DocumentError(f"Unknown update operation '{operation}' for field '{name}'")
+
+
+def _arithmetic(name: str, field_type: FieldType, operation: str, current: Any,
+                argument: Any) -> int | float:
+    kind = field_type.kind
+    if kind not in _INTEGER_RANGES and kind not in _FLOAT_KINDS:
+        raise DocumentError(
+            f"Operation '{operation}' on field '{name}' requires a numeric field, "
+            f"but its type is {field_type}")
+    if isinstance(argument, bool) or not isinstance(argument, (int, float)):
+        raise DocumentError(
+            f"Operation '{operation}' on field '{name}' needs a number, got {_json_kind(argument)}")
+    base = 0 if current is None else current  # an unset numeric field counts as 0
+    if operation == "increment":
+        result = base + argument
+    elif operation == "decrement":
+        result = base - argument
+    elif operation == "multiply":
+        result = base * argument
+    else:
+        if argument == 0:
+            raise DocumentError(f"Operation 'divide' on field '{name}': division by zero")
+        result = base / argument
+    if kind in _INTEGER_RANGES:
+        return _coerce_integer(name, field_type, math.trunc(result))
+    return float(result)
+
+
+def _add(document: dict[str, Any], name: str, field_type: FieldType, argument: Any) -> None:
+    if field_type.kind == "array":
+        additions = coerce_value(name, field_type, argument)
+        document[name] = list(document.get(name) or []) + additions
+    elif field_type.kind == "weightedset":
+        additions = coerce_value(name, field_type, argument)
+        document[name] = {**(document.get(name) or {}), **additions}
+    else:
+        raise DocumentError(
+            f"Operation 'add' on field '{name}' requires an array or weighted set, "
+            f"but its type is {field_type}")
+
+
+def _remove(document: dict[str, Any], name: str, field_type: FieldType, argument: Any) -> None:
+    if field_type.kind == "weightedset":
+        keys = list(argument.keys()) if isinstance(argument, Mapping) else argument
+        if not isinstance(keys, list):
+            raise DocumentError(
+                f"Operation 'remove' on field '{name}' needs an object or array of keys")
+        removed = {_weightedset_key(name, field_type, key) for key in keys}
+        remaining = {k: w for k, w in (document.get(name) or {}).items() if k not in removed}
+        _set_or_clear(document, name, remaining)
+    elif field_type.kind == "array":
+        if not isinstance(argument, list):
+            raise DocumentError(f"Operation 'remove' on field '{name}' needs an array of values")
+        removed_values = coerce_value(name, field_type, argument)
+        remaining = [v for v in (document.get(name) or []) if v not in removed_values]
+        _set_or_clear(document, name, remaining)
+    else:
+        raise DocumentError(
+            f"Operation 'remove' on field '{name}' requires an array or weighted set, "
+            f"but its type is {field_type}")
+
+
+def _set_or_clear(document: dict[str, Any], name: str, value: Any) -> None:
+    if value:
+        document[name] = value
+    else:
+        document.pop(name, None)
+
+
+def _coerce_integer(name: str, field_type: FieldType, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _type_error(name, field_type, value, "an integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise _type_error(name, field_type, value, "an integer")
+        value = int(value)
+    low, high = _INTEGER_RANGES.get(field_type.kind, _INTEGER_RANGES["long"])
+    if not low <= value <= high:
+        raise DocumentError(
+            f"Field '{name}' of type {field_type}: {value} is outside the range [{low}, {high}]")
+    return value
+
+
+def _weightedset_key(name: str, field_type: FieldType, key: Any) -> Any:
+    element = field_type.element or FieldType("string")
+    if element.kind in _INTEGER_RANGES and isinstance(key, str):
+        try:
+            key = int(key)  # JSON object keys are always strings
+        except ValueError:
+            raise _type_error(name, field_type, key, f"{element.kind} keys") from None
+    coerced = coerce_value(name, element, key)
+    return str(coerced) if element.kind in _INTEGER_RANGES else coerced
+
+
+def _check_tensor(name: str, field_type: FieldType, value: Any) -> None:
+    """Accept the JSON tensor forms (§5.3) structurally: numbers in lists/objects, string
+    addresses, or a hex string for dense cells. Full typing is the tensor library's job."""
+    if isinstance(value, str):
+        if not _HEX.match(value):
+            raise _type_error(name, field_type, value, "a tensor (hex string of cells)")
+        return
+    if not isinstance(value, (list, Mapping)):
+        raise _type_error(name, field_type, value, "a tensor in JSON form")
+    _check_tensor_cells(name, field_type, value)
+    dense_size = _dense_size(field_type.tensor_type)
+    dense_values = value.get("values") if isinstance(value, Mapping) else value
+    if dense_size is not None and isinstance(dense_values, list) and all(
+            not isinstance(v, list) for v in dense_values) and len(dense_values) != dense_size:
+        raise DocumentError(
+            f"Field '{name}' of type {field_type}: expected {dense_size} cells, "
+            f"got {len(dense_values)}")
+
+
+def _check_tensor_cells(name: str, field_type: FieldType, value: Any) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key == "address":
+                if not isinstance(item, Mapping) or not all(
+                        isinstance(label, (str, int)) for label in item.values()):
+                    raise _type_error(name, field_type, item, "a tensor address of labels")
+            elif key == "type" and isinstance(item, str):
+                continue
+            else:
+                _check_tensor_cells(name, field_type, item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_tensor_cells(name, field_type, item)
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _type_error(name, field_type, value, "numeric tensor cells")
+
+
+def _dense_size(tensor_type: str) -> int | None:
+    """Cell count of an all-indexed tensor type like tensor<float>(x[384]); None if mapped."""
+    if "(" not in tensor_type or "{" in tensor_type:
+        return None
+    dimensions = _INDEXED_DIMENSION.findall(tensor_type)
+    if not dimensions:
+        return None
+    return math.prod(int(size) for _, size in dimensions)
+
+
+def _type_error(name: str, field_type: FieldType, value: Any, expected: str) -> DocumentError:
+    shown = repr(value) if not isinstance(value, (list, dict)) else _json_kind(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return DocumentError(f"Field '{name}' of type {field_type}: expected {expected}, got {shown}")
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
