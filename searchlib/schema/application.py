@@ -1,0 +1,115 @@
+"""Application packages (Vespa layout) -> ApplicationPackage, compiled once.
+
+    <app>/services.xml
+    <app>/schemas/<schema>.sd
+    <app>/schemas/<schema>/<profile>.profile     (optional: one rank profile per file)
+    <app>/models/...                             (ONNX models, tokenizers: referenced by path)
+
+The generation is a sha256 over every file of the package, sorted by relative path, so a request
+can carry it and a content node loaded from different files is detected.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path, PurePosixPath
+from types import MappingProxyType
+from typing import Mapping
+
+from searchlib.errors import SchemaError, SourceLocation
+from searchlib.schema.compiler import compile_schemas
+from searchlib.schema.model import ApplicationPackage
+from searchlib.schema.parser import parse_profile_file, parse_schema
+from searchlib.schema.services import default_content_cluster, parse_services
+from searchlib.schema.syntax import SchemaDecl
+
+_SCHEMA_DIRS = ("schemas", "searchdefinitions")  # the second is Vespa's legacy name
+_SKIPPED_PARTS = {"__pycache__", ".git"}
+
+
+def load_application(path: str | Path) -> ApplicationPackage:
+    """Load and compile the application package in directory `path`."""
+    root = Path(path)
+    if not root.is_dir():
+        raise SchemaError(f"application package '{root}' is not a directory", SourceLocation(str(root), 0, 0))
+    files = sorted(
+        (p for p in root.rglob("*") if p.is_file() and not (_SKIPPED_PARTS & set(p.relative_to(root).parts))),
+        key=lambda p: p.relative_to(root).as_posix(),
+    )
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(file.read_bytes()).digest())
+    schema_dir = next((root / d for d in _SCHEMA_DIRS if (root / d).is_dir()), root / "schemas")
+    sources: dict[str, str] = {}
+    for file in files:
+        relative = file.relative_to(root).as_posix()
+        if _is_schema_source(relative) or relative == "services.xml":
+            sources[relative] = file.read_text(encoding="utf-8")
+    return _build(sources, str(root), digest.hexdigest(), schema_dir, display_root=root)
+
+
+def application_from_text(sd_text: str, *, services_xml: str | None = None, name: str = "test.sd") -> ApplicationPackage:
+    """An application package with one schema given as text (tests, tools)."""
+    sources = {f"schemas/{name}": sd_text}
+    if services_xml is not None:
+        sources["services.xml"] = services_xml
+    return application_from_sources(sources)
+
+
+def application_from_sources(sources: Mapping[str, str], *, path: str = "<memory>") -> ApplicationPackage:
+    """An application package from {relative path: text}: `services.xml`, `schemas/x.sd`,
+    `schemas/x/p.profile`. The generation hashes the texts the same way load_application does."""
+    digest = hashlib.sha256()
+    for relative in sorted(sources):
+        digest.update(relative.encode() + b"\0")
+        digest.update(hashlib.sha256(sources[relative].encode("utf-8")).digest())
+    return _build(dict(sources), path, digest.hexdigest(), None, display_root=None)
+
+
+def _is_schema_source(relative: str) -> bool:
+    parts = PurePosixPath(relative).parts
+    if len(parts) == 2 and parts[0] in _SCHEMA_DIRS and parts[1].endswith(".sd"):
+        return True
+    return len(parts) == 3 and parts[0] in _SCHEMA_DIRS and parts[2].endswith(".profile")
+
+
+def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: Path | None,
+           display_root: Path | None) -> ApplicationPackage:
+    def file_name(relative: str) -> str:
+        return str(display_root / relative) if display_root is not None else relative
+
+    decls: dict[str, SchemaDecl] = {}
+    for relative in sorted(sources):
+        parts = PurePosixPath(relative).parts
+        if len(parts) == 2 and parts[1].endswith(".sd") and parts[0] in _SCHEMA_DIRS:
+            decl = parse_schema(sources[relative], file_name(relative), schema_dir=schema_dir)
+            if decl.name != PurePosixPath(relative).stem:
+                raise SchemaError(f"schema '{decl.name}' must be in a file named {decl.name}.sd", decl.location)
+            decls[decl.name] = decl
+    if not decls:
+        raise SchemaError("the application package has no schemas (expected schemas/<name>.sd)",
+                          SourceLocation(file_name("schemas"), 0, 0))
+    for relative in sorted(sources):
+        parts = PurePosixPath(relative).parts
+        if len(parts) == 3 and parts[2].endswith(".profile"):
+            owner = decls.get(parts[1])
+            if owner is None:
+                raise SchemaError(f"profile directory '{parts[1]}' does not match a schema",
+                                  SourceLocation(file_name(relative), 1, 1))
+            owner.rank_profiles.extend(parse_profile_file(sources[relative], file_name(relative),
+                                                          schema_dir=schema_dir))
+    schemas = compile_schemas(decls.values())
+    document_types = [schema.document_name for schema in schemas.values()]
+    services_text = sources.get("services.xml")
+    if services_text is None:
+        content, components = default_content_cluster(document_types), {}
+    else:
+        services = parse_services(services_text, file_name("services.xml"), document_types)
+        content, components = services.content, services.components
+    return ApplicationPackage(
+        path=path,
+        schemas=MappingProxyType(schemas),
+        content=content,
+        components=MappingProxyType(components),
+        generation=generation,
+    )

@@ -1,0 +1,223 @@
+"""Schema declarations -> the resolved model (searchlib.schema.model), validated.
+
+Resolves schema and document inheritance, builds the default document summary, flattens rank
+profiles (searchlib.schema.profiles) and rejects what Vespa would reject at deploy time. Every
+error is a SchemaError naming file:line:column.
+"""
+from __future__ import annotations
+
+import re
+from types import MappingProxyType
+from typing import Iterable, Mapping
+
+from searchlib.errors import SchemaError
+from searchlib.schema.model import (
+    BUILTIN_SUMMARY_SOURCES,
+    DocumentSummary,
+    Field,
+    FieldSet,
+    Schema,
+    SummaryField,
+)
+from searchlib.schema.profiles import resolve_profiles
+from searchlib.schema.syntax import DocumentSummaryDecl, SchemaDecl
+
+RESERVED_FIELD_NAMES = frozenset({
+    "attribute", "body", "case", "context", "documentid", "else", "header", "hit", "host", "if", "index",
+    "position", "reference", "relevancy", "sddocname", "summary", "switch", "tokenize",
+})
+_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MUTABLE_KINDS = ("int", "long", "float", "double", "byte")
+
+
+def compile_schemas(decls: Iterable[SchemaDecl]) -> dict[str, Schema]:
+    """Compile the schemas of one application package (they may inherit from each other)."""
+    by_name: dict[str, SchemaDecl] = {}
+    for decl in decls:
+        if decl.name in by_name:
+            raise SchemaError(f"duplicate schema '{decl.name}' (also at {by_name[decl.name].location})",
+                              decl.location)
+        by_name[decl.name] = decl
+    merged: dict[str, SchemaDecl] = {}
+    for name in by_name:
+        _merge_schema_inheritance(name, by_name, merged, ())
+    return {name: compile_schema(decl, merged) for name, decl in merged.items()}
+
+
+def _merge_schema_inheritance(name: str, decls: dict[str, SchemaDecl], merged: dict[str, SchemaDecl],
+                              chain: tuple[str, ...]) -> SchemaDecl:
+    if name in merged:
+        return merged[name]
+    decl = decls[name]
+    if name in chain:
+        raise SchemaError(f"schema inheritance cycle: {' -> '.join(chain + (name,))}", decl.location)
+    if decl.inherits is None:
+        merged[name] = decl
+        return decl
+    if decl.inherits.name not in decls:
+        raise SchemaError(f"schema '{name}' inherits unknown schema '{decl.inherits.name}'", decl.inherits.location)
+    parent = _merge_schema_inheritance(decl.inherits.name, decls, merged, chain + (name,))
+    if parent.document_name not in {ref.name for ref in decl.document_inherits}:
+        raise SchemaError(f"schema '{name}' inherits schema '{parent.name}', so its document must also inherit "
+                          f"document '{parent.document_name}'", decl.location)
+    own_profiles = {p.name for p in decl.rank_profiles}
+    own_summaries = {s.name for s in decl.summaries}
+    own_fieldsets = {f.name for f in decl.fieldsets}
+    result = SchemaDecl(
+        name=decl.name, location=decl.location, inherits=decl.inherits, document_name=decl.document_name,
+        document_inherits=decl.document_inherits,
+        fields=list(decl.fields),  # the parent's document fields arrive through document inheritance
+        fieldsets=[f for f in parent.fieldsets if f.name not in own_fieldsets] + decl.fieldsets,
+        summaries=[s for s in parent.summaries if s.name not in own_summaries] + decl.summaries,
+        rank_profiles=[p for p in parent.rank_profiles if p.name not in own_profiles] + decl.rank_profiles,
+        constants={**parent.constants, **decl.constants},
+        onnx_models={**parent.onnx_models, **decl.onnx_models},
+        settings={**parent.settings, **decl.settings},
+    )
+    result.fields = [f for f in parent.fields if not f.in_document] + result.fields
+    merged[name] = result
+    return result
+
+
+def compile_schema(decl: SchemaDecl, package: Mapping[str, SchemaDecl] | None = None) -> Schema:
+    """Compile one schema; `package` (by schema name) resolves `document x inherits y`."""
+    fields = _fields(decl, package or {decl.name: decl})
+    fieldsets = _fieldsets(decl, fields)
+    summaries = _summaries(decl, fields)
+    profiles = resolve_profiles(decl.rank_profiles, fields, decl.constants, decl.onnx_models, decl.name)
+    return Schema(
+        name=decl.name,
+        document_name=decl.document_name or decl.name,
+        fields=MappingProxyType(fields),
+        fieldsets=MappingProxyType(fieldsets),
+        summaries=MappingProxyType(summaries),
+        rank_profiles=MappingProxyType(profiles),
+        location=decl.location,
+        inherits=(decl.inherits.name,) if decl.inherits else (),
+    )
+
+
+def _inherited_document_fields(decl: SchemaDecl, package: Mapping[str, SchemaDecl]) -> list[Field]:
+    by_document = {d.document_name or d.name: d for d in package.values()}
+    inherited: list[Field] = []
+    for ref in decl.document_inherits:
+        parent = by_document.get(ref.name)
+        if parent is None:
+            raise SchemaError(f"document '{decl.document_name}' inherits unknown document type '{ref.name}'",
+                              ref.location)
+        if parent is decl:
+            raise SchemaError(f"document '{decl.document_name}' cannot inherit itself", ref.location)
+        inherited.extend(_inherited_document_fields(parent, package))
+        inherited.extend(f for f in parent.fields if f.in_document)
+    return inherited
+
+
+def _fields(decl: SchemaDecl, package: Mapping[str, SchemaDecl]) -> dict[str, Field]:
+    fields: dict[str, Field] = {}
+    for field in _inherited_document_fields(decl, package):
+        fields.setdefault(field.name, field)
+    for field in decl.fields:
+        if not _FIELD_NAME.match(field.name):
+            raise SchemaError(f"invalid field name '{field.name}': names match [a-zA-Z_][a-zA-Z0-9_]*",
+                              field.location)
+        if field.name in RESERVED_FIELD_NAMES:
+            raise SchemaError(f"'{field.name}' is a reserved name and cannot be a field name", field.location)
+        if field.name in fields:
+            raise SchemaError(f"duplicate field '{field.name}' in schema '{decl.name}' "
+                              f"(first defined at {fields[field.name].location})", field.location)
+        fields[field.name] = field
+    document_fields = {name for name, f in fields.items() if f.in_document}
+    for field in fields.values():
+        _validate_field(field, document_fields)
+    return fields
+
+
+def _validate_field(field: Field, document_fields: set[str]) -> None:
+    where = f"field '{field.name}'"
+    if field.is_mutable:
+        if field.in_document:
+            raise SchemaError(f"mutable attribute {where} must be declared outside the document block",
+                              field.location)
+        if field.type.kind not in _MUTABLE_KINDS or not field.is_attribute:
+            raise SchemaError(f"mutable attribute {where} must be a single-value numeric attribute, not "
+                              f"{field.type}{'' if field.is_attribute else ' without attribute'}", field.location)
+    if field.type.kind == "tensor" and field.is_index and not field.is_attribute:
+        raise SchemaError(f"tensor {where} has 'index' (HNSW) and must also be an 'attribute'", field.location)
+    if field.is_index and field.type.kind in _MUTABLE_KINDS + ("bool",):
+        raise SchemaError(f"{where} of type {field.type} cannot have 'index': use 'attribute'", field.location)
+    if not field.in_document and field.indexing and not field.input_fields and not _starts_with_literal(field):
+        raise SchemaError(f"{where} is outside the document, so its indexing must start with 'input <field>' "
+                          "or a literal", field.location)
+    for source in field.input_fields:
+        if source.split(".")[0] not in document_fields:
+            raise SchemaError(f"{where} reads 'input {source}', which is not a document field", field.location)
+
+
+def _starts_with_literal(field: Field) -> bool:
+    first = field.indexing.lstrip("({ ")
+    return bool(re.match(r"^(\"|'|-?\d|true\b|false\b|now\b|random\b|hostname\b)", first))
+
+
+def _fieldsets(decl: SchemaDecl, fields: Mapping[str, Field]) -> dict[str, FieldSet]:
+    fieldsets: dict[str, FieldSet] = {}
+    for fs in decl.fieldsets:
+        if fs.name in fieldsets:
+            raise SchemaError(f"duplicate fieldset '{fs.name}'", fs.location)
+        if fs.name in fields:
+            raise SchemaError(f"fieldset '{fs.name}' has the same name as a field", fs.location)
+        if not fs.fields:
+            raise SchemaError(f"fieldset '{fs.name}' has no fields", fs.location)
+        for ref in fs.fields:
+            if ref.name not in fields:
+                raise SchemaError(f"fieldset '{fs.name}' names unknown field '{ref.name}'", ref.location)
+        names = tuple(dict.fromkeys(ref.name for ref in fs.fields))
+        fieldsets[fs.name] = FieldSet(fs.name, names, fs.location, fs.match)
+    return fieldsets
+
+
+def _summaries(decl: SchemaDecl, fields: Mapping[str, Field]) -> dict[str, DocumentSummary]:
+    sddocname = SummaryField("sddocname", ("sddocname",))
+    default_fields = [sddocname, SummaryField("documentid", ("documentid",))]
+    default_fields += [SummaryField(f.name, (f.name,), f.settings.get("summary") == "dynamic")
+                       for f in fields.values() if f.is_summary]
+    summaries: dict[str, DocumentSummary] = {"default": DocumentSummary("default", tuple(default_fields))}
+    declared = {s.name: s for s in decl.summaries}
+    seen: set[str] = set()
+    for s in decl.summaries:
+        if s.name in seen:
+            raise SchemaError(f"duplicate document-summary '{s.name}'", s.location)
+        seen.add(s.name)
+
+    def resolve(summary: DocumentSummaryDecl, chain: tuple[str, ...]) -> DocumentSummary:
+        if summary.name in done:
+            return summaries[summary.name]
+        if summary.name in chain:
+            raise SchemaError(f"document-summary inheritance cycle: {' -> '.join(chain + (summary.name,))}",
+                              summary.location)
+        entries: dict[str, SummaryField] = {"sddocname": sddocname}
+        for ref in summary.inherits:
+            if ref.name in declared:
+                parent = resolve(declared[ref.name], chain + (summary.name,))
+            elif ref.name == "default":
+                parent = summaries["default"]
+            else:
+                raise SchemaError(f"document-summary '{summary.name}' inherits unknown document-summary "
+                                  f"'{ref.name}'", ref.location)
+            entries.update((f.name, f) for f in parent.fields)
+        for entry in summary.fields:
+            for source in entry.summary.sources:
+                if source not in fields and source not in BUILTIN_SUMMARY_SOURCES:
+                    raise SchemaError(f"summary '{entry.summary.name}' in document-summary '{summary.name}' "
+                                      f"refers to unknown field '{source}'", entry.location)
+            entries[entry.summary.name] = entry.summary
+        result = DocumentSummary(summary.name, tuple(entries.values()), summary.omit_summary_features,
+                                 summary.from_disk, summary.location)
+        summaries[summary.name] = result
+        done.add(summary.name)
+        return result
+
+    done: set[str] = set()
+    for s in decl.summaries:
+        resolve(s, ())
+    return summaries
+

@@ -1,0 +1,227 @@
+"""Rank-profile inheritance, flattened: every resolved RankProfile holds what it inherited.
+
+Rules (Vespa): an element the child does not define comes from its parents; two parents that
+define the same element differently is an error; match-/summary-features are replaced by the
+child's list unless written as `match-features inherits p { ... }`. Profiles that name no parent
+inherit a user-defined `default` profile. Schema-level constants and onnx-models are visible in
+every profile unless a profile defines its own with the same name.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from types import MappingProxyType
+from typing import Mapping
+
+from searchlib.errors import SchemaError, SourceLocation
+from searchlib.schema.model import (
+    NOWHERE,
+    Expression,
+    Field,
+    OnnxModel,
+    RankConstant,
+    RankPhase,
+    RankProfile,
+)
+from searchlib.schema.syntax import FeatureListDecl, PhaseDecl, RankProfileDecl
+
+BUILTIN_PROFILES = ("default", "unranked")
+_PHASE_ATTRS = {"first-phase": "first_phase", "second-phase": "second_phase", "global-phase": "global_phase"}
+_NUMERIC_KINDS = ("int", "long", "float", "double", "byte")
+
+
+def resolve_profiles(
+    decls: list[RankProfileDecl],
+    fields: Mapping[str, Field],
+    schema_constants: Mapping[str, RankConstant],
+    schema_onnx_models: Mapping[str, OnnxModel],
+    schema_name: str,
+) -> dict[str, RankProfile]:
+    by_name: dict[str, RankProfileDecl] = {}
+    for decl in decls:
+        if decl.name in by_name:
+            raise SchemaError(f"duplicate rank-profile '{decl.name}' in schema '{schema_name}' "
+                              f"(first defined at {by_name[decl.name].location})", decl.location)
+        by_name[decl.name] = decl
+    base = RankProfile("", constants=MappingProxyType(dict(schema_constants)),
+                       onnx_models=MappingProxyType(dict(schema_onnx_models)))
+    resolver = _Resolver(by_name, fields, base)
+    resolved: dict[str, RankProfile] = {}
+    if "default" not in by_name:
+        resolved["default"] = _with_base(RankProfile("default"), base)
+    if "unranked" not in by_name:
+        unranked = RankProfile("unranked", first_phase=RankPhase(Expression("0")))
+        resolved["unranked"] = _with_base(unranked, base)
+    resolver.resolved.update(resolved)
+    for decl in decls:
+        resolved[decl.name] = resolver.resolve(decl.name, ())
+    return resolved
+
+
+def _with_base(profile: RankProfile, base: RankProfile) -> RankProfile:
+    return replace(profile, constants=base.constants, onnx_models=base.onnx_models)
+
+
+class _Resolver:
+    def __init__(self, decls: dict[str, RankProfileDecl], fields: Mapping[str, Field], base: RankProfile) -> None:
+        self.decls = decls
+        self.fields = fields
+        self.base = base
+        self.resolved: dict[str, RankProfile] = {}
+
+    def resolve(self, name: str, chain: tuple[str, ...]) -> RankProfile:
+        if name in self.resolved:
+            return self.resolved[name]
+        decl = self.decls[name]
+        if name in chain:
+            raise SchemaError(f"rank-profile inheritance cycle: {' -> '.join(chain + (name,))}", decl.location)
+        parents = []
+        for ref in decl.inherits:
+            if ref.name == name:
+                raise SchemaError(f"rank-profile '{name}' cannot inherit itself", ref.location)
+            if ref.name not in self.decls and ref.name not in self.resolved:
+                raise SchemaError(f"rank-profile '{name}' inherits unknown rank-profile '{ref.name}'", ref.location)
+            parents.append(self.resolve(ref.name, chain + (name,)))
+        if not decl.inherits and name not in BUILTIN_PROFILES and "default" in self.decls:
+            parents.append(self.resolve("default", chain + (name,)))
+        profile = self._flatten(decl, parents or [self.base])
+        _validate(profile, decl, self.fields)
+        self.resolved[name] = profile
+        return profile
+
+    def _flatten(self, decl: RankProfileDecl, parents: list[RankProfile]) -> RankProfile:
+        where = decl.inherits[0].location if decl.inherits else decl.location
+
+        def merged(attr: str, own: Mapping, kind: str) -> Mapping:
+            result: dict = {}  # parents already carry the schema-level constants and models
+            seen: dict[str, str] = {}
+            for parent in parents:
+                for key, value in getattr(parent, attr).items():
+                    if key in seen and result[key] != value and key not in own:
+                        raise SchemaError(f"rank-profile '{decl.name}' inherits {kind} '{key}' from both "
+                                          f"'{seen[key]}' and '{parent.name}'", where)
+                    result[key] = value
+                    seen.setdefault(key, parent.name)
+            result.update(own)
+            return MappingProxyType(result)
+
+        phases = {attr: self._phase(decl, keyword, parents, where) for keyword, attr in _PHASE_ATTRS.items()}
+        settings = {}
+        field_rank = {}
+        rank_properties = {}
+        mutate = {}
+        for parent in parents:
+            settings.update(parent.settings)
+            field_rank.update(parent.field_rank)
+            rank_properties.update(parent.rank_properties)
+            mutate.update(parent.mutate)
+        settings.update(decl.settings)
+        field_rank.update(decl.field_rank)
+        rank_properties.update(decl.rank_properties)
+        mutate.update(decl.mutate)
+        strict = decl.strict if decl.strict is not None else any(parent.strict for parent in parents)
+        threads = decl.num_threads_per_search
+        if threads is None:
+            threads = next((p.num_threads_per_search for p in parents if p.num_threads_per_search), None)
+        return RankProfile(
+            name=decl.name,
+            inherits=tuple(ref.name for ref in decl.inherits),
+            functions=merged("functions", decl.functions, "function"),
+            inputs=merged("inputs", decl.inputs, "input"),
+            constants=merged("constants", decl.constants, "constant"),
+            onnx_models=merged("onnx_models", decl.onnx_models, "onnx-model"),
+            match_features=self._features(decl, decl.match_features, "match_features", parents),
+            summary_features=self._features(decl, decl.summary_features, "summary_features", parents),
+            rank_properties=MappingProxyType(rank_properties),
+            mutate=MappingProxyType(mutate),
+            strict=strict,
+            location=decl.location,
+            num_threads_per_search=threads,
+            ignore_default_rank_features=decl.ignore_default_rank_features
+            or any(p.ignore_default_rank_features for p in parents),
+            rank_features=tuple(decl.rank_features) or _unique(f for p in parents for f in p.rank_features),
+            field_rank=MappingProxyType(field_rank),
+            settings=MappingProxyType(settings),
+            **phases,
+        )
+
+    def _phase(self, decl: RankProfileDecl, keyword: str, parents: list[RankProfile],
+               where: SourceLocation) -> RankPhase | None:
+        own: PhaseDecl | None = decl.phases.get(keyword)
+        inherited = [getattr(p, _PHASE_ATTRS[keyword]) for p in parents]
+        inherited = [phase for phase in inherited if phase is not None]
+        values = {}
+        for attr in ("expression", "rerank_count", "keep_rank_count", "rank_score_drop_limit"):
+            value = getattr(own, attr) if own is not None else None
+            if value is None:
+                candidates = {getattr(phase, attr) for phase in inherited} - {None}
+                if len(candidates) > 1:
+                    raise SchemaError(f"rank-profile '{decl.name}' inherits different {keyword} "
+                                      f"{attr.replace('_', '-')} values from its parents", where)
+                value = candidates.pop() if candidates else None
+            values[attr] = value
+        if own is not None and own.expression is not None and not own.expression.text:
+            raise SchemaError(f"empty expression in {keyword} of rank-profile '{decl.name}'",
+                              own.expression.location)
+        if values["expression"] is None:
+            if own is None and not inherited:
+                return None
+            if keyword != "first-phase":
+                raise SchemaError(f"{keyword} of rank-profile '{decl.name}' has no expression",
+                                  own.location if own is not None else where)
+            values["expression"] = None
+        for attr in ("rerank_count", "keep_rank_count"):
+            if values[attr] is not None and values[attr] < 0:
+                raise SchemaError(f"{attr.replace('_', '-')} of rank-profile '{decl.name}' must not be negative",
+                                  own.location if own is not None else where)
+        if values["expression"] is None:
+            # first-phase settings without an expression keep nativeRank: Vespa's default
+            values["expression"] = Expression("nativeRank", NOWHERE)
+        return RankPhase(**values)
+
+    def _features(self, decl: RankProfileDecl, own: FeatureListDecl | None, attr: str,
+                  parents: list[RankProfile]) -> tuple[str, ...]:
+        if own is None:
+            return _unique(f for parent in parents for f in getattr(parent, attr))
+        if own.inherits is None:
+            return _unique(own.features)
+        if own.inherits.name not in {ref.name for ref in decl.inherits}:
+            raise SchemaError(f"{attr.replace('_', '-')} of rank-profile '{decl.name}' inherits from "
+                              f"'{own.inherits.name}', which the profile does not inherit", own.inherits.location)
+        source = next(p for p in parents if p.name == own.inherits.name)
+        return _unique([*getattr(source, attr), *own.features])
+
+
+def _unique(items) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _validate(profile: RankProfile, decl: RankProfileDecl, fields: Mapping[str, Field]) -> None:
+    for name, function in decl.functions.items():
+        if not function.expression.text:
+            raise SchemaError(f"empty expression in function '{name}' of rank-profile '{profile.name}'",
+                              function.expression.location)
+    for attr, listed in (("match-features", profile.match_features), ("summary-features", profile.summary_features)):
+        for feature in listed:
+            function = profile.functions.get(feature.removesuffix("()"))
+            if function is not None and function.parameters:
+                location = getattr(decl, attr.replace("-", "_")).location if getattr(
+                    decl, attr.replace("-", "_")) else decl.location
+                raise SchemaError(f"{attr} of rank-profile '{profile.name}' lists function '{function.name}', "
+                                  "which takes parameters: only functions without parameters can be features",
+                                  location)
+    for phase, operations in decl.mutate.items():
+        location = decl.mutate_locations[phase]
+        for operation in operations:
+            target = fields.get(operation.attribute)
+            if target is None:
+                raise SchemaError(f"mutate {phase} in rank-profile '{profile.name}' names unknown attribute "
+                                  f"'{operation.attribute}'", location)
+            if not target.is_mutable:
+                raise SchemaError(f"mutate {phase} in rank-profile '{profile.name}': field '{operation.attribute}' "
+                                  "is not a mutable attribute (add `attribute: mutable`)", location)
+    for field_name, location in ((name, decl.location) for name in decl.field_rank):
+        if field_name not in fields:
+            raise SchemaError(f"rank-profile '{profile.name}' sets rank of unknown field '{field_name}'", location)
+    if profile.num_threads_per_search is not None and profile.num_threads_per_search < 1:
+        raise SchemaError(f"num-threads-per-search of rank-profile '{profile.name}' must be at least 1",
+                          decl.location)

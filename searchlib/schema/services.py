@@ -1,0 +1,237 @@
+"""services.xml (Vespa layout): the content cluster (documents, redundancy, flat or grouped nodes,
+dispatch tuning) and the container's `<component>` declarations.
+
+Parsed with the stdlib expat parser into ElementTree elements, remembering each element's line
+so errors can say file:line:column.
+"""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Sequence
+from xml.parsers import expat
+
+from searchlib.errors import SchemaError, SourceLocation
+from searchlib.schema.model import Component, ContentCluster, ContentNodeSpec
+
+_MODEL_ELEMENTS = ("model", "transformer-model", "tokenizer-model", "tokenizer-vocab")
+_DISPATCH_POLICIES = ("adaptive", "best-of-random-2", "round-robin", "latency-amortized-over-requests",
+                      "latency-amortized-over-time")
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    content: ContentCluster
+    components: dict[str, Component]
+
+
+class _Located:
+    """Element -> source location, for elements built by `_parse_xml`."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.positions: dict[int, tuple[int, int]] = {}
+
+    def of(self, element: ET.Element) -> SourceLocation:
+        line, column = self.positions.get(id(element), (0, 0))
+        return SourceLocation(self.file, line, column + 1)
+
+
+def _parse_xml(text: str, file: str) -> tuple[ET.Element, _Located]:
+    located = _Located(file)
+    parser = expat.ParserCreate()
+    stack: list[ET.Element] = []
+    root: list[ET.Element] = []
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        element = ET.Element(tag, attrs)
+        located.positions[id(element)] = (parser.CurrentLineNumber, parser.CurrentColumnNumber)
+        if stack:
+            stack[-1].append(element)
+        else:
+            root.append(element)
+        stack.append(element)
+
+    def end(tag: str) -> None:
+        stack.pop()
+
+    def data(chunk: str) -> None:
+        if stack:
+            stack[-1].text = (stack[-1].text or "") + chunk
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = data
+    try:
+        parser.Parse(text, True)
+    except expat.ExpatError as exc:
+        raise SchemaError(f"services.xml is not well-formed: {expat.ErrorString(exc.code)}",
+                          SourceLocation(file, exc.lineno, exc.offset + 1)) from None
+    return root[0], located
+
+
+def parse_services(text: str, file: str, document_types: Sequence[str]) -> Services:
+    """Parse services.xml; `document_types` are the package's schemas' document names."""
+    root, located = _parse_xml(text, file)
+    if root.tag not in ("services", "content"):
+        raise SchemaError(f"expected <services> as the root element, found <{root.tag}>", located.of(root))
+    contents = [root] if root.tag == "content" else root.findall("content")
+    if not contents:
+        raise SchemaError("services.xml has no <content> cluster", located.of(root))
+    if len(contents) > 1:
+        raise SchemaError("only one <content> cluster is supported", located.of(contents[1]))
+    content = _content_cluster(contents[0], located, document_types)
+    components: dict[str, Component] = {}
+    for container in root.findall("container") if root.tag == "services" else []:
+        for element in container.findall("component"):
+            component = _component(element, located)
+            if component.id in components:
+                raise SchemaError(f"duplicate component id '{component.id}'", located.of(element))
+            components[component.id] = component
+    return Services(content, components)
+
+
+def default_content_cluster(document_types: Sequence[str]) -> ContentCluster:
+    """What a package without services.xml gets: one node, one group, redundancy 1."""
+    return ContentCluster("content", tuple(document_types), (ContentNodeSpec(0),))
+
+
+def _int(element: ET.Element, value: str | None, what: str, located: _Located, minimum: int = 0) -> int:
+    try:
+        number = int((value or "").strip())
+    except ValueError:
+        raise SchemaError(f"{what} must be an integer, not '{value}'", located.of(element)) from None
+    if number < minimum:
+        raise SchemaError(f"{what} must be at least {minimum}, not {number}", located.of(element))
+    return number
+
+
+def _content_cluster(content: ET.Element, located: _Located, document_types: Sequence[str]) -> ContentCluster:
+    cluster_id = content.get("id")
+    if not cluster_id:
+        raise SchemaError("<content> needs an id attribute", located.of(content))
+    documents = content.find("documents")
+    types: list[str] = []
+    for document in documents.findall("document") if documents is not None else []:
+        doc_type = document.get("type")
+        if not doc_type:
+            raise SchemaError("<document> needs a type attribute", located.of(document))
+        if doc_type not in document_types:
+            raise SchemaError(f"content cluster '{cluster_id}' names document type '{doc_type}', but no schema "
+                              f"defines it (schemas: {', '.join(document_types) or 'none'})", located.of(document))
+        types.append(doc_type)
+    if not types:
+        raise SchemaError(f"content cluster '{cluster_id}' has no <documents><document type=.../>",
+                          located.of(content))
+    redundancy = 1
+    for tag in ("redundancy", "min-redundancy"):
+        element = content.find(tag)
+        if element is not None:
+            redundancy = _int(element, element.text, f"<{tag}>", located, minimum=1)
+    nodes, group_names = _nodes(content, located, cluster_id)
+    persearch = content.find("engine/proton/tuning/searchnode/requestthreads/persearch")
+    dispatch = content.find("tuning/dispatch")
+    extra: dict = {}
+    if persearch is not None:
+        extra["threads_per_search"] = _int(persearch, persearch.text, "<persearch>", located, minimum=1)
+    if dispatch is not None:
+        policy = dispatch.find("dispatch-policy")
+        if policy is not None:
+            value = (policy.text or "").strip()
+            if value not in _DISPATCH_POLICIES:
+                raise SchemaError(f"unknown dispatch-policy '{value}'", located.of(policy))
+            extra["dispatch_policy"] = value
+        for tag, key in (("top-k-probability", "top_k_probability"),
+                         ("min-active-docs-coverage", "min_active_docs_coverage")):
+            element = dispatch.find(tag)
+            if element is not None:
+                try:
+                    extra[key] = float((element.text or "").strip())
+                except ValueError:
+                    raise SchemaError(f"<{tag}> must be a number", located.of(element)) from None
+    return ContentCluster(cluster_id, tuple(types), nodes, redundancy, group_names=group_names, **extra)
+
+
+def _nodes(content: ET.Element, located: _Located, cluster_id: str):
+    nodes_element = content.find("nodes")
+    group_element = content.find("group")
+    if nodes_element is not None and group_element is not None:
+        raise SchemaError(f"content cluster '{cluster_id}' has both <nodes> and <group>", located.of(group_element))
+    nodes: list[ContentNodeSpec] = []
+    group_names: dict[int, str] = {}
+    seen: set[int] = set()
+    if group_element is not None:
+        groups = group_element.findall("group")
+        if not groups:  # a single top-level group holding nodes directly
+            nodes = [_node(n, 0, located, seen) for n in group_element.findall("node")]
+        for group in groups:
+            key = _int(group, group.get("distribution-key"), "group distribution-key", located)
+            if key in group_names:
+                raise SchemaError(f"duplicate group distribution-key {key}", located.of(group))
+            group_names[key] = group.get("name") or f"group{key}"
+            members = [_node(n, key, located, seen) for n in group.findall("node")]
+            if not members:
+                raise SchemaError(f"group '{group_names[key]}' has no <node>", located.of(group))
+            nodes.extend(members)
+    elif nodes_element is not None:
+        listed = nodes_element.findall("node")
+        if listed:
+            nodes = [_node(n, 0, located, seen) for n in listed]
+        else:
+            count = _int(nodes_element, nodes_element.get("count", "1"), "<nodes count>", located, minimum=1)
+            group_count = _int(nodes_element, nodes_element.get("groups", "1"), "<nodes groups>", located, minimum=1)
+            if count % group_count:
+                raise SchemaError(f"<nodes count=\"{count}\" groups=\"{group_count}\">: count must be a multiple "
+                                  "of groups", located.of(nodes_element))
+            per_group = count // group_count
+            nodes = [ContentNodeSpec(i, i // per_group) for i in range(count)]
+            if group_count > 1:
+                group_names = {g: f"group{g}" for g in range(group_count)}
+    else:
+        nodes = [ContentNodeSpec(0)]
+    if not nodes:
+        where = group_element if group_element is not None else nodes_element
+        raise SchemaError(f"content cluster '{cluster_id}' has no nodes", located.of(where))
+    return tuple(nodes), MappingProxyType(group_names)
+
+
+def _node(element: ET.Element, group: int, located: _Located, seen: set[int]) -> ContentNodeSpec:
+    key = _int(element, element.get("distribution-key"), "node distribution-key", located)
+    if key in seen:
+        raise SchemaError(f"duplicate node distribution-key {key}", located.of(element))
+    seen.add(key)
+    return ContentNodeSpec(key, group, element.get("hostalias", ""))
+
+
+def _component(element: ET.Element, located: _Located) -> Component:
+    component_id = element.get("id")
+    if not component_id:
+        raise SchemaError("<component> needs an id attribute", located.of(element))
+    component_type = element.get("type") or element.get("class") or ""
+    if not component_type:
+        raise SchemaError(f"component '{component_id}' needs a type (or class) attribute", located.of(element))
+    config: dict[str, str] = {}
+    _flatten(element, "", config, located)
+    return Component(component_id, component_type, MappingProxyType(config))
+
+
+def _flatten(element: ET.Element, prefix: str, config: dict[str, str], located: _Located) -> None:
+    """Children into a flat map: `<normalize>true</normalize>` -> normalize=true, `<prepend><query>q`
+    -> prepend.query=q, `<model path=...>` -> model=path (url when no path; `model.<lang>` per language)."""
+    for child in element:
+        key = prefix + child.tag
+        if child.tag in _MODEL_ELEMENTS or {"path", "url", "model-id"} & child.keys():
+            reference = child.get("path") or child.get("url") or child.get("model-id")
+            if not reference:
+                raise SchemaError(f"<{child.tag}> needs a path, url or model-id attribute", located.of(child))
+            language = child.get("language")
+            if language and language != "unknown":
+                key = f"{key}.{language}"
+            if key in config:
+                raise SchemaError(f"duplicate <{child.tag}> in component", located.of(child))
+            config[key] = reference
+        elif len(child):
+            _flatten(child, key + ".", config, located)
+        else:
+            config[key] = (child.text or "").strip()
