@@ -1,0 +1,218 @@
+"""Vespa's simple query language (the text of `query`/`model.queryString` used by `userQuery()`).
+
+Syntax: whitespace-separated items, each `[+|-][index:](word | "quoted phrase")`.
+- `+item` is required, `-item` must not match, anything else is optional or required per the type;
+- `index:` names a field or fieldset (only names in `known_indexes`, when that set is given, so that
+  text such as `ratio:1` stays text if `ratio` is not an index);
+- a word or quoted string that tokenizes to several tokens becomes a Phrase (as Vespa does for
+  `covid-19` or `"heart attack"`), a single token a Term, no token nothing.
+
+How the items combine (model.type):
+- `all`/`web`: And of the positive items;
+- `any`: Or of the positive items; with `+` items, Rank(And(required), Or(optional));
+- `weakAnd` (Vespa 8 default): WeakAnd(targetHits) of the positive items; with `+` items,
+  Rank(And(required), WeakAnd(optional)) so `+` really means must (Vespa's parser ignores `+` here);
+- `phrase`: the whole text as one Phrase; `tokenize`/`linguistics`: WeakAnd of the tokens, no syntax.
+Negative items are added as Not children of an And around the positive part. A query with no
+positive item is empty: Vespa's NullItem, which matches nothing (`parse_user_query` gives FalseItem;
+YQL drops it from its parent, like Vespa).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from searchlib.errors import InvalidParameterError
+from searchlib.linguistics import tokenize, tokenize_unstemmed
+from searchlib.query.tree import And, FalseItem, Not, Or, Phrase, QueryNode, Rank, Term, WeakAnd
+
+QUERY_TYPES = ("all", "any", "weakAnd", "phrase", "web", "tokenize", "linguistics")
+DEFAULT_TARGET_HITS = 100
+
+_INDEX_PREFIX = re.compile(r"([A-Za-z_][\w.]*):(?=[^\s:])")
+
+
+@dataclass(frozen=True, slots=True)
+class UserQuerySettings:
+    """What `userQuery()` parses: the model.* request parameters that concern the user query."""
+
+    query: str = ""
+    type: str = "weakAnd"
+    default_index: str = "default"
+    filter: str = ""
+    target_hits: int = DEFAULT_TARGET_HITS
+    known_indexes: frozenset[str] | None = None  # None: every `name:` prefix is an index
+
+    @classmethod
+    def from_parameters(
+        cls, parameters: Mapping[str, object], known_indexes: Collection[str] | None = None
+    ) -> "UserQuerySettings":
+        """Read model.queryString/query, model.type/type, model.defaultIndex/default-index,
+        model.filter/filter (the full name wins over the alias)."""
+
+        def first(*names: str, default: str) -> str:
+            for name in names:
+                if name in parameters and parameters[name] is not None:
+                    return str(parameters[name])
+            return default
+
+        query_type = first("model.type", "type", default="weakAnd")
+        if query_type not in QUERY_TYPES:
+            raise InvalidParameterError(
+                f"Invalid query parameter: model.type '{query_type}' is not one of {', '.join(QUERY_TYPES)}"
+            )
+        return cls(
+            query=first("model.queryString", "query", default=""),
+            type=query_type,
+            default_index=first("model.defaultIndex", "default-index", default="default"),
+            filter=first("model.filter", "filter", default=""),
+            known_indexes=frozenset(known_indexes) if known_indexes is not None else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    node: QueryNode
+    sign: str  # "+", "-" or ""
+
+
+def parse_user_query(
+    text: str,
+    *,
+    type: str = "weakAnd",
+    default_index: str = "default",
+    target_hits: int = DEFAULT_TARGET_HITS,
+    known_indexes: Collection[str] | None = None,
+    stem: bool = True,
+) -> QueryNode:
+    """Parse simple-query-language text into a query tree; empty text gives FalseItem (no hits)."""
+    node = parse_user_query_or_empty(
+        text, type=type, default_index=default_index, target_hits=target_hits,
+        known_indexes=known_indexes, stem=stem,
+    )
+    return FalseItem() if node is None else node
+
+
+def parse_user_query_or_empty(
+    text: str,
+    *,
+    type: str = "weakAnd",
+    default_index: str = "default",
+    target_hits: int = DEFAULT_TARGET_HITS,
+    known_indexes: Collection[str] | None = None,
+    stem: bool = True,
+) -> QueryNode | None:
+    """As parse_user_query, but None for an empty query (Vespa's NullItem) so callers can drop it."""
+    if type not in QUERY_TYPES:
+        raise InvalidParameterError(f"Unknown query type '{type}': use one of {', '.join(QUERY_TYPES)}")
+    tokenizer = tokenize if stem else tokenize_unstemmed
+    if type == "phrase":
+        return _text_item(default_index, tokenizer(text))
+    if type in ("tokenize", "linguistics"):
+        terms = [Term(default_index, token) for token in tokenizer(text)]
+        return WeakAnd(tuple(terms), target_hits) if terms else None
+    items = _parse_items(text, default_index, known_indexes, stem)
+    return _combine(items, type, target_hits)
+
+
+def apply_filter(tree: QueryNode | None, filter_text: str, default_index: str = "default") -> QueryNode | None:
+    """Add model.filter terms: `+x` and `x` must match, `-x` must not; filter terms are unranked."""
+    if not filter_text.strip():
+        return tree
+    positives: list[QueryNode] = []
+    negatives: list[QueryNode] = []
+    for item in _parse_items(filter_text, default_index, None, True):
+        node = _as_filter(item.node)
+        (negatives if item.sign == "-" else positives).append(node)
+    children = ([tree] if tree is not None else []) + positives
+    if not children:
+        return None
+    return _and_with_negatives(children, negatives)
+
+
+def _as_filter(node: QueryNode) -> QueryNode:
+    if isinstance(node, Term):
+        return Term(node.field, node.term, node.weight, node.label, ranked=False, filter=True)
+    return node  # a phrase has no filter flag in the tree; it still only restricts matching
+
+
+def _parse_items(
+    text: str, default_index: str, known_indexes: Collection[str] | None, stem: bool
+) -> list[_Item]:
+    tokenizer = tokenize if stem else tokenize_unstemmed
+    items: list[_Item] = []
+    position = 0
+    length = len(text)
+    while position < length:
+        if text[position].isspace():
+            position += 1
+            continue
+        sign = ""
+        if text[position] in "+-" and position + 1 < length and not text[position + 1].isspace():
+            sign = text[position]
+            position += 1
+        index = default_index
+        prefix = _INDEX_PREFIX.match(text, position)
+        if prefix and (known_indexes is None or prefix.group(1) in known_indexes):
+            index = prefix.group(1)
+            position = prefix.end()
+        if position < length and text[position] == '"':
+            end = text.find('"', position + 1)
+            end = length if end < 0 else end
+            surface = text[position + 1 : end]
+            position = end + 1
+        else:
+            end = position
+            while end < length and not text[end].isspace() and text[end] != '"':
+                end += 1
+            surface = text[position:end]
+            position = end
+        if sign == "-" and index == default_index and surface[:1].isdigit():
+            sign = ""  # Vespa reads `-5` as the number, not as "not 5"
+        node = _text_item(index, tokenizer(surface))
+        if node is not None:
+            items.append(_Item(node, sign))
+    return items
+
+
+def _text_item(index: str, tokens: list[str]) -> QueryNode | None:
+    if not tokens:
+        return None
+    if len(tokens) == 1:
+        return Term(index, tokens[0])
+    return Phrase(index, tuple(tokens))
+
+
+def _combine(items: list[_Item], query_type: str, target_hits: int) -> QueryNode | None:
+    negatives = [item.node for item in items if item.sign == "-"]
+    required = [item.node for item in items if item.sign == "+"]
+    optional = [item.node for item in items if item.sign == ""]
+    if not required and not optional:
+        return None  # only negative items: Vespa gives no query at all
+    if query_type in ("all", "web"):
+        positive = [item.node for item in items if item.sign != "-"]  # query order kept
+        return _and_with_negatives(positive, negatives)
+    optional_node: QueryNode | None = None
+    if optional:
+        optional_node = (
+            WeakAnd(tuple(optional), target_hits) if query_type == "weakAnd" else _or(optional)
+        )
+    if required:
+        required_node = required[0] if len(required) == 1 else And(tuple(required))
+        positive_node: QueryNode = (
+            Rank((required_node, optional_node)) if optional_node is not None else required_node
+        )
+    else:
+        assert optional_node is not None
+        positive_node = optional_node
+    return _and_with_negatives([positive_node], negatives)
+
+
+def _or(children: list[QueryNode]) -> QueryNode:
+    return children[0] if len(children) == 1 else Or(tuple(children))
+
+
+def _and_with_negatives(positives: list[QueryNode], negatives: list[QueryNode]) -> QueryNode:
+    children = list(positives) + [Not(node) for node in negatives]
+    return children[0] if len(children) == 1 else And(tuple(children))

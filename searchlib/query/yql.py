@@ -1,0 +1,499 @@
+"""YQL (the subset in reference §4.3) → ParsedYql, by recursive descent over a lazy tokenizer.
+
+    select <fields|*> from <sources *|sources a, b|name> where <expr>
+    [order by f [asc|desc], ...] [limit N] [offset M] [timeout MS] [;] [| grouping]
+
+Every failure is a QueryError naming the line and column ("Could not create query from YQL:
+Expected 'where' but found 'limit' at column 21"). The grouping text after `|` has its own
+syntax: it is kept verbatim in ParsedYql.grouping (the tokenizer in yql_tokens is lazy for this).
+
+Empty items (an empty userQuery(), a contains-string without word characters) are Vespa's
+NullItem: they are dropped from their parent; an empty where matches nothing (FalseItem).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping
+
+from searchlib.linguistics import normalize, tokenize, tokenize_unstemmed
+from searchlib.query import parameters as params
+from searchlib.query.parameters import AnnotationValueError
+from searchlib.query.tree import (
+    And, FalseItem, NearestNeighbor, Not, Or, ParsedYql, Phrase, QueryNode, Range, Rank, SortKey,
+    Term, TrueItem, WeakAnd,
+)
+from searchlib.query.user_query import (
+    DEFAULT_TARGET_HITS, UserQuerySettings, apply_filter, parse_user_query_or_empty,
+)
+from searchlib.query.yql_tokens import Token, TokenCursor
+
+_MAX_DEPTH = 100  # nesting limit: deeper input is an error, never a RecursionError
+_BOUNDS = ("closed", "open", "leftOpen", "rightOpen")
+_GRAMMARS = ("all", "any", "weakAnd", "phrase", "tokenize", "linguistics", "web")
+_UNSUPPORTED = frozenset({
+    "near", "onear", "sameelement", "uri", "fuzzy", "text", "wand", "dotproduct", "weightedset",
+    "predicate", "geolocation", "geoboundingbox", "nonempty", "equiv", "matches", "in",
+})
+
+
+def parse_yql(
+    yql: str,
+    *,
+    parameters: Mapping[str, object] = {},
+    user_query: UserQuerySettings | None = None,
+    exact_match_fields: Collection[str] = (),
+) -> ParsedYql:
+    """Parse a YQL statement. `parameters` are the request parameters (for `@name` and, when
+    user_query is None, for userQuery()); `exact_match_fields` are fields matched as whole
+    lowercased values (attributes, `match: word`) rather than tokenized and stemmed text."""
+    settings = user_query if user_query is not None else UserQuerySettings.from_parameters(parameters)
+    return _YqlParser(yql, parameters, settings, frozenset(exact_match_fields)).statement()
+
+
+class _YqlParser(TokenCursor):
+    def __init__(
+        self, source: str, parameters: Mapping[str, object], settings: UserQuerySettings,
+        exact_match_fields: frozenset[str],
+    ) -> None:
+        super().__init__(source)
+        self._parameters = parameters
+        self._settings = settings
+        self._exact_fields = exact_match_fields
+
+    # --- statement -------------------------------------------------------------------------------
+
+    def statement(self) -> ParsedYql:
+        if not self._source.strip():
+            self.fail("The query is empty", 0)
+        self.expect_keyword("select")
+        select_fields = self._name_list("a field name or '*'", allow_star=True)
+        self.expect_keyword("from")
+        sources: tuple[str, ...]
+        if self.is_keyword("sources"):
+            self.advance()
+            sources = self._name_list("a source name or '*'", allow_star=True)
+        else:
+            sources = self._name_list("a source or schema name", allow_star=False)
+        self.expect_keyword("where")
+        where = self._or_expression(0)
+        order_by: tuple[SortKey, ...] = ()
+        numbers: dict[str, float | None] = {"limit": None, "offset": None, "timeout": None}
+        while True:
+            if self.is_keyword("order") and not order_by:
+                self.advance()
+                self.expect_keyword("by")
+                order_by = self._order_by()
+            elif any(self.is_keyword(word) and numbers[word] is None for word in numbers):
+                word = self.advance().text.lower()
+                numbers[word] = self._non_negative_number(word, integer=word != "timeout")
+            else:
+                break
+        if self.is_punct(";"):
+            self.advance()
+        grouping = ""
+        if self.is_punct("|"):
+            bar = self.advance()
+            grouping = self.rest_after(bar).strip()
+            if not grouping:
+                self.fail("Expected a grouping expression after '|'", bar.start + 1)
+        elif self.peek().kind != "eof":
+            self.expected("'order by', 'limit', 'offset', 'timeout', '|' or the end of the query")
+        return ParsedYql(
+            select_fields=select_fields,
+            sources=sources,
+            where=FalseItem() if where is None else where,
+            order_by=order_by,
+            limit=None if numbers["limit"] is None else int(numbers["limit"]),
+            offset=None if numbers["offset"] is None else int(numbers["offset"]),
+            timeout_ms=numbers["timeout"],
+            grouping=grouping,
+        )
+
+    def _name_list(self, what: str, *, allow_star: bool) -> tuple[str, ...]:
+        if allow_star and self.is_punct("*"):
+            self.advance()
+            return ("*",)
+        names = [self.expect_ident(what)]
+        while self.is_punct(","):
+            self.advance()
+            names.append(self.expect_ident(what))
+        return tuple(names)
+
+    def _order_by(self) -> tuple[SortKey, ...]:
+        keys = []
+        while True:
+            if self.is_punct("{"):
+                self._annotations(0)  # sort functions (uca, lowercase) are accepted and ignored
+            token = self.peek()
+            if token.kind in ("ident", "string"):
+                name = self.advance().text
+            elif self.is_punct("["):
+                self.advance()
+                name = f"[{self.expect_ident('a name such as relevance')}]"
+                self.expect_punct("]")
+            else:
+                self.expected("a field to order by")
+            ascending = True
+            if self.is_keyword("asc") or self.is_keyword("desc"):
+                ascending = self.advance().text.lower() == "asc"
+            keys.append(SortKey(name, ascending))
+            if not self.is_punct(","):
+                return tuple(keys)
+            self.advance()
+
+    def _non_negative_number(self, clause: str, *, integer: bool) -> float:
+        token = self.peek()
+        value = self._number(f"a number after '{clause}'")
+        if value < 0 or math.isinf(value) or (integer and value != int(value)):
+            kind = "a non-negative integer" if integer else "a non-negative number"
+            self.fail(f"'{clause}' must be {kind}", token.start)
+        return float(value)
+
+    # --- boolean expressions ---------------------------------------------------------------------
+
+    def _or_expression(self, depth: int) -> QueryNode | None:
+        children = [self._and_expression(depth)]
+        while self.is_keyword("or"):
+            self.advance()
+            children.append(self._and_expression(depth))
+        return _composite(Or, children) if len(children) > 1 else children[0]
+
+    def _and_expression(self, depth: int) -> QueryNode | None:
+        children = [self._unary(depth)]
+        while self.is_keyword("and"):
+            self.advance()
+            children.append(self._unary(depth))
+        return _composite(And, children) if len(children) > 1 else children[0]
+
+    def _unary(self, depth: int) -> QueryNode | None:
+        if depth > _MAX_DEPTH:
+            self.fail(f"The query nests deeper than {_MAX_DEPTH} levels", self.peek().start)
+        if self.is_punct("!"):
+            self.advance()
+            child = self._unary(depth + 1)
+            return None if child is None else Not(child)
+        if self.is_punct("("):
+            self.advance()
+            inner = self._or_expression(depth + 1)
+            self.expect_punct(")")
+            return inner
+        annotations = self._annotations(depth) if self.is_punct("{") else {}
+        return self._item(depth, annotations)
+
+    def _item(self, depth: int, annotations: dict[str, object]) -> QueryNode | None:
+        """A leaf or function, after its optional annotation block."""
+        token = self.peek()
+        if token.kind == "ident" and self.is_punct("(", 1):
+            return self._function(depth, annotations)
+        if (self.is_keyword("true") or self.is_keyword("false")) and not self._is_comparison(1):
+            return TrueItem() if self.advance().text.lower() == "true" else FalseItem()
+        if token.kind == "ident":
+            return self._field_condition(depth, annotations)
+        if token.kind in ("number", "param") or self.is_punct("-"):
+            return self._reversed_comparison(annotations)
+        self.expected("a condition such as 'field contains \"word\"', userQuery() or true")
+
+    def _is_comparison(self, ahead: int) -> bool:
+        token = self.peek(ahead)
+        return token.kind == "punct" and token.text in ("=", "<", ">", "<=", ">=")
+
+    # --- leaves ----------------------------------------------------------------------------------
+
+    def _field_condition(self, depth: int, annotations: dict[str, object]) -> QueryNode | None:
+        field_token = self.advance()
+        field = field_token.text
+        if self.is_keyword("contains"):
+            self.advance()
+            return self._contains(field, depth, annotations)
+        if self.is_keyword("matches"):
+            self.fail("'matches' (regular expression matching) is not supported", self.peek().start)
+        if self._is_comparison(0):
+            operator = self.advance().text
+            if self.is_keyword("true") or self.is_keyword("false"):
+                value: float = 1.0 if self.advance().text.lower() == "true" else 0.0
+            else:
+                value = self._number("a number")
+            return self._comparison(field, operator, value, annotations, field_token)
+        if self.is_punct("!="):
+            self.fail("'!=' is not supported: use !(field = value)", self.peek().start)
+        self.expected(f"'contains' or a comparison after '{field}'")
+
+    def _reversed_comparison(self, annotations: dict[str, object]) -> QueryNode:
+        start = self.peek()
+        value = self._number("a condition")
+        if not self._is_comparison(0):
+            self.expected("a comparison operator after the number")
+        operator = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "=": "="}[self.advance().text]
+        field = self.expect_ident("a field name")
+        return self._comparison(field, operator, value, annotations, start)
+
+    def _comparison(
+        self, field: str, operator: str, value: float, annotations: dict[str, object], at: Token
+    ) -> QueryNode:
+        label = self._annotation(params.annotation_str, annotations, "label", "", at)
+        bound = None if math.isinf(value) else value
+        if operator == "=":
+            if bound is None:
+                self.fail("Cannot compare for equality with Infinity", at.start)
+            return Range(field, bound, bound, label=label)
+        if operator in ("<", "<="):
+            return Range(field, None, bound, high_inclusive=operator == "<=", label=label)
+        return Range(field, bound, None, low_inclusive=operator == ">=", label=label)
+
+    def _contains(self, field: str, depth: int, outer: dict[str, object]) -> QueryNode | None:
+        annotations = dict(outer)
+        wrapped = self.is_punct("(")
+        if wrapped:
+            self.advance()
+        if self.is_punct("{"):
+            annotations.update(self._annotations(depth))
+        token = self.peek()
+        if token.kind in ("string", "param"):
+            self.advance()
+            text = token.text if token.kind == "string" else self._parameter(token)
+            node = self._text(field, [text], annotations, token)
+        elif token.kind == "ident" and self.is_punct("(", 1):
+            name = self.advance().text
+            if name.lower() != "phrase":
+                what = "is not supported" if name.lower() in _UNSUPPORTED else "is not a known operator"
+                self.fail(f"'{name}' {what} after 'contains'", token.start)
+            node = self._text(field, self._string_arguments(), annotations, token)
+        else:
+            self.expected("a string, @parameter or phrase(...) after 'contains'")
+        if wrapped:
+            self.expect_punct(")")
+        return node
+
+    def _string_arguments(self) -> list[str]:
+        self.expect_punct("(")
+        values: list[str] = []
+        while not self.is_punct(")"):
+            if values:
+                self.expect_punct(",")
+            token = self.advance()
+            if token.kind == "string":
+                values.append(token.text)
+            elif token.kind == "param":
+                values.append(self._parameter(token))
+            else:
+                self.expected("a string", token)
+        self.advance()
+        if not values:
+            self.expected("at least one string")
+        return values
+
+    def _text(
+        self, field: str, texts: list[str], annotations: dict[str, object], at: Token
+    ) -> QueryNode | None:
+        stem = self._annotation(params.annotation_bool, annotations, "stem", True, at)
+        tokens: list[str] = []
+        for text in texts:
+            if field in self._exact_fields:
+                tokens.extend([normalize(text)] if text else [])
+            else:
+                tokens.extend(tokenize(text) if stem else tokenize_unstemmed(text))
+        if not tokens:
+            return None
+        weight = self._annotation(params.annotation_int, annotations, "weight", 100, at)
+        label = self._annotation(params.annotation_str, annotations, "label", "", at)
+        if len(tokens) == 1:
+            ranked = self._annotation(params.annotation_bool, annotations, "ranked", True, at)
+            is_filter = self._annotation(params.annotation_bool, annotations, "filter", False, at)
+            return Term(field, tokens[0], weight, label, ranked, is_filter)
+        return Phrase(field, tuple(tokens), weight, label)
+
+    # --- functions -------------------------------------------------------------------------------
+
+    def _function(self, depth: int, annotations: dict[str, object]) -> QueryNode | None:
+        name_token = self.advance()
+        name = name_token.text
+        lowered = name.lower()
+        if lowered == "userquery":
+            self.expect_punct("(")
+            self.expect_punct(")")
+            return self._user_query(annotations, name_token)
+        if lowered == "userinput":
+            return self._user_input(annotations, name_token)
+        if lowered in ("weakand", "rank"):
+            children = self._expression_arguments(depth)
+            if lowered == "rank":
+                kept = [child for child in children if child is not None]
+                return None if not kept else kept[0] if len(kept) == 1 else Rank(tuple(kept))
+            target_hits = self._annotation(
+                params.annotation_int, annotations, "targetHits", DEFAULT_TARGET_HITS, name_token, minimum=1
+            )
+            kept = [child for child in children if child is not None]
+            return WeakAnd(tuple(kept), target_hits) if kept else None
+        if lowered == "range":
+            return self._range(annotations, name_token)
+        if lowered == "nearestneighbor":
+            return self._nearest_neighbor(annotations, name_token)
+        what = "is not supported" if lowered in _UNSUPPORTED else "is not a known function"
+        self.fail(f"'{name}' {what}", name_token.start)
+
+    def _expression_arguments(self, depth: int) -> list[QueryNode | None]:
+        self.expect_punct("(")
+        children = [self._or_expression(depth + 1)]
+        while self.is_punct(","):
+            self.advance()
+            children.append(self._or_expression(depth + 1))
+        self.expect_punct(")")
+        return children
+
+    def _user_query(self, annotations: dict[str, object], at: Token) -> QueryNode | None:
+        settings = self._settings
+        target_hits = self._annotation(
+            params.annotation_int, annotations, "targetHits", settings.target_hits, at, minimum=1
+        )
+        tree = parse_user_query_or_empty(
+            settings.query, type=settings.type, default_index=settings.default_index,
+            target_hits=target_hits, known_indexes=settings.known_indexes,
+        )
+        return apply_filter(tree, settings.filter, settings.default_index)
+
+    def _user_input(self, annotations: dict[str, object], at: Token) -> QueryNode | None:
+        self.expect_punct("(")
+        token = self.advance()
+        if token.kind == "string":
+            text = token.text
+        elif token.kind == "param":
+            text = params.first_parameter(self._parameters, token.text[1:]) or ""
+        else:
+            self.expected("a string or @parameter", token)
+        self.expect_punct(")")
+        grammar = self._annotation(
+            params.annotation_str, annotations, "grammar", "weakAnd", at, allowed=_GRAMMARS
+        )
+        return parse_user_query_or_empty(
+            text,
+            type=grammar,
+            default_index=self._annotation(params.annotation_str, annotations, "defaultIndex", "default", at),
+            target_hits=self._annotation(
+                params.annotation_int, annotations, "targetHits", DEFAULT_TARGET_HITS, at, minimum=1
+            ),
+            known_indexes=self._settings.known_indexes,
+            stem=self._annotation(params.annotation_bool, annotations, "stem", True, at),
+        )
+
+    def _range(self, annotations: dict[str, object], at: Token) -> QueryNode:
+        self.expect_punct("(")
+        field = self.expect_ident("a field name")
+        self.expect_punct(",")
+        low = self._number("a lower bound")
+        self.expect_punct(",")
+        high = self._number("an upper bound")
+        self.expect_punct(")")
+        bounds = self._annotation(params.annotation_str, annotations, "bounds", "closed", at, allowed=_BOUNDS)
+        return Range(
+            field,
+            None if math.isinf(low) else low,
+            None if math.isinf(high) else high,
+            low_inclusive=bounds in ("closed", "rightOpen"),
+            high_inclusive=bounds in ("closed", "leftOpen"),
+            label=self._annotation(params.annotation_str, annotations, "label", "", at),
+        )
+
+    def _nearest_neighbor(self, annotations: dict[str, object], at: Token) -> QueryNode:
+        self.expect_punct("(")
+        field = self.expect_ident("a document tensor field name")
+        self.expect_punct(",")
+        query_tensor = self.expect_ident("a query tensor name")
+        self.expect_punct(")")
+        if "targetHits" not in annotations:
+            self.fail(
+                "nearestNeighbor requires the annotation targetHits, "
+                f"as in {{targetHits: 10}}nearestNeighbor({field}, {query_tensor})",
+                at.start,
+            )
+        return NearestNeighbor(
+            field=field,
+            query_tensor=query_tensor,
+            target_hits=self._annotation(params.annotation_int, annotations, "targetHits", 0, at, minimum=1),
+            approximate=self._annotation(params.annotation_bool, annotations, "approximate", True, at),
+            explore_additional_hits=self._annotation(
+                params.annotation_int, annotations, "hnsw.exploreAdditionalHits", 0, at, minimum=0
+            ),
+            distance_threshold=self._annotation(
+                params.annotation_float, annotations, "distanceThreshold", None, at
+            ),
+            label=self._annotation(params.annotation_str, annotations, "label", "", at),
+        )
+
+    # --- values ----------------------------------------------------------------------------------
+
+    def _annotation(self, reader, annotations, name, default, at: Token, **options):  # type: ignore[no-untyped-def]
+        try:
+            return reader(annotations, name, default, **options)
+        except AnnotationValueError as error:
+            self.fail(str(error), at.start)
+
+    def _annotations(self, depth: int) -> dict[str, object]:
+        if depth > _MAX_DEPTH:
+            self.fail(f"Annotations nest deeper than {_MAX_DEPTH} levels", self.peek().start)
+        self.expect_punct("{")
+        values: dict[str, object] = {}
+        while not self.is_punct("}"):
+            if values:
+                self.expect_punct(",")
+            key = self.advance()
+            if key.kind not in ("ident", "string"):
+                self.expected("an annotation name", key)
+            self.expect_punct(":")
+            values[key.text] = self._annotation_value(depth)
+        self.advance()
+        return values
+
+    def _annotation_value(self, depth: int) -> object:
+        token = self.peek()
+        if depth > _MAX_DEPTH:
+            self.fail(f"Annotations nest deeper than {_MAX_DEPTH} levels", token.start)
+        if token.kind == "string":
+            return self.advance().text
+        if token.kind == "param":
+            return self._parameter(self.advance())
+        if self.is_keyword("true") or self.is_keyword("false"):
+            return self.advance().text.lower() == "true"
+        if self.is_punct("{"):
+            return self._annotations(depth + 1)
+        if self.is_punct("["):
+            self.advance()
+            items: list[object] = []
+            while not self.is_punct("]"):
+                if items:
+                    self.expect_punct(",")
+                items.append(self._annotation_value(depth + 1))
+            self.advance()
+            return items
+        return self._number("an annotation value")
+
+    def _number(self, what: str) -> float:
+        token = self.peek()
+        negative = self.is_punct("-")
+        if negative:
+            self.advance()
+            token = self.peek()
+        if token.kind == "number" or (token.kind == "ident" and token.text == "Infinity"):
+            text = token.text
+        elif token.kind == "param":
+            text = self._parameter(token)
+        else:
+            self.expected(what)
+        self.advance()
+        try:
+            value = params.parse_number(text)
+        except AnnotationValueError as error:
+            self.fail(str(error), token.start)
+        return float(-value if negative else value)
+
+    def _parameter(self, token: Token) -> str:
+        value = params.first_parameter(self._parameters, token.text[1:])
+        if value is None:
+            self.fail(f"Could not find query parameter '{token.text[1:]}' for {token.text}", token.start)
+        return value
+
+
+def _composite(kind: type[And] | type[Or], children: list[QueryNode | None]) -> QueryNode | None:
+    kept = [child for child in children if child is not None]
+    if not kept:
+        return None
+    return kept[0] if len(kept) == 1 else kind(tuple(kept))
