@@ -1,0 +1,197 @@
+"""`phasedsearch eval`: feed a BEIR dataset, run its test queries, report nDCG@10, MRR@10, recall@100.
+
+BEIR layout: corpus.jsonl ({"_id", "title", "text"}), queries.jsonl ({"_id", "text"}),
+qrels/test.tsv (header `query-id corpus-id score`). Documents become `id:beir:doc::<_id>`.
+"""
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
+
+import httpx
+
+from deploy.feed_format import FeedItem, FeedParseError, parse_operation, FeedFormatError
+from searchlib.evaluation import mean_metrics
+
+BEIR_NAMESPACE = "beir"
+BEIR_DOCTYPE = "doc"
+DOCUMENT_ID_PREFIX = f"id:{BEIR_NAMESPACE}:{BEIR_DOCTYPE}::"
+EVAL_YQL = f"select * from {BEIR_DOCTYPE} where userQuery()"
+EVAL_HITS = 100
+# characters the simple query language gives a meaning to: phrases, +/- operators, field:term,
+# grouping and weights; replacing them by spaces leaves plain terms for `type=any`
+_QUERY_SYNTAX = re.compile(r"[\"'+\-:()\[\]{}!^*~\\/|&<>=@#]")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class BeirDataset:
+    root: Path
+    queries: Mapping[str, str]  # only the queries judged in the qrels split, in qrels order
+    qrels: Mapping[str, Mapping[str, int]]
+
+    @property
+    def corpus_path(self) -> Path:
+        return self.root / "corpus.jsonl"
+
+
+@dataclass
+class QueryRun:
+    run: dict[str, list[str]] = field(default_factory=dict)  # query id → doc ids in rank order
+    failures: dict[str, str] = field(default_factory=dict)  # query id → what went wrong
+    degraded: int = 0
+    seconds: float = 0.0
+
+
+def sanitize_query_text(text: str) -> str:
+    return _SPACE.sub(" ", _QUERY_SYNTAX.sub(" ", text)).strip()
+
+
+def load_qrels(path: Path) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = {}
+    with open(path, encoding="utf-8", newline="") as stream:
+        for row in csv.reader(stream, delimiter="\t"):
+            if len(row) < 3:
+                continue
+            query_id, doc_id, grade = row[0].strip(), row[1].strip(), row[2].strip()
+            try:
+                qrels.setdefault(query_id, {})[doc_id] = int(float(grade))
+            except ValueError:
+                continue  # the header line
+    return qrels
+
+
+def load_queries(path: Path) -> dict[str, str]:
+    queries = {}
+    with open(path, encoding="utf-8") as stream:
+        for line in stream:
+            if line.strip():
+                item = json.loads(line)
+                queries[str(item["_id"])] = item.get("text", "")
+    return queries
+
+
+def load_dataset(root: str | Path, split: str = "test", max_queries: int | None = None) -> BeirDataset:
+    root = Path(root)
+    for required in ("corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv"):
+        if not (root / required).is_file():
+            raise FileNotFoundError(f"{root} is not a BEIR dataset: {required} is missing")
+    qrels = load_qrels(root / "qrels" / f"{split}.tsv")
+    all_queries = load_queries(root / "queries.jsonl")
+    judged = [query_id for query_id in qrels if query_id in all_queries]
+    if max_queries is not None:
+        judged = judged[:max_queries]
+    return BeirDataset(root, {query_id: all_queries[query_id] for query_id in judged},
+                       {query_id: qrels[query_id] for query_id in judged})
+
+
+def corpus_size(dataset: BeirDataset) -> int:
+    with open(dataset.corpus_path, "rb") as stream:
+        return sum(1 for line in stream if line.strip())
+
+
+def iter_corpus_operations(dataset: BeirDataset) -> Iterator[FeedItem]:
+    with open(dataset.corpus_path, encoding="utf-8") as stream:
+        for line_number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                operation = {"put": DOCUMENT_ID_PREFIX + str(item["_id"]),
+                             "fields": {"title": item.get("title") or "", "text": item.get("text") or ""}}
+                yield parse_operation(operation, line_number)
+            except (ValueError, KeyError, TypeError, FeedFormatError) as error:
+                yield FeedParseError(line_number, f"bad corpus line: {error}")
+
+
+def count_documents(url: str, timeout: float = 30.0) -> int | None:
+    """Documents of the eval doctype in the cluster (None when the cluster cannot say)."""
+    params = {"yql": f"select * from {BEIR_DOCTYPE} where true", "hits": "0", "timeout": "10s"}
+    try:
+        response = httpx.get(f"{url}/search/", params=params, timeout=timeout)
+        result = response.json()
+    except (httpx.HTTPError, ValueError):
+        return None
+    root = result.get("root", {}) if isinstance(result, dict) else {}
+    if response.status_code != 200 or root.get("errors"):
+        return None
+    return int(root.get("fields", {}).get("totalCount", 0))
+
+
+def hit_corpus_id(hit: Mapping[str, Any]) -> str | None:
+    for candidate in (hit.get("fields", {}).get("documentid"), hit.get("id")):
+        if isinstance(candidate, str) and candidate.startswith(DOCUMENT_ID_PREFIX):
+            return candidate[len(DOCUMENT_ID_PREFIX):]
+    return None
+
+
+def eval_query_parameters(text: str, profile: str, timeout: str) -> dict[str, str]:
+    return {"yql": EVAL_YQL, "query": sanitize_query_text(text), "ranking": profile,
+            "hits": str(EVAL_HITS), "type": "any", "timeout": timeout}
+
+
+async def run_queries_async(url: str, queries: Mapping[str, str], profile: str, *, concurrency: int = 16,
+                            timeout: str = "20s", on_done: Callable[[], None] | None = None,
+                            transport: httpx.AsyncBaseTransport | None = None) -> QueryRun:
+    outcome = QueryRun()
+    pending = iter(queries.items())
+    started = time.perf_counter()
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=120.0, limits=limits, transport=transport) as client:
+
+        async def worker() -> None:
+            for query_id, text in pending:
+                try:
+                    response = await client.get("/search/", params=eval_query_parameters(text, profile, timeout))
+                    result = response.json()
+                except (httpx.HTTPError, ValueError) as error:
+                    outcome.failures[query_id] = f"{type(error).__name__}: {error}"
+                    result = None
+                if isinstance(result, dict):
+                    _record(outcome, query_id, response.status_code, result)
+                if on_done is not None:
+                    on_done()
+
+        await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _record(outcome: QueryRun, query_id: str, status_code: int, result: Mapping[str, Any]) -> None:
+    root = result.get("root", {})
+    hits = root.get("children", []) or []
+    outcome.run[query_id] = [doc for doc in map(hit_corpus_id, hits) if doc is not None]
+    if root.get("coverage", {}).get("degraded"):
+        outcome.degraded += 1
+    errors = root.get("errors") or []
+    if status_code != 200 or errors:
+        message = "; ".join(f"{error.get('code')}: {error.get('message', '')}" for error in errors)
+        outcome.failures[query_id] = f"HTTP {status_code}" + (f": {message}" if message else "")
+
+
+def evaluate_run(dataset: BeirDataset, outcome: QueryRun) -> dict[str, float]:
+    """Metrics over the dataset's judged queries; failed queries count with what they returned."""
+    metrics = mean_metrics(outcome.run, dataset.qrels)
+    metrics["failed"] = len(outcome.failures)
+    metrics["degraded"] = outcome.degraded
+    metrics["qps"] = len(dataset.queries) / outcome.seconds if outcome.seconds > 0 else 0.0
+    return metrics
+
+
+def format_report(dataset: BeirDataset, profile: str, metrics: Mapping[str, float], concurrency: int) -> str:
+    return "\n".join([
+        f"dataset     {dataset.root.name} ({len(dataset.queries)} test queries)",
+        f"ranking     {profile}",
+        f"nDCG@10     {metrics['ndcg@10']:.4f}",
+        f"MRR@10      {metrics['mrr@10']:.4f}",
+        f"recall@100  {metrics['recall@100']:.4f}",
+        f"queries     {int(metrics['queries'])} evaluated, {int(metrics['failed'])} failed, "
+        f"{int(metrics['degraded'])} degraded",
+        f"QPS         {metrics['qps']:.1f} ({concurrency} in flight)",
+    ])

@@ -1,0 +1,71 @@
+"""`phasedsearch demo`: a 2-node cluster serving the standard library's docstrings until Ctrl-C."""
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from deploy.demo_corpus import DEFAULT_DOCTYPE, build_demo_corpus
+from deploy.feed_format import iter_feed_file
+from deploy.feeder import feed
+from deploy.local_cluster import LocalCluster
+from deploy.settings import schema_files
+
+EXAMPLE_QUERIES = ("json dumps indent", "parse command line arguments", "temporary directory")
+
+
+def demo_doctype(app_dir: Path) -> str:
+    """The document type to feed: `doc` when the package has it, else its first schema."""
+    names = [path.stem for path in schema_files(app_dir)]
+    if DEFAULT_DOCTYPE in names or not names:
+        return DEFAULT_DOCTYPE
+    return names[0]
+
+
+def print_examples(url: str, out: TextIO) -> None:
+    print(f"\nphasedsearch demo is serving at {url}", file=out)
+    print("try:", file=out)
+    for text in EXAMPLE_QUERIES:
+        print(f"  phasedsearch query '{text}' --url {url}", file=out)
+    print(f"  curl -s '{url}/search/?yql=select+*+from+sources+*+where+userQuery()"
+          f"&query=json+dumps+indent&hits=5'", file=out)
+    print(f"  curl -s '{url}/search/?yql=select+*+from+sources+*+where+title+contains+%22pathlib%22'",
+          file=out)
+    print(f"  curl -s '{url}/document/v1/demo/{DEFAULT_DOCTYPE}/docid/json.dumps'", file=out)
+    print(f"  curl -s {url}/state/v1/nodes", file=out)
+    print("press Ctrl-C to stop the cluster", file=out)
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run_demo(app_dir: Path, data_dir: Path, port: int, *, max_documents: int = 4000,
+             out: TextIO = sys.stdout) -> int:
+    previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    cluster = LocalCluster(app_dir, data_dir, nodes=2, port=port)
+    try:
+        print(f"starting 2 content nodes and a container (logs in {cluster.logs_dir}) ...", file=out)
+        cluster.start()
+        corpus_path = data_dir / "stdlib-corpus.jsonl"
+        count = build_demo_corpus(corpus_path, max_documents, demo_doctype(app_dir))
+        print(f"built {count} documents from the standard library's docstrings", file=out)
+        stats = feed(iter_feed_file(corpus_path), cluster.url, total=count, description="feeding")
+        print(f"fed {stats.ok} documents in {stats.seconds:.1f}s ({stats.ok / max(stats.seconds, 1e-9):.0f}/s)"
+              + (f", {stats.failed} failed" if stats.failed else ""), file=out)
+        print_examples(cluster.url, out)
+        reported_dead: set[str] = set()
+        while True:
+            time.sleep(1.0)
+            for row in cluster.process_table():
+                if not row["running"] and row["name"] not in reported_dead:
+                    reported_dead.add(row["name"])
+                    print(f"warning: {row['name']} stopped; see {row['log']}", file=out)
+    except KeyboardInterrupt:
+        print("\nstopping the cluster ...", file=out)
+        return 0
+    finally:
+        cluster.stop()
+        signal.signal(signal.SIGTERM, previous_handler)

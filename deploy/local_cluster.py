@@ -1,0 +1,417 @@
+"""A local multi-process cluster: N `python -m content_node` + 1 `python -m container` on loopback.
+
+Used by `phasedsearch up`/`down`/`status`/`demo` and by the integration-test harness:
+
+    with LocalCluster(app_dir, tmp_path, nodes=2) as cluster:
+        httpx.get(cluster.url + "/search/", params={...})
+        cluster.kill_node(1)           # SIGKILL by default
+        cluster.restart_node(1)        # same port, same data, waits until the container sees it up
+
+The cluster's layout is kept in `data_dir/cluster.json` (ports, pids, app), logs in
+`data_dir/logs/`, node data in `data_dir/content-node-<key>/`. Starting again on the same data dir
+reuses the recorded ports and restarts only what is not running. The launcher talks to the
+processes only through their command lines, signals and HTTP.
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import httpx
+
+from deploy import processes
+from deploy.processes import LOOPBACK
+
+STATE_FILE = "cluster.json"
+STATE_VERSION = 1
+TERMINATING_SIGNALS = {signal.SIGTERM, signal.SIGKILL, signal.SIGINT, signal.SIGQUIT}
+
+
+class ClusterError(RuntimeError):
+    """The cluster could not be started, found or stopped; the message says why and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterCommands:
+    """How to start each process; tests substitute stand-ins, the real ones use `python -m`."""
+
+    content_node: tuple[str, ...] = (sys.executable, "-m", "content_node")
+    container: tuple[str, ...] = (sys.executable, "-m", "container")
+
+
+DEFAULT_COMMANDS = ClusterCommands()
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSpec:
+    distribution_key: int
+    group: int
+    port: int
+    host: str = LOOPBACK
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass
+class _Process:
+    name: str
+    port: int
+    argv: list[str]
+    log_path: Path
+    marker: str  # a substring of its command line that identifies this exact process
+    pid: int | None = None
+    popen: subprocess.Popen | None = field(default=None, repr=False)
+
+    def is_running(self) -> bool:
+        if self.popen is not None:
+            return self.popen.poll() is None
+        return processes.pid_is_running(self.pid, self.marker)
+
+    def exit_description(self) -> str:
+        if self.popen is not None and self.popen.returncode is not None:
+            return f"exited with code {self.popen.returncode}"
+        return "is not running"
+
+
+def read_state(data_dir: str | Path) -> dict[str, Any] | None:
+    path = Path(data_dir) / STATE_FILE
+    try:
+        state = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise ClusterError(f"cannot read {path}: {error}") from None
+    if state.get("version") != STATE_VERSION:
+        raise ClusterError(f"{path} was written by another version of phasedsearch; remove it to start over")
+    return state
+
+
+def node_specs(nodes: int, groups: int, ports: Sequence[int], host: str = LOOPBACK) -> list[NodeSpec]:
+    """Distribution keys 0..nodes-1, split into `groups` equal groups in key order."""
+    per_group = nodes // groups
+    return [NodeSpec(key, key // per_group, port, host) for key, port in enumerate(ports)]
+
+
+def content_nodes_argument(specs: Sequence[NodeSpec]) -> str:
+    """The container's `--content-nodes` value: `key/group=host:port,...`."""
+    return ",".join(f"{spec.distribution_key}/{spec.group}={spec.address}" for spec in specs)
+
+
+class LocalCluster:
+    def __init__(self, app_dir: str | Path, data_dir: str | Path, nodes: int = 2, port: int = 0,
+                 groups: int = 1, *, detach: bool = False, commands: ClusterCommands | None = None,
+                 startup_timeout: float = 120.0, stop_grace: float = 10.0) -> None:
+        if nodes < 1 or groups < 1 or nodes % groups:
+            raise ClusterError(f"{nodes} nodes cannot be split into {groups} equal groups")
+        self.app_dir = Path(app_dir).resolve()
+        self.data_dir = Path(data_dir).resolve()
+        self.node_count = nodes
+        self.groups = groups
+        self.requested_port = port
+        self.detach = detach  # True for `phasedsearch up`: the processes outlive this Python process
+        self.commands = commands or DEFAULT_COMMANDS
+        self.startup_timeout = startup_timeout
+        self.stop_grace = stop_grace
+        self.nodes: list[NodeSpec] = []
+        self._container: _Process | None = None
+        self._content_nodes: dict[int, _Process] = {}
+        self._atexit_registered = False
+
+    # ---- addresses -------------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._container is None:
+            raise ClusterError("the cluster has not been started")
+        return self._container.port
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def state_path(self) -> Path:
+        return self.data_dir / STATE_FILE
+
+    def node(self, key: int) -> NodeSpec:
+        for spec in self.nodes:
+            if spec.distribution_key == key:
+                return spec
+        raise ClusterError(f"no content node with distribution key {key}")
+
+    def node_pid(self, key: int) -> int | None:
+        return self._node_process(key).pid
+
+    @property
+    def container_pid(self) -> int | None:
+        return self._container.pid if self._container else None
+
+    def log_path(self, name: str) -> Path:
+        """Log of "container" or "content-node-<key>"."""
+        return self.logs_dir / f"{name}.log"
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> "LocalCluster":
+        """Start whatever is not running and wait until the container reports every node up."""
+        self._plan()
+        started: list[_Process] = []
+        try:
+            for process in self._all_processes():
+                if not process.is_running():
+                    self._spawn(process)
+                    started.append(process)
+            self._write_state()
+            self.wait_until_healthy()
+        except BaseException:
+            # never leave a half-started cluster behind; processes that were already running stay
+            self._terminate(started)
+            self._write_state()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop every process: the container first, then the nodes (SIGTERM, SIGKILL after a grace)."""
+        if self._container is None:
+            state = read_state(self.data_dir)
+            if state is None:
+                return
+            self._adopt(state)
+        self._terminate([self._container] if self._container else [])
+        self._terminate(list(self._content_nodes.values()))
+        self._write_state()
+        if self._atexit_registered:
+            atexit.unregister(self.stop)
+            self._atexit_registered = False
+
+    def __enter__(self) -> "LocalCluster":
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def kill_node(self, key: int, sig: int = signal.SIGKILL, *, wait: bool | None = None) -> None:
+        """Send `sig` to a content node; waits for it to exit when the signal terminates it."""
+        process = self._node_process(key)
+        if not process.is_running() or process.pid is None:
+            raise ClusterError(f"content node {key} is not running")
+        processes.send_signal(process.pid, sig)
+        if wait if wait is not None else sig in TERMINATING_SIGNALS:
+            if not processes.wait_for_exit(process.pid, process.popen, self.stop_grace, process.marker):
+                raise ClusterError(f"content node {key} did not exit after signal {sig}")
+
+    def restart_node(self, key: int, *, wait_healthy: bool = True) -> None:
+        """Stop the node if it runs, start it again on the same port and data, wait until it is up."""
+        process = self._node_process(key)
+        self._terminate([process])
+        self._spawn(process)
+        self._write_state()
+        if wait_healthy:
+            self.wait_until_healthy()
+
+    def restart_container(self, *, wait_healthy: bool = True) -> None:
+        if self._container is None:
+            raise ClusterError("the cluster has not been started")
+        self._terminate([self._container])
+        self._spawn(self._container)
+        self._write_state()
+        if wait_healthy:
+            self.wait_until_healthy()
+
+    def is_running(self, name: str) -> bool:
+        """Whether "container" or "content-node-<key>" runs."""
+        return any(process.name == name and process.is_running() for process in self._all_processes())
+
+    def process_table(self) -> list[dict[str, Any]]:
+        """One row per process (name, pid, port, running, log) for status displays."""
+        return [{"name": process.name, "pid": process.pid, "port": process.port,
+                 "running": process.is_running(), "log": str(process.log_path)}
+                for process in self._all_processes()]
+
+    # ---- health ----------------------------------------------------------------------------------
+
+    def health_problem(self, client: httpx.Client) -> str | None:
+        """None when the container is up and reports every node up; otherwise what is missing."""
+        health = client.get("/state/v1/health")
+        code = _json_or_none(health)
+        status = (code or {}).get("status", {}).get("code") if isinstance(code, dict) else None
+        if health.status_code != 200 or status != "up":
+            return f"container health is {status or health.status_code}"
+        reported = _json_or_none(client.get("/state/v1/nodes"))
+        entries = reported.get("nodes", []) if isinstance(reported, dict) else []
+        up = {entry.get("distribution_key") for entry in entries if isinstance(entry, dict) and entry.get("up")}
+        down = [spec.distribution_key for spec in self.nodes if spec.distribution_key not in up]
+        if down:
+            return f"content nodes {down} are not up yet"
+        return None
+
+    def wait_until_healthy(self, timeout: float | None = None) -> None:
+        timeout = self.startup_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        problem = "the container does not answer yet"
+        with httpx.Client(base_url=self.url, timeout=5.0) as client:
+            while True:
+                for process in self._all_processes():
+                    if not process.is_running():
+                        raise ClusterError(
+                            f"{process.name} {process.exit_description()} (see {process.log_path}); "
+                            f"last lines:\n{processes.tail(process.log_path)}")
+                try:
+                    problem = self.health_problem(client) or ""
+                except httpx.HTTPError as error:
+                    problem = f"the container does not answer: {type(error).__name__}"
+                if not problem:
+                    return
+                if time.monotonic() >= deadline:
+                    raise ClusterError(f"cluster not healthy after {timeout:.0f}s: {problem}\n"
+                                       f"last lines of {self._container.log_path}:\n"
+                                       f"{processes.tail(self._container.log_path)}")
+                time.sleep(0.2)
+
+    # ---- internals -------------------------------------------------------------------------------
+
+    def _all_processes(self) -> list[_Process]:
+        return [*self._content_nodes.values(), *([self._container] if self._container else [])]
+
+    def _node_process(self, key: int) -> _Process:
+        if key not in self._content_nodes:
+            raise ClusterError(f"no content node with distribution key {key}")
+        return self._content_nodes[key]
+
+    def _plan(self) -> None:
+        """Decide ports: the recorded ones when this data dir already has this cluster, else fresh."""
+        if self._container is not None:
+            return
+        state = read_state(self.data_dir)
+        if state is not None and not self._state_differs(state):
+            self._adopt(state)
+            return
+        if state is not None:
+            _, recorded_nodes, recorded_container = self._build_processes(state)
+            if any(process.is_running() for process in [*recorded_nodes.values(), recorded_container]):
+                raise ClusterError(
+                    f"a different cluster is running from {self.data_dir} (app {state['app']}, "
+                    f"{len(state['content_nodes'])} nodes, {state['groups']} group(s), port "
+                    f"{state['container']['port']}); run `phasedsearch down --data-dir {self.data_dir}` "
+                    "first")
+        container_port = self.requested_port or processes.free_ports(1)[0]
+        if self.requested_port and not processes.port_is_free(container_port):
+            raise ClusterError(f"port {container_port} is in use; choose another port")
+        planned = {"app": str(self.app_dir), "groups": self.groups,
+                   "container": {"port": container_port},
+                   "content_nodes": [{"distribution_key": key, "port": port}
+                                     for key, port in enumerate(processes.free_ports(self.node_count))]}
+        self._adopt(planned)
+
+    def _state_differs(self, state: dict[str, Any]) -> bool:
+        return (Path(state["app"]) != self.app_dir or len(state["content_nodes"]) != self.node_count
+                or state["groups"] != self.groups
+                or bool(self.requested_port) and state["container"]["port"] != self.requested_port)
+
+    def _adopt(self, state: dict[str, Any]) -> None:
+        """Take the layout (and pids, if any) of a recorded or planned cluster as this one's."""
+        self.app_dir = Path(state["app"])
+        self.groups = state["groups"]
+        self.node_count = len(state["content_nodes"])
+        self.nodes, self._content_nodes, self._container = self._build_processes(state)
+
+    def _build_processes(self, state: dict[str, Any]) -> tuple[list[NodeSpec], dict[int, _Process], _Process]:
+        app_dir = str(state["app"])
+        recorded = sorted(state["content_nodes"], key=lambda node: node["distribution_key"])
+        specs = node_specs(len(recorded), state["groups"], [node["port"] for node in recorded])
+        content_nodes: dict[int, _Process] = {}
+        for spec, node in zip(specs, recorded):
+            name = f"content-node-{spec.distribution_key}"
+            argv = [*self.commands.content_node, "--app", app_dir,
+                    "--data-dir", str(self.data_dir / name),
+                    "--distribution-key", str(spec.distribution_key),
+                    "--port", str(spec.port), "--host", spec.host]
+            content_nodes[spec.distribution_key] = _Process(
+                name, spec.port, argv, self.log_path(name),
+                marker=f"--distribution-key {spec.distribution_key} --port {spec.port}", pid=node.get("pid"))
+        container_port = state["container"]["port"]
+        argv = [*self.commands.container, "--app", app_dir, "--port", str(container_port),
+                "--content-nodes", content_nodes_argument(specs)]
+        container = _Process("container", container_port, argv, self.log_path("container"),
+                             marker=f"--port {container_port} --content-nodes",
+                             pid=state["container"].get("pid"))
+        return specs, content_nodes, container
+
+    def _spawn(self, process: _Process) -> None:
+        if process.name.startswith("content-node-"):
+            (self.data_dir / process.name).mkdir(parents=True, exist_ok=True)
+        process.popen = processes.spawn(process.argv, process.log_path, detach=self.detach)
+        process.pid = process.popen.pid
+        if not self.detach and not self._atexit_registered:
+            atexit.register(self.stop)  # a crashing test run must not leave servers behind
+            self._atexit_registered = True
+
+    def _terminate(self, targets: Sequence[_Process]) -> None:
+        """SIGTERM all targets at once, then SIGKILL whatever outlives the grace period."""
+        running = [process for process in targets if process.pid and process.is_running()]
+        for process in running:
+            processes.send_signal(process.pid, signal.SIGTERM)
+            processes.send_signal(process.pid, signal.SIGCONT)  # a stopped process must run to exit
+        deadline = time.monotonic() + self.stop_grace
+        for process in running:
+            remaining = max(0.0, deadline - time.monotonic())
+            if not processes.wait_for_exit(process.pid, process.popen, remaining, process.marker):
+                processes.send_signal(process.pid, signal.SIGKILL)
+                processes.wait_for_exit(process.pid, process.popen, 10.0, process.marker)
+        for process in targets:
+            if not process.is_running():
+                process.pid = None
+                process.popen = None
+
+    def _write_state(self) -> None:
+        if self._container is None:
+            return
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        state = {
+            "version": STATE_VERSION,
+            "app": str(self.app_dir),
+            "groups": self.groups,
+            "container": {"port": self._container.port, "pid": self._container.pid,
+                          "url": self.url},
+            "content_nodes": [
+                {"distribution_key": spec.distribution_key, "group": spec.group, "port": spec.port,
+                 "pid": self._content_nodes[spec.distribution_key].pid}
+                for spec in self.nodes
+            ],
+        }
+        temporary = self.state_path.with_suffix(".json.tmp")
+        temporary.write_text(json.dumps(state, indent=2) + "\n")
+        temporary.replace(self.state_path)
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def cluster_from_state(data_dir: str | Path, *, commands: ClusterCommands | None = None,
+                       stop_grace: float = 10.0) -> LocalCluster | None:
+    """The cluster recorded in data_dir (as `up` left it), or None if there is none."""
+    state = read_state(data_dir)
+    if state is None:
+        return None
+    cluster = LocalCluster(state["app"], data_dir, nodes=len(state["content_nodes"]),
+                           port=state["container"]["port"], groups=state["groups"], detach=True,
+                           commands=commands, stop_grace=stop_grace)
+    cluster._adopt(state)
+    return cluster

@@ -1,0 +1,171 @@
+"""Operating-system plumbing for the launcher: free ports, spawning, liveness and stopping by pid.
+
+Kept apart from `local_cluster` so the cluster logic reads as cluster logic. Only pids recorded by
+the launcher itself are ever signalled, and a pid is only trusted while its command line still
+names the module we started (pids are reused by the OS).
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Sequence
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LOOPBACK = "127.0.0.1"
+
+
+def free_ports(count: int, host: str = LOOPBACK) -> list[int]:
+    """Distinct ports that were free a moment ago (all sockets held open until all are chosen)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind((host, 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def port_is_free(port: int, host: str = LOOPBACK) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def child_environment() -> dict[str, str]:
+    """The children import the project from this checkout even when it is not pip-installed."""
+    env = dict(os.environ)
+    paths = [str(REPO_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    env["PYTHONUNBUFFERED"] = "1"  # logs are read while the process runs
+    return env
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _parent_death_signal_hook():
+    """A preexec hook arming SIGTERM-on-parent-death; libc is loaded here, not in the forked child."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None
+
+    def arm() -> None:  # pragma: no cover - runs in the child between fork and exec
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    return arm
+
+
+def spawn(argv: Sequence[str], log_path: Path, *, detach: bool) -> subprocess.Popen:
+    """Start a process in its own session with stdout+stderr appended to log_path.
+
+    detach=False (tests, demo): on Linux the child gets SIGTERM if this process dies, so a killed
+    test run leaves no servers behind. That signal follows the spawning *thread*, so it is only
+    armed when spawning from the main thread.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(argv)}\n".encode())
+        log.flush()
+        arm_parent_death = (not detach and sys.platform.startswith("linux")
+                            and threading.current_thread() is threading.main_thread())
+        return subprocess.Popen(
+            list(argv), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            env=child_environment(), cwd=str(REPO_ROOT), start_new_session=True,
+            preexec_fn=_parent_death_signal_hook() if arm_parent_death else None,
+        )
+
+
+def _proc_state(pid: int) -> str | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[0]
+
+
+def pid_is_running(pid: int | None, expected_in_cmdline: str = "") -> bool:
+    """True when pid is alive (not a zombie) and, where /proc exists, still runs our command."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False  # someone else's process now holds this pid
+    if not Path("/proc").is_dir():
+        return True
+    if _proc_state(pid) in (None, "Z", "X"):
+        return False
+    if expected_in_cmdline:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            return False
+        return expected_in_cmdline in cmdline
+    return True
+
+
+def wait_for_exit(pid: int, popen: subprocess.Popen | None, timeout: float,
+                  expected_in_cmdline: str = "") -> bool:
+    """Wait until the process is gone; True if it exited within timeout."""
+    if popen is not None:
+        try:
+            popen.wait(timeout=timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not pid_is_running(pid, expected_in_cmdline):
+            return True
+        time.sleep(0.05)
+    return not pid_is_running(pid, expected_in_cmdline)
+
+
+def send_signal(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+def terminate(pid: int, popen: subprocess.Popen | None, grace: float, expected_in_cmdline: str = "") -> None:
+    """SIGTERM, then SIGKILL if the process is still there after `grace` seconds."""
+    if popen is not None and popen.poll() is not None:
+        return
+    if popen is None and not pid_is_running(pid, expected_in_cmdline):
+        return
+    send_signal(pid, signal.SIGTERM)
+    send_signal(pid, signal.SIGCONT)  # a stopped (SIGSTOP) process must run to handle SIGTERM
+    if wait_for_exit(pid, popen, grace, expected_in_cmdline):
+        return
+    send_signal(pid, signal.SIGKILL)
+    wait_for_exit(pid, popen, 10.0, expected_in_cmdline)
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(0, os.SEEK_END)
+            size = stream.tell()
+            stream.seek(max(0, size - 16384))
+            text = stream.read().decode("utf-8", errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:])

@@ -1,0 +1,129 @@
+"""The launcher against stand-in processes (same command lines and state endpoints as the real ones)."""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deploy.local_cluster import (
+    ClusterCommands,
+    ClusterError,
+    LocalCluster,
+    cluster_from_state,
+    content_nodes_argument,
+    node_specs,
+)
+from deploy.processes import pid_is_running
+
+FAKE = str(Path(__file__).with_name("fake_cluster_processes.py"))
+FAKE_COMMANDS = ClusterCommands(content_node=(sys.executable, FAKE, "content_node"),
+                                container=(sys.executable, FAKE, "container"))
+
+
+@pytest.fixture
+def app_dir(tmp_path: Path) -> Path:
+    app = tmp_path / "app"
+    app.mkdir()
+    return app
+
+
+def make_cluster(app_dir: Path, data_dir: Path, **kwargs) -> LocalCluster:
+    return LocalCluster(app_dir, data_dir, commands=FAKE_COMMANDS, startup_timeout=30, stop_grace=5, **kwargs)
+
+
+def test_node_specs_split_keys_into_equal_groups_and_format_the_container_argument():
+    specs = node_specs(4, 2, [1000, 1001, 1002, 1003])
+    assert [(spec.distribution_key, spec.group) for spec in specs] == [(0, 0), (1, 0), (2, 1), (3, 1)]
+    assert content_nodes_argument(specs[:2]) == "0/0=127.0.0.1:1000,1/0=127.0.0.1:1001"
+
+
+def test_uneven_groups_are_rejected(app_dir, tmp_path):
+    with pytest.raises(ClusterError, match="equal groups"):
+        LocalCluster(app_dir, tmp_path / "data", nodes=3, groups=2)
+
+
+def test_start_records_state_serves_health_and_stops_everything(app_dir, tmp_path):
+    data_dir = tmp_path / "data"
+    with make_cluster(app_dir, data_dir, nodes=2) as cluster:
+        nodes = httpx.get(cluster.url + "/state/v1/nodes").json()["nodes"]
+        assert [node["up"] for node in nodes] == [True, True]
+        state = json.loads((data_dir / "cluster.json").read_text())
+        assert state["app"] == str(app_dir.resolve())
+        assert [node["port"] for node in state["content_nodes"]] == [spec.port for spec in cluster.nodes]
+        pids = [row["pid"] for row in cluster.process_table()]
+        assert all(pid_is_running(pid) for pid in pids)
+        assert (data_dir / "logs" / "content-node-0.log").read_text().count("listening") == 1
+    assert not any(pid_is_running(pid) for pid in pids)
+    assert json.loads((data_dir / "cluster.json").read_text())["container"]["pid"] is None
+
+
+def test_kill_and_restart_node_keeps_port_and_data_dir(app_dir, tmp_path):
+    with make_cluster(app_dir, tmp_path / "data", nodes=2) as cluster:
+        port_before = cluster.node(1).port
+        old_pid = cluster.node_pid(1)
+        cluster.kill_node(1)
+        assert not cluster.is_running("content-node-1")
+        assert cluster.is_running("content-node-0")
+        cluster.restart_node(1)
+        assert cluster.node(1).port == port_before
+        assert cluster.node_pid(1) != old_pid
+        starts = (tmp_path / "data" / "content-node-1" / "starts.txt").read_text().split()
+        assert starts == [str(old_pid), str(cluster.node_pid(1))]
+
+
+def test_stopped_node_is_terminated_by_restart(app_dir, tmp_path):
+    with make_cluster(app_dir, tmp_path / "data", nodes=1) as cluster:
+        cluster.kill_node(0, signal.SIGSTOP)  # hung, not dead
+        assert cluster.is_running("content-node-0")
+        cluster.restart_node(0)
+        assert cluster.is_running("content-node-0")
+
+
+def test_start_again_restarts_only_what_is_not_running(app_dir, tmp_path):
+    data_dir = tmp_path / "data"
+    first = make_cluster(app_dir, data_dir, nodes=2, detach=True).start()
+    try:
+        container_pid, node0_pid = first.container_pid, first.node_pid(0)
+        first.kill_node(1)
+        again = make_cluster(app_dir, data_dir, nodes=2, detach=True).start()
+        assert again.url == first.url
+        assert again.container_pid == container_pid and again.node_pid(0) == node0_pid
+        assert again.is_running("content-node-1")
+        assert again.node(1).port == first.node(1).port
+    finally:
+        recorded = cluster_from_state(data_dir, commands=FAKE_COMMANDS, stop_grace=5)
+        recorded.stop()
+    assert not any(row["running"] for row in recorded.process_table())
+
+
+def test_a_different_cluster_on_the_same_data_dir_is_refused_while_running(app_dir, tmp_path):
+    data_dir = tmp_path / "data"
+    with make_cluster(app_dir, data_dir, nodes=2):
+        with pytest.raises(ClusterError, match="phasedsearch down"):
+            make_cluster(app_dir, data_dir, nodes=1).start()
+
+
+def test_a_process_that_dies_at_startup_fails_fast_with_its_log_and_nothing_is_left(app_dir, tmp_path):
+    crashing = ClusterCommands(
+        content_node=(sys.executable, "-c", "import sys; print('boom: schema error in doc.sd'); sys.exit(3)"),
+        container=FAKE_COMMANDS.container)
+    cluster = LocalCluster(app_dir, tmp_path / "data", nodes=1, commands=crashing, startup_timeout=30, stop_grace=5)
+    with pytest.raises(ClusterError) as failure:
+        cluster.start()
+    assert "content-node-0 exited with code 3" in str(failure.value)
+    assert "boom: schema error in doc.sd" in str(failure.value)
+    assert not cluster.is_running("container")
+
+
+def test_health_timeout_names_the_missing_nodes(app_dir, tmp_path):
+    silent_node = ClusterCommands(
+        content_node=(sys.executable, "-c", "import time; time.sleep(60)"),
+        container=FAKE_COMMANDS.container)
+    cluster = LocalCluster(app_dir, tmp_path / "data", nodes=1, commands=silent_node, startup_timeout=2, stop_grace=5)
+    with pytest.raises(ClusterError, match=r"not healthy after 2s: content nodes \[0\] are not up"):
+        cluster.start()
+    assert not cluster.is_running("content-node-0")
