@@ -41,7 +41,7 @@ def read_settings_block(
         else:
             if kind == "value":
                 sc.expect(":", f"after '{key}' in {what}")
-            value, _ = sc.line_value(f"'{key}' in {what}")
+            value, _ = sc.line_value(f"'{key}' in {what}", stop_at_space=True)
             if not value:
                 raise SchemaError(f"missing value for '{key}' in {what}", location)
             items.append(Setting(key, value, location))

@@ -147,7 +147,7 @@ class Scanner:
         self.skip_inline_space()
         start = self.pos
         text = self.text
-        stack: list[str] = []
+        stack: list[tuple[str, int]] = []  # (expected closer, position of its opener)
         pos = start
         while pos < len(text):
             ch = text[pos]
@@ -157,19 +157,23 @@ class Scanner:
             if ch == "#" and not stack:
                 break
             if ch in "([{":
-                stack.append(_CLOSING[ch])
+                stack.append((_CLOSING[ch], pos))
             elif ch in ")]}":
                 if not stack:
                     if ch == "}":
                         break
                     raise self.error(f"unbalanced '{ch}' in {what}", pos)
-                expected = stack.pop()
+                expected, opened = stack.pop()
                 if ch != expected:
-                    raise self.error(f"expected '{expected}' but found '{ch}' in {what}", pos)
+                    raise self.error(f"unclosed '{text[opened]}' in {what}: found '{ch}' at "
+                                     f"{self.location(pos)}", opened)
             elif ch == "\n" and not stack:
                 break
             elif ch in " \t" and not stack and stop_at_space and pos > start:
-                if text[pos - 1] != ":":
+                # `a, b` and `type: value` continue past the blank; anything else starts a new item
+                before = text[start:pos].rstrip()[-1:]
+                after = text[pos:].lstrip(" \t")[:1]
+                if before not in (":", ",") and after != ",":
                     break
             elif ch == "#":
                 # a comment inside an open bracket: blank it out up to the newline
@@ -178,8 +182,7 @@ class Scanner:
                 continue
             pos += 1
         if stack:
-            opener = {")": "(", "]": "[", "}": "{"}[stack[-1]]
-            raise self.error(f"unclosed '{opener}' in {what}", start)
+            raise self.error(f"unclosed '{text[stack[-1][1]]}' in {what}", stack[-1][1])
         self.pos = pos
         raw = _blank_comments(text[start:pos])
         stripped = raw.strip()

@@ -237,13 +237,14 @@ def _read_mutate(sc: Scanner, profile: RankProfileDecl) -> None:
         sc.expect("{", f"after '{phase}'")
         body, body_location = sc.block_text(f"{phase} in {what}")
         operations = []
-        for line_no, statement in enumerate(re.split(r"[\n;]", body)):
-            if not statement.strip():
+        located_body = Expression(body, body_location)
+        for statement in re.finditer(r"[^\n;]+", body):
+            if not statement.group(0).strip():
                 continue
-            match = _MUTATE_OP.match(statement)
+            match = _MUTATE_OP.match(statement.group(0))
             if not match:
-                location = SourceLocation(body_location.file, body_location.line + line_no, 1)
-                raise SchemaError(f"invalid mutate operation '{statement.strip()}' in {phase} "
+                location = located_body.location_at(statement.start())
+                raise SchemaError(f"invalid mutate operation '{statement.group(0).strip()}' in {phase} "
                                   "(expected: attribute =|+=|-= number)", location)
             operations.append(MutateOperation(match.group(1), match.group(2), float(match.group(3))))
         profile.mutate[phase] = tuple(operations)

@@ -221,7 +221,7 @@ def _flatten(element: ET.Element, prefix: str, config: dict[str, str], located: 
     -> prepend.query=q, `<model path=...>` -> model=path (url when no path; `model.<lang>` per language)."""
     for child in element:
         key = prefix + child.tag
-        if child.tag in _MODEL_ELEMENTS or {"path", "url", "model-id"} & child.keys():
+        if child.tag in _MODEL_ELEMENTS or {"path", "url", "model-id"} & set(child.keys()):
             reference = child.get("path") or child.get("url") or child.get("model-id")
             if not reference:
                 raise SchemaError(f"<{child.tag}> needs a path, url or model-id attribute", located.of(child))
