@@ -1,0 +1,8 @@
+"""The tensor language's values: types, tensors, per-row batches, literals and JSON forms."""
+from searchlib.tensor.types import CELL_TYPES, DOUBLE, Dimension, TensorType, parse_type
+from searchlib.tensor.tensor import Tensor, quantize
+from searchlib.tensor.batch import TensorBatch
+from searchlib.tensor.literal import format_literal, parse_tensor_literal
+
+__all__ = ["CELL_TYPES", "DOUBLE", "Dimension", "TensorType", "parse_type", "Tensor", "quantize", "TensorBatch",
+           "format_literal", "parse_tensor_literal"]
