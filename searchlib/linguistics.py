@@ -19,10 +19,10 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 def normalize(text: str) -> str:
     """Lowercase and strip accents (Vespa normalizes and lowercases text before matching)."""
-    lowered = text.lower()
-    if lowered.isascii():  # fast path: NFKD is the identity on ASCII, and most text is ASCII
-        return lowered
-    decomposed = unicodedata.normalize("NFKD", lowered)
+    if text.isascii():  # fast path: NFKD is the identity on ASCII, and most text is ASCII
+        return text.lower()
+    # decompose before lowercasing: compatibility forms such as '𝐀' decompose to uppercase 'A'
+    decomposed = unicodedata.normalize("NFKD", text).lower()
     if decomposed.isascii():
         return decomposed
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

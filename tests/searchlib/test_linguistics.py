@@ -64,6 +64,8 @@ def test_consonant_y_is_restored_to_lowercase() -> None:
 def test_normalize_lowercases_and_strips_accents() -> None:
     assert normalize("Café DÉJÀ Vu") == "cafe deja vu"
     assert normalize("ﬁnal") == "final"  # compatibility decomposition of the ligature
+    assert normalize("𝐀𝐁") == "ab"  # decomposes to uppercase, so lowercasing comes after
+    assert normalize("İstanbul") == "istanbul"
 
 
 def test_tokenize_stems_in_order_and_keeps_stopwords() -> None:
@@ -96,3 +98,9 @@ def test_stem_is_never_longer_than_word_plus_one_and_is_lowercase(word: str) -> 
     stemmed = stem(word)
     assert stemmed.islower()
     assert len(stemmed) <= len(word) + 1  # only step 1b ever adds a letter ('e' or 'ee')
+
+
+@given(st.text(max_size=30))
+def test_normalize_is_idempotent(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once

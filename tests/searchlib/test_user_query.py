@@ -1,0 +1,128 @@
+"""The simple query language behind userQuery(): items, signs, indexes, phrases and query types."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from searchlib.errors import InvalidParameterError
+from searchlib.query.tree import And, FalseItem, Not, Or, Phrase, Rank, Term, WeakAnd, terms_of
+from searchlib.query.user_query import UserQuerySettings, apply_filter, parse_user_query
+
+
+def t(term: str, field: str = "default") -> Term:
+    return Term(field, term)
+
+
+def test_default_type_is_weak_and_with_target_hits_100() -> None:
+    assert parse_user_query("semantic search") == WeakAnd((t("semant"), t("search")), 100)
+
+
+@pytest.mark.parametrize(
+    ("query_type", "expected"),
+    [
+        ("all", And((t("cat"), t("dog")))),
+        ("web", And((t("cat"), t("dog")))),
+        ("any", Or((t("cat"), t("dog")))),
+        ("weakAnd", WeakAnd((t("cat"), t("dog")), 100)),
+        ("phrase", Phrase("default", ("cat", "dog"))),
+        ("tokenize", WeakAnd((t("cat"), t("dog")), 100)),
+    ],
+)
+def test_query_types(query_type: str, expected: object) -> None:
+    assert parse_user_query("cats dogs", type=query_type) == expected
+
+
+def test_single_term_all_and_any_collapse_to_the_term() -> None:
+    assert parse_user_query("cats", type="all") == t("cat")
+    assert parse_user_query("cats", type="any") == t("cat")
+
+
+def test_target_hits_and_default_index() -> None:
+    assert parse_user_query("cats", target_hits=7, default_index="title") == WeakAnd((t("cat", "title"),), 7)
+
+
+def test_minus_excludes_and_plus_requires() -> None:
+    assert parse_user_query("+a b -c", type="all") == And((t("a"), t("b"), Not(t("c"))))
+    assert parse_user_query("+a b -c", type="any") == And((Rank((t("a"), t("b"))), Not(t("c"))))
+    assert parse_user_query("+a b -c") == And((Rank((t("a"), WeakAnd((t("b"),), 100))), Not(t("c"))))
+    assert parse_user_query("+a +b", type="any") == And((t("a"), t("b")))
+
+
+def test_sign_followed_by_space_is_not_an_operator() -> None:
+    assert parse_user_query("a - b", type="all") == And((t("a"), t("b")))
+
+
+def test_minus_number_is_the_number() -> None:
+    assert parse_user_query("-5 apples", type="all") == And((t("5"), t("appl")))
+
+
+def test_only_negative_items_is_empty() -> None:
+    assert parse_user_query("-cats") == FalseItem()
+
+
+@pytest.mark.parametrize("text", ["", "   ", "!!! ??", '""'])
+def test_empty_query_matches_nothing(text: str) -> None:
+    assert parse_user_query(text) == FalseItem()
+
+
+def test_field_prefix_and_quoted_phrase() -> None:
+    node = parse_user_query('title:"heart attacks" text:Dogs', type="all")
+    assert node == And((Phrase("title", ("heart", "attack")), t("dog", "text")))
+
+
+def test_field_prefix_only_for_known_indexes_when_given() -> None:
+    node = parse_user_query("title:cats ratio:1", type="all", known_indexes={"title"})
+    assert node == And((t("cat", "title"), Phrase("default", ("ratio", "1"))))
+
+
+def test_word_with_punctuation_becomes_a_phrase_like_vespa() -> None:
+    assert parse_user_query("covid-19 vaccines", type="all") == And((Phrase("default", ("covid", "19")), t("vaccin")))
+
+
+def test_unterminated_quote_runs_to_the_end() -> None:
+    assert parse_user_query('"heart attack', type="all") == Phrase("default", ("heart", "attack"))
+
+
+def test_stem_false_keeps_surface_forms() -> None:
+    assert parse_user_query("running", type="all", stem=False) == t("running")
+
+
+def test_negative_phrase() -> None:
+    node = parse_user_query('cats -"big dogs"', type="all")
+    assert node == And((t("cat"), Not(Phrase("default", ("big", "dog")))))
+
+
+def test_filter_terms_are_required_and_unranked() -> None:
+    node = apply_filter(parse_user_query("cats", type="all"), "pets -dogs")
+    assert node == And((t("cat"), Term("default", "pet", ranked=False, filter=True),
+                        Not(Term("default", "dog", ranked=False, filter=True))))
+    assert apply_filter(None, "") is None
+
+
+def test_unknown_type_is_an_invalid_parameter() -> None:
+    with pytest.raises(InvalidParameterError):
+        parse_user_query("cats", type="fuzzy")
+
+
+def test_settings_from_parameters_reads_full_names_and_aliases() -> None:
+    settings = UserQuerySettings.from_parameters(
+        {"query": "a", "type": "all", "default-index": "title", "filter": "+x"}
+    )
+    assert settings == UserQuerySettings(query="a", type="all", default_index="title", filter="+x")
+    full = UserQuerySettings.from_parameters({"model.queryString": "b", "query": "a", "model.type": "any"})
+    assert (full.query, full.type) == ("b", "any")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60), st.sampled_from(["all", "any", "weakAnd", "phrase", "tokenize"]))
+def test_any_text_parses_and_every_term_is_normalized(text: str, query_type: str) -> None:
+    node = parse_user_query(text, type=query_type)
+    for item in terms_of(node):
+        words = item.terms if isinstance(item, Phrase) else (item.term,)
+        assert all(word and word == word.lower() for word in words)
+
+
+@given(st.lists(st.from_regex(r"[a-z]{3,8}", fullmatch=True), min_size=1, max_size=6))
+def test_all_terms_of_plain_words_appear_in_query_order(words: list[str]) -> None:
+    node = parse_user_query(" ".join(words), type="all")
+    assert len(terms_of(node)) == len(words)

@@ -1,0 +1,262 @@
+"""YQL → ParsedYql: statement clauses, leaves, annotations, booleans and userQuery()."""
+from __future__ import annotations
+
+import pytest
+
+from searchlib.errors import InvalidParameterError, QueryError
+from searchlib.query.tree import (
+    And, FalseItem, NearestNeighbor, Not, Or, Phrase, Range, Rank, SortKey, Term, TrueItem, WeakAnd,
+)
+from searchlib.query.user_query import UserQuerySettings
+from searchlib.query.yql import parse_yql
+
+
+def where(condition: str, **kwargs: object) -> object:
+    return parse_yql(f"select * from sources * where {condition}", **kwargs).where  # type: ignore[arg-type]
+
+
+# --- statement ----------------------------------------------------------------------------------
+
+
+def test_full_statement_clauses() -> None:
+    parsed = parse_yql(
+        "select title, text from sources music, books where true "
+        "order by year desc, price, '[relevance]' asc limit 20 offset 5 timeout 200"
+    )
+    assert parsed.select_fields == ("title", "text")
+    assert parsed.sources == ("music", "books")
+    assert parsed.where == TrueItem()
+    assert parsed.order_by == (SortKey("year", False), SortKey("price", True), SortKey("[relevance]", True))
+    assert (parsed.limit, parsed.offset, parsed.timeout_ms) == (20, 5, 200.0)
+    assert parsed.grouping == ""
+
+
+def test_select_star_from_sources_star_and_plain_source_name() -> None:
+    assert parse_yql("select * from sources * where true").sources == ("*",)
+    assert parse_yql("select * from music where true").sources == ("music",)
+    assert parse_yql("select * from music where true").select_fields == ("*",)
+
+
+def test_unset_clauses_are_none() -> None:
+    parsed = parse_yql("select * from sources * where false;")
+    assert parsed.where == FalseItem()
+    assert (parsed.limit, parsed.offset, parsed.timeout_ms, parsed.order_by) == (None, None, None, ())
+
+
+def test_keywords_are_case_insensitive() -> None:
+    parsed = parse_yql('SELECT * FROM sources * WHERE title CONTAINS "a" AND b CONTAINS "c" LIMIT 3')
+    assert parsed.where == And((Term("title", "a"), Term("b", "c")))
+    assert parsed.limit == 3
+
+
+def test_order_by_bracket_relevance_and_sort_annotation() -> None:
+    parsed = parse_yql(
+        'select * from sources * where true order by {function:"uca",locale:"en_US"}name desc, [relevance]'
+    )
+    assert parsed.order_by == (SortKey("name", False), SortKey("[relevance]", True))
+
+
+def test_grouping_is_kept_as_raw_text() -> None:
+    parsed = parse_yql(
+        'select * from music where title contains "a|b" limit 0 | all(group(year) max(10) '
+        "order(-count()) each(output(count()) max(3) each(output(summary()))))"
+    )
+    assert parsed.limit == 0
+    assert parsed.where == Phrase("title", ("a", "b"))  # the '|' inside the string is text
+    assert parsed.grouping.startswith("all(group(year) max(10) order(-count())")
+    assert parsed.grouping.endswith("each(output(summary()))))")
+
+
+# --- contains and linguistics ------------------------------------------------------------------------
+
+
+def test_contains_single_word_is_a_stemmed_term() -> None:
+    assert where('title contains "Running"') == Term("title", "run")
+
+
+def test_contains_multiple_tokens_becomes_a_phrase() -> None:
+    assert where('title contains "Heart Attacks"') == Phrase("title", ("heart", "attack"))
+
+
+def test_contains_stem_false_keeps_the_surface_form() -> None:
+    assert where('title contains ({stem:false}"Running")') == Term("title", "running")
+
+
+def test_term_annotations() -> None:
+    node = where('title contains ({weight: 200, label: "t", ranked: false, filter: true}"cats")')
+    assert node == Term("title", "cat", weight=200, label="t", ranked=False, filter=True)
+
+
+def test_annotation_before_the_field_applies_to_the_term() -> None:
+    assert where('{weight:300}title contains "cats"') == Term("title", "cat", weight=300)
+
+
+def test_phrase_function_concatenates_tokens() -> None:
+    node = where('title contains ({label:"p"}phrase("New York", "times"))')
+    assert node == Phrase("title", ("new", "york", "time"), label="p")
+
+
+def test_contains_without_word_characters_is_empty_and_dropped() -> None:
+    assert where('title contains "..." and text contains "b"') == Term("text", "b")
+    assert where('title contains "!!"') == FalseItem()
+
+
+def test_exact_match_fields_are_not_tokenized_or_stemmed() -> None:
+    node = where('genre contains "Rock and Roll"', exact_match_fields={"genre"})
+    assert node == Term("genre", "rock and roll")
+
+
+def test_string_escapes_and_single_quotes() -> None:
+    assert where("title contains 'caf\\u00e9'") == Term("title", "cafe")
+    assert where('title contains "say \\"hi\\""') == Phrase("title", ("say", "hi"))
+
+
+# --- numbers -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ("year = 2000", Range("year", 2000.0, 2000.0)),
+        ("year < 2000", Range("year", None, 2000.0, high_inclusive=False)),
+        ("year <= 2000", Range("year", None, 2000.0)),
+        ("year > 2000", Range("year", 2000.0, None, low_inclusive=False)),
+        ("year >= 2000", Range("year", 2000.0, None)),
+        ("2000 < year", Range("year", 2000.0, None, low_inclusive=False)),
+        ("price > -1.5", Range("price", -1.5, None, low_inclusive=False)),
+        ("ts >= 1700000000000L", Range("ts", 1.7e12, None)),
+        ("x < 1e3", Range("x", None, 1000.0, high_inclusive=False)),
+        ("flag = true", Range("flag", 1.0, 1.0)),
+    ],
+)
+def test_comparisons(condition: str, expected: Range) -> None:
+    assert where(condition) == expected
+
+
+def test_range_with_bounds_and_infinity() -> None:
+    assert where("range(year, 2000, 2010)") == Range("year", 2000.0, 2010.0)
+    assert where("range(year, -Infinity, 2010)") == Range("year", None, 2010.0)
+    assert where("range(year, 2000, Infinity)") == Range("year", 2000.0, None)
+    assert where('{bounds:"leftOpen"}range(y, 1, 2)') == Range("y", 1.0, 2.0, low_inclusive=False)
+    assert where('{bounds:"rightOpen"}range(y, 1, 2)') == Range("y", 1.0, 2.0, high_inclusive=False)
+    assert where('{bounds:"open", label:"r"}range(y, 1, 2)') == Range("y", 1.0, 2.0, False, False, "r")
+
+
+def test_int32_literal_out_of_range_needs_the_long_suffix() -> None:
+    with pytest.raises(QueryError, match="32-bit"):
+        where("ts > 3000000000")
+    assert where("ts > 3000000000L") == Range("ts", 3e9, None, low_inclusive=False)
+
+
+# --- booleans and operators --------------------------------------------------------------------------
+
+
+def test_and_binds_tighter_than_or() -> None:
+    node = where('a contains "x" or b contains "y" and c contains "z"')
+    assert node == Or((Term("a", "x"), And((Term("b", "y"), Term("c", "z")))))
+
+
+def test_parentheses_and_not() -> None:
+    node = where('(a contains "x" or b contains "y") and !(c contains "z")')
+    assert node == And((Or((Term("a", "x"), Term("b", "y"))), Not(Term("c", "z"))))
+
+
+def test_weak_and_with_and_without_target_hits() -> None:
+    assert where('weakAnd(a contains "x", b contains "y")') == WeakAnd((Term("a", "x"), Term("b", "y")), 100)
+    node = where('({targetHits: 7}weakAnd(a contains "x"))')
+    assert node == WeakAnd((Term("a", "x"),), 7)
+
+
+def test_rank_keeps_all_children_in_order() -> None:
+    node = where('rank(a contains "x", b contains "y", c contains "z")')
+    assert node == Rank((Term("a", "x"), Term("b", "y"), Term("c", "z")))
+
+
+def test_nearest_neighbor_with_all_annotations() -> None:
+    node = where(
+        '({targetHits:10, approximate:false, label:"q", hnsw.exploreAdditionalHits: 5, '
+        "distanceThreshold: 0.5}nearestNeighbor(embedding, q))"
+    )
+    assert node == NearestNeighbor("embedding", "q", 10, False, 5, 0.5, "q")
+
+
+def test_nearest_neighbor_defaults() -> None:
+    node = where("{targetHits: 100}nearestNeighbor(embedding, q)")
+    assert node == NearestNeighbor("embedding", "q", 100)
+
+
+def test_nearest_neighbor_requires_target_hits() -> None:
+    with pytest.raises(QueryError, match="targetHits") as raised:
+        where("nearestNeighbor(embedding, q)")
+    assert raised.value.location is not None and raised.value.location.column == 31
+
+
+def test_hybrid_idiom() -> None:
+    node = where("userQuery() or ({targetHits:100}nearestNeighbor(embedding, q))", parameters={"query": "cats"})
+    assert node == Or((WeakAnd((Term("default", "cat"),), 100), NearestNeighbor("embedding", "q", 100)))
+
+
+# --- parameters and user input -----------------------------------------------------------------------
+
+
+def test_parameter_substitution() -> None:
+    node = where("title contains @q and year > @y", parameters={"q": "dogs", "y": "1990"})
+    assert node == And((Term("title", "dog"), Range("year", 1990.0, None, low_inclusive=False)))
+
+
+def test_parameter_substitution_in_annotations() -> None:
+    node = where("{targetHits: @k}nearestNeighbor(e, q)", parameters={"k": "25"})
+    assert isinstance(node, NearestNeighbor) and node.target_hits == 25
+
+
+def test_user_query_uses_query_type_and_default_index_parameters() -> None:
+    node = where("userQuery()", parameters={"query": "cats dogs", "type": "all", "model.defaultIndex": "title"})
+    assert node == And((Term("title", "cat"), Term("title", "dog")))
+
+
+def test_user_query_full_parameter_names_win_over_aliases() -> None:
+    node = where("userQuery()", parameters={"query": "cats", "model.queryString": "dogs"})
+    assert node == WeakAnd((Term("default", "dog"),), 100)
+
+
+def test_user_query_settings_argument_overrides_parameters() -> None:
+    settings = UserQuerySettings(query="+cats -dogs", type="all")
+    node = where("userQuery()", parameters={"query": "ignored"}, user_query=settings)
+    assert node == And((Term("default", "cat"), Not(Term("default", "dog"))))
+
+
+def test_empty_user_query_is_dropped_or_matches_nothing() -> None:
+    assert where("userQuery()") == FalseItem()
+    assert where('userQuery() and year > 5', parameters={"query": "  "}) == Range("year", 5.0, None, low_inclusive=False)
+    node = where("userQuery() or ({targetHits:10}nearestNeighbor(e, q))")
+    assert node == NearestNeighbor("e", "q", 10)
+
+
+def test_user_query_with_filter_parameter() -> None:
+    node = where("userQuery()", parameters={"query": "cats", "filter": "+pets -dogs"})
+    assert node == And((
+        WeakAnd((Term("default", "cat"),), 100),
+        Term("default", "pet", ranked=False, filter=True),
+        Not(Term("default", "dog", ranked=False, filter=True)),
+    ))
+
+
+def test_user_input_with_grammar_default_index_and_target_hits() -> None:
+    node = where('{grammar:"any", defaultIndex:"title"}userInput(@q)', parameters={"q": "cats dogs"})
+    assert node == Or((Term("title", "cat"), Term("title", "dog")))
+    node = where("{targetHits: 3}userInput(@q)", parameters={"q": "cats"})
+    assert node == WeakAnd((Term("default", "cat"),), 3)
+    assert where('userInput("heart attack")') == WeakAnd((Term("default", "heart"), Term("default", "attack")), 100)
+
+
+def test_user_input_missing_parameter_is_empty() -> None:
+    assert where("userInput(@nothing)") == FalseItem()
+
+
+def test_invalid_model_type_is_an_invalid_parameter() -> None:
+    with pytest.raises(InvalidParameterError, match="model.type"):
+        where("userQuery()", parameters={"query": "x", "type": "bogus"})
+
+
+def test_infinity_bound_in_a_comparison_is_unbounded() -> None:
+    assert where("x > -Infinity") == Range("x", None, None, low_inclusive=False)
