@@ -32,9 +32,10 @@ class FeedFailure:
     message: str
 
     def __str__(self) -> str:
+        if self.operation == "parse":
+            return f"line {self.source_line}: {self.message}"
         status = f"HTTP {self.status}" if self.status is not None else "error"
-        what = f"{self.operation} {self.document_id}" if self.document_id else "parse"
-        return f"line {self.source_line}: {what}: {status}: {self.message}"
+        return f"line {self.source_line}: {self.operation} {self.document_id}: {status}: {self.message}"
 
 
 @dataclass
@@ -174,9 +175,10 @@ async def feed_async(items: Iterable[FeedItem], url: str, *, concurrency: int = 
 
 def feed(items: Iterable[FeedItem], url: str, *, total: int | None = None,
          concurrency: int = DEFAULT_CONCURRENCY, show_progress: bool = True,
-         report_to: TextIO = sys.stderr, description: str = "feeding",
+         report_to: TextIO | None = None, description: str = "feeding",
          transport: httpx.AsyncBaseTransport | None = None) -> FeedStats:
-    """Feed with a progress bar; each failure is printed as it happens."""
+    """Feed with a progress bar; each failure is printed (to stderr by default) as it happens."""
+    report_to = report_to or sys.stderr
     with tqdm(total=total, unit="doc", desc=description, disable=not show_progress, file=report_to,
               dynamic_ncols=True) as progress:
 
