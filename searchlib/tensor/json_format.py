@@ -1,0 +1,134 @@
+"""Tensors as JSON, in Vespa's document/query/result forms.
+
+Reading accepts: `{"type":..,"cells":[{"address":{..},"value":..}]}`, `"cells": {label: value}` (one
+mapped dimension), `"values": [...]` (dense; nested or flat, or a hex string), `"blocks": {label: [...]}`
+or `"blocks": [{"address":{..},"values":[..]}]` (mixed), a bare list (dense) and a bare number.
+Writing: the long form (`cells` list) or the short form Vespa uses when rendering results:
+`values` for dense, `cells` object for one mapped dimension, `blocks` for mixed.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from searchlib.errors import ExpressionError
+from searchlib.tensor.tensor import Tensor
+from searchlib.tensor.types import DOUBLE, Dimension, TensorType, parse_type
+
+
+def tensor_from_json(value: Any, tensor_type: TensorType | str | None = None) -> Tensor:
+    if isinstance(tensor_type, str):
+        tensor_type = parse_type(tensor_type)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if tensor_type is not None and tensor_type.rank:
+            raise ExpressionError(f"A number is not a value of {tensor_type}")
+        return Tensor.scalar(float(value))
+    if isinstance(value, list):
+        return _dense(_require(tensor_type, "a list"), value)
+    if not isinstance(value, dict):
+        raise ExpressionError(f"Cannot read a tensor from JSON {type(value).__name__}")
+    if "type" in value:
+        written = parse_type(value["type"])
+        if tensor_type is not None and written != tensor_type:
+            raise ExpressionError(f"Tensor of type {written} where {tensor_type} was expected")
+        tensor_type = written
+    if "cells" in value:
+        return _cells(tensor_type, value["cells"])
+    if "values" in value:
+        return _dense(_require(tensor_type, '"values"'), value["values"])
+    if "blocks" in value:
+        return _blocks(_require(tensor_type, '"blocks"'), value["blocks"])
+    if tensor_type is not None and len(tensor_type.mapped) == 1 and not tensor_type.indexed:
+        return _cells(tensor_type, value)  # bare {label: value}
+    if tensor_type is not None and len(tensor_type.mapped) == 1:
+        return _blocks(tensor_type, value)  # bare {label: [..]}
+    raise ExpressionError('A JSON tensor needs "cells", "values" or "blocks"')
+
+
+def _require(tensor_type: TensorType | None, what: str) -> TensorType:
+    if tensor_type is None:
+        raise ExpressionError(f"A tensor given as {what} needs a type")
+    return tensor_type
+
+
+def _dense(tensor_type: TensorType, values: Any) -> Tensor:
+    if isinstance(values, str):  # hex string of the cells in the type's cell format
+        dtype = {"double": ">f8", "float": ">f4", "int8": "i1", "bfloat16": ">u2"}[tensor_type.cell_type]
+        raw = np.frombuffer(bytes.fromhex(values), dtype=dtype)
+        if tensor_type.cell_type == "bfloat16":
+            raw = (raw.astype(np.uint32) << 16).view(np.float32)
+        return Tensor.dense(tensor_type, raw.astype(np.float64))
+    array = np.asarray(_numbers(values), dtype=np.float64)
+    if array.size != int(np.prod(tensor_type.dense_shape)):
+        raise ExpressionError(f"{array.size} values do not fit {tensor_type}")
+    return Tensor.dense(tensor_type, array.reshape(tensor_type.dense_shape))
+
+
+def _numbers(values: Any) -> Any:
+    if isinstance(values, list):
+        return [_numbers(v) for v in values]
+    if isinstance(values, str):
+        return float(values.replace("Infinity", "inf"))
+    return float(values)
+
+
+def _cells(tensor_type: TensorType | None, cells: Any) -> Tensor:
+    if isinstance(cells, dict):
+        tensor_type = _require(tensor_type, "a cells object")
+        if len(tensor_type.mapped) != 1 or tensor_type.indexed:
+            raise ExpressionError(f'"cells" as an object needs one mapped dimension, not {tensor_type}')
+        name = tensor_type.mapped[0].name
+        return Tensor.from_cells(tensor_type, [({name: k}, _numbers(v)) for k, v in cells.items()])
+    pairs = [(c["address"], _numbers(c["value"])) for c in cells]
+    if tensor_type is None:  # infer mapped dimensions from the addresses
+        names = sorted({d for address, _ in pairs for d in address})
+        tensor_type = TensorType("double", tuple(Dimension(n) for n in names)) if names else DOUBLE
+    return Tensor.from_cells(tensor_type, pairs)
+
+
+def _blocks(tensor_type: TensorType, blocks: Any) -> Tensor:
+    mapped = tensor_type.mapped
+    if isinstance(blocks, dict):
+        if len(mapped) != 1:
+            raise ExpressionError(f'"blocks" as an object needs one mapped dimension, not {tensor_type}')
+        items = [((label,), values) for label, values in blocks.items()]
+    else:
+        items = [(tuple(str(b["address"][d.name]) for d in mapped), b["values"]) for b in blocks]
+    shape = tensor_type.dense_shape
+    return Tensor(tensor_type, {key: np.asarray(_numbers(v), dtype=np.float64).reshape(shape) for key, v in items})
+
+
+def _json_number(value: float) -> float | str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def tensor_to_json(t: Tensor | float, short: bool = False) -> dict[str, Any]:
+    """Long form: {"type", "cells": [{"address", "value"}]}; short: values / cells object / blocks."""
+    if not isinstance(t, Tensor):
+        t = Tensor.scalar(float(t))
+    type_text = str(t.type)
+    if not short or t.type.rank == 0:
+        return {"type": type_text, "cells": [{"address": a, "value": _json_number(v)} for a, v in t.cells()]}
+    if t.type.is_dense:
+        return {"type": type_text, "values": _nested(t.blocks[()])}
+    if not t.type.indexed:
+        if len(t.type.mapped) == 1:
+            return {"type": type_text, "cells": {k[0]: _json_number(float(b)) for k, b in t.blocks.items()}}
+        return {"type": type_text, "cells": [{"address": a, "value": _json_number(v)} for a, v in t.cells()]}
+    if len(t.type.mapped) == 1:
+        return {"type": type_text, "blocks": {k[0]: _nested(b) for k, b in t.blocks.items()}}
+    names = [d.name for d in t.type.mapped]
+    return {"type": type_text, "blocks": [{"address": dict(zip(names, k)), "values": _nested(b)}
+                                          for k, b in t.blocks.items()]}
+
+
+def _nested(array: np.ndarray) -> Any:
+    if array.ndim == 0:
+        return _json_number(float(array))
+    return [_nested(a) for a in array]
