@@ -27,6 +27,7 @@ from content_node.store.attributes import AttributeStore
 from content_node.store.document_store import DocumentStore, decompress, encode_fields
 from content_node.store.inverted_index import FieldIndex
 from content_node.store.local_ids import LocalIds
+from content_node.store.memory import pin_mmap_threshold
 from content_node.store.posting_segment import Postings
 from content_node.store.snapshot import (
     document_line, latest_snapshot, read_snapshot, remove_snapshots_except, write_snapshot)
@@ -45,6 +46,7 @@ _TEXT_KINDS = ("string", "array", "weightedset")
 class DocumentDB:
     def __init__(self, schema: Schema, data_dir: Path, *,
                  snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL) -> None:
+        pin_mmap_threshold()  # merges' big temporaries must not fragment the heap
         self.schema = schema
         self._data_dir = Path(data_dir)
         self._data_dir.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,9 @@
-"""Stored document fields per local id, kept as zlib-compressed JSON.
+"""Stored document fields per local id, as zlib-compressed JSON in one contiguous arena.
 
 Compression halves the resident size of text-heavy corpora; summaries decode only the few
-documents of a result window, so the decode cost stays off the matching path.
+documents of a result window, so the decode cost stays off the matching path. One arena (instead
+of a bytes object per document) avoids heap fragmentation between long-lived blobs; space of
+replaced or removed documents is reclaimed by compacting once it is half the arena.
 """
 from __future__ import annotations
 
@@ -9,7 +11,12 @@ import json
 import zlib
 from typing import Any
 
-_COMPRESSION_LEVEL = 1  # fast; most of the gain of higher levels for short documents
+import numpy as np
+
+from content_node.store.arrays import ensure_capacity
+
+_COMPRESSION_LEVEL = 6  # documents are written once and read rarely: favour size
+_NOT_STORED = -1
 
 
 def encode_fields(fields: dict[str, Any]) -> bytes:
@@ -19,22 +26,38 @@ def encode_fields(fields: dict[str, Any]) -> bytes:
 
 class DocumentStore:
     def __init__(self) -> None:
-        self._compressed: list[bytes | None] = []
+        self._arena = bytearray()
+        self._starts = np.zeros(0, dtype=np.int64)
+        self._lengths = np.zeros(0, dtype=np.int32)
+        self._garbage = 0
 
     def store(self, local_id: int, fields_json: bytes) -> None:
-        while len(self._compressed) <= local_id:
-            self._compressed.append(None)
-        self._compressed[local_id] = zlib.compress(fields_json, _COMPRESSION_LEVEL)
+        self.drop(local_id)
+        compressed = zlib.compress(fields_json, _COMPRESSION_LEVEL)
+        self._starts = ensure_capacity(self._starts, local_id + 1, _NOT_STORED)
+        self._lengths = ensure_capacity(self._lengths, local_id + 1, 0)
+        self._starts[local_id] = len(self._arena)
+        self._lengths[local_id] = len(compressed)
+        self._arena += compressed
 
     def drop(self, local_id: int) -> None:
-        self._compressed[local_id] = None
+        if local_id >= len(self._starts) or self._starts[local_id] == _NOT_STORED:
+            return
+        self._garbage += int(self._lengths[local_id])
+        self._starts[local_id] = _NOT_STORED
+        self._lengths[local_id] = 0
+        if self._garbage > 4096 and self._garbage * 2 > len(self._arena):
+            self._compact()
+
+    def compressed(self, local_id: int) -> bytes | None:
+        """A copy of the stored blob (safe to use after the lock is released)."""
+        if local_id >= len(self._starts) or self._starts[local_id] == _NOT_STORED:
+            return None
+        start = int(self._starts[local_id])
+        return bytes(self._arena[start: start + int(self._lengths[local_id])])
 
     def fields_json(self, local_id: int) -> bytes | None:
         return decompress(self.compressed(local_id))
-
-    def compressed(self, local_id: int) -> bytes | None:
-        """The stored blob as is (immutable, so it may be read after the lock is released)."""
-        return self._compressed[local_id] if local_id < len(self._compressed) else None
 
     def fields(self, local_id: int) -> dict[str, Any] | None:
         raw = self.fields_json(local_id)
@@ -42,7 +65,17 @@ class DocumentStore:
 
     @property
     def stored_bytes(self) -> int:
-        return sum(len(c) for c in self._compressed if c is not None)
+        return len(self._arena) + self._starts.nbytes + self._lengths.nbytes
+
+    def _compact(self) -> None:
+        stored = np.flatnonzero(self._starts != _NOT_STORED)
+        arena = bytearray()
+        for local_id in stored.tolist():
+            start = int(self._starts[local_id])
+            self._starts[local_id] = len(arena)
+            arena += self._arena[start: start + int(self._lengths[local_id])]
+        self._arena = arena
+        self._garbage = 0
 
 
 def decompress(compressed: bytes | None) -> bytes | None:
