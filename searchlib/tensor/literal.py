@@ -113,6 +113,7 @@ def parse_tensor_literal(text: str, tensor_type: TensorType | str | None = None)
     elif tensor_type is not None and tensor_type.cell_type == "int8" and re.fullmatch(r"[0-9A-Fa-f]+", body.strip()):
         raw = bytes.fromhex(body.strip())
         result = Tensor.dense(tensor_type, np.frombuffer(raw, dtype=np.int8).astype(np.float64))
+        reader.i = len(body)
     else:
         if tensor_type is not None and tensor_type.rank:
             raise reader.error(f"A number is not a literal of {tensor_type}")
