@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import httpx
 
-from deploy.feed_format import FeedItem, FeedParseError, parse_operation, FeedFormatError
+from deploy.feed_format import FeedFormatError, FeedItem, FeedParseError, document_path, parse_operation
 from searchlib.evaluation import mean_metrics
 
 BEIR_NAMESPACE = "beir"
@@ -122,6 +122,35 @@ def count_documents(url: str, timeout: float = 30.0) -> int | None:
     if response.status_code != 200 or root.get("errors"):
         return None
     return int(root.get("fields", {}).get("totalCount", 0))
+
+
+def sample_corpus_ids(dataset: BeirDataset, samples: int = 20) -> list[str]:
+    """Ids spread evenly over the corpus file (first and last included)."""
+    with open(dataset.corpus_path, encoding="utf-8") as stream:
+        ids = [str(json.loads(line)["_id"]) for line in stream if line.strip()]
+    if len(ids) <= samples:
+        return ids
+    step = (len(ids) - 1) / (samples - 1)
+    return [ids[round(index * step)] for index in range(samples)]
+
+
+def corpus_already_fed(url: str, dataset: BeirDataset, size: int) -> bool:
+    """True when the cluster holds at least as many docs and every sampled corpus doc is there.
+
+    The count alone could include other data in the same document type, hence the sampled gets.
+    """
+    present = count_documents(url)
+    if present is not None and present < size:
+        return False
+    try:
+        with httpx.Client(base_url=url, timeout=30.0) as client:
+            for corpus_id in sample_corpus_ids(dataset):
+                path = document_path(DOCUMENT_ID_PREFIX + corpus_id)
+                if client.get(path).status_code != 200:
+                    return False
+    except (httpx.HTTPError, ValueError, KeyError):
+        return False
+    return True
 
 
 def hit_corpus_id(hit: Mapping[str, Any]) -> str | None:

@@ -105,6 +105,8 @@ def cmd_feed(args: argparse.Namespace) -> int:
     stats = feed(iter_feed_file(args.file), _url(args), total=count_feed_items(args.file),
                  concurrency=args.connections, show_progress=not args.quiet)
     print(json.dumps(stats.summary(), indent=2))
+    print(f"{stats.ok} ok, {stats.failed} failed in {stats.seconds:.1f}s "
+          f"({stats.ok / max(stats.seconds, 1e-9):.0f} docs/s)", file=sys.stderr)
     return EXIT_OK if stats.failed == 0 else EXIT_FAILED
 
 
@@ -134,9 +136,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     dataset = beir_eval.load_dataset(args.dataset, max_queries=args.queries)
     if not args.no_feed:
         size = beir_eval.corpus_size(dataset)
-        present = beir_eval.count_documents(url)
-        if present is not None and present >= size:
-            print(f"corpus already fed ({present} documents); not feeding", file=sys.stderr)
+        if beir_eval.corpus_already_fed(url, dataset, size):
+            print(f"the corpus ({size} documents) is already fed; not feeding", file=sys.stderr)
         else:
             stats = feed(beir_eval.iter_corpus_operations(dataset), url, total=size,
                          concurrency=args.connections, description="feeding corpus")

@@ -170,10 +170,11 @@ class LocalCluster:
         self._plan()
         started: list[_Process] = []
         try:
-            for process in self._all_processes():
-                if not process.is_running():
-                    self._spawn(process)
-                    started.append(process)
+            stopped = [process for process in self._all_processes() if not process.is_running()]
+            self._check_ports_free(stopped)
+            for process in stopped:
+                self._spawn(process)
+                started.append(process)
             self._write_state()
             self.wait_until_healthy()
         except BaseException:
@@ -217,6 +218,7 @@ class LocalCluster:
         """Stop the node if it runs, start it again on the same port and data, wait until it is up."""
         process = self._node_process(key)
         self._terminate([process])
+        self._check_ports_free([process])
         self._spawn(process)
         self._write_state()
         if wait_healthy:
@@ -349,6 +351,14 @@ class LocalCluster:
                              marker=f"--port {container_port} --content-nodes",
                              pid=state["container"].get("pid"))
         return specs, content_nodes, container
+
+    def _check_ports_free(self, targets: Sequence[_Process]) -> None:
+        taken = [f"{process.name} (port {process.port})" for process in targets
+                 if not processes.port_is_free(process.port)]
+        if taken:
+            raise ClusterError(f"ports of {', '.join(taken)} are in use by other processes; stop them, or run "
+                               f"`phasedsearch down --data-dir {self.data_dir}` and remove "
+                               f"{self.state_path} to start on fresh ports")
 
     def _spawn(self, process: _Process) -> None:
         if process.name.startswith("content-node-"):

@@ -97,6 +97,8 @@ def test_eval_command_skips_feeding_when_the_corpus_is_there(stub_container, tmp
     (tmp_path / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
 
     def respond(request):
+        if request.path.startswith("/document/v1/"):
+            return 200, {"id": "id:beir:doc::d1", "fields": {}}
         if request.params.get("hits") == "0":
             return 200, {"root": {"fields": {"totalCount": 1}}}
         return 200, {"root": {"fields": {"totalCount": 1}, "children": [{"id": "id:beir:doc::d1", "relevance": 1}]}}
@@ -105,7 +107,31 @@ def test_eval_command_skips_feeding_when_the_corpus_is_there(stub_container, tmp
     assert cli.main(["eval", str(tmp_path), "--ranking", "bm25", "--url", stub_container.url, "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["ndcg@10"] == 1.0 and report["queries"] == 1 and report["failed"] == 0
-    assert stub_container.requests_to("/document/v1/") == []
+    # only a get of the sampled document, no puts
+    assert [(r.method, r.path) for r in stub_container.requests_to("/document/v1/")] == \
+        [("GET", "/document/v1/beir/doc/docid/d1")]
+
+
+def test_eval_command_feeds_when_sampled_documents_are_missing(stub_container, tmp_path, capsys):
+    (tmp_path / "qrels").mkdir()
+    (tmp_path / "corpus.jsonl").write_text('{"_id": "d1", "title": "t", "text": "x"}\n{"_id": "d2", "text": "y"}\n')
+    (tmp_path / "queries.jsonl").write_text('{"_id": "q1", "text": "x"}\n')
+    (tmp_path / "qrels" / "test.tsv").write_text("q1\td2\t1\n")
+
+    def respond(request):
+        if request.method == "GET" and request.path.startswith("/document/v1/"):
+            return 404, {"id": "id:beir:doc::d1"}
+        if request.path.startswith("/document/v1/"):
+            return 200, {"id": "ok"}
+        if request.params.get("hits") == "0":
+            return 200, {"root": {"fields": {"totalCount": 5000}}}  # other data in the same doctype
+        return 200, {"root": {"fields": {"totalCount": 1}, "children": [{"id": "id:beir:doc::d1", "relevance": 1}]}}
+
+    stub_container.respond = respond
+    assert cli.main(["eval", str(tmp_path), "--ranking", "bm25", "--url", stub_container.url, "--json"]) == 0
+    puts = sorted((r.path, r.body["fields"]["title"]) for r in stub_container.requests if r.method == "POST")
+    assert puts == [("/document/v1/beir/doc/docid/d1", "t"), ("/document/v1/beir/doc/docid/d2", "")]
+    assert json.loads(capsys.readouterr().out)["recall@100"] == 0.0
 
 
 def test_up_status_down_round_trip(monkeypatch, fake_commands, tmp_path, capsys):

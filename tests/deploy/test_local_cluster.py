@@ -127,3 +127,21 @@ def test_health_timeout_names_the_missing_nodes(app_dir, tmp_path):
     with pytest.raises(ClusterError, match=r"not healthy after 2s: content nodes \[0\] are not up"):
         cluster.start()
     assert not cluster.is_running("content-node-0")
+
+
+def test_a_recorded_port_taken_by_someone_else_is_reported_before_spawning(app_dir, tmp_path):
+    import socket
+
+    data_dir = tmp_path / "data"
+    with make_cluster(app_dir, data_dir, nodes=1) as cluster:
+        node_port = cluster.node(0).port
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", node_port))
+    squatter.listen(1)
+    try:
+        again = make_cluster(app_dir, data_dir, nodes=1)
+        with pytest.raises(ClusterError, match=rf"content-node-0 \(port {node_port}\) are in use"):
+            again.start()
+        assert not again.is_running("container")
+    finally:
+        squatter.close()
