@@ -118,6 +118,8 @@ def _ends_with_short_syllable(word: str) -> bool:
 
 def _mark_consonant_y(word: str) -> str:
     """Initial y, and y after a vowel, act as consonants: mark them Y (undone at the end)."""
+    if "y" not in word:
+        return word
     chars = list(word)
     if chars[0] == "y":
         chars[0] = "Y"
@@ -223,9 +225,9 @@ def _stem_uncached(word: str) -> str:
         if len(word) <= 2:
             return word
     word = _mark_consonant_y(word)
-    r1 = next((len(p) for p in _SPECIAL_R1_PREFIXES if word.startswith(p)), None)
-    if r1 is None:
-        r1 = _region_start(word, 0)
+    r1 = _region_start(word, 0)
+    if word.startswith(_SPECIAL_R1_PREFIXES):
+        r1 = next(len(p) for p in _SPECIAL_R1_PREFIXES if word.startswith(p))
     r2 = _region_start(word, r1)
 
     for apostrophe_suffix in ("'s'", "'s", "'"):  # step 0

@@ -205,8 +205,8 @@ class _YqlParser(TokenCursor):
         if self.is_keyword("contains"):
             self.advance()
             return self._contains(field, depth, annotations)
-        if self.is_keyword("matches"):
-            self.fail("'matches' (regular expression matching) is not supported", self.peek().start)
+        if self.is_keyword("matches") or self.is_keyword("in"):
+            self.fail(f"The operator '{self.peek().text}' is not supported", self.peek().start)
         if self._is_comparison(0):
             operator = self.advance().text
             if self.is_keyword("true") or self.is_keyword("false"):
