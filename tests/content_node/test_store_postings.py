@@ -1,0 +1,112 @@
+"""Inverted index vs a naive dictionary reference, across pending/delta/main tiers and removes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from content_node.store import inverted_index
+from content_node.store.inverted_index import ELEMENT_GAP, FieldIndex, field_tokens
+from content_node.store.local_ids import LocalIds
+from searchlib.linguistics import tokenize
+
+WORDS = ["alpha", "beta", "gamma", "delta", "omega", "zeta"]
+
+
+def reference_postings(texts: dict[int, str], term: str):
+    rows = []
+    for local_id in sorted(texts):
+        positions = [i for i, token in enumerate(tokenize(texts[local_id])) if token == term]
+        if positions:
+            rows.append((local_id, len(positions), positions))
+    return rows
+
+
+def as_rows(postings):
+    return [(int(d), int(tf), postings.positions(i).tolist())
+            for i, (d, tf) in enumerate(zip(postings.doc_ids, postings.term_freqs))]
+
+
+operations = st.lists(st.one_of(
+    st.tuples(st.just("add"), st.lists(st.sampled_from(WORDS), max_size=12)),
+    st.tuples(st.just("remove"), st.integers(0, 40)),
+    st.tuples(st.just("read"), st.sampled_from(WORDS)),
+), max_size=60)
+
+
+@settings(max_examples=150, deadline=None)
+@given(operations)
+def test_index_matches_reference(monkeypatch_limits, ops):
+    local_ids = LocalIds()
+    index = FieldIndex("body", local_ids)
+    texts: dict[int, str] = {}
+    for kind, argument in ops:
+        if kind == "add":
+            text = " ".join(argument)
+            local_id = local_ids.allocate(f"id:ns:doc::{local_ids.limit}",
+                                          local_ids.limit.to_bytes(12, "little"))
+            index.add(local_id, text)
+            texts[local_id] = text
+        elif kind == "remove" and argument in texts:
+            index.remove(argument, texts.pop(argument))
+            local_ids.release(argument)
+        elif kind == "read":
+            assert as_rows(index.postings(argument)) == reference_postings(texts, argument)
+    for word in WORDS:
+        expected = reference_postings(texts, word)
+        assert as_rows(index.postings(word)) == expected
+        assert index.document_frequency(word) == len(expected)
+    lengths = index.field_lengths(local_ids.limit)
+    for local_id in range(local_ids.limit):
+        assert lengths[local_id] == (len(tokenize(texts[local_id])) if local_id in texts else 0)
+    if texts:
+        expected_average = sum(len(tokenize(t)) for t in texts.values()) / len(texts)
+        assert index.average_length() == pytest.approx(expected_average)
+    else:
+        assert index.average_length() == 0.0
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_limits():
+    """Tiny tier limits so a few documents exercise pending → delta → main merges."""
+    saved = (inverted_index._PENDING_POSTINGS_LIMIT, inverted_index._MIN_DELTA_POSTINGS)
+    inverted_index._PENDING_POSTINGS_LIMIT, inverted_index._MIN_DELTA_POSTINGS = 5, 8
+    yield
+    inverted_index._PENDING_POSTINGS_LIMIT, inverted_index._MIN_DELTA_POSTINGS = saved
+
+
+def test_array_elements_are_separated_by_a_position_gap():
+    tokens, positions = field_tokens(["red car", "blue"])
+    assert tokens == ["red", "car", "blue"]
+    assert positions.tolist() == [0, 1, 2 + ELEMENT_GAP]
+
+
+def test_unknown_term_and_dtypes():
+    local_ids = LocalIds()
+    index = FieldIndex("body", local_ids)
+    index.add(local_ids.allocate("id:ns:doc::a", b"a" * 12), "alpha alpha beta")
+    postings = index.postings("alpha")
+    assert postings.doc_ids.dtype == np.int32 and postings.term_freqs.dtype == np.int32
+    assert postings.flat_positions.dtype == np.int32
+    assert postings.positions(0).tolist() == [0, 1]
+    assert len(index.postings("missing")) == 0
+    assert index.document_frequency("missing") == 0
+
+
+def test_postings_cannot_be_modified_through_the_returned_arrays():
+    local_ids = LocalIds()
+    index = FieldIndex("body", local_ids)
+    index.add(local_ids.allocate("id:ns:doc::a", b"a" * 12), "alpha")
+    with pytest.raises(ValueError):
+        index.postings("alpha").doc_ids[0] = 5
+
+
+def test_large_positions_and_frequencies_survive_compaction():
+    local_ids = LocalIds()
+    index = FieldIndex("body", local_ids)
+    long_text = " ".join(["alpha"] * 70000)  # tf and positions beyond uint16
+    index.add(local_ids.allocate("id:ns:doc::a", b"a" * 12), long_text)
+    index.compact()
+    postings = index.postings("alpha")
+    assert postings.term_freqs.tolist() == [70000]
+    assert postings.positions(0)[-1] == 69999
