@@ -88,14 +88,15 @@ class Parser:
         return self.at("{", ahead) or self.at("[", ahead)
 
     def postfix(self, node: A.Node) -> A.Node:
-        while self.at("{") or self.at("["):
-            node = self.peek_suffix(node)
-        if self.at("in") and self.at("[", 1):
-            start = self.advance().start
-            self.advance()
-            items = self.arguments_until("]")
-            node = A.In(node, tuple(items), start)
-        return node
+        while True:
+            if self.at("{") or self.at("["):
+                node = self.peek_suffix(node)
+            elif self.at("in") and self.at("[", 1):
+                start = self.advance().start
+                self.advance()
+                node = A.In(node, tuple(self.arguments_until("]")), start)
+            else:
+                return node
 
     def arguments_until(self, closing: str) -> list[A.Node]:
         items: list[A.Node] = []
