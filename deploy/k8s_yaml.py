@@ -15,7 +15,7 @@ from typing import Any, Iterable
 INDENT = "  "
 # starts with a letter, `_` or `/` (never a digit, sign, `.`, `=`, `<`, `~` or an indicator), so
 # it cannot resolve to a number, timestamp, merge key or `!!value`; the words below are the rest
-_PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./-]*\Z")
+_PLAIN = re.compile(r"[A-Za-z_/]([A-Za-z0-9_./:-]*[A-Za-z0-9_./-])?\Z")  # `:` never last
 _RESERVED_WORDS = {"y", "n", "yes", "no", "true", "false", "on", "off", "null"}
 # characters a YAML stream may not hold raw, or that YAML 1.1 reads as line breaks (NEL, LS, PS)
 _NEEDS_ESCAPE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
@@ -50,7 +50,7 @@ def _lines(value: Any, depth: int) -> Iterable[str]:
             else:
                 yield from _entry(f"{pad}-", item, depth)
     else:
-        yield f"{pad}{_inline(value, depth)}\n"
+        yield f"{pad}{_scalar(value)}\n"  # a bare scalar document: quoted, never a block
 
 
 def _entry(lead: str, value: Any, depth: int) -> Iterable[str]:

@@ -70,6 +70,10 @@ class _Process:
     marker: str  # a substring of its command line that identifies this exact process
     pid: int | None = None
     popen: subprocess.Popen | None = field(default=None, repr=False)
+    log_offset: int = 0  # where the current run's output starts in the log
+
+    def log_tail(self, lines: int = 30) -> str:
+        return processes.tail(self.log_path, lines, since=self.log_offset)
 
     def is_running(self) -> bool:
         if self.popen is not None:
@@ -270,7 +274,7 @@ class LocalCluster:
                     if not process.is_running():
                         raise ClusterError(
                             f"{process.name} {process.exit_description()} (see {process.log_path}); "
-                            f"last lines:\n{processes.tail(process.log_path)}")
+                            f"last lines:\n{process.log_tail()}")
                 try:
                     problem = self.health_problem(client) or ""
                 except httpx.HTTPError as error:
@@ -279,9 +283,21 @@ class LocalCluster:
                     return
                 if time.monotonic() >= deadline:
                     raise ClusterError(f"cluster not healthy after {timeout:.0f}s: {problem}\n"
-                                       f"last lines of {self._container.log_path}:\n"
-                                       f"{processes.tail(self._container.log_path)}")
+                                       + self._unhealthy_logs(client))
                 time.sleep(0.2)
+
+    def _unhealthy_logs(self, client: httpx.Client) -> str:
+        """The container's recent log, and the recent log of every node it does not see up."""
+        sections = [(self._container, 30)]
+        try:
+            reported = _json_or_none(client.get("/state/v1/nodes")) or {}
+            up = {entry.get("distribution_key") for entry in reported.get("nodes", []) if entry.get("up")}
+        except (httpx.HTTPError, AttributeError):
+            up = set()
+        sections += [(self._content_nodes[spec.distribution_key], 10) for spec in self.nodes
+                     if spec.distribution_key not in up]
+        return "\n".join(f"last lines of {process.log_path}:\n{process.log_tail(lines)}"
+                         for process, lines in sections)
 
     # ---- internals -------------------------------------------------------------------------------
 
@@ -363,6 +379,7 @@ class LocalCluster:
     def _spawn(self, process: _Process) -> None:
         if process.name.startswith("content-node-"):
             (self.data_dir / process.name).mkdir(parents=True, exist_ok=True)
+        process.log_offset = processes.log_size(process.log_path)
         process.popen = processes.spawn(process.argv, process.log_path, detach=self.detach)
         process.pid = process.popen.pid
         if not self.detach and not self._atexit_registered:

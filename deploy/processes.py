@@ -159,13 +159,21 @@ def terminate(pid: int, popen: subprocess.Popen | None, grace: float, expected_i
     wait_for_exit(pid, popen, 10.0, expected_in_cmdline)
 
 
-def tail(path: Path, lines: int = 30) -> str:
+def log_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def tail(path: Path, lines: int = 30, since: int = 0) -> str:
+    """The last lines of a log, only from byte offset `since` (the start of the current run)."""
     try:
         with open(path, "rb") as stream:
             stream.seek(0, os.SEEK_END)
             size = stream.tell()
-            stream.seek(max(0, size - 16384))
+            stream.seek(max(since, size - 16384, 0))
             text = stream.read().decode("utf-8", errors="replace")
     except OSError:
         return "(no log)"
-    return "\n".join(text.splitlines()[-lines:])
+    return "\n".join(text.splitlines()[-lines:]) or "(empty log)"

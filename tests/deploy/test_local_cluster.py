@@ -117,6 +117,15 @@ def test_a_process_that_dies_at_startup_fails_fast_with_its_log_and_nothing_is_l
     assert "content-node-0 exited with code 3" in str(failure.value)
     assert "boom: schema error in doc.sd" in str(failure.value)
     assert not cluster.is_running("container")
+    # a second attempt shows only its own output, not the first run's
+    crashing_again = ClusterCommands(
+        content_node=(sys.executable, "-c", "import sys; print('second failure'); sys.exit(4)"),
+        container=FAKE_COMMANDS.container)
+    again = LocalCluster(app_dir, tmp_path / "data", nodes=1, commands=crashing_again, startup_timeout=30,
+                         stop_grace=5)
+    with pytest.raises(ClusterError) as second:
+        again.start()
+    assert "second failure" in str(second.value) and "boom" not in str(second.value)
 
 
 def test_health_timeout_names_the_missing_nodes(app_dir, tmp_path):
@@ -124,8 +133,9 @@ def test_health_timeout_names_the_missing_nodes(app_dir, tmp_path):
         content_node=(sys.executable, "-c", "import time; time.sleep(60)"),
         container=FAKE_COMMANDS.container)
     cluster = LocalCluster(app_dir, tmp_path / "data", nodes=1, commands=silent_node, startup_timeout=2, stop_grace=5)
-    with pytest.raises(ClusterError, match=r"not healthy after 2s: content nodes \[0\] are not up"):
+    with pytest.raises(ClusterError, match=r"not healthy after 2s: content nodes \[0\] are not up") as failure:
         cluster.start()
+    assert "content-node-0.log:\n=== " in str(failure.value)  # the node's own log, from this run
     assert not cluster.is_running("content-node-0")
 
 
