@@ -176,4 +176,4 @@ def tail(path: Path, lines: int = 30, since: int = 0) -> str:
             text = stream.read().decode("utf-8", errors="replace")
     except OSError:
         return "(no log)"
-    return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
+    return "\n".join(text.splitlines()[-lines:]).strip("\n") or "(empty log)"

@@ -146,6 +146,7 @@ def test_a_recorded_port_taken_by_someone_else_is_reported_before_spawning(app_d
     with make_cluster(app_dir, data_dir, nodes=1) as cluster:
         node_port = cluster.node(0).port
     squatter = socket.socket()
+    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the node's old connections linger
     squatter.bind(("127.0.0.1", node_port))
     squatter.listen(1)
     try:
