@@ -36,6 +36,7 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
         return JSONResponse({"status": {"code": "up"}})
 
     async def node_states(request: Request) -> JSONResponse:
+        await cluster.ping_all()  # answer with fresh counts, not the last background ping
         nodes_view = []
         for key, client in sorted(cluster.clients.items()):
             state = cluster.health[key]
@@ -53,9 +54,9 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
         await cluster.close()
 
     routes = [
-        Route("/search/", search, methods=["GET", "POST"]),
-        Route("/search", search, methods=["GET", "POST"]),
-        Route("/document/v1/{namespace}/{doctype}/docid/{docid:path}", documents,
+        Route("/search/", search.handle, methods=["GET", "POST"]),
+        Route("/search", search.handle, methods=["GET", "POST"]),
+        Route("/document/v1/{namespace}/{doctype}/docid/{docid:path}", documents.handle,
               methods=["GET", "POST", "PUT", "DELETE"]),
         Route("/state/v1/health", health),
         Route("/state/v1/nodes", node_states),

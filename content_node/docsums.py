@@ -14,6 +14,9 @@ from searchlib.query import tree as q
 from searchlib.schema.model import Schema
 
 
+RENDERED_BY_CONTAINER = frozenset({"sddocname", "documentid"})
+
+
 @dataclass(frozen=True, slots=True)
 class Docsum:
     global_id: bytes
@@ -44,6 +47,8 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
         stored = index.document(local_id)
         fields: dict[str, object] = {}
         for name, sources in fields_wanted:
+            if name in RENDERED_BY_CONTAINER:
+                continue
             source = sources[0] if sources else name
             value = stored.get(source)
             if value is not None and value != "":

@@ -62,13 +62,21 @@ class ContentNodeClient(Protocol):
 class GrpcContentNodeClient:
     def __init__(self, node: NodeAddress) -> None:
         self.node = node
-        self._channel = grpc.aio.insecure_channel(node.address, options=[
-            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.enable_retries", 0)])
-        self._stub = pb_grpc.ContentNodeStub(self._channel)
+        self._channel: grpc.aio.Channel | None = None
+        self._stub: pb_grpc.ContentNodeStub | None = None
 
-    async def _call(self, method, request, timeout: float):
+    def _connected_stub(self) -> pb_grpc.ContentNodeStub:
+        # created on first use: a grpc.aio channel belongs to the event loop that is running then
+        if self._stub is None:
+            self._channel = grpc.aio.insecure_channel(self.node.address, options=[
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.enable_retries", 0)])
+            self._stub = pb_grpc.ContentNodeStub(self._channel)
+        return self._stub
+
+    async def _call(self, method_name: str, request, timeout: float):
+        method = getattr(self._connected_stub(), method_name)
         try:
             return await method(request, timeout=max(timeout, 0.001))
         except grpc.aio.AioRpcError as error:
@@ -80,32 +88,33 @@ class GrpcContentNodeClient:
             raise
 
     async def search(self, call: SearchCall, timeout: float) -> SearchAnswer:
-        reply = await self._call(self._stub.Search, search_codec.encode_search_call(call), timeout)
+        reply = await self._call("Search", search_codec.encode_search_call(call), timeout)
         return search_codec.decode_search_answer(reply)
 
     async def docsums(self, call: DocsumCall, timeout: float):
-        reply = await self._call(self._stub.GetDocsums, search_codec.encode_docsum_call(call), timeout)
+        reply = await self._call("GetDocsums", search_codec.encode_docsum_call(call), timeout)
         return search_codec.decode_docsums(reply)
 
     async def put(self, document_id: str, fields: dict, timeout: float) -> FeedResult:
-        reply = await self._call(self._stub.Put, feed_codec.put_request(document_id, fields), timeout)
+        reply = await self._call("Put", feed_codec.put_request(document_id, fields), timeout)
         return feed_codec.decode_feed_reply(reply)
 
     async def update(self, document_id: str, operations: dict, create: bool, timeout: float) -> FeedResult:
         request = feed_codec.update_request(document_id, operations, create)
-        return feed_codec.decode_feed_reply(await self._call(self._stub.Update, request, timeout))
+        return feed_codec.decode_feed_reply(await self._call("Update", request, timeout))
 
     async def remove(self, document_id: str, timeout: float) -> FeedResult:
-        reply = await self._call(self._stub.Remove, feed_codec.remove_request(document_id), timeout)
+        reply = await self._call("Remove", feed_codec.remove_request(document_id), timeout)
         return feed_codec.decode_feed_reply(reply)
 
     async def get(self, document_id: str, timeout: float) -> dict | None:
-        reply = await self._call(self._stub.Get, feed_codec.get_request(document_id), timeout)
+        reply = await self._call("Get", feed_codec.get_request(document_id), timeout)
         return feed_codec.decode_get_reply(reply)
 
     async def ping(self, timeout: float) -> NodeStatus:
-        reply = await self._call(self._stub.Ping, feed_codec.ping_request(), timeout)
+        reply = await self._call("Ping", feed_codec.ping_request(), timeout)
         return feed_codec.decode_ping_reply(reply)
 
     async def close(self) -> None:
-        await self._channel.close()
+        if self._channel is not None:
+            await self._channel.close()

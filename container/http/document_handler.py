@@ -27,7 +27,7 @@ class DocumentHandler:
         self._cluster = cluster
         self._doctypes = {s.document_name for s in application.schemas.values()} | set(application.schemas)
 
-    async def __call__(self, request: Request) -> JSONResponse:
+    async def handle(self, request: Request) -> JSONResponse:
         namespace = request.path_params["namespace"]
         doctype = request.path_params["doctype"]
         user_id = request.path_params["docid"]

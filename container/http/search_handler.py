@@ -22,7 +22,7 @@ class SearchHandler:
         self._searcher = searcher
         self._source = searcher.application.content.id
 
-    async def __call__(self, request: Request) -> JSONResponse:
+    async def handle(self, request: Request) -> JSONResponse:
         try:
             raw = dict(request.query_params)
             if request.method == "POST":

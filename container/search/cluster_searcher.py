@@ -56,6 +56,10 @@ class ClusterSearcher:
         validate_fields(query.yql.where, schemas)
         validate_sorting(query.sorting, schemas)
         for schema in schemas:
+            if query.summary_class and query.summary_class not in schema.summaries:
+                raise InvalidParameterError(
+                    f"invalid presentation.summary={query.summary_class}: "
+                    f"unknown summary class for schema '{schema.name}'")
             if query.profile not in schema.rank_profiles:
                 raise InvalidParameterError(
                     f"schema '{schema.name}' does not contain requested rank profile '{query.profile}'")

@@ -44,7 +44,9 @@ def build_query(raw: Mapping[str, str], application: ApplicationPackage) -> Quer
     yql_text = params.get("yql", "")
     if not yql_text.strip():
         raise QueryError("No query: the 'yql' parameter is missing or empty")
-    parsed = parse_yql(yql_text, parameters=params)
+    exact = {name for schema in application.schemas.values() for name, f in schema.fields.items()
+             if f.is_attribute and not f.is_index}
+    parsed = parse_yql(yql_text, parameters=params, exact_match_fields=exact)
     hits = parsed.limit - (parsed.offset or 0) if parsed.limit is not None else \
         rp.read_int(params, "hits", 10)
     offset = parsed.offset if parsed.offset is not None else rp.read_int(params, "offset", 0)

@@ -15,6 +15,7 @@ import numpy as np
 
 from content_node.matching.match_sets import MatchableIndex
 from searchlib.errors import InvalidParameterError
+from searchlib.expression import string_hash
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
 
@@ -188,9 +189,8 @@ class FeatureCalculator:
 
 
 def _string_hash(value: object) -> float:
-    if not isinstance(value, str):
-        return math.nan
-    return float(int.from_bytes(value.encode()[:6].ljust(6, b"\0"), "big"))
+    # the expression language hashes string literals the same way, so == works across the two
+    return string_hash(value) if isinstance(value, str) else math.nan
 
 
 _FEATURES: dict[str, Callable[[FeatureCalculator, FeatureName, np.ndarray], object]] = {

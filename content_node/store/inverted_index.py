@@ -17,6 +17,7 @@ import numpy as np
 
 from content_node.store.arrays import ensure_capacity, read_only
 from content_node.store.local_ids import LocalIds
+from content_node.store.term_dictionary import TermDictionary
 from content_node.store.posting_segment import (
     EMPTY_POSTINGS, EMPTY_SEGMENT, FlatPostings, Postings, build_segment, merge_segments)
 from searchlib.linguistics import tokenize
@@ -59,7 +60,7 @@ class FieldIndex:
     def __init__(self, name: str, local_ids: LocalIds) -> None:
         self.name = name
         self._local_ids = local_ids
-        self._term_ids: dict[str, int] = {}
+        self._term_ids = TermDictionary()
         self._doc_freqs = np.zeros(0, dtype=np.int32)
         self._lengths = np.zeros(0, dtype=np.int32)
         self._total_length = 0
@@ -79,13 +80,11 @@ class FieldIndex:
         self._documents_with_field += 1
         if not tokens:
             return
-        term_ids = self._term_ids
-        ids = np.fromiter((term_ids.setdefault(t, len(term_ids)) for t in tokens),
-                          dtype=np.int32, count=len(tokens))
+        ids = self._term_ids.ids(tokens)
         order = np.argsort(ids, kind="stable")  # stable: positions stay ascending per term
         sorted_ids = ids[order]
         unique_ids, counts = np.unique(sorted_ids, return_counts=True)
-        self._doc_freqs = ensure_capacity(self._doc_freqs, len(term_ids))
+        self._doc_freqs = ensure_capacity(self._doc_freqs, len(self._term_ids))
         self._doc_freqs[unique_ids] += 1
         self._pending.append(FlatPostings(
             unique_ids.astype(np.int32), np.full(len(unique_ids), local_id, dtype=np.int32),
@@ -97,7 +96,7 @@ class FieldIndex:
     def remove(self, local_id: int, value: Any) -> None:
         """Take a document's `value` (as stored) out of the statistics; postings die with it."""
         tokens, _ = field_tokens(value)
-        known = [self._term_ids[t] for t in set(tokens) if t in self._term_ids]
+        known = [i for i in map(self._term_ids.get, set(tokens)) if i is not None]
         if known:
             self._doc_freqs[np.asarray(known, dtype=np.int64)] -= 1
         self._total_length -= int(self._lengths[local_id])
@@ -155,15 +154,15 @@ class FieldIndex:
 
     def terms(self) -> Iterable[str]:
         """Every term ever indexed (some may have no alive documents): for prefix expansion."""
-        return self._term_ids.keys()
+        return iter(self._term_ids)
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by numpy arrays (the term dictionary is extra)."""
+        """Approximate bytes held by the arrays and the term dictionary."""
         pending = sum(sum(getattr(c, n).nbytes for n in FlatPostings.__slots__)
                       for c in self._pending)
         return (self._main.nbytes + self._delta.nbytes + pending + self._doc_freqs.nbytes
-                + self._lengths.nbytes)
+                + self._lengths.nbytes + self._term_ids.nbytes)
 
 
 def _concatenate(first: Postings, second: Postings) -> Postings:

@@ -1,0 +1,89 @@
+"""Term → dense term id, compact: a Python dict costs ~120 bytes per term (str, int and slot
+objects), about as much as the postings themselves for a scifact-sized vocabulary.
+
+Recent terms live in a dict; once it holds an eighth of the vocabulary they move into a sorted
+array of (in-process) string hashes with their ids, verified against the term text kept in one
+byte blob. ~30 bytes per consolidated term, and no long-lived small objects fragmenting the heap.
+Ids are never reassigned: postings refer to them.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from content_node.store.arrays import ensure_capacity
+
+_MIN_RECENT = 4096
+
+
+class TermDictionary:
+    def __init__(self) -> None:
+        self._recent: dict[str, int] = {}
+        self._hashes = np.zeros(0, dtype=np.int64)  # sorted; hash() is stable within a process
+        self._hash_ids = np.zeros(0, dtype=np.int32)
+        self._text = bytearray()
+        self._text_ends = np.zeros(0, dtype=np.int64)  # term id → end offset in _text
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def get(self, term: str) -> int | None:
+        term_id = self._recent.get(term)
+        if term_id is not None:
+            return term_id
+        return self._consolidated_lookup(term)
+
+    def ids(self, tokens: list[str]) -> np.ndarray:
+        """Term ids of `tokens` (in order), adding terms not seen before."""
+        unique = dict.fromkeys(tokens)
+        for term in unique:
+            term_id = self.get(term)
+            unique[term] = self._add(term) if term_id is None else term_id
+        return np.fromiter((unique[t] for t in tokens), dtype=np.int32, count=len(tokens))
+
+    def term(self, term_id: int) -> str:
+        start = int(self._text_ends[term_id - 1]) if term_id else 0
+        return self._text[start: int(self._text_ends[term_id])].decode("utf-8")
+
+    def __iter__(self) -> Iterator[str]:
+        return (self.term(term_id) for term_id in range(self._count))
+
+    @property
+    def nbytes(self) -> int:
+        return (self._hashes.nbytes + self._hash_ids.nbytes + len(self._text)
+                + self._text_ends.nbytes + 120 * len(self._recent))
+
+    def _add(self, term: str) -> int:
+        term_id = self._count
+        self._text += term.encode("utf-8")
+        self._text_ends = ensure_capacity(self._text_ends, term_id + 1)
+        self._text_ends[term_id] = len(self._text)
+        self._recent[term] = term_id
+        self._count += 1
+        if len(self._recent) > max(_MIN_RECENT, self._count // 8):
+            self._consolidate()
+        return term_id
+
+    def _consolidate(self) -> None:
+        recent_hashes = np.fromiter((hash(t) for t in self._recent), dtype=np.int64,
+                                    count=len(self._recent))
+        recent_ids = np.fromiter(self._recent.values(), dtype=np.int32, count=len(self._recent))
+        hashes = np.concatenate([self._hashes, recent_hashes])
+        order = np.argsort(hashes, kind="stable")
+        self._hashes = hashes[order]
+        self._hash_ids = np.concatenate([self._hash_ids, recent_ids])[order]
+        self._recent = {}
+
+    def _consolidated_lookup(self, term: str) -> int | None:
+        if not len(self._hashes):
+            return None
+        term_hash = hash(term)
+        index = int(np.searchsorted(self._hashes, term_hash))
+        while index < len(self._hashes) and self._hashes[index] == term_hash:
+            candidate = int(self._hash_ids[index])
+            if self.term(candidate) == term:  # a hash collision is possible, so verify
+                return candidate
+            index += 1
+        return None

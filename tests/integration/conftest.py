@@ -1,0 +1,39 @@
+"""The integration harness: real clusters as processes on free loopback ports, shared per module."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deploy.local_cluster import LocalCluster
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_APP = REPO / "schemas"
+
+
+def shared_data_dir() -> Path:
+    configured = os.environ.get("PHASEDSEARCH_SHARED")
+    return Path(configured) / "data" if configured else REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A 2-node cluster on the default application package; torn down even when tests fail."""
+    with LocalCluster(DEFAULT_APP, tmp_path_factory.mktemp("cluster"), nodes=2) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def http(cluster):
+    with httpx.Client(base_url=cluster.url, timeout=30.0) as client:
+        yield client
+
+
+def put(http: httpx.Client, user_id: str, fields: dict, doctype: str = "doc") -> httpx.Response:
+    return http.post(f"/document/v1/test/{doctype}/docid/{user_id}", json={"fields": fields})
+
+
+def search(http: httpx.Client, **params) -> httpx.Response:
+    return http.get("/search/", params=params)
