@@ -25,7 +25,7 @@ from deploy.k8s_manifests import (
     content_group_objects,
     gpu_toleration,
 )
-from deploy.k8s_topology import TopologyError, dns_label, node_endpoints, plan_groups
+from deploy.k8s_topology import TopologyError, check_dns_label, node_endpoints, plan_groups
 from searchlib.errors import SchemaError
 from searchlib.schema.application import load_application
 from searchlib.schema.model import ApplicationPackage
@@ -51,7 +51,7 @@ def app_package_files(app_dir: str | Path) -> dict[str, bytes]:
 def render_objects(package: ApplicationPackage, files: dict[str, bytes], options: DeployOptions,
                    *, gpu: bool = False) -> list[dict[str, Any]]:
     """Every object, in apply order: the package ConfigMap, each group's objects, the container's."""
-    dns_label(options.namespace, "namespace")
+    check_dns_label(options.namespace, "namespace")
     cluster = package.content
     groups = plan_groups(cluster)
     configmap = app_package_configmap(files, options)

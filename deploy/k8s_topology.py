@@ -52,6 +52,13 @@ def dns_label(text: str, what: str) -> str:
     return label
 
 
+def check_dns_label(text: str, what: str) -> str:
+    """`text` itself when it is a DNS-1123 label (a namespace must be one as written)."""
+    if not _DNS_LABEL.match(text) or len(text) > 63:
+        raise TopologyError(f"{what} '{text}' is not a DNS-1123 label (lower-case letters, digits and '-')")
+    return text
+
+
 def plan_groups(cluster: ContentCluster) -> tuple[GroupPlan, ...]:
     if not cluster.nodes:
         raise TopologyError(f"content cluster '{cluster.id}' has no nodes")
