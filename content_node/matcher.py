@@ -51,10 +51,11 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     schema = program.schema
     degraded = 0
     active = index.doc_count
-    candidates = MatchEvaluator(schema, index).matches(params.query)
+    matching = MatchEvaluator(schema, index)
+    candidates = matching.matches(params.query)
     query_features = program.query_features(params.query_features)
     calculator = FeatureCalculator(schema, index, params.query, query_features, params.now,
-                                   program.profile.rank_properties)
+                                   program.profile.rank_properties, postings=matching.postings)
     scores = _as_column(evaluate(program.first_phase, calculator, candidates), len(candidates))
 
     drop_limit = params.rank_score_drop_limit

@@ -38,12 +38,19 @@ class MatchableIndex(Protocol):
     def attribute(self, name: str) -> np.ndarray: ...
 
 
-def union_all(arrays: Sequence[np.ndarray]) -> np.ndarray:
+def union_all(arrays: Sequence[np.ndarray], id_limit: int | None = None) -> np.ndarray:
     non_empty = [a for a in arrays if len(a)]
     if not non_empty:
         return EMPTY
     if len(non_empty) == 1:
         return non_empty[0]
+    total = sum(len(a) for a in non_empty)
+    if id_limit is not None and total * 8 > id_limit:
+        # dense unions: marking a bitmap is linear, sorting the concatenation is not
+        mask = np.zeros(id_limit, dtype=bool)
+        for ids in non_empty:
+            mask[ids] = True
+        return np.flatnonzero(mask).astype(np.int32)
     return np.unique(np.concatenate(non_empty)).astype(np.int32, copy=False)
 
 
@@ -63,6 +70,15 @@ class MatchEvaluator:
     def __init__(self, schema: Schema, index: MatchableIndex) -> None:
         self._schema = schema
         self._index = index
+        self._postings: dict[tuple[str, str], Postings] = {}
+
+    def postings(self, field: str, term: str) -> Postings:
+        """Posting lists looked up once per query; ranking reads the same lists again."""
+        key = (field, term)
+        found = self._postings.get(key)
+        if found is None:
+            found = self._postings[key] = self._index.postings(field, term)
+        return found
 
     def matches(self, node: q.QueryNode) -> np.ndarray:
         """Sorted local ids of alive documents matching the node."""
@@ -79,13 +95,15 @@ class MatchEvaluator:
 
     def _match(self, node: q.QueryNode) -> np.ndarray:
         if isinstance(node, q.Term):
-            return union_all([self._term_in_field(f, node.term) for f in self.fields_of(node.field)])
+            return union_all([self._term_in_field(f, node.term) for f in self.fields_of(node.field)],
+                             self._index.local_id_limit)
         if isinstance(node, q.Phrase):
-            return union_all([self._phrase_in_field(f, node.terms) for f in self.fields_of(node.field)])
+            return union_all([self._phrase_in_field(f, node.terms) for f in self.fields_of(node.field)],
+                             self._index.local_id_limit)
         if isinstance(node, q.Range):
             return self._range(node)
         if isinstance(node, (q.Or, q.WeakAnd)):
-            return union_all([self._match(child) for child in node.children])
+            return union_all([self._match(child) for child in node.children], self._index.local_id_limit)
         if isinstance(node, q.Rank):
             return self._match(node.children[0]) if node.children else EMPTY
         if isinstance(node, q.And):
@@ -116,7 +134,7 @@ class MatchEvaluator:
     def _term_in_field(self, field: str, term: str) -> np.ndarray:
         spec = self._schema.fields[field]
         if spec.is_index:
-            return self._index.postings(field, term).doc_ids
+            return self.postings(field, term).doc_ids
         if spec.is_attribute:
             column = self._index.attribute(field)
             if spec.type.is_numeric:
@@ -133,7 +151,7 @@ class MatchEvaluator:
             return self._term_in_field(field, terms[0])
         if not self._schema.fields[field].is_index:
             return EMPTY
-        postings = [self._index.postings(field, t) for t in terms]
+        postings = [self.postings(field, t) for t in terms]
         candidates = intersect_all([p.doc_ids for p in postings])
         if not len(candidates):
             return EMPTY

@@ -58,9 +58,13 @@ class FeatureCalculator:
 
     def __init__(self, schema: Schema, index: RankIndex, query: q.QueryNode,
                  query_features: Mapping[str, object], now: float,
-                 rank_properties: Mapping[str, str] | None = None) -> None:
+                 rank_properties: Mapping[str, str] | None = None,
+                 postings: Callable[[str, str], object] | None = None) -> None:
         self._schema = schema
         self._index = index
+        self._postings = postings or index.postings
+        # features computed over the full candidate set, reused for subsets (second phase, match-features)
+        self._computed: dict[str, tuple[np.ndarray, object]] = {}
         self._ranked_items = [item for item in q.terms_of(query)
                               if not isinstance(item, q.Term) or (item.ranked and not item.filter)]
         self._query_features = query_features
@@ -80,7 +84,7 @@ class FeatureCalculator:
 
     def _term_frequencies(self, field: str, term: str, candidates: np.ndarray) -> np.ndarray:
         """Raw term frequency of `term` in `field` for every candidate (0 where absent)."""
-        postings = self._index.postings(field, term)
+        postings = self._postings(field, term)
         tf = np.zeros(len(candidates), dtype=np.float64)
         if not len(postings.doc_ids) or not len(candidates):
             return tf
@@ -93,11 +97,25 @@ class FeatureCalculator:
     # ---- features ----
 
     def compute(self, name: str, candidates: np.ndarray) -> np.ndarray | float | object:
+        """The feature for the given sorted-or-not local ids; columns computed for a superset
+        earlier in the query are indexed instead of recomputed."""
+        cached = self._computed.get(name)
+        if cached is not None:
+            rows, values = cached
+            if not isinstance(values, np.ndarray) or values.shape != rows.shape:
+                return values
+            positions = np.searchsorted(rows, candidates)
+            positions = np.minimum(positions, max(len(rows) - 1, 0))
+            if len(rows) and np.array_equal(rows[positions], candidates):
+                return values[positions]
         feature = FeatureName.parse(name)
         compute = _FEATURES.get(feature.base)
         if compute is None:
             raise InvalidParameterError(f"Unknown rank feature '{name}'")
-        return compute(self, feature, candidates)
+        values = compute(self, feature, candidates)
+        if cached is None and _is_sorted(candidates):
+            self._computed[name] = (candidates, values)
+        return values
 
     def bm25(self, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
         field = self._field_arg(feature, index_required=True)
@@ -186,6 +204,10 @@ class FeatureCalculator:
         if index_required and not spec.is_index:
             raise InvalidParameterError(f"{feature.base}({name}): field '{name}' is not an index field")
         return name
+
+
+def _is_sorted(ids: np.ndarray) -> bool:
+    return len(ids) < 2 or bool(np.all(ids[1:] > ids[:-1]))
 
 
 def _string_hash(value: object) -> float:
