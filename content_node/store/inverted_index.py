@@ -1,6 +1,6 @@
 """The inverted index of one `index` field: term dictionary, postings, field lengths, statistics.
 
-Writes go to a small pending buffer (one chunk of numpy arrays per document); the first read after
+Writes go to a small pending append buffer; the first read after
 a write freezes pending chunks into a `delta` segment, and the delta is merged into the `main`
 segment once it exceeds an eighth of it, so merge work stays amortized O(log n) per posting while
 reads never scan unsorted data. Removed documents stay in the segments until the next merge but
@@ -19,11 +19,11 @@ from content_node.store.arrays import ensure_capacity, read_only
 from content_node.store.local_ids import LocalIds
 from content_node.store.term_dictionary import TermDictionary
 from content_node.store.posting_segment import (
-    EMPTY_POSTINGS, EMPTY_SEGMENT, FlatPostings, Postings, build_segment, merge_segments)
+    EMPTY_POSTINGS, EMPTY_SEGMENT, PendingPostings, Postings, merge_segments)
 from searchlib.linguistics import tokenize
 
 ELEMENT_GAP = 16  # positions skipped between array elements, so phrases never span two elements
-_PENDING_POSTINGS_LIMIT = 65536  # freeze while feeding too, bounding per-chunk overhead
+_PENDING_POSTINGS_LIMIT = 8192  # freeze while feeding too, bounding per-chunk overhead
 _MIN_DELTA_POSTINGS = 32768
 
 
@@ -65,8 +65,7 @@ class FieldIndex:
         self._lengths = np.zeros(0, dtype=np.int32)
         self._total_length = 0
         self._documents_with_field = 0
-        self._pending: list[FlatPostings] = []
-        self._pending_postings = 0
+        self._pending = PendingPostings()
         self._delta = EMPTY_SEGMENT
         self._main = EMPTY_SEGMENT
 
@@ -86,11 +85,8 @@ class FieldIndex:
         unique_ids, counts = np.unique(sorted_ids, return_counts=True)
         self._doc_freqs = ensure_capacity(self._doc_freqs, len(self._term_ids))
         self._doc_freqs[unique_ids] += 1
-        self._pending.append(FlatPostings(
-            unique_ids.astype(np.int32), np.full(len(unique_ids), local_id, dtype=np.int32),
-            counts.astype(np.int32), positions[order]))
-        self._pending_postings += len(unique_ids)
-        if self._pending_postings > _PENDING_POSTINGS_LIMIT:
+        self._pending.append(unique_ids, local_id, counts, positions[order])
+        if self._pending.num_postings > _PENDING_POSTINGS_LIMIT:
             self.freeze()
 
     def remove(self, local_id: int, value: Any) -> None:
@@ -107,10 +103,8 @@ class FieldIndex:
         """Turn pending chunks into sorted arrays (and merge tiers when the delta grows)."""
         alive = self._local_ids.alive
         num_terms = len(self._term_ids)
-        if self._pending:
-            pending = FlatPostings.concatenate(self._pending)
-            self._pending, self._pending_postings = [], 0
-            self._delta = merge_segments(self._delta, pending, num_terms, alive)
+        if self._pending.num_postings:
+            self._delta = merge_segments(self._delta, self._pending.take(), num_terms, alive)
         if self._delta.num_postings > max(_MIN_DELTA_POSTINGS, self._main.num_postings // 8):
             self._main = merge_segments(self._main, self._delta.flatten(), num_terms, alive)
             self._delta = EMPTY_SEGMENT
@@ -128,7 +122,7 @@ class FieldIndex:
         term_id = self._term_ids.get(term)
         if term_id is None:
             return EMPTY_POSTINGS
-        if self._pending:
+        if self._pending.num_postings:
             self.freeze()
         return _only_alive(_concatenate(self._main.postings(term_id),
                                         self._delta.postings(term_id)), self._local_ids.alive)
@@ -159,9 +153,7 @@ class FieldIndex:
     @property
     def nbytes(self) -> int:
         """Approximate bytes held by the arrays and the term dictionary."""
-        pending = sum(sum(getattr(c, n).nbytes for n in FlatPostings.__slots__)
-                      for c in self._pending)
-        return (self._main.nbytes + self._delta.nbytes + pending + self._doc_freqs.nbytes
+        return (self._main.nbytes + self._delta.nbytes + self._pending.nbytes + self._doc_freqs.nbytes
                 + self._lengths.nbytes + self._term_ids.nbytes)
 
 

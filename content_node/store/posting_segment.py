@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from content_node.store.arrays import ensure_capacity
+
 EMPTY_INT32 = np.empty(0, dtype=np.int32)
 _TF_MAX = np.iinfo(np.uint16).max
 
@@ -54,6 +56,47 @@ class FlatPostings:
             return FlatPostings(EMPTY_INT32, EMPTY_INT32, EMPTY_INT32, EMPTY_INT32)
         return FlatPostings(*(np.concatenate([getattr(p, name) for p in parts])
                               for name in ("term_ids", "doc_ids", "term_freqs", "positions")))
+
+
+class PendingPostings:
+    """Append buffer for the postings of newly added documents. Its capacity is reused across
+    freezes, so feeding does not churn small per-document arrays through the heap."""
+
+    def __init__(self) -> None:
+        self._term_ids = np.zeros(0, dtype=np.int32)
+        self._doc_ids = np.zeros(0, dtype=np.int32)
+        self._term_freqs = np.zeros(0, dtype=np.int32)
+        self._positions = np.zeros(0, dtype=np.int32)
+        self.num_postings = 0
+        self._num_positions = 0
+
+    def append(self, term_ids: np.ndarray, doc_id: int, term_freqs: np.ndarray,
+               positions: np.ndarray) -> None:
+        start, end = self.num_postings, self.num_postings + len(term_ids)
+        self._term_ids = ensure_capacity(self._term_ids, end)
+        self._doc_ids = ensure_capacity(self._doc_ids, end)
+        self._term_freqs = ensure_capacity(self._term_freqs, end)
+        self._term_ids[start:end] = term_ids
+        self._doc_ids[start:end] = doc_id
+        self._term_freqs[start:end] = term_freqs
+        first, last = self._num_positions, self._num_positions + len(positions)
+        self._positions = ensure_capacity(self._positions, last)
+        self._positions[first:last] = positions
+        self.num_postings, self._num_positions = end, last
+
+    def take(self) -> FlatPostings:
+        """Copies of the buffered postings; the buffer is empty afterwards."""
+        flat = FlatPostings(self._term_ids[: self.num_postings].copy(),
+                            self._doc_ids[: self.num_postings].copy(),
+                            self._term_freqs[: self.num_postings].copy(),
+                            self._positions[: self._num_positions].copy())
+        self.num_postings = self._num_positions = 0
+        return flat
+
+    @property
+    def nbytes(self) -> int:
+        return (self._term_ids.nbytes + self._doc_ids.nbytes + self._term_freqs.nbytes
+                + self._positions.nbytes)
 
 
 @dataclass(frozen=True, slots=True)

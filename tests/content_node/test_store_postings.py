@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from content_node.store import inverted_index
+from content_node.store import inverted_index, term_dictionary
 from content_node.store.inverted_index import ELEMENT_GAP, FieldIndex, field_tokens
 from content_node.store.local_ids import LocalIds
 from searchlib.linguistics import tokenize
@@ -69,10 +69,13 @@ def test_index_matches_reference(monkeypatch_limits, ops):
 @pytest.fixture(scope="module")
 def monkeypatch_limits():
     """Tiny tier limits so a few documents exercise pending → delta → main merges."""
-    saved = (inverted_index._PENDING_POSTINGS_LIMIT, inverted_index._MIN_DELTA_POSTINGS)
+    saved = (inverted_index._PENDING_POSTINGS_LIMIT, inverted_index._MIN_DELTA_POSTINGS,
+             term_dictionary._MIN_RECENT)
     inverted_index._PENDING_POSTINGS_LIMIT, inverted_index._MIN_DELTA_POSTINGS = 5, 8
+    term_dictionary._MIN_RECENT = 2
     yield
-    inverted_index._PENDING_POSTINGS_LIMIT, inverted_index._MIN_DELTA_POSTINGS = saved
+    (inverted_index._PENDING_POSTINGS_LIMIT, inverted_index._MIN_DELTA_POSTINGS,
+     term_dictionary._MIN_RECENT) = saved
 
 
 def test_array_elements_are_separated_by_a_position_gap():
@@ -110,3 +113,16 @@ def test_large_positions_and_frequencies_survive_compaction():
     postings = index.postings("alpha")
     assert postings.term_freqs.tolist() == [70000]
     assert postings.positions(0)[-1] == 69999
+
+
+def test_term_dictionary_ids_are_stable_across_consolidation(monkeypatch):
+    monkeypatch.setattr(term_dictionary, "_MIN_RECENT", 3)
+    dictionary = term_dictionary.TermDictionary()
+    words = [f"w{n}" for n in range(50)] + ["ünïcode", ""]
+    first = dictionary.ids(words).tolist()
+    assert first == list(range(len(words)))
+    assert dictionary.ids(list(reversed(words))).tolist() == list(reversed(first))
+    assert [dictionary.get(w) for w in words] == first
+    assert dictionary.get("absent") is None
+    assert list(dictionary) == words
+    assert len(dictionary._recent) < len(words), "most terms were consolidated"
