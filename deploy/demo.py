@@ -5,12 +5,12 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import Callable, TextIO
 
 from deploy.demo_corpus import DEFAULT_DOCTYPE, build_demo_corpus
 from deploy.feed_format import iter_feed_file
 from deploy.feeder import feed
-from deploy.local_cluster import LocalCluster
+from deploy.local_cluster import ClusterCommands, LocalCluster
 from deploy.settings import schema_files
 
 EXAMPLE_QUERIES = ("json dumps indent", "parse command line arguments", "temporary directory")
@@ -42,10 +42,27 @@ def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _serve_until_interrupted(cluster: LocalCluster, out: TextIO) -> None:
+    reported_dead: set[str] = set()
+    while True:
+        time.sleep(1.0)
+        for row in cluster.process_table():
+            if not row["running"] and row["name"] not in reported_dead:
+                reported_dead.add(row["name"])
+                print(f"warning: {row['name']} stopped; see {row['log']}", file=out)
+
+
 def run_demo(app_dir: Path, data_dir: Path, port: int, *, max_documents: int = 4000,
-             out: TextIO = sys.stdout) -> int:
-    previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    cluster = LocalCluster(app_dir, data_dir, nodes=2, port=port)
+             out: TextIO | None = None, commands: ClusterCommands | None = None,
+             serve: Callable[[LocalCluster, TextIO], None] = _serve_until_interrupted) -> int:
+    """Start, build, feed, print examples, then `serve` until KeyboardInterrupt/SIGTERM; always stop."""
+    out = out or sys.stdout
+    previous_handlers = {
+        signal.SIGTERM: signal.signal(signal.SIGTERM, _raise_keyboard_interrupt),
+        # shells start background jobs with SIGINT ignored; this command must still stop on it
+        signal.SIGINT: signal.signal(signal.SIGINT, _raise_keyboard_interrupt),
+    }
+    cluster = LocalCluster(app_dir, data_dir, nodes=2, port=port, commands=commands)
     try:
         print(f"starting 2 content nodes and a container (logs in {cluster.logs_dir}) ...", file=out)
         cluster.start()
@@ -56,16 +73,12 @@ def run_demo(app_dir: Path, data_dir: Path, port: int, *, max_documents: int = 4
         print(f"fed {stats.ok} documents in {stats.seconds:.1f}s ({stats.ok / max(stats.seconds, 1e-9):.0f}/s)"
               + (f", {stats.failed} failed" if stats.failed else ""), file=out)
         print_examples(cluster.url, out)
-        reported_dead: set[str] = set()
-        while True:
-            time.sleep(1.0)
-            for row in cluster.process_table():
-                if not row["running"] and row["name"] not in reported_dead:
-                    reported_dead.add(row["name"])
-                    print(f"warning: {row['name']} stopped; see {row['log']}", file=out)
+        serve(cluster, out)
+        return 0
     except KeyboardInterrupt:
         print("\nstopping the cluster ...", file=out)
         return 0
     finally:
         cluster.stop()
-        signal.signal(signal.SIGTERM, previous_handler)
+        for signum, handler in previous_handlers.items():
+            signal.signal(signum, handler)

@@ -64,23 +64,34 @@ def run_container(argv: list[str]) -> None:
         key, group = key_group.split("/")
         nodes.append((int(key), int(group), address))
 
+    documents: dict[str, object] = {}
+
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path == "/state/v1/health":
-                body = {"status": {"code": "up"}}
-            elif self.path == "/state/v1/nodes":
-                body = {"nodes": [{"distribution_key": key, "group": group, "address": address,
-                                   "up": node_is_up(address), "documents": 0}
-                                  for key, group, address in nodes]}
-            else:
-                self.send_error(404)
-                return
+        def do_POST(self) -> None:  # document put: kept in memory, counted on node 0
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"{}")
+            documents[self.path] = body.get("fields")
+            self._reply({"pathId": self.path, "id": self.path})
+
+        def _reply(self, body: object) -> None:
             payload = json.dumps(body).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+
+        def do_GET(self) -> None:
+            if self.path == "/state/v1/health":
+                body = {"status": {"code": "up"}}
+            elif self.path == "/state/v1/nodes":
+                body = {"nodes": [{"distribution_key": key, "group": group, "address": address,
+                                   "up": node_is_up(address), "documents": len(documents) if key == 0 else 0}
+                                  for key, group, address in nodes]}
+            else:
+                self.send_error(404)
+                return
+            self._reply(body)
 
         def log_message(self, *args: object) -> None:
             pass

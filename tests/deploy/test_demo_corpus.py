@@ -1,4 +1,5 @@
 """The stdlib docstring corpus: many well-formed documents, built quickly and without side effects."""
+import io
 import json
 import types
 
@@ -81,3 +82,31 @@ def test_demo_feeds_the_doc_schema_of_the_default_package(tmp_path):
     assert demo_doctype(tmp_path) == "article"
     (tmp_path / "schemas" / "doc.sd").write_text("schema doc {}")
     assert demo_doctype(tmp_path) == "doc"
+
+
+def test_demo_starts_feeds_serves_and_always_stops_the_cluster(tmp_path, fake_commands):
+    import httpx
+
+    from deploy.demo import run_demo
+    from deploy.local_cluster import read_state
+    from deploy.processes import free_ports
+
+    app = tmp_path / "app"
+    app.mkdir()
+    out = io.StringIO()
+    seen = {}
+
+    def serve(cluster, _out):
+        seen["nodes"] = httpx.get(cluster.url + "/state/v1/nodes").json()["nodes"]
+        raise KeyboardInterrupt  # what Ctrl-C does
+
+    port = free_ports(1)[0]
+    assert run_demo(app, tmp_path / "demo", port, max_documents=1100, out=out, commands=fake_commands,
+                    serve=serve) == 0
+    assert sum(node["documents"] for node in seen["nodes"]) == 1100
+    text = out.getvalue()
+    assert "built 1100 documents" in text and "fed 1100 documents" in text
+    assert f"phasedsearch query 'json dumps indent' --url http://127.0.0.1:{port}" in text
+    assert "stopping the cluster" in text
+    state = read_state(tmp_path / "demo")
+    assert state["container"]["pid"] is None and all(node["pid"] is None for node in state["content_nodes"])

@@ -164,9 +164,13 @@ def test_topologies_that_cannot_be_deployed_say_why(tmp_path: Path) -> None:
 
 def test_the_command_prints_manifests_or_writes_a_kustomize_tree(tmp_path: Path, capsys) -> None:
     app = uniform_app(tmp_path / "app", 2, 1)
-    assert main(["--app", str(app), "--image", "registry.example/ps:2", "--namespace", "search"]) == 0
+    assert main(["--app", str(app), "--image", "registry.example/ps:2", "--namespace", "search",
+                 "--cluster-domain", "corp.internal"]) == 0
     objects = list(yaml.safe_load_all(capsys.readouterr().out))
     assert {obj["metadata"]["namespace"] for obj in objects} == {"search"}
+    args = by_kind(objects, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args[-1] == ("0/0=content-group0-0.content-group0.search.svc.corp.internal:19100,"
+                        "1/1=content-group1-0.content-group1.search.svc.corp.internal:19100")
     assert by_kind(objects, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["image"] == \
         "registry.example/ps:2"
     out = tmp_path / "k8s"
