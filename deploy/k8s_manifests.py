@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from deploy.k8s_topology import (
+    CLUSTER_DOMAIN,
     CONTAINER_PORT,
     CONTENT_NODE_PORT,
     GroupPlan,
@@ -60,6 +61,7 @@ class DeployOptions:
     container_replicas: int = 2
     storage: str = "10Gi"
     storage_class: str | None = None  # None: the cluster's default StorageClass
+    cluster_domain: str = CLUSTER_DOMAIN  # the kubelet's --cluster-domain; node addresses end in it
     content_node_resources: Resources = Resources("500m", "1Gi", "4Gi")
     container_resources: Resources = Resources("1", "2Gi", "4Gi")
     init_resources: Resources = Resources("50m", "64Mi", "256Mi")

@@ -58,7 +58,7 @@ def render_objects(package: ApplicationPackage, files: dict[str, bytes], options
     objects = [configmap]
     for plan in groups:
         objects.extend(content_group_objects(cluster.id, plan, configmap, files, options))
-    endpoints = node_endpoints(groups, options.namespace)
+    endpoints = node_endpoints(groups, options.namespace, cluster_domain=options.cluster_domain)
     objects.extend(container_objects(endpoints, configmap, files, options, gpu=gpu))
     return objects
 
@@ -146,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--storage", default=defaults.storage, help=f"volume size per content node "
                                                                     f"(default {defaults.storage})")
     parser.add_argument("--storage-class", help="StorageClass of the node volumes (default: the cluster's)")
+    parser.add_argument("--cluster-domain", default=defaults.cluster_domain,
+                        help=f"the cluster's DNS domain (default {defaults.cluster_domain})")
     return parser
 
 
@@ -161,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     options = DeployOptions(namespace=args.namespace, image=args.image, gpu_image=args.gpu_image,
                             container_replicas=args.container_replicas, storage=args.storage,
-                            storage_class=args.storage_class)
+                            storage_class=args.storage_class, cluster_domain=args.cluster_domain)
     try:
         package = load_application(args.app)
         files = app_package_files(args.app)

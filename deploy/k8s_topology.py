@@ -74,12 +74,12 @@ def plan_groups(cluster: ContentCluster) -> tuple[GroupPlan, ...]:
     return tuple(plans)
 
 
-def node_endpoints(groups: tuple[GroupPlan, ...], namespace: str,
-                   port: int = CONTENT_NODE_PORT) -> tuple[NodeEndpoint, ...]:
+def node_endpoints(groups: tuple[GroupPlan, ...], namespace: str, port: int = CONTENT_NODE_PORT,
+                   cluster_domain: str = CLUSTER_DOMAIN) -> tuple[NodeEndpoint, ...]:
     """Every node's address, in distribution-key order."""
     endpoints = [
         NodeEndpoint(key, plan.group, f"{plan.name}-{ordinal}",
-                     f"{plan.name}-{ordinal}.{plan.name}.{namespace}.svc.{CLUSTER_DOMAIN}", port)
+                     f"{plan.name}-{ordinal}.{plan.name}.{namespace}.svc.{cluster_domain}", port)
         for plan in groups for ordinal, key in enumerate(plan.distribution_keys)
     ]
     return tuple(sorted(endpoints, key=lambda endpoint: endpoint.distribution_key))
