@@ -143,7 +143,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
                          concurrency=args.connections, description="feeding corpus")
             print(f"fed {stats.ok} documents in {stats.seconds:.1f}s"
                   + (f" ({stats.failed} failed)" if stats.failed else ""), file=sys.stderr)
-    with tqdm(total=len(dataset.queries), unit="query", desc="querying", file=sys.stderr) as progress:
+    with tqdm(total=len(dataset.queries), unit="query", desc="querying", file=sys.stderr,
+              disable=None) as progress:
         outcome = asyncio.run(beir_eval.run_queries_async(
             url, dataset.queries, args.ranking, concurrency=args.connections, timeout=args.timeout,
             on_done=lambda: progress.update(1)))
@@ -257,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("eval-expr", help="evaluate a ranking expression (see `phasedsearch eval-expr --help`)",
                         add_help=False)
+    commands.add_parser("deploy", help="`deploy kubernetes --app DIR`: render Kubernetes manifests from the "
+                        "application's topology", add_help=False)
     return parser
 
 
@@ -264,6 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments and arguments[0] == "eval-expr":
         return run_eval_expr(arguments[1:])  # it owns its arguments, --help included
+    if arguments[:2] == ["deploy", "kubernetes"]:
+        from deploy.k8s_render import main as deploy_kubernetes
+        return deploy_kubernetes(arguments[2:])  # it owns its arguments, --help included
     parser = build_parser()
     try:
         args = parser.parse_args(arguments)

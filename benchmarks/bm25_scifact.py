@@ -1,0 +1,157 @@
+"""BM25 top-10 on scifact through the HTTP API of a 2-node cluster, side by side with bm25s in one
+process: query latency (p50/p99) and QPS with concurrent clients, feed throughput, resident memory
+the data adds to the content nodes, and nDCG@10 for both.
+
+    python -m benchmarks.bm25_scifact [--clients 8] [--rounds 3]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from benchmarks.report import write_section
+from deploy.beir_eval import iter_corpus_operations, load_dataset, sanitize_query_text
+from deploy.feeder import feed
+from deploy.local_cluster import LocalCluster
+from searchlib.evaluation import mean_metrics
+
+REPO = Path(__file__).resolve().parents[1]
+SCIFACT = REPO.parent / "shared" / "data" / "scifact"
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def percentile(values: list[float], p: float) -> float:
+    return float(np.percentile(np.array(values), p))
+
+
+async def run_queries(url: str, queries: dict[str, str], clients: int, rounds: int):
+    latencies: list[float] = []
+    run: dict[str, list[str]] = {}
+    work = [(qid, text) for _ in range(rounds) for qid, text in queries.items()]
+    pending = iter(work)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=60.0, limits=limits) as client:
+        async def worker():
+            for qid, text in pending:
+                params = {"yql": "select * from doc where userQuery()", "query": sanitize_query_text(text),
+                          "type": "any", "ranking": "bm25", "hits": "10", "timeout": "10s"}
+                started = time.perf_counter()
+                response = await client.get("/search/", params=params)
+                latencies.append(time.perf_counter() - started)
+                hits = response.json()["root"].get("children", [])
+                run[qid] = [h["fields"]["documentid"].split("::", 1)[1] for h in hits]
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return latencies, len(work) / elapsed, run
+
+
+def bench_phasedsearch(dataset, clients: int, rounds: int) -> dict:
+    with tempfile.TemporaryDirectory() as data_dir, LocalCluster(REPO / "schemas", data_dir, nodes=2) as cluster:
+        time.sleep(1.0)
+        empty = [rss_bytes(cluster.node_pid(k)) for k in (0, 1)]
+        started = time.perf_counter()
+        stats = feed(iter_corpus_operations(dataset), cluster.url, show_progress=False, concurrency=32)
+        feed_seconds = time.perf_counter() - started
+        assert stats.ok == len(list(iter_corpus_operations(dataset))), stats.failures[:3]
+        # warm up, then measure
+        asyncio.run(run_queries(cluster.url, dict(list(dataset.queries.items())[:20]), clients, 1))
+        latencies, qps, run = asyncio.run(run_queries(cluster.url, dataset.queries, clients, rounds))
+        fed = [rss_bytes(cluster.node_pid(k)) for k in (0, 1)]
+    return {"feed_docs_per_s": stats.ok / feed_seconds, "p50_ms": percentile(latencies, 50) * 1000,
+            "p99_ms": percentile(latencies, 99) * 1000, "qps": qps, "empty_rss": empty, "fed_rss": fed,
+            "ndcg@10": mean_metrics(run, dataset.qrels)["ndcg@10"]}
+
+
+def bench_bm25s(dataset, clients: int) -> dict:
+    import bm25s
+    import Stemmer
+
+    corpus_ids, texts = [], []
+    with open(dataset.root / "corpus.jsonl") as corpus:
+        for line in corpus:
+            doc = json.loads(line)
+            corpus_ids.append(doc["_id"])
+            texts.append(f"{doc.get('title', '')} {doc.get('text', '')}")
+    stemmer = Stemmer.Stemmer("english")
+    before = rss_bytes_self()
+    started = time.perf_counter()
+    retriever = bm25s.BM25(k1=1.2, b=0.75)
+    retriever.index(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False),
+                    show_progress=False)
+    index_seconds = time.perf_counter() - started
+    after = rss_bytes_self()
+    latencies, run = [], {}
+    items = list(dataset.queries.items())
+    started = time.perf_counter()
+    for qid, text in items:
+        t0 = time.perf_counter()
+        tokens = bm25s.tokenize([text], stopwords="en", stemmer=stemmer, show_progress=False)
+        docs, _ = retriever.retrieve(tokens, k=10, show_progress=False)
+        latencies.append(time.perf_counter() - t0)
+        run[qid] = [corpus_ids[i] for i in docs[0]]
+    qps = len(items) / (time.perf_counter() - started)
+    return {"index_docs_per_s": len(texts) / index_seconds, "p50_ms": percentile(latencies, 50) * 1000,
+            "p99_ms": percentile(latencies, 99) * 1000, "qps": qps, "rss_added": after - before,
+            "ndcg@10": mean_metrics(run, dataset.qrels)["ndcg@10"]}
+
+
+def rss_bytes_self() -> int:
+    import os
+
+    return rss_bytes(os.getpid())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    dataset = load_dataset(SCIFACT)
+    corpus_bytes = (SCIFACT / "corpus.jsonl").stat().st_size
+    ours = bench_phasedsearch(dataset, args.clients, args.rounds)
+    peer = bench_bm25s(dataset, args.clients)
+    added = sum(f - e for f, e in zip(ours["fed_rss"], ours["empty_rss"]))
+    docs = 5183
+    body = f"""
+`python -m benchmarks.bm25_scifact --clients {args.clients} --rounds {args.rounds}` on {platform.machine()},
+{__import__('os').cpu_count()} cores, {time.strftime('%Y-%m-%d')}. scifact: {docs} documents
+({corpus_bytes / 1e6:.1f} MB corpus JSON), 300 queries, BM25 over title and text, top 10.
+phasedsearch: 2 content nodes + container as separate processes on loopback, queries through
+`/search/` with {args.clients} concurrent HTTP clients, feed through `/document/v1/` (32 in flight,
+every write fsync'd before it is acknowledged). bm25s: one process, in-memory, one query at a time
+(its stemmer + English stopwords), no HTTP, no durability.
+
+| | phasedsearch (HTTP, 2 nodes) | bm25s (in process) |
+| --- | --- | --- |
+| nDCG@10 | {ours['ndcg@10']:.4f} | {peer['ndcg@10']:.4f} |
+| query p50 | {ours['p50_ms']:.1f} ms | {peer['p50_ms']:.2f} ms |
+| query p99 | {ours['p99_ms']:.1f} ms | {peer['p99_ms']:.2f} ms |
+| QPS | {ours['qps']:.0f} ({args.clients} clients) | {peer['qps']:.0f} (1 thread) |
+| feed / index throughput | {ours['feed_docs_per_s']:.0f} docs/s (durable) | {peer['index_docs_per_s']:.0f} docs/s (in memory) |
+| memory the data adds | {added / 1e6:.1f} MB over 2 nodes ({added / docs:.0f} B/doc, {added / corpus_bytes:.2f}× the corpus JSON) | {peer['rss_added'] / 1e6:.1f} MB ({peer['rss_added'] / docs:.0f} B/doc) |
+
+Memory goal (data added to the content nodes < 3× the corpus JSON): {'met' if added < 3 * corpus_bytes else 'NOT met'}
+({added / corpus_bytes:.2f}×). Content-node RSS empty → fed: {', '.join(f'{e / 1e6:.0f} → {f / 1e6:.0f} MB' for e, f in zip(ours['empty_rss'], ours['fed_rss']))}.
+"""
+    write_section("BM25 on scifact (issue 2)", body)
+    print(body)
+
+
+if __name__ == "__main__":
+    main()
