@@ -367,15 +367,73 @@ class PingRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class PingReply(_message.Message):
-    __slots__ = ("distribution_key", "active_docs", "app_generation", "ready", "last_sequence")
+    __slots__ = ("distribution_key", "active_docs", "app_generation", "ready", "last_sequence", "state", "catch_up_remaining")
     DISTRIBUTION_KEY_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_DOCS_FIELD_NUMBER: _ClassVar[int]
     APP_GENERATION_FIELD_NUMBER: _ClassVar[int]
     READY_FIELD_NUMBER: _ClassVar[int]
     LAST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CATCH_UP_REMAINING_FIELD_NUMBER: _ClassVar[int]
     distribution_key: int
     active_docs: int
     app_generation: str
     ready: bool
     last_sequence: int
-    def __init__(self, distribution_key: _Optional[int] = ..., active_docs: _Optional[int] = ..., app_generation: _Optional[str] = ..., ready: _Optional[bool] = ..., last_sequence: _Optional[int] = ...) -> None: ...
+    state: str
+    catch_up_remaining: int
+    def __init__(self, distribution_key: _Optional[int] = ..., active_docs: _Optional[int] = ..., app_generation: _Optional[str] = ..., ready: _Optional[bool] = ..., last_sequence: _Optional[int] = ..., state: _Optional[str] = ..., catch_up_remaining: _Optional[int] = ...) -> None: ...
+
+class SyncRequest(_message.Message):
+    __slots__ = ("peers",)
+    PEERS_FIELD_NUMBER: _ClassVar[int]
+    peers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, peers: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SyncReply(_message.Message):
+    __slots__ = ("accepted", "state")
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    accepted: bool
+    state: str
+    def __init__(self, accepted: _Optional[bool] = ..., state: _Optional[str] = ...) -> None: ...
+
+class ListDocumentsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class DocumentChecksum(_message.Message):
+    __slots__ = ("document_id", "checksum")
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CHECKSUM_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    checksum: int
+    def __init__(self, document_id: _Optional[str] = ..., checksum: _Optional[int] = ...) -> None: ...
+
+class ListDocumentsReply(_message.Message):
+    __slots__ = ("documents",)
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    documents: _containers.RepeatedCompositeFieldContainer[DocumentChecksum]
+    def __init__(self, documents: _Optional[_Iterable[_Union[DocumentChecksum, _Mapping]]] = ...) -> None: ...
+
+class FetchDocumentsRequest(_message.Message):
+    __slots__ = ("document_ids",)
+    DOCUMENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    document_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, document_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class FetchedDocument(_message.Message):
+    __slots__ = ("document_id", "found", "fields_json")
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    FOUND_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_JSON_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    found: bool
+    fields_json: str
+    def __init__(self, document_id: _Optional[str] = ..., found: _Optional[bool] = ..., fields_json: _Optional[str] = ...) -> None: ...
+
+class FetchDocumentsReply(_message.Message):
+    __slots__ = ("documents",)
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    documents: _containers.RepeatedCompositeFieldContainer[FetchedDocument]
+    def __init__(self, documents: _Optional[_Iterable[_Union[FetchedDocument, _Mapping]]] = ...) -> None: ...

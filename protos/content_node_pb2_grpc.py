@@ -69,6 +69,21 @@ class ContentNodeStub:
                 request_serializer=protos_dot_content__node__pb2.PingRequest.SerializeToString,
                 response_deserializer=protos_dot_content__node__pb2.PingReply.FromString,
                 _registered_method=True)
+        self.Sync = channel.unary_unary(
+                '/phasedsearch.ContentNode/Sync',
+                request_serializer=protos_dot_content__node__pb2.SyncRequest.SerializeToString,
+                response_deserializer=protos_dot_content__node__pb2.SyncReply.FromString,
+                _registered_method=True)
+        self.ListDocuments = channel.unary_unary(
+                '/phasedsearch.ContentNode/ListDocuments',
+                request_serializer=protos_dot_content__node__pb2.ListDocumentsRequest.SerializeToString,
+                response_deserializer=protos_dot_content__node__pb2.ListDocumentsReply.FromString,
+                _registered_method=True)
+        self.FetchDocuments = channel.unary_unary(
+                '/phasedsearch.ContentNode/FetchDocuments',
+                request_serializer=protos_dot_content__node__pb2.FetchDocumentsRequest.SerializeToString,
+                response_deserializer=protos_dot_content__node__pb2.FetchDocumentsReply.FromString,
+                _registered_method=True)
 
 
 class ContentNodeServicer:
@@ -117,6 +132,26 @@ class ContentNodeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Sync(self, request, context):
+        """Replica catch-up: the container tells a restarted node which replicas to sync from; the node
+        lists (id, checksum) on a replica, fetches what differs, and only then reports ready.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDocuments(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FetchDocuments(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContentNodeServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -154,6 +189,21 @@ def add_ContentNodeServicer_to_server(servicer, server):
                     servicer.Ping,
                     request_deserializer=protos_dot_content__node__pb2.PingRequest.FromString,
                     response_serializer=protos_dot_content__node__pb2.PingReply.SerializeToString,
+            ),
+            'Sync': grpc.unary_unary_rpc_method_handler(
+                    servicer.Sync,
+                    request_deserializer=protos_dot_content__node__pb2.SyncRequest.FromString,
+                    response_serializer=protos_dot_content__node__pb2.SyncReply.SerializeToString,
+            ),
+            'ListDocuments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDocuments,
+                    request_deserializer=protos_dot_content__node__pb2.ListDocumentsRequest.FromString,
+                    response_serializer=protos_dot_content__node__pb2.ListDocumentsReply.SerializeToString,
+            ),
+            'FetchDocuments': grpc.unary_unary_rpc_method_handler(
+                    servicer.FetchDocuments,
+                    request_deserializer=protos_dot_content__node__pb2.FetchDocumentsRequest.FromString,
+                    response_serializer=protos_dot_content__node__pb2.FetchDocumentsReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -345,6 +395,87 @@ class ContentNode:
             '/phasedsearch.ContentNode/Ping',
             protos_dot_content__node__pb2.PingRequest.SerializeToString,
             protos_dot_content__node__pb2.PingReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Sync(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/phasedsearch.ContentNode/Sync',
+            protos_dot_content__node__pb2.SyncRequest.SerializeToString,
+            protos_dot_content__node__pb2.SyncReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDocuments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/phasedsearch.ContentNode/ListDocuments',
+            protos_dot_content__node__pb2.ListDocumentsRequest.SerializeToString,
+            protos_dot_content__node__pb2.ListDocumentsReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FetchDocuments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/phasedsearch.ContentNode/FetchDocuments',
+            protos_dot_content__node__pb2.FetchDocumentsRequest.SerializeToString,
+            protos_dot_content__node__pb2.FetchDocumentsReply.FromString,
             options,
             channel_credentials,
             insecure,
