@@ -37,10 +37,18 @@ class TermDictionary:
 
     def ids(self, tokens: list[str]) -> np.ndarray:
         """Term ids of `tokens` (in order), adding terms not seen before."""
-        unique = dict.fromkeys(tokens)
+        unique: dict[str, int | None] = dict.fromkeys(tokens)
+        recent = self._recent
+        unresolved = []
         for term in unique:
-            term_id = self.get(term)
-            unique[term] = self._add(term) if term_id is None else term_id
+            term_id = recent.get(term)
+            if term_id is None:
+                unresolved.append(term)
+            else:
+                unique[term] = term_id
+        if unresolved:
+            for term, term_id in zip(unresolved, self._consolidated_lookup_many(unresolved)):
+                unique[term] = self._add(term) if term_id is None else term_id
         return np.fromiter((unique[t] for t in tokens), dtype=np.int32, count=len(tokens))
 
     def term(self, term_id: int) -> str:
@@ -75,6 +83,29 @@ class TermDictionary:
         self._hashes = hashes[order]
         self._hash_ids = np.concatenate([self._hash_ids, recent_ids])[order]
         self._recent = {}
+
+    def _consolidated_lookup_many(self, terms: list[str]) -> list[int | None]:
+        """Vectorized `_consolidated_lookup`: one searchsorted for a document's new-looking terms."""
+        count = len(self._hashes)
+        if not count:
+            return [None] * len(terms)
+        hashes = np.fromiter(map(hash, terms), dtype=np.int64, count=len(terms))
+        slots = np.minimum(np.searchsorted(self._hashes, hashes), count - 1)
+        hit = self._hashes[slots] == hashes
+        candidates = self._hash_ids[slots]
+        ends = self._text_ends[candidates]
+        starts = np.where(candidates > 0, self._text_ends[np.maximum(candidates - 1, 0)], 0)
+        found: list[int | None] = []
+        text = self._text
+        for term, is_hit, candidate, start, end in zip(
+                terms, hit.tolist(), candidates.tolist(), starts.tolist(), ends.tolist()):
+            if is_hit and text[start:end] == term.encode():
+                found.append(candidate)
+            elif is_hit:  # a hash collision: walk the equal-hash run
+                found.append(self._consolidated_lookup(term))
+            else:
+                found.append(None)
+        return found
 
     def _consolidated_lookup(self, term: str) -> int | None:
         if not len(self._hashes):
