@@ -179,8 +179,9 @@ def feed(items: Iterable[FeedItem], url: str, *, total: int | None = None,
          transport: httpx.AsyncBaseTransport | None = None) -> FeedStats:
     """Feed with a progress bar; each failure is printed (to stderr by default) as it happens."""
     report_to = report_to or sys.stderr
-    with tqdm(total=total, unit="doc", desc=description, disable=not show_progress, file=report_to,
-              dynamic_ncols=True) as progress:
+    # disable=None: a bar only on a terminal, so logs and pipes get the failures and the summary only
+    with tqdm(total=total, unit="doc", desc=description, disable=None if show_progress else True,
+              file=report_to, dynamic_ncols=True) as progress:
 
         def on_done(failure: FeedFailure | None) -> None:
             progress.update(1)
