@@ -1,21 +1,25 @@
 """A rank profile compiled once per (schema, profile): the phase expressions, the match- and
-summary-features, and the query-input defaults. Evaluation pulls exactly the features the
-expressions reference from a FeatureCalculator, as whole columns over the candidates."""
+summary-features, tree models, and the query-input defaults. Evaluation pulls exactly the features
+the expressions reference from a FeatureCalculator, as whole columns over the candidates."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from pathlib import Path
+from typing import Mapping, Sequence
 
 import numpy as np
 
-from content_node.matching.rank_features import FeatureCalculator
+from content_node.matching.rank_features import FeatureCalculator, FeatureName
 from searchlib.expression import CompiledExpression, compile_expression
+from searchlib.models import TreeModel, load_tree_model
+from searchlib.rank_values import parse_input_defaults
+from searchlib.schema.constants import load_constant_values
 from searchlib.schema.model import RankPhase, RankProfile, Schema
-from searchlib.rank_values import parse_constant_values, parse_input_defaults
 
 DEFAULT_FIRST_PHASE = "nativeRank"
 DEFAULT_RERANK_COUNT = 100
 DEFAULT_KEEP_RANK_COUNT = 10000
+TREE_MODEL_KINDS = ("xgboost", "lightgbm")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,24 +28,46 @@ class NamedExpression:
     expression: CompiledExpression
 
 
+@dataclass(frozen=True, slots=True)
+class BoundTreeModel:
+    """A tree model with one compiled expression per model feature (a rank feature or a function)."""
+
+    model: TreeModel
+    inputs: tuple[NamedExpression, ...]
+
+
 class RankProgram:
-    def __init__(self, schema: Schema, profile: RankProfile) -> None:
+    """`extra_match_features` are computed and shipped exactly like `match-features` (the global
+    phase asks for the inputs it cannot compute in the container this way: hidden match-features)."""
+
+    def __init__(self, schema: Schema, profile: RankProfile, extra_match_features: Sequence[str] = (), *,
+                 package_path: str | Path | None = None) -> None:
         self.schema = schema
         self.profile = profile
+        self.package_path = Path(package_path) if package_path else None
         self.query_defaults = parse_input_defaults(profile)
-        constants = parse_constant_values(profile)
-
-        def compile_text(text: str, phase: RankPhase | None = None) -> CompiledExpression:
-            location = phase.expression.location if phase else profile.location
-            return compile_expression(text, functions=profile.functions, constants=constants,
-                                      location=location)
+        self.constants = load_constant_values(profile, self.package_path)
 
         first = profile.first_phase
-        self.first_phase = compile_text(first.expression.text if first else DEFAULT_FIRST_PHASE, first)
+        self.first_phase = self.compile(first.expression.text if first else DEFAULT_FIRST_PHASE, first)
         second = profile.second_phase
-        self.second_phase = compile_text(second.expression.text, second) if second else None
-        self.match_features = tuple(NamedExpression(n, compile_text(n)) for n in profile.match_features)
-        self.summary_features = tuple(NamedExpression(n, compile_text(n)) for n in profile.summary_features)
+        self.second_phase = self.compile(second.expression.text, second) if second else None
+        self.match_features = tuple(NamedExpression(n, self.compile(n)) for n in profile.match_features)
+        self.hidden_match_features = tuple(NamedExpression(n, self.compile(n)) for n in
+                                           dict.fromkeys(extra_match_features) if n not in profile.match_features)
+        self.summary_features = tuple(NamedExpression(n, self.compile(n)) for n in profile.summary_features)
+        self.models: dict[str, BoundTreeModel] = {}
+        for compiled in self._expressions():
+            self._bind_models(compiled)
+
+    def compile(self, text: str, phase: RankPhase | None = None) -> CompiledExpression:
+        location = phase.expression.location if phase else self.profile.location
+        return compile_expression(text, functions=self.profile.functions, constants=self.constants,
+                                  location=location)
+
+    @property
+    def all_match_features(self) -> tuple[NamedExpression, ...]:
+        return self.match_features + self.hidden_match_features
 
     @property
     def rerank_count(self) -> int:
@@ -71,10 +97,52 @@ class RankProgram:
         merged.update(given)
         return merged
 
+    def evaluate(self, expression: CompiledExpression, calculator: FeatureCalculator, rows: np.ndarray,
+                 extra: Mapping[str, object] | None = None) -> object:
+        """Evaluate over the candidate rows; `extra` supplies phase features (firstPhase, ...)."""
+        features: dict[str, object] = {}
+        for name in expression.features:
+            if extra and name in extra:
+                features[name] = extra[name]
+            elif name in self.models:
+                features[name] = self._predict(self.models[name], calculator, rows, extra)
+            else:
+                features[name] = calculator.compute(name, rows)
+        return expression.evaluate(features, len(rows))
+
+    # ---- tree models ----
+
+    def _expressions(self) -> list[CompiledExpression]:
+        found = [self.first_phase] + ([self.second_phase] if self.second_phase else [])
+        return found + [n.expression for n in self.all_match_features + self.summary_features]
+
+    def _bind_models(self, compiled: CompiledExpression) -> None:
+        for name in compiled.features:
+            feature = FeatureName.parse(name)
+            if feature.base not in TREE_MODEL_KINDS or name in self.models:
+                continue
+            model = load_tree_model(feature.base, model_path(self.package_path, feature.args[0] if feature.args else ""))
+            inputs = tuple(NamedExpression(n, self.compile(n)) for n in model.feature_names)
+            self.models[name] = BoundTreeModel(model, inputs)
+            for named in inputs:
+                self._bind_models(named.expression)
+
+    def _predict(self, bound: BoundTreeModel, calculator: FeatureCalculator, rows: np.ndarray,
+                 extra: Mapping[str, object] | None) -> np.ndarray:
+        columns = {named.name: self.evaluate(named.expression, calculator, rows, extra) for named in bound.inputs}
+        return bound.model.predict(columns, len(rows))
+
+
+def model_path(package_path: Path | None, file: str) -> Path:
+    """`xgboost("m.json")` reads `<package>/models/m.json` (a leading `models/` is accepted too)."""
+    root = package_path or Path(".")
+    relative = file[len("models/"):] if file.startswith("models/") else file
+    return root / "models" / relative
+
 
 def evaluate(expression: CompiledExpression, calculator: FeatureCalculator, rows: np.ndarray,
              extra: Mapping[str, object] | None = None) -> object:
-    """Evaluate over the given candidate rows; `extra` supplies phase features like firstPhase."""
+    """Evaluate over the given candidate rows, without tree models (kept for callers without a program)."""
     features: dict[str, object] = {}
     for name in expression.features:
         if extra and name in extra:

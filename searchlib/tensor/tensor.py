@@ -123,6 +123,11 @@ class Tensor:
                 address.update({d.name: str(i) for d, i in zip(indexed, index)})
                 yield {n: address[n] for n in self.type.dimension_names}, float(block[index])
 
+    def to_short_json(self) -> dict[str, Any]:
+        """Vespa's short JSON form, as results render tensors (match- and summary-features)."""
+        from searchlib.tensor.json_format import tensor_to_json
+        return tensor_to_json(self, short=True)
+
     def cell_count(self) -> int:
         return sum(block.size for block in self.blocks.values())
 
