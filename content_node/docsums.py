@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from content_node.matching.rank_features import FeatureCalculator
-from content_node.ranking.rank_program import RankProgram, evaluate
+from content_node.ranking.rank_program import RankProgram
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
@@ -65,7 +65,15 @@ def _summary_features(index, program, schema, query, query_features, now, rows):
                                    program.query_features(query_features), now,
                                    program.profile.rank_properties)
     for named in program.summary_features:
-        values = evaluate(named.expression, calculator, rows)
+        values = program.evaluate(named.expression, calculator, rows)
         for i in range(len(rows)):
-            per_hit[i][named.name] = float(values[i]) if isinstance(values, np.ndarray) else values
+            per_hit[i][named.name] = _row_value(values, i)
     return per_hit
+
+
+def _row_value(values: object, row: int) -> object:
+    """A float per hit for columns; one tensor per hit for per-row tensors; shared tensors as is."""
+    if isinstance(values, np.ndarray):
+        return float(values[row])
+    rows_of = getattr(values, "row", None)
+    return rows_of(row) if rows_of else values

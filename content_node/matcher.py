@@ -13,7 +13,7 @@ import numpy as np
 
 from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.rank_features import FeatureCalculator, RankIndex
-from content_node.ranking.rank_program import RankProgram, evaluate
+from content_node.ranking.rank_program import RankProgram
 from searchlib.coverage import DEGRADED_TIMEOUT, Coverage
 from searchlib.hits import LeanHit, top_k_indices
 from searchlib.query import tree as q
@@ -56,7 +56,7 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     query_features = program.query_features(params.query_features)
     calculator = FeatureCalculator(schema, index, params.query, query_features, params.now,
                                    program.profile.rank_properties, postings=matching.postings)
-    scores = _as_column(evaluate(program.first_phase, calculator, candidates), len(candidates))
+    scores = _as_column(program.evaluate(program.first_phase, calculator, candidates), len(candidates))
 
     drop_limit = params.rank_score_drop_limit
     if drop_limit is None:
@@ -78,26 +78,34 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     order = top_k_indices(scores, candidate_gids, min(wanted, max(keep_count, params.hits)))
     rows, row_scores = candidates[order], scores[order]
     row_gids = [candidate_gids[i] for i in order]
+    first_scores = row_scores  # firstPhase for later phases and match-features
+    first_rank = np.full(len(rows), np.finfo(np.float64).max)  # firstPhaseRank: reranked hits only
 
     if program.second_phase is not None and rerank_count > 0 and len(rows):
         if time.monotonic() > params.deadline:
             degraded |= DEGRADED_TIMEOUT  # out of time: keep first-phase order
         else:
             row_scores = _second_phase(program, calculator, rows, row_scores, rerank_count)
+            first_rank[: min(rerank_count, len(rows))] = np.arange(1, min(rerank_count, len(rows)) + 1)
             limit = params.second_phase_rank_score_drop_limit
             if limit is None:
                 limit = program.second_phase_drop_limit
             if limit is not None:
                 keep = row_scores > limit
                 total_hits -= int((~keep).sum())
-                rows, row_scores = rows[keep], row_scores[keep]
+                rows, row_scores, first_scores, first_rank = _take(keep, rows, row_scores, first_scores, first_rank)
                 row_gids = [g for g, k in zip(row_gids, keep) if k]
             order = top_k_indices(row_scores, row_gids, len(rows))
-            rows, row_scores = rows[order], row_scores[order]
+            rows, row_scores, first_scores, first_rank = _take(order, rows, row_scores, first_scores, first_rank)
             row_gids = [row_gids[i] for i in order]
 
-    rows, row_scores, row_gids = rows[: params.hits], row_scores[: params.hits], row_gids[: params.hits]
-    features = _match_features(program, calculator, rows, row_scores)
+    window = slice(0, params.hits)
+    rows, row_scores, first_scores, first_rank = _take(window, rows, row_scores, first_scores, first_rank)
+    row_gids = row_gids[window]
+    phase_features = {"firstPhase": first_scores, "relevanceScore": row_scores, "firstPhaseRank": first_rank}
+    if program.second_phase is not None:
+        phase_features["secondPhase"] = row_scores
+    features = _match_features(program, calculator, rows, phase_features)
     hits = [LeanHit(global_id=gid, relevance=float(score), match_features=features[i])
             for i, (gid, score) in enumerate(zip(row_gids, row_scores))]
     coverage = Coverage(docs=active, active=active, target_active=active, degraded_reason=degraded, nodes=1)
@@ -109,8 +117,9 @@ def _second_phase(program: RankProgram, calculator: FeatureCalculator, rows: np.
     """Rerank the best `rerank_count`; rescale the rest below them (Vespa's first_phase_rescorer)."""
     head = min(rerank_count, len(rows))
     head_rows = rows[:head]
-    second = _as_column(evaluate(program.second_phase, calculator, head_rows,
-                                 {"firstPhase": first_scores[:head]}), head)
+    phase_features = {"firstPhase": first_scores[:head], "relevanceScore": first_scores[:head],
+                      "firstPhaseRank": np.arange(1, head + 1, dtype=np.float64)}
+    second = _as_column(program.evaluate(program.second_phase, calculator, head_rows, phase_features), head)
     result = first_scores.astype(np.float64).copy()
     result[:head] = second
     if head < len(rows):
@@ -123,14 +132,18 @@ def _second_phase(program: RankProgram, calculator: FeatureCalculator, rows: np.
     return result
 
 
+def _take(index, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    return tuple(a[index] for a in arrays)
+
+
 def _match_features(program: RankProgram, calculator: FeatureCalculator, rows: np.ndarray,
-                    scores: np.ndarray) -> list[dict[str, object]]:
+                    phase_features: Mapping[str, np.ndarray]) -> list[dict[str, object]]:
+    """match-features (and hidden ones the global phase asked for) for the returned hits."""
     per_hit: list[dict[str, object]] = [{} for _ in range(len(rows))]
-    if not program.match_features or not len(rows):
+    if not program.all_match_features or not len(rows):
         return per_hit
-    extra = {"firstPhase": scores, "relevanceScore": scores}
-    for named in program.match_features:
-        values = evaluate(named.expression, calculator, rows, extra)
+    for named in program.all_match_features:
+        values = program.evaluate(named.expression, calculator, rows, phase_features)
         for i in range(len(rows)):
             per_hit[i][named.name] = _row_value(values, i)
     return per_hit
@@ -149,7 +162,7 @@ def _sorted_outcome(index, program, calculator, params, candidates, scores, gids
     tie_break[gid_rank] = np.arange(len(gids))
     order = np.lexsort([tie_break, *keys])[: params.hits]
     rows, row_scores = candidates[order], scores[order]
-    features = _match_features(program, calculator, rows, row_scores)
+    features = _match_features(program, calculator, rows, {"firstPhase": row_scores, "relevanceScore": row_scores})
     hits = []
     for i, row in enumerate(order):
         sort_values = tuple(_sort_value(index, key, candidates[row], scores[row]) for key in params.sorting)

@@ -60,7 +60,8 @@ class ContentNode:
                 if rank_profile is None:
                     raise InvalidParameterError(
                         f"schema '{schema_name}' does not contain requested rank profile '{key[1]}'")
-                program = self._programs[key] = RankProgram(schema, rank_profile)
+                program = self._programs[key] = RankProgram(
+                    schema, rank_profile, package_path=self.application.path)
             return program
 
     def search(self, schema_name: str, profile: str, params: matcher.SearchParams) -> matcher.SearchOutcome:
