@@ -11,6 +11,8 @@ import ctypes
 import ctypes.util
 
 _M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
+_ARENAS = 2  # gRPC's worker threads would otherwise each get an arena that fragments on its own
 _MMAP_THRESHOLD_BYTES = 128 * 1024  # glibc's default, but fixed instead of adaptive
 _pinned = False
 
@@ -23,6 +25,7 @@ def pin_mmap_threshold() -> bool:
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         _pinned = bool(libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES))
+        libc.mallopt(_M_ARENA_MAX, _ARENAS)
     except (OSError, AttributeError):
         _pinned = False
     return _pinned
