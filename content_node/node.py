@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Sequence
 
 from content_node import docsums, matcher
+from content_node.catch_up import ReplicaSync
 from content_node.document_db import DocumentDB
 from content_node.ranking.rank_program import RankProgram
 from searchlib.docid import DocumentId
@@ -30,6 +31,7 @@ class ContentNode:
             for name, schema in self.application.schemas.items()}
         self._programs: dict[tuple[str, str], RankProgram] = {}
         self._programs_lock = threading.Lock()
+        self.sync = ReplicaSync(self)  # not ready until caught up with a replica (or told there is none)
         log.info("content node %d ready with %d documents", distribution_key, self.active_documents)
 
     @property
@@ -83,14 +85,17 @@ class ContentNode:
         raise DocumentError(f"Document type {doctype} does not exist")
 
     def put(self, document_id: str, fields_json: str) -> None:
-        self.database_for(document_id).put(document_id, _json_object(fields_json, "fields"))
+        fields = _json_object(fields_json, "fields")
+        self.sync.live_write(document_id, True, lambda: self.database_for(document_id).put(document_id, fields))
 
     def update(self, document_id: str, operations_json: str, create: bool) -> bool:
-        return self.database_for(document_id).update(
-            document_id, _json_object(operations_json, "fields"), create=create)
+        operations = _json_object(operations_json, "fields")
+        return self.sync.live_write(document_id, False, lambda: self.database_for(document_id).update(
+            document_id, operations, create=create))
 
     def remove(self, document_id: str) -> bool:
-        return self.database_for(document_id).remove(document_id)
+        return self.sync.live_write(document_id, True,
+                                    lambda: self.database_for(document_id).remove(document_id))
 
     def get(self, document_id: str) -> dict | None:
         return self.database_for(document_id).get(document_id)

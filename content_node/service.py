@@ -7,6 +7,7 @@ import logging
 import time
 
 from content_node import matcher
+from content_node.catch_up import list_documents
 from content_node.node import ContentNode
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
@@ -110,9 +111,28 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
         return pb.GetReply(found=True, fields_json=json.dumps(fields, ensure_ascii=False))
 
     def Ping(self, request: pb.PingRequest, context) -> pb.PingReply:
+        sync = self._node.sync
         return pb.PingReply(distribution_key=self._node.distribution_key,
                             active_docs=self._node.active_documents, app_generation=self._node.generation,
-                            ready=True, last_sequence=self._node.last_sequence)
+                            ready=sync.ready, last_sequence=self._node.last_sequence, state=sync.state,
+                            catch_up_remaining=sync.remaining)
+
+    def Sync(self, request: pb.SyncRequest, context) -> pb.SyncReply:
+        accepted = self._node.sync.start(list(request.peers))
+        return pb.SyncReply(accepted=accepted, state=self._node.sync.state)
+
+    def ListDocuments(self, request: pb.ListDocumentsRequest, context) -> pb.ListDocumentsReply:
+        return pb.ListDocumentsReply(documents=[pb.DocumentChecksum(document_id=document_id, checksum=checksum)
+                                                for document_id, checksum in list_documents(self._node)])
+
+    def FetchDocuments(self, request: pb.FetchDocumentsRequest, context) -> pb.FetchDocumentsReply:
+        documents = []
+        for document_id in request.document_ids:
+            fields = self._node.get(document_id)
+            documents.append(pb.FetchedDocument(
+                document_id=document_id, found=fields is not None,
+                fields_json=json.dumps(fields, ensure_ascii=False) if fields is not None else ""))
+        return pb.FetchDocumentsReply(documents=documents)
 
 
 def _grpc_status(code: int):

@@ -37,8 +37,9 @@ class CoverageReport:
 
 
 def aggregate(answered: list[Coverage], nodes_asked: int, timed_out: bool,
-              redundancy: int = 1) -> CoverageReport:
-    """Sum answered coverage; estimate the active documents of nodes that did not answer."""
+              redundancy: int = 1, known_missing_active: int | None = None) -> CoverageReport:
+    """Sum answered coverage; estimate the active documents of nodes that did not answer (or use
+    `known_missing_active`, their documents as last reported by health pings)."""
     total = Coverage()
     for coverage in answered:
         total = total.merge(coverage)
@@ -46,7 +47,10 @@ def aggregate(answered: list[Coverage], nodes_asked: int, timed_out: bool,
     missing = nodes_asked - len(answered)
     active, target_active = total.active, total.target_active
     if missing > 0:
-        if answered:
+        if known_missing_active is not None:
+            active += known_missing_active
+            target_active += known_missing_active
+        elif answered:
             missing_for_estimate = max(missing - (redundancy - 1), 0) if timed_out else missing
             per_node = total.active / len(answered)
             active += int(per_node * missing_for_estimate)

@@ -23,3 +23,13 @@ def node_for_document(gid: bytes, distribution_keys: Sequence[int]) -> int:
     if not distribution_keys:
         raise ValueError("no content nodes to place documents on")
     return ideal_nodes(bucket_of(gid), distribution_keys)[0]
+
+
+def node_in_group(gid: bytes, group_keys: Sequence[int]) -> int:
+    """The node of one group that holds a document, placed by the node's index within its group
+    (not by its distribution key), so node i of every equally sized group holds the same buckets:
+    a restarted node catches up from exactly one replica per other group."""
+    if not group_keys:
+        raise ValueError("no content nodes to place documents on")
+    ordered = sorted(group_keys)
+    return ordered[ideal_nodes(bucket_of(gid), range(len(ordered)))[0]]

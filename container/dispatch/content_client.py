@@ -7,6 +7,7 @@ from typing import Protocol
 
 import grpc
 
+from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
 from searchlib.wire import feed_codec, search_codec
 from searchlib.wire.feed_codec import FeedResult, NodeStatus
@@ -56,6 +57,8 @@ class ContentNodeClient(Protocol):
 
     async def ping(self, timeout: float) -> NodeStatus: ...
 
+    async def sync(self, peers: list[str], timeout: float) -> bool: ...
+
     async def close(self) -> None: ...
 
 
@@ -71,7 +74,12 @@ class GrpcContentNodeClient:
             self._channel = grpc.aio.insecure_channel(self.node.address, options=[
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-                ("grpc.enable_retries", 0)])
+                ("grpc.enable_retries", 0),
+                # a restarted node must be reachable again within a ping or two, not after a
+                # grown exponential backoff
+                ("grpc.initial_reconnect_backoff_ms", 200),
+                ("grpc.min_reconnect_backoff_ms", 200),
+                ("grpc.max_reconnect_backoff_ms", 1000)])
             self._stub = pb_grpc.ContentNodeStub(self._channel)
         return self._stub
 
@@ -114,6 +122,11 @@ class GrpcContentNodeClient:
     async def ping(self, timeout: float) -> NodeStatus:
         reply = await self._call("Ping", feed_codec.ping_request(), timeout)
         return feed_codec.decode_ping_reply(reply)
+
+    async def sync(self, peers: list[str], timeout: float) -> bool:
+        """Tell a node awaiting sync which replicas to catch up from; True if it started."""
+        reply = await self._call("Sync", pb.SyncRequest(peers=peers), timeout)
+        return reply.accepted
 
     async def close(self) -> None:
         if self._channel is not None:

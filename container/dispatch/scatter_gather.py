@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from container.dispatch.content_client import ContentNodeClient, NodeTimeout, NodeUnavailable
 from searchlib.coverage import CoverageReport, aggregate
@@ -22,11 +22,18 @@ class GatherResult:
     coverage: CoverageReport
     errors: list[NodeError] = field(default_factory=list)
     trace: list[str] = field(default_factory=list)
+    failed_keys: tuple[int, ...] = ()  # unreachable or failed nodes: the query may be retried elsewhere
+
+
 
 
 async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall, deadline: float,
-                         redundancy: int = 1) -> GatherResult:
-    """`deadline` is a time.monotonic() value; `call.hits` is how many hits to keep after merge."""
+                         redundancy: int = 1, out_of_service: Sequence[tuple[int, int]] = (),
+                         known_active: Mapping[int, int] | None = None) -> GatherResult:
+    """`deadline` is a time.monotonic() value; `call.hits` is how many hits to keep after merge.
+    `out_of_service`: (key, last known documents) of the group's nodes not asked because they are
+    out of rotation; they count as not answered. `known_active`: documents per node from health
+    pings, so coverage of nodes that do not answer is known rather than estimated."""
     tasks = {asyncio.ensure_future(client.search(call, deadline - time.monotonic())): client
              for client in clients}
     done, pending = await asyncio.wait(tasks, timeout=max(deadline - time.monotonic(), 0.0))
@@ -35,6 +42,10 @@ async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall,
     answers: list[SearchAnswer] = []
     errors: list[NodeError] = []
     timed_out_keys: list[int] = []
+    failed_keys: list[int] = []
+    for key, _ in out_of_service:
+        errors.append(NodeError(int(ErrorCode.BACKEND_COMMUNICATION_ERROR),
+                                f"content node {key} is out of service", f"content node {key}"))
     for task, client in tasks.items():
         key = client.node.distribution_key
         if task in pending:
@@ -48,9 +59,11 @@ async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall,
         elif isinstance(error, NodeTimeout):
             timed_out_keys.append(key)
         elif isinstance(error, NodeUnavailable):
+            failed_keys.append(key)
             errors.append(NodeError(int(ErrorCode.BACKEND_COMMUNICATION_ERROR), str(error),
                                     f"content node {key}"))
         else:
+            failed_keys.append(key)
             errors.append(NodeError(int(ErrorCode.BACKEND_COMMUNICATION_ERROR),
                                     f"content node {key} failed: {error}", f"content node {key}"))
     if timed_out_keys:
@@ -64,8 +77,16 @@ async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall,
         hits = merge_sorted_by(hit_lists, [k.ascending for k in call.sorting], call.hits)
     else:
         hits = merge_top_k(hit_lists, call.hits)
-    coverage = aggregate([a.coverage for a in good], len(clients), bool(timed_out_keys), redundancy)
+    known_missing = None
+    if known_active is not None or out_of_service:
+        answered_keys = {a.distribution_key for a in good}
+        known = {**(known_active or {}), **dict(out_of_service)}
+        known_missing = sum(known.get(c.node.distribution_key, 0) for c in clients
+                            if c.node.distribution_key not in answered_keys)
+        known_missing += sum(docs for _, docs in out_of_service)
+    coverage = aggregate([a.coverage for a in good], len(clients) + len(out_of_service), bool(timed_out_keys),
+                         redundancy, known_missing_active=known_missing)
     trace = [line for a in answers for line in a.trace]
-    return GatherResult(hits, sum(a.total_hits for a in good), coverage, errors, trace)
+    return GatherResult(hits, sum(a.total_hits for a in good), coverage, errors, trace, tuple(failed_keys))
 
 

@@ -1,28 +1,41 @@
-"""The content nodes the container knows: grouped, pinged for health and document counts."""
+"""The content nodes the container knows: grouped, pinged for health, document counts and catch-up
+state, and rotated over for queries.
+
+A node is *in rotation* (`up`) when it answers pings and reports itself ready (caught up with its
+replicas). A node that answers but is still awaiting sync is told which replicas to catch up from:
+the same-index nodes of the other groups that are in rotation (placement is group-relative, see
+searchlib.distribution.node_in_group). A group is *complete* when all its nodes are in rotation;
+queries go to complete groups round robin, and only when none is complete to the best partial one.
+"""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import time
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from container.dispatch.content_client import ContentNodeClient
+from searchlib.query.search_path import SearchPath
 
 log = logging.getLogger("container.dispatch")
 
-PING_INTERVAL = 1.0
-PING_TIMEOUT = 2.0
+PING_INTERVAL = 0.5
+PING_TIMEOUT = 1.5
+AWAITING_SYNC = "awaiting-sync"
 
 
 @dataclass
 class NodeHealth:
-    up: bool = True  # optimistic until the first ping says otherwise
+    up: bool = True  # in rotation; optimistic until the first ping says otherwise
+    reachable: bool = True  # answers pings (writes go to reachable nodes, ready or not)
+    state: str = "ready"
+    catch_up_remaining: int = 0
     active_docs: int = 0
     last_sequence: int = 0
     app_generation: str = ""
     last_seen: float = 0.0
+    down_since: float = 0.0  # time.time() the node left rotation
     error: str = ""
 
 
@@ -35,42 +48,118 @@ class SearchCluster:
             self.groups.setdefault(client.node.group, []).append(client.node.distribution_key)
         for keys in self.groups.values():
             keys.sort()
-        self._round_robin = itertools.cycle(sorted(self.groups))
+        self._group_order = sorted(self.groups)
+        self._next_group = 0
         self._ping_task: asyncio.Task | None = None
 
     def group_nodes(self, group: int) -> list[ContentNodeClient]:
         return [self.clients[key] for key in self.groups[group]]
 
-    def pick_group(self) -> int:
-        """Round robin over groups whose nodes are all up; any group if none is complete."""
-        for _ in range(len(self.groups)):
-            group = next(self._round_robin)
-            if all(self.health[key].up for key in self.groups[group]):
+    def is_complete(self, group: int) -> bool:
+        return all(self.health[key].up for key in self.groups[group])
+
+    def pick_group(self, exclude: Iterable[int] = ()) -> int | None:
+        """Round robin over complete groups (minus `exclude`); None when no such group exists."""
+        excluded = set(exclude)
+        for step in range(len(self._group_order)):
+            group = self._group_order[(self._next_group + step) % len(self._group_order)]
+            if group not in excluded and self.is_complete(group):
+                self._next_group = (self._next_group + step + 1) % len(self._group_order)
                 return group
-        return next(self._round_robin)
+        return None
+
+    def best_partial_group(self) -> int:
+        """With no complete group: the one whose nodes in rotation hold the most documents."""
+        def served(group: int) -> tuple[int, int]:
+            keys = [key for key in self.groups[group] if self.health[key].up]
+            return len(keys), sum(self.health[key].active_docs for key in keys)
+
+        return max(self._group_order, key=served)
+
+    def route(self, path: SearchPath | None) -> tuple[int, list[ContentNodeClient]]:
+        """Group and nodes for a query: normal dispatch without a path; with `model.searchPath`
+        the selected nodes of a selected group (a complete one if the path allows a choice)."""
+        if path is None:
+            group = self.pick_group()
+            group = self.best_partial_group() if group is None else group
+            return group, self.group_nodes(group)
+        candidates = [self._group_order[index] for index in path.candidate_groups(len(self._group_order))]
+        group = next((g for g in candidates if self.is_complete(g)), candidates[0])
+        keys = self.groups[group]
+        return group, [self.clients[keys[index]] for index in path.node_indexes(len(keys))]
+
+    def searchable_nodes(self, group: int) -> tuple[list[ContentNodeClient], list[tuple[int, int]]]:
+        """The group's nodes in rotation, and (key, last known documents) of those out of it."""
+        serving = [self.clients[key] for key in self.groups[group] if self.health[key].up]
+        absent = [(key, self.health[key].active_docs) for key in self.groups[group] if not self.health[key].up]
+        return serving, absent
+
+    def known_active_docs(self) -> dict[int, int]:
+        return {key: health.active_docs for key, health in self.health.items()}
+
+    def take_out_of_rotation(self, key: int, reason: str) -> None:
+        """A query saw the node fail: stop sending it queries until a ping says it is back."""
+        health = self.health[key]
+        if health.up:
+            log.warning("content node %d out of rotation: %s", key, reason)
+            health.up, health.down_since, health.error = False, time.time(), reason
+
+    def replicas_of(self, key: int) -> list[str]:
+        """Addresses of the nodes in rotation that hold the same buckets as `key` (other groups)."""
+        group = self.clients[key].node.group
+        index = self.groups[group].index(key)
+        peers = []
+        for other, keys in sorted(self.groups.items()):
+            if other != group and index < len(keys) and self.health[keys[index]].up:
+                peers.append(self.clients[keys[index]].node.address)
+        return peers
 
     async def ping_all(self) -> None:
-        async def ping(key: int, client: ContentNodeClient) -> None:
-            health = self.health[key]
-            try:
-                status = await client.ping(PING_TIMEOUT)
-            except Exception as error:  # noqa: BLE001 - any failure means down
-                if health.up:
-                    log.warning("content node %d is down: %s", key, error)
-                health.up, health.error = False, str(error)
-                return
-            if not health.up:
-                log.info("content node %d is up again", key)
-            health.up, health.error = status.ready, ""
-            health.active_docs, health.last_sequence = status.active_docs, status.last_sequence
-            health.app_generation, health.last_seen = status.app_generation, time.time()
+        await asyncio.gather(*(self._ping(key, client) for key, client in self.clients.items()))
+        await self._start_catch_ups()
 
-        await asyncio.gather(*(ping(key, client) for key, client in self.clients.items()))
+    async def _ping(self, key: int, client: ContentNodeClient) -> None:
+        health = self.health[key]
+        try:
+            status = await client.ping(PING_TIMEOUT)
+        except Exception as error:  # noqa: BLE001 - any failure means down
+            if health.up or health.reachable:
+                log.warning("content node %d is down: %s", key, error)
+                health.down_since = time.time()
+            health.up, health.reachable, health.error = False, False, str(error)
+            return
+        ready = status.ready
+        if ready and not health.up:
+            log.info("content node %d is back in rotation", key)
+        elif not ready and health.up:
+            health.down_since = time.time()
+        health.up, health.reachable, health.error = ready, True, ""
+        health.state = status.state or ("ready" if ready else AWAITING_SYNC)
+        health.catch_up_remaining = status.catch_up_remaining
+        health.active_docs, health.last_sequence = status.active_docs, status.last_sequence
+        health.app_generation, health.last_seen = status.app_generation, time.time()
+
+    async def _start_catch_ups(self) -> None:
+        waiting = [key for key, health in self.health.items()
+                   if health.reachable and not health.up and health.state == AWAITING_SYNC]
+
+        async def start(key: int) -> None:
+            peers = self.replicas_of(key)
+            try:
+                await self.clients[key].sync(peers, PING_TIMEOUT)
+                log.info("content node %d catching up from %s", key, peers or "nobody (no replica in service)")
+            except Exception as error:  # noqa: BLE001 - retried on the next ping
+                log.warning("could not start catch-up on content node %d: %s", key, error)
+
+        await asyncio.gather(*(start(key) for key in waiting))
 
     def start(self) -> None:
         async def loop() -> None:
             while True:
-                await self.ping_all()
+                try:
+                    await self.ping_all()
+                except Exception:  # noqa: BLE001 - the health loop must never die
+                    log.exception("health check failed")
                 await asyncio.sleep(PING_INTERVAL)
 
         self._ping_task = asyncio.get_running_loop().create_task(loop())

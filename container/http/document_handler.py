@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse
 
 from container.dispatch.content_client import NodeTimeout, NodeUnavailable
 from container.dispatch.search_cluster import SearchCluster
-from searchlib.distribution import node_for_document
+from searchlib.distribution import node_in_group
 from searchlib.docid import DocumentId, global_id
 from searchlib.errors import DocumentError
 from searchlib.schema.model import ApplicationPackage
@@ -19,6 +19,7 @@ from searchlib.schema.model import ApplicationPackage
 log = logging.getLogger("container.document")
 
 DOCUMENT_TIMEOUT = 180.0
+WRITE_HEALTH_POLL = 0.25  # seconds between checks for owners that went down mid-write
 
 
 class DocumentHandler:
@@ -55,12 +56,25 @@ class DocumentHandler:
             return JSONResponse({**body_base, "message": error.message}, 400)
 
     def _owners(self, document_id: str):
+        """The node holding the document in every group, those in rotation first (for reads)."""
         gid = global_id(document_id)
-        return [self._cluster.clients[node_for_document(gid, keys)] for keys in self._cluster.groups.values()]
+        owners = [self._cluster.clients[node_in_group(gid, keys)] for keys in self._cluster.groups.values()]
+        return sorted(owners, key=lambda c: not self._cluster.health[c.node.distribution_key].up)
 
     async def _write(self, body_base: dict, operation) -> JSONResponse:
-        owners = self._owners(body_base["id"])
-        outcomes = await asyncio.gather(*(operation(c) for c in owners), return_exceptions=True)
+        """Send to the owner in every group; acknowledge once every node that is still reachable
+        has the write durably. A node that health checks see go down meanwhile (killed, stalled)
+        is not waited for: it catches up from a replica when it returns."""
+        tasks = {asyncio.ensure_future(operation(c)): c for c in self._owners(body_base["id"])}
+        pending = set(tasks)
+        while pending:
+            _, pending = await asyncio.wait(pending, timeout=WRITE_HEALTH_POLL)
+            for task in [t for t in pending if not self._cluster.health[tasks[t].node.distribution_key].reachable]:
+                task.cancel()
+                pending.discard(task)
+        outcomes = [task.exception() or task.result() if not task.cancelled() else
+                    NodeUnavailable(f"content node {client.node.distribution_key} went down")
+                    for task, client in tasks.items()]
         acked = 0
         for outcome in outcomes:
             if isinstance(outcome, (NodeUnavailable, NodeTimeout)):

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from container.dispatch.fill import fill_summaries
+from container.dispatch.retry import dispatch_with_failover
 from container.dispatch.scatter_gather import GatherResult, scatter_gather
 from container.dispatch.search_cluster import SearchCluster
 from container.search.query import Query
@@ -15,6 +16,7 @@ from container.search.validation import validate_fields, validate_sorting
 from searchlib.coverage import CoverageReport
 from searchlib.errors import InvalidParameterError
 from searchlib.hits import LeanHit, merge_sorted_by, merge_top_k
+from searchlib.query.search_path import parse_search_path
 from searchlib.rank_values import parse_query_features
 from searchlib.schema.model import ApplicationPackage
 from searchlib.wire.search_codec import DocsumCall, NodeError, SearchCall
@@ -63,11 +65,25 @@ class ClusterSearcher:
             if query.profile not in schema.rank_profiles:
                 raise InvalidParameterError(
                     f"schema '{schema.name}' does not contain requested rank profile '{query.profile}'")
-        group = self.cluster.pick_group()
-        clients = self.cluster.group_nodes(group)
         wanted = query.offset + query.hits
-        outcomes = await asyncio.gather(*(self._search_schema(query, name, clients, wanted)
-                                          for name in query.schemas))
+        path = parse_search_path(query.search_path)
+        dispatch_trace: list[str] = []
+        if path is None:  # normal dispatch: one complete group, failover to another (dispatch/retry.py)
+            async def on_group(group: int):
+                serving, absent = self.cluster.searchable_nodes(group)
+                return await asyncio.gather(*(self._search_schema(query, name, serving, wanted, absent)
+                                              for name in query.schemas))
+
+            dispatched = await dispatch_with_failover(self.cluster, on_group, lambda o: o.gathered,
+                                                      query.deadline)
+            group, outcomes, dispatch_trace = dispatched.group, dispatched.results, dispatched.trace
+            clients = self.cluster.group_nodes(group)
+        else:
+            group, clients = self.cluster.route(path)
+            if not clients:
+                raise InvalidParameterError(f"Invalid searchPath '{query.search_path}': it selects no node")
+            outcomes = await asyncio.gather(*(self._search_schema(query, name, clients, wanted)
+                                              for name in query.schemas))
         search_done = time.monotonic()
         hits_by_schema = {o.schema: o for o in outcomes}
         all_hits = [[(h, o.schema) for h in o.gathered.hits] for o in outcomes]
@@ -79,14 +95,16 @@ class ClusterSearcher:
         coverage = outcomes[0].gathered.coverage if len(outcomes) == 1 else _combine(outcomes)
         trace = [line for o in outcomes for line in o.gathered.trace]
         if query.trace_level >= 1:
-            trace.insert(0, f"dispatched to group {group}: nodes {[c.node.distribution_key for c in clients]}")
+            trace[:0] = [*dispatch_trace,
+                         f"dispatched to group {group}: nodes {[c.node.distribution_key for c in clients]}"]
         timing = {"querytime": round(search_done - query.started, 6),
                   "summaryfetchtime": round(time.monotonic() - search_done, 6),
                   "searchtime": round(time.monotonic() - query.started, 6)}
         return SearchResult(filled, sum(o.gathered.total_hits for o in outcomes), coverage, errors,
                             trace, timing)
 
-    async def _search_schema(self, query: Query, schema_name: str, clients, wanted: int) -> _SchemaOutcome:
+    async def _search_schema(self, query: Query, schema_name: str, clients, wanted: int,
+                             absent=()) -> _SchemaOutcome:
         schema = self.application.schemas[schema_name]
         profile = schema.rank_profiles[query.profile]
         features = parse_query_features(profile, query.feature_texts)
@@ -97,7 +115,8 @@ class ClusterSearcher:
                           rank_score_drop_limit=query.rank_score_drop_limit,
                           app_generation=self.application.generation, trace_level=query.trace_level,
                           now=query.now)
-        gathered = await scatter_gather(clients, call, query.deadline, self.application.content.redundancy)
+        gathered = await scatter_gather(clients, call, query.deadline, self.application.content.redundancy,
+                                        absent, self.cluster.known_active_docs())
         return _SchemaOutcome(schema_name, gathered, features)
 
     def _merge(self, query: Query, lists, wanted: int) -> list[tuple[LeanHit, str]]:

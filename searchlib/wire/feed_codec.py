@@ -23,6 +23,8 @@ class NodeStatus:
     app_generation: str
     ready: bool
     last_sequence: int
+    state: str = ""  # "awaiting-sync" | "catching-up" | "ready"
+    catch_up_remaining: int = 0
 
 
 def put_request(document_id: str, fields: dict) -> pb.PutRequest:
@@ -57,4 +59,4 @@ def decode_get_reply(reply: pb.GetReply) -> dict | None:
 
 def decode_ping_reply(reply: pb.PingReply) -> NodeStatus:
     return NodeStatus(reply.distribution_key, reply.active_docs, reply.app_generation, reply.ready,
-                      reply.last_sequence)
+                      reply.last_sequence, reply.state, reply.catch_up_remaining)

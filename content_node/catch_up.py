@@ -1,0 +1,192 @@
+"""Replica catch-up: a restarted node replays its own log (DocumentDB recovery), then fetches what it
+missed from a replica in another group before it reports itself ready.
+
+Placement is group-relative (searchlib.distribution.node_in_group), so node i of every group holds
+the same buckets and one peer per other group is a complete replica. The container sends `Sync`
+with the peers that are in service; with none (one group, a fresh cluster) the node is ready at once.
+
+Catch-up runs while live writes keep arriving (the container writes to every reachable node, ready
+or not). To never let a stale fetched copy overwrite a newer live write, each live write during
+catch-up bumps a per-document counter under `_lock`, and a fetched copy is applied under the same
+lock only if no live write touched that document since the fetch was issued. If one did: a put or
+remove defines the whole document, so it is settled; an update may have applied to a stale base,
+so the document is fetched again.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable, Protocol, Sequence, TypeVar
+
+import grpc
+
+from protos import content_node_pb2 as pb
+from protos import content_node_pb2_grpc as pb_grpc
+
+log = logging.getLogger("content_node.catch_up")
+
+AWAITING_SYNC, CATCHING_UP, READY = "awaiting-sync", "catching-up", "ready"
+FETCH_BATCH = 256
+RPC_TIMEOUT = 60.0
+MAX_CATCH_UP_SECONDS = 600.0
+SETTLE_SECONDS = 0.5  # lets writes already in flight to the replica land before it is listed
+T = TypeVar("T")
+
+
+def document_checksum(fields: dict) -> int:
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return int.from_bytes(hashlib.blake2b(canonical.encode(), digest_size=8).digest(), "big")
+
+
+def list_documents(node) -> list[tuple[str, int]]:
+    """(document id, checksum) of every document on `node`, all schemas."""
+    listed: list[tuple[str, int]] = []
+    for db in node.databases.values():
+        with db.read_view():  # ids only under the lock; fields are read one by one below
+            ids = [db.document_id(local_id) for local_id in db.alive.nonzero()[0].tolist()]
+        for document_id in ids:
+            fields = db.get(document_id)
+            if fields is not None:
+                listed.append((document_id, document_checksum(fields)))
+    return listed
+
+
+class Peer(Protocol):
+    address: str
+
+    def list_documents(self) -> dict[str, int]: ...
+
+    def fetch(self, document_ids: Sequence[str]) -> list[tuple[str, dict | None]]: ...
+
+    def close(self) -> None: ...
+
+
+class GrpcPeer:
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self._channel = grpc.insecure_channel(address, options=[
+            ("grpc.max_receive_message_length", 256 * 1024 * 1024)])
+        self._stub = pb_grpc.ContentNodeStub(self._channel)
+
+    def list_documents(self) -> dict[str, int]:
+        reply = self._stub.ListDocuments(pb.ListDocumentsRequest(), timeout=RPC_TIMEOUT)
+        return {entry.document_id: entry.checksum for entry in reply.documents}
+
+    def fetch(self, document_ids: Sequence[str]) -> list[tuple[str, dict | None]]:
+        reply = self._stub.FetchDocuments(pb.FetchDocumentsRequest(document_ids=list(document_ids)),
+                                          timeout=RPC_TIMEOUT)
+        return [(d.document_id, json.loads(d.fields_json) if d.found else None) for d in reply.documents]
+
+    def close(self) -> None:
+        self._channel.close()
+
+
+class ReplicaSync:
+    """The node's catch-up state machine: awaiting-sync → catching-up → ready."""
+
+    def __init__(self, node, dial: Callable[[str], Peer] = GrpcPeer) -> None:
+        self._node = node
+        self._dial = dial
+        self._lock = threading.Lock()
+        self._writes: dict[str, tuple[int, int]] = {}  # id → (live writes, count at last full write)
+        self.state = AWAITING_SYNC
+        self.remaining = 0
+        self.fetched = 0
+        self._thread: threading.Thread | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.state == READY
+
+    def live_write(self, document_id: str, full: bool, apply: Callable[[], T]) -> T:
+        """Run a client write; while not ready, record it so catch-up never overwrites it."""
+        if self.state == READY:
+            return apply()
+        with self._lock:
+            count, full_at = self._writes.get(document_id, (0, 0))
+            count += 1
+            self._writes[document_id] = (count, count if full else full_at)
+            return apply()
+
+    def start(self, peers: Sequence[str], wait: bool = False) -> bool:
+        """Begin catching up from `peers` (none: ready now). False if already started."""
+        with self._lock:
+            if self.state != AWAITING_SYNC:
+                return False
+            self.state = CATCHING_UP
+        self._thread = threading.Thread(target=self._run, args=(list(peers),), name="catch-up", daemon=True)
+        self._thread.start()
+        if wait:
+            self._thread.join()
+        return True
+
+    def _run(self, peers: list[str]) -> None:
+        started = time.monotonic()
+        for address in peers:
+            peer = None
+            try:
+                peer = self._dial(address)
+                self._catch_up_from(peer)
+                log.info("caught up from %s in %.1fs: %d documents fetched", address,
+                         time.monotonic() - started, self.fetched)
+                break
+            except Exception as error:  # noqa: BLE001 - try the next replica
+                log.warning("catch-up from %s failed: %s", address, error)
+            finally:
+                if peer is not None:
+                    peer.close()
+        else:
+            if peers:
+                log.warning("no replica could be synced from; serving what the local log holds")
+        with self._lock:
+            self.state = READY
+            self.remaining = 0
+            self._writes.clear()
+
+    def _catch_up_from(self, peer: Peer) -> None:
+        time.sleep(SETTLE_SECONDS)
+        remote = peer.list_documents()
+        local = dict(list_documents(self._node))
+        dirty = {document_id for document_id in remote.keys() | local.keys()
+                 if remote.get(document_id) != local.get(document_id)}
+        deadline = time.monotonic() + MAX_CATCH_UP_SECONDS
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="catch-up-apply") as pool:
+            while dirty:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{len(dirty)} documents still differ after {MAX_CATCH_UP_SECONDS}s")
+                self.remaining = len(dirty)
+                batch = sorted(dirty)[:FETCH_BATCH]
+                marks = {document_id: self._writes.get(document_id, (0, 0))[0] for document_id in batch}
+                fetched = peer.fetch(batch)
+                retry = self._apply_batch(pool, fetched, marks)
+                dirty.difference_update(batch)
+                dirty.update(retry)
+                if retry and len(retry) == len(batch):
+                    time.sleep(0.05)  # the replica has not seen those updates yet
+
+    def _apply_batch(self, pool: ThreadPoolExecutor, fetched: Iterable[tuple[str, dict | None]],
+                     marks: dict[str, int]) -> set[str]:
+        retry: set[str] = set()
+        with self._lock:  # no live write may slip between the check and the apply
+            applicable = []
+            for document_id, fields in fetched:
+                count, full_at = self._writes.get(document_id, (0, 0))
+                if count == marks[document_id]:
+                    applicable.append((document_id, fields))
+                elif full_at <= marks[document_id]:
+                    retry.add(document_id)  # only updates since the fetch: maybe on a stale base
+            # concurrent applies share WAL fsyncs (group commit)
+            list(pool.map(lambda item: self._apply(*item), applicable))
+        self.fetched += len(applicable)
+        return retry
+
+    def _apply(self, document_id: str, fields: dict | None) -> None:
+        db = self._node.database_for(document_id)
+        if fields is None:
+            db.remove(document_id)
+        else:
+            db.put(document_id, fields)
