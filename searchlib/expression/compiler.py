@@ -12,6 +12,7 @@ from typing import Any, Mapping
 from searchlib.errors import ExpressionError, SourceLocation
 from searchlib.expression import ast as A
 from searchlib.expression.parser import parse_expression
+from searchlib.expression.token_functions import TOKEN_FUNCTIONS, leading_integer_count
 
 
 def _constant_name(key: str) -> str:
@@ -72,11 +73,24 @@ class Binder:
             raise self.error(f"Unknown constant '{key}'")
         if name in self.functions and not node.output:
             return self.inline(node, params)
+        if name in TOKEN_FUNCTIONS and len(node.args) >= 2 and not node.output:
+            return self.bind_token_function(node, params)
         if not node.args and not node.output and name in self.constants:
             return A.Const(self.constants[name], f"constant({name})", node.offset)
         if node.args:  # substitute parameters into feature arguments, nothing else
             return replace(node, args=tuple(self.substitute_args(a, params) for a in node.args))
         return node
+
+    def bind_token_function(self, node: A.Feature, params: Mapping[str, A.Node]) -> A.Node:
+        """tokenInputIds(L, a, b, ...) and friends: a built-in call over the bound inputs."""
+        leading = leading_integer_count(node.name)
+        if len(node.args) <= leading:
+            raise self.error(f"{node.name} needs at least {leading + 1} arguments")
+        for i, arg in enumerate(node.args[:leading]):
+            if not isinstance(arg, A.Num) or arg.value != int(arg.value) or arg.value < 0:
+                raise self.error(f"{node.name}: argument {i + 1} must be an integer literal")
+        inputs = tuple(self.bind(a, params) for a in node.args[leading:])
+        return A.Call(node.name, (*node.args[:leading], *inputs), node.offset)
 
     def substitute_args(self, node: A.Node, params: Mapping[str, A.Node]) -> A.Node:
         if isinstance(node, A.Feature):

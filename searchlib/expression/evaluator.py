@@ -21,6 +21,7 @@ from searchlib.expression.builtins import apply_binary, apply_unary, string_hash
 from searchlib.tensor import Tensor, TensorBatch, TensorType
 from searchlib.tensor import ops as T
 from searchlib.tensor import batch as B
+from searchlib.expression.token_functions import TOKEN_FUNCTIONS, evaluate_token_function
 
 
 class _NeedsPerRow(Exception):
@@ -133,6 +134,8 @@ def _binary(node: A.Binary, ctx: Context) -> Any:
 
 def _call(node: A.Call, ctx: Context) -> Any:
     args = [evaluate(a, ctx) for a in node.args]
+    if node.name in TOKEN_FUNCTIONS:
+        return evaluate_token_function(node.name, args, ctx.num_rows)
     try:
         return unary(node.name, args[0]) if len(args) == 1 else binary(node.name, args[0], args[1])
     except ExpressionError as e:

@@ -193,6 +193,7 @@ class OnnxModel:
     interop_threads: int | None = None
     execution_mode: str | None = None
     location: SourceLocation = NOWHERE
+    batch_size: int | None = None  # `batch-size: n` (ours): hits per ONNX call in the global phase
 
 
 @dataclass(frozen=True, slots=True)

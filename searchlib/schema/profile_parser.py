@@ -35,7 +35,7 @@ _SETTINGS_BLOCKS = {
 _MUTATE_PHASES = ("on-match", "on-first-phase", "on-second-phase", "on-summary")
 _MUTATE_OP = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\+=|-=|=)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
 _ONNX_INT_KEYS = {"gpu-device": "gpu_device", "intraop-threads": "intraop_threads",
-                  "interop-threads": "interop_threads"}
+                  "interop-threads": "interop_threads", "batch-size": "batch_size"}
 
 
 def read_expression(sc: Scanner, what: str, schema_dir: Path | None) -> Expression:

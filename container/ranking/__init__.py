@@ -1,0 +1,1 @@
+"""Container-side ranking: the global phase (cross-hit normalizers, ONNX models, rescaling)."""
