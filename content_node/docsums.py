@@ -7,6 +7,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from content_node import mutation
 from content_node.matching.rank_features import FeatureCalculator
 from content_node.ranking.rank_program import RankProgram
 from searchlib.errors import InvalidParameterError
@@ -40,21 +41,37 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
     fields_wanted = summary_field_names(schema, summary_class)
     found = [(gid, index.local_id(gid)) for gid in global_ids]
     found = [(gid, lid) for gid, lid in found if lid is not None]
-    features = _summary_features(index, program, schema, query, query_features, now,
-                                 np.array([lid for _, lid in found], dtype=np.int32))
+    rows = np.array([lid for _, lid in found], dtype=np.int32)
+    if program is not None and mutation.has_summary_mutation(program.profile):
+        mutation.apply_phase(index, program.profile, mutation.ON_SUMMARY, rows)
+    features = _summary_features(index, program, schema, query, query_features, now, rows)
+    mutable = _mutable_columns(index, schema, fields_wanted)
     docsums = []
     for i, (gid, local_id) in enumerate(found):
-        stored = index.document(local_id)
+        stored = index.document(local_id) or {}
         fields: dict[str, object] = {}
         for name, sources in fields_wanted:
             if name in RENDERED_BY_CONTAINER:
                 continue
             source = sources[0] if sources else name
-            value = stored.get(source)
+            value = mutable[source](local_id) if source in mutable else stored.get(source)
             if value is not None and value != "":
                 fields[name] = value
         docsums.append(Docsum(gid, index.document_id(local_id), fields, features[i]))
     return docsums
+
+
+def _mutable_columns(index, schema: Schema, fields_wanted) -> dict:
+    """Readers for mutable attributes (they live outside the stored document), as JSON numbers."""
+    readers = {}
+    for _, sources in fields_wanted:
+        for source in sources:
+            field = schema.fields.get(source)
+            if field is not None and field.is_mutable:
+                column = index.attribute(source)
+                integral = field.type.kind in ("int", "long", "byte")
+                readers[source] = (lambda lid, c=column, i=integral: int(c[lid]) if i else float(c[lid]))
+    return readers
 
 
 def _summary_features(index, program, schema, query, query_features, now, rows):

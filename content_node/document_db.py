@@ -28,7 +28,9 @@ from content_node.store.document_store import DocumentStore, decompress, encode_
 from content_node.store.inverted_index import FieldIndex
 from content_node.store.local_ids import LocalIds
 from content_node.store.memory import pin_mmap_threshold
+from content_node.store.mutable_attributes import MutableAttributeFile, PeriodicFlusher
 from content_node.store.posting_segment import Postings
+from content_node.store.vector_indexes import VectorIndexes
 from content_node.store.snapshot import (
     document_line, latest_snapshot, read_snapshot, remove_snapshots_except, write_snapshot)
 from content_node.store.wal import WriteAheadLog, remove_segments, replay
@@ -58,8 +60,12 @@ class DocumentDB:
         self._attributes = AttributeStore(schema)
         self._indexes = {f.name: FieldIndex(f.name, self._local_ids)
                          for f in schema.fields.values() if f.is_index and _is_text(f.type)}
+        self._vectors = VectorIndexes(schema, self._data_dir / "hnsw")
         self._last_sequence = 0
         self._operations_since_snapshot = 0
+        self._mutable_file = MutableAttributeFile(self._data_dir)
+        self._mutable_flush_lock = threading.Lock()
+        self._flusher = PeriodicFlusher(self.flush_mutable_attributes)
         self._recover()
         self._wal = WriteAheadLog(self._data_dir, self._last_sequence + 1)
         self._closed = False
@@ -107,10 +113,22 @@ class DocumentDB:
     def mutate(self, attribute: str, local_ids: np.ndarray, operator: str,
                operand: float) -> None:
         """Rank-profile `mutate` on a mutable attribute ("=", "+=", "-="). Not logged: mutable
-        attributes are in-memory counters, persisted by snapshots only (as in Vespa, where they
-        live outside the document)."""
+        attributes live outside the document; they are flushed (store/mutable_attributes.py)."""
         with self._lock:
             self._attributes.mutate(attribute, local_ids, operator, operand)
+        self._flusher.mark_dirty()
+
+    def flush_mutable_attributes(self) -> None:
+        """Write every mutable attribute value now (durable when this returns)."""
+        names = self._attributes.mutable_names
+        if not names:
+            return
+        with self._mutable_flush_lock:  # flushes are written in the order their cuts were taken
+            with self._lock:
+                local_ids, rows = self._attributes.mutable_rows(self._local_ids.alive_local_ids())
+                gids = [self._local_ids.global_ids[i] for i in local_ids.tolist()]
+                self._flusher.clear()
+            self._mutable_file.write(names, gids, rows)
 
     # -- reads: documents -----------------------------------------------------------------------
 
@@ -203,6 +221,14 @@ class DocumentDB:
     def has_attribute(self, name: str) -> bool:
         return name in self._attributes.columns
 
+    def vector_index(self, field: str):
+        """The nearestNeighbor index of a tensor attribute (None if the field has none)."""
+        return self._vectors.field(field)
+
+    @property
+    def vector_indexes_restored(self) -> bool:
+        return self._vectors.restored
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     def snapshot(self) -> Path | None:
@@ -211,6 +237,7 @@ class DocumentDB:
         if not self._snapshot_lock.acquire(blocking=False):
             return None
         try:
+            self.flush_mutable_attributes()  # first, so the flush file is never older than a snapshot
             with self._lock:  # a consistent cut: collect immutable blobs, rotate the log
                 sequence = self._last_sequence
                 entries = [(self._local_ids.document_id(local_id),
@@ -218,6 +245,7 @@ class DocumentDB:
                             self._attributes.mutable_values(local_id))
                            for local_id in self._local_ids.alive_local_ids().tolist()]
                 old_segments = self._wal.rotate(sequence + 1)
+                self._vectors.save(sequence, self._local_ids.global_ids)
                 self._operations_since_snapshot = 0
             lines = (document_line(document_id, decompress(blob), mutable)
                      for document_id, blob, mutable in entries)
@@ -231,6 +259,7 @@ class DocumentDB:
     def close(self) -> None:
         if self._closed:
             return
+        self._flusher.stop()
         self.snapshot()
         self._wal.close()
         self._closed = True
@@ -260,9 +289,14 @@ class DocumentDB:
         snapshot = latest_snapshot(self._data_dir)
         if snapshot is not None:
             sequence, documents = read_snapshot(snapshot)
-            for document in documents:
-                self._apply_put(document.document_id, document.fields,
-                                encode_fields(document.fields), document.mutable)
+            saved_vectors = self._vectors.has_saved(sequence)
+            with self._vectors.suspended():  # vectors: restored from their own files, or rebuilt
+                for document in documents:
+                    self._apply_put(document.document_id, document.fields,
+                                    encode_fields(document.fields), document.mutable)
+            if not (saved_vectors and self._vectors.restore(sequence, self._local_ids.lookup)):
+                self._vectors.rebuild(self._local_ids.alive_local_ids(),
+                                      lambda name: self._column(name).values(self._local_ids.limit))
             self._last_sequence = sequence
         replayed = 0
         for record in replay(self._data_dir, after_sequence=self._last_sequence):
@@ -277,9 +311,21 @@ class DocumentDB:
             self._last_sequence = record.sequence
             replayed += 1
         self._operations_since_snapshot = replayed
+        self._restore_mutable_attributes()
         log.info("document db recovered", extra={
             "schema": self.schema.name, "documents": self.doc_count,
             "last_sequence": self._last_sequence, "replayed": replayed})
+
+    def _restore_mutable_attributes(self) -> None:
+        flushed = self._mutable_file.read()
+        if flushed is None or not self._attributes.mutable_names:
+            return
+        names, by_gid = flushed
+        found = [(self._local_ids.lookup(gid), row) for gid, row in by_gid.items()]
+        found = [(local_id, row) for local_id, row in found if local_id is not None]
+        local_ids = np.array([local_id for local_id, _ in found], dtype=np.int64)
+        rows = np.array([row for _, row in found], dtype=np.float64).reshape(len(found), len(names))
+        self._attributes.replace_mutable(self._local_ids.limit, names, local_ids, rows)
 
     def _next_sequence(self) -> int:
         self._last_sequence += 1
@@ -309,6 +355,7 @@ class DocumentDB:
             if not changed & self._indexes.keys():  # no re-tokenizing: update in place
                 self._documents.store(previous, fields_json)
                 self._attributes.assign(previous, fields, changed & self._attributes.columns.keys())
+                self._vectors.assign(previous, fields, changed)
                 return
             carried = mutable or self._attributes.mutable_values(previous)
             self._unindex(previous, previous_fields)
@@ -320,6 +367,7 @@ class DocumentDB:
                 index.add(local_id, value)
         self._attributes.index_document(local_id, fields)
         self._attributes.restore_mutable(local_id, carried)
+        self._vectors.index_document(local_id, fields)
 
     def _apply_remove(self, local_id: int) -> None:
         self._unindex(local_id, self._documents.fields(local_id) or {})
@@ -330,6 +378,7 @@ class DocumentDB:
             if value is not None:
                 index.remove(local_id, value)
         self._attributes.clear(local_id)
+        self._vectors.remove(local_id)
         self._documents.drop(local_id)
         self._local_ids.release(local_id)
 

@@ -11,6 +11,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from content_node import mutation
 from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.rank_features import FeatureCalculator, RankIndex
 from content_node.ranking.rank_program import RankProgram
@@ -51,9 +52,10 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     schema = program.schema
     degraded = 0
     active = index.doc_count
-    matching = MatchEvaluator(schema, index)
-    candidates = matching.matches(params.query)
     query_features = program.query_features(params.query_features)
+    matching = MatchEvaluator(schema, index, query_features, program.profile.settings)
+    candidates = matching.matches(params.query)
+    mutation.apply_phase(index, program.profile, mutation.ON_MATCH, candidates)
     calculator = FeatureCalculator(schema, index, params.query, query_features, params.now,
                                    program.profile.rank_properties, postings=matching.postings)
     scores = _as_column(program.evaluate(program.first_phase, calculator, candidates), len(candidates))
@@ -64,6 +66,7 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     if drop_limit is not None:
         keep = scores > drop_limit
         candidates, scores = candidates[keep], scores[keep]
+    mutation.apply_phase(index, program.profile, mutation.ON_FIRST_PHASE, candidates)
     total_hits = len(candidates)
     global_ids = index.global_ids
     candidate_gids = [global_ids[i] for i in candidates]
@@ -85,6 +88,7 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
         if time.monotonic() > params.deadline:
             degraded |= DEGRADED_TIMEOUT  # out of time: keep first-phase order
         else:
+            mutation.apply_phase(index, program.profile, mutation.ON_SECOND_PHASE, rows[:rerank_count])
             row_scores = _second_phase(program, calculator, rows, row_scores, rerank_count)
             first_rank[: min(rerank_count, len(rows))] = np.arange(1, min(rerank_count, len(rows)) + 1)
             limit = params.second_phase_rank_score_drop_limit

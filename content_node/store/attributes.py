@@ -5,8 +5,9 @@
 - string → object array of shared str instances (None when unset);
 - array, weightedset, tensor → object array of the raw fed value (None when unset).
 
-Mutable attributes (`attribute: mutable`, outside the document) start at 0 so `+=` works; they
-are changed only by `mutate` and survive re-feeding of their document.
+Mutable attributes (`attribute: mutable`, outside the document) start at their indexing constant
+(`7 | to_long | attribute`, default 0) so `+=` works; they are changed only by `mutate` and
+survive re-feeding of their document.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from content_node.store.arrays import ensure_capacity, read_only
+from content_node.store.mutable_attributes import initial_value
 from searchlib.errors import DocumentError
 from searchlib.schema.model import Field, Schema
 
@@ -29,7 +31,7 @@ class AttributeColumn:
         kind = field.type.kind
         self.numeric = kind in _NUMERIC
         if self.numeric:
-            self.unset: Any = 0.0 if (kind == "bool" or self.mutable) else np.nan
+            self.unset: Any = initial_value(field) if self.mutable else 0.0 if kind == "bool" else np.nan
             self._values = np.zeros(0, dtype=np.float64)
         else:
             self.unset = None
@@ -63,6 +65,12 @@ class AttributeColumn:
             self._values[local_ids] += operand
         else:
             self._values[local_ids] -= operand
+
+    def replace_all(self, limit: int, local_ids: np.ndarray, values: np.ndarray) -> None:
+        """Every row below `limit` back to the start value, then `values` at `local_ids`."""
+        self._values = ensure_capacity(self._values, limit, self.unset)
+        self._values[:limit] = self.unset
+        self._values[local_ids] = values
 
     @property
     def nbytes(self) -> int:
@@ -100,6 +108,28 @@ class AttributeStore:
             column = self.columns.get(name)
             if column is not None and column.mutable:
                 column.set(local_id, value)
+
+    @property
+    def mutable_names(self) -> list[str]:
+        return [name for name, column in self.columns.items() if column.mutable]
+
+    def mutable_rows(self, local_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the local ids with any mutable value off its initial value, their values as rows)."""
+        columns = [self.columns[name] for name in self.mutable_names]
+        limit = int(local_ids.max(initial=-1)) + 1
+        matrix = np.stack([c.values(limit)[local_ids] for c in columns], axis=1) if columns \
+            else np.zeros((len(local_ids), 0))
+        initial = np.array([c.unset for c in columns], dtype=np.float64)
+        changed = (matrix != initial).any(axis=1)
+        return local_ids[changed], matrix[changed]
+
+    def replace_mutable(self, limit: int, names: list[str], local_ids: np.ndarray,
+                        rows: np.ndarray) -> None:
+        """All mutable values from a flush: `rows[i, j]` is `names[j]` of `local_ids[i]`."""
+        for name in self.mutable_names:
+            j = names.index(name) if name in names else -1
+            values = rows[:, j] if j >= 0 and len(rows) else self.columns[name].unset
+            self.columns[name].replace_all(limit, local_ids, values)
 
     def mutate(self, name: str, local_ids: np.ndarray, operator: str, operand: float) -> None:
         column = self.columns.get(name)
