@@ -171,10 +171,10 @@ async def run_queries_async(url: str, queries: Mapping[str, str], profile: str, 
     outcome = QueryRun()
     pending = iter(queries.items())
     started = time.perf_counter()
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=120.0, limits=limits, transport=transport) as client:
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)  # a client per worker: see feeder
 
-        async def worker() -> None:
+    async def worker() -> None:
+        async with httpx.AsyncClient(base_url=url, timeout=120.0, limits=limits, transport=transport) as client:
             for query_id, text in pending:
                 try:
                     response = await client.get("/search/", params=eval_query_parameters(text, profile, timeout))
@@ -187,7 +187,7 @@ async def run_queries_async(url: str, queries: Mapping[str, str], profile: str, 
                 if on_done is not None:
                     on_done()
 
-        await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
     outcome.seconds = time.perf_counter() - started
     return outcome
 
