@@ -42,6 +42,8 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
             state = cluster.health[key]
             nodes_view.append({"distribution_key": key, "group": client.node.group,
                                "address": client.node.address, "up": state.up,
+                               "reachable": state.reachable, "state": state.state,
+                               "catch_up_remaining": state.catch_up_remaining,
                                "documents": state.active_docs, "error": state.error})
         return JSONResponse({"nodes": nodes_view, "application": {"generation": package.generation}})
 

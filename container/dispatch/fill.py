@@ -4,25 +4,36 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
-from container.dispatch.content_client import ContentNodeClient
+from container.dispatch.content_client import ContentNodeClient, NodeUnavailable
 from searchlib.errors import ErrorCode
 from searchlib.hits import LeanHit
 from searchlib.wire.search_codec import DocsumCall, DocsumValue, NodeError
 
 
 async def fill_summaries(clients: Mapping[int, ContentNodeClient], hits: Sequence[LeanHit],
-                         call: DocsumCall, deadline: float) -> tuple[dict[bytes, DocsumValue], list[NodeError]]:
+                         call: DocsumCall, deadline: float,
+                         replicas: Callable[[int], Sequence[ContentNodeClient]] | None = None,
+                         ) -> tuple[dict[bytes, DocsumValue], list[NodeError]]:
+    """`replicas(key)`: nodes holding the same documents as `key` in other groups, asked in turn
+    when `key` is unreachable (it died between the search and the fill)."""
     by_node: dict[int, list[bytes]] = defaultdict(list)
     for hit in hits:
         by_node[hit.distribution_key].append(hit.global_id)
 
     async def fetch(key: int, gids: list[bytes]):
-        client = clients[key]
         node_call = DocsumCall(call.schema, call.summary_class, call.rank_profile, tuple(gids), call.query,
                                call.query_features, call.app_generation, call.now)
-        return await client.docsums(node_call, deadline - time.monotonic())
+        try:
+            return await clients[key].docsums(node_call, deadline - time.monotonic())
+        except NodeUnavailable:
+            for replica in (replicas(key) if replicas else ()):
+                try:
+                    return await replica.docsums(node_call, deadline - time.monotonic())
+                except NodeUnavailable:
+                    continue
+            raise
 
     keys = list(by_node)
     outcomes = await asyncio.gather(*(fetch(k, by_node[k]) for k in keys), return_exceptions=True)

@@ -114,6 +114,11 @@ class SearchCluster:
                 peers.append(self.clients[keys[index]].node.address)
         return peers
 
+    def replica_clients(self, key: int) -> list[ContentNodeClient]:
+        """Clients of the nodes in rotation holding the same documents as `key` (other groups)."""
+        by_address = {client.node.address: client for client in self.clients.values()}
+        return [by_address[address] for address in self.replicas_of(key)]
+
     async def ping_all(self) -> None:
         await asyncio.gather(*(self._ping(key, client) for key, client in self.clients.items()))
         await self._start_catch_ups()
