@@ -20,6 +20,7 @@ from searchlib.schema.compiler import compile_schemas
 from searchlib.schema.model import ApplicationPackage
 from searchlib.schema.parser import parse_profile_file, parse_schema
 from searchlib.schema.services import default_content_cluster, parse_services
+from searchlib.schema.typecheck import check_schemas
 from searchlib.schema.syntax import SchemaDecl
 
 _SCHEMA_DIRS = ("schemas", "searchdefinitions")  # the second is Vespa's legacy name
@@ -48,22 +49,26 @@ def load_application(path: str | Path) -> ApplicationPackage:
     return _build(sources, str(root), digest.hexdigest(), schema_dir, display_root=root)
 
 
-def application_from_text(sd_text: str, *, services_xml: str | None = None, name: str = "test.sd") -> ApplicationPackage:
-    """An application package with one schema given as text (tests, tools)."""
+def application_from_text(sd_text: str, *, services_xml: str | None = None, name: str = "test.sd",
+                          check_expressions: bool = True) -> ApplicationPackage:
+    """An application package with one schema given as text (tests, tools). `check_expressions=False`
+    skips type-checking rank expressions (for documentation snippets that elide their fields)."""
     sources = {f"schemas/{name}": sd_text}
     if services_xml is not None:
         sources["services.xml"] = services_xml
-    return application_from_sources(sources)
+    return application_from_sources(sources, check_expressions=check_expressions)
 
 
-def application_from_sources(sources: Mapping[str, str], *, path: str = "<memory>") -> ApplicationPackage:
+def application_from_sources(sources: Mapping[str, str], *, path: str = "<memory>",
+                             check_expressions: bool = True) -> ApplicationPackage:
     """An application package from {relative path: text}: `services.xml`, `schemas/x.sd`,
     `schemas/x/p.profile`. The generation hashes the texts the same way load_application does."""
     digest = hashlib.sha256()
     for relative in sorted(sources):
         digest.update(relative.encode() + b"\0")
         digest.update(hashlib.sha256(sources[relative].encode("utf-8")).digest())
-    return _build(dict(sources), path, digest.hexdigest(), None, display_root=None)
+    return _build(dict(sources), path, digest.hexdigest(), None, display_root=None,
+                  check_expressions=check_expressions)
 
 
 def _is_schema_source(relative: str) -> bool:
@@ -74,7 +79,7 @@ def _is_schema_source(relative: str) -> bool:
 
 
 def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: Path | None,
-           display_root: Path | None) -> ApplicationPackage:
+           display_root: Path | None, check_expressions: bool = True) -> ApplicationPackage:
     def file_name(relative: str) -> str:
         return str(display_root / relative) if display_root is not None else relative
 
@@ -99,6 +104,8 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
             owner.rank_profiles.extend(parse_profile_file(sources[relative], file_name(relative),
                                                           schema_dir=schema_dir))
     schemas = compile_schemas(decls.values())
+    if check_expressions:  # every rank-profile expression type-checks, or the load fails
+        check_schemas(schemas, display_root)
     document_types = [schema.document_name for schema in schemas.values()]
     services_text = sources.get("services.xml")
     if services_text is None:

@@ -46,7 +46,7 @@ def _write_package(root: Path) -> None:
         DOC[:-1] + " rank-profile base { first-phase { expression: file:base_first } } }")
     (root / "schemas" / "base_first.expression").write_text("\n  bm25(title) * 2\n")
     (root / "schemas" / "doc" / "extra.profile").write_text(
-        "rank-profile extra inherits base {\n  second-phase { expression: attribute(x) }\n}\n")
+        "rank-profile extra inherits base {\n  second-phase { expression: nativeRank(title) }\n}\n")
     (root / "services.xml").write_text("""<services version="1.0">
   <container id="default" version="1.0">
     <component id="tokenizer" type="hugging-face-tokenizer"><model path="models/tokenizer.json"/></component>

@@ -1,0 +1,43 @@
+"""The rank features the engine knows, what their arguments must name, and the type they produce.
+
+Used by the type checker (searchlib.schema.typecheck) when an application package loads. A rank
+feature is `name(args).output`; features not listed here are errors at load time, as in Vespa.
+"""
+from __future__ import annotations
+
+# features whose first argument names a field of the schema (index or attribute)
+FIELD_FEATURES = frozenset({
+    "fieldMatch", "textSimilarity", "matches", "matchCount", "fieldLength", "fieldTermMatch", "termDistance",
+    "attributeMatch", "elementCompleteness", "elementSimilarity", "averageFieldLength",
+    "queryTermDocumentFrequency", "rawScore", "bm25_for_labels",
+})
+# features whose argument must be an index (text) field
+INDEX_FIELD_FEATURES = frozenset({"bm25"})
+# features whose argument must be an attribute field
+ATTRIBUTE_FEATURES = frozenset({"attribute", "freshness", "age", "dotProduct", "nativeDotProduct"})
+# features over all or some fields (optional field arguments)
+OPTIONAL_FIELDS_FEATURES = frozenset({"nativeRank", "nativeFieldMatch", "nativeProximity", "nativeAttributeMatch"})
+# `closeness(field, f)`, `closeness(label, l)`, `closeness(f)`
+VECTOR_FEATURES = frozenset({"closeness", "distance", "closest"})
+# scalar features without field arguments
+SCALAR_FEATURES = frozenset({
+    "query", "now", "random", "randomNormal", "globalSequence", "queryTermCount", "num_docs_indexed",
+    "term", "itemRawScore", "firstPhase", "secondPhase", "relevanceScore", "firstPhaseRank", "firstPhaseMax",
+    "foreach", "value", "constant", "matchCount", "rankingExpression", "distanceToPath",
+})
+# features producing tensors whose type depends on the model or the arguments (not checked)
+TENSOR_FEATURES = frozenset({
+    "onnx", "onnxModel", "onnx_vespa", "tensorFromWeightedSet", "tensorFromLabels", "tensorFromStructs",
+    "closest", "elementwise", "bm25_for_labels", "tokenInputIds", "tokenTypeIds", "tokenAttentionMask",
+    "customTokenInputIds", "embed",
+    "unpack_bits", "top",  # tensor convenience functions the evaluator does not implement yet
+})
+TREE_MODELS = frozenset({"xgboost", "lightgbm"})
+ONNX_FEATURES = frozenset({"onnx", "onnxModel", "onnx_vespa"})
+# global-phase-only cross-hit normalizers (RankProfile.verifyNoNormalizers)
+NORMALIZERS = frozenset({"normalize_linear", "reciprocal_rank", "reciprocal_rank_fusion"})
+# features of one phase that are not available in that phase or an earlier one
+PHASE_FEATURES = {"firstPhase": 1, "secondPhase": 2}  # available from phase number > value
+
+KNOWN_FEATURES = (FIELD_FEATURES | INDEX_FIELD_FEATURES | ATTRIBUTE_FEATURES | OPTIONAL_FIELDS_FEATURES
+                  | VECTOR_FEATURES | SCALAR_FEATURES | TENSOR_FEATURES | TREE_MODELS)

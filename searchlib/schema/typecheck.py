@@ -1,0 +1,397 @@
+"""Type-checking every rank-profile expression when the application package loads.
+
+Each function body, phase expression and match/summary feature is parsed on its own (so an error
+points into the text where it was written: file:line:column) and its type is inferred: a double
+(rank-0 TensorType), a tensor type, or unknown (`None`: ONNX outputs and other model-dependent
+values, which are checked at run time). Errors name the profile, the function or phase, and the
+location: unknown functions and rank features, wrong arity, fields that do not exist or are not
+attributes/indexes, undeclared query features under `strict: true`, constants that do not exist,
+tensor type errors (reducing over a missing dimension, mapped/indexed clashes, a tensor where a
+phase needs a number), normalizers outside global-phase, and model files that are missing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from searchlib.errors import ExpressionError, SchemaError, SourceLocation
+from searchlib.expression import ast as A
+from searchlib.expression.parser import parse_expression
+from searchlib.schema import feature_types as F
+from searchlib.schema.constants import FILE_PREFIX
+from searchlib.schema.model import Expression, RankProfile, Schema
+from searchlib.tensor import Tensor, TensorType
+from searchlib.tensor.types import Dimension, decay, join_type, reduce_type
+
+DOUBLE = TensorType()
+Type = TensorType | None  # None: unknown until run time
+
+_PHASES = {"first-phase": 1, "second-phase": 2, "global-phase": 3}
+FUNCTION_BODY = 0  # a function checked on its own: phase rules apply where it is called
+FEATURE_LIST = 4  # match- and summary-features: after the phases, no normalizers
+
+
+def check_schemas(schemas: Mapping[str, Schema], package_path: str | Path | None = None) -> None:
+    """Raise SchemaError for the first expression of any profile that does not type-check."""
+    root = Path(package_path) if package_path else None
+    for schema in schemas.values():
+        for profile in schema.rank_profiles.values():
+            ProfileChecker(schema, profile, root).check()
+
+
+@dataclass(slots=True)
+class _Scope:
+    """Where a tree came from (for locations) and what its names mean."""
+
+    what: str  # "function 'f'", "first-phase", "match-features", ...
+    expression: Expression
+    phase: int  # 1, 2, 3; 0 for functions and features (checked when used in a phase)
+    params: Mapping[str, Type] = field(default_factory=dict)
+
+
+class ProfileChecker:
+    def __init__(self, schema: Schema, profile: RankProfile, package_path: Path | None) -> None:
+        self.schema = schema
+        self.profile = profile
+        self.package_path = package_path
+        self.inputs = {_query_key(i.name): i for i in profile.inputs.values()}
+        self.constant_types = {_bare_constant(c.name): self._declared_type(c.type_spec, c.location, c.name)
+                               for c in profile.constants.values()}
+        for name, declared in self.inputs.items():
+            self._declared_type(declared.type_spec, declared.location, name)
+        self.function_types: dict[tuple[str, int, tuple[str, ...]], Type] = {}
+        self.calling: list[str] = []
+        self.checked_models: set[str] = set()
+
+    # ---- entry
+
+    def check(self) -> None:
+        p = self.profile
+        for fn in p.functions.values():
+            self.check_text(f"function '{fn.name}'", fn.expression, FUNCTION_BODY,
+                            {name: None for name in fn.parameters})
+        for name, phase in (("first-phase", p.first_phase), ("second-phase", p.second_phase),
+                            ("global-phase", p.global_phase)):
+            if phase is None:
+                continue
+            result = self.check_text(name, phase.expression, _PHASES[name])
+            if result is not None and result.rank:
+                raise self.error(_Scope(name, phase.expression, 0), phase.expression.location,
+                                 f"the {name} expression must produce a number, but produces {result}")
+        for what, names in (("match-features", p.match_features), ("summary-features", p.summary_features)):
+            for name in names:
+                self.check_text(what, Expression(name, p.location), FEATURE_LIST)
+
+    def check_text(self, what: str, expression: Expression, phase: int,
+                   params: Mapping[str, Type] | None = None) -> Type:
+        scope = _Scope(what, expression, phase, params or {})
+        try:
+            node = parse_expression(expression.text, _known(expression.location))
+        except ExpressionError as error:
+            raise SchemaError(f"{self._where(scope)}: {error.message}",
+                              error.location or expression.location) from None
+        return self.infer(node, scope)
+
+    # ---- errors
+
+    def _where(self, scope: _Scope) -> str:
+        return f"rank-profile '{self.profile.name}' of schema '{self.schema.name}', {scope.what}"
+
+    def error(self, scope: _Scope, location: SourceLocation | None, message: str) -> SchemaError:
+        return SchemaError(f"{self._where(scope)}: {message}", location or scope.expression.location)
+
+    def at(self, scope: _Scope, node: A.Node, message: str) -> SchemaError:
+        return self.error(scope, _located(scope.expression, node.offset), message)
+
+    def _declared_type(self, spec: str, location: SourceLocation, name: str) -> Type:
+        if not spec.startswith("tensor"):
+            return DOUBLE
+        try:
+            return TensorType.parse(spec)
+        except ExpressionError as error:
+            raise SchemaError(f"rank-profile '{self.profile.name}': bad type of '{name}': {error.message}",
+                              location) from None
+
+    # ---- inference
+
+    def infer(self, node: A.Node, scope: _Scope) -> Type:
+        try:
+            return self._infer(node, scope)
+        except ExpressionError as error:  # a tensor type rule (join, reduce, ...) failed at this node
+            raise self.at(scope, node, error.message) from None
+
+    def _infer(self, node: A.Node, scope: _Scope) -> Type:
+        match node:
+            case A.Num() | A.Str() | A.Var() | A.In():
+                if isinstance(node, A.In):
+                    self.infer(node.operand, scope)
+                return DOUBLE
+            case A.Const(value=v):
+                return v.type if isinstance(v, Tensor) else DOUBLE
+            case A.Feature():
+                return self.feature(node, scope)
+            case A.Neg(operand=o) | A.Not(operand=o):
+                return self.infer(o, scope)
+            case A.Binary(left=a, right=b):
+                return _join(self.infer(a, scope), self.infer(b, scope))
+            case A.If(condition=c, then=t, otherwise=o):
+                condition = self.infer(c, scope)
+                if condition is not None and condition.rank:
+                    raise self.at(scope, c, f"the condition of if must be a number, but is {condition}")
+                return self.if_type(node, self.infer(t, scope), self.infer(o, scope), scope)
+            case A.Call(name=name, args=args):
+                types = [self.infer(a, scope) for a in args]
+                if len(types) == 1:
+                    return None if types[0] is None else _mapped(types[0])
+                return _join(*types)
+            case A.MinMaxOrReduce(operand=o, other=other):
+                operand = self.infer(o, scope)
+                if operand is None:
+                    return None
+                if other.name in operand.dimension_names and not other.args:
+                    return reduce_type(operand, (other.name,))
+                return _join(operand, self.infer(other, scope))
+            case A.Lambda(body=body):
+                result = self.infer(body, scope)
+                if result is not None and result.rank:
+                    raise self.at(scope, body, f"a lambda must produce a number, but produces {result}")
+                return DOUBLE
+            case A.TensorMap(operand=o, fn=fn):
+                self.infer(fn, scope)
+                operand = self.infer(o, scope)
+                return None if operand is None else _mapped(operand)
+            case A.TensorJoin(left=a, right=b, fn=fn, merge=merge):
+                self.infer(fn, scope)
+                left, right = self.infer(a, scope), self.infer(b, scope)
+                if merge and left is not None and right is not None \
+                        and left.dimension_names != right.dimension_names:
+                    raise self.at(scope, node, f"merge needs tensors of the same dimensions, got {left} and {right}")
+                return _join(left, right)
+            case A.TensorReduce(operand=o, dimensions=dims):
+                operand = self.infer(o, scope)
+                return None if operand is None else reduce_type(operand, dims)
+            case A.TensorRename(operand=o, from_dims=old, to_dims=new):
+                return self.rename_type(node, self.infer(o, scope), old, new, scope)
+            case A.TensorConcat(left=a, right=b, dimension=dim):
+                return _concat(self.infer(a, scope), self.infer(b, scope), dim)
+            case A.CellCast(operand=o, cell_type=cell):
+                operand = self.infer(o, scope)
+                return None if operand is None else TensorType(cell, operand.dimensions)
+            case A.CellOrder(operand=o):
+                operand = self.infer(o, scope)
+                return None if operand is None else TensorType("float", operand.dimensions)
+            case A.TensorGenerate(type_spec=spec, body=body):
+                self.infer(body, scope)
+                return TensorType.parse(spec)
+            case A.Peek(operand=o, address=address):
+                return self.peek_type(node, self.infer(o, scope), address, scope)
+        raise self.at(scope, node, f"cannot type-check {type(node).__name__}")
+
+    def if_type(self, node: A.If, then: Type, otherwise: Type, scope: _Scope) -> Type:
+        if then is None or otherwise is None:
+            return then or otherwise
+        if then.dimension_names != otherwise.dimension_names:
+            raise self.at(scope, node, f"both alternatives of if must have compatible types, but the true type "
+                                       f"is {then} while the false type is {otherwise}")
+        return then
+
+    def rename_type(self, node: A.Node, operand: Type, old: tuple[str, ...], new: tuple[str, ...],
+                    scope: _Scope) -> Type:
+        if operand is None:
+            return None
+        mapping = dict(zip(old, new))
+        for name in old:
+            if operand.dimension(name) is None:
+                raise self.at(scope, node, f"cannot rename '{name}': not a dimension of {operand}")
+        dims = [type(d)(mapping.get(d.name, d.name), d.size) for d in operand.dimensions]
+        return TensorType(operand.cell_type, tuple(dims))
+
+    def peek_type(self, node: A.Peek, operand: Type, address, scope: _Scope) -> Type:
+        for _, value in address:
+            if not isinstance(value, str):
+                self.infer(value, scope)
+        if operand is None:
+            return None
+        if any(not dim for dim, _ in address):
+            if operand.rank != 1:
+                raise self.at(scope, node, f"a short cell address needs a tensor of one dimension, got {operand}")
+            return DOUBLE
+        for dim, _ in address:
+            if operand.dimension(dim) is None:
+                raise self.at(scope, node, f"'{dim}' is not a dimension of {operand}")
+        named = {dim for dim, _ in address}
+        return TensorType(operand.cell_type, tuple(d for d in operand.dimensions if d.name not in named))
+
+    # ---- names: parameters, functions, constants, rank features
+
+    def feature(self, node: A.Feature, scope: _Scope) -> Type:
+        name = node.name
+        if not node.args and not node.output and name in scope.params:
+            return scope.params[name]
+        if name in self.profile.functions and not node.output:
+            return self.call(node, scope)
+        if name == "constant" and not node.output:
+            key = A.to_text(node.args[0]) if len(node.args) == 1 else ""
+            if key not in self.constant_types:
+                raise self.at(scope, node, f"unknown constant '{key}'")
+            return self.constant_types[key]
+        if not node.args and not node.output and name in self.constant_types:
+            return self.constant_types[name]
+        return self.rank_feature(node, scope)
+
+    def call(self, node: A.Feature, scope: _Scope) -> Type:
+        fn = self.profile.functions[node.name]
+        if len(node.args) != len(fn.parameters):
+            plural = "s" if len(fn.parameters) != 1 else ""
+            raise self.at(scope, node, f"function '{fn.name}' takes {len(fn.parameters)} argument{plural}, "
+                                       f"got {len(node.args)}")
+        if node.name in self.calling:
+            cycle = " -> ".join([*self.calling[self.calling.index(node.name):], node.name])
+            raise self.at(scope, node, f"function '{fn.name}' is recursive ({cycle})")
+        arg_types = tuple(self.infer(a, scope) if not _is_name(a, scope) else None for a in node.args)
+        key = (fn.name, scope.phase, tuple(str(t) for t in arg_types))
+        if key not in self.function_types:
+            self.calling.append(fn.name)
+            try:
+                self.function_types[key] = self.check_text(
+                    f"function '{fn.name}'", fn.expression, scope.phase, dict(zip(fn.parameters, arg_types)))
+            finally:
+                self.calling.pop()
+        return self.function_types[key]
+
+    def rank_feature(self, node: A.Feature, scope: _Scope) -> Type:
+        name, args = node.name, [A.to_text(a) for a in node.args]
+        if name in F.NORMALIZERS:
+            if scope.phase not in (FUNCTION_BODY, _PHASES["global-phase"]):
+                raise self.at(scope, node, f"{name} is only allowed in global-phase")
+            for arg in node.args:
+                self.infer(arg, scope)
+            return DOUBLE
+        if name not in F.KNOWN_FEATURES:
+            raise self.at(scope, node, f"unknown function or rank feature '{node.canonical}'")
+        if name in F.PHASE_FEATURES and FUNCTION_BODY < scope.phase <= F.PHASE_FEATURES[name]:
+            phase = next(k for k, v in _PHASES.items() if v == scope.phase)
+            raise self.at(scope, node, f"'{name}' is not available in {phase}")
+        bound = {a for a in args if a in scope.params}  # parameters stand for names given by the caller
+        if name == "query":
+            return self.query_feature(node, args, scope)
+        if name in F.ATTRIBUTE_FEATURES:
+            field = self.field_arg(node, args, scope, bound)
+            if field is None:
+                return DOUBLE
+            spec = self.schema.fields[field]
+            if not spec.is_attribute:
+                raise self.at(scope, node, f"{name}({field}): field '{field}' is not an attribute")
+            if name == "attribute" and spec.type.kind == "tensor" and len(args) == 1 and not node.output:
+                return TensorType.parse(spec.type.tensor_type)
+            return DOUBLE
+        if name in F.INDEX_FIELD_FEATURES:
+            field = self.field_arg(node, args, scope, bound)
+            if field is not None and not self.schema.fields[field].is_index:
+                raise self.at(scope, node, f"{name}({field}): field '{field}' is not an index field")
+            return DOUBLE
+        if name in F.FIELD_FEATURES:
+            self.field_arg(node, args, scope, bound)
+            return DOUBLE
+        if name in F.OPTIONAL_FIELDS_FEATURES:
+            for arg in args:
+                if arg not in bound and not self.schema.index_fields(arg):
+                    raise self.at(scope, node, f"{name}: no field '{arg}' in schema '{self.schema.name}'")
+            return DOUBLE
+        if name in F.VECTOR_FEATURES and args and args[0] == "field" and len(args) == 2:
+            self.field_arg(node, args[1:], scope, bound)
+        if name in F.ONNX_FEATURES:
+            model = args[0].strip('"') if args else ""
+            if model not in self.profile.onnx_models and model not in bound:
+                raise self.at(scope, node, f"onnx model '{model}' is not declared in the profile (onnx-model)")
+            return None
+        if name in F.TREE_MODELS:
+            self.tree_model(node, args, scope)
+            return DOUBLE
+        return None if name in F.TENSOR_FEATURES else DOUBLE
+
+    def query_feature(self, node: A.Feature, args: list[str], scope: _Scope) -> Type:
+        key = f"query({args[0]})" if args else "query"
+        declared = self.inputs.get(key)
+        if declared is not None:
+            return self._declared_type(declared.type_spec, declared.location, key)
+        if self.profile.strict:
+            raise self.at(scope, node, f"{key} is not declared in inputs (the profile is strict)")
+        return DOUBLE
+
+    def field_arg(self, node: A.Feature, args: list[str], scope: _Scope, bound: set[str]) -> str | None:
+        if not args:
+            raise self.at(scope, node, f"{node.name} needs a field name")
+        field = args[0]
+        if field in bound:
+            return None
+        if field not in self.schema.fields:
+            raise self.at(scope, node, f"{node.name}({field}): no field '{field}' in schema '{self.schema.name}'")
+        return field
+
+    def tree_model(self, node: A.Feature, args: list[str], scope: _Scope) -> None:
+        from searchlib.models import load_tree_model  # imported lazily: most packages have no tree models
+
+        file = args[0].strip('"') if args else ""
+        if not file or self.package_path is None or node.canonical in self.checked_models:
+            return
+        self.checked_models.add(node.canonical)
+        relative = file[len("models/"):] if file.startswith("models/") else file
+        path = self.package_path / "models" / relative
+        try:
+            model = load_tree_model(node.name, path)
+        except ExpressionError as error:
+            raise self.at(scope, node, error.message) from None
+        for feature_name in model.feature_names:
+            self.check_text(f"{scope.what}, feature '{feature_name}' of {node.canonical}",
+                            Expression(feature_name, _located(scope.expression, node.offset)), scope.phase)
+
+
+def _join(*types: Type) -> Type:
+    if any(t is None for t in types):
+        return None
+    result = types[0]
+    for t in types[1:]:
+        result = join_type(result, t)
+    return result
+
+
+def _mapped(t: TensorType) -> TensorType:
+    return TensorType(decay(t.cell_type), t.dimensions)
+
+
+def _concat(a: Type, b: Type, dim: str) -> Type:
+    """Concatenating along `dim`: a missing `dim` counts as size 1; other dimensions are joined."""
+    if a is None or b is None:
+        return None
+    sizes = [(t.dimension(dim).size if t.dimension(dim) is not None else 1) for t in (a, b)]
+    if any(size is None for size in sizes):
+        raise ExpressionError(f"concat along mapped dimension '{dim}' is not supported")
+    rest = join_type(TensorType(a.cell_type, tuple(d for d in a.dimensions if d.name != dim)),
+                     TensorType(b.cell_type, tuple(d for d in b.dimensions if d.name != dim)))
+    return TensorType(rest.cell_type if rest.rank else "double", (*rest.dimensions, Dimension(dim, sum(sizes))))
+
+
+def _is_name(node: A.Node, scope: _Scope) -> bool:
+    """An argument that is a bare name passed to a function parameter (e.g. a field name)."""
+    return isinstance(node, A.Feature) and not node.args and not node.output and node.name not in scope.params
+
+
+def _query_key(name: str) -> str:
+    return name if "(" in name else f"query({name})"
+
+
+def _bare_constant(name: str) -> str:
+    return name[len("constant("):-1] if name.startswith("constant(") else name
+
+
+def _known(location: SourceLocation) -> SourceLocation | None:
+    return location if location.line > 0 else None
+
+
+def _located(expression: Expression, offset: int) -> SourceLocation:
+    return expression.location_at(offset) if expression.location.line > 0 else expression.location
+
+
+__all__ = ["check_schemas", "ProfileChecker", "FILE_PREFIX"]

@@ -1,0 +1,202 @@
+"""Rank-profile expressions type-check when the application package loads; errors are located."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from searchlib.errors import SchemaError
+from searchlib.schema.application import application_from_text, load_application
+
+FIELDS = """
+    document doc {
+        field title type string { indexing: index | summary }
+        field body type string { indexing: index }
+        field pop type double { indexing: attribute }
+        field ts type long { indexing: attribute }
+        field label type string { indexing: attribute }
+        field emb type tensor<float>(x[3]) { indexing: attribute }
+        field tags type tensor(t{}) { indexing: attribute }
+    }
+"""
+
+
+def schema_with(profile_body: str, extra: str = "") -> str:
+    return f"schema doc {{{FIELDS}\n    rank-profile p {{\n{profile_body}\n    }}\n{extra}}}\n"
+
+
+def load(profile_body: str, extra: str = ""):
+    return application_from_text(schema_with(profile_body, extra), name="doc.sd")
+
+
+def error_of(profile_body: str, extra: str = "") -> SchemaError:
+    with pytest.raises(SchemaError) as raised:
+        load(profile_body, extra)
+    return raised.value
+
+
+def position_of(needle: str, profile_body: str) -> tuple[int, int]:
+    """1-based line and column of `needle` in the schema text."""
+    for number, line in enumerate(schema_with(profile_body).splitlines(), 1):
+        if needle in line:
+            return number, line.index(needle) + 1
+    raise AssertionError(needle)
+
+
+def test_a_valid_profile_with_functions_tensors_and_constants_loads() -> None:
+    body = """
+        inputs {
+            query(q) tensor<float>(x[3])
+            query(w): 2.0
+        }
+        constants {
+            scale: 0.5
+            constant(m) tensor(x[3]):[1,2,3]
+        }
+        function dot() { expression: sum(query(q) * attribute(emb)) }
+        function twice(v) { expression: 2 * v }
+        function text(f) { expression: nativeRank(f) + bm25(f) }
+        first-phase { expression: twice(dot) + text(title) + scale * attribute(pop) + sum(constant(m)) }
+        second-phase { expression: firstPhase + fieldMatch(title).completeness + freshness(ts) }
+        match-features: dot attribute(emb) reduce(attribute(emb), max, x) tags_sum
+        summary-features: firstPhase
+        function tags_sum() { expression: reduce(attribute(tags), sum) + if(attribute(label) == "a", 1, 0) }
+    """
+    profile = load(body).schemas["doc"].rank_profiles["p"]
+    assert profile.first_phase is not None and "dot" in profile.functions
+
+
+def test_unknown_rank_feature_is_located_at_the_feature() -> None:
+    body = "        first-phase {\n            expression: attribute(pop) + bogus(title)\n        }"
+    error = error_of(body)
+    line, column = position_of("bogus(title)", body)
+    assert (error.location.line, error.location.column) == (line, column)
+    assert "rank-profile 'p' of schema 'doc', first-phase" in str(error)
+    assert "unknown function or rank feature 'bogus(title)'" in str(error)
+    assert str(error).startswith(f"schemas/doc.sd:{line}:{column}:")
+
+
+def test_error_in_a_function_body_names_the_function_and_points_into_it() -> None:
+    body = ("        function inner() {\n            expression: attribute(nope) * 2\n        }\n"
+            "        first-phase { expression: inner }")
+    error = error_of(body)
+    line, column = position_of("attribute(nope)", body)
+    assert (error.location.line, error.location.column) == (line, column)
+    assert "function 'inner'" in str(error) and "no field 'nope'" in str(error)
+
+
+def test_wrong_arity_of_a_profile_function() -> None:
+    error = error_of("        function f(a, b) { expression: a + b }\n        first-phase { expression: f(1) }")
+    assert "function 'f' takes 2 arguments, got 1" in str(error)
+
+
+def test_wrong_arity_of_a_math_function() -> None:
+    error = error_of("        first-phase { expression: pow(attribute(pop)) }")
+    assert "pow takes 2 arguments, got 1" in str(error)
+    assert error.location.line > 0
+
+
+def test_recursive_functions_are_an_error() -> None:
+    error = error_of("        function a() { expression: b + 1 }\n        function b() { expression: a }\n"
+                     "        first-phase { expression: a }")
+    assert "recursive" in str(error)
+
+
+@pytest.mark.parametrize("expression, message", [
+    ("bm25(pop)", "field 'pop' is not an index field"),
+    ("attribute(title)", "field 'title' is not an attribute"),
+    ("freshness(nope)", "no field 'nope'"),
+    ("fieldMatch(nope).completeness", "no field 'nope'"),
+    ("constant(missing)", "unknown constant 'missing'"),
+    ("firstPhase", "'firstPhase' is not available in first-phase"),
+    ("normalize_linear(attribute(pop))", "normalize_linear is only allowed in global-phase"),
+    ("onnx(nomodel)", "onnx model 'nomodel' is not declared"),
+])
+def test_first_phase_errors(expression: str, message: str) -> None:
+    assert message in str(error_of(f"        first-phase {{ expression: {expression} }}"))
+
+
+@pytest.mark.parametrize("expression, message", [
+    ("attribute(emb)", "must produce a number, but produces tensor<float>(x[3])"),
+    ("sum(reduce(attribute(emb), sum, y))", "Cannot reduce over 'y'"),
+    ("sum(attribute(tags) * attribute(emb){t:1})", "'t' is not a dimension of tensor<float>(x[3])"),
+    ("sum(rename(attribute(emb), y, z))", "cannot rename 'y'"),
+    ("if(attribute(emb), 1, 0)", "the condition of if must be a number"),
+    ("sum(if(attribute(pop) > 1, attribute(emb), attribute(tags)))", "both alternatives of if"),
+    ("sum(rename(attribute(tags), t, x) * attribute(emb))", "mapped in one operand and indexed in the other"),
+])
+def test_tensor_type_errors(expression: str, message: str) -> None:
+    error = error_of(f"        first-phase {{ expression: {expression} }}")
+    assert message in str(error)
+    assert error.location.line > 0
+
+
+def test_second_phase_may_read_first_phase_but_not_second_phase() -> None:
+    load("        first-phase { expression: attribute(pop) }\n"
+         "        second-phase { expression: firstPhase * 2 }")
+    error = error_of("        first-phase { expression: attribute(pop) }\n"
+                     "        second-phase { expression: secondPhase }")
+    assert "'secondPhase' is not available in second-phase" in str(error)
+
+
+def test_global_phase_allows_normalizers() -> None:
+    load("        function s() { expression: bm25(title) }\n"
+         "        first-phase { expression: s }\n"
+         "        global-phase { expression: normalize_linear(s) + reciprocal_rank(attribute(pop)) }")
+
+
+def test_strict_profiles_need_declared_query_features() -> None:
+    load("        first-phase { expression: query(boost) * attribute(pop) }")
+    error = error_of("        strict: true\n        first-phase { expression: query(boost) * attribute(pop) }")
+    assert "query(boost) is not declared in inputs" in str(error)
+
+
+def test_match_features_are_checked() -> None:
+    error = error_of("        first-phase { expression: attribute(pop) }\n        match-features: nosuchthing")
+    assert "match-features" in str(error) and "nosuchthing" in str(error)
+
+
+def test_inherited_functions_are_checked_in_the_child() -> None:
+    extra = ("    rank-profile child inherits p {\n"
+             "        first-phase { expression: helper(1) }\n    }\n")
+    error = error_of("        function helper() { expression: attribute(pop) }", extra)
+    assert "rank-profile 'child'" in str(error) and "takes 0 arguments, got 1" in str(error)
+
+
+def _package(tmp_path: Path, profile_body: str) -> Path:
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "models").mkdir()
+    (tmp_path / "schemas" / "doc.sd").write_text(schema_with(profile_body))
+    return tmp_path
+
+
+XGB_TREE = {"nodeid": 0, "depth": 0, "split": "attribute(pop)", "split_condition": 0.5, "yes": 1, "no": 2,
+            "missing": 1, "children": [{"nodeid": 1, "leaf": 0.1}, {"nodeid": 2, "leaf": 0.9}]}
+
+
+def test_tree_model_files_are_loaded_and_their_features_checked(tmp_path: Path) -> None:
+    root = _package(tmp_path, '        first-phase { expression: xgboost("m.json") }')
+    (root / "models" / "m.json").write_text(json.dumps([XGB_TREE]))
+    load_application(root)
+    (root / "models" / "m.json").write_text(json.dumps([dict(XGB_TREE, split="f7")]))
+    with pytest.raises(SchemaError, match="unknown function or rank feature 'f7'"):
+        load_application(root)
+    (root / "models" / "m.json").unlink()
+    with pytest.raises(SchemaError, match="cannot read model file"):
+        load_application(root)
+
+
+def test_file_constants_load_and_missing_files_fail(tmp_path: Path) -> None:
+    body = ("        constants {\n            constant(w) tensor(x[3]): file:constants/w.json\n        }\n"
+            "        first-phase { expression: sum(constant(w) * attribute(emb)) }")
+    root = _package(tmp_path, body)
+    (root / "constants").mkdir()
+    (root / "constants" / "w.json").write_text(json.dumps({"values": [1, 2, 3]}))
+    from searchlib.schema.constants import load_constant_values
+    app = load_application(root)
+    values = load_constant_values(app.schemas["doc"].rank_profiles["p"], root)
+    assert values["w"].dense_values.tolist() == [1.0, 2.0, 3.0]
+    (root / "constants" / "w.json").unlink()
+    with pytest.raises(SchemaError, match="cannot read"):
+        load_constant_values(app.schemas["doc"].rank_profiles["p"], root)
