@@ -6,10 +6,12 @@ attribute columns and the alive mask.
 """
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from typing import Mapping, Protocol, Sequence
 
 import numpy as np
 
+from content_node.matching.nearest_neighbor import nearest_neighbors
+from content_node.matching.weak_and import WandTerm, term_score, wand_top_k
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
@@ -67,10 +69,14 @@ def intersect_all(arrays: Sequence[np.ndarray]) -> np.ndarray:
 class MatchEvaluator:
     """Match sets for one query against one document database snapshot."""
 
-    def __init__(self, schema: Schema, index: MatchableIndex) -> None:
+    def __init__(self, schema: Schema, index: MatchableIndex,
+                 query_features: Mapping[str, object] | None = None,
+                 settings: Mapping[str, str] | None = None) -> None:
         self._schema = schema
         self._index = index
         self._postings: dict[tuple[str, str], Postings] = {}
+        self._query_features = query_features or {}  # query tensors for nearestNeighbor
+        self._settings = settings or {}  # rank-profile settings (approximate-threshold, ...)
 
     def postings(self, field: str, term: str) -> Postings:
         """Posting lists looked up once per query; ranking reads the same lists again."""
@@ -102,7 +108,9 @@ class MatchEvaluator:
                              self._index.local_id_limit)
         if isinstance(node, q.Range):
             return self._range(node)
-        if isinstance(node, (q.Or, q.WeakAnd)):
+        if isinstance(node, (q.WeakAnd, q.NearestNeighbor)):
+            return self._top_k(node, None)
+        if isinstance(node, q.Or):
             return union_all([self._match(child) for child in node.children], self._index.local_id_limit)
         if isinstance(node, q.Rank):
             return self._match(node.children[0]) if node.children else EMPTY
@@ -114,19 +122,42 @@ class MatchEvaluator:
             return self._all()
         if isinstance(node, q.FalseItem):
             return EMPTY
-        if isinstance(node, q.NearestNeighbor):
-            raise InvalidParameterError("nearestNeighbor is not supported by this content node yet")
         raise InvalidParameterError(f"Unsupported query item {type(node).__name__}")
 
     def _and(self, children: Sequence[q.QueryNode]) -> np.ndarray:
-        positives = [c for c in children if not isinstance(c, q.Not)]
+        # top-k operators (weakAnd, nearestNeighbor) pick their k among documents passing the rest
+        top_k = [c for c in children if isinstance(c, (q.WeakAnd, q.NearestNeighbor))]
+        positives = [c for c in children if not isinstance(c, q.Not) and c not in top_k]
         negatives = [c.child for c in children if isinstance(c, q.Not)]
-        result = intersect_all([self._match(c) for c in positives]) if positives else self._all()
+        if positives:
+            result = intersect_all([self._match(c) for c in positives])
+        else:
+            result = self._all()
         for negative in negatives:
             if not len(result):
                 break
             result = np.setdiff1d(result, self._match(negative), assume_unique=True)
+        for i, operator in enumerate(top_k):
+            result = self._top_k(operator, result if (positives or negatives or i) else None)
         return result.astype(np.int32, copy=False)
+
+    def _top_k(self, node: q.WeakAnd | q.NearestNeighbor, allowed: np.ndarray | None) -> np.ndarray:
+        """The operator's k documents among `allowed` (sorted ids; None means all alive)."""
+        if isinstance(node, q.NearestNeighbor):
+            return nearest_neighbors(node, self._schema, self._index, self._query_features,
+                                     allowed, self._settings).local_ids
+        mask = np.asarray(self._index.alive, dtype=bool)
+        if allowed is not None:
+            restricted = np.zeros(len(mask), dtype=bool)
+            restricted[allowed] = True
+            mask = mask & restricted
+        doc_count = max(getattr(self._index, "doc_count", int(mask.sum())), 1)
+        terms = []
+        for child in node.children:
+            ids = self._match(child)
+            terms.append(WandTerm(ids, term_score(float(getattr(child, "weight", 100)),
+                                                  len(ids), doc_count)))
+        return wand_top_k(terms, node.target_hits, mask).local_ids
 
     def _all(self) -> np.ndarray:
         return np.flatnonzero(self._index.alive).astype(np.int32)

@@ -62,6 +62,7 @@ class FeatureCalculator:
                  postings: Callable[[str, str], object] | None = None) -> None:
         self._schema = schema
         self._index = index
+        self.query = query  # retrieval features find their nearestNeighbor items here
         self._postings = postings or index.postings
         # features computed over the full candidate set, reused for subsets (second phase, match-features)
         self._computed: dict[str, tuple[np.ndarray, object]] = {}
@@ -227,5 +228,9 @@ _FEATURES: dict[str, Callable[[FeatureCalculator, FeatureName, np.ndarray], obje
     "now": FeatureCalculator.now,
     "freshness": FeatureCalculator.freshness,
 }
+
+from content_node.matching.retrieval_features import RETRIEVAL_FEATURES  # noqa: E402 - after FeatureCalculator
+
+_FEATURES.update(RETRIEVAL_FEATURES)
 
 KNOWN_FEATURES = frozenset(_FEATURES)

@@ -1,0 +1,148 @@
+"""weakAnd: the top `targetHits` documents by an internal score, found without scoring every match.
+
+The internal score of a document is Σ weight(t)·idf(t) over the query terms it contains (Vespa's
+weakAnd uses term weight × IDF, not the rank profile). Every posting of a term scores the same,
+so the upper bound of a term is its exact contribution, and MaxScore is exact and simple:
+
+1. a threshold θ: score the union of the highest-scoring (rarest) terms' postings until it holds
+   k documents; the k-th best of those is a lower bound of the true k-th best score;
+2. essential terms: sorting terms by ascending score, the longest prefix whose scores sum to
+   less than θ can never lift a document into the top k on its own, so documents that appear
+   only in those (typically the common words' long posting lists) are skipped -- never scored;
+3. the remaining candidates are scored by probing every posting list (binary search, vectorized)
+   and the top k taken, ties broken by the lower local id.
+
+A naive exhaustive version (score the union, take the top k) lives in the tests as the reference.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+EMPTY_IDS = np.empty(0, dtype=np.int32)
+
+
+@dataclass(frozen=True, slots=True)
+class WandTerm:
+    doc_ids: np.ndarray  # sorted, unique local ids (may include dead documents)
+    score: float  # weight × idf: what containing this term adds to a document's score
+
+
+@dataclass(frozen=True, slots=True)
+class WandResult:
+    local_ids: np.ndarray  # int32, ascending
+    scores: np.ndarray  # float64, aligned with local_ids
+    scored: int  # documents whose full score was computed (the rest were skipped)
+    matched: int  # documents in the union of the terms' postings (what an OR would score)
+
+
+def term_score(weight: float, document_frequency: int, doc_count: int) -> float:
+    """weight × idf, with the same idf as bm25 (always positive)."""
+    idf = math.log(1.0 + (doc_count - document_frequency + 0.5) / (document_frequency + 0.5))
+    return (weight / 100.0) * idf
+
+
+def wand_top_k(terms: Sequence[WandTerm], k: int, allowed: np.ndarray | None = None,
+               count_matched: bool = False) -> WandResult:
+    """The k best documents by Σ score over contained terms; `allowed` (bool per local id)
+    restricts which documents may be returned (alive documents, an enclosing filter).
+    `count_matched` also counts the OR of all postings (-1 otherwise: it costs a pass over them)."""
+    terms = [t for t in terms if len(t.doc_ids) and t.score > 0.0]
+    matched = _count_union(terms, allowed) if count_matched else -1
+    if k <= 0 or not terms:
+        return WandResult(EMPTY_IDS, np.empty(0), 0, matched)
+
+    theta, pool_size = _threshold(terms, k, allowed)
+    essential = _essential_terms(terms, theta)
+    candidates = _union([_allowed(t.doc_ids, allowed) for t in essential])
+    scores = score_documents(terms, candidates)
+    best = top_k_rows(scores, candidates, k)
+    order = np.argsort(candidates[best], kind="stable")
+    chosen = best[order]
+    return WandResult(candidates[chosen].astype(np.int32), scores[chosen],
+                      scored=pool_size + len(candidates), matched=matched)
+
+
+def score_documents(terms: Sequence[WandTerm], candidates: np.ndarray) -> np.ndarray:
+    """Full score of each candidate, adding the terms in query order (deterministic sums)."""
+    scores = np.zeros(len(candidates), dtype=np.float64)
+    if not len(candidates):
+        return scores
+    for term in terms:
+        rows = np.searchsorted(term.doc_ids, candidates)
+        rows = np.minimum(rows, len(term.doc_ids) - 1)
+        scores += np.where(term.doc_ids[rows] == candidates, term.score, 0.0)
+    return scores
+
+
+def top_k_rows(scores: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
+    """Row numbers of the k best: score descending, then local id ascending."""
+    if len(scores) <= k:
+        return np.lexsort((ids, -scores))
+    # partition first so the full sort only touches the head
+    cut = np.partition(-scores, k - 1)[k - 1]
+    head = np.flatnonzero(-scores <= cut)
+    return head[np.lexsort((ids[head], -scores[head]))][:k]
+
+
+def _threshold(terms: Sequence[WandTerm], k: int, allowed: np.ndarray | None) -> tuple[float, int]:
+    """(θ, documents scored to find it); θ = -inf when fewer than k documents were found."""
+    pool = EMPTY_IDS
+    for term in sorted(terms, key=lambda t: -t.score):
+        pool = _union([pool, _allowed(term.doc_ids, allowed)])
+        if len(pool) >= k:
+            scores = score_documents(terms, pool)
+            return float(np.partition(scores, len(scores) - k)[len(scores) - k]), len(pool)
+    return -math.inf, 0
+
+
+def _essential_terms(terms: Sequence[WandTerm], theta: float) -> list[WandTerm]:
+    if not math.isfinite(theta):
+        return list(terms)
+    ascending = sorted(terms, key=lambda t: t.score)
+    # strictly below θ (with slack for float sums in another order): a document with score θ
+    # may still win its tie on local id, so it must not be skipped
+    slack = 1e-9 * max(abs(theta), 1.0)
+    total, skip = 0.0, 0
+    for term in ascending:
+        if total + term.score < theta - slack:
+            total += term.score
+            skip += 1
+        else:
+            break
+    return ascending[skip:]
+
+
+def _allowed(ids: np.ndarray, allowed: np.ndarray | None) -> np.ndarray:
+    if allowed is None or not len(ids):
+        return ids
+    inside = ids < len(allowed)
+    ids = ids[inside]
+    return ids[allowed[ids]]
+
+
+def _union(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    non_empty = [a for a in arrays if len(a)]
+    if not non_empty:
+        return EMPTY_IDS
+    if len(non_empty) == 1:
+        return non_empty[0].astype(np.int32, copy=False)
+    return np.unique(np.concatenate(non_empty)).astype(np.int32, copy=False)
+
+
+def _count_union(terms: Sequence[WandTerm], allowed: np.ndarray | None) -> int:
+    """Size of the OR of the terms -- reported, so tests and benchmarks can show what was skipped."""
+    if not terms:
+        return 0
+    limit = max(int(t.doc_ids[-1]) for t in terms) + 1
+    mask = np.zeros(limit, dtype=bool)
+    for term in terms:
+        mask[term.doc_ids] = True
+    if allowed is not None:
+        n = min(limit, len(allowed))
+        mask[:n] &= allowed[:n]
+        mask[n:] = False
+    return int(mask.sum())

@@ -1,0 +1,370 @@
+"""The vectors of one tensor field on one content node, with an hnswlib graph when the field has `index`.
+
+Every vector lives in a slot; the slot number is the hnswlib label. A single-vector field
+(`tensor<float>(x[N])`) has one slot per document, a multi-vector field (`tensor<float>(p{}, x[N])`)
+one slot per paragraph, and a document's distance is the minimum over its slots. Slots of removed
+documents are marked deleted in the graph and reused (hnswlib updates a reused label in place).
+
+A float32 copy of every vector stays in numpy: exact search, the rank features and the distances
+reported for approximate hits are all computed from it, so both paths report the same values.
+Thread safety: one lock guards the graph and the arrays (hnswlib's `ef` is index-wide state).
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import hnswlib
+import numpy as np
+
+from content_node.store.vector_metrics import HNSW_SPACES, check_metric, distances
+from searchlib.errors import DocumentError
+from searchlib.schema.model import Field
+from searchlib.tensor import TensorType, tensor_from_json
+
+INITIAL_CAPACITY = 1024
+NO_SLOT = -1
+
+
+@dataclass(frozen=True, slots=True)
+class NeighborHits:
+    """Documents found by one nearestNeighbor search: sorted local ids and their distances."""
+
+    local_ids: np.ndarray  # int32, ascending
+    distances: np.ndarray  # float64, aligned with local_ids
+
+    @staticmethod
+    def empty() -> "NeighborHits":
+        return NeighborHits(np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float64))
+
+
+class VectorFieldIndex:
+    def __init__(self, field: Field) -> None:
+        self.field = field.name
+        self.metric = check_metric(field.distance_metric)
+        self.tensor_type = TensorType.parse(field.type.tensor_type)
+        if len(self.tensor_type.mapped) > 1 or not self.tensor_type.dense_shape:
+            raise DocumentError(f"Field '{field.name}': nearestNeighbor needs a tensor with indexed "
+                                f"dimensions and at most one mapped dimension, not {self.tensor_type}")
+        self.multi_vector = bool(self.tensor_type.mapped)
+        self.dim = int(np.prod(self.tensor_type.dense_shape))
+        self.hnsw_params = field.hnsw if self.metric in HNSW_SPACES else None
+        self._lock = threading.RLock()
+        self._vectors = np.zeros((0, self.dim), dtype=np.float32)
+        self._slot_doc = np.zeros(0, dtype=np.int32)  # local id per slot, NO_SLOT when free
+        self._slot_label: list[str] = []  # paragraph label per slot (multi-vector fields)
+        self._doc_slots: dict[int, list[int]] = {}
+        self._doc_slot = np.zeros(0, dtype=np.int64)  # local id → its slot (single-vector fields)
+        self._free: list[int] = []
+        self._used = 0
+        self._graph: hnswlib.Index | None = None
+        # dotproduct → euclidean: x ↦ [x, sqrt(M² − |x|²)], q ↦ [q, 0] makes the L2 order the
+        # inner-product order (M: the largest norm seen so far, so early vectors are only
+        # approximately placed; reported distances are recomputed exactly anyway)
+        self._mips = self.metric == "dotproduct"
+        self._max_norm = 0.0
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def parse(self, value: Any) -> list[tuple[str, np.ndarray]]:
+        """A fed JSON value → (paragraph label, float32 vector) pairs; parsed once, at write time."""
+        tensor = tensor_from_json(value, self.tensor_type)
+        return [(key[0] if key else "", np.asarray(block, dtype=np.float32).reshape(self.dim))
+                for key, block in sorted(tensor.blocks.items())]
+
+    def set(self, local_id: int, value: Any) -> None:
+        """Replace the document's vectors (None removes them)."""
+        vectors = self.parse(value) if value is not None else []
+        with self._lock:
+            self.remove(local_id)
+            if vectors:
+                self._add(local_id, vectors)
+
+    def remove(self, local_id: int) -> None:
+        with self._lock:
+            slots = self._doc_slots.pop(local_id, None)
+            if not slots:
+                return
+            if local_id < len(self._doc_slot):
+                self._doc_slot[local_id] = NO_SLOT
+            for slot in slots:
+                self._slot_doc[slot] = NO_SLOT
+                if self._graph is not None:
+                    self._graph.mark_deleted(slot)
+            self._free.extend(slots)
+
+    def _add(self, local_id: int, vectors: list[tuple[str, np.ndarray]]) -> None:
+        slots = [self._take_slot() for _ in vectors]
+        block = np.stack([v for _, v in vectors])
+        self._vectors[slots] = block
+        self._slot_doc[slots] = local_id
+        for slot, (label, _) in zip(slots, vectors):
+            self._slot_label[slot] = label
+        self._doc_slots[local_id] = slots
+        if local_id >= len(self._doc_slot):
+            self._doc_slot = _grow(self._doc_slot, max(local_id + 1, 2 * len(self._doc_slot)), NO_SLOT)
+        self._doc_slot[local_id] = slots[0]
+        if self.hnsw_params is not None:
+            # a reused (marked-deleted) label: hnswlib unmarks it and repairs its links in place
+            self._ensure_graph().add_items(self._graph_vectors(block), np.asarray(slots, dtype=np.int64),
+                                           num_threads=1)
+
+    def _take_slot(self) -> int:
+        if self._free:
+            return self._free.pop()
+        slot = self._used
+        self._used += 1
+        if slot >= len(self._slot_doc):
+            capacity = max(INITIAL_CAPACITY, 2 * len(self._slot_doc))
+            self._vectors = _grow(self._vectors, capacity, 0.0)
+            self._slot_doc = _grow(self._slot_doc, capacity, NO_SLOT)
+            self._slot_label.extend([""] * (capacity - len(self._slot_label)))
+            if self._graph is not None:
+                self._graph.resize_index(capacity)
+        return slot
+
+    def _ensure_graph(self) -> hnswlib.Index:
+        if self._graph is None:
+            self._graph = self._new_graph(len(self._slot_doc))
+        return self._graph
+
+    def _graph_vectors(self, block: np.ndarray) -> np.ndarray:
+        if not self._mips:
+            return block
+        norms = np.linalg.norm(block.astype(np.float64), axis=1)
+        self._max_norm = max(self._max_norm, float(norms.max(initial=0.0)))
+        extra = np.sqrt(np.maximum(self._max_norm ** 2 - norms ** 2, 0.0))
+        return np.hstack([block, extra[:, None].astype(np.float32)])
+
+    def _graph_query(self, query: np.ndarray) -> np.ndarray:
+        return np.append(query, np.float32(0.0)) if self._mips else query
+
+    @property
+    def _graph_dim(self) -> int:
+        return self.dim + 1 if self._mips else self.dim
+
+    def _new_graph(self, capacity: int) -> hnswlib.Index:
+        graph = hnswlib.Index(space=HNSW_SPACES[self.metric], dim=self._graph_dim)
+        graph.init_index(max_elements=max(capacity, INITIAL_CAPACITY),
+                         M=self.hnsw_params.max_links_per_node,
+                         ef_construction=self.hnsw_params.neighbors_to_explore_at_insert,
+                         random_seed=100)
+        return graph
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    @property
+    def document_count(self) -> int:
+        return len(self._doc_slots)
+
+    @property
+    def vector_count(self) -> int:
+        with self._lock:
+            return self._used - len(self._free)
+
+    def query_vector(self, query: Any) -> np.ndarray:
+        """The query tensor (a Tensor of the field's dense type) as a flat float32 vector."""
+        blocks = getattr(query, "blocks", None)
+        if blocks is None or len(blocks) != 1 or () not in blocks:
+            raise DocumentError(f"nearestNeighbor({self.field}): the query tensor must be a dense tensor "
+                                f"of {self.dim} cells, got {query!r}")
+        vector = np.asarray(blocks[()], dtype=np.float32).reshape(-1)
+        if vector.shape != (self.dim,):
+            raise DocumentError(f"nearestNeighbor({self.field}): the query tensor has {vector.size} "
+                                f"cells, the field has {self.dim}")
+        return vector
+
+    def document_distances(self, query: np.ndarray, local_ids: np.ndarray
+                           ) -> tuple[np.ndarray, np.ndarray]:
+        """(min distance, closest slot) per local id; +inf and NO_SLOT where it has no vector."""
+        local_ids = np.asarray(local_ids, dtype=np.int64)
+        with self._lock:
+            if not self.multi_vector:
+                slots = self._single_slots(local_ids)
+                result = np.full(len(local_ids), np.inf)
+                has = slots != NO_SLOT
+                result[has] = distances(self.metric, self._vectors[slots[has]], query)
+                return result, slots
+            rows, slots = self._slots_of(local_ids)
+            dist = distances(self.metric, self._vectors[slots], query)
+        return _min_per_row(len(local_ids), rows, slots, dist)
+
+    def slot_labels(self, slots: np.ndarray) -> list[str]:
+        with self._lock:
+            return [self._slot_label[s] if s != NO_SLOT else "" for s in slots.tolist()]
+
+    def exact(self, query: np.ndarray, k: int, allowed: np.ndarray | None,
+              distance_threshold: float | None = None) -> NeighborHits:
+        """Brute force: the k closest documents among `allowed` (sorted local ids; None = all)."""
+        with self._lock:
+            used = np.flatnonzero(self._slot_doc[: self._used] != NO_SLOT)
+            if allowed is not None:
+                used = used[np.isin(self._slot_doc[used], allowed)]
+            dist = distances(self.metric, self._vectors[used], query)
+            docs = self._slot_doc[used]
+        return _best_documents(docs, dist, k, distance_threshold)
+
+    def approximate(self, query: np.ndarray, k: int, explore: int, allowed_mask: np.ndarray | None,
+                    distance_threshold: float | None = None) -> NeighborHits:
+        """HNSW search for the k closest documents, exploring k+explore candidates; `allowed_mask`
+        (bool per local id) restricts the graph search itself, so strict filters still give k."""
+        with self._lock:
+            graph = self._graph
+            if graph is None or self.hnsw_params is None:
+                return self.exact(query, k, None if allowed_mask is None else np.flatnonzero(allowed_mask),
+                                  distance_threshold)
+            slot_doc = self._slot_doc
+            live = self.vector_count
+            filter_fn = None
+            if allowed_mask is not None:
+                slot_allowed = np.zeros(len(slot_doc), dtype=bool)
+                has = slot_doc >= 0
+                in_range = has & (slot_doc < len(allowed_mask))
+                slot_allowed[in_range] = allowed_mask[slot_doc[in_range]]
+                live = int(slot_allowed.sum())
+                filter_fn = slot_allowed.__getitem__
+            wanted = k + explore
+            fetch = wanted
+            while True:
+                fetch = min(fetch, live)
+                if fetch <= 0:
+                    return NeighborHits.empty()
+                graph.set_ef(max(fetch, 10))
+                try:
+                    labels, _ = graph.knn_query(self._graph_query(query), k=fetch, num_threads=1, filter=filter_fn)
+                except RuntimeError:  # hnswlib could not collect `fetch` results: fall back
+                    allowed = None if allowed_mask is None else np.flatnonzero(allowed_mask)
+                    return self.exact(query, k, allowed, distance_threshold)
+                slots = labels[0].astype(np.int64)
+                docs = slot_doc[slots]
+                keep = docs >= 0
+                slots, docs = slots[keep], docs[keep]
+                distinct = len(np.unique(docs))
+                # multi-vector: several slots may belong to one document; fetch more until k docs
+                if distinct >= min(wanted, self.document_count) or fetch >= live:
+                    break
+                fetch *= 2
+            dist = distances(self.metric, self._vectors[slots], query)
+        return _best_documents(docs, dist, k, distance_threshold)
+
+    # -- persistence ----------------------------------------------------------------------------
+
+    def save(self, directory: Path, stem: str, global_ids: Sequence[bytes]) -> None:
+        """Write the graph and the slot table (slot → global id, paragraph label, vector)."""
+        with self._lock:
+            used = self._used
+            slot_doc = self._slot_doc[:used]
+            gids = np.array([global_ids[d] if d >= 0 else b"" for d in slot_doc.tolist()], dtype=object)
+            np.savez(directory / f"{stem}.npz", vectors=self._vectors[:used],
+                     gids=np.array([g.hex() for g in gids], dtype=str),
+                     labels=np.array(self._slot_label[:used], dtype=str), metric=self.metric)
+            if self._graph is not None:
+                self._graph.save_index(str(directory / f"{stem}.hnsw"))
+
+    def load(self, directory: Path, stem: str, lookup) -> bool:
+        """Restore a saved index, mapping global ids to this run's local ids with `lookup`.
+        False (and nothing changed) if the files are missing or do not fit the documents."""
+        table_path, graph_path = directory / f"{stem}.npz", directory / f"{stem}.hnsw"
+        if not table_path.exists() or (self.hnsw_params is not None and not graph_path.exists()):
+            return False
+        with np.load(table_path, allow_pickle=False) as table:
+            if str(table["metric"]) != self.metric or table["vectors"].shape[1:] != (self.dim,):
+                return False
+            vectors, gid_hex, labels = table["vectors"], table["gids"], table["labels"]
+        used = len(vectors)
+        slot_doc = np.full(used, NO_SLOT, dtype=np.int32)
+        doc_slots: dict[int, list[int]] = {}
+        for slot, text in enumerate(gid_hex.tolist()):
+            if not text:
+                continue
+            local_id = lookup(bytes.fromhex(text))
+            if local_id is None:
+                return False  # the saved index knows a document the store does not: stale
+            slot_doc[slot] = local_id
+            doc_slots.setdefault(local_id, []).append(slot)
+        graph = None
+        if self.hnsw_params is not None:
+            graph = hnswlib.Index(space=HNSW_SPACES[self.metric], dim=self._graph_dim)
+            graph.load_index(str(graph_path), max_elements=max(used, INITIAL_CAPACITY))
+            if graph.element_count != used:
+                return False
+        with self._lock:
+            capacity = max(INITIAL_CAPACITY, used)
+            self._vectors = _grow(vectors.astype(np.float32), capacity, 0.0)
+            self._slot_doc = _grow(slot_doc, capacity, NO_SLOT)
+            self._slot_label = labels.tolist() + [""] * (capacity - used)
+            self._doc_slots = doc_slots
+            self._doc_slot = np.full(max(doc_slots, default=-1) + 1, NO_SLOT, dtype=np.int64)
+            for local_id, slots in doc_slots.items():
+                self._doc_slot[local_id] = slots[0]
+            self._free = np.flatnonzero(slot_doc == NO_SLOT).tolist()
+            self._used = used
+            self._graph = graph
+            if self._mips and used:
+                self._max_norm = float(np.linalg.norm(vectors.astype(np.float64), axis=1).max())
+            if graph is not None and graph.get_max_elements() < capacity:
+                graph.resize_index(capacity)
+        return True
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _single_slots(self, local_ids: np.ndarray) -> np.ndarray:
+        slots = np.full(len(local_ids), NO_SLOT, dtype=np.int64)
+        known = local_ids < len(self._doc_slot)
+        slots[known] = self._doc_slot[local_ids[known]]
+        return slots
+
+    def _slots_of(self, local_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rows: list[int] = []
+        slots: list[int] = []
+        for row, local_id in enumerate(local_ids.tolist()):
+            for slot in self._doc_slots.get(local_id, ()):
+                rows.append(row)
+                slots.append(slot)
+        return np.asarray(rows, dtype=np.int64), np.asarray(slots, dtype=np.int64)
+
+
+def _grow(array: np.ndarray, capacity: int, fill: float) -> np.ndarray:
+    if len(array) >= capacity:
+        return array
+    grown = np.full((capacity, *array.shape[1:]), fill, dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown
+
+
+def _min_per_row(n_rows: int, rows: np.ndarray, slots: np.ndarray, dist: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    best = np.full(n_rows, np.inf)
+    best_slot = np.full(n_rows, NO_SLOT, dtype=np.int64)
+    if not len(rows):
+        return best, best_slot
+    order = np.lexsort((dist, rows))  # by row, then distance: the first of each row is its best
+    rows, slots, dist = rows[order], slots[order], dist[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = rows[1:] != rows[:-1]
+    best[rows[first]] = dist[first]
+    best_slot[rows[first]] = slots[first]
+    return best, best_slot
+
+
+def _best_documents(docs: np.ndarray, dist: np.ndarray, k: int,
+                    distance_threshold: float | None) -> NeighborHits:
+    """Min distance per document, the k best (ties by local id), returned sorted by local id."""
+    if distance_threshold is not None:
+        keep = dist <= distance_threshold
+        docs, dist = docs[keep], dist[keep]
+    if not len(docs) or k <= 0:
+        return NeighborHits.empty()
+    order = np.lexsort((dist, docs))
+    docs, dist = docs[order], dist[order]
+    first = np.ones(len(docs), dtype=bool)
+    first[1:] = docs[1:] != docs[:-1]
+    docs, dist = docs[first], dist[first]
+    if len(docs) > k:
+        best = np.lexsort((docs, dist))[:k]
+        docs, dist = docs[best], dist[best]
+        order = np.argsort(docs)
+        docs, dist = docs[order], dist[order]
+    return NeighborHits(docs.astype(np.int32), dist.astype(np.float64))

@@ -1,0 +1,123 @@
+"""The vector indexes of one DocumentDB: one VectorFieldIndex per tensor attribute that
+nearestNeighbor can search, kept in step with writes, saved with each snapshot and restored at
+startup.
+
+Persistence: at a snapshot of sequence S every field writes `<field>.S.npz` (slot table and
+vectors) and `<field>.S.hnsw` (the graph) under `hnsw/`, then older files are removed. At startup
+the files are used only when they carry exactly the loaded snapshot's sequence and every saved
+document is known; otherwise the indexes are rebuilt from the stored tensor values. Operations
+logged after the snapshot are replayed through the ordinary write hooks either way.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from content_node.store.hnsw_index import VectorFieldIndex
+from searchlib.schema.model import Field, Schema
+from searchlib.tensor import TensorType
+
+log = logging.getLogger(__name__)
+
+_SAVED = re.compile(r"^(?P<field>.+)\.(?P<sequence>\d+)\.(?:npz|hnsw)$")
+
+
+def searchable_tensor(field: Field) -> bool:
+    """Tensor attributes with indexed dimensions and at most one mapped dimension."""
+    if field.type.kind != "tensor" or not field.is_attribute or not field.type.tensor_type:
+        return False
+    try:
+        tensor_type = TensorType.parse(field.type.tensor_type)
+    except Exception:  # noqa: BLE001 - a type the tensor library cannot read is not searchable
+        return False
+    return bool(tensor_type.dense_shape) and len(tensor_type.mapped) <= 1
+
+
+class VectorIndexes:
+    def __init__(self, schema: Schema, directory: Path) -> None:
+        self._schema = schema
+        self.directory = Path(directory)
+        self.fields: dict[str, VectorFieldIndex] = {
+            f.name: VectorFieldIndex(f) for f in schema.fields.values() if searchable_tensor(f)}
+        self._suspended = False
+        self.restored = False  # True when the last startup loaded saved graphs
+
+    def field(self, name: str) -> VectorFieldIndex | None:
+        return self.fields.get(name)
+
+    # -- write hooks (called under the DocumentDB lock) ----------------------------------------
+
+    def index_document(self, local_id: int, fields: Mapping[str, Any]) -> None:
+        if self._suspended:
+            return
+        for name, index in self.fields.items():
+            value = fields.get(name)
+            if value is not None:
+                index.set(local_id, value)
+
+    def assign(self, local_id: int, fields: Mapping[str, Any], names: set[str]) -> None:
+        if self._suspended:
+            return
+        for name in names & self.fields.keys():
+            self.fields[name].set(local_id, fields.get(name))
+
+    def remove(self, local_id: int) -> None:
+        if self._suspended:
+            return
+        for index in self.fields.values():
+            index.remove(local_id)
+
+    @contextlib.contextmanager
+    def suspended(self, suspend: bool = True) -> Iterator[None]:
+        """Skip the write hooks (while loading a snapshot whose saved indexes will be restored)."""
+        previous, self._suspended = self._suspended, suspend
+        try:
+            yield
+        finally:
+            self._suspended = previous
+
+    # -- persistence ----------------------------------------------------------------------------
+
+    def has_saved(self, sequence: int) -> bool:
+        return bool(self.fields) and all(
+            (self.directory / f"{name}.{sequence}.npz").exists() for name in self.fields)
+
+    def save(self, sequence: int, global_ids: Sequence[bytes]) -> None:
+        if not self.fields:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for name, index in self.fields.items():
+            index.save(self.directory, f"{name}.{sequence}", global_ids)
+        for path in self.directory.iterdir():
+            found = _SAVED.match(path.name)
+            if found and int(found["sequence"]) != sequence:
+                path.unlink(missing_ok=True)
+
+    def restore(self, sequence: int, lookup: Callable[[bytes], int | None]) -> bool:
+        """Load the indexes saved at `sequence`; False if any is missing or stale."""
+        if not self.has_saved(sequence):
+            return False
+        fresh = {name: VectorFieldIndex(self._schema.fields[name]) for name in self.fields}
+        for name, index in fresh.items():
+            if not index.load(self.directory, f"{name}.{sequence}", lookup):
+                log.warning("saved vector index of %s is stale; rebuilding", name)
+                return False
+        self.fields = fresh
+        self.restored = True
+        return True
+
+    def rebuild(self, local_ids: np.ndarray, column: Callable[[str], np.ndarray]) -> None:
+        """Index every document again from the stored tensor values (attribute columns)."""
+        self.fields = {name: VectorFieldIndex(self._schema.fields[name]) for name in self.fields}
+        self.restored = False
+        for name, index in self.fields.items():
+            values = column(name)
+            for local_id in local_ids.tolist():
+                value = values[local_id] if local_id < len(values) else None
+                if value is not None:
+                    index.set(local_id, value)
