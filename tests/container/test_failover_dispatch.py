@@ -1,0 +1,121 @@
+"""Group dispatch with scripted nodes: complete groups only, one retry on another group for an
+unreachable node, never for a timeout, a degraded partial group only when no group is complete,
+and the health loop's rotation and catch-up orders."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+from container.dispatch.content_client import NodeAddress, NodeTimeout, NodeUnavailable
+from container.dispatch.retry import dispatch_with_failover
+from container.dispatch.scatter_gather import scatter_gather
+from container.dispatch.search_cluster import SearchCluster
+from searchlib.coverage import Coverage
+from searchlib.distribution import node_in_group
+from searchlib.docid import global_id
+from searchlib.hits import LeanHit
+from searchlib.query.tree import TrueItem
+from searchlib.wire.feed_codec import NodeStatus
+from searchlib.wire.search_codec import SearchAnswer, SearchCall
+
+DOCS = 10
+
+
+class Node:
+    def __init__(self, key: int, group: int, fail: Exception | None = None, state: str = "ready") -> None:
+        self.node = NodeAddress(key, group, f"host:{key}")
+        self.fail, self.state = fail, state
+        self.searched = 0
+        self.synced_with: list[str] | None = None
+
+    async def search(self, call: SearchCall, timeout: float) -> SearchAnswer:
+        self.searched += 1
+        if self.fail:
+            raise self.fail
+        hit = LeanHit(bytes([self.node.distribution_key]) * 12, 1.0, self.node.distribution_key)
+        return SearchAnswer(self.node.distribution_key, (hit,), 1, Coverage(DOCS, DOCS, DOCS, 0, 1))
+
+    async def ping(self, timeout: float) -> NodeStatus:
+        if isinstance(self.fail, NodeUnavailable):
+            raise self.fail
+        return NodeStatus(self.node.distribution_key, DOCS, "", self.state == "ready", 0, self.state)
+
+    async def sync(self, peers, timeout: float) -> bool:
+        self.synced_with = list(peers)
+        return True
+
+    async def close(self) -> None:
+        pass
+
+
+def call() -> SearchCall:
+    return SearchCall(schema="doc", rank_profile="default", query=TrueItem(), hits=10, timeout_ms=1000)
+
+
+def run_query(cluster: SearchCluster, deadline: float):
+    async def on_group(group: int):
+        serving, absent = cluster.searchable_nodes(group)
+        return [await scatter_gather(serving, call(), deadline, 1, absent, cluster.known_active_docs())]
+
+    return asyncio.run(dispatch_with_failover(cluster, on_group, lambda r: r, deadline))
+
+
+def two_groups(**failures) -> tuple[SearchCluster, list[Node]]:
+    nodes = [Node(k, k // 2, failures.get(f"n{k}")) for k in range(4)]
+    cluster = SearchCluster(nodes)
+    for key in cluster.health:
+        cluster.health[key].active_docs = DOCS
+    return cluster, nodes
+
+
+def test_round_robin_over_complete_groups():
+    cluster, _ = two_groups()
+    assert [cluster.pick_group() for _ in range(4)] == [0, 1, 0, 1]
+    cluster.take_out_of_rotation(1, "test")
+    assert [cluster.pick_group() for _ in range(3)] == [1, 1, 1]
+
+
+def test_unreachable_node_is_retried_once_on_another_group_at_full_coverage():
+    cluster, nodes = two_groups(n1=NodeUnavailable("content node 1 is unavailable"))
+    dispatched = run_query(cluster, time.monotonic() + 1)
+    result = dispatched.results[0]
+    assert dispatched.group == 1 and result.coverage.full and not result.errors
+    assert nodes[1].searched == 1 and nodes[2].searched == 1
+    assert cluster.health[1].up is False  # out of rotation until a ping brings it back
+
+
+def test_a_timeout_is_never_retried():
+    cluster, nodes = two_groups(n0=NodeTimeout("content node 0 timed out"))
+    dispatched = run_query(cluster, time.monotonic() + 1)
+    assert dispatched.group == 0 and nodes[2].searched == 0
+    assert dispatched.results[0].coverage.degraded["timeout"] is True
+
+
+def test_no_complete_group_gives_degraded_coverage_from_the_best_partial_group():
+    cluster, nodes = two_groups()
+    cluster.take_out_of_rotation(1, "down")
+    cluster.take_out_of_rotation(2, "down")
+    cluster.take_out_of_rotation(3, "down")
+    dispatched = run_query(cluster, time.monotonic() + 1)
+    result = dispatched.results[0]
+    assert dispatched.group == 0 and nodes[1].searched == 0
+    assert result.coverage.coverage == 50 and result.coverage.documents == DOCS and not result.coverage.full
+    assert result.coverage.degraded["non-ideal-state"] is True
+    assert "content node 1 is out of service" in result.errors[0].message
+
+
+def test_health_loop_takes_dead_nodes_out_and_orders_catch_up_from_the_same_index_replica():
+    nodes = [Node(0, 0, state="awaiting-sync"), Node(1, 0), Node(2, 1), Node(3, 1, NodeUnavailable("dead"))]
+    cluster = SearchCluster(nodes)
+    asyncio.run(cluster.ping_all())
+    assert nodes[0].synced_with == ["host:2"]  # node 0 of group 0 ← node 0 of group 1
+    assert cluster.health[3].up is False and cluster.health[3].reachable is False
+    assert cluster.health[0].up is False and cluster.health[0].reachable is True
+    assert cluster.pick_group() is None and cluster.best_partial_group() in (0, 1)
+
+
+def test_placement_is_by_index_within_the_group():
+    for n in range(200):
+        gid = global_id(f"id:test:doc::{n}")
+        first, second = node_in_group(gid, [0, 1, 2]), node_in_group(gid, [3, 4, 5])
+        assert second - first == 3
