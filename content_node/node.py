@@ -16,6 +16,7 @@ from content_node.ranking.rank_program import RankProgram
 from searchlib.docid import DocumentId
 from searchlib.errors import DocumentError, InvalidParameterError
 from searchlib.schema.application import load_application
+from searchlib.ranking_setup import hidden_match_features
 from searchlib.schema.model import ApplicationPackage, Schema
 
 log = logging.getLogger("content_node")
@@ -63,7 +64,7 @@ class ContentNode:
                     raise InvalidParameterError(
                         f"schema '{schema_name}' does not contain requested rank profile '{key[1]}'")
                 program = self._programs[key] = RankProgram(
-                    schema, rank_profile, package_path=self.application.path)
+                    schema, rank_profile, hidden_match_features(rank_profile), package_path=self.application.path)
             return program
 
     def search(self, schema_name: str, profile: str, params: matcher.SearchParams) -> matcher.SearchOutcome:

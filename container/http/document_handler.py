@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse
 
 from container.dispatch.content_client import NodeTimeout, NodeUnavailable
 from container.dispatch.search_cluster import SearchCluster
+from container.docproc.processor import DocumentProcessor
 from searchlib.distribution import node_in_group
 from searchlib.docid import DocumentId, global_id
 from searchlib.errors import DocumentError
@@ -26,6 +27,7 @@ class DocumentHandler:
     def __init__(self, application: ApplicationPackage, cluster: SearchCluster) -> None:
         self._application = application
         self._cluster = cluster
+        self._docproc = DocumentProcessor(application)
         self._doctypes = {s.document_name for s in application.schemas.values()} | set(application.schemas)
 
     async def handle(self, request: Request) -> JSONResponse:
@@ -48,7 +50,9 @@ class DocumentHandler:
             if not isinstance(fields, dict):
                 raise DocumentError("Expected a JSON object with a 'fields' object")
             if request.method == "POST":
+                fields = await self._docproc.put(doctype, fields)
                 return await self._write(body_base, lambda c: c.put(document_id, fields, DOCUMENT_TIMEOUT))
+            fields = await self._docproc.update(doctype, fields)
             create = request.query_params.get("create", str(payload.get("create", "false"))).lower() == "true"
             return await self._write(body_base,
                                      lambda c: c.update(document_id, fields, create, DOCUMENT_TIMEOUT))

@@ -8,6 +8,8 @@ here is CPU work: callers run `rerank` in a thread executor, never on the event 
 """
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import time
 from dataclasses import dataclass, replace
@@ -19,6 +21,7 @@ import numpy as np
 from container.ranking import normalizers as N
 from container.ranking.onnx_models import DEFAULT_BATCH_SIZE, OnnxModelRunner, OnnxSettings, load_model
 from container.ranking.range_adjuster import rescale_rest
+from searchlib.errors import QueryError
 from searchlib.hits import LeanHit, sorted_hits
 from searchlib.rank_values import parse_input_defaults
 from searchlib.ranking_setup import GlobalPhaseSetup, OnnxUse, global_phase_setup
@@ -193,3 +196,37 @@ def _output_value(array: np.ndarray, rows: int) -> TensorBatch:
     per_row = array.reshape(rows, 1, *array.shape[1:])
     dims = ",".join(f"d{i}[{n}]" for i, n in enumerate(per_row.shape[1:]))
     return TensorBatch.dense(TensorType.parse(f"tensor<float>({dims})"), per_row.astype(np.float64))
+
+
+def check_sorting(ranker: GlobalPhaseRanker, query) -> None:
+    """Sorting is allowed with a global phase only when absent or by relevance descending."""
+    if not query.sorting:
+        return
+    if all(k.field in ("[relevance]", "[rank]") and not k.ascending for k in query.sorting):
+        return
+    if any(ranker.rerank_count(s, query.profile, query.global_phase_rerank_count) for s in query.schemas):
+        raise QueryError("Sorting is not supported with global phase")
+
+
+def hits_to_fetch(ranker: GlobalPhaseRanker, query, schema: str, wanted: int) -> int:
+    """max(offset + hits, rerankCount): the nodes must return enough hits to rerank."""
+    return max(wanted, ranker.rerank_count(schema, query.profile, query.global_phase_rerank_count))
+
+
+async def rerank_outcomes(ranker: GlobalPhaseRanker, query, outcomes: Sequence) -> list:
+    """Per schema, in a thread executor: the search outcomes with reranked hits (ClusterSearcher)."""
+    loop = asyncio.get_running_loop()
+    result = []
+    for outcome in outcomes:
+        if ranker.setup(outcome.schema, query.profile) is None or not outcome.gathered.hits:
+            result.append(outcome)
+            continue
+        count = ranker.rerank_count(outcome.schema, query.profile, query.global_phase_rerank_count)
+        reranked = await loop.run_in_executor(
+            None, functools.partial(ranker.rerank, outcome.schema, query.profile, outcome.gathered.hits,
+                                    outcome.query_features, count, query.trace_level))
+        gathered = replace(outcome.gathered, hits=reranked.hits,
+                           total_hits=max(outcome.gathered.total_hits - reranked.dropped, 0),
+                           trace=[*outcome.gathered.trace, *(reranked.trace if query.trace_level else [])])
+        result.append(replace(outcome, gathered=gathered))
+    return result

@@ -123,7 +123,8 @@ class OnnxModelRunner:
         for start in range(0, rows, batch_size):
             batch = {name: np.asarray(values[start:start + batch_size], dtype=self.inputs.get(name, np.float32))
                      for name, values in inputs.items()}
-            batch = self._trim_padding(batch)
+            if batch_size > 1:  # batch size 1 is Vespa's exact per-hit, fixed-length evaluation
+                batch = self._trim_padding(batch)
             for name, value in zip(self.outputs, self.session.run(self.outputs, batch)):
                 parts[name].append(np.asarray(value))
             METRICS.add(f"onnx.batches.{self.provider}")

@@ -11,13 +11,15 @@ from container.dispatch.fill import fill_summaries
 from container.dispatch.retry import dispatch_with_failover
 from container.dispatch.scatter_gather import GatherResult, scatter_gather
 from container.dispatch.search_cluster import SearchCluster
+from container.ranking.global_phase import GlobalPhaseRanker, hits_to_fetch, rerank_outcomes
+from container.ranking.global_phase import check_sorting as check_global_phase_sorting
 from container.search.query import Query
+from container.search.query_embedding import query_features
 from container.search.validation import validate_fields, validate_sorting
 from searchlib.coverage import CoverageReport
 from searchlib.errors import InvalidParameterError
 from searchlib.hits import LeanHit, merge_sorted_by, merge_top_k
 from searchlib.query.search_path import parse_search_path
-from searchlib.rank_values import parse_query_features
 from searchlib.schema.model import ApplicationPackage
 from searchlib.wire.search_codec import DocsumCall, NodeError, SearchCall
 
@@ -52,11 +54,13 @@ class ClusterSearcher:
     def __init__(self, application: ApplicationPackage, cluster: SearchCluster) -> None:
         self.application = application
         self.cluster = cluster
+        self.global_phase = GlobalPhaseRanker(application)
 
     async def search(self, query: Query) -> SearchResult:
         schemas = [self.application.schemas[name] for name in query.schemas]
         validate_fields(query.yql.where, schemas)
         validate_sorting(query.sorting, schemas)
+        check_global_phase_sorting(self.global_phase, query)
         for schema in schemas:
             if query.summary_class and query.summary_class not in schema.summaries:
                 raise InvalidParameterError(
@@ -84,6 +88,7 @@ class ClusterSearcher:
                 raise InvalidParameterError(f"Invalid searchPath '{query.search_path}': it selects no node")
             outcomes = await asyncio.gather(*(self._search_schema(query, name, clients, wanted)
                                               for name in query.schemas))
+        outcomes = await rerank_outcomes(self.global_phase, query, outcomes)
         search_done = time.monotonic()
         hits_by_schema = {o.schema: o for o in outcomes}
         all_hits = [[(h, o.schema) for h in o.gathered.hits] for o in outcomes]
@@ -107,7 +112,8 @@ class ClusterSearcher:
                              absent=()) -> _SchemaOutcome:
         schema = self.application.schemas[schema_name]
         profile = schema.rank_profiles[query.profile]
-        features = parse_query_features(profile, query.feature_texts)
+        features = await query_features(self.application, profile, query)
+        wanted = hits_to_fetch(self.global_phase, query, schema_name, wanted)
         call = SearchCall(schema=schema_name, rank_profile=query.profile, query=query.yql.where, hits=wanted,
                           timeout_ms=max(int((query.deadline - time.monotonic()) * 1000), 1),
                           query_features=features, sorting=query.sorting,

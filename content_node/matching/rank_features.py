@@ -18,6 +18,7 @@ from searchlib.errors import InvalidParameterError
 from searchlib.expression import string_hash
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
+from content_node.matching.tensor_attributes import tensor_attribute_column
 
 BM25_K1 = 1.2
 BM25_B = 0.75
@@ -159,6 +160,8 @@ class FeatureCalculator:
         if spec is None or not spec.is_attribute:
             raise InvalidParameterError(f"attribute({name}): '{name}' is not an attribute field")
         column = self._index.attribute(name)
+        if spec.type.kind == "tensor":
+            return tensor_attribute_column(spec, column[candidates])
         if spec.type.is_numeric:
             return column[candidates].astype(np.float64)
         return np.array([_string_hash(v) for v in column[candidates]], dtype=np.float64)

@@ -1,0 +1,1 @@
+"""Embedder components declared in services.xml: hugging-face-tokenizer and hugging-face-embedder."""

@@ -1,0 +1,87 @@
+"""Query-time `embed(...)` in query feature values (vespa-reference §7.2):
+
+    input.query(q_tokens)=embed(tokenizer, "semantic search")
+    input.query(q)=embed(e5, @query)        # the value of request parameter `query`
+    input.query(q)=embed(@query)            # the id may be left out with a single embedder
+    input.query(q)=embed(some text)         # ... and then the quotes too
+
+The target type is the rank profile's declared input type.
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Mapping
+
+from container.embedding.registry import embedder_ids, get_embedder
+from searchlib.errors import InvalidParameterError
+from searchlib.rank_values import parse_query_features
+from searchlib.schema.model import ApplicationPackage, RankProfile
+from searchlib.tensor import TensorType
+
+_PARAMETER_ALIASES = {"query": "model.queryString"}  # request parameters arrive under their full names
+_EMBED = re.compile(r"^\s*embed\s*\((?P<args>.*)\)\s*$", re.DOTALL)
+_QUOTED = re.compile(r"""^\s*(?P<q>["'])(?P<text>.*)(?P=q)\s*$""", re.DOTALL)
+
+
+def is_embed(text: object) -> bool:
+    return isinstance(text, str) and _EMBED.match(text) is not None
+
+
+def split_embed_arguments(text: str, known_ids: list[str]) -> tuple[str | None, str]:
+    """`embed(...)` -> (embedder id or None, argument text as written)."""
+    args = _EMBED.match(text).group("args").strip()
+    head, comma, tail = args.partition(",")
+    if comma and head.strip() in known_ids:
+        return head.strip(), tail.strip()
+    if comma and re.fullmatch(r"[A-Za-z_][\w-]*", head.strip()) and _QUOTED.match(tail) or \
+            comma and tail.strip().startswith("@"):
+        return head.strip(), tail.strip()  # an unknown id: get_embedder reports it
+    return None, args
+
+
+def resolve_argument(argument: str, parameters: Mapping[str, str]) -> str:
+    quoted = _QUOTED.match(argument)
+    if quoted:
+        return quoted.group("text")
+    if argument.startswith("@"):
+        name = argument[1:]
+        name = name if name in parameters else _PARAMETER_ALIASES.get(name, name)
+        if name not in parameters:
+            raise InvalidParameterError(f"Could not resolve query parameter reference '{name}' in embed()")
+        return str(parameters[name])
+    return argument
+
+
+def embed_query_features(application: ApplicationPackage, profile: RankProfile,
+                         feature_texts: Mapping[str, str], parameters: Mapping[str, str]) -> dict[str, object]:
+    """The `embed(...)` values among the query features, embedded: canonical name -> Tensor."""
+    declared = {(i.name if "(" in i.name else f"query({i.name})"): i for i in profile.inputs.values()}
+    known = embedder_ids(application)
+    embedded: dict[str, object] = {}
+    for name, text in feature_texts.items():
+        if not is_embed(text):
+            continue
+        key = name if "(" in name else f"query({name})"
+        spec = declared.get(key)
+        if spec is None or not spec.type_spec.startswith("tensor"):
+            raise InvalidParameterError(f"Can't embed into '{key}': the rank profile '{profile.name}' "
+                                        "must declare it as a tensor input")
+        component_id, argument = split_embed_arguments(text, known)
+        embedder = get_embedder(application, component_id)
+        embedded[key] = embedder.embed(resolve_argument(argument, parameters), TensorType.parse(spec.type_spec),
+                                       "query")
+    return embedded
+
+
+async def query_features(application: ApplicationPackage, profile: RankProfile, query) -> dict[str, object]:
+    """The query's features for this profile: parsed values, with `embed(...)` values embedded
+    in a thread executor (an embedder runs a model: never on the event loop)."""
+    texts = query.feature_texts
+    plain = {name: text for name, text in texts.items() if not is_embed(text)}
+    features = parse_query_features(profile, plain)
+    if len(plain) != len(texts):
+        loop = asyncio.get_running_loop()
+        features.update(await loop.run_in_executor(
+            None, embed_query_features, application, profile, texts, query.parameters))
+    return features
