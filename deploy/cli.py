@@ -46,8 +46,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     if not app_dir.is_dir():
         raise ClusterError(f"no application package at {app_dir}; pass one with --app")
     topology = app_topology(app_dir) or (DEFAULT_NODES, 1)
-    nodes = args.nodes or (len(state["content_nodes"]) if state else topology[0])
-    groups = args.groups or (state["groups"] if state else (topology[1] if not args.nodes else 1))
+    if args.nodes_per_group and args.nodes:
+        raise ClusterError("pass either --nodes (total) or --nodes-per-group, not both")
+    groups = args.groups or (state["groups"] if state else
+                             (topology[1] if not (args.nodes or args.nodes_per_group) else 1))
+    nodes = (args.nodes_per_group * groups if args.nodes_per_group else
+             args.nodes or (len(state["content_nodes"]) if state else topology[0]))
     port = args.port or (state["container"]["port"] if state else DEFAULT_PORT)
     cluster = LocalCluster(app_dir, data_dir, nodes=nodes, port=port, groups=groups, detach=True,
                            startup_timeout=args.timeout)
@@ -89,11 +93,21 @@ def cmd_status(args: argparse.Namespace) -> int:
     code = health.get("status", {}).get("code", "?") if isinstance(health, dict) else "?"
     print(f"container {url}: {code}")
     for node in nodes:
-        up = "up" if node.get("up") else "DOWN"
         print(f"  node {node.get('distribution_key')}/{node.get('group')} {node.get('address', ''):<22}"
-              f" {up:<5} {node.get('documents', '?')} documents")
+              f" {_node_health(node):<26} {node.get('documents', '?')} documents")
     healthy &= code == "up" and all(node.get("up") for node in nodes)
     return EXIT_OK if healthy else EXIT_FAILED
+
+
+def _node_health(node: dict) -> str:
+    """in rotation / catching up (n left) / awaiting sync / DOWN (unreachable)."""
+    if node.get("up"):
+        return "up (in rotation)"
+    if node.get("reachable") is False or "state" not in node:
+        return "DOWN"
+    if node.get("state") == "catching-up":
+        return f"catching up ({node.get('catch_up_remaining', '?')} left)"
+    return str(node.get("state", "not ready")).replace("-", " ")
 
 
 # ---- data -----------------------------------------------------------------------------------------
@@ -211,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     up = add("up", cmd_up, "start a local cluster (or restart what is not running) and wait until healthy")
     up.add_argument("--nodes", type=_positive_int, help="content nodes (default: services.xml, else 2)")
     up.add_argument("--groups", type=_positive_int, help="groups, each a full copy (default 1)")
+    up.add_argument("--nodes-per-group", type=_positive_int,
+                    help="content nodes in each group (instead of --nodes: total = groups x this)")
     up.add_argument("--app", help="application package directory (default: the bundled schemas/)")
     data_dir_option(up)
     up.add_argument("--port", type=_port, help=f"container HTTP port (default {DEFAULT_PORT})")
