@@ -215,7 +215,7 @@ class LocalCluster:
             raise ClusterError(f"content node {key} is not running")
         processes.send_signal(process.pid, sig)
         if wait if wait is not None else sig in TERMINATING_SIGNALS:
-            if not processes.wait_for_exit(process.pid, process.popen, self.stop_grace, process.marker):
+            if not processes.wait_for_exit(process.pid, process.popen, self.stop_grace):
                 raise ClusterError(f"content node {key} did not exit after signal {sig}")
 
     def restart_node(self, key: int, *, wait_healthy: bool = True) -> None:
@@ -395,9 +395,9 @@ class LocalCluster:
         deadline = time.monotonic() + self.stop_grace
         for process in running:
             remaining = max(0.0, deadline - time.monotonic())
-            if not processes.wait_for_exit(process.pid, process.popen, remaining, process.marker):
+            if not processes.wait_for_exit(process.pid, process.popen, remaining):
                 processes.send_signal(process.pid, signal.SIGKILL)
-                processes.wait_for_exit(process.pid, process.popen, 10.0, process.marker)
+                processes.wait_for_exit(process.pid, process.popen, 10.0)
         for process in targets:
             if not process.is_running():
                 process.pid = None

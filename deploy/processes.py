@@ -123,9 +123,12 @@ def pid_is_running(pid: int | None, expected_in_cmdline: str = "") -> bool:
     return True
 
 
-def wait_for_exit(pid: int, popen: subprocess.Popen | None, timeout: float,
-                  expected_in_cmdline: str = "") -> bool:
-    """Wait until the process is gone; True if it exited within timeout."""
+def wait_for_exit(pid: int, popen: subprocess.Popen | None, timeout: float) -> bool:
+    """Wait until the process is gone (or a zombie); True if that happened within timeout.
+
+    Identity is checked before signalling, not here: while a process exits, /proc shows an empty
+    command line before it becomes a zombie, which a command-line check would read as "gone".
+    """
     if popen is not None:
         try:
             popen.wait(timeout=timeout)
@@ -134,29 +137,15 @@ def wait_for_exit(pid: int, popen: subprocess.Popen | None, timeout: float,
             return False
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not pid_is_running(pid, expected_in_cmdline):
+        if not pid_is_running(pid):
             return True
         time.sleep(0.05)
-    return not pid_is_running(pid, expected_in_cmdline)
+    return not pid_is_running(pid)
 
 
 def send_signal(pid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-
-
-def terminate(pid: int, popen: subprocess.Popen | None, grace: float, expected_in_cmdline: str = "") -> None:
-    """SIGTERM, then SIGKILL if the process is still there after `grace` seconds."""
-    if popen is not None and popen.poll() is not None:
-        return
-    if popen is None and not pid_is_running(pid, expected_in_cmdline):
-        return
-    send_signal(pid, signal.SIGTERM)
-    send_signal(pid, signal.SIGCONT)  # a stopped (SIGSTOP) process must run to handle SIGTERM
-    if wait_for_exit(pid, popen, grace, expected_in_cmdline):
-        return
-    send_signal(pid, signal.SIGKILL)
-    wait_for_exit(pid, popen, 10.0, expected_in_cmdline)
 
 
 def log_size(path: Path) -> int:
