@@ -74,6 +74,27 @@ class FeatureCalculator:
         self._rank_properties = rank_properties or {}
         self._term_columns: dict[tuple[str, str, bytes], tuple[np.ndarray, np.ndarray]] = {}
 
+    # ---- what feature modules (text_features, retrieval_features, ...) read ----
+
+    @property
+    def schema(self) -> Schema:
+        return self._schema
+
+    @property
+    def index(self) -> RankIndex:
+        return self._index
+
+    @property
+    def ranked_items(self) -> list:
+        """The query's ranked text items (terms and phrases), in query order."""
+        return self._ranked_items
+
+    def postings(self, field: str, term: str):
+        return self._postings(field, term)
+
+    def field_arg(self, feature: FeatureName, index_required: bool) -> str:
+        return self._field_arg(feature, index_required)
+
     # ---- the query's terms, per field ----
 
     def terms_for_field(self, field: str) -> list[str]:
@@ -235,5 +256,9 @@ _FEATURES: dict[str, Callable[[FeatureCalculator, FeatureName, np.ndarray], obje
 from content_node.matching.retrieval_features import RETRIEVAL_FEATURES  # noqa: E402 - after FeatureCalculator
 
 _FEATURES.update(RETRIEVAL_FEATURES)
+
+from content_node.matching.text_features import TEXT_FEATURES  # noqa: E402 - after FeatureCalculator
+
+_FEATURES.update(TEXT_FEATURES)
 
 KNOWN_FEATURES = frozenset(_FEATURES)

@@ -1,0 +1,268 @@
+"""Text-match rank features from term positions: fieldMatch(f) and its outputs, fieldTermMatch,
+termDistance, term(n).*, matches(f, n).
+
+Vectorized over the candidates: per query term one searchsorted into the posting list gives every
+candidate's term frequency and first position, and the fieldMatch outputs are numpy arithmetic over
+the (candidates x terms) matrix of first positions. termDistance needs every position pair and
+loops over the candidates that contain both terms (use it in second phase or match-features).
+
+fieldMatch is a documented simplification of Vespa's segment-matching algorithm: it looks at the
+first occurrence of each query term (in query order, i = 0..n-1) and at adjacent query-term pairs:
+- matches: terms found; queryCompleteness = matches/n; fieldCompleteness = matches/fieldLength;
+  completeness = queryCompleteness*(1-0.05) + 0.05*fieldCompleteness (fieldCompletenessImportance);
+- for a pair with both terms found, d = pos(i+1) - pos(i): in order when d > 0, a gap when d > 1;
+  proximity = mean over the n-1 pairs of 1/d (in order) or 1/(2|d|+1) (out of order), 0 when a term
+  is missing, and 1 for one matched term; orderness = in-order share of the found pairs;
+  relatedness = share of pairs with d == 1; longestSequence = longest chain of d == 1, plus one;
+- earliness = 1 - first match position / fieldLength; head/tail = tokens before the first /
+  after the last matched position; occurrence = occurrences / fieldLength (max 1),
+  absoluteOccurrence = occurrences / (100 n) (max 1);
+- weight / significance: share of the query's term weight / significance that matched;
+  importance = their mean;
+- fieldMatch(f) = completeness * (0.5 + 0.5*proximity) * (0.9 + 0.1*earliness).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from searchlib.errors import InvalidParameterError
+from searchlib.query import tree as q
+
+if TYPE_CHECKING:
+    from content_node.matching.rank_features import FeatureCalculator, FeatureName
+
+NOT_FOUND = 1000000.0
+FIELD_COMPLETENESS_IMPORTANCE = 0.05
+DEFAULT_CONNECTEDNESS = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTerm:
+    """One word of the query in query order; a phrase contributes one per word."""
+
+    index_name: str
+    text: str
+    weight: float
+
+
+def query_terms(query_items: list) -> list[QueryTerm]:
+    terms: list[QueryTerm] = []
+    for item in query_items:
+        if isinstance(item, q.Term):
+            terms.append(QueryTerm(item.field, item.term, float(item.weight)))
+        elif isinstance(item, q.Phrase):
+            terms.extend(QueryTerm(item.field, word, float(item.weight)) for word in item.terms)
+    return terms
+
+
+def _occurrences(calc: FeatureCalculator, field: str, term: str,
+                 candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray, object, np.ndarray]:
+    """(term frequency, first position or -1, postings, posting index or -1) per candidate."""
+    postings = calc.postings(field, term)
+    tf = np.zeros(len(candidates), dtype=np.float64)
+    first = np.full(len(candidates), -1.0)
+    where = np.full(len(candidates), -1, dtype=np.int64)
+    if not len(postings.doc_ids) or not len(candidates):
+        return tf, first, postings, where
+    rows = np.minimum(np.searchsorted(postings.doc_ids, candidates), len(postings.doc_ids) - 1)
+    present = postings.doc_ids[rows] == candidates
+    where[present] = rows[present]
+    tf[present] = postings.term_freqs[rows[present]]
+    first[present] = postings.flat_positions[postings.position_offsets[rows[present]]]
+    return tf, first, postings, where
+
+
+def _field_terms(calc: FeatureCalculator, field: str) -> list[QueryTerm]:
+    covered = calc.schema.index_fields
+    return [t for t in query_terms(calc.ranked_items) if field in covered(t.index_name)]
+
+
+def _significance(calc: FeatureCalculator, field: str, term: str) -> float:
+    """Robertson-Sparck-Jones style, per node: 1.0 for a rare term down to 0.5 for a common one."""
+    n_docs = max(calc.index.doc_count, 1)
+    df = calc.index.document_frequency(field, term)
+    return 0.5 + 0.5 * (1.0 - math.log(df + 1) / math.log(n_docs + 1)) if n_docs > 1 else 1.0
+
+
+def field_match(calc: FeatureCalculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    field = calc.field_arg(feature, index_required=True)
+    outputs = field_match_outputs(calc, field, candidates)
+    name = feature.output or "match"
+    if name not in outputs:
+        raise InvalidParameterError(f"fieldMatch({field}) has no output '{feature.output}'")
+    return outputs[name]
+
+
+def field_match_outputs(calc: FeatureCalculator, field: str, candidates: np.ndarray) -> dict[str, np.ndarray]:
+    terms = _field_terms(calc, field)
+    rows = len(candidates)
+    n = len(terms)
+    zeros = np.zeros(rows)
+    lengths = calc.index.field_lengths(field)[candidates].astype(np.float64)
+    if n == 0:
+        return {k: zeros for k in _OUTPUTS} | {"orderness": zeros, "head": zeros, "tail": zeros}
+    tf = np.zeros((rows, n))
+    first = np.full((rows, n), -1.0)
+    weights = np.array([t.weight for t in terms])
+    significance = np.array([_significance(calc, field, t.text) for t in terms])
+    for i, term in enumerate(terms):
+        tf[:, i], first[:, i], _, _ = _occurrences(calc, field, term.text, candidates)
+    found = first >= 0
+    matches = found.sum(axis=1).astype(np.float64)
+    length = np.maximum(lengths, 1.0)
+    query_completeness = matches / n
+    field_completeness = np.minimum(matches / length, 1.0)
+    completeness = (query_completeness * (1 - FIELD_COMPLETENESS_IMPORTANCE)
+                    + FIELD_COMPLETENESS_IMPORTANCE * field_completeness)
+
+    if n > 1:
+        both = found[:, 1:] & found[:, :-1]
+        distance = first[:, 1:] - first[:, :-1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            closeness = np.where(distance > 0, 1.0 / np.abs(distance), 1.0 / (2 * np.abs(distance) + 1))
+        pair_proximity = np.where(both, closeness, 0.0)
+        proximity = pair_proximity.mean(axis=1)
+        found_pairs = both.sum(axis=1)
+        in_order = (both & (distance > 0)).sum(axis=1)
+        adjacent = both & (distance == 1)
+        orderness = np.where(found_pairs > 0, in_order / np.maximum(found_pairs, 1), 1.0)
+        relatedness = adjacent.sum(axis=1) / (n - 1)
+        out_of_order = (both & (distance < 0)).sum(axis=1).astype(np.float64)
+        gap_pairs = both & (distance > 1)
+        gaps = gap_pairs.sum(axis=1).astype(np.float64)
+        gap_length = np.where(gap_pairs, distance - 1, 0.0).sum(axis=1)
+        longest = _longest_run(adjacent) + 1.0
+    else:
+        proximity = relatedness = found[:, 0].astype(np.float64)
+        orderness = np.ones(rows)
+        out_of_order = gaps = gap_length = zeros
+        longest = np.ones(rows)
+    longest = np.where(matches > 0, longest, 0.0)
+
+    first_found = np.where(found, first, np.inf).min(axis=1)
+    last_found = np.where(found, first, -np.inf).max(axis=1)
+    any_found = matches > 0
+    earliness = np.where(any_found, 1.0 - np.where(any_found, first_found, 0.0) / length, 0.0)
+    occurrences = tf.sum(axis=1)
+    weight = (found * weights).sum(axis=1) / max(weights.sum(), 1e-9)
+    significance_share = (found * significance).sum(axis=1) / max(significance.sum(), 1e-9)
+    match = completeness * (0.5 + 0.5 * proximity) * (0.9 + 0.1 * earliness)
+    return {
+        "match": np.where(any_found, match, 0.0),
+        "matches": matches, "queryCompleteness": query_completeness, "fieldCompleteness": field_completeness,
+        "completeness": completeness, "proximity": proximity, "orderness": np.where(any_found, orderness, 0.0),
+        "relatedness": relatedness, "earliness": earliness,
+        "longestSequence": longest, "longestSequenceRatio": longest / n,
+        "segments": any_found.astype(np.float64), "segmentProximity": proximity,
+        "segmentDistance": np.zeros(rows),
+        "outOfOrder": out_of_order, "gaps": gaps, "gapLength": gap_length,
+        "head": np.where(any_found, np.where(any_found, first_found, 0.0), 0.0),
+        "tail": np.where(any_found, lengths - 1 - np.where(any_found, last_found, 0.0), 0.0),
+        "occurrence": np.minimum(occurrences / length, 1.0),
+        "absoluteOccurrence": np.minimum(occurrences / (100.0 * n), 1.0),
+        "weight": weight, "significance": significance_share, "importance": (weight + significance_share) / 2,
+    }
+
+
+_OUTPUTS = ("match", "matches", "queryCompleteness", "fieldCompleteness", "completeness", "proximity",
+            "relatedness", "earliness", "longestSequence", "longestSequenceRatio", "segments",
+            "segmentProximity", "segmentDistance", "outOfOrder", "gaps", "gapLength", "occurrence",
+            "absoluteOccurrence", "weight", "significance", "importance")
+
+
+def _longest_run(flags: np.ndarray) -> np.ndarray:
+    """Longest run of True per row."""
+    best = np.zeros(flags.shape[0])
+    current = np.zeros(flags.shape[0])
+    for column in flags.T:  # one step per query-term pair, not per document
+        current = np.where(column, current + 1, 0.0)
+        best = np.maximum(best, current)
+    return best
+
+
+def _term_index(feature: FeatureName, position: int, what: str) -> int:
+    try:
+        return int(feature.args[position])
+    except (IndexError, ValueError):
+        raise InvalidParameterError(f"{what}: expected a query term number as argument {position + 1}") from None
+
+
+def field_term_match(calc: FeatureCalculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    """fieldTermMatch(f, n).firstPosition (1000000 if absent) / .occurrences."""
+    field = calc.field_arg(feature, index_required=True)
+    n = _term_index(feature, 1, "fieldTermMatch")
+    terms = query_terms(calc.ranked_items)
+    if n >= len(terms) or field not in calc.schema.index_fields(terms[n].index_name):
+        return np.full(len(candidates), NOT_FOUND if feature.output != "occurrences" else 0.0)
+    tf, first, _, _ = _occurrences(calc, field, terms[n].text, candidates)
+    if feature.output == "occurrences":
+        return tf
+    return np.where(first >= 0, first, NOT_FOUND)
+
+
+def matches(calc: FeatureCalculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    """matches(f): 1 if any query term matched f; matches(f, n): 1 if query term n did."""
+    if len(feature.args) < 2:
+        return (calc.match_count(feature, candidates) > 0).astype(np.float64)
+    field = calc.field_arg(feature, index_required=True)
+    n = _term_index(feature, 1, "matches")
+    terms = query_terms(calc.ranked_items)
+    if n >= len(terms) or field not in calc.schema.index_fields(terms[n].index_name):
+        return np.zeros(len(candidates))
+    tf, _, _, _ = _occurrences(calc, field, terms[n].text, candidates)
+    return (tf > 0).astype(np.float64)
+
+
+def term_distance(calc: FeatureCalculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    """termDistance(f, x, y).forward / .reverse (+TermPosition): the least distance from an
+    occurrence of term x to a later (forward) or earlier (reverse) occurrence of term y."""
+    field = calc.field_arg(feature, index_required=True)
+    x, y = _term_index(feature, 1, "termDistance"), _term_index(feature, 2, "termDistance")
+    output = feature.output or "forward"
+    result = np.full(len(candidates), NOT_FOUND)
+    terms = query_terms(calc.ranked_items)
+    if max(x, y) >= len(terms):
+        return result
+    _, _, x_postings, x_at = _occurrences(calc, field, terms[x].text, candidates)
+    _, _, y_postings, y_at = _occurrences(calc, field, terms[y].text, candidates)
+    reverse = output.startswith("reverse")
+    for row in np.flatnonzero((x_at >= 0) & (y_at >= 0)):  # documents with both terms only
+        xs = x_postings.positions(int(x_at[row])).astype(np.int64)
+        ys = y_postings.positions(int(y_at[row])).astype(np.int64)
+        deltas = (xs[:, None] - ys[None, :]) if reverse else (ys[None, :] - xs[:, None])
+        deltas = np.where(deltas > 0, deltas, np.iinfo(np.int64).max)
+        best = np.unravel_index(np.argmin(deltas), deltas.shape)
+        if deltas[best] == np.iinfo(np.int64).max:
+            continue
+        result[row] = float(xs[best[0]]) if output.endswith("TermPosition") else float(deltas[best])
+    return result
+
+
+def term(calc: FeatureCalculator, feature: FeatureName, candidates: np.ndarray) -> float:
+    """term(n).weight (100 default), .significance, .connectedness (0.1); 0 past the last term."""
+    n = _term_index(feature, 0, "term")
+    terms = query_terms(calc.ranked_items)
+    if n >= len(terms):
+        return 0.0
+    if feature.output == "weight":
+        return terms[n].weight
+    if feature.output == "connectedness":
+        return DEFAULT_CONNECTEDNESS
+    if feature.output == "significance":
+        fields = calc.schema.index_fields(terms[n].index_name)
+        return max((_significance(calc, f, terms[n].text) for f in fields if calc.schema.fields[f].is_index),
+                   default=0.0)
+    raise InvalidParameterError(f"term({n}) has no output '{feature.output}'")
+
+
+TEXT_FEATURES: dict[str, Callable[..., object]] = {
+    "fieldMatch": field_match,
+    "fieldTermMatch": field_term_match,
+    "termDistance": term_distance,
+    "term": term,
+    "matches": matches,
+}

@@ -1,0 +1,113 @@
+"""fieldMatch, fieldTermMatch, termDistance, term(n) and matches(f, n) on hand-made documents,
+with the numbers worked out from the documented simplification (content_node.matching.text_features)."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from ranking_support import RankingBed
+from searchlib.query import tree as q
+
+FEATURES = [
+    "fieldMatch(title)", "fieldMatch(title).completeness", "fieldMatch(title).queryCompleteness",
+    "fieldMatch(title).fieldCompleteness", "fieldMatch(title).proximity", "fieldMatch(title).orderness",
+    "fieldMatch(title).relatedness", "fieldMatch(title).earliness", "fieldMatch(title).longestSequence",
+    "fieldMatch(title).outOfOrder", "fieldMatch(title).gaps", "fieldMatch(title).gapLength",
+    "fieldMatch(title).head", "fieldMatch(title).tail", "fieldMatch(title).matches",
+    "fieldTermMatch(title,1).firstPosition", "fieldTermMatch(title,0).occurrences",
+    "termDistance(title,0,1).forward", "termDistance(title,0,1).reverse",
+    "termDistance(title,0,1).forwardTermPosition", "matches(title,1)", "matches(title)",
+    "term(0).weight", "term(1).significance", "term(1).connectedness", "queryTermCount",
+]
+
+SD = f"""schema doc {{
+    document doc {{
+        field title type string {{ indexing: index | summary }}
+        field n type int {{ indexing: attribute }}
+    }}
+    rank-profile text {{
+        first-phase {{ expression: fieldMatch(title) }}
+        match-features: {' '.join(FEATURES)}
+    }}
+}}
+"""
+
+TITLES = ["cat dog wolf zed", "dog zed cat", "cat zed zed dog cat", "wolf cat"]
+
+
+@pytest.fixture(scope="module")
+def features(tmp_path_factory) -> dict[str, dict[str, float]]:
+    bed = RankingBed(SD, [{"title": t, "n": i} for i, t in enumerate(TITLES)], tmp_path_factory.mktemp("text"))
+    query = q.Or((q.Term("title", "cat"), q.Term("title", "dog", weight=200)))
+    outcome = bed.search("text", query=query)
+    by_doc = {bed.ids[h.global_id].rsplit(":", 1)[1]: dict(h.match_features) for h in outcome.hits}
+    bed.close()
+    assert set(by_doc) == {"0", "1", "2", "3"}
+    return by_doc
+
+
+def test_in_order_adjacent_terms(features) -> None:
+    f = features["0"]  # cat@0 dog@1, length 4
+    assert f["fieldMatch(title).matches"] == 2
+    assert f["fieldMatch(title).queryCompleteness"] == 1.0
+    assert f["fieldMatch(title).fieldCompleteness"] == 0.5
+    assert f["fieldMatch(title).completeness"] == pytest.approx(0.95 + 0.05 * 0.5)
+    assert f["fieldMatch(title).proximity"] == 1.0
+    assert f["fieldMatch(title).orderness"] == 1.0
+    assert f["fieldMatch(title).relatedness"] == 1.0
+    assert f["fieldMatch(title).longestSequence"] == 2.0
+    assert f["fieldMatch(title).earliness"] == 1.0
+    assert (f["fieldMatch(title).head"], f["fieldMatch(title).tail"]) == (0.0, 2.0)
+    assert f["fieldMatch(title)"] == pytest.approx(0.975)
+    assert f["termDistance(title,0,1).forward"] == 1.0
+    assert f["termDistance(title,0,1).forwardTermPosition"] == 0.0
+    assert f["termDistance(title,0,1).reverse"] == 1000000.0
+
+
+def test_out_of_order_terms(features) -> None:
+    f = features["1"]  # dog@0 zed cat@2, length 3: d = 0 - 2 = -2
+    assert f["fieldMatch(title).proximity"] == pytest.approx(1 / 5)
+    assert f["fieldMatch(title).orderness"] == 0.0
+    assert f["fieldMatch(title).outOfOrder"] == 1.0
+    assert f["fieldMatch(title).relatedness"] == 0.0
+    completeness = 0.95 + 0.05 * (2 / 3)
+    assert f["fieldMatch(title)"] == pytest.approx(completeness * (0.5 + 0.5 / 5))
+    assert f["termDistance(title,0,1).forward"] == 1000000.0
+    assert f["termDistance(title,0,1).reverse"] == 2.0
+
+
+def test_gaps_and_repeated_terms(features) -> None:
+    f = features["2"]  # cat@0 zed zed dog@3 cat@4
+    assert f["fieldMatch(title).gaps"] == 1.0 and f["fieldMatch(title).gapLength"] == 2.0
+    assert f["fieldMatch(title).proximity"] == pytest.approx(1 / 3)
+    assert f["fieldTermMatch(title,1).firstPosition"] == 3.0
+    assert f["fieldTermMatch(title,0).occurrences"] == 2.0
+    assert f["termDistance(title,0,1).forward"] == 3.0
+    assert f["termDistance(title,0,1).reverse"] == 1.0  # cat@4 is one after dog@3
+
+
+def test_one_term_matched(features) -> None:
+    f = features["3"]  # wolf cat@1, no dog
+    assert f["fieldMatch(title).matches"] == 1.0
+    assert f["fieldMatch(title).queryCompleteness"] == 0.5
+    assert f["fieldMatch(title).proximity"] == 0.0
+    assert f["fieldMatch(title).earliness"] == 0.5
+    assert f["fieldTermMatch(title,1).firstPosition"] == 1000000.0
+    assert f["matches(title,1)"] == 0.0 and f["matches(title)"] == 1.0
+
+
+def test_term_properties(features) -> None:
+    f = features["0"]
+    assert f["term(0).weight"] == 100.0
+    assert f["term(1).connectedness"] == 0.1
+    # dog is in 3 of 4 documents: 0.5 + 0.5 * (1 - log 4 / log 5)
+    assert f["term(1).significance"] == pytest.approx(0.5 + 0.5 * (1 - math.log(4) / math.log(5)))
+    assert f["queryTermCount"] == 2.0
+    assert features["0"]["matches(title,1)"] == 1.0
+
+
+def test_first_phase_orders_by_field_match(features) -> None:
+    scores = {doc: f["fieldMatch(title)"] for doc, f in features.items()}
+    assert max(scores, key=scores.get) == "0"
