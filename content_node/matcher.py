@@ -12,6 +12,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from content_node import mutation
+from content_node import soft_timeout
 from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.rank_features import FeatureCalculator, RankIndex
 from content_node.ranking.rank_program import RankProgram
@@ -58,7 +59,13 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     mutation.apply_phase(index, program.profile, mutation.ON_MATCH, candidates)
     calculator = FeatureCalculator(schema, index, params.query, query_features, params.now,
                                    program.profile.rank_properties, postings=matching.postings)
-    scores = _as_column(program.evaluate(program.first_phase, calculator, candidates), len(candidates))
+    matched, searched = len(candidates), active
+    candidates, scores, out_of_time = soft_timeout.first_phase(
+        lambda rows: _as_column(program.evaluate(program.first_phase, calculator, rows), len(rows)),
+        candidates, params.deadline)
+    if out_of_time:  # answer with what was ranked in time (soft_timeout.py)
+        degraded |= DEGRADED_TIMEOUT
+        searched = soft_timeout.covered_documents(index.alive, candidates, matched, active)
 
     drop_limit = params.rank_score_drop_limit
     if drop_limit is None:
@@ -112,7 +119,7 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     features = _match_features(program, calculator, rows, phase_features)
     hits = [LeanHit(global_id=gid, relevance=float(score), match_features=features[i])
             for i, (gid, score) in enumerate(zip(row_gids, row_scores))]
-    coverage = Coverage(docs=active, active=active, target_active=active, degraded_reason=degraded, nodes=1)
+    coverage = Coverage(docs=searched, active=active, target_active=active, degraded_reason=degraded, nodes=1)
     return SearchOutcome(hits=hits, total_hits=total_hits, coverage=coverage)
 
 
