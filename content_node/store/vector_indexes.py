@@ -109,6 +109,8 @@ class VectorIndexes:
                 return False
         self.fields = fresh
         self.restored = True
+        log.info("vector indexes of %s restored at sequence %d: %s", self._schema.name, sequence,
+                 {name: index.vector_count for name, index in fresh.items()})
         return True
 
     def rebuild(self, local_ids: np.ndarray, column: Callable[[str], np.ndarray]) -> None:
@@ -121,3 +123,6 @@ class VectorIndexes:
                 value = values[local_id] if local_id < len(values) else None
                 if value is not None:
                     index.set(local_id, value)
+        if self.fields:
+            log.info("vector indexes of %s rebuilt from stored tensors: %s", self._schema.name,
+                     {name: index.vector_count for name, index in self.fields.items()})
