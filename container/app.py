@@ -47,6 +47,11 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
                                "documents": state.active_docs, "error": state.error})
         return JSONResponse({"nodes": nodes_view, "application": {"generation": package.generation}})
 
+    async def metrics(request: Request) -> JSONResponse:
+        from container.ranking.onnx_models import METRICS  # onnx sessions/batches/rows per provider
+
+        return JSONResponse({"status": {"code": "up"}, "metrics": {"values": METRICS.snapshot()}})
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         await cluster.ping_all()
@@ -62,6 +67,7 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
               methods=["GET", "POST", "PUT", "DELETE"]),
         Route("/state/v1/health", health),
         Route("/state/v1/nodes", node_states),
+        Route("/state/v1/metrics", metrics),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.cluster = cluster

@@ -39,6 +39,11 @@ class HuggingFaceEmbedder:
         dims = tensor_type.indexed
         if len(tensor_type.dimension_names) != 1 or len(dims) != 1:
             raise InvalidParameterError(f"Don't know how to embed into {tensor_type} with '{self.id}'")
+        # One text per ONNX call, as in Vespa: the int8 model quantizes activations per call, so a
+        # batch would make a text's embedding depend on its batch-mates.
+        if len(texts) != 1:
+            return np.stack([self.embed_many([t], tensor_type, context)[0] for t in texts]) if texts \
+                else np.zeros((0, dims[0].size))
         prefix = self.prepend.get(context, "")
         encodings = self.tokenizer.encode_batch([prefix + t for t in texts])
         width = max((len(e.ids) for e in encodings), default=1)
