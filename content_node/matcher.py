@@ -6,17 +6,20 @@ A soft deadline stops work between phases and marks the coverage degraded instea
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping, Sequence
 
 import numpy as np
 
-from content_node import mutation
+from content_node import grouping, mutation
 from content_node import soft_timeout
 from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.rank_features import FeatureCalculator, RankIndex
+from content_node.sorting import sort_key_column, sort_value
 from content_node.ranking.rank_program import RankProgram
 from searchlib.coverage import DEGRADED_TIMEOUT, Coverage
+from searchlib.grouping.model import GroupingOperation
+from searchlib.grouping.result import Group
 from searchlib.hits import LeanHit, top_k_indices
 from searchlib.query import tree as q
 
@@ -35,6 +38,7 @@ class SearchParams:
     second_phase_rank_score_drop_limit: float | None = None
     now: float = 0.0
     deadline: float = float("inf")  # time.monotonic() value
+    grouping: GroupingOperation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,7 @@ class SearchOutcome:
     hits: list[LeanHit]
     total_hits: int
     coverage: Coverage
+    grouping: Group | None = None  # partial group tree over every matched document
 
 
 class IndexWithIds(RankIndex):
@@ -78,9 +83,13 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     global_ids = index.global_ids
     candidate_gids = [global_ids[i] for i in candidates]
 
+    groups = None
+    if params.grouping is not None:
+        groups = grouping.run(params.grouping, index, schema, candidates, scores, candidate_gids)
+
     if params.sorting and not _relevance_only(params.sorting):
-        return _sorted_outcome(index, program, calculator, params, candidates, scores,
-                               candidate_gids, total_hits, active)
+        return replace(_sorted_outcome(index, program, calculator, params, candidates, scores,
+                                       candidate_gids, total_hits, active), grouping=groups)
 
     keep_count = params.keep_rank_count if params.keep_rank_count is not None else program.keep_rank_count
     rerank_count = params.rerank_count if params.rerank_count is not None else program.rerank_count
@@ -120,7 +129,7 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     hits = [LeanHit(global_id=gid, relevance=float(score), match_features=features[i])
             for i, (gid, score) in enumerate(zip(row_gids, row_scores))]
     coverage = Coverage(docs=searched, active=active, target_active=active, degraded_reason=degraded, nodes=1)
-    return SearchOutcome(hits=hits, total_hits=total_hits, coverage=coverage)
+    return SearchOutcome(hits=hits, total_hits=total_hits, coverage=coverage, grouping=groups)
 
 
 def _second_phase(program: RankProgram, calculator: FeatureCalculator, rows: np.ndarray,
@@ -163,11 +172,8 @@ def _match_features(program: RankProgram, calculator: FeatureCalculator, rows: n
 def _sorted_outcome(index, program, calculator, params, candidates, scores, gids, total_hits, active):
     keys = []
     for sort_key in reversed(params.sorting):
-        if sort_key.field == RELEVANCE:
-            column = np.where(np.isnan(scores), -np.inf, scores)
-        else:
-            column = index.attribute(sort_key.field)[candidates]
-        keys.append(column if sort_key.ascending else _descending(column))
+        column = scores if sort_key.field == RELEVANCE else index.attribute(sort_key.field)[candidates]
+        keys.append(sort_key_column(column, sort_key.ascending))
     gid_rank = np.argsort(np.array(gids, dtype=object)) if gids else np.empty(0, dtype=np.int64)
     tie_break = np.empty(len(gids), dtype=np.int64)
     tie_break[gid_rank] = np.arange(len(gids))
@@ -186,15 +192,7 @@ def _sorted_outcome(index, program, calculator, params, candidates, scores, gids
 def _sort_value(index, key: q.SortKey, row: int, score: float) -> object:
     if key.field == RELEVANCE:
         return float(score)
-    value = index.attribute(key.field)[row]
-    return value if isinstance(value, str) else float(value)
-
-
-def _descending(column: np.ndarray) -> np.ndarray:
-    if column.dtype.kind in "fiub":
-        return -column.astype(np.float64)
-    ranks = np.unique(column.astype(str), return_inverse=True)[1]
-    return -ranks
+    return sort_value(index.attribute(key.field)[row])
 
 
 def _relevance_only(sorting: tuple[q.SortKey, ...]) -> bool:

@@ -13,6 +13,7 @@ from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
 from searchlib.coverage import Coverage
 from searchlib.errors import ErrorCode, SearchlibError
+from searchlib.grouping import parse_grouping
 from searchlib.wire import search_codec as codec
 from searchlib.wire.hits_codec import encode_error
 
@@ -54,14 +55,15 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                 rerank_count=call.rerank_count, keep_rank_count=call.keep_rank_count,
                 rank_score_drop_limit=call.rank_score_drop_limit,
                 second_phase_rank_score_drop_limit=call.second_phase_rank_score_drop_limit,
-                now=call.now or time.time(), deadline=started + soft_budget)
+                now=call.now or time.time(), deadline=started + soft_budget,
+                grouping=parse_grouping(call.grouping) if call.grouping else None)
             outcome = self._node.search(call.schema, call.rank_profile, params)
             trace = ()
             if call.trace_level >= 4:
                 trace = (f"content node {key}: {outcome.total_hits} matches, "
                          f"{(time.monotonic() - started) * 1000:.1f} ms",)
             return codec.encode_search_answer(codec.SearchAnswer(
-                key, tuple(outcome.hits), outcome.total_hits, outcome.coverage, (), trace))
+                key, tuple(outcome.hits), outcome.total_hits, outcome.coverage, (), trace, outcome.grouping))
         except Exception as error:  # noqa: BLE001 - reported as data, see module doc
             active = self._node.active_documents
             coverage = Coverage(docs=0, active=active, target_active=active, nodes=1)

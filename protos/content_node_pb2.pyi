@@ -185,7 +185,7 @@ class SortValue(_message.Message):
     def __init__(self, number: _Optional[float] = ..., text: _Optional[str] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "now")
+    __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "now", "grouping")
     class QueryFeaturesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -207,6 +207,7 @@ class SearchRequest(_message.Message):
     RANK_SCORE_DROP_LIMIT_FIELD_NUMBER: _ClassVar[int]
     SECOND_PHASE_RANK_SCORE_DROP_LIMIT_FIELD_NUMBER: _ClassVar[int]
     NOW_FIELD_NUMBER: _ClassVar[int]
+    GROUPING_FIELD_NUMBER: _ClassVar[int]
     schema: str
     rank_profile: str
     app_generation: str
@@ -221,7 +222,8 @@ class SearchRequest(_message.Message):
     rank_score_drop_limit: float
     second_phase_rank_score_drop_limit: float
     now: float
-    def __init__(self, schema: _Optional[str] = ..., rank_profile: _Optional[str] = ..., app_generation: _Optional[str] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., hits: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., trace_level: _Optional[int] = ..., sorting: _Optional[_Iterable[_Union[SortKey, _Mapping]]] = ..., rerank_count: _Optional[int] = ..., keep_rank_count: _Optional[int] = ..., rank_score_drop_limit: _Optional[float] = ..., second_phase_rank_score_drop_limit: _Optional[float] = ..., now: _Optional[float] = ...) -> None: ...
+    grouping: str
+    def __init__(self, schema: _Optional[str] = ..., rank_profile: _Optional[str] = ..., app_generation: _Optional[str] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., hits: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., trace_level: _Optional[int] = ..., sorting: _Optional[_Iterable[_Union[SortKey, _Mapping]]] = ..., rerank_count: _Optional[int] = ..., keep_rank_count: _Optional[int] = ..., rank_score_drop_limit: _Optional[float] = ..., second_phase_rank_score_drop_limit: _Optional[float] = ..., now: _Optional[float] = ..., grouping: _Optional[str] = ...) -> None: ...
 
 class LeanHit(_message.Message):
     __slots__ = ("global_id", "relevance", "match_features", "sort_values")
@@ -243,20 +245,61 @@ class LeanHit(_message.Message):
     def __init__(self, global_id: _Optional[bytes] = ..., relevance: _Optional[float] = ..., match_features: _Optional[_Mapping[str, FeatureValue]] = ..., sort_values: _Optional[_Iterable[_Union[SortValue, _Mapping]]] = ...) -> None: ...
 
 class SearchReply(_message.Message):
-    __slots__ = ("distribution_key", "hits", "total_hit_count", "coverage", "errors", "trace")
+    __slots__ = ("distribution_key", "hits", "total_hit_count", "coverage", "errors", "trace", "grouping")
     DISTRIBUTION_KEY_FIELD_NUMBER: _ClassVar[int]
     HITS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_HIT_COUNT_FIELD_NUMBER: _ClassVar[int]
     COVERAGE_FIELD_NUMBER: _ClassVar[int]
     ERRORS_FIELD_NUMBER: _ClassVar[int]
     TRACE_FIELD_NUMBER: _ClassVar[int]
+    GROUPING_FIELD_NUMBER: _ClassVar[int]
     distribution_key: int
     hits: _containers.RepeatedCompositeFieldContainer[LeanHit]
     total_hit_count: int
     coverage: Coverage
     errors: _containers.RepeatedCompositeFieldContainer[ErrorMessage]
     trace: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, distribution_key: _Optional[int] = ..., hits: _Optional[_Iterable[_Union[LeanHit, _Mapping]]] = ..., total_hit_count: _Optional[int] = ..., coverage: _Optional[_Union[Coverage, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ..., trace: _Optional[_Iterable[str]] = ...) -> None: ...
+    grouping: GroupValue
+    def __init__(self, distribution_key: _Optional[int] = ..., hits: _Optional[_Iterable[_Union[LeanHit, _Mapping]]] = ..., total_hit_count: _Optional[int] = ..., coverage: _Optional[_Union[Coverage, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ..., trace: _Optional[_Iterable[str]] = ..., grouping: _Optional[_Union[GroupValue, _Mapping]] = ...) -> None: ...
+
+class GroupValue(_message.Message):
+    __slots__ = ("integer", "number", "text", "aggregates", "lists", "hits")
+    class AggregatesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    INTEGER_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    AGGREGATES_FIELD_NUMBER: _ClassVar[int]
+    LISTS_FIELD_NUMBER: _ClassVar[int]
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    integer: int
+    number: float
+    text: str
+    aggregates: _containers.ScalarMap[str, float]
+    lists: _containers.RepeatedCompositeFieldContainer[GroupListValue]
+    hits: _containers.RepeatedCompositeFieldContainer[GroupHitValue]
+    def __init__(self, integer: _Optional[int] = ..., number: _Optional[float] = ..., text: _Optional[str] = ..., aggregates: _Optional[_Mapping[str, float]] = ..., lists: _Optional[_Iterable[_Union[GroupListValue, _Mapping]]] = ..., hits: _Optional[_Iterable[_Union[GroupHitValue, _Mapping]]] = ...) -> None: ...
+
+class GroupListValue(_message.Message):
+    __slots__ = ("label", "groups")
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    label: str
+    groups: _containers.RepeatedCompositeFieldContainer[GroupValue]
+    def __init__(self, label: _Optional[str] = ..., groups: _Optional[_Iterable[_Union[GroupValue, _Mapping]]] = ...) -> None: ...
+
+class GroupHitValue(_message.Message):
+    __slots__ = ("global_id", "relevance")
+    GLOBAL_ID_FIELD_NUMBER: _ClassVar[int]
+    RELEVANCE_FIELD_NUMBER: _ClassVar[int]
+    global_id: bytes
+    relevance: float
+    def __init__(self, global_id: _Optional[bytes] = ..., relevance: _Optional[float] = ...) -> None: ...
 
 class DocsumRequest(_message.Message):
     __slots__ = ("schema", "summary_class", "rank_profile", "global_ids", "query", "query_features", "app_generation", "now")

@@ -79,7 +79,7 @@ def sort_order_key(hit: LeanHit, ascending: Sequence[bool]) -> tuple:
     for value, asc in zip(hit.sort_data, ascending):
         if isinstance(value, str):
             parts.append((0, _StringKey(value, asc)))
-        elif value != value:  # NaN: missing values sort last either way
+        elif value is None or value != value:  # None/NaN: missing values sort last either way
             parts.append((1, 0.0))
         else:
             parts.append((0, value if asc else -value))

@@ -23,6 +23,7 @@ class GatherResult:
     errors: list[NodeError] = field(default_factory=list)
     trace: list[str] = field(default_factory=list)
     failed_keys: tuple[int, ...] = ()  # unreachable or failed nodes: the query may be retried elsewhere
+    groupings: tuple = ()  # partial group trees (searchlib.grouping.result.Group) of the nodes that answered
 
 
 
@@ -87,6 +88,7 @@ async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall,
     coverage = aggregate([a.coverage for a in good], len(clients) + len(out_of_service), bool(timed_out_keys),
                          redundancy, known_missing_active=known_missing)
     trace = [line for a in answers for line in a.trace]
-    return GatherResult(hits, sum(a.total_hits for a in good), coverage, errors, trace, tuple(failed_keys))
+    return GatherResult(hits, sum(a.total_hits for a in good), coverage, errors, trace, tuple(failed_keys),
+                        tuple(a.grouping for a in good if a.grouping is not None))
 
 

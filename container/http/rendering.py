@@ -5,6 +5,7 @@ import math
 from typing import Iterable
 
 from container.search.cluster_searcher import ResultHit, SearchResult
+from container.search.grouping import render as render_grouping
 from searchlib.errors import ErrorCode
 from searchlib.wire.search_codec import NodeError
 
@@ -59,8 +60,11 @@ def render_result(result: SearchResult, source: str, timing: bool = False) -> di
         root["coverage"] = rendered
     if result.errors:
         root["errors"] = [render_error(e) for e in result.errors]
-    if result.hits:
-        root["children"] = [render_hit(h, source) for h in result.hits]
+    children = [render_hit(h, source) for h in result.hits]
+    if result.grouping is not None:
+        children.append(render_grouping(result.grouping, lambda hit: render_hit(hit, source)))
+    if children:
+        root["children"] = children
     body: dict[str, object] = {"root": root}
     if result.trace:
         body["trace"] = {"children": [{"message": line} for line in result.trace]}

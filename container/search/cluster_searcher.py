@@ -13,6 +13,7 @@ from container.dispatch.scatter_gather import GatherResult, scatter_gather
 from container.dispatch.search_cluster import SearchCluster
 from container.ranking.global_phase import GlobalPhaseRanker, hits_to_fetch, rerank_outcomes
 from container.ranking.global_phase import check_sorting as check_global_phase_sorting
+from container.search import grouping
 from container.search.query import Query
 from container.search.query_embedding import query_features
 from container.search.validation import validate_fields, validate_sorting
@@ -41,6 +42,7 @@ class SearchResult:
     errors: list[NodeError]
     trace: list[str] = field(default_factory=list)
     timing: dict[str, float] = field(default_factory=dict)
+    grouping: object | None = None  # container.search.grouping.GroupingResult when the query groups
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,7 @@ class ClusterSearcher:
         schemas = [self.application.schemas[name] for name in query.schemas]
         validate_fields(query.yql.where, schemas)
         validate_sorting(query.sorting, schemas)
+        grouping_operation = grouping.parse_request(query.yql.grouping, schemas)
         check_global_phase_sorting(self.global_phase, query)
         for schema in schemas:
             if query.summary_class and query.summary_class not in schema.summaries:
@@ -97,6 +100,10 @@ class ClusterSearcher:
         errors = [e for o in outcomes for e in o.gathered.errors]
         filled = await self._fill(query, window, hits_by_schema, {c.node.distribution_key: c for c in clients},
                                   errors)
+        grouped = None
+        if grouping_operation is not None:
+            grouped = await grouping.resolve(self, query, grouping_operation, outcomes,
+                                             {c.node.distribution_key: c for c in clients}, errors)
         coverage = outcomes[0].gathered.coverage if len(outcomes) == 1 else _combine(outcomes)
         trace = [line for o in outcomes for line in o.gathered.trace]
         if query.trace_level >= 1:
@@ -106,7 +113,7 @@ class ClusterSearcher:
                   "summaryfetchtime": round(time.monotonic() - search_done, 6),
                   "searchtime": round(time.monotonic() - query.started, 6)}
         return SearchResult(filled, sum(o.gathered.total_hits for o in outcomes), coverage, errors,
-                            trace, timing)
+                            trace, timing, grouped)
 
     async def _search_schema(self, query: Query, schema_name: str, clients, wanted: int,
                              absent=()) -> _SchemaOutcome:
@@ -120,7 +127,7 @@ class ClusterSearcher:
                           rerank_count=query.rerank_count, keep_rank_count=query.keep_rank_count,
                           rank_score_drop_limit=query.rank_score_drop_limit,
                           app_generation=self.application.generation, trace_level=query.trace_level,
-                          now=query.now)
+                          now=query.now, grouping=query.yql.grouping)
         gathered = await scatter_gather(clients, call, query.deadline, self.application.content.redundancy,
                                         absent, self.cluster.known_active_docs())
         return _SchemaOutcome(schema_name, gathered, features)

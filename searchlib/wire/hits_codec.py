@@ -31,11 +31,14 @@ def decode_features(messages: Mapping[str, pb.FeatureValue]) -> dict[str, object
 
 
 def encode_sort_values(values: tuple) -> list[pb.SortValue]:
-    return [pb.SortValue(text=v) if isinstance(v, str) else pb.SortValue(number=float(v)) for v in values]
+    """None (a missing string) is a SortValue with neither field set."""
+    return [pb.SortValue(text=v) if isinstance(v, str) else pb.SortValue() if v is None
+            else pb.SortValue(number=float(v)) for v in values]
 
 
 def decode_sort_values(messages) -> tuple:
-    return tuple(m.text if m.WhichOneof("value") == "text" else m.number for m in messages)
+    return tuple(m.text if m.WhichOneof("value") == "text" else
+                 m.number if m.WhichOneof("value") == "number" else None for m in messages)
 
 
 def encode_hit(hit: LeanHit) -> pb.LeanHit:

@@ -9,7 +9,9 @@ from typing import Mapping, Sequence
 from protos import content_node_pb2 as pb
 from searchlib.coverage import Coverage
 from searchlib.hits import LeanHit
+from searchlib.grouping.result import Group
 from searchlib.query import tree as q
+from searchlib.wire.grouping_codec import decode_group, encode_group
 from searchlib.wire.hits_codec import (decode_coverage, decode_features, decode_hit, encode_coverage,
                                        encode_features, encode_hit)
 from searchlib.wire.query_codec import decode_query, encode_query
@@ -33,6 +35,7 @@ class SearchCall:
     app_generation: str = ""
     trace_level: int = 0
     now: float = 0.0
+    grouping: str = ""  # the grouping expression text, "" for none
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,7 @@ class SearchAnswer:
     coverage: Coverage
     errors: tuple[NodeError, ...] = ()
     trace: tuple[str, ...] = ()
+    grouping: Group | None = None  # partial group tree when the call had grouping
 
 
 def encode_search_call(call: SearchCall) -> pb.SearchRequest:
@@ -57,7 +61,8 @@ def encode_search_call(call: SearchCall) -> pb.SearchRequest:
         schema=call.schema, rank_profile=call.rank_profile, app_generation=call.app_generation,
         query=encode_query(call.query), query_features=encode_features(call.query_features),
         hits=call.hits, timeout_ms=call.timeout_ms, trace_level=call.trace_level,
-        sorting=[pb.SortKey(field=k.field, ascending=k.ascending) for k in call.sorting], now=call.now)
+        sorting=[pb.SortKey(field=k.field, ascending=k.ascending) for k in call.sorting], now=call.now,
+        grouping=call.grouping)
     for name in ("rerank_count", "keep_rank_count", "rank_score_drop_limit",
                  "second_phase_rank_score_drop_limit"):
         value = getattr(call, name)
@@ -78,10 +83,18 @@ def decode_search_call(message: pb.SearchRequest) -> SearchCall:
         rerank_count=optional("rerank_count"), keep_rank_count=optional("keep_rank_count"),
         rank_score_drop_limit=optional("rank_score_drop_limit"),
         second_phase_rank_score_drop_limit=optional("second_phase_rank_score_drop_limit"),
-        app_generation=message.app_generation, trace_level=message.trace_level, now=message.now)
+        app_generation=message.app_generation, trace_level=message.trace_level, now=message.now,
+        grouping=message.grouping)
 
 
 def encode_search_answer(answer: SearchAnswer) -> pb.SearchReply:
+    reply = _encode_search_answer(answer)
+    if answer.grouping is not None:
+        reply.grouping.CopyFrom(encode_group(answer.grouping))
+    return reply
+
+
+def _encode_search_answer(answer: SearchAnswer) -> pb.SearchReply:
     return pb.SearchReply(
         distribution_key=answer.distribution_key, hits=[encode_hit(h) for h in answer.hits],
         total_hit_count=answer.total_hits, coverage=encode_coverage(answer.coverage),
@@ -95,7 +108,8 @@ def decode_search_answer(message: pb.SearchReply) -> SearchAnswer:
         distribution_key=key, hits=tuple(decode_hit(h, key) for h in message.hits),
         total_hits=message.total_hit_count, coverage=decode_coverage(message.coverage),
         errors=tuple(NodeError(e.code, e.message, e.source) for e in message.errors),
-        trace=tuple(message.trace))
+        trace=tuple(message.trace),
+        grouping=decode_group(message.grouping, key) if message.HasField("grouping") else None)
 
 
 @dataclass(frozen=True, slots=True)

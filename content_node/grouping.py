@@ -1,0 +1,136 @@
+"""Grouping on one content node: partial group trees over every matched document, vectorized.
+
+Group values come from single-value attributes; documents without a value for the grouped
+attribute (NaN / unset) are left out of that level. Aggregates of all groups of a level are
+computed at once (bincount / fmin.reduceat over rows sorted by group). Every group is returned;
+order and max are applied by the container after merging (searchlib/grouping/result.py).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from searchlib.errors import InvalidParameterError
+from searchlib.grouping.model import RELEVANCE, Aggregate, GroupingOperation
+from searchlib.grouping.result import COUNT_SUFFIX, Group, GroupHit, GroupList
+from searchlib.hits import top_k_indices
+from searchlib.schema.model import Schema
+
+_INTEGRAL = ("int", "long", "byte", "bool")
+
+
+class _Documents:
+    """The matched documents of one query: local ids, relevance and global id per row."""
+
+    def __init__(self, index, schema: Schema, local_ids: np.ndarray, relevance: np.ndarray,
+                 global_ids: Sequence[bytes]) -> None:
+        self.index, self.schema = index, schema
+        self.local_ids, self.relevance, self.global_ids = local_ids, relevance, global_ids
+        self._columns: dict[str, np.ndarray] = {}
+
+    def column(self, name: str) -> np.ndarray:
+        """Values per matched row (float64 for numbers, object for strings)."""
+        if name == RELEVANCE:
+            return self.relevance
+        if name not in self._columns:
+            field = self.schema.fields.get(name)
+            if field is None or not field.is_attribute:
+                raise InvalidParameterError(f"Grouping on '{name}' is not possible: it is not an attribute field")
+            if field.type.kind not in (*_INTEGRAL, "float", "double", "string"):
+                raise InvalidParameterError(
+                    f"Grouping on '{name}' is not possible: only single-value attributes are supported")
+            self._columns[name] = self.index.attribute(name)[self.local_ids]
+        return self._columns[name]
+
+    def is_integral(self, name: str) -> bool:
+        field = self.schema.fields.get(name)
+        return field is not None and field.type.kind in _INTEGRAL
+
+
+def run(operation: GroupingOperation, index, schema: Schema, local_ids: np.ndarray,
+        relevance: np.ndarray, global_ids: Sequence[bytes], distribution_key: int = 0) -> Group:
+    """The partial root group for `operation` over the matched rows."""
+    documents = _Documents(index, schema, local_ids, relevance, global_ids)
+    rows = np.arange(len(local_ids))
+    root = Group()
+    root.aggregates.update(_aggregates_one(documents, operation.outputs, rows))
+    _expand(documents, operation, root, rows, distribution_key)
+    return root
+
+
+def _expand(documents: _Documents, operation: GroupingOperation, group: Group, rows: np.ndarray,
+            key: int) -> None:
+    """Lists and hits `operation` adds to `group` (mirrored by result._finalize)."""
+    if operation.group_by is None and operation.hit_list is not None:
+        gids = [documents.global_ids[i] for i in rows.tolist()]
+        limit = operation.limit if operation.limit is not None else len(rows)
+        best = top_k_indices(documents.relevance[rows], gids, limit)
+        group.hits = [GroupHit(gids[i], float(documents.relevance[rows[i]]), key) for i in best.tolist()]
+    if operation.group_by is not None:
+        group.lists.append(_group_list(documents, operation, rows, key))
+    for child in operation.children:
+        if child.kind == "all":
+            group.aggregates.update(_aggregates_one(documents, child.outputs, rows))
+            _expand(documents, child, group, rows, key)
+
+
+def _group_list(documents: _Documents, operation: GroupingOperation, rows: np.ndarray, key: int) -> GroupList:
+    name = operation.group_by
+    values = documents.column(name)[rows]
+    if values.dtype.kind == "f":
+        present = ~np.isnan(values)
+    else:
+        present = np.array([isinstance(v, str) for v in values], dtype=bool)
+    rows, values = rows[present], values[present]
+    if values.dtype.kind != "f":
+        values = values.astype(str)
+    distinct, inverse = np.unique(values, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    sorted_rows, sorted_groups = rows[order], inverse[order]
+    starts = np.searchsorted(sorted_groups, np.arange(len(distinct)))
+    aggregates = _aggregates_many(documents, operation.aggregates_needed(), sorted_rows, sorted_groups, starts,
+                                  len(distinct))
+    integral = documents.is_integral(name)
+    each_children = [c for c in operation.children if c.kind == "each"]
+    ends = np.append(starts[1:], len(sorted_rows))
+    groups = []
+    for g, value in enumerate(distinct.tolist()):
+        group = Group(int(value) if integral else value, {k: float(v[g]) for k, v in aggregates.items()})
+        if any(c.group_by is not None or c.hit_list is not None or c.children for c in each_children):
+            member_rows = sorted_rows[starts[g]:ends[g]]
+            for child in each_children:
+                _expand(documents, child, group, member_rows, key)
+        groups.append(group)
+    return GroupList(name, groups)
+
+
+def _aggregates_one(documents: _Documents, aggregates: Sequence[Aggregate], rows: np.ndarray) -> dict[str, float]:
+    many = _aggregates_many(documents, aggregates, rows, np.zeros(len(rows), dtype=np.int64),
+                            np.zeros(1, dtype=np.int64), 1)
+    return {k: float(v[0]) for k, v in many.items()}
+
+
+def _aggregates_many(documents: _Documents, aggregates: Sequence[Aggregate], rows: np.ndarray,
+                     groups: np.ndarray, starts: np.ndarray, count: int) -> dict[str, np.ndarray]:
+    """Partial aggregates per group; `rows` are sorted by `groups`, group g starts at starts[g]."""
+    result: dict[str, np.ndarray] = {}
+    for aggregate in aggregates:
+        label = aggregate.label
+        if aggregate.function == "count":
+            result[label] = np.bincount(groups, minlength=count).astype(np.float64)
+            continue
+        values = documents.column(aggregate.argument)[rows].astype(np.float64)
+        present = ~np.isnan(values)
+        if aggregate.function in ("sum", "avg"):
+            result[label] = np.bincount(groups, weights=np.where(present, values, 0.0), minlength=count)
+            if aggregate.function == "avg":
+                result[label + COUNT_SUFFIX] = np.bincount(groups, weights=present.astype(np.float64),
+                                                           minlength=count)
+        elif len(values) == 0:
+            result[label] = np.full(count, np.nan)
+        else:
+            reduce = np.fmin if aggregate.function == "min" else np.fmax
+            result[label] = reduce.reduceat(values, np.minimum(starts, len(values) - 1))
+            result[label][np.bincount(groups, minlength=count) == 0] = np.nan
+    return result
