@@ -71,6 +71,8 @@ def _operation(tokens: _Tokens) -> GroupingOperation:
     tokens.take("(")
     group_by, maximum, order, outputs, summary, children = None, None, (), [], None, []
     while tokens.peek() != ")":
+        if tokens.peek() is None:
+            tokens.fail(f"expected ')' to close '{kind}(' but the expression ended")
         clause = tokens.take_name("group, max, order, output, precision, all or each")
         if clause in ("all", "each"):
             tokens.index -= 1
