@@ -38,6 +38,8 @@ def load_application(path: str | Path) -> ApplicationPackage:
     )
     digest = hashlib.sha256()
     for file in files:
+        if file.relative_to(root).parts[0] == "models":
+            continue  # fetched artifacts (checksummed when fetched), not configuration
         digest.update(file.relative_to(root).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(file.read_bytes()).digest())
     schema_dir = next((root / d for d in _SCHEMA_DIRS if (root / d).is_dir()), root / "schemas")

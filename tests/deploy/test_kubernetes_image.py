@@ -106,7 +106,7 @@ def test_assemble_app_rebuilds_the_package_and_links_the_images_models(tmp_path:
 
 def test_assemble_app_keeps_a_packages_own_models(tmp_path: Path) -> None:
     source = tmp_path / "source"
-    shutil.copytree(DEFAULT_APP, source)
+    shutil.copytree(DEFAULT_APP, source, ignore=shutil.ignore_patterns("models"))  # fetched, not configuration
     (source / "models").mkdir()
     (source / "models" / "own.onnx").write_bytes(b"own")
     completed = run_entrypoint("assemble-app", str(source), str(tmp_path / "app"),
