@@ -139,3 +139,18 @@ def test_concurrent_mutations_lose_no_increments(tmp_path):
         t.join()
     assert db.attribute("match_count")[rows].tolist() == [1600.0] * 50
     db.close()
+
+
+CATALOG_APP = Path(__file__).resolve().parents[1] / "apps" / "catalog"
+
+
+def test_counters_are_usable_in_ranking(tmp_path):
+    node = ContentNode(CATALOG_APP, tmp_path / "data", 0)
+    for i in range(4):
+        node.put(f"id:test:item::{i}", json.dumps({"title": "red" if i < 2 else "blue", "year": 2000 + i}))
+    parse = lambda text: parse_yql(f"select * from item where {text}").where  # noqa: E731
+    node.search("item", "counted", matcher.SearchParams(query=parse("title contains 'red'"), hits=0))
+    ranked = node.search("item", "by_views", matcher.SearchParams(query=parse("true"), hits=4))
+    # views start at 3 and counted adds 2 (on-match and on-first-phase) to the two red items
+    assert [h.relevance for h in ranked.hits] == [501.0, 500.0, 303.0, 302.0]
+    node.close()

@@ -4,6 +4,9 @@ node with model.searchPath, values surviving a restart, and no lost increments u
 from __future__ import annotations
 
 import collections
+import json
+import signal
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -177,3 +180,29 @@ def test_concurrent_clients_lose_no_increments(music, http):
     assert all(s["match_count"] == total and s["first_phase_count"] == total for s in stats.values())
     assert sum(s["second_phase_count"] for s in stats.values()) == total * NODES
     assert {doc: s["summary_count"] for doc, s in stats.items() if s["summary_count"]} == dict(shown)
+
+
+def _flushed_match_counts(music, node: int) -> int:
+    path = music.data_dir / f"content-node-{node}" / "music" / "mutable-attributes.json"
+    if not path.exists():
+        return -1
+    content = json.loads(path.read_text())
+    column = content["attributes"].index("match_count")
+    return sum(row[column] for row in content["documents"].values())
+
+
+def test_flushed_counters_survive_kill_9(music, http):
+    """Counters are flushed at most a second after they change (store/mutable_attributes.py); once
+    flushed they survive a crash without a graceful shutdown."""
+    _reset_all(http)
+    for _ in range(3):
+        _search(http, yql="select * from music where true", ranking="rank_albums_track", hits=0)
+    on_node = {node: len(_docs_on_node(http, node)) for node in range(NODES)}
+    deadline = time.monotonic() + 30
+    while any(_flushed_match_counts(music, n) != 3 * on_node[n] for n in range(NODES)):
+        assert time.monotonic() < deadline, "mutable attributes were not flushed within 30 s"
+        time.sleep(0.2)
+    for node in range(NODES):
+        music.kill_node(node, signal.SIGKILL)
+        music.restart_node(node)
+    assert all(s["match_count"] == 3 for s in _counters(http).values())
