@@ -93,10 +93,11 @@ class DocumentProcessor:
             spec = schema.fields[target]
             if spec.type.kind != "tensor":
                 raise DocumentError(f"Field '{target}': embed needs a tensor field, not {spec.type.kind}")
-            if isinstance(value, list):
-                raise DocumentError(f"Field '{target}': embedding arrays of chunks is not supported")
             embedder = self._lookup(self.application, embedder_id or None)
-            vector = embedder.embed_many([str(value)], TensorType.parse(spec.type.tensor_type), "document")[0]
+            tensor_type = TensorType.parse(spec.type.tensor_type)
+            if isinstance(value, list):  # chunks → one block per chunk, labeled 0, 1, ... (multi-vector)
+                return _embed_chunks(embedder, target, tensor_type, value)
+            vector = embedder.embed_many([str(value)], tensor_type, "document")[0]
             return {"values": _compact(vector)}
 
         written = run_script(field.script, document, field.name, embed)
@@ -126,6 +127,16 @@ def _uses_embed(script: Script) -> bool:
 
     walk(script)
     return found
+
+
+def _embed_chunks(embedder: Any, target: str, tensor_type: TensorType, chunks: list) -> dict[str, Any]:
+    if len(tensor_type.mapped) != 1 or len(tensor_type.indexed) != 1:
+        raise DocumentError(f"Field '{target}': embedding an array needs a tensor with one mapped and "
+                            f"one indexed dimension, like tensor<float>(p{{}}, x[384]), not {tensor_type}")
+    dense = TensorType.parse(f"tensor<{tensor_type.cell_type}>({tensor_type.indexed[0]})")
+    texts = [str(chunk) for chunk in chunks]
+    vectors = embedder.embed_many(texts, dense, "document") if texts else []
+    return {"blocks": {str(i): _compact(vector) for i, vector in enumerate(vectors)}}
 
 
 def _compact(vector: np.ndarray) -> list:
