@@ -73,6 +73,8 @@ class FeatureCalculator:
         self._now = now
         self._rank_properties = rank_properties or {}
         self._term_columns: dict[tuple[str, str, bytes], tuple[np.ndarray, np.ndarray]] = {}
+        self._rows_for: np.ndarray | None = None
+        self._rows: np.ndarray | None = None
 
     # ---- what feature modules (text_features, retrieval_features, ...) read ----
 
@@ -107,15 +109,45 @@ class FeatureCalculator:
 
     def _term_frequencies(self, field: str, term: str, candidates: np.ndarray) -> np.ndarray:
         """Raw term frequency of `term` in `field` for every candidate (0 where absent)."""
-        postings = self._postings(field, term)
+        rows, frequencies = self._term_hits(field, term, candidates)
         tf = np.zeros(len(candidates), dtype=np.float64)
-        if not len(postings.doc_ids) or not len(candidates):
-            return tf
-        rows = np.searchsorted(postings.doc_ids, candidates)
-        rows_clipped = np.minimum(rows, len(postings.doc_ids) - 1)
-        present = postings.doc_ids[rows_clipped] == candidates
-        tf[present] = postings.term_freqs[rows_clipped[present]]
+        tf[rows] = frequencies
         return tf
+
+    def _term_hits(self, field: str, term: str, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(rows of the candidates whose `field` holds `term`, their term frequencies): work in
+        proportion to the posting list when the candidates are dense, else one binary search."""
+        postings = self._postings(field, term)
+        if not len(postings.doc_ids) or not len(candidates):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        row_of = self._row_index(candidates)
+        if row_of is not None:
+            ids = postings.doc_ids
+            if ids[-1] >= len(row_of):
+                inside = ids < len(row_of)
+                ids, freqs = ids[inside], postings.term_freqs[inside]
+            else:
+                freqs = postings.term_freqs
+            rows = row_of[ids]
+            hit = rows >= 0
+            return rows[hit], freqs[hit].astype(np.float64)
+        found = np.searchsorted(postings.doc_ids, candidates)
+        found = np.minimum(found, len(postings.doc_ids) - 1)
+        present = postings.doc_ids[found] == candidates
+        return np.flatnonzero(present), postings.term_freqs[found[present]].astype(np.float64)
+
+    def _row_index(self, candidates: np.ndarray) -> np.ndarray | None:
+        """local id -> row in `candidates` (-1 if not a candidate), for dense candidate sets; memoized
+        for the last candidate array, since one phase asks for many terms over the same rows."""
+        if self._rows_for is candidates:
+            return self._rows
+        limit = int(candidates.max()) + 1
+        rows = None
+        if len(candidates) * 4 >= limit:
+            rows = np.full(limit, -1, dtype=np.int64)
+            rows[candidates] = np.arange(len(candidates))
+        self._rows_for, self._rows = candidates, rows
+        return rows
 
     # ---- features ----
 
@@ -147,16 +179,16 @@ class FeatureCalculator:
         average = float(self._rank_properties.get(f"bm25({field}).averageFieldLength", 0.0)) \
             or self._index.average_field_length(field) or 1.0
         n_docs = self._index.doc_count
-        lengths = self._index.field_lengths(field)[candidates].astype(np.float64)
-        norm = k1 * (1.0 - b + b * lengths / average)
+        lengths = self._index.field_lengths(field)
         score = np.zeros(len(candidates), dtype=np.float64)
         for term in self.terms_for_field(field):
             df = self._index.document_frequency(field, term)
             if df == 0:
                 continue
             idf = math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-            tf = self._term_frequencies(field, term, candidates)
-            score += idf * tf * (k1 + 1.0) / (tf + norm)
+            rows, tf = self._term_hits(field, term, candidates)  # only rows with the term contribute
+            norm = k1 * (1.0 - b + b * lengths[candidates[rows]] / average)
+            score[rows] += idf * tf * (k1 + 1.0) / (tf + norm)
         return score
 
     def native_rank(self, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
