@@ -14,7 +14,6 @@ import numpy as np
 from searchlib.errors import InvalidParameterError
 from searchlib.grouping.model import RELEVANCE, Aggregate, GroupingOperation
 from searchlib.grouping.result import COUNT_SUFFIX, Group, GroupHit, GroupList
-from searchlib.hits import top_k_indices
 from searchlib.schema.model import Schema
 
 _INTEGRAL = ("int", "long", "byte", "bool")
@@ -28,6 +27,18 @@ class _Documents:
         self.index, self.schema = index, schema
         self.local_ids, self.relevance, self.global_ids = local_ids, relevance, global_ids
         self._columns: dict[str, np.ndarray] = {}
+        self._hit_order: np.ndarray | None = None
+
+    def hit_order(self) -> np.ndarray:
+        """Per row, its position in hit order (relevance descending, NaN last, then global id)."""
+        if self._hit_order is None:
+            width = len(self.global_ids[0]) if len(self.global_ids) else 1  # global ids have one length
+            gids = np.array(self.global_ids, dtype=f"S{width}")  # fixed width: byte order as bytes
+            relevance = np.where(np.isnan(self.relevance), -np.inf, self.relevance)
+            order = np.lexsort((gids, -relevance))
+            self._hit_order = np.empty(len(order), dtype=np.int64)
+            self._hit_order[order] = np.arange(len(order))
+        return self._hit_order
 
     def column(self, name: str) -> np.ndarray:
         """Values per matched row (float64 for numbers, object for strings)."""
@@ -63,10 +74,15 @@ def _expand(documents: _Documents, operation: GroupingOperation, group: Group, r
             key: int) -> None:
     """Lists and hits `operation` adds to `group` (mirrored by result._finalize)."""
     if operation.group_by is None and operation.hit_list is not None:
-        gids = [documents.global_ids[i] for i in rows.tolist()]
         limit = operation.limit if operation.limit is not None else len(rows)
-        best = top_k_indices(documents.relevance[rows], gids, limit)
-        group.hits = [GroupHit(gids[i], float(documents.relevance[rows[i]]), key) for i in best.tolist()]
+        ranks = documents.hit_order()[rows]
+        if 0 < limit < len(rows):  # ranks are distinct, so partitioning is exact
+            top = np.argpartition(ranks, limit - 1)[:limit]
+            top = top[np.argsort(ranks[top])]
+        else:
+            top = np.argsort(ranks)[:limit]
+        best = rows[top]
+        group.hits = [GroupHit(documents.global_ids[i], float(documents.relevance[i]), key) for i in best.tolist()]
     if operation.group_by is not None:
         group.lists.append(_group_list(documents, operation, rows, key))
     for child in operation.children:
@@ -81,7 +97,7 @@ def _group_list(documents: _Documents, operation: GroupingOperation, rows: np.nd
     if values.dtype.kind == "f":
         present = ~np.isnan(values)
     else:
-        present = np.array([isinstance(v, str) for v in values], dtype=bool)
+        present = np.not_equal(values, None)  # string attributes hold str or None
     rows, values = rows[present], values[present]
     if values.dtype.kind != "f":
         values = values.astype(str)

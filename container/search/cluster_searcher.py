@@ -62,7 +62,7 @@ class ClusterSearcher:
         schemas = [self.application.schemas[name] for name in query.schemas]
         validate_fields(query.yql.where, schemas)
         validate_sorting(query.sorting, schemas)
-        grouping_operation = grouping.parse_request(query.yql.grouping, schemas)
+        grouping_operation = grouping.parse_request(grouping.request_text(query), schemas)
         check_global_phase_sorting(self.global_phase, query)
         for schema in schemas:
             if query.summary_class and query.summary_class not in schema.summaries:
@@ -127,7 +127,7 @@ class ClusterSearcher:
                           rerank_count=query.rerank_count, keep_rank_count=query.keep_rank_count,
                           rank_score_drop_limit=query.rank_score_drop_limit,
                           app_generation=self.application.generation, trace_level=query.trace_level,
-                          now=query.now, grouping=query.yql.grouping)
+                          now=query.now, grouping=grouping.request_text(query))
         gathered = await scatter_gather(clients, call, query.deadline, self.application.content.redundancy,
                                         absent, self.cluster.known_active_docs())
         return _SchemaOutcome(schema_name, gathered, features)

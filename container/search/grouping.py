@@ -31,6 +31,11 @@ class GroupingResult:
     integral_fields: frozenset[str] = frozenset()  # aggregates over these render as integers
 
 
+def request_text(query) -> str:
+    """The grouping of a query: after `|` in the YQL, else the `select` parameter."""
+    return query.yql.grouping or query.parameters.get("select", "").strip()
+
+
 def parse_request(text: str, schemas: Iterable[Schema]) -> GroupingOperation | None:
     """The parsed grouping of a query (None without one); grouped fields must be attributes."""
     if not text.strip():

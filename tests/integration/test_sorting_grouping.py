@@ -188,3 +188,10 @@ def test_bad_grouping_is_a_400(clusters):
                  "all(group(brand) each(output(median(price))))"):
         response = clusters[0].get("/search/", params={"yql": f"select * from item where true | {text}"})
         assert response.status_code == 400, text
+
+
+def test_grouping_in_the_select_parameter(clusters):
+    in_yql = _both(clusters, yql="select * from item where true limit 0 | all(group(year) each(output(count())))")
+    in_select = _both(clusters, yql="select * from item where true limit 0",
+                      select="all(group(year) each(output(count())))")
+    assert in_select == in_yql and _groups(in_select)
