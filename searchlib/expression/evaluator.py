@@ -22,6 +22,7 @@ from searchlib.tensor import Tensor, TensorBatch, TensorType
 from searchlib.tensor import ops as T
 from searchlib.tensor import batch as B
 from searchlib.expression.token_functions import TOKEN_FUNCTIONS, evaluate_token_function
+from searchlib.expression.bits import unpack_bits
 
 
 class _NeedsPerRow(Exception):
@@ -133,6 +134,11 @@ def _binary(node: A.Binary, ctx: Context) -> Any:
 
 
 def _call(node: A.Call, ctx: Context) -> Any:
+    if node.name == "unpack_bits":  # options are names, not values
+        try:
+            return unpack_bits(evaluate(node.args[0], ctx), node.args[1].value, node.args[2].value)
+        except ExpressionError as e:
+            raise ctx.error(f"{e.message}: in '{A.to_text(node)}'") from None
     args = [evaluate(a, ctx) for a in node.args]
     if node.name in TOKEN_FUNCTIONS:
         return evaluate_token_function(node.name, args, ctx.num_rows)

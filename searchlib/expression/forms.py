@@ -204,6 +204,25 @@ def _generated(p: Parser, name: str, start: int) -> A.Node:
     return A.TensorGenerate(spec, A.Binary("==", A.Var(dims[0][0]), A.Var(dims[1][0])), start)
 
 
+def _unpack_bits(p: Parser, name: str, start: int) -> A.Node:
+    """unpack_bits(t [, cell_type [, big|little]]) -> Call(unpack_bits, (t, "cell_type", "endian"))."""
+    p.expect("(")
+    operand = p.expression()
+    options = []
+    while p.at(",") and len(options) < 2:
+        p.advance()
+        token = p.advance()
+        options.append(token.text.strip('"'))
+    p.expect(")")
+    cell_type = options[0] if options else "float"
+    endian = options[1] if len(options) > 1 else "big"
+    if cell_type not in CELL_TYPES:
+        raise error_at(p.text, start, f"unpack_bits: unknown cell type '{cell_type}'", p.location)
+    if endian not in ("big", "little"):
+        raise error_at(p.text, start, f"unpack_bits: endian must be big or little, got '{endian}'", p.location)
+    return A.Call(name, (operand, A.Str(cell_type), A.Str(endian)), start)
+
+
 def _if(p: Parser, name: str, start: int) -> A.Node:
     p.expect("(")
     args = p.arguments_until(")")
@@ -217,6 +236,7 @@ SPECIAL_FORMS = {
     "join": _join, "merge": _join, "reduce": _reduce,
     "rename": _rename, "concat": _concat, "cell_cast": _cell_cast, "cell_order": _cell_cast,
     "min": _min_max, "max": _min_max, "range": _generated, "diag": _generated,
+    "unpack_bits": _unpack_bits,
     **{name: _reduce_shortcut for name in _REDUCE_SHORTCUTS},
     **{name: _convenience for name in ("argmax", "argmin", "softmax", "l1_normalize", "l2_normalize",
                                        "matmul", "xw_plus_b", "cosine_similarity", "euclidean_distance",

@@ -30,7 +30,7 @@ TENSOR_FEATURES = frozenset({
     "onnx", "onnxModel", "onnx_vespa", "tensorFromWeightedSet", "tensorFromLabels", "tensorFromStructs",
     "closest", "elementwise", "bm25_for_labels", "tokenInputIds", "tokenTypeIds", "tokenAttentionMask",
     "customTokenInputIds", "embed",
-    "unpack_bits", "top",  # tensor convenience functions the evaluator does not implement yet
+    "top",  # a tensor convenience function the evaluator does not implement yet
 })
 TREE_MODELS = frozenset({"xgboost", "lightgbm"})
 ONNX_FEATURES = frozenset({"onnx", "onnxModel", "onnx_vespa"})

@@ -17,6 +17,7 @@ from typing import Mapping
 
 from searchlib.errors import ExpressionError, SchemaError, SourceLocation
 from searchlib.expression import ast as A
+from searchlib.expression.bits import unpack_bits_type
 from searchlib.expression.parser import parse_expression
 from searchlib.schema import feature_types as F
 from searchlib.schema.constants import FILE_PREFIX
@@ -140,6 +141,9 @@ class ProfileChecker:
                 if condition is not None and condition.rank:
                     raise self.at(scope, c, f"the condition of if must be a number, but is {condition}")
                 return self.if_type(node, self.infer(t, scope), self.infer(o, scope), scope)
+            case A.Call(name="unpack_bits", args=args):
+                operand = self.infer(args[0], scope)
+                return None if operand is None else unpack_bits_type(operand, args[1].value)
             case A.Call(name=name, args=args):
                 types = [self.infer(a, scope) for a in args]
                 if len(types) == 1:

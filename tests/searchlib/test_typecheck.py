@@ -200,3 +200,19 @@ def test_file_constants_load_and_missing_files_fail(tmp_path: Path) -> None:
     (root / "constants" / "w.json").unlink()
     with pytest.raises(SchemaError, match="cannot read"):
         load_constant_values(app.schemas["doc"].rank_profiles["p"], root)
+
+
+def test_unpack_bits_type_and_values() -> None:
+    from searchlib.expression import evaluate_expression
+
+    assert evaluate_expression("unpack_bits(tensor<int8>(x[2]):[-127, 5])").dense_values.tolist() == [
+        1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1]
+    little = evaluate_expression("unpack_bits(tensor<int8>(x[1]):[5], float, little)")
+    assert little.dense_values.tolist() == [1, 0, 1, 0, 0, 0, 0, 0]
+    assert evaluate_expression("sum(unpack_bits(tensor<int8>(d{},x[1]):{a:[3], b:[1]}))") == 3.0
+    source = schema_with("        first-phase { expression: unpack_bits(attribute(bits)) }").replace(
+        "        field tags", "        field bits type tensor<int8>(x[1]) { indexing: attribute }\n        field tags")
+    with pytest.raises(SchemaError, match=r"must produce a number, but produces tensor<float>\(x\[8\]\)"):
+        application_from_text(source, name="doc.sd")
+    error = error_of("        first-phase { expression: sum(unpack_bits(attribute(emb))) }")
+    assert "unpack_bits needs int8 cells" in str(error)
