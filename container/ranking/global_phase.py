@@ -80,10 +80,11 @@ class GlobalPhaseRanker:
             old_scores = np.array([h.relevance for h in top], dtype=np.float64)
             features["relevanceScore"] = old_scores
             missing = self._document_features(setup, top, features)
-            for use in setup.normalizers:
-                features[use.feature] = _normalize(use, features, len(top))
+            # models first: a normalizer may rank a model's output (reciprocal_rank_fusion(.., onnx))
             for model_name in dict.fromkeys(u.model.name for u in setup.onnx):
                 self._run_model(setup, model_name, features, len(top), trace)
+            for use in setup.normalizers:
+                features[use.feature] = _normalize(use, features, len(top))
             new_scores = np.asarray(setup.expression.evaluate(features, len(top)), dtype=np.float64)
             if new_scores.shape != (len(top),):
                 raise ValueError(f"global-phase expression of '{profile}' must produce a number per hit")

@@ -62,3 +62,15 @@ def test_hybrid_profile_fuses_bm25_and_dense_matches(http):
     assert names[0] == "sleep"  # first in both rankings
     # reciprocal rank fusion: the best hit holds 1/61 from each ranking
     assert root["children"][0]["relevance"] == pytest.approx(2 / 61, rel=1e-6)
+
+
+def test_hybrid_ce_profile_adds_the_cross_encoder_to_the_fusion(http):
+    yql = "select * from doc where userQuery() or ({targetHits:3}nearestNeighbor(embedding, q))"
+    root = _search(http, yql=yql, query="hormone for sleeping", ranking="hybrid-ce",
+                   **{"input.query(q)": "embed(bge, @query)",
+                      "input.query(q_tokens)": "embed(tokenizer, @query)"})
+    names = _names(root)
+    assert names[0] == "sleep"
+    # three rankings fused: first in all three gives 3/61
+    assert root["children"][0]["relevance"] == pytest.approx(3 / 61, rel=1e-6)
+    assert all(hit["relevance"] < 3 / 61 for hit in root["children"][1:])
