@@ -69,7 +69,14 @@ def build_query(raw: Mapping[str, str], application: ApplicationPackage) -> Quer
         global_phase_rerank_count=_first_int(params, "ranking.globalPhase.rerankCount"),
         search_path=params.get("model.searchPath", ""),
         timing=rp.read_bool(params, "presentation.timing"),
+        now=_freshness_now(params),
         parameters=params)
+
+
+def _freshness_now(params: Mapping[str, str]) -> float:
+    """`ranking.freshness`: the time (seconds since epoch) that `now` and freshness(f) use."""
+    given = rp.read_float(params, "ranking.freshness")
+    return given if given is not None else time.time()
 
 
 def _first_int(params: Mapping[str, str], *names: str) -> int | None:

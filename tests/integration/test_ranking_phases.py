@@ -109,3 +109,13 @@ def test_bad_expression_fails_the_load_with_a_location(tmp_path) -> None:
         load_application(tmp_path)
     line = next(i for i, l in enumerate(text.splitlines(), 1) if "attribute(popularity)" in l)
     assert f"doc.sd:{line}:" in str(raised.value) and "second-phase" in str(raised.value)
+
+
+def test_ranking_freshness_sets_now(http) -> None:
+    root = search(http, yql='select * from doc where title contains "news"', ranking="title-freshness")
+    stamp = {n: hit for n, hit in zip(numbers(root), root["children"])}
+    base = stamp[2]["fields"]["timestamp"] + 45 * DAY  # 45 days after document 2 was written
+    shifted = search(http, yql='select * from doc where title contains "news"', ranking="title-freshness",
+                     **{"ranking.freshness": str(base)})
+    features = {n: hit["fields"]["matchfeatures"] for n, hit in zip(numbers(shifted), shifted["children"])}
+    assert features[2]["freshness(timestamp)"] == pytest.approx(0.5)
