@@ -19,6 +19,7 @@ from searchlib.expression import string_hash
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
 from content_node.matching.tensor_attributes import tensor_attribute_column
+from content_node.matching.collection_features import collection_attribute
 
 BM25_K1 = 1.2
 BM25_B = 0.75
@@ -213,6 +214,8 @@ class FeatureCalculator:
         if spec is None or not spec.is_attribute:
             raise InvalidParameterError(f"attribute({name}): '{name}' is not an attribute field")
         column = self._index.attribute(name)
+        if spec.type.kind in ("array", "weightedset") or len(feature.args) > 1 or feature.output:
+            return collection_attribute(spec, column[candidates], feature.args, feature.output)
         if spec.type.kind == "tensor":
             return tensor_attribute_column(spec, column[candidates])
         if spec.type.is_numeric:
