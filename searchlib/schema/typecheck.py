@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from searchlib.errors import ExpressionError, SchemaError, SourceLocation
+from searchlib.errors import ExpressionError, SchemaError, SearchlibError, SourceLocation
 from searchlib.expression import ast as A
 from searchlib.expression.bits import unpack_bits_type
 from searchlib.expression.parser import parse_expression
 from searchlib.schema import feature_types as F
-from searchlib.schema.constants import FILE_PREFIX
+from searchlib.rank_values import parse_value
+from searchlib.schema.constants import FILE_PREFIX, constant_value
 from searchlib.schema.model import Expression, RankProfile, Schema
 from searchlib.tensor import Tensor, TensorType
 from searchlib.tensor.types import Dimension, decay, join_type, reduce_type
@@ -61,6 +62,14 @@ class ProfileChecker:
                                for c in profile.constants.values()}
         for name, declared in self.inputs.items():
             self._declared_type(declared.type_spec, declared.location, name)
+            if declared.default is not None:
+                self._check_value(declared.type_spec, declared.default, declared.location, name)
+        for constant in profile.constants.values():
+            if package_path is not None or not constant.value.strip().startswith(FILE_PREFIX):
+                try:
+                    constant_value(constant, package_path)
+                except SchemaError as error:
+                    raise SchemaError(f"rank-profile '{profile.name}': {error.message}", error.location) from None
         self.function_types: dict[tuple[str, int, tuple[str, ...]], Type] = {}
         self.calling: list[str] = []
         self.checked_models: set[str] = set()
@@ -104,6 +113,13 @@ class ProfileChecker:
 
     def at(self, scope: _Scope, node: A.Node, message: str) -> SchemaError:
         return self.error(scope, _located(scope.expression, node.offset), message)
+
+    def _check_value(self, spec: str, text: str, location: SourceLocation, name: str) -> None:
+        try:
+            parse_value(spec, text, name)
+        except SearchlibError as error:
+            raise SchemaError(f"rank-profile '{self.profile.name}': default of input {name}: {error.message}",
+                              location) from None
 
     def _declared_type(self, spec: str, location: SourceLocation, name: str) -> Type:
         if not spec.startswith("tensor"):

@@ -216,3 +216,12 @@ def test_unpack_bits_type_and_values() -> None:
         application_from_text(source, name="doc.sd")
     error = error_of("        first-phase { expression: sum(unpack_bits(attribute(emb))) }")
     assert "unpack_bits needs int8 cells" in str(error)
+
+
+def test_bad_input_defaults_and_constants_fail_at_load() -> None:
+    error = error_of("        inputs {\n            query(v) tensor(x[2]): [1, 2, 3]\n        }\n"
+                     "        first-phase { expression: sum(query(v)) }")
+    assert "default of input query(v)" in str(error) and error.location.line > 0
+    error = error_of("        constants {\n            constant(c) tensor(x[2]): [1, oops]\n        }\n"
+                     "        first-phase { expression: sum(constant(c)) }")
+    assert "constant(c)" in str(error) and error.location.line > 0
