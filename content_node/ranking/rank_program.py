@@ -9,6 +9,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from content_node.matching.rank_features import KNOWN_FEATURES as FEATURE_NAMES
 from content_node.matching.rank_features import FeatureCalculator, FeatureName
 from searchlib.expression import CompiledExpression, compile_expression
 from searchlib.models import TreeModel, load_tree_model
@@ -107,6 +108,11 @@ class RankProgram:
             elif name in self.models:
                 features[name] = self._predict(self.models[name], calculator, rows, extra)
             else:
+                features[name] = calculator.compute(name, rows)
+        for name in expression.maybe_features - features.keys():  # `max(t, x)`: x a feature or a dimension
+            if extra and name in extra:
+                features[name] = extra[name]
+            elif FeatureName.parse(name).base in FEATURE_NAMES:
                 features[name] = calculator.compute(name, rows)
         return expression.evaluate(features, len(rows))
 

@@ -8,7 +8,7 @@ from ranking_support import RankingBed
 from searchlib.tensor import parse_tensor_literal
 
 FEATURES = ["attribute(num)", "is_red", "attribute(arr,1)", "attribute(arr).count", "attribute(ws,a).weight",
-            "attribute(ws,b).contains", "attribute(ws).count", "attribute(emb)", "dot", "freshness(ts)", "now"]
+            "attribute(ws,b).contains", "attribute(ws).count", "attribute(emb)", "dot", "freshness(ts)", "now", "latest"]
 
 SD = f"""schema doc {{
     document doc {{
@@ -25,6 +25,7 @@ SD = f"""schema doc {{
         }}
         function is_red() {{ expression: if(attribute(color) == "red", 1, 0) }}
         function dot() {{ expression: sum(query(q) * attribute(emb)) }}
+        function latest() {{ expression: max(attribute(num), now) }}
         first-phase {{ expression: attribute(num) }}
         match-features: {' '.join(FEATURES)}
     }}
@@ -70,3 +71,7 @@ def test_tensor_attribute_and_query_tensor(features) -> None:
 def test_freshness_uses_now(features) -> None:
     assert features[0]["now"] == NOW
     assert features[0]["freshness(ts)"] == pytest.approx(0.5)
+
+
+def test_max_with_a_bare_feature_name(features) -> None:
+    assert features[0]["latest"] == NOW  # `now` is a feature here, not a dimension to reduce over
