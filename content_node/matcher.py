@@ -122,7 +122,8 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     window = slice(0, params.hits)
     rows, row_scores, first_scores, first_rank = _take(window, rows, row_scores, first_scores, first_rank)
     row_gids = row_gids[window]
-    phase_features = {"firstPhase": first_scores, "relevanceScore": row_scores, "firstPhaseRank": first_rank}
+    phase_features = {"firstPhase": first_scores, "relevanceScore": row_scores, "firstPhaseRank": first_rank,
+                      "firstPhaseMax": float(scores.max()) if len(scores) else -np.inf}
     if program.second_phase is not None:
         phase_features["secondPhase"] = row_scores
     features = _match_features(program, calculator, rows, phase_features)
@@ -138,7 +139,8 @@ def _second_phase(program: RankProgram, calculator: FeatureCalculator, rows: np.
     head = min(rerank_count, len(rows))
     head_rows = rows[:head]
     phase_features = {"firstPhase": first_scores[:head], "relevanceScore": first_scores[:head],
-                      "firstPhaseRank": np.arange(1, head + 1, dtype=np.float64)}
+                      "firstPhaseRank": np.arange(1, head + 1, dtype=np.float64),
+                      "firstPhaseMax": float(first_scores[:head].max())}
     second = _as_column(program.evaluate(program.second_phase, calculator, head_rows, phase_features), head)
     result = first_scores.astype(np.float64).copy()
     result[:head] = second

@@ -296,4 +296,8 @@ from content_node.matching.text_features import TEXT_FEATURES  # noqa: E402 - af
 
 _FEATURES.update(TEXT_FEATURES)
 
+from content_node.matching.misc_features import MISC_FEATURES  # noqa: E402 - after FeatureCalculator
+
+_FEATURES.update(MISC_FEATURES)
+
 KNOWN_FEATURES = frozenset(_FEATURES)

@@ -8,29 +8,32 @@ from __future__ import annotations
 # features whose first argument names a field of the schema (index or attribute)
 FIELD_FEATURES = frozenset({
     "fieldMatch", "textSimilarity", "matches", "matchCount", "fieldLength", "fieldTermMatch", "termDistance",
-    "attributeMatch", "elementCompleteness", "elementSimilarity", "averageFieldLength",
-    "queryTermDocumentFrequency", "rawScore", "bm25_for_labels",
+    "averageFieldLength",
 })
 # features whose argument must be an index (text) field
 INDEX_FIELD_FEATURES = frozenset({"bm25"})
 # features whose argument must be an attribute field
-ATTRIBUTE_FEATURES = frozenset({"attribute", "freshness", "age", "dotProduct", "nativeDotProduct"})
+ATTRIBUTE_FEATURES = frozenset({"attribute", "freshness", "age"})
 # features over all or some fields (optional field arguments)
 OPTIONAL_FIELDS_FEATURES = frozenset({"nativeRank", "nativeFieldMatch", "nativeProximity", "nativeAttributeMatch"})
 # `closeness(field, f)`, `closeness(label, l)`, `closeness(f)`
 VECTOR_FEATURES = frozenset({"closeness", "distance", "closest"})
 # scalar features without field arguments
 SCALAR_FEATURES = frozenset({
-    "query", "now", "random", "randomNormal", "globalSequence", "queryTermCount", "num_docs_indexed",
-    "term", "itemRawScore", "firstPhase", "secondPhase", "relevanceScore", "firstPhaseRank", "firstPhaseMax",
-    "foreach", "value", "constant", "matchCount", "rankingExpression", "distanceToPath",
+    "query", "now", "random", "queryTermCount", "num_docs_indexed", "term", "itemRawScore",
+    "firstPhase", "secondPhase", "relevanceScore", "firstPhaseRank", "firstPhaseMax", "constant", "matchCount",
+})
+# Vespa features this engine does not compute: a load error naming them beats a failure per query
+UNSUPPORTED_FEATURES = frozenset({
+    "attributeMatch", "elementCompleteness", "elementSimilarity", "rawScore", "queryTermDocumentFrequency",
+    "dotProduct", "nativeDotProduct", "distanceToPath", "foreach", "globalSequence", "randomNormal",
+    "rankingExpression", "value", "tensorFromWeightedSet", "tensorFromLabels", "tensorFromStructs",
+    "elementwise", "bm25_for_labels", "top",
 })
 # features producing tensors whose type depends on the model or the arguments (not checked)
 TENSOR_FEATURES = frozenset({
-    "onnx", "onnxModel", "onnx_vespa", "tensorFromWeightedSet", "tensorFromLabels", "tensorFromStructs",
-    "closest", "elementwise", "bm25_for_labels", "tokenInputIds", "tokenTypeIds", "tokenAttentionMask",
+    "onnx", "onnxModel", "onnx_vespa", "closest", "tokenInputIds", "tokenTypeIds", "tokenAttentionMask",
     "customTokenInputIds", "embed",
-    "top",  # a tensor convenience function the evaluator does not implement yet
 })
 TREE_MODELS = frozenset({"xgboost", "lightgbm"})
 ONNX_FEATURES = frozenset({"onnx", "onnxModel", "onnx_vespa"})

@@ -8,7 +8,7 @@ from ranking_support import RankingBed
 from searchlib.tensor import parse_tensor_literal
 
 FEATURES = ["attribute(num)", "is_red", "attribute(arr,1)", "attribute(arr).count", "attribute(ws,a).weight",
-            "attribute(ws,b).contains", "attribute(ws).count", "attribute(emb)", "dot", "freshness(ts)", "now", "latest"]
+            "attribute(ws,b).contains", "attribute(ws).count", "attribute(emb)", "dot", "freshness(ts)", "now", "latest", "age(ts)"]
 
 SD = f"""schema doc {{
     document doc {{
@@ -71,6 +71,7 @@ def test_tensor_attribute_and_query_tensor(features) -> None:
 def test_freshness_uses_now(features) -> None:
     assert features[0]["now"] == NOW
     assert features[0]["freshness(ts)"] == pytest.approx(0.5)
+    assert features[0]["age(ts)"] == 45 * 86400
 
 
 def test_max_with_a_bare_feature_name(features) -> None:

@@ -20,6 +20,8 @@ FEATURES = [
     "termDistance(title,0,1).forward", "termDistance(title,0,1).reverse",
     "termDistance(title,0,1).forwardTermPosition", "matches(title,1)", "matches(title)",
     "term(0).weight", "term(1).significance", "term(1).connectedness", "queryTermCount",
+    "textSimilarity(title)", "textSimilarity(title).order", "averageFieldLength(title)", "num_docs_indexed",
+    "nativeProximity(title)", "nativeFieldMatch(title)", "nativeRank(title)", "random",
 ]
 
 SD = f"""schema doc {{
@@ -111,3 +113,14 @@ def test_term_properties(features) -> None:
 def test_first_phase_orders_by_field_match(features) -> None:
     scores = {doc: f["fieldMatch(title)"] for doc, f in features.items()}
     assert max(scores, key=scores.get) == "0"
+
+
+def test_text_similarity_and_statistics(features) -> None:
+    f = features["0"]  # proximity 1, order 1, query coverage 1, field coverage 0.5
+    assert f["textSimilarity(title)"] == pytest.approx(0.35 + 0.15 + 0.30 + 0.20 * 0.5)
+    assert features["1"]["textSimilarity(title).order"] == 0.0
+    assert f["averageFieldLength(title)"] == pytest.approx((4 + 3 + 5 + 2) / 4)
+    assert f["num_docs_indexed"] == 4.0
+    assert f["nativeProximity(title)"] == f["fieldMatch(title).proximity"]
+    assert f["nativeFieldMatch(title)"] == f["nativeRank(title)"]
+    assert all(0.0 <= g["random"] < 1.0 for g in features.values())

@@ -111,7 +111,8 @@ def test_recursive_functions_are_an_error() -> None:
     ("constant(missing)", "unknown constant 'missing'"),
     ("firstPhase", "'firstPhase' is not available in first-phase"),
     ("normalize_linear(attribute(pop))", "normalize_linear is only allowed in global-phase"),
-    ("onnx(nomodel)", "onnx model 'nomodel' is not declared"),
+    ("onnx(nomodel)", "ONNX models are evaluated in global-phase only"),
+    ("attributeMatch(pop)", "rank feature 'attributeMatch' is not supported by this engine"),
 ])
 def test_first_phase_errors(expression: str, message: str) -> None:
     assert message in str(error_of(f"        first-phase {{ expression: {expression} }}"))
@@ -225,3 +226,9 @@ def test_bad_input_defaults_and_constants_fail_at_load() -> None:
     error = error_of("        constants {\n            constant(c) tensor(x[2]): [1, oops]\n        }\n"
                      "        first-phase { expression: sum(constant(c)) }")
     assert "constant(c)" in str(error) and error.location.line > 0
+
+
+def test_global_phase_onnx_models_must_be_declared() -> None:
+    error = error_of("        first-phase { expression: attribute(pop) }\n"
+                     "        global-phase { expression: sum(onnx(nomodel)) }")
+    assert "onnx model 'nomodel' is not declared" in str(error)
