@@ -267,13 +267,15 @@ class VectorFieldIndex:
         """Restore a saved index, mapping global ids to this run's local ids with `lookup`.
         False (and nothing changed) if the files are missing or do not fit the documents."""
         table_path, graph_path = directory / f"{stem}.npz", directory / f"{stem}.hnsw"
-        if not table_path.exists() or (self.hnsw_params is not None and not graph_path.exists()):
+        if not table_path.exists():
             return False
         with np.load(table_path, allow_pickle=False) as table:
             if str(table["metric"]) != self.metric or table["vectors"].shape[1:] != (self.dim,):
                 return False
             vectors, gid_hex, labels = table["vectors"], table["gids"], table["labels"]
         used = len(vectors)
+        if self.hnsw_params is not None and used and not graph_path.exists():
+            return False  # an empty field has no graph file
         slot_doc = np.full(used, NO_SLOT, dtype=np.int32)
         doc_slots: dict[int, list[int]] = {}
         for slot, text in enumerate(gid_hex.tolist()):
@@ -285,7 +287,7 @@ class VectorFieldIndex:
             slot_doc[slot] = local_id
             doc_slots.setdefault(local_id, []).append(slot)
         graph = None
-        if self.hnsw_params is not None:
+        if self.hnsw_params is not None and used:
             graph = hnswlib.Index(space=HNSW_SPACES[self.metric], dim=self._graph_dim)
             graph.load_index(str(graph_path), max_elements=max(used, INITIAL_CAPACITY))
             if graph.element_count != used:

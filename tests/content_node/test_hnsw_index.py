@@ -184,3 +184,15 @@ def test_missing_or_stale_saved_index_is_rebuilt_from_stored_vectors(tmp_path):
     assert db.vector_index("vec").document_count == 200
     assert "id:ns:doc::42" in _neighbors(db, vectors[42], 1)
     db.close()
+
+
+def test_an_empty_vector_field_restores_without_a_graph_file(tmp_path):
+    schema = schema_with_vectors()
+    db = DocumentDB(schema, tmp_path)
+    db.put("id:ns:doc::1", {"year": 1})  # no vectors at all
+    db.close()
+    db = DocumentDB(schema, tmp_path)
+    assert db.vector_indexes_restored and db.vector_index("vec").document_count == 0
+    db.put("id:ns:doc::2", {"vec": {"values": [1.0] * DIM}})
+    assert db.vector_index("vec").approximate(np.ones(DIM, dtype=np.float32), 1, 0, None).local_ids.size == 1
+    db.close()
