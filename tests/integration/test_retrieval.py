@@ -86,6 +86,15 @@ def test_exact_search_equals_brute_force(http):
     assert numbers(root) == brute_force(QUERY, 10)
 
 
+def test_explore_additional_hits_and_distance_threshold(http):
+    d = np.sort(distances("angular", EMBEDDINGS, QUERY))
+    threshold = float(d[3] + d[4]) / 2  # exactly 4 documents are closer
+    yql = ("select * from passage where {targetHits:10, hnsw.exploreAdditionalHits:200, "
+           f"distanceThreshold:{threshold!r}}}nearestNeighbor(embedding, q)")
+    root = search(http, yql, ranking="semantic", hits=10, **{"input.query(q)": vector_text(QUERY)})
+    assert numbers(root) == brute_force(QUERY, 4)
+
+
 def test_filtered_nearest_neighbor_returns_only_and_enough_filtered_documents(http):
     yql = ("select * from passage where year < 4 and "
            "{targetHits:10, label:\"nns\"}nearestNeighbor(embedding, q)")
