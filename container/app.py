@@ -27,7 +27,7 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
     """`clients` replaces the gRPC clients (tests use scripted or in-process ones)."""
     package = load_application(application) if isinstance(application, str) else application
     node_clients = list(clients) if clients is not None else [GrpcContentNodeClient(n) for n in nodes]
-    cluster = SearchCluster(node_clients)
+    cluster = SearchCluster(node_clients, package.generation)
     searcher = ClusterSearcher(package, cluster)
     search = SearchHandler(searcher)
     documents = DocumentHandler(package, cluster)

@@ -40,7 +40,8 @@ class NodeHealth:
 
 
 class SearchCluster:
-    def __init__(self, clients: Sequence[ContentNodeClient]) -> None:
+    def __init__(self, clients: Sequence[ContentNodeClient], generation: str = "") -> None:
+        self.generation = generation  # a node on another application package stays out of rotation
         self.clients = {client.node.distribution_key: client for client in clients}
         self.health = {key: NodeHealth() for key in self.clients}
         self.groups: dict[int, list[int]] = {}
@@ -133,12 +134,18 @@ class SearchCluster:
                 health.down_since = time.time()
             health.up, health.reachable, health.error = False, False, str(error)
             return
-        ready = status.ready
+        ready, problem = status.ready, ""
+        if self.generation and status.app_generation and status.app_generation != self.generation:
+            ready = False
+            problem = (f"application package generation mismatch: node has {status.app_generation[:12]}, "
+                       f"container has {self.generation[:12]}")
+            if health.up:
+                log.warning("content node %d out of rotation: %s", key, problem)
         if ready and not health.up:
             log.info("content node %d is back in rotation", key)
         elif not ready and health.up:
             health.down_since = time.time()
-        health.up, health.reachable, health.error = ready, True, ""
+        health.up, health.reachable, health.error = ready, True, problem
         health.state = status.state or ("ready" if ready else AWAITING_SYNC)
         health.catch_up_remaining = status.catch_up_remaining
         health.active_docs, health.last_sequence = status.active_docs, status.last_sequence

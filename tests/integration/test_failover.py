@@ -2,6 +2,7 @@
 sustained mixed load, restart it, and check queries, coverage and every acknowledged write."""
 from __future__ import annotations
 
+import shutil
 import signal
 import time
 
@@ -21,7 +22,9 @@ LOAD_AFTER_RESTART = 6.0
 @pytest.fixture(scope="module")
 def grouped(tmp_path_factory):
     """2 groups of 2 nodes: keys 0,1 in group 0 and 2,3 in group 1."""
-    with LocalCluster(DEFAULT_APP, tmp_path_factory.mktemp("grouped"), nodes=4, groups=2) as running:
+    # a private copy: a restarted node must load the package the container started with
+    app = shutil.copytree(DEFAULT_APP, tmp_path_factory.mktemp("grouped-app") / "app")
+    with LocalCluster(app, tmp_path_factory.mktemp("grouped"), nodes=4, groups=2) as running:
         yield running
 
 

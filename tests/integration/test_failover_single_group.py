@@ -3,6 +3,7 @@ a restart restores full coverage with every acknowledged write; a stalled node g
 degraded answer."""
 from __future__ import annotations
 
+import shutil
 import signal
 import time
 
@@ -16,7 +17,9 @@ from tests.integration.failover_load import Load, group_documents, nodes_view, w
 
 @pytest.fixture(scope="module")
 def flat(tmp_path_factory):
-    with LocalCluster(DEFAULT_APP, tmp_path_factory.mktemp("flat"), nodes=2, groups=1) as running:
+    # a private copy: a restarted node must load the package the container started with
+    app = shutil.copytree(DEFAULT_APP, tmp_path_factory.mktemp("flat-app") / "app")
+    with LocalCluster(app, tmp_path_factory.mktemp("flat"), nodes=2, groups=1) as running:
         yield running
 
 
