@@ -15,7 +15,7 @@ METRICS = ("euclidean", "angular", "dotproduct", "prenormalized-angular", "hammi
 # dotproduct is searched as euclidean after the usual MIPS transform (see hnsw_index.py): an
 # inner-product graph over vectors of different norms has poor recall
 HNSW_SPACES = {"euclidean": "l2", "angular": "cosine", "dotproduct": "l2", "prenormalized-angular": "ip"}
-_CHUNK = 65536  # rows per block, bounds the temporary (rows x dim) arrays of an exact scan
+_CHUNK = 8192  # rows per block: bounds the float64 temporaries of an exact scan (8192 x 384 x 8 B = 25 MB)
 
 _BITS_SET = np.array([bin(i).count("1") for i in range(256)], dtype=np.int32)
 
