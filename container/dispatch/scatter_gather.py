@@ -37,7 +37,9 @@ async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall,
     pings, so coverage of nodes that do not answer is known rather than estimated."""
     tasks = {asyncio.ensure_future(client.search(call, deadline - time.monotonic())): client
              for client in clients}
-    done, pending = await asyncio.wait(tasks, timeout=max(deadline - time.monotonic(), 0.0))
+    pending: set = set()
+    if tasks:  # none when every node of the group is out of rotation
+        _, pending = await asyncio.wait(tasks, timeout=max(deadline - time.monotonic(), 0.0))
     for task in pending:
         task.cancel()
     answers: list[SearchAnswer] = []

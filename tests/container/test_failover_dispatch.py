@@ -119,3 +119,13 @@ def test_placement_is_by_index_within_the_group():
         gid = global_id(f"id:test:doc::{n}")
         first, second = node_in_group(gid, [0, 1, 2]), node_in_group(gid, [3, 4, 5])
         assert second - first == 3
+
+
+def test_every_node_out_of_rotation_is_an_error_result_not_an_exception():
+    cluster, nodes = two_groups()
+    for key in range(4):
+        cluster.take_out_of_rotation(key, "down")
+    result = run_query(cluster, time.monotonic() + 1).results[0]
+    assert not any(node.searched for node in nodes)
+    assert result.hits == [] and result.coverage.coverage == 0 and result.coverage.nodes == 0
+    assert {error.code for error in result.errors} == {10}
