@@ -2,6 +2,7 @@
 once and opens the channels to the content nodes."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from typing import Sequence
@@ -55,6 +56,7 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         await cluster.ping_all()
+        await asyncio.to_thread(searcher.global_phase.preload)  # ONNX sessions before the first query
         cluster.start()
         log.info("container ready: %d content nodes in %d groups", len(cluster.clients), len(cluster.groups))
         yield

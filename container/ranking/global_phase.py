@@ -21,7 +21,7 @@ import numpy as np
 from container.ranking import normalizers as N
 from container.ranking.onnx_models import DEFAULT_BATCH_SIZE, OnnxModelRunner, OnnxSettings, load_model
 from container.ranking.range_adjuster import rescale_rest
-from searchlib.errors import QueryError
+from searchlib.errors import QueryError, SearchlibError
 from searchlib.hits import LeanHit, sorted_hits
 from searchlib.rank_values import parse_input_defaults
 from searchlib.ranking_setup import GlobalPhaseSetup, OnnxUse, global_phase_setup
@@ -48,6 +48,23 @@ class GlobalPhaseRanker:
         self._load_model = model_loader
         self._setups: dict[tuple[str, str], GlobalPhaseSetup | None] = {}
         self._defaults: dict[tuple[str, str], dict[str, object]] = {}
+
+    def preload(self) -> None:
+        """Load every global-phase ONNX model now (at container start, like Vespa at deploy), so the
+        first query does not pay for it. A missing model is logged; queries then report it."""
+        for schema_name, schema in self.application.schemas.items():
+            for profile_name in schema.rank_profiles:
+                try:
+                    setup = self.setup(schema_name, profile_name)
+                except SearchlibError as error:
+                    log.warning("global phase of %s/%s does not compile: %s", schema_name, profile_name, error)
+                    continue
+                for use in setup.onnx if setup else ():
+                    try:
+                        self._load_model(self.model_settings(use.model))
+                    except Exception as error:  # noqa: BLE001 - a bad model must not stop the container
+                        log.warning("global-phase model %s of %s/%s not loaded: %s", use.model.name, schema_name,
+                                    profile_name, error)
 
     def setup(self, schema: str, profile: str) -> GlobalPhaseSetup | None:
         key = (schema, profile)
@@ -122,13 +139,14 @@ class GlobalPhaseRanker:
     def _run_model(self, setup: GlobalPhaseSetup, model_name: str, features: dict[str, object], rows: int,
                    trace: list[str]) -> None:
         model = next(u.model for u in setup.onnx if u.model.name == model_name)
-        runner = self._load_model(self.model_settings(model))
+        settings = self.model_settings(model)
+        runner = self._load_model(settings)
         inputs = {onnx_name: _batched_input(source.evaluate(features, rows), rows)
                   for onnx_name, source in setup.onnx_inputs[model_name]}
         started = time.perf_counter()
-        outputs = runner.run(inputs)
+        outputs = runner.run(inputs, settings.batch_size)
         trace.append(f"onnx model {model_name}: {rows} hits on {runner.provider}, batch size "
-                     f"{runner.settings.batch_size}, {1000 * (time.perf_counter() - started):.1f} ms")
+                     f"{settings.batch_size}, {1000 * (time.perf_counter() - started):.1f} ms")
         for use in setup.onnx:
             if use.model.name == model_name:
                 features[use.feature] = _output_value(outputs[_output_name(use, runner)], rows)

@@ -18,7 +18,7 @@ import logging
 import math
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
@@ -152,7 +152,8 @@ _RUNNERS_LOCK = threading.Lock()
 
 
 def load_model(settings: OnnxSettings) -> OnnxModelRunner:
-    """Once per process per (file, settings)."""
+    """Once per process per (file, session settings); the batch size is the caller's, per run."""
+    settings = replace(settings, batch_size=DEFAULT_BATCH_SIZE)
     with _RUNNERS_LOCK:
         runner = _RUNNERS.get(settings)
         if runner is None:

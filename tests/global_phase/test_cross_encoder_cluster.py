@@ -11,7 +11,7 @@ import httpx
 import numpy as np
 import pytest
 
-from deploy.beir_eval import (DOCUMENT_ID_PREFIX, EVAL_YQL, hit_corpus_id, iter_corpus_operations, load_dataset,
+from deploy.beir_eval import (EVAL_YQL, hit_corpus_id, iter_corpus_operations, load_dataset,
                               sanitize_query_text)
 from deploy.feeder import feed
 from deploy.local_cluster import LocalCluster
@@ -23,8 +23,8 @@ REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "schemas"
 SCIFACT = shared_data_dir() / "scifact"
 RELEVANCE_QUERIES = 30
-FIDELITY_QUERIES = 4
-RERANK = 25
+FIDELITY_QUERIES = 3
+RERANK = 10  # CI time: ~1 s per query for 10 pairs at length 256 on one CPU thread (the profile says 25)
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,8 @@ def test_global_phase_scores_equal_direct_onnxruntime_scoring(http, scifact):
     for query in itertools.islice(scifact.queries.values(), FIDELITY_QUERIES):
         # the first-phase order of the 25 hits the global phase reranks (bm25 has the same first phase)
         first = [hit_corpus_id(h) for h in search(http, query, "bm25", RERANK)["root"].get("children", [])]
-        reranked = search(http, query, "bert-ranker", RERANK, **{"trace.level": "1"})
+        reranked = search(http, query, "bert-ranker", RERANK, **{"trace.level": "1",
+                                                                 "ranking.globalPhase.rerankCount": str(RERANK)})
         hits = reranked["root"]["children"]
         assert sorted(hit_corpus_id(h) for h in hits) == sorted(first)
         expected = dict(zip(first, scorer.scores(sanitize_query_text(query), first)))
@@ -116,9 +117,8 @@ def test_global_phase_scores_equal_direct_onnxruntime_scoring(http, scifact):
 def test_exact_profile_scores_each_hit_alone_at_fixed_length(http, scifact):
     scorer = DirectScorer(scifact)
     query = next(iter(scifact.queries.values()))
-    hits = search(http, query, "bert-ranker-exact", 10, **{"ranking.globalPhase.rerankCount": "10"})["root"]["children"]
+    hits = search(http, query, "bert-ranker-exact", 5, **{"ranking.globalPhase.rerankCount": "5"})["root"]["children"]
     ids = [hit_corpus_id(h) for h in hits]
-    expected = [float(scorer.scores(sanitize_query_text(query), [doc], batch=1)[0]) for doc in ids]
     # batch 1 is not trimmed: fixed length 256, like Vespa's one evaluation per hit
     fixed = []
     for doc in ids:
@@ -130,7 +130,6 @@ def test_exact_profile_scores_each_hit_alone_at_fixed_length(http, scifact):
         fixed.append(float(scorer.session.run(None, {"input_ids": arr, "attention_mask": (arr != 0).astype(np.int64),
                                                      "token_type_ids": np.array([types + [0] * pad])})[0][0, 0]))
     assert [h["relevance"] for h in hits] == pytest.approx(fixed, abs=1e-3)
-    assert len(expected) == len(fixed)
 
 
 def test_sorting_with_global_phase_is_rejected(http, scifact):
@@ -142,16 +141,20 @@ def test_sorting_with_global_phase_is_rejected(http, scifact):
 
 
 def test_metrics_count_onnx_rows(http, scifact):
-    search(http, "cancer", "bert-ranker", 5)
-    values = http.get("/state/v1/metrics").json()["metrics"]["values"]
-    assert values.get("onnx.rows.CPUExecutionProvider", 0) >= RERANK
+    def rows() -> int:
+        return http.get("/state/v1/metrics").json()["metrics"]["values"].get("onnx.rows.CPUExecutionProvider", 0)
+
+    before = rows()
+    search(http, "cancer", "bert-ranker", 3, **{"ranking.globalPhase.rerankCount": "3"})
+    assert rows() == before + 3
 
 
 def test_relevance_bm25_vs_cross_encoder_on_a_query_subset(http, scifact):
     queries = dict(itertools.islice(scifact.queries.items(), RELEVANCE_QUERIES))
     runs = {}
     for profile in ("bm25", "bert-ranker"):
-        runs[profile] = {qid: [hit_corpus_id(h) for h in search(http, text, profile, 10)["root"].get("children", [])]
+        runs[profile] = {qid: [hit_corpus_id(h) for h in search(
+            http, text, profile, 10, **{"ranking.globalPhase.rerankCount": str(RERANK)})["root"].get("children", [])]
                          for qid, text in queries.items()}
     qrels = {qid: scifact.qrels[qid] for qid in queries}
     bm25 = mean_metrics(runs["bm25"], qrels)["ndcg@10"]
