@@ -112,12 +112,14 @@ class ReplicaSync:
             self._writes[document_id] = (count, count if full else full_at)
             return apply()
 
-    def start(self, peers: Sequence[str], wait: bool = False) -> bool:
-        """Begin catching up from `peers` (none: ready now). False if already started."""
+    def start(self, peers: Sequence[str], wait: bool = False, resync: bool = False) -> bool:
+        """Begin catching up from `peers` (none: ready now). False if already started. `resync`:
+        a ready node catches up again (the container saw it miss writes while it was stalled)."""
         with self._lock:
-            if self.state != AWAITING_SYNC:
+            if self.state == CATCHING_UP or (self.state == READY and not (resync and peers)):
                 return False
             self.state = CATCHING_UP
+            self.fetched = 0
         self._thread = threading.Thread(target=self._run, args=(list(peers),), name="catch-up", daemon=True)
         self._thread.start()
         if wait:

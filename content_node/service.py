@@ -120,7 +120,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                             catch_up_remaining=sync.remaining)
 
     def Sync(self, request: pb.SyncRequest, context) -> pb.SyncReply:
-        accepted = self._node.sync.start(list(request.peers))
+        accepted = self._node.sync.start(list(request.peers), resync=request.resync)
         return pb.SyncReply(accepted=accepted, state=self._node.sync.state)
 
     def ListDocuments(self, request: pb.ListDocumentsRequest, context) -> pb.ListDocumentsReply:

@@ -428,10 +428,12 @@ class PingReply(_message.Message):
     def __init__(self, distribution_key: _Optional[int] = ..., active_docs: _Optional[int] = ..., app_generation: _Optional[str] = ..., ready: _Optional[bool] = ..., last_sequence: _Optional[int] = ..., state: _Optional[str] = ..., catch_up_remaining: _Optional[int] = ...) -> None: ...
 
 class SyncRequest(_message.Message):
-    __slots__ = ("peers",)
+    __slots__ = ("peers", "resync")
     PEERS_FIELD_NUMBER: _ClassVar[int]
+    RESYNC_FIELD_NUMBER: _ClassVar[int]
     peers: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, peers: _Optional[_Iterable[str]] = ...) -> None: ...
+    resync: bool
+    def __init__(self, peers: _Optional[_Iterable[str]] = ..., resync: _Optional[bool] = ...) -> None: ...
 
 class SyncReply(_message.Message):
     __slots__ = ("accepted", "state")

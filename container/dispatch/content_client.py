@@ -57,7 +57,7 @@ class ContentNodeClient(Protocol):
 
     async def ping(self, timeout: float) -> NodeStatus: ...
 
-    async def sync(self, peers: list[str], timeout: float) -> bool: ...
+    async def sync(self, peers: list[str], timeout: float, resync: bool = False) -> bool: ...
 
     async def close(self) -> None: ...
 
@@ -123,9 +123,9 @@ class GrpcContentNodeClient:
         reply = await self._call("Ping", feed_codec.ping_request(), timeout)
         return feed_codec.decode_ping_reply(reply)
 
-    async def sync(self, peers: list[str], timeout: float) -> bool:
-        """Tell a node awaiting sync which replicas to catch up from; True if it started."""
-        reply = await self._call("Sync", pb.SyncRequest(peers=peers), timeout)
+    async def sync(self, peers: list[str], timeout: float, resync: bool = False) -> bool:
+        """Tell a node which replicas to catch up from; True if it started."""
+        reply = await self._call("Sync", pb.SyncRequest(peers=peers, resync=resync), timeout)
         return reply.accepted
 
     async def close(self) -> None:

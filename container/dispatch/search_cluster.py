@@ -36,6 +36,7 @@ class NodeHealth:
     app_generation: str = ""
     last_seen: float = 0.0
     down_since: float = 0.0  # time.time() the node left rotation
+    missed_writes: bool = False  # a write was not delivered: catch up again before serving
     error: str = ""
 
 
@@ -105,6 +106,11 @@ class SearchCluster:
             log.warning("content node %d out of rotation: %s", key, reason)
             health.up, health.down_since, health.error = False, time.time(), reason
 
+    def note_missed_write(self, key: int) -> None:
+        """A write to the node was not delivered (down, stalled, timed out): it must catch up from
+        a replica before it serves queries again, even if it never restarts."""
+        self.health[key].missed_writes = True
+
     def replicas_of(self, key: int) -> list[str]:
         """Addresses of the nodes in rotation that hold the same buckets as `key` (other groups)."""
         group = self.clients[key].node.group
@@ -134,7 +140,7 @@ class SearchCluster:
                 health.down_since = time.time()
             health.up, health.reachable, health.error = False, False, str(error)
             return
-        ready, problem = status.ready, ""
+        ready, problem = status.ready and not health.missed_writes, ""
         if self.generation and status.app_generation and status.app_generation != self.generation:
             ready = False
             problem = (f"application package generation mismatch: node has {status.app_generation[:12]}, "
@@ -152,14 +158,21 @@ class SearchCluster:
         health.app_generation, health.last_seen = status.app_generation, time.time()
 
     async def _start_catch_ups(self) -> None:
-        waiting = [key for key, health in self.health.items()
-                   if health.reachable and not health.up and health.state == AWAITING_SYNC]
+        """Restarted nodes (awaiting sync) catch up; so do ready nodes that missed writes."""
+        waiting = [key for key, health in self.health.items() if health.reachable and not health.up
+                   and (health.state == AWAITING_SYNC or health.missed_writes and health.state == "ready")]
 
         async def start(key: int) -> None:
             peers = self.replicas_of(key)
+            resync = self.health[key].state != AWAITING_SYNC
+            if resync and not peers:
+                self.health[key].missed_writes = False  # nothing to catch up from: serve as is
+                return
             try:
-                await self.clients[key].sync(peers, PING_TIMEOUT)
-                log.info("content node %d catching up from %s", key, peers or "nobody (no replica in service)")
+                await self.clients[key].sync(peers, PING_TIMEOUT, resync=resync)
+                self.health[key].missed_writes = False
+                log.info("content node %d %s from %s", key, "catching up again" if resync else "catching up",
+                         peers or "nobody (no replica in service)")
             except Exception as error:  # noqa: BLE001 - retried on the next ping
                 log.warning("could not start catch-up on content node %d: %s", key, error)
 

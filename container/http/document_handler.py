@@ -70,15 +70,19 @@ class DocumentHandler:
         has the write durably. A node that health checks see go down meanwhile (killed, stalled)
         is not waited for: it catches up from a replica when it returns."""
         tasks = {asyncio.ensure_future(operation(c)): c for c in self._owners(body_base["id"])}
-        pending = set(tasks)
+        pending, abandoned = set(tasks), set()
         while pending:
             _, pending = await asyncio.wait(pending, timeout=WRITE_HEALTH_POLL)
             for task in [t for t in pending if not self._cluster.health[tasks[t].node.distribution_key].reachable]:
-                task.cancel()
+                task.cancel()  # takes effect later: the task is not done yet, so never inspect it
                 pending.discard(task)
-        outcomes = [task.exception() or task.result() if not task.cancelled() else
-                    NodeUnavailable(f"content node {client.node.distribution_key} went down")
+                abandoned.add(task)
+        outcomes = [NodeUnavailable(f"content node {client.node.distribution_key} went down")
+                    if task in abandoned else task.exception() or task.result()
                     for task, client in tasks.items()]
+        for outcome, client in zip(outcomes, tasks.values()):
+            if isinstance(outcome, (NodeUnavailable, NodeTimeout)):
+                self._cluster.note_missed_write(client.node.distribution_key)
         acked = 0
         for outcome in outcomes:
             if isinstance(outcome, (NodeUnavailable, NodeTimeout)):

@@ -40,8 +40,10 @@ class Node:
             raise self.fail
         return NodeStatus(self.node.distribution_key, DOCS, "", self.state == "ready", 0, self.state)
 
-    async def sync(self, peers, timeout: float) -> bool:
-        self.synced_with = list(peers)
+    async def sync(self, peers, timeout: float, resync: bool = False) -> bool:
+        self.synced_with, self.resynced = list(peers), resync
+        if peers:
+            self.state = "catching-up"
         return True
 
     async def close(self) -> None:
@@ -129,3 +131,18 @@ def test_every_node_out_of_rotation_is_an_error_result_not_an_exception():
     assert not any(node.searched for node in nodes)
     assert result.hits == [] and result.coverage.coverage == 0 and result.coverage.nodes == 0
     assert {error.code for error in result.errors} == {10}
+
+
+def test_a_ready_node_that_missed_writes_catches_up_again_before_serving():
+    nodes = [Node(0, 0), Node(1, 0), Node(2, 1), Node(3, 1)]
+    cluster = SearchCluster(nodes)
+    asyncio.run(cluster.ping_all())
+    assert cluster.is_complete(0) and cluster.is_complete(1)
+    cluster.note_missed_write(1)  # e.g. stalled while a write was acknowledged without it
+    asyncio.run(cluster.ping_all())
+    assert nodes[1].synced_with == ["host:3"] and nodes[1].resynced is True
+    asyncio.run(cluster.ping_all())  # it reports catching-up now: still out of rotation
+    assert not cluster.health[1].up and cluster.pick_group() == 1
+    nodes[1].state = "ready"
+    asyncio.run(cluster.ping_all())
+    assert cluster.health[1].up and cluster.is_complete(0)

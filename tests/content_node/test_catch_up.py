@@ -107,3 +107,14 @@ def test_a_live_update_on_a_stale_base_is_fetched_again(pair):
     sync_from(restarted, peer)
     assert sum(doc("y") in batch for batch in peer.fetched) == 2
     assert restarted.get(doc("y")) == replica.get(doc("y")) == {"title": "base", "text": "updated"}
+
+
+def test_a_ready_node_resyncs_only_when_asked_and_only_with_a_replica(pair):
+    replica, restarted = pair
+    restarted.sync.start([], wait=True)
+    replica.put(doc("missed"), fields("written while the node was stalled"))
+    assert not restarted.sync.start(["in-process"]) and not restarted.sync.start([], resync=True)
+    peer = InProcessPeer(replica)
+    restarted.sync._dial = lambda address: peer
+    assert restarted.sync.start(["in-process"], wait=True, resync=True)
+    assert restarted.sync.ready and restarted.get(doc("missed")) == replica.get(doc("missed"))

@@ -91,9 +91,16 @@ def test_stalled_node_leaves_rotation_and_queries_stay_complete(grouped, grouped
         for _ in range(6):  # round robin would have picked group 1 half the time
             root = grouped_http.get("/search/", params={"yql": "select * from doc where true"}).json()["root"]
             assert root["coverage"]["full"] is True and "errors" not in root
+        for i in range(12):  # acknowledged by group 0 alone: node 2 misses those it owns
+            response = grouped_http.post(f"/document/v1/test/doc/docid/stalled{i}",
+                                         json={"fields": {"title": "while stalled", "text": f"stall {i}"}})
+            assert response.status_code == 200
     finally:
         grouped.kill_node(2, signal.SIGCONT, wait=False)
-    wait_for(lambda: nodes_view(grouped_http)[2]["up"], 30.0)
+    wait_for(lambda: nodes_view(grouped_http)[2]["up"], 30.0)  # only after catching up again
+    group0, group1 = group_documents(grouped, 0), group_documents(grouped, 1)
+    assert {f"id:test:doc::stalled{i}" for i in range(12)} <= group1.keys()
+    assert group0 == group1
 
 
 def test_status_shows_every_node_in_rotation(grouped, grouped_http):
