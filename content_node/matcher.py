@@ -181,7 +181,10 @@ def _sorted_outcome(index, program, calculator, params, candidates, scores, gids
     tie_break[gid_rank] = np.arange(len(gids))
     order = np.lexsort([tie_break, *keys])[: params.hits]
     rows, row_scores = candidates[order], scores[order]
-    features = _match_features(program, calculator, rows, {"firstPhase": row_scores, "relevanceScore": row_scores})
+    features = _match_features(program, calculator, rows, {
+        "firstPhase": row_scores, "relevanceScore": row_scores, "secondPhase": row_scores,
+        "firstPhaseRank": np.full(len(rows), np.finfo(np.float64).max),  # sorting: no second phase
+        "firstPhaseMax": float(scores.max()) if len(scores) else -np.inf})
     hits = []
     for i, row in enumerate(order):
         sort_values = tuple(_sort_value(index, key, candidates[row], scores[row]) for key in params.sorting)

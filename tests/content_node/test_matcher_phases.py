@@ -139,3 +139,11 @@ def test_xgboost_second_phase_with_function_features(bed: RankingBed) -> None:
     ranked = bed.ranked("tree")
     assert sorted(ranked[:2]) == [("1", 2.75), ("2", 2.75)]
     assert ranked[2:] == [("0", 0.75), ("3", -0.25), ("4", -1.25)]
+
+
+def test_match_features_with_sorting(bed: RankingBed) -> None:
+    from searchlib.query import tree as q
+
+    outcome = bed.search("two", sorting=(q.SortKey("b", True),))
+    assert [h.match_features["firstPhase"] for h in outcome.hits][:2] in ([7.0, 6.0], [6.0, 7.0])
+    assert all(h.match_features["firstPhaseRank"] == MAX_DOUBLE for h in outcome.hits)
