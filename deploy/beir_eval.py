@@ -160,14 +160,17 @@ def hit_corpus_id(hit: Mapping[str, Any]) -> str | None:
     return None
 
 
-def eval_query_parameters(text: str, profile: str, timeout: str) -> dict[str, str]:
+def eval_query_parameters(text: str, profile: str, timeout: str,
+                          extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`extra`: more query API parameters, e.g. input.query(q_tokens)=embed(tokenizer, @query)."""
     return {"yql": EVAL_YQL, "query": sanitize_query_text(text), "ranking": profile,
-            "hits": str(EVAL_HITS), "type": "any", "timeout": timeout}
+            "hits": str(EVAL_HITS), "type": "any", "timeout": timeout, **(extra or {})}
 
 
 async def run_queries_async(url: str, queries: Mapping[str, str], profile: str, *, concurrency: int = 16,
                             timeout: str = "20s", on_done: Callable[[], None] | None = None,
-                            transport: httpx.AsyncBaseTransport | None = None) -> QueryRun:
+                            transport: httpx.AsyncBaseTransport | None = None,
+                            extra_parameters: Mapping[str, str] | None = None) -> QueryRun:
     outcome = QueryRun()
     pending = iter(queries.items())
     started = time.perf_counter()
@@ -177,7 +180,8 @@ async def run_queries_async(url: str, queries: Mapping[str, str], profile: str, 
         async with httpx.AsyncClient(base_url=url, timeout=120.0, limits=limits, transport=transport) as client:
             for query_id, text in pending:
                 try:
-                    response = await client.get("/search/", params=eval_query_parameters(text, profile, timeout))
+                    params = eval_query_parameters(text, profile, timeout, extra_parameters)
+                    response = await client.get("/search/", params=params)
                     result = response.json()
                 except (httpx.HTTPError, ValueError) as error:
                     outcome.failures[query_id] = f"{type(error).__name__}: {error}"

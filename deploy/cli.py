@@ -161,6 +161,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
               disable=None) as progress:
         outcome = asyncio.run(beir_eval.run_queries_async(
             url, dataset.queries, args.ranking, concurrency=args.connections, timeout=args.timeout,
+            extra_parameters=dict(p.split("=", 1) for p in args.param if "=" in p),
             on_done=lambda: progress.update(1)))
     for query_id, failure in list(outcome.failures.items())[:5]:
         print(f"query {query_id} failed: {failure}", file=sys.stderr)
@@ -266,6 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--connections", type=_positive_int, default=DEFAULT_CONCURRENCY)
     evaluate.add_argument("--timeout", default="20s", help="query timeout parameter (default 20s)")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    evaluate.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                          help="another query API parameter, repeatable, e.g. "
+                               "'input.query(q_tokens)=embed(tokenizer, @query)' for bert-ranker")
 
     demo = add("demo", cmd_demo, "start a 2-node cluster serving the stdlib docstrings until Ctrl-C")
     demo.add_argument("--data-dir", help=f"where the demo cluster lives (default {default_data_dir() / 'demo'})")
