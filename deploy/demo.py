@@ -31,11 +31,22 @@ def print_examples(url: str, out: TextIO) -> None:
         print(f"  phasedsearch query '{text}' --url {url}", file=out)
     print(f"  curl -s '{url}/search/?yql=select+*+from+sources+*+where+userQuery()"
           f"&query=json+dumps+indent&hits=5'", file=out)
+    print(f"  phasedsearch query 'read a file line by line' --ranking bert-ranker --url {url} "
+          "-p 'input.query(q_tokens)=embed(tokenizer, @query)'   # cross-encoder global phase", file=out)
     print(f"  curl -s '{url}/search/?yql=select+*+from+sources+*+where+title+contains+%22pathlib%22'",
           file=out)
     print(f"  curl -s '{url}/document/v1/demo/{DEFAULT_DOCTYPE}/docid/json.dumps'", file=out)
     print(f"  curl -s {url}/state/v1/nodes", file=out)
     print("press Ctrl-C to stop the cluster", file=out)
+
+
+def fetch_models_if_used(app_dir: Path) -> None:
+    """The default package's `tokens` field and bert-ranker need the default models (deploy/models.py)."""
+    services = Path(app_dir) / "services.xml"
+    if services.is_file() and "models/cross-encoder/" in services.read_text(encoding="utf-8"):
+        from deploy.models import ensure_models
+
+        ensure_models(app_dir)
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
@@ -62,6 +73,7 @@ def run_demo(app_dir: Path, data_dir: Path, port: int, *, max_documents: int = 4
         # shells start background jobs with SIGINT ignored; this command must still stop on it
         signal.SIGINT: signal.signal(signal.SIGINT, _raise_keyboard_interrupt),
     }
+    fetch_models_if_used(app_dir)
     cluster = LocalCluster(app_dir, data_dir, nodes=2, port=port, commands=commands)
     try:
         print(f"starting 2 content nodes and a container (logs in {cluster.logs_dir}) ...", file=out)
