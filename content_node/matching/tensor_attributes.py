@@ -4,18 +4,50 @@ from __future__ import annotations
 
 import numpy as np
 
+from content_node.matching.tensor_cache import dense_cache
 from searchlib.schema.model import Field
 from searchlib.tensor import Tensor, TensorBatch, TensorType, tensor_from_json
 
 
-def tensor_attribute_column(spec: Field, raw_values: np.ndarray) -> TensorBatch:
+def tensor_attribute_column(spec: Field, raw_values: np.ndarray, local_ids: np.ndarray | None = None,
+                            owner: object | None = None) -> TensorBatch:
+    """`owner` (the index) and `local_ids` enable the parsed-row cache for dense types."""
     tensor_type = TensorType.parse(spec.type.tensor_type)
+    if tensor_type.is_dense and owner is not None and local_ids is not None:
+        cache = dense_cache(owner, spec.name, tensor_type)
+        if cache is not None:
+            return cache.batch(local_ids, raw_values,
+                               lambda raws: tensor_attribute_column(spec, raws).values)
     if tensor_type.is_dense:
         values = np.zeros((len(raw_values), *tensor_type.dense_shape), dtype=np.float64)
+        cells = int(np.prod(tensor_type.dense_shape))
+        fast_rows, fast_cells = [], []
         for row, raw in enumerate(raw_values):
-            if raw is not None:
-                values[row] = tensor_from_json(raw, tensor_type).dense_values
+            if raw is None:
+                continue
+            flat = _flat_cells(raw, cells)
+            if flat is not None:
+                fast_rows.append(row)
+                fast_cells.append(flat)
+            else:  # a bare string is the hex form of the cells
+                values[row] = tensor_from_json({"values": raw} if isinstance(raw, str) else raw,
+                                               tensor_type).dense_values
+        if fast_rows:  # one conversion for all rows in the common forms
+            try:
+                values[fast_rows] = np.asarray(fast_cells, dtype=np.float64).reshape(-1, *tensor_type.dense_shape)
+            except (TypeError, ValueError):
+                for row in fast_rows:
+                    values[row] = tensor_from_json(raw_values[row], tensor_type).dense_values
         return TensorBatch.dense(tensor_type, values)
     empty = Tensor.from_cells(tensor_type, [])
     return TensorBatch(tensor_type, rows=[tensor_from_json(r, tensor_type) if r is not None else empty
                                           for r in raw_values])
+
+
+def _flat_cells(raw: object, cells: int) -> list | None:
+    """The cell list of the common `{"values": [...]}` / bare-list forms (read in one numpy call
+    for all rows); None for the other forms (cells lists, nested lists, hex strings)."""
+    flat = raw.get("values") if isinstance(raw, dict) and len(raw) == 1 else raw
+    if isinstance(flat, list) and len(flat) == cells and (not flat or not isinstance(flat[0], list)):
+        return flat
+    return None

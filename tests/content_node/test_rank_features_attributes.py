@@ -76,3 +76,14 @@ def test_freshness_uses_now(features) -> None:
 
 def test_max_with_a_bare_feature_name(features) -> None:
     assert features[0]["latest"] == NOW  # `now` is a feature here, not a dimension to reduce over
+
+
+def test_tensor_attribute_cache_follows_updates(tmp_path) -> None:
+    bed = RankingBed(SD, DOCS, tmp_path)
+    q = parse_tensor_literal("[10, 100]", "tensor<float>(x[2])")
+    first = [h.match_features["dot"] for h in bed.search("attrs", query_features={"query(q)": q}, now=NOW).hits]
+    assert first == [210.0, 0.0]
+    bed.db.put("id:test:doc::0", dict(DOCS[0], emb={"values": [3, 4]}))
+    again = [h.match_features["dot"] for h in bed.search("attrs", query_features={"query(q)": q}, now=NOW).hits]
+    assert again == [430.0, 0.0]
+    bed.close()
