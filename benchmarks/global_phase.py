@@ -121,7 +121,8 @@ def e2e(queries: int, rerank: int) -> None:
                 params = {"yql": EVAL_YQL, "query": sanitize_query_text(text), "type": "any", "timeout": "120s",
                           "ranking": "bert-ranker", "hits": "10", "input.query(q_tokens)": "embed(tokenizer, @query)",
                           "ranking.globalPhase.rerankCount": str(rerank)}
-                bm25 = http.get("/search/", params={**params, "ranking": "bm25", "hits": str(rerank)}).json()
+                first_phase = {k: v for k, v in params.items() if not k.startswith("input.")}
+                bm25 = http.get("/search/", params={**first_phase, "ranking": "bm25", "hits": str(rerank)}).json()
                 docs = [hit_corpus_id(h) for h in bm25["root"].get("children", [])]
                 started = time.perf_counter()
                 http.get("/search/", params=params).raise_for_status()
