@@ -47,8 +47,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
             call = codec.decode_search_call(request)
             mismatch = self._generation_error(call.app_generation)
             if mismatch:
-                raise_as = mismatch
-                return codec.encode_search_answer(codec.SearchAnswer(key, (), 0, Coverage(nodes=1), (raise_as,)))
+                return codec.encode_search_answer(codec.SearchAnswer(key, (), 0, Coverage(nodes=1), (mismatch,)))
             soft_budget = (call.timeout_ms / 1000.0) * 0.7 if call.timeout_ms else float("inf")
             params = matcher.SearchParams(
                 query=call.query, hits=call.hits, query_features=call.query_features, sorting=call.sorting,

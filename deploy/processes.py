@@ -7,13 +7,10 @@ names the module we started (pids are reused by the OS).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import socket
 import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 from typing import Sequence
@@ -55,40 +52,22 @@ def child_environment() -> dict[str, str]:
     return env
 
 
-_PR_SET_PDEATHSIG = 1
-
-
-def _parent_death_signal_hook():
-    """A preexec hook arming SIGTERM-on-parent-death; libc is loaded here, not in the forked child."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        prctl = libc.prctl
-    except (OSError, AttributeError):
-        return None
-
-    def arm() -> None:  # pragma: no cover - runs in the child between fork and exec
-        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-    return arm
-
-
 def spawn(argv: Sequence[str], log_path: Path, *, detach: bool) -> subprocess.Popen:
     """Start a process in its own session with stdout+stderr appended to log_path.
 
-    detach=False (tests, demo): on Linux the child gets SIGTERM if this process dies, so a killed
-    test run leaves no servers behind. That signal follows the spawning *thread*, so it is only
-    armed when spawning from the main thread.
+    No preexec_fn: it forces a plain fork() of this process, and in a process that has gRPC
+    running (the test process, after any in-process gRPC test) gRPC's fork handlers abort the
+    child before it can exec ("epoll_wait error: Bad file descriptor", exit -6). Without it
+    subprocess uses vfork/posix_spawn, which runs no fork handlers. Non-detached clusters are
+    stopped by LocalCluster's atexit hook instead of a parent-death signal.
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(argv)}\n".encode())
         log.flush()
-        arm_parent_death = (not detach and sys.platform.startswith("linux")
-                            and threading.current_thread() is threading.main_thread())
         return subprocess.Popen(
             list(argv), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             env=child_environment(), cwd=str(REPO_ROOT), start_new_session=True,
-            preexec_fn=_parent_death_signal_hook() if arm_parent_death else None,
         )
 
 

@@ -55,8 +55,6 @@ def aggregate(answered: list[Coverage], nodes_asked: int, timed_out: bool,
             per_node = total.active / len(answered)
             active += int(per_node * missing_for_estimate)
             target_active += int(total.target_active / len(answered) * missing_for_estimate)
-        elif not timed_out:
-            reason |= 0
     if target_active == 0:
         percent = 0 if (timed_out or missing > 0) and not answered else 100
     elif total.docs >= target_active:
