@@ -3,8 +3,9 @@ container: rerank the top `rerank-count` merged hits with the profile's global-p
 rescale the rest below them, apply the drop limit, and hide the hidden match-features.
 
 Document-side inputs come from the hits' match-features (the content nodes computed them; the
-container never reads attributes). ONNX models run batched over all reranked hits. Everything
-here is CPU work: callers run `rerank` in a thread executor, never on the event loop.
+container never reads attributes). ONNX models run batched over the reranked hits (batch size and
+device defaults: container/ranking/onnx_models.py). Everything here is CPU work: callers run
+`rerank` in a thread executor, never on the event loop.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from container.ranking import normalizers as N
-from container.ranking.onnx_models import DEFAULT_BATCH_SIZE, OnnxModelRunner, OnnxSettings, load_model
+from container.ranking.onnx_models import OnnxModelRunner, OnnxSettings, gpu_device_from_env, load_model
 from container.ranking.range_adjuster import rescale_rest
 from searchlib.errors import QueryError, SearchlibError
 from searchlib.hits import LeanHit, sorted_hits
@@ -48,6 +49,8 @@ class GlobalPhaseRanker:
         self._load_model = model_loader
         self._setups: dict[tuple[str, str], GlobalPhaseSetup | None] = {}
         self._defaults: dict[tuple[str, str], dict[str, object]] = {}
+        # for onnx-model blocks without gpu-device (read once, at container start)
+        self.default_gpu_device = gpu_device_from_env()
 
     def preload(self) -> None:
         """Load every global-phase ONNX model now (at container start, like Vespa at deploy), so the
@@ -143,20 +146,24 @@ class GlobalPhaseRanker:
         runner = self._load_model(settings)
         inputs = {onnx_name: _batched_input(source.evaluate(features, rows), rows)
                   for onnx_name, source in setup.onnx_inputs[model_name]}
+        batch_size = runner.batch_size(settings.batch_size)  # the block's, else by the provider used
         started = time.perf_counter()
-        outputs = runner.run(inputs, settings.batch_size)
+        outputs = runner.run(inputs, batch_size)
         trace.append(f"onnx model {model_name}: {rows} hits on {runner.provider}, batch size "
-                     f"{settings.batch_size}, {1000 * (time.perf_counter() - started):.1f} ms")
+                     f"{batch_size}, {1000 * (time.perf_counter() - started):.1f} ms")
         for use in setup.onnx:
             if use.model.name == model_name:
                 features[use.feature] = _output_value(outputs[_output_name(use, runner)], rows)
 
     def model_settings(self, model: OnnxModel) -> OnnxSettings:
+        """The block's settings; its gpu-device wins over PHASEDSEARCH_GPU_DEVICE, and a block
+        without batch-size leaves it to the provider the session comes up with."""
         path = Path(model.file)
         if not path.is_absolute():
             path = Path(self.application.path) / path
-        return OnnxSettings(str(path), model.gpu_device, model.intraop_threads, model.interop_threads,
-                            model.execution_mode, model.batch_size or DEFAULT_BATCH_SIZE)
+        gpu_device = model.gpu_device if model.gpu_device is not None else self.default_gpu_device
+        return OnnxSettings(str(path), gpu_device, model.intraop_threads, model.interop_threads,
+                            model.execution_mode, model.batch_size)
 
 
 def _rescored(hit: LeanHit, score: float, hidden: Sequence[str]) -> LeanHit:

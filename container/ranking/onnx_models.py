@@ -11,6 +11,14 @@ model takes an attention mask, cut the trailing columns that are padding in ever
 For models with float activations this gives the per-hit scores (within float rounding); models
 with dynamically quantized activations (the default int8 cross-encoder) see their quantization
 range depend on the batch, so `batch-size: 1` in the onnx-model block gives Vespa's exact scores.
+
+Batch size: `batch-size: n` in the onnx-model block wins. Without it the batch size follows the
+provider the session actually came up with: 1 on the CPU (measured faster there for the default
+int8 cross-encoder, and exact; BENCHMARKS.md), 32 on CUDA.
+
+GPU device: the onnx-model block's `gpu-device` wins; for a model that does not set one, the
+container's environment variable PHASEDSEARCH_GPU_DEVICE (set by the Kubernetes overlays: 0 on the
+GPU image, -1 = CPU) is the default; without either the model runs on the CPU.
 """
 from __future__ import annotations
 
@@ -28,7 +36,9 @@ log = logging.getLogger("container.onnx")
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
-DEFAULT_BATCH_SIZE = 32
+GPU_DEVICE_ENV = "PHASEDSEARCH_GPU_DEVICE"
+CPU_BATCH_SIZE = 1  # per hit: on CPU not slower than batches for the int8 model, and exact
+CUDA_BATCH_SIZE = 32
 
 _ONNX_DTYPES = {"tensor(int64)": np.int64, "tensor(int32)": np.int32, "tensor(float)": np.float32,
                 "tensor(double)": np.float64, "tensor(bool)": np.bool_}
@@ -41,7 +51,7 @@ class OnnxSettings:
     intraop_threads: int | None = None
     interop_threads: int | None = None
     execution_mode: str | None = None  # sequential | parallel
-    batch_size: int = DEFAULT_BATCH_SIZE
+    batch_size: int | None = None  # None: by the provider used (default_batch_size)
 
 
 class Metrics:
@@ -68,6 +78,23 @@ def choose_providers(gpu_device: int | None, available: Sequence[str]) -> list:
     if gpu_device is not None and gpu_device >= 0 and CUDA in available:
         return [(CUDA, {"device_id": str(gpu_device)}), CPU]
     return [CPU]
+
+
+def default_batch_size(provider: str) -> int:
+    """Hits per ONNX call when the onnx-model block sets no batch-size: by the provider used."""
+    return CUDA_BATCH_SIZE if provider == CUDA else CPU_BATCH_SIZE
+
+
+def gpu_device_from_env(environ: Mapping[str, str] | None = None) -> int | None:
+    """PHASEDSEARCH_GPU_DEVICE as the default gpu-device (None when unset; -1 means the CPU)."""
+    value = (os.environ if environ is None else environ).get(GPU_DEVICE_ENV, "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        log.warning("%s=%r is not a device number; ignored", GPU_DEVICE_ENV, value)
+        return None
 
 
 def _default_session_factory(path: str, options, providers: list):
@@ -114,10 +141,14 @@ class OnnxModelRunner:
         self._mask_inputs = [n for n in self.inputs if "mask" in n.lower()]
         METRICS.add(f"onnx.sessions.{self.provider}")
 
+    def batch_size(self, requested: int | None = None) -> int:
+        """The explicit batch size (the caller's, else the settings'), else the provider's default."""
+        return max(1, requested or self.settings.batch_size or default_batch_size(self.provider))
+
     def run(self, inputs: Mapping[str, np.ndarray], batch_size: int | None = None) -> dict[str, np.ndarray]:
         """`inputs`: ONNX input name -> array with the rows (hits) on axis 0. Returns each output
         with the rows on axis 0, evaluated in batches."""
-        batch_size = max(1, batch_size or self.settings.batch_size)
+        batch_size = self.batch_size(batch_size)
         rows = next(iter(inputs.values())).shape[0]
         parts: dict[str, list[np.ndarray]] = {name: [] for name in self.outputs}
         for start in range(0, rows, batch_size):
@@ -153,7 +184,7 @@ _RUNNERS_LOCK = threading.Lock()
 
 def load_model(settings: OnnxSettings) -> OnnxModelRunner:
     """Once per process per (file, session settings); the batch size is the caller's, per run."""
-    settings = replace(settings, batch_size=DEFAULT_BATCH_SIZE)
+    settings = replace(settings, batch_size=None)
     with _RUNNERS_LOCK:
         runner = _RUNNERS.get(settings)
         if runner is None:

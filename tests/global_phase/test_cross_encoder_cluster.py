@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -60,14 +61,14 @@ def search(http, text: str, profile: str, hits: int = 10, **extra) -> dict:
 class DirectScorer:
     """onnxruntime on the pairs, built independently of the engine's code."""
 
-    def __init__(self, scifact) -> None:
+    def __init__(self, scifact, model: str = "model.onnx") -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.tokenizer = Tokenizer.from_file(str(APP / "models/cross-encoder/tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
-        self.session = ort.InferenceSession(str(APP / "models/cross-encoder/model.onnx"),
+        self.session = ort.InferenceSession(str(APP / "models/cross-encoder" / model),
                                             providers=["CPUExecutionProvider"])
         self.texts = {}
         with open(scifact.corpus_path, encoding="utf-8") as stream:
@@ -79,6 +80,7 @@ class DirectScorer:
         return self.tokenizer.encode(text, add_special_tokens=False).ids[:size]
 
     def scores(self, query: str, doc_ids: list[str], length: int = 256, batch: int = 32) -> np.ndarray:
+        """Batches trimmed to their longest row; batch 1 is one call per hit at the fixed length."""
         q = self.ids(query, 32)
         rows = []
         for doc in doc_ids:
@@ -87,7 +89,7 @@ class DirectScorer:
         out = []
         for start in range(0, len(rows), batch):
             chunk = rows[start:start + batch]
-            width = max(len(s) for s, _ in chunk)
+            width = length if batch == 1 else max(len(s) for s, _ in chunk)
             ids = np.array([s + [0] * (width - len(s)) for s, _ in chunk], dtype=np.int64)
             types = np.array([t + [0] * (width - len(t)) for _, t in chunk], dtype=np.int64)
             out.append(self.session.run(None, {"input_ids": ids, "attention_mask": (ids != 0).astype(np.int64),
@@ -104,13 +106,16 @@ def test_global_phase_scores_equal_direct_onnxruntime_scoring(http, scifact):
                                                                  "ranking.globalPhase.rerankCount": str(RERANK)})
         hits = reranked["root"]["children"]
         assert sorted(hit_corpus_id(h) for h in hits) == sorted(first)
-        expected = dict(zip(first, scorer.scores(sanitize_query_text(query), first)))
+        trace = json.dumps(reranked.get("trace", {}))
+        # bert-ranker sets no batch-size: per hit on the CPU provider, batches of 32 on CUDA
+        batch = int(re.search(r"batch size (\d+)", trace).group(1))
+        assert batch == (32 if "CUDAExecutionProvider" in trace else 1)
+        expected = dict(zip(first, scorer.scores(sanitize_query_text(query), first, batch=batch)))
         for h in hits:
             assert h["relevance"] == pytest.approx(float(expected[hit_corpus_id(h)]), abs=1e-3)
             assert "matchfeatures" not in h.get("fields", {})  # attribute(tokens) is a hidden match-feature
         relevances = [h["relevance"] for h in hits]
         assert relevances == sorted(relevances, reverse=True)
-        trace = json.dumps(reranked.get("trace", {}))
         assert "CPUExecutionProvider" in trace and "global-phase" in trace
 
 
@@ -130,6 +135,18 @@ def test_exact_profile_scores_each_hit_alone_at_fixed_length(http, scifact):
         fixed.append(float(scorer.session.run(None, {"input_ids": arr, "attention_mask": (arr != 0).astype(np.int64),
                                                      "token_type_ids": np.array([types + [0] * pad])})[0][0, 0]))
     assert [h["relevance"] for h in hits] == pytest.approx(fixed, abs=1e-3)
+
+
+def test_float_activation_profile_batches_equal_per_hit_scoring(http, scifact):
+    scorer = DirectScorer(scifact, "model-fp32act.onnx")
+    query = next(iter(scifact.queries.values()))
+    result = search(http, query, "bert-ranker-fp32act", 5, **{"ranking.globalPhase.rerankCount": "5",
+                                                              "trace.level": "1"})
+    assert "batch size 32" in json.dumps(result.get("trace", {}))
+    hits = result["root"]["children"]
+    ids = [hit_corpus_id(h) for h in hits]
+    per_hit = scorer.scores(sanitize_query_text(query), ids, batch=1)  # fixed length 256, one call each
+    assert [h["relevance"] for h in hits] == pytest.approx(per_hit.tolist(), abs=1e-3)
 
 
 def test_sorting_with_global_phase_is_rejected(http, scifact):

@@ -1,5 +1,6 @@
 """The container's global phase over merged lean hits: input classification, normalizers,
 rescaling of the rest, drop limit, hidden match-features, and the cross-encoder."""
+import re
 from pathlib import Path
 
 import numpy as np
@@ -131,40 +132,70 @@ def _tokens(tokenizer, text: str, size: int) -> np.ndarray:
     return np.array(ids + [0] * (size - len(ids)), dtype=np.float64)
 
 
-def test_cross_encoder_scores_equal_direct_onnxruntime(package):
+def _direct_scores(model: str, rows: list, batch_size: int) -> np.ndarray:
+    """Independent onnxruntime scoring: one call per row at the fixed length 256 (batch size 1), or
+    all rows in one batch trimmed to the longest (the rows here are fewer than any batch size)."""
     import onnxruntime as ort
+
+    session = ort.InferenceSession(str(REPO / "schemas/models/cross-encoder" / model),
+                                   providers=["CPUExecutionProvider"])
+    chunks = [[r] for r in rows] if batch_size == 1 else [rows]
+    out = []
+    for chunk in chunks:
+        width = 256 if batch_size == 1 else max(len(s) for s, _ in chunk)
+        ids = np.array([s + [0] * (width - len(s)) for s, _ in chunk], dtype=np.int64)
+        types = np.array([t + [0] * (width - len(t)) for _, t in chunk], dtype=np.int64)
+        out.append(session.run(None, {"input_ids": ids, "attention_mask": (ids != 0).astype(np.int64),
+                                      "token_type_ids": types})[0].reshape(-1))
+    return np.concatenate(out)
+
+
+DOCS = ["Muscle fatigue is caused by lactic acid and metabolic changes.", "Stock markets fell.",
+        "A long text about fatigue " * 40, "Exercise physiology of skeletal muscle."]
+
+
+def _rerank_docs(package, profile: str):
+    """The engine's scores for DOCS under `profile`, the batch size it used, and the token rows
+    ([CLS] q [SEP] d [SEP], length 256) built independently of the engine's token functions."""
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(REPO / "schemas/models/cross-encoder/tokenizer.json"))
     tokenizer.no_padding()
     tokenizer.no_truncation()
-    query = "what causes muscle fatigue"
-    docs = ["Muscle fatigue is caused by lactic acid and metabolic changes.", "Stock markets fell.",
-            "A long text about fatigue " * 40, "Exercise physiology of skeletal muscle."]
-    q = _tokens(tokenizer, query, 32)
+    q = _tokens(tokenizer, "what causes muscle fatigue", 32)
     hits = [hit(i + 1, 10.0 - i, **{"attribute(tokens)": Tensor.dense("tensor<float>(d0[512])", _tokens(tokenizer, d, 512))})
-            for i, d in enumerate(docs)]
+            for i, d in enumerate(DOCS)]
     ranker = GlobalPhaseRanker(package)
-    outcome = ranker.rerank("doc", "bert-ranker", hits, {"query(q_tokens)": Tensor.dense("tensor<float>(d0[32])", q)}, 25)
-    got = {h.global_id[0]: h.relevance for h in outcome.hits}
+    outcome = ranker.rerank("doc", profile, hits, {"query(q_tokens)": Tensor.dense("tensor<float>(d0[32])", q)}, 25,
+                            trace_level=1)
     assert all(h.match_features == {} for h in outcome.hits)  # attribute(tokens) was hidden
-
-    # direct: [CLS] q [SEP] d [SEP], length 256, all four in one batch trimmed to the longest
+    batch_size = int(re.search(r"batch size (\d+)", " ".join(outcome.trace)).group(1))
     rows = []
-    for d in docs:
+    for d in DOCS:
         qt = [int(t) for t in q if t > 0]
         dt = [int(t) for t in _tokens(tokenizer, d, 512) if t > 0]
-        seq = ([101] + qt + [102] + dt + [102])[:256]
-        types = ([0] * (len(qt) + 2) + [1] * (len(dt) + 1))[:256]
-        rows.append((seq, types))
-    width = max(len(s) for s, _ in rows)
-    ids = np.array([s + [0] * (width - len(s)) for s, _ in rows], dtype=np.int64)
-    types = np.array([t + [0] * (width - len(t)) for _, t in rows], dtype=np.int64)
-    session = ort.InferenceSession(str(REPO / "schemas/models/cross-encoder/model.onnx"),
-                                   providers=["CPUExecutionProvider"])
-    logits = session.run(None, {"input_ids": ids, "attention_mask": (ids != 0).astype(np.int64),
-                                "token_type_ids": types})[0].reshape(-1)
+        rows.append((([101] + qt + [102] + dt + [102])[:256], ([0] * (len(qt) + 2) + [1] * (len(dt) + 1))[:256]))
+    return outcome, batch_size, rows
+
+
+def test_cross_encoder_scores_equal_direct_onnxruntime(package):
+    outcome, batch_size, rows = _rerank_docs(package, "bert-ranker")
+    assert batch_size == 1  # no batch-size in the block: per hit on the CPU provider (no CUDA here)
+    got = {h.global_id[0]: h.relevance for h in outcome.hits}
+    logits = _direct_scores("model.onnx", rows, batch_size)
     for i, expected in enumerate(logits):
         assert got[i + 1] == pytest.approx(float(expected), abs=1e-3)
     assert [h.global_id[0] for h in outcome.hits] == [int(i) + 1 for i in np.argsort(-logits, kind="stable")]
     assert got[1] > got[2]  # the relevant text beats the unrelated one
+
+
+def test_float_activation_cross_encoder_batches_equal_per_hit_scores(package):
+    outcome, batch_size, rows = _rerank_docs(package, "bert-ranker-fp32act")
+    assert batch_size == 32  # set in the profile: batches are exact with float activations
+    got = {h.global_id[0]: h.relevance for h in outcome.hits}
+    batched, per_hit = _direct_scores("model-fp32act.onnx", rows, 32), _direct_scores("model-fp32act.onnx", rows, 1)
+    np.testing.assert_allclose(batched, per_hit, atol=1e-3)
+    for i, expected in enumerate(per_hit):
+        assert got[i + 1] == pytest.approx(float(expected), abs=1e-3)
+    int8 = _direct_scores("model.onnx", rows, 1)
+    assert np.abs(per_hit - int8).max() < 1.0 and got[1] > got[2]
