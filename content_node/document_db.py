@@ -19,7 +19,7 @@ import json
 import logging
 import threading
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -58,6 +58,11 @@ class DocumentDB:
         self._local_ids = LocalIds()
         self._documents = DocumentStore()
         self._attributes = AttributeStore(schema)
+        # synthetic attribute-only fields (token ids, say) live in their attribute alone, as in Vespa:
+        # the document store keeps what summaries and re-indexing read
+        self._attribute_only = frozenset(
+            f.name for f in schema.fields.values()
+            if not f.in_document and f.is_attribute and not f.is_index and not f.is_summary and not f.is_mutable)
         self._indexes = {f.name: FieldIndex(f.name, self._local_ids)
                          for f in schema.fields.values() if f.is_index and _is_text(f.type)}
         self._vectors = VectorIndexes(schema, self._data_dir / "hnsw")
@@ -76,10 +81,9 @@ class DocumentDB:
         """Create or replace a document; durable when this returns."""
         self._check_document_type(document_id)
         document = validate_document(self.schema, fields, allow_synthetic=True)
-        fields_json = encode_fields(document)
         with self._lock:
-            sequence = self._log_put(document_id, fields_json)
-            self._apply_put(document_id, document, fields_json)
+            sequence = self._log_put(document_id, encode_fields(document))
+            self._apply_put(document_id, document)
         self._acknowledge(sequence)
 
     def update(self, document_id: str, operations: Mapping[str, Any],
@@ -91,9 +95,8 @@ class DocumentDB:
             if current is None and not create:
                 return False
             document = apply_update(self.schema, current, operations, allow_synthetic=True)
-            fields_json = encode_fields(document)
-            sequence = self._log_put(document_id, fields_json)
-            self._apply_put(document_id, document, fields_json)
+            sequence = self._log_put(document_id, encode_fields(document))
+            self._apply_put(document_id, document)
         self._acknowledge(sequence)
         return True
 
@@ -137,7 +140,8 @@ class DocumentDB:
             return self._stored_fields(global_id(document_id))
 
     def document(self, local_id: int) -> dict[str, Any] | None:
-        """Stored fields of a local id (None for a dead one), for summaries."""
+        """Stored fields of a local id (None for a dead one), for summaries: without the
+        attribute-only fields (`get` has every field)."""
         with self._lock:
             return self._documents.fields(local_id)
 
@@ -210,20 +214,26 @@ class DocumentDB:
             return list(self._index(field).terms())
 
     def attribute(self, name: str) -> np.ndarray:
-        """The column per local id: float64 for numeric/bool, object for the rest."""
+        """The column per local id: float64 for numeric/bool, `DenseTensorRows` for dense tensors,
+        object for the rest."""
         with self._lock:
             return self._column(name).values(self._local_ids.limit)
 
     def attribute_values(self, name: str) -> np.ndarray:
-        """Raw values per local id (tensors, arrays, weighted sets as fed; None when unset)."""
+        """Values per local id: dense tensors as `DenseTensorRows`, arrays, weighted sets and other
+        tensors as fed (None when unset)."""
         return self.attribute(name)
 
     def has_attribute(self, name: str) -> bool:
         return name in self._attributes.columns
 
     def vector_index(self, field: str):
-        """The nearestNeighbor index of a tensor attribute (None if the field has none)."""
-        return self._vectors.field(field)
+        """The nearestNeighbor index of a tensor attribute (None if the field cannot have one)."""
+        with self._lock:
+            if self._vectors.searchable_later(field):
+                column = self._column(field)
+                return self._vectors.build(field, self._local_ids.alive_local_ids(), column.get)
+            return self._vectors.field(field)
 
     @property
     def vector_indexes_restored(self) -> bool:
@@ -240,15 +250,16 @@ class DocumentDB:
             self.flush_mutable_attributes()  # first, so the flush file is never older than a snapshot
             with self._lock:  # a consistent cut: collect immutable blobs, rotate the log
                 sequence = self._last_sequence
-                entries = [(self._local_ids.document_id(local_id),
+                attribute_only = self._attributes.frozen_values(self._attribute_only, self._local_ids.limit)
+                entries = [(self._local_ids.document_id(local_id), local_id,
                             self._documents.compressed(local_id),
                             self._attributes.mutable_values(local_id))
                            for local_id in self._local_ids.alive_local_ids().tolist()]
                 old_segments = self._wal.rotate(sequence + 1)
                 self._vectors.save(sequence, self._local_ids.global_ids)
                 self._operations_since_snapshot = 0
-            lines = (document_line(document_id, decompress(blob), mutable)
-                     for document_id, blob, mutable in entries)
+            lines = (document_line(document_id, _with_values(decompress(blob), attribute_only, local_id), mutable)
+                     for document_id, local_id, blob, mutable in entries)
             path = write_snapshot(self._data_dir, sequence, lines)
             remove_segments(old_segments)
             remove_snapshots_except(self._data_dir, path)
@@ -292,18 +303,16 @@ class DocumentDB:
             saved_vectors = self._vectors.has_saved(sequence)
             with self._vectors.suspended():  # vectors: restored from their own files, or rebuilt
                 for document in documents:
-                    self._apply_put(document.document_id, document.fields,
-                                    encode_fields(document.fields), document.mutable)
+                    self._apply_put(document.document_id, document.fields, document.mutable)
             if not (saved_vectors and self._vectors.restore(sequence, self._local_ids.lookup)):
                 self._vectors.rebuild(self._local_ids.alive_local_ids(),
-                                      lambda name: self._column(name).values(self._local_ids.limit))
+                                      lambda name, local_id: self._column(name).get(local_id))
             self._last_sequence = sequence
         replayed = 0
         for record in replay(self._data_dir, after_sequence=self._last_sequence):
             operation = json.loads(record.payload)
             if operation["op"] == "put":
-                self._apply_put(operation["id"], operation["fields"],
-                                encode_fields(operation["fields"]))
+                self._apply_put(operation["id"], operation["fields"])
             else:
                 local_id = self._local_ids.lookup(global_id(operation["id"]))
                 if local_id is not None:
@@ -343,15 +352,16 @@ class DocumentDB:
         if self._operations_since_snapshot >= self._snapshot_interval:
             self.snapshot()
 
-    def _apply_put(self, document_id: str, fields: Mapping[str, Any], fields_json: bytes,
+    def _apply_put(self, document_id: str, fields: Mapping[str, Any],
                    mutable: Mapping[str, float] | None = None) -> None:
         gid = global_id(document_id)
         previous = self._local_ids.lookup(gid)
         carried: Mapping[str, float] = mutable or {}
+        fields_json = encode_fields({k: v for k, v in fields.items() if k not in self._attribute_only})
         if previous is not None:
             previous_fields = self._documents.fields(previous) or {}
-            changed = {name for name in previous_fields.keys() | fields.keys()
-                       if previous_fields.get(name) != fields.get(name)}
+            changed = self._attribute_only | {name for name in previous_fields.keys() | fields.keys()
+                                              if previous_fields.get(name) != fields.get(name)}
             if not changed & self._indexes.keys():  # no re-tokenizing: update in place
                 self._documents.store(previous, fields_json)
                 self._attributes.assign(previous, fields, changed & self._attributes.columns.keys())
@@ -383,8 +393,15 @@ class DocumentDB:
         self._local_ids.release(local_id)
 
     def _stored_fields(self, gid: bytes) -> dict[str, Any] | None:
+        """Every field of a document: the stored ones and the attribute-only ones."""
         local_id = self._local_ids.lookup(gid)
-        return None if local_id is None else self._documents.fields(local_id)
+        fields = None if local_id is None else self._documents.fields(local_id)
+        if fields is not None:
+            for name in self._attribute_only:
+                value = self._attributes.columns[name].get(local_id)
+                if value is not None:
+                    fields[name] = value
+        return fields
 
     def _check_document_type(self, document_id: str) -> None:
         parsed = DocumentId.parse(document_id)
@@ -411,6 +428,14 @@ def _is_text(field_type) -> bool:
         return True
     return field_type.kind in _TEXT_KINDS and field_type.element is not None \
         and field_type.element.kind == "string"
+
+
+def _with_values(fields_json: bytes, frozen: Mapping[str, Callable[[int], Any]], local_id: int) -> bytes:
+    """A stored document's JSON with its attribute-only values added back (for snapshots)."""
+    extra = {name: value for name, read in frozen.items() if (value := read(local_id)) is not None}
+    if not extra:
+        return fields_json
+    return encode_fields({**json.loads(fields_json), **extra})
 
 
 def _remove_payload(document_id: str) -> bytes:

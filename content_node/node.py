@@ -13,6 +13,7 @@ from content_node import docsums, matcher
 from content_node.catch_up import ReplicaSync
 from content_node.document_db import DocumentDB
 from content_node.ranking.rank_program import RankProgram
+from content_node.store.memory import IdleTrimmer
 from searchlib.docid import DocumentId
 from searchlib.errors import DocumentError, InvalidParameterError
 from searchlib.schema.application import load_application
@@ -33,6 +34,7 @@ class ContentNode:
         self._programs: dict[tuple[str, str], RankProgram] = {}
         self._programs_lock = threading.Lock()
         self.sync = ReplicaSync(self)  # not ready until caught up with a replica (or told there is none)
+        self._trimmer = IdleTrimmer(lambda: self.last_sequence)
         log.info("content node %d ready with %d documents", distribution_key, self.active_documents)
 
     @property
@@ -102,6 +104,7 @@ class ContentNode:
         return self.database_for(document_id).get(document_id)
 
     def close(self) -> None:
+        self._trimmer.stop()
         for db in self.databases.values():
             db.close()
 

@@ -221,9 +221,10 @@ def _weightedset_key(name: str, field_type: FieldType, key: Any) -> Any:
 def _check_tensor(name: str, field_type: FieldType, value: Any) -> None:
     """Accept the JSON tensor forms (§5.3) structurally: numbers in lists/objects, string
     addresses, or a hex string for dense cells. Full typing is the tensor library's job."""
-    if isinstance(value, str):
-        if not _HEX.match(value):
-            raise _type_error(name, field_type, value, "a tensor (hex string of cells)")
+    hex_cells = value.get("values") if isinstance(value, Mapping) and len(value) == 1 else value
+    if isinstance(hex_cells, str):  # the bare hex form, or the short form with hex `values`
+        if not _HEX.match(hex_cells):
+            raise _type_error(name, field_type, hex_cells, "a tensor (hex string of cells)")
         return
     if not isinstance(value, (list, Mapping)):
         raise _type_error(name, field_type, value, "a tensor in JSON form")

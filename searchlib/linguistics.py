@@ -40,7 +40,9 @@ def tokenize(text: str) -> list[str]:
 
 
 _STEMS: dict[str, str] = {}
-_MAX_REMEMBERED_STEMS = 1 << 20  # bounds memory on adversarial vocabularies
+# Bounds the cache's memory (~100 B an entry): a node's vocabulary is mostly rare words that are
+# stemmed once at feed time; the frequent ones come straight back after a reset.
+_MAX_REMEMBERED_STEMS = 1 << 14
 
 
 def _remember_stem(token: str) -> str:

@@ -217,7 +217,7 @@ class FeatureCalculator:
         if spec.type.kind in ("array", "weightedset") or len(feature.args) > 1 or feature.output:
             return collection_attribute(spec, column[candidates], feature.args, feature.output)
         if spec.type.kind == "tensor":
-            return tensor_attribute_column(spec, column[candidates], candidates, self._index)
+            return tensor_attribute_column(spec, column[candidates])
         if spec.type.is_numeric:
             return column[candidates].astype(np.float64)
         return np.array([_string_hash(v) for v in column[candidates]], dtype=np.float64)

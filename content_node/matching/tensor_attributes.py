@@ -1,23 +1,20 @@
 """`attribute(f)` of a tensor field as a per-row tensor batch (e.g. the `tokens` token ids that the
-global phase asks for as a hidden match-feature). Unset rows read as the empty tensor (zeros)."""
+global phase asks for as a hidden match-feature). Unset rows read as the empty tensor (zeros).
+Dense attributes arrive as `DenseTensorRows` (cells parsed at write time); other columns hold the
+fed JSON values."""
 from __future__ import annotations
 
 import numpy as np
 
-from content_node.matching.tensor_cache import dense_cache
+from content_node.store.tensor_column import DenseTensorRows
 from searchlib.schema.model import Field
 from searchlib.tensor import Tensor, TensorBatch, TensorType, tensor_from_json
 
 
-def tensor_attribute_column(spec: Field, raw_values: np.ndarray, local_ids: np.ndarray | None = None,
-                            owner: object | None = None) -> TensorBatch:
-    """`owner` (the index) and `local_ids` enable the parsed-row cache for dense types."""
+def tensor_attribute_column(spec: Field, raw_values: np.ndarray | DenseTensorRows) -> TensorBatch:
     tensor_type = TensorType.parse(spec.type.tensor_type)
-    if tensor_type.is_dense and owner is not None and local_ids is not None:
-        cache = dense_cache(owner, spec.name, tensor_type)
-        if cache is not None:
-            return cache.batch(local_ids, raw_values,
-                               lambda raws: tensor_attribute_column(spec, raws).values)
+    if isinstance(raw_values, DenseTensorRows):
+        return TensorBatch.dense(tensor_type, raw_values.values())
     if tensor_type.is_dense:
         values = np.zeros((len(raw_values), *tensor_type.dense_shape), dtype=np.float64)
         cells = int(np.prod(tensor_type.dense_shape))

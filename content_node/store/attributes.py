@@ -3,7 +3,8 @@
 - single-value numeric (int, long, byte, float, double) → float64, NaN when unset;
 - bool → float64 0/1 (Vespa's default is false);
 - string → object array of shared str instances (None when unset);
-- array, weightedset, tensor → object array of the raw fed value (None when unset).
+- dense tensor → a cell matrix (see tensor_column.py);
+- array, weightedset, mapped/mixed tensor → object array of the raw fed value (None when unset).
 
 Mutable attributes (`attribute: mutable`, outside the document) start at their indexing constant
 (`7 | to_long | attribute`, default 0) so `+=` works; they are changed only by `mutate` and
@@ -11,12 +12,13 @@ survive re-feeding of their document.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
 from content_node.store.arrays import ensure_capacity, read_only
 from content_node.store.mutable_attributes import initial_value
+from content_node.store.tensor_column import DenseTensorColumn, DenseTensorRows, is_dense_tensor
 from searchlib.errors import DocumentError
 from searchlib.schema.model import Field, Schema
 
@@ -81,8 +83,9 @@ class AttributeStore:
     """Every attribute column of a schema. Guarded by the DocumentDB lock."""
 
     def __init__(self, schema: Schema) -> None:
-        self.columns: dict[str, AttributeColumn] = {
-            f.name: AttributeColumn(f) for f in schema.fields.values() if f.is_attribute}
+        self.columns: dict[str, AttributeColumn | DenseTensorColumn] = {
+            f.name: DenseTensorColumn(f) if is_dense_tensor(f) else AttributeColumn(f)
+            for f in schema.fields.values() if f.is_attribute}
 
     def index_document(self, local_id: int, fields: Mapping[str, Any]) -> None:
         for name, column in self.columns.items():
@@ -108,6 +111,17 @@ class AttributeStore:
             column = self.columns.get(name)
             if column is not None and column.mutable:
                 column.set(local_id, value)
+
+    def frozen_values(self, names: Iterable[str], limit: int) -> dict[str, Callable[[int], Any]]:
+        """Readers of the values of `names` as they are now, unaffected by later writes."""
+        readers: dict[str, Callable[[int], Any]] = {}
+        for name in names:
+            values = self.columns[name].values(limit)
+            if isinstance(values, DenseTensorRows):
+                readers[name] = DenseTensorRows(values.type, values.cells.copy(), values.slots.copy()).json
+            else:
+                readers[name] = values.copy().__getitem__
+        return readers
 
     @property
     def mutable_names(self) -> list[str]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import threading
+from typing import Callable
 
 _M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
@@ -29,3 +31,41 @@ def pin_mmap_threshold() -> bool:
     except (OSError, AttributeError):
         _pinned = False
     return _pinned
+
+
+def release_free_memory() -> bool:
+    """Give free pages inside the heap back to the OS (glibc `malloc_trim`). Feeding parses every
+    document into short-lived Python objects; their freed space sits between long-lived blocks and
+    stays resident until trimmed (scifact: ~4 MB a node). False where unsupported."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
+
+
+class IdleTrimmer:
+    """Calls `release_free_memory` once after each burst of writes has settled: when `progress()`
+    (the write sequence) moved during one interval and then stood still for the next."""
+
+    def __init__(self, progress: Callable[[], int], interval: float = 2.0) -> None:
+        self._progress = progress
+        self._interval = interval
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="idle-trim", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        seen = self._progress()
+        moved = False
+        while not self._stopped.wait(self._interval):
+            now = self._progress()
+            if now != seen:
+                seen, moved = now, True
+            elif moved:
+                moved = False
+                release_free_memory()

@@ -2,6 +2,11 @@
 nearestNeighbor can search, kept in step with writes, saved with each snapshot and restored at
 startup.
 
+Fields with an `index` (HNSW) block are indexed from the start. A tensor attribute without one
+(token ids, say) can still be searched exactly, but its vectors already live in the attribute
+column, so its index is built from the column on the first nearestNeighbor query only, and then
+kept in step with writes like the others (it is not saved: it has no graph to save).
+
 Persistence: at a snapshot of sequence S every field writes `<field>.S.npz` (slot table and
 vectors) and `<field>.S.hnsw` (the graph) under `hnsw/`, then older files are removed. At startup
 the files are used only when they carry exactly the loaded snapshot's sequence and every saved
@@ -42,13 +47,31 @@ class VectorIndexes:
     def __init__(self, schema: Schema, directory: Path) -> None:
         self._schema = schema
         self.directory = Path(directory)
+        self._searchable = frozenset(f.name for f in schema.fields.values() if searchable_tensor(f))
+        self._declared = frozenset(name for name in self._searchable if schema.fields[name].hnsw is not None)
         self.fields: dict[str, VectorFieldIndex] = {
-            f.name: VectorFieldIndex(f) for f in schema.fields.values() if searchable_tensor(f)}
+            name: VectorFieldIndex(schema.fields[name]) for name in sorted(self._declared)}
         self._suspended = False
         self.restored = False  # True when the last startup loaded saved graphs
 
     def field(self, name: str) -> VectorFieldIndex | None:
         return self.fields.get(name)
+
+    def searchable_later(self, name: str) -> bool:
+        """True for a searchable field whose index is not built yet (see `build`)."""
+        return name in self._searchable and name not in self.fields
+
+    def build(self, name: str, local_ids: np.ndarray, stored_value: Callable[[int], Any]) -> VectorFieldIndex:
+        """The index of an attribute-only tensor field, built from its stored values."""
+        index = VectorFieldIndex(self._schema.fields[name])
+        for local_id in local_ids.tolist():
+            value = stored_value(local_id)
+            if value is not None:
+                index.set(local_id, value)
+        self.fields[name] = index
+        log.info("exact vector index of %s.%s built from the attribute: %d vectors",
+                 self._schema.name, name, index.vector_count)
+        return index
 
     # -- write hooks (called under the DocumentDB lock) ----------------------------------------
 
@@ -84,15 +107,15 @@ class VectorIndexes:
     # -- persistence ----------------------------------------------------------------------------
 
     def has_saved(self, sequence: int) -> bool:
-        return bool(self.fields) and all(
-            (self.directory / f"{name}.{sequence}.npz").exists() for name in self.fields)
+        return bool(self._declared) and all(
+            (self.directory / f"{name}.{sequence}.npz").exists() for name in self._declared)
 
     def save(self, sequence: int, global_ids: Sequence[bytes]) -> None:
-        if not self.fields:
+        if not self._declared:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
-        for name, index in self.fields.items():
-            index.save(self.directory, f"{name}.{sequence}", global_ids)
+        for name in self._declared:
+            self.fields[name].save(self.directory, f"{name}.{sequence}", global_ids)
         for path in self.directory.iterdir():
             found = _SAVED.match(path.name)
             if found and int(found["sequence"]) != sequence:
@@ -102,25 +125,24 @@ class VectorIndexes:
         """Load the indexes saved at `sequence`; False if any is missing or stale."""
         if not self.has_saved(sequence):
             return False
-        fresh = {name: VectorFieldIndex(self._schema.fields[name]) for name in self.fields}
+        fresh = {name: VectorFieldIndex(self._schema.fields[name]) for name in self._declared}
         for name, index in fresh.items():
             if not index.load(self.directory, f"{name}.{sequence}", lookup):
                 log.warning("saved vector index of %s is stale; rebuilding", name)
                 return False
-        self.fields = fresh
+        self.fields.update(fresh)
         self.restored = True
         log.info("vector indexes of %s restored at sequence %d: %s", self._schema.name, sequence,
                  {name: index.vector_count for name, index in fresh.items()})
         return True
 
-    def rebuild(self, local_ids: np.ndarray, column: Callable[[str], np.ndarray]) -> None:
+    def rebuild(self, local_ids: np.ndarray, stored_value: Callable[[str, int], Any]) -> None:
         """Index every document again from the stored tensor values (attribute columns)."""
-        self.fields = {name: VectorFieldIndex(self._schema.fields[name]) for name in self.fields}
+        self.fields = {name: VectorFieldIndex(self._schema.fields[name]) for name in self._declared}
         self.restored = False
         for name, index in self.fields.items():
-            values = column(name)
             for local_id in local_ids.tolist():
-                value = values[local_id] if local_id < len(values) else None
+                value = stored_value(name, local_id)
                 if value is not None:
                     index.set(local_id, value)
         if self.fields:

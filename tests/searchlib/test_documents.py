@@ -100,7 +100,7 @@ def test_type_errors_name_field_and_expectation(field, value, expected):
 
 
 @pytest.mark.parametrize("value", [
-    [1, 2, 3], {"values": [1, 2, 3]}, "3f8000003f8000003f800000",
+    [1, 2, 3], {"values": [1, 2, 3]}, "3f8000003f8000003f800000", {"values": "3f8000003f8000003f800000"},
     {"cells": [{"address": {"x": "0"}, "value": 1.0}]},
 ])
 def test_tensor_forms_accepted(value):
@@ -109,7 +109,7 @@ def test_tensor_forms_accepted(value):
 
 @pytest.mark.parametrize("value,expected", [
     ([1, 2], "expected 3 cells"), ([1, "a", 3], "numeric tensor cells"),
-    ("not hex!", "hex string"), (5, "tensor in JSON form"),
+    ("not hex!", "hex string"), ({"values": "xyz"}, "hex string"), (5, "tensor in JSON form"),
     ({"cells": {"a": "b"}}, "numeric tensor cells"),
 ])
 def test_tensor_errors(value, expected):
