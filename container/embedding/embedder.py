@@ -1,6 +1,7 @@
 """`hugging-face-embedder` (vespa-reference §7.1): a bi-encoder ONNX model + tokenizer.json.
 Text -> [CLS] tokens [SEP] truncated to max-tokens, last_hidden_state pooled (mean over the
-attention mask, or the CLS row), optionally L2-normalized, written into tensor<float>(x[N])."""
+attention mask, or the CLS row), optionally L2-normalized, written into tensor<float>(x[N]).
+`embed_many(..., batch_size=n)` is the batched path for feeders that embed a corpus."""
 from __future__ import annotations
 
 from typing import Mapping, Sequence
@@ -30,32 +31,45 @@ class HuggingFaceEmbedder:
                                               int(gpu) if gpu not in (None, "") else None,
                                               _int(config.get("onnx-intraop-threads")),
                                               _int(config.get("onnx-interop-threads")),
-                                              config.get("onnx-execution-mode") or None, batch_size=16))
+                                              config.get("onnx-execution-mode") or None))
         self.tokenizer = Tokenizer.from_file(resolve(config["tokenizer-model"]))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(self.max_tokens)
 
-    def embed_many(self, texts: Sequence[str], tensor_type: TensorType, context: str = "document") -> np.ndarray:
+    def embed_many(self, texts: Sequence[str], tensor_type: TensorType, context: str = "document",
+                   batch_size: int = 1) -> np.ndarray:
+        """One row per text, in the order given. `batch_size` 1 (the default) is one ONNX call per
+        text, as in Vespa: the int8 model quantizes activations per call, so in a batch a text's
+        embedding depends on its batch-mates. With `batch_size` > 1 the texts are sorted by token
+        count and each run of `batch_size` becomes one ONNX call padded to its longest text: the
+        fast path for feeders embedding a corpus (exact for float-activation models; for the int8
+        model embeddings move slightly with the batch, test_embedder_batching measures how much)."""
         dims = tensor_type.indexed
         if len(tensor_type.dimension_names) != 1 or len(dims) != 1:
             raise InvalidParameterError(f"Don't know how to embed into {tensor_type} with '{self.id}'")
-        # One text per ONNX call, as in Vespa: the int8 model quantizes activations per call, so a
-        # batch would make a text's embedding depend on its batch-mates.
-        if len(texts) != 1:
-            return np.stack([self.embed_many([t], tensor_type, context)[0] for t in texts]) if texts \
-                else np.zeros((0, dims[0].size))
+        size = dims[0].size
         prefix = self.prepend.get(context, "")
-        encodings = self.tokenizer.encode_batch([prefix + t for t in texts])
-        width = max((len(e.ids) for e in encodings), default=1)
-        ids = np.zeros((len(texts), width), dtype=np.int64)
-        mask = np.zeros((len(texts), width), dtype=np.int64)
+        encodings = [e.ids for e in self.tokenizer.encode_batch([prefix + t for t in texts])]
+        out = np.zeros((len(texts), size), dtype=np.float64)
+        step = max(1, batch_size)
+        order = sorted(range(len(texts)), key=lambda row: len(encodings[row])) if step > 1 else list(range(len(texts)))
+        for start in range(0, len(order), step):
+            rows = order[start:start + step]
+            out[rows] = self._embed_ids([encodings[row] for row in rows], size, tensor_type)
+        return out
+
+    def _embed_ids(self, encodings: Sequence[Sequence[int]], size: int, tensor_type: TensorType) -> np.ndarray:
+        """One ONNX call over the token id lists, padded to the longest."""
+        width = max((len(ids) for ids in encodings), default=1)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros((len(encodings), width), dtype=np.int64)
         for row, encoding in enumerate(encodings):
-            ids[row, :len(encoding.ids)] = encoding.ids
-            mask[row, :len(encoding.ids)] = 1
+            ids[row, :len(encoding)] = encoding
+            mask[row, :len(encoding)] = 1
         inputs = {self.input_ids: ids, self.attention_mask: mask}
         if self.token_type_ids and self.token_type_ids in self.runner.inputs:
             inputs[self.token_type_ids] = np.zeros_like(ids)
-        hidden = self.runner.run(inputs)[self.output].astype(np.float64)
+        hidden = self.runner.run(inputs, batch_size=len(encodings))[self.output].astype(np.float64)
         if self.pooling == "cls":
             pooled = hidden[:, 0]
         else:
@@ -63,7 +77,6 @@ class HuggingFaceEmbedder:
             pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
         if self.normalize:
             pooled = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-        size = dims[0].size
         if pooled.shape[1] != size:
             raise InvalidParameterError(f"'{self.id}' produces {pooled.shape[1]} values, {tensor_type} holds {size}")
         return pooled

@@ -19,7 +19,8 @@ class Embedder(Protocol):
 
     def embed(self, text: str, tensor_type: TensorType, context: str = "query") -> Tensor: ...
 
-    def embed_many(self, texts: Sequence[str], tensor_type: TensorType, context: str = "document") -> np.ndarray: ...
+    def embed_many(self, texts: Sequence[str], tensor_type: TensorType, context: str = "document",
+                   batch_size: int = 1) -> np.ndarray: ...
 
 
 _LOADED: dict[tuple[str, str], Embedder] = {}

@@ -24,8 +24,10 @@ class HuggingFaceTokenizer:
         encodings = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
         return [e.ids for e in encodings]
 
-    def embed_many(self, texts: Sequence[str], tensor_type: TensorType, context: str = "document") -> np.ndarray:
-        """(len(texts), N) float32 ids, truncated to and zero-padded at the tensor size."""
+    def embed_many(self, texts: Sequence[str], tensor_type: TensorType, context: str = "document",
+                   batch_size: int = 1) -> np.ndarray:
+        """(len(texts), N) float32 ids, truncated to and zero-padded at the tensor size (no model:
+        `batch_size` changes nothing)."""
         size = _token_dimension_size(self.id, tensor_type)
         out = np.zeros((len(texts), size), dtype=np.float32)
         for row, ids in enumerate(self.token_ids(texts)):
