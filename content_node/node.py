@@ -34,7 +34,8 @@ class ContentNode:
         self._programs: dict[tuple[str, str], RankProgram] = {}
         self._programs_lock = threading.Lock()
         self.sync = ReplicaSync(self)  # not ready until caught up with a replica (or told there is none)
-        self._trimmer = IdleTrimmer(lambda: self.last_sequence)
+        self._searches = 0  # read without a lock: the idle trimmer only needs to see it move
+        self._trimmer = IdleTrimmer(lambda: (self.last_sequence, self._searches))
         log.info("content node %d ready with %d documents", distribution_key, self.active_documents)
 
     @property
@@ -71,6 +72,7 @@ class ContentNode:
 
     def search(self, schema_name: str, profile: str, params: matcher.SearchParams) -> matcher.SearchOutcome:
         program = self.program(schema_name, profile)
+        self._searches += 1
         return matcher.search(self.databases[schema_name], program, params)
 
     def fill(self, schema_name: str, profile: str, summary_class: str, global_ids: Sequence[bytes],

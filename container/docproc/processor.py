@@ -26,7 +26,7 @@ from searchlib.errors import DocumentError, SchemaError
 from searchlib.indexing import Script, parse_indexing, run_script, script_inputs
 from searchlib.indexing import parser as P
 from searchlib.schema.model import ApplicationPackage, Schema
-from searchlib.tensor import TensorType
+from searchlib.tensor import TensorType, dense_hex
 
 log = logging.getLogger("container.docproc")
 
@@ -98,7 +98,7 @@ class DocumentProcessor:
             if isinstance(value, list):  # chunks → one block per chunk, labeled 0, 1, ... (multi-vector)
                 return _embed_chunks(embedder, target, tensor_type, value)
             vector = embedder.embed_many([str(value)], tensor_type, "document")[0]
-            return {"values": _compact(vector)}
+            return {"values": dense_hex(vector, tensor_type.cell_type)}  # no per-cell objects downstream
 
         written = run_script(field.script, document, field.name, embed)
         return {name: value for name, value in written.items() if name in schema.fields}

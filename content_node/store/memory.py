@@ -45,10 +45,11 @@ def release_free_memory() -> bool:
 
 
 class IdleTrimmer:
-    """Calls `release_free_memory` once after each burst of writes has settled: when `progress()`
-    (the write sequence) moved during one interval and then stood still for the next."""
+    """Calls `release_free_memory` once after each burst of work has settled: when `progress()`
+    (writes and searches so far) moved during one interval and then stood still for the next.
+    Searches count too: the first ones after a feed merge the index tiers the feed left."""
 
-    def __init__(self, progress: Callable[[], int], interval: float = 2.0) -> None:
+    def __init__(self, progress: Callable[[], object], interval: float = 2.0) -> None:
         self._progress = progress
         self._interval = interval
         self._stopped = threading.Event()

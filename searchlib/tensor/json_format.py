@@ -53,10 +53,21 @@ def _require(tensor_type: TensorType | None, what: str) -> TensorType:
     return tensor_type
 
 
+_HEX_CELLS = {"double": ">f8", "float": ">f4", "int8": "i1", "bfloat16": ">u2"}
+
+
+def dense_hex(values: np.ndarray, cell_type: str) -> str:
+    """Dense cells as the hex string of the JSON short form (`"values": "3F800000..."`): one
+    string instead of a number per cell, so feeding and parsing make no per-cell objects."""
+    cells = np.asarray(values, dtype=np.float64).reshape(-1)
+    if cell_type == "bfloat16":
+        return (cells.astype(np.float32).view(np.uint32) >> 16).astype(">u2").tobytes().hex()
+    return cells.astype(_HEX_CELLS[cell_type]).tobytes().hex()
+
+
 def _dense(tensor_type: TensorType, values: Any) -> Tensor:
     if isinstance(values, str):  # hex string of the cells in the type's cell format
-        dtype = {"double": ">f8", "float": ">f4", "int8": "i1", "bfloat16": ">u2"}[tensor_type.cell_type]
-        raw = np.frombuffer(bytes.fromhex(values), dtype=dtype)
+        raw = np.frombuffer(bytes.fromhex(values), dtype=_HEX_CELLS[tensor_type.cell_type])
         if tensor_type.cell_type == "bfloat16":
             raw = (raw.astype(np.uint32) << 16).view(np.float32)
         return Tensor.dense(tensor_type, raw.astype(np.float64))

@@ -157,3 +157,14 @@ def test_tensors_are_immutable():
         t.dense_values[0] = 5.0
     with pytest.raises(AttributeError):
         t.type = None
+
+
+@pytest.mark.parametrize("cell_type", ["double", "float", "bfloat16", "int8"])
+def test_dense_hex_round_trips_through_the_json_short_form(cell_type):
+    from searchlib.tensor import dense_hex, tensor_from_json
+
+    values = np.array([1.0, -2.0, 101.0, 0.0])  # exact in every cell type
+    text = dense_hex(values, cell_type)
+    assert len(text) == 4 * {"double": 16, "float": 8, "bfloat16": 4, "int8": 2}[cell_type]
+    back = tensor_from_json({"values": text}, f"tensor<{cell_type}>(x[4])").dense_values
+    assert back.tolist() == values.tolist()
