@@ -15,7 +15,7 @@ from searchlib.coverage import Coverage
 from searchlib.errors import ErrorCode, SearchlibError
 from searchlib.grouping import parse_grouping
 from searchlib.wire import search_codec as codec
-from searchlib.wire.hits_codec import encode_error
+from searchlib.wire.feed_codec import FeedResult, encode_feed_reply
 
 log = logging.getLogger("content_node.service")
 
@@ -85,11 +85,11 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
     def _feed(self, operation) -> pb.FeedReply:
         try:
             found = operation()
-            return pb.FeedReply(ok=True, found=bool(found), sequence=self._node.last_sequence)
+            return encode_feed_reply(FeedResult(ok=True, found=bool(found), sequence=self._node.last_sequence))
         except Exception as error:  # noqa: BLE001
             problem = _node_error(error, self._source)
-            return pb.FeedReply(ok=False, error=encode_error(ErrorCode(problem.code), problem.message,
-                                                             problem.source))
+            return encode_feed_reply(FeedResult(ok=False, error_code=int(problem.code), message=problem.message),
+                                     problem.source)
 
     def Put(self, request: pb.PutRequest, context) -> pb.FeedReply:
         return self._feed(lambda: self._node.put(request.document_id, request.fields_json) or True)

@@ -380,7 +380,7 @@ class LocalCluster:
         if process.name.startswith("content-node-"):
             (self.data_dir / process.name).mkdir(parents=True, exist_ok=True)
         process.log_offset = processes.log_size(process.log_path)
-        process.popen = processes.spawn(process.argv, process.log_path, detach=self.detach)
+        process.popen = processes.spawn(process.argv, process.log_path)
         process.pid = process.popen.pid
         if not self.detach and not self._atexit_registered:
             atexit.register(self.stop)  # a crashing test run must not leave servers behind

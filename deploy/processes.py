@@ -52,7 +52,7 @@ def child_environment() -> dict[str, str]:
     return env
 
 
-def spawn(argv: Sequence[str], log_path: Path, *, detach: bool) -> subprocess.Popen:
+def spawn(argv: Sequence[str], log_path: Path) -> subprocess.Popen:
     """Start a process in its own session with stdout+stderr appended to log_path.
 
     No preexec_fn: it forces a plain fork() of this process, and in a process that has gRPC

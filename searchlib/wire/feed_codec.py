@@ -48,6 +48,13 @@ def ping_request() -> pb.PingRequest:
     return pb.PingRequest()
 
 
+def encode_feed_reply(result: FeedResult, source: str = "") -> pb.FeedReply:
+    if result.ok:
+        return pb.FeedReply(ok=True, found=result.found, sequence=result.sequence)
+    return pb.FeedReply(ok=False, error=pb.ErrorMessage(code=result.error_code, message=result.message,
+                                                        source=source))
+
+
 def decode_feed_reply(reply: pb.FeedReply) -> FeedResult:
     return FeedResult(ok=reply.ok, found=reply.found, error_code=reply.error.code,
                       message=reply.error.message, sequence=reply.sequence)
