@@ -101,8 +101,8 @@ class PendingPostings:
 
 @dataclass(frozen=True, slots=True)
 class PostingSegment:
-    term_offsets: np.ndarray  # int64, num_terms+1
-    position_offsets: np.ndarray  # int64, num_terms+1 (per term, into positions)
+    term_offsets: np.ndarray  # uint32 (int64 past 4G postings), num_terms+1
+    position_offsets: np.ndarray  # same, num_terms+1 (per term, into positions)
     doc_ids: np.ndarray  # int32
     term_freqs: np.ndarray  # uint16 (clipped) or int32
     positions: np.ndarray  # uint16 or int32
@@ -162,8 +162,8 @@ def build_segment(flat: FlatPostings, num_terms: int, alive: np.ndarray) -> Post
     position_offsets = np.zeros(num_terms + 1, dtype=np.int64)
     np.cumsum(positions_per_term.astype(np.int64), out=position_offsets[1:])
     segment = PostingSegment(
-        term_offsets=term_offsets,
-        position_offsets=position_offsets,
+        term_offsets=_compact_offsets(term_offsets),
+        position_offsets=_compact_offsets(position_offsets),
         doc_ids=flat.doc_ids[order].astype(np.int32),
         term_freqs=_compact_term_freqs(term_freqs),
         positions=_compact_positions(positions),
@@ -197,6 +197,11 @@ def _compact_term_freqs(term_freqs: np.ndarray) -> np.ndarray:
     if len(term_freqs) and int(term_freqs.max()) > _TF_MAX:
         return term_freqs.astype(np.int32)
     return term_freqs.astype(np.uint16)
+
+
+def _compact_offsets(offsets: np.ndarray) -> np.ndarray:
+    """Ascending offsets from 0: uint32 while they fit (one per term: a big share of small segments)."""
+    return offsets.astype(np.uint32) if int(offsets[-1]) <= np.iinfo(np.uint32).max else offsets
 
 
 def _compact_positions(positions: np.ndarray) -> np.ndarray:
