@@ -118,7 +118,8 @@ class AttributeStore:
         for name in names:
             values = self.columns[name].values(limit)
             if isinstance(values, DenseTensorRows):
-                readers[name] = DenseTensorRows(values.type, values.cells.copy(), values.slots.copy()).json
+                readers[name] = DenseTensorRows(values.type, values.arena, values.starts.copy(),
+                                                values.lengths.copy()).json  # the arena is append-only
             else:
                 readers[name] = values.copy().__getitem__
         return readers

@@ -1,10 +1,13 @@
-"""Dense tensor attributes (`tensor<float>(d0[512])`, `tensor<float>(x[384])`) as one cell matrix
-by local id, parsed once at write time.
+"""Dense tensor attributes (`tensor<float>(d0[512])`, `tensor<float>(x[384])`) as one flat cell
+arena, parsed once at write time.
 
-The matrix uses the narrowest dtype that holds every stored cell exactly: token ids (integers in
-0..65535, the common cross-encoder input) take 2 bytes a cell instead of 4, and the column widens
-to the declared cell type the first time a value needs it. Readers get a `DenseTensorRows` view
-that ranking turns into a tensor batch without touching per-document Python objects.
+Each document's cells are stored up to its last non-zero cell (the token ids of a 300-token
+document in a 512-cell tensor take 300 cells; embeddings take all of theirs), in the narrowest
+dtype that holds every stored cell exactly: token ids (integers in 0..65535, the usual
+cross-encoder input) take 2 bytes a cell instead of 4, and the arena widens to the declared cell
+type the first time a value needs it. Documents without a value cost one offset. Space of
+replaced values is reclaimed by compacting once it is half the arena. Readers get a
+`DenseTensorRows` view that ranking turns into a tensor batch without per-document objects.
 """
 from __future__ import annotations
 
@@ -33,40 +36,45 @@ def is_dense_tensor(field: Field) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class DenseTensorRows:
-    """Rows of a dense tensor attribute: `slots[i]` is row i's row in `cells`, -1 when unset
-    (unset rows read as all-zero cells). Selecting rows copies no cells."""
+    """Rows of a dense tensor attribute: row i's stored cells are `arena[starts[i]:][:lengths[i]]`
+    (the rest of the row is zero); `starts[i]` is -1 when unset. Selecting rows copies no cells."""
     type: TensorType
-    cells: np.ndarray  # (slots, *type.dense_shape), narrow or declared dtype
-    slots: np.ndarray  # int32 per row
+    arena: np.ndarray  # flat cells, narrow or declared dtype
+    starts: np.ndarray  # int64 per row
+    lengths: np.ndarray  # int32 per row
 
     def __len__(self) -> int:
-        return len(self.slots)
+        return len(self.starts)
 
     def __getitem__(self, rows: Any) -> "DenseTensorRows":
-        return DenseTensorRows(self.type, self.cells, np.atleast_1d(self.slots[rows]))
+        return DenseTensorRows(self.type, self.arena, np.atleast_1d(self.starts[rows]),
+                               np.atleast_1d(self.lengths[rows]))
 
     @property
     def present(self) -> np.ndarray:
-        return self.slots >= 0
+        return self.starts >= 0
 
     def values(self) -> np.ndarray:
         """float64 cells, shaped (rows, *dense_shape), as tensor batches hold them."""
-        out = np.zeros((len(self.slots), *self.cells.shape[1:]), dtype=np.float64)
-        present = self.present
-        out[present] = self.cells[self.slots[present]]
-        return out
+        cells = int(np.prod(self.type.dense_shape))
+        out = np.zeros((len(self.starts), cells), dtype=np.float64)
+        lengths = np.where(self.present, self.lengths, 0).astype(np.int64)
+        total = int(lengths.sum())
+        if total:  # one gather for every stored cell of every row
+            row = np.repeat(np.arange(len(lengths)), lengths)
+            first = np.cumsum(lengths) - lengths
+            column = np.arange(total) - np.repeat(first, lengths)
+            out[row, column] = self.arena[np.repeat(self.starts, lengths) + column]
+        return out.reshape(len(self.starts), *self.type.dense_shape)
 
     def json(self, row: int) -> dict[str, Any] | None:
         """The stored value in the feed's short form, None when unset."""
-        slot = int(self.slots[row])
-        if slot < 0:
+        if self.starts[row] < 0:
             return None
-        return {"values": self.cells[slot].reshape(-1).astype(np.float64).tolist()}
+        return {"values": self[row].values().reshape(-1).tolist()}
 
 
 class DenseTensorColumn:
-    """Cells only for documents that have a value: a field most documents lack costs a slot
-    number per document, not a row of cells."""
     numeric = False
     mutable = False
     unset = None
@@ -77,56 +85,66 @@ class DenseTensorColumn:
         self._cell_count = int(np.prod(self.type.dense_shape))
         self._declared = _DECLARED.get(self.type.cell_type, np.float32)
         narrow = self.type.cell_type in ("float", "double", "bfloat16")
-        self._cells = np.zeros((0, *self.type.dense_shape), dtype=_NARROW if narrow else self._declared)
-        self._slots = np.zeros(0, dtype=np.int32)  # per local id; -1 = unset
-        self._used = 0  # slots handed out so far
-        self._free: list[int] = []
+        self._arena = np.zeros(0, dtype=_NARROW if narrow else self._declared)
+        self._used = 0  # cells of the arena in use (live or garbage)
+        self._garbage = 0
+        self._starts = np.zeros(0, dtype=np.int64)  # per local id; -1 = unset
+        self._lengths = np.zeros(0, dtype=np.int32)
 
     def set(self, local_id: int, value: Any) -> None:
-        self._slots = ensure_capacity(self._slots, local_id + 1, _UNSET)
-        slot = int(self._slots[local_id])
-        if value is None:
-            if slot >= 0:
-                self._free.append(slot)
-                self._slots[local_id] = _UNSET
-            return
-        cells = self._parse(value)
-        if self._cells.dtype == _NARROW and not _fits_narrow(cells):
-            self._cells = self._cells.astype(self._declared)
-        if slot < 0:
-            slot = self._take_slot()
-            self._slots[local_id] = slot
-        self._cells[slot] = cells
+        self._starts = ensure_capacity(self._starts, local_id + 1, _UNSET)
+        self._lengths = ensure_capacity(self._lengths, local_id + 1, 0)
+        if self._starts[local_id] >= 0:
+            self._garbage += int(self._lengths[local_id])
+        self._starts[local_id], self._lengths[local_id] = _UNSET, 0
+        if value is not None:
+            cells = self._parse(value)
+            stored = cells[: int(np.flatnonzero(cells)[-1]) + 1] if cells.any() else cells[:0]
+            if self._arena.dtype == _NARROW and not _fits_narrow(stored):
+                self._arena = self._arena.astype(self._declared)
+            self._starts[local_id], self._lengths[local_id] = self._append(stored), len(stored)
+        if self._garbage > 4096 and 2 * self._garbage > self._used:
+            self._compact()
 
     def get(self, local_id: int) -> dict[str, Any] | None:
         return self.values(local_id + 1).json(local_id)
 
     def values(self, limit: int) -> DenseTensorRows:
-        self._slots = ensure_capacity(self._slots, limit, _UNSET)
-        return DenseTensorRows(self.type, self._cells, self._slots[:limit])
+        self._starts = ensure_capacity(self._starts, limit, _UNSET)
+        self._lengths = ensure_capacity(self._lengths, limit, 0)
+        return DenseTensorRows(self.type, self._arena[: self._used], self._starts[:limit], self._lengths[:limit])
 
     @property
     def nbytes(self) -> int:
-        return self._cells.nbytes + self._slots.nbytes
+        return self._arena.nbytes + self._starts.nbytes + self._lengths.nbytes
 
-    def _take_slot(self) -> int:
-        if self._free:
-            return self._free.pop()
-        if self._used == len(self._cells):  # grow by 1.25×: rows of cells are big
-            capacity = max(64, self._used + self._used // 4)
-            cells = np.zeros((capacity, *self._cells.shape[1:]), dtype=self._cells.dtype)
-            cells[: self._used] = self._cells
-            self._cells = cells
-        self._used += 1
-        return self._used - 1
+    def _append(self, cells: np.ndarray) -> int:
+        start = self._used
+        if start + len(cells) > len(self._arena):  # grow by 1.25×: the arena is the big array
+            grown = np.zeros(max(start + len(cells), len(self._arena) * 5 // 4, 4096), dtype=self._arena.dtype)
+            grown[:start] = self._arena[:start]
+            self._arena = grown
+        self._arena[start: start + len(cells)] = cells
+        self._used += len(cells)
+        return start
+
+    def _compact(self) -> None:
+        rows = DenseTensorRows(self.type, self._arena[: self._used], self._starts, self._lengths)
+        stored = np.flatnonzero(rows.present)
+        lengths = self._lengths[stored].astype(np.int64)
+        sources = [self._arena[s: s + n] for s, n in zip(self._starts[stored].tolist(), lengths.tolist())]
+        self._arena = np.concatenate(sources) if sources else self._arena[:0].copy()
+        self._starts[stored] = np.cumsum(lengths) - lengths
+        self._used, self._garbage = len(self._arena), 0
 
     def _parse(self, value: Any) -> np.ndarray:
+        """The value's cells, flat, quantized to the cell type (float64)."""
         flat = value.get("values") if isinstance(value, dict) and len(value) == 1 else value
         if isinstance(flat, list) and flat and not isinstance(flat[0], list):
             cells = np.asarray(flat, dtype=np.float64)
             if cells.size == self._cell_count:
-                return quantize(cells, self.type.cell_type).reshape(self.type.dense_shape)
-        return tensor_from_json(value, self.type).dense_values.reshape(self.type.dense_shape)
+                return quantize(cells, self.type.cell_type)
+        return tensor_from_json(value, self.type).dense_values.reshape(-1)
 
 
 def _fits_narrow(cells: np.ndarray) -> bool:

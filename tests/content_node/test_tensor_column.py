@@ -19,7 +19,7 @@ def test_token_ids_are_stored_in_two_bytes_a_cell_and_read_back_exactly():
     column.set(0, {"values": [101, 2023, 102, 0]})
     column.set(2, [7, 65535, 0, 1])
     rows = column.values(3)
-    assert isinstance(rows, DenseTensorRows) and rows.cells.dtype == np.uint16
+    assert isinstance(rows, DenseTensorRows) and rows.arena.dtype == np.uint16
     assert rows.present.tolist() == [True, False, True]
     assert rows.values().tolist() == [[101, 2023, 102, 0], [0, 0, 0, 0], [7, 65535, 0, 1]]
     assert column.get(0) == {"values": [101.0, 2023.0, 102.0, 0.0]} and column.get(1) is None
@@ -31,8 +31,23 @@ def test_documents_without_a_value_cost_no_cells():
     for local_id in range(1000):
         column.set(local_id, None)
     column.set(999, [0.5] * 384)
-    assert column.nbytes <= 1024 * 4 + 64 * 384 * 4 < 1000 * 384 * 2  # slot numbers + one block of rows
+    assert column.nbytes <= 1024 * 12 + 4096 * 4 < 1000 * 384 * 2  # offsets + the first arena block
     assert column.values(1000).present.sum() == 1
+
+
+def test_trailing_zeros_are_not_stored_and_replaced_values_are_compacted_away():
+    column = DenseTensorColumn(tensor_field("tensor<float>(d0[512])"))
+    for local_id in range(100):
+        column.set(local_id, [101, 7, local_id + 1, 102] + [0] * 508)  # a short document
+    assert column.values(100).lengths.tolist() == [4] * 100
+    for _ in range(30):  # rewrites leave garbage until a compaction reclaims it
+        for local_id in range(100):
+            column.set(local_id, [9] * 300 + [0] * 212)
+    assert column._used <= 2 * 100 * 300 + 4096
+    rows = column.values(100)
+    assert rows.values()[:, :300].min() == 9 and rows.values()[:, 300:].max() == 0
+    column.set(3, [0] * 512)  # all zero: present, no cells
+    assert column.get(3) == {"values": [0.0] * 512} and column.values(100)[3].lengths.tolist() == [0]
 
 
 def test_a_value_that_is_not_a_token_id_widens_the_column_without_changing_stored_rows():
@@ -40,7 +55,7 @@ def test_a_value_that_is_not_a_token_id_widens_the_column_without_changing_store
     column.set(0, [1, 2, 3, 4])
     column.set(1, [0.5, -1.0, 70000, 1e-3])
     rows = column.values(2)
-    assert rows.cells.dtype == np.float32
+    assert rows.arena.dtype == np.float32
     np.testing.assert_array_equal(rows.values(), [[1, 2, 3, 4], np.float32([0.5, -1.0, 70000, 1e-3])])
 
 
@@ -50,11 +65,11 @@ def test_cells_forms_and_unset_and_cell_types():
     column.set(1, [0.25, 3])
     column.set(1, None)  # cleared: reads as zeros, not present
     rows = column.values(2)
-    assert rows.cells.dtype == np.float64 and rows.values().tolist() == [[0.0, 0.1], [0.0, 0.0]]
+    assert rows.arena.dtype == np.float64 and rows.values().tolist() == [[0.0, 0.1], [0.0, 0.0]]
     assert rows.present.tolist() == [True, False]
     int8 = DenseTensorColumn(tensor_field("tensor<int8>(x[2])"))
     int8.set(0, [-3, 5])
-    assert int8.values(1).cells.dtype == np.int8 and int8.get(0) == {"values": [-3.0, 5.0]}
+    assert int8.values(1).arena.dtype == np.int8 and int8.get(0) == {"values": [-3.0, 5.0]}
 
 
 def test_rows_select_like_arrays():
