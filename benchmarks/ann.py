@@ -27,6 +27,8 @@ import json
 import os
 import platform
 import shutil
+import signal
+import sys
 import tempfile
 import threading
 import time
@@ -447,6 +449,8 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None, help="where the cluster keeps its data (default: /tmp)")
     parser.add_argument("--no-report", action="store_true", help="print, do not write BENCHMARKS.md")
     args = parser.parse_args()
+    # SIGTERM unwinds like Ctrl-C, so the cluster's context manager stops its processes
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sizes = [int(s) for s in args.sizes.split(",")]
     ef_constructions = [int(s) for s in args.ef_construction.split(",")]
     ef_constructions += [ef_constructions[-1]] * (len(sizes) - len(ef_constructions))
