@@ -12,10 +12,11 @@ Cost and the choices behind it (measured 2026-12-05 on the shared 2-core machine
 other work; throughput with benchmarks/embedder_throughput.py):
 - Embedding is the cost. bge-small-en int8 through the container's batched path (texts sorted by
   token count, one ONNX call per 32, onnxruntime on 2 intra-op threads): 42 CPU-ms per document at
-  128 tokens, 120-135 at 256, about twice that again at 512 (mean 327 tokens uncut); the whole
-  corpus (5,183 documents) took 224 CPU-s at 128 tokens (422 s wall under load, about 2 min on 2
-  idle cores), 107 CPU-s at 64. Batches save little on the CPU (53 vs 42 CPU-ms at 128, within the
-  noise at 256): the work is tokens x model, so the lever is the truncation.
+  128 tokens, 120-135 at 256, 150-225 at 512 (mean 327 tokens uncut; the spread is other work's
+  load); the whole corpus (5,183 documents) took 224 CPU-s at 128 tokens (422 s wall under load,
+  about 2 min on 2 idle cores), 107 CPU-s at 64, and would take 10-20 min at 512. Batches save
+  some CPU (one text per call: 53 CPU-ms at 128, 176 at 512; within the noise at 256), but the
+  work is tokens x model, so the lever is the truncation.
 - Truncation: documents (title + text) are cut at 128 tokens (98% of them are longer). Exact
   bge-small nDCG@10 over all 300 queries on the whole corpus: 0.674 at 128 tokens, 0.588 at 64
   (0.706 uncut, the issue's reference). At 128 dense is on par with BM25 (0.668 in the cluster),
