@@ -116,10 +116,9 @@ async def _send_with_retries(client: httpx.AsyncClient, operation: FeedOperation
         try:
             response = await client.request(operation.http_method, operation.path, content=content,
                                             headers=headers, params=operation.request_params())
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
-            # the request never reached the server, so retrying cannot apply it twice
+        except httpx.TransportError as error:
             stats.exceptions += 1
-            if attempt == MAX_ATTEMPTS:
+            if attempt == MAX_ATTEMPTS or not _safe_to_resend(operation, error):
                 return FeedFailure(operation.source_line, operation.document_id, operation.kind, None,
                                    f"{type(error).__name__}: {error}")
         except httpx.HTTPError as error:
@@ -136,6 +135,14 @@ async def _send_with_retries(client: httpx.AsyncClient, operation: FeedOperation
         await asyncio.sleep(delay)
         delay = min(delay * 2, 2.0)
     raise AssertionError("unreachable")
+
+
+def _safe_to_resend(operation: FeedOperation, error: httpx.TransportError) -> bool:
+    """A request that never reached the server can always be sent again. One that may have (the
+    connection dropped before the answer, e.g. a keep-alive connection the server was closing)
+    only when applying it twice changes nothing: puts and removes, not updates (increments)."""
+    never_sent = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+    return never_sent or operation.kind in ("put", "remove")
 
 
 def _parse_failure(error: FeedParseError) -> FeedFailure:

@@ -66,3 +66,22 @@ def test_connection_refused_is_a_failure_not_a_crash(monkeypatch):
     assert stats.failed == 1 and stats.ok == 0
     assert "ConnectError" in stats.failures[0].message
     assert stats.summary()["http.exception.count"] == 2
+
+
+def test_a_dropped_connection_resends_puts_and_removes_but_not_updates():
+    attempts: dict[str, int] = {}
+
+    def drop_first(request: httpx.Request) -> httpx.Response:
+        attempts[request.method] = attempts.get(request.method, 0) + 1
+        if attempts[request.method] == 1:  # the server closed the connection before answering
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response", request=request)
+        return httpx.Response(200, json={})
+
+    text = "\n".join(['{"put": "id:ns:doc::1", "fields": {"title": "one"}}',
+                      '{"remove": "id:ns:doc::2"}',
+                      '{"update": "id:ns:doc::3", "fields": {"n": {"increment": 1}}}'])
+    stats = feed(parse_feed_text(text), "http://container", show_progress=False, concurrency=1,
+                 transport=httpx.MockTransport(drop_first))
+    assert attempts == {"POST": 2, "DELETE": 2, "PUT": 1}  # an increment might have been applied
+    assert stats.ok == 2 and [f.operation for f in stats.failures] == ["update"]
+    assert "RemoteProtocolError" in stats.failures[0].message
