@@ -202,7 +202,10 @@ class VectorFieldIndex:
             used = np.flatnonzero(self._slot_doc[: self._used] != NO_SLOT)
             if allowed is not None:
                 used = used[np.isin(self._slot_doc[used], allowed)]
-            dist = distances(self.metric, self._vectors[used], query)
+            if 2 * len(used) >= self._used:  # most slots: scan them in place (no gathered copy)
+                dist = distances(self.metric, self._vectors[: self._used], query)[used]
+            else:
+                dist = distances(self.metric, self._vectors[used], query)
             docs = self._slot_doc[used]
         return _best_documents(docs, dist, k, distance_threshold)
 
