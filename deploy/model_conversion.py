@@ -16,12 +16,13 @@ work when the output records the sha256 of the current input and this converter'
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+
+from deploy.models import file_sha256
 
 CONVERTER_VERSION = "1"
 SOURCE_KEY = "phasedsearch.fp32act.source_sha256"
@@ -125,14 +126,6 @@ def _without_dead_nodes(nodes: list, outputs: set[str]) -> list:
         nodes = alive
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _recorded(model) -> dict[str, str]:
     return {p.key: p.value for p in model.metadata_props}
 
@@ -147,7 +140,7 @@ def is_current(source: Path, target: Path) -> bool:
         recorded = _recorded(onnx.load(str(target), load_external_data=False))
     except Exception:  # noqa: BLE001 - an unreadable target is rebuilt
         return False
-    return recorded.get(VERSION_KEY) == CONVERTER_VERSION and recorded.get(SOURCE_KEY) == _sha256(source)
+    return recorded.get(VERSION_KEY) == CONVERTER_VERSION and recorded.get(SOURCE_KEY) == file_sha256(source)
 
 
 def convert_file(source: Path | str, target: Path | str) -> bool:
@@ -159,7 +152,7 @@ def convert_file(source: Path | str, target: Path | str) -> bool:
     if is_current(source, target):
         return False
     model = fp32_activations(onnx.load(str(source)))
-    model.metadata_props.add(key=SOURCE_KEY, value=_sha256(source))
+    model.metadata_props.add(key=SOURCE_KEY, value=file_sha256(source))
     model.metadata_props.add(key=VERSION_KEY, value=CONVERTER_VERSION)
     partial = target.with_name(f".{target.name}.{os.getpid()}.part")  # concurrent fetches: own partial
     partial.write_bytes(model.SerializeToString(deterministic=True))

