@@ -437,9 +437,9 @@ def main() -> None:
     parser.add_argument("--http-feed", type=int, default=20_000,
                         help="documents fed through HTTP; the rest go through gRPC Put")
     parser.add_argument("--feed-concurrency", type=int, default=32)
-    parser.add_argument("--exact-queries", type=int, default=200)
+    parser.add_argument("--exact-queries", type=int, default=200, help="0 skips the exact path")
     parser.add_argument("--exact-clients", type=int, default=2,
-                        help="concurrent clients for the exact path (sizes up to 100k only)")
+                        help="concurrent clients for the exact path")
     parser.add_argument("--build-threads", type=int, default=2)
     parser.add_argument("--build-hnswlib", metavar="PATH", default=None,
                         help="only build the raw hnswlib index of the (single) size and save it to PATH")
@@ -471,7 +471,7 @@ def main() -> None:
             path.with_suffix(".json").write_text(json.dumps(meta))
             print(f"  hnswlib built: {meta}", flush=True)
             continue
-        ours = bench_cluster(vectors, queries, truth, args, ef_construction, exact=n <= 100_000)
+        ours = bench_cluster(vectors, queries, truth, args, ef_construction, exact=args.exact_queries > 0)
         if args.hnswlib_index:
             del vectors  # the saved index holds its own copy
             graph, meta = prebuilt_hnswlib(Path(args.hnswlib_index), n, ef_construction, wait=4 * 3600)

@@ -81,9 +81,10 @@ class DocumentDB:
         """Create or replace a document; durable when this returns."""
         self._check_document_type(document_id)
         document = validate_document(self.schema, fields, allow_synthetic=True)
+        fields_json = encode_fields(document)  # once, outside the lock: the WAL and the store share it
         with self._lock:
-            sequence = self._log_put(document_id, encode_fields(document))
-            self._apply_put(document_id, document)
+            sequence = self._log_put(document_id, fields_json)
+            self._apply_put(document_id, document, fields_json=fields_json)
         self._acknowledge(sequence)
 
     def update(self, document_id: str, operations: Mapping[str, Any],
@@ -95,8 +96,9 @@ class DocumentDB:
             if current is None and not create:
                 return False
             document = apply_update(self.schema, current, operations, allow_synthetic=True)
-            sequence = self._log_put(document_id, encode_fields(document))
-            self._apply_put(document_id, document)
+            fields_json = encode_fields(document)
+            sequence = self._log_put(document_id, fields_json)
+            self._apply_put(document_id, document, fields_json=fields_json)
         self._acknowledge(sequence)
         return True
 
@@ -354,11 +356,13 @@ class DocumentDB:
             self.snapshot()
 
     def _apply_put(self, document_id: str, fields: Mapping[str, Any],
-                   mutable: Mapping[str, float] | None = None) -> None:
+                   mutable: Mapping[str, float] | None = None, fields_json: bytes | None = None) -> None:
+        """`fields_json`: `fields` already encoded (the stored form unless attribute-only ones are in it)."""
         gid = global_id(document_id)
         previous = self._local_ids.lookup(gid)
         carried: Mapping[str, float] = mutable or {}
-        fields_json = encode_fields({k: v for k, v in fields.items() if k not in self._attribute_only})
+        if fields_json is None or not self._attribute_only.isdisjoint(fields):
+            fields_json = encode_fields({k: v for k, v in fields.items() if k not in self._attribute_only})
         if previous is not None:
             previous_fields = self._documents.fields(previous) or {}
             changed = self._attribute_only | {name for name in previous_fields.keys() | fields.keys()
