@@ -30,6 +30,7 @@ from content_node.store.local_ids import LocalIds
 from content_node.store.memory import pin_mmap_threshold
 from content_node.store.mutable_attributes import MutableAttributeFile, PeriodicFlusher
 from content_node.store.posting_segment import Postings
+from content_node.store.tensor_column import DenseTensorColumn
 from content_node.store.vector_indexes import VectorIndexes
 from content_node.store.snapshot import (
     document_line, latest_snapshot, read_snapshot, remove_snapshots_except, write_snapshot)
@@ -58,11 +59,16 @@ class DocumentDB:
         self._local_ids = LocalIds()
         self._documents = DocumentStore()
         self._attributes = AttributeStore(schema)
-        # synthetic attribute-only fields (token ids, say) live in their attribute alone, as in Vespa:
-        # the document store keeps what summaries and re-indexing read
-        self._attribute_only = frozenset(
+        # fields held by their attribute alone, as in Vespa: synthetic attribute-only fields (token
+        # ids, say) and every dense tensor attribute, whose column keeps the cells at the declared
+        # cell type (a second copy in the document store was most of a vector document's bytes).
+        # `get`, summaries and snapshots read them back from the column
+        self._attribute_held = frozenset(
             f.name for f in schema.fields.values()
-            if not f.in_document and f.is_attribute and not f.is_index and not f.is_summary and not f.is_mutable)
+            if f.is_attribute and not f.is_mutable and (
+                (not f.in_document and not f.is_index and not f.is_summary)
+                or isinstance(self._attributes.columns.get(f.name), DenseTensorColumn)))
+        self._summary_held = frozenset(name for name in self._attribute_held if schema.fields[name].in_document)
         self._indexes = {f.name: FieldIndex(f.name, self._local_ids)
                          for f in schema.fields.values() if f.is_index and _is_text(f.type)}
         self._vectors = VectorIndexes(schema, self._data_dir / "hnsw")
@@ -142,10 +148,9 @@ class DocumentDB:
             return self._stored_fields(global_id(document_id))
 
     def document(self, local_id: int) -> dict[str, Any] | None:
-        """Stored fields of a local id (None for a dead one), for summaries: without the
-        attribute-only fields (`get` has every field)."""
+        """Every field of a local id (None for a dead one), for summaries."""
         with self._lock:
-            return self._documents.fields(local_id)
+            return self._with_attribute_held(local_id, self._documents.fields(local_id), self._summary_held)
 
     def local_id(self, global_id_bytes: bytes) -> int | None:
         with self._lock:
@@ -252,7 +257,7 @@ class DocumentDB:
             self.flush_mutable_attributes()  # first, so the flush file is never older than a snapshot
             with self._lock:  # a consistent cut: collect immutable blobs, rotate the log
                 sequence = self._last_sequence
-                attribute_only = self._attributes.frozen_values(self._attribute_only, self._local_ids.limit)
+                held = self._attributes.frozen_values(self._attribute_held, self._local_ids.limit)
                 decompress = self._documents.decoder()
                 entries = [(self._local_ids.document_id(local_id), local_id,
                             self._documents.compressed(local_id),
@@ -261,7 +266,7 @@ class DocumentDB:
                 old_segments = self._wal.rotate(sequence + 1)
                 self._vectors.save(sequence, self._local_ids.global_ids)
                 self._operations_since_snapshot = 0
-            lines = (document_line(document_id, _with_values(decompress(blob), attribute_only, local_id), mutable)
+            lines = (document_line(document_id, _with_values(decompress(blob), held, local_id), mutable)
                      for document_id, local_id, blob, mutable in entries)
             path = write_snapshot(self._data_dir, sequence, lines)
             remove_segments(old_segments)
@@ -357,16 +362,17 @@ class DocumentDB:
 
     def _apply_put(self, document_id: str, fields: Mapping[str, Any],
                    mutable: Mapping[str, float] | None = None, fields_json: bytes | None = None) -> None:
-        """`fields_json`: `fields` already encoded (the stored form unless attribute-only ones are in it)."""
+        """`fields_json`: `fields` already encoded (the stored form unless attribute-held ones are in it)."""
         gid = global_id(document_id)
         previous = self._local_ids.lookup(gid)
         carried: Mapping[str, float] = mutable or {}
-        if fields_json is None or not self._attribute_only.isdisjoint(fields):
-            fields_json = encode_fields({k: v for k, v in fields.items() if k not in self._attribute_only})
+        if fields_json is None or not self._attribute_held.isdisjoint(fields):
+            fields_json = encode_fields({k: v for k, v in fields.items() if k not in self._attribute_held})
         if previous is not None:
             previous_fields = self._documents.fields(previous) or {}
-            changed = self._attribute_only | {name for name in previous_fields.keys() | fields.keys()
-                                              if previous_fields.get(name) != fields.get(name)}
+            stored_names = (previous_fields.keys() | fields.keys()) - self._attribute_held
+            changed = self._changed_attribute_held(previous, fields) | {
+                name for name in stored_names if previous_fields.get(name) != fields.get(name)}
             if not changed & self._indexes.keys():  # no re-tokenizing: update in place
                 self._documents.store(previous, fields_json)
                 self._attributes.assign(previous, fields, changed & self._attributes.columns.keys())
@@ -398,15 +404,29 @@ class DocumentDB:
         self._local_ids.release(local_id)
 
     def _stored_fields(self, gid: bytes) -> dict[str, Any] | None:
-        """Every field of a document: the stored ones and the attribute-only ones."""
+        """Every field of a document: the stored ones and the attribute-held ones."""
         local_id = self._local_ids.lookup(gid)
-        fields = None if local_id is None else self._documents.fields(local_id)
+        return None if local_id is None else self._with_attribute_held(local_id, self._documents.fields(local_id))
+
+    def _with_attribute_held(self, local_id: int, fields: dict[str, Any] | None,
+                             names: frozenset[str] | None = None) -> dict[str, Any] | None:
         if fields is not None:
-            for name in self._attribute_only:
+            for name in self._attribute_held if names is None else names:
                 value = self._attributes.columns[name].get(local_id)
                 if value is not None:
                     fields[name] = value
         return fields
+
+    def _changed_attribute_held(self, local_id: int, fields: Mapping[str, Any]) -> set[str]:
+        """The attribute-held fields a rewrite of `local_id` with `fields` changes (a partial
+        update of another field must not re-insert the document's vectors into the graph)."""
+        changed = set()
+        for name in self._attribute_held:
+            column = self._attributes.columns[name]
+            holds = getattr(column, "holds", None)
+            if holds is None or not holds(local_id, fields.get(name)):
+                changed.add(name)
+        return changed
 
     def _check_document_type(self, document_id: str) -> None:
         parsed = DocumentId.parse(document_id)
@@ -436,7 +456,7 @@ def _is_text(field_type) -> bool:
 
 
 def _with_values(fields_json: bytes, frozen: Mapping[str, Callable[[int], Any]], local_id: int) -> bytes:
-    """A stored document's JSON with its attribute-only values added back (for snapshots)."""
+    """A stored document's JSON with its attribute-held values added back (for snapshots)."""
     extra = {name: value for name, read in frozen.items() if (value := read(local_id)) is not None}
     if not extra:
         return fields_json

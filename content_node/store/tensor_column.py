@@ -109,6 +109,15 @@ class DenseTensorColumn:
     def get(self, local_id: int) -> dict[str, Any] | None:
         return self.values(local_id + 1).json(local_id)
 
+    def holds(self, local_id: int, value: Any) -> bool:
+        """True if `value` (None: no value) is exactly what `local_id` stores already."""
+        start = int(self._starts[local_id]) if local_id < len(self._starts) else _UNSET
+        if value is None or start < 0:
+            return value is None and start < 0
+        cells = self._parse(value)
+        length = int(self._lengths[local_id])
+        return not cells[length:].any() and np.array_equal(cells[:length], self._arena[start: start + length])
+
     def values(self, limit: int) -> DenseTensorRows:
         self._starts = ensure_capacity(self._starts, limit, _UNSET)
         self._lengths = ensure_capacity(self._lengths, limit, 0)

@@ -7,7 +7,7 @@ import numpy as np
 
 from content_node.document_db import DocumentDB
 from content_node.store.tensor_column import DenseTensorColumn, DenseTensorRows
-from searchlib.schema.model import Field, FieldType, Schema
+from searchlib.schema.model import Field, FieldType, HnswParams, Schema
 
 
 def tensor_field(tensor_type: str = "tensor<float>(d0[4])", name: str = "tokens", metric: str = "euclidean") -> Field:
@@ -132,4 +132,40 @@ def test_attribute_only_synthetic_fields_live_in_the_attribute_and_survive_resta
     db = DocumentDB(_synthetic_schema(), tmp_path)
     assert db.get("id:ns:doc::a")["tokens"] == {"values": [101.0, 1.0, 102.0]}
     assert db.attribute("tokens").present.sum() == 1
+    db.close()
+
+
+def _vector_schema() -> Schema:
+    title = Field("title", FieldType("string"), is_summary=True)
+    embedding = Field("embedding", FieldType("tensor", tensor_type="tensor<float>(x[4])"), is_attribute=True,
+                      is_index=True, is_summary=True, distance_metric="euclidean", hnsw=HnswParams(16, 100))
+    return Schema("doc", "doc", {"title": title, "embedding": embedding})
+
+
+def test_a_dense_tensor_attribute_lives_in_its_column_not_in_the_document_store(tmp_path, monkeypatch):
+    db = DocumentDB(_vector_schema(), tmp_path)
+    for i in range(200):
+        db.put(f"id:ns:doc::{i}", {"title": f"t{i}", "embedding": [i + 0.1, 1.0, 0.0, -2.5]})
+    assert db.memory_usage()["documents"] < 200 * 40  # titles only: 384 floats would be KBs a document
+    expected = {"title": "t7", "embedding": {"values": [float(np.float32(7.1)), 1.0, 0.0, -2.5]}}
+    assert db.get("id:ns:doc::7") == expected  # float cells, as the attribute holds them
+    assert db.document(db.local_id(db.global_ids[7])) == expected  # summaries see it too
+
+    inserts, index_class = [], type(db.vector_index("embedding"))
+    original_set = index_class.set
+    monkeypatch.setattr(index_class, "set", lambda self, local_id, value: (
+        inserts.append(local_id), original_set(self, local_id, value)))
+    db.update("id:ns:doc::7", {"title": {"assign": "seven"}})  # the vector stays in its graph slot
+    assert inserts == [] and db.get("id:ns:doc::7")["embedding"] == expected["embedding"]
+    db.update("id:ns:doc::7", {"embedding": {"assign": [0.0, 0.0, 0.0, 1.0]}})
+    assert len(inserts) == 1
+    db.snapshot()
+    db.put("id:ns:doc::8", {"title": "eight"})  # re-fed without a vector: it must go
+    db._wal.close()  # a crash: the snapshot, then the log
+
+    db = DocumentDB(_vector_schema(), tmp_path)
+    assert db.get("id:ns:doc::7") == {"title": "seven", "embedding": {"values": [0.0, 0.0, 0.0, 1.0]}}
+    assert db.get("id:ns:doc::8") == {"title": "eight"}
+    hits = db.vector_index("embedding").approximate(np.array([0, 0, 0, 1], dtype=np.float32), 1, 10, None)
+    assert db.document_id(int(hits.local_ids[0])) == "id:ns:doc::7"
     db.close()
