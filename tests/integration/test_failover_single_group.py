@@ -44,10 +44,13 @@ def test_kill_9_with_one_group_degrades_with_exact_coverage_then_recovers(flat, 
         view = nodes_view(flat_http)
         live, dead = view[0]["documents"], view[1]["documents"]
         root = search_all(flat_http)
+        live_after = nodes_view(flat_http)[0]["documents"]
         coverage = root["coverage"]
         assert coverage["full"] is False and coverage["nodes"] == 1
-        # the live node's documents are searched; the dead node's last known count is missing
-        assert coverage["documents"] >= live and dead > 0
+        # the live node's documents are searched (the load keeps putting and now and then removing
+        # while the counts are read: a few either way); the dead node's last known count is missing
+        slack = 5
+        assert min(live, live_after) - slack <= coverage["documents"] <= max(live, live_after) + slack and dead > slack
         assert abs(coverage["coverage"] - round(coverage["documents"] * 100 / (coverage["documents"] + dead))) <= 1
         assert coverage["degraded"]["non-ideal-state"] is True and coverage["degraded"]["timeout"] is False
         assert any("content node 1" in error["message"] for error in root["errors"])
