@@ -19,6 +19,10 @@ from searchlib.tensor.types import DOUBLE, Dimension, TensorType, parse_type
 
 _PLAIN_LABEL = re.compile(r"^[A-Za-z0-9_]+$")
 _NUMBER = re.compile(r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|NaN|inf|Infinity|infinity)")
+# an innermost list of numbers, `[0.1, -2e-3, ...]`: an embedding's whole literal, read in one
+# regex pass (atomic groups: no backtracking into a number) instead of character by character
+_ATOM = f"(?>{_NUMBER.pattern})"
+_FLAT_LIST = re.compile(rf"\[\s*(?:{_ATOM}\s*(?:,\s*{_ATOM}\s*)*)?\]")
 
 
 class _Reader:
@@ -136,6 +140,14 @@ def _dense_values(reader: _Reader, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _nested(reader: _Reader, out: list[float]) -> int:
+    reader.ws()
+    flat = _FLAT_LIST.match(reader.text, reader.i)
+    if flat:  # float() reads exactly what _NUMBER matches (signs, exponents, nan, inf, Infinity)
+        inner = reader.text[flat.start() + 1: flat.end() - 1]
+        if inner.strip():
+            out.extend(map(float, inner.split(",")))
+        reader.i = flat.end()
+        return 1
     reader.expect("[")
     depth = 1
     if reader.peek() == "]":

@@ -68,6 +68,15 @@ def test_literal_values():
     assert math.isnan(parse_tensor_literal("tensor(x[1]):[nan]").dense_values[0])
 
 
+def test_number_lists_read_in_one_pass_accept_every_number_form():
+    text = "[ 1 , -2.5e1,+.5, 3., Infinity, -inf, NaN ,1E-3 ]"
+    values = parse_tensor_literal(text, "tensor(x[8])").dense_values
+    assert values[:4].tolist() == [1, -25, 0.5, 3] and values[4] == math.inf and values[5] == -math.inf
+    assert math.isnan(values[6]) and values[7] == 0.001
+    nested = parse_tensor_literal("[ [1, 2] ,[3,4 ]]", "tensor(x[2],y[2])").dense_values
+    assert nested.tolist() == [[1, 2], [3, 4]]
+
+
 def test_float_cells_are_rounded_and_formatted_shortest():
     t = parse_tensor_literal("tensor<float>(x[1]):[0.1]")
     assert t.dense_values[0] == float(np.float32(0.1))
@@ -79,6 +88,11 @@ def test_float_cells_are_rounded_and_formatted_shortest():
     ("tensor(x[2]):[1,2] junk", "Unexpected text"),
     ("[1,2]", "needs a dense tensor type"),
     ("tensor(x{}):{a:}", "Expected a number"),
+    ("tensor(x[3]):[1,,2]", "Expected a number at position 4 "),
+    ("tensor(x[2]):[1 2]", "Expected ']' at position 4 "),
+    ("tensor(x[2]):[1e,2]", "Expected ']' at position 3 "),
+    ("tensor(x[2]):[1,2", "Expected ']'"),
+    ("tensor(x[2],y[2]):[[1,2],[3]]", "Expected 4 values"),
     ("tensor(x[2]):{{x:5}:1}", "out of range"),
 ])
 def test_bad_literals(text, problem):
