@@ -46,9 +46,10 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
         mutation.apply_phase(index, program.profile, mutation.ON_SUMMARY, rows)
     features = _summary_features(index, program, schema, query, query_features, now, rows)
     mutable = _mutable_columns(index, schema, fields_wanted)
+    sources = {sources[0] if sources else name for name, sources in fields_wanted}
     docsums = []
     for i, (gid, local_id) in enumerate(found):
-        stored = index.document(local_id) or {}
+        stored = index.document(local_id, sources) or {}
         fields: dict[str, object] = {}
         for name, sources in fields_wanted:
             if name in RENDERED_BY_CONTAINER:

@@ -19,7 +19,7 @@ import json
 import logging
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Collection, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -147,10 +147,12 @@ class DocumentDB:
         with self._lock:
             return self._stored_fields(global_id(document_id))
 
-    def document(self, local_id: int) -> dict[str, Any] | None:
-        """Every field of a local id (None for a dead one), for summaries."""
+    def document(self, local_id: int, wanted: Collection[str] | None = None) -> dict[str, Any] | None:
+        """The fields of a local id (None for a dead one), for summaries: every stored field, and
+        the attribute-held ones among `wanted` (all of the document's when None)."""
+        held = self._summary_held if wanted is None else self._summary_held.intersection(wanted)
         with self._lock:
-            return self._with_attribute_held(local_id, self._documents.fields(local_id), self._summary_held)
+            return self._with_attribute_held(local_id, self._documents.fields(local_id), held)
 
     def local_id(self, global_id_bytes: bytes) -> int | None:
         with self._lock:

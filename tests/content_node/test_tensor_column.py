@@ -150,6 +150,7 @@ def test_a_dense_tensor_attribute_lives_in_its_column_not_in_the_document_store(
     expected = {"title": "t7", "embedding": {"values": [float(np.float32(7.1)), 1.0, 0.0, -2.5]}}
     assert db.get("id:ns:doc::7") == expected  # float cells, as the attribute holds them
     assert db.document(db.local_id(db.global_ids[7])) == expected  # summaries see it too
+    assert db.document(db.local_id(db.global_ids[7]), {"title"}) == {"title": "t7"}  # read when wanted
 
     inserts, index_class = [], type(db.vector_index("embedding"))
     original_set = index_class.set
