@@ -1,7 +1,10 @@
 """`phasedsearch demo`: a 2-node cluster serving the standard library's docstrings until Ctrl-C."""
 from __future__ import annotations
 
+import hashlib
+import json
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -12,8 +15,12 @@ from deploy.feed_format import iter_feed_file
 from deploy.feeder import feed
 from deploy.local_cluster import ClusterCommands, LocalCluster
 from deploy.settings import schema_files
+from searchlib.schema.application import load_application
 
 EXAMPLE_QUERIES = ("json dumps indent", "parse command line arguments", "temporary directory")
+# the default package's dense field and its embedder; 128 tokens: ~40 s for the corpus on 2 cores
+DEMO_EMBEDDING = {"embedder": "bge", "field": "embedding", "from": "title,text", "max-tokens": "128"}
+HYBRID_YQL = "select * from doc where userQuery() or ({targetHits:100}nearestNeighbor(embedding, q))"
 
 
 def demo_doctype(app_dir: Path) -> str:
@@ -24,7 +31,7 @@ def demo_doctype(app_dir: Path) -> str:
     return names[0]
 
 
-def print_examples(url: str, out: TextIO) -> None:
+def print_examples(url: str, out: TextIO, embedded: bool = False) -> None:
     print(f"\nphasedsearch demo is serving at {url}", file=out)
     print("try:", file=out)
     for text in EXAMPLE_QUERIES:
@@ -33,6 +40,12 @@ def print_examples(url: str, out: TextIO) -> None:
           f"&query=json+dumps+indent&hits=5'", file=out)
     print(f"  phasedsearch query 'read a file line by line' --ranking bert-ranker --url {url} "
           "-p 'input.query(q_tokens)=embed(tokenizer, @query)'   # cross-encoder global phase", file=out)
+    if embedded:
+        print(f"  phasedsearch query 'how do I copy a whole directory tree' --ranking semantic --url {url} "
+              "-p 'yql=select * from doc where {targetHits:100}nearestNeighbor(embedding, q)' "
+              "-p 'input.query(q)=embed(bge, @query)'   # dense retrieval over HNSW", file=out)
+        print(f"  phasedsearch query 'how do I copy a whole directory tree' --ranking hybrid --url {url} "
+              f"-p 'yql={HYBRID_YQL}' -p 'input.query(q)=embed(bge, @query)'   # BM25 + dense, fused", file=out)
     print(f"  curl -s '{url}/search/?yql=select+*+from+sources+*+where+title+contains+%22pathlib%22'",
           file=out)
     print(f"  curl -s '{url}/document/v1/demo/{DEFAULT_DOCTYPE}/docid/json.dumps'", file=out)
@@ -47,6 +60,43 @@ def fetch_models_if_used(app_dir: Path) -> None:
         from deploy.models import ensure_models
 
         ensure_models(app_dir)
+
+
+def embeds_documents(app_dir: Path) -> bool:
+    """True when the package has the demo's embedder and dense document field."""
+    try:
+        application = load_application(app_dir)
+    except Exception:  # noqa: BLE001 - a package the loader rejects is reported by the cluster itself
+        return False
+    return DEMO_EMBEDDING["embedder"] in application.components and any(
+        DEMO_EMBEDDING["field"] in schema.fields for schema in application.schemas.values())
+
+
+def embedded_corpus(app_dir: Path, corpus_path: Path, out: TextIO) -> Path | None:
+    """The corpus with a vector per document (`python -m container.embedding`, batched), cached
+    next to it by content; None (and a warning) if embedding fails: the demo then serves BM25."""
+    services = Path(app_dir) / "services.xml"  # the embedder's model and settings live there
+    settings = json.dumps([DEMO_EMBEDDING, str(Path(app_dir).resolve()),
+                           services.read_text(encoding="utf-8") if services.is_file() else ""]).encode()
+    key = hashlib.sha256(corpus_path.read_bytes() + settings).hexdigest()[:16]
+    target = corpus_path.with_name(f"{corpus_path.stem}.{key}.embedded.jsonl")
+    if target.is_file():
+        print(f"using the embedded corpus from an earlier run ({target.name})", file=out)
+        return target
+    for stale in corpus_path.parent.glob(f"{corpus_path.stem}.*.embedded.jsonl"):
+        stale.unlink()
+    print(f"embedding the documents with {DEMO_EMBEDDING['embedder']} (first run only) ...", file=out, flush=True)
+    started = time.perf_counter()
+    options = [f"--{name}={value}" for name, value in DEMO_EMBEDDING.items()]
+    done = subprocess.run([sys.executable, "-m", "container.embedding", f"--app={app_dir}", *options,
+                           str(corpus_path), str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        print(f"warning: embedding failed ({last}); semantic and hybrid profiles will find nothing", file=out)
+        return None
+    print(f"embedded them in {time.perf_counter() - started:.0f}s (cached in {target.name})", file=out)
+    return target
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
@@ -81,10 +131,11 @@ def run_demo(app_dir: Path, data_dir: Path, port: int, *, max_documents: int = 4
         corpus_path = data_dir / "stdlib-corpus.jsonl"
         count = build_demo_corpus(corpus_path, max_documents, demo_doctype(app_dir))
         print(f"built {count} documents from the standard library's docstrings", file=out)
-        stats = feed(iter_feed_file(corpus_path), cluster.url, total=count, description="feeding")
+        embedded = embedded_corpus(app_dir, corpus_path, out) if embeds_documents(app_dir) else None
+        stats = feed(iter_feed_file(embedded or corpus_path), cluster.url, total=count, description="feeding")
         print(f"fed {stats.ok} documents in {stats.seconds:.1f}s ({stats.ok / max(stats.seconds, 1e-9):.0f}/s)"
               + (f", {stats.failed} failed" if stats.failed else ""), file=out)
-        print_examples(cluster.url, out)
+        print_examples(cluster.url, out, embedded=embedded is not None)
         serve(cluster, out)
         return 0
     except KeyboardInterrupt:

@@ -37,19 +37,25 @@ class HuggingFaceEmbedder:
         self.tokenizer.enable_truncation(self.max_tokens)
 
     def embed_many(self, texts: Sequence[str], tensor_type: TensorType, context: str = "document",
-                   batch_size: int = 1) -> np.ndarray:
+                   batch_size: int = 1, max_tokens: int | None = None) -> np.ndarray:
         """One row per text, in the order given. `batch_size` 1 (the default) is one ONNX call per
         text, as in Vespa: the int8 model quantizes activations per call, so in a batch a text's
         embedding depends on its batch-mates. With `batch_size` > 1 the texts are sorted by token
         count and each run of `batch_size` becomes one ONNX call padded to its longest text: the
         fast path for feeders embedding a corpus (exact for float-activation models; for the int8
-        model embeddings move slightly with the batch, test_embedder_batching measures how much)."""
+        model embeddings move slightly with the batch, test_embedder_batching measures how much).
+        `max_tokens` cuts texts shorter than the configured max-tokens (feeders trade accuracy for
+        time: the cost is tokens x model), keeping the closing special token as truncation does."""
         dims = tensor_type.indexed
         if len(tensor_type.dimension_names) != 1 or len(dims) != 1:
             raise InvalidParameterError(f"Don't know how to embed into {tensor_type} with '{self.id}'")
         size = dims[0].size
         prefix = self.prepend.get(context, "")
         encodings = [e.ids for e in self.tokenizer.encode_batch([prefix + t for t in texts])]
+        if max_tokens is not None and max_tokens < self.max_tokens:
+            if max_tokens < 2:
+                raise InvalidParameterError(f"max-tokens must be at least 2, got {max_tokens}")
+            encodings = [ids if len(ids) <= max_tokens else ids[: max_tokens - 1] + ids[-1:] for ids in encodings]
         out = np.zeros((len(texts), size), dtype=np.float64)
         step = max(1, batch_size)
         order = sorted(range(len(texts)), key=lambda row: len(encodings[row])) if step > 1 else list(range(len(texts)))

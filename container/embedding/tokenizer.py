@@ -25,13 +25,14 @@ class HuggingFaceTokenizer:
         return [e.ids for e in encodings]
 
     def embed_many(self, texts: Sequence[str], tensor_type: TensorType, context: str = "document",
-                   batch_size: int = 1) -> np.ndarray:
-        """(len(texts), N) float32 ids, truncated to and zero-padded at the tensor size (no model:
-        `batch_size` changes nothing)."""
+                   batch_size: int = 1, max_tokens: int | None = None) -> np.ndarray:
+        """(len(texts), N) float32 ids, truncated to and zero-padded at the tensor size (or at
+        `max_tokens` when smaller; no model: `batch_size` changes nothing)."""
         size = _token_dimension_size(self.id, tensor_type)
+        kept_tokens = size if max_tokens is None else max(0, min(size, max_tokens))
         out = np.zeros((len(texts), size), dtype=np.float32)
         for row, ids in enumerate(self.token_ids(texts)):
-            kept = ids[:size]
+            kept = ids[:kept_tokens]
             out[row, :len(kept)] = kept
         return out
 

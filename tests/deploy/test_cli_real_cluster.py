@@ -1,7 +1,9 @@
 """`phasedsearch up / feed / query / status / down` against the real processes."""
+import io
 import json
 
 from deploy import cli
+from deploy.demo import embedded_corpus
 from deploy.demo_corpus import iter_stdlib_documents
 from deploy.processes import free_ports, pid_is_running
 from deploy.settings import default_app_dir
@@ -28,6 +30,17 @@ def test_round_trip_with_real_processes(tmp_path, monkeypatch, capsys):
         assert cli.main(["query", "abstract base classes", "--ranking", "bm25", "--hits", "3"]) == 0
         out = capsys.readouterr().out
         assert "  1. " in out and "id:demo:doc::abc" in out
+
+        # the demo's batch embedding step, then dense retrieval over the vectors it wrote
+        embedded = embedded_corpus(default_app_dir(), feed_file, io.StringIO())
+        assert embedded is not None and cli.main(["feed", str(embedded), "--quiet"]) == 1
+        capsys.readouterr()
+        assert cli.main(["query", "abstract base classes", "--ranking", "semantic", "--hits", "3", "--json",
+                         "-p", "yql=select * from doc where {targetHits:10}nearestNeighbor(embedding, q)",
+                         "-p", "input.query(q)=embed(bge, @query)"]) == 0
+        hits = json.loads(capsys.readouterr().out)["root"]["children"]
+        assert len(hits) == 3 and "id:demo:doc::abc" in [hit["id"] for hit in hits]
+        assert all(0 < hit["relevance"] <= 1 for hit in hits)  # closeness
 
         assert cli.main(["status"]) == 0
         status = capsys.readouterr().out
