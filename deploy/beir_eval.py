@@ -96,18 +96,36 @@ def corpus_size(dataset: BeirDataset) -> int:
         return sum(1 for line in stream if line.strip())
 
 
+def corpus_put(line: str) -> dict[str, Any]:
+    """One corpus.jsonl line as a put of `id:beir:doc::<_id>` with title and text."""
+    item = json.loads(line)
+    return {"put": DOCUMENT_ID_PREFIX + str(item["_id"]),
+            "fields": {"title": item.get("title") or "", "text": item.get("text") or ""}}
+
+
 def iter_corpus_operations(dataset: BeirDataset) -> Iterator[FeedItem]:
     with open(dataset.corpus_path, encoding="utf-8") as stream:
         for line_number, line in enumerate(stream, start=1):
             if not line.strip():
                 continue
             try:
-                item = json.loads(line)
-                operation = {"put": DOCUMENT_ID_PREFIX + str(item["_id"]),
-                             "fields": {"title": item.get("title") or "", "text": item.get("text") or ""}}
-                yield parse_operation(operation, line_number)
+                yield parse_operation(corpus_put(line), line_number)
             except (ValueError, KeyError, TypeError, FeedFormatError) as error:
                 yield FeedParseError(line_number, f"bad corpus line: {error}")
+
+
+def write_corpus_feed(dataset: BeirDataset, path: Path) -> int:
+    """Write the corpus as a JSON Lines feed file (what the batch embedder reads); returns the
+    number of bad corpus lines left out."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    skipped = 0
+    with open(dataset.corpus_path, encoding="utf-8") as stream, open(path, "w", encoding="utf-8") as out:
+        for line in filter(str.strip, stream):
+            try:
+                out.write(json.dumps(corpus_put(line), ensure_ascii=False) + "\n")
+            except (ValueError, KeyError, TypeError):
+                skipped += 1
+    return skipped
 
 
 def count_documents(url: str, timeout: float = 30.0) -> int | None:
@@ -134,8 +152,9 @@ def sample_corpus_ids(dataset: BeirDataset, samples: int = 20) -> list[str]:
     return [ids[round(index * step)] for index in range(samples)]
 
 
-def corpus_already_fed(url: str, dataset: BeirDataset, size: int) -> bool:
-    """True when the cluster holds at least as many docs and every sampled corpus doc is there.
+def corpus_already_fed(url: str, dataset: BeirDataset, size: int, with_field: str | None = None) -> bool:
+    """True when the cluster holds at least as many docs and every sampled corpus doc is there
+    (with `with_field` set, when asked: a corpus fed without vectors is fed again with them).
 
     The count alone could include other data in the same document type, hence the sampled gets.
     """
@@ -145,8 +164,10 @@ def corpus_already_fed(url: str, dataset: BeirDataset, size: int) -> bool:
     try:
         with httpx.Client(base_url=url, timeout=30.0) as client:
             for corpus_id in sample_corpus_ids(dataset):
-                path = document_path(DOCUMENT_ID_PREFIX + corpus_id)
-                if client.get(path).status_code != 200:
+                response = client.get(document_path(DOCUMENT_ID_PREFIX + corpus_id))
+                if response.status_code != 200:
+                    return False
+                if with_field and with_field not in response.json().get("fields", {}):
                     return False
     except (httpx.HTTPError, ValueError, KeyError):
         return False

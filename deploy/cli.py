@@ -13,6 +13,7 @@ import httpx
 from tqdm import tqdm
 
 from deploy import beir_eval
+from deploy.feed_embedding import DEFAULT_EMBEDDING, embedded_feed
 from deploy.feed_format import count_feed_items, iter_feed_file
 from deploy.feeder import DEFAULT_CONCURRENCY, feed
 from deploy.local_cluster import ClusterError, LocalCluster, cluster_from_state, read_state
@@ -150,10 +151,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     dataset = beir_eval.load_dataset(args.dataset, max_queries=args.queries)
     if not args.no_feed:
         size = beir_eval.corpus_size(dataset)
-        if beir_eval.corpus_already_fed(url, dataset, size):
+        field = DEFAULT_EMBEDDING["field"] if args.embed else None
+        if beir_eval.corpus_already_fed(url, dataset, size, with_field=field):
             print(f"the corpus ({size} documents) is already fed; not feeding", file=sys.stderr)
         else:
-            stats = feed(beir_eval.iter_corpus_operations(dataset), url, total=size,
+            operations = beir_eval.iter_corpus_operations(dataset)
+            if args.embed:
+                embedded = _embedded_corpus(dataset)
+                if embedded is None:
+                    return EXIT_FAILED
+                operations = iter_feed_file(embedded)
+            stats = feed(operations, url, total=size,
                          concurrency=args.connections, description="feeding corpus")
             print(f"fed {stats.ok} documents in {stats.seconds:.1f}s"
                   + (f" ({stats.failed} failed)" if stats.failed else ""), file=sys.stderr)
@@ -171,6 +179,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         print(beir_eval.format_report(dataset, args.ranking, metrics, args.connections))
     return EXIT_OK if not outcome.failures else EXIT_FAILED
+
+
+def _embedded_corpus(dataset: beir_eval.BeirDataset) -> Path | None:
+    """The corpus as a feed file with bge vectors (default package), cached under the data dir."""
+    feed_path = default_data_dir() / "eval" / f"{dataset.root.resolve().name}-corpus.jsonl"
+    skipped = beir_eval.write_corpus_feed(dataset, feed_path)
+    if skipped:
+        print(f"{skipped} bad corpus lines left out", file=sys.stderr)
+    return embedded_feed(default_app_dir(), feed_path, sys.stderr)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -264,6 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     url_option(evaluate)
     evaluate.add_argument("--queries", type=_positive_int, help="evaluate only the first N test queries")
     evaluate.add_argument("--no-feed", action="store_true", help="the corpus is already fed")
+    evaluate.add_argument("--embed", action="store_true",
+                          help="feed bge vectors into `embedding` too (default package; for semantic/hybrid; "
+                               "embedded once, then cached)")
     evaluate.add_argument("--connections", type=_positive_int, default=DEFAULT_CONCURRENCY)
     evaluate.add_argument("--timeout", default="20s", help="query timeout parameter (default 20s)")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")

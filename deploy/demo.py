@@ -1,10 +1,7 @@
 """`phasedsearch demo`: a 2-node cluster serving the standard library's docstrings until Ctrl-C."""
 from __future__ import annotations
 
-import hashlib
-import json
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -14,12 +11,10 @@ from deploy.demo_corpus import DEFAULT_DOCTYPE, build_demo_corpus
 from deploy.feed_format import iter_feed_file
 from deploy.feeder import feed
 from deploy.local_cluster import ClusterCommands, LocalCluster
+from deploy.feed_embedding import embedded_feed, embeds_documents
 from deploy.settings import schema_files
-from searchlib.schema.application import load_application
 
 EXAMPLE_QUERIES = ("json dumps indent", "parse command line arguments", "temporary directory")
-# the default package's dense field and its embedder; 128 tokens: ~40 s for the corpus on 2 cores
-DEMO_EMBEDDING = {"embedder": "bge", "field": "embedding", "from": "title,text", "max-tokens": "128"}
 HYBRID_YQL = "select * from doc where userQuery() or ({targetHits:100}nearestNeighbor(embedding, q))"
 
 
@@ -62,43 +57,6 @@ def fetch_models_if_used(app_dir: Path) -> None:
         ensure_models(app_dir)
 
 
-def embeds_documents(app_dir: Path) -> bool:
-    """True when the package has the demo's embedder and dense document field."""
-    try:
-        application = load_application(app_dir)
-    except Exception:  # noqa: BLE001 - a package the loader rejects is reported by the cluster itself
-        return False
-    return DEMO_EMBEDDING["embedder"] in application.components and any(
-        DEMO_EMBEDDING["field"] in schema.fields for schema in application.schemas.values())
-
-
-def embedded_corpus(app_dir: Path, corpus_path: Path, out: TextIO) -> Path | None:
-    """The corpus with a vector per document (`python -m container.embedding`, batched), cached
-    next to it by content; None (and a warning) if embedding fails: the demo then serves BM25."""
-    services = Path(app_dir) / "services.xml"  # the embedder's model and settings live there
-    settings = json.dumps([DEMO_EMBEDDING, str(Path(app_dir).resolve()),
-                           services.read_text(encoding="utf-8") if services.is_file() else ""]).encode()
-    key = hashlib.sha256(corpus_path.read_bytes() + settings).hexdigest()[:16]
-    target = corpus_path.with_name(f"{corpus_path.stem}.{key}.embedded.jsonl")
-    if target.is_file():
-        print(f"using the embedded corpus from an earlier run ({target.name})", file=out)
-        return target
-    for stale in corpus_path.parent.glob(f"{corpus_path.stem}.*.embedded.jsonl"):
-        stale.unlink()
-    print(f"embedding the documents with {DEMO_EMBEDDING['embedder']} (first run only) ...", file=out, flush=True)
-    started = time.perf_counter()
-    options = [f"--{name}={value}" for name, value in DEMO_EMBEDDING.items()]
-    done = subprocess.run([sys.executable, "-m", "container.embedding", f"--app={app_dir}", *options,
-                           str(corpus_path), str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          text=True)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        print(f"warning: embedding failed ({last}); semantic and hybrid profiles will find nothing", file=out)
-        return None
-    print(f"embedded them in {time.perf_counter() - started:.0f}s (cached in {target.name})", file=out)
-    return target
-
-
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -131,7 +89,7 @@ def run_demo(app_dir: Path, data_dir: Path, port: int, *, max_documents: int = 4
         corpus_path = data_dir / "stdlib-corpus.jsonl"
         count = build_demo_corpus(corpus_path, max_documents, demo_doctype(app_dir))
         print(f"built {count} documents from the standard library's docstrings", file=out)
-        embedded = embedded_corpus(app_dir, corpus_path, out) if embeds_documents(app_dir) else None
+        embedded = embedded_feed(app_dir, corpus_path, out) if embeds_documents(app_dir) else None
         stats = feed(iter_feed_file(embedded or corpus_path), cluster.url, total=count, description="feeding")
         print(f"fed {stats.ok} documents in {stats.seconds:.1f}s ({stats.ok / max(stats.seconds, 1e-9):.0f}/s)"
               + (f", {stats.failed} failed" if stats.failed else ""), file=out)

@@ -134,6 +134,34 @@ def test_eval_command_feeds_when_sampled_documents_are_missing(stub_container, t
     assert json.loads(capsys.readouterr().out)["recall@100"] == 0.0
 
 
+def test_eval_embed_feeds_vectors_when_the_fed_corpus_has_none(stub_container, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PHASEDSEARCH_HOME", str(tmp_path / "home"))  # where the embedded corpus is cached
+    dataset = tmp_path / "beir"
+    (dataset / "qrels").mkdir(parents=True)
+    (dataset / "corpus.jsonl").write_text('{"_id": "d1", "title": "t", "text": "x"}\nnot json\n')
+    (dataset / "queries.jsonl").write_text('{"_id": "q1", "text": "x"}\n')
+    (dataset / "qrels" / "test.tsv").write_text("q1\td1\t1\n")
+
+    def respond(request):
+        if request.method == "GET" and request.path.startswith("/document/v1/"):
+            return 200, {"id": "id:beir:doc::d1", "fields": {"title": "t"}}  # fed before, without vectors
+        if request.path.startswith("/document/v1/"):
+            return 200, {"id": "ok"}
+        if request.params.get("hits") == "0":
+            return 200, {"root": {"fields": {"totalCount": 1}}}
+        return 200, {"root": {"fields": {"totalCount": 1}, "children": [{"id": "id:beir:doc::d1", "relevance": 1}]}}
+
+    stub_container.respond = respond
+    args = ["eval", str(dataset), "--ranking", "semantic", "--embed", "--url", stub_container.url, "--json"]
+    assert cli.main(args) == 0
+    puts = [r.body["fields"] for r in stub_container.requests if r.method == "POST"]
+    assert len(puts) == 1 and len(puts[0]["embedding"]["values"]) == 384 * 8  # float32 hex
+    err = capsys.readouterr().err
+    assert "1 bad corpus lines left out" in err and "embedded them in" in err
+    assert cli.main(args) == 0  # the second run embeds nothing: the cached feed is used
+    assert "earlier run" in capsys.readouterr().err
+
+
 def test_up_status_down_round_trip(monkeypatch, fake_commands, tmp_path, capsys):
     monkeypatch.setattr(local_cluster, "DEFAULT_COMMANDS", fake_commands)
     data_dir = tmp_path / "cluster"

@@ -3,7 +3,7 @@ import io
 import json
 
 from deploy import cli
-from deploy.demo import embedded_corpus
+from deploy.feed_embedding import embedded_feed
 from deploy.demo_corpus import iter_stdlib_documents
 from deploy.processes import free_ports, pid_is_running
 from deploy.settings import default_app_dir
@@ -32,7 +32,7 @@ def test_round_trip_with_real_processes(tmp_path, monkeypatch, capsys):
         assert "  1. " in out and "id:demo:doc::abc" in out
 
         # the demo's batch embedding step, then dense retrieval over the vectors it wrote
-        embedded = embedded_corpus(default_app_dir(), feed_file, io.StringIO())
+        embedded = embedded_feed(default_app_dir(), feed_file, io.StringIO())
         assert embedded is not None and cli.main(["feed", str(embedded), "--quiet"]) == 1
         capsys.readouterr()
         assert cli.main(["query", "abstract base classes", "--ranking", "semantic", "--hits", "3", "--json",

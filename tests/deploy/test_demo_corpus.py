@@ -113,20 +113,20 @@ def test_demo_starts_feeds_serves_and_always_stops_the_cluster(tmp_path, fake_co
 
 
 def test_the_demo_embeds_its_corpus_once_and_falls_back_to_bm25_when_it_cannot(tmp_path):
-    from deploy.demo import embedded_corpus, embeds_documents
+    from deploy.feed_embedding import embedded_feed, embeds_documents
     from deploy.settings import default_app_dir
 
     corpus = tmp_path / "stdlib-corpus.jsonl"
     build_demo_corpus(corpus, max_documents=5, doctype="doc")
     out = io.StringIO()
-    first = embedded_corpus(default_app_dir(), corpus, out)
+    first = embedded_feed(default_app_dir(), corpus, out)
     assert first is not None and "embedded them in" in out.getvalue()
     lines = [json.loads(line) for line in first.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 5 and all(isinstance(op["fields"]["embedding"]["values"], str) for op in lines)
     out = io.StringIO()
-    assert embedded_corpus(default_app_dir(), corpus, out) == first and "earlier run" in out.getvalue()
+    assert embedded_feed(default_app_dir(), corpus, out) == first and "earlier run" in out.getvalue()
     build_demo_corpus(corpus, max_documents=6, doctype="doc")  # another corpus: embedded anew, old file gone
-    second = embedded_corpus(default_app_dir(), corpus, io.StringIO())
+    second = embedded_feed(default_app_dir(), corpus, io.StringIO())
     assert second != first and not first.exists() and len(second.read_text().splitlines()) == 6
 
     bare = tmp_path / "bare-app"
@@ -134,4 +134,4 @@ def test_the_demo_embeds_its_corpus_once_and_falls_back_to_bm25_when_it_cannot(t
     (bare / "schemas" / "doc.sd").write_text("schema doc { document doc { field title type string {} } }")
     assert embeds_documents(default_app_dir()) and not embeds_documents(bare)
     out = io.StringIO()
-    assert embedded_corpus(bare, corpus, out) is None and "warning: embedding failed" in out.getvalue()
+    assert embedded_feed(bare, corpus, out) is None and "warning: embedding failed" in out.getvalue()

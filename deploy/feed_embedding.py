@@ -1,0 +1,58 @@
+"""Vectors for a feed file before it is fed: the default package's `embedding` is a document field
+that feeders fill in batch (`python -m container.embedding`, run as a process: deploy never
+imports the container). Results are cached next to the input by content, package and settings, so
+a second demo start or eval run does not embed again."""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from searchlib.schema.application import load_application
+
+# the default package's dense field and its embedder; 128 tokens: ~40 s for the demo corpus and
+# ~2 min for scifact on 2 cores (the cost is tokens x model)
+DEFAULT_EMBEDDING = {"embedder": "bge", "field": "embedding", "from": "title,text", "max-tokens": "128"}
+
+
+def embeds_documents(app_dir: Path, settings: dict[str, str] = DEFAULT_EMBEDDING) -> bool:
+    """True when the package has the embedder and a schema with the dense field."""
+    try:
+        application = load_application(app_dir)
+    except Exception:  # noqa: BLE001 - a package the loader rejects is reported by the cluster itself
+        return False
+    return settings["embedder"] in application.components and any(
+        settings["field"] in schema.fields for schema in application.schemas.values())
+
+
+def embedded_feed(app_dir: Path, feed_path: Path, out: TextIO,
+                  settings: dict[str, str] = DEFAULT_EMBEDDING) -> Path | None:
+    """`feed_path` with a vector in every put, embedded now or taken from the cache; None (and a
+    warning on `out`) if embedding fails."""
+    services = Path(app_dir) / "services.xml"  # the embedder's model and settings live there
+    identity = json.dumps([settings, str(Path(app_dir).resolve()),
+                           services.read_text(encoding="utf-8") if services.is_file() else ""]).encode()
+    key = hashlib.sha256(feed_path.read_bytes() + identity).hexdigest()[:16]
+    target = feed_path.with_name(f"{feed_path.stem}.{key}.embedded.jsonl")
+    if target.is_file():
+        print(f"using the embedded feed from an earlier run ({target.name})", file=out)
+        return target
+    for stale in feed_path.parent.glob(f"{feed_path.stem}.*.embedded.jsonl"):
+        stale.unlink()
+    print(f"embedding the documents with {settings['embedder']} (once; cached) ...", file=out, flush=True)
+    started = time.perf_counter()
+    options = [f"--{name}={value}" for name, value in settings.items()]
+    done = subprocess.run([sys.executable, "-m", "container.embedding", f"--app={app_dir}", *options,
+                           str(feed_path), str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        print(f"warning: embedding failed ({last}); nearestNeighbor over '{settings['field']}' will find "
+              "nothing", file=out)
+        return None
+    print(f"embedded them in {time.perf_counter() - started:.0f}s (cached in {target.name})", file=out)
+    return target
