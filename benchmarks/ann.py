@@ -26,6 +26,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import sys
@@ -40,6 +41,7 @@ import hnswlib
 import httpx
 import numpy as np
 
+from benchmarks import http_load
 from benchmarks.report import write_section
 from deploy.local_cluster import LocalCluster
 from protos import content_node_pb2_grpc as pb_grpc
@@ -56,6 +58,7 @@ CLUSTERS = 1000
 RANK = 24  # intrinsic dimension of each cluster
 SEED = 384
 NAMESPACE, DOCTYPE = "ann", "vec"
+_HIT_ID = re.compile(rb'"id"\s*:\s*"id:[^"]*::(\d+)"')  # a hit's document number, read off the JSON
 TRANSPORT_ERRORS: list[str] = []  # connections dropped under the benchmark's HTTP clients (retried)
 
 
@@ -185,40 +188,21 @@ def feed_grpc(cluster: LocalCluster, vectors: np.ndarray, ids: range, concurrenc
 
 # -- querying ---------------------------------------------------------------------------------------
 
-async def run_queries(url: str, queries: np.ndarray, yql: str, clients: int):
+def run_queries(url: str, queries: np.ndarray, yql: str, clients: int):
     """Every query once through /search/ with `clients` in flight: (found ids, latencies s, QPS, errors)."""
-    found: list[list[int]] = [[] for _ in range(len(queries))]
-    latencies: list[float] = []
+    requests = [http_load.get_request(url, "/search/", {
+        "yql": yql, "ranking": "semantic", "hits": str(K), "timeout": "20s",
+        "input.query(q)": vector_literal(query)}) for query in queries]
+    done = asyncio.run(http_load.run(url, requests, clients))
+    found: list[list[int]] = []
     failed: list[str] = []  # queries answered with an error (their hits, if any, still count)
-    pending = iter(range(len(queries)))
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, timeout=120.0, limits=limits) as client:
-        async def worker():
-            for n in pending:
-                params = {"yql": yql, "ranking": "semantic", "hits": str(K), "timeout": "20s",
-                          "input.query(q)": vector_literal(queries[n])}
-                for attempt in range(5):
-                    started = time.perf_counter()
-                    try:
-                        response = await client.get("/search/", params=params)
-                        break
-                    except httpx.TransportError as error:
-                        TRANSPORT_ERRORS.append(f"query {n}: {type(error).__name__}")
-                        if attempt == 4:
-                            raise
-                latencies.append(time.perf_counter() - started)
-                root = response.json().get("root", {}) if response.headers.get("content-type", "").startswith(
-                    "application/json") else {}
-                if response.status_code != 200 or root.get("errors"):
-                    failed.append(f"HTTP {response.status_code}: {json.dumps(root.get('errors'))[:200]}")
-                found[n] = [int(hit["id"].rsplit(":", 1)[1]) for hit in root.get("children", [])
-                            if hit.get("id", "").startswith("id:")]
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        elapsed = time.perf_counter() - started
+    for answer in done.answers:
+        if answer.status != 200 or b'"errors"' in answer.body:
+            failed.append(f"HTTP {answer.status}: {answer.body[:200]!r}")
+        found.append([int(i) for i in _HIT_ID.findall(answer.body)])
     if failed:
         print(f"  {len(failed)} of {len(queries)} queries failed, first: {failed[0]}", flush=True)
-    return found, latencies, len(queries) / elapsed, failed
+    return found, done.latencies, done.qps, failed
 
 
 def nn_yql(explore: int, approximate: bool = True) -> str:
@@ -268,20 +252,18 @@ def _bench_cluster(app: Path, data: Path, vectors: np.ndarray, queries: np.ndarr
             raise RuntimeError(f"{count} documents searchable, {n} fed")
         time.sleep(5.0)  # let the nodes return freed heap pages (IdleTrimmer)
         fed = [rss_bytes(p) for p in pids]
-        asyncio.run(run_queries(cluster.url, queries[:50], nn_yql(0), args.clients))  # warm up
+        run_queries(cluster.url, queries[:50], nn_yql(0), args.clients)  # warm up
         rows = []
         for explore in args.explore:
-            found, latencies, qps, failed = asyncio.run(run_queries(cluster.url, queries, nn_yql(explore),
-                                                                    args.clients))
+            found, latencies, qps, failed = run_queries(cluster.url, queries, nn_yql(explore), args.clients)
             rows.append({"explore": explore, "recall": recall(found, truth), "qps": qps, "failed": len(failed),
                          "p50_ms": percentile(latencies, 50) * 1000, "p99_ms": percentile(latencies, 99) * 1000})
             print(f"  cluster explore={explore}: {rows[-1]}", flush=True)
         exact_row = None
         if exact:
             some = min(len(queries), args.exact_queries)
-            found, latencies, qps, failed = asyncio.run(run_queries(cluster.url, queries[:some],
-                                                                    nn_yql(0, approximate=False),
-                                                                    args.exact_clients))
+            found, latencies, qps, failed = run_queries(cluster.url, queries[:some],
+                                                        nn_yql(0, approximate=False), args.exact_clients)
             exact_row = {"recall": recall(found, truth[:some]), "qps": qps, "queries": some, "failed": len(failed),
                          "p50_ms": percentile(latencies, 50) * 1000, "p99_ms": percentile(latencies, 99) * 1000}
             print(f"  cluster exact: {exact_row}", flush=True)

@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import numpy as np
 
+from benchmarks import http_load
 from benchmarks.report import write_section
 from deploy.beir_eval import iter_corpus_operations, load_dataset, sanitize_query_text
 from deploy.feeder import feed
@@ -43,33 +43,26 @@ def percentile(values: list[float], p: float) -> float:
     return float(np.percentile(np.array(values), p))
 
 
-async def run_queries(url: str, queries: dict[str, str], clients: int, rounds: int):
-    latencies: list[float] = []
-    run: dict[str, list[str]] = {}
+def run_queries(url: str, queries: dict[str, str], clients: int, rounds: int):
     work = [(qid, text) for _ in range(rounds) for qid, text in queries.items()]
-    pending = iter(work)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, timeout=60.0, limits=limits) as client:
-        async def worker():
-            for qid, text in pending:
-                params = {"yql": "select * from doc where userQuery()", "query": sanitize_query_text(text),
-                          "type": "any", "ranking": "bm25", "hits": "10", "timeout": "10s"}
-                started = time.perf_counter()
-                response = await client.get("/search/", params=params)
-                latencies.append(time.perf_counter() - started)
-                hits = response.json()["root"].get("children", [])
-                run[qid] = [h["fields"]["documentid"].split("::", 1)[1] for h in hits]
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        elapsed = time.perf_counter() - started
-    return latencies, len(work) / elapsed, run
+    requests = [http_load.get_request(url, "/search/", {
+        "yql": "select * from doc where userQuery()", "query": sanitize_query_text(text), "type": "any",
+        "ranking": "bm25", "hits": "10", "timeout": "10s"}) for _, text in work]
+    done = asyncio.run(http_load.run(url, requests, clients))
+    run: dict[str, list[str]] = {}
+    for (qid, _), answer in zip(work, done.answers):  # read after the timed run
+        if answer.status != 200:
+            raise RuntimeError(f"query {qid}: HTTP {answer.status}: {answer.body[:200]!r}")
+        hits = json.loads(answer.body)["root"].get("children", [])
+        run[qid] = [h["fields"]["documentid"].split("::", 1)[1] for h in hits]
+    return done.latencies, done.qps, run
 
 
 def bench_phasedsearch(dataset, clients: int, rounds: int, app: Path) -> dict:
     with tempfile.TemporaryDirectory() as data_dir, LocalCluster(app, data_dir, nodes=2) as cluster:
         # "empty" is a serving cluster without data: concurrent queries first start the nodes'
         # gRPC worker threads and compile the rank profile, which feeding would otherwise count
-        asyncio.run(run_queries(cluster.url, dict(list(dataset.queries.items())[:64]), clients, 1))
+        run_queries(cluster.url, dict(list(dataset.queries.items())[:64]), clients, 1)
         time.sleep(5.0)  # the idle trim after that burst
         empty = [rss_bytes(cluster.node_pid(k)) for k in (0, 1)]
         empty_anon = [rss_bytes(cluster.node_pid(k), "RssAnon") for k in (0, 1)]
@@ -81,8 +74,8 @@ def bench_phasedsearch(dataset, clients: int, rounds: int, app: Path) -> dict:
         fed = [rss_bytes(cluster.node_pid(k)) for k in (0, 1)]
         fed_anon = [rss_bytes(cluster.node_pid(k), "RssAnon") for k in (0, 1)]
         # warm up, then measure
-        asyncio.run(run_queries(cluster.url, dict(list(dataset.queries.items())[:20]), clients, 1))
-        latencies, qps, run = asyncio.run(run_queries(cluster.url, dataset.queries, clients, rounds))
+        run_queries(cluster.url, dict(list(dataset.queries.items())[:20]), clients, 1)
+        latencies, qps, run = run_queries(cluster.url, dataset.queries, clients, rounds)
         queried = [rss_bytes(cluster.node_pid(k)) for k in (0, 1)]
     return {"feed_docs_per_s": stats.ok / feed_seconds, "p50_ms": percentile(latencies, 50) * 1000,
             "p99_ms": percentile(latencies, 99) * 1000, "qps": qps, "empty_rss": empty, "fed_rss": fed,
