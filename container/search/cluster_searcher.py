@@ -150,9 +150,12 @@ class ClusterSearcher:
             by_schema.setdefault(schema, []).append(hit)
         summaries = {}
         for schema, hits in by_schema.items():
+            # query features only serve summary-features: a 384-float query embedding is not
+            # encoded, sent to every node and decoded again for a fill that does not read it
+            profile = self.application.schemas[schema].rank_profiles[query.profile]
             call = DocsumCall(schema=schema, summary_class=query.summary_class, rank_profile=query.profile,
                               global_ids=(), query=query.yql.where,
-                              query_features=outcomes[schema].query_features,
+                              query_features=outcomes[schema].query_features if profile.summary_features else {},
                               app_generation=self.application.generation, now=query.now)
             deadline = max(query.deadline, time.monotonic() + 1.0)  # a late fill still beats no fields
             found, fill_errors = await fill_summaries(clients, hits, call, deadline, self.cluster.replica_clients)

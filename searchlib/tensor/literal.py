@@ -19,10 +19,11 @@ from searchlib.tensor.types import DOUBLE, Dimension, TensorType, parse_type
 
 _PLAIN_LABEL = re.compile(r"^[A-Za-z0-9_]+$")
 _NUMBER = re.compile(r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|NaN|inf|Infinity|infinity)")
-# an innermost list of numbers, `[0.1, -2e-3, ...]`: an embedding's whole literal, read in one
-# regex pass (atomic groups: no backtracking into a number) instead of character by character
-_ATOM = f"(?>{_NUMBER.pattern})"
-_FLAT_LIST = re.compile(rf"\[\s*(?:{_ATOM}\s*(?:,\s*{_ATOM}\s*)*)?\]")
+# an innermost list of plain decimal numbers, `[0.1, -2e-3, ...]` (an embedding's whole literal) is
+# checked with one character class and read with float() per item: within these characters float()
+# accepts exactly what _NUMBER does; anything else (nan, inf, a malformed item) takes the
+# character-by-character path, which also locates the error
+_PLAIN_NUMBERS = re.compile(r"[0-9eE+\-.,\s]*")
 
 
 class _Reader:
@@ -141,13 +142,18 @@ def _dense_values(reader: _Reader, shape: tuple[int, ...]) -> np.ndarray:
 
 def _nested(reader: _Reader, out: list[float]) -> int:
     reader.ws()
-    flat = _FLAT_LIST.match(reader.text, reader.i)
-    if flat:  # float() reads exactly what _NUMBER matches (signs, exponents, nan, inf, Infinity)
-        inner = reader.text[flat.start() + 1: flat.end() - 1]
-        if inner.strip():
-            out.extend(map(float, inner.split(",")))
-        reader.i = flat.end()
-        return 1
+    if reader.text.startswith("[", reader.i):
+        close = reader.text.find("]", reader.i)
+        inner = reader.text[reader.i + 1: close]
+        if close > 0 and _PLAIN_NUMBERS.fullmatch(inner):
+            try:
+                values = list(map(float, inner.split(","))) if inner.strip() else []
+            except ValueError:
+                pass
+            else:
+                out.extend(values)
+                reader.i = close + 1
+                return 1
     reader.expect("[")
     depth = 1
     if reader.peek() == "]":
