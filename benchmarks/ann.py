@@ -10,8 +10,8 @@ nodes + container on loopback. Feed: the first --http-feed documents through `/d
 (durable, --feed-concurrency in flight) to measure the HTTP rate, the rest through the content
 nodes' gRPC Put (the same durable write path, placed with the container's distribution function),
 --feed-concurrency in flight per node. Queries: `{targetHits:10, hnsw.exploreAdditionalHits:E}
-nearestNeighbor(embedding, q)` through `/search/` with --clients concurrent HTTP clients, one row
-per E; then `approximate:false` (exact) for reference at the smallest size.
+nearestNeighbor(embedding, q)` through `/search/` on --clients keep-alive connections
+(benchmarks/http_load.py), one row per E; then `approximate:false` (exact) for reference.
 
 raw hnswlib: one index in this process with the same space, M and ef_construction, built with 2
 threads, queried one vector at a time; for each cluster row, the smallest ef whose recall@10 is
@@ -359,7 +359,8 @@ def section(n: int, ours: dict, raw: dict, args, ef_construction: int, seconds: 
         f"ground truth by numpy brute force ({seconds['truth']:.0f} s). HNSW M={M}, "
         f"ef_construction={ef_construction}, prenormalized-angular (hnswlib space `ip`) on both sides. "
         f"phasedsearch: 2 content nodes + container on loopback, {n // 2:,} documents per node, queries "
-        f"through `/search/` with {args.clients} concurrent HTTP clients, targetHits 10 (so each node "
+        f"through `/search/` on {args.clients} keep-alive connections (`benchmarks/http_load.py`), targetHits 10 "
+        f"(so each node "
         f"searches its graph with ef = 10 + exploreAdditionalHits and the container merges 2 × 10). "
         f"raw hnswlib: one index of all {n:,} vectors in one process, one query at a time (1 thread), "
         f"ef chosen as the smallest reaching the cluster's recall.",
