@@ -113,13 +113,14 @@ class AttributeStore:
                 column.set(local_id, value)
 
     def frozen_values(self, names: Iterable[str], limit: int) -> dict[str, Callable[[int], Any]]:
-        """Readers of the values of `names` as they are now, unaffected by later writes."""
+        """Readers of the values of `names` as they are now, unaffected by later writes (dense
+        tensors in the hex short form: these feed snapshots)."""
         readers: dict[str, Callable[[int], Any]] = {}
         for name in names:
             values = self.columns[name].values(limit)
             if isinstance(values, DenseTensorRows):
                 readers[name] = DenseTensorRows(values.type, values.arena, values.starts.copy(),
-                                                values.lengths.copy()).json  # the arena is append-only
+                                                values.lengths.copy()).hex_json  # the arena is append-only
             else:
                 readers[name] = values.copy().__getitem__
         return readers

@@ -192,6 +192,7 @@ def test_periodic_snapshots_delete_old_segments(tmp_path):
         database.put(doc_id(n), {"title": f"doc {n}", "year": n})
     for n in range(0, 35, 2):
         database.remove(doc_id(n))
+    database.wait_for_snapshot()  # automatic snapshots are written in the background
     assert len(list(tmp_path.glob("snapshot-*.jsonl"))) == 1
     assert len(list_segments(tmp_path)) == 1
     reopened = DocumentDB(SCHEMA, tmp_path)
@@ -199,6 +200,33 @@ def test_periodic_snapshots_delete_old_segments(tmp_path):
     assert all(reopened.get(doc_id(n)) == ({"title": f"doc {n}", "year": n} if n % 2 else None)
                for n in range(35))
     assert reopened.last_sequence == 35 + 18
+
+
+def test_the_write_that_crosses_the_snapshot_interval_is_not_held_up_by_the_snapshot(tmp_path, monkeypatch):
+    import content_node.document_db as document_db
+
+    release, writing = threading.Event(), threading.Event()
+    original = document_db.write_snapshot
+
+    def slow_write(directory, sequence, lines):
+        writing.set()
+        assert release.wait(10)
+        return original(directory, sequence, lines)
+
+    monkeypatch.setattr(document_db, "write_snapshot", slow_write)
+    database = DocumentDB(SCHEMA, tmp_path, snapshot_interval=5)
+    for n in range(5):
+        database.put(doc_id(n), {"title": f"doc {n}"})  # the fifth starts the snapshot and returns
+    assert writing.wait(10)
+    database.put(doc_id(5), {"title": "written while the snapshot is"})
+    assert not list(tmp_path.glob("snapshot-*.jsonl"))
+    release.set()
+    database.wait_for_snapshot()
+    assert len(list(tmp_path.glob("snapshot-*.jsonl"))) == 1
+    database._wal.close()  # a crash: the snapshot (5 documents), then the log (the sixth)
+    reopened = DocumentDB(SCHEMA, tmp_path)
+    assert reopened.doc_count == 6 and reopened.get(doc_id(5)) == {"title": "written while the snapshot is"}
+    reopened.close()
 
 
 def test_corrupt_wal_tail_is_ignored(tmp_path):

@@ -164,8 +164,11 @@ def test_a_dense_tensor_attribute_lives_in_its_column_not_in_the_document_store(
     db.put("id:ns:doc::8", {"title": "eight"})  # re-fed without a vector: it must go
     db._wal.close()  # a crash: the snapshot, then the log
 
+    snapshot_text = next(tmp_path.glob("snapshot-*.jsonl")).read_text()
+    assert '"embedding":{"values":"4111999a' in snapshot_text.replace(" ", "")  # 9.1 as float32 hex
     db = DocumentDB(_vector_schema(), tmp_path)
     assert db.get("id:ns:doc::7") == {"title": "seven", "embedding": {"values": [0.0, 0.0, 0.0, 1.0]}}
+    assert db.get("id:ns:doc::9")["embedding"] == {"values": [float(np.float32(9.1)), 1.0, 0.0, -2.5]}
     assert db.get("id:ns:doc::8") == {"title": "eight"}
     hits = db.vector_index("embedding").approximate(np.array([0, 0, 0, 1], dtype=np.float32), 1, 10, None)
     assert db.document_id(int(hits.local_ids[0])) == "id:ns:doc::7"
