@@ -113,6 +113,23 @@ def document_id(i: int) -> str:
 
 # -- process measurements ---------------------------------------------------------------------------
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_idle(pids: list[int], limit: float = 1800.0) -> float:
+    """Wait until the nodes use under 5% of a core (a background snapshot at the end of the feed
+    would otherwise share the cores with the queries); the seconds waited."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        before = [cpu_seconds(p) for p in pids]
+        time.sleep(2.0)
+        if all(cpu_seconds(p) - b < 0.1 for p, b in zip(pids, before)):
+            break
+    return time.perf_counter() - started
+
+
 def rss_bytes(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -250,6 +267,8 @@ def _bench_cluster(app: Path, data: Path, vectors: np.ndarray, queries: np.ndarr
         count = total["root"]["fields"]["totalCount"]
         if count != n:
             raise RuntimeError(f"{count} documents searchable, {n} fed")
+        settled = wait_until_idle(pids)
+        print(f"  nodes idle {settled:.0f} s after the feed", flush=True)
         time.sleep(5.0)  # let the nodes return freed heap pages (IdleTrimmer)
         fed = [rss_bytes(p) for p in pids]
         run_queries(cluster.url, queries[:50], nn_yql(0), args.clients)  # warm up
