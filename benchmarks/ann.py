@@ -211,6 +211,7 @@ def run_queries(url: str, queries: np.ndarray, yql: str, clients: int):
         "yql": yql, "ranking": "semantic", "hits": str(K), "timeout": "20s",
         "input.query(q)": vector_literal(query)}) for query in queries]
     done = asyncio.run(http_load.run(url, requests, clients))
+    TRANSPORT_ERRORS.extend(f"query {n}: connection dropped" for n in done.resent)
     found: list[list[int]] = []
     failed: list[str] = []  # queries answered with an error (their hits, if any, still count)
     for answer in done.answers:
@@ -378,9 +379,9 @@ def section(n: int, ours: dict, raw: dict, args, ef_construction: int, seconds: 
         f"ground truth by numpy brute force ({seconds['truth']:.0f} s). HNSW M={M}, "
         f"ef_construction={ef_construction}, prenormalized-angular (hnswlib space `ip`) on both sides. "
         f"phasedsearch: 2 content nodes + container on loopback, {n // 2:,} documents per node, queries "
-        f"through `/search/` on {args.clients} keep-alive connections (`benchmarks/http_load.py`), targetHits 10 "
-        f"(so each node "
-        f"searches its graph with ef = 10 + exploreAdditionalHits and the container merges 2 × 10). "
+        f"through `/search/` on {args.clients} keep-alive connections (`benchmarks/http_load.py`), "
+        f"targetHits 10 (so each node searches its graph with ef = 10 + exploreAdditionalHits and the "
+        f"container merges 2 × 10). "
         f"raw hnswlib: one index of all {n:,} vectors in one process, one query at a time (1 thread), "
         f"ef chosen as the smallest reaching the cluster's recall.",
         "",
@@ -413,7 +414,7 @@ def section(n: int, ours: dict, raw: dict, args, ef_construction: int, seconds: 
         + (", in a separate process while the cluster was fed" if raw.get("separate_process") else "")
         + f"): {raw['build_seconds']:.0f} s ({n / raw['build_seconds']:.0f} vectors/s).",
         "",
-        f"Memory: content-node RSS empty → fed → after the queries: "
+        "Memory: content-node RSS empty → fed → after the queries: "
         + ", ".join(f"{e / gb:.2f} → {f / gb:.2f} → {q / gb:.2f} GB" for e, f, q in
                     zip(ours["empty_rss"], ours["fed_rss"], ours["queried_rss"]))
         + f"; the data adds {sum(added) / gb:.2f} GB over 2 nodes ({sum(added) / n:.0f} B/doc; the raw "

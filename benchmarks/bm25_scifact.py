@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import platform
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -150,9 +149,8 @@ def main() -> None:
 {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}. scifact: {docs} documents
 ({corpus_bytes / 1e6:.1f} MB corpus JSON), 300 queries, BM25 over title and text, top 10.
 phasedsearch: 2 content nodes + container as separate processes on loopback, queries through
-`/search/` on {args.clients} keep-alive connections (`benchmarks/http_load.py`), feed through `/document/v1/`
-(32 in flight,
-every write fsync'd before it is acknowledged), once with `benchmarks/apps/bm25` (title and text
+`/search/` on {args.clients} keep-alive connections (`benchmarks/http_load.py`), feed through
+`/document/v1/` (32 in flight, every write fsync'd before it is acknowledged), once with `benchmarks/apps/bm25` (title and text
 indexed: what bm25s holds) and once with the default package (`schemas/`: also the 512 cross-encoder
 token ids per document that the container computes at feed time, and an HNSW field left empty).
 bm25s: one process, in-memory, one query at a time (its stemmer + English stopwords), no HTTP, no

@@ -26,6 +26,7 @@ class Answer:
 class LoadRun:
     answers: list[Answer]  # one per request, in request order
     seconds: float  # wall time of the whole run
+    resent: tuple[int, ...] = ()  # requests resent because their connection dropped
 
     @property
     def qps(self) -> float:
@@ -49,6 +50,7 @@ async def run(url: str, requests: Sequence[bytes], clients: int, timeout: float 
     parts = urlsplit(url)
     answers: list[Answer | None] = [None] * len(requests)
     pending = iter(range(len(requests)))
+    resent: list[int] = []
 
     async def client() -> None:
         reader = writer = None
@@ -63,6 +65,7 @@ async def run(url: str, requests: Sequence[bytes], clients: int, timeout: float 
                     break
                 except (ConnectionError, asyncio.IncompleteReadError):
                     writer.close()
+                    resent.append(n)
                     reader = writer = None
                     if attempt == 4:
                         raise
@@ -72,7 +75,7 @@ async def run(url: str, requests: Sequence[bytes], clients: int, timeout: float 
 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
-    return LoadRun([a for a in answers if a is not None], time.perf_counter() - started)
+    return LoadRun([a for a in answers if a is not None], time.perf_counter() - started, tuple(resent))
 
 
 async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:

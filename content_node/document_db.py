@@ -9,6 +9,10 @@ Reads: every method takes the same re-entrant lock for the moment it reads mutab
 A caller that needs one consistent view across several calls (a query: match, then rank, then
 read attributes) holds `read_view()` around them; writes wait meanwhile.
 
+Snapshots: every `snapshot_interval` operations a background thread takes a consistent cut under
+the lock (rotating the WAL) and writes the documents outside it; the write that crossed the
+interval is acknowledged without waiting. Older WAL segments go once the snapshot is durable.
+
 Recovery: load the newest snapshot, replay WAL records after its sequence number, and rebuild all
 indexes from the documents (which also compacts the local id space).
 """

@@ -51,7 +51,7 @@ def test_answers_in_request_order_with_both_framings_and_a_resend(clients: int) 
     done, state = asyncio.run(scenario())
     assert [a.body for a in done.answers] == [f'{{"n": {n}}}'.encode() for n in range(10)]
     assert [a.status for a in done.answers] == [200 if n % 2 else 404 for n in range(10)]
-    assert state["dropped"] and state["seen"].count(3) == 2
+    assert state["dropped"] and state["seen"].count(3) == 2 and done.resent == (3,)
     assert done.qps > 0 and all(s >= 0 for s in done.latencies)
 
 
