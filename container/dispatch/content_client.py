@@ -9,6 +9,7 @@ import grpc
 
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
+from searchlib.errors import InvalidParameterError
 from searchlib.wire import feed_codec, search_codec
 from searchlib.wire.feed_codec import FeedResult, NodeStatus
 from searchlib.wire.search_codec import DocsumCall, DocsumValue, NodeError, SearchAnswer, SearchCall
@@ -38,6 +39,18 @@ class NodeUnavailable(Exception):
 
 class NodeTimeout(Exception):
     """The node did not answer within the deadline: never retried."""
+
+
+class RequestNotEncodable(InvalidParameterError):
+    """The request holds a value the wire format cannot carry (protobuf: "Value out of range"):
+    the request's own 400, raised before anything is sent, never a node failure."""
+
+
+def _encoded(encode, call):
+    try:
+        return encode(call)
+    except (ValueError, OverflowError) as error:
+        raise RequestNotEncodable(f"Invalid query: a value cannot be sent to the content nodes: {error}") from None
 
 
 class ContentNodeClient(Protocol):
@@ -96,11 +109,11 @@ class GrpcContentNodeClient:
             raise
 
     async def search(self, call: SearchCall, timeout: float) -> SearchAnswer:
-        reply = await self._call("Search", search_codec.encode_search_call(call), timeout)
+        reply = await self._call("Search", _encoded(search_codec.encode_search_call, call), timeout)
         return search_codec.decode_search_answer(reply)
 
     async def docsums(self, call: DocsumCall, timeout: float):
-        reply = await self._call("GetDocsums", search_codec.encode_docsum_call(call), timeout)
+        reply = await self._call("GetDocsums", _encoded(search_codec.encode_docsum_call, call), timeout)
         return search_codec.decode_docsums(reply)
 
     async def put(self, document_id: str, fields: dict, timeout: float) -> FeedResult:

@@ -1,7 +1,9 @@
 """Group dispatch with failover: a query goes to one complete group; if a node of that group is
-unreachable or fails (not a timeout: timeouts are never retried), the query is run once more on
-another complete group within the same deadline. Only when no complete group exists is the query
-run on the best partial group, and its result is degraded with coverage and errors saying so."""
+unreachable (a transport failure; not a timeout: timeouts are never retried, and not an error the
+node answered with: that says nothing about its health), the node leaves rotation and the query is
+run once more on another complete group within the same deadline. Only when no complete group
+exists is the query run on the best partial group, and its result is degraded with coverage and
+errors saying so."""
 from __future__ import annotations
 
 import time
@@ -37,7 +39,7 @@ async def dispatch_with_failover(cluster: SearchCluster, run_on_group: Callable[
     if not failed:
         return Dispatched(group, results)
     for key in failed:
-        cluster.take_out_of_rotation(key, "failed during a query")
+        cluster.take_out_of_rotation(key, "unreachable during a query")
     trace = [f"group {group}: content nodes {failed} failed"]
     other = cluster.pick_group(exclude={group})
     if other is None or deadline - time.monotonic() < MIN_RETRY_SECONDS:

@@ -1,6 +1,8 @@
 """Scatter one query to the content nodes of a group under one deadline, gather what answers in
 time, merge with the one hit order, and aggregate coverage. A node that fails or is late lowers
-coverage and adds an error entry; it never fails the query."""
+coverage and adds an error entry; it never fails the query. Only a transport failure (the node is
+unreachable) marks the node failed, so dispatch may take it out of rotation and retry elsewhere; a
+request the container cannot encode is the request's own error and is raised."""
 from __future__ import annotations
 
 import asyncio
@@ -8,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-from container.dispatch.content_client import ContentNodeClient, NodeTimeout, NodeUnavailable
+from container.dispatch.content_client import ContentNodeClient, NodeTimeout, NodeUnavailable, RequestNotEncodable
 from searchlib.coverage import CoverageReport, aggregate
 from searchlib.errors import ErrorCode
 from searchlib.hits import LeanHit, merge_sorted_by, merge_top_k
@@ -22,7 +24,7 @@ class GatherResult:
     coverage: CoverageReport
     errors: list[NodeError] = field(default_factory=list)
     trace: list[str] = field(default_factory=list)
-    failed_keys: tuple[int, ...] = ()  # unreachable or failed nodes: the query may be retried elsewhere
+    failed_keys: tuple[int, ...] = ()  # unreachable nodes: the query may be retried elsewhere
     groupings: tuple = ()  # partial group trees (searchlib.grouping.result.Group) of the nodes that answered
 
 
@@ -42,6 +44,9 @@ async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall,
         _, pending = await asyncio.wait(tasks, timeout=max(deadline - time.monotonic(), 0.0))
     for task in pending:
         task.cancel()
+    for task in tasks:
+        if task not in pending and isinstance(task.exception(), RequestNotEncodable):
+            raise task.exception()  # the request's fault: the same for every node, and no node's
     answers: list[SearchAnswer] = []
     errors: list[NodeError] = []
     timed_out_keys: list[int] = []
@@ -65,8 +70,7 @@ async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall,
             failed_keys.append(key)
             errors.append(NodeError(int(ErrorCode.BACKEND_COMMUNICATION_ERROR), str(error),
                                     f"content node {key}"))
-        else:
-            failed_keys.append(key)
+        else:  # the node answered with an error for this query: no sign the node is unwell
             errors.append(NodeError(int(ErrorCode.BACKEND_COMMUNICATION_ERROR),
                                     f"content node {key} failed: {error}", f"content node {key}"))
     if timed_out_keys:
