@@ -34,6 +34,12 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
     documents = DocumentHandler(package, cluster)
 
     async def health(request: Request) -> JSONResponse:
+        # not ready for traffic until every group has had all its nodes in rotation (a write sent
+        # earlier could find its owner still starting); "up" from then on, as Vespa
+        if not cluster.initialized:
+            waiting = cluster.not_yet_in_rotation()
+            return JSONResponse({"status": {"code": "initializing",
+                                            "message": f"content nodes {waiting} are not in rotation yet"}}, 503)
         return JSONResponse({"status": {"code": "up"}})
 
     async def node_states(request: Request) -> JSONResponse:

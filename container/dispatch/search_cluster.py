@@ -6,6 +6,8 @@ replicas). A node that answers but is still awaiting sync is told which replicas
 the same-index nodes of the other groups that are in rotation (placement is group-relative, see
 searchlib.distribution.node_in_group). A group is *complete* when all its nodes are in rotation;
 queries go to complete groups round robin, and only when none is complete to the best partial one.
+The container is *initialized* (its health "up") once every group has been complete at least once;
+after that a node that drops does not make the container unready again (as Vespa).
 """
 from __future__ import annotations
 
@@ -52,6 +54,7 @@ class SearchCluster:
             keys.sort()
         self._group_order = sorted(self.groups)
         self._next_group = 0
+        self._complete_once: set[int] = set()  # groups seen complete by a round of pings
         self._ping_task: asyncio.Task | None = None
 
     def group_nodes(self, group: int) -> list[ContentNodeClient]:
@@ -59,6 +62,15 @@ class SearchCluster:
 
     def is_complete(self, group: int) -> bool:
         return all(self.health[key].up for key in self.groups[group])
+
+    @property
+    def initialized(self) -> bool:
+        return len(self._complete_once) == len(self.groups)
+
+    def not_yet_in_rotation(self) -> list[int]:
+        """Keys of the nodes out of rotation in groups that have never been complete."""
+        return [key for group, keys in sorted(self.groups.items()) if group not in self._complete_once
+                for key in keys if not self.health[key].up]
 
     def pick_group(self, exclude: Iterable[int] = ()) -> int | None:
         """Round robin over complete groups (minus `exclude`); None when no such group exists."""
@@ -128,6 +140,7 @@ class SearchCluster:
 
     async def ping_all(self) -> None:
         await asyncio.gather(*(self._ping(key, client) for key, client in self.clients.items()))
+        self._complete_once.update(group for group in self.groups if self.is_complete(group))
         await self._start_catch_ups()
 
     async def _ping(self, key: int, client: ContentNodeClient) -> None:

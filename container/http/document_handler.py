@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -12,15 +13,16 @@ from starlette.responses import JSONResponse
 from container.dispatch.content_client import NodeTimeout, NodeUnavailable
 from container.dispatch.search_cluster import SearchCluster
 from container.docproc.processor import DocumentProcessor
+from container.search.request_parameters import read_timeout_seconds
 from searchlib.distribution import node_in_group
 from searchlib.docid import DocumentId, global_id
-from searchlib.errors import DocumentError
+from searchlib.errors import DocumentError, InvalidParameterError
 from searchlib.schema.model import ApplicationPackage
 
 log = logging.getLogger("container.document")
 
-DOCUMENT_TIMEOUT = 180.0
-WRITE_HEALTH_POLL = 0.25  # seconds between checks for owners that went down mid-write
+DOCUMENT_TIMEOUT = 180.0  # Vespa's default for document operations; `timeout=` overrides it
+WRITE_HEALTH_POLL = 0.25  # seconds between checks for owners that went down mid-write, or came back
 
 
 class DocumentHandler:
@@ -41,22 +43,23 @@ class DocumentHandler:
             return JSONResponse({**body_base, "message": f"Document type {doctype} does not exist"}, 400)
         try:
             DocumentId.parse(document_id)
+            timeout = read_timeout_seconds(request.query_params, DOCUMENT_TIMEOUT)
             if request.method == "GET":
                 return await self._get(document_id, body_base)
             if request.method == "DELETE":
-                return await self._write(body_base, lambda c: c.remove(document_id, DOCUMENT_TIMEOUT))
+                return await self._write(body_base, lambda c, left: c.remove(document_id, left), timeout)
             payload = await _read_json_object(request)
             fields = payload.get("fields")
             if not isinstance(fields, dict):
                 raise DocumentError("Expected a JSON object with a 'fields' object")
             if request.method == "POST":
                 fields = await self._docproc.put(doctype, fields)
-                return await self._write(body_base, lambda c: c.put(document_id, fields, DOCUMENT_TIMEOUT))
+                return await self._write(body_base, lambda c, left: c.put(document_id, fields, left), timeout)
             fields = await self._docproc.update(doctype, fields)
             create = request.query_params.get("create", str(payload.get("create", "false"))).lower() == "true"
             return await self._write(body_base,
-                                     lambda c: c.update(document_id, fields, create, DOCUMENT_TIMEOUT))
-        except DocumentError as error:
+                                     lambda c, left: c.update(document_id, fields, create, left), timeout)
+        except (DocumentError, InvalidParameterError) as error:
             return JSONResponse({**body_base, "message": error.message}, 400)
 
     def _owners(self, document_id: str):
@@ -65,11 +68,42 @@ class DocumentHandler:
         owners = [self._cluster.clients[node_in_group(gid, keys)] for keys in self._cluster.groups.values()]
         return sorted(owners, key=lambda c: not self._cluster.health[c.node.distribution_key].up)
 
-    async def _write(self, body_base: dict, operation) -> JSONResponse:
-        """Send to the owner in every group; acknowledge once every node that is still reachable
-        has the write durably. A node that health checks see go down meanwhile (killed, stalled)
-        is not waited for: it catches up from a replica when it returns."""
-        tasks = {asyncio.ensure_future(operation(c)): c for c in self._owners(body_base["id"])}
+    async def _write(self, body_base: dict, operation, timeout: float) -> JSONResponse:
+        """Send to the owner in every group; acknowledge once every owner that is still reachable
+        has the write durably. An owner that health checks see go down meanwhile (killed, stalled)
+        is not waited for when another group has the write: it catches up from a replica when it
+        returns. When no owner could take it, wait for one to come back within `timeout` and send
+        again: at least once, as Vespa's feed path (a put or remove is idempotent; an arithmetic
+        update whose first attempt landed just before the node died can apply twice)."""
+        deadline = time.monotonic() + timeout
+        owners = self._owners(body_base["id"])
+        while True:
+            outcomes = await self._send(owners, operation, deadline)
+            missed = [client for client, outcome in outcomes.items()
+                      if isinstance(outcome, (NodeUnavailable, NodeTimeout))]
+            for outcome in outcomes.values():
+                if isinstance(outcome, (NodeUnavailable, NodeTimeout)):
+                    continue
+                if isinstance(outcome, BaseException):
+                    log.error("document operation failed: %s", outcome)
+                    return JSONResponse({**body_base, "message": str(outcome)}, 500)
+                if not outcome.ok:
+                    status = 400 if outcome.error_code in (3, 4, 17) else 500
+                    return JSONResponse({**body_base, "message": outcome.message}, status)
+            if len(missed) < len(owners) or not await self._one_comes_back(missed, deadline):
+                break
+        for client in missed:
+            self._cluster.note_missed_write(client.node.distribution_key)
+        if len(missed) < len(owners):
+            return JSONResponse(body_base, 200)
+        problem = outcomes[missed[0]]
+        status = 504 if isinstance(problem, NodeTimeout) else 503
+        return JSONResponse({**body_base, "message": f"{problem}: not back within the timeout of {timeout:g} s"},
+                            status)
+
+    async def _send(self, owners, operation, deadline: float) -> dict:
+        """One attempt at every owner: client → FeedResult, or the exception it failed with."""
+        tasks = {asyncio.ensure_future(operation(c, deadline - time.monotonic())): c for c in owners}
         pending, abandoned = set(tasks), set()
         while pending:
             _, pending = await asyncio.wait(pending, timeout=WRITE_HEALTH_POLL)
@@ -77,28 +111,18 @@ class DocumentHandler:
                 task.cancel()  # takes effect later: the task is not done yet, so never inspect it
                 pending.discard(task)
                 abandoned.add(task)
-        outcomes = [NodeUnavailable(f"content node {client.node.distribution_key} went down")
-                    if task in abandoned else task.exception() or task.result()
-                    for task, client in tasks.items()]
-        for outcome, client in zip(outcomes, tasks.values()):
-            if isinstance(outcome, (NodeUnavailable, NodeTimeout)):
-                self._cluster.note_missed_write(client.node.distribution_key)
-        acked = 0
-        for outcome in outcomes:
-            if isinstance(outcome, (NodeUnavailable, NodeTimeout)):
-                continue
-            if isinstance(outcome, BaseException):
-                log.error("document operation failed: %s", outcome)
-                return JSONResponse({**body_base, "message": str(outcome)}, 500)
-            if not outcome.ok:
-                status = 400 if outcome.error_code in (3, 4, 17) else 500
-                return JSONResponse({**body_base, "message": outcome.message}, status)
-            acked += 1
-        if acked == 0:
-            problem = next(o for o in outcomes if isinstance(o, BaseException))
-            status = 504 if isinstance(problem, NodeTimeout) else 503
-            return JSONResponse({**body_base, "message": str(problem)}, status)
-        return JSONResponse(body_base, 200)
+        return {client: NodeUnavailable(f"content node {client.node.distribution_key} went down")
+                if task in abandoned else task.exception() or task.result()
+                for task, client in tasks.items()}
+
+    async def _one_comes_back(self, clients, deadline: float) -> bool:
+        """Wait until health checks see one of `clients` reachable again; False at the deadline."""
+        while True:
+            await asyncio.sleep(max(0.0, min(WRITE_HEALTH_POLL, deadline - time.monotonic())))
+            if time.monotonic() >= deadline:
+                return False
+            if any(self._cluster.health[c.node.distribution_key].reachable for c in clients):
+                return True
 
     async def _get(self, document_id: str, body_base: dict) -> JSONResponse:
         last_problem: Exception | None = None

@@ -1,0 +1,120 @@
+"""Readiness and write availability (issue 15) through the container's ASGI app with scripted
+content nodes: health is "initializing" (503) until every group has had all its nodes in rotation,
+then "up" for good; a write whose only owner is briefly down waits for it within `timeout`; a write
+another group has is acknowledged at once and the missing owner catches up later."""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from container.app import create_app
+from container.dispatch.content_client import NodeAddress, NodeUnavailable
+from searchlib.distribution import node_in_group
+from searchlib.docid import global_id
+from searchlib.wire.feed_codec import FeedResult, NodeStatus
+
+MUSIC = str(Path(__file__).resolve().parents[1] / "apps" / "music")
+
+
+class FlakyNode:
+    """A content node that can be switched off (unreachable) and on again."""
+
+    def __init__(self, key: int, group: int, alive: bool = True) -> None:
+        self.node = NodeAddress(key, group, f"host:{key}")
+        self.alive = alive
+        self.documents: dict[str, dict] = {}
+        self.attempts = 0
+
+    def _check(self) -> None:
+        if not self.alive:
+            raise NodeUnavailable(f"content node {self.node.distribution_key} ({self.node.address}) is unavailable")
+
+    async def put(self, document_id: str, fields: dict, timeout: float) -> FeedResult:
+        self.attempts += 1
+        self._check()
+        self.documents[document_id] = fields
+        return FeedResult(ok=True)
+
+    async def ping(self, timeout: float) -> NodeStatus:
+        self._check()
+        return NodeStatus(self.node.distribution_key, len(self.documents), "", True, 0, "ready")
+
+    async def sync(self, peers, timeout: float, resync: bool = False) -> bool:
+        return True
+
+    async def close(self) -> None:
+        pass
+
+
+def owner_of(user_id: str, keys: list[int]) -> int:
+    return node_in_group(global_id(f"id:test:music::{user_id}"), keys)
+
+
+def later(seconds: float, action) -> threading.Timer:
+    timer = threading.Timer(seconds, action)
+    timer.start()
+    return timer
+
+
+def put(client: TestClient, user_id: str, **params):
+    started = time.monotonic()
+    response = client.post(f"/document/v1/test/music/docid/{user_id}", params=params,
+                           json={"fields": {"artist": "a", "album": "b", "year": 2000}})
+    return response, time.monotonic() - started
+
+
+def test_health_is_initializing_until_every_group_was_complete_then_up_for_good():
+    nodes = [FlakyNode(0, 0), FlakyNode(1, 0, alive=False)]
+    with TestClient(create_app(MUSIC, clients=nodes)) as client:
+        health = client.get("/state/v1/health")
+        assert health.status_code == 503
+        assert health.json()["status"]["code"] == "initializing" and "[1]" in health.json()["status"]["message"]
+        nodes[1].alive = True
+        deadline = time.monotonic() + 5
+        while client.get("/state/v1/health").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert client.get("/state/v1/health").json() == {"status": {"code": "up"}}
+        nodes[0].alive = False
+        time.sleep(1.2)  # a couple of health rounds: node 0 is out of rotation now
+        assert not client.get("/state/v1/nodes").json()["nodes"][0]["up"]
+        assert client.get("/state/v1/health").status_code == 200
+
+
+def test_a_write_waits_for_its_only_owner_to_come_back():
+    nodes = [FlakyNode(0, 0), FlakyNode(1, 0)]
+    user_id = next(f"w{i}" for i in range(100) if owner_of(f"w{i}", [0, 1]) == 1)
+    with TestClient(create_app(MUSIC, clients=nodes)) as client:
+        nodes[1].alive = False
+        timer = later(1.5, lambda: setattr(nodes[1], "alive", True))
+        response, seconds = put(client, user_id)
+        timer.join()
+        assert response.status_code == 200, response.text
+        assert 1.4 < seconds < 10 and nodes[1].attempts >= 2
+        assert f"id:test:music::{user_id}" in nodes[1].documents
+
+
+def test_a_write_whose_owner_stays_down_is_503_after_its_timeout():
+    nodes = [FlakyNode(0, 0), FlakyNode(1, 0)]
+    user_id = next(f"w{i}" for i in range(100) if owner_of(f"w{i}", [0, 1]) == 1)
+    with TestClient(create_app(MUSIC, clients=nodes)) as client:
+        nodes[1].alive = False
+        response, seconds = put(client, user_id, timeout="1s")
+        assert response.status_code == 503 and 0.9 < seconds < 5
+        assert "not back within the timeout of 1 s" in response.json()["message"]
+        assert put(client, user_id, timeout="-1")[0].status_code == 400
+
+
+@pytest.mark.parametrize("down", [0, 1])
+def test_a_write_another_group_has_is_acknowledged_at_once(down):
+    nodes = [FlakyNode(0, 0), FlakyNode(1, 1)]
+    with TestClient(create_app(MUSIC, clients=nodes)) as client:
+        app_cluster = client.app.state.cluster
+        nodes[down].alive = False
+        response, seconds = put(client, "g1")
+        assert response.status_code == 200 and seconds < 1.0
+        assert "id:test:music::g1" in nodes[1 - down].documents
+        assert app_cluster.health[down].missed_writes  # it catches up before serving again
