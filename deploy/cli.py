@@ -55,10 +55,17 @@ def cmd_up(args: argparse.Namespace) -> int:
              args.nodes or (len(state["content_nodes"]) if state else topology[0]))
     port = args.port or (state["container"]["port"] if state else DEFAULT_PORT)
     cluster = LocalCluster(app_dir, data_dir, nodes=nodes, port=port, groups=groups, detach=True,
-                           startup_timeout=args.timeout)
+                           startup_timeout=args.timeout, keep_going=True)
     print(f"starting {nodes} content node(s) in {groups} group(s) with {app_dir} "
           f"(logs in {cluster.logs_dir}) ...", file=sys.stderr)
     cluster.start()
+    if cluster.failed_nodes:  # the others serve on: one node's trouble is that node's
+        for key, reason in sorted(cluster.failed_nodes.items()):
+            print(f"error: content-node-{key} could not start: {reason} "
+                  f"(log: {cluster.log_path(f'content-node-{key}')})", file=sys.stderr)
+        print(f"cluster is up without content nodes {sorted(cluster.failed_nodes)}: {cluster.url} "
+              "(fix them and run `phasedsearch up` again to start them)")
+        return EXIT_FAILED
     print(f"cluster is up: {cluster.url}")
     return EXIT_OK
 
@@ -81,7 +88,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if cluster is not None:
         print(f"cluster in {data_dir} (app {cluster.app_dir})")
         for row in cluster.process_table():
-            state = "running" if row["running"] else "NOT RUNNING"
+            state = "running" if row["running"] else f"NOT RUNNING: {row['reason']}"
             healthy &= row["running"]
             print(f"  {row['name']:<16} port {row['port']:<6} pid {row['pid'] or '-':<8} {state}")
     url = args.url.rstrip("/") if args.url else (cluster.url if cluster else default_url())
@@ -94,8 +101,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     code = health.get("status", {}).get("code", "?") if isinstance(health, dict) else "?"
     print(f"container {url}: {code}")
     for node in nodes:
+        problem = f" ({node['error']})" if not node.get("up") and node.get("error") else ""
         print(f"  node {node.get('distribution_key')}/{node.get('group')} {node.get('address', ''):<22}"
-              f" {_node_health(node):<26} {node.get('documents', '?')} documents")
+              f" {_node_health(node):<26} {node.get('documents', '?')} documents{problem}")
     healthy &= code == "up" and all(node.get("up") for node in nodes)
     return EXIT_OK if healthy else EXIT_FAILED
 

@@ -11,10 +11,16 @@ The cluster's layout is kept in `data_dir/cluster.json` (ports, pids, app), logs
 `data_dir/logs/`, node data in `data_dir/content-node-<key>/`. Starting again on the same data dir
 reuses the recorded ports and restarts only what is not running. The launcher talks to the
 processes only through their command lines, signals and HTTP.
+
+With `keep_going=True` (`phasedsearch up`) one node's trouble stays that node's: a content node that
+exits while starting is recorded in `failed_nodes` with the line of its log that says why, the
+others and the container are still waited for and nothing is ever stopped. Without it (the test
+harness default) any failure stops what this start started and raises.
 """
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import signal
 import subprocess
@@ -113,7 +119,7 @@ def content_nodes_argument(specs: Sequence[NodeSpec]) -> str:
 class LocalCluster:
     def __init__(self, app_dir: str | Path, data_dir: str | Path, nodes: int = 2, port: int = 0,
                  groups: int = 1, *, detach: bool = False, commands: ClusterCommands | None = None,
-                 startup_timeout: float = 120.0, stop_grace: float = 10.0) -> None:
+                 startup_timeout: float = 120.0, stop_grace: float = 10.0, keep_going: bool = False) -> None:
         if nodes < 1 or groups < 1 or nodes % groups:
             raise ClusterError(f"{nodes} nodes cannot be split into {groups} equal groups")
         self.app_dir = Path(app_dir).resolve()
@@ -125,6 +131,8 @@ class LocalCluster:
         self.commands = commands or DEFAULT_COMMANDS
         self.startup_timeout = startup_timeout
         self.stop_grace = stop_grace
+        self.keep_going = keep_going
+        self.failed_nodes: dict[int, str] = {}  # key → why it exited (keep_going only)
         self.nodes: list[NodeSpec] = []
         self._container: _Process | None = None
         self._content_nodes: dict[int, _Process] = {}
@@ -170,7 +178,8 @@ class LocalCluster:
     # ---- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> "LocalCluster":
-        """Start whatever is not running and wait until the container reports every node up."""
+        """Start whatever is not running and wait until the container reports every node up (with
+        `keep_going`: every node that did not exit; those that did are in `failed_nodes`)."""
         self._plan()
         started: list[_Process] = []
         try:
@@ -182,8 +191,9 @@ class LocalCluster:
             self._write_state()
             self.wait_until_healthy()
         except BaseException:
-            # never leave a half-started cluster behind; processes that were already running stay
-            self._terminate(started)
+            if not self.keep_going:
+                # never leave a half-started cluster behind; processes that were already running stay
+                self._terminate(started)
             self._write_state()
             raise
         return self
@@ -244,22 +254,27 @@ class LocalCluster:
     def process_table(self) -> list[dict[str, Any]]:
         """One row per process (name, pid, port, running, log) for status displays."""
         return [{"name": process.name, "pid": process.pid, "port": process.port,
-                 "running": process.is_running(), "log": str(process.log_path)}
+                 "running": process.is_running(), "log": str(process.log_path),
+                 "reason": "" if process.is_running() else processes.last_run_reason(process.log_path)}
                 for process in self._all_processes()]
 
     # ---- health ----------------------------------------------------------------------------------
 
     def health_problem(self, client: httpx.Client) -> str | None:
-        """None when the container is up and reports every node up; otherwise what is missing."""
+        """None when the container is up and reports every node up; otherwise what is missing.
+        Nodes in `failed_nodes` are not waited for, and while there are any the container may
+        stay "initializing" (a group of theirs has never been complete)."""
         health = client.get("/state/v1/health")
         code = _json_or_none(health)
         status = (code or {}).get("status", {}).get("code") if isinstance(code, dict) else None
-        if health.status_code != 200 or status != "up":
+        tolerated = ("up", "initializing") if self.failed_nodes else ("up",)
+        if health.status_code not in (200, 503) or status not in tolerated:
             return f"container health is {status or health.status_code}"
         reported = _json_or_none(client.get("/state/v1/nodes"))
         entries = reported.get("nodes", []) if isinstance(reported, dict) else []
         up = {entry.get("distribution_key") for entry in entries if isinstance(entry, dict) and entry.get("up")}
-        down = [spec.distribution_key for spec in self.nodes if spec.distribution_key not in up]
+        down = [spec.distribution_key for spec in self.nodes
+                if spec.distribution_key not in up and spec.distribution_key not in self.failed_nodes]
         if down:
             return f"content nodes {down} are not up yet"
         return None
@@ -270,11 +285,21 @@ class LocalCluster:
         problem = "the container does not answer yet"
         with httpx.Client(base_url=self.url, timeout=5.0) as client:
             while True:
-                for process in self._all_processes():
+                self.failed_nodes = {}
+                for key, process in self._content_nodes.items():
                     if not process.is_running():
-                        raise ClusterError(
-                            f"{process.name} {process.exit_description()} (see {process.log_path}); "
-                            f"last lines:\n{process.log_tail()}")
+                        if not self.keep_going:
+                            raise ClusterError(
+                                f"{process.name} {process.exit_description()} (see {process.log_path}); "
+                                f"last lines:\n{process.log_tail()}")
+                        self.failed_nodes[key] = (f"{process.exit_description()}: "
+                                                  f"{processes.reason_line(process.log_tail(200))}")
+                if self._container is not None and not self._container.is_running():
+                    reason = processes.reason_line(self._container.log_tail(200))
+                    raise ClusterError(
+                        f"container {self._container.exit_description()}: {reason} (see {self._container.log_path})"
+                        + (f"; the content nodes keep running: `phasedsearch down --data-dir {self.data_dir}` "
+                           "stops them" if self.keep_going else f"; last lines:\n{self._container.log_tail()}"))
                 try:
                     problem = self.health_problem(client) or ""
                 except httpx.HTTPError as error:
@@ -378,7 +403,8 @@ class LocalCluster:
 
     def _spawn(self, process: _Process) -> None:
         if process.name.startswith("content-node-"):
-            (self.data_dir / process.name).mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(OSError):  # an unusable data dir is the node's to report
+                (self.data_dir / process.name).mkdir(parents=True, exist_ok=True)
         process.log_offset = processes.log_size(process.log_path)
         process.popen = processes.spawn(process.argv, process.log_path)
         process.pid = process.popen.pid

@@ -145,3 +145,31 @@ def tail(path: Path, lines: int = 30, since: int = 0) -> str:
     except OSError:
         return "(no log)"
     return "\n".join(text.splitlines()[-lines:]).strip("\n") or "(empty log)"
+
+
+RUN_MARKER = "=== "  # spawn() starts every run's section of a log with this
+
+
+def last_run_reason(path: Path) -> str:
+    """Why the last run of a process ended, in one line, from its log (see `reason_line`)."""
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(0, os.SEEK_END)
+            stream.seek(max(stream.tell() - 16384, 0))
+            text = stream.read().decode("utf-8", errors="replace")
+    except OSError:
+        return "(no log)"
+    start = text.rfind("\n" + RUN_MARKER)
+    return reason_line(text[start + 1:] if start >= 0 else text)
+
+
+def reason_line(text: str) -> str:
+    """The line of a log that says why the process stopped: its last `FATAL` line, else the last
+    line that is not a traceback frame (for an uncaught exception: `Type: message`)."""
+    lines = [line.strip() for line in text.splitlines()
+             if line.strip() and not line.startswith((" ", "\t", RUN_MARKER))
+             and not line.startswith(("Traceback (most recent call last)", "During handling of the above",
+                                      "The above exception was"))]
+    fatal = [line for line in lines if "FATAL" in line]
+    chosen = (fatal or lines or ["(empty log)"])[-1]
+    return chosen if len(chosen) <= 300 else chosen[:297] + "..."

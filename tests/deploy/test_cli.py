@@ -187,6 +187,29 @@ def test_up_status_down_round_trip(monkeypatch, fake_commands, tmp_path, capsys)
     assert "NOT RUNNING" in capsys.readouterr().out
 
 
+def test_up_reports_a_node_that_cannot_start_and_keeps_the_rest_serving(monkeypatch, fake_commands, tmp_path,
+                                                                        capsys):
+    monkeypatch.setattr(local_cluster, "DEFAULT_COMMANDS", fake_commands)
+    data_dir = tmp_path / "cluster"
+    data_dir.mkdir()
+    (data_dir / "content-node-0").write_text("not a directory")
+    app = tmp_path / "app"
+    app.mkdir()
+    try:
+        assert cli.main(["up", "--app", str(app), "--data-dir", str(data_dir), "--port", str(free_ports(1)[0]),
+                         "--nodes", "2"]) == 1
+        captured = capsys.readouterr()
+        assert "error: content-node-0 could not start: exited with code 1: FileExistsError" in captured.err
+        assert "Traceback" not in captured.err and "cluster is up without content nodes [0]" in captured.out
+        state = json.loads((data_dir / "cluster.json").read_text())
+        assert pid_is_running(state["container"]["pid"]) and pid_is_running(state["content_nodes"][1]["pid"])
+        assert cli.main(["status", "--data-dir", str(data_dir)]) == 1
+        out = capsys.readouterr().out
+        assert "content-node-0   " in out and "NOT RUNNING: FileExistsError" in out and out.count(" up ") == 1
+    finally:
+        assert cli.main(["down", "--data-dir", str(data_dir)]) == 0
+
+
 def test_up_reports_a_missing_application_package(tmp_path, capsys):
     assert cli.main(["up", "--app", str(tmp_path / "nope"), "--data-dir", str(tmp_path / "d")]) == 1
     assert "no application package" in capsys.readouterr().err

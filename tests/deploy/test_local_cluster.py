@@ -156,3 +156,24 @@ def test_a_recorded_port_taken_by_someone_else_is_reported_before_spawning(app_d
         assert not again.is_running("container")
     finally:
         squatter.close()
+
+
+def test_keep_going_reports_a_node_that_cannot_start_and_stops_nothing(app_dir, tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "content-node-1").write_text("a regular file where the node's data directory belongs")
+    cluster = make_cluster(app_dir, data_dir, nodes=2, keep_going=True).start()
+    try:
+        assert list(cluster.failed_nodes) == [1]
+        reason = cluster.failed_nodes[1]
+        assert reason.startswith("exited with code 1: FileExistsError") and "Traceback" not in reason
+        assert cluster.is_running("container") and cluster.is_running("content-node-0")
+        nodes = httpx.get(cluster.url + "/state/v1/nodes").json()["nodes"]
+        assert [node["up"] for node in nodes] == [True, False]
+        row = next(row for row in cluster.process_table() if row["name"] == "content-node-1")
+        assert not row["running"] and row["reason"].startswith("FileExistsError")
+        (data_dir / "content-node-1").unlink()
+        cluster.restart_node(1)
+        assert cluster.failed_nodes == {} and cluster.is_running("content-node-1")
+    finally:
+        cluster.stop()
