@@ -252,7 +252,7 @@ class LocalCluster:
         return any(process.name == name and process.is_running() for process in self._all_processes())
 
     def process_table(self) -> list[dict[str, Any]]:
-        """One row per process (name, pid, port, running, log) for status displays."""
+        """One row per process (name, pid, port, running, log, and why it stopped) for status displays."""
         return [{"name": process.name, "pid": process.pid, "port": process.port,
                  "running": process.is_running(), "log": str(process.log_path),
                  "reason": "" if process.is_running() else processes.last_run_reason(process.log_path)}
