@@ -8,12 +8,14 @@ import logging
 from typing import Sequence
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from container.dispatch.content_client import ContentNodeClient, GrpcContentNodeClient, NodeAddress
 from container.dispatch.search_cluster import SearchCluster
+from container.http.compression import GzipRequestMiddleware, InvalidContentEncoding
 from container.http.document_handler import DocumentHandler
 from container.http.search_handler import SearchHandler
 from container.search.cluster_searcher import ClusterSearcher
@@ -21,6 +23,7 @@ from searchlib.schema.application import load_application
 from searchlib.schema.model import ApplicationPackage
 
 log = logging.getLogger("container")
+ENGINE_VERSION = "8.0.0"  # the Vespa major whose APIs this container speaks
 
 
 def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddress] = (),
@@ -35,6 +38,15 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": {"code": "up"}})
+
+    async def status_page(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("OK")  # Vespa's /status.html: what `vespa status` polls
+
+    async def application_status(request: Request) -> JSONResponse:
+        # the part of Vespa's /ApplicationStatus that clients read (pyvespa polls for a 200)
+        return JSONResponse({"application": {"vespa": {"version": ENGINE_VERSION},
+                                             "meta": {"name": "phasedsearch", "generation": package.generation}},
+                             "abstractComponents": [], "handlers": [], "searchChains": {}})
 
     async def node_states(request: Request) -> JSONResponse:
         await cluster.ping_all()  # answer with fresh counts, not the last background ping
@@ -68,10 +80,21 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
         Route("/document/v1/{namespace}/{doctype}/docid/{docid:path}", documents.handle,
               methods=["GET", "POST", "PUT", "DELETE"]),
         Route("/state/v1/health", health),
+        Route("/status.html", status_page),
+        Route("/ApplicationStatus", application_status),
         Route("/state/v1/nodes", node_states),
         Route("/state/v1/metrics", metrics),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(GzipRequestMiddleware)],
+                    exception_handlers={InvalidContentEncoding: _bad_encoding})
     app.state.cluster = cluster
     app.state.application = package
     return app
+
+
+async def _bad_encoding(request: Request, error: Exception) -> JSONResponse:
+    if request.url.path.startswith("/document/"):
+        return JSONResponse({"pathId": request.url.path, "message": str(error)}, 400)
+    return JSONResponse({"root": {"id": "toplevel", "relevance": 1.0, "fields": {"totalCount": 0},
+                                  "errors": [{"code": 3, "summary": "Illegal query",
+                                              "message": str(error)}]}}, 400)
