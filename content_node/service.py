@@ -14,6 +14,7 @@ from protos import content_node_pb2_grpc as pb_grpc
 from searchlib.coverage import Coverage
 from searchlib.errors import ErrorCode, SearchlibError
 from searchlib.grouping import parse_grouping
+from searchlib.selection import ConditionNotMet
 from searchlib.wire import search_codec as codec
 from searchlib.wire.feed_codec import FeedResult, encode_feed_reply
 
@@ -88,18 +89,20 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
             return encode_feed_reply(FeedResult(ok=True, found=bool(found), sequence=self._node.last_sequence))
         except Exception as error:  # noqa: BLE001
             problem = _node_error(error, self._source)
-            return encode_feed_reply(FeedResult(ok=False, error_code=int(problem.code), message=problem.message),
+            return encode_feed_reply(FeedResult(ok=False, error_code=int(problem.code), message=problem.message,
+                                                condition_failed=isinstance(error, ConditionNotMet)),
                                      problem.source)
 
     def Put(self, request: pb.PutRequest, context) -> pb.FeedReply:
-        return self._feed(lambda: self._node.put(request.document_id, request.fields_json) or True)
+        return self._feed(lambda: self._node.put(request.document_id, request.fields_json,
+                                                 request.condition, request.create) or True)
 
     def Update(self, request: pb.UpdateRequest, context) -> pb.FeedReply:
         return self._feed(lambda: self._node.update(request.document_id, request.operations_json,
-                                                    request.create))
+                                                    request.create, request.condition))
 
     def Remove(self, request: pb.RemoveRequest, context) -> pb.FeedReply:
-        return self._feed(lambda: self._node.remove(request.document_id))
+        return self._feed(lambda: self._node.remove(request.document_id, request.condition))
 
     def Get(self, request: pb.GetRequest, context) -> pb.GetReply:
         try:

@@ -47,11 +47,13 @@ class ContentNodeClient(Protocol):
 
     async def docsums(self, call: DocsumCall, timeout: float) -> tuple[list[DocsumValue], list[NodeError]]: ...
 
-    async def put(self, document_id: str, fields: dict, timeout: float) -> FeedResult: ...
+    async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
+                  create: bool = False) -> FeedResult: ...
 
-    async def update(self, document_id: str, operations: dict, create: bool, timeout: float) -> FeedResult: ...
+    async def update(self, document_id: str, operations: dict, create: bool, timeout: float,
+                     condition: str = "") -> FeedResult: ...
 
-    async def remove(self, document_id: str, timeout: float) -> FeedResult: ...
+    async def remove(self, document_id: str, timeout: float, condition: str = "") -> FeedResult: ...
 
     async def get(self, document_id: str, timeout: float) -> dict | None: ...
 
@@ -103,16 +105,18 @@ class GrpcContentNodeClient:
         reply = await self._call("GetDocsums", search_codec.encode_docsum_call(call), timeout)
         return search_codec.decode_docsums(reply)
 
-    async def put(self, document_id: str, fields: dict, timeout: float) -> FeedResult:
-        reply = await self._call("Put", feed_codec.put_request(document_id, fields), timeout)
+    async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
+                  create: bool = False) -> FeedResult:
+        reply = await self._call("Put", feed_codec.put_request(document_id, fields, condition, create), timeout)
         return feed_codec.decode_feed_reply(reply)
 
-    async def update(self, document_id: str, operations: dict, create: bool, timeout: float) -> FeedResult:
-        request = feed_codec.update_request(document_id, operations, create)
+    async def update(self, document_id: str, operations: dict, create: bool, timeout: float,
+                     condition: str = "") -> FeedResult:
+        request = feed_codec.update_request(document_id, operations, create, condition)
         return feed_codec.decode_feed_reply(await self._call("Update", request, timeout))
 
-    async def remove(self, document_id: str, timeout: float) -> FeedResult:
-        reply = await self._call("Remove", feed_codec.remove_request(document_id), timeout)
+    async def remove(self, document_id: str, timeout: float, condition: str = "") -> FeedResult:
+        reply = await self._call("Remove", feed_codec.remove_request(document_id, condition), timeout)
         return feed_codec.decode_feed_reply(reply)
 
     async def get(self, document_id: str, timeout: float) -> dict | None:

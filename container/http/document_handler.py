@@ -16,6 +16,7 @@ from searchlib.distribution import node_in_group
 from searchlib.docid import DocumentId, global_id
 from searchlib.errors import DocumentError
 from searchlib.schema.model import ApplicationPackage
+from searchlib.selection import Selection, SelectionError
 
 log = logging.getLogger("container.document")
 
@@ -44,20 +45,34 @@ class DocumentHandler:
             if request.method == "GET":
                 return await self._get(document_id, body_base)
             if request.method == "DELETE":
-                return await self._write(body_base, lambda c: c.remove(document_id, DOCUMENT_TIMEOUT))
+                condition = self._condition(request.query_params.get("condition", ""))
+                return await self._write(body_base, lambda c: c.remove(document_id, DOCUMENT_TIMEOUT, condition))
             payload = await _read_json_object(request)
             fields = payload.get("fields")
             if not isinstance(fields, dict):
                 raise DocumentError("Expected a JSON object with a 'fields' object")
+            condition = self._condition(request.query_params.get("condition", payload.get("condition", "")))
+            create = request.query_params.get("create", str(payload.get("create", "false"))).lower() == "true"
             if request.method == "POST":
                 fields = await self._docproc.put(doctype, fields)
-                return await self._write(body_base, lambda c: c.put(document_id, fields, DOCUMENT_TIMEOUT))
+                return await self._write(body_base, lambda c: c.put(document_id, fields, DOCUMENT_TIMEOUT,
+                                                                    condition, create))
             fields = await self._docproc.update(doctype, fields)
-            create = request.query_params.get("create", str(payload.get("create", "false"))).lower() == "true"
             return await self._write(body_base,
-                                     lambda c: c.update(document_id, fields, create, DOCUMENT_TIMEOUT))
+                                     lambda c: c.update(document_id, fields, create, DOCUMENT_TIMEOUT, condition))
         except DocumentError as error:
             return JSONResponse({**body_base, "message": error.message}, 400)
+        except SelectionError as error:
+            return JSONResponse({**body_base, "message": f"Invalid condition: {error}"}, 400)
+
+    def _condition(self, text) -> str:
+        """A test-and-set condition checked here (a located 400 for a bad one); the owning nodes
+        evaluate it against the stored document."""
+        if not isinstance(text, str):
+            raise DocumentError("'condition' must be a string")
+        if text:
+            Selection.parse(text).check(self._application.schemas.values())
+        return text
 
     def _owners(self, document_id: str):
         """The node holding the document in every group, those in rotation first (for reads)."""
@@ -90,6 +105,8 @@ class DocumentHandler:
             if isinstance(outcome, BaseException):
                 log.error("document operation failed: %s", outcome)
                 return JSONResponse({**body_base, "message": str(outcome)}, 500)
+            if not outcome.ok and outcome.condition_failed:
+                return JSONResponse({**body_base, "message": outcome.message}, 412)
             if not outcome.ok:
                 status = 400 if outcome.error_code in (3, 4, 17) else 500
                 return JSONResponse({**body_base, "message": outcome.message}, status)
