@@ -18,6 +18,7 @@ from container.dispatch.search_cluster import SearchCluster
 from container.http.compression import GzipRequestMiddleware, InvalidContentEncoding
 from container.http.document_handler import DocumentHandler
 from container.http.search_handler import SearchHandler
+from container.http.visit_handler import VisitHandler
 from container.search.cluster_searcher import ClusterSearcher
 from searchlib.schema.application import load_application
 from searchlib.schema.model import ApplicationPackage
@@ -35,6 +36,7 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
     searcher = ClusterSearcher(package, cluster)
     search = SearchHandler(searcher)
     documents = DocumentHandler(package, cluster)
+    visits = VisitHandler(package, cluster)
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": {"code": "up"}})
@@ -77,6 +79,10 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
     routes = [
         Route("/search/", search.handle, methods=["GET", "POST"]),
         Route("/search", search.handle, methods=["GET", "POST"]),
+        Route("/", handler_listing),
+        Route("/document/v1/", visits.handle, methods=["GET", "PUT", "DELETE"]),
+        Route("/document/v1/{namespace}/{doctype}/docid", visits.handle, methods=["GET", "PUT", "DELETE"]),
+        Route("/document/v1/{namespace}/{doctype}/docid/", visits.handle, methods=["GET", "PUT", "DELETE"]),
         Route("/document/v1/{namespace}/{doctype}/docid/{docid:path}", documents.handle,
               methods=["GET", "POST", "PUT", "DELETE"]),
         Route("/state/v1/health", health),
@@ -90,6 +96,16 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
     app.state.cluster = cluster
     app.state.application = package
     return app
+
+
+async def handler_listing(request: Request) -> JSONResponse:
+    """Vespa's root handler listing: the vespa CLI checks for the document API here before visiting."""
+    def handler(name: str, binding: str) -> dict:
+        return {"id": name, "class": name, "bundle": "phasedsearch", "serverBindings": [binding]}
+    return JSONResponse({"handlers": [
+        handler("com.yahoo.search.handler.SearchHandler", "http://*/search/*"),
+        handler("com.yahoo.document.restapi.resource.DocumentV1ApiHandler", "http://*/document/v1/*"),
+        handler("com.yahoo.container.handler.observability.ApplicationStatusHandler", "http://*/ApplicationStatus")]})
 
 
 async def _bad_encoding(request: Request, error: Exception) -> JSONResponse:

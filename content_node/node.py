@@ -14,6 +14,7 @@ from content_node.catch_up import ReplicaSync
 from content_node.document_db import DocumentDB
 from content_node.ranking.rank_program import RankProgram
 from content_node.store.memory import IdleTrimmer
+from content_node.visiting import Visitor
 from searchlib.distribution import node_in_group
 from searchlib.docid import DocumentId, bucket_of, global_id
 from searchlib.errors import DocumentError, InvalidParameterError, WrongDistributionError
@@ -39,6 +40,7 @@ class ContentNode:
             for name, schema in self.application.schemas.items()}
         self._programs: dict[tuple[str, str], RankProgram] = {}
         self._programs_lock = threading.Lock()
+        self.visitor = Visitor(self.databases)
         self.sync = ReplicaSync(self)  # not ready until caught up with a replica (or told there is none)
         self._searches = 0  # read without a lock: the idle trimmer only needs to see it move
         self._trimmer = IdleTrimmer(lambda: (self.last_sequence, self._searches))

@@ -16,6 +16,7 @@ from searchlib.errors import ErrorCode, SearchlibError
 from searchlib.grouping import parse_grouping
 from searchlib.selection import ConditionNotMet
 from searchlib.wire import search_codec as codec
+from searchlib.wire import visit_codec
 from searchlib.wire.feed_codec import FeedResult, encode_feed_reply
 
 log = logging.getLogger("content_node.service")
@@ -137,6 +138,14 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                 document_id=document_id, found=fields is not None,
                 fields_json=json.dumps(fields, ensure_ascii=False) if fields is not None else ""))
         return pb.FetchDocumentsReply(documents=documents)
+
+    def Visit(self, request: pb.VisitRequest, context) -> pb.VisitReply:
+        try:
+            page = self._node.visitor.visit(visit_codec.decode_visit_call(request))
+        except Exception as error:  # noqa: BLE001 - a bad selection is the caller's error, the rest logged
+            problem = _node_error(error, self._source)
+            context.abort(_grpc_status(problem.code), problem.message)
+        return visit_codec.encode_visit_page(page)
 
 
 def _grpc_status(code: int):

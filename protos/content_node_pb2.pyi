@@ -492,3 +492,41 @@ class FetchDocumentsReply(_message.Message):
     DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
     documents: _containers.RepeatedCompositeFieldContainer[FetchedDocument]
     def __init__(self, documents: _Optional[_Iterable[_Union[FetchedDocument, _Mapping]]] = ...) -> None: ...
+
+class VisitRequest(_message.Message):
+    __slots__ = ("document_type", "namespace", "selection", "after_global_id", "max_documents", "slices", "slice_id")
+    DOCUMENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    SELECTION_FIELD_NUMBER: _ClassVar[int]
+    AFTER_GLOBAL_ID_FIELD_NUMBER: _ClassVar[int]
+    MAX_DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    SLICES_FIELD_NUMBER: _ClassVar[int]
+    SLICE_ID_FIELD_NUMBER: _ClassVar[int]
+    document_type: str
+    namespace: str
+    selection: str
+    after_global_id: bytes
+    max_documents: int
+    slices: int
+    slice_id: int
+    def __init__(self, document_type: _Optional[str] = ..., namespace: _Optional[str] = ..., selection: _Optional[str] = ..., after_global_id: _Optional[bytes] = ..., max_documents: _Optional[int] = ..., slices: _Optional[int] = ..., slice_id: _Optional[int] = ...) -> None: ...
+
+class VisitedDocument(_message.Message):
+    __slots__ = ("global_id", "document_id", "fields_json")
+    GLOBAL_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_JSON_FIELD_NUMBER: _ClassVar[int]
+    global_id: bytes
+    document_id: str
+    fields_json: str
+    def __init__(self, global_id: _Optional[bytes] = ..., document_id: _Optional[str] = ..., fields_json: _Optional[str] = ...) -> None: ...
+
+class VisitReply(_message.Message):
+    __slots__ = ("documents", "exhausted", "scanned_to")
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    EXHAUSTED_FIELD_NUMBER: _ClassVar[int]
+    SCANNED_TO_FIELD_NUMBER: _ClassVar[int]
+    documents: _containers.RepeatedCompositeFieldContainer[VisitedDocument]
+    exhausted: bool
+    scanned_to: bytes
+    def __init__(self, documents: _Optional[_Iterable[_Union[VisitedDocument, _Mapping]]] = ..., exhausted: _Optional[bool] = ..., scanned_to: _Optional[bytes] = ...) -> None: ...

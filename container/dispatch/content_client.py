@@ -9,9 +9,10 @@ import grpc
 
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
-from searchlib.wire import feed_codec, search_codec
+from searchlib.wire import feed_codec, search_codec, visit_codec
 from searchlib.wire.feed_codec import FeedResult, NodeStatus
 from searchlib.wire.search_codec import DocsumCall, DocsumValue, NodeError, SearchAnswer, SearchCall
+from searchlib.wire.visit_codec import VisitCall, VisitPage
 
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
@@ -58,6 +59,8 @@ class ContentNodeClient(Protocol):
     async def get(self, document_id: str, timeout: float) -> dict | None: ...
 
     async def ping(self, timeout: float) -> NodeStatus: ...
+
+    async def visit(self, call: VisitCall, timeout: float) -> VisitPage: ...
 
     async def sync(self, peers: list[str], timeout: float, resync: bool = False) -> bool: ...
 
@@ -126,6 +129,9 @@ class GrpcContentNodeClient:
     async def ping(self, timeout: float) -> NodeStatus:
         reply = await self._call("Ping", feed_codec.ping_request(), timeout)
         return feed_codec.decode_ping_reply(reply)
+
+    async def visit(self, call: VisitCall, timeout: float) -> VisitPage:
+        return visit_codec.decode_visit_page(await self._call("Visit", visit_codec.encode_visit_call(call), timeout))
 
     async def sync(self, peers: list[str], timeout: float, resync: bool = False) -> bool:
         """Tell a node which replicas to catch up from; True if it started."""

@@ -14,6 +14,7 @@ from container.dispatch.search_cluster import SearchCluster
 from container.docproc.processor import DocumentProcessor
 from searchlib.distribution import node_in_group
 from searchlib.docid import DocumentId, global_id
+from searchlib.documents import document_fields_only
 from searchlib.errors import DocumentError
 from searchlib.schema.model import ApplicationPackage
 from searchlib.selection import Selection, SelectionError
@@ -74,6 +75,10 @@ class DocumentHandler:
             Selection.parse(text).check(self._application.schemas.values())
         return text
 
+    def _schema_of(self, document_id: str):
+        doctype = DocumentId.parse(document_id).doctype
+        return next(s for s in self._application.schemas.values() if doctype in (s.document_name, s.name))
+
     def _owners(self, document_id: str):
         """The node holding the document in every group, those in rotation first (for reads)."""
         gid = global_id(document_id)
@@ -127,7 +132,8 @@ class DocumentHandler:
                 continue
             if fields is None:
                 return JSONResponse(body_base, 404)
-            return JSONResponse({**body_base, "fields": fields}, 200)
+            schema = self._schema_of(document_id)
+            return JSONResponse({**body_base, "fields": document_fields_only(schema, fields)}, 200)
         return JSONResponse({**body_base, "message": str(last_problem)}, 503)
 
 

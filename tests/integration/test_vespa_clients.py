@@ -132,3 +132,98 @@ def test_gzip_body_and_a_corrupt_one(http):
     broken = http.post("/document/v1/gz/doc/docid/2", content=body[:-9],
                        headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
     assert broken.status_code == 400 and "gzip" in broken.json()["message"]
+
+
+# -- visiting ---------------------------------------------------------------------------------------
+
+def test_vespa_visit_returns_every_document_once(vespa_cli):
+    result = vespa_cli("visit", "--field-set", "[id]", "--chunk-count", "37")
+    assert result.returncode == 0, result.stderr
+    ids = [json.loads(line)["id"] for line in result.stdout.splitlines()]
+    cli_ids = [i for i in ids if i.startswith("id:cli:doc::")]
+    assert len(cli_ids) == FEED_COUNT == len(set(cli_ids))
+    assert len(ids) == len(set(ids))
+
+
+def test_vespa_visit_make_feed_with_a_selection(vespa_cli):
+    title = _scifact(0, 1)[0]["fields"]["title"]
+    result = vespa_cli("visit", "--make-feed", "--selection", f"doc.title == {json.dumps(title)}")
+    assert result.returncode == 0, result.stderr
+    feed = [operation for operation in json.loads(result.stdout) if operation]  # older CLIs end with {}
+    assert [(d["id"], d["fields"]["title"]) for d in feed] == [(f"id:cli:doc::{_scifact(0, 1)[0]['id']}", title)]
+
+
+def test_pyvespa_visit_in_slices(pyvespa_app):
+    seen: list[str] = []
+    for slice_ in pyvespa_app.visit(content_cluster_name="content", schema="doc", namespace="cli", slices=3,
+                                    wanted_document_count=40):
+        for response in slice_:
+            assert response.status_code == 200, response.json
+            seen.extend(document["id"] for document in response.documents)
+    assert len(seen) == len(set(seen)) == FEED_COUNT
+
+
+def test_visit_pages_survive_node_restarts_between_them(cluster, http):
+    seen: list[str] = []
+    continuation, pages = None, 0
+    while True:
+        params = {"wantedDocumentCount": 45, "fieldSet": "[id]"}
+        if continuation:
+            params["continuation"] = continuation
+        body = http.get("/document/v1/cli/doc/docid", params=params).json()
+        assert body["documentCount"] == len(body["documents"])
+        seen.extend(document["id"] for document in body["documents"])
+        pages += 1
+        if pages in (2, 4):
+            cluster.restart_node(pages // 2 - 1)  # local ids are compacted on recovery; global ids are not
+        continuation = body.get("continuation")
+        if continuation is None:
+            break
+    assert pages >= FEED_COUNT // 45
+    assert len(seen) == len(set(seen)) == FEED_COUNT
+
+
+def test_update_and_delete_by_selection(http):
+    for index in range(6):
+        assert http.post(f"/document/v1/where/doc/docid/{index}",
+                         json={"fields": {"title": f"where {index}", "text": "odd" if index % 2 else "even"}}
+                         ).status_code == 200
+    updated = http.put("/document/v1/where/doc/docid", params={"selection": 'doc.text == "odd"', "cluster": "content"},
+                       json={"fields": {"title": {"assign": "changed"}}})
+    assert updated.status_code == 200 and updated.json()["documentCount"] == 3
+    titles = {d["id"]: d["fields"]["title"] for d in http.get("/document/v1/where/doc/docid").json()["documents"]}
+    assert sorted(t for t in titles.values()) == ["changed"] * 3 + ["where 0", "where 2", "where 4"]
+    missing_cluster = http.delete("/document/v1/where/doc/docid", params={"selection": "true"})
+    assert missing_cluster.status_code == 400
+    deleted = http.delete("/document/v1/where/doc/docid", params={"selection": 'doc.title == "changed"',
+                                                                  "cluster": "content"})
+    assert deleted.status_code == 200 and deleted.json()["documentCount"] == 3
+    left = http.get("/document/v1/where/doc/docid").json()["documents"]
+    assert sorted(d["fields"]["title"] for d in left) == ["where 0", "where 2", "where 4"]
+
+
+def test_streamed_visits_json_and_jsonl(http):
+    body = http.get("/document/v1/cli/doc/docid", params={"stream": "true", "wantedDocumentCount": 50}).json()
+    assert body["documentCount"] == len(body["documents"]) == FEED_COUNT and "continuation" not in body
+    lines = http.get("/document/v1/cli/doc/docid", headers={"Accept": "application/jsonl"},
+                     params={"fieldSet": "[id]"}).text.splitlines()
+    puts = [json.loads(line)["put"] for line in lines if line.startswith('{"put"')]
+    assert len(puts) == len(set(puts)) == FEED_COUNT
+    assert json.loads(lines[-1]) == {"continuation": {"percentFinished": 100.0}}
+
+
+@pytest.mark.parametrize("params, fragment", [
+    ({"selection": "doc.title =="}, "selection"),
+    ({"continuation": "not-a-token"}, "continuation"),
+    ({"wantedDocumentCount": "-3"}, "wantedDocumentCount"),
+    ({"cluster": "elsewhere"}, "no content cluster 'elsewhere', only 'content'"),
+])
+def test_bad_visit_parameters_are_400s(http, params, fragment):
+    response = http.get("/document/v1/cli/doc/docid", params=params)
+    assert response.status_code == 400
+    assert fragment in response.json()["message"]
+
+
+def test_get_returns_document_fields_only(http):
+    body = http.get("/document/v1/cli/doc/docid/" + _scifact(0, 1)[0]["id"]).json()
+    assert "title" in body["fields"] and "tokens" not in body["fields"]  # tokens: synthetic, attribute-only
