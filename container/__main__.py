@@ -19,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--content-nodes", required=True,
                         help="comma-separated key/group=host:port, e.g. 0/0=127.0.0.1:19100")
+    parser.add_argument("--http", choices=("h1+h2c", "httptools", "zttp"), default="h1+h2c",
+                        help="HTTP implementation: HTTP/1.1 (httptools) and cleartext HTTP/2 on one port "
+                             "(default), HTTP/1.1 only, or zttp for both (benchmarks compare them)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -27,8 +30,20 @@ def main(argv: list[str] | None = None) -> int:
     except (SchemaError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False, http=_http_protocol(args.http))
     return 0
+
+
+def _http_protocol(name: str):
+    if name == "h1+h2c":
+        from container.http.protocols import Http1Or2Protocol
+
+        return Http1Or2Protocol
+    if name == "zttp":
+        from uvicorn.protocols.http.auto_zttp_impl import AutoZttpProtocol
+
+        return AutoZttpProtocol
+    return name
 
 
 if __name__ == "__main__":

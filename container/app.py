@@ -8,19 +8,23 @@ import logging
 from typing import Sequence
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from container.dispatch.content_client import ContentNodeClient, GrpcContentNodeClient, NodeAddress
 from container.dispatch.search_cluster import SearchCluster
+from container.http.compression import GzipRequestMiddleware, InvalidContentEncoding
 from container.http.document_handler import DocumentHandler
 from container.http.search_handler import SearchHandler
+from container.http.visit_handler import VisitHandler
 from container.search.cluster_searcher import ClusterSearcher
 from searchlib.schema.application import load_application
 from searchlib.schema.model import ApplicationPackage
 
 log = logging.getLogger("container")
+ENGINE_VERSION = "8.0.0"  # the Vespa major whose APIs this container speaks
 
 
 def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddress] = (),
@@ -32,6 +36,7 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
     searcher = ClusterSearcher(package, cluster)
     search = SearchHandler(searcher)
     documents = DocumentHandler(package, cluster)
+    visits = VisitHandler(package, cluster)
 
     async def health(request: Request) -> JSONResponse:
         # not ready for traffic until every group has had all its nodes in rotation (a write sent
@@ -41,6 +46,15 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
             return JSONResponse({"status": {"code": "initializing",
                                             "message": f"content nodes {waiting} are not in rotation yet"}}, 503)
         return JSONResponse({"status": {"code": "up"}})
+
+    async def status_page(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("OK")  # Vespa's /status.html: what `vespa status` polls
+
+    async def application_status(request: Request) -> JSONResponse:
+        # the part of Vespa's /ApplicationStatus that clients read (pyvespa polls for a 200)
+        return JSONResponse({"application": {"vespa": {"version": ENGINE_VERSION},
+                                             "meta": {"name": "phasedsearch", "generation": package.generation}},
+                             "abstractComponents": [], "handlers": [], "searchChains": {}})
 
     async def node_states(request: Request) -> JSONResponse:
         await cluster.ping_all()  # answer with fresh counts, not the last background ping
@@ -71,13 +85,38 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
     routes = [
         Route("/search/", search.handle, methods=["GET", "POST"]),
         Route("/search", search.handle, methods=["GET", "POST"]),
+        Route("/", handler_listing),
+        Route("/document/v1/", visits.handle, methods=["GET", "PUT", "DELETE"]),
+        Route("/document/v1/{namespace}/{doctype}/docid", visits.handle, methods=["GET", "PUT", "DELETE"]),
+        Route("/document/v1/{namespace}/{doctype}/docid/", visits.handle, methods=["GET", "PUT", "DELETE"]),
         Route("/document/v1/{namespace}/{doctype}/docid/{docid:path}", documents.handle,
               methods=["GET", "POST", "PUT", "DELETE"]),
         Route("/state/v1/health", health),
+        Route("/status.html", status_page),
+        Route("/ApplicationStatus", application_status),
         Route("/state/v1/nodes", node_states),
         Route("/state/v1/metrics", metrics),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(GzipRequestMiddleware)],
+                    exception_handlers={InvalidContentEncoding: _bad_encoding})
     app.state.cluster = cluster
     app.state.application = package
     return app
+
+
+async def handler_listing(request: Request) -> JSONResponse:
+    """Vespa's root handler listing: the vespa CLI checks for the document API here before visiting."""
+    def handler(name: str, binding: str) -> dict:
+        return {"id": name, "class": name, "bundle": "phasedsearch", "serverBindings": [binding]}
+    return JSONResponse({"handlers": [
+        handler("com.yahoo.search.handler.SearchHandler", "http://*/search/*"),
+        handler("com.yahoo.document.restapi.resource.DocumentV1ApiHandler", "http://*/document/v1/*"),
+        handler("com.yahoo.container.handler.observability.ApplicationStatusHandler", "http://*/ApplicationStatus")]})
+
+
+async def _bad_encoding(request: Request, error: Exception) -> JSONResponse:
+    if request.url.path.startswith("/document/"):
+        return JSONResponse({"pathId": request.url.path, "message": str(error)}, 400)
+    return JSONResponse({"root": {"id": "toplevel", "relevance": 1.0, "fields": {"totalCount": 0},
+                                  "errors": [{"code": 3, "summary": "Illegal query",
+                                              "message": str(error)}]}}, 400)

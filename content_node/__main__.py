@@ -7,6 +7,7 @@ import sys
 
 from content_node.node import ContentNode
 from content_node.server import run_until_signalled
+from searchlib.distribution import group_keys_of
 from searchlib.errors import SchemaError
 
 
@@ -17,15 +18,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--distribution-key", type=int, default=0)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=19100)
+    parser.add_argument("--group-nodes", default="",
+                        help="distribution keys of this node's group, e.g. 0,1 (default: services.xml); "
+                             "writes for buckets another node of the group owns are refused")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    group_keys = _group_keys(args.group_nodes) if args.group_nodes.strip() else None
+    if args.group_nodes.strip() and (group_keys is None or args.distribution_key not in group_keys):
+        print(f"error: --group-nodes {args.group_nodes} must be comma-separated distribution keys that "
+              f"include this node's ({args.distribution_key})", file=sys.stderr)
+        return 2
     try:
-        node = ContentNode(args.app, args.data_dir, args.distribution_key)
+        node = ContentNode(args.app, args.data_dir, args.distribution_key, group_keys)
     except SchemaError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if group_keys is None:  # not given: the topology of services.xml, if it lists this node
+        node.group_keys = group_keys_of(node.application.content, args.distribution_key)
+    logging.getLogger("content_node").info(
+        "content node %d takes writes for its buckets among nodes %s", args.distribution_key,
+        list(node.group_keys) if node.group_keys is not None else "[itself alone]")
     run_until_signalled(node, args.host, args.port)
     return 0
+
+
+def _group_keys(text: str) -> list[int] | None:
+    keys = [key.strip() for key in text.split(",") if key.strip()]
+    return [int(key) for key in keys] if keys and all(key.isdigit() for key in keys) else None
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SNAPSHOT_INTERVAL = 100_000  # operations between automatic snapshots
 _TEXT_KINDS = ("string", "array", "weightedset")
+Condition = Callable[[Mapping[str, Any] | None], None]  # test-and-set: raises to refuse a write
 
 
 class DocumentDB:
@@ -89,22 +90,28 @@ class DocumentDB:
 
     # -- writes -------------------------------------------------------------------------------
 
-    def put(self, document_id: str, fields: Mapping[str, Any]) -> None:
-        """Create or replace a document; durable when this returns."""
+    def put(self, document_id: str, fields: Mapping[str, Any], condition: Condition | None = None) -> None:
+        """Create or replace a document; durable when this returns. `condition` (test-and-set) is
+        called with the stored fields (None: no document) under the lock, atomically with the
+        write; it raises to refuse the write."""
         self._check_document_type(document_id)
         document = validate_document(self.schema, fields, allow_synthetic=True)
         fields_json = encode_fields(document)  # once, outside the lock: the WAL and the store share it
         with self._lock:
+            if condition is not None:
+                condition(self._stored_fields(global_id(document_id)))
             sequence = self._log_put(document_id, fields_json)
             self._apply_put(document_id, document, fields_json=fields_json)
         self._acknowledge(sequence)
 
     def update(self, document_id: str, operations: Mapping[str, Any],
-               create: bool = False) -> bool:
+               create: bool = False, condition: Condition | None = None) -> bool:
         """Apply field operations; False (and nothing written) if missing and not `create`."""
         self._check_document_type(document_id)
         with self._lock:  # read-modify-write of one document must not interleave with another
             current = self._stored_fields(global_id(document_id))
+            if condition is not None:
+                condition(current)
             if current is None and not create:
                 return False
             document = apply_update(self.schema, current, operations, allow_synthetic=True)
@@ -114,10 +121,12 @@ class DocumentDB:
         self._acknowledge(sequence)
         return True
 
-    def remove(self, document_id: str) -> bool:
+    def remove(self, document_id: str, condition: Condition | None = None) -> bool:
         """Remove a document; False if it did not exist (nothing is written then)."""
         self._check_document_type(document_id)
         with self._lock:
+            if condition is not None:
+                condition(self._stored_fields(global_id(document_id)))
             local_id = self._local_ids.lookup(global_id(document_id))
             if local_id is None:
                 return False

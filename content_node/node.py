@@ -14,18 +14,25 @@ from content_node.catch_up import ReplicaSync
 from content_node.document_db import DocumentDB
 from content_node.ranking.rank_program import RankProgram
 from content_node.store.memory import IdleTrimmer
-from searchlib.docid import DocumentId
-from searchlib.errors import DocumentError, InvalidParameterError
+from content_node.visiting import Visitor
+from searchlib.distribution import node_in_group
+from searchlib.docid import DocumentId, bucket_of, global_id
+from searchlib.errors import DocumentError, InvalidParameterError, WrongDistributionError
 from searchlib.schema.application import load_application
 from searchlib.ranking_setup import hidden_match_features
 from searchlib.schema.model import ApplicationPackage, Schema
+from searchlib.selection import Selection
 
 log = logging.getLogger("content_node")
 
 
 class ContentNode:
-    def __init__(self, app_dir: str | Path, data_dir: str | Path, distribution_key: int) -> None:
+    def __init__(self, app_dir: str | Path, data_dir: str | Path, distribution_key: int,
+                 group_keys: Sequence[int] | None = None) -> None:
         self.distribution_key = distribution_key
+        # the distribution keys of this node's group: client writes for buckets another node of
+        # the group owns are refused. None: no placement check (an in-process node owns everything)
+        self.group_keys = tuple(sorted(group_keys)) if group_keys is not None else None
         self.application: ApplicationPackage = load_application(app_dir)
         self.data_dir = Path(data_dir)
         self.databases: dict[str, DocumentDB] = {
@@ -33,6 +40,7 @@ class ContentNode:
             for name, schema in self.application.schemas.items()}
         self._programs: dict[tuple[str, str], RankProgram] = {}
         self._programs_lock = threading.Lock()
+        self.visitor = Visitor(self.databases)
         self.sync = ReplicaSync(self)  # not ready until caught up with a replica (or told there is none)
         self._searches = 0  # read without a lock: the idle trimmer only needs to see it move
         self._trimmer = IdleTrimmer(lambda: (self.last_sequence, self._searches))
@@ -89,18 +97,37 @@ class ContentNode:
                 return self.databases[db_name]
         raise DocumentError(f"Document type {doctype} does not exist")
 
-    def put(self, document_id: str, fields_json: str) -> None:
+    def put(self, document_id: str, fields_json: str, condition: str = "", create: bool = False) -> None:
+        self._check_owner(document_id)
+        test = _condition(document_id, condition, create)
         fields = _json_object(fields_json, "fields")
-        self.sync.live_write(document_id, True, lambda: self.database_for(document_id).put(document_id, fields))
+        self.sync.live_write(document_id, True, lambda: self.database_for(document_id).put(
+            document_id, fields, condition=test))
 
-    def update(self, document_id: str, operations_json: str, create: bool) -> bool:
+    def update(self, document_id: str, operations_json: str, create: bool, condition: str = "") -> bool:
+        self._check_owner(document_id)
+        test = _condition(document_id, condition, create)
         operations = _json_object(operations_json, "fields")
         return self.sync.live_write(document_id, False, lambda: self.database_for(document_id).update(
-            document_id, operations, create=create))
+            document_id, operations, create=create, condition=test))
 
-    def remove(self, document_id: str) -> bool:
-        return self.sync.live_write(document_id, True,
-                                    lambda: self.database_for(document_id).remove(document_id))
+    def remove(self, document_id: str, condition: str = "") -> bool:
+        self._check_owner(document_id)
+        test = _condition(document_id, condition, False)
+        return self.sync.live_write(document_id, True, lambda: self.database_for(document_id).remove(
+            document_id, condition=test))
+
+    def _check_owner(self, document_id: str) -> None:
+        """Client writes only for the buckets this node owns (catch-up writes do not come here)."""
+        if self.group_keys is None:
+            return
+        gid = global_id(document_id)
+        owner = node_in_group(gid, self.group_keys)
+        if owner != self.distribution_key:
+            raise WrongDistributionError(
+                f"Wrong distribution: document {document_id} is in bucket 0x{bucket_of(gid):04x}, which "
+                f"content node {owner} owns (this is content node {self.distribution_key} of the group "
+                f"of nodes {list(self.group_keys)})")
 
     def get(self, document_id: str) -> dict | None:
         return self.database_for(document_id).get(document_id)
@@ -109,6 +136,14 @@ class ContentNode:
         self._trimmer.stop()
         for db in self.databases.values():
             db.close()
+
+
+def _condition(document_id: str, text: str, create: bool):
+    """The test-and-set check the DocumentDB runs under its lock, or None without a condition."""
+    if not text:
+        return None
+    selection = Selection.parse(text)
+    return lambda fields: selection.test(document_id, fields, create)
 
 
 def _json_object(text: str, what: str) -> dict:

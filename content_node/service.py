@@ -14,7 +14,9 @@ from protos import content_node_pb2_grpc as pb_grpc
 from searchlib.coverage import Coverage
 from searchlib.errors import ErrorCode, SearchlibError
 from searchlib.grouping import parse_grouping
+from searchlib.selection import ConditionNotMet
 from searchlib.wire import search_codec as codec
+from searchlib.wire import visit_codec
 from searchlib.wire.feed_codec import FeedResult, encode_feed_reply
 
 log = logging.getLogger("content_node.service")
@@ -88,18 +90,20 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
             return encode_feed_reply(FeedResult(ok=True, found=bool(found), sequence=self._node.last_sequence))
         except Exception as error:  # noqa: BLE001
             problem = _node_error(error, self._source)
-            return encode_feed_reply(FeedResult(ok=False, error_code=int(problem.code), message=problem.message),
+            return encode_feed_reply(FeedResult(ok=False, error_code=int(problem.code), message=problem.message,
+                                                condition_failed=isinstance(error, ConditionNotMet)),
                                      problem.source)
 
     def Put(self, request: pb.PutRequest, context) -> pb.FeedReply:
-        return self._feed(lambda: self._node.put(request.document_id, request.fields_json) or True)
+        return self._feed(lambda: self._node.put(request.document_id, request.fields_json,
+                                                 request.condition, request.create) or True)
 
     def Update(self, request: pb.UpdateRequest, context) -> pb.FeedReply:
         return self._feed(lambda: self._node.update(request.document_id, request.operations_json,
-                                                    request.create))
+                                                    request.create, request.condition))
 
     def Remove(self, request: pb.RemoveRequest, context) -> pb.FeedReply:
-        return self._feed(lambda: self._node.remove(request.document_id))
+        return self._feed(lambda: self._node.remove(request.document_id, request.condition))
 
     def Get(self, request: pb.GetRequest, context) -> pb.GetReply:
         try:
@@ -134,6 +138,14 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                 document_id=document_id, found=fields is not None,
                 fields_json=json.dumps(fields, ensure_ascii=False) if fields is not None else ""))
         return pb.FetchDocumentsReply(documents=documents)
+
+    def Visit(self, request: pb.VisitRequest, context) -> pb.VisitReply:
+        try:
+            page = self._node.visitor.visit(visit_codec.decode_visit_call(request))
+        except Exception as error:  # noqa: BLE001 - a bad selection is the caller's error, the rest logged
+            problem = _node_error(error, self._source)
+            context.abort(_grpc_status(problem.code), problem.message)
+        return visit_codec.encode_visit_page(page)
 
 
 def _grpc_status(code: int):

@@ -356,40 +356,50 @@ class DocsumReply(_message.Message):
     def __init__(self, docsums: _Optional[_Iterable[_Union[Docsum, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ...) -> None: ...
 
 class PutRequest(_message.Message):
-    __slots__ = ("document_id", "fields_json")
+    __slots__ = ("document_id", "fields_json", "condition", "create")
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     FIELDS_JSON_FIELD_NUMBER: _ClassVar[int]
+    CONDITION_FIELD_NUMBER: _ClassVar[int]
+    CREATE_FIELD_NUMBER: _ClassVar[int]
     document_id: str
     fields_json: str
-    def __init__(self, document_id: _Optional[str] = ..., fields_json: _Optional[str] = ...) -> None: ...
+    condition: str
+    create: bool
+    def __init__(self, document_id: _Optional[str] = ..., fields_json: _Optional[str] = ..., condition: _Optional[str] = ..., create: _Optional[bool] = ...) -> None: ...
 
 class UpdateRequest(_message.Message):
-    __slots__ = ("document_id", "operations_json", "create")
+    __slots__ = ("document_id", "operations_json", "create", "condition")
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     OPERATIONS_JSON_FIELD_NUMBER: _ClassVar[int]
     CREATE_FIELD_NUMBER: _ClassVar[int]
+    CONDITION_FIELD_NUMBER: _ClassVar[int]
     document_id: str
     operations_json: str
     create: bool
-    def __init__(self, document_id: _Optional[str] = ..., operations_json: _Optional[str] = ..., create: _Optional[bool] = ...) -> None: ...
+    condition: str
+    def __init__(self, document_id: _Optional[str] = ..., operations_json: _Optional[str] = ..., create: _Optional[bool] = ..., condition: _Optional[str] = ...) -> None: ...
 
 class RemoveRequest(_message.Message):
-    __slots__ = ("document_id",)
+    __slots__ = ("document_id", "condition")
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CONDITION_FIELD_NUMBER: _ClassVar[int]
     document_id: str
-    def __init__(self, document_id: _Optional[str] = ...) -> None: ...
+    condition: str
+    def __init__(self, document_id: _Optional[str] = ..., condition: _Optional[str] = ...) -> None: ...
 
 class FeedReply(_message.Message):
-    __slots__ = ("ok", "found", "error", "sequence")
+    __slots__ = ("ok", "found", "error", "sequence", "condition_failed")
     OK_FIELD_NUMBER: _ClassVar[int]
     FOUND_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    CONDITION_FAILED_FIELD_NUMBER: _ClassVar[int]
     ok: bool
     found: bool
     error: ErrorMessage
     sequence: int
-    def __init__(self, ok: _Optional[bool] = ..., found: _Optional[bool] = ..., error: _Optional[_Union[ErrorMessage, _Mapping]] = ..., sequence: _Optional[int] = ...) -> None: ...
+    condition_failed: bool
+    def __init__(self, ok: _Optional[bool] = ..., found: _Optional[bool] = ..., error: _Optional[_Union[ErrorMessage, _Mapping]] = ..., sequence: _Optional[int] = ..., condition_failed: _Optional[bool] = ...) -> None: ...
 
 class GetRequest(_message.Message):
     __slots__ = ("document_id",)
@@ -482,3 +492,41 @@ class FetchDocumentsReply(_message.Message):
     DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
     documents: _containers.RepeatedCompositeFieldContainer[FetchedDocument]
     def __init__(self, documents: _Optional[_Iterable[_Union[FetchedDocument, _Mapping]]] = ...) -> None: ...
+
+class VisitRequest(_message.Message):
+    __slots__ = ("document_type", "namespace", "selection", "after_global_id", "max_documents", "slices", "slice_id")
+    DOCUMENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    SELECTION_FIELD_NUMBER: _ClassVar[int]
+    AFTER_GLOBAL_ID_FIELD_NUMBER: _ClassVar[int]
+    MAX_DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    SLICES_FIELD_NUMBER: _ClassVar[int]
+    SLICE_ID_FIELD_NUMBER: _ClassVar[int]
+    document_type: str
+    namespace: str
+    selection: str
+    after_global_id: bytes
+    max_documents: int
+    slices: int
+    slice_id: int
+    def __init__(self, document_type: _Optional[str] = ..., namespace: _Optional[str] = ..., selection: _Optional[str] = ..., after_global_id: _Optional[bytes] = ..., max_documents: _Optional[int] = ..., slices: _Optional[int] = ..., slice_id: _Optional[int] = ...) -> None: ...
+
+class VisitedDocument(_message.Message):
+    __slots__ = ("global_id", "document_id", "fields_json")
+    GLOBAL_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_JSON_FIELD_NUMBER: _ClassVar[int]
+    global_id: bytes
+    document_id: str
+    fields_json: str
+    def __init__(self, global_id: _Optional[bytes] = ..., document_id: _Optional[str] = ..., fields_json: _Optional[str] = ...) -> None: ...
+
+class VisitReply(_message.Message):
+    __slots__ = ("documents", "exhausted", "scanned_to")
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    EXHAUSTED_FIELD_NUMBER: _ClassVar[int]
+    SCANNED_TO_FIELD_NUMBER: _ClassVar[int]
+    documents: _containers.RepeatedCompositeFieldContainer[VisitedDocument]
+    exhausted: bool
+    scanned_to: bytes
+    def __init__(self, documents: _Optional[_Iterable[_Union[VisitedDocument, _Mapping]]] = ..., exhausted: _Optional[bool] = ..., scanned_to: _Optional[bytes] = ...) -> None: ...

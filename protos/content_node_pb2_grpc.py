@@ -84,6 +84,11 @@ class ContentNodeStub:
                 request_serializer=protos_dot_content__node__pb2.FetchDocumentsRequest.SerializeToString,
                 response_deserializer=protos_dot_content__node__pb2.FetchDocumentsReply.FromString,
                 _registered_method=True)
+        self.Visit = channel.unary_unary(
+                '/phasedsearch.ContentNode/Visit',
+                request_serializer=protos_dot_content__node__pb2.VisitRequest.SerializeToString,
+                response_deserializer=protos_dot_content__node__pb2.VisitReply.FromString,
+                _registered_method=True)
 
 
 class ContentNodeServicer:
@@ -152,6 +157,13 @@ class ContentNodeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Visit(self, request, context):
+        """Visiting (/document/v1 without a document id): documents in global id order, one page a call.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContentNodeServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -204,6 +216,11 @@ def add_ContentNodeServicer_to_server(servicer, server):
                     servicer.FetchDocuments,
                     request_deserializer=protos_dot_content__node__pb2.FetchDocumentsRequest.FromString,
                     response_serializer=protos_dot_content__node__pb2.FetchDocumentsReply.SerializeToString,
+            ),
+            'Visit': grpc.unary_unary_rpc_method_handler(
+                    servicer.Visit,
+                    request_deserializer=protos_dot_content__node__pb2.VisitRequest.FromString,
+                    response_serializer=protos_dot_content__node__pb2.VisitReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -476,6 +493,33 @@ class ContentNode:
             '/phasedsearch.ContentNode/FetchDocuments',
             protos_dot_content__node__pb2.FetchDocumentsRequest.SerializeToString,
             protos_dot_content__node__pb2.FetchDocumentsReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Visit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/phasedsearch.ContentNode/Visit',
+            protos_dot_content__node__pb2.VisitRequest.SerializeToString,
+            protos_dot_content__node__pb2.VisitReply.FromString,
             options,
             channel_credentials,
             insecure,

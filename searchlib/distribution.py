@@ -6,6 +6,7 @@ import hashlib
 from typing import Sequence
 
 from searchlib.docid import bucket_of
+from searchlib.schema.model import ContentCluster
 
 
 def _draw(bucket: int, distribution_key: int) -> int:
@@ -33,3 +34,12 @@ def node_in_group(gid: bytes, group_keys: Sequence[int]) -> int:
         raise ValueError("no content nodes to place documents on")
     ordered = sorted(group_keys)
     return ordered[ideal_nodes(bucket_of(gid), range(len(ordered)))[0]]
+
+
+def group_keys_of(cluster: ContentCluster, distribution_key: int) -> tuple[int, ...] | None:
+    """The distribution keys of the group `distribution_key` belongs to in services.xml (None
+    when the topology does not list it)."""
+    group = next((node.group for node in cluster.nodes if node.distribution_key == distribution_key), None)
+    if group is None:
+        return None
+    return tuple(sorted(node.distribution_key for node in cluster.nodes if node.group == group))

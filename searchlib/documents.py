@@ -285,3 +285,11 @@ def _json_kind(value: Any) -> str:
     if isinstance(value, list):
         return "an array"
     return "an object"
+
+
+def document_fields_only(schema: Schema, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields a user fed (the `document` block), without synthetic ones the indexing
+    language derived (token ids, say): what Vespa's get and visit return."""
+    declared = schema.fields
+    return {name: value for name, value in fields.items()
+            if (field := declared.get(name)) is not None and field.in_document}

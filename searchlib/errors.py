@@ -125,3 +125,10 @@ class DocumentError(SearchlibError):
     """A document operation that does not fit the schema: HTTP 400 on /document/v1."""
 
     code = ErrorCode.BAD_REQUEST
+
+
+class WrongDistributionError(SearchlibError):
+    """A write sent to a content node that does not own the document's bucket (Vespa's
+    WRONG_DISTRIBUTION): the sender's view of the cluster disagrees with the node's."""
+
+    code = ErrorCode.SERVER_IS_MISCONFIGURED

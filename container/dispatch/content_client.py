@@ -10,9 +10,10 @@ import grpc
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
 from searchlib.errors import InvalidParameterError
-from searchlib.wire import feed_codec, search_codec
+from searchlib.wire import feed_codec, search_codec, visit_codec
 from searchlib.wire.feed_codec import FeedResult, NodeStatus
 from searchlib.wire.search_codec import DocsumCall, DocsumValue, NodeError, SearchAnswer, SearchCall
+from searchlib.wire.visit_codec import VisitCall, VisitPage
 
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
@@ -60,15 +61,19 @@ class ContentNodeClient(Protocol):
 
     async def docsums(self, call: DocsumCall, timeout: float) -> tuple[list[DocsumValue], list[NodeError]]: ...
 
-    async def put(self, document_id: str, fields: dict, timeout: float) -> FeedResult: ...
+    async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
+                  create: bool = False) -> FeedResult: ...
 
-    async def update(self, document_id: str, operations: dict, create: bool, timeout: float) -> FeedResult: ...
+    async def update(self, document_id: str, operations: dict, create: bool, timeout: float,
+                     condition: str = "") -> FeedResult: ...
 
-    async def remove(self, document_id: str, timeout: float) -> FeedResult: ...
+    async def remove(self, document_id: str, timeout: float, condition: str = "") -> FeedResult: ...
 
     async def get(self, document_id: str, timeout: float) -> dict | None: ...
 
     async def ping(self, timeout: float) -> NodeStatus: ...
+
+    async def visit(self, call: VisitCall, timeout: float) -> VisitPage: ...
 
     async def sync(self, peers: list[str], timeout: float, resync: bool = False) -> bool: ...
 
@@ -116,16 +121,18 @@ class GrpcContentNodeClient:
         reply = await self._call("GetDocsums", _encoded(search_codec.encode_docsum_call, call), timeout)
         return search_codec.decode_docsums(reply)
 
-    async def put(self, document_id: str, fields: dict, timeout: float) -> FeedResult:
-        reply = await self._call("Put", feed_codec.put_request(document_id, fields), timeout)
+    async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
+                  create: bool = False) -> FeedResult:
+        reply = await self._call("Put", feed_codec.put_request(document_id, fields, condition, create), timeout)
         return feed_codec.decode_feed_reply(reply)
 
-    async def update(self, document_id: str, operations: dict, create: bool, timeout: float) -> FeedResult:
-        request = feed_codec.update_request(document_id, operations, create)
+    async def update(self, document_id: str, operations: dict, create: bool, timeout: float,
+                     condition: str = "") -> FeedResult:
+        request = feed_codec.update_request(document_id, operations, create, condition)
         return feed_codec.decode_feed_reply(await self._call("Update", request, timeout))
 
-    async def remove(self, document_id: str, timeout: float) -> FeedResult:
-        reply = await self._call("Remove", feed_codec.remove_request(document_id), timeout)
+    async def remove(self, document_id: str, timeout: float, condition: str = "") -> FeedResult:
+        reply = await self._call("Remove", feed_codec.remove_request(document_id, condition), timeout)
         return feed_codec.decode_feed_reply(reply)
 
     async def get(self, document_id: str, timeout: float) -> dict | None:
@@ -135,6 +142,9 @@ class GrpcContentNodeClient:
     async def ping(self, timeout: float) -> NodeStatus:
         reply = await self._call("Ping", feed_codec.ping_request(), timeout)
         return feed_codec.decode_ping_reply(reply)
+
+    async def visit(self, call: VisitCall, timeout: float) -> VisitPage:
+        return visit_codec.decode_visit_page(await self._call("Visit", visit_codec.encode_visit_call(call), timeout))
 
     async def sync(self, peers: list[str], timeout: float, resync: bool = False) -> bool:
         """Tell a node which replicas to catch up from; True if it started."""

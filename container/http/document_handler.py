@@ -16,8 +16,10 @@ from container.docproc.processor import DocumentProcessor
 from container.search.request_parameters import read_timeout_seconds
 from searchlib.distribution import node_in_group
 from searchlib.docid import DocumentId, global_id
+from searchlib.documents import document_fields_only
 from searchlib.errors import DocumentError, InvalidParameterError
 from searchlib.schema.model import ApplicationPackage
+from searchlib.selection import Selection, SelectionError
 
 log = logging.getLogger("container.document")
 
@@ -47,20 +49,38 @@ class DocumentHandler:
             if request.method == "GET":
                 return await self._get(document_id, body_base)
             if request.method == "DELETE":
-                return await self._write(body_base, lambda c, left: c.remove(document_id, left), timeout)
+                condition = self._condition(request.query_params.get("condition", ""))
+                return await self._write(body_base, lambda c, left: c.remove(document_id, left, condition), timeout)
             payload = await _read_json_object(request)
             fields = payload.get("fields")
             if not isinstance(fields, dict):
                 raise DocumentError("Expected a JSON object with a 'fields' object")
+            condition = self._condition(request.query_params.get("condition", payload.get("condition", "")))
+            create = request.query_params.get("create", str(payload.get("create", "false"))).lower() == "true"
             if request.method == "POST":
                 fields = await self._docproc.put(doctype, fields)
-                return await self._write(body_base, lambda c, left: c.put(document_id, fields, left), timeout)
+                return await self._write(body_base, lambda c, left: c.put(document_id, fields, left, condition, create),
+                                         timeout)
             fields = await self._docproc.update(doctype, fields)
-            create = request.query_params.get("create", str(payload.get("create", "false"))).lower() == "true"
             return await self._write(body_base,
-                                     lambda c, left: c.update(document_id, fields, create, left), timeout)
+                                     lambda c, left: c.update(document_id, fields, create, left, condition), timeout)
         except (DocumentError, InvalidParameterError) as error:
             return JSONResponse({**body_base, "message": error.message}, 400)
+        except SelectionError as error:
+            return JSONResponse({**body_base, "message": f"Invalid condition: {error}"}, 400)
+
+    def _condition(self, text) -> str:
+        """A test-and-set condition checked here (a located 400 for a bad one); the owning nodes
+        evaluate it against the stored document."""
+        if not isinstance(text, str):
+            raise DocumentError("'condition' must be a string")
+        if text:
+            Selection.parse(text).check(self._application.schemas.values())
+        return text
+
+    def _schema_of(self, document_id: str):
+        doctype = DocumentId.parse(document_id).doctype
+        return next(s for s in self._application.schemas.values() if doctype in (s.document_name, s.name))
 
     def _owners(self, document_id: str):
         """The node holding the document in every group, those in rotation first (for reads)."""
@@ -87,6 +107,8 @@ class DocumentHandler:
                 if isinstance(outcome, BaseException):
                     log.error("document operation failed: %s", outcome)
                     return JSONResponse({**body_base, "message": str(outcome)}, 500)
+                if not outcome.ok and outcome.condition_failed:
+                    return JSONResponse({**body_base, "message": outcome.message}, 412)
                 if not outcome.ok:
                     status = 400 if outcome.error_code in (3, 4, 17) else 500
                     return JSONResponse({**body_base, "message": outcome.message}, status)
@@ -134,7 +156,8 @@ class DocumentHandler:
                 continue
             if fields is None:
                 return JSONResponse(body_base, 404)
-            return JSONResponse({**body_base, "fields": fields}, 200)
+            schema = self._schema_of(document_id)
+            return JSONResponse({**body_base, "fields": document_fields_only(schema, fields)}, 200)
         return JSONResponse({**body_base, "message": str(last_problem)}, 503)
 
 

@@ -14,6 +14,7 @@ class FeedResult:
     error_code: int = 0
     message: str = ""
     sequence: int = 0
+    condition_failed: bool = False  # a test-and-set condition was not met: nothing was written
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,17 +28,18 @@ class NodeStatus:
     catch_up_remaining: int = 0
 
 
-def put_request(document_id: str, fields: dict) -> pb.PutRequest:
-    return pb.PutRequest(document_id=document_id, fields_json=json.dumps(fields, ensure_ascii=False))
+def put_request(document_id: str, fields: dict, condition: str = "", create: bool = False) -> pb.PutRequest:
+    return pb.PutRequest(document_id=document_id, fields_json=json.dumps(fields, ensure_ascii=False),
+                         condition=condition, create=create)
 
 
-def update_request(document_id: str, operations: dict, create: bool) -> pb.UpdateRequest:
-    return pb.UpdateRequest(document_id=document_id, create=create,
+def update_request(document_id: str, operations: dict, create: bool, condition: str = "") -> pb.UpdateRequest:
+    return pb.UpdateRequest(document_id=document_id, create=create, condition=condition,
                             operations_json=json.dumps(operations, ensure_ascii=False))
 
 
-def remove_request(document_id: str) -> pb.RemoveRequest:
-    return pb.RemoveRequest(document_id=document_id)
+def remove_request(document_id: str, condition: str = "") -> pb.RemoveRequest:
+    return pb.RemoveRequest(document_id=document_id, condition=condition)
 
 
 def get_request(document_id: str) -> pb.GetRequest:
@@ -51,13 +53,14 @@ def ping_request() -> pb.PingRequest:
 def encode_feed_reply(result: FeedResult, source: str = "") -> pb.FeedReply:
     if result.ok:
         return pb.FeedReply(ok=True, found=result.found, sequence=result.sequence)
-    return pb.FeedReply(ok=False, error=pb.ErrorMessage(code=result.error_code, message=result.message,
-                                                        source=source))
+    return pb.FeedReply(ok=False, condition_failed=result.condition_failed,
+                        error=pb.ErrorMessage(code=result.error_code, message=result.message, source=source))
 
 
 def decode_feed_reply(reply: pb.FeedReply) -> FeedResult:
     return FeedResult(ok=reply.ok, found=reply.found, error_code=reply.error.code,
-                      message=reply.error.message, sequence=reply.sequence)
+                      message=reply.error.message, sequence=reply.sequence,
+                      condition_failed=reply.condition_failed)
 
 
 def decode_get_reply(reply: pb.GetReply) -> dict | None:

@@ -33,7 +33,8 @@ class FlakyNode:
         if not self.alive:
             raise NodeUnavailable(f"content node {self.node.distribution_key} ({self.node.address}) is unavailable")
 
-    async def put(self, document_id: str, fields: dict, timeout: float) -> FeedResult:
+    async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
+                  create: bool = False) -> FeedResult:
         self.attempts += 1
         self._check()
         self.documents[document_id] = fields

@@ -1,0 +1,265 @@
+"""Visiting, /document/v1 without a document id, as Vespa's API: `GET` pages through the documents
+(`selection`, `continuation`, `wantedDocumentCount`, `slices`/`sliceId`, `fieldSet`, `stream=true`,
+JSON lines with `Accept: application/jsonl`), `DELETE` removes and `PUT` updates every document a
+`selection` matches.
+
+Pages come from one complete group, in global id order: each node returns its next documents after
+the continuation's global id and how far it looked, and a page ends at the smallest such point, so
+every document is returned exactly once across pages, whatever restarts happen between them.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import time
+from dataclasses import dataclass, replace
+from typing import AsyncIterator
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from container.dispatch.content_client import NodeTimeout, NodeUnavailable
+from container.dispatch.search_cluster import SearchCluster
+from container.search.request_parameters import read_timeout_seconds
+from searchlib.distribution import node_in_group
+from searchlib.errors import DocumentError, InvalidParameterError
+from searchlib.schema.model import ApplicationPackage
+from searchlib.selection import Selection, SelectionError
+from searchlib.wire.visit_codec import VisitCall, VisitedDocument
+
+MAX_WANTED = 1024  # documents a page at most, as Vespa
+PAGE_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = 180.0  # Vespa's default for document operations
+_FULL = int.from_bytes(b"\xff" * 8, "big") + 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Visit:
+    call: VisitCall
+    wanted: int
+    field_set: str
+    stream: bool
+    deadline: float
+
+
+class VisitHandler:
+    def __init__(self, application: ApplicationPackage, cluster: SearchCluster) -> None:
+        self._application = application
+        self._cluster = cluster
+        self._cluster_name = application.content.id
+        self._doctypes = {s.document_name for s in application.schemas.values()} | set(application.schemas)
+
+    async def handle(self, request: Request) -> Response:
+        path_id = request.url.path
+        try:
+            visit = self._parse(request)
+            if request.query_params.get("bucketSpace", "default") == "global":
+                return JSONResponse(_page_body(path_id, [], None))  # no global documents here
+            if request.method == "GET":
+                if visit.stream or "application/jsonl" in request.headers.get("accept", ""):
+                    return self._streamed(visit, path_id, jsonl="application/jsonl" in request.headers.get("accept", ""))
+                documents, continuation = await self._page(visit)
+                return JSONResponse(_page_body(path_id, [_rendered(d, visit.field_set) for d in documents],
+                                               continuation))
+            if not visit.call.selection:
+                raise DocumentError(f"Must specify 'selection' to {request.method} by selection")
+            if "cluster" not in request.query_params:
+                raise DocumentError(f"Must specify 'cluster' to {request.method} by selection")
+            if request.method == "DELETE":
+                return await self._write_where(visit, path_id, lambda c, d, left: c.remove(d.document_id, left))
+            operations = await _update_operations(request)
+            return await self._write_where(
+                visit, path_id, lambda c, d, left: c.update(d.document_id, operations, False, left))
+        except (DocumentError, InvalidParameterError) as error:
+            return JSONResponse({"pathId": path_id, "message": error.message}, 400)
+        except SelectionError as error:
+            return JSONResponse({"pathId": path_id, "message": f"Invalid selection: {error}"}, 400)
+        except (NodeUnavailable, NodeTimeout) as error:
+            return JSONResponse({"pathId": path_id, "message": str(error)}, 503)
+
+    # -- parameters -------------------------------------------------------------------------------
+
+    def _parse(self, request: Request) -> _Visit:
+        params = request.query_params
+        namespace = request.path_params.get("namespace", "")
+        doctype = request.path_params.get("doctype", "")
+        cluster = params.get("cluster")
+        if cluster is None and not doctype:
+            raise DocumentError("Must set 'cluster' parameter to a content cluster id when visiting at a root "
+                                f"/document/v1/ level, e.g. 'cluster={self._cluster_name}'")
+        if cluster is not None and cluster != self._cluster_name:
+            raise DocumentError(f"Your Vespa deployment has no content cluster '{_short(cluster)}', only "
+                                f"'{self._cluster_name}'")
+        if doctype and doctype not in self._doctypes:
+            raise DocumentError(f"Document type {_short(doctype)} does not exist")
+        selection = params.get("selection", "").strip()
+        if selection:
+            Selection.parse(selection).check(self._application.schemas.values())
+        slices, slice_id = _integer(params, "slices", 1, 1, 1 << 16), _integer(params, "sliceId", 0, 0, 1 << 16)
+        if slice_id >= slices:
+            raise DocumentError("'sliceId' must be in range [0, slices)")
+        call = VisitCall(document_type=doctype, namespace=namespace, selection=selection,
+                         after=_decode_continuation(params.get("continuation", "")),
+                         slices=slices, slice_id=slice_id)
+        wanted = _integer(params, "wantedDocumentCount", MAX_WANTED, 1, 1 << 31)
+        timeout = read_timeout_seconds(params, DEFAULT_TIMEOUT)
+        stream = params.get("stream", "false").lower() == "true"
+        return _Visit(call, min(wanted, MAX_WANTED), params.get("fieldSet", "[document]"), stream,
+                      time.monotonic() + timeout)
+
+    # -- pages ------------------------------------------------------------------------------------
+
+    async def _page(self, visit: _Visit) -> tuple[list[VisitedDocument], bytes | None]:
+        """One page: up to `wanted` documents after the continuation, and the next continuation
+        (None when every document has been visited)."""
+        group = self._cluster.pick_group()
+        if group is None:
+            raise NodeUnavailable("no group has all its content nodes in service: cannot visit now")
+        nodes = self._cluster.group_nodes(group)
+        call = replace(visit.call, max_documents=visit.wanted)
+        timeout = max(0.001, min(PAGE_TIMEOUT, visit.deadline - time.monotonic()))
+        pages = await asyncio.gather(*[node.visit(call, timeout) for node in nodes])
+        # every node looked at least this far: documents beyond it may still be missing from others
+        limits = [page.scanned_to for page in pages if page.scanned_to is not None]
+        complete_to = min(limits) if limits else None
+        documents = sorted((d for page in pages for d in page.documents), key=lambda d: d.global_id)
+        if complete_to is not None:
+            documents = [d for d in documents if d.global_id <= complete_to]
+        if len(documents) > visit.wanted:
+            documents = documents[:visit.wanted]
+            complete_to = documents[-1].global_id
+        return documents, complete_to
+
+    def _streamed(self, visit: _Visit, path_id: str, jsonl: bool) -> StreamingResponse:
+        async def body() -> AsyncIterator[bytes]:
+            current, count, first = visit, 0, True
+            if not jsonl:
+                yield b'{"pathId":' + json.dumps(path_id).encode() + b',"documents":['
+            while True:
+                documents, continuation = await self._page(current)
+                for document in documents:
+                    rendered = _rendered(document, visit.field_set)
+                    if jsonl:
+                        line = {"put": rendered["id"], **({"fields": rendered["fields"]} if "fields" in rendered else {})}
+                        yield json.dumps(line, ensure_ascii=False).encode() + b"\n"
+                    else:
+                        yield (b"" if first else b",") + json.dumps(rendered, ensure_ascii=False).encode()
+                        first = False
+                count += len(documents)
+                if continuation is None or time.monotonic() >= visit.deadline:
+                    break
+                current = replace(current, call=replace(current.call, after=continuation))
+                if jsonl:
+                    yield json.dumps({"continuation": {"token": _encode_continuation(continuation),
+                                                       "percentFinished": _percent(continuation)}}).encode() + b"\n"
+            token = None if continuation is None else _encode_continuation(continuation)
+            if jsonl:
+                yield json.dumps({"sessionStats": {"documentCount": count}}).encode() + b"\n"
+                final = {"percentFinished": 100.0} if token is None else {"token": token, "percentFinished": _percent(continuation)}
+                yield json.dumps({"continuation": final}).encode() + b"\n"
+            else:
+                yield b'],"documentCount":' + str(count).encode() + (
+                    b"" if token is None else b',"continuation":' + json.dumps(token).encode()) + b"}"
+        media = "application/jsonl" if jsonl else "application/json"
+        return StreamingResponse(body(), media_type=media)
+
+    async def _write_where(self, visit: _Visit, path_id: str, operation) -> JSONResponse:
+        """Apply `operation` to every matching document in every group, page by page, until done
+        or the deadline (then the continuation says where to resume)."""
+        count, current = 0, visit
+        while True:
+            documents, continuation = await self._page(current)
+            for document in documents:
+                await self._write_everywhere(document, operation, visit.deadline)
+            count += len(documents)
+            if continuation is None or time.monotonic() >= visit.deadline:
+                break
+            current = replace(current, call=replace(current.call, after=continuation))
+        body = {"pathId": path_id, "documentCount": count}
+        if continuation is not None:
+            body["continuation"] = _encode_continuation(continuation)
+        return JSONResponse(body)
+
+    async def _write_everywhere(self, document: VisitedDocument, operation, deadline: float) -> None:
+        owners = [self._cluster.clients[node_in_group(document.global_id, keys)]
+                  for keys in self._cluster.groups.values()]
+        left = max(0.001, deadline - time.monotonic())
+        results = await asyncio.gather(*[operation(client, document, left) for client in owners],
+                                       return_exceptions=True)
+        for client, result in zip(owners, results):
+            if isinstance(result, (NodeUnavailable, NodeTimeout)):
+                self._cluster.note_missed_write(client.node.distribution_key)  # it catches up later
+            elif isinstance(result, BaseException):
+                raise result
+            elif not result.ok:
+                raise DocumentError(f"{document.document_id}: {result.message}")
+
+
+# -- rendering and parameters -----------------------------------------------------------------------
+
+def _page_body(path_id: str, documents: list[dict], continuation: bytes | None) -> dict:
+    body = {"pathId": path_id, "documents": documents, "documentCount": len(documents)}
+    if continuation is not None:
+        body["continuation"] = _encode_continuation(continuation)
+    return body
+
+
+def _rendered(document: VisitedDocument, field_set: str) -> dict:
+    """The document as the field set asks: `[id]`, `[document]`/`[all]`, or `type:f1,f2`."""
+    wanted = field_set.split(":", 1)[1] if ":" in field_set else field_set
+    if wanted == "[id]":
+        return {"id": document.document_id}
+    if wanted in ("[document]", "[all]", ""):
+        return {"id": document.document_id, "fields": document.fields}
+    names = {name.strip() for name in wanted.split(",")}
+    return {"id": document.document_id, "fields": {k: v for k, v in document.fields.items() if k in names}}
+
+
+async def _update_operations(request: Request) -> dict:
+    try:
+        payload = json.loads(await request.body() or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise DocumentError("Could not parse the update JSON") from None
+    fields = payload.get("fields") if isinstance(payload, dict) else None
+    if not isinstance(fields, dict) or not fields:
+        raise DocumentError("Expected a JSON object with a 'fields' object of update operations")
+    return fields
+
+
+def _encode_continuation(global_id: bytes) -> str:
+    return base64.urlsafe_b64encode(global_id).decode().rstrip("=")
+
+
+def _decode_continuation(token: str) -> bytes:
+    if not token:
+        return b""
+    try:
+        decoded = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError):
+        decoded = b""
+    if len(decoded) != 12:
+        raise DocumentError(f"Invalid continuation token '{_short(token)}'")
+    return decoded
+
+
+def _percent(global_id: bytes) -> float:
+    return round(100.0 * int.from_bytes(global_id[:8], "big") / _FULL, 3)
+
+
+def _integer(params, name: str, default: int, low: int, high: int) -> int:
+    text = params.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise DocumentError(f"'{name}' must be an integer, got '{_short(text)}'") from None
+    if not low <= value <= high:
+        raise DocumentError(f"'{name}' must be in [{low}, {high}], got {value}")
+    return value
+
+
+def _short(text: str, limit: int = 64) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
