@@ -105,7 +105,7 @@ class DocumentHandler:
             if isinstance(outcome, BaseException):
                 log.error("document operation failed: %s", outcome)
                 return JSONResponse({**body_base, "message": str(outcome)}, 500)
-            if not outcome.ok and outcome.condition_failed:
+            if not outcome.ok and outcome.condition_failed:  # each group tested its own (consistent) copy
                 return JSONResponse({**body_base, "message": outcome.message}, 412)
             if not outcome.ok:
                 status = 400 if outcome.error_code in (3, 4, 17) else 500
