@@ -158,7 +158,10 @@ def compare(op: str, left: Any, right: Any) -> Truth:
         elif _kind(left) != _kind(right):
             equal = False
         else:
-            equal = left == right
+            try:  # "other" values (structs, tensors) may not compare to a plain bool
+                equal = bool(left == right)
+            except (TypeError, ValueError):
+                return None
         return equal if op == "==" else not equal
     if left is None or right is None or _kind(left) != _kind(right) or _kind(left) in ("bool", "other"):
         return None

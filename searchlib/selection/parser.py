@@ -177,15 +177,21 @@ class _Parser:
         return left
 
     def sum(self) -> Node:
-        node = self.product()
-        while self.at("+", "-"):
-            node = Arithmetic(self.next().text, node, self.product())
-        return node
+        return self.chain(("+", "-"), self.product)
 
     def product(self) -> Node:
-        node = self.unary()
-        while self.at("*", "/", "%"):
-            node = Arithmetic(self.next().text, node, self.unary())
+        return self.chain(("*", "/", "%"), self.unary)
+
+    def chain(self, operators: tuple[str, ...], operand) -> Node:
+        """A left-deep chain: each operator is one more level of the tree, so it counts as nesting
+        (the evaluator recurses over the tree)."""
+        depth = self.depth
+        node = operand()
+        while self.at(*operators):
+            token = self.next()
+            self.nested(token.column)
+            node = Arithmetic(token.text, node, operand())
+        self.depth = depth
         return node
 
     def unary(self) -> Node:

@@ -133,6 +133,9 @@ def test_hostile_conditions_are_refused_without_recursion_or_huge_quotes():
         Selection.parse("(" * 3000 + "true" + ")" * 3000)
     with pytest.raises(SelectionError, match="nested more than"):
         Selection.parse("not " * (MAX_DEPTH + 1) + "true")
+    with pytest.raises(SelectionError, match="nested more than"):  # a left-deep arithmetic chain
+        Selection.parse("music.year == " + " + ".join(["1"] * 2000))
+    assert holds("music.year == " + " + ".join(["1"] * 20), {"year": 20})
     with pytest.raises(SelectionError, match="longer than"):
         Selection.parse("true or " * MAX_LENGTH)
     with pytest.raises(SelectionError) as raised:
