@@ -65,7 +65,7 @@ healthcheck() {
         exec python -m content_node.probe --port "$(pid1_port 19100)"
     fi
     exec python -c 'import sys, urllib.request
-with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/state/v1/health", timeout=5) as r:
+with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/status.html", timeout=5) as r:
     sys.exit(0 if r.status == 200 else 1)' "$(pid1_port 8080)"
 }
 

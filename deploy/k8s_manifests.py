@@ -30,7 +30,8 @@ from deploy.k8s_topology import (
 APP_MOUNT = "/app"
 APP_SOURCE_MOUNT = "/etc/phasedsearch/app-package"
 DATA_MOUNT = "/var/lib/phasedsearch"
-HEALTH_PATH = "/state/v1/health"
+HEALTH_PATH = "/state/v1/health"  # 503 "initializing" until every group has been in rotation: readiness
+LIVE_PATH = "/status.html"  # 200 while the process serves HTTP: startup and liveness
 RUN_AS = 10001  # the image's `phasedsearch` user
 GPU_DEVICE_ENV = "PHASEDSEARCH_GPU_DEVICE"
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -258,6 +259,7 @@ def container_objects(endpoints: tuple[NodeEndpoint, ...], configmap: Mapping[st
     selector = labels(CONTAINER_NAME)
     image = options.resolved_gpu_image if gpu else options.image
     health = {"path": HEALTH_PATH, "port": "http"}
+    live = {"path": LIVE_PATH, "port": "http"}
     container: dict[str, Any] = {
         "name": CONTAINER_NAME, "image": image,
         "args": ["container", "--app", APP_MOUNT, "--host", "0.0.0.0", "--port", str(CONTAINER_PORT),
@@ -265,9 +267,9 @@ def container_objects(endpoints: tuple[NodeEndpoint, ...], configmap: Mapping[st
         # the default gpu-device of global-phase ONNX models; -1 runs them on the CPU
         "env": [{"name": GPU_DEVICE_ENV, "value": "0" if gpu else "-1"}],
         "ports": [{"name": "http", "containerPort": CONTAINER_PORT, "protocol": "TCP"}],
-        "startupProbe": {"httpGet": health, "periodSeconds": 5, "timeoutSeconds": 3, "failureThreshold": 60},
+        "startupProbe": {"httpGet": live, "periodSeconds": 5, "timeoutSeconds": 3, "failureThreshold": 60},
         "readinessProbe": {"httpGet": health, "periodSeconds": 5, "timeoutSeconds": 3, "failureThreshold": 2},
-        "livenessProbe": {"httpGet": health, "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 3},
+        "livenessProbe": {"httpGet": live, "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 3},
         "resources": options.container_resources.as_spec(gpus=1 if gpu else 0),
         "securityContext": _container_security(),
         "volumeMounts": [{"name": "app", "mountPath": APP_MOUNT, "readOnly": True},

@@ -100,8 +100,11 @@ def test_the_container_is_replicated_probed_over_http_and_reads_the_package(tmp_
     pod = deployment["spec"]["template"]["spec"]
     container = pod["containers"][0]
     assert container["args"][0] == "container"
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        assert container[probe]["httpGet"] == {"path": "/state/v1/health", "port": "http"}
+    # ready once every group has been in rotation; alive (not restarted) while it serves HTTP at all,
+    # so a missing content node makes the container unready, never a restart loop
+    assert container["readinessProbe"]["httpGet"] == {"path": "/state/v1/health", "port": "http"}
+    for probe in ("startupProbe", "livenessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/status.html", "port": "http"}
     assert {"name": "http", "containerPort": 8080, "protocol": "TCP"} in container["ports"]
     assert container["resources"]["requests"].keys() == {"cpu", "memory"}
     service = next(s for s in by_kind(objects, "Service") if s["metadata"]["name"] == "container")
