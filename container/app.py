@@ -15,11 +15,14 @@ from starlette.routing import Route
 
 from container.dispatch.content_client import ContentNodeClient, GrpcContentNodeClient, NodeAddress
 from container.dispatch.search_cluster import SearchCluster
+from container.embedding.registry import embedder_ids, get_embedder
 from container.http.compression import GzipRequestMiddleware, InvalidContentEncoding
 from container.http.document_handler import DocumentHandler
 from container.http.search_handler import SearchHandler
 from container.http.visit_handler import VisitHandler
+from container.metrics import ContainerMetrics, MetricsMiddleware, onnx_samples, prometheus_text, v2_values
 from container.search.cluster_searcher import ClusterSearcher
+from searchlib.errors import InvalidParameterError
 from searchlib.schema.application import load_application
 from searchlib.schema.model import ApplicationPackage
 
@@ -37,6 +40,7 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
     search = SearchHandler(searcher)
     documents = DocumentHandler(package, cluster)
     visits = VisitHandler(package, cluster)
+    container_metrics = ContainerMetrics()
 
     async def health(request: Request) -> JSONResponse:
         # not ready for traffic until every group has had all its nodes in rotation (a write sent
@@ -73,10 +77,30 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
 
         return JSONResponse({"status": {"code": "up"}, "metrics": {"values": METRICS.snapshot()}})
 
+    def metric_samples() -> list:
+        from container.ranking.onnx_models import METRICS
+
+        nodes = [("content.proton.documentdb.documents.active.last",
+                  (("clusterId", package.content.id), ("distributionKey", str(key)),
+                   ("group", str(client.node.group))), float(cluster.health[key].active_docs))
+                 for key, client in sorted(cluster.clients.items())]
+        nodes += [("content.node.up.last", (("distributionKey", str(key)),), float(cluster.health[key].up))
+                  for key in sorted(cluster.clients)]
+        return container_metrics.samples(nodes + onnx_samples(METRICS.snapshot()))
+
+    async def metrics_v2(request: Request) -> JSONResponse:
+        await cluster.ping_all()  # current document counts, not the last background ping's
+        return JSONResponse(v2_values(metric_samples()))
+
+    async def prometheus(request: Request) -> PlainTextResponse:
+        await cluster.ping_all()
+        return PlainTextResponse(prometheus_text(metric_samples()), media_type="text/plain; version=0.0.4")
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         await cluster.ping_all()
         await asyncio.to_thread(searcher.global_phase.preload)  # ONNX sessions before the first query
+        await asyncio.to_thread(_preload_embedders, package)  # so the first embed() query is not the slow one
         cluster.start()
         log.info("container ready: %d content nodes in %d groups", len(cluster.clients), len(cluster.groups))
         yield
@@ -96,12 +120,23 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
         Route("/ApplicationStatus", application_status),
         Route("/state/v1/nodes", node_states),
         Route("/state/v1/metrics", metrics),
+        Route("/metrics/v2/values", metrics_v2),
+        Route("/prometheus/v1/values", prometheus),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(GzipRequestMiddleware)],
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(MetricsMiddleware, metrics=container_metrics),
+                                                                Middleware(GzipRequestMiddleware)],
                     exception_handlers={InvalidContentEncoding: _bad_encoding})
     app.state.cluster = cluster
     app.state.application = package
     return app
+
+
+def _preload_embedders(package: ApplicationPackage) -> None:
+    for component_id in embedder_ids(package):
+        try:
+            get_embedder(package, component_id)
+        except InvalidParameterError as error:  # a missing model file: queries that need it answer 400
+            log.error("embedder %s not loaded: %s", component_id, error.message)
 
 
 async def handler_listing(request: Request) -> JSONResponse:

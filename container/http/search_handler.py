@@ -7,6 +7,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from container.metrics import SearchOutcome
 from container.http.rendering import error_result, http_status, render_result
 from container.search.cluster_searcher import ClusterSearcher
 from container.search.query import build_query
@@ -37,6 +38,10 @@ class SearchHandler:
             problem = NodeError(int(ErrorCode.INTERNAL_SERVER_ERROR), f"{type(error).__name__}: {error}",
                                 self._source)
             return JSONResponse(error_result([problem]), status_code=500)
+        request.state.search_outcome = SearchOutcome(
+            query.profile, len(result.hits), result.total_count,
+            degraded=result.coverage is not None and not result.coverage.full,
+            failed=bool(result.errors) and not result.hits)
         body = render_result(result, self._source, timing=query.timing)
         return JSONResponse(body, status_code=http_status(bool(result.hits), result.errors))
 

@@ -26,6 +26,7 @@ import logging
 import math
 import os
 import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
@@ -104,9 +105,22 @@ def _default_session_factory(path: str, options, providers: list):
 
 
 def _default_available() -> list[str]:
+    """onnxruntime-gpu lists CUDA whether or not the machine can run it; without the CUDA driver
+    it cannot, and trying prints onnxruntime's own errors on every start, so it is left out."""
     import onnxruntime as ort
 
-    return list(ort.get_available_providers())
+    listed = list(ort.get_available_providers())
+    return listed if cuda_driver_present() else [p for p in listed if p != CUDA]
+
+
+def cuda_driver_present() -> bool:
+    import ctypes
+
+    try:
+        ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return False
+    return True
 
 
 class OnnxModelRunner:
@@ -131,7 +145,10 @@ class OnnxModelRunner:
         self.session = (session_factory or _default_session_factory)(settings.path, options, requested)
         used = list(self.session.get_providers())
         self.provider = CUDA if CUDA in used else CPU
-        if wants_gpu and self.provider != CUDA:
+        if wants_gpu and CUDA not in available:
+            log.info("onnx model %s: gpu-device %d requested, but this machine has no CUDA; using %s",
+                     Path(settings.path).name, settings.gpu_device, CPU)
+        elif wants_gpu and self.provider != CUDA:
             log.warning("onnx model %s: gpu-device %d requested but CUDA is not available; using %s",
                         Path(settings.path).name, settings.gpu_device, CPU)
         else:
@@ -156,8 +173,10 @@ class OnnxModelRunner:
                      for name, values in inputs.items()}
             if batch_size > 1:  # batch size 1 is Vespa's exact per-hit, fixed-length evaluation
                 batch = self._trim_padding(batch)
+            started = time.perf_counter()
             for name, value in zip(self.outputs, self.session.run(self.outputs, batch)):
                 parts[name].append(np.asarray(value))
+            METRICS.add(f"onnx.inference_us.{self.provider}", int((time.perf_counter() - started) * 1e6))
             METRICS.add(f"onnx.batches.{self.provider}")
         METRICS.add(f"onnx.rows.{self.provider}", rows)
         return {name: np.concatenate(chunks, axis=0) if chunks else np.zeros((0,))
