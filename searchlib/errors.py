@@ -125,3 +125,9 @@ class DocumentError(SearchlibError):
     """A document operation that does not fit the schema: HTTP 400 on /document/v1."""
 
     code = ErrorCode.BAD_REQUEST
+
+
+class StorageError(SearchlibError):
+    """A content node cannot store a write (disk full, read-only, I/O error): HTTP 507, not acked."""
+
+    code = ErrorCode.INSUFFICIENT_STORAGE
