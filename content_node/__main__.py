@@ -7,7 +7,10 @@ import sys
 
 from content_node.node import ContentNode
 from content_node.server import run_until_signalled
+from content_node.store.recovery import StoreCorruption
 from searchlib.errors import SchemaError
+
+EXIT_STORE_CORRUPT = 3  # `phasedsearch up` tells it apart from a crash or a bad package
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,13 +20,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--distribution-key", type=int, default=0)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=19100)
+    parser.add_argument("--groups", type=int, default=None,
+                        help="groups in the cluster (default: services.xml); >1 means a replica exists")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        node = ContentNode(args.app, args.data_dir, args.distribution_key)
+        node = ContentNode(args.app, args.data_dir, args.distribution_key, groups=args.groups)
     except SchemaError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except StoreCorruption as error:  # one recognizable line, no traceback
+        print(f"FATAL: {error}; no replica group to rebuild from: restore the file, or move it "
+              "aside to start without the data it holds", file=sys.stderr, flush=True)
+        return EXIT_STORE_CORRUPT
     run_until_signalled(node, args.host, args.port)
     return 0
 

@@ -24,16 +24,24 @@ log = logging.getLogger("content_node")
 
 
 class ContentNode:
-    def __init__(self, app_dir: str | Path, data_dir: str | Path, distribution_key: int) -> None:
+    def __init__(self, app_dir: str | Path, data_dir: str | Path, distribution_key: int,
+                 groups: int | None = None) -> None:
+        """`groups`: how many groups the cluster has (default: as services.xml says). With more than
+        one, a replica exists, so data lost to a damaged disk is rebuilt from it instead of the node
+        refusing to start (StoreCorruption)."""
         self.distribution_key = distribution_key
         self.application: ApplicationPackage = load_application(app_dir)
         self.data_dir = Path(data_dir)
+        self.has_replica = (groups or len(self.application.content.groups) or 1) > 1
         self.databases: dict[str, DocumentDB] = {
-            name: DocumentDB(schema, self.data_dir / name)
+            name: DocumentDB(schema, self.data_dir / name, rebuild=self.has_replica)
             for name, schema in self.application.schemas.items()}
         self._programs: dict[tuple[str, str], RankProgram] = {}
         self._programs_lock = threading.Lock()
         self.sync = ReplicaSync(self)  # not ready until caught up with a replica (or told there is none)
+        for db in self.databases.values():
+            if db.rebuild_reason:
+                self.sync.require_replica(db.rebuild_reason)
         self._searches = 0  # read without a lock: the idle trimmer only needs to see it move
         self._trimmer = IdleTrimmer(lambda: (self.last_sequence, self._searches))
         log.info("content node %d ready with %d documents", distribution_key, self.active_documents)
@@ -45,6 +53,11 @@ class ContentNode:
     @property
     def active_documents(self) -> int:
         return sum(db.doc_count for db in self.databases.values())
+
+    @property
+    def write_error(self) -> str:
+        """Why this node refuses writes now ("" while it accepts them)."""
+        return next((db.write_error for db in self.databases.values() if db.write_error), "")
 
     @property
     def last_sequence(self) -> int:

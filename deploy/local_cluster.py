@@ -356,7 +356,7 @@ class LocalCluster:
             argv = [*self.commands.content_node, "--app", app_dir,
                     "--data-dir", str(self.data_dir / name),
                     "--distribution-key", str(spec.distribution_key),
-                    "--port", str(spec.port), "--host", spec.host]
+                    "--port", str(spec.port), "--host", spec.host, "--groups", str(state["groups"])]
             content_nodes[spec.distribution_key] = _Process(
                 name, spec.port, argv, self.log_path(name),
                 marker=f"--distribution-key {spec.distribution_key} --port {spec.port}", pid=node.get("pid"))

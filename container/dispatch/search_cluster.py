@@ -38,6 +38,7 @@ class NodeHealth:
     down_since: float = 0.0  # time.time() the node left rotation
     missed_writes: bool = False  # a write was not delivered: catch up again before serving
     error: str = ""
+    write_error: str = ""  # the node refuses writes (disk full, read-only) but may still serve queries
 
 
 class SearchCluster:
@@ -153,7 +154,7 @@ class SearchCluster:
             health.down_since = time.time()
         health.up, health.reachable, health.error = ready, True, problem
         health.state = status.state or ("ready" if ready else AWAITING_SYNC)
-        health.catch_up_remaining = status.catch_up_remaining
+        health.catch_up_remaining, health.write_error = status.catch_up_remaining, status.write_error
         health.active_docs, health.last_sequence = status.active_docs, status.last_sequence
         health.app_generation, health.last_seen = status.app_generation, time.time()
 
