@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from content_node.store.snapshot import SnapshotError, list_snapshots, snapshot_sequence
+from content_node.store.snapshot import SnapshotError, list_snapshots, snapshot_sequence, verify_snapshot
 from content_node.store.wal import (
     LogRecord, WalCorruption, fsync_directory, list_segments, remove_segments, replay,
     segment_first_sequence, segments_covered_by)
@@ -60,7 +60,7 @@ def recover(directory: Path, *, load_snapshot: Callable[[Path], int], reset: Cal
     last_sequence, snapshot_damage = 0, None
     for snapshot in reversed(list_snapshots(directory)):
         try:
-            last_sequence = load_snapshot(snapshot)
+            last_sequence = _load(load_snapshot, snapshot)
             break
         except SnapshotError as error:
             log.error("%s; falling back to the snapshot before it", error)
@@ -81,6 +81,20 @@ def recover(directory: Path, *, load_snapshot: Callable[[Path], int], reset: Cal
         outcome = _lost(directory, error, rebuild, reset, everything=False)
         return Recovered(last_sequence, replayed, outcome.rebuild_reason)
     return Recovered(last_sequence, replayed, None)
+
+
+def _load(load_snapshot: Callable[[Path], int], snapshot: Path) -> int:
+    """A damaged line can still parse as JSON and fail only when applied (say, bad tensor cells),
+    before the checksum at the end is reached: then the checksum decides between damage and bug."""
+    try:
+        return load_snapshot(snapshot)
+    except SnapshotError:
+        raise
+    except Exception:
+        damage = verify_snapshot(snapshot)
+        if damage is None:
+            raise
+        raise damage from None
 
 
 def _lost(directory: Path, damage: WalCorruption | SnapshotError, rebuild: bool,

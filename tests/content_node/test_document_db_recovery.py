@@ -174,3 +174,18 @@ def test_after_a_failed_fsync_the_node_refuses_writes_until_restart(tmp_path):
     reopened = DocumentDB(SCHEMA, tmp_path)
     assert reopened.get(doc_id(4)) is None and reopened.write_error is None
     reopened.close()
+
+
+def test_a_damaged_snapshot_line_that_parses_but_cannot_be_applied_is_damage_not_a_crash(tmp_path):
+    schema = Schema("doc", "doc", {"n": Field("n", FieldType("int"), is_attribute=True)})
+    db = DocumentDB(schema, tmp_path)
+    db.put(doc_id(1), {"n": 1})
+    db.snapshot()
+    db.put(doc_id(2), {"n": 2})
+    db.snapshot()
+    db.close()
+    newest = list_snapshots(tmp_path)[-1]
+    newest.write_bytes(newest.read_bytes().replace(b'"n":2', b'"n":"x"'))  # valid JSON, not an int
+    reopened = DocumentDB(schema, tmp_path)
+    assert contents(reopened) == {doc_id(1): {"n": 1}, doc_id(2): {"n": 2}}
+    reopened.close()
