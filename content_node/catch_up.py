@@ -22,6 +22,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Callable, Iterable, Protocol, Sequence, TypeVar
 
 import grpc
@@ -100,9 +101,10 @@ class ReplicaSync:
         self.fetched = 0
         self._thread: threading.Thread | None = None
         self._required: str | None = None  # why the local data cannot be served alone
+        self._required_marker: Path | None = None  # the file that remembers it across restarts
 
-    def require_replica(self, reason: str) -> None:
-        self._required = reason
+    def require_replica(self, reason: str, marker: Path | None = None) -> None:
+        self._required, self._required_marker = reason, marker
 
     @property
     def ready(self) -> bool:
@@ -143,7 +145,7 @@ class ReplicaSync:
                 self._catch_up_from(peer)
                 log.info("caught up from %s in %.1fs: %d documents fetched", address,
                          time.monotonic() - started, self.fetched)
-                self._required = None
+                self._rebuilt()
                 break
             except Exception as error:  # noqa: BLE001 - try the next replica
                 log.warning("catch-up from %s failed: %s", address, error)
@@ -161,6 +163,11 @@ class ReplicaSync:
             self.state = READY
             self.remaining = 0
             self._writes.clear()
+
+    def _rebuilt(self) -> None:
+        if self._required_marker is not None:
+            self._required_marker.unlink(missing_ok=True)
+        self._required = self._required_marker = None
 
     def _catch_up_from(self, peer: Peer) -> None:
         time.sleep(SETTLE_SECONDS)

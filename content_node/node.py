@@ -14,6 +14,7 @@ from content_node.catch_up import ReplicaSync
 from content_node.document_db import DocumentDB
 from content_node.ranking.rank_program import RankProgram
 from content_node.store.memory import IdleTrimmer
+from content_node.store.wal import write_durably
 from searchlib.docid import DocumentId
 from searchlib.errors import DocumentError, InvalidParameterError
 from searchlib.schema.application import load_application
@@ -21,6 +22,8 @@ from searchlib.ranking_setup import hidden_match_features
 from searchlib.schema.model import ApplicationPackage, Schema
 
 log = logging.getLogger("content_node")
+
+REBUILD_MARKER = "rebuild-from-replica"  # in the data dir while lost data awaits catch-up
 
 
 class ContentNode:
@@ -39,9 +42,7 @@ class ContentNode:
         self._programs: dict[tuple[str, str], RankProgram] = {}
         self._programs_lock = threading.Lock()
         self.sync = ReplicaSync(self)  # not ready until caught up with a replica (or told there is none)
-        for db in self.databases.values():
-            if db.rebuild_reason:
-                self.sync.require_replica(db.rebuild_reason)
+        self._require_replica_if_data_was_lost()
         self._searches = 0  # read without a lock: the idle trimmer only needs to see it move
         self._trimmer = IdleTrimmer(lambda: (self.last_sequence, self._searches))
         log.info("content node %d ready with %d documents", distribution_key, self.active_documents)
@@ -117,6 +118,21 @@ class ContentNode:
 
     def get(self, document_id: str) -> dict | None:
         return self.database_for(document_id).get(document_id)
+
+    def _require_replica_if_data_was_lost(self) -> None:
+        """A marker file keeps the requirement across restarts until a catch-up completes: a node
+        restarted before that must not serve its partial data as whole when no replica is up."""
+        marker = self.data_dir / REBUILD_MARKER
+        reason = next((db.rebuild_reason for db in self.databases.values() if db.rebuild_reason), None)
+        if reason:
+            try:
+                write_durably(marker, reason.encode())
+            except OSError as error:
+                log.error("cannot record that %s must be rebuilt: %s", self.data_dir, error)
+        elif marker.exists():
+            reason = marker.read_text(errors="replace").strip() or "an earlier rebuild did not complete"
+        if reason:
+            self.sync.require_replica(reason, marker)
 
     def close(self) -> None:
         self._trimmer.stop()

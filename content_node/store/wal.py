@@ -385,6 +385,17 @@ def _truncate(path: Path, length: int) -> None:
         os.fsync(handle.fileno())
 
 
+def write_durably(path: Path, data: bytes) -> None:
+    """Create or replace a small file atomically and durably (temporary file, fsync, rename)."""
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    fsync_directory(path.parent)
+
+
 def fsync_directory(directory: Path) -> None:
     """Make a created, renamed or deleted file name itself durable."""
     fd = os.open(directory, os.O_RDONLY)

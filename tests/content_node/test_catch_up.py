@@ -143,3 +143,29 @@ def test_a_node_that_lost_data_is_ready_only_after_catching_up_from_a_replica(tm
     assert dict(list_documents(damaged)) == dict(list_documents(replica))  # exactly the replica's
     replica.close()
     damaged.close()
+
+
+def test_the_need_to_rebuild_survives_a_restart_until_a_catch_up_completes(tmp_path):
+    replica = ContentNode(APP, tmp_path / "replica", 2, groups=2)
+    replica.sync.start([], wait=True)
+    node = ContentNode(APP, tmp_path / "node", 0, groups=2)
+    for n in range(30):
+        node.put(doc(f"d{n}"), fields(f"document {n}"))
+        replica.put(doc(f"d{n}"), fields(f"document {n}"))
+    node.databases["doc"]._wal.close()  # a crash: the log only
+    segment = sorted((tmp_path / "node" / "doc").glob("wal-*.log"))[-1]
+    data = bytearray(segment.read_bytes())
+    data[len(data) // 2] ^= 0x08
+    segment.write_bytes(bytes(data))
+    damaged = ContentNode(APP, tmp_path / "node", 0, groups=2)
+    assert damaged.databases["doc"].rebuild_reason
+    damaged.close()  # restarted before any replica answered
+    again = ContentNode(APP, tmp_path / "node", 0, groups=2)
+    assert not again.sync.start([], wait=True) and again.sync.state == AWAITING_SYNC
+    sync_from(again, InProcessPeer(replica))
+    assert again.sync.state == READY and dict(list_documents(again)) == dict(list_documents(replica))
+    again.close()
+    healed = ContentNode(APP, tmp_path / "node", 0, groups=2)
+    assert healed.sync.start([], wait=True) and healed.sync.ready  # the marker is gone
+    healed.close()
+    replica.close()
