@@ -170,10 +170,11 @@ class SearchCluster:
                 self.health[key].missed_writes = False  # nothing to catch up from: serve as is
                 return
             try:
-                await self.clients[key].sync(peers, PING_TIMEOUT, resync=resync)
+                started = await self.clients[key].sync(peers, PING_TIMEOUT, resync=resync)
                 self.health[key].missed_writes = False
-                log.info("content node %d %s from %s", key, "catching up again" if resync else "catching up",
-                         peers or "nobody (no replica in service)")
+                if started:  # a node that must rebuild refuses an empty list each ping: no log line each
+                    log.info("content node %d %s from %s", key, "catching up again" if resync else "catching up",
+                             peers or "nobody (no replica in service)")
             except Exception as error:  # noqa: BLE001 - retried on the next ping
                 log.warning("could not start catch-up on content node %d: %s", key, error)
 
