@@ -10,7 +10,8 @@ from content_node.server import run_until_signalled
 from content_node.store.recovery import StoreCorruption
 from searchlib.errors import SchemaError
 
-EXIT_STORE_CORRUPT = 3  # `phasedsearch up` tells it apart from a crash or a bad package
+EXIT_STORE_CORRUPT = 3  # `phasedsearch up` tells these apart from a crash or a bad package
+EXIT_STORE_UNREADABLE = 4
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"FATAL: {error}; no replica group to rebuild from: restore the file, or move it "
               "aside to start without the data it holds", file=sys.stderr, flush=True)
         return EXIT_STORE_CORRUPT
+    except OSError as error:  # the data directory cannot be read at all (permissions, I/O error)
+        print(f"FATAL: cannot read the stored data: {error}", file=sys.stderr, flush=True)
+        return EXIT_STORE_UNREADABLE
     run_until_signalled(node, args.host, args.port)
     return 0
 

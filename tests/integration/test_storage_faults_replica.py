@@ -116,12 +116,12 @@ def test_a_torn_tail_is_reported_and_the_acknowledged_documents_kept(cluster, re
 
 def test_truncated_and_damaged_snapshots_fall_back_to_the_previous_one(cluster, readers):
     directory = node_dir(cluster, 1)
+    feed(cluster, "s0-", 10)
+    cluster.restart_node(1)  # a graceful stop writes a snapshot
     for damage in ("truncate", "flip"):
-        feed(cluster, f"s{damage}1-", 20)
-        cluster.restart_node(1)  # a graceful stop writes a snapshot
-        feed(cluster, f"s{damage}2-", 20)
+        feed(cluster, f"s{damage}1-", 10)
         cluster.restart_node(1)
-        feed(cluster, f"s{damage}3-", 20)
+        feed(cluster, f"s{damage}2-", 10)
         cluster.kill_node(1, signal.SIGKILL)
         newest = snapshots(directory)[-1]
         assert len(snapshots(directory)) == 2, "the previous snapshot is kept as a fallback"
@@ -132,6 +132,7 @@ def test_truncated_and_damaged_snapshots_fall_back_to_the_previous_one(cluster, 
         log = restart_and_read_log(cluster, 1)
         assert re.search(rf"snapshot {re.escape(str(newest))} is corrupt at byte \d+ .*falling back", log)
         assert "Traceback" not in log and "rebuilding" not in log
+        assert list(directory.glob(f"doc/{newest.name}.corrupt-*")), "the damaged snapshot is moved aside"
         # the previous snapshot and the log had everything: the replica supplied nothing
         assert re.search(r"caught up from .*: 0 documents fetched", log)
         assert_replicas_identical(readers)
