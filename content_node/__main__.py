@@ -7,8 +7,12 @@ import sys
 
 from content_node.node import ContentNode
 from content_node.server import run_until_signalled
+from content_node.store.recovery import StoreCorruption
 from searchlib.distribution import group_keys_of
 from searchlib.errors import SchemaError
+
+EXIT_STORE_CORRUPT = 3  # `phasedsearch up` tells these apart from a crash or a bad package
+EXIT_STORE_UNREADABLE = 4
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--group-nodes", default="",
                         help="distribution keys of this node's group, e.g. 0,1 (default: services.xml); "
                              "writes for buckets another node of the group owns are refused")
+    parser.add_argument("--groups", type=int, default=None,
+                        help="groups in the cluster (default: services.xml); >1 means a replica exists")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     group_keys = _group_keys(args.group_nodes) if args.group_nodes.strip() else None
@@ -29,10 +35,17 @@ def main(argv: list[str] | None = None) -> int:
               f"include this node's ({args.distribution_key})", file=sys.stderr)
         return 2
     try:
-        node = ContentNode(args.app, args.data_dir, args.distribution_key, group_keys)
+        node = ContentNode(args.app, args.data_dir, args.distribution_key, group_keys, groups=args.groups)
     except SchemaError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except StoreCorruption as error:  # one recognizable line, no traceback
+        print(f"FATAL: {error}; no replica group to rebuild from: restore the file, or move it "
+              "aside to start without the data it holds", file=sys.stderr, flush=True)
+        return EXIT_STORE_CORRUPT
+    except OSError as error:  # the data directory cannot be read at all (permissions, I/O error)
+        print(f"FATAL: cannot read the stored data: {error}", file=sys.stderr, flush=True)
+        return EXIT_STORE_UNREADABLE
     if group_keys is None:  # not given: the topology of services.xml, if it lists this node
         node.group_keys = group_keys_of(node.application.content, args.distribution_key)
     logging.getLogger("content_node").info(

@@ -3,7 +3,9 @@ missed from a replica in another group before it reports itself ready.
 
 Placement is group-relative (searchlib.distribution.node_in_group), so node i of every group holds
 the same buckets and one peer per other group is a complete replica. The container sends `Sync`
-with the peers that are in service; with none (one group, a fresh cluster) the node is ready at once.
+with the peers that are in service; with none (one group, a fresh cluster) the node is ready at once,
+unless it lost data to a damaged disk (`require_replica`): then only a completed catch-up makes it
+ready, however long the replica takes to come back.
 
 Catch-up runs while live writes keep arriving (the container writes to every reachable node, ready
 or not). To never let a stale fetched copy overwrite a newer live write, each live write during
@@ -20,6 +22,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Callable, Iterable, Protocol, Sequence, TypeVar
 
 import grpc
@@ -97,6 +100,11 @@ class ReplicaSync:
         self.remaining = 0
         self.fetched = 0
         self._thread: threading.Thread | None = None
+        self._required: str | None = None  # why the local data cannot be served alone
+        self._required_marker: Path | None = None  # the file that remembers it across restarts
+
+    def require_replica(self, reason: str, marker: Path | None = None) -> None:
+        self._required, self._required_marker = reason, marker
 
     @property
     def ready(self) -> bool:
@@ -118,6 +126,8 @@ class ReplicaSync:
         with self._lock:
             if self.state == CATCHING_UP or (self.state == READY and not (resync and peers)):
                 return False
+            if self._required and not peers:
+                return False  # nobody to rebuild from yet: stay out of service, asked again later
             self.state = CATCHING_UP
             self.fetched = 0
         self._thread = threading.Thread(target=self._run, args=(list(peers),), name="catch-up", daemon=True)
@@ -135,6 +145,7 @@ class ReplicaSync:
                 self._catch_up_from(peer)
                 log.info("caught up from %s in %.1fs: %d documents fetched", address,
                          time.monotonic() - started, self.fetched)
+                self._rebuilt()
                 break
             except Exception as error:  # noqa: BLE001 - try the next replica
                 log.warning("catch-up from %s failed: %s", address, error)
@@ -145,9 +156,18 @@ class ReplicaSync:
             if peers:
                 log.warning("no replica could be synced from; serving what the local log holds")
         with self._lock:
+            if self._required:  # lost data and no replica could supply it: wait for the next Sync
+                log.warning("still not serving: %s", self._required)
+                self.state = AWAITING_SYNC
+                return
             self.state = READY
             self.remaining = 0
             self._writes.clear()
+
+    def _rebuilt(self) -> None:
+        if self._required_marker is not None:
+            self._required_marker.unlink(missing_ok=True)
+        self._required = self._required_marker = None
 
     def _catch_up_from(self, peer: Peer) -> None:
         time.sleep(SETTLE_SECONDS)

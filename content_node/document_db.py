@@ -9,12 +9,17 @@ Reads: every method takes the same re-entrant lock for the moment it reads mutab
 A caller that needs one consistent view across several calls (a query: match, then rank, then
 read attributes) holds `read_view()` around them; writes wait meanwhile.
 
+A write the WAL cannot take (disk full, read-only, I/O error) raises StorageError and changes
+nothing (the record is appended before it is applied, and the sequence number is not consumed).
+
 Snapshots: every `snapshot_interval` operations a background thread takes a consistent cut under
 the lock (rotating the WAL) and writes the documents outside it; the write that crossed the
-interval is acknowledged without waiting. Older WAL segments go once the snapshot is durable.
+interval is acknowledged without waiting. Once it is durable, snapshots and WAL segments older
+than the previous snapshot go (store/recovery.py `retain`: the previous one is the fallback).
 
-Recovery: load the newest snapshot, replay WAL records after its sequence number, and rebuild all
-indexes from the documents (which also compacts the local id space).
+Recovery (store/recovery.py): the newest intact snapshot, then the WAL records after it; all
+indexes are rebuilt from the documents (which also compacts the local id space). `rebuild=True`
+(the node has a replica) turns data-losing damage into `rebuild_reason` instead of StoreCorruption.
 """
 from __future__ import annotations
 
@@ -37,12 +42,12 @@ from content_node.store.mutable_attributes import MutableAttributeFile, Periodic
 from content_node.store.posting_segment import Postings
 from content_node.store.tensor_column import DenseTensorColumn
 from content_node.store.vector_indexes import VectorIndexes
-from content_node.store.snapshot import (
-    document_line, latest_snapshot, read_snapshot, remove_snapshots_except, write_snapshot)
-from content_node.store.wal import WriteAheadLog, remove_segments, replay
+from content_node.store.recovery import recover, retain
+from content_node.store.snapshot import document_line, read_snapshot, write_snapshot
+from content_node.store.wal import LogRecord, WalWriteError, WriteAheadLog
 from searchlib.docid import DocumentId, global_id
 from searchlib.documents import apply_update, validate_document
-from searchlib.errors import DocumentError
+from searchlib.errors import DocumentError, StorageError
 from searchlib.schema.model import Schema
 
 log = logging.getLogger(__name__)
@@ -54,7 +59,7 @@ Condition = Callable[[Mapping[str, Any] | None], None]  # test-and-set: raises t
 
 class DocumentDB:
     def __init__(self, schema: Schema, data_dir: Path, *,
-                 snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL) -> None:
+                 snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL, rebuild: bool = False) -> None:
         pin_mmap_threshold()  # merges' big temporaries must not fragment the heap
         self.schema = schema
         self._data_dir = Path(data_dir)
@@ -63,9 +68,7 @@ class DocumentDB:
         self._lock = threading.RLock()
         self._snapshot_lock = threading.Lock()
         self._background_snapshot: threading.Thread | None = None
-        self._local_ids = LocalIds()
-        self._documents = DocumentStore()
-        self._attributes = AttributeStore(schema)
+        self._reset()
         # fields held by their attribute alone, as in Vespa: synthetic attribute-only fields (token
         # ids, say) and every dense tensor attribute, whose column keeps the cells at the declared
         # cell type (a second copy in the document store was most of a vector document's bytes).
@@ -76,17 +79,28 @@ class DocumentDB:
                 (not f.in_document and not f.is_index and not f.is_summary)
                 or isinstance(self._attributes.columns.get(f.name), DenseTensorColumn)))
         self._summary_held = frozenset(name for name in self._attribute_held if schema.fields[name].in_document)
-        self._indexes = {f.name: FieldIndex(f.name, self._local_ids)
-                         for f in schema.fields.values() if f.is_index and _is_text(f.type)}
-        self._vectors = VectorIndexes(schema, self._data_dir / "hnsw")
         self._last_sequence = 0
         self._operations_since_snapshot = 0
         self._mutable_file = MutableAttributeFile(self._data_dir)
         self._mutable_flush_lock = threading.Lock()
         self._flusher = PeriodicFlusher(self.flush_mutable_attributes)
-        self._recover()
+        self.rebuild_reason = self._recover(rebuild)  # set: catch up from a replica before serving
         self._wal = WriteAheadLog(self._data_dir, self._last_sequence + 1)
         self._closed = False
+        if self.rebuild_reason:  # what was kept becomes durable again without the files moved aside
+            try:
+                self.snapshot()
+            except (OSError, WalWriteError) as error:  # catch-up rewrites every document anyway
+                log.error("no snapshot after moving damaged files aside: %s", error)
+
+    def _reset(self) -> None:
+        """Empty in-memory structures (recovery starts over on them after a damaged snapshot)."""
+        self._local_ids = LocalIds()
+        self._documents = DocumentStore()
+        self._attributes = AttributeStore(self.schema)
+        self._indexes = {f.name: FieldIndex(f.name, self._local_ids)
+                         for f in self.schema.fields.values() if f.is_index and _is_text(f.type)}
+        self._vectors = VectorIndexes(self.schema, self._data_dir / "hnsw")
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -100,7 +114,7 @@ class DocumentDB:
         with self._lock:
             if condition is not None:
                 condition(self._stored_fields(global_id(document_id)))
-            sequence = self._log_put(document_id, fields_json)
+            sequence = self._log(_put_payload(document_id, fields_json))
             self._apply_put(document_id, document, fields_json=fields_json)
         self._acknowledge(sequence)
 
@@ -116,7 +130,7 @@ class DocumentDB:
                 return False
             document = apply_update(self.schema, current, operations, allow_synthetic=True)
             fields_json = encode_fields(document)
-            sequence = self._log_put(document_id, fields_json)
+            sequence = self._log(_put_payload(document_id, fields_json))
             self._apply_put(document_id, document, fields_json=fields_json)
         self._acknowledge(sequence)
         return True
@@ -130,8 +144,7 @@ class DocumentDB:
             local_id = self._local_ids.lookup(global_id(document_id))
             if local_id is None:
                 return False
-            sequence = self._next_sequence()
-            self._wal.append(sequence, _remove_payload(document_id))
+            sequence = self._log(_remove_payload(document_id))
             self._apply_remove(local_id)
         self._acknowledge(sequence)
         return True
@@ -208,6 +221,11 @@ class DocumentDB:
         return self._last_sequence
 
     @property
+    def write_error(self) -> str | None:
+        """Why this database refuses writes now (disk full, read-only, failed fsync), or None."""
+        return self._wal.write_error
+
+    @property
     def index_fields(self) -> tuple[str, ...]:
         return tuple(self._indexes)
 
@@ -280,14 +298,13 @@ class DocumentDB:
                             self._documents.compressed(local_id),
                             self._attributes.mutable_values(local_id))
                            for local_id in self._local_ids.alive_local_ids().tolist()]
-                old_segments = self._wal.rotate(sequence + 1)
+                self._wal.rotate(sequence + 1)
                 self._vectors.save(sequence, self._local_ids.global_ids)
                 self._operations_since_snapshot = 0
             lines = (document_line(document_id, _with_values(decompress(blob), held, local_id), mutable)
                      for document_id, local_id, blob, mutable in entries)
             path = write_snapshot(self._data_dir, sequence, lines)
-            remove_segments(old_segments)
-            remove_snapshots_except(self._data_dir, path)
+            retain(self._data_dir, path)
             return path
         finally:
             self._snapshot_lock.release()
@@ -303,8 +320,14 @@ class DocumentDB:
             return
         self._flusher.stop()
         self.wait_for_snapshot()
-        self.snapshot()
-        self._wal.close()
+        try:
+            self.snapshot()
+        except (OSError, WalWriteError) as error:  # the log holds every acknowledged write anyway
+            log.error("no snapshot at close: %s", error)
+        try:
+            self._wal.close()
+        except (OSError, WalWriteError) as error:
+            log.error("closing the write-ahead log: %s", error)
         self._closed = True
 
     def __enter__(self) -> "DocumentDB":
@@ -328,34 +351,36 @@ class DocumentDB:
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _recover(self) -> None:
-        snapshot = latest_snapshot(self._data_dir)
-        if snapshot is not None:
-            sequence, documents = read_snapshot(snapshot)
-            saved_vectors = self._vectors.has_saved(sequence)
-            with self._vectors.suspended():  # vectors: restored from their own files, or rebuilt
-                for document in documents:
-                    self._apply_put(document.document_id, document.fields, document.mutable)
-            if not (saved_vectors and self._vectors.restore(sequence, self._local_ids.lookup)):
-                self._vectors.rebuild(self._local_ids.alive_local_ids(),
-                                      lambda name, local_id: self._column(name).get(local_id))
-            self._last_sequence = sequence
-        replayed = 0
-        for record in replay(self._data_dir, after_sequence=self._last_sequence):
-            operation = json.loads(record.payload)
-            if operation["op"] == "put":
-                self._apply_put(operation["id"], operation["fields"])
-            else:
-                local_id = self._local_ids.lookup(global_id(operation["id"]))
-                if local_id is not None:
-                    self._apply_remove(local_id)
-            self._last_sequence = record.sequence
-            replayed += 1
-        self._operations_since_snapshot = replayed
+    def _recover(self, rebuild: bool) -> str | None:
+        recovered = recover(self._data_dir, load_snapshot=self._load_snapshot, reset=self._reset,
+                            apply=self._replay, rebuild=rebuild)
+        self._last_sequence = recovered.last_sequence
+        self._operations_since_snapshot = recovered.replayed
         self._restore_mutable_attributes()
         log.info("document db recovered", extra={
             "schema": self.schema.name, "documents": self.doc_count,
-            "last_sequence": self._last_sequence, "replayed": replayed})
+            "last_sequence": self._last_sequence, "replayed": recovered.replayed})
+        return recovered.rebuild_reason
+
+    def _load_snapshot(self, snapshot: Path) -> int:
+        sequence, documents = read_snapshot(snapshot)
+        saved_vectors = self._vectors.has_saved(sequence)
+        with self._vectors.suspended():  # vectors: restored from their own files, or rebuilt
+            for document in documents:
+                self._apply_put(document.document_id, document.fields, document.mutable)
+        if not (saved_vectors and self._vectors.restore(sequence, self._local_ids.lookup)):
+            self._vectors.rebuild(self._local_ids.alive_local_ids(),
+                                  lambda name, local_id: self._column(name).get(local_id))
+        return sequence
+
+    def _replay(self, record: LogRecord) -> None:
+        operation = json.loads(record.payload)
+        if operation["op"] == "put":
+            self._apply_put(operation["id"], operation["fields"])
+        else:
+            local_id = self._local_ids.lookup(global_id(operation["id"]))
+            if local_id is not None:
+                self._apply_remove(local_id)
 
     def _restore_mutable_attributes(self) -> None:
         flushed = self._mutable_file.read()
@@ -368,19 +393,22 @@ class DocumentDB:
         rows = np.array([row for _, row in found], dtype=np.float64).reshape(len(found), len(names))
         self._attributes.replace_mutable(self._local_ids.limit, names, local_ids, rows)
 
-    def _next_sequence(self) -> int:
-        self._last_sequence += 1
+    def _log(self, payload: bytes) -> int:
+        """Append the next record (under the lock); a failure consumes no sequence number."""
+        sequence = self._last_sequence + 1
+        try:
+            self._wal.append(sequence, payload)
+        except WalWriteError as error:
+            raise StorageError(f"content node cannot store writes: {error}") from None
+        self._last_sequence = sequence
         self._operations_since_snapshot += 1
-        return self._last_sequence
-
-    def _log_put(self, document_id: str, fields_json: bytes) -> int:
-        sequence = self._next_sequence()
-        self._wal.append(sequence, b'{"op":"put","id":' + json.dumps(document_id).encode()
-                         + b',"fields":' + fields_json + b"}")
         return sequence
 
     def _acknowledge(self, sequence: int) -> None:
-        self._wal.sync(sequence)
+        try:
+            self._wal.sync(sequence)
+        except WalWriteError as error:
+            raise StorageError(f"content node cannot store writes: {error}") from None
         if self._operations_since_snapshot >= self._snapshot_interval:
             self._start_snapshot()
 
@@ -506,6 +534,10 @@ def _with_values(fields_json: bytes, frozen: Mapping[str, Callable[[int], Any]],
     if not extra:
         return fields_json
     return encode_fields({**json.loads(fields_json), **extra})
+
+
+def _put_payload(document_id: str, fields_json: bytes) -> bytes:
+    return b'{"op":"put","id":' + json.dumps(document_id).encode() + b',"fields":' + fields_json + b"}"
 
 
 def _remove_payload(document_id: str) -> bytes:

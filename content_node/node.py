@@ -14,6 +14,7 @@ from content_node.catch_up import ReplicaSync
 from content_node.document_db import DocumentDB
 from content_node.ranking.rank_program import RankProgram
 from content_node.store.memory import IdleTrimmer
+from content_node.store.wal import write_durably
 from content_node.visiting import Visitor
 from searchlib.distribution import node_in_group
 from searchlib.docid import DocumentId, bucket_of, global_id
@@ -25,23 +26,30 @@ from searchlib.selection import Selection
 
 log = logging.getLogger("content_node")
 
+REBUILD_MARKER = "rebuild-from-replica"  # in the data dir while lost data awaits catch-up
+
 
 class ContentNode:
     def __init__(self, app_dir: str | Path, data_dir: str | Path, distribution_key: int,
-                 group_keys: Sequence[int] | None = None) -> None:
+                 group_keys: Sequence[int] | None = None, groups: int | None = None) -> None:
+        """`groups`: how many groups the cluster has (default: as services.xml says). With more than
+        one, a replica exists, so data lost to a damaged disk is rebuilt from it instead of the node
+        refusing to start (StoreCorruption)."""
         self.distribution_key = distribution_key
         # the distribution keys of this node's group: client writes for buckets another node of
         # the group owns are refused. None: no placement check (an in-process node owns everything)
         self.group_keys = tuple(sorted(group_keys)) if group_keys is not None else None
         self.application: ApplicationPackage = load_application(app_dir)
         self.data_dir = Path(data_dir)
+        self.has_replica = (groups or len(self.application.content.groups) or 1) > 1
         self.databases: dict[str, DocumentDB] = {
-            name: DocumentDB(schema, self.data_dir / name)
+            name: DocumentDB(schema, self.data_dir / name, rebuild=self.has_replica)
             for name, schema in self.application.schemas.items()}
         self._programs: dict[tuple[str, str], RankProgram] = {}
         self._programs_lock = threading.Lock()
         self.visitor = Visitor(self.databases)
         self.sync = ReplicaSync(self)  # not ready until caught up with a replica (or told there is none)
+        self._require_replica_if_data_was_lost()
         self._searches = 0  # read without a lock: the idle trimmer only needs to see it move
         self._trimmer = IdleTrimmer(lambda: (self.last_sequence, self._searches))
         log.info("content node %d ready with %d documents", distribution_key, self.active_documents)
@@ -53,6 +61,11 @@ class ContentNode:
     @property
     def active_documents(self) -> int:
         return sum(db.doc_count for db in self.databases.values())
+
+    @property
+    def write_error(self) -> str:
+        """Why this node refuses writes now ("" while it accepts them)."""
+        return next((db.write_error for db in self.databases.values() if db.write_error), "")
 
     @property
     def last_sequence(self) -> int:
@@ -131,6 +144,21 @@ class ContentNode:
 
     def get(self, document_id: str) -> dict | None:
         return self.database_for(document_id).get(document_id)
+
+    def _require_replica_if_data_was_lost(self) -> None:
+        """A marker file keeps the requirement across restarts until a catch-up completes: a node
+        restarted before that must not serve its partial data as whole when no replica is up."""
+        marker = self.data_dir / REBUILD_MARKER
+        reason = next((db.rebuild_reason for db in self.databases.values() if db.rebuild_reason), None)
+        if reason:
+            try:
+                write_durably(marker, reason.encode())
+            except OSError as error:
+                log.error("cannot record that %s must be rebuilt: %s", self.data_dir, error)
+        elif marker.exists():
+            reason = marker.read_text(errors="replace").strip() or "an earlier rebuild did not complete"
+        if reason:
+            self.sync.require_replica(reason, marker)
 
     def close(self) -> None:
         self._trimmer.stop()

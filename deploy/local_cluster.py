@@ -381,7 +381,7 @@ class LocalCluster:
             argv = [*self.commands.content_node, "--app", app_dir,
                     "--data-dir", str(self.data_dir / name),
                     "--distribution-key", str(spec.distribution_key),
-                    "--port", str(spec.port), "--host", spec.host,
+                    "--port", str(spec.port), "--host", spec.host, "--groups", str(state["groups"]),
                     # the topology of this launch (may differ from services.xml): the node refuses
                     # writes for buckets another node of its group owns
                     "--group-nodes", ",".join(str(s.distribution_key) for s in specs if s.group == spec.group)]

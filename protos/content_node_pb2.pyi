@@ -420,7 +420,7 @@ class PingRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class PingReply(_message.Message):
-    __slots__ = ("distribution_key", "active_docs", "app_generation", "ready", "last_sequence", "state", "catch_up_remaining")
+    __slots__ = ("distribution_key", "active_docs", "app_generation", "ready", "last_sequence", "state", "catch_up_remaining", "write_error")
     DISTRIBUTION_KEY_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_DOCS_FIELD_NUMBER: _ClassVar[int]
     APP_GENERATION_FIELD_NUMBER: _ClassVar[int]
@@ -428,6 +428,7 @@ class PingReply(_message.Message):
     LAST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     CATCH_UP_REMAINING_FIELD_NUMBER: _ClassVar[int]
+    WRITE_ERROR_FIELD_NUMBER: _ClassVar[int]
     distribution_key: int
     active_docs: int
     app_generation: str
@@ -435,7 +436,8 @@ class PingReply(_message.Message):
     last_sequence: int
     state: str
     catch_up_remaining: int
-    def __init__(self, distribution_key: _Optional[int] = ..., active_docs: _Optional[int] = ..., app_generation: _Optional[str] = ..., ready: _Optional[bool] = ..., last_sequence: _Optional[int] = ..., state: _Optional[str] = ..., catch_up_remaining: _Optional[int] = ...) -> None: ...
+    write_error: str
+    def __init__(self, distribution_key: _Optional[int] = ..., active_docs: _Optional[int] = ..., app_generation: _Optional[str] = ..., ready: _Optional[bool] = ..., last_sequence: _Optional[int] = ..., state: _Optional[str] = ..., catch_up_remaining: _Optional[int] = ..., write_error: _Optional[str] = ...) -> None: ...
 
 class SyncRequest(_message.Message):
     __slots__ = ("peers", "resync")

@@ -132,3 +132,9 @@ class WrongDistributionError(SearchlibError):
     WRONG_DISTRIBUTION): the sender's view of the cluster disagrees with the node's."""
 
     code = ErrorCode.SERVER_IS_MISCONFIGURED
+
+
+class StorageError(SearchlibError):
+    """A content node cannot store a write (disk full, read-only, I/O error): HTTP 507, not acked."""
+
+    code = ErrorCode.INSUFFICIENT_STORAGE

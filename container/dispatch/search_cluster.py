@@ -40,6 +40,7 @@ class NodeHealth:
     down_since: float = 0.0  # time.time() the node left rotation
     missed_writes: bool = False  # a write was not delivered: catch up again before serving
     error: str = ""
+    write_error: str = ""  # the node refuses writes (disk full, read-only) but may still serve queries
 
 
 class SearchCluster:
@@ -166,7 +167,7 @@ class SearchCluster:
             health.down_since = time.time()
         health.up, health.reachable, health.error = ready, True, problem
         health.state = status.state or ("ready" if ready else AWAITING_SYNC)
-        health.catch_up_remaining = status.catch_up_remaining
+        health.catch_up_remaining, health.write_error = status.catch_up_remaining, status.write_error
         health.active_docs, health.last_sequence = status.active_docs, status.last_sequence
         health.app_generation, health.last_seen = status.app_generation, time.time()
 
@@ -182,10 +183,11 @@ class SearchCluster:
                 self.health[key].missed_writes = False  # nothing to catch up from: serve as is
                 return
             try:
-                await self.clients[key].sync(peers, PING_TIMEOUT, resync=resync)
+                started = await self.clients[key].sync(peers, PING_TIMEOUT, resync=resync)
                 self.health[key].missed_writes = False
-                log.info("content node %d %s from %s", key, "catching up again" if resync else "catching up",
-                         peers or "nobody (no replica in service)")
+                if started:  # a node that must rebuild refuses an empty list each ping: no log line each
+                    log.info("content node %d %s from %s", key, "catching up again" if resync else "catching up",
+                             peers or "nobody (no replica in service)")
             except Exception as error:  # noqa: BLE001 - retried on the next ping
                 log.warning("could not start catch-up on content node %d: %s", key, error)
 

@@ -17,7 +17,7 @@ from container.search.request_parameters import read_timeout_seconds
 from searchlib.distribution import node_in_group
 from searchlib.docid import DocumentId, global_id
 from searchlib.documents import document_fields_only
-from searchlib.errors import DocumentError, InvalidParameterError
+from searchlib.errors import DocumentError, ErrorCode, InvalidParameterError
 from searchlib.schema.model import ApplicationPackage
 from searchlib.selection import Selection, SelectionError
 
@@ -110,7 +110,8 @@ class DocumentHandler:
                 if not outcome.ok and outcome.condition_failed:
                     return JSONResponse({**body_base, "message": outcome.message}, 412)
                 if not outcome.ok:
-                    status = 400 if outcome.error_code in (3, 4, 17) else 500
+                    status = 400 if outcome.error_code in (3, 4, 17) else 507 if \
+                        outcome.error_code == ErrorCode.INSUFFICIENT_STORAGE else 500
                     return JSONResponse({**body_base, "message": outcome.message}, status)
             if len(missed) < len(owners) or not await self._one_comes_back(missed, deadline):
                 break

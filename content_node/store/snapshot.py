@@ -1,10 +1,16 @@
-"""Snapshots: the full document set at one sequence number, written atomically.
+"""Snapshots: the full document set at one sequence number, written atomically and checksummed.
 
-Format: JSON lines. The first line is a header `{"format": 1, "last_sequence": N, "documents": n}`,
+Format 2: JSON lines. The first line is a header `{"format": 2, "last_sequence": N, "documents": n}`,
 then one line per document `{"id": ..., "fields": {...}}` (plus `"mutable": {...}` for mutable
-attribute values, which are not fed and so not in the WAL). The file is written to a temporary
-name, fsync'd and renamed, so a reader only ever sees a complete snapshot; the document count in
-the header is checked on load as a second line of defence.
+attribute values, which are not fed and so not in the WAL), then a trailer
+`{"end": true, "documents": n, "crc32c": c}` where c is the CRC32C of every byte before it. A
+snapshot without its trailer is truncated; one whose checksum differs is damaged. Either raises
+`SnapshotError` (file and offset) once read to the end, so a reader applies documents as they come
+and starts over from an older snapshot if the end says the file cannot be trusted. Format 1 (no
+trailer, only the document count) is still read.
+
+The file is written to a temporary name, fsync'd and renamed, and the directory fsync'd. The
+previous snapshot is kept (with the log segments after it) so a damaged newest one has a fallback.
 """
 from __future__ import annotations
 
@@ -13,7 +19,9 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, BinaryIO, Iterable, Iterator
+
+from google_crc32c import Checksum
 
 from content_node.store.wal import fsync_directory
 
@@ -21,11 +29,17 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_PREFIX = "snapshot-"
 SNAPSHOT_SUFFIX = ".jsonl"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+_READABLE_FORMATS = (1, 2)
+_TRAILER_START = b'{"end":'
 
 
 class SnapshotError(Exception):
-    """A snapshot file that cannot be trusted."""
+    """A snapshot file that cannot be trusted; `offset` is where reading it went wrong."""
+
+    def __init__(self, path: Path, offset: int, reason: str) -> None:
+        self.path, self.offset, self.reason = Path(path), offset, reason
+        super().__init__(f"snapshot {path} is corrupt at byte {offset} ({reason})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +51,10 @@ class SnapshotDocument:
 
 def snapshot_path(directory: Path, last_sequence: int) -> Path:
     return directory / f"{SNAPSHOT_PREFIX}{last_sequence:020d}{SNAPSHOT_SUFFIX}"
+
+
+def snapshot_sequence(path: Path) -> int:
+    return int(path.name[len(SNAPSHOT_PREFIX):-len(SNAPSHOT_SUFFIX)])
 
 
 def list_snapshots(directory: Path) -> list[Path]:
@@ -58,12 +76,20 @@ def write_snapshot(directory: Path, last_sequence: int, lines: Iterable[bytes]) 
                          "documents": len(body)}).encode() + b"\n"
     final = snapshot_path(directory, last_sequence)
     temporary = final.with_suffix(".tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(header)
-        handle.writelines(body)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, final)
+    checksum = Checksum()
+    try:
+        with open(temporary, "wb") as handle:
+            for chunk in (header, *body):
+                checksum.update(chunk)
+                handle.write(chunk)
+            handle.write(json.dumps({"end": True, "documents": len(body),
+                                     "crc32c": int.from_bytes(checksum.digest(), "big")}).encode() + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, final)
+    except BaseException:
+        temporary.unlink(missing_ok=True)  # a full disk must not keep a half snapshot's bytes
+        raise
     fsync_directory(directory)
     return final
 
@@ -74,35 +100,81 @@ def latest_snapshot(directory: Path) -> Path | None:
 
 
 def read_snapshot(path: Path) -> tuple[int, Iterator[SnapshotDocument]]:
-    """(last sequence, documents). Raises SnapshotError if the file is not a complete snapshot."""
+    """(last sequence, documents). The documents raise SnapshotError at the end (or at the first
+    line that does not parse) if the file is not a complete, intact snapshot."""
     handle = open(path, "rb")
     try:
-        header = json.loads(handle.readline())
-        if header.get("format") != FORMAT_VERSION:
-            raise SnapshotError(f"snapshot {path} has unknown format {header.get('format')!r}")
-    except (ValueError, AttributeError) as error:
+        first = handle.readline()
+        header = json.loads(first)
+        if not isinstance(header, dict) or header.get("format") not in _READABLE_FORMATS:
+            raise SnapshotError(path, 0, f"unknown format {header.get('format') if isinstance(header, dict) else None!r}")
+        sequence, expected = int(header["last_sequence"]), int(header["documents"])
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
         handle.close()
-        raise SnapshotError(f"snapshot {path} has no valid header") from error
+        raise SnapshotError(path, 0, f"no valid header: {type(error).__name__}") from None
     except BaseException:
         handle.close()
         raise
-    return int(header["last_sequence"]), _documents(handle, path, int(header["documents"]))
+    checksum = Checksum(first) if header["format"] >= 2 else None
+    return sequence, _documents(handle, path, expected, len(first), checksum)
 
 
-def _documents(handle, path: Path, expected: int) -> Iterator[SnapshotDocument]:
+def verify_snapshot(path: Path) -> SnapshotError | None:
+    """Read a snapshot through without applying it: what is wrong with it, or None if intact."""
+    try:
+        for _ in read_snapshot(path)[1]:
+            pass
+    except SnapshotError as error:
+        return error
+    return None
+
+
+def _documents(handle: BinaryIO, path: Path, expected: int, offset: int,
+               checksum: Checksum | None) -> Iterator[SnapshotDocument]:
     count = 0
     with handle:
         for line in handle:
-            record = json.loads(line)
+            if checksum is not None and line.startswith(_TRAILER_START):
+                _check_trailer(path, offset, line, count, checksum)
+                if handle.read(1):
+                    raise SnapshotError(path, offset + len(line), "bytes after the trailer")
+                return
+            if not line.endswith(b"\n"):
+                raise SnapshotError(path, offset, "the last line is cut short")
+            try:
+                record = json.loads(line)
+                document = SnapshotDocument(record["id"], record["fields"], record.get("mutable") or {})
+            except (ValueError, KeyError, TypeError, AttributeError) as error:
+                raise SnapshotError(path, offset, f"document line does not parse: {type(error).__name__}") from None
+            if checksum is not None:
+                checksum.update(line)
             count += 1
-            yield SnapshotDocument(record["id"], record["fields"], record.get("mutable") or {})
+            offset += len(line)
+            yield document
+    if checksum is not None:
+        raise SnapshotError(path, offset, f"truncated: no trailer after {count} documents")
     if count != expected:
-        raise SnapshotError(f"snapshot {path} holds {count} documents, header says {expected}")
+        raise SnapshotError(path, offset, f"holds {count} documents, header says {expected}")
 
 
-def remove_snapshots_except(directory: Path, keep: Path) -> None:
+def _check_trailer(path: Path, offset: int, line: bytes, count: int, checksum: Checksum) -> None:
+    if not line.endswith(b"\n"):
+        raise SnapshotError(path, offset, "the trailer is cut short")
+    try:
+        trailer = json.loads(line)
+        documents, stored = int(trailer["documents"]), int(trailer["crc32c"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise SnapshotError(path, offset, f"trailer does not parse: {type(error).__name__}") from None
+    if documents != count:
+        raise SnapshotError(path, offset, f"holds {count} documents, trailer says {documents}")
+    if stored != int.from_bytes(checksum.digest(), "big"):
+        raise SnapshotError(path, offset, "checksum mismatch")
+
+
+def remove_snapshots_except(directory: Path, keep: Iterable[Path]) -> None:
+    kept = set(keep)
     for path in list_snapshots(directory):
-        if path != keep:
+        if path not in kept:
             path.unlink(missing_ok=True)
     for temporary in directory.glob(f"{SNAPSHOT_PREFIX}*.tmp"):
         temporary.unlink(missing_ok=True)

@@ -127,7 +127,12 @@ class VectorIndexes:
             return False
         fresh = {name: VectorFieldIndex(self._schema.fields[name]) for name in self._declared}
         for name, index in fresh.items():
-            if not index.load(self.directory, f"{name}.{sequence}", lookup):
+            try:
+                loaded = index.load(self.directory, f"{name}.{sequence}", lookup)
+            except Exception as error:  # noqa: BLE001 - a damaged cache file: the tensors are the truth
+                log.warning("saved vector index of %s is unreadable (%s); rebuilding", name, error)
+                return False
+            if not loaded:
                 log.warning("saved vector index of %s is stale; rebuilding", name)
                 return False
         self.fields.update(fresh)

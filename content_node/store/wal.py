@@ -1,12 +1,29 @@
 """Write-ahead log: append-only segment files of checksummed records, fsync'd before acknowledgement.
 
-Record layout (little endian): u32 payload length, u32 CRC32 of (sequence + payload),
-u64 sequence, payload bytes. A record whose header or payload is cut short or fails its CRC ends
-the segment: it is the tail of a write that never completed (kill -9, power loss), so it was
-never acknowledged. Replay truncates such a tail so later appends follow valid records.
+Segment file (format 2): an 8-byte file header `PSWAL\\0` + u16 version, then records. Record
+(little endian): u32 payload length, u32 CRC32C(payload), u64 sequence, u32 CRC32C of those 16
+header bytes, payload. The header checksum means a flipped length is detected, not followed.
 
-Segments are named `wal-<first sequence>.log`; a snapshot rotates to a fresh segment so that
-older segments can be deleted once the snapshot is durable.
+Replay rule (the prefix model: a crash leaves each file as a prefix of what was written):
+- a header cut by EOF, or a valid header whose payload runs past EOF, is a *torn tail*: a write
+  that never completed, so never acknowledged. It is truncated and logged with file, offset and
+  the bytes dropped. Zero bytes up to EOF count as torn too (a power cut can leave zero-filled
+  blocks after the last fsync'd record; an all-zero header never checks out).
+- a complete header with a bad checksum, a complete record with a bad payload checksum, or a
+  sequence gap is *corruption*: `WalCorruption` (file and offset), never a truncation.
+Segments written by format 1 (no file header, u32 length, u32 CRC32(sequence + payload), u64
+sequence) are still read, under the same torn/corrupt rule minus the header checksum (so there
+a damaged length still reads as a torn tail: format 1 cannot tell them apart).
+
+Segments are named `wal-<first sequence>.log`. A log opened for writing always starts a fresh
+segment (replayed files are never appended to), so a format-1 file is only ever read.
+
+Failed writes leave nothing behind: an append that fails (ENOSPC, EIO, EROFS) truncates the file
+back to its last whole record before raising `WalWriteError`, and if even that fails the next
+append retries the truncation first. Every append is thus a probe: when space comes back, writes
+work again. A failed fsync is different: Linux may already have dropped the dirty pages, so what
+is on disk is unknown. The log then refuses every later write (`WalWriteError`, for good) until
+the process restarts and replays what the disk really holds.
 
 Group commit: `append` only hands bytes to the OS (callers serialize appends under their own lock,
 so records are in sequence order); `sync(sequence)` returns once that record is on disk. One thread
@@ -23,13 +40,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from google_crc32c import value as crc32c
+
 log = logging.getLogger(__name__)
 
-_HEADER = struct.Struct("<IIQ")
-_SEQUENCE = struct.Struct("<Q")
+FILE_MAGIC = b"PSWAL\x00"
+FORMAT_VERSION = 2
+_FILE_HEADER = struct.Struct("<6sH")
+_HEADER = struct.Struct("<IIQ")  # length, payload CRC32C, sequence
+_HEADER_CHECK = struct.Struct("<I")
+_HEADER_SIZE = _HEADER.size + _HEADER_CHECK.size
 _MAX_PAYLOAD = 1 << 30  # a larger length can only be garbage
 SEGMENT_PREFIX = "wal-"
 SEGMENT_SUFFIX = ".log"
+
+
+class WalCorruption(Exception):
+    """A record before the tail of a segment is damaged: the log cannot be trusted past `offset`."""
+
+    def __init__(self, path: Path, offset: int, reason: str) -> None:
+        self.path, self.offset, self.reason = Path(path), offset, reason
+        super().__init__(f"write-ahead log {path} is corrupt at byte {offset} ({reason})")
+
+
+class WalWriteError(Exception):
+    """A record could not be written or made durable; it is not acknowledged."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +74,20 @@ class LogRecord:
 
 
 def encode_record(sequence: int, payload: bytes) -> bytes:
-    checksum = zlib.crc32(payload, zlib.crc32(_SEQUENCE.pack(sequence)))
-    return _HEADER.pack(len(payload), checksum, sequence) + payload
+    header = _HEADER.pack(len(payload), crc32c(payload), sequence)
+    return header + _HEADER_CHECK.pack(crc32c(header)) + payload
+
+
+def file_header() -> bytes:
+    return _FILE_HEADER.pack(FILE_MAGIC, FORMAT_VERSION)
 
 
 def segment_path(directory: Path, first_sequence: int) -> Path:
     return directory / f"{SEGMENT_PREFIX}{first_sequence:020d}{SEGMENT_SUFFIX}"
+
+
+def segment_first_sequence(path: Path) -> int:
+    return int(path.name[len(SEGMENT_PREFIX):-len(SEGMENT_SUFFIX)])
 
 
 def list_segments(directory: Path) -> list[Path]:
@@ -52,66 +95,180 @@ def list_segments(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob(f"{SEGMENT_PREFIX}*{SEGMENT_SUFFIX}") if p.is_file())
 
 
-def read_segment(path: Path) -> tuple[list[LogRecord], int]:
-    """The valid records of a segment and the byte length they span (the rest is a torn tail)."""
+@dataclass(frozen=True, slots=True)
+class SegmentScan:
+    records: list[LogRecord]
+    valid_length: int  # bytes spanned by the file header and the whole records
+    corruption: WalCorruption | None = None  # set: `records` are the ones before the damage
+
+
+def read_segment(path: Path) -> SegmentScan:
+    """The records of a segment up to a torn tail or the first damage (see the module doc)."""
     data = path.read_bytes()
+    if data.startswith(FILE_MAGIC):
+        if len(data) < _FILE_HEADER.size:
+            return SegmentScan([], 0)
+        version = _FILE_HEADER.unpack_from(data)[1]
+        if version != FORMAT_VERSION:
+            return SegmentScan([], 0, WalCorruption(path, 0, f"unknown segment format version {version}"))
+        return _scan(path, data, _FILE_HEADER.size, _header_v2)
+    if len(data) < _HEADER.size:
+        return SegmentScan([], 0)  # a file header (or a format-1 first record) cut short by a crash
+    if _HEADER.unpack_from(data)[2] != segment_first_sequence(path):
+        # not a format-1 file (which starts with the record its name gives): a damaged file header
+        return SegmentScan([], 0, WalCorruption(path, 0, "unrecognized segment file header"))
+    return _scan(path, data, 0, _header_v1)
+
+
+def _header_v2(data: bytes, offset: int) -> tuple[int, int, int, str | None]:
+    length, checksum, sequence = _HEADER.unpack_from(data, offset)
+    stored, = _HEADER_CHECK.unpack_from(data, offset + _HEADER.size)
+    if crc32c(data[offset:offset + _HEADER.size]) != stored:
+        return 0, 0, 0, "record header checksum mismatch"
+    return length, checksum, sequence, None
+
+
+def _header_v1(data: bytes, offset: int) -> tuple[int, int, int, str | None]:
+    length, checksum, sequence = _HEADER.unpack_from(data, offset)
+    return length, checksum, sequence, None
+
+
+def _scan(path: Path, data: bytes, offset: int, header) -> SegmentScan:
+    legacy = header is _header_v1
+    header_size = _HEADER.size if legacy else _HEADER_SIZE
     records: list[LogRecord] = []
-    offset = 0
-    while offset + _HEADER.size <= len(data):
-        length, checksum, sequence = _HEADER.unpack_from(data, offset)
-        end = offset + _HEADER.size + length
-        if length > _MAX_PAYLOAD or end > len(data):
-            break
-        payload = data[offset + _HEADER.size: end]
-        if zlib.crc32(payload, zlib.crc32(_SEQUENCE.pack(sequence))) != checksum:
-            break
+    expected = segment_first_sequence(path)
+
+    def damaged(reason: str) -> SegmentScan:
+        if not data[offset:].strip(b"\x00"):
+            return SegmentScan(records, offset)  # zero-filled to EOF: torn, see the module doc
+        return SegmentScan(records, offset, WalCorruption(path, offset, reason))
+
+    while offset < len(data):
+        if offset + header_size > len(data):
+            return SegmentScan(records, offset)  # torn: the header never fully reached the file
+        length, checksum, sequence, problem = header(data, offset)
+        if problem:
+            return damaged(problem)
+        if length > _MAX_PAYLOAD:
+            return damaged(f"impossible record length {length}")
+        end = offset + header_size + length
+        if end > len(data):
+            return SegmentScan(records, offset)  # torn: the payload never fully reached the file
+        payload = data[offset + header_size:end]
+        actual = _crc32_v1(sequence, payload) if legacy else crc32c(payload)
+        if actual != checksum:
+            return damaged("record checksum mismatch")
+        if sequence != expected:
+            return damaged(f"sequence {sequence} where {expected} was expected")
         records.append(LogRecord(sequence, payload))
+        expected += 1
         offset = end
-    return records, offset
+    return SegmentScan(records, offset)
+
+
+def _crc32_v1(sequence: int, payload: bytes) -> int:
+    return zlib.crc32(payload, zlib.crc32(struct.pack("<Q", sequence)))
 
 
 def replay(directory: Path, after_sequence: int = 0) -> Iterator[LogRecord]:
-    """Every valid record with sequence > after_sequence, in order; torn tails are cut off."""
-    for path in list_segments(directory):
-        records, valid_length = read_segment(path)
-        if valid_length < path.stat().st_size:
-            log.warning("wal segment has a torn tail, truncating",
-                        extra={"segment": str(path), "valid_bytes": valid_length,
-                               "file_bytes": path.stat().st_size})
-            _truncate(path, valid_length)
-        for record in records:
+    """Every record with sequence > after_sequence, in order. Torn tails are truncated (and
+    logged); damage raises WalCorruption after the records before it have been yielded."""
+    segments = list_segments(directory)
+    previous: int | None = None  # the last sequence seen, to detect gaps between segments
+    for index, path in enumerate(segments):
+        following = segments[index + 1] if index + 1 < len(segments) else None
+        if following is not None and segment_first_sequence(following) <= after_sequence + 1:
+            continue  # every record of this segment is at or before `after_sequence`
+        scan = read_segment(path)
+        size = path.stat().st_size
+        if scan.corruption is None and scan.valid_length < size:
+            _cut_torn_tail(path, scan.valid_length, size)
+        for record in scan.records:
+            wanted = after_sequence + 1 if previous is None else previous + 1
+            if record.sequence > wanted or (previous is not None and record.sequence < wanted):
+                raise WalCorruption(path, 0, f"sequence gap: record {record.sequence} follows "
+                                             f"{wanted - 1}, a segment is missing or damaged")
+            previous = record.sequence
             if record.sequence > after_sequence:
                 yield record
+        if scan.corruption is not None:
+            raise scan.corruption
+
+
+def _cut_torn_tail(path: Path, valid_length: int, size: int) -> None:
+    log.warning("write-ahead log %s has a torn tail at byte %d: dropping %d bytes of a write that "
+                "never completed", path, valid_length, size - valid_length)
+    try:
+        _truncate(path, valid_length)
+    except OSError as error:  # read-only: harmless, replay skips the same tail next time
+        log.warning("could not truncate %s: %s", path, error)
 
 
 class WriteAheadLog:
-    """The open tail segment of a log directory (call `replay` first to recover its contents)."""
+    """The segment being written (call `replay` first: this always starts a fresh segment)."""
+
+    # the system calls that can fail with a full or broken disk (tests substitute failing ones)
+    _write = staticmethod(os.write)
+    _fsync = staticmethod(os.fsync)
+    _ftruncate = staticmethod(os.ftruncate)
 
     def __init__(self, directory: Path, next_sequence: int) -> None:
         self._directory = directory
         directory.mkdir(parents=True, exist_ok=True)
-        segments = list_segments(directory)
-        path = segments[-1] if segments else segment_path(directory, next_sequence)
-        self._path = path
-        self._fd = _open_append(path)
-        fsync_directory(directory)
+        self._path = segment_path(directory, next_sequence)
+        self._fd = -1
+        self._size = 0  # bytes of the file header and whole records in the current segment
+        self._dirty = False  # a failed append may have left a partial record past `_size`
+        self._write_error: str | None = None  # the last append failed (cleared by a success)
+        self._broken: str | None = None  # an fsync failed: no write is accepted any more
         self._written_sequence = next_sequence - 1
         self._durable_sequence = next_sequence - 1
         self._syncing = False
         self._condition = threading.Condition()
         self.fsync_count = 0  # observable group-commit effectiveness
+        if self._path.exists() and read_segment(self._path).records:
+            raise RuntimeError(f"{self._path} already holds records: replay the log before writing")
+        try:
+            self._open_segment()
+        except OSError as error:  # a read-only or full disk: serve reads, refuse writes, retry later
+            self._write_error = describe(error)
+            log.error("cannot create write-ahead log segment %s: %s", self._path, error)
 
     @property
     def segment(self) -> Path:
         return self._path
 
+    @property
+    def write_error(self) -> str | None:
+        """Why writes are refused now (None while the log accepts them)."""
+        return self._broken or self._write_error
+
     def append(self, sequence: int, payload: bytes) -> None:
-        """Write one record to the OS (not yet durable). Callers append in sequence order."""
+        """Write one record to the OS (not yet durable). Callers append in sequence order.
+        Raises WalWriteError with the file as it was before the call."""
+        if self._broken:
+            raise WalWriteError(self._broken)
         record = encode_record(sequence, payload)
-        view = memoryview(record)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
+        try:
+            if self._fd < 0:
+                self._open_segment()
+            if self._dirty:  # the remains of an earlier failed append
+                self._ftruncate(self._fd, self._size)
+                self._dirty = False
+            self._dirty = True
+            view = memoryview(record)
+            while view:
+                written = self._write(self._fd, view)
+                view = view[written:]
+            self._dirty = False
+        except OSError as error:
+            self._roll_back()
+            self._write_error = describe(error)
+            log.error("write-ahead log append to %s failed (not acknowledged): %s", self._path, error)
+            raise WalWriteError(self._write_error) from error
+        self._size += len(record)
+        self._write_error = None
         with self._condition:
             self._written_sequence = sequence
 
@@ -119,6 +276,8 @@ class WriteAheadLog:
         """Block until the record with `sequence` (and every earlier one) is on disk."""
         with self._condition:
             while self._durable_sequence < sequence:
+                if self._broken:
+                    raise WalWriteError(self._broken)
                 if self._syncing:
                     self._condition.wait()
                     continue
@@ -129,35 +288,80 @@ class WriteAheadLog:
         with self._condition:
             while self._syncing:
                 self._condition.wait()
+            if self._broken:
+                raise WalWriteError(self._broken)
             self._sync_locked()
-            old_fd, old_path = self._fd, self._path
+            if segment_path(self._directory, next_sequence) == self._path:
+                return [p for p in list_segments(self._directory) if p != self._path]  # nothing new
+            old_fd, old_path, old_size = self._fd, self._path, self._size
             self._path = segment_path(self._directory, next_sequence)
-            self._fd = _open_append(self._path)
-            os.close(old_fd)
-        fsync_directory(self._directory)
+            try:
+                self._open_segment()
+            except OSError:
+                self._fd, self._path, self._size = old_fd, old_path, old_size
+                raise
+            if old_fd >= 0:
+                os.close(old_fd)
         return [p for p in list_segments(self._directory) if p != self._path]
 
     def close(self) -> None:
         with self._condition:
             while self._syncing:
                 self._condition.wait()
-            self._sync_locked()
-            os.close(self._fd)
-            self._fd = -1
+            try:
+                if not self._broken:
+                    self._sync_locked()
+            finally:
+                if self._fd >= 0:
+                    os.close(self._fd)
+                self._fd = -1
+
+    def _open_segment(self) -> None:
+        """Create the segment (no records of it exist: its name is the next sequence) durably."""
+        fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, file_header())
+            os.fsync(fd)
+            fsync_directory(self._directory)
+        except OSError:
+            os.close(fd)
+            raise
+        self._fd, self._size, self._dirty = fd, _FILE_HEADER.size, False
+
+    def _roll_back(self) -> None:
+        if self._dirty and self._fd >= 0:
+            try:
+                self._ftruncate(self._fd, self._size)
+                self._dirty = False
+            except OSError as error:  # the next append tries again before writing
+                log.error("could not roll %s back to byte %d: %s", self._path, self._size, error)
 
     def _sync_locked(self) -> None:
         """fsync with the condition released, so writers keep appending meanwhile."""
         target, fd = self._written_sequence, self._fd
+        if fd < 0:
+            return
         self._syncing = True
         self._condition.release()
         try:
-            os.fsync(fd)
+            self._fsync(fd)
+        except OSError as error:
+            self._broken = (f"{describe(error)}: an fsync failed, so what is on disk is unknown; "
+                            "the node accepts no writes until it restarts")
+            log.error("fsync of %s failed: %s; refusing writes until restart", self._path, error)
         finally:
             self._condition.acquire()
             self._syncing = False
             self._condition.notify_all()
+        if self._broken:
+            raise WalWriteError(self._broken)
         self.fsync_count += 1
         self._durable_sequence = max(self._durable_sequence, target)
+
+
+def describe(error: OSError) -> str:
+    """A short reason without paths: it reaches clients."""
+    return error.strerror or type(error).__name__
 
 
 def remove_segments(paths: list[Path]) -> None:
@@ -167,8 +371,11 @@ def remove_segments(paths: list[Path]) -> None:
         fsync_directory(paths[0].parent)
 
 
-def _open_append(path: Path) -> int:
-    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+def segments_covered_by(directory: Path, sequence: int) -> list[Path]:
+    """Segments every record of which is at or before `sequence` (a snapshot makes them redundant)."""
+    segments = list_segments(directory)
+    return [path for path, following in zip(segments, segments[1:])
+            if segment_first_sequence(following) <= sequence + 1]
 
 
 def _truncate(path: Path, length: int) -> None:
@@ -176,6 +383,17 @@ def _truncate(path: Path, length: int) -> None:
         handle.truncate(length)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def write_durably(path: Path, data: bytes) -> None:
+    """Create or replace a small file atomically and durably (temporary file, fsync, rename)."""
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    fsync_directory(path.parent)
 
 
 def fsync_directory(directory: Path) -> None:

@@ -26,6 +26,7 @@ class NodeStatus:
     last_sequence: int
     state: str = ""  # "awaiting-sync" | "catching-up" | "ready"
     catch_up_remaining: int = 0
+    write_error: str = ""  # why the node refuses writes (disk full, read-only); "" while it accepts
 
 
 def put_request(document_id: str, fields: dict, condition: str = "", create: bool = False) -> pb.PutRequest:
@@ -69,4 +70,4 @@ def decode_get_reply(reply: pb.GetReply) -> dict | None:
 
 def decode_ping_reply(reply: pb.PingReply) -> NodeStatus:
     return NodeStatus(reply.distribution_key, reply.active_docs, reply.app_generation, reply.ready,
-                      reply.last_sequence, reply.state, reply.catch_up_remaining)
+                      reply.last_sequence, reply.state, reply.catch_up_remaining, reply.write_error)

@@ -118,3 +118,54 @@ def test_a_ready_node_resyncs_only_when_asked_and_only_with_a_replica(pair):
     restarted.sync._dial = lambda address: peer
     assert restarted.sync.start(["in-process"], wait=True, resync=True)
     assert restarted.sync.ready and restarted.get(doc("missed")) == replica.get(doc("missed"))
+
+
+def test_a_node_that_lost_data_is_ready_only_after_catching_up_from_a_replica(tmp_path):
+    replica = ContentNode(APP, tmp_path / "replica", 2, groups=2)
+    replica.sync.start([], wait=True)
+    damaged = ContentNode(APP, tmp_path / "damaged", 0, groups=2)
+    for n in range(20):
+        replica.put(doc(f"r{n}"), fields(f"replica {n}"))
+    damaged.put(doc("stale"), fields("only on the damaged node"))
+    damaged.sync.require_replica("write-ahead log x is corrupt at byte 1 (test)")
+    assert not damaged.sync.start([], wait=True)  # no peer in service: never ready on its own data
+    assert damaged.sync.state == AWAITING_SYNC
+
+    class Unreachable(InProcessPeer):
+        def list_documents(self):
+            raise ConnectionError("replica down")
+
+    damaged.sync._dial = lambda address: Unreachable(replica)
+    assert damaged.sync.start(["down"], wait=True)
+    assert damaged.sync.state == AWAITING_SYNC  # a failed catch-up leaves it waiting, not ready
+    sync_from(damaged, InProcessPeer(replica))
+    assert damaged.sync.state == READY
+    assert dict(list_documents(damaged)) == dict(list_documents(replica))  # exactly the replica's
+    replica.close()
+    damaged.close()
+
+
+def test_the_need_to_rebuild_survives_a_restart_until_a_catch_up_completes(tmp_path):
+    replica = ContentNode(APP, tmp_path / "replica", 2, groups=2)
+    replica.sync.start([], wait=True)
+    node = ContentNode(APP, tmp_path / "node", 0, groups=2)
+    for n in range(30):
+        node.put(doc(f"d{n}"), fields(f"document {n}"))
+        replica.put(doc(f"d{n}"), fields(f"document {n}"))
+    node.databases["doc"]._wal.close()  # a crash: the log only
+    segment = sorted((tmp_path / "node" / "doc").glob("wal-*.log"))[-1]
+    data = bytearray(segment.read_bytes())
+    data[len(data) // 2] ^= 0x08
+    segment.write_bytes(bytes(data))
+    damaged = ContentNode(APP, tmp_path / "node", 0, groups=2)
+    assert damaged.databases["doc"].rebuild_reason
+    damaged.close()  # restarted before any replica answered
+    again = ContentNode(APP, tmp_path / "node", 0, groups=2)
+    assert not again.sync.start([], wait=True) and again.sync.state == AWAITING_SYNC
+    sync_from(again, InProcessPeer(replica))
+    assert again.sync.state == READY and dict(list_documents(again)) == dict(list_documents(replica))
+    again.close()
+    healed = ContentNode(APP, tmp_path / "node", 0, groups=2)
+    assert healed.sync.start([], wait=True) and healed.sync.ready  # the marker is gone
+    healed.close()
+    replica.close()

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from content_node.document_db import DocumentDB
-from content_node.store.wal import list_segments
+from content_node.store.snapshot import list_snapshots, snapshot_sequence
+from content_node.store.wal import list_segments, segment_first_sequence
 from searchlib.docid import global_id
 from searchlib.errors import DocumentError
 from searchlib.linguistics import tokenize
@@ -193,8 +194,10 @@ def test_periodic_snapshots_delete_old_segments(tmp_path):
     for n in range(0, 35, 2):
         database.remove(doc_id(n))
     database.wait_for_snapshot()  # automatic snapshots are written in the background
-    assert len(list(tmp_path.glob("snapshot-*.jsonl"))) == 1
-    assert len(list_segments(tmp_path)) == 1
+    snapshots = list_snapshots(tmp_path)  # the newest and the previous one (its fallback)
+    assert len(snapshots) == 2
+    previous = snapshot_sequence(snapshots[0])  # only the segments needed to replay from it are kept
+    assert [segment_first_sequence(s) for s in list_segments(tmp_path)] == [previous + 1, snapshot_sequence(snapshots[1]) + 1]
     reopened = DocumentDB(SCHEMA, tmp_path)
     assert reopened.doc_count == 17
     assert all(reopened.get(doc_id(n)) == ({"title": f"doc {n}", "year": n} if n % 2 else None)

@@ -196,3 +196,17 @@ def test_an_empty_vector_field_restores_without_a_graph_file(tmp_path):
     db.put("id:ns:doc::2", {"vec": {"values": [1.0] * DIM}})
     assert db.vector_index("vec").approximate(np.ones(DIM, dtype=np.float32), 1, 0, None).local_ids.size == 1
     db.close()
+
+
+def test_a_damaged_saved_index_is_rebuilt_not_a_crash(tmp_path):
+    schema = schema_with_vectors()
+    vectors = clustered(100, seed=7)
+    db = DocumentDB(schema, tmp_path)
+    _feed(db, vectors)
+    db.close()
+    for path in (tmp_path / "hnsw").glob("vec.*.npz"):
+        path.write_bytes(path.read_bytes()[:200])  # a cut zip archive
+    db = DocumentDB(schema, tmp_path)
+    assert not db.vector_indexes_restored and db.vector_index("vec").document_count == 100
+    assert "id:ns:doc::42" in _neighbors(db, vectors[42], 1)
+    db.close()

@@ -1,13 +1,23 @@
-"""Write-ahead log: record round trip, torn/corrupt tails, group commit, rotation; snapshots."""
+"""Write-ahead log: record round trip, torn tails vs corruption, failed writes, group commit,
+rotation, the format-1 reader; snapshots: checksums, truncation."""
 from __future__ import annotations
 
+import errno
+import logging
+import struct
 import threading
+import zlib
 
 import pytest
 
 from content_node.store.snapshot import (
     SnapshotError, document_line, latest_snapshot, read_snapshot, write_snapshot)
-from content_node.store.wal import WriteAheadLog, list_segments, read_segment, replay
+from content_node.store.wal import (
+    WalCorruption, WalWriteError, WriteAheadLog, encode_record, file_header, list_segments, read_segment,
+    replay, segment_path)
+
+HEADER = 20  # record header bytes
+FILE_HEADER = 8
 
 
 def write_records(directory, payloads, first=1):
@@ -16,6 +26,11 @@ def write_records(directory, payloads, first=1):
         wal.append(first + offset, payload)
     wal.sync(first + len(payloads) - 1)
     wal.close()
+    return wal.segment
+
+
+def payloads_of(directory, after=0):
+    return [r.payload for r in replay(directory, after_sequence=after)]
 
 
 def test_records_round_trip(tmp_path):
@@ -23,38 +38,200 @@ def test_records_round_trip(tmp_path):
     records = list(replay(tmp_path))
     assert [(r.sequence, r.payload) for r in records] == [(1, b"a"), (2, b""), (3, b"x" * 10000)]
     assert [r.sequence for r in replay(tmp_path, after_sequence=2)] == [3]
+    assert list_segments(tmp_path)[0].read_bytes().startswith(b"PSWAL\x00\x02\x00")
 
 
-@pytest.mark.parametrize("cut", [1, 5, 16, 20])
-def test_torn_tail_is_ignored_and_truncated(tmp_path, cut):
-    write_records(tmp_path, [b"first", b"second-record"])
-    segment = list_segments(tmp_path)[0]
-    data = segment.read_bytes()
-    segment.write_bytes(data[:-cut])  # the last write never finished
-    assert [r.payload for r in replay(tmp_path)] == [b"first"]
-    assert read_segment(segment)[1] == segment.stat().st_size, "the torn tail was cut off"
-    # later appends follow valid records and are read back
-    wal = WriteAheadLog(tmp_path, 2)
-    wal.append(2, b"again")
+@pytest.mark.parametrize("cut", [1, 5, HEADER - 1, HEADER, HEADER + 5, HEADER + len(b"second-record") - 1])
+def test_torn_tail_is_truncated_and_reported(tmp_path, caplog, cut):
+    segment = write_records(tmp_path, [b"first", b"second-record"])
+    whole = FILE_HEADER + HEADER + len(b"first")
+    segment.write_bytes(segment.read_bytes()[:whole + cut])  # the last write never finished
+    with caplog.at_level(logging.WARNING):
+        assert payloads_of(tmp_path) == [b"first"]
+    assert segment.stat().st_size == whole, "the torn tail was cut off"
+    message = caplog.text
+    assert str(segment) in message and f"at byte {whole}" in message and f"dropping {cut} bytes" in message
+    # later appends follow the valid records and are read back
+    write_records(tmp_path, [b"again"], first=2)
+    assert payloads_of(tmp_path) == [b"first", b"again"]
+
+
+def test_a_segment_cut_inside_its_file_header_is_empty(tmp_path):
+    segment_path(tmp_path, 1).write_bytes(file_header()[:3])
+    assert payloads_of(tmp_path) == []
+
+
+def test_zero_filled_tail_is_torn_not_corrupt(tmp_path):
+    segment = write_records(tmp_path, [b"one"])
+    segment.write_bytes(segment.read_bytes() + b"\x00" * 100)
+    assert payloads_of(tmp_path) == [b"one"]
+
+
+def flip(segment, offset, mask=0x01):
+    data = bytearray(segment.read_bytes())
+    data[offset] ^= mask
+    segment.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("where, reason", [
+    (0, "record header checksum mismatch"),  # the length: not followed, detected
+    (6, "record header checksum mismatch"),  # the sequence
+    (HEADER + 1, "record checksum mismatch"),  # the payload
+])
+def test_damage_before_the_tail_is_corruption_and_nothing_is_cut(tmp_path, where, reason):
+    segment = write_records(tmp_path, [b"one", b"two", b"three"])
+    second = FILE_HEADER + HEADER + 3
+    flip(segment, second + where)
+    size = segment.stat().st_size
+    records = []
+    with pytest.raises(WalCorruption, match=reason) as caught:
+        records.extend(r.payload for r in replay(tmp_path))
+    assert records == [b"one"]  # the records before the damage, then the error
+    assert caught.value.path == segment and caught.value.offset == second
+    assert f"{segment} is corrupt at byte {second}" in str(caught.value)
+    assert segment.stat().st_size == size, "corruption is never truncated"
+
+
+def test_a_damaged_last_record_is_corruption_too(tmp_path):
+    segment = write_records(tmp_path, [b"one", b"two"])
+    flip(segment, segment.stat().st_size - 1)
+    with pytest.raises(WalCorruption, match="record checksum mismatch"):
+        list(replay(tmp_path))
+
+
+def test_a_missing_segment_is_a_sequence_gap(tmp_path):
+    write_records(tmp_path, [b"a", b"b"], first=1)
+    middle = write_records(tmp_path, [b"c"], first=3)
+    write_records(tmp_path, [b"d"], first=4)
+    middle.unlink()
+    with pytest.raises(WalCorruption, match="sequence gap"):
+        list(replay(tmp_path))
+    # replaying after a snapshot that covers the missing records is fine
+    assert payloads_of(tmp_path, after=3) == [b"d"]
+
+
+def test_a_record_out_of_sequence_is_corruption(tmp_path):
+    segment = segment_path(tmp_path, 1)
+    segment.write_bytes(file_header() + encode_record(1, b"a") + encode_record(3, b"c"))
+    with pytest.raises(WalCorruption, match="sequence 3 where 2 was expected"):
+        list(replay(tmp_path))
+
+
+def encode_v1(sequence, payload):
+    checksum = zlib.crc32(payload, zlib.crc32(struct.pack("<Q", sequence)))
+    return struct.pack("<IIQ", len(payload), checksum, sequence) + payload
+
+
+def test_format_1_segments_are_still_read_and_never_appended_to(tmp_path):
+    old = segment_path(tmp_path, 1)
+    old.write_bytes(encode_v1(1, b"old-one") + encode_v1(2, b"old-two") + encode_v1(3, b"torn")[:9])
+    assert payloads_of(tmp_path) == [b"old-one", b"old-two"]
+    write_records(tmp_path, [b"new"], first=3)
+    assert payloads_of(tmp_path) == [b"old-one", b"old-two", b"new"]
+    assert old.read_bytes() == encode_v1(1, b"old-one") + encode_v1(2, b"old-two")
+
+
+def test_format_1_damage_is_corruption(tmp_path):
+    old = segment_path(tmp_path, 1)
+    data = bytearray(encode_v1(1, b"old-one") + encode_v1(2, b"old-two"))
+    data[18] ^= 0x10
+    old.write_bytes(bytes(data))
+    with pytest.raises(WalCorruption, match="at byte 0 .record checksum mismatch"):
+        list(replay(tmp_path))
+
+
+class FlakyDisk:
+    """os.write that writes `partial` bytes of the next record then fails with `error`."""
+
+    def __init__(self, error=errno.ENOSPC, partial=7):
+        self.error, self.partial, self.failing = error, partial, True
+
+    def __call__(self, fd, data):
+        import os
+
+        if not self.failing:
+            return os.write(fd, data)
+        os.write(fd, bytes(data[:self.partial]))
+        raise OSError(self.error, os.strerror(self.error))
+
+
+@pytest.mark.parametrize("error", [errno.ENOSPC, errno.EIO, errno.EROFS])
+def test_a_failed_append_leaves_nothing_behind_and_later_writes_replay(tmp_path, error):
+    wal = WriteAheadLog(tmp_path, 1)
+    wal.append(1, b"acked")
+    wal.sync(1)
+    size = wal.segment.stat().st_size
+    disk = FlakyDisk(error)
+    wal._write = disk
+    with pytest.raises(WalWriteError):
+        wal.append(2, b"never acknowledged")
+    assert wal.segment.stat().st_size == size  # rolled back to the last whole record
+    assert wal.write_error
+    disk.failing = False  # space came back: the next append is the probe
+    wal.append(2, b"acked later")
+    wal.sync(2)
+    assert wal.write_error is None
+    wal.close()
+    assert payloads_of(tmp_path) == [b"acked", b"acked later"]
+
+
+def test_when_even_the_roll_back_fails_the_next_append_truncates_first(tmp_path):
+    wal = WriteAheadLog(tmp_path, 1)
+    wal.append(1, b"acked")
+    wal._write = FlakyDisk(partial=15)
+
+    def no_truncate(fd, length):
+        raise OSError(errno.EIO, "I/O error")
+
+    wal._ftruncate = no_truncate
+    with pytest.raises(WalWriteError):
+        wal.append(2, b"lost")
+    assert wal.segment.stat().st_size > FILE_HEADER + HEADER + 5  # the partial record is still there
+    del wal._write, wal._ftruncate
+    wal.append(2, b"kept")
     wal.sync(2)
     wal.close()
-    assert [r.payload for r in replay(tmp_path)] == [b"first", b"again"]
+    assert payloads_of(tmp_path) == [b"acked", b"kept"]
 
 
-def test_corrupt_record_ends_the_segment(tmp_path):
-    write_records(tmp_path, [b"one", b"two", b"three"])
-    segment = list_segments(tmp_path)[0]
-    data = bytearray(segment.read_bytes())
-    data[-2] ^= 0xFF  # flip a bit in the last payload: CRC mismatch
-    segment.write_bytes(bytes(data))
-    assert [r.payload for r in replay(tmp_path)] == [b"one", b"two"]
+def test_a_failed_fsync_refuses_every_later_write(tmp_path):
+    wal = WriteAheadLog(tmp_path, 1)
+    wal.append(1, b"a")
+
+    def failing_fsync(fd):
+        raise OSError(errno.EIO, "Input/output error")
+
+    wal._fsync = failing_fsync
+    with pytest.raises(WalWriteError, match="fsync failed"):
+        wal.sync(1)
+    del wal._fsync  # even when fsync would work again: the page cache is not to be trusted
+    with pytest.raises(WalWriteError):
+        wal.sync(1)
+    with pytest.raises(WalWriteError):
+        wal.append(2, b"b")
+    assert "restarts" in wal.write_error
+    wal.close()
 
 
-def test_garbage_length_is_not_trusted(tmp_path):
-    write_records(tmp_path, [b"one"])
-    segment = list_segments(tmp_path)[0]
-    segment.write_bytes(segment.read_bytes() + b"\xff\xff\xff\xff" + b"\x00" * 40)
-    assert [r.payload for r in replay(tmp_path)] == [b"one"]
+def test_a_log_that_cannot_create_its_segment_refuses_writes_then_recovers(tmp_path, monkeypatch):
+    import content_node.store.wal as wal_module
+
+    original = wal_module.os.open
+    calls = {"n": 0}
+
+    def read_only_open(path, flags, *args):
+        if str(path).endswith(".log") and calls["n"] == 0:
+            calls["n"] += 1
+            raise OSError(errno.EROFS, "Read-only file system")
+        return original(path, flags, *args)
+
+    monkeypatch.setattr(wal_module.os, "open", read_only_open)
+    wal = WriteAheadLog(tmp_path, 1)
+    assert wal.write_error == "Read-only file system"
+    wal.append(1, b"works once the disk does")
+    wal.sync(1)
+    wal.close()
+    assert payloads_of(tmp_path) == [b"works once the disk does"]
 
 
 def test_one_fsync_covers_every_earlier_append(tmp_path):
@@ -105,6 +282,7 @@ def test_rotation_starts_new_segment(tmp_path):
     assert [p.name for p in list_segments(tmp_path)] == [
         "wal-00000000000000000001.log", "wal-00000000000000000002.log"]
     assert [r.payload for r in replay(tmp_path)] == [b"a", b"b"]
+    assert read_segment(list_segments(tmp_path)[1]).records[0].sequence == 2
 
 
 def test_snapshot_round_trip(tmp_path):
@@ -120,9 +298,38 @@ def test_snapshot_round_trip(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_incomplete_snapshot_is_detected(tmp_path):
-    path = write_snapshot(tmp_path, 7, [document_line("id:ns:doc::1", b"{}", {})] * 3)
-    path.write_bytes(b"\n".join(path.read_bytes().split(b"\n")[:-2]) + b"\n")
+@pytest.mark.parametrize("cut", [1, 60, 100])
+def test_truncated_snapshot_is_detected(tmp_path, cut):
+    path = write_snapshot(tmp_path, 7, [document_line(f"id:ns:doc::{n}", b'{"t":"abcdefgh"}', {})
+                                        for n in range(5)])
+    path.write_bytes(path.read_bytes()[:-cut])
     _, documents = read_snapshot(path)
-    with pytest.raises(SnapshotError, match="holds 2 documents, header says 3"):
+    with pytest.raises(SnapshotError, match=f"snapshot {path} is corrupt at byte"):
         list(documents)
+
+
+def test_a_flipped_bit_in_a_snapshot_is_detected(tmp_path):
+    path = write_snapshot(tmp_path, 7, [document_line("id:ns:doc::1", b'{"t":"abcdefgh"}', {})] * 3)
+    data = bytearray(path.read_bytes())
+    data[data.index(b"abcdefgh") + 2] ^= 0x01  # still valid JSON: only the checksum can tell
+    path.write_bytes(bytes(data))
+    _, documents = read_snapshot(path)
+    with pytest.raises(SnapshotError, match="checksum mismatch"):
+        list(documents)
+
+
+def test_a_snapshot_without_a_header_is_an_error_not_a_decode_traceback(tmp_path):
+    path = write_snapshot(tmp_path, 7, [])
+    path.write_bytes(b'{"format": 2, "last_seq')
+    with pytest.raises(SnapshotError, match="at byte 0 .no valid header"):
+        read_snapshot(path)
+
+
+def test_format_1_snapshots_are_still_read(tmp_path):
+    path = tmp_path / "snapshot-00000000000000000003.jsonl"
+    path.write_bytes(b'{"format": 1, "last_sequence": 3, "documents": 1}\n{"id":"id:ns:doc::1","fields":{}}\n')
+    sequence, documents = read_snapshot(path)
+    assert sequence == 3 and [d.document_id for d in documents] == ["id:ns:doc::1"]
+    path.write_bytes(b'{"format": 1, "last_sequence": 3, "documents": 2}\n{"id":"id:ns:doc::1","fields":{}}\n')
+    with pytest.raises(SnapshotError, match="holds 1 documents, header says 2"):
+        list(read_snapshot(path)[1])

@@ -28,6 +28,7 @@ def run_content_node(argv: list[str]) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--group-nodes", default="")
+    parser.add_argument("--groups", type=int, default=1)
     args = parser.parse_args(argv)
     data_dir = Path(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)

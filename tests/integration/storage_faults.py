@@ -1,0 +1,128 @@
+"""Helpers of the storage fault-injection tests: a concurrent feeder that records what was
+acknowledged, direct gRPC reads of one node, and damage to a node's files."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import grpc
+import httpx
+
+from protos import content_node_pb2 as pb
+from protos import content_node_pb2_grpc as pb_grpc
+
+
+def document_fields(prefix: str, n: int) -> dict:
+    return {"title": f"{prefix} document {n}", "text": f"storage fault body {prefix} {n} " + "lorem ipsum " * (n % 7)}
+
+
+class Feeder:
+    """Feeds `prefix<n>` documents from `workers` threads until stopped; every 200 is acknowledged."""
+
+    def __init__(self, url: str, prefix: str, workers: int = 3) -> None:
+        self.url, self.prefix = url, prefix
+        self.acked: dict[str, dict] = {}
+        self.attempted: dict[str, dict] = {}  # sent, whatever the answer (or no answer)
+        self.refused: set[str] = set()  # answered 507: the node could not store it
+        self.statuses: dict[int, int] = {}
+        self._next = iter(range(10**9))
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(workers)]
+
+    def __enter__(self) -> "Feeder":
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(60)
+
+    def wait_for_acks(self, count: int, seconds: float = 60.0) -> None:
+        deadline = time.monotonic() + seconds
+        while len(self.acked) < count:
+            assert time.monotonic() < deadline, f"only {len(self.acked)} acknowledged writes"
+            time.sleep(0.05)
+
+    def _run(self) -> None:
+        with httpx.Client(base_url=self.url, timeout=30.0) as client:
+            while not self._stop.is_set():
+                with self._lock:
+                    n = next(self._next)
+                document_id = f"id:test:doc::{self.prefix}{n}"
+                fields = document_fields(self.prefix, n)
+                with self._lock:
+                    self.attempted[document_id] = fields
+                try:
+                    response = client.post(f"/document/v1/test/doc/docid/{self.prefix}{n}", json={"fields": fields})
+                except httpx.HTTPError:
+                    time.sleep(0.05)  # the container is down: not acknowledged
+                    continue
+                with self._lock:
+                    self.statuses[response.status_code] = self.statuses.get(response.status_code, 0) + 1
+                    if response.status_code == 200:
+                        self.acked[document_id] = fields
+                    elif response.status_code == 507:
+                        self.refused.add(document_id)
+                        self.last_refusal = response.json()
+                if response.status_code != 200:
+                    time.sleep(0.05)
+
+
+class NodeReader:
+    """Reads one content node directly (not through the container)."""
+
+    def __init__(self, address: str) -> None:
+        self._channel = grpc.insecure_channel(address)
+        self._stub = pb_grpc.ContentNodeStub(self._channel)
+
+    def __enter__(self) -> "NodeReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._channel.close()
+
+    def checksums(self) -> dict[str, int]:
+        reply = self._stub.ListDocuments(pb.ListDocumentsRequest(), timeout=30)
+        return {entry.document_id: entry.checksum for entry in reply.documents}
+
+    def get(self, document_id: str) -> dict | None:
+        reply = self._stub.Get(pb.GetRequest(document_id=document_id), timeout=30)
+        return json.loads(reply.fields_json) if reply.found else None
+
+    def ping(self) -> pb.PingReply:
+        return self._stub.Ping(pb.PingRequest(), timeout=5)
+
+
+def assert_holds(reader: NodeReader, expected: dict[str, dict]) -> None:
+    """Every expected document is on the node with exactly the fields that were sent."""
+    wrong = [document_id for document_id, fields in expected.items()
+             if {name: value for name, value in (reader.get(document_id) or {}).items() if name in fields} != fields]
+    assert not wrong, f"{len(wrong)} of {len(expected)} acknowledged documents missing or changed, e.g. {wrong[:3]}"
+
+
+def wal_segments(node_dir: Path) -> list[Path]:
+    return sorted((node_dir / "doc").glob("wal-*.log"))
+
+
+def snapshots(node_dir: Path) -> list[Path]:
+    return sorted((node_dir / "doc").glob("snapshot-*.jsonl"))
+
+
+def flip_bit(path: Path, offset: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x10
+    path.write_bytes(bytes(data))
+
+
+def log_since(path: Path, offset: int) -> str:
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        return handle.read().decode(errors="replace")
