@@ -19,7 +19,7 @@ from container.search.query_embedding import query_features
 from container.search.validation import validate_fields, validate_sorting
 from searchlib.coverage import CoverageReport
 from searchlib.errors import InvalidParameterError
-from searchlib.hits import LeanHit, merge_sorted_by, merge_top_k
+from searchlib.hits import LeanHit, merge_hits
 from searchlib.query.search_path import parse_search_path
 from searchlib.schema.model import ApplicationPackage
 from searchlib.wire.search_codec import DocsumCall, NodeError, SearchCall
@@ -137,10 +137,7 @@ class ClusterSearcher:
             return lists[0][:wanted]
         schema_of = {h.global_id: s for hits in lists for h, s in hits}
         plain = [[h for h, _ in hits] for hits in lists]
-        if query.sorting and query.sorting[0].field != "[relevance]":
-            merged = merge_sorted_by(plain, [k.ascending for k in query.sorting], wanted)
-        else:
-            merged = merge_top_k(plain, wanted)
+        merged = merge_hits(plain, query.sorting, wanted)
         return [(h, schema_of[h.global_id]) for h in merged]
 
     async def _fill(self, query: Query, window, outcomes, clients, errors) -> list[ResultHit]:
