@@ -21,6 +21,7 @@ from searchlib.grouping.model import GroupingOperation
 from searchlib.grouping.result import Group
 from searchlib.hits import LeanHit, is_rank_order, is_relevance, order_rows, sort_value, top_k_indices
 from searchlib.query import tree as q
+from searchlib.rescaling import rescale_rest
 
 @dataclass(frozen=True, slots=True)
 class SearchParams:
@@ -140,13 +141,7 @@ def _second_phase(program: RankProgram, calculator: FeatureCalculator, rows: np.
     second = _as_column(program.evaluate(program.second_phase, calculator, head_rows, phase_features), head)
     result = first_scores.astype(np.float64).copy()
     result[:head] = second
-    if head < len(rows):
-        fp_low, fp_high = float(first_scores[:head].min()), float(first_scores[:head].max())
-        sp_low, sp_high = float(second.min()), float(second.max())
-        if fp_low > sp_low:
-            scale = max(sp_high - sp_low, 1.0) / max(fp_high - fp_low, 1.0)
-            adjust = fp_low * scale - sp_low
-            result[head:] = first_scores[head:] * scale - adjust
+    result[head:] = rescale_rest(first_scores[:head], second, first_scores[head:])
     return result
 
 

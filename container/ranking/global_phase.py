@@ -21,10 +21,10 @@ import numpy as np
 
 from container.ranking import normalizers as N
 from container.ranking.onnx_models import OnnxModelRunner, OnnxSettings, gpu_device_from_env, load_model
-from container.ranking.range_adjuster import rescale_rest
 from searchlib.errors import QueryError, SearchlibError
 from searchlib.hits import LeanHit, is_rank_order, sort_hits
 from searchlib.rank_values import parse_input_defaults
+from searchlib.rescaling import rescale_rest
 from searchlib.ranking_setup import GlobalPhaseSetup, OnnxUse, global_phase_setup
 from searchlib.schema.model import ApplicationPackage, OnnxModel
 from searchlib.tensor import Tensor, TensorBatch
