@@ -14,7 +14,8 @@ import numpy as np
 from content_node import grouping, mutation
 from content_node import soft_timeout
 from content_node.matching.match_sets import MatchEvaluator
-from content_node.matching.rank_features import FeatureCalculator, RankIndex
+from content_node.matching.feature_api import RankIndex
+from content_node.matching.rank_features import FeatureCalculator
 from content_node.ranking.rank_program import RankProgram
 from searchlib.coverage import DEGRADED_TIMEOUT, Coverage
 from searchlib.grouping.model import GroupingOperation

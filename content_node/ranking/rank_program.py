@@ -9,8 +9,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from content_node.matching.rank_features import KNOWN_FEATURES as FEATURE_NAMES
-from content_node.matching.rank_features import FeatureCalculator, FeatureName
+from content_node.matching.feature_api import FeatureName
+from content_node.matching.feature_setup import KNOWN_FEATURES as FEATURE_NAMES
+from content_node.matching.rank_features import FeatureCalculator
 from searchlib.expression import CompiledExpression, compile_expression
 from searchlib.models import TreeModel, load_tree_model
 from searchlib.rank_values import parse_input_defaults
