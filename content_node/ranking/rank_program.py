@@ -145,15 +145,3 @@ def model_path(package_path: Path | None, file: str) -> Path:
     root = package_path or Path(".")
     relative = file[len("models/"):] if file.startswith("models/") else file
     return root / "models" / relative
-
-
-def evaluate(expression: CompiledExpression, calculator: FeatureCalculator, rows: np.ndarray,
-             extra: Mapping[str, object] | None = None) -> object:
-    """Evaluate over the given candidate rows, without tree models (kept for callers without a program)."""
-    features: dict[str, object] = {}
-    for name in expression.features:
-        if extra and name in extra:
-            features[name] = extra[name]
-        else:
-            features[name] = calculator.compute(name, rows)
-    return expression.evaluate(features, len(rows))

@@ -128,9 +128,6 @@ class Tensor:
         """Vespa's short JSON form, as results render tensors (match- and summary-features)."""
         return tensor_to_json(self, short=True)
 
-    def cell_count(self) -> int:
-        return sum(block.size for block in self.blocks.values())
-
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Tensor) or self.type != other.type or self.blocks.keys() != other.blocks.keys():
             return False
