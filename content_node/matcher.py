@@ -29,6 +29,7 @@ class SearchParams:
     query: q.QueryNode
     hits: int
     query_features: Mapping[str, object] = field(default_factory=dict)
+    rank_properties: Mapping[str, str] = field(default_factory=dict)  # the query's, over the profile's
     sorting: tuple[q.SortKey, ...] = ()
     rerank_count: int | None = None
     keep_rank_count: int | None = None
@@ -61,7 +62,7 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     candidates = matching.matches(params.query)
     mutation.apply_phase(index, program.profile, mutation.ON_MATCH, candidates)
     calculator = FeatureCalculator(schema, index, params.query, query_features, params.now,
-                                   program.profile.rank_properties, postings=matching.postings)
+                                   program.rank_properties(params.rank_properties), postings=matching.postings)
     matched, searched = len(candidates), active
     candidates, scores, out_of_time = soft_timeout.first_phase(
         lambda rows: _as_column(program.evaluate(program.first_phase, calculator, rows), len(rows)),

@@ -127,7 +127,8 @@ class ClusterSearcher:
                           rerank_count=query.rerank_count, keep_rank_count=query.keep_rank_count,
                           rank_score_drop_limit=query.rank_score_drop_limit,
                           app_generation=self.application.generation, trace_level=query.trace_level,
-                          now=query.now, grouping=grouping.request_text(query))
+                          now=query.now, grouping=grouping.request_text(query),
+                          rank_properties=query.rank_properties)
         gathered = await scatter_gather(clients, call, query.deadline, self.application.content.redundancy,
                                         absent, self.cluster.known_active_docs())
         return _SchemaOutcome(schema_name, gathered, features)
@@ -153,7 +154,8 @@ class ClusterSearcher:
             call = DocsumCall(schema=schema, summary_class=query.summary_class, rank_profile=query.profile,
                               global_ids=(), query=query.yql.where,
                               query_features=outcomes[schema].query_features if profile.summary_features else {},
-                              app_generation=self.application.generation, now=query.now)
+                              app_generation=self.application.generation, now=query.now,
+                              rank_properties=query.rank_properties if profile.summary_features else {})
             deadline = max(query.deadline, time.monotonic() + 1.0)  # a late fill still beats no fields
             found, fill_errors = await fill_summaries(clients, hits, call, deadline, self.cluster.replica_clients)
             summaries.update(found)

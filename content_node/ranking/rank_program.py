@@ -99,6 +99,12 @@ class RankProgram:
         merged.update(given)
         return merged
 
+    def rank_properties(self, given: Mapping[str, str]) -> Mapping[str, str]:
+        """The profile's rank-properties overlaid with the query's (ranking.properties.*)."""
+        if not given:
+            return self.profile.rank_properties
+        return {**self.profile.rank_properties, **given}
+
     def evaluate(self, expression: CompiledExpression, calculator: FeatureCalculator, rows: np.ndarray,
                  extra: Mapping[str, object] | None = None) -> object:
         """Evaluate over the candidate rows; `extra` supplies phase features (firstPhase, ...)."""
