@@ -140,4 +140,4 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
 def _grpc_status(code: int):
     import grpc
 
-    return grpc.StatusCode.INVALID_ARGUMENT if code in (3, 4, 17) else grpc.StatusCode.INTERNAL
+    return grpc.StatusCode.INVALID_ARGUMENT if ErrorCode.of(code).is_client_error else grpc.StatusCode.INTERNAL

@@ -14,7 +14,7 @@ from container.dispatch.search_cluster import SearchCluster
 from container.docproc.processor import DocumentProcessor
 from searchlib.distribution import node_in_group
 from searchlib.docid import DocumentId, global_id
-from searchlib.errors import DocumentError
+from searchlib.errors import DocumentError, ErrorCode
 from searchlib.schema.model import ApplicationPackage
 
 log = logging.getLogger("container.document")
@@ -91,7 +91,7 @@ class DocumentHandler:
                 log.error("document operation failed: %s", outcome)
                 return JSONResponse({**body_base, "message": str(outcome)}, 500)
             if not outcome.ok:
-                status = 400 if outcome.error_code in (3, 4, 17) else 500
+                status = ErrorCode.of(outcome.error_code).http_status
                 return JSONResponse({**body_base, "message": outcome.message}, status)
             acked += 1
         if acked == 0:
