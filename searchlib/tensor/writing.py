@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from searchlib.tensor.types import DOUBLE
+
 _PLAIN_LABEL = re.compile(r"^[A-Za-z0-9_]+$")
 
 
@@ -70,7 +72,7 @@ def tensor_to_json(t: Any, short: bool = False) -> dict[str, Any]:
     """A Tensor (or a number) in the long form {"type", "cells": [{"address", "value"}]}, or short:
     values / cells object / blocks."""
     if isinstance(t, (int, float, np.floating)):
-        return {"type": "tensor()", "cells": [{"address": {}, "value": _json_number(float(t))}]}
+        return {"type": str(DOUBLE), "cells": [{"address": {}, "value": _json_number(float(t))}]}
     type_text = str(t.type)
     if not short or t.type.rank == 0:
         return {"type": type_text, "cells": [{"address": a, "value": _json_number(v)} for a, v in t.cells()]}

@@ -44,7 +44,7 @@ def split(draw, hits, nodes):
 
 
 @given(rows(), sortings, st.integers(1, 5), st.integers(0, 50), st.data())
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=250, deadline=None)
 def test_merging_sorted_node_lists_equals_sorting_everything(data_rows, sorting, nodes, k, data):
     hits = [lean(r, sorting) for r in data_rows]
     lists = [sort_hits(lst, sorting)[:k] for lst in split(data.draw, hits, nodes)]
@@ -54,7 +54,7 @@ def test_merging_sorted_node_lists_equals_sorting_everything(data_rows, sorting,
 
 
 @given(rows(), sortings, st.integers(0, 50))
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 def test_the_node_vectorized_order_equals_the_merge_key(data_rows, sorting, k):
     scores = np.array([r[1] for r in data_rows], dtype=np.float64)
     columns = {"n": np.array([r[2] for r in data_rows], dtype=np.float64),
