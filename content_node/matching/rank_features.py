@@ -14,6 +14,7 @@ from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
 
+
 class FeatureCalculator:
     """Computes rank features for the candidates of one query on one node."""
 
