@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from content_node.matching.rank_features import BM25_B, BM25_K1, FeatureCalculator
+from content_node.matching.core_features import BM25_B, BM25_K1
+from content_node.matching.rank_features import FeatureCalculator
 from searchlib.expression import compile_expression
 from searchlib.query import tree as q
 from searchlib.schema.application import application_from_text

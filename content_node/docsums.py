@@ -37,14 +37,15 @@ def summary_field_names(schema: Schema, summary_class: str) -> list[tuple[str, t
 
 def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
          global_ids: Sequence[bytes], query: q.QueryNode | None,
-         query_features: Mapping[str, object], now: float) -> list[Docsum]:
+         query_features: Mapping[str, object], now: float,
+         rank_properties: Mapping[str, str] | None = None) -> list[Docsum]:
     fields_wanted = summary_field_names(schema, summary_class)
     found = [(gid, index.local_id(gid)) for gid in global_ids]
     found = [(gid, lid) for gid, lid in found if lid is not None]
     rows = np.array([lid for _, lid in found], dtype=np.int32)
     if program is not None and mutation.has_summary_mutation(program.profile):
         mutation.apply_phase(index, program.profile, mutation.ON_SUMMARY, rows)
-    features = _summary_features(index, program, schema, query, query_features, now, rows)
+    features = _summary_features(index, program, schema, query, query_features, now, rows, rank_properties or {})
     mutable = _mutable_columns(index, schema, fields_wanted)
     sources = {sources[0] if sources else name for name, sources in fields_wanted}
     docsums = []
@@ -75,13 +76,13 @@ def _mutable_columns(index, schema: Schema, fields_wanted) -> dict:
     return readers
 
 
-def _summary_features(index, program, schema, query, query_features, now, rows):
+def _summary_features(index, program, schema, query, query_features, now, rows, rank_properties):
     per_hit: list[dict[str, object]] = [{} for _ in range(len(rows))]
     if program is None or not program.summary_features or not len(rows):
         return per_hit
     calculator = FeatureCalculator(schema, index, query or q.TrueItem(),
                                    program.query_features(query_features), now,
-                                   program.profile.rank_properties)
+                                   program.rank_properties(rank_properties))
     for named in program.summary_features:
         values = program.evaluate(named.expression, calculator, rows)
         for i in range(len(rows)):

@@ -266,9 +266,6 @@ class DocumentDB:
         tensors as fed (None when unset)."""
         return self.attribute(name)
 
-    def has_attribute(self, name: str) -> bool:
-        return name in self._attributes.columns
-
     def vector_index(self, field: str):
         """The nearestNeighbor index of a tensor attribute (None if the field cannot have one)."""
         with self._lock:
@@ -342,12 +339,6 @@ class DocumentDB:
             return {"documents": self._documents.stored_bytes,
                     "indexes": sum(index.nbytes for index in self._indexes.values()),
                     "attributes": self._attributes.nbytes}
-
-    def compact_indexes(self) -> None:
-        """Merge index tiers and drop dead postings now (normally done lazily)."""
-        with self._lock:
-            for index in self._indexes.values():
-                index.compact()
 
     # -- internals ------------------------------------------------------------------------------
 

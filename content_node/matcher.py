@@ -14,23 +14,22 @@ import numpy as np
 from content_node import grouping, mutation
 from content_node import soft_timeout
 from content_node.matching.match_sets import MatchEvaluator
-from content_node.matching.rank_features import FeatureCalculator, RankIndex
-from content_node.sorting import sort_key_column, sort_value
+from content_node.matching.feature_api import RankIndex
+from content_node.matching.rank_features import FeatureCalculator
 from content_node.ranking.rank_program import RankProgram
 from searchlib.coverage import DEGRADED_TIMEOUT, Coverage
 from searchlib.grouping.model import GroupingOperation
 from searchlib.grouping.result import Group
-from searchlib.hits import LeanHit, top_k_indices
+from searchlib.hits import LeanHit, is_rank_order, is_relevance, order_rows, sort_value, top_k_indices
 from searchlib.query import tree as q
-
-RELEVANCE = "[relevance]"
-
+from searchlib.rescaling import rescale_rest
 
 @dataclass(frozen=True, slots=True)
 class SearchParams:
     query: q.QueryNode
     hits: int
     query_features: Mapping[str, object] = field(default_factory=dict)
+    rank_properties: Mapping[str, str] = field(default_factory=dict)  # the query's, over the profile's
     sorting: tuple[q.SortKey, ...] = ()
     rerank_count: int | None = None
     keep_rank_count: int | None = None
@@ -63,7 +62,7 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     candidates = matching.matches(params.query)
     mutation.apply_phase(index, program.profile, mutation.ON_MATCH, candidates)
     calculator = FeatureCalculator(schema, index, params.query, query_features, params.now,
-                                   program.profile.rank_properties, postings=matching.postings)
+                                   program.rank_properties(params.rank_properties), postings=matching.postings)
     matched, searched = len(candidates), active
     candidates, scores, out_of_time = soft_timeout.first_phase(
         lambda rows: _as_column(program.evaluate(program.first_phase, calculator, rows), len(rows)),
@@ -87,7 +86,7 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     if params.grouping is not None:
         groups = grouping.run(params.grouping, index, schema, candidates, scores, candidate_gids)
 
-    if params.sorting and not _relevance_only(params.sorting):
+    if not is_rank_order(params.sorting):  # sorted: no second phase
         return replace(_sorted_outcome(index, program, calculator, params, candidates, scores,
                                        candidate_gids, total_hits, active), grouping=groups)
 
@@ -144,13 +143,7 @@ def _second_phase(program: RankProgram, calculator: FeatureCalculator, rows: np.
     second = _as_column(program.evaluate(program.second_phase, calculator, head_rows, phase_features), head)
     result = first_scores.astype(np.float64).copy()
     result[:head] = second
-    if head < len(rows):
-        fp_low, fp_high = float(first_scores[:head].min()), float(first_scores[:head].max())
-        sp_low, sp_high = float(second.min()), float(second.max())
-        if fp_low > sp_low:
-            scale = max(sp_high - sp_low, 1.0) / max(fp_high - fp_low, 1.0)
-            adjust = fp_low * scale - sp_low
-            result[head:] = first_scores[head:] * scale - adjust
+    result[head:] = rescale_rest(first_scores[:head], second, first_scores[head:])
     return result
 
 
@@ -172,14 +165,7 @@ def _match_features(program: RankProgram, calculator: FeatureCalculator, rows: n
 
 
 def _sorted_outcome(index, program, calculator, params, candidates, scores, gids, total_hits, active):
-    keys = []
-    for sort_key in reversed(params.sorting):
-        column = scores if sort_key.field == RELEVANCE else index.attribute(sort_key.field)[candidates]
-        keys.append(sort_key_column(column, sort_key.ascending))
-    gid_rank = np.argsort(np.array(gids, dtype=object)) if gids else np.empty(0, dtype=np.int64)
-    tie_break = np.empty(len(gids), dtype=np.int64)
-    tie_break[gid_rank] = np.arange(len(gids))
-    order = np.lexsort([tie_break, *keys])[: params.hits]
+    order = order_rows(params.sorting, scores, lambda name: index.attribute(name)[candidates], gids, params.hits)
     rows, row_scores = candidates[order], scores[order]
     features = _match_features(program, calculator, rows, {
         "firstPhase": row_scores, "relevanceScore": row_scores, "secondPhase": row_scores,
@@ -195,13 +181,9 @@ def _sorted_outcome(index, program, calculator, params, candidates, scores, gids
 
 
 def _sort_value(index, key: q.SortKey, row: int, score: float) -> object:
-    if key.field == RELEVANCE:
+    if is_relevance(key.field):
         return float(score)
     return sort_value(index.attribute(key.field)[row])
-
-
-def _relevance_only(sorting: tuple[q.SortKey, ...]) -> bool:
-    return len(sorting) == 1 and sorting[0].field == RELEVANCE and not sorting[0].ascending
 
 
 def _as_column(value: object, rows: int) -> np.ndarray:

@@ -97,11 +97,11 @@ class ContentNode:
         return matcher.search(self.databases[schema_name], program, params)
 
     def fill(self, schema_name: str, profile: str, summary_class: str, global_ids: Sequence[bytes],
-             query, query_features, now: float) -> list[docsums.Docsum]:
+             query, query_features, now: float, rank_properties=None) -> list[docsums.Docsum]:
         schema = self.schema(schema_name)
         program = self.program(schema_name, profile) if profile else None
         return docsums.fill(self.databases[schema_name], program, schema, summary_class, global_ids,
-                            query, query_features, now or time.time())
+                            query, query_features, now or time.time(), rank_properties)
 
     def database_for(self, document_id: str) -> DocumentDB:
         doctype = DocumentId.parse(document_id).doctype

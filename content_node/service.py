@@ -52,7 +52,8 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                 return codec.encode_search_answer(codec.SearchAnswer(key, (), 0, Coverage(nodes=1), (mismatch,)))
             soft_budget = (call.timeout_ms / 1000.0) * 0.7 if call.timeout_ms else float("inf")
             params = matcher.SearchParams(
-                query=call.query, hits=call.hits, query_features=call.query_features, sorting=call.sorting,
+                query=call.query, hits=call.hits, query_features=call.query_features,
+                rank_properties=call.rank_properties, sorting=call.sorting,
                 rerank_count=call.rerank_count, keep_rank_count=call.keep_rank_count,
                 rank_score_drop_limit=call.rank_score_drop_limit,
                 second_phase_rank_score_drop_limit=call.second_phase_rank_score_drop_limit,
@@ -78,7 +79,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
             if mismatch:
                 return codec.encode_docsums([], [mismatch])
             docsums = self._node.fill(call.schema, call.rank_profile, call.summary_class, call.global_ids,
-                                      call.query, call.query_features, call.now)
+                                      call.query, call.query_features, call.now, call.rank_properties)
             return codec.encode_docsums([codec.DocsumValue(d.global_id, d.document_id, d.fields,
                                                            d.summary_features) for d in docsums])
         except Exception as error:  # noqa: BLE001
@@ -151,4 +152,4 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
 def _grpc_status(code: int):
     import grpc
 
-    return grpc.StatusCode.INVALID_ARGUMENT if code in (3, 4, 17) else grpc.StatusCode.INTERNAL
+    return grpc.StatusCode.INVALID_ARGUMENT if ErrorCode.of(code).is_client_error else grpc.StatusCode.INTERNAL

@@ -27,25 +27,18 @@ from deploy.k8s_manifests import (
 )
 from deploy.k8s_topology import TopologyError, check_dns_label, node_endpoints, plan_groups
 from searchlib.errors import SchemaError
-from searchlib.schema.application import load_application
+from searchlib.schema.application import load_application, package_files
 from searchlib.schema.model import ApplicationPackage
 
 HEADER = "# Rendered by `phasedsearch deploy kubernetes` from the application package; re-render, do not edit.\n"
 KUSTOMIZATION = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"}
-_SKIPPED_PARTS = {"__pycache__", ".git"}
 
 
 def app_package_files(app_dir: str | Path) -> dict[str, bytes]:
-    """The files the ConfigMap carries: everything but `models/` (the image holds the models)."""
+    """The files the ConfigMap carries: the package's files but `models/` (the image holds the models)."""
     root = Path(app_dir)
-    files = {}
-    for path in sorted(root.rglob("*")):
-        relative = PurePosixPath(path.relative_to(root).as_posix())
-        if (not path.is_file() or relative.parts[0] == "models" or _SKIPPED_PARTS & set(relative.parts)
-                or any(part.startswith(".") for part in relative.parts)):
-            continue
-        files[str(relative)] = path.read_bytes()
-    return files
+    return {relative: (root / relative).read_bytes() for relative in package_files(root)
+            if PurePosixPath(relative).parts[0] != "models"}
 
 
 def render_objects(package: ApplicationPackage, files: dict[str, bytes], options: DeployOptions,

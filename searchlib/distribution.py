@@ -19,13 +19,6 @@ def ideal_nodes(bucket: int, distribution_keys: Sequence[int]) -> list[int]:
     return sorted(distribution_keys, key=lambda key: (-_draw(bucket, key), key))
 
 
-def node_for_document(gid: bytes, distribution_keys: Sequence[int]) -> int:
-    """The node (within one group) that holds a document."""
-    if not distribution_keys:
-        raise ValueError("no content nodes to place documents on")
-    return ideal_nodes(bucket_of(gid), distribution_keys)[0]
-
-
 def node_in_group(gid: bytes, group_keys: Sequence[int]) -> int:
     """The node of one group that holds a document, placed by the node's index within its group
     (not by its distribution key), so node i of every equally sized group holds the same buckets:

@@ -36,6 +36,19 @@ class ErrorCode(enum.IntEnum):
         """Status of a result that has this error and no hits (VespaHeaders)."""
         return _HTTP_STATUS.get(self, 500)
 
+    @property
+    def is_client_error(self) -> bool:
+        """The request was wrong (a 4xx): retrying it elsewhere does not help."""
+        return 400 <= self.http_status < 500
+
+    @classmethod
+    def of(cls, code: int) -> "ErrorCode":
+        """The code a node or a message carries; one this engine does not know is an internal error."""
+        try:
+            return cls(code)
+        except ValueError:
+            return cls.INTERNAL_SERVER_ERROR
+
 
 _SUMMARIES = {
     ErrorCode.NO_BACKENDS_IN_SERVICE: "No backends in service. Try later",

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from dataclasses import replace
 from typing import Callable, Mapping, Sequence
 
 from container.dispatch.content_client import ContentNodeClient, NodeUnavailable
@@ -23,8 +24,7 @@ async def fill_summaries(clients: Mapping[int, ContentNodeClient], hits: Sequenc
         by_node[hit.distribution_key].append(hit.global_id)
 
     async def fetch(key: int, gids: list[bytes]):
-        node_call = DocsumCall(call.schema, call.summary_class, call.rank_profile, tuple(gids), call.query,
-                               call.query_features, call.app_generation, call.now)
+        node_call = replace(call, global_ids=tuple(gids))
         try:
             return await clients[key].docsums(node_call, deadline - time.monotonic())
         except NodeUnavailable:

@@ -13,7 +13,7 @@ from typing import Mapping, Sequence
 from container.dispatch.content_client import ContentNodeClient, NodeTimeout, NodeUnavailable, RequestNotEncodable
 from searchlib.coverage import CoverageReport, aggregate
 from searchlib.errors import ErrorCode
-from searchlib.hits import LeanHit, merge_sorted_by, merge_top_k
+from searchlib.hits import LeanHit, merge_hits
 from searchlib.wire.search_codec import NodeError, SearchAnswer, SearchCall
 
 
@@ -26,8 +26,6 @@ class GatherResult:
     trace: list[str] = field(default_factory=list)
     failed_keys: tuple[int, ...] = ()  # unreachable nodes: the query may be retried elsewhere
     groupings: tuple = ()  # partial group trees (searchlib.grouping.result.Group) of the nodes that answered
-
-
 
 
 async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall, deadline: float,
@@ -80,10 +78,7 @@ async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall,
     # a node that answered with an error searched nothing: it counts as not answered
     good = [a for a in answers if not a.errors]
     hit_lists = [a.hits for a in good]
-    if call.sorting and not (len(call.sorting) == 1 and call.sorting[0].field == "[relevance]"):
-        hits = merge_sorted_by(hit_lists, [k.ascending for k in call.sorting], call.hits)
-    else:
-        hits = merge_top_k(hit_lists, call.hits)
+    hits = merge_hits(hit_lists, call.sorting, call.hits)
     known_missing = None
     if known_active is not None or out_of_service:
         answered_keys = {a.distribution_key for a in good}

@@ -110,8 +110,7 @@ class DocumentHandler:
                 if not outcome.ok and outcome.condition_failed:
                     return JSONResponse({**body_base, "message": outcome.message}, 412)
                 if not outcome.ok:
-                    status = 400 if outcome.error_code in (3, 4, 17) else 507 if \
-                        outcome.error_code == ErrorCode.INSUFFICIENT_STORAGE else 500
+                    status = ErrorCode.of(outcome.error_code).http_status
                     return JSONResponse({**body_base, "message": outcome.message}, status)
             if len(missed) < len(owners) or not await self._one_comes_back(missed, deadline):
                 break

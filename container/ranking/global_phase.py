@@ -21,10 +21,10 @@ import numpy as np
 
 from container.ranking import normalizers as N
 from container.ranking.onnx_models import OnnxModelRunner, OnnxSettings, gpu_device_from_env, load_model
-from container.ranking.range_adjuster import rescale_rest
 from searchlib.errors import QueryError, SearchlibError
-from searchlib.hits import LeanHit, sorted_hits
+from searchlib.hits import LeanHit, is_rank_order, sort_hits
 from searchlib.rank_values import parse_input_defaults
+from searchlib.rescaling import rescale_rest
 from searchlib.ranking_setup import GlobalPhaseSetup, OnnxUse, global_phase_setup
 from searchlib.schema.model import ApplicationPackage, OnnxModel
 from searchlib.tensor import Tensor, TensorBatch
@@ -86,11 +86,13 @@ class GlobalPhaseRanker:
         return max(query_override, 0) if query_override is not None else setup.default_rerank_count
 
     def rerank(self, schema: str, profile: str, hits: Sequence[LeanHit], query_features: Mapping[str, object],
-               rerank_count: int, trace_level: int = 0) -> RerankOutcome:
+               rerank_count: int, trace_level: int = 0, sorting: Sequence = ()) -> RerankOutcome:
+        """`hits` in any order; the result is in the order of `sorting` (the rank order, unless a
+        zero rerank count lets the query sort otherwise: check_sorting)."""
         setup = self.setup(schema, profile)
         assert setup is not None
         started = time.perf_counter()
-        ordered = sorted_hits(hits)
+        ordered = sort_hits(hits, sorting)
         top, rest = ordered[:rerank_count], ordered[rerank_count:]
         features: dict[str, object] = dict(self._defaults[(schema, profile)])
         features.update(query_features)
@@ -115,7 +117,7 @@ class GlobalPhaseRanker:
         hidden = setup.hidden_match_features
         rescored = [_rescored(h, s, hidden) for h, s in zip(top, new_scores)] + \
                    [_rescored(h, s, hidden) for h, s in zip(rest, rest_scores)]
-        result = sorted_hits(rescored)
+        result = sort_hits(rescored, sorting)
         dropped = 0
         if setup.drop_limit is not None:
             kept = [h for h in result if not h.relevance <= setup.drop_limit]
@@ -225,10 +227,8 @@ def _output_value(array: np.ndarray, rows: int) -> TensorBatch:
 
 
 def check_sorting(ranker: GlobalPhaseRanker, query) -> None:
-    """Sorting is allowed with a global phase only when absent or by relevance descending."""
-    if not query.sorting:
-        return
-    if all(k.field in ("[relevance]", "[rank]") and not k.ascending for k in query.sorting):
+    """Sorting is allowed with a global phase only in the rank order (absent, or relevance descending)."""
+    if is_rank_order(query.sorting):
         return
     if any(ranker.rerank_count(s, query.profile, query.global_phase_rerank_count) for s in query.schemas):
         raise QueryError("Sorting is not supported with global phase")
@@ -250,7 +250,7 @@ async def rerank_outcomes(ranker: GlobalPhaseRanker, query, outcomes: Sequence) 
         count = ranker.rerank_count(outcome.schema, query.profile, query.global_phase_rerank_count)
         reranked = await loop.run_in_executor(
             None, functools.partial(ranker.rerank, outcome.schema, query.profile, outcome.gathered.hits,
-                                    outcome.query_features, count, query.trace_level))
+                                    outcome.query_features, count, query.trace_level, query.sorting))
         gathered = replace(outcome.gathered, hits=reranked.hits,
                            total_hits=max(outcome.gathered.total_hits - reranked.dropped, 0),
                            trace=[*outcome.gathered.trace, *(reranked.trace if query.trace_level else [])])

@@ -19,7 +19,7 @@ from container.search.query_embedding import query_features
 from container.search.validation import validate_fields, validate_sorting
 from searchlib.coverage import CoverageReport
 from searchlib.errors import InvalidParameterError
-from searchlib.hits import LeanHit, merge_sorted_by, merge_top_k
+from searchlib.hits import LeanHit, merge_hits
 from searchlib.query.search_path import parse_search_path
 from searchlib.schema.model import ApplicationPackage
 from searchlib.wire.search_codec import DocsumCall, NodeError, SearchCall
@@ -127,7 +127,8 @@ class ClusterSearcher:
                           rerank_count=query.rerank_count, keep_rank_count=query.keep_rank_count,
                           rank_score_drop_limit=query.rank_score_drop_limit,
                           app_generation=self.application.generation, trace_level=query.trace_level,
-                          now=query.now, grouping=grouping.request_text(query))
+                          now=query.now, grouping=grouping.request_text(query),
+                          rank_properties=query.rank_properties)
         gathered = await scatter_gather(clients, call, query.deadline, self.application.content.redundancy,
                                         absent, self.cluster.known_active_docs())
         return _SchemaOutcome(schema_name, gathered, features)
@@ -137,10 +138,7 @@ class ClusterSearcher:
             return lists[0][:wanted]
         schema_of = {h.global_id: s for hits in lists for h, s in hits}
         plain = [[h for h, _ in hits] for hits in lists]
-        if query.sorting and query.sorting[0].field != "[relevance]":
-            merged = merge_sorted_by(plain, [k.ascending for k in query.sorting], wanted)
-        else:
-            merged = merge_top_k(plain, wanted)
+        merged = merge_hits(plain, query.sorting, wanted)
         return [(h, schema_of[h.global_id]) for h in merged]
 
     async def _fill(self, query: Query, window, outcomes, clients, errors) -> list[ResultHit]:
@@ -156,7 +154,8 @@ class ClusterSearcher:
             call = DocsumCall(schema=schema, summary_class=query.summary_class, rank_profile=query.profile,
                               global_ids=(), query=query.yql.where,
                               query_features=outcomes[schema].query_features if profile.summary_features else {},
-                              app_generation=self.application.generation, now=query.now)
+                              app_generation=self.application.generation, now=query.now,
+                              rank_properties=query.rank_properties if profile.summary_features else {})
             deadline = max(query.deadline, time.monotonic() + 1.0)  # a late fill still beats no fields
             found, fill_errors = await fill_summaries(clients, hits, call, deadline, self.cluster.replica_clients)
             summaries.update(found)

@@ -22,7 +22,7 @@ class Query:
     timeout: float  # seconds
     summary_class: str
     trace_level: int
-    feature_texts: Mapping[str, str]
+    feature_texts: Mapping[str, str]  # query(x) -> text, from ranking.features and rank properties
     sorting: tuple[q.SortKey, ...]
     rerank_count: int | None
     keep_rank_count: int | None
@@ -30,6 +30,7 @@ class Query:
     global_phase_rerank_count: int | None
     search_path: str
     timing: bool
+    rank_properties: Mapping[str, str] = field(default_factory=dict)  # ranking.properties.*, for the nodes
     started: float = field(default_factory=time.monotonic)
     now: float = field(default_factory=time.time)
     parameters: Mapping[str, str] = field(default_factory=dict)
@@ -55,22 +56,40 @@ def build_query(raw: Mapping[str, str], application: ApplicationPackage) -> Quer
     if offset > rp.MAX_OFFSET:
         raise InvalidParameterError(f"{offset} offset requested, configured limit: {rp.MAX_OFFSET}.")
     timeout = parsed.timeout_ms / 1000.0 if parsed.timeout_ms else rp.read_timeout_seconds(params)
+    feature_texts, rank_properties = _features_and_properties(params)
     return Query(
         yql=parsed, schemas=resolve_schemas(parsed.sources, params, application),
         profile=params.get("ranking.profile", "default") or "default",
         hits=max(hits, 0), offset=offset, timeout=timeout,
         summary_class=params.get("presentation.summary", ""),
         trace_level=rp.read_int(params, "trace.level", 0),
-        feature_texts=rp.query_feature_texts(params),
+        feature_texts=feature_texts,
         sorting=parsed.order_by or _sorting_parameter(params.get("ranking.sorting", "")),
         rerank_count=_first_int(params, "ranking.secondPhase.rerankCount", "ranking.rerankCount"),
         keep_rank_count=_first_int(params, "ranking.keepRankCount"),
         rank_score_drop_limit=rp.read_float(params, "ranking.rankScoreDropLimit"),
         global_phase_rerank_count=_first_int(params, "ranking.globalPhase.rerankCount"),
         search_path=params.get("model.searchPath", ""),
-        timing=rp.read_bool(params, "presentation.timing"),
+        timing=rp.read_bool(params, "presentation.timing"), rank_properties=rank_properties,
         now=_freshness_now(params),
         parameters=params)
+
+
+def _features_and_properties(params: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Rank properties (`ranking.properties.<p>` / `rankproperty.<p>`) as Vespa reads them: one named
+    `query(x)` or `$x` is the query feature query(x) (ranking.features.query(x) wins); the others go
+    to the content nodes over the profile's rank-properties (e.g. `bm25(title).k1`)."""
+    features: dict[str, str] = {}
+    properties: dict[str, str] = {}
+    for name, value in rp.rank_property_texts(params).items():
+        if name.startswith("query(") and name.endswith(")"):
+            features[name] = value
+        elif name.startswith("$") and len(name) > 1:
+            features[f"query({name[1:]})"] = value
+        else:
+            properties[name] = value
+    features.update(rp.query_feature_texts(params))
+    return features, properties
 
 
 def _freshness_now(params: Mapping[str, str]) -> float:

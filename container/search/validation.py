@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from searchlib.errors import InvalidParameterError
+from searchlib.hits import is_relevance
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
 
@@ -29,7 +30,7 @@ def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
 
 def validate_sorting(sorting: Sequence[q.SortKey], schemas: Sequence[Schema]) -> None:
     for key in sorting:
-        if key.field == "[relevance]":
+        if is_relevance(key.field):
             continue
         if not any(key.field in s.fields and s.fields[key.field].is_attribute for s in schemas):
             raise InvalidParameterError(

@@ -9,42 +9,39 @@ fieldMatch proximity over the fields; nativeAttributeMatch is 0 (attribute terms
 from __future__ import annotations
 
 import zlib
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import numpy as np
 
+from content_node.matching.core_features import attribute, native_rank
+from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.text_features import field_match_outputs
 from searchlib.errors import InvalidParameterError
-
-if TYPE_CHECKING:
-    from content_node.matching.rank_features import FeatureCalculator, FeatureName
 
 TEXT_SIMILARITY_WEIGHTS = {"proximity": 0.35, "order": 0.15, "queryCoverage": 0.30, "fieldCoverage": 0.20}
 
 
-def age(calc: FeatureCalculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+def age(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     """Seconds since the document's timestamp attribute, from the query's now."""
-    from content_node.matching.rank_features import FeatureName as Name
-
-    timestamps = calc.attribute(Name("attribute", feature.args, ""), candidates)
-    return np.maximum(calc.now(feature, candidates) - timestamps, 0.0)
+    timestamps = attribute(calc, FeatureName("attribute", feature.args, ""), candidates)
+    return np.maximum(calc.now - timestamps, 0.0)
 
 
-def average_field_length(calc: FeatureCalculator, feature: FeatureName, candidates: np.ndarray) -> float:
+def average_field_length(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float:
     return float(calc.index.average_field_length(calc.field_arg(feature, index_required=True)))
 
 
-def num_docs_indexed(calc: FeatureCalculator, feature: FeatureName, candidates: np.ndarray) -> float:
+def num_docs_indexed(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float:
     return float(calc.index.doc_count)
 
 
-def random(calc: FeatureCalculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+def random(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     """Uniform in [0, 1), the same for a document within one query (seeded by the query's now)."""
-    seed = zlib.crc32(repr(calc.now(feature, candidates)).encode())
+    seed = zlib.crc32(repr(calc.now).encode())
     return np.random.default_rng(seed).random(int(candidates.max(initial=-1)) + 1)[candidates]
 
 
-def text_similarity(calc: FeatureCalculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+def text_similarity(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     field = calc.field_arg(feature, index_required=True)
     outputs = field_match_outputs(calc, field, candidates)
     parts = {"proximity": outputs["proximity"], "order": outputs["orderness"],
@@ -56,18 +53,18 @@ def text_similarity(calc: FeatureCalculator, feature: FeatureName, candidates: n
     return sum(weight * parts[name] for name, weight in TEXT_SIMILARITY_WEIGHTS.items())
 
 
-def native_field_match(calc: FeatureCalculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
-    return calc.native_rank(feature, candidates)
+def native_field_match(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    return native_rank(calc, feature, candidates)
 
 
-def native_proximity(calc: FeatureCalculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+def native_proximity(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     fields = feature.args or tuple(name for name, f in calc.schema.fields.items() if f.is_index)
     if not fields:
         return np.zeros(len(candidates))
     return sum(field_match_outputs(calc, f, candidates)["proximity"] for f in fields) / len(fields)
 
 
-def native_attribute_match(calc: FeatureCalculator, feature: FeatureName, candidates: np.ndarray) -> float:
+def native_attribute_match(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float:
     return 0.0
 
 

@@ -8,15 +8,16 @@ nearestNeighbor(...)`) documents found by text also get their real closeness and
 can be combined. A document without a vector (or a query without the item) gets Vespa's
 defaults: distance max double, closeness 0. Multi-vector fields use the closest paragraph.
 
-These functions take the FeatureCalculator and are registered in rank_features._FEATURES.
+These functions take the calculator (feature_api.Calculator); feature_setup.py registers them.
 """
 from __future__ import annotations
 
 import sys
-from typing import Any, Iterator
+from typing import Iterator
 
 import numpy as np
 
+from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.nearest_neighbor import query_tensor, vector_index_for
 from content_node.store.hnsw_index import NO_SLOT
 from content_node.store.vector_metrics import closeness as closeness_of
@@ -35,7 +36,7 @@ def nearest_neighbor_items(node: q.QueryNode) -> Iterator[q.NearestNeighbor]:
             yield from nearest_neighbor_items(child)
 
 
-def _items(calc: Any, feature: Any) -> tuple[str, list[q.NearestNeighbor]]:
+def _items(calc: Calculator, feature: FeatureName) -> tuple[str, list[q.NearestNeighbor]]:
     """The document field and the query's nearestNeighbor items a feature refers to."""
     if len(feature.args) == 1:  # closeness(embedding) is short for closeness(field, embedding)
         kind, name = "field", feature.args[0]
@@ -44,53 +45,52 @@ def _items(calc: Any, feature: Any) -> tuple[str, list[q.NearestNeighbor]]:
     else:
         raise InvalidParameterError(
             f"{feature.base}({', '.join(feature.args)}): expected (field, name) or (label, name)")
-    query = getattr(calc, "query", None)
-    items = list(nearest_neighbor_items(query)) if query is not None else []
+    items = list(nearest_neighbor_items(calc.query))
     if kind == "field":
-        vector_index_for(calc._schema, calc._index, name)  # a clear error for a wrong field
+        vector_index_for(calc.schema, calc.index, name)  # a clear error for a wrong field
         return name, [item for item in items if item.field == name]
     found = [item for item in items if item.label == name]
     return (found[0].field if found else ""), found
 
 
-def _distances(calc: Any, feature: Any, candidates: np.ndarray) -> tuple[str, np.ndarray, np.ndarray]:
+def _distances(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> tuple[str, np.ndarray, np.ndarray]:
     """(metric, min distance, closest slot) per candidate over the referenced items."""
     field, items = _items(calc, feature)
     best = np.full(len(candidates), np.inf)
     best_slot = np.full(len(candidates), NO_SLOT, dtype=np.int64)
     if not items:
         return "euclidean", best, best_slot
-    vectors = vector_index_for(calc._schema, calc._index, field)
+    vectors = vector_index_for(calc.schema, calc.index, field)
     for item in items:
-        query = vectors.query_vector(query_tensor(calc._query_features, item.query_tensor))
+        query = vectors.query_vector(query_tensor(calc.query_features, item.query_tensor))
         distance, slots = vectors.document_distances(query, candidates)
         better = distance < best
         best[better], best_slot[better] = distance[better], slots[better]
     return vectors.metric, best, best_slot
 
 
-def distance(calc: Any, feature: Any, candidates: np.ndarray) -> np.ndarray:
+def distance(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     _, best, _ = _distances(calc, feature, candidates)
     return np.where(np.isfinite(best), best, MAX_DISTANCE)
 
 
-def closeness(calc: Any, feature: Any, candidates: np.ndarray) -> np.ndarray:
+def closeness(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     metric, best, _ = _distances(calc, feature, candidates)
     return closeness_of(metric, best)
 
 
-def item_raw_score(calc: Any, feature: Any, candidates: np.ndarray) -> np.ndarray:
+def item_raw_score(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     label = feature.args[0] if feature.args else ""
     return closeness(calc, type(feature)("closeness", ("label", label), ""), candidates)
 
 
-def closest(calc: Any, feature: Any, candidates: np.ndarray) -> TensorBatch:
+def closest(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> TensorBatch:
     """`closest(field)` / `closest(field, label)`: a mapped tensor with one 1.0 cell naming the
     document's closest vector (its paragraph label), empty without one."""
     if not feature.args:
         raise InvalidParameterError("closest(field): the field is missing")
     field = feature.args[0]
-    vectors = vector_index_for(calc._schema, calc._index, field)
+    vectors = vector_index_for(calc.schema, calc.index, field)
     if not vectors.multi_vector:
         raise InvalidParameterError(f"closest({field}): the field must have a mapped dimension")
     which = ("label", feature.args[1]) if len(feature.args) > 1 else ("field", field)

@@ -25,15 +25,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import numpy as np
 
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 
-if TYPE_CHECKING:
-    from content_node.matching.rank_features import FeatureCalculator, FeatureName
+from content_node.matching.core_features import match_count
+from content_node.matching.feature_api import Calculator, FeatureName
 
 NOT_FOUND = 1000000.0
 FIELD_COMPLETENESS_IMPORTANCE = 0.05
@@ -59,7 +59,7 @@ def query_terms(query_items: list) -> list[QueryTerm]:
     return terms
 
 
-def _occurrences(calc: FeatureCalculator, field: str, term: str,
+def _occurrences(calc: Calculator, field: str, term: str,
                  candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray, object, np.ndarray]:
     """(term frequency, first position or -1, postings, posting index or -1) per candidate."""
     postings = calc.postings(field, term)
@@ -76,19 +76,19 @@ def _occurrences(calc: FeatureCalculator, field: str, term: str,
     return tf, first, postings, where
 
 
-def _field_terms(calc: FeatureCalculator, field: str) -> list[QueryTerm]:
+def _field_terms(calc: Calculator, field: str) -> list[QueryTerm]:
     covered = calc.schema.index_fields
     return [t for t in query_terms(calc.ranked_items) if field in covered(t.index_name)]
 
 
-def _significance(calc: FeatureCalculator, field: str, term: str) -> float:
+def _significance(calc: Calculator, field: str, term: str) -> float:
     """Robertson-Sparck-Jones style, per node: 1.0 for a rare term down to 0.5 for a common one."""
     n_docs = max(calc.index.doc_count, 1)
     df = calc.index.document_frequency(field, term)
     return 0.5 + 0.5 * (1.0 - math.log(df + 1) / math.log(n_docs + 1)) if n_docs > 1 else 1.0
 
 
-def field_match(calc: FeatureCalculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+def field_match(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     field = calc.field_arg(feature, index_required=True)
     outputs = field_match_outputs(calc, field, candidates)
     name = feature.output or "match"
@@ -97,7 +97,7 @@ def field_match(calc: FeatureCalculator, feature: FeatureName, candidates: np.nd
     return outputs[name]
 
 
-def field_match_outputs(calc: FeatureCalculator, field: str, candidates: np.ndarray) -> dict[str, np.ndarray]:
+def field_match_outputs(calc: Calculator, field: str, candidates: np.ndarray) -> dict[str, np.ndarray]:
     terms = _field_terms(calc, field)
     rows = len(candidates)
     n = len(terms)
@@ -191,7 +191,7 @@ def _term_index(feature: FeatureName, position: int, what: str) -> int:
         raise InvalidParameterError(f"{what}: expected a query term number as argument {position + 1}") from None
 
 
-def field_term_match(calc: FeatureCalculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+def field_term_match(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     """fieldTermMatch(f, n).firstPosition (1000000 if absent) / .occurrences."""
     field = calc.field_arg(feature, index_required=True)
     n = _term_index(feature, 1, "fieldTermMatch")
@@ -204,10 +204,10 @@ def field_term_match(calc: FeatureCalculator, feature: FeatureName, candidates: 
     return np.where(first >= 0, first, NOT_FOUND)
 
 
-def matches(calc: FeatureCalculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+def matches(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     """matches(f): 1 if any query term matched f; matches(f, n): 1 if query term n did."""
     if len(feature.args) < 2:
-        return (calc.match_count(feature, candidates) > 0).astype(np.float64)
+        return (match_count(calc, feature, candidates) > 0).astype(np.float64)
     field = calc.field_arg(feature, index_required=True)
     n = _term_index(feature, 1, "matches")
     terms = query_terms(calc.ranked_items)
@@ -217,7 +217,7 @@ def matches(calc: FeatureCalculator, feature: FeatureName, candidates: np.ndarra
     return (tf > 0).astype(np.float64)
 
 
-def term_distance(calc: FeatureCalculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+def term_distance(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     """termDistance(f, x, y).forward / .reverse (+TermPosition): the least distance from an
     occurrence of term x to a later (forward) or earlier (reverse) occurrence of term y."""
     field = calc.field_arg(feature, index_required=True)
@@ -242,7 +242,7 @@ def term_distance(calc: FeatureCalculator, feature: FeatureName, candidates: np.
     return result
 
 
-def term(calc: FeatureCalculator, feature: FeatureName, candidates: np.ndarray) -> float:
+def term(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float:
     """term(n).weight (100 default), .significance, .connectedness (0.1); 0 past the last term."""
     n = _term_index(feature, 0, "term")
     terms = query_terms(calc.ranked_items)

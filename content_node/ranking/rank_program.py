@@ -9,8 +9,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from content_node.matching.rank_features import KNOWN_FEATURES as FEATURE_NAMES
-from content_node.matching.rank_features import FeatureCalculator, FeatureName
+from content_node.matching.feature_api import FeatureName
+from content_node.matching.feature_setup import KNOWN_FEATURES as FEATURE_NAMES
+from content_node.matching.rank_features import FeatureCalculator
 from searchlib.expression import CompiledExpression, compile_expression
 from searchlib.models import TreeModel, load_tree_model
 from searchlib.rank_values import parse_input_defaults
@@ -98,6 +99,12 @@ class RankProgram:
         merged.update(given)
         return merged
 
+    def rank_properties(self, given: Mapping[str, str]) -> Mapping[str, str]:
+        """The profile's rank-properties overlaid with the query's (ranking.properties.*)."""
+        if not given:
+            return self.profile.rank_properties
+        return {**self.profile.rank_properties, **given}
+
     def evaluate(self, expression: CompiledExpression, calculator: FeatureCalculator, rows: np.ndarray,
                  extra: Mapping[str, object] | None = None) -> object:
         """Evaluate over the candidate rows; `extra` supplies phase features (firstPhase, ...)."""
@@ -144,15 +151,3 @@ def model_path(package_path: Path | None, file: str) -> Path:
     root = package_path or Path(".")
     relative = file[len("models/"):] if file.startswith("models/") else file
     return root / "models" / relative
-
-
-def evaluate(expression: CompiledExpression, calculator: FeatureCalculator, rows: np.ndarray,
-             extra: Mapping[str, object] | None = None) -> object:
-    """Evaluate over the given candidate rows, without tree models (kept for callers without a program)."""
-    features: dict[str, object] = {}
-    for name in expression.features:
-        if extra and name in extra:
-            features[name] = extra[name]
-        else:
-            features[name] = calculator.compute(name, rows)
-    return expression.evaluate(features, len(rows))

@@ -30,8 +30,19 @@ def approx_equal(a, b) -> np.ndarray:
     return ((a == b) | close).astype(np.float64)
 
 
+LDEXP_EXPONENT_RANGE = (-2**31, 2**31 - 1)  # std::ldexp takes an int exponent
+
+
 def _ldexp(a, b):
-    return _f(a) * np.exp2(np.trunc(_f(b)))
+    """std::ldexp(a, int(b)) as Vespa's evaluator: the exponent truncated, and saturated to the int
+    range (so ±inf scale by 2^±huge: ldexp(0, -inf) is 0, ldexp(inf, -inf) is inf); a NaN
+    exponent gives NaN. The reference evaluator (reference.py) follows the same rule."""
+    a, b = np.broadcast_arrays(_f(a), _f(b))
+    nan = np.isnan(b)
+    exponent = np.clip(np.trunc(np.where(nan, 0.0, b)), *LDEXP_EXPONENT_RANGE).astype(np.int32)
+    with np.errstate(over="ignore"):
+        scaled = np.ldexp(a, exponent)
+    return np.where(nan, np.nan, scaled)
 
 
 def _min(a, b):

@@ -5,13 +5,46 @@ l2_normalize, matmul, cosine_similarity, ...) become trees of map/join/reduce as
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from searchlib.errors import ExpressionError, SourceLocation
 from searchlib.expression import ast as A
-from searchlib.expression.lexer import IDENT, error_at
+from searchlib.expression.lexer import IDENT, Token, error_at
 
-if TYPE_CHECKING:
-    from searchlib.expression.parser import Parser
+
+class Parser(Protocol):
+    """What a special form uses of the parser (parser.Parser), so the two modules do not import
+    each other."""
+
+    text: str
+    location: SourceLocation | None
+    tokens: list[Token]
+    pos: int
+    scope: frozenset[str]
+
+    def peek(self, ahead: int = 0) -> Token: ...
+
+    def advance(self) -> Token: ...
+
+    def at(self, text: str, ahead: int = 0) -> bool: ...
+
+    def expect(self, text: str) -> Token: ...
+
+    def identifier(self, what: str = "an identifier") -> str: ...
+
+    def error(self, message: str, token: Token | None = None) -> ExpressionError: ...
+
+    def expression(self, min_precedence: int = 0) -> A.Node: ...
+
+    def arguments_until(self, closing: str) -> list[A.Node]: ...
+
+    def lambda_argument(self, arity: int) -> A.Lambda: ...
+
+    def dimension_list(self) -> tuple[str, ...]: ...
+
+    def trailing_dimensions(self) -> tuple[str, ...]: ...
+
+    def dimension_spec(self) -> tuple[str, int | None]: ...
 
 AGGREGATORS = ("avg", "count", "max", "median", "min", "prod", "sum")
 CELL_TYPES = ("double", "float", "bfloat16", "int8")

@@ -12,6 +12,7 @@ from searchlib.expression import ast as A
 from searchlib.expression.builtins import BINARY_FUNCTIONS, PRECEDENCE, UNARY_FUNCTIONS
 from searchlib.expression.forms import CELL_TYPES, SPECIAL_FORMS, format_spec
 from searchlib.expression.lexer import END, IDENT, NUMBER, PUNCT, STRING, Token, error_at, tokenize
+from searchlib.tensor import parse_tensor_literal
 
 class Parser:
     def __init__(self, text: str, location: SourceLocation | None = None) -> None:
@@ -264,8 +265,6 @@ class Parser:
         return A.TensorGenerate(spec, body, start)
 
     def literal_body(self, spec: str):
-        from searchlib.tensor import parse_tensor_literal  # tensors depend on the lexer, not vice versa
-
         first = self.peek()
         if first.kind == PUNCT and first.text in "{[":
             depth, end_index = 0, self.pos

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 from searchlib.errors import ExpressionError
 from searchlib.expression import ast as A
-from searchlib.expression.builtins import string_hash
+from searchlib.expression.builtins import LDEXP_EXPONENT_RANGE, string_hash
 
 _NAN = float("nan")
 
@@ -32,11 +32,24 @@ def _fmod(a: float, b: float) -> float:
 def _pow(a: float, b: float) -> float:
     try:
         result = a ** b
-    except ZeroDivisionError:
-        return math.inf
+    except ZeroDivisionError:  # C pow(±0, y < 0): ±inf for an odd integer y, else +inf
+        odd = float(b).is_integer() and int(b) % 2 == 1
+        return math.copysign(math.inf, a) if odd else math.inf
     except OverflowError:
         return math.inf if a > 0 or float(b).is_integer() and int(b) % 2 == 0 else -math.inf
     return _NAN if isinstance(result, complex) else float(result)
+
+
+def _ldexp(a: float, b: float) -> float:
+    """std::ldexp(a, int(b)): the exponent truncated and saturated to the int range; NaN gives NaN."""
+    if math.isnan(b):
+        return _NAN
+    low, high = LDEXP_EXPONENT_RANGE
+    exponent = low if b < low else high if b > high else int(math.trunc(b))
+    try:
+        return math.ldexp(a, exponent)
+    except OverflowError:
+        return math.copysign(math.inf, a)
 
 
 def _safe(fn, *args: float) -> float:
@@ -73,7 +86,7 @@ _OPS = {
     "&&": lambda a, b: float(a != 0.0 and b != 0.0), "||": lambda a, b: float(a != 0.0 or b != 0.0),
     "atan2": math.atan2, "fmod": _fmod, "pow": _pow,
     "min": lambda a, b: b if b < a else a, "max": lambda a, b: b if a < b else a,
-    "ldexp": lambda a, b: a * _pow(2.0, float(math.trunc(b))) if math.isfinite(b) else _NAN,
+    "ldexp": lambda a, b: _ldexp(a, b),
 }
 
 _FUNCS = {

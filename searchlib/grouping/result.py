@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 
 from searchlib.grouping.model import GROUP_VALUE, RELEVANCE, Aggregate, GroupingOperation, OrderKey
+from searchlib.hits import hit_sort_key
 
 COUNT_SUFFIX = "#n"
 DEFAULT_ORDER = (OrderKey(Aggregate("max", RELEVANCE), True),)
@@ -75,7 +76,7 @@ def finalize(operation: GroupingOperation, root: Group) -> Group:
 def _finalize(operation: GroupingOperation, group: Group, lists) -> None:
     """Walks the operations in the order content_node/grouping.py appended the lists."""
     if operation.group_by is None and operation.hit_list is not None:
-        group.hits.sort(key=lambda h: (-_relevance_key(h.relevance), h.global_id))
+        group.hits.sort(key=hit_sort_key)  # the rank order (searchlib.hits)
         limit = operation.limit
         if limit is not None:
             del group.hits[limit:]
@@ -124,10 +125,6 @@ class _Directed:
 
 def _value_key(value: object) -> tuple:
     return (0, value, "") if isinstance(value, (int, float)) else (1, 0, str(value))
-
-
-def _relevance_key(relevance: float) -> float:
-    return -math.inf if math.isnan(relevance) else relevance
 
 
 def _combine(key: str, current: float | None, value: float) -> float:

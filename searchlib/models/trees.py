@@ -5,11 +5,17 @@ rows at once, one level per step (a numpy gather per level), so the cost is O(de
 matter how many rows or trees. The prediction is the sum of the reached leaves, as in Vespa: no
 base score is added, and a logistic objective needs `sigmoid(xgboost("m.json"))`.
 
-Split semantics (Vespa's XGBoost/LightGBM importers):
-- XGBoost: `value < split_condition` goes to `yes`; a missing value (NaN) follows `missing`.
-- LightGBM numerical: `value <= threshold` goes left; NaN goes left when `default_left`, except
-  `missing_type: None`, where NaN is treated as 0. Categorical (`==`): value in the `||`-separated
-  categories goes left.
+Split semantics, as the libraries predict (tests/searchlib/test_tree_libraries.py):
+- XGBoost: `value < split_condition` goes to `yes`; a missing value (NaN) follows `missing`. XGBoost
+  holds features and split conditions as float32 and compares them so: a value that rounds to a
+  float32 condition is not below it, even when its float64 is.
+- LightGBM numerical (float64): `value <= threshold` goes left; NaN follows `default_left`, except
+  `missing_type: None`, where NaN is treated as 0, and `Zero`, where |value| <= 1e-35 is missing too.
+  Categorical (`==`): the value truncated to an integer in the `||`-separated categories goes left;
+  NaN and negative values go right. Inputs with |value| <= 1e-35 are read as 0 (LightGBM's
+  kZeroThreshold), and the trees' values are summed in float64.
+- XGBoost sums the trees' leaves in tree order in float32; so does this module for XGBoost models
+  (Vespa sums in double: up to ~1e-5 apart from XGBoost's own predictions at magnitudes ~30).
 """
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ import numpy as np
 from searchlib.errors import ExpressionError
 
 _LESS, _LESS_EQUAL, _IN_SET = 0, 1, 2
+_LIGHTGBM_ZERO = float(np.float32(1e-35))  # LightGBM's kZeroThreshold (a float): |value| at most this is 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +60,10 @@ class TreeModel:
         return self.predict_matrix(matrix)
 
     def predict_matrix(self, matrix: np.ndarray) -> np.ndarray:
+        if self.kind == "xgboost":  # XGBoost compares float32 features (its thresholds are float32 already)
+            matrix = matrix.astype(np.float32).astype(np.float64)
+        else:  # LightGBM reads |value| <= kZeroThreshold as an absent value, i.e. 0
+            matrix = np.where(np.abs(matrix) <= _LIGHTGBM_ZERO, 0.0, matrix)
         rows = matrix.shape[0]
         nodes = np.broadcast_to(self.roots, (rows, len(self.roots))).copy()
         row_index = np.arange(rows)[:, None]
@@ -71,12 +82,16 @@ class TreeModel:
             for node in in_set_nodes:  # categorical splits are rare: one isin per such node
                 at = nodes == node
                 if at.any():
-                    go_yes[at] = np.isin(values[at], list(self.categories[node]))
+                    with np.errstate(invalid="ignore"):
+                        go_yes[at] = np.isin(np.trunc(values[at]), list(self.categories[node])) & (values[at] >= 0)
             is_missing = np.isnan(values) | (self.zero_as_missing[nodes] & (values == 0.0))
             step = np.where(is_missing, self.missing[nodes],
                             np.where(go_yes, self.yes[nodes], self.no[nodes]))
             nodes = np.where(inner, step, nodes)
-        return self.leaf_value[nodes].sum(axis=1)
+        leaves = self.leaf_value[nodes]
+        if self.kind == "xgboost" and leaves.shape[1]:  # XGBoost adds the trees in order, in float32
+            return np.cumsum(leaves.astype(np.float32), axis=1, dtype=np.float32)[:, -1].astype(np.float64)
+        return leaves.sum(axis=1)
 
 
 class _Builder:
@@ -138,7 +153,7 @@ def parse_xgboost(trees: Any, source: str = "<xgboost>") -> TreeModel:
             yes_id, no_id = tree["yes"], tree["no"]
             missing_id = tree.get("missing", yes_id)
             feature = builder.feature_index(str(tree["split"]))
-            threshold = float(tree.get("split_condition", 0.0))
+            threshold = float(np.float32(tree.get("split_condition", 0.0)))  # a float32 in XGBoost
             yes = add(children[yes_id], depth + 1)
             no = add(children[no_id], depth + 1)
         except (KeyError, TypeError) as error:
@@ -183,8 +198,9 @@ def parse_lightgbm(model: Any, source: str = "<lightgbm>") -> TreeModel:
         default_left = bool(tree.get("default_left", True))
         builder.set(node, feature=feature, threshold=threshold,
                     test=_IN_SET if categorical else _LESS_EQUAL, yes=left, no=right,
-                    missing=left if default_left else right,
-                    nan_as_zero=missing_type == "None", zero_as_missing=missing_type == "Zero",
+                    missing=right if categorical else left if default_left else right,
+                    nan_as_zero=missing_type == "None" and not categorical,
+                    zero_as_missing=missing_type == "Zero" and not categorical,
                     leaf_value=0.0, categories=categories)
         return node
 

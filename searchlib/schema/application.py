@@ -5,12 +5,17 @@
     <app>/schemas/<schema>/<profile>.profile     (optional: one rank profile per file)
     <app>/models/...                             (ONNX models, tokenizers: referenced by path)
 
-The generation is a sha256 over every file of the package, sorted by relative path, so a request
-can carry it and a content node loaded from different files is detected.
+The generation is a sha256 over the engine version and every file of the package (package_files:
+models/ included, as nodes load tree models and the container ONNX models from there), sorted by
+relative path, so a request carries it and a process that loaded other files, or runs another
+engine version, is detected.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.metadata
+import os
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Mapping
@@ -27,28 +32,61 @@ _SCHEMA_DIRS = ("schemas", "searchdefinitions")  # the second is Vespa's legacy 
 _SKIPPED_PARTS = {"__pycache__", ".git"}
 
 
+def engine_version() -> str:
+    try:
+        return importlib.metadata.version("phasedsearch")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that is not installed
+        return "unknown"
+
+
+def package_files(root: str | Path) -> list[str]:
+    """Every file of the package directory as relative POSIX paths, sorted: symlinked folders (a
+    linked models/) followed; __pycache__, .git and hidden files skipped. The one listing the
+    generation and the Kubernetes ConfigMap (deploy/k8s_render.py) share."""
+    root = Path(root)
+    found: list[str] = []
+    seen: set[str] = set()
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:  # a symlink loop
+            dirs.clear()
+            continue
+        seen.add(real)
+        dirs[:] = [d for d in dirs if d not in _SKIPPED_PARTS and not d.startswith(".")]
+        relative = Path(folder).relative_to(root)
+        found.extend((relative / name).as_posix() for name in files if not name.startswith("."))
+    return sorted(found)
+
+
+def package_generation(root: str | Path, files: list[str]) -> str:
+    digest = hashlib.sha256(b"engine\0" + engine_version().encode() + b"\0")
+    for relative in files:
+        path = Path(root) / relative
+        stat = path.stat()
+        digest.update(relative.encode() + b"\0" + _file_digest(str(path), stat.st_size, stat.st_mtime_ns))
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=4096)
+def _file_digest(path: str, size: int, mtime_ns: int) -> bytes:
+    """A file's sha256, once per (size, mtime) in a process (tests load a package with models often)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.digest()
+
+
 def load_application(path: str | Path) -> ApplicationPackage:
     """Load and compile the application package in directory `path`."""
     root = Path(path)
     if not root.is_dir():
         raise SchemaError(f"application package '{root}' is not a directory", SourceLocation(str(root), 0, 0))
-    files = sorted(
-        (p for p in root.rglob("*") if p.is_file() and not (_SKIPPED_PARTS & set(p.relative_to(root).parts))),
-        key=lambda p: p.relative_to(root).as_posix(),
-    )
-    digest = hashlib.sha256()
-    for file in files:
-        if file.relative_to(root).parts[0] == "models":
-            continue  # fetched artifacts (checksummed when fetched), not configuration
-        digest.update(file.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(file.read_bytes()).digest())
+    files = package_files(root)
     schema_dir = next((root / d for d in _SCHEMA_DIRS if (root / d).is_dir()), root / "schemas")
-    sources: dict[str, str] = {}
-    for file in files:
-        relative = file.relative_to(root).as_posix()
-        if _is_schema_source(relative) or relative == "services.xml":
-            sources[relative] = file.read_text(encoding="utf-8")
-    return _build(sources, str(root), digest.hexdigest(), schema_dir, display_root=root)
+    sources = {relative: (root / relative).read_text(encoding="utf-8") for relative in files
+               if _is_schema_source(relative) or relative == "services.xml"}
+    return _build(sources, str(root), package_generation(root, files), schema_dir, display_root=root)
 
 
 def application_from_text(sd_text: str, *, services_xml: str | None = None, name: str = "test.sd",
@@ -65,10 +103,9 @@ def application_from_sources(sources: Mapping[str, str], *, path: str = "<memory
                              check_expressions: bool = True) -> ApplicationPackage:
     """An application package from {relative path: text}: `services.xml`, `schemas/x.sd`,
     `schemas/x/p.profile`. The generation hashes the texts the same way load_application does."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(b"engine\0" + engine_version().encode() + b"\0")
     for relative in sorted(sources):
-        digest.update(relative.encode() + b"\0")
-        digest.update(hashlib.sha256(sources[relative].encode("utf-8")).digest())
+        digest.update(relative.encode() + b"\0" + hashlib.sha256(sources[relative].encode("utf-8")).digest())
     return _build(dict(sources), path, digest.hexdigest(), None, display_root=None,
                   check_expressions=check_expressions)
 

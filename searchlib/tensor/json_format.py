@@ -3,12 +3,11 @@
 Reading accepts: `{"type":..,"cells":[{"address":{..},"value":..}]}`, `"cells": {label: value}` (one
 mapped dimension), `"values": [...]` (dense; nested or flat, or a hex string), `"blocks": {label: [...]}`
 or `"blocks": [{"address":{..},"values":[..]}]` (mixed), a bare list (dense) and a bare number.
-Writing: the long form (`cells` list) or the short form Vespa uses when rendering results:
-`values` for dense, `cells` object for one mapped dimension, `blocks` for mixed.
+Writing (writing.py): the long form (`cells` list) or the short form Vespa uses when rendering
+results: `values` for dense, `cells` object for one mapped dimension, `blocks` for mixed.
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -109,37 +108,3 @@ def _blocks(tensor_type: TensorType, blocks: Any) -> Tensor:
         items = [(tuple(str(b["address"][d.name]) for d in mapped), b["values"]) for b in blocks]
     shape = tensor_type.dense_shape
     return Tensor(tensor_type, {key: np.asarray(_numbers(v), dtype=np.float64).reshape(shape) for key, v in items})
-
-
-def _json_number(value: float) -> float | str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return value
-
-
-def tensor_to_json(t: Tensor | float, short: bool = False) -> dict[str, Any]:
-    """Long form: {"type", "cells": [{"address", "value"}]}; short: values / cells object / blocks."""
-    if not isinstance(t, Tensor):
-        t = Tensor.scalar(float(t))
-    type_text = str(t.type)
-    if not short or t.type.rank == 0:
-        return {"type": type_text, "cells": [{"address": a, "value": _json_number(v)} for a, v in t.cells()]}
-    if t.type.is_dense:
-        return {"type": type_text, "values": _nested(t.blocks[()])}
-    if not t.type.indexed:
-        if len(t.type.mapped) == 1:
-            return {"type": type_text, "cells": {k[0]: _json_number(float(b)) for k, b in t.blocks.items()}}
-        return {"type": type_text, "cells": [{"address": a, "value": _json_number(v)} for a, v in t.cells()]}
-    if len(t.type.mapped) == 1:
-        return {"type": type_text, "blocks": {k[0]: _nested(b) for k, b in t.blocks.items()}}
-    names = [d.name for d in t.type.mapped]
-    return {"type": type_text, "blocks": [{"address": dict(zip(names, k)), "values": _nested(b)}
-                                          for k, b in t.blocks.items()]}
-
-
-def _nested(array: np.ndarray) -> Any:
-    if array.ndim == 0:
-        return _json_number(float(array))
-    return [_nested(a) for a in array]

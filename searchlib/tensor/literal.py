@@ -1,4 +1,4 @@
-"""Tensor literals in every Vespa text form, and formatting back to the verbose/short literal.
+"""Tensor literals in every Vespa text form, read (writing.py formats them back).
 
 Forms: `tensor(x{},y{}):{{x:a,y:b}:1.0}`, `{}`, dense `tensor(x[2],y[3]):[[1,2,3],[4,5,6]]` (or flat),
 mapped `tensor(k{}):{k1:1.0,k2:2.0}`, mixed `tensor(k{},x[2]):{k1:[1,2],k2:[3,4]}`, int8 hex
@@ -7,7 +7,6 @@ mapped `tensor(k{}):{k1:1.0,k2:2.0}`, mixed `tensor(k{},x[2]):{k1:[1,2],k2:[3,4]
 """
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
@@ -17,7 +16,6 @@ from searchlib.errors import ExpressionError
 from searchlib.tensor.tensor import Tensor
 from searchlib.tensor.types import DOUBLE, Dimension, TensorType, parse_type
 
-_PLAIN_LABEL = re.compile(r"^[A-Za-z0-9_]+$")
 _NUMBER = re.compile(r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|NaN|inf|Infinity|infinity)")
 # an innermost list of plain decimal numbers, `[0.1, -2e-3, ...]` (an embedding's whole literal) is
 # checked with one character class and read with float() per item: within these characters float()
@@ -232,49 +230,3 @@ def _verbose(reader: _Reader, tensor_type: TensorType | None) -> Tensor:
     if blocks:
         return Tensor(tensor_type, blocks)
     return Tensor.from_cells(tensor_type, cells)
-
-
-# ---- formatting
-
-def format_number(value: float, cell_type: str = "double") -> str:
-    if math.isnan(value):
-        return "nan"
-    if cell_type in ("float", "bfloat16") and math.isfinite(value):
-        text = str(np.float32(value))
-        return text if any(c in text for c in ".en") else text + ".0"
-    if cell_type == "int8" and math.isfinite(value):
-        return repr(float(value))
-    return repr(float(value))
-
-
-def format_label(label: str) -> str:
-    return label if _PLAIN_LABEL.match(label) else '"' + label.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def format_literal(t: Tensor | float, short: bool = False) -> str:
-    """`TYPE:{{x:0}:1.0,...}` (Vespa's verbose form); rank 0 is just the number.
-
-    `short=True` uses `[..]` for dense and `{label:value}`/`{label:[..]}` for one mapped dimension.
-    """
-    if not isinstance(t, Tensor):
-        return format_number(float(t))
-    cell = t.type.cell_type
-    if t.type.rank == 0:
-        return format_number(t.as_float())
-    if short and t.type.is_dense:
-        return f"{t.type}:{_dense_text(t.blocks[()], cell)}"
-    if short and len(t.type.mapped) == 1:
-        parts = [f"{format_label(k[0])}:" + (_dense_text(b, cell) if t.type.indexed else format_number(float(b), cell))
-                 for k, b in t.blocks.items()]
-        return f"{t.type}:{{{','.join(parts)}}}"
-    cells = []
-    for address, value in t.cells():
-        inner = ",".join(f"{d}:{format_label(label)}" for d, label in address.items())
-        cells.append(f"{{{inner}}}:{format_number(value, cell)}")
-    return f"{t.type}:{{{','.join(cells)}}}"
-
-
-def _dense_text(array: np.ndarray, cell_type: str) -> str:
-    if array.ndim == 0:
-        return format_number(float(array), cell_type)
-    return "[" + ", ".join(_dense_text(a, cell_type) for a in array) + "]"

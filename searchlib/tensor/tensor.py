@@ -13,6 +13,7 @@ import numpy as np
 
 from searchlib.errors import ExpressionError
 from searchlib.tensor.types import DOUBLE, TensorType
+from searchlib.tensor.writing import format_literal, tensor_to_json
 
 Address = Mapping[str, "str | int"]
 
@@ -125,11 +126,7 @@ class Tensor:
 
     def to_short_json(self) -> dict[str, Any]:
         """Vespa's short JSON form, as results render tensors (match- and summary-features)."""
-        from searchlib.tensor.json_format import tensor_to_json
         return tensor_to_json(self, short=True)
-
-    def cell_count(self) -> int:
-        return sum(block.size for block in self.blocks.values())
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Tensor) or self.type != other.type or self.blocks.keys() != other.blocks.keys():
@@ -140,7 +137,6 @@ class Tensor:
         return hash((self.type, tuple(self.blocks)))
 
     def __repr__(self) -> str:
-        from searchlib.tensor.literal import format_literal
         return format_literal(self)
 
 

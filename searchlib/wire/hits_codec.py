@@ -5,7 +5,6 @@ from typing import Mapping
 
 from protos import content_node_pb2 as pb
 from searchlib.coverage import Coverage
-from searchlib.errors import ErrorCode
 from searchlib.hits import LeanHit
 from searchlib.wire import tensor_codec
 
@@ -62,7 +61,3 @@ def encode_coverage(coverage: Coverage) -> pb.Coverage:
 def decode_coverage(message: pb.Coverage) -> Coverage:
     return Coverage(docs=message.docs, active=message.active, target_active=message.target_active,
                     degraded_reason=message.degraded_reason, nodes=message.nodes)
-
-
-def encode_error(code: ErrorCode, message: str, source: str = "") -> pb.ErrorMessage:
-    return pb.ErrorMessage(code=int(code), message=message, source=source)

@@ -36,6 +36,7 @@ class SearchCall:
     trace_level: int = 0
     now: float = 0.0
     grouping: str = ""  # the grouping expression text, "" for none
+    rank_properties: Mapping[str, str] = field(default_factory=dict)  # ranking.properties.*
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,7 @@ def encode_search_call(call: SearchCall) -> pb.SearchRequest:
         query=encode_query(call.query), query_features=encode_features(call.query_features),
         hits=call.hits, timeout_ms=call.timeout_ms, trace_level=call.trace_level,
         sorting=[pb.SortKey(field=k.field, ascending=k.ascending) for k in call.sorting], now=call.now,
-        grouping=call.grouping)
+        grouping=call.grouping, rank_properties=dict(call.rank_properties))
     for name in ("rerank_count", "keep_rank_count", "rank_score_drop_limit",
                  "second_phase_rank_score_drop_limit"):
         value = getattr(call, name)
@@ -84,7 +85,7 @@ def decode_search_call(message: pb.SearchRequest) -> SearchCall:
         rank_score_drop_limit=optional("rank_score_drop_limit"),
         second_phase_rank_score_drop_limit=optional("second_phase_rank_score_drop_limit"),
         app_generation=message.app_generation, trace_level=message.trace_level, now=message.now,
-        grouping=message.grouping)
+        grouping=message.grouping, rank_properties=dict(message.rank_properties))
 
 
 def encode_search_answer(answer: SearchAnswer) -> pb.SearchReply:
@@ -122,6 +123,7 @@ class DocsumCall:
     query_features: Mapping[str, object] = field(default_factory=dict)
     app_generation: str = ""
     now: float = 0.0
+    rank_properties: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +138,8 @@ def encode_docsum_call(call: DocsumCall) -> pb.DocsumRequest:
     message = pb.DocsumRequest(schema=call.schema, summary_class=call.summary_class,
                                rank_profile=call.rank_profile, global_ids=list(call.global_ids),
                                query_features=encode_features(call.query_features),
-                               app_generation=call.app_generation, now=call.now)
+                               app_generation=call.app_generation, now=call.now,
+                               rank_properties=dict(call.rank_properties))
     if call.query is not None:
         message.query.CopyFrom(encode_query(call.query))
     return message
@@ -147,7 +150,8 @@ def decode_docsum_call(message: pb.DocsumRequest) -> DocsumCall:
                       rank_profile=message.rank_profile, global_ids=tuple(message.global_ids),
                       query=decode_query(message.query) if message.HasField("query") else None,
                       query_features=decode_features(message.query_features),
-                      app_generation=message.app_generation, now=message.now)
+                      app_generation=message.app_generation, now=message.now,
+                      rank_properties=dict(message.rank_properties))
 
 
 def encode_docsums(values: Sequence[DocsumValue], errors: Sequence[NodeError] = ()) -> pb.DocsumReply:

@@ -2,40 +2,45 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from typing import Sequence
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from container.dispatch.content_client import NodeAddress, NodeUnavailable
 from container.dispatch.scatter_gather import scatter_gather
 from searchlib.coverage import Coverage
 from searchlib.errors import ErrorCode
-from searchlib.hits import LeanHit
-from searchlib.query.tree import TrueItem
+from searchlib.hits import LeanHit, sort_hits
+from searchlib.query.tree import SortKey, TrueItem
 from searchlib.wire.search_codec import SearchAnswer, SearchCall
 
 
 class ScriptedNode:
-    """Answers with fixed hits, after a delay, or fails."""
+    """Answers with fixed hits in the query's order (as a content node does), after a delay, or fails."""
 
-    def __init__(self, key: int, relevances=(), delay: float = 0.0, fail: Exception | None = None, docs: int = 10):
+    def __init__(self, key: int, relevances=(), delay: float = 0.0, fail: Exception | None = None, docs: int = 10,
+                 hits: Sequence[LeanHit] = ()):
         self.node = NodeAddress(key, 0, f"scripted:{key}")
-        self._hits = tuple(sorted((LeanHit(bytes([key]) * 12, r, key) for r in relevances),
-                                  key=lambda h: -h.relevance))
+        self._hits = tuple(hits) or tuple(LeanHit(bytes([key, i]) + bytes(10), r, key)
+                                          for i, r in enumerate(sorted(relevances, reverse=True)))
         self._delay, self._fail, self._docs = delay, fail, docs
 
     async def search(self, call: SearchCall, timeout: float) -> SearchAnswer:
         await asyncio.sleep(self._delay)
         if self._fail:
             raise self._fail
-        hits = tuple(LeanHit(bytes([self.node.distribution_key, i]) + bytes(10), h.relevance,
-                             self.node.distribution_key) for i, h in enumerate(self._hits))[: call.hits]
+        hits = tuple(sort_hits(self._hits, call.sorting)[: call.hits])
         return SearchAnswer(self.node.distribution_key, hits, len(self._hits),
                             Coverage(self._docs, self._docs, self._docs, 0, 1))
 
 
-def call(hits: int = 10) -> SearchCall:
-    return SearchCall(schema="doc", rank_profile="default", query=TrueItem(), hits=hits, timeout_ms=1000)
+def call(hits: int = 10, sorting: tuple[SortKey, ...] = ()) -> SearchCall:
+    return SearchCall(schema="doc", rank_profile="default", query=TrueItem(), hits=hits, timeout_ms=1000,
+                      sorting=sorting)
 
 
 def run(coro):
@@ -73,3 +78,32 @@ def test_never_returns_more_than_asked(hits):
     nodes = [ScriptedNode(k, [float(i) for i in range(5)]) for k in range(3)]
     result = run(scatter_gather(nodes, call(hits), time.monotonic() + 1))
     assert len(result.hits) == hits
+
+
+@pytest.mark.parametrize("sorting", [(SortKey("[relevance]", True),), (SortKey("[rank]", True),)])
+def test_relevance_ascending_merges_ascending(sorting):
+    """ranking.sorting=+[relevance] / YQL `order by [relevance]`: each node answers ascending and
+    the merge keeps that order (it once merged as descending: [2, 3, 4, 1])."""
+    nodes = [ScriptedNode(0, [2.0, 3.0]), ScriptedNode(1, [1.0, 4.0])]
+    result = run(scatter_gather(nodes, call(4, sorting), time.monotonic() + 1))
+    assert [h.relevance for h in result.hits] == [1.0, 2.0, 3.0, 4.0]
+
+
+_relevance = st.one_of(st.sampled_from([0.0, 1.0, 2.0, math.nan, -math.inf]), st.floats(-5, 5))
+_sort_key = st.builds(SortKey, st.sampled_from(["[relevance]", "price", "name"]), st.booleans())
+
+
+@given(rows=st.lists(st.tuples(_relevance, st.one_of(st.just(math.nan), st.integers(0, 3).map(float)),
+                               st.one_of(st.none(), st.sampled_from(["a", "b", "c"]))), max_size=30),
+       sorting=st.lists(_sort_key, max_size=3).map(tuple), nodes=st.integers(1, 4), hits=st.integers(0, 35))
+@settings(max_examples=150, deadline=None)
+def test_the_dispatcher_merge_equals_one_sort_of_everything(rows, sorting, nodes, hits):
+    everything = []
+    for i, (relevance, price, name) in enumerate(rows):
+        values = {"[relevance]": relevance, "price": price, "name": name}
+        everything.append(LeanHit(i.to_bytes(12, "big"), relevance, i % nodes,
+                                  sort_data=tuple(values[k.field] for k in sorting)))
+    scripted = [ScriptedNode(n, hits=[h for h in everything if h.distribution_key == n]) for n in range(nodes)]
+    result = run(scatter_gather(scripted, call(hits, sorting), time.monotonic() + 5))
+    expected = sort_hits(everything, sorting)[:hits]
+    assert [h.global_id for h in result.hits] == [h.global_id for h in expected]

@@ -3,6 +3,7 @@ Vespa's rescaling of the rest, drop limits, query overrides, and the phase featu
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,13 @@ SD = """schema doc {
     rank-profile no-rescale inherits two {
         second-phase {
             expression: 100 + attribute(b)
+            rerank-count: 2
+        }
+    }
+    rank-profile nan-second {
+        first-phase { expression: attribute(a) }
+        second-phase {
+            expression: log(attribute(b) - 4)
             rerank-count: 2
         }
     }
@@ -96,6 +104,14 @@ def test_phase_features_as_match_features(bed: RankingBed) -> None:
 
 def test_no_rescaling_when_second_phase_scores_are_above_first_phase(bed: RankingBed) -> None:
     assert bed.ranked("no-rescale") == [("1", 105.0), ("0", 103.0), ("2", 8.0), ("3", 7.0), ("4", 6.0)]
+
+
+def test_a_nan_second_phase_score_does_not_stop_the_rescaling(bed: RankingBed) -> None:
+    # reranked: a=10 -> log(-1) = NaN, a=9 -> log(1) = 0. NaN does not widen the ranges (as in the
+    # global phase: one searchlib.rescaling): sp [0, 0], fp [9, 10], scale 1, bias -9; NaN last
+    ranked = bed.ranked("nan-second")
+    assert ranked[:4] == [("1", 0.0), ("2", -1.0), ("3", -2.0), ("4", -3.0)]
+    assert ranked[4][0] == "0" and math.isnan(ranked[4][1])
 
 
 def test_rescaling_uses_a_range_of_at_least_one(bed: RankingBed) -> None:

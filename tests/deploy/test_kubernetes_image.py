@@ -122,8 +122,12 @@ def test_assemble_app_rebuilds_the_package_and_links_the_images_models(tmp_path:
     for relative, content in files.items():
         assert not (target / relative).is_symlink() and (target / relative).read_bytes() == content
     assert (target / "models" / "reranker_en" / "model.onnx").read_bytes() == b"onnx"
-    # the same generation as the package itself: every pod agrees with every other
-    assert load_application(target).generation == load_application(DEFAULT_APP).generation
+    # the generation of the rendered package with the image's models: every pod agrees with every other
+    expected = tmp_path / "expected"
+    shutil.copytree(DEFAULT_APP, expected, ignore=shutil.ignore_patterns("models"))
+    (expected / "models" / "reranker_en").mkdir(parents=True)
+    (expected / "models" / "reranker_en" / "model.onnx").write_bytes(b"onnx")
+    assert load_application(target).generation == load_application(expected).generation
 
 
 def test_assemble_app_keeps_a_packages_own_models(tmp_path: Path) -> None:

@@ -1,10 +1,9 @@
-"""Cross-hit normalizers and the range adjuster (vespa-reference §3.5, §8.2)."""
+"""Cross-hit normalizers (vespa-reference §3.5)."""
 import math
 
 import numpy as np
 
 from container.ranking.normalizers import normalize_linear, reciprocal_rank, reciprocal_rank_fusion
-from container.ranking.range_adjuster import rescale_rest
 
 
 def test_normalize_linear_maps_min_to_zero_and_max_to_one():
@@ -41,20 +40,3 @@ def test_reciprocal_rank_fusion_sums_ranks():
     a, b = np.array([3.0, 2.0, 1.0]), np.array([1.0, 2.0, 3.0])
     out = reciprocal_rank_fusion([a, b])
     assert np.allclose(out, [1 / 61 + 1 / 63, 2 / 62, 1 / 63 + 1 / 61])
-
-
-def test_rescale_only_when_reranked_low_drops_below_old_low():
-    assert rescale_rest(np.array([10.0, 8.0]), np.array([20.0, 15.0]), np.array([5.0])).tolist() == [5.0]
-
-
-def test_rescale_maps_rest_below_reranked():
-    old, new = np.array([10.0, 6.0]), np.array([0.9, 0.1])
-    rest = rescale_rest(old, new, np.array([5.0, 1.0]))
-    # scale = max(0.8, 1) / max(4, 1) = 0.25; bias = 0.1 - 6 * 0.25 = -1.4
-    assert np.allclose(rest, [5 * 0.25 - 1.4, 1 * 0.25 - 1.4])
-    assert rest.max() < new.min()
-
-
-def test_rescale_ignores_nan_scores():
-    rest = rescale_rest(np.array([10.0, math.nan, 6.0]), np.array([0.9, math.nan, 0.1]), np.array([5.0]))
-    assert np.allclose(rest, [5 * 0.25 - 1.4])

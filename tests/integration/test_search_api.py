@@ -127,3 +127,20 @@ def test_bad_documents_are_400_and_the_cluster_keeps_serving(http, body, fragmen
 def test_unknown_document_type_is_400(http):
     response = http.post("/document/v1/test/nosuchtype/docid/1", json={"fields": {}})
     assert response.status_code == 400 and "nosuchtype" in response.json()["message"]
+
+
+def test_rank_properties_reach_the_profile(http):
+    def match_features(**params) -> dict[str, dict]:
+        root = search(http, yql="select * from sources * where userQuery()", query="ranking expressions",
+                      hits=4, **params).json()["root"]
+        return {h["id"]: h["fields"]["matchfeatures"] for h in root["children"]}
+
+    default = match_features(ranking="bm25")
+    tuned = match_features(ranking="bm25", **{"rankproperty.bm25(title).k1": "0.1"})
+    assert default.keys() == tuned.keys() and default
+    # k1 matters where a title's length differs from the node's average (doc 4's title here)
+    assert any(tuned[i]["bm25(title)"] != default[i]["bm25(title)"] for i in default)
+    assert all(tuned[i]["bm25(text)"] == default[i]["bm25(text)"] for i in default)  # only title's k1 changed
+    boosted = match_features(ranking="bm25-title-boost", **{"ranking.properties.query(title_weight)": "5"})
+    for features in boosted.values():
+        assert features["weighted_bm25"] == pytest.approx(5 * features["bm25(title)"] + features["bm25(text)"])

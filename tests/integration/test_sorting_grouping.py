@@ -115,6 +115,18 @@ def test_sorting_parameter_and_filter(clusters):
     assert _ids(root) == expected
 
 
+@pytest.mark.parametrize("params", [
+    {"yql": "select * from item where true order by [relevance]"},  # YQL's default direction: ascending
+    {"yql": "select * from item where true", "sorting": "+[relevance]"},
+])
+def test_relevance_ascending_merges_ascending_across_nodes(clusters, params):
+    root = _both(clusters, ranking="by_year", hits=30, **params)
+    assert _ids(root) == _expected_order([("year", True)])[:30]
+    yql = "select * from item where true"
+    descending = _both(clusters, ranking="by_year", hits=30, yql=yql + " order by [relevance] desc")
+    assert _ids(descending) == _ids(_both(clusters, ranking="by_year", hits=30, yql=yql))
+
+
 def test_sorting_on_an_index_field_is_rejected(clusters):
     response = clusters[0].get("/search/", params={"yql": "select * from item where true order by title"})
     assert response.status_code == 400

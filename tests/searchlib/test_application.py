@@ -1,12 +1,14 @@
 """Application packages: the default package, directory layout, services.xml, generation hash."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from searchlib.errors import SchemaError
-from searchlib.schema.application import application_from_text, load_application
+from searchlib.schema import application
+from searchlib.schema.application import application_from_text, load_application, package_files
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = "schema doc { document doc { field title type string { indexing: index | summary } } }"
@@ -75,14 +77,38 @@ def test_generation_covers_every_file_of_the_package(tmp_path: Path) -> None:
     _write_package(tmp_path)
     first = load_application(tmp_path).generation
     assert load_application(tmp_path).generation == first
-    # models/ holds fetched artifacts (checksummed when fetched): not part of the generation, so pods
-    # that link the image's models agree with the package they were rendered from
+    generations = {first}
+    # models/ too: the nodes load tree models and the container ONNX models and tokenizers from it
     (tmp_path / "models" / "tokenizer.json").write_text('{"changed": true}')
-    assert load_application(tmp_path).generation == first
+    generations.add(load_application(tmp_path).generation)
+    (tmp_path / "models" / "m.json").write_text("[]")
+    generations.add(load_application(tmp_path).generation)
     services = (tmp_path / "services.xml").read_text()
     (tmp_path / "services.xml").write_text(services + "\n<!-- changed -->\n")
-    second = load_application(tmp_path).generation
-    assert second != first
+    generations.add(load_application(tmp_path).generation)
+    assert len(generations) == 4
+    (tmp_path / ".notes").write_text("hidden files are not read")  # nor listed
+    (tmp_path / "schemas" / "__pycache__").mkdir()
+    (tmp_path / "schemas" / "__pycache__" / "x.pyc").write_bytes(b"x")
+    assert load_application(tmp_path).generation in generations
+
+
+def test_generation_covers_the_engine_version(tmp_path: Path, monkeypatch) -> None:
+    _write_package(tmp_path)
+    first = load_application(tmp_path).generation
+    monkeypatch.setattr(application, "engine_version", lambda: "99.0.0")
+    assert load_application(tmp_path).generation != first
+
+
+def test_a_linked_models_folder_is_part_of_the_package(tmp_path: Path) -> None:
+    package = tmp_path / "package"
+    _write_package(package)
+    shutil.move(package / "models", tmp_path / "models")
+    (package / "models").symlink_to(tmp_path / "models")
+    assert "models/tokenizer.json" in package_files(package)
+    linked = load_application(package).generation
+    (tmp_path / "models" / "tokenizer.json").write_text('{"changed": true}')
+    assert load_application(package).generation != linked
 
 
 def test_errors_in_files_name_the_file(tmp_path: Path) -> None:

@@ -21,8 +21,8 @@ def _expected(name: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
 
 
 @pytest.mark.parametrize("name, kind, tolerance", [
-    ("xgboost_regression", "xgboost", 1e-5),  # xgboost sums in float32
-    ("xgboost_logistic", "xgboost", 1e-5),
+    ("xgboost_regression", "xgboost", 1e-6),
+    ("xgboost_logistic", "xgboost", 1e-6),
     ("lightgbm_regression", "lightgbm", 1e-9),
 ])
 def test_predictions_equal_the_library(name: str, kind: str, tolerance: float) -> None:

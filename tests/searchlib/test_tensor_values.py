@@ -182,3 +182,9 @@ def test_dense_hex_round_trips_through_the_json_short_form(cell_type):
     assert len(text) == 4 * {"double": 16, "float": 8, "bfloat16": 4, "int8": 2}[cell_type]
     back = tensor_from_json({"values": text}, f"tensor<{cell_type}>(x[4])").dense_values
     assert back.tolist() == values.tolist()
+
+
+def test_numbers_are_written_as_rank_zero_tensors():
+    assert tensor_to_json(2.5) == tensor_to_json(Tensor.scalar(2.5)) == {
+        "type": "double", "cells": [{"address": {}, "value": 2.5}]}
+    assert format_literal(2.5) == format_literal(Tensor.scalar(2.5)) == "2.5"

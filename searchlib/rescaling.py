@@ -1,6 +1,7 @@
-"""Rescaling of the hits the global phase did not rerank (vespa-reference §8.2, RangeAdjuster):
-they must not outrank a reranked hit, so their scores are mapped into the reranked range when the
-reranked hits' new lowest score is below their old lowest score."""
+"""Rescaling of the hits a later phase did not rerank — the content node's second phase (Vespa's
+first_phase_rescorer) and the container's global phase (RangeAdjuster, vespa-reference §8.2) —
+one rule for both: the rest must not outrank a reranked hit, so their scores are mapped into the
+reranked range when the reranked hits' new lowest score is below their old lowest score."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,0 +1,135 @@
+"""The basic rank features: bm25, nativeRank, attribute, query, matches, matchCount, fieldLength,
+queryTermCount, now, freshness. Each is a column over the candidates (or a scalar).
+
+The statistics behind bm25 (document count, document frequency, average field length) are this
+node's own, as in Vespa. Rank properties `bm25(f).k1`, `bm25(f).b`, `bm25(f).averageFieldLength`
+and `freshness(f).maxAge` override the defaults.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from content_node.matching.collection_features import collection_attribute
+from content_node.matching.feature_api import Calculator, FeatureName
+from content_node.matching.tensor_attributes import tensor_attribute_column
+from searchlib.errors import InvalidParameterError
+from searchlib.expression import string_hash
+from searchlib.query import tree as q
+
+BM25_K1 = 1.2
+BM25_B = 0.75
+FRESHNESS_MAX_AGE = 7776000.0  # 90 days, Vespa's default
+NOT_FOUND_POSITION = 1000000.0
+
+
+def bm25(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    field = calc.field_arg(feature, index_required=True)
+    properties = calc.rank_properties
+    k1 = float(properties.get(f"bm25({field}).k1", BM25_K1))
+    b = float(properties.get(f"bm25({field}).b", BM25_B))
+    average = float(properties.get(f"bm25({field}).averageFieldLength", 0.0)) \
+        or calc.index.average_field_length(field) or 1.0
+    n_docs = calc.index.doc_count
+    lengths = calc.index.field_lengths(field)
+    score = np.zeros(len(candidates), dtype=np.float64)
+    for term in calc.terms_for_field(field):
+        df = calc.index.document_frequency(field, term)
+        if df == 0:
+            continue
+        idf = math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+        rows, tf = calc.term_hits(field, term, candidates)  # only rows with the term contribute
+        norm = k1 * (1.0 - b + b * lengths[candidates[rows]] / average)
+        score[rows] += idf * tf * (k1 + 1.0) / (tf + norm)
+    return score
+
+
+def native_rank(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    """A documented simplification of nativeRank: the significance-weighted share of query
+    terms found in the fields, each damped by its frequency (tf/(tf+1)), in [0, 1]."""
+    fields = feature.args or tuple(name for name, f in calc.schema.fields.items() if f.is_index)
+    total = np.zeros(len(candidates), dtype=np.float64)
+    weight_sum = 0.0
+    n_docs = max(calc.index.doc_count, 1)
+    for field in fields:
+        for term in calc.terms_for_field(field):
+            df = calc.index.document_frequency(field, term)
+            significance = 0.5 + 0.5 * (1.0 - math.log(df + 1) / math.log(n_docs + 1))
+            tf = calc.term_frequencies(field, term, candidates)
+            total += significance * tf / (tf + 1.0)
+            weight_sum += significance
+    return total / weight_sum if weight_sum else total
+
+
+def attribute(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    name = feature.args[0] if feature.args else ""
+    spec = calc.schema.fields.get(name)
+    if spec is None or not spec.is_attribute:
+        raise InvalidParameterError(f"attribute({name}): '{name}' is not an attribute field")
+    column = calc.index.attribute(name)
+    if spec.type.kind in ("array", "weightedset") or len(feature.args) > 1 or feature.output:
+        return collection_attribute(spec, column[candidates], feature.args, feature.output)
+    if spec.type.kind == "tensor":
+        return tensor_attribute_column(spec, column[candidates])
+    if spec.type.is_numeric:
+        return column[candidates].astype(np.float64)
+    return np.array([_string_hash(v) for v in column[candidates]], dtype=np.float64)
+
+
+def query(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> object:
+    key = f"query({feature.args[0]})" if feature.args else "query"
+    return calc.query_features.get(key, 0.0)
+
+
+def matches(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    return (match_count(calc, feature, candidates) > 0).astype(np.float64)
+
+
+def match_count(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    field = calc.field_arg(feature, index_required=True)
+    count = np.zeros(len(candidates), dtype=np.float64)
+    for term in dict.fromkeys(calc.terms_for_field(field)):
+        count += calc.term_frequencies(field, term, candidates) > 0
+    return count
+
+
+def field_length(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    field = calc.field_arg(feature, index_required=True)
+    lengths = calc.index.field_lengths(field)[candidates].astype(np.float64)
+    matched = match_count(calc, feature, candidates) > 0
+    return np.where(matched, lengths, NOT_FOUND_POSITION)
+
+
+def query_term_count(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float:
+    return float(sum(1 if isinstance(i, q.Term) else len(i.terms) for i in calc.ranked_items))
+
+
+def now(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float:
+    return calc.now
+
+
+def freshness(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    timestamps = attribute(calc, FeatureName("attribute", feature.args, ""), candidates)
+    max_age = float(calc.rank_properties.get(f"freshness({feature.args[0]}).maxAge", FRESHNESS_MAX_AGE))
+    age = np.maximum(calc.now - timestamps, 0.0)
+    return np.maximum(1.0 - age / max_age, 0.0)
+
+
+def _string_hash(value: object) -> float:
+    # the expression language hashes string literals the same way, so == works across the two
+    return string_hash(value) if isinstance(value, str) else math.nan
+
+
+CORE_FEATURES = {
+    "bm25": bm25,
+    "nativeRank": native_rank,
+    "attribute": attribute,
+    "query": query,
+    "matches": matches,
+    "matchCount": match_count,
+    "fieldLength": field_length,
+    "queryTermCount": query_term_count,
+    "now": now,
+    "freshness": freshness,
+}

@@ -1,0 +1,84 @@
+"""What a rank-feature family sees: the parsed feature name, and the calculator's interface
+(content_node.matching.rank_features.FeatureCalculator implements it). A family module imports this
+and never the calculator, so the registry (feature_setup.py) has no import circle."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Mapping, Protocol
+
+import numpy as np
+
+from content_node.matching.match_sets import MatchableIndex
+from searchlib.errors import InvalidParameterError
+from searchlib.query import tree as q
+from searchlib.schema.model import Schema
+
+_FEATURE = re.compile(r"^(?P<base>[A-Za-z_][\w.]*?)(?:\((?P<args>[^()]*)\))?(?:\.(?P<output>[\w.]+))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureName:
+    base: str
+    args: tuple[str, ...]
+    output: str
+
+    @classmethod
+    def parse(cls, name: str) -> "FeatureName":
+        found = _FEATURE.match(name.replace(" ", ""))
+        if not found:
+            raise InvalidParameterError(f"'{name}' is not a rank feature")
+        args = tuple(a.strip().strip('"') for a in found["args"].split(",")) if found["args"] else ()
+        return cls(found["base"], args, found["output"] or "")
+
+
+class RankIndex(MatchableIndex, Protocol):
+    @property
+    def doc_count(self) -> int: ...
+
+    def document_frequency(self, field: str, term: str) -> int: ...
+
+    def field_lengths(self, field: str) -> np.ndarray: ...
+
+    def average_field_length(self, field: str) -> float: ...
+
+
+class Calculator(Protocol):
+    """One query on one node: the index, the query and its features, and per-term helpers."""
+
+    @property
+    def schema(self) -> Schema: ...
+
+    @property
+    def index(self) -> RankIndex: ...
+
+    @property
+    def query(self) -> q.QueryNode: ...
+
+    @property
+    def query_features(self) -> Mapping[str, object]: ...
+
+    @property
+    def rank_properties(self) -> Mapping[str, str]: ...
+
+    @property
+    def now(self) -> float: ...
+
+    @property
+    def ranked_items(self) -> list: ...
+
+    def postings(self, field: str, term: str): ...
+
+    def field_arg(self, feature: FeatureName, index_required: bool) -> str: ...
+
+    def terms_for_field(self, field: str) -> list[str]: ...
+
+    def term_frequencies(self, field: str, term: str, candidates: np.ndarray) -> np.ndarray: ...
+
+    def term_hits(self, field: str, term: str, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def compute(self, name: str, candidates: np.ndarray) -> object: ...
+
+
+FeatureFunction = Callable[[Calculator, FeatureName, np.ndarray], object]
+FeatureFamily = Mapping[str, FeatureFunction]
