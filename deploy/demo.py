@@ -89,9 +89,9 @@ def _run_locked(app_dir: Path, data_dir: Path, port: int, max_documents: int, ou
         # shells start background jobs with SIGINT ignored; this command must still stop on it
         signal.SIGINT: signal.signal(signal.SIGINT, _raise_keyboard_interrupt),
     }
-    fetch_models_if_used(app_dir, out)
     cluster = LocalCluster(app_dir, data_dir, nodes=2, port=port, commands=commands)
     try:
+        fetch_models_if_used(app_dir, out)  # inside: Ctrl-C during a download restores the handlers too
         print(f"starting 2 content nodes and a container (logs in {cluster.logs_dir}) ...", file=out)
         cluster.start()
         corpus_path = data_dir / "stdlib-corpus.jsonl"
