@@ -15,6 +15,7 @@ from typing import Iterable, Iterator
 
 from deploy.models import MODELS, DERIVED
 from searchlib.errors import SchemaError, SourceLocation
+from searchlib.schema.application import load_application
 from searchlib.schema.compiler import compile_schemas
 from searchlib.schema.constants import FILE_PREFIX, constant_value
 from searchlib.schema.model import ApplicationPackage, RankProfile
@@ -102,6 +103,11 @@ def validate_package(app_dir: Path) -> list[Problem]:
     complete = {name: decl for name, decl in decls.items()
                 if all(ref.name in decls for ref in [*filter(None, [decl.inherits]), *decl.document_inherits])}
     problems.extend(_compile_problems(root, complete))
+    if not problems:  # "valid" must mean that the processes load it: the loader has the last word
+        try:
+            load_application(root)
+        except SchemaError as error:
+            problems.append(_problem(error, str(root)))
     return sorted(_unique(problems), key=_file_order)
 
 
