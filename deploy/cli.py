@@ -1,208 +1,21 @@
-"""`phasedsearch`: the operator CLI (up, down, status, feed, query, eval, demo, eval-expr)."""
+"""`phasedsearch`: the operator CLI (up, down, status, validate, feed, query, eval, demo, eval-expr,
+models, deploy). The commands live in cli_cluster.py and cli_data.py; this module parses and dispatches."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
-import json
+import os
 import sys
-from pathlib import Path
 from typing import Sequence
 
-import httpx
-from tqdm import tqdm
+from deploy.cli_cluster import cmd_demo, cmd_down, cmd_status, cmd_up, cmd_validate, demo_data_dir
+from deploy.cli_common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from deploy.cli_data import cmd_eval, cmd_feed, cmd_query
+from deploy.feeder import DEFAULT_CONCURRENCY
+from deploy.local_cluster import ClusterError
+from deploy.settings import DEFAULT_PORT, default_data_dir
 
-from deploy import beir_eval
-from deploy.feed_embedding import DEFAULT_EMBEDDING, embedded_feed
-from deploy.feed_format import count_feed_items, iter_feed_file
-from deploy.feeder import DEFAULT_CONCURRENCY, feed
-from deploy.local_cluster import ClusterError, LocalCluster, cluster_from_state, read_state
-from deploy.query_client import format_result, query_parameters, result_failed
-from deploy.settings import (
-    DEFAULT_NODES,
-    DEFAULT_PORT,
-    app_topology,
-    default_app_dir,
-    default_data_dir,
-    default_url,
-)
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-def _data_dir(args: argparse.Namespace) -> Path:
-    return Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
-
-
-def _url(args: argparse.Namespace) -> str:
-    return args.url.rstrip("/") if args.url else default_url()
-
-
-# ---- cluster lifecycle ---------------------------------------------------------------------------
-
-def cmd_up(args: argparse.Namespace) -> int:
-    data_dir = _data_dir(args)
-    state = read_state(data_dir)
-    app_dir = Path(args.app).expanduser() if args.app else (Path(state["app"]) if state else default_app_dir())
-    if not app_dir.is_dir():
-        raise ClusterError(f"no application package at {app_dir}; pass one with --app")
-    topology = app_topology(app_dir) or (DEFAULT_NODES, 1)
-    if args.nodes_per_group and args.nodes:
-        raise ClusterError("pass either --nodes (total) or --nodes-per-group, not both")
-    groups = args.groups or (state["groups"] if state else
-                             (topology[1] if not (args.nodes or args.nodes_per_group) else 1))
-    nodes = (args.nodes_per_group * groups if args.nodes_per_group else
-             args.nodes or (len(state["content_nodes"]) if state else topology[0]))
-    port = args.port or (state["container"]["port"] if state else DEFAULT_PORT)
-    cluster = LocalCluster(app_dir, data_dir, nodes=nodes, port=port, groups=groups, detach=True,
-                           startup_timeout=args.timeout, keep_going=True)
-    print(f"starting {nodes} content node(s) in {groups} group(s) with {app_dir} "
-          f"(logs in {cluster.logs_dir}) ...", file=sys.stderr)
-    cluster.start()
-    if cluster.failed_nodes:  # the others serve on: one node's trouble is that node's
-        for key, reason in sorted(cluster.failed_nodes.items()):
-            print(f"error: content-node-{key} could not start: {reason} "
-                  f"(log: {cluster.log_path(f'content-node-{key}')})", file=sys.stderr)
-        print(f"cluster is up without content nodes {sorted(cluster.failed_nodes)}: {cluster.url} "
-              "(fix them and run `phasedsearch up` again to start them)")
-        return EXIT_FAILED
-    print(f"cluster is up: {cluster.url}")
-    return EXIT_OK
-
-
-def cmd_down(args: argparse.Namespace) -> int:
-    data_dir = _data_dir(args)
-    cluster = cluster_from_state(data_dir, stop_grace=args.grace)
-    if cluster is None:
-        print(f"no cluster recorded in {data_dir}", file=sys.stderr)
-        return EXIT_OK
-    cluster.stop()
-    print(f"stopped the cluster in {data_dir}")
-    return EXIT_OK
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    data_dir = _data_dir(args)
-    cluster = cluster_from_state(data_dir)
-    healthy = True
-    if cluster is not None:
-        print(f"cluster in {data_dir} (app {cluster.app_dir})")
-        for row in cluster.process_table():
-            state = "running" if row["running"] else f"NOT RUNNING: {row['reason']}"
-            healthy &= row["running"]
-            print(f"  {row['name']:<16} port {row['port']:<6} pid {row['pid'] or '-':<8} {state}")
-    url = args.url.rstrip("/") if args.url else (cluster.url if cluster else default_url())
-    try:
-        health = httpx.get(f"{url}/state/v1/health", timeout=5.0).json()
-        nodes = httpx.get(f"{url}/state/v1/nodes", timeout=5.0).json().get("nodes", [])
-    except (httpx.HTTPError, ValueError, AttributeError) as error:
-        print(f"container {url}: not answering ({type(error).__name__})")
-        return EXIT_FAILED
-    code = health.get("status", {}).get("code", "?") if isinstance(health, dict) else "?"
-    print(f"container {url}: {code}")
-    for node in nodes:
-        problem = f" ({node['error']})" if not node.get("up") and node.get("error") else ""
-        print(f"  node {node.get('distribution_key')}/{node.get('group')} {node.get('address', ''):<22}"
-              f" {_node_health(node):<26} {node.get('documents', '?')} documents{problem}")
-    healthy &= code == "up" and all(node.get("up") for node in nodes)
-    return EXIT_OK if healthy else EXIT_FAILED
-
-
-def _node_health(node: dict) -> str:
-    """in rotation / catching up (n left) / awaiting sync / DOWN (unreachable)."""
-    if node.get("up"):
-        return "up (in rotation)"
-    if node.get("reachable") is False or "state" not in node:
-        return "DOWN"
-    if node.get("state") == "catching-up":
-        return f"catching up ({node.get('catch_up_remaining', '?')} left)"
-    return str(node.get("state", "not ready")).replace("-", " ")
-
-
-# ---- data -----------------------------------------------------------------------------------------
-
-def cmd_feed(args: argparse.Namespace) -> int:
-    if args.file != "-" and not Path(args.file).is_file():
-        print(f"error: no such file: {args.file}", file=sys.stderr)
-        return EXIT_USAGE
-    stats = feed(iter_feed_file(args.file), _url(args), total=count_feed_items(args.file),
-                 concurrency=args.connections, show_progress=not args.quiet)
-    print(json.dumps(stats.summary(), indent=2))
-    print(f"{stats.ok} ok, {stats.failed} failed in {stats.seconds:.1f}s "
-          f"({stats.ok / max(stats.seconds, 1e-9):.0f} docs/s)", file=sys.stderr)
-    return EXIT_OK if stats.failed == 0 else EXIT_FAILED
-
-
-def cmd_query(args: argparse.Namespace) -> int:
-    try:
-        params = query_parameters(args.text, ranking=args.ranking, hits=args.hits, extra=args.param)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    url = _url(args)
-    try:
-        response = httpx.get(f"{url}/search/", params=params, timeout=args.timeout)
-    except httpx.HTTPError as error:
-        print(f"error: cannot reach {url}: {type(error).__name__}: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    try:
-        result = response.json()
-    except ValueError:
-        print(f"HTTP {response.status_code}: {response.text[:500]}", file=sys.stderr)
-        return EXIT_FAILED
-    print(json.dumps(result, indent=2) if args.json else format_result(result))
-    return EXIT_FAILED if result_failed(response.status_code, result) else EXIT_OK
-
-
-def cmd_eval(args: argparse.Namespace) -> int:
-    url = _url(args)
-    dataset = beir_eval.load_dataset(args.dataset, max_queries=args.queries)
-    if not args.no_feed:
-        size = beir_eval.corpus_size(dataset)
-        field = DEFAULT_EMBEDDING["field"] if args.embed else None
-        if beir_eval.corpus_already_fed(url, dataset, size, with_field=field):
-            print(f"the corpus ({size} documents) is already fed; not feeding", file=sys.stderr)
-        else:
-            operations = beir_eval.iter_corpus_operations(dataset)
-            if args.embed:
-                embedded = _embedded_corpus(dataset)
-                if embedded is None:
-                    return EXIT_FAILED
-                operations = iter_feed_file(embedded)
-            stats = feed(operations, url, total=size,
-                         concurrency=args.connections, description="feeding corpus")
-            print(f"fed {stats.ok} documents in {stats.seconds:.1f}s"
-                  + (f" ({stats.failed} failed)" if stats.failed else ""), file=sys.stderr)
-    with tqdm(total=len(dataset.queries), unit="query", desc="querying", file=sys.stderr,
-              disable=None) as progress:
-        outcome = asyncio.run(beir_eval.run_queries_async(
-            url, dataset.queries, args.ranking, concurrency=args.connections, timeout=args.timeout,
-            extra_parameters=dict(p.split("=", 1) for p in args.param if "=" in p),
-            on_done=lambda: progress.update(1)))
-    for query_id, failure in list(outcome.failures.items())[:5]:
-        print(f"query {query_id} failed: {failure}", file=sys.stderr)
-    metrics = beir_eval.evaluate_run(dataset, outcome)
-    if args.json:
-        print(json.dumps({"dataset": str(dataset.root), "ranking": args.ranking, **metrics}, indent=2))
-    else:
-        print(beir_eval.format_report(dataset, args.ranking, metrics, args.connections))
-    return EXIT_OK if not outcome.failures else EXIT_FAILED
-
-
-def _embedded_corpus(dataset: beir_eval.BeirDataset) -> Path | None:
-    """The corpus as a feed file with bge vectors (default package), cached under the data dir."""
-    feed_path = default_data_dir() / "eval" / f"{dataset.root.resolve().name}-corpus.jsonl"
-    skipped = beir_eval.write_corpus_feed(dataset, feed_path)
-    if skipped:
-        print(f"{skipped} bad corpus lines left out", file=sys.stderr)
-    return embedded_feed(default_app_dir(), feed_path, sys.stderr)
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from deploy.demo import run_demo
-
-    data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir() / "demo"
-    return run_demo(default_app_dir(), data_dir, args.port, max_documents=args.max_documents)
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
 
 def run_eval_expr(argv: Sequence[str]) -> int:
@@ -232,6 +45,22 @@ def _port(text: str) -> int:
     return value
 
 
+def _port_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(_port(part.strip()) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected ports separated by commas, like 19100,19101: {text!r}") from None
+
+
+DEPLOY_HELP = """`deploy kubernetes --app DIR`: render Kubernetes manifests from the application's topology
+
+usage: phasedsearch deploy kubernetes [--help] --app DIR [...]
+
+targets:
+  kubernetes   manifests on stdout, or a kustomize tree with --out (see `phasedsearch deploy kubernetes --help`)
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="phasedsearch", description=__doc__)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -242,11 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
         return command
 
     def data_dir_option(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--data-dir", help=f"cluster state, logs and data (default {default_data_dir()})")
+        command.add_argument("--data-dir", help="cluster state, logs and data (default: $PHASEDSEARCH_HOME, "
+                             f"else the cluster `up` started last, else {default_data_dir()})")
 
     def url_option(command: argparse.ArgumentParser) -> None:
         command.add_argument("--url", help="container URL (default: $PHASEDSEARCH_URL, the cluster `up` "
-                                           f"started, or http://127.0.0.1:{DEFAULT_PORT})")
+                                           f"started last, or http://127.0.0.1:{DEFAULT_PORT})")
 
     up = add("up", cmd_up, "start a local cluster (or restart what is not running) and wait until healthy")
     up.add_argument("--nodes", type=_positive_int, help="content nodes (default: services.xml, else 2)")
@@ -256,7 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--app", help="application package directory (default: the bundled schemas/)")
     data_dir_option(up)
     up.add_argument("--port", type=_port, help=f"container HTTP port (default {DEFAULT_PORT})")
+    fixed_ports = up.add_mutually_exclusive_group()
+    fixed_ports.add_argument("--node-ports", type=_port_list, metavar="PORT,PORT,...",
+                             help="content-node gRPC ports in distribution-key order (default: free ones)")
+    fixed_ports.add_argument("--base-port", type=_port, help="content node k listens on BASE_PORT + k")
     up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for health")
+
+    validate = add("validate", cmd_validate, "check an application package without starting anything: every "
+                   "error with file:line:column, models and files included (exit 1 if any)")
+    validate.add_argument("--app", required=True, help="application package directory")
 
     down = add("down", cmd_down, "stop the local cluster (SIGTERM, then SIGKILL after a grace period)")
     data_dir_option(down)
@@ -286,9 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = add("eval", cmd_eval, "feed a BEIR dataset and report nDCG@10, MRR@10, recall@100")
     evaluate.add_argument("dataset", help="BEIR dataset dir (corpus.jsonl, queries.jsonl, qrels/test.tsv)")
     evaluate.add_argument("--ranking", required=True, help="rank profile to evaluate")
-    url_option(evaluate)
+    evaluate.add_argument("--url", help="evaluate on this running cluster (default: a fresh cluster of its "
+                                        "own, stopped afterwards)")
+    evaluate.add_argument("--app", help="application package of the fresh cluster (default: the one of the "
+                                        "cluster `up` started last, else the bundled schemas/)")
     evaluate.add_argument("--queries", type=_positive_int, help="evaluate only the first N test queries")
-    evaluate.add_argument("--no-feed", action="store_true", help="the corpus is already fed")
+    evaluate.add_argument("--no-feed", action="store_true", help="the corpus is already fed (with --url)")
     evaluate.add_argument("--embed", action="store_true",
                           help="feed bge vectors into `embedding` too (default package; for semantic/hybrid; "
                                "embedded once, then cached)")
@@ -300,21 +141,41 @@ def build_parser() -> argparse.ArgumentParser:
                                "'input.query(q_tokens)=embed(tokenizer, @query)' for bert-ranker")
 
     demo = add("demo", cmd_demo, "start a 2-node cluster serving the stdlib docstrings until Ctrl-C")
-    demo.add_argument("--data-dir", help=f"where the demo cluster lives (default {default_data_dir() / 'demo'})")
+    demo.add_argument("--data-dir", help=f"where the demo cluster lives (default {demo_data_dir()}); one demo "
+                                         "per directory")
     demo.add_argument("--port", type=_port, default=DEFAULT_PORT)
     demo.add_argument("--max-documents", type=_positive_int, default=4000)
 
     commands.add_parser("eval-expr", help="evaluate a ranking expression (see `phasedsearch eval-expr --help`)",
                         add_help=False)
-    commands.add_parser("deploy", help="`deploy kubernetes --app DIR`: render Kubernetes manifests from the "
-                        "application's topology", add_help=False)
+    commands.add_parser("deploy", help=DEPLOY_HELP.splitlines()[0], add_help=False)
     commands.add_parser("models", help="fetch the default ONNX models (see `phasedsearch models --help`)",
                         add_help=False)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    arguments = list(sys.argv[1:] if argv is None else argv)
+    """Run one command. Output cut short by its reader (`... | head`) ends quietly."""
+    try:
+        code = _dispatch(list(sys.argv[1:] if argv is None else argv))
+        sys.stdout.flush()  # here, not at interpreter exit, where a closed pipe prints a traceback
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_FAILED
+
+
+def _silence_stdout() -> None:
+    """The reader is gone: point stdout at /dev/null so nothing, not even the final flush, fails."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests capture it)
+        pass
+
+
+def _dispatch(arguments: list[str]) -> int:
     if arguments and arguments[0] == "eval-expr":
         return run_eval_expr(arguments[1:])  # it owns its arguments, --help included
     if arguments and arguments[0] == "models":
@@ -323,6 +184,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments[:2] == ["deploy", "kubernetes"]:
         from deploy.k8s_render import main as deploy_kubernetes
         return deploy_kubernetes(arguments[2:])  # it owns its arguments, --help included
+    if arguments[:1] == ["deploy"]:
+        asked = arguments[1:] in (["--help"], ["-h"])
+        print(DEPLOY_HELP if asked else f"error: unknown deploy target {' '.join(arguments[1:2]) or '(none)'}\n"
+              + DEPLOY_HELP, file=sys.stdout if asked else sys.stderr)
+        return EXIT_OK if asked else EXIT_USAGE
     parser = build_parser()
     try:
         args = parser.parse_args(arguments)

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Callable, TextIO
 
+from deploy import run_lock
 from deploy.demo_corpus import DEFAULT_DOCTYPE, build_demo_corpus
 from deploy.feed_format import iter_feed_file
 from deploy.feeder import feed
@@ -48,13 +49,13 @@ def print_examples(url: str, out: TextIO, embedded: bool = False) -> None:
     print("press Ctrl-C to stop the cluster", file=out)
 
 
-def fetch_models_if_used(app_dir: Path) -> None:
+def fetch_models_if_used(app_dir: Path, out: TextIO) -> None:
     """The default package's `tokens` field and bert-ranker need the default models (deploy/models.py)."""
     services = Path(app_dir) / "services.xml"
     if services.is_file() and "models/cross-encoder/" in services.read_text(encoding="utf-8"):
         from deploy.models import ensure_models
 
-        ensure_models(app_dir)
+        ensure_models(app_dir, log=lambda message: print(message, file=out, flush=True))
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
@@ -74,16 +75,23 @@ def _serve_until_interrupted(cluster: LocalCluster, out: TextIO) -> None:
 def run_demo(app_dir: Path, data_dir: Path, port: int, *, max_documents: int = 4000,
              out: TextIO | None = None, commands: ClusterCommands | None = None,
              serve: Callable[[LocalCluster, TextIO], None] = _serve_until_interrupted) -> int:
-    """Start, build, feed, print examples, then `serve` until KeyboardInterrupt/SIGTERM; always stop."""
-    out = out or sys.stdout
+    """Start, build, feed, print examples, then `serve` until KeyboardInterrupt/SIGTERM; always stop.
+    Holds data_dir's lock throughout: a second demo on the same directory is refused (ClusterError)
+    before it touches anything, so its Ctrl-C cannot stop this one's cluster."""
+    with run_lock.exclusive(data_dir):
+        return _run_locked(app_dir, data_dir, port, max_documents, out or sys.stdout, commands, serve)
+
+
+def _run_locked(app_dir: Path, data_dir: Path, port: int, max_documents: int, out: TextIO,
+                commands: ClusterCommands | None, serve: Callable[[LocalCluster, TextIO], None]) -> int:
     previous_handlers = {
         signal.SIGTERM: signal.signal(signal.SIGTERM, _raise_keyboard_interrupt),
         # shells start background jobs with SIGINT ignored; this command must still stop on it
         signal.SIGINT: signal.signal(signal.SIGINT, _raise_keyboard_interrupt),
     }
-    fetch_models_if_used(app_dir)
     cluster = LocalCluster(app_dir, data_dir, nodes=2, port=port, commands=commands)
     try:
+        fetch_models_if_used(app_dir, out)  # inside: Ctrl-C during a download restores the handlers too
         print(f"starting 2 content nodes and a container (logs in {cluster.logs_dir}) ...", file=out)
         cluster.start()
         corpus_path = data_dir / "stdlib-corpus.jsonl"

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import TextIO
 
+from tqdm import tqdm
+
 from searchlib.schema.application import load_application
+
+_PROGRESS = re.compile(r"^embedded (\d+) documents \(")  # what `python -m container.embedding` prints
 
 # the default package's dense field and its embedder; 128 tokens: ~40 s for the demo corpus and
 # ~2 min for scifact on 2 cores (the cost is tokens x model)
@@ -46,13 +51,31 @@ def embedded_feed(app_dir: Path, feed_path: Path, out: TextIO,
     print(f"embedding the documents with {settings['embedder']} (once; cached) ...", file=out, flush=True)
     started = time.perf_counter()
     options = [f"--{name}={value}" for name, value in settings.items()]
-    done = subprocess.run([sys.executable, "-m", "container.embedding", f"--app={app_dir}", *options,
-                           str(feed_path), str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          text=True)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    with feed_path.open("rb") as lines:
+        total = sum(1 for line in lines if line.strip())
+    returncode, last = _run_with_progress(
+        [sys.executable, "-m", "container.embedding", f"--app={app_dir}", *options, str(feed_path), str(target)],
+        total, out)
+    if returncode != 0:
         print(f"warning: embedding failed ({last}); nearestNeighbor over '{settings['field']}' will find "
               "nothing", file=out)
         return None
     print(f"embedded them in {time.perf_counter() - started:.0f}s (cached in {target.name})", file=out)
     return target
+
+
+def _run_with_progress(command: list[str], total: int, out: TextIO) -> tuple[int, str]:
+    """Run the batch embedder with a progress bar fed from its `embedded N documents` lines;
+    returns its exit code and last line of output (the reason when it fails)."""
+    last = "no output"
+    with tqdm(total=total, unit="doc", desc="embedding", file=out, disable=None, leave=False,
+              mininterval=0) as bar, \
+            subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as process:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if line.strip():
+                last = line.strip()
+            progress = _PROGRESS.match(line)
+            if progress:
+                bar.update(int(progress.group(1)) - bar.n)
+    return process.returncode, last

@@ -92,6 +92,11 @@ class _Process:
         return "is not running"
 
 
+def container_marker(port: int) -> str:
+    """What the container's command line holds, to tell it from another process with its old pid."""
+    return f"--port {port} --content-nodes"
+
+
 def read_state(data_dir: str | Path) -> dict[str, Any] | None:
     path = Path(data_dir) / STATE_FILE
     try:
@@ -119,14 +124,18 @@ def content_nodes_argument(specs: Sequence[NodeSpec]) -> str:
 class LocalCluster:
     def __init__(self, app_dir: str | Path, data_dir: str | Path, nodes: int = 2, port: int = 0,
                  groups: int = 1, *, detach: bool = False, commands: ClusterCommands | None = None,
-                 startup_timeout: float = 120.0, stop_grace: float = 10.0, keep_going: bool = False) -> None:
+                 startup_timeout: float = 120.0, stop_grace: float = 10.0, keep_going: bool = False,
+                 node_ports: Sequence[int] = ()) -> None:
         if nodes < 1 or groups < 1 or nodes % groups:
             raise ClusterError(f"{nodes} nodes cannot be split into {groups} equal groups")
+        if node_ports and (len(node_ports) != nodes or len(set(node_ports)) != nodes):
+            raise ClusterError(f"{nodes} content nodes need {nodes} distinct ports, got {list(node_ports)}")
         self.app_dir = Path(app_dir).resolve()
         self.data_dir = Path(data_dir).resolve()
         self.node_count = nodes
         self.groups = groups
         self.requested_port = port
+        self.requested_node_ports = tuple(node_ports)  # in distribution-key order; () = free ones
         self.detach = detach  # True for `phasedsearch up`: the processes outlive this Python process
         self.commands = commands or DEFAULT_COMMANDS
         self.startup_timeout = startup_timeout
@@ -344,16 +353,23 @@ class LocalCluster:
         container_port = self.requested_port or processes.free_ports(1)[0]
         if self.requested_port and not processes.port_is_free(container_port):
             raise ClusterError(f"port {container_port} is in use; choose another port")
+        taken = [port for port in self.requested_node_ports if not processes.port_is_free(port)]
+        if taken or container_port in self.requested_node_ports:
+            raise ClusterError(f"content-node ports {taken or [container_port]} are in use; choose others")
+        node_ports = self.requested_node_ports or processes.free_ports(self.node_count)
         planned = {"app": str(self.app_dir), "groups": self.groups,
                    "container": {"port": container_port},
                    "content_nodes": [{"distribution_key": key, "port": port}
-                                     for key, port in enumerate(processes.free_ports(self.node_count))]}
+                                     for key, port in enumerate(node_ports)]}
         self._adopt(planned)
 
     def _state_differs(self, state: dict[str, Any]) -> bool:
         return (Path(state["app"]) != self.app_dir or len(state["content_nodes"]) != self.node_count
                 or state["groups"] != self.groups
-                or bool(self.requested_port) and state["container"]["port"] != self.requested_port)
+                or bool(self.requested_port) and state["container"]["port"] != self.requested_port
+                or bool(self.requested_node_ports) and tuple(
+                    node["port"] for node in sorted(state["content_nodes"], key=lambda n: n["distribution_key"])
+                ) != self.requested_node_ports)
 
     def _adopt(self, state: dict[str, Any]) -> None:
         """Take the layout (and pids, if any) of a recorded or planned cluster as this one's."""
@@ -383,7 +399,7 @@ class LocalCluster:
         argv = [*self.commands.container, "--app", app_dir, "--port", str(container_port),
                 "--content-nodes", content_nodes_argument(specs)]
         container = _Process("container", container_port, argv, self.log_path("container"),
-                             marker=f"--port {container_port} --content-nodes",
+                             marker=container_marker(container_port),
                              pid=state["container"].get("pid"))
         return specs, content_nodes, container
 

