@@ -125,3 +125,15 @@ class DocumentError(SearchlibError):
     """A document operation that does not fit the schema: HTTP 400 on /document/v1."""
 
     code = ErrorCode.BAD_REQUEST
+
+
+QUOTE_LIMIT = 100  # characters of offending input an error message repeats
+
+
+def quote_input(text: object, limit: int = QUOTE_LIMIT) -> str:
+    """User input as an error message may repeat it: a short prefix (a 10^7-cell tensor is not
+    echoed back), with unencodable characters (lone surrogates) escaped."""
+    shown = str(text)
+    if len(shown) > limit:
+        shown = f"{shown[:limit]}... ({len(shown)} characters)"
+    return shown.encode("utf-8", "backslashreplace").decode("utf-8")
