@@ -8,6 +8,7 @@ import sys
 import uvicorn
 
 from container.app import create_app
+from container.http.server import protocol_for
 from container.dispatch.content_client import NodeAddress
 from searchlib.errors import SchemaError
 
@@ -27,7 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     except (SchemaError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    limits = app.state.application.limits  # services.xml <limits>: idle and half-sent connections close
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
+                http=protocol_for(limits), timeout_keep_alive=limits.idle_timeout)
     return 0
 
 

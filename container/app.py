@@ -8,6 +8,7 @@ import logging
 from typing import Sequence
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -15,6 +16,7 @@ from starlette.routing import Route
 from container.dispatch.content_client import ContentNodeClient, GrpcContentNodeClient, NodeAddress
 from container.dispatch.search_cluster import SearchCluster
 from container.http.document_handler import DocumentHandler
+from container.http.limits import RequestGuard, unexpected_error
 from container.http.search_handler import SearchHandler
 from container.search.cluster_searcher import ClusterSearcher
 from searchlib.schema.application import load_application
@@ -71,7 +73,8 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
         Route("/state/v1/nodes", node_states),
         Route("/state/v1/metrics", metrics),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={Exception: unexpected_error},
+                    middleware=[Middleware(RequestGuard, limits=package.limits)])
     app.state.cluster = cluster
     app.state.application = package
     return app

@@ -3,7 +3,6 @@ the owning node in every group; acknowledged when every available group has it d
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 
 from starlette.requests import Request
@@ -12,6 +11,7 @@ from starlette.responses import JSONResponse
 from container.dispatch.content_client import NodeTimeout, NodeUnavailable
 from container.dispatch.search_cluster import SearchCluster
 from container.docproc.processor import DocumentProcessor
+from container.http.request_body import BodyError, parse_json_body
 from searchlib.distribution import node_in_group
 from searchlib.docid import DocumentId, global_id
 from searchlib.errors import DocumentError
@@ -45,7 +45,7 @@ class DocumentHandler:
                 return await self._get(document_id, body_base)
             if request.method == "DELETE":
                 return await self._write(body_base, lambda c: c.remove(document_id, DOCUMENT_TIMEOUT))
-            payload = await _read_json_object(request)
+            payload = await _read_json_object(request, self._application.limits.json_depth)
             fields = payload.get("fields")
             if not isinstance(fields, dict):
                 raise DocumentError("Expected a JSON object with a 'fields' object")
@@ -114,12 +114,12 @@ class DocumentHandler:
         return JSONResponse({**body_base, "message": str(last_problem)}, 503)
 
 
-async def _read_json_object(request: Request) -> dict:
-    data = await request.body()
+async def _read_json_object(request: Request, max_depth: int) -> dict:
+    data = await request.body()  # at most document-bytes: container.http.limits refused more
     try:
-        payload = json.loads(data) if data.strip() else {}
-    except json.JSONDecodeError as error:
-        raise DocumentError(f"Could not parse document JSON: {error}") from None
+        payload = await parse_json_body(data, max_depth, "document JSON") if data.strip() else {}
+    except BodyError as error:
+        raise DocumentError(error.message) from None
     if not isinstance(payload, dict):
         raise DocumentError("Document JSON must be an object")
     return payload
