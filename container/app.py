@@ -8,6 +8,7 @@ import logging
 from typing import Sequence
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -16,7 +17,7 @@ from starlette.routing import Route
 from container.dispatch.content_client import ContentNodeClient, GrpcContentNodeClient, NodeAddress
 from container.dispatch.search_cluster import SearchCluster
 from container.http.document_handler import DocumentHandler
-from container.http.limits import RequestGuard, unexpected_error
+from container.http.limits import RequestGuard, http_error, unexpected_error
 from container.http.search_handler import SearchHandler
 from container.search.cluster_searcher import ClusterSearcher
 from searchlib.schema.application import load_application
@@ -73,7 +74,7 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
         Route("/state/v1/nodes", node_states),
         Route("/state/v1/metrics", metrics),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={Exception: unexpected_error},
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={Exception: unexpected_error, HTTPException: http_error},
                     middleware=[Middleware(RequestGuard, limits=package.limits)])
     app.state.cluster = cluster
     app.state.application = package

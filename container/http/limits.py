@@ -17,17 +17,19 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from searchlib.errors import ErrorCode
+from searchlib.errors import ErrorCode, quote_input
 from searchlib.schema.model import ContainerLimits
 
 log = logging.getLogger("container.http")
 
 DOCUMENT_PREFIX = "/document/"
-_CODES = {408: ErrorCode.TIMEOUT, 413: ErrorCode.REQUEST_TOO_LARGE, 500: ErrorCode.INTERNAL_SERVER_ERROR}
+_CODES = {404: ErrorCode.NOT_FOUND, 408: ErrorCode.TIMEOUT, 413: ErrorCode.REQUEST_TOO_LARGE,
+          500: ErrorCode.INTERNAL_SERVER_ERROR}
 
 
 def error_response(path: str, status: int, message: str, code: ErrorCode | None = None,
@@ -39,6 +41,12 @@ def error_response(path: str, status: int, message: str, code: ErrorCode | None 
     error = {"code": int(code), "summary": code.summary, "message": message}
     return JSONResponse({"root": {"id": "toplevel", "relevance": 1.0, "fields": {"totalCount": 0},
                                   "errors": [error]}}, status, headers=headers)
+
+
+async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+    """No route (404) or method (405): the API's error shape, not Starlette's plain text."""
+    return error_response(request.url.path, error.status_code, f"{error.detail}: {request.method} "
+                                                                f"{quote_input(request.url.path, 100)}")
 
 
 async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
