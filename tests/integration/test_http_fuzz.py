@@ -198,6 +198,19 @@ def test_idle_and_half_sent_connections_are_closed(cluster, http):
             sock.close()
 
 
+def test_a_request_line_above_header_bytes_is_431(cluster, http):
+    sock = socket.create_connection(("127.0.0.1", cluster.port))
+    sock.settimeout(5)
+    try:
+        sock.sendall(b"GET /search/?yql=" + b"a" * 300_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    except OSError:
+        pass  # closed while the rest was still being sent
+    answer = sock.recv(65536)
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 431 ") and b"262144 bytes" in answer
+    assert http.get("/search/", params={"yql": YQL}).status_code == 200
+
+
 def rss_kb(pid: int) -> int:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
