@@ -14,7 +14,7 @@ from container.docproc.processor import DocumentProcessor
 from container.http.request_body import BodyError, parse_json_body
 from searchlib.distribution import node_in_group
 from searchlib.docid import DocumentId, global_id
-from searchlib.errors import DocumentError
+from searchlib.errors import DocumentError, shorten_quotes
 from searchlib.schema.model import ApplicationPackage
 
 log = logging.getLogger("container.document")
@@ -57,7 +57,7 @@ class DocumentHandler:
             return await self._write(body_base,
                                      lambda c: c.update(document_id, fields, create, DOCUMENT_TIMEOUT))
         except DocumentError as error:
-            return JSONResponse({**body_base, "message": error.message}, 400)
+            return JSONResponse({**body_base, "message": shorten_quotes(error.message)}, 400)
 
     def _owners(self, document_id: str):
         """The node holding the document in every group, those in rotation first (for reads)."""

@@ -12,7 +12,7 @@ from container.http.request_body import BodyError, parse_json_body
 from container.search.cluster_searcher import ClusterSearcher
 from container.search.query import build_query_in_time
 from container.search.request_parameters import flatten_json_body
-from searchlib.errors import ErrorCode, SearchlibError
+from searchlib.errors import ErrorCode, SearchlibError, shorten_quotes
 from searchlib.wire.search_codec import NodeError
 
 log = logging.getLogger("container.search")
@@ -40,7 +40,8 @@ class SearchHandler:
         return JSONResponse(body, status_code=http_status(bool(result.hits), result.errors))
 
     def _error(self, code: ErrorCode, message: str) -> JSONResponse:
-        return JSONResponse(error_result([NodeError(int(code), message, self._source)]), status_code=code.http_status)
+        problem = NodeError(int(code), shorten_quotes(message), self._source)
+        return JSONResponse(error_result([problem]), status_code=code.http_status)
 
     async def _json_body(self, request: Request) -> dict[str, str]:
         data = await request.body()

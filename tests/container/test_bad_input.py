@@ -114,6 +114,23 @@ def test_limits_on_yql_tree_depth_and_query_tensors_quote_only_a_prefix(client):
     assert "(20001 characters)" in message and len(message) < 700
 
 
+LONG = "z" * 50_000
+
+
+@pytest.mark.parametrize("params", [
+    {"yql": f"select * from {LONG} where true"}, {"yql": f"select * from doc where {LONG} contains 'x'"},
+    {"yql": YQL, "model.restrict": LONG}, {"yql": YQL, "model.searchPath": LONG}, {"yql": YQL, "ranking": LONG},
+    {"yql": YQL, "presentation.summary": LONG}, {"yql": YQL, "select": f"all(group({LONG}))"},
+    {"yql": "select * from doc where userQuery()", "query": "a", "type": LONG},
+    {"yql": f"select * from doc where title contains @{LONG}"}, {"yql": YQL, "sorting": "+" + LONG},
+    {"yql": YQL, "ranking": "bm25-title-boost", "input.query(title_weight)": LONG},
+    {"yql": YQL, "ranking": "semantic", "input.query(q)": f"embed({LONG[:2000]}, 'x')"},
+])
+def test_errors_quote_only_a_prefix_of_long_input(client, params):
+    message = search_error(client.post("/search/", json=params))
+    assert "z" * 101 not in message and len(message) < 500, message[:300]
+
+
 @pytest.mark.parametrize("body, expected", [
     (b'{"fields": {"title": ' + b"[" * 5000 + b"]" * 5000 + b"}}", "nested deeper than 100 levels"),
     (b'{"fields": {"title": "\xff\xfe"}}', "not valid UTF-8"),
