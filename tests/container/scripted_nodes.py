@@ -17,12 +17,14 @@ class WireNode:
         self.node = NodeAddress(key, group, f"scripted:{key}")
         self.documents: dict[str, dict] = {}
         self.searches: list[SearchCall] = []
+        self.errors: tuple = ()  # NodeErrors every search answer carries
 
     async def search(self, call: SearchCall, timeout: float) -> SearchAnswer:
         wire = pb.SearchRequest.FromString(encode_search_call(call).SerializeToString())
         self.searches.append(decode_search_call(wire))
-        return SearchAnswer(self.node.distribution_key, (), 0, Coverage(len(self.documents), len(self.documents),
-                                                                          len(self.documents), 0, 1))
+        documents = len(self.documents)
+        return SearchAnswer(self.node.distribution_key, (), 0, Coverage(documents, documents, documents, 0, 1),
+                            self.errors)
 
     async def docsums(self, call: DocsumCall, timeout: float):
         return [], []

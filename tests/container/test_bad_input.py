@@ -18,6 +18,7 @@ from container.http.limits import RequestGuard
 from container.http.request_body import BodyError, parse_json
 from container.search import query as query_module
 from searchlib.schema.model import ContainerLimits
+from searchlib.wire.search_codec import NodeError
 from tests.container.scripted_nodes import WireNode
 
 APP = Path(__file__).resolve().parents[2] / "schemas"
@@ -114,6 +115,19 @@ def test_limits_on_yql_tree_depth_and_query_tensors_quote_only_a_prefix(client):
     assert "(20001 characters)" in message and len(message) < 700
 
 
+@pytest.mark.parametrize("params, expected", [
+    ({"yql": YQL, "select": "all(group(embedding) each(output(count())))"}, "cannot be grouped on"),
+    ({"yql": YQL, "select": "all(group(path) each(output(avg(path))))"}, "need a numeric attribute"),
+    ({"yql": YQL + " | all(group(path) order(-sum(embedding)) each(output(count())))"}, "need a numeric attribute"),
+    ({"yql": 'select * from doc where embedding contains "x"'}, "is a tensor field"),
+    ({"yql": "select * from doc where userQuery()", "query": "x", "model.defaultIndex": "tokens"}, "is a tensor field"),
+])
+def test_what_a_node_cannot_do_is_refused_before_dispatch(client, nodes, params, expected):
+    before = len(nodes[0].searches)
+    assert expected in search_error(client.get("/search/", params=params))
+    assert len(nodes[0].searches) == before  # never sent: a node would have failed with server text
+
+
 LONG = "z" * 50_000
 
 
@@ -173,6 +187,16 @@ def test_unexpected_exceptions_answer_a_neutral_500_and_are_logged(client, monke
     assert response.status_code == 500 and "secret" not in response.text
     assert response.json()["pathId"] == "/document/v1/test/doc/docid/x"
     assert "secret server detail" in caplog.text  # the traceback is in the log
+
+
+def test_a_nodes_unexpected_exception_text_reaches_no_client(client, nodes):
+    nodes[0].errors = (NodeError(18, "KeyError: 'secret internals'", "content node 0"),)
+    try:
+        response = client.get("/search/", params={"yql": YQL})
+    finally:
+        nodes[0].errors = ()
+    assert "secret" not in response.text and "KeyError" not in response.text
+    assert "Internal server error in content node 0: see its log" in response.text
 
 
 def run_guard(limits: ContainerLimits, headers, chunks, path="/search/"):
