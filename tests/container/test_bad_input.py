@@ -128,6 +128,13 @@ def test_what_a_node_cannot_do_is_refused_before_dispatch(client, nodes, params,
     assert len(nodes[0].searches) == before  # never sent: a node would have failed with server text
 
 
+def test_yql_string_escapes_pair_surrogates_and_refuse_lone_ones(client, nodes):
+    lone = 'select * from doc where title contains "zr\\udb16g"'  # YQL's own \u escape, not JSON's
+    assert "Illegal code point 0xDB16" in search_error(client.get("/search/", params={"yql": lone}))
+    pair = 'select * from doc where title contains "a\\ud83d\\ude00"'
+    assert client.get("/search/", params={"yql": pair}).status_code == 200  # one character, sent fine
+
+
 LONG = "z" * 50_000
 
 

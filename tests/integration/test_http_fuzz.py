@@ -151,9 +151,51 @@ document_bodies = st.one_of(
 )
 
 
+FIELDS = ["title", "text", "path", "url", "embedding", "tokens", "default", "nosuch", "[relevance]"]
+NUMBERS = ["0", "-1", "1.5", "2147483647", "2147483648", "1000000000000L", "-Infinity", "1e400", "NaN"]
+ANNOTATIONS = ["targetHits", "weight", "hitLimit", "distanceThreshold", "hnsw.exploreAdditionalHits", "ranked",
+               "filter", "label", "approximate", "stem"]
+field_names = st.sampled_from(["title", "text", "default", "path"]) | st.sampled_from(FIELDS)  # valid ones more often
+numbers = st.sampled_from(["1", "10", "100"]) | st.sampled_from(NUMBERS)
+words = st.sampled_from(['"cell"', '"protein"', '"cell"', '""', "'x'", '"' + "w" * 200 + '"']) | st.text(max_size=8).map(json.dumps)
+annotation = st.builds(lambda k, v: "{%s:%s}" % (k, v), st.sampled_from(ANNOTATIONS), numbers | words)
+leaves = st.one_of(
+    st.builds(lambda f, w: f"{f} contains {w}", field_names, words),
+    st.builds(lambda f, op, n: f"{f} {op} {n}", field_names, st.sampled_from(["=", "<", ">", "<=", ">="]), numbers),
+    st.builds(lambda f, a, b: f"range({f}, {a}, {b})", field_names, numbers, numbers),
+    st.builds(lambda a, f: f"{a}nearestNeighbor({f}, q)", annotation, field_names),
+    st.builds(lambda f, w: f"{f} contains phrase({w}, {w})", field_names, words),
+    st.builds(lambda f, w: f"{f} in ({w})", field_names, words),
+    st.builds(lambda f, w: f"{f} matches {w}", field_names, words),
+    st.sampled_from(["true", "false", "userQuery()"]),
+)
+where = st.recursive(leaves, lambda inner: st.one_of(
+    st.builds(lambda a, b, op: f"({a} {op} {b})", inner, inner, st.sampled_from(["and", "or"])),
+    st.builds(lambda a: f"!({a})", inner),
+    st.builds(lambda a, b, k: f"{k}({a}, {b})", inner, inner, st.sampled_from(["rank", "weakAnd", "and"])),
+    st.builds(lambda x, a: f"({x}{a})", annotation, inner)), max_leaves=6)
+tails = st.lists(st.one_of(
+    st.builds(lambda f, d: f" order by {f} {d}", field_names, st.sampled_from(["asc", "desc", ""])),
+    st.builds(lambda k, n: f" {k} {n}", st.sampled_from(["limit", "offset"]), numbers),
+    st.builds(lambda n: f" timeout {n}", st.sampled_from(["5000", "0", "-1", "600001", "1000000000000L", "NaN"])),
+    st.builds(lambda f, a, g: f" | all(group({f}) max({a}) each(output(count(), {g}({f}))))", field_names, numbers,
+              st.sampled_from(["sum", "avg", "min", "max"])),
+), max_size=2).map("".join)
+
+
 @SETTINGS
-@given(body=search_bodies, params=st.dictionaries(st.sampled_from(NUMERIC + ["yql", "sorting", "ranking"]),
-                                                  st.text(max_size=12), max_size=2))
+@given(condition=where, tail=tails, profile=st.sampled_from(["default", "bm25", "semantic", "hybrid", "bert-ranker"]),
+       query=st.text(max_size=20))
+def test_fuzzed_yql(http, condition, tail, profile, query):
+    response = http.post("/search/", json={"yql": f"select * from doc where {condition}{tail}", "query": query,
+                                           "ranking": profile, "input": {"query(q)": [0.05] * 384}})
+    event(f"HTTP {response.status_code}")
+    check(response)
+
+
+@SETTINGS
+@given(body=search_bodies, params=st.dictionaries(st.sampled_from(NUMERIC + SEARCH_KEYS), st.text(max_size=12)
+                                                  | st.sampled_from(EDGES), max_size=3))
 def test_fuzzed_search_requests(http, body, params):
     response = http.post("/search/", content=body, params=params)
     event(f"HTTP {response.status_code}")
