@@ -74,7 +74,8 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
         Route("/state/v1/nodes", node_states),
         Route("/state/v1/metrics", metrics),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={Exception: unexpected_error, HTTPException: http_error},
+    handlers = {Exception: unexpected_error, HTTPException: http_error}  # errors in the API's JSON shape
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers,
                     middleware=[Middleware(RequestGuard, limits=package.limits)])
     app.state.cluster = cluster
     app.state.application = package

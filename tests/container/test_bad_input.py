@@ -79,7 +79,8 @@ def test_out_of_range_counts_are_refused_like_vespa(client):
     assert "(0, 600]" in search_error(client.get("/search/", params={"yql": YQL + " timeout 700000"}))
     assert "out of range for a 32-bit integer" in search_error(
         client.get("/search/", params={"yql": YQL + " limit 1000000000000"}))
-    assert "configured limit: 400" in search_error(client.get("/search/", params={"yql": YQL + " limit 1000000000000L"}))
+    assert "configured limit: 400" in search_error(
+        client.get("/search/", params={"yql": YQL + " limit 1000000000000L"}))
 
 
 def test_sorting_on_a_tensor_field_is_a_400(client):
