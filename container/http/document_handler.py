@@ -14,7 +14,7 @@ from container.docproc.processor import DocumentProcessor
 from container.http.request_body import BodyError, parse_json_body
 from searchlib.distribution import node_in_group
 from searchlib.docid import DocumentId, global_id
-from searchlib.errors import DocumentError, shorten_quotes
+from searchlib.errors import DocumentError, quote_input, shorten_quotes
 from searchlib.schema.model import ApplicationPackage
 
 log = logging.getLogger("container.document")
@@ -38,7 +38,7 @@ class DocumentHandler:
         document_id = f"id:{namespace}:{doctype}::{user_id}"
         body_base = {"pathId": path_id, "id": document_id}
         if doctype not in self._doctypes:
-            return JSONResponse({**body_base, "message": f"Document type {doctype} does not exist"}, 400)
+            return JSONResponse({**body_base, "message": f"Document type {quote_input(doctype)} does not exist"}, 400)
         try:
             DocumentId.parse(document_id)
             if request.method == "GET":

@@ -275,9 +275,9 @@ def test_query_building_runs_in_a_thread_within_the_querys_timeout(monkeypatch):
 
     monkeypatch.setattr(query_module, "build_query", slow_build)
     elapsed = asyncio.run(main())
-    assert 0.15 < elapsed < 0.6  # the deadline, not the parse, decides
+    assert 0.15 < elapsed < 0.9  # the deadline (0.2 s), not the parse (1 s), decides
     assert threads and threads[0] is not threading.main_thread()
-    assert len(ticks) >= 10  # the event loop kept running while the query was parsed
+    assert len(ticks) >= 5  # the event loop kept running while the query was parsed
 
 
 @pytest.mark.parametrize("body", [b"1" * 5000, b'"' + b"\\ud800" * 3 + b'"', b"[" * 999 + b"]" * 999, b"\x00\x01"])
