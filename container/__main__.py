@@ -9,6 +9,8 @@ import uvicorn
 
 from container.app import create_app
 from container.dispatch.content_client import NodeAddress
+from container.http.protocols import with_http2
+from container.http.server import protocol_for
 from searchlib.errors import SchemaError
 
 
@@ -30,20 +32,20 @@ def main(argv: list[str] | None = None) -> int:
     except (SchemaError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False, http=_http_protocol(args.http))
+    limits = app.state.application.limits  # services.xml <limits>: idle and half-sent connections close
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
+                http=_http_protocol(args.http, limits), timeout_keep_alive=limits.idle_timeout)
     return 0
 
 
-def _http_protocol(name: str):
-    if name == "h1+h2c":
-        from container.http.protocols import Http1Or2Protocol
-
-        return Http1Or2Protocol
+def _http_protocol(name: str, limits):
+    """The guarded httptools protocol for HTTP/1.1 (alone, or beside zttp's HTTP/2), or zttp for both."""
     if name == "zttp":
         from uvicorn.protocols.http.auto_zttp_impl import AutoZttpProtocol
 
         return AutoZttpProtocol
-    return name
+    http1 = protocol_for(limits)
+    return http1 if name == "httptools" else with_http2(http1)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import logging
 from typing import Sequence
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
@@ -16,8 +17,9 @@ from starlette.routing import Route
 from container.dispatch.content_client import ContentNodeClient, GrpcContentNodeClient, NodeAddress
 from container.dispatch.search_cluster import SearchCluster
 from container.embedding.registry import embedder_ids, get_embedder
-from container.http.compression import GzipRequestMiddleware, InvalidContentEncoding
+from container.http.compression import GzipRequestMiddleware
 from container.http.document_handler import DocumentHandler
+from container.http.limits import RequestGuard, http_error, unexpected_error
 from container.http.search_handler import SearchHandler
 from container.http.visit_handler import VisitHandler
 from container.metrics import ContainerMetrics, MetricsMiddleware, onnx_samples, prometheus_text, v2_values
@@ -124,9 +126,12 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
         Route("/metrics/v2/values", metrics_v2),
         Route("/prometheus/v1/values", prometheus),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(MetricsMiddleware, metrics=container_metrics),
-                                                                Middleware(GzipRequestMiddleware)],
-                    exception_handlers={InvalidContentEncoding: _bad_encoding})
+    handlers = {Exception: unexpected_error, HTTPException: http_error}  # errors in the API's JSON shape
+    # outermost first: metrics time everything; gzip bodies are inflated before the guard counts
+    # them against the limits (a small compressed body cannot expand past them)
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers,
+                    middleware=[Middleware(MetricsMiddleware, metrics=container_metrics),
+                                Middleware(GzipRequestMiddleware), Middleware(RequestGuard, limits=package.limits)])
     app.state.cluster = cluster
     app.state.application = package
     return app
@@ -149,10 +154,3 @@ async def handler_listing(request: Request) -> JSONResponse:
         handler("com.yahoo.document.restapi.resource.DocumentV1ApiHandler", "http://*/document/v1/*"),
         handler("com.yahoo.container.handler.observability.ApplicationStatusHandler", "http://*/ApplicationStatus")]})
 
-
-async def _bad_encoding(request: Request, error: Exception) -> JSONResponse:
-    if request.url.path.startswith("/document/"):
-        return JSONResponse({"pathId": request.url.path, "message": str(error)}, 400)
-    return JSONResponse({"root": {"id": "toplevel", "relevance": 1.0, "fields": {"totalCount": 0},
-                                  "errors": [{"code": 3, "summary": "Illegal query",
-                                              "message": str(error)}]}}, 400)

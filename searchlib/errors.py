@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
 
@@ -151,3 +152,25 @@ class StorageError(SearchlibError):
     """A content node cannot store a write (disk full, read-only, I/O error): HTTP 507, not acked."""
 
     code = ErrorCode.INSUFFICIENT_STORAGE
+
+
+QUOTE_LIMIT = 100  # characters of offending input an error message repeats
+
+
+def quote_input(text: object, limit: int = QUOTE_LIMIT) -> str:
+    """User input as an error message may repeat it: a short prefix (a 10^7-cell tensor is not
+    echoed back), with unencodable characters (lone surrogates) escaped."""
+    shown = str(text)
+    if len(shown) > limit:
+        shown = f"{shown[:limit]}... ({len(shown)} characters)"
+    return shown.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+_LONG_QUOTE = re.compile(r"'([^']{%d,})'" % (QUOTE_LIMIT + 40))  # longer than quote_input makes
+
+
+def shorten_quotes(message: str, limit: int = 1000) -> str:
+    """The HTTP edge's safety net for messages that quote input whole ('...'): each quoted part
+    is cut to a short prefix, and the message to `limit` characters."""
+    message = _LONG_QUOTE.sub(lambda found: f"'{quote_input(found.group(1))}'", message)
+    return quote_input(message, limit)

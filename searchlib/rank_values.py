@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
-from searchlib.errors import InvalidParameterError
+from searchlib.errors import InvalidParameterError, quote_input
 from searchlib.schema.model import RankInput, RankProfile
 
 
@@ -20,14 +20,15 @@ def parse_value(type_spec: str, text: str, what: str) -> object:
             return float(text)
         except ValueError:
             raise InvalidParameterError(
-                f"Could not parse '{text}' as a number for {what}") from None
+                f"Could not parse '{quote_input(text)}' as a number for {what}") from None
     from searchlib.tensor import parse_tensor_literal
 
     try:
         return parse_tensor_literal(text, type_spec)
     except Exception as error:  # noqa: BLE001 - re-raised with the feature named
         raise InvalidParameterError(
-            f"Could not parse '{text}' as a tensor of type {type_spec} for {what}: {error}") from None
+            f"Could not parse '{quote_input(text)}' as a tensor of type {type_spec} for {what}: "
+            f"{quote_input(error, 300)}") from None
 
 
 def empty_value(declared: RankInput) -> object:
@@ -76,9 +77,9 @@ def parse_query_features(profile: RankProfile, given: Mapping[str, str]) -> dict
             except ValueError:
                 if str(text).lstrip().startswith(("[", "{", "tensor")):
                     raise InvalidParameterError(
-                        f"Expected '{key}' to be a tensor, but it is the string '{text}'") from None
+                        f"Expected '{key}' to be a tensor, but it is the string '{quote_input(text)}'") from None
                 raise InvalidParameterError(
-                    f"Could not parse '{text}' as a number for {key}") from None
+                    f"Could not parse '{quote_input(text)}' as a number for {key}") from None
             if math.isnan(parsed[key]) and str(text).strip().lower() != "nan":
-                raise InvalidParameterError(f"Could not parse '{text}' as a number for {key}")
+                raise InvalidParameterError(f"Could not parse '{quote_input(text)}' as a number for {key}")
     return parsed

@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from container.embedding.registry import get_embedder
-from searchlib.documents import feedable_field, validate_document
+from searchlib.documents import apply_update, validate_document
 from searchlib.errors import DocumentError, SchemaError
 from searchlib.indexing import Script, parse_indexing, run_script, script_inputs
 from searchlib.indexing import parser as P
@@ -61,8 +61,7 @@ class DocumentProcessor:
 
     async def update(self, doctype: str, operations: Mapping[str, Any]) -> dict[str, Any]:
         schema, synthetic = self._fields[doctype]
-        for name in operations:
-            feedable_field(schema, name)
+        apply_update(schema, None, operations)  # a dry run: operations and value types checked early
         if not synthetic:
             return dict(operations)
         return await self._run(self._update, schema, synthetic, operations)

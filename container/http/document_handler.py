@@ -3,7 +3,6 @@ the owning node in every group; acknowledged when every available group has it d
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 
@@ -13,11 +12,12 @@ from starlette.responses import JSONResponse
 from container.dispatch.content_client import NodeTimeout, NodeUnavailable
 from container.dispatch.search_cluster import SearchCluster
 from container.docproc.processor import DocumentProcessor
+from container.http.request_body import BodyError, parse_json_body
 from container.search.request_parameters import read_timeout_seconds
 from searchlib.distribution import node_in_group
 from searchlib.docid import DocumentId, global_id
 from searchlib.documents import document_fields_only
-from searchlib.errors import DocumentError, ErrorCode, InvalidParameterError
+from searchlib.errors import DocumentError, ErrorCode, InvalidParameterError, quote_input, shorten_quotes
 from searchlib.schema.model import ApplicationPackage
 from searchlib.selection import Selection, SelectionError
 
@@ -42,7 +42,7 @@ class DocumentHandler:
         document_id = f"id:{namespace}:{doctype}::{user_id}"
         body_base = {"pathId": path_id, "id": document_id}
         if doctype not in self._doctypes:
-            return JSONResponse({**body_base, "message": f"Document type {doctype} does not exist"}, 400)
+            return JSONResponse({**body_base, "message": f"Document type {quote_input(doctype)} does not exist"}, 400)
         try:
             DocumentId.parse(document_id)
             timeout = read_timeout_seconds(request.query_params, DOCUMENT_TIMEOUT)
@@ -51,7 +51,7 @@ class DocumentHandler:
             if request.method == "DELETE":
                 condition = self._condition(request.query_params.get("condition", ""))
                 return await self._write(body_base, lambda c, left: c.remove(document_id, left, condition), timeout)
-            payload = await _read_json_object(request)
+            payload = await _read_json_object(request, self._application.limits.json_depth)
             fields = payload.get("fields")
             if not isinstance(fields, dict):
                 raise DocumentError("Expected a JSON object with a 'fields' object")
@@ -65,9 +65,9 @@ class DocumentHandler:
             return await self._write(body_base,
                                      lambda c, left: c.update(document_id, fields, create, left, condition), timeout)
         except (DocumentError, InvalidParameterError) as error:
-            return JSONResponse({**body_base, "message": error.message}, 400)
+            return JSONResponse({**body_base, "message": shorten_quotes(error.message)}, 400)
         except SelectionError as error:
-            return JSONResponse({**body_base, "message": f"Invalid condition: {error}"}, 400)
+            return JSONResponse({**body_base, "message": f"Invalid condition: {shorten_quotes(str(error))}"}, 400)
 
     def _condition(self, text) -> str:
         """A test-and-set condition checked here (a located 400 for a bad one); the owning nodes
@@ -161,12 +161,12 @@ class DocumentHandler:
         return JSONResponse({**body_base, "message": str(last_problem)}, 503)
 
 
-async def _read_json_object(request: Request) -> dict:
-    data = await request.body()
+async def _read_json_object(request: Request, max_depth: int) -> dict:
+    data = await request.body()  # at most document-bytes: container.http.limits refused more
     try:
-        payload = json.loads(data) if data.strip() else {}
-    except json.JSONDecodeError as error:
-        raise DocumentError(f"Could not parse document JSON: {error}") from None
+        payload = await parse_json_body(data, max_depth, "document JSON") if data.strip() else {}
+    except BodyError as error:
+        raise DocumentError(error.message) from None
     if not isinstance(payload, dict):
         raise DocumentError("Document JSON must be an object")
     return payload

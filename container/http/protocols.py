@@ -3,7 +3,7 @@
 Vespa's feed clients (`vespa feed`, pyvespa's async feed) speak HTTP/2 with prior knowledge: the
 connection opens with the HTTP/2 preface instead of a request line. The first bytes of each
 connection are sniffed: the preface goes to uvicorn's HTTP/2 protocol (zttp), anything else to
-httptools, which stays the HTTP/1.1 parser because it is the cheaper one per query
+httptools (with the container's connection guards, container/http/server.py), which stays the HTTP/1.1 parser because it is the cheaper one per query
 (BENCHMARKS.md, "HTTP/2 and HTTP/1.1 on one port").
 """
 from __future__ import annotations
@@ -22,6 +22,8 @@ HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 class Http1Or2Protocol(asyncio.Protocol):
     """Holds a new connection until its first bytes say which protocol it speaks, then hands the
     transport over. A connection that sends nothing is closed after the keep-alive timeout."""
+
+    http1_class: type[asyncio.Protocol] = HttpToolsProtocol
 
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -52,7 +54,7 @@ class Http1Or2Protocol(asyncio.Protocol):
         if len(self._buffer) < len(HTTP2_PREFACE) and HTTP2_PREFACE.startswith(self._buffer):
             return  # could still be the preface
         self._release()
-        protocol_class = ZttpH2Protocol if self._buffer.startswith(HTTP2_PREFACE) else HttpToolsProtocol
+        protocol_class = ZttpH2Protocol if self._buffer.startswith(HTTP2_PREFACE) else self.http1_class
         protocol = protocol_class(config=self._config, server_state=self._server_state,
                                   app_state=self._app_state, _loop=self._loop)
         transport, self._transport = self._transport, None
@@ -66,3 +68,8 @@ class Http1Or2Protocol(asyncio.Protocol):
         if self._idle is not None:
             self._idle.cancel()
             self._idle = None
+
+
+def with_http2(http1_class: type[asyncio.Protocol]) -> type[Http1Or2Protocol]:
+    """The sniffing protocol with `http1_class` (the guarded httptools protocol) for HTTP/1.1."""
+    return type("Http1Or2Protocol", (Http1Or2Protocol,), {"http1_class": http1_class})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Iterable
 
 from container.search.cluster_searcher import ResultHit, SearchResult
@@ -59,7 +60,7 @@ def render_result(result: SearchResult, source: str, timing: bool = False) -> di
             rendered["degraded"] = coverage.degraded
         root["coverage"] = rendered
     if result.errors:
-        root["errors"] = [render_error(e) for e in result.errors]
+        root["errors"] = [render_error(_without_server_text(e)) for e in result.errors]
     children = [render_hit(h, source) for h in result.hits]
     if result.grouping is not None:
         children.append(render_grouping(result.grouping, lambda hit: render_hit(hit, source)))
@@ -71,6 +72,13 @@ def render_result(result: SearchResult, source: str, timing: bool = False) -> di
     if timing:
         body["timing"] = result.timing
     return body
+
+
+def _without_server_text(error: NodeError) -> NodeError:
+    """A node's unexpected exception (logged there with its traceback) reaches no client."""
+    if error.code != ErrorCode.INTERNAL_SERVER_ERROR:
+        return error
+    return replace(error, message=f"Internal server error in {error.source or 'a content node'}: see its log")
 
 
 def error_result(errors: Iterable[NodeError]) -> dict:

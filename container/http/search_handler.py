@@ -1,18 +1,19 @@
 """GET/POST /search/: parameters → Query → ClusterSearcher → Vespa JSON."""
 from __future__ import annotations
 
-import json
 import logging
+import time
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from container.metrics import SearchOutcome
 from container.http.rendering import error_result, http_status, render_result
+from container.http.request_body import BodyError, parse_json_body
 from container.search.cluster_searcher import ClusterSearcher
-from container.search.query import build_query
+from container.search.query import build_query_in_time
 from container.search.request_parameters import flatten_json_body
-from searchlib.errors import ErrorCode, SearchlibError
+from searchlib.errors import ErrorCode, SearchlibError, shorten_quotes
 from searchlib.wire.search_codec import NodeError
 
 log = logging.getLogger("container.search")
@@ -24,20 +25,18 @@ class SearchHandler:
         self._source = searcher.application.content.id
 
     async def handle(self, request: Request) -> JSONResponse:
+        started = time.monotonic()  # parsing counts against the query's timeout
         try:
             raw = dict(request.query_params)
             if request.method == "POST":
-                raw.update(await _json_body(request))
-            query = build_query(raw, self._searcher.application)
+                raw.update(await self._json_body(request))
+            query = await build_query_in_time(raw, self._searcher.application, started)
             result = await self._searcher.search(query)
         except SearchlibError as error:
-            problem = NodeError(int(error.code), error.message, self._source)
-            return JSONResponse(error_result([problem]), status_code=error.code.http_status)
-        except Exception as error:  # noqa: BLE001 - a bug must still answer in Vespa's shape
+            return self._error(error.code, error.message)
+        except Exception:  # noqa: BLE001 - a bug: logged here, and the client gets no server text
             log.exception("search failed")
-            problem = NodeError(int(ErrorCode.INTERNAL_SERVER_ERROR), f"{type(error).__name__}: {error}",
-                                self._source)
-            return JSONResponse(error_result([problem]), status_code=500)
+            return self._error(ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error: see the container log")
         request.state.search_outcome = SearchOutcome(
             query.profile, len(result.hits), result.total_count,
             degraded=result.coverage is not None and not result.coverage.full,
@@ -45,18 +44,22 @@ class SearchHandler:
         body = render_result(result, self._source, timing=query.timing)
         return JSONResponse(body, status_code=http_status(bool(result.hits), result.errors))
 
+    def _error(self, code: ErrorCode, message: str) -> JSONResponse:
+        problem = NodeError(int(code), shorten_quotes(message), self._source)
+        return JSONResponse(error_result([problem]), status_code=code.http_status)
 
-async def _json_body(request: Request) -> dict[str, str]:
-    data = await request.body()
-    if not data.strip():
-        return {}
-    try:
-        body = json.loads(data)
-    except json.JSONDecodeError as error:
-        raise _BadRequest(f"Could not parse the JSON request body: {error}") from None
-    if not isinstance(body, dict):
-        raise _BadRequest("The JSON request body must be an object")
-    return flatten_json_body(body)
+    async def _json_body(self, request: Request) -> dict[str, str]:
+        data = await request.body()
+        if not data.strip():
+            return {}
+        try:
+            body = await parse_json_body(data, self._searcher.application.limits.json_depth,
+                                         "the JSON request body")
+        except BodyError as error:
+            raise _BadRequest(error.message) from None
+        if not isinstance(body, dict):
+            raise _BadRequest("The JSON request body must be an object")
+        return flatten_json_body(body)
 
 
 class _BadRequest(SearchlibError):

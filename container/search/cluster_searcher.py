@@ -18,7 +18,7 @@ from container.search.query import Query
 from container.search.query_embedding import query_features
 from container.search.validation import validate_fields, validate_sorting
 from searchlib.coverage import CoverageReport
-from searchlib.errors import InvalidParameterError
+from searchlib.errors import InvalidParameterError, quote_input
 from searchlib.hits import LeanHit, merge_hits
 from searchlib.query.search_path import parse_search_path
 from searchlib.schema.model import ApplicationPackage
@@ -62,16 +62,16 @@ class ClusterSearcher:
         schemas = [self.application.schemas[name] for name in query.schemas]
         validate_fields(query.yql.where, schemas)
         validate_sorting(query.sorting, schemas)
-        grouping_operation = grouping.parse_request(grouping.request_text(query), schemas)
-        check_global_phase_sorting(self.global_phase, query)
-        for schema in schemas:
+        for schema in schemas:  # before anything looks the profile up
             if query.summary_class and query.summary_class not in schema.summaries:
                 raise InvalidParameterError(
-                    f"invalid presentation.summary={query.summary_class}: "
+                    f"invalid presentation.summary={quote_input(query.summary_class, 60)}: "
                     f"unknown summary class for schema '{schema.name}'")
             if query.profile not in schema.rank_profiles:
-                raise InvalidParameterError(
-                    f"schema '{schema.name}' does not contain requested rank profile '{query.profile}'")
+                raise InvalidParameterError(f"schema '{schema.name}' does not contain requested rank profile "
+                                            f"'{quote_input(query.profile, 60)}'")
+        grouping_operation = grouping.parse_request(grouping.request_text(query), schemas)
+        check_global_phase_sorting(self.global_phase, query)
         wanted = query.offset + query.hits
         path = parse_search_path(query.search_path)
         dispatch_trace: list[str] = []

@@ -20,6 +20,8 @@ from searchlib.hits import LeanHit
 from searchlib.schema.model import Schema
 
 _INTEGRAL = ("int", "long", "byte", "bool")
+_NUMERIC = ("int", "long", "byte", "bool", "float", "double")
+_GROUPABLE = (*_NUMERIC, "string")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,21 +39,30 @@ def request_text(query) -> str:
 
 
 def parse_request(text: str, schemas: Iterable[Schema]) -> GroupingOperation | None:
-    """The parsed grouping of a query (None without one); grouped fields must be attributes."""
+    """The parsed grouping of a query (None without one): groups by single-value attributes that
+    are not tensors, and sum/avg/min/max over numeric attributes."""
     if not text.strip():
         return None
     operation = parse_grouping(text)
     schemas = list(schemas)
-    for name in _attributes_used(operation):
-        if not any(name in s.fields and s.fields[name].is_attribute for s in schemas):
+    for name, numeric in _attributes_used(operation):
+        fields = [s.fields[name] for s in schemas if name in s.fields and s.fields[name].is_attribute]
+        if not fields:
             raise InvalidParameterError(f"Grouping on '{name}' is not possible: it is not an attribute field")
+        unfit = next((f for f in fields if f.type.kind not in (_NUMERIC if numeric else _GROUPABLE)), None)
+        if unfit is not None:
+            what = "sum, avg, min and max need a numeric attribute" if numeric else "it cannot be grouped on"
+            raise InvalidParameterError(f"Grouping on '{name}' is not possible: {what}, and it is a "
+                                        f"{unfit.type.kind} field")
     return operation
 
 
-def _attributes_used(operation: GroupingOperation) -> set[str]:
-    used = {operation.group_by} if operation.group_by else set()
+def _attributes_used(operation: GroupingOperation) -> set[tuple[str, bool]]:
+    """(attribute, whether it is aggregated as a number) for every attribute the grouping reads."""
+    used = {(operation.group_by, False)} if operation.group_by else set()
     aggregates = [*operation.outputs, *(k.aggregate for k in operation.order)]
-    used |= {a.argument for a in aggregates if a.argument and a.argument != RELEVANCE}
+    used |= {(a.argument, a.function in ("sum", "avg", "min", "max")) for a in aggregates
+             if a.argument and a.argument != RELEVANCE}
     for child in operation.children:
         used |= _attributes_used(child)
     return used

@@ -1,12 +1,14 @@
 """The container's view of one query, resolved from request parameters once, then read-only."""
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Mapping
 
 from container.search import request_parameters as rp
-from searchlib.errors import InvalidParameterError, QueryError
+from container.search.validation import check_depth
+from searchlib.errors import ErrorCode, InvalidParameterError, QueryError, SearchlibError
 from searchlib.query import tree as q
 from searchlib.query.yql import parse_yql
 from searchlib.schema.model import ApplicationPackage
@@ -40,22 +42,49 @@ class Query:
         return self.started + self.timeout
 
 
-def build_query(raw: Mapping[str, str], application: ApplicationPackage) -> Query:
+class QueryTimeout(SearchlibError):
+    code = ErrorCode.TIMEOUT
+
+
+async def build_query_in_time(raw: Mapping[str, str], application: ApplicationPackage,
+                              started: float) -> Query:
+    """build_query in a worker thread (a long YQL must not stall the event loop for other clients),
+    bounded by the query's own timeout, counted from `started` (when the request arrived)."""
+    timeout = rp.read_timeout_seconds(rp.canonical_parameters(raw))
+    work = asyncio.to_thread(build_query, raw, application, started)
+    try:
+        return await asyncio.wait_for(work, max(started + timeout - time.monotonic(), 0.001))
+    except asyncio.TimeoutError:
+        raise QueryTimeout(f"Timed out after {timeout:g} s while parsing the query") from None
+
+
+def build_query(raw: Mapping[str, str], application: ApplicationPackage, started: float | None = None) -> Query:
     params = rp.canonical_parameters(raw)
+    limits = application.limits
     yql_text = params.get("yql", "")
     if not yql_text.strip():
         raise QueryError("No query: the 'yql' parameter is missing or empty")
+    for name in ("yql", "select", "model.queryString"):  # texts that get parsed
+        if len(params.get(name, "")) > limits.yql_length:
+            raise QueryError(f"'{name}' is {len(params[name])} characters long: the limit (yql-length) "
+                             f"is {limits.yql_length}")
     exact = {name for schema in application.schemas.values() for name, f in schema.fields.items()
              if f.is_attribute and not f.is_index}
-    parsed = parse_yql(yql_text, parameters=params, exact_match_fields=exact)
+    try:
+        parsed = parse_yql(yql_text, parameters=params, exact_match_fields=exact)
+    except RecursionError:  # a parser recurses per level of nesting: too deep is a bad query
+        raise QueryError("Could not create query from YQL: it is nested too deeply") from None
+    check_depth(parsed.where, limits.query_tree_depth)
     hits = parsed.limit - (parsed.offset or 0) if parsed.limit is not None else \
         rp.read_int(params, "hits", 10)
     offset = parsed.offset if parsed.offset is not None else rp.read_int(params, "offset", 0)
-    if hits > rp.MAX_HITS:
-        raise InvalidParameterError(f"{hits} hits requested, configured limit: {rp.MAX_HITS}.")
-    if offset > rp.MAX_OFFSET:
-        raise InvalidParameterError(f"{offset} offset requested, configured limit: {rp.MAX_OFFSET}.")
-    timeout = parsed.timeout_ms / 1000.0 if parsed.timeout_ms else rp.read_timeout_seconds(params)
+    if hits > limits.max_hits:
+        raise InvalidParameterError(f"{hits} hits requested, configured limit: {limits.max_hits}.")
+    if offset > limits.max_offset:
+        raise InvalidParameterError(f"{offset} offset requested, configured limit: {limits.max_offset}.")
+    if parsed.timeout_ms is not None:
+        rp.check_timeout(parsed.timeout_ms / 1000.0, f"{parsed.timeout_ms:g} ms")
+    timeout = parsed.timeout_ms / 1000.0 if parsed.timeout_ms is not None else rp.read_timeout_seconds(params)
     feature_texts, rank_properties = _features_and_properties(params)
     return Query(
         yql=parsed, schemas=resolve_schemas(parsed.sources, params, application),
@@ -67,10 +96,11 @@ def build_query(raw: Mapping[str, str], application: ApplicationPackage) -> Quer
         sorting=parsed.order_by or _sorting_parameter(params.get("ranking.sorting", "")),
         rerank_count=_first_int(params, "ranking.secondPhase.rerankCount", "ranking.rerankCount"),
         keep_rank_count=_first_int(params, "ranking.keepRankCount"),
-        rank_score_drop_limit=rp.read_float(params, "ranking.rankScoreDropLimit"),
+        rank_score_drop_limit=rp.read_float(params, "ranking.rankScoreDropLimit", allow_infinite=True),
         global_phase_rerank_count=_first_int(params, "ranking.globalPhase.rerankCount"),
         search_path=params.get("model.searchPath", ""),
         timing=rp.read_bool(params, "presentation.timing"), rank_properties=rank_properties,
+        started=started if started is not None else time.monotonic(),
         now=_freshness_now(params),
         parameters=params)
 

@@ -17,7 +17,7 @@ from container.embedding.registry import embedder_ids, get_embedder
 from searchlib.errors import InvalidParameterError
 from searchlib.rank_values import parse_query_features
 from searchlib.schema.model import ApplicationPackage, RankProfile
-from searchlib.tensor import TensorType
+from searchlib.tensor import Tensor, TensorType
 
 _PARAMETER_ALIASES = {"query": "model.queryString"}  # request parameters arrive under their full names
 _EMBED = re.compile(r"^\s*embed\s*\((?P<args>.*)\)\s*$", re.DOTALL)
@@ -74,14 +74,33 @@ def embed_query_features(application: ApplicationPackage, profile: RankProfile,
     return embedded
 
 
+_OFF_LOOP_CHARACTERS = 64 * 1024  # feature texts longer than this are parsed in a thread
+
+
 async def query_features(application: ApplicationPackage, profile: RankProfile, query) -> dict[str, object]:
     """The query's features for this profile: parsed values, with `embed(...)` values embedded
-    in a thread executor (an embedder runs a model: never on the event loop)."""
+    in a thread executor (an embedder runs a model: never on the event loop). Long tensor texts
+    are parsed in a thread too, and no query tensor may have more than `query-tensor-cells`."""
     texts = query.feature_texts
     plain = {name: text for name, text in texts.items() if not is_embed(text)}
-    features = parse_query_features(profile, plain)
+    limit = application.limits.query_tensor_cells
+    for name, text in plain.items():
+        if str(text).count(",") >= limit:  # every form writes at least one comma between cells
+            raise _too_many_cells(name, limit)
+    loop = asyncio.get_running_loop()
+    if sum(len(str(text)) for text in plain.values()) > _OFF_LOOP_CHARACTERS:
+        features = await loop.run_in_executor(None, parse_query_features, profile, plain)
+    else:
+        features = parse_query_features(profile, plain)
+    for name, value in features.items():
+        if isinstance(value, Tensor) and value.cell_count() > limit:  # e.g. a hex string
+            raise _too_many_cells(name, limit)
     if len(plain) != len(texts):
-        loop = asyncio.get_running_loop()
         features.update(await loop.run_in_executor(
             None, embed_query_features, application, profile, texts, query.parameters))
     return features
+
+
+def _too_many_cells(name: str, limit: int) -> InvalidParameterError:
+    return InvalidParameterError(f"Query tensor '{name}' has more than {limit} cells: the limit is "
+                                 "query-tensor-cells in services.xml")

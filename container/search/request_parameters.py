@@ -3,10 +3,11 @@ bodies flattened), and the typed readers for them. Bad values are InvalidParamet
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any, Mapping
 
-from searchlib.errors import InvalidParameterError
+from searchlib.errors import InvalidParameterError, quote_input
 
 ALIASES = {
     "count": "hits",
@@ -31,8 +32,6 @@ ALIASES = {
 }
 FEATURE_PREFIXES = ("input.", "rankfeature.", "ranking.features.")
 PROPERTY_PREFIXES = ("rankproperty.", "ranking.properties.")
-MAX_HITS = 400
-MAX_OFFSET = 1000
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(ms|s|m)?\s*$")
 
 
@@ -78,30 +77,46 @@ def canonical_parameters(raw: Mapping[str, str]) -> dict[str, str]:
     return result
 
 
+INT32_MAX = 2**31 - 1  # Vespa's counts are Java ints; the wire carries them as 32-bit integers
+MAX_TIMEOUT_SECONDS = 600.0  # Vespa's search.query-timeout maximum
+_INTEGER = re.compile(r"^\s*[+-]?[0-9]+\s*$")
+_DECIMAL = re.compile(r"^\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*$")
+_INFINITY = re.compile(r"^\s*[+-]?Infinity\s*$")
+
+
+def _cannot_set(name: str, text: str, reason: str) -> InvalidParameterError:
+    return InvalidParameterError(f"Could not set '{name}' to '{quote_input(text, 40)}': {reason}")
+
+
 def read_int(params: Mapping[str, str], name: str, default: int, minimum: int = 0,
-             maximum: int | None = None) -> int:
+             maximum: int = INT32_MAX) -> int:
     text = params.get(name)
     if text is None or text == "":
         return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise InvalidParameterError(f"Could not set '{name}' to '{text}': '{text}' is not a valid integer") from None
+    if not _INTEGER.match(text) or len(text.strip()) > 20:
+        raise _cannot_set(name, text, f"'{quote_input(text, 40)}' is not a valid integer")
+    value = int(text)
     if value < minimum:
-        raise InvalidParameterError(f"Could not set '{name}' to '{text}': Must be at least {minimum}")
-    if maximum is not None and value > maximum:
-        raise InvalidParameterError(f"Could not set '{name}' to '{text}': Must be at most {maximum}")
+        raise _cannot_set(name, text, f"Must be at least {minimum}")
+    if value > maximum:
+        raise _cannot_set(name, text, f"Must be at most {maximum}")
     return value
 
 
-def read_float(params: Mapping[str, str], name: str) -> float | None:
+def read_float(params: Mapping[str, str], name: str, allow_infinite: bool = False) -> float | None:
+    """A finite decimal number (Java's Double syntax without NaN); `Infinity`/`-Infinity` only
+    where they mean something (a drop limit)."""
     text = params.get(name)
     if text is None or text == "":
         return None
-    try:
-        return float(text)
-    except ValueError:
-        raise InvalidParameterError(f"Could not set '{name}' to '{text}': not a number") from None
+    if _DECIMAL.match(text):
+        value = float(text)
+        if math.isfinite(value):
+            return value
+        raise _cannot_set(name, text, "out of range for a double")
+    if allow_infinite and _INFINITY.match(text):
+        return float(text.strip().replace("Infinity", "inf"))
+    raise _cannot_set(name, text, "not a number")
 
 
 def read_bool(params: Mapping[str, str], name: str, default: bool = False) -> bool:
@@ -112,7 +127,7 @@ def read_bool(params: Mapping[str, str], name: str, default: bool = False) -> bo
         return True
     if text.lower() in ("false", "0", "no", "off"):
         return False
-    raise InvalidParameterError(f"Could not set '{name}' to '{text}': expected true or false")
+    raise _cannot_set(name, text, "expected true or false")
 
 
 def read_timeout_seconds(params: Mapping[str, str], default: float = 0.5) -> float:
@@ -122,12 +137,16 @@ def read_timeout_seconds(params: Mapping[str, str], default: float = 0.5) -> flo
         return default
     found = _DURATION.match(text)
     if not found:
-        raise InvalidParameterError(f"Could not set 'timeout' to '{text}': Invalid timeout '{text}'")
+        raise _cannot_set("timeout", text, f"Invalid timeout '{quote_input(text, 40)}'")
     number, unit = float(found[1]), found[2] or "s"
     seconds = number / 1000.0 if unit == "ms" else number * 60.0 if unit == "m" else number
-    if seconds <= 0 or seconds > 600:
-        raise InvalidParameterError(f"Could not set 'timeout' to '{text}': must be in (0, 600] seconds")
+    check_timeout(seconds, text)
     return seconds
+
+
+def check_timeout(seconds: float, text: str) -> None:
+    if not 0 < seconds <= MAX_TIMEOUT_SECONDS:
+        raise _cannot_set("timeout", text, f"must be in (0, {MAX_TIMEOUT_SECONDS:g}] seconds")
 
 
 def query_feature_texts(params: Mapping[str, str]) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from searchlib.errors import InvalidParameterError
+from searchlib.errors import InvalidParameterError, quote_input
 from searchlib.hits import is_relevance
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
@@ -14,11 +14,17 @@ def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
     def known(field: str) -> bool:
         return any(schema.index_fields(field) for schema in schemas)
 
+    def tensor(field: str) -> bool:
+        return any(s.fields[f].type.kind == "tensor" for s in schemas for f in s.index_fields(field) if f in s.fields)
+
     def visit(item: q.QueryNode) -> None:
         if isinstance(item, (q.Term, q.Phrase, q.Range, q.NearestNeighbor)):
             if not known(item.field):
                 names = ", ".join(s.name for s in schemas)
-                raise InvalidParameterError(f"Field '{item.field}' does not exist in schema {names}")
+                raise InvalidParameterError(f"Field '{quote_input(item.field, 60)}' does not exist in schema {names}")
+            if isinstance(item, (q.Term, q.Phrase)) and tensor(item.field):
+                raise InvalidParameterError(f"Field '{item.field}' is a tensor field: it is searched with "
+                                            "nearestNeighbor, not with terms")
         elif isinstance(item, (q.And, q.Or, q.WeakAnd, q.Rank)):
             for child in item.children:
                 visit(child)
@@ -28,10 +34,33 @@ def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
     visit(node)
 
 
+_SORTABLE = ("string", "int", "long", "byte", "float", "double", "bool")
+
+
 def validate_sorting(sorting: Sequence[q.SortKey], schemas: Sequence[Schema]) -> None:
+    """Sort keys name single-value attributes: numbers, strings and bools (what a node can sort)."""
     for key in sorting:
         if is_relevance(key.field):
             continue
-        if not any(key.field in s.fields and s.fields[key.field].is_attribute for s in schemas):
+        fields = [s.fields[key.field] for s in schemas if key.field in s.fields]
+        if not fields or not any(f.is_attribute for f in fields):
             raise InvalidParameterError(
-                f"Sorting on '{key.field}' is not possible: it is not an attribute field")
+                f"Sorting on '{quote_input(key.field, 60)}' is not possible: it is not an attribute field")
+        unsortable = next((f for f in fields if f.type.kind not in _SORTABLE), None)
+        if unsortable is not None:
+            raise InvalidParameterError(
+                f"Sorting on '{key.field}' is not possible: a {unsortable.type.kind} field cannot be sorted on")
+
+
+def check_depth(node: q.QueryNode, limit: int) -> None:
+    """The query tree may nest at most `limit` levels: the nodes' gRPC decoder refuses deeper
+    messages, and that must be this query's 400, not a node failure."""
+    stack = [(node, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            raise InvalidParameterError(f"The query is nested deeper than {limit} levels (query-tree-depth)")
+        if isinstance(item, (q.And, q.Or, q.WeakAnd, q.Rank)):
+            stack.extend((child, depth + 1) for child in item.children)
+        elif isinstance(item, q.Not):
+            stack.append((item.child, depth + 1))

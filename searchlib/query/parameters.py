@@ -22,8 +22,10 @@ class AnnotationValueError(ValueError):
 
 
 def annotation_int(
-    annotations: Mapping[str, AnnotationValue], name: str, default: int, *, minimum: int | None = None
+    annotations: Mapping[str, AnnotationValue], name: str, default: int, *, minimum: int | None = None,
+    maximum: int = INT32_MAX,
 ) -> int:
+    """Vespa's integer annotations (targetHits, hitLimit, weight, ...) are Java ints: at most INT32_MAX."""
     if name not in annotations:
         return default
     value = annotations[name]
@@ -37,6 +39,9 @@ def annotation_int(
         raise AnnotationValueError(f"Annotation '{name}' must be an integer, got {value!r}")
     if minimum is not None and value < minimum:
         raise AnnotationValueError(f"Annotation '{name}' must be at least {minimum}, got {value!r}")
+    if value > maximum or value < INT32_MIN:
+        bound = f"at most {maximum}" if value > maximum else f"at least {INT32_MIN}"
+        raise AnnotationValueError(f"Annotation '{name}' must be {bound}, got {value!r}")
     return int(value)
 
 

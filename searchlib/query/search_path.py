@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from searchlib.errors import InvalidParameterError
+from searchlib.errors import InvalidParameterError, quote_input
 
 _RANGE = re.compile(r"\[(\d+),(\d+)>")
 _NUMBER = re.compile(r"\d+")
@@ -78,7 +78,7 @@ def parse_search_path(text: str | None) -> SearchPath | None:
     try:
         path = SearchPath(_parse_selections(nodes_text), _parse_selections(groups_text))
     except ValueError as error:
-        raise InvalidParameterError(f"Invalid search path: {text} ({error})") from None
+        raise InvalidParameterError(f"Invalid search path: {quote_input(text)} ({quote_input(error)})") from None
     if not path.nodes and not path.groups:
         return None
     return path

@@ -488,7 +488,7 @@ class _YqlParser(TokenCursor):
     def _parameter(self, token: Token) -> str:
         value = params.first_parameter(self._parameters, token.text[1:])
         if value is None:
-            self.fail(f"Could not find query parameter '{token.text[1:]}' for {token.text}", token.start)
+            self.fail(f"Could not find query parameter '{token.text[1:]}'", token.start)
         return value
 
 

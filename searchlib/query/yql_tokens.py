@@ -19,6 +19,7 @@ _LEXEME = re.compile(
 )
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/", "\\": "\\", '"': '"', "'": "'"}
 _HEX4 = re.compile(r"[0-9a-fA-F]{4}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +112,24 @@ class TokenCursor:
                 return Token("string", self._scan_string(match.group(), start), start)
             return Token(kind, match.group(), start)
 
+    def _checked_text(self, text: str, start: int) -> str:
+        """`\\ud83d\\ude00` escapes are one character (Java strings are UTF-16); a lone surrogate is
+        not text (Vespa rejects it) and could not be sent to a node as UTF-8."""
+        if _SURROGATE.search(text) is None:
+            return text
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+        lone = _SURROGATE.search(text)
+        if lone is not None:
+            self.fail(f"Illegal code point 0x{ord(lone.group()):X} (a lone UTF-16 surrogate) in a string", start)
+        return text
+
     def _scan_string(self, quote: str, start: int) -> str:
         source, position, chars = self._source, self._scan_position, []
         while position < len(source):
             char = source[position]
             if char == quote:
                 self._scan_position = position + 1
-                return "".join(chars)
+                return self._checked_text("".join(chars), start)
             if char == "\\" and position + 1 < len(source):
                 escaped = source[position + 1]
                 if escaped == "u" and _HEX4.fullmatch(source, position + 2, position + 6):

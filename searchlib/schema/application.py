@@ -22,7 +22,7 @@ from typing import Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.schema.compiler import compile_schemas
-from searchlib.schema.model import ApplicationPackage
+from searchlib.schema.model import ApplicationPackage, ContainerLimits
 from searchlib.schema.parser import parse_profile_file, parse_schema
 from searchlib.schema.services import default_content_cluster, parse_services
 from searchlib.schema.typecheck import check_schemas
@@ -147,15 +147,17 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
         check_schemas(schemas, display_root)
     document_types = [schema.document_name for schema in schemas.values()]
     services_text = sources.get("services.xml")
+    limits = ContainerLimits()
     if services_text is None:
         content, components = default_content_cluster(document_types), {}
     else:
         services = parse_services(services_text, file_name("services.xml"), document_types)
-        content, components = services.content, services.components
+        content, components, limits = services.content, services.components, services.limits
     return ApplicationPackage(
         path=path,
         schemas=MappingProxyType(schemas),
         content=content,
         components=MappingProxyType(components),
+        limits=limits,
         generation=generation,
     )

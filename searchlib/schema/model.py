@@ -276,9 +276,28 @@ class Component:
 
 
 @dataclass(frozen=True, slots=True)
+class ContainerLimits:
+    """`<container><limits>` in services.xml: what one request may cost the container. Bytes,
+    characters, cells and seconds; README "Limits" explains each and its 4xx answer."""
+
+    request_body_bytes: int = 8 * 1024 * 1024  # 413, checked while the body arrives
+    document_bytes: int = 2 * 1024 * 1024  # 413 for a /document/v1 body above this
+    header_bytes: int = 256 * 1024  # request line + headers (a GET carries its parameters there); 431
+    yql_length: int = 64 * 1024  # characters
+    json_depth: int = 100  # nesting of JSON bodies
+    query_tree_depth: int = 40  # nesting of the parsed query (the gRPC decoder stops at ~100 levels)
+    query_tensor_cells: int = 100_000  # per query tensor
+    max_hits: int = 400  # Vespa's maxHits
+    max_offset: int = 1000  # Vespa's maxOffset
+    idle_timeout: float = 30.0  # a connection with no request in progress is closed after this
+    request_timeout: float = 60.0  # headers and body must arrive within this (408 and close)
+
+
+@dataclass(frozen=True, slots=True)
 class ApplicationPackage:
     path: str
     schemas: Mapping[str, Schema]
     content: ContentCluster
     components: Mapping[str, Component] = EMPTY
+    limits: ContainerLimits = ContainerLimits()
     generation: str = ""  # hash of every file in the package; requests carry it to detect skew

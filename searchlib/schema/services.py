@@ -1,19 +1,20 @@
 """services.xml (Vespa layout): the content cluster (documents, redundancy, flat or grouped nodes,
-dispatch tuning) and the container's `<component>` declarations.
+dispatch tuning), the container's `<component>` declarations and its request `<limits>`.
 
 Parsed with the stdlib expat parser into ElementTree elements, remembering each element's line
 so errors can say file:line:column.
 """
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from types import MappingProxyType
 from typing import Sequence
 from xml.parsers import expat
 
 from searchlib.errors import SchemaError, SourceLocation
-from searchlib.schema.model import Component, ContentCluster, ContentNodeSpec
+from searchlib.schema.model import Component, ContainerLimits, ContentCluster, ContentNodeSpec
 
 _MODEL_ELEMENTS = ("model", "transformer-model", "tokenizer-model", "tokenizer-vocab")
 _DISPATCH_POLICIES = ("adaptive", "best-of-random-2", "round-robin", "latency-amortized-over-requests",
@@ -24,6 +25,7 @@ _DISPATCH_POLICIES = ("adaptive", "best-of-random-2", "round-robin", "latency-am
 class Services:
     content: ContentCluster
     components: dict[str, Component]
+    limits: ContainerLimits = ContainerLimits()
 
 
 class _Located:
@@ -83,13 +85,40 @@ def parse_services(text: str, file: str, document_types: Sequence[str]) -> Servi
         raise SchemaError("only one <content> cluster is supported", located.of(contents[1]))
     content = _content_cluster(contents[0], located, document_types)
     components: dict[str, Component] = {}
+    limits = ContainerLimits()
     for container in root.findall("container") if root.tag == "services" else []:
         for element in container.findall("component"):
             component = _component(element, located)
             if component.id in components:
                 raise SchemaError(f"duplicate component id '{component.id}'", located.of(element))
             components[component.id] = component
-    return Services(content, components)
+        for element in container.findall("limits"):
+            limits = _limits(element, located, limits)
+    return Services(content, components, limits)
+
+
+def _limits(element: ET.Element, located: _Located, limits: ContainerLimits) -> ContainerLimits:
+    """`<limits><request-body-bytes>1048576</request-body-bytes>...`: positive numbers; the
+    timeouts are seconds and may be fractional, everything else is a whole count."""
+    known = {f.name.replace("_", "-"): f for f in fields(ContainerLimits)}
+    given: dict[str, int | float] = {}
+    for child in element:
+        spec = known.get(child.tag)
+        if spec is None:
+            raise SchemaError(f"unknown limit <{child.tag}> (known: {', '.join(sorted(known))})", located.of(child))
+        text = (child.text or "").strip()
+        if spec.type == "float":
+            try:
+                value: int | float = float(text)
+            except ValueError:
+                value = math.nan
+            if not (math.isfinite(value) and value > 0):
+                raise SchemaError(f"<{child.tag}> must be a positive number of seconds, not '{text}'",
+                                  located.of(child))
+        else:
+            value = _int(child, text, f"<{child.tag}>", located, minimum=1)
+        given[spec.name] = value
+    return replace(limits, **given)
 
 
 def default_content_cluster(document_types: Sequence[str]) -> ContentCluster:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from searchlib.errors import ExpressionError
+from searchlib.errors import ExpressionError, quote_input
 from searchlib.tensor.tensor import Tensor
 from searchlib.tensor.types import DOUBLE, Dimension, TensorType, parse_type
 
@@ -29,7 +29,7 @@ class _Reader:
         self.text, self.full, self.i = text, full, 0
 
     def error(self, message: str) -> ExpressionError:
-        return ExpressionError(f"{message} at position {self.i + 1} in tensor literal '{self.full}'")
+        return ExpressionError(f"{message} at position {self.i + 1} in tensor literal '{quote_input(self.full)}'")
 
     def ws(self) -> None:
         while self.i < len(self.text) and self.text[self.i].isspace():

@@ -1,0 +1,83 @@
+"""uvicorn's httptools protocol with the connection guards it lacks: uvicorn closes a connection
+that idles *between* requests (timeout_keep_alive), but one that connects and sends nothing, or
+sends half a request line or half the headers and stalls, is kept forever, and the request line
+and headers may grow without bound. Here:
+
+- a new connection must start a request within `idle-timeout`;
+- a request's line and headers must be complete within `request-timeout` of its first byte
+  (the body is timed by container.http.limits.RequestGuard);
+- the request line and headers together may be at most `header-bytes` (431 and close).
+"""
+from __future__ import annotations
+
+import asyncio
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from searchlib.schema.model import ContainerLimits
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    limits: ContainerLimits = ContainerLimits()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._header_bytes = 0
+        self._headers_too_large = False
+        self._stall_timer: asyncio.TimerHandle | None = None
+        self._arm(self.limits.idle_timeout)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._header_bytes = 0
+        self._arm(self.limits.request_timeout)
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value))
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        if not self._headers_too_large:
+            super().send_400_response(msg)
+            return
+        text = f"Request line and headers are larger than the limit of {self.limits.header_bytes} bytes"
+        self.transport.write(b"".join([
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n",
+            b"content-length: %d\r\nconnection: close\r\n\r\n" % len(text), text.encode("ascii")]))
+        self.transport.close()
+
+    def _count(self, size: int) -> None:
+        self._header_bytes += size
+        if self._header_bytes > self.limits.header_bytes:
+            self._headers_too_large = True
+            raise ValueError("request headers too large")  # the parser stops; send_400_response answers
+
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        self._stall_timer = self.loop.call_later(seconds, self._stalled)
+
+    def _disarm(self) -> None:
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
+
+    def _stalled(self) -> None:
+        self._stall_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def protocol_for(limits: ContainerLimits) -> type[GuardedHttpToolsProtocol]:
+    return type("GuardedHttpToolsProtocol", (GuardedHttpToolsProtocol,), {"limits": limits})
