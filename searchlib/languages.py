@@ -30,7 +30,7 @@ SNOWBALL_ALGORITHMS = {
 }
 _ALIASES = {"iw": "he", "in": "id", "ji": "yi", "zh_cn": "zh", "zh_tw": "zh"}  # legacy codes
 _TAG = re.compile(r"^[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*$")
-_DETECTION_PREFIX = 512  # characters: enough to be reliable, and detection cost stays flat
+_DETECTION_PREFIX = 256  # characters: enough to be reliable, and detection cost stays flat
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # CLD2 rejects C1 controls
 
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\u3200-\u321f\u3260-\u327f\uac00-\ud7af\uffa0-\uffdf]")

@@ -59,12 +59,12 @@ def tokenize_unstemmed(text: str, language: str = DEFAULT_LANGUAGE) -> list[str]
 def tokenize(text: str, language: str = DEFAULT_LANGUAGE) -> list[str]:
     """Text → index terms (normalized and stemmed in `language`), in order: positions are list
     indexes."""
-    return _stemmer(language).stemWords(tokenize_unstemmed(text, language))
+    return _cache(language).stems(tokenize_unstemmed(text, language))
 
 
 def stem(word: str, language: str = DEFAULT_LANGUAGE) -> str:
     """The Snowball stem of one normalized token in `language`."""
-    return _stemmer(language).stemWord(word)
+    return _cache(language).stems([word])[0]
 
 
 def stemmer_algorithm(language: str) -> str:
@@ -89,16 +89,50 @@ def _segment(word: str) -> list[str]:
     return pieces
 
 
-# One stemmer per algorithm per thread: libstemmer's state is per stemmer object. Each keeps a
-# bounded cache of recent words (PyStemmer's, 10,000 words), so hot words cost a dict lookup.
+class _StemCache:
+    """Remembered stems of one algorithm in two generations: new words go to the young one; when
+    it is full it becomes the old one and the previous old one is dropped, so words still in use
+    survive a reset (a cheap approximate LRU). Bounded memory (~100 B a word): most of a node's
+    vocabulary is rare words stemmed once at feed time. A dict lookup a token is ~4x cheaper than
+    PyStemmer's own cache; on scifact 2 × 4,096 words miss 11% of tokens."""
+
+    GENERATION = 4096
+
+    def __init__(self, algorithm: str) -> None:
+        self.algorithm = algorithm
+        self.young: dict[str, str] = {}
+        self.old: dict[str, str] = {}
+
+    def stems(self, words: list[str]) -> list[str]:
+        known = self.young.get
+        return [known(word) or self._remember(word) for word in words]
+
+    def _remember(self, word: str) -> str:
+        stemmed = self.old.get(word) or _thread_stemmer(self.algorithm).stemWord(word)
+        if len(self.young) >= self.GENERATION:
+            self.old, self.young = self.young, {}
+        self.young[word] = stemmed
+        return stemmed
+
+
+_CACHES: dict[str, _StemCache] = {}
+# libstemmer keeps state in each stemmer object: one per algorithm per thread, without
+# PyStemmer's cache (the _StemCache in front of it is shared by every thread)
 _THREAD_STEMMERS = threading.local()
 
 
-def _stemmer(language: str) -> Stemmer.Stemmer:
-    stemmers = _THREAD_STEMMERS.__dict__
-    found = stemmers.get(language)
+def _cache(language: str) -> _StemCache:
+    found = _CACHES.get(language)
     if found is None:
         algorithm = stemmer_algorithm(language)
-        found = stemmers.get(algorithm) or Stemmer.Stemmer(algorithm)
-        stemmers[language] = stemmers[algorithm] = found
+        found = _CACHES.get(algorithm) or _CACHES.setdefault(algorithm, _StemCache(algorithm))
+        _CACHES[language] = found
+    return found
+
+
+def _thread_stemmer(algorithm: str) -> Stemmer.Stemmer:
+    stemmers = _THREAD_STEMMERS.__dict__
+    found = stemmers.get(algorithm)
+    if found is None:
+        found = stemmers[algorithm] = Stemmer.Stemmer(algorithm, 0)
     return found
