@@ -88,7 +88,8 @@ def test_yql_terms_are_stemmed_in_the_query_language(http) -> None:
     ("北京大学", "zh"), ("大学", "zh"), ("中文", "zh"), ("東京", "ja"), ("東京都", "ja"), ("한국", "ko"),
 ])
 def test_cjk_words_find_the_documents_containing_them(http, word, expected) -> None:
-    assert found(http, query=word) == [expected]
+    assert found(http, query=word) == [expected]  # detected from the script
+    assert found(http, query=word, language=expected) == [expected]
     assert found(http, f'select * from page where body contains "{word}"') == [expected]
 
 
