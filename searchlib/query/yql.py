@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Collection, Mapping
 
-from searchlib.languages import detect_language
+from searchlib.languages import detect_language, language_code
 from searchlib.linguistics import normalize, tokenize, tokenize_unstemmed
 from searchlib.query import parameters as params
 from searchlib.query.parameters import AnnotationValueError
@@ -388,8 +388,18 @@ class _YqlParser(TokenCursor):
             ),
             known_indexes=self._settings.known_indexes,
             stem=self._annotation(params.annotation_bool, annotations, "stem", True, at),
-            language=self._settings.language,  # "": this text's own language, detected
+            language=self._input_language(annotations, at),
         )
+
+    def _input_language(self, annotations: dict[str, object], at: Token) -> str:
+        """userInput's `{language:"de"}`, else the request's; "": this text's own, detected."""
+        tag = self._annotation(params.annotation_str, annotations, "language", "", at)
+        if not tag:
+            return self._settings.language
+        try:
+            return language_code(tag)
+        except ValueError as error:
+            self.fail(f"Annotation 'language': {error}", at.start)
 
     def _range(self, annotations: dict[str, object], at: Token) -> QueryNode:
         self.expect_punct("(")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from searchlib.errors import InvalidParameterError
+from searchlib.errors import InvalidParameterError, QueryError
 from searchlib.languages import (
     DEFAULT_LANGUAGE, detect_language, field_language, language_code, language_sources, query_language)
 from searchlib.linguistics import normalize, stem, tokenize, tokenize_unstemmed
@@ -148,3 +148,11 @@ def test_set_language_applies_to_the_fields_after_it() -> None:
     assert field_language({"lang": "de-CH"}, "lang") == "de"
     assert field_language({"lang": ""}, "lang") == field_language({}, "lang") == ""
     assert field_language({"lang": "not a tag!"}, "lang") == ""  # ignored: detected instead
+
+
+def test_user_input_takes_a_language_annotation() -> None:
+    yql = 'select * from page where {language:"de", grammar:"all"}userInput("Häuser")'
+    assert "'haus'" in str(parse_yql(yql).where)
+    assert "'hauser'" in str(parse_yql(yql.replace('language:"de", ', "")).where)
+    with pytest.raises(QueryError, match="language"):
+        parse_yql(yql.replace('"de"', '"de!"'))
