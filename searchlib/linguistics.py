@@ -122,12 +122,9 @@ _THREAD_STEMMERS = threading.local()
 
 
 def _cache(language: str) -> _StemCache:
-    found = _CACHES.get(language)
-    if found is None:
-        algorithm = stemmer_algorithm(language)
-        found = _CACHES.get(algorithm) or _CACHES.setdefault(algorithm, _StemCache(algorithm))
-        _CACHES[language] = found
-    return found
+    algorithm = stemmer_algorithm(language)  # keyed by algorithm: request tags are unbounded
+    found = _CACHES.get(algorithm)
+    return found if found is not None else _CACHES.setdefault(algorithm, _StemCache(algorithm))
 
 
 def _thread_stemmer(algorithm: str) -> Stemmer.Stemmer:

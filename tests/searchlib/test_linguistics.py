@@ -105,3 +105,21 @@ def test_stem_is_never_longer_than_word_plus_one_and_is_lowercase(word: str) -> 
 def test_normalize_is_idempotent(text: str) -> None:
     once = normalize(text)
     assert normalize(once) == once
+
+
+def test_the_stem_cache_stays_bounded_and_keeps_words_in_use(monkeypatch) -> None:
+    from searchlib import linguistics
+
+    cache = linguistics._StemCache("english")
+    monkeypatch.setattr(linguistics._StemCache, "GENERATION", 8)
+    monkeypatch.setitem(linguistics._CACHES, "english", cache)
+    calls = []
+    real = linguistics._thread_stemmer("english")
+    monkeypatch.setattr(linguistics, "_thread_stemmer", lambda algorithm: type("Spy", (), {
+        "stemWord": staticmethod(lambda word: calls.append(word) or real.stemWord(word))}))
+    for i in range(100):  # a stream of new words with one word in constant use
+        assert tokenize(f"running word{i}") == ["run", f"word{i}"]
+    assert len(cache.young) + len(cache.old) <= 16
+    assert calls.count("running") == 1  # promoted from the old generation, never stemmed again
+    assert len(calls) == 101
+    assert tokenize("running", "xx-unknown") == ["run"] and "xx-unknown" not in linguistics._CACHES
