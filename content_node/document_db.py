@@ -48,6 +48,7 @@ from content_node.store.wal import LogRecord, WalWriteError, WriteAheadLog
 from searchlib.docid import DocumentId, global_id
 from searchlib.documents import apply_update, validate_document
 from searchlib.errors import DocumentError, StorageError
+from searchlib.languages import field_language, language_sources
 from searchlib.schema.model import Schema
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,8 @@ class DocumentDB:
                 (not f.in_document and not f.is_index and not f.is_summary)
                 or isinstance(self._attributes.columns.get(f.name), DenseTensorColumn)))
         self._summary_held = frozenset(name for name in self._attribute_held if schema.fields[name].in_document)
+        self._language_sources = language_sources(schema)  # field → the field whose set_language it follows
+        self._retokenized_by = frozenset(self._indexes) | frozenset(self._language_sources.values())
         self._last_sequence = 0
         self._operations_since_snapshot = 0
         self._mutable_file = MutableAttributeFile(self._data_dir)
@@ -437,7 +440,7 @@ class DocumentDB:
             stored_names = (previous_fields.keys() | fields.keys()) - self._attribute_held
             changed = self._changed_attribute_held(previous, fields) | {
                 name for name in stored_names if previous_fields.get(name) != fields.get(name)}
-            if not changed & self._indexes.keys():  # no re-tokenizing: update in place
+            if not changed & self._retokenized_by:  # no re-tokenizing: update in place
                 self._documents.store(previous, fields_json)
                 self._attributes.assign(previous, fields, changed & self._attributes.columns.keys())
                 self._vectors.assign(previous, fields, changed)
@@ -449,7 +452,7 @@ class DocumentDB:
         for name, index in self._indexes.items():
             value = fields.get(name)
             if value is not None:
-                index.add(local_id, value)
+                index.add(local_id, value, self._language(fields, name))
         self._attributes.index_document(local_id, fields)
         self._attributes.restore_mutable(local_id, carried)
         self._vectors.index_document(local_id, fields)
@@ -461,11 +464,15 @@ class DocumentDB:
         for name, index in self._indexes.items():
             value = fields.get(name)
             if value is not None:
-                index.remove(local_id, value)
+                index.remove(local_id, value, self._language(fields, name))
         self._attributes.clear(local_id)
         self._vectors.remove(local_id)
         self._documents.drop(local_id)
         self._local_ids.release(local_id)
+
+    def _language(self, fields: Mapping[str, Any], name: str) -> str:
+        """The language `name` is tokenized in: its `set_language` field's, "" = detect."""
+        return field_language(fields, self._language_sources.get(name, ""))
 
     def _stored_fields(self, gid: bytes) -> dict[str, Any] | None:
         """Every field of a document: the stored ones and the attribute-held ones."""

@@ -1,253 +1,135 @@
-"""Tokenization, normalization and English stemming used by BOTH feeding and querying, so terms
-always agree.
+"""Tokenization, normalization and stemming used by BOTH feeding and querying, so terms always
+agree: a field's text is processed in its document's language at feed time, a query's text in the
+query's language (searchlib.languages says which).
 
-Like Vespa's default linguistics with `stemming: best` for English: text is lowercased, accents are
-removed, it is split into word-character tokens, and each token is reduced with the Snowball English
-("Porter2") stemmer. Stopwords are kept (Vespa does not remove them at index time).
+As Vespa's default (OpenNLP) linguistics does, per token: NFKC, lowercase (language independent:
+`İ` becomes `i̇`, `I` becomes `i`, `ß` stays), accents dropped (NFD, then the combining
+diacritical marks U+0300–U+036F removed: `é` → `e`, `й` → `и`; kana voicing marks, Hangul and
+Indic vowel signs are kept), then the Snowball stemmer of the language (PyStemmer, the C
+libstemmer; its German rules turn `ß` into `ss`). Languages without a Snowball stemmer are stemmed
+as English, as in Vespa. Tokens are runs of word characters; stopwords are kept.
 
-The stemmer below is written from the published Porter2 algorithm description; the step names
-(0, 1a, 1b, 1c, 2–5) follow it so the code can be checked against the description line by line.
+Chinese, Japanese and Korean are not written with spaces between words, so a run of CJK
+ideographs and kana, or of Hangul, becomes overlapping bigrams (Vespa's n-gram fallback with
+gram-size 2): "東京都" → "東京", "京都"; a query word spanning several bigrams becomes a phrase of
+them, so it finds the documents that contain the word.
 """
 from __future__ import annotations
 
-import functools
 import re
+import threading
 import unicodedata
 
+import Stemmer
+
+from searchlib.languages import DEFAULT_LANGUAGE, SNOWBALL_ALGORITHMS
+
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+_ACCENTS = re.compile("[\u0300-\u036f]+")
+_CJK_RUN = re.compile(
+    r"[\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    r"\uf900-\ufaff\U00020000-\U0002fa1f]+"  # ideographs and kana (Japanese mixes them in words)
+    r"|[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]+")  # Hangul
+GRAM_SIZE = 2
 
 
 def normalize(text: str) -> str:
-    """Lowercase and strip accents (Vespa normalizes and lowercases text before matching)."""
-    if text.isascii():  # fast path: NFKD is the identity on ASCII, and most text is ASCII
+    """Compatibility-compose, lowercase and drop accents (Vespa's normalization before matching)."""
+    if text.isascii():  # fast path: the rest is the identity on ASCII, and most text is ASCII
         return text.lower()
-    # decompose before lowercasing: compatibility forms such as '𝐀' decompose to uppercase 'A'
-    decomposed = unicodedata.normalize("NFKD", text).lower()
-    if decomposed.isascii():
-        return decomposed
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    composed = unicodedata.normalize("NFKC", text).lower()
+    if composed.isascii():
+        return composed
+    stripped = _ACCENTS.sub("", unicodedata.normalize("NFD", composed))
+    return unicodedata.normalize("NFC", stripped)
 
 
-def tokenize_unstemmed(text: str) -> list[str]:
+def tokenize_unstemmed(text: str, language: str = DEFAULT_LANGUAGE) -> list[str]:
     """Text → normalized word tokens in order, without stemming (for `{stem:false}` terms)."""
-    return _TOKEN.findall(normalize(text))
+    normalized = normalize(text)
+    words = _TOKEN.findall(normalized)
+    if normalized.isascii() or not _CJK_RUN.search(normalized):
+        return words
+    segmented: list[str] = []
+    for word in words:
+        segmented.extend(_segment(word) if _CJK_RUN.search(word) else (word,))
+    return segmented
 
 
-def tokenize(text: str) -> list[str]:
-    """Text → index terms (normalized and stemmed), in order: positions are list indexes."""
-    known = _STEMS.get  # a plain dict lookup per token is ~4x cheaper than an lru_cache call
-    return [known(token) or _remember_stem(token) for token in _TOKEN.findall(normalize(text))]
+def tokenize(text: str, language: str = DEFAULT_LANGUAGE) -> list[str]:
+    """Text → index terms (normalized and stemmed in `language`), in order: positions are list
+    indexes."""
+    return _cache(language).stems(tokenize_unstemmed(text, language))
 
 
-# Remembered stems in two generations: new words go to the young one; when it is full it becomes
-# the old one and the previous old one is dropped, so words still in use survive a reset (a cheap
-# approximate LRU). Bounded memory (~100 B a word): most of a node's vocabulary is rare words that
-# are stemmed once at feed time. On scifact this misses 11% of tokens at 2 × 4,096 words.
-_STEMS: dict[str, str] = {}
-_OLD_STEMS: dict[str, str] = {}
-_STEM_GENERATION = 4096
+def stem(word: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """The Snowball stem of one normalized token in `language`."""
+    return _cache(language).stems([word])[0]
 
 
-def _remember_stem(token: str) -> str:
-    global _STEMS, _OLD_STEMS
-    stemmed = _OLD_STEMS.get(token) or _stem_uncached(token)
-    if len(_STEMS) >= _STEM_GENERATION:
-        _OLD_STEMS, _STEMS = _STEMS, {}
-    _STEMS[token] = stemmed
-    return stemmed
+def stemmer_algorithm(language: str) -> str:
+    return SNOWBALL_ALGORITHMS.get(language, "english")
 
 
-# --- Snowball English (Porter2) stemmer ----------------------------------------------------------
-
-_VOWELS = frozenset("aeiouy")
-_DOUBLES = frozenset({"bb", "dd", "ff", "gg", "mm", "nn", "pp", "rr", "tt"})
-_VALID_LI_ENDINGS = frozenset("cdeghkmnrt")
-_SPECIAL_R1_PREFIXES = ("gener", "commun", "arsen")
-
-# Words the algorithm description lists as exceptions to the general rules.
-_EXCEPTIONAL_FORMS = {
-    "skis": "ski", "skies": "sky", "dying": "die", "lying": "lie", "tying": "tie",
-    "idly": "idl", "gently": "gentl", "ugly": "ugli", "early": "earli", "only": "onli",
-    "singly": "singl",
-    # invariant forms
-    "sky": "sky", "news": "news", "howe": "howe", "atlas": "atlas", "cosmos": "cosmos",
-    "bias": "bias", "andes": "andes",
-}
-_INVARIANT_AFTER_STEP_1A = frozenset(
-    {"inning", "outing", "canning", "herring", "earring", "proceed", "exceed", "succeed"}
-)
-
-_STEP_2_SUFFIXES = {
-    "ization": "ize", "ational": "ate", "fulness": "ful", "ousness": "ous", "iveness": "ive",
-    "tional": "tion", "biliti": "ble", "lessli": "less",
-    "entli": "ent", "ation": "ate", "alism": "al", "aliti": "al", "ousli": "ous", "iviti": "ive",
-    "fulli": "ful",
-    "enci": "ence", "anci": "ance", "abli": "able", "izer": "ize", "ator": "ate", "alli": "al",
-    "bli": "ble", "ogi": "og", "li": "",
-}
-_STEP_3_SUFFIXES = {
-    "ational": "ate", "tional": "tion", "alize": "al", "icate": "ic", "iciti": "ic",
-    "ative": "", "ical": "ic", "ness": "", "ful": "",
-}
-_STEP_4_SUFFIXES = frozenset({
-    "al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent", "ism", "ate",
-    "iti", "ous", "ive", "ize", "ion",
-})
+def _segment(word: str) -> list[str]:
+    """Split a word at script changes; CJK runs become bigrams (a lone character stays whole)."""
+    pieces: list[str] = []
+    position = 0
+    for run in _CJK_RUN.finditer(word):
+        if run.start() > position:
+            pieces.append(word[position:run.start()])
+        chars = run.group()
+        if len(chars) <= GRAM_SIZE:
+            pieces.append(chars)
+        else:
+            pieces.extend(chars[i:i + GRAM_SIZE] for i in range(len(chars) - GRAM_SIZE + 1))
+        position = run.end()
+    if position < len(word):
+        pieces.append(word[position:])
+    return pieces
 
 
-def _longest_suffix(word: str, suffixes: dict[str, str] | frozenset[str], max_len: int) -> str:
-    """The longest suffix of word in the table, or "" (rules fire on the longest match only)."""
-    for length in range(min(max_len, len(word)), 0, -1):
-        if word[-length:] in suffixes:
-            return word[-length:]
-    return ""
+class _StemCache:
+    """Remembered stems of one algorithm in two generations: new words go to the young one; when
+    it is full it becomes the old one and the previous old one is dropped, so words still in use
+    survive a reset (a cheap approximate LRU). Bounded memory (~100 B a word): most of a node's
+    vocabulary is rare words stemmed once at feed time. A dict lookup a token is ~4x cheaper than
+    PyStemmer's own cache; on scifact 2 × 4,096 words miss 11% of tokens."""
+
+    GENERATION = 4096
+
+    def __init__(self, algorithm: str) -> None:
+        self.algorithm = algorithm
+        self.young: dict[str, str] = {}
+        self.old: dict[str, str] = {}
+
+    def stems(self, words: list[str]) -> list[str]:
+        known = self.young.get
+        return [known(word) or self._remember(word) for word in words]
+
+    def _remember(self, word: str) -> str:
+        stemmed = self.old.get(word) or _thread_stemmer(self.algorithm).stemWord(word)
+        if len(self.young) >= self.GENERATION:
+            self.old, self.young = self.young, {}
+        self.young[word] = stemmed
+        return stemmed
 
 
-def _region_start(word: str, start: int) -> int:
-    """Index after the first non-vowel that follows a vowel, searching from start (R1/R2)."""
-    for i in range(start + 1, len(word)):
-        if word[i] not in _VOWELS and word[i - 1] in _VOWELS:
-            return i + 1
-    return len(word)
+_CACHES: dict[str, _StemCache] = {}
+# libstemmer keeps state in each stemmer object: one per algorithm per thread, without
+# PyStemmer's cache (the _StemCache in front of it is shared by every thread)
+_THREAD_STEMMERS = threading.local()
 
 
-def _ends_with_short_syllable(word: str) -> bool:
-    if len(word) == 2:
-        return word[0] in _VOWELS and word[1] not in _VOWELS
-    return (
-        len(word) >= 3
-        and word[-3] not in _VOWELS
-        and word[-2] in _VOWELS
-        and word[-1] not in _VOWELS
-        and word[-1] not in "wxY"
-    )
+def _cache(language: str) -> _StemCache:
+    algorithm = stemmer_algorithm(language)  # keyed by algorithm: request tags are unbounded
+    found = _CACHES.get(algorithm)
+    return found if found is not None else _CACHES.setdefault(algorithm, _StemCache(algorithm))
 
 
-def _mark_consonant_y(word: str) -> str:
-    """Initial y, and y after a vowel, act as consonants: mark them Y (undone at the end)."""
-    if "y" not in word:
-        return word
-    chars = list(word)
-    if chars[0] == "y":
-        chars[0] = "Y"
-    for i in range(1, len(chars)):
-        if chars[i] == "y" and chars[i - 1] in _VOWELS:
-            chars[i] = "Y"
-    return "".join(chars)
-
-
-def _step_1a(word: str) -> str:
-    if word.endswith("sses"):
-        return word[:-2]
-    if word.endswith(("ied", "ies")):
-        return word[:-3] + ("i" if len(word) > 4 else "ie")
-    if word.endswith(("us", "ss")):
-        return word
-    if word.endswith("s") and any(ch in _VOWELS for ch in word[:-2]):
-        return word[:-1]
-    return word
-
-
-def _step_1b(word: str, r1: int) -> str:
-    for suffix in ("eedly", "eed"):
-        if word.endswith(suffix):
-            return word[: -len(suffix)] + "ee" if len(word) - len(suffix) >= r1 else word
-    for suffix in ("ingly", "edly", "ing", "ed"):
-        if not word.endswith(suffix):
-            continue
-        stem_part = word[: -len(suffix)]
-        if not any(ch in _VOWELS for ch in stem_part):
-            return word
-        if stem_part.endswith(("at", "bl", "iz")):
-            return stem_part + "e"
-        if stem_part[-2:] in _DOUBLES:
-            return stem_part[:-1]
-        if r1 >= len(stem_part) and _ends_with_short_syllable(stem_part):
-            return stem_part + "e"
-        return stem_part
-    return word
-
-
-def _step_1c(word: str) -> str:
-    if len(word) > 2 and word[-1] in "yY" and word[-2] not in _VOWELS:
-        return word[:-1] + "i"
-    return word
-
-
-def _step_2(word: str, r1: int) -> str:
-    suffix = _longest_suffix(word, _STEP_2_SUFFIXES, 7)
-    if not suffix or len(word) - len(suffix) < r1:
-        return word
-    before = word[: -len(suffix)]
-    if suffix == "ogi" and not before.endswith("l"):
-        return word
-    if suffix == "li" and (not before or before[-1] not in _VALID_LI_ENDINGS):
-        return word
-    return before + _STEP_2_SUFFIXES[suffix]
-
-
-def _step_3(word: str, r1: int, r2: int) -> str:
-    suffix = _longest_suffix(word, _STEP_3_SUFFIXES, 7)
-    if not suffix or len(word) - len(suffix) < r1:
-        return word
-    if suffix == "ative" and len(word) - len(suffix) < r2:
-        return word
-    return word[: -len(suffix)] + _STEP_3_SUFFIXES[suffix]
-
-
-def _step_4(word: str, r2: int) -> str:
-    suffix = _longest_suffix(word, _STEP_4_SUFFIXES, 5)
-    if not suffix or len(word) - len(suffix) < r2:
-        return word
-    before = word[: -len(suffix)]
-    if suffix == "ion" and not before.endswith(("s", "t")):
-        return word
-    return before
-
-
-def _step_5(word: str, r1: int, r2: int) -> str:
-    if word.endswith("e"):
-        start = len(word) - 1
-        if start >= r2 or (start >= r1 and not _ends_with_short_syllable(word[:-1])):
-            return word[:-1]
-    elif word.endswith("l"):
-        if len(word) - 1 >= r2 and word.endswith("ll"):
-            return word[:-1]
-    return word
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def stem(word: str) -> str:
-    """Snowball English (Porter2) stem of one lowercase token."""
-    return _stem_uncached(word)
-
-
-def _stem_uncached(word: str) -> str:
-    if len(word) <= 2:
-        return word
-    if word in _EXCEPTIONAL_FORMS:
-        return _EXCEPTIONAL_FORMS[word]
-    if word.startswith("'"):
-        word = word[1:]
-        if len(word) <= 2:
-            return word
-    word = _mark_consonant_y(word)
-    r1 = _region_start(word, 0)
-    if word.startswith(_SPECIAL_R1_PREFIXES):
-        r1 = next(len(p) for p in _SPECIAL_R1_PREFIXES if word.startswith(p))
-    r2 = _region_start(word, r1)
-
-    for apostrophe_suffix in ("'s'", "'s", "'"):  # step 0
-        if word.endswith(apostrophe_suffix):
-            word = word[: -len(apostrophe_suffix)]
-            break
-    word = _step_1a(word)
-    if word in _INVARIANT_AFTER_STEP_1A:
-        return word
-    word = _step_1b(word, r1)
-    word = _step_1c(word)
-    word = _step_2(word, r1)
-    word = _step_3(word, r1, r2)
-    word = _step_4(word, r2)
-    word = _step_5(word, r1, r2)
-    return word.replace("Y", "y")
+def _thread_stemmer(algorithm: str) -> Stemmer.Stemmer:
+    stemmers = _THREAD_STEMMERS.__dict__
+    found = stemmers.get(algorithm)
+    if found is None:
+        found = stemmers[algorithm] = Stemmer.Stemmer(algorithm, 0)
+    return found

@@ -20,6 +20,7 @@ from content_node.store.local_ids import LocalIds
 from content_node.store.term_dictionary import TermDictionary
 from content_node.store.posting_segment import (
     EMPTY_POSTINGS, EMPTY_SEGMENT, PendingPostings, Postings, merge_segments)
+from searchlib.languages import text_language
 from searchlib.linguistics import tokenize
 
 ELEMENT_GAP = 16  # positions skipped between array elements, so phrases never span two elements
@@ -27,16 +28,19 @@ _PENDING_POSTINGS_LIMIT = 8192  # freeze while feeding too, bounding per-chunk o
 _MIN_DELTA_POSTINGS = 32768
 
 
-def field_tokens(value: Any) -> tuple[list[str], np.ndarray]:
-    """Index terms of a string or array-of-strings value, with their positions."""
+def field_tokens(value: Any, language: str = "") -> tuple[list[str], np.ndarray]:
+    """Index terms of a string or array-of-strings value, with their positions, in `language`
+    (the document's, from `set_language`), or else in the value's detected language."""
     if isinstance(value, str):
-        tokens = tokenize(value)
+        tokens = tokenize(value, text_language(value, language))
         return tokens, np.arange(len(tokens), dtype=np.int32)
     tokens = []
     positions: list[np.ndarray] = []
     next_position = 0
-    for element in _elements(value):
-        element_tokens = tokenize(element)
+    elements = list(_elements(value))
+    language = text_language(" ".join(elements), language)
+    for element in elements:
+        element_tokens = tokenize(element, language)
         tokens.extend(element_tokens)
         positions.append(np.arange(next_position, next_position + len(element_tokens),
                                    dtype=np.int32))
@@ -71,8 +75,8 @@ class FieldIndex:
 
     # -- writes -------------------------------------------------------------------------------
 
-    def add(self, local_id: int, value: Any) -> None:
-        tokens, positions = field_tokens(value)
+    def add(self, local_id: int, value: Any, language: str = "") -> None:
+        tokens, positions = field_tokens(value, language)
         self._lengths = ensure_capacity(self._lengths, local_id + 1)
         self._lengths[local_id] = len(tokens)
         self._total_length += len(tokens)
@@ -89,9 +93,10 @@ class FieldIndex:
         if self._pending.num_postings > _PENDING_POSTINGS_LIMIT:
             self.freeze()
 
-    def remove(self, local_id: int, value: Any) -> None:
-        """Take a document's `value` (as stored) out of the statistics; postings die with it."""
-        tokens, _ = field_tokens(value)
+    def remove(self, local_id: int, value: Any, language: str = "") -> None:
+        """Take a document's `value` (as stored, in the language it was added in) out of the
+        statistics; postings die with it."""
+        tokens, _ = field_tokens(value, language)
         known = [i for i in map(self._term_ids.get, set(tokens)) if i is not None]
         if known:
             self._doc_freqs[np.asarray(known, dtype=np.int64)] -= 1

@@ -15,7 +15,7 @@ from searchlib.errors import SchemaError
 
 OUTPUTS = frozenset({"attribute", "index", "summary"})
 CONVERTERS = frozenset({"lowercase", "trim", "to_string", "to_int", "to_long", "to_float", "to_double",
-                        "to_bool", "normalize", "tokenize"})
+                        "to_bool", "normalize", "tokenize", "set_language"})  # the content node reads set_language
 
 
 @dataclass(frozen=True, slots=True)

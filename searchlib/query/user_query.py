@@ -19,11 +19,13 @@ YQL drops it from its parent, like Vespa).
 """
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from searchlib.errors import InvalidParameterError
+from searchlib.languages import detect_language, query_language
 from searchlib.linguistics import tokenize, tokenize_unstemmed
 from searchlib.query.tree import And, FalseItem, Not, Or, Phrase, QueryNode, Rank, Term, WeakAnd
 
@@ -43,13 +45,15 @@ class UserQuerySettings:
     filter: str = ""
     target_hits: int = DEFAULT_TARGET_HITS
     known_indexes: frozenset[str] | None = None  # None: every `name:` prefix is an index
+    language: str = ""  # model.language/model.locale; "": detected from the query text
 
     @classmethod
     def from_parameters(
         cls, parameters: Mapping[str, object], known_indexes: Collection[str] | None = None
     ) -> "UserQuerySettings":
         """Read model.queryString/query, model.type/type, model.defaultIndex/default-index,
-        model.filter/filter (the full name wins over the alias)."""
+        model.filter/filter, model.language/language/lang or model.locale/locale (the full name
+        wins over the alias)."""
 
         def first(*names: str, default: str) -> str:
             for name in names:
@@ -68,6 +72,7 @@ class UserQuerySettings:
             default_index=first("model.defaultIndex", "default-index", default="default"),
             filter=first("model.filter", "filter", default=""),
             known_indexes=frozenset(known_indexes) if known_indexes is not None else None,
+            language=query_language(parameters),
         )
 
 
@@ -85,11 +90,13 @@ def parse_user_query(
     target_hits: int = DEFAULT_TARGET_HITS,
     known_indexes: Collection[str] | None = None,
     stem: bool = True,
+    language: str = "",
 ) -> QueryNode:
-    """Parse simple-query-language text into a query tree; empty text gives FalseItem (no hits)."""
+    """Parse simple-query-language text into a query tree; empty text gives FalseItem (no hits).
+    Words are stemmed in `language`, or in the text's detected language when it is ""."""
     node = parse_user_query_or_empty(
         text, type=type, default_index=default_index, target_hits=target_hits,
-        known_indexes=known_indexes, stem=stem,
+        known_indexes=known_indexes, stem=stem, language=language,
     )
     return FalseItem() if node is None else node
 
@@ -102,27 +109,34 @@ def parse_user_query_or_empty(
     target_hits: int = DEFAULT_TARGET_HITS,
     known_indexes: Collection[str] | None = None,
     stem: bool = True,
+    language: str = "",
 ) -> QueryNode | None:
     """As parse_user_query, but None for an empty query (Vespa's NullItem) so callers can drop it."""
     if type not in QUERY_TYPES:
         raise InvalidParameterError(f"Unknown query type '{type}': use one of {', '.join(QUERY_TYPES)}")
-    tokenizer = tokenize if stem else tokenize_unstemmed
+    tokenizer = _tokenizer(stem, language or detect_language(text))
     if type == "phrase":
         return _text_item(default_index, tokenizer(text))
     if type in ("tokenize", "linguistics"):
         terms = [Term(default_index, token) for token in tokenizer(text)]
         return WeakAnd(tuple(terms), target_hits) if terms else None
-    items = _parse_items(text, default_index, known_indexes, stem)
+    items = _parse_items(text, default_index, known_indexes, tokenizer)
     return _combine(items, type, target_hits)
 
 
-def apply_filter(tree: QueryNode | None, filter_text: str, default_index: str = "default") -> QueryNode | None:
+def _tokenizer(stem: bool, language: str) -> Callable[[str], list[str]]:
+    return functools.partial(tokenize if stem else tokenize_unstemmed, language=language)
+
+
+def apply_filter(tree: QueryNode | None, filter_text: str, default_index: str = "default",
+                 language: str = "") -> QueryNode | None:
     """Add model.filter terms: `+x` and `x` must match, `-x` must not; filter terms are unranked."""
     if not filter_text.strip():
         return tree
     positives: list[QueryNode] = []
     negatives: list[QueryNode] = []
-    for item in _parse_items(filter_text, default_index, None, True):
+    tokenizer = _tokenizer(True, language or detect_language(filter_text))
+    for item in _parse_items(filter_text, default_index, None, tokenizer):
         node = _as_filter(item.node)
         (negatives if item.sign == "-" else positives).append(node)
     children = ([tree] if tree is not None else []) + positives
@@ -138,9 +152,9 @@ def _as_filter(node: QueryNode) -> QueryNode:
 
 
 def _parse_items(
-    text: str, default_index: str, known_indexes: Collection[str] | None, stem: bool
+    text: str, default_index: str, known_indexes: Collection[str] | None,
+    tokenizer: Callable[[str], list[str]],
 ) -> list[_Item]:
-    tokenizer = tokenize if stem else tokenize_unstemmed
     items: list[_Item] = []
     position = 0
     length = len(text)

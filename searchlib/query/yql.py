@@ -13,8 +13,10 @@ NullItem: they are dropped from their parent; an empty where matches nothing (Fa
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Mapping
 
+from searchlib.languages import detect_language, language_code
 from searchlib.linguistics import normalize, tokenize, tokenize_unstemmed
 from searchlib.query import parameters as params
 from searchlib.query.parameters import AnnotationValueError
@@ -30,6 +32,7 @@ from searchlib.query.yql_tokens import Token, TokenCursor
 _MAX_DEPTH = 100  # nesting limit: deeper input is an error, never a RecursionError
 _BOUNDS = ("closed", "open", "leftOpen", "rightOpen")
 _GRAMMARS = ("all", "any", "weakAnd", "phrase", "tokenize", "linguistics", "web")
+_STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
 _UNSUPPORTED = frozenset({
     "near", "onear", "sameelement", "uri", "fuzzy", "text", "wand", "dotproduct", "weightedset",
     "predicate", "geolocation", "geoboundingbox", "nonempty", "equiv", "matches", "in",
@@ -59,6 +62,18 @@ class _YqlParser(TokenCursor):
         self._parameters = parameters
         self._settings = settings
         self._exact_fields = exact_match_fields
+        self._detected_language = ""
+
+    @property
+    def _language(self) -> str:
+        """One language for the whole query, as Vespa: the request's, else detected from the user
+        query and the YQL's strings together (more text, a more reliable guess)."""
+        if self._settings.language:
+            return self._settings.language
+        if not self._detected_language:
+            strings = " ".join(m.group(1) or m.group(2) or "" for m in _STRING_LITERAL.finditer(self._source))
+            self._detected_language = detect_language(f"{self._settings.query} {strings}".strip())
+        return self._detected_language
 
     # --- statement -------------------------------------------------------------------------------
 
@@ -291,7 +306,7 @@ class _YqlParser(TokenCursor):
             if field in self._exact_fields:
                 tokens.extend([normalize(text)] if text else [])
             else:
-                tokens.extend(tokenize(text) if stem else tokenize_unstemmed(text))
+                tokens.extend((tokenize if stem else tokenize_unstemmed)(text, self._language))
         if not tokens:
             return None
         weight = self._annotation(params.annotation_int, annotations, "weight", 100, at)
@@ -347,9 +362,9 @@ class _YqlParser(TokenCursor):
         )
         tree = parse_user_query_or_empty(
             settings.query, type=settings.type, default_index=settings.default_index,
-            target_hits=target_hits, known_indexes=settings.known_indexes,
+            target_hits=target_hits, known_indexes=settings.known_indexes, language=self._language,
         )
-        return apply_filter(tree, settings.filter, settings.default_index)
+        return apply_filter(tree, settings.filter, settings.default_index, self._language)
 
     def _user_input(self, annotations: dict[str, object], at: Token) -> QueryNode | None:
         self.expect_punct("(")
@@ -373,7 +388,18 @@ class _YqlParser(TokenCursor):
             ),
             known_indexes=self._settings.known_indexes,
             stem=self._annotation(params.annotation_bool, annotations, "stem", True, at),
+            language=self._input_language(annotations, at),
         )
+
+    def _input_language(self, annotations: dict[str, object], at: Token) -> str:
+        """userInput's `{language:"de"}`, else the request's; "": this text's own, detected."""
+        tag = self._annotation(params.annotation_str, annotations, "language", "", at)
+        if not tag:
+            return self._settings.language
+        try:
+            return language_code(tag)
+        except ValueError as error:
+            self.fail(f"Annotation 'language': {error}", at.start)
 
     def _range(self, annotations: dict[str, object], at: Token) -> QueryNode:
         self.expect_punct("(")

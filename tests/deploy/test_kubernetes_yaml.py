@@ -1,5 +1,5 @@
-"""The manifest YAML writer: whatever it writes reads back (PyYAML, YAML 1.1 rules) as the same value,
-and strings that YAML would read as something else are quoted."""
+"""The manifest YAML writer (PyYAML's safe dumper): whatever it writes reads back (PyYAML, YAML 1.1
+rules) as the same value, and strings that YAML would read as something else are quoted."""
 from __future__ import annotations
 
 import yaml
@@ -43,4 +43,12 @@ def test_text_files_become_literal_blocks_and_safe_words_stay_plain() -> None:
                              "port": 8080, "value": "19100", "image": "phasedsearch:0.1.0"})
     assert "services.xml: |\n    <services>\n      <x/>\n    </services>\n" in written
     assert "kind: ConfigMap\n" in written and "port: 8080\n" in written
-    assert 'value: "19100"\n' in written and "image: phasedsearch:0.1.0\n" in written
+    assert "value: '19100'\n" in written and "image: phasedsearch:0.1.0\n" in written
+
+
+def test_go_yaml_booleans_are_quoted_and_shared_objects_are_written_twice() -> None:
+    probe = {"httpGet": {"path": "/status.html", "port": 8080}}
+    written = k8s_yaml.dump({"flags": ["y", "N", "yes"], "liveness": probe, "startup": probe})
+    assert '- "y"\n' in written and '- "N"\n' in written and "- 'yes'\n" in written
+    assert "&" not in written and "*" not in written
+    assert written.count("path: /status.html") == 2

@@ -1,4 +1,5 @@
-"""Linguistics: normalization, tokenization and the Snowball English (Porter2) stemmer."""
+"""Linguistics: normalization, tokenization and Snowball stemming (English here; other languages,
+CJK and detection in test_languages.py)."""
 from __future__ import annotations
 
 import pytest
@@ -109,14 +110,16 @@ def test_normalize_is_idempotent(text: str) -> None:
 def test_the_stem_cache_stays_bounded_and_keeps_words_in_use(monkeypatch) -> None:
     from searchlib import linguistics
 
-    monkeypatch.setattr(linguistics, "_STEMS", {})
-    monkeypatch.setattr(linguistics, "_OLD_STEMS", {})
-    monkeypatch.setattr(linguistics, "_STEM_GENERATION", 8)
+    cache = linguistics._StemCache("english")
+    monkeypatch.setattr(linguistics._StemCache, "GENERATION", 8)
+    monkeypatch.setitem(linguistics._CACHES, "english", cache)
     calls = []
-    real = linguistics._stem_uncached
-    monkeypatch.setattr(linguistics, "_stem_uncached", lambda word: calls.append(word) or real(word))
+    real = linguistics._thread_stemmer("english")
+    monkeypatch.setattr(linguistics, "_thread_stemmer", lambda algorithm: type("Spy", (), {
+        "stemWord": staticmethod(lambda word: calls.append(word) or real.stemWord(word))}))
     for i in range(100):  # a stream of new words with one word in constant use
         assert tokenize(f"running word{i}") == ["run", f"word{i}"]
-    assert len(linguistics._STEMS) + len(linguistics._OLD_STEMS) <= 16
+    assert len(cache.young) + len(cache.old) <= 16
     assert calls.count("running") == 1  # promoted from the old generation, never stemmed again
     assert len(calls) == 101
+    assert tokenize("running", "xx-unknown") == ["run"] and "xx-unknown" not in linguistics._CACHES

@@ -1,0 +1,124 @@
+"""Languages through a real cluster (tests/apps/languages, 2 nodes): documents are stemmed in their
+detected or `set_language` language at feed time, queries in their `language` / `model.locale` or
+detected language, and CJK text is segmented into bigrams. Each query is chosen so that only the
+right language's stemmer (or the segmentation) makes the expected document match: the same query
+stemmed as English finds nothing.
+"""
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from deploy.local_cluster import LocalCluster
+from tests.integration.conftest import REPO
+
+APP = REPO / "tests" / "apps" / "languages"
+
+# language → (document body, a query sharing one word with it in another inflection, long enough
+# to be detected)
+INFLECTED = {
+    "de": ("Das alte Haus steht am Fluss.", "Häuser kaufen und verkaufen ohne Makler in Berlin"),
+    "fr": ("Le fermier nourrit son cheval chaque matin.",
+           "Où galopent les chevaux sauvages de Camargue aujourd'hui"),
+    "es": ("Me gusta correr por la mañana en el parque.",
+           "Estaba corriendo rápidamente hacia una estación del tren ayer"),
+    "it": ("Voglio parlare con il direttore della scuola.",
+           "Stavano parlando tranquillamente della partita di calcio di ieri sera"),
+    "pt": ("Ela gosta de falar com os vizinhos.",
+           "Estávamos falando sobre futebol durante o almoço na cantina"),
+    "nl": ("Ik lees graag een boek in de tuin.", "Wij kochten gisteren nieuwe boeken voor onze kinderen"),
+    "ru": ("Это интересная книга о истории.", "Студенты читают новые книги в большой библиотеке университета"),
+}
+CJK = {
+    "zh": "我们在北京大学学习中文。",
+    "ja": "東京都に住んでいます。",
+    "ko": "서울은 한국의 수도입니다.",
+}
+# short bodies, too short to detect: only `lang` (set_language) makes them German
+SET_LANGUAGE = {
+    "tagged": {"headline": "Häuser", "lang": "de", "body": "Häuser"},
+    "untagged": {"headline": "Häuser", "body": "Häuser"},
+    "retagged": {"headline": "Gärten", "body": "Gärten"},
+}
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory):
+    with LocalCluster(APP, tmp_path_factory.mktemp("languages"), nodes=2) as cluster:
+        with httpx.Client(base_url=cluster.url, timeout=30.0) as client:
+            documents = {lang: {"body": body} for lang, (body, _) in INFLECTED.items()}
+            documents.update({lang: {"body": text} for lang, text in CJK.items()})
+            documents.update(SET_LANGUAGE)
+            for name, fields in documents.items():
+                response = client.post(f"/document/v1/test/page/docid/{name}", json={"fields": fields})
+                assert response.status_code == 200, response.text
+            yield client
+
+
+def found(http, yql: str = "select * from page where userQuery()", **params) -> list[str]:
+    response = http.get("/search/", params={"yql": yql, "hits": 20, "type": "any", **params})
+    assert response.status_code == 200, response.text
+    return sorted(hit["id"].rsplit(":", 1)[1] for hit in response.json()["root"].get("children", []))
+
+
+@pytest.mark.parametrize("language", sorted(INFLECTED))
+def test_a_query_finds_another_inflection_only_with_its_languages_stemmer(http, language) -> None:
+    query = INFLECTED[language][1]
+    assert language in found(http, query=query, language=language)
+    assert language in found(http, query=query)  # detected from the query text
+    assert language not in found(http, query=query, language="en")
+
+
+def test_locale_and_its_aliases_choose_the_stemmer(http) -> None:
+    for name in ("model.locale", "locale", "model.language", "lang"):
+        assert found(http, query="Häuser", **{name: "de-DE" if "locale" in name else "de"}) == \
+            ["de", "tagged"], name
+    # one word is too little to detect: English (the default), which finds only the other
+    # English-stemmed "Häuser" (the untagged body and the headlines)
+    assert found(http, query="Häuser") == ["tagged", "untagged"]
+
+
+def test_yql_terms_are_stemmed_in_the_query_language(http) -> None:
+    yql = 'select * from page where body contains "Häuser"'
+    assert found(http, yql, language="de") == ["de", "tagged"]
+    assert found(http, yql) == ["untagged"]  # too short to detect: English, like the untagged body
+
+
+@pytest.mark.parametrize(("word", "expected"), [
+    ("北京大学", "zh"), ("大学", "zh"), ("中文", "zh"), ("東京", "ja"), ("東京都", "ja"), ("한국", "ko"),
+])
+def test_cjk_words_find_the_documents_containing_them(http, word, expected) -> None:
+    assert found(http, query=word) == [expected]  # detected from the script
+    assert found(http, query=word, language=expected) == [expected]
+    assert found(http, f'select * from page where body contains "{word}"') == [expected]
+
+
+def test_a_cjk_word_not_in_any_document_finds_nothing(http) -> None:
+    assert found(http, query="上海大学", type="all") == []
+
+
+def test_set_language_stems_the_fields_after_it_in_the_named_language(http) -> None:
+    assert found(http, 'select * from page where body contains "Haus"', language="de") == ["de", "tagged"]
+    # the headline is declared before `lang`: still detected (too short: English), never German
+    assert found(http, 'select * from page where headline contains "Haus"', language="de") == []
+    assert found(http, 'select * from page where headline contains "Häuser"', language="en") == \
+        ["tagged", "untagged"]
+
+
+def test_updating_the_language_field_re_stems_the_document(http) -> None:
+    yql = 'select * from page where body contains "Garten"'
+    assert found(http, yql, language="de") == []
+    response = http.put("/document/v1/test/page/docid/retagged", json={"fields": {"lang": {"assign": "de"}}})
+    assert response.status_code == 200, response.text
+    assert found(http, yql, language="de") == ["retagged"]
+    response = http.put("/document/v1/test/page/docid/retagged", json={"fields": {"lang": {"assign": ""}}})
+    assert response.status_code == 200, response.text
+    assert found(http, yql, language="de") == []
+
+
+def test_a_malformed_language_is_a_bad_request(http) -> None:
+    response = http.get("/search/", params={"yql": "select * from page where userQuery()",
+                                            "query": "Haus", "language": "de!"})
+    assert response.status_code == 400
+    error = response.json()["root"]["errors"][0]
+    assert error["code"] == 4 and "language" in error["message"]
