@@ -2,7 +2,8 @@
 # Build the phasedsearch image from deploy/Dockerfile with buildah (no Docker engine needed):
 #
 #   deploy/build-image.sh [--target cpu|gpu] [--tag NAME:TAG] [--app DIR]
-#                         [--base auto|pull|debootstrap] [--dry-run] [-- BUILDAH-BUD-ARGS...]
+#                         [--base auto|pull|debootstrap] [--ca-bundle FILE] [--dry-run]
+#                         [-- BUILDAH-BUD-ARGS...]
 #
 # --base pull         the Dockerfile's own bases (python:3.11-slim-bookworm, debian:bookworm-slim,
 #                     NVIDIA's CUDA image for --target gpu), pulled from their registry;
@@ -13,6 +14,10 @@
 # --base auto         (default) pull when the bases can be pulled, else debootstrap.
 # The Debian root file system is cached as a tarball in $PHASEDSEARCH_IMAGE_CACHE (default
 # ~/.cache/phasedsearch/image) and layers are cached by buildah, so a second build is fast.
+# --ca-bundle FILE    certificates pip inside the build trusts, for networks that re-sign TLS
+#                     (default $PHASEDSEARCH_BUILD_CA, else pip's own $PIP_CERT): mounted into the
+#                     build's RUN steps with a pip.conf naming it; the image keeps only the empty
+#                     mount points (/etc/pip.conf, /run/phasedsearch-build), never their content.
 # Builds use `--isolation chroot`: it works as root without a container runtime's privileges.
 set -euo pipefail
 
@@ -26,6 +31,7 @@ tag=""
 app=""
 base=auto
 dry_run=0
+ca_bundle="${PHASEDSEARCH_BUILD_CA:-${PIP_CERT:-}}"
 extra=()
 
 die() {
@@ -39,6 +45,7 @@ while [ $# -gt 0 ]; do
         --tag) tag="${2:?}"; shift 2 ;;
         --app) app="${2:?}"; shift 2 ;;
         --base) base="${2:?}"; shift 2 ;;
+        --ca-bundle) ca_bundle="${2:?}"; shift 2 ;;
         --dry-run) dry_run=1; shift ;;
         --) shift; extra=("$@"); break ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -128,11 +135,19 @@ if [ "$base" = debootstrap ]; then
                  --build-arg PYTHON_SOURCE=debian)
 fi
 [ -n "$app" ] && build_args+=(--build-arg "APP=$app")
+# RUN-time mounts only: neither file ends up in a layer
+mounts=()
+if [ -n "$ca_bundle" ]; then
+    [ -f "$ca_bundle" ] || die "no CA bundle at $ca_bundle"
+    [ "$dry_run" = 1 ] || { mkdir -p "$CACHE"; printf '[global]\ncert = /run/phasedsearch-build/ca.crt\n' >"$CACHE/pip.conf"; }
+    mounts+=(--volume "$(realpath "$ca_bundle"):/run/phasedsearch-build/ca.crt:ro"
+             --volume "$CACHE/pip.conf:/etc/pip.conf:ro")
+fi
 
 # --format docker keeps HEALTHCHECK (OCI image configs have no field for it)
 command=(buildah bud --isolation chroot --layers --format docker
          --file deploy/Dockerfile --ignorefile deploy/Dockerfile.dockerignore
-         --target "$target" --tag "$tag" "${build_args[@]}" "${extra[@]}" .)
+         --target "$target" --tag "$tag" "${build_args[@]}" "${mounts[@]}" "${extra[@]}" .)
 
 if [ "$dry_run" = 1 ]; then
     printf '%q ' "${command[@]}"
