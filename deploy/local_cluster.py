@@ -247,6 +247,16 @@ class LocalCluster:
         if wait_healthy:
             self.wait_until_healthy()
 
+    def restart_container(self, *, wait_healthy: bool = True) -> None:
+        """Stop the container if it runs (a kill -9 test leaves it dead), start it again on its port."""
+        if self._container is None:
+            raise ClusterError("the cluster has not been started")
+        self._terminate([self._container])
+        self._spawn(self._container)
+        self._write_state()
+        if wait_healthy:
+            self.wait_until_healthy()
+
     def is_running(self, name: str) -> bool:
         """Whether "container" or "content-node-<key>" runs."""
         return any(process.name == name and process.is_running() for process in self._all_processes())

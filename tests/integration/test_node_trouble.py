@@ -86,7 +86,9 @@ def test_up_reports_the_node_that_cannot_start_and_the_rest_serves(started, http
     code, out, _ = run_cli("status", "--data-dir", str(cluster.data_dir))
     assert code == 1 and "content-node-1" in out and "NOT RUNNING: " in out
     not_running = next(line for line in out.splitlines() if "NOT RUNNING" in line)
-    assert "Error" in not_running and "Traceback" not in not_running  # the exception's own line
+    # the node's own one-line reason (its FATAL line), never a traceback
+    assert "FATAL: cannot read the stored data" in not_running and "Not a directory" in not_running
+    assert "Traceback" not in not_running
 
 
 def test_health_is_up_once_every_node_was_in_rotation_and_stays_up(started, http):
