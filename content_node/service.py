@@ -25,8 +25,9 @@ log = logging.getLogger("content_node.service")
 def _node_error(error: Exception, source: str) -> codec.NodeError:
     if isinstance(error, SearchlibError):
         return codec.NodeError(int(error.code), error.message, source)
-    log.exception("unexpected error in content node")
-    return codec.NodeError(int(ErrorCode.INTERNAL_SERVER_ERROR), f"{type(error).__name__}: {error}", source)
+    log.exception("unexpected error in content node")  # the traceback stays in the node's log
+    return codec.NodeError(int(ErrorCode.INTERNAL_SERVER_ERROR),
+                           f"Internal server error in {source}: see its log", source)
 
 
 class ContentNodeService(pb_grpc.ContentNodeServicer):

@@ -105,8 +105,9 @@ class DocumentHandler:
                 if isinstance(outcome, (NodeUnavailable, NodeTimeout)):
                     continue
                 if isinstance(outcome, BaseException):
-                    log.error("document operation failed: %s", outcome)
-                    return JSONResponse({**body_base, "message": str(outcome)}, 500)
+                    log.error("document operation failed", exc_info=outcome)  # no server text to the client
+                    return JSONResponse({**body_base, "message": "Internal server error: see the container log"},
+                                        500)
                 if not outcome.ok and outcome.condition_failed:
                     return JSONResponse({**body_base, "message": outcome.message}, 412)
                 if not outcome.ok:
