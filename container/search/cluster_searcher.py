@@ -26,12 +26,11 @@ class ClusterSearcher:
         by_schema = await phases.global_phase(self.global_phase, plan, searched.by_schema)
         search_done = time.monotonic()
         window = phases.merge_and_window(plan, by_schema)
-        features = {s.schema: s.query_features for s in by_schema}
-        filled = await phases.fill(plan, app, cluster, searched.clients, window, features)
+        filled = await phases.fill(plan, app, cluster, searched.clients, window, by_schema)
         errors = [*(e for s in by_schema for e in s.errors), *filled.errors]
         grouped = phases.group(plan, app, by_schema)
         if grouped is not None and (listed := grouping.hits_to_fill(grouped)):
-            group_filled = await phases.fill(plan, app, cluster, searched.clients, listed, features)
+            group_filled = await phases.fill(plan, app, cluster, searched.clients, listed, by_schema)
             grouped = grouping.with_filled(grouped, group_filled.hits)
             errors.extend(group_filled.errors)
         timing = {"querytime": round(search_done - query.started, 6),

@@ -77,6 +77,7 @@ class SchemaHits:
     groupings: tuple  # the nodes' partial group trees
     query_features: dict  # as sent to the nodes; the fill sends them again for summary-features
     failed_keys: tuple[int, ...] = ()  # unreachable nodes (dispatch may retry on another group)
+    generations: Mapping[int, int] = field(default_factory=dict)  # node key -> the view the fill reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +155,7 @@ async def search_schema(plan: SearchPlan, schema_name: str, application: Applica
     gathered = await scatter_gather(clients, call, query.deadline, application.content.redundancy,
                                     absent, cluster.known_active_docs())
     return SchemaHits(schema_name, gathered.hits, gathered.total_hits, gathered.coverage, gathered.errors,
-                      gathered.trace, gathered.groupings, features, gathered.failed_keys)
+                      gathered.trace, gathered.groupings, features, gathered.failed_keys, gathered.generations)
 
 
 # -- global phase -------------------------------------------------------------------------------
@@ -197,11 +198,13 @@ def merge_and_window(plan: SearchPlan, by_schema: Sequence[SchemaHits]) -> list[
 
 async def fill(plan: SearchPlan, application: ApplicationPackage, cluster: SearchCluster,
                clients: Sequence[ContentNodeClient], window: Sequence[tuple[LeanHit, str]],
-               features: Mapping[str, dict]) -> Filled:
-    """Summaries for `window` (hit, schema) from the nodes that found them (their replicas when
-    they became unreachable); a hit whose summary did not come stays, without fields."""
+               by_schema: Sequence[SchemaHits]) -> Filled:
+    """Summaries for `window` (hit, schema) from the nodes that found them, as of the view each
+    searched (their replicas when they became unreachable); a hit whose summary did not come
+    stays, without fields."""
     query = plan.query
     by_key = {c.node.distribution_key: c for c in clients}
+    searched = {s.schema: s for s in by_schema}
     by_schema: dict[str, list[LeanHit]] = {}
     for hit, schema in window:
         by_schema.setdefault(schema, []).append(hit)
@@ -212,11 +215,12 @@ async def fill(plan: SearchPlan, application: ApplicationPackage, cluster: Searc
         profile = application.schemas[schema].rank_profiles[query.profile]
         call = DocsumCall(schema=schema, summary_class=query.summary_class, rank_profile=query.profile,
                           global_ids=(), query=query.yql.where,
-                          query_features=features[schema] if profile.summary_features else {},
+                          query_features=searched[schema].query_features if profile.summary_features else {},
                           app_generation=application.generation, now=query.now,
                           rank_properties=query.rank_properties if profile.summary_features else {})
         deadline = max(query.deadline, time.monotonic() + 1.0)  # a late fill still beats no fields
-        found, fill_errors = await fill_summaries(by_key, hits, call, deadline, cluster.replica_clients)
+        found, fill_errors = await fill_summaries(by_key, hits, call, deadline, cluster.replica_clients,
+                                                  searched[schema].generations)
         summaries.update(found)
         errors.extend(fill_errors)
     filled = []
