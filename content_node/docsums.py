@@ -38,28 +38,43 @@ def summary_field_names(schema: Schema, summary_class: str) -> list[tuple[str, t
 def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
          global_ids: Sequence[bytes], query: q.QueryNode | None,
          query_features: Mapping[str, object], now: float,
-         rank_properties: Mapping[str, str] | None = None) -> list[Docsum]:
+         rank_properties: Mapping[str, str] | None = None, as_of: int = 0) -> list[Docsum]:
+    """`as_of`: the generation of the search that found the hits; a document replaced or removed
+    since comes back as it was then (store/read_views.py). Its summary-features are left out: they
+    would be computed on the current attributes."""
     fields_wanted = summary_field_names(schema, summary_class)
-    found = [(gid, index.local_id(gid)) for gid in global_ids]
-    found = [(gid, lid) for gid, lid in found if lid is not None]
-    rows = np.array([lid for _, lid in found], dtype=np.int32)
+    found = []  # (gid, current local id or None, superseded version or None)
+    for gid in global_ids:
+        version = index.version_at(gid, as_of) if as_of else None
+        local_id = index.local_id(gid)
+        if version is not None or local_id is not None:
+            found.append((gid, local_id, version))
+    rows = np.array([lid for _, lid, version in found if version is None], dtype=np.int32)
     if program is not None and mutation.has_summary_mutation(program.profile):
         mutation.apply_phase(index, program.profile, mutation.ON_SUMMARY, rows)
-    features = _summary_features(index, program, schema, query, query_features, now, rows, rank_properties or {})
+    features = iter(_summary_features(index, program, schema, query, query_features, now, rows,
+                                      rank_properties or {}))
     mutable = _mutable_columns(index, schema, fields_wanted)
     sources = {sources[0] if sources else name for name, sources in fields_wanted}
     docsums = []
-    for i, (gid, local_id) in enumerate(found):
-        stored = index.document(local_id, sources) or {}
+    for gid, local_id, version in found:
+        if version is None:
+            stored = index.document(local_id, sources) or {}
+            document_id, summary_features = index.document_id(local_id), next(features)
+        else:
+            stored, document_id, summary_features = version.fields(), version.document_id, {}
         fields: dict[str, object] = {}
         for name, sources in fields_wanted:
             if name in RENDERED_BY_CONTAINER:
                 continue
             source = sources[0] if sources else name
-            value = mutable[source](local_id) if source in mutable else stored.get(source)
+            if source in mutable:
+                value = mutable[source](local_id) if local_id is not None else None
+            else:
+                value = stored.get(source)
             if value is not None and value != "":
                 fields[name] = value
-        docsums.append(Docsum(gid, index.document_id(local_id), fields, features[i]))
+        docsums.append(Docsum(gid, document_id, fields, summary_features))
     return docsums
 
 

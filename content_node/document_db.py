@@ -6,8 +6,8 @@ acknowledged only once it is on disk, concurrent writers share fsyncs (group com
 may see a write a moment before its writer is acknowledged.
 
 Reads: every method takes the same re-entrant lock for the moment it reads mutable structures.
-A caller that needs one consistent view across several calls (a query: match, then rank, then
-read attributes) holds `read_view()` around them; writes wait meanwhile.
+A query holds `read_view()` from match to its last attribute read (queries share it, writes wait)
+and opens a view whose generation its fill reads summaries at (store/read_views.py).
 
 A write the WAL cannot take (disk full, read-only, I/O error) raises StorageError and changes
 nothing (the record is appended before it is applied, and the sequence number is not consumed).
@@ -43,8 +43,9 @@ from content_node.store.posting_segment import Postings
 from content_node.store.tensor_column import DenseTensorColumn
 from content_node.store.vector_indexes import VectorIndexes
 from content_node.store.recovery import recover, retain
-from content_node.store.snapshot import document_line, read_snapshot, write_snapshot
-from content_node.store.wal import LogRecord, WalWriteError, WriteAheadLog
+from content_node.store.read_views import ReadWriteLock, Version, VersionHistory
+from content_node.store.snapshot import document_line, read_snapshot, with_values, write_snapshot
+from content_node.store.wal import LogRecord, WalWriteError, WriteAheadLog, put_payload, remove_payload
 from searchlib.docid import DocumentId, global_id
 from searchlib.documents import apply_update, validate_document
 from searchlib.errors import DocumentError, StorageError
@@ -67,6 +68,8 @@ class DocumentDB:
         self._data_dir.mkdir(parents=True, exist_ok=True)
         self._snapshot_interval = snapshot_interval
         self._lock = threading.RLock()
+        self._views = ReadWriteLock()  # queries share it, writes take it alone (store/read_views.py)
+        self._history = VersionHistory()
         self._snapshot_lock = threading.Lock()
         self._background_snapshot: threading.Thread | None = None
         self._reset()
@@ -114,10 +117,10 @@ class DocumentDB:
         self._check_document_type(document_id)
         document = validate_document(self.schema, fields, allow_synthetic=True)
         fields_json = encode_fields(document)  # once, outside the lock: the WAL and the store share it
-        with self._lock:
+        with self._views.exclusive(), self._lock:
             if condition is not None:
                 condition(self._stored_fields(global_id(document_id)))
-            sequence = self._log(_put_payload(document_id, fields_json))
+            sequence = self._log(put_payload(document_id, fields_json))
             self._apply_put(document_id, document, fields_json=fields_json)
         self._acknowledge(sequence)
 
@@ -125,7 +128,7 @@ class DocumentDB:
                create: bool = False, condition: Condition | None = None) -> bool:
         """Apply field operations; False (and nothing written) if missing and not `create`."""
         self._check_document_type(document_id)
-        with self._lock:  # read-modify-write of one document must not interleave with another
+        with self._views.exclusive(), self._lock:  # a read-modify-write must not interleave
             current = self._stored_fields(global_id(document_id))
             if condition is not None:
                 condition(current)
@@ -133,7 +136,7 @@ class DocumentDB:
                 return False
             document = apply_update(self.schema, current, operations, allow_synthetic=True)
             fields_json = encode_fields(document)
-            sequence = self._log(_put_payload(document_id, fields_json))
+            sequence = self._log(put_payload(document_id, fields_json))
             self._apply_put(document_id, document, fields_json=fields_json)
         self._acknowledge(sequence)
         return True
@@ -141,13 +144,13 @@ class DocumentDB:
     def remove(self, document_id: str, condition: Condition | None = None) -> bool:
         """Remove a document; False if it did not exist (nothing is written then)."""
         self._check_document_type(document_id)
-        with self._lock:
+        with self._views.exclusive(), self._lock:
             if condition is not None:
                 condition(self._stored_fields(global_id(document_id)))
             local_id = self._local_ids.lookup(global_id(document_id))
             if local_id is None:
                 return False
-            sequence = self._log(_remove_payload(document_id))
+            sequence = self._log(remove_payload(document_id))
             self._apply_remove(local_id)
         self._acknowledge(sequence)
         return True
@@ -198,8 +201,17 @@ class DocumentDB:
     @contextlib.contextmanager
     def read_view(self) -> Iterator["DocumentDB"]:
         """Hold to read several structures consistently; writers wait until it is released."""
-        with self._lock:
+        with self._views.shared():
             yield self
+
+    def open_view(self, seconds: float) -> int:
+        """Inside `read_view`: the generation a later fill asks `version_at` for, kept `seconds`."""
+        self._history.open(self._last_sequence, seconds)
+        return self._last_sequence
+
+    def version_at(self, gid: bytes, generation: int) -> Version | None:
+        """The document as it was at `generation` if a write since replaced or removed it."""
+        return self._history.as_of(gid, generation)
 
     @property
     def doc_count(self) -> int:
@@ -301,7 +313,7 @@ class DocumentDB:
                 self._wal.rotate(sequence + 1)
                 self._vectors.save(sequence, self._local_ids.global_ids)
                 self._operations_since_snapshot = 0
-            lines = (document_line(document_id, _with_values(decompress(blob), held, local_id), mutable)
+            lines = (document_line(document_id, with_values(decompress(blob), held, local_id), mutable)
                      for document_id, local_id, blob, mutable in entries)
             path = write_snapshot(self._data_dir, sequence, lines)
             retain(self._data_dir, path)
@@ -436,6 +448,7 @@ class DocumentDB:
         if fields_json is None or not self._attribute_held.isdisjoint(fields):
             fields_json = encode_fields({k: v for k, v in fields.items() if k not in self._attribute_held})
         if previous is not None:
+            self._keep_superseded(previous)
             previous_fields = self._documents.fields(previous) or {}
             stored_names = (previous_fields.keys() | fields.keys()) - self._attribute_held
             changed = self._changed_attribute_held(previous, fields) | {
@@ -458,7 +471,15 @@ class DocumentDB:
         self._vectors.index_document(local_id, fields)
 
     def _apply_remove(self, local_id: int) -> None:
+        self._keep_superseded(local_id)
         self._unindex(local_id, self._documents.fields(local_id) or {})
+
+    def _keep_superseded(self, local_id: int) -> None:
+        if self._history.retaining():  # a query's view may still fill it
+            held = self._with_attribute_held(local_id, {})
+            self._history.record(self._last_sequence, self._local_ids.global_ids[local_id], Version(
+                self._local_ids.document_id(local_id), self._documents.compressed(local_id), held,
+                self._documents.decoder()))
 
     def _unindex(self, local_id: int, fields: Mapping[str, Any]) -> None:
         for name, index in self._indexes.items():
@@ -525,18 +546,3 @@ def _is_text(field_type) -> bool:
     return field_type.kind in _TEXT_KINDS and field_type.element is not None \
         and field_type.element.kind == "string"
 
-
-def _with_values(fields_json: bytes, frozen: Mapping[str, Callable[[int], Any]], local_id: int) -> bytes:
-    """A stored document's JSON with its attribute-held values added back (for snapshots)."""
-    extra = {name: value for name, read in frozen.items() if (value := read(local_id)) is not None}
-    if not extra:
-        return fields_json
-    return encode_fields({**json.loads(fields_json), **extra})
-
-
-def _put_payload(document_id: str, fields_json: bytes) -> bytes:
-    return b'{"op":"put","id":' + json.dumps(document_id).encode() + b',"fields":' + fields_json + b"}"
-
-
-def _remove_payload(document_id: str) -> bytes:
-    return b'{"op":"remove","id":' + json.dumps(document_id).encode() + b"}"

@@ -46,6 +46,7 @@ class SearchOutcome:
     total_hits: int
     coverage: Coverage
     grouping: Group | None = None  # partial group tree over every matched document
+    generation: int = 0  # the view of the documents the query read (DocumentDB.open_view)
 
 
 class IndexWithIds(RankIndex):

@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -91,17 +92,23 @@ class ContentNode:
                     schema, rank_profile, hidden_match_features(rank_profile), package_path=self.application.path)
             return program
 
-    def search(self, schema_name: str, profile: str, params: matcher.SearchParams) -> matcher.SearchOutcome:
+    def search(self, schema_name: str, profile: str, params: matcher.SearchParams,
+               view_seconds: float = 10.0) -> matcher.SearchOutcome:
+        """Under one read view; its generation stays readable by the fill for `view_seconds`."""
         program = self.program(schema_name, profile)
         self._searches += 1
-        return matcher.search(self.databases[schema_name], program, params)
+        with self.databases[schema_name].read_view() as view:
+            outcome = matcher.search(view, program, params)
+            return replace(outcome, generation=view.open_view(view_seconds))
 
     def fill(self, schema_name: str, profile: str, summary_class: str, global_ids: Sequence[bytes],
-             query, query_features, now: float, rank_properties=None) -> list[docsums.Docsum]:
+             query, query_features, now: float, rank_properties=None, as_of: int = 0) -> list[docsums.Docsum]:
+        """`as_of`: the generation of the search that found the hits (0: the current documents)."""
         schema = self.schema(schema_name)
         program = self.program(schema_name, profile) if profile else None
-        return docsums.fill(self.databases[schema_name], program, schema, summary_class, global_ids,
-                            query, query_features, now or time.time(), rank_properties)
+        with self.databases[schema_name].read_view() as view:
+            return docsums.fill(view, program, schema, summary_class, global_ids, query, query_features,
+                                now or time.time(), rank_properties, as_of)
 
     def database_for(self, document_id: str) -> DocumentDB:
         doctype = DocumentId.parse(document_id).doctype

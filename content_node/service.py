@@ -20,6 +20,7 @@ from searchlib.wire import visit_codec
 from searchlib.wire.feed_codec import FeedResult, encode_feed_reply
 
 log = logging.getLogger("content_node.service")
+VIEW_GRACE_SECONDS = 5.0
 
 
 def _node_error(error: Exception, source: str) -> codec.NodeError:
@@ -60,13 +61,16 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                 second_phase_rank_score_drop_limit=call.second_phase_rank_score_drop_limit,
                 now=call.now or time.time(), deadline=started + soft_budget,
                 grouping=parse_grouping(call.grouping) if call.grouping else None)
-            outcome = self._node.search(call.schema, call.rank_profile, params)
+            # the fill may come after the query's time (the container grants it a second more)
+            view_seconds = (call.timeout_ms / 1000.0 if call.timeout_ms else 10.0) + VIEW_GRACE_SECONDS
+            outcome = self._node.search(call.schema, call.rank_profile, params, view_seconds)
             trace = ()
             if call.trace_level >= 4:
                 trace = (f"content node {key}: {outcome.total_hits} matches, "
                          f"{(time.monotonic() - started) * 1000:.1f} ms",)
             return codec.encode_search_answer(codec.SearchAnswer(
-                key, tuple(outcome.hits), outcome.total_hits, outcome.coverage, (), trace, outcome.grouping))
+                key, tuple(outcome.hits), outcome.total_hits, outcome.coverage, (), trace, outcome.grouping,
+                outcome.generation))
         except Exception as error:  # noqa: BLE001 - reported as data, see module doc
             active = self._node.active_documents
             coverage = Coverage(docs=0, active=active, target_active=active, nodes=1)
@@ -80,7 +84,8 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
             if mismatch:
                 return codec.encode_docsums([], [mismatch])
             docsums = self._node.fill(call.schema, call.rank_profile, call.summary_class, call.global_ids,
-                                      call.query, call.query_features, call.now, call.rank_properties)
+                                      call.query, call.query_features, call.now, call.rank_properties,
+                                      call.as_of)
             return codec.encode_docsums([codec.DocsumValue(d.global_id, d.document_id, d.fields,
                                                            d.summary_features) for d in docsums])
         except Exception as error:  # noqa: BLE001

@@ -254,13 +254,14 @@ class LeanHit(_message.Message):
     def __init__(self, global_id: _Optional[bytes] = ..., relevance: _Optional[float] = ..., match_features: _Optional[_Mapping[str, FeatureValue]] = ..., sort_values: _Optional[_Iterable[_Union[SortValue, _Mapping]]] = ...) -> None: ...
 
 class SearchReply(_message.Message):
-    __slots__ = ("distribution_key", "hits", "total_hit_count", "coverage", "errors", "trace", "grouping")
+    __slots__ = ("distribution_key", "hits", "total_hit_count", "coverage", "errors", "trace", "generation", "grouping")
     DISTRIBUTION_KEY_FIELD_NUMBER: _ClassVar[int]
     HITS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_HIT_COUNT_FIELD_NUMBER: _ClassVar[int]
     COVERAGE_FIELD_NUMBER: _ClassVar[int]
     ERRORS_FIELD_NUMBER: _ClassVar[int]
     TRACE_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
     GROUPING_FIELD_NUMBER: _ClassVar[int]
     distribution_key: int
     hits: _containers.RepeatedCompositeFieldContainer[LeanHit]
@@ -268,8 +269,9 @@ class SearchReply(_message.Message):
     coverage: Coverage
     errors: _containers.RepeatedCompositeFieldContainer[ErrorMessage]
     trace: _containers.RepeatedScalarFieldContainer[str]
+    generation: int
     grouping: GroupValue
-    def __init__(self, distribution_key: _Optional[int] = ..., hits: _Optional[_Iterable[_Union[LeanHit, _Mapping]]] = ..., total_hit_count: _Optional[int] = ..., coverage: _Optional[_Union[Coverage, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ..., trace: _Optional[_Iterable[str]] = ..., grouping: _Optional[_Union[GroupValue, _Mapping]] = ...) -> None: ...
+    def __init__(self, distribution_key: _Optional[int] = ..., hits: _Optional[_Iterable[_Union[LeanHit, _Mapping]]] = ..., total_hit_count: _Optional[int] = ..., coverage: _Optional[_Union[Coverage, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ..., trace: _Optional[_Iterable[str]] = ..., generation: _Optional[int] = ..., grouping: _Optional[_Union[GroupValue, _Mapping]] = ...) -> None: ...
 
 class GroupValue(_message.Message):
     __slots__ = ("integer", "number", "text", "aggregates", "lists", "hits")
@@ -311,7 +313,7 @@ class GroupHitValue(_message.Message):
     def __init__(self, global_id: _Optional[bytes] = ..., relevance: _Optional[float] = ...) -> None: ...
 
 class DocsumRequest(_message.Message):
-    __slots__ = ("schema", "summary_class", "rank_profile", "global_ids", "query", "query_features", "app_generation", "now", "rank_properties")
+    __slots__ = ("schema", "summary_class", "rank_profile", "global_ids", "query", "query_features", "app_generation", "now", "as_of", "rank_properties")
     class QueryFeaturesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -334,6 +336,7 @@ class DocsumRequest(_message.Message):
     QUERY_FEATURES_FIELD_NUMBER: _ClassVar[int]
     APP_GENERATION_FIELD_NUMBER: _ClassVar[int]
     NOW_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
     RANK_PROPERTIES_FIELD_NUMBER: _ClassVar[int]
     schema: str
     summary_class: str
@@ -343,8 +346,9 @@ class DocsumRequest(_message.Message):
     query_features: _containers.MessageMap[str, FeatureValue]
     app_generation: str
     now: float
+    as_of: int
     rank_properties: _containers.ScalarMap[str, str]
-    def __init__(self, schema: _Optional[str] = ..., summary_class: _Optional[str] = ..., rank_profile: _Optional[str] = ..., global_ids: _Optional[_Iterable[bytes]] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., app_generation: _Optional[str] = ..., now: _Optional[float] = ..., rank_properties: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    def __init__(self, schema: _Optional[str] = ..., summary_class: _Optional[str] = ..., rank_profile: _Optional[str] = ..., global_ids: _Optional[_Iterable[bytes]] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., app_generation: _Optional[str] = ..., now: _Optional[float] = ..., as_of: _Optional[int] = ..., rank_properties: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class Docsum(_message.Message):
     __slots__ = ("global_id", "document_id", "fields_json", "summary_features")

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Generic, Sequence, TypeVar
+from typing import Awaitable, Callable, Generic, Protocol, Sequence, TypeVar
 
-from container.dispatch.scatter_gather import GatherResult
 from container.dispatch.search_cluster import SearchCluster
 
 R = TypeVar("R")
+
+
+class Gathered(Protocol):
+    failed_keys: tuple[int, ...]  # the unreachable nodes of one scatter/gather
 
 MIN_RETRY_SECONDS = 0.05  # below this a retry cannot finish: return the degraded first answer
 
@@ -26,9 +29,9 @@ class Dispatched(Generic[R]):
 
 
 async def dispatch_with_failover(cluster: SearchCluster, run_on_group: Callable[[int], Awaitable[Sequence[R]]],
-                                 gathered: Callable[[R], GatherResult], deadline: float) -> Dispatched[R]:
+                                 gathered: Callable[[R], Gathered], deadline: float) -> Dispatched[R]:
     """`run_on_group(group)` runs the query on one group (one result per schema); `gathered` gets
-    the GatherResult of a result. `deadline` is a time.monotonic() value."""
+    what a result gathered (its failed_keys). `deadline` is a time.monotonic() value."""
     group = cluster.pick_group()
     if group is None:
         partial = cluster.best_partial_group()

@@ -26,6 +26,7 @@ class GatherResult:
     trace: list[str] = field(default_factory=list)
     failed_keys: tuple[int, ...] = ()  # unreachable nodes: the query may be retried elsewhere
     groupings: tuple = ()  # partial group trees (searchlib.grouping.result.Group) of the nodes that answered
+    generations: Mapping[int, int] = field(default_factory=dict)  # node key -> its read view, for the fill
 
 
 async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall, deadline: float,
@@ -90,6 +91,7 @@ async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall,
                          redundancy, known_missing_active=known_missing)
     trace = [line for a in answers for line in a.trace]
     return GatherResult(hits, sum(a.total_hits for a in good), coverage, errors, trace, tuple(failed_keys),
-                        tuple(a.grouping for a in good if a.grouping is not None))
+                        tuple(a.grouping for a in good if a.grouping is not None),
+                        {a.distribution_key: a.generation for a in good})
 
 

@@ -5,7 +5,7 @@ import math
 from dataclasses import replace
 from typing import Iterable
 
-from container.search.cluster_searcher import ResultHit, SearchResult
+from container.search.phases import ResultHit, SearchResult
 from container.search.grouping import render as render_grouping
 from searchlib.errors import ErrorCode
 from searchlib.wire.search_codec import NodeError

@@ -9,8 +9,6 @@ device defaults: container/ranking/onnx_models.py). Everything here is CPU work:
 """
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
 import time
 from dataclasses import dataclass, replace
@@ -238,21 +236,3 @@ def hits_to_fetch(ranker: GlobalPhaseRanker, query, schema: str, wanted: int) ->
     """max(offset + hits, rerankCount): the nodes must return enough hits to rerank."""
     return max(wanted, ranker.rerank_count(schema, query.profile, query.global_phase_rerank_count))
 
-
-async def rerank_outcomes(ranker: GlobalPhaseRanker, query, outcomes: Sequence) -> list:
-    """Per schema, in a thread executor: the search outcomes with reranked hits (ClusterSearcher)."""
-    loop = asyncio.get_running_loop()
-    result = []
-    for outcome in outcomes:
-        if ranker.setup(outcome.schema, query.profile) is None or not outcome.gathered.hits:
-            result.append(outcome)
-            continue
-        count = ranker.rerank_count(outcome.schema, query.profile, query.global_phase_rerank_count)
-        reranked = await loop.run_in_executor(
-            None, functools.partial(ranker.rerank, outcome.schema, query.profile, outcome.gathered.hits,
-                                    outcome.query_features, count, query.trace_level, query.sorting))
-        gathered = replace(outcome.gathered, hits=reranked.hits,
-                           total_hits=max(outcome.gathered.total_hits - reranked.dropped, 0),
-                           trace=[*outcome.gathered.trace, *(reranked.trace if query.trace_level else [])])
-        result.append(replace(outcome, gathered=gathered))
-    return result

@@ -68,21 +68,25 @@ def _attributes_used(operation: GroupingOperation) -> set[tuple[str, bool]]:
     return used
 
 
-async def resolve(searcher, query, operation: GroupingOperation, outcomes, clients, errors) -> GroupingResult:
-    """Merge the partial trees of every schema's nodes, then fill the hits the groups list."""
-    result = merge(operation, {o.schema: o.gathered.groupings for o in outcomes})
-    integral = frozenset(name for schema in searcher.application.schemas.values()
-                         for name, f in schema.fields.items() if f.type.kind in _INTEGRAL)
-    result = replace(result, integral_fields=integral)
-    hits = [h for h in iter_hits(result.root)]
-    if not hits:
-        return result
-    window = [(LeanHit(h.global_id, h.relevance, h.distribution_key), result.hit_schema[h.global_id]) for h in hits]
-    filled = await searcher._fill(query, window, {o.schema: o for o in outcomes}, clients, errors)
+def integral_fields(application) -> frozenset[str]:
+    """Fields whose sum/min/max render as integers."""
+    return frozenset(name for schema in application.schemas.values()
+                     for name, f in schema.fields.items() if f.type.kind in _INTEGRAL)
+
+
+def hits_to_fill(result: GroupingResult) -> list[tuple[LeanHit, str]]:
+    """(hit, schema) of every hit the groups list, for the fill phase."""
+    return [(LeanHit(h.global_id, h.relevance, h.distribution_key), result.hit_schema[h.global_id])
+            for h in iter_hits(result.root)]
+
+
+def with_filled(result: GroupingResult, filled: Iterable) -> GroupingResult:
+    """`result` with its listed hits filled (ResultHits from the fill phase)."""
     return replace(result, filled={r.hit.global_id: r for r in filled})
 
 
-def merge(operation: GroupingOperation, partials_by_schema: Mapping[str, Iterable[Group]]) -> GroupingResult:
+def merge(operation: GroupingOperation, partials_by_schema: Mapping[str, Iterable[Group]],
+          integral: frozenset[str] = frozenset()) -> GroupingResult:
     """One ordered, trimmed tree from every node's partial tree of every schema."""
     hit_schema: dict[bytes, str] = {}
     partials: list[Group] = []
@@ -92,7 +96,7 @@ def merge(operation: GroupingOperation, partials_by_schema: Mapping[str, Iterabl
             for hit in iter_hits(root):
                 hit_schema[hit.global_id] = schema
     merged = merge_groups(partials) if partials else Group()
-    return GroupingResult(operation, finalize(operation, merged), hit_schema)
+    return GroupingResult(operation, finalize(operation, merged), hit_schema, integral_fields=integral)
 
 
 def iter_hits(group: Group) -> Iterable[GroupHit]:

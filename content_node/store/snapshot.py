@@ -19,10 +19,11 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping
 
 from google_crc32c import Checksum
 
+from content_node.store.document_store import encode_fields
 from content_node.store.wal import fsync_directory
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,14 @@ def document_line(document_id: str, fields_json: bytes, mutable: dict[str, float
     if mutable:
         line += b',"mutable":' + json.dumps(mutable).encode()
     return line + b"}\n"
+
+
+def with_values(fields_json: bytes, frozen: Mapping[str, Callable[[int], Any]], local_id: int) -> bytes:
+    """A stored document's JSON with its attribute-held values added back (for snapshots)."""
+    extra = {name: value for name, read in frozen.items() if (value := read(local_id)) is not None}
+    if not extra:
+        return fields_json
+    return encode_fields({**json.loads(fields_json), **extra})
 
 
 def write_snapshot(directory: Path, last_sequence: int, lines: Iterable[bytes]) -> Path:

@@ -31,6 +31,7 @@ fsyncs for everyone waiting, so concurrent writers share fsyncs instead of payin
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import struct
@@ -403,3 +404,11 @@ def fsync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def put_payload(document_id: str, fields_json: bytes) -> bytes:
+    return b'{"op":"put","id":' + json.dumps(document_id).encode() + b',"fields":' + fields_json + b"}"
+
+
+def remove_payload(document_id: str) -> bytes:
+    return b'{"op":"remove","id":' + json.dumps(document_id).encode() + b"}"

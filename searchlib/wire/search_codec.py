@@ -55,6 +55,7 @@ class SearchAnswer:
     errors: tuple[NodeError, ...] = ()
     trace: tuple[str, ...] = ()
     grouping: Group | None = None  # partial group tree when the call had grouping
+    generation: int = 0  # the node's read view: a fill of these hits asks for it (DocsumCall.as_of)
 
 
 def encode_search_call(call: SearchCall) -> pb.SearchRequest:
@@ -100,7 +101,7 @@ def _encode_search_answer(answer: SearchAnswer) -> pb.SearchReply:
         distribution_key=answer.distribution_key, hits=[encode_hit(h) for h in answer.hits],
         total_hit_count=answer.total_hits, coverage=encode_coverage(answer.coverage),
         errors=[pb.ErrorMessage(code=e.code, message=e.message, source=e.source) for e in answer.errors],
-        trace=list(answer.trace))
+        trace=list(answer.trace), generation=answer.generation)
 
 
 def decode_search_answer(message: pb.SearchReply) -> SearchAnswer:
@@ -110,7 +111,8 @@ def decode_search_answer(message: pb.SearchReply) -> SearchAnswer:
         total_hits=message.total_hit_count, coverage=decode_coverage(message.coverage),
         errors=tuple(NodeError(e.code, e.message, e.source) for e in message.errors),
         trace=tuple(message.trace),
-        grouping=decode_group(message.grouping, key) if message.HasField("grouping") else None)
+        grouping=decode_group(message.grouping, key) if message.HasField("grouping") else None,
+        generation=message.generation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +126,7 @@ class DocsumCall:
     app_generation: str = ""
     now: float = 0.0
     rank_properties: Mapping[str, str] = field(default_factory=dict)
+    as_of: int = 0  # the generation of the node's search that found the hits (0: current documents)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +142,7 @@ def encode_docsum_call(call: DocsumCall) -> pb.DocsumRequest:
                                rank_profile=call.rank_profile, global_ids=list(call.global_ids),
                                query_features=encode_features(call.query_features),
                                app_generation=call.app_generation, now=call.now,
-                               rank_properties=dict(call.rank_properties))
+                               rank_properties=dict(call.rank_properties), as_of=call.as_of)
     if call.query is not None:
         message.query.CopyFrom(encode_query(call.query))
     return message
@@ -151,7 +154,7 @@ def decode_docsum_call(message: pb.DocsumRequest) -> DocsumCall:
                       query=decode_query(message.query) if message.HasField("query") else None,
                       query_features=decode_features(message.query_features),
                       app_generation=message.app_generation, now=message.now,
-                      rank_properties=dict(message.rank_properties))
+                      rank_properties=dict(message.rank_properties), as_of=message.as_of)
 
 
 def encode_docsums(values: Sequence[DocsumValue], errors: Sequence[NodeError] = ()) -> pb.DocsumReply:

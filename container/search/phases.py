@@ -1,0 +1,264 @@
+"""The container's search as named phases (quickwit's root.rs, Vespa's searcher chain): each a
+function whose signature says what it reads and what it produces, over one per-query value, the
+`SearchPlan` that parse-and-validate makes. ClusterSearcher runs them in this order:
+
+    plan → search (scatter/gather with failover) → global_phase → merge_and_window → fill
+         → group → SearchResult (rendered by container/http/rendering.py)
+
+Phases never reach into each other's state: the global phase takes hits and returns hits, and
+grouping lists the hits it needs filled and takes them back filled.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from dataclasses import dataclass, field, replace
+from typing import Mapping, Sequence
+
+from container.dispatch.content_client import ContentNodeClient
+from container.dispatch.fill import fill_summaries
+from container.dispatch.retry import dispatch_with_failover
+from container.dispatch.scatter_gather import scatter_gather
+from container.dispatch.search_cluster import SearchCluster
+from container.ranking.global_phase import GlobalPhaseRanker, hits_to_fetch
+from container.ranking.global_phase import check_sorting as check_global_phase_sorting
+from container.search import grouping
+from container.search.query import Query
+from container.search.query_embedding import query_features
+from container.search.validation import validate_fields, validate_sorting
+from searchlib.coverage import CoverageReport
+from searchlib.errors import InvalidParameterError, quote_input
+from searchlib.grouping import GroupingOperation
+from searchlib.hits import LeanHit, merge_hits
+from searchlib.query.search_path import SearchPath, parse_search_path
+from searchlib.schema.model import ApplicationPackage
+from searchlib.wire.search_codec import DocsumCall, NodeError, SearchCall
+
+
+@dataclass(frozen=True, slots=True)
+class ResultHit:
+    hit: LeanHit
+    schema: str
+    document_id: str = ""
+    fields: dict = field(default_factory=dict)
+    summary_features: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    hits: list[ResultHit]
+    total_count: int
+    coverage: CoverageReport | None
+    errors: list[NodeError]
+    trace: list[str] = field(default_factory=list)
+    timing: dict[str, float] = field(default_factory=dict)
+    grouping: object | None = None  # container.search.grouping.GroupingResult when the query groups
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPlan:
+    """The validated query and what the phases derive from it once."""
+    query: Query
+    grouping: GroupingOperation | None
+    wanted: int  # offset + hits: each node is asked for this many (or the rerank count) at offset 0
+    path: SearchPath | None  # model.searchPath; None: normal dispatch with failover
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaHits:
+    """What the nodes answered for one schema, merged in the one hit order."""
+    schema: str
+    hits: list[LeanHit]
+    total_hits: int
+    coverage: CoverageReport
+    errors: list[NodeError]
+    trace: list[str]
+    groupings: tuple  # the nodes' partial group trees
+    query_features: dict  # as sent to the nodes; the fill sends them again for summary-features
+    failed_keys: tuple[int, ...] = ()  # unreachable nodes (dispatch may retry on another group)
+    generations: Mapping[int, int] = field(default_factory=dict)  # node key -> the view the fill reads
+
+
+@dataclass(frozen=True, slots=True)
+class Searched:
+    group: int
+    clients: list[ContentNodeClient]  # the nodes searched: the fill asks the same ones
+    by_schema: list[SchemaHits]
+    trace: list[str]  # dispatch decisions (failover)
+
+
+@dataclass(frozen=True, slots=True)
+class Filled:
+    hits: list[ResultHit]
+    errors: list[NodeError]
+
+
+# -- parse and validate -----------------------------------------------------------------------
+
+def plan(application: ApplicationPackage, ranker: GlobalPhaseRanker, query: Query) -> SearchPlan:
+    """Everything a query can be refused for before anything is dispatched."""
+    schemas = [application.schemas[name] for name in query.schemas]
+    validate_fields(query.yql.where, schemas)
+    validate_sorting(query.sorting, schemas)
+    for schema in schemas:  # before anything looks the profile up
+        if query.summary_class and query.summary_class not in schema.summaries:
+            raise InvalidParameterError(
+                f"invalid presentation.summary={quote_input(query.summary_class, 60)}: "
+                f"unknown summary class for schema '{schema.name}'")
+        if query.profile not in schema.rank_profiles:
+            raise InvalidParameterError(f"schema '{schema.name}' does not contain requested rank profile "
+                                        f"'{quote_input(query.profile, 60)}'")
+    operation = grouping.parse_request(grouping.request_text(query), schemas)
+    check_global_phase_sorting(ranker, query)
+    return SearchPlan(query, operation, query.offset + query.hits, parse_search_path(query.search_path))
+
+
+# -- search: scatter/gather with failover -----------------------------------------------------
+
+async def search(plan: SearchPlan, application: ApplicationPackage, cluster: SearchCluster,
+                 ranker: GlobalPhaseRanker) -> Searched:
+    """One complete group (failover to another, dispatch/retry.py), or the nodes of a search path."""
+    query = plan.query
+    if plan.path is None:
+        async def on_group(group: int) -> list[SchemaHits]:
+            serving, absent = cluster.searchable_nodes(group)
+            return await asyncio.gather(*(search_schema(plan, name, application, cluster, ranker, serving, absent)
+                                          for name in query.schemas))
+
+        dispatched = await dispatch_with_failover(cluster, on_group, lambda hits: hits, query.deadline)
+        return Searched(dispatched.group, cluster.group_nodes(dispatched.group), list(dispatched.results),
+                        dispatched.trace)
+    group, clients = cluster.route(plan.path)
+    if not clients:
+        raise InvalidParameterError(f"Invalid searchPath '{query.search_path}': it selects no node")
+    by_schema = await asyncio.gather(*(search_schema(plan, name, application, cluster, ranker, clients)
+                                       for name in query.schemas))
+    return Searched(group, clients, list(by_schema), [])
+
+
+async def search_schema(plan: SearchPlan, schema_name: str, application: ApplicationPackage,
+                        cluster: SearchCluster, ranker: GlobalPhaseRanker,
+                        clients: Sequence[ContentNodeClient], absent=()) -> SchemaHits:
+    query = plan.query
+    profile = application.schemas[schema_name].rank_profiles[query.profile]
+    features = await query_features(application, profile, query)
+    call = SearchCall(schema=schema_name, rank_profile=query.profile, query=query.yql.where,
+                      hits=hits_to_fetch(ranker, query, schema_name, plan.wanted),
+                      timeout_ms=max(int((query.deadline - time.monotonic()) * 1000), 1),
+                      query_features=features, sorting=query.sorting,
+                      rerank_count=query.rerank_count, keep_rank_count=query.keep_rank_count,
+                      rank_score_drop_limit=query.rank_score_drop_limit,
+                      app_generation=application.generation, trace_level=query.trace_level,
+                      now=query.now, grouping=grouping.request_text(query),
+                      rank_properties=query.rank_properties)
+    gathered = await scatter_gather(clients, call, query.deadline, application.content.redundancy,
+                                    absent, cluster.known_active_docs())
+    return SchemaHits(schema_name, gathered.hits, gathered.total_hits, gathered.coverage, gathered.errors,
+                      gathered.trace, gathered.groupings, features, gathered.failed_keys, gathered.generations)
+
+
+# -- global phase -------------------------------------------------------------------------------
+
+async def global_phase(ranker: GlobalPhaseRanker, plan: SearchPlan,
+                       by_schema: Sequence[SchemaHits]) -> list[SchemaHits]:
+    """Per schema with a global phase, reranked in a thread executor (CPU work off the event
+    loop); hits below the drop limit leave the total count."""
+    query, loop = plan.query, asyncio.get_running_loop()
+    result = []
+    for schema_hits in by_schema:
+        if ranker.setup(schema_hits.schema, query.profile) is None or not schema_hits.hits:
+            result.append(schema_hits)
+            continue
+        count = ranker.rerank_count(schema_hits.schema, query.profile, query.global_phase_rerank_count)
+        reranked = await loop.run_in_executor(
+            None, functools.partial(ranker.rerank, schema_hits.schema, query.profile, schema_hits.hits,
+                                    schema_hits.query_features, count, query.trace_level, query.sorting))
+        result.append(replace(schema_hits, hits=reranked.hits,
+                              total_hits=max(schema_hits.total_hits - reranked.dropped, 0),
+                              trace=[*schema_hits.trace, *(reranked.trace if query.trace_level else [])]))
+    return result
+
+
+# -- merge and window ---------------------------------------------------------------------------
+
+def merge_and_window(plan: SearchPlan, by_schema: Sequence[SchemaHits]) -> list[tuple[LeanHit, str]]:
+    """The schemas' hits in the one hit order, cut to [offset, offset + hits)."""
+    query = plan.query
+    if len(by_schema) == 1:
+        merged = [(h, by_schema[0].schema) for h in by_schema[0].hits[:plan.wanted]]
+    else:
+        schema_of = {h.global_id: s.schema for s in by_schema for h in s.hits}
+        merged = [(h, schema_of[h.global_id])
+                  for h in merge_hits([s.hits for s in by_schema], query.sorting, plan.wanted)]
+    return merged[query.offset: query.offset + query.hits]
+
+
+# -- fill -----------------------------------------------------------------------------------------
+
+async def fill(plan: SearchPlan, application: ApplicationPackage, cluster: SearchCluster,
+               clients: Sequence[ContentNodeClient], window: Sequence[tuple[LeanHit, str]],
+               by_schema: Sequence[SchemaHits]) -> Filled:
+    """Summaries for `window` (hit, schema) from the nodes that found them, as of the view each
+    searched (their replicas when they became unreachable); a hit whose summary did not come
+    stays, without fields."""
+    query = plan.query
+    by_key = {c.node.distribution_key: c for c in clients}
+    searched = {s.schema: s for s in by_schema}
+    by_schema: dict[str, list[LeanHit]] = {}
+    for hit, schema in window:
+        by_schema.setdefault(schema, []).append(hit)
+    summaries, errors = {}, []
+    for schema, hits in by_schema.items():
+        # query features only serve summary-features: a 384-float query embedding is not
+        # encoded, sent to every node and decoded again for a fill that does not read it
+        profile = application.schemas[schema].rank_profiles[query.profile]
+        call = DocsumCall(schema=schema, summary_class=query.summary_class, rank_profile=query.profile,
+                          global_ids=(), query=query.yql.where,
+                          query_features=searched[schema].query_features if profile.summary_features else {},
+                          app_generation=application.generation, now=query.now,
+                          rank_properties=query.rank_properties if profile.summary_features else {})
+        deadline = max(query.deadline, time.monotonic() + 1.0)  # a late fill still beats no fields
+        found, fill_errors = await fill_summaries(by_key, hits, call, deadline, cluster.replica_clients,
+                                                  searched[schema].generations)
+        summaries.update(found)
+        errors.extend(fill_errors)
+    filled = []
+    for hit, schema in window:
+        docsum = summaries.get(hit.global_id)
+        filled.append(ResultHit(hit, schema) if docsum is None else
+                      ResultHit(hit, schema, docsum.document_id, docsum.fields, docsum.summary_features))
+    return Filled(filled, errors)
+
+
+# -- grouping -------------------------------------------------------------------------------------
+
+def group(plan: SearchPlan, application: ApplicationPackage,
+          by_schema: Sequence[SchemaHits]) -> grouping.GroupingResult | None:
+    """The nodes' partial trees merged, ordered and trimmed; its hits still to be filled
+    (`grouping.hits_to_fill`, then `grouping.with_filled`)."""
+    if plan.grouping is None:
+        return None
+    return grouping.merge(plan.grouping, {s.schema: s.groupings for s in by_schema},
+                          grouping.integral_fields(application))
+
+
+# -- result ---------------------------------------------------------------------------------------
+
+def coverage(by_schema: Sequence[SchemaHits]) -> CoverageReport:
+    reports = [s.coverage for s in by_schema]
+    if len(reports) == 1:
+        return reports[0]
+    full = all(r.full for r in reports)
+    return CoverageReport(coverage=min(r.coverage for r in reports), documents=sum(r.documents for r in reports),
+                          full=full, nodes=max(r.nodes for r in reports), results=len(reports),
+                          results_full=sum(r.results_full for r in reports),
+                          degraded=None if full else next(r.degraded for r in reports if r.degraded))
+
+
+def trace(plan: SearchPlan, searched: Searched, by_schema: Sequence[SchemaHits]) -> list[str]:
+    lines = [line for s in by_schema for line in s.trace]
+    if plan.query.trace_level >= 1:
+        lines[:0] = [*searched.trace, f"dispatched to group {searched.group}: "
+                                      f"nodes {[c.node.distribution_key for c in searched.clients]}"]
+    return lines
