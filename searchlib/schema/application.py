@@ -22,7 +22,8 @@ from typing import Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.schema.compiler import compile_schemas
-from searchlib.schema.model import ApplicationPackage, ContainerLimits
+from searchlib.schema.model import ApplicationPackage, ContainerLimits, OnnxModel, Schema
+from searchlib.schema.package_paths import confined_path
 from searchlib.schema.parser import parse_profile_file, parse_schema
 from searchlib.schema.services import default_content_cluster, parse_services
 from searchlib.schema.typecheck import check_schemas
@@ -110,6 +111,10 @@ def application_from_sources(sources: Mapping[str, str], *, path: str = "<memory
                   check_expressions=check_expressions)
 
 
+def _onnx_models(schema: Schema) -> list[OnnxModel]:
+    return [m for profile in schema.rank_profiles.values() for m in profile.onnx_models.values()]
+
+
 def _is_schema_source(relative: str) -> bool:
     parts = PurePosixPath(relative).parts
     if len(parts) == 2 and parts[0] in _SCHEMA_DIRS and parts[1].endswith(".sd"):
@@ -153,6 +158,13 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
     else:
         services = parse_services(services_text, file_name("services.xml"), document_types)
         content, components, limits = services.content, services.components, services.limits
+        if display_root is not None:
+            for reference, location in services.files:
+                confined_path(display_root, reference, location, "component model")
+    if display_root is not None:
+        for schema in schemas.values():
+            for model in _onnx_models(schema):
+                confined_path(display_root, model.file, model.location, f"onnx-model '{model.name}'")
     return ApplicationPackage(
         path=path,
         schemas=MappingProxyType(schemas),
