@@ -25,10 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable, Protocol, Sequence, TypeVar
 
-import grpc
-
+from content_node.tls import secure_or_insecure_channel
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
+from searchlib.tls import TlsMaterial
 
 log = logging.getLogger("content_node.catch_up")
 
@@ -69,9 +69,9 @@ class Peer(Protocol):
 
 
 class GrpcPeer:
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, tls: TlsMaterial | None = None) -> None:
         self.address = address
-        self._channel = grpc.insecure_channel(address, options=[
+        self._channel = secure_or_insecure_channel(address, tls, [
             ("grpc.max_receive_message_length", 256 * 1024 * 1024)])
         self._stub = pb_grpc.ContentNodeStub(self._channel)
 
@@ -102,6 +102,10 @@ class ReplicaSync:
         self._thread: threading.Thread | None = None
         self._required: str | None = None  # why the local data cannot be served alone
         self._required_marker: Path | None = None  # the file that remembers it across restarts
+
+    def set_dialer(self, dial: Callable[[str], Peer]) -> None:
+        """How peers are reached (with cluster TLS: a channel presenting this node's certificate)."""
+        self._dial = dial
 
     def require_replica(self, reason: str, marker: Path | None = None) -> None:
         self._required, self._required_marker = reason, marker
