@@ -153,14 +153,15 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
     document_types = [schema.document_name for schema in schemas.values()]
     services_text = sources.get("services.xml")
     limits = ContainerLimits()
+    clients: tuple = ()
     if services_text is None:
         content, components = default_content_cluster(document_types), {}
     else:
         services = parse_services(services_text, file_name("services.xml"), document_types)
-        content, components, limits = services.content, services.components, services.limits
+        content, components, limits, clients = services.content, services.components, services.limits, services.clients
         if display_root is not None:
             for reference, location in services.files:
-                confined_path(display_root, reference, location, "component model")
+                confined_path(display_root, reference, location, "services.xml file")
     if display_root is not None:
         for schema in schemas.values():
             for model in _onnx_models(schema):
@@ -172,4 +173,5 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
         components=MappingProxyType(components),
         limits=limits,
         generation=generation,
+        clients=clients,
     )

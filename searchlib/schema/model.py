@@ -301,3 +301,4 @@ class ApplicationPackage:
     components: Mapping[str, Component] = EMPTY
     limits: ContainerLimits = ContainerLimits()
     generation: str = ""  # hash of every file in the package; requests carry it to detect skew
+    clients: tuple = ()  # services.xml <clients> (searchlib.schema.clients.DataPlaneClient)

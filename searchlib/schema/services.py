@@ -14,6 +14,7 @@ from typing import Sequence
 from xml.parsers import expat
 
 from searchlib.errors import SchemaError, SourceLocation
+from searchlib.schema.clients import DataPlaneClient, parse_clients
 from searchlib.schema.model import Component, ContainerLimits, ContentCluster, ContentNodeSpec
 from searchlib.schema.package_paths import reference_problem
 
@@ -28,6 +29,7 @@ class Services:
     components: dict[str, Component]
     limits: ContainerLimits = ContainerLimits()
     files: tuple[tuple[str, SourceLocation], ...] = ()  # package files the components name, where
+    clients: tuple[DataPlaneClient, ...] = ()  # <clients>: none = the open local default
 
 
 class _Located:
@@ -89,6 +91,7 @@ def parse_services(text: str, file: str, document_types: Sequence[str]) -> Servi
     components: dict[str, Component] = {}
     limits = ContainerLimits()
     files: list[tuple[str, SourceLocation]] = []
+    clients: tuple[DataPlaneClient, ...] = ()
     for container in root.findall("container") if root.tag == "services" else []:
         for element in container.findall("component"):
             component = _component(element, located, files)
@@ -97,7 +100,10 @@ def parse_services(text: str, file: str, document_types: Sequence[str]) -> Servi
             components[component.id] = component
         for element in container.findall("limits"):
             limits = _limits(element, located, limits)
-    return Services(content, components, limits, tuple(files))
+        for element in container.findall("clients"):
+            clients = parse_clients(element, located.of)
+            files.extend((file, client.location) for client in clients for file in client.certificates)
+    return Services(content, components, limits, tuple(files), clients)
 
 
 def _limits(element: ET.Element, located: _Located, limits: ContainerLimits) -> ContainerLimits:

@@ -104,7 +104,7 @@ def test_tokenizer_paths_are_confined(tmp_path: Path) -> None:
     (tmp_path / "tok.json").write_text("{}")
     app = _package(tmp_path / "c", tokenizer="models/t.json")
     (app / "models" / "t.json").symlink_to(tmp_path / "tok.json")
-    error = _refused(app, "component model: 'models/t.json' resolves outside")
+    error = _refused(app, "services.xml file: 'models/t.json' resolves outside")
     assert error.location.line == 4
 
 
