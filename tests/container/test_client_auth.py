@@ -125,3 +125,11 @@ def test_middleware_answers_401_and_403_in_the_api_shapes(tmp_path: Path) -> Non
     assert forbidden.status_code == 403
     assert forbidden.json() == {"pathId": "/document/v1/ns/doc/docid/1",
                                 "message": "client 'r' does not have the 'write' permission"}
+
+
+def test_only_loopback_hosts_count_as_local() -> None:
+    """Without <clients> the container warns when bound beyond loopback (container/__main__.py)."""
+    from container.__main__ import _is_loopback
+
+    assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("localhost")
+    assert not _is_loopback("0.0.0.0") and not _is_loopback("10.0.0.5") and not _is_loopback("example.org")
