@@ -93,6 +93,7 @@ def validate_package(app_dir: Path) -> list[Problem]:
         try:
             parsed = parse_services(services.read_text(encoding="utf-8"), str(services), document_types)
             problems.extend(_missing_component_files(root, services, parsed.components.values()))
+            problems.extend(_client_certificate_problems(root, parsed.clients))
         except SchemaError as error:
             problems.append(_problem(error, str(services)))
         except (OSError, UnicodeDecodeError) as error:
@@ -139,6 +140,7 @@ def missing_files(application: ApplicationPackage, app_dir: Path) -> list[Proble
     problems.extend(_missing_model_files(root, models.values()))
     services = root / "services.xml"
     problems.extend(_missing_component_files(root, services, application.components.values()))
+    problems.extend(_client_certificate_problems(root, application.clients))
     for schema in application.schemas.values():
         for profile in schema.rank_profiles.values():
             problems.extend(_constant_file_problems(root, profile))
@@ -187,6 +189,19 @@ def _missing_component_files(root: Path, services: Path, components: Iterable) -
                 continue
             if not _exists(root, reference):
                 yield _missing(location, root, reference, f"component {component.id}")
+
+
+def _client_certificate_problems(root: Path, clients: Iterable) -> Iterator[Problem]:
+    for client in clients:
+        for file in client.certificates:
+            try:
+                confined_path(root, file, client.location, f"client '{client.id}' certificate")
+            except SchemaError as error:
+                yield _problem(error, str(root))
+                continue
+            if not _exists(root, file):
+                yield Problem(str(client.location), f"client '{client.id}': certificate file '{file}' not found "
+                                                    f"in {root}", missing=file)
 
 
 def _exists(root: Path, reference: str) -> bool:

@@ -145,3 +145,17 @@ def test_validate_reports_every_escape_with_its_location(tmp_path: Path) -> None
     problems = [str(p) for p in validate_package(app)]
     assert any("doc.sd:8:" in p and "'..' is not allowed" in p for p in problems), problems
     assert any("services.xml:4:" in p and "absolute path" in p for p in problems), problems
+
+
+def test_validate_reports_client_certificates_outside_or_missing(tmp_path: Path) -> None:
+    app = _package(tmp_path / "app")
+    clients = ('<clients><client id="a" permissions="read"><certificate file="security/a.pem"/></client>'
+               '<client id="b" permissions="read"><certificate file="security/link.pem"/></client></clients>')
+    text = (app / "services.xml").read_text().replace("</component>\n", "</component>\n" + clients + "\n", 1)
+    (app / "services.xml").write_text(text)
+    (app / "security").mkdir()
+    (tmp_path / "outside.pem").write_text("x")
+    (app / "security" / "link.pem").symlink_to(tmp_path / "outside.pem")
+    problems = [str(p) for p in validate_package(app)]
+    assert any("client 'a': certificate file 'security/a.pem' not found" in p for p in problems), problems
+    assert any("services.xml:" in p and "'security/link.pem' resolves outside" in p for p in problems), problems
