@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
+from searchlib.schema.clients import DataPlaneClient
 from searchlib.schema.compiler import compile_schemas
 from searchlib.schema.model import ApplicationPackage, ContainerLimits, OnnxModel, Schema
 from searchlib.schema.package_paths import confined_path
@@ -153,7 +154,7 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
     document_types = [schema.document_name for schema in schemas.values()]
     services_text = sources.get("services.xml")
     limits = ContainerLimits()
-    clients: tuple = ()
+    clients: tuple[DataPlaneClient, ...] = ()
     if services_text is None:
         content, components = default_content_cluster(document_types), {}
     else:
