@@ -4,6 +4,8 @@ certificate clients) and reaches the nodes over mTLS; nodes catch up from each o
 client without a cluster certificate gets no RPC through to any node."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -176,3 +178,15 @@ def test_catch_up_after_kill_runs_over_mutual_tls(secured) -> None:
         assert "caught up from" in cluster.log_path("content-node-1").read_text()
         for i in range(10):
             assert writer.get(f"/document/v1/test/doc/docid/during-{i}").status_code == 200
+
+
+def test_the_kubernetes_probe_needs_the_cluster_certificate(secured) -> None:
+    """The nodes' exec probes (rendered with --tls-dir) answer through mTLS; without it they fail."""
+    cluster, root = secured
+    port = str(cluster.node(0).port)
+    probe = [sys.executable, "-m", "content_node.probe", "--port", port]
+    with_cert = subprocess.run([*probe, "--tls-dir", str(root / "data" / "tls" / "content-node-1")],
+                               capture_output=True, text=True, timeout=30)
+    assert with_cert.returncode == 0 and "is ready" in with_cert.stdout, with_cert.stderr
+    without = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+    assert without.returncode == 1 and "did not answer Ping: UNAVAILABLE" in without.stderr
