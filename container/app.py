@@ -17,6 +17,7 @@ from starlette.routing import Route
 from container.dispatch.content_client import ContentNodeClient, GrpcContentNodeClient, NodeAddress
 from container.dispatch.search_cluster import SearchCluster
 from container.embedding.registry import embedder_ids, get_embedder
+from container.http.auth import ClientAuth, ClientAuthMiddleware
 from container.http.compression import GzipRequestMiddleware
 from container.http.document_handler import DocumentHandler
 from container.http.limits import RequestGuard, http_error, unexpected_error
@@ -27,16 +28,19 @@ from container.search.cluster_searcher import ClusterSearcher
 from searchlib.errors import InvalidParameterError
 from searchlib.schema.application import load_application
 from searchlib.schema.model import ApplicationPackage
+from searchlib.tls import TlsMaterial
 
 log = logging.getLogger("container")
 ENGINE_VERSION = "8.0.0"  # the Vespa major whose APIs this container speaks
 
 
 def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddress] = (),
-               clients: Sequence[ContentNodeClient] | None = None) -> Starlette:
-    """`clients` replaces the gRPC clients (tests use scripted or in-process ones)."""
+               clients: Sequence[ContentNodeClient] | None = None, *, tls: TlsMaterial | None = None,
+               auth: ClientAuth | None = None) -> Starlette:
+    """`clients` replaces the gRPC clients (tests use scripted or in-process ones); `tls`: mutual
+    TLS to the content nodes; `auth`: the data-plane clients of services.xml <clients>."""
     package = load_application(application) if isinstance(application, str) else application
-    node_clients = list(clients) if clients is not None else [GrpcContentNodeClient(n) for n in nodes]
+    node_clients = list(clients) if clients is not None else [GrpcContentNodeClient(n, tls) for n in nodes]
     cluster = SearchCluster(node_clients, package.generation)
     searcher = ClusterSearcher(package, cluster)
     search = SearchHandler(searcher)
@@ -131,6 +135,7 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
     # them against the limits (a small compressed body cannot expand past them)
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers,
                     middleware=[Middleware(MetricsMiddleware, metrics=container_metrics),
+                                *([Middleware(ClientAuthMiddleware, auth=auth)] if auth is not None else []),
                                 Middleware(GzipRequestMiddleware), Middleware(RequestGuard, limits=package.limits)])
     app.state.cluster = cluster
     app.state.application = package

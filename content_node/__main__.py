@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import sys
 
+from content_node.catch_up import GrpcPeer
 from content_node.node import ContentNode
 from content_node.server import run_until_signalled
 from content_node.store.recovery import StoreCorruption
 from searchlib.distribution import group_keys_of
 from searchlib.errors import SchemaError
+from searchlib.tls import read_tls_dir
 
 EXIT_STORE_CORRUPT = 3  # `phasedsearch up` tells these apart from a crash or a bad package
 EXIT_STORE_UNREADABLE = 4
@@ -27,12 +30,20 @@ def main(argv: list[str] | None = None) -> int:
                              "writes for buckets another node of the group owns are refused")
     parser.add_argument("--groups", type=int, default=None,
                         help="groups in the cluster (default: services.xml); >1 means a replica exists")
+    parser.add_argument("--tls-dir", default="",
+                        help="cluster TLS: tls.crt, tls.key, ca.crt (cert-manager's layout); the node then "
+                             "serves mutual TLS only and presents its certificate to its peers")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     group_keys = _group_keys(args.group_nodes) if args.group_nodes.strip() else None
     if args.group_nodes.strip() and (group_keys is None or args.distribution_key not in group_keys):
         print(f"error: --group-nodes {args.group_nodes} must be comma-separated distribution keys that "
               f"include this node's ({args.distribution_key})", file=sys.stderr)
+        return 2
+    try:
+        tls = read_tls_dir(args.tls_dir) if args.tls_dir else None
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
     try:
         node = ContentNode(args.app, args.data_dir, args.distribution_key, group_keys, groups=args.groups)
@@ -51,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("content_node").info(
         "content node %d takes writes for its buckets among nodes %s", args.distribution_key,
         list(node.group_keys) if node.group_keys is not None else "[itself alone]")
-    run_until_signalled(node, args.host, args.port)
+    if tls is not None:
+        node.sync.set_dialer(functools.partial(GrpcPeer, tls=tls))
+    run_until_signalled(node, args.host, args.port, tls)
     return 0
 
 

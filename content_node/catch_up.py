@@ -25,10 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable, Protocol, Sequence, TypeVar
 
-import grpc
-
+from content_node.tls import secure_or_insecure_channel
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
+from searchlib.tls import TlsMaterial
 
 log = logging.getLogger("content_node.catch_up")
 
@@ -61,6 +61,8 @@ def list_documents(node) -> list[tuple[str, int]]:
 class Peer(Protocol):
     address: str
 
+    def identity(self) -> tuple[str, int]: ...  # (application generation, distribution key)
+
     def list_documents(self) -> dict[str, int]: ...
 
     def fetch(self, document_ids: Sequence[str]) -> list[tuple[str, dict | None]]: ...
@@ -69,11 +71,15 @@ class Peer(Protocol):
 
 
 class GrpcPeer:
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, tls: TlsMaterial | None = None) -> None:
         self.address = address
-        self._channel = grpc.insecure_channel(address, options=[
+        self._channel = secure_or_insecure_channel(address, tls, [
             ("grpc.max_receive_message_length", 256 * 1024 * 1024)])
         self._stub = pb_grpc.ContentNodeStub(self._channel)
+
+    def identity(self) -> tuple[str, int]:
+        reply = self._stub.Ping(pb.PingRequest(), timeout=RPC_TIMEOUT)
+        return reply.app_generation, reply.distribution_key
 
     def list_documents(self) -> dict[str, int]:
         reply = self._stub.ListDocuments(pb.ListDocumentsRequest(), timeout=RPC_TIMEOUT)
@@ -102,6 +108,10 @@ class ReplicaSync:
         self._thread: threading.Thread | None = None
         self._required: str | None = None  # why the local data cannot be served alone
         self._required_marker: Path | None = None  # the file that remembers it across restarts
+
+    def set_dialer(self, dial: Callable[[str], Peer]) -> None:
+        """How peers are reached (with cluster TLS: a channel presenting this node's certificate)."""
+        self._dial = dial
 
     def require_replica(self, reason: str, marker: Path | None = None) -> None:
         self._required, self._required_marker = reason, marker
@@ -169,7 +179,20 @@ class ReplicaSync:
             self._required_marker.unlink(missing_ok=True)
         self._required = self._required_marker = None
 
+    def _check_peer(self, peer: Peer) -> None:
+        """Copying a peer may delete local documents: only from a replica of the same distribution
+        (the same application generation, and not a node of this node's own group, which owns
+        other buckets). A Sync naming anything else is refused, whoever sent it."""
+        generation, key = peer.identity()
+        if generation != self._node.generation:
+            raise ValueError(f"peer {peer.address} serves application generation {generation[:12] or '-'}, "
+                             f"this node {self._node.generation[:12]}: not a replica")
+        group = self._node.group_keys
+        if key == self._node.distribution_key or (group is not None and len(group) > 1 and key in group):
+            raise ValueError(f"peer {peer.address} (node {key}) is in this node's own group: not a replica")
+
     def _catch_up_from(self, peer: Peer) -> None:
+        self._check_peer(peer)
         time.sleep(SETTLE_SECONDS)
         remote = peer.list_documents()
         local = dict(list_documents(self._node))

@@ -11,8 +11,10 @@ import sys
 
 import grpc
 
+from content_node.tls import secure_or_insecure_channel
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
+from searchlib.tls import read_tls_dir
 
 EXIT_HEALTHY, EXIT_UNHEALTHY = 0, 1
 
@@ -23,13 +25,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=19100)
     parser.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for the answer")
     parser.add_argument("--liveness", action="store_true", help="an answer is enough; readiness not required")
+    parser.add_argument("--tls-dir", default="", help="cluster TLS directory (tls.crt, tls.key, ca.crt)")
     args = parser.parse_args(argv)
     target = f"{args.host}:{args.port}"
     try:
-        with grpc.insecure_channel(target) as channel:
+        tls = read_tls_dir(args.tls_dir) if args.tls_dir else None
+        with secure_or_insecure_channel(target, tls, []) as channel:
             reply = pb_grpc.ContentNodeStub(channel).Ping(pb.PingRequest(), timeout=args.timeout)
     except grpc.RpcError as error:
         print(f"content node at {target} did not answer Ping: {error.code().name}", file=sys.stderr)
+        return EXIT_UNHEALTHY
+    except ValueError as error:  # an unreadable TLS directory
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_UNHEALTHY
     state = "ready" if reply.ready else "not ready"
     print(f"content node {reply.distribution_key} at {target} is {state}: {reply.active_docs} active documents, "

@@ -19,6 +19,7 @@ from searchlib.schema.application import load_application
 from searchlib.schema.compiler import compile_schemas
 from searchlib.schema.constants import FILE_PREFIX, constant_value
 from searchlib.schema.model import ApplicationPackage, RankProfile
+from searchlib.schema.package_paths import confined_path
 from searchlib.schema.parser import parse_profile_file, parse_schema
 from searchlib.schema.services import _MODEL_ELEMENTS, parse_services  # noqa: PLC2701 - one list of them
 from searchlib.schema.syntax import SchemaDecl
@@ -92,6 +93,7 @@ def validate_package(app_dir: Path) -> list[Problem]:
         try:
             parsed = parse_services(services.read_text(encoding="utf-8"), str(services), document_types)
             problems.extend(_missing_component_files(root, services, parsed.components.values()))
+            problems.extend(_client_certificate_problems(root, parsed.clients))
         except SchemaError as error:
             problems.append(_problem(error, str(services)))
         except (OSError, UnicodeDecodeError) as error:
@@ -138,6 +140,7 @@ def missing_files(application: ApplicationPackage, app_dir: Path) -> list[Proble
     problems.extend(_missing_model_files(root, models.values()))
     services = root / "services.xml"
     problems.extend(_missing_component_files(root, services, application.components.values()))
+    problems.extend(_client_certificate_problems(root, application.clients))
     for schema in application.schemas.values():
         for profile in schema.rank_profiles.values():
             problems.extend(_constant_file_problems(root, profile))
@@ -163,6 +166,11 @@ def fix_hint(problems: Iterable[Problem], app_dir: Path) -> str:
 
 def _missing_model_files(root: Path, models: Iterable) -> Iterator[Problem]:
     for model in models:
+        try:
+            confined_path(root, model.file, model.location, f"onnx-model '{model.name}'")
+        except SchemaError as error:
+            yield _problem(error, str(root))
+            continue
         if not _exists(root, model.file):
             yield _missing(str(model.location), root, model.file, f"onnx-model {model.name}")
 
@@ -171,14 +179,33 @@ def _missing_component_files(root: Path, services: Path, components: Iterable) -
     text = services.read_text(encoding="utf-8") if services.is_file() else ""
     for component in components:
         for key, reference in component.config.items():
-            if set(key.split(".")) & _MODEL_KEYS and not (_REMOTE.match(reference) or _exists(root, reference)):
-                yield _missing(_text_location(services, text, f'"{reference}"'), root, reference,
-                               f"component {component.id}")
+            if not set(key.split(".")) & _MODEL_KEYS or _REMOTE.match(reference):
+                continue
+            location = _text_location(services, text, f'"{reference}"')
+            try:
+                confined_path(root, reference, None, f"component {component.id}")
+            except SchemaError as error:
+                yield Problem(location, error.message)
+                continue
+            if not _exists(root, reference):
+                yield _missing(location, root, reference, f"component {component.id}")
+
+
+def _client_certificate_problems(root: Path, clients: Iterable) -> Iterator[Problem]:
+    for client in clients:
+        for file in client.certificates:
+            try:
+                confined_path(root, file, client.location, f"client '{client.id}' certificate")
+            except SchemaError as error:
+                yield _problem(error, str(root))
+                continue
+            if not _exists(root, file):
+                yield Problem(str(client.location), f"client '{client.id}': certificate file '{file}' not found "
+                                                    f"in {root}", missing=file)
 
 
 def _exists(root: Path, reference: str) -> bool:
-    path = Path(reference)
-    return (path if path.is_absolute() else root / path).is_file()
+    return (root / reference).is_file()
 
 
 def _missing(location: str, root: Path, reference: str, what: str) -> Problem:

@@ -91,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
                              help="content-node gRPC ports in distribution-key order (default: free ones)")
     fixed_ports.add_argument("--base-port", type=_port, help="content node k listens on BASE_PORT + k")
     up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for health")
+    up.add_argument("--tls", action="store_true",
+                    help="mutual TLS between the container and the content nodes: a CA and a certificate per "
+                         "process are created once under DATA_DIR/tls (kept on later `up`s)")
+    up.add_argument("--token-file", metavar="FILE",
+                    help="secrets of the token clients in services.xml <clients>: lines token-id:secret")
 
     validate = add("validate", cmd_validate, "check an application package without starting anything: every "
                    "error with file:line:column, models and files included (exit 1 if any)")

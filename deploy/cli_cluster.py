@@ -21,6 +21,7 @@ from deploy.settings import (
     default_data_dir,
     default_url,
 )
+from searchlib.schema.application import load_application
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -42,8 +43,16 @@ def cmd_up(args: argparse.Namespace) -> int:
              or (len(state["content_nodes"]) if state else topology[0]))
     node_ports = args.node_ports or (tuple(range(args.base_port, args.base_port + nodes)) if args.base_port else ())
     port = args.port or (state["container"]["port"] if state else DEFAULT_PORT)
+    tls = args.tls or bool(state and state.get("tls"))  # a recorded cluster keeps its settings
+    token_file = args.token_file or (state.get("token_file") if state else None)
+    if token_file and not Path(token_file).is_file():
+        raise ClusterError(f"token file {token_file} does not exist")
+    if not token_file and any(client.tokens for client in load_application(app_dir).clients):
+        raise ClusterError(f"{app_dir}/services.xml has token clients: pass --token-file FILE "
+                           "(lines token-id:secret)")
     cluster = LocalCluster(app_dir, data_dir, nodes=nodes, port=port, groups=groups, detach=True,
-                           startup_timeout=args.timeout, keep_going=True, node_ports=node_ports)
+                           startup_timeout=args.timeout, keep_going=True, node_ports=node_ports,
+                           tls=tls, token_file=token_file)
     print(f"starting {nodes} content node(s) in {groups} group(s) with {app_dir} "
           f"(logs in {cluster.logs_dir}) ...", file=sys.stderr)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -28,9 +29,17 @@ from deploy.settings import (
     default_url,
 )
 
+TOKEN_ENV = "PHASEDSEARCH_TOKEN"  # the secret of a token client (services.xml <clients>)
+
 
 def _url(args: argparse.Namespace) -> str:
     return args.url.rstrip("/") if args.url else default_url()
+
+
+def auth_headers() -> dict[str, str]:
+    """`Authorization: Bearer $PHASEDSEARCH_TOKEN` when set: the token of a services.xml token client."""
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def cmd_feed(args: argparse.Namespace) -> int:
@@ -38,7 +47,7 @@ def cmd_feed(args: argparse.Namespace) -> int:
         print(f"error: no such file: {args.file}", file=sys.stderr)
         return EXIT_USAGE
     stats = feed(iter_feed_file(args.file), _url(args), total=count_feed_items(args.file),
-                 concurrency=args.connections, show_progress=not args.quiet)
+                 concurrency=args.connections, show_progress=not args.quiet, headers=auth_headers())
     print(json.dumps(stats.summary(), indent=2))
     print(f"{stats.ok} ok, {stats.failed} failed in {stats.seconds:.1f}s "
           f"({stats.ok / max(stats.seconds, 1e-9):.0f} docs/s)", file=sys.stderr)
@@ -53,7 +62,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     url = _url(args)
     try:
-        response = httpx.get(f"{url}/search/", params=params, timeout=args.timeout)
+        response = httpx.get(f"{url}/search/", params=params, timeout=args.timeout, headers=auth_headers())
     except httpx.HTTPError as error:
         print(f"error: cannot reach {url}: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_FAILED

@@ -152,8 +152,10 @@ def _parse_failure(error: FeedParseError) -> FeedFailure:
 
 async def feed_async(items: Iterable[FeedItem], url: str, *, concurrency: int = DEFAULT_CONCURRENCY,
                      timeout: float = 180.0, on_done: Callable[[FeedFailure | None], None] | None = None,
-                     transport: httpx.AsyncBaseTransport | None = None) -> FeedStats:
-    """Feed every operation with `concurrency` requests in flight; `on_done` is called per item."""
+                     transport: httpx.AsyncBaseTransport | None = None,
+                     headers: dict[str, str] | None = None) -> FeedStats:
+    """Feed every operation with `concurrency` requests in flight; `on_done` is called per item.
+    `headers` go with every request (`Authorization: Bearer ...` for a token client)."""
     stats = FeedStats()
     iterator = iter(items)
     started = time.perf_counter()
@@ -162,7 +164,8 @@ async def feed_async(items: Iterable[FeedItem], url: str, *, concurrency: int = 
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
 
     async def worker() -> None:
-        async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits, transport=transport) as client:
+        async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits, transport=transport,
+                                     headers=headers) as client:
             # one shared iterator: the loop is single-threaded, so next() is never concurrent
             for item in iterator:
                 stats.operations += 1
@@ -185,7 +188,7 @@ async def feed_async(items: Iterable[FeedItem], url: str, *, concurrency: int = 
 def feed(items: Iterable[FeedItem], url: str, *, total: int | None = None,
          concurrency: int = DEFAULT_CONCURRENCY, show_progress: bool = True,
          report_to: TextIO | None = None, description: str = "feeding",
-         transport: httpx.AsyncBaseTransport | None = None) -> FeedStats:
+         transport: httpx.AsyncBaseTransport | None = None, headers: dict[str, str] | None = None) -> FeedStats:
     """Feed with a progress bar; each failure is printed (to stderr by default) as it happens."""
     report_to = report_to or sys.stderr
     # disable=None: a bar only on a terminal, so logs and pipes get the failures and the summary only
@@ -198,4 +201,4 @@ def feed(items: Iterable[FeedItem], url: str, *, total: int | None = None,
                 progress.write(f"failed: {failure}", file=report_to)
 
         return asyncio.run(feed_async(items, url, concurrency=concurrency, on_done=on_done,
-                                      transport=transport))
+                                      transport=transport, headers=headers))

@@ -8,6 +8,11 @@ in a hash of its content, so a new package rolls every pod and an unchanged one 
 
 Pods assemble the package in an init container (`assemble-app`: ConfigMap files + the image's
 models) into an emptyDir mounted read-only at /app; the root file system is read-only too.
+
+Cluster TLS (on unless rendered with --no-tls): every pod mounts the Secret `tls_secret` (type
+kubernetes.io/tls with ca.crt, as cert-manager writes it) at /etc/phasedsearch/tls; the nodes serve
+mutual TLS only, the container and the node probes present the certificate. A NetworkPolicy lets
+only the container and the other content nodes reach the nodes' gRPC port.
 """
 from __future__ import annotations
 
@@ -30,6 +35,8 @@ from deploy.k8s_topology import (
 APP_MOUNT = "/app"
 APP_SOURCE_MOUNT = "/etc/phasedsearch/app-package"
 DATA_MOUNT = "/var/lib/phasedsearch"
+TLS_MOUNT = "/etc/phasedsearch/tls"
+TLS_SECRET = "phasedsearch-cluster-tls"
 HEALTH_PATH = "/state/v1/health"  # 503 "initializing" until every group has been in rotation: readiness
 LIVE_PATH = "/status.html"  # 200 while the process serves HTTP: startup and liveness
 RUN_AS = 10001  # the image's `phasedsearch` user
@@ -66,6 +73,7 @@ class DeployOptions:
     content_node_resources: Resources = Resources("500m", "1Gi", "4Gi")
     container_resources: Resources = Resources("1", "2Gi", "4Gi")
     init_resources: Resources = Resources("50m", "64Mi", "256Mi")
+    tls_secret: str | None = TLS_SECRET  # None: plaintext gRPC inside the cluster (and no NetworkPolicy)
 
     @property
     def resolved_gpu_image(self) -> str:
@@ -129,13 +137,36 @@ def app_package_configmap(files: Mapping[str, bytes], options: DeployOptions) ->
     return configmap
 
 
-def _app_volumes(configmap: Mapping[str, Any], files: Mapping[str, bytes]) -> list[dict[str, Any]]:
+def _app_volumes(configmap: Mapping[str, Any], files: Mapping[str, bytes],
+                 options: DeployOptions) -> list[dict[str, Any]]:
     items = [{"key": configmap_key(path), "path": path} for path in sorted(files)]
-    return [
+    volumes = [
         {"name": "app-package-source", "configMap": {"name": configmap["metadata"]["name"], "items": items}},
         {"name": "app", "emptyDir": {}},
         {"name": "tmp", "emptyDir": {}},
     ]
+    if options.tls_secret:  # group-readable: the pods run as RUN_AS with fsGroup RUN_AS
+        volumes.append({"name": "cluster-tls", "secret": {"secretName": options.tls_secret, "defaultMode": 0o440}})
+    return volumes
+
+
+def _tls_args(options: DeployOptions) -> list[str]:
+    return ["--tls-dir", TLS_MOUNT] if options.tls_secret else []
+
+
+def _tls_mounts(options: DeployOptions) -> list[dict[str, Any]]:
+    return [{"name": "cluster-tls", "mountPath": TLS_MOUNT, "readOnly": True}] if options.tls_secret else []
+
+
+def grpc_network_policy(cluster_id: str, options: DeployOptions) -> dict[str, Any]:
+    """Only the container and the content nodes (catch-up) may open the nodes' gRPC port."""
+    nodes = labels("content-node", **{"phasedsearch.io/cluster": cluster_id})
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": _metadata("content-node-grpc", options, nodes),
+            "spec": {"podSelector": {"matchLabels": dict(nodes)}, "policyTypes": ["Ingress"],
+                     "ingress": [{"from": [{"podSelector": {"matchLabels": labels(CONTAINER_NAME)}},
+                                           {"podSelector": {"matchLabels": dict(nodes)}}],
+                                  "ports": [{"protocol": "TCP", "port": CONTENT_NODE_PORT}]}]}}
 
 
 def _init_container(image: str, options: DeployOptions) -> dict[str, Any]:
@@ -181,10 +212,11 @@ def content_group_objects(cluster_id: str, plan: GroupPlan, configmap: Mapping[s
     """StatefulSet, headless Service and PodDisruptionBudget of one group."""
     selector = labels("content-node", **{"phasedsearch.io/cluster": cluster_id,
                                          "phasedsearch.io/group": str(plan.group)})
-    probe_command = ["python", "-m", "content_node.probe", "--port", str(CONTENT_NODE_PORT)]
+    probe_command = ["python", "-m", "content_node.probe", "--port", str(CONTENT_NODE_PORT), *_tls_args(options)]
     node = {
         "name": "content-node", "image": options.image,
-        "args": ["content-node", "--app", APP_MOUNT, "--host", "0.0.0.0", "--port", str(CONTENT_NODE_PORT)],
+        "args": ["content-node", "--app", APP_MOUNT, "--host", "0.0.0.0", "--port", str(CONTENT_NODE_PORT),
+                 *_tls_args(options)],
         "env": [
             # the entrypoint picks this pod's distribution key by its ordinal in this list
             {"name": "PHASEDSEARCH_DISTRIBUTION_KEYS", "value": ",".join(map(str, plan.distribution_keys))},
@@ -204,7 +236,7 @@ def content_group_objects(cluster_id: str, plan: GroupPlan, configmap: Mapping[s
         "securityContext": _container_security(),
         "volumeMounts": [{"name": "data", "mountPath": DATA_MOUNT},
                          {"name": "app", "mountPath": APP_MOUNT, "readOnly": True},
-                         {"name": "tmp", "mountPath": "/tmp"}],
+                         {"name": "tmp", "mountPath": "/tmp"}, *_tls_mounts(options)],
     }
     claim_spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"],
                                   "resources": {"requests": {"storage": options.storage}}}
@@ -227,7 +259,7 @@ def content_group_objects(cluster_id: str, plan: GroupPlan, configmap: Mapping[s
                     "affinity": _spread(selector),
                     "initContainers": [_init_container(options.image, options)],
                     "containers": [node],
-                    "volumes": _app_volumes(configmap, files),
+                    "volumes": _app_volumes(configmap, files, options),
                 },
             },
             "volumeClaimTemplates": [{"metadata": {"name": "data", "labels": dict(selector)},
@@ -263,7 +295,7 @@ def container_objects(endpoints: tuple[NodeEndpoint, ...], configmap: Mapping[st
     container: dict[str, Any] = {
         "name": CONTAINER_NAME, "image": image,
         "args": ["container", "--app", APP_MOUNT, "--host", "0.0.0.0", "--port", str(CONTAINER_PORT),
-                 "--content-nodes", content_nodes_argument(endpoints)],
+                 *_tls_args(options), "--content-nodes", content_nodes_argument(endpoints)],
         # the default gpu-device of global-phase ONNX models; -1 runs them on the CPU
         "env": [{"name": GPU_DEVICE_ENV, "value": "0" if gpu else "-1"}],
         "ports": [{"name": "http", "containerPort": CONTAINER_PORT, "protocol": "TCP"}],
@@ -273,7 +305,7 @@ def container_objects(endpoints: tuple[NodeEndpoint, ...], configmap: Mapping[st
         "resources": options.container_resources.as_spec(gpus=1 if gpu else 0),
         "securityContext": _container_security(),
         "volumeMounts": [{"name": "app", "mountPath": APP_MOUNT, "readOnly": True},
-                         {"name": "tmp", "mountPath": "/tmp"}],
+                         {"name": "tmp", "mountPath": "/tmp"}, *_tls_mounts(options)],
     }
     pod_spec: dict[str, Any] = {
         "securityContext": _pod_security(),
@@ -281,7 +313,7 @@ def container_objects(endpoints: tuple[NodeEndpoint, ...], configmap: Mapping[st
         "affinity": _spread(selector),
         "initContainers": [_init_container(image, options)],
         "containers": [container],
-        "volumes": _app_volumes(configmap, files),
+        "volumes": _app_volumes(configmap, files, options),
     }
     if gpu:
         pod_spec["tolerations"] = [gpu_toleration()]

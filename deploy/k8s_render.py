@@ -24,6 +24,7 @@ from deploy.k8s_manifests import (
     container_rollout,
     content_group_objects,
     gpu_toleration,
+    grpc_network_policy,
 )
 from deploy.k8s_topology import TopologyError, check_dns_label, node_endpoints, plan_groups
 from searchlib.errors import SchemaError
@@ -53,6 +54,8 @@ def render_objects(package: ApplicationPackage, files: dict[str, bytes], options
         objects.extend(content_group_objects(cluster.id, plan, configmap, files, options))
     endpoints = node_endpoints(groups, options.namespace, cluster_domain=options.cluster_domain)
     objects.extend(container_objects(endpoints, configmap, files, options, gpu=gpu))
+    if options.tls_secret:
+        objects.append(grpc_network_policy(cluster.id, options))
     return objects
 
 
@@ -141,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--storage-class", help="StorageClass of the node volumes (default: the cluster's)")
     parser.add_argument("--cluster-domain", default=defaults.cluster_domain,
                         help=f"the cluster's DNS domain (default {defaults.cluster_domain})")
+    tls = parser.add_mutually_exclusive_group()
+    tls.add_argument("--tls-secret", default=defaults.tls_secret,
+                     help=f"Secret with tls.crt, tls.key, ca.crt for cluster mutual TLS (default {defaults.tls_secret})")
+    tls.add_argument("--no-tls", action="store_true", help="plaintext gRPC inside the cluster, no NetworkPolicy")
     return parser
 
 
@@ -156,7 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     options = DeployOptions(namespace=args.namespace, image=args.image, gpu_image=args.gpu_image,
                             container_replicas=args.container_replicas, storage=args.storage,
-                            storage_class=args.storage_class, cluster_domain=args.cluster_domain)
+                            storage_class=args.storage_class, cluster_domain=args.cluster_domain,
+                            tls_secret=None if args.no_tls else args.tls_secret)
     try:
         package = load_application(args.app)
         files = app_package_files(args.app)

@@ -23,6 +23,7 @@ import atexit
 import contextlib
 import json
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -33,7 +34,10 @@ from typing import Any, Sequence
 import httpx
 
 from deploy import processes
+from deploy.certificates import ensure_cluster_certificates
 from deploy.processes import LOOPBACK
+from searchlib.errors import SchemaError
+from searchlib.schema.application import load_application
 
 STATE_FILE = "cluster.json"
 STATE_VERSION = 1
@@ -125,7 +129,7 @@ class LocalCluster:
     def __init__(self, app_dir: str | Path, data_dir: str | Path, nodes: int = 2, port: int = 0,
                  groups: int = 1, *, detach: bool = False, commands: ClusterCommands | None = None,
                  startup_timeout: float = 120.0, stop_grace: float = 10.0, keep_going: bool = False,
-                 node_ports: Sequence[int] = ()) -> None:
+                 node_ports: Sequence[int] = (), tls: bool = False, token_file: str | Path | None = None) -> None:
         if nodes < 1 or groups < 1 or nodes % groups:
             raise ClusterError(f"{nodes} nodes cannot be split into {groups} equal groups")
         if node_ports and (len(node_ports) != nodes or len(set(node_ports)) != nodes):
@@ -136,6 +140,9 @@ class LocalCluster:
         self.groups = groups
         self.requested_port = port
         self.requested_node_ports = tuple(node_ports)  # in distribution-key order; () = free ones
+        self.tls = tls  # cluster mutual TLS, certificates under data_dir/tls (deploy/certificates.py)
+        self.token_file = str(Path(token_file).resolve()) if token_file else None
+        self.https = False  # the container serves HTTPS (tls and certificate clients in <clients>)
         self.detach = detach  # True for `phasedsearch up`: the processes outlive this Python process
         self.commands = commands or DEFAULT_COMMANDS
         self.startup_timeout = startup_timeout
@@ -157,7 +164,16 @@ class LocalCluster:
 
     @property
     def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
+        return f"{'https' if self.https else 'http'}://{LOOPBACK}:{self.port}"
+
+    @property
+    def tls_root(self) -> Path:
+        return self.data_dir / "tls"
+
+    @property
+    def http_verify(self) -> ssl.SSLContext | bool:
+        """What an HTTP client of this cluster verifies the container's certificate with."""
+        return ssl.create_default_context(cafile=str(self.tls_root / "ca.crt")) if self.https else True
 
     @property
     def logs_dir(self) -> Path:
@@ -190,6 +206,8 @@ class LocalCluster:
         """Start whatever is not running and wait until the container reports every node up (with
         `keep_going`: every node that did not exit; those that did are in `failed_nodes`)."""
         self._plan()
+        if self.tls:  # created once, reused on every start
+            ensure_cluster_certificates(self.tls_root, [p.name for p in self._all_processes()])
         started: list[_Process] = []
         try:
             stopped = [process for process in self._all_processes() if not process.is_running()]
@@ -293,7 +311,7 @@ class LocalCluster:
         timeout = self.startup_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         problem = "the container does not answer yet"
-        with httpx.Client(base_url=self.url, timeout=5.0) as client:
+        with httpx.Client(base_url=self.url, timeout=5.0, verify=self.http_verify) as client:
             while True:
                 self.failed_nodes = {}
                 for key, process in self._content_nodes.items():
@@ -367,7 +385,8 @@ class LocalCluster:
         if taken or container_port in self.requested_node_ports:
             raise ClusterError(f"content-node ports {taken or [container_port]} are in use; choose others")
         node_ports = self.requested_node_ports or processes.free_ports(self.node_count)
-        planned = {"app": str(self.app_dir), "groups": self.groups,
+        planned = {"app": str(self.app_dir), "groups": self.groups, "tls": self.tls, "token_file": self.token_file,
+                   "https": self.tls and _has_certificate_clients(self.app_dir),
                    "container": {"port": container_port},
                    "content_nodes": [{"distribution_key": key, "port": port}
                                      for key, port in enumerate(node_ports)]}
@@ -375,7 +394,8 @@ class LocalCluster:
 
     def _state_differs(self, state: dict[str, Any]) -> bool:
         return (Path(state["app"]) != self.app_dir or len(state["content_nodes"]) != self.node_count
-                or state["groups"] != self.groups
+                or state["groups"] != self.groups or bool(state.get("tls")) != self.tls
+                or state.get("token_file") != self.token_file
                 or bool(self.requested_port) and state["container"]["port"] != self.requested_port
                 or bool(self.requested_node_ports) and tuple(
                     node["port"] for node in sorted(state["content_nodes"], key=lambda n: n["distribution_key"])
@@ -385,6 +405,8 @@ class LocalCluster:
         """Take the layout (and pids, if any) of a recorded or planned cluster as this one's."""
         self.app_dir = Path(state["app"])
         self.groups = state["groups"]
+        self.tls, self.token_file = bool(state.get("tls")), state.get("token_file")
+        self.https = bool(state.get("https"))
         self.node_count = len(state["content_nodes"])
         self.nodes, self._content_nodes, self._container = self._build_processes(state)
 
@@ -401,13 +423,16 @@ class LocalCluster:
                     "--port", str(spec.port), "--host", spec.host, "--groups", str(state["groups"]),
                     # the topology of this launch (may differ from services.xml): the node refuses
                     # writes for buckets another node of its group owns
-                    "--group-nodes", ",".join(str(s.distribution_key) for s in specs if s.group == spec.group)]
+                    "--group-nodes", ",".join(str(s.distribution_key) for s in specs if s.group == spec.group),
+                    *(["--tls-dir", str(self.tls_root / name)] if state.get("tls") else [])]
             content_nodes[spec.distribution_key] = _Process(
                 name, spec.port, argv, self.log_path(name),
                 marker=f"--distribution-key {spec.distribution_key} --port {spec.port}", pid=node.get("pid"))
         container_port = state["container"]["port"]
         argv = [*self.commands.container, "--app", app_dir, "--port", str(container_port),
-                "--content-nodes", content_nodes_argument(specs)]
+                "--content-nodes", content_nodes_argument(specs),
+                *(["--tls-dir", str(self.tls_root / "container")] if state.get("tls") else []),
+                *(["--token-file", state["token_file"]] if state.get("token_file") else [])]
         container = _Process("container", container_port, argv, self.log_path("container"),
                              marker=container_marker(container_port),
                              pid=state["container"].get("pid"))
@@ -456,7 +481,7 @@ class LocalCluster:
         state = {
             "version": STATE_VERSION,
             "app": str(self.app_dir),
-            "groups": self.groups,
+            "groups": self.groups, "tls": self.tls, "token_file": self.token_file, "https": self.https,
             "container": {"port": self._container.port, "pid": self._container.pid,
                           "url": self.url},
             "content_nodes": [
@@ -468,6 +493,13 @@ class LocalCluster:
         temporary = self.state_path.with_suffix(".json.tmp")
         temporary.write_text(json.dumps(state, indent=2) + "\n")
         temporary.replace(self.state_path)
+
+
+def _has_certificate_clients(app_dir: Path) -> bool:
+    try:
+        return any(client.certificates for client in load_application(app_dir).clients)
+    except SchemaError:
+        return False  # the container reports the broken package
 
 
 def _json_or_none(response: httpx.Response) -> Any:
@@ -485,6 +517,7 @@ def cluster_from_state(data_dir: str | Path, *, commands: ClusterCommands | None
         return None
     cluster = LocalCluster(state["app"], data_dir, nodes=len(state["content_nodes"]),
                            port=state["container"]["port"], groups=state["groups"], detach=True,
-                           commands=commands, stop_grace=stop_grace)
+                           commands=commands, stop_grace=stop_grace, tls=bool(state.get("tls")),
+                           token_file=state.get("token_file"))
     cluster._adopt(state)
     return cluster

@@ -10,6 +10,7 @@ import grpc
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
 from searchlib.errors import InvalidParameterError
+from searchlib.tls import CLUSTER_SERVER_NAME, TlsMaterial
 from searchlib.wire import feed_codec, search_codec, visit_codec
 from searchlib.wire.feed_codec import FeedResult, NodeStatus
 from searchlib.wire.search_codec import DocsumCall, DocsumValue, NodeError, SearchAnswer, SearchCall
@@ -81,15 +82,16 @@ class ContentNodeClient(Protocol):
 
 
 class GrpcContentNodeClient:
-    def __init__(self, node: NodeAddress) -> None:
+    def __init__(self, node: NodeAddress, tls: TlsMaterial | None = None) -> None:
         self.node = node
+        self.tls = tls  # cluster TLS: the channel presents the container's certificate
         self._channel: grpc.aio.Channel | None = None
         self._stub: pb_grpc.ContentNodeStub | None = None
 
     def _connected_stub(self) -> pb_grpc.ContentNodeStub:
         # created on first use: a grpc.aio channel belongs to the event loop that is running then
         if self._stub is None:
-            self._channel = grpc.aio.insecure_channel(self.node.address, options=[
+            options = [
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.enable_retries", 0),
@@ -97,7 +99,15 @@ class GrpcContentNodeClient:
                 # grown exponential backoff
                 ("grpc.initial_reconnect_backoff_ms", 200),
                 ("grpc.min_reconnect_backoff_ms", 200),
-                ("grpc.max_reconnect_backoff_ms", 1000)])
+                ("grpc.max_reconnect_backoff_ms", 1000)]
+            if self.tls is None:
+                self._channel = grpc.aio.insecure_channel(self.node.address, options=options)
+            else:  # every cluster certificate names CLUSTER_SERVER_NAME; nodes are dialled by address
+                credentials = grpc.ssl_channel_credentials(root_certificates=self.tls.ca,
+                                                           private_key=self.tls.private_key,
+                                                           certificate_chain=self.tls.certificate)
+                self._channel = grpc.aio.secure_channel(self.node.address, credentials, options=[
+                    *options, ("grpc.ssl_target_name_override", CLUSTER_SERVER_NAME)])
             self._stub = pb_grpc.ContentNodeStub(self._channel)
         return self._stub
 

@@ -22,6 +22,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        ssl_object = transport.get_extra_info("ssl_object")
+        # HTTPS: the verified client certificate (DER) this connection presented, if any
+        self._client_certificate = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         self._header_bytes = 0
         self._headers_too_large = False
         self._stall_timer: asyncio.TimerHandle | None = None
@@ -33,6 +36,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        if self._client_certificate:  # for container/http/auth.py: which data-plane client this is
+            self.scope["extensions"] = {"tls": {"client_cert_der": self._client_certificate}}
         self._header_bytes = 0
         self._arm(self.limits.request_timeout)
 

@@ -17,6 +17,7 @@ from searchlib.models import TreeModel, load_tree_model
 from searchlib.rank_values import parse_input_defaults
 from searchlib.schema.constants import load_constant_values
 from searchlib.schema.model import RankPhase, RankProfile, Schema
+from searchlib.schema.package_paths import tree_model_path
 
 DEFAULT_FIRST_PHASE = "nativeRank"
 DEFAULT_RERANK_COUNT = 100
@@ -147,7 +148,5 @@ class RankProgram:
 
 
 def model_path(package_path: Path | None, file: str) -> Path:
-    """`xgboost("m.json")` reads `<package>/models/m.json` (a leading `models/` is accepted too)."""
-    root = package_path or Path(".")
-    relative = file[len("models/"):] if file.startswith("models/") else file
-    return root / "models" / relative
+    """`xgboost("m.json")` reads `<package>/models/m.json`, never a file outside the package."""
+    return tree_model_path(package_path or Path("."), file)

@@ -21,8 +21,10 @@ from types import MappingProxyType
 from typing import Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
+from searchlib.schema.clients import DataPlaneClient
 from searchlib.schema.compiler import compile_schemas
-from searchlib.schema.model import ApplicationPackage, ContainerLimits
+from searchlib.schema.model import ApplicationPackage, ContainerLimits, OnnxModel, Schema
+from searchlib.schema.package_paths import confined_path
 from searchlib.schema.parser import parse_profile_file, parse_schema
 from searchlib.schema.services import default_content_cluster, parse_services
 from searchlib.schema.typecheck import check_schemas
@@ -110,6 +112,10 @@ def application_from_sources(sources: Mapping[str, str], *, path: str = "<memory
                   check_expressions=check_expressions)
 
 
+def _onnx_models(schema: Schema) -> list[OnnxModel]:
+    return [m for profile in schema.rank_profiles.values() for m in profile.onnx_models.values()]
+
+
 def _is_schema_source(relative: str) -> bool:
     parts = PurePosixPath(relative).parts
     if len(parts) == 2 and parts[0] in _SCHEMA_DIRS and parts[1].endswith(".sd"):
@@ -148,11 +154,19 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
     document_types = [schema.document_name for schema in schemas.values()]
     services_text = sources.get("services.xml")
     limits = ContainerLimits()
+    clients: tuple[DataPlaneClient, ...] = ()
     if services_text is None:
         content, components = default_content_cluster(document_types), {}
     else:
         services = parse_services(services_text, file_name("services.xml"), document_types)
-        content, components, limits = services.content, services.components, services.limits
+        content, components, limits, clients = services.content, services.components, services.limits, services.clients
+        if display_root is not None:
+            for reference, location in services.files:
+                confined_path(display_root, reference, location, "services.xml file")
+    if display_root is not None:
+        for schema in schemas.values():
+            for model in _onnx_models(schema):
+                confined_path(display_root, model.file, model.location, f"onnx-model '{model.name}'")
     return ApplicationPackage(
         path=path,
         schemas=MappingProxyType(schemas),
@@ -160,4 +174,5 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
         components=MappingProxyType(components),
         limits=limits,
         generation=generation,
+        clients=clients,
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 from searchlib.errors import SchemaError
 from searchlib.rank_values import parse_value
 from searchlib.schema.model import RankConstant, RankProfile
+from searchlib.schema.package_paths import confined_path
 from searchlib.tensor import tensor_from_json
 
 FILE_PREFIX = "file:"
@@ -31,7 +32,7 @@ def _from_file(constant: RankConstant, relative: str, package_path: Path | None)
     if package_path is None:
         raise SchemaError(f"constant '{constant.name}': file '{relative}' needs an application package directory",
                           constant.location)
-    path = package_path / relative
+    path = confined_path(package_path, relative, constant.location, f"constant '{constant.name}'")
     if relative.endswith(".lz4"):
         raise SchemaError(f"constant '{constant.name}': lz4-compressed constant files are not supported "
                           f"('{relative}'); store the JSON uncompressed", constant.location)

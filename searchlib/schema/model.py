@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from searchlib.errors import SourceLocation
+from searchlib.schema.clients import DataPlaneClient
 
 NOWHERE = SourceLocation("<builtin>", 0, 0)
 
@@ -301,3 +302,4 @@ class ApplicationPackage:
     components: Mapping[str, Component] = EMPTY
     limits: ContainerLimits = ContainerLimits()
     generation: str = ""  # hash of every file in the package; requests carry it to detect skew
+    clients: tuple[DataPlaneClient, ...] = ()  # services.xml <clients>; none: the open local default

@@ -9,6 +9,7 @@ from searchlib.errors import SchemaError, SourceLocation
 from searchlib.schema.blocks import parse_bool, parse_float, parse_int, read_settings_block
 from searchlib.schema.lexer import Scanner, split_features
 from searchlib.schema.model import Expression, MutateOperation, OnnxModel, RankConstant, RankFunction, RankInput
+from searchlib.schema.package_paths import confined_path, reference_problem
 from searchlib.schema.syntax import FeatureListDecl, NameRef, PhaseDecl, RankProfileDecl
 from searchlib.schema.types import TypeSpecError, canonical_value_type
 
@@ -54,7 +55,11 @@ def read_expression(sc: Scanner, what: str, schema_dir: Path | None) -> Expressi
 def _expression_from_file(name: str, location: SourceLocation, schema_dir: Path | None) -> Expression:
     if schema_dir is None:
         raise SchemaError(f"expression file '{name}' cannot be read: no application directory", location)
-    path = schema_dir / (name if name.endswith(".expression") else name + ".expression")
+    file = name if name.endswith(".expression") else name + ".expression"
+    problem = reference_problem(file)  # named relative to the schema directory, which is in the package
+    if problem is not None:
+        raise SchemaError(f"expression file: {problem}", location)
+    path = confined_path(schema_dir.parent, f"{schema_dir.name}/{file}", location, f"expression file '{name}'")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -197,6 +202,9 @@ def read_onnx_model(sc: Scanner, owner: str) -> OnnxModel:
                                   sc.location(key_pos))
             values["execution_mode"] = value
         else:
+            problem = reference_problem(value)
+            if problem is not None:
+                raise SchemaError(f"{what}: {problem}", sc.location(key_pos))
             values["file"] = value
     if "file" not in values:
         raise SchemaError(f"{what} has no 'file'", sc.location(start))

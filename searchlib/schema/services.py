@@ -14,7 +14,9 @@ from typing import Sequence
 from xml.parsers import expat
 
 from searchlib.errors import SchemaError, SourceLocation
+from searchlib.schema.clients import DataPlaneClient, parse_clients
 from searchlib.schema.model import Component, ContainerLimits, ContentCluster, ContentNodeSpec
+from searchlib.schema.package_paths import reference_problem
 
 _MODEL_ELEMENTS = ("model", "transformer-model", "tokenizer-model", "tokenizer-vocab")
 _DISPATCH_POLICIES = ("adaptive", "best-of-random-2", "round-robin", "latency-amortized-over-requests",
@@ -26,6 +28,8 @@ class Services:
     content: ContentCluster
     components: dict[str, Component]
     limits: ContainerLimits = ContainerLimits()
+    files: tuple[tuple[str, SourceLocation], ...] = ()  # package files the components name, where
+    clients: tuple[DataPlaneClient, ...] = ()  # <clients>: none = the open local default
 
 
 class _Located:
@@ -86,15 +90,20 @@ def parse_services(text: str, file: str, document_types: Sequence[str]) -> Servi
     content = _content_cluster(contents[0], located, document_types)
     components: dict[str, Component] = {}
     limits = ContainerLimits()
+    files: list[tuple[str, SourceLocation]] = []
+    clients: tuple[DataPlaneClient, ...] = ()
     for container in root.findall("container") if root.tag == "services" else []:
         for element in container.findall("component"):
-            component = _component(element, located)
+            component = _component(element, located, files)
             if component.id in components:
                 raise SchemaError(f"duplicate component id '{component.id}'", located.of(element))
             components[component.id] = component
         for element in container.findall("limits"):
             limits = _limits(element, located, limits)
-    return Services(content, components, limits)
+        for element in container.findall("clients"):
+            clients = parse_clients(element, located.of)
+            files.extend((file, client.location) for client in clients for file in client.certificates)
+    return Services(content, components, limits, tuple(files), clients)
 
 
 def _limits(element: ET.Element, located: _Located, limits: ContainerLimits) -> ContainerLimits:
@@ -233,7 +242,7 @@ def _node(element: ET.Element, group: int, located: _Located, seen: set[int]) ->
     return ContentNodeSpec(key, group, element.get("hostalias", ""))
 
 
-def _component(element: ET.Element, located: _Located) -> Component:
+def _component(element: ET.Element, located: _Located, files: list[tuple[str, SourceLocation]]) -> Component:
     component_id = element.get("id")
     if not component_id:
         raise SchemaError("<component> needs an id attribute", located.of(element))
@@ -241,11 +250,12 @@ def _component(element: ET.Element, located: _Located) -> Component:
     if not component_type:
         raise SchemaError(f"component '{component_id}' needs a type (or class) attribute", located.of(element))
     config: dict[str, str] = {}
-    _flatten(element, "", config, located)
+    _flatten(element, "", config, located, files)
     return Component(component_id, component_type, MappingProxyType(config))
 
 
-def _flatten(element: ET.Element, prefix: str, config: dict[str, str], located: _Located) -> None:
+def _flatten(element: ET.Element, prefix: str, config: dict[str, str], located: _Located,
+             files: list[tuple[str, SourceLocation]]) -> None:
     """Children into a flat map: `<normalize>true</normalize>` -> normalize=true, `<prepend><query>q`
     -> prepend.query=q, `<model path=...>` -> model=path (url when no path; `model.<lang>` per language)."""
     for child in element:
@@ -254,6 +264,11 @@ def _flatten(element: ET.Element, prefix: str, config: dict[str, str], located: 
             reference = child.get("path") or child.get("url") or child.get("model-id")
             if not reference:
                 raise SchemaError(f"<{child.tag}> needs a path, url or model-id attribute", located.of(child))
+            if child.get("path"):  # a package file (url and model-id name remote ones)
+                problem = reference_problem(reference)
+                if problem is not None:
+                    raise SchemaError(f"<{child.tag}>: {problem}", located.of(child))
+                files.append((reference, located.of(child)))
             language = child.get("language")
             if language and language != "unknown":
                 key = f"{key}.{language}"
@@ -261,6 +276,6 @@ def _flatten(element: ET.Element, prefix: str, config: dict[str, str], located: 
                 raise SchemaError(f"duplicate <{child.tag}> in component", located.of(child))
             config[key] = reference
         elif len(child):
-            _flatten(child, key + ".", config, located)
+            _flatten(child, key + ".", config, located, files)
         else:
             config[key] = (child.text or "").strip()

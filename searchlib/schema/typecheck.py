@@ -23,6 +23,7 @@ from searchlib.schema import feature_types as F
 from searchlib.rank_values import parse_value
 from searchlib.schema.constants import FILE_PREFIX, constant_value
 from searchlib.schema.model import Expression, RankProfile, Schema
+from searchlib.schema.package_paths import tree_model_path
 from searchlib.tensor import Tensor, TensorType
 from searchlib.tensor.types import Dimension, decay, join_type, reduce_type
 
@@ -362,11 +363,9 @@ class ProfileChecker:
         if not file or self.package_path is None or node.canonical in self.checked_models:
             return
         self.checked_models.add(node.canonical)
-        relative = file[len("models/"):] if file.startswith("models/") else file
-        path = self.package_path / "models" / relative
         try:
-            model = load_tree_model(node.name, path)
-        except ExpressionError as error:
+            model = load_tree_model(node.name, tree_model_path(self.package_path, file))
+        except (ExpressionError, SchemaError) as error:
             raise self.at(scope, node, error.message) from None
         for feature_name in model.feature_names:
             self.check_text(f"{scope.what}, feature '{feature_name}' of {node.canonical}",

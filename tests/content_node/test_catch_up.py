@@ -30,6 +30,9 @@ class InProcessPeer:
         self._before_fetch = before_fetch
         self.fetched: list[list[str]] = []
 
+    def identity(self) -> tuple[str, int]:
+        return self._node.generation, self._node.distribution_key
+
     def list_documents(self) -> dict[str, int]:
         return dict(list_documents(self._node))
 
@@ -169,3 +172,27 @@ def test_the_need_to_rebuild_survives_a_restart_until_a_catch_up_completes(tmp_p
     assert healed.sync.start([], wait=True) and healed.sync.ready  # the marker is gone
     healed.close()
     replica.close()
+
+
+def test_a_resync_from_a_peer_of_another_distribution_discards_nothing(pair):
+    """Issue 16: `Sync(peers=[fake], resync=true)` must not empty a node on the word of a peer that
+    serves another application generation, or a node of its own group."""
+    replica, restarted = pair
+    for n in range(5):
+        restarted.put(doc(f"own{n}"), fields(f"kept {n}"))
+    restarted.sync.start([], wait=True)
+    before = dict(list_documents(restarted))
+
+    class Foreign(InProcessPeer):
+        def __init__(self, node, identity):
+            super().__init__(node)
+            self._identity = identity
+
+        def identity(self):
+            return self._identity
+
+    for identity in [("another-generation", 7), (restarted.generation, restarted.distribution_key)]:
+        peer = Foreign(replica, identity)  # the replica is empty: copying it would delete everything
+        restarted.sync._dial = lambda address, peer=peer: peer
+        assert restarted.sync.start(["fake"], wait=True, resync=True)
+        assert peer.fetched == [] and dict(list_documents(restarted)) == before

@@ -211,3 +211,17 @@ def test_up_reports_a_node_that_cannot_start_and_keeps_the_rest_serving(monkeypa
 def test_up_reports_a_missing_application_package(tmp_path, capsys):
     assert cli.main(["up", "--app", str(tmp_path / "nope"), "--data-dir", str(tmp_path / "d")]) == 1
     assert "no application package" in capsys.readouterr().err
+
+
+def test_up_refuses_token_clients_without_a_token_file(tmp_path, capsys, minimal_app):
+    (minimal_app / "services.xml").write_text(
+        '<services version="1.0"><container id="default" version="1.0"><clients>'
+        '<client id="r" permissions="read"><token id="t"/></client></clients></container>'
+        '<content id="c" version="1.0"><documents><document type="doc" mode="index"/></documents>'
+        '<nodes count="1"/></content></services>')
+    data_dir = tmp_path / "d"
+    assert cli.main(["up", "--app", str(minimal_app), "--data-dir", str(data_dir)]) == 1
+    assert "has token clients: pass --token-file FILE" in capsys.readouterr().err
+    assert cli.main(["up", "--app", str(minimal_app), "--data-dir", str(data_dir),
+                     "--token-file", str(tmp_path / "missing.txt")]) == 1
+    assert "token file" in capsys.readouterr().err and not (data_dir / "cluster.json").exists()

@@ -85,3 +85,16 @@ def test_a_dropped_connection_resends_puts_and_removes_but_not_updates():
     assert attempts == {"POST": 2, "DELETE": 2, "PUT": 1}  # an increment might have been applied
     assert stats.ok == 2 and [f.operation for f in stats.failures] == ["update"]
     assert "RemoteProtocolError" in stats.failures[0].message
+
+
+def test_a_token_from_the_environment_goes_with_every_feed_request(monkeypatch):
+    """PHASEDSEARCH_TOKEN: `phasedsearch feed` and `query` as a services.xml token client."""
+    from deploy.cli_data import auth_headers
+
+    monkeypatch.delenv("PHASEDSEARCH_TOKEN", raising=False)
+    assert auth_headers() == {}
+    monkeypatch.setenv("PHASEDSEARCH_TOKEN", "s3cret")
+    seen: list[httpx.Request] = []
+    asyncio.run(feed_async(parse_feed_text(FEED), "http://container", concurrency=2,
+                           transport=scripted_transport(seen), headers=auth_headers()))
+    assert seen and all(request.headers["authorization"] == "Bearer s3cret" for request in seen)

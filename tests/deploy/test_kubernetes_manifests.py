@@ -180,6 +180,7 @@ def test_the_command_prints_manifests_or_writes_a_kustomize_tree(tmp_path: Path,
     assert main(["--app", str(app), "--out", str(out)]) == 0
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.yaml")) == [
         "base/app-package.yaml", "base/container.yaml", "base/content-group0.yaml", "base/content-group1.yaml",
+        "base/content-node-grpc.yaml",
         "base/kustomization.yaml", "overlays/cpu/kustomization.yaml", "overlays/gpu/container-gpu.yaml",
         "overlays/gpu/kustomization.yaml"]
     # one group fewer: the stale group file goes, a file the renderer did not write stays
@@ -196,3 +197,30 @@ def test_the_default_package_renders(tmp_path: Path) -> None:
     objects = render(DEFAULT_APP)
     assert [obj["kind"] for obj in objects][:1] == ["ConfigMap"]
     assert len(by_kind(objects, "StatefulSet")) == 1
+
+
+def test_cluster_tls_mounts_the_secret_and_only_the_cluster_reaches_the_nodes(tmp_path: Path) -> None:
+    """Issue 16: mutual TLS from the cert-manager-style Secret in every pod, probes with the
+    certificate, and a NetworkPolicy admitting only the container and the nodes to gRPC."""
+    objects = rendered(tmp_path, 2, 1)
+    for workload in [*by_kind(objects, "StatefulSet"), *by_kind(objects, "Deployment")]:
+        pod = workload["spec"]["template"]["spec"]
+        secret = next(v for v in pod["volumes"] if v["name"] == "cluster-tls")["secret"]
+        assert secret["secretName"] == "phasedsearch-cluster-tls"
+        main_container = pod["containers"][0]
+        assert {"name": "cluster-tls", "mountPath": "/etc/phasedsearch/tls", "readOnly": True} in \
+            main_container["volumeMounts"]
+        assert main_container["args"][main_container["args"].index("--tls-dir") + 1] == "/etc/phasedsearch/tls"
+        if workload["kind"] == "StatefulSet":
+            for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                assert "--tls-dir" in main_container[probe]["exec"]["command"]
+    (policy,) = by_kind(objects, "NetworkPolicy")
+    node_labels = policy["spec"]["podSelector"]["matchLabels"]
+    assert node_labels["app.kubernetes.io/component"] == "content-node"
+    sources = [peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+               for peer in policy["spec"]["ingress"][0]["from"]]
+    assert sources == ["container", "content-node"] and policy["spec"]["ingress"][0]["ports"][0]["port"] == 19100
+    plain = render(uniform_app(tmp_path / "plain", 1, 1), DeployOptions(tls_secret=None))
+    assert not by_kind(plain, "NetworkPolicy")
+    assert all("--tls-dir" not in w["spec"]["template"]["spec"]["containers"][0]["args"]
+               for w in [*by_kind(plain, "StatefulSet"), *by_kind(plain, "Deployment")])
