@@ -127,3 +127,73 @@ def terms_of(node: QueryNode) -> list[Term | Phrase]:
 
     visit(node)
     return found
+
+
+def vespa_string(node: QueryNode) -> str:
+    """The tree in Vespa's query-tree string form (`Item.toString()`, what Vespa's YQL parser tests
+    print): `AND title:madonna (OR a b)`, `+a -b`, `price:<500`, `|price:>500` (filter), `a:b!150`
+    (weight). The conformance test compares it with the corpus's expected serializations."""
+    return _vespa_item(node, nested=False)
+
+
+def _vespa_item(node: QueryNode, *, nested: bool) -> str:
+    if isinstance(node, (And, Or, Rank, WeakAnd, Not)):
+        text = _vespa_composite(node)
+        return f"({text})" if nested else text
+    if isinstance(node, Term):
+        weight = f"!{node.weight}" if node.weight != 100 else ""
+        return f"{'|' if node.filter else ''}{node.field}:{node.term}{weight}"
+    if isinstance(node, Phrase):
+        weight = f"!{node.weight}" if node.weight != 100 else ""
+        return f'{node.field}:"{" ".join(node.terms)}"{weight}'
+    if isinstance(node, Range):
+        return f"{node.field}:{_vespa_range(node)}"
+    if isinstance(node, NearestNeighbor):
+        parts = [f"field={node.field}", f"queryTensorName={node.query_tensor}", f"targetHits={node.target_hits}"]
+        if not node.approximate:
+            parts.append("approximate=false")
+        if node.explore_additional_hits:
+            parts.append(f"hnsw.exploreAdditionalHits={node.explore_additional_hits}")
+        if node.distance_threshold is not None:
+            parts.append(f"distanceThreshold={node.distance_threshold!r}")
+        return "NEAREST_NEIGHBOR {" + ",".join(parts) + "}"
+    if isinstance(node, TrueItem):
+        return "TRUE"
+    if isinstance(node, FalseItem):
+        return "FALSE"
+    raise TypeError(f"not a query node: {node!r}")
+
+
+def _vespa_composite(node: And | Or | Rank | WeakAnd | Not) -> str:
+    if isinstance(node, Not):  # Vespa's NotItem: the positive child, then the negatives
+        return f"-{_vespa_item(node.child, nested=True)}"
+    name = {And: "AND", Or: "OR", Rank: "RANK"}.get(type(node))
+    if isinstance(node, WeakAnd):
+        name = "WEAKAND" if node.target_hits == 100 else f"WEAKAND({node.target_hits})"
+    children = list(node.children)
+    if isinstance(node, And) and any(isinstance(child, Not) for child in children):
+        positives = [child for child in children if not isinstance(child, Not)]
+        negatives = " ".join(_vespa_composite(child) for child in children if isinstance(child, Not))
+        if not positives:
+            return negatives
+        positive = positives[0] if len(positives) == 1 else And(tuple(positives))
+        return f"+{_vespa_item(positive, nested=True)} {negatives}"
+    return f"{name} " + " ".join(_vespa_item(child, nested=True) for child in children)
+
+
+def _vespa_number(value: float) -> str:
+    return str(int(value)) if value.is_integer() and abs(value) < 2**63 else repr(value)
+
+
+def _vespa_range(node: Range) -> str:
+    low = None if node.low is None else _vespa_number(node.low)
+    high = None if node.high is None else _vespa_number(node.high)
+    if low is not None and low == high and node.low_inclusive and node.high_inclusive:
+        return low
+    if high is None and low is not None and not node.low_inclusive:
+        return f">{low}"
+    if low is None and high is not None and not node.high_inclusive:
+        return f"<{high}"
+    opening = "[" if node.low_inclusive else "<"
+    closing = "]" if node.high_inclusive else ">"
+    return f"{opening}{low or ''};{high or ''}{closing}"

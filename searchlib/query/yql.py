@@ -45,20 +45,24 @@ def parse_yql(
     parameters: Mapping[str, object] = {},
     user_query: UserQuerySettings | None = None,
     exact_match_fields: Collection[str] = (),
+    stem: bool = True,
 ) -> ParsedYql:
     """Parse a YQL statement. `parameters` are the request parameters (for `@name` and, when
     user_query is None, for userQuery()); `exact_match_fields` are fields matched as whole
-    lowercased values (attributes, `match: word`) rather than tokenized and stemmed text."""
+    lowercased values (attributes, `match: word`) rather than tokenized and stemmed text.
+    stem=False leaves every word unstemmed: the tree as Vespa's parser builds it, before its
+    stemming searcher runs (what the conformance test compares)."""
     settings = user_query if user_query is not None else UserQuerySettings.from_parameters(parameters)
-    return _YqlParser(yql, parameters, settings, frozenset(exact_match_fields)).statement()
+    return _YqlParser(yql, parameters, settings, frozenset(exact_match_fields), stem).statement()
 
 
 class _YqlParser(TokenCursor):
     def __init__(
         self, source: str, parameters: Mapping[str, object], settings: UserQuerySettings,
-        exact_match_fields: frozenset[str],
+        exact_match_fields: frozenset[str], stem: bool = True,
     ) -> None:
         super().__init__(source)
+        self._stem = stem
         self._parameters = parameters
         self._settings = settings
         self._exact_fields = exact_match_fields
@@ -300,7 +304,7 @@ class _YqlParser(TokenCursor):
     def _text(
         self, field: str, texts: list[str], annotations: dict[str, object], at: Token
     ) -> QueryNode | None:
-        stem = self._annotation(params.annotation_bool, annotations, "stem", True, at)
+        stem = self._annotation(params.annotation_bool, annotations, "stem", self._stem, at)
         tokens: list[str] = []
         for text in texts:
             if field in self._exact_fields:
@@ -363,6 +367,7 @@ class _YqlParser(TokenCursor):
         tree = parse_user_query_or_empty(
             settings.query, type=settings.type, default_index=settings.default_index,
             target_hits=target_hits, known_indexes=settings.known_indexes, language=self._language,
+            stem=self._stem,
         )
         return apply_filter(tree, settings.filter, settings.default_index, self._language)
 
@@ -387,7 +392,7 @@ class _YqlParser(TokenCursor):
                 params.annotation_int, annotations, "targetHits", DEFAULT_TARGET_HITS, at, minimum=1
             ),
             known_indexes=self._settings.known_indexes,
-            stem=self._annotation(params.annotation_bool, annotations, "stem", True, at),
+            stem=self._annotation(params.annotation_bool, annotations, "stem", self._stem, at),
             language=self._input_language(annotations, at),
         )
 
