@@ -127,20 +127,22 @@ class PhraseItem(_message.Message):
     def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
 
 class RangeItem(_message.Message):
-    __slots__ = ("field", "low", "high", "low_inclusive", "high_inclusive", "label")
+    __slots__ = ("field", "low", "high", "low_inclusive", "high_inclusive", "label", "filter")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     LOW_FIELD_NUMBER: _ClassVar[int]
     HIGH_FIELD_NUMBER: _ClassVar[int]
     LOW_INCLUSIVE_FIELD_NUMBER: _ClassVar[int]
     HIGH_INCLUSIVE_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
     field: str
     low: float
     high: float
     low_inclusive: bool
     high_inclusive: bool
     label: str
-    def __init__(self, field: _Optional[str] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., low_inclusive: _Optional[bool] = ..., high_inclusive: _Optional[bool] = ..., label: _Optional[str] = ...) -> None: ...
+    filter: bool
+    def __init__(self, field: _Optional[str] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., low_inclusive: _Optional[bool] = ..., high_inclusive: _Optional[bool] = ..., label: _Optional[str] = ..., filter: _Optional[bool] = ...) -> None: ...
 
 class WeakAndItem(_message.Message):
     __slots__ = ("children", "target_hits")

@@ -36,6 +36,7 @@ class Range:
     low_inclusive: bool = True
     high_inclusive: bool = True
     label: str = ""
+    filter: bool = False  # {filter: true}: ranges add no rank features here, so only kept and shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +148,7 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         weight = f"!{node.weight}" if node.weight != 100 else ""
         return f'{node.field}:"{" ".join(node.terms)}"{weight}'
     if isinstance(node, Range):
-        return f"{node.field}:{_vespa_range(node)}"
+        return f"{'|' if node.filter else ''}{node.field}:{_vespa_range(node)}"
     if isinstance(node, NearestNeighbor):
         parts = [f"field={node.field}", f"queryTensorName={node.query_tensor}", f"targetHits={node.target_hits}"]
         if not node.approximate:

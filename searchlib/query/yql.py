@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Collection, Mapping
 
+from searchlib.errors import QueryError
 from searchlib.languages import detect_language, language_code
 from searchlib.linguistics import normalize, tokenize, tokenize_unstemmed
 from searchlib.query import parameters as params
@@ -29,6 +30,7 @@ from searchlib.query.user_query import (
 )
 from searchlib.query.yql_tokens import Token, TokenCursor
 
+_INHERITED = ("ranked", "filter")  # annotations a group passes to the words inside it
 _MAX_DEPTH = 100  # nesting limit: deeper input is an error, never a RecursionError
 _BOUNDS = ("closed", "open", "leftOpen", "rightOpen")
 _GRAMMARS = ("all", "any", "weakAnd", "phrase", "tokenize", "linguistics", "web")
@@ -63,6 +65,7 @@ class _YqlParser(TokenCursor):
     ) -> None:
         super().__init__(source)
         self._stem = stem
+        self._inherited: dict[str, object] = {}  # ranked/filter from enclosing annotated groups
         self._parameters = parameters
         self._settings = settings
         self._exact_fields = exact_match_fields
@@ -141,7 +144,7 @@ class _YqlParser(TokenCursor):
     def _order_by(self) -> tuple[SortKey, ...]:
         keys = []
         while True:
-            if self.is_punct("{"):
+            if self._starts_annotations():
                 self._annotations(0)  # sort functions (uca, lowercase) are accepted and ignored
             token = self.peek()
             if token.kind in ("ident", "string"):
@@ -192,12 +195,46 @@ class _YqlParser(TokenCursor):
             child = self._unary(depth + 1)
             return None if child is None else Not(child)
         if self.is_punct("("):
+            mark = self.mark()
+            try:  # `(-500) < price`, `({filter: true}500) < price`: a number, not a group
+                return self._reversed_comparison({}, depth)
+            except QueryError:
+                self.reset(mark)
             self.advance()
             inner = self._or_expression(depth + 1)
             self.expect_punct(")")
             return inner
-        annotations = self._annotations(depth) if self.is_punct("{") else {}
+        annotations = self._annotations(depth) if self._starts_annotations() else {}
+        if self.is_punct("(") and not self._is_number_group():
+            return self._annotated_group(depth, annotations)
         return self._item(depth, annotations)
+
+    def _annotated_group(self, depth: int, annotations: dict[str, object]) -> QueryNode | None:
+        """`{ranked: false}(a and b)`: ranked and filter apply to every word inside, unless an
+        inner annotation says otherwise (the innermost wins, as in Vespa)."""
+        outer = self._inherited
+        self._inherited = {**outer, **{k: v for k, v in annotations.items() if k in _INHERITED}}
+        try:
+            self.advance()
+            inner = self._or_expression(depth + 1)
+            self.expect_punct(")")
+        finally:
+            self._inherited = outer
+        return inner
+
+    def _is_number_group(self) -> bool:
+        mark = self.mark()
+        try:
+            self._annotated_number(0)
+            return True
+        except QueryError:
+            return False
+        finally:
+            self.reset(mark)
+
+    def _starts_annotations(self) -> bool:
+        """`{...}`, or Vespa's older form `[{...}]`."""
+        return self.is_punct("{") or (self.is_punct("[") and self.is_punct("{", 1))
 
     def _item(self, depth: int, annotations: dict[str, object]) -> QueryNode | None:
         """A leaf or function, after its optional annotation block."""
@@ -209,7 +246,7 @@ class _YqlParser(TokenCursor):
         if token.kind == "ident":
             return self._field_condition(depth, annotations)
         if token.kind in ("number", "param") or self.is_punct("-"):
-            return self._reversed_comparison(annotations)
+            return self._reversed_comparison(annotations, depth)
         self.expected("a condition such as 'field contains \"word\"', userQuery() or true")
 
     def _is_comparison(self, ahead: int) -> bool:
@@ -231,40 +268,56 @@ class _YqlParser(TokenCursor):
             if self.is_keyword("true") or self.is_keyword("false"):
                 value: float = 1.0 if self.advance().text.lower() == "true" else 0.0
             else:
-                value = self._number("a number")
+                value, own = self._annotated_number(depth)
+                annotations = {**annotations, **own}
             return self._comparison(field, operator, value, annotations, field_token)
         if self.is_punct("!="):
             self.fail("'!=' is not supported: use !(field = value)", self.peek().start)
         self.expected(f"'contains' or a comparison after '{field}'")
 
-    def _reversed_comparison(self, annotations: dict[str, object]) -> QueryNode:
+    def _reversed_comparison(self, annotations: dict[str, object], depth: int) -> QueryNode:
         start = self.peek()
-        value = self._number("a condition")
+        value, own = self._annotated_number(depth)
+        annotations = {**annotations, **own}
         if not self._is_comparison(0):
             self.expected("a comparison operator after the number")
         operator = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "=": "="}[self.advance().text]
         field = self.expect_ident("a field name")
         return self._comparison(field, operator, value, annotations, start)
 
+    def _annotated_number(self, depth: int) -> tuple[float, dict[str, object]]:
+        """A number, `(-500)`, `({filter: true}500)` or `({id: 1}(-500))`: its annotations too."""
+        if depth > _MAX_DEPTH:
+            self.fail(f"The query nests deeper than {_MAX_DEPTH} levels", self.peek().start)
+        if not self.is_punct("("):
+            return self._number("a number"), {}
+        self.advance()
+        annotations = self._annotations(depth) if self._starts_annotations() else {}
+        value, inner = self._annotated_number(depth + 1)
+        self.expect_punct(")")
+        return value, {**inner, **annotations}
+
     def _comparison(
         self, field: str, operator: str, value: float, annotations: dict[str, object], at: Token
     ) -> QueryNode:
+        annotations = {**self._inherited, **annotations}
         label = self._annotation(params.annotation_str, annotations, "label", "", at)
+        is_filter = self._annotation(params.annotation_bool, annotations, "filter", False, at)
         bound = None if math.isinf(value) else value
         if operator == "=":
             if bound is None:
                 self.fail("Cannot compare for equality with Infinity", at.start)
-            return Range(field, bound, bound, label=label)
+            return Range(field, bound, bound, label=label, filter=is_filter)
         if operator in ("<", "<="):
-            return Range(field, None, bound, high_inclusive=operator == "<=", label=label)
-        return Range(field, bound, None, low_inclusive=operator == ">=", label=label)
+            return Range(field, None, bound, high_inclusive=operator == "<=", label=label, filter=is_filter)
+        return Range(field, bound, None, low_inclusive=operator == ">=", label=label, filter=is_filter)
 
     def _contains(self, field: str, depth: int, outer: dict[str, object]) -> QueryNode | None:
         annotations = dict(outer)
         wrapped = self.is_punct("(")
         if wrapped:
             self.advance()
-        if self.is_punct("{"):
+        if self._starts_annotations():
             annotations.update(self._annotations(depth))
         token = self.peek()
         if token.kind in ("string", "param"):
@@ -304,6 +357,7 @@ class _YqlParser(TokenCursor):
     def _text(
         self, field: str, texts: list[str], annotations: dict[str, object], at: Token
     ) -> QueryNode | None:
+        annotations = {**self._inherited, **annotations}
         stem = self._annotation(params.annotation_bool, annotations, "stem", self._stem, at)
         tokens: list[str] = []
         for text in texts:
@@ -461,6 +515,11 @@ class _YqlParser(TokenCursor):
     def _annotations(self, depth: int) -> dict[str, object]:
         if depth > _MAX_DEPTH:
             self.fail(f"Annotations nest deeper than {_MAX_DEPTH} levels", self.peek().start)
+        if self.is_punct("["):  # Vespa's older `[{...}]` form
+            self.advance()
+            values = self._annotations(depth + 1)
+            self.expect_punct("]")
+            return values
         self.expect_punct("{")
         values: dict[str, object] = {}
         while not self.is_punct("}"):

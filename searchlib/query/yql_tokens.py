@@ -45,6 +45,14 @@ class TokenCursor:
             self._tokens.append(self._scan())
         return self._tokens[self._index + ahead]
 
+    def mark(self) -> int:
+        """A position to come back to with reset() (bounded backtracking: a `(` that may open a
+        number such as `({filter: true}(-500)) < price` or a group)."""
+        return self._index
+
+    def reset(self, mark: int) -> None:
+        self._index = mark
+
     def advance(self) -> Token:
         token = self.peek()
         if token.kind != "eof":

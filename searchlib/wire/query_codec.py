@@ -15,7 +15,7 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
                                               weight=node.weight, label=node.label))
     elif isinstance(node, q.Range):
         item = pb.RangeItem(field=node.field, low_inclusive=node.low_inclusive,
-                            high_inclusive=node.high_inclusive, label=node.label)
+                            high_inclusive=node.high_inclusive, label=node.label, filter=node.filter)
         if node.low is not None:
             item.low = node.low
         if node.high is not None:
@@ -60,7 +60,8 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
     if kind == "range":
         r = message.range
         return q.Range(r.field, r.low if r.HasField("low") else None,
-                       r.high if r.HasField("high") else None, r.low_inclusive, r.high_inclusive, r.label)
+                       r.high if r.HasField("high") else None, r.low_inclusive, r.high_inclusive, r.label,
+                       r.filter)
     if kind in ("and", "or", "rank"):
         children = tuple(decode_query(c) for c in getattr(message, kind).children)
         return {"and": q.And, "or": q.Or, "rank": q.Rank}[kind](children)

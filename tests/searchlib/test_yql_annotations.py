@@ -1,0 +1,58 @@
+"""Annotated and parenthesised numbers, annotations on groups, and the older `[{...}]` form."""
+from __future__ import annotations
+
+import pytest
+
+from searchlib.errors import QueryError
+from searchlib.query.tree import And, Or, Range, Term, vespa_string
+from searchlib.query.yql import parse_yql
+from searchlib.wire.query_codec import decode_query, encode_query
+
+
+def where(condition: str) -> object:
+    return parse_yql(f"select * from sources * where {condition}").where
+
+
+@pytest.mark.parametrize("condition, expected", [
+    ("price < (-500)", Range("price", None, -500.0, high_inclusive=False)),
+    ("(-500) < price", Range("price", -500.0, None, low_inclusive=False)),
+    ("price > ({filter: true}500)", Range("price", 500.0, None, low_inclusive=False, filter=True)),
+    ("({filter: true}(-500)) >= price", Range("price", None, -500.0, filter=True)),
+    ("price = ({id: 3}({label: \"p\"}(7)))", Range("price", 7.0, 7.0, label="p")),
+    ("([{filter: true}](-500)) >= price", Range("price", None, -500.0, filter=True)),
+    ("price <= ({hitLimit: 89}(-549755813888L))", Range("price", None, -549755813888.0)),
+])
+def test_annotated_and_parenthesised_numbers(condition: str, expected: Range) -> None:
+    assert where(condition) == expected
+
+
+def test_a_parenthesised_group_is_still_a_group() -> None:
+    assert where('(a contains "x" or (b contains "y")) and (c > 1)') == And((
+        Or((Term("a", "x"), Term("b", "y"))), Range("c", 1.0, None, low_inclusive=False)))
+
+
+def test_filter_shows_in_vespa_form_and_survives_the_wire() -> None:
+    node = where("({filter: true}500) < price")
+    assert vespa_string(node) == "|price:>500"
+    assert decode_query(encode_query(node)) == node
+
+
+def test_group_annotations_reach_every_word_and_the_innermost_wins() -> None:
+    node = where('{ranked: false}(a contains "x" and ({ranked: true}(b contains "y" or c contains "z")))')
+    assert node == And((Term("a", "x", ranked=False), Or((Term("b", "y"), Term("c", "z")))))
+    outside = where('({filter: true}(a contains "x")) and b contains "y"')
+    assert outside == And((Term("a", "x", filter=True), Term("b", "y")))
+
+
+def test_older_annotation_form_on_words() -> None:
+    assert where('title contains ([{weight: 150}]"x")') == Term("title", "x", 150)
+
+
+@pytest.mark.parametrize("condition", [
+    "price < (-500", "price < ({filter: true})", "(500) price", "price < ({filter: tru}500)",
+    "({ranked: false}(a contains \"x\")",
+])
+def test_malformed_numbers_and_groups_are_located_errors(condition: str) -> None:
+    with pytest.raises(QueryError) as error:
+        where(condition)
+    assert error.value.location is not None
