@@ -64,7 +64,7 @@ class Coverage(_message.Message):
     def __init__(self, docs: _Optional[int] = ..., active: _Optional[int] = ..., target_active: _Optional[int] = ..., degraded_reason: _Optional[int] = ..., nodes: _Optional[int] = ...) -> None: ...
 
 class QueryNode(_message.Message):
-    __slots__ = ("term", "phrase", "range", "weak_and", "rank", "nearest_neighbor", "true_item", "false_item")
+    __slots__ = ("term", "phrase", "range", "weak_and", "rank", "nearest_neighbor", "true_item", "false_item", "near")
     TERM_FIELD_NUMBER: _ClassVar[int]
     PHRASE_FIELD_NUMBER: _ClassVar[int]
     RANGE_FIELD_NUMBER: _ClassVar[int]
@@ -76,6 +76,7 @@ class QueryNode(_message.Message):
     NEAREST_NEIGHBOR_FIELD_NUMBER: _ClassVar[int]
     TRUE_ITEM_FIELD_NUMBER: _ClassVar[int]
     FALSE_ITEM_FIELD_NUMBER: _ClassVar[int]
+    NEAR_FIELD_NUMBER: _ClassVar[int]
     term: TermItem
     phrase: PhraseItem
     range: RangeItem
@@ -84,7 +85,8 @@ class QueryNode(_message.Message):
     nearest_neighbor: NearestNeighborItem
     true_item: bool
     false_item: bool
-    def __init__(self, term: _Optional[_Union[TermItem, _Mapping]] = ..., phrase: _Optional[_Union[PhraseItem, _Mapping]] = ..., range: _Optional[_Union[RangeItem, _Mapping]] = ..., weak_and: _Optional[_Union[WeakAndItem, _Mapping]] = ..., rank: _Optional[_Union[Children, _Mapping]] = ..., nearest_neighbor: _Optional[_Union[NearestNeighborItem, _Mapping]] = ..., true_item: _Optional[bool] = ..., false_item: _Optional[bool] = ..., **kwargs) -> None: ...
+    near: NearItem
+    def __init__(self, term: _Optional[_Union[TermItem, _Mapping]] = ..., phrase: _Optional[_Union[PhraseItem, _Mapping]] = ..., range: _Optional[_Union[RangeItem, _Mapping]] = ..., weak_and: _Optional[_Union[WeakAndItem, _Mapping]] = ..., rank: _Optional[_Union[Children, _Mapping]] = ..., nearest_neighbor: _Optional[_Union[NearestNeighborItem, _Mapping]] = ..., true_item: _Optional[bool] = ..., false_item: _Optional[bool] = ..., near: _Optional[_Union[NearItem, _Mapping]] = ..., **kwargs) -> None: ...
 
 class Children(_message.Message):
     __slots__ = ("children",)
@@ -125,6 +127,26 @@ class PhraseItem(_message.Message):
     weight: int
     label: str
     def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
+
+class NearItem(_message.Message):
+    __slots__ = ("field", "terms", "negative", "distance", "exclusion_distance", "ordered", "weight", "label")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    TERMS_FIELD_NUMBER: _ClassVar[int]
+    NEGATIVE_FIELD_NUMBER: _ClassVar[int]
+    DISTANCE_FIELD_NUMBER: _ClassVar[int]
+    EXCLUSION_DISTANCE_FIELD_NUMBER: _ClassVar[int]
+    ORDERED_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    terms: _containers.RepeatedScalarFieldContainer[str]
+    negative: _containers.RepeatedScalarFieldContainer[str]
+    distance: int
+    exclusion_distance: int
+    ordered: bool
+    weight: int
+    label: str
+    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., negative: _Optional[_Iterable[str]] = ..., distance: _Optional[int] = ..., exclusion_distance: _Optional[int] = ..., ordered: _Optional[bool] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
 
 class RangeItem(_message.Message):
     __slots__ = ("field", "low", "high", "low_inclusive", "high_inclusive", "label", "filter")

@@ -27,6 +27,22 @@ class Phrase:
 
 
 @dataclass(frozen=True, slots=True)
+class Near:
+    """`near(...)`/`onear(...)`: every word of `terms` in one window of positions with
+    last - first <= distance (in the given order when `ordered`), and no word of `negative` inside
+    that window widened by `exclusion_distance` on both sides."""
+
+    field: str
+    terms: tuple[str, ...]
+    negative: tuple[str, ...] = ()
+    distance: int = 2
+    exclusion_distance: int = 1
+    ordered: bool = False
+    weight: int = 100
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Range:
     """Numeric comparison/range over an attribute: low/high None means unbounded."""
 
@@ -90,7 +106,7 @@ class FalseItem:
     pass
 
 
-QueryNode = Union[Term, Phrase, Range, And, Or, Not, WeakAnd, Rank, NearestNeighbor, TrueItem, FalseItem]
+QueryNode = Union[Term, Phrase, Near, Range, And, Or, Not, WeakAnd, Rank, NearestNeighbor, TrueItem, FalseItem]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +136,8 @@ def terms_of(node: QueryNode) -> list[Term | Phrase]:
     def visit(item: QueryNode) -> None:
         if isinstance(item, (Term, Phrase)):
             found.append(item)
+        elif isinstance(item, Near):  # its positive words rank as words; negatives never do
+            found.extend(Term(item.field, term, item.weight, item.label) for term in item.terms)
         elif isinstance(item, (And, Or, WeakAnd, Rank)):
             for child in item.children:
                 visit(child)
@@ -147,6 +165,13 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
     if isinstance(node, Phrase):
         weight = f"!{node.weight}" if node.weight != 100 else ""
         return f'{node.field}:"{" ".join(node.terms)}"{weight}'
+    if isinstance(node, Near):
+        name = "ONEAR" if node.ordered else "NEAR"
+        shape = f"{node.distance}"
+        if node.negative:
+            shape += f",{len(node.negative)},{node.exclusion_distance}"
+        words = " ".join(f"{node.field}:{term}" for term in node.terms + node.negative)
+        return f"{name}({shape}) {words}"
     if isinstance(node, Range):
         return f"{'|' if node.filter else ''}{node.field}:{_vespa_range(node)}"
     if isinstance(node, NearestNeighbor):

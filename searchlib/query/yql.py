@@ -20,23 +20,22 @@ from searchlib.errors import QueryError
 from searchlib.languages import detect_language, language_code
 from searchlib.linguistics import normalize, tokenize, tokenize_unstemmed
 from searchlib.query import parameters as params
-from searchlib.query.parameters import AnnotationValueError
 from searchlib.query.tree import (
-    And, FalseItem, NearestNeighbor, Not, Or, ParsedYql, Phrase, QueryNode, Range, Rank, SortKey,
+    And, FalseItem, Near, NearestNeighbor, Not, Or, ParsedYql, Phrase, QueryNode, Range, Rank, SortKey,
     Term, TrueItem, WeakAnd,
 )
 from searchlib.query.user_query import (
     DEFAULT_TARGET_HITS, UserQuerySettings, apply_filter, parse_user_query_or_empty,
 )
-from searchlib.query.yql_tokens import Token, TokenCursor
+from searchlib.query.yql_tokens import Token
+from searchlib.query.yql_values import MAX_DEPTH as _MAX_DEPTH, YqlValueCursor
 
 _INHERITED = ("ranked", "filter")  # annotations a group passes to the words inside it
-_MAX_DEPTH = 100  # nesting limit: deeper input is an error, never a RecursionError
 _BOUNDS = ("closed", "open", "leftOpen", "rightOpen")
 _GRAMMARS = ("all", "any", "weakAnd", "phrase", "tokenize", "linguistics", "web")
 _STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
 _UNSUPPORTED = frozenset({
-    "near", "onear", "sameelement", "uri", "fuzzy", "text", "wand", "dotproduct", "weightedset",
+    "sameelement", "uri", "fuzzy", "text", "wand", "dotproduct", "weightedset",
     "predicate", "geolocation", "geoboundingbox", "nonempty", "equiv", "matches", "in",
 })
 
@@ -58,15 +57,14 @@ def parse_yql(
     return _YqlParser(yql, parameters, settings, frozenset(exact_match_fields), stem).statement()
 
 
-class _YqlParser(TokenCursor):
+class _YqlParser(YqlValueCursor):
     def __init__(
         self, source: str, parameters: Mapping[str, object], settings: UserQuerySettings,
         exact_match_fields: frozenset[str], stem: bool = True,
     ) -> None:
-        super().__init__(source)
+        super().__init__(source, parameters)
         self._stem = stem
         self._inherited: dict[str, object] = {}  # ranked/filter from enclosing annotated groups
-        self._parameters = parameters
         self._settings = settings
         self._exact_fields = exact_match_fields
         self._detected_language = ""
@@ -232,10 +230,6 @@ class _YqlParser(TokenCursor):
         finally:
             self.reset(mark)
 
-    def _starts_annotations(self) -> bool:
-        """`{...}`, or Vespa's older form `[{...}]`."""
-        return self.is_punct("{") or (self.is_punct("[") and self.is_punct("{", 1))
-
     def _item(self, depth: int, annotations: dict[str, object]) -> QueryNode | None:
         """A leaf or function, after its optional annotation block."""
         token = self.peek()
@@ -285,18 +279,6 @@ class _YqlParser(TokenCursor):
         field = self.expect_ident("a field name")
         return self._comparison(field, operator, value, annotations, start)
 
-    def _annotated_number(self, depth: int) -> tuple[float, dict[str, object]]:
-        """A number, `(-500)`, `({filter: true}500)` or `({id: 1}(-500))`: its annotations too."""
-        if depth > _MAX_DEPTH:
-            self.fail(f"The query nests deeper than {_MAX_DEPTH} levels", self.peek().start)
-        if not self.is_punct("("):
-            return self._number("a number"), {}
-        self.advance()
-        annotations = self._annotations(depth) if self._starts_annotations() else {}
-        value, inner = self._annotated_number(depth + 1)
-        self.expect_punct(")")
-        return value, {**inner, **annotations}
-
     def _comparison(
         self, field: str, operator: str, value: float, annotations: dict[str, object], at: Token
     ) -> QueryNode:
@@ -326,15 +308,53 @@ class _YqlParser(TokenCursor):
             node = self._text(field, [text], annotations, token)
         elif token.kind == "ident" and self.is_punct("(", 1):
             name = self.advance().text
-            if name.lower() != "phrase":
+            if name.lower() in ("near", "onear"):
+                node = self._near(field, annotations, token, ordered=name.lower() == "onear")
+            elif name.lower() != "phrase":
                 what = "is not supported" if name.lower() in _UNSUPPORTED else "is not a known operator"
                 self.fail(f"'{name}' {what} after 'contains'", token.start)
-            node = self._text(field, self._string_arguments(), annotations, token)
+            else:
+                node = self._text(field, self._string_arguments(), annotations, token)
         else:
             self.expected("a string, @parameter or phrase(...) after 'contains'")
         if wrapped:
             self.expect_punct(")")
         return node
+
+    def _near(self, field: str, annotations: dict[str, object], at: Token, *, ordered: bool) -> QueryNode:
+        """near("a", "b", !"c") / onear(...): single words, the negative ones last (as Vespa)."""
+        name = "onear" if ordered else "near"
+        self.expect_punct("(")
+        positive: list[str] = []
+        negative: list[str] = []
+        while not self.is_punct(")"):
+            if positive or negative:
+                self.expect_punct(",")
+            is_negative = self.is_punct("!")
+            if is_negative:
+                self.advance()
+            token = self.advance()
+            if token.kind not in ("string", "param"):
+                self.expected(f"a string in {name}() (nested phrase/equiv items are not supported)", token)
+            if positive and not is_negative and negative:
+                self.fail(f"Positive terms must come before negative terms in {name.upper()}", token.start)
+            words = self._words(field, token.text if token.kind == "string" else self._parameter(token),
+                                annotations, token)
+            if len(words) != 1:
+                self.fail(f"{name}() takes single words, got {len(words)} in one string", token.start)
+            (negative if is_negative else positive).append(words[0])
+        self.advance()
+        if not positive:
+            self.fail(f"{name}() needs at least one positive word", at.start)
+        distance = self._annotation(params.annotation_int, annotations, "distance", 2, at, minimum=0)
+        return Near(
+            field, tuple(positive), tuple(negative), distance,
+            self._annotation(params.annotation_int, annotations, "exclusionDistance", (distance + 1) // 2, at,
+                             minimum=0),
+            ordered,
+            self._annotation(params.annotation_int, annotations, "weight", 100, at),
+            self._annotation(params.annotation_str, annotations, "label", "", at),
+        )
 
     def _string_arguments(self) -> list[str]:
         self.expect_punct("(")
@@ -358,13 +378,7 @@ class _YqlParser(TokenCursor):
         self, field: str, texts: list[str], annotations: dict[str, object], at: Token
     ) -> QueryNode | None:
         annotations = {**self._inherited, **annotations}
-        stem = self._annotation(params.annotation_bool, annotations, "stem", self._stem, at)
-        tokens: list[str] = []
-        for text in texts:
-            if field in self._exact_fields:
-                tokens.extend([normalize(text)] if text else [])
-            else:
-                tokens.extend((tokenize if stem else tokenize_unstemmed)(text, self._language))
+        tokens = [word for text in texts for word in self._words(field, text, annotations, at)]
         if not tokens:
             return None
         weight = self._annotation(params.annotation_int, annotations, "weight", 100, at)
@@ -374,6 +388,14 @@ class _YqlParser(TokenCursor):
             is_filter = self._annotation(params.annotation_bool, annotations, "filter", False, at)
             return Term(field, tokens[0], weight, label, ranked, is_filter)
         return Phrase(field, tuple(tokens), weight, label)
+
+    def _words(self, field: str, text: str, annotations: dict[str, object], at: Token) -> list[str]:
+        """The words of one string as the field indexed them: normalized whole values for
+        exact-match fields, else tokenized (and stemmed unless {stem: false})."""
+        if field in self._exact_fields:
+            return [normalize(text)] if text else []
+        stem = self._annotation(params.annotation_bool, annotations, "stem", self._stem, at)
+        return (tokenize if stem else tokenize_unstemmed)(text, self._language)
 
     # --- functions -------------------------------------------------------------------------------
 
@@ -503,84 +525,6 @@ class _YqlParser(TokenCursor):
             ),
             label=self._annotation(params.annotation_str, annotations, "label", "", at),
         )
-
-    # --- values ----------------------------------------------------------------------------------
-
-    def _annotation(self, reader, annotations, name, default, at: Token, **options):  # type: ignore[no-untyped-def]
-        try:
-            return reader(annotations, name, default, **options)
-        except AnnotationValueError as error:
-            self.fail(str(error), at.start)
-
-    def _annotations(self, depth: int) -> dict[str, object]:
-        if depth > _MAX_DEPTH:
-            self.fail(f"Annotations nest deeper than {_MAX_DEPTH} levels", self.peek().start)
-        if self.is_punct("["):  # Vespa's older `[{...}]` form
-            self.advance()
-            values = self._annotations(depth + 1)
-            self.expect_punct("]")
-            return values
-        self.expect_punct("{")
-        values: dict[str, object] = {}
-        while not self.is_punct("}"):
-            if values:
-                self.expect_punct(",")
-            key = self.advance()
-            if key.kind not in ("ident", "string"):
-                self.expected("an annotation name", key)
-            self.expect_punct(":")
-            values[key.text] = self._annotation_value(depth)
-        self.advance()
-        return values
-
-    def _annotation_value(self, depth: int) -> object:
-        token = self.peek()
-        if depth > _MAX_DEPTH:
-            self.fail(f"Annotations nest deeper than {_MAX_DEPTH} levels", token.start)
-        if token.kind == "string":
-            return self.advance().text
-        if token.kind == "param":
-            return self._parameter(self.advance())
-        if self.is_keyword("true") or self.is_keyword("false"):
-            return self.advance().text.lower() == "true"
-        if self.is_punct("{"):
-            return self._annotations(depth + 1)
-        if self.is_punct("["):
-            self.advance()
-            items: list[object] = []
-            while not self.is_punct("]"):
-                if items:
-                    self.expect_punct(",")
-                items.append(self._annotation_value(depth + 1))
-            self.advance()
-            return items
-        return self._number("an annotation value")
-
-    def _number(self, what: str) -> float:
-        token = self.peek()
-        negative = self.is_punct("-")
-        if negative:
-            self.advance()
-            token = self.peek()
-        if token.kind == "number" or (token.kind == "ident" and token.text == "Infinity"):
-            text = token.text
-        elif token.kind == "param":
-            text = self._parameter(token)
-        else:
-            self.expected(what)
-        self.advance()
-        try:
-            value = params.parse_number(text)
-        except AnnotationValueError as error:
-            self.fail(str(error), token.start)
-        return float(-value if negative else value)
-
-    def _parameter(self, token: Token) -> str:
-        value = params.first_parameter(self._parameters, token.text[1:])
-        if value is None:
-            self.fail(f"Could not find query parameter '{token.text[1:]}'", token.start)
-        return value
-
 
 def _composite(kind: type[And] | type[Or], children: list[QueryNode | None]) -> QueryNode | None:
     kept = [child for child in children if child is not None]

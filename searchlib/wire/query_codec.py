@@ -13,6 +13,11 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
     elif isinstance(node, q.Phrase):
         message.phrase.CopyFrom(pb.PhraseItem(field=node.field, terms=list(node.terms),
                                               weight=node.weight, label=node.label))
+    elif isinstance(node, q.Near):
+        message.near.CopyFrom(pb.NearItem(
+            field=node.field, terms=list(node.terms), negative=list(node.negative), distance=node.distance,
+            exclusion_distance=node.exclusion_distance, ordered=node.ordered, weight=node.weight,
+            label=node.label))
     elif isinstance(node, q.Range):
         item = pb.RangeItem(field=node.field, low_inclusive=node.low_inclusive,
                             high_inclusive=node.high_inclusive, label=node.label, filter=node.filter)
@@ -57,6 +62,10 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
     if kind == "phrase":
         p = message.phrase
         return q.Phrase(p.field, tuple(p.terms), p.weight or 100, p.label)
+    if kind == "near":
+        n = message.near
+        return q.Near(n.field, tuple(n.terms), tuple(n.negative), n.distance, n.exclusion_distance,
+                      n.ordered, n.weight or 100, n.label)
     if kind == "range":
         r = message.range
         return q.Range(r.field, r.low if r.HasField("low") else None,

@@ -24,7 +24,7 @@ from searchlib.query.yql import parse_yql
         ("select * from sources * where true |", "Expected a grouping expression", 37),
         ("select * from sources * where title matches \"x\"", "'matches'", 37),
         ("select * from sources * where year in (1, 2)", "operator 'in' is not supported", 36),
-        ('select * from sources * where title contains near("a","b")', "'near' is not supported", 46),
+        ('select * from sources * where title contains sameElement("a")', "'sameElement' is not supported", 46),
         ("select * from sources * where foo(1)", "'foo' is not a known function", 31),
         ("select * from sources * where {targetHits:\"a\"}weakAnd(a contains \"b\")", "must be an integer", 47),
         ('select * from sources * where {bounds:"half"}range(y, 1, 2)', "must be one of", 46),

@@ -1,0 +1,97 @@
+"""YQL operators on a running 2-node cluster: hits and rank features worked out by hand.
+
+Titles and word positions (0-based):
+  1 "alpha beta gamma"   alpha 0, beta 1, gamma 2         price  100
+  2 "alpha x x x beta"   alpha 0, beta 4                  price  500
+  3 "beta alpha"         beta 0, alpha 1                  price  700
+  4 "alpha beta delta"   alpha 0, beta 1                  price -600
+Profile `counts`: relevance = matchCount(title) (distinct ranked query words in the title).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deploy.local_cluster import LocalCluster
+
+APP = Path(__file__).resolve().parents[1] / "apps" / "yql_operators"
+DOCS = {
+    "1": {"title": "alpha beta gamma", "price": 100, "name": "Alpha"},
+    "2": {"title": "alpha x x x beta", "price": 500, "name": "alphabet"},
+    "3": {"title": "beta alpha", "price": 700, "name": "Beta"},
+    "4": {"title": "alpha beta delta", "price": -600, "name": "delta"},
+}
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory):
+    with LocalCluster(APP, tmp_path_factory.mktemp("yql_ops"), nodes=2) as cluster:
+        with httpx.Client(base_url=cluster.url, timeout=30.0) as client:
+            for user_id, fields in DOCS.items():
+                response = client.post(f"/document/v1/test/op/docid/{user_id}", json={"fields": fields})
+                assert response.status_code == 200, response.text
+            yield client
+
+
+def hits(http: httpx.Client, where: str) -> dict[str, dict]:
+    """Hits by user id, each with its relevance and match features."""
+    response = http.get("/search/", params={"yql": f"select * from op where {where}", "ranking": "counts",
+                                           "hits": 10})
+    assert response.status_code == 200, response.text
+    found = {}
+    for hit in response.json()["root"].get("children", []):
+        features = hit["fields"]["matchfeatures"]
+        found[hit["id"].rsplit(":", 1)[1]] = {"relevance": hit["relevance"], **features}
+    return found
+
+
+@pytest.mark.parametrize("where, expected", [
+    ("price > ({filter: true}500)", {"3"}),
+    ("(-500) > price", {"4"}),
+    ("price <= ({hitLimit: 89}(-500))", {"4"}),
+    ("({filter: true}(100)) = price", {"1"}),
+    ("price >= (-600) and price < ([{filter: true}](500))", {"1", "4"}),
+])
+def test_annotated_and_parenthesised_numbers(http, where, expected) -> None:
+    found = hits(http, where)
+    assert set(found) == expected
+    for user_id in expected:  # a range adds no text features
+        assert found[user_id]["matchCount(title)"] == 0.0
+        assert found[user_id]["attribute(price)"] == DOCS[user_id]["price"]
+
+
+def test_near_within_distance_in_any_order(http) -> None:
+    found = hits(http, 'title contains near("alpha", "beta")')
+    assert set(found) == {"1", "3", "4"}  # doc 2: beta is 4 positions after alpha
+    assert all(h["matchCount(title)"] == 2.0 and h["queryTermCount"] == 2.0 for h in found.values())
+    assert all(h["relevance"] == 2.0 for h in found.values())
+    assert set(hits(http, 'title contains ({distance: 4}near("alpha", "beta"))')) == {"1", "2", "3", "4"}
+
+
+def test_onear_keeps_the_order(http) -> None:
+    assert set(hits(http, 'title contains onear("alpha", "beta")')) == {"1", "4"}  # doc 3: beta first
+    assert set(hits(http, 'title contains onear("beta", "alpha")')) == {"3"}
+    assert set(hits(http, 'title contains ({distance: 3}onear("alpha", "beta"))')) == {"1", "4"}
+
+
+def test_near_negative_word_excludes_within_exclusion_distance(http) -> None:
+    # distance 2 → exclusionDistance 1: doc 1's window alpha(0)..beta(1) widened to -1..2 holds gamma(2)
+    assert set(hits(http, 'title contains near("alpha", "beta", !"gamma")')) == {"3", "4"}
+    assert set(hits(http, 'title contains ({exclusionDistance: 0}near("alpha", "beta", !"gamma"))')) == {
+        "1", "3", "4"}
+
+
+def test_group_annotation_unranks_the_words_inside(http) -> None:
+    found = hits(http, '{ranked: false}(title contains "alpha") and title contains "beta"')
+    assert set(found) == {"1", "2", "3", "4"}
+    assert all(h["matchCount(title)"] == 1.0 and h["queryTermCount"] == 1.0 for h in found.values())
+    ranked = hits(http, '(title contains "alpha") and title contains "beta"')
+    assert all(h["matchCount(title)"] == 2.0 and h["queryTermCount"] == 2.0 for h in ranked.values())
+
+
+def test_bad_operator_arguments_are_400(http) -> None:
+    response = http.get("/search/", params={"yql": 'select * from op where title contains near("a", !"b", "c")'})
+    assert response.status_code == 400
+    assert "Positive terms must come before negative terms in NEAR" in response.json()["root"]["errors"][0]["message"]
