@@ -64,7 +64,7 @@ class Coverage(_message.Message):
     def __init__(self, docs: _Optional[int] = ..., active: _Optional[int] = ..., target_active: _Optional[int] = ..., degraded_reason: _Optional[int] = ..., nodes: _Optional[int] = ...) -> None: ...
 
 class QueryNode(_message.Message):
-    __slots__ = ("term", "phrase", "range", "weak_and", "rank", "nearest_neighbor", "true_item", "false_item", "near")
+    __slots__ = ("term", "phrase", "range", "weak_and", "rank", "nearest_neighbor", "true_item", "false_item", "near", "fuzzy", "regex")
     TERM_FIELD_NUMBER: _ClassVar[int]
     PHRASE_FIELD_NUMBER: _ClassVar[int]
     RANGE_FIELD_NUMBER: _ClassVar[int]
@@ -77,6 +77,8 @@ class QueryNode(_message.Message):
     TRUE_ITEM_FIELD_NUMBER: _ClassVar[int]
     FALSE_ITEM_FIELD_NUMBER: _ClassVar[int]
     NEAR_FIELD_NUMBER: _ClassVar[int]
+    FUZZY_FIELD_NUMBER: _ClassVar[int]
+    REGEX_FIELD_NUMBER: _ClassVar[int]
     term: TermItem
     phrase: PhraseItem
     range: RangeItem
@@ -86,7 +88,9 @@ class QueryNode(_message.Message):
     true_item: bool
     false_item: bool
     near: NearItem
-    def __init__(self, term: _Optional[_Union[TermItem, _Mapping]] = ..., phrase: _Optional[_Union[PhraseItem, _Mapping]] = ..., range: _Optional[_Union[RangeItem, _Mapping]] = ..., weak_and: _Optional[_Union[WeakAndItem, _Mapping]] = ..., rank: _Optional[_Union[Children, _Mapping]] = ..., nearest_neighbor: _Optional[_Union[NearestNeighborItem, _Mapping]] = ..., true_item: _Optional[bool] = ..., false_item: _Optional[bool] = ..., near: _Optional[_Union[NearItem, _Mapping]] = ..., **kwargs) -> None: ...
+    fuzzy: FuzzyItem
+    regex: RegexItem
+    def __init__(self, term: _Optional[_Union[TermItem, _Mapping]] = ..., phrase: _Optional[_Union[PhraseItem, _Mapping]] = ..., range: _Optional[_Union[RangeItem, _Mapping]] = ..., weak_and: _Optional[_Union[WeakAndItem, _Mapping]] = ..., rank: _Optional[_Union[Children, _Mapping]] = ..., nearest_neighbor: _Optional[_Union[NearestNeighborItem, _Mapping]] = ..., true_item: _Optional[bool] = ..., false_item: _Optional[bool] = ..., near: _Optional[_Union[NearItem, _Mapping]] = ..., fuzzy: _Optional[_Union[FuzzyItem, _Mapping]] = ..., regex: _Optional[_Union[RegexItem, _Mapping]] = ..., **kwargs) -> None: ...
 
 class Children(_message.Message):
     __slots__ = ("children",)
@@ -147,6 +151,32 @@ class NearItem(_message.Message):
     weight: int
     label: str
     def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., negative: _Optional[_Iterable[str]] = ..., distance: _Optional[int] = ..., exclusion_distance: _Optional[int] = ..., ordered: _Optional[bool] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
+
+class FuzzyItem(_message.Message):
+    __slots__ = ("field", "term", "max_edit_distance", "prefix_length", "prefix", "label")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    MAX_EDIT_DISTANCE_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    term: str
+    max_edit_distance: int
+    prefix_length: int
+    prefix: bool
+    label: str
+    def __init__(self, field: _Optional[str] = ..., term: _Optional[str] = ..., max_edit_distance: _Optional[int] = ..., prefix_length: _Optional[int] = ..., prefix: _Optional[bool] = ..., label: _Optional[str] = ...) -> None: ...
+
+class RegexItem(_message.Message):
+    __slots__ = ("field", "pattern", "label")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    PATTERN_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    pattern: str
+    label: str
+    def __init__(self, field: _Optional[str] = ..., pattern: _Optional[str] = ..., label: _Optional[str] = ...) -> None: ...
 
 class RangeItem(_message.Message):
     __slots__ = ("field", "low", "high", "low_inclusive", "high_inclusive", "label", "filter")

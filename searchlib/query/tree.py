@@ -43,6 +43,27 @@ class Near:
 
 
 @dataclass(frozen=True, slots=True)
+class Fuzzy:
+    """`fuzzy("word")`: string attribute values within max_edit_distance (searchlib.query.string_match)."""
+
+    field: str
+    term: str
+    max_edit_distance: int = 2
+    prefix_length: int = 0
+    prefix: bool = False
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Regex:
+    """`field matches "pattern"`: string attribute values an RE2 pattern finds a match in."""
+
+    field: str
+    pattern: str
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Range:
     """Numeric comparison/range over an attribute: low/high None means unbounded."""
 
@@ -106,7 +127,7 @@ class FalseItem:
     pass
 
 
-QueryNode = Union[Term, Phrase, Near, Range, And, Or, Not, WeakAnd, Rank, NearestNeighbor, TrueItem, FalseItem]
+QueryNode = Union[Term, Phrase, Near, Fuzzy, Regex, Range, And, Or, Not, WeakAnd, Rank, NearestNeighbor, TrueItem, FalseItem]
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +193,11 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
             shape += f",{len(node.negative)},{node.exclusion_distance}"
         words = " ".join(f"{node.field}:{term}" for term in node.terms + node.negative)
         return f"{name}({shape}) {words}"
+    if isinstance(node, Fuzzy):
+        shape = f"{node.max_edit_distance},{node.prefix_length}{',prefix' if node.prefix else ''}"
+        return f"FUZZY({shape}) {node.field}:{node.term}"
+    if isinstance(node, Regex):
+        return f"REGEXP {node.field}:{node.pattern}"
     if isinstance(node, Range):
         return f"{'|' if node.filter else ''}{node.field}:{_vespa_range(node)}"
     if isinstance(node, NearestNeighbor):

@@ -21,22 +21,23 @@ from searchlib.languages import detect_language, language_code
 from searchlib.linguistics import normalize, tokenize, tokenize_unstemmed
 from searchlib.query import parameters as params
 from searchlib.query.tree import (
-    And, FalseItem, Near, NearestNeighbor, Not, Or, ParsedYql, Phrase, QueryNode, Range, Rank, SortKey,
+    And, FalseItem, NearestNeighbor, Not, Or, ParsedYql, Phrase, QueryNode, Range, Rank, SortKey,
     Term, TrueItem, WeakAnd,
 )
 from searchlib.query.user_query import (
     DEFAULT_TARGET_HITS, UserQuerySettings, apply_filter, parse_user_query_or_empty,
 )
 from searchlib.query.yql_tokens import Token
-from searchlib.query.yql_values import MAX_DEPTH as _MAX_DEPTH, YqlValueCursor
+from searchlib.query.yql_operators import YqlOperatorParser
+from searchlib.query.yql_values import MAX_DEPTH as _MAX_DEPTH
 
 _INHERITED = ("ranked", "filter")  # annotations a group passes to the words inside it
 _BOUNDS = ("closed", "open", "leftOpen", "rightOpen")
 _GRAMMARS = ("all", "any", "weakAnd", "phrase", "tokenize", "linguistics", "web")
 _STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
 _UNSUPPORTED = frozenset({
-    "sameelement", "uri", "fuzzy", "text", "wand", "dotproduct", "weightedset",
-    "predicate", "geolocation", "geoboundingbox", "nonempty", "equiv", "matches", "in",
+    "sameelement", "uri", "text", "wand", "dotproduct", "weightedset",
+    "predicate", "geolocation", "geoboundingbox", "nonempty", "equiv", "in",
 })
 
 
@@ -57,7 +58,7 @@ def parse_yql(
     return _YqlParser(yql, parameters, settings, frozenset(exact_match_fields), stem).statement()
 
 
-class _YqlParser(YqlValueCursor):
+class _YqlParser(YqlOperatorParser):
     def __init__(
         self, source: str, parameters: Mapping[str, object], settings: UserQuerySettings,
         exact_match_fields: frozenset[str], stem: bool = True,
@@ -255,7 +256,10 @@ class _YqlParser(YqlValueCursor):
         if self.is_keyword("contains"):
             self.advance()
             return self._contains(field, depth, annotations)
-        if self.is_keyword("matches") or self.is_keyword("in"):
+        if self.is_keyword("matches"):
+            self.advance()
+            return self._regex(field, {**self._inherited, **annotations})
+        if self.is_keyword("in"):
             self.fail(f"The operator '{self.peek().text}' is not supported", self.peek().start)
         if self._is_comparison(0):
             operator = self.advance().text
@@ -308,7 +312,9 @@ class _YqlParser(YqlValueCursor):
             node = self._text(field, [text], annotations, token)
         elif token.kind == "ident" and self.is_punct("(", 1):
             name = self.advance().text
-            if name.lower() in ("near", "onear"):
+            if name.lower() == "fuzzy":
+                node = self._fuzzy(field, annotations, token)
+            elif name.lower() in ("near", "onear"):
                 node = self._near(field, annotations, token, ordered=name.lower() == "onear")
             elif name.lower() != "phrase":
                 what = "is not supported" if name.lower() in _UNSUPPORTED else "is not a known operator"
@@ -320,41 +326,6 @@ class _YqlParser(YqlValueCursor):
         if wrapped:
             self.expect_punct(")")
         return node
-
-    def _near(self, field: str, annotations: dict[str, object], at: Token, *, ordered: bool) -> QueryNode:
-        """near("a", "b", !"c") / onear(...): single words, the negative ones last (as Vespa)."""
-        name = "onear" if ordered else "near"
-        self.expect_punct("(")
-        positive: list[str] = []
-        negative: list[str] = []
-        while not self.is_punct(")"):
-            if positive or negative:
-                self.expect_punct(",")
-            is_negative = self.is_punct("!")
-            if is_negative:
-                self.advance()
-            token = self.advance()
-            if token.kind not in ("string", "param"):
-                self.expected(f"a string in {name}() (nested phrase/equiv items are not supported)", token)
-            if positive and not is_negative and negative:
-                self.fail(f"Positive terms must come before negative terms in {name.upper()}", token.start)
-            words = self._words(field, token.text if token.kind == "string" else self._parameter(token),
-                                annotations, token)
-            if len(words) != 1:
-                self.fail(f"{name}() takes single words, got {len(words)} in one string", token.start)
-            (negative if is_negative else positive).append(words[0])
-        self.advance()
-        if not positive:
-            self.fail(f"{name}() needs at least one positive word", at.start)
-        distance = self._annotation(params.annotation_int, annotations, "distance", 2, at, minimum=0)
-        return Near(
-            field, tuple(positive), tuple(negative), distance,
-            self._annotation(params.annotation_int, annotations, "exclusionDistance", (distance + 1) // 2, at,
-                             minimum=0),
-            ordered,
-            self._annotation(params.annotation_int, annotations, "weight", 100, at),
-            self._annotation(params.annotation_str, annotations, "label", "", at),
-        )
 
     def _string_arguments(self) -> list[str]:
         self.expect_punct("(")

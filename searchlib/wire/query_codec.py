@@ -18,6 +18,12 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
             field=node.field, terms=list(node.terms), negative=list(node.negative), distance=node.distance,
             exclusion_distance=node.exclusion_distance, ordered=node.ordered, weight=node.weight,
             label=node.label))
+    elif isinstance(node, q.Fuzzy):
+        message.fuzzy.CopyFrom(pb.FuzzyItem(
+            field=node.field, term=node.term, max_edit_distance=node.max_edit_distance,
+            prefix_length=node.prefix_length, prefix=node.prefix, label=node.label))
+    elif isinstance(node, q.Regex):
+        message.regex.CopyFrom(pb.RegexItem(field=node.field, pattern=node.pattern, label=node.label))
     elif isinstance(node, q.Range):
         item = pb.RangeItem(field=node.field, low_inclusive=node.low_inclusive,
                             high_inclusive=node.high_inclusive, label=node.label, filter=node.filter)
@@ -66,6 +72,11 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
         n = message.near
         return q.Near(n.field, tuple(n.terms), tuple(n.negative), n.distance, n.exclusion_distance,
                       n.ordered, n.weight or 100, n.label)
+    if kind == "fuzzy":
+        f = message.fuzzy
+        return q.Fuzzy(f.field, f.term, f.max_edit_distance, f.prefix_length, f.prefix, f.label)
+    if kind == "regex":
+        return q.Regex(message.regex.field, message.regex.pattern, message.regex.label)
     if kind == "range":
         r = message.range
         return q.Range(r.field, r.low if r.HasField("low") else None,

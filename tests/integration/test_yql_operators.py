@@ -95,3 +95,32 @@ def test_bad_operator_arguments_are_400(http) -> None:
     response = http.get("/search/", params={"yql": 'select * from op where title contains near("a", !"b", "c")'})
     assert response.status_code == 400
     assert "Positive terms must come before negative terms in NEAR" in response.json()["root"]["errors"][0]["message"]
+
+
+def test_fuzzy_over_a_string_attribute(http) -> None:
+    # edit distance to "alpa": alpha 1, alphabet 4, beta 3, delta 3 (default maxEditDistance 2)
+    found = hits(http, 'name contains fuzzy("alpa")')
+    assert set(found) == {"1"}
+    assert found["1"]["attribute(price)"] == 100.0 and found["1"]["matchCount(title)"] == 0.0
+    assert set(hits(http, 'name contains ({maxEditDistance: 3}fuzzy("alpa"))')) == {"1", "3", "4"}
+    # prefix: "alphx" is one substitution from the prefix "alpha" of both Alpha and alphabet
+    assert set(hits(http, 'name contains ({prefixLength: 1, maxEditDistance: 1, prefix: true}fuzzy("alphx"))')) == {
+        "1", "2"}
+    assert set(hits(http, 'name contains ({prefixLength: 1}fuzzy("blpha"))')) == set()  # b != a
+
+
+def test_matches_is_an_unanchored_case_insensitive_re2_search(http) -> None:
+    assert set(hits(http, 'name matches "^al.*t$"')) == {"2"}
+    assert set(hits(http, 'name matches "TA"')) == {"3", "4"}
+    assert set(hits(http, 'name matches "(a+)+$"')) == {"1", "3", "4"}  # catastrophic for backtrackers
+
+
+@pytest.mark.parametrize("yql, message", [
+    ('select * from op where name matches "(a)\\\\1"', "Invalid regular expression"),
+    ('select * from op where title contains fuzzy("alpha")', "fuzzy() searches string attribute fields"),
+    ('select * from op where title matches "a"', "'matches' searches string attribute fields"),
+])
+def test_bad_string_items_are_400(http, yql, message) -> None:
+    response = http.get("/search/", params={"yql": yql})
+    assert response.status_code == 400, response.text
+    assert message in response.json()["root"]["errors"][0]["message"]
