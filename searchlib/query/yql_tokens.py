@@ -1,5 +1,6 @@
 """The YQL tokenizer and token cursor: lazy (the grouping text after `|` has its own syntax and is
-never tokenized here) and the single place that turns a source offset into an error position."""
+never tokenized here) and the single place that turns a source offset into an error position.
+Comments (`// ...`, `# ...` to the end of the line, `/* ... */`) are blanks, as in Vespa."""
 from __future__ import annotations
 
 import re
@@ -9,7 +10,7 @@ from typing import NoReturn
 from searchlib.errors import QueryError, SourceLocation
 
 _LEXEME = re.compile(
-    r"""(?P<space>\s+)
+    r"""(?P<space>\s+|//[^\n]*|\#[^\n]*|/\*(?s:.*?)\*/)
       | (?P<number>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?[lL]?)(?![\w.])
       | (?P<ident>[A-Za-z_][\w.]*)
       | (?P<param>@[A-Za-z_][\w.]*)
@@ -110,6 +111,8 @@ class TokenCursor:
             if self._scan_position >= len(source):
                 return Token("eof", "", len(source))
             match = _LEXEME.match(source, self._scan_position)
+            if match is None and source.startswith("/*", self._scan_position):
+                self.fail("Unterminated comment", self._scan_position)
             if match is None:
                 self.fail(f"Unexpected character {source[self._scan_position]!r}", self._scan_position)
             start, self._scan_position = match.start(), match.end()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from searchlib.errors import QueryError
-from searchlib.query.tree import And, Or, Range, Term, vespa_string
+from searchlib.query.tree import And, Or, Phrase, Range, Term, TrueItem, vespa_string
 from searchlib.query.yql import parse_yql
 from searchlib.wire.query_codec import decode_query, encode_query
 
@@ -56,3 +56,20 @@ def test_malformed_numbers_and_groups_are_located_errors(condition: str) -> None
     with pytest.raises(QueryError) as error:
         where(condition)
     assert error.value.location is not None
+
+
+@pytest.mark.parametrize("yql", [
+    "select * from sources * where // false\n true",
+    "select * from sources * where # false\n true",
+    "select * from sources * where /* false */ true",
+    "select * from sources * where true /* | all(group(a)) */",
+])
+def test_comments_are_blanks(yql: str) -> None:
+    parsed = parse_yql(yql)
+    assert parsed.where == TrueItem() and parsed.grouping == ""
+
+
+def test_comment_markers_inside_strings_are_text_and_open_comments_are_located() -> None:
+    assert where('a contains "x#y"') == Phrase("a", ("x", "y"))
+    with pytest.raises(QueryError, match="Unterminated comment at column 36"):
+        parse_yql("select * from sources * where true /* open")
