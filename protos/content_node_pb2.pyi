@@ -79,6 +79,7 @@ class QueryNode(_message.Message):
     NEAR_FIELD_NUMBER: _ClassVar[int]
     FUZZY_FIELD_NUMBER: _ClassVar[int]
     REGEX_FIELD_NUMBER: _ClassVar[int]
+    IN_FIELD_NUMBER: _ClassVar[int]
     term: TermItem
     phrase: PhraseItem
     range: RangeItem
@@ -177,6 +178,18 @@ class RegexItem(_message.Message):
     pattern: str
     label: str
     def __init__(self, field: _Optional[str] = ..., pattern: _Optional[str] = ..., label: _Optional[str] = ...) -> None: ...
+
+class InItem(_message.Message):
+    __slots__ = ("field", "values", "numeric", "label")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    NUMERIC_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    values: _containers.RepeatedScalarFieldContainer[str]
+    numeric: bool
+    label: str
+    def __init__(self, field: _Optional[str] = ..., values: _Optional[_Iterable[str]] = ..., numeric: _Optional[bool] = ..., label: _Optional[str] = ...) -> None: ...
 
 class RangeItem(_message.Message):
     __slots__ = ("field", "low", "high", "low_inclusive", "high_inclusive", "label", "filter")

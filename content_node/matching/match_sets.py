@@ -12,7 +12,7 @@ import numpy as np
 
 from content_node.matching.nearest_neighbor import nearest_neighbors
 from content_node.matching.proximity import near_matches
-from content_node.matching.string_items import string_item_matches
+from content_node.matching.string_items import in_matches, string_item_matches
 from content_node.matching.weak_and import WandTerm, term_score, wand_top_k
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
@@ -114,6 +114,9 @@ class MatchEvaluator:
         if isinstance(node, (q.Fuzzy, q.Regex)):
             return union_all(string_item_matches(node, self.fields_of(node.field), self._schema,
                                                  self._index.attribute), self._index.local_id_limit)
+        if isinstance(node, q.In):
+            return union_all(in_matches(node, self.fields_of(node.field), self._schema, self._index.attribute,
+                                        self.postings), self._index.local_id_limit)
         if isinstance(node, q.Range):
             return self._range(node)
         if isinstance(node, (q.WeakAnd, q.NearestNeighbor)):

@@ -64,6 +64,17 @@ class Regex:
 
 
 @dataclass(frozen=True, slots=True)
+class In:
+    """`field in (1, 2)` / `field in ("a", "b")`: the field holds one of the values (integers, or
+    normalized strings, never mixed)."""
+
+    field: str
+    values: tuple[str, ...]
+    numeric: bool
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Range:
     """Numeric comparison/range over an attribute: low/high None means unbounded."""
 
@@ -127,7 +138,7 @@ class FalseItem:
     pass
 
 
-QueryNode = Union[Term, Phrase, Near, Fuzzy, Regex, Range, And, Or, Not, WeakAnd, Rank, NearestNeighbor, TrueItem, FalseItem]
+QueryNode = Union[Term, Phrase, Near, Fuzzy, Regex, In, Range, And, Or, Not, WeakAnd, Rank, NearestNeighbor, TrueItem, FalseItem]
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +209,8 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         return f"FUZZY({shape}) {node.field}:{node.term}"
     if isinstance(node, Regex):
         return f"REGEXP {node.field}:{node.pattern}"
+    if isinstance(node, In):
+        return f"IN {node.field}{{{', '.join(node.values)}}}"
     if isinstance(node, Range):
         return f"{'|' if node.filter else ''}{node.field}:{_vespa_range(node)}"
     if isinstance(node, NearestNeighbor):

@@ -260,7 +260,8 @@ class _YqlParser(YqlOperatorParser):
             self.advance()
             return self._regex(field, {**self._inherited, **annotations})
         if self.is_keyword("in"):
-            self.fail(f"The operator '{self.peek().text}' is not supported", self.peek().start)
+            self.advance()
+            return self._in(field, {**self._inherited, **annotations}, field_token)
         if self._is_comparison(0):
             operator = self.advance().text
             if self.is_keyword("true") or self.is_keyword("false"):

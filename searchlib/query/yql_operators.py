@@ -2,12 +2,18 @@
 query item from its arguments and annotations. A layer of the YQL parser (yql.py)."""
 from __future__ import annotations
 
+import re
+
 from searchlib.linguistics import normalize
 from searchlib.query import parameters as params
 from searchlib.query.string_match import PatternError, compile_regex
-from searchlib.query.tree import Fuzzy, Near, QueryNode, Regex
+from searchlib.query.tree import Fuzzy, In, Near, QueryNode, Regex
 from searchlib.query.yql_tokens import Token
 from searchlib.query.yql_values import YqlValueCursor
+
+
+_INTEGER = re.compile(r"-?\d+[lL]?")
+_LIST_ITEM = re.compile(r"""\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^,]*?))\s*(?:,|$)""")
 
 
 class YqlOperatorParser(YqlValueCursor):
@@ -79,3 +85,49 @@ class YqlOperatorParser(YqlValueCursor):
         except PatternError as error:
             self.fail(str(error), token.start)
         return Regex(field, pattern, self._annotation(params.annotation_str, annotations, "label", "", token))
+
+    def _in(self, field: str, annotations: dict[str, object], at: Token) -> QueryNode:
+        """`field in (42, -7, @list)` or `field in ("a", 'b', @list)`: integers or strings, not
+        both; an @parameter holds a comma-separated list of either."""
+        self.expect_punct("(")
+        values: list[tuple[str, bool, Token]] = []  # (value, is a number, where)
+        while not self.is_punct(")"):
+            if values:
+                self.expect_punct(",")
+            token = self.peek()
+            if token.kind == "string":
+                values.append((normalize(self.advance().text), False, token))
+            elif token.kind == "param":
+                self.advance()
+                values.extend((text, number, token) for text, number in _list_parameter(self._parameter(token)))
+            else:
+                number = self._number("an integer or a string in in()")
+                if not number.is_integer():
+                    self.fail(f"in() takes integers or strings, not {number!r}", token.start)
+                values.append((str(int(number)), True, token))
+        self.advance()
+        if not values:
+            self.fail("in() needs at least one value", at.start)
+        numeric = values[0][1]
+        mixed = next((token for _, number, token in values if number != numeric), None)
+        if mixed is not None:
+            self.fail("in() takes either integers or strings, not both", mixed.start)
+        return In(field, tuple(dict.fromkeys(value for value, _, _ in values)), numeric,
+                  self._annotation(params.annotation_str, annotations, "label", "", at))
+
+
+def _list_parameter(text: str) -> list[tuple[str, bool]]:
+    """'26, 25, -11' or `'this', "might", work`: quoted items are strings, bare integers numbers."""
+    items = []
+    for match in _LIST_ITEM.finditer(text.strip()):
+        quoted = match.group(1) if match.group(1) is not None else match.group(2)
+        bare = (match.group(3) or "").strip()
+        if quoted is not None:
+            items.append((normalize(quoted), False))
+        elif _INTEGER.fullmatch(bare):
+            items.append((str(int(bare.rstrip("lL"))), True))
+        elif bare:
+            items.append((normalize(bare), False))
+        if match.end() >= len(text.strip()):
+            break
+    return items

@@ -24,6 +24,9 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
             prefix_length=node.prefix_length, prefix=node.prefix, label=node.label))
     elif isinstance(node, q.Regex):
         message.regex.CopyFrom(pb.RegexItem(field=node.field, pattern=node.pattern, label=node.label))
+    elif isinstance(node, q.In):
+        message.__getattribute__("in").CopyFrom(pb.InItem(
+            field=node.field, values=list(node.values), numeric=node.numeric, label=node.label))
     elif isinstance(node, q.Range):
         item = pb.RangeItem(field=node.field, low_inclusive=node.low_inclusive,
                             high_inclusive=node.high_inclusive, label=node.label, filter=node.filter)
@@ -77,6 +80,9 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
         return q.Fuzzy(f.field, f.term, f.max_edit_distance, f.prefix_length, f.prefix, f.label)
     if kind == "regex":
         return q.Regex(message.regex.field, message.regex.pattern, message.regex.label)
+    if kind == "in":
+        item = getattr(message, "in")
+        return q.In(item.field, tuple(item.values), item.numeric, item.label)
     if kind == "range":
         r = message.range
         return q.Range(r.field, r.low if r.HasField("low") else None,

@@ -35,10 +35,10 @@ def http(tmp_path_factory):
             yield client
 
 
-def hits(http: httpx.Client, where: str) -> dict[str, dict]:
+def hits(http: httpx.Client, where: str, **parameters: str) -> dict[str, dict]:
     """Hits by user id, each with its relevance and match features."""
     response = http.get("/search/", params={"yql": f"select * from op where {where}", "ranking": "counts",
-                                           "hits": 10})
+                                           "hits": 10, **parameters})
     assert response.status_code == 200, response.text
     found = {}
     for hit in response.json()["root"].get("children", []):
@@ -121,6 +121,27 @@ def test_matches_is_an_unanchored_case_insensitive_re2_search(http) -> None:
     ('select * from op where title matches "a"', "'matches' searches string attribute fields"),
 ])
 def test_bad_string_items_are_400(http, yql, message) -> None:
+    response = http.get("/search/", params={"yql": yql})
+    assert response.status_code == 400, response.text
+    assert message in response.json()["root"]["errors"][0]["message"]
+
+
+def test_in_over_integer_string_and_indexed_fields(http) -> None:
+    found = hits(http, "price in (100, -600, 5)")
+    assert set(found) == {"1", "4"}
+    assert {found[i]["attribute(price)"] for i in found} == {100.0, -600.0}
+    assert all(h["relevance"] == 0.0 and h["queryTermCount"] == 0.0 for h in found.values())
+    assert set(hits(http, "name in ('alpha', \"BETA\")")) == {"1", "3"}  # string attributes: any case
+    assert set(hits(http, 'title in ("gamma", "delta")')) == {"1", "4"}  # indexed words
+    assert set(hits(http, "price in (@prices)", prices="700, 500")) == {"2", "3"}
+
+
+@pytest.mark.parametrize("yql, message", [
+    ("select * from op where price in ('a')", "The in operator with string values needs string fields"),
+    ("select * from op where price in (1, 'a')", "either integers or strings, not both"),
+    ("select * from op where nofield in (1)", "Field 'nofield' does not exist"),
+])
+def test_bad_in_is_400(http, yql, message) -> None:
     response = http.get("/search/", params={"yql": yql})
     assert response.status_code == 400, response.text
     assert message in response.json()["root"]["errors"][0]["message"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from searchlib.errors import QueryError
-from searchlib.query.tree import And, Or, Phrase, Range, Term, TrueItem, vespa_string
+from searchlib.query.tree import And, In, Or, Phrase, Range, Term, TrueItem, vespa_string
 from searchlib.query.yql import parse_yql
 from searchlib.wire.query_codec import decode_query, encode_query
 
@@ -73,3 +73,16 @@ def test_comment_markers_inside_strings_are_text_and_open_comments_are_located()
     assert where('a contains "x#y"') == Phrase("a", ("x", "y"))
     with pytest.raises(QueryError, match="Unterminated comment at column 36"):
         parse_yql("select * from sources * where true /* open")
+
+
+def test_in_lists_with_parameters_and_the_type_rules() -> None:
+    parameters = {"foostring": "'this', \"might\", work ", "foonumeric": "26, 25, -11, 24 "}
+    numbers = parse_yql("select * from sources * where field in (42, 22L, -7, @foonumeric)", parameters=parameters)
+    assert numbers.where == In("field", ("42", "22", "-7", "26", "25", "-11", "24"), True)
+    strings = parse_yql("select * from sources * where string in ('a','B', @foostring)", parameters=parameters)
+    assert strings.where == In("string", ("a", "b", "this", "might", "work"), False)
+    assert decode_query(encode_query(strings.where)) == strings.where
+    for bad, message in [("field in (29.9)", "integers or strings"), ("s in ('a', 25L)", "not both"),
+                         ("s in ()", "at least one value")]:
+        with pytest.raises(QueryError, match=message):
+            where(bad)

@@ -23,7 +23,7 @@ from searchlib.query.yql import parse_yql
         ("select * from sources * where true limit 5 limit 6", "found 'limit'", 44),
         ("select * from sources * where true |", "Expected a grouping expression", 37),
         ("select * from sources * where title matches \"(x\"", "Invalid regular expression", 45),
-        ("select * from sources * where year in (1, 2)", "operator 'in' is not supported", 36),
+        ("select * from sources * where year in (1, 'b')", "either integers or strings, not both", 43),
         ('select * from sources * where title contains sameElement("a")', "'sameElement' is not supported", 46),
         ("select * from sources * where foo(1)", "'foo' is not a known function", 31),
         ("select * from sources * where {targetHits:\"a\"}weakAnd(a contains \"b\")", "must be an integer", 47),
