@@ -64,7 +64,7 @@ class Coverage(_message.Message):
     def __init__(self, docs: _Optional[int] = ..., active: _Optional[int] = ..., target_active: _Optional[int] = ..., degraded_reason: _Optional[int] = ..., nodes: _Optional[int] = ...) -> None: ...
 
 class QueryNode(_message.Message):
-    __slots__ = ("term", "phrase", "range", "weak_and", "rank", "nearest_neighbor", "true_item", "false_item", "near", "fuzzy", "regex")
+    __slots__ = ("term", "phrase", "range", "weak_and", "rank", "nearest_neighbor", "true_item", "false_item", "near", "fuzzy", "regex", "equiv")
     TERM_FIELD_NUMBER: _ClassVar[int]
     PHRASE_FIELD_NUMBER: _ClassVar[int]
     RANGE_FIELD_NUMBER: _ClassVar[int]
@@ -80,6 +80,7 @@ class QueryNode(_message.Message):
     FUZZY_FIELD_NUMBER: _ClassVar[int]
     REGEX_FIELD_NUMBER: _ClassVar[int]
     IN_FIELD_NUMBER: _ClassVar[int]
+    EQUIV_FIELD_NUMBER: _ClassVar[int]
     term: TermItem
     phrase: PhraseItem
     range: RangeItem
@@ -91,7 +92,8 @@ class QueryNode(_message.Message):
     near: NearItem
     fuzzy: FuzzyItem
     regex: RegexItem
-    def __init__(self, term: _Optional[_Union[TermItem, _Mapping]] = ..., phrase: _Optional[_Union[PhraseItem, _Mapping]] = ..., range: _Optional[_Union[RangeItem, _Mapping]] = ..., weak_and: _Optional[_Union[WeakAndItem, _Mapping]] = ..., rank: _Optional[_Union[Children, _Mapping]] = ..., nearest_neighbor: _Optional[_Union[NearestNeighborItem, _Mapping]] = ..., true_item: _Optional[bool] = ..., false_item: _Optional[bool] = ..., near: _Optional[_Union[NearItem, _Mapping]] = ..., fuzzy: _Optional[_Union[FuzzyItem, _Mapping]] = ..., regex: _Optional[_Union[RegexItem, _Mapping]] = ..., **kwargs) -> None: ...
+    equiv: EquivItem
+    def __init__(self, term: _Optional[_Union[TermItem, _Mapping]] = ..., phrase: _Optional[_Union[PhraseItem, _Mapping]] = ..., range: _Optional[_Union[RangeItem, _Mapping]] = ..., weak_and: _Optional[_Union[WeakAndItem, _Mapping]] = ..., rank: _Optional[_Union[Children, _Mapping]] = ..., nearest_neighbor: _Optional[_Union[NearestNeighborItem, _Mapping]] = ..., true_item: _Optional[bool] = ..., false_item: _Optional[bool] = ..., near: _Optional[_Union[NearItem, _Mapping]] = ..., fuzzy: _Optional[_Union[FuzzyItem, _Mapping]] = ..., regex: _Optional[_Union[RegexItem, _Mapping]] = ..., equiv: _Optional[_Union[EquivItem, _Mapping]] = ..., **kwargs) -> None: ...
 
 class Children(_message.Message):
     __slots__ = ("children",)
@@ -190,6 +192,18 @@ class InItem(_message.Message):
     numeric: bool
     label: str
     def __init__(self, field: _Optional[str] = ..., values: _Optional[_Iterable[str]] = ..., numeric: _Optional[bool] = ..., label: _Optional[str] = ...) -> None: ...
+
+class EquivItem(_message.Message):
+    __slots__ = ("field", "terms", "weight", "label")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    TERMS_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    terms: _containers.RepeatedScalarFieldContainer[str]
+    weight: int
+    label: str
+    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
 
 class RangeItem(_message.Message):
     __slots__ = ("field", "low", "high", "low_inclusive", "high_inclusive", "label", "filter")

@@ -11,7 +11,7 @@ from typing import Mapping, Protocol, Sequence
 import numpy as np
 
 from content_node.matching.nearest_neighbor import nearest_neighbors
-from content_node.matching.proximity import near_matches
+from content_node.matching.proximity import merged_postings, near_matches
 from content_node.matching.string_items import in_matches, string_item_matches
 from content_node.matching.weak_and import WandTerm, term_score, wand_top_k
 from searchlib.errors import InvalidParameterError
@@ -85,7 +85,10 @@ class MatchEvaluator:
         key = (field, term)
         found = self._postings.get(key)
         if found is None:
-            found = self._postings[key] = self._index.postings(field, term)
+            alternatives = q.equiv_alternatives(term)
+            found = self._postings[key] = (
+                self._index.postings(field, term) if alternatives is None
+                else merged_postings([self.postings(field, word) for word in alternatives]))
         return found
 
     def matches(self, node: q.QueryNode) -> np.ndarray:
@@ -108,6 +111,11 @@ class MatchEvaluator:
         if isinstance(node, q.Phrase):
             return union_all([self._phrase_in_field(f, node.terms) for f in self.fields_of(node.field)],
                              self._index.local_id_limit)
+        if isinstance(node, q.Equiv):
+            return union_all([self.postings(f, q.equiv_key(node.terms)).doc_ids
+                              if self._schema.fields[f].is_index
+                              else union_all([self._term_in_field(f, term) for term in node.terms])
+                              for f in self.fields_of(node.field)], self._index.local_id_limit)
         if isinstance(node, q.Near):
             return union_all([near_matches(node, f, self.postings) for f in self.fields_of(node.field)
                               if self._schema.fields[f].is_index], self._index.local_id_limit)

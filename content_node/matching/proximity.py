@@ -9,6 +9,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from content_node.store.posting_segment import EMPTY_POSTINGS, Postings
 from searchlib.query import tree as q
 
 EMPTY = np.empty(0, dtype=np.int32)
@@ -75,3 +76,34 @@ def _hits(sorted_positions: np.ndarray, low: int, high: int) -> bool:
         return False
     index = int(np.searchsorted(sorted_positions, low))
     return index < len(sorted_positions) and sorted_positions[index] <= high
+
+
+def merged_postings(lists: Sequence[object]) -> Postings:
+    """One posting list for equiv("a", "b"): every document of any, its positions the union of
+    theirs (so term frequency, proximity and bm25 see one term occurring wherever any does)."""
+    docs, positions = [], []
+    for postings in lists:
+        counts = np.diff(postings.position_offsets)
+        docs.append(np.repeat(postings.doc_ids, counts))
+        positions.append(postings.flat_positions[postings.position_offsets[0]:postings.position_offsets[-1]])
+    if not docs or not sum(len(d) for d in docs):
+        return EMPTY_POSTINGS
+    doc_ids, flat = np.concatenate(docs), np.concatenate(positions)
+    order = np.lexsort((flat, doc_ids))
+    doc_ids, flat = doc_ids[order], flat[order]
+    keep = np.ones(len(flat), dtype=bool)  # the same position twice (a == b) counts once
+    keep[1:] = (doc_ids[1:] != doc_ids[:-1]) | (flat[1:] != flat[:-1])
+    doc_ids, flat = doc_ids[keep], flat[keep]
+    unique, starts, counts = np.unique(doc_ids, return_index=True, return_counts=True)
+    offsets = np.append(starts, len(flat)).astype(np.int64)
+    return Postings(unique.astype(np.int32), counts.astype(np.int32), offsets, flat.astype(np.int32))
+
+
+def with_equiv(lookup: Callable[[str, str], object]) -> Callable[[str, str], object]:
+    """A postings lookup that also answers an Equiv's combined word (searchlib.query.tree.equiv_key)."""
+    def postings(field: str, term: str) -> object:
+        alternatives = q.equiv_alternatives(term)
+        if alternatives is None:
+            return lookup(field, term)
+        return merged_postings([lookup(field, word) for word in alternatives])
+    return postings

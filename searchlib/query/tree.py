@@ -43,6 +43,29 @@ class Near:
 
 
 @dataclass(frozen=True, slots=True)
+class Equiv:
+    """`equiv("a", "b")`: any of the words matches, and ranking sees them as ONE query term (its
+    occurrences are the union of theirs), as Vespa's EquivItem."""
+
+    field: str
+    terms: tuple[str, ...]
+    weight: int = 100
+    label: str = ""
+
+
+_EQUIV_MARK = "\x1f"  # never in a normalized word: marks the combined term of an Equiv
+
+
+def equiv_key(terms: tuple[str, ...]) -> str:
+    """The one word ranking uses for an Equiv; content nodes merge the postings it names."""
+    return _EQUIV_MARK + _EQUIV_MARK.join(terms)
+
+
+def equiv_alternatives(word: str) -> tuple[str, ...] | None:
+    return tuple(word[1:].split(_EQUIV_MARK)) if word.startswith(_EQUIV_MARK) else None
+
+
+@dataclass(frozen=True, slots=True)
 class Fuzzy:
     """`fuzzy("word")`: string attribute values within max_edit_distance (searchlib.query.string_match)."""
 
@@ -138,7 +161,7 @@ class FalseItem:
     pass
 
 
-QueryNode = Union[Term, Phrase, Near, Fuzzy, Regex, In, Range, And, Or, Not, WeakAnd, Rank, NearestNeighbor, TrueItem, FalseItem]
+QueryNode = Union[Term, Phrase, Near, Equiv, Fuzzy, Regex, In, Range, And, Or, Not, WeakAnd, Rank, NearestNeighbor, TrueItem, FalseItem]
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +191,8 @@ def terms_of(node: QueryNode) -> list[Term | Phrase]:
     def visit(item: QueryNode) -> None:
         if isinstance(item, (Term, Phrase)):
             found.append(item)
+        elif isinstance(item, Equiv):
+            found.append(Term(item.field, equiv_key(item.terms), item.weight, item.label))
         elif isinstance(item, Near):  # its positive words rank as words; negatives never do
             found.extend(Term(item.field, term, item.weight, item.label) for term in item.terms)
         elif isinstance(item, (And, Or, WeakAnd, Rank)):
@@ -204,6 +229,8 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
             shape += f",{len(node.negative)},{node.exclusion_distance}"
         words = " ".join(f"{node.field}:{term}" for term in node.terms + node.negative)
         return f"{name}({shape}) {words}"
+    if isinstance(node, Equiv):
+        return "EQUIV " + " ".join(f"{node.field}:{term}" for term in node.terms)
     if isinstance(node, Fuzzy):
         shape = f"{node.max_edit_distance},{node.prefix_length}{',prefix' if node.prefix else ''}"
         return f"FUZZY({shape}) {node.field}:{node.term}"

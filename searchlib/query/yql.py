@@ -37,7 +37,7 @@ _GRAMMARS = ("all", "any", "weakAnd", "phrase", "tokenize", "linguistics", "web"
 _STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
 _UNSUPPORTED = frozenset({
     "sameelement", "uri", "text", "wand", "dotproduct", "weightedset",
-    "predicate", "geolocation", "geoboundingbox", "nonempty", "equiv", "in",
+    "predicate", "geolocation", "geoboundingbox", "nonempty",
 })
 
 
@@ -313,7 +313,9 @@ class _YqlParser(YqlOperatorParser):
             node = self._text(field, [text], annotations, token)
         elif token.kind == "ident" and self.is_punct("(", 1):
             name = self.advance().text
-            if name.lower() == "fuzzy":
+            if name.lower() == "equiv":
+                node = self._equiv(field, annotations, token)
+            elif name.lower() == "fuzzy":
                 node = self._fuzzy(field, annotations, token)
             elif name.lower() in ("near", "onear"):
                 node = self._near(field, annotations, token, ordered=name.lower() == "onear")

@@ -7,7 +7,7 @@ import re
 from searchlib.linguistics import normalize
 from searchlib.query import parameters as params
 from searchlib.query.string_match import PatternError, compile_regex
-from searchlib.query.tree import Fuzzy, In, Near, QueryNode, Regex
+from searchlib.query.tree import Equiv, Fuzzy, In, Near, QueryNode, Regex, Term
 from searchlib.query.yql_tokens import Token
 from searchlib.query.yql_values import YqlValueCursor
 
@@ -62,6 +62,32 @@ class YqlOperatorParser(YqlValueCursor):
             self._annotation(params.annotation_int, annotations, "weight", 100, at),
             self._annotation(params.annotation_str, annotations, "label", "", at),
         )
+
+    def _equiv(self, field: str, annotations: dict[str, object], at: Token) -> QueryNode | None:
+        """equiv("a", "b"): alternatives of one word (phrase alternatives are not supported)."""
+        self.expect_punct("(")
+        words: list[str] = []
+        arguments = 0
+        while not self.is_punct(")"):
+            if arguments:
+                self.expect_punct(",")
+            arguments += 1
+            text, token = self._single_string("a string in equiv() (phrase alternatives are not supported)")
+            found = self._words(field, text, annotations, token)
+            if len(found) > 1:
+                self.fail(f"equiv() takes single words, got {len(found)} in one string", token.start)
+            words.extend(found)
+        if arguments < 2:
+            self.fail(f"equiv() takes 2 or more arguments, got {arguments}", at.start)
+        self.advance()
+        unique = tuple(dict.fromkeys(words))
+        weight = self._annotation(params.annotation_int, annotations, "weight", 100, at)
+        label = self._annotation(params.annotation_str, annotations, "label", "", at)
+        if not unique:
+            return None
+        if len(unique) == 1:
+            return Term(field, unique[0], weight, label)
+        return Equiv(field, unique, weight, label)
 
     def _fuzzy(self, field: str, annotations: dict[str, object], at: Token) -> QueryNode:
         self.expect_punct("(")

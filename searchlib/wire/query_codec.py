@@ -27,6 +27,9 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
     elif isinstance(node, q.In):
         message.__getattribute__("in").CopyFrom(pb.InItem(
             field=node.field, values=list(node.values), numeric=node.numeric, label=node.label))
+    elif isinstance(node, q.Equiv):
+        message.equiv.CopyFrom(pb.EquivItem(field=node.field, terms=list(node.terms), weight=node.weight,
+                                            label=node.label))
     elif isinstance(node, q.Range):
         item = pb.RangeItem(field=node.field, low_inclusive=node.low_inclusive,
                             high_inclusive=node.high_inclusive, label=node.label, filter=node.filter)
@@ -83,6 +86,9 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
     if kind == "in":
         item = getattr(message, "in")
         return q.In(item.field, tuple(item.values), item.numeric, item.label)
+    if kind == "equiv":
+        e = message.equiv
+        return q.Equiv(e.field, tuple(e.terms), e.weight or 100, e.label)
     if kind == "range":
         r = message.range
         return q.Range(r.field, r.low if r.HasField("low") else None,

@@ -64,3 +64,13 @@ def test_near_equals_brute_force(docs, terms, negative, distance, exclusion, ord
     node = Near("f", tuple(terms), tuple(negative), distance, exclusion, ordered)
     expected = [i for i, words in enumerate(docs) if brute_force(node, words)]
     assert near_matches(node, "f", index_of(docs)).tolist() == expected
+
+
+def test_merged_postings_is_one_term_occurring_wherever_any_does() -> None:
+    from content_node.matching.proximity import merged_postings
+    postings = index_of([list("axb"), list("xx"), list("bba")])
+    merged = merged_postings([postings("f", "a"), postings("f", "b"), postings("f", "a")])
+    assert merged.doc_ids.tolist() == [0, 2]
+    assert merged.term_freqs.tolist() == [2, 3]
+    assert merged.positions(0).tolist() == [0, 2] and merged.positions(1).tolist() == [0, 1, 2]
+    assert len(merged_postings([postings("f", "z")]).doc_ids) == 0

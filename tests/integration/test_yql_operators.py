@@ -145,3 +145,17 @@ def test_bad_in_is_400(http, yql, message) -> None:
     response = http.get("/search/", params={"yql": yql})
     assert response.status_code == 400, response.text
     assert message in response.json()["root"]["errors"][0]["message"]
+
+
+def test_equiv_matches_any_word_and_ranks_as_one_term(http) -> None:
+    found = hits(http, 'title contains equiv("gamma", "delta")')
+    assert set(found) == {"1", "4"}
+    assert all(h["matchCount(title)"] == 1.0 and h["queryTermCount"] == 1.0 for h in found.values())
+    both = hits(http, 'title contains equiv("alpha", "beta")')
+    assert set(both) == {"1", "2", "3", "4"}
+    # one term occurring wherever alpha or beta does: twice in every title
+    assert all(h["fieldTermMatch(title,0).occurrences"] == 2.0 and h["queryTermCount"] == 1.0
+               for h in both.values())
+    separate = hits(http, 'title contains "alpha" or title contains "beta"')
+    assert all(h["fieldTermMatch(title,0).occurrences"] == 1.0 and h["queryTermCount"] == 2.0
+               for h in separate.values())

@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 
 from searchlib.errors import QueryError
-from searchlib.query.tree import And, In, Or, Phrase, Range, Term, TrueItem, vespa_string
+from searchlib.query.tree import (
+    And, Equiv, In, Or, Phrase, Range, Term, TrueItem, equiv_alternatives, equiv_key, terms_of, vespa_string,
+)
 from searchlib.query.yql import parse_yql
 from searchlib.wire.query_codec import decode_query, encode_query
 
@@ -84,5 +86,18 @@ def test_in_lists_with_parameters_and_the_type_rules() -> None:
     assert decode_query(encode_query(strings.where)) == strings.where
     for bad, message in [("field in (29.9)", "integers or strings"), ("s in ('a', 25L)", "not both"),
                          ("s in ()", "at least one value")]:
+        with pytest.raises(QueryError, match=message):
+            where(bad)
+
+
+def test_equiv_words_rank_as_one_combined_term() -> None:
+    node = where('f contains ({weight: 50}equiv("NY", "nyc", "ny"))')
+    assert node == Equiv("f", ("ny", "nyc"), 50)
+    assert vespa_string(node) == "EQUIV f:ny f:nyc"
+    assert terms_of(node) == [Term("f", equiv_key(("ny", "nyc")), 50)]
+    assert equiv_alternatives(equiv_key(("ny", "nyc"))) == ("ny", "nyc")
+    assert decode_query(encode_query(node)) == node
+    for bad, message in [('f contains equiv("a")', "2 or more"), ('f contains equiv("a", 42)', "Expected a string"),
+                         ('f contains equiv("a", "b c")', "single words")]:
         with pytest.raises(QueryError, match=message):
             where(bad)
