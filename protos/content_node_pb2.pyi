@@ -64,7 +64,7 @@ class Coverage(_message.Message):
     def __init__(self, docs: _Optional[int] = ..., active: _Optional[int] = ..., target_active: _Optional[int] = ..., degraded_reason: _Optional[int] = ..., nodes: _Optional[int] = ...) -> None: ...
 
 class QueryNode(_message.Message):
-    __slots__ = ("term", "phrase", "range", "weak_and", "rank", "nearest_neighbor", "true_item", "false_item", "near", "fuzzy", "regex", "equiv")
+    __slots__ = ("term", "phrase", "range", "weak_and", "rank", "nearest_neighbor", "true_item", "false_item", "near", "fuzzy", "regex", "equiv", "weighted_tokens")
     TERM_FIELD_NUMBER: _ClassVar[int]
     PHRASE_FIELD_NUMBER: _ClassVar[int]
     RANGE_FIELD_NUMBER: _ClassVar[int]
@@ -81,6 +81,7 @@ class QueryNode(_message.Message):
     REGEX_FIELD_NUMBER: _ClassVar[int]
     IN_FIELD_NUMBER: _ClassVar[int]
     EQUIV_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTED_TOKENS_FIELD_NUMBER: _ClassVar[int]
     term: TermItem
     phrase: PhraseItem
     range: RangeItem
@@ -93,7 +94,8 @@ class QueryNode(_message.Message):
     fuzzy: FuzzyItem
     regex: RegexItem
     equiv: EquivItem
-    def __init__(self, term: _Optional[_Union[TermItem, _Mapping]] = ..., phrase: _Optional[_Union[PhraseItem, _Mapping]] = ..., range: _Optional[_Union[RangeItem, _Mapping]] = ..., weak_and: _Optional[_Union[WeakAndItem, _Mapping]] = ..., rank: _Optional[_Union[Children, _Mapping]] = ..., nearest_neighbor: _Optional[_Union[NearestNeighborItem, _Mapping]] = ..., true_item: _Optional[bool] = ..., false_item: _Optional[bool] = ..., near: _Optional[_Union[NearItem, _Mapping]] = ..., fuzzy: _Optional[_Union[FuzzyItem, _Mapping]] = ..., regex: _Optional[_Union[RegexItem, _Mapping]] = ..., equiv: _Optional[_Union[EquivItem, _Mapping]] = ..., **kwargs) -> None: ...
+    weighted_tokens: WeightedTokensItem
+    def __init__(self, term: _Optional[_Union[TermItem, _Mapping]] = ..., phrase: _Optional[_Union[PhraseItem, _Mapping]] = ..., range: _Optional[_Union[RangeItem, _Mapping]] = ..., weak_and: _Optional[_Union[WeakAndItem, _Mapping]] = ..., rank: _Optional[_Union[Children, _Mapping]] = ..., nearest_neighbor: _Optional[_Union[NearestNeighborItem, _Mapping]] = ..., true_item: _Optional[bool] = ..., false_item: _Optional[bool] = ..., near: _Optional[_Union[NearItem, _Mapping]] = ..., fuzzy: _Optional[_Union[FuzzyItem, _Mapping]] = ..., regex: _Optional[_Union[RegexItem, _Mapping]] = ..., equiv: _Optional[_Union[EquivItem, _Mapping]] = ..., weighted_tokens: _Optional[_Union[WeightedTokensItem, _Mapping]] = ..., **kwargs) -> None: ...
 
 class Children(_message.Message):
     __slots__ = ("children",)
@@ -204,6 +206,26 @@ class EquivItem(_message.Message):
     weight: int
     label: str
     def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
+
+class WeightedTokensItem(_message.Message):
+    __slots__ = ("operator", "field", "tokens", "weights", "target_hits", "score_threshold", "threshold_boost_factor", "label")
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTS_FIELD_NUMBER: _ClassVar[int]
+    TARGET_HITS_FIELD_NUMBER: _ClassVar[int]
+    SCORE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_BOOST_FACTOR_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    operator: str
+    field: str
+    tokens: _containers.RepeatedScalarFieldContainer[str]
+    weights: _containers.RepeatedScalarFieldContainer[int]
+    target_hits: int
+    score_threshold: float
+    threshold_boost_factor: float
+    label: str
+    def __init__(self, operator: _Optional[str] = ..., field: _Optional[str] = ..., tokens: _Optional[_Iterable[str]] = ..., weights: _Optional[_Iterable[int]] = ..., target_hits: _Optional[int] = ..., score_threshold: _Optional[float] = ..., threshold_boost_factor: _Optional[float] = ..., label: _Optional[str] = ...) -> None: ...
 
 class RangeItem(_message.Message):
     __slots__ = ("field", "low", "high", "low_inclusive", "high_inclusive", "label", "filter")

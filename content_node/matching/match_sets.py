@@ -13,6 +13,7 @@ import numpy as np
 from content_node.matching.nearest_neighbor import nearest_neighbors
 from content_node.matching.proximity import merged_postings, near_matches
 from content_node.matching.string_items import in_matches, string_item_matches
+from content_node.matching.weighted_tokens import matching_ids, token_scores
 from content_node.matching.weak_and import WandTerm, term_score, wand_top_k
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
@@ -116,6 +117,10 @@ class MatchEvaluator:
                               if self._schema.fields[f].is_index
                               else union_all([self._term_in_field(f, term) for term in node.terms])
                               for f in self.fields_of(node.field)], self._index.local_id_limit)
+        if isinstance(node, q.WeightedTokens):
+            present, score = token_scores(node, self.fields_of(node.field), self._schema,
+                                          self._index.local_id_limit, self._index.attribute, self.postings)
+            return matching_ids(node, present, score, np.asarray(self._index.alive, dtype=bool))
         if isinstance(node, q.Near):
             return union_all([near_matches(node, f, self.postings) for f in self.fields_of(node.field)
                               if self._schema.fields[f].is_index], self._index.local_id_limit)

@@ -66,6 +66,23 @@ def equiv_alternatives(word: str) -> tuple[str, ...] | None:
 
 
 @dataclass(frozen=True, slots=True)
+class WeightedTokens:
+    """`weightedSet(f, {...})`, `dotProduct(f, {...})`, `wand(f, {...})`: (token, weight) pairs.
+    All match documents whose field holds any token; a document's score is the sum over its
+    tokens of query weight x document weight (weighted-set weight, 1 for array elements, term
+    frequency in indexed text) - `rawScore(f)` for dotProduct and wand; wand keeps only the
+    target_hits best scores above score_threshold on each content node."""
+
+    operator: str  # weightedSet, dotProduct or wand
+    field: str
+    tokens: tuple[tuple[str, int], ...]
+    target_hits: int | None = None
+    score_threshold: float | None = None
+    threshold_boost_factor: float | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Fuzzy:
     """`fuzzy("word")`: string attribute values within max_edit_distance (searchlib.query.string_match)."""
 
@@ -161,7 +178,7 @@ class FalseItem:
     pass
 
 
-QueryNode = Union[Term, Phrase, Near, Equiv, Fuzzy, Regex, In, Range, And, Or, Not, WeakAnd, Rank, NearestNeighbor, TrueItem, FalseItem]
+QueryNode = Union[Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Range, And, Or, Not, WeakAnd, Rank, NearestNeighbor, TrueItem, FalseItem]
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +248,12 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         return f"{name}({shape}) {words}"
     if isinstance(node, Equiv):
         return "EQUIV " + " ".join(f"{node.field}:{term}" for term in node.terms)
+    if isinstance(node, WeightedTokens):
+        name = node.operator.upper() + (f"({node.target_hits})" if node.target_hits is not None else "")
+        settings = [f"{key}={value!r}" for key, value in (("scoreThreshold", node.score_threshold),
+                    ("thresholdBoostFactor", node.threshold_boost_factor)) if value is not None]
+        tokens = ",".join(f'[{weight}]:"{token}"' for token, weight in node.tokens)
+        return f"{name} " + (f"{{{', '.join(settings)}}} " if settings else "") + f"{node.field}{{{tokens}}}"
     if isinstance(node, Fuzzy):
         shape = f"{node.max_edit_distance},{node.prefix_length}{',prefix' if node.prefix else ''}"
         return f"FUZZY({shape}) {node.field}:{node.term}"

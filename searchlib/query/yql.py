@@ -36,7 +36,7 @@ _BOUNDS = ("closed", "open", "leftOpen", "rightOpen")
 _GRAMMARS = ("all", "any", "weakAnd", "phrase", "tokenize", "linguistics", "web")
 _STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
 _UNSUPPORTED = frozenset({
-    "sameelement", "uri", "text", "wand", "dotproduct", "weightedset",
+    "sameelement", "uri", "text",
     "predicate", "geolocation", "geoboundingbox", "nonempty",
 })
 
@@ -393,6 +393,8 @@ class _YqlParser(YqlOperatorParser):
             )
             kept = [child for child in children if child is not None]
             return WeakAnd(tuple(kept), target_hits) if kept else None
+        if lowered in ("weightedset", "dotproduct", "wand"):
+            return self._weighted_tokens(annotations, name_token)
         if lowered == "range":
             return self._range(annotations, name_token)
         if lowered == "nearestneighbor":

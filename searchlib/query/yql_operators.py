@@ -7,13 +7,16 @@ import re
 from searchlib.linguistics import normalize
 from searchlib.query import parameters as params
 from searchlib.query.string_match import PatternError, compile_regex
-from searchlib.query.tree import Equiv, Fuzzy, In, Near, QueryNode, Regex, Term
+from searchlib.query.tree import Equiv, Fuzzy, In, Near, QueryNode, Regex, Term, WeightedTokens
 from searchlib.query.yql_tokens import Token
 from searchlib.query.yql_values import YqlValueCursor
 
 
 _INTEGER = re.compile(r"-?\d+[lL]?")
 _LIST_ITEM = re.compile(r"""\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^,]*?))\s*(?:,|$)""")
+
+
+_OPERATOR_NAMES = {"weightedset": "weightedSet", "dotproduct": "dotProduct", "wand": "wand"}
 
 
 class YqlOperatorParser(YqlValueCursor):
@@ -88,6 +91,62 @@ class YqlOperatorParser(YqlValueCursor):
         if len(unique) == 1:
             return Term(field, unique[0], weight, label)
         return Equiv(field, unique, weight, label)
+
+    def _weighted_tokens(self, annotations: dict[str, object], at: Token) -> QueryNode:
+        """weightedSet/dotProduct/wand(field, {"a": 1, "b": 2}) or (field, [[11, 1], [37, 2]])."""
+        operator = _OPERATOR_NAMES[at.text.lower()]
+        self.expect_punct("(")
+        field = self.expect_ident("a field name")
+        self.expect_punct(",")
+        tokens: dict[str, int] = {}
+        if self.is_punct("{"):
+            self.advance()
+            while not self.is_punct("}"):
+                if tokens:
+                    self.expect_punct(",")
+                key = self.advance()
+                if key.kind not in ("string", "number", "ident"):
+                    self.expected("a token", key)
+                self.expect_punct(":")
+                tokens[normalize(key.text.rstrip("lL") if key.kind == "number" else key.text)] = self._weight()
+            self.advance()
+        elif self.is_punct("["):
+            self.advance()
+            while not self.is_punct("]"):
+                if tokens:
+                    self.expect_punct(",")
+                self.expect_punct("[")
+                token = self.peek()
+                key = self._number("an integer token")
+                if not key.is_integer():
+                    self.fail("Tokens in [[token, weight], ...] must be integers", token.start)
+                self.expect_punct(",")
+                tokens[str(int(key))] = self._weight()
+                self.expect_punct("]")
+            self.advance()
+        else:
+            self.expected(f"a map {{\"token\": weight, ...}} or a list [[token, weight], ...] in {operator}()")
+        self.expect_punct(")")
+        if not tokens:
+            self.fail(f"{operator}() needs at least one token", at.start)
+        is_wand = operator == "wand"
+        return WeightedTokens(
+            operator, field, tuple(tokens.items()),
+            target_hits=self._annotation(params.annotation_int, annotations, "targetHits", None, at, minimum=1)
+            if is_wand else None,
+            score_threshold=self._annotation(params.annotation_float, annotations, "scoreThreshold", None, at)
+            if is_wand else None,
+            threshold_boost_factor=self._annotation(
+                params.annotation_float, annotations, "thresholdBoostFactor", None, at) if is_wand else None,
+            label=self._annotation(params.annotation_str, annotations, "label", "", at),
+        )
+
+    def _weight(self) -> int:
+        token = self.peek()
+        weight = self._number("an integer weight")
+        if not weight.is_integer() or abs(weight) > 2**63:
+            self.fail(f"Weights must be integers, not {weight!r}", token.start)
+        return int(weight)
 
     def _fuzzy(self, field: str, annotations: dict[str, object], at: Token) -> QueryNode:
         self.expect_punct("(")

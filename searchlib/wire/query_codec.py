@@ -30,6 +30,13 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
     elif isinstance(node, q.Equiv):
         message.equiv.CopyFrom(pb.EquivItem(field=node.field, terms=list(node.terms), weight=node.weight,
                                             label=node.label))
+    elif isinstance(node, q.WeightedTokens):
+        tokens = pb.WeightedTokensItem(operator=node.operator, field=node.field, label=node.label,
+                                       tokens=[t for t, _ in node.tokens], weights=[w for _, w in node.tokens])
+        for name in ("target_hits", "score_threshold", "threshold_boost_factor"):
+            if getattr(node, name) is not None:
+                setattr(tokens, name, getattr(node, name))
+        message.weighted_tokens.CopyFrom(tokens)
     elif isinstance(node, q.Range):
         item = pb.RangeItem(field=node.field, low_inclusive=node.low_inclusive,
                             high_inclusive=node.high_inclusive, label=node.label, filter=node.filter)
@@ -89,6 +96,11 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
     if kind == "equiv":
         e = message.equiv
         return q.Equiv(e.field, tuple(e.terms), e.weight or 100, e.label)
+    if kind == "weighted_tokens":
+        w = message.weighted_tokens
+        optional = {name: getattr(w, name) if w.HasField(name) else None
+                    for name in ("target_hits", "score_threshold", "threshold_boost_factor")}
+        return q.WeightedTokens(w.operator, w.field, tuple(zip(w.tokens, w.weights)), label=w.label, **optional)
     if kind == "range":
         r = message.range
         return q.Range(r.field, r.low if r.HasField("low") else None,

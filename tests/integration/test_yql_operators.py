@@ -5,7 +5,9 @@ Titles and word positions (0-based):
   2 "alpha x x x beta"   alpha 0, beta 4                  price  500
   3 "beta alpha"         beta 0, alpha 1                  price  700
   4 "alpha beta delta"   alpha 0, beta 1                  price -600
-Profile `counts`: relevance = matchCount(title) (distinct ranked query words in the title).
+Tags (weighted set): 1 {red: 3, blue: 1}, 2 {red: 1}, 3 {green: 5}, 4 none.
+Profile `counts`: relevance = matchCount(title) (distinct ranked query words in the title);
+profile `dot`: relevance = rawScore(tags) + rawScore(title).
 """
 from __future__ import annotations
 
@@ -18,9 +20,9 @@ from deploy.local_cluster import LocalCluster
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "yql_operators"
 DOCS = {
-    "1": {"title": "alpha beta gamma", "price": 100, "name": "Alpha"},
-    "2": {"title": "alpha x x x beta", "price": 500, "name": "alphabet"},
-    "3": {"title": "beta alpha", "price": 700, "name": "Beta"},
+    "1": {"title": "alpha beta gamma", "price": 100, "name": "Alpha", "tags": {"red": 3, "blue": 1}},
+    "2": {"title": "alpha x x x beta", "price": 500, "name": "alphabet", "tags": {"red": 1}},
+    "3": {"title": "beta alpha", "price": 700, "name": "Beta", "tags": {"green": 5}},
     "4": {"title": "alpha beta delta", "price": -600, "name": "delta"},
 }
 
@@ -159,3 +161,25 @@ def test_equiv_matches_any_word_and_ranks_as_one_term(http) -> None:
     separate = hits(http, 'title contains "alpha" or title contains "beta"')
     assert all(h["fieldTermMatch(title,0).occurrences"] == 1.0 and h["queryTermCount"] == 2.0
                for h in separate.values())
+
+
+def test_weighted_set_matches_any_token_and_scores_nothing(http) -> None:
+    found = hits(http, 'weightedSet(tags, {"red": 1, "pink": 9})', ranking="dot")
+    assert set(found) == {"1", "2"}
+    assert all(h["rawScore(tags)"] == 0.0 for h in found.values())
+
+
+def test_dot_product_scores_query_weight_times_document_weight(http) -> None:
+    found = hits(http, 'dotProduct(tags, {"red": 2, "green": 1})', ranking="dot")
+    assert {i: h["rawScore(tags)"] for i, h in found.items()} == {"1": 6.0, "2": 2.0, "3": 5.0}
+    assert {i: h["relevance"] for i, h in found.items()} == {"1": 6.0, "2": 2.0, "3": 5.0}
+    # over indexed text the document weight is the term frequency: alpha x2, gamma x3
+    text = hits(http, 'dotProduct(title, {"alpha": 2, "gamma": 3})', ranking="dot")
+    assert {i: h["rawScore(title)"] for i, h in text.items()} == {"1": 5.0, "2": 2.0, "3": 2.0, "4": 2.0}
+
+
+def test_wand_keeps_the_best_scores_above_the_threshold(http) -> None:
+    found = hits(http, '{scoreThreshold: 4}wand(tags, {"red": 2, "green": 1})', ranking="dot")
+    assert {i: h["rawScore(tags)"] for i, h in found.items()} == {"1": 6.0, "3": 5.0}
+    best = hits(http, '{targetHits: 1}wand(tags, {"red": 2, "green": 1})', ranking="dot")
+    assert "1" in best and len(best) <= 2  # one per content node: the global best is among them

@@ -5,7 +5,8 @@ import pytest
 
 from searchlib.errors import QueryError
 from searchlib.query.tree import (
-    And, Equiv, In, Or, Phrase, Range, Term, TrueItem, equiv_alternatives, equiv_key, terms_of, vespa_string,
+    And, Equiv, In, Or, Phrase, Range, Term, TrueItem, WeightedTokens, equiv_alternatives, equiv_key, terms_of,
+    vespa_string,
 )
 from searchlib.query.yql import parse_yql
 from searchlib.wire.query_codec import decode_query, encode_query
@@ -99,5 +100,18 @@ def test_equiv_words_rank_as_one_combined_term() -> None:
     assert decode_query(encode_query(node)) == node
     for bad, message in [('f contains equiv("a")', "2 or more"), ('f contains equiv("a", 42)', "Expected a string"),
                          ('f contains equiv("a", "b c")', "single words")]:
+        with pytest.raises(QueryError, match=message):
+            where(bad)
+
+
+def test_weighted_token_operators_parse_to_vespa_trees() -> None:
+    wand = where('{scoreThreshold: 13, targetHits: 7, thresholdBoostFactor: 2} wand(d, {"a": 1, "b": 2})')
+    assert wand == WeightedTokens("wand", "d", (("a", 1), ("b", 2)), 7, 13.0, 2.0)
+    assert vespa_string(wand) == 'WAND(7) {scoreThreshold=13.0, thresholdBoostFactor=2.0} d{[1]:"a",[2]:"b"}'
+    assert decode_query(encode_query(wand)) == wand
+    assert vespa_string(where("wand(d, [[11L, 1], [37, 2]])")) == 'WAND d{[1]:"11",[2]:"37"}'
+    assert vespa_string(where('dotProduct(d, {"A": 2})')) == 'DOTPRODUCT d{[2]:"a"}'
+    for bad, message in [('weightedSet(d, {"a": g})', "an integer weight"), ("weightedSet(d)", "Expected ','"),
+                         ("wand(d, 12)", "a map"), ('dotProduct(d, {"a": 1.5})', "Weights must be integers")]:
         with pytest.raises(QueryError, match=message):
             where(bad)
