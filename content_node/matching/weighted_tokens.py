@@ -24,13 +24,15 @@ def token_scores(node: q.WeightedTokens, fields: tuple[str, ...], schema: Schema
     weights = {token.lower(): float(weight) for token, weight in node.tokens}
     for field in fields:
         spec = schema.fields[field]
+        if spec.type.kind == "tensor":
+            raise InvalidParameterError(f"{node.operator}() cannot search the tensor field '{field}'")
         if spec.is_index:
             for token, weight in weights.items():
                 postings = postings_of(field, token)
                 ids = postings.doc_ids[postings.doc_ids < limit]
                 present[ids] = True
                 score[ids] += weight * postings.term_freqs[: len(ids)]
-        elif spec.is_attribute and spec.type.kind != "tensor":
+        elif spec.is_attribute:
             for local_id, value in enumerate(column_of(field)[:limit]):
                 found, total = _dot(value, weights)
                 if found:

@@ -74,3 +74,17 @@ def test_merged_postings_is_one_term_occurring_wherever_any_does() -> None:
     assert merged.term_freqs.tolist() == [2, 3]
     assert merged.positions(0).tolist() == [0, 2] and merged.positions(1).tolist() == [0, 1, 2]
     assert len(merged_postings([postings("f", "z")]).doc_ids) == 0
+
+
+def test_weighted_tokens_refuse_tensor_fields_with_a_400_error() -> None:
+    from types import SimpleNamespace
+
+    import pytest as _pytest
+
+    from content_node.matching.weighted_tokens import token_scores
+    from searchlib.errors import InvalidParameterError
+    from searchlib.query.tree import WeightedTokens
+    tensor = SimpleNamespace(type=SimpleNamespace(kind="tensor"), is_index=True, is_attribute=True)
+    schema = SimpleNamespace(fields={"e": tensor})
+    with _pytest.raises(InvalidParameterError, match="cannot search the tensor field 'e'"):
+        token_scores(WeightedTokens("wand", "e", (("a", 1),)), ("e",), schema, 1, None, None)

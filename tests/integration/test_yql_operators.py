@@ -142,6 +142,7 @@ def test_in_over_integer_string_and_indexed_fields(http) -> None:
     ("select * from op where price in ('a')", "The in operator with string values needs string fields"),
     ("select * from op where price in (1, 'a')", "either integers or strings, not both"),
     ("select * from op where nofield in (1)", "Field 'nofield' does not exist"),
+    ('select * from op where wand(price, {"a": 1}) and dotProduct(nofield, {"a": 1})', "does not exist"),
 ])
 def test_bad_in_is_400(http, yql, message) -> None:
     response = http.get("/search/", params={"yql": yql})
