@@ -1,15 +1,20 @@
-"""near/onear matching against a brute force over every choice of positions."""
+"""near/onear matching against a brute force over every choice of positions; equiv's merged
+postings; weighted tokens refusing tensor fields."""
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from content_node.matching.proximity import near_matches
+from content_node.matching.proximity import merged_postings, near_matches
+from content_node.matching.weighted_tokens import token_scores
 from content_node.store.posting_segment import Postings
-from searchlib.query.tree import Near
+from searchlib.errors import InvalidParameterError
+from searchlib.query.tree import Near, WeightedTokens
 
 WORDS = "abcd"
 
@@ -67,7 +72,6 @@ def test_near_equals_brute_force(docs, terms, negative, distance, exclusion, ord
 
 
 def test_merged_postings_is_one_term_occurring_wherever_any_does() -> None:
-    from content_node.matching.proximity import merged_postings
     postings = index_of([list("axb"), list("xx"), list("bba")])
     merged = merged_postings([postings("f", "a"), postings("f", "b"), postings("f", "a")])
     assert merged.doc_ids.tolist() == [0, 2]
@@ -77,14 +81,7 @@ def test_merged_postings_is_one_term_occurring_wherever_any_does() -> None:
 
 
 def test_weighted_tokens_refuse_tensor_fields_with_a_400_error() -> None:
-    from types import SimpleNamespace
-
-    import pytest as _pytest
-
-    from content_node.matching.weighted_tokens import token_scores
-    from searchlib.errors import InvalidParameterError
-    from searchlib.query.tree import WeightedTokens
     tensor = SimpleNamespace(type=SimpleNamespace(kind="tensor"), is_index=True, is_attribute=True)
     schema = SimpleNamespace(fields={"e": tensor})
-    with _pytest.raises(InvalidParameterError, match="cannot search the tensor field 'e'"):
+    with pytest.raises(InvalidParameterError, match="cannot search the tensor field 'e'"):
         token_scores(WeightedTokens("wand", "e", (("a", 1),)), ("e",), schema, 1, None, None)
