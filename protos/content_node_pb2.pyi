@@ -228,7 +228,7 @@ class WeightedTokensItem(_message.Message):
     def __init__(self, operator: _Optional[str] = ..., field: _Optional[str] = ..., tokens: _Optional[_Iterable[str]] = ..., weights: _Optional[_Iterable[int]] = ..., target_hits: _Optional[int] = ..., score_threshold: _Optional[float] = ..., threshold_boost_factor: _Optional[float] = ..., label: _Optional[str] = ...) -> None: ...
 
 class RangeItem(_message.Message):
-    __slots__ = ("field", "low", "high", "low_inclusive", "high_inclusive", "label", "filter")
+    __slots__ = ("field", "low", "high", "low_inclusive", "high_inclusive", "label", "filter", "hit_limit")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     LOW_FIELD_NUMBER: _ClassVar[int]
     HIGH_FIELD_NUMBER: _ClassVar[int]
@@ -236,6 +236,7 @@ class RangeItem(_message.Message):
     HIGH_INCLUSIVE_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
+    HIT_LIMIT_FIELD_NUMBER: _ClassVar[int]
     field: str
     low: float
     high: float
@@ -243,7 +244,8 @@ class RangeItem(_message.Message):
     high_inclusive: bool
     label: str
     filter: bool
-    def __init__(self, field: _Optional[str] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., low_inclusive: _Optional[bool] = ..., high_inclusive: _Optional[bool] = ..., label: _Optional[str] = ..., filter: _Optional[bool] = ...) -> None: ...
+    hit_limit: int
+    def __init__(self, field: _Optional[str] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., low_inclusive: _Optional[bool] = ..., high_inclusive: _Optional[bool] = ..., label: _Optional[str] = ..., filter: _Optional[bool] = ..., hit_limit: _Optional[int] = ...) -> None: ...
 
 class WeakAndItem(_message.Message):
     __slots__ = ("children", "target_hits")

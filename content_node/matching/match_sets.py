@@ -235,7 +235,11 @@ class MatchEvaluator:
             mask &= column >= node.low if node.low_inclusive else column > node.low
         if node.high is not None:
             mask &= column <= node.high if node.high_inclusive else column < node.high
-        return np.flatnonzero(mask).astype(np.int32)
+        ids = np.flatnonzero(mask)
+        if node.hit_limit and len(ids) > abs(node.hit_limit):  # the lowest (or highest) values, ties by id
+            values = column[ids] if node.hit_limit > 0 else -column[ids]
+            ids = np.sort(ids[np.lexsort((ids, values))[: abs(node.hit_limit)]])
+        return ids.astype(np.int32)
 
 
 def _lowercase_equals(column: np.ndarray, term: str) -> np.ndarray:

@@ -125,6 +125,7 @@ class Range:
     high_inclusive: bool = True
     label: str = ""
     filter: bool = False  # {filter: true}: ranges add no rank features here, so only kept and shown
+    hit_limit: int = 0  # N: only the N lowest matching values (per content node); -N: the N highest
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +302,9 @@ def _vespa_number(value: float) -> str:
 
 
 def _vespa_range(node: Range) -> str:
+    if node.hit_limit:
+        low, high = ("" if v is None else _vespa_number(v) for v in (node.low, node.high))
+        return f"[{low};{high};{node.hit_limit}]"
     low = None if node.low is None else _vespa_number(node.low)
     high = None if node.high is None else _vespa_number(node.high)
     if low is not None and low == high and node.low_inclusive and node.high_inclusive:

@@ -288,16 +288,31 @@ class _YqlParser(YqlOperatorParser):
         self, field: str, operator: str, value: float, annotations: dict[str, object], at: Token
     ) -> QueryNode:
         annotations = {**self._inherited, **annotations}
-        label = self._annotation(params.annotation_str, annotations, "label", "", at)
-        is_filter = self._annotation(params.annotation_bool, annotations, "filter", False, at)
+        common = {"label": self._annotation(params.annotation_str, annotations, "label", "", at),
+                  "filter": self._annotation(params.annotation_bool, annotations, "filter", False, at),
+                  "hit_limit": self._hit_limit(annotations, at)}
         bound = None if math.isinf(value) else value
         if operator == "=":
             if bound is None:
                 self.fail("Cannot compare for equality with Infinity", at.start)
-            return Range(field, bound, bound, label=label, filter=is_filter)
+            return Range(field, bound, bound, **common)
         if operator in ("<", "<="):
-            return Range(field, None, bound, high_inclusive=operator == "<=", label=label, filter=is_filter)
-        return Range(field, bound, None, low_inclusive=operator == ">=", label=label, filter=is_filter)
+            return Range(field, None, bound, high_inclusive=operator == "<=", **common)
+        return Range(field, bound, None, low_inclusive=operator == ">=", **common)
+
+    def _hit_limit(self, annotations: dict[str, object], at: Token) -> int:
+        """Vespa's signed hitLimit: N keeps the N lowest values, -N the N highest; `ascending` or
+        `descending` choose the sign (not both)."""
+        limit = self._annotation(params.annotation_int, annotations, "hitLimit", 0, at)
+        if "ascending" in annotations and "descending" in annotations:
+            self.fail("hitLimit cannot have both ascending and descending ordering set", at.start)
+        if "descending" in annotations:
+            descending = self._annotation(params.annotation_bool, annotations, "descending", False, at)
+        elif "ascending" in annotations:
+            descending = not self._annotation(params.annotation_bool, annotations, "ascending", True, at)
+        else:
+            descending = limit < 0
+        return -abs(limit) if descending else abs(limit)
 
     def _contains(self, field: str, depth: int, outer: dict[str, object]) -> QueryNode | None:
         annotations = dict(outer)
@@ -474,6 +489,7 @@ class _YqlParser(YqlOperatorParser):
             low_inclusive=bounds in ("closed", "rightOpen"),
             high_inclusive=bounds in ("closed", "leftOpen"),
             label=self._annotation(params.annotation_str, annotations, "label", "", at),
+            hit_limit=self._hit_limit(annotations, at),
         )
 
     def _nearest_neighbor(self, annotations: dict[str, object], at: Token) -> QueryNode:

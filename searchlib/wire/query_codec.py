@@ -39,7 +39,8 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
         message.weighted_tokens.CopyFrom(tokens)
     elif isinstance(node, q.Range):
         item = pb.RangeItem(field=node.field, low_inclusive=node.low_inclusive,
-                            high_inclusive=node.high_inclusive, label=node.label, filter=node.filter)
+                            high_inclusive=node.high_inclusive, label=node.label, filter=node.filter,
+                            hit_limit=node.hit_limit)
         if node.low is not None:
             item.low = node.low
         if node.high is not None:
@@ -105,7 +106,7 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
         r = message.range
         return q.Range(r.field, r.low if r.HasField("low") else None,
                        r.high if r.HasField("high") else None, r.low_inclusive, r.high_inclusive, r.label,
-                       r.filter)
+                       r.filter, r.hit_limit)
     if kind in ("and", "or", "rank"):
         children = tuple(decode_query(c) for c in getattr(message, kind).children)
         return {"and": q.And, "or": q.Or, "rank": q.Rank}[kind](children)

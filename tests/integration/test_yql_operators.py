@@ -184,3 +184,13 @@ def test_wand_keeps_the_best_scores_above_the_threshold(http) -> None:
     assert {i: h["rawScore(tags)"] for i, h in found.items()} == {"1": 6.0, "3": 5.0}
     best = hits(http, '{targetHits: 1}wand(tags, {"red": 2, "green": 1})', ranking="dot")
     assert "1" in best and len(best) <= 2  # one per content node: the global best is among them
+
+
+def test_range_hit_limit_keeps_the_extreme_values_on_each_node(http) -> None:
+    everything = hits(http, "range(price, -1000, 1000)")
+    assert set(everything) == {"1", "2", "3", "4"}
+    highest = hits(http, "{hitLimit: 1, descending: true}range(price, -1000, 1000)")
+    assert "3" in highest and len(highest) <= 2  # 700 is the highest; one per content node
+    lowest = hits(http, "{hitLimit: 1, ascending: true}range(price, -1000, 1000)")
+    assert "4" in lowest and len(lowest) <= 2  # -600 is the lowest
+    assert set(hits(http, "{hitLimit: -4}range(price, -1000, 1000)")) == {"1", "2", "3", "4"}

@@ -23,7 +23,7 @@ def where(condition: str) -> object:
     ("({filter: true}(-500)) >= price", Range("price", None, -500.0, filter=True)),
     ("price = ({id: 3}({label: \"p\"}(7)))", Range("price", 7.0, 7.0, label="p")),
     ("([{filter: true}](-500)) >= price", Range("price", None, -500.0, filter=True)),
-    ("price <= ({hitLimit: 89}(-549755813888L))", Range("price", None, -549755813888.0)),
+    ("price <= ({hitLimit: 89}(-549755813888L))", Range("price", None, -549755813888.0, hit_limit=89)),
 ])
 def test_annotated_and_parenthesised_numbers(condition: str, expected: Range) -> None:
     assert where(condition) == expected
@@ -115,3 +115,15 @@ def test_weighted_token_operators_parse_to_vespa_trees() -> None:
                          ("wand(d, 12)", "a map"), ('dotProduct(d, {"a": 1.5})', "Weights must be integers")]:
         with pytest.raises(QueryError, match=message):
             where(bad)
+
+
+def test_hit_limit_sign_follows_vespa() -> None:
+    limits = {q: where(q).hit_limit for q in [
+        "{hitLimit: -38}range(f, 0, 1)", "{hitLimit: 38, ascending: true}range(f, 0, 1)",
+        "{hitLimit: 38, ascending: false}range(f, 0, 1)", "{hitLimit: 38, descending: false}range(f, 0, 1)",
+        "f <= ({hitLimit: 89}(-500))"]}
+    assert list(limits.values()) == [-38, 38, -38, 38, 89]
+    node = where("{hitLimit: 5000, descending: true}range(s, 0, Infinity)")
+    assert vespa_string(node) == "s:[0;;-5000]" and decode_query(encode_query(node)) == node
+    with pytest.raises(QueryError, match="both ascending and descending"):
+        where("{hitLimit: 38, ascending: true, descending: false}range(f, 0, 1)")
