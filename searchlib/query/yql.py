@@ -240,7 +240,7 @@ class _YqlParser(YqlOperatorParser):
             return TrueItem() if self.advance().text.lower() == "true" else FalseItem()
         if token.kind == "ident":
             return self._field_condition(depth, annotations)
-        if token.kind in ("number", "param") or self.is_punct("-"):
+        if token.kind in ("number", "param") or self.is_punct("-") or self.is_punct("("):
             return self._reversed_comparison(annotations, depth)
         self.expected("a condition such as 'field contains \"word\"', userQuery() or true")
 

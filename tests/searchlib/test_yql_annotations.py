@@ -23,6 +23,7 @@ def where(condition: str) -> object:
     ("({filter: true}(-500)) >= price", Range("price", None, -500.0, filter=True)),
     ("price = ({id: 3}({label: \"p\"}(7)))", Range("price", 7.0, 7.0, label="p")),
     ("([{filter: true}](-500)) >= price", Range("price", None, -500.0, filter=True)),
+    ("{filter: true}(500) < price", Range("price", 500.0, None, low_inclusive=False, filter=True)),
     ("price <= ({hitLimit: 89}(-549755813888L))", Range("price", None, -549755813888.0, hit_limit=89)),
 ])
 def test_annotated_and_parenthesised_numbers(condition: str, expected: Range) -> None:
