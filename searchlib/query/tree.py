@@ -78,7 +78,7 @@ class WeightedTokens:
     tokens: tuple[tuple[str, int], ...]
     target_hits: int | None = None
     score_threshold: float | None = None
-    threshold_boost_factor: float | None = None
+    threshold_boost_factor: float | None = None  # kept and shown: this wand is exact, so it changes nothing
     label: str = ""
 
 

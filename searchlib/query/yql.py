@@ -381,8 +381,9 @@ class _YqlParser(YqlOperatorParser):
     def _words(self, field: str, text: str, annotations: dict[str, object], at: Token) -> list[str]:
         """The words of one string as the field indexed them: normalized whole values for
         exact-match fields, else tokenized (and stemmed unless {stem: false})."""
-        if field in self._exact_fields:
-            return [normalize(text)] if text else []
+        if field in self._exact_fields:  # without U+001F: it marks the combined term of an equiv
+            value = normalize(text).replace("\x1f", "")
+            return [value] if value else []
         stem = self._annotation(params.annotation_bool, annotations, "stem", self._stem, at)
         return (tokenize if stem else tokenize_unstemmed)(text, self._language)
 

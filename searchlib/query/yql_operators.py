@@ -16,6 +16,7 @@ _INTEGER = re.compile(r"-?\d+[lL]?")
 _LIST_ITEM = re.compile(r"""\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^,]*?))\s*(?:,|$)""")
 
 
+MAX_EDIT_DISTANCE = 16  # the DP costs value length x (2k + 1) per distinct value: bound k
 _OPERATOR_NAMES = {"weightedset": "weightedSet", "dotproduct": "dotProduct", "wand": "wand"}
 
 
@@ -157,7 +158,8 @@ class YqlOperatorParser(YqlValueCursor):
             self.fail("fuzzy() needs a non-empty string", token.start)
         return Fuzzy(
             field, term,
-            self._annotation(params.annotation_int, annotations, "maxEditDistance", 2, at, minimum=0),
+            self._annotation(params.annotation_int, annotations, "maxEditDistance", 2, at, minimum=0,
+                             maximum=MAX_EDIT_DISTANCE),
             self._annotation(params.annotation_int, annotations, "prefixLength", 0, at, minimum=0),
             self._annotation(params.annotation_bool, annotations, "prefix", False, at),
             self._annotation(params.annotation_str, annotations, "label", "", at),

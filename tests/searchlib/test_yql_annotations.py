@@ -5,7 +5,7 @@ import pytest
 
 from searchlib.errors import QueryError
 from searchlib.query.tree import (
-    And, Equiv, In, Or, Phrase, Range, Term, TrueItem, WeightedTokens, equiv_alternatives, equiv_key, terms_of,
+    And, Equiv, Fuzzy, In, Or, Phrase, Range, Term, TrueItem, WeightedTokens, equiv_alternatives, equiv_key, terms_of,
     vespa_string,
 )
 from searchlib.query.yql import parse_yql
@@ -128,3 +128,12 @@ def test_hit_limit_sign_follows_vespa() -> None:
     assert vespa_string(node) == "s:[0;;-5000]" and decode_query(encode_query(node)) == node
     with pytest.raises(QueryError, match="both ascending and descending"):
         where("{hitLimit: 38, ascending: true, descending: false}range(f, 0, 1)")
+
+
+def test_fuzzy_bounds_and_the_equiv_mark_never_comes_from_user_text() -> None:
+    assert where('f contains ({maxEditDistance: 3, prefixLength: 1, prefix: true}fuzzy("Alpha"))') == Fuzzy(
+        "f", "alpha", 3, 1, True)
+    with pytest.raises(QueryError, match="at most 16"):
+        where('f contains ({maxEditDistance: 17}fuzzy("a"))')
+    exact = parse_yql('select * from sources * where f contains "\x1fa\x1fb"', exact_match_fields=["f"]).where
+    assert exact == Term("f", "ab")
