@@ -18,7 +18,7 @@ def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
         return any(s.fields[f].type.kind == "tensor" for s in schemas for f in s.index_fields(field) if f in s.fields)
 
     def visit(item: q.QueryNode) -> None:
-        if isinstance(item, (q.Term, q.Phrase, q.Near, q.Equiv, q.WeightedTokens, q.Fuzzy, q.Regex, q.In, q.Range, q.NearestNeighbor)):
+        if isinstance(item, q.FIELD_ITEMS):
             if not known(item.field):
                 names = ", ".join(s.name for s in schemas)
                 raise InvalidParameterError(f"Field '{quote_input(item.field, 60)}' does not exist in schema {names}")

@@ -179,7 +179,12 @@ class FalseItem:
     pass
 
 
-QueryNode = Union[Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Range, And, Or, Not, WeakAnd, Rank, NearestNeighbor, TrueItem, FalseItem]
+QueryNode = Union[
+    Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Range, And, Or, Not, WeakAnd, Rank,
+    NearestNeighbor, TrueItem, FalseItem,
+]
+# the leaves that search one field (or fieldset): its name is `.field`
+FIELD_ITEMS = (Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Range, NearestNeighbor)
 
 
 @dataclass(frozen=True, slots=True)
