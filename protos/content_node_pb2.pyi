@@ -64,7 +64,7 @@ class Coverage(_message.Message):
     def __init__(self, docs: _Optional[int] = ..., active: _Optional[int] = ..., target_active: _Optional[int] = ..., degraded_reason: _Optional[int] = ..., nodes: _Optional[int] = ...) -> None: ...
 
 class QueryNode(_message.Message):
-    __slots__ = ("term", "phrase", "range", "weak_and", "rank", "nearest_neighbor", "true_item", "false_item")
+    __slots__ = ("term", "phrase", "range", "weak_and", "rank", "nearest_neighbor", "true_item", "false_item", "near", "fuzzy", "regex", "equiv", "weighted_tokens")
     TERM_FIELD_NUMBER: _ClassVar[int]
     PHRASE_FIELD_NUMBER: _ClassVar[int]
     RANGE_FIELD_NUMBER: _ClassVar[int]
@@ -76,6 +76,12 @@ class QueryNode(_message.Message):
     NEAREST_NEIGHBOR_FIELD_NUMBER: _ClassVar[int]
     TRUE_ITEM_FIELD_NUMBER: _ClassVar[int]
     FALSE_ITEM_FIELD_NUMBER: _ClassVar[int]
+    NEAR_FIELD_NUMBER: _ClassVar[int]
+    FUZZY_FIELD_NUMBER: _ClassVar[int]
+    REGEX_FIELD_NUMBER: _ClassVar[int]
+    IN_FIELD_NUMBER: _ClassVar[int]
+    EQUIV_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTED_TOKENS_FIELD_NUMBER: _ClassVar[int]
     term: TermItem
     phrase: PhraseItem
     range: RangeItem
@@ -84,7 +90,12 @@ class QueryNode(_message.Message):
     nearest_neighbor: NearestNeighborItem
     true_item: bool
     false_item: bool
-    def __init__(self, term: _Optional[_Union[TermItem, _Mapping]] = ..., phrase: _Optional[_Union[PhraseItem, _Mapping]] = ..., range: _Optional[_Union[RangeItem, _Mapping]] = ..., weak_and: _Optional[_Union[WeakAndItem, _Mapping]] = ..., rank: _Optional[_Union[Children, _Mapping]] = ..., nearest_neighbor: _Optional[_Union[NearestNeighborItem, _Mapping]] = ..., true_item: _Optional[bool] = ..., false_item: _Optional[bool] = ..., **kwargs) -> None: ...
+    near: NearItem
+    fuzzy: FuzzyItem
+    regex: RegexItem
+    equiv: EquivItem
+    weighted_tokens: WeightedTokensItem
+    def __init__(self, term: _Optional[_Union[TermItem, _Mapping]] = ..., phrase: _Optional[_Union[PhraseItem, _Mapping]] = ..., range: _Optional[_Union[RangeItem, _Mapping]] = ..., weak_and: _Optional[_Union[WeakAndItem, _Mapping]] = ..., rank: _Optional[_Union[Children, _Mapping]] = ..., nearest_neighbor: _Optional[_Union[NearestNeighborItem, _Mapping]] = ..., true_item: _Optional[bool] = ..., false_item: _Optional[bool] = ..., near: _Optional[_Union[NearItem, _Mapping]] = ..., fuzzy: _Optional[_Union[FuzzyItem, _Mapping]] = ..., regex: _Optional[_Union[RegexItem, _Mapping]] = ..., equiv: _Optional[_Union[EquivItem, _Mapping]] = ..., weighted_tokens: _Optional[_Union[WeightedTokensItem, _Mapping]] = ..., **kwargs) -> None: ...
 
 class Children(_message.Message):
     __slots__ = ("children",)
@@ -126,21 +137,115 @@ class PhraseItem(_message.Message):
     label: str
     def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
 
+class NearItem(_message.Message):
+    __slots__ = ("field", "terms", "negative", "distance", "exclusion_distance", "ordered", "weight", "label")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    TERMS_FIELD_NUMBER: _ClassVar[int]
+    NEGATIVE_FIELD_NUMBER: _ClassVar[int]
+    DISTANCE_FIELD_NUMBER: _ClassVar[int]
+    EXCLUSION_DISTANCE_FIELD_NUMBER: _ClassVar[int]
+    ORDERED_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    terms: _containers.RepeatedScalarFieldContainer[str]
+    negative: _containers.RepeatedScalarFieldContainer[str]
+    distance: int
+    exclusion_distance: int
+    ordered: bool
+    weight: int
+    label: str
+    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., negative: _Optional[_Iterable[str]] = ..., distance: _Optional[int] = ..., exclusion_distance: _Optional[int] = ..., ordered: _Optional[bool] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
+
+class FuzzyItem(_message.Message):
+    __slots__ = ("field", "term", "max_edit_distance", "prefix_length", "prefix", "label")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    MAX_EDIT_DISTANCE_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    term: str
+    max_edit_distance: int
+    prefix_length: int
+    prefix: bool
+    label: str
+    def __init__(self, field: _Optional[str] = ..., term: _Optional[str] = ..., max_edit_distance: _Optional[int] = ..., prefix_length: _Optional[int] = ..., prefix: _Optional[bool] = ..., label: _Optional[str] = ...) -> None: ...
+
+class RegexItem(_message.Message):
+    __slots__ = ("field", "pattern", "label")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    PATTERN_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    pattern: str
+    label: str
+    def __init__(self, field: _Optional[str] = ..., pattern: _Optional[str] = ..., label: _Optional[str] = ...) -> None: ...
+
+class InItem(_message.Message):
+    __slots__ = ("field", "values", "numeric", "label")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    NUMERIC_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    values: _containers.RepeatedScalarFieldContainer[str]
+    numeric: bool
+    label: str
+    def __init__(self, field: _Optional[str] = ..., values: _Optional[_Iterable[str]] = ..., numeric: _Optional[bool] = ..., label: _Optional[str] = ...) -> None: ...
+
+class EquivItem(_message.Message):
+    __slots__ = ("field", "terms", "weight", "label")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    TERMS_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    terms: _containers.RepeatedScalarFieldContainer[str]
+    weight: int
+    label: str
+    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
+
+class WeightedTokensItem(_message.Message):
+    __slots__ = ("operator", "field", "tokens", "weights", "target_hits", "score_threshold", "threshold_boost_factor", "label")
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTS_FIELD_NUMBER: _ClassVar[int]
+    TARGET_HITS_FIELD_NUMBER: _ClassVar[int]
+    SCORE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_BOOST_FACTOR_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    operator: str
+    field: str
+    tokens: _containers.RepeatedScalarFieldContainer[str]
+    weights: _containers.RepeatedScalarFieldContainer[int]
+    target_hits: int
+    score_threshold: float
+    threshold_boost_factor: float
+    label: str
+    def __init__(self, operator: _Optional[str] = ..., field: _Optional[str] = ..., tokens: _Optional[_Iterable[str]] = ..., weights: _Optional[_Iterable[int]] = ..., target_hits: _Optional[int] = ..., score_threshold: _Optional[float] = ..., threshold_boost_factor: _Optional[float] = ..., label: _Optional[str] = ...) -> None: ...
+
 class RangeItem(_message.Message):
-    __slots__ = ("field", "low", "high", "low_inclusive", "high_inclusive", "label")
+    __slots__ = ("field", "low", "high", "low_inclusive", "high_inclusive", "label", "filter", "hit_limit")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     LOW_FIELD_NUMBER: _ClassVar[int]
     HIGH_FIELD_NUMBER: _ClassVar[int]
     LOW_INCLUSIVE_FIELD_NUMBER: _ClassVar[int]
     HIGH_INCLUSIVE_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    HIT_LIMIT_FIELD_NUMBER: _ClassVar[int]
     field: str
     low: float
     high: float
     low_inclusive: bool
     high_inclusive: bool
     label: str
-    def __init__(self, field: _Optional[str] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., low_inclusive: _Optional[bool] = ..., high_inclusive: _Optional[bool] = ..., label: _Optional[str] = ...) -> None: ...
+    filter: bool
+    hit_limit: int
+    def __init__(self, field: _Optional[str] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., low_inclusive: _Optional[bool] = ..., high_inclusive: _Optional[bool] = ..., label: _Optional[str] = ..., filter: _Optional[bool] = ..., hit_limit: _Optional[int] = ...) -> None: ...
 
 class WeakAndItem(_message.Message):
     __slots__ = ("children", "target_hits")

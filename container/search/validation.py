@@ -18,11 +18,11 @@ def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
         return any(s.fields[f].type.kind == "tensor" for s in schemas for f in s.index_fields(field) if f in s.fields)
 
     def visit(item: q.QueryNode) -> None:
-        if isinstance(item, (q.Term, q.Phrase, q.Range, q.NearestNeighbor)):
+        if isinstance(item, q.FIELD_ITEMS):
             if not known(item.field):
                 names = ", ".join(s.name for s in schemas)
                 raise InvalidParameterError(f"Field '{quote_input(item.field, 60)}' does not exist in schema {names}")
-            if isinstance(item, (q.Term, q.Phrase)) and tensor(item.field):
+            if isinstance(item, (q.Term, q.Phrase, q.Near, q.Equiv)) and tensor(item.field):
                 raise InvalidParameterError(f"Field '{item.field}' is a tensor field: it is searched with "
                                             "nearestNeighbor, not with terms")
         elif isinstance(item, (q.And, q.Or, q.WeakAnd, q.Rank)):

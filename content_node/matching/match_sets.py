@@ -11,6 +11,9 @@ from typing import Mapping, Protocol, Sequence
 import numpy as np
 
 from content_node.matching.nearest_neighbor import nearest_neighbors
+from content_node.matching.proximity import merged_postings, near_matches
+from content_node.matching.string_items import in_matches, string_item_matches
+from content_node.matching.weighted_tokens import matching_ids, token_scores
 from content_node.matching.weak_and import WandTerm, term_score, wand_top_k
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
@@ -83,7 +86,10 @@ class MatchEvaluator:
         key = (field, term)
         found = self._postings.get(key)
         if found is None:
-            found = self._postings[key] = self._index.postings(field, term)
+            alternatives = q.equiv_alternatives(term)
+            found = self._postings[key] = (
+                self._index.postings(field, term) if alternatives is None
+                else merged_postings([self.postings(field, word) for word in alternatives]))
         return found
 
     def matches(self, node: q.QueryNode) -> np.ndarray:
@@ -106,6 +112,24 @@ class MatchEvaluator:
         if isinstance(node, q.Phrase):
             return union_all([self._phrase_in_field(f, node.terms) for f in self.fields_of(node.field)],
                              self._index.local_id_limit)
+        if isinstance(node, q.Equiv):
+            return union_all([self.postings(f, q.equiv_key(node.terms)).doc_ids
+                              if self._schema.fields[f].is_index
+                              else union_all([self._term_in_field(f, term) for term in node.terms])
+                              for f in self.fields_of(node.field)], self._index.local_id_limit)
+        if isinstance(node, q.WeightedTokens):
+            present, score = token_scores(node, self.fields_of(node.field), self._schema,
+                                          self._index.local_id_limit, self._index.attribute, self.postings)
+            return matching_ids(node, present, score, np.asarray(self._index.alive, dtype=bool))
+        if isinstance(node, q.Near):
+            return union_all([near_matches(node, f, self.postings) for f in self.fields_of(node.field)
+                              if self._schema.fields[f].is_index], self._index.local_id_limit)
+        if isinstance(node, (q.Fuzzy, q.Regex)):
+            return union_all(string_item_matches(node, self.fields_of(node.field), self._schema,
+                                                 self._index.attribute), self._index.local_id_limit)
+        if isinstance(node, q.In):
+            return union_all(in_matches(node, self.fields_of(node.field), self._schema, self._index.attribute,
+                                        self.postings), self._index.local_id_limit)
         if isinstance(node, q.Range):
             return self._range(node)
         if isinstance(node, (q.WeakAnd, q.NearestNeighbor)):
@@ -211,7 +235,11 @@ class MatchEvaluator:
             mask &= column >= node.low if node.low_inclusive else column > node.low
         if node.high is not None:
             mask &= column <= node.high if node.high_inclusive else column < node.high
-        return np.flatnonzero(mask).astype(np.int32)
+        ids = np.flatnonzero(mask)
+        if node.hit_limit and len(ids) > abs(node.hit_limit):  # the lowest (or highest) values, ties by id
+            values = column[ids] if node.hit_limit > 0 else -column[ids]
+            ids = np.sort(ids[np.lexsort((ids, values))[: abs(node.hit_limit)]])
+        return ids.astype(np.int32)
 
 
 def _lowercase_equals(column: np.ndarray, term: str) -> np.ndarray:

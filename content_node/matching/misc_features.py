@@ -1,4 +1,4 @@
-"""Smaller rank features: age, averageFieldLength, num_docs_indexed, random, textSimilarity and the
+"""Smaller rank features: age, averageFieldLength, num_docs_indexed, random, rawScore, textSimilarity and the
 nativeRank components (nativeFieldMatch, nativeProximity, nativeAttributeMatch).
 
 textSimilarity(f) follows Vespa's weights, 0.35 proximity + 0.15 order + 0.30 queryCoverage +
@@ -16,7 +16,9 @@ import numpy as np
 from content_node.matching.core_features import attribute, native_rank
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.text_features import field_match_outputs
+from content_node.matching.weighted_tokens import token_scores
 from searchlib.errors import InvalidParameterError
+from searchlib.query import tree as q
 
 TEXT_SIMILARITY_WEIGHTS = {"proximity": 0.35, "order": 0.15, "queryCoverage": 0.30, "fieldCoverage": 0.20}
 
@@ -68,6 +70,28 @@ def native_attribute_match(calc: Calculator, feature: FeatureName, candidates: n
     return 0.0
 
 
+def raw_score(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    """rawScore(f): the dot products of the query's dotProduct and wand items searching f."""
+    field = feature.args[0] if feature.args else ""
+    if field not in calc.schema.fields:
+        raise InvalidParameterError(f"rawScore({field}): no field '{field}' in schema '{calc.schema.name}'")
+    total = np.zeros(len(candidates), dtype=np.float64)
+    limit = calc.index.local_id_limit
+    for item in _items(calc.query):
+        if item.operator != "weightedSet" and field in calc.schema.index_fields(item.field):
+            _, score = token_scores(item, (field,), calc.schema, limit, calc.index.attribute, calc.postings)
+            total += score[candidates]
+    return total
+
+
+def _items(node: q.QueryNode) -> list[q.WeightedTokens]:
+    if isinstance(node, q.WeightedTokens):
+        return [node]
+    if isinstance(node, (q.And, q.Or, q.Rank, q.WeakAnd)):
+        return [item for child in node.children for item in _items(child)]
+    return []  # negated items never rank
+
+
 MISC_FEATURES: dict[str, Callable[..., object]] = {
     "age": age,
     "averageFieldLength": average_field_length,
@@ -77,4 +101,5 @@ MISC_FEATURES: dict[str, Callable[..., object]] = {
     "nativeFieldMatch": native_field_match,
     "nativeProximity": native_proximity,
     "nativeAttributeMatch": native_attribute_match,
+    "rawScore": raw_score,
 }

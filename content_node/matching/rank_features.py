@@ -10,6 +10,7 @@ import numpy as np
 
 from content_node.matching.feature_api import FeatureName, RankIndex
 from content_node.matching.feature_setup import FEATURES
+from content_node.matching.proximity import with_equiv
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
@@ -25,7 +26,7 @@ class FeatureCalculator:
         self._schema = schema
         self._index = index
         self.query = query  # retrieval features find their nearestNeighbor items here
-        self._postings = postings or index.postings
+        self._postings = postings or with_equiv(index.postings)
         # features computed over the full candidate set, reused for subsets (second phase, match-features)
         self._computed: dict[str, tuple[np.ndarray, object]] = {}
         self._ranked_items = [item for item in q.terms_of(query)

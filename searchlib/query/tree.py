@@ -27,6 +27,94 @@ class Phrase:
 
 
 @dataclass(frozen=True, slots=True)
+class Near:
+    """`near(...)`/`onear(...)`: every word of `terms` in one window of positions with
+    last - first <= distance (in the given order when `ordered`), and no word of `negative` inside
+    that window widened by `exclusion_distance` on both sides."""
+
+    field: str
+    terms: tuple[str, ...]
+    negative: tuple[str, ...] = ()
+    distance: int = 2
+    exclusion_distance: int = 1
+    ordered: bool = False
+    weight: int = 100
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Equiv:
+    """`equiv("a", "b")`: any of the words matches, and ranking sees them as ONE query term (its
+    occurrences are the union of theirs), as Vespa's EquivItem."""
+
+    field: str
+    terms: tuple[str, ...]
+    weight: int = 100
+    label: str = ""
+
+
+_EQUIV_MARK = "\x1f"  # never in a normalized word: marks the combined term of an Equiv
+
+
+def equiv_key(terms: tuple[str, ...]) -> str:
+    """The one word ranking uses for an Equiv; content nodes merge the postings it names."""
+    return _EQUIV_MARK + _EQUIV_MARK.join(terms)
+
+
+def equiv_alternatives(word: str) -> tuple[str, ...] | None:
+    return tuple(word[1:].split(_EQUIV_MARK)) if word.startswith(_EQUIV_MARK) else None
+
+
+@dataclass(frozen=True, slots=True)
+class WeightedTokens:
+    """`weightedSet(f, {...})`, `dotProduct(f, {...})`, `wand(f, {...})`: (token, weight) pairs.
+    All match documents whose field holds any token; a document's score is the sum over its
+    tokens of query weight x document weight (weighted-set weight, 1 for array elements, term
+    frequency in indexed text) - `rawScore(f)` for dotProduct and wand; wand keeps only the
+    target_hits best scores above score_threshold on each content node."""
+
+    operator: str  # weightedSet, dotProduct or wand
+    field: str
+    tokens: tuple[tuple[str, int], ...]
+    target_hits: int | None = None
+    score_threshold: float | None = None
+    threshold_boost_factor: float | None = None  # kept and shown: this wand is exact, so it changes nothing
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Fuzzy:
+    """`fuzzy("word")`: string attribute values within max_edit_distance (searchlib.query.string_match)."""
+
+    field: str
+    term: str
+    max_edit_distance: int = 2
+    prefix_length: int = 0
+    prefix: bool = False
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Regex:
+    """`field matches "pattern"`: string attribute values an RE2 pattern finds a match in."""
+
+    field: str
+    pattern: str
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class In:
+    """`field in (1, 2)` / `field in ("a", "b")`: the field holds one of the values (integers, or
+    normalized strings, never mixed)."""
+
+    field: str
+    values: tuple[str, ...]
+    numeric: bool
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Range:
     """Numeric comparison/range over an attribute: low/high None means unbounded."""
 
@@ -36,6 +124,8 @@ class Range:
     low_inclusive: bool = True
     high_inclusive: bool = True
     label: str = ""
+    filter: bool = False  # {filter: true}: ranges add no rank features here, so only kept and shown
+    hit_limit: int = 0  # N: only the N lowest matching values (per content node); -N: the N highest
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +179,12 @@ class FalseItem:
     pass
 
 
-QueryNode = Union[Term, Phrase, Range, And, Or, Not, WeakAnd, Rank, NearestNeighbor, TrueItem, FalseItem]
+QueryNode = Union[
+    Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Range, And, Or, Not, WeakAnd, Rank,
+    NearestNeighbor, TrueItem, FalseItem,
+]
+# the leaves that search one field (or fieldset): its name is `.field`
+FIELD_ITEMS = (Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Range, NearestNeighbor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +214,10 @@ def terms_of(node: QueryNode) -> list[Term | Phrase]:
     def visit(item: QueryNode) -> None:
         if isinstance(item, (Term, Phrase)):
             found.append(item)
+        elif isinstance(item, Equiv):
+            found.append(Term(item.field, equiv_key(item.terms), item.weight, item.label))
+        elif isinstance(item, Near):  # its positive words rank as words; negatives never do
+            found.extend(Term(item.field, term, item.weight, item.label) for term in item.terms)
         elif isinstance(item, (And, Or, WeakAnd, Rank)):
             for child in item.children:
                 visit(child)
@@ -127,3 +226,98 @@ def terms_of(node: QueryNode) -> list[Term | Phrase]:
 
     visit(node)
     return found
+
+
+def vespa_string(node: QueryNode) -> str:
+    """The tree in Vespa's query-tree string form (`Item.toString()`, what Vespa's YQL parser tests
+    print): `AND title:madonna (OR a b)`, `+a -b`, `price:<500`, `|price:>500` (filter), `a:b!150`
+    (weight). The conformance test compares it with the corpus's expected serializations."""
+    return _vespa_item(node, nested=False)
+
+
+def _vespa_item(node: QueryNode, *, nested: bool) -> str:
+    if isinstance(node, (And, Or, Rank, WeakAnd, Not)):
+        text = _vespa_composite(node)
+        return f"({text})" if nested else text
+    if isinstance(node, Term):
+        weight = f"!{node.weight}" if node.weight != 100 else ""
+        return f"{'|' if node.filter else ''}{node.field}:{node.term}{weight}"
+    if isinstance(node, Phrase):
+        weight = f"!{node.weight}" if node.weight != 100 else ""
+        return f'{node.field}:"{" ".join(node.terms)}"{weight}'
+    if isinstance(node, Near):
+        name = "ONEAR" if node.ordered else "NEAR"
+        shape = f"{node.distance}"
+        if node.negative:
+            shape += f",{len(node.negative)},{node.exclusion_distance}"
+        words = " ".join(f"{node.field}:{term}" for term in node.terms + node.negative)
+        return f"{name}({shape}) {words}"
+    if isinstance(node, Equiv):
+        return "EQUIV " + " ".join(f"{node.field}:{term}" for term in node.terms)
+    if isinstance(node, WeightedTokens):
+        name = node.operator.upper() + (f"({node.target_hits})" if node.target_hits is not None else "")
+        settings = [f"{key}={value!r}" for key, value in (("scoreThreshold", node.score_threshold),
+                    ("thresholdBoostFactor", node.threshold_boost_factor)) if value is not None]
+        tokens = ",".join(f'[{weight}]:"{token}"' for token, weight in node.tokens)
+        return f"{name} " + (f"{{{', '.join(settings)}}} " if settings else "") + f"{node.field}{{{tokens}}}"
+    if isinstance(node, Fuzzy):
+        shape = f"{node.max_edit_distance},{node.prefix_length}{',prefix' if node.prefix else ''}"
+        return f"FUZZY({shape}) {node.field}:{node.term}"
+    if isinstance(node, Regex):
+        return f"REGEXP {node.field}:{node.pattern}"
+    if isinstance(node, In):
+        return f"IN {node.field}{{{', '.join(node.values)}}}"
+    if isinstance(node, Range):
+        return f"{'|' if node.filter else ''}{node.field}:{_vespa_range(node)}"
+    if isinstance(node, NearestNeighbor):
+        parts = [f"field={node.field}", f"queryTensorName={node.query_tensor}", f"targetHits={node.target_hits}"]
+        if not node.approximate:
+            parts.append("approximate=false")
+        if node.explore_additional_hits:
+            parts.append(f"hnsw.exploreAdditionalHits={node.explore_additional_hits}")
+        if node.distance_threshold is not None:
+            parts.append(f"distanceThreshold={node.distance_threshold!r}")
+        return "NEAREST_NEIGHBOR {" + ",".join(parts) + "}"
+    if isinstance(node, TrueItem):
+        return "TRUE"
+    if isinstance(node, FalseItem):
+        return "FALSE"
+    raise TypeError(f"not a query node: {node!r}")
+
+
+def _vespa_composite(node: And | Or | Rank | WeakAnd | Not) -> str:
+    if isinstance(node, Not):  # Vespa's NotItem: the positive child, then the negatives
+        return f"-{_vespa_item(node.child, nested=True)}"
+    name = {And: "AND", Or: "OR", Rank: "RANK"}.get(type(node))
+    if isinstance(node, WeakAnd):
+        name = "WEAKAND" if node.target_hits == 100 else f"WEAKAND({node.target_hits})"
+    children = list(node.children)
+    if isinstance(node, And) and any(isinstance(child, Not) for child in children):
+        positives = [child for child in children if not isinstance(child, Not)]
+        negatives = " ".join(_vespa_composite(child) for child in children if isinstance(child, Not))
+        if not positives:
+            return negatives
+        positive = positives[0] if len(positives) == 1 else And(tuple(positives))
+        return f"+{_vespa_item(positive, nested=True)} {negatives}"
+    return f"{name} " + " ".join(_vespa_item(child, nested=True) for child in children)
+
+
+def _vespa_number(value: float) -> str:
+    return str(int(value)) if value.is_integer() and abs(value) < 2**63 else repr(value)
+
+
+def _vespa_range(node: Range) -> str:
+    if node.hit_limit:
+        low, high = ("" if v is None else _vespa_number(v) for v in (node.low, node.high))
+        return f"[{low};{high};{node.hit_limit}]"
+    low = None if node.low is None else _vespa_number(node.low)
+    high = None if node.high is None else _vespa_number(node.high)
+    if low is not None and low == high and node.low_inclusive and node.high_inclusive:
+        return low
+    if high is None and low is not None and not node.low_inclusive:
+        return f">{low}"
+    if low is None and high is not None and not node.high_inclusive:
+        return f"<{high}"
+    opening = "[" if node.low_inclusive else "<"
+    closing = "]" if node.high_inclusive else ">"
+    return f"{opening}{low or ''};{high or ''}{closing}"

@@ -16,10 +16,10 @@ import math
 import re
 from collections.abc import Collection, Mapping
 
+from searchlib.errors import QueryError
 from searchlib.languages import detect_language, language_code
 from searchlib.linguistics import normalize, tokenize, tokenize_unstemmed
 from searchlib.query import parameters as params
-from searchlib.query.parameters import AnnotationValueError
 from searchlib.query.tree import (
     And, FalseItem, NearestNeighbor, Not, Or, ParsedYql, Phrase, QueryNode, Range, Rank, SortKey,
     Term, TrueItem, WeakAnd,
@@ -27,15 +27,17 @@ from searchlib.query.tree import (
 from searchlib.query.user_query import (
     DEFAULT_TARGET_HITS, UserQuerySettings, apply_filter, parse_user_query_or_empty,
 )
-from searchlib.query.yql_tokens import Token, TokenCursor
+from searchlib.query.yql_tokens import Token
+from searchlib.query.yql_operators import YqlOperatorParser
+from searchlib.query.yql_values import MAX_DEPTH as _MAX_DEPTH
 
-_MAX_DEPTH = 100  # nesting limit: deeper input is an error, never a RecursionError
+_INHERITED = ("ranked", "filter")  # annotations a group passes to the words inside it
 _BOUNDS = ("closed", "open", "leftOpen", "rightOpen")
 _GRAMMARS = ("all", "any", "weakAnd", "phrase", "tokenize", "linguistics", "web")
 _STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
 _UNSUPPORTED = frozenset({
-    "near", "onear", "sameelement", "uri", "fuzzy", "text", "wand", "dotproduct", "weightedset",
-    "predicate", "geolocation", "geoboundingbox", "nonempty", "equiv", "matches", "in",
+    "sameelement", "uri", "text",
+    "predicate", "geolocation", "geoboundingbox", "nonempty",
 })
 
 
@@ -45,21 +47,25 @@ def parse_yql(
     parameters: Mapping[str, object] = {},
     user_query: UserQuerySettings | None = None,
     exact_match_fields: Collection[str] = (),
+    stem: bool = True,
 ) -> ParsedYql:
     """Parse a YQL statement. `parameters` are the request parameters (for `@name` and, when
     user_query is None, for userQuery()); `exact_match_fields` are fields matched as whole
-    lowercased values (attributes, `match: word`) rather than tokenized and stemmed text."""
+    lowercased values (attributes, `match: word`) rather than tokenized and stemmed text.
+    stem=False leaves every word unstemmed: the tree as Vespa's parser builds it, before its
+    stemming searcher runs (what the conformance test compares)."""
     settings = user_query if user_query is not None else UserQuerySettings.from_parameters(parameters)
-    return _YqlParser(yql, parameters, settings, frozenset(exact_match_fields)).statement()
+    return _YqlParser(yql, parameters, settings, frozenset(exact_match_fields), stem).statement()
 
 
-class _YqlParser(TokenCursor):
+class _YqlParser(YqlOperatorParser):
     def __init__(
         self, source: str, parameters: Mapping[str, object], settings: UserQuerySettings,
-        exact_match_fields: frozenset[str],
+        exact_match_fields: frozenset[str], stem: bool = True,
     ) -> None:
-        super().__init__(source)
-        self._parameters = parameters
+        super().__init__(source, parameters)
+        self._stem = stem
+        self._inherited: dict[str, object] = {}  # ranked/filter from enclosing annotated groups
         self._settings = settings
         self._exact_fields = exact_match_fields
         self._detected_language = ""
@@ -137,7 +143,7 @@ class _YqlParser(TokenCursor):
     def _order_by(self) -> tuple[SortKey, ...]:
         keys = []
         while True:
-            if self.is_punct("{"):
+            if self._starts_annotations():
                 self._annotations(0)  # sort functions (uca, lowercase) are accepted and ignored
             token = self.peek()
             if token.kind in ("ident", "string"):
@@ -188,12 +194,42 @@ class _YqlParser(TokenCursor):
             child = self._unary(depth + 1)
             return None if child is None else Not(child)
         if self.is_punct("("):
+            mark = self.mark()
+            try:  # `(-500) < price`, `({filter: true}500) < price`: a number, not a group
+                return self._reversed_comparison({}, depth)
+            except QueryError:
+                self.reset(mark)
             self.advance()
             inner = self._or_expression(depth + 1)
             self.expect_punct(")")
             return inner
-        annotations = self._annotations(depth) if self.is_punct("{") else {}
+        annotations = self._annotations(depth) if self._starts_annotations() else {}
+        if self.is_punct("(") and not self._is_number_group():
+            return self._annotated_group(depth, annotations)
         return self._item(depth, annotations)
+
+    def _annotated_group(self, depth: int, annotations: dict[str, object]) -> QueryNode | None:
+        """`{ranked: false}(a and b)`: ranked and filter apply to every word inside, unless an
+        inner annotation says otherwise (the innermost wins, as in Vespa)."""
+        outer = self._inherited
+        self._inherited = {**outer, **{k: v for k, v in annotations.items() if k in _INHERITED}}
+        try:
+            self.advance()
+            inner = self._or_expression(depth + 1)
+            self.expect_punct(")")
+        finally:
+            self._inherited = outer
+        return inner
+
+    def _is_number_group(self) -> bool:
+        mark = self.mark()
+        try:
+            self._annotated_number(0)
+            return True
+        except QueryError:
+            return False
+        finally:
+            self.reset(mark)
 
     def _item(self, depth: int, annotations: dict[str, object]) -> QueryNode | None:
         """A leaf or function, after its optional annotation block."""
@@ -204,8 +240,8 @@ class _YqlParser(TokenCursor):
             return TrueItem() if self.advance().text.lower() == "true" else FalseItem()
         if token.kind == "ident":
             return self._field_condition(depth, annotations)
-        if token.kind in ("number", "param") or self.is_punct("-"):
-            return self._reversed_comparison(annotations)
+        if token.kind in ("number", "param") or self.is_punct("-") or self.is_punct("("):
+            return self._reversed_comparison(annotations, depth)
         self.expected("a condition such as 'field contains \"word\"', userQuery() or true")
 
     def _is_comparison(self, ahead: int) -> bool:
@@ -220,22 +256,28 @@ class _YqlParser(TokenCursor):
         if self.is_keyword("contains"):
             self.advance()
             return self._contains(field, depth, annotations)
-        if self.is_keyword("matches") or self.is_keyword("in"):
-            self.fail(f"The operator '{self.peek().text}' is not supported", self.peek().start)
+        if self.is_keyword("matches"):
+            self.advance()
+            return self._regex(field, {**self._inherited, **annotations})
+        if self.is_keyword("in"):
+            self.advance()
+            return self._in(field, {**self._inherited, **annotations}, field_token)
         if self._is_comparison(0):
             operator = self.advance().text
             if self.is_keyword("true") or self.is_keyword("false"):
                 value: float = 1.0 if self.advance().text.lower() == "true" else 0.0
             else:
-                value = self._number("a number")
+                value, own = self._annotated_number(depth)
+                annotations = {**annotations, **own}
             return self._comparison(field, operator, value, annotations, field_token)
         if self.is_punct("!="):
             self.fail("'!=' is not supported: use !(field = value)", self.peek().start)
         self.expected(f"'contains' or a comparison after '{field}'")
 
-    def _reversed_comparison(self, annotations: dict[str, object]) -> QueryNode:
+    def _reversed_comparison(self, annotations: dict[str, object], depth: int) -> QueryNode:
         start = self.peek()
-        value = self._number("a condition")
+        value, own = self._annotated_number(depth)
+        annotations = {**annotations, **own}
         if not self._is_comparison(0):
             self.expected("a comparison operator after the number")
         operator = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "=": "="}[self.advance().text]
@@ -245,22 +287,39 @@ class _YqlParser(TokenCursor):
     def _comparison(
         self, field: str, operator: str, value: float, annotations: dict[str, object], at: Token
     ) -> QueryNode:
-        label = self._annotation(params.annotation_str, annotations, "label", "", at)
+        annotations = {**self._inherited, **annotations}
+        common = {"label": self._annotation(params.annotation_str, annotations, "label", "", at),
+                  "filter": self._annotation(params.annotation_bool, annotations, "filter", False, at),
+                  "hit_limit": self._hit_limit(annotations, at)}
         bound = None if math.isinf(value) else value
         if operator == "=":
             if bound is None:
                 self.fail("Cannot compare for equality with Infinity", at.start)
-            return Range(field, bound, bound, label=label)
+            return Range(field, bound, bound, **common)
         if operator in ("<", "<="):
-            return Range(field, None, bound, high_inclusive=operator == "<=", label=label)
-        return Range(field, bound, None, low_inclusive=operator == ">=", label=label)
+            return Range(field, None, bound, high_inclusive=operator == "<=", **common)
+        return Range(field, bound, None, low_inclusive=operator == ">=", **common)
+
+    def _hit_limit(self, annotations: dict[str, object], at: Token) -> int:
+        """Vespa's signed hitLimit: N keeps the N lowest values, -N the N highest; `ascending` or
+        `descending` choose the sign (not both)."""
+        limit = self._annotation(params.annotation_int, annotations, "hitLimit", 0, at)
+        if "ascending" in annotations and "descending" in annotations:
+            self.fail("hitLimit cannot have both ascending and descending ordering set", at.start)
+        if "descending" in annotations:
+            descending = self._annotation(params.annotation_bool, annotations, "descending", False, at)
+        elif "ascending" in annotations:
+            descending = not self._annotation(params.annotation_bool, annotations, "ascending", True, at)
+        else:
+            descending = limit < 0
+        return -abs(limit) if descending else abs(limit)
 
     def _contains(self, field: str, depth: int, outer: dict[str, object]) -> QueryNode | None:
         annotations = dict(outer)
         wrapped = self.is_punct("(")
         if wrapped:
             self.advance()
-        if self.is_punct("{"):
+        if self._starts_annotations():
             annotations.update(self._annotations(depth))
         token = self.peek()
         if token.kind in ("string", "param"):
@@ -269,10 +328,17 @@ class _YqlParser(TokenCursor):
             node = self._text(field, [text], annotations, token)
         elif token.kind == "ident" and self.is_punct("(", 1):
             name = self.advance().text
-            if name.lower() != "phrase":
+            if name.lower() == "equiv":
+                node = self._equiv(field, annotations, token)
+            elif name.lower() == "fuzzy":
+                node = self._fuzzy(field, annotations, token)
+            elif name.lower() in ("near", "onear"):
+                node = self._near(field, annotations, token, ordered=name.lower() == "onear")
+            elif name.lower() != "phrase":
                 what = "is not supported" if name.lower() in _UNSUPPORTED else "is not a known operator"
                 self.fail(f"'{name}' {what} after 'contains'", token.start)
-            node = self._text(field, self._string_arguments(), annotations, token)
+            else:
+                node = self._text(field, self._string_arguments(), annotations, token)
         else:
             self.expected("a string, @parameter or phrase(...) after 'contains'")
         if wrapped:
@@ -300,13 +366,8 @@ class _YqlParser(TokenCursor):
     def _text(
         self, field: str, texts: list[str], annotations: dict[str, object], at: Token
     ) -> QueryNode | None:
-        stem = self._annotation(params.annotation_bool, annotations, "stem", True, at)
-        tokens: list[str] = []
-        for text in texts:
-            if field in self._exact_fields:
-                tokens.extend([normalize(text)] if text else [])
-            else:
-                tokens.extend((tokenize if stem else tokenize_unstemmed)(text, self._language))
+        annotations = {**self._inherited, **annotations}
+        tokens = [word for text in texts for word in self._words(field, text, annotations, at)]
         if not tokens:
             return None
         weight = self._annotation(params.annotation_int, annotations, "weight", 100, at)
@@ -316,6 +377,15 @@ class _YqlParser(TokenCursor):
             is_filter = self._annotation(params.annotation_bool, annotations, "filter", False, at)
             return Term(field, tokens[0], weight, label, ranked, is_filter)
         return Phrase(field, tuple(tokens), weight, label)
+
+    def _words(self, field: str, text: str, annotations: dict[str, object], at: Token) -> list[str]:
+        """The words of one string as the field indexed them: normalized whole values for
+        exact-match fields, else tokenized (and stemmed unless {stem: false})."""
+        if field in self._exact_fields:  # without U+001F: it marks the combined term of an equiv
+            value = normalize(text).replace("\x1f", "")
+            return [value] if value else []
+        stem = self._annotation(params.annotation_bool, annotations, "stem", self._stem, at)
+        return (tokenize if stem else tokenize_unstemmed)(text, self._language)
 
     # --- functions -------------------------------------------------------------------------------
 
@@ -339,6 +409,8 @@ class _YqlParser(TokenCursor):
             )
             kept = [child for child in children if child is not None]
             return WeakAnd(tuple(kept), target_hits) if kept else None
+        if lowered in ("weightedset", "dotproduct", "wand"):
+            return self._weighted_tokens(annotations, name_token)
         if lowered == "range":
             return self._range(annotations, name_token)
         if lowered == "nearestneighbor":
@@ -363,6 +435,7 @@ class _YqlParser(TokenCursor):
         tree = parse_user_query_or_empty(
             settings.query, type=settings.type, default_index=settings.default_index,
             target_hits=target_hits, known_indexes=settings.known_indexes, language=self._language,
+            stem=self._stem,
         )
         return apply_filter(tree, settings.filter, settings.default_index, self._language)
 
@@ -387,7 +460,7 @@ class _YqlParser(TokenCursor):
                 params.annotation_int, annotations, "targetHits", DEFAULT_TARGET_HITS, at, minimum=1
             ),
             known_indexes=self._settings.known_indexes,
-            stem=self._annotation(params.annotation_bool, annotations, "stem", True, at),
+            stem=self._annotation(params.annotation_bool, annotations, "stem", self._stem, at),
             language=self._input_language(annotations, at),
         )
 
@@ -417,6 +490,7 @@ class _YqlParser(TokenCursor):
             low_inclusive=bounds in ("closed", "rightOpen"),
             high_inclusive=bounds in ("closed", "leftOpen"),
             label=self._annotation(params.annotation_str, annotations, "label", "", at),
+            hit_limit=self._hit_limit(annotations, at),
         )
 
     def _nearest_neighbor(self, annotations: dict[str, object], at: Token) -> QueryNode:
@@ -444,79 +518,6 @@ class _YqlParser(TokenCursor):
             ),
             label=self._annotation(params.annotation_str, annotations, "label", "", at),
         )
-
-    # --- values ----------------------------------------------------------------------------------
-
-    def _annotation(self, reader, annotations, name, default, at: Token, **options):  # type: ignore[no-untyped-def]
-        try:
-            return reader(annotations, name, default, **options)
-        except AnnotationValueError as error:
-            self.fail(str(error), at.start)
-
-    def _annotations(self, depth: int) -> dict[str, object]:
-        if depth > _MAX_DEPTH:
-            self.fail(f"Annotations nest deeper than {_MAX_DEPTH} levels", self.peek().start)
-        self.expect_punct("{")
-        values: dict[str, object] = {}
-        while not self.is_punct("}"):
-            if values:
-                self.expect_punct(",")
-            key = self.advance()
-            if key.kind not in ("ident", "string"):
-                self.expected("an annotation name", key)
-            self.expect_punct(":")
-            values[key.text] = self._annotation_value(depth)
-        self.advance()
-        return values
-
-    def _annotation_value(self, depth: int) -> object:
-        token = self.peek()
-        if depth > _MAX_DEPTH:
-            self.fail(f"Annotations nest deeper than {_MAX_DEPTH} levels", token.start)
-        if token.kind == "string":
-            return self.advance().text
-        if token.kind == "param":
-            return self._parameter(self.advance())
-        if self.is_keyword("true") or self.is_keyword("false"):
-            return self.advance().text.lower() == "true"
-        if self.is_punct("{"):
-            return self._annotations(depth + 1)
-        if self.is_punct("["):
-            self.advance()
-            items: list[object] = []
-            while not self.is_punct("]"):
-                if items:
-                    self.expect_punct(",")
-                items.append(self._annotation_value(depth + 1))
-            self.advance()
-            return items
-        return self._number("an annotation value")
-
-    def _number(self, what: str) -> float:
-        token = self.peek()
-        negative = self.is_punct("-")
-        if negative:
-            self.advance()
-            token = self.peek()
-        if token.kind == "number" or (token.kind == "ident" and token.text == "Infinity"):
-            text = token.text
-        elif token.kind == "param":
-            text = self._parameter(token)
-        else:
-            self.expected(what)
-        self.advance()
-        try:
-            value = params.parse_number(text)
-        except AnnotationValueError as error:
-            self.fail(str(error), token.start)
-        return float(-value if negative else value)
-
-    def _parameter(self, token: Token) -> str:
-        value = params.first_parameter(self._parameters, token.text[1:])
-        if value is None:
-            self.fail(f"Could not find query parameter '{token.text[1:]}'", token.start)
-        return value
-
 
 def _composite(kind: type[And] | type[Or], children: list[QueryNode | None]) -> QueryNode | None:
     kept = [child for child in children if child is not None]

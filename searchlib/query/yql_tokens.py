@@ -1,5 +1,6 @@
 """The YQL tokenizer and token cursor: lazy (the grouping text after `|` has its own syntax and is
-never tokenized here) and the single place that turns a source offset into an error position."""
+never tokenized here) and the single place that turns a source offset into an error position.
+Comments (`// ...`, `# ...` to the end of the line, `/* ... */`) are blanks, as in Vespa."""
 from __future__ import annotations
 
 import re
@@ -9,7 +10,7 @@ from typing import NoReturn
 from searchlib.errors import QueryError, SourceLocation
 
 _LEXEME = re.compile(
-    r"""(?P<space>\s+)
+    r"""(?P<space>\s+|//[^\n]*|\#[^\n]*|/\*(?s:.*?)\*/)
       | (?P<number>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?[lL]?)(?![\w.])
       | (?P<ident>[A-Za-z_][\w.]*)
       | (?P<param>@[A-Za-z_][\w.]*)
@@ -44,6 +45,14 @@ class TokenCursor:
                 return self._tokens[-1]
             self._tokens.append(self._scan())
         return self._tokens[self._index + ahead]
+
+    def mark(self) -> int:
+        """A position to come back to with reset() (bounded backtracking: a `(` that may open a
+        number such as `({filter: true}(-500)) < price` or a group)."""
+        return self._index
+
+    def reset(self, mark: int) -> None:
+        self._index = mark
 
     def advance(self) -> Token:
         token = self.peek()
@@ -102,6 +111,8 @@ class TokenCursor:
             if self._scan_position >= len(source):
                 return Token("eof", "", len(source))
             match = _LEXEME.match(source, self._scan_position)
+            if match is None and source.startswith("/*", self._scan_position):
+                self.fail("Unterminated comment", self._scan_position)
             if match is None:
                 self.fail(f"Unexpected character {source[self._scan_position]!r}", self._scan_position)
             start, self._scan_position = match.start(), match.end()

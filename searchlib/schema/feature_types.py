@@ -8,7 +8,7 @@ from __future__ import annotations
 # features whose first argument names a field of the schema (index or attribute)
 FIELD_FEATURES = frozenset({
     "fieldMatch", "textSimilarity", "matches", "matchCount", "fieldLength", "fieldTermMatch", "termDistance",
-    "averageFieldLength",
+    "averageFieldLength", "rawScore",
 })
 # features whose argument must be an index (text) field
 INDEX_FIELD_FEATURES = frozenset({"bm25"})
@@ -25,7 +25,7 @@ SCALAR_FEATURES = frozenset({
 })
 # Vespa features this engine does not compute: a load error naming them beats a failure per query
 UNSUPPORTED_FEATURES = frozenset({
-    "attributeMatch", "elementCompleteness", "elementSimilarity", "rawScore", "queryTermDocumentFrequency",
+    "attributeMatch", "elementCompleteness", "elementSimilarity", "queryTermDocumentFrequency",
     "dotProduct", "nativeDotProduct", "distanceToPath", "foreach", "globalSequence", "randomNormal",
     "rankingExpression", "value", "tensorFromWeightedSet", "tensorFromLabels", "tensorFromStructs",
     "elementwise", "bm25_for_labels", "top",

@@ -13,9 +13,34 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
     elif isinstance(node, q.Phrase):
         message.phrase.CopyFrom(pb.PhraseItem(field=node.field, terms=list(node.terms),
                                               weight=node.weight, label=node.label))
+    elif isinstance(node, q.Near):
+        message.near.CopyFrom(pb.NearItem(
+            field=node.field, terms=list(node.terms), negative=list(node.negative), distance=node.distance,
+            exclusion_distance=node.exclusion_distance, ordered=node.ordered, weight=node.weight,
+            label=node.label))
+    elif isinstance(node, q.Fuzzy):
+        message.fuzzy.CopyFrom(pb.FuzzyItem(
+            field=node.field, term=node.term, max_edit_distance=node.max_edit_distance,
+            prefix_length=node.prefix_length, prefix=node.prefix, label=node.label))
+    elif isinstance(node, q.Regex):
+        message.regex.CopyFrom(pb.RegexItem(field=node.field, pattern=node.pattern, label=node.label))
+    elif isinstance(node, q.In):
+        message.__getattribute__("in").CopyFrom(pb.InItem(
+            field=node.field, values=list(node.values), numeric=node.numeric, label=node.label))
+    elif isinstance(node, q.Equiv):
+        message.equiv.CopyFrom(pb.EquivItem(field=node.field, terms=list(node.terms), weight=node.weight,
+                                            label=node.label))
+    elif isinstance(node, q.WeightedTokens):
+        tokens = pb.WeightedTokensItem(operator=node.operator, field=node.field, label=node.label,
+                                       tokens=[t for t, _ in node.tokens], weights=[w for _, w in node.tokens])
+        for name in ("target_hits", "score_threshold", "threshold_boost_factor"):
+            if getattr(node, name) is not None:
+                setattr(tokens, name, getattr(node, name))
+        message.weighted_tokens.CopyFrom(tokens)
     elif isinstance(node, q.Range):
         item = pb.RangeItem(field=node.field, low_inclusive=node.low_inclusive,
-                            high_inclusive=node.high_inclusive, label=node.label)
+                            high_inclusive=node.high_inclusive, label=node.label, filter=node.filter,
+                            hit_limit=node.hit_limit)
         if node.low is not None:
             item.low = node.low
         if node.high is not None:
@@ -57,10 +82,31 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
     if kind == "phrase":
         p = message.phrase
         return q.Phrase(p.field, tuple(p.terms), p.weight or 100, p.label)
+    if kind == "near":
+        n = message.near
+        return q.Near(n.field, tuple(n.terms), tuple(n.negative), n.distance, n.exclusion_distance,
+                      n.ordered, n.weight or 100, n.label)
+    if kind == "fuzzy":
+        f = message.fuzzy
+        return q.Fuzzy(f.field, f.term, f.max_edit_distance, f.prefix_length, f.prefix, f.label)
+    if kind == "regex":
+        return q.Regex(message.regex.field, message.regex.pattern, message.regex.label)
+    if kind == "in":
+        item = getattr(message, "in")
+        return q.In(item.field, tuple(item.values), item.numeric, item.label)
+    if kind == "equiv":
+        e = message.equiv
+        return q.Equiv(e.field, tuple(e.terms), e.weight or 100, e.label)
+    if kind == "weighted_tokens":
+        w = message.weighted_tokens
+        optional = {name: getattr(w, name) if w.HasField(name) else None
+                    for name in ("target_hits", "score_threshold", "threshold_boost_factor")}
+        return q.WeightedTokens(w.operator, w.field, tuple(zip(w.tokens, w.weights)), label=w.label, **optional)
     if kind == "range":
         r = message.range
         return q.Range(r.field, r.low if r.HasField("low") else None,
-                       r.high if r.HasField("high") else None, r.low_inclusive, r.high_inclusive, r.label)
+                       r.high if r.HasField("high") else None, r.low_inclusive, r.high_inclusive, r.label,
+                       r.filter, r.hit_limit)
     if kind in ("and", "or", "rank"):
         children = tuple(decode_query(c) for c in getattr(message, kind).children)
         return {"and": q.And, "or": q.Or, "rank": q.Rank}[kind](children)

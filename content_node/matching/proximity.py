@@ -1,0 +1,109 @@
+"""near/onear over word positions: which candidate documents hold the words close enough.
+
+Positions come from the posting lists (one increasing array per document and word). Per document
+the work is linear in its positions of the query's words: a sweep keeps the latest position of
+each word (near) or a greedy earliest chain (onear)."""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+from content_node.store.posting_segment import EMPTY_POSTINGS, Postings
+from searchlib.query import tree as q
+
+EMPTY = np.empty(0, dtype=np.int32)
+
+
+def near_matches(node: q.Near, field: str, postings: Callable[[str, str], object]) -> np.ndarray:
+    """Sorted local ids of documents where `node` matches in `field`."""
+    lists = [postings(field, term) for term in node.terms]
+    candidates = lists[0].doc_ids
+    for other in lists[1:]:
+        candidates = np.intersect1d(candidates, other.doc_ids, assume_unique=True)
+    if not len(candidates):
+        return EMPTY
+    rows = [np.searchsorted(p.doc_ids, candidates) for p in lists]
+    negatives = [postings(field, term) for term in node.negative]
+    keep = np.zeros(len(candidates), dtype=bool)
+    for i, doc in enumerate(candidates.tolist()):
+        positions = [p.positions(int(r[i])) for p, r in zip(lists, rows)]
+        excluded = _negative_positions(negatives, doc)
+        windows = _ordered_windows(positions) if node.ordered else _windows(positions)
+        keep[i] = any(last - first <= node.distance
+                      and not _hits(excluded, first - node.exclusion_distance, last + node.exclusion_distance)
+                      for first, last in windows)
+    return candidates[keep].astype(np.int32, copy=False)
+
+
+def _windows(positions: Sequence[np.ndarray]) -> list[tuple[int, int]]:
+    """For each occurrence, the tightest window ending there that holds every word."""
+    events = sorted((int(pos), word) for word, array in enumerate(positions) for pos in array.tolist())
+    latest: dict[int, int] = {}
+    found = []
+    for pos, word in events:
+        latest[word] = pos
+        if len(latest) == len(positions):
+            found.append((min(latest.values()), pos))
+    return found
+
+
+def _ordered_windows(positions: Sequence[np.ndarray]) -> list[tuple[int, int]]:
+    """For each start of the first word, the earliest chain w1 < w2 < ... (the tightest end)."""
+    found = []
+    for start in positions[0].tolist():
+        at = start
+        for array in positions[1:]:
+            index = int(np.searchsorted(array, at, side="right"))
+            if index == len(array):
+                return found  # later starts cannot find a chain either
+            at = int(array[index])
+        found.append((start, at))
+    return found
+
+
+def _negative_positions(negatives: Sequence[object], doc: int) -> np.ndarray:
+    found = []
+    for postings in negatives:
+        row = int(np.searchsorted(postings.doc_ids, doc))
+        if row < len(postings.doc_ids) and postings.doc_ids[row] == doc:
+            found.append(postings.positions(row))
+    return np.sort(np.concatenate(found)) if found else EMPTY
+
+
+def _hits(sorted_positions: np.ndarray, low: int, high: int) -> bool:
+    if not len(sorted_positions):
+        return False
+    index = int(np.searchsorted(sorted_positions, low))
+    return index < len(sorted_positions) and sorted_positions[index] <= high
+
+
+def merged_postings(lists: Sequence[object]) -> Postings:
+    """One posting list for equiv("a", "b"): every document of any, its positions the union of
+    theirs (so term frequency, proximity and bm25 see one term occurring wherever any does)."""
+    docs, positions = [], []
+    for postings in lists:
+        counts = np.diff(postings.position_offsets)
+        docs.append(np.repeat(postings.doc_ids, counts))
+        positions.append(postings.flat_positions[postings.position_offsets[0]:postings.position_offsets[-1]])
+    if not docs or not sum(len(d) for d in docs):
+        return EMPTY_POSTINGS
+    doc_ids, flat = np.concatenate(docs), np.concatenate(positions)
+    order = np.lexsort((flat, doc_ids))
+    doc_ids, flat = doc_ids[order], flat[order]
+    keep = np.ones(len(flat), dtype=bool)  # the same position twice (a == b) counts once
+    keep[1:] = (doc_ids[1:] != doc_ids[:-1]) | (flat[1:] != flat[:-1])
+    doc_ids, flat = doc_ids[keep], flat[keep]
+    unique, starts, counts = np.unique(doc_ids, return_index=True, return_counts=True)
+    offsets = np.append(starts, len(flat)).astype(np.int64)
+    return Postings(unique.astype(np.int32), counts.astype(np.int32), offsets, flat.astype(np.int32))
+
+
+def with_equiv(lookup: Callable[[str, str], object]) -> Callable[[str, str], object]:
+    """A postings lookup that also answers an Equiv's combined word (searchlib.query.tree.equiv_key)."""
+    def postings(field: str, term: str) -> object:
+        alternatives = q.equiv_alternatives(term)
+        if alternatives is None:
+            return lookup(field, term)
+        return merged_postings([lookup(field, word) for word in alternatives])
+    return postings

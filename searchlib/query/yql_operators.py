@@ -1,0 +1,220 @@
+"""The YQL operators after `contains` (near, onear, fuzzy) and `matches`: each builds one
+query item from its arguments and annotations. A layer of the YQL parser (yql.py)."""
+from __future__ import annotations
+
+import re
+
+from searchlib.linguistics import normalize
+from searchlib.query import parameters as params
+from searchlib.query.string_match import PatternError, compile_regex
+from searchlib.query.tree import Equiv, Fuzzy, In, Near, QueryNode, Regex, Term, WeightedTokens
+from searchlib.query.yql_tokens import Token
+from searchlib.query.yql_values import YqlValueCursor
+
+
+_INTEGER = re.compile(r"-?\d+[lL]?")
+_LIST_ITEM = re.compile(r"""\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^,]*?))\s*(?:,|$)""")
+
+
+MAX_EDIT_DISTANCE = 16  # the DP costs value length x (2k + 1) per distinct value: bound k
+_OPERATOR_NAMES = {"weightedset": "weightedSet", "dotproduct": "dotProduct", "wand": "wand"}
+
+
+class YqlOperatorParser(YqlValueCursor):
+    """Needs `_words(field, text, annotations, at)` from the statement parser (how a field's text
+    becomes words depends on the schema and the query language)."""
+
+    def _single_string(self, what: str) -> tuple[str, Token]:
+        token = self.advance()
+        if token.kind == "string":
+            return token.text, token
+        if token.kind == "param":
+            return self._parameter(token), token
+        self.expected(what, token)
+
+    def _near(self, field: str, annotations: dict[str, object], at: Token, *, ordered: bool) -> QueryNode:
+        """near("a", "b", !"c") / onear(...): single words, the negative ones last (as Vespa)."""
+        name = "onear" if ordered else "near"
+        self.expect_punct("(")
+        positive: list[str] = []
+        negative: list[str] = []
+        while not self.is_punct(")"):
+            if positive or negative:
+                self.expect_punct(",")
+            is_negative = self.is_punct("!")
+            if is_negative:
+                self.advance()
+            token = self.advance()
+            if token.kind not in ("string", "param"):
+                self.expected(f"a string in {name}() (nested phrase/equiv items are not supported)", token)
+            if positive and not is_negative and negative:
+                self.fail(f"Positive terms must come before negative terms in {name.upper()}", token.start)
+            words = self._words(field, token.text if token.kind == "string" else self._parameter(token),
+                                annotations, token)
+            if len(words) != 1:
+                self.fail(f"{name}() takes single words, got {len(words)} in one string", token.start)
+            (negative if is_negative else positive).append(words[0])
+        self.advance()
+        if not positive:
+            self.fail(f"{name}() needs at least one positive word", at.start)
+        distance = self._annotation(params.annotation_int, annotations, "distance", 2, at, minimum=0)
+        return Near(
+            field, tuple(positive), tuple(negative), distance,
+            self._annotation(params.annotation_int, annotations, "exclusionDistance", (distance + 1) // 2, at,
+                             minimum=0),
+            ordered,
+            self._annotation(params.annotation_int, annotations, "weight", 100, at),
+            self._annotation(params.annotation_str, annotations, "label", "", at),
+        )
+
+    def _equiv(self, field: str, annotations: dict[str, object], at: Token) -> QueryNode | None:
+        """equiv("a", "b"): alternatives of one word (phrase alternatives are not supported)."""
+        self.expect_punct("(")
+        words: list[str] = []
+        arguments = 0
+        while not self.is_punct(")"):
+            if arguments:
+                self.expect_punct(",")
+            arguments += 1
+            text, token = self._single_string("a string in equiv() (phrase alternatives are not supported)")
+            found = self._words(field, text, annotations, token)
+            if len(found) > 1:
+                self.fail(f"equiv() takes single words, got {len(found)} in one string", token.start)
+            words.extend(found)
+        if arguments < 2:
+            self.fail(f"equiv() takes 2 or more arguments, got {arguments}", at.start)
+        self.advance()
+        unique = tuple(dict.fromkeys(words))
+        weight = self._annotation(params.annotation_int, annotations, "weight", 100, at)
+        label = self._annotation(params.annotation_str, annotations, "label", "", at)
+        if not unique:
+            return None
+        if len(unique) == 1:
+            return Term(field, unique[0], weight, label)
+        return Equiv(field, unique, weight, label)
+
+    def _weighted_tokens(self, annotations: dict[str, object], at: Token) -> QueryNode:
+        """weightedSet/dotProduct/wand(field, {"a": 1, "b": 2}) or (field, [[11, 1], [37, 2]])."""
+        operator = _OPERATOR_NAMES[at.text.lower()]
+        self.expect_punct("(")
+        field = self.expect_ident("a field name")
+        self.expect_punct(",")
+        tokens: dict[str, int] = {}
+        if self.is_punct("{"):
+            self.advance()
+            while not self.is_punct("}"):
+                if tokens:
+                    self.expect_punct(",")
+                key = self.advance()
+                if key.kind not in ("string", "number", "ident"):
+                    self.expected("a token", key)
+                self.expect_punct(":")
+                tokens[normalize(key.text.rstrip("lL") if key.kind == "number" else key.text)] = self._weight()
+            self.advance()
+        elif self.is_punct("["):
+            self.advance()
+            while not self.is_punct("]"):
+                if tokens:
+                    self.expect_punct(",")
+                self.expect_punct("[")
+                token = self.peek()
+                key = self._number("an integer token")
+                if not key.is_integer():
+                    self.fail("Tokens in [[token, weight], ...] must be integers", token.start)
+                self.expect_punct(",")
+                tokens[str(int(key))] = self._weight()
+                self.expect_punct("]")
+            self.advance()
+        else:
+            self.expected(f"a map {{\"token\": weight, ...}} or a list [[token, weight], ...] in {operator}()")
+        self.expect_punct(")")
+        if not tokens:
+            self.fail(f"{operator}() needs at least one token", at.start)
+        is_wand = operator == "wand"
+        return WeightedTokens(
+            operator, field, tuple(tokens.items()),
+            target_hits=self._annotation(params.annotation_int, annotations, "targetHits", None, at, minimum=1)
+            if is_wand else None,
+            score_threshold=self._annotation(params.annotation_float, annotations, "scoreThreshold", None, at)
+            if is_wand else None,
+            threshold_boost_factor=self._annotation(
+                params.annotation_float, annotations, "thresholdBoostFactor", None, at) if is_wand else None,
+            label=self._annotation(params.annotation_str, annotations, "label", "", at),
+        )
+
+    def _weight(self) -> int:
+        token = self.peek()
+        weight = self._number("an integer weight")
+        if not weight.is_integer() or abs(weight) > 2**63:
+            self.fail(f"Weights must be integers, not {weight!r}", token.start)
+        return int(weight)
+
+    def _fuzzy(self, field: str, annotations: dict[str, object], at: Token) -> QueryNode:
+        self.expect_punct("(")
+        text, token = self._single_string("a string in fuzzy()")
+        self.expect_punct(")")
+        term = normalize(text)
+        if not term:
+            self.fail("fuzzy() needs a non-empty string", token.start)
+        return Fuzzy(
+            field, term,
+            self._annotation(params.annotation_int, annotations, "maxEditDistance", 2, at, minimum=0,
+                             maximum=MAX_EDIT_DISTANCE),
+            self._annotation(params.annotation_int, annotations, "prefixLength", 0, at, minimum=0),
+            self._annotation(params.annotation_bool, annotations, "prefix", False, at),
+            self._annotation(params.annotation_str, annotations, "label", "", at),
+        )
+
+    def _regex(self, field: str, annotations: dict[str, object]) -> QueryNode:
+        pattern, token = self._single_string("a string pattern after 'matches'")
+        try:
+            compile_regex(pattern)
+        except PatternError as error:
+            self.fail(str(error), token.start)
+        return Regex(field, pattern, self._annotation(params.annotation_str, annotations, "label", "", token))
+
+    def _in(self, field: str, annotations: dict[str, object], at: Token) -> QueryNode:
+        """`field in (42, -7, @list)` or `field in ("a", 'b', @list)`: integers or strings, not
+        both; an @parameter holds a comma-separated list of either."""
+        self.expect_punct("(")
+        values: list[tuple[str, bool, Token]] = []  # (value, is a number, where)
+        while not self.is_punct(")"):
+            if values:
+                self.expect_punct(",")
+            token = self.peek()
+            if token.kind == "string":
+                values.append((normalize(self.advance().text), False, token))
+            elif token.kind == "param":
+                self.advance()
+                values.extend((text, number, token) for text, number in _list_parameter(self._parameter(token)))
+            else:
+                number = self._number("an integer or a string in in()")
+                if not number.is_integer():
+                    self.fail(f"in() takes integers or strings, not {number!r}", token.start)
+                values.append((str(int(number)), True, token))
+        self.advance()
+        if not values:
+            self.fail("in() needs at least one value", at.start)
+        numeric = values[0][1]
+        mixed = next((token for _, number, token in values if number != numeric), None)
+        if mixed is not None:
+            self.fail("in() takes either integers or strings, not both", mixed.start)
+        return In(field, tuple(dict.fromkeys(value for value, _, _ in values)), numeric,
+                  self._annotation(params.annotation_str, annotations, "label", "", at))
+
+
+def _list_parameter(text: str) -> list[tuple[str, bool]]:
+    """'26, 25, -11' or `'this', "might", work`: quoted items are strings, bare integers numbers."""
+    items = []
+    for match in _LIST_ITEM.finditer(text.strip()):
+        quoted = match.group(1) if match.group(1) is not None else match.group(2)
+        bare = (match.group(3) or "").strip()
+        if quoted is not None:
+            items.append((normalize(quoted), False))
+        elif _INTEGER.fullmatch(bare):
+            items.append((str(int(bare.rstrip("lL"))), True))
+        elif bare:
+            items.append((normalize(bare), False))
+        if match.end() >= len(text.strip()):
+            break
+    return items

@@ -1,0 +1,196 @@
+"""YQL operators on a running 2-node cluster: hits and rank features worked out by hand.
+
+Titles and word positions (0-based):
+  1 "alpha beta gamma"   alpha 0, beta 1, gamma 2         price  100
+  2 "alpha x x x beta"   alpha 0, beta 4                  price  500
+  3 "beta alpha"         beta 0, alpha 1                  price  700
+  4 "alpha beta delta"   alpha 0, beta 1                  price -600
+Tags (weighted set): 1 {red: 3, blue: 1}, 2 {red: 1}, 3 {green: 5}, 4 none.
+Profile `counts`: relevance = matchCount(title) (distinct ranked query words in the title);
+profile `dot`: relevance = rawScore(tags) + rawScore(title).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deploy.local_cluster import LocalCluster
+
+APP = Path(__file__).resolve().parents[1] / "apps" / "yql_operators"
+DOCS = {
+    "1": {"title": "alpha beta gamma", "price": 100, "name": "Alpha", "tags": {"red": 3, "blue": 1}},
+    "2": {"title": "alpha x x x beta", "price": 500, "name": "alphabet", "tags": {"red": 1}},
+    "3": {"title": "beta alpha", "price": 700, "name": "Beta", "tags": {"green": 5}},
+    "4": {"title": "alpha beta delta", "price": -600, "name": "delta"},
+}
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory):
+    with LocalCluster(APP, tmp_path_factory.mktemp("yql_ops"), nodes=2) as cluster:
+        with httpx.Client(base_url=cluster.url, timeout=30.0) as client:
+            for user_id, fields in DOCS.items():
+                response = client.post(f"/document/v1/test/op/docid/{user_id}", json={"fields": fields})
+                assert response.status_code == 200, response.text
+            yield client
+
+
+def hits(http: httpx.Client, where: str, **parameters: str) -> dict[str, dict]:
+    """Hits by user id, each with its relevance and match features."""
+    response = http.get("/search/", params={"yql": f"select * from op where {where}", "ranking": "counts",
+                                           "hits": 10, **parameters})
+    assert response.status_code == 200, response.text
+    found = {}
+    for hit in response.json()["root"].get("children", []):
+        features = hit["fields"]["matchfeatures"]
+        found[hit["id"].rsplit(":", 1)[1]] = {"relevance": hit["relevance"], **features}
+    return found
+
+
+@pytest.mark.parametrize("where, expected", [
+    ("price > ({filter: true}500)", {"3"}),
+    ("(-500) > price", {"4"}),
+    ("price <= ({hitLimit: 89}(-500))", {"4"}),
+    ("({filter: true}(100)) = price", {"1"}),
+    ("price >= (-600) and price < ([{filter: true}](500))", {"1", "4"}),
+])
+def test_annotated_and_parenthesised_numbers(http, where, expected) -> None:
+    found = hits(http, where)
+    assert set(found) == expected
+    for user_id in expected:  # a range adds no text features
+        assert found[user_id]["matchCount(title)"] == 0.0
+        assert found[user_id]["attribute(price)"] == DOCS[user_id]["price"]
+
+
+def test_near_within_distance_in_any_order(http) -> None:
+    found = hits(http, 'title contains near("alpha", "beta")')
+    assert set(found) == {"1", "3", "4"}  # doc 2: beta is 4 positions after alpha
+    assert all(h["matchCount(title)"] == 2.0 and h["queryTermCount"] == 2.0 for h in found.values())
+    assert all(h["relevance"] == 2.0 for h in found.values())
+    assert set(hits(http, 'title contains ({distance: 4}near("alpha", "beta"))')) == {"1", "2", "3", "4"}
+
+
+def test_onear_keeps_the_order(http) -> None:
+    assert set(hits(http, 'title contains onear("alpha", "beta")')) == {"1", "4"}  # doc 3: beta first
+    assert set(hits(http, 'title contains onear("beta", "alpha")')) == {"3"}
+    assert set(hits(http, 'title contains ({distance: 3}onear("alpha", "beta"))')) == {"1", "4"}
+
+
+def test_near_negative_word_excludes_within_exclusion_distance(http) -> None:
+    # distance 2 → exclusionDistance 1: doc 1's window alpha(0)..beta(1) widened to -1..2 holds gamma(2)
+    assert set(hits(http, 'title contains near("alpha", "beta", !"gamma")')) == {"3", "4"}
+    assert set(hits(http, 'title contains ({exclusionDistance: 0}near("alpha", "beta", !"gamma"))')) == {
+        "1", "3", "4"}
+
+
+def test_group_annotation_unranks_the_words_inside(http) -> None:
+    found = hits(http, '{ranked: false}(title contains "alpha") and title contains "beta"')
+    assert set(found) == {"1", "2", "3", "4"}
+    assert all(h["matchCount(title)"] == 1.0 and h["queryTermCount"] == 1.0 for h in found.values())
+    ranked = hits(http, '(title contains "alpha") and title contains "beta"')
+    assert all(h["matchCount(title)"] == 2.0 and h["queryTermCount"] == 2.0 for h in ranked.values())
+
+
+def test_bad_operator_arguments_are_400(http) -> None:
+    response = http.get("/search/", params={"yql": 'select * from op where title contains near("a", !"b", "c")'})
+    assert response.status_code == 400
+    assert "Positive terms must come before negative terms in NEAR" in response.json()["root"]["errors"][0]["message"]
+
+
+def test_fuzzy_over_a_string_attribute(http) -> None:
+    # edit distance to "alpa": alpha 1, alphabet 4, beta 3, delta 3 (default maxEditDistance 2)
+    found = hits(http, 'name contains fuzzy("alpa")')
+    assert set(found) == {"1"}
+    assert found["1"]["attribute(price)"] == 100.0 and found["1"]["matchCount(title)"] == 0.0
+    assert set(hits(http, 'name contains ({maxEditDistance: 3}fuzzy("alpa"))')) == {"1", "3", "4"}
+    # prefix: "alphx" is one substitution from the prefix "alpha" of both Alpha and alphabet
+    assert set(hits(http, 'name contains ({prefixLength: 1, maxEditDistance: 1, prefix: true}fuzzy("alphx"))')) == {
+        "1", "2"}
+    assert set(hits(http, 'name contains ({prefixLength: 1}fuzzy("blpha"))')) == set()  # b != a
+
+
+def test_matches_is_an_unanchored_case_insensitive_re2_search(http) -> None:
+    assert set(hits(http, 'name matches "^al.*t$"')) == {"2"}
+    assert set(hits(http, 'name matches "TA"')) == {"3", "4"}
+    assert set(hits(http, 'name matches "(a+)+$"')) == {"1", "3", "4"}  # catastrophic for backtrackers
+
+
+@pytest.mark.parametrize("yql, message", [
+    ('select * from op where name matches "(a)\\\\1"', "Invalid regular expression"),
+    ('select * from op where title contains fuzzy("alpha")', "fuzzy() searches string attribute fields"),
+    ('select * from op where title matches "a"', "'matches' searches string attribute fields"),
+])
+def test_bad_string_items_are_400(http, yql, message) -> None:
+    response = http.get("/search/", params={"yql": yql})
+    assert response.status_code == 400, response.text
+    assert message in response.json()["root"]["errors"][0]["message"]
+
+
+def test_in_over_integer_string_and_indexed_fields(http) -> None:
+    found = hits(http, "price in (100, -600, 5)")
+    assert set(found) == {"1", "4"}
+    assert {found[i]["attribute(price)"] for i in found} == {100.0, -600.0}
+    assert all(h["relevance"] == 0.0 and h["queryTermCount"] == 0.0 for h in found.values())
+    assert set(hits(http, "name in ('alpha', \"BETA\")")) == {"1", "3"}  # string attributes: any case
+    assert set(hits(http, 'title in ("gamma", "delta")')) == {"1", "4"}  # indexed words
+    assert set(hits(http, "price in (@prices)", prices="700, 500")) == {"2", "3"}
+
+
+@pytest.mark.parametrize("yql, message", [
+    ("select * from op where price in ('a')", "The in operator with string values needs string fields"),
+    ("select * from op where price in (1, 'a')", "either integers or strings, not both"),
+    ("select * from op where nofield in (1)", "Field 'nofield' does not exist"),
+    ('select * from op where wand(price, {"a": 1}) and dotProduct(nofield, {"a": 1})', "does not exist"),
+])
+def test_bad_in_is_400(http, yql, message) -> None:
+    response = http.get("/search/", params={"yql": yql})
+    assert response.status_code == 400, response.text
+    assert message in response.json()["root"]["errors"][0]["message"]
+
+
+def test_equiv_matches_any_word_and_ranks_as_one_term(http) -> None:
+    found = hits(http, 'title contains equiv("gamma", "delta")')
+    assert set(found) == {"1", "4"}
+    assert all(h["matchCount(title)"] == 1.0 and h["queryTermCount"] == 1.0 for h in found.values())
+    both = hits(http, 'title contains equiv("alpha", "beta")')
+    assert set(both) == {"1", "2", "3", "4"}
+    # one term occurring wherever alpha or beta does: twice in every title
+    assert all(h["fieldTermMatch(title,0).occurrences"] == 2.0 and h["queryTermCount"] == 1.0
+               for h in both.values())
+    separate = hits(http, 'title contains "alpha" or title contains "beta"')
+    assert all(h["fieldTermMatch(title,0).occurrences"] == 1.0 and h["queryTermCount"] == 2.0
+               for h in separate.values())
+
+
+def test_weighted_set_matches_any_token_and_scores_nothing(http) -> None:
+    found = hits(http, 'weightedSet(tags, {"red": 1, "pink": 9})', ranking="dot")
+    assert set(found) == {"1", "2"}
+    assert all(h["rawScore(tags)"] == 0.0 for h in found.values())
+
+
+def test_dot_product_scores_query_weight_times_document_weight(http) -> None:
+    found = hits(http, 'dotProduct(tags, {"red": 2, "green": 1})', ranking="dot")
+    assert {i: h["rawScore(tags)"] for i, h in found.items()} == {"1": 6.0, "2": 2.0, "3": 5.0}
+    assert {i: h["relevance"] for i, h in found.items()} == {"1": 6.0, "2": 2.0, "3": 5.0}
+    # over indexed text the document weight is the term frequency: alpha x2, gamma x3
+    text = hits(http, 'dotProduct(title, {"alpha": 2, "gamma": 3})', ranking="dot")
+    assert {i: h["rawScore(title)"] for i, h in text.items()} == {"1": 5.0, "2": 2.0, "3": 2.0, "4": 2.0}
+
+
+def test_wand_keeps_the_best_scores_above_the_threshold(http) -> None:
+    found = hits(http, '{scoreThreshold: 4}wand(tags, {"red": 2, "green": 1})', ranking="dot")
+    assert {i: h["rawScore(tags)"] for i, h in found.items()} == {"1": 6.0, "3": 5.0}
+    best = hits(http, '{targetHits: 1}wand(tags, {"red": 2, "green": 1})', ranking="dot")
+    assert "1" in best and len(best) <= 2  # one per content node: the global best is among them
+
+
+def test_range_hit_limit_keeps_the_extreme_values_on_each_node(http) -> None:
+    everything = hits(http, "range(price, -1000, 1000)")
+    assert set(everything) == {"1", "2", "3", "4"}
+    highest = hits(http, "{hitLimit: 1, descending: true}range(price, -1000, 1000)")
+    assert "3" in highest and len(highest) <= 2  # 700 is the highest; one per content node
+    lowest = hits(http, "{hitLimit: 1, ascending: true}range(price, -1000, 1000)")
+    assert "4" in lowest and len(lowest) <= 2  # -600 is the lowest
+    assert set(hits(http, "{hitLimit: -4}range(price, -1000, 1000)")) == {"1", "2", "3", "4"}

@@ -1,0 +1,139 @@
+"""Annotated and parenthesised numbers, annotations on groups, and the older `[{...}]` form."""
+from __future__ import annotations
+
+import pytest
+
+from searchlib.errors import QueryError
+from searchlib.query.tree import (
+    And, Equiv, Fuzzy, In, Or, Phrase, Range, Term, TrueItem, WeightedTokens, equiv_alternatives, equiv_key, terms_of,
+    vespa_string,
+)
+from searchlib.query.yql import parse_yql
+from searchlib.wire.query_codec import decode_query, encode_query
+
+
+def where(condition: str) -> object:
+    return parse_yql(f"select * from sources * where {condition}").where
+
+
+@pytest.mark.parametrize("condition, expected", [
+    ("price < (-500)", Range("price", None, -500.0, high_inclusive=False)),
+    ("(-500) < price", Range("price", -500.0, None, low_inclusive=False)),
+    ("price > ({filter: true}500)", Range("price", 500.0, None, low_inclusive=False, filter=True)),
+    ("({filter: true}(-500)) >= price", Range("price", None, -500.0, filter=True)),
+    ("price = ({id: 3}({label: \"p\"}(7)))", Range("price", 7.0, 7.0, label="p")),
+    ("([{filter: true}](-500)) >= price", Range("price", None, -500.0, filter=True)),
+    ("{filter: true}(500) < price", Range("price", 500.0, None, low_inclusive=False, filter=True)),
+    ("price <= ({hitLimit: 89}(-549755813888L))", Range("price", None, -549755813888.0, hit_limit=89)),
+])
+def test_annotated_and_parenthesised_numbers(condition: str, expected: Range) -> None:
+    assert where(condition) == expected
+
+
+def test_a_parenthesised_group_is_still_a_group() -> None:
+    assert where('(a contains "x" or (b contains "y")) and (c > 1)') == And((
+        Or((Term("a", "x"), Term("b", "y"))), Range("c", 1.0, None, low_inclusive=False)))
+
+
+def test_filter_shows_in_vespa_form_and_survives_the_wire() -> None:
+    node = where("({filter: true}500) < price")
+    assert vespa_string(node) == "|price:>500"
+    assert decode_query(encode_query(node)) == node
+
+
+def test_group_annotations_reach_every_word_and_the_innermost_wins() -> None:
+    node = where('{ranked: false}(a contains "x" and ({ranked: true}(b contains "y" or c contains "z")))')
+    assert node == And((Term("a", "x", ranked=False), Or((Term("b", "y"), Term("c", "z")))))
+    outside = where('({filter: true}(a contains "x")) and b contains "y"')
+    assert outside == And((Term("a", "x", filter=True), Term("b", "y")))
+
+
+def test_older_annotation_form_on_words() -> None:
+    assert where('title contains ([{weight: 150}]"x")') == Term("title", "x", 150)
+
+
+@pytest.mark.parametrize("condition", [
+    "price < (-500", "price < ({filter: true})", "(500) price", "price < ({filter: tru}500)",
+    "({ranked: false}(a contains \"x\")",
+])
+def test_malformed_numbers_and_groups_are_located_errors(condition: str) -> None:
+    with pytest.raises(QueryError) as error:
+        where(condition)
+    assert error.value.location is not None
+
+
+@pytest.mark.parametrize("yql", [
+    "select * from sources * where // false\n true",
+    "select * from sources * where # false\n true",
+    "select * from sources * where /* false */ true",
+    "select * from sources * where true /* | all(group(a)) */",
+])
+def test_comments_are_blanks(yql: str) -> None:
+    parsed = parse_yql(yql)
+    assert parsed.where == TrueItem() and parsed.grouping == ""
+
+
+def test_comment_markers_inside_strings_are_text_and_open_comments_are_located() -> None:
+    assert where('a contains "x#y"') == Phrase("a", ("x", "y"))
+    with pytest.raises(QueryError, match="Unterminated comment at column 36"):
+        parse_yql("select * from sources * where true /* open")
+
+
+def test_in_lists_with_parameters_and_the_type_rules() -> None:
+    parameters = {"foostring": "'this', \"might\", work ", "foonumeric": "26, 25, -11, 24 "}
+    numbers = parse_yql("select * from sources * where field in (42, 22L, -7, @foonumeric)", parameters=parameters)
+    assert numbers.where == In("field", ("42", "22", "-7", "26", "25", "-11", "24"), True)
+    strings = parse_yql("select * from sources * where string in ('a','B', @foostring)", parameters=parameters)
+    assert strings.where == In("string", ("a", "b", "this", "might", "work"), False)
+    assert decode_query(encode_query(strings.where)) == strings.where
+    for bad, message in [("field in (29.9)", "integers or strings"), ("s in ('a', 25L)", "not both"),
+                         ("s in ()", "at least one value")]:
+        with pytest.raises(QueryError, match=message):
+            where(bad)
+
+
+def test_equiv_words_rank_as_one_combined_term() -> None:
+    node = where('f contains ({weight: 50}equiv("NY", "nyc", "ny"))')
+    assert node == Equiv("f", ("ny", "nyc"), 50)
+    assert vespa_string(node) == "EQUIV f:ny f:nyc"
+    assert terms_of(node) == [Term("f", equiv_key(("ny", "nyc")), 50)]
+    assert equiv_alternatives(equiv_key(("ny", "nyc"))) == ("ny", "nyc")
+    assert decode_query(encode_query(node)) == node
+    for bad, message in [('f contains equiv("a")', "2 or more"), ('f contains equiv("a", 42)', "Expected a string"),
+                         ('f contains equiv("a", "b c")', "single words")]:
+        with pytest.raises(QueryError, match=message):
+            where(bad)
+
+
+def test_weighted_token_operators_parse_to_vespa_trees() -> None:
+    wand = where('{scoreThreshold: 13, targetHits: 7, thresholdBoostFactor: 2} wand(d, {"a": 1, "b": 2})')
+    assert wand == WeightedTokens("wand", "d", (("a", 1), ("b", 2)), 7, 13.0, 2.0)
+    assert vespa_string(wand) == 'WAND(7) {scoreThreshold=13.0, thresholdBoostFactor=2.0} d{[1]:"a",[2]:"b"}'
+    assert decode_query(encode_query(wand)) == wand
+    assert vespa_string(where("wand(d, [[11L, 1], [37, 2]])")) == 'WAND d{[1]:"11",[2]:"37"}'
+    assert vespa_string(where('dotProduct(d, {"A": 2})')) == 'DOTPRODUCT d{[2]:"a"}'
+    for bad, message in [('weightedSet(d, {"a": g})', "an integer weight"), ("weightedSet(d)", "Expected ','"),
+                         ("wand(d, 12)", "a map"), ('dotProduct(d, {"a": 1.5})', "Weights must be integers")]:
+        with pytest.raises(QueryError, match=message):
+            where(bad)
+
+
+def test_hit_limit_sign_follows_vespa() -> None:
+    limits = {q: where(q).hit_limit for q in [
+        "{hitLimit: -38}range(f, 0, 1)", "{hitLimit: 38, ascending: true}range(f, 0, 1)",
+        "{hitLimit: 38, ascending: false}range(f, 0, 1)", "{hitLimit: 38, descending: false}range(f, 0, 1)",
+        "f <= ({hitLimit: 89}(-500))"]}
+    assert list(limits.values()) == [-38, 38, -38, 38, 89]
+    node = where("{hitLimit: 5000, descending: true}range(s, 0, Infinity)")
+    assert vespa_string(node) == "s:[0;;-5000]" and decode_query(encode_query(node)) == node
+    with pytest.raises(QueryError, match="both ascending and descending"):
+        where("{hitLimit: 38, ascending: true, descending: false}range(f, 0, 1)")
+
+
+def test_fuzzy_bounds_and_the_equiv_mark_never_comes_from_user_text() -> None:
+    assert where('f contains ({maxEditDistance: 3, prefixLength: 1, prefix: true}fuzzy("Alpha"))') == Fuzzy(
+        "f", "alpha", 3, 1, True)
+    with pytest.raises(QueryError, match="at most 16"):
+        where('f contains ({maxEditDistance: 17}fuzzy("a"))')
+    exact = parse_yql('select * from sources * where f contains "\x1fa\x1fb"', exact_match_fields=["f"]).where
+    assert exact == Term("f", "ab")

@@ -1,0 +1,102 @@
+"""Vespa's YQL conformance corpus (../shared/data/vespa-language-conformance/) and the expected
+query trees read out of the Java tests it came from.
+
+Each corpus row names `File.java:line`. Where that line starts an `assertParse(yql, "expected")`
+or `assertCanonicalParse(...)` call whose second argument is a string literal (or a `+`
+concatenation of literals), that literal is the expected `Item.toString()` of the parsed tree.
+Other valid rows (VespaSerializer round trips, asserts on single properties) carry no tree string:
+for them the Java test only says the string parses.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from tests.integration.conftest import shared_data_dir
+
+_ASSERT_CALL = re.compile(r"\b(assertParse|assertCanonicalParse)\(")
+_JAVA_TOKEN = re.compile(r'\s+|//[^\n]*|"((?:[^"\\]|\\.)*)"|([(),+])|([^\s(),+"]+)')
+_JAVA_ESCAPE = re.compile(r"\\(u+[0-9a-fA-F]{4}|.)")
+_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "0": "\0"}
+
+
+@dataclass(frozen=True)
+class YqlCase:
+    yql: str
+    parameters: dict
+    valid: bool
+    source: str  # File.java:line method
+    expected_tree: str | None  # Item.toString() from an assertParse, when the Java test gives one
+
+
+def corpus_dir() -> Path:
+    return shared_data_dir() / "vespa-language-conformance"
+
+
+def _java_string(body: str) -> str:
+    def unescape(match: re.Match) -> str:
+        text = match.group(1)
+        if text.startswith("u"):
+            return chr(int(text.lstrip("u"), 16))
+        return _SIMPLE_ESCAPES.get(text, text)
+
+    return _JAVA_ESCAPE.sub(unescape, body)
+
+
+def _second_literal_argument(source: str, start: int) -> str | None:
+    """The call's second argument if it is made only of string literals joined by `+`."""
+    depth, arguments = 0, [[]]
+    for match in _JAVA_TOKEN.finditer(source, start):
+        literal, punct, other = match.group(1), match.group(2), match.group(3)
+        if literal is None and punct is None and other is None:
+            continue  # blank or comment
+        if punct == "(":
+            depth += 1
+            if depth == 1:
+                continue
+        elif punct == ")":
+            depth -= 1
+            if depth == 0:
+                break
+        elif punct == "," and depth == 1:
+            arguments.append([])
+            continue
+        arguments[-1].append(("literal", _java_string(literal)) if literal is not None else ("code", punct or other))
+    if len(arguments) < 2 or not arguments[1]:
+        return None
+    parts = arguments[1]
+    if any(kind == "code" and text != "+" for kind, text in parts):
+        return None
+    return "".join(text for kind, text in parts if kind == "literal")
+
+
+@cache
+def _java_lines(name: str) -> tuple[str, list[int]]:
+    text = (corpus_dir() / "yql-tests" / name).read_text()
+    offsets = [0] + [m.end() for m in re.finditer("\n", text)]
+    return text, offsets
+
+
+def _expected_tree(source: str) -> str | None:
+    file_name, line = source.split()[0].split(":")
+    text, offsets = _java_lines(file_name)
+    line_start = offsets[int(line) - 1]
+    line_end = offsets[int(line)] if int(line) < len(offsets) else len(text)
+    call = _ASSERT_CALL.search(text, line_start, line_end)
+    return None if call is None else _second_literal_argument(text, call.end() - 1)
+
+
+@cache
+def yql_cases() -> tuple[YqlCase, ...]:
+    cases = []
+    with (corpus_dir() / "yql.jsonl").open() as rows:
+        for row in map(json.loads, rows):
+            valid = row["expect"] == "valid"
+            cases.append(YqlCase(
+                row["yql"], row["parameters"], valid, row["source"],
+                _expected_tree(row["source"]) if valid else None,
+            ))
+    return tuple(cases)
