@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,16 +17,13 @@ import httpx
 
 from deploy.feed_format import FeedFormatError, FeedItem, FeedParseError, document_path, parse_operation
 from searchlib.evaluation import mean_metrics
+from searchlib.query.plain_text import SYNTAX_PARAMETER, without_query_syntax
 
 BEIR_NAMESPACE = "beir"
 BEIR_DOCTYPE = "doc"
 DOCUMENT_ID_PREFIX = f"id:{BEIR_NAMESPACE}:{BEIR_DOCTYPE}::"
 EVAL_YQL = f"select * from {BEIR_DOCTYPE} where userQuery()"
 EVAL_HITS = 100
-# characters the simple query language gives a meaning to: phrases, +/- operators, field:term,
-# grouping and weights; replacing them by spaces leaves plain terms for `type=any`
-_QUERY_SYNTAX = re.compile(r"[\"'+\-:()\[\]{}!^*~\\/|&<>=@#]")
-_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +46,7 @@ class QueryRun:
 
 
 def sanitize_query_text(text: str) -> str:
-    return _SPACE.sub(" ", _QUERY_SYNTAX.sub(" ", text)).strip()
+    return without_query_syntax(text)
 
 
 def load_qrels(path: Path) -> dict[str, dict[str, int]]:
@@ -182,16 +178,23 @@ def hit_corpus_id(hit: Mapping[str, Any]) -> str | None:
 
 
 def eval_query_parameters(text: str, profile: str, timeout: str,
-                          extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """`extra`: more query API parameters, e.g. input.query(q_tokens)=embed(tokenizer, @query)."""
-    return {"yql": EVAL_YQL, "query": sanitize_query_text(text), "ranking": profile,
-            "hits": str(EVAL_HITS), "type": "any", "timeout": timeout, **(extra or {})}
+                          extra: Mapping[str, str] | None = None, query_profile: str | None = None) -> dict[str, str]:
+    """With a query profile, it sets the YQL, the ranking and the inputs, and the text goes as
+    written (embedders see it so), read without query syntax by userQuery(); without one, the
+    rank profile `profile` over userQuery() with the text's syntax characters taken out.
+    `extra`: more query API parameters, e.g. input.query(q_tokens)=embed(tokenizer, @query)."""
+    if query_profile:
+        base = {"queryProfile": query_profile, "query": text, SYNTAX_PARAMETER: "none"}
+    else:
+        base = {"yql": EVAL_YQL, "query": sanitize_query_text(text), "ranking": profile, "type": "any"}
+    return {**base, "hits": str(EVAL_HITS), "timeout": timeout, **(extra or {})}
 
 
 async def run_queries_async(url: str, queries: Mapping[str, str], profile: str, *, concurrency: int = 16,
                             timeout: str = "20s", on_done: Callable[[], None] | None = None,
                             transport: httpx.AsyncBaseTransport | None = None,
-                            extra_parameters: Mapping[str, str] | None = None) -> QueryRun:
+                            extra_parameters: Mapping[str, str] | None = None,
+                            query_profile: str | None = None) -> QueryRun:
     outcome = QueryRun()
     pending = iter(queries.items())
     started = time.perf_counter()
@@ -201,7 +204,7 @@ async def run_queries_async(url: str, queries: Mapping[str, str], profile: str, 
         async with httpx.AsyncClient(base_url=url, timeout=120.0, limits=limits, transport=transport) as client:
             for query_id, text in pending:
                 try:
-                    params = eval_query_parameters(text, profile, timeout, extra_parameters)
+                    params = eval_query_parameters(text, profile, timeout, extra_parameters, query_profile)
                     response = await client.get("/search/", params=params)
                     result = response.json()
                 except (httpx.HTTPError, ValueError) as error:

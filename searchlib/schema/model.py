@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from searchlib.errors import SourceLocation
+
+if TYPE_CHECKING:
+    from searchlib.schema.query_profiles import QueryProfile
 
 NOWHERE = SourceLocation("<builtin>", 0, 0)
 
@@ -301,3 +304,4 @@ class ApplicationPackage:
     components: Mapping[str, Component] = EMPTY
     limits: ContainerLimits = ContainerLimits()
     generation: str = ""  # hash of every file in the package; requests carry it to detect skew
+    query_profiles: Mapping[str, "QueryProfile"] = EMPTY  # search/query-profiles/<id>.xml, resolved

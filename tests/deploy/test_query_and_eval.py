@@ -31,6 +31,16 @@ def test_text_goes_to_user_query_and_select_is_yql():
     assert query_parameters("x", extra=["input.query(q)=[1,2]", "type=any"])["input.query(q)"] == "[1,2]"
     with pytest.raises(ValueError):
         query_parameters("x", extra=["novalue"])
+    # a query profile brings its own YQL and inputs
+    assert query_parameters("json dumps", query_profile="hybrid") == {"query": "json dumps", "queryProfile": "hybrid"}
+
+
+def test_eval_sends_the_text_as_typed_to_a_query_profile():
+    with_profile = beir_eval.eval_query_parameters('is "COVID-19" -flu?', "ignored", "5s", query_profile="hybrid")
+    assert with_profile == {"queryProfile": "hybrid", "query": 'is "COVID-19" -flu?', "model.type.syntax": "none",
+                            "hits": "100", "timeout": "5s"}
+    plain = beir_eval.eval_query_parameters('is "COVID-19" -flu?', "bm25", "5s")
+    assert plain["query"] == "is COVID 19 flu?" and plain["ranking"] == "bm25" and "queryProfile" not in plain
 
 
 def test_result_is_printed_with_rank_relevance_id_title_snippet_and_errors():
