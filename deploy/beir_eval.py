@@ -43,6 +43,9 @@ class QueryRun:
     failures: dict[str, str] = field(default_factory=dict)  # query id → what went wrong
     degraded: int = 0
     seconds: float = 0.0
+    no_hits: int = 0  # queries answered with no hits at all
+    hits: int = 0
+    zero_relevance_hits: int = 0  # hits whose relevance is exactly 0: usually an input that was never set
 
 
 def sanitize_query_text(text: str) -> str:
@@ -224,6 +227,9 @@ def _record(outcome: QueryRun, query_id: str, status_code: int, result: Mapping[
     root = result.get("root", {})
     hits = root.get("children", []) or []
     outcome.run[query_id] = [doc for doc in map(hit_corpus_id, hits) if doc is not None]
+    outcome.no_hits += not hits
+    outcome.hits += len(hits)
+    outcome.zero_relevance_hits += sum(1 for hit in hits if hit.get("relevance") in (0, 0.0))
     if root.get("coverage", {}).get("degraded"):
         outcome.degraded += 1
     errors = root.get("errors") or []
@@ -237,8 +243,28 @@ def evaluate_run(dataset: BeirDataset, outcome: QueryRun) -> dict[str, float]:
     metrics = mean_metrics(outcome.run, dataset.qrels)
     metrics["failed"] = len(outcome.failures)
     metrics["degraded"] = outcome.degraded
+    metrics["no_hits"] = outcome.no_hits
+    metrics["hits"] = outcome.hits
+    metrics["zero_relevance_hits"] = outcome.zero_relevance_hits
     metrics["qps"] = len(dataset.queries) / outcome.seconds if outcome.seconds > 0 else 0.0
     return metrics
+
+
+# above these shares the numbers likely measure a broken setup (a missing input ranks by nothing)
+NO_HITS_WARNING = 0.05
+ZERO_RELEVANCE_WARNING = 0.10
+
+
+def suspicious_results(metrics: Mapping[str, float]) -> list[str]:
+    """Warnings when many queries found nothing or many hits have relevance exactly 0."""
+    warnings = []
+    queries, hits = int(metrics.get("queries", 0)), int(metrics.get("hits", 0))
+    if queries and metrics.get("no_hits", 0) > NO_HITS_WARNING * queries:
+        warnings.append(f"warning: {int(metrics['no_hits'])} of {queries} queries returned no hits")
+    if hits and metrics.get("zero_relevance_hits", 0) > ZERO_RELEVANCE_WARNING * hits:
+        warnings.append(f"warning: {int(metrics['zero_relevance_hits'])} of {hits} hits have relevance 0: "
+                        "is a query input (e.g. a query embedding) missing?")
+    return warnings
 
 
 def format_report(dataset: BeirDataset, profile: str, metrics: Mapping[str, float], concurrency: int) -> str:
@@ -250,5 +276,8 @@ def format_report(dataset: BeirDataset, profile: str, metrics: Mapping[str, floa
         f"recall@100  {metrics['recall@100']:.4f}",
         f"queries     {int(metrics['queries'])} evaluated, {int(metrics['failed'])} failed, "
         f"{int(metrics['degraded'])} degraded",
+        f"empty       {int(metrics.get('no_hits', 0))} queries with no hits, "
+        f"{int(metrics.get('zero_relevance_hits', 0))} of {int(metrics.get('hits', 0))} hits with relevance 0",
         f"QPS         {metrics['qps']:.1f} ({concurrency} in flight)",
+        *suspicious_results(metrics),
     ])

@@ -168,6 +168,8 @@ def _evaluate(args: argparse.Namespace, dataset: beir_eval.BeirDataset, url: str
     what = f"query profile {args.query_profile}" if args.query_profile else args.ranking
     if args.json:
         print(json.dumps({"dataset": str(dataset.root), "ranking": what, **metrics}, indent=2))
+        for warning in beir_eval.suspicious_results(metrics):
+            print(warning, file=sys.stderr)
     else:
         print(beir_eval.format_report(dataset, what, metrics, args.connections))
     return EXIT_OK if not outcome.failures else EXIT_FAILED
