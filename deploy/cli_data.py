@@ -8,6 +8,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import TextIO
 
 import httpx
 from tqdm import tqdm
@@ -148,7 +149,7 @@ def _evaluate(args: argparse.Namespace, dataset: beir_eval.BeirDataset, url: str
         else:
             operations = beir_eval.iter_corpus_operations(dataset)
             if args.embed:
-                embedded = _embedded_corpus(dataset, app_dir)
+                embedded = embedded_corpus(dataset, app_dir)
                 if embedded is None:
                     return EXIT_FAILED
                 operations = iter_feed_file(embedded)
@@ -175,10 +176,12 @@ def _evaluate(args: argparse.Namespace, dataset: beir_eval.BeirDataset, url: str
     return EXIT_OK if not outcome.failures else EXIT_FAILED
 
 
-def _embedded_corpus(dataset: beir_eval.BeirDataset, app_dir: Path) -> Path | None:
-    """The corpus as a feed file with bge vectors, cached under the data dir."""
+def embedded_corpus(dataset: beir_eval.BeirDataset, app_dir: Path, out: TextIO | None = None) -> Path | None:
+    """The corpus as a feed file with bge vectors, cached under the data dir (benchmarks/relevance.py
+    reads the same vectors for its exact dense baseline)."""
+    out = out or sys.stderr
     feed_path = default_data_dir() / "eval" / f"{dataset.root.resolve().name}-corpus.jsonl"
     skipped = beir_eval.write_corpus_feed(dataset, feed_path)
     if skipped:
-        print(f"{skipped} bad corpus lines left out", file=sys.stderr)
-    return embedded_feed(app_dir, feed_path, sys.stderr, FULL_EMBEDDING)
+        print(f"{skipped} bad corpus lines left out", file=out)
+    return embedded_feed(app_dir, feed_path, out, FULL_EMBEDDING)
