@@ -94,7 +94,7 @@ async def query_features(application: ApplicationPackage, profile: RankProfile, 
     else:
         features = parse_query_features(profile, plain)
     for name, value in features.items():
-        if isinstance(value, Tensor) and value.cell_count() > limit:  # e.g. a hex string
+        if isinstance(value, Tensor) and sum(block.size for block in value.blocks.values()) > limit:  # e.g. hex
             raise _too_many_cells(name, limit)
     if len(plain) != len(texts):
         features.update(await loop.run_in_executor(
