@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,16 +17,13 @@ import httpx
 
 from deploy.feed_format import FeedFormatError, FeedItem, FeedParseError, document_path, parse_operation
 from searchlib.evaluation import mean_metrics
+from searchlib.query.plain_text import SYNTAX_PARAMETER, without_query_syntax
 
 BEIR_NAMESPACE = "beir"
 BEIR_DOCTYPE = "doc"
 DOCUMENT_ID_PREFIX = f"id:{BEIR_NAMESPACE}:{BEIR_DOCTYPE}::"
 EVAL_YQL = f"select * from {BEIR_DOCTYPE} where userQuery()"
 EVAL_HITS = 100
-# characters the simple query language gives a meaning to: phrases, +/- operators, field:term,
-# grouping and weights; replacing them by spaces leaves plain terms for `type=any`
-_QUERY_SYNTAX = re.compile(r"[\"'+\-:()\[\]{}!^*~\\/|&<>=@#]")
-_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +43,13 @@ class QueryRun:
     failures: dict[str, str] = field(default_factory=dict)  # query id → what went wrong
     degraded: int = 0
     seconds: float = 0.0
+    no_hits: int = 0  # queries answered with no hits at all
+    hits: int = 0
+    zero_relevance_hits: int = 0  # hits whose relevance is exactly 0: usually an input that was never set
 
 
 def sanitize_query_text(text: str) -> str:
-    return _SPACE.sub(" ", _QUERY_SYNTAX.sub(" ", text)).strip()
+    return without_query_syntax(text)
 
 
 def load_qrels(path: Path) -> dict[str, dict[str, int]]:
@@ -182,16 +181,23 @@ def hit_corpus_id(hit: Mapping[str, Any]) -> str | None:
 
 
 def eval_query_parameters(text: str, profile: str, timeout: str,
-                          extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """`extra`: more query API parameters, e.g. input.query(q_tokens)=embed(tokenizer, @query)."""
-    return {"yql": EVAL_YQL, "query": sanitize_query_text(text), "ranking": profile,
-            "hits": str(EVAL_HITS), "type": "any", "timeout": timeout, **(extra or {})}
+                          extra: Mapping[str, str] | None = None, query_profile: str | None = None) -> dict[str, str]:
+    """With a query profile, it sets the YQL, the ranking and the inputs, and the text goes as
+    written (embedders see it so), read without query syntax by userQuery(); without one, the
+    rank profile `profile` over userQuery() with the text's syntax characters taken out.
+    `extra`: more query API parameters, e.g. input.query(q_tokens)=embed(tokenizer, @query)."""
+    if query_profile:
+        base = {"queryProfile": query_profile, "query": text, SYNTAX_PARAMETER: "none"}
+    else:
+        base = {"yql": EVAL_YQL, "query": sanitize_query_text(text), "ranking": profile, "type": "any"}
+    return {**base, "hits": str(EVAL_HITS), "timeout": timeout, **(extra or {})}
 
 
 async def run_queries_async(url: str, queries: Mapping[str, str], profile: str, *, concurrency: int = 16,
                             timeout: str = "20s", on_done: Callable[[], None] | None = None,
                             transport: httpx.AsyncBaseTransport | None = None,
-                            extra_parameters: Mapping[str, str] | None = None) -> QueryRun:
+                            extra_parameters: Mapping[str, str] | None = None,
+                            query_profile: str | None = None) -> QueryRun:
     outcome = QueryRun()
     pending = iter(queries.items())
     started = time.perf_counter()
@@ -201,7 +207,7 @@ async def run_queries_async(url: str, queries: Mapping[str, str], profile: str, 
         async with httpx.AsyncClient(base_url=url, timeout=120.0, limits=limits, transport=transport) as client:
             for query_id, text in pending:
                 try:
-                    params = eval_query_parameters(text, profile, timeout, extra_parameters)
+                    params = eval_query_parameters(text, profile, timeout, extra_parameters, query_profile)
                     response = await client.get("/search/", params=params)
                     result = response.json()
                 except (httpx.HTTPError, ValueError) as error:
@@ -221,6 +227,9 @@ def _record(outcome: QueryRun, query_id: str, status_code: int, result: Mapping[
     root = result.get("root", {})
     hits = root.get("children", []) or []
     outcome.run[query_id] = [doc for doc in map(hit_corpus_id, hits) if doc is not None]
+    outcome.no_hits += not hits
+    outcome.hits += len(hits)
+    outcome.zero_relevance_hits += sum(1 for hit in hits if hit.get("relevance") in (0, 0.0))
     if root.get("coverage", {}).get("degraded"):
         outcome.degraded += 1
     errors = root.get("errors") or []
@@ -234,8 +243,28 @@ def evaluate_run(dataset: BeirDataset, outcome: QueryRun) -> dict[str, float]:
     metrics = mean_metrics(outcome.run, dataset.qrels)
     metrics["failed"] = len(outcome.failures)
     metrics["degraded"] = outcome.degraded
+    metrics["no_hits"] = outcome.no_hits
+    metrics["hits"] = outcome.hits
+    metrics["zero_relevance_hits"] = outcome.zero_relevance_hits
     metrics["qps"] = len(dataset.queries) / outcome.seconds if outcome.seconds > 0 else 0.0
     return metrics
+
+
+# above these shares the numbers likely measure a broken setup (a missing input ranks by nothing)
+NO_HITS_WARNING = 0.05
+ZERO_RELEVANCE_WARNING = 0.10
+
+
+def suspicious_results(metrics: Mapping[str, float]) -> list[str]:
+    """Warnings when many queries found nothing or many hits have relevance exactly 0."""
+    warnings = []
+    queries, hits = int(metrics.get("queries", 0)), int(metrics.get("hits", 0))
+    if queries and metrics.get("no_hits", 0) > NO_HITS_WARNING * queries:
+        warnings.append(f"warning: {int(metrics['no_hits'])} of {queries} queries returned no hits")
+    if hits and metrics.get("zero_relevance_hits", 0) > ZERO_RELEVANCE_WARNING * hits:
+        warnings.append(f"warning: {int(metrics['zero_relevance_hits'])} of {hits} hits have relevance 0: "
+                        "is a query input (e.g. a query embedding) missing?")
+    return warnings
 
 
 def format_report(dataset: BeirDataset, profile: str, metrics: Mapping[str, float], concurrency: int) -> str:
@@ -247,5 +276,8 @@ def format_report(dataset: BeirDataset, profile: str, metrics: Mapping[str, floa
         f"recall@100  {metrics['recall@100']:.4f}",
         f"queries     {int(metrics['queries'])} evaluated, {int(metrics['failed'])} failed, "
         f"{int(metrics['degraded'])} degraded",
+        f"empty       {int(metrics.get('no_hits', 0))} queries with no hits, "
+        f"{int(metrics.get('zero_relevance_hits', 0))} of {int(metrics.get('hits', 0))} hits with relevance 0",
         f"QPS         {metrics['qps']:.1f} ({concurrency} in flight)",
+        *suspicious_results(metrics),
     ])

@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     query = add("query", cmd_query, "run a query: YQL if it starts with `select`, else userQuery() text")
     query.add_argument("text")
     query.add_argument("--ranking", help="rank profile")
+    query.add_argument("--query-profile", help="query profile of the package (sets YQL, ranking, inputs), e.g. hybrid")
     query.add_argument("--hits", type=_positive_int, default=10)
     query.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                        help="any other query API parameter, repeatable")
@@ -128,7 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = add("eval", cmd_eval, "feed a BEIR dataset and report nDCG@10, MRR@10, recall@100")
     evaluate.add_argument("dataset", help="BEIR dataset dir (corpus.jsonl, queries.jsonl, qrels/test.tsv)")
-    evaluate.add_argument("--ranking", required=True, help="rank profile to evaluate")
+    evaluate.add_argument("--ranking", help="what to evaluate: the package's query profile of that name when it "
+                                            "has one (e.g. bm25, semantic, hybrid), else that rank profile over "
+                                            "userQuery()")
+    evaluate.add_argument("--query-profile", help="evaluate this query profile (default: --ranking's name)")
     evaluate.add_argument("--url", help="evaluate on this running cluster (default: a fresh cluster of its "
                                         "own, stopped afterwards)")
     evaluate.add_argument("--app", help="application package of the fresh cluster (default: the one of the "
@@ -136,8 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--queries", type=_positive_int, help="evaluate only the first N test queries")
     evaluate.add_argument("--no-feed", action="store_true", help="the corpus is already fed (with --url)")
     evaluate.add_argument("--embed", action="store_true",
-                          help="feed bge vectors into `embedding` too (default package; for semantic/hybrid; "
-                               "embedded once, then cached)")
+                          help="feed bge vectors into `embedding` too (default package; embedded once, then "
+                               "cached; implied by a query profile that uses nearestNeighbor)")
     evaluate.add_argument("--connections", type=_positive_int, default=DEFAULT_CONCURRENCY)
     evaluate.add_argument("--timeout", default="20s", help="query timeout parameter (default 20s)")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")

@@ -9,13 +9,14 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import TextIO
 
 import httpx
 from tqdm import tqdm
 
 from deploy import beir_eval
 from deploy.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, check_package
-from deploy.feed_embedding import DEFAULT_EMBEDDING, embedded_feed
+from deploy.feed_embedding import FULL_EMBEDDING, embedded_feed
 from deploy.feed_format import count_feed_items, iter_feed_file
 from deploy.feeder import feed
 from deploy.local_cluster import ClusterError, LocalCluster, read_state
@@ -28,6 +29,8 @@ from deploy.settings import (
     default_data_dir,
     default_url,
 )
+from searchlib.errors import SearchlibError
+from searchlib.schema.application import load_application
 
 TOKEN_ENV = "PHASEDSEARCH_TOKEN"  # the secret of a token client (services.xml <clients>)
 
@@ -56,7 +59,8 @@ def cmd_feed(args: argparse.Namespace) -> int:
 
 def cmd_query(args: argparse.Namespace) -> int:
     try:
-        params = query_parameters(args.text, ranking=args.ranking, hits=args.hits, extra=args.param)
+        params = query_parameters(args.text, ranking=args.ranking, hits=args.hits, extra=args.param,
+                                  query_profile=args.query_profile)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -78,8 +82,17 @@ def cmd_query(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     """On `--url`'s cluster when given; else on a fresh cluster of its own, started for this run
     and stopped after it, so no other data is ever mixed into the corpus."""
+    if not args.ranking and not args.query_profile:
+        print("error: give --ranking or --query-profile", file=sys.stderr)
+        return EXIT_USAGE
     dataset = beir_eval.load_dataset(args.dataset, max_queries=args.queries)
     app_dir = eval_app_dir(args)
+    try:
+        args.query_profile, embeds = eval_query_profile(args, app_dir)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    args.embed = args.embed or embeds
     if args.url:
         return _evaluate(args, dataset, args.url.rstrip("/"), app_dir, fresh=False)
     if args.no_feed:
@@ -108,6 +121,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(f"the evaluation cluster's logs are kept in {cluster.logs_dir}", file=sys.stderr)
 
 
+def eval_query_profile(args: argparse.Namespace, app_dir: Path) -> tuple[str | None, bool]:
+    """The query profile to evaluate (--query-profile, else the one named like --ranking, if the
+    package has it) and whether its queries search the dense field (so the corpus needs vectors)."""
+    try:
+        profiles = load_application(app_dir).query_profiles
+    except SearchlibError:
+        profiles = {}
+    name = args.query_profile or (args.ranking if args.ranking in profiles else None)
+    if name is None:
+        return None, False
+    if name not in profiles:
+        raise ValueError(f"the package {app_dir} has no query profile '{name}' "
+                         f"(it has {', '.join(sorted(profiles)) or 'none'})")
+    return name, "nearestneighbor" in profiles[name].values.get("yql", "").lower()
+
+
 def eval_app_dir(args: argparse.Namespace) -> Path:
     """--app, else the package of the cluster the CLI started last, else the bundled one."""
     if args.app:
@@ -123,13 +152,13 @@ def _evaluate(args: argparse.Namespace, dataset: beir_eval.BeirDataset, url: str
               fresh: bool) -> int:
     if not args.no_feed:
         size = beir_eval.corpus_size(dataset)
-        field = DEFAULT_EMBEDDING["field"] if args.embed else None
+        field = FULL_EMBEDDING["field"] if args.embed else None
         if not fresh and beir_eval.corpus_already_fed(url, dataset, size, with_field=field):
             print(f"the corpus ({size} documents) is already fed; not feeding", file=sys.stderr)
         else:
             operations = beir_eval.iter_corpus_operations(dataset)
             if args.embed:
-                embedded = _embedded_corpus(dataset, app_dir)
+                embedded = embedded_corpus(dataset, app_dir)
                 if embedded is None:
                     return EXIT_FAILED
                 operations = iter_feed_file(embedded)
@@ -142,21 +171,26 @@ def _evaluate(args: argparse.Namespace, dataset: beir_eval.BeirDataset, url: str
         outcome = asyncio.run(beir_eval.run_queries_async(
             url, dataset.queries, args.ranking, concurrency=args.connections, timeout=args.timeout,
             extra_parameters=dict(p.split("=", 1) for p in args.param if "=" in p),
-            on_done=lambda: progress.update(1)))
+            on_done=lambda: progress.update(1), query_profile=args.query_profile))
     for query_id, failure in list(outcome.failures.items())[:5]:
         print(f"query {query_id} failed: {failure}", file=sys.stderr)
     metrics = beir_eval.evaluate_run(dataset, outcome)
+    what = f"query profile {args.query_profile}" if args.query_profile else args.ranking
     if args.json:
-        print(json.dumps({"dataset": str(dataset.root), "ranking": args.ranking, **metrics}, indent=2))
+        print(json.dumps({"dataset": str(dataset.root), "ranking": what, **metrics}, indent=2))
+        for warning in beir_eval.suspicious_results(metrics):
+            print(warning, file=sys.stderr)
     else:
-        print(beir_eval.format_report(dataset, args.ranking, metrics, args.connections))
+        print(beir_eval.format_report(dataset, what, metrics, args.connections))
     return EXIT_OK if not outcome.failures else EXIT_FAILED
 
 
-def _embedded_corpus(dataset: beir_eval.BeirDataset, app_dir: Path) -> Path | None:
-    """The corpus as a feed file with bge vectors, cached under the data dir."""
+def embedded_corpus(dataset: beir_eval.BeirDataset, app_dir: Path, out: TextIO | None = None) -> Path | None:
+    """The corpus as a feed file with bge vectors, cached under the data dir (benchmarks/relevance.py
+    reads the same vectors for its exact dense baseline)."""
+    out = out or sys.stderr
     feed_path = default_data_dir() / "eval" / f"{dataset.root.resolve().name}-corpus.jsonl"
     skipped = beir_eval.write_corpus_feed(dataset, feed_path)
     if skipped:
-        print(f"{skipped} bad corpus lines left out", file=sys.stderr)
-    return embedded_feed(app_dir, feed_path, sys.stderr)
+        print(f"{skipped} bad corpus lines left out", file=out)
+    return embedded_feed(app_dir, feed_path, out, FULL_EMBEDDING)

@@ -19,9 +19,11 @@ from searchlib.schema.application import load_application
 
 _PROGRESS = re.compile(r"^embedded (\d+) documents \(")  # what `python -m container.embedding` prints
 
-# the default package's dense field and its embedder; 128 tokens: ~40 s for the demo corpus and
-# ~2 min for scifact on 2 cores (the cost is tokens x model)
-DEFAULT_EMBEDDING = {"embedder": "bge", "field": "embedding", "from": "title,text", "max-tokens": "128"}
+# the default package's dense field and its embedder, documents as the embedder is configured
+# (bge: 512 tokens; ~12 min for scifact on 2 shared cores: the cost is tokens x model)
+FULL_EMBEDDING = {"embedder": "bge", "field": "embedding", "from": "title,text"}
+# the demo's: cut at 128 tokens, ~40 s for the stdlib docstrings instead of minutes
+DEFAULT_EMBEDDING = {**FULL_EMBEDDING, "max-tokens": "128"}
 
 
 def embeds_documents(app_dir: Path, settings: dict[str, str] = DEFAULT_EMBEDDING) -> bool:
@@ -38,11 +40,7 @@ def embedded_feed(app_dir: Path, feed_path: Path, out: TextIO,
                   settings: dict[str, str] = DEFAULT_EMBEDDING) -> Path | None:
     """`feed_path` with a vector in every put, embedded now or taken from the cache; None (and a
     warning on `out`) if embedding fails."""
-    services = Path(app_dir) / "services.xml"  # the embedder's model and settings live there
-    identity = json.dumps([settings, str(Path(app_dir).resolve()),
-                           services.read_text(encoding="utf-8") if services.is_file() else ""]).encode()
-    key = hashlib.sha256(feed_path.read_bytes() + identity).hexdigest()[:16]
-    target = feed_path.with_name(f"{feed_path.stem}.{key}.embedded.jsonl")
+    target = embedded_feed_path(app_dir, feed_path, settings)
     if target.is_file():
         print(f"using the embedded feed from an earlier run ({target.name})", file=out)
         return target
@@ -62,6 +60,16 @@ def embedded_feed(app_dir: Path, feed_path: Path, out: TextIO,
         return None
     print(f"embedded them in {time.perf_counter() - started:.0f}s (cached in {target.name})", file=out)
     return target
+
+
+def embedded_feed_path(app_dir: Path, feed_path: Path, settings: dict[str, str] = DEFAULT_EMBEDDING) -> Path:
+    """Where the embedded feed of `feed_path` is cached: named by the feed's content, the package
+    and the settings, so any change to them embeds again."""
+    services = Path(app_dir) / "services.xml"  # the embedder's model and settings live there
+    identity = json.dumps([settings, str(Path(app_dir).resolve()),
+                           services.read_text(encoding="utf-8") if services.is_file() else ""]).encode()
+    key = hashlib.sha256(feed_path.read_bytes() + identity).hexdigest()[:16]
+    return feed_path.with_name(f"{feed_path.stem}.{key}.embedded.jsonl")
 
 
 def _run_with_progress(command: list[str], total: int, out: TextIO) -> tuple[int, str]:

@@ -17,12 +17,20 @@ def is_yql(text: str) -> bool:
 
 
 def query_parameters(text: str, *, ranking: str | None = None, hits: int | None = None,
-                     extra: Sequence[str] = ()) -> dict[str, str]:
-    """YQL as given when it starts with `select`; otherwise simple-language text for userQuery().
+                     extra: Sequence[str] = (), query_profile: str | None = None) -> dict[str, str]:
+    """YQL as given when it starts with `select`; otherwise simple-language text for userQuery(),
+    or, with a query profile, the text for the profile's YQL and inputs.
 
     `extra` holds `name=value` pairs passed through unchanged (e.g. `input.query(q)=[1,2]`).
     """
-    params = {"yql": text} if is_yql(text) else {"yql": USER_QUERY_YQL, "query": text}
+    if is_yql(text):
+        params = {"yql": text}
+    elif query_profile:
+        params = {"query": text}
+    else:
+        params = {"yql": USER_QUERY_YQL, "query": text}
+    if query_profile:
+        params["queryProfile"] = query_profile
     if ranking:
         params["ranking"] = ranking
     if hits is not None:

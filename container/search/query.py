@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from container.search import request_parameters as rp
+from container.search.query_profile import with_query_profile
 from container.search.validation import check_depth
 from searchlib.errors import ErrorCode, InvalidParameterError, QueryError, SearchlibError
 from searchlib.query import tree as q
+from searchlib.query.plain_text import SYNTAX_PARAMETER, without_query_syntax
 from searchlib.query.yql import parse_yql
 from searchlib.schema.model import ApplicationPackage
 
@@ -50,7 +52,7 @@ async def build_query_in_time(raw: Mapping[str, str], application: ApplicationPa
                               started: float) -> Query:
     """build_query in a worker thread (a long YQL must not stall the event loop for other clients),
     bounded by the query's own timeout, counted from `started` (when the request arrived)."""
-    timeout = rp.read_timeout_seconds(rp.canonical_parameters(raw))
+    timeout = rp.read_timeout_seconds(with_query_profile(rp.canonical_parameters(raw), application))
     work = asyncio.to_thread(build_query, raw, application, started)
     try:
         return await asyncio.wait_for(work, max(started + timeout - time.monotonic(), 0.001))
@@ -59,7 +61,7 @@ async def build_query_in_time(raw: Mapping[str, str], application: ApplicationPa
 
 
 def build_query(raw: Mapping[str, str], application: ApplicationPackage, started: float | None = None) -> Query:
-    params = rp.canonical_parameters(raw)
+    params = with_query_profile(rp.canonical_parameters(raw), application)
     limits = application.limits
     yql_text = params.get("yql", "")
     if not yql_text.strip():
@@ -71,7 +73,7 @@ def build_query(raw: Mapping[str, str], application: ApplicationPackage, started
     exact = {name for schema in application.schemas.values() for name, f in schema.fields.items()
              if f.is_attribute and not f.is_index}
     try:
-        parsed = parse_yql(yql_text, parameters=params, exact_match_fields=exact)
+        parsed = parse_yql(yql_text, parameters=_parsing_parameters(params), exact_match_fields=exact)
     except RecursionError:  # a parser recurses per level of nesting: too deep is a bad query
         raise QueryError("Could not create query from YQL: it is nested too deeply") from None
     check_depth(parsed.where, limits.query_tree_depth)
@@ -103,6 +105,17 @@ def build_query(raw: Mapping[str, str], application: ApplicationPackage, started
         started=started if started is not None else time.monotonic(),
         now=_freshness_now(params),
         parameters=params)
+
+
+def _parsing_parameters(params: Mapping[str, str]) -> Mapping[str, str]:
+    """With `model.type.syntax=none`, userQuery() reads the text without query syntax; everything
+    else, embed(@query) included, still sees the text as the user typed it."""
+    syntax = params.get(SYNTAX_PARAMETER, "")
+    if syntax in ("", "simple"):
+        return params
+    if syntax != "none":
+        raise InvalidParameterError(f"Unknown {SYNTAX_PARAMETER} '{syntax[:40]}': use 'simple' or 'none'")
+    return {**params, "model.queryString": without_query_syntax(params.get("model.queryString", ""))}
 
 
 def _features_and_properties(params: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:

@@ -15,6 +15,7 @@ from typing import Mapping
 
 from container.embedding.registry import embedder_ids, get_embedder
 from searchlib.errors import InvalidParameterError
+from searchlib.query.tree import NearestNeighbor
 from searchlib.rank_values import parse_query_features
 from searchlib.schema.model import ApplicationPackage, RankProfile
 from searchlib.tensor import Tensor, TensorType
@@ -98,7 +99,34 @@ async def query_features(application: ApplicationPackage, profile: RankProfile, 
     if len(plain) != len(texts):
         features.update(await loop.run_in_executor(
             None, embed_query_features, application, profile, texts, query.parameters))
+    check_inputs_given(profile, features, query.yql.where)
     return features
+
+
+def check_inputs_given(profile: RankProfile, features: Mapping[str, object], where) -> None:
+    """A declared input without a default, or the query tensor of a nearestNeighbor, that the
+    query does not give is a 400 naming it: ranking it as zero would silently rank by nothing."""
+    for spec in profile.inputs.values():
+        key = spec.name if "(" in spec.name else f"query({spec.name})"
+        if spec.default is None and key not in features:
+            raise InvalidParameterError(
+                f"Rank profile '{profile.name}' needs the query input '{key}', which has no default: "
+                f"set it, e.g. input.{key}=..., or use a query profile that does")
+    for tensor in _nearest_neighbor_tensors(where):
+        if f"query({tensor})" not in features:
+            raise InvalidParameterError(
+                f"nearestNeighbor needs the query tensor 'query({tensor})', which the query does not give: "
+                f"set it, e.g. input.query({tensor})=embed(@query)")
+
+
+def _nearest_neighbor_tensors(node) -> list[str]:
+    if isinstance(node, NearestNeighbor):
+        return [node.query_tensor]
+    children = list(getattr(node, "children", ()) or ())
+    child = getattr(node, "child", None)
+    if child is not None:
+        children.append(child)
+    return [name for item in children for name in _nearest_neighbor_tensors(item)]
 
 
 def _too_many_cells(name: str, limit: int) -> InvalidParameterError:

@@ -3,6 +3,7 @@
     <app>/services.xml
     <app>/schemas/<schema>.sd
     <app>/schemas/<schema>/<profile>.profile     (optional: one rank profile per file)
+    <app>/search/query-profiles/<id>.xml         (optional: query profiles)
     <app>/models/...                             (ONNX models, tokenizers: referenced by path)
 
 The generation is a sha256 over the engine version and every file of the package (package_files:
@@ -26,6 +27,7 @@ from searchlib.schema.compiler import compile_schemas
 from searchlib.schema.model import ApplicationPackage, ContainerLimits, OnnxModel, Schema
 from searchlib.schema.package_paths import confined_path
 from searchlib.schema.parser import parse_profile_file, parse_schema
+from searchlib.schema.query_profiles import is_query_profile_source, parse_query_profiles
 from searchlib.schema.services import default_content_cluster, parse_services
 from searchlib.schema.typecheck import check_schemas
 from searchlib.schema.syntax import SchemaDecl
@@ -87,7 +89,7 @@ def load_application(path: str | Path) -> ApplicationPackage:
     files = package_files(root)
     schema_dir = next((root / d for d in _SCHEMA_DIRS if (root / d).is_dir()), root / "schemas")
     sources = {relative: (root / relative).read_text(encoding="utf-8") for relative in files
-               if _is_schema_source(relative) or relative == "services.xml"}
+               if _is_schema_source(relative) or relative == "services.xml" or is_query_profile_source(relative)}
     return _build(sources, str(root), package_generation(root, files), schema_dir, display_root=root)
 
 
@@ -175,4 +177,5 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
         limits=limits,
         generation=generation,
         clients=clients,
+        query_profiles=MappingProxyType(parse_query_profiles(sources, file_name)),
     )

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from searchlib.errors import SourceLocation
 from searchlib.schema.clients import DataPlaneClient
+
+if TYPE_CHECKING:
+    from searchlib.schema.query_profiles import QueryProfile
 
 NOWHERE = SourceLocation("<builtin>", 0, 0)
 
@@ -303,3 +306,4 @@ class ApplicationPackage:
     limits: ContainerLimits = ContainerLimits()
     generation: str = ""  # hash of every file in the package; requests carry it to detect skew
     clients: tuple[DataPlaneClient, ...] = ()  # services.xml <clients>; none: the open local default
+    query_profiles: Mapping[str, "QueryProfile"] = EMPTY  # search/query-profiles/<id>.xml, resolved

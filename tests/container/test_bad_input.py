@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+import types
 import time
 from pathlib import Path
 
@@ -269,7 +270,8 @@ def test_query_building_runs_in_a_thread_within_the_querys_timeout(monkeypatch):
         task = asyncio.create_task(ticker())
         started = time.monotonic()
         with pytest.raises(query_module.QueryTimeout, match="while parsing the query"):
-            await query_module.build_query_in_time({"yql": YQL, "timeout": "200ms"}, None, started)
+            no_profiles = types.SimpleNamespace(query_profiles={})  # build_query itself is replaced
+            await query_module.build_query_in_time({"yql": YQL, "timeout": "200ms"}, no_profiles, started)
         task.cancel()
         return time.monotonic() - started
 

@@ -22,7 +22,7 @@ def test_no_command_and_unknown_command_are_usage_errors(capsys):
 
 
 def test_argument_validation(capsys):
-    assert cli.main(["eval", "somewhere"]) == 2  # --ranking is required
+    assert cli.main(["eval", "somewhere"]) == 2  # --ranking (or --query-profile) is required
     assert "--ranking" in capsys.readouterr().err
     assert cli.main(["up", "--nodes", "0"]) == 2
     assert cli.main(["up", "--port", "70000"]) == 2

@@ -31,6 +31,16 @@ def test_text_goes_to_user_query_and_select_is_yql():
     assert query_parameters("x", extra=["input.query(q)=[1,2]", "type=any"])["input.query(q)"] == "[1,2]"
     with pytest.raises(ValueError):
         query_parameters("x", extra=["novalue"])
+    # a query profile brings its own YQL and inputs
+    assert query_parameters("json dumps", query_profile="hybrid") == {"query": "json dumps", "queryProfile": "hybrid"}
+
+
+def test_eval_sends_the_text_as_typed_to_a_query_profile():
+    with_profile = beir_eval.eval_query_parameters('is "COVID-19" -flu?', "ignored", "5s", query_profile="hybrid")
+    assert with_profile == {"queryProfile": "hybrid", "query": 'is "COVID-19" -flu?', "model.type.syntax": "none",
+                            "hits": "100", "timeout": "5s"}
+    plain = beir_eval.eval_query_parameters('is "COVID-19" -flu?', "bm25", "5s")
+    assert plain["query"] == "is COVID 19 flu?" and plain["ranking"] == "bm25" and "queryProfile" not in plain
 
 
 def test_result_is_printed_with_rank_relevance_id_title_snippet_and_errors():
@@ -115,3 +125,24 @@ def test_eval_run_sends_any_queries_and_scores_the_hits(beir_dir):
     assert metrics["mrr@10"] == pytest.approx(2 / 3)
     assert metrics["recall@100"] == pytest.approx(2 / 3)
     assert metrics["queries"] == 3 and metrics["failed"] == 1
+
+
+def test_eval_counts_empty_queries_and_zero_relevance_hits_and_warns_when_many(beir_dir):
+    dataset = beir_eval.load_dataset(beir_dir)
+    answers = {"cats": [("d1", 0.0), ("d2", 0.0)], "dogs": [], "birds": [("d3", 2.5)]}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        hits = [{"id": f"id:beir:doc::{doc}", "relevance": relevance}
+                for doc, relevance in answers[request.url.params["query"]]]
+        return httpx.Response(200, json={"root": {"fields": {"totalCount": len(hits)}, "children": hits}})
+
+    outcome = asyncio.run(beir_eval.run_queries_async("http://c", dataset.queries, "bm25", concurrency=1,
+                                                      transport=httpx.MockTransport(handle)))
+    metrics = beir_eval.evaluate_run(dataset, outcome)
+    assert (metrics["no_hits"], metrics["hits"], metrics["zero_relevance_hits"]) == (1, 3, 2)
+    report = beir_eval.format_report(dataset, "bm25", metrics, 1)
+    assert "1 queries with no hits, 2 of 3 hits with relevance 0" in report
+    assert "warning: 1 of 3 queries returned no hits" in report
+    assert "warning: 2 of 3 hits have relevance 0" in report
+    quiet = {**metrics, "no_hits": 0, "zero_relevance_hits": 0}
+    assert beir_eval.suspicious_results(quiet) == []

@@ -18,6 +18,8 @@ DOCS = {
     "code": ("Programming", "A hash map gives constant time lookups of values by key."),
     "rivers": ("Geography", "The Nile flows north through Egypt into the Mediterranean sea."),
     "sleep": ("Medicine", "Melatonin is a hormone that regulates the sleep and wake cycle."),
+    "owls": ("Owls hunt at night", ""),  # a title and no text
+    "birds": ("Birds", "Owls hunt at night in forests and fields across the northern hemisphere all year."),
 }
 
 
@@ -74,3 +76,55 @@ def test_hybrid_ce_profile_adds_the_cross_encoder_to_the_fusion(http):
     # three rankings fused: first in all three gives 3/61
     assert root["children"][0]["relevance"] == pytest.approx(3 / 61, rel=1e-6)
     assert all(hit["relevance"] < 3 / 61 for hit in root["children"][1:])
+
+
+def test_query_profiles_set_yql_ranking_and_inputs(http):
+    root = _search(http, queryProfile="hybrid", query="hormone for sleeping")
+    assert _names(root)[0] == "sleep" and root["children"][0]["relevance"] == pytest.approx(2 / 61, rel=1e-6)
+    root = _search(http, queryProfile="semantic", query="which drug protects against cardiac infarction")
+    assert _names(root)[0] == "heart"
+    assert "closeness(field,embedding)" in root["children"][0]["fields"]["matchfeatures"]
+    root = _search(http, queryProfile="hybrid-ce", query="hormone for sleeping")  # inherits both inputs
+    assert _names(root)[0] == "sleep" and root["children"][0]["relevance"] == pytest.approx(3 / 61, rel=1e-6)
+    root = _search(http, queryProfile="bm25", query="melatonin", **{"ranking.profile": "bm25-title-boost"})
+    assert _names(root) == ["sleep"] and "weighted_bm25" in root["children"][0]["fields"]["matchfeatures"]
+
+
+def test_title_only_documents_rank_by_one_bm25_over_title_and_text(http):
+    root = _search(http, queryProfile="bm25", query="owls hunt night")
+    assert _names(root) == ["owls", "birds"]  # the same words, in a shorter document
+    features = root["children"][0]["fields"]["matchfeatures"]
+    assert root["children"][0]["relevance"] == pytest.approx(features["bm25(title_text)"])
+
+
+def test_unknown_query_profile_is_a_400(http):
+    response = http.get("/search/", params={"queryProfile": "nope", "query": "owls"})
+    assert response.status_code == 400
+    assert "query profile 'nope'" in response.json()["root"]["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("params, named", [
+    ({"yql": "select * from doc where userQuery()", "query": "owls", "ranking": "semantic"}, "query(q)"),
+    ({"yql": "select * from doc where {targetHits:5}nearestNeighbor(embedding, q)", "ranking": "bm25"},
+     "query(q)"),
+    ({"yql": "select * from doc where userQuery()", "query": "owls", "ranking": "bert-ranker"}, "query(q_tokens)"),
+])
+def test_a_missing_query_input_is_a_400_naming_it(http, params, named):
+    response = http.get("/search/", params=params)
+    assert response.status_code == 400, response.text
+    error = response.json()["root"]["errors"][0]
+    assert error["code"] == 4 and named in error["message"]
+
+
+def test_without_syntax_the_embedder_still_sees_the_text_as_typed(http):
+    """model.type.syntax=none: '-night' is not a negation for userQuery(), and embed(@query) gets
+    the raw text (the same closeness as the same text sent with syntax)."""
+    plain = _search(http, queryProfile="bm25", query="owls -night", **{"model.type.syntax": "none"})
+    assert _names(plain) == ["owls", "birds"]
+    negated = _search(http, queryProfile="bm25", query="owls -night")
+    assert _names(negated) == []
+    yql = "select * from doc where {targetHits:3}nearestNeighbor(embedding, q)"
+    closeness = [_search(http, queryProfile="semantic", yql=yql, query="owls: -night?", **extra)["children"][0]
+                 ["fields"]["matchfeatures"]["closeness(field,embedding)"]
+                 for extra in ({}, {"model.type.syntax": "none"})]
+    assert closeness[0] == closeness[1]

@@ -23,13 +23,16 @@ def test_default_package_loads() -> None:
         assert field.is_index and field.is_summary and field.bm25_enabled and field.match == "text"
     assert schema.fields["path"].is_attribute and schema.fields["path"].is_summary
     assert schema.fields["url"].is_summary and not schema.fields["url"].is_index
-    assert schema.fieldsets["default"].fields == ("title", "text")
-    assert schema.index_fields("default") == ("title", "text")
+    assert schema.fieldsets["default"].fields == ("title", "text", "title_text")
+    assert schema.index_fields("default") == ("title", "text", "title_text")
+    title_text = schema.fields["title_text"]  # synthetic: both fields as one for BM25
+    assert title_text.is_index and title_text.bm25_enabled and not title_text.in_document
+    assert title_text.input_fields == ("title", "text")
     profiles = schema.rank_profiles
     assert {"default", "unranked", "bm25", "bm25-title-boost"} <= set(profiles)
     assert profiles["default"].first_phase is None
-    assert profiles["bm25"].first_phase.expression.text == "bm25(title) + bm25(text)"
-    assert profiles["bm25"].match_features == ("bm25(title)", "bm25(text)")
+    assert profiles["bm25"].first_phase.expression.text == "bm25(title_text)"
+    assert profiles["bm25"].match_features == ("bm25(title_text)", "bm25(title)", "bm25(text)")
     boost = profiles["bm25-title-boost"]
     assert boost.inputs["query(title_weight)"].default == "2.0"
     function_name = boost.first_phase.expression.text
