@@ -143,5 +143,8 @@ def test_bi_encoder_embedding_is_normalized_and_deterministic(package):
     assert vectors.shape == (3, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
     assert vectors[0] @ vectors[2] > vectors[0] @ vectors[1]
-    assert np.allclose(embedder.embed("muscle fatigue", TensorType.parse("tensor<float>(x[384])")).dense_values,
+    vector_type = TensorType.parse("tensor<float>(x[384])")
+    # a document is embedded as it is; a query gets bge's query instruction prepended (services.xml)
+    assert np.allclose(embedder.embed("muscle fatigue", vector_type, context="document").dense_values,
                        vectors[0], atol=1e-3)
+    assert not np.allclose(embedder.embed("muscle fatigue", vector_type).dense_values, vectors[0], atol=1e-3)
