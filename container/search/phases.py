@@ -24,7 +24,7 @@ from container.dispatch.search_cluster import SearchCluster
 from container.ranking.global_phase import GlobalPhaseRanker, hits_to_fetch
 from container.ranking.global_phase import check_sorting as check_global_phase_sorting
 from container.search import grouping
-from container.search.query import Query
+from container.search.query import Query, QueryTimeout
 from container.search.query_embedding import query_features
 from container.search.validation import validate_fields, validate_sorting
 from searchlib.coverage import CoverageReport
@@ -143,6 +143,9 @@ async def search_schema(plan: SearchPlan, schema_name: str, application: Applica
     query = plan.query
     profile = application.schemas[schema_name].rank_profiles[query.profile]
     features = await query_features(application, profile, query)
+    if time.monotonic() >= query.deadline:  # the container's own work took the whole timeout
+        raise QueryTimeout(f"Timed out after {query.timeout:g} s while embedding the query in the container, "
+                           "before any content node was asked")
     call = SearchCall(schema=schema_name, rank_profile=query.profile, query=query.yql.where,
                       hits=hits_to_fetch(ranker, query, schema_name, plan.wanted),
                       timeout_ms=max(int((query.deadline - time.monotonic()) * 1000), 1),

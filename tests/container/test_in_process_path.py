@@ -187,3 +187,18 @@ def test_an_unreachable_node_is_unavailable_and_a_slow_one_times_out(shop) -> No
     finally:
         client.delay = 0.0
     assert asyncio.run(client.ping(1.0)).active_docs == shop.nodes[0].databases["item"].doc_count
+
+
+def test_a_timeout_in_the_containers_own_work_is_reported_as_such(shop, monkeypatch) -> None:
+    import container.search.phases as phases
+
+    async def slow_embedding(application, profile, query):  # a model far slower than the timeout
+        await asyncio.sleep(0.3)
+        return {}
+
+    monkeypatch.setattr(phases, "query_features", slow_embedding)
+    response = shop.http.get("/search/", params={"yql": "select * from item where true", "timeout": "100ms"})
+    error = response.json()["root"]["errors"][0]
+    assert response.status_code == 504, response.text
+    assert "while embedding the query in the container" in error["message"]
+    assert "content node" not in error["message"].replace("before any content node", "")
