@@ -16,7 +16,6 @@ from deploy.feed_embedding import embedded_feed, embeds_documents
 from deploy.settings import schema_files
 
 EXAMPLE_QUERIES = ("json dumps indent", "parse command line arguments", "temporary directory")
-HYBRID_YQL = "select * from doc where userQuery() or ({targetHits:100}nearestNeighbor(embedding, q))"
 
 
 def demo_doctype(app_dir: Path) -> str:
@@ -34,14 +33,15 @@ def print_examples(url: str, out: TextIO, embedded: bool = False) -> None:
         print(f"  phasedsearch query '{text}' --url {url}", file=out)
     print(f"  curl -s '{url}/search/?yql=select+*+from+sources+*+where+userQuery()"
           f"&query=json+dumps+indent&hits=5'", file=out)
-    print(f"  phasedsearch query 'read a file line by line' --ranking bert-ranker --url {url} "
-          "-p 'input.query(q_tokens)=embed(tokenizer, @query)'   # cross-encoder global phase", file=out)
+    # the package's query profiles (schemas/search/query-profiles) set the YQL, profile and inputs
+    print(f"  phasedsearch query 'read a file line by line' --query-profile bert-ranker --url {url}"
+          "   # cross-encoder global phase", file=out)
     if embedded:
-        print(f"  phasedsearch query 'how do I copy a whole directory tree' --ranking semantic --url {url} "
-              "-p 'yql=select * from doc where {targetHits:100}nearestNeighbor(embedding, q)' "
-              "-p 'input.query(q)=embed(bge, @query)'   # dense retrieval over HNSW", file=out)
-        print(f"  phasedsearch query 'how do I copy a whole directory tree' --ranking hybrid --url {url} "
-              f"-p 'yql={HYBRID_YQL}' -p 'input.query(q)=embed(bge, @query)'   # BM25 + dense, fused", file=out)
+        print(f"  phasedsearch query 'how do I copy a whole directory tree' --query-profile semantic --url {url}"
+              "   # dense retrieval over HNSW", file=out)
+        print(f"  phasedsearch query 'how do I copy a whole directory tree' --query-profile hybrid --url {url}"
+              "   # BM25 + dense, fused", file=out)
+        print(f"  curl -s '{url}/search/?queryProfile=hybrid&query=copy+a+directory+tree&hits=5'", file=out)
     print(f"  curl -s '{url}/search/?yql=select+*+from+sources+*+where+title+contains+%22pathlib%22'",
           file=out)
     print(f"  curl -s '{url}/document/v1/demo/{DEFAULT_DOCTYPE}/docid/json.dumps'", file=out)
