@@ -81,7 +81,56 @@ class ContentNodeClient(Protocol):
     async def close(self) -> None: ...
 
 
-class GrpcContentNodeClient:
+class CodecClient:
+    """The content-node calls in terms of one `_call(method, request, timeout)`: each request is built
+    and each reply read by the wire codecs. The gRPC client sends them over a channel; the in-process
+    one (local_client.py) hands them to a servicer."""
+
+    node: NodeAddress
+
+    async def _call(self, method_name: str, request, timeout: float):
+        raise NotImplementedError
+
+    async def search(self, call: SearchCall, timeout: float) -> SearchAnswer:
+        reply = await self._call("Search", _encoded(search_codec.encode_search_call, call), timeout)
+        return search_codec.decode_search_answer(reply)
+
+    async def docsums(self, call: DocsumCall, timeout: float):
+        reply = await self._call("GetDocsums", _encoded(search_codec.encode_docsum_call, call), timeout)
+        return search_codec.decode_docsums(reply)
+
+    async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
+                  create: bool = False) -> FeedResult:
+        reply = await self._call("Put", feed_codec.put_request(document_id, fields, condition, create), timeout)
+        return feed_codec.decode_feed_reply(reply)
+
+    async def update(self, document_id: str, operations: dict, create: bool, timeout: float,
+                     condition: str = "") -> FeedResult:
+        request = feed_codec.update_request(document_id, operations, create, condition)
+        return feed_codec.decode_feed_reply(await self._call("Update", request, timeout))
+
+    async def remove(self, document_id: str, timeout: float, condition: str = "") -> FeedResult:
+        reply = await self._call("Remove", feed_codec.remove_request(document_id, condition), timeout)
+        return feed_codec.decode_feed_reply(reply)
+
+    async def get(self, document_id: str, timeout: float) -> dict | None:
+        reply = await self._call("Get", feed_codec.get_request(document_id), timeout)
+        return feed_codec.decode_get_reply(reply)
+
+    async def ping(self, timeout: float) -> NodeStatus:
+        reply = await self._call("Ping", feed_codec.ping_request(), timeout)
+        return feed_codec.decode_ping_reply(reply)
+
+    async def visit(self, call: VisitCall, timeout: float) -> VisitPage:
+        return visit_codec.decode_visit_page(await self._call("Visit", visit_codec.encode_visit_call(call), timeout))
+
+    async def sync(self, peers: list[str], timeout: float, resync: bool = False) -> bool:
+        """Tell a node which replicas to catch up from; True if it started."""
+        reply = await self._call("Sync", pb.SyncRequest(peers=peers, resync=resync), timeout)
+        return reply.accepted
+
+
+class GrpcContentNodeClient(CodecClient):
     def __init__(self, node: NodeAddress, tls: TlsMaterial | None = None) -> None:
         self.node = node
         self.tls = tls  # cluster TLS: the channel presents the container's certificate
@@ -122,44 +171,6 @@ class GrpcContentNodeClient:
                 raise NodeUnavailable(
                     f"content node {self.node.distribution_key} ({self.node.address}) is unavailable") from None
             raise
-
-    async def search(self, call: SearchCall, timeout: float) -> SearchAnswer:
-        reply = await self._call("Search", _encoded(search_codec.encode_search_call, call), timeout)
-        return search_codec.decode_search_answer(reply)
-
-    async def docsums(self, call: DocsumCall, timeout: float):
-        reply = await self._call("GetDocsums", _encoded(search_codec.encode_docsum_call, call), timeout)
-        return search_codec.decode_docsums(reply)
-
-    async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
-                  create: bool = False) -> FeedResult:
-        reply = await self._call("Put", feed_codec.put_request(document_id, fields, condition, create), timeout)
-        return feed_codec.decode_feed_reply(reply)
-
-    async def update(self, document_id: str, operations: dict, create: bool, timeout: float,
-                     condition: str = "") -> FeedResult:
-        request = feed_codec.update_request(document_id, operations, create, condition)
-        return feed_codec.decode_feed_reply(await self._call("Update", request, timeout))
-
-    async def remove(self, document_id: str, timeout: float, condition: str = "") -> FeedResult:
-        reply = await self._call("Remove", feed_codec.remove_request(document_id, condition), timeout)
-        return feed_codec.decode_feed_reply(reply)
-
-    async def get(self, document_id: str, timeout: float) -> dict | None:
-        reply = await self._call("Get", feed_codec.get_request(document_id), timeout)
-        return feed_codec.decode_get_reply(reply)
-
-    async def ping(self, timeout: float) -> NodeStatus:
-        reply = await self._call("Ping", feed_codec.ping_request(), timeout)
-        return feed_codec.decode_ping_reply(reply)
-
-    async def visit(self, call: VisitCall, timeout: float) -> VisitPage:
-        return visit_codec.decode_visit_page(await self._call("Visit", visit_codec.encode_visit_call(call), timeout))
-
-    async def sync(self, peers: list[str], timeout: float, resync: bool = False) -> bool:
-        """Tell a node which replicas to catch up from; True if it started."""
-        reply = await self._call("Sync", pb.SyncRequest(peers=peers, resync=resync), timeout)
-        return reply.accepted
 
     async def close(self) -> None:
         if self._channel is not None:
