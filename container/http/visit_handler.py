@@ -22,9 +22,9 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from container.dispatch.content_client import NodeTimeout, NodeUnavailable
 from container.dispatch.search_cluster import SearchCluster
-from container.search.request_parameters import read_timeout_seconds
+from container.search import request_parameters as rp
 from searchlib.distribution import node_in_group
-from searchlib.errors import DocumentError, InvalidParameterError
+from searchlib.errors import DocumentError, ErrorCode, InvalidParameterError, quote_input
 from searchlib.schema.model import ApplicationPackage
 from searchlib.selection import Selection, SelectionError
 from searchlib.wire.visit_codec import VisitCall, VisitedDocument
@@ -33,6 +33,14 @@ MAX_WANTED = 1024  # documents a page at most, as Vespa
 PAGE_TIMEOUT = 60.0
 DEFAULT_TIMEOUT = 180.0  # Vespa's default for document operations
 _FULL = int.from_bytes(b"\xff" * 8, "big") + 1
+
+
+class _NodeRefused(Exception):
+    """A content node refused one write of an update/delete by selection."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +86,8 @@ class VisitHandler:
             return JSONResponse({"pathId": path_id, "message": f"Invalid selection: {error}"}, 400)
         except (NodeUnavailable, NodeTimeout) as error:
             return JSONResponse({"pathId": path_id, "message": str(error)}, 503)
+        except _NodeRefused as error:
+            return JSONResponse({"pathId": path_id, "message": error.message}, error.status)
 
     # -- parameters -------------------------------------------------------------------------------
 
@@ -90,21 +100,21 @@ class VisitHandler:
             raise DocumentError("Must set 'cluster' parameter to a content cluster id when visiting at a root "
                                 f"/document/v1/ level, e.g. 'cluster={self._cluster_name}'")
         if cluster is not None and cluster != self._cluster_name:
-            raise DocumentError(f"Your Vespa deployment has no content cluster '{_short(cluster)}', only "
+            raise DocumentError(f"Your Vespa deployment has no content cluster '{quote_input(cluster)}', only "
                                 f"'{self._cluster_name}'")
         if doctype and doctype not in self._doctypes:
-            raise DocumentError(f"Document type {_short(doctype)} does not exist")
+            raise DocumentError(f"Document type {quote_input(doctype)} does not exist")
         selection = params.get("selection", "").strip()
         if selection:
             Selection.parse(selection).check(self._application.schemas.values())
-        slices, slice_id = _integer(params, "slices", 1, 1, 1 << 16), _integer(params, "sliceId", 0, 0, 1 << 16)
+        slices, slice_id = rp.read_int(params, "slices", 1, 1, 1 << 16), rp.read_int(params, "sliceId", 0, 0, 1 << 16)
         if slice_id >= slices:
             raise DocumentError("'sliceId' must be in range [0, slices)")
         call = VisitCall(document_type=doctype, namespace=namespace, selection=selection,
                          after=_decode_continuation(params.get("continuation", "")),
                          slices=slices, slice_id=slice_id)
-        wanted = _integer(params, "wantedDocumentCount", MAX_WANTED, 1, 1 << 31)
-        timeout = read_timeout_seconds(params, DEFAULT_TIMEOUT)
+        wanted = rp.read_int(params, "wantedDocumentCount", MAX_WANTED, 1)
+        timeout = rp.read_timeout_seconds(params, DEFAULT_TIMEOUT)
         stream = params.get("stream", "false").lower() == "true"
         return _Visit(call, min(wanted, MAX_WANTED), params.get("fieldSet", "[document]"), stream,
                       time.monotonic() + timeout)
@@ -193,8 +203,9 @@ class VisitHandler:
                 self._cluster.note_missed_write(client.node.distribution_key)  # it catches up later
             elif isinstance(result, BaseException):
                 raise result
-            elif not result.ok:
-                raise DocumentError(f"{document.document_id}: {result.message}")
+            elif not result.ok:  # the node's own answer decides the status (a full disk is 507, not 400)
+                raise _NodeRefused(ErrorCode.of(result.error_code).http_status,
+                                   f"{document.document_id}: {result.message}")
 
 
 # -- rendering and parameters -----------------------------------------------------------------------
@@ -240,26 +251,9 @@ def _decode_continuation(token: str) -> bytes:
     except (binascii.Error, ValueError):
         decoded = b""
     if len(decoded) != 12:
-        raise DocumentError(f"Invalid continuation token '{_short(token)}'")
+        raise DocumentError(f"Invalid continuation token '{quote_input(token)}'")
     return decoded
 
 
 def _percent(global_id: bytes) -> float:
     return round(100.0 * int.from_bytes(global_id[:8], "big") / _FULL, 3)
-
-
-def _integer(params, name: str, default: int, low: int, high: int) -> int:
-    text = params.get(name)
-    if text is None:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise DocumentError(f"'{name}' must be an integer, got '{_short(text)}'") from None
-    if not low <= value <= high:
-        raise DocumentError(f"'{name}' must be in [{low}, {high}], got {value}")
-    return value
-
-
-def _short(text: str, limit: int = 64) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
