@@ -46,6 +46,7 @@ class QueryRun:
     no_hits: int = 0  # queries answered with no hits at all
     hits: int = 0
     zero_relevance_hits: int = 0  # hits whose relevance is exactly 0: usually an input that was never set
+    latencies: dict[str, float] = field(default_factory=dict)  # query id → seconds from request to parsed answer
 
 
 def sanitize_query_text(text: str) -> str:
@@ -206,6 +207,7 @@ async def run_queries_async(url: str, queries: Mapping[str, str], profile: str, 
     async def worker() -> None:
         async with httpx.AsyncClient(base_url=url, timeout=120.0, limits=limits, transport=transport) as client:
             for query_id, text in pending:
+                sent = time.perf_counter()
                 try:
                     params = eval_query_parameters(text, profile, timeout, extra_parameters, query_profile)
                     response = await client.get("/search/", params=params)
@@ -213,6 +215,7 @@ async def run_queries_async(url: str, queries: Mapping[str, str], profile: str, 
                 except (httpx.HTTPError, ValueError) as error:
                     outcome.failures[query_id] = f"{type(error).__name__}: {error}"
                     result = None
+                outcome.latencies[query_id] = time.perf_counter() - sent
                 if isinstance(result, dict):
                     _record(outcome, query_id, response.status_code, result)
                 if on_done is not None:

@@ -14,6 +14,7 @@ from deploy.cli_data import cmd_eval, cmd_feed, cmd_query
 from deploy.feeder import DEFAULT_CONCURRENCY
 from deploy.local_cluster import ClusterError
 from deploy.settings import DEFAULT_PORT, default_data_dir
+from searchlib.evaluation_stats import DEFAULT_RESAMPLES, DEFAULT_SEED
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -127,11 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--timeout", type=float, default=30.0, help="HTTP timeout in seconds")
     url_option(query)
 
-    evaluate = add("eval", cmd_eval, "feed a BEIR dataset and report nDCG@10, MRR@10, recall@100")
+    evaluate = add("eval", cmd_eval, "feed a BEIR dataset and report nDCG@10, MRR@10, recall@100 (with "
+                   "bootstrap intervals, paired tests between rankings, report.json and report.html)")
     evaluate.add_argument("dataset", help="BEIR dataset dir (corpus.jsonl, queries.jsonl, qrels/test.tsv)")
     evaluate.add_argument("--ranking", help="what to evaluate: the package's query profile of that name when it "
                                             "has one (e.g. bm25, semantic, hybrid), else that rank profile over "
-                                            "userQuery()")
+                                            "userQuery(); several, comma-separated (a,b,c), are compared "
+                                            "with the first")
     evaluate.add_argument("--query-profile", help="evaluate this query profile (default: --ranking's name)")
     evaluate.add_argument("--url", help="evaluate on this running cluster (default: a fresh cluster of its "
                                         "own, stopped afterwards)")
@@ -145,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--connections", type=_positive_int, default=DEFAULT_CONCURRENCY)
     evaluate.add_argument("--timeout", default="20s", help="query timeout parameter (default 20s)")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    evaluate.add_argument("--out", help="directory for report.json and report.html (default: a new "
+                                        "<data dir>/reports/<dataset>-<time>, printed at the end)")
+    evaluate.add_argument("--resamples", type=_positive_int, default=DEFAULT_RESAMPLES,
+                          help="bootstrap resamples, and random sign assignments of the paired test "
+                               f"(default {DEFAULT_RESAMPLES}; small inputs are enumerated exactly)")
+    evaluate.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the resampling (default 0)")
     evaluate.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                           help="another query API parameter, repeatable, e.g. "
                                "'input.query(q_tokens)=embed(tokenizer, @query)' for bert-ranker")

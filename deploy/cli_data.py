@@ -8,6 +8,8 @@ import os
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
@@ -16,6 +18,7 @@ from tqdm import tqdm
 
 from deploy import beir_eval
 from deploy.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, check_package
+from deploy.eval_report import EvaluatedRanking, StatsSettings, build_report, format_comparison, write_reports
 from deploy.feed_embedding import FULL_EMBEDDING, embedded_feed
 from deploy.feed_format import count_feed_items, iter_feed_file
 from deploy.feeder import feed
@@ -81,20 +84,29 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """On `--url`'s cluster when given; else on a fresh cluster of its own, started for this run
-    and stopped after it, so no other data is ever mixed into the corpus."""
+    and stopped after it, so no other data is ever mixed into the corpus. `--ranking a,b,c`
+    evaluates each in turn on the same corpus; every run writes report.json and report.html."""
     if not args.ranking and not args.query_profile:
         print("error: give --ranking or --query-profile", file=sys.stderr)
+        return EXIT_USAGE
+    names = [name.strip() for name in (args.ranking or "").split(",") if name.strip()]
+    if len(names) > 1 and args.query_profile:
+        print("error: --query-profile goes with one --ranking; with several, each names a query profile of "
+              "the package or a rank profile", file=sys.stderr)
+        return EXIT_USAGE
+    if len(names) != len(set(names)):
+        print(f"error: --ranking names a ranking twice: {args.ranking}", file=sys.stderr)
         return EXIT_USAGE
     dataset = beir_eval.load_dataset(args.dataset, max_queries=args.queries)
     app_dir = eval_app_dir(args)
     try:
-        args.query_profile, embeds = eval_query_profile(args, app_dir)
+        targets = eval_targets(names, args.query_profile, app_dir)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    args.embed = args.embed or embeds
+    args.embed = args.embed or any(target.embeds for target in targets)
     if args.url:
-        return _evaluate(args, dataset, args.url.rstrip("/"), app_dir, fresh=False)
+        return _evaluate(args, dataset, args.url.rstrip("/"), app_dir, targets, fresh=False)
     if args.no_feed:
         print("error: --no-feed needs --url (the cluster that holds the corpus); without it eval starts "
               "a fresh, empty cluster", file=sys.stderr)
@@ -110,7 +122,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     finished = False
     try:
         cluster.start()
-        code = _evaluate(args, dataset, cluster.url, app_dir, fresh=True)
+        code = _evaluate(args, dataset, cluster.url, app_dir, targets, fresh=True)
         finished = True
         return code
     finally:
@@ -121,20 +133,38 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(f"the evaluation cluster's logs are kept in {cluster.logs_dir}", file=sys.stderr)
 
 
-def eval_query_profile(args: argparse.Namespace, app_dir: Path) -> tuple[str | None, bool]:
-    """The query profile to evaluate (--query-profile, else the one named like --ranking, if the
-    package has it) and whether its queries search the dense field (so the corpus needs vectors)."""
+@dataclass(frozen=True, slots=True)
+class EvalTarget:
+    name: str  # as given in --ranking (or the query profile's name)
+    query_profile: str | None  # the package's query profile its queries name
+    rank_profile: str  # what its queries rank with
+    embeds: bool  # its queries search the dense field, so the corpus needs vectors
+
+    def describe(self) -> str:
+        return f"query profile {self.query_profile}" if self.query_profile else self.rank_profile
+
+
+def eval_targets(names: list[str], query_profile: str | None, app_dir: Path) -> list[EvalTarget]:
+    """What each --ranking entry evaluates: the package's query profile of that name when it has
+    one, else that rank profile over userQuery(); --query-profile (with one or no --ranking) names
+    the query profile outright."""
     try:
         profiles = load_application(app_dir).query_profiles
     except SearchlibError:
         profiles = {}
-    name = args.query_profile or (args.ranking if args.ranking in profiles else None)
-    if name is None:
-        return None, False
-    if name not in profiles:
-        raise ValueError(f"the package {app_dir} has no query profile '{name}' "
+    if query_profile and query_profile not in profiles:
+        raise ValueError(f"the package {app_dir} has no query profile '{query_profile}' "
                          f"(it has {', '.join(sorted(profiles)) or 'none'})")
-    return name, "nearestneighbor" in profiles[name].values.get("yql", "").lower()
+    targets = []
+    for name in names or [query_profile]:
+        chosen = query_profile or (name if name in profiles else None)
+        if chosen is None:
+            targets.append(EvalTarget(name, None, name, False))
+            continue
+        values = profiles[chosen].values
+        targets.append(EvalTarget(name, chosen, values.get("ranking.profile") or values.get("ranking") or name,
+                                  "nearestneighbor" in values.get("yql", "").lower()))
+    return targets
 
 
 def eval_app_dir(args: argparse.Namespace) -> Path:
@@ -148,8 +178,8 @@ def eval_app_dir(args: argparse.Namespace) -> Path:
     return Path(state["app"]) if state else default_app_dir()
 
 
-def _evaluate(args: argparse.Namespace, dataset: beir_eval.BeirDataset, url: str, app_dir: Path, *,
-              fresh: bool) -> int:
+def _evaluate(args: argparse.Namespace, dataset: beir_eval.BeirDataset, url: str, app_dir: Path,
+              targets: list[EvalTarget], *, fresh: bool) -> int:
     if not args.no_feed:
         size = beir_eval.corpus_size(dataset)
         field = FULL_EMBEDDING["field"] if args.embed else None
@@ -166,23 +196,53 @@ def _evaluate(args: argparse.Namespace, dataset: beir_eval.BeirDataset, url: str
                          concurrency=args.connections, description="feeding corpus")
             print(f"fed {stats.ok} documents in {stats.seconds:.1f}s"
                   + (f" ({stats.failed} failed)" if stats.failed else ""), file=sys.stderr)
-    with tqdm(total=len(dataset.queries), unit="query", desc="querying", file=sys.stderr,
+    evaluated = [EvaluatedRanking(target.name, target.query_profile, target.rank_profile,
+                                  _run_queries(args, dataset, url, target)) for target in targets]
+    report = build_report(dataset, evaluated, endpoint=url, concurrency=args.connections,
+                          settings=StatsSettings(resamples=args.resamples, permutations=args.resamples,
+                                                 seed=args.seed))
+    out_dir = Path(args.out).expanduser() if args.out else default_report_dir(dataset)
+    json_path, html_path = write_reports(report, out_dir)
+    if len(targets) == 1:
+        _print_single(args, dataset, targets[0], evaluated[0].outcome)
+    elif args.json:
+        print(json.dumps({"dataset": str(dataset.root), "profiles": report["profiles"],
+                          "comparisons": report["comparisons"]}, indent=2))
+    else:
+        print(format_comparison(report))
+    print(f"report: {html_path} (data: {json_path})", file=sys.stderr)
+    return EXIT_OK if not any(ranking.outcome.failures for ranking in evaluated) else EXIT_FAILED
+
+
+def default_report_dir(dataset: beir_eval.BeirDataset) -> Path:
+    """<data dir>/reports/<dataset>-<UTC time>: a new directory per run, none overwritten."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return default_data_dir() / "reports" / f"{dataset.root.resolve().name}-{stamp}"
+
+
+def _run_queries(args: argparse.Namespace, dataset: beir_eval.BeirDataset, url: str,
+                 target: EvalTarget) -> beir_eval.QueryRun:
+    with tqdm(total=len(dataset.queries), unit="query", desc=f"querying {target.name}", file=sys.stderr,
               disable=None) as progress:
         outcome = asyncio.run(beir_eval.run_queries_async(
-            url, dataset.queries, args.ranking, concurrency=args.connections, timeout=args.timeout,
+            url, dataset.queries, target.rank_profile, concurrency=args.connections, timeout=args.timeout,
             extra_parameters=dict(p.split("=", 1) for p in args.param if "=" in p),
-            on_done=lambda: progress.update(1), query_profile=args.query_profile))
+            on_done=lambda: progress.update(1), query_profile=target.query_profile))
     for query_id, failure in list(outcome.failures.items())[:5]:
-        print(f"query {query_id} failed: {failure}", file=sys.stderr)
+        print(f"{target.name}: query {query_id} failed: {failure}", file=sys.stderr)
+    return outcome
+
+
+def _print_single(args: argparse.Namespace, dataset: beir_eval.BeirDataset, target: EvalTarget,
+                  outcome: beir_eval.QueryRun) -> None:
+    """One ranking: the metrics as they always were (text or --json)."""
     metrics = beir_eval.evaluate_run(dataset, outcome)
-    what = f"query profile {args.query_profile}" if args.query_profile else args.ranking
     if args.json:
-        print(json.dumps({"dataset": str(dataset.root), "ranking": what, **metrics}, indent=2))
+        print(json.dumps({"dataset": str(dataset.root), "ranking": target.describe(), **metrics}, indent=2))
         for warning in beir_eval.suspicious_results(metrics):
             print(warning, file=sys.stderr)
     else:
-        print(beir_eval.format_report(dataset, what, metrics, args.connections))
-    return EXIT_OK if not outcome.failures else EXIT_FAILED
+        print(beir_eval.format_report(dataset, target.describe(), metrics, args.connections))
 
 
 def embedded_corpus(dataset: beir_eval.BeirDataset, app_dir: Path, out: TextIO | None = None) -> Path | None:
