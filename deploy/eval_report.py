@@ -157,17 +157,21 @@ def write_reports(report: Mapping[str, Any], out_dir: Path) -> tuple[Path, Path]
 def format_comparison(report: Mapping[str, Any]) -> str:
     """A table per ranking (mean [interval]) and the deltas against the first, for the terminal."""
     level = round(report["method"]["confidence"] * 100)
-    header = f"{'ranking':<22}" + "".join(f"{metric + f' [{level}% CI]':<26}" for metric in METRICS) + \
-        f"{'p50 ms':>9}{'p99 ms':>9}"
-    lines = [f"dataset     {report['dataset_name']} ({len(report['queries'])} judged queries)", header]
+    width = max([22] + [len(profile["name"]) + 2 for profile in report["profiles"]])
+    lines = [f"dataset     {report['dataset_name']} ({len(report['queries'])} judged queries)",
+             f"{'ranking':<{width}}" + "".join(f"{metric + f' [{level}% CI]':<27}" for metric in METRICS)
+             + f"{'p50 ms':>8}{'p99 ms':>9}"]
     for profile in report["profiles"]:
         cells = "".join(f"{m['mean']:.4f} [{m['low']:.4f}, {m['high']:.4f}]    "
                         for m in (profile["metrics"][metric] for metric in METRICS))
-        lines.append(f"{profile['name']:<22}{cells}{profile['latency_ms']['p50']:>8.1f}"
+        lines.append(f"{profile['name']:<{width}}{cells}{profile['latency_ms']['p50']:>8.1f}"
                      f"{profile['latency_ms']['p99']:>9.1f}"
                      + (f"  ({profile['failed']} failed)" if profile["failed"] else ""))
+    if report["comparisons"]:
+        lines.append(f"against {report['comparisons'][0]['baseline']}: mean Δ [{level}% CI], p of the paired "
+                     "randomization test")
     for comparison in report["comparisons"]:
-        cells = "".join(f"{c['mean_delta']:+.4f} p={c['p_value']:.3f}".ljust(26)
+        cells = "".join(f"{c['mean_delta']:+.4f} [{c['low']:+.4f}, {c['high']:+.4f}] p={c['p_value']:.3f}    "
                         for c in (comparison["metrics"][metric] for metric in METRICS))
-        lines.append(f"{'Δ ' + comparison['profile'] + ' − ' + comparison['baseline']:<22}{cells}")
+        lines.append(f"{comparison['profile']:<{width}}{cells}".rstrip())
     return "\n".join(lines)

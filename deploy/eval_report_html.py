@@ -2,6 +2,7 @@
 no script, nothing loaded from the network) from the report dict of deploy/eval_report.py."""
 from __future__ import annotations
 
+import math
 from html import escape
 from typing import Any, Mapping, Sequence
 
@@ -15,7 +16,8 @@ body { font-family: system-ui, sans-serif; margin: 1.5rem auto; max-width: 1200p
 h1 { font-size: 1.4rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
 table { border-collapse: collapse; margin: .5rem 0; font-variant-numeric: tabular-nums; }
 th, td { border-bottom: 1px solid #ddd; padding: .25rem .6rem; text-align: right; }
-th:first-child, td:first-child, td.text { text-align: left; }
+th:first-child, td:first-child, td.text, th.text, td.left { text-align: left; }
+td { white-space: nowrap; } td.text { white-space: normal; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
 figure { margin: 0; } figcaption { font-size: .85rem; color: #555; max-width: 40rem; }
 .method { font-size: .85rem; color: #555; }
@@ -57,7 +59,7 @@ def bar_chart(title: str, names: Sequence[str], means: Sequence[float], lows: Se
               highs: Sequence[float], maximum: float = 1.0, fmt: str = "{:.2f}", unit: str = "") -> str:
     """Bars with interval whiskers (low..high), one per ranking, on a 0..maximum axis."""
     left, top, plot_height, slot = 44, 22, 160, 64
-    width, height = left + slot * len(names) + 12, top + plot_height + 34
+    width, height = max(left + slot * len(names) + 12, len(title) * 6.5 + 16), top + plot_height + 34
     maximum = maximum if maximum > 0 else 1.0
     body = [_text(width / 2, 14, title, extra='font-weight="bold"')]
     body += _y_axis(left, top, plot_height, slot * len(names), maximum, [maximum * i / 4 for i in range(5)], fmt)
@@ -113,6 +115,12 @@ def difference_plot(title: str, deltas: Sequence[tuple[str, str, float]]) -> str
     return _svg(width, height, title, body)
 
 
+def nice_ceiling(value: float) -> float:
+    """The smallest 1, 2, 4 or 5 times a power of ten >= value: an axis maximum with round quarter ticks."""
+    power = 10 ** math.floor(math.log10(value)) if value > 0 else 1.0
+    return next(step * power for step in (1, 2, 4, 5, 10) if step * power >= value)
+
+
 def _summary_table(report: Mapping[str, Any]) -> str:
     metrics = report["method"]["metrics"]
     level = round(report["method"]["confidence"] * 100)
@@ -123,7 +131,7 @@ def _summary_table(report: Mapping[str, Any]) -> str:
         cells = "".join(f"<td>{_number(v['mean'])} [{_number(v['low'])}, {_number(v['high'])}]</td>"
                         for v in (profile["metrics"][m] for m in metrics))
         latency = profile["latency_ms"]
-        rows.append(f"<tr><td>{escape(profile['name'])} <small>({escape(what)}, ranking "
+        rows.append(f"<tr><td class=\"text\">{escape(profile['name'])}<br><small>({escape(what)}, ranking "
                     f"{escape(profile['rankProfile'])})</small></td>{cells}<td>{latency['p50']:.1f}</td>"
                     f"<td>{latency['p99']:.1f}</td><td>{profile['failed']}</td></tr>")
     return (f"<table><tr><th>ranking</th>{head}<th>p50 ms</th><th>p99 ms</th><th>failed</th></tr>"
@@ -139,7 +147,7 @@ def _charts(report: Mapping[str, Any]) -> str:
         figures.append(bar_chart(metric, names, [v["mean"] for v in values], [v["low"] for v in values],
                                  [v["high"] for v in values]))
     latencies = [profile["latency_ms"] for profile in profiles]
-    top = max([latency["p99"] for latency in latencies] + [1.0]) * 1.1
+    top = nice_ceiling(max([latency["p99"] for latency in latencies] + [1.0]))
     figures.append(bar_chart("latency ms (p50, whisker to p99)", names, [lat["p50"] for lat in latencies],
                              [lat["p50"] for lat in latencies], [lat["p99"] for lat in latencies],
                              maximum=top, fmt="{:.0f}"))
@@ -183,12 +191,14 @@ def _query_table(report: Mapping[str, Any]) -> str:
         scores = query["metrics"]
         cells = "".join(f"<td>{_number(scores[name][primary], 3)}</td>" for name in names)
         cells += "".join(f"<td>{scores[name][primary] - scores[baseline][primary]:+.3f}</td>" for name in names[1:])
-        links = " ".join(f'<a href="{escape(url)}">{escape(_link_label(baseline, name))}</a>'
+        links = " ".join(f'<a href="{escape(url)}" title="{escape(_link_label(baseline, name))}">'
+                         f'{escape("explore" if name == baseline else "vs " + name)}</a>'
                          for name, url in query["explorer"].items())
         failed = "".join(f" <small class=\"loss\">{escape(name)} failed</small>" for name in query["failed"])
         rows.append(f"<tr><td>{escape(query['id'])}</td><td class=\"text\">{escape(query['text'])}{failed}</td>"
-                    f"{cells}<td class=\"text\">{links}</td></tr>")
-    return (f"<h2>Queries ({escape(primary)})</h2><table><tr><th>id</th><th>query</th>{head}<th>explorer</th></tr>"
+                    f"{cells}<td class=\"left\">{links}</td></tr>")
+    return (f"<h2>Queries ({escape(primary)})</h2><table><tr><th>id</th><th class=\"text\">query</th>{head}"
+            "<th class=\"text\">explorer</th></tr>"
             + "".join(rows) + "</table>")
 
 
