@@ -171,7 +171,7 @@ def format_comparison(report: Mapping[str, Any]) -> str:
         lines.append(f"against {report['comparisons'][0]['baseline']}: mean Δ [{level}% CI], p of the paired "
                      "randomization test")
     for comparison in report["comparisons"]:
-        cells = "".join(f"{c['mean_delta']:+.4f} [{c['low']:+.4f}, {c['high']:+.4f}] p={c['p_value']:.3f}    "
+        cells = "".join(f"{c['mean_delta']:+.4f} [{c['low']:+.4f}, {c['high']:+.4f}] p={c['p_value']:.4f}    "
                         for c in (comparison["metrics"][metric] for metric in METRICS))
         lines.append(f"{comparison['profile']:<{width}}{cells}".rstrip())
     return "\n".join(lines)

@@ -97,7 +97,7 @@ def test_eval_command_compares_two_rankings_and_writes_both_reports(stub_contain
     table = captured.out
     assert "bm25                  0.2500 [0.0000, 0.7500]" in table
     assert "bm25-title-boost      0.7500 [0.2500, 1.0000]" in table
-    assert "bm25-title-boost      +0.5000 [+0.0000, +1.0000] p=0.500" in table
+    assert "bm25-title-boost      +0.5000 [+0.0000, +1.0000] p=0.5000" in table
     report = json.loads((out / "report.json").read_text())
     assert [p["name"] for p in report["profiles"]] == ["bm25", "bm25-title-boost"]
     assert report["profiles"][0]["queryProfile"] == "bm25" and report["profiles"][1]["queryProfile"] is None
