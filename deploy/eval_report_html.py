@@ -92,7 +92,7 @@ def difference_plot(title: str, deltas: Sequence[tuple[str, str, float]]) -> str
     width, height = left + bar * len(ordered) + 16, top + plot_height + 24
     width = max(width, 320)
     extent = max([abs(delta) for _, _, delta in ordered] + [0.1])
-    extent = min(1.0, -(-extent * 10 // 1) / 10)  # up to the next 0.1
+    extent = min(1.0, math.ceil(round(extent * 10, 6)) / 10)  # up to the next 0.1
 
     def y(value: float) -> float:
         return top + plot_height / 2 - value / extent * plot_height / 2
@@ -107,7 +107,7 @@ def difference_plot(title: str, deltas: Sequence[tuple[str, str, float]]) -> str
         top_y, bottom_y = sorted((y(delta), y(0.0)))
         color = GAIN if delta > 0 else LOSS if delta < 0 else "#999"
         rect_height = max(bottom_y - top_y, 1.0)  # a tie still shows as a sliver, and stays clickable
-        body.append(f'<a href="{escape(url)}"><title>{escape(f"{label}: {delta:+.4f}")}</title>'
+        body.append(f'<a href="{escape(url)}" tabindex="-1"><title>{escape(f"{label}: {delta:+.4f}")}</title>'
                     f'<rect class="delta" x="{x:.1f}" y="{top_y:.1f}" width="{max(bar - 1, 1):.1f}" '
                     f'height="{rect_height:.1f}" fill="{color}"/></a>')
     body.append(_text(width / 2, height - 6, f"{len(ordered)} queries, sorted by difference "
