@@ -105,6 +105,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     args.embed = args.embed or any(target.embeds for target in targets)
+    args.out_dir = Path(args.out).expanduser() if args.out else default_report_dir(dataset)
+    try:  # before feeding and querying, which can take long
+        args.out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        print(f"error: cannot write the report to {args.out_dir}: {error}", file=sys.stderr)
+        return EXIT_USAGE
     if args.url:
         return _evaluate(args, dataset, args.url.rstrip("/"), app_dir, targets, fresh=False)
     if args.no_feed:
@@ -201,8 +207,6 @@ def _evaluate(args: argparse.Namespace, dataset: beir_eval.BeirDataset, url: str
     report = build_report(dataset, evaluated, endpoint=url, concurrency=args.connections,
                           settings=StatsSettings(resamples=args.resamples, permutations=args.resamples,
                                                  seed=args.seed))
-    out_dir = Path(args.out).expanduser() if args.out else default_report_dir(dataset)
-    json_path, html_path = write_reports(report, out_dir)
     if len(targets) == 1:
         _print_single(args, dataset, targets[0], evaluated[0].outcome)
     elif args.json:
@@ -210,6 +214,11 @@ def _evaluate(args: argparse.Namespace, dataset: beir_eval.BeirDataset, url: str
                           "comparisons": report["comparisons"]}, indent=2))
     else:
         print(format_comparison(report))
+    try:
+        json_path, html_path = write_reports(report, args.out_dir)
+    except OSError as error:
+        print(f"error: cannot write the report to {args.out_dir}: {error}", file=sys.stderr)
+        return EXIT_FAILED
     print(f"report: {html_path} (data: {json_path})", file=sys.stderr)
     return EXIT_OK if not any(ranking.outcome.failures for ranking in evaluated) else EXIT_FAILED
 

@@ -116,3 +116,12 @@ def test_eval_refuses_a_ranking_twice_or_a_query_profile_with_several(beir_dir, 
     assert "twice" in capsys.readouterr().err
     assert cli.main(["eval", str(beir_dir), "--ranking", "a,b", "--query-profile", "bm25", "--url", "http://x"]) == 2
     assert "--query-profile goes with one --ranking" in capsys.readouterr().err
+
+
+def test_eval_refuses_an_out_dir_it_cannot_write_before_querying(beir_dir, tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    args = ["eval", str(beir_dir), "--ranking", "bm25", "--url", "http://127.0.0.1:9", "--no-feed",
+            "--out", str(blocker / "report")]
+    assert cli.main(args) == 2
+    assert "cannot write the report to" in capsys.readouterr().err
