@@ -112,7 +112,7 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     row_gids = [candidate_gids[i] for i in order]
     first_scores = row_scores  # firstPhase for later phases and match-features
     first_rank = np.full(len(rows), np.finfo(np.float64).max)  # firstPhaseRank: reranked hits only
-    first_order, kept, reranked_head = row_gids, len(rows), None  # for the phase trace
+    first_order, ranked, kept, reranked_head = row_gids, total_hits, len(rows), None  # for the phase trace
 
     if program.second_phase is not None and rerank_count > 0 and len(rows):
         if time.monotonic() > params.deadline:
@@ -150,7 +150,7 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     if params.explain:
         clock.lap("match-features")
         hits = explained(hits, first_order, first_scores, reranked_head)
-        phases = node_phases(0, matched, total_hits, kept, reranked_head or 0, len(hits), clock)
+        phases = node_phases(0, matched, ranked, kept, reranked_head or 0, len(hits), clock)
     return SearchOutcome(hits=hits, total_hits=total_hits, coverage=coverage, grouping=groups, phases=phases)
 
 
