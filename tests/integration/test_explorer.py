@@ -188,6 +188,8 @@ def test_schema_description_lists_profiles_and_inputs(http) -> None:
     assert profiles["phased"]["secondPhase"]["rerankCount"] == SECOND_RERANK
     assert profiles["phased"]["globalPhase"]["rerankCount"] == GLOBAL_RERANK
     assert profiles["popular"]["secondPhase"] is None
+    assert description["queryProfiles"] == [{"id": "phased", "values": {"ranking.profile": "phased",
+                                                                          "input.query(w)": "2.0"}}]
 
 
 def browser_page(playwright, tmp_path):
@@ -245,6 +247,9 @@ def test_explorer_in_a_real_browser(cluster, tmp_path) -> None:
             page.wait_for_selector(".runs.compare .connectors line")
             assert page.locator("#error").is_hidden(), page.locator("#error").inner_text()
             assert page.input_value("#query") == "global phase" and page.input_value("#compare") == "popular"
+            # each side as eval runs it: through the query profile named like its rank profile, if any
+            headings = page.locator(".run h2").all_inner_texts()
+            assert "query profile phased" in headings[0] and "query profile" not in headings[1], headings
         finally:
             browser.close()
     assert not problems, problems

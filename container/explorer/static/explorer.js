@@ -4,6 +4,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
+const NO_QUERY_PROFILE = "-";
 let model = { schemas: [], queryProfiles: [] };
 
 function el(tag, attrs, ...children) {
@@ -68,10 +69,21 @@ function describePhases() {
   });
 }
 
+// As `phasedsearch eval` runs a profile: with the query profile named like it, if there is one
+// ("auto"). A picked query profile serves the side whose rank profile it names (or both when it
+// names none); the other side of a comparison falls back to auto.
+function queryProfileFor(profile, state) {
+  if (state.queryProfile === NO_QUERY_PROFILE) return null;
+  const picked = queryProfileOf(state.queryProfile);
+  const names = picked?.values["ranking.profile"];
+  if (picked && (!names || names === profile)) return picked;
+  return queryProfileOf(profile) || null;
+}
+
 function requestParams(profile, state) {
   const schema = currentSchema();
   const params = new URLSearchParams();
-  const queryProfile = queryProfileOf(state.queryProfile);
+  const queryProfile = queryProfileFor(profile, state);
   const text = state.query.trim();
   if (queryProfile) params.set("queryProfile", queryProfile.id);
   if (!queryProfile || !queryProfile.values.yql) {
@@ -97,6 +109,7 @@ async function runQuery(profile, state) {
   try { body = await response.json(); } catch { throw new Error(`${profile}: HTTP ${response.status}, not JSON`); }
   const errors = body?.root?.errors || [];
   return { profile, body, status: response.status, ms: performance.now() - started,
+    queryProfile: queryProfileFor(profile, state)?.id,
     errors: errors.map((e) => `${profile}: ${e.summary || "Error"}: ${e.message}`) };
 }
 
@@ -167,7 +180,8 @@ function renderRun(run, state) {
   const trace = run.body.root.phaseTrace;
   const section = el("section", { class: "run", "aria-label": `Results of ${run.profile}` });
   const count = el("span", { class: "count" }, ` · ${run.body.root.fields?.totalCount ?? 0} matches`);
-  section.append(el("h2", {}, run.profile, count));
+  const via = run.queryProfile ? el("span", { class: "count" }, ` · query profile ${run.queryProfile}`) : null;
+  section.append(el("h2", {}, run.profile, count, via));
   if (trace) section.append(Charts.timingChart(trace), nodeTable(trace));
   const ranks = hits.flatMap((h) => Charts.stagesOf(h.fields?.phaseTrace || { finalRank: 1 }).map((s) => s.rank));
   const maxRank = Math.max(hits.length, ...ranks, 2);
@@ -270,7 +284,8 @@ async function start() {
   const response = await fetch("/explorer/api/schemas");
   model = await response.json();
   $("schema").replaceChildren(...model.schemas.map((s) => option(s.name)));
-  $("query-profile").replaceChildren(option("", "(none)"), ...model.queryProfiles.map((p) => option(p.id)));
+  $("query-profile").replaceChildren(option("", "(auto: named like the rank profile)"),
+    option(NO_QUERY_PROFILE, "(none)"), ...model.queryProfiles.map((p) => option(p.id)));
   const url = new URLSearchParams(location.search);
   if (url.get("schema")) ensureOption($("schema"), url.get("schema"));
   fillProfiles(false);
