@@ -157,8 +157,11 @@ async function search(event) {
     `${r.body.root.fields?.totalCount ?? 0} in ${Charts.fmtMs(r.ms)}`).join(" · ");
 }
 
+let connectorObserver = null;  // redraws the comparison's lines when the layout changes
+
 function render(runs, state) {
   const results = $("results");
+  connectorObserver?.disconnect();
   const grid = el("div", { class: runs.length > 1 ? "runs compare" : "runs" });
   const lists = runs.map((run) => renderRun(run, state));
   grid.append(lists[0].section);
@@ -166,7 +169,8 @@ function render(runs, state) {
     const holder = el("div", { class: "connectors", "aria-hidden": "true" });
     grid.append(holder, lists[1].section);
     const redraw = () => Charts.drawConnectors(holder, lists[0].list, lists[1].list);
-    new ResizeObserver(redraw).observe(grid);
+    connectorObserver = new ResizeObserver(redraw);
+    connectorObserver.observe(grid);
     grid.addEventListener("toggle", redraw, true);
     requestAnimationFrame(redraw);
   }
