@@ -229,6 +229,15 @@ def test_explorer_in_a_real_browser(cluster, tmp_path) -> None:
             assert "ranking=text" in page.url and "query=phased+ranking" in page.url
             page.screenshot(path=str(tmp_path / "explorer-single.png"), full_page=True)
 
+            # focus order follows the form, and the focused control shows it
+            page.focus("#query")
+            order = []
+            for _ in range(4):
+                page.keyboard.press("Tab")
+                order.append(page.evaluate("document.activeElement.id"))
+                assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+            assert order == ["search-button", "schema", "profile", "compare"]
+
             page.select_option("#compare", "phased")
             page.focus("#compare")
             page.keyboard.press("Enter")  # Enter on a picker submits
