@@ -90,6 +90,8 @@ function requestParams(profile, state) {
     params.set("yql", `select * from ${schema.name} where ${text ? "userQuery()" : "true"}`);
   }
   if (text) params.set("query", state.query);
+  // without query syntax by default: the text as eval sends it (words only)
+  if (!state.syntax) params.set("model.type.syntax", "none");
   params.set("type", state.type);
   params.set("ranking", profile);
   params.set("hits", String(state.hits));
@@ -117,6 +119,7 @@ function formState() {
   return {
     query: $("query").value, schema: $("schema").value, profile: $("profile").value, compare: $("compare").value,
     queryProfile: $("query-profile").value, type: $("match-type").value,
+    syntax: $("syntax").checked,
     hits: Math.min(Math.max(parseInt($("hits").value, 10) || 10, 1), 100),
     inputs: Object.fromEntries([...$("input-list").querySelectorAll("input")].map((i) => [i.dataset.name, i.value])),
   };
