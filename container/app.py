@@ -11,9 +11,10 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from container import explorer
 from container.dispatch.content_client import ContentNodeClient, GrpcContentNodeClient, NodeAddress
 from container.dispatch.search_cluster import SearchCluster
 from container.embedding.registry import embedder_ids, get_embedder
@@ -116,7 +117,7 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
     routes = [
         Route("/search/", search.handle, methods=["GET", "POST"]),
         Route("/search", search.handle, methods=["GET", "POST"]),
-        Route("/", handler_listing),
+        Route("/", root),
         Route("/document/v1/", visits.handle, methods=["GET", "PUT", "DELETE"]),
         Route("/document/v1/{namespace}/{doctype}/docid", visits.handle, methods=["GET", "PUT", "DELETE"]),
         Route("/document/v1/{namespace}/{doctype}/docid/", visits.handle, methods=["GET", "PUT", "DELETE"]),
@@ -129,6 +130,7 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
         Route("/state/v1/metrics", metrics),
         Route("/metrics/v2/values", metrics_v2),
         Route("/prometheus/v1/values", prometheus),
+        *explorer.routes(package),
     ]
     handlers = {Exception: unexpected_error, HTTPException: http_error}  # errors in the API's JSON shape
     # outermost first: metrics time everything; gzip bodies are inflated before the guard counts
@@ -148,6 +150,13 @@ def _preload_embedders(package: ApplicationPackage) -> None:
             get_embedder(package, component_id)
         except InvalidParameterError as error:  # a missing model file: queries that need it answer 400
             log.error("embedder %s not loaded: %s", component_id, error.message)
+
+
+async def root(request: Request) -> Response:
+    """A browser goes to the ranking explorer; clients get Vespa's handler listing."""
+    if explorer.wants_page(request):
+        return RedirectResponse("/explorer/", status_code=302)
+    return await handler_listing(request)
 
 
 async def handler_listing(request: Request) -> JSONResponse:

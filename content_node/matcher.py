@@ -16,8 +16,10 @@ from content_node import soft_timeout
 from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.feature_api import RankIndex
 from content_node.matching.rank_features import FeatureCalculator
+from content_node.ranking.phase_trace import NO_CLOCK, PhaseClock, explained, node_phases
 from content_node.ranking.rank_program import RankProgram
 from searchlib.coverage import DEGRADED_TIMEOUT, Coverage
+from searchlib.explain import NodePhases
 from searchlib.grouping.model import GroupingOperation
 from searchlib.grouping.result import Group
 from searchlib.hits import LeanHit, is_rank_order, is_relevance, order_rows, sort_value, top_k_indices
@@ -38,6 +40,7 @@ class SearchParams:
     now: float = 0.0
     deadline: float = float("inf")  # time.monotonic() value
     grouping: GroupingOperation | None = None
+    explain: bool = False  # record the phase trace (searchlib.explain)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,7 @@ class SearchOutcome:
     coverage: Coverage
     grouping: Group | None = None  # partial group tree over every matched document
     generation: int = 0  # the view of the documents the query read (DocumentDB.open_view)
+    phases: NodePhases | None = None  # the phase trace, when the query explains (distribution key 0)
 
 
 class IndexWithIds(RankIndex):
@@ -56,6 +60,7 @@ class IndexWithIds(RankIndex):
 
 def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> SearchOutcome:
     schema = program.schema
+    clock = PhaseClock() if params.explain else NO_CLOCK
     degraded = 0
     active = index.doc_count
     query_features = program.query_features(params.query_features)
@@ -65,6 +70,7 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     calculator = FeatureCalculator(schema, index, params.query, query_features, params.now,
                                    program.rank_properties(params.rank_properties), postings=matching.postings)
     matched, searched = len(candidates), active
+    clock.lap("match")
     candidates, scores, out_of_time = soft_timeout.first_phase(
         lambda rows: _as_column(program.evaluate(program.first_phase, calculator, rows), len(rows)),
         candidates, params.deadline)
@@ -80,16 +86,23 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
         candidates, scores = candidates[keep], scores[keep]
     mutation.apply_phase(index, program.profile, mutation.ON_FIRST_PHASE, candidates)
     total_hits = len(candidates)
+    clock.lap("first-phase")
     global_ids = index.global_ids
     candidate_gids = [global_ids[i] for i in candidates]
 
     groups = None
     if params.grouping is not None:
         groups = grouping.run(params.grouping, index, schema, candidates, scores, candidate_gids)
+        clock.lap("grouping")
 
-    if not is_rank_order(params.sorting):  # sorted: no second phase
-        return replace(_sorted_outcome(index, program, calculator, params, candidates, scores,
-                                       candidate_gids, total_hits, active), grouping=groups)
+    if not is_rank_order(params.sorting):  # sorted: no second phase (nor per-hit phase trace)
+        outcome = _sorted_outcome(index, program, calculator, params, candidates, scores,
+                                  candidate_gids, total_hits, active)
+        if params.explain:
+            clock.lap("sort")
+            outcome = replace(outcome, phases=node_phases(0, matched, total_hits, len(outcome.hits), 0,
+                                                          len(outcome.hits), clock))
+        return replace(outcome, grouping=groups)
 
     keep_count = params.keep_rank_count if params.keep_rank_count is not None else program.keep_rank_count
     rerank_count = params.rerank_count if params.rerank_count is not None else program.rerank_count
@@ -99,6 +112,7 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     row_gids = [candidate_gids[i] for i in order]
     first_scores = row_scores  # firstPhase for later phases and match-features
     first_rank = np.full(len(rows), np.finfo(np.float64).max)  # firstPhaseRank: reranked hits only
+    first_order, ranked, kept, reranked_head = row_gids, total_hits, len(rows), None  # for the phase trace
 
     if program.second_phase is not None and rerank_count > 0 and len(rows):
         if time.monotonic() > params.deadline:
@@ -106,6 +120,7 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
         else:
             mutation.apply_phase(index, program.profile, mutation.ON_SECOND_PHASE, rows[:rerank_count])
             row_scores = _second_phase(program, calculator, rows, row_scores, rerank_count)
+            reranked_head = min(rerank_count, len(rows))
             first_rank[: min(rerank_count, len(rows))] = np.arange(1, min(rerank_count, len(rows)) + 1)
             limit = params.second_phase_rank_score_drop_limit
             if limit is None:
@@ -118,6 +133,7 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
             order = top_k_indices(row_scores, row_gids, len(rows))
             rows, row_scores, first_scores, first_rank = _take(order, rows, row_scores, first_scores, first_rank)
             row_gids = [row_gids[i] for i in order]
+            clock.lap("second-phase")
 
     window = slice(0, params.hits)
     rows, row_scores, first_scores, first_rank = _take(window, rows, row_scores, first_scores, first_rank)
@@ -130,7 +146,12 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     hits = [LeanHit(global_id=gid, relevance=float(score), match_features=features[i])
             for i, (gid, score) in enumerate(zip(row_gids, row_scores))]
     coverage = Coverage(docs=searched, active=active, target_active=active, degraded_reason=degraded, nodes=1)
-    return SearchOutcome(hits=hits, total_hits=total_hits, coverage=coverage, grouping=groups)
+    phases = None
+    if params.explain:
+        clock.lap("match-features")
+        hits = explained(hits, first_order, first_scores, reranked_head)
+        phases = node_phases(0, matched, ranked, kept, reranked_head or 0, len(hits), clock)
+    return SearchOutcome(hits=hits, total_hits=total_hits, coverage=coverage, grouping=groups, phases=phases)
 
 
 def _second_phase(program: RankProgram, calculator: FeatureCalculator, rows: np.ndarray,

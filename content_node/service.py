@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import replace
 
 from content_node import matcher
 from content_node.catch_up import list_documents
@@ -60,7 +61,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                 rank_score_drop_limit=call.rank_score_drop_limit,
                 second_phase_rank_score_drop_limit=call.second_phase_rank_score_drop_limit,
                 now=call.now or time.time(), deadline=started + soft_budget,
-                grouping=parse_grouping(call.grouping) if call.grouping else None)
+                grouping=parse_grouping(call.grouping) if call.grouping else None, explain=call.explain)
             # the fill may come after the query's time (the container grants it a second more)
             view_seconds = (call.timeout_ms / 1000.0 if call.timeout_ms else 10.0) + VIEW_GRACE_SECONDS
             outcome = self._node.search(call.schema, call.rank_profile, params, view_seconds)
@@ -70,7 +71,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                          f"{(time.monotonic() - started) * 1000:.1f} ms",)
             return codec.encode_search_answer(codec.SearchAnswer(
                 key, tuple(outcome.hits), outcome.total_hits, outcome.coverage, (), trace, outcome.grouping,
-                outcome.generation))
+                outcome.generation, outcome.phases and replace(outcome.phases, distribution_key=key)))
         except Exception as error:  # noqa: BLE001 - reported as data, see module doc
             active = self._node.active_documents
             coverage = Coverage(docs=0, active=active, target_active=active, nodes=1)

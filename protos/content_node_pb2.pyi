@@ -290,7 +290,7 @@ class SortValue(_message.Message):
     def __init__(self, number: _Optional[float] = ..., text: _Optional[str] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "now", "grouping", "rank_properties")
+    __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "now", "grouping", "rank_properties", "explain")
     class QueryFeaturesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -321,6 +321,7 @@ class SearchRequest(_message.Message):
     NOW_FIELD_NUMBER: _ClassVar[int]
     GROUPING_FIELD_NUMBER: _ClassVar[int]
     RANK_PROPERTIES_FIELD_NUMBER: _ClassVar[int]
+    EXPLAIN_FIELD_NUMBER: _ClassVar[int]
     schema: str
     rank_profile: str
     app_generation: str
@@ -337,10 +338,11 @@ class SearchRequest(_message.Message):
     now: float
     grouping: str
     rank_properties: _containers.ScalarMap[str, str]
-    def __init__(self, schema: _Optional[str] = ..., rank_profile: _Optional[str] = ..., app_generation: _Optional[str] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., hits: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., trace_level: _Optional[int] = ..., sorting: _Optional[_Iterable[_Union[SortKey, _Mapping]]] = ..., rerank_count: _Optional[int] = ..., keep_rank_count: _Optional[int] = ..., rank_score_drop_limit: _Optional[float] = ..., second_phase_rank_score_drop_limit: _Optional[float] = ..., now: _Optional[float] = ..., grouping: _Optional[str] = ..., rank_properties: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    explain: bool
+    def __init__(self, schema: _Optional[str] = ..., rank_profile: _Optional[str] = ..., app_generation: _Optional[str] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., hits: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., trace_level: _Optional[int] = ..., sorting: _Optional[_Iterable[_Union[SortKey, _Mapping]]] = ..., rerank_count: _Optional[int] = ..., keep_rank_count: _Optional[int] = ..., rank_score_drop_limit: _Optional[float] = ..., second_phase_rank_score_drop_limit: _Optional[float] = ..., now: _Optional[float] = ..., grouping: _Optional[str] = ..., rank_properties: _Optional[_Mapping[str, str]] = ..., explain: _Optional[bool] = ...) -> None: ...
 
 class LeanHit(_message.Message):
-    __slots__ = ("global_id", "relevance", "match_features", "sort_values")
+    __slots__ = ("global_id", "relevance", "match_features", "sort_values", "phases")
     class MatchFeaturesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -352,14 +354,56 @@ class LeanHit(_message.Message):
     RELEVANCE_FIELD_NUMBER: _ClassVar[int]
     MATCH_FEATURES_FIELD_NUMBER: _ClassVar[int]
     SORT_VALUES_FIELD_NUMBER: _ClassVar[int]
+    PHASES_FIELD_NUMBER: _ClassVar[int]
     global_id: bytes
     relevance: float
     match_features: _containers.MessageMap[str, FeatureValue]
     sort_values: _containers.RepeatedCompositeFieldContainer[SortValue]
-    def __init__(self, global_id: _Optional[bytes] = ..., relevance: _Optional[float] = ..., match_features: _Optional[_Mapping[str, FeatureValue]] = ..., sort_values: _Optional[_Iterable[_Union[SortValue, _Mapping]]] = ...) -> None: ...
+    phases: HitPhases
+    def __init__(self, global_id: _Optional[bytes] = ..., relevance: _Optional[float] = ..., match_features: _Optional[_Mapping[str, FeatureValue]] = ..., sort_values: _Optional[_Iterable[_Union[SortValue, _Mapping]]] = ..., phases: _Optional[_Union[HitPhases, _Mapping]] = ...) -> None: ...
+
+class HitPhases(_message.Message):
+    __slots__ = ("first_phase", "first_phase_rank", "second_phase_ran", "reranked", "node_score", "node_rank")
+    FIRST_PHASE_FIELD_NUMBER: _ClassVar[int]
+    FIRST_PHASE_RANK_FIELD_NUMBER: _ClassVar[int]
+    SECOND_PHASE_RAN_FIELD_NUMBER: _ClassVar[int]
+    RERANKED_FIELD_NUMBER: _ClassVar[int]
+    NODE_SCORE_FIELD_NUMBER: _ClassVar[int]
+    NODE_RANK_FIELD_NUMBER: _ClassVar[int]
+    first_phase: float
+    first_phase_rank: int
+    second_phase_ran: bool
+    reranked: bool
+    node_score: float
+    node_rank: int
+    def __init__(self, first_phase: _Optional[float] = ..., first_phase_rank: _Optional[int] = ..., second_phase_ran: _Optional[bool] = ..., reranked: _Optional[bool] = ..., node_score: _Optional[float] = ..., node_rank: _Optional[int] = ...) -> None: ...
+
+class NodePhases(_message.Message):
+    __slots__ = ("matched", "first_phase_ranked", "kept", "reranked", "returned", "timings")
+    MATCHED_FIELD_NUMBER: _ClassVar[int]
+    FIRST_PHASE_RANKED_FIELD_NUMBER: _ClassVar[int]
+    KEPT_FIELD_NUMBER: _ClassVar[int]
+    RERANKED_FIELD_NUMBER: _ClassVar[int]
+    RETURNED_FIELD_NUMBER: _ClassVar[int]
+    TIMINGS_FIELD_NUMBER: _ClassVar[int]
+    matched: int
+    first_phase_ranked: int
+    kept: int
+    reranked: int
+    returned: int
+    timings: _containers.RepeatedCompositeFieldContainer[PhaseTiming]
+    def __init__(self, matched: _Optional[int] = ..., first_phase_ranked: _Optional[int] = ..., kept: _Optional[int] = ..., reranked: _Optional[int] = ..., returned: _Optional[int] = ..., timings: _Optional[_Iterable[_Union[PhaseTiming, _Mapping]]] = ...) -> None: ...
+
+class PhaseTiming(_message.Message):
+    __slots__ = ("phase", "ms")
+    PHASE_FIELD_NUMBER: _ClassVar[int]
+    MS_FIELD_NUMBER: _ClassVar[int]
+    phase: str
+    ms: float
+    def __init__(self, phase: _Optional[str] = ..., ms: _Optional[float] = ...) -> None: ...
 
 class SearchReply(_message.Message):
-    __slots__ = ("distribution_key", "hits", "total_hit_count", "coverage", "errors", "trace", "generation", "grouping")
+    __slots__ = ("distribution_key", "hits", "total_hit_count", "coverage", "errors", "trace", "generation", "grouping", "phases")
     DISTRIBUTION_KEY_FIELD_NUMBER: _ClassVar[int]
     HITS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_HIT_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -368,6 +412,7 @@ class SearchReply(_message.Message):
     TRACE_FIELD_NUMBER: _ClassVar[int]
     GENERATION_FIELD_NUMBER: _ClassVar[int]
     GROUPING_FIELD_NUMBER: _ClassVar[int]
+    PHASES_FIELD_NUMBER: _ClassVar[int]
     distribution_key: int
     hits: _containers.RepeatedCompositeFieldContainer[LeanHit]
     total_hit_count: int
@@ -376,7 +421,8 @@ class SearchReply(_message.Message):
     trace: _containers.RepeatedScalarFieldContainer[str]
     generation: int
     grouping: GroupValue
-    def __init__(self, distribution_key: _Optional[int] = ..., hits: _Optional[_Iterable[_Union[LeanHit, _Mapping]]] = ..., total_hit_count: _Optional[int] = ..., coverage: _Optional[_Union[Coverage, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ..., trace: _Optional[_Iterable[str]] = ..., generation: _Optional[int] = ..., grouping: _Optional[_Union[GroupValue, _Mapping]] = ...) -> None: ...
+    phases: NodePhases
+    def __init__(self, distribution_key: _Optional[int] = ..., hits: _Optional[_Iterable[_Union[LeanHit, _Mapping]]] = ..., total_hit_count: _Optional[int] = ..., coverage: _Optional[_Union[Coverage, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ..., trace: _Optional[_Iterable[str]] = ..., generation: _Optional[int] = ..., grouping: _Optional[_Union[GroupValue, _Mapping]] = ..., phases: _Optional[_Union[NodePhases, _Mapping]] = ...) -> None: ...
 
 class GroupValue(_message.Message):
     __slots__ = ("integer", "number", "text", "aggregates", "lists", "hits")

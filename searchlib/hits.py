@@ -19,6 +19,8 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from searchlib.explain import HitPhases
+
 RELEVANCE_FIELDS = ("[relevance]", "[rank]")
 
 
@@ -31,6 +33,7 @@ class LeanHit:
     distribution_key: int = 0
     match_features: Mapping[str, object] = field(default_factory=dict)
     sort_data: tuple = ()  # one value per sort key (sort_value), when the query sorts
+    phases: HitPhases | None = None  # the node's phase trace, only when the query explains
 
 
 def is_relevance(sort_field: str) -> bool:

@@ -22,11 +22,22 @@ def render_value(value: object) -> object:
     return short_form() if short_form else value
 
 
-def render_hit(result_hit: ResultHit, source: str) -> dict:
+def render_tree(value: object) -> object:
+    """render_value over the leaves of nested dicts and lists (the phase trace)."""
+    if isinstance(value, dict):
+        return {k: render_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [render_tree(v) for v in value]
+    return render_value(value)
+
+
+def render_hit(result_hit: ResultHit, source: str, phase_trace: dict | None = None) -> dict:
     hit = result_hit.hit
     fields: dict[str, object] = {}
     if hit.match_features:
         fields["matchfeatures"] = {k: render_value(v) for k, v in hit.match_features.items()}
+    if phase_trace is not None:
+        fields["phaseTrace"] = render_tree(phase_trace)
     if result_hit.document_id:
         fields["sddocname"] = result_hit.schema
         fields["documentid"] = result_hit.document_id
@@ -61,11 +72,14 @@ def render_result(result: SearchResult, source: str, timing: bool = False) -> di
         root["coverage"] = rendered
     if result.errors:
         root["errors"] = [render_error(_without_server_text(e)) for e in result.errors]
-    children = [render_hit(h, source) for h in result.hits]
+    traces = result.hit_traces or [None] * len(result.hits)
+    children = [render_hit(h, source, t) for h, t in zip(result.hits, traces)]
     if result.grouping is not None:
         children.append(render_grouping(result.grouping, lambda hit: render_hit(hit, source)))
     if children:
         root["children"] = children
+    if result.phase_trace is not None:
+        root["phaseTrace"] = render_tree(result.phase_trace)
     body: dict[str, object] = {"root": root}
     if result.trace:
         body["trace"] = {"children": [{"message": line} for line in result.trace]}

@@ -4,10 +4,11 @@ merges, runs the global phase, trims to the window, and only then fills summarie
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from container.dispatch.search_cluster import SearchCluster
 from container.ranking.global_phase import GlobalPhaseRanker
-from container.search import grouping, phases
+from container.search import explain, grouping, phases
 from container.search.phases import SearchResult
 from container.search.query import Query
 from searchlib.schema.model import ApplicationPackage
@@ -22,7 +23,9 @@ class ClusterSearcher:
     async def search(self, query: Query) -> SearchResult:
         app, cluster = self.application, self.cluster
         plan = phases.plan(app, self.global_phase, query)
+        dispatched = time.monotonic()
         searched = await phases.search(plan, app, cluster, self.global_phase)
+        searched_at = time.monotonic()
         by_schema = await phases.global_phase(self.global_phase, plan, searched.by_schema)
         search_done = time.monotonic()
         window = phases.merge_and_window(plan, by_schema)
@@ -36,5 +39,13 @@ class ClusterSearcher:
         timing = {"querytime": round(search_done - query.started, 6),
                   "summaryfetchtime": round(time.monotonic() - search_done, 6),
                   "searchtime": round(time.monotonic() - query.started, 6)}
-        return SearchResult(filled.hits, sum(s.total_hits for s in by_schema), phases.coverage(by_schema),
-                            errors, phases.trace(plan, searched, by_schema), timing, grouped)
+        result = SearchResult(filled.hits, sum(s.total_hits for s in by_schema), phases.coverage(by_schema),
+                              errors, phases.trace(plan, searched, by_schema), timing, grouped)
+        if not query.explain:
+            return result
+        laps = [("parse", dispatched - query.started), ("search", searched_at - dispatched),
+                ("global-phase", search_done - searched_at), ("fill", time.monotonic() - search_done)]
+        laps.append(("total", time.monotonic() - query.started))
+        return replace(result, hit_traces=explain.hit_traces(filled.hits, by_schema, query.offset),
+                       phase_trace=explain.query_trace(query, searched.group, by_schema,
+                                                       [(name, round(s * 1000.0, 3)) for name, s in laps]))

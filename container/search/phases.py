@@ -23,7 +23,7 @@ from container.dispatch.scatter_gather import scatter_gather
 from container.dispatch.search_cluster import SearchCluster
 from container.ranking.global_phase import GlobalPhaseRanker, hits_to_fetch
 from container.ranking.global_phase import check_sorting as check_global_phase_sorting
-from container.search import grouping
+from container.search import explain, grouping
 from container.search.query import Query, QueryTimeout
 from container.search.query_embedding import query_features
 from container.search.validation import validate_fields, validate_sorting
@@ -54,6 +54,8 @@ class SearchResult:
     trace: list[str] = field(default_factory=list)
     timing: dict[str, float] = field(default_factory=dict)
     grouping: object | None = None  # container.search.grouping.GroupingResult when the query groups
+    phase_trace: dict | None = None  # ranking.explain: the query's (container/search/explain.py)
+    hit_traces: tuple = ()  # ranking.explain: one per hit, in the order of `hits`
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,8 @@ class SchemaHits:
     query_features: dict  # as sent to the nodes; the fill sends them again for summary-features
     failed_keys: tuple[int, ...] = ()  # unreachable nodes (dispatch may retry on another group)
     generations: Mapping[int, int] = field(default_factory=dict)  # node key -> the view the fill reads
+    node_phases: tuple = ()  # searchlib.explain.NodePhases of each node, when the query explains
+    global_trace: object | None = None  # container.search.explain.GlobalTrace, when the query explains
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +158,12 @@ async def search_schema(plan: SearchPlan, schema_name: str, application: Applica
                       rank_score_drop_limit=query.rank_score_drop_limit,
                       app_generation=application.generation, trace_level=query.trace_level,
                       now=query.now, grouping=grouping.request_text(query),
-                      rank_properties=query.rank_properties)
+                      rank_properties=query.rank_properties, explain=query.explain)
     gathered = await scatter_gather(clients, call, query.deadline, application.content.redundancy,
                                     absent, cluster.known_active_docs())
     return SchemaHits(schema_name, gathered.hits, gathered.total_hits, gathered.coverage, gathered.errors,
-                      gathered.trace, gathered.groupings, features, gathered.failed_keys, gathered.generations)
+                      gathered.trace, gathered.groupings, features, gathered.failed_keys, gathered.generations,
+                      gathered.phases)
 
 
 # -- global phase -------------------------------------------------------------------------------
@@ -171,15 +176,18 @@ async def global_phase(ranker: GlobalPhaseRanker, plan: SearchPlan,
     result = []
     for schema_hits in by_schema:
         if ranker.setup(schema_hits.schema, query.profile) is None or not schema_hits.hits:
-            result.append(schema_hits)
+            result.append(explain.without_global_phase(schema_hits, query) if query.explain else schema_hits)
             continue
         count = ranker.rerank_count(schema_hits.schema, query.profile, query.global_phase_rerank_count)
+        started = time.perf_counter()
         reranked = await loop.run_in_executor(
             None, functools.partial(ranker.rerank, schema_hits.schema, query.profile, schema_hits.hits,
                                     schema_hits.query_features, count, query.trace_level, query.sorting))
         result.append(replace(schema_hits, hits=reranked.hits,
                               total_hits=max(schema_hits.total_hits - reranked.dropped, 0),
-                              trace=[*schema_hits.trace, *(reranked.trace if query.trace_level else [])]))
+                              trace=[*schema_hits.trace, *(reranked.trace if query.trace_level else [])],
+                              global_trace=explain.global_trace(schema_hits.hits, query, count, started)
+                              if query.explain else None))
     return result
 
 

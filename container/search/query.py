@@ -38,6 +38,7 @@ class Query:
     started: float = field(default_factory=time.monotonic)
     now: float = field(default_factory=time.time)
     parameters: Mapping[str, str] = field(default_factory=dict)
+    explain: bool = False  # ranking.explain: the phase trace (container/search/explain.py)
 
     @property
     def deadline(self) -> float:
@@ -104,7 +105,7 @@ def build_query(raw: Mapping[str, str], application: ApplicationPackage, started
         timing=rp.read_bool(params, "presentation.timing"), rank_properties=rank_properties,
         started=started if started is not None else time.monotonic(),
         now=_freshness_now(params),
-        parameters=params)
+        parameters=params, explain=rp.read_bool(params, "ranking.explain"))
 
 
 def _parsing_parameters(params: Mapping[str, str]) -> Mapping[str, str]:

@@ -5,6 +5,7 @@ from typing import Mapping
 
 from protos import content_node_pb2 as pb
 from searchlib.coverage import Coverage
+from searchlib.explain import HitPhases, NodePhases
 from searchlib.hits import LeanHit
 from searchlib.wire import tensor_codec
 
@@ -41,16 +42,38 @@ def decode_sort_values(messages) -> tuple:
 
 
 def encode_hit(hit: LeanHit) -> pb.LeanHit:
-    return pb.LeanHit(global_id=hit.global_id, relevance=hit.relevance,
-                      match_features=encode_features(hit.match_features),
-                      sort_values=encode_sort_values(hit.sort_data))
+    message = pb.LeanHit(global_id=hit.global_id, relevance=hit.relevance,
+                         match_features=encode_features(hit.match_features),
+                         sort_values=encode_sort_values(hit.sort_data))
+    if hit.phases is not None:
+        p = hit.phases
+        message.phases.CopyFrom(pb.HitPhases(
+            first_phase=p.first_phase, first_phase_rank=p.first_phase_rank, second_phase_ran=p.second_phase_ran,
+            reranked=p.reranked, node_score=p.node_score, node_rank=p.node_rank))
+    return message
 
 
 def decode_hit(message: pb.LeanHit, distribution_key: int) -> LeanHit:
+    phases = None
+    if message.HasField("phases"):
+        p = message.phases
+        phases = HitPhases(p.first_phase, p.first_phase_rank, p.second_phase_ran, p.reranked, p.node_score,
+                           p.node_rank)
     return LeanHit(global_id=message.global_id, relevance=message.relevance,
                    distribution_key=distribution_key,
                    match_features=decode_features(message.match_features),
-                   sort_data=decode_sort_values(message.sort_values))
+                   sort_data=decode_sort_values(message.sort_values), phases=phases)
+
+
+def encode_node_phases(phases: NodePhases) -> pb.NodePhases:
+    return pb.NodePhases(matched=phases.matched, first_phase_ranked=phases.first_phase_ranked, kept=phases.kept,
+                         reranked=phases.reranked, returned=phases.returned,
+                         timings=[pb.PhaseTiming(phase=name, ms=ms) for name, ms in phases.timings_ms])
+
+
+def decode_node_phases(message: pb.NodePhases, distribution_key: int) -> NodePhases:
+    return NodePhases(distribution_key, message.matched, message.first_phase_ranked, message.kept,
+                      message.reranked, message.returned, tuple((t.phase, t.ms) for t in message.timings))
 
 
 def encode_coverage(coverage: Coverage) -> pb.Coverage:

@@ -12,8 +12,9 @@ from searchlib.hits import LeanHit
 from searchlib.grouping.result import Group
 from searchlib.query import tree as q
 from searchlib.wire.grouping_codec import decode_group, encode_group
-from searchlib.wire.hits_codec import (decode_coverage, decode_features, decode_hit, encode_coverage,
-                                       encode_features, encode_hit)
+from searchlib.explain import NodePhases
+from searchlib.wire.hits_codec import (decode_coverage, decode_features, decode_hit, decode_node_phases,
+                                       encode_coverage, encode_features, encode_hit, encode_node_phases)
 from searchlib.wire.query_codec import decode_query, encode_query
 
 
@@ -37,6 +38,7 @@ class SearchCall:
     now: float = 0.0
     grouping: str = ""  # the grouping expression text, "" for none
     rank_properties: Mapping[str, str] = field(default_factory=dict)  # ranking.properties.*
+    explain: bool = False  # ranking.explain: the node records its phase trace (searchlib.explain)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,7 @@ class SearchAnswer:
     trace: tuple[str, ...] = ()
     grouping: Group | None = None  # partial group tree when the call had grouping
     generation: int = 0  # the node's read view: a fill of these hits asks for it (DocsumCall.as_of)
+    phases: NodePhases | None = None  # the node's phase trace, when the call asked to explain
 
 
 def encode_search_call(call: SearchCall) -> pb.SearchRequest:
@@ -64,7 +67,7 @@ def encode_search_call(call: SearchCall) -> pb.SearchRequest:
         query=encode_query(call.query), query_features=encode_features(call.query_features),
         hits=call.hits, timeout_ms=call.timeout_ms, trace_level=call.trace_level,
         sorting=[pb.SortKey(field=k.field, ascending=k.ascending) for k in call.sorting], now=call.now,
-        grouping=call.grouping, rank_properties=dict(call.rank_properties))
+        grouping=call.grouping, rank_properties=dict(call.rank_properties), explain=call.explain)
     for name in ("rerank_count", "keep_rank_count", "rank_score_drop_limit",
                  "second_phase_rank_score_drop_limit"):
         value = getattr(call, name)
@@ -86,13 +89,15 @@ def decode_search_call(message: pb.SearchRequest) -> SearchCall:
         rank_score_drop_limit=optional("rank_score_drop_limit"),
         second_phase_rank_score_drop_limit=optional("second_phase_rank_score_drop_limit"),
         app_generation=message.app_generation, trace_level=message.trace_level, now=message.now,
-        grouping=message.grouping, rank_properties=dict(message.rank_properties))
+        grouping=message.grouping, rank_properties=dict(message.rank_properties), explain=message.explain)
 
 
 def encode_search_answer(answer: SearchAnswer) -> pb.SearchReply:
     reply = _encode_search_answer(answer)
     if answer.grouping is not None:
         reply.grouping.CopyFrom(encode_group(answer.grouping))
+    if answer.phases is not None:
+        reply.phases.CopyFrom(encode_node_phases(answer.phases))
     return reply
 
 
@@ -112,7 +117,8 @@ def decode_search_answer(message: pb.SearchReply) -> SearchAnswer:
         errors=tuple(NodeError(e.code, e.message, e.source) for e in message.errors),
         trace=tuple(message.trace),
         grouping=decode_group(message.grouping, key) if message.HasField("grouping") else None,
-        generation=message.generation)
+        generation=message.generation,
+        phases=decode_node_phases(message.phases, key) if message.HasField("phases") else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ def schema_hits(schema: str, scores: list[float]) -> SchemaHits:
 
 def plan(offset: int, hits: int, sorting=()) -> SearchPlan:
     query = SimpleNamespace(offset=offset, hits=hits, sorting=sorting, profile="default",
-                            global_phase_rerank_count=None, trace_level=0)
+                            global_phase_rerank_count=None, trace_level=0, explain=False)
     return SearchPlan(query, None, offset + hits, None)
 
 
