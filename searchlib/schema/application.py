@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
+from searchlib.indexing import check_indexing
 from searchlib.schema.clients import DataPlaneClient
 from searchlib.schema.compiler import compile_schemas
 from searchlib.schema.model import ApplicationPackage, ContainerLimits, OnnxModel, Schema
@@ -151,6 +152,7 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
             owner.rank_profiles.extend(parse_profile_file(sources[relative], file_name(relative),
                                                           schema_dir=schema_dir))
     schemas = compile_schemas(decls.values())
+    check_indexing(schemas)  # a statement the container cannot run refuses the package here
     if check_expressions:  # every rank-profile expression type-checks, or the load fails
         check_schemas(schemas, display_root)
     document_types = [schema.document_name for schema in schemas.values()]
