@@ -15,6 +15,7 @@ from typing import Iterable, Iterator
 
 from deploy.models import MODELS, DERIVED
 from searchlib.errors import SchemaError, SourceLocation
+from searchlib.indexing import check_indexing
 from searchlib.schema.application import load_application
 from searchlib.schema.compiler import compile_schemas
 from searchlib.schema.constants import FILE_PREFIX, constant_value
@@ -121,6 +122,11 @@ def _compile_problems(root: Path, decls: dict[str, SchemaDecl]) -> list[Problem]
     except SchemaError as error:
         return [_problem(error, str(root))]
     problems = []
+    for name, schema in schemas.items():
+        try:
+            check_indexing({name: schema})
+        except SchemaError as error:
+            problems.append(_problem(error, str(root)))
     for schema in schemas.values():
         for profile in schema.rank_profiles.values():
             try:
