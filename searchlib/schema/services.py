@@ -255,12 +255,14 @@ def _component(element: ET.Element, located: _Located, files: list[tuple[str, So
 
 
 def _flatten(element: ET.Element, prefix: str, config: dict[str, str], located: _Located,
-             files: list[tuple[str, SourceLocation]]) -> None:
+             files: list[tuple[str, SourceLocation]], in_config: bool = False) -> None:
     """Children into a flat map: `<normalize>true</normalize>` -> normalize=true, `<prepend><query>q`
-    -> prepend.query=q, `<model path=...>` -> model=path (url when no path; `model.<lang>` per language)."""
+    -> prepend.query=q, `<model path=...>` -> model=path (url when no path; `model.<lang>` per language).
+    Inside `<config>`, a `<model>` without path, url or model-id is a value (`<model>gpt-4o</model>`)."""
     for child in element:
         key = prefix + child.tag
-        if child.tag in _MODEL_ELEMENTS or {"path", "url", "model-id"} & set(child.keys()):
+        referenced = {"path", "url", "model-id"} & set(child.keys())
+        if referenced or (child.tag in _MODEL_ELEMENTS and not in_config):
             reference = child.get("path") or child.get("url") or child.get("model-id")
             if not reference:
                 raise SchemaError(f"<{child.tag}> needs a path, url or model-id attribute", located.of(child))
@@ -276,6 +278,6 @@ def _flatten(element: ET.Element, prefix: str, config: dict[str, str], located: 
                 raise SchemaError(f"duplicate <{child.tag}> in component", located.of(child))
             config[key] = reference
         elif len(child):
-            _flatten(child, key + ".", config, located, files)
+            _flatten(child, key + ".", config, located, files, in_config or child.tag == "config")
         else:
             config[key] = (child.text or "").strip()
