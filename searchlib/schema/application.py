@@ -23,6 +23,7 @@ from typing import Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.indexing import check_indexing
+from searchlib.model_store import resolve_components
 from searchlib.schema.clients import DataPlaneClient
 from searchlib.schema.compiler import compile_schemas
 from searchlib.schema.model import ApplicationPackage, ContainerLimits, OnnxModel, Schema
@@ -167,6 +168,7 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
         if display_root is not None:
             for reference, location in services.files:
                 confined_path(display_root, reference, location, "services.xml file")
+            components = resolve_components(components, services.models)  # url=/model-id=: never downloaded
     if display_root is not None:
         for schema in schemas.values():
             for model in _onnx_models(schema):

@@ -2,9 +2,11 @@
 /document/v1, their synthetic fields computed in the container (sentences, fixed-length pieces,
 one bge embedding per sentence, split + for_each tags, to_epoch_second, hash, substring) and
 document-field converters (normalize), then read back through queries: what Vespa's indexing
-reference defines for each."""
+reference defines for each. The embedder's model is given by url= and model-id=, resolved through
+a model store the fixture fills (`phasedsearch models add`), never downloaded."""
 from __future__ import annotations
 
+import os
 import shutil
 
 import httpx
@@ -12,6 +14,7 @@ import pytest
 
 from deploy.local_cluster import LocalCluster
 from deploy.models import ensure_models
+from searchlib import model_store
 from searchlib.indexing.siphash import siphash24
 from tests.integration.conftest import DEFAULT_APP, REPO
 
@@ -24,18 +27,31 @@ PAGES = {
 }
 
 
+MODEL_URL = "https://huggingface.co/BAAI/bge-small-en-v1.5/resolve/main/onnx/model_quantized.onnx"
+
+
 @pytest.fixture(scope="module")
 def http(tmp_path_factory):
-    ensure_models(DEFAULT_APP)
+    models = ensure_models(DEFAULT_APP)
     app = tmp_path_factory.mktemp("indexing-app")
     shutil.copytree(APP, app, dirs_exist_ok=True)
-    (app / "models").symlink_to(DEFAULT_APP / "models", target_is_directory=True)
-    with LocalCluster(app, tmp_path_factory.mktemp("indexing-data"), nodes=1) as cluster:
-        with httpx.Client(base_url=cluster.url, timeout=120.0) as client:
-            for name, fields in PAGES.items():
-                response = client.post(f"/document/v1/test/page/docid/{name}", json={"fields": fields})
-                assert response.status_code == 200, response.text
-            yield client
+    store = tmp_path_factory.mktemp("model-store")
+    model_store.add(MODEL_URL, [models / "bge-small-en" / "model.onnx"], store=store)
+    model_store.add("bge-small-en-v1.5-tokenizer", [models / "bge-small-en" / "tokenizer.json"], store=store)
+    previous = os.environ.get(model_store.STORE_ENV)
+    os.environ[model_store.STORE_ENV] = str(store)  # the cluster's processes resolve through it
+    try:
+        with LocalCluster(app, tmp_path_factory.mktemp("indexing-data"), nodes=1) as cluster:
+            with httpx.Client(base_url=cluster.url, timeout=120.0) as client:
+                for name, fields in PAGES.items():
+                    response = client.post(f"/document/v1/test/page/docid/{name}", json={"fields": fields})
+                    assert response.status_code == 200, response.text
+                yield client
+    finally:
+        if previous is None:
+            os.environ.pop(model_store.STORE_ENV, None)
+        else:
+            os.environ[model_store.STORE_ENV] = previous
 
 
 def query(http, yql, **params):
