@@ -31,6 +31,7 @@ from searchlib.documents import apply_update, validate_document
 from searchlib.errors import DocumentError
 from searchlib.indexing import Script, parse_indexing, run_script, script_inputs
 from searchlib.indexing import parser as P
+from searchlib.indexing.evaluator import LabeledCells
 from searchlib.schema.model import ApplicationPackage, Schema
 from searchlib.tensor import TensorType, dense_hex
 
@@ -101,6 +102,10 @@ class DocumentProcessor:
             tensor_type = _embedded_type(TensorType.parse(spec.type.tensor_type), packed)
             if isinstance(value, list):  # chunks → one block per chunk, labeled 0, 1, ... (multi-vector)
                 return _embed_chunks(embedder, target, tensor_type, value)
+            if tensor_type.mapped:  # token-level (colbert: dt{}, x[..]) or sparse (splade: t{})
+                tensor = embedder.embed(str(value), tensor_type, "document")
+                return LabeledCells({key[0]: (block if block.ndim else float(block))
+                                     for key, block in tensor.blocks.items()})
             return embedder.embed_many([str(value)], tensor_type, "document")[0]
 
         kinds = {name: str(spec.type) for name, spec in schema.fields.items()}
@@ -137,7 +142,9 @@ def _feed_value(spec, value: Any) -> Any:
     if spec.type.kind != "tensor":
         return value
     tensor_type = TensorType.parse(spec.type.tensor_type)
-    if isinstance(value, dict) and not {"values", "blocks", "cells"} & value.keys():
+    if isinstance(value, LabeledCells):
+        if len(tensor_type.mapped) == 1 and not tensor_type.indexed:
+            return {"cells": {label: float(weight) for label, weight in value.items()}}
         if len(tensor_type.mapped) != 1 or len(tensor_type.indexed) != 1:
             raise DocumentError(f"Field '{spec.name}': an array of embeddings needs a tensor with one mapped "
                                 f"and one indexed dimension, like tensor<float>(p{{}}, x[384]), not {tensor_type}")
@@ -149,14 +156,14 @@ def _feed_value(spec, value: Any) -> Any:
     return value
 
 
-def _embed_chunks(embedder: Any, target: str, tensor_type: TensorType, chunks: list) -> dict[str, np.ndarray]:
+def _embed_chunks(embedder: Any, target: str, tensor_type: TensorType, chunks: list) -> LabeledCells:
     if len(tensor_type.mapped) != 1 or len(tensor_type.indexed) != 1:
         raise DocumentError(f"Field '{target}': embedding an array needs a tensor with one mapped and "
                             f"one indexed dimension, like tensor<float>(p{{}}, x[384]), not {tensor_type}")
     dense = TensorType.parse(f"tensor<{tensor_type.cell_type}>({tensor_type.indexed[0]})")
     texts = [str(chunk) for chunk in chunks]
     vectors = embedder.embed_many(texts, dense, "document") if texts else []
-    return {str(i): np.asarray(vector) for i, vector in enumerate(vectors)}
+    return LabeledCells({str(i): np.asarray(vector) for i, vector in enumerate(vectors)})
 
 
 def _compact(vector: np.ndarray) -> list:

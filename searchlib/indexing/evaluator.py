@@ -30,6 +30,11 @@ class Embedding(Protocol):
                  packed: bool = False) -> Any: ...
 
 
+class LabeledCells(dict):
+    """A tensor a script computed with one mapped dimension: label -> dense cells (an ndarray) or
+    label -> number (sparse). Its own type, so it is never taken for a fed tensor's JSON form."""
+
+
 @dataclass(slots=True)
 class _Context:
     document: Mapping[str, Any]
@@ -158,8 +163,8 @@ def _each_string(value: Any, function) -> Any:
 
 
 def _each_tensor(value: Any, function) -> Any:
-    if isinstance(value, dict):
-        return {label: function(np.asarray(cells, dtype=np.float64)) for label, cells in value.items()}
+    if isinstance(value, LabeledCells):
+        return LabeledCells({label: function(np.asarray(cells, dtype=np.float64)) for label, cells in value.items()})
     if isinstance(value, (np.ndarray, list)):
         return function(np.asarray(value, dtype=np.float64))
     raise DocumentError(f"expected a tensor, got {type(value).__name__}")

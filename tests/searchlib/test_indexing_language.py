@@ -8,6 +8,7 @@ import pytest
 
 from searchlib.errors import DocumentError, SchemaError
 from searchlib.indexing import parse_indexing, run_script
+from searchlib.indexing.evaluator import LabeledCells
 from searchlib.indexing.chunking import chunk_fixed_length, chunk_sentences
 from searchlib.indexing.siphash import siphash24
 from searchlib.schema.application import application_from_text
@@ -82,7 +83,7 @@ def test_pack_bits_is_big_endian_one_bit_per_cell_into_int8():
     # values other than 0/1 are binarized with threshold 0; 9 cells round up to 2 bytes
     out = run("input a | pack_bits | attribute", {"a": np.array([0.5, -2, 0, 0, 0, 0, 0, 0, 3.0])})
     assert out["f"].tolist() == [-128, -128]
-    out = run("input a | binarize 0.5 | pack_bits | attribute", {"a": {"0": np.array([0.6, 0.4] * 4)}})
+    out = run("input a | binarize 0.5 | pack_bits | attribute", {"a": LabeledCells({"0": np.array([0.6, 0.4] * 4)})})
     assert out["f"]["0"].tolist() == [-86]  # 0b10101010 = 170 → -86, per mapped label
 
 
