@@ -225,6 +225,10 @@ class _Parser:
             while self.peek() and self.peek()[0] == "word" and self.peek()[1] not in OUTPUTS:
                 args.append(self.take()[1])
             return Embed(embedder, tuple(args))
+        if value == "tokenize":  # `tokenize [normalize] [stem]`: the content node's linguistics does both
+            while self.peek() in (("word", "normalize"), ("word", "stem")):
+                self.take()
+            return Convert(value)
         if value in CONVERTERS:
             return Convert(value)
         if value == "chunk":

@@ -116,6 +116,10 @@ def test_chunk_in_a_script_and_its_default_length():
     assert parse_indexing("input a | chunk fixed-length | summary").statements[0].steps[1].length == 1000
 
 
+def test_tokenize_takes_its_flags():
+    assert run("tokenize normalize stem | summary | index", {}, initial="Running") == {"f": "Running"}
+
+
 def test_document_field_scripts_start_from_the_fields_value():
     assert run("lowercase | summary | index", {"f": "AbC"}, initial="AbC") == {"f": "abc"}
 
