@@ -8,10 +8,10 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from searchlib.errors import InvalidParameterError
+from searchlib.indexing import EMBEDDER_TYPES
 from searchlib.schema.model import ApplicationPackage
 from searchlib.tensor import Tensor, TensorType
 
-EMBEDDER_TYPES = ("hugging-face-tokenizer", "hugging-face-embedder", "colbert-embedder", "splade-embedder")
 
 
 class Embedder(Protocol):

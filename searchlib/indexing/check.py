@@ -9,6 +9,9 @@ from searchlib.errors import SchemaError
 from searchlib.indexing import parser as P
 from searchlib.indexing.parser import parse_indexing
 
+# the component types `embed` can name (the container's registry loads each)
+EMBEDDER_TYPES = ("hugging-face-tokenizer", "hugging-face-embedder", "colbert-embedder", "splade-embedder")
+
 
 def check_indexing(schemas: Mapping[str, Any]) -> None:
     for schema in schemas.values():
@@ -39,3 +42,23 @@ def _check_targets(script: P.Script, field, fields: Mapping[str, Any]) -> None:
                 raise SchemaError(f"field '{field.name}': pack_bits writes int8 cells, so '{target}' must be a "
                                   f"tensor<int8>, not {spec.type}", field.location)
 
+
+
+def check_embedders(schemas: Mapping[str, Any], components: Mapping[str, Any]) -> None:
+    """Every `embed [id]` names an embedder of services.xml (or leaves the id out when there is
+    exactly one), so a feed never meets "Can't find embedder"."""
+    ids = sorted(c.id for c in components.values() if c.type in EMBEDDER_TYPES)
+    for schema in schemas.values():
+        for field in schema.fields.values():
+            if "embed" not in field.indexing:
+                continue
+            for node in P.walk(parse_indexing(field.indexing)):
+                if not isinstance(node, P.Embed):
+                    continue
+                if node.embedder and node.embedder not in ids:
+                    raise SchemaError(f"field '{field.name}': embed '{node.embedder}': services.xml has no such "
+                                      f"embedder (embedders: {', '.join(ids) or 'none'})", field.location)
+                if not node.embedder and len(ids) != 1:
+                    raise SchemaError(f"field '{field.name}': embed without an id needs exactly one embedder in "
+                                      f"services.xml, there are {len(ids)} ({', '.join(ids) or 'none'})",
+                                      field.location)

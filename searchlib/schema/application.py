@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
-from searchlib.indexing import check_indexing
+from searchlib.indexing import check_embedders, check_indexing
 from searchlib.model_store import resolve_components
 from searchlib.schema.clients import DataPlaneClient
 from searchlib.schema.compiler import compile_schemas
@@ -165,6 +165,7 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
     else:
         services = parse_services(services_text, file_name("services.xml"), document_types)
         content, components, limits, clients = services.content, services.components, services.limits, services.clients
+        check_embedders(schemas, components)
         if display_root is not None:
             for reference, location in services.files:
                 confined_path(display_root, reference, location, "services.xml file")

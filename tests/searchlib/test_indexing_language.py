@@ -154,3 +154,26 @@ def test_hash_and_pack_bits_targets_are_checked_at_load():
     with pytest.raises(SchemaError, match="tensor<int8>"):
         application_from_text(SCHEMA.format(type="tensor<float>(x[2])", script="input a | embed | pack_bits | attribute"))
     application_from_text(SCHEMA.format(type="array<long>", script='input a | split "," | for_each { hash } | attribute'))
+
+
+EMBEDDERS = """<services version="1.0">
+  <container id="default" version="1.0">
+    <component id="e5" type="hugging-face-embedder"><transformer-model path="m.onnx"/>
+      <tokenizer-model path="t.json"/></component>
+    <component id="colbert" type="colbert-embedder"><transformer-model path="m.onnx"/>
+      <tokenizer-model path="t.json"/></component>
+  </container>
+  <content id="c" version="1.0"><documents><document type="test" mode="index"/></documents>
+    <nodes><node distribution-key="0"/></nodes></content>
+</services>
+"""
+
+
+def test_embed_must_name_an_embedder_of_services_xml():
+    vector = "tensor<float>(x[4])"
+    application_from_text(SCHEMA.format(type=vector, script="input a | embed e5 | attribute"), services_xml=EMBEDDERS)
+    with pytest.raises(SchemaError, match=r"embed 'e6': services.xml has no such embedder \(embedders: colbert, e5\)"):
+        application_from_text(SCHEMA.format(type=vector, script="input a | embed e6 | attribute"), services_xml=EMBEDDERS)
+    with pytest.raises(SchemaError, match="embed without an id needs exactly one embedder") as caught:
+        application_from_text(SCHEMA.format(type=vector, script="input a | embed | attribute"), services_xml=EMBEDDERS)
+    assert str(caught.value).startswith("schemas/test.sd:5:")
