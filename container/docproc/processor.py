@@ -33,7 +33,7 @@ from searchlib.indexing import Script, parse_indexing, run_script, script_inputs
 from searchlib.indexing import parser as P
 from searchlib.indexing.evaluator import LabeledCells
 from searchlib.schema.model import ApplicationPackage, Schema
-from searchlib.tensor import TensorType, dense_hex
+from searchlib.tensor import Tensor, TensorType, dense_hex, tensor_to_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +100,8 @@ class DocumentProcessor:
                                     f"{spec.type.kind if spec else 'a summary-only name'}")
             embedder = self._lookup(self.application, embedder_id or None)
             tensor_type = _embedded_type(TensorType.parse(spec.type.tensor_type), packed)
+            if isinstance(value, list) and len(tensor_type.mapped) > 1:  # `embed colbert chunk`: per chunk
+                return _embed_chunks_mapped(embedder, tensor_type, value, args)
             if isinstance(value, list):  # chunks → one block per chunk, labeled 0, 1, ... (multi-vector)
                 return _embed_chunks(embedder, target, tensor_type, value)
             if tensor_type.mapped:  # token-level (colbert: dt{}, x[..]) or sparse (splade: t{})
@@ -172,3 +174,21 @@ def _compact(vector: np.ndarray) -> list:
     if np.all(values == np.round(values)) and np.all(np.abs(values) < 2 ** 31):
         return values.astype(np.int64).tolist()
     return values.astype(np.float32).astype(np.float64).tolist()
+
+
+def _embed_chunks_mapped(embedder: Any, tensor_type: TensorType, chunks: list, args: tuple[str, ...]) -> dict:
+    """Chunks into a token-level or sparse embedder: each chunk's tensor (dt{}, x[..] or t{})
+    under its label 0, 1, ... in the chunk dimension, named by embed's argument (`embed colbert
+    chunk`) or else the first mapped dimension. Fed in the JSON short form."""
+    names = [d.name for d in tensor_type.mapped]
+    chunk_dimension = args[0] if args and args[0] in names else names[0]
+    position = names.index(chunk_dimension)
+    rest = [d for d in tensor_type.dimensions if d.name != chunk_dimension]
+    spec = ", ".join(f"{d.name}{{}}" if d.size is None else f"{d.name}[{d.size}]" for d in rest)
+    sub_type = TensorType.parse(f"tensor<{tensor_type.cell_type}>({spec})")
+    blocks = {}
+    for label, chunk in enumerate(chunks):
+        for key, block in embedder.embed(str(chunk), sub_type, "document").blocks.items():
+            blocks[key[:position] + (str(label),) + key[position:]] = block
+    form = tensor_to_json(Tensor(tensor_type, blocks), short=True)
+    return {k: v for k, v in form.items() if k != "type"}

@@ -95,3 +95,43 @@ def test_a_bad_value_is_a_document_error():
     processor = DocumentProcessor(application, lambda app, component_id: FakeEmbedder())
     with pytest.raises(DocumentError, match="ISO-8601"):
         asyncio.run(processor.put("doc", {"title": "x", "date": "not a date"}))
+
+
+TOKEN_SCHEMA = """schema doc {
+    document doc {
+        field text type string { indexing: summary | index }
+    }
+    field per_token type tensor<float>(chunk{}, dt{}, x[2]) {
+        indexing: input text | chunk sentence | embed tokens chunk | attribute
+    }
+    field sparse type tensor<float>(chunk{}, t{}) {
+        indexing: input text | chunk sentence | embed tokens | attribute
+    }
+    field whole type tensor<float>(t{}) { indexing: input text | embed tokens | attribute }
+}
+"""
+
+
+class TokenEmbedder:
+    """dt{}, x[2]: a vector (code, position) per character of the first two; t{}: word → length."""
+
+    def embed(self, text, tensor_type, context="query"):
+        from searchlib.tensor import Tensor
+
+        if tensor_type.indexed:
+            return Tensor(tensor_type, {(str(i),): [ord(c), i] for i, c in enumerate(text.strip()[:2])})
+        return Tensor(tensor_type, {(w.strip("."),): float(len(w.strip("."))) for w in text.split()})
+
+
+def test_chunks_into_token_level_and_sparse_embedders():
+    application = application_from_text(TOKEN_SCHEMA, name="doc.sd")
+    processor = DocumentProcessor(application, lambda app, component_id: TokenEmbedder())
+    fields = asyncio.run(processor.put("doc", {"text": "Ab cd. Efg."}))
+    per_token = tensor_from_json(fields["per_token"], "tensor<float>(chunk{}, dt{}, x[2])")
+    assert {k: v.tolist() for k, v in per_token.blocks.items()} == {
+        ("0", "0"): [65, 0], ("0", "1"): [98, 1], ("1", "0"): [69, 0], ("1", "1"): [102, 1]}
+    sparse = tensor_from_json(fields["sparse"], "tensor<float>(chunk{}, t{})")
+    assert {k: float(v) for k, v in sparse.blocks.items()} == {("0", "Ab"): 2, ("0", "cd"): 2, ("1", "Efg"): 3}
+    whole = tensor_from_json(fields["whole"], "tensor<float>(t{})")
+    assert {k: float(v) for k, v in whole.blocks.items()} == {("Ab",): 2, ("cd",): 2, ("Efg",): 3}
+    validate_document(application.schemas["doc"], fields, allow_synthetic=True)
