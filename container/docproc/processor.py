@@ -32,6 +32,7 @@ from searchlib.errors import DocumentError
 from searchlib.indexing import Script, parse_indexing, run_script, script_inputs
 from searchlib.indexing import parser as P
 from searchlib.indexing.evaluator import LabeledCells
+from searchlib.languages import field_language, language_sources
 from searchlib.schema.model import ApplicationPackage, Schema
 from searchlib.tensor import Tensor, TensorType, dense_hex, tensor_to_json
 
@@ -51,6 +52,7 @@ class DocumentProcessor:
         self.application = application
         self._lookup = embedder_lookup
         self._fields: dict[str, tuple[Schema, tuple[SyntheticField, ...]]] = {}
+        self._language_sources = {name: language_sources(schema) for name, schema in application.schemas.items()}
         for schema in application.schemas.values():
             fields = tuple(filter(None, (_processed(f) for f in schema.fields.values()
                                          if f.indexing.strip() and "mutable" not in f.attribute_properties)))
@@ -112,7 +114,9 @@ class DocumentProcessor:
 
         kinds = {name: str(spec.type) for name, spec in schema.fields.items()}
         initial = document.get(field.name) if field.in_document else None
-        written = run_script(field.script, document, field.name, embed, initial, kinds)
+        source = self._language_sources[schema.name].get(field.name, "")
+        written = run_script(field.script, document, field.name, embed, initial, kinds,
+                             field_language(document, source))
         return {name: _feed_value(schema.fields[name], value) for name, value in written.items()
                 if name in schema.fields}
 

@@ -4,7 +4,8 @@ whose concatenation is the input (no character is dropped or repeated).
 fixed-length N: a chunk closes at the first place at or after N characters (code points) where
 the text breaks; up to 5% over N (rounded) it waits for two non-letter/digit characters in a row
 (the last character taken and the next one), up to 10% over N for one, and at 10% over N it closes
-regardless: "first sentence, end. Next" with N=20 → "first sentence, end.", " Next".
+regardless: "first sentence, end. Next" with N=20 → "first sentence, end.", " Next". In Chinese,
+Japanese and Korean text (the document's language, else detected) a chunk is exactly N characters.
 sentence: a chunk closes after a sentence-ending character (not followed by another one) once it
 has a letter, digit or symbol: "first. second" → "first.", " second".
 """
@@ -19,7 +20,7 @@ def _letter_or_digit(char: str) -> bool:
     return char.isalnum() or unicodedata.category(char).startswith("M")  # marks belong to their letter
 
 
-def chunk_fixed_length(text: str, target: int) -> list[str]:
+def chunk_fixed_length(text: str, target: int, cjk: bool = False) -> list[str]:
     soft_max = int(target * 1.05 + 0.5)  # Java's Math.round of a positive number
     hard_max = int(target * 1.10 + 0.5)
     chunks: list[str] = []
@@ -27,6 +28,10 @@ def chunk_fixed_length(text: str, target: int) -> list[str]:
     for index, char in enumerate(text):
         length = index - start + 1
         if length < target:
+            continue
+        if cjk:  # no spaces to break at: exactly `target` characters
+            chunks.append(text[start:index + 1])
+            start = index + 1
             continue
         next_is_letter = index + 1 < len(text) and _letter_or_digit(text[index + 1])
         if length < soft_max:

@@ -22,6 +22,7 @@ from searchlib.errors import DocumentError
 from searchlib.indexing import parser as P
 from searchlib.indexing.chunking import chunk_fixed_length, chunk_sentences
 from searchlib.indexing.siphash import siphash24
+from searchlib.languages import detect_language, language_code
 from searchlib.linguistics import drop_accents
 
 
@@ -44,13 +45,16 @@ class _Context:
     written: dict[str, Any] = dataclass_field(default_factory=dict)
     target: str = ""  # the field the current statement writes (embed and hash infer their type from it)
     packed: bool = False  # the current statement packs bits after embedding
+    language: str = ""  # set_language's, else detected where needed (chunk: CJK splits exactly)
 
 
 def run_script(script: P.Script, document: Mapping[str, Any], field: str, embed: Embedding | None = None,
-               initial: Any = None, field_kinds: Mapping[str, str] | None = None) -> dict[str, Any]:
+               initial: Any = None, field_kinds: Mapping[str, str] | None = None, language: str = ""
+               ) -> dict[str, Any]:
     """The values the script writes, by field name (`field` is the script's own field). `initial`
-    is each statement's starting value: a document field's scripts start with its own value."""
-    context = _Context(document, field, embed, field_kinds or {})
+    is each statement's starting value: a document field's scripts start with its own value.
+    `language` is the document's (from an earlier field's set_language), "" = unknown."""
+    context = _Context(document, field, embed, field_kinds or {}, language=language)
     for statement in script.statements:
         outputs = [step for step in statement.steps if isinstance(step, P.Output)]
         context.target = (outputs[0].field or field) if outputs else field
@@ -112,7 +116,10 @@ def _eval(node: P.Node, value: Any, context: _Context) -> Any:
         return context.embed(node.embedder, context.target, value, node.args, context.packed)
     if isinstance(node, P.Chunk):
         text = _text(value, "chunk")
-        return chunk_sentences(text) if node.chunker == "sentence" else chunk_fixed_length(text, node.length)
+        if node.chunker == "sentence":
+            return chunk_sentences(text)
+        language = context.language or detect_language(text)
+        return chunk_fixed_length(text, node.length, cjk=language.split("-")[0] in ("zh", "ja", "ko"))
     if isinstance(node, P.Split):
         text = str(value)
         return [] if text == "" else re.split(node.pattern, text)
@@ -217,7 +224,12 @@ def _convert(name: str, value: Any, context: _Context) -> Any:
         return _each_string(value, lambda s: _hash(s, context.field_kinds.get(context.target, "long")))
     if name == "pack_bits":
         return _each_tensor(value, _pack_bits)
-    return value  # tokenize: the index does its own linguistics; set_language: read by the content node
+    if name == "set_language":  # the content node reads it for the fields after this one
+        try:
+            context.language = language_code(str(value))
+        except ValueError:
+            pass  # Vespa ignores a language it cannot parse
+    return value  # tokenize: the index does its own linguistics
 
 
 def _number(value: Any) -> float:

@@ -103,6 +103,18 @@ def test_fixed_length_chunker():
     assert "".join(chunks) == text and all(100 <= len(c) <= 110 for c in chunks[:-1])
 
 
+def test_fixed_length_chunks_of_cjk_text_are_exact():
+    text = "東京都は日本の首都です。大阪は西にあります。"
+    assert chunk_fixed_length(text, 5, cjk=True) == [text[0:5], text[5:10], text[10:15], text[15:20], text[20:]]
+    # in a script: the language is detected (Japanese), or set by set_language
+    assert run("input a | chunk fixed-length 5 | summary", {"a": text}) == {"f": chunk_fixed_length(text, 5, cjk=True)}
+    script = "input lang | set_language; input a | chunk fixed-length 6 | summary"
+    assert run(script, {"lang": "en", "a": "first second"}) == {"f": ["first ", "second"]}
+    assert run(script, {"lang": "zh", "a": "first second"}) == {"f": ["first ", "second"]}  # 6 + 6 anyway
+    assert run(script, {"lang": "zh", "a": "firstsecond"}) == {"f": ["firsts", "econd"]}
+    assert run(script, {"lang": "en", "a": "firstsecond"}) == {"f": ["firstse", "cond"]}  # hard max 7
+
+
 def test_sentence_chunker():
     assert chunk_sentences("Hello world. How are you?! Fine... ok") == \
         ["Hello world.", " How are you?!", " Fine...", " ok"]
