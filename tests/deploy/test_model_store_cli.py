@@ -59,3 +59,15 @@ def test_validate_names_the_missing_reference_and_the_command_then_passes(tmp_pa
     assert run_cli("models", "add", "bge-small-en-tokenizer", str(tmp_path / "tokenizer.json"), env=env).returncode == 0
     done = run_cli("validate", "--app", str(app), env=env)
     assert (done.returncode, done.stdout) == (0, ""), done.stderr
+
+
+def test_kubernetes_manifests_refuse_models_only_this_machine_has(tmp_path):
+    env = {**child_environment(), "PHASEDSEARCH_MODEL_STORE": str(tmp_path / "store")}
+    app = write(tmp_path / "app", {"schemas/doc.sd": "schema doc {\n    document doc {\n    }\n}\n",
+                                   "services.xml": SERVICES})
+    (tmp_path / "m.onnx").write_bytes(b"m")
+    for reference in (URL, "bge-small-en-tokenizer"):
+        assert run_cli("models", "add", reference, str(tmp_path / "m.onnx"), env=env).returncode == 0
+    done = run_cli("deploy", "kubernetes", "--app", str(app), env=env)
+    assert done.returncode == 1
+    assert "model store, which the Kubernetes pods do not have" in done.stderr and "path=" in done.stderr
