@@ -148,6 +148,8 @@ def _feed_value(spec, value: Any) -> Any:
     if spec.type.kind != "tensor":
         return value
     tensor_type = TensorType.parse(spec.type.tensor_type)
+    if isinstance(value, list) and value and all(isinstance(v, np.ndarray) for v in value):
+        value = LabeledCells({str(i): v for i, v in enumerate(value)})  # for_each { embed }: by position
     if isinstance(value, LabeledCells):
         if len(tensor_type.mapped) == 1 and not tensor_type.indexed:
             return {"cells": {label: float(weight) for label, weight in value.items()}}

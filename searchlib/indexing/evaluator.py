@@ -59,7 +59,11 @@ def run_script(script: P.Script, document: Mapping[str, Any], field: str, embed:
         outputs = [step for step in statement.steps if isinstance(step, P.Output)]
         context.target = (outputs[0].field or field) if outputs else field
         context.packed = any(isinstance(step, P.Convert) and step.name == "pack_bits" for step in statement.steps)
-        _pipeline(statement, initial, context)
+        try:
+            _pipeline(statement, initial, context)
+        except (ArithmeticError, TypeError, ValueError) as error:  # the document's values, not the engine
+            raise DocumentError(f"The indexing script of field '{field}' cannot process this document: "
+                                f"{type(error).__name__}: {error}") from None
     return context.written
 
 

@@ -189,3 +189,14 @@ def test_embed_must_name_an_embedder_of_services_xml():
     with pytest.raises(SchemaError, match="embed without an id needs exactly one embedder") as caught:
         application_from_text(SCHEMA.format(type=vector, script="input a | embed | attribute"), services_xml=EMBEDDERS)
     assert str(caught.value).startswith("schemas/test.sd:5:")
+
+
+@pytest.mark.parametrize("script, document", [
+    ("input a / input b | attribute", {"a": 1, "b": 0}),
+    ("input a + input b | attribute", {"a": "x", "b": 1}),
+    ("input a | to_int | attribute", {"a": "nan"}),
+    ("input a | to_int | attribute", {"a": "1e400"}),
+])
+def test_a_value_the_script_cannot_process_is_a_document_error(script, document):
+    with pytest.raises(DocumentError, match="cannot process this document"):
+        run(script, document)
