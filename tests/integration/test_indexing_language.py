@@ -101,3 +101,11 @@ def test_get_returns_the_document_fields_as_their_scripts_left_them(http):
     fields = response.json()["fields"]
     assert fields["title"] == "Creme Brulee" and fields["tagline"] == PAGES["heart"]["tagline"]
     assert "tags" not in fields and "sentences" not in fields  # synthetic fields are not document fields
+
+
+def test_a_value_the_scripts_cannot_process_is_a_400_and_writes_nothing(http):
+    response = http.post("/document/v1/test/page/docid/bad", json={"fields": {"title": "x", "published": "soon"}})
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["pathId"] == "/document/v1/test/page/docid/bad" and "ISO-8601" in body["message"]
+    assert http.get("/document/v1/test/page/docid/bad").status_code == 404
