@@ -189,6 +189,18 @@ def test_embed_must_name_an_embedder_of_services_xml():
     with pytest.raises(SchemaError, match="embed without an id needs exactly one embedder") as caught:
         application_from_text(SCHEMA.format(type=vector, script="input a | embed | attribute"), services_xml=EMBEDDERS)
     assert str(caught.value).startswith("schemas/test.sd:5:")
+    with pytest.raises(SchemaError, match=r"embed 'colbert' \(colbert-embedder\) cannot fill 'b' of type "
+                                          r"tensor<float>\(x\[4\]\): it fills a tensor like tensor<float>\(dt\{\}, x\[128\]\)"):
+        application_from_text(SCHEMA.format(type=vector, script="input a | embed colbert | attribute"),
+                              services_xml=EMBEDDERS)
+    with pytest.raises(SchemaError, match="cannot fill 'b' of type string"):
+        application_from_text(SCHEMA.format(type="string", script="input a | embed e5 | summary"),
+                              services_xml=EMBEDDERS)
+    application_from_text(SCHEMA.format(type="tensor<int8>(dt{}, x[16])", script="input a | embed colbert | attribute"),
+                          services_xml=EMBEDDERS)
+    application_from_text(SCHEMA.format(type="tensor<float>(chunk{}, x[4])",
+                                        script="input a | chunk sentence | embed e5 chunk | attribute"),
+                          services_xml=EMBEDDERS)
 
 
 @pytest.mark.parametrize("script, document", [
