@@ -15,6 +15,8 @@ from typing import Iterable, Iterator
 
 from deploy.models import MODELS, DERIVED
 from searchlib.errors import SchemaError, SourceLocation
+from searchlib.indexing import check_indexing
+from searchlib.model_store import resolve_components
 from searchlib.schema.application import load_application
 from searchlib.schema.compiler import compile_schemas
 from searchlib.schema.constants import FILE_PREFIX, constant_value
@@ -93,6 +95,7 @@ def validate_package(app_dir: Path) -> list[Problem]:
         try:
             parsed = parse_services(services.read_text(encoding="utf-8"), str(services), document_types)
             problems.extend(_missing_component_files(root, services, parsed.components.values()))
+            problems.extend(_model_store_problems(parsed))
             problems.extend(_client_certificate_problems(root, parsed.clients))
         except SchemaError as error:
             problems.append(_problem(error, str(services)))
@@ -121,6 +124,11 @@ def _compile_problems(root: Path, decls: dict[str, SchemaDecl]) -> list[Problem]
     except SchemaError as error:
         return [_problem(error, str(root))]
     problems = []
+    for name, schema in schemas.items():
+        try:
+            check_indexing({name: schema})
+        except SchemaError as error:
+            problems.append(_problem(error, str(root)))
     for schema in schemas.values():
         for profile in schema.rank_profiles.values():
             try:
@@ -179,7 +187,7 @@ def _missing_component_files(root: Path, services: Path, components: Iterable) -
     text = services.read_text(encoding="utf-8") if services.is_file() else ""
     for component in components:
         for key, reference in component.config.items():
-            if not set(key.split(".")) & _MODEL_KEYS or _REMOTE.match(reference):
+            if not set(key.split(".")) & _MODEL_KEYS or _REMOTE.match(reference) or key in component.stored_models:
                 continue
             location = _text_location(services, text, f'"{reference}"')
             try:
@@ -189,6 +197,15 @@ def _missing_component_files(root: Path, services: Path, components: Iterable) -
                 continue
             if not _exists(root, reference):
                 yield _missing(location, root, reference, f"component {component.id}")
+
+
+def _model_store_problems(services) -> Iterator[Problem]:
+    """url= and model-id= references the local model store does not have (or has corrupted)."""
+    for component_id, key, location in services.models:
+        try:
+            resolve_components({component_id: services.components[component_id]}, [(component_id, key, location)])
+        except SchemaError as error:
+            yield _problem(error, str(location.file))
 
 
 def _client_certificate_problems(root: Path, clients: Iterable) -> Iterator[Problem]:

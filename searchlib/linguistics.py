@@ -38,10 +38,15 @@ def normalize(text: str) -> str:
     if text.isascii():  # fast path: the rest is the identity on ASCII, and most text is ASCII
         return text.lower()
     composed = unicodedata.normalize("NFKC", text).lower()
-    if composed.isascii():
-        return composed
-    stripped = _ACCENTS.sub("", unicodedata.normalize("NFD", composed))
-    return unicodedata.normalize("NFC", stripped)
+    return composed if composed.isascii() else drop_accents(composed)
+
+
+def drop_accents(text: str) -> str:
+    """The combining diacritical marks removed, case kept (`Café` → `Cafe`): the indexing
+    language's `normalize`, and the last step of `normalize` above."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFD", text)))
 
 
 def tokenize_unstemmed(text: str, language: str = DEFAULT_LANGUAGE) -> list[str]:

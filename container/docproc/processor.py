@@ -1,20 +1,26 @@
-"""Runs the indexing scripts of synthetic fields (outside the `document` block) before a write is
-sent to the content nodes, so `embed` (tokenizer ids, embeddings) is computed once, in the
-container, and every replica stores the same values:
+"""Runs the indexing scripts of synthetic fields (outside the `document` block), and of document
+fields whose scripts transform their value, before a write is sent to the content nodes, so
+`embed` (tokenizer ids, embeddings), `chunk` and the converters run once, in the container, and
+every replica stores the same values:
 
     field tokens type tensor<float>(d0[512]) {
         indexing: (input title || "") . " " . (input text || "") | embed tokenizer | attribute
     }
+    field chunks type tensor<float>(chunk{}, x[384]) {
+        indexing: input text | chunk fixed-length 500 | embed e5 chunk | attribute
+    }
 
-Users may not feed synthetic fields themselves (searchlib.documents rejects them). Updates
-recompute a synthetic field when they assign all its inputs; otherwise it keeps its value.
-Mutable attributes are left to the content node (they are never fed).
+A document field's statements start from its own fed value (`lowercase | summary` on `title`
+stores the lowercased title). Users may not feed synthetic fields themselves (searchlib.documents
+rejects them). Updates recompute a field when they assign all its inputs; otherwise it keeps its
+value. Mutable attributes are left to the content node (they are never fed). Every script parsed
+at load (searchlib.indexing.check), so a statement the engine cannot run has already refused the
+package: nothing is skipped here.
 """
 from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -22,13 +28,13 @@ import numpy as np
 
 from container.embedding.registry import get_embedder
 from searchlib.documents import apply_update, validate_document
-from searchlib.errors import DocumentError, SchemaError
+from searchlib.errors import DocumentError
 from searchlib.indexing import Script, parse_indexing, run_script, script_inputs
 from searchlib.indexing import parser as P
+from searchlib.indexing.evaluator import LabeledCells
+from searchlib.languages import field_language, language_sources
 from searchlib.schema.model import ApplicationPackage, Schema
-from searchlib.tensor import TensorType, dense_hex
-
-log = logging.getLogger("container.docproc")
+from searchlib.tensor import Tensor, TensorType, dense_hex, tensor_to_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +43,7 @@ class SyntheticField:
     script: Script
     inputs: frozenset[str]
     embeds: bool
+    in_document: bool = False  # statements start from the field's own fed value
 
 
 class DocumentProcessor:
@@ -45,10 +52,10 @@ class DocumentProcessor:
         self.application = application
         self._lookup = embedder_lookup
         self._fields: dict[str, tuple[Schema, tuple[SyntheticField, ...]]] = {}
+        self._language_sources = {name: language_sources(schema) for name, schema in application.schemas.items()}
         for schema in application.schemas.values():
-            fields = tuple(filter(None, (_synthetic(f) for f in schema.fields.values()
-                                         if not f.in_document and f.indexing.strip()
-                                         and "mutable" not in f.attribute_properties)))
+            fields = tuple(filter(None, (_processed(f) for f in schema.fields.values()
+                                         if f.indexing.strip() and "mutable" not in f.attribute_properties)))
             for key in {schema.name, schema.document_name}:
                 self._fields[key] = (schema, fields)
 
@@ -88,54 +95,83 @@ class DocumentProcessor:
         return result
 
     def _compute(self, schema: Schema, field: SyntheticField, document: Mapping[str, Any]) -> dict[str, Any]:
-        def embed(embedder_id: str, target: str, value: Any, args: tuple[str, ...]) -> Any:
-            spec = schema.fields[target]
-            if spec.type.kind != "tensor":
-                raise DocumentError(f"Field '{target}': embed needs a tensor field, not {spec.type.kind}")
+        def embed(embedder_id: str, target: str, value: Any, args: tuple[str, ...], packed: bool = False) -> Any:
+            spec = schema.fields.get(target)
+            if spec is None or spec.type.kind != "tensor":
+                raise DocumentError(f"Field '{target}': embed needs a tensor field, not "
+                                    f"{spec.type.kind if spec else 'a summary-only name'}")
             embedder = self._lookup(self.application, embedder_id or None)
-            tensor_type = TensorType.parse(spec.type.tensor_type)
+            tensor_type = _embedded_type(TensorType.parse(spec.type.tensor_type), packed)
+            if isinstance(value, list) and len(tensor_type.mapped) > 1:  # `embed colbert chunk`: per chunk
+                return _embed_chunks_mapped(embedder, tensor_type, value, args)
             if isinstance(value, list):  # chunks → one block per chunk, labeled 0, 1, ... (multi-vector)
                 return _embed_chunks(embedder, target, tensor_type, value)
-            vector = embedder.embed_many([str(value)], tensor_type, "document")[0]
-            return {"values": dense_hex(vector, tensor_type.cell_type)}  # no per-cell objects downstream
+            if tensor_type.mapped:  # token-level (colbert: dt{}, x[..]) or sparse (splade: t{})
+                tensor = embedder.embed(str(value), tensor_type, "document")
+                return LabeledCells({key[0]: (block if block.ndim else float(block))
+                                     for key, block in tensor.blocks.items()})
+            return embedder.embed_many([str(value)], tensor_type, "document")[0]
 
-        written = run_script(field.script, document, field.name, embed)
-        return {name: value for name, value in written.items() if name in schema.fields}
+        kinds = {name: str(spec.type) for name, spec in schema.fields.items()}
+        initial = document.get(field.name) if field.in_document else None
+        source = self._language_sources[schema.name].get(field.name, "")
+        written = run_script(field.script, document, field.name, embed, initial, kinds,
+                             field_language(document, source))
+        return {name: _feed_value(schema.fields[name], value) for name, value in written.items()
+                if name in schema.fields}
 
 
-def _synthetic(field) -> SyntheticField | None:
-    try:
-        script = parse_indexing(field.indexing)
-    except SchemaError as error:  # a construct we do not run: the field is left to the content node
-        log.warning("synthetic field '%s' is not computed in the container: %s", field.name, error.message)
+def _processed(field) -> SyntheticField | None:
+    """A synthetic field, or a document field whose script does more than store its value."""
+    script = parse_indexing(field.indexing)
+    if field.in_document and all(isinstance(node, (P.Script, P.Pipeline, P.Output))
+                                 or (isinstance(node, P.Input) and node.field == field.name)
+                                 for node in P.walk(script)):
         return None
-    return SyntheticField(field.name, script, frozenset(script_inputs(script)), _uses_embed(script))
+    inputs = set(script_inputs(script)) | ({field.name} if field.in_document else set())
+    return SyntheticField(field.name, script, frozenset(inputs),
+                          any(isinstance(node, P.Embed) for node in P.walk(script)), field.in_document)
 
 
-def _uses_embed(script: Script) -> bool:
-    found = False
-
-    def walk(node: Any) -> None:
-        nonlocal found
-        found = found or isinstance(node, P.Embed)
-        for child in getattr(node, "steps", ()) + getattr(node, "options", ()) + getattr(node, "statements", ()):
-            walk(child)
-        for part in ("left", "right"):
-            if hasattr(node, part):
-                walk(getattr(node, part))
-
-    walk(script)
-    return found
+def _embedded_type(tensor_type: TensorType, packed: bool) -> TensorType:
+    """What the embedder fills: the field's type, or with `pack_bits` after embed, float cells
+    8 times as many as the int8 field holds (tensor<int8>(x[48]) ← an embedding of 384)."""
+    if not packed or len(tensor_type.indexed) != 1:
+        return tensor_type
+    dimension = tensor_type.indexed[0]
+    mapped = "".join(f"{mapped.name}{{}}, " for mapped in tensor_type.mapped)
+    return TensorType.parse(f"tensor<float>({mapped}{dimension.name}[{dimension.size * 8}])")
 
 
-def _embed_chunks(embedder: Any, target: str, tensor_type: TensorType, chunks: list) -> dict[str, Any]:
+def _feed_value(spec, value: Any) -> Any:
+    """A written value in the feed's JSON form: tensors as dense hex or mapped blocks."""
+    if spec.type.kind != "tensor":
+        return value
+    tensor_type = TensorType.parse(spec.type.tensor_type)
+    if isinstance(value, list) and value and all(isinstance(v, np.ndarray) for v in value):
+        value = LabeledCells({str(i): v for i, v in enumerate(value)})  # for_each { embed }: by position
+    if isinstance(value, LabeledCells):
+        if len(tensor_type.mapped) == 1 and not tensor_type.indexed:
+            return {"cells": {label: float(weight) for label, weight in value.items()}}
+        if len(tensor_type.mapped) != 1 or len(tensor_type.indexed) != 1:
+            raise DocumentError(f"Field '{spec.name}': an array of embeddings needs a tensor with one mapped "
+                                f"and one indexed dimension, like tensor<float>(p{{}}, x[384]), not {tensor_type}")
+        return {"blocks": {label: _compact(cells) for label, cells in value.items()}}
+    if isinstance(value, np.ndarray):
+        if not tensor_type.is_dense or value.size != int(np.prod(tensor_type.dense_shape)):
+            raise DocumentError(f"Field '{spec.name}': {value.size} values do not fit {tensor_type}")
+        return {"values": dense_hex(value, tensor_type.cell_type)}  # no per-cell objects downstream
+    return value
+
+
+def _embed_chunks(embedder: Any, target: str, tensor_type: TensorType, chunks: list) -> LabeledCells:
     if len(tensor_type.mapped) != 1 or len(tensor_type.indexed) != 1:
         raise DocumentError(f"Field '{target}': embedding an array needs a tensor with one mapped and "
                             f"one indexed dimension, like tensor<float>(p{{}}, x[384]), not {tensor_type}")
     dense = TensorType.parse(f"tensor<{tensor_type.cell_type}>({tensor_type.indexed[0]})")
     texts = [str(chunk) for chunk in chunks]
     vectors = embedder.embed_many(texts, dense, "document") if texts else []
-    return {"blocks": {str(i): _compact(vector) for i, vector in enumerate(vectors)}}
+    return LabeledCells({str(i): np.asarray(vector) for i, vector in enumerate(vectors)})
 
 
 def _compact(vector: np.ndarray) -> list:
@@ -144,3 +180,21 @@ def _compact(vector: np.ndarray) -> list:
     if np.all(values == np.round(values)) and np.all(np.abs(values) < 2 ** 31):
         return values.astype(np.int64).tolist()
     return values.astype(np.float32).astype(np.float64).tolist()
+
+
+def _embed_chunks_mapped(embedder: Any, tensor_type: TensorType, chunks: list, args: tuple[str, ...]) -> dict:
+    """Chunks into a token-level or sparse embedder: each chunk's tensor (dt{}, x[..] or t{})
+    under its label 0, 1, ... in the chunk dimension, named by embed's argument (`embed colbert
+    chunk`) or else the first mapped dimension. Fed in the JSON short form."""
+    names = [d.name for d in tensor_type.mapped]
+    chunk_dimension = args[0] if args and args[0] in names else names[0]
+    position = names.index(chunk_dimension)
+    rest = [d for d in tensor_type.dimensions if d.name != chunk_dimension]
+    spec = ", ".join(f"{d.name}{{}}" if d.size is None else f"{d.name}[{d.size}]" for d in rest)
+    sub_type = TensorType.parse(f"tensor<{tensor_type.cell_type}>({spec})")
+    blocks = {}
+    for label, chunk in enumerate(chunks):
+        for key, block in embedder.embed(str(chunk), sub_type, "document").blocks.items():
+            blocks[key[:position] + (str(label),) + key[position:]] = block
+    form = tensor_to_json(Tensor(tensor_type, blocks), short=True)
+    return {k: v for k, v in form.items() if k != "type"}

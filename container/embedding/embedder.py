@@ -15,25 +15,17 @@ from searchlib.tensor import Tensor, TensorType
 
 class HuggingFaceEmbedder:
     def __init__(self, component_id: str, config: Mapping[str, str], resolve) -> None:
-        from tokenizers import Tokenizer
-
         self.id = component_id
         self.max_tokens = int(config.get("max-tokens") or 512)
         self.pooling = (config.get("pooling-strategy") or "mean").lower()
+        if self.pooling not in ("mean", "cls", "none"):
+            raise InvalidParameterError(f"component '{component_id}': pooling-strategy must be mean, cls or none, "
+                                        f"not '{self.pooling}'")
         self.normalize = (config.get("normalize") or "false").lower() == "true"
         self.prepend = {"query": config.get("prepend.query", ""), "document": config.get("prepend.document", "")}
-        self.input_ids = config.get("transformer-input-ids") or "input_ids"
-        self.attention_mask = config.get("transformer-attention-mask") or "attention_mask"
-        self.token_type_ids = config.get("transformer-token-type-ids", "token_type_ids")
+        self.input_ids, self.attention_mask, self.token_type_ids, self.runner, self.tokenizer = \
+            load_transformer(config, resolve)
         self.output = config.get("transformer-output") or "last_hidden_state"
-        gpu = config.get("onnx-gpu-device")
-        self.runner = load_model(OnnxSettings(resolve(config["transformer-model"]),
-                                              int(gpu) if gpu not in (None, "") else None,
-                                              _int(config.get("onnx-intraop-threads")),
-                                              _int(config.get("onnx-interop-threads")),
-                                              config.get("onnx-execution-mode") or None))
-        self.tokenizer = Tokenizer.from_file(resolve(config["tokenizer-model"]))
-        self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(self.max_tokens)
 
     def embed_many(self, texts: Sequence[str], tensor_type: TensorType, context: str = "document",
@@ -50,6 +42,9 @@ class HuggingFaceEmbedder:
         if len(tensor_type.dimension_names) != 1 or len(dims) != 1:
             raise InvalidParameterError(f"Don't know how to embed into {tensor_type} with '{self.id}'")
         size = dims[0].size
+        if tensor_type.cell_type == "int8":  # binarized: 8 embedding values per int8 cell, packed
+            floats = TensorType.parse(f"tensor<float>({dims[0].name}[{size * 8}])")
+            return pack_bits(self.embed_many(texts, floats, context, batch_size, max_tokens))
         prefix = self.prepend.get(context, "")
         encodings = [e.ids for e in self.tokenizer.encode_batch([prefix + t for t in texts])]
         if max_tokens is not None and max_tokens < self.max_tokens:
@@ -76,7 +71,9 @@ class HuggingFaceEmbedder:
         if self.token_type_ids and self.token_type_ids in self.runner.inputs:
             inputs[self.token_type_ids] = np.zeros_like(ids)
         hidden = self.runner.run(inputs, batch_size=len(encodings))[self.output].astype(np.float64)
-        if self.pooling == "cls":
+        if self.pooling == "none":  # the model pools: its output is one vector per text
+            pooled = hidden.reshape(len(encodings), -1)
+        elif self.pooling == "cls":
             pooled = hidden[:, 0]
         else:
             weights = mask[..., None].astype(np.float64)
@@ -93,3 +90,30 @@ class HuggingFaceEmbedder:
 
 def _int(text: str | None) -> int | None:
     return int(text) if text not in (None, "") else None
+
+
+def load_transformer(config: Mapping[str, str], resolve):
+    """The ONNX session and tokenizer every transformer embedder configures the same way: input
+    names (`<transformer-token-type-ids/>` empty = the model has none), ONNX settings, and the
+    tokenizer with padding and truncation off (each embedder truncates as it documents)."""
+    from tokenizers import Tokenizer
+
+    gpu = config.get("onnx-gpu-device")
+    runner = load_model(OnnxSettings(resolve(config["transformer-model"]),
+                                     int(gpu) if gpu not in (None, "") else None,
+                                     _int(config.get("onnx-intraop-threads")),
+                                     _int(config.get("onnx-interop-threads")),
+                                     config.get("onnx-execution-mode") or None))
+    tokenizer = Tokenizer.from_file(resolve(config["tokenizer-model"]))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return (config.get("transformer-input-ids") or "input_ids",
+            config.get("transformer-attention-mask") or "attention_mask",
+            config.get("transformer-token-type-ids", "token_type_ids"), runner, tokenizer)
+
+
+def pack_bits(values: np.ndarray) -> np.ndarray:
+    """Rows of floats -> rows of int8 cells, one bit per value (> 0 is 1), the first value the
+    highest bit: Vespa's binarized embeddings (hamming distance, unpack_bits)."""
+    bits = (np.asarray(values) > 0).astype(np.uint8)
+    return np.packbits(bits, axis=-1).view(np.int8).astype(np.float64)

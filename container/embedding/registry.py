@@ -8,10 +8,10 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from searchlib.errors import InvalidParameterError
+from searchlib.indexing import EMBEDDER_TYPES
 from searchlib.schema.model import ApplicationPackage
 from searchlib.tensor import Tensor, TensorType
 
-EMBEDDER_TYPES = ("hugging-face-tokenizer", "hugging-face-embedder")
 
 
 class Embedder(Protocol):
@@ -65,6 +65,11 @@ def _load(application: ApplicationPackage, component_id: str) -> Embedder:
         from container.embedding.tokenizer import HuggingFaceTokenizer
 
         return HuggingFaceTokenizer(component_id, resolve(component.config["model"]))
+    if component.type in ("colbert-embedder", "splade-embedder"):
+        from container.embedding.token_embedders import ColBertEmbedder, SpladeEmbedder
+
+        kind = ColBertEmbedder if component.type == "colbert-embedder" else SpladeEmbedder
+        return kind(component_id, component.config, resolve)
     from container.embedding.embedder import HuggingFaceEmbedder
 
     return HuggingFaceEmbedder(component_id, component.config, resolve)

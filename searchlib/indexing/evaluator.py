@@ -3,71 +3,182 @@ pipeline; outputs (`attribute`, `index`, `summary`) write it to a field. Null se
 Vespa: `input f` of a missing field is null, `a || b` picks the first non-null, string `.` with a
 null side is null, and a null value reaching an output writes nothing.
 
+Tensors flow as numpy arrays (one dense vector) or dicts label -> vector (a mapped dimension, as
+`embed` of an array gives); the caller encodes what is written for its field types.
+
 Embedding is a Protocol seam: searchlib stays pure; the container passes its embedder registry.
 """
 from __future__ import annotations
 
+import re
+import time
+from dataclasses import dataclass, field as dataclass_field
+from datetime import datetime
 from typing import Any, Mapping, Protocol
+
+import numpy as np
 
 from searchlib.errors import DocumentError
 from searchlib.indexing import parser as P
-
+from searchlib.indexing.chunking import chunk_fixed_length, chunk_sentences
+from searchlib.indexing.siphash import siphash24
+from searchlib.languages import detect_language, language_code
+from searchlib.linguistics import drop_accents
 
 
 class Embedding(Protocol):
-    def __call__(self, embedder: str, target_field: str, value: Any, args: tuple[str, ...]) -> Any: ...
+    def __call__(self, embedder: str, target_field: str, value: Any, args: tuple[str, ...],
+                 packed: bool = False) -> Any: ...
 
 
-def run_script(script: P.Script, document: Mapping[str, Any], field: str, embed: Embedding | None = None
+class LabeledCells(dict):
+    """A tensor a script computed with one mapped dimension: label -> dense cells (an ndarray) or
+    label -> number (sparse). Its own type, so it is never taken for a fed tensor's JSON form."""
+
+
+@dataclass(slots=True)
+class _Context:
+    document: Mapping[str, Any]
+    field: str  # the field the script belongs to
+    embed: Embedding | None
+    field_kinds: Mapping[str, str]  # field -> int, long, array<int>, ... (what `hash` hashes into)
+    written: dict[str, Any] = dataclass_field(default_factory=dict)
+    target: str = ""  # the field the current statement writes (embed and hash infer their type from it)
+    packed: bool = False  # the current statement packs bits after embedding
+    language: str = ""  # set_language's, else detected where needed (chunk: CJK splits exactly)
+
+
+def run_script(script: P.Script, document: Mapping[str, Any], field: str, embed: Embedding | None = None,
+               initial: Any = None, field_kinds: Mapping[str, str] | None = None, language: str = ""
                ) -> dict[str, Any]:
-    """The values the script writes, by field name (`field` is the script's own field)."""
-    written: dict[str, Any] = {}
+    """The values the script writes, by field name (`field` is the script's own field). `initial`
+    is each statement's starting value: a document field's scripts start with its own value.
+    `language` is the document's (from an earlier field's set_language), "" = unknown."""
+    context = _Context(document, field, embed, field_kinds or {}, language=language)
     for statement in script.statements:
-        _pipeline(statement, None, document, field, embed, written)
-    return written
+        outputs = [step for step in statement.steps if isinstance(step, P.Output)]
+        context.target = (outputs[0].field or field) if outputs else field
+        context.packed = any(isinstance(step, P.Convert) and step.name == "pack_bits" for step in statement.steps)
+        try:
+            _pipeline(statement, initial, context)
+        except (ArithmeticError, TypeError, ValueError) as error:  # the document's values, not the engine
+            raise DocumentError(f"The indexing script of field '{field}' cannot process this document: "
+                                f"{type(error).__name__}: {error}") from None
+    return context.written
 
 
-def _pipeline(node: P.Pipeline, value: Any, document, field, embed, written) -> Any:
+def _run_nested(script: P.Script, value: Any, context: _Context) -> Any:
+    """for_each's body: each statement starts from the element; the last statement's value is kept."""
+    result = None
+    for statement in script.statements:
+        result = _pipeline(statement, value, context)
+    return result
+
+
+def _pipeline(node: P.Pipeline, value: Any, context: _Context) -> Any:
     for step in node.steps:
-        value = _eval(step, value, document, field, embed, written)
+        value = _eval(step, value, context)
     return value
 
 
-def _eval(node: P.Node, value: Any, document, field, embed, written) -> Any:
+def _eval(node: P.Node, value: Any, context: _Context) -> Any:
     if isinstance(node, P.Input):
-        return document.get(node.field)
+        return context.document.get(node.field)
     if isinstance(node, P.Literal):
         return node.value
     if isinstance(node, P.Current):
         return value
     if isinstance(node, P.Pipeline):
-        return _pipeline(node, value, document, field, embed, written)
+        return _pipeline(node, value, context)
     if isinstance(node, P.Choice):
         for option in node.options:
-            result = _eval(option, value, document, field, embed, written)
+            result = _eval(option, value, context)
             if result is not None:
                 return result
         return None
     if isinstance(node, P.Binary):
-        left = _eval(node.left, value, document, field, embed, written)
-        right = _eval(node.right, value, document, field, embed, written)
-        return _binary(node.op, left, right)
+        return _binary(node.op, _eval(node.left, value, context), _eval(node.right, value, context))
     if isinstance(node, P.Output):
-        target = node.field or field
+        target = node.field or context.field
         if value is not None:
-            if target in written and written[target] != value:
+            previous = context.written.get(target)
+            if target in context.written and not _same(previous, value):
                 raise DocumentError(f"Field '{target}' receives different values in one indexing script")
-            written[target] = value
+            context.written[target] = value
         return value
+    if value is None:  # every other expression maps null to null
+        return None
+    if isinstance(node, P.ForEach):
+        if isinstance(value, dict):  # a weighted set or map: each key
+            return [_run_nested(node.script, key, context) for key in value]
+        if isinstance(value, list):
+            return [_run_nested(node.script, element, context) for element in value]
+        return _run_nested(node.script, value, context)
     if isinstance(node, P.Embed):
-        if value is None:
-            return None
-        if embed is None:
+        if context.embed is None:
             raise DocumentError("This indexing script uses 'embed', but no embedders are available")
-        return embed(node.embedder, field, value, node.args)
+        return context.embed(node.embedder, context.target, value, node.args, context.packed)
+    if isinstance(node, P.Chunk):
+        text = _text(value, "chunk")
+        if node.chunker == "sentence":
+            return chunk_sentences(text)
+        language = context.language or detect_language(text)
+        return chunk_fixed_length(text, node.length, cjk=language.split("-")[0] in ("zh", "ja", "ko"))
+    if isinstance(node, P.Split):
+        text = str(value)
+        return [] if text == "" else re.split(node.pattern, text)
+    if isinstance(node, P.Join):
+        if not isinstance(value, (list, dict)):
+            raise DocumentError(f"join expects an array, got {type(value).__name__}")
+        return node.delimiter.join(_string(element) for element in value)
+    if isinstance(node, P.Substring):
+        return _each_string(value, lambda s: s[_clamp(node.start, s):max(_clamp(node.start, s), _clamp(node.end, s))])
+    if isinstance(node, P.Binarize):
+        return _each_tensor(value, lambda cells: (cells > node.threshold).astype(np.float64))
     if isinstance(node, P.Convert):
-        return _convert(node.name, value)
+        return _convert(node.name, value, context)
     raise DocumentError(f"Unsupported indexing expression {node!r}")
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return a == b
+
+
+def _clamp(index: int, text: str) -> int:
+    return min(max(index, 0), len(text))
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise DocumentError(f"{what} expects a string, got {type(value).__name__}")
+    return value
+
+
+def _string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _each_string(value: Any, function) -> Any:
+    """Vespa's string converters apply to every string in the value (arrays element-wise)."""
+    if isinstance(value, list):
+        return [_each_string(element, function) for element in value]
+    if isinstance(value, dict):
+        return {_each_string(key, function): weight for key, weight in value.items()}
+    return function(value) if isinstance(value, str) else value
+
+
+def _each_tensor(value: Any, function) -> Any:
+    if isinstance(value, LabeledCells):
+        return LabeledCells({label: function(np.asarray(cells, dtype=np.float64)) for label, cells in value.items()})
+    if isinstance(value, (np.ndarray, list)):
+        return function(np.asarray(value, dtype=np.float64))
+    raise DocumentError(f"expected a tensor, got {type(value).__name__}")
 
 
 def _binary(op: str, left: Any, right: Any) -> Any:
@@ -90,35 +201,74 @@ def _binary(op: str, left: Any, right: Any) -> Any:
     return left % right
 
 
-def _convert(name: str, value: Any) -> Any:
-    if value is None:
-        return None
+def _convert(name: str, value: Any, context: _Context) -> Any:
     if name == "lowercase":
-        return str(value).lower()
+        return _each_string(value, str.lower)
     if name == "trim":
-        return str(value).strip()
+        return _each_string(value, str.strip)
+    if name == "normalize":  # Vespa's normalization of indexed text: accents dropped, case kept
+        return _each_string(value, drop_accents)
     if name == "to_string":
-        return str(value)
-    if name in ("to_int", "to_long"):
-        return int(float(value))
+        return _string(value)
+    if name in ("to_int", "to_long", "to_byte"):
+        return int(_number(value))
     if name in ("to_float", "to_double"):
-        return float(value)
+        return _number(value)
     if name == "to_bool":
-        return bool(value)
-    return value  # normalize/tokenize: the index does its own linguistics
+        return value != "" if isinstance(value, str) else bool(value)
+    if name == "to_array":
+        return [value]
+    if name == "to_wset":
+        return {value: 1}
+    if name == "now":
+        return int(time.time())
+    if name == "to_epoch_second":
+        return _epoch_second(_text(value, "to_epoch_second"))
+    if name == "hash":
+        return _each_string(value, lambda s: _hash(s, context.field_kinds.get(context.target, "long")))
+    if name == "pack_bits":
+        return _each_tensor(value, _pack_bits)
+    if name == "set_language":  # the content node reads it for the fields after this one
+        try:
+            context.language = language_code(str(value))
+        except ValueError:
+            pass  # Vespa ignores a language it cannot parse
+    return value  # tokenize: the index does its own linguistics
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise DocumentError(f"'{value}' is not a number") from None
+
+
+def _epoch_second(text: str) -> int:
+    """java.time.Instant.parse: an ISO-8601 instant with a zone (`Z` or an offset); fractions dropped."""
+    try:
+        instant = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        raise DocumentError(f"to_epoch_second: '{text}' is not an ISO-8601 instant") from None
+    if instant.tzinfo is None:
+        raise DocumentError(f"to_epoch_second: '{text}' has no time zone (as 2023-12-24T17:00:43Z)")
+    return int(instant.timestamp() // 1)
+
+
+def _hash(text: str, kind: str) -> int:
+    """SipHash-2-4 of the UTF-8 bytes (Guava's default key), as a signed long, or its low 32 bits
+    as a signed int when the target field holds ints."""
+    value = siphash24(text.encode("utf-8"))
+    if "int" in kind:
+        value &= 0xFFFFFFFF
+        return value - (1 << 32) if value >= 1 << 31 else value
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _pack_bits(cells: np.ndarray) -> np.ndarray:
+    """One bit per cell (> 0 is 1), the first cell the highest bit of its byte; int8 cells."""
+    bits = (cells.reshape(-1) > 0).astype(np.uint8)
+    return np.packbits(bits).view(np.int8).astype(np.float64)
 
 
 def script_inputs(script: P.Script) -> set[str]:
-    found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, P.Input):
-            found.add(node.field)
-        for child in getattr(node, "steps", ()) + getattr(node, "options", ()) + getattr(node, "statements", ()):
-            walk(child)
-        for part in ("left", "right"):
-            if hasattr(node, part):
-                walk(getattr(node, part))
-
-    walk(script)
-    return found
+    return {node.field for node in P.walk(script) if isinstance(node, P.Input)}

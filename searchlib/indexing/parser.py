@@ -1,7 +1,9 @@
-"""The indexing language (vespa-reference §1.4), the subset the container needs to compute
-synthetic fields: statements `;`, pipelines `|`, choice `||`, concatenation `.`, arithmetic,
-`input f`, literals, `(...)`, `embed [id] [args]`, `attribute/index/summary [f]`, and the
-simple converters (lowercase, trim, to_string, to_int, to_long, to_float, to_double, to_bool).
+"""The indexing language (vespa-reference §1.4), the part the container runs: statements `;`,
+pipelines `|`, choice `||`, concatenation `.`, arithmetic, `input f`, literals, `(...)`, `_`,
+`embed [id] [args]`, `chunk fixed-length N` / `chunk sentence`, `for_each { ... }`, `split "re"`,
+`join "d"`, `substring a b`, `binarize [t]`, `attribute/index/summary [f]` and the converters in
+CONVERTERS. Anything else is a SchemaError "not supported: ..." (the package is refused at load,
+searchlib.indexing.check), never a statement silently skipped.
 
 Parsed into a tree of frozen dataclasses; evaluated by searchlib.indexing.evaluator.
 """
@@ -9,13 +11,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, Iterator, Union
 
 from searchlib.errors import SchemaError
 
 OUTPUTS = frozenset({"attribute", "index", "summary"})
 CONVERTERS = frozenset({"lowercase", "trim", "to_string", "to_int", "to_long", "to_float", "to_double",
-                        "to_bool", "normalize", "tokenize", "set_language"})  # the content node reads set_language
+                        "to_bool", "to_byte", "to_array", "to_wset", "to_epoch_second", "hash", "pack_bits",
+                        "normalize", "tokenize", "set_language", "now"})  # the content node reads set_language
+CHUNKERS = frozenset({"fixed-length", "sentence"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,38 @@ class Convert:
 
 
 @dataclass(frozen=True, slots=True)
+class Chunk:
+    chunker: str  # fixed-length | sentence
+    length: int = 1000  # fixed-length's target length in characters (Vespa's default 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class ForEach:
+    script: "Script"
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    pattern: str
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    delimiter: str
+
+
+@dataclass(frozen=True, slots=True)
+class Substring:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Binarize:
+    threshold: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class Pipeline:
     steps: tuple["Node", ...]
 
@@ -72,12 +108,18 @@ class Script:
     statements: tuple[Pipeline, ...]
 
 
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'"}
 
-Node = Union[Input, Literal, Current, Output, Embed, Convert, Pipeline, Choice, Binary]
+
+def _unescape(match: re.Match) -> str:
+    """Known escapes are replaced; any other keeps its backslash, so `split "\\s+"` is a regex."""
+    return _ESCAPES.get(match.group(1), match.group(0))
+
+Node = Union[Input, Literal, Current, Output, Embed, Convert, Chunk, ForEach, Split, Join, Substring, Binarize,
+             Pipeline, Choice, Binary]
 
 _TOKEN = re.compile(r"""\s*(?:(?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(?P<number>\d+(?:\.\d+)?)|
-                      (?P<op>\|\||[|;.+\-*/%(){}])|(?P<word>[A-Za-z_][\w.\-]*))""", re.VERBOSE)
+                      (?P<op>\|\||==|!=|<=|>=|[|;.+\-*/%(){}<>=!:,\[\]])|(?P<word>[A-Za-z_][\w.\-]*))""", re.VERBOSE)
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -157,7 +199,8 @@ class _Parser:
     def primary(self) -> Node:
         kind, value = self.take()
         if kind == "string":
-            return Literal(re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), value[1:-1]))
+            self.i -= 1
+            return Literal(self.take_string("a string"))
         if kind == "number":
             return Literal(float(value) if "." in value else int(value))
         if kind == "op" and value == "(":
@@ -182,9 +225,70 @@ class _Parser:
             while self.peek() and self.peek()[0] == "word" and self.peek()[1] not in OUTPUTS:
                 args.append(self.take()[1])
             return Embed(embedder, tuple(args))
+        if value == "tokenize":  # `tokenize [normalize] [stem]`: the content node's linguistics does both
+            while self.peek() in (("word", "normalize"), ("word", "stem")):
+                self.take()
+            return Convert(value)
         if value in CONVERTERS:
             return Convert(value)
-        raise self.error(f"'{value}' is not supported")
+        if value == "chunk":
+            return self.chunk()
+        if value == "for_each":
+            if not self.at("{"):
+                raise self.error("expected '{' after 'for_each'")
+            self.take()
+            inner = self.script()
+            if not self.at("}"):
+                raise self.error("missing '}' after 'for_each {'")
+            self.take()
+            return ForEach(inner)
+        if value == "split":
+            pattern = self.take_string("a regex string after 'split'")
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise self.error(f"split: invalid regex {pattern!r}: {exc}") from None
+            return Split(pattern)
+        if value == "join":
+            return Join(self.take_string("a delimiter string after 'join'"))
+        if value == "substring":
+            return Substring(self.take_int("substring"), self.take_int("substring"))
+        if value == "binarize":
+            token = self.peek()
+            return Binarize(float(self.take()[1]) if token and token[0] == "number" else 0.0)
+        raise self.error(f"not supported: {value}")
+
+    def chunk(self) -> Chunk:
+        token = self.peek()
+        if token is None or token[0] != "word" or token[1] in OUTPUTS:
+            raise self.error("'chunk' needs a chunker id (fixed-length or sentence)")
+        chunker = self.take()[1]
+        if chunker not in CHUNKERS:
+            raise self.error(f"not supported: chunk {chunker} (the chunkers are {', '.join(sorted(CHUNKERS))})")
+        if chunker == "sentence":
+            return Chunk(chunker)
+        token = self.peek()
+        if token is None or token[0] != "number":
+            return Chunk(chunker)
+        length = self.take_int("chunk fixed-length")
+        if length < 1:
+            raise self.error(f"chunk fixed-length needs a positive length, not {length}")
+        return Chunk(chunker, length)
+
+    def take_string(self, what: str) -> str:
+        kind, value = self.take()
+        if kind != "string":
+            raise self.error(f"expected {what}")
+        return re.sub(r"\\(.)", _unescape, value[1:-1])
+
+    def take_int(self, what: str) -> int:
+        negative = self.at("-")
+        if negative:
+            self.take()
+        kind, value = self.take()
+        if kind != "number" or "." in value:
+            raise self.error(f"{what} expects integer arguments, not '{value}'")
+        return -int(value) if negative else int(value)
 
     def take_word(self, what: str) -> str:
         kind, value = self.take()
@@ -209,3 +313,13 @@ def parse_indexing(text: str) -> Script:
     if parser.peek() is not None:
         raise parser.error(f"unexpected '{parser.peek()[1]}'")
     return script
+
+
+def walk(node: Any) -> Iterator[Any]:
+    """Every node of a script or expression tree, parents first."""
+    yield node
+    for child in getattr(node, "steps", ()) + getattr(node, "options", ()) + getattr(node, "statements", ()):
+        yield from walk(child)
+    for part in ("left", "right", "script"):
+        if hasattr(node, part):
+            yield from walk(getattr(node, part))

@@ -22,6 +22,8 @@ from types import MappingProxyType
 from typing import Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
+from searchlib.indexing import check_embedders, check_indexing
+from searchlib.model_store import resolve_components
 from searchlib.schema.clients import DataPlaneClient
 from searchlib.schema.compiler import compile_schemas
 from searchlib.schema.model import ApplicationPackage, ContainerLimits, OnnxModel, Schema
@@ -151,6 +153,7 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
             owner.rank_profiles.extend(parse_profile_file(sources[relative], file_name(relative),
                                                           schema_dir=schema_dir))
     schemas = compile_schemas(decls.values())
+    check_indexing(schemas)  # a statement the container cannot run refuses the package here
     if check_expressions:  # every rank-profile expression type-checks, or the load fails
         check_schemas(schemas, display_root)
     document_types = [schema.document_name for schema in schemas.values()]
@@ -162,9 +165,11 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
     else:
         services = parse_services(services_text, file_name("services.xml"), document_types)
         content, components, limits, clients = services.content, services.components, services.limits, services.clients
+        check_embedders(schemas, components)
         if display_root is not None:
             for reference, location in services.files:
                 confined_path(display_root, reference, location, "services.xml file")
+            components = resolve_components(components, services.models)  # url=/model-id=: never downloaded
     if display_root is not None:
         for schema in schemas.values():
             for model in _onnx_models(schema):

@@ -277,6 +277,7 @@ class Component:
     id: str
     type: str
     config: Mapping[str, str] = EMPTY  # e.g. {"model": "models/tokenizer.json", "pooling-strategy": "mean"}
+    stored_models: Mapping[str, str] = EMPTY  # config key -> its url or model-id (the model store's reference)
 
 
 @dataclass(frozen=True, slots=True)

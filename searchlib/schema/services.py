@@ -29,6 +29,7 @@ class Services:
     components: dict[str, Component]
     limits: ContainerLimits = ContainerLimits()
     files: tuple[tuple[str, SourceLocation], ...] = ()  # package files the components name, where
+    models: tuple[tuple[str, str, SourceLocation], ...] = ()  # (component id, config key, where) of url=/model-id=
     clients: tuple[DataPlaneClient, ...] = ()  # <clients>: none = the open local default
 
 
@@ -91,10 +92,11 @@ def parse_services(text: str, file: str, document_types: Sequence[str]) -> Servi
     components: dict[str, Component] = {}
     limits = ContainerLimits()
     files: list[tuple[str, SourceLocation]] = []
+    models: list[tuple[str, str, SourceLocation]] = []
     clients: tuple[DataPlaneClient, ...] = ()
     for container in root.findall("container") if root.tag == "services" else []:
         for element in container.findall("component"):
-            component = _component(element, located, files)
+            component = _component(element, located, files, models)
             if component.id in components:
                 raise SchemaError(f"duplicate component id '{component.id}'", located.of(element))
             components[component.id] = component
@@ -103,7 +105,7 @@ def parse_services(text: str, file: str, document_types: Sequence[str]) -> Servi
         for element in container.findall("clients"):
             clients = parse_clients(element, located.of)
             files.extend((file, client.location) for client in clients for file in client.certificates)
-    return Services(content, components, limits, tuple(files), clients)
+    return Services(content, components, limits, tuple(files), models=tuple(models), clients=clients)
 
 
 def _limits(element: ET.Element, located: _Located, limits: ContainerLimits) -> ContainerLimits:
@@ -242,7 +244,8 @@ def _node(element: ET.Element, group: int, located: _Located, seen: set[int]) ->
     return ContentNodeSpec(key, group, element.get("hostalias", ""))
 
 
-def _component(element: ET.Element, located: _Located, files: list[tuple[str, SourceLocation]]) -> Component:
+def _component(element: ET.Element, located: _Located, files: list[tuple[str, SourceLocation]],
+               models: list[tuple[str, str, SourceLocation]]) -> Component:
     component_id = element.get("id")
     if not component_id:
         raise SchemaError("<component> needs an id attribute", located.of(element))
@@ -250,17 +253,24 @@ def _component(element: ET.Element, located: _Located, files: list[tuple[str, So
     if not component_type:
         raise SchemaError(f"component '{component_id}' needs a type (or class) attribute", located.of(element))
     config: dict[str, str] = {}
-    _flatten(element, "", config, located, files)
-    return Component(component_id, component_type, MappingProxyType(config))
+    stored: dict[str, str] = {}
+    _flatten(element, "", config, located, files, stored=stored)
+    models.extend((component_id, key, location) for key, location in stored.items())
+    return Component(component_id, component_type, MappingProxyType(config),
+                     MappingProxyType({key: config[key] for key in stored}))
 
 
 def _flatten(element: ET.Element, prefix: str, config: dict[str, str], located: _Located,
-             files: list[tuple[str, SourceLocation]]) -> None:
+             files: list[tuple[str, SourceLocation]], in_config: bool = False,
+             stored: dict | None = None) -> None:
     """Children into a flat map: `<normalize>true</normalize>` -> normalize=true, `<prepend><query>q`
-    -> prepend.query=q, `<model path=...>` -> model=path (url when no path; `model.<lang>` per language)."""
+    -> prepend.query=q, `<model path=...>` -> model=path (url when no path; `model.<lang>` per language).
+    Inside `<config>`, a `<model>` without path, url or model-id is a value (`<model>gpt-4o</model>`).
+    A url or model-id without a path goes into `stored` (key -> location): the model store resolves it."""
     for child in element:
         key = prefix + child.tag
-        if child.tag in _MODEL_ELEMENTS or {"path", "url", "model-id"} & set(child.keys()):
+        referenced = {"path", "url", "model-id"} & set(child.keys())
+        if referenced or (child.tag in _MODEL_ELEMENTS and not in_config):
             reference = child.get("path") or child.get("url") or child.get("model-id")
             if not reference:
                 raise SchemaError(f"<{child.tag}> needs a path, url or model-id attribute", located.of(child))
@@ -275,7 +285,9 @@ def _flatten(element: ET.Element, prefix: str, config: dict[str, str], located: 
             if key in config:
                 raise SchemaError(f"duplicate <{child.tag}> in component", located.of(child))
             config[key] = reference
+            if not child.get("path") and stored is not None:
+                stored[key] = located.of(child)
         elif len(child):
-            _flatten(child, key + ".", config, located, files)
+            _flatten(child, key + ".", config, located, files, in_config or child.tag == "config", stored)
         else:
             config[key] = (child.text or "").strip()

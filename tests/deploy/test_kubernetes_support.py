@@ -11,6 +11,12 @@ DEFAULT_APP = REPO / "schemas"
 TOPOLOGIES = [(1, 1), (1, 3), (2, 2), (3, 1)]
 
 
+def _default_container() -> str:
+    """The default package's <container> (its embedders: the default schema's `embed`s name them)."""
+    text = (DEFAULT_APP / "services.xml").read_text()
+    return text[text.index("<container"):text.index("</container>") + len("</container>")]
+
+
 def write_app(root: Path, groups: Sequence[Sequence[int]], *, cluster_id: str = "content") -> Path:
     """A package with the default schema and a content cluster whose groups hold the given
     distribution keys (one group: flat `<nodes>`, as most packages write it)."""
@@ -27,7 +33,7 @@ def write_app(root: Path, groups: Sequence[Sequence[int]], *, cluster_id: str = 
         layout = f'<group><distribution partitions="1|*"/>{members}</group>'
     (root / "services.xml").write_text(
         '<?xml version="1.0" encoding="utf-8"?>\n<services version="1.0">\n'
-        '  <container id="default" version="1.0"><search/><document-api/></container>\n'
+        f"  {_default_container()}\n"
         f'  <content id="{cluster_id}" version="1.0">\n'
         f"    <redundancy>{len(groups)}</redundancy>\n"
         '    <documents><document type="doc" mode="index"/></documents>\n'

@@ -45,7 +45,7 @@ def test_arithmetic_and_literals():
 def test_embed_receives_embedder_id_target_field_and_text():
     calls = []
     out = run('input title | embed tok | attribute', {"title": "hi"}, "tokens",
-              lambda e, f, v, a: calls.append((e, f, v, a)) or [1, 2])
+              lambda e, f, v, a, packed=False: calls.append((e, f, v, a)) or [1, 2])
     assert calls == [("tok", "tokens", "hi", ())] and out == {"tokens": [1, 2]}
 
 
@@ -56,7 +56,7 @@ def test_same_field_cannot_receive_different_values():
 
 def test_unsupported_expression_is_a_schema_error():
     with pytest.raises(SchemaError, match="not supported"):
-        parse_indexing("input a | hash | attribute")
+        parse_indexing("input a | hostname | attribute")
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,111 @@
+"""The indexing language on a running cluster (tests/apps/indexing): documents fed through
+/document/v1, their synthetic fields computed in the container (sentences, fixed-length pieces,
+one bge embedding per sentence, split + for_each tags, to_epoch_second, hash, substring) and
+document-field converters (normalize), then read back through queries: what Vespa's indexing
+reference defines for each. The embedder's model is given by url= and model-id=, resolved through
+a model store the fixture fills (`phasedsearch models add`), never downloaded."""
+from __future__ import annotations
+
+import os
+import shutil
+
+import httpx
+import pytest
+
+from deploy.local_cluster import LocalCluster
+from deploy.models import ensure_models
+from searchlib import model_store
+from searchlib.indexing.siphash import siphash24
+from tests.integration.conftest import DEFAULT_APP, REPO
+
+APP = REPO / "tests" / "apps" / "indexing"
+PAGES = {
+    "heart": {"title": "Crème Brûlée", "text": "The heart has four chambers. Statins lower LDL cholesterol.",
+              "tagline": " medicine , cardiology,health ", "published": "2023-12-24T17:00:43.431Z"},
+    "space": {"title": "Mars", "text": "Mars is the fourth planet. A rover landed in Jezero crater.",
+              "tagline": "space", "published": "1970-01-02T00:00:00+00:00"},
+}
+
+
+MODEL_URL = "https://huggingface.co/BAAI/bge-small-en-v1.5/resolve/main/onnx/model_quantized.onnx"
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory):
+    models = ensure_models(DEFAULT_APP)
+    app = tmp_path_factory.mktemp("indexing-app")
+    shutil.copytree(APP, app, dirs_exist_ok=True)
+    store = tmp_path_factory.mktemp("model-store")
+    model_store.add(MODEL_URL, [models / "bge-small-en" / "model.onnx"], store=store)
+    model_store.add("bge-small-en-v1.5-tokenizer", [models / "bge-small-en" / "tokenizer.json"], store=store)
+    previous = os.environ.get(model_store.STORE_ENV)
+    os.environ[model_store.STORE_ENV] = str(store)  # the cluster's processes resolve through it
+    try:
+        with LocalCluster(app, tmp_path_factory.mktemp("indexing-data"), nodes=1) as cluster:
+            with httpx.Client(base_url=cluster.url, timeout=120.0) as client:
+                for name, fields in PAGES.items():
+                    response = client.post(f"/document/v1/test/page/docid/{name}", json={"fields": fields})
+                    assert response.status_code == 200, response.text
+                yield client
+    finally:
+        if previous is None:
+            os.environ.pop(model_store.STORE_ENV, None)
+        else:
+            os.environ[model_store.STORE_ENV] = previous
+
+
+def query(http, yql, **params):
+    response = http.get("/search/", params={"yql": yql, "timeout": "60s", **params})
+    assert response.status_code == 200, response.text
+    return response.json()["root"]
+
+
+def test_synthetic_fields_hold_what_the_scripts_compute(http):
+    hits = query(http, 'select * from page where sentences contains "statins"')["children"]
+    assert [h["id"].rsplit(":", 1)[1] for h in hits] == ["heart"]
+    fields = hits[0]["fields"]
+    assert fields["tags"] == ["medicine", "cardiology", "health"]  # split ",", each trimmed
+    assert fields["sentences"] == ["The heart has four chambers.", " Statins lower LDL cholesterol."]
+    # fixed-length 20: soft max 21, hard max 22; "four cha" has no break before 22 characters, " lower "
+    # breaks at 21 (one non-letter past the soft max)
+    assert fields["pieces"] == ["The heart has four cha", "mbers. Statins lower ", "LDL cholesterol."]
+    assert fields["published_at"] == 1703437243  # the reference's example instant, fraction dropped
+    assert fields["title"] == "Creme Brulee"  # normalize drops accents from the document field
+    assert fields["short_title"] == "Crème"  # substring 0 5 of the title as fed (`input` reads the input)
+    assert fields["title_hash"] == int.from_bytes(siphash24("Crème Brûlée".encode()).to_bytes(8, "big"), "big",
+                                                  signed=True)
+
+
+def test_attributes_and_indexes_of_computed_fields_are_searchable(http):
+    hits = query(http, "select * from page where published_at < 100000")["children"]
+    assert [h["id"].rsplit(":", 1)[1] for h in hits] == ["space"]
+    hits = query(http, 'select * from page where sentences contains "jezero"')["children"]
+    assert [h["id"].rsplit(":", 1)[1] for h in hits] == ["space"]
+
+
+def test_one_embedding_per_sentence_in_a_mapped_dimension(http):
+    root = query(http, "select * from page where {targetHits:10}nearestNeighbor(sentence_embeddings, q)",
+                 **{"ranking": "closest_sentence", "input.query(q)": "embed(bge, \"drugs that reduce cholesterol\")"})
+    hits = root["children"]
+    assert hits[0]["id"].endswith(":heart")
+    closest = hits[0]["fields"]["matchfeatures"]["closest(sentence_embeddings)"]
+    cells = closest["cells"] if isinstance(closest, dict) else closest
+    if isinstance(cells, list):
+        cells = {c["address"]["p"]: c["value"] for c in cells}
+    assert cells == {"1": 1.0}  # the statin sentence, label 1
+
+
+def test_get_returns_the_document_fields_as_their_scripts_left_them(http):
+    response = http.get("/document/v1/test/page/docid/heart")
+    assert response.status_code == 200, response.text
+    fields = response.json()["fields"]
+    assert fields["title"] == "Creme Brulee" and fields["tagline"] == PAGES["heart"]["tagline"]
+    assert "tags" not in fields and "sentences" not in fields  # synthetic fields are not document fields
+
+
+def test_a_value_the_scripts_cannot_process_is_a_400_and_writes_nothing(http):
+    response = http.post("/document/v1/test/page/docid/bad", json={"fields": {"title": "x", "published": "soon"}})
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["pathId"] == "/document/v1/test/page/docid/bad" and "ISO-8601" in body["message"]
+    assert http.get("/document/v1/test/page/docid/bad").status_code == 404
