@@ -11,6 +11,7 @@ import re
 from typing import Any, Mapping
 
 from searchlib.errors import DocumentError
+from searchlib.geo import GeoError, parse_position, position_json
 from searchlib.schema.model import Field, FieldType, Schema
 
 _INTEGER_RANGES = {
@@ -85,6 +86,8 @@ def coerce_value(name: str, field_type: FieldType, value: Any) -> Any:
     if kind == "tensor":
         _check_tensor(name, field_type, value)
         return value
+    if kind == "position":
+        return _coerce_position(name, field_type, value)
     return value  # struct, map, position, raw, ...: kept as fed
 
 
@@ -216,6 +219,14 @@ def _weightedset_key(name: str, field_type: FieldType, key: Any) -> Any:
             raise _type_error(name, field_type, key, f"{element.kind} keys") from None
     coerced = coerce_value(name, element, key)
     return str(coerced) if element.kind in _INTEGER_RANGES else coerced
+
+
+def _coerce_position(name: str, field_type: FieldType, value: Any) -> dict[str, float]:
+    """{"lat": .., "lng": ..} or "N37.4;W122.0", stored as {"lat": .., "lng": ..} (micro-degree precision)."""
+    try:
+        return position_json(*parse_position(value))
+    except GeoError as error:
+        raise DocumentError(f"Field '{name}' of type {field_type}: {error}") from None
 
 
 def _check_tensor(name: str, field_type: FieldType, value: Any) -> None:

@@ -7,6 +7,7 @@ from typing import Sequence
 from searchlib.errors import InvalidParameterError, quote_input
 from searchlib.hits import is_relevance
 from searchlib.query import tree as q
+from searchlib.schema.geo_fields import is_position
 from searchlib.schema.model import Schema
 
 
@@ -17,11 +18,18 @@ def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
     def tensor(field: str) -> bool:
         return any(s.fields[f].type.kind == "tensor" for s in schemas for f in s.index_fields(field) if f in s.fields)
 
+    def position(field: str) -> bool:
+        return any(is_position(s.fields[f]) and s.fields[f].is_attribute
+                   for s in schemas for f in s.index_fields(field) if f in s.fields)
+
     def visit(item: q.QueryNode) -> None:
         if isinstance(item, q.FIELD_ITEMS):
             if not known(item.field):
                 names = ", ".join(s.name for s in schemas)
                 raise InvalidParameterError(f"Field '{quote_input(item.field, 60)}' does not exist in schema {names}")
+            if isinstance(item, q.GeoLocation) and not position(item.field):
+                raise InvalidParameterError(f"Field '{quote_input(item.field, 60)}' is not a position attribute: "
+                                            "geoLocation and geoBoundingBox search position fields")
             if isinstance(item, (q.Term, q.Phrase, q.Near, q.Equiv)) and tensor(item.field):
                 raise InvalidParameterError(f"Field '{item.field}' is a tensor field: it is searched with "
                                             "nearestNeighbor, not with terms")

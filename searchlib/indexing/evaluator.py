@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Protocol
 
 from searchlib.errors import DocumentError
+from searchlib.geo import GeoError, parse_position, position_json
 from searchlib.indexing import parser as P
 
 
@@ -105,7 +106,17 @@ def _convert(name: str, value: Any) -> Any:
         return float(value)
     if name == "to_bool":
         return bool(value)
+    if name == "to_pos":
+        return _to_position(value)
     return value  # normalize/tokenize: the index does its own linguistics
+
+
+def _to_position(value: Any) -> dict[str, float]:
+    """`to_pos`: "N37.4;W122.0" (or {"lat", "lng"}) to a position (searchlib.geo)."""
+    try:
+        return position_json(*parse_position(value))
+    except GeoError as error:
+        raise DocumentError(f"to_pos: {error}") from None
 
 
 def script_inputs(script: P.Script) -> set[str]:

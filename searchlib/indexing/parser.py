@@ -1,7 +1,7 @@
 """The indexing language (vespa-reference §1.4), the subset the container needs to compute
 synthetic fields: statements `;`, pipelines `|`, choice `||`, concatenation `.`, arithmetic,
 `input f`, literals, `(...)`, `embed [id] [args]`, `attribute/index/summary [f]`, and the
-simple converters (lowercase, trim, to_string, to_int, to_long, to_float, to_double, to_bool).
+simple converters (lowercase, trim, to_string, to_int, to_long, to_float, to_double, to_bool, to_pos).
 
 Parsed into a tree of frozen dataclasses; evaluated by searchlib.indexing.evaluator.
 """
@@ -15,7 +15,8 @@ from searchlib.errors import SchemaError
 
 OUTPUTS = frozenset({"attribute", "index", "summary"})
 CONVERTERS = frozenset({"lowercase", "trim", "to_string", "to_int", "to_long", "to_float", "to_double",
-                        "to_bool", "normalize", "tokenize", "set_language"})  # the content node reads set_language
+                        "to_bool", "normalize", "tokenize", "set_language",
+                        "to_pos"})  # the content node reads set_language
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+from searchlib.geo import Location
+
 
 @dataclass(frozen=True, slots=True)
 class Term:
@@ -170,6 +172,26 @@ class NearestNeighbor:
 
 
 @dataclass(frozen=True, slots=True)
+class GeoLocation:
+    """`geoLocation(f, lat, lng, "10 km")` / `geoBoundingBox(f, s, w, n, e)` over a position field,
+    in micro-degrees as searchlib.geo.Location: documents with a position inside match, and the
+    `distance(f)`/`closeness(f)` features measure from the circle's center."""
+
+    field: str
+    x: int = 0
+    y: int = 0
+    radius: int = -1  # micro-degrees; -1: no limit
+    aspect: int = 0
+    has_circle: bool = False
+    box: tuple[int, int, int, int] | None = None  # (x1, y1, x2, y2)
+    label: str = ""
+
+
+def geo_location(node: GeoLocation) -> Location:
+    return Location(node.x, node.y, node.radius, node.aspect, node.has_circle, node.box)
+
+
+@dataclass(frozen=True, slots=True)
 class TrueItem:
     pass
 
@@ -181,10 +203,10 @@ class FalseItem:
 
 QueryNode = Union[
     Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Range, And, Or, Not, WeakAnd, Rank,
-    NearestNeighbor, TrueItem, FalseItem,
+    NearestNeighbor, GeoLocation, TrueItem, FalseItem,
 ]
 # the leaves that search one field (or fieldset): its name is `.field`
-FIELD_ITEMS = (Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Range, NearestNeighbor)
+FIELD_ITEMS = (Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Range, NearestNeighbor, GeoLocation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +300,8 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         if node.distance_threshold is not None:
             parts.append(f"distanceThreshold={node.distance_threshold!r}")
         return "NEAREST_NEIGHBOR {" + ",".join(parts) + "}"
+    if isinstance(node, GeoLocation):
+        return f"GEO_LOCATION {node.field}:{geo_location(node)}"
     if isinstance(node, TrueItem):
         return "TRUE"
     if isinstance(node, FalseItem):

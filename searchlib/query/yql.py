@@ -28,6 +28,7 @@ from searchlib.query.user_query import (
     DEFAULT_TARGET_HITS, UserQuerySettings, apply_filter, parse_user_query_or_empty,
 )
 from searchlib.query.yql_tokens import Token
+from searchlib.query.yql_geo import YqlGeoParser
 from searchlib.query.yql_operators import YqlOperatorParser
 from searchlib.query.yql_values import MAX_DEPTH as _MAX_DEPTH
 
@@ -37,7 +38,7 @@ _GRAMMARS = ("all", "any", "weakAnd", "phrase", "tokenize", "linguistics", "web"
 _STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
 _UNSUPPORTED = frozenset({
     "sameelement", "uri", "text",
-    "predicate", "geolocation", "geoboundingbox", "nonempty",
+    "predicate", "nonempty",
 })
 
 
@@ -58,7 +59,7 @@ def parse_yql(
     return _YqlParser(yql, parameters, settings, frozenset(exact_match_fields), stem).statement()
 
 
-class _YqlParser(YqlOperatorParser):
+class _YqlParser(YqlOperatorParser, YqlGeoParser):
     def __init__(
         self, source: str, parameters: Mapping[str, object], settings: UserQuerySettings,
         exact_match_fields: frozenset[str], stem: bool = True,
@@ -415,6 +416,10 @@ class _YqlParser(YqlOperatorParser):
             return self._range(annotations, name_token)
         if lowered == "nearestneighbor":
             return self._nearest_neighbor(annotations, name_token)
+        if lowered == "geolocation":
+            return self._geo_location(annotations, name_token)
+        if lowered == "geoboundingbox":
+            return self._geo_bounding_box(annotations, name_token)
         what = "is not supported" if lowered in _UNSUPPORTED else "is not a known function"
         self.fail(f"'{name}' {what}", name_token.start)
 

@@ -62,4 +62,19 @@ def parse_field_type(spec: str) -> FieldType:
         return FieldType(kind, element=element)
     if stripped in PRIMITIVE_KINDS:
         return FieldType(stripped)
-    raise TypeSpecError(f"unknown field type '{stripped}'")
+    return _geo_or_unsupported_type(stripped)
+
+
+# field types of the geo/uri/predicate/reference work (kept apart from the collection types above)
+_NOT_SUPPORTED_TYPES = {"uri": "uri fields", "predicate": "predicate fields"}
+
+
+def _geo_or_unsupported_type(spec: str) -> FieldType:
+    """`position` (searchlib.geo); the Vespa types not implemented yet are refused as such."""
+    if spec == "position":
+        return FieldType("position")
+    if spec in _NOT_SUPPORTED_TYPES:
+        raise TypeSpecError(f"not supported: {_NOT_SUPPORTED_TYPES[spec]}")
+    if re.match(r"^reference\s*<", spec):
+        raise TypeSpecError("not supported: reference fields (parent-child)")
+    raise TypeSpecError(f"unknown field type '{spec}'")

@@ -65,6 +65,10 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
         if node.distance_threshold is not None:
             item.distance_threshold = node.distance_threshold
         message.nearest_neighbor.CopyFrom(item)
+    elif isinstance(node, q.GeoLocation):
+        message.geo_location.CopyFrom(pb.GeoLocationItem(
+            field=node.field, x=node.x, y=node.y, radius=node.radius, aspect=node.aspect,
+            has_circle=node.has_circle, box=list(node.box or ()), label=node.label))
     elif isinstance(node, q.TrueItem):
         message.true_item = True
     elif isinstance(node, q.FalseItem):
@@ -121,6 +125,10 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
                                  n.explore_additional_hits,
                                  n.distance_threshold if n.HasField("distance_threshold") else None,
                                  n.label)
+    if kind == "geo_location":
+        g = message.geo_location
+        return q.GeoLocation(g.field, g.x, g.y, g.radius, g.aspect, g.has_circle,
+                             tuple(g.box) if len(g.box) == 4 else None, g.label)
     if kind == "true_item":
         return q.TrueItem()
     if kind == "false_item":
