@@ -86,6 +86,10 @@ def coerce_value(name: str, field_type: FieldType, value: Any) -> Any:
     if kind == "tensor":
         _check_tensor(name, field_type, value)
         return value
+    if kind == "uri":
+        if not isinstance(value, str):
+            raise _type_error(name, field_type, value, "a URI string")
+        return value
     if kind == "position":
         return _coerce_position(name, field_type, value)
     return value  # struct, map, position, raw, ...: kept as fed

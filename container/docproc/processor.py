@@ -8,7 +8,8 @@ container, and every replica stores the same values:
 
 Users may not feed synthetic fields themselves (searchlib.documents rejects them). Updates
 recompute a synthetic field when they assign all its inputs; otherwise it keeps its value.
-Mutable attributes are left to the content node (they are never fed).
+Mutable attributes are left to the content node (they are never fed). The component indexes of
+`uri` fields (f.host, f.hostname, ...) are filled here too (searchlib.schema.uri_fields).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from searchlib.errors import DocumentError, SchemaError
 from searchlib.indexing import Script, parse_indexing, run_script, script_inputs
 from searchlib.indexing import parser as P
 from searchlib.schema.model import ApplicationPackage, Schema
+from searchlib.schema.uri_fields import with_uri_component_updates, with_uri_components
 from searchlib.tensor import TensorType, dense_hex
 
 log = logging.getLogger("container.docproc")
@@ -55,6 +57,7 @@ class DocumentProcessor:
     async def put(self, doctype: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         schema, synthetic = self._fields[doctype]
         validate_document(schema, fields)  # user input: no synthetic fields, types checked early
+        fields = with_uri_components(schema.fields, dict(fields))
         if not synthetic:
             return dict(fields)
         return await self._run(self._put, schema, synthetic, fields)
@@ -62,6 +65,7 @@ class DocumentProcessor:
     async def update(self, doctype: str, operations: Mapping[str, Any]) -> dict[str, Any]:
         schema, synthetic = self._fields[doctype]
         apply_update(schema, None, operations)  # a dry run: operations and value types checked early
+        operations = with_uri_component_updates(schema.fields, dict(operations))
         if not synthetic:
             return dict(operations)
         return await self._run(self._update, schema, synthetic, operations)

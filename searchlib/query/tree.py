@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Union
 
 from searchlib.geo import Location
+from searchlib.uri import anchor_symbol
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +267,8 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         return f"{'|' if node.filter else ''}{node.field}:{node.term}{weight}"
     if isinstance(node, Phrase):
         weight = f"!{node.weight}" if node.weight != 100 else ""
-        return f'{node.field}:"{" ".join(node.terms)}"{weight}'
+        terms = map(anchor_symbol, node.terms) if node.field.endswith(".hostname") else node.terms
+        return f'{node.field}:"{" ".join(terms)}"{weight}'
     if isinstance(node, Near):
         name = "ONEAR" if node.ordered else "NEAR"
         shape = f"{node.distance}"

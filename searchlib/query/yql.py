@@ -30,6 +30,7 @@ from searchlib.query.user_query import (
 from searchlib.query.yql_tokens import Token
 from searchlib.query.yql_geo import YqlGeoParser
 from searchlib.query.yql_operators import YqlOperatorParser
+from searchlib.query.yql_uri import YqlUriParser
 from searchlib.query.yql_values import MAX_DEPTH as _MAX_DEPTH
 
 _INHERITED = ("ranked", "filter")  # annotations a group passes to the words inside it
@@ -37,7 +38,7 @@ _BOUNDS = ("closed", "open", "leftOpen", "rightOpen")
 _GRAMMARS = ("all", "any", "weakAnd", "phrase", "tokenize", "linguistics", "web")
 _STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
 _UNSUPPORTED = frozenset({
-    "sameelement", "uri", "text",
+    "sameelement", "text",
     "predicate", "nonempty",
 })
 
@@ -59,7 +60,7 @@ def parse_yql(
     return _YqlParser(yql, parameters, settings, frozenset(exact_match_fields), stem).statement()
 
 
-class _YqlParser(YqlOperatorParser, YqlGeoParser):
+class _YqlParser(YqlOperatorParser, YqlGeoParser, YqlUriParser):
     def __init__(
         self, source: str, parameters: Mapping[str, object], settings: UserQuerySettings,
         exact_match_fields: frozenset[str], stem: bool = True,
@@ -333,6 +334,8 @@ class _YqlParser(YqlOperatorParser, YqlGeoParser):
                 node = self._equiv(field, annotations, token)
             elif name.lower() == "fuzzy":
                 node = self._fuzzy(field, annotations, token)
+            elif name.lower() == "uri":
+                node = self._uri(field, annotations, token)
             elif name.lower() in ("near", "onear"):
                 node = self._near(field, annotations, token, ordered=name.lower() == "onear")
             elif name.lower() != "phrase":

@@ -21,6 +21,7 @@ from searchlib.schema.model import (
 )
 from searchlib.schema.geo_fields import check_position_fields
 from searchlib.schema.profiles import resolve_profiles
+from searchlib.schema.uri_fields import add_uri_components
 from searchlib.schema.syntax import DocumentSummaryDecl, SchemaDecl
 
 # The reference's list, less `body` and `header`: those were Vespa 6's document parts and are
@@ -91,6 +92,7 @@ def compile_schema(decl: SchemaDecl, package: Mapping[str, SchemaDecl] | None = 
                           "type name", decl.location)
     fields = _fields(decl, package or {decl.name: decl})
     check_position_fields(fields)
+    add_uri_components(fields)
     fieldsets = _fieldsets(decl, fields)
     summaries = _summaries(decl, fields)
     profiles = resolve_profiles(decl.rank_profiles, fields, decl.constants, decl.onnx_models, decl.name)

@@ -57,8 +57,8 @@ def parse_field_type(spec: str) -> FieldType:
     if collection:
         kind, inner = collection.group(1), collection.group(2).strip()
         element = parse_field_type(inner)
-        if kind == "weightedset" and element.kind not in ("byte", "int", "long", "string"):
-            raise TypeSpecError(f"weightedset element type must be byte, int, long or string, not '{inner}'")
+        if kind == "weightedset" and element.kind not in ("byte", "int", "long", "string", "uri"):
+            raise TypeSpecError(f"weightedset element type must be byte, int, long, string or uri, not '{inner}'")
         return FieldType(kind, element=element)
     if stripped in PRIMITIVE_KINDS:
         return FieldType(stripped)
@@ -66,13 +66,14 @@ def parse_field_type(spec: str) -> FieldType:
 
 
 # field types of the geo/uri/predicate/reference work (kept apart from the collection types above)
-_NOT_SUPPORTED_TYPES = {"uri": "uri fields", "predicate": "predicate fields"}
+_NOT_SUPPORTED_TYPES = {"predicate": "predicate fields"}
 
 
 def _geo_or_unsupported_type(spec: str) -> FieldType:
-    """`position` (searchlib.geo); the Vespa types not implemented yet are refused as such."""
-    if spec == "position":
-        return FieldType("position")
+    """`position` (searchlib.geo), `uri` (searchlib.uri); the Vespa types not implemented yet are
+    refused as such."""
+    if spec in ("position", "uri"):
+        return FieldType(spec)
     if spec in _NOT_SUPPORTED_TYPES:
         raise TypeSpecError(f"not supported: {_NOT_SUPPORTED_TYPES[spec]}")
     if re.match(r"^reference\s*<", spec):

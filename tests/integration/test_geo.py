@@ -1,4 +1,4 @@
-"""Position fields on a running 2-node cluster: feeding both position forms, geoLocation and
+"""Position and uri fields on a running 2-node cluster. Positions: feeding both position forms, geoLocation and
 geoBoundingBox matching, and the distance/closeness features checked against values worked out
 here from Vespa's definitions (independently of searchlib.geo):
 
@@ -9,6 +9,9 @@ here from Vespa's definitions (independently of searchlib.geo):
 
 Places: Oslo (59.9139 N, 10.7522 E), Bergen (305 km west), Trondheim (391 km north), Stockholm
 (416 km east); with Oslo as center, the flat circle distances are 306.6, 390.7 and 412.1 km.
+
+URIs: each component is searchable in its own index (url.host, url.port, ...), and url.hostname
+holds the host between anchors: end-anchored by default, as Vespa.
 """
 from __future__ import annotations
 
@@ -23,11 +26,13 @@ from deploy.local_cluster import LocalCluster
 APP = Path(__file__).resolve().parents[1] / "apps" / "geo"
 OSLO, BERGEN, TRONDHEIM, STOCKHOLM = (59.9139, 10.7522), (60.3913, 5.3221), (63.4305, 10.3951), (59.3293, 18.0686)
 DOCS = {
-    "oslo": {"name": "Oslo", "pos": "N59.9139;E10.7522"},  # Vespa's string form
+    "oslo": {"name": "Oslo", "pos": "N59.9139;E10.7522",  # Vespa's string form
+             "url": "https://www.visitoslo.com/en/activities?season=summer#top"},
     "bergen": {"name": "Bergen", "pos": {"lat": BERGEN[0], "lng": BERGEN[1]},
-               "stops": [{"lat": OSLO[0], "lng": OSLO[1]}, {"lat": BERGEN[0], "lng": BERGEN[1]}]},
+               "stops": [{"lat": OSLO[0], "lng": OSLO[1]}, {"lat": BERGEN[0], "lng": BERGEN[1]}],
+               "url": "http://bergen.no:8080/fjords/"},
     "trondheim": {"name": "Trondheim", "pos": {"lat": TRONDHEIM[0], "lng": TRONDHEIM[1]},
-                  "origin": "N59.9139;E10.7522"},
+                  "origin": "N59.9139;E10.7522", "url": "https://trondheim.kommune.no/"},
     "stockholm": {"name": "Stockholm", "pos": {"lat": STOCKHOLM[0], "lng": STOCKHOLM[1]}},
     "nowhere": {"name": "Nowhere"},
 }
@@ -147,3 +152,32 @@ def test_positions_are_returned_and_bad_input_is_refused(http) -> None:
         response = http.get("/search/", params={"yql": f"select * from place where {where}"})
         assert response.status_code == 400, where
         assert message in response.json()["root"]["errors"][0]["message"], response.text
+
+
+@pytest.mark.parametrize("where, expected", [
+    ('url.hostname contains uri("visitoslo.com")', {"oslo"}),  # www.visitoslo.com ends with it
+    ('url.hostname contains ({startAnchor: true}uri("visitoslo.com"))', set()),
+    ('url.hostname contains ({startAnchor: true}uri("www.visitoslo.com"))', {"oslo"}),
+    ('url.hostname contains uri("kommune")', set()),  # not at the end of the host
+    ('url.hostname contains ({endAnchor: false}uri("trondheim.kommune"))', {"trondheim"}),
+    ('url.host contains "kommune"', {"trondheim"}),
+    ('url.port contains "8080"', {"bergen"}),
+    ('url.scheme contains "http"', {"bergen"}),
+    ('url.path contains "fjords"', {"bergen"}),
+    ('url.query contains "summer"', {"oslo"}),
+    ('url.fragment contains "top"', {"oslo"}),
+    ('url contains uri("bergen.no")', {"bergen"}),
+    ('url contains "activities"', {"oslo"}),
+])
+def test_uri_components_are_searchable(http, where, expected) -> None:
+    assert set(search(http, where)) == expected
+
+
+def test_uri_summary_update_and_bad_input(http) -> None:
+    assert http.get("/document/v1/test/place/docid/bergen").json()["fields"]["url"] == "http://bergen.no:8080/fjords/"
+    response = http.put("/document/v1/test/place/docid/stockholm",
+                        json={"fields": {"url": {"assign": "https://www.visitstockholm.com/"}}})
+    assert response.status_code == 200, response.text
+    assert set(search(http, 'url.hostname contains uri("visitstockholm.com")')) == {"stockholm"}
+    bad = http.post("/document/v1/test/place/docid/x", json={"fields": {"url": 42}})
+    assert bad.status_code == 400 and "expected a URI string" in bad.json()["message"]
