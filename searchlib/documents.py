@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 from searchlib.errors import DocumentError
 from searchlib.geo import GeoError, parse_position, position_json
+from searchlib.predicate import PredicateError, parse_predicate
 from searchlib.schema.model import Field, FieldType, Schema
 
 _INTEGER_RANGES = {
@@ -92,6 +93,14 @@ def coerce_value(name: str, field_type: FieldType, value: Any) -> Any:
         return value
     if kind == "position":
         return _coerce_position(name, field_type, value)
+    if kind == "predicate":
+        if not isinstance(value, str):
+            raise _type_error(name, field_type, value, "a predicate expression string")
+        try:
+            parse_predicate(value)
+        except PredicateError as error:
+            raise DocumentError(f"Field '{name}' of type predicate: {error}") from None
+        return value
     return value  # struct, map, position, raw, ...: kept as fed
 
 

@@ -18,6 +18,9 @@ def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
     def tensor(field: str) -> bool:
         return any(s.fields[f].type.kind == "tensor" for s in schemas for f in s.index_fields(field) if f in s.fields)
 
+    def kind(field: str, wanted: str) -> bool:
+        return any(s.fields[f].type.kind == wanted for s in schemas for f in s.index_fields(field) if f in s.fields)
+
     def position(field: str) -> bool:
         return any(is_position(s.fields[f]) and s.fields[f].is_attribute
                    for s in schemas for f in s.index_fields(field) if f in s.fields)
@@ -30,6 +33,8 @@ def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
             if isinstance(item, q.GeoLocation) and not position(item.field):
                 raise InvalidParameterError(f"Field '{quote_input(item.field, 60)}' is not a position attribute: "
                                             "geoLocation and geoBoundingBox search position fields")
+            if isinstance(item, q.PredicateQuery) and not kind(item.field, "predicate"):
+                raise InvalidParameterError(f"Field '{quote_input(item.field, 60)}' is not a predicate field")
             if isinstance(item, (q.Term, q.Phrase, q.Near, q.Equiv)) and tensor(item.field):
                 raise InvalidParameterError(f"Field '{item.field}' is a tensor field: it is searched with "
                                             "nearestNeighbor, not with terms")

@@ -188,6 +188,17 @@ class GeoLocation:
     label: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class PredicateQuery:
+    """`predicate(field, {"gender": "male"}, {"age": 25L})`: documents whose predicate field holds
+    for these attributes (searchlib.predicate); each term has a 64-bit subquery bitmap."""
+
+    field: str
+    features: tuple[tuple[str, str, int], ...] = ()  # (key, value, subquery bitmap)
+    ranges: tuple[tuple[str, int, int], ...] = ()  # (key, number, subquery bitmap)
+    label: str = ""
+
+
 def geo_location(node: GeoLocation) -> Location:
     return Location(node.x, node.y, node.radius, node.aspect, node.has_circle, node.box)
 
@@ -204,10 +215,11 @@ class FalseItem:
 
 QueryNode = Union[
     Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Range, And, Or, Not, WeakAnd, Rank,
-    NearestNeighbor, GeoLocation, TrueItem, FalseItem,
+    NearestNeighbor, GeoLocation, PredicateQuery, TrueItem, FalseItem,
 ]
 # the leaves that search one field (or fieldset): its name is `.field`
-FIELD_ITEMS = (Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Range, NearestNeighbor, GeoLocation)
+FIELD_ITEMS = (Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Range, NearestNeighbor, GeoLocation,
+               PredicateQuery)
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +316,12 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         return "NEAREST_NEIGHBOR {" + ",".join(parts) + "}"
     if isinstance(node, GeoLocation):
         return f"GEO_LOCATION {node.field}:{geo_location(node)}"
+    if isinstance(node, PredicateQuery):
+        def bits(value: int) -> str:
+            return "" if value == (1 << 64) - 1 else f"[0x{value:x}]"
+        terms = [f"{key}={value}{bits(b)}" for key, value, b in node.features]
+        terms += [f"{key}:{value}{bits(b)}" for key, value, b in node.ranges]
+        return "PREDICATE_QUERY_ITEM " + ", ".join(terms)
     if isinstance(node, TrueItem):
         return "TRUE"
     if isinstance(node, FalseItem):

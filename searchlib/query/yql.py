@@ -30,6 +30,7 @@ from searchlib.query.user_query import (
 from searchlib.query.yql_tokens import Token
 from searchlib.query.yql_geo import YqlGeoParser
 from searchlib.query.yql_operators import YqlOperatorParser
+from searchlib.query.yql_predicate import YqlPredicateParser
 from searchlib.query.yql_uri import YqlUriParser
 from searchlib.query.yql_values import MAX_DEPTH as _MAX_DEPTH
 
@@ -39,7 +40,7 @@ _GRAMMARS = ("all", "any", "weakAnd", "phrase", "tokenize", "linguistics", "web"
 _STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
 _UNSUPPORTED = frozenset({
     "sameelement", "text",
-    "predicate", "nonempty",
+    "nonempty",
 })
 
 
@@ -60,7 +61,7 @@ def parse_yql(
     return _YqlParser(yql, parameters, settings, frozenset(exact_match_fields), stem).statement()
 
 
-class _YqlParser(YqlOperatorParser, YqlGeoParser, YqlUriParser):
+class _YqlParser(YqlOperatorParser, YqlGeoParser, YqlUriParser, YqlPredicateParser):
     def __init__(
         self, source: str, parameters: Mapping[str, object], settings: UserQuerySettings,
         exact_match_fields: frozenset[str], stem: bool = True,
@@ -419,6 +420,8 @@ class _YqlParser(YqlOperatorParser, YqlGeoParser, YqlUriParser):
             return self._range(annotations, name_token)
         if lowered == "nearestneighbor":
             return self._nearest_neighbor(annotations, name_token)
+        if lowered == "predicate":
+            return self._predicate(annotations, name_token)
         if lowered == "geolocation":
             return self._geo_location(annotations, name_token)
         if lowered == "geoboundingbox":

@@ -20,6 +20,7 @@ from searchlib.schema.model import (
     SummaryField,
 )
 from searchlib.schema.geo_fields import check_position_fields
+from searchlib.schema.predicate_fields import check_predicate_fields
 from searchlib.schema.profiles import resolve_profiles
 from searchlib.schema.uri_fields import add_uri_components
 from searchlib.schema.syntax import DocumentSummaryDecl, SchemaDecl
@@ -92,6 +93,7 @@ def compile_schema(decl: SchemaDecl, package: Mapping[str, SchemaDecl] | None = 
                           "type name", decl.location)
     fields = _fields(decl, package or {decl.name: decl})
     check_position_fields(fields)
+    check_predicate_fields(fields)
     add_uri_components(fields)
     fieldsets = _fieldsets(decl, fields)
     summaries = _summaries(decl, fields)

@@ -66,16 +66,11 @@ def parse_field_type(spec: str) -> FieldType:
 
 
 # field types of the geo/uri/predicate/reference work (kept apart from the collection types above)
-_NOT_SUPPORTED_TYPES = {"predicate": "predicate fields"}
-
-
 def _geo_or_unsupported_type(spec: str) -> FieldType:
-    """`position` (searchlib.geo), `uri` (searchlib.uri); the Vespa types not implemented yet are
-    refused as such."""
-    if spec in ("position", "uri"):
+    """`position` (searchlib.geo), `uri` (searchlib.uri), `predicate` (searchlib.predicate); the
+    Vespa types not implemented yet are refused as such."""
+    if spec in ("position", "uri", "predicate"):
         return FieldType(spec)
-    if spec in _NOT_SUPPORTED_TYPES:
-        raise TypeSpecError(f"not supported: {_NOT_SUPPORTED_TYPES[spec]}")
     if re.match(r"^reference\s*<", spec):
         raise TypeSpecError("not supported: reference fields (parent-child)")
     raise TypeSpecError(f"unknown field type '{spec}'")

@@ -12,6 +12,9 @@ Places: Oslo (59.9139 N, 10.7522 E), Bergen (305 km west), Trondheim (391 km nor
 
 URIs: each component is searchable in its own index (url.host, url.port, ...), and url.hostname
 holds the host between anchors: end-anchored by default, as Vespa.
+
+Predicates (`target`): oslo `country in [no] and age in [20..30]`, bergen `country in [no, se] and
+not (gender in [male])`, trondheim `age in [..17] or age in [65..]`, stockholm `country not in [no]`.
 """
 from __future__ import annotations
 
@@ -27,13 +30,16 @@ APP = Path(__file__).resolve().parents[1] / "apps" / "geo"
 OSLO, BERGEN, TRONDHEIM, STOCKHOLM = (59.9139, 10.7522), (60.3913, 5.3221), (63.4305, 10.3951), (59.3293, 18.0686)
 DOCS = {
     "oslo": {"name": "Oslo", "pos": "N59.9139;E10.7522",  # Vespa's string form
-             "url": "https://www.visitoslo.com/en/activities?season=summer#top"},
+             "url": "https://www.visitoslo.com/en/activities?season=summer#top",
+             "target": "country in [no] and age in [20..30]"},
     "bergen": {"name": "Bergen", "pos": {"lat": BERGEN[0], "lng": BERGEN[1]},
                "stops": [{"lat": OSLO[0], "lng": OSLO[1]}, {"lat": BERGEN[0], "lng": BERGEN[1]}],
-               "url": "http://bergen.no:8080/fjords/"},
+               "url": "http://bergen.no:8080/fjords/", "target": "country in [no, se] and not (gender in [male])"},
     "trondheim": {"name": "Trondheim", "pos": {"lat": TRONDHEIM[0], "lng": TRONDHEIM[1]},
-                  "origin": "N59.9139;E10.7522", "url": "https://trondheim.kommune.no/"},
-    "stockholm": {"name": "Stockholm", "pos": {"lat": STOCKHOLM[0], "lng": STOCKHOLM[1]}},
+                  "origin": "N59.9139;E10.7522", "url": "https://trondheim.kommune.no/",
+                  "target": "age in [..17] or age in [65..]"},
+    "stockholm": {"name": "Stockholm", "pos": {"lat": STOCKHOLM[0], "lng": STOCKHOLM[1]},
+                  "target": "country not in [no]"},
     "nowhere": {"name": "Nowhere"},
 }
 
@@ -181,3 +187,34 @@ def test_uri_summary_update_and_bad_input(http) -> None:
     assert set(search(http, 'url.hostname contains uri("visitstockholm.com")')) == {"stockholm"}
     bad = http.post("/document/v1/test/place/docid/x", json={"fields": {"url": 42}})
     assert bad.status_code == 400 and "expected a URI string" in bad.json()["message"]
+
+
+@pytest.mark.parametrize("where, expected", [
+    ('predicate(target, {"country": "no"}, {"age": 25L})', {"oslo", "bergen"}),
+    ('predicate(target, {"country": "se", "gender": "male"}, {"age": 70})', {"trondheim", "stockholm"}),
+    ('predicate(target, {"country": ["dk", "se"]}, {"age": 12})', {"bergen", "trondheim", "stockholm"}),
+    ("predicate(target, 0, void)", {"stockholm"}),  # only `not in` holds without attributes
+])
+def test_predicates_hold_for_the_query_attributes(http, where, expected) -> None:
+    assert set(search(http, where, ranking="subq")) == expected
+
+
+def test_subqueries_report_for_which_subqueries_a_predicate_holds(http) -> None:
+    found = search(http, 'predicate(target, {"0x1": {"country": "no"}, "0x2": {"country": "se"}}, {"age": 25L})',
+                   ranking="subq")
+    assert set(found) == {"oslo", "bergen", "stockholm"}
+    features = {user_id: hit["fields"]["matchfeatures"] for user_id, hit in found.items()}
+    # oslo: only subquery 0 (country no); bergen: 0 and 1; stockholm: every subquery but 0, whose
+    # country is no (the other 62 have no country at all, so `country not in [no]` holds)
+    assert features["oslo"] == {"subqueries(target).lsb": 1.0, "subqueries(target).msb": 0.0}
+    assert features["bergen"] == {"subqueries(target).lsb": 3.0, "subqueries(target).msb": 0.0}
+    assert features["stockholm"] == {"subqueries(target).lsb": 4294967294.0, "subqueries(target).msb": 4294967295.0}
+    assert found["bergen"]["relevance"] == 3.0
+
+
+def test_predicate_summary_and_bad_input(http) -> None:
+    assert http.get("/document/v1/test/place/docid/stockholm").json()["fields"]["target"] == "country not in [no]"
+    bad = http.post("/document/v1/test/place/docid/x", json={"fields": {"target": "country in [no"}})
+    assert bad.status_code == 400 and "expected" in bad.json()["message"]
+    response = http.get("/search/", params={"yql": 'select * from place where predicate(name, {"a": "b"}, 0)'})
+    assert response.status_code == 400 and "is not a predicate field" in response.text

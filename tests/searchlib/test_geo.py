@@ -99,7 +99,6 @@ def test_position_fields_compile_and_invalid_ones_are_refused() -> None:
 
 
 @pytest.mark.parametrize("body, feature", [
-    ("field p type predicate { indexing: attribute }", "not supported: predicate fields"),
     ("field r type reference<other> { indexing: attribute }", "not supported: reference fields"),
 ])
 def test_types_not_implemented_are_refused_at_their_location(body, feature) -> None:
