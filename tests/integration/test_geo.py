@@ -151,7 +151,9 @@ def test_positions_are_returned_and_bad_input_is_refused(http) -> None:
     assert got["fields"]["pos"] == {"lat": 59.9139, "lng": 10.7522}
     bad = http.post("/document/v1/test/place/docid/x", json={"fields": {"pos": {"lat": 91, "lng": 0}}})
     assert bad.status_code == 400 and "latitude 91.0 is outside" in bad.json()["message"]
-    for where, message in (('geoLocation(name, 1, 2, "1 km")', "is not a position attribute"),
+    for where, message in (('geoLocation(name, 1, 2, "1 km")', "is not a position field"),
+                           ('pos contains "x"', "is a position field: it is searched with geoLocation"),
+                           ("pos > 5", "is a position field"),
                            ('geoLocation(pos, 1, 2, "1 parsec")', "missing unit for distance"),
                            ("geoLocation(pos, 1, 2)", "Expected 4 arguments, got 3."),
                            ("geoBoundingBox(pos, 61, 5, 59, 11)", "cannot have s > n")):
@@ -218,3 +220,5 @@ def test_predicate_summary_and_bad_input(http) -> None:
     assert bad.status_code == 400 and "expected" in bad.json()["message"]
     response = http.get("/search/", params={"yql": 'select * from place where predicate(name, {"a": "b"}, 0)'})
     assert response.status_code == 400 and "is not a predicate field" in response.text
+    response = http.get("/search/", params={"yql": 'select * from place where target contains "no"'})
+    assert response.status_code == 400 and "is a predicate field: it is searched with predicate()" in response.text

@@ -118,3 +118,16 @@ def test_vespa_reserved_position_case_is_refused() -> None:
     with pytest.raises(SchemaError, match="'position' is a reserved name") as error:
         load_application(shared_data_dir() / "vespa-language-conformance" / "schemas" / "reserved_position")
     assert "position.sd:2:8" in str(error.value)
+
+
+def test_position_fields_are_not_read_by_the_attribute_feature() -> None:
+    with pytest.raises(SchemaError, match=r"attribute\(pos\): 'pos' is a position field, read by distance"):
+        application_from_sources({"services.xml": SERVICES.format(doc="p"), "schemas/p.sd": (
+            "schema p {\n document p {\n field pos type position { indexing: attribute }\n }\n"
+            " rank-profile r { first-phase { expression: attribute(pos) } }\n}\n")})
+
+
+def test_global_documents_are_refused_as_not_supported() -> None:
+    services = SERVICES.format(doc="p").replace('mode="index"', 'mode="index" global="true"')
+    with pytest.raises(SchemaError, match="not supported: global documents"):
+        application_from_sources({"services.xml": services, "schemas/p.sd": "schema p {\n document p {\n }\n}\n"})
