@@ -31,6 +31,10 @@ class PositionPoints:
 
 
 class PositionColumn:
+    """An append-only log of points (owner, x, y, alive) plus each document's slice of it: a write
+    marks the document's old points dead and appends the new ones, so a read is numpy work over
+    the live points (no Python loop per document); the log is compacted when half of it is dead."""
+
     mutable = False
     numeric = False
     unset = None
@@ -38,37 +42,58 @@ class PositionColumn:
     def __init__(self, field: Field) -> None:
         self.name = field.name
         self.multi = field.type.kind == "array"
-        self._points = np.empty(0, dtype=object)  # per local id: an (n, 2) int64 array, or None
+        self._owner = np.zeros(0, dtype=np.int32)
+        self._xy = np.zeros((0, 2), dtype=np.int64)
+        self._alive = np.zeros(0, dtype=bool)
+        self._used = 0  # log entries in use
+        self._start = np.zeros(0, dtype=np.int64)  # per local id: first log entry (-1: no points)
+        self._length = np.zeros(0, dtype=np.int32)
         self._flat: PositionPoints | None = None
 
     def set(self, local_id: int, value: Any) -> None:
-        self._points = ensure_capacity(self._points, local_id + 1, None)
-        if value is None:
-            points = None
-        else:
-            items = value if isinstance(value, list) else [value]
-            points = np.array([parse_position(item) for item in items], dtype=np.int64).reshape(-1, 2)
-        self._points[local_id] = points
+        points = _NO_POINTS if value is None else np.array(
+            [parse_position(item) for item in (value if isinstance(value, list) else [value])],
+            dtype=np.int64).reshape(-1, 2)
+        self._start = ensure_capacity(self._start, local_id + 1, -1)
+        self._length = ensure_capacity(self._length, local_id + 1, 0)
+        old = int(self._start[local_id])
+        if old >= 0:
+            self._alive[old: old + int(self._length[local_id])] = False
+        self._start[local_id], self._length[local_id] = (self._used if len(points) else -1), len(points)
+        if len(points):
+            end = self._used + len(points)
+            self._owner = ensure_capacity(self._owner, end, 0)
+            self._xy = ensure_capacity(self._xy, end, 0)
+            self._alive = ensure_capacity(self._alive, end, False)
+            self._owner[self._used:end], self._xy[self._used:end], self._alive[self._used:end] = local_id, points, True
+            self._used = end
         self._flat = None
+        if self._used > 1024 and int(self._alive[: self._used].sum()) * 2 < self._used:
+            self._compact()
+
+    def _compact(self) -> None:
+        live = np.flatnonzero(self._alive[: self._used])
+        self._owner, self._xy = self._owner[live].copy(), self._xy[live].copy()
+        self._alive = np.ones(len(live), dtype=bool)
+        self._used = len(live)
+        has = self._start >= 0
+        self._start[has] = np.searchsorted(live, self._start[has])  # a live slice stays contiguous
 
     def get(self, local_id: int) -> Any:
-        points = self._points[local_id] if local_id < len(self._points) else None
-        if points is None:
+        start = int(self._start[local_id]) if local_id < len(self._start) else -1
+        if start < 0:
             return None
-        values = [position_json(int(x), int(y)) for x, y in points]
+        values = [position_json(int(x), int(y)) for x, y in self._xy[start: start + int(self._length[local_id])]]
         return values if self.multi else values[0]
 
     def values(self, limit: int) -> PositionPoints:
         flat = self._flat
         if flat is None or flat.limit != limit:
-            rows = self._points[:limit]
-            present = [(i, p) for i, p in enumerate(rows) if p is not None and len(p)]
-            owners = np.concatenate([np.full(len(p), i, dtype=np.int32) for i, p in present]) if present \
-                else np.zeros(0, dtype=np.int32)
-            stacked = np.concatenate([p for _, p in present]) if present else _NO_POINTS
-            flat = self._flat = PositionPoints(limit, owners, stacked[:, 0].copy(), stacked[:, 1].copy())
+            live = np.flatnonzero(self._alive[: self._used] & (self._owner[: self._used] < limit))
+            live = live[np.argsort(self._owner[live], kind="stable")]  # by owner, each in its own order
+            flat = self._flat = PositionPoints(limit, self._owner[live], self._xy[live, 0], self._xy[live, 1])
         return flat
 
     @property
     def nbytes(self) -> int:
-        return self._points.nbytes + sum(p.nbytes for p in self._points if p is not None)
+        return self._owner.nbytes + self._xy.nbytes + self._alive.nbytes + self._start.nbytes + self._length.nbytes
