@@ -11,7 +11,8 @@ from content_node.matching.predicate_features import PREDICATE_FEATURES
 from content_node.matching.retrieval_features import RETRIEVAL_FEATURES
 from content_node.matching.text_features import TEXT_FEATURES
 
-# GEO_FEATURES after RETRIEVAL_FEATURES: distance/closeness of a position field, else the vector ones
+# GEO_FEATURES after CORE/RETRIEVAL_FEATURES: distance/closeness of a position field, else the vector
+# ones; attribute(pos_zcurve), else the core attribute feature
 FAMILIES: tuple[FeatureFamily, ...] = (CORE_FEATURES, RETRIEVAL_FEATURES, GEO_FEATURES, TEXT_FEATURES,
                                        MISC_FEATURES, PREDICATE_FEATURES)
 

@@ -6,6 +6,7 @@ distance/closeness blueprints define them.
   that point and `.index` (its place in an array). Locations on this field are used, else those on
   other fields (as Vespa). Without a location or a point: 6.4e9 (.km 40000, .index -1, .latitude
   90, .longitude -180).
+- `attribute(pos_zcurve)`: the z-curve (Vespa's stored form) of a single position.
 - `closeness(pos)`: max(1 - distance / maxDistance, 0); `.logscale`: Vespa's logarithmic shape with
   scale s (halfResponse h gives s = h^2 / (maxDistance - 2h)). Rank properties
   `closeness(pos).maxDistance` (default 9013305, about 250 km) and `closeness(pos).halfResponse`.
@@ -21,11 +22,12 @@ import math
 import numpy as np
 
 from content_node.matching import retrieval_features
+from content_node.matching.core_features import attribute as core_attribute
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.geo_match import geo_items, position_field
 from searchlib import geo
 from searchlib.errors import InvalidParameterError
-from searchlib.schema.geo_fields import is_position
+from searchlib.schema.geo_fields import is_position, zcurve_source
 
 DEFAULT_MAX_DISTANCE = 9013305.0
 DEFAULT_SCALE_DISTANCE = 5.0 * 9013.305
@@ -117,4 +119,22 @@ def closeness_parameters(calc: Calculator, feature: FeatureName) -> tuple[float,
     return max_distance, half_response * half_response / (max_distance - 2 * half_response)
 
 
-GEO_FEATURES = {"distance": distance, "closeness": closeness}
+INT64_UNDEFINED = float(-(2**63))  # Vespa's undefined integer attribute value
+
+
+def attribute(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    """`attribute(pos_zcurve)`: the z-curve of each candidate's position (as a double, like every
+    feature); other attributes are the core feature."""
+    source = zcurve_source(calc.schema.fields, feature.args[0]) if len(feature.args) == 1 else None
+    if source is None or feature.output:
+        return core_attribute(calc, feature, candidates)
+    points = calc.index.attribute(source)
+    values = np.full(len(candidates), INT64_UNDEFINED)
+    order = np.argsort(candidates, kind="stable")
+    place = np.minimum(np.searchsorted(candidates[order], points.owners), max(len(candidates) - 1, 0))
+    hit = np.flatnonzero(candidates[order][place] == points.owners) if len(candidates) else place[:0]
+    values[order[place[hit]]] = points.zcurve[hit].astype(np.float64)
+    return values
+
+
+GEO_FEATURES = {"distance": distance, "closeness": closeness, "attribute": attribute}

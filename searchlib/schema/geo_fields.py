@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from searchlib.errors import SchemaError
-from searchlib.geo import zcurve_name
+from searchlib.geo import ZCURVE_SUFFIX, zcurve_name
 from searchlib.schema.model import Field
 
 
@@ -27,3 +27,13 @@ def check_position_fields(fields: Mapping[str, Field]) -> None:
         if field.is_attribute and clash is not None:
             raise SchemaError(f"field '{clash.name}' clashes with the z-curve attribute of {where}",
                               clash.location)
+
+
+def zcurve_source(fields: Mapping[str, Field], name: str) -> str | None:
+    """The single-value position attribute whose z-curve attribute `name` (`pos_zcurve`) is."""
+    if not name.endswith(ZCURVE_SUFFIX) or name in fields:
+        return None
+    source = fields.get(name[: -len(ZCURVE_SUFFIX)])
+    if source is None or source.type.kind != "position" or not source.is_attribute:
+        return None
+    return source.name

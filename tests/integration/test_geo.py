@@ -50,6 +50,13 @@ def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * math.asin(math.sqrt(h)) * 6371.0088
 
 
+def zcurve(lat: float, lng: float) -> float:
+    """Vespa's z-curve: longitude micro-degree bits at even positions, latitude bits at odd ones."""
+    x, y = round(lng * 1e6) & 0xFFFFFFFF, round(lat * 1e6) & 0xFFFFFFFF
+    z = sum(((x >> bit) & 1) << (2 * bit) | ((y >> bit) & 1) << (2 * bit + 1) for bit in range(32))
+    return float(z - (1 << 64) if z >= 1 << 63 else z)
+
+
 def micro_degrees(km: float) -> float:
     return km * 1e6 * 180 / (math.pi * 6371.0088)
 
@@ -99,6 +106,7 @@ def test_distance_and_closeness_features(http) -> None:
         assert features["distance(pos).latitude"] == pytest.approx(place[0], abs=1e-6)
         assert features["distance(pos).longitude"] == pytest.approx(place[1], abs=1e-6)
         assert features["distance(pos).index"] == 0.0
+        assert features["attribute(pos_zcurve)"] == zcurve(*place)
         closeness = max(1 - micro_degrees(km) / 9013305.0, 0.0)
         assert features["closeness(pos)"] == pytest.approx(closeness, abs=1e-6)
         assert found[user_id]["relevance"] == pytest.approx(closeness, abs=1e-6)
@@ -144,6 +152,7 @@ def test_documents_without_a_position_get_vespa_defaults(http) -> None:
     assert features["distance(pos).km"] == 40000.0
     assert features["distance(pos).index"] == -1.0
     assert features["closeness(pos)"] == 0.0
+    assert features["attribute(pos_zcurve)"] == float(-(2**63))  # Vespa's undefined long
 
 
 def test_positions_are_returned_and_bad_input_is_refused(http) -> None:
