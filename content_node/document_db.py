@@ -540,9 +540,9 @@ class DocumentDB:
         return column
 
 
-def _is_text(field_type) -> bool:
-    if field_type.kind == "string":
+def _is_text(field_type) -> bool:  # uri: the whole URI is indexed as text (searchlib.uri)
+    if field_type.kind in ("string", "uri"):
         return True
     return field_type.kind in _TEXT_KINDS and field_type.element is not None \
-        and field_type.element.kind == "string"
+        and field_type.element.kind in ("string", "uri")
 

@@ -64,7 +64,7 @@ class Coverage(_message.Message):
     def __init__(self, docs: _Optional[int] = ..., active: _Optional[int] = ..., target_active: _Optional[int] = ..., degraded_reason: _Optional[int] = ..., nodes: _Optional[int] = ...) -> None: ...
 
 class QueryNode(_message.Message):
-    __slots__ = ("term", "phrase", "range", "weak_and", "rank", "nearest_neighbor", "true_item", "false_item", "near", "fuzzy", "regex", "equiv", "weighted_tokens")
+    __slots__ = ("term", "phrase", "range", "weak_and", "rank", "nearest_neighbor", "true_item", "false_item", "near", "fuzzy", "regex", "equiv", "weighted_tokens", "geo_location", "predicate")
     TERM_FIELD_NUMBER: _ClassVar[int]
     PHRASE_FIELD_NUMBER: _ClassVar[int]
     RANGE_FIELD_NUMBER: _ClassVar[int]
@@ -82,6 +82,8 @@ class QueryNode(_message.Message):
     IN_FIELD_NUMBER: _ClassVar[int]
     EQUIV_FIELD_NUMBER: _ClassVar[int]
     WEIGHTED_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    GEO_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    PREDICATE_FIELD_NUMBER: _ClassVar[int]
     term: TermItem
     phrase: PhraseItem
     range: RangeItem
@@ -95,7 +97,9 @@ class QueryNode(_message.Message):
     regex: RegexItem
     equiv: EquivItem
     weighted_tokens: WeightedTokensItem
-    def __init__(self, term: _Optional[_Union[TermItem, _Mapping]] = ..., phrase: _Optional[_Union[PhraseItem, _Mapping]] = ..., range: _Optional[_Union[RangeItem, _Mapping]] = ..., weak_and: _Optional[_Union[WeakAndItem, _Mapping]] = ..., rank: _Optional[_Union[Children, _Mapping]] = ..., nearest_neighbor: _Optional[_Union[NearestNeighborItem, _Mapping]] = ..., true_item: _Optional[bool] = ..., false_item: _Optional[bool] = ..., near: _Optional[_Union[NearItem, _Mapping]] = ..., fuzzy: _Optional[_Union[FuzzyItem, _Mapping]] = ..., regex: _Optional[_Union[RegexItem, _Mapping]] = ..., equiv: _Optional[_Union[EquivItem, _Mapping]] = ..., weighted_tokens: _Optional[_Union[WeightedTokensItem, _Mapping]] = ..., **kwargs) -> None: ...
+    geo_location: GeoLocationItem
+    predicate: PredicateItem
+    def __init__(self, term: _Optional[_Union[TermItem, _Mapping]] = ..., phrase: _Optional[_Union[PhraseItem, _Mapping]] = ..., range: _Optional[_Union[RangeItem, _Mapping]] = ..., weak_and: _Optional[_Union[WeakAndItem, _Mapping]] = ..., rank: _Optional[_Union[Children, _Mapping]] = ..., nearest_neighbor: _Optional[_Union[NearestNeighborItem, _Mapping]] = ..., true_item: _Optional[bool] = ..., false_item: _Optional[bool] = ..., near: _Optional[_Union[NearItem, _Mapping]] = ..., fuzzy: _Optional[_Union[FuzzyItem, _Mapping]] = ..., regex: _Optional[_Union[RegexItem, _Mapping]] = ..., equiv: _Optional[_Union[EquivItem, _Mapping]] = ..., weighted_tokens: _Optional[_Union[WeightedTokensItem, _Mapping]] = ..., geo_location: _Optional[_Union[GeoLocationItem, _Mapping]] = ..., predicate: _Optional[_Union[PredicateItem, _Mapping]] = ..., **kwargs) -> None: ...
 
 class Children(_message.Message):
     __slots__ = ("children",)
@@ -254,6 +258,46 @@ class WeakAndItem(_message.Message):
     children: _containers.RepeatedCompositeFieldContainer[QueryNode]
     target_hits: int
     def __init__(self, children: _Optional[_Iterable[_Union[QueryNode, _Mapping]]] = ..., target_hits: _Optional[int] = ...) -> None: ...
+
+class GeoLocationItem(_message.Message):
+    __slots__ = ("field", "x", "y", "radius", "aspect", "has_circle", "box", "label")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    X_FIELD_NUMBER: _ClassVar[int]
+    Y_FIELD_NUMBER: _ClassVar[int]
+    RADIUS_FIELD_NUMBER: _ClassVar[int]
+    ASPECT_FIELD_NUMBER: _ClassVar[int]
+    HAS_CIRCLE_FIELD_NUMBER: _ClassVar[int]
+    BOX_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    x: int
+    y: int
+    radius: int
+    aspect: int
+    has_circle: bool
+    box: _containers.RepeatedScalarFieldContainer[int]
+    label: str
+    def __init__(self, field: _Optional[str] = ..., x: _Optional[int] = ..., y: _Optional[int] = ..., radius: _Optional[int] = ..., aspect: _Optional[int] = ..., has_circle: _Optional[bool] = ..., box: _Optional[_Iterable[int]] = ..., label: _Optional[str] = ...) -> None: ...
+
+class PredicateItem(_message.Message):
+    __slots__ = ("field", "feature_keys", "feature_values", "feature_bits", "range_keys", "range_values", "range_bits", "label")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    FEATURE_KEYS_FIELD_NUMBER: _ClassVar[int]
+    FEATURE_VALUES_FIELD_NUMBER: _ClassVar[int]
+    FEATURE_BITS_FIELD_NUMBER: _ClassVar[int]
+    RANGE_KEYS_FIELD_NUMBER: _ClassVar[int]
+    RANGE_VALUES_FIELD_NUMBER: _ClassVar[int]
+    RANGE_BITS_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    feature_keys: _containers.RepeatedScalarFieldContainer[str]
+    feature_values: _containers.RepeatedScalarFieldContainer[str]
+    feature_bits: _containers.RepeatedScalarFieldContainer[int]
+    range_keys: _containers.RepeatedScalarFieldContainer[str]
+    range_values: _containers.RepeatedScalarFieldContainer[int]
+    range_bits: _containers.RepeatedScalarFieldContainer[int]
+    label: str
+    def __init__(self, field: _Optional[str] = ..., feature_keys: _Optional[_Iterable[str]] = ..., feature_values: _Optional[_Iterable[str]] = ..., feature_bits: _Optional[_Iterable[int]] = ..., range_keys: _Optional[_Iterable[str]] = ..., range_values: _Optional[_Iterable[int]] = ..., range_bits: _Optional[_Iterable[int]] = ..., label: _Optional[str] = ...) -> None: ...
 
 class NearestNeighborItem(_message.Message):
     __slots__ = ("field", "query_tensor", "target_hits", "approximate", "explore_additional_hits", "distance_threshold", "label")

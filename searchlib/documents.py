@@ -11,6 +11,8 @@ import re
 from typing import Any, Mapping
 
 from searchlib.errors import DocumentError
+from searchlib.geo import GeoError, parse_position, position_json
+from searchlib.predicate import PredicateError, parse_predicate
 from searchlib.schema.model import Field, FieldType, Schema
 
 _INTEGER_RANGES = {
@@ -84,6 +86,20 @@ def coerce_value(name: str, field_type: FieldType, value: Any) -> Any:
             name, FieldType("int"), weight) for key, weight in value.items()}
     if kind == "tensor":
         _check_tensor(name, field_type, value)
+        return value
+    if kind == "uri":
+        if not isinstance(value, str):
+            raise _type_error(name, field_type, value, "a URI string")
+        return value
+    if kind == "position":
+        return _coerce_position(name, field_type, value)
+    if kind == "predicate":
+        if not isinstance(value, str):
+            raise _type_error(name, field_type, value, "a predicate expression string")
+        try:
+            parse_predicate(value)
+        except PredicateError as error:
+            raise DocumentError(f"Field '{name}' of type predicate: {error}") from None
         return value
     return value  # struct, map, position, raw, ...: kept as fed
 
@@ -216,6 +232,14 @@ def _weightedset_key(name: str, field_type: FieldType, key: Any) -> Any:
             raise _type_error(name, field_type, key, f"{element.kind} keys") from None
     coerced = coerce_value(name, element, key)
     return str(coerced) if element.kind in _INTEGER_RANGES else coerced
+
+
+def _coerce_position(name: str, field_type: FieldType, value: Any) -> dict[str, float]:
+    """{"lat": .., "lng": ..} or "N37.4;W122.0", stored as {"lat": .., "lng": ..} (micro-degree precision)."""
+    try:
+        return position_json(*parse_position(value))
+    except GeoError as error:
+        raise DocumentError(f"Field '{name}' of type {field_type}: {error}") from None
 
 
 def _check_tensor(name: str, field_type: FieldType, value: Any) -> None:

@@ -15,7 +15,8 @@ stores the lowercased title). Users may not feed synthetic fields themselves (se
 rejects them). Updates recompute a field when they assign all its inputs; otherwise it keeps its
 value. Mutable attributes are left to the content node (they are never fed). Every script parsed
 at load (searchlib.indexing.check), so a statement the engine cannot run has already refused the
-package: nothing is skipped here.
+package: nothing is skipped here. The component indexes of
+`uri` fields (f.host, f.hostname, ...) are filled here too (searchlib.schema.uri_fields).
 """
 from __future__ import annotations
 
@@ -34,7 +35,9 @@ from searchlib.indexing import parser as P
 from searchlib.indexing.evaluator import LabeledCells
 from searchlib.languages import field_language, language_sources
 from searchlib.schema.model import ApplicationPackage, Schema
+from searchlib.schema.uri_fields import with_uri_component_updates, with_uri_components
 from searchlib.tensor import Tensor, TensorType, dense_hex, tensor_to_json
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,7 @@ class DocumentProcessor:
     async def put(self, doctype: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         schema, synthetic = self._fields[doctype]
         validate_document(schema, fields)  # user input: no synthetic fields, types checked early
+        fields = with_uri_components(schema.fields, dict(fields))
         if not synthetic:
             return dict(fields)
         return await self._run(self._put, schema, synthetic, fields)
@@ -69,6 +73,7 @@ class DocumentProcessor:
     async def update(self, doctype: str, operations: Mapping[str, Any]) -> dict[str, Any]:
         schema, synthetic = self._fields[doctype]
         apply_update(schema, None, operations)  # a dry run: operations and value types checked early
+        operations = with_uri_component_updates(schema.fields, dict(operations))
         if not synthetic:
             return dict(operations)
         return await self._run(self._update, schema, synthetic, operations)

@@ -7,7 +7,13 @@ from typing import Sequence
 from searchlib.errors import InvalidParameterError, quote_input
 from searchlib.hits import is_relevance
 from searchlib.query import tree as q
+from searchlib.schema.geo_fields import is_position
 from searchlib.schema.model import Schema
+
+
+# field kinds searched only by their own operator (which searches only them)
+_OWN_OPERATORS = {"position": (q.GeoLocation, "geoLocation or geoBoundingBox"),
+                  "predicate": (q.PredicateQuery, "predicate()")}
 
 
 def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
@@ -17,11 +23,28 @@ def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
     def tensor(field: str) -> bool:
         return any(s.fields[f].type.kind == "tensor" for s in schemas for f in s.index_fields(field) if f in s.fields)
 
+    def own_operator_kind(field: str) -> str | None:
+        """'position' or 'predicate' for fields only their own operator searches."""
+        for s in schemas:
+            for f in s.index_fields(field):
+                spec = s.fields.get(f)
+                if spec is not None and (is_position(spec) or spec.type.kind == "predicate"):
+                    return "predicate" if spec.type.kind == "predicate" else "position"
+        return None
+
     def visit(item: q.QueryNode) -> None:
         if isinstance(item, q.FIELD_ITEMS):
             if not known(item.field):
                 names = ", ".join(s.name for s in schemas)
                 raise InvalidParameterError(f"Field '{quote_input(item.field, 60)}' does not exist in schema {names}")
+            field_kind = own_operator_kind(item.field)
+            operator = next((k for k, (t, _) in _OWN_OPERATORS.items() if isinstance(item, t)), None)
+            if operator is not None and field_kind != operator:
+                raise InvalidParameterError(f"Field '{quote_input(item.field, 60)}' is not a {operator} field: "
+                                            f"{_OWN_OPERATORS[operator][1]} searches {operator} fields")
+            if field_kind is not None and operator is None:
+                raise InvalidParameterError(f"Field '{item.field}' is a {field_kind} field: it is searched with "
+                                            f"{_OWN_OPERATORS[field_kind][1]}")
             if isinstance(item, (q.Term, q.Phrase, q.Near, q.Equiv)) and tensor(item.field):
                 raise InvalidParameterError(f"Field '{item.field}' is a tensor field: it is searched with "
                                             "nearestNeighbor, not with terms")

@@ -10,7 +10,9 @@ from typing import Mapping, Protocol, Sequence
 
 import numpy as np
 
+from content_node.matching.geo_match import geo_matches
 from content_node.matching.nearest_neighbor import nearest_neighbors
+from content_node.matching.predicate_match import predicate_matches
 from content_node.matching.proximity import merged_postings, near_matches
 from content_node.matching.string_items import in_matches, string_item_matches
 from content_node.matching.weighted_tokens import matching_ids, token_scores
@@ -132,6 +134,10 @@ class MatchEvaluator:
                                         self.postings), self._index.local_id_limit)
         if isinstance(node, q.Range):
             return self._range(node)
+        if isinstance(node, q.GeoLocation):
+            return geo_matches(node, self._schema, self._index.attribute)
+        if isinstance(node, q.PredicateQuery):
+            return predicate_matches(node, self._schema, self._index.attribute)
         if isinstance(node, (q.WeakAnd, q.NearestNeighbor)):
             return self._top_k(node, None)
         if isinstance(node, q.Or):

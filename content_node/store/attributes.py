@@ -18,8 +18,11 @@ import numpy as np
 
 from content_node.store.arrays import ensure_capacity, read_only
 from content_node.store.mutable_attributes import initial_value
+from content_node.store.position_column import PositionColumn, PositionPoints
+from content_node.store.predicate_column import PredicateColumn, PredicateValues
 from content_node.store.tensor_column import DenseTensorColumn, DenseTensorRows, is_dense_tensor
 from searchlib.errors import DocumentError
+from searchlib.schema.geo_fields import is_position
 from searchlib.schema.model import Field, Schema
 
 _NUMERIC = ("int", "long", "byte", "float", "double", "bool")
@@ -79,13 +82,20 @@ class AttributeColumn:
         return self._values.nbytes
 
 
+def _column(field: Field) -> AttributeColumn | DenseTensorColumn | PositionColumn | PredicateColumn:
+    if is_dense_tensor(field):
+        return DenseTensorColumn(field)
+    if field.type.kind == "predicate":
+        return PredicateColumn(field)
+    return PositionColumn(field) if is_position(field) else AttributeColumn(field)
+
+
 class AttributeStore:
     """Every attribute column of a schema. Guarded by the DocumentDB lock."""
 
     def __init__(self, schema: Schema) -> None:
-        self.columns: dict[str, AttributeColumn | DenseTensorColumn] = {
-            f.name: DenseTensorColumn(f) if is_dense_tensor(f) else AttributeColumn(f)
-            for f in schema.fields.values() if f.is_attribute}
+        self.columns: dict[str, AttributeColumn | DenseTensorColumn | PositionColumn | PredicateColumn] = {
+            f.name: _column(f) for f in schema.fields.values() if f.is_attribute}
 
     def index_document(self, local_id: int, fields: Mapping[str, Any]) -> None:
         for name, column in self.columns.items():
@@ -121,6 +131,8 @@ class AttributeStore:
             if isinstance(values, DenseTensorRows):
                 readers[name] = DenseTensorRows(values.type, values.arena, values.starts.copy(),
                                                 values.lengths.copy()).hex_json  # the arena is append-only
+            elif isinstance(values, (PositionPoints, PredicateValues)):  # synthetic position/predicate fields
+                readers[name] = [self.columns[name].get(i) for i in range(limit)].__getitem__
             else:
                 readers[name] = values.copy().__getitem__
         return readers

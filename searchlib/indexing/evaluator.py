@@ -19,6 +19,7 @@ from typing import Any, Mapping, Protocol
 import numpy as np
 
 from searchlib.errors import DocumentError
+from searchlib.geo import GeoError, parse_position, position_json
 from searchlib.indexing import parser as P
 from searchlib.indexing.chunking import chunk_fixed_length, chunk_sentences
 from searchlib.indexing.siphash import siphash24
@@ -233,6 +234,8 @@ def _convert(name: str, value: Any, context: _Context) -> Any:
             context.language = language_code(str(value))
         except ValueError:
             pass  # Vespa ignores a language it cannot parse
+    if name == "to_pos":
+        return _to_position(value)
     return value  # tokenize: the index does its own linguistics
 
 
@@ -268,6 +271,14 @@ def _pack_bits(cells: np.ndarray) -> np.ndarray:
     """One bit per cell (> 0 is 1), the first cell the highest bit of its byte; int8 cells."""
     bits = (cells.reshape(-1) > 0).astype(np.uint8)
     return np.packbits(bits).view(np.int8).astype(np.float64)
+
+
+def _to_position(value: Any) -> dict[str, float]:
+    """`to_pos`: "N37.4;W122.0" (or {"lat", "lng"}) to a position (searchlib.geo)."""
+    try:
+        return position_json(*parse_position(value))
+    except GeoError as error:
+        raise DocumentError(f"to_pos: {error}") from None
 
 
 def script_inputs(script: P.Script) -> set[str]:

@@ -2,8 +2,8 @@
 pipelines `|`, choice `||`, concatenation `.`, arithmetic, `input f`, literals, `(...)`, `_`,
 `embed [id] [args]`, `chunk fixed-length N` / `chunk sentence`, `for_each { ... }`, `split "re"`,
 `join "d"`, `substring a b`, `binarize [t]`, `attribute/index/summary [f]` and the converters in
-CONVERTERS. Anything else is a SchemaError "not supported: ..." (the package is refused at load,
-searchlib.indexing.check), never a statement silently skipped.
+CONVERTERS (to_pos included). Anything else is a SchemaError "not supported: ..." (the package is
+refused at load, searchlib.indexing.check), never a statement silently skipped.
 
 Parsed into a tree of frozen dataclasses; evaluated by searchlib.indexing.evaluator.
 """
@@ -18,7 +18,8 @@ from searchlib.errors import SchemaError
 OUTPUTS = frozenset({"attribute", "index", "summary"})
 CONVERTERS = frozenset({"lowercase", "trim", "to_string", "to_int", "to_long", "to_float", "to_double",
                         "to_bool", "to_byte", "to_array", "to_wset", "to_epoch_second", "hash", "pack_bits",
-                        "normalize", "tokenize", "set_language", "now"})  # the content node reads set_language
+                        "normalize", "tokenize", "set_language", "now",
+                        "to_pos"})  # the content node reads set_language
 CHUNKERS = frozenset({"fixed-length", "sentence"})
 
 

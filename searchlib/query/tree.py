@@ -7,6 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+from searchlib.geo import Location
+from searchlib.uri import anchor_symbol
+
 
 @dataclass(frozen=True, slots=True)
 class Term:
@@ -170,6 +173,37 @@ class NearestNeighbor:
 
 
 @dataclass(frozen=True, slots=True)
+class GeoLocation:
+    """`geoLocation(f, lat, lng, "10 km")` / `geoBoundingBox(f, s, w, n, e)` over a position field,
+    in micro-degrees as searchlib.geo.Location: documents with a position inside match, and the
+    `distance(f)`/`closeness(f)` features measure from the circle's center."""
+
+    field: str
+    x: int = 0
+    y: int = 0
+    radius: int = -1  # micro-degrees; -1: no limit
+    aspect: int = 0
+    has_circle: bool = False
+    box: tuple[int, int, int, int] | None = None  # (x1, y1, x2, y2)
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PredicateQuery:
+    """`predicate(field, {"gender": "male"}, {"age": 25L})`: documents whose predicate field holds
+    for these attributes (searchlib.predicate); each term has a 64-bit subquery bitmap."""
+
+    field: str
+    features: tuple[tuple[str, str, int], ...] = ()  # (key, value, subquery bitmap)
+    ranges: tuple[tuple[str, int, int], ...] = ()  # (key, number, subquery bitmap)
+    label: str = ""
+
+
+def geo_location(node: GeoLocation) -> Location:
+    return Location(node.x, node.y, node.radius, node.aspect, node.has_circle, node.box)
+
+
+@dataclass(frozen=True, slots=True)
 class TrueItem:
     pass
 
@@ -181,10 +215,11 @@ class FalseItem:
 
 QueryNode = Union[
     Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Range, And, Or, Not, WeakAnd, Rank,
-    NearestNeighbor, TrueItem, FalseItem,
+    NearestNeighbor, GeoLocation, PredicateQuery, TrueItem, FalseItem,
 ]
 # the leaves that search one field (or fieldset): its name is `.field`
-FIELD_ITEMS = (Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Range, NearestNeighbor)
+FIELD_ITEMS = (Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Range, NearestNeighbor, GeoLocation,
+               PredicateQuery)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +279,8 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         return f"{'|' if node.filter else ''}{node.field}:{node.term}{weight}"
     if isinstance(node, Phrase):
         weight = f"!{node.weight}" if node.weight != 100 else ""
-        return f'{node.field}:"{" ".join(node.terms)}"{weight}'
+        terms = map(anchor_symbol, node.terms) if node.field.endswith(".hostname") else node.terms
+        return f'{node.field}:"{" ".join(terms)}"{weight}'
     if isinstance(node, Near):
         name = "ONEAR" if node.ordered else "NEAR"
         shape = f"{node.distance}"
@@ -278,6 +314,14 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         if node.distance_threshold is not None:
             parts.append(f"distanceThreshold={node.distance_threshold!r}")
         return "NEAREST_NEIGHBOR {" + ",".join(parts) + "}"
+    if isinstance(node, GeoLocation):
+        return f"GEO_LOCATION {node.field}:{geo_location(node)}"
+    if isinstance(node, PredicateQuery):
+        def bits(value: int) -> str:
+            return "" if value == (1 << 64) - 1 else f"[0x{value:x}]"
+        terms = [f"{key}={value}{bits(b)}" for key, value, b in node.features]
+        terms += [f"{key}:{value}{bits(b)}" for key, value, b in node.ranges]
+        return "PREDICATE_QUERY_ITEM " + ", ".join(terms)
     if isinstance(node, TrueItem):
         return "TRUE"
     if isinstance(node, FalseItem):

@@ -28,7 +28,10 @@ from searchlib.query.user_query import (
     DEFAULT_TARGET_HITS, UserQuerySettings, apply_filter, parse_user_query_or_empty,
 )
 from searchlib.query.yql_tokens import Token
+from searchlib.query.yql_geo import YqlGeoParser
 from searchlib.query.yql_operators import YqlOperatorParser
+from searchlib.query.yql_predicate import YqlPredicateParser
+from searchlib.query.yql_uri import YqlUriParser
 from searchlib.query.yql_values import MAX_DEPTH as _MAX_DEPTH
 
 _INHERITED = ("ranked", "filter")  # annotations a group passes to the words inside it
@@ -36,8 +39,8 @@ _BOUNDS = ("closed", "open", "leftOpen", "rightOpen")
 _GRAMMARS = ("all", "any", "weakAnd", "phrase", "tokenize", "linguistics", "web")
 _STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
 _UNSUPPORTED = frozenset({
-    "sameelement", "uri", "text",
-    "predicate", "geolocation", "geoboundingbox", "nonempty",
+    "sameelement", "text",
+    "nonempty",
 })
 
 
@@ -58,7 +61,7 @@ def parse_yql(
     return _YqlParser(yql, parameters, settings, frozenset(exact_match_fields), stem).statement()
 
 
-class _YqlParser(YqlOperatorParser):
+class _YqlParser(YqlOperatorParser, YqlGeoParser, YqlUriParser, YqlPredicateParser):
     def __init__(
         self, source: str, parameters: Mapping[str, object], settings: UserQuerySettings,
         exact_match_fields: frozenset[str], stem: bool = True,
@@ -332,6 +335,8 @@ class _YqlParser(YqlOperatorParser):
                 node = self._equiv(field, annotations, token)
             elif name.lower() == "fuzzy":
                 node = self._fuzzy(field, annotations, token)
+            elif name.lower() == "uri":
+                node = self._uri(field, annotations, token)
             elif name.lower() in ("near", "onear"):
                 node = self._near(field, annotations, token, ordered=name.lower() == "onear")
             elif name.lower() != "phrase":
@@ -415,6 +420,12 @@ class _YqlParser(YqlOperatorParser):
             return self._range(annotations, name_token)
         if lowered == "nearestneighbor":
             return self._nearest_neighbor(annotations, name_token)
+        if lowered == "predicate":
+            return self._predicate(annotations, name_token)
+        if lowered == "geolocation":
+            return self._geo_location(annotations, name_token)
+        if lowered == "geoboundingbox":
+            return self._geo_bounding_box(annotations, name_token)
         what = "is not supported" if lowered in _UNSUPPORTED else "is not a known function"
         self.fail(f"'{name}' {what}", name_token.start)
 

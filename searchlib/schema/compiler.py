@@ -19,7 +19,10 @@ from searchlib.schema.model import (
     Schema,
     SummaryField,
 )
+from searchlib.schema.geo_fields import check_position_fields
+from searchlib.schema.predicate_fields import check_predicate_fields
 from searchlib.schema.profiles import resolve_profiles
+from searchlib.schema.uri_fields import add_uri_components
 from searchlib.schema.syntax import DocumentSummaryDecl, SchemaDecl
 
 # The reference's list, less `body` and `header`: those were Vespa 6's document parts and are
@@ -28,6 +31,8 @@ RESERVED_FIELD_NAMES = frozenset({
     "attribute", "case", "context", "documentid", "else", "hit", "host", "if", "index",
     "position", "reference", "relevancy", "sddocname", "summary", "switch", "tokenize",
 })
+# Vespa's built-in struct types: `position` is the type of position fields
+RESERVED_DOCUMENT_NAMES = frozenset({"position"})
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MUTABLE_KINDS = ("int", "long", "float", "double", "byte")
 
@@ -83,7 +88,13 @@ def _merge_schema_inheritance(name: str, decls: dict[str, SchemaDecl], merged: d
 
 def compile_schema(decl: SchemaDecl, package: Mapping[str, SchemaDecl] | None = None) -> Schema:
     """Compile one schema; `package` (by schema name) resolves `document x inherits y`."""
+    if (decl.document_name or decl.name) in RESERVED_DOCUMENT_NAMES:
+        raise SchemaError(f"'{decl.document_name or decl.name}' is a reserved name and cannot be a document "
+                          "type name", decl.location)
     fields = _fields(decl, package or {decl.name: decl})
+    check_position_fields(fields)
+    check_predicate_fields(fields)
+    add_uri_components(fields)
     fieldsets = _fieldsets(decl, fields)
     summaries = _summaries(decl, fields)
     profiles = resolve_profiles(decl.rank_profiles, fields, decl.constants, decl.onnx_models, decl.name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 # features whose first argument names a field of the schema (index or attribute)
 FIELD_FEATURES = frozenset({
     "fieldMatch", "textSimilarity", "matches", "matchCount", "fieldLength", "fieldTermMatch", "termDistance",
-    "averageFieldLength", "rawScore",
+    "averageFieldLength", "rawScore", "subqueries",
 })
 # features whose argument must be an index (text) field
 INDEX_FIELD_FEATURES = frozenset({"bm25"})

@@ -109,10 +109,8 @@ class _SchemaParser:
                 model = read_onnx_model(sc, owner)
                 self._add_unique(decl.onnx_models, model.name, model, "onnx-model", owner)
             elif key == "import":
-                # `import field ref.parent_field as name {}`: parent-child is not supported; record it
-                value, _ = sc.line_value(f"import in {owner}")
-                decl.settings[f"import.{len(decl.settings)}"] = value.rstrip("{} ")
-                sc.try_inline_char("}")
+                # `import field ref.parent_field as name {}` needs reference fields and global documents
+                raise SchemaError("not supported: import field (parent-child)", location)
             elif key in ("stemming", "documentid", "raw-as-base64-in-summary"):
                 sc.expect(":", f"after '{key}' in {owner}")
                 decl.settings[key], _ = sc.line_value(f"'{key}' in {owner}")

@@ -160,6 +160,8 @@ def _content_cluster(content: ET.Element, located: _Located, document_types: Seq
         if doc_type not in document_types:
             raise SchemaError(f"content cluster '{cluster_id}' names document type '{doc_type}', but no schema "
                               f"defines it (schemas: {', '.join(document_types) or 'none'})", located.of(document))
+        if document.get("global", "false").lower() == "true":  # parent documents of reference fields
+            raise SchemaError("not supported: global documents (global=\"true\")", located.of(document))
         types.append(doc_type)
     if not types:
         raise SchemaError(f"content cluster '{cluster_id}' has no <documents><document type=.../>",

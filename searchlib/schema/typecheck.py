@@ -20,6 +20,7 @@ from searchlib.expression import ast as A
 from searchlib.expression.bits import unpack_bits_type
 from searchlib.expression.parser import parse_expression
 from searchlib.schema import feature_types as F
+from searchlib.schema.geo_fields import is_position, zcurve_source
 from searchlib.rank_values import parse_value
 from searchlib.schema.constants import FILE_PREFIX, constant_value
 from searchlib.schema.model import Expression, RankProfile, Schema
@@ -302,6 +303,8 @@ class ProfileChecker:
         bound = {a for a in args if a in scope.params}  # parameters stand for names given by the caller
         if name == "query":
             return self.query_feature(node, args, scope)
+        if name == "attribute" and len(args) == 1 and zcurve_source(self.schema.fields, args[0]) is not None:
+            return DOUBLE  # attribute(pos_zcurve): the z-curve attribute of a position field
         if name in F.ATTRIBUTE_FEATURES:
             field = self.field_arg(node, args, scope, bound)
             if field is None:
@@ -309,6 +312,10 @@ class ProfileChecker:
             spec = self.schema.fields[field]
             if not spec.is_attribute:
                 raise self.at(scope, node, f"{name}({field}): field '{field}' is not an attribute")
+            if spec.type.kind == "predicate" or is_position(spec):
+                what = "predicate field, read by subqueries" if spec.type.kind == "predicate" else \
+                    "position field, read by distance and closeness"
+                raise self.at(scope, node, f"{name}({field}): '{field}' is a {what}")
             if name == "attribute" and spec.type.kind == "tensor" and len(args) == 1 and not node.output:
                 return TensorType.parse(spec.type.tensor_type)
             return DOUBLE

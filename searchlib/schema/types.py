@@ -57,9 +57,20 @@ def parse_field_type(spec: str) -> FieldType:
     if collection:
         kind, inner = collection.group(1), collection.group(2).strip()
         element = parse_field_type(inner)
-        if kind == "weightedset" and element.kind not in ("byte", "int", "long", "string"):
-            raise TypeSpecError(f"weightedset element type must be byte, int, long or string, not '{inner}'")
+        if kind == "weightedset" and element.kind not in ("byte", "int", "long", "string", "uri"):
+            raise TypeSpecError(f"weightedset element type must be byte, int, long, string or uri, not '{inner}'")
         return FieldType(kind, element=element)
     if stripped in PRIMITIVE_KINDS:
         return FieldType(stripped)
-    raise TypeSpecError(f"unknown field type '{stripped}'")
+    return _geo_or_unsupported_type(stripped)
+
+
+# field types of the geo/uri/predicate/reference work (kept apart from the collection types above)
+def _geo_or_unsupported_type(spec: str) -> FieldType:
+    """`position` (searchlib.geo), `uri` (searchlib.uri), `predicate` (searchlib.predicate); the
+    Vespa types not implemented yet are refused as such."""
+    if spec in ("position", "uri", "predicate"):
+        return FieldType(spec)
+    if re.match(r"^reference\s*<", spec):
+        raise TypeSpecError("not supported: reference fields (parent-child)")
+    raise TypeSpecError(f"unknown field type '{spec}'")

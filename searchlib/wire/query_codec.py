@@ -65,6 +65,16 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
         if node.distance_threshold is not None:
             item.distance_threshold = node.distance_threshold
         message.nearest_neighbor.CopyFrom(item)
+    elif isinstance(node, q.GeoLocation):
+        message.geo_location.CopyFrom(pb.GeoLocationItem(
+            field=node.field, x=node.x, y=node.y, radius=node.radius, aspect=node.aspect,
+            has_circle=node.has_circle, box=list(node.box or ()), label=node.label))
+    elif isinstance(node, q.PredicateQuery):
+        message.predicate.CopyFrom(pb.PredicateItem(
+            field=node.field, label=node.label,
+            feature_keys=[k for k, _, _ in node.features], feature_values=[v for _, v, _ in node.features],
+            feature_bits=[b for _, _, b in node.features], range_keys=[k for k, _, _ in node.ranges],
+            range_values=[v for _, v, _ in node.ranges], range_bits=[b for _, _, b in node.ranges]))
     elif isinstance(node, q.TrueItem):
         message.true_item = True
     elif isinstance(node, q.FalseItem):
@@ -121,6 +131,14 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
                                  n.explore_additional_hits,
                                  n.distance_threshold if n.HasField("distance_threshold") else None,
                                  n.label)
+    if kind == "geo_location":
+        g = message.geo_location
+        return q.GeoLocation(g.field, g.x, g.y, g.radius, g.aspect, g.has_circle,
+                             tuple(g.box) if len(g.box) == 4 else None, g.label)
+    if kind == "predicate":
+        p = message.predicate
+        return q.PredicateQuery(p.field, tuple(zip(p.feature_keys, p.feature_values, p.feature_bits)),
+                                tuple(zip(p.range_keys, p.range_values, p.range_bits)), p.label)
     if kind == "true_item":
         return q.TrueItem()
     if kind == "false_item":
