@@ -12,7 +12,10 @@ from searchlib.query import tree as q
 
 SD = """schema doc {
     document doc {
-        field title type string { indexing: index | summary  index: enable-bm25 }
+        field title type string {
+            indexing: index | summary
+            index: enable-bm25
+        }
     }
     rank-profile plain {
         first-phase { expression: bm25(title) }
