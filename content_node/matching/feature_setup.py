@@ -3,13 +3,15 @@ its blueprint factories). A family maps feature base names to functions of (calc
 candidates); later families override earlier names (text's matches(f, n) extends matches(f))."""
 from __future__ import annotations
 
+from content_node.matching.compound_features import COMPOUND_FEATURES
 from content_node.matching.core_features import CORE_FEATURES
 from content_node.matching.feature_api import FeatureFamily, FeatureFunction
 from content_node.matching.misc_features import MISC_FEATURES
 from content_node.matching.retrieval_features import RETRIEVAL_FEATURES
 from content_node.matching.text_features import TEXT_FEATURES
 
-FAMILIES: tuple[FeatureFamily, ...] = (CORE_FEATURES, RETRIEVAL_FEATURES, TEXT_FEATURES, MISC_FEATURES)
+FAMILIES: tuple[FeatureFamily, ...] = (CORE_FEATURES, RETRIEVAL_FEATURES, TEXT_FEATURES, MISC_FEATURES,
+                                       COMPOUND_FEATURES)
 
 FEATURES: dict[str, FeatureFunction] = {name: function for family in FAMILIES for name, function in family.items()}
 

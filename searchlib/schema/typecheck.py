@@ -252,6 +252,11 @@ class ProfileChecker:
             return scope.params[name]
         if name in self.profile.functions and not node.output:
             return self.call(node, scope)
+        if name == "rankingExpression" and len(node.args) == 1 and not node.output:
+            target = A.to_text(node.args[0]).strip("\"'")
+            if target not in self.profile.functions:
+                raise self.at(scope, node, f"rankingExpression({target}): no function '{target}' in the profile")
+            return self.call(A.Feature(target, (), "", False, node.offset), scope)
         if name == "constant" and not node.output:
             key = A.to_text(node.args[0]) if len(node.args) == 1 else ""
             if key not in self.constant_types:
@@ -290,7 +295,7 @@ class ProfileChecker:
                 self.infer(arg, scope)
             return DOUBLE
         if name in F.UNSUPPORTED_FEATURES:
-            raise self.at(scope, node, f"rank feature '{name}' is not supported by this engine")
+            raise self.at(scope, node, f"not supported: rank feature '{name}'")
         if name in F.ONNX_FEATURES and scope.phase not in (FUNCTION_BODY, _PHASES["global-phase"]):
             raise self.at(scope, node, f"{node.canonical}: ONNX models are evaluated in global-phase only "
                                        f"in this engine")
@@ -316,7 +321,9 @@ class ProfileChecker:
             field = self.field_arg(node, args, scope, bound)
             if field is not None and not self.schema.fields[field].is_index:
                 raise self.at(scope, node, f"{name}({field}): field '{field}' is not an index field")
-            return DOUBLE
+            return TensorType.parse(F.FIXED_TENSOR_FEATURES[name]) if name in F.FIXED_TENSOR_FEATURES else DOUBLE
+        if name == "foreach":
+            return self.foreach(node, args, scope)
         if name in F.FIELD_FEATURES:
             self.field_arg(node, args, scope, bound)
             return DOUBLE
@@ -336,6 +343,22 @@ class ProfileChecker:
             self.tree_model(node, args, scope)
             return DOUBLE
         return None if name in F.TENSOR_FEATURES else DOUBLE
+
+    def foreach(self, node: A.Feature, args: list[str], scope: _Scope) -> Type:
+        """foreach(dimension, variable, feature, condition, operation): the inner feature holds the
+        variable, so only the arguments are checked here; the inner feature is checked at run time."""
+        if len(args) != 5:
+            raise self.at(scope, node, f"foreach takes 5 arguments (dimension, variable, feature, condition, "
+                                       f"operation), got {len(args)}")
+        dimension, _, _, condition, operation = (a.strip('"') for a in args)
+        if dimension not in F.FOREACH_DIMENSIONS:
+            raise self.at(scope, node, f"foreach: dimension must be terms, fields or attributes, not '{dimension}'")
+        if operation not in F.FOREACH_OPERATIONS:
+            raise self.at(scope, node, f"foreach: operation must be one of {sorted(F.FOREACH_OPERATIONS)}, "
+                                       f"not '{operation}'")
+        if condition != "true" and not (len(condition) >= 2 and condition[0] in "<>" and _is_number(condition[1:])):
+            raise self.at(scope, node, f"foreach: condition must be 'true', '<a' or '>a', not '{condition}'")
+        return DOUBLE
 
     def query_feature(self, node: A.Feature, args: list[str], scope: _Scope) -> Type:
         key = f"query({args[0]})" if args else "query"
@@ -400,6 +423,14 @@ def _concat(a: Type, b: Type, dim: str) -> Type:
 def _is_name(node: A.Node, scope: _Scope) -> bool:
     """An argument that is a bare name passed to a function parameter (e.g. a field name)."""
     return isinstance(node, A.Feature) and not node.args and not node.output and node.name not in scope.params
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _query_key(name: str) -> str:

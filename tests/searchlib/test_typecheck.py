@@ -112,7 +112,10 @@ def test_recursive_functions_are_an_error() -> None:
     ("firstPhase", "'firstPhase' is not available in first-phase"),
     ("normalize_linear(attribute(pop))", "normalize_linear is only allowed in global-phase"),
     ("onnx(nomodel)", "ONNX models are evaluated in global-phase only"),
-    ("attributeMatch(pop)", "rank feature 'attributeMatch' is not supported by this engine"),
+    ("elementSimilarity(pop)", "not supported: rank feature 'elementSimilarity'"),
+    ("foreach(terms, N, term(N).weight, \"=1\", sum)", "condition must be 'true'"),
+    ("foreach(rows, N, term(N).weight, \"true\", sum)", "dimension must be terms"),
+    ("rankingExpression(nosuch)", "no function 'nosuch'"),
 ])
 def test_first_phase_errors(expression: str, message: str) -> None:
     assert message in str(error_of(f"        first-phase {{ expression: {expression} }}"))
