@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from searchlib.models import onnx as shared
-from searchlib.models.onnx import (CPU, CUDA, CUDA_BATCH_SIZE, CPU_BATCH_SIZE, GPU_DEVICE_ENV, METRICS,  # noqa: F401
+from searchlib.models.onnx import (CPU, CUDA, CUDA_BATCH_SIZE, CPU_BATCH_SIZE, GPU_DEVICE_ENV, METRICS,
                                    OnnxSettings, choose_providers, cuda_driver_present, default_batch_size,
                                    gpu_device_from_env)
 
@@ -33,3 +33,8 @@ _RUNNERS = shared.RunnerCache()
 def load_model(settings: OnnxSettings) -> OnnxModelRunner:
     """Once per process per (file, session settings); the batch size is the caller's, per run."""
     return _RUNNERS.get(settings, lambda s: OnnxModelRunner(s))
+
+
+__all__ = ["CPU", "CUDA", "CPU_BATCH_SIZE", "CUDA_BATCH_SIZE", "GPU_DEVICE_ENV", "METRICS", "OnnxModelRunner",
+           "OnnxSettings", "choose_providers", "cuda_driver_present", "default_batch_size", "gpu_device_from_env",
+           "load_model"]

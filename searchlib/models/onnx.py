@@ -154,6 +154,9 @@ class OnnxModelRunner:
             log.info("onnx model %s: using %s", Path(settings.path).name, self.provider)
         self.inputs = {i.name: _ONNX_DTYPES.get(i.type, np.float32) for i in self.session.get_inputs()}
         self.outputs = [o.name for o in self.session.get_outputs()]
+        # a model whose inputs have a fixed batch dimension of 1 takes one row per call
+        shapes = [getattr(i, "shape", None) for i in self.session.get_inputs()]
+        self.rows_per_call_fixed = any(s and isinstance(s[0], int) and s[0] == 1 for s in shapes)
         self._mask_inputs = [n for n in self.inputs if "mask" in n.lower()]
         METRICS.add(f"onnx.sessions.{self.provider}")
 
@@ -217,3 +220,43 @@ class RunnerCache:
                                             "(run `phasedsearch models fetch` for the default models)")
                 runner = self._runners[settings] = create(settings)
             return runner
+
+
+# ---- per-row inputs and outputs (one row per hit or candidate document) ----
+
+def batched_input(value: object, rows: int) -> np.ndarray:
+    """A per-row input of type (d0[1], ...) as one array with the rows on axis 0; a value shared by
+    all rows (a query tensor, a constant) is repeated."""
+    from searchlib.tensor import Tensor, TensorBatch
+
+    if isinstance(value, TensorBatch):
+        array = value.values if value.values is not None else np.stack([r.dense_values for r in value.rows])
+    elif isinstance(value, Tensor):
+        array = np.broadcast_to(value.dense_values[None], (rows, *value.dense_values.shape))
+    else:
+        return np.broadcast_to(np.asarray(value, dtype=np.float64), (rows,)).reshape(rows, 1)
+    if array.ndim >= 3 and array.shape[1] == 1:  # d0[1] is the batch dimension of one row
+        array = array[:, 0]
+    return array
+
+
+def output_name(model, output: str, runner_outputs: Sequence[str]) -> str:
+    """The ONNX output `onnx(m).output` names: the first without one, else an alias or ONNX name."""
+    if not output:
+        return runner_outputs[0]
+    for onnx_name, alias in model.outputs:
+        if output in (alias, onnx_name):
+            return onnx_name
+    if output in runner_outputs:
+        return output
+    raise ValueError(f"onnx model '{model.name}' has no output '{output}'")
+
+
+def output_value(array: np.ndarray, rows: int):
+    """Per-row output tensor<float>(d0[1], d1[..], ...) — the batch dimension of one row kept."""
+    from searchlib.tensor import TensorBatch
+    from searchlib.tensor.types import TensorType
+
+    per_row = array.reshape(rows, 1, *array.shape[1:])
+    dims = ",".join(f"d{i}[{n}]" for i, n in enumerate(per_row.shape[1:]))
+    return TensorBatch.dense(TensorType.parse(f"tensor<float>({dims})"), per_row.astype(np.float64))

@@ -296,9 +296,6 @@ class ProfileChecker:
             return DOUBLE
         if name in F.UNSUPPORTED_FEATURES:
             raise self.at(scope, node, f"not supported: rank feature '{name}'")
-        if name in F.ONNX_FEATURES and scope.phase not in (FUNCTION_BODY, _PHASES["global-phase"]):
-            raise self.at(scope, node, f"{node.canonical}: ONNX models are evaluated in global-phase only "
-                                       f"in this engine")
         if name not in F.KNOWN_FEATURES:
             raise self.at(scope, node, f"unknown function or rank feature '{node.canonical}'")
         if name in F.PHASE_FEATURES and FUNCTION_BODY < scope.phase <= F.PHASE_FEATURES[name]:

@@ -111,7 +111,7 @@ def test_recursive_functions_are_an_error() -> None:
     ("constant(missing)", "unknown constant 'missing'"),
     ("firstPhase", "'firstPhase' is not available in first-phase"),
     ("normalize_linear(attribute(pop))", "normalize_linear is only allowed in global-phase"),
-    ("onnx(nomodel)", "ONNX models are evaluated in global-phase only"),
+    ("onnx(nomodel)", "onnx model 'nomodel' is not declared"),
     ("elementSimilarity(pop)", "not supported: rank feature 'elementSimilarity'"),
     ("foreach(terms, N, term(N).weight, \"=1\", sum)", "condition must be 'true'"),
     ("foreach(rows, N, term(N).weight, \"true\", sum)", "dimension must be terms"),
