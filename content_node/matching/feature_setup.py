@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from content_node.matching.compound_features import COMPOUND_FEATURES
 from content_node.matching.core_features import CORE_FEATURES
+from content_node.matching.element_features import ELEMENT_FEATURES
 from content_node.matching.feature_api import FeatureFamily, FeatureFunction
 from content_node.matching.misc_features import MISC_FEATURES
 from content_node.matching.retrieval_features import RETRIEVAL_FEATURES
 from content_node.matching.text_features import TEXT_FEATURES
 
 FAMILIES: tuple[FeatureFamily, ...] = (CORE_FEATURES, RETRIEVAL_FEATURES, TEXT_FEATURES, MISC_FEATURES,
-                                       COMPOUND_FEATURES)
+                                       COMPOUND_FEATURES, ELEMENT_FEATURES)
 
 FEATURES: dict[str, FeatureFunction] = {name: function for family in FAMILIES for name, function in family.items()}
 

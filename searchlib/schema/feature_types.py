@@ -11,7 +11,7 @@ FIELD_FEATURES = frozenset({
     "averageFieldLength", "rawScore",
 })
 # features whose argument must be an index (text) field
-INDEX_FIELD_FEATURES = frozenset({"bm25", "queryTermDocumentFrequency"})
+INDEX_FIELD_FEATURES = frozenset({"bm25", "queryTermDocumentFrequency", "elementSimilarity"})
 # features whose argument must be an attribute field
 ATTRIBUTE_FEATURES = frozenset({"attribute", "freshness", "age", "attributeMatch"})
 # features over all or some fields (optional field arguments)
@@ -22,16 +22,17 @@ VECTOR_FEATURES = frozenset({"closeness", "distance", "closest"})
 SCALAR_FEATURES = frozenset({
     "query", "now", "random", "queryTermCount", "num_docs_indexed", "term", "itemRawScore",
     "firstPhase", "secondPhase", "relevanceScore", "firstPhaseRank", "firstPhaseMax", "constant", "matchCount",
-    "foreach",
+    "foreach", "elementwise",
 })
 # Vespa features this engine does not compute: a load error naming them beats a failure per query
 UNSUPPORTED_FEATURES = frozenset({
-    "elementCompleteness", "elementSimilarity",
-    "dotProduct", "nativeDotProduct", "distanceToPath", "globalSequence", "randomNormal", "value", "tensorFromWeightedSet", "tensorFromLabels", "tensorFromStructs",
-    "elementwise", "bm25_for_labels", "top",
+    "elementCompleteness", "dotProduct", "nativeDotProduct", "distanceToPath", "globalSequence", "randomNormal",
+    "value", "tensorFromWeightedSet", "tensorFromLabels", "tensorFromStructs", "bm25_for_labels", "top",
 })
 # features whose type is a fixed tensor type
 FIXED_TENSOR_FEATURES = {"queryTermDocumentFrequency": "tensor(term{})"}
+# elementwise(feature, dimension[, cell type]): the features with an elementwise form
+ELEMENTWISE_FEATURES = frozenset({"bm25"})
 # foreach's arguments: dimension, variable, feature, condition, operation
 FOREACH_DIMENSIONS = frozenset({"terms", "fields", "attributes"})
 FOREACH_OPERATIONS = frozenset({"sum", "product", "average", "max", "min", "count"})

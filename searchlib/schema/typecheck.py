@@ -321,6 +321,8 @@ class ProfileChecker:
             return TensorType.parse(F.FIXED_TENSOR_FEATURES[name]) if name in F.FIXED_TENSOR_FEATURES else DOUBLE
         if name == "foreach":
             return self.foreach(node, args, scope)
+        if name == "elementwise":
+            return self.elementwise(node, scope)
         if name in F.FIELD_FEATURES:
             self.field_arg(node, args, scope, bound)
             return DOUBLE
@@ -356,6 +358,21 @@ class ProfileChecker:
         if condition != "true" and not (len(condition) >= 2 and condition[0] in "<>" and _is_number(condition[1:])):
             raise self.at(scope, node, f"foreach: condition must be 'true', '<a' or '>a', not '{condition}'")
         return DOUBLE
+
+    def elementwise(self, node: A.Feature, scope: _Scope) -> Type:
+        """elementwise(bm25(f), dim[, cell type]): tensor<cell type>(dim{})."""
+        args = node.args
+        inner = args[0] if args else None
+        if not (2 <= len(args) <= 3 and isinstance(inner, A.Feature) and inner.name in F.ELEMENTWISE_FEATURES):
+            raise self.at(scope, node, "elementwise takes (bm25(field), dimension[, cell type])")
+        self.rank_feature(inner, scope)
+        dimension, cell = A.to_text(args[1]), A.to_text(args[2]) if len(args) == 3 else "double"
+        if cell not in ("double", "float", "bfloat16", "int8"):
+            raise self.at(scope, node, f"elementwise: '{cell}' is not a valid tensor cell type")
+        try:
+            return TensorType.parse(f"tensor<{cell}>({dimension}{{}})")
+        except ExpressionError as error:
+            raise self.at(scope, node, f"elementwise: {error.message}") from None
 
     def query_feature(self, node: A.Feature, args: list[str], scope: _Scope) -> Type:
         key = f"query({args[0]})" if args else "query"
