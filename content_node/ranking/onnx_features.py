@@ -82,7 +82,8 @@ class OnnxFeatures:
         if model_name in self.models:
             return []
         settings = self._settings(model)
-        sources = model.inputs or tuple((n, n) for n in load_model(settings).inputs)
+        runner = load_model(settings)  # with the program (first query of the profile), not mid-phase
+        sources = model.inputs or tuple((n, n) for n in runner.inputs)
         inputs = tuple((onnx_name, self._compile(source.strip("\"'"))) for onnx_name, source in sources)
         self.models[model_name] = BoundOnnxModel(model, settings, inputs)
         return [compiled for _, compiled in inputs]

@@ -1,7 +1,7 @@
 """Rank-profile constructs of real Vespa packages through a running cluster (tests/apps/rank_features,
 one content node, ONNX model built here): `default inherits default`, a profile without parents,
 rankingExpression(name), attributeMatch, foreach, string/int inputs, tensor literals with expression
-cells, and an ONNX model in first- and second-phase on the content node (checked against numpy)."""
+cells, elementwise(bm25), elementSimilarity, queryTermDocumentFrequency, and an ONNX model in first- and second-phase on the content node (checked against numpy)."""
 from __future__ import annotations
 
 import shutil
@@ -17,9 +17,11 @@ from tests.integration.conftest import REPO
 
 APP = REPO / "tests" / "apps" / "rank_features"
 DOCS = {
-    1: {"title": "alpha", "tags": {"a": 10, "b": 30}, "color": "red", "vec": [1.0, 2.0], "pop": 1.0},
-    2: {"title": "beta", "tags": {"b": 5}, "color": "blue", "vec": [3.0, 1.0], "pop": 2.0},
-    3: {"title": "gamma", "tags": {"c": 1}, "color": "Red", "vec": [0.5, 0.5], "pop": 4.0},
+    1: {"title": "alpha", "tags": {"a": 10, "b": 30}, "color": "red", "vec": [1.0, 2.0], "pop": 1.0,
+        "chunks": ["red fox", "dog"]},
+    2: {"title": "beta", "tags": {"b": 5}, "color": "blue", "vec": [3.0, 1.0], "pop": 2.0,
+        "chunks": ["cat", "red cat red"]},
+    3: {"title": "gamma", "tags": {"c": 1}, "color": "Red", "vec": [0.5, 0.5], "pop": 4.0, "chunks": ["dog"]},
 }
 W, B = np.array([2.0, -1.0]), 0.5
 
@@ -98,3 +100,18 @@ def test_onnx_model_in_first_and_second_phase_on_the_content_node(http) -> None:
         if number in reranked:
             assert relevance == pytest.approx(reranked[number], rel=1e-6)
     assert ranked[-1][1] < min(reranked.values())
+
+
+def test_element_features_over_an_array_field(http) -> None:
+    ranked = search(http, yql='select * from doc where chunks contains "red"', ranking="chunks")
+    assert [n for n, _, _ in ranked] == [1, 2]  # by elementSimilarity (second phase)
+    features = {n: f for n, _, f in ranked}
+    bm25 = {n: f["elementwise(bm25(chunks),chunk,float)"] for n, f in features.items()}
+    assert set(bm25[1]["cells"]) == {"0"}  # "red fox"
+    assert set(bm25[2]["cells"]) == {"1"}  # "red cat red"
+    assert features[1]["queryTermDocumentFrequency(chunks)"]["cells"] == {"0": 2.0}
+    # elementSimilarity, one term (order 1): 0.35 * prox(length) + 0.15 + 0.30 + 0.20 * matches / length
+    prox = lambda d: 1 - ((d - 1) / 8) ** 2  # noqa: E731
+    relevance = {n: r for n, r, _ in ranked}
+    assert relevance[1] == pytest.approx(0.35 * prox(2) + 0.45 + 0.20 / 2)  # red in "red fox"
+    assert relevance[2] == pytest.approx(0.35 * prox(3) + 0.45 + 0.20 / 3)  # red first at 0 of 3
