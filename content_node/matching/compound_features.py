@@ -89,15 +89,22 @@ def attribute_match(calc: Calculator, feature: FeatureName, candidates: np.ndarr
     all_terms = [item for item in calc.ranked_items if isinstance(item, q.Term)]
     column = calc.index.attribute(field)
     values = column[candidates]
-    whole_column = column[np.asarray(calc.index.alive, dtype=bool)[: len(column)]]
     n = len(candidates)
     total_term_weight = float(sum(t.weight for t in all_terms))
-    significances = {}
+    significances = {id(t): 0.0 for t in all_terms}
+    if output in ("significance", "importance"):  # a scan of the column per term: only when asked
+        whole_column = column[np.asarray(calc.index.alive, dtype=bool)[: len(column)]]
+        for term in all_terms:
+            fields = calc.schema.index_fields(term.field)
+            if field in fields:
+                df = sum(_element_matches(v, term.term, numeric) is not None for v in whole_column)
+            else:  # a term on text fields: its document frequency there
+                df = max((calc.index.document_frequency(f, term.term) for f in fields
+                          if calc.schema.fields[f].is_index), default=0)
+            significances[id(term)] = _significance(calc.index.doc_count, df)
     mine, attribute_term_weight = [], 0.0
     for term in all_terms:
         fields = calc.schema.index_fields(term.field)
-        df = sum(_element_matches(v, term.term, numeric) is not None for v in whole_column) if field in fields else 0
-        significances[id(term)] = _significance(calc.index.doc_count, df)
         if any(calc.schema.fields[f].is_attribute and not calc.schema.fields[f].is_index for f in fields):
             attribute_term_weight += term.weight
             if field in fields:
