@@ -9,6 +9,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
+import logging
+
 from ranking_support import RankingBed
 from searchlib.models.onnx import CPU, METRICS
 from searchlib.tensor import parse_tensor_literal
@@ -51,6 +53,14 @@ SD = """schema doc {
     onnx-model linear {
         file: models/linear.onnx
         input "x": attribute(vec)
+    }
+    rank-profile on_gpu {
+        onnx-model linear_gpu {
+            file: models/linear.onnx
+            input "x": attribute(vec)
+            gpu-device: 0
+        }
+        first-phase { expression: sum(onnx(linear_gpu)) }
     }
     rank-profile onnx_phases {
         inputs { query(q) tensor<float>(d0[1], d1[2]) }
@@ -116,3 +126,15 @@ def test_onnx_in_first_and_second_phase_matches_numpy(bed) -> None:
     # first phase: linear over 4 candidates in one run; second phase: dot over 2 in one run;
     # match-features: linear and dot once each over the 4 hits, fixed (batch fixed at 1) once per hit
     assert batches() - before == 1 + 1 + 2 + 4
+
+
+def test_gpu_device_falls_back_to_the_cpu_with_one_log_line(bed, caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="onnx"):
+        program = bed.program("on_gpu")
+    runner = next(iter(program.onnx.models.values()))
+    assert runner.settings.gpu_device == 0
+    messages = [r.getMessage() for r in caplog.records if "linear.onnx" in r.getMessage()]
+    assert len(messages) == 1 and ("no CUDA" in messages[0] or "CUDA is not available" in messages[0])
+    ranked = bed.ranked("on_gpu")
+    expected = sorted(((VECS[i] @ W[:, 0] + B[0]) for i in range(len(VECS))), reverse=True)
+    assert [r for _, r in ranked] == pytest.approx(expected, rel=1e-6)
