@@ -257,10 +257,11 @@ class DocumentDB:
         with self._lock:
             return self._index(field).field_lengths(self._local_ids.limit)
 
-    def average_field_length(self, field: str) -> float:
-        """Mean token count over alive documents that have the field."""
+    def average_field_length(self, field: str, per_element: bool = False) -> float:
+        """Mean token count over alive documents that have the field (or over their elements)."""
         with self._lock:
-            return self._index(field).average_length()
+            index = self._index(field)
+            return index.average_element_length() if per_element else index.average_length()
 
     def documents_with_field(self, field: str) -> int:
         with self._lock:

@@ -14,13 +14,18 @@ def _feature_key(name: str) -> str:
 
 
 def parse_value(type_spec: str, text: str, what: str) -> object:
-    """A number, or a tensor literal of the declared type."""
+    """A number, a hashed string (type `string`), or a tensor literal of the declared type."""
+    if type_spec == "string":
+        return _string_value(text)
     if not type_spec.startswith("tensor"):
         try:
-            return float(text)
+            value = float(text)
         except ValueError:
             raise InvalidParameterError(
                 f"Could not parse '{quote_input(text)}' as a number for {what}") from None
+        if type_spec in ("int", "long") and not value.is_integer():
+            raise InvalidParameterError(f"Could not parse '{quote_input(text)}' as an integer ({type_spec}) for {what}")
+        return value
     from searchlib.tensor import parse_tensor_literal
 
     try:
@@ -29,6 +34,15 @@ def parse_value(type_spec: str, text: str, what: str) -> object:
         raise InvalidParameterError(
             f"Could not parse '{quote_input(text)}' as a tensor of type {type_spec} for {what}: "
             f"{quote_input(error, 300)}") from None
+
+
+def _string_value(text: object) -> float:
+    from searchlib.expression import string_hash
+
+    value = str(text)
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        value = value[1:-1]  # a quoted default in the schema
+    return string_hash(value)
 
 
 def empty_value(declared: RankInput) -> object:
@@ -67,7 +81,7 @@ def parse_query_features(profile: RankProfile, given: Mapping[str, str]) -> dict
     for name, text in given.items():
         key = _feature_key(name)
         spec = declared.get(key)
-        if spec is not None and spec.type_spec.startswith("tensor"):
+        if spec is not None and (spec.type_spec.startswith("tensor") or spec.type_spec in ("string", "int", "long")):
             parsed[key] = parse_value(spec.type_spec, str(text), key)
         elif isinstance(text, (int, float)) and not isinstance(text, bool):
             parsed[key] = float(text)

@@ -20,13 +20,13 @@ import numpy as np
 from container.ranking import normalizers as N
 from container.ranking.onnx_models import OnnxModelRunner, OnnxSettings, gpu_device_from_env, load_model
 from searchlib.errors import QueryError, SearchlibError
+from searchlib.models.onnx import batched_input, output_name, output_value
 from searchlib.hits import LeanHit, is_rank_order, sort_hits
 from searchlib.rank_values import parse_input_defaults
 from searchlib.rescaling import rescale_rest
-from searchlib.ranking_setup import GlobalPhaseSetup, OnnxUse, global_phase_setup
+from searchlib.ranking_setup import GlobalPhaseSetup, global_phase_setup
 from searchlib.schema.model import ApplicationPackage, OnnxModel
 from searchlib.tensor import Tensor, TensorBatch
-from searchlib.tensor.types import TensorType
 
 log = logging.getLogger("container.global_phase")
 
@@ -144,7 +144,7 @@ class GlobalPhaseRanker:
         model = next(u.model for u in setup.onnx if u.model.name == model_name)
         settings = self.model_settings(model)
         runner = self._load_model(settings)
-        inputs = {onnx_name: _batched_input(source.evaluate(features, rows), rows)
+        inputs = {onnx_name: batched_input(source.evaluate(features, rows), rows)
                   for onnx_name, source in setup.onnx_inputs[model_name]}
         batch_size = runner.batch_size(settings.batch_size)  # the block's, else by the provider used
         started = time.perf_counter()
@@ -153,7 +153,7 @@ class GlobalPhaseRanker:
                      f"{batch_size}, {1000 * (time.perf_counter() - started):.1f} ms")
         for use in setup.onnx:
             if use.model.name == model_name:
-                features[use.feature] = _output_value(outputs[_output_name(use, runner)], rows)
+                features[use.feature] = output_value(outputs[output_name(use.model, use.output, runner.outputs)], rows)
 
     def model_settings(self, model: OnnxModel) -> OnnxSettings:
         """The block's settings; its gpu-device wins over PHASEDSEARCH_GPU_DEVICE, and a block
@@ -190,38 +190,6 @@ def _normalize(use, features: Mapping[str, object], rows: int) -> np.ndarray:
     if use.kind == "reciprocal_rank":
         return N.reciprocal_rank(columns[0], use.k)
     return N.reciprocal_rank_fusion(columns)
-
-
-def _batched_input(value: object, rows: int) -> np.ndarray:
-    """A per-hit input of type (d0[1], ...) as one array with the hits on axis 0."""
-    if isinstance(value, TensorBatch):
-        array = value.values if value.values is not None else np.stack([r.dense_values for r in value.rows])
-    elif isinstance(value, Tensor):
-        array = np.broadcast_to(value.dense_values[None], (rows, *value.dense_values.shape))
-    else:
-        array = np.asarray(value, dtype=np.float64).reshape(rows, 1)
-        return array
-    if array.ndim >= 3 and array.shape[1] == 1:  # d0[1] is the batch dimension of one hit
-        array = array[:, 0]
-    return array
-
-
-def _output_name(use: OnnxUse, runner: OnnxModelRunner) -> str:
-    if not use.output:
-        return runner.outputs[0]
-    for onnx_name, alias in use.model.outputs:
-        if use.output in (alias, onnx_name):
-            return onnx_name
-    if use.output in runner.outputs:
-        return use.output
-    raise ValueError(f"onnx model '{use.model.name}' has no output '{use.output}'")
-
-
-def _output_value(array: np.ndarray, rows: int) -> TensorBatch:
-    """Per-hit output tensor<float>(d0[1], d1[..], ...) — the batch dimension of one hit kept."""
-    per_row = array.reshape(rows, 1, *array.shape[1:])
-    dims = ",".join(f"d{i}[{n}]" for i, n in enumerate(per_row.shape[1:]))
-    return TensorBatch.dense(TensorType.parse(f"tensor<float>({dims})"), per_row.astype(np.float64))
 
 
 def check_sorting(ranker: GlobalPhaseRanker, query) -> None:

@@ -25,11 +25,40 @@ class FeatureName:
 
     @classmethod
     def parse(cls, name: str) -> "FeatureName":
-        found = _FEATURE.match(name.replace(" ", ""))
-        if not found:
+        text = name.replace(" ", "")
+        found = _FEATURE.match(text)
+        if found:
+            args = tuple(a.strip().strip('"') for a in found["args"].split(",")) if found["args"] else ()
+            return cls(found["base"], args, found["output"] or "")
+        return cls._parse_nested(name, text)
+
+    @classmethod
+    def _parse_nested(cls, name: str, text: str) -> "FeatureName":
+        """Arguments that are features themselves: `foreach(terms,N,term(N).significance,">0",sum)`."""
+        base_end = text.find("(")
+        if base_end <= 0 or not _FEATURE.match(text[:base_end]):
             raise InvalidParameterError(f"'{name}' is not a rank feature")
-        args = tuple(a.strip().strip('"') for a in found["args"].split(",")) if found["args"] else ()
-        return cls(found["base"], args, found["output"] or "")
+        args, depth, quoted, start = [], 0, False, base_end + 1
+        for i in range(base_end, len(text)):
+            char = text[i]
+            if char == '"':
+                quoted = not quoted
+            elif quoted:
+                continue
+            elif char == "(":
+                depth += 1
+            elif char == ")":
+                depth -= 1
+                if depth == 0:
+                    args.append(text[start:i])
+                    rest = text[i + 1:]
+                    if rest and not re.fullmatch(r"\.[\w.]+", rest):
+                        break
+                    return cls(text[:base_end], tuple(a.strip('"') for a in args), rest[1:])
+            elif char == "," and depth == 1:
+                args.append(text[start:i])
+                start = i + 1
+        raise InvalidParameterError(f"'{name}' is not a rank feature")
 
 
 class RankIndex(MatchableIndex, Protocol):
@@ -40,7 +69,9 @@ class RankIndex(MatchableIndex, Protocol):
 
     def field_lengths(self, field: str) -> np.ndarray: ...
 
-    def average_field_length(self, field: str) -> float: ...
+    def average_field_length(self, field: str, per_element: bool = False) -> float: ...
+
+    def document(self, local_id: int, wanted=None) -> dict | None: ...
 
 
 class Calculator(Protocol):

@@ -3,7 +3,9 @@ its blueprint factories). A family maps feature base names to functions of (calc
 candidates); later families override earlier names (text's matches(f, n) extends matches(f))."""
 from __future__ import annotations
 
+from content_node.matching.compound_features import COMPOUND_FEATURES
 from content_node.matching.core_features import CORE_FEATURES
+from content_node.matching.element_features import ELEMENT_FEATURES
 from content_node.matching.feature_api import FeatureFamily, FeatureFunction
 from content_node.matching.geo_features import GEO_FEATURES
 from content_node.matching.misc_features import MISC_FEATURES
@@ -14,7 +16,7 @@ from content_node.matching.text_features import TEXT_FEATURES
 # GEO_FEATURES after CORE/RETRIEVAL_FEATURES: distance/closeness of a position field, else the vector
 # ones; attribute(pos_zcurve), else the core attribute feature
 FAMILIES: tuple[FeatureFamily, ...] = (CORE_FEATURES, RETRIEVAL_FEATURES, GEO_FEATURES, TEXT_FEATURES,
-                                       MISC_FEATURES, PREDICATE_FEATURES)
+                                       MISC_FEATURES, PREDICATE_FEATURES, COMPOUND_FEATURES, ELEMENT_FEATURES)
 
 FEATURES: dict[str, FeatureFunction] = {name: function for family in FAMILIES for name, function in family.items()}
 

@@ -14,6 +14,7 @@ from content_node.matching.proximity import with_equiv
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
+from searchlib.tensor import TensorBatch
 
 
 class FeatureCalculator:
@@ -128,12 +129,13 @@ class FeatureCalculator:
         cached = self._computed.get(name)
         if cached is not None:
             rows, values = cached
-            if not isinstance(values, np.ndarray) or values.shape != rows.shape:
+            per_row = isinstance(values, TensorBatch) and values.num_rows == len(rows)
+            if not per_row and (not isinstance(values, np.ndarray) or values.shape != rows.shape):
                 return values
             positions = np.searchsorted(rows, candidates)
             positions = np.minimum(positions, max(len(rows) - 1, 0))
             if len(rows) and np.array_equal(rows[positions], candidates):
-                return values[positions]
+                return _take(values, positions)
         feature = FeatureName.parse(name)
         compute = FEATURES.get(feature.base)
         if compute is None:
@@ -153,6 +155,15 @@ class FeatureCalculator:
             raise InvalidParameterError(f"{feature.base}({name}): field '{name}' is not an index field")
         return name
 
+
+
+def _take(values: np.ndarray | TensorBatch, positions: np.ndarray) -> np.ndarray | TensorBatch:
+    """The rows at `positions` of a column (a tensor batch of a tensor attribute, too)."""
+    if not isinstance(values, TensorBatch):
+        return values[positions]
+    if values.values is not None:
+        return TensorBatch(values.type, values=values.values[positions])
+    return TensorBatch(values.type, rows=[values.rows[int(i)] for i in positions])
 
 
 def _is_sorted(ids: np.ndarray) -> bool:

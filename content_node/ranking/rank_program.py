@@ -12,6 +12,7 @@ import numpy as np
 from content_node.matching.feature_api import FeatureName
 from content_node.matching.feature_setup import KNOWN_FEATURES as FEATURE_NAMES
 from content_node.matching.rank_features import FeatureCalculator
+from content_node.ranking.onnx_features import ONNX_FEATURES, OnnxFeatures
 from searchlib.expression import CompiledExpression, compile_expression
 from searchlib.models import TreeModel, load_tree_model
 from searchlib.rank_values import parse_input_defaults
@@ -60,6 +61,7 @@ class RankProgram:
                                            dict.fromkeys(extra_match_features) if n not in profile.match_features)
         self.summary_features = tuple(NamedExpression(n, self.compile(n)) for n in profile.summary_features)
         self.models: dict[str, BoundTreeModel] = {}
+        self.onnx = OnnxFeatures(profile, self.package_path, self.compile)
         for compiled in self._expressions():
             self._bind_models(compiled)
 
@@ -115,6 +117,9 @@ class RankProgram:
                 features[name] = extra[name]
             elif name in self.models:
                 features[name] = self._predict(self.models[name], calculator, rows, extra)
+            elif name in self.onnx:
+                features[name] = self.onnx.value(name, calculator, rows,
+                                                 lambda source: self.evaluate(source, calculator, rows, extra))
             else:
                 features[name] = calculator.compute(name, rows)
         for name in expression.maybe_features - features.keys():  # `max(t, x)`: x a feature or a dimension
@@ -133,6 +138,10 @@ class RankProgram:
     def _bind_models(self, compiled: CompiledExpression) -> None:
         for name in compiled.features:
             feature = FeatureName.parse(name)
+            if feature.base in ONNX_FEATURES and name not in self.onnx:
+                for source in self.onnx.bind(name, feature):
+                    self._bind_models(source)
+                continue
             if feature.base not in TREE_MODEL_KINDS or name in self.models:
                 continue
             model = load_tree_model(feature.base, model_path(self.package_path, feature.args[0] if feature.args else ""))

@@ -31,23 +31,33 @@ _MIN_DELTA_POSTINGS = 32768
 def field_tokens(value: Any, language: str = "") -> tuple[list[str], np.ndarray]:
     """Index terms of a string or array-of-strings value, with their positions, in `language`
     (the document's, from `set_language`), or else in the value's detected language."""
+    elements = element_tokens(value, language)
     if isinstance(value, str):
-        tokens = tokenize(value, text_language(value, language))
-        return tokens, np.arange(len(tokens), dtype=np.int32)
-    tokens = []
+        return elements[0], np.arange(len(elements[0]), dtype=np.int32)
+    tokens: list[str] = []
     positions: list[np.ndarray] = []
     next_position = 0
-    elements = list(_elements(value))
-    language = text_language(" ".join(elements), language)
     for element in elements:
-        element_tokens = tokenize(element, language)
-        tokens.extend(element_tokens)
-        positions.append(np.arange(next_position, next_position + len(element_tokens),
-                                   dtype=np.int32))
-        next_position += len(element_tokens) + ELEMENT_GAP
+        tokens.extend(element)
+        positions.append(np.arange(next_position, next_position + len(element), dtype=np.int32))
+        next_position += len(element) + ELEMENT_GAP
     if not positions:
         return tokens, np.zeros(0, dtype=np.int32)
     return tokens, np.concatenate(positions)
+
+
+def element_tokens(value: Any, language: str = "") -> list[list[str]]:
+    """The index terms of each element of a value (a string is one element; a weighted set's keys
+    in the stored order), tokenized as the index tokenizes them."""
+    if isinstance(value, str):
+        return [tokenize(value, text_language(value, language))]
+    elements = list(_elements(value))
+    language = text_language(" ".join(elements), language)
+    return [tokenize(element, language) for element in elements]
+
+
+def _element_count(value: Any) -> int:
+    return 1 if isinstance(value, str) else sum(1 for _ in _elements(value))
 
 
 def _elements(value: Any) -> Iterable[str]:
@@ -68,6 +78,7 @@ class FieldIndex:
         self._doc_freqs = np.zeros(0, dtype=np.int32)
         self._lengths = np.zeros(0, dtype=np.int32)
         self._total_length = 0
+        self._total_elements = 0
         self._documents_with_field = 0
         self._pending = PendingPostings()
         self._delta = EMPTY_SEGMENT
@@ -77,6 +88,7 @@ class FieldIndex:
 
     def add(self, local_id: int, value: Any, language: str = "") -> None:
         tokens, positions = field_tokens(value, language)
+        self._total_elements += _element_count(value)
         self._lengths = ensure_capacity(self._lengths, local_id + 1)
         self._lengths[local_id] = len(tokens)
         self._total_length += len(tokens)
@@ -101,6 +113,7 @@ class FieldIndex:
         if known:
             self._doc_freqs[np.asarray(known, dtype=np.int64)] -= 1
         self._total_length -= int(self._lengths[local_id])
+        self._total_elements -= _element_count(value)
         self._documents_with_field -= 1
         self._lengths[local_id] = 0
 
@@ -146,6 +159,10 @@ class FieldIndex:
         if self._documents_with_field <= 0:
             return 0.0
         return self._total_length / self._documents_with_field
+
+    def average_element_length(self) -> float:
+        """Mean token count per element over alive documents (elementwise bm25's average)."""
+        return self._total_length / self._total_elements if self._total_elements > 0 else 0.0
 
     @property
     def documents_with_field(self) -> int:

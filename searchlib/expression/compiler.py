@@ -73,6 +73,12 @@ class Binder:
             raise self.error(f"Unknown constant '{key}'")
         if name in self.functions and not node.output:
             return self.inline(node, params)
+        if name == "rankingExpression" and len(node.args) == 1 and not node.output:
+            # Vespa's own name for a reference to a function of the profile
+            target = A.to_text(node.args[0]).strip("\"'")
+            if target not in self.functions:
+                raise self.error(f"rankingExpression({target}): no function '{target}' in the profile")
+            return self.inline(A.Feature(target, (), "", False, node.offset), params)
         if name in TOKEN_FUNCTIONS and len(node.args) >= 2 and not node.output:
             return self.bind_token_function(node, params)
         if not node.args and not node.output and name in self.constants:

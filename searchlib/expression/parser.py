@@ -7,8 +7,9 @@ Tensor functions and their shortcuts are parsed in `forms`.
 """
 from __future__ import annotations
 
-from searchlib.errors import SourceLocation
+from searchlib.errors import ExpressionError, SourceLocation
 from searchlib.expression import ast as A
+from searchlib.expression.cell_literals import dynamic_literal
 from searchlib.expression.builtins import BINARY_FUNCTIONS, PRECEDENCE, UNARY_FUNCTIONS
 from searchlib.expression.forms import CELL_TYPES, SPECIAL_FORMS, format_spec
 from searchlib.expression.lexer import END, IDENT, NUMBER, PUNCT, STRING, Token, error_at, tokenize
@@ -252,7 +253,17 @@ class Parser:
         spec = format_spec(cell_type, dims)
         if self.at(":"):
             self.advance()
-            return A.Const(self.literal_body(spec), "", start)
+            body = self.pos
+            try:
+                return A.Const(self.literal_body(spec), "", start)
+            except ExpressionError as constant_error:
+                self.pos = body  # not all constants: maybe cells that are expressions
+                try:
+                    return dynamic_literal(self, spec, start)
+                except ExpressionError:
+                    if "Expected a number" in constant_error.message:
+                        raise  # cells that are expressions, written wrong: say what is wrong with them
+                    raise constant_error from None
         if not self.at("("):
             raise self.error("Expected ':' and a tensor literal, or '(' and a generator expression")
         if any(size is None for _, size in dims):

@@ -48,7 +48,16 @@ def compile_schemas(decls: Iterable[SchemaDecl]) -> dict[str, Schema]:
     merged: dict[str, SchemaDecl] = {}
     for name in by_name:
         _merge_schema_inheritance(name, by_name, merged, ())
-    return {name: compile_schema(decl, merged) for name, decl in merged.items()}
+    compiled: dict[str, Schema] = {}
+
+    def compile_once(name: str) -> Schema:
+        if name not in compiled:
+            decl = merged[name]
+            parent = compile_once(decl.inherits.name).rank_profiles if decl.inherits else None
+            compiled[name] = compile_schema(decl, merged, parent)
+        return compiled[name]
+
+    return {name: compile_once(name) for name in merged}
 
 
 def _merge_schema_inheritance(name: str, decls: dict[str, SchemaDecl], merged: dict[str, SchemaDecl],
@@ -86,8 +95,10 @@ def _merge_schema_inheritance(name: str, decls: dict[str, SchemaDecl], merged: d
     return result
 
 
-def compile_schema(decl: SchemaDecl, package: Mapping[str, SchemaDecl] | None = None) -> Schema:
-    """Compile one schema; `package` (by schema name) resolves `document x inherits y`."""
+def compile_schema(decl: SchemaDecl, package: Mapping[str, SchemaDecl] | None = None,
+                   parent_profiles: Mapping | None = None) -> Schema:
+    """Compile one schema; `package` (by schema name) resolves `document x inherits y`;
+    `parent_profiles` are the inherited schema's compiled rank profiles."""
     if (decl.document_name or decl.name) in RESERVED_DOCUMENT_NAMES:
         raise SchemaError(f"'{decl.document_name or decl.name}' is a reserved name and cannot be a document "
                           "type name", decl.location)
@@ -97,7 +108,8 @@ def compile_schema(decl: SchemaDecl, package: Mapping[str, SchemaDecl] | None = 
     add_uri_components(fields)
     fieldsets = _fieldsets(decl, fields)
     summaries = _summaries(decl, fields)
-    profiles = resolve_profiles(decl.rank_profiles, fields, decl.constants, decl.onnx_models, decl.name)
+    profiles = resolve_profiles(decl.rank_profiles, fields, decl.constants, decl.onnx_models, decl.name,
+                                parent_profiles)
     return Schema(
         name=decl.name,
         document_name=decl.document_name or decl.name,

@@ -11,9 +11,9 @@ FIELD_FEATURES = frozenset({
     "averageFieldLength", "rawScore", "subqueries",
 })
 # features whose argument must be an index (text) field
-INDEX_FIELD_FEATURES = frozenset({"bm25"})
+INDEX_FIELD_FEATURES = frozenset({"bm25", "queryTermDocumentFrequency", "elementSimilarity"})
 # features whose argument must be an attribute field
-ATTRIBUTE_FEATURES = frozenset({"attribute", "freshness", "age"})
+ATTRIBUTE_FEATURES = frozenset({"attribute", "freshness", "age", "attributeMatch"})
 # features over all or some fields (optional field arguments)
 OPTIONAL_FIELDS_FEATURES = frozenset({"nativeRank", "nativeFieldMatch", "nativeProximity", "nativeAttributeMatch"})
 # `closeness(field, f)`, `closeness(label, l)`, `closeness(f)`
@@ -22,14 +22,20 @@ VECTOR_FEATURES = frozenset({"closeness", "distance", "closest"})
 SCALAR_FEATURES = frozenset({
     "query", "now", "random", "queryTermCount", "num_docs_indexed", "term", "itemRawScore",
     "firstPhase", "secondPhase", "relevanceScore", "firstPhaseRank", "firstPhaseMax", "constant", "matchCount",
+    "foreach", "elementwise",
 })
 # Vespa features this engine does not compute: a load error naming them beats a failure per query
 UNSUPPORTED_FEATURES = frozenset({
-    "attributeMatch", "elementCompleteness", "elementSimilarity", "queryTermDocumentFrequency",
-    "dotProduct", "nativeDotProduct", "distanceToPath", "foreach", "globalSequence", "randomNormal",
-    "rankingExpression", "value", "tensorFromWeightedSet", "tensorFromLabels", "tensorFromStructs",
-    "elementwise", "bm25_for_labels", "top",
+    "elementCompleteness", "dotProduct", "nativeDotProduct", "distanceToPath", "globalSequence", "randomNormal",
+    "value", "tensorFromWeightedSet", "tensorFromLabels", "tensorFromStructs", "bm25_for_labels", "top",
 })
+# features whose type is a fixed tensor type
+FIXED_TENSOR_FEATURES = {"queryTermDocumentFrequency": "tensor(term{})"}
+# elementwise(feature, dimension[, cell type]): the features with an elementwise form
+ELEMENTWISE_FEATURES = frozenset({"bm25"})
+# foreach's arguments: dimension, variable, feature, condition, operation
+FOREACH_DIMENSIONS = frozenset({"terms", "fields", "attributes"})
+FOREACH_OPERATIONS = frozenset({"sum", "product", "average", "max", "min", "count"})
 # features producing tensors whose type depends on the model or the arguments (not checked)
 TENSOR_FEATURES = frozenset({
     "onnx", "onnxModel", "onnx_vespa", "closest", "tokenInputIds", "tokenTypeIds", "tokenAttentionMask",

@@ -2,9 +2,11 @@
 
 Rules (Vespa): an element the child does not define comes from its parents; two parents that
 define the same element differently is an error; match-/summary-features are replaced by the
-child's list unless written as `match-features inherits p { ... }`. Profiles that name no parent
-inherit a user-defined `default` profile. Schema-level constants and onnx-models are visible in
-every profile unless a profile defines its own with the same name.
+child's list unless written as `match-features inherits p { ... }`. A profile that names no parent
+inherits nothing (Vespa: a user-defined `default` replaces the built-in one and is not inherited
+implicitly). `p inherits p` names the inherited schema's `p` (Vespa's RankProfile
+resolveInheritedProfile), or for `default`/`unranked` the built-in profile. Schema-level constants
+and onnx-models are visible in every profile unless a profile defines its own with the same name.
 """
 from __future__ import annotations
 
@@ -24,7 +26,6 @@ from searchlib.schema.model import (
 )
 from searchlib.schema.syntax import FeatureListDecl, PhaseDecl, RankProfileDecl
 
-BUILTIN_PROFILES = ("default", "unranked")
 _PHASE_ATTRS = {"first-phase": "first_phase", "second-phase": "second_phase", "global-phase": "global_phase"}
 _NUMERIC_KINDS = ("int", "long", "float", "double", "byte")
 
@@ -35,7 +36,9 @@ def resolve_profiles(
     schema_constants: Mapping[str, RankConstant],
     schema_onnx_models: Mapping[str, OnnxModel],
     schema_name: str,
+    parent_profiles: Mapping[str, RankProfile] | None = None,
 ) -> dict[str, RankProfile]:
+    """`parent_profiles`: the compiled profiles of the schema this one inherits (for `p inherits p`)."""
     by_name: dict[str, RankProfileDecl] = {}
     for decl in decls:
         if decl.name in by_name:
@@ -44,13 +47,11 @@ def resolve_profiles(
         by_name[decl.name] = decl
     base = RankProfile("", constants=MappingProxyType(dict(schema_constants)),
                        onnx_models=MappingProxyType(dict(schema_onnx_models)))
-    resolver = _Resolver(by_name, fields, base)
-    resolved: dict[str, RankProfile] = {}
-    if "default" not in by_name:
-        resolved["default"] = _with_base(RankProfile("default"), base)
-    if "unranked" not in by_name:
-        unranked = RankProfile("unranked", first_phase=RankPhase(Expression("0")))
-        resolved["unranked"] = _with_base(unranked, base)
+    builtins = {"default": _with_base(RankProfile("default"), base),
+                "unranked": _with_base(RankProfile("unranked", first_phase=RankPhase(Expression("0"))), base)}
+    shadowed = {**builtins, **(parent_profiles or {})}
+    resolver = _Resolver(by_name, fields, base, shadowed)
+    resolved: dict[str, RankProfile] = {name: p for name, p in builtins.items() if name not in by_name}
     resolver.resolved.update(resolved)
     for decl in decls:
         resolved[decl.name] = resolver.resolve(decl.name, ())
@@ -62,8 +63,10 @@ def _with_base(profile: RankProfile, base: RankProfile) -> RankProfile:
 
 
 class _Resolver:
-    def __init__(self, decls: dict[str, RankProfileDecl], fields: Mapping[str, Field], base: RankProfile) -> None:
+    def __init__(self, decls: dict[str, RankProfileDecl], fields: Mapping[str, Field], base: RankProfile,
+                 shadowed: Mapping[str, RankProfile]) -> None:
         self.decls = decls
+        self.shadowed = shadowed  # what `p inherits p` names: the parent schema's or the built-in p
         self.fields = fields
         self.base = base
         self.resolved: dict[str, RankProfile] = {}
@@ -77,12 +80,13 @@ class _Resolver:
         parents = []
         for ref in decl.inherits:
             if ref.name == name:
-                raise SchemaError(f"rank-profile '{name}' cannot inherit itself", ref.location)
+                if name not in self.shadowed:
+                    raise SchemaError(f"rank-profile '{name}' cannot inherit itself", ref.location)
+                parents.append(self.shadowed[name])
+                continue
             if ref.name not in self.decls and ref.name not in self.resolved:
                 raise SchemaError(f"rank-profile '{name}' inherits unknown rank-profile '{ref.name}'", ref.location)
             parents.append(self.resolve(ref.name, chain + (name,)))
-        if not decl.inherits and name not in BUILTIN_PROFILES and "default" in self.decls:
-            parents.append(self.resolve("default", chain + (name,)))
         profile = self._flatten(decl, parents or [self.base])
         _validate(profile, decl, self.fields)
         self.resolved[name] = profile

@@ -253,6 +253,11 @@ class ProfileChecker:
             return scope.params[name]
         if name in self.profile.functions and not node.output:
             return self.call(node, scope)
+        if name == "rankingExpression" and len(node.args) == 1 and not node.output:
+            target = A.to_text(node.args[0]).strip("\"'")
+            if target not in self.profile.functions:
+                raise self.at(scope, node, f"rankingExpression({target}): no function '{target}' in the profile")
+            return self.call(A.Feature(target, (), "", False, node.offset), scope)
         if name == "constant" and not node.output:
             key = A.to_text(node.args[0]) if len(node.args) == 1 else ""
             if key not in self.constant_types:
@@ -291,10 +296,7 @@ class ProfileChecker:
                 self.infer(arg, scope)
             return DOUBLE
         if name in F.UNSUPPORTED_FEATURES:
-            raise self.at(scope, node, f"rank feature '{name}' is not supported by this engine")
-        if name in F.ONNX_FEATURES and scope.phase not in (FUNCTION_BODY, _PHASES["global-phase"]):
-            raise self.at(scope, node, f"{node.canonical}: ONNX models are evaluated in global-phase only "
-                                       f"in this engine")
+            raise self.at(scope, node, f"not supported: rank feature '{name}'")
         if name not in F.KNOWN_FEATURES:
             raise self.at(scope, node, f"unknown function or rank feature '{node.canonical}'")
         if name in F.PHASE_FEATURES and FUNCTION_BODY < scope.phase <= F.PHASE_FEATURES[name]:
@@ -323,7 +325,11 @@ class ProfileChecker:
             field = self.field_arg(node, args, scope, bound)
             if field is not None and not self.schema.fields[field].is_index:
                 raise self.at(scope, node, f"{name}({field}): field '{field}' is not an index field")
-            return DOUBLE
+            return TensorType.parse(F.FIXED_TENSOR_FEATURES[name]) if name in F.FIXED_TENSOR_FEATURES else DOUBLE
+        if name == "foreach":
+            return self.foreach(node, args, scope)
+        if name == "elementwise":
+            return self.elementwise(node, scope)
         if name in F.FIELD_FEATURES:
             self.field_arg(node, args, scope, bound)
             return DOUBLE
@@ -343,6 +349,37 @@ class ProfileChecker:
             self.tree_model(node, args, scope)
             return DOUBLE
         return None if name in F.TENSOR_FEATURES else DOUBLE
+
+    def foreach(self, node: A.Feature, args: list[str], scope: _Scope) -> Type:
+        """foreach(dimension, variable, feature, condition, operation): the inner feature holds the
+        variable, so only the arguments are checked here; the inner feature is checked at run time."""
+        if len(args) != 5:
+            raise self.at(scope, node, f"foreach takes 5 arguments (dimension, variable, feature, condition, "
+                                       f"operation), got {len(args)}")
+        dimension, _, _, condition, operation = (a.strip('"') for a in args)
+        if dimension not in F.FOREACH_DIMENSIONS:
+            raise self.at(scope, node, f"foreach: dimension must be terms, fields or attributes, not '{dimension}'")
+        if operation not in F.FOREACH_OPERATIONS:
+            raise self.at(scope, node, f"foreach: operation must be one of {sorted(F.FOREACH_OPERATIONS)}, "
+                                       f"not '{operation}'")
+        if condition != "true" and not (len(condition) >= 2 and condition[0] in "<>" and _is_number(condition[1:])):
+            raise self.at(scope, node, f"foreach: condition must be 'true', '<a' or '>a', not '{condition}'")
+        return DOUBLE
+
+    def elementwise(self, node: A.Feature, scope: _Scope) -> Type:
+        """elementwise(bm25(f), dim[, cell type]): tensor<cell type>(dim{})."""
+        args = node.args
+        inner = args[0] if args else None
+        if not (2 <= len(args) <= 3 and isinstance(inner, A.Feature) and inner.name in F.ELEMENTWISE_FEATURES):
+            raise self.at(scope, node, "elementwise takes (bm25(field), dimension[, cell type])")
+        self.rank_feature(inner, scope)
+        dimension, cell = A.to_text(args[1]), A.to_text(args[2]) if len(args) == 3 else "double"
+        if cell not in ("double", "float", "bfloat16", "int8"):
+            raise self.at(scope, node, f"elementwise: '{cell}' is not a valid tensor cell type")
+        try:
+            return TensorType.parse(f"tensor<{cell}>({dimension}{{}})")
+        except ExpressionError as error:
+            raise self.at(scope, node, f"elementwise: {error.message}") from None
 
     def query_feature(self, node: A.Feature, args: list[str], scope: _Scope) -> Type:
         key = f"query({args[0]})" if args else "query"
@@ -407,6 +444,14 @@ def _concat(a: Type, b: Type, dim: str) -> Type:
 def _is_name(node: A.Node, scope: _Scope) -> bool:
     """An argument that is a bare name passed to a function parameter (e.g. a field name)."""
     return isinstance(node, A.Feature) and not node.args and not node.output and node.name not in scope.params
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _query_key(name: str) -> str:

@@ -38,14 +38,22 @@ def canonical_tensor_type(spec: str) -> str:
     return f"{prefix}({rendered})"
 
 
+# Vespa's scalar input types: numbers are doubles in ranking; a string input is hashed like a
+# string attribute or literal, so `query(s) == "red"` compares as in Vespa
+SCALAR_VALUE_TYPES = frozenset({"double", "float", "int", "long", "string"})
+
+
 def canonical_value_type(spec: str) -> str:
-    """An input/constant type: `double` (also for an empty spec) or a canonical tensor type."""
+    """An input/constant type: `double` (also for an empty spec), `float`, `int`, `long`, `string`,
+    or a canonical tensor type."""
     stripped = spec.strip()
-    if stripped in ("", "double"):
+    if stripped == "":
         return "double"
+    if stripped in SCALAR_VALUE_TYPES:
+        return stripped
     if stripped.startswith("tensor"):
         return canonical_tensor_type(stripped)
-    raise TypeSpecError(f"invalid type '{stripped}': expected 'double' or a tensor type")
+    raise TypeSpecError(f"invalid type '{stripped}': expected double, float, int, long, string or a tensor type")
 
 
 def parse_field_type(spec: str) -> FieldType:

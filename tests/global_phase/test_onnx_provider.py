@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from container.ranking import onnx_models
+from searchlib.models import onnx as shared_onnx
 from container.ranking.onnx_models import (CPU, CUDA, OnnxModelRunner, OnnxSettings, choose_providers,
                                            cuda_driver_present)
 from deploy.models import ensure_models
@@ -60,7 +61,7 @@ def test_cuda_used_when_the_session_comes_up_with_it(caplog):
         sessions.append(FakeSession(path, options, providers))
         return sessions[-1]
 
-    with caplog.at_level(logging.INFO, logger="container.onnx"):
+    with caplog.at_level(logging.INFO, logger="onnx"):
         runner = OnnxModelRunner(OnnxSettings("m.onnx", gpu_device=0), session_factory=factory,
                                  available_providers=lambda: [CUDA, CPU])
     assert runner.provider == CUDA
@@ -72,7 +73,7 @@ def test_fallback_to_cpu_is_logged_once_when_cuda_does_not_come_up(caplog):
     def factory(path, options, providers):
         return FakeSession(path, options, providers, comes_up_with=[CPU])
 
-    with caplog.at_level(logging.INFO, logger="container.onnx"):
+    with caplog.at_level(logging.INFO, logger="onnx"):
         runner = OnnxModelRunner(OnnxSettings("m.onnx", gpu_device=0), session_factory=factory,
                                  available_providers=lambda: [CUDA, CPU])
     assert runner.provider == CPU
@@ -81,7 +82,7 @@ def test_fallback_to_cpu_is_logged_once_when_cuda_does_not_come_up(caplog):
 
 
 def test_real_session_here_falls_back_to_cpu(cross_encoder, caplog):
-    with caplog.at_level(logging.INFO, logger="container.onnx"):
+    with caplog.at_level(logging.INFO, logger="onnx"):
         runner = OnnxModelRunner(OnnxSettings(cross_encoder, gpu_device=0))
     assert runner.session.get_providers() == [CPU]  # no CUDA libraries or device on this machine
     assert runner.provider == CPU
@@ -177,7 +178,7 @@ def test_load_model_shares_one_session_whatever_the_batch_size(monkeypatch, tmp_
         return object()
 
     monkeypatch.setattr(onnx_models, "OnnxModelRunner", fake_runner)
-    monkeypatch.setattr(onnx_models, "_RUNNERS", {})
+    monkeypatch.setattr(onnx_models, "_RUNNERS", shared_onnx.RunnerCache())
     first = onnx_models.load_model(OnnxSettings(str(model), batch_size=1))
     assert onnx_models.load_model(OnnxSettings(str(model), batch_size=32)) is first
     assert onnx_models.load_model(OnnxSettings(str(model))) is first
@@ -191,7 +192,7 @@ def test_gpu_device_from_env(caplog):
     assert onnx_models.gpu_device_from_env({"PHASEDSEARCH_GPU_DEVICE": ""}) is None
     assert onnx_models.gpu_device_from_env({"PHASEDSEARCH_GPU_DEVICE": "1"}) == 1
     assert onnx_models.gpu_device_from_env({"PHASEDSEARCH_GPU_DEVICE": " -1 "}) == -1
-    with caplog.at_level(logging.WARNING, logger="container.onnx"):
+    with caplog.at_level(logging.WARNING, logger="onnx"):
         assert onnx_models.gpu_device_from_env({"PHASEDSEARCH_GPU_DEVICE": "gpu0"}) is None
     assert sum("PHASEDSEARCH_GPU_DEVICE" in r.getMessage() for r in caplog.records) == 1
 
@@ -275,7 +276,7 @@ def test_env_device_falls_back_to_cpu_with_one_log_line_and_per_hit_batches(monk
 
     ranker = GlobalPhaseRanker(_gpu_app(), model_loader=loader)
     hits = [LeanHit(bytes([n]) * 12, float(n), 0, {"attribute(pop)": float(n)}) for n in (1, 2, 3)]
-    with caplog.at_level(logging.INFO, logger="container.onnx"):
+    with caplog.at_level(logging.INFO, logger="onnx"):
         outcome = ranker.rerank("doc", "env-default", hits, {}, 3, trace_level=1)
     assert requested[0].gpu_device == 0 and requested[0].batch_size is None
     assert [h.relevance for h in outcome.hits] == [30.0, 20.0, 10.0]

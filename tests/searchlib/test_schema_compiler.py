@@ -122,12 +122,42 @@ def test_the_child_may_resolve_a_parent_conflict_by_defining_its_own() -> None:
     assert schema.rank_profiles["c"].functions["f"].expression.text == "3"
 
 
-def test_profiles_without_parents_inherit_a_user_defined_default() -> None:
+def test_profiles_without_parents_do_not_inherit_a_user_defined_default() -> None:
+    # Vespa: a user-defined default replaces the built-in one; nothing inherits it implicitly
     schema = _compile("""
   rank-profile default { function common() { expression: attribute(pop) } }
-  rank-profile p { first-phase { expression: common } }""")
-    assert "common" in schema.rank_profiles["p"].functions
+  rank-profile p { first-phase { expression: bm25(title) } }""")
+    assert "common" not in schema.rank_profiles["p"].functions
     assert schema.rank_profiles["default"].first_phase is None
+
+
+def test_default_inheriting_a_profile_that_names_no_parent_is_no_cycle() -> None:
+    schema = _compile("""
+  rank-profile graph { function g() { expression: attribute(pop) } first-phase { expression: g } }
+  rank-profile default inherits graph { }""")
+    assert schema.rank_profiles["default"].first_phase.expression.text == "g"
+    assert schema.rank_profiles["graph"].inherits == ()
+
+
+def test_default_inherits_default_means_the_builtin_default() -> None:
+    schema = _compile("""
+  rank-profile default inherits default { function f() { expression: 1 } }
+  rank-profile unranked inherits unranked { function u() { expression: 2 } }""")
+    assert "f" in schema.rank_profiles["default"].functions
+    assert schema.rank_profiles["default"].first_phase is None  # the built-in's nativeRank
+    assert schema.rank_profiles["unranked"].first_phase.expression.text == "0"
+
+
+def test_a_profile_inheriting_its_own_name_gets_the_parent_schemas_profile() -> None:
+    app = application_from_sources({
+        "schemas/base.sd": """schema base { document base { field pop type int { indexing: attribute } }
+  rank-profile p { function f() { expression: attribute(pop) } first-phase { expression: f } } }""",
+        "schemas/child.sd": """schema child inherits base { document child inherits base { }
+  rank-profile p inherits p { second-phase { expression: f * 2 } } }""",
+    })
+    child = app.schemas["child"].rank_profiles["p"]
+    assert child.first_phase.expression.text == "f" and "f" in child.functions
+    assert child.second_phase.expression.text == "f * 2"
 
 
 def test_schema_level_onnx_model_is_visible_in_every_profile_and_can_be_overridden() -> None:

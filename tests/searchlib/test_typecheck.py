@@ -111,8 +111,13 @@ def test_recursive_functions_are_an_error() -> None:
     ("constant(missing)", "unknown constant 'missing'"),
     ("firstPhase", "'firstPhase' is not available in first-phase"),
     ("normalize_linear(attribute(pop))", "normalize_linear is only allowed in global-phase"),
-    ("onnx(nomodel)", "ONNX models are evaluated in global-phase only"),
-    ("attributeMatch(pop)", "rank feature 'attributeMatch' is not supported by this engine"),
+    ("onnx(nomodel)", "onnx model 'nomodel' is not declared"),
+    ("elementCompleteness(title)", "not supported: rank feature 'elementCompleteness'"),
+    ("elementwise(bm25(pop), x)", "field 'pop' is not an index field"),
+    ("elementSimilarity(pop)", "field 'pop' is not an index field"),
+    ("foreach(terms, N, term(N).weight, \"=1\", sum)", "condition must be 'true'"),
+    ("foreach(rows, N, term(N).weight, \"true\", sum)", "dimension must be terms"),
+    ("rankingExpression(nosuch)", "no function 'nosuch'"),
 ])
 def test_first_phase_errors(expression: str, message: str) -> None:
     assert message in str(error_of(f"        first-phase {{ expression: {expression} }}"))

@@ -1,0 +1,179 @@
+"""Features per element of an array (or weighted set) of strings, as Vespa's
+elementwise_bm25_executor.cpp and element_similarity_feature.cpp compute them.
+
+The positions in the index do not say which element they fall in, so these features read the
+candidates' stored values and tokenize each element as the index does (inverted_index.element_tokens);
+use them in second phase or on few candidates.
+
+elementwise(bm25(f), dim, cell_type = double): tensor<cell_type>(dim{}), one cell per element
+(labelled by its index) in which some query term searching f occurs: the sum over those terms of
+idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * element length / average element length)), with
+`bm25(f).k1`, `.b`, `.averageElementLength` (also under the elementwise feature's own name).
+
+elementSimilarity(f): per element with a match, from its terms greedily taken in position order
+(each term once, later positions only): p = mean proximity score of the steps (1 - ((d-1)/8)^2, 0
+past 8; one match: of the element length), o = share of steps in query order (one match: 1 if the
+query has one term), q = matched term weight / all terms' weight, f = matches / element length, w
+= the element's weight (1 in arrays). Outputs: `max((0.35*p+0.15*o+0.30*q+0.20*f)*w)` by default,
+others from `elementSimilarity(f).output.<name>: aggregator(expression)` (max, avg or sum).
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from content_node.matching.feature_api import Calculator, FeatureName
+from content_node.matching.text_features import query_terms
+from content_node.store.inverted_index import element_tokens
+from searchlib.errors import InvalidParameterError
+from searchlib.expression import compile_expression
+from searchlib.tensor import Tensor, TensorBatch, TensorType
+
+BM25_K1 = 1.2
+BM25_B = 0.75
+DEFAULT_SIMILARITY = "max((0.35*p+0.15*o+0.30*q+0.20*f)*w)"
+CELL_TYPES = ("double", "float", "bfloat16", "int8")
+_AGGREGATORS: dict[str, Callable[[np.ndarray], float]] = {
+    "max": lambda v: float(v.max()), "avg": lambda v: float(v.mean()), "sum": lambda v: float(v.sum())}
+
+
+def _elements(calc: Calculator, field: str, candidates: np.ndarray) -> list[list[tuple[list[str], float]]]:
+    """Per candidate: (tokens, weight) of each element of the stored value."""
+    result = []
+    for local_id in candidates:
+        document = calc.index.document(int(local_id), (field,)) or {}
+        value = document.get(field)
+        if value is None:
+            result.append([])
+            continue
+        tokens = element_tokens(value)
+        weights = [float(w) for w in value.values()] if isinstance(value, dict) else [1.0] * len(tokens)
+        result.append(list(zip(tokens, weights)))
+    return result
+
+
+def _field_terms(calc: Calculator, field: str) -> list[tuple[str, float]]:
+    """(index-form word, weight) of each query term searching `field`, in query order."""
+    return [(t.text, t.weight) for t in query_terms(calc.ranked_items)
+            if field in calc.schema.index_fields(t.index_name) and t.weight != 0]
+
+
+def elementwise(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> TensorBatch:
+    if len(feature.args) not in (2, 3):
+        raise InvalidParameterError("elementwise takes (feature, dimension[, cell type])")
+    inner = FeatureName.parse(feature.args[0])
+    if inner.base != "bm25" or inner.output:
+        raise InvalidParameterError(f"elementwise: '{feature.args[0]}' is not a feature with elementwise support "
+                                    "(bm25(field))")
+    cell_type = feature.args[2] if len(feature.args) == 3 else "double"
+    if cell_type not in CELL_TYPES:
+        raise InvalidParameterError(f"elementwise: '{cell_type}' is not a valid tensor cell type")
+    field = calc.field_arg(inner, index_required=True)
+    dimension = feature.args[1]
+    name = f"elementwise(bm25({field}),{dimension},{cell_type})"
+    properties = calc.rank_properties
+
+    def setting(key: str, default: float) -> float:
+        return float(properties.get(f"{name}.{key}", properties.get(f"bm25({field}).{key}", default)))
+
+    k1, b = setting("k1", BM25_K1), setting("b", BM25_B)
+    average = setting("averageElementLength", 0.0) or calc.index.average_field_length(field, per_element=True) or 1.0
+    n_docs = calc.index.doc_count
+    terms = []
+    for word, _ in _field_terms(calc, field):
+        df = calc.index.document_frequency(field, word)
+        if df:  # the idf bm25(f) uses, from this node's statistics
+            terms.append((word, math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))))
+    tensor_type = TensorType.parse(f"tensor{'' if cell_type == 'double' else f'<{cell_type}>'}({dimension}{{}})")
+    rows = []
+    for elements in _elements(calc, field, candidates) if terms else [[]] * len(candidates):
+        cells = []
+        for index, (tokens, _) in enumerate(elements):
+            score = 0.0
+            for word, idf in terms:
+                tf = tokens.count(word)
+                if tf:
+                    score += idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * len(tokens) / average))
+            if any(word in tokens for word, _ in terms):
+                cells.append(({dimension: str(index)}, score))
+        rows.append(Tensor.from_cells(tensor_type, cells))
+    return TensorBatch(tensor_type, rows=rows)
+
+
+def _proximity_score(distance: int) -> float:
+    return 0.0 if distance > 8 else 1.0 - ((distance - 1) / 8.0) ** 2
+
+
+def _element_scores(tokens: list[str], terms: list[tuple[str, float]], total_weight: float) -> tuple | None:
+    """(p, o, q, f) of one element, or None when no term occurs in it."""
+    positions = [[i for i, token in enumerate(tokens) if token == word] for word, _ in terms]
+    occurrences = sorted((pos, index) for index, found in enumerate(positions) for pos in found)
+    if not occurrences:
+        return None
+    first_pos, first_index = occurrences[0]
+    used = {first_index}
+    last_pos, last_index = first_pos, first_index
+    matched, weight_sum, proximity_sum, in_order = 1, terms[first_index][1], 0.0, 0
+    for pos, index in occurrences[1:]:
+        if index in used or pos <= last_pos:
+            continue
+        proximity_sum += _proximity_score(pos - last_pos)
+        in_order += index > last_index
+        used.add(index)
+        last_pos, last_index = pos, index
+        matched += 1
+        weight_sum += terms[index][1]
+    length = max(len(tokens), matched)
+    if matched < 2:
+        p, o = _proximity_score(length), 1.0 if len(terms) == 1 else 0.0
+    else:
+        p, o = proximity_sum / (matched - 1), in_order / (matched - 1)
+    return p, o, weight_sum / total_weight, matched / length
+
+
+def element_similarity(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    field = calc.field_arg(feature, index_required=True)
+    output = feature.output or "default"
+    spec = calc.rank_properties.get(f"elementSimilarity({field}).output.{output}",
+                                    DEFAULT_SIMILARITY if output == "default" else None)
+    if spec is None:
+        raise InvalidParameterError(f"elementSimilarity({field}) has no output '{output}' "
+                                    f"(set elementSimilarity({field}).output.{output})")
+    aggregator, expression = _output_spec(spec, field)
+    terms = _field_terms(calc, field)
+    total_weight = sum(w for _, w in terms)
+    result = np.zeros(len(candidates))
+    if not terms:
+        return result
+    for row, elements in enumerate(_elements(calc, field, candidates)):
+        scored = [(scores, weight) for tokens, weight in elements
+                  if (scores := _element_scores(tokens, terms, total_weight)) is not None]
+        if not scored:
+            continue
+        columns = np.array([[*scores, weight] for scores, weight in scored]).T
+        values = expression.evaluate(dict(zip("poqfw", columns)), len(scored))
+        result[row] = _AGGREGATORS[aggregator](np.broadcast_to(np.asarray(values, dtype=np.float64),
+                                                               (len(scored),)))
+    return result
+
+
+def _output_spec(spec: str, field: str):
+    text = spec.strip()
+    head, _, rest = text.partition("(")
+    if head.strip() not in _AGGREGATORS or not rest.endswith(")"):
+        raise InvalidParameterError(f"elementSimilarity({field}): output '{spec}' must be max(...), avg(...) "
+                                    "or sum(...) of an expression over p, o, q, f, w")
+    expression = compile_expression(rest[:-1])
+    unknown = expression.features - set("poqfw")
+    if unknown:
+        raise InvalidParameterError(f"elementSimilarity({field}): output '{spec}' reads {sorted(unknown)}; "
+                                    "only p, o, q, f and w are defined")
+    return head.strip(), expression
+
+
+ELEMENT_FEATURES: dict[str, Callable[..., object]] = {
+    "elementwise": elementwise,
+    "elementSimilarity": element_similarity,
+}

@@ -1,0 +1,117 @@
+"""Rank-profile constructs of real Vespa packages through a running cluster (tests/apps/rank_features,
+one content node, ONNX model built here): `default inherits default`, a profile without parents,
+rankingExpression(name), attributeMatch, foreach, string/int inputs, tensor literals with expression
+cells, elementwise(bm25), elementSimilarity, queryTermDocumentFrequency, and an ONNX model in first- and second-phase on the content node (checked against numpy)."""
+from __future__ import annotations
+
+import shutil
+
+import httpx
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from deploy.local_cluster import LocalCluster
+from tests.integration.conftest import REPO
+
+APP = REPO / "tests" / "apps" / "rank_features"
+DOCS = {
+    1: {"title": "alpha", "tags": {"a": 10, "b": 30}, "color": "red", "vec": [1.0, 2.0], "pop": 1.0,
+        "chunks": ["red fox", "dog"]},
+    2: {"title": "beta", "tags": {"b": 5}, "color": "blue", "vec": [3.0, 1.0], "pop": 2.0,
+        "chunks": ["cat", "red cat red"]},
+    3: {"title": "gamma", "tags": {"c": 1}, "color": "Red", "vec": [0.5, 0.5], "pop": 4.0, "chunks": ["dog"]},
+}
+W, B = np.array([2.0, -1.0]), 0.5
+
+
+def linear_model(path) -> None:
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["xw"]), helper.make_node("Add", ["xw", "b"], ["y"])], "linear",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 1])],
+        [helper.make_tensor("w", TensorProto.FLOAT, [2, 1], W.tolist()),
+         helper.make_tensor("b", TensorProto.FLOAT, [1], [B])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), str(path))
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory):
+    package = tmp_path_factory.mktemp("package") / "app"
+    shutil.copytree(APP, package)
+    (package / "models").mkdir()
+    linear_model(package / "models" / "linear.onnx")
+    with LocalCluster(package, tmp_path_factory.mktemp("cluster"), nodes=1) as cluster:
+        with httpx.Client(base_url=cluster.url, timeout=60.0) as client:
+            for number, fields in DOCS.items():
+                body = {**fields, "vec": {"values": fields["vec"]}}
+                response = client.post(f"/document/v1/test/doc/docid/{number}", json={"fields": body})
+                assert response.status_code == 200, response.text
+            yield client
+
+
+def search(http: httpx.Client, **params) -> list[tuple[int, float, dict]]:
+    response = http.get("/search/", params=params)
+    assert response.status_code == 200, response.text
+    return [(int(hit["id"].rsplit(":", 1)[1]), hit["relevance"], hit["fields"].get("matchfeatures", {}))
+            for hit in response.json()["root"]["children"]]
+
+
+def test_default_inherits_the_builtin_default_and_a_parentless_profile_inherits_nothing(http) -> None:
+    ranked = search(http, yql="select * from doc where true")
+    assert [(n, r) for n, r, _ in ranked] == [(3, 4.0), (2, 2.0), (1, 1.0)]  # rankingExpression(base) = pop
+    ranked = search(http, yql="select * from doc where true", ranking="graph")
+    assert [(n, r) for n, r, _ in ranked] == [(1, 99.0), (2, 98.0), (3, 96.0)]
+
+
+RANK_TAGS = 'select * from doc where rank(true, tags contains "a", tags contains "b")'
+
+
+def test_attribute_match_foreach_typed_inputs_and_expression_cells(http) -> None:
+    ranked = search(http, yql=RANK_TAGS, ranking="features")
+    # attributeMatch(tags) + (color == "red") + pop + 10 * boost (1)
+    assert [(n, r) for n, r, _ in ranked] == [(3, 14.0), (1, 13.0), (2, 12.5)]
+    features = {n: f for n, _, f in ranked}
+    assert features[1]["attributeMatch(tags)"] == 1.0 and features[2]["attributeMatch(tags)"] == 0.5
+    assert features[1]["attributeMatch(tags).totalWeight"] == 40.0
+    assert features[3]["attributeMatch(tags)"] == 0.0
+    assert all(f['foreach(terms,N,term(N).weight,">0",count)'] == 2.0 for f in features.values())
+    assert [features[n]["color_match"] for n in (1, 2, 3)] == [1.0, 0.0, 0.0]
+    ranked = search(http, yql=RANK_TAGS, ranking="features",
+                    **{"input.query(color)": "blue", "input.query(boost)": "2"})
+    assert [(n, r) for n, r, _ in ranked] == [(3, 24.0), (2, 23.5), (1, 22.0)]
+
+
+def test_an_integer_input_refuses_a_fraction(http) -> None:
+    response = http.get("/search/", params={"yql": RANK_TAGS, "ranking": "features", "input.query(boost)": "1.5"})
+    assert response.status_code == 400
+    assert "as an integer" in response.json()["root"]["errors"][0]["message"]
+
+
+def test_onnx_model_in_first_and_second_phase_on_the_content_node(http) -> None:
+    ranked = search(http, yql="select * from doc where true", ranking="onnx_phases")
+    y = {n: float(np.dot(W, d["vec"]) + B) for n, d in DOCS.items()}  # 0.5, 5.5, 1.0
+    first_order = sorted(y, key=lambda n: -y[n])
+    reranked = {n: 10 * y[n] + DOCS[n]["pop"] for n in first_order[:2]}  # 57, 14
+    assert [n for n, _, _ in ranked] == first_order
+    for number, relevance, features in ranked:
+        assert features["sum(onnx(linear))"] == pytest.approx(y[number], rel=1e-6)
+        if number in reranked:
+            assert relevance == pytest.approx(reranked[number], rel=1e-6)
+    assert ranked[-1][1] < min(reranked.values())
+
+
+def test_element_features_over_an_array_field(http) -> None:
+    ranked = search(http, yql='select * from doc where chunks contains "red"', ranking="chunks")
+    assert [n for n, _, _ in ranked] == [1, 2]  # by elementSimilarity (second phase)
+    features = {n: f for n, _, f in ranked}
+    bm25 = {n: f["elementwise(bm25(chunks),chunk,float)"] for n, f in features.items()}
+    assert set(bm25[1]["cells"]) == {"0"}  # "red fox"
+    assert set(bm25[2]["cells"]) == {"1"}  # "red cat red"
+    assert features[1]["queryTermDocumentFrequency(chunks)"]["cells"] == {"0": 2.0}
+    # elementSimilarity, one term (order 1): 0.35 * prox(length) + 0.15 + 0.30 + 0.20 * matches / length
+    prox = lambda d: 1 - ((d - 1) / 8) ** 2  # noqa: E731
+    relevance = {n: r for n, r, _ in ranked}
+    assert relevance[1] == pytest.approx(0.35 * prox(2) + 0.45 + 0.20 / 2)  # red in "red fox"
+    assert relevance[2] == pytest.approx(0.35 * prox(3) + 0.45 + 0.20 / 3)  # red first at 0 of 3
