@@ -21,6 +21,7 @@ from container.dispatch.fill import fill_summaries
 from container.dispatch.retry import dispatch_with_failover
 from container.dispatch.scatter_gather import scatter_gather
 from container.dispatch.search_cluster import SearchCluster
+from container.dispatch.term_statistics import with_statistics
 from container.ranking.global_phase import GlobalPhaseRanker, hits_to_fetch
 from container.ranking.global_phase import check_sorting as check_global_phase_sorting
 from container.search import grouping
@@ -155,10 +156,12 @@ async def search_schema(plan: SearchPlan, schema_name: str, application: Applica
                       app_generation=application.generation, trace_level=query.trace_level,
                       now=query.now, grouping=grouping.request_text(query),
                       rank_properties=query.rank_properties)
+    call, statistics_trace = await with_statistics(call, clients, profile.rank_properties, query.deadline)
     gathered = await scatter_gather(clients, call, query.deadline, application.content.redundancy,
                                     absent, cluster.known_active_docs())
     return SchemaHits(schema_name, gathered.hits, gathered.total_hits, gathered.coverage, gathered.errors,
-                      gathered.trace, gathered.groupings, features, gathered.failed_keys, gathered.generations)
+                      [*statistics_trace, *gathered.trace], gathered.groupings, features, gathered.failed_keys,
+                      gathered.generations)
 
 
 # -- global phase -------------------------------------------------------------------------------

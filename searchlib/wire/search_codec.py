@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 from protos import content_node_pb2 as pb
+from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.coverage import Coverage
 from searchlib.hits import LeanHit
 from searchlib.grouping.result import Group
@@ -15,6 +16,7 @@ from searchlib.wire.grouping_codec import decode_group, encode_group
 from searchlib.wire.hits_codec import (decode_coverage, decode_features, decode_hit, encode_coverage,
                                        encode_features, encode_hit)
 from searchlib.wire.query_codec import decode_query, encode_query
+from searchlib.wire.statistics_codec import decode_statistics, encode_statistics
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,7 @@ class SearchCall:
     now: float = 0.0
     grouping: str = ""  # the grouping expression text, "" for none
     rank_properties: Mapping[str, str] = field(default_factory=dict)  # ranking.properties.*
+    corpus_statistics: CorpusStatistics | None = None  # cluster-wide: rank with these, not the node's
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,8 @@ def encode_search_call(call: SearchCall) -> pb.SearchRequest:
         value = getattr(call, name)
         if value is not None:
             setattr(message, name, value)
+    if call.corpus_statistics is not None:
+        message.corpus_statistics.CopyFrom(encode_statistics(call.corpus_statistics))
     return message
 
 
@@ -86,7 +91,9 @@ def decode_search_call(message: pb.SearchRequest) -> SearchCall:
         rank_score_drop_limit=optional("rank_score_drop_limit"),
         second_phase_rank_score_drop_limit=optional("second_phase_rank_score_drop_limit"),
         app_generation=message.app_generation, trace_level=message.trace_level, now=message.now,
-        grouping=message.grouping, rank_properties=dict(message.rank_properties))
+        grouping=message.grouping, rank_properties=dict(message.rank_properties),
+        corpus_statistics=decode_statistics(message.corpus_statistics)
+        if message.HasField("corpus_statistics") else None)
 
 
 def encode_search_answer(answer: SearchAnswer) -> pb.SearchReply:
