@@ -65,8 +65,9 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     matching = MatchEvaluator(schema, index, query_features, program.profile.settings)
     candidates = matching.matches(params.query)
     mutation.apply_phase(index, program.profile, mutation.ON_MATCH, candidates)
-    calculator = FeatureCalculator(schema, ranking_index(index, params.corpus_statistics), params.query, query_features, params.now,
-                                   program.rank_properties(params.rank_properties), postings=matching.postings)
+    calculator = FeatureCalculator(schema, ranking_index(index, params.corpus_statistics), params.query,
+                                   query_features, params.now, program.rank_properties(params.rank_properties),
+                                   postings=matching.postings)
     matched, searched = len(candidates), active
     candidates, scores, out_of_time = soft_timeout.first_phase(
         lambda rows: _as_column(program.evaluate(program.first_phase, calculator, rows), len(rows)),

@@ -109,13 +109,14 @@ class ContentNode:
             return term_statistics.collect(view, view.schema, query)
 
     def fill(self, schema_name: str, profile: str, summary_class: str, global_ids: Sequence[bytes],
-             query, query_features, now: float, rank_properties=None, as_of: int = 0) -> list[docsums.Docsum]:
+             query, query_features, now: float, rank_properties=None, as_of: int = 0,
+             corpus_statistics: CorpusStatistics | None = None) -> list[docsums.Docsum]:
         """`as_of`: the generation of the search that found the hits (0: the current documents)."""
         schema = self.schema(schema_name)
         program = self.program(schema_name, profile) if profile else None
         with self.databases[schema_name].read_view() as view:
             return docsums.fill(view, program, schema, summary_class, global_ids, query, query_features,
-                                now or time.time(), rank_properties, as_of)
+                                now or time.time(), rank_properties, as_of, corpus_statistics)
 
     def database_for(self, document_id: str) -> DocumentDB:
         doctype = DocumentId.parse(document_id).doctype

@@ -101,7 +101,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                 return codec.encode_docsums([], [mismatch])
             docsums = self._node.fill(call.schema, call.rank_profile, call.summary_class, call.global_ids,
                                       call.query, call.query_features, call.now, call.rank_properties,
-                                      call.as_of)
+                                      call.as_of, call.corpus_statistics)
             return codec.encode_docsums([codec.DocsumValue(d.global_id, d.document_id, d.fields,
                                                            d.summary_features) for d in docsums])
         except Exception as error:  # noqa: BLE001

@@ -468,7 +468,7 @@ class TermStatisticsReply(_message.Message):
     def __init__(self, statistics: _Optional[_Union[CorpusStatistics, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ...) -> None: ...
 
 class DocsumRequest(_message.Message):
-    __slots__ = ("schema", "summary_class", "rank_profile", "global_ids", "query", "query_features", "app_generation", "now", "as_of", "rank_properties")
+    __slots__ = ("schema", "summary_class", "rank_profile", "global_ids", "query", "query_features", "app_generation", "now", "as_of", "rank_properties", "corpus_statistics")
     class QueryFeaturesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -493,6 +493,7 @@ class DocsumRequest(_message.Message):
     NOW_FIELD_NUMBER: _ClassVar[int]
     AS_OF_FIELD_NUMBER: _ClassVar[int]
     RANK_PROPERTIES_FIELD_NUMBER: _ClassVar[int]
+    CORPUS_STATISTICS_FIELD_NUMBER: _ClassVar[int]
     schema: str
     summary_class: str
     rank_profile: str
@@ -503,7 +504,8 @@ class DocsumRequest(_message.Message):
     now: float
     as_of: int
     rank_properties: _containers.ScalarMap[str, str]
-    def __init__(self, schema: _Optional[str] = ..., summary_class: _Optional[str] = ..., rank_profile: _Optional[str] = ..., global_ids: _Optional[_Iterable[bytes]] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., app_generation: _Optional[str] = ..., now: _Optional[float] = ..., as_of: _Optional[int] = ..., rank_properties: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    corpus_statistics: CorpusStatistics
+    def __init__(self, schema: _Optional[str] = ..., summary_class: _Optional[str] = ..., rank_profile: _Optional[str] = ..., global_ids: _Optional[_Iterable[bytes]] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., app_generation: _Optional[str] = ..., now: _Optional[float] = ..., as_of: _Optional[int] = ..., rank_properties: _Optional[_Mapping[str, str]] = ..., corpus_statistics: _Optional[_Union[CorpusStatistics, _Mapping]] = ...) -> None: ...
 
 class Docsum(_message.Message):
     __slots__ = ("global_id", "document_id", "fields_json", "summary_features")

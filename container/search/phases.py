@@ -28,6 +28,7 @@ from container.search import grouping
 from container.search.query import Query, QueryTimeout
 from container.search.query_embedding import query_features
 from container.search.validation import validate_fields, validate_sorting
+from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.coverage import CoverageReport
 from searchlib.errors import InvalidParameterError, quote_input
 from searchlib.grouping import GroupingOperation
@@ -79,6 +80,7 @@ class SchemaHits:
     query_features: dict  # as sent to the nodes; the fill sends them again for summary-features
     failed_keys: tuple[int, ...] = ()  # unreachable nodes (dispatch may retry on another group)
     generations: Mapping[int, int] = field(default_factory=dict)  # node key -> the view the fill reads
+    corpus_statistics: CorpusStatistics | None = None  # what the search ranked with; the fill sends it too
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +163,7 @@ async def search_schema(plan: SearchPlan, schema_name: str, application: Applica
                                     absent, cluster.known_active_docs())
     return SchemaHits(schema_name, gathered.hits, gathered.total_hits, gathered.coverage, gathered.errors,
                       [*statistics_trace, *gathered.trace], gathered.groupings, features, gathered.failed_keys,
-                      gathered.generations)
+                      gathered.generations, call.corpus_statistics)
 
 
 # -- global phase -------------------------------------------------------------------------------
@@ -223,7 +225,8 @@ async def fill(plan: SearchPlan, application: ApplicationPackage, cluster: Searc
                           global_ids=(), query=query.yql.where,
                           query_features=searched[schema].query_features if profile.summary_features else {},
                           app_generation=application.generation, now=query.now,
-                          rank_properties=query.rank_properties if profile.summary_features else {})
+                          rank_properties=query.rank_properties if profile.summary_features else {},
+                          corpus_statistics=searched[schema].corpus_statistics if profile.summary_features else None)
         deadline = max(query.deadline, time.monotonic() + 1.0)  # a late fill still beats no fields
         found, fill_errors = await fill_summaries(by_key, hits, call, deadline, cluster.replica_clients,
                                                   searched[schema].generations)

@@ -134,6 +134,7 @@ class DocsumCall:
     now: float = 0.0
     rank_properties: Mapping[str, str] = field(default_factory=dict)
     as_of: int = 0  # the generation of the node's search that found the hits (0: current documents)
+    corpus_statistics: CorpusStatistics | None = None  # the search's cluster-wide statistics, if it had them
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +153,8 @@ def encode_docsum_call(call: DocsumCall) -> pb.DocsumRequest:
                                rank_properties=dict(call.rank_properties), as_of=call.as_of)
     if call.query is not None:
         message.query.CopyFrom(encode_query(call.query))
+    if call.corpus_statistics is not None:
+        message.corpus_statistics.CopyFrom(encode_statistics(call.corpus_statistics))
     return message
 
 
@@ -161,7 +164,9 @@ def decode_docsum_call(message: pb.DocsumRequest) -> DocsumCall:
                       query=decode_query(message.query) if message.HasField("query") else None,
                       query_features=decode_features(message.query_features),
                       app_generation=message.app_generation, now=message.now,
-                      rank_properties=dict(message.rank_properties), as_of=message.as_of)
+                      rank_properties=dict(message.rank_properties), as_of=message.as_of,
+                      corpus_statistics=decode_statistics(message.corpus_statistics)
+                      if message.HasField("corpus_statistics") else None)
 
 
 def encode_docsums(values: Sequence[DocsumValue], errors: Sequence[NodeError] = ()) -> pb.DocsumReply:

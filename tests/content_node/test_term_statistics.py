@@ -82,7 +82,8 @@ def test_per_node_statistics_differ_when_split(tmp_path) -> None:
 
 def test_sums_and_the_option() -> None:
     a = CorpusStatistics(3, {"text": FieldCounts(2, 10)}, {("text", "x"): 1})
-    b = CorpusStatistics(4, {"text": FieldCounts(4, 14), "title": FieldCounts(1, 2)}, {("text", "x"): 2, ("text", "y"): 1})
+    b = CorpusStatistics(4, {"text": FieldCounts(4, 14), "title": FieldCounts(1, 2)},
+                         {("text", "x"): 2, ("text", "y"): 1})
     total = summed([a, b])
     assert (total.documents, dict(total.fields), dict(total.terms)) == (
         7, {"text": FieldCounts(6, 24), "title": FieldCounts(1, 2)}, {("text", "x"): 3, ("text", "y"): 1})

@@ -30,6 +30,13 @@ def _relevances(get, profile: str, query: str, **params) -> dict[str, float]:
     return {hit["id"]: hit["relevance"] for hit in root.get("children", ())}
 
 
+def _summary_bm25(get, profile: str, query: str) -> dict[str, tuple[float, float]]:
+    """(bm25(text) as a match-feature, as a summary-feature) per hit."""
+    root = get(yql="select * from doc where userQuery()", query=query, ranking=profile, hits=100)
+    return {hit["id"]: (hit["fields"]["matchfeatures"]["bm25(text)"], hit["fields"]["summaryfeatures"]["bm25(text)"])
+            for hit in root.get("children", ())}
+
+
 @pytest.fixture(scope="module")
 def four_nodes(tmp_path_factory):
     with LocalCluster(APP, tmp_path_factory.mktemp("termstats"), nodes=4) as running, \
@@ -80,3 +87,12 @@ def test_a_query_turns_the_option_on(four_nodes, reference) -> None:
     assert on == reference[(1, "global", query)]
     off = _relevances(four_nodes, "global", query, **{"rankproperty.vespa.ranking.globalstatistics": "false"})
     assert off == _relevances(four_nodes, "local", query)
+
+
+def test_summary_features_use_the_same_statistics(four_nodes) -> None:
+    """The fill sends the search's sums again: a summary-feature equals the match-feature."""
+    found = _summary_bm25(four_nodes, "global", QUERIES[0])
+    assert found and all(match == summary for match, summary in found.values())
+    local = _summary_bm25(four_nodes, "local", QUERIES[0])
+    assert all(match == summary for match, summary in local.values())
+    assert {k: v[0] for k, v in local.items()} != {k: v[0] for k, v in found.items()}
