@@ -22,7 +22,7 @@ from searchlib.linguistics import normalize, tokenize, tokenize_unstemmed
 from searchlib.query import parameters as params
 from searchlib.query.tree import (
     And, FalseItem, NearestNeighbor, Not, Or, ParsedYql, Phrase, QueryNode, Range, Rank, SortKey,
-    Term, TrueItem, WeakAnd,
+    Term, TrueItem, WeakAnd, equiv_key,
 )
 from searchlib.query.user_query import (
     DEFAULT_TARGET_HITS, UserQuerySettings, apply_filter, parse_user_query_or_empty,
@@ -334,6 +334,8 @@ class _YqlParser(YqlOperatorParser):
                 node = self._fuzzy(field, annotations, token)
             elif name.lower() in ("near", "onear"):
                 node = self._near(field, annotations, token, ordered=name.lower() == "onear")
+            elif name.lower() == "alternatives":
+                node = self._alternatives(field, annotations, token)
             elif name.lower() != "phrase":
                 what = "is not supported" if name.lower() in _UNSUPPORTED else "is not a known operator"
                 self.fail(f"'{name}' {what} after 'contains'", token.start)
@@ -347,7 +349,7 @@ class _YqlParser(YqlOperatorParser):
 
     def _phrase_words(self, field: str, annotations: dict[str, object], depth: int) -> list[str]:
         """phrase(...)'s words: strings, @parameters and nested phrase(...) items, each may be
-        parenthesised with its own annotations (`({stem: false}"a")`); a nested phrase's words
+        parenthesised with its own annotations, and alternatives({...}) (any of its forms at that place), (`({stem: false}"a")`); a nested phrase's words
         take its place, as Vespa's parser flattens them (`phrase("a", phrase("b", "c"))` is "a b c")."""
         if depth > _MAX_DEPTH:
             self.fail(f"The query nests deeper than {_MAX_DEPTH} levels", self.peek().start)
@@ -367,6 +369,9 @@ class _YqlParser(YqlOperatorParser):
                 words.extend(self._words(field, text, {**self._inherited, **own}, token))
             elif token.kind == "ident" and token.text.lower() == "phrase" and self.is_punct("("):
                 words.extend(self._phrase_words(field, own, depth + 1))
+            elif token.kind == "ident" and token.text.lower() == "alternatives" and self.is_punct("("):
+                forms = self._alternative_words(field, {**self._inherited, **own}, token)
+                words.extend(forms if len(forms) < 2 else [equiv_key(forms)])  # any form at that position
             else:
                 self.expected("a string or phrase(...) in phrase()", token)
             if wrapped:

@@ -104,6 +104,18 @@ def test_nested_phrase_items_are_one_phrase(http) -> None:
     assert "Expected a string or phrase(...) in phrase()" in response.json()["root"]["errors"][0]["message"]
 
 
+def test_alternatives_match_any_form_as_one_term(http) -> None:
+    found = hits(http, 'title contains alternatives({gamma: 1.0, "delta": 0.5})')
+    assert set(found) == {"1", "4"}
+    assert all(h["matchCount(title)"] == 1.0 and h["queryTermCount"] == 1.0 for h in found.values())
+    # inside a phrase: any form at that position
+    assert set(hits(http, 'title contains phrase("beta", alternatives({gamma: 1.0, delta: 0.7}))')) == {"1", "4"}
+    assert set(hits(http, 'title contains phrase("alpha", alternatives({beta: 1.0, x: 0.5}))')) == {"1", "2", "4"}
+    response = http.get("/search/", params={"yql": 'select * from op where title contains alternatives({a: 2})'})
+    assert response.status_code == 400
+    assert "must be in [0, 1]" in response.json()["root"]["errors"][0]["message"]
+
+
 def test_bad_operator_arguments_are_400(http) -> None:
     response = http.get("/search/", params={"yql": 'select * from op where title contains near("a", !"b", "c")'})
     assert response.status_code == 400
