@@ -45,8 +45,8 @@ async def with_statistics(call: SearchCall, clients: Sequence[ContentNodeClient]
                           profile_properties: Mapping[str, str], deadline: float) -> tuple[SearchCall, list[str]]:
     """The call with the cluster's sums when the profile or query asks for them (else as it is), and
     a trace line when some node's counts are missing from them."""
-    if not wanted(profile_properties, call.rank_properties):
-        return call, []
+    if not wanted(profile_properties, call.rank_properties) or len(clients) < 2:
+        return call, []  # one node's own statistics are already the searched corpus's
     gathered = await gather_statistics(clients, call.schema, call.query, call.app_generation, deadline)
     trace = [] if not gathered.missing else [
         "cluster-wide term statistics without content nodes " + ", ".join(map(str, gathered.missing))]
