@@ -44,10 +44,10 @@ async def gather_statistics(clients: Sequence[ContentNodeClient], schema: str, q
 async def with_statistics(call: SearchCall, clients: Sequence[ContentNodeClient],
                           profile_properties: Mapping[str, str], deadline: float) -> tuple[SearchCall, list[str]]:
     """The call with the cluster's sums when the profile or query asks for them (else as it is), and
-    a trace line when some node's counts are missing from them."""
+    (with tracing on) a trace line when some node's counts are missing from them."""
     if not wanted(profile_properties, call.rank_properties) or len(clients) < 2:
         return call, []  # one node's own statistics are already the searched corpus's
     gathered = await gather_statistics(clients, call.schema, call.query, call.app_generation, deadline)
-    trace = [] if not gathered.missing else [
+    trace = [] if not (gathered.missing and call.trace_level) else [
         "cluster-wide term statistics without content nodes " + ", ".join(map(str, gathered.missing))]
     return replace(call, corpus_statistics=gathered.statistics), trace

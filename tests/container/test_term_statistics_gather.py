@@ -30,12 +30,14 @@ class Node:
                                 {("text", "a"): 1}), []
 
 
-def call(properties=None) -> SearchCall:
-    return SearchCall("doc", "p", q.Term("text", "a"), 10, 1000, rank_properties=properties or {})
+def call(properties=None, trace_level: int = 0) -> SearchCall:
+    return SearchCall("doc", "p", q.Term("text", "a"), 10, 1000, rank_properties=properties or {},
+                      trace_level=trace_level)
 
 
-def run(nodes, profile_properties, query_properties=None):
-    return asyncio.run(with_statistics(call(query_properties), nodes, profile_properties, time.monotonic() + 5))
+def run(nodes, profile_properties, query_properties=None, trace_level: int = 0):
+    return asyncio.run(with_statistics(call(query_properties, trace_level), nodes, profile_properties,
+                                       time.monotonic() + 5))
 
 
 def test_sums_over_the_nodes_concurrently() -> None:
@@ -49,9 +51,10 @@ def test_sums_over_the_nodes_concurrently() -> None:
 
 
 def test_failed_nodes_are_left_out_and_named() -> None:
-    sent, trace = run([Node(0, 3), Node(1, None), Node(2, -1)], OPTION)
+    sent, trace = run([Node(0, 3), Node(1, None), Node(2, -1)], OPTION, trace_level=1)
     assert sent.corpus_statistics.documents == 3
     assert trace == ["cluster-wide term statistics without content nodes 1, 2"]
+    assert run([Node(0, 3), Node(1, None)], OPTION)[1] == []  # traced only when asked
 
 
 def test_no_round_trip_when_off_or_for_one_node() -> None:
