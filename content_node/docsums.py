@@ -10,6 +10,8 @@ import numpy as np
 from content_node import mutation
 from content_node.matching.rank_features import FeatureCalculator
 from content_node.ranking.rank_program import RankProgram
+from content_node.term_statistics import ranking_index
+from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
@@ -38,7 +40,8 @@ def summary_field_names(schema: Schema, summary_class: str) -> list[tuple[str, t
 def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
          global_ids: Sequence[bytes], query: q.QueryNode | None,
          query_features: Mapping[str, object], now: float,
-         rank_properties: Mapping[str, str] | None = None, as_of: int = 0) -> list[Docsum]:
+         rank_properties: Mapping[str, str] | None = None, as_of: int = 0,
+         corpus_statistics: CorpusStatistics | None = None) -> list[Docsum]:
     """`as_of`: the generation of the search that found the hits; a document replaced or removed
     since comes back as it was then (store/read_views.py). Its summary-features are left out: they
     would be computed on the current attributes."""
@@ -52,8 +55,8 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
     rows = np.array([lid for _, lid, version in found if version is None], dtype=np.int32)
     if program is not None and mutation.has_summary_mutation(program.profile):
         mutation.apply_phase(index, program.profile, mutation.ON_SUMMARY, rows)
-    features = iter(_summary_features(index, program, schema, query, query_features, now, rows,
-                                      rank_properties or {}))
+    features = iter(_summary_features(ranking_index(index, corpus_statistics), program, schema, query,
+                                      query_features, now, rows, rank_properties or {}))
     mutable = _mutable_columns(index, schema, fields_wanted)
     sources = {sources[0] if sources else name for name, sources in fields_wanted}
     docsums = []

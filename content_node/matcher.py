@@ -18,6 +18,8 @@ from content_node.matching.feature_api import RankIndex
 from content_node.matching.rank_features import FeatureCalculator
 from content_node.ranking.phase_trace import NO_CLOCK, PhaseClock, explained, node_phases
 from content_node.ranking.rank_program import RankProgram
+from content_node.term_statistics import ranking_index
+from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.coverage import DEGRADED_TIMEOUT, Coverage
 from searchlib.explain import NodePhases
 from searchlib.grouping.model import GroupingOperation
@@ -41,6 +43,7 @@ class SearchParams:
     deadline: float = float("inf")  # time.monotonic() value
     grouping: GroupingOperation | None = None
     explain: bool = False  # record the phase trace (searchlib.explain)
+    corpus_statistics: CorpusStatistics | None = None  # cluster-wide; None: the node's own
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +70,9 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     matching = MatchEvaluator(schema, index, query_features, program.profile.settings)
     candidates = matching.matches(params.query)
     mutation.apply_phase(index, program.profile, mutation.ON_MATCH, candidates)
-    calculator = FeatureCalculator(schema, index, params.query, query_features, params.now,
-                                   program.rank_properties(params.rank_properties), postings=matching.postings)
+    calculator = FeatureCalculator(schema, ranking_index(index, params.corpus_statistics), params.query,
+                                   query_features, params.now, program.rank_properties(params.rank_properties),
+                                   postings=matching.postings)
     matched, searched = len(candidates), active
     clock.lap("match")
     candidates, scores, out_of_time = soft_timeout.first_phase(

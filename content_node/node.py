@@ -10,13 +10,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
-from content_node import docsums, matcher
+from content_node import docsums, matcher, term_statistics
 from content_node.catch_up import ReplicaSync
 from content_node.document_db import DocumentDB
 from content_node.ranking.rank_program import RankProgram
 from content_node.store.memory import IdleTrimmer
 from content_node.store.wal import write_durably
 from content_node.visiting import Visitor
+from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.distribution import node_in_group
 from searchlib.docid import DocumentId, bucket_of, global_id
 from searchlib.errors import DocumentError, InvalidParameterError, WrongDistributionError
@@ -101,14 +102,21 @@ class ContentNode:
             outcome = matcher.search(view, program, params)
             return replace(outcome, generation=view.open_view(view_seconds))
 
+    def term_statistics(self, schema_name: str, query) -> CorpusStatistics:
+        """This node's counts for the query (cluster-wide statistics, content_node/term_statistics.py)."""
+        self.schema(schema_name)
+        with self.databases[schema_name].read_view() as view:
+            return term_statistics.collect(view, view.schema, query)
+
     def fill(self, schema_name: str, profile: str, summary_class: str, global_ids: Sequence[bytes],
-             query, query_features, now: float, rank_properties=None, as_of: int = 0) -> list[docsums.Docsum]:
+             query, query_features, now: float, rank_properties=None, as_of: int = 0,
+             corpus_statistics: CorpusStatistics | None = None) -> list[docsums.Docsum]:
         """`as_of`: the generation of the search that found the hits (0: the current documents)."""
         schema = self.schema(schema_name)
         program = self.program(schema_name, profile) if profile else None
         with self.databases[schema_name].read_view() as view:
             return docsums.fill(view, program, schema, summary_class, global_ids, query, query_features,
-                                now or time.time(), rank_properties, as_of)
+                                now or time.time(), rank_properties, as_of, corpus_statistics)
 
     def database_for(self, document_id: str) -> DocumentDB:
         doctype = DocumentId.parse(document_id).doctype

@@ -17,7 +17,7 @@ from searchlib.errors import ErrorCode, SearchlibError
 from searchlib.grouping import parse_grouping
 from searchlib.selection import ConditionNotMet
 from searchlib.wire import search_codec as codec
-from searchlib.wire import visit_codec
+from searchlib.wire import statistics_codec, visit_codec
 from searchlib.wire.feed_codec import FeedResult, encode_feed_reply
 
 log = logging.getLogger("content_node.service")
@@ -30,6 +30,10 @@ def _node_error(error: Exception, source: str) -> codec.NodeError:
     log.exception("unexpected error in content node")  # the traceback stays in the node's log
     return codec.NodeError(int(ErrorCode.INTERNAL_SERVER_ERROR),
                            f"Internal server error in {source}: see its log", source)
+
+
+def _error_message(error: codec.NodeError) -> pb.ErrorMessage:
+    return pb.ErrorMessage(code=error.code, message=error.message, source=error.source)
 
 
 class ContentNodeService(pb_grpc.ContentNodeServicer):
@@ -61,7 +65,8 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                 rank_score_drop_limit=call.rank_score_drop_limit,
                 second_phase_rank_score_drop_limit=call.second_phase_rank_score_drop_limit,
                 now=call.now or time.time(), deadline=started + soft_budget,
-                grouping=parse_grouping(call.grouping) if call.grouping else None, explain=call.explain)
+                grouping=parse_grouping(call.grouping) if call.grouping else None, explain=call.explain,
+                corpus_statistics=call.corpus_statistics)
             # the fill may come after the query's time (the container grants it a second more)
             view_seconds = (call.timeout_ms / 1000.0 if call.timeout_ms else 10.0) + VIEW_GRACE_SECONDS
             outcome = self._node.search(call.schema, call.rank_profile, params, view_seconds)
@@ -78,6 +83,17 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
             return codec.encode_search_answer(codec.SearchAnswer(
                 key, (), 0, coverage, (_node_error(error, self._source),)))
 
+    def TermStatistics(self, request: pb.TermStatisticsRequest, context) -> pb.TermStatisticsReply:
+        try:
+            call = statistics_codec.decode_statistics_call(request)
+            mismatch = self._generation_error(call.app_generation)
+            if mismatch:
+                return pb.TermStatisticsReply(errors=[_error_message(mismatch)])
+            statistics = self._node.term_statistics(call.schema, call.query)
+            return pb.TermStatisticsReply(statistics=statistics_codec.encode_statistics(statistics))
+        except Exception as error:  # noqa: BLE001 - reported as data, see module doc
+            return pb.TermStatisticsReply(errors=[_error_message(_node_error(error, self._source))])
+
     def GetDocsums(self, request: pb.DocsumRequest, context) -> pb.DocsumReply:
         try:
             call = codec.decode_docsum_call(request)
@@ -86,7 +102,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                 return codec.encode_docsums([], [mismatch])
             docsums = self._node.fill(call.schema, call.rank_profile, call.summary_class, call.global_ids,
                                       call.query, call.query_features, call.now, call.rank_properties,
-                                      call.as_of)
+                                      call.as_of, call.corpus_statistics)
             return codec.encode_docsums([codec.DocsumValue(d.global_id, d.document_id, d.fields,
                                                            d.summary_features) for d in docsums])
         except Exception as error:  # noqa: BLE001

@@ -334,7 +334,7 @@ class SortValue(_message.Message):
     def __init__(self, number: _Optional[float] = ..., text: _Optional[str] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "now", "grouping", "rank_properties", "explain")
+    __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "now", "grouping", "rank_properties", "explain", "corpus_statistics")
     class QueryFeaturesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -366,6 +366,7 @@ class SearchRequest(_message.Message):
     GROUPING_FIELD_NUMBER: _ClassVar[int]
     RANK_PROPERTIES_FIELD_NUMBER: _ClassVar[int]
     EXPLAIN_FIELD_NUMBER: _ClassVar[int]
+    CORPUS_STATISTICS_FIELD_NUMBER: _ClassVar[int]
     schema: str
     rank_profile: str
     app_generation: str
@@ -383,7 +384,8 @@ class SearchRequest(_message.Message):
     grouping: str
     rank_properties: _containers.ScalarMap[str, str]
     explain: bool
-    def __init__(self, schema: _Optional[str] = ..., rank_profile: _Optional[str] = ..., app_generation: _Optional[str] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., hits: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., trace_level: _Optional[int] = ..., sorting: _Optional[_Iterable[_Union[SortKey, _Mapping]]] = ..., rerank_count: _Optional[int] = ..., keep_rank_count: _Optional[int] = ..., rank_score_drop_limit: _Optional[float] = ..., second_phase_rank_score_drop_limit: _Optional[float] = ..., now: _Optional[float] = ..., grouping: _Optional[str] = ..., rank_properties: _Optional[_Mapping[str, str]] = ..., explain: _Optional[bool] = ...) -> None: ...
+    corpus_statistics: CorpusStatistics
+    def __init__(self, schema: _Optional[str] = ..., rank_profile: _Optional[str] = ..., app_generation: _Optional[str] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., hits: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., trace_level: _Optional[int] = ..., sorting: _Optional[_Iterable[_Union[SortKey, _Mapping]]] = ..., rerank_count: _Optional[int] = ..., keep_rank_count: _Optional[int] = ..., rank_score_drop_limit: _Optional[float] = ..., second_phase_rank_score_drop_limit: _Optional[float] = ..., now: _Optional[float] = ..., grouping: _Optional[str] = ..., rank_properties: _Optional[_Mapping[str, str]] = ..., explain: _Optional[bool] = ..., corpus_statistics: _Optional[_Union[CorpusStatistics, _Mapping]] = ...) -> None: ...
 
 class LeanHit(_message.Message):
     __slots__ = ("global_id", "relevance", "match_features", "sort_values", "phases")
@@ -507,8 +509,56 @@ class GroupHitValue(_message.Message):
     relevance: float
     def __init__(self, global_id: _Optional[bytes] = ..., relevance: _Optional[float] = ...) -> None: ...
 
+class FieldStatistics(_message.Message):
+    __slots__ = ("field", "documents", "total_length")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    documents: int
+    total_length: int
+    def __init__(self, field: _Optional[str] = ..., documents: _Optional[int] = ..., total_length: _Optional[int] = ...) -> None: ...
+
+class TermDocumentFrequency(_message.Message):
+    __slots__ = ("field", "term", "documents")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    term: str
+    documents: int
+    def __init__(self, field: _Optional[str] = ..., term: _Optional[str] = ..., documents: _Optional[int] = ...) -> None: ...
+
+class CorpusStatistics(_message.Message):
+    __slots__ = ("documents", "fields", "terms")
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    TERMS_FIELD_NUMBER: _ClassVar[int]
+    documents: int
+    fields: _containers.RepeatedCompositeFieldContainer[FieldStatistics]
+    terms: _containers.RepeatedCompositeFieldContainer[TermDocumentFrequency]
+    def __init__(self, documents: _Optional[int] = ..., fields: _Optional[_Iterable[_Union[FieldStatistics, _Mapping]]] = ..., terms: _Optional[_Iterable[_Union[TermDocumentFrequency, _Mapping]]] = ...) -> None: ...
+
+class TermStatisticsRequest(_message.Message):
+    __slots__ = ("schema", "query", "app_generation")
+    SCHEMA_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    APP_GENERATION_FIELD_NUMBER: _ClassVar[int]
+    schema: str
+    query: QueryNode
+    app_generation: str
+    def __init__(self, schema: _Optional[str] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., app_generation: _Optional[str] = ...) -> None: ...
+
+class TermStatisticsReply(_message.Message):
+    __slots__ = ("statistics", "errors")
+    STATISTICS_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    statistics: CorpusStatistics
+    errors: _containers.RepeatedCompositeFieldContainer[ErrorMessage]
+    def __init__(self, statistics: _Optional[_Union[CorpusStatistics, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ...) -> None: ...
+
 class DocsumRequest(_message.Message):
-    __slots__ = ("schema", "summary_class", "rank_profile", "global_ids", "query", "query_features", "app_generation", "now", "as_of", "rank_properties")
+    __slots__ = ("schema", "summary_class", "rank_profile", "global_ids", "query", "query_features", "app_generation", "now", "as_of", "rank_properties", "corpus_statistics")
     class QueryFeaturesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -533,6 +583,7 @@ class DocsumRequest(_message.Message):
     NOW_FIELD_NUMBER: _ClassVar[int]
     AS_OF_FIELD_NUMBER: _ClassVar[int]
     RANK_PROPERTIES_FIELD_NUMBER: _ClassVar[int]
+    CORPUS_STATISTICS_FIELD_NUMBER: _ClassVar[int]
     schema: str
     summary_class: str
     rank_profile: str
@@ -543,7 +594,8 @@ class DocsumRequest(_message.Message):
     now: float
     as_of: int
     rank_properties: _containers.ScalarMap[str, str]
-    def __init__(self, schema: _Optional[str] = ..., summary_class: _Optional[str] = ..., rank_profile: _Optional[str] = ..., global_ids: _Optional[_Iterable[bytes]] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., app_generation: _Optional[str] = ..., now: _Optional[float] = ..., as_of: _Optional[int] = ..., rank_properties: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    corpus_statistics: CorpusStatistics
+    def __init__(self, schema: _Optional[str] = ..., summary_class: _Optional[str] = ..., rank_profile: _Optional[str] = ..., global_ids: _Optional[_Iterable[bytes]] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., app_generation: _Optional[str] = ..., now: _Optional[float] = ..., as_of: _Optional[int] = ..., rank_properties: _Optional[_Mapping[str, str]] = ..., corpus_statistics: _Optional[_Union[CorpusStatistics, _Mapping]] = ...) -> None: ...
 
 class Docsum(_message.Message):
     __slots__ = ("global_id", "document_id", "fields_json", "summary_features")

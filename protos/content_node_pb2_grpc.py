@@ -89,6 +89,11 @@ class ContentNodeStub:
                 request_serializer=protos_dot_content__node__pb2.VisitRequest.SerializeToString,
                 response_deserializer=protos_dot_content__node__pb2.VisitReply.FromString,
                 _registered_method=True)
+        self.TermStatistics = channel.unary_unary(
+                '/phasedsearch.ContentNode/TermStatistics',
+                request_serializer=protos_dot_content__node__pb2.TermStatisticsRequest.SerializeToString,
+                response_deserializer=protos_dot_content__node__pb2.TermStatisticsReply.FromString,
+                _registered_method=True)
 
 
 class ContentNodeServicer:
@@ -164,6 +169,15 @@ class ContentNodeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TermStatistics(self, request, context):
+        """Cluster-wide term statistics (rank property vespa.ranking.globalstatistics): the node's
+        document count, per-field lengths and the query terms' document frequencies; the container
+        sums them over the nodes and sends the sums with the query (SearchRequest.corpus_statistics).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContentNodeServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -221,6 +235,11 @@ def add_ContentNodeServicer_to_server(servicer, server):
                     servicer.Visit,
                     request_deserializer=protos_dot_content__node__pb2.VisitRequest.FromString,
                     response_serializer=protos_dot_content__node__pb2.VisitReply.SerializeToString,
+            ),
+            'TermStatistics': grpc.unary_unary_rpc_method_handler(
+                    servicer.TermStatistics,
+                    request_deserializer=protos_dot_content__node__pb2.TermStatisticsRequest.FromString,
+                    response_serializer=protos_dot_content__node__pb2.TermStatisticsReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -520,6 +539,33 @@ class ContentNode:
             '/phasedsearch.ContentNode/Visit',
             protos_dot_content__node__pb2.VisitRequest.SerializeToString,
             protos_dot_content__node__pb2.VisitReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TermStatistics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/phasedsearch.ContentNode/TermStatistics',
+            protos_dot_content__node__pb2.TermStatisticsRequest.SerializeToString,
+            protos_dot_content__node__pb2.TermStatisticsReply.FromString,
             options,
             channel_credentials,
             insecure,

@@ -11,7 +11,8 @@ from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
 from searchlib.errors import InvalidParameterError
 from searchlib.tls import CLUSTER_SERVER_NAME, TlsMaterial
-from searchlib.wire import feed_codec, search_codec, visit_codec
+from searchlib.corpus_statistics import CorpusStatistics
+from searchlib.wire import feed_codec, search_codec, statistics_codec, visit_codec
 from searchlib.wire.feed_codec import FeedResult, NodeStatus
 from searchlib.wire.search_codec import DocsumCall, DocsumValue, NodeError, SearchAnswer, SearchCall
 from searchlib.wire.visit_codec import VisitCall, VisitPage
@@ -62,6 +63,9 @@ class ContentNodeClient(Protocol):
 
     async def docsums(self, call: DocsumCall, timeout: float) -> tuple[list[DocsumValue], list[NodeError]]: ...
 
+    async def term_statistics(self, call: statistics_codec.TermStatisticsCall,
+                              timeout: float) -> tuple[CorpusStatistics | None, list[NodeError]]: ...
+
     async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
                   create: bool = False) -> FeedResult: ...
 
@@ -98,6 +102,12 @@ class CodecClient:
     async def docsums(self, call: DocsumCall, timeout: float):
         reply = await self._call("GetDocsums", _encoded(search_codec.encode_docsum_call, call), timeout)
         return search_codec.decode_docsums(reply)
+
+    async def term_statistics(self, call: statistics_codec.TermStatisticsCall,
+                              timeout: float) -> tuple[CorpusStatistics | None, list[NodeError]]:
+        reply = await self._call("TermStatistics", _encoded(statistics_codec.encode_statistics_call, call), timeout)
+        errors = [NodeError(e.code, e.message, e.source) for e in reply.errors]
+        return (None if errors else statistics_codec.decode_statistics(reply.statistics)), errors
 
     async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
                   create: bool = False) -> FeedResult:

@@ -21,12 +21,14 @@ from container.dispatch.fill import fill_summaries
 from container.dispatch.retry import dispatch_with_failover
 from container.dispatch.scatter_gather import scatter_gather
 from container.dispatch.search_cluster import SearchCluster
+from container.dispatch.term_statistics import with_statistics
 from container.ranking.global_phase import GlobalPhaseRanker, hits_to_fetch
 from container.ranking.global_phase import check_sorting as check_global_phase_sorting
 from container.search import explain, grouping
 from container.search.query import Query, QueryTimeout
 from container.search.query_embedding import query_features
 from container.search.validation import validate_fields, validate_sorting
+from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.coverage import CoverageReport
 from searchlib.errors import InvalidParameterError, quote_input
 from searchlib.grouping import GroupingOperation
@@ -81,6 +83,7 @@ class SchemaHits:
     failed_keys: tuple[int, ...] = ()  # unreachable nodes (dispatch may retry on another group)
     generations: Mapping[int, int] = field(default_factory=dict)  # node key -> the view the fill reads
     node_phases: tuple = ()  # searchlib.explain.NodePhases of each node, when the query explains
+    corpus_statistics: CorpusStatistics | None = None  # what the search ranked with; the fill sends it too
     global_trace: object | None = None  # container.search.explain.GlobalTrace, when the query explains
 
 
@@ -159,11 +162,12 @@ async def search_schema(plan: SearchPlan, schema_name: str, application: Applica
                       app_generation=application.generation, trace_level=query.trace_level,
                       now=query.now, grouping=grouping.request_text(query),
                       rank_properties=query.rank_properties, explain=query.explain)
+    call, statistics_trace = await with_statistics(call, clients, profile.rank_properties, query.deadline)
     gathered = await scatter_gather(clients, call, query.deadline, application.content.redundancy,
                                     absent, cluster.known_active_docs())
     return SchemaHits(schema_name, gathered.hits, gathered.total_hits, gathered.coverage, gathered.errors,
-                      gathered.trace, gathered.groupings, features, gathered.failed_keys, gathered.generations,
-                      gathered.phases)
+                      [*statistics_trace, *gathered.trace], gathered.groupings, features, gathered.failed_keys,
+                      gathered.generations, gathered.phases, corpus_statistics=call.corpus_statistics)
 
 
 # -- global phase -------------------------------------------------------------------------------
@@ -228,7 +232,8 @@ async def fill(plan: SearchPlan, application: ApplicationPackage, cluster: Searc
                           global_ids=(), query=query.yql.where,
                           query_features=searched[schema].query_features if profile.summary_features else {},
                           app_generation=application.generation, now=query.now,
-                          rank_properties=query.rank_properties if profile.summary_features else {})
+                          rank_properties=query.rank_properties if profile.summary_features else {},
+                          corpus_statistics=searched[schema].corpus_statistics if profile.summary_features else None)
         deadline = max(query.deadline, time.monotonic() + 1.0)  # a late fill still beats no fields
         found, fill_errors = await fill_summaries(by_key, hits, call, deadline, cluster.replica_clients,
                                                   searched[schema].generations)

@@ -22,7 +22,7 @@ from searchlib.linguistics import normalize, tokenize, tokenize_unstemmed
 from searchlib.query import parameters as params
 from searchlib.query.tree import (
     And, FalseItem, NearestNeighbor, Not, Or, ParsedYql, Phrase, QueryNode, Range, Rank, SortKey,
-    Term, TrueItem, WeakAnd,
+    Term, TrueItem, WeakAnd, equiv_key,
 )
 from searchlib.query.user_query import (
     DEFAULT_TARGET_HITS, UserQuerySettings, apply_filter, parse_user_query_or_empty,
@@ -339,40 +339,64 @@ class _YqlParser(YqlOperatorParser, YqlGeoParser, YqlUriParser, YqlPredicatePars
                 node = self._uri(field, annotations, token)
             elif name.lower() in ("near", "onear"):
                 node = self._near(field, annotations, token, ordered=name.lower() == "onear")
+            elif name.lower() == "alternatives":
+                node = self._alternatives(field, annotations, token)
             elif name.lower() != "phrase":
                 what = "is not supported" if name.lower() in _UNSUPPORTED else "is not a known operator"
                 self.fail(f"'{name}' {what} after 'contains'", token.start)
             else:
-                node = self._text(field, self._string_arguments(), annotations, token)
+                node = self._phrase(field, self._phrase_words(field, annotations, depth), annotations, token)
         else:
             self.expected("a string, @parameter or phrase(...) after 'contains'")
         if wrapped:
             self.expect_punct(")")
         return node
 
-    def _string_arguments(self) -> list[str]:
+    def _phrase_words(self, field: str, annotations: dict[str, object], depth: int) -> list[str]:
+        """phrase(...)'s words: strings, @parameters and nested phrase(...) items, each may be
+        parenthesised with its own annotations, and alternatives({...}) (any of its forms at that place), (`({stem: false}"a")`); a nested phrase's words
+        take its place, as Vespa's parser flattens them (`phrase("a", phrase("b", "c"))` is "a b c")."""
+        if depth > _MAX_DEPTH:
+            self.fail(f"The query nests deeper than {_MAX_DEPTH} levels", self.peek().start)
         self.expect_punct("(")
-        values: list[str] = []
+        words: list[str] = []
+        pieces = 0
         while not self.is_punct(")"):
-            if values:
+            if pieces:
                 self.expect_punct(",")
+            wrapped = self.is_punct("(")
+            if wrapped:
+                self.advance()
+            own = {**annotations, **(self._annotations(depth + 1) if self._starts_annotations() else {})}
             token = self.advance()
-            if token.kind == "string":
-                values.append(token.text)
-            elif token.kind == "param":
-                values.append(self._parameter(token))
+            if token.kind in ("string", "param"):
+                text = token.text if token.kind == "string" else self._parameter(token)
+                words.extend(self._words(field, text, {**self._inherited, **own}, token))
+            elif token.kind == "ident" and token.text.lower() == "phrase" and self.is_punct("("):
+                words.extend(self._phrase_words(field, own, depth + 1))
+            elif token.kind == "ident" and token.text.lower() == "alternatives" and self.is_punct("("):
+                forms = self._alternative_words(field, {**self._inherited, **own}, token)
+                words.extend(forms if len(forms) < 2 else [equiv_key(forms)])  # any form at that position
             else:
-                self.expected("a string", token)
+                self.expected("a string or phrase(...) in phrase()", token)
+            if wrapped:
+                self.expect_punct(")")
+            pieces += 1
         self.advance()
-        if not values:
+        if not pieces:
             self.expected("at least one string")
-        return values
+        return words
 
     def _text(
         self, field: str, texts: list[str], annotations: dict[str, object], at: Token
     ) -> QueryNode | None:
+        merged = {**self._inherited, **annotations}
+        return self._phrase(field, [word for text in texts for word in self._words(field, text, merged, at)],
+                            annotations, at)
+
+    def _phrase(self, field: str, tokens: list[str], annotations: dict[str, object], at: Token) -> QueryNode | None:
+        """One word is a Term, several a Phrase, none nothing."""
         annotations = {**self._inherited, **annotations}
-        tokens = [word for text in texts for word in self._words(field, text, annotations, at)]
         if not tokens:
             return None
         weight = self._annotation(params.annotation_int, annotations, "weight", 100, at)

@@ -93,6 +93,46 @@ class YqlOperatorParser(YqlValueCursor):
             return Term(field, unique[0], weight, label)
         return Equiv(field, unique, weight, label)
 
+    def _alternative_words(self, field: str, annotations: dict[str, object], at: Token) -> list[str]:
+        """alternatives({trees: 1.0, "tree": 0.7}): forms of one word with their exactness. They
+        match as equiv() does (any form, one query term for ranking); the exactness (a number in
+        [0, 1]) is checked but not used in ranking."""
+        self.expect_punct("(")
+        self.expect_punct("{")
+        words: list[str] = []
+        forms = 0
+        while not self.is_punct("}"):
+            if forms:
+                self.expect_punct(",")
+            key = self.advance()
+            if key.kind not in ("string", "ident"):
+                self.expected("a word in alternatives()", key)
+            self.expect_punct(":")
+            token = self.peek()
+            exactness = self._number("a number (the exactness of the word)")
+            if not 0.0 <= exactness <= 1.0:
+                self.fail(f"The exactness of '{key.text[:40]}' must be in [0, 1], not {exactness!r}", token.start)
+            found = self._words(field, key.text, annotations, key)
+            if len(found) > 1:
+                self.fail(f"alternatives() takes single words, got {len(found)} in '{key.text[:40]}'", key.start)
+            words.extend(found)
+            forms += 1
+        self.advance()
+        self.expect_punct(")")
+        if not forms:
+            self.fail("alternatives() needs at least one word", at.start)
+        return list(dict.fromkeys(words))
+
+    def _alternatives(self, field: str, annotations: dict[str, object], at: Token) -> QueryNode | None:
+        unique = tuple(self._alternative_words(field, annotations, at))
+        weight = self._annotation(params.annotation_int, annotations, "weight", 100, at)
+        label = self._annotation(params.annotation_str, annotations, "label", "", at)
+        if not unique:
+            return None
+        if len(unique) == 1:
+            return Term(field, unique[0], weight, label)
+        return Equiv(field, unique, weight, label)
+
     def _weighted_tokens(self, annotations: dict[str, object], at: Token) -> QueryNode:
         """weightedSet/dotProduct/wand(field, {"a": 1, "b": 2}) or (field, [[11, 1], [37, 2]])."""
         operator = _OPERATOR_NAMES[at.text.lower()]

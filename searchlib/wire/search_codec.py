@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 from protos import content_node_pb2 as pb
+from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.coverage import Coverage
 from searchlib.hits import LeanHit
 from searchlib.grouping.result import Group
@@ -16,6 +17,7 @@ from searchlib.explain import NodePhases
 from searchlib.wire.hits_codec import (decode_coverage, decode_features, decode_hit, decode_node_phases,
                                        encode_coverage, encode_features, encode_hit, encode_node_phases)
 from searchlib.wire.query_codec import decode_query, encode_query
+from searchlib.wire.statistics_codec import decode_statistics, encode_statistics
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,7 @@ class SearchCall:
     grouping: str = ""  # the grouping expression text, "" for none
     rank_properties: Mapping[str, str] = field(default_factory=dict)  # ranking.properties.*
     explain: bool = False  # ranking.explain: the node records its phase trace (searchlib.explain)
+    corpus_statistics: CorpusStatistics | None = None  # cluster-wide: rank with these, not the node's
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,8 @@ def encode_search_call(call: SearchCall) -> pb.SearchRequest:
         value = getattr(call, name)
         if value is not None:
             setattr(message, name, value)
+    if call.corpus_statistics is not None:
+        message.corpus_statistics.CopyFrom(encode_statistics(call.corpus_statistics))
     return message
 
 
@@ -89,7 +94,9 @@ def decode_search_call(message: pb.SearchRequest) -> SearchCall:
         rank_score_drop_limit=optional("rank_score_drop_limit"),
         second_phase_rank_score_drop_limit=optional("second_phase_rank_score_drop_limit"),
         app_generation=message.app_generation, trace_level=message.trace_level, now=message.now,
-        grouping=message.grouping, rank_properties=dict(message.rank_properties), explain=message.explain)
+        grouping=message.grouping, rank_properties=dict(message.rank_properties), explain=message.explain,
+        corpus_statistics=decode_statistics(message.corpus_statistics)
+        if message.HasField("corpus_statistics") else None)
 
 
 def encode_search_answer(answer: SearchAnswer) -> pb.SearchReply:
@@ -133,6 +140,7 @@ class DocsumCall:
     now: float = 0.0
     rank_properties: Mapping[str, str] = field(default_factory=dict)
     as_of: int = 0  # the generation of the node's search that found the hits (0: current documents)
+    corpus_statistics: CorpusStatistics | None = None  # the search's cluster-wide statistics, if it had them
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +159,8 @@ def encode_docsum_call(call: DocsumCall) -> pb.DocsumRequest:
                                rank_properties=dict(call.rank_properties), as_of=call.as_of)
     if call.query is not None:
         message.query.CopyFrom(encode_query(call.query))
+    if call.corpus_statistics is not None:
+        message.corpus_statistics.CopyFrom(encode_statistics(call.corpus_statistics))
     return message
 
 
@@ -160,7 +170,9 @@ def decode_docsum_call(message: pb.DocsumRequest) -> DocsumCall:
                       query=decode_query(message.query) if message.HasField("query") else None,
                       query_features=decode_features(message.query_features),
                       app_generation=message.app_generation, now=message.now,
-                      rank_properties=dict(message.rank_properties), as_of=message.as_of)
+                      rank_properties=dict(message.rank_properties), as_of=message.as_of,
+                      corpus_statistics=decode_statistics(message.corpus_statistics)
+                      if message.HasField("corpus_statistics") else None)
 
 
 def encode_docsums(values: Sequence[DocsumValue], errors: Sequence[NodeError] = ()) -> pb.DocsumReply:

@@ -93,6 +93,29 @@ def test_group_annotation_unranks_the_words_inside(http) -> None:
     assert all(h["matchCount(title)"] == 2.0 and h["queryTermCount"] == 2.0 for h in ranked.values())
 
 
+def test_nested_phrase_items_are_one_phrase(http) -> None:
+    # phrase("alpha", phrase("beta", "gamma")) is "alpha beta gamma": consecutive, in that order
+    found = hits(http, 'title contains phrase("alpha", phrase("beta", "gamma"))')
+    assert set(found) == {"1"}
+    assert found["1"]["matchCount(title)"] == 3.0 and found["1"]["queryTermCount"] == 3.0
+    assert set(hits(http, 'title contains phrase(({stem: false}"alpha"), "beta")')) == {"1", "4"}  # not 2, 3
+    response = http.get("/search/", params={"yql": 'select * from op where title contains phrase("a", 5)'})
+    assert response.status_code == 400
+    assert "Expected a string or phrase(...) in phrase()" in response.json()["root"]["errors"][0]["message"]
+
+
+def test_alternatives_match_any_form_as_one_term(http) -> None:
+    found = hits(http, 'title contains alternatives({gamma: 1.0, "delta": 0.5})')
+    assert set(found) == {"1", "4"}
+    assert all(h["matchCount(title)"] == 1.0 and h["queryTermCount"] == 1.0 for h in found.values())
+    # inside a phrase: any form at that position
+    assert set(hits(http, 'title contains phrase("beta", alternatives({gamma: 1.0, delta: 0.7}))')) == {"1", "4"}
+    assert set(hits(http, 'title contains phrase("alpha", alternatives({beta: 1.0, x: 0.5}))')) == {"1", "2", "4"}
+    response = http.get("/search/", params={"yql": 'select * from op where title contains alternatives({a: 2})'})
+    assert response.status_code == 400
+    assert "must be in [0, 1]" in response.json()["root"]["errors"][0]["message"]
+
+
 def test_bad_operator_arguments_are_400(http) -> None:
     response = http.get("/search/", params={"yql": 'select * from op where title contains near("a", !"b", "c")'})
     assert response.status_code == 400

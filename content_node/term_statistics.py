@@ -1,0 +1,60 @@
+"""The node's side of cluster-wide term statistics (searchlib.corpus_statistics): its own counts
+for a query, and an index view that ranks with the cluster's sums instead of its own.
+
+Only idf inputs (document count, document frequency) and average field lengths change; term
+frequencies, field lengths and everything matching reads stay the node's, so with the same sums a
+document scores the same on any node it lives on, however the corpus is split.
+"""
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from content_node.matching.feature_api import RankIndex
+from searchlib.corpus_statistics import CorpusStatistics, FieldCounts
+from searchlib.query import tree as q
+from searchlib.schema.model import Schema
+
+
+def collect(index, schema: Schema, query: q.QueryNode) -> CorpusStatistics:
+    """This node's counts: every index field, and each query word in each index field it searches
+    (the words the rank features ask document frequencies for, see FeatureCalculator.terms_for_field)."""
+    indexed = set(index.index_fields)
+    fields = {name: FieldCounts(index.documents_with_field(name),
+                                round(index.average_field_length(name) * index.documents_with_field(name)))
+              for name in index.index_fields}
+    terms: dict[tuple[str, str], int] = {}
+    for item in q.terms_of(query):
+        words = [item.term] if isinstance(item, q.Term) else list(item.terms)
+        for name in schema.index_fields(item.field):
+            if name in indexed:
+                for word in words:
+                    terms[(name, word)] = index.document_frequency(name, word)
+    return CorpusStatistics(index.doc_count, MappingProxyType(fields), MappingProxyType(terms))
+
+
+class GlobalStatisticsIndex:
+    """`index` as rank features see it, with the cluster's document count, document frequencies
+    and average field lengths (a word or field the sums lack falls back to the node's own)."""
+
+    def __init__(self, index: RankIndex, statistics: CorpusStatistics) -> None:
+        self._index = index
+        self._statistics = statistics
+
+    def __getattr__(self, name: str):
+        return getattr(self._index, name)
+
+    @property
+    def doc_count(self) -> int:
+        return self._statistics.documents
+
+    def document_frequency(self, field: str, term: str) -> int:
+        found = self._statistics.terms.get((field, term))
+        return self._index.document_frequency(field, term) if found is None else found
+
+    def average_field_length(self, field: str) -> float:
+        counts = self._statistics.fields.get(field)
+        return self._index.average_field_length(field) if counts is None else counts.average_length
+
+
+def ranking_index(index: RankIndex, statistics: CorpusStatistics | None) -> RankIndex:
+    return index if statistics is None else GlobalStatisticsIndex(index, statistics)

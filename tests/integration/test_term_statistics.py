@@ -1,0 +1,98 @@
+"""Cluster-wide term statistics end to end: a real 4-node cluster (processes, gRPC, HTTP) ranks a
+small seeded corpus with `vespa.ranking.globalstatistics` exactly as one node holding all of it and
+as two nodes do (in-process clusters on the same package: the same node and container code);
+without the option the 4-node scores differ. The property over many corpora and splits is
+tests/content_node/test_term_statistics.py."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deploy.local_cluster import LocalCluster
+from tests.container.in_process import in_process_cluster
+
+APP = Path(__file__).resolve().parents[1] / "apps" / "termstats"
+WORDS = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".split()
+QUERIES = ("alpha gamma kappa", "beta", "mu lambda zeta theta", '"gamma delta" iota')
+
+
+def _corpus() -> dict[str, dict]:
+    rng = random.Random(22)
+    return {str(i): {"title": " ".join(rng.choices(WORDS[:6], k=rng.randint(0, 3))),
+                     "text": " ".join(rng.choices(WORDS, k=rng.randint(0, 15)))} for i in range(60)}
+
+
+def _relevances(get, profile: str, query: str, **params) -> dict[str, float]:
+    root = get(yql="select * from doc where userQuery()", query=query, ranking=profile, hits=100, **params)
+    return {hit["id"]: hit["relevance"] for hit in root.get("children", ())}
+
+
+def _summary_bm25(get, profile: str, query: str) -> dict[str, tuple[float, float]]:
+    """(bm25(text) as a match-feature, as a summary-feature) per hit."""
+    root = get(yql="select * from doc where userQuery()", query=query, ranking=profile, hits=100)
+    return {hit["id"]: (hit["fields"]["matchfeatures"]["bm25(text)"], hit["fields"]["summaryfeatures"]["bm25(text)"])
+            for hit in root.get("children", ())}
+
+
+@pytest.fixture(scope="module")
+def four_nodes(tmp_path_factory):
+    with LocalCluster(APP, tmp_path_factory.mktemp("termstats"), nodes=4) as running, \
+            httpx.Client(base_url=running.url, timeout=30.0) as http:
+        for user_id, fields in _corpus().items():
+            response = http.post(f"/document/v1/test/doc/docid/{user_id}", json={"fields": fields})
+            assert response.status_code == 200, response.text
+
+        def get(**params) -> dict:
+            response = http.get("/search/", params=params)
+            assert response.status_code == 200, response.text
+            return response.json()["root"]
+        yield get
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> dict[tuple[int, str, str], dict[str, float]]:
+    """Relevances per (nodes, profile, query) on in-process clusters of 1 and 2 nodes."""
+    found = {}
+    for nodes in (1, 2):
+        with in_process_cluster(APP, tmp_path_factory.mktemp(f"n{nodes}"), nodes=nodes) as cluster:
+            cluster.feed("doc", _corpus())
+            assert all(node.databases["doc"].doc_count for node in cluster.nodes)  # every node holds some
+            for profile in ("local", "global"):
+                for query in QUERIES:
+                    found[(nodes, profile, query)] = _relevances(cluster.search, profile, query)
+    return found
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_identical_scores_on_one_two_and_four_nodes(four_nodes, reference, query) -> None:
+    one = reference[(1, "global", query)]
+    assert one and one == reference[(1, "local", query)]  # a single node's statistics are the corpus's
+    assert reference[(2, "global", query)] == one
+    assert _relevances(four_nodes, "global", query) == one
+
+
+def test_per_node_statistics_differ_on_four_nodes(four_nodes, reference) -> None:
+    query = QUERIES[0]
+    local = _relevances(four_nodes, "local", query)
+    assert local.keys() == reference[(1, "local", query)].keys()
+    assert local != reference[(1, "local", query)]
+
+
+def test_a_query_turns_the_option_on(four_nodes, reference) -> None:
+    query = QUERIES[0]
+    on = _relevances(four_nodes, "local", query, **{"ranking.properties.vespa.ranking.globalstatistics": "true"})
+    assert on == reference[(1, "global", query)]
+    off = _relevances(four_nodes, "global", query, **{"rankproperty.vespa.ranking.globalstatistics": "false"})
+    assert off == _relevances(four_nodes, "local", query)
+
+
+def test_summary_features_use_the_same_statistics(four_nodes) -> None:
+    """The fill sends the search's sums again: a summary-feature equals the match-feature."""
+    found = _summary_bm25(four_nodes, "global", QUERIES[0])
+    assert found and all(match == summary for match, summary in found.values())
+    local = _summary_bm25(four_nodes, "local", QUERIES[0])
+    assert all(match == summary for match, summary in local.values())
+    assert {k: v[0] for k, v in local.items()} != {k: v[0] for k, v in found.items()}
