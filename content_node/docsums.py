@@ -13,6 +13,7 @@ from content_node.ranking.rank_program import RankProgram
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
+from searchlib.snippets import summary_transforms
 
 
 RENDERED_BY_CONTAINER = frozenset({"sddocname", "documentid"})
@@ -56,6 +57,7 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
                                       rank_properties or {}))
     mutable = _mutable_columns(index, schema, fields_wanted)
     sources = {sources[0] if sources else name for name, sources in fields_wanted}
+    transforms = summary_transforms(schema, summary_class, query)  # snippets, bolding, tokens, ...
     docsums = []
     for gid, local_id, version in found:
         if version is None:
@@ -72,6 +74,8 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
                 value = mutable[source](local_id) if local_id is not None else None
             else:
                 value = stored.get(source)
+            if name in transforms and value is not None:
+                value = transforms[name](value)
             if value is not None and value != "":
                 fields[name] = value
         docsums.append(Docsum(gid, document_id, fields, summary_features))

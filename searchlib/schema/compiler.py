@@ -10,7 +10,7 @@ import re
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
-from searchlib.errors import SchemaError
+from searchlib.errors import SchemaError, SourceLocation
 from searchlib.schema.model import (
     BUILTIN_SUMMARY_SOURCES,
     DocumentSummary,
@@ -169,11 +169,34 @@ def _fieldsets(decl: SchemaDecl, fields: Mapping[str, Field]) -> dict[str, Field
     return fieldsets
 
 
+def _check_summary_field(summary: SummaryField, fields: Mapping[str, Field],
+                         location: SourceLocation | None = None) -> None:
+    """dynamic, bolding and tokens need string text; matched-elements-only a collection (Vespa's
+    schema reference, `summary`)."""
+    source = fields.get(summary.sources[0]) if summary.sources else None
+    if source is None:
+        return
+    where = location or source.location
+    kind, element = source.type.kind, source.type.element
+    textual = kind == "string" or (kind in ("array", "weightedset") and element is not None
+                                   and element.kind == "string")
+    for flag, wanted in (("dynamic", summary.dynamic), ("bolding", summary.bolding), ("tokens", summary.tokens)):
+        if wanted and not textual:
+            raise SchemaError(f"summary '{summary.name}': {flag} needs a string, array<string> or "
+                              f"weightedset<string> source, and '{source.name}' is {source.type}", where)
+    if summary.matched_elements_only and kind not in ("array", "weightedset"):
+        raise SchemaError(f"summary '{summary.name}': matched-elements-only needs an array or weightedset "
+                          f"source, and '{source.name}' is {source.type}", where)
+
+
 def _summaries(decl: SchemaDecl, fields: Mapping[str, Field]) -> dict[str, DocumentSummary]:
     sddocname = SummaryField("sddocname", ("sddocname",))
     default_fields = [sddocname, SummaryField("documentid", ("documentid",))]
-    default_fields += [SummaryField(f.name, (f.name,), f.settings.get("summary") == "dynamic")
-                       for f in fields.values() if f.is_summary]
+    for f in fields.values():  # a field's own summary when it writes `summary`, and its named extras
+        default_fields += [s for s in f.summaries if f.is_summary or s.name != f.name] \
+            if f.summaries else ([SummaryField(f.name, (f.name,))] if f.is_summary else [])
+    for summary in default_fields:
+        _check_summary_field(summary, fields)
     summaries: dict[str, DocumentSummary] = {"default": DocumentSummary("default", tuple(default_fields))}
     declared = {s.name: s for s in decl.summaries}
     seen: set[str] = set()
@@ -203,6 +226,7 @@ def _summaries(decl: SchemaDecl, fields: Mapping[str, Field]) -> dict[str, Docum
                 if source not in fields and source not in BUILTIN_SUMMARY_SOURCES:
                     raise SchemaError(f"summary '{entry.summary.name}' in document-summary '{summary.name}' "
                                       f"refers to unknown field '{source}'", entry.location)
+            _check_summary_field(entry.summary, fields, entry.location)
             entries[entry.summary.name] = entry.summary
         result = DocumentSummary(summary.name, tuple(entries.values()), summary.omit_summary_features,
                                  summary.from_disk, summary.location)

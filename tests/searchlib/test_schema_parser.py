@@ -72,7 +72,7 @@ def test_field_body_elements() -> None:
     assert field.is_index and field.is_summary and not field.is_attribute
     assert field.bm25_enabled and field.match == "prefix" and field.weight == 200 and field.rank_filter
     assert field.aliases == ("headline",)
-    assert field.settings["stemming"] == "none" and field.settings["summary"] == "dynamic"
+    assert field.settings["stemming"] == "none" and field.summaries[0].dynamic
     assert field.settings["rank-type"] == "identity" and field.settings["bolding"] == "on"
 
 
