@@ -22,7 +22,8 @@ def render_value(value: object) -> object:
     return short_form() if short_form else value
 
 
-def render_hit(result_hit: ResultHit, source: str) -> dict:
+def render_hit(result_hit: ResultHit, source: str, selected: frozenset[str] | None = None) -> dict:
+    """`selected`: the YQL select list (None for `select *`) - only those summary fields render."""
     hit = result_hit.hit
     fields: dict[str, object] = {}
     if hit.match_features:
@@ -31,6 +32,8 @@ def render_hit(result_hit: ResultHit, source: str) -> dict:
         fields["sddocname"] = result_hit.schema
         fields["documentid"] = result_hit.document_id
     fields.update(result_hit.fields)
+    if selected is not None:
+        fields = {name: value for name, value in fields.items() if name in selected or name == "matchfeatures"}
     if result_hit.summary_features:
         summary_features = {k: render_value(v) for k, v in result_hit.summary_features.items()}
         summary_features["vespa.summaryFeatures.cached"] = 0.0
@@ -50,7 +53,8 @@ def render_error(error: NodeError) -> dict:
     return rendered
 
 
-def render_result(result: SearchResult, source: str, timing: bool = False) -> dict:
+def render_result(result: SearchResult, source: str, timing: bool = False,
+                  select: tuple[str, ...] = ("*",)) -> dict:
     root: dict[str, object] = {"id": "toplevel", "relevance": 1.0, "fields": {"totalCount": result.total_count}}
     if result.coverage is not None:
         coverage = result.coverage
@@ -61,9 +65,10 @@ def render_result(result: SearchResult, source: str, timing: bool = False) -> di
         root["coverage"] = rendered
     if result.errors:
         root["errors"] = [render_error(_without_server_text(e)) for e in result.errors]
-    children = [render_hit(h, source) for h in result.hits]
+    selected = None if "*" in select else frozenset(select)
+    children = [render_hit(h, source, selected) for h in result.hits]
     if result.grouping is not None:
-        children.append(render_grouping(result.grouping, lambda hit: render_hit(hit, source)))
+        children.append(render_grouping(result.grouping, lambda hit: render_hit(hit, source, selected)))
     if children:
         root["children"] = children
     body: dict[str, object] = {"root": root}
