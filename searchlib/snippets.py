@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from searchlib.languages import text_language
-from searchlib.linguistics import normalize, stem, tokenize, tokenize_unstemmed
+from searchlib.linguistics import normalize, stem, tokenize_unstemmed
+from searchlib.match_modes import TEXT, MatchMode, grams, index_terms, match_mode, whole_value_term
 from searchlib.query import tree as q
 from searchlib.schema.model import Field, Schema
 
@@ -78,20 +79,25 @@ def _collect(node, schema: Schema, field: str, found: set[str]) -> None:
 
 # -- matching words of a text ------------------------------------------------------------------
 
-def _matched_spans(text: str, words: frozenset[str], language: str) -> list[tuple[int, int, str]]:
-    """(start, end, query word) of each word of `text` that a query word matches."""
+def _matched_spans(text: str, words: frozenset[str], language: str,
+                   mode: MatchMode = TEXT) -> list[tuple[int, int, str]]:
+    """(start, end, query word) of each word of `text` that a query word matches, by the field's
+    match mode: an exact/word value as a whole, a gram field by any shared gram, text by the
+    normalized word or (unless `stemming: none`) its stem."""
     if not words:
         return []
+    if mode.whole_value:
+        term = whole_value_term(mode, text)
+        return [(0, len(text), term)] if term in words else []
     language = text_language(text, language)
     spans = []
     for found in _WORD.finditer(text):
         for piece in tokenize_unstemmed(found.group(), language):
-            if piece in words:
-                spans.append((found.start(), found.end(), piece))
-                break
-            stemmed = stem(piece, language)
-            if stemmed in words:
-                spans.append((found.start(), found.end(), stemmed))
+            candidates = grams([piece], mode.gram_size) if mode.kind == "gram" else \
+                [piece, stem(piece, language)] if mode.stemming else [piece]
+            matched = next((c for c in candidates if c in words), None)
+            if matched is not None:
+                spans.append((found.start(), found.end(), matched))
                 break
     return spans
 
@@ -107,16 +113,16 @@ def _bold_range(text: str, start: int, end: int, spans: list[tuple[int, int, str
     return "".join(out)
 
 
-def bold(text: str, words: frozenset[str], language: str = "") -> str:
+def bold(text: str, words: frozenset[str], language: str = "", mode: MatchMode = TEXT) -> str:
     """`bolding: on`: the whole text with every matched word in `<hi>`…`</hi>`."""
-    return _bold_range(text, 0, len(text), _matched_spans(text, words, language))
+    return _bold_range(text, 0, len(text), _matched_spans(text, words, language, mode))
 
 
 # -- dynamic snippets --------------------------------------------------------------------------
 
 def dynamic_snippet(text: str, words: frozenset[str], language: str = "",
-                    config: SnippetConfig = DEFAULT_SNIPPETS) -> str:
-    spans = _matched_spans(text, words, language)
+                    config: SnippetConfig = DEFAULT_SNIPPETS, mode: MatchMode = TEXT) -> str:
+    spans = _matched_spans(text, words, language, mode)
     if len(text) <= config.length:
         return _bold_range(text, 0, len(text), spans)
     if not spans:
@@ -190,9 +196,7 @@ def element_matches(element: object, words: frozenset[str], field: Field, langua
     """Whether one element of an array or weighted set matched: an indexed string by its words,
     an attribute value (match: word) as a whole, normalized."""
     if isinstance(element, str):
-        if field.is_index:
-            return bool(_matched_spans(element, words, language))
-        return normalize(element) in words
+        return bool(_matched_spans(element, words, language, match_mode(field)))
     return str(element) in words
 
 
@@ -211,9 +215,7 @@ def indexed_tokens(value: object, field: Field, language: str = "") -> object:
     """The `tokens` summary: the terms the field's index holds for the value (an attribute's
     whole normalized value); one list per element of an array or weighted set."""
     if isinstance(value, str):
-        if not field.is_index:
-            return [normalize(value)]
-        return tokenize(value, text_language(value, language))
+        return index_terms(match_mode(field), value, text_language(value, language))
     if isinstance(value, (list, dict)):
         return [indexed_tokens(element, field, language) for element in value if isinstance(element, str)]
     return value
@@ -238,16 +240,17 @@ def summary_transforms(schema: Schema, summary_class: str,
         field = schema.fields.get(entry.sources[0]) if entry.sources else None
         if field is None or not (entry.dynamic or entry.bolding or entry.tokens or entry.matched_elements_only):
             continue
-        words = query_words(query, schema, field.name)
+        words, mode = query_words(query, schema, field.name), match_mode(field)
         if entry.tokens:
             transforms[entry.name] = functools.partial(indexed_tokens, field=field)
         elif entry.matched_elements_only:
             transforms[entry.name] = functools.partial(matched_elements, words=words, field=field)
         elif entry.dynamic:
             transforms[entry.name] = functools.partial(per_element, transform=functools.partial(
-                dynamic_snippet, words=words))
+                dynamic_snippet, words=words, mode=mode))
         else:
-            transforms[entry.name] = functools.partial(per_element, transform=functools.partial(bold, words=words))
+            transforms[entry.name] = functools.partial(per_element, transform=functools.partial(
+                bold, words=words, mode=mode))
     return transforms
 
 

@@ -7,10 +7,12 @@ error is a SchemaError naming file:line:column.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
+from searchlib.match_modes import STEMMING_MODES
 from searchlib.schema.model import (
     BUILTIN_SUMMARY_SOURCES,
     DocumentSummary,
@@ -131,6 +133,13 @@ def _fields(decl: SchemaDecl, package: Mapping[str, SchemaDecl]) -> dict[str, Fi
     document_fields = {name for name, f in fields.items() if f.in_document}
     for field in fields.values():
         _validate_field(field, document_fields)
+    stemming = decl.settings.get("stemming")  # the schema's `stemming:` is its fields' default
+    if stemming is not None:
+        if stemming not in STEMMING_MODES:
+            raise SchemaError(f"not supported: stemming: {stemming} in schema '{decl.name}'", decl.location)
+        fields = {name: f if "stemming" in f.settings else
+                  replace(f, settings=MappingProxyType({**f.settings, "stemming": stemming}))
+                  for name, f in fields.items()}
     return fields
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from types import MappingProxyType
 
 from searchlib.errors import SchemaError, SourceLocation
+from searchlib.match_modes import check_match_settings
 from searchlib.schema.blocks import Setting, parse_int, read_settings_block
 from searchlib.schema.lexer import Scanner
 from searchlib.schema.model import Field, FieldType, HnswParams, SummaryField
@@ -83,7 +84,7 @@ def read_match_items(sc: Scanner, owner: str) -> list[Setting]:
     """`match: exact` or `match { exact  exact-terminator: "@@" }` as settings."""
     location = sc.location()
     if sc.try_inline_char(":"):
-        value, _ = sc.line_value(f"match of {owner}")
+        value, location = sc.line_value(f"match of {owner}")
         items = []
         for word in value.split():
             if word not in _MATCH_ITEMS or _MATCH_ITEMS[word] != "flag":
@@ -114,6 +115,7 @@ class FieldBody:
         self.aliases: list[str] = []
         self.settings: dict[str, str] = {}
         self.summaries: dict[str, SummaryField] = {}  # `summary` elements, by summary name
+        self.locations: dict[str, SourceLocation] = {"field": location}  # of match/linguistics settings
 
     def parse(self) -> Field:
         sc = self.sc
@@ -125,6 +127,7 @@ class FieldBody:
             location = sc.location(start)
             handler = getattr(self, "_" + key.replace("-", "_"), None)
             if key in _FIELD_VALUE_SETTINGS:
+                self.locations[key] = location
                 self.settings[key] = self._value(key)
             elif handler is not None and key in ("indexing", "index", "attribute", "match", "rank", "summary",
                                                  "weight", "alias", "struct-field", "dictionary", "linguistics"):
@@ -181,6 +184,7 @@ class FieldBody:
                                         parse_int(child.value, "neighbors-to-explore-at-insert", child.location))
                 self.hnsw = params
             else:
+                self.locations[f"index.{item.key}"] = item.location
                 self.settings[f"index.{item.key}"] = item.value if item.value is not None else "true"
 
     def _attribute(self, location) -> None:
@@ -213,7 +217,9 @@ class FieldBody:
         for item in read_match_items(self.sc, self.owner):
             if item.key in MATCH_MODES:
                 self.match = item.key
+                self.locations["match"] = item.location
             else:
+                self.locations[f"match.{item.key}"] = item.location
                 self.settings[f"match.{item.key}"] = item.value if item.value is not None else "true"
 
     def _rank(self, location) -> None:
@@ -277,6 +283,8 @@ class FieldBody:
         is_index, is_attribute = "index" in outputs, "attribute" in outputs
         kind = self.type.kind
         match = self.match or ("text" if is_index and kind in ("string", "array", "weightedset") else "word")
+        if kind in ("string", "array", "weightedset"):
+            check_match_settings(match, self.settings, is_index, is_attribute, self.locations, self.owner)
         rank_filter = self.rank == "filter" or (match == "exact" and self.rank != "normal")
         hnsw = self.hnsw
         if kind == "tensor" and is_index and hnsw is None:

@@ -79,10 +79,10 @@ def test_query_words_follow_fieldsets_and_skip_negatives():
 
 
 def test_matched_elements_only():
-    tags = Field("tags", FieldType("array", STRING), is_attribute=True)
+    tags = Field("tags", FieldType("array", STRING), is_attribute=True, match="word")
     assert matched_elements(["A", "b", "B c"], frozenset({"b"}), tags) == ["b"]
     assert matched_elements(["A"], frozenset({"b"}), tags) is None  # nothing matched: not rendered
-    wset = Field("w", FieldType("weightedset", STRING), is_attribute=True)
+    wset = Field("w", FieldType("weightedset", STRING), is_attribute=True, match="word")
     assert matched_elements({"x": 1, "Y": 2}, frozenset({"y"}), wset) == {"Y": 2}
     texts = Field("t", FieldType("array", STRING), is_index=True)
     assert matched_elements(["the fox runs", "a cat"], words("running"), texts) == ["the fox runs"]
@@ -91,5 +91,5 @@ def test_matched_elements_only():
 def test_tokens_are_the_indexed_terms():
     title = Field("title", STRING, is_index=True)
     assert indexed_tokens("Foxes Running!", title) == ["fox", "run"]
-    assert indexed_tokens("Foxes Running!", Field("t", STRING, is_attribute=True)) == ["foxes running!"]
+    assert indexed_tokens("Foxes Running!", Field("t", STRING, is_attribute=True, match="word")) == ["foxes running!"]
     assert indexed_tokens(["Foxes", "Running"], title) == [["fox"], ["run"]]
