@@ -20,12 +20,14 @@ indexed, default 1000) and max-occurrences (occurrences of one term indexed per 
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, replace
 
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.linguistics import normalize, stems, tokenize, tokenize_unstemmed
 
+_WORDS = re.compile(r"\w+", re.UNICODE)
 STEMMING_MODES = ("none", "best", "shortest")  # Snowball gives one stem: "best" and "shortest" agree
 _STREAMING_ONLY = ("substring", "suffix")
 
@@ -153,7 +155,8 @@ def index_terms(mode: MatchMode, text: str, language: str) -> list[str]:
     if mode.whole_value:
         term = whole_value_term(mode, text)
         return [term] if term and len(term) <= mode.max_token_length else []
-    words = tokenize_unstemmed(text, language)
+    # gram fields n-gram whole words (CJK runs too, instead of the default bigram segmentation)
+    words = _WORDS.findall(normalize(text)) if mode.kind == "gram" else tokenize_unstemmed(text, language)
     if any(len(word) > mode.max_token_length for word in words):  # tokens as written, before stemming
         words = [word for word in words if len(word) <= mode.max_token_length]
     if mode.kind == "gram":
@@ -167,7 +170,7 @@ def query_terms(mode: MatchMode, text: str, language: str, stem: bool = True) ->
         term = whole_value_term(mode, text).replace("\x1f", "")  # U+001F marks equiv terms
         return [term] if term else []
     if mode.kind == "gram":
-        return grams(tokenize_unstemmed(text, language), mode.gram_size)
+        return grams(_WORDS.findall(normalize(text)), mode.gram_size)
     return (tokenize if stem and mode.stemming else tokenize_unstemmed)(text, language)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Mapping
 
 from searchlib.languages import text_language
 from searchlib.linguistics import normalize, stem, tokenize_unstemmed
@@ -42,6 +42,17 @@ class SnippetConfig:
     surround_max: int = 128  # `surround_max int default=128`: context before and after each group
     winsize: int = 200  # `winsize int default=200`: words this close count as one group
     prefix: bool = True  # `prefix bool default=true`: no match in the field gives its prefix
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, str]) -> "SnippetConfig":
+        """From a content cluster's juniperrc <config> values (searchlib/schema/juniper.py validated them)."""
+        if not settings:
+            return DEFAULT_SNIPPETS
+        values = {name: int(settings[name]) for name in ("length", "max_matches", "min_length", "surround_max",
+                                                         "winsize") if name in settings}
+        if "prefix" in settings:
+            values["prefix"] = settings["prefix"] == "true"
+        return cls(**values)
 
 
 DEFAULT_SNIPPETS = SnippetConfig()
@@ -92,7 +103,8 @@ def _matched_spans(text: str, words: frozenset[str], language: str,
     language = text_language(text, language)
     spans = []
     for found in _WORD.finditer(text):
-        for piece in tokenize_unstemmed(found.group(), language):
+        pieces = [normalize(found.group())] if mode.kind == "gram" else tokenize_unstemmed(found.group(), language)
+        for piece in pieces:
             candidates = grams([piece], mode.gram_size) if mode.kind == "gram" else \
                 [piece, stem(piece, language)] if mode.stemming else [piece]
             matched = next((c for c in candidates if c in words), None)
@@ -230,8 +242,8 @@ def per_element(value: object, transform) -> object:
     return value
 
 
-def summary_transforms(schema: Schema, summary_class: str,
-                       query: q.QueryNode | None) -> dict[str, Callable[[object], object]]:
+def summary_transforms(schema: Schema, summary_class: str, query: q.QueryNode | None,
+                       config: SnippetConfig = DEFAULT_SNIPPETS) -> dict[str, Callable[[object], object]]:
     """For the summary fields of a class that depend on the query (or show tokens): the function
     that turns the stored value into the rendered one; fields not listed render as stored."""
     summary = schema.summaries.get(summary_class or "default")
@@ -247,7 +259,7 @@ def summary_transforms(schema: Schema, summary_class: str,
             transforms[entry.name] = functools.partial(matched_elements, words=words, field=field)
         elif entry.dynamic:
             transforms[entry.name] = functools.partial(per_element, transform=functools.partial(
-                dynamic_snippet, words=words, mode=mode))
+                dynamic_snippet, words=words, mode=mode, config=config))
         else:
             transforms[entry.name] = functools.partial(per_element, transform=functools.partial(
                 bold, words=words, mode=mode))

@@ -99,3 +99,9 @@ def test_settings_the_engine_cannot_honour_are_refused_where_written(settings, o
         _field(settings, outputs)
     assert message in str(raised.value)
     assert raised.value.location.file == "schemas/s.sd" and raised.value.location.column == column
+
+
+def test_gram_fields_n_gram_cjk_words_by_their_gram_size():
+    # not the default CJK bigram segmentation: gram-size 3 gives trigrams of the run
+    assert index_terms(MatchMode("gram", gram_size=3), "東京都庁", "ja") == ["東京都", "京都庁"]
+    assert query_terms(MatchMode("gram", gram_size=3), "京都庁", "ja") == ["京都庁"]
