@@ -13,7 +13,7 @@ from content_node.ranking.rank_program import RankProgram
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
-from searchlib.snippets import summary_transforms
+from searchlib.snippets import DEFAULT_SNIPPETS, SnippetConfig, summary_transforms
 
 
 RENDERED_BY_CONTAINER = frozenset({"sddocname", "documentid"})
@@ -39,7 +39,8 @@ def summary_field_names(schema: Schema, summary_class: str) -> list[tuple[str, t
 def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
          global_ids: Sequence[bytes], query: q.QueryNode | None,
          query_features: Mapping[str, object], now: float,
-         rank_properties: Mapping[str, str] | None = None, as_of: int = 0) -> list[Docsum]:
+         rank_properties: Mapping[str, str] | None = None, as_of: int = 0,
+         snippets: SnippetConfig = DEFAULT_SNIPPETS) -> list[Docsum]:
     """`as_of`: the generation of the search that found the hits; a document replaced or removed
     since comes back as it was then (store/read_views.py). Its summary-features are left out: they
     would be computed on the current attributes."""
@@ -56,8 +57,8 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
     features = iter(_summary_features(index, program, schema, query, query_features, now, rows,
                                       rank_properties or {}))
     mutable = _mutable_columns(index, schema, fields_wanted)
-    sources = {sources[0] if sources else name for name, sources in fields_wanted}
-    transforms = summary_transforms(schema, summary_class, query)  # snippets, bolding, tokens, ...
+    sources = {source for name, sources in fields_wanted for source in sources or (name,)}
+    transforms = summary_transforms(schema, summary_class, query, snippets)  # snippets, bolding, tokens, ...
     docsums = []
     for gid, local_id, version in found:
         if version is None:
@@ -69,11 +70,14 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
         for name, sources in fields_wanted:
             if name in RENDERED_BY_CONTAINER:
                 continue
-            source = sources[0] if sources else name
-            if source in mutable:
-                value = mutable[source](local_id) if local_id is not None else None
-            else:
-                value = stored.get(source)
+            value = None
+            for source in sources or (name,):  # `source: a, b`: the first that has a value
+                if source in mutable:
+                    value = mutable[source](local_id) if local_id is not None else None
+                else:
+                    value = stored.get(source)
+                if value is not None and value != "":
+                    break
             if name in transforms and value is not None:
                 value = transforms[name](value)
             if value is not None and value != "":

@@ -273,6 +273,7 @@ class ContentCluster:
     top_k_probability: float = 0.9999
     min_active_docs_coverage: float = 97.0  # percent
     group_names: Mapping[int, str] = EMPTY  # group distribution-key -> name, for grouped clusters
+    snippet_settings: Mapping[str, str] = EMPTY  # juniperrc <config> values (searchlib/snippets.py)
 
     @property
     def groups(self) -> tuple[int, ...]:

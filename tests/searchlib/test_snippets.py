@@ -3,8 +3,12 @@ outputs are worked out by hand from Vespa's rules (schema reference `summary`/`b
 defaults): the steps are written next to each case."""
 from __future__ import annotations
 
+import pytest
+
+from searchlib.errors import SchemaError
 from searchlib.linguistics import tokenize
 from searchlib.query import tree as q
+from searchlib.schema.application import application_from_text
 from searchlib.schema.model import Field, FieldSet, FieldType, Schema
 from searchlib.snippets import (
     DEFAULT_SNIPPETS, SEP, SnippetConfig, bold, dynamic_snippet, indexed_tokens, matched_elements,
@@ -93,3 +97,36 @@ def test_tokens_are_the_indexed_terms():
     assert indexed_tokens("Foxes Running!", title) == ["fox", "run"]
     assert indexed_tokens("Foxes Running!", Field("t", STRING, is_attribute=True, match="word")) == ["foxes running!"]
     assert indexed_tokens(["Foxes", "Running"], title) == [["fox"], ["run"]]
+
+
+SERVICES = """<services version="1.0">
+  <container id="default" version="1.0"><search/></container>
+  <content id="c" version="1.0">
+    <documents><document type="s" mode="index"/></documents>
+    <nodes><node hostalias="n" distribution-key="0"/></nodes>
+    <config name="vespa.config.search.summary.juniperrc">
+      {settings}
+    </config>
+  </content>
+</services>"""
+SD = "schema s { document s { field body type string { indexing: index | summary\n summary: dynamic } } }"
+
+
+def _content(settings: str):
+    return application_from_text(SD, services_xml=SERVICES.format(settings=settings), name="s.sd").content
+
+
+def test_juniperrc_config_in_services_sets_the_snippet_lengths():
+    # the document-summaries guide's example configuration
+    content = _content("<max_matches>2</max_matches><length>1000</length>"
+                       "<surround_max>500</surround_max><min_length>300</min_length><prefix>false</prefix>")
+    config = SnippetConfig.from_settings(content.snippet_settings)
+    assert config == SnippetConfig(length=1000, max_matches=2, min_length=300, surround_max=500, prefix=False)
+    assert SnippetConfig.from_settings(_content("").snippet_settings) == DEFAULT_SNIPPETS
+
+
+def test_juniperrc_settings_this_engine_does_not_honour_are_refused():
+    with pytest.raises(SchemaError, match="not supported: vespa.config.search.summary.juniperrc <stem_min_length>"):
+        _content("<stem_min_length>3</stem_min_length>")
+    with pytest.raises(SchemaError, match="<length> must be a positive integer"):
+        _content("<length>-1</length>")
