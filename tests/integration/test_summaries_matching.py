@@ -1,7 +1,7 @@
 """Summaries and match modes on a real 2-node cluster (tests/apps/summaries_matching): dynamic
 snippets and bolding with `<hi>`/`<sep />`, the tokens summary, matched-elements-only, the YQL select
 list, and match: exact (with exact-terminator), word, cased, gram (gram-size 3) and stemming: none,
-each answered as Vespa's schema reference defines it."""
+each answered as Vespa's schema reference defines it; `source: a, b` takes the first with a value."""
 from __future__ import annotations
 
 import httpx
@@ -17,7 +17,7 @@ BODY = FILLER + " Phased ranking reorders the best hits. " + " ".join(
 DOCUMENTS = {
     "a": {"title": "Phased ranking in practice", "body": BODY, "tags": ["red", "green", "blue"],
           "sku": "AB-12 x", "label": "New York", "code": "AbC", "grams": "hi blue", "plain": "running dogs"},
-    "b": {"title": "Unrelated title", "body": "A short body about dogs.", "tags": ["green"],
+    "b": {"title": "Unrelated title", "subtitle": "A subtitle", "body": "A short body about dogs.", "tags": ["green"],
           "sku": "AB", "label": "York", "code": "abc", "grams": "high", "plain": "run dog"},
 }
 
@@ -59,6 +59,12 @@ def test_tokens_summary_and_dynamic_summary_field_in_a_class(http):
     assert fields["title_tokens"] == ["phase", "rank", "in", "practic"]
     assert {"title", "title_tokens", "snippet"} <= set(fields) and "body" not in fields
     assert "<hi>" not in fields["snippet"] and fields["snippet"].endswith("<sep />")  # no match: prefix
+
+
+def test_summary_from_the_first_source_with_a_value(http):
+    headings = {h["id"].rsplit(":", 1)[-1]: h["fields"]["heading"]
+                for h in hits(http, "select * from item where true", **{"presentation.summary": "short"})}
+    assert headings == {"a": "Phased ranking in practice", "b": "A subtitle"}  # source: subtitle, title
 
 
 def test_matched_elements_only(http):
