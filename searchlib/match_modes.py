@@ -95,6 +95,8 @@ def check_match_settings(kind: str, settings: dict[str, str], is_index: bool, is
         if key in settings and settings[key] not in STEMMING_MODES:
             fail(key, f"not supported: stemming: {settings[key]} in {owner} (use one of "
                       f"{', '.join(STEMMING_MODES)})")
+    if "index.prefix" in settings:
+        fail("index.prefix", f"not supported: index: prefix in {owner}")
     for key in ("normalizing", "index.normalizing"):
         if key in settings:
             fail(key, f"not supported: normalizing: {settings[key]} in {owner}")

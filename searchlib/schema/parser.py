@@ -190,8 +190,11 @@ class _SchemaParser:
                 for match in re.finditer(r"[^\s,]+", value):
                     decl.fields.append(NameRef(match.group(0), sc.location(value_pos + match.start())))
             elif key == "match":
-                items = read_match_items(sc, owner)
-                decl.match = next((item.key for item in items if item.key in MATCH_MODES), decl.match)
+                for item in read_match_items(sc, owner):
+                    if item.key not in ("text", "exact", "word", "gram", "uncased"):  # what queries honour
+                        raise SchemaError(f"not supported: match setting '{item.key}' on {owner} (set it "
+                                          f"on its fields)", item.location)
+                    decl.match = item.key if item.key in MATCH_MODES else decl.match
             elif key == "query-command":
                 sc.expect(":", f"after 'query-command' in {owner}")
                 sc.line_value(f"query-command of {owner}")

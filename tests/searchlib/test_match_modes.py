@@ -105,3 +105,16 @@ def test_gram_fields_n_gram_cjk_words_by_their_gram_size():
     # not the default CJK bigram segmentation: gram-size 3 gives trigrams of the run
     assert index_terms(MatchMode("gram", gram_size=3), "東京都庁", "ja") == ["東京都", "京都庁"]
     assert query_terms(MatchMode("gram", gram_size=3), "京都庁", "ja") == ["京都庁"]
+
+
+def test_fieldset_match_settings_queries_cannot_honour_are_refused():
+    text = SCHEMA.format(settings="", outputs="index").replace(
+        "fieldset default { fields: t }",
+        "fieldset default {\n    fields: t\n    match {\n      gram\n      gram-size: 3\n    }\n  }")
+    with pytest.raises(SchemaError) as raised:
+        application_from_text(text, name="s.sd")
+    assert "not supported: match setting 'gram-size' on fieldset 'default'" in str(raised.value)
+    assert (raised.value.location.line, raised.value.location.column) == (13, 7)
+    exact = text.replace("      gram-size: 3\n", "").replace("gram", "exact")
+    schema = application_from_text(exact, name="s.sd").schemas["s"]
+    assert query_match_modes([schema])["default"] == MatchMode("exact")
