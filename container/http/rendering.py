@@ -30,7 +30,8 @@ def render_hit(result_hit: ResultHit, source: str, selected: frozenset[str] | No
         fields["matchfeatures"] = {k: render_value(v) for k, v in hit.match_features.items()}
     if result_hit.document_id:
         fields["sddocname"] = result_hit.schema
-        fields["documentid"] = result_hit.document_id
+        if result_hit.shows_documentid:
+            fields["documentid"] = result_hit.document_id
     fields.update(result_hit.fields)
     if selected is not None:
         fields = {name: value for name, value in fields.items() if name in selected or name == "matchfeatures"}
