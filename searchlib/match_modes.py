@@ -45,8 +45,8 @@ class MatchMode:
 
     @property
     def whole_value(self) -> bool:
-        """exact and word: the value is one term, not tokens."""
-        return self.kind in ("exact", "word")
+        """exact and word (and prefix, on attributes only: word matching there): one term, not tokens."""
+        return self.kind in ("exact", "word", "prefix")
 
 
 TEXT = MatchMode()

@@ -16,9 +16,9 @@ BODY = FILLER + " Phased ranking reorders the best hits. " + " ".join(
     f"More filler sentence {i} here." for i in range(12))
 DOCUMENTS = {
     "a": {"title": "Phased ranking in practice", "body": BODY, "tags": ["red", "green", "blue"],
-          "sku": "AB-12 x", "label": "New York", "code": "AbC", "grams": "hi blue", "plain": "running dogs"},
+          "sku": "AB-12 x", "label": "New York", "weights": {"x": 1, "y": 2}, "brand": "Acme", "code": "AbC", "grams": "hi blue", "plain": "running dogs"},
     "b": {"title": "Unrelated title", "subtitle": "A subtitle", "body": "A short body about dogs.", "tags": ["green"],
-          "sku": "AB", "label": "York", "code": "abc", "grams": "high", "plain": "run dog"},
+          "sku": "AB", "label": "York", "weights": {"y": 3}, "brand": "Acme Corp", "code": "abc", "grams": "high", "plain": "run dog"},
 }
 
 
@@ -71,6 +71,9 @@ def test_summary_from_the_first_source_with_a_value(http):
 def test_matched_elements_only(http):
     [hit] = hits(http, 'select * from item where tags contains "blue"')
     assert hit["fields"]["tags"] == ["blue"]
+    [hit] = hits(http, 'select * from item where weights contains "x"')
+    assert hit["fields"]["weights"] == {"x": 1}
+    assert "tags" not in hit["fields"]  # no element of it matched
 
 
 def test_select_list_limits_the_fields(http):
@@ -91,6 +94,11 @@ def test_word_and_cased_matching(http):
     assert ids(http, 'label contains "york"') == ["b"]
     assert ids(http, 'code contains "AbC"') == ["a"]
     assert ids(http, 'code contains "abc"') == ["b"]
+
+
+def test_prefix_on_an_attribute_changes_nothing(http):
+    # Vespa: "Has no effect, as attributes always support prefix searches"; a term is the whole value
+    assert ids(http, 'brand contains "acme"') == ["a"]
 
 
 def test_gram_matching(http):
