@@ -134,6 +134,7 @@ def bold(text: str, words: frozenset[str], language: str = "", mode: MatchMode =
 
 def dynamic_snippet(text: str, words: frozenset[str], language: str = "",
                     config: SnippetConfig = DEFAULT_SNIPPETS, mode: MatchMode = TEXT) -> str:
+    """`summary: dynamic`: the fragments of `text` around its best groups of matched words."""
     spans = _matched_spans(text, words, language, mode)
     if len(text) <= config.length:
         return _bold_range(text, 0, len(text), spans)

@@ -183,11 +183,11 @@ def _parse_items(
         if prefix and (known_indexes is None or prefix.group(1) in known_indexes):
             index = prefix.group(1)
             position = prefix.end()
-        terminator = modes[index].exact_terminator if index in modes and modes[index].kind == "exact" else ""
-        if terminator and text.find(terminator, position) >= 0 and text[position:position + 1] != '"':
-            end = text.find(terminator, position)  # an exact value runs to its terminator
-            surface = text[position:end]
-            position = end + len(terminator)
+        mode = modes.get(index)
+        terminator_at = text.find(mode.exact_terminator, position) if mode and mode.kind == "exact" else -1
+        if terminator_at >= 0 and text[position:position + 1] != '"':
+            surface = text[position:terminator_at]  # an exact value runs to its terminator
+            position = terminator_at + len(mode.exact_terminator)
         elif position < length and text[position] == '"':
             end = text.find('"', position + 1)
             end = length if end < 0 else end
