@@ -246,5 +246,41 @@ def _summaries(decl: SchemaDecl, fields: Mapping[str, Field]) -> dict[str, Docum
     done: set[str] = set()
     for s in decl.summaries:
         resolve(s, ())
+    locations = {(s.name, e.summary.name): e.location for s in decl.summaries for e in s.fields}
+    return _consistent_summaries(summaries, locations)
+
+
+def _transform(field: SummaryField) -> tuple[bool, bool, bool, bool]:
+    return field.dynamic, field.bolding, field.tokens, field.matched_elements_only
+
+
+def _consistent_summaries(summaries: dict[str, DocumentSummary],
+                          locations: Mapping[tuple[str, str], SourceLocation]) -> dict[str, DocumentSummary]:
+    """As Vespa's SummaryConsistency: a summary field named in several classes is one field - one
+    written without a transform takes the default's (or the first definition's), a different
+    transform is an error - and the default class holds every summary field of every class."""
+    known = {f.name: f for f in summaries["default"].fields}
+    extra: list[SummaryField] = []
+    for name, summary in summaries.items():
+        if name == "default":
+            continue
+        fields = []
+        for field in summary.fields:
+            first = known.get(field.name)
+            if first is None:
+                known[field.name] = field
+                extra.append(field)
+            elif not any(_transform(field)):
+                field = replace(field, dynamic=first.dynamic, bolding=first.bolding, tokens=first.tokens,
+                                   matched_elements_only=first.matched_elements_only)
+            elif _transform(field) != _transform(first):
+                raise SchemaError(f"conflicting summary transforms: summary '{field.name}' in document-summary "
+                                  f"'{name}' differs from its definition elsewhere (one field cannot have "
+                                  f"different transforms in different summary classes)",
+                                  locations.get((name, field.name), summary.location))
+            fields.append(field)
+        summaries[name] = replace(summary, fields=tuple(fields))
+    default = summaries["default"]
+    summaries["default"] = replace(default, fields=default.fields + tuple(extra))
     return summaries
 

@@ -57,6 +57,7 @@ def test_tokens_summary_and_dynamic_summary_field_in_a_class(http):
     [hit] = hits(http, "select * from item where title contains \"practice\"", **{"presentation.summary": "short"})
     fields = hit["fields"]
     assert fields["title_tokens"] == ["phase", "rank", "in", "practic"]
+    assert fields["title"] == "Phased ranking in <hi>practice</hi>"  # `summary title {}`: the field's bolding
     # the class's fields and sddocname; documentid only where a class lists it (the default does)
     assert set(fields) == {"sddocname", "title", "title_tokens", "snippet", "heading"}
     assert "<hi>" not in fields["snippet"] and fields["snippet"].endswith("<sep />")  # no match: prefix

@@ -75,3 +75,27 @@ def test_settings_that_cannot_be_honoured_are_refused_where_written(setting):
 def test_settings_on_the_wrong_type_are_errors(fields, wanted):
     with pytest.raises(SchemaError, match=wanted):
         _schema(fields=fields)
+
+
+def test_a_summary_field_keeps_its_transform_in_every_class_and_joins_the_default():
+    # Vespa's SummaryConsistency: `summary title {}` in a class is the field's summary (bolded here);
+    # the default summary holds every summary field of every class
+    schema = _schema(outside="""
+    document-summary short {
+        summary title {}
+        summary snippet { source: body
+                          dynamic }
+    }""")
+    short = {f.name: f for f in schema.summaries["short"].fields}
+    assert short["title"].bolding and short["snippet"].dynamic
+    default = {f.name: f for f in schema.summaries["default"].fields}
+    assert default["snippet"].dynamic and default["snippet"].sources == ("body",)
+
+
+def test_different_transforms_for_one_summary_field_are_an_error():
+    with pytest.raises(SchemaError, match="conflicting summary transforms: summary 'title'") as raised:
+        _schema(outside="""
+    document-summary short {
+        summary title { dynamic }
+    }""")
+    assert (raised.value.location.line, raised.value.location.column) == (23, 17)
