@@ -15,6 +15,7 @@ from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
+from searchlib.snippets import DEFAULT_SNIPPETS, SnippetConfig, summary_transforms
 
 
 RENDERED_BY_CONTAINER = frozenset({"sddocname", "documentid"})
@@ -41,7 +42,8 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
          global_ids: Sequence[bytes], query: q.QueryNode | None,
          query_features: Mapping[str, object], now: float,
          rank_properties: Mapping[str, str] | None = None, as_of: int = 0,
-         corpus_statistics: CorpusStatistics | None = None) -> list[Docsum]:
+         corpus_statistics: CorpusStatistics | None = None,
+         snippets: SnippetConfig = DEFAULT_SNIPPETS) -> list[Docsum]:
     """`as_of`: the generation of the search that found the hits; a document replaced or removed
     since comes back as it was then (store/read_views.py). Its summary-features are left out: they
     would be computed on the current attributes."""
@@ -58,7 +60,8 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
     features = iter(_summary_features(ranking_index(index, corpus_statistics), program, schema, query,
                                       query_features, now, rows, rank_properties or {}))
     mutable = _mutable_columns(index, schema, fields_wanted)
-    sources = {sources[0] if sources else name for name, sources in fields_wanted}
+    sources = {source for name, sources in fields_wanted for source in sources or (name,)}
+    transforms = summary_transforms(schema, summary_class, query, snippets)  # snippets, bolding, tokens, ...
     docsums = []
     for gid, local_id, version in found:
         if version is None:
@@ -70,11 +73,16 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
         for name, sources in fields_wanted:
             if name in RENDERED_BY_CONTAINER:
                 continue
-            source = sources[0] if sources else name
-            if source in mutable:
-                value = mutable[source](local_id) if local_id is not None else None
-            else:
-                value = stored.get(source)
+            value = None
+            for source in sources or (name,):  # `source: a, b`: the first that has a value
+                if source in mutable:
+                    value = mutable[source](local_id) if local_id is not None else None
+                else:
+                    value = stored.get(source)
+                if value is not None and value != "":
+                    break
+            if name in transforms and value is not None:
+                value = transforms[name](value)
             if value is not None and value != "":
                 fields[name] = value
         docsums.append(Docsum(gid, document_id, fields, summary_features))

@@ -104,7 +104,7 @@ class DocumentDB:
         self._local_ids = LocalIds()
         self._documents = DocumentStore()
         self._attributes = AttributeStore(self.schema)
-        self._indexes = {f.name: FieldIndex(f.name, self._local_ids)
+        self._indexes = {f.name: FieldIndex.for_field(f, self._local_ids)
                          for f in self.schema.fields.values() if f.is_index and _is_text(f.type)}
         self._vectors = VectorIndexes(self.schema, self._data_dir / "hnsw")
 

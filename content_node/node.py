@@ -25,6 +25,7 @@ from searchlib.schema.application import load_application
 from searchlib.ranking_setup import hidden_match_features
 from searchlib.schema.model import ApplicationPackage, Schema
 from searchlib.selection import Selection
+from searchlib.snippets import SnippetConfig
 
 log = logging.getLogger("content_node")
 
@@ -116,7 +117,8 @@ class ContentNode:
         program = self.program(schema_name, profile) if profile else None
         with self.databases[schema_name].read_view() as view:
             return docsums.fill(view, program, schema, summary_class, global_ids, query, query_features,
-                                now or time.time(), rank_properties, as_of, corpus_statistics)
+                                now or time.time(), rank_properties, as_of, corpus_statistics,
+                                SnippetConfig.from_settings(self.application.content.snippet_settings))
 
     def database_for(self, document_id: str) -> DocumentDB:
         doctype = DocumentId.parse(document_id).doctype

@@ -67,6 +67,11 @@ def tokenize(text: str, language: str = DEFAULT_LANGUAGE) -> list[str]:
     return _cache(language).stems(tokenize_unstemmed(text, language))
 
 
+def stems(words: list[str], language: str = DEFAULT_LANGUAGE) -> list[str]:
+    """The Snowball stems of normalized tokens in `language` (tokenize = stems of tokenize_unstemmed)."""
+    return _cache(language).stems(words)
+
+
 def stem(word: str, language: str = DEFAULT_LANGUAGE) -> str:
     """The Snowball stem of one normalized token in `language`."""
     return _cache(language).stems([word])[0]

@@ -31,7 +31,9 @@ def render_tree(value: object) -> object:
     return render_value(value)
 
 
-def render_hit(result_hit: ResultHit, source: str, phase_trace: dict | None = None) -> dict:
+def render_hit(result_hit: ResultHit, source: str, phase_trace: dict | None = None,
+               selected: frozenset[str] | None = None) -> dict:
+    """`selected`: the YQL select list (None for `select *`) - only those summary fields render."""
     hit = result_hit.hit
     fields: dict[str, object] = {}
     if hit.match_features:
@@ -40,8 +42,12 @@ def render_hit(result_hit: ResultHit, source: str, phase_trace: dict | None = No
         fields["phaseTrace"] = render_tree(phase_trace)
     if result_hit.document_id:
         fields["sddocname"] = result_hit.schema
-        fields["documentid"] = result_hit.document_id
+        if result_hit.shows_documentid:
+            fields["documentid"] = result_hit.document_id
     fields.update(result_hit.fields)
+    if selected is not None:
+        fields = {name: value for name, value in fields.items()
+                  if name in selected or name in ("matchfeatures", "phaseTrace")}
     if result_hit.summary_features:
         summary_features = {k: render_value(v) for k, v in result_hit.summary_features.items()}
         summary_features["vespa.summaryFeatures.cached"] = 0.0
@@ -61,7 +67,8 @@ def render_error(error: NodeError) -> dict:
     return rendered
 
 
-def render_result(result: SearchResult, source: str, timing: bool = False) -> dict:
+def render_result(result: SearchResult, source: str, timing: bool = False,
+                  select: tuple[str, ...] = ("*",)) -> dict:
     root: dict[str, object] = {"id": "toplevel", "relevance": 1.0, "fields": {"totalCount": result.total_count}}
     if result.coverage is not None:
         coverage = result.coverage
@@ -72,10 +79,11 @@ def render_result(result: SearchResult, source: str, timing: bool = False) -> di
         root["coverage"] = rendered
     if result.errors:
         root["errors"] = [render_error(_without_server_text(e)) for e in result.errors]
+    selected = None if "*" in select else frozenset(select)
     traces = result.hit_traces or [None] * len(result.hits)
-    children = [render_hit(h, source, t) for h, t in zip(result.hits, traces)]
+    children = [render_hit(h, source, t, selected) for h, t in zip(result.hits, traces)]
     if result.grouping is not None:
-        children.append(render_grouping(result.grouping, lambda hit: render_hit(hit, source)))
+        children.append(render_grouping(result.grouping, lambda hit: render_hit(hit, source, None, selected)))
     if children:
         root["children"] = children
     if result.phase_trace is not None:

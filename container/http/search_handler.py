@@ -41,7 +41,7 @@ class SearchHandler:
             query.profile, len(result.hits), result.total_count,
             degraded=result.coverage is not None and not result.coverage.full,
             failed=bool(result.errors) and not result.hits)
-        body = render_result(result, self._source, timing=query.timing)
+        body = render_result(result, self._source, timing=query.timing, select=query.yql.select_fields)
         return JSONResponse(body, status_code=http_status(bool(result.hits), result.errors))
 
     def _error(self, code: ErrorCode, message: str) -> JSONResponse:

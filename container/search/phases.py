@@ -45,6 +45,7 @@ class ResultHit:
     document_id: str = ""
     fields: dict = field(default_factory=dict)
     summary_features: dict = field(default_factory=dict)
+    shows_documentid: bool = True  # a custom summary class renders documentid only when it lists it
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,8 +243,10 @@ async def fill(plan: SearchPlan, application: ApplicationPackage, cluster: Searc
     filled = []
     for hit, schema in window:
         docsum = summaries.get(hit.global_id)
+        summary = application.schemas[schema].summaries.get(query.summary_class or "default")
+        shows_id = summary is None or any(f.name == "documentid" for f in summary.fields)
         filled.append(ResultHit(hit, schema) if docsum is None else
-                      ResultHit(hit, schema, docsum.document_id, docsum.fields, docsum.summary_features))
+                      ResultHit(hit, schema, docsum.document_id, docsum.fields, docsum.summary_features, shows_id))
     return Filled(filled, errors)
 
 

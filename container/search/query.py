@@ -10,6 +10,7 @@ from container.search import request_parameters as rp
 from container.search.query_profile import with_query_profile
 from container.search.validation import check_depth
 from searchlib.errors import ErrorCode, InvalidParameterError, QueryError, SearchlibError
+from searchlib.match_modes import query_match_modes
 from searchlib.query import tree as q
 from searchlib.query.plain_text import SYNTAX_PARAMETER, without_query_syntax
 from searchlib.query.yql import parse_yql
@@ -71,10 +72,8 @@ def build_query(raw: Mapping[str, str], application: ApplicationPackage, started
         if len(params.get(name, "")) > limits.yql_length:
             raise QueryError(f"'{name}' is {len(params[name])} characters long: the limit (yql-length) "
                              f"is {limits.yql_length}")
-    exact = {name for schema in application.schemas.values() for name, f in schema.fields.items()
-             if f.is_attribute and not f.is_index}
     try:
-        parsed = parse_yql(yql_text, parameters=_parsing_parameters(params), exact_match_fields=exact)
+        parsed = parse_yql(yql_text, parameters=_parsing_parameters(params), match_modes=_match_modes(application))
     except RecursionError:  # a parser recurses per level of nesting: too deep is a bad query
         raise QueryError("Could not create query from YQL: it is nested too deeply") from None
     check_depth(parsed.where, limits.query_tree_depth)
@@ -106,6 +105,18 @@ def build_query(raw: Mapping[str, str], application: ApplicationPackage, started
         started=started if started is not None else time.monotonic(),
         now=_freshness_now(params),
         parameters=params, explain=rp.read_bool(params, "ranking.explain"))
+
+
+_MODES_BY_GENERATION: dict[str, dict] = {}  # per package: every query reads them
+
+
+def _match_modes(application: ApplicationPackage) -> dict:
+    modes = _MODES_BY_GENERATION.get(application.generation)
+    if modes is None:
+        if len(_MODES_BY_GENERATION) > 8:
+            _MODES_BY_GENERATION.clear()
+        modes = _MODES_BY_GENERATION[application.generation] = query_match_modes(application.schemas.values())
+    return modes
 
 
 def _parsing_parameters(params: Mapping[str, str]) -> Mapping[str, str]:

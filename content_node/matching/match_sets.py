@@ -18,6 +18,7 @@ from content_node.matching.string_items import in_matches, string_item_matches
 from content_node.matching.weighted_tokens import matching_ids, token_scores
 from content_node.matching.weak_and import WandTerm, term_score, wand_top_k
 from searchlib.errors import InvalidParameterError
+from searchlib.match_modes import match_mode
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
 
@@ -204,7 +205,7 @@ class MatchEvaluator:
                 except ValueError:
                     return EMPTY
                 return np.flatnonzero(column == wanted).astype(np.int32)
-            return np.flatnonzero(_lowercase_equals(column, term)).astype(np.int32)
+            return np.flatnonzero(_string_equals(column, term, match_mode(spec).cased)).astype(np.int32)
         raise InvalidParameterError(f"Field '{field}' is not searchable (it has neither index nor attribute)")
 
     def _phrase_in_field(self, field: str, terms: Sequence[str]) -> np.ndarray:
@@ -248,7 +249,15 @@ class MatchEvaluator:
         return ids.astype(np.int32)
 
 
-def _lowercase_equals(column: np.ndarray, term: str) -> np.ndarray:
-    wanted = term.lower()
-    return np.fromiter((isinstance(v, str) and v.lower() == wanted for v in column), dtype=bool,
-                       count=len(column))
+def _string_equals(column: np.ndarray, term: str, cased: bool) -> np.ndarray:
+    """Which values equal the term (lowercased unless `match: cased`); an array or weighted set
+    when one of its elements does."""
+    wanted = term if cased else term.lower()
+
+    def equal(value) -> bool:
+        if isinstance(value, str):
+            return (value if cased else value.lower()) == wanted
+        if isinstance(value, (list, dict)):
+            return any(isinstance(e, str) and (e if cased else e.lower()) == wanted for e in value)
+        return False
+    return np.fromiter((equal(v) for v in column), dtype=bool, count=len(column))

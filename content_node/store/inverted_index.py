@@ -21,19 +21,20 @@ from content_node.store.term_dictionary import TermDictionary
 from content_node.store.posting_segment import (
     EMPTY_POSTINGS, EMPTY_SEGMENT, PendingPostings, Postings, merge_segments)
 from searchlib.languages import text_language
-from searchlib.linguistics import tokenize
+from searchlib.match_modes import TEXT, MatchMode, cap_occurrences, index_terms, match_mode
 
 ELEMENT_GAP = 16  # positions skipped between array elements, so phrases never span two elements
 _PENDING_POSTINGS_LIMIT = 8192  # freeze while feeding too, bounding per-chunk overhead
 _MIN_DELTA_POSTINGS = 32768
 
 
-def field_tokens(value: Any, language: str = "") -> tuple[list[str], np.ndarray]:
+def field_tokens(value: Any, language: str = "", mode: MatchMode = TEXT) -> tuple[list[str], np.ndarray]:
     """Index terms of a string or array-of-strings value, with their positions, in `language`
-    (the document's, from `set_language`), or else in the value's detected language."""
-    elements = element_tokens(value, language)
+    (the document's, from `set_language`), or else in the value's detected language; `mode` is
+    the field's match mode (searchlib.match_modes: text, exact/word, gram, stemming, limits)."""
+    elements = element_tokens(value, language, mode)
     if isinstance(value, str):
-        return elements[0], np.arange(len(elements[0]), dtype=np.int32)
+        return _capped(elements[0], np.arange(len(elements[0]), dtype=np.int32), mode)
     tokens: list[str] = []
     positions: list[np.ndarray] = []
     next_position = 0
@@ -43,17 +44,25 @@ def field_tokens(value: Any, language: str = "") -> tuple[list[str], np.ndarray]
         next_position += len(element) + ELEMENT_GAP
     if not positions:
         return tokens, np.zeros(0, dtype=np.int32)
-    return tokens, np.concatenate(positions)
+    return _capped(tokens, np.concatenate(positions), mode)
 
 
-def element_tokens(value: Any, language: str = "") -> list[list[str]]:
+def _capped(tokens: list[str], positions: np.ndarray, mode: MatchMode) -> tuple[list[str], np.ndarray]:
+    """Only the first max-occurrences occurrences of each term are indexed."""
+    if len(tokens) <= mode.max_occurrences:
+        return tokens, positions
+    keep = cap_occurrences(tokens, mode.max_occurrences)
+    return [t for t, k in zip(tokens, keep) if k], positions[np.asarray(keep, dtype=bool)]
+
+
+def element_tokens(value: Any, language: str = "", mode: MatchMode = TEXT) -> list[list[str]]:
     """The index terms of each element of a value (a string is one element; a weighted set's keys
-    in the stored order), tokenized as the index tokenizes them."""
+    in the stored order), tokenized as the index tokenizes them (uncapped)."""
     if isinstance(value, str):
-        return [tokenize(value, text_language(value, language))]
+        return [index_terms(mode, value, text_language(value, language))]
     elements = list(_elements(value))
     language = text_language(" ".join(elements), language)
-    return [tokenize(element, language) for element in elements]
+    return [index_terms(mode, element, language) for element in elements]
 
 
 def _element_count(value: Any) -> int:
@@ -71,8 +80,9 @@ def _elements(value: Any) -> Iterable[str]:
 class FieldIndex:
     """Not thread-safe by itself: the DocumentDB lock guards every call."""
 
-    def __init__(self, name: str, local_ids: LocalIds) -> None:
+    def __init__(self, name: str, local_ids: LocalIds, mode: MatchMode = TEXT) -> None:
         self.name = name
+        self.mode = mode
         self._local_ids = local_ids
         self._term_ids = TermDictionary()
         self._doc_freqs = np.zeros(0, dtype=np.int32)
@@ -84,10 +94,15 @@ class FieldIndex:
         self._delta = EMPTY_SEGMENT
         self._main = EMPTY_SEGMENT
 
+    @classmethod
+    def for_field(cls, field, local_ids: LocalIds) -> "FieldIndex":
+        """The index of a schema field (model.Field), tokenizing by the field's match mode."""
+        return cls(field.name, local_ids, match_mode(field))
+
     # -- writes -------------------------------------------------------------------------------
 
     def add(self, local_id: int, value: Any, language: str = "") -> None:
-        tokens, positions = field_tokens(value, language)
+        tokens, positions = field_tokens(value, language, self.mode)
         self._total_elements += _element_count(value)
         self._lengths = ensure_capacity(self._lengths, local_id + 1)
         self._lengths[local_id] = len(tokens)
@@ -108,7 +123,7 @@ class FieldIndex:
     def remove(self, local_id: int, value: Any, language: str = "") -> None:
         """Take a document's `value` (as stored, in the language it was added in) out of the
         statistics; postings die with it."""
-        tokens, _ = field_tokens(value, language)
+        tokens, _ = field_tokens(value, language, self.mode)
         known = [i for i in map(self._term_ids.get, set(tokens)) if i is not None]
         if known:
             self._doc_freqs[np.asarray(known, dtype=np.int64)] -= 1

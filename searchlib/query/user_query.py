@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from searchlib.errors import InvalidParameterError
 from searchlib.languages import detect_language, query_language
 from searchlib.linguistics import tokenize, tokenize_unstemmed
+from searchlib.match_modes import MatchMode, query_terms
 from searchlib.query.tree import And, FalseItem, Not, Or, Phrase, QueryNode, Rank, Term, WeakAnd
 
 QUERY_TYPES = ("all", "any", "weakAnd", "phrase", "web", "tokenize", "linguistics")
@@ -91,12 +92,14 @@ def parse_user_query(
     known_indexes: Collection[str] | None = None,
     stem: bool = True,
     language: str = "",
+    match_modes: Mapping[str, MatchMode] | None = None,
 ) -> QueryNode:
     """Parse simple-query-language text into a query tree; empty text gives FalseItem (no hits).
-    Words are stemmed in `language`, or in the text's detected language when it is ""."""
+    Words are stemmed in `language`, or in the text's detected language when it is ""; an index
+    in `match_modes` turns its words into terms by its match mode (searchlib.match_modes)."""
     node = parse_user_query_or_empty(
         text, type=type, default_index=default_index, target_hits=target_hits,
-        known_indexes=known_indexes, stem=stem, language=language,
+        known_indexes=known_indexes, stem=stem, language=language, match_modes=match_modes,
     )
     return FalseItem() if node is None else node
 
@@ -110,33 +113,42 @@ def parse_user_query_or_empty(
     known_indexes: Collection[str] | None = None,
     stem: bool = True,
     language: str = "",
+    match_modes: Mapping[str, MatchMode] | None = None,
 ) -> QueryNode | None:
     """As parse_user_query, but None for an empty query (Vespa's NullItem) so callers can drop it."""
     if type not in QUERY_TYPES:
         raise InvalidParameterError(f"Unknown query type '{type}': use one of {', '.join(QUERY_TYPES)}")
-    tokenizer = _tokenizer(stem, language or detect_language(text))
+    terms_of = _terms_of(stem, language or detect_language(text), match_modes or {})
     if type == "phrase":
-        return _text_item(default_index, tokenizer(text))
+        return _text_item(default_index, terms_of(default_index, text))
     if type in ("tokenize", "linguistics"):
-        terms = [Term(default_index, token) for token in tokenizer(text)]
+        terms = [Term(default_index, token) for token in terms_of(default_index, text)]
         return WeakAnd(tuple(terms), target_hits) if terms else None
-    items = _parse_items(text, default_index, known_indexes, tokenizer)
+    items = _parse_items(text, default_index, known_indexes, terms_of, match_modes or {})
     return _combine(items, type, target_hits)
 
 
-def _tokenizer(stem: bool, language: str) -> Callable[[str], list[str]]:
-    return functools.partial(tokenize if stem else tokenize_unstemmed, language=language)
+_TermsOf = Callable[[str, str], list[str]]  # (index, text) -> terms
+
+
+def _terms_of(stem: bool, language: str, modes: Mapping[str, MatchMode]) -> _TermsOf:
+    tokenizer = functools.partial(tokenize if stem else tokenize_unstemmed, language=language)
+
+    def terms(index: str, text: str) -> list[str]:
+        mode = modes.get(index)
+        return tokenizer(text) if mode is None else query_terms(mode, text, language, stem)
+    return terms
 
 
 def apply_filter(tree: QueryNode | None, filter_text: str, default_index: str = "default",
-                 language: str = "") -> QueryNode | None:
+                 language: str = "", match_modes: Mapping[str, MatchMode] | None = None) -> QueryNode | None:
     """Add model.filter terms: `+x` and `x` must match, `-x` must not; filter terms are unranked."""
     if not filter_text.strip():
         return tree
     positives: list[QueryNode] = []
     negatives: list[QueryNode] = []
-    tokenizer = _tokenizer(True, language or detect_language(filter_text))
-    for item in _parse_items(filter_text, default_index, None, tokenizer):
+    terms_of = _terms_of(True, language or detect_language(filter_text), match_modes or {})
+    for item in _parse_items(filter_text, default_index, None, terms_of, match_modes or {}):
         node = _as_filter(item.node)
         (negatives if item.sign == "-" else positives).append(node)
     children = ([tree] if tree is not None else []) + positives
@@ -153,7 +165,7 @@ def _as_filter(node: QueryNode) -> QueryNode:
 
 def _parse_items(
     text: str, default_index: str, known_indexes: Collection[str] | None,
-    tokenizer: Callable[[str], list[str]],
+    terms_of: _TermsOf, modes: Mapping[str, MatchMode],
 ) -> list[_Item]:
     items: list[_Item] = []
     position = 0
@@ -171,7 +183,12 @@ def _parse_items(
         if prefix and (known_indexes is None or prefix.group(1) in known_indexes):
             index = prefix.group(1)
             position = prefix.end()
-        if position < length and text[position] == '"':
+        mode = modes.get(index)
+        terminator_at = text.find(mode.exact_terminator, position) if mode and mode.kind == "exact" else -1
+        if terminator_at >= 0 and text[position:position + 1] != '"':
+            surface = text[position:terminator_at]  # an exact value runs to its terminator
+            position = terminator_at + len(mode.exact_terminator)
+        elif position < length and text[position] == '"':
             end = text.find('"', position + 1)
             end = length if end < 0 else end
             surface = text[position + 1 : end]
@@ -184,7 +201,7 @@ def _parse_items(
             position = end
         if sign == "-" and index == default_index and surface[:1].isdigit():
             sign = ""  # Vespa reads `-5` as the number, not as "not 5"
-        node = _text_item(index, tokenizer(surface))
+        node = _text_item(index, terms_of(index, surface))
         if node is not None:
             items.append(_Item(node, sign))
     return items

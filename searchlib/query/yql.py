@@ -19,6 +19,7 @@ from collections.abc import Collection, Mapping
 from searchlib.errors import QueryError
 from searchlib.languages import detect_language, language_code
 from searchlib.linguistics import normalize, tokenize, tokenize_unstemmed
+from searchlib.match_modes import MatchMode, query_terms
 from searchlib.query import parameters as params
 from searchlib.query.tree import (
     And, FalseItem, NearestNeighbor, Not, Or, ParsedYql, Phrase, QueryNode, Range, Rank, SortKey,
@@ -51,22 +52,28 @@ def parse_yql(
     user_query: UserQuerySettings | None = None,
     exact_match_fields: Collection[str] = (),
     stem: bool = True,
+    match_modes: Mapping[str, MatchMode] | None = None,
 ) -> ParsedYql:
     """Parse a YQL statement. `parameters` are the request parameters (for `@name` and, when
     user_query is None, for userQuery()); `exact_match_fields` are fields matched as whole
     lowercased values (attributes, `match: word`) rather than tokenized and stemmed text.
     stem=False leaves every word unstemmed: the tree as Vespa's parser builds it, before its
-    stemming searcher runs (what the conformance test compares)."""
+    stemming searcher runs (what the conformance test compares). `match_modes`: the indexes
+    (fields, fieldsets) whose words become terms by a match mode other than text
+    (searchlib.match_modes.query_match_modes), in YQL strings and in userQuery() alike."""
     settings = user_query if user_query is not None else UserQuerySettings.from_parameters(parameters)
-    return _YqlParser(yql, parameters, settings, frozenset(exact_match_fields), stem).statement()
+    return _YqlParser(yql, parameters, settings, frozenset(exact_match_fields), stem,
+                      match_modes or {}).statement()
 
 
 class _YqlParser(YqlOperatorParser, YqlGeoParser, YqlUriParser, YqlPredicateParser):
     def __init__(
         self, source: str, parameters: Mapping[str, object], settings: UserQuerySettings,
         exact_match_fields: frozenset[str], stem: bool = True,
+        match_modes: Mapping[str, MatchMode] | None = None,
     ) -> None:
         super().__init__(source, parameters)
+        self._modes = match_modes or {}
         self._stem = stem
         self._inherited: dict[str, object] = {}  # ranked/filter from enclosing annotated groups
         self._settings = settings
@@ -414,6 +421,8 @@ class _YqlParser(YqlOperatorParser, YqlGeoParser, YqlUriParser, YqlPredicatePars
             value = normalize(text).replace("\x1f", "")
             return [value] if value else []
         stem = self._annotation(params.annotation_bool, annotations, "stem", self._stem, at)
+        if field in self._modes:
+            return query_terms(self._modes[field], text, self._language, stem)
         return (tokenize if stem else tokenize_unstemmed)(text, self._language)
 
     # --- functions -------------------------------------------------------------------------------
@@ -470,9 +479,9 @@ class _YqlParser(YqlOperatorParser, YqlGeoParser, YqlUriParser, YqlPredicatePars
         tree = parse_user_query_or_empty(
             settings.query, type=settings.type, default_index=settings.default_index,
             target_hits=target_hits, known_indexes=settings.known_indexes, language=self._language,
-            stem=self._stem,
+            stem=self._stem, match_modes=self._modes,
         )
-        return apply_filter(tree, settings.filter, settings.default_index, self._language)
+        return apply_filter(tree, settings.filter, settings.default_index, self._language, self._modes)
 
     def _user_input(self, annotations: dict[str, object], at: Token) -> QueryNode | None:
         self.expect_punct("(")
@@ -496,7 +505,7 @@ class _YqlParser(YqlOperatorParser, YqlGeoParser, YqlUriParser, YqlPredicatePars
             ),
             known_indexes=self._settings.known_indexes,
             stem=self._annotation(params.annotation_bool, annotations, "stem", self._stem, at),
-            language=self._input_language(annotations, at),
+            language=self._input_language(annotations, at), match_modes=self._modes,
         )
 
     def _input_language(self, annotations: dict[str, object], at: Token) -> str:

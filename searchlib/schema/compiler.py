@@ -7,10 +7,12 @@ error is a SchemaError naming file:line:column.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
-from searchlib.errors import SchemaError
+from searchlib.errors import SchemaError, SourceLocation
+from searchlib.match_modes import STEMMING_MODES
 from searchlib.schema.model import (
     BUILTIN_SUMMARY_SOURCES,
     DocumentSummary,
@@ -154,6 +156,13 @@ def _fields(decl: SchemaDecl, package: Mapping[str, SchemaDecl]) -> dict[str, Fi
     document_fields = {name for name, f in fields.items() if f.in_document}
     for field in fields.values():
         _validate_field(field, document_fields)
+    stemming = decl.settings.get("stemming")  # the schema's `stemming:` is its fields' default
+    if stemming is not None:
+        if stemming not in STEMMING_MODES:
+            raise SchemaError(f"not supported: stemming: {stemming} in schema '{decl.name}'", decl.location)
+        fields = {name: f if "stemming" in f.settings else
+                  replace(f, settings=MappingProxyType({**f.settings, "stemming": stemming}))
+                  for name, f in fields.items()}
     return fields
 
 
@@ -192,11 +201,34 @@ def _fieldsets(decl: SchemaDecl, fields: Mapping[str, Field]) -> dict[str, Field
     return fieldsets
 
 
+def _check_summary_field(summary: SummaryField, fields: Mapping[str, Field],
+                         location: SourceLocation | None = None) -> None:
+    """dynamic, bolding and tokens need string text; matched-elements-only a collection (Vespa's
+    schema reference, `summary`)."""
+    source = fields.get(summary.sources[0]) if summary.sources else None
+    if source is None:
+        return
+    where = location or source.location
+    kind, element = source.type.kind, source.type.element
+    textual = kind == "string" or (kind in ("array", "weightedset") and element is not None
+                                   and element.kind == "string")
+    for flag, wanted in (("dynamic", summary.dynamic), ("bolding", summary.bolding), ("tokens", summary.tokens)):
+        if wanted and not textual:
+            raise SchemaError(f"summary '{summary.name}': {flag} needs a string, array<string> or "
+                              f"weightedset<string> source, and '{source.name}' is {source.type}", where)
+    if summary.matched_elements_only and kind not in ("array", "weightedset"):
+        raise SchemaError(f"summary '{summary.name}': matched-elements-only needs an array or weightedset "
+                          f"source, and '{source.name}' is {source.type}", where)
+
+
 def _summaries(decl: SchemaDecl, fields: Mapping[str, Field]) -> dict[str, DocumentSummary]:
     sddocname = SummaryField("sddocname", ("sddocname",))
     default_fields = [sddocname, SummaryField("documentid", ("documentid",))]
-    default_fields += [SummaryField(f.name, (f.name,), f.settings.get("summary") == "dynamic")
-                       for f in fields.values() if f.is_summary]
+    for f in fields.values():  # a field's own summary when it writes `summary`, and its named extras
+        default_fields += [s for s in f.summaries if f.is_summary or s.name != f.name] \
+            if f.summaries else ([SummaryField(f.name, (f.name,))] if f.is_summary else [])
+    for summary in default_fields:
+        _check_summary_field(summary, fields)
     summaries: dict[str, DocumentSummary] = {"default": DocumentSummary("default", tuple(default_fields))}
     declared = {s.name: s for s in decl.summaries}
     seen: set[str] = set()
@@ -226,6 +258,7 @@ def _summaries(decl: SchemaDecl, fields: Mapping[str, Field]) -> dict[str, Docum
                 if source not in fields and source not in BUILTIN_SUMMARY_SOURCES:
                     raise SchemaError(f"summary '{entry.summary.name}' in document-summary '{summary.name}' "
                                       f"refers to unknown field '{source}'", entry.location)
+            _check_summary_field(entry.summary, fields, entry.location)
             entries[entry.summary.name] = entry.summary
         result = DocumentSummary(summary.name, tuple(entries.values()), summary.omit_summary_features,
                                  summary.from_disk, summary.location)
@@ -236,5 +269,41 @@ def _summaries(decl: SchemaDecl, fields: Mapping[str, Field]) -> dict[str, Docum
     done: set[str] = set()
     for s in decl.summaries:
         resolve(s, ())
+    locations = {(s.name, e.summary.name): e.location for s in decl.summaries for e in s.fields}
+    return _consistent_summaries(summaries, locations)
+
+
+def _transform(field: SummaryField) -> tuple[bool, bool, bool, bool]:
+    return field.dynamic, field.bolding, field.tokens, field.matched_elements_only
+
+
+def _consistent_summaries(summaries: dict[str, DocumentSummary],
+                          locations: Mapping[tuple[str, str], SourceLocation]) -> dict[str, DocumentSummary]:
+    """As Vespa's SummaryConsistency: a summary field named in several classes is one field - one
+    written without a transform takes the default's (or the first definition's), a different
+    transform is an error - and the default class holds every summary field of every class."""
+    known = {f.name: f for f in summaries["default"].fields}
+    extra: list[SummaryField] = []
+    for name, summary in summaries.items():
+        if name == "default":
+            continue
+        fields = []
+        for field in summary.fields:
+            first = known.get(field.name)
+            if first is None:
+                known[field.name] = field
+                extra.append(field)
+            elif not any(_transform(field)):
+                field = replace(field, dynamic=first.dynamic, bolding=first.bolding, tokens=first.tokens,
+                                   matched_elements_only=first.matched_elements_only)
+            elif _transform(field) != _transform(first):
+                raise SchemaError(f"conflicting summary transforms: summary '{field.name}' in document-summary "
+                                  f"'{name}' differs from its definition elsewhere (one field cannot have "
+                                  f"different transforms in different summary classes)",
+                                  locations.get((name, field.name), summary.location))
+            fields.append(field)
+        summaries[name] = replace(summary, fields=tuple(fields))
+    default = summaries["default"]
+    summaries["default"] = replace(default, fields=default.fields + tuple(extra))
     return summaries
 

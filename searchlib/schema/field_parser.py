@@ -3,12 +3,14 @@ from the indexing script."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from types import MappingProxyType
 
 from searchlib.errors import SchemaError, SourceLocation
+from searchlib.match_modes import check_match_settings
 from searchlib.schema.blocks import Setting, parse_int, read_settings_block
 from searchlib.schema.lexer import Scanner
-from searchlib.schema.model import Field, FieldType, HnswParams
+from searchlib.schema.model import Field, FieldType, HnswParams, SummaryField
 from searchlib.schema.types import TypeSpecError, parse_field_type
 
 DISTANCE_METRICS = frozenset({"euclidean", "angular", "dotproduct", "prenormalized-angular", "geodegrees",
@@ -51,11 +53,38 @@ def read_field_type(sc: Scanner, what: str) -> FieldType:
         raise SchemaError(f"{exc} in {what}", sc.location(start)) from None
 
 
+_UNSUPPORTED_SUMMARY_ITEMS = ("to", "select-elements-by", "attribute", "documentid")
+
+
+def summary_field(name: str, default_source: str, items: list[Setting], owner: str) -> SummaryField:
+    """A summary field from its settings (`source: a`, `dynamic`, `bolding: on`, `tokens`,
+    `matched-elements-only`, `full`); a setting this engine cannot honour is refused."""
+    sources: tuple[str, ...] = (default_source,)
+    flags = {"dynamic": False, "bolding": False, "tokens": False, "matched-elements-only": False}
+    for item in items:
+        if item.key in _UNSUPPORTED_SUMMARY_ITEMS:
+            raise SchemaError(f"not supported: summary setting '{item.key}' in {owner}", item.location)
+        if item.key == "source":
+            sources = tuple(part.strip() for part in (item.value or "").split(",") if part.strip())
+        elif item.key == "bolding":
+            if item.value not in ("on", "off", "true", "false"):
+                raise SchemaError(f"bolding must be on or off, not '{item.value}' in {owner}", item.location)
+            flags["bolding"] = item.value in ("on", "true")
+        elif item.key in flags:
+            flags[item.key] = True
+        elif item.key != "full":
+            raise SchemaError(f"unknown summary setting '{item.key}' in {owner}", item.location)
+    if sum((flags["dynamic"], flags["tokens"], flags["matched-elements-only"])) > 1:
+        raise SchemaError(f"{owner}: dynamic, tokens and matched-elements-only exclude each other", items[0].location)
+    return SummaryField(name, sources, flags["dynamic"], flags["bolding"], flags["tokens"],
+                        flags["matched-elements-only"])
+
+
 def read_match_items(sc: Scanner, owner: str) -> list[Setting]:
     """`match: exact` or `match { exact  exact-terminator: "@@" }` as settings."""
     location = sc.location()
     if sc.try_inline_char(":"):
-        value, _ = sc.line_value(f"match of {owner}")
+        value, location = sc.line_value(f"match of {owner}")
         items = []
         for word in value.split():
             if word not in _MATCH_ITEMS or _MATCH_ITEMS[word] != "flag":
@@ -85,6 +114,8 @@ class FieldBody:
         self.weight = 100
         self.aliases: list[str] = []
         self.settings: dict[str, str] = {}
+        self.summaries: dict[str, SummaryField] = {}  # `summary` elements, by summary name
+        self.locations: dict[str, SourceLocation] = {"field": location}  # of match/linguistics settings
 
     def parse(self) -> Field:
         sc = self.sc
@@ -96,6 +127,7 @@ class FieldBody:
             location = sc.location(start)
             handler = getattr(self, "_" + key.replace("-", "_"), None)
             if key in _FIELD_VALUE_SETTINGS:
+                self.locations[key] = location
                 self.settings[key] = self._value(key)
             elif handler is not None and key in ("indexing", "index", "attribute", "match", "rank", "summary",
                                                  "weight", "alias", "struct-field", "dictionary", "linguistics"):
@@ -152,6 +184,7 @@ class FieldBody:
                                         parse_int(child.value, "neighbors-to-explore-at-insert", child.location))
                 self.hnsw = params
             else:
+                self.locations[f"index.{item.key}"] = item.location
                 self.settings[f"index.{item.key}"] = item.value if item.value is not None else "true"
 
     def _attribute(self, location) -> None:
@@ -184,7 +217,9 @@ class FieldBody:
         for item in read_match_items(self.sc, self.owner):
             if item.key in MATCH_MODES:
                 self.match = item.key
+                self.locations["match"] = item.location
             else:
+                self.locations[f"match.{item.key}"] = item.location
                 self.settings[f"match.{item.key}"] = item.value if item.value is not None else "true"
 
     def _rank(self, location) -> None:
@@ -200,23 +235,23 @@ class FieldBody:
         self.rank = value
 
     def _summary(self, location) -> None:
+        """`summary: dynamic`, or `summary [name] [type t] { ... }`: a summary of this field under
+        its own name, or (another name) one more summary field in the default summary."""
         sc = self.sc
-        if sc.try_inline_char(":"):
-            self.settings["summary"], _ = sc.line_value(f"summary of {self.owner}")
-            return
-        if sc.peek_word() is not None:
-            sc.word("a summary name")
+        name = self.name
+        colon = sc.try_inline_char(":")
+        if not colon and sc.peek_word() is not None:
+            name = sc.word("a summary name")
             if sc.try_word("type"):
                 read_field_type(self.sc, f"summary of {self.owner}")
-        if sc.try_inline_char(":"):
-            self.settings["summary"], _ = sc.line_value(f"summary of {self.owner}")
-            return
-        sc.expect("{", f"after 'summary' in {self.owner}")
-        for item in read_settings_block(sc, f"summary of {self.owner}", SUMMARY_ITEMS):
-            if item.value is None:
-                self.settings["summary"] = item.key  # full, dynamic, matched-elements-only, ...
-            else:
-                self.settings[f"summary.{item.key}"] = item.value
+            colon = sc.try_inline_char(":")
+        if colon:
+            value, value_location = sc.line_value(f"summary of {self.owner}")
+            items = [Setting(word, None, value_location) for word in value.split()]
+        else:
+            sc.expect("{", f"after 'summary' in {self.owner}")
+            items = read_settings_block(sc, f"summary of {self.owner}", SUMMARY_ITEMS)
+        self.summaries[name] = summary_field(name, self.name, items, f"summary '{name}' of {self.owner}")
 
     def _weight(self, location) -> None:
         self.weight = parse_int(self._value("weight"), f"weight of {self.owner}", location)
@@ -248,6 +283,8 @@ class FieldBody:
         is_index, is_attribute = "index" in outputs, "attribute" in outputs
         kind = self.type.kind
         match = self.match or ("text" if is_index and kind in ("string", "array", "weightedset") else "word")
+        if kind in ("string", "array", "weightedset"):
+            check_match_settings(match, self.settings, is_index, is_attribute, self.locations, self.owner)
         rank_filter = self.rank == "filter" or (match == "exact" and self.rank != "normal")
         hnsw = self.hnsw
         if kind == "tensor" and is_index and hnsw is None:
@@ -261,8 +298,18 @@ class FieldBody:
             attribute_properties=frozenset(self.attribute_properties), distance_metric=self.distance_metric,
             hnsw=hnsw, match=match, rank_filter=rank_filter, bm25_enabled=self.bm25, location=self.location,
             input_fields=input_fields(self.indexing), weight=self.weight, aliases=tuple(self.aliases),
-            settings=MappingProxyType(dict(self.settings)),
+            settings=MappingProxyType(dict(self.settings)), summaries=self._summary_fields(),
         )
+
+    def _summary_fields(self) -> tuple[SummaryField, ...]:
+        """The field's summary settings; `bolding: on` written on the field bolds its own summary."""
+        own = self.summaries.get(self.name, SummaryField(self.name, (self.name,)))
+        bolding = self.settings.pop("bolding", None)
+        if bolding is not None:
+            if bolding not in ("on", "off", "true", "false"):
+                raise SchemaError(f"bolding must be on or off, not '{bolding}' in {self.owner}", self.location)
+            own = replace(own, bolding=bolding in ("on", "true"))
+        return tuple({**self.summaries, self.name: own}.values())
 
 
 _STRING_LITERAL = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")

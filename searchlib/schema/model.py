@@ -94,6 +94,8 @@ class Field:
     aliases: tuple[str, ...] = ()
     # other field settings as written: stemming, normalizing, bolding, rank-type, summary, match.*, ...
     settings: Mapping[str, str] = EMPTY
+    # the field's `summary` elements: its own summary (name == field name) and any extra named one
+    summaries: tuple["SummaryField", ...] = ()
 
     @property
     def is_mutable(self) -> bool:
@@ -115,9 +117,16 @@ BUILTIN_SUMMARY_SOURCES = frozenset({"sddocname", "documentid"})
 
 @dataclass(frozen=True, slots=True)
 class SummaryField:
+    """How one summary field renders its source (searchlib/snippets.py): as is, as a dynamic
+    snippet, with the query's words in `<hi>` (bolding), as the indexed tokens, or only the
+    elements of an array / weighted set that matched."""
+
     name: str
     sources: tuple[str, ...]  # the document fields it is taken from (usually just its own name)
     dynamic: bool = False
+    bolding: bool = False
+    tokens: bool = False
+    matched_elements_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +274,7 @@ class ContentCluster:
     top_k_probability: float = 0.9999
     min_active_docs_coverage: float = 97.0  # percent
     group_names: Mapping[int, str] = EMPTY  # group distribution-key -> name, for grouped clusters
+    snippet_settings: Mapping[str, str] = EMPTY  # juniperrc <config> values (searchlib/snippets.py)
 
     @property
     def groups(self) -> tuple[int, ...]:

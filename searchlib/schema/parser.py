@@ -8,10 +8,11 @@ import re
 from pathlib import Path
 
 from searchlib.errors import SchemaError
-from searchlib.schema.blocks import read_settings_block
+from searchlib.schema.blocks import Setting, read_settings_block
 from searchlib.schema.field_parser import (
     MATCH_MODES,
     SUMMARY_ITEMS,
+    summary_field,
     FieldBody,
     indexing_outputs,
     input_fields,
@@ -19,7 +20,7 @@ from searchlib.schema.field_parser import (
     read_match_items,
 )
 from searchlib.schema.lexer import Scanner
-from searchlib.schema.model import Field, SummaryField
+from searchlib.schema.model import Field
 from searchlib.schema.profile_parser import read_constant_block, read_constants, read_onnx_model, read_rank_profile
 from searchlib.schema.syntax import (
     DocumentSummaryDecl,
@@ -187,8 +188,11 @@ class _SchemaParser:
                 for match in re.finditer(r"[^\s,]+", value):
                     decl.fields.append(NameRef(match.group(0), sc.location(value_pos + match.start())))
             elif key == "match":
-                items = read_match_items(sc, owner)
-                decl.match = next((item.key for item in items if item.key in MATCH_MODES), decl.match)
+                for item in read_match_items(sc, owner):
+                    if item.key not in ("text", "exact", "word", "gram", "uncased"):  # what queries honour
+                        raise SchemaError(f"not supported: match setting '{item.key}' on {owner} (set it "
+                                          f"on its fields)", item.location)
+                    decl.match = item.key if item.key in MATCH_MODES else decl.match
             elif key == "query-command":
                 sc.expect(":", f"after 'query-command' in {owner}")
                 sc.line_value(f"query-command of {owner}")
@@ -235,19 +239,14 @@ class _SchemaParser:
         location = sc.location(start)
         if sc.try_word("type"):
             read_field_type(sc, f"summary field '{name}'")
-        sources: tuple[str, ...] = (name,)
-        dynamic = False
+        what = f"summary '{name}' in {owner}"
         if sc.try_inline_char(":"):  # `summary f: dynamic` shorthand
-            value, _ = sc.line_value(f"summary '{name}' in {owner}")
-            dynamic = value == "dynamic"
+            value, value_location = sc.line_value(what)
+            items = [Setting(word, None, value_location) for word in value.split()]
         else:
             sc.expect("{", f"after summary field '{name}' in {owner}")
-            for item in read_settings_block(sc, f"summary '{name}' in {owner}", SUMMARY_ITEMS):
-                if item.key == "source":
-                    sources = tuple(part.strip() for part in (item.value or "").split(",") if part.strip())
-                elif item.key == "dynamic":
-                    dynamic = True
-        return SummaryFieldDecl(SummaryField(name, sources, dynamic), location)
+            items = read_settings_block(sc, what, SUMMARY_ITEMS)
+        return SummaryFieldDecl(summary_field(name, name, items, what), location)
 
 
 __all__ = ["parse_schema", "parse_profile_file", "indexing_outputs", "input_fields"]

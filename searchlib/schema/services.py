@@ -15,6 +15,7 @@ from xml.parsers import expat
 
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.schema.clients import DataPlaneClient, parse_clients
+from searchlib.schema.juniper import snippet_settings
 from searchlib.schema.model import Component, ContainerLimits, ContentCluster, ContentNodeSpec
 from searchlib.schema.package_paths import reference_problem
 
@@ -192,6 +193,7 @@ def _content_cluster(content: ET.Element, located: _Located, document_types: Seq
                     extra[key] = float((element.text or "").strip())
                 except ValueError:
                     raise SchemaError(f"<{tag}> must be a number", located.of(element)) from None
+    extra["snippet_settings"] = snippet_settings(content, located.of)
     return ContentCluster(cluster_id, tuple(types), nodes, redundancy, group_names=group_names, **extra)
 
 

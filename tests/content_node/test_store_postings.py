@@ -7,6 +7,7 @@ from hypothesis import given, settings, strategies as st
 
 from content_node.store import inverted_index, term_dictionary
 from content_node.store.inverted_index import ELEMENT_GAP, FieldIndex, field_tokens
+from searchlib.match_modes import MatchMode
 from content_node.store.local_ids import LocalIds
 from searchlib.linguistics import tokenize
 
@@ -106,7 +107,8 @@ def test_postings_cannot_be_modified_through_the_returned_arrays():
 
 def test_large_positions_and_frequencies_survive_compaction():
     local_ids = LocalIds()
-    index = FieldIndex("body", local_ids)
+    # above Vespa's default max-occurrences (10000), which would keep only the first 10000
+    index = FieldIndex("body", local_ids, MatchMode(max_occurrences=100_000))
     long_text = " ".join(["alpha"] * 70000)  # tf and positions beyond uint16
     index.add(local_ids.allocate("id:ns:doc::a", b"a" * 12), long_text)
     index.compact()
@@ -126,3 +128,11 @@ def test_term_dictionary_ids_are_stable_across_consolidation(monkeypatch):
     assert dictionary.get("absent") is None
     assert list(dictionary) == words
     assert len(dictionary._recent) < len(words), "most terms were consolidated"
+
+
+def test_max_occurrences_keeps_the_first_occurrences_of_a_term():
+    local_ids = LocalIds()
+    index = FieldIndex("body", local_ids, MatchMode(max_occurrences=2))
+    index.add(local_ids.allocate("id:ns:doc::a", b"a" * 12), "a b a c a")
+    assert index.postings("a").positions(0).tolist() == [0, 2]
+    assert index.postings("c").positions(0).tolist() == [3]

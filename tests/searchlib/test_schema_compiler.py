@@ -193,7 +193,8 @@ def test_default_summary_and_custom_summaries() -> None:
     omit-summary-features
   }""")
     default = schema.summaries["default"]
-    assert [f.name for f in default.fields] == ["sddocname", "documentid", "title", "body"]
+    # the default summary also holds every field of every class (Vespa's document-summaries guide)
+    assert [f.name for f in default.fields] == ["sddocname", "documentid", "title", "body", "snippet"]
     short = schema.summaries["short"]
     assert [(f.name, f.sources) for f in short.fields] == [
         ("sddocname", ("sddocname",)), ("title", ("title",)), ("snippet", ("body",)),

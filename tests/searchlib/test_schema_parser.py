@@ -59,10 +59,9 @@ def test_field_body_elements() -> None:
     field title type string {
         indexing: summary | index   # the title
         index: enable-bm25
-        match: prefix
+        match: word
         weight: 200
         stemming: none
-        normalizing: none
         bolding: on
         rank-type: identity
         alias: headline
@@ -70,10 +69,10 @@ def test_field_body_elements() -> None:
         rank: filter
     }""")
     assert field.is_index and field.is_summary and not field.is_attribute
-    assert field.bm25_enabled and field.match == "prefix" and field.weight == 200 and field.rank_filter
+    assert field.bm25_enabled and field.match == "word" and field.weight == 200 and field.rank_filter
     assert field.aliases == ("headline",)
-    assert field.settings["stemming"] == "none" and field.settings["summary"] == "dynamic"
-    assert field.settings["rank-type"] == "identity" and field.settings["bolding"] == "on"
+    assert field.settings["stemming"] == "none" and field.summaries[0].dynamic
+    assert field.settings["rank-type"] == "identity" and field.summaries[0].bolding
 
 
 def test_indexing_block_and_attribute_block() -> None:

@@ -1,0 +1,186 @@
+"""How a string field is matched (the schema's `match` and `stemming` settings): the one rule both
+the index (content nodes, at feed) and the query parser (container) apply to text, so a word is
+always turned into the same terms on both sides. Vespa's schema reference, `match`:
+
+- text (the default for `index`): tokens, normalized, lowercased and stemmed (searchlib.linguistics);
+  `stemming: none` leaves them unstemmed;
+- exact: the whole value is one term, normalized and lowercased (not lowercased with `cased`); in
+  the simple query language the value runs to `exact-terminator` (default "@@");
+- word (the default for string attributes): the whole value is one term, as exact; queries are
+  parsed as usual;
+- gram: every token becomes its overlapping n-grams of `gram-size` (default 2) characters, in the
+  index and in queries: "hi blue" → "hi", "bl", "lu", "ue"; a token no longer than n stays whole;
+- cased: exact and word keep the case (the default linguistics lowercases text tokens, so on text
+  it changes nothing, as Vespa documents for its default linguistics);
+- prefix: attributes only, and without effect (Vespa: attributes always support prefix search).
+
+max-length (characters matched per value, default 1M), max-token-length (longer tokens are not
+indexed, default 1000) and max-occurrences (occurrences of one term indexed per value, default
+10000) bound what the index holds.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+
+from searchlib.errors import SchemaError, SourceLocation
+from searchlib.linguistics import normalize, stems, tokenize, tokenize_unstemmed
+
+_WORDS = re.compile(r"\w+", re.UNICODE)
+STEMMING_MODES = ("none", "best", "shortest")  # Snowball gives one stem: "best" and "shortest" agree
+_STREAMING_ONLY = ("substring", "suffix")
+
+
+@dataclass(frozen=True, slots=True)
+class MatchMode:
+    kind: str = "text"  # text | exact | word | gram | prefix
+    cased: bool = False
+    stemming: bool = True
+    gram_size: int = 2
+    exact_terminator: str = "@@"
+    max_length: int = 1_000_000
+    max_token_length: int = 1000
+    max_occurrences: int = 10_000
+
+    @property
+    def whole_value(self) -> bool:
+        """exact and word (and prefix, on attributes only: word matching there): one term, not tokens."""
+        return self.kind in ("exact", "word", "prefix")
+
+
+TEXT = MatchMode()
+
+
+def match_mode(field) -> MatchMode:
+    """A model.Field's mode, read from its settings (validated at load by check_match_settings)."""
+    settings = field.settings
+    kind = field.match if field.match in ("text", "exact", "word", "gram", "prefix") else "text"
+    return MatchMode(
+        kind=kind,
+        cased=settings.get("match.cased") == "true",
+        stemming=settings.get("stemming", settings.get("index.stemming", "best")) != "none",
+        gram_size=int(settings.get("match.gram-size", 2)),
+        exact_terminator=_unquote(settings.get("match.exact-terminator", "@@")),
+        max_length=int(settings.get("match.max-length", 1_000_000)),
+        max_token_length=int(settings.get("match.max-token-length", 1000)),
+        max_occurrences=int(settings.get("match.max-occurrences", 10_000)),
+    )
+
+
+def check_match_settings(kind: str, settings: dict[str, str], is_index: bool, is_attribute: bool,
+                         locations: dict[str, SourceLocation], owner: str) -> None:
+    """Refuse, where written, what the engine would otherwise parse and ignore."""
+    def fail(key: str, message: str) -> None:
+        raise SchemaError(message, locations.get(key) or locations["field"])
+
+    if kind in _STREAMING_ONLY:
+        fail("match", f"not supported: match: {kind} in {owner} (streaming search only)")
+    if kind == "prefix" and is_index:
+        fail("match", f"not supported: match: prefix on the index of {owner} (Vespa: attributes only)")
+    if kind == "text" and not is_index and is_attribute and "match" in locations:
+        fail("match", f"not supported: match: text on {owner} without 'index' (Vespa: index only)")
+    if kind == "gram" and not is_index:
+        fail("match", f"not supported: match: gram on {owner} without 'index' (Vespa: index only)")
+    if "match.gram-size" in settings:
+        if kind != "gram":
+            fail("match.gram-size", f"gram-size in {owner} needs match: gram")
+        _positive(settings["match.gram-size"], "gram-size", owner, locations.get("match.gram-size"))
+    if "match.exact-terminator" in settings and kind != "exact":
+        fail("match.exact-terminator", f"exact-terminator in {owner} needs match: exact")
+    for key in ("match.max-length", "match.max-token-length", "match.max-occurrences"):
+        if key in settings:
+            _positive(settings[key], key.split(".", 1)[1], owner, locations.get(key))
+    for key in ("stemming", "index.stemming"):
+        if key in settings and settings[key] not in STEMMING_MODES:
+            fail(key, f"not supported: stemming: {settings[key]} in {owner} (use one of "
+                      f"{', '.join(STEMMING_MODES)})")
+    if "index.prefix" in settings:
+        fail("index.prefix", f"not supported: index: prefix in {owner}")
+    for key in ("normalizing", "index.normalizing"):
+        if key in settings:
+            fail(key, f"not supported: normalizing: {settings[key]} in {owner}")
+
+
+def _positive(value: str, what: str, owner: str, location: SourceLocation | None) -> None:
+    if not value.isdigit() or int(value) <= 0:
+        raise SchemaError(f"{what} in {owner} must be a positive integer, not '{value}'", location)
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
+def query_match_modes(schemas) -> dict[str, MatchMode]:
+    """Index name → mode, for the fields and fieldsets of `schemas` (model.Schema values) whose
+    words do not become plain text terms; a fieldset takes its first field's mode, with the
+    fieldset's own `match` kind when it has one."""
+    modes: dict[str, MatchMode] = {}
+    for schema in schemas:
+        for name, field in schema.fields.items():
+            mode = match_mode(field)
+            if mode != TEXT:
+                modes.setdefault(name, mode)
+        for name, fieldset in schema.fieldsets.items():
+            mode = match_mode(schema.fields[fieldset.fields[0]])
+            if fieldset.match in ("exact", "word", "gram"):
+                mode = replace(mode, kind=fieldset.match)
+            if mode != TEXT:
+                modes.setdefault(name, mode)
+    return modes
+
+
+# -- terms --------------------------------------------------------------------------------------
+
+def whole_value_term(mode: MatchMode, text: str) -> str:
+    """The one term of an exact / word value: normalized, lowercased unless cased."""
+    if mode.cased:
+        return unicodedata.normalize("NFKC", text)
+    return normalize(text)
+
+
+def grams(tokens: list[str], size: int) -> list[str]:
+    out: list[str] = []
+    for token in tokens:
+        if len(token) <= size:
+            out.append(token)
+        else:
+            out.extend(token[i:i + size] for i in range(len(token) - size + 1))
+    return out
+
+
+def index_terms(mode: MatchMode, text: str, language: str) -> list[str]:
+    """The terms the index holds for one string (a value or one element), in position order."""
+    text = text[:mode.max_length]
+    if mode.whole_value:
+        term = whole_value_term(mode, text)
+        return [term] if term and len(term) <= mode.max_token_length else []
+    # gram fields n-gram whole words (CJK runs too, instead of the default bigram segmentation)
+    words = _WORDS.findall(normalize(text)) if mode.kind == "gram" else tokenize_unstemmed(text, language)
+    if any(len(word) > mode.max_token_length for word in words):  # tokens as written, before stemming
+        words = [word for word in words if len(word) <= mode.max_token_length]
+    if mode.kind == "gram":
+        return grams(words, mode.gram_size)
+    return stems(words, language) if mode.stemming else words
+
+
+def query_terms(mode: MatchMode, text: str, language: str, stem: bool = True) -> list[str]:
+    """The terms a query string becomes for a field of this mode (a phrase when several)."""
+    if mode.whole_value:
+        term = whole_value_term(mode, text).replace("\x1f", "")  # U+001F marks equiv terms
+        return [term] if term else []
+    if mode.kind == "gram":
+        return grams(_WORDS.findall(normalize(text)), mode.gram_size)
+    return (tokenize if stem and mode.stemming else tokenize_unstemmed)(text, language)
+
+
+def cap_occurrences(terms: list[str], limit: int) -> list[bool]:
+    """Which positions are indexed under max-occurrences: the first `limit` of each term."""
+    seen: dict[str, int] = {}
+    keep = []
+    for term in terms:
+        seen[term] = seen.get(term, 0) + 1
+        keep.append(seen[term] <= limit)
+    return keep

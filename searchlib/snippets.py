@@ -1,0 +1,271 @@
+"""Summary field transforms that depend on the query: dynamic snippets, bolding, matched elements
+only, and the indexed-tokens summary. Pure functions of (value, the query's words for the field),
+so the content node's fill and the tests run the same code.
+
+A document word matches when the field's index would match it: its normalized form or its stem
+in the document's language equals a query word for the field (query words arrive normalized and
+stemmed, or unstemmed for `{stem:false}`), so "running" in a query highlights "runs" exactly when
+the index finds the document by it.
+
+Dynamic snippets follow Vespa's juniper (searchsummary/config/juniperrc.def defaults, quoted on
+SnippetConfig): the text is cut into up to `max_matches` fragments around the best groups of
+matched words, each with context on both sides, all within about `length` characters; fragments
+are joined by `<sep />`, which also marks text cut off before the first or after the last
+fragment, and matched words are wrapped in `<hi>`…`</hi>`. A text no longer than `length` is
+returned whole (bolded); a text without a match gives its prefix (`prefix: true`).
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+from searchlib.languages import text_language
+from searchlib.linguistics import normalize, stem, tokenize_unstemmed
+from searchlib.match_modes import TEXT, MatchMode, grams, index_terms, match_mode, whole_value_term
+from searchlib.query import tree as q
+from searchlib.schema.model import Field, Schema
+
+HI, HI_END, SEP = "<hi>", "</hi>", "<sep />"
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class SnippetConfig:
+    """Vespa's juniperrc.def defaults (vespa-engine/vespa searchsummary/src/vespa/searchsummary/
+    config/juniperrc.def); lengths in characters here (Vespa counts bytes: the same for ASCII)."""
+
+    length: int = 256  # `length int default=256`: the whole dynamic summary
+    max_matches: int = 3  # `max_matches int default=3`: groups of query words to include
+    min_length: int = 128  # `min_length int default=128` (the context below always fills `length`)
+    surround_max: int = 128  # `surround_max int default=128`: context before and after each group
+    winsize: int = 200  # `winsize int default=200`: words this close count as one group
+    prefix: bool = True  # `prefix bool default=true`: no match in the field gives its prefix
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, str]) -> "SnippetConfig":
+        """From a content cluster's juniperrc <config> values (searchlib/schema/juniper.py validated them)."""
+        if not settings:
+            return DEFAULT_SNIPPETS
+        values = {name: int(settings[name]) for name in ("length", "max_matches", "min_length", "surround_max",
+                                                         "winsize") if name in settings}
+        if "prefix" in settings:
+            values["prefix"] = settings["prefix"] == "true"
+        return cls(**values)
+
+
+DEFAULT_SNIPPETS = SnippetConfig()
+
+
+# -- the query's words for one field -----------------------------------------------------------
+
+def query_words(node: q.QueryNode | None, schema: Schema, field: str) -> frozenset[str]:
+    """Every positive word of the query that searches `field` (directly or through a fieldset)."""
+    found: set[str] = set()
+    _collect(node, schema, field, found)
+    return frozenset(found)
+
+
+def _collect(node, schema: Schema, field: str, found: set[str]) -> None:
+    if node is None or isinstance(node, q.Not):
+        return  # negative words are not highlighted
+    children = getattr(node, "children", None)
+    if children is not None:
+        for child in children:
+            _collect(child, schema, field, found)
+        return
+    index = getattr(node, "field", None)
+    if index is None or field not in schema.index_fields(index):
+        return
+    if isinstance(node, q.Term):
+        found.update(q.equiv_alternatives(node.term) or (node.term,))
+    elif isinstance(node, (q.Phrase, q.Near, q.Equiv)):
+        found.update(node.terms)
+    elif isinstance(node, q.WeightedTokens):
+        found.update(normalize(token) for token, _ in node.tokens)
+    elif isinstance(node, q.In) and not node.numeric:
+        found.update(node.values)
+
+
+# -- matching words of a text ------------------------------------------------------------------
+
+def _matched_spans(text: str, words: frozenset[str], language: str,
+                   mode: MatchMode = TEXT) -> list[tuple[int, int, str]]:
+    """(start, end, query word) of each word of `text` that a query word matches, by the field's
+    match mode: an exact/word value as a whole, a gram field by any shared gram, text by the
+    normalized word or (unless `stemming: none`) its stem."""
+    if not words:
+        return []
+    if mode.whole_value:
+        term = whole_value_term(mode, text)
+        return [(0, len(text), term)] if term in words else []
+    language = text_language(text, language)
+    spans = []
+    for found in _WORD.finditer(text):
+        pieces = [normalize(found.group())] if mode.kind == "gram" else tokenize_unstemmed(found.group(), language)
+        for piece in pieces:
+            candidates = grams([piece], mode.gram_size) if mode.kind == "gram" else \
+                [piece, stem(piece, language)] if mode.stemming else [piece]
+            matched = next((c for c in candidates if c in words), None)
+            if matched is not None:
+                spans.append((found.start(), found.end(), matched))
+                break
+    return spans
+
+
+def _bold_range(text: str, start: int, end: int, spans: list[tuple[int, int, str]]) -> str:
+    out, position = [], start
+    for span_start, span_end, _ in spans:
+        if span_start < start or span_end > end:
+            continue
+        out += [text[position:span_start], HI, text[span_start:span_end], HI_END]
+        position = span_end
+    out.append(text[position:end])
+    return "".join(out)
+
+
+def bold(text: str, words: frozenset[str], language: str = "", mode: MatchMode = TEXT) -> str:
+    """`bolding: on`: the whole text with every matched word in `<hi>`…`</hi>`."""
+    return _bold_range(text, 0, len(text), _matched_spans(text, words, language, mode))
+
+
+# -- dynamic snippets --------------------------------------------------------------------------
+
+def dynamic_snippet(text: str, words: frozenset[str], language: str = "",
+                    config: SnippetConfig = DEFAULT_SNIPPETS, mode: MatchMode = TEXT) -> str:
+    """`summary: dynamic`: the fragments of `text` around its best groups of matched words."""
+    spans = _matched_spans(text, words, language, mode)
+    if len(text) <= config.length:
+        return _bold_range(text, 0, len(text), spans)
+    if not spans:
+        if not config.prefix:
+            return ""
+        end = _word_end_before(text, config.length)
+        return text[:end] + SEP
+    groups = _best_groups(spans, config)
+    covered = sum(end - start for start, end in groups)
+    context = min(config.surround_max, max(config.length - covered, 0) // (2 * len(groups)))
+    fragments: list[list[int]] = []
+    for start, end in groups:
+        first = _word_start_after(text, max(start - context, 0))
+        last = _word_end_before(text, min(end + context, len(text)))
+        first, last = min(first, start), max(last, end)
+        if fragments and first <= fragments[-1][1]:
+            fragments[-1][1] = max(fragments[-1][1], last)
+        else:
+            fragments.append([first, last])
+    pieces = [_bold_range(text, start, end, spans).strip() for start, end in fragments]
+    head = SEP if fragments[0][0] > 0 else ""
+    tail = SEP if fragments[-1][1] < len(text.rstrip()) else ""
+    return head + SEP.join(pieces) + tail
+
+
+def _best_groups(spans: list[tuple[int, int, str]], config: SnippetConfig) -> list[tuple[int, int]]:
+    """Up to max_matches non-overlapping groups of matched words, each the matches within
+    `winsize` characters from its first; the groups with the most distinct query words (then the
+    most matches, then the earliest) win, returned in text order."""
+    candidates = []
+    for i, (start, _, _) in enumerate(spans):
+        members = [span for span in spans[i:] if span[1] - start <= config.winsize]
+        candidates.append((-len({word for _, _, word in members}), -len(members), start, members[-1][1]))
+    chosen: list[tuple[int, int]] = []
+    for _, _, start, end in sorted(candidates):
+        if len(chosen) == config.max_matches:
+            break
+        if all(end <= other_start or start >= other_end for other_start, other_end in chosen):
+            chosen.append((start, end))
+    return sorted(chosen)
+
+
+def _is_word(text: str, position: int) -> bool:
+    return 0 <= position < len(text) and (text[position].isalnum() or text[position] == "_")
+
+
+def _word_start_after(text: str, position: int) -> int:
+    """`position`, moved forward to the start of a word, past a word it would cut."""
+    if position == 0:
+        return 0
+    while _is_word(text, position - 1) and _is_word(text, position):
+        position += 1
+    found = _WORD.search(text, position)
+    return found.start() if found else len(text)
+
+
+def _word_end_before(text: str, position: int) -> int:
+    """`position`, moved back to the end of a word, before a word it would cut."""
+    if position >= len(text):
+        return len(text)
+    while _is_word(text, position - 1) and _is_word(text, position):
+        position -= 1
+    while position > 0 and not _is_word(text, position - 1):
+        position -= 1
+    return position
+
+
+# -- matched elements and tokens ---------------------------------------------------------------
+
+def element_matches(element: object, words: frozenset[str], field: Field, language: str = "") -> bool:
+    """Whether one element of an array or weighted set matched: an indexed string by its words,
+    an attribute value (match: word) as a whole, normalized."""
+    if isinstance(element, str):
+        return bool(_matched_spans(element, words, language, match_mode(field)))
+    return str(element) in words
+
+
+def matched_elements(value: object, words: frozenset[str], field: Field, language: str = "") -> object:
+    """`matched-elements-only`: the elements (or weighted-set entries) that matched; None when none did."""
+    if isinstance(value, dict):
+        kept = {key: weight for key, weight in value.items() if element_matches(key, words, field, language)}
+    elif isinstance(value, list):
+        kept = [element for element in value if element_matches(element, words, field, language)]
+    else:
+        return value
+    return kept or None
+
+
+def indexed_tokens(value: object, field: Field, language: str = "") -> object:
+    """The `tokens` summary: the terms the field's index holds for the value (an attribute's
+    whole normalized value); one list per element of an array or weighted set."""
+    if isinstance(value, str):
+        return index_terms(match_mode(field), value, text_language(value, language))
+    if isinstance(value, (list, dict)):
+        return [indexed_tokens(element, field, language) for element in value if isinstance(element, str)]
+    return value
+
+
+def per_element(value: object, transform) -> object:
+    """A string transform applied to a string, or to each string of an array."""
+    if isinstance(value, str):
+        return transform(value)
+    if isinstance(value, list):
+        return [transform(element) if isinstance(element, str) else element for element in value]
+    return value
+
+
+def summary_transforms(schema: Schema, summary_class: str, query: q.QueryNode | None,
+                       config: SnippetConfig = DEFAULT_SNIPPETS) -> dict[str, Callable[[object], object]]:
+    """For the summary fields of a class that depend on the query (or show tokens): the function
+    that turns the stored value into the rendered one; fields not listed render as stored."""
+    summary = schema.summaries.get(summary_class or "default")
+    transforms: dict[str, Callable[[object], object]] = {}
+    for entry in summary.fields if summary is not None else ():
+        field = schema.fields.get(entry.sources[0]) if entry.sources else None
+        if field is None or not (entry.dynamic or entry.bolding or entry.tokens or entry.matched_elements_only):
+            continue
+        words, mode = query_words(query, schema, field.name), match_mode(field)
+        if entry.tokens:
+            transforms[entry.name] = functools.partial(indexed_tokens, field=field)
+        elif entry.matched_elements_only:
+            transforms[entry.name] = functools.partial(matched_elements, words=words, field=field)
+        elif entry.dynamic:
+            transforms[entry.name] = functools.partial(per_element, transform=functools.partial(
+                dynamic_snippet, words=words, mode=mode, config=config))
+        else:
+            transforms[entry.name] = functools.partial(per_element, transform=functools.partial(
+                bold, words=words, mode=mode))
+    return transforms
+
+
+__all__ = ["summary_transforms", "SnippetConfig", "DEFAULT_SNIPPETS", "query_words", "bold", "dynamic_snippet",
+           "matched_elements", "indexed_tokens", "per_element", "HI", "HI_END", "SEP"]

@@ -1,0 +1,114 @@
+"""Summaries and match modes on a real 2-node cluster (tests/apps/summaries_matching): dynamic
+snippets and bolding with `<hi>`/`<sep />`, the tokens summary, matched-elements-only, the YQL select
+list, and match: exact (with exact-terminator), word, cased, gram (gram-size 3) and stemming: none,
+each answered as Vespa's schema reference defines it; `source: a, b` takes the first with a value."""
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from deploy.local_cluster import LocalCluster
+from tests.integration.conftest import REPO
+
+APP = REPO / "tests" / "apps" / "summaries_matching"
+FILLER = " ".join(f"Filler sentence number {i} about nothing much." for i in range(12))
+BODY = FILLER + " Phased ranking reorders the best hits. " + " ".join(
+    f"More filler sentence {i} here." for i in range(12))
+DOCUMENTS = {
+    "a": {"title": "Phased ranking in practice", "body": BODY, "tags": ["red", "green", "blue"],
+          "sku": "AB-12 x", "label": "New York", "weights": {"x": 1, "y": 2}, "brand": "Acme", "code": "AbC", "grams": "hi blue", "plain": "running dogs"},
+    "b": {"title": "Unrelated title", "subtitle": "A subtitle", "body": "A short body about dogs.", "tags": ["green"],
+          "sku": "AB", "label": "York", "weights": {"y": 3}, "brand": "Acme Corp", "code": "abc", "grams": "high", "plain": "run dog"},
+}
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory):
+    with LocalCluster(APP, tmp_path_factory.mktemp("summaries"), nodes=2) as cluster:
+        with httpx.Client(base_url=cluster.url, timeout=30.0) as client:
+            for name, fields in DOCUMENTS.items():
+                response = client.post(f"/document/v1/test/item/docid/{name}", json={"fields": fields})
+                assert response.status_code == 200, response.text
+            yield client
+
+
+def hits(http, yql: str, **params) -> list[dict]:
+    response = http.get("/search/", params={"yql": yql, "hits": 10, **params})
+    assert response.status_code == 200, response.text
+    return response.json()["root"].get("children", [])
+
+
+def ids(http, where: str, **params) -> list[str]:
+    return sorted(h["id"].rsplit(":", 1)[-1] for h in hits(http, f"select * from item where {where}", **params))
+
+
+def test_dynamic_summary_and_bolding(http):
+    [hit] = hits(http, "select * from item where userQuery()", query="ranked")
+    body = hit["fields"]["body"]
+    # "ranked" and "ranking" stem alike: the index matched the document by it, the snippet shows it
+    assert "Phased <hi>ranking</hi> reorders the best hits." in body
+    assert body.startswith("<sep />") and body.endswith("<sep />")  # cut before and after
+    plain = body.replace("<hi>", "").replace("</hi>", "").replace("<sep />", "")
+    assert 200 <= len(plain) <= 256 < len(BODY)  # juniper's length 256
+    assert hit["fields"]["title"] == "Phased <hi>ranking</hi> in practice"  # bolding: on
+
+
+def test_tokens_summary_and_dynamic_summary_field_in_a_class(http):
+    [hit] = hits(http, "select * from item where title contains \"practice\"", **{"presentation.summary": "short"})
+    fields = hit["fields"]
+    assert fields["title_tokens"] == ["phase", "rank", "in", "practic"]
+    assert fields["title"] == "Phased ranking in <hi>practice</hi>"  # `summary title {}`: the field's bolding
+    # the class's fields and sddocname; documentid only where a class lists it (the default does)
+    assert set(fields) == {"sddocname", "title", "title_tokens", "snippet", "heading"}
+    assert "<hi>" not in fields["snippet"] and fields["snippet"].endswith("<sep />")  # no match: prefix
+
+
+def test_summary_from_the_first_source_with_a_value(http):
+    headings = {h["id"].rsplit(":", 1)[-1]: h["fields"]["heading"]
+                for h in hits(http, "select * from item where true", **{"presentation.summary": "short"})}
+    assert headings == {"a": "Phased ranking in practice", "b": "A subtitle"}  # source: subtitle, title
+
+
+def test_matched_elements_only(http):
+    [hit] = hits(http, 'select * from item where tags contains "blue"')
+    assert hit["fields"]["tags"] == ["blue"]
+    [hit] = hits(http, 'select * from item where weights contains "x"')
+    assert hit["fields"]["weights"] == {"x": 1}
+    assert "tags" not in hit["fields"]  # no element of it matched
+
+
+def test_select_list_limits_the_fields(http):
+    [hit] = hits(http, 'select title, sku from item where sku contains "AB"')
+    assert hit["fields"] == {"title": "Unrelated title", "sku": "AB"}
+    [hit] = hits(http, 'select * from item where sku contains "AB"')
+    assert {"sddocname", "documentid", "title", "body", "sku", "label"} <= set(hit["fields"])
+
+
+def test_exact_match_with_terminator(http):
+    assert ids(http, 'sku contains "ab-12 x"') == ["a"]
+    assert ids(http, 'sku contains "ab"') == ["b"]  # the whole value, not a word of it
+    assert ids(http, "userQuery()", query="sku:AB-12 x@%", type="all") == ["a"]
+
+
+def test_word_and_cased_matching(http):
+    assert ids(http, 'label contains "new york"') == ["a"]
+    assert ids(http, 'label contains "york"') == ["b"]
+    assert ids(http, 'code contains "AbC"') == ["a"]
+    assert ids(http, 'code contains "abc"') == ["b"]
+
+
+def test_prefix_on_an_attribute_changes_nothing(http):
+    # Vespa: "Has no effect, as attributes always support prefix searches"; a term is the whole value
+    assert ids(http, 'brand contains "acme"') == ["a"]
+
+
+def test_gram_matching(http):
+    # gram-size 3: "hi blue" is indexed as "hi", "blu", "lue"; the query "lue" is the gram "lue"
+    assert ids(http, 'grams contains "lue"') == ["a"]
+    assert ids(http, 'grams contains "blue"') == ["a"]  # "blu" "lue" as a phrase
+    assert ids(http, 'grams contains "hig"') == ["b"]
+
+
+def test_stemming_none(http):
+    assert ids(http, 'plain contains "running"') == ["a"]
+    assert ids(http, 'plain contains "run"') == ["b"]

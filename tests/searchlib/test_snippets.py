@@ -1,0 +1,132 @@
+"""Dynamic snippets, bolding, matched elements and tokens (searchlib/snippets.py). Expected
+outputs are worked out by hand from Vespa's rules (schema reference `summary`/`bolding`, juniperrc
+defaults): the steps are written next to each case."""
+from __future__ import annotations
+
+import pytest
+
+from searchlib.errors import SchemaError
+from searchlib.linguistics import tokenize
+from searchlib.query import tree as q
+from searchlib.schema.application import application_from_text
+from searchlib.schema.model import Field, FieldSet, FieldType, Schema
+from searchlib.snippets import (
+    DEFAULT_SNIPPETS, SEP, SnippetConfig, bold, dynamic_snippet, indexed_tokens, matched_elements,
+    query_words,
+)
+
+TEXT = "Vespa is a search engine. It ranks documents with phased ranking. Snippets show matched words in context."
+SMALL = SnippetConfig(length=40, max_matches=2, surround_max=10, winsize=20)
+STRING = FieldType("string")
+
+
+def words(text: str) -> frozenset[str]:
+    return frozenset(tokenize(text))
+
+
+def test_bolding_highlights_every_word_the_index_would_match_by_its_stem():
+    # "running" stems to "run", as do both "runs": the index finds the document by them
+    assert bold("The fox runs and a dog runs too", words("running")) == \
+        "The fox <hi>runs</hi> and a dog <hi>runs</hi> too"
+    # an unstemmed query word ({stem:false}) matches only the same word, as in the index
+    assert bold("The fox runs", frozenset({"running"})) == "The fox runs"
+    assert bold("Running FOX", words("fox")) == "Running <hi>FOX</hi>"
+
+
+def test_a_text_within_the_length_is_returned_whole_and_bolded():
+    assert len(TEXT) == 105 <= DEFAULT_SNIPPETS.length
+    assert dynamic_snippet(TEXT, words("ranking")) == TEXT.replace("ranks", "<hi>ranks</hi>").replace(
+        "ranking.", "<hi>ranking</hi>.")
+
+
+def test_fragments_around_each_match_within_the_length():
+    # matches "ranks" [29,34) and "ranking" [57,64): two groups (35 characters apart > winsize 20);
+    # context = min(surround_max 10, (40 - 12) // (2 * 2)) = 7 characters each side:
+    # [22,41) widened to whole words -> [26,34) "It ranks"; [50,71) -> [50,64) "phased ranking";
+    # text cut before, between and after: <sep /> each time
+    assert dynamic_snippet(TEXT, words("ranking"), config=SMALL) == \
+        "<sep />It <hi>ranks</hi><sep />phased <hi>ranking</hi><sep />"
+
+
+def test_the_group_with_most_distinct_query_words_wins():
+    # one group allowed: "phased ranking" (2 distinct words within winsize) beats "ranks" (1);
+    # context = min(10, (40 - 14) // 2) = 10: [40,74) -> [45,74) "with phased ranking. Snippets"
+    config = SnippetConfig(length=40, max_matches=1, surround_max=10, winsize=20)
+    assert dynamic_snippet(TEXT, words("phase ranking"), config=config) == \
+        "<sep />with <hi>phased</hi> <hi>ranking</hi>. Snippets<sep />"
+
+
+def test_no_match_gives_the_prefix_cut_at_a_word():
+    # prefix: true -> the first 40 characters, back to the end of a whole word ("ranks" ends at 34)
+    assert dynamic_snippet(TEXT, words("unrelated"), config=SMALL) == "Vespa is a search engine. It ranks" + SEP
+    assert dynamic_snippet(TEXT, words("unrelated"), config=SnippetConfig(length=40, prefix=False)) == ""
+
+
+def test_default_lengths_on_a_long_text():
+    text = " ".join(["filler words here."] * 40 + ["The phased ranking part."] + ["more filler text."] * 40)
+    snippet = dynamic_snippet(text, words("ranking"))
+    plain = snippet.replace("<hi>", "").replace("</hi>", "").replace(SEP, "")
+    assert snippet.startswith(SEP) and snippet.endswith(SEP)
+    assert "<hi>ranking</hi>" in snippet
+    assert 200 <= len(plain) <= DEFAULT_SNIPPETS.length  # one group: context fills the length
+    assert plain.index("ranking") in range(100, 140)  # centred: ~128 characters either side
+
+
+def test_query_words_follow_fieldsets_and_skip_negatives():
+    schema = Schema("s", "s", {"title": Field("title", STRING, is_index=True),
+                               "body": Field("body", STRING, is_index=True)},
+                    fieldsets={"default": FieldSet("default", ("title", "body"))})
+    tree = q.And((q.Term("default", "rank"), q.Phrase("body", ("phase", "rank")),
+                  q.Not(q.Term("title", "fox"))))
+    assert query_words(tree, schema, "body") == {"rank", "phase"}
+    assert query_words(tree, schema, "title") == {"rank"}
+
+
+def test_matched_elements_only():
+    tags = Field("tags", FieldType("array", STRING), is_attribute=True, match="word")
+    assert matched_elements(["A", "b", "B c"], frozenset({"b"}), tags) == ["b"]
+    assert matched_elements(["A"], frozenset({"b"}), tags) is None  # nothing matched: not rendered
+    wset = Field("w", FieldType("weightedset", STRING), is_attribute=True, match="word")
+    assert matched_elements({"x": 1, "Y": 2}, frozenset({"y"}), wset) == {"Y": 2}
+    texts = Field("t", FieldType("array", STRING), is_index=True)
+    assert matched_elements(["the fox runs", "a cat"], words("running"), texts) == ["the fox runs"]
+
+
+def test_tokens_are_the_indexed_terms():
+    title = Field("title", STRING, is_index=True)
+    assert indexed_tokens("Foxes Running!", title) == ["fox", "run"]
+    assert indexed_tokens("Foxes Running!", Field("t", STRING, is_attribute=True, match="word")) == ["foxes running!"]
+    assert indexed_tokens(["Foxes", "Running"], title) == [["fox"], ["run"]]
+
+
+SERVICES = """<services version="1.0">
+  <container id="default" version="1.0"><search/></container>
+  <content id="c" version="1.0">
+    <documents><document type="s" mode="index"/></documents>
+    <nodes><node hostalias="n" distribution-key="0"/></nodes>
+    <config name="vespa.config.search.summary.juniperrc">
+      {settings}
+    </config>
+  </content>
+</services>"""
+SD = "schema s { document s { field body type string { indexing: index | summary\n summary: dynamic } } }"
+
+
+def _content(settings: str):
+    return application_from_text(SD, services_xml=SERVICES.format(settings=settings), name="s.sd").content
+
+
+def test_juniperrc_config_in_services_sets_the_snippet_lengths():
+    # the document-summaries guide's example configuration
+    content = _content("<max_matches>2</max_matches><length>1000</length>"
+                       "<surround_max>500</surround_max><min_length>300</min_length><prefix>false</prefix>")
+    config = SnippetConfig.from_settings(content.snippet_settings)
+    assert config == SnippetConfig(length=1000, max_matches=2, min_length=300, surround_max=500, prefix=False)
+    assert SnippetConfig.from_settings(_content("").snippet_settings) == DEFAULT_SNIPPETS
+
+
+def test_juniperrc_settings_this_engine_does_not_honour_are_refused():
+    with pytest.raises(SchemaError, match="not supported: vespa.config.search.summary.juniperrc <stem_min_length>"):
+        _content("<stem_min_length>3</stem_min_length>")
+    with pytest.raises(SchemaError, match="<length> must be a positive integer"):
+        _content("<length>-1</length>")
