@@ -18,12 +18,10 @@ from collections.abc import Collection, Mapping
 
 from searchlib.errors import QueryError
 from searchlib.languages import detect_language, language_code
-from searchlib.linguistics import normalize, tokenize, tokenize_unstemmed
-from searchlib.match_modes import MatchMode, query_terms
+from searchlib.match_modes import MatchMode
 from searchlib.query import parameters as params
 from searchlib.query.tree import (
-    And, FalseItem, NearestNeighbor, Not, Or, ParsedYql, Phrase, QueryNode, Range, Rank, SortKey,
-    Term, TrueItem, WeakAnd, equiv_key,
+    And, FalseItem, NearestNeighbor, Not, Or, ParsedYql, QueryNode, Range, Rank, SortKey, TrueItem, WeakAnd,
 )
 from searchlib.query.user_query import (
     DEFAULT_TARGET_HITS, UserQuerySettings, apply_filter, parse_user_query_or_empty,
@@ -31,6 +29,7 @@ from searchlib.query.user_query import (
 from searchlib.query.yql_tokens import Token
 from searchlib.query.yql_geo import YqlGeoParser
 from searchlib.query.yql_operators import YqlOperatorParser
+from searchlib.query.yql_phrases import YqlPhraseParser
 from searchlib.query.yql_predicate import YqlPredicateParser
 from searchlib.query.yql_uri import YqlUriParser
 from searchlib.query.yql_values import MAX_DEPTH as _MAX_DEPTH
@@ -66,7 +65,7 @@ def parse_yql(
                       match_modes or {}).statement()
 
 
-class _YqlParser(YqlOperatorParser, YqlGeoParser, YqlUriParser, YqlPredicateParser):
+class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser, YqlPredicateParser):
     def __init__(
         self, source: str, parameters: Mapping[str, object], settings: UserQuerySettings,
         exact_match_fields: frozenset[str], stem: bool = True,
@@ -358,72 +357,6 @@ class _YqlParser(YqlOperatorParser, YqlGeoParser, YqlUriParser, YqlPredicatePars
         if wrapped:
             self.expect_punct(")")
         return node
-
-    def _phrase_words(self, field: str, annotations: dict[str, object], depth: int) -> list[str]:
-        """phrase(...)'s words: strings, @parameters and nested phrase(...) items, each may be
-        parenthesised with its own annotations, and alternatives({...}) (any of its forms at that place), (`({stem: false}"a")`); a nested phrase's words
-        take its place, as Vespa's parser flattens them (`phrase("a", phrase("b", "c"))` is "a b c")."""
-        if depth > _MAX_DEPTH:
-            self.fail(f"The query nests deeper than {_MAX_DEPTH} levels", self.peek().start)
-        self.expect_punct("(")
-        words: list[str] = []
-        pieces = 0
-        while not self.is_punct(")"):
-            if pieces:
-                self.expect_punct(",")
-            wrapped = self.is_punct("(")
-            if wrapped:
-                self.advance()
-            own = {**annotations, **(self._annotations(depth + 1) if self._starts_annotations() else {})}
-            token = self.advance()
-            if token.kind in ("string", "param"):
-                text = token.text if token.kind == "string" else self._parameter(token)
-                words.extend(self._words(field, text, {**self._inherited, **own}, token))
-            elif token.kind == "ident" and token.text.lower() == "phrase" and self.is_punct("("):
-                words.extend(self._phrase_words(field, own, depth + 1))
-            elif token.kind == "ident" and token.text.lower() == "alternatives" and self.is_punct("("):
-                forms = self._alternative_words(field, {**self._inherited, **own}, token)
-                words.extend(forms if len(forms) < 2 else [equiv_key(forms)])  # any form at that position
-            else:
-                self.expected("a string or phrase(...) in phrase()", token)
-            if wrapped:
-                self.expect_punct(")")
-            pieces += 1
-        self.advance()
-        if not pieces:
-            self.expected("at least one string")
-        return words
-
-    def _text(
-        self, field: str, texts: list[str], annotations: dict[str, object], at: Token
-    ) -> QueryNode | None:
-        merged = {**self._inherited, **annotations}
-        return self._phrase(field, [word for text in texts for word in self._words(field, text, merged, at)],
-                            annotations, at)
-
-    def _phrase(self, field: str, tokens: list[str], annotations: dict[str, object], at: Token) -> QueryNode | None:
-        """One word is a Term, several a Phrase, none nothing."""
-        annotations = {**self._inherited, **annotations}
-        if not tokens:
-            return None
-        weight = self._annotation(params.annotation_int, annotations, "weight", 100, at)
-        label = self._annotation(params.annotation_str, annotations, "label", "", at)
-        if len(tokens) == 1:
-            ranked = self._annotation(params.annotation_bool, annotations, "ranked", True, at)
-            is_filter = self._annotation(params.annotation_bool, annotations, "filter", False, at)
-            return Term(field, tokens[0], weight, label, ranked, is_filter)
-        return Phrase(field, tuple(tokens), weight, label)
-
-    def _words(self, field: str, text: str, annotations: dict[str, object], at: Token) -> list[str]:
-        """The words of one string as the field indexed them: normalized whole values for
-        exact-match fields, else tokenized (and stemmed unless {stem: false})."""
-        if field in self._exact_fields:  # without U+001F: it marks the combined term of an equiv
-            value = normalize(text).replace("\x1f", "")
-            return [value] if value else []
-        stem = self._annotation(params.annotation_bool, annotations, "stem", self._stem, at)
-        if field in self._modes:
-            return query_terms(self._modes[field], text, self._language, stem)
-        return (tokenize if stem else tokenize_unstemmed)(text, self._language)
 
     # --- functions -------------------------------------------------------------------------------
 
