@@ -7,6 +7,7 @@ error is a SchemaError naming file:line:column.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
@@ -20,6 +21,7 @@ from searchlib.schema.model import (
     SummaryField,
 )
 from searchlib.schema.profiles import resolve_profiles
+from searchlib.schema.struct_compiler import check_type, implicit_struct_indexes, resolve_structs, struct_field_entries
 from searchlib.schema.syntax import DocumentSummaryDecl, SchemaDecl
 
 # The reference's list, less `body` and `header`: those were Vespa 6's document parts and are
@@ -75,6 +77,7 @@ def _merge_schema_inheritance(name: str, decls: dict[str, SchemaDecl], merged: d
         constants={**parent.constants, **decl.constants},
         onnx_models={**parent.onnx_models, **decl.onnx_models},
         settings={**parent.settings, **decl.settings},
+        structs=decl.structs, struct_fields=[f for f in parent.struct_fields if not f.in_document] + decl.struct_fields,
     )
     result.fields = [f for f in parent.fields if not f.in_document] + result.fields
     merged[name] = result
@@ -83,7 +86,18 @@ def _merge_schema_inheritance(name: str, decls: dict[str, SchemaDecl], merged: d
 
 def compile_schema(decl: SchemaDecl, package: Mapping[str, SchemaDecl] | None = None) -> Schema:
     """Compile one schema; `package` (by schema name) resolves `document x inherits y`."""
-    fields = _fields(decl, package or {decl.name: decl})
+    package = package or {decl.name: decl}
+    structs = resolve_structs(decl, package)
+    fields = _fields(decl, package)
+    for field in fields.values():
+        check_type(field.type, structs, f"field '{field.name}'", field.location)
+    for sub in struct_field_entries(decl, fields, structs) + implicit_struct_indexes(fields, structs):
+        if sub.name in fields:
+            raise SchemaError(f"duplicate struct-field '{sub.name}'", sub.location)
+        fields[sub.name] = sub
+    for name, field in fields.items():
+        if field.type.kind == "struct" and field.is_index:  # searched through its sub-field indexes
+            fields[name] = replace(field, is_index=False)
     fieldsets = _fieldsets(decl, fields)
     summaries = _summaries(decl, fields)
     profiles = resolve_profiles(decl.rank_profiles, fields, decl.constants, decl.onnx_models, decl.name)
@@ -96,6 +110,7 @@ def compile_schema(decl: SchemaDecl, package: Mapping[str, SchemaDecl] | None = 
         rank_profiles=MappingProxyType(profiles),
         location=decl.location,
         inherits=(decl.inherits.name,) if decl.inherits else (),
+        structs=MappingProxyType(structs),
     )
 
 

@@ -3,6 +3,7 @@ from the indexing script."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from types import MappingProxyType
 
 from searchlib.errors import SchemaError, SourceLocation
@@ -85,6 +86,7 @@ class FieldBody:
         self.weight = 100
         self.aliases: list[str] = []
         self.settings: dict[str, str] = {}
+        self.struct_fields: list[Field] = []  # `struct-field x { ... }`, nested ones flattened
 
     def parse(self) -> Field:
         sc = self.sc
@@ -227,10 +229,19 @@ class FieldBody:
         self.aliases.append(self._value("alias"))
 
     def _struct_field(self, location) -> None:
+        """The sub-field's type is a placeholder: the compiler resolves it from the struct or map."""
         sc = self.sc
+        sc.skip_space()
+        start = sc.pos
         sub = sc.word(f"a struct-field name in {self.owner}")
+        while sc.peek() == ".":  # `struct-field value.name`
+            sc.pos += 1
+            sub += "." + sc.word(f"a struct-field name in {self.owner}")
         sc.expect("{", f"after struct-field '{sub}'")
-        FieldBody(self.sc, f"{self.name}.{sub}", FieldType("string"), self.in_document, location).parse()
+        body = FieldBody(self.sc, f"{self.name}.{sub}", FieldType("string"), self.in_document, sc.location(start))
+        built = body.parse()
+        self.struct_fields.append(replace(built, parent=self.name.split(".")[0]))
+        self.struct_fields.extend(body.struct_fields)
 
     def _dictionary(self, location) -> None:
         self.sc.expect("{", f"after 'dictionary' in {self.owner}")
@@ -247,6 +258,8 @@ class FieldBody:
         outputs = indexing_outputs(self.indexing, self.name)
         is_index, is_attribute = "index" in outputs, "attribute" in outputs
         kind = self.type.kind
+        if is_index and is_attribute and self.type.is_numeric:
+            is_index = False  # Vespa searches a numeric field's `index` through its attribute
         match = self.match or ("text" if is_index and kind in ("string", "array", "weightedset") else "word")
         rank_filter = self.rank == "filter" or (match == "exact" and self.rank != "normal")
         hnsw = self.hnsw

@@ -93,6 +93,17 @@ class RankProfileDecl:
 
 
 @dataclass(slots=True)
+class StructDecl:
+    """`struct name [inherits a, b] { field ... }`, or an `annotation` (its fields form a struct)."""
+
+    name: str
+    location: SourceLocation
+    inherits: list[NameRef] = field(default_factory=list)
+    fields: list[Field] = field(default_factory=list)
+    annotation: bool = False
+
+
+@dataclass(slots=True)
 class SchemaDecl:
     name: str
     location: SourceLocation
@@ -106,3 +117,5 @@ class SchemaDecl:
     constants: dict[str, RankConstant] = field(default_factory=dict)
     onnx_models: dict[str, OnnxModel] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)
+    structs: list[StructDecl] = field(default_factory=list)  # in and outside the document block
+    struct_fields: list[Field] = field(default_factory=list)  # `struct-field` blocks (Field.parent set)

@@ -1,0 +1,138 @@
+"""Structs, annotations, maps and struct-fields: declarations -> resolved model values.
+
+A struct's inheritance is flattened into StructType.fields; every field type naming a struct must
+name one declared in the schema, in a document it inherits, or outside any document. A
+`struct-field` becomes a Field of its own (`persons.name`, `m.key`, `m.value.weight`, Field.parent
+set) typed from the struct or map: an array of the leaf type when the parent holds many elements
+(array<struct>, map), the leaf type for a plain struct. Its attribute/index are real: their values
+are derived from the parent field's (searchlib.struct_values).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Mapping
+
+from searchlib.errors import SchemaError, SourceLocation
+from searchlib.schema.model import Field, FieldType, StructType
+from searchlib.schema.syntax import SchemaDecl, StructDecl
+
+
+def resolve_structs(decl: SchemaDecl, package: Mapping[str, SchemaDecl]) -> dict[str, StructType]:
+    declared: dict[str, StructDecl] = {}
+    for source in _visible_schemas(decl, package):
+        for struct in source.structs:
+            declared.setdefault(struct.name, struct)
+    for struct in decl.structs:
+        first = declared[struct.name]
+        if first is not struct and first in decl.structs:
+            raise SchemaError(f"duplicate struct '{struct.name}' (also at {first.location})", struct.location)
+    resolved: dict[str, StructType] = {}
+
+    def flatten(struct: StructDecl, chain: tuple[str, ...]) -> StructType:
+        if struct.name in resolved:
+            return resolved[struct.name]
+        if struct.name in chain:
+            raise SchemaError(f"struct inheritance cycle: {' -> '.join(chain + (struct.name,))}", struct.location)
+        fields: dict[str, tuple[FieldType, SourceLocation]] = {}
+        for ref in struct.inherits:
+            parent = declared.get(ref.name)
+            if parent is None or parent.annotation != struct.annotation:
+                kind = "annotation" if struct.annotation else "struct"
+                raise SchemaError(f"{kind} '{struct.name}' inherits unknown {kind} '{ref.name}'", ref.location)
+            for name, field_type in flatten(parent, chain + (struct.name,)).fields:
+                fields.setdefault(name, (field_type, ref.location))
+        for field in struct.fields:
+            if field.name in fields:
+                raise SchemaError(f"struct '{struct.name}' redeclares field '{field.name}' "
+                                  f"(inherited or declared at {fields[field.name][1]})", field.location)
+            fields[field.name] = (field.type, field.location)
+        result = StructType(struct.name, tuple((n, t) for n, (t, _) in fields.items()), struct.location,
+                            struct.annotation)
+        resolved[struct.name] = result
+        return result
+
+    for struct in declared.values():
+        flatten(struct, ())
+    for struct in declared.values():
+        for field in struct.fields:
+            check_type(field.type, resolved, f"field '{field.name}' of struct '{struct.name}'", field.location)
+    return resolved
+
+
+def _visible_schemas(decl: SchemaDecl, package: Mapping[str, SchemaDecl]) -> list[SchemaDecl]:
+    """This schema, then the documents it inherits (transitively); structs declared outside any
+    document are visible in every schema of the package, as in Vespa."""
+    by_document = {d.document_name or d.name: d for d in package.values()}
+    seen: list[SchemaDecl] = []
+    pending = [decl]
+    while pending:
+        current = pending.pop(0)
+        if any(current is s for s in seen):
+            continue
+        seen.append(current)
+        pending.extend(by_document[r.name] for r in current.document_inherits if r.name in by_document)
+    return seen + [d for d in package.values() if not any(d is s for s in seen)]
+
+
+def check_type(field_type: FieldType, structs: Mapping[str, StructType], what: str,
+               location: SourceLocation) -> None:
+    if field_type.kind == "struct" and field_type.struct_name not in structs:
+        raise SchemaError(f"unknown field type '{field_type.struct_name}' in {what}", location)
+    for inner in (field_type.element, field_type.key):
+        if inner is not None:
+            check_type(inner, structs, what, location)
+
+
+def struct_field_entries(decl: SchemaDecl, fields: Mapping[str, Field],
+                         structs: Mapping[str, StructType]) -> list[Field]:
+    """Every `struct-field` of the schema as a typed Field named by its path."""
+    entries: list[Field] = []
+    for sub in decl.struct_fields:
+        parent = fields.get(sub.parent)
+        if parent is None:
+            continue  # the parent field failed to compile already
+        leaf, many = _leaf_type(parent, sub.name.split(".")[1:], structs, sub)
+        if sub.is_attribute and leaf.kind in ("struct", "map", "array", "weightedset"):
+            raise SchemaError(f"not supported: attribute on struct-field '{sub.name}' of type {leaf} (give its "
+                              f"primitive sub-fields attributes)", sub.location)
+        field_type = FieldType("array", element=leaf) if many else leaf
+        match = sub.match if sub.is_index and leaf.kind == "string" else "word"
+        entries.append(replace(sub, type=field_type, is_summary=False, match=match))
+    return entries
+
+
+def _leaf_type(parent: Field, path: list[str], structs: Mapping[str, StructType],
+               sub: Field) -> tuple[FieldType, bool]:
+    current, many = parent.type, False
+    if current.kind == "array" and current.element is not None and current.element.kind in ("struct", "map"):
+        current, many = current.element, True
+    for step in path:
+        if current.kind == "map":
+            many = True
+            if step == "key":
+                current = current.key
+                continue
+            if step == "value":
+                current = current.element
+                continue
+        elif current.kind == "struct":
+            found = structs[current.struct_name].field_type(step)
+            if found is not None:
+                current = found
+                continue
+        raise SchemaError(f"struct-field '{sub.name}': field '{parent.name}' of type {parent.type} has no "
+                          f"sub-field '{step}'", sub.location)
+    return current, many
+
+
+def implicit_struct_indexes(fields: Mapping[str, Field], structs: Mapping[str, StructType]) -> list[Field]:
+    """`indexing: index` on a struct field indexes each of its string sub-fields (`f.name`)."""
+    entries: list[Field] = []
+    for field in fields.values():
+        if field.is_index and field.type.kind == "struct":
+            for name, sub_type in structs[field.type.struct_name].fields:
+                path = f"{field.name}.{name}"
+                if sub_type.kind == "string" and path not in fields:
+                    entries.append(Field(path, sub_type, is_index=True, match=field.match, location=field.location,
+                                         parent=field.name, indexing="index"))
+    return entries
