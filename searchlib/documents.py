@@ -6,12 +6,15 @@ Every error is a DocumentError naming the field and the problem.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 from typing import Any, Mapping
 
 from searchlib.errors import DocumentError
-from searchlib.schema.model import Field, FieldType, Schema
+from searchlib.schema.model import EMPTY, Field, FieldType, Schema, StructType
+from searchlib.struct_values import coerce_composite
 
 _INTEGER_RANGES = {
     "byte": (-(2**7), 2**7 - 1),
@@ -38,7 +41,7 @@ def validate_document(schema: Schema, fields: Mapping[str, Any], *,
         field = feedable_field(schema, name, allow_synthetic=allow_synthetic)
         if value is None:
             continue
-        coerced = coerce_value(field.name, field.type, value)
+        coerced = coerce_value(field.name, field.type, value, structs=schema.structs)
         if coerced == "" and field.type.kind == "string":
             continue
         document[name] = coerced
@@ -47,7 +50,7 @@ def validate_document(schema: Schema, fields: Mapping[str, Any], *,
 
 def feedable_field(schema: Schema, name: str, *, allow_synthetic: bool = False) -> Field:
     field = schema.fields.get(name)
-    if field is None or (not field.in_document and not allow_synthetic):
+    if field is None or (not field.in_document and not allow_synthetic) or field.parent:
         raise DocumentError(
             f"No field '{name}' in the structure of type '{schema.document_name}'")
     if "mutable" in field.attribute_properties:
@@ -56,8 +59,9 @@ def feedable_field(schema: Schema, name: str, *, allow_synthetic: bool = False) 
     return field
 
 
-def coerce_value(name: str, field_type: FieldType, value: Any) -> Any:
-    """`value` checked against `field_type`, with numbers converted to the type's Python form."""
+def coerce_value(name: str, field_type: FieldType, value: Any, *, structs: Mapping[str, StructType] = EMPTY) -> Any:
+    """`value` checked against `field_type`, with numbers converted to the type's Python form;
+    `structs` (the schema's) types struct values."""
     kind = field_type.kind
     if kind == "string":
         if not isinstance(value, str):
@@ -76,7 +80,7 @@ def coerce_value(name: str, field_type: FieldType, value: Any) -> Any:
     if kind == "array":
         if not isinstance(value, list):
             raise _type_error(name, field_type, value, "a JSON array")
-        return [coerce_value(name, field_type.element, item) for item in value]
+        return [coerce_value(name, field_type.element, item, structs=structs) for item in value]
     if kind == "weightedset":
         if not isinstance(value, Mapping):
             raise _type_error(name, field_type, value, 'an object of {"key": weight}')
@@ -85,6 +89,12 @@ def coerce_value(name: str, field_type: FieldType, value: Any) -> Any:
     if kind == "tensor":
         _check_tensor(name, field_type, value)
         return value
+    if kind in ("struct", "map"):
+        return coerce_composite(name, field_type, value, structs, coerce_value)
+    if kind == "float16":
+        return coerce_value(name, FieldType("float"), value)
+    if kind == "raw":
+        return _check_raw(name, field_type, value)
     return value  # struct, map, position, raw, ...: kept as fed
 
 
@@ -103,15 +113,15 @@ def apply_update(schema: Schema, current: Mapping[str, Any] | None,
             raise DocumentError(
                 f"Update of field '{name}' must be an object like {{\"assign\": value}}")
         for operation, argument in field_operations.items():
-            _apply_field_operation(document, field, operation, argument)
+            _apply_field_operation(document, field, operation, argument, schema.structs)
     return document
 
 
 def _apply_field_operation(document: dict[str, Any], field: Field, operation: str,
-                           argument: Any) -> None:
+                           argument: Any, structs: Mapping[str, StructType] = EMPTY) -> None:
     name, field_type = field.name, field.type
     if operation == "assign":
-        value = None if argument is None else coerce_value(name, field_type, argument)
+        value = None if argument is None else coerce_value(name, field_type, argument, structs=structs)
         if value is None or (value == "" and field_type.kind == "string"):
             document.pop(name, None)
         else:
@@ -119,9 +129,9 @@ def _apply_field_operation(document: dict[str, Any], field: Field, operation: st
     elif operation in _ARITHMETIC:
         document[name] = _arithmetic(name, field_type, operation, document.get(name), argument)
     elif operation == "add":
-        _add(document, name, field_type, argument)
+        _add(document, name, field_type, argument, structs)
     elif operation == "remove":
-        _remove(document, name, field_type, argument)
+        _remove(document, name, field_type, argument, structs)
     else:
         raise DocumentError(f"Unknown update operation '{operation}' for field '{name}'")
 
@@ -152,12 +162,13 @@ def _arithmetic(name: str, field_type: FieldType, operation: str, current: Any,
     return float(result)
 
 
-def _add(document: dict[str, Any], name: str, field_type: FieldType, argument: Any) -> None:
+def _add(document: dict[str, Any], name: str, field_type: FieldType, argument: Any,
+         structs: Mapping[str, StructType] = EMPTY) -> None:
     if field_type.kind == "array":
-        additions = coerce_value(name, field_type, argument)
+        additions = coerce_value(name, field_type, argument, structs=structs)
         document[name] = list(document.get(name) or []) + additions
     elif field_type.kind == "weightedset":
-        additions = coerce_value(name, field_type, argument)
+        additions = coerce_value(name, field_type, argument, structs=structs)
         document[name] = {**(document.get(name) or {}), **additions}
     else:
         raise DocumentError(
@@ -165,7 +176,8 @@ def _add(document: dict[str, Any], name: str, field_type: FieldType, argument: A
             f"but its type is {field_type}")
 
 
-def _remove(document: dict[str, Any], name: str, field_type: FieldType, argument: Any) -> None:
+def _remove(document: dict[str, Any], name: str, field_type: FieldType, argument: Any,
+            structs: Mapping[str, StructType] = EMPTY) -> None:
     if field_type.kind == "weightedset":
         keys = list(argument.keys()) if isinstance(argument, Mapping) else argument
         if not isinstance(keys, list):
@@ -177,7 +189,7 @@ def _remove(document: dict[str, Any], name: str, field_type: FieldType, argument
     elif field_type.kind == "array":
         if not isinstance(argument, list):
             raise DocumentError(f"Operation 'remove' on field '{name}' needs an array of values")
-        removed_values = coerce_value(name, field_type, argument)
+        removed_values = coerce_value(name, field_type, argument, structs=structs)
         remaining = [v for v in (document.get(name) or []) if v not in removed_values]
         _set_or_clear(document, name, remaining)
     else:
@@ -191,6 +203,17 @@ def _set_or_clear(document: dict[str, Any], name: str, value: Any) -> None:
         document[name] = value
     else:
         document.pop(name, None)
+
+
+def _check_raw(name: str, field_type: FieldType, value: Any) -> str:
+    """A raw field is fed as base64 (Vespa's JSON) and kept in that form."""
+    if not isinstance(value, str):
+        raise _type_error(name, field_type, value, "a base64 string")
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise _type_error(name, field_type, value, "a base64 string") from None
+    return value
 
 
 def _coerce_integer(name: str, field_type: FieldType, value: Any) -> int:

@@ -21,6 +21,7 @@ from content_node.store.mutable_attributes import initial_value
 from content_node.store.tensor_column import DenseTensorColumn, DenseTensorRows, is_dense_tensor
 from searchlib.errors import DocumentError
 from searchlib.schema.model import Field, Schema
+from searchlib.struct_values import field_value
 
 _NUMERIC = ("int", "long", "byte", "float", "double", "bool")
 _MUTATE_OPERATORS = ("=", "+=", "-=")
@@ -86,16 +87,19 @@ class AttributeStore:
         self.columns: dict[str, AttributeColumn | DenseTensorColumn] = {
             f.name: DenseTensorColumn(f) if is_dense_tensor(f) else AttributeColumn(f)
             for f in schema.fields.values() if f.is_attribute}
+        self._fields = {name: schema.fields[name] for name in self.columns}
 
     def index_document(self, local_id: int, fields: Mapping[str, Any]) -> None:
         for name, column in self.columns.items():
             if not column.mutable:
-                column.set(local_id, fields.get(name))
+                column.set(local_id, field_value(fields, self._fields[name]))
 
     def assign(self, local_id: int, fields: Mapping[str, Any], names: set[str]) -> None:
-        """In-place update of some attribute-only fields of a document."""
-        for name in names:
-            self.columns[name].set(local_id, fields.get(name))
+        """In-place update of some attribute-only fields of a document (and of the struct-fields
+        of those: `persons` changed changes `persons.name`)."""
+        for name, field in self._fields.items():
+            if name in names or field.parent in names:
+                self.columns[name].set(local_id, field_value(fields, field))
 
     def clear(self, local_id: int) -> None:
         for column in self.columns.values():

@@ -170,6 +170,19 @@ class NearestNeighbor:
 
 
 @dataclass(frozen=True, slots=True)
+class SameElement:
+    """`f contains sameElement(c1, c2, ...)`: every child holds in the same element of the array of
+    structs, map or array `f`. Children name fields relative to f (`name`, `key`, `value.x`); a
+    child without a field ("") tests the element itself (arrays of primitives). element_filter:
+    only those element ids (sorted, unique), empty for all."""
+
+    field: str
+    children: tuple["QueryNode", ...]
+    element_filter: tuple[int, ...] = ()
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class TrueItem:
     pass
 
@@ -181,7 +194,7 @@ class FalseItem:
 
 QueryNode = Union[
     Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Range, And, Or, Not, WeakAnd, Rank,
-    NearestNeighbor, TrueItem, FalseItem,
+    NearestNeighbor, SameElement, TrueItem, FalseItem,
 ]
 # the leaves that search one field (or fieldset): its name is `.field`
 FIELD_ITEMS = (Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Range, NearestNeighbor)
@@ -239,9 +252,11 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
     if isinstance(node, (And, Or, Rank, WeakAnd, Not)):
         text = _vespa_composite(node)
         return f"({text})" if nested else text
+    if isinstance(node, SameElement):
+        return f"{node.field}:{{{' '.join(_vespa_item(child, nested=True) for child in node.children)}}}"
     if isinstance(node, Term):
         weight = f"!{node.weight}" if node.weight != 100 else ""
-        return f"{'|' if node.filter else ''}{node.field}:{node.term}{weight}"
+        return f"{'|' if node.filter else ''}{_qualified(node.field, node.term)}{weight}"
     if isinstance(node, Phrase):
         weight = f"!{node.weight}" if node.weight != 100 else ""
         return f'{node.field}:"{" ".join(node.terms)}"{weight}'
@@ -250,8 +265,8 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         shape = f"{node.distance}"
         if node.negative:
             shape += f",{len(node.negative)},{node.exclusion_distance}"
-        words = " ".join(f"{node.field}:{term}" for term in node.terms + node.negative)
-        return f"{name}({shape}) {words}"
+        words = " ".join(_qualified(node.field, term) for term in node.terms + node.negative)
+        return f"({name}({shape}) {words})" if nested else f"{name}({shape}) {words}"
     if isinstance(node, Equiv):
         return "EQUIV " + " ".join(f"{node.field}:{term}" for term in node.terms)
     if isinstance(node, WeightedTokens):
@@ -283,6 +298,11 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
     if isinstance(node, FalseItem):
         return "FALSE"
     raise TypeError(f"not a query node: {node!r}")
+
+
+def _qualified(field: str, text: str) -> str:
+    """`field:text`; just `text` inside sameElement over an array of primitives (no field)."""
+    return f"{field}:{text}" if field else text
 
 
 def _vespa_composite(node: And | Or | Rank | WeakAnd | Not) -> str:

@@ -36,7 +36,7 @@ _BOUNDS = ("closed", "open", "leftOpen", "rightOpen")
 _GRAMMARS = ("all", "any", "weakAnd", "phrase", "tokenize", "linguistics", "web")
 _STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
 _UNSUPPORTED = frozenset({
-    "sameelement", "uri", "text",
+    "uri", "text",
     "predicate", "geolocation", "geoboundingbox", "nonempty",
 })
 
@@ -69,6 +69,7 @@ class _YqlParser(YqlOperatorParser):
         self._settings = settings
         self._exact_fields = exact_match_fields
         self._detected_language = ""
+        self._same_element_field: str | None = None  # inside `f contains sameElement(...)`: f
 
     @property
     def _language(self) -> str:
@@ -236,6 +237,9 @@ class _YqlParser(YqlOperatorParser):
         token = self.peek()
         if token.kind == "ident" and self.is_punct("(", 1):
             return self._function(depth, annotations)
+        if token.kind == "string" and self._same_element_field is not None:  # the element itself
+            self.advance()
+            return self._text("", [token.text], annotations, token)
         if (self.is_keyword("true") or self.is_keyword("false")) and not self._is_comparison(1):
             return TrueItem() if self.advance().text.lower() == "true" else FalseItem()
         if token.kind == "ident":
@@ -334,6 +338,8 @@ class _YqlParser(YqlOperatorParser):
                 node = self._fuzzy(field, annotations, token)
             elif name.lower() in ("near", "onear"):
                 node = self._near(field, annotations, token, ordered=name.lower() == "onear")
+            elif name.lower() == "sameelement":
+                node = self._same_element(field, annotations, token, depth)
             elif name.lower() != "phrase":
                 what = "is not supported" if name.lower() in _UNSUPPORTED else "is not a known operator"
                 self.fail(f"'{name}' {what} after 'contains'", token.start)
@@ -381,6 +387,8 @@ class _YqlParser(YqlOperatorParser):
     def _words(self, field: str, text: str, annotations: dict[str, object], at: Token) -> list[str]:
         """The words of one string as the field indexed them: normalized whole values for
         exact-match fields, else tokenized (and stemmed unless {stem: false})."""
+        if self._same_element_field is not None:  # fields inside sameElement are relative to its field
+            field = f"{self._same_element_field}.{field}" if field else self._same_element_field
         if field in self._exact_fields:  # without U+001F: it marks the combined term of an equiv
             value = normalize(text).replace("\x1f", "")
             return [value] if value else []
@@ -409,6 +417,8 @@ class _YqlParser(YqlOperatorParser):
             )
             kept = [child for child in children if child is not None]
             return WeakAnd(tuple(kept), target_hits) if kept else None
+        if lowered in ("near", "onear") and self._same_element_field is not None:
+            return self._near("", annotations, name_token, ordered=lowered == "onear")
         if lowered in ("weightedset", "dotproduct", "wand"):
             return self._weighted_tokens(annotations, name_token)
         if lowered == "range":

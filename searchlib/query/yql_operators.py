@@ -7,7 +7,7 @@ import re
 from searchlib.linguistics import normalize
 from searchlib.query import parameters as params
 from searchlib.query.string_match import PatternError, compile_regex
-from searchlib.query.tree import Equiv, Fuzzy, In, Near, QueryNode, Regex, Term, WeightedTokens
+from searchlib.query.tree import Equiv, Fuzzy, In, Near, QueryNode, Regex, SameElement, Term, WeightedTokens
 from searchlib.query.yql_tokens import Token
 from searchlib.query.yql_values import YqlValueCursor
 
@@ -31,6 +31,18 @@ class YqlOperatorParser(YqlValueCursor):
         if token.kind == "param":
             return self._parameter(token), token
         self.expected(what, token)
+
+    def _same_element(self, field: str, annotations: dict[str, object], at: Token, depth: int) -> QueryNode | None:
+        """`f contains sameElement(c1, c2)`: its conditions name fields relative to f."""
+        element_filter = _element_filter(annotations.get("elementFilter"), self, at)
+        label = self._annotation(params.annotation_str, annotations, "label", "", at)
+        outer, self._same_element_field = self._same_element_field, field
+        try:
+            children = self._expression_arguments(depth)
+        finally:
+            self._same_element_field = outer
+        kept = tuple(child for child in children if child is not None)
+        return SameElement(field, kept, element_filter, label) if kept else None
 
     def _near(self, field: str, annotations: dict[str, object], at: Token, *, ordered: bool) -> QueryNode:
         """near("a", "b", !"c") / onear(...): single words, the negative ones last (as Vespa)."""
@@ -218,3 +230,19 @@ def _list_parameter(text: str) -> list[tuple[str, bool]]:
         if match.end() >= len(text.strip()):
             break
     return items
+
+
+def _element_filter(value: object, parser: YqlOperatorParser, at: Token) -> tuple[int, ...]:
+    """{elementFilter: 3} or {elementFilter: [5, 2, 5]}: element ids, sorted and unique (Vespa)."""
+    if value is None:
+        return ()
+    ids = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, bool) or not isinstance(item, (int, float)):
+            parser.fail(f"element id must be an integer, got: {item!r}", at.start)
+        if isinstance(item, float):
+            parser.fail(f"element id must be integer, not floating point number. Got: {item}", at.start)
+        if item < 0:
+            parser.fail(f"element id must be non-negative, got: {item}", at.start)
+        ids.append(int(item))
+    return tuple(sorted(set(ids)))

@@ -10,6 +10,7 @@ are derived from the parent field's (searchlib.struct_values).
 from __future__ import annotations
 
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
@@ -91,38 +92,42 @@ def struct_field_entries(decl: SchemaDecl, fields: Mapping[str, Field],
         parent = fields.get(sub.parent)
         if parent is None:
             continue  # the parent field failed to compile already
-        leaf, many = _leaf_type(parent, sub.name.split(".")[1:], structs, sub)
+        leaf, walk = _leaf_type(parent, sub.name.split(".")[1:], structs, sub)
+        many = "*" in walk or "k" in walk or "v" in walk
         if sub.is_attribute and leaf.kind in ("struct", "map", "array", "weightedset"):
             raise SchemaError(f"not supported: attribute on struct-field '{sub.name}' of type {leaf} (give its "
                               f"primitive sub-fields attributes)", sub.location)
         field_type = FieldType("array", element=leaf) if many else leaf
         match = sub.match if sub.is_index and leaf.kind == "string" else "word"
-        entries.append(replace(sub, type=field_type, is_summary=False, match=match))
+        settings = MappingProxyType({**sub.settings, "struct-field.path": "|".join(walk)})
+        entries.append(replace(sub, type=field_type, is_summary=False, match=match, settings=settings))
     return entries
 
 
 def _leaf_type(parent: Field, path: list[str], structs: Mapping[str, StructType],
-               sub: Field) -> tuple[FieldType, bool]:
-    current, many = parent.type, False
-    if current.kind == "array" and current.element is not None and current.element.kind in ("struct", "map"):
-        current, many = current.element, True
+               sub: Field) -> tuple[FieldType, list[str]]:
+    """The struct-field's type and the walk from the parent's value to it (struct_values)."""
+    current, walk = parent.type, []
     for step in path:
-        if current.kind == "map":
-            many = True
-            if step == "key":
-                current = current.key
-                continue
-            if step == "value":
-                current = current.element
-                continue
-        elif current.kind == "struct":
+        if current.kind == "array" and current.element is not None and current.element.kind in ("struct", "map"):
+            current = current.element
+            walk.append("*")
+        if current.kind == "map" and step in ("key", "value"):
+            current = current.key if step == "key" else current.element
+            walk.append(step[0])
+            continue
+        if current.kind == "struct":
             found = structs[current.struct_name].field_type(step)
             if found is not None:
                 current = found
+                walk.append("." + step)
                 continue
         raise SchemaError(f"struct-field '{sub.name}': field '{parent.name}' of type {parent.type} has no "
                           f"sub-field '{step}'", sub.location)
-    return current, many
+    if current.kind == "array" and current.element is not None and current.element.kind in ("struct", "map"):
+        current = current.element
+        walk.append("*")
+    return current, walk
 
 
 def implicit_struct_indexes(fields: Mapping[str, Field], structs: Mapping[str, StructType]) -> list[Field]:
@@ -134,5 +139,6 @@ def implicit_struct_indexes(fields: Mapping[str, Field], structs: Mapping[str, S
                 path = f"{field.name}.{name}"
                 if sub_type.kind == "string" and path not in fields:
                     entries.append(Field(path, sub_type, is_index=True, match=field.match, location=field.location,
-                                         parent=field.name, indexing="index"))
+                                         parent=field.name, indexing="index",
+                                         settings=MappingProxyType({"struct-field.path": "." + name})))
     return entries

@@ -65,6 +65,10 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
         if node.distance_threshold is not None:
             item.distance_threshold = node.distance_threshold
         message.nearest_neighbor.CopyFrom(item)
+    elif isinstance(node, q.SameElement):
+        message.same_element.CopyFrom(pb.SameElementItem(
+            field=node.field, children=[encode_query(c) for c in node.children],
+            element_filter=list(node.element_filter), label=node.label))
     elif isinstance(node, q.TrueItem):
         message.true_item = True
     elif isinstance(node, q.FalseItem):
@@ -121,6 +125,9 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
                                  n.explore_additional_hits,
                                  n.distance_threshold if n.HasField("distance_threshold") else None,
                                  n.label)
+    if kind == "same_element":
+        s = message.same_element
+        return q.SameElement(s.field, tuple(decode_query(c) for c in s.children), tuple(s.element_filter), s.label)
     if kind == "true_item":
         return q.TrueItem()
     if kind == "false_item":
