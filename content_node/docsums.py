@@ -12,6 +12,7 @@ from content_node.matching.rank_features import FeatureCalculator
 from content_node.ranking.rank_program import RankProgram
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
+from searchlib.struct_values import summary_source_value
 from searchlib.schema.model import Schema
 
 
@@ -55,7 +56,7 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
     features = iter(_summary_features(index, program, schema, query, query_features, now, rows,
                                       rank_properties or {}))
     mutable = _mutable_columns(index, schema, fields_wanted)
-    sources = {sources[0] if sources else name for name, sources in fields_wanted}
+    sources = {(sources[0] if sources else name).split(".")[0] for name, sources in fields_wanted}
     docsums = []
     for gid, local_id, version in found:
         if version is None:
@@ -71,7 +72,7 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
             if source in mutable:
                 value = mutable[source](local_id) if local_id is not None else None
             else:
-                value = stored.get(source)
+                value = summary_source_value(stored, source)
             if value is not None and value != "":
                 fields[name] = value
         docsums.append(Docsum(gid, document_id, fields, summary_features))

@@ -91,3 +91,28 @@ def sub_field_value(field: Field, fields: Mapping[str, Any]) -> Any:
 def field_value(fields: Mapping[str, Any], field: Field) -> Any:
     """A field's value in a document: its own, or derived from its parent for a struct-field."""
     return sub_field_value(field, fields) if field.parent else fields.get(field.name)
+
+
+def summary_source_value(fields: Mapping[str, Any], source: str) -> Any:
+    """A summary field's source: a document field, or a struct sub-field path (`a.f1`: the f1 of
+    struct a, or a list of the f1 of each element of an array of structs; `m.key`/`m.value` of a
+    map: its keys or values), as the compiler allowed it (struct_compiler.check_summary_source)."""
+    name, *path = source.split(".")
+    value = fields.get(name)
+    for step in path:
+        value = _step(value, step)
+    return value
+
+
+def _step(value: Any, step: str) -> Any:
+    if isinstance(value, list):
+        return [item for item in (_step(v, step) for v in value) if item is not None]
+    if not isinstance(value, Mapping):
+        return None
+    if step in value:
+        return value[step]
+    if step == "key":
+        return list(value)
+    if step == "value":
+        return list(value.values())
+    return None

@@ -18,10 +18,13 @@ from searchlib.schema.model import (
     Field,
     FieldSet,
     Schema,
+    StructType,
     SummaryField,
 )
 from searchlib.schema.profiles import resolve_profiles
-from searchlib.schema.struct_compiler import check_type, implicit_struct_indexes, resolve_structs, struct_field_entries
+from searchlib.schema.struct_compiler import (
+    check_type, implicit_struct_indexes, is_struct_path, resolve_structs, struct_field_entries,
+)
 from searchlib.schema.syntax import DocumentSummaryDecl, SchemaDecl
 
 # The reference's list, less `body` and `header`: those were Vespa 6's document parts and are
@@ -99,7 +102,7 @@ def compile_schema(decl: SchemaDecl, package: Mapping[str, SchemaDecl] | None = 
         if field.type.kind == "struct" and field.is_index:  # searched through its sub-field indexes
             fields[name] = replace(field, is_index=False)
     fieldsets = _fieldsets(decl, fields)
-    summaries = _summaries(decl, fields)
+    summaries = _summaries(decl, fields, structs)
     profiles = resolve_profiles(decl.rank_profiles, fields, decl.constants, decl.onnx_models, decl.name)
     return Schema(
         name=decl.name,
@@ -184,11 +187,12 @@ def _fieldsets(decl: SchemaDecl, fields: Mapping[str, Field]) -> dict[str, Field
     return fieldsets
 
 
-def _summaries(decl: SchemaDecl, fields: Mapping[str, Field]) -> dict[str, DocumentSummary]:
+def _summaries(decl: SchemaDecl, fields: Mapping[str, Field],
+               structs: Mapping[str, StructType]) -> dict[str, DocumentSummary]:
     sddocname = SummaryField("sddocname", ("sddocname",))
     default_fields = [sddocname, SummaryField("documentid", ("documentid",))]
     default_fields += [SummaryField(f.name, (f.name,), f.settings.get("summary") == "dynamic")
-                       for f in fields.values() if f.is_summary]
+                       for f in fields.values() if f.is_summary and "default" in _summary_to(f, ("default",))]
     summaries: dict[str, DocumentSummary] = {"default": DocumentSummary("default", tuple(default_fields))}
     declared = {s.name: s for s in decl.summaries}
     seen: set[str] = set()
@@ -215,7 +219,8 @@ def _summaries(decl: SchemaDecl, fields: Mapping[str, Field]) -> dict[str, Docum
             entries.update((f.name, f) for f in parent.fields)
         for entry in summary.fields:
             for source in entry.summary.sources:
-                if source not in fields and source not in BUILTIN_SUMMARY_SOURCES:
+                if source not in fields and source not in BUILTIN_SUMMARY_SOURCES \
+                        and not is_struct_path(source, fields, structs):
                     raise SchemaError(f"summary '{entry.summary.name}' in document-summary '{summary.name}' "
                                       f"refers to unknown field '{source}'", entry.location)
             entries[entry.summary.name] = entry.summary
@@ -228,5 +233,17 @@ def _summaries(decl: SchemaDecl, fields: Mapping[str, Field]) -> dict[str, Docum
     done: set[str] = set()
     for s in decl.summaries:
         resolve(s, ())
+    for f in fields.values():  # `summary-to: a, b` adds the field to those summaries (made when not declared)
+        for destination in _summary_to(f, ()):
+            if destination != "default":
+                target = summaries.get(destination) or DocumentSummary(destination, (sddocname,), location=f.location)
+                entry = SummaryField(f.name, (f.name,), f.settings.get("summary") == "dynamic")
+                if all(existing.name != f.name for existing in target.fields):
+                    summaries[destination] = replace(target, fields=target.fields + (entry,))
     return summaries
+
+
+def _summary_to(field: Field, default: tuple[str, ...]) -> tuple[str, ...]:
+    written = field.settings.get("summary.to")
+    return default if written is None else tuple(part for part in re.split(r"[\s,]+", written) if part)
 

@@ -14,13 +14,14 @@ from searchlib.schema.types import TypeSpecError, parse_field_type
 
 DISTANCE_METRICS = frozenset({"euclidean", "angular", "dotproduct", "prenormalized-angular", "geodegrees",
                               "hamming"})
+_METRIC_ALIASES = {"innerproduct": "dotproduct"}  # Vespa's older name
 MATCH_MODES = frozenset({"text", "exact", "word", "prefix", "gram", "substring", "suffix"})
 _ATTRIBUTE_FLAGS = ("fast-search", "fast-access", "fast-rank", "paged", "mutable", "huge", "enable-bit-vectors",
                     "enable-bitvectors", "enable-only-bit-vector", "sorting-function", "uncased", "cased")
 _ATTRIBUTE_ITEMS = {**{flag: "flag" for flag in _ATTRIBUTE_FLAGS}, "distance-metric": "value",
                     "alias": "value", "sorting": "block", "dictionary": "block"}
 _SORTING_ITEMS = {"order": "value", "function": "value", "strength": "value", "locale": "value"}
-_MATCH_ITEMS = {**{mode: "flag" for mode in MATCH_MODES}, "cased": "flag", "uncased": "flag",
+_MATCH_ITEMS = {**{mode: "flag" for mode in MATCH_MODES}, "token": "flag", "cased": "flag", "uncased": "flag",
                 "exact-terminator": "value", "gram-size": "value", "max-length": "value",
                 "max-occurrences": "value", "max-token-length": "value"}
 _INDEX_ITEMS = {"enable-bm25": "flag", "hnsw": "block", "arity": "value", "lower-bound": "value",
@@ -43,6 +44,9 @@ def read_field_type(sc: Scanner, what: str) -> FieldType:
     spec = sc.word(f"a type for {what}")
     if sc.peek() == "<":
         spec += sc.balanced("<", what)
+    elif sc.text.startswith("[]", sc.pos):  # `int[]`: Vespa's deprecated spelling of array<int>
+        sc.pos += 2
+        spec = f"array<{spec}>"
     if spec.startswith("tensor"):
         sc.skip_inline_space()
         spec += sc.balanced("(", what)
@@ -99,6 +103,10 @@ class FieldBody:
             handler = getattr(self, "_" + key.replace("-", "_"), None)
             if key in _FIELD_VALUE_SETTINGS:
                 self.settings[key] = self._value(key)
+            elif key == "summary-to":  # `summary-to: a, b`: the document summaries holding the field
+                self.settings["summary.to"] = self._value(key)
+            elif key == "weightedset":
+                self._weightedset(location)
             elif handler is not None and key in ("indexing", "index", "attribute", "match", "rank", "summary",
                                                  "weight", "alias", "struct-field", "dictionary", "linguistics"):
                 handler(location)
@@ -127,6 +135,8 @@ class FieldBody:
 
     def _index(self, location) -> None:
         sc = self.sc
+        if sc.peek_word() is not None and sc.peek() != "{":
+            sc.word("an index name")  # `index name: ...` / `index name { ... }` names an index of this field
         if sc.try_inline_char(":"):
             value, _ = sc.line_value(f"index of {self.owner}")
             items = [Setting(word, None, location) for word in value.split()]
@@ -134,8 +144,6 @@ class FieldBody:
                 if _INDEX_ITEMS.get(item.key) != "flag":
                     raise SchemaError(f"unknown index setting '{item.key}' in {self.owner}", location)
         else:
-            if sc.peek_word() is not None:
-                sc.word("an index name")  # `index name { ... }` names an index of this field
             sc.expect("{", f"after 'index' in {self.owner}")
             items = read_settings_block(sc, f"index of {self.owner}", _INDEX_ITEMS, {"hnsw": _HNSW_ITEMS})
         for item in items:
@@ -173,6 +181,7 @@ class FieldBody:
                                                                                "cased": "flag", "uncased": "flag"}})
         for item in items:
             if item.key == "distance-metric":
+                item = Setting(item.key, _METRIC_ALIASES.get(item.value, item.value), item.location)
                 if item.value not in DISTANCE_METRICS:
                     raise SchemaError(f"unknown distance-metric '{item.value}' in {self.owner} (expected one of "
                                       f"{', '.join(sorted(DISTANCE_METRICS))})", item.location)
@@ -184,8 +193,8 @@ class FieldBody:
 
     def _match(self, location) -> None:
         for item in read_match_items(self.sc, self.owner):
-            if item.key in MATCH_MODES:
-                self.match = item.key
+            if item.key in MATCH_MODES or item.key == "token":  # token: Vespa's deprecated name of text
+                self.match = "text" if item.key == "token" else item.key
             else:
                 self.settings[f"match.{item.key}"] = item.value if item.value is not None else "true"
 
@@ -219,6 +228,23 @@ class FieldBody:
                 self.settings["summary"] = item.key  # full, dynamic, matched-elements-only, ...
             else:
                 self.settings[f"summary.{item.key}"] = item.value
+
+    def _weightedset(self, location) -> None:
+        """`weightedset: create-if-nonexistent` / `weightedset { remove-if-zero }`: how increments of
+        one key behave (documents.py refuses such key updates, so these change no operation yet)."""
+        if self.type.kind != "weightedset":
+            raise SchemaError(f"'weightedset' settings on {self.owner} of type {self.type}", location)
+        allowed = {"create-if-nonexistent": "flag", "remove-if-zero": "flag"}
+        if self.sc.try_inline_char(":"):
+            value, _ = self.sc.line_value(f"weightedset of {self.owner}")
+            items = [Setting(word, None, location) for word in re.split(r"[\s,]+", value) if word]
+            if any(item.key not in allowed for item in items):
+                raise SchemaError(f"unknown weightedset setting in {self.owner}: '{value}'", location)
+        else:
+            self.sc.expect("{", f"after 'weightedset' in {self.owner}")
+            items = read_settings_block(self.sc, f"weightedset of {self.owner}", allowed)
+        for item in items:
+            self.settings[f"weightedset.{item.key}"] = "true"
 
     def _weight(self, location) -> None:
         self.weight = parse_int(self._value("weight"), f"weight of {self.owner}", location)

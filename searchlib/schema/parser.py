@@ -244,7 +244,8 @@ class _SchemaParser:
                     decl.fields.append(NameRef(match.group(0), sc.location(value_pos + match.start())))
             elif key == "match":
                 items = read_match_items(sc, owner)
-                decl.match = next((item.key for item in items if item.key in MATCH_MODES), decl.match)
+                decl.match = next(("text" if item.key == "token" else item.key for item in items
+                                   if item.key in MATCH_MODES or item.key == "token"), decl.match)
             elif key == "query-command":
                 sc.expect(":", f"after 'query-command' in {owner}")
                 sc.line_value(f"query-command of {owner}")

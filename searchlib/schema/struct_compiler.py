@@ -142,3 +142,17 @@ def implicit_struct_indexes(fields: Mapping[str, Field], structs: Mapping[str, S
                                          parent=field.name, indexing="index",
                                          settings=MappingProxyType({"struct-field.path": "." + name})))
     return entries
+
+
+def is_struct_path(source: str, fields: Mapping[str, Field], structs: Mapping[str, StructType]) -> bool:
+    """`a.f1`, `m.key`, `m.value.x`: a path through a struct or map field's declared type (a summary
+    field may take its value from one; struct_values.summary_source_value reads it)."""
+    name, *path = source.split(".")
+    parent = fields.get(name)
+    if parent is None or not path:
+        return False
+    try:
+        _leaf_type(parent, path, structs, parent)
+    except SchemaError:
+        return False
+    return True

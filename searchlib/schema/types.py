@@ -77,6 +77,8 @@ def parse_struct_or_map_type(spec: str) -> FieldType | None:
     the compiler); None for anything else. Kept apart from the types other branches add."""
     if spec in ("float16", "raw"):
         return FieldType(spec)
+    if spec == "tag":  # Vespa's built-in tag type: a weighted set of strings
+        return FieldType("weightedset", element=FieldType("string"))
     mapped = re.match(r"^map\s*<(.*)>$", spec, re.S)
     if mapped:
         key_spec, value_spec = _split_top_level_comma(mapped.group(1), spec)

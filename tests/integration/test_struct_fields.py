@@ -73,6 +73,7 @@ def test_struct_fields_in_summaries(http) -> None:
     assert response.status_code == 200, response.text
     [hit] = response.json()["root"]["children"]
     assert hit["fields"]["persons"] == DOCS["1"]["persons"]
+    assert hit["fields"]["names"] == ["Ann", "Bob"] and hit["fields"]["score_keys"] == ["math", "art"]
     assert "boss" not in hit["fields"] and "scores" not in hit["fields"]
     [full] = search(http, 'boss.title contains "chief"').json()["root"]["children"]
     assert full["fields"]["boss"] == DOCS["1"]["boss"] and full["fields"]["scores"] == DOCS["1"]["scores"]

@@ -1,0 +1,96 @@
+"""Struct, map and older-syntax schema constructs compile into the model (Vespa's grammar:
+config-model/src/main/javacc/SchemaParser.jj)."""
+from __future__ import annotations
+
+import pytest
+
+from searchlib.errors import SchemaError
+from searchlib.schema.application import application_from_text
+from searchlib.struct_values import summary_source_value
+
+
+def compile_sd(fields: str, outside: str = ""):
+    sd = f"schema s {{\n  document s {{\n{fields}\n  }}\n{outside}\n}}\n"
+    return application_from_text(sd, name="s.sd").schemas["s"]
+
+
+def test_struct_inheritance_is_flattened_and_a_cycle_or_redeclaration_refused() -> None:
+    schema = compile_sd("""
+    struct a { field x type string {} }
+    struct b inherits a { field y type int {} }
+    field f type b { indexing: summary }""")
+    assert schema.structs["b"].fields[0][0] == "x" and str(schema.structs["b"].fields[1][1]) == "int"
+    with pytest.raises(SchemaError, match="redeclares field 'x'"):
+        compile_sd("struct a { field x type string {} }\nstruct b inherits a { field x type int {} }")
+    with pytest.raises(SchemaError, match="struct inheritance cycle"):
+        compile_sd("struct a inherits b { }\nstruct b inherits a { }")
+
+
+def test_structs_and_annotations_outside_the_document_and_in_any_order() -> None:
+    schema = compile_sd("    field f type array<late> { indexing: summary }",
+                        "  struct late { field v type string {} }\n  annotation note inherits base { }\n"
+                        "  annotation base { field who type string {} }")
+    assert str(schema.fields["f"].type) == "array<late>"
+    assert schema.structs["note"].annotation and schema.structs["note"].fields[0][0] == "who"
+
+
+def test_map_struct_fields_and_their_types() -> None:
+    schema = compile_sd("""
+    struct e { field w type int {} }
+    field m type map<string, e> {
+      indexing: summary
+      struct-field key { indexing: attribute }
+      struct-field value.w { indexing: attribute }
+    }""")
+    assert str(schema.fields["m"].type) == "map<string,e>"
+    assert str(schema.fields["m.value.w"].type) == "array<int>" and schema.fields["m.value.w"].parent == "m"
+    with pytest.raises(SchemaError, match="has no sub-field 'nope'"):
+        compile_sd("field m type map<string, int> {\n indexing: summary\n struct-field nope { indexing: attribute }\n}")
+
+
+def test_older_spellings() -> None:
+    schema = compile_sd("""
+    field a type int[] { indexing: attribute }
+    field t type tag { indexing: attribute }
+    field s type string { indexing: index
+      match { token }
+      index default: prefix }
+    field v type tensor(x[2]) { indexing: attribute
+      attribute { distance-metric: innerproduct } }
+    field w type weightedset<string> { indexing: attribute
+      weightedset { create-if-nonexistent
+                    remove-if-zero } }""")
+    assert str(schema.fields["a"].type) == "array<int>"
+    assert str(schema.fields["t"].type) == "weightedset<string>"
+    assert schema.fields["s"].match == "text" and schema.fields["s"].settings["index.prefix"] == "true"
+    assert schema.fields["v"].distance_metric == "dotproduct"
+    assert schema.fields["w"].settings["weightedset.remove-if-zero"] == "true"
+
+
+def test_summary_to_places_the_field_in_the_named_summaries() -> None:
+    schema = compile_sd("""
+    field a type string { indexing: summary
+      summary-to: default, second }
+    field b type string { indexing: summary
+      summary-to: second }
+    field c type string { indexing: summary }""")
+    assert [f.name for f in schema.summaries["default"].fields] == ["sddocname", "documentid", "a", "c"]
+    assert [f.name for f in schema.summaries["second"].fields] == ["sddocname", "a", "b"]
+
+
+def test_summary_sources_may_be_struct_paths() -> None:
+    schema = compile_sd("""
+    struct p { field name type string {} }
+    field people type array<p> { indexing: summary }""",
+                        "  document-summary names {\n    summary n { source: people.name }\n  }")
+    assert schema.summaries["names"].fields[-1].sources == ("people.name",)
+    assert summary_source_value({"people": [{"name": "a"}, {}, {"name": "b"}]}, "people.name") == ["a", "b"]
+    with pytest.raises(SchemaError, match="refers to unknown field 'people.age'"):
+        compile_sd("struct p { field name type string {} }\nfield people type array<p> { indexing: summary }",
+                   "  document-summary x {\n    summary n { source: people.age }\n  }")
+
+
+def test_an_sd_with_only_a_document_is_a_schema_of_that_name() -> None:
+    schema = application_from_text("document solo {\n  field f type string { indexing: summary }\n}\n",
+                                   name="solo.sd").schemas["solo"]
+    assert schema.document_name == "solo" and "f" in schema.fields
