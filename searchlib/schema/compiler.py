@@ -33,6 +33,7 @@ RESERVED_FIELD_NAMES = frozenset({
     "attribute", "case", "context", "documentid", "else", "hit", "host", "if", "index",
     "position", "reference", "relevancy", "sddocname", "summary", "switch", "tokenize",
 })
+BUILTIN_TYPE_NAMES = frozenset({"position"})
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MUTABLE_KINDS = ("int", "long", "float", "double", "byte")
 
@@ -45,6 +46,11 @@ def compile_schemas(decls: Iterable[SchemaDecl]) -> dict[str, Schema]:
             raise SchemaError(f"duplicate schema '{decl.name}' (also at {by_name[decl.name].location})",
                               decl.location)
         by_name[decl.name] = decl
+    for decl in by_name.values():  # Vespa's built-in struct types name no document type or struct
+        for kind, name, location in [("document type", decl.document_name or decl.name, decl.location)] + [
+                ("struct", struct.name, struct.location) for struct in decl.structs]:
+            if name in BUILTIN_TYPE_NAMES:
+                raise SchemaError(f"'{name}' is a reserved name (a built-in type) and cannot name a {kind}", location)
     merged: dict[str, SchemaDecl] = {}
     for name in by_name:
         _merge_schema_inheritance(name, by_name, merged, ())

@@ -61,11 +61,12 @@ class PhaseDecl:
 
 @dataclass(slots=True)
 class FeatureListDecl:
-    """match-features / summary-features; `inherits` is set for the `x-features inherits p { }` form."""
+    """match-features / summary-features; `inherits` names the profiles of the
+    `x-features inherits p, q { }` form (empty otherwise)."""
 
     features: list[str]
     location: SourceLocation
-    inherits: NameRef | None = None
+    inherits: list[NameRef] = field(default_factory=list)
 
 
 @dataclass(slots=True)

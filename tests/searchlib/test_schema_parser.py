@@ -171,7 +171,7 @@ def test_features_lists_in_all_forms() -> None:
     a, b = decl.rank_profiles
     assert a.match_features.features == ["bm25(title)", "closeness(field,e)"]
     assert a.summary_features.features == ["f1", "attribute(year)"]
-    assert b.match_features.inherits.name == "a" and b.match_features.features == ["extra"]
+    assert [ref.name for ref in b.match_features.inherits] == ["a"] and b.match_features.features == ["extra"]
     assert b.summary_features.features == []
 
 

@@ -94,3 +94,33 @@ def test_an_sd_with_only_a_document_is_a_schema_of_that_name() -> None:
     schema = application_from_text("document solo {\n  field f type string { indexing: summary }\n}\n",
                                    name="solo.sd").schemas["solo"]
     assert schema.document_name == "solo" and "f" in schema.fields
+
+
+def test_profile_syntax_forms() -> None:
+    schema = compile_sd("    field a type int { indexing: attribute }", """
+  rank-profile p1 { summary-features: attribute(a) }
+  rank-profile p2 { summary-features: nativeRank }
+  rank-profile both inherits p1, p2 {
+    summary-features inherits p1, p2 { bm25(x) }
+    function f$() { expression: 2 }
+    first-phase { expression: f$ }
+    rank-properties {
+      foo ( bar ) . baz.2  : 123.4
+      "nud":"ity"
+    }
+  }""".replace("bm25(x)", "attribute(a)"))
+    both = schema.rank_profiles["both"]
+    assert both.summary_features == ("attribute(a)", "nativeRank")
+    assert "f$" in both.functions
+    assert both.rank_properties["foo(bar).baz.2"] == "123.4" and both.rank_properties["nud"] == "ity"
+
+
+def test_profile_files_in_sub_folders_and_a_reserved_document_name() -> None:
+    from searchlib.schema.application import application_from_sources
+    sd = "schema s {\n  document s {\n    field t type string { indexing: index }\n  }\n}\n"
+    app = application_from_sources({"schemas/s.sd": sd,
+                                    "schemas/s/more/deep.profile": "rank-profile deep {\n}\n"})
+    assert "deep" in app.schemas["s"].rank_profiles
+    with pytest.raises(SchemaError, match="'position' is a reserved name") as raised:
+        application_from_text("schema position {\n  document position { }\n}\n", name="position.sd")
+    assert raised.value.location.line == 1
