@@ -95,6 +95,8 @@ def coerce_value(name: str, field_type: FieldType, value: Any, *, structs: Mappi
         return coerce_value(name, FieldType("float"), value)
     if kind == "raw":
         return _check_raw(name, field_type, value)
+    if kind == "annotationreference":  # as in Vespa: annotations have no JSON form
+        raise DocumentError(f"Field '{name}' of type {field_type}: annotations cannot be fed as JSON")
     return value  # struct, map, position, raw, ...: kept as fed
 
 

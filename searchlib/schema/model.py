@@ -69,6 +69,8 @@ class FieldType:
             return f"map<{self.key},{self.element}>"
         if self.kind == "struct":
             return self.struct_name
+        if self.kind == "annotationreference":
+            return f"annotationreference<{self.struct_name}>"
         if self.kind == "tensor":
             return self.tensor_type
         return self.kind

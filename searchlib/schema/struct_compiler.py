@@ -79,6 +79,9 @@ def check_type(field_type: FieldType, structs: Mapping[str, StructType], what: s
                location: SourceLocation) -> None:
     if field_type.kind == "struct" and field_type.struct_name not in structs:
         raise SchemaError(f"unknown field type '{field_type.struct_name}' in {what}", location)
+    if field_type.kind == "annotationreference" and not getattr(structs.get(field_type.struct_name), "annotation",
+                                                                False):
+        raise SchemaError(f"{what} references unknown annotation '{field_type.struct_name}'", location)
     for inner in (field_type.element, field_type.key):
         if inner is not None:
             check_type(inner, structs, what, location)

@@ -79,6 +79,9 @@ def parse_struct_or_map_type(spec: str) -> FieldType | None:
         return FieldType(spec)
     if spec == "tag":  # Vespa's built-in tag type: a weighted set of strings
         return FieldType("weightedset", element=FieldType("string"))
+    reference = re.match(r"^annotationreference\s*<\s*([A-Za-z_][A-Za-z0-9_]*)\s*>$", spec)
+    if reference:  # a reference to an annotation (spans of linguistic annotation, not fed as JSON)
+        return FieldType("annotationreference", struct_name=reference.group(1))
     mapped = re.match(r"^map\s*<(.*)>$", spec, re.S)
     if mapped:
         key_spec, value_spec = _split_top_level_comma(mapped.group(1), spec)

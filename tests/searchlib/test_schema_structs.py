@@ -124,3 +124,20 @@ def test_profile_files_in_sub_folders_and_a_reserved_document_name() -> None:
     with pytest.raises(SchemaError, match="'position' is a reserved name") as raised:
         application_from_text("schema position {\n  document position { }\n}\n", name="position.sd")
     assert raised.value.location.line == 1
+
+
+def test_only_functions_something_uses_are_type_checked() -> None:
+    profile = """
+  rank-profile p {
+    function unused() { expression: attribute(nosuch) }
+    function helper() { expression: attribute(nosuch2) }
+    function used() { expression: helper * 2 }
+    first-phase { expression: used }
+  }"""
+    with pytest.raises(SchemaError, match="nosuch2"):  # reached through used -> helper
+        compile_sd("    field a type int { indexing: attribute }", profile)
+    schema = compile_sd("    field a type int { indexing: attribute }", profile.replace("nosuch2", "a"))
+    assert "unused" in schema.rank_profiles["p"].functions
+    with pytest.raises(SchemaError, match="function 'unused'"):  # it must still parse
+        compile_sd("    field a type int { indexing: attribute }",
+                   profile.replace("nosuch2", "a").replace("attribute(nosuch)", "attribute(("))
