@@ -19,8 +19,7 @@ MATCH_MODES = frozenset({"text", "exact", "word", "prefix", "gram", "substring",
 _ATTRIBUTE_FLAGS = ("fast-search", "fast-access", "fast-rank", "paged", "mutable", "huge", "enable-bit-vectors",
                     "enable-bitvectors", "enable-only-bit-vector", "sorting-function", "uncased", "cased")
 _ATTRIBUTE_ITEMS = {**{flag: "flag" for flag in _ATTRIBUTE_FLAGS}, "distance-metric": "value",
-                    "alias": "value", "sorting": "block", "dictionary": "block"}
-_SORTING_ITEMS = {"order": "value", "function": "value", "strength": "value", "locale": "value"}
+                    "alias": "value", "sorting": "unsupported", "dictionary": "block"}
 _MATCH_ITEMS = {**{mode: "flag" for mode in MATCH_MODES}, "token": "flag", "cased": "flag", "uncased": "flag",
                 "exact-terminator": "value", "gram-size": "value", "max-length": "value",
                 "max-occurrences": "value", "max-token-length": "value"}
@@ -33,7 +32,7 @@ SUMMARY_ITEMS = {"source": "value", "full": "flag", "dynamic": "flag", "matched-
                  "tokens": "flag", "select-elements-by": "value", "to": "value", "bolding": "value",
                  "attribute": "flag", "documentid": "flag"}
 _FIELD_VALUE_SETTINGS = ("stemming", "normalizing", "bolding", "rank-type", "id", "query-command",
-                         "sorting", "body", "header")
+                         "body", "header")
 _OUTPUTS = ("index", "attribute", "summary")
 
 
@@ -103,6 +102,9 @@ class FieldBody:
             handler = getattr(self, "_" + key.replace("-", "_"), None)
             if key in _FIELD_VALUE_SETTINGS:
                 self.settings[key] = self._value(key)
+            elif key == "sorting":  # the sort order and collation of an attribute: not implemented
+                raise SchemaError(f"not supported: sorting settings (order, function, strength, locale) in "
+                                  f"{self.owner}", location)
             elif key == "summary-to":  # `summary-to: a, b`: the document summaries holding the field
                 self.settings["summary.to"] = self._value(key)
             elif key == "weightedset":
@@ -177,7 +179,7 @@ class FieldBody:
             sc.word("an attribute name")
         sc.expect("{", f"after 'attribute' in {self.owner}")
         items = read_settings_block(sc, f"attribute of {self.owner}", _ATTRIBUTE_ITEMS,
-                                    {"sorting": _SORTING_ITEMS, "dictionary": {"btree": "flag", "hash": "flag",
+                                    {"dictionary": {"btree": "flag", "hash": "flag",
                                                                                "cased": "flag", "uncased": "flag"}})
         for item in items:
             if item.key == "distance-metric":
@@ -206,6 +208,9 @@ class FieldBody:
             sc.expect("{", f"after 'rank' in {self.owner}")
             value = " ".join(i.key for i in read_settings_block(sc, f"rank of {self.owner}",
                                                                   {"filter": "flag", "normal": "flag"}))
+        if value == "literal":
+            raise SchemaError(f"not supported: rank: literal (an extra index of unstemmed words) in {self.owner}",
+                              location)
         if value not in ("filter", "normal"):
             raise SchemaError(f"rank must be filter or normal, not '{value}' in {self.owner}", location)
         self.rank = value
@@ -276,9 +281,9 @@ class FieldBody:
         self.settings["dictionary"] = " ".join(item.key for item in items)
 
     def _linguistics(self, location) -> None:
-        self.sc.expect("{", f"after 'linguistics' in {self.owner}")
-        for item in read_settings_block(self.sc, f"linguistics of {self.owner}", {"profile": "value"}):
-            self.settings[f"linguistics.{item.key}"] = item.value or ""
+        # linguistics profiles need <linguistics> components (services.xml) this engine has not got:
+        # refused rather than read and ignored
+        raise SchemaError(f"not supported: linguistics profiles ('linguistics' in {self.owner})", location)
 
     def _build(self) -> Field:
         outputs = indexing_outputs(self.indexing, self.name)

@@ -391,6 +391,9 @@ def _read_profile_body(sc: Scanner, profile: RankProfileDecl, schema_dir: Path |
                 profile.num_threads_per_search = parse_int(value, f"{key} in {owner}", location)
         elif key in ("rank", "rank-type"):
             field_name = sc.word(f"a field name after '{key}' in {owner}")
+            if key == "rank" and sc.peek_word() is None and sc.peek() == "{":  # `rank f { element-gap: 3 }`
+                raise SchemaError(f"not supported: 'rank {field_name} {{ ... }}' (element-gap: proximity across "
+                                  f"array elements) in {owner}", location)
             sc.expect(":", f"after '{key} {field_name}' in {owner}")
             value, _ = sc.line_value(f"'{key} {field_name}' in {owner}")
             if key == "rank":

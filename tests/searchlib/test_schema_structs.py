@@ -2,6 +2,8 @@
 config-model/src/main/javacc/SchemaParser.jj)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from searchlib.errors import SchemaError
@@ -141,3 +143,20 @@ def test_only_functions_something_uses_are_type_checked() -> None:
     with pytest.raises(SchemaError, match="function 'unused'"):  # it must still parse
         compile_sd("    field a type int { indexing: attribute }",
                    profile.replace("nosuch2", "a").replace("attribute(nosuch)", "attribute(("))
+
+
+@pytest.mark.parametrize("fields, outside, message, line", [
+    ("    field s type string { indexing: attribute\n      attribute { sorting: descending } }", "",
+     "not supported: 'sorting' in attribute of field 's'", 4),
+    ("    field s type string { indexing: attribute\n      sorting { function: uca } }", "",
+     "not supported: sorting settings", 4),
+    ("    field s type string { indexing: index\n      rank: literal }", "", "not supported: rank: literal", 4),
+    ("    field s type string { indexing: index\n      linguistics { profile: x } }", "",
+     "not supported: linguistics profiles", 4),
+    ("    field s type array<string> { indexing: index }", "  rank-profile p {\n    rank s { element-gap: 2 }\n  }",
+     "not supported: 'rank s { ... }' (element-gap", 6),
+])
+def test_vespa_settings_not_implemented_are_refused_where_written(fields, outside, message, line) -> None:
+    with pytest.raises(SchemaError, match=re.escape(message)) as raised:
+        compile_sd(fields, outside)
+    assert raised.value.location.line == line
