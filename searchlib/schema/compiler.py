@@ -169,8 +169,6 @@ def _validate_field(field: Field, document_fields: set[str]) -> None:
                               f"{field.type}{'' if field.is_attribute else ' without attribute'}", field.location)
     if field.type.kind == "tensor" and field.is_index and not field.is_attribute:
         raise SchemaError(f"tensor {where} has 'index' (HNSW) and must also be an 'attribute'", field.location)
-    if field.is_index and field.type.kind in _MUTABLE_KINDS + ("bool",):
-        raise SchemaError(f"{where} of type {field.type} cannot have 'index': use 'attribute'", field.location)
     for source in field.input_fields:
         if source.split(".")[0] not in document_fields:
             raise SchemaError(f"{where} reads 'input {source}', which is not a document field", field.location)

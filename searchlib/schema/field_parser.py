@@ -289,8 +289,9 @@ class FieldBody:
         outputs = indexing_outputs(self.indexing, self.name)
         is_index, is_attribute = "index" in outputs, "attribute" in outputs
         kind = self.type.kind
-        if is_index and is_attribute and self.type.is_numeric:
-            is_index = False  # Vespa searches a numeric field's `index` through its attribute
+        if is_index and self.type.is_numeric:
+            # a number's `index` is searched as its exact value: the engine keeps it as an attribute
+            is_index, is_attribute = False, True
         match = self.match or ("text" if is_index and kind in ("string", "array", "weightedset") else "word")
         rank_filter = self.rank == "filter" or (match == "exact" and self.rank != "normal")
         hnsw = self.hnsw

@@ -389,6 +389,8 @@ def _read_profile_body(sc: Scanner, profile: RankProfileDecl, schema_dir: Path |
                 profile.strict = parse_bool(value, f"strict in {owner}", location)
             else:
                 profile.num_threads_per_search = parse_int(value, f"{key} in {owner}", location)
+        elif key == "weight":  # `weight f: 33` overrides a field's nativeRank weight in this profile
+            raise SchemaError(f"not supported: per-profile field weights ('weight' in {owner})", location)
         elif key in ("rank", "rank-type"):
             field_name = sc.word(f"a field name after '{key}' in {owner}")
             if key == "rank" and sc.peek_word() is None and sc.peek() == "{":  # `rank f { element-gap: 3 }`

@@ -160,3 +160,9 @@ def test_vespa_settings_not_implemented_are_refused_where_written(fields, outsid
     with pytest.raises(SchemaError, match=re.escape(message)) as raised:
         compile_sd(fields, outside)
     assert raised.value.location.line == line
+
+
+def test_index_on_a_number_is_searched_through_an_attribute() -> None:
+    schema = compile_sd("    field n type int { indexing: summary | index }\n"
+                        "    field m type long { indexing: attribute | index }")
+    assert all(schema.fields[f].is_attribute and not schema.fields[f].is_index for f in ("n", "m"))
