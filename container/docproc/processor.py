@@ -47,7 +47,7 @@ class DocumentProcessor:
         self._fields: dict[str, tuple[Schema, tuple[SyntheticField, ...]]] = {}
         for schema in application.schemas.values():
             fields = tuple(filter(None, (_synthetic(f) for f in schema.fields.values()
-                                         if not f.in_document and f.indexing.strip()
+                                         if not f.in_document and f.indexing.strip() and not f.parent
                                          and "mutable" not in f.attribute_properties)))
             for key in {schema.name, schema.document_name}:
                 self._fields[key] = (schema, fields)
