@@ -283,7 +283,7 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
     if isinstance(node, In):
         return f"IN {node.field}{{{', '.join(node.values)}}}"
     if isinstance(node, Range):
-        return f"{'|' if node.filter else ''}{node.field}:{_vespa_range(node)}"
+        return f"{'|' if node.filter else ''}{_qualified(node.field, _vespa_range(node))}"
     if isinstance(node, NearestNeighbor):
         parts = [f"field={node.field}", f"queryTensorName={node.query_tensor}", f"targetHits={node.target_hits}"]
         if not node.approximate:

@@ -257,6 +257,8 @@ class _YqlParser(YqlOperatorParser):
     def _field_condition(self, depth: int, annotations: dict[str, object]) -> QueryNode | None:
         field_token = self.advance()
         field = field_token.text
+        if self.is_punct("["):  # `ints[1] = 2`: Vespa's shorthand for sameElement on element 1
+            return self._indexed_access(field, annotations, field_token)
         if self.is_keyword("contains"):
             self.advance()
             return self._contains(field, depth, annotations)

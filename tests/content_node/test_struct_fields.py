@@ -132,3 +132,10 @@ def test_same_element_on_a_struct_field_without_attribute_is_a_bad_request(db, s
     with pytest.raises(InvalidParameterError, match="needs struct-field 'boss.title' to be an attribute"):
         with db.read_view():
             MatchEvaluator(schema, db).matches(node)
+
+
+def test_indexed_access_is_same_element_on_one_element(db, schema) -> None:
+    # `tags[1] = "blue"`: element 1 of doc 1's tags is blue; doc 2 has one element only
+    assert matching_ids(db, schema, 'select * from people where tags[1] = "blue"') == ["1"]
+    assert matching_ids(db, schema, 'select * from people where tags[0] = "blue"') == []
+    assert matching_ids(db, schema, 'select * from people where persons.age[1] = 40') == ["2"]
