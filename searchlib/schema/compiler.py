@@ -109,7 +109,8 @@ def compile_schema(decl: SchemaDecl, package: Mapping[str, SchemaDecl] | None = 
             fields[name] = replace(field, is_index=False)
     fieldsets = _fieldsets(decl, fields)
     summaries = _summaries(decl, fields, structs)
-    profiles = resolve_profiles(decl.rank_profiles, fields, decl.constants, decl.onnx_models, decl.name)
+    profiles = resolve_profiles(decl.rank_profiles + _document_parent_profiles(decl, package), fields,
+                                decl.constants, decl.onnx_models, decl.name)
     return Schema(
         name=decl.name,
         document_name=decl.document_name or decl.name,
@@ -121,6 +122,30 @@ def compile_schema(decl: SchemaDecl, package: Mapping[str, SchemaDecl] | None = 
         inherits=(decl.inherits.name,) if decl.inherits else (),
         structs=MappingProxyType(structs),
     )
+
+
+def _document_parent_profiles(decl: SchemaDecl, package: Mapping[str, SchemaDecl]) -> list:
+    """Rank profiles of the schemas whose documents this one inherits, that this schema's profiles
+    inherit (transitively) without declaring them: Vespa lets `rank-profile p inherits q` name them."""
+    by_document = {d.document_name or d.name: d for d in package.values()}
+    available, pending = {}, [by_document.get(ref.name) for ref in decl.document_inherits]
+    while pending:
+        parent = pending.pop(0)
+        if parent is None or parent is decl:
+            continue
+        for profile in parent.rank_profiles:
+            available.setdefault(profile.name, profile)
+        pending.extend(by_document.get(ref.name) for ref in parent.document_inherits)
+    own = {profile.name for profile in decl.rank_profiles}
+    wanted = [ref.name for profile in decl.rank_profiles for ref in profile.inherits]
+    added = []
+    while wanted:
+        name = wanted.pop()
+        if name not in own and name in available:
+            own.add(name)
+            added.append(available[name])
+            wanted.extend(ref.name for ref in available[name].inherits)
+    return added
 
 
 def _inherited_document_fields(decl: SchemaDecl, package: Mapping[str, SchemaDecl]) -> list[Field]:

@@ -166,3 +166,15 @@ def test_index_on_a_number_is_searched_through_an_attribute() -> None:
     schema = compile_sd("    field n type int { indexing: summary | index }\n"
                         "    field m type long { indexing: attribute | index }")
     assert all(schema.fields[f].is_attribute and not schema.fields[f].is_index for f in ("n", "m"))
+
+
+def test_a_profile_may_inherit_a_profile_of_an_inherited_documents_schema() -> None:
+    from searchlib.schema.application import application_from_sources
+    parent = ("schema parent {\n  document parent {\n    field a type int { indexing: attribute }\n  }\n"
+              "  rank-profile p1 {\n    function f() { expression: attribute(a) + 1 }\n"
+              "    first-phase { expression: f }\n  }\n}\n")
+    child = ("schema child {\n  document child inherits parent {\n    field b type int { indexing: attribute }\n"
+             "  }\n  rank-profile p2 inherits p1 {\n    second-phase { expression: f * attribute(b) }\n  }\n}\n")
+    app = application_from_sources({"schemas/parent.sd": parent, "schemas/child.sd": child})
+    p2 = app.schemas["child"].rank_profiles["p2"]
+    assert p2.first_phase.expression.text == "f" and "f" in p2.functions
