@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from searchlib.errors import DocumentError
 from searchlib.schema.model import EMPTY, Field, FieldType, Schema, StructType
+from searchlib.field_paths import apply_path_operation, split_path
 from searchlib.struct_values import coerce_composite
 
 _INTEGER_RANGES = {
@@ -110,12 +111,17 @@ def apply_update(schema: Schema, current: Mapping[str, Any] | None,
         raise DocumentError(f"Update fields must be a JSON object, got {_json_kind(operations)}")
     document = dict(current or {})
     for name, field_operations in operations.items():
-        field = feedable_field(schema, name, allow_synthetic=allow_synthetic)
+        path = split_path(name)  # `m{key}`, `a[1]`: one entry or element (field_paths.py)
+        field = feedable_field(schema, path[0] if path else name, allow_synthetic=allow_synthetic)
         if not isinstance(field_operations, Mapping) or not field_operations:
             raise DocumentError(
                 f"Update of field '{name}' must be an object like {{\"assign\": value}}")
         for operation, argument in field_operations.items():
-            _apply_field_operation(document, field, operation, argument, schema.structs)
+            if path:
+                apply_path_operation(document, field, name, path[1], path[2], operation, argument,
+                                     schema.structs, coerce_value, _arithmetic)
+            else:
+                _apply_field_operation(document, field, operation, argument, schema.structs)
     return document
 
 

@@ -236,7 +236,7 @@ class FieldBody:
 
     def _weightedset(self, location) -> None:
         """`weightedset: create-if-nonexistent` / `weightedset { remove-if-zero }`: how increments of
-        one key behave (documents.py refuses such key updates, so these change no operation yet)."""
+        one key (`"tags{red}": {"increment": 1}`, searchlib.field_paths) behave."""
         if self.type.kind != "weightedset":
             raise SchemaError(f"'weightedset' settings on {self.owner} of type {self.type}", location)
         allowed = {"create-if-nonexistent": "flag", "remove-if-zero": "flag"}

@@ -86,6 +86,20 @@ def test_a_partial_update_reaches_the_struct_field_attributes(http) -> None:
     assert hit_ids(http, 'persons contains sameElement(name contains "dan", age > 30)') == {"3"}
 
 
+def test_one_map_entry_or_array_element_is_updated_by_its_path(http) -> None:
+    response = http.put("/document/v1/test/people/docid/2",
+                        json={"fields": {"scores{art}": {"assign": 0}, "scores{music}": {"assign": 7},
+                                         "persons[0]": {"assign": {"name": "Ann", "age": 35}}}})
+    assert response.status_code == 200, response.text
+    assert http.get("/document/v1/test/people/docid/2").json()["fields"]["scores"] == \
+        {"math": 1, "art": 0, "music": 7}
+    assert hit_ids(http, 'scores contains sameElement(key contains "art", value > 2)') == set()
+    assert hit_ids(http, 'scores contains sameElement(key contains "music", value = 7)') == {"2"}
+    assert hit_ids(http, 'persons contains sameElement(name contains "Ann", age > 30)') == {"1", "2"}
+    response = http.put("/document/v1/test/people/docid/2", json={"fields": {"persons[0]": {"assign": {"x": 1}}}})
+    assert response.status_code == 400 and "No field 'x'" in response.json()["message"]
+
+
 @pytest.mark.parametrize("fields, message", [
     ({"persons": [{"name": "x", "height": 2}]}, "No field 'height' in the structure of type 'person'"),
     ({"scores": {"a": "many"}}, "scores{a}"),
