@@ -104,6 +104,7 @@ class _SchemaParser:
                 self._document(decl)
             elif key in ("struct", "annotation"):
                 decl.structs.append(self._struct(key == "annotation", owner))
+                decl.structs[-1].outside_document = True
             elif key == "model":  # Vespa's old name for rank-profile
                 read_rank_profile(sc, self.schema_dir, decl.rank_profiles)
             elif key == "index":  # `index name { stemming: ... }`: settings of an index name

@@ -20,9 +20,11 @@ from searchlib.schema.syntax import SchemaDecl, StructDecl
 
 def resolve_structs(decl: SchemaDecl, package: Mapping[str, SchemaDecl]) -> dict[str, StructType]:
     declared: dict[str, StructDecl] = {}
-    for source in _visible_schemas(decl, package):
+    inherited = _inherited_schemas(decl, package)
+    for source in inherited + [d for d in package.values() if not any(d is s for s in inherited)]:
         for struct in source.structs:
-            declared.setdefault(struct.name, struct)
+            if struct.outside_document or any(source is s for s in inherited):
+                declared.setdefault(struct.name, struct)
     for struct in decl.structs:
         first = declared[struct.name]
         if first is not struct and first in decl.structs:
@@ -60,9 +62,9 @@ def resolve_structs(decl: SchemaDecl, package: Mapping[str, SchemaDecl]) -> dict
     return resolved
 
 
-def _visible_schemas(decl: SchemaDecl, package: Mapping[str, SchemaDecl]) -> list[SchemaDecl]:
-    """This schema, then the documents it inherits (transitively); structs declared outside any
-    document are visible in every schema of the package, as in Vespa."""
+def _inherited_schemas(decl: SchemaDecl, package: Mapping[str, SchemaDecl]) -> list[SchemaDecl]:
+    """This schema, then the schemas of the documents it inherits (transitively): their structs are
+    visible here; of the other schemas only those declared outside a document."""
     by_document = {d.document_name or d.name: d for d in package.values()}
     seen: list[SchemaDecl] = []
     pending = [decl]
@@ -72,7 +74,7 @@ def _visible_schemas(decl: SchemaDecl, package: Mapping[str, SchemaDecl]) -> lis
             continue
         seen.append(current)
         pending.extend(by_document[r.name] for r in current.document_inherits if r.name in by_document)
-    return seen + [d for d in package.values() if not any(d is s for s in seen)]
+    return seen
 
 
 def check_type(field_type: FieldType, structs: Mapping[str, StructType], what: str,

@@ -102,6 +102,7 @@ class StructDecl:
     inherits: list[NameRef] = field(default_factory=list)
     fields: list[Field] = field(default_factory=list)
     annotation: bool = False
+    outside_document: bool = False  # declared in the schema block: visible to every schema
 
 
 @dataclass(slots=True)

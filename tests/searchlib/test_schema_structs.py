@@ -178,3 +178,15 @@ def test_a_profile_may_inherit_a_profile_of_an_inherited_documents_schema() -> N
     app = application_from_sources({"schemas/parent.sd": parent, "schemas/child.sd": child})
     p2 = app.schemas["child"].rank_profiles["p2"]
     assert p2.first_phase.expression.text == "f" and "f" in p2.functions
+
+
+def test_a_struct_in_another_documents_block_is_not_visible() -> None:
+    from searchlib.schema.application import application_from_sources
+    other = "schema other {\n  document other {\n    struct hidden { field x type int {} }\n  }\n}\n"
+    user = "schema user {\n  document user {\n    field f type hidden { indexing: summary }\n  }\n}\n"
+    with pytest.raises(SchemaError, match="unknown field type 'hidden'"):
+        application_from_sources({"schemas/other.sd": other, "schemas/user.sd": user})
+    shared = other.replace("  document other {\n    struct hidden { field x type int {} }\n  }\n",
+                           "  document other { }\n  struct hidden { field x type int {} }\n")
+    app = application_from_sources({"schemas/other.sd": shared, "schemas/user.sd": user})
+    assert "hidden" in app.schemas["user"].structs
