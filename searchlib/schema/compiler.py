@@ -165,9 +165,17 @@ def _inherited_document_fields(decl: SchemaDecl, package: Mapping[str, SchemaDec
 
 def _fields(decl: SchemaDecl, package: Mapping[str, SchemaDecl]) -> dict[str, Field]:
     fields: dict[str, Field] = {}
+    inherited: set[str] = set()
     for field in _inherited_document_fields(decl, package):
-        fields.setdefault(field.name, field)
+        first = fields.setdefault(field.name, field)
+        if first.type != field.type:
+            raise SchemaError(f"field '{field.name}' is inherited as {first.type} and as {field.type}",
+                              field.location)
+        inherited.add(field.name)
     for field in decl.fields:
+        if field.name in inherited and field.in_document and fields[field.name].type == field.type:
+            inherited.discard(field.name)  # redeclared with the parent's type: the child's settings apply
+            del fields[field.name]
         if not _FIELD_NAME.match(field.name):
             raise SchemaError(f"invalid field name '{field.name}': names match [a-zA-Z_][a-zA-Z0-9_]*",
                               field.location)

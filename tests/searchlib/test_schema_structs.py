@@ -190,3 +190,16 @@ def test_a_struct_in_another_documents_block_is_not_visible() -> None:
                            "  document other { }\n  struct hidden { field x type int {} }\n")
     app = application_from_sources({"schemas/other.sd": shared, "schemas/user.sd": user})
     assert "hidden" in app.schemas["user"].structs
+
+
+def test_an_inherited_field_may_be_redeclared_with_its_type() -> None:
+    from searchlib.schema.application import application_from_sources
+    parent = "schema parent {\n  document parent {\n    field n type int { indexing: summary }\n  }\n}\n"
+    child = ("schema child {\n  document child inherits parent {\n    field n type int { indexing: attribute }\n"
+             "  }\n}\n")
+    app = application_from_sources({"schemas/parent.sd": parent, "schemas/child.sd": child})
+    assert app.schemas["child"].fields["n"].is_attribute and not app.schemas["parent"].fields["n"].is_attribute
+    with pytest.raises(SchemaError, match="duplicate field 'n'"):
+        application_from_sources({"schemas/parent.sd": parent,
+                                  "schemas/child.sd": child.replace("type int { indexing: attribute }",
+                                                                    "type string { indexing: summary }")})
