@@ -139,3 +139,14 @@ def test_indexed_access_is_same_element_on_one_element(db, schema) -> None:
     assert matching_ids(db, schema, 'select * from people where tags[1] = "blue"') == ["1"]
     assert matching_ids(db, schema, 'select * from people where tags[0] = "blue"') == []
     assert matching_ids(db, schema, 'select * from people where persons.age[1] = 40') == ["2"]
+
+
+def test_index_on_a_struct_field_indexes_its_string_sub_fields(tmp_path) -> None:
+    sd = ("schema s {\n  document s {\n    struct addr { field street type string {}\n"
+          "      field no type int {} }\n    field home type addr { indexing: summary | index }\n  }\n}\n")
+    schema = application_from_text(sd, name="s.sd").schemas["s"]
+    assert schema.fields["home.street"].is_index and "home.no" not in schema.fields
+    assert not schema.fields["home"].is_index  # searched through its sub-field indexes
+    with DocumentDB(schema, tmp_path) as database:
+        database.put("id:x:s::1", {"home": {"street": "Elm Road", "no": 3}})
+        assert matching_ids(database, schema, 'select * from s where home.street contains "elm"') == ["1"]
