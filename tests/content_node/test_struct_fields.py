@@ -150,3 +150,15 @@ def test_index_on_a_struct_field_indexes_its_string_sub_fields(tmp_path) -> None
     with DocumentDB(schema, tmp_path) as database:
         database.put("id:x:s::1", {"home": {"street": "Elm Road", "no": 3}})
         assert matching_ids(database, schema, 'select * from s where home.street contains "elm"') == ["1"]
+
+
+def test_struct_field_attributes_survive_a_snapshot_and_a_restart(schema, tmp_path) -> None:
+    with DocumentDB(schema, tmp_path) as database:
+        for doc_id, fields in DOCS.items():
+            database.put(doc_id, fields)
+        database.snapshot()
+        database.put("id:p:people::4", {"persons": [{"name": "Ann", "age": 77}]})  # in the log only
+    with DocumentDB(schema, tmp_path) as reopened:
+        yql = 'select * from people where persons contains sameElement(name contains "ann", age > 30)'
+        assert matching_ids(reopened, schema, yql) == ["1", "4"]
+        assert matching_ids(reopened, schema, 'select * from people where scores.key contains "art"') == ["1", "2"]
