@@ -300,9 +300,9 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
     raise TypeError(f"not a query node: {node!r}")
 
 
-def _qualified(field: str, text: str) -> str:
-    """`field:text`; just `text` inside sameElement over an array of primitives (no field)."""
-    return f"{field}:{text}" if field else text
+def _qualified(index: str, text: str) -> str:
+    """`index:text`; just `text` inside sameElement over an array of primitives (no field)."""
+    return f"{index}:{text}" if index else text
 
 
 def _vespa_composite(node: And | Or | Rank | WeakAnd | Not) -> str:

@@ -27,7 +27,7 @@ def resolve_structs(decl: SchemaDecl, package: Mapping[str, SchemaDecl]) -> dict
                 declared.setdefault(struct.name, struct)
     for struct in decl.structs:
         first = declared[struct.name]
-        if first is not struct and first in decl.structs:
+        if first is not struct and any(first is own for own in decl.structs):
             raise SchemaError(f"duplicate struct '{struct.name}' (also at {first.location})", struct.location)
     resolved: dict[str, StructType] = {}
 

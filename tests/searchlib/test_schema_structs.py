@@ -203,3 +203,8 @@ def test_an_inherited_field_may_be_redeclared_with_its_type() -> None:
         application_from_sources({"schemas/parent.sd": parent,
                                   "schemas/child.sd": child.replace("type int { indexing: attribute }",
                                                                     "type string { indexing: summary }")})
+
+
+def test_a_struct_declared_twice_in_one_schema_is_refused() -> None:
+    with pytest.raises(SchemaError, match="duplicate struct 'a'"):
+        compile_sd("    struct a { field x type int {} }\n    struct a { field x type int {} }")
