@@ -10,6 +10,7 @@ import base64
 import binascii
 import math
 import re
+import struct
 from typing import Any, Mapping
 
 from searchlib.errors import DocumentError
@@ -92,8 +93,12 @@ def coerce_value(name: str, field_type: FieldType, value: Any, *, structs: Mappi
         return value
     if kind in ("struct", "map"):
         return coerce_composite(name, field_type, value, structs, coerce_value)
-    if kind == "float16":
-        return coerce_value(name, FieldType("float"), value)
+    if kind == "float16":  # kept at half precision, as Vespa stores it
+        number = coerce_value(name, FieldType("float"), value)
+        try:
+            return struct.unpack("<e", struct.pack("<e", number))[0]
+        except OverflowError:
+            raise DocumentError(f"Field '{name}' of type float16: {value} is outside its range") from None
     if kind == "raw":
         return _check_raw(name, field_type, value)
     if kind == "annotationreference":  # as in Vespa: annotations have no JSON form

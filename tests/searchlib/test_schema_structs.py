@@ -208,3 +208,14 @@ def test_an_inherited_field_may_be_redeclared_with_its_type() -> None:
 def test_a_struct_declared_twice_in_one_schema_is_refused() -> None:
     with pytest.raises(SchemaError, match="duplicate struct 'a'"):
         compile_sd("    struct a { field x type int {} }\n    struct a { field x type int {} }")
+
+
+def test_float16_and_raw_values() -> None:
+    from searchlib.documents import validate_document
+    from searchlib.errors import DocumentError
+    schema = compile_sd("    field h type float16 { indexing: attribute | summary }\n"
+                        "    field r type raw { indexing: summary }")
+    assert validate_document(schema, {"h": 0.1, "r": "AAEC"}) == {"h": 0.0999755859375, "r": "AAEC"}
+    for bad in ({"h": 1e6}, {"r": "not base64!"}, {"r": 3}):
+        with pytest.raises(DocumentError):
+            validate_document(schema, bad)
