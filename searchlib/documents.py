@@ -152,7 +152,7 @@ def _apply_field_operation(document: dict[str, Any], field: Field, operation: st
 def _arithmetic(name: str, field_type: FieldType, operation: str, current: Any,
                 argument: Any) -> int | float:
     kind = field_type.kind
-    if kind not in _INTEGER_RANGES and kind not in _FLOAT_KINDS:
+    if kind not in _INTEGER_RANGES and kind not in _FLOAT_KINDS and kind != "float16":
         raise DocumentError(
             f"Operation '{operation}' on field '{name}' requires a numeric field, "
             f"but its type is {field_type}")
@@ -172,7 +172,7 @@ def _arithmetic(name: str, field_type: FieldType, operation: str, current: Any,
         result = base / argument
     if kind in _INTEGER_RANGES:
         return _coerce_integer(name, field_type, math.trunc(result))
-    return float(result)
+    return coerce_value(name, field_type, float(result))  # float16: back to half precision
 
 
 def _add(document: dict[str, Any], name: str, field_type: FieldType, argument: Any,

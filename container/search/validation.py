@@ -37,7 +37,7 @@ def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
     visit(node)
 
 
-_SORTABLE = ("string", "int", "long", "byte", "float", "double", "bool")
+_SORTABLE = ("string", "int", "long", "byte", "float", "float16", "double", "bool")
 
 
 def validate_sorting(sorting: Sequence[q.SortKey], schemas: Sequence[Schema]) -> None:

@@ -23,7 +23,7 @@ from searchlib.errors import DocumentError
 from searchlib.schema.model import Field, Schema
 from searchlib.struct_values import field_value
 
-_NUMERIC = ("int", "long", "byte", "float", "double", "bool")
+_NUMERIC = ("int", "long", "byte", "float", "float16", "double", "bool")
 _MUTATE_OPERATORS = ("=", "+=", "-=")
 
 

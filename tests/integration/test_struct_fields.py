@@ -16,11 +16,11 @@ from deploy.local_cluster import LocalCluster
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "structs"
 DOCS = {
-    "1": {"team": "red", "persons": [{"name": "Ann", "age": 31}, {"name": "Bob", "age": 20}],
+    "1": {"team": "red", "height": 1.7, "persons": [{"name": "Ann", "age": 31}, {"name": "Bob", "age": 20}],
           "scores": {"math": 3, "art": 1}, "boss": {"name": "Eve", "age": 50, "title": "chief engineer"}},
-    "2": {"team": "red", "persons": [{"name": "Ann", "age": 20}, {"name": "Bob", "age": 40}],
+    "2": {"team": "red", "height": 1.6, "persons": [{"name": "Ann", "age": 20}, {"name": "Bob", "age": 40}],
           "scores": {"math": 1, "art": 5}},
-    "3": {"team": "blue", "persons": [{"name": "Cid"}], "scores": [{"key": "math", "value": 9}]},
+    "3": {"team": "blue", "height": 1.8, "persons": [{"name": "Cid"}], "scores": [{"key": "math", "value": 9}]},
 }
 
 
@@ -120,3 +120,16 @@ def test_bad_same_element_queries_are_400(http, where, message) -> None:
     response = search(http, where)
     assert response.status_code == 400, response.text
     assert message in response.json()["root"]["errors"][0]["message"]
+
+
+def test_float16_values_are_kept_at_half_precision_and_sort_and_group(http) -> None:
+    response = search(http, "true order by height desc")
+    assert response.status_code == 200, response.text
+    hits = response.json()["root"]["children"]
+    assert [hit["id"].rsplit(":", 1)[1] for hit in hits] == ["3", "1", "2"]
+    assert hits[0]["fields"]["height"] == 1.7998046875  # 1.8 at float16
+    grouped = http.get("/search/", params={"yql": "select * from people where true | "
+                                                  "all(group(height) each(output(count())))", "hits": 0})
+    assert grouped.status_code == 200, grouped.text
+    groups = grouped.json()["root"]["children"][0]["children"][0]["children"]
+    assert sorted(group["value"] for group in groups) == ["1.599609375", "1.7001953125", "1.7998046875"]

@@ -216,6 +216,8 @@ def test_float16_and_raw_values() -> None:
     schema = compile_sd("    field h type float16 { indexing: attribute | summary }\n"
                         "    field r type raw { indexing: summary }")
     assert validate_document(schema, {"h": 0.1, "r": "AAEC"}) == {"h": 0.0999755859375, "r": "AAEC"}
+    from searchlib.documents import apply_update
+    assert apply_update(schema, {"h": 0.0999755859375}, {"h": {"increment": 0.1}})["h"] == 0.199951171875
     for bad in ({"h": 1e6}, {"r": "not base64!"}, {"r": 3}):
         with pytest.raises(DocumentError):
             validate_document(schema, bad)
