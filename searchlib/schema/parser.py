@@ -216,9 +216,12 @@ class _SchemaParser:
         location = sc.location(start)
         if not sc.try_word("type"):
             raise sc.error(f"expected 'type' after field name '{name}'")
+        is_tag = sc.peek_word() == "tag"
         field_type = read_field_type(sc, f"field '{name}'")
         sc.expect("{", f"after the type of field '{name}'")
         body = FieldBody(sc, name, field_type, in_document, location)
+        if is_tag:  # Vespa's tag: weightedset<string> { create-if-nonexistent  remove-if-zero }
+            body.settings.update({"weightedset.create-if-nonexistent": "true", "weightedset.remove-if-zero": "true"})
         built = body.parse()
         self.struct_fields.extend(body.struct_fields)
         return built

@@ -64,6 +64,7 @@ def test_older_spellings() -> None:
                     remove-if-zero } }""")
     assert str(schema.fields["a"].type) == "array<int>"
     assert str(schema.fields["t"].type) == "weightedset<string>"
+    assert schema.fields["t"].settings["weightedset.create-if-nonexistent"] == "true"
     assert schema.fields["s"].match == "text" and schema.fields["s"].settings["index.prefix"] == "true"
     assert schema.fields["v"].distance_metric == "dotproduct"
     assert schema.fields["w"].settings["weightedset.remove-if-zero"] == "true"
