@@ -5,7 +5,8 @@ attributes of arrays of structs and maps: searchlib.struct_values derives their 
 has persons.name[i] = "a" and persons.age[i] > 30: the struct-field columns of one field hold one
 list per document, element i of each read from the same struct (or map entry). Attribute matching
 is Vespa's: whole values, case-insensitive for strings. Conditions are tested on the documents
-that hold values only, element by element in Python: fine for filters, not for millions of hits.
+that hold each plain condition in some element (one pass over the rows per condition), then element by
+element in Python.
 """
 from __future__ import annotations
 
@@ -27,9 +28,16 @@ def same_element_matches(node: q.SameElement, schema: Schema, column_of: Callabl
     columns = {name: column_of(name) for name in set(fields.values())}
     numeric = {name: schema.fields[name].type.element.is_numeric for name in columns}
     limit = min((len(column) for column in columns.values()), default=0)
+    candidates = np.flatnonzero(np.asarray(alive[:limit], dtype=bool))
+    for child in node.children:  # a document needs each plain condition in some element: narrow first
+        if isinstance(child, (q.Term, q.Range)) and len(candidates):
+            column = columns[fields[child.field]][candidates]
+            hit = (multi_value_term_matches(column, child.term, numeric[fields[child.field]])
+                   if isinstance(child, q.Term) else multi_value_range_matches(column, child))
+            candidates = candidates[hit]
     wanted = set(node.element_filter)
     found = []
-    for doc in np.flatnonzero(np.asarray(alive[:limit], dtype=bool)):
+    for doc in candidates:
         values = {name: column[doc] for name, column in columns.items()}
         size = max((len(v) for v in values.values() if isinstance(v, list)), default=0)
         for i in range(size):
