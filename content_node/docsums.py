@@ -14,6 +14,7 @@ from content_node.term_statistics import ranking_index
 from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
+from searchlib.struct_values import summary_source_value
 from searchlib.schema.model import Schema
 from searchlib.snippets import DEFAULT_SNIPPETS, SnippetConfig, summary_transforms
 
@@ -60,7 +61,7 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
     features = iter(_summary_features(ranking_index(index, corpus_statistics), program, schema, query,
                                       query_features, now, rows, rank_properties or {}))
     mutable = _mutable_columns(index, schema, fields_wanted)
-    sources = {source for name, sources in fields_wanted for source in sources or (name,)}
+    sources = {source.split(".")[0] for name, sources in fields_wanted for source in sources or (name,)}
     transforms = summary_transforms(schema, summary_class, query, snippets)  # snippets, bolding, tokens, ...
     docsums = []
     for gid, local_id, version in found:
@@ -78,7 +79,7 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
                 if source in mutable:
                     value = mutable[source](local_id) if local_id is not None else None
                 else:
-                    value = stored.get(source)
+                    value = summary_source_value(stored, source)
                 if value is not None and value != "":
                     break
             if name in transforms and value is not None:

@@ -48,6 +48,7 @@ from content_node.store.snapshot import document_line, read_snapshot, with_value
 from content_node.store.wal import LogRecord, WalWriteError, WriteAheadLog, put_payload, remove_payload
 from searchlib.docid import DocumentId, global_id
 from searchlib.documents import apply_update, validate_document
+from searchlib.struct_values import field_value
 from searchlib.errors import DocumentError, StorageError
 from searchlib.languages import field_language, language_sources
 from searchlib.schema.model import Schema
@@ -84,7 +85,7 @@ class DocumentDB:
                 or isinstance(self._attributes.columns.get(f.name), DenseTensorColumn)))
         self._summary_held = frozenset(name for name in self._attribute_held if schema.fields[name].in_document)
         self._language_sources = language_sources(schema)  # field → the field whose set_language it follows
-        self._retokenized_by = frozenset(self._indexes) | frozenset(self._language_sources.values())
+        self._retokenized_by = frozenset(n.split('.')[0] for n in self._indexes) | set(self._language_sources.values())
         self._last_sequence = 0
         self._operations_since_snapshot = 0
         self._mutable_file = MutableAttributeFile(self._data_dir)
@@ -456,7 +457,7 @@ class DocumentDB:
                 name for name in stored_names if previous_fields.get(name) != fields.get(name)}
             if not changed & self._retokenized_by:  # no re-tokenizing: update in place
                 self._documents.store(previous, fields_json)
-                self._attributes.assign(previous, fields, changed & self._attributes.columns.keys())
+                self._attributes.assign(previous, fields, changed)
                 self._vectors.assign(previous, fields, changed)
                 return
             carried = mutable or self._attributes.mutable_values(previous)
@@ -464,7 +465,7 @@ class DocumentDB:
         local_id = self._local_ids.allocate(document_id, gid)
         self._documents.store(local_id, fields_json)
         for name, index in self._indexes.items():
-            value = fields.get(name)
+            value = field_value(fields, self.schema.fields[name])  # struct-fields: from their parent
             if value is not None:
                 index.add(local_id, value, self._language(fields, name))
         self._attributes.index_document(local_id, fields)
@@ -484,7 +485,7 @@ class DocumentDB:
 
     def _unindex(self, local_id: int, fields: Mapping[str, Any]) -> None:
         for name, index in self._indexes.items():
-            value = fields.get(name)
+            value = field_value(fields, self.schema.fields[name])  # struct-fields: from their parent
             if value is not None:
                 index.remove(local_id, value, self._language(fields, name))
         self._attributes.clear(local_id)

@@ -48,7 +48,7 @@ class _Documents:
             field = self.schema.fields.get(name)
             if field is None or not field.is_attribute:
                 raise InvalidParameterError(f"Grouping on '{name}' is not possible: it is not an attribute field")
-            if field.type.kind not in (*_INTEGRAL, "float", "double", "string"):
+            if field.type.kind not in (*_INTEGRAL, "float", "float16", "double", "string"):
                 raise InvalidParameterError(
                     f"Grouping on '{name}' is not possible: only single-value attributes are supported")
             self._columns[name] = self.index.attribute(name)[self.local_ids]

@@ -64,7 +64,7 @@ class Coverage(_message.Message):
     def __init__(self, docs: _Optional[int] = ..., active: _Optional[int] = ..., target_active: _Optional[int] = ..., degraded_reason: _Optional[int] = ..., nodes: _Optional[int] = ...) -> None: ...
 
 class QueryNode(_message.Message):
-    __slots__ = ("term", "phrase", "range", "weak_and", "rank", "nearest_neighbor", "true_item", "false_item", "near", "fuzzy", "regex", "equiv", "weighted_tokens", "geo_location", "predicate")
+    __slots__ = ("term", "phrase", "range", "weak_and", "rank", "nearest_neighbor", "true_item", "false_item", "near", "fuzzy", "regex", "equiv", "weighted_tokens", "geo_location", "predicate", "same_element")
     TERM_FIELD_NUMBER: _ClassVar[int]
     PHRASE_FIELD_NUMBER: _ClassVar[int]
     RANGE_FIELD_NUMBER: _ClassVar[int]
@@ -84,6 +84,7 @@ class QueryNode(_message.Message):
     WEIGHTED_TOKENS_FIELD_NUMBER: _ClassVar[int]
     GEO_LOCATION_FIELD_NUMBER: _ClassVar[int]
     PREDICATE_FIELD_NUMBER: _ClassVar[int]
+    SAME_ELEMENT_FIELD_NUMBER: _ClassVar[int]
     term: TermItem
     phrase: PhraseItem
     range: RangeItem
@@ -99,7 +100,20 @@ class QueryNode(_message.Message):
     weighted_tokens: WeightedTokensItem
     geo_location: GeoLocationItem
     predicate: PredicateItem
-    def __init__(self, term: _Optional[_Union[TermItem, _Mapping]] = ..., phrase: _Optional[_Union[PhraseItem, _Mapping]] = ..., range: _Optional[_Union[RangeItem, _Mapping]] = ..., weak_and: _Optional[_Union[WeakAndItem, _Mapping]] = ..., rank: _Optional[_Union[Children, _Mapping]] = ..., nearest_neighbor: _Optional[_Union[NearestNeighborItem, _Mapping]] = ..., true_item: _Optional[bool] = ..., false_item: _Optional[bool] = ..., near: _Optional[_Union[NearItem, _Mapping]] = ..., fuzzy: _Optional[_Union[FuzzyItem, _Mapping]] = ..., regex: _Optional[_Union[RegexItem, _Mapping]] = ..., equiv: _Optional[_Union[EquivItem, _Mapping]] = ..., weighted_tokens: _Optional[_Union[WeightedTokensItem, _Mapping]] = ..., geo_location: _Optional[_Union[GeoLocationItem, _Mapping]] = ..., predicate: _Optional[_Union[PredicateItem, _Mapping]] = ..., **kwargs) -> None: ...
+    same_element: SameElementItem
+    def __init__(self, term: _Optional[_Union[TermItem, _Mapping]] = ..., phrase: _Optional[_Union[PhraseItem, _Mapping]] = ..., range: _Optional[_Union[RangeItem, _Mapping]] = ..., weak_and: _Optional[_Union[WeakAndItem, _Mapping]] = ..., rank: _Optional[_Union[Children, _Mapping]] = ..., nearest_neighbor: _Optional[_Union[NearestNeighborItem, _Mapping]] = ..., true_item: _Optional[bool] = ..., false_item: _Optional[bool] = ..., near: _Optional[_Union[NearItem, _Mapping]] = ..., fuzzy: _Optional[_Union[FuzzyItem, _Mapping]] = ..., regex: _Optional[_Union[RegexItem, _Mapping]] = ..., equiv: _Optional[_Union[EquivItem, _Mapping]] = ..., weighted_tokens: _Optional[_Union[WeightedTokensItem, _Mapping]] = ..., geo_location: _Optional[_Union[GeoLocationItem, _Mapping]] = ..., predicate: _Optional[_Union[PredicateItem, _Mapping]] = ..., same_element: _Optional[_Union[SameElementItem, _Mapping]] = ..., **kwargs) -> None: ...
+
+class SameElementItem(_message.Message):
+    __slots__ = ("field", "children", "element_filter", "label")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    ELEMENT_FILTER_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    children: _containers.RepeatedCompositeFieldContainer[QueryNode]
+    element_filter: _containers.RepeatedScalarFieldContainer[int]
+    label: str
+    def __init__(self, field: _Optional[str] = ..., children: _Optional[_Iterable[_Union[QueryNode, _Mapping]]] = ..., element_filter: _Optional[_Iterable[int]] = ..., label: _Optional[str] = ...) -> None: ...
 
 class Children(_message.Message):
     __slots__ = ("children",)

@@ -6,14 +6,19 @@ Every error is a DocumentError naming the field and the problem.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
+import struct
 from typing import Any, Mapping
 
 from searchlib.errors import DocumentError
+from searchlib.field_paths import apply_path_operation, split_path
 from searchlib.geo import GeoError, parse_position, position_json
 from searchlib.predicate import PredicateError, parse_predicate
-from searchlib.schema.model import Field, FieldType, Schema
+from searchlib.schema.model import EMPTY, Field, FieldType, Schema, StructType
+from searchlib.struct_values import coerce_composite
 
 _INTEGER_RANGES = {
     "byte": (-(2**7), 2**7 - 1),
@@ -40,7 +45,7 @@ def validate_document(schema: Schema, fields: Mapping[str, Any], *,
         field = feedable_field(schema, name, allow_synthetic=allow_synthetic)
         if value is None:
             continue
-        coerced = coerce_value(field.name, field.type, value)
+        coerced = coerce_value(field.name, field.type, value, structs=schema.structs)
         if coerced == "" and field.type.kind == "string":
             continue
         document[name] = coerced
@@ -49,7 +54,7 @@ def validate_document(schema: Schema, fields: Mapping[str, Any], *,
 
 def feedable_field(schema: Schema, name: str, *, allow_synthetic: bool = False) -> Field:
     field = schema.fields.get(name)
-    if field is None or (not field.in_document and not allow_synthetic):
+    if field is None or (not field.in_document and not allow_synthetic) or field.parent:
         raise DocumentError(
             f"No field '{name}' in the structure of type '{schema.document_name}'")
     if "mutable" in field.attribute_properties:
@@ -58,8 +63,9 @@ def feedable_field(schema: Schema, name: str, *, allow_synthetic: bool = False) 
     return field
 
 
-def coerce_value(name: str, field_type: FieldType, value: Any) -> Any:
-    """`value` checked against `field_type`, with numbers converted to the type's Python form."""
+def coerce_value(name: str, field_type: FieldType, value: Any, *, structs: Mapping[str, StructType] = EMPTY) -> Any:
+    """`value` checked against `field_type`, with numbers converted to the type's Python form;
+    `structs` (the schema's) types struct values."""
     kind = field_type.kind
     if kind == "string":
         if not isinstance(value, str):
@@ -78,7 +84,7 @@ def coerce_value(name: str, field_type: FieldType, value: Any) -> Any:
     if kind == "array":
         if not isinstance(value, list):
             raise _type_error(name, field_type, value, "a JSON array")
-        return [coerce_value(name, field_type.element, item) for item in value]
+        return [coerce_value(name, field_type.element, item, structs=structs) for item in value]
     if kind == "weightedset":
         if not isinstance(value, Mapping):
             raise _type_error(name, field_type, value, 'an object of {"key": weight}')
@@ -101,6 +107,18 @@ def coerce_value(name: str, field_type: FieldType, value: Any) -> Any:
         except PredicateError as error:
             raise DocumentError(f"Field '{name}' of type predicate: {error}") from None
         return value
+    if kind in ("struct", "map"):
+        return coerce_composite(name, field_type, value, structs, coerce_value)
+    if kind == "float16":  # kept at half precision, as Vespa stores it
+        number = coerce_value(name, FieldType("float"), value)
+        try:
+            return struct.unpack("<e", struct.pack("<e", number))[0]
+        except OverflowError:
+            raise DocumentError(f"Field '{name}' of type float16: {value} is outside its range") from None
+    if kind == "raw":
+        return _check_raw(name, field_type, value)
+    if kind == "annotationreference":  # as in Vespa: annotations have no JSON form
+        raise DocumentError(f"Field '{name}' of type {field_type}: annotations cannot be fed as JSON")
     return value  # struct, map, position, raw, ...: kept as fed
 
 
@@ -114,20 +132,25 @@ def apply_update(schema: Schema, current: Mapping[str, Any] | None,
         raise DocumentError(f"Update fields must be a JSON object, got {_json_kind(operations)}")
     document = dict(current or {})
     for name, field_operations in operations.items():
-        field = feedable_field(schema, name, allow_synthetic=allow_synthetic)
+        path = split_path(name)  # `m{key}`, `a[1]`: one entry or element (field_paths.py)
+        field = feedable_field(schema, path[0] if path else name, allow_synthetic=allow_synthetic)
         if not isinstance(field_operations, Mapping) or not field_operations:
             raise DocumentError(
                 f"Update of field '{name}' must be an object like {{\"assign\": value}}")
         for operation, argument in field_operations.items():
-            _apply_field_operation(document, field, operation, argument)
+            if path:
+                apply_path_operation(document, field, name, path[1], path[2], operation, argument,
+                                     schema.structs, coerce_value, _arithmetic)
+            else:
+                _apply_field_operation(document, field, operation, argument, schema.structs)
     return document
 
 
 def _apply_field_operation(document: dict[str, Any], field: Field, operation: str,
-                           argument: Any) -> None:
+                           argument: Any, structs: Mapping[str, StructType] = EMPTY) -> None:
     name, field_type = field.name, field.type
     if operation == "assign":
-        value = None if argument is None else coerce_value(name, field_type, argument)
+        value = None if argument is None else coerce_value(name, field_type, argument, structs=structs)
         if value is None or (value == "" and field_type.kind == "string"):
             document.pop(name, None)
         else:
@@ -135,9 +158,9 @@ def _apply_field_operation(document: dict[str, Any], field: Field, operation: st
     elif operation in _ARITHMETIC:
         document[name] = _arithmetic(name, field_type, operation, document.get(name), argument)
     elif operation == "add":
-        _add(document, name, field_type, argument)
+        _add(document, name, field_type, argument, structs)
     elif operation == "remove":
-        _remove(document, name, field_type, argument)
+        _remove(document, name, field_type, argument, structs)
     else:
         raise DocumentError(f"Unknown update operation '{operation}' for field '{name}'")
 
@@ -145,7 +168,7 @@ def _apply_field_operation(document: dict[str, Any], field: Field, operation: st
 def _arithmetic(name: str, field_type: FieldType, operation: str, current: Any,
                 argument: Any) -> int | float:
     kind = field_type.kind
-    if kind not in _INTEGER_RANGES and kind not in _FLOAT_KINDS:
+    if kind not in _INTEGER_RANGES and kind not in _FLOAT_KINDS and kind != "float16":
         raise DocumentError(
             f"Operation '{operation}' on field '{name}' requires a numeric field, "
             f"but its type is {field_type}")
@@ -165,15 +188,16 @@ def _arithmetic(name: str, field_type: FieldType, operation: str, current: Any,
         result = base / argument
     if kind in _INTEGER_RANGES:
         return _coerce_integer(name, field_type, math.trunc(result))
-    return float(result)
+    return coerce_value(name, field_type, float(result))  # float16: back to half precision
 
 
-def _add(document: dict[str, Any], name: str, field_type: FieldType, argument: Any) -> None:
+def _add(document: dict[str, Any], name: str, field_type: FieldType, argument: Any,
+         structs: Mapping[str, StructType] = EMPTY) -> None:
     if field_type.kind == "array":
-        additions = coerce_value(name, field_type, argument)
+        additions = coerce_value(name, field_type, argument, structs=structs)
         document[name] = list(document.get(name) or []) + additions
     elif field_type.kind == "weightedset":
-        additions = coerce_value(name, field_type, argument)
+        additions = coerce_value(name, field_type, argument, structs=structs)
         document[name] = {**(document.get(name) or {}), **additions}
     else:
         raise DocumentError(
@@ -181,7 +205,8 @@ def _add(document: dict[str, Any], name: str, field_type: FieldType, argument: A
             f"but its type is {field_type}")
 
 
-def _remove(document: dict[str, Any], name: str, field_type: FieldType, argument: Any) -> None:
+def _remove(document: dict[str, Any], name: str, field_type: FieldType, argument: Any,
+            structs: Mapping[str, StructType] = EMPTY) -> None:
     if field_type.kind == "weightedset":
         keys = list(argument.keys()) if isinstance(argument, Mapping) else argument
         if not isinstance(keys, list):
@@ -193,7 +218,7 @@ def _remove(document: dict[str, Any], name: str, field_type: FieldType, argument
     elif field_type.kind == "array":
         if not isinstance(argument, list):
             raise DocumentError(f"Operation 'remove' on field '{name}' needs an array of values")
-        removed_values = coerce_value(name, field_type, argument)
+        removed_values = coerce_value(name, field_type, argument, structs=structs)
         remaining = [v for v in (document.get(name) or []) if v not in removed_values]
         _set_or_clear(document, name, remaining)
     else:
@@ -207,6 +232,17 @@ def _set_or_clear(document: dict[str, Any], name: str, value: Any) -> None:
         document[name] = value
     else:
         document.pop(name, None)
+
+
+def _check_raw(name: str, field_type: FieldType, value: Any) -> str:
+    """A raw field is fed as base64 (Vespa's JSON) and kept in that form."""
+    if not isinstance(value, str):
+        raise _type_error(name, field_type, value, "a base64 string")
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise _type_error(name, field_type, value, "a base64 string") from None
+    return value
 
 
 def _coerce_integer(name: str, field_type: FieldType, value: Any) -> int:

@@ -58,7 +58,7 @@ class DocumentProcessor:
         self._language_sources = {name: language_sources(schema) for name, schema in application.schemas.items()}
         for schema in application.schemas.values():
             fields = tuple(filter(None, (_processed(f) for f in schema.fields.values()
-                                         if f.indexing.strip() and "mutable" not in f.attribute_properties)))
+                                         if f.indexing.strip() and not f.parent and "mutable" not in f.attribute_properties)))
             for key in {schema.name, schema.document_name}:
                 self._fields[key] = (schema, fields)
 

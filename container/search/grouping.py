@@ -20,7 +20,7 @@ from searchlib.hits import LeanHit
 from searchlib.schema.model import Schema
 
 _INTEGRAL = ("int", "long", "byte", "bool")
-_NUMERIC = ("int", "long", "byte", "bool", "float", "double")
+_NUMERIC = ("int", "long", "byte", "bool", "float", "float16", "double")
 _GROUPABLE = (*_NUMERIC, "string")
 
 

@@ -53,11 +53,14 @@ def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
                 visit(child)
         elif isinstance(item, q.Not):
             visit(item.child)
+        elif isinstance(item, q.SameElement) and not known(item.field):
+            names = ", ".join(s.name for s in schemas)
+            raise InvalidParameterError(f"Field '{quote_input(item.field, 60)}' does not exist in schema {names}")
 
     visit(node)
 
 
-_SORTABLE = ("string", "int", "long", "byte", "float", "double", "bool")
+_SORTABLE = ("string", "int", "long", "byte", "float", "float16", "double", "bool")
 
 
 def validate_sorting(sorting: Sequence[q.SortKey], schemas: Sequence[Schema]) -> None:
@@ -83,7 +86,7 @@ def check_depth(node: q.QueryNode, limit: int) -> None:
         item, depth = stack.pop()
         if depth > limit:
             raise InvalidParameterError(f"The query is nested deeper than {limit} levels (query-tree-depth)")
-        if isinstance(item, (q.And, q.Or, q.WeakAnd, q.Rank)):
+        if isinstance(item, (q.And, q.Or, q.WeakAnd, q.Rank, q.SameElement)):
             stack.extend((child, depth + 1) for child in item.children)
         elif isinstance(item, q.Not):
             stack.append((item.child, depth + 1))

@@ -14,6 +14,9 @@ from content_node.matching.geo_match import geo_matches
 from content_node.matching.nearest_neighbor import nearest_neighbors
 from content_node.matching.predicate_match import predicate_matches
 from content_node.matching.proximity import merged_postings, near_matches
+from content_node.matching.same_element import (
+    multi_value_range_matches, multi_value_term_matches, same_element_matches,
+)
 from content_node.matching.string_items import in_matches, string_item_matches
 from content_node.matching.weighted_tokens import matching_ids, token_scores
 from content_node.matching.weak_and import WandTerm, term_score, wand_top_k
@@ -139,6 +142,8 @@ class MatchEvaluator:
             return geo_matches(node, self._schema, self._index.attribute)
         if isinstance(node, q.PredicateQuery):
             return predicate_matches(node, self._schema, self._index.attribute)
+        if isinstance(node, q.SameElement):
+            return same_element_matches(node, self._schema, self._index.attribute, self._index.alive)
         if isinstance(node, (q.WeakAnd, q.NearestNeighbor)):
             return self._top_k(node, None)
         if isinstance(node, q.Or):
@@ -199,6 +204,8 @@ class MatchEvaluator:
             return self.postings(field, term).doc_ids
         if spec.is_attribute:
             column = self._index.attribute(field)
+            if spec.type.kind == "array" and spec.type.element is not None:
+                return multi_value_term_matches(column, term, spec.type.element.is_numeric)
             if spec.type.is_numeric:
                 try:
                     wanted = float(term)
@@ -233,6 +240,10 @@ class MatchEvaluator:
         if spec is None:
             raise InvalidParameterError(
                 f"Field '{node.field}' does not exist in schema '{self._schema.name}'")
+        if spec.is_attribute and spec.type.kind == "array" and spec.type.element.is_numeric:
+            if node.hit_limit:
+                raise InvalidParameterError(f"not supported: hitLimit on the array attribute '{node.field}'")
+            return multi_value_range_matches(self._index.attribute(node.field), node)
         if not spec.is_attribute or not spec.type.is_numeric:
             raise InvalidParameterError(
                 f"Field '{node.field}' must be a numeric attribute to be used in a range or comparison")

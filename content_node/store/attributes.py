@@ -24,8 +24,9 @@ from content_node.store.tensor_column import DenseTensorColumn, DenseTensorRows,
 from searchlib.errors import DocumentError
 from searchlib.schema.geo_fields import is_position
 from searchlib.schema.model import Field, Schema
+from searchlib.struct_values import field_value
 
-_NUMERIC = ("int", "long", "byte", "float", "double", "bool")
+_NUMERIC = ("int", "long", "byte", "float", "float16", "double", "bool")
 _MUTATE_OPERATORS = ("=", "+=", "-=")
 
 
@@ -96,16 +97,19 @@ class AttributeStore:
     def __init__(self, schema: Schema) -> None:
         self.columns: dict[str, AttributeColumn | DenseTensorColumn | PositionColumn | PredicateColumn] = {
             f.name: _column(f) for f in schema.fields.values() if f.is_attribute}
+        self._fields = {name: schema.fields[name] for name in self.columns}
 
     def index_document(self, local_id: int, fields: Mapping[str, Any]) -> None:
         for name, column in self.columns.items():
             if not column.mutable:
-                column.set(local_id, fields.get(name))
+                column.set(local_id, field_value(fields, self._fields[name]))
 
     def assign(self, local_id: int, fields: Mapping[str, Any], names: set[str]) -> None:
-        """In-place update of some attribute-only fields of a document."""
-        for name in names:
-            self.columns[name].set(local_id, fields.get(name))
+        """In-place update of some attribute-only fields of a document (and of the struct-fields
+        of those: `persons` changed changes `persons.name`)."""
+        for name, field in self._fields.items():
+            if name in names or field.parent in names:
+                self.columns[name].set(local_id, field_value(fields, field))
 
     def clear(self, local_id: int) -> None:
         for column in self.columns.values():

@@ -173,6 +173,19 @@ class NearestNeighbor:
 
 
 @dataclass(frozen=True, slots=True)
+class SameElement:
+    """`f contains sameElement(c1, c2, ...)`: every child holds in the same element of the array of
+    structs, map or array `f`. Children name fields relative to f (`name`, `key`, `value.x`); a
+    child without a field ("") tests the element itself (arrays of primitives). element_filter:
+    only those element ids (sorted, unique), empty for all."""
+
+    field: str
+    children: tuple["QueryNode", ...]
+    element_filter: tuple[int, ...] = ()
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class GeoLocation:
     """`geoLocation(f, lat, lng, "10 km")` / `geoBoundingBox(f, s, w, n, e)` over a position field,
     in micro-degrees as searchlib.geo.Location: documents with a position inside match, and the
@@ -215,7 +228,7 @@ class FalseItem:
 
 QueryNode = Union[
     Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Range, And, Or, Not, WeakAnd, Rank,
-    NearestNeighbor, GeoLocation, PredicateQuery, TrueItem, FalseItem,
+    NearestNeighbor, GeoLocation, PredicateQuery, SameElement, TrueItem, FalseItem,
 ]
 # the leaves that search one field (or fieldset): its name is `.field`
 FIELD_ITEMS = (Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Range, NearestNeighbor, GeoLocation,
@@ -274,9 +287,11 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
     if isinstance(node, (And, Or, Rank, WeakAnd, Not)):
         text = _vespa_composite(node)
         return f"({text})" if nested else text
+    if isinstance(node, SameElement):
+        return f"{node.field}:{{{' '.join(_vespa_item(child, nested=True) for child in node.children)}}}"
     if isinstance(node, Term):
         weight = f"!{node.weight}" if node.weight != 100 else ""
-        return f"{'|' if node.filter else ''}{node.field}:{node.term}{weight}"
+        return f"{'|' if node.filter else ''}{_qualified(node.field, node.term)}{weight}"
     if isinstance(node, Phrase):
         weight = f"!{node.weight}" if node.weight != 100 else ""
         terms = map(anchor_symbol, node.terms) if node.field.endswith(".hostname") else node.terms
@@ -286,8 +301,8 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         shape = f"{node.distance}"
         if node.negative:
             shape += f",{len(node.negative)},{node.exclusion_distance}"
-        words = " ".join(f"{node.field}:{term}" for term in node.terms + node.negative)
-        return f"{name}({shape}) {words}"
+        words = " ".join(_qualified(node.field, term) for term in node.terms + node.negative)
+        return f"({name}({shape}) {words})" if nested else f"{name}({shape}) {words}"
     if isinstance(node, Equiv):
         return "EQUIV " + " ".join(f"{node.field}:{term}" for term in node.terms)
     if isinstance(node, WeightedTokens):
@@ -304,7 +319,7 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
     if isinstance(node, In):
         return f"IN {node.field}{{{', '.join(node.values)}}}"
     if isinstance(node, Range):
-        return f"{'|' if node.filter else ''}{node.field}:{_vespa_range(node)}"
+        return f"{'|' if node.filter else ''}{_qualified(node.field, _vespa_range(node))}"
     if isinstance(node, NearestNeighbor):
         parts = [f"field={node.field}", f"queryTensorName={node.query_tensor}", f"targetHits={node.target_hits}"]
         if not node.approximate:
@@ -327,6 +342,11 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
     if isinstance(node, FalseItem):
         return "FALSE"
     raise TypeError(f"not a query node: {node!r}")
+
+
+def _qualified(index: str, text: str) -> str:
+    """`index:text`; just `text` inside sameElement over an array of primitives (no field)."""
+    return f"{index}:{text}" if index else text
 
 
 def _vespa_composite(node: And | Or | Rank | WeakAnd | Not) -> str:

@@ -39,7 +39,7 @@ _BOUNDS = ("closed", "open", "leftOpen", "rightOpen")
 _GRAMMARS = ("all", "any", "weakAnd", "phrase", "tokenize", "linguistics", "web")
 _STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
 _UNSUPPORTED = frozenset({
-    "sameelement", "text",
+    "text",
     "nonempty",
 })
 
@@ -78,6 +78,7 @@ class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser,
         self._settings = settings
         self._exact_fields = exact_match_fields
         self._detected_language = ""
+        self._same_element_field: str | None = None  # inside `f contains sameElement(...)`: f
 
     @property
     def _language(self) -> str:
@@ -245,6 +246,9 @@ class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser,
         token = self.peek()
         if token.kind == "ident" and self.is_punct("(", 1):
             return self._function(depth, annotations)
+        if token.kind == "string" and self._same_element_field is not None:  # the element itself
+            self.advance()
+            return self._text("", [token.text], annotations, token)
         if (self.is_keyword("true") or self.is_keyword("false")) and not self._is_comparison(1):
             return TrueItem() if self.advance().text.lower() == "true" else FalseItem()
         if token.kind == "ident":
@@ -262,6 +266,8 @@ class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser,
     def _field_condition(self, depth: int, annotations: dict[str, object]) -> QueryNode | None:
         field_token = self.advance()
         field = field_token.text
+        if self.is_punct("["):  # `ints[1] = 2`: Vespa's shorthand for sameElement on element 1
+            return self._indexed_access(field, annotations, field_token)
         if self.is_keyword("contains"):
             self.advance()
             return self._contains(field, depth, annotations)
@@ -347,6 +353,8 @@ class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser,
                 node = self._near(field, annotations, token, ordered=name.lower() == "onear")
             elif name.lower() == "alternatives":
                 node = self._alternatives(field, annotations, token)
+            elif name.lower() == "sameelement":
+                node = self._same_element(field, annotations, token, depth)
             elif name.lower() != "phrase":
                 what = "is not supported" if name.lower() in _UNSUPPORTED else "is not a known operator"
                 self.fail(f"'{name}' {what} after 'contains'", token.start)
@@ -380,6 +388,8 @@ class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser,
             )
             kept = [child for child in children if child is not None]
             return WeakAnd(tuple(kept), target_hits) if kept else None
+        if lowered in ("near", "onear") and self._same_element_field is not None:
+            return self._near("", annotations, name_token, ordered=lowered == "onear")
         if lowered in ("weightedset", "dotproduct", "wand"):
             return self._weighted_tokens(annotations, name_token)
         if lowered == "range":

@@ -7,7 +7,9 @@ import re
 from searchlib.linguistics import normalize
 from searchlib.query import parameters as params
 from searchlib.query.string_match import PatternError, compile_regex
-from searchlib.query.tree import Equiv, Fuzzy, In, Near, QueryNode, Regex, Term, WeightedTokens
+from searchlib.query.tree import (
+    Equiv, Fuzzy, In, Near, QueryNode, Range, Regex, SameElement, Term, WeightedTokens,
+)
 from searchlib.query.yql_tokens import Token
 from searchlib.query.yql_values import YqlValueCursor
 
@@ -31,6 +33,46 @@ class YqlOperatorParser(YqlValueCursor):
         if token.kind == "param":
             return self._parameter(token), token
         self.expected(what, token)
+
+    def _same_element(self, field: str, annotations: dict[str, object], at: Token, depth: int) -> QueryNode | None:
+        """`f contains sameElement(c1, c2)`: its conditions name fields relative to f."""
+        element_filter = _element_filter(annotations.get("elementFilter"), self, at)
+        label = self._annotation(params.annotation_str, annotations, "label", "", at)
+        outer, self._same_element_field = self._same_element_field, field
+        try:
+            children = self._expression_arguments(depth)
+        finally:
+            self._same_element_field = outer
+        kept = tuple(child for child in children if child is not None)
+        return SameElement(field, kept, element_filter, label) if kept else None
+
+    def _indexed_access(self, field: str, annotations: dict[str, object], at: Token) -> QueryNode | None:
+        """`strings[1] = "foo"`, `ints[1] = 2`, `bools[0] = true`: element 1 (0, ...) of the array
+        equals the value, i.e. `field contains ({elementFilter: [1]}sameElement(value))`."""
+        self.expect_punct("[")
+        index = self.advance()
+        if index.kind != "number" or not index.text.isdigit():
+            self.expected("an element index (a non-negative integer)", index)
+        self.expect_punct("]")
+        self.expect_punct("=")
+        token = self.peek()
+        if token.kind == "string":
+            self.advance()
+            outer, self._same_element_field = self._same_element_field, field  # words as the field has them
+            try:
+                child = self._text("", [token.text], {}, token)
+            finally:
+                self._same_element_field = outer
+        elif self.is_keyword("true") or self.is_keyword("false"):
+            number = 1.0 if self.advance().text.lower() == "true" else 0.0
+            child = Range("", number, number)
+        else:
+            number = self._number("a string, number or true/false after '='")
+            child = Range("", number, number)
+        if child is None:
+            return None
+        label = self._annotation(params.annotation_str, annotations, "label", "", at)
+        return SameElement(field, (child,), (int(index.text),), label)
 
     def _near(self, field: str, annotations: dict[str, object], at: Token, *, ordered: bool) -> QueryNode:
         """near("a", "b", !"c") / onear(...): single words, the negative ones last (as Vespa)."""
@@ -258,3 +300,19 @@ def _list_parameter(text: str) -> list[tuple[str, bool]]:
         if match.end() >= len(text.strip()):
             break
     return items
+
+
+def _element_filter(value: object, parser: YqlOperatorParser, at: Token) -> tuple[int, ...]:
+    """{elementFilter: 3} or {elementFilter: [5, 2, 5]}: element ids, sorted and unique (Vespa)."""
+    if value is None:
+        return ()
+    ids = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, bool) or not isinstance(item, (int, float)):
+            parser.fail(f"element id must be an integer, got: {item!r}", at.start)
+        if isinstance(item, float):
+            parser.fail(f"element id must be integer, not floating point number. Got: {item}", at.start)
+        if item < 0:
+            parser.fail(f"element id must be non-negative, got: {item}", at.start)
+        ids.append(int(item))
+    return tuple(sorted(set(ids)))

@@ -13,7 +13,7 @@ from searchlib.query.yql_values import MAX_DEPTH as _MAX_DEPTH, YqlValueCursor
 
 class YqlPhraseParser(YqlValueCursor):
     """Needs from the parser: `_inherited`, `_exact_fields`, `_modes`, `_language`, `_stem`,
-    `_annotations`, `_starts_annotations`, `_parameter` and `_alternative_words`."""
+    `_same_element_field`, `_annotations`, `_starts_annotations`, `_parameter` and `_alternative_words`."""
 
     def _phrase_words(self, field: str, annotations: dict[str, object], depth: int) -> list[str]:
         """phrase(...)'s words: strings, @parameters and nested phrase(...) items, each may be
@@ -74,6 +74,8 @@ class YqlPhraseParser(YqlValueCursor):
     def _words(self, field: str, text: str, annotations: dict[str, object], at: Token) -> list[str]:
         """The words of one string as the field indexed them: normalized whole values for
         exact-match fields, else tokenized (and stemmed unless {stem: false})."""
+        if self._same_element_field is not None:  # fields inside sameElement are relative to its field
+            field = f"{self._same_element_field}.{field}" if field else self._same_element_field
         if field in self._exact_fields:  # without U+001F: it marks the combined term of an equiv
             value = normalize(text).replace("\x1f", "")
             return [value] if value else []

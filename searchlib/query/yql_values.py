@@ -80,7 +80,11 @@ class YqlValueCursor(TokenCursor):
                 items.append(self._annotation_value(depth + 1))
             self.advance()
             return items
-        return self._number("an annotation value")
+        literal = self.peek(1) if self.is_punct("-") else self.peek()
+        value = self._number("an annotation value")
+        if literal.kind == "number" and literal.text.rstrip("lL").isdigit():
+            return int(value)  # element ids must tell 2 from 2.0 (as Vespa's parser does)
+        return value
 
     def _number(self, what: str) -> float:
         token = self.peek()

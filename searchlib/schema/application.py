@@ -124,7 +124,7 @@ def _is_schema_source(relative: str) -> bool:
     parts = PurePosixPath(relative).parts
     if len(parts) == 2 and parts[0] in _SCHEMA_DIRS and parts[1].endswith(".sd"):
         return True
-    return len(parts) == 3 and parts[0] in _SCHEMA_DIRS and parts[2].endswith(".profile")
+    return len(parts) >= 3 and parts[0] in _SCHEMA_DIRS and parts[-1].endswith(".profile")  # sub-folders too
 
 
 def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: Path | None,
@@ -145,7 +145,7 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
                           SourceLocation(file_name("schemas"), 0, 0))
     for relative in sorted(sources):
         parts = PurePosixPath(relative).parts
-        if len(parts) == 3 and parts[2].endswith(".profile"):
+        if len(parts) >= 3 and parts[0] in _SCHEMA_DIRS and parts[-1].endswith(".profile"):
             owner = decls.get(parts[1])
             if owner is None:
                 raise SchemaError(f"profile directory '{parts[1]}' does not match a schema",

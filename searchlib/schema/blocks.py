@@ -7,7 +7,7 @@ from typing import Literal
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.schema.lexer import Scanner
 
-Kind = Literal["flag", "value", "block", "flag-or-value"]
+Kind = Literal["flag", "value", "block", "flag-or-value", "unsupported"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,8 @@ def read_settings_block(
         if kind is None:
             raise SchemaError(f"unknown element '{key}' in {what}", sc.location(start))
         location = sc.location(start)
+        if kind == "unsupported":  # known to Vespa, not implemented here: refused, never skipped
+            raise SchemaError(f"not supported: '{key}' in {what}", location)
         if kind == "block":
             sc.expect("{", f"after '{key}' in {what}")
             children = read_settings_block(sc, f"{key} in {what}", (nested or {}).get(key, {}), nested)

@@ -19,12 +19,16 @@ from searchlib.schema.model import (
     Field,
     FieldSet,
     Schema,
+    StructType,
     SummaryField,
 )
 from searchlib.schema.geo_fields import check_position_fields
 from searchlib.schema.predicate_fields import check_predicate_fields
 from searchlib.schema.profiles import resolve_profiles
 from searchlib.schema.uri_fields import add_uri_components
+from searchlib.schema.struct_compiler import (
+    check_type, implicit_struct_indexes, is_struct_path, resolve_structs, struct_field_entries,
+)
 from searchlib.schema.syntax import DocumentSummaryDecl, SchemaDecl
 
 # The reference's list, less `body` and `header`: those were Vespa 6's document parts and are
@@ -33,8 +37,8 @@ RESERVED_FIELD_NAMES = frozenset({
     "attribute", "case", "context", "documentid", "else", "hit", "host", "if", "index",
     "position", "reference", "relevancy", "sddocname", "summary", "switch", "tokenize",
 })
-# Vespa's built-in struct types: `position` is the type of position fields
-RESERVED_DOCUMENT_NAMES = frozenset({"position"})
+# Vespa's built-in struct types (`position` is the type of position fields) name no document or struct
+BUILTIN_TYPE_NAMES = frozenset({"position"})
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MUTABLE_KINDS = ("int", "long", "float", "double", "byte")
 
@@ -47,6 +51,11 @@ def compile_schemas(decls: Iterable[SchemaDecl]) -> dict[str, Schema]:
             raise SchemaError(f"duplicate schema '{decl.name}' (also at {by_name[decl.name].location})",
                               decl.location)
         by_name[decl.name] = decl
+    for decl in by_name.values():  # Vespa's built-in struct types name no document type or struct
+        for kind, name, location in [("document type", decl.document_name or decl.name, decl.location)] + [
+                ("struct", struct.name, struct.location) for struct in decl.structs]:
+            if name in BUILTIN_TYPE_NAMES:
+                raise SchemaError(f"'{name}' is a reserved name (a built-in type) and cannot name a {kind}", location)
     merged: dict[str, SchemaDecl] = {}
     for name in by_name:
         _merge_schema_inheritance(name, by_name, merged, ())
@@ -91,6 +100,7 @@ def _merge_schema_inheritance(name: str, decls: dict[str, SchemaDecl], merged: d
         constants={**parent.constants, **decl.constants},
         onnx_models={**parent.onnx_models, **decl.onnx_models},
         settings={**parent.settings, **decl.settings},
+        structs=decl.structs, struct_fields=[f for f in parent.struct_fields if not f.in_document] + decl.struct_fields,
     )
     result.fields = [f for f in parent.fields if not f.in_document] + result.fields
     merged[name] = result
@@ -101,17 +111,25 @@ def compile_schema(decl: SchemaDecl, package: Mapping[str, SchemaDecl] | None = 
                    parent_profiles: Mapping | None = None) -> Schema:
     """Compile one schema; `package` (by schema name) resolves `document x inherits y`;
     `parent_profiles` are the inherited schema's compiled rank profiles."""
-    if (decl.document_name or decl.name) in RESERVED_DOCUMENT_NAMES:
-        raise SchemaError(f"'{decl.document_name or decl.name}' is a reserved name and cannot be a document "
-                          "type name", decl.location)
-    fields = _fields(decl, package or {decl.name: decl})
+    package = package or {decl.name: decl}
+    structs = resolve_structs(decl, package)
+    fields = _fields(decl, package)
+    for field in fields.values():
+        check_type(field.type, structs, f"field '{field.name}'", field.location)
+    for sub in struct_field_entries(decl, fields, structs) + implicit_struct_indexes(fields, structs):
+        if sub.name in fields:
+            raise SchemaError(f"duplicate struct-field '{sub.name}'", sub.location)
+        fields[sub.name] = sub
+    for name, field in fields.items():
+        if field.type.kind == "struct" and field.is_index:  # searched through its sub-field indexes
+            fields[name] = replace(field, is_index=False)
     check_position_fields(fields)
     check_predicate_fields(fields)
     add_uri_components(fields)
     fieldsets = _fieldsets(decl, fields)
-    summaries = _summaries(decl, fields)
-    profiles = resolve_profiles(decl.rank_profiles, fields, decl.constants, decl.onnx_models, decl.name,
-                                parent_profiles)
+    summaries = _summaries(decl, fields, structs)
+    profiles = resolve_profiles(decl.rank_profiles + _document_parent_profiles(decl, package), fields,
+                                decl.constants, decl.onnx_models, decl.name, parent_profiles)
     return Schema(
         name=decl.name,
         document_name=decl.document_name or decl.name,
@@ -121,7 +139,32 @@ def compile_schema(decl: SchemaDecl, package: Mapping[str, SchemaDecl] | None = 
         rank_profiles=MappingProxyType(profiles),
         location=decl.location,
         inherits=(decl.inherits.name,) if decl.inherits else (),
+        structs=MappingProxyType(structs),
     )
+
+
+def _document_parent_profiles(decl: SchemaDecl, package: Mapping[str, SchemaDecl]) -> list:
+    """Rank profiles of the schemas whose documents this one inherits, that this schema's profiles
+    inherit (transitively) without declaring them: Vespa lets `rank-profile p inherits q` name them."""
+    by_document = {d.document_name or d.name: d for d in package.values()}
+    available, pending = {}, [by_document.get(ref.name) for ref in decl.document_inherits]
+    while pending:
+        parent = pending.pop(0)
+        if parent is None or parent is decl:
+            continue
+        for profile in parent.rank_profiles:
+            available.setdefault(profile.name, profile)
+        pending.extend(by_document.get(ref.name) for ref in parent.document_inherits)
+    own = {profile.name for profile in decl.rank_profiles}
+    wanted = [ref.name for profile in decl.rank_profiles for ref in profile.inherits]
+    added = []
+    while wanted:
+        name = wanted.pop()
+        if name not in own and name in available:
+            own.add(name)
+            added.append(available[name])
+            wanted.extend(ref.name for ref in available[name].inherits)
+    return added
 
 
 def _inherited_document_fields(decl: SchemaDecl, package: Mapping[str, SchemaDecl]) -> list[Field]:
@@ -141,9 +184,17 @@ def _inherited_document_fields(decl: SchemaDecl, package: Mapping[str, SchemaDec
 
 def _fields(decl: SchemaDecl, package: Mapping[str, SchemaDecl]) -> dict[str, Field]:
     fields: dict[str, Field] = {}
+    inherited: set[str] = set()
     for field in _inherited_document_fields(decl, package):
-        fields.setdefault(field.name, field)
+        first = fields.setdefault(field.name, field)
+        if first.type != field.type:
+            raise SchemaError(f"field '{field.name}' is inherited as {first.type} and as {field.type}",
+                              field.location)
+        inherited.add(field.name)
     for field in decl.fields:
+        if field.name in inherited and field.in_document and fields[field.name].type == field.type:
+            inherited.discard(field.name)  # redeclared with the parent's type: the child's settings apply
+            del fields[field.name]
         if not _FIELD_NAME.match(field.name):
             raise SchemaError(f"invalid field name '{field.name}': names match [a-zA-Z_][a-zA-Z0-9_]*",
                               field.location)
@@ -177,8 +228,6 @@ def _validate_field(field: Field, document_fields: set[str]) -> None:
                               f"{field.type}{'' if field.is_attribute else ' without attribute'}", field.location)
     if field.type.kind == "tensor" and field.is_index and not field.is_attribute:
         raise SchemaError(f"tensor {where} has 'index' (HNSW) and must also be an 'attribute'", field.location)
-    if field.is_index and field.type.kind in _MUTABLE_KINDS + ("bool",):
-        raise SchemaError(f"{where} of type {field.type} cannot have 'index': use 'attribute'", field.location)
     for source in field.input_fields:
         if source.split(".")[0] not in document_fields:
             raise SchemaError(f"{where} reads 'input {source}', which is not a document field", field.location)
@@ -221,10 +270,13 @@ def _check_summary_field(summary: SummaryField, fields: Mapping[str, Field],
                           f"source, and '{source.name}' is {source.type}", where)
 
 
-def _summaries(decl: SchemaDecl, fields: Mapping[str, Field]) -> dict[str, DocumentSummary]:
+def _summaries(decl: SchemaDecl, fields: Mapping[str, Field],
+               structs: Mapping[str, StructType]) -> dict[str, DocumentSummary]:
     sddocname = SummaryField("sddocname", ("sddocname",))
     default_fields = [sddocname, SummaryField("documentid", ("documentid",))]
     for f in fields.values():  # a field's own summary when it writes `summary`, and its named extras
+        if "default" not in _summary_to(f, ("default",)):  # `summary-to:` names other classes only
+            continue
         default_fields += [s for s in f.summaries if f.is_summary or s.name != f.name] \
             if f.summaries else ([SummaryField(f.name, (f.name,))] if f.is_summary else [])
     for summary in default_fields:
@@ -255,7 +307,8 @@ def _summaries(decl: SchemaDecl, fields: Mapping[str, Field]) -> dict[str, Docum
             entries.update((f.name, f) for f in parent.fields)
         for entry in summary.fields:
             for source in entry.summary.sources:
-                if source not in fields and source not in BUILTIN_SUMMARY_SOURCES:
+                if source not in fields and source not in BUILTIN_SUMMARY_SOURCES \
+                        and not is_struct_path(source, fields, structs):
                     raise SchemaError(f"summary '{entry.summary.name}' in document-summary '{summary.name}' "
                                       f"refers to unknown field '{source}'", entry.location)
             _check_summary_field(entry.summary, fields, entry.location)
@@ -269,6 +322,13 @@ def _summaries(decl: SchemaDecl, fields: Mapping[str, Field]) -> dict[str, Docum
     done: set[str] = set()
     for s in decl.summaries:
         resolve(s, ())
+    for f in fields.values():  # `summary-to: a, b` adds the field to those summaries (made when not declared)
+        for destination in _summary_to(f, ()):
+            if destination != "default":
+                target = summaries.get(destination) or DocumentSummary(destination, (sddocname,), location=f.location)
+                entry = SummaryField(f.name, (f.name,), f.settings.get("summary") == "dynamic")
+                if all(existing.name != f.name for existing in target.fields):
+                    summaries[destination] = replace(target, fields=target.fields + (entry,))
     locations = {(s.name, e.summary.name): e.location for s in decl.summaries for e in s.fields}
     return _consistent_summaries(summaries, locations)
 
@@ -306,4 +366,9 @@ def _consistent_summaries(summaries: dict[str, DocumentSummary],
     default = summaries["default"]
     summaries["default"] = replace(default, fields=default.fields + tuple(extra))
     return summaries
+
+
+def _summary_to(field: Field, default: tuple[str, ...]) -> tuple[str, ...]:
+    written = field.settings.get("summary.to")
+    return default if written is None else tuple(part for part in re.split(r"[\s,]+", written) if part)
 

@@ -15,13 +15,13 @@ from searchlib.schema.types import TypeSpecError, parse_field_type
 
 DISTANCE_METRICS = frozenset({"euclidean", "angular", "dotproduct", "prenormalized-angular", "geodegrees",
                               "hamming"})
+_METRIC_ALIASES = {"innerproduct": "dotproduct"}  # Vespa's older name
 MATCH_MODES = frozenset({"text", "exact", "word", "prefix", "gram", "substring", "suffix"})
 _ATTRIBUTE_FLAGS = ("fast-search", "fast-access", "fast-rank", "paged", "mutable", "huge", "enable-bit-vectors",
                     "enable-bitvectors", "enable-only-bit-vector", "sorting-function", "uncased", "cased")
 _ATTRIBUTE_ITEMS = {**{flag: "flag" for flag in _ATTRIBUTE_FLAGS}, "distance-metric": "value",
-                    "alias": "value", "sorting": "block", "dictionary": "block"}
-_SORTING_ITEMS = {"order": "value", "function": "value", "strength": "value", "locale": "value"}
-_MATCH_ITEMS = {**{mode: "flag" for mode in MATCH_MODES}, "cased": "flag", "uncased": "flag",
+                    "alias": "value", "sorting": "unsupported", "dictionary": "block"}
+_MATCH_ITEMS = {**{mode: "flag" for mode in MATCH_MODES}, "token": "flag", "cased": "flag", "uncased": "flag",
                 "exact-terminator": "value", "gram-size": "value", "max-length": "value",
                 "max-occurrences": "value", "max-token-length": "value"}
 _INDEX_ITEMS = {"enable-bm25": "flag", "hnsw": "block", "arity": "value", "lower-bound": "value",
@@ -33,7 +33,7 @@ SUMMARY_ITEMS = {"source": "value", "full": "flag", "dynamic": "flag", "matched-
                  "tokens": "flag", "select-elements-by": "value", "to": "value", "bolding": "value",
                  "attribute": "flag", "documentid": "flag"}
 _FIELD_VALUE_SETTINGS = ("stemming", "normalizing", "bolding", "rank-type", "id", "query-command",
-                         "sorting", "body", "header")
+                         "body", "header")
 _OUTPUTS = ("index", "attribute", "summary")
 
 
@@ -44,6 +44,9 @@ def read_field_type(sc: Scanner, what: str) -> FieldType:
     spec = sc.word(f"a type for {what}")
     if sc.peek() == "<":
         spec += sc.balanced("<", what)
+    elif sc.text.startswith("[]", sc.pos):  # `int[]`: Vespa's deprecated spelling of array<int>
+        sc.pos += 2
+        spec = f"array<{spec}>"
     if spec.startswith("tensor"):
         sc.skip_inline_space()
         spec += sc.balanced("(", what)
@@ -116,6 +119,7 @@ class FieldBody:
         self.settings: dict[str, str] = {}
         self.summaries: dict[str, SummaryField] = {}  # `summary` elements, by summary name
         self.locations: dict[str, SourceLocation] = {"field": location}  # of match/linguistics settings
+        self.struct_fields: list[Field] = []  # `struct-field x { ... }`, nested ones flattened
 
     def parse(self) -> Field:
         sc = self.sc
@@ -129,6 +133,13 @@ class FieldBody:
             if key in _FIELD_VALUE_SETTINGS:
                 self.locations[key] = location
                 self.settings[key] = self._value(key)
+            elif key == "sorting":  # the sort order and collation of an attribute: not implemented
+                raise SchemaError(f"not supported: sorting settings (order, function, strength, locale) in "
+                                  f"{self.owner}", location)
+            elif key == "summary-to":  # `summary-to: a, b`: the document summaries holding the field
+                self.settings["summary.to"] = self._value(key)
+            elif key == "weightedset":
+                self._weightedset(location)
             elif handler is not None and key in ("indexing", "index", "attribute", "match", "rank", "summary",
                                                  "weight", "alias", "struct-field", "dictionary", "linguistics"):
                 handler(location)
@@ -157,6 +168,8 @@ class FieldBody:
 
     def _index(self, location) -> None:
         sc = self.sc
+        if sc.peek_word() is not None and sc.peek() != "{":
+            sc.word("an index name")  # `index name: ...` / `index name { ... }` names an index of this field
         if sc.try_inline_char(":"):
             value, _ = sc.line_value(f"index of {self.owner}")
             items = [Setting(word, None, location) for word in value.split()]
@@ -164,8 +177,6 @@ class FieldBody:
                 if _INDEX_ITEMS.get(item.key) != "flag":
                     raise SchemaError(f"unknown index setting '{item.key}' in {self.owner}", location)
         else:
-            if sc.peek_word() is not None:
-                sc.word("an index name")  # `index name { ... }` names an index of this field
             sc.expect("{", f"after 'index' in {self.owner}")
             items = read_settings_block(sc, f"index of {self.owner}", _INDEX_ITEMS, {"hnsw": _HNSW_ITEMS})
         for item in items:
@@ -200,10 +211,11 @@ class FieldBody:
             sc.word("an attribute name")
         sc.expect("{", f"after 'attribute' in {self.owner}")
         items = read_settings_block(sc, f"attribute of {self.owner}", _ATTRIBUTE_ITEMS,
-                                    {"sorting": _SORTING_ITEMS, "dictionary": {"btree": "flag", "hash": "flag",
+                                    {"dictionary": {"btree": "flag", "hash": "flag",
                                                                                "cased": "flag", "uncased": "flag"}})
         for item in items:
             if item.key == "distance-metric":
+                item = Setting(item.key, _METRIC_ALIASES.get(item.value, item.value), item.location)
                 if item.value not in DISTANCE_METRICS:
                     raise SchemaError(f"unknown distance-metric '{item.value}' in {self.owner} (expected one of "
                                       f"{', '.join(sorted(DISTANCE_METRICS))})", item.location)
@@ -215,8 +227,8 @@ class FieldBody:
 
     def _match(self, location) -> None:
         for item in read_match_items(self.sc, self.owner):
-            if item.key in MATCH_MODES:
-                self.match = item.key
+            if item.key in MATCH_MODES or item.key == "token":  # token: Vespa's deprecated name of text
+                self.match = "text" if item.key == "token" else item.key
                 self.locations["match"] = item.location
             else:
                 self.locations[f"match.{item.key}"] = item.location
@@ -230,6 +242,9 @@ class FieldBody:
             sc.expect("{", f"after 'rank' in {self.owner}")
             value = " ".join(i.key for i in read_settings_block(sc, f"rank of {self.owner}",
                                                                   {"filter": "flag", "normal": "flag"}))
+        if value == "literal":
+            raise SchemaError(f"not supported: rank: literal (an extra index of unstemmed words) in {self.owner}",
+                              location)
         if value not in ("filter", "normal"):
             raise SchemaError(f"rank must be filter or normal, not '{value}' in {self.owner}", location)
         self.rank = value
@@ -253,6 +268,23 @@ class FieldBody:
             items = read_settings_block(sc, f"summary of {self.owner}", SUMMARY_ITEMS)
         self.summaries[name] = summary_field(name, self.name, items, f"summary '{name}' of {self.owner}")
 
+    def _weightedset(self, location) -> None:
+        """`weightedset: create-if-nonexistent` / `weightedset { remove-if-zero }`: how increments of
+        one key (`"tags{red}": {"increment": 1}`, searchlib.field_paths) behave."""
+        if self.type.kind != "weightedset":
+            raise SchemaError(f"'weightedset' settings on {self.owner} of type {self.type}", location)
+        allowed = {"create-if-nonexistent": "flag", "remove-if-zero": "flag"}
+        if self.sc.try_inline_char(":"):
+            value, _ = self.sc.line_value(f"weightedset of {self.owner}")
+            items = [Setting(word, None, location) for word in re.split(r"[\s,]+", value) if word]
+            if any(item.key not in allowed for item in items):
+                raise SchemaError(f"unknown weightedset setting in {self.owner}: '{value}'", location)
+        else:
+            self.sc.expect("{", f"after 'weightedset' in {self.owner}")
+            items = read_settings_block(self.sc, f"weightedset of {self.owner}", allowed)
+        for item in items:
+            self.settings[f"weightedset.{item.key}"] = "true"
+
     def _weight(self, location) -> None:
         self.weight = parse_int(self._value("weight"), f"weight of {self.owner}", location)
 
@@ -262,10 +294,19 @@ class FieldBody:
         self.aliases.append(self._value("alias"))
 
     def _struct_field(self, location) -> None:
+        """The sub-field's type is a placeholder: the compiler resolves it from the struct or map."""
         sc = self.sc
+        sc.skip_space()
+        start = sc.pos
         sub = sc.word(f"a struct-field name in {self.owner}")
+        while sc.peek() == ".":  # `struct-field value.name`
+            sc.pos += 1
+            sub += "." + sc.word(f"a struct-field name in {self.owner}")
         sc.expect("{", f"after struct-field '{sub}'")
-        FieldBody(self.sc, f"{self.name}.{sub}", FieldType("string"), self.in_document, location).parse()
+        body = FieldBody(self.sc, f"{self.name}.{sub}", FieldType("string"), self.in_document, sc.location(start))
+        built = body.parse()
+        self.struct_fields.append(replace(built, parent=self.name.split(".")[0]))
+        self.struct_fields.extend(body.struct_fields)
 
     def _dictionary(self, location) -> None:
         self.sc.expect("{", f"after 'dictionary' in {self.owner}")
@@ -274,14 +315,17 @@ class FieldBody:
         self.settings["dictionary"] = " ".join(item.key for item in items)
 
     def _linguistics(self, location) -> None:
-        self.sc.expect("{", f"after 'linguistics' in {self.owner}")
-        for item in read_settings_block(self.sc, f"linguistics of {self.owner}", {"profile": "value"}):
-            self.settings[f"linguistics.{item.key}"] = item.value or ""
+        # linguistics profiles need <linguistics> components (services.xml) this engine has not got:
+        # refused rather than read and ignored
+        raise SchemaError(f"not supported: linguistics profiles ('linguistics' in {self.owner})", location)
 
     def _build(self) -> Field:
         outputs = indexing_outputs(self.indexing, self.name)
         is_index, is_attribute = "index" in outputs, "attribute" in outputs
         kind = self.type.kind
+        if is_index and self.type.is_numeric:
+            # a number's `index` is searched as its exact value: the engine keeps it as an attribute
+            is_index, is_attribute = False, True
         match = self.match or ("text" if is_index and kind in ("string", "array", "weightedset") else "word")
         if kind in ("string", "array", "weightedset"):
             check_match_settings(match, self.settings, is_index, is_attribute, self.locations, self.owner)

@@ -49,19 +49,28 @@ EMPTY: Mapping = _EmptyMapping()
 
 @dataclass(frozen=True, slots=True)
 class FieldType:
-    """`kind` is one of string, int, long, float, double, bool, byte, array, weightedset, tensor."""
+    """`kind` is one of string, int, long, float, double, float16, bool, byte, raw, array, weightedset,
+    tensor, struct (a declared struct or annotation, by name: Schema.structs) and map."""
 
     kind: str
-    element: "FieldType | None" = None  # for array / weightedset
+    element: "FieldType | None" = None  # for array / weightedset; the value type of a map
     tensor_type: str = ""  # for tensor: the canonical type spec, e.g. "tensor<float>(x[384])"
+    struct_name: str = ""  # for struct
+    key: "FieldType | None" = None  # for map
 
     @property
     def is_numeric(self) -> bool:
-        return self.kind in ("int", "long", "float", "double", "byte", "bool")
+        return self.kind in ("int", "long", "float", "double", "float16", "byte", "bool")
 
     def __str__(self) -> str:
         if self.kind in ("array", "weightedset"):
             return f"{self.kind}<{self.element}>"
+        if self.kind == "map":
+            return f"map<{self.key},{self.element}>"
+        if self.kind == "struct":
+            return self.struct_name
+        if self.kind == "annotationreference":
+            return f"annotationreference<{self.struct_name}>"
         if self.kind == "tensor":
             return self.tensor_type
         return self.kind
@@ -96,10 +105,26 @@ class Field:
     settings: Mapping[str, str] = EMPTY
     # the field's `summary` elements: its own summary (name == field name) and any extra named one
     summaries: tuple["SummaryField", ...] = ()
+    # a struct-field (`persons.name`, `m.key`, `m.value.weight`): the document field it is read from;
+    # its values are derived from that field's (searchlib.struct_values), it is never fed itself
+    parent: str = ""
 
     @property
     def is_mutable(self) -> bool:
         return "mutable" in self.attribute_properties
+
+
+@dataclass(frozen=True, slots=True)
+class StructType:
+    """A `struct` (or `annotation`, whose fields make an implicit struct) with inheritance flattened."""
+
+    name: str
+    fields: tuple[tuple[str, FieldType], ...]
+    location: SourceLocation = NOWHERE
+    annotation: bool = False
+
+    def field_type(self, name: str) -> FieldType | None:
+        return next((t for n, t in self.fields if n == name), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +271,7 @@ class Schema:
     rank_profiles: Mapping[str, RankProfile] = EMPTY  # always has "default" and "unranked"
     location: SourceLocation = NOWHERE
     inherits: tuple[str, ...] = ()  # `schema x inherits y` (already merged in)
+    structs: Mapping[str, StructType] = EMPTY  # struct and annotation types, inherited ones included
 
     def index_fields(self, name: str) -> tuple[str, ...]:
         """The fields an index name covers: a fieldset's members, or the field itself."""

@@ -28,6 +28,7 @@ from searchlib.schema.syntax import (
     NameRef,
     RankProfileDecl,
     SchemaDecl,
+    StructDecl,
     SummaryFieldDecl,
 )
 
@@ -59,12 +60,22 @@ class _SchemaParser:
     def __init__(self, sc: Scanner, schema_dir: Path | None) -> None:
         self.sc = sc
         self.schema_dir = schema_dir
+        self.struct_fields: list[Field] = []  # every `struct-field` of the schema's fields
 
     def schema(self) -> SchemaDecl:
         sc = self.sc
         sc.skip_space()
         start = sc.pos
         keyword = sc.word("'schema'")
+        if keyword == "document":  # an .sd holding only a document: a schema of that name around it
+            sc.skip_space()
+            decl = SchemaDecl(sc.peek_word() or "", sc.location(sc.pos))
+            self._document(decl)
+            decl.name = decl.document_name
+            decl.struct_fields = self.struct_fields
+            if not sc.at_end():
+                raise sc.error(f"unexpected text after the end of document '{decl.name}'")
+            return decl
         if keyword not in ("schema", "search"):
             raise SchemaError(f"expected 'schema', found '{keyword}'", sc.location(start))
         sc.skip_space()
@@ -76,6 +87,7 @@ class _SchemaParser:
             decl.inherits = NameRef(sc.word("a schema name after 'inherits'"), sc.location(ref_pos))
         sc.expect("{", f"after schema '{decl.name}'")
         self._schema_body(decl)
+        decl.struct_fields = self.struct_fields
         if not sc.at_end():
             raise sc.error(f"unexpected text after the end of schema '{decl.name}'")
         return decl
@@ -91,6 +103,13 @@ class _SchemaParser:
             location = sc.location(start)
             if key == "document":
                 self._document(decl)
+            elif key in ("struct", "annotation"):
+                decl.structs.append(self._struct(key == "annotation", owner))
+                decl.structs[-1].outside_document = True
+            elif key == "model":  # Vespa's old name for rank-profile
+                read_rank_profile(sc, self.schema_dir, decl.rank_profiles)
+            elif key == "index":  # `index name { stemming: ... }`: settings of an index name
+                self._index_settings(decl, owner)
             elif key == "field":
                 decl.fields.append(self._field(in_document=False, owner=owner))
             elif key == "fieldset":
@@ -146,13 +165,46 @@ class _SchemaParser:
             key = sc.word(f"an element in {owner}")
             if key == "field":
                 decl.fields.append(self._field(in_document=True, owner=owner))
-            elif key in ("struct", "compression", "annotation"):
-                # structs are parsed for syntax only: struct fields are not searchable here
-                sc.word(f"a {key} name") if key != "compression" else None
+            elif key in ("struct", "annotation"):
+                decl.structs.append(self._struct(key == "annotation", owner))
+            elif key == "compression":  # document-store compression: the store compresses its own way
                 sc.expect("{", f"after '{key}' in {owner}")
                 sc.block_text(f"{key} in {owner}")
             else:
                 raise SchemaError(f"unknown element '{key}' in {owner}", sc.location(start))
+
+    def _struct(self, annotation: bool, owner: str) -> StructDecl:
+        sc = self.sc
+        kind = "annotation" if annotation else "struct"
+        sc.skip_space()
+        start = sc.pos
+        struct = StructDecl(sc.word(f"a {kind} name in {owner}"), sc.location(start), annotation=annotation)
+        if sc.try_word("inherits"):
+            while True:
+                sc.skip_space()
+                ref_pos = sc.pos
+                struct.inherits.append(NameRef(sc.word(f"a {kind} name after 'inherits'"), sc.location(ref_pos)))
+                if not sc.try_char(","):
+                    break
+        where = f"{kind} '{struct.name}'"
+        sc.expect("{", f"after {where}")
+        while not sc.try_char("}"):
+            if sc.at_end():
+                raise sc.error(f"unclosed '{{' in {where}")
+            key_pos = sc.pos
+            key = sc.word(f"an element in {where}")
+            if key != "field":
+                raise SchemaError(f"unknown element '{key}' in {where}", sc.location(key_pos))
+            struct.fields.append(self._field(in_document=True, owner=where))
+        return struct
+
+    def _index_settings(self, decl: SchemaDecl, owner: str) -> None:
+        sc = self.sc
+        name = sc.word(f"an index name in {owner}")
+        sc.expect("{", f"after 'index {name}' in {owner}")
+        for item in read_settings_block(sc, f"index '{name}' in {owner}",
+                                        {"stemming": "value", "normalizing": "value", "prefix": "flag"}):
+            decl.settings[f"index.{name}.{item.key}"] = item.value or "true"
 
     # -- fields -----------------------------------------------------------------------------------
     def _field(self, *, in_document: bool, owner: str) -> Field:
@@ -163,9 +215,15 @@ class _SchemaParser:
         location = sc.location(start)
         if not sc.try_word("type"):
             raise sc.error(f"expected 'type' after field name '{name}'")
+        is_tag = sc.peek_word() == "tag"
         field_type = read_field_type(sc, f"field '{name}'")
         sc.expect("{", f"after the type of field '{name}'")
-        return FieldBody(sc, name, field_type, in_document, location).parse()
+        body = FieldBody(sc, name, field_type, in_document, location)
+        if is_tag:  # Vespa's tag: weightedset<string> { create-if-nonexistent  remove-if-zero }
+            body.settings.update({"weightedset.create-if-nonexistent": "true", "weightedset.remove-if-zero": "true"})
+        built = body.parse()
+        self.struct_fields.extend(body.struct_fields)
+        return built
 
     def _fieldset(self) -> FieldSetDecl:
         sc = self.sc
@@ -189,10 +247,11 @@ class _SchemaParser:
                     decl.fields.append(NameRef(match.group(0), sc.location(value_pos + match.start())))
             elif key == "match":
                 for item in read_match_items(sc, owner):
-                    if item.key not in ("text", "exact", "word", "gram", "uncased"):  # what queries honour
+                    key = "text" if item.key == "token" else item.key  # token: Vespa's deprecated name of text
+                    if key not in ("text", "exact", "word", "gram", "uncased"):  # what queries honour
                         raise SchemaError(f"not supported: match setting '{item.key}' on {owner} (set it "
                                           f"on its fields)", item.location)
-                    decl.match = item.key if item.key in MATCH_MODES else decl.match
+                    decl.match = key if key in MATCH_MODES else decl.match
             elif key == "query-command":
                 sc.expect(":", f"after 'query-command' in {owner}")
                 sc.line_value(f"query-command of {owner}")

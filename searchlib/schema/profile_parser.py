@@ -215,12 +215,15 @@ def read_onnx_model(sc: Scanner, owner: str) -> OnnxModel:
 def _read_features(sc: Scanner, keyword: str, owner: str) -> FeatureListDecl:
     """`x-features: a b`, `x-features { a \\n b }` or `x-features inherits p { c }`."""
     location = sc.location()
-    inherits = None
+    inherits: list[NameRef] = []
     if sc.try_word("inherits"):
-        sc.skip_space()
-        ref_pos = sc.pos
-        inherits = NameRef(sc.word(f"a rank-profile name after '{keyword} inherits'"), sc.location(ref_pos))
-        sc.expect("{", f"after '{keyword} inherits {inherits.name}'")
+        while True:
+            sc.skip_space()
+            ref_pos = sc.pos
+            inherits.append(NameRef(sc.word(f"a rank-profile name after '{keyword} inherits'"), sc.location(ref_pos)))
+            if not sc.try_char(","):
+                break
+        sc.expect("{", f"after '{keyword} inherits {', '.join(ref.name for ref in inherits)}'")
         text, _ = sc.block_text(f"{keyword} of {owner}")
     elif sc.try_inline_char(":"):
         text, _ = sc.line_value(f"{keyword} of {owner}")
@@ -259,6 +262,9 @@ def _read_mutate(sc: Scanner, profile: RankProfileDecl) -> None:
         profile.mutate_locations[phase] = sc.location(start)
 
 
+_RANK_PROPERTY_KEY = re.compile(r'((?:"[^"\n]*"|\([^)\n]*\)|[^\s:(){}"]|[ \t]+)+?)\s*:')
+
+
 def _read_rank_properties(sc: Scanner, profile: RankProfileDecl) -> None:
     """After `rank-properties {`: `feature.property: value` lines; keys may hold parentheses."""
     what = f"rank-properties of rank-profile '{profile.name}'"
@@ -266,14 +272,16 @@ def _read_rank_properties(sc: Scanner, profile: RankProfileDecl) -> None:
         if sc.at_end():
             raise sc.error(f"unclosed '{{' in {what}")
         start = sc.pos
-        match = re.compile(r"((?:[^\s:(){}]|\([^)\n]*\))+)\s*:").match(sc.text, sc.pos)
+        match = _RANK_PROPERTY_KEY.match(sc.text, sc.pos)
         if not match:
             raise sc.error(f"expected 'name: value' in {what}")
         sc.pos = match.end()
-        value, _ = sc.line_value(f"rank-property '{match.group(1)}'")
-        profile.rank_properties[match.group(1)] = value.strip('"')
+        key = re.sub(r"\s+", "", match.group(1))  # `foo ( bar ) . baz` is foo(bar).baz, as in Vespa
+        key = key[1:-1] if len(key) > 1 and key[0] == key[-1] == '"' else key
+        value, _ = sc.line_value(f"rank-property '{key}'")
+        profile.rank_properties[key] = value.strip('"')
         if not value:
-            raise SchemaError(f"missing value for rank-property '{match.group(1)}'", sc.location(start))
+            raise SchemaError(f"missing value for rank-property '{key}'", sc.location(start))
 
 
 def _read_phase(sc: Scanner, keyword: str, profile: RankProfileDecl, schema_dir: Path | None) -> PhaseDecl:
@@ -359,7 +367,7 @@ def _read_profile_body(sc: Scanner, profile: RankProfileDecl, schema_dir: Path |
             features = _read_features(sc, key, owner)
             attr = key.replace("-", "_")
             previous: FeatureListDecl | None = getattr(profile, attr)
-            if previous is not None and features.inherits is None:
+            if previous is not None and not features.inherits:
                 previous.features.extend(features.features)
             else:
                 setattr(profile, attr, features)
@@ -381,8 +389,13 @@ def _read_profile_body(sc: Scanner, profile: RankProfileDecl, schema_dir: Path |
                 profile.strict = parse_bool(value, f"strict in {owner}", location)
             else:
                 profile.num_threads_per_search = parse_int(value, f"{key} in {owner}", location)
+        elif key == "weight":  # `weight f: 33` overrides a field's nativeRank weight in this profile
+            raise SchemaError(f"not supported: per-profile field weights ('weight' in {owner})", location)
         elif key in ("rank", "rank-type"):
             field_name = sc.word(f"a field name after '{key}' in {owner}")
+            if key == "rank" and sc.peek_word() is None and sc.peek() == "{":  # `rank f { element-gap: 3 }`
+                raise SchemaError(f"not supported: 'rank {field_name} {{ ... }}' (element-gap: proximity across "
+                                  f"array elements) in {owner}", location)
             sc.expect(":", f"after '{key} {field_name}' in {owner}")
             value, _ = sc.line_value(f"'{key} {field_name}' in {owner}")
             if key == "rank":
@@ -424,6 +437,9 @@ def _read_function(sc: Scanner, profile: RankProfileDecl, schema_dir: Path | Non
     sc.skip_space()
     start = sc.pos
     name = sc.word(f"a function name in rank-profile '{profile.name}'")
+    while sc.peek() == "$":  # Vespa's grammar allows `$` in function names
+        sc.pos += 1
+        name += "$"
     location = sc.location(start)
     what = f"function '{name}' in rank-profile '{profile.name}'"
     sc.expect("(", f"after function name '{name}' (write {name}() for no parameters)")

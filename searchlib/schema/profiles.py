@@ -186,13 +186,13 @@ class _Resolver:
                   parents: list[RankProfile]) -> tuple[str, ...]:
         if own is None:
             return _unique(f for parent in parents for f in getattr(parent, attr))
-        if own.inherits is None:
-            return _unique(own.features)
-        if own.inherits.name not in {ref.name for ref in decl.inherits}:
-            raise SchemaError(f"{attr.replace('_', '-')} of rank-profile '{decl.name}' inherits from "
-                              f"'{own.inherits.name}', which the profile does not inherit", own.inherits.location)
-        source = next(p for p in parents if p.name == own.inherits.name)
-        return _unique([*getattr(source, attr), *own.features])
+        inherited: list[str] = []
+        for ref in own.inherits:
+            if ref.name not in {parent.name for parent in decl.inherits}:
+                raise SchemaError(f"{attr.replace('_', '-')} of rank-profile '{decl.name}' inherits from "
+                                  f"'{ref.name}', which the profile does not inherit", ref.location)
+            inherited.extend(getattr(next(p for p in parents if p.name == ref.name), attr))
+        return _unique([*inherited, *own.features])
 
 
 def _unique(items) -> tuple[str, ...]:

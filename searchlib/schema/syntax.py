@@ -61,11 +61,12 @@ class PhaseDecl:
 
 @dataclass(slots=True)
 class FeatureListDecl:
-    """match-features / summary-features; `inherits` is set for the `x-features inherits p { }` form."""
+    """match-features / summary-features; `inherits` names the profiles of the
+    `x-features inherits p, q { }` form (empty otherwise)."""
 
     features: list[str]
     location: SourceLocation
-    inherits: NameRef | None = None
+    inherits: list[NameRef] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -93,6 +94,18 @@ class RankProfileDecl:
 
 
 @dataclass(slots=True)
+class StructDecl:
+    """`struct name [inherits a, b] { field ... }`, or an `annotation` (its fields form a struct)."""
+
+    name: str
+    location: SourceLocation
+    inherits: list[NameRef] = field(default_factory=list)
+    fields: list[Field] = field(default_factory=list)
+    annotation: bool = False
+    outside_document: bool = False  # declared in the schema block: visible to every schema
+
+
+@dataclass(slots=True)
 class SchemaDecl:
     name: str
     location: SourceLocation
@@ -106,3 +119,5 @@ class SchemaDecl:
     constants: dict[str, RankConstant] = field(default_factory=dict)
     onnx_models: dict[str, OnnxModel] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)
+    structs: list[StructDecl] = field(default_factory=list)  # in and outside the document block
+    struct_fields: list[Field] = field(default_factory=list)  # `struct-field` blocks (Field.parent set)

@@ -11,6 +11,7 @@ phase needs a number), normalizers outside global-phase, and model files that ar
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -80,9 +81,13 @@ class ProfileChecker:
 
     def check(self) -> None:
         p = self.profile
+        used = _used_functions(p)
         for fn in p.functions.values():
-            self.check_text(f"function '{fn.name}'", fn.expression, FUNCTION_BODY,
-                            {name: None for name in fn.parameters})
+            if fn.name in used:
+                self.check_text(f"function '{fn.name}'", fn.expression, FUNCTION_BODY,
+                                {name: None for name in fn.parameters})
+            else:  # as Vespa: a function nothing uses must parse, its types are not checked
+                self.parse(f"function '{fn.name}'", fn.expression)
         for name, phase in (("first-phase", p.first_phase), ("second-phase", p.second_phase),
                             ("global-phase", p.global_phase)):
             if phase is None:
@@ -98,12 +103,15 @@ class ProfileChecker:
     def check_text(self, what: str, expression: Expression, phase: int,
                    params: Mapping[str, Type] | None = None) -> Type:
         scope = _Scope(what, expression, phase, params or {})
+        return self.infer(self.parse(what, expression, scope), scope)
+
+    def parse(self, what: str, expression: Expression, scope: _Scope | None = None) -> A.Node:
         try:
-            node = parse_expression(expression.text, _known(expression.location))
+            return parse_expression(expression.text, _known(expression.location))
         except ExpressionError as error:
+            scope = scope or _Scope(what, expression, FUNCTION_BODY, {})
             raise SchemaError(f"{self._where(scope)}: {error.message}",
                               error.location or expression.location) from None
-        return self.infer(node, scope)
 
     # ---- errors
 
@@ -414,6 +422,26 @@ class ProfileChecker:
         for feature_name in model.feature_names:
             self.check_text(f"{scope.what}, feature '{feature_name}' of {node.canonical}",
                             Expression(feature_name, _located(scope.expression, node.offset)), scope.phase)
+
+
+def _used_functions(profile: RankProfile) -> set[str]:
+    """The functions a phase or feature list reaches, directly or through other functions (by
+    name: over-approximating is harmless, it only means checking one more function)."""
+    texts = [phase.expression.text for phase in (profile.first_phase, profile.second_phase, profile.global_phase)
+             if phase is not None] + list(profile.match_features) + list(profile.summary_features)
+    texts += list(profile.rank_features) + [source for model in profile.onnx_models.values()
+                                            for _, source in model.inputs]
+    used: set[str] = set()
+    pending = [word for text in texts for word in _WORDS.findall(text)]
+    while pending:
+        word = pending.pop()
+        if word in profile.functions and word not in used:
+            used.add(word)
+            pending.extend(_WORDS.findall(profile.functions[word].expression.text))
+    return used
+
+
+_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 
 def _join(*types: Type) -> Type:

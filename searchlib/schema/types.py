@@ -70,7 +70,45 @@ def parse_field_type(spec: str) -> FieldType:
         return FieldType(kind, element=element)
     if stripped in PRIMITIVE_KINDS:
         return FieldType(stripped)
+    composite = parse_struct_or_map_type(stripped)
+    if composite is not None:
+        return composite
     return _geo_or_unsupported_type(stripped)
+
+
+_STRUCT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NOT_STRUCT_NAMES = frozenset({"position", "uri", "predicate", "annotationreference", "reference"})
+
+
+def parse_struct_or_map_type(spec: str) -> FieldType | None:
+    """`map<K,V>`, `float16`, `raw` and a struct by name (resolved against the schema's structs by
+    the compiler); None for anything else. Kept apart from the types other branches add."""
+    if spec in ("float16", "raw"):
+        return FieldType(spec)
+    if spec == "tag":  # Vespa's built-in tag type: a weighted set of strings
+        return FieldType("weightedset", element=FieldType("string"))
+    reference = re.match(r"^annotationreference\s*<\s*([A-Za-z_][A-Za-z0-9_]*)\s*>$", spec)
+    if reference:  # a reference to an annotation (spans of linguistic annotation, not fed as JSON)
+        return FieldType("annotationreference", struct_name=reference.group(1))
+    mapped = re.match(r"^map\s*<(.*)>$", spec, re.S)
+    if mapped:
+        key_spec, value_spec = _split_top_level_comma(mapped.group(1), spec)
+        key = parse_field_type(key_spec)
+        if not (key.kind in PRIMITIVE_KINDS or key.kind == "float16"):
+            raise TypeSpecError(f"map key type must be a primitive type, not '{key_spec.strip()}'")
+        return FieldType("map", element=parse_field_type(value_spec), key=key)
+    if _STRUCT_NAME.match(spec) and spec not in _NOT_STRUCT_NAMES:
+        return FieldType("struct", struct_name=spec)
+    return None
+
+
+def _split_top_level_comma(body: str, spec: str) -> tuple[str, str]:
+    depth = 0
+    for i, ch in enumerate(body):
+        depth += {"<": 1, "(": 1, ">": -1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            return body[:i], body[i + 1:]
+    raise TypeSpecError(f"map type '{spec}' needs a key and a value type: map<K,V>")
 
 
 # field types of the geo/uri/predicate/reference work (kept apart from the collection types above)

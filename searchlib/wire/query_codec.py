@@ -75,6 +75,10 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
             feature_keys=[k for k, _, _ in node.features], feature_values=[v for _, v, _ in node.features],
             feature_bits=[b for _, _, b in node.features], range_keys=[k for k, _, _ in node.ranges],
             range_values=[v for _, v, _ in node.ranges], range_bits=[b for _, _, b in node.ranges]))
+    elif isinstance(node, q.SameElement):
+        message.same_element.CopyFrom(pb.SameElementItem(
+            field=node.field, children=[encode_query(c) for c in node.children],
+            element_filter=list(node.element_filter), label=node.label))
     elif isinstance(node, q.TrueItem):
         message.true_item = True
     elif isinstance(node, q.FalseItem):
@@ -139,6 +143,9 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
         p = message.predicate
         return q.PredicateQuery(p.field, tuple(zip(p.feature_keys, p.feature_values, p.feature_bits)),
                                 tuple(zip(p.range_keys, p.range_values, p.range_bits)), p.label)
+    if kind == "same_element":
+        s = message.same_element
+        return q.SameElement(s.field, tuple(decode_query(c) for c in s.children), tuple(s.element_filter), s.label)
     if kind == "true_item":
         return q.TrueItem()
     if kind == "false_item":

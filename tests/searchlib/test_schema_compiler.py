@@ -235,7 +235,6 @@ def test_synthetic_fields_follow_document_fields() -> None:
     ("  rank-profile a { match-features inherits b { x } }\n  rank-profile b { }", "", FIELDS, 'inherits b', "which the profile does not inherit"),
     ("", "  field e type tensor<float>(x[2]) { indexing: input nothing | attribute }", FIELDS, 'nothing', "reads 'input nothing', which is not a document field"),
     ("", "  field e type tensor<float>(x[2]) { indexing: input title | embed | index }", FIELDS, 'embed', "must also be an 'attribute'"),
-    ("", "", "    field n type int { indexing: index }", 'field n', "cannot have 'index'"),
     ("", "", "    field my-field type int { indexing: attribute }", 'my-field', "invalid field name 'my-field'"),
 ])
 def test_validation_errors_are_located(body: str, outside: str, fields: str, marker: str, message: str) -> None:

@@ -170,7 +170,7 @@ def test_features_lists_in_all_forms() -> None:
     a, b = decl.rank_profiles
     assert a.match_features.features == ["bm25(title)", "closeness(field,e)"]
     assert a.summary_features.features == ["f1", "attribute(year)"]
-    assert b.match_features.inherits.name == "a" and b.match_features.features == ["extra"]
+    assert [ref.name for ref in b.match_features.inherits] == ["a"] and b.match_features.features == ["extra"]
     assert b.summary_features.features == []
 
 
@@ -201,7 +201,7 @@ def _error(source: str) -> SchemaError:
 @pytest.mark.parametrize("source, line, column, message", [
     (_schema("  rank-profile x {\n    foo: 1\n  }"), 6, 5, "unknown element 'foo' in rank-profile 'x'"),
     (_schema("", "    field a type string { colour: red }"), 3, 27, "unknown element 'colour' in field 'a'"),
-    (_schema("", "    field a type strnig { }"), 3, 18, "unknown field type 'strnig'"),
+    (_schema("", "    field a type array<strnig<x>> { }"), 3, 18, "unknown field type 'strnig<x>'"),
     (_schema("  rank-profile x {\n    first-phase { expression: f(1 }\n  }"), 6, 32,
      "unclosed '(' in first-phase of rank-profile 'x': found '}' at bad.sd:6:35"),
     (_schema("  rank-profile x {\n    first-phase { expression: f(1\n  }"), 6, 32, "unclosed '('"),
@@ -223,3 +223,12 @@ def test_syntax_errors_name_file_line_and_column(source: str, line: int, column:
     assert message in error.message
     assert (error.location.file, error.location.line, error.location.column) == ("bad.sd", line, column)
     assert str(error).startswith(f"bad.sd:{line}:{column}: ")
+
+
+def test_an_unknown_struct_type_is_refused_when_compiled() -> None:
+    """A bare name may be a struct declared later or in an inherited document: the compiler decides."""
+    from searchlib.schema.application import application_from_text
+    with pytest.raises(SchemaError) as raised:
+        application_from_text(_schema("", "    field a type strnig { }"), name="s.sd")
+    assert "unknown field type 'strnig' in field 'a'" in str(raised.value)
+    assert (raised.value.location.line, raised.value.location.column) == (3, 11)

@@ -1,0 +1,104 @@
+"""Vespa's schema test corpus (117 application packages from config-model/src/test/derived/, in
+../shared/data/vespa-language-conformance/schemas/) through the engine's application loader.
+
+Valid packages must load and compile (parse, resolve, type-check); invalid ones must be refused
+with a SchemaError that names file:line:column.
+
+The whole corpus does not pass yet (issue 23 is open). This is NOT an expected-failure list:
+`schema_conformance_supported.txt` lists the cases that pass, each of which must keep passing, and
+the number passing may never fall below it. Every case that does not pass is printed (`pytest -s`)
+with its first error under the counts "N of M valid packages load; K of L invalid refused".
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from searchlib.errors import SchemaError, SearchlibError
+from searchlib.schema.application import load_application
+from tests.integration.conftest import shared_data_dir
+
+SUPPORTED = Path(__file__).with_name("schema_conformance_supported.txt")
+
+
+@dataclass(frozen=True)
+class SchemaCase:
+    name: str
+    valid: bool
+    path: Path
+
+
+def corpus_dir() -> Path:
+    return shared_data_dir() / "vespa-language-conformance"
+
+
+@cache
+def schema_cases() -> tuple[SchemaCase, ...]:
+    rows = [json.loads(line) for line in (corpus_dir() / "schemas.jsonl").read_text().splitlines() if line.strip()]
+    return tuple(SchemaCase(row["case"], row["expect"] == "valid", corpus_dir() / "schemas" / row["case"])
+                 for row in rows)
+
+
+def check(case: SchemaCase) -> str | None:
+    """None when the loader does what Vespa's tests expect, else the first error."""
+    try:
+        load_application(case.path)
+    except SchemaError as error:
+        if not case.valid:
+            located = error.location is not None and error.location.line > 0
+            return None if located else f"refused without a line: {error}"
+        return f"refused: {error}"
+    except SearchlibError as error:
+        return f"{type(error).__name__}: {error}"
+    return None if case.valid else "accepted although invalid"
+
+
+def supported_names() -> list[str]:
+    return [line.strip() for line in SUPPORTED.read_text().splitlines() if line.strip()]
+
+
+def test_corpus_is_complete() -> None:
+    cases = schema_cases()
+    assert (len(cases), sum(case.valid for case in cases)) == (117, 114)
+    assert all(case.path.is_dir() for case in cases)
+
+
+def test_schema_conformance_report() -> None:
+    outcomes = {case.name: (case, check(case)) for case in schema_cases()}
+    valid = [(case, problem) for case, problem in outcomes.values() if case.valid]
+    invalid = [(case, problem) for case, problem in outcomes.values() if not case.valid]
+    passing = {name for name, (_, problem) in outcomes.items() if problem is None}
+
+    print("\nSchema conformance, cases that do not pass yet:")
+    reasons: Counter[str] = Counter()
+    corpus = str(corpus_dir() / "schemas") + "/"
+    for case, problem in outcomes.values():
+        if problem is not None:
+            print(f"  {case.name} ({'valid' if case.valid else 'invalid'}): {problem.replace(corpus, '')[:240]}")
+            reasons[problem.split(": ", 2)[-1][:60]] += 1
+    print("Most common reasons:")
+    for reason, count in reasons.most_common(15):
+        print(f"  {count:4d}  {reason}")
+    print(f"{sum(p is None for _, p in valid)} of {len(valid)} valid packages load; "
+          f"{sum(p is None for _, p in invalid)} of {len(invalid)} invalid refused")
+
+    supported = supported_names()
+    assert len(set(supported)) == len(supported), "duplicate lines in the supported list"
+    unknown = [name for name in supported if name not in outcomes]
+    assert not unknown, f"supported-list lines not in the corpus: {unknown[:3]}"
+    regressed = [f"{name}: {outcomes[name][1]}" for name in supported if name not in passing]
+    assert not regressed, "supported cases that stopped passing:\n" + "\n".join(regressed)
+    assert len(passing) >= len(supported)
+
+
+def test_checker_tells_valid_from_invalid(tmp_path) -> None:
+    loads = next(case for case in schema_cases() if case.valid and check(case) is None)
+    assert check(SchemaCase(loads.name, False, loads.path)) == "accepted although invalid"
+    broken = tmp_path / "broken"
+    (broken / "schemas").mkdir(parents=True)
+    (broken / "schemas" / "b.sd").write_text("schema b {\n  document b {\n    field f type nosuchtype {}\n  }\n}\n")
+    assert check(SchemaCase("b", False, broken)) is None
+    assert "unknown field type 'nosuchtype'" in check(SchemaCase("b", True, broken))
