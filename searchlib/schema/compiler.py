@@ -322,15 +322,16 @@ def _summaries(decl: SchemaDecl, fields: Mapping[str, Field],
     done: set[str] = set()
     for s in decl.summaries:
         resolve(s, ())
-    for f in fields.values():  # `summary-to: a, b` adds the field to those summaries (made when not declared)
+    locations = {(s.name, e.summary.name): e.location for s in decl.summaries for e in s.fields}
+    summaries = _consistent_summaries(summaries, locations)
+    for f in fields.values():  # `summary-to: a, b` adds the field to those summaries only (made when not declared)
         for destination in _summary_to(f, ()):
             if destination != "default":
                 target = summaries.get(destination) or DocumentSummary(destination, (sddocname,), location=f.location)
                 entry = SummaryField(f.name, (f.name,), f.settings.get("summary") == "dynamic")
                 if all(existing.name != f.name for existing in target.fields):
                     summaries[destination] = replace(target, fields=target.fields + (entry,))
-    locations = {(s.name, e.summary.name): e.location for s in decl.summaries for e in s.fields}
-    return _consistent_summaries(summaries, locations)
+    return summaries
 
 
 def _transform(field: SummaryField) -> tuple[bool, bool, bool, bool]:

@@ -326,7 +326,7 @@ class FieldBody:
         if is_index and self.type.is_numeric:
             # a number's `index` is searched as its exact value: the engine keeps it as an attribute
             is_index, is_attribute = False, True
-        match = self.match or ("text" if is_index and kind in ("string", "array", "weightedset") else "word")
+        match = self.match or ("text" if is_index and kind in ("string", "array", "weightedset", "struct") else "word")
         if kind in ("string", "array", "weightedset"):
             check_match_settings(match, self.settings, is_index, is_attribute, self.locations, self.owner)
         rank_filter = self.rank == "filter" or (match == "exact" and self.rank != "normal")

@@ -55,8 +55,7 @@ def test_older_spellings() -> None:
     field a type int[] { indexing: attribute }
     field t type tag { indexing: attribute }
     field s type string { indexing: index
-      match { token }
-      index default: prefix }
+      match { token } }
     field v type tensor(x[2]) { indexing: attribute
       attribute { distance-metric: innerproduct } }
     field w type weightedset<string> { indexing: attribute
@@ -65,7 +64,7 @@ def test_older_spellings() -> None:
     assert str(schema.fields["a"].type) == "array<int>"
     assert str(schema.fields["t"].type) == "weightedset<string>"
     assert schema.fields["t"].settings["weightedset.create-if-nonexistent"] == "true"
-    assert schema.fields["s"].match == "text" and schema.fields["s"].settings["index.prefix"] == "true"
+    assert schema.fields["s"].match == "text"
     assert schema.fields["v"].distance_metric == "dotproduct"
     assert schema.fields["w"].settings["weightedset.remove-if-zero"] == "true"
 

@@ -24,7 +24,7 @@ from searchlib.query.yql import parse_yql
         ("select * from sources * where true |", "Expected a grouping expression", 37),
         ("select * from sources * where title matches \"(x\"", "Invalid regular expression", 45),
         ("select * from sources * where year in (1, 'b')", "either integers or strings, not both", 43),
-        ('select * from sources * where title contains uri("a")', "'uri' is not supported", 46),
+        ('select * from sources * where title contains text("a")', "'text' is not supported", 46),
         ('select * from sources * where p contains ({elementFilter:-1}sameElement(a contains "b"))',
          "element id must be non-negative, got: -1", 61),
         ("select * from sources * where foo(1)", "'foo' is not a known function", 31),
