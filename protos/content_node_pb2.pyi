@@ -290,7 +290,7 @@ class SortValue(_message.Message):
     def __init__(self, number: _Optional[float] = ..., text: _Optional[str] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "now", "grouping", "rank_properties")
+    __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "now", "grouping", "rank_properties", "with_summaries", "summary_class")
     class QueryFeaturesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -321,6 +321,8 @@ class SearchRequest(_message.Message):
     NOW_FIELD_NUMBER: _ClassVar[int]
     GROUPING_FIELD_NUMBER: _ClassVar[int]
     RANK_PROPERTIES_FIELD_NUMBER: _ClassVar[int]
+    WITH_SUMMARIES_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_CLASS_FIELD_NUMBER: _ClassVar[int]
     schema: str
     rank_profile: str
     app_generation: str
@@ -337,7 +339,9 @@ class SearchRequest(_message.Message):
     now: float
     grouping: str
     rank_properties: _containers.ScalarMap[str, str]
-    def __init__(self, schema: _Optional[str] = ..., rank_profile: _Optional[str] = ..., app_generation: _Optional[str] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., hits: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., trace_level: _Optional[int] = ..., sorting: _Optional[_Iterable[_Union[SortKey, _Mapping]]] = ..., rerank_count: _Optional[int] = ..., keep_rank_count: _Optional[int] = ..., rank_score_drop_limit: _Optional[float] = ..., second_phase_rank_score_drop_limit: _Optional[float] = ..., now: _Optional[float] = ..., grouping: _Optional[str] = ..., rank_properties: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    with_summaries: bool
+    summary_class: str
+    def __init__(self, schema: _Optional[str] = ..., rank_profile: _Optional[str] = ..., app_generation: _Optional[str] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., hits: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., trace_level: _Optional[int] = ..., sorting: _Optional[_Iterable[_Union[SortKey, _Mapping]]] = ..., rerank_count: _Optional[int] = ..., keep_rank_count: _Optional[int] = ..., rank_score_drop_limit: _Optional[float] = ..., second_phase_rank_score_drop_limit: _Optional[float] = ..., now: _Optional[float] = ..., grouping: _Optional[str] = ..., rank_properties: _Optional[_Mapping[str, str]] = ..., with_summaries: _Optional[bool] = ..., summary_class: _Optional[str] = ...) -> None: ...
 
 class LeanHit(_message.Message):
     __slots__ = ("global_id", "relevance", "match_features", "sort_values")
@@ -359,7 +363,7 @@ class LeanHit(_message.Message):
     def __init__(self, global_id: _Optional[bytes] = ..., relevance: _Optional[float] = ..., match_features: _Optional[_Mapping[str, FeatureValue]] = ..., sort_values: _Optional[_Iterable[_Union[SortValue, _Mapping]]] = ...) -> None: ...
 
 class SearchReply(_message.Message):
-    __slots__ = ("distribution_key", "hits", "total_hit_count", "coverage", "errors", "trace", "generation", "grouping")
+    __slots__ = ("distribution_key", "hits", "total_hit_count", "coverage", "errors", "trace", "generation", "grouping", "docsums")
     DISTRIBUTION_KEY_FIELD_NUMBER: _ClassVar[int]
     HITS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_HIT_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -368,6 +372,7 @@ class SearchReply(_message.Message):
     TRACE_FIELD_NUMBER: _ClassVar[int]
     GENERATION_FIELD_NUMBER: _ClassVar[int]
     GROUPING_FIELD_NUMBER: _ClassVar[int]
+    DOCSUMS_FIELD_NUMBER: _ClassVar[int]
     distribution_key: int
     hits: _containers.RepeatedCompositeFieldContainer[LeanHit]
     total_hit_count: int
@@ -376,7 +381,8 @@ class SearchReply(_message.Message):
     trace: _containers.RepeatedScalarFieldContainer[str]
     generation: int
     grouping: GroupValue
-    def __init__(self, distribution_key: _Optional[int] = ..., hits: _Optional[_Iterable[_Union[LeanHit, _Mapping]]] = ..., total_hit_count: _Optional[int] = ..., coverage: _Optional[_Union[Coverage, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ..., trace: _Optional[_Iterable[str]] = ..., generation: _Optional[int] = ..., grouping: _Optional[_Union[GroupValue, _Mapping]] = ...) -> None: ...
+    docsums: _containers.RepeatedCompositeFieldContainer[Docsum]
+    def __init__(self, distribution_key: _Optional[int] = ..., hits: _Optional[_Iterable[_Union[LeanHit, _Mapping]]] = ..., total_hit_count: _Optional[int] = ..., coverage: _Optional[_Union[Coverage, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ..., trace: _Optional[_Iterable[str]] = ..., generation: _Optional[int] = ..., grouping: _Optional[_Union[GroupValue, _Mapping]] = ..., docsums: _Optional[_Iterable[_Union[Docsum, _Mapping]]] = ...) -> None: ...
 
 class GroupValue(_message.Message):
     __slots__ = ("integer", "number", "text", "aggregates", "lists", "hits")

@@ -14,7 +14,7 @@ from container.dispatch.content_client import ContentNodeClient, NodeTimeout, No
 from searchlib.coverage import CoverageReport, aggregate
 from searchlib.errors import ErrorCode
 from searchlib.hits import LeanHit, merge_hits
-from searchlib.wire.search_codec import NodeError, SearchAnswer, SearchCall
+from searchlib.wire.search_codec import DocsumValue, NodeError, SearchAnswer, SearchCall
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,7 @@ class GatherResult:
     failed_keys: tuple[int, ...] = ()  # unreachable nodes: the query may be retried elsewhere
     groupings: tuple = ()  # partial group trees (searchlib.grouping.result.Group) of the nodes that answered
     generations: Mapping[int, int] = field(default_factory=dict)  # node key -> its read view, for the fill
+    docsums: Mapping[bytes, DocsumValue] = field(default_factory=dict)  # call.with_summaries: by global id
 
 
 async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall, deadline: float,
@@ -92,6 +93,7 @@ async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall,
     trace = [line for a in answers for line in a.trace]
     return GatherResult(hits, sum(a.total_hits for a in good), coverage, errors, trace, tuple(failed_keys),
                         tuple(a.grouping for a in good if a.grouping is not None),
-                        {a.distribution_key: a.generation for a in good})
+                        {a.distribution_key: a.generation for a in good},
+                        {d.global_id: d for a in good for d in a.docsums})
 
 

@@ -37,6 +37,18 @@ class SearchCall:
     now: float = 0.0
     grouping: str = ""  # the grouping expression text, "" for none
     rank_properties: Mapping[str, str] = field(default_factory=dict)  # ranking.properties.*
+    # one round trip for a small window: the node returns the summaries (of summary_class) of
+    # the hits it answers with, as the fill would fetch them
+    with_summaries: bool = False
+    summary_class: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DocsumValue:
+    global_id: bytes
+    document_id: str
+    fields: dict
+    summary_features: dict
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +68,7 @@ class SearchAnswer:
     trace: tuple[str, ...] = ()
     grouping: Group | None = None  # partial group tree when the call had grouping
     generation: int = 0  # the node's read view: a fill of these hits asks for it (DocsumCall.as_of)
+    docsums: tuple[DocsumValue, ...] = ()  # SearchCall.with_summaries: the hits' summaries
 
 
 def encode_search_call(call: SearchCall) -> pb.SearchRequest:
@@ -64,7 +77,8 @@ def encode_search_call(call: SearchCall) -> pb.SearchRequest:
         query=encode_query(call.query), query_features=encode_features(call.query_features),
         hits=call.hits, timeout_ms=call.timeout_ms, trace_level=call.trace_level,
         sorting=[pb.SortKey(field=k.field, ascending=k.ascending) for k in call.sorting], now=call.now,
-        grouping=call.grouping, rank_properties=dict(call.rank_properties))
+        grouping=call.grouping, rank_properties=dict(call.rank_properties),
+        with_summaries=call.with_summaries, summary_class=call.summary_class)
     for name in ("rerank_count", "keep_rank_count", "rank_score_drop_limit",
                  "second_phase_rank_score_drop_limit"):
         value = getattr(call, name)
@@ -86,7 +100,8 @@ def decode_search_call(message: pb.SearchRequest) -> SearchCall:
         rank_score_drop_limit=optional("rank_score_drop_limit"),
         second_phase_rank_score_drop_limit=optional("second_phase_rank_score_drop_limit"),
         app_generation=message.app_generation, trace_level=message.trace_level, now=message.now,
-        grouping=message.grouping, rank_properties=dict(message.rank_properties))
+        grouping=message.grouping, rank_properties=dict(message.rank_properties),
+        with_summaries=message.with_summaries, summary_class=message.summary_class)
 
 
 def encode_search_answer(answer: SearchAnswer) -> pb.SearchReply:
@@ -101,7 +116,8 @@ def _encode_search_answer(answer: SearchAnswer) -> pb.SearchReply:
         distribution_key=answer.distribution_key, hits=[encode_hit(h) for h in answer.hits],
         total_hit_count=answer.total_hits, coverage=encode_coverage(answer.coverage),
         errors=[pb.ErrorMessage(code=e.code, message=e.message, source=e.source) for e in answer.errors],
-        trace=list(answer.trace), generation=answer.generation)
+        trace=list(answer.trace), generation=answer.generation,
+        docsums=[_encode_docsum(v) for v in answer.docsums])
 
 
 def decode_search_answer(message: pb.SearchReply) -> SearchAnswer:
@@ -112,7 +128,7 @@ def decode_search_answer(message: pb.SearchReply) -> SearchAnswer:
         errors=tuple(NodeError(e.code, e.message, e.source) for e in message.errors),
         trace=tuple(message.trace),
         grouping=decode_group(message.grouping, key) if message.HasField("grouping") else None,
-        generation=message.generation)
+        generation=message.generation, docsums=tuple(_decode_docsum(d) for d in message.docsums))
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,14 +143,6 @@ class DocsumCall:
     now: float = 0.0
     rank_properties: Mapping[str, str] = field(default_factory=dict)
     as_of: int = 0  # the generation of the node's search that found the hits (0: current documents)
-
-
-@dataclass(frozen=True, slots=True)
-class DocsumValue:
-    global_id: bytes
-    document_id: str
-    fields: dict
-    summary_features: dict
 
 
 def encode_docsum_call(call: DocsumCall) -> pb.DocsumRequest:
@@ -157,15 +165,24 @@ def decode_docsum_call(message: pb.DocsumRequest) -> DocsumCall:
                       rank_properties=dict(message.rank_properties), as_of=message.as_of)
 
 
+def _encode_docsum(value: DocsumValue) -> pb.Docsum:
+    return pb.Docsum(global_id=value.global_id, document_id=value.document_id,
+                     fields_json=json.dumps(value.fields, ensure_ascii=False),
+                     summary_features=encode_features(value.summary_features))
+
+
+def _decode_docsum(message: pb.Docsum) -> DocsumValue:
+    return DocsumValue(message.global_id, message.document_id,
+                       json.loads(message.fields_json) if message.fields_json else {},
+                       decode_features(message.summary_features))
+
+
 def encode_docsums(values: Sequence[DocsumValue], errors: Sequence[NodeError] = ()) -> pb.DocsumReply:
     return pb.DocsumReply(
-        docsums=[pb.Docsum(global_id=v.global_id, document_id=v.document_id,
-                           fields_json=json.dumps(v.fields, ensure_ascii=False),
-                           summary_features=encode_features(v.summary_features)) for v in values],
+        docsums=[_encode_docsum(v) for v in values],
         errors=[pb.ErrorMessage(code=e.code, message=e.message, source=e.source) for e in errors])
 
 
 def decode_docsums(message: pb.DocsumReply) -> tuple[list[DocsumValue], list[NodeError]]:
-    values = [DocsumValue(d.global_id, d.document_id, json.loads(d.fields_json) if d.fields_json else {},
-                          decode_features(d.summary_features)) for d in message.docsums]
+    values = [_decode_docsum(d) for d in message.docsums]
     return values, [NodeError(e.code, e.message, e.source) for e in message.errors]
