@@ -81,15 +81,15 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     mutation.apply_phase(index, program.profile, mutation.ON_FIRST_PHASE, candidates)
     total_hits = len(candidates)
     global_ids = index.global_ids
-    candidate_gids = [global_ids[i] for i in candidates]
+    candidate_gids = _CandidateIds(global_ids, candidates)
 
     groups = None
     if params.grouping is not None:
-        groups = grouping.run(params.grouping, index, schema, candidates, scores, candidate_gids)
+        groups = grouping.run(params.grouping, index, schema, candidates, scores, candidate_gids.as_list())
 
     if not is_rank_order(params.sorting):  # sorted: no second phase
         return replace(_sorted_outcome(index, program, calculator, params, candidates, scores,
-                                       candidate_gids, total_hits, active), grouping=groups)
+                                       candidate_gids.as_list(), total_hits, active), grouping=groups)
 
     keep_count = params.keep_rank_count if params.keep_rank_count is not None else program.keep_rank_count
     rerank_count = params.rerank_count if params.rerank_count is not None else program.rerank_count
@@ -131,6 +131,25 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
             for i, (gid, score) in enumerate(zip(row_gids, row_scores))]
     coverage = Coverage(docs=searched, active=active, target_active=active, degraded_reason=degraded, nodes=1)
     return SearchOutcome(hits=hits, total_hits=total_hits, coverage=coverage, grouping=groups)
+
+
+class _CandidateIds(Sequence[bytes]):
+    """The candidates' global ids, looked up when read: the top-k reads the few near its
+    threshold, not the thousands a query matches (a Python list of them cost a loop per match)."""
+
+    __slots__ = ("_ids", "_rows")
+
+    def __init__(self, global_ids: Sequence[bytes], rows: np.ndarray) -> None:
+        self._ids, self._rows = global_ids, rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, i):  # an int (top_k_indices' tie-break reads one at a time)
+        return self._ids[int(self._rows[i])]
+
+    def as_list(self) -> list[bytes]:
+        return [self._ids[i] for i in self._rows.tolist()]
 
 
 def _second_phase(program: RankProgram, calculator: FeatureCalculator, rows: np.ndarray,
