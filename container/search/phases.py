@@ -171,8 +171,11 @@ async def search_schema(plan: SearchPlan, schema_name: str, application: Applica
                       summary_class=query.summary_class)
     gathered = await scatter_gather(clients, call, query.deadline, application.content.redundancy,
                                     absent, cluster.known_active_docs())
+    trace = gathered.trace
+    if with_summaries and query.trace_level >= 1:
+        trace = [*trace, f"schema {schema_name}: summaries came with the hits (one round trip)"]
     return SchemaHits(schema_name, gathered.hits, gathered.total_hits, gathered.coverage, gathered.errors,
-                      gathered.trace, gathered.groupings, features, gathered.failed_keys, gathered.generations,
+                      trace, gathered.groupings, features, gathered.failed_keys, gathered.generations,
                       gathered.docsums)
 
 
