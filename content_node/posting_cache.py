@@ -4,7 +4,7 @@ holds its read view, so what was read at one sequence number stays right until i
 first query after a write starts the cache afresh. Looking a term up (dictionary, segment tiers,
 the alive filter) costs more than ranking its postings, and queries share their terms.
 
-Bounded by the bytes of the postings held (least recently used go first). Posting arrays are
+Bounded by the bytes of the postings held (the oldest go first). Posting arrays are
 shared between queries, as the segments' own arrays already are: nothing writes into them."""
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ DEFAULT_BYTES = 32 * 1024 * 1024
 class PostingCache:
     def __init__(self, max_bytes: int = DEFAULT_BYTES) -> None:
         self._max_bytes = max_bytes
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # for writers; a query reads its generation's dict without it
         self._source: tuple[int, int] | None = None  # (id of the database, its last sequence number)
-        self._entries: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
+        self._entries: dict[tuple, object] = {}  # of that source only; replaced, never cleared
+        self._sizes: dict[tuple, int] = {}
         self._bytes = 0
 
     def over(self, index) -> "CachedReads":
@@ -27,61 +28,59 @@ class PostingCache:
         source = (id(index), index.last_sequence)
         with self._lock:
             if source != self._source:
-                self._entries.clear()
-                self._bytes = 0
-                self._source = source
-        return CachedReads(index, self, source)
+                self._source, self._entries, self._sizes, self._bytes = source, {}, {}, 0
+            return CachedReads(index, self, self._entries)
 
-    def _get(self, key: tuple, source: tuple[int, int]):
-        with self._lock:
-            if source != self._source:
-                return None
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-                return found[0]
-        return None
-
-    def _put(self, key: tuple, value: object, size: int, source: tuple[int, int]) -> None:
+    def _put(self, entries: dict, key: tuple, value: object, size: int) -> None:
         if size > self._max_bytes // 4:
             return  # one huge list would flush everything else
         with self._lock:
-            if source != self._source or key in self._entries:
-                return
-            self._entries[key] = (value, size)
+            if entries is not self._entries or key in entries:
+                return  # a write came since this query's view: its dict is gone
+            entries[key] = value
+            self._sizes[key] = size
             self._bytes += size
-            while self._bytes > self._max_bytes:
-                _, (_, dropped) = self._entries.popitem(last=False)
-                self._bytes -= dropped
+            while self._bytes > self._max_bytes:  # the oldest first
+                oldest = next(iter(self._sizes))
+                self._bytes -= self._sizes.pop(oldest)
+                del entries[oldest]
 
 
 class CachedReads:
     """The index of one query with its pure term reads served by the cache; the rest passes
     through unchanged."""
 
-    __slots__ = ("_index", "_cache", "_source")
+    __slots__ = ("_index", "_cache", "_entries")
 
-    def __init__(self, index, cache: PostingCache, source: tuple[int, int]) -> None:
-        self._index, self._cache, self._source = index, cache, source
+    def __init__(self, index, cache: PostingCache, entries: dict) -> None:
+        self._index, self._cache, self._entries = index, cache, entries
 
     def __getattr__(self, name: str):
         return getattr(self._index, name)
 
-    def _read(self, key: tuple, compute, size=lambda value: 64):
-        found = self._cache._get(key, self._source)
+    def postings(self, field: str, term: str):
+        key = ("postings", field, term)
+        found = self._entries.get(key)
         if found is None:
-            found = compute()
-            self._cache._put(key, found, size(found), self._source)
+            found = self._index.postings(field, term)
+            self._cache._put(self._entries, key, found, _postings_bytes(found))
         return found
 
-    def postings(self, field: str, term: str):
-        return self._read(("postings", field, term), lambda: self._index.postings(field, term), _postings_bytes)
-
     def document_frequency(self, field: str, term: str) -> int:
-        return self._read(("df", field, term), lambda: self._index.document_frequency(field, term))
+        key = ("df", field, term)
+        found = self._entries.get(key)
+        if found is None:
+            found = self._index.document_frequency(field, term)
+            self._cache._put(self._entries, key, found, 64)
+        return found
 
     def average_field_length(self, field: str) -> float:
-        return self._read(("avgdl", field), lambda: self._index.average_field_length(field))
+        key = ("avgdl", field)
+        found = self._entries.get(key)
+        if found is None:
+            found = self._index.average_field_length(field)
+            self._cache._put(self._entries, key, found, 64)
+        return found
 
 
 def _postings_bytes(postings) -> int:

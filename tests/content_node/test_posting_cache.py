@@ -56,5 +56,5 @@ def test_the_cache_keeps_to_its_size(db) -> None:
         reads = cache.over(view)
         for term in ("red", "fox", "hen", "blue", "green", "jumps"):
             reads.postings("title", term)
-        assert cache._bytes <= 400 and len(cache._entries) < 6
+        assert cache._bytes <= 400 and len(cache._entries) < 6 and set(cache._entries) == set(cache._sizes)
         assert np.array_equal(reads.postings("title", "red").doc_ids, view.postings("title", "red").doc_ids)
