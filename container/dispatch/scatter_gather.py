@@ -14,7 +14,7 @@ from container.dispatch.content_client import ContentNodeClient, NodeTimeout, No
 from searchlib.coverage import CoverageReport, aggregate
 from searchlib.errors import ErrorCode
 from searchlib.hits import LeanHit, merge_hits
-from searchlib.wire.search_codec import DocsumValue, NodeError, SearchAnswer, SearchCall
+from searchlib.wire.search_codec import DocsumValue, EncodedDocsum, NodeError, SearchAnswer, SearchCall
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,7 @@ class GatherResult:
     failed_keys: tuple[int, ...] = ()  # unreachable nodes: the query may be retried elsewhere
     groupings: tuple = ()  # partial group trees (searchlib.grouping.result.Group) of the nodes that answered
     generations: Mapping[int, int] = field(default_factory=dict)  # node key -> its read view, for the fill
-    docsums: Mapping[bytes, DocsumValue] = field(default_factory=dict)  # call.with_summaries: by global id
+    docsums: Mapping[bytes, DocsumValue | EncodedDocsum] = field(default_factory=dict)  # with_summaries, by gid
 
 
 async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall, deadline: float,

@@ -34,7 +34,7 @@ from searchlib.grouping import GroupingOperation
 from searchlib.hits import LeanHit, merge_hits
 from searchlib.query.search_path import SearchPath, parse_search_path
 from searchlib.schema.model import ApplicationPackage
-from searchlib.wire.search_codec import DocsumCall, DocsumValue, NodeError, SearchCall
+from searchlib.wire.search_codec import DocsumCall, DocsumValue, EncodedDocsum, NodeError, SearchCall
 
 # A small window is answered in one round trip: the nodes return their hits' summaries with the
 # hits (at most this many summaries in all, hits x nodes); larger ones fill the final window only.
@@ -86,7 +86,7 @@ class SchemaHits:
     query_features: dict  # as sent to the nodes; the fill sends them again for summary-features
     failed_keys: tuple[int, ...] = ()  # unreachable nodes (dispatch may retry on another group)
     generations: Mapping[int, int] = field(default_factory=dict)  # node key -> the view the fill reads
-    docsums: Mapping[bytes, DocsumValue] = field(default_factory=dict)  # came with the hits: no fill
+    docsums: Mapping[bytes, DocsumValue | EncodedDocsum] = field(default_factory=dict)  # came with the hits
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +231,7 @@ async def fill(plan: SearchPlan, application: ApplicationPackage, cluster: Searc
     for hit, schema in window:
         came = searched[schema].docsums.get(hit.global_id)
         if came is not None:
-            summaries[hit.global_id] = came
+            summaries[hit.global_id] = came.value()
         else:
             by_schema.setdefault(schema, []).append(hit)
     for schema, hits in by_schema.items():

@@ -50,6 +50,20 @@ class DocsumValue:
     fields: dict
     summary_features: dict
 
+    def value(self) -> "DocsumValue":
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedDocsum:
+    """A summary that came with the hits, decoded only if the window shows its hit (every node
+    sends one per hit it returns; the window keeps about one node's worth)."""
+    global_id: bytes
+    message: pb.Docsum
+
+    def value(self) -> DocsumValue:
+        return _decode_docsum(self.message)
+
 
 @dataclass(frozen=True, slots=True)
 class NodeError:
@@ -68,7 +82,8 @@ class SearchAnswer:
     trace: tuple[str, ...] = ()
     grouping: Group | None = None  # partial group tree when the call had grouping
     generation: int = 0  # the node's read view: a fill of these hits asks for it (DocsumCall.as_of)
-    docsums: tuple[DocsumValue, ...] = ()  # SearchCall.with_summaries: the hits' summaries
+    # SearchCall.with_summaries: the hits' summaries (EncodedDocsum as decoded; .value() reads either)
+    docsums: tuple[DocsumValue | EncodedDocsum, ...] = ()
 
 
 def encode_search_call(call: SearchCall) -> pb.SearchRequest:
@@ -128,7 +143,7 @@ def decode_search_answer(message: pb.SearchReply) -> SearchAnswer:
         errors=tuple(NodeError(e.code, e.message, e.source) for e in message.errors),
         trace=tuple(message.trace),
         grouping=decode_group(message.grouping, key) if message.HasField("grouping") else None,
-        generation=message.generation, docsums=tuple(_decode_docsum(d) for d in message.docsums))
+        generation=message.generation, docsums=tuple(EncodedDocsum(d.global_id, d) for d in message.docsums))
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +180,9 @@ def decode_docsum_call(message: pb.DocsumRequest) -> DocsumCall:
                       rank_properties=dict(message.rank_properties), as_of=message.as_of)
 
 
-def _encode_docsum(value: DocsumValue) -> pb.Docsum:
+def _encode_docsum(value: DocsumValue | EncodedDocsum) -> pb.Docsum:
+    if isinstance(value, EncodedDocsum):
+        return value.message
     return pb.Docsum(global_id=value.global_id, document_id=value.document_id,
                      fields_json=json.dumps(value.fields, ensure_ascii=False),
                      summary_features=encode_features(value.summary_features))
