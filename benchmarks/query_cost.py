@@ -68,6 +68,49 @@ def top_functions(path: Path, requests: int, limit: int = 25) -> list[str]:
             f"{Path(file).name}:{line} {name}" for (file, line, name), (_, _, tt, ct, _) in rows]
 
 
+# where a process's profiled CPU goes: (file, function) whose cumulative times add up to a part
+# (chosen not to nest within one part); "the rest" is what the parts leave of the process's total
+CONTAINER_PARTS = {
+    "query parsing (parameters, YQL) and validation": [("query.py", "build_query"), ("query.py", "query_from"),
+                                                        ("phases.py", "plan")],
+    "gRPC client calls (grpc.aio)": [("content_client.py", "GrpcContentNodeClient._call")],
+    "protobuf encode of requests": [("search_codec.py", "encode_search_call"), ("search_codec.py", "encode_docsum_call")],
+    "protobuf decode of replies (hits, summaries)": [("search_codec.py", "decode_search_answer"),
+                                                     ("search_codec.py", "decode_docsums"),
+                                                     ("search_codec.py", "EncodedDocsum.value")],
+    "JSON rendering": [("rendering.py", "render_result"), ("responses.py", "JSONResponse.render")],
+}
+NODE_PARTS = {
+    "decode request": [("search_codec.py", "decode_search_call"), ("search_codec.py", "decode_docsum_call")],
+    "match (posting lists, unions)": [("match_sets.py", "MatchEvaluator.matches")],
+    "first phase (bm25)": [("soft_timeout.py", "first_phase")],
+    "summaries (document store, JSON)": [("docsums.py", "fill")],
+    "encode reply": [("search_codec.py", "encode_search_answer"), ("search_codec.py", "encode_docsums")],
+}
+NODE_RPCS = [("service.py", "ContentNodeService.Search"), ("service.py", "ContentNodeService.GetDocsums"),
+             ("service.py", "ContentNodeService.Ping")]
+
+
+def _cumulative(stats: pstats.Stats, functions) -> float:
+    wanted = set(functions)
+    return sum(ct for (file, _, name), (_, _, _, ct, _) in stats.stats.items() if (Path(file).name, name) in wanted)
+
+
+def breakdown(path: Path, cpu_ms: float, parts: dict, node: bool) -> dict[str, float]:
+    """The process's measured CPU per query (`cpu_ms`, without the profiler) split in the
+    proportions of its profile."""
+    stats = pstats.Stats(str(path))
+    total = sum(tt for (_, _, tt, _, _) in stats.stats.values())
+    shares = {name: _cumulative(stats, functions) for name, functions in parts.items()}
+    if node:
+        rpcs = _cumulative(stats, NODE_RPCS)
+        shares = {"gRPC server (threads, C-core to Python)": total - rpcs, **shares,
+                  "rest of the search (top-k, hits, read views)": rpcs - sum(shares.values())}
+    else:
+        shares["HTTP server, middleware, event loop, scatter/gather, merge"] = total - sum(shares.values())
+    return {name: round(cpu_ms * share / total, 3) for name, share in shares.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", default="1,8")
@@ -88,7 +131,8 @@ def main() -> None:
         pids = [cluster.container_pid, cluster.node_pid(0), cluster.node_pid(1)]
         for clients in (int(c) for c in args.clients.split(",")):
             requests = requests_for(cluster.url, dataset.queries, args.rounds)
-            if args.profile:
+            if args.profile:  # first without the profiler: the CPU the parts divide
+                unprofiled = measure(cluster, requests, clients)["cpu_ms_per_query"]
                 for pid in pids:
                     os.kill(pid, signal.SIGUSR1)
                 time.sleep(0.5)
@@ -98,8 +142,10 @@ def main() -> None:
                     os.kill(pid, signal.SIGUSR2)
                 time.sleep(3.0)
                 names = ["container", "node 0", "node 1"]
-                result["profile"] = {name: top_functions(Path(args.profile) / f"{pid}.pstats", len(requests))
-                                     for name, pid in zip(names, pids)}
+                files = [Path(args.profile) / f"{pid}.pstats" for pid in pids]
+                result["profile"] = {name: top_functions(path, len(requests)) for name, path in zip(names, files)}
+                result["parts"] = {name: breakdown(path, unprofiled[name], CONTAINER_PARTS if i == 0 else NODE_PARTS, i > 0)
+                                   for i, (name, path) in enumerate(zip(names, files))}
             results.append(result)
     print(json.dumps({"checkout": str(Path(__file__).resolve().parents[1]), "runs": results}, indent=1))
 
