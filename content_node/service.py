@@ -86,7 +86,8 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
             docsums = self._node.fill(call.schema, call.rank_profile, call.summary_class,
                                       [hit.global_id for hit in outcome.hits], call.query, call.query_features,
                                       call.now, call.rank_properties, outcome.generation)
-        except Exception:  # noqa: BLE001 - see the docstring
+        except Exception as error:  # noqa: BLE001 - see the docstring
+            log.warning("summaries with the hits failed (the container fetches them apart): %s", error)
             return ()
         return tuple(codec.DocsumValue(d.global_id, d.document_id, d.fields, d.summary_features) for d in docsums)
 
