@@ -92,16 +92,16 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     total_hits = len(candidates)
     clock.lap("first-phase")
     global_ids = index.global_ids
-    candidate_gids = [global_ids[i] for i in candidates]
+    candidate_gids = _CandidateIds(global_ids, candidates)
 
     groups = None
     if params.grouping is not None:
-        groups = grouping.run(params.grouping, index, schema, candidates, scores, candidate_gids)
+        groups = grouping.run(params.grouping, index, schema, candidates, scores, candidate_gids.as_list())
         clock.lap("grouping")
 
     if not is_rank_order(params.sorting):  # sorted: no second phase (nor per-hit phase trace)
         outcome = _sorted_outcome(index, program, calculator, params, candidates, scores,
-                                  candidate_gids, total_hits, active)
+                                  candidate_gids.as_list(), total_hits, active)
         if params.explain:
             clock.lap("sort")
             outcome = replace(outcome, phases=node_phases(0, matched, total_hits, len(outcome.hits), 0,
@@ -156,6 +156,25 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
         hits = explained(hits, first_order, first_scores, reranked_head)
         phases = node_phases(0, matched, ranked, kept, reranked_head or 0, len(hits), clock)
     return SearchOutcome(hits=hits, total_hits=total_hits, coverage=coverage, grouping=groups, phases=phases)
+
+
+class _CandidateIds(Sequence[bytes]):
+    """The candidates' global ids, looked up when read: the top-k reads the few near its
+    threshold, not the thousands a query matches (a Python list of them cost a loop per match)."""
+
+    __slots__ = ("_ids", "_rows")
+
+    def __init__(self, global_ids: Sequence[bytes], rows: np.ndarray) -> None:
+        self._ids, self._rows = global_ids, rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, i):  # an int (top_k_indices' tie-break reads one at a time)
+        return self._ids[int(self._rows[i])]
+
+    def as_list(self) -> list[bytes]:
+        return [self._ids[i] for i in self._rows.tolist()]
 
 
 def _second_phase(program: RankProgram, calculator: FeatureCalculator, rows: np.ndarray,

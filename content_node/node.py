@@ -13,6 +13,7 @@ from typing import Sequence
 from content_node import docsums, matcher, term_statistics
 from content_node.catch_up import ReplicaSync
 from content_node.document_db import DocumentDB
+from content_node.posting_cache import PostingCache
 from content_node.ranking.rank_program import RankProgram
 from content_node.store.memory import IdleTrimmer
 from content_node.store.wal import write_durably
@@ -50,6 +51,7 @@ class ContentNode:
             for name, schema in self.application.schemas.items()}
         self._programs: dict[tuple[str, str], RankProgram] = {}
         self._programs_lock = threading.Lock()
+        self._posting_caches = {name: PostingCache() for name in self.databases}  # term reads between writes
         self.visitor = Visitor(self.databases)
         self.sync = ReplicaSync(self)  # not ready until caught up with a replica (or told there is none)
         self._require_replica_if_data_was_lost()
@@ -100,7 +102,7 @@ class ContentNode:
         program = self.program(schema_name, profile)
         self._searches += 1
         with self.databases[schema_name].read_view() as view:
-            outcome = matcher.search(view, program, params)
+            outcome = matcher.search(self._posting_caches[schema_name].over(view), program, params)
             return replace(outcome, generation=view.open_view(view_seconds))
 
     def term_statistics(self, schema_name: str, query) -> CorpusStatistics:

@@ -74,9 +74,10 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
             if call.trace_level >= 4:
                 trace = (f"content node {key}: {outcome.total_hits} matches, "
                          f"{(time.monotonic() - started) * 1000:.1f} ms",)
+            docsums = self._summaries(call, outcome) if call.with_summaries and outcome.hits else ()
             return codec.encode_search_answer(codec.SearchAnswer(
                 key, tuple(outcome.hits), outcome.total_hits, outcome.coverage, (), trace, outcome.grouping,
-                outcome.generation, outcome.phases and replace(outcome.phases, distribution_key=key)))
+                outcome.generation, outcome.phases and replace(outcome.phases, distribution_key=key), docsums))
         except Exception as error:  # noqa: BLE001 - reported as data, see module doc
             active = self._node.active_documents
             coverage = Coverage(docs=0, active=active, target_active=active, nodes=1)
@@ -93,6 +94,20 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
             return pb.TermStatisticsReply(statistics=statistics_codec.encode_statistics(statistics))
         except Exception as error:  # noqa: BLE001 - reported as data, see module doc
             return pb.TermStatisticsReply(errors=[_error_message(_node_error(error, self._source))])
+
+    def _summaries(self, call: codec.SearchCall, outcome: matcher.SearchOutcome) -> tuple[codec.DocsumValue, ...]:
+        """The summaries of the hits found, exactly as a GetDocsums for them after this search
+        would read them (as of its view); a failure leaves them out, and the container then
+        fetches them the two-phase way, where the failure is reported."""
+        try:
+            docsums = self._node.fill(call.schema, call.rank_profile, call.summary_class,
+                                      [hit.global_id for hit in outcome.hits], call.query, call.query_features,
+                                      call.now, call.rank_properties, outcome.generation,
+                                      call.corpus_statistics)
+        except Exception as error:  # noqa: BLE001 - see the docstring
+            log.warning("summaries with the hits failed (the container fetches them apart): %s", error)
+            return ()
+        return tuple(codec.DocsumValue(d.global_id, d.document_id, d.fields, d.summary_features) for d in docsums)
 
     def GetDocsums(self, request: pb.DocsumRequest, context) -> pb.DocsumReply:
         try:

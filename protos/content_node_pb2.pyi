@@ -348,7 +348,7 @@ class SortValue(_message.Message):
     def __init__(self, number: _Optional[float] = ..., text: _Optional[str] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "now", "grouping", "rank_properties", "explain", "corpus_statistics")
+    __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "now", "grouping", "rank_properties", "explain", "corpus_statistics", "with_summaries", "summary_class")
     class QueryFeaturesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -381,6 +381,8 @@ class SearchRequest(_message.Message):
     RANK_PROPERTIES_FIELD_NUMBER: _ClassVar[int]
     EXPLAIN_FIELD_NUMBER: _ClassVar[int]
     CORPUS_STATISTICS_FIELD_NUMBER: _ClassVar[int]
+    WITH_SUMMARIES_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_CLASS_FIELD_NUMBER: _ClassVar[int]
     schema: str
     rank_profile: str
     app_generation: str
@@ -399,7 +401,9 @@ class SearchRequest(_message.Message):
     rank_properties: _containers.ScalarMap[str, str]
     explain: bool
     corpus_statistics: CorpusStatistics
-    def __init__(self, schema: _Optional[str] = ..., rank_profile: _Optional[str] = ..., app_generation: _Optional[str] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., hits: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., trace_level: _Optional[int] = ..., sorting: _Optional[_Iterable[_Union[SortKey, _Mapping]]] = ..., rerank_count: _Optional[int] = ..., keep_rank_count: _Optional[int] = ..., rank_score_drop_limit: _Optional[float] = ..., second_phase_rank_score_drop_limit: _Optional[float] = ..., now: _Optional[float] = ..., grouping: _Optional[str] = ..., rank_properties: _Optional[_Mapping[str, str]] = ..., explain: _Optional[bool] = ..., corpus_statistics: _Optional[_Union[CorpusStatistics, _Mapping]] = ...) -> None: ...
+    with_summaries: bool
+    summary_class: str
+    def __init__(self, schema: _Optional[str] = ..., rank_profile: _Optional[str] = ..., app_generation: _Optional[str] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., hits: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., trace_level: _Optional[int] = ..., sorting: _Optional[_Iterable[_Union[SortKey, _Mapping]]] = ..., rerank_count: _Optional[int] = ..., keep_rank_count: _Optional[int] = ..., rank_score_drop_limit: _Optional[float] = ..., second_phase_rank_score_drop_limit: _Optional[float] = ..., now: _Optional[float] = ..., grouping: _Optional[str] = ..., rank_properties: _Optional[_Mapping[str, str]] = ..., explain: _Optional[bool] = ..., corpus_statistics: _Optional[_Union[CorpusStatistics, _Mapping]] = ..., with_summaries: _Optional[bool] = ..., summary_class: _Optional[str] = ...) -> None: ...
 
 class LeanHit(_message.Message):
     __slots__ = ("global_id", "relevance", "match_features", "sort_values", "phases")
@@ -463,7 +467,7 @@ class PhaseTiming(_message.Message):
     def __init__(self, phase: _Optional[str] = ..., ms: _Optional[float] = ...) -> None: ...
 
 class SearchReply(_message.Message):
-    __slots__ = ("distribution_key", "hits", "total_hit_count", "coverage", "errors", "trace", "generation", "grouping", "phases")
+    __slots__ = ("distribution_key", "hits", "total_hit_count", "coverage", "errors", "trace", "generation", "grouping", "phases", "docsums")
     DISTRIBUTION_KEY_FIELD_NUMBER: _ClassVar[int]
     HITS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_HIT_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -473,6 +477,7 @@ class SearchReply(_message.Message):
     GENERATION_FIELD_NUMBER: _ClassVar[int]
     GROUPING_FIELD_NUMBER: _ClassVar[int]
     PHASES_FIELD_NUMBER: _ClassVar[int]
+    DOCSUMS_FIELD_NUMBER: _ClassVar[int]
     distribution_key: int
     hits: _containers.RepeatedCompositeFieldContainer[LeanHit]
     total_hit_count: int
@@ -482,7 +487,8 @@ class SearchReply(_message.Message):
     generation: int
     grouping: GroupValue
     phases: NodePhases
-    def __init__(self, distribution_key: _Optional[int] = ..., hits: _Optional[_Iterable[_Union[LeanHit, _Mapping]]] = ..., total_hit_count: _Optional[int] = ..., coverage: _Optional[_Union[Coverage, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ..., trace: _Optional[_Iterable[str]] = ..., generation: _Optional[int] = ..., grouping: _Optional[_Union[GroupValue, _Mapping]] = ..., phases: _Optional[_Union[NodePhases, _Mapping]] = ...) -> None: ...
+    docsums: _containers.RepeatedCompositeFieldContainer[Docsum]
+    def __init__(self, distribution_key: _Optional[int] = ..., hits: _Optional[_Iterable[_Union[LeanHit, _Mapping]]] = ..., total_hit_count: _Optional[int] = ..., coverage: _Optional[_Union[Coverage, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ..., trace: _Optional[_Iterable[str]] = ..., generation: _Optional[int] = ..., grouping: _Optional[_Union[GroupValue, _Mapping]] = ..., phases: _Optional[_Union[NodePhases, _Mapping]] = ..., docsums: _Optional[_Iterable[_Union[Docsum, _Mapping]]] = ...) -> None: ...
 
 class GroupValue(_message.Message):
     __slots__ = ("integer", "number", "text", "aggregates", "lists", "hits")

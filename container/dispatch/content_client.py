@@ -56,6 +56,20 @@ def _encoded(encode, call):
         raise RequestNotEncodable(f"Invalid query: a value cannot be sent to the content nodes: {error}") from None
 
 
+_last_search: tuple[SearchCall | None, object] = (None, None)
+
+
+def _encoded_search(call: SearchCall):
+    """A scatter sends the same call to every node of a group: encoded once (the last call and its
+    message, swapped in one assignment; gRPC serializes a message on send and never changes it)."""
+    global _last_search
+    last_call, message = _last_search
+    if last_call is not call:
+        message = _encoded(search_codec.encode_search_call, call)
+        _last_search = (call, message)
+    return message
+
+
 class ContentNodeClient(Protocol):
     node: NodeAddress
 
@@ -96,7 +110,7 @@ class CodecClient:
         raise NotImplementedError
 
     async def search(self, call: SearchCall, timeout: float) -> SearchAnswer:
-        reply = await self._call("Search", _encoded(search_codec.encode_search_call, call), timeout)
+        reply = await self._call("Search", _encoded_search(call), timeout)
         return search_codec.decode_search_answer(reply)
 
     async def docsums(self, call: DocsumCall, timeout: float):

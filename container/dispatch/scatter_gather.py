@@ -15,7 +15,7 @@ from searchlib.coverage import CoverageReport, aggregate
 from searchlib.errors import ErrorCode
 from searchlib.explain import NodePhases
 from searchlib.hits import LeanHit, merge_hits
-from searchlib.wire.search_codec import NodeError, SearchAnswer, SearchCall
+from searchlib.wire.search_codec import DocsumValue, EncodedDocsum, NodeError, SearchAnswer, SearchCall
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,7 @@ class GatherResult:
     groupings: tuple = ()  # partial group trees (searchlib.grouping.result.Group) of the nodes that answered
     generations: Mapping[int, int] = field(default_factory=dict)  # node key -> its read view, for the fill
     phases: tuple[NodePhases, ...] = ()  # the nodes' phase traces, when the call explains
+    docsums: Mapping[bytes, DocsumValue | EncodedDocsum] = field(default_factory=dict)  # with_summaries, by gid
 
 
 async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall, deadline: float,
@@ -95,6 +96,7 @@ async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall,
     return GatherResult(hits, sum(a.total_hits for a in good), coverage, errors, trace, tuple(failed_keys),
                         tuple(a.grouping for a in good if a.grouping is not None),
                         {a.distribution_key: a.generation for a in good},
-                        tuple(a.phases for a in good if a.phases is not None))
+                        tuple(a.phases for a in good if a.phases is not None),
+                        {d.global_id: d for a in good for d in a.docsums})
 
 

@@ -27,6 +27,7 @@ from container.ranking.global_phase import check_sorting as check_global_phase_s
 from container.search import explain, grouping
 from container.search.query import Query, QueryTimeout
 from container.search.query_embedding import query_features
+from container.search.request_parameters import read_bool
 from container.search.validation import validate_fields, validate_sorting
 from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.coverage import CoverageReport
@@ -35,7 +36,13 @@ from searchlib.grouping import GroupingOperation
 from searchlib.hits import LeanHit, merge_hits
 from searchlib.query.search_path import SearchPath, parse_search_path
 from searchlib.schema.model import ApplicationPackage
-from searchlib.wire.search_codec import DocsumCall, NodeError, SearchCall
+from searchlib.wire.search_codec import DocsumCall, DocsumValue, EncodedDocsum, NodeError, SearchCall
+
+# A small window is answered in one round trip: the nodes return their hits' summaries with the
+# hits (at most this many summaries in all, hits x nodes); larger ones fill the final window only.
+# `dispatch.summariesWithHits=false` asks for the two-phase fill whatever the window.
+SUMMARIES_WITH_HITS = "dispatch.summariesWithHits"
+MAX_SUMMARIES_WITH_HITS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +75,7 @@ class SearchPlan:
     grouping: GroupingOperation | None
     wanted: int  # offset + hits: each node is asked for this many (or the rerank count) at offset 0
     path: SearchPath | None  # model.searchPath; None: normal dispatch with failover
+    summaries_with_hits: bool = False  # small windows may come in one round trip (search_schema)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +94,7 @@ class SchemaHits:
     node_phases: tuple = ()  # searchlib.explain.NodePhases of each node, when the query explains
     corpus_statistics: CorpusStatistics | None = None  # what the search ranked with; the fill sends it too
     global_trace: object | None = None  # container.search.explain.GlobalTrace, when the query explains
+    docsums: Mapping[bytes, DocsumValue | EncodedDocsum] = field(default_factory=dict)  # came with the hits
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +128,8 @@ def plan(application: ApplicationPackage, ranker: GlobalPhaseRanker, query: Quer
                                         f"'{quote_input(query.profile, 60)}'")
     operation = grouping.parse_request(grouping.request_text(query), schemas)
     check_global_phase_sorting(ranker, query)
-    return SearchPlan(query, operation, query.offset + query.hits, parse_search_path(query.search_path))
+    return SearchPlan(query, operation, query.offset + query.hits, parse_search_path(query.search_path),
+                      operation is None and read_bool(query.parameters, SUMMARIES_WITH_HITS, True))
 
 
 # -- search: scatter/gather with failover -----------------------------------------------------
@@ -154,21 +164,29 @@ async def search_schema(plan: SearchPlan, schema_name: str, application: Applica
     if time.monotonic() >= query.deadline:  # the container's own work took the whole timeout
         raise QueryTimeout(f"Timed out after {query.timeout:g} s while embedding the query in the container, "
                            "before any content node was asked")
-    call = SearchCall(schema=schema_name, rank_profile=query.profile, query=query.yql.where,
-                      hits=hits_to_fetch(ranker, query, schema_name, plan.wanted),
+    fetch = hits_to_fetch(ranker, query, schema_name, plan.wanted)
+    # one round trip when nothing after the nodes changes which hits are shown (no global phase)
+    with_summaries = (plan.summaries_with_hits and fetch == plan.wanted
+                      and plan.wanted * len(clients) <= MAX_SUMMARIES_WITH_HITS)
+    call = SearchCall(schema=schema_name, rank_profile=query.profile, query=query.yql.where, hits=fetch,
                       timeout_ms=max(int((query.deadline - time.monotonic()) * 1000), 1),
                       query_features=features, sorting=query.sorting,
                       rerank_count=query.rerank_count, keep_rank_count=query.keep_rank_count,
                       rank_score_drop_limit=query.rank_score_drop_limit,
                       app_generation=application.generation, trace_level=query.trace_level,
                       now=query.now, grouping=grouping.request_text(query),
-                      rank_properties=query.rank_properties, explain=query.explain)
+                      rank_properties=query.rank_properties, explain=query.explain,
+                      with_summaries=with_summaries, summary_class=query.summary_class)
     call, statistics_trace = await with_statistics(call, clients, profile.rank_properties, query.deadline)
     gathered = await scatter_gather(clients, call, query.deadline, application.content.redundancy,
                                     absent, cluster.known_active_docs())
+    trace = gathered.trace
+    if with_summaries and query.trace_level >= 1:
+        trace = [*trace, f"schema {schema_name}: summaries came with the hits (one round trip)"]
     return SchemaHits(schema_name, gathered.hits, gathered.total_hits, gathered.coverage, gathered.errors,
-                      [*statistics_trace, *gathered.trace], gathered.groupings, features, gathered.failed_keys,
-                      gathered.generations, gathered.phases, corpus_statistics=call.corpus_statistics)
+                      [*statistics_trace, *trace], gathered.groupings, features, gathered.failed_keys,
+                      gathered.generations, gathered.phases, corpus_statistics=call.corpus_statistics,
+                      docsums=gathered.docsums)
 
 
 # -- global phase -------------------------------------------------------------------------------
@@ -222,9 +240,13 @@ async def fill(plan: SearchPlan, application: ApplicationPackage, cluster: Searc
     by_key = {c.node.distribution_key: c for c in clients}
     searched = {s.schema: s for s in by_schema}
     by_schema: dict[str, list[LeanHit]] = {}
-    for hit, schema in window:
-        by_schema.setdefault(schema, []).append(hit)
     summaries, errors = {}, []
+    for hit, schema in window:
+        came = searched[schema].docsums.get(hit.global_id)
+        if came is not None:
+            summaries[hit.global_id] = came.value()
+        else:
+            by_schema.setdefault(schema, []).append(hit)
     for schema, hits in by_schema.items():
         # query features only serve summary-features: a 384-float query embedding is not
         # encoded, sent to every node and decoded again for a fill that does not read it

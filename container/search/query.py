@@ -13,6 +13,7 @@ from searchlib.errors import ErrorCode, InvalidParameterError, QueryError, Searc
 from searchlib.match_modes import query_match_modes
 from searchlib.query import tree as q
 from searchlib.query.plain_text import SYNTAX_PARAMETER, without_query_syntax
+from searchlib.query.parse_cache import ParseCache
 from searchlib.query.yql import parse_yql
 from searchlib.schema.model import ApplicationPackage
 
@@ -50,12 +51,19 @@ class QueryTimeout(SearchlibError):
     code = ErrorCode.TIMEOUT
 
 
+_PARSED = ParseCache()  # the YQL statements parsed lately, by statement and parameters
+
+
 async def build_query_in_time(raw: Mapping[str, str], application: ApplicationPackage,
                               started: float) -> Query:
     """build_query in a worker thread (a long YQL must not stall the event loop for other clients),
-    bounded by the query's own timeout, counted from `started` (when the request arrived)."""
-    timeout = rp.read_timeout_seconds(with_query_profile(rp.canonical_parameters(raw), application))
-    work = asyncio.to_thread(build_query, raw, application, started)
+    bounded by the query's own timeout, counted from `started` (when the request arrived). A
+    statement parsed before is built on the loop: what is left is cheaper than the thread hop."""
+    params = with_query_profile(rp.canonical_parameters(raw), application)
+    timeout = rp.read_timeout_seconds(params)
+    if _PARSED.get(_parse_key(params, application)) is not None:
+        return query_from(params, application, started)
+    work = asyncio.to_thread(query_from, params, application, started)
     try:
         return await asyncio.wait_for(work, max(started + timeout - time.monotonic(), 0.001))
     except asyncio.TimeoutError:
@@ -63,7 +71,19 @@ async def build_query_in_time(raw: Mapping[str, str], application: ApplicationPa
 
 
 def build_query(raw: Mapping[str, str], application: ApplicationPackage, started: float | None = None) -> Query:
-    params = with_query_profile(rp.canonical_parameters(raw), application)
+    return query_from(with_query_profile(rp.canonical_parameters(raw), application), application, started)
+
+
+def _parse_key(params: Mapping[str, str], application: ApplicationPackage):
+    try:
+        parsing = _parsing_parameters(params)
+    except InvalidParameterError:
+        return None  # query_from reports it
+    return ParseCache.key(params.get("yql", ""), parsing, (application.generation,))
+
+
+def query_from(params: Mapping[str, str], application: ApplicationPackage, started: float | None = None) -> Query:
+    """The Query of canonical parameters (query profile applied)."""
     limits = application.limits
     yql_text = params.get("yql", "")
     if not yql_text.strip():
@@ -72,10 +92,15 @@ def build_query(raw: Mapping[str, str], application: ApplicationPackage, started
         if len(params.get(name, "")) > limits.yql_length:
             raise QueryError(f"'{name}' is {len(params[name])} characters long: the limit (yql-length) "
                              f"is {limits.yql_length}")
-    try:
-        parsed = parse_yql(yql_text, parameters=_parsing_parameters(params), match_modes=_match_modes(application))
-    except RecursionError:  # a parser recurses per level of nesting: too deep is a bad query
-        raise QueryError("Could not create query from YQL: it is nested too deeply") from None
+    parsing = _parsing_parameters(params)
+    key = ParseCache.key(yql_text, parsing, (application.generation,))
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        try:
+            parsed = parse_yql(yql_text, parameters=parsing, match_modes=_match_modes(application))
+        except RecursionError:  # a parser recurses per level of nesting: too deep is a bad query
+            raise QueryError("Could not create query from YQL: it is nested too deeply") from None
+        _PARSED.put(key, parsed)
     check_depth(parsed.where, limits.query_tree_depth)
     hits = parsed.limit - (parsed.offset or 0) if parsed.limit is not None else \
         rp.read_int(params, "hits", 10)

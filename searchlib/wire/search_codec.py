@@ -42,6 +42,32 @@ class SearchCall:
     rank_properties: Mapping[str, str] = field(default_factory=dict)  # ranking.properties.*
     explain: bool = False  # ranking.explain: the node records its phase trace (searchlib.explain)
     corpus_statistics: CorpusStatistics | None = None  # cluster-wide: rank with these, not the node's
+    # one round trip for a small window: the node returns the summaries (of summary_class) of
+    # the hits it answers with, as the fill would fetch them
+    with_summaries: bool = False
+    summary_class: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DocsumValue:
+    global_id: bytes
+    document_id: str
+    fields: dict
+    summary_features: dict
+
+    def value(self) -> "DocsumValue":
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedDocsum:
+    """A summary that came with the hits, decoded only if the window shows its hit (every node
+    sends one per hit it returns; the window keeps about one node's worth)."""
+    global_id: bytes
+    message: pb.Docsum
+
+    def value(self) -> DocsumValue:
+        return _decode_docsum(self.message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +88,8 @@ class SearchAnswer:
     grouping: Group | None = None  # partial group tree when the call had grouping
     generation: int = 0  # the node's read view: a fill of these hits asks for it (DocsumCall.as_of)
     phases: NodePhases | None = None  # the node's phase trace, when the call asked to explain
+    # SearchCall.with_summaries: the hits' summaries (EncodedDocsum as decoded; .value() reads either)
+    docsums: tuple[DocsumValue | EncodedDocsum, ...] = ()
 
 
 def encode_search_call(call: SearchCall) -> pb.SearchRequest:
@@ -70,7 +98,8 @@ def encode_search_call(call: SearchCall) -> pb.SearchRequest:
         query=encode_query(call.query), query_features=encode_features(call.query_features),
         hits=call.hits, timeout_ms=call.timeout_ms, trace_level=call.trace_level,
         sorting=[pb.SortKey(field=k.field, ascending=k.ascending) for k in call.sorting], now=call.now,
-        grouping=call.grouping, rank_properties=dict(call.rank_properties), explain=call.explain)
+        grouping=call.grouping, rank_properties=dict(call.rank_properties), explain=call.explain,
+        with_summaries=call.with_summaries, summary_class=call.summary_class)
     for name in ("rerank_count", "keep_rank_count", "rank_score_drop_limit",
                  "second_phase_rank_score_drop_limit"):
         value = getattr(call, name)
@@ -96,7 +125,8 @@ def decode_search_call(message: pb.SearchRequest) -> SearchCall:
         app_generation=message.app_generation, trace_level=message.trace_level, now=message.now,
         grouping=message.grouping, rank_properties=dict(message.rank_properties), explain=message.explain,
         corpus_statistics=decode_statistics(message.corpus_statistics)
-        if message.HasField("corpus_statistics") else None)
+        if message.HasField("corpus_statistics") else None,
+        with_summaries=message.with_summaries, summary_class=message.summary_class)
 
 
 def encode_search_answer(answer: SearchAnswer) -> pb.SearchReply:
@@ -113,7 +143,8 @@ def _encode_search_answer(answer: SearchAnswer) -> pb.SearchReply:
         distribution_key=answer.distribution_key, hits=[encode_hit(h) for h in answer.hits],
         total_hit_count=answer.total_hits, coverage=encode_coverage(answer.coverage),
         errors=[pb.ErrorMessage(code=e.code, message=e.message, source=e.source) for e in answer.errors],
-        trace=list(answer.trace), generation=answer.generation)
+        trace=list(answer.trace), generation=answer.generation,
+        docsums=[_encode_docsum(v) for v in answer.docsums])
 
 
 def decode_search_answer(message: pb.SearchReply) -> SearchAnswer:
@@ -125,7 +156,8 @@ def decode_search_answer(message: pb.SearchReply) -> SearchAnswer:
         trace=tuple(message.trace),
         grouping=decode_group(message.grouping, key) if message.HasField("grouping") else None,
         generation=message.generation,
-        phases=decode_node_phases(message.phases, key) if message.HasField("phases") else None)
+        phases=decode_node_phases(message.phases, key) if message.HasField("phases") else None,
+        docsums=tuple(EncodedDocsum(d.global_id, d) for d in message.docsums))
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,14 +173,6 @@ class DocsumCall:
     rank_properties: Mapping[str, str] = field(default_factory=dict)
     as_of: int = 0  # the generation of the node's search that found the hits (0: current documents)
     corpus_statistics: CorpusStatistics | None = None  # the search's cluster-wide statistics, if it had them
-
-
-@dataclass(frozen=True, slots=True)
-class DocsumValue:
-    global_id: bytes
-    document_id: str
-    fields: dict
-    summary_features: dict
 
 
 def encode_docsum_call(call: DocsumCall) -> pb.DocsumRequest:
@@ -175,15 +199,26 @@ def decode_docsum_call(message: pb.DocsumRequest) -> DocsumCall:
                       if message.HasField("corpus_statistics") else None)
 
 
+def _encode_docsum(value: DocsumValue | EncodedDocsum) -> pb.Docsum:
+    if isinstance(value, EncodedDocsum):
+        return value.message
+    return pb.Docsum(global_id=value.global_id, document_id=value.document_id,
+                     fields_json=json.dumps(value.fields, ensure_ascii=False),
+                     summary_features=encode_features(value.summary_features))
+
+
+def _decode_docsum(message: pb.Docsum) -> DocsumValue:
+    return DocsumValue(message.global_id, message.document_id,
+                       json.loads(message.fields_json) if message.fields_json else {},
+                       decode_features(message.summary_features))
+
+
 def encode_docsums(values: Sequence[DocsumValue], errors: Sequence[NodeError] = ()) -> pb.DocsumReply:
     return pb.DocsumReply(
-        docsums=[pb.Docsum(global_id=v.global_id, document_id=v.document_id,
-                           fields_json=json.dumps(v.fields, ensure_ascii=False),
-                           summary_features=encode_features(v.summary_features)) for v in values],
+        docsums=[_encode_docsum(v) for v in values],
         errors=[pb.ErrorMessage(code=e.code, message=e.message, source=e.source) for e in errors])
 
 
 def decode_docsums(message: pb.DocsumReply) -> tuple[list[DocsumValue], list[NodeError]]:
-    values = [DocsumValue(d.global_id, d.document_id, json.loads(d.fields_json) if d.fields_json else {},
-                          decode_features(d.summary_features)) for d in message.docsums]
+    values = [_decode_docsum(d) for d in message.docsums]
     return values, [NodeError(e.code, e.message, e.source) for e in message.errors]

@@ -257,7 +257,7 @@ def test_a_stalled_body_is_answered_408_at_the_request_timeout():
 def test_query_building_runs_in_a_thread_within_the_querys_timeout(monkeypatch):
     threads, ticks = [], []
 
-    def slow_build(raw, application, started):
+    def slow_build(params, application, started):
         threads.append(threading.current_thread())
         time.sleep(1.0)
 
@@ -270,12 +270,12 @@ def test_query_building_runs_in_a_thread_within_the_querys_timeout(monkeypatch):
         task = asyncio.create_task(ticker())
         started = time.monotonic()
         with pytest.raises(query_module.QueryTimeout, match="while parsing the query"):
-            no_profiles = types.SimpleNamespace(query_profiles={})  # build_query itself is replaced
+            no_profiles = types.SimpleNamespace(query_profiles={}, schemas={})  # query_from is replaced
             await query_module.build_query_in_time({"yql": YQL, "timeout": "200ms"}, no_profiles, started)
         task.cancel()
         return time.monotonic() - started
 
-    monkeypatch.setattr(query_module, "build_query", slow_build)
+    monkeypatch.setattr(query_module, "query_from", slow_build)
     elapsed = asyncio.run(main())
     assert 0.15 < elapsed < 0.9  # the deadline (0.2 s), not the parse (1 s), decides
     assert threads and threads[0] is not threading.main_thread()
