@@ -119,11 +119,18 @@ def validate_package(app_dir: Path) -> list[Problem]:
 def _compile_problems(root: Path, decls: dict[str, SchemaDecl]) -> list[Problem]:
     """What only the whole package shows: inheritance, then each rank profile's types on its own
     (a broken base profile is reported once per profile that inherits it: deduplicated later)."""
+    problems = []
     try:
         schemas = compile_schemas(decls.values())
-    except SchemaError as error:
-        return [_problem(error, str(root))]
-    problems = []
+    except SchemaError as error:  # one broken schema must not hide the errors of the others
+        problems.append(_problem(error, str(root)))
+        schemas = {}
+        for decl in decls.values():
+            if decl.inherits is None and not decl.document_inherits:
+                try:
+                    schemas.update(compile_schemas([decl]))
+                except SchemaError as own:
+                    problems.append(_problem(own, str(root)))
     for name, schema in schemas.items():
         try:
             check_indexing({name: schema})

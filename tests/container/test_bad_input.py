@@ -270,7 +270,7 @@ def test_query_building_runs_in_a_thread_within_the_querys_timeout(monkeypatch):
         task = asyncio.create_task(ticker())
         started = time.monotonic()
         with pytest.raises(query_module.QueryTimeout, match="while parsing the query"):
-            no_profiles = types.SimpleNamespace(query_profiles={}, schemas={})  # query_from is replaced
+            no_profiles = types.SimpleNamespace(query_profiles={}, schemas={}, generation="")  # query_from is replaced
             await query_module.build_query_in_time({"yql": YQL, "timeout": "200ms"}, no_profiles, started)
         task.cancel()
         return time.monotonic() - started

@@ -81,7 +81,7 @@ def test_validate_reports_every_located_error_of_a_broken_package(tmp_path):
     assert done.returncode == 1
     errors = located(done.stdout)
     assert [(file, line, column) for file, line, column, _ in errors] == [
-        ("a.sd", 8, 19), ("a.sd", 12, 38), ("b.sd", 3, 25), ("services.xml", 4, 32), ("services.xml", 5, 30)]
+        ("a.sd", 8, 19), ("a.sd", 12, 38), ("b.sd", 3, 15), ("services.xml", 4, 32), ("services.xml", 5, 30)]
     messages = [message for *_, message in errors]
     assert "onnx-model m: file 'models/missing.onnx' not found" in messages[0]
     assert "first-phase" in messages[1] and "unknown field type 'strin'" in messages[2]
