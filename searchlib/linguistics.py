@@ -33,12 +33,13 @@ _CJK_RUN = re.compile(
 GRAM_SIZE = 2
 
 
-def normalize(text: str) -> str:
-    """Compatibility-compose, lowercase and drop accents (Vespa's normalization before matching)."""
+def normalize(text: str, fold_accents: bool = True) -> str:
+    """Compatibility-compose, lowercase and drop accents (Vespa's normalization before matching);
+    `fold_accents=False` keeps the accents (a field's `normalizing: none`)."""
     if text.isascii():  # fast path: the rest is the identity on ASCII, and most text is ASCII
         return text.lower()
     composed = unicodedata.normalize("NFKC", text).lower()
-    return composed if composed.isascii() else drop_accents(composed)
+    return composed if composed.isascii() or not fold_accents else drop_accents(composed)
 
 
 def drop_accents(text: str) -> str:
@@ -49,9 +50,9 @@ def drop_accents(text: str) -> str:
     return unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFD", text)))
 
 
-def tokenize_unstemmed(text: str, language: str = DEFAULT_LANGUAGE) -> list[str]:
+def tokenize_unstemmed(text: str, language: str = DEFAULT_LANGUAGE, fold_accents: bool = True) -> list[str]:
     """Text → normalized word tokens in order, without stemming (for `{stem:false}` terms)."""
-    normalized = normalize(text)
+    normalized = normalize(text, fold_accents)
     words = _TOKEN.findall(normalized)
     if normalized.isascii() or not _CJK_RUN.search(normalized):
         return words

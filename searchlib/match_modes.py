@@ -12,7 +12,17 @@ always turned into the same terms on both sides. Vespa's schema reference, `matc
   index and in queries: "hi blue" → "hi", "bl", "lu", "ue"; a token no longer than n stays whole;
 - cased: exact and word keep the case (the default linguistics lowercases text tokens, so on text
   it changes nothing, as Vespa documents for its default linguistics);
-- prefix: attributes only, and without effect (Vespa: attributes always support prefix search).
+- normalizing: none: the field's index and query terms keep their accents (`é` stays `é`; NFKC and
+  lowercasing still apply), on both sides;
+- text on a string attribute without `index`: queries are tokenized into words (a phrase when
+  several, which an attribute never matches), lowercased, neither stemmed nor accent-folded — Vespa
+  derives no `word` command for such a field (only `lowercase` and `attribute`), while the attribute
+  still holds whole values.
+
+Accepted without effect, as Vespa does in indexed mode (an info line at load says so): the match
+algorithms `prefix` (Vespa: attributes always support prefix search; on an index Vespa derives a plain
+text index), `substring` and `suffix` (streaming search only), and `index: prefix`. They set no match
+type: `match { exact  prefix }` is exact.
 
 max-length (characters matched per value, default 1M), max-token-length (longer tokens are not
 indexed, default 1000) and max-occurrences (occurrences of one term indexed per value, default
@@ -20,23 +30,29 @@ indexed, default 1000) and max-occurrences (occurrences of one term indexed per 
 """
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass, replace
 
 from searchlib.errors import SchemaError, SourceLocation
-from searchlib.linguistics import normalize, stems, tokenize, tokenize_unstemmed
+from searchlib.linguistics import normalize, stems, tokenize_unstemmed
 
 _WORDS = re.compile(r"\w+", re.UNICODE)
 STEMMING_MODES = ("none", "best", "shortest")  # Snowball gives one stem: "best" and "shortest" agree
-_STREAMING_ONLY = ("substring", "suffix")
+MATCH_KINDS = ("text", "exact", "word", "gram")
+# Vespa's match algorithms: only streaming search (vsmfields) reads them; indexed mode derives nothing
+MATCH_ALGORITHMS = {"prefix": "attributes always support prefix search, and an index is matched as text",
+                    "substring": "streaming search only", "suffix": "streaming search only"}
+log = logging.getLogger("searchlib.schema")
 
 
 @dataclass(frozen=True, slots=True)
 class MatchMode:
-    kind: str = "text"  # text | exact | word | gram | prefix
+    kind: str = "text"  # text | exact | word | gram
     cased: bool = False
     stemming: bool = True
+    normalizing: bool = True  # accents folded (`normalizing: none` keeps them)
     gram_size: int = 2
     exact_terminator: str = "@@"
     max_length: int = 1_000_000
@@ -45,8 +61,8 @@ class MatchMode:
 
     @property
     def whole_value(self) -> bool:
-        """exact and word (and prefix, on attributes only: word matching there): one term, not tokens."""
-        return self.kind in ("exact", "word", "prefix")
+        """exact and word: one term, not tokens."""
+        return self.kind in ("exact", "word")
 
 
 TEXT = MatchMode()
@@ -55,11 +71,14 @@ TEXT = MatchMode()
 def match_mode(field) -> MatchMode:
     """A model.Field's mode, read from its settings (validated at load by check_match_settings)."""
     settings = field.settings
-    kind = field.match if field.match in ("text", "exact", "word", "gram", "prefix") else "text"
+    kind = field.match if field.match in MATCH_KINDS else "text"
+    # text on an attribute alone: Vespa's query side gets neither stem nor normalize (index-only commands)
+    attribute_text = kind == "text" and field.is_attribute and not field.is_index
     return MatchMode(
         kind=kind,
         cased=settings.get("match.cased") == "true",
-        stemming=settings.get("stemming", settings.get("index.stemming", "best")) != "none",
+        stemming=settings.get("stemming", settings.get("index.stemming", "best")) != "none" and not attribute_text,
+        normalizing=settings.get("normalizing", settings.get("index.normalizing")) != "none" and not attribute_text,
         gram_size=int(settings.get("match.gram-size", 2)),
         exact_terminator=_unquote(settings.get("match.exact-terminator", "@@")),
         max_length=int(settings.get("match.max-length", 1_000_000)),
@@ -74,12 +93,11 @@ def check_match_settings(kind: str, settings: dict[str, str], is_index: bool, is
     def fail(key: str, message: str) -> None:
         raise SchemaError(message, locations.get(key) or locations["field"])
 
-    if kind in _STREAMING_ONLY:
-        fail("match", f"not supported: match: {kind} in {owner} (streaming search only)")
-    if kind == "prefix" and is_index:
-        fail("match", f"not supported: match: prefix on the index of {owner} (Vespa: attributes only)")
-    if kind == "text" and not is_index and is_attribute and "match" in locations:
-        fail("match", f"not supported: match: text on {owner} without 'index' (Vespa: index only)")
+    for algorithm, why in MATCH_ALGORITHMS.items():
+        if f"match.{algorithm}" in settings:
+            _no_effect(f"match: {algorithm}", owner, why, locations.get(f"match.{algorithm}"))
+    if "index.prefix" in settings:
+        _no_effect("index: prefix", owner, "Vespa derives a plain text index", locations.get("index.prefix"))
     if kind == "gram" and not is_index:
         fail("match", f"not supported: match: gram on {owner} without 'index' (Vespa: index only)")
     if "match.gram-size" in settings:
@@ -95,11 +113,13 @@ def check_match_settings(kind: str, settings: dict[str, str], is_index: bool, is
         if key in settings and settings[key] not in STEMMING_MODES:
             fail(key, f"not supported: stemming: {settings[key]} in {owner} (use one of "
                       f"{', '.join(STEMMING_MODES)})")
-    if "index.prefix" in settings:
-        fail("index.prefix", f"not supported: index: prefix in {owner}")
     for key in ("normalizing", "index.normalizing"):
-        if key in settings:
-            fail(key, f"not supported: normalizing: {settings[key]} in {owner}")
+        if key in settings and settings[key] != "none":
+            fail(key, f"not supported: normalizing: {settings[key]} in {owner} (only 'none')")
+
+
+def _no_effect(setting: str, owner: str, why: str, location: SourceLocation | None) -> None:
+    log.info("%s: %s in %s has no effect in indexed mode (%s), as in Vespa", location, setting, owner, why)
 
 
 def _positive(value: str, what: str, owner: str, location: SourceLocation | None) -> None:
@@ -138,7 +158,7 @@ def whole_value_term(mode: MatchMode, text: str) -> str:
     """The one term of an exact / word value: normalized, lowercased unless cased."""
     if mode.cased:
         return unicodedata.normalize("NFKC", text)
-    return normalize(text)
+    return normalize(text, mode.normalizing)
 
 
 def grams(tokens: list[str], size: int) -> list[str]:
@@ -158,7 +178,8 @@ def index_terms(mode: MatchMode, text: str, language: str) -> list[str]:
         term = whole_value_term(mode, text)
         return [term] if term and len(term) <= mode.max_token_length else []
     # gram fields n-gram whole words (CJK runs too, instead of the default bigram segmentation)
-    words = _WORDS.findall(normalize(text)) if mode.kind == "gram" else tokenize_unstemmed(text, language)
+    words = (_WORDS.findall(normalize(text, mode.normalizing)) if mode.kind == "gram"
+             else tokenize_unstemmed(text, language, mode.normalizing))
     if any(len(word) > mode.max_token_length for word in words):  # tokens as written, before stemming
         words = [word for word in words if len(word) <= mode.max_token_length]
     if mode.kind == "gram":
@@ -172,8 +193,9 @@ def query_terms(mode: MatchMode, text: str, language: str, stem: bool = True) ->
         term = whole_value_term(mode, text).replace("\x1f", "")  # U+001F marks equiv terms
         return [term] if term else []
     if mode.kind == "gram":
-        return grams(_WORDS.findall(normalize(text)), mode.gram_size)
-    return (tokenize if stem and mode.stemming else tokenize_unstemmed)(text, language)
+        return grams(_WORDS.findall(normalize(text, mode.normalizing)), mode.gram_size)
+    words = tokenize_unstemmed(text, language, mode.normalizing)
+    return stems(words, language) if stem and mode.stemming else words
 
 
 def cap_occurrences(terms: list[str], limit: int) -> list[bool]:

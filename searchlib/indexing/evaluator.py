@@ -47,6 +47,7 @@ class _Context:
     target: str = ""  # the field the current statement writes (embed and hash infer their type from it)
     packed: bool = False  # the current statement packs bits after embedding
     language: str = ""  # set_language's, else detected where needed (chunk: CJK splits exactly)
+    variables: dict[str, Any] = dataclass_field(default_factory=dict)  # set_var's, for the whole script
 
 
 def run_script(script: P.Script, document: Mapping[str, Any], field: str, embed: Embedding | None = None,
@@ -99,6 +100,13 @@ def _eval(node: P.Node, value: Any, context: _Context) -> Any:
         return None
     if isinstance(node, P.Binary):
         return _binary(node.op, _eval(node.left, value, context), _eval(node.right, value, context))
+    if isinstance(node, P.SetVar):  # the value passes through
+        context.variables[node.name] = value
+        return value
+    if isinstance(node, P.GetVar):  # null when never set
+        return context.variables.get(node.name)
+    if isinstance(node, P.Switch):
+        return _switch(node, value, context)
     if isinstance(node, P.Output):
         target = node.field or context.field
         if value is not None:
@@ -139,6 +147,19 @@ def _eval(node: P.Node, value: Any, context: _Context) -> Any:
     if isinstance(node, P.Convert):
         return _convert(node.name, value, context)
     raise DocumentError(f"Unsupported indexing expression {node!r}")
+
+
+def _switch(node: P.Switch, value: Any, context: _Context) -> Any:
+    """Vespa's SwitchExpression: the case equal to the (string) value runs, else the default (a null
+    value runs the default); each starts from the value, and the switch passes the value on."""
+    if value is not None and not isinstance(value, str):
+        raise DocumentError(f"switch expects a string, got {type(value).__name__}")
+    body = dict(node.cases).get(value) if value is not None else None
+    if body is None:
+        body = node.default
+    if body is not None:
+        _pipeline(body, value, context)
+    return value
 
 
 def _same(a: Any, b: Any) -> bool:

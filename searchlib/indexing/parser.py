@@ -1,8 +1,9 @@
 """The indexing language (vespa-reference §1.4), the part the container runs: statements `;`,
 pipelines `|`, choice `||`, concatenation `.`, arithmetic, `input f`, literals, `(...)`, `_`,
 `embed [id] [args]`, `chunk fixed-length N` / `chunk sentence`, `for_each { ... }`, `split "re"`,
-`join "d"`, `substring a b`, `binarize [t]`, `attribute/index/summary [f]` and the converters in
-CONVERTERS (to_pos included). Anything else is a SchemaError "not supported: ..." (the package is
+`join "d"`, `substring a b`, `binarize [t]`, `switch { case "v": ...; default: ...; }`,
+`set_var name` / `get_var name`, `attribute/index/summary [f]` and the converters in CONVERTERS
+(to_pos included). Anything else is a SchemaError "not supported: ..." (the package is
 refused at load, searchlib.indexing.check), never a statement silently skipped.
 
 Parsed into a tree of frozen dataclasses; evaluated by searchlib.indexing.evaluator.
@@ -88,6 +89,23 @@ class Binarize:
 
 
 @dataclass(frozen=True, slots=True)
+class Switch:
+    """Runs the case whose string equals the execution value, else the default (if any)."""
+    cases: tuple[tuple[str, "Pipeline"], ...]
+    default: "Pipeline | None" = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetVar:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class GetVar:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class Pipeline:
     steps: tuple["Node", ...]
 
@@ -117,7 +135,7 @@ def _unescape(match: re.Match) -> str:
     return _ESCAPES.get(match.group(1), match.group(0))
 
 Node = Union[Input, Literal, Current, Output, Embed, Convert, Chunk, ForEach, Split, Join, Substring, Binarize,
-             Pipeline, Choice, Binary]
+             Switch, SetVar, GetVar, Pipeline, Choice, Binary]
 
 _TOKEN = re.compile(r"""\s*(?:(?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(?P<number>\d+(?:\.\d+)?)|
                       (?P<op>\|\||==|!=|<=|>=|[|;.+\-*/%(){}<>=!:,\[\]])|(?P<word>[A-Za-z_][\w.\-]*))""", re.VERBOSE)
@@ -254,10 +272,49 @@ class _Parser:
             return Join(self.take_string("a delimiter string after 'join'"))
         if value == "substring":
             return Substring(self.take_int("substring"), self.take_int("substring"))
+        if value == "switch":
+            return self.switch()
+        if value == "set_var":
+            return SetVar(self.take_word("a variable name after 'set_var'"))
+        if value == "get_var":
+            return GetVar(self.take_word("a variable name after 'get_var'"))
         if value == "binarize":
             token = self.peek()
             return Binarize(float(self.take()[1]) if token and token[0] == "number" else 0.0)
         raise self.error(f"not supported: {value}")
+
+    def switch(self) -> Switch:
+        """`switch { case "a": statement; ... default: statement; }` (each case at least once)."""
+        if not self.at("{"):
+            raise self.error("expected '{' after 'switch'")
+        self.take()
+        cases: dict[str, Pipeline] = {}
+        default = None
+        while not self.at("}"):
+            kind, word = self.take()
+            if (kind, word) == ("word", "case"):
+                label = self.take_string("a string after 'case'")
+                if label in cases:
+                    raise self.error(f"switch: duplicate case '{label}'")
+            elif (kind, word) == ("word", "default") and default is None:
+                label = None
+            else:
+                raise self.error(f"expected 'case' or 'default' in switch, not '{word}'")
+            if not self.at(":"):
+                raise self.error("expected ':' after a switch case")
+            self.take()
+            body = self.pipeline()
+            if not self.at(";"):
+                raise self.error("expected ';' after a switch case")
+            self.take()
+            if label is None:
+                default = body
+            else:
+                cases[label] = body
+        self.take()
+        if not cases:
+            raise self.error("switch needs at least one case")
+        return Switch(tuple(cases.items()), default)
 
     def chunk(self) -> Chunk:
         token = self.peek()
@@ -321,6 +378,11 @@ def walk(node: Any) -> Iterator[Any]:
     yield node
     for child in getattr(node, "steps", ()) + getattr(node, "options", ()) + getattr(node, "statements", ()):
         yield from walk(child)
+    if isinstance(node, Switch):
+        for _, body in node.cases:
+            yield from walk(body)
+        if node.default is not None:
+            yield from walk(node.default)
     for part in ("left", "right", "script"):
         if hasattr(node, part):
             yield from walk(getattr(node, part))

@@ -7,7 +7,7 @@ from dataclasses import replace
 from types import MappingProxyType
 
 from searchlib.errors import SchemaError, SourceLocation
-from searchlib.match_modes import check_match_settings
+from searchlib.match_modes import MATCH_ALGORITHMS, MATCH_KINDS, check_match_settings
 from searchlib.schema.blocks import Setting, parse_int, read_settings_block
 from searchlib.schema.lexer import Scanner
 from searchlib.schema.model import Field, FieldType, HnswParams, SummaryField
@@ -16,12 +16,12 @@ from searchlib.schema.types import TypeSpecError, parse_field_type
 DISTANCE_METRICS = frozenset({"euclidean", "angular", "dotproduct", "prenormalized-angular", "geodegrees",
                               "hamming"})
 _METRIC_ALIASES = {"innerproduct": "dotproduct"}  # Vespa's older name
-MATCH_MODES = frozenset({"text", "exact", "word", "prefix", "gram", "substring", "suffix"})
+MATCH_MODES = frozenset(MATCH_KINDS)  # the match type; an algorithm (prefix, ...) is a setting beside it
 _ATTRIBUTE_FLAGS = ("fast-search", "fast-access", "fast-rank", "paged", "mutable", "huge", "enable-bit-vectors",
                     "enable-bitvectors", "enable-only-bit-vector", "sorting-function", "uncased", "cased")
 _ATTRIBUTE_ITEMS = {**{flag: "flag" for flag in _ATTRIBUTE_FLAGS}, "distance-metric": "value",
                     "alias": "value", "sorting": "unsupported", "dictionary": "block"}
-_MATCH_ITEMS = {**{mode: "flag" for mode in MATCH_MODES}, "token": "flag", "cased": "flag", "uncased": "flag",
+_MATCH_ITEMS = {**{mode: "flag" for mode in (*MATCH_MODES, *MATCH_ALGORITHMS)}, "token": "flag", "cased": "flag", "uncased": "flag",
                 "exact-terminator": "value", "gram-size": "value", "max-length": "value",
                 "max-occurrences": "value", "max-token-length": "value"}
 _INDEX_ITEMS = {"enable-bm25": "flag", "hnsw": "block", "arity": "value", "lower-bound": "value",

@@ -1,7 +1,7 @@
 """Summaries and match modes on a real 2-node cluster (tests/apps/summaries_matching): dynamic
 snippets and bolding with `<hi>`/`<sep />`, the tokens summary, matched-elements-only, the YQL select
-list, and match: exact (with exact-terminator), word, cased, gram (gram-size 3) and stemming: none,
-each answered as Vespa's schema reference defines it; `source: a, b` takes the first with a value."""
+list, and match: exact (with exact-terminator), word, cased, gram (gram-size 3), stemming: none,
+normalizing: none and text on an attribute, each answered as Vespa's schema reference defines it; `source: a, b` takes the first with a value."""
 from __future__ import annotations
 
 import httpx
@@ -16,9 +16,11 @@ BODY = FILLER + " Phased ranking reorders the best hits. " + " ".join(
     f"More filler sentence {i} here." for i in range(12))
 DOCUMENTS = {
     "a": {"title": "Phased ranking in practice", "body": BODY, "tags": ["red", "green", "blue"],
-          "sku": "AB-12 x", "label": "New York", "weights": {"x": 1, "y": 2}, "brand": "Acme", "code": "AbC", "grams": "hi blue", "plain": "running dogs"},
+          "sku": "AB-12 x", "label": "New York", "weights": {"x": 1, "y": 2}, "brand": "Acme", "code": "AbC", "grams": "hi blue", "plain": "running dogs",
+          "accented": "Café crème", "spoken": "Running"},
     "b": {"title": "Unrelated title", "subtitle": "A subtitle", "body": "A short body about dogs.", "tags": ["green"],
-          "sku": "AB", "label": "York", "weights": {"y": 3}, "brand": "Acme Corp", "code": "abc", "grams": "high", "plain": "run dog"},
+          "sku": "AB", "label": "York", "weights": {"y": 3}, "brand": "Acme Corp", "code": "abc", "grams": "high", "plain": "run dog",
+          "accented": "Cafe creme", "spoken": "run"},
 }
 
 
@@ -112,3 +114,17 @@ def test_gram_matching(http):
 def test_stemming_none(http):
     assert ids(http, 'plain contains "running"') == ["a"]
     assert ids(http, 'plain contains "run"') == ["b"]
+
+
+def test_normalizing_none_keeps_accents(http):
+    assert ids(http, 'accented contains "CAFÉ"') == ["a"]
+    assert ids(http, 'accented contains "cafe"') == ["b"]  # not folded: "café" is another word
+    # (the language given: "accented:crème" alone is detected as French, the document as English)
+    assert ids(http, "userQuery()", query="accented:crème", language="en") == ["a"]
+    assert ids(http, "userQuery()", query="accented:creme", language="en") == ["b"]
+
+
+def test_text_on_an_attribute_tokenizes_queries_without_stemming(http):
+    # no word command in Vespa: the query is tokenized, lowercased, not stemmed ("running", not "run")
+    assert ids(http, 'spoken contains "Running"') == ["a"]
+    assert ids(http, 'spoken contains "run"') == ["b"]

@@ -2,6 +2,9 @@
 searched as, per Vespa's schema reference `match`, with the examples it gives."""
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
+
 import pytest
 
 from searchlib.errors import SchemaError
@@ -87,10 +90,8 @@ def test_schema_settings_become_the_mode():
 
 
 @pytest.mark.parametrize("settings, outputs, message, column", [
-    ("match: prefix", "index", "not supported: match: prefix on the index of field 'f'", 14),
-    ("match: substring", "index", "not supported: match: substring in field 'f' (streaming search only)", 14),
     ("match: gram", "attribute", "not supported: match: gram on field 'f' without 'index'", 14),
-    ("normalizing: none", "index", "not supported: normalizing: none in field 'f'", 7),
+    ("normalizing: lowercase", "index", "not supported: normalizing: lowercase in field 'f'", 7),
     ("stemming: multiple", "index", "not supported: stemming: multiple in field 'f'", 7),
     ("match {\n        text\n        gram-size: 3\n      }", "index", "gram-size in field 'f' needs match: gram", 9),
 ])
@@ -118,3 +119,47 @@ def test_fieldset_match_settings_queries_cannot_honour_are_refused():
     exact = text.replace("      gram-size: 3\n", "").replace("gram", "exact")
     schema = application_from_text(exact, name="s.sd").schemas["s"]
     assert query_match_modes([schema])["default"] == MatchMode("exact")
+
+
+def test_normalizing_none_keeps_accents_in_the_index_and_in_queries():
+    keep = MatchMode(normalizing=False)
+    assert index_terms(MatchMode(), "Café Résumé", "fr") == ["caf", "resum"]  # folded, then stemmed
+    assert index_terms(MatchMode(stemming=False), "Café Résumé", "fr") == ["cafe", "resume"]
+    assert index_terms(replace(keep, stemming=False), "Café Résumé", "fr") == ["café", "résumé"]
+    assert query_terms(replace(keep, stemming=False), "CAFÉ", "fr") == ["café"]
+    assert query_terms(replace(keep, stemming=False), "cafe", "fr") == ["cafe"]  # so no match on café
+    assert index_terms(replace(keep, kind="word"), "Crème Brûlée", "fr") == ["crème brûlée"]
+    schema = _field("normalizing: none")
+    assert match_mode(schema.fields["f"]) == keep
+    assert query_match_modes([schema]) == {"f": keep}
+    # a fieldset of normalizing: none fields is queried the same way
+    text = SCHEMA.format(settings="normalizing: none", outputs="index").replace(
+        "fields: t }", "fields: t }\n  fieldset plain { fields: f }")
+    assert query_match_modes([application_from_text(text, name="s.sd").schemas["s"]])["plain"] == keep
+
+
+def test_text_on_an_attribute_tokenizes_queries_without_stemming_or_accent_folding():
+    # Vespa derives only `lowercase` and `attribute` for it (no `word`): query words are tokens
+    mode = match_mode(_field("match: text", outputs="attribute").fields["f"])
+    assert mode == MatchMode(stemming=False, normalizing=False)
+    assert query_terms(mode, "Running Cafés", "en") == ["running", "cafés"]
+    where = parse_yql('select * from s where f contains "Running Cafés"', match_modes={"f": mode}).where
+    assert where == q.Phrase("f", ("running", "cafés"))
+
+
+@pytest.mark.parametrize("settings, outputs, kind", [
+    ("match: prefix", "index", "text"),
+    ("match: prefix", "attribute", "word"),
+    ("match {\n        exact\n        prefix\n      }", "index", "exact"),
+    ("match: substring", "index", "text"),
+    ("match: suffix", "attribute", "word"),
+    ("index: prefix", "index", "text"),
+])
+def test_algorithms_without_effect_in_indexed_mode_load_with_an_info_line(settings, outputs, kind, caplog):
+    # Vespa's derived index-info has no command for them: a prefix index is a text index
+    with caplog.at_level(logging.INFO, logger="searchlib.schema"):
+        schema = _field(settings, outputs)
+    assert match_mode(schema.fields["f"]).kind == kind
+    setting = settings.replace("match {\n        exact\n        ", "match: ").replace("\n      }", "")
+    assert [r.getMessage() for r in caplog.records if setting in r.getMessage()
+            and "no effect in indexed mode" in r.getMessage() and "schemas/s.sd:" in r.getMessage()]
