@@ -158,6 +158,12 @@ def _content_cluster(content: ET.Element, located: _Located, document_types: Seq
         if doc_type not in document_types:
             raise SchemaError(f"content cluster '{cluster_id}' names document type '{doc_type}', but no schema "
                               f"defines it (schemas: {', '.join(document_types) or 'none'})", located.of(document))
+        mode = document.get("mode", "index")
+        if mode == "streaming":  # refused rather than served as an indexed type with other answers
+            raise SchemaError(f"document type '{doc_type}': not supported: streaming mode", located.of(document))
+        if mode not in ("index", "store-only"):
+            raise SchemaError(f"document type '{doc_type}': unknown mode '{mode}' (index, store-only)",
+                              located.of(document))
         types.append(doc_type)
     if not types:
         raise SchemaError(f"content cluster '{cluster_id}' has no <documents><document type=.../>",

@@ -219,6 +219,9 @@ def test_components_are_flattened_to_string_maps() -> None:
     (_services('    <nodes count="1"/>').replace('type="doc"', 'type="music"'), 4, "no schema defines it"),
     (_services('    <nodes count="1">'), 6, "not well-formed"),  # at </content>
     (_services('    <redundancy>0</redundancy>'), 5, "<redundancy> must be at least 1"),
+    (_services('    <nodes count="1"/>').replace('mode="index"', 'mode="streaming"'), 4,
+     "document type 'doc': not supported: streaming mode"),
+    (_services('    <nodes count="1"/>').replace('mode="index"', 'mode="fast"'), 4, "unknown mode 'fast'"),
 ])
 def test_services_errors_are_located(services: str, line: int, message: str) -> None:
     with pytest.raises(SchemaError) as raised:
