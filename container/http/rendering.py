@@ -23,6 +23,7 @@ def render_value(value: object) -> object:
 
 
 def render_hit(result_hit: ResultHit, source: str) -> dict:
+    source = result_hit.source or source
     hit = result_hit.hit
     fields: dict[str, object] = {}
     if hit.match_features:

@@ -43,6 +43,7 @@ class ResultHit:
     document_id: str = ""
     fields: dict = field(default_factory=dict)
     summary_features: dict = field(default_factory=dict)
+    source: str = ""  # the content cluster, when the query searched several
 
 
 @dataclass(frozen=True, slots=True)

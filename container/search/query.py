@@ -159,12 +159,18 @@ def _sorting_parameter(text: str) -> tuple[q.SortKey, ...]:
 
 def resolve_schemas(sources: tuple[str, ...], params: Mapping[str, str],
                     application: ApplicationPackage) -> tuple[str, ...]:
-    """`from sources *` → every schema; a cluster name → its schemas; a schema name → itself;
-    `model.restrict` narrows further."""
+    """`from sources *` → every schema (or those `model.sources` lists); a content cluster's id →
+    the schemas of its document types; a schema name → itself; `model.restrict` narrows further."""
     names: list[str] = []
-    for source in sources or ("*",):
-        if source == "*" or source == application.content.id:
+    if tuple(sources) in ((), ("*",)):
+        sources = tuple(s.strip() for s in params.get("model.sources", "").split(",") if s.strip()) or ("*",)
+    clusters = {c.id: c for c in application.clusters}
+    for source in sources:
+        if source == "*":
             names.extend(application.schemas)
+        elif source in clusters:  # a lone cluster serves every schema, listed or not
+            held = clusters[source].document_types
+            names.extend(n for n, s in application.schemas.items() if len(clusters) == 1 or s.document_name in held)
         elif source in application.schemas:
             names.append(source)
         else:

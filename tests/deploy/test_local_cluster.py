@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from container.dispatch.content_client import NodeAddress
 from deploy.local_cluster import (
     ClusterCommands,
     ClusterError,
@@ -39,6 +40,16 @@ def test_node_specs_split_keys_into_equal_groups_and_format_the_container_argume
     specs = node_specs(4, 2, [1000, 1001, 1002, 1003])
     assert [(spec.distribution_key, spec.group) for spec in specs] == [(0, 0), (1, 0), (2, 1), (3, 1)]
     assert content_nodes_argument(specs[:2]) == "0/0=127.0.0.1:1000,1/0=127.0.0.1:1001"
+
+
+def test_node_specs_give_each_content_cluster_its_share_with_unique_keys():
+    specs = node_specs(4, 1, [1000, 1001, 1002, 1003], clusters=["music", "books"])
+    assert [(s.distribution_key, s.group, s.cluster) for s in specs] == [
+        (0, 0, "music"), (1, 0, "music"), (2, 0, "books"), (3, 0, "books")]
+    assert content_nodes_argument(specs[1:3]) == "music:1/0=127.0.0.1:1001,books:2/0=127.0.0.1:1002"
+    assert [NodeAddress.parse(part) for part in content_nodes_argument(specs[1:3]).split(",")] == [
+        NodeAddress(1, 0, "127.0.0.1:1001", "music"), NodeAddress(2, 0, "127.0.0.1:1002", "books")]
+    assert NodeAddress.parse("0/1=10.0.0.1:19100") == NodeAddress(0, 1, "10.0.0.1:19100", "")
 
 
 def test_uneven_groups_are_rejected(app_dir, tmp_path):
