@@ -12,12 +12,12 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from content_node import grouping, mutation
-from content_node import soft_timeout
+from content_node import match_phase, soft_timeout
 from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.feature_api import RankIndex
 from content_node.matching.rank_features import FeatureCalculator
 from content_node.ranking.rank_program import RankProgram
-from searchlib.coverage import DEGRADED_TIMEOUT, Coverage
+from searchlib.coverage import DEGRADED_MATCH_PHASE, DEGRADED_TIMEOUT, Coverage
 from searchlib.grouping.model import GroupingOperation
 from searchlib.grouping.result import Group
 from searchlib.hits import LeanHit, is_rank_order, is_relevance, order_rows, sort_value, top_k_indices
@@ -61,10 +61,14 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     query_features = program.query_features(params.query_features)
     matching = MatchEvaluator(schema, index, query_features, program.profile.settings)
     candidates = matching.matches(params.query)
+    limited = match_phase.limit(index, match_phase.settings_of(schema, program.profile), candidates)
+    unranked = len(candidates) - len(limited)  # match-phase: only the best by its attribute are ranked
+    searched = round(active * len(limited) / len(candidates)) if unranked else active  # the share ranked
+    degraded |= DEGRADED_MATCH_PHASE if unranked else 0
+    candidates, matched = limited, len(limited)
     mutation.apply_phase(index, program.profile, mutation.ON_MATCH, candidates)
     calculator = FeatureCalculator(schema, index, params.query, query_features, params.now,
                                    program.rank_properties(params.rank_properties), postings=matching.postings)
-    matched, searched = len(candidates), active
     candidates, scores, out_of_time = soft_timeout.first_phase(
         lambda rows: _as_column(program.evaluate(program.first_phase, calculator, rows), len(rows)),
         candidates, params.deadline)
@@ -79,7 +83,7 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
         keep = scores > drop_limit
         candidates, scores = candidates[keep], scores[keep]
     mutation.apply_phase(index, program.profile, mutation.ON_FIRST_PHASE, candidates)
-    total_hits = len(candidates)
+    total_hits = len(candidates) + unranked  # the documents match-phase left unranked still matched
     global_ids = index.global_ids
     candidate_gids = [global_ids[i] for i in candidates]
 
