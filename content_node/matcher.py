@@ -92,8 +92,9 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
         groups = grouping.run(params.grouping, index, schema, candidates, scores, candidate_gids)
 
     if not is_rank_order(params.sorting):  # sorted: no second phase
+        coverage = Coverage(docs=searched, active=active, target_active=active, degraded_reason=degraded, nodes=1)
         return replace(_sorted_outcome(index, program, calculator, params, candidates, scores,
-                                       candidate_gids, total_hits, active), grouping=groups)
+                                       candidate_gids, total_hits, active), grouping=groups, coverage=coverage)
 
     keep_count = params.keep_rank_count if params.keep_rank_count is not None else program.keep_rank_count
     rerank_count = params.rerank_count if params.rerank_count is not None else program.rerank_count

@@ -9,7 +9,7 @@ from typing import Mapping
 from container.search import request_parameters as rp
 from container.search.query_profile import with_query_profile
 from container.search.validation import check_depth
-from searchlib.errors import ErrorCode, InvalidParameterError, QueryError, SearchlibError
+from searchlib.errors import ErrorCode, InvalidParameterError, QueryError, SearchlibError, quote_input
 from searchlib.query import tree as q
 from searchlib.query.plain_text import SYNTAX_PARAMETER, without_query_syntax
 from searchlib.query.yql import parse_yql
@@ -70,6 +70,10 @@ def build_query(raw: Mapping[str, str], application: ApplicationPackage, started
         if len(params.get(name, "")) > limits.yql_length:
             raise QueryError(f"'{name}' is {len(params[name])} characters long: the limit (yql-length) "
                              f"is {limits.yql_length}")
+    overrides = sorted(name for name in params if name.startswith("ranking.matchPhase."))
+    if overrides:  # refused rather than ignored: the rank profile's match-phase applies
+        raise InvalidParameterError(f"not supported: {quote_input(overrides[0], 60)} "
+                                    "(set match-phase in the rank profile)")
     exact = {name for schema in application.schemas.values() for name, f in schema.fields.items()
              if f.is_attribute and not f.is_index}
     try:

@@ -73,3 +73,17 @@ def test_without_limit_everything_is_ranked(http) -> None:
     assert ids(root) == [6, 5, 4, 3, 2, 1] and root["coverage"]["full"]
     few = search(http, "limited", 'title contains "x" and category contains "a"')  # 2 <= max-hits
     assert ids(few) == [2, 1] and few["coverage"]["full"] and few["coverage"]["coverage"] == 100
+
+
+def test_query_time_match_phase_overrides_are_refused(http) -> None:
+    response = http.get("/search/", params={"yql": 'select * from item where title contains "x"',
+                                           "ranking": "limited", "ranking.matchPhase.maxHits": "1"})
+    assert response.status_code == 400
+    assert "not supported: ranking.matchPhase.maxHits" in response.json()["root"]["errors"][0]["message"]
+
+
+def test_a_sorted_query_is_limited_too(http) -> None:
+    response = http.get("/search/", params={"yql": 'select * from item where title contains "x" order by score asc',
+                                           "ranking": "limited"})
+    root = response.json()["root"]
+    assert ids(root) == [1, 2, 3] and root["coverage"]["degraded"]["match-phase"]
