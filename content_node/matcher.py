@@ -12,7 +12,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from content_node import grouping, mutation
-from content_node import match_phase, soft_timeout
+from content_node import match_phase, soft_timeout, streaming
 from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.feature_api import RankIndex
 from content_node.matching.rank_features import FeatureCalculator
@@ -38,6 +38,7 @@ class SearchParams:
     now: float = 0.0
     deadline: float = float("inf")  # time.monotonic() value
     grouping: GroupingOperation | None = None
+    streaming_selection: str = ""  # streaming mode: search only the documents it selects (a group)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +61,7 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     active = index.doc_count
     query_features = program.query_features(params.query_features)
     matching = MatchEvaluator(schema, index, query_features, program.profile.settings)
-    candidates = matching.matches(params.query)
+    candidates = streaming.within(index, params.streaming_selection, matching.matches(params.query))
     limited = match_phase.limit(index, match_phase.settings_of(schema, program.profile), candidates)
     unranked = len(candidates) - len(limited)  # match-phase: only the best by its attribute are ranked
     searched = round(active * len(limited) / len(candidates)) if unranked else active  # the share ranked

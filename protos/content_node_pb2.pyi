@@ -290,7 +290,7 @@ class SortValue(_message.Message):
     def __init__(self, number: _Optional[float] = ..., text: _Optional[str] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "now", "grouping", "rank_properties")
+    __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "now", "grouping", "rank_properties", "streaming_selection")
     class QueryFeaturesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -321,6 +321,7 @@ class SearchRequest(_message.Message):
     NOW_FIELD_NUMBER: _ClassVar[int]
     GROUPING_FIELD_NUMBER: _ClassVar[int]
     RANK_PROPERTIES_FIELD_NUMBER: _ClassVar[int]
+    STREAMING_SELECTION_FIELD_NUMBER: _ClassVar[int]
     schema: str
     rank_profile: str
     app_generation: str
@@ -337,7 +338,8 @@ class SearchRequest(_message.Message):
     now: float
     grouping: str
     rank_properties: _containers.ScalarMap[str, str]
-    def __init__(self, schema: _Optional[str] = ..., rank_profile: _Optional[str] = ..., app_generation: _Optional[str] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., hits: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., trace_level: _Optional[int] = ..., sorting: _Optional[_Iterable[_Union[SortKey, _Mapping]]] = ..., rerank_count: _Optional[int] = ..., keep_rank_count: _Optional[int] = ..., rank_score_drop_limit: _Optional[float] = ..., second_phase_rank_score_drop_limit: _Optional[float] = ..., now: _Optional[float] = ..., grouping: _Optional[str] = ..., rank_properties: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    streaming_selection: str
+    def __init__(self, schema: _Optional[str] = ..., rank_profile: _Optional[str] = ..., app_generation: _Optional[str] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., hits: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., trace_level: _Optional[int] = ..., sorting: _Optional[_Iterable[_Union[SortKey, _Mapping]]] = ..., rerank_count: _Optional[int] = ..., keep_rank_count: _Optional[int] = ..., rank_score_drop_limit: _Optional[float] = ..., second_phase_rank_score_drop_limit: _Optional[float] = ..., now: _Optional[float] = ..., grouping: _Optional[str] = ..., rank_properties: _Optional[_Mapping[str, str]] = ..., streaming_selection: _Optional[str] = ...) -> None: ...
 
 class LeanHit(_message.Message):
     __slots__ = ("global_id", "relevance", "match_features", "sort_values")

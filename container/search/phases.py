@@ -26,6 +26,7 @@ from container.ranking.global_phase import check_sorting as check_global_phase_s
 from container.search import grouping
 from container.search.query import Query, QueryTimeout
 from container.search.query_embedding import query_features
+from container.search.streaming import selection_for
 from container.search.validation import validate_fields, validate_sorting
 from searchlib.coverage import CoverageReport
 from searchlib.errors import InvalidParameterError, quote_input
@@ -155,7 +156,8 @@ async def search_schema(plan: SearchPlan, schema_name: str, application: Applica
                       rank_score_drop_limit=query.rank_score_drop_limit,
                       app_generation=application.generation, trace_level=query.trace_level,
                       now=query.now, grouping=grouping.request_text(query),
-                      rank_properties=query.rank_properties)
+                      rank_properties=query.rank_properties,
+                      streaming_selection=selection_for(application, schema_name, query.streaming_selection))
     gathered = await scatter_gather(clients, call, query.deadline, application.content.redundancy,
                                     absent, cluster.known_active_docs())
     return SchemaHits(schema_name, gathered.hits, gathered.total_hits, gathered.coverage, gathered.errors,

@@ -8,6 +8,7 @@ from typing import Mapping
 
 from container.search import request_parameters as rp
 from container.search.query_profile import with_query_profile
+from container.search.streaming import streaming_selection
 from container.search.validation import check_depth
 from searchlib.errors import ErrorCode, InvalidParameterError, QueryError, SearchlibError, quote_input
 from searchlib.query import tree as q
@@ -38,6 +39,7 @@ class Query:
     started: float = field(default_factory=time.monotonic)
     now: float = field(default_factory=time.time)
     parameters: Mapping[str, str] = field(default_factory=dict)
+    streaming_selection: str = ""  # streaming mode: the group searched, as a document selection
 
     @property
     def deadline(self) -> float:
@@ -108,7 +110,7 @@ def build_query(raw: Mapping[str, str], application: ApplicationPackage, started
         timing=rp.read_bool(params, "presentation.timing"), rank_properties=rank_properties,
         started=started if started is not None else time.monotonic(),
         now=_freshness_now(params),
-        parameters=params)
+        parameters=params, streaming_selection=streaming_selection(params, application))
 
 
 def _parsing_parameters(params: Mapping[str, str]) -> Mapping[str, str]:

@@ -264,6 +264,7 @@ class ContentCluster:
     top_k_probability: float = 0.9999
     min_active_docs_coverage: float = 97.0  # percent
     group_names: Mapping[int, str] = EMPTY  # group distribution-key -> name, for grouped clusters
+    streaming_types: tuple[str, ...] = ()  # document types in mode="streaming": searched per group
 
     @property
     def groups(self) -> tuple[int, ...]:

@@ -159,6 +159,7 @@ def _content_cluster(content: ET.Element, located: _Located, document_types: Seq
         raise SchemaError("<content> needs an id attribute", located.of(content))
     documents = content.find("documents")
     types: list[str] = []
+    streaming: list[str] = []
     for document in documents.findall("document") if documents is not None else []:
         doc_type = document.get("type")
         if not doc_type:
@@ -167,11 +168,11 @@ def _content_cluster(content: ET.Element, located: _Located, document_types: Seq
             raise SchemaError(f"content cluster '{cluster_id}' names document type '{doc_type}', but no schema "
                               f"defines it (schemas: {', '.join(document_types) or 'none'})", located.of(document))
         mode = document.get("mode", "index")
-        if mode == "streaming":  # refused rather than served as an indexed type with other answers
-            raise SchemaError(f"document type '{doc_type}': not supported: streaming mode", located.of(document))
-        if mode not in ("index", "store-only"):
-            raise SchemaError(f"document type '{doc_type}': unknown mode '{mode}' (index, store-only)",
+        if mode not in ("index", "store-only", "streaming"):
+            raise SchemaError(f"document type '{doc_type}': unknown mode '{mode}' (index, streaming, store-only)",
                               located.of(document))
+        if mode == "streaming":
+            streaming.append(doc_type)
         types.append(doc_type)
     if not types:
         raise SchemaError(f"content cluster '{cluster_id}' has no <documents><document type=.../>",
@@ -202,7 +203,8 @@ def _content_cluster(content: ET.Element, located: _Located, document_types: Seq
                     extra[key] = float((element.text or "").strip())
                 except ValueError:
                     raise SchemaError(f"<{tag}> must be a number", located.of(element)) from None
-    return ContentCluster(cluster_id, tuple(types), nodes, redundancy, group_names=group_names, **extra)
+    return ContentCluster(cluster_id, tuple(types), nodes, redundancy, group_names=group_names,
+                          streaming_types=tuple(streaming), **extra)
 
 
 def _nodes(content: ET.Element, located: _Located, cluster_id: str):

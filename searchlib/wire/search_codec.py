@@ -37,6 +37,7 @@ class SearchCall:
     now: float = 0.0
     grouping: str = ""  # the grouping expression text, "" for none
     rank_properties: Mapping[str, str] = field(default_factory=dict)  # ranking.properties.*
+    streaming_selection: str = ""  # streaming mode: a document selection (the group searched)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,8 @@ def encode_search_call(call: SearchCall) -> pb.SearchRequest:
         query=encode_query(call.query), query_features=encode_features(call.query_features),
         hits=call.hits, timeout_ms=call.timeout_ms, trace_level=call.trace_level,
         sorting=[pb.SortKey(field=k.field, ascending=k.ascending) for k in call.sorting], now=call.now,
-        grouping=call.grouping, rank_properties=dict(call.rank_properties))
+        grouping=call.grouping, rank_properties=dict(call.rank_properties),
+        streaming_selection=call.streaming_selection)
     for name in ("rerank_count", "keep_rank_count", "rank_score_drop_limit",
                  "second_phase_rank_score_drop_limit"):
         value = getattr(call, name)
@@ -86,7 +88,8 @@ def decode_search_call(message: pb.SearchRequest) -> SearchCall:
         rank_score_drop_limit=optional("rank_score_drop_limit"),
         second_phase_rank_score_drop_limit=optional("second_phase_rank_score_drop_limit"),
         app_generation=message.app_generation, trace_level=message.trace_level, now=message.now,
-        grouping=message.grouping, rank_properties=dict(message.rank_properties))
+        grouping=message.grouping, rank_properties=dict(message.rank_properties),
+        streaming_selection=message.streaming_selection)
 
 
 def encode_search_answer(answer: SearchAnswer) -> pb.SearchReply:

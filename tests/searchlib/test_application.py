@@ -219,8 +219,6 @@ def test_components_are_flattened_to_string_maps() -> None:
     (_services('    <nodes count="1"/>').replace('type="doc"', 'type="music"'), 4, "no schema defines it"),
     (_services('    <nodes count="1">'), 6, "not well-formed"),  # at </content>
     (_services('    <redundancy>0</redundancy>'), 5, "<redundancy> must be at least 1"),
-    (_services('    <nodes count="1"/>').replace('mode="index"', 'mode="streaming"'), 4,
-     "document type 'doc': not supported: streaming mode"),
     (_services('    <nodes count="1"/>').replace('mode="index"', 'mode="fast"'), 4, "unknown mode 'fast'"),
 ])
 def test_services_errors_are_located(services: str, line: int, message: str) -> None:
@@ -272,3 +270,10 @@ def test_several_content_clusters_errors_are_located(services: str, message: str
     with pytest.raises(SchemaError) as raised:
         _two_schema_app(services)
     assert message in raised.value.message and raised.value.location.line == 6
+
+
+def test_streaming_mode_is_recorded_per_document_type() -> None:
+    services = _services('    <nodes count="1"/>').replace('mode="index"', 'mode="streaming"')
+    assert application_from_text(DOC, services_xml=services, name="doc.sd").content.streaming_types == ("doc",)
+    assert application_from_text(DOC, services_xml=_services('    <nodes count="1"/>'),
+                                 name="doc.sd").content.streaming_types == ()
