@@ -392,6 +392,8 @@ class LocalCluster:
         if taken or container_port in self.requested_node_ports:
             raise ClusterError(f"content-node ports {taken or [container_port]} are in use; choose others")
         clusters = _content_clusters(self.app_dir)  # each <content> of several gets the launch's nodes
+        if self.requested_node_ports and len(clusters) > 1:
+            raise ClusterError(f"{len(clusters)} content clusters: node ports are chosen free (no --base-port)")
         node_ports = self.requested_node_ports or processes.free_ports(self.node_count * len(clusters))
         planned = {"app": str(self.app_dir), "groups": self.groups, "tls": self.tls, "token_file": self.token_file,
                    **({"clusters": clusters} if clusters != [""] else {}),

@@ -18,7 +18,7 @@ from deploy.local_cluster import (
     content_nodes_argument,
     node_specs,
 )
-from deploy.processes import pid_is_running
+from deploy.processes import free_ports, pid_is_running
 
 FAKE = str(Path(__file__).with_name("fake_cluster_processes.py"))
 FAKE_COMMANDS = ClusterCommands(content_node=(sys.executable, FAKE, "content_node"),
@@ -188,3 +188,9 @@ def test_keep_going_reports_a_node_that_cannot_start_and_stops_nothing(app_dir, 
         assert cluster.failed_nodes == {} and cluster.is_running("content-node-1")
     finally:
         cluster.stop()
+
+
+def test_fixed_node_ports_are_refused_for_several_content_clusters(tmp_path):
+    two_clusters = Path(__file__).resolve().parents[1] / "apps" / "two_clusters"
+    with pytest.raises(ClusterError, match="2 content clusters"):
+        LocalCluster(two_clusters, tmp_path / "data", nodes=1, node_ports=[free_ports(1)[0]]).start()
