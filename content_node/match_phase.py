@@ -5,18 +5,30 @@ When more documents match than `max-hits`, only the `max-hits` best by the attri
 first-phase ranking. With `diversity`, a group (a value of the diversity attribute) takes at most
 max-hits // min-groups of them, scanning in attribute order; `cutoff-strategy: strict` stops the
 scan after cutoff-factor * max-hits documents, `loose` scans all. Exact selection: what Vespa's
-pre-/post-filter choice (`max-filter-coverage`) approximates.
+pre-/post-filter choice (`max-filter-coverage`) approximates. The same rule, over the first phase's
+order with max-hits = rerank-count, picks the hits the second phase reranks (`diverse_first`).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from searchlib.schema.match_phase import MatchPhase, match_phase_of
+from searchlib.schema.match_phase import Diversity, MatchPhase, diversity_of, match_phase_of
 from searchlib.schema.model import RankProfile, Schema
 
 
 def settings_of(schema: Schema, profile: RankProfile) -> MatchPhase | None:
     return match_phase_of(profile.settings, schema.fields, profile.name, profile.location)
+
+
+def diversity_settings(schema: Schema, profile: RankProfile) -> Diversity | None:
+    return diversity_of(profile.settings, schema.fields, profile.name, profile.location)
+
+
+def diverse_first(index, diversity: Diversity, rows: np.ndarray, rerank_count: int) -> np.ndarray:
+    """Positions of `rows` (in first-phase order): the diverse `rerank_count` first, then the rest."""
+    chosen = _pick(index, diversity, rows, np.arange(len(rows)), rerank_count)
+    rest = np.setdiff1d(np.arange(len(rows)), chosen, assume_unique=True)
+    return np.concatenate([chosen, rest]).astype(np.int64)
 
 
 def limit(index, phase: MatchPhase | None, candidates: np.ndarray) -> np.ndarray:
@@ -29,15 +41,15 @@ def limit(index, phase: MatchPhase | None, candidates: np.ndarray) -> np.ndarray
     if phase.diversity is None:
         chosen = order[:phase.max_hits]
     else:
-        chosen = _diverse(index, phase, candidates, order)
+        chosen = _pick(index, phase.diversity, candidates, order, phase.max_hits)
     return np.sort(candidates[chosen])
 
 
-def _diverse(index, phase: MatchPhase, candidates: np.ndarray, order: np.ndarray) -> np.ndarray:
-    diversity = phase.diversity
+def _pick(index, diversity: Diversity, candidates: np.ndarray, order: np.ndarray, max_hits: int) -> np.ndarray:
+    """Positions in `order`'s sequence, each group taking at most max_hits // min-groups."""
     groups = index.attribute(diversity.attribute)
-    per_group = max(1, phase.max_hits // diversity.min_groups)
-    scan = int(diversity.cutoff_factor * phase.max_hits) if diversity.strict else len(order)
+    per_group = max(1, max_hits // diversity.min_groups)
+    scan = int(diversity.cutoff_factor * max_hits) if diversity.strict else len(order)
     counts: dict[object, int] = {}
     chosen: list[int] = []
     for position in order[:scan]:
@@ -46,6 +58,6 @@ def _diverse(index, phase: MatchPhase, candidates: np.ndarray, order: np.ndarray
         if counts.get(key, 0) < per_group:
             counts[key] = counts.get(key, 0) + 1
             chosen.append(int(position))
-            if len(chosen) == phase.max_hits:
+            if len(chosen) == max_hits:
                 break
     return np.asarray(chosen, dtype=np.int64)

@@ -106,6 +106,11 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     first_scores = row_scores  # firstPhase for later phases and match-features
     first_rank = np.full(len(rows), np.finfo(np.float64).max)  # firstPhaseRank: reranked hits only
 
+    diversity = match_phase.diversity_settings(schema, program.profile) if program.second_phase else None
+    if diversity is not None and rerank_count > 0:  # the diverse ones are reranked, the rest are not
+        order = match_phase.diverse_first(index, diversity, rows, rerank_count)
+        rows, row_scores, first_scores = _take(order, rows, row_scores, first_scores)
+        row_gids = [row_gids[i] for i in order]
     if program.second_phase is not None and rerank_count > 0 and len(rows):
         if time.monotonic() > params.deadline:
             degraded |= DEGRADED_TIMEOUT  # out of time: keep first-phase order

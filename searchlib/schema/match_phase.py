@@ -4,7 +4,8 @@ limiter needs (content_node/match_phase.py).
 Vespa: when more documents match on a node than `max-hits`, only the `max-hits` with the highest
 (`order: descending`, the default) or lowest values of a single-value numeric attribute are exposed
 to first-phase ranking; a document without a value counts as 0. `diversity` keeps at least
-`min-groups` values of another attribute among them.
+`min-groups` values of another attribute among them; without match-phase, `diversity` picks the
+second phase's `rerank-count` the same way from the first phase's order.
 """
 from __future__ import annotations
 
@@ -47,9 +48,11 @@ def match_phase_of(settings: Mapping[str, str], fields: Mapping[str, Field], pro
     for unsupported in ("total-max-hits", "evaluation-point", "pre-post-filter-tipping-point"):
         if unsupported in given:
             raise SchemaError(f"match-phase of {where}: not supported: {unsupported}", location)
+    if not given:  # diversity alone: before the second phase (diversity_of)
+        _diversity(diversity, fields, where, location)
+        return None
     if "attribute" not in given or "max-hits" not in given:
-        what = "diversity needs a match-phase with" if not given else "match-phase needs"
-        raise SchemaError(f"{where}: {what} an attribute and max-hits (diversity alone is not supported)", location)
+        raise SchemaError(f"{where}: match-phase needs an attribute and max-hits", location)
     attribute = _attribute(given["attribute"], fields, f"match-phase of {where}", location, numeric=True)
     order = given.get("order", "descending")
     if order not in ("ascending", "descending"):
@@ -58,6 +61,15 @@ def match_phase_of(settings: Mapping[str, str], fields: Mapping[str, Field], pro
                       _number(given.get("max-filter-coverage", str(DEFAULT_MAX_FILTER_COVERAGE)),
                               "max-filter-coverage", where, location, float, 0.0, 1.0),
                       _diversity(diversity, fields, where, location) if diversity else None)
+
+
+def diversity_of(settings: Mapping[str, str], fields: Mapping[str, Field], profile: str,
+                 location: SourceLocation) -> Diversity | None:
+    """The profile's diversity (None without one), which also picks the second phase's candidates."""
+    given = {k.removeprefix("diversity."): v for k, v in settings.items() if k.startswith("diversity.")}
+    given.update({k.removeprefix("match-phase.diversity."): v for k, v in settings.items()
+                  if k.startswith("match-phase.diversity.")})
+    return _diversity(given, fields, f"rank-profile '{profile}'", location) if given else None
 
 
 def _diversity(given: Mapping[str, str], fields: Mapping[str, Field], where: str,

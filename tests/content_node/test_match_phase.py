@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from content_node.match_phase import limit
+from content_node.match_phase import diverse_first, limit
 from searchlib.schema.match_phase import Diversity, MatchPhase
 
 
@@ -38,3 +38,9 @@ def test_limit_keeps_the_best_by_the_attribute(phase, candidates, expected) -> N
 
 def test_no_match_phase_changes_nothing() -> None:
     assert limit(Index(), None, ALL) is ALL
+
+
+def test_diverse_first_puts_the_rerank_set_first_in_first_phase_order() -> None:
+    rows = np.array([2, 4, 0, 3, 5, 1])  # first-phase order; categories b b a a c a
+    assert diverse_first(Index(), Diversity("category", 3), rows, 3).tolist() == [0, 2, 4, 1, 3, 5]
+    assert diverse_first(Index(), Diversity("category", 1), rows, 2).tolist() == [0, 1, 2, 3, 4, 5]

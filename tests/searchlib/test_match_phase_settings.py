@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from content_node.match_phase import settings_of
+from content_node.match_phase import diversity_settings, settings_of
 from searchlib.errors import SchemaError
 from searchlib.schema.application import application_from_text
 from searchlib.schema.match_phase import Diversity, MatchPhase
@@ -33,6 +33,13 @@ def test_match_phase_and_diversity_are_read() -> None:
     assert _phase("first-phase { expression: 1 }") is None
 
 
+def test_diversity_alone_picks_the_second_phase_candidates() -> None:
+    body = "diversity { attribute: category min-groups: 4 }"
+    schema = application_from_text(_schema(body), name="doc.sd").schemas["doc"]
+    profile = schema.rank_profiles["limited"]
+    assert settings_of(schema, profile) is None and diversity_settings(schema, profile) == Diversity("category", 4)
+
+
 @pytest.mark.parametrize("body, message", [
     ("match-phase { attribute: title max-hits: 10 }", "'title' is not a single-value numeric attribute"),
     ("match-phase { attribute: category max-hits: 10 }", "'category' is not a single-value numeric attribute"),
@@ -41,7 +48,7 @@ def test_match_phase_and_diversity_are_read() -> None:
     ("match-phase { attribute: popularity max-hits: 10 max-filter-coverage: 2 }", "max-filter-coverage"),
     ("match-phase { max-hits: 10 }", "match-phase needs an attribute and max-hits"),
     ("match-phase { attribute: popularity max-hits: 10 total-max-hits: 100 }", "not supported: total-max-hits"),
-    ("diversity { attribute: category min-groups: 2 }", "diversity alone is not supported"),
+    ("diversity { attribute: title min-groups: 2 }", "'title' is not a single-value numeric or string attribute"),
     ("match-phase { attribute: popularity max-hits: 10 }\ndiversity { attribute: tags min-groups: 2 }",
      "'tags' is not a single-value numeric or string attribute"),
     ("match-phase { attribute: popularity max-hits: 10 }\ndiversity { attribute: category }", "needs an attribute and min-groups"),
