@@ -15,17 +15,14 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from container import explorer
+from container.content_clusters import ContentClusters
 from container.dispatch.content_client import ContentNodeClient, GrpcContentNodeClient, NodeAddress
-from container.dispatch.search_cluster import SearchCluster
 from container.embedding.registry import embedder_ids, get_embedder
 from container.http.auth import ClientAuth, ClientAuthMiddleware
 from container.http.compression import GzipRequestMiddleware
-from container.http.document_handler import DocumentHandler
 from container.http.limits import RequestGuard, http_error, unexpected_error
 from container.http.search_handler import SearchHandler
-from container.http.visit_handler import VisitHandler
 from container.metrics import ContainerMetrics, MetricsMiddleware, onnx_samples, prometheus_text, v2_values
-from container.search.cluster_searcher import ClusterSearcher
 from searchlib.errors import InvalidParameterError
 from searchlib.schema.application import load_application
 from searchlib.schema.model import ApplicationPackage
@@ -42,18 +39,16 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
     TLS to the content nodes; `auth`: the data-plane clients of services.xml <clients>."""
     package = load_application(application) if isinstance(application, str) else application
     node_clients = list(clients) if clients is not None else [GrpcContentNodeClient(n, tls) for n in nodes]
-    cluster = SearchCluster(node_clients, package.generation)
-    searcher = ClusterSearcher(package, cluster)
-    search = SearchHandler(searcher)
-    documents = DocumentHandler(package, cluster)
-    visits = VisitHandler(package, cluster)
+    clusters = ContentClusters(package, node_clients)
+    cluster = clusters.first.cluster  # app.state.cluster: the first (often only) content cluster
+    search = SearchHandler(clusters.searcher)
     container_metrics = ContainerMetrics()
 
     async def health(request: Request) -> JSONResponse:
         # not ready for traffic until every group has had all its nodes in rotation (a write sent
         # earlier could find its owner still starting); "up" from then on, as Vespa
-        if not cluster.initialized:
-            waiting = cluster.not_yet_in_rotation()
+        if not all(c.cluster.initialized for c in clusters.each):
+            waiting = [key for c in clusters.each for key in c.cluster.not_yet_in_rotation()]
             return JSONResponse({"status": {"code": "initializing",
                                             "message": f"content nodes {waiting} are not in rotation yet"}}, 503)
         return JSONResponse({"status": {"code": "up"}})
@@ -68,11 +63,11 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
                              "abstractComponents": [], "handlers": [], "searchChains": {}})
 
     async def node_states(request: Request) -> JSONResponse:
-        await cluster.ping_all()  # answer with fresh counts, not the last background ping
+        await clusters.ping_all()  # answer with fresh counts, not the last background ping
         nodes_view = []
-        for key, client in sorted(cluster.clients.items()):
+        for content_id, cluster, key, client in clusters.nodes():
             state = cluster.health[key]
-            nodes_view.append({"distribution_key": key, "group": client.node.group,
+            nodes_view.append({"distribution_key": key, "group": client.node.group, "cluster": content_id,
                                "address": client.node.address, "up": state.up,
                                "reachable": state.reachable, "state": state.state,
                                "catch_up_remaining": state.catch_up_remaining,
@@ -89,39 +84,47 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
         from container.ranking.onnx_models import METRICS
 
         nodes = [("content.proton.documentdb.documents.active.last",
-                  (("clusterId", package.content.id), ("distributionKey", str(key)),
+                  (("clusterId", content_id), ("distributionKey", str(key)),
                    ("group", str(client.node.group))), float(cluster.health[key].active_docs))
-                 for key, client in sorted(cluster.clients.items())]
+                 for content_id, cluster, key, client in clusters.nodes()]
         nodes += [("content.node.up.last", (("distributionKey", str(key)),), float(cluster.health[key].up))
-                  for key in sorted(cluster.clients)]
+                  for _, cluster, key, _ in clusters.nodes()]
         return container_metrics.samples(nodes + onnx_samples(METRICS.snapshot()))
 
     async def metrics_v2(request: Request) -> JSONResponse:
-        await cluster.ping_all()  # current document counts, not the last background ping's
+        await clusters.ping_all()  # current document counts, not the last background ping's
         return JSONResponse(v2_values(metric_samples()))
 
     async def prometheus(request: Request) -> PlainTextResponse:
-        await cluster.ping_all()
+        await clusters.ping_all()
         return PlainTextResponse(prometheus_text(metric_samples()), media_type="text/plain; version=0.0.4")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        await cluster.ping_all()
-        await asyncio.to_thread(searcher.global_phase.preload)  # ONNX sessions before the first query
+        await clusters.ping_all()
+        for each in clusters.each:  # ONNX sessions before the first query
+            await asyncio.to_thread(each.searcher.global_phase.preload)
         await asyncio.to_thread(_preload_embedders, package)  # so the first embed() query is not the slow one
-        cluster.start()
-        log.info("container ready: %d content nodes in %d groups", len(cluster.clients), len(cluster.groups))
+        for each in clusters.each:
+            each.cluster.start()
+            log.info("container ready: content cluster '%s' with %d nodes in %d groups", each.id,
+                     len(each.cluster.clients), len(each.cluster.groups))
         yield
-        await cluster.close()
+        for each in clusters.each:
+            await each.cluster.close()
 
     routes = [
         Route("/search/", search.handle, methods=["GET", "POST"]),
         Route("/search", search.handle, methods=["GET", "POST"]),
         Route("/", root),
-        Route("/document/v1/", visits.handle, methods=["GET", "PUT", "DELETE"]),
-        Route("/document/v1/{namespace}/{doctype}/docid", visits.handle, methods=["GET", "PUT", "DELETE"]),
-        Route("/document/v1/{namespace}/{doctype}/docid/", visits.handle, methods=["GET", "PUT", "DELETE"]),
-        Route("/document/v1/{namespace}/{doctype}/docid/{docid:path}", documents.handle,
+        Route("/document/v1/", clusters.visit, methods=["GET", "PUT", "DELETE"]),
+        Route("/document/v1/{namespace}/{doctype}/docid", clusters.visit, methods=["GET", "PUT", "DELETE"]),
+        Route("/document/v1/{namespace}/{doctype}/docid/", clusters.visit, methods=["GET", "PUT", "DELETE"]),
+        Route("/document/v1/{namespace}/{doctype}/docid/{docid:path}", clusters.document,
+              methods=["GET", "POST", "PUT", "DELETE"]),
+        Route("/document/v1/{namespace}/{doctype}/group/{group}/{docid:path}", clusters.document,
+              methods=["GET", "POST", "PUT", "DELETE"]),
+        Route("/document/v1/{namespace}/{doctype}/number/{number}/{docid:path}", clusters.document,
               methods=["GET", "POST", "PUT", "DELETE"]),
         Route("/state/v1/health", health),
         Route("/status.html", status_page),
@@ -140,6 +143,7 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
                                 *([Middleware(ClientAuthMiddleware, auth=auth)] if auth is not None else []),
                                 Middleware(GzipRequestMiddleware), Middleware(RequestGuard, limits=package.limits)])
     app.state.cluster = cluster
+    app.state.clusters = clusters
     app.state.application = package
     return app
 

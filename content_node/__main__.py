@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app", required=True, help="application package directory")
     parser.add_argument("--data-dir", required=True, help="where this node keeps its documents")
     parser.add_argument("--distribution-key", type=int, default=0)
+    parser.add_argument("--cluster", default="", help="the services.xml <content> cluster id (default: the first)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=19100)
     parser.add_argument("--group-nodes", default="",
@@ -46,8 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:
-        node = ContentNode(args.app, args.data_dir, args.distribution_key, group_keys, groups=args.groups)
-    except SchemaError as error:
+        node = ContentNode(args.app, args.data_dir, args.distribution_key, group_keys, groups=args.groups,
+                           cluster=args.cluster)
+    except (SchemaError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except StoreCorruption as error:  # one recognizable line, no traceback

@@ -12,7 +12,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from content_node import grouping, mutation
-from content_node import soft_timeout
+from content_node import match_phase, soft_timeout, streaming
 from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.feature_api import RankIndex
 from content_node.matching.rank_features import FeatureCalculator
@@ -20,7 +20,7 @@ from content_node.ranking.phase_trace import NO_CLOCK, PhaseClock, explained, no
 from content_node.ranking.rank_program import RankProgram
 from content_node.term_statistics import ranking_index
 from searchlib.corpus_statistics import CorpusStatistics
-from searchlib.coverage import DEGRADED_TIMEOUT, Coverage
+from searchlib.coverage import DEGRADED_MATCH_PHASE, DEGRADED_TIMEOUT, Coverage
 from searchlib.explain import NodePhases
 from searchlib.grouping.model import GroupingOperation
 from searchlib.grouping.result import Group
@@ -44,6 +44,7 @@ class SearchParams:
     grouping: GroupingOperation | None = None
     explain: bool = False  # record the phase trace (searchlib.explain)
     corpus_statistics: CorpusStatistics | None = None  # cluster-wide; None: the node's own
+    streaming_selection: str = ""  # streaming mode: search only the documents it selects (a group)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +69,16 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     active = index.doc_count
     query_features = program.query_features(params.query_features)
     matching = MatchEvaluator(schema, index, query_features, program.profile.settings)
-    candidates = matching.matches(params.query)
+    candidates = streaming.within(index, params.streaming_selection, matching.matches(params.query))
+    limited = match_phase.limit(index, match_phase.settings_of(schema, program.profile), candidates)
+    unranked = len(candidates) - len(limited)  # match-phase: only the best by its attribute are ranked
+    searched = round(active * len(limited) / len(candidates)) if unranked else active  # the share ranked
+    degraded |= DEGRADED_MATCH_PHASE if unranked else 0
+    candidates, matched = limited, len(limited)
     mutation.apply_phase(index, program.profile, mutation.ON_MATCH, candidates)
     calculator = FeatureCalculator(schema, ranking_index(index, params.corpus_statistics), params.query,
                                    query_features, params.now, program.rank_properties(params.rank_properties),
                                    postings=matching.postings)
-    matched, searched = len(candidates), active
     clock.lap("match")
     candidates, scores, out_of_time = soft_timeout.first_phase(
         lambda rows: _as_column(program.evaluate(program.first_phase, calculator, rows), len(rows)),
@@ -89,7 +94,7 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
         keep = scores > drop_limit
         candidates, scores = candidates[keep], scores[keep]
     mutation.apply_phase(index, program.profile, mutation.ON_FIRST_PHASE, candidates)
-    total_hits = len(candidates)
+    total_hits = len(candidates) + unranked  # the documents match-phase left unranked still matched
     clock.lap("first-phase")
     global_ids = index.global_ids
     candidate_gids = _CandidateIds(global_ids, candidates)
@@ -100,13 +105,14 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
         clock.lap("grouping")
 
     if not is_rank_order(params.sorting):  # sorted: no second phase (nor per-hit phase trace)
+        coverage = Coverage(docs=searched, active=active, target_active=active, degraded_reason=degraded, nodes=1)
         outcome = _sorted_outcome(index, program, calculator, params, candidates, scores,
                                   candidate_gids.as_list(), total_hits, active)
         if params.explain:
             clock.lap("sort")
             outcome = replace(outcome, phases=node_phases(0, matched, total_hits, len(outcome.hits), 0,
                                                           len(outcome.hits), clock))
-        return replace(outcome, grouping=groups)
+        return replace(outcome, grouping=groups, coverage=coverage)
 
     keep_count = params.keep_rank_count if params.keep_rank_count is not None else program.keep_rank_count
     rerank_count = params.rerank_count if params.rerank_count is not None else program.rerank_count
@@ -118,6 +124,11 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     first_rank = np.full(len(rows), np.finfo(np.float64).max)  # firstPhaseRank: reranked hits only
     first_order, ranked, kept, reranked_head = row_gids, total_hits, len(rows), None  # for the phase trace
 
+    diversity = match_phase.diversity_settings(schema, program.profile) if program.second_phase else None
+    if diversity is not None and rerank_count > 0:  # the diverse ones are reranked, the rest are not
+        order = match_phase.diverse_first(index, diversity, rows, rerank_count)
+        rows, row_scores, first_scores = _take(order, rows, row_scores, first_scores)
+        row_gids = [row_gids[i] for i in order]
     if program.second_phase is not None and rerank_count > 0 and len(rows):
         if time.monotonic() > params.deadline:
             degraded |= DEGRADED_TIMEOUT  # out of time: keep first-phase order

@@ -35,15 +35,18 @@ REBUILD_MARKER = "rebuild-from-replica"  # in the data dir while lost data await
 
 class ContentNode:
     def __init__(self, app_dir: str | Path, data_dir: str | Path, distribution_key: int,
-                 group_keys: Sequence[int] | None = None, groups: int | None = None) -> None:
+                 group_keys: Sequence[int] | None = None, groups: int | None = None, cluster: str = "") -> None:
         """`groups`: how many groups the cluster has (default: as services.xml says). With more than
         one, a replica exists, so data lost to a damaged disk is rebuilt from it instead of the node
-        refusing to start (StoreCorruption)."""
+        refusing to start (StoreCorruption). `cluster`: the <content> cluster this node belongs to
+        (default: the first); the node holds that cluster's document types only."""
         self.distribution_key = distribution_key
         # the distribution keys of this node's group: client writes for buckets another node of
         # the group owns are refused. None: no placement check (an in-process node owns everything)
         self.group_keys = tuple(sorted(group_keys)) if group_keys is not None else None
         self.application: ApplicationPackage = load_application(app_dir)
+        if cluster or len(self.application.clusters) > 1:
+            self.application = self.application.cluster_view(cluster or self.application.content.id)
         self.data_dir = Path(data_dir)
         self.has_replica = (groups or len(self.application.content.groups) or 1) > 1
         self.databases: dict[str, DocumentDB] = {

@@ -66,7 +66,8 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                 second_phase_rank_score_drop_limit=call.second_phase_rank_score_drop_limit,
                 now=call.now or time.time(), deadline=started + soft_budget,
                 grouping=parse_grouping(call.grouping) if call.grouping else None, explain=call.explain,
-                corpus_statistics=call.corpus_statistics)
+                corpus_statistics=call.corpus_statistics,
+                streaming_selection=call.streaming_selection)
             # the fill may come after the query's time (the container grants it a second more)
             view_seconds = (call.timeout_ms / 1000.0 if call.timeout_ms else 10.0) + VIEW_GRACE_SECONDS
             outcome = self._node.search(call.schema, call.rank_profile, params, view_seconds)

@@ -103,7 +103,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"container {url}: {code}")
     for node in nodes:
         problem = f" ({node['error']})" if not node.get("up") and node.get("error") else ""
-        print(f"  node {node.get('distribution_key')}/{node.get('group')} {node.get('address', ''):<22}"
+        several = len({n.get("cluster") for n in nodes}) > 1  # several <content> clusters: name each node's
+        cluster_name = f"{node.get('cluster')}:" if several else ""
+        print(f"  node {cluster_name}{node.get('distribution_key')}/{node.get('group')} {node.get('address', ''):<22}"
               f" {_node_health(node):<26} {node.get('documents', '?')} documents{problem}")
     healthy &= code == "up" and all(node.get("up") for node in nodes)
     return EXIT_OK if healthy else EXIT_FAILED

@@ -158,11 +158,11 @@ def _tls_mounts(options: DeployOptions) -> list[dict[str, Any]]:
     return [{"name": "cluster-tls", "mountPath": TLS_MOUNT, "readOnly": True}] if options.tls_secret else []
 
 
-def grpc_network_policy(cluster_id: str, options: DeployOptions) -> dict[str, Any]:
-    """Only the container and the content nodes (catch-up) may open the nodes' gRPC port."""
+def grpc_network_policy(cluster_id: str, options: DeployOptions, name: str = "content-node-grpc") -> dict[str, Any]:
+    """Only the container and the cluster's content nodes (catch-up) may open the nodes' gRPC port."""
     nodes = labels("content-node", **{"phasedsearch.io/cluster": cluster_id})
     return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-            "metadata": _metadata("content-node-grpc", options, nodes),
+            "metadata": _metadata(name, options, nodes),
             "spec": {"podSelector": {"matchLabels": dict(nodes)}, "policyTypes": ["Ingress"],
                      "ingress": [{"from": [{"podSelector": {"matchLabels": labels(CONTAINER_NAME)}},
                                            {"podSelector": {"matchLabels": dict(nodes)}}],
@@ -208,15 +208,17 @@ def _pdb(name: str, selector: Mapping[str, str], object_labels: Mapping[str, str
 # ---- content nodes -------------------------------------------------------------------------------
 
 def content_group_objects(cluster_id: str, plan: GroupPlan, configmap: Mapping[str, Any],
-                          files: Mapping[str, bytes], options: DeployOptions) -> list[dict[str, Any]]:
-    """StatefulSet, headless Service and PodDisruptionBudget of one group."""
+                          files: Mapping[str, bytes], options: DeployOptions,
+                          node_args: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """StatefulSet, headless Service and PodDisruptionBudget of one group; `node_args` (`--cluster
+    ID` when services.xml has several) go to each node."""
     selector = labels("content-node", **{"phasedsearch.io/cluster": cluster_id,
                                          "phasedsearch.io/group": str(plan.group)})
     probe_command = ["python", "-m", "content_node.probe", "--port", str(CONTENT_NODE_PORT), *_tls_args(options)]
     node = {
         "name": "content-node", "image": options.image,
         "args": ["content-node", "--app", APP_MOUNT, "--host", "0.0.0.0", "--port", str(CONTENT_NODE_PORT),
-                 *_tls_args(options)],
+                 *node_args, *_tls_args(options)],
         "env": [
             # the entrypoint picks this pod's distribution key by its ordinal in this list
             {"name": "PHASEDSEARCH_DISTRIBUTION_KEYS", "value": ",".join(map(str, plan.distribution_keys))},

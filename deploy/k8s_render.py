@@ -26,7 +26,7 @@ from deploy.k8s_manifests import (
     gpu_toleration,
     grpc_network_policy,
 )
-from deploy.k8s_topology import TopologyError, check_dns_label, node_endpoints, plan_groups
+from deploy.k8s_topology import TopologyError, check_dns_label, dns_label, node_endpoints, plan_groups
 from searchlib.errors import SchemaError
 from searchlib.schema.application import load_application, package_files
 from searchlib.schema.model import ApplicationPackage
@@ -44,24 +44,32 @@ def app_package_files(app_dir: str | Path) -> dict[str, bytes]:
 
 def render_objects(package: ApplicationPackage, files: dict[str, bytes], options: DeployOptions,
                    *, gpu: bool = False) -> list[dict[str, Any]]:
-    """Every object, in apply order: the package ConfigMap, each group's objects, the container's."""
+    """Every object, in apply order: the package ConfigMap, each content cluster's groups' objects,
+    the container's. With several content clusters each node is told its cluster (`--cluster`)
+    and the container the cluster of each node; one content cluster renders as it always has."""
     check_dns_label(options.namespace, "namespace")
     for component in package.components.values():
         for key, reference in component.stored_models.items():  # the pods have no model store
             raise SchemaError(f"component '{component.id}' <{key}>: '{reference}' resolves through this "
                               "machine's model store, which the Kubernetes pods do not have: put the file in "
                               "the package and name it with path=")
-    cluster = package.content
-    groups = plan_groups(cluster)
+    several = len(package.clusters) > 1
     configmap = app_package_configmap(files, options)
-    objects = [configmap]
-    for plan in groups:
-        objects.extend(content_group_objects(cluster.id, plan, configmap, files, options))
-    endpoints = node_endpoints(groups, options.namespace, cluster_domain=options.cluster_domain)
-    objects.extend(container_objects(endpoints, configmap, files, options, gpu=gpu))
-    if options.tls_secret:
-        objects.append(grpc_network_policy(cluster.id, options))
-    return objects
+    objects: list[dict[str, Any]] = [configmap]
+    endpoints: list = []
+    policies = []
+    for cluster in package.clusters:
+        groups = plan_groups(cluster)
+        node_args = ("--cluster", cluster.id) if several else ()
+        for plan in groups:
+            objects.extend(content_group_objects(cluster.id, plan, configmap, files, options, node_args))
+        endpoints.extend(node_endpoints(groups, options.namespace, cluster_domain=options.cluster_domain,
+                                        cluster=cluster.id if several else ""))
+        if options.tls_secret:
+            name = f"{dns_label(cluster.id, 'content cluster id')}-content-node-grpc" if several else "content-node-grpc"
+            policies.append(grpc_network_policy(cluster.id, options, name))
+    objects.extend(container_objects(tuple(endpoints), configmap, files, options, gpu=gpu))
+    return objects + policies
 
 
 def render(app_dir: str | Path, options: DeployOptions = DeployOptions(), *, gpu: bool = False) -> list[dict[str, Any]]:
@@ -175,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         files = app_package_files(args.app)
         if args.out:
             written = write_tree(kustomize_tree(package, files, options), args.out)
-            groups = plan_groups(package.content)
+            groups = [g for cluster in package.clusters for g in plan_groups(cluster)]
             print(f"wrote {len(written)} files to {args.out}: {len(groups)} content group(s) of "
                   f"{', '.join(str(len(g.distribution_keys)) for g in groups)} node(s); apply with\n"
                   f"  kubectl apply -k {Path(args.out) / 'overlays' / 'cpu'}   (or overlays/gpu)", file=sys.stderr)

@@ -1,6 +1,6 @@
 """Where every content node lives on Kubernetes, derived from the application package's topology.
 
-One StatefulSet (and headless Service of the same name) per content group; the group's nodes, in
+One StatefulSet (and headless Service of the same name) per content group of each content cluster; the group's nodes, in
 distribution-key order, are its pods 0..n-1. A node's stable address is its pod's DNS name,
 `<statefulset>-<ordinal>.<service>.<namespace>.svc.cluster.local`, and that is what the container's
 `--content-nodes` argument lists — the same `key/group=host:port` syntax the local cluster uses.
@@ -38,6 +38,7 @@ class NodeEndpoint:
     pod: str  # `<statefulset>-<ordinal>`
     host: str  # the pod's fully qualified DNS name
     port: int
+    cluster: str = ""  # the <content> id when services.xml has several, else ""
 
     @property
     def address(self) -> str:
@@ -75,16 +76,17 @@ def plan_groups(cluster: ContentCluster) -> tuple[GroupPlan, ...]:
 
 
 def node_endpoints(groups: tuple[GroupPlan, ...], namespace: str, port: int = CONTENT_NODE_PORT,
-                   cluster_domain: str = CLUSTER_DOMAIN) -> tuple[NodeEndpoint, ...]:
-    """Every node's address, in distribution-key order."""
+                   cluster_domain: str = CLUSTER_DOMAIN, cluster: str = "") -> tuple[NodeEndpoint, ...]:
+    """Every node's address, in distribution-key order; `cluster`: the <content> id to name (of several)."""
     endpoints = [
         NodeEndpoint(key, plan.group, f"{plan.name}-{ordinal}",
-                     f"{plan.name}-{ordinal}.{plan.name}.{namespace}.svc.{cluster_domain}", port)
+                     f"{plan.name}-{ordinal}.{plan.name}.{namespace}.svc.{cluster_domain}", port, cluster)
         for plan in groups for ordinal, key in enumerate(plan.distribution_keys)
     ]
     return tuple(sorted(endpoints, key=lambda endpoint: endpoint.distribution_key))
 
 
 def content_nodes_argument(endpoints: tuple[NodeEndpoint, ...]) -> str:
-    """The container's `--content-nodes` value: `key/group=host:port,...`."""
-    return ",".join(f"{e.distribution_key}/{e.group}={e.address}" for e in endpoints)
+    """The container's `--content-nodes` value: `[cluster:]key/group=host:port,...`."""
+    return ",".join(f"{e.cluster + ':' if e.cluster else ''}{e.distribution_key}/{e.group}={e.address}"
+                    for e in endpoints)

@@ -65,6 +65,7 @@ class NodeSpec:
     group: int
     port: int
     host: str = LOOPBACK
+    cluster: str = ""  # the services.xml <content> id when the package has several, else ""
 
     @property
     def address(self) -> str:
@@ -114,15 +115,21 @@ def read_state(data_dir: str | Path) -> dict[str, Any] | None:
     return state
 
 
-def node_specs(nodes: int, groups: int, ports: Sequence[int], host: str = LOOPBACK) -> list[NodeSpec]:
-    """Distribution keys 0..nodes-1, split into `groups` equal groups in key order."""
-    per_group = nodes // groups
-    return [NodeSpec(key, key // per_group, port, host) for key, port in enumerate(ports)]
+def node_specs(nodes: int, groups: int, ports: Sequence[int], host: str = LOOPBACK,
+               clusters: Sequence[str] = ("",)) -> list[NodeSpec]:
+    """Distribution keys 0..nodes-1: the clusters take equal shares in key order (keys stay unique
+    across clusters, so a node's key names its process and data dir), each share split into
+    `groups` equal groups."""
+    per_cluster = nodes // len(clusters)
+    per_group = per_cluster // groups
+    return [NodeSpec(key, (key % per_cluster) // per_group, port, host, clusters[key // per_cluster])
+            for key, port in enumerate(ports)]
 
 
 def content_nodes_argument(specs: Sequence[NodeSpec]) -> str:
-    """The container's `--content-nodes` value: `key/group=host:port,...`."""
-    return ",".join(f"{spec.distribution_key}/{spec.group}={spec.address}" for spec in specs)
+    """The container's `--content-nodes` value: `[cluster:]key/group=host:port,...`."""
+    return ",".join(f"{spec.cluster + ':' if spec.cluster else ''}{spec.distribution_key}/{spec.group}={spec.address}"
+                    for spec in specs)
 
 
 class LocalCluster:
@@ -384,8 +391,12 @@ class LocalCluster:
         taken = [port for port in self.requested_node_ports if not processes.port_is_free(port)]
         if taken or container_port in self.requested_node_ports:
             raise ClusterError(f"content-node ports {taken or [container_port]} are in use; choose others")
-        node_ports = self.requested_node_ports or processes.free_ports(self.node_count)
+        clusters = _content_clusters(self.app_dir)  # each <content> of several gets the launch's nodes
+        if self.requested_node_ports and len(clusters) > 1:
+            raise ClusterError(f"{len(clusters)} content clusters: node ports are chosen free (no --base-port)")
+        node_ports = self.requested_node_ports or processes.free_ports(self.node_count * len(clusters))
         planned = {"app": str(self.app_dir), "groups": self.groups, "tls": self.tls, "token_file": self.token_file,
+                   **({"clusters": clusters} if clusters != [""] else {}),
                    "https": self.tls and _has_certificate_clients(self.app_dir),
                    "container": {"port": container_port},
                    "content_nodes": [{"distribution_key": key, "port": port}
@@ -393,7 +404,9 @@ class LocalCluster:
         self._adopt(planned)
 
     def _state_differs(self, state: dict[str, Any]) -> bool:
-        return (Path(state["app"]) != self.app_dir or len(state["content_nodes"]) != self.node_count
+        clusters = state.get("clusters") or [""]
+        return (Path(state["app"]) != self.app_dir or len(state["content_nodes"]) != self.node_count * len(clusters)
+                or clusters != _content_clusters(self.app_dir)
                 or state["groups"] != self.groups or bool(state.get("tls")) != self.tls
                 or state.get("token_file") != self.token_file
                 or bool(self.requested_port) and state["container"]["port"] != self.requested_port
@@ -407,13 +420,14 @@ class LocalCluster:
         self.groups = state["groups"]
         self.tls, self.token_file = bool(state.get("tls")), state.get("token_file")
         self.https = bool(state.get("https"))
-        self.node_count = len(state["content_nodes"])
+        self.node_count = len(state["content_nodes"]) // len(state.get("clusters") or [""])  # per cluster
         self.nodes, self._content_nodes, self._container = self._build_processes(state)
 
     def _build_processes(self, state: dict[str, Any]) -> tuple[list[NodeSpec], dict[int, _Process], _Process]:
         app_dir = str(state["app"])
         recorded = sorted(state["content_nodes"], key=lambda node: node["distribution_key"])
-        specs = node_specs(len(recorded), state["groups"], [node["port"] for node in recorded])
+        specs = node_specs(len(recorded), state["groups"], [node["port"] for node in recorded],
+                           clusters=state.get("clusters") or [""])
         content_nodes: dict[int, _Process] = {}
         for spec, node in zip(specs, recorded):
             name = f"content-node-{spec.distribution_key}"
@@ -423,7 +437,9 @@ class LocalCluster:
                     "--port", str(spec.port), "--host", spec.host, "--groups", str(state["groups"]),
                     # the topology of this launch (may differ from services.xml): the node refuses
                     # writes for buckets another node of its group owns
-                    "--group-nodes", ",".join(str(s.distribution_key) for s in specs if s.group == spec.group),
+                    "--group-nodes", ",".join(str(s.distribution_key) for s in specs
+                                              if (s.cluster, s.group) == (spec.cluster, spec.group)),
+                    *(["--cluster", spec.cluster] if spec.cluster else []),
                     *(["--tls-dir", str(self.tls_root / name)] if state.get("tls") else [])]
             content_nodes[spec.distribution_key] = _Process(
                 name, spec.port, argv, self.log_path(name),
@@ -482,6 +498,8 @@ class LocalCluster:
             "version": STATE_VERSION,
             "app": str(self.app_dir),
             "groups": self.groups, "tls": self.tls, "token_file": self.token_file, "https": self.https,
+            **({"clusters": list(dict.fromkeys(s.cluster for s in self.nodes))}
+               if any(s.cluster for s in self.nodes) else {}),
             "container": {"port": self._container.port, "pid": self._container.pid,
                           "url": self.url},
             "content_nodes": [
@@ -493,6 +511,15 @@ class LocalCluster:
         temporary = self.state_path.with_suffix(".json.tmp")
         temporary.write_text(json.dumps(state, indent=2) + "\n")
         temporary.replace(self.state_path)
+
+
+def _content_clusters(app_dir: Path) -> list[str]:
+    """The <content> ids when services.xml has several (nodes then name theirs), else [""]."""
+    try:
+        clusters = load_application(app_dir).clusters
+    except Exception:  # noqa: BLE001 - an invalid package fails later, where its error is reported
+        return [""]
+    return [c.id for c in clusters] if len(clusters) > 1 else [""]
 
 
 def _has_certificate_clients(app_dir: Path) -> bool:

@@ -348,7 +348,7 @@ class SortValue(_message.Message):
     def __init__(self, number: _Optional[float] = ..., text: _Optional[str] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "now", "grouping", "rank_properties", "explain", "corpus_statistics", "with_summaries", "summary_class")
+    __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "now", "grouping", "rank_properties", "explain", "corpus_statistics", "with_summaries", "summary_class", "streaming_selection")
     class QueryFeaturesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -383,6 +383,7 @@ class SearchRequest(_message.Message):
     CORPUS_STATISTICS_FIELD_NUMBER: _ClassVar[int]
     WITH_SUMMARIES_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_CLASS_FIELD_NUMBER: _ClassVar[int]
+    STREAMING_SELECTION_FIELD_NUMBER: _ClassVar[int]
     schema: str
     rank_profile: str
     app_generation: str
@@ -403,7 +404,8 @@ class SearchRequest(_message.Message):
     corpus_statistics: CorpusStatistics
     with_summaries: bool
     summary_class: str
-    def __init__(self, schema: _Optional[str] = ..., rank_profile: _Optional[str] = ..., app_generation: _Optional[str] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., hits: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., trace_level: _Optional[int] = ..., sorting: _Optional[_Iterable[_Union[SortKey, _Mapping]]] = ..., rerank_count: _Optional[int] = ..., keep_rank_count: _Optional[int] = ..., rank_score_drop_limit: _Optional[float] = ..., second_phase_rank_score_drop_limit: _Optional[float] = ..., now: _Optional[float] = ..., grouping: _Optional[str] = ..., rank_properties: _Optional[_Mapping[str, str]] = ..., explain: _Optional[bool] = ..., corpus_statistics: _Optional[_Union[CorpusStatistics, _Mapping]] = ..., with_summaries: _Optional[bool] = ..., summary_class: _Optional[str] = ...) -> None: ...
+    streaming_selection: str
+    def __init__(self, schema: _Optional[str] = ..., rank_profile: _Optional[str] = ..., app_generation: _Optional[str] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., hits: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., trace_level: _Optional[int] = ..., sorting: _Optional[_Iterable[_Union[SortKey, _Mapping]]] = ..., rerank_count: _Optional[int] = ..., keep_rank_count: _Optional[int] = ..., rank_score_drop_limit: _Optional[float] = ..., second_phase_rank_score_drop_limit: _Optional[float] = ..., now: _Optional[float] = ..., grouping: _Optional[str] = ..., rank_properties: _Optional[_Mapping[str, str]] = ..., explain: _Optional[bool] = ..., corpus_statistics: _Optional[_Union[CorpusStatistics, _Mapping]] = ..., with_summaries: _Optional[bool] = ..., summary_class: _Optional[str] = ..., streaming_selection: _Optional[str] = ...) -> None: ...
 
 class LeanHit(_message.Message):
     __slots__ = ("global_id", "relevance", "match_features", "sort_values", "phases")

@@ -25,15 +25,17 @@ class NodeAddress:
     distribution_key: int
     group: int
     address: str  # host:port
+    cluster: str = ""  # the services.xml <content> id; "" = the first cluster
 
     @classmethod
     def parse(cls, text: str) -> "NodeAddress":
-        """`key/group=host:port` (the container's --content-nodes syntax)."""
+        """`[cluster:]key/group=host:port` (the container's --content-nodes syntax)."""
         ident, _, address = text.partition("=")
+        cluster, _, ident = ident.rpartition(":")
         key, _, group = ident.partition("/")
         if not address or not key.strip().isdigit():
-            raise ValueError(f"bad content node spec '{text}', expected key/group=host:port")
-        return cls(int(key), int(group or 0), address.strip())
+            raise ValueError(f"bad content node spec '{text}', expected [cluster:]key/group=host:port")
+        return cls(int(key), int(group or 0), address.strip(), cluster.strip())
 
 
 class NodeUnavailable(Exception):

@@ -39,11 +39,17 @@ class DocumentHandler:
         doctype = request.path_params["doctype"]
         user_id = request.path_params["docid"]
         path_id = request.url.path
-        document_id = f"id:{namespace}:{doctype}::{user_id}"
+        # /group/NAME/ and /number/N/ paths: ids `id:ns:type:g=NAME:key` / `n=N` (streaming groups)
+        location = (f"g={request.path_params['group']}" if "group" in request.path_params
+                    else f"n={request.path_params['number']}" if "number" in request.path_params else "")
+        document_id = f"id:{namespace}:{doctype}:{location}:{user_id}"
         body_base = {"pathId": path_id, "id": document_id}
         if doctype not in self._doctypes:
             return JSONResponse({**body_base, "message": f"Document type {quote_input(doctype)} does not exist"}, 400)
         try:
+            if not request.path_params.get("number", "0").isdigit() or ":" in request.path_params.get("group", ""):
+                raise DocumentError(f"Invalid document location in {quote_input(path_id)}: a number must be "
+                                    "digits and a group name cannot hold ':'")
             DocumentId.parse(document_id)
             timeout = read_timeout_seconds(request.query_params, DOCUMENT_TIMEOUT)
             if request.method == "GET":

@@ -34,6 +34,7 @@ def render_tree(value: object) -> object:
 def render_hit(result_hit: ResultHit, source: str, phase_trace: dict | None = None,
                selected: frozenset[str] | None = None) -> dict:
     """`selected`: the YQL select list (None for `select *`) - only those summary fields render."""
+    source = result_hit.source or source
     hit = result_hit.hit
     fields: dict[str, object] = {}
     if hit.match_features:

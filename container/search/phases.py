@@ -28,6 +28,7 @@ from container.search import explain, grouping
 from container.search.query import Query, QueryTimeout
 from container.search.query_embedding import query_features
 from container.search.request_parameters import read_bool
+from container.search.streaming import selection_for
 from container.search.validation import validate_fields, validate_sorting
 from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.coverage import CoverageReport
@@ -53,6 +54,7 @@ class ResultHit:
     fields: dict = field(default_factory=dict)
     summary_features: dict = field(default_factory=dict)
     shows_documentid: bool = True  # a custom summary class renders documentid only when it lists it
+    source: str = ""  # the content cluster, when the query searched several
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +178,8 @@ async def search_schema(plan: SearchPlan, schema_name: str, application: Applica
                       app_generation=application.generation, trace_level=query.trace_level,
                       now=query.now, grouping=grouping.request_text(query),
                       rank_properties=query.rank_properties, explain=query.explain,
-                      with_summaries=with_summaries, summary_class=query.summary_class)
+                      with_summaries=with_summaries, summary_class=query.summary_class,
+                      streaming_selection=selection_for(application, schema_name, query.streaming_selection))
     call, statistics_trace = await with_statistics(call, clients, profile.rank_properties, query.deadline)
     gathered = await scatter_gather(clients, call, query.deadline, application.content.redundancy,
                                     absent, cluster.known_active_docs())

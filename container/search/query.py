@@ -8,8 +8,9 @@ from typing import Mapping
 
 from container.search import request_parameters as rp
 from container.search.query_profile import with_query_profile
+from container.search.streaming import streaming_selection
 from container.search.validation import check_depth
-from searchlib.errors import ErrorCode, InvalidParameterError, QueryError, SearchlibError
+from searchlib.errors import ErrorCode, InvalidParameterError, QueryError, SearchlibError, quote_input
 from searchlib.match_modes import query_match_modes
 from searchlib.query import tree as q
 from searchlib.query.plain_text import SYNTAX_PARAMETER, without_query_syntax
@@ -41,6 +42,7 @@ class Query:
     now: float = field(default_factory=time.time)
     parameters: Mapping[str, str] = field(default_factory=dict)
     explain: bool = False  # ranking.explain: the phase trace (container/search/explain.py)
+    streaming_selection: str = ""  # streaming mode: the group searched, as a document selection
 
     @property
     def deadline(self) -> float:
@@ -92,6 +94,10 @@ def query_from(params: Mapping[str, str], application: ApplicationPackage, start
         if len(params.get(name, "")) > limits.yql_length:
             raise QueryError(f"'{name}' is {len(params[name])} characters long: the limit (yql-length) "
                              f"is {limits.yql_length}")
+    overrides = sorted(name for name in params if name.startswith("ranking.matchPhase."))
+    if overrides:  # refused rather than ignored: the rank profile's match-phase applies
+        raise InvalidParameterError(f"not supported: {quote_input(overrides[0], 60)} "
+                                    "(set match-phase in the rank profile)")
     parsing = _parsing_parameters(params)
     key = ParseCache.key(yql_text, parsing, (application.generation,))
     parsed = _PARSED.get(key)
@@ -129,7 +135,8 @@ def query_from(params: Mapping[str, str], application: ApplicationPackage, start
         timing=rp.read_bool(params, "presentation.timing"), rank_properties=rank_properties,
         started=started if started is not None else time.monotonic(),
         now=_freshness_now(params),
-        parameters=params, explain=rp.read_bool(params, "ranking.explain"))
+        parameters=params, explain=rp.read_bool(params, "ranking.explain"),
+        streaming_selection=streaming_selection(params, application))
 
 
 _MODES_BY_GENERATION: dict[str, dict] = {}  # per package: every query reads them
@@ -196,12 +203,18 @@ def _sorting_parameter(text: str) -> tuple[q.SortKey, ...]:
 
 def resolve_schemas(sources: tuple[str, ...], params: Mapping[str, str],
                     application: ApplicationPackage) -> tuple[str, ...]:
-    """`from sources *` → every schema; a cluster name → its schemas; a schema name → itself;
-    `model.restrict` narrows further."""
+    """`from sources *` → every schema (or those `model.sources` lists); a content cluster's id →
+    the schemas of its document types; a schema name → itself; `model.restrict` narrows further."""
     names: list[str] = []
-    for source in sources or ("*",):
-        if source == "*" or source == application.content.id:
+    if tuple(sources) in ((), ("*",)):
+        sources = tuple(s.strip() for s in params.get("model.sources", "").split(",") if s.strip()) or ("*",)
+    clusters = {c.id: c for c in application.clusters}
+    for source in sources:
+        if source == "*":
             names.extend(application.schemas)
+        elif source in clusters:  # a lone cluster serves every schema, listed or not
+            held = clusters[source].document_types
+            names.extend(n for n, s in application.schemas.items() if len(clusters) == 1 or s.document_name in held)
         elif source in application.schemas:
             names.append(source)
         else:

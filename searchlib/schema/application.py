@@ -161,10 +161,10 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
     limits = ContainerLimits()
     clients: tuple[DataPlaneClient, ...] = ()
     if services_text is None:
-        content, components = default_content_cluster(document_types), {}
+        clusters, components = (default_content_cluster(document_types),), {}
     else:
         services = parse_services(services_text, file_name("services.xml"), document_types)
-        content, components, limits, clients = services.content, services.components, services.limits, services.clients
+        clusters, components, limits, clients = services.clusters, services.components, services.limits, services.clients
         check_embedders(schemas, components)
         if display_root is not None:
             for reference, location in services.files:
@@ -177,7 +177,8 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
     return ApplicationPackage(
         path=path,
         schemas=MappingProxyType(schemas),
-        content=content,
+        content=clusters[0],
+        content_clusters=clusters if len(clusters) > 1 else (),
         components=MappingProxyType(components),
         limits=limits,
         generation=generation,

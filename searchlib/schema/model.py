@@ -6,7 +6,7 @@ Expressions are kept as source text plus location; `searchlib.expression` parses
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Mapping
 
@@ -301,6 +301,7 @@ class ContentCluster:
     min_active_docs_coverage: float = 97.0  # percent
     group_names: Mapping[int, str] = EMPTY  # group distribution-key -> name, for grouped clusters
     snippet_settings: Mapping[str, str] = EMPTY  # juniperrc <config> values (searchlib/snippets.py)
+    streaming_types: tuple[str, ...] = ()  # document types in mode="streaming": searched per group
 
     @property
     def groups(self) -> tuple[int, ...]:
@@ -345,3 +346,22 @@ class ApplicationPackage:
     generation: str = ""  # hash of every file in the package; requests carry it to detect skew
     clients: tuple[DataPlaneClient, ...] = ()  # services.xml <clients>; none: the open local default
     query_profiles: Mapping[str, "QueryProfile"] = EMPTY  # search/query-profiles/<id>.xml, resolved
+    # every <content> cluster of services.xml in order (`content` is the first); () = just `content`
+    content_clusters: tuple[ContentCluster, ...] = ()
+
+    @property
+    def clusters(self) -> tuple[ContentCluster, ...]:
+        return self.content_clusters or (self.content,)
+
+    def cluster_holding(self, document_type: str) -> ContentCluster | None:
+        """The content cluster whose <documents> list the type (a type is in at most one)."""
+        return next((c for c in self.clusters if document_type in c.document_types), None)
+
+    def cluster_view(self, cluster_id: str) -> "ApplicationPackage":
+        """The package as one content cluster's nodes and dispatcher see it: that cluster alone,
+        with the schemas of its document types."""
+        cluster = next((c for c in self.clusters if c.id == cluster_id), None)
+        if cluster is None:
+            raise ValueError(f"no content cluster '{cluster_id}' (clusters: {', '.join(c.id for c in self.clusters)})")
+        schemas = {name: s for name, s in self.schemas.items() if s.document_name in cluster.document_types}
+        return replace(self, content=cluster, content_clusters=(cluster,), schemas=MappingProxyType(schemas))

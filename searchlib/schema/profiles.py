@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
+from searchlib.schema.match_phase import diversity_of, match_phase_of
 from searchlib.schema.model import (
     NOWHERE,
     Expression,
@@ -226,6 +227,8 @@ def _validate(profile: RankProfile, decl: RankProfileDecl, fields: Mapping[str, 
     for field_name, location in ((name, decl.location) for name in decl.field_rank):
         if field_name not in fields:
             raise SchemaError(f"rank-profile '{profile.name}' sets rank of unknown field '{field_name}'", location)
+    match_phase_of(profile.settings, fields, profile.name, decl.location)  # refused at load, not at query time
+    diversity_of(profile.settings, fields, profile.name, decl.location)
     if profile.num_threads_per_search is not None and profile.num_threads_per_search < 1:
         raise SchemaError(f"num-threads-per-search of rank-profile '{profile.name}' must be at least 1",
                           decl.location)

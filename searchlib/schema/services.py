@@ -1,4 +1,4 @@
-"""services.xml (Vespa layout): the content cluster (documents, redundancy, flat or grouped nodes,
+"""services.xml (Vespa layout): the content clusters (documents, redundancy, flat or grouped nodes,
 dispatch tuning), the container's `<component>` declarations and its request `<limits>`.
 
 Parsed with the stdlib expat parser into ElementTree elements, remembering each element's line
@@ -26,7 +26,7 @@ _DISPATCH_POLICIES = ("adaptive", "best-of-random-2", "round-robin", "latency-am
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    content: ContentCluster
+    clusters: tuple[ContentCluster, ...]  # every <content>, in order
     components: dict[str, Component]
     limits: ContainerLimits = ContainerLimits()
     files: tuple[tuple[str, SourceLocation], ...] = ()  # package files the components name, where
@@ -87,9 +87,17 @@ def parse_services(text: str, file: str, document_types: Sequence[str]) -> Servi
     contents = [root] if root.tag == "content" else root.findall("content")
     if not contents:
         raise SchemaError("services.xml has no <content> cluster", located.of(root))
-    if len(contents) > 1:
-        raise SchemaError("only one <content> cluster is supported", located.of(contents[1]))
-    content = _content_cluster(contents[0], located, document_types)
+    clusters: list[ContentCluster] = []
+    for element in contents:
+        cluster = _content_cluster(element, located, document_types)
+        for other in clusters:
+            if other.id == cluster.id:
+                raise SchemaError(f"duplicate content cluster id '{cluster.id}'", located.of(element))
+            if shared := set(other.document_types) & set(cluster.document_types):
+                # documents are routed by type: a type in two clusters would have no one home
+                raise SchemaError(f"document type '{sorted(shared)[0]}' is in content clusters '{other.id}' and "
+                                  f"'{cluster.id}': a type may be in only one", located.of(element))
+        clusters.append(cluster)
     components: dict[str, Component] = {}
     limits = ContainerLimits()
     files: list[tuple[str, SourceLocation]] = []
@@ -106,7 +114,7 @@ def parse_services(text: str, file: str, document_types: Sequence[str]) -> Servi
         for element in container.findall("clients"):
             clients = parse_clients(element, located.of)
             files.extend((file, client.location) for client in clients for file in client.certificates)
-    return Services(content, components, limits, tuple(files), models=tuple(models), clients=clients)
+    return Services(tuple(clusters), components, limits, tuple(files), models=tuple(models), clients=clients)
 
 
 def _limits(element: ET.Element, located: _Located, limits: ContainerLimits) -> ContainerLimits:
@@ -154,6 +162,7 @@ def _content_cluster(content: ET.Element, located: _Located, document_types: Seq
         raise SchemaError("<content> needs an id attribute", located.of(content))
     documents = content.find("documents")
     types: list[str] = []
+    streaming: list[str] = []
     for document in documents.findall("document") if documents is not None else []:
         doc_type = document.get("type")
         if not doc_type:
@@ -163,6 +172,12 @@ def _content_cluster(content: ET.Element, located: _Located, document_types: Seq
                               f"defines it (schemas: {', '.join(document_types) or 'none'})", located.of(document))
         if document.get("global", "false").lower() == "true":  # parent documents of reference fields
             raise SchemaError("not supported: global documents (global=\"true\")", located.of(document))
+        mode = document.get("mode", "index")
+        if mode not in ("index", "store-only", "streaming"):
+            raise SchemaError(f"document type '{doc_type}': unknown mode '{mode}' (index, streaming, store-only)",
+                              located.of(document))
+        if mode == "streaming":
+            streaming.append(doc_type)
         types.append(doc_type)
     if not types:
         raise SchemaError(f"content cluster '{cluster_id}' has no <documents><document type=.../>",
@@ -194,7 +209,8 @@ def _content_cluster(content: ET.Element, located: _Located, document_types: Seq
                 except ValueError:
                     raise SchemaError(f"<{tag}> must be a number", located.of(element)) from None
     extra["snippet_settings"] = snippet_settings(content, located.of)
-    return ContentCluster(cluster_id, tuple(types), nodes, redundancy, group_names=group_names, **extra)
+    return ContentCluster(cluster_id, tuple(types), nodes, redundancy, group_names=group_names,
+                          streaming_types=tuple(streaming), **extra)
 
 
 def _nodes(content: ET.Element, located: _Located, cluster_id: str):

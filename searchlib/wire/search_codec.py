@@ -46,6 +46,7 @@ class SearchCall:
     # the hits it answers with, as the fill would fetch them
     with_summaries: bool = False
     summary_class: str = ""
+    streaming_selection: str = ""  # streaming mode: a document selection (the group searched)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,8 @@ def encode_search_call(call: SearchCall) -> pb.SearchRequest:
         hits=call.hits, timeout_ms=call.timeout_ms, trace_level=call.trace_level,
         sorting=[pb.SortKey(field=k.field, ascending=k.ascending) for k in call.sorting], now=call.now,
         grouping=call.grouping, rank_properties=dict(call.rank_properties), explain=call.explain,
-        with_summaries=call.with_summaries, summary_class=call.summary_class)
+        with_summaries=call.with_summaries, summary_class=call.summary_class,
+        streaming_selection=call.streaming_selection)
     for name in ("rerank_count", "keep_rank_count", "rank_score_drop_limit",
                  "second_phase_rank_score_drop_limit"):
         value = getattr(call, name)
@@ -126,7 +128,8 @@ def decode_search_call(message: pb.SearchRequest) -> SearchCall:
         grouping=message.grouping, rank_properties=dict(message.rank_properties), explain=message.explain,
         corpus_statistics=decode_statistics(message.corpus_statistics)
         if message.HasField("corpus_statistics") else None,
-        with_summaries=message.with_summaries, summary_class=message.summary_class)
+        with_summaries=message.with_summaries, summary_class=message.summary_class,
+        streaming_selection=message.streaming_selection)
 
 
 def encode_search_answer(answer: SearchAnswer) -> pb.SearchReply:

@@ -47,3 +47,15 @@ def test_status_shows_rotation_and_catch_up(stub_container, capsys):
     assert cli.main(["status", "--url", stub_container.url]) == 1  # not every node in rotation
     out = capsys.readouterr().out
     assert "up (in rotation)" in out and "catching up (42 left)" in out and "DOWN" in out
+
+
+def test_status_names_the_content_cluster_of_each_node_when_there_are_several(stub_container, capsys):
+    nodes = [{"distribution_key": 0, "group": 0, "address": "a:1", "up": True, "reachable": True,
+              "state": "ready", "documents": 3, "cluster": "music"},
+             {"distribution_key": 1, "group": 0, "address": "a:2", "up": True, "reachable": True,
+              "state": "ready", "documents": 4, "cluster": "library"}]
+    stub_container.respond = lambda request: (
+        (200, {"nodes": nodes}) if request.path == "/state/v1/nodes" else (200, {"status": {"code": "up"}}))
+    assert cli.main(["status", "--url", stub_container.url]) == 0
+    out = capsys.readouterr().out
+    assert "node music:0/0" in out and "node library:1/0" in out

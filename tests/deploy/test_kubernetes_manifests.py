@@ -20,6 +20,7 @@ from test_kubernetes_support import DEFAULT_APP, TOPOLOGIES, uniform_app, write_
 # the oldest release the manifests target (PVC retention policy, pod-name env) and a recent one
 KUBERNETES_VERSIONS = ("1.29.0", "1.33.0")
 DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+TWO_CLUSTERS = Path(__file__).resolve().parents[1] / "apps" / "two_clusters"
 
 
 def by_kind(objects: list[dict], kind: str) -> list[dict]:
@@ -224,3 +225,24 @@ def test_cluster_tls_mounts_the_secret_and_only_the_cluster_reaches_the_nodes(tm
     assert not by_kind(plain, "NetworkPolicy")
     assert all("--tls-dir" not in w["spec"]["template"]["spec"]["containers"][0]["args"]
                for w in [*by_kind(plain, "StatefulSet"), *by_kind(plain, "Deployment")])
+
+
+def test_several_content_clusters_render_with_each_node_told_its_cluster() -> None:
+    """tests/apps/two_clusters: `music` and `library`, each numbering its one node 0."""
+    objects = list(yaml.safe_load_all(k8s_yaml.dump_all(render(TWO_CLUSTERS))))
+    for version in KUBERNETES_VERSIONS:
+        for obj in objects:
+            kubernetes_validate.validate(obj, version, strict=True)
+    names = [(o["kind"], o["metadata"]["name"]) for o in objects]
+    assert len(names) == len(set(names))  # no object overwrites another
+    nodes = {s["metadata"]["name"]: s["spec"]["template"]["spec"]["containers"][0]["args"]
+             for s in by_kind(objects, "StatefulSet")}
+    assert set(nodes) == {"music-group0", "library-group0"}
+    for name, args in nodes.items():
+        assert args[args.index("--cluster") + 1] == name.removesuffix("-group0")
+    container = by_kind(objects, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["args"]
+    spec = container[container.index("--content-nodes") + 1]
+    assert [part.split("=")[0] for part in spec.split(",")] == ["music:0/0", "library:0/0"]
+    policies = by_kind(objects, "NetworkPolicy")
+    assert {p["metadata"]["name"]: p["spec"]["podSelector"]["matchLabels"]["phasedsearch.io/cluster"]
+            for p in policies} == {"music-content-node-grpc": "music", "library-content-node-grpc": "library"}

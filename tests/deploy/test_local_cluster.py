@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from container.dispatch.content_client import NodeAddress
 from deploy.local_cluster import (
     ClusterCommands,
     ClusterError,
@@ -17,7 +18,7 @@ from deploy.local_cluster import (
     content_nodes_argument,
     node_specs,
 )
-from deploy.processes import pid_is_running
+from deploy.processes import free_ports, pid_is_running
 
 FAKE = str(Path(__file__).with_name("fake_cluster_processes.py"))
 FAKE_COMMANDS = ClusterCommands(content_node=(sys.executable, FAKE, "content_node"),
@@ -39,6 +40,16 @@ def test_node_specs_split_keys_into_equal_groups_and_format_the_container_argume
     specs = node_specs(4, 2, [1000, 1001, 1002, 1003])
     assert [(spec.distribution_key, spec.group) for spec in specs] == [(0, 0), (1, 0), (2, 1), (3, 1)]
     assert content_nodes_argument(specs[:2]) == "0/0=127.0.0.1:1000,1/0=127.0.0.1:1001"
+
+
+def test_node_specs_give_each_content_cluster_its_share_with_unique_keys():
+    specs = node_specs(4, 1, [1000, 1001, 1002, 1003], clusters=["music", "books"])
+    assert [(s.distribution_key, s.group, s.cluster) for s in specs] == [
+        (0, 0, "music"), (1, 0, "music"), (2, 0, "books"), (3, 0, "books")]
+    assert content_nodes_argument(specs[1:3]) == "music:1/0=127.0.0.1:1001,books:2/0=127.0.0.1:1002"
+    assert [NodeAddress.parse(part) for part in content_nodes_argument(specs[1:3]).split(",")] == [
+        NodeAddress(1, 0, "127.0.0.1:1001", "music"), NodeAddress(2, 0, "127.0.0.1:1002", "books")]
+    assert NodeAddress.parse("0/1=10.0.0.1:19100") == NodeAddress(0, 1, "10.0.0.1:19100", "")
 
 
 def test_uneven_groups_are_rejected(app_dir, tmp_path):
@@ -177,3 +188,9 @@ def test_keep_going_reports_a_node_that_cannot_start_and_stops_nothing(app_dir, 
         assert cluster.failed_nodes == {} and cluster.is_running("content-node-1")
     finally:
         cluster.stop()
+
+
+def test_fixed_node_ports_are_refused_for_several_content_clusters(tmp_path):
+    two_clusters = Path(__file__).resolve().parents[1] / "apps" / "two_clusters"
+    with pytest.raises(ClusterError, match="2 content clusters"):
+        LocalCluster(two_clusters, tmp_path / "data", nodes=1, node_ports=[free_ports(1)[0]]).start()

@@ -219,6 +219,7 @@ def test_components_are_flattened_to_string_maps() -> None:
     (_services('    <nodes count="1"/>').replace('type="doc"', 'type="music"'), 4, "no schema defines it"),
     (_services('    <nodes count="1">'), 6, "not well-formed"),  # at </content>
     (_services('    <redundancy>0</redundancy>'), 5, "<redundancy> must be at least 1"),
+    (_services('    <nodes count="1"/>').replace('mode="index"', 'mode="fast"'), 4, "unknown mode 'fast'"),
 ])
 def test_services_errors_are_located(services: str, line: int, message: str) -> None:
     with pytest.raises(SchemaError) as raised:
@@ -226,3 +227,53 @@ def test_services_errors_are_located(services: str, line: int, message: str) -> 
     assert message in raised.value.message
     assert raised.value.location.file == "services.xml" and raised.value.location.line == line
     assert str(raised.value).startswith(f"services.xml:{line}:")
+
+
+OTHER = "schema other { document other { field title type string { indexing: index | summary } } }"
+
+
+def _two_clusters(second_type: str = "other", second_id: str = "books") -> str:
+    return f"""<services version="1.0">
+  <content id="music" version="1.0">
+    <documents><document type="doc" mode="index"/></documents>
+    <nodes><node distribution-key="0"/></nodes>
+  </content>
+  <content id="{second_id}" version="1.0">
+    <documents><document type="{second_type}" mode="index"/></documents>
+    <nodes><node distribution-key="0"/><node distribution-key="1"/></nodes>
+  </content>
+</services>"""
+
+
+def _two_schema_app(services: str):
+    return application.application_from_sources(
+        {"schemas/doc.sd": DOC, "schemas/other.sd": OTHER, "services.xml": services})
+
+
+def test_several_content_clusters_each_with_their_types_and_nodes() -> None:
+    app = _two_schema_app(_two_clusters())
+    assert [(c.id, c.document_types, len(c.nodes)) for c in app.clusters] == [
+        ("music", ("doc",), 1), ("books", ("other",), 2)]
+    assert app.content.id == "music" and app.cluster_holding("other").id == "books"
+    view = app.cluster_view("books")
+    assert set(view.schemas) == {"other"} and view.content.id == "books" and view.clusters == (view.content,)
+    assert view.generation == app.generation  # nodes and container still agree on the package
+    with pytest.raises(ValueError, match="no content cluster 'nope'"):
+        app.cluster_view("nope")
+
+
+@pytest.mark.parametrize("services, message", [
+    (_two_clusters(second_type="doc"), "document type 'doc' is in content clusters 'music' and 'books'"),
+    (_two_clusters(second_id="music"), "duplicate content cluster id 'music'"),
+])
+def test_several_content_clusters_errors_are_located(services: str, message: str) -> None:
+    with pytest.raises(SchemaError) as raised:
+        _two_schema_app(services)
+    assert message in raised.value.message and raised.value.location.line == 6
+
+
+def test_streaming_mode_is_recorded_per_document_type() -> None:
+    services = _services('    <nodes count="1"/>').replace('mode="index"', 'mode="streaming"')
+    assert application_from_text(DOC, services_xml=services, name="doc.sd").content.streaming_types == ("doc",)
+    assert application_from_text(DOC, services_xml=_services('    <nodes count="1"/>'),
+                                 name="doc.sd").content.streaming_types == ()

@@ -1,0 +1,63 @@
+"""Match-phase limiting on one node (the rule: searchlib/schema/match_phase.py).
+
+When more documents match than `max-hits`, only the `max-hits` best by the attribute (highest for
+`order: descending`, lowest for ascending; no value counts as 0; ties by local id) go on to
+first-phase ranking. With `diversity`, a group (a value of the diversity attribute) takes at most
+max-hits // min-groups of them, scanning in attribute order; `cutoff-strategy: strict` stops the
+scan after cutoff-factor * max-hits documents, `loose` scans all. Exact selection: what Vespa's
+pre-/post-filter choice (`max-filter-coverage`) approximates. The same rule, over the first phase's
+order with max-hits = rerank-count, picks the hits the second phase reranks (`diverse_first`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from searchlib.schema.match_phase import Diversity, MatchPhase, diversity_of, match_phase_of
+from searchlib.schema.model import RankProfile, Schema
+
+
+def settings_of(schema: Schema, profile: RankProfile) -> MatchPhase | None:
+    return match_phase_of(profile.settings, schema.fields, profile.name, profile.location)
+
+
+def diversity_settings(schema: Schema, profile: RankProfile) -> Diversity | None:
+    return diversity_of(profile.settings, schema.fields, profile.name, profile.location)
+
+
+def diverse_first(index, diversity: Diversity, rows: np.ndarray, rerank_count: int) -> np.ndarray:
+    """Positions of `rows` (in first-phase order): the diverse `rerank_count` first, then the rest."""
+    chosen = _pick(index, diversity, rows, np.arange(len(rows)), rerank_count)
+    rest = np.setdiff1d(np.arange(len(rows)), chosen, assume_unique=True)
+    return np.concatenate([chosen, rest]).astype(np.int64)
+
+
+def limit(index, phase: MatchPhase | None, candidates: np.ndarray) -> np.ndarray:
+    """The candidates to rank, in local-id order (all of them when few enough match)."""
+    if phase is None or len(candidates) <= phase.max_hits:
+        return candidates
+    values = np.asarray(index.attribute(phase.attribute), dtype=np.float64)[candidates]
+    values = np.where(np.isnan(values), 0.0, values)
+    order = np.argsort(values if phase.ascending else -values, kind="stable")  # candidates are in local-id order
+    if phase.diversity is None:
+        chosen = order[:phase.max_hits]
+    else:
+        chosen = _pick(index, phase.diversity, candidates, order, phase.max_hits)
+    return np.sort(candidates[chosen])
+
+
+def _pick(index, diversity: Diversity, candidates: np.ndarray, order: np.ndarray, max_hits: int) -> np.ndarray:
+    """Positions in `order`'s sequence, each group taking at most max_hits // min-groups."""
+    groups = index.attribute(diversity.attribute)
+    per_group = max(1, max_hits // diversity.min_groups)
+    scan = int(diversity.cutoff_factor * max_hits) if diversity.strict else len(order)
+    counts: dict[object, int] = {}
+    chosen: list[int] = []
+    for position in order[:scan]:
+        value = groups[candidates[position]]
+        key = 0.0 if isinstance(value, float) and np.isnan(value) else value
+        if counts.get(key, 0) < per_group:
+            counts[key] = counts.get(key, 0) + 1
+            chosen.append(int(position))
+            if len(chosen) == max_hits:
+                break
+    return np.asarray(chosen, dtype=np.int64)

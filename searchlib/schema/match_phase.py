@@ -1,0 +1,107 @@
+"""A rank profile's `match-phase` (and `diversity`) settings, validated: what the content node's
+limiter needs (content_node/match_phase.py).
+
+Vespa: when more documents match on a node than `max-hits`, only the `max-hits` with the highest
+(`order: descending`, the default) or lowest values of a single-value numeric attribute are exposed
+to first-phase ranking; a document without a value counts as 0. `diversity` keeps at least
+`min-groups` values of another attribute among them; without match-phase, `diversity` picks the
+second phase's `rerank-count` the same way from the first phase's order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from searchlib.errors import SchemaError, SourceLocation
+from searchlib.schema.model import Field
+
+DEFAULT_MAX_FILTER_COVERAGE = 0.2
+DEFAULT_CUTOFF_FACTOR = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Diversity:
+    attribute: str
+    min_groups: int
+    cutoff_factor: float = DEFAULT_CUTOFF_FACTOR
+    strict: bool = False  # cutoff-strategy: strict | loose (default)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchPhase:
+    attribute: str
+    max_hits: int
+    ascending: bool = False
+    max_filter_coverage: float = DEFAULT_MAX_FILTER_COVERAGE
+    diversity: Diversity | None = None
+
+
+def match_phase_of(settings: Mapping[str, str], fields: Mapping[str, Field], profile: str,
+                   location: SourceLocation) -> MatchPhase | None:
+    """The profile's match-phase (None without one); SchemaError for what cannot work."""
+    given = {k.removeprefix("match-phase."): v for k, v in settings.items() if k.startswith("match-phase.")}
+    diversity = {k.removeprefix("diversity."): v for k, v in given.items() if k.startswith("diversity.")}
+    diversity.update({k.removeprefix("diversity."): v for k, v in settings.items() if k.startswith("diversity.")})
+    where = f"rank-profile '{profile}'"
+    if not given and not diversity:
+        return None
+    for unsupported in ("total-max-hits", "evaluation-point", "pre-post-filter-tipping-point"):
+        if unsupported in given:
+            raise SchemaError(f"match-phase of {where}: not supported: {unsupported}", location)
+    if not given:  # diversity alone: before the second phase (diversity_of)
+        _diversity(diversity, fields, where, location)
+        return None
+    if "attribute" not in given or "max-hits" not in given:
+        raise SchemaError(f"{where}: match-phase needs an attribute and max-hits", location)
+    attribute = _attribute(given["attribute"], fields, f"match-phase of {where}", location, numeric=True)
+    order = given.get("order", "descending")
+    if order not in ("ascending", "descending"):
+        raise SchemaError(f"match-phase of {where}: order must be ascending or descending, not '{order}'", location)
+    return MatchPhase(attribute, _number(given["max-hits"], "max-hits", where, location, int, 1), order == "ascending",
+                      _number(given.get("max-filter-coverage", str(DEFAULT_MAX_FILTER_COVERAGE)),
+                              "max-filter-coverage", where, location, float, 0.0, 1.0),
+                      _diversity(diversity, fields, where, location) if diversity else None)
+
+
+def diversity_of(settings: Mapping[str, str], fields: Mapping[str, Field], profile: str,
+                 location: SourceLocation) -> Diversity | None:
+    """The profile's diversity (None without one), which also picks the second phase's candidates."""
+    given = {k.removeprefix("diversity."): v for k, v in settings.items() if k.startswith("diversity.")}
+    given.update({k.removeprefix("match-phase.diversity."): v for k, v in settings.items()
+                  if k.startswith("match-phase.diversity.")})
+    return _diversity(given, fields, f"rank-profile '{profile}'", location) if given else None
+
+
+def _diversity(given: Mapping[str, str], fields: Mapping[str, Field], where: str,
+               location: SourceLocation) -> Diversity:
+    if "attribute" not in given or "min-groups" not in given:
+        raise SchemaError(f"diversity of {where} needs an attribute and min-groups", location)
+    strategy = given.get("cutoff-strategy", "loose")
+    if strategy not in ("loose", "strict"):
+        raise SchemaError(f"diversity of {where}: cutoff-strategy must be loose or strict, not '{strategy}'", location)
+    return Diversity(_attribute(given["attribute"], fields, f"diversity of {where}", location, numeric=False),
+                     _number(given["min-groups"], "min-groups", where, location, int, 1),
+                     _number(given.get("cutoff-factor", str(DEFAULT_CUTOFF_FACTOR)), "cutoff-factor", where,
+                             location, float, 1.0),
+                     strategy == "strict")
+
+
+def _attribute(name: str, fields: Mapping[str, Field], what: str, location: SourceLocation, numeric: bool) -> str:
+    field = fields.get(name)
+    kinds = ("int", "long", "float", "double", "byte") if numeric else ("int", "long", "float", "double", "byte",
+                                                                         "string")
+    if field is None or not field.is_attribute or field.type.kind not in kinds:
+        kind = "numeric" if numeric else "numeric or string"
+        raise SchemaError(f"{what}: '{name}' is not a single-value {kind} attribute", location)
+    return name
+
+
+def _number(text: str, key: str, where: str, location: SourceLocation, kind, low: float, high: float | None = None):
+    try:
+        value = kind(text.strip())
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise SchemaError(f"{key} of {where} must be a number {bound}, not '{text}'", location)
+    return value

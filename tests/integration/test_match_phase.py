@@ -1,0 +1,102 @@
+"""match-phase and diversity on a running one-node cluster (tests/apps/match_phase), worked by hand.
+Every profile ranks by `attribute(score)`; the limited ones rank only 3 of the matches.
+
+  id  popularity  score  category
+  1   50          1      a
+  2   40          2      a
+  3   30          3      b
+  4   20          4      b
+  5   10          5      c
+  6   (none = 0)  6      c
+
+- plain: all six by score: 6 5 4 3 2 1
+- limited (descending, max-hits 3): popularity 50, 40, 30 -> {1, 2, 3}, by score 3 2 1
+- limited_ascending: popularity 0, 10, 20 -> {6, 5, 4}, by score 6 5 4
+- diverse (min-groups 3: at most 3 // 3 = 1 per category, in popularity order 1 2 3 4 5 6):
+  1 (a), 2 skipped (a), 3 (b), 4 skipped (b), 5 (c) -> {1, 3, 5}, by score 5 3 1
+- reranked (second phase 1000 + score on the first phase's best 3): 6 5 4 reranked, then 3 2 1
+- diverse_rerank (diversity without match-phase: the rerank set takes 3 // 3 = 1 per category in
+  first-phase order 6 5 4 3 2 1): 6 (c), 4 (b), 2 (a) reranked (1006 1004 1002), then 5 3 1
+Limited: 3 of 6 matches ranked -> coverage 50 %, 3 documents, degraded match-phase; totalCount
+still counts all six matches.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deploy.local_cluster import LocalCluster
+
+APP = Path(__file__).resolve().parents[1] / "apps" / "match_phase"
+DOCS = {1: (50, 1.0, "a"), 2: (40, 2.0, "a"), 3: (30, 3.0, "b"), 4: (20, 4.0, "b"), 5: (10, 5.0, "c"),
+        6: (None, 6.0, "c")}
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory):
+    with LocalCluster(APP, tmp_path_factory.mktemp("match_phase"), nodes=1) as cluster:
+        with httpx.Client(base_url=cluster.url, timeout=30.0) as client:
+            for key, (popularity, score, category) in DOCS.items():
+                fields = {"title": "x", "score": score, "category": category}
+                if popularity is not None:
+                    fields["popularity"] = popularity
+                response = client.post(f"/document/v1/test/item/docid/{key}", json={"fields": fields})
+                assert response.status_code == 200, response.text
+            yield client
+
+
+def search(http: httpx.Client, ranking: str, where: str = 'title contains "x"') -> dict:
+    response = http.get("/search/", params={"yql": f"select * from item where {where}", "ranking": ranking})
+    assert response.status_code == 200, response.text
+    return response.json()["root"]
+
+
+def ids(root: dict) -> list[int]:
+    return [int(hit["id"].rsplit(":", 1)[1]) for hit in root.get("children", [])]
+
+
+@pytest.mark.parametrize("ranking, expected", [
+    ("limited", [3, 2, 1]),
+    ("limited_ascending", [6, 5, 4]),
+    ("diverse", [5, 3, 1]),
+])
+def test_only_the_best_by_the_attribute_are_ranked(http, ranking, expected) -> None:
+    root = search(http, ranking)
+    assert ids(root) == expected
+    assert root["fields"]["totalCount"] == 6
+    coverage = root["coverage"]
+    assert coverage["coverage"] == 50 and coverage["documents"] == 3 and not coverage["full"]
+    assert coverage["degraded"]["match-phase"] and not coverage["degraded"]["timeout"]
+
+
+def test_without_limit_everything_is_ranked(http) -> None:
+    root = search(http, "plain")
+    assert ids(root) == [6, 5, 4, 3, 2, 1] and root["coverage"]["full"]
+    few = search(http, "limited", 'title contains "x" and category contains "a"')  # 2 <= max-hits
+    assert ids(few) == [2, 1] and few["coverage"]["full"] and few["coverage"]["coverage"] == 100
+
+
+def test_query_time_match_phase_overrides_are_refused(http) -> None:
+    response = http.get("/search/", params={"yql": 'select * from item where title contains "x"',
+                                           "ranking": "limited", "ranking.matchPhase.maxHits": "1"})
+    assert response.status_code == 400
+    assert "not supported: ranking.matchPhase.maxHits" in response.json()["root"]["errors"][0]["message"]
+
+
+def test_a_sorted_query_is_limited_too(http) -> None:
+    response = http.get("/search/", params={"yql": 'select * from item where title contains "x" order by score asc',
+                                           "ranking": "limited"})
+    root = response.json()["root"]
+    assert ids(root) == [1, 2, 3] and root["coverage"]["degraded"]["match-phase"]
+
+
+@pytest.mark.parametrize("ranking, expected, relevance", [
+    ("reranked", [6, 5, 4, 3, 2, 1], [1006, 1005, 1004, 3, 2, 1]),
+    ("diverse_rerank", [6, 4, 2, 5, 3, 1], [1006, 1004, 1002, 5, 3, 1]),
+])
+def test_diversity_picks_what_the_second_phase_reranks(http, ranking, expected, relevance) -> None:
+    root = search(http, ranking)
+    assert ids(root) == expected and [hit["relevance"] for hit in root["children"]] == relevance
+    assert root["coverage"]["full"]  # diversity before the second phase is not a degradation

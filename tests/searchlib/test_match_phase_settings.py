@@ -1,0 +1,60 @@
+"""`match-phase` and `diversity` in a rank profile: read into MatchPhase, refused with a location
+when they cannot work."""
+from __future__ import annotations
+
+import pytest
+
+from content_node.match_phase import diversity_settings, settings_of
+from searchlib.errors import SchemaError
+from searchlib.schema.application import application_from_text
+from searchlib.schema.match_phase import Diversity, MatchPhase
+
+FIELDS = """
+        field title type string { indexing: index | summary }
+        field popularity type int { indexing: attribute | summary }
+        field category type string { indexing: attribute | summary }
+        field tags type array<string> { indexing: attribute | summary }"""
+
+
+def _schema(profile_body: str) -> str:
+    return f"schema doc {{ document doc {{{FIELDS} }}\n    rank-profile limited {{\n{profile_body}\n    }}\n}}"
+
+
+def _phase(profile_body: str):
+    schema = application_from_text(_schema(profile_body), name="doc.sd").schemas["doc"]
+    return settings_of(schema, schema.rank_profiles["limited"])
+
+
+def test_match_phase_and_diversity_are_read() -> None:
+    assert _phase("match-phase { attribute: popularity max-hits: 100 }") == MatchPhase("popularity", 100)
+    phase = _phase("match-phase { attribute: popularity order: ascending max-hits: 5 max-filter-coverage: 0.5 }\n"
+                   "diversity { attribute: category min-groups: 2 cutoff-factor: 3.5 cutoff-strategy: strict }")
+    assert phase == MatchPhase("popularity", 5, True, 0.5, Diversity("category", 2, 3.5, True))
+    assert _phase("first-phase { expression: 1 }") is None
+
+
+def test_diversity_alone_picks_the_second_phase_candidates() -> None:
+    body = "diversity { attribute: category min-groups: 4 }"
+    schema = application_from_text(_schema(body), name="doc.sd").schemas["doc"]
+    profile = schema.rank_profiles["limited"]
+    assert settings_of(schema, profile) is None and diversity_settings(schema, profile) == Diversity("category", 4)
+
+
+@pytest.mark.parametrize("body, message", [
+    ("match-phase { attribute: title max-hits: 10 }", "'title' is not a single-value numeric attribute"),
+    ("match-phase { attribute: category max-hits: 10 }", "'category' is not a single-value numeric attribute"),
+    ("match-phase { attribute: popularity max-hits: 0 }", "max-hits of rank-profile 'limited' must be a number"),
+    ("match-phase { attribute: popularity max-hits: 10 order: sideways }", "order must be ascending or descending"),
+    ("match-phase { attribute: popularity max-hits: 10 max-filter-coverage: 2 }", "max-filter-coverage"),
+    ("match-phase { max-hits: 10 }", "match-phase needs an attribute and max-hits"),
+    ("match-phase { attribute: popularity max-hits: 10 total-max-hits: 100 }", "not supported: total-max-hits"),
+    ("diversity { attribute: title min-groups: 2 }", "'title' is not a single-value numeric or string attribute"),
+    ("match-phase { attribute: popularity max-hits: 10 }\ndiversity { attribute: tags min-groups: 2 }",
+     "'tags' is not a single-value numeric or string attribute"),
+    ("match-phase { attribute: popularity max-hits: 10 }\ndiversity { attribute: category }", "needs an attribute and min-groups"),
+])
+def test_unworkable_settings_are_refused_at_load(body: str, message: str) -> None:
+    with pytest.raises(SchemaError) as raised:
+        application_from_text(_schema(body), name="doc.sd")
+    assert message in raised.value.message
+    assert raised.value.location is not None and raised.value.location.line == 6  # the rank-profile
