@@ -72,8 +72,11 @@ def build_query(raw: Mapping[str, str], application: ApplicationPackage, started
                              f"is {limits.yql_length}")
     exact = {name for schema in application.schemas.values() for name, f in schema.fields.items()
              if f.is_attribute and not f.is_index}
+    cased = {name for schema in application.schemas.values() for name, f in schema.fields.items()
+             if name in exact and f.settings.get("match.cased", "false") != "false"}
     try:
-        parsed = parse_yql(yql_text, parameters=_parsing_parameters(params), exact_match_fields=exact)
+        parsed = parse_yql(yql_text, parameters=_parsing_parameters(params), exact_match_fields=exact,
+                            cased_fields=cased)
     except RecursionError:  # a parser recurses per level of nesting: too deep is a bad query
         raise QueryError("Could not create query from YQL: it is nested too deeply") from None
     check_depth(parsed.where, limits.query_tree_depth)

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from content_node.matching.attribute_terms import attribute_term_matches
 from content_node.matching.collection_features import collection_attribute
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.tensor_attributes import tensor_attribute_column
@@ -83,6 +84,12 @@ def query(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> obj
 
 
 def matches(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    spec = calc.schema.fields.get(feature.args[0]) if feature.args else None
+    if spec is not None and spec.is_attribute and not spec.is_index:  # the query's terms on the attribute
+        hit = np.zeros(len(candidates), dtype=bool)
+        for term in dict.fromkeys(calc.terms_for_field(spec.name)):
+            hit |= np.isin(candidates, attribute_term_matches(spec, calc.index.attribute(spec.name), term))
+        return hit.astype(np.float64)
     return (match_count(calc, feature, candidates) > 0).astype(np.float64)
 
 

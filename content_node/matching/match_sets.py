@@ -10,6 +10,8 @@ from typing import Mapping, Protocol, Sequence
 
 import numpy as np
 
+from content_node.matching.attribute_terms import (
+    attribute_term_matches, element_kind, is_multi_value, multi_value_range)
 from content_node.matching.nearest_neighbor import nearest_neighbors
 from content_node.matching.proximity import merged_postings, near_matches
 from content_node.matching.string_items import in_matches, string_item_matches
@@ -191,14 +193,7 @@ class MatchEvaluator:
         if spec.is_index:
             return self.postings(field, term).doc_ids
         if spec.is_attribute:
-            column = self._index.attribute(field)
-            if spec.type.is_numeric:
-                try:
-                    wanted = float(term)
-                except ValueError:
-                    return EMPTY
-                return np.flatnonzero(column == wanted).astype(np.int32)
-            return np.flatnonzero(_lowercase_equals(column, term)).astype(np.int32)
+            return attribute_term_matches(spec, self._index.attribute(field), term)
         raise InvalidParameterError(f"Field '{field}' is not searchable (it has neither index nor attribute)")
 
     def _phrase_in_field(self, field: str, terms: Sequence[str]) -> np.ndarray:
@@ -226,10 +221,12 @@ class MatchEvaluator:
         if spec is None:
             raise InvalidParameterError(
                 f"Field '{node.field}' does not exist in schema '{self._schema.name}'")
-        if not spec.is_attribute or not spec.type.is_numeric:
+        if not spec.is_attribute or element_kind(spec) not in _NUMERIC_KINDS:
             raise InvalidParameterError(
                 f"Field '{node.field}' must be a numeric attribute to be used in a range or comparison")
         column = self._index.attribute(node.field)
+        if is_multi_value(spec):
+            return multi_value_range(column, node)
         mask = ~np.isnan(column)
         if node.low is not None:
             mask &= column >= node.low if node.low_inclusive else column > node.low
@@ -242,7 +239,5 @@ class MatchEvaluator:
         return ids.astype(np.int32)
 
 
-def _lowercase_equals(column: np.ndarray, term: str) -> np.ndarray:
-    wanted = term.lower()
-    return np.fromiter((isinstance(v, str) and v.lower() == wanted for v in column), dtype=bool,
-                       count=len(column))
+
+_NUMERIC_KINDS = ("int", "long", "byte", "float", "double", "bool")

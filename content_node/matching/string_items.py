@@ -6,6 +6,8 @@ from typing import Callable
 
 import numpy as np
 
+from content_node.matching.attribute_terms import (
+    as_number, documents_where, element_kind, is_multi_value, term_predicate)
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 from searchlib.query.string_match import compile_regex, fuzzy_match
@@ -46,28 +48,31 @@ def in_matches(node: q.In, fields: tuple[str, ...], schema: Schema,
                column_of: Callable[[str], np.ndarray],
                postings_of: Callable[[str, str], object]) -> list[np.ndarray]:
     """Sorted local ids per field of the documents holding one of the values: integer attributes
-    by equality, string attributes by lowercased equality, indexed string fields by their words."""
+    (single, array or weighted set) by equality, string attributes as `contains` would match each
+    value, indexed string fields by their words."""
     found = []
     for field in fields:
         spec = schema.fields[field]
-        kind = spec.type.kind
+        kind = element_kind(spec)
         if node.numeric and spec.is_attribute and kind in _INTEGER_KINDS:
             wanted = np.array([int(v) for v in node.values], dtype=np.float64)
-            found.append(np.flatnonzero(np.isin(column_of(field), wanted)).astype(np.int32))
-        elif not node.numeric and kind == "string" and spec.is_attribute:
-            wanted_strings = frozenset(node.values)
             column = column_of(field)
-            hit = np.fromiter((isinstance(v, str) and v.lower() in wanted_strings for v in column),
-                              dtype=bool, count=len(column))
-            found.append(np.flatnonzero(hit).astype(np.int32))
+            if is_multi_value(spec):
+                wanted_set = frozenset(wanted.tolist())
+                found.append(documents_where(column, lambda value: as_number(value) in wanted_set))
+            else:
+                found.append(np.flatnonzero(np.isin(column, wanted)).astype(np.int32))
         elif not node.numeric and kind == "string" and spec.is_index:
             ids = [postings_of(field, value).doc_ids for value in node.values]
             found.append(np.unique(np.concatenate(ids)).astype(np.int32) if ids else np.empty(0, np.int32))
+        elif not node.numeric and kind == "string" and spec.is_attribute:
+            passes = [term_predicate(spec, value) for value in node.values]
+            found.append(documents_where(column_of(field), lambda value: any(p(value) for p in passes)))
         else:
             wanted_type = "integer" if node.numeric else "string"
             raise InvalidParameterError(
                 f"The in operator with {wanted_type} values needs {wanted_type} fields: '{field}' is "
-                f"{spec.type.kind}{' (not an attribute)' if node.numeric and not spec.is_attribute else ''}")
+                f"{spec.type}{' (not an attribute)' if node.numeric and not spec.is_attribute else ''}")
     return found
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from searchlib.errors import QueryError
 from searchlib.languages import detect_language, language_code
@@ -47,27 +47,31 @@ def parse_yql(
     parameters: Mapping[str, object] = {},
     user_query: UserQuerySettings | None = None,
     exact_match_fields: Collection[str] = (),
+    cased_fields: Collection[str] = (),
     stem: bool = True,
 ) -> ParsedYql:
     """Parse a YQL statement. `parameters` are the request parameters (for `@name` and, when
     user_query is None, for userQuery()); `exact_match_fields` are fields matched as whole
-    lowercased values (attributes, `match: word`) rather than tokenized and stemmed text.
+    lowercased values (attributes, `match: word`) rather than tokenized and stemmed text, and
+    `cased_fields` among them keep the term's case (`match: cased`).
     stem=False leaves every word unstemmed: the tree as Vespa's parser builds it, before its
     stemming searcher runs (what the conformance test compares)."""
     settings = user_query if user_query is not None else UserQuerySettings.from_parameters(parameters)
-    return _YqlParser(yql, parameters, settings, frozenset(exact_match_fields), stem).statement()
+    return _YqlParser(yql, parameters, settings, frozenset(exact_match_fields), stem,
+                      frozenset(cased_fields)).statement()
 
 
 class _YqlParser(YqlOperatorParser):
     def __init__(
         self, source: str, parameters: Mapping[str, object], settings: UserQuerySettings,
-        exact_match_fields: frozenset[str], stem: bool = True,
+        exact_match_fields: frozenset[str], stem: bool = True, cased_fields: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(source, parameters)
         self._stem = stem
         self._inherited: dict[str, object] = {}  # ranked/filter from enclosing annotated groups
         self._settings = settings
         self._exact_fields = exact_match_fields
+        self._cased_fields = cased_fields
         self._detected_language = ""
 
     @property
@@ -378,11 +382,14 @@ class _YqlParser(YqlOperatorParser):
             return Term(field, tokens[0], weight, label, ranked, is_filter)
         return Phrase(field, tuple(tokens), weight, label)
 
+    def _value_fold(self, field: str) -> Callable[[str], str]:
+        return str if field in self._cased_fields else normalize
+
     def _words(self, field: str, text: str, annotations: dict[str, object], at: Token) -> list[str]:
         """The words of one string as the field indexed them: normalized whole values for
         exact-match fields, else tokenized (and stemmed unless {stem: false})."""
         if field in self._exact_fields:  # without U+001F: it marks the combined term of an equiv
-            value = normalize(text).replace("\x1f", "")
+            value = self._value_fold(field)(text).replace("\x1f", "")
             return [value] if value else []
         stem = self._annotation(params.annotation_bool, annotations, "stem", self._stem, at)
         return (tokenize if stem else tokenize_unstemmed)(text, self._language)

@@ -1,0 +1,124 @@
+"""Every attribute field kind under every query operator on a running 2-node cluster; the expected
+hits are worked out by hand from Vespa's semantics: a document matches when one of its values (an
+array's elements, a weighted set's keys, the single value) does; strings match whole values,
+case-insensitively unless `match: cased`, by prefix with `match: prefix`; numbers by value or by a
+range term; a field with both index and attribute is searched in its index.
+
+Document 3 has only a title: every attribute is unset (bool defaults to false).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deploy.local_cluster import LocalCluster
+
+APP = Path(__file__).resolve().parents[1] / "apps" / "attribute_kinds"
+DOCS = {
+    "1": {"title": "red planet", "name": "Space Station", "cname": "Space", "pname": "Spacecraft",
+          "tags": ["space", "Moon"], "wtags": {"Space": 3, "moon": 1}, "both": ["Space Station", "moon"],
+          "ids": [1, 5], "wids": {"5": 2, "7": 1}, "longs": [10000000000, 3], "flag": True, "small": 5,
+          "big": 10000000000},
+    "2": {"title": "blue ocean", "name": "ocean", "cname": "space", "pname": "Ocean", "tags": ["ocean"],
+          "wtags": {"ocean": 2}, "both": ["ocean"], "ids": [7], "wids": {"1": 1}, "longs": [-2],
+          "flag": False, "small": -5, "big": -3},
+    "3": {"title": "empty"},
+}
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory):
+    with LocalCluster(APP, tmp_path_factory.mktemp("attribute_kinds"), nodes=2) as cluster:
+        with httpx.Client(base_url=cluster.url, timeout=30.0) as client:
+            for user_id, fields in DOCS.items():
+                response = client.post(f"/document/v1/test/kind/docid/{user_id}", json={"fields": fields})
+                assert response.status_code == 200, response.text
+            yield client
+
+
+def hits(http: httpx.Client, where: str) -> dict[str, dict]:
+    """Match features by user id."""
+    response = http.get("/search/", params={"yql": f"select * from kind where {where}",
+                                           "ranking": "features", "hits": 10})
+    assert response.status_code == 200, response.text
+    return {hit["id"].rsplit(":", 1)[1]: hit["fields"]["matchfeatures"]
+            for hit in response.json()["root"].get("children", [])}
+
+
+@pytest.mark.parametrize("where, expected", [
+    # string attributes: whole values, any case
+    ('tags contains "space"', {"1"}),
+    ('tags contains "MOON"', {"1"}),
+    ('tags contains "spa"', set()),
+    ('wtags contains "space"', {"1"}),
+    ('wtags contains "OCEAN"', {"2"}),
+    ('name contains "space station"', {"1"}),
+    ('name contains "station"', set()),
+    ('cname contains "Space"', {"1"}),
+    ('cname contains "space"', {"2"}),
+    ('pname contains "oce"', {"2"}),
+    ('pname contains "SPACE"', {"1"}),
+    ('both contains "station"', {"1"}),
+    ('tags contains equiv("ocean", "moon")', {"1", "2"}),
+    # numeric arrays and weighted sets: any element
+    ('ids contains "5"', {"1"}),
+    ("ids = 5", {"1"}),
+    ("ids > 6", {"2"}),
+    ('ids contains "[2;6]"', {"1"}),
+    ('ids contains "<2"', {"1"}),
+    ('wids contains "7"', {"1"}),
+    ("wids = 1", {"2"}),
+    ("wids >= 5", {"1"}),
+    ("longs = 10000000000L", {"1"}),
+    ('longs contains "10000000000"', {"1"}),
+    ("longs < 0", {"2"}),
+    ("range(longs, 0, 5)", {"1"}),
+    # single bool, byte and long
+    ("flag = true", {"1"}),
+    ("flag = false", {"2", "3"}),
+    ('flag contains "true"', {"1"}),
+    ("small = -5", {"2"}),
+    ('small contains "-5"', {"2"}),
+    ("small < 0", {"2"}),
+    ("big > 5000000000L", {"1"}),
+    # in
+    ('tags in ("space", "x")', {"1"}),
+    ('wtags in ("MOON")', {"1"}),
+    ('cname in ("Space")', {"1"}),
+    ("ids in (5, 7)", {"1", "2"}),
+    ("wids in (1)", {"2"}),
+    ("small in (5)", {"1"}),
+    # not and or
+    ('true and !(tags contains "space")', {"2", "3"}),
+    ('title contains "planet" and !(ids = 5)', set()),
+    ("ids < 5 and !(ids > 5)", {"1"}),
+    ('true and !(flag = true) and !(tags contains "ocean")', {"3"}),
+    ('tags contains "ocean" or ids = 5', {"1", "2"}),
+    # weighted-token operators
+    ('weightedSet(tags, {"space": 1})', {"1"}),
+    ('weightedSet(ids, {"7": 1})', {"2"}),
+    ('dotProduct(wtags, {"space": 2})', {"1"}),
+    ('wand(wids, {"5": 2, "1": 1})', {"1", "2"}),
+])
+def test_attribute_kinds_under_every_operator(http, where, expected) -> None:
+    assert set(hits(http, where)) == expected
+
+
+def test_matches_tells_which_attribute_matched(http) -> None:
+    found = hits(http, 'tags contains "space" or ids contains "7" or cname contains "Space"')
+    assert {i: (h["matches(tags)"], h["matches(ids)"], h["matches(cname)"]) for i, h in found.items()} == {
+        "1": (1.0, 0.0, 1.0), "2": (0.0, 1.0, 0.0)}
+
+
+def test_dot_product_over_an_integer_weighted_set(http) -> None:
+    found = hits(http, 'dotProduct(wids, {"5": 3, "7": 1})')
+    assert {i: h["rawScore(wids)"] for i, h in found.items()} == {"1": 7.0}  # 3·2 + 1·1
+
+
+def test_summaries_keep_the_values_as_fed(http) -> None:
+    response = http.get("/search/", params={"yql": 'select * from kind where tags contains "moon"'})
+    fields = response.json()["root"]["children"][0]["fields"]
+    assert {name: fields[name] for name in ("tags", "wtags", "ids", "wids", "cname", "flag")} == {
+        name: DOCS["1"][name] for name in ("tags", "wtags", "ids", "wids", "cname", "flag")}
