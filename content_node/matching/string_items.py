@@ -1,5 +1,6 @@
-"""fuzzy() and `matches` over string attribute columns (each distinct value is tested once;
-searchlib.query.string_match has the rules), and `in (...)` over integer and string fields."""
+"""fuzzy() and `matches` over string attributes, single or multi-value (each distinct value is
+tested once; searchlib.query.string_match has the rules), and `in (...)` over integer and string
+fields."""
 from __future__ import annotations
 
 from typing import Callable
@@ -21,18 +22,11 @@ def string_item_matches(node: q.Fuzzy | q.Regex, fields: tuple[str, ...], schema
     found = []
     for field in fields:
         spec = schema.fields[field]
-        if not (spec.is_attribute and spec.type.kind == "string"):
+        if not (spec.is_attribute and element_kind(spec) == "string"):
             operator = "fuzzy()" if isinstance(node, q.Fuzzy) else "'matches'"
             raise InvalidParameterError(
                 f"{operator} searches string attribute fields; '{field}' is not one")
-        column = column_of(field)
-        verdicts: dict[str, bool] = {}
-        hit = np.fromiter(
-            (isinstance(value, str) and (verdicts[value] if value in verdicts
-                                         else verdicts.setdefault(value, passes(value)))
-             for value in column),
-            dtype=bool, count=len(column))
-        found.append(np.flatnonzero(hit).astype(np.int32))
+        found.append(documents_where(column_of(field), lambda value: isinstance(value, str) and passes(value)))
     return found
 
 
