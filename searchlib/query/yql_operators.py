@@ -101,6 +101,7 @@ class YqlOperatorParser(YqlValueCursor):
         field = self.expect_ident("a field name")
         self.expect_punct(",")
         tokens: dict[str, int] = {}
+        fold = self._value_fold(field)
         if self.is_punct("{"):
             self.advance()
             while not self.is_punct("}"):
@@ -110,7 +111,7 @@ class YqlOperatorParser(YqlValueCursor):
                 if key.kind not in ("string", "number", "ident"):
                     self.expected("a token", key)
                 self.expect_punct(":")
-                tokens[normalize(key.text.rstrip("lL") if key.kind == "number" else key.text)] = self._weight()
+                tokens[fold(key.text.rstrip("lL") if key.kind == "number" else key.text)] = self._weight()
             self.advance()
         elif self.is_punct("["):
             self.advance()

@@ -103,6 +103,9 @@ def hits(http: httpx.Client, where: str) -> dict[str, dict]:
     # weighted-token operators
     ('weightedSet(tags, {"space": 1})', {"1"}),
     ('weightedSet(ids, {"7": 1})', {"2"}),
+    ('weightedSet(cname, {"Space": 1})', {"1"}),
+    ('weightedSet(name, {"OCÉAN": 1})', {"2"}),
+    ('weightedSet(small, {"-5": 1})', {"2"}),
     ('dotProduct(wtags, {"space": 2})', {"1"}),
     ('wand(wids, {"5": 2, "1": 1})', {"1", "2"}),
 ])
