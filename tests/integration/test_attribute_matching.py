@@ -38,10 +38,10 @@ def http(tmp_path_factory):
             yield client
 
 
-def hits(http: httpx.Client, where: str) -> dict[str, dict]:
+def hits(http: httpx.Client, where: str, ranking: str = "features") -> dict[str, dict]:
     """Match features by user id."""
     response = http.get("/search/", params={"yql": f"select * from kind where {where}",
-                                           "ranking": "features", "hits": 10})
+                                           "ranking": ranking, "hits": 10})
     assert response.status_code == 200, response.text
     return {hit["id"].rsplit(":", 1)[1]: hit["fields"]["matchfeatures"]
             for hit in response.json()["root"].get("children", [])}
@@ -122,6 +122,15 @@ def test_matches_tells_which_attribute_matched(http) -> None:
 def test_dot_product_over_an_integer_weighted_set(http) -> None:
     found = hits(http, 'dotProduct(wids, {"5": 3, "7": 1})')
     assert {i: h["rawScore(wids)"] for i, h in found.items()} == {"1": 7.0}  # 3·2 + 1·1
+
+
+def test_collection_attribute_features(http) -> None:
+    found = hits(http, "true", ranking="collections")
+    assert found["1"] == {"attribute(wtags,space).weight": 3.0,  # an uncased set: any case of "Space"
+                          "attribute(wtags,moon).contains": 1.0, "attribute(wids,5).weight": 2.0,
+                          "attribute(ids,1)": 5.0, "attribute(tags).count": 2.0, "attribute(flag)": 1.0}
+    assert found["2"]["attribute(wtags,space).weight"] == 0.0 and found["2"]["attribute(tags).count"] == 1.0
+    assert found["3"]["attribute(tags).count"] == 0.0 and found["3"]["attribute(flag)"] == 0.0
 
 
 def test_summaries_keep_the_values_as_fed(http) -> None:
