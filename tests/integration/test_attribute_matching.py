@@ -133,6 +133,32 @@ def test_collection_attribute_features(http) -> None:
     assert found["3"]["attribute(tags).count"] == 0.0 and found["3"]["attribute(flag)"] == 0.0
 
 
+def groups(http: httpx.Client, grouping: str) -> dict[str, dict]:
+    response = http.get("/search/", params={"yql": f"select * from kind where true limit 0 | {grouping}"})
+    assert response.status_code == 200, response.text
+    [group_list] = response.json()["root"]["children"][0]["children"]
+    return {group["id"]: group["fields"] for group in group_list["children"]}
+
+
+def test_grouping_by_an_array_or_weighted_set_puts_a_document_in_each_of_its_groups(http) -> None:
+    assert groups(http, "all(group(tags) each(output(count())))") == {
+        "group:string:space": {"count()": 1}, "group:string:Moon": {"count()": 1},
+        "group:string:ocean": {"count()": 1}}
+    assert groups(http, "all(group(wids) each(output(count(), sum(small))))") == {
+        "group:long:5": {"count()": 1, "sum(small)": 5}, "group:long:7": {"count()": 1, "sum(small)": 5},
+        "group:long:1": {"count()": 1, "sum(small)": -5}}
+    assert groups(http, "all(group(longs) each(output(max(big))))") == {
+        "group:long:10000000000": {"max(big)": 10000000000}, "group:long:3": {"max(big)": 10000000000},
+        "group:long:-2": {"max(big)": -3}}
+
+
+def test_numeric_aggregates_of_arrays_are_400(http) -> None:
+    response = http.get("/search/", params={
+        "yql": "select * from kind where true | all(group(flag) each(output(sum(ids))))"})
+    assert response.status_code == 400
+    assert "sum, avg, min and max need a numeric attribute" in response.json()["root"]["errors"][0]["message"]
+
+
 def test_summaries_keep_the_values_as_fed(http) -> None:
     response = http.get("/search/", params={"yql": 'select * from kind where tags contains "moon"'})
     fields = response.json()["root"]["children"][0]["fields"]
