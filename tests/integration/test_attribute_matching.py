@@ -117,6 +117,11 @@ def test_matches_tells_which_attribute_matched(http) -> None:
     found = hits(http, 'tags contains "space" or ids contains "7" or cname contains "Space"')
     assert {i: (h["matches(tags)"], h["matches(ids)"], h["matches(cname)"]) for i, h in found.items()} == {
         "1": (1.0, 0.0, 1.0), "2": (0.0, 1.0, 0.0)}
+    found = hits(http, 'ids = 5 or wids in (1) or weightedSet(tags, {"ocean": 1}) or tags contains equiv("moon", "x")')
+    assert {i: (h["matches(tags)"], h["matches(ids)"]) for i, h in found.items()} == {
+        "1": (1.0, 1.0), "2": (1.0, 0.0)}
+    negated = hits(http, 'title contains "planet" and !(ids = 7) and !(tags contains "ocean")')
+    assert {i: (h["matches(tags)"], h["matches(ids)"]) for i, h in negated.items()} == {"1": (0.0, 0.0)}
 
 
 def test_dot_product_over_an_integer_weighted_set(http) -> None:
