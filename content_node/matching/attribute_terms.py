@@ -2,7 +2,8 @@
 of its values does (an array's elements, a weighted set's keys, or the single value).
 
 - strings: the whole value equals the term, case-insensitively (both normalized) unless
-  `match: cased`; with `match: prefix` the value starts with the term;
+  `match: cased`; with `match: prefix` or {prefix: true} the value starts with the term,
+  {substring: true} holds it, {suffix: true} ends with it;
 - numbers: the term is a number, or a range `[low;high]` (either side may be empty), `<x`, `>x`;
 - bool: "true"/"false" (or 1/0).
 """
@@ -20,6 +21,8 @@ from searchlib.schema.model import Field
 EMPTY = np.empty(0, dtype=np.int32)
 _MULTI_VALUE = ("array", "weightedset")
 _BOOL_TERMS = {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0}
+_AFFIXES: dict[str, Callable[[str, str], bool]] = {
+    "prefix": str.startswith, "substring": str.__contains__, "suffix": str.endswith}
 
 
 def is_multi_value(spec: Field) -> bool:
@@ -51,8 +54,9 @@ def string_fold(spec: Field) -> Callable[[str], str]:
     return (lambda text: text) if is_cased(spec) else normalize
 
 
-def term_predicate(spec: Field, term: str) -> Callable[[object], bool]:
-    """Whether one value matches the term."""
+def term_predicate(spec: Field, term: str, affix: str = "") -> Callable[[object], bool]:
+    """Whether one value matches the term; a string value by `affix` (prefix, substring, suffix)
+    when given, else by the field's match mode."""
     kind = element_kind(spec)
     if kind == "bool":
         wanted = _BOOL_TERMS.get(term.strip().lower())
@@ -65,9 +69,8 @@ def term_predicate(spec: Field, term: str) -> Callable[[object], bool]:
         return lambda value: _within(as_number(value), low, high, low_inclusive, high_inclusive)
     fold = string_fold(spec)
     wanted_text = fold(term)
-    if spec.match == "prefix":
-        return lambda value: isinstance(value, str) and fold(value).startswith(wanted_text)
-    return lambda value: isinstance(value, str) and fold(value) == wanted_text
+    compare = _AFFIXES.get(affix or ("prefix" if spec.match == "prefix" else ""), str.__eq__)
+    return lambda value: isinstance(value, str) and compare(fold(value), wanted_text)
 
 
 def numeric_bounds(term: str) -> tuple[float | None, float | None, bool, bool] | None:
@@ -89,7 +92,7 @@ def numeric_bounds(term: str) -> tuple[float | None, float | None, bool, bool] |
     return (None if math.isnan(value) else (value, value, True, True))
 
 
-def attribute_term_matches(spec: Field, column: np.ndarray, term: str) -> np.ndarray:
+def attribute_term_matches(spec: Field, column: np.ndarray, term: str, affix: str = "") -> np.ndarray:
     """Sorted local ids of the documents holding a value that matches the term."""
     if not is_multi_value(spec) and column.dtype != object:  # single numbers/bools: vectorized
         bounds = numeric_bounds(term) if element_kind(spec) != "bool" else (
@@ -97,7 +100,7 @@ def attribute_term_matches(spec: Field, column: np.ndarray, term: str) -> np.nda
         if bounds is None:
             return EMPTY
         return np.flatnonzero(_range_mask(column, *bounds)).astype(np.int32)
-    return documents_where(column, term_predicate(spec, term))
+    return documents_where(column, term_predicate(spec, term, affix))
 
 
 def documents_where(column: np.ndarray, passes: Callable[[object], bool]) -> np.ndarray:

@@ -96,9 +96,11 @@ def _attribute_matches(calc: Calculator, spec, candidates: np.ndarray) -> np.nda
     and weighted-token items naming it."""
     hit = np.zeros(len(candidates), dtype=bool)
     column = calc.index.attribute(spec.name)
-    for term in dict.fromkeys(calc.terms_for_field(spec.name)):
-        for word in q.equiv_alternatives(term) or (term,):
-            hit |= np.isin(candidates, attribute_term_matches(spec, column, word))
+    for item in calc.ranked_items:
+        if spec.name in calc.schema.index_fields(item.field):
+            for term in [item.term] if isinstance(item, q.Term) else item.terms:
+                for word in q.equiv_alternatives(term) or (term,):
+                    hit |= np.isin(candidates, attribute_term_matches(spec, column, word, getattr(item, "affix", "")))
     evaluator = MatchEvaluator(calc.schema, calc.index)
     stack = [calc.query]
     while stack:

@@ -109,7 +109,7 @@ class MatchEvaluator:
 
     def _match(self, node: q.QueryNode) -> np.ndarray:
         if isinstance(node, q.Term):
-            return union_all([self._term_in_field(f, node.term) for f in self.fields_of(node.field)],
+            return union_all([self._term_in_field(f, node.term, node.affix) for f in self.fields_of(node.field)],
                              self._index.local_id_limit)
         if isinstance(node, q.Phrase):
             return union_all([self._phrase_in_field(f, node.terms) for f in self.fields_of(node.field)],
@@ -188,12 +188,12 @@ class MatchEvaluator:
     def _all(self) -> np.ndarray:
         return np.flatnonzero(self._index.alive).astype(np.int32)
 
-    def _term_in_field(self, field: str, term: str) -> np.ndarray:
+    def _term_in_field(self, field: str, term: str, affix: str = "") -> np.ndarray:
         spec = self._schema.fields[field]
         if spec.is_index:
             return self.postings(field, term).doc_ids
         if spec.is_attribute:
-            return attribute_term_matches(spec, self._index.attribute(field), term)
+            return attribute_term_matches(spec, self._index.attribute(field), term, affix)
         raise InvalidParameterError(f"Field '{field}' is not searchable (it has neither index nor attribute)")
 
     def _phrase_in_field(self, field: str, terms: Sequence[str]) -> np.ndarray:

@@ -16,6 +16,7 @@ class Term:
     label: str = ""
     ranked: bool = True
     filter: bool = False
+    affix: str = ""  # {prefix|substring|suffix: true}: matches values starting with/holding/ending with the term
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +242,8 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         return f"({text})" if nested else text
     if isinstance(node, Term):
         weight = f"!{node.weight}" if node.weight != 100 else ""
-        return f"{'|' if node.filter else ''}{node.field}:{node.term}{weight}"
+        term = {"prefix": "{}*", "substring": "*{}*", "suffix": "*{}"}.get(node.affix, "{}").format(node.term)
+        return f"{'|' if node.filter else ''}{node.field}:{term}{weight}"
     if isinstance(node, Phrase):
         weight = f"!{node.weight}" if node.weight != 100 else ""
         return f'{node.field}:"{" ".join(node.terms)}"{weight}'

@@ -371,6 +371,12 @@ class _YqlParser(YqlOperatorParser):
         self, field: str, texts: list[str], annotations: dict[str, object], at: Token
     ) -> QueryNode | None:
         annotations = {**self._inherited, **annotations}
+        affixes = [name for name in ("prefix", "substring", "suffix")
+                   if self._annotation(params.annotation_bool, annotations, name, False, at)]
+        if len(affixes) > 1:
+            self.fail("Only one of prefix, substring and suffix can be set", at.start)
+        if affixes:  # an affix is matched as written, never stemmed
+            annotations = {**annotations, "stem": False}
         tokens = [word for text in texts for word in self._words(field, text, annotations, at)]
         if not tokens:
             return None
@@ -379,7 +385,7 @@ class _YqlParser(YqlOperatorParser):
         if len(tokens) == 1:
             ranked = self._annotation(params.annotation_bool, annotations, "ranked", True, at)
             is_filter = self._annotation(params.annotation_bool, annotations, "filter", False, at)
-            return Term(field, tokens[0], weight, label, ranked, is_filter)
+            return Term(field, tokens[0], weight, label, ranked, is_filter, affixes[0] if affixes else "")
         return Phrase(field, tuple(tokens), weight, label)
 
     def _value_fold(self, field: str) -> Callable[[str], str]:
