@@ -91,12 +91,13 @@ def parse_user_query(
     known_indexes: Collection[str] | None = None,
     stem: bool = True,
     language: str = "",
+    exact_indexes: Mapping[str, Callable[[str], str]] | None = None,
 ) -> QueryNode:
     """Parse simple-query-language text into a query tree; empty text gives FalseItem (no hits).
     Words are stemmed in `language`, or in the text's detected language when it is ""."""
     node = parse_user_query_or_empty(
         text, type=type, default_index=default_index, target_hits=target_hits,
-        known_indexes=known_indexes, stem=stem, language=language,
+        known_indexes=known_indexes, stem=stem, language=language, exact_indexes=exact_indexes,
     )
     return FalseItem() if node is None else node
 
@@ -110,8 +111,10 @@ def parse_user_query_or_empty(
     known_indexes: Collection[str] | None = None,
     stem: bool = True,
     language: str = "",
+    exact_indexes: Mapping[str, Callable[[str], str]] | None = None,
 ) -> QueryNode | None:
-    """As parse_user_query, but None for an empty query (Vespa's NullItem) so callers can drop it."""
+    """As parse_user_query, but None for an empty query (Vespa's NullItem) so callers can drop it.
+    `exact_indexes` (attribute fields → how a value is normalized) take each item whole."""
     if type not in QUERY_TYPES:
         raise InvalidParameterError(f"Unknown query type '{type}': use one of {', '.join(QUERY_TYPES)}")
     tokenizer = _tokenizer(stem, language or detect_language(text))
@@ -120,7 +123,7 @@ def parse_user_query_or_empty(
     if type in ("tokenize", "linguistics"):
         terms = [Term(default_index, token) for token in tokenizer(text)]
         return WeakAnd(tuple(terms), target_hits) if terms else None
-    items = _parse_items(text, default_index, known_indexes, tokenizer)
+    items = _parse_items(text, default_index, known_indexes, tokenizer, exact_indexes or {})
     return _combine(items, type, target_hits)
 
 
@@ -153,7 +156,7 @@ def _as_filter(node: QueryNode) -> QueryNode:
 
 def _parse_items(
     text: str, default_index: str, known_indexes: Collection[str] | None,
-    tokenizer: Callable[[str], list[str]],
+    tokenizer: Callable[[str], list[str]], exact_indexes: Mapping[str, Callable[[str], str]] | None = None,
 ) -> list[_Item]:
     items: list[_Item] = []
     position = 0
@@ -184,10 +187,25 @@ def _parse_items(
             position = end
         if sign == "-" and index == default_index and surface[:1].isdigit():
             sign = ""  # Vespa reads `-5` as the number, not as "not 5"
-        node = _text_item(index, tokenizer(surface))
+        fold = (exact_indexes or {}).get(index)
+        node = _text_item(index, tokenizer(surface)) if fold is None else _exact_item(index, surface, fold)
         if node is not None:
             items.append(_Item(node, sign))
     return items
+
+
+def _exact_item(index: str, surface: str, fold: Callable[[str], str]) -> Term | None:
+    """An attribute's item as written: `x*` is a prefix, `*x` a suffix, `*x*` a substring (numeric
+    range syntax such as `[2;6]` or `>6` is left for the content node)."""
+    affix = ""
+    if len(surface) > 2 and surface.startswith("*") and surface.endswith("*"):
+        affix, surface = "substring", surface[1:-1]
+    elif len(surface) > 1 and surface.endswith("*"):
+        affix, surface = "prefix", surface[:-1]
+    elif len(surface) > 1 and surface.startswith("*"):
+        affix, surface = "suffix", surface[1:]
+    value = fold(surface).replace("\x1f", "")  # U+001F marks equiv terms: never from user text
+    return Term(index, value, affix=affix) if value else None
 
 
 def _text_item(index: str, tokens: list[str]) -> QueryNode | None:

@@ -388,6 +388,9 @@ class _YqlParser(YqlOperatorParser):
             return Term(field, tokens[0], weight, label, ranked, is_filter, affixes[0] if affixes else "")
         return Phrase(field, tuple(tokens), weight, label)
 
+    def _exact_folds(self) -> dict[str, Callable[[str], str]]:
+        return {field: self._value_fold(field) for field in self._exact_fields}
+
     def _value_fold(self, field: str) -> Callable[[str], str]:
         return str if field in self._cased_fields else normalize
 
@@ -448,7 +451,7 @@ class _YqlParser(YqlOperatorParser):
         tree = parse_user_query_or_empty(
             settings.query, type=settings.type, default_index=settings.default_index,
             target_hits=target_hits, known_indexes=settings.known_indexes, language=self._language,
-            stem=self._stem,
+            stem=self._stem, exact_indexes=self._exact_folds(),
         )
         return apply_filter(tree, settings.filter, settings.default_index, self._language)
 
@@ -475,6 +478,7 @@ class _YqlParser(YqlOperatorParser):
             known_indexes=self._settings.known_indexes,
             stem=self._annotation(params.annotation_bool, annotations, "stem", self._stem, at),
             language=self._input_language(annotations, at),
+            exact_indexes=self._exact_folds(),
         )
 
     def _input_language(self, annotations: dict[str, object], at: Token) -> str:

@@ -117,6 +117,21 @@ def test_attribute_kinds_under_every_operator(http, where, expected) -> None:
     assert set(hits(http, where)) == expected
 
 
+@pytest.mark.parametrize("query, expected", [
+    ("Space", {"1"}),  # model.defaultIndex=cname: match: cased
+    ('name:"space station"', {"1"}),
+    ("tags:spa*", {"1"}),
+    ("ids:[2;6]", {"1"}),
+    ("ids:>6", {"2"}),
+    ("wids:7 title:ocean", {"1", "2"}),
+])
+def test_user_query_items_on_attributes(http, query, expected) -> None:
+    response = http.get("/search/", params={"yql": "select * from kind where userQuery()", "query": query,
+                                           "model.defaultIndex": "cname", "type": "any"})
+    assert response.status_code == 200, response.text
+    assert {h["id"].rsplit(":", 1)[1] for h in response.json()["root"].get("children", [])} == expected
+
+
 def test_matches_tells_which_attribute_matched(http) -> None:
     found = hits(http, 'tags contains "space" or ids contains "7" or cname contains "Space"')
     assert {i: (h["matches(tags)"], h["matches(ids)"], h["matches(cname)"]) for i, h in found.items()} == {
