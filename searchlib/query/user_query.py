@@ -132,14 +132,15 @@ def _tokenizer(stem: bool, language: str) -> Callable[[str], list[str]]:
 
 
 def apply_filter(tree: QueryNode | None, filter_text: str, default_index: str = "default",
-                 language: str = "") -> QueryNode | None:
+                 language: str = "", exact_indexes: Mapping[str, Callable[[str], str]] | None = None,
+                 ) -> QueryNode | None:
     """Add model.filter terms: `+x` and `x` must match, `-x` must not; filter terms are unranked."""
     if not filter_text.strip():
         return tree
     positives: list[QueryNode] = []
     negatives: list[QueryNode] = []
     tokenizer = _tokenizer(True, language or detect_language(filter_text))
-    for item in _parse_items(filter_text, default_index, None, tokenizer):
+    for item in _parse_items(filter_text, default_index, None, tokenizer, exact_indexes):
         node = _as_filter(item.node)
         (negatives if item.sign == "-" else positives).append(node)
     children = ([tree] if tree is not None else []) + positives
@@ -150,7 +151,7 @@ def apply_filter(tree: QueryNode | None, filter_text: str, default_index: str = 
 
 def _as_filter(node: QueryNode) -> QueryNode:
     if isinstance(node, Term):
-        return Term(node.field, node.term, node.weight, node.label, ranked=False, filter=True)
+        return Term(node.field, node.term, node.weight, node.label, ranked=False, filter=True, affix=node.affix)
     return node  # a phrase has no filter flag in the tree; it still only restricts matching
 
 

@@ -453,7 +453,7 @@ class _YqlParser(YqlOperatorParser):
             target_hits=target_hits, known_indexes=settings.known_indexes, language=self._language,
             stem=self._stem, exact_indexes=self._exact_folds(),
         )
-        return apply_filter(tree, settings.filter, settings.default_index, self._language)
+        return apply_filter(tree, settings.filter, settings.default_index, self._language, self._exact_folds())
 
     def _user_input(self, annotations: dict[str, object], at: Token) -> QueryNode | None:
         self.expect_punct("(")

@@ -132,6 +132,18 @@ def test_user_query_items_on_attributes(http, query, expected) -> None:
     assert {h["id"].rsplit(":", 1)[1] for h in response.json()["root"].get("children", [])} == expected
 
 
+def test_model_filter_items_on_attributes(http) -> None:
+    def filtered(text: str) -> set[str]:
+        response = http.get("/search/", params={"yql": "select * from kind where userQuery()", "filter": text,
+                                               "query": "title:ocean title:planet", "type": "any"})
+        assert response.status_code == 200, response.text
+        return {h["id"].rsplit(":", 1)[1] for h in response.json()["root"].get("children", [])}
+
+    assert filtered("+cname:Space") == {"1"}
+    assert filtered("+cname:Space -ids:<2") == set()  # doc 1 holds 1 < 2
+    assert filtered("+tags:oce*") == {"2"}
+
+
 def test_matches_tells_which_attribute_matched(http) -> None:
     found = hits(http, 'tags contains "space" or ids contains "7" or cname contains "Space"')
     assert {i: (h["matches(tags)"], h["matches(ids)"], h["matches(cname)"]) for i, h in found.items()} == {
