@@ -8,7 +8,7 @@ from typing import Callable
 import numpy as np
 
 from content_node.matching.attribute_terms import (
-    as_number, documents_where, element_kind, is_multi_value, term_predicate)
+    as_number, documents_where, element_kind, is_cased, is_multi_value, term_predicate)
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 from searchlib.query.string_match import compile_regex, fuzzy_match
@@ -18,7 +18,6 @@ from searchlib.schema.model import Schema
 def string_item_matches(node: q.Fuzzy | q.Regex, fields: tuple[str, ...], schema: Schema,
                         column_of: Callable[[str], np.ndarray]) -> list[np.ndarray]:
     """Sorted local ids per field of the documents whose value passes the item."""
-    passes = _predicate(node)
     found = []
     for field in fields:
         spec = schema.fields[field]
@@ -26,15 +25,17 @@ def string_item_matches(node: q.Fuzzy | q.Regex, fields: tuple[str, ...], schema
             operator = "fuzzy()" if isinstance(node, q.Fuzzy) else "'matches'"
             raise InvalidParameterError(
                 f"{operator} searches string attribute fields; '{field}' is not one")
+        passes = _predicate(node, is_cased(spec))
         found.append(documents_where(column_of(field), lambda value: isinstance(value, str) and passes(value)))
     return found
 
 
-def _predicate(node: q.Fuzzy | q.Regex) -> Callable[[str], bool]:
+def _predicate(node: q.Fuzzy | q.Regex, cased: bool) -> Callable[[str], bool]:
+    """`match: cased` attributes compare letter case, the others ignore it."""
     if isinstance(node, q.Fuzzy):
         return lambda value: fuzzy_match(value, node.term, node.max_edit_distance, node.prefix_length,
-                                         node.prefix)
-    pattern = compile_regex(node.pattern)
+                                         node.prefix, cased)
+    pattern = compile_regex(node.pattern, cased)
     return lambda value: pattern.search(value) is not None
 
 

@@ -155,7 +155,7 @@ class YqlOperatorParser(YqlValueCursor):
         self.expect_punct("(")
         text, token = self._single_string("a string in fuzzy()")
         self.expect_punct(")")
-        term = normalize(text)
+        term = self._value_fold(field)(text)
         if not term:
             self.fail("fuzzy() needs a non-empty string", token.start)
         return Fuzzy(

@@ -70,6 +70,8 @@ def hits(http: httpx.Client, where: str, ranking: str = "features") -> dict[str,
     ('tags contains fuzzy("spce")', {"1"}),
     ('wtags contains fuzzy("ocaen")', {"2"}),
     ('tags matches "^OC"', {"2"}),
+    ('cname matches "^S"', {"1"}),  # match: cased
+    ('cname contains ({maxEditDistance: 1}fuzzy("Spac"))', {"1"}),
     # numeric arrays and weighted sets: any element
     ('ids contains "5"', {"1"}),
     ("ids = 5", {"1"}),
