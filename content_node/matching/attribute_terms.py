@@ -105,6 +105,15 @@ def attribute_term_matches(spec: Field, column: np.ndarray, term: str, affix: st
 
 def documents_where(column: np.ndarray, passes: Callable[[object], bool]) -> np.ndarray:
     """Sorted local ids of the documents with a value that passes (each distinct string once)."""
+    values = column.tolist()
+    try:  # single values (shared str instances): test the distinct ones, then look each row up
+        distinct = set(values)
+    except TypeError:  # arrays and weighted sets
+        pass
+    else:
+        accepted = {value for value in distinct if value is not None and passes(value)}
+        return np.flatnonzero(np.fromiter((value in accepted for value in values), dtype=bool,
+                                          count=len(values))).astype(np.int32)
     verdicts: dict[object, bool] = {}
 
     def value_passes(value: object) -> bool:
@@ -115,8 +124,8 @@ def documents_where(column: np.ndarray, passes: Callable[[object], bool]) -> np.
             return found
         return passes(value)
 
-    hit = np.fromiter((any(value_passes(v) for v in values_of(document)) for document in column),
-                      dtype=bool, count=len(column))
+    hit = np.fromiter((any(value_passes(v) for v in values_of(document)) for document in values),
+                      dtype=bool, count=len(values))
     return np.flatnonzero(hit).astype(np.int32)
 
 
