@@ -239,5 +239,4 @@ class MatchEvaluator:
         return ids.astype(np.int32)
 
 
-
 _NUMERIC_KINDS = ("int", "long", "byte", "float", "double", "bool")

@@ -32,7 +32,7 @@ import numpy as np
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 
-from content_node.matching.core_features import match_count, matches as field_matches
+from content_node.matching.core_features import matches as field_matches
 from content_node.matching.feature_api import Calculator, FeatureName
 
 NOT_FOUND = 1000000.0
