@@ -1,7 +1,8 @@
 """Grouping on one content node: partial group trees over every matched document, vectorized.
 
-Group values come from single-value attributes; documents without a value for the grouped
-attribute (NaN / unset) are left out of that level. Aggregates of all groups of a level are
+Group values come from attributes: single values, or each value of an array or weighted set (a
+document is then in several groups); documents without a value for the grouped attribute (NaN /
+unset) are left out of that level. Aggregates of all groups of a level are
 computed at once (bincount / fmin.reduceat over rows sorted by group). Every group is returned;
 order and max are applied by the container after merging (searchlib/grouping/result.py).
 """
@@ -11,6 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
+from content_node.matching.attribute_terms import as_number, element_kind, is_multi_value, values_of
 from searchlib.errors import InvalidParameterError
 from searchlib.grouping.model import RELEVANCE, Aggregate, GroupingOperation
 from searchlib.grouping.result import COUNT_SUFFIX, Group, GroupHit, GroupList
@@ -48,15 +50,22 @@ class _Documents:
             field = self.schema.fields.get(name)
             if field is None or not field.is_attribute:
                 raise InvalidParameterError(f"Grouping on '{name}' is not possible: it is not an attribute field")
-            if field.type.kind not in (*_INTEGRAL, "float", "float16", "double", "string"):
+            if element_kind(field) not in (*_INTEGRAL, "float", "float16", "double", "string"):
                 raise InvalidParameterError(
-                    f"Grouping on '{name}' is not possible: only single-value attributes are supported")
+                    f"Grouping on '{name}' is not possible: it is a {field.type} attribute")
             self._columns[name] = self.index.attribute(name)[self.local_ids]
         return self._columns[name]
 
     def is_integral(self, name: str) -> bool:
         field = self.schema.fields.get(name)
-        return field is not None and field.type.kind in _INTEGRAL
+        return field is not None and element_kind(field) in _INTEGRAL
+
+    def is_multi_value(self, name: str) -> bool:
+        field = self.schema.fields.get(name)
+        return field is not None and is_multi_value(field)
+
+    def element_kind(self, name: str) -> str:
+        return element_kind(self.schema.fields[name])
 
 
 def run(operation: GroupingOperation, index, schema: Schema, local_ids: np.ndarray,
@@ -94,6 +103,8 @@ def _expand(documents: _Documents, operation: GroupingOperation, group: Group, r
 def _group_list(documents: _Documents, operation: GroupingOperation, rows: np.ndarray, key: int) -> GroupList:
     name = operation.group_by
     values = documents.column(name)[rows]
+    if documents.is_multi_value(name):  # a document is in the group of each of its values
+        rows, values = _elements(rows, values, numeric=documents.element_kind(name) != "string")
     if values.dtype.kind == "f":
         present = ~np.isnan(values)
     else:
@@ -119,6 +130,18 @@ def _group_list(documents: _Documents, operation: GroupingOperation, rows: np.nd
                 _expand(documents, child, group, member_rows, key)
         groups.append(group)
     return GroupList(name, groups)
+
+
+def _elements(rows: np.ndarray, values: np.ndarray, numeric: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(row, value) per distinct value of each row's array or weighted set."""
+    pairs = [(row, value) for row, document in zip(rows.tolist(), values.tolist())
+             for value in dict.fromkeys(values_of(document))]
+    expanded_rows = np.array([row for row, _ in pairs], dtype=rows.dtype)
+    if numeric:
+        return expanded_rows, np.array([as_number(value) for _, value in pairs], dtype=np.float64)
+    expanded = np.empty(len(pairs), dtype=object)
+    expanded[:] = [value if isinstance(value, str) else None for _, value in pairs]
+    return expanded_rows, expanded
 
 
 def _aggregates_one(documents: _Documents, aggregates: Sequence[Aggregate], rows: np.ndarray) -> dict[str, float]:

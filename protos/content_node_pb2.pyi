@@ -128,20 +128,22 @@ class NotItem(_message.Message):
     def __init__(self, child: _Optional[_Union[QueryNode, _Mapping]] = ...) -> None: ...
 
 class TermItem(_message.Message):
-    __slots__ = ("field", "term", "weight", "label", "unranked", "filter")
+    __slots__ = ("field", "term", "weight", "label", "unranked", "filter", "affix")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     TERM_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
     UNRANKED_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
+    AFFIX_FIELD_NUMBER: _ClassVar[int]
     field: str
     term: str
     weight: int
     label: str
     unranked: bool
     filter: bool
-    def __init__(self, field: _Optional[str] = ..., term: _Optional[str] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., unranked: _Optional[bool] = ..., filter: _Optional[bool] = ...) -> None: ...
+    affix: str
+    def __init__(self, field: _Optional[str] = ..., term: _Optional[str] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., unranked: _Optional[bool] = ..., filter: _Optional[bool] = ..., affix: _Optional[str] = ...) -> None: ...
 
 class PhraseItem(_message.Message):
     __slots__ = ("field", "terms", "weight", "label")

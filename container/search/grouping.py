@@ -49,12 +49,18 @@ def parse_request(text: str, schemas: Iterable[Schema]) -> GroupingOperation | N
         fields = [s.fields[name] for s in schemas if name in s.fields and s.fields[name].is_attribute]
         if not fields:
             raise InvalidParameterError(f"Grouping on '{name}' is not possible: it is not an attribute field")
-        unfit = next((f for f in fields if f.type.kind not in (_NUMERIC if numeric else _GROUPABLE)), None)
+        unfit = next((f for f in fields if _kind(f, numeric) not in (_NUMERIC if numeric else _GROUPABLE)), None)
         if unfit is not None:
             what = "sum, avg, min and max need a numeric attribute" if numeric else "it cannot be grouped on"
             raise InvalidParameterError(f"Grouping on '{name}' is not possible: {what}, and it is a "
                                         f"{unfit.type.kind} field")
     return operation
+
+
+def _kind(field, aggregated: bool) -> str:
+    """What grouping reads from the field: an array or weighted set is grouped by its elements."""
+    multi_value = field.type.kind in ("array", "weightedset") and field.type.element is not None
+    return field.type.element.kind if multi_value and not aggregated else field.type.kind
 
 
 def _attributes_used(operation: GroupingOperation) -> set[tuple[str, bool]]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from content_node.matching.attribute_terms import element_kind, is_cased, string_fold
 from searchlib.errors import InvalidParameterError
 from searchlib.expression import string_hash
 from searchlib.schema.model import Field
@@ -36,7 +37,13 @@ def collection_attribute(spec: Field, raw_values: np.ndarray, args: tuple[str, .
             raise InvalidParameterError(
                 f"attribute({name}) is a weighted set: use attribute({name},key).weight, .contains or .count")
         key = args[1]
-        weights = [v.get(key) if isinstance(v, dict) else None for v in raw_values]
+        if element_kind(spec) == "string" and not is_cased(spec):  # an uncased set: keys in any case
+            fold = string_fold(spec)
+            key = fold(key)
+            weights = [next((w for k, w in v.items() if fold(k) == key), None) if isinstance(v, dict) else None
+                       for v in raw_values]
+        else:
+            weights = [v.get(key) if isinstance(v, dict) else None for v in raw_values]
         if output == "contains":
             return np.array([0.0 if w is None else 1.0 for w in weights])
         return np.array([0.0 if w is None else float(w) for w in weights])

@@ -11,8 +11,10 @@ import math
 
 import numpy as np
 
+from content_node.matching.attribute_terms import attribute_term_matches
 from content_node.matching.collection_features import collection_attribute
 from content_node.matching.feature_api import Calculator, FeatureName
+from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.tensor_attributes import tensor_attribute_column
 from searchlib.errors import InvalidParameterError
 from searchlib.expression import string_hash
@@ -83,7 +85,31 @@ def query(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> obj
 
 
 def matches(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    spec = calc.schema.fields.get(feature.args[0]) if feature.args else None
+    if spec is not None and spec.is_attribute and not spec.is_index:
+        return _attribute_matches(calc, spec, candidates).astype(np.float64)
     return (match_count(calc, feature, candidates) > 0).astype(np.float64)
+
+
+def _attribute_matches(calc: Calculator, spec, candidates: np.ndarray) -> np.ndarray:
+    """Whether a positive query item on the attribute matched: its words, and the ranges, in()
+    and weighted-token items naming it."""
+    hit = np.zeros(len(candidates), dtype=bool)
+    column = calc.index.attribute(spec.name)
+    for item in calc.ranked_items:
+        if spec.name in calc.schema.index_fields(item.field):
+            for term in [item.term] if isinstance(item, q.Term) else item.terms:
+                for word in q.equiv_alternatives(term) or (term,):
+                    hit |= np.isin(candidates, attribute_term_matches(spec, column, word, getattr(item, "affix", "")))
+    evaluator = MatchEvaluator(calc.schema, calc.index)
+    stack = [calc.query]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (q.And, q.Or, q.WeakAnd, q.Rank)):
+            stack.extend(item.children)
+        elif isinstance(item, (q.Range, q.In, q.WeightedTokens)) and item.field == spec.name:
+            hit |= np.isin(candidates, evaluator.matches(item))
+    return hit
 
 
 def match_count(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:

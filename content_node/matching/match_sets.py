@@ -11,17 +11,17 @@ from typing import Mapping, Protocol, Sequence
 import numpy as np
 
 from content_node.matching.geo_match import geo_matches
+from content_node.matching.attribute_terms import (
+    attribute_term_matches, element_kind, is_multi_value, multi_value_range)
 from content_node.matching.nearest_neighbor import nearest_neighbors
 from content_node.matching.predicate_match import predicate_matches
 from content_node.matching.proximity import merged_postings, near_matches
-from content_node.matching.same_element import (
-    multi_value_range_matches, multi_value_term_matches, same_element_matches,
-)
+from content_node.matching.same_element import same_element_matches
 from content_node.matching.string_items import in_matches, string_item_matches
 from content_node.matching.weighted_tokens import matching_ids, token_scores
 from content_node.matching.weak_and import WandTerm, term_score, wand_top_k
 from searchlib.errors import InvalidParameterError
-from searchlib.match_modes import match_mode
+
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
 
@@ -113,7 +113,7 @@ class MatchEvaluator:
 
     def _match(self, node: q.QueryNode) -> np.ndarray:
         if isinstance(node, q.Term):
-            return union_all([self._term_in_field(f, node.term) for f in self.fields_of(node.field)],
+            return union_all([self._term_in_field(f, node.term, node.affix) for f in self.fields_of(node.field)],
                              self._index.local_id_limit)
         if isinstance(node, q.Phrase):
             return union_all([self._phrase_in_field(f, node.terms) for f in self.fields_of(node.field)],
@@ -198,21 +198,12 @@ class MatchEvaluator:
     def _all(self) -> np.ndarray:
         return np.flatnonzero(self._index.alive).astype(np.int32)
 
-    def _term_in_field(self, field: str, term: str) -> np.ndarray:
+    def _term_in_field(self, field: str, term: str, affix: str = "") -> np.ndarray:
         spec = self._schema.fields[field]
         if spec.is_index:
             return self.postings(field, term).doc_ids
         if spec.is_attribute:
-            column = self._index.attribute(field)
-            if spec.type.kind == "array" and spec.type.element is not None:
-                return multi_value_term_matches(column, term, spec.type.element.is_numeric)
-            if spec.type.is_numeric:
-                try:
-                    wanted = float(term)
-                except ValueError:
-                    return EMPTY
-                return np.flatnonzero(column == wanted).astype(np.int32)
-            return np.flatnonzero(_string_equals(column, term, match_mode(spec).cased)).astype(np.int32)
+            return attribute_term_matches(spec, self._index.attribute(field), term, affix)
         raise InvalidParameterError(f"Field '{field}' is not searchable (it has neither index nor attribute)")
 
     def _phrase_in_field(self, field: str, terms: Sequence[str]) -> np.ndarray:
@@ -240,14 +231,12 @@ class MatchEvaluator:
         if spec is None:
             raise InvalidParameterError(
                 f"Field '{node.field}' does not exist in schema '{self._schema.name}'")
-        if spec.is_attribute and spec.type.kind == "array" and spec.type.element.is_numeric:
-            if node.hit_limit:
-                raise InvalidParameterError(f"not supported: hitLimit on the array attribute '{node.field}'")
-            return multi_value_range_matches(self._index.attribute(node.field), node)
-        if not spec.is_attribute or not spec.type.is_numeric:
+        if not spec.is_attribute or element_kind(spec) not in _NUMERIC_KINDS:
             raise InvalidParameterError(
                 f"Field '{node.field}' must be a numeric attribute to be used in a range or comparison")
         column = self._index.attribute(node.field)
+        if is_multi_value(spec):
+            return multi_value_range(column, node)
         mask = ~np.isnan(column)
         if node.low is not None:
             mask &= column >= node.low if node.low_inclusive else column > node.low
@@ -260,15 +249,4 @@ class MatchEvaluator:
         return ids.astype(np.int32)
 
 
-def _string_equals(column: np.ndarray, term: str, cased: bool) -> np.ndarray:
-    """Which values equal the term (lowercased unless `match: cased`); an array or weighted set
-    when one of its elements does."""
-    wanted = term if cased else term.lower()
-
-    def equal(value) -> bool:
-        if isinstance(value, str):
-            return (value if cased else value.lower()) == wanted
-        if isinstance(value, (list, dict)):
-            return any(isinstance(e, str) and (e if cased else e.lower()) == wanted for e in value)
-        return False
-    return np.fromiter((equal(v) for v in column), dtype=bool, count=len(column))
+_NUMERIC_KINDS = ("int", "long", "byte", "float", "double", "bool")

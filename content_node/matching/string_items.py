@@ -1,11 +1,14 @@
-"""fuzzy() and `matches` over string attribute columns (each distinct value is tested once;
-searchlib.query.string_match has the rules), and `in (...)` over integer and string fields."""
+"""fuzzy() and `matches` over string attributes, single or multi-value (each distinct value is
+tested once; searchlib.query.string_match has the rules), and `in (...)` over integer and string
+fields."""
 from __future__ import annotations
 
 from typing import Callable
 
 import numpy as np
 
+from content_node.matching.attribute_terms import (
+    as_number, documents_where, element_kind, is_cased, is_multi_value, term_predicate)
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 from searchlib.query.string_match import compile_regex, fuzzy_match
@@ -15,30 +18,24 @@ from searchlib.schema.model import Schema
 def string_item_matches(node: q.Fuzzy | q.Regex, fields: tuple[str, ...], schema: Schema,
                         column_of: Callable[[str], np.ndarray]) -> list[np.ndarray]:
     """Sorted local ids per field of the documents whose value passes the item."""
-    passes = _predicate(node)
     found = []
     for field in fields:
         spec = schema.fields[field]
-        if not (spec.is_attribute and spec.type.kind == "string"):
+        if not (spec.is_attribute and element_kind(spec) == "string"):
             operator = "fuzzy()" if isinstance(node, q.Fuzzy) else "'matches'"
             raise InvalidParameterError(
                 f"{operator} searches string attribute fields; '{field}' is not one")
-        column = column_of(field)
-        verdicts: dict[str, bool] = {}
-        hit = np.fromiter(
-            (isinstance(value, str) and (verdicts[value] if value in verdicts
-                                         else verdicts.setdefault(value, passes(value)))
-             for value in column),
-            dtype=bool, count=len(column))
-        found.append(np.flatnonzero(hit).astype(np.int32))
+        passes = _predicate(node, is_cased(spec))
+        found.append(documents_where(column_of(field), lambda value: isinstance(value, str) and passes(value)))
     return found
 
 
-def _predicate(node: q.Fuzzy | q.Regex) -> Callable[[str], bool]:
+def _predicate(node: q.Fuzzy | q.Regex, cased: bool) -> Callable[[str], bool]:
+    """`match: cased` attributes compare letter case, the others ignore it."""
     if isinstance(node, q.Fuzzy):
         return lambda value: fuzzy_match(value, node.term, node.max_edit_distance, node.prefix_length,
-                                         node.prefix)
-    pattern = compile_regex(node.pattern)
+                                         node.prefix, cased)
+    pattern = compile_regex(node.pattern, cased)
     return lambda value: pattern.search(value) is not None
 
 
@@ -46,28 +43,31 @@ def in_matches(node: q.In, fields: tuple[str, ...], schema: Schema,
                column_of: Callable[[str], np.ndarray],
                postings_of: Callable[[str, str], object]) -> list[np.ndarray]:
     """Sorted local ids per field of the documents holding one of the values: integer attributes
-    by equality, string attributes by lowercased equality, indexed string fields by their words."""
+    (single, array or weighted set) by equality, string attributes as `contains` would match each
+    value, indexed string fields by their words."""
     found = []
     for field in fields:
         spec = schema.fields[field]
-        kind = spec.type.kind
+        kind = element_kind(spec)
         if node.numeric and spec.is_attribute and kind in _INTEGER_KINDS:
             wanted = np.array([int(v) for v in node.values], dtype=np.float64)
-            found.append(np.flatnonzero(np.isin(column_of(field), wanted)).astype(np.int32))
-        elif not node.numeric and kind == "string" and spec.is_attribute:
-            wanted_strings = frozenset(node.values)
             column = column_of(field)
-            hit = np.fromiter((isinstance(v, str) and v.lower() in wanted_strings for v in column),
-                              dtype=bool, count=len(column))
-            found.append(np.flatnonzero(hit).astype(np.int32))
+            if is_multi_value(spec):
+                wanted_set = frozenset(wanted.tolist())
+                found.append(documents_where(column, lambda value: as_number(value) in wanted_set))
+            else:
+                found.append(np.flatnonzero(np.isin(column, wanted)).astype(np.int32))
         elif not node.numeric and kind == "string" and spec.is_index:
             ids = [postings_of(field, value).doc_ids for value in node.values]
             found.append(np.unique(np.concatenate(ids)).astype(np.int32) if ids else np.empty(0, np.int32))
+        elif not node.numeric and kind == "string" and spec.is_attribute:
+            passes = [term_predicate(spec, value) for value in node.values]
+            found.append(documents_where(column_of(field), lambda value: any(p(value) for p in passes)))
         else:
             wanted_type = "integer" if node.numeric else "string"
             raise InvalidParameterError(
                 f"The in operator with {wanted_type} values needs {wanted_type} fields: '{field}' is "
-                f"{spec.type.kind}{' (not an attribute)' if node.numeric and not spec.is_attribute else ''}")
+                f"{spec.type}{' (not an attribute)' if node.numeric and not spec.is_attribute else ''}")
     return found
 
 

@@ -32,7 +32,7 @@ import numpy as np
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 
-from content_node.matching.core_features import match_count
+from content_node.matching.core_features import matches as field_matches
 from content_node.matching.feature_api import Calculator, FeatureName
 
 NOT_FOUND = 1000000.0
@@ -207,7 +207,7 @@ def field_term_match(calc: Calculator, feature: FeatureName, candidates: np.ndar
 def matches(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     """matches(f): 1 if any query term matched f; matches(f, n): 1 if query term n did."""
     if len(feature.args) < 2:
-        return (match_count(calc, feature, candidates) > 0).astype(np.float64)
+        return field_matches(calc, feature, candidates)
     field = calc.field_arg(feature, index_required=True)
     n = _term_index(feature, 1, "matches")
     terms = query_terms(calc.ranked_items)

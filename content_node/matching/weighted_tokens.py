@@ -8,7 +8,9 @@ from typing import Callable
 
 import numpy as np
 
+from content_node.matching.attribute_terms import string_fold
 from searchlib.errors import InvalidParameterError
+from searchlib.linguistics import normalize
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
 
@@ -21,11 +23,13 @@ def token_scores(node: q.WeightedTokens, fields: tuple[str, ...], schema: Schema
     """(present: bool per local id, score: float64 per local id) over local ids [0, limit)."""
     present = np.zeros(limit, dtype=bool)
     score = np.zeros(limit, dtype=np.float64)
-    weights = {token.lower(): float(weight) for token, weight in node.tokens}
     for field in fields:
         spec = schema.fields[field]
         if spec.type.kind == "tensor":
             raise InvalidParameterError(f"{node.operator}() cannot search the tensor field '{field}'")
+        # tokens compare as the field's values do: normalized, unless a `match: cased` attribute
+        fold = normalize if spec.is_index else string_fold(spec)
+        weights = {fold(token): float(weight) for token, weight in node.tokens}
         if spec.is_index:
             for token, weight in weights.items():
                 postings = postings_of(field, token)
@@ -34,7 +38,7 @@ def token_scores(node: q.WeightedTokens, fields: tuple[str, ...], schema: Schema
                 score[ids] += weight * postings.term_freqs[: len(ids)]
         elif spec.is_attribute:
             for local_id, value in enumerate(column_of(field)[:limit]):
-                found, total = _dot(value, weights)
+                found, total = _dot(value, weights, fold)
                 if found:
                     present[local_id] = True
                     score[local_id] += total
@@ -43,20 +47,20 @@ def token_scores(node: q.WeightedTokens, fields: tuple[str, ...], schema: Schema
     return present, score
 
 
-def _key(value: object) -> str:
+def _key(value: object, fold: Callable[[str], str]) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).lower()
+    return fold(value) if isinstance(value, str) else str(value)
 
 
-def _dot(value: object, weights: dict[str, float]) -> tuple[bool, float]:
+def _dot(value: object, weights: dict[str, float], fold: Callable[[str], str]) -> tuple[bool, float]:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return False, 0.0
     pairs = value.items() if isinstance(value, dict) else ((v, 1) for v in value) if isinstance(value, list) \
         else ((value, 1),)
     found, total = False, 0.0
     for element, document_weight in pairs:
-        weight = weights.get(_key(element))
+        weight = weights.get(_key(element, fold))
         if weight is not None:
             found, total = True, total + weight * float(document_weight)
     return found, total

@@ -3,13 +3,14 @@
 One definition for both processes: the container compiles a pattern to refuse a bad one with a
 400, content nodes match attribute values with the same rules.
 
-- fuzzy: Levenshtein distance over code points of the lowercased value, at most
-  `max_edit_distance`, with the first `prefix_length` characters equal; with `prefix` the query
-  may match any prefix of the value (Vespa's prefix-fuzzy). The DP is banded (only cells within
-  max_edit_distance of the diagonal) and stops as soon as a row's minimum exceeds the bound.
+- fuzzy: Levenshtein distance over code points of the lowercased value (as written on `match:
+  cased` attributes), at most `max_edit_distance`, with the first `prefix_length` characters
+  equal; with `prefix` the query may match any prefix of the value (Vespa's prefix-fuzzy). The DP
+  is banded (only cells within max_edit_distance of the diagonal) and stops as soon as a row's
+  minimum exceeds the bound.
 - matches: RE2 (google-re2), a linear-time automaton: no backtracking, so no pattern can take
-  super-linear time; case-insensitive like Vespa's regex on attributes; unanchored (a match
-  anywhere in the value) unless the pattern anchors itself with ^ or $.
+  super-linear time; case-insensitive like Vespa's regex on attributes, except on `match: cased`
+  ones; unanchored (a match anywhere in the value) unless the pattern anchors itself with ^ or $.
 """
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ class PatternError(ValueError):
     """A regular expression RE2 does not accept (backreferences, lookaround, syntax errors)."""
 
 
-def compile_regex(pattern: str) -> "re2._Regexp":
+def compile_regex(pattern: str, cased: bool = False) -> "re2._Regexp":
     options = re2.Options()
-    options.case_sensitive = False
+    options.case_sensitive = cased
     options.log_errors = False
     try:
         return re2.compile(pattern, options)
@@ -34,8 +35,9 @@ def compile_regex(pattern: str) -> "re2._Regexp":
 
 
 def fuzzy_match(value: str, term: str, max_edit_distance: int, prefix_length: int = 0,
-                prefix: bool = False) -> bool:
-    value, term = value.lower(), term.lower()
+                prefix: bool = False, cased: bool = False) -> bool:
+    if not cased:
+        value, term = value.lower(), term.lower()
     if value[:prefix_length] != term[:prefix_length]:
         return False
     value, term = value[prefix_length:], term[prefix_length:]

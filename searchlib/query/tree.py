@@ -19,6 +19,7 @@ class Term:
     label: str = ""
     ranked: bool = True
     filter: bool = False
+    affix: str = ""  # {prefix|substring|suffix: true}: matches values starting with/holding/ending with the term
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +292,8 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         return f"{node.field}:{{{' '.join(_vespa_item(child, nested=True) for child in node.children)}}}"
     if isinstance(node, Term):
         weight = f"!{node.weight}" if node.weight != 100 else ""
-        return f"{'|' if node.filter else ''}{_qualified(node.field, node.term)}{weight}"
+        term = {"prefix": "{}*", "substring": "*{}*", "suffix": "*{}"}.get(node.affix, "{}").format(node.term)
+        return f"{'|' if node.filter else ''}{_qualified(node.field, term)}{weight}"
     if isinstance(node, Phrase):
         weight = f"!{node.weight}" if node.weight != 100 else ""
         terms = map(anchor_symbol, node.terms) if node.field.endswith(".hostname") else node.terms

@@ -115,7 +115,8 @@ def parse_user_query_or_empty(
     language: str = "",
     match_modes: Mapping[str, MatchMode] | None = None,
 ) -> QueryNode | None:
-    """As parse_user_query, but None for an empty query (Vespa's NullItem) so callers can drop it."""
+    """As parse_user_query, but None for an empty query (Vespa's NullItem) so callers can drop it.
+    `exact_indexes` (attribute fields → how a value is normalized) take each item whole."""
     if type not in QUERY_TYPES:
         raise InvalidParameterError(f"Unknown query type '{type}': use one of {', '.join(QUERY_TYPES)}")
     terms_of = _terms_of(stem, language or detect_language(text), match_modes or {})
@@ -159,7 +160,7 @@ def apply_filter(tree: QueryNode | None, filter_text: str, default_index: str = 
 
 def _as_filter(node: QueryNode) -> QueryNode:
     if isinstance(node, Term):
-        return Term(node.field, node.term, node.weight, node.label, ranked=False, filter=True)
+        return Term(node.field, node.term, node.weight, node.label, ranked=False, filter=True, affix=node.affix)
     return node  # a phrase has no filter flag in the tree; it still only restricts matching
 
 
@@ -205,6 +206,20 @@ def _parse_items(
         if node is not None:
             items.append(_Item(node, sign))
     return items
+
+
+def _exact_item(index: str, surface: str, fold: Callable[[str], str]) -> Term | None:
+    """An attribute's item as written: `x*` is a prefix, `*x` a suffix, `*x*` a substring (numeric
+    range syntax such as `[2;6]` or `>6` is left for the content node)."""
+    affix = ""
+    if len(surface) > 2 and surface.startswith("*") and surface.endswith("*"):
+        affix, surface = "substring", surface[1:-1]
+    elif len(surface) > 1 and surface.endswith("*"):
+        affix, surface = "prefix", surface[:-1]
+    elif len(surface) > 1 and surface.startswith("*"):
+        affix, surface = "suffix", surface[1:]
+    value = fold(surface).replace("\x1f", "")  # U+001F marks equiv terms: never from user text
+    return Term(index, value, affix=affix) if value else None
 
 
 def _text_item(index: str, tokens: list[str]) -> QueryNode | None:

@@ -3,6 +3,7 @@ query item from its arguments and annotations. A layer of the YQL parser (yql.py
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from searchlib.linguistics import normalize
 from searchlib.query import parameters as params
@@ -182,6 +183,7 @@ class YqlOperatorParser(YqlValueCursor):
         field = self.expect_ident("a field name")
         self.expect_punct(",")
         tokens: dict[str, int] = {}
+        fold = self._value_fold(field)
         if self.is_punct("{"):
             self.advance()
             while not self.is_punct("}"):
@@ -191,7 +193,7 @@ class YqlOperatorParser(YqlValueCursor):
                 if key.kind not in ("string", "number", "ident"):
                     self.expected("a token", key)
                 self.expect_punct(":")
-                tokens[normalize(key.text.rstrip("lL") if key.kind == "number" else key.text)] = self._weight()
+                tokens[fold(key.text.rstrip("lL") if key.kind == "number" else key.text)] = self._weight()
             self.advance()
         elif self.is_punct("["):
             self.advance()
@@ -235,7 +237,7 @@ class YqlOperatorParser(YqlValueCursor):
         self.expect_punct("(")
         text, token = self._single_string("a string in fuzzy()")
         self.expect_punct(")")
-        term = normalize(text)
+        term = self._value_fold(field)(text)
         if not term:
             self.fail("fuzzy() needs a non-empty string", token.start)
         return Fuzzy(
@@ -255,20 +257,26 @@ class YqlOperatorParser(YqlValueCursor):
             self.fail(str(error), token.start)
         return Regex(field, pattern, self._annotation(params.annotation_str, annotations, "label", "", token))
 
+    def _value_fold(self, field: str) -> Callable[[str], str]:
+        """How a string value for `field` is normalized (a parser that knows `match: cased`
+        fields keeps their case)."""
+        return normalize
+
     def _in(self, field: str, annotations: dict[str, object], at: Token) -> QueryNode:
         """`field in (42, -7, @list)` or `field in ("a", 'b', @list)`: integers or strings, not
         both; an @parameter holds a comma-separated list of either."""
         self.expect_punct("(")
+        fold = self._value_fold(field)
         values: list[tuple[str, bool, Token]] = []  # (value, is a number, where)
         while not self.is_punct(")"):
             if values:
                 self.expect_punct(",")
             token = self.peek()
             if token.kind == "string":
-                values.append((normalize(self.advance().text), False, token))
+                values.append((fold(self.advance().text), False, token))
             elif token.kind == "param":
                 self.advance()
-                values.extend((text, number, token) for text, number in _list_parameter(self._parameter(token)))
+                values.extend((text, number, token) for text, number in _list_parameter(self._parameter(token), fold))
             else:
                 number = self._number("an integer or a string in in()")
                 if not number.is_integer():
@@ -285,18 +293,18 @@ class YqlOperatorParser(YqlValueCursor):
                   self._annotation(params.annotation_str, annotations, "label", "", at))
 
 
-def _list_parameter(text: str) -> list[tuple[str, bool]]:
+def _list_parameter(text: str, fold: Callable[[str], str]) -> list[tuple[str, bool]]:
     """'26, 25, -11' or `'this', "might", work`: quoted items are strings, bare integers numbers."""
     items = []
     for match in _LIST_ITEM.finditer(text.strip()):
         quoted = match.group(1) if match.group(1) is not None else match.group(2)
         bare = (match.group(3) or "").strip()
         if quoted is not None:
-            items.append((normalize(quoted), False))
+            items.append((fold(quoted), False))
         elif _INTEGER.fullmatch(bare):
             items.append((str(int(bare.rstrip("lL"))), True))
         elif bare:
-            items.append((normalize(bare), False))
+            items.append((fold(bare), False))
         if match.end() >= len(text.strip()):
             break
     return items

@@ -55,11 +55,19 @@ class YqlPhraseParser(YqlValueCursor):
         self, field: str, texts: list[str], annotations: dict[str, object], at: Token
     ) -> QueryNode | None:
         merged = {**self._inherited, **annotations}
+        affixes = [name for name in ("prefix", "substring", "suffix")
+                   if self._annotation(params.annotation_bool, merged, name, False, at)]
+        if len(affixes) > 1:
+            self.fail("Only one of prefix, substring and suffix can be set", at.start)
+        if affixes:  # an affix is matched as written, never stemmed
+            merged = {**merged, "stem": False}
         return self._phrase(field, [word for text in texts for word in self._words(field, text, merged, at)],
-                            annotations, at)
+                            annotations, at, affixes[0] if affixes else "")
 
-    def _phrase(self, field: str, tokens: list[str], annotations: dict[str, object], at: Token) -> QueryNode | None:
-        """One word is a Term, several a Phrase, none nothing."""
+    def _phrase(self, field: str, tokens: list[str], annotations: dict[str, object], at: Token,
+                affix: str = "") -> QueryNode | None:
+        """One word is a Term (with its {prefix|substring|suffix: true} affix), several a Phrase,
+        none nothing."""
         annotations = {**self._inherited, **annotations}
         if not tokens:
             return None
@@ -68,7 +76,7 @@ class YqlPhraseParser(YqlValueCursor):
         if len(tokens) == 1:
             ranked = self._annotation(params.annotation_bool, annotations, "ranked", True, at)
             is_filter = self._annotation(params.annotation_bool, annotations, "filter", False, at)
-            return Term(field, tokens[0], weight, label, ranked, is_filter)
+            return Term(field, tokens[0], weight, label, ranked, is_filter, affix)
         return Phrase(field, tuple(tokens), weight, label)
 
     def _words(self, field: str, text: str, annotations: dict[str, object], at: Token) -> list[str]:

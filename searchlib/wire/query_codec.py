@@ -9,7 +9,8 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
     message = pb.QueryNode()
     if isinstance(node, q.Term):
         message.term.CopyFrom(pb.TermItem(field=node.field, term=node.term, weight=node.weight,
-                                          label=node.label, unranked=not node.ranked, filter=node.filter))
+                                          label=node.label, unranked=not node.ranked, filter=node.filter,
+                                          affix=node.affix))
     elif isinstance(node, q.Phrase):
         message.phrase.CopyFrom(pb.PhraseItem(field=node.field, terms=list(node.terms),
                                               weight=node.weight, label=node.label))
@@ -92,7 +93,7 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
     kind = message.WhichOneof("item")
     if kind == "term":
         t = message.term
-        return q.Term(t.field, t.term, t.weight or 100, t.label, not t.unranked, t.filter)
+        return q.Term(t.field, t.term, t.weight or 100, t.label, not t.unranked, t.filter, t.affix)
     if kind == "phrase":
         p = message.phrase
         return q.Phrase(p.field, tuple(p.terms), p.weight or 100, p.label)

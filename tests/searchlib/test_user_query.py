@@ -126,3 +126,14 @@ def test_any_text_parses_and_every_term_is_normalized(text: str, query_type: str
 def test_all_terms_of_plain_words_appear_in_query_order(words: list[str]) -> None:
     node = parse_user_query(" ".join(words), type="all")
     assert len(terms_of(node)) == len(words)
+
+
+def test_attribute_items_are_taken_whole_with_affixes_and_range_syntax() -> None:
+    exact = {"name": str.lower, "cased": str, "ids": str.lower}
+    tree = parse_user_query('name:"Space Station" cased:Spa* ids:[2;6] name:*ace* name:*ion title:Space-Station',
+                            type="all", exact_indexes=exact,
+                            known_indexes={"name", "cased", "ids", "title"}, stem=False)
+    assert tree == And((Term("name", "space station"), Term("cased", "Spa", affix="prefix"), Term("ids", "[2;6]"),
+                        Term("name", "ace", affix="substring"), Term("name", "ion", affix="suffix"),
+                        Phrase("title", ("space", "station"))))
+    assert parse_user_query("*", type="all", exact_indexes=exact, default_index="name") == Term("name", "*")

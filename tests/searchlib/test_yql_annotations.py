@@ -41,6 +41,17 @@ def test_filter_shows_in_vespa_form_and_survives_the_wire() -> None:
     assert decode_query(encode_query(node)) == node
 
 
+def test_affix_words_are_unstemmed_show_in_vespa_form_and_survive_the_wire() -> None:
+    node = where('f contains ({prefix: true}"Colors") and f contains ({substring: true}"a") and '
+                 'f contains ({suffix: true}"b")')
+    assert node == And((Term("f", "colors", affix="prefix"), Term("f", "a", affix="substring"),
+                        Term("f", "b", affix="suffix")))
+    assert vespa_string(node) == "AND f:colors* f:*a* f:*b"
+    assert decode_query(encode_query(node)) == node
+    with pytest.raises(QueryError, match="Only one of prefix, substring and suffix can be set"):
+        where('f contains ({suffix: true, prefix: true}"colors")')
+
+
 def test_group_annotations_reach_every_word_and_the_innermost_wins() -> None:
     node = where('{ranked: false}(a contains "x" and ({ranked: true}(b contains "y" or c contains "z")))')
     assert node == And((Term("a", "x", ranked=False), Or((Term("b", "y"), Term("c", "z")))))

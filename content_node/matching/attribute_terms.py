@@ -1,0 +1,175 @@
+"""Terms, ranges and `in` over attribute fields, as Vespa matches them: a document matches when one
+of its values does (an array's elements, a weighted set's keys, or the single value).
+
+- strings: the whole value equals the term, case-insensitively (both normalized) unless
+  `match: cased`; with `match: prefix` or {prefix: true} the value starts with the term,
+  {substring: true} holds it, {suffix: true} ends with it;
+- numbers: the term is a number, or a range `[low;high]` (either side may be empty), `<x`, `>x`;
+- bool: "true"/"false" (or 1/0).
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Iterable
+
+import numpy as np
+
+from searchlib.linguistics import normalize
+from searchlib.query import tree as q
+from searchlib.schema.model import Field
+
+EMPTY = np.empty(0, dtype=np.int32)
+_MULTI_VALUE = ("array", "weightedset")
+_BOOL_TERMS = {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0}
+_AFFIXES: dict[str, Callable[[str, str], bool]] = {
+    "prefix": str.startswith, "substring": str.__contains__, "suffix": str.endswith}
+
+
+def is_multi_value(spec: Field) -> bool:
+    return spec.type.kind in _MULTI_VALUE
+
+
+def element_kind(spec: Field) -> str:
+    """The kind of each value: the element kind for arrays and weighted sets."""
+    element = spec.type.element
+    return element.kind if is_multi_value(spec) and element is not None else spec.type.kind
+
+
+def values_of(value: object) -> Iterable[object]:
+    """The values one document holds (nothing when unset)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ()
+    if isinstance(value, dict):  # a weighted set: its keys
+        return value.keys()
+    if isinstance(value, (list, tuple)):
+        return value
+    return (value,)
+
+
+def is_cased(spec: Field) -> bool:
+    return spec.settings.get("match.cased", "false") != "false"
+
+
+def string_fold(spec: Field) -> Callable[[str], str]:
+    return (lambda text: text) if is_cased(spec) else normalize
+
+
+def term_predicate(spec: Field, term: str, affix: str = "") -> Callable[[object], bool]:
+    """Whether one value matches the term; a string value by `affix` (prefix, substring, suffix)
+    when given, else by the field's match mode."""
+    kind = element_kind(spec)
+    if kind == "bool":
+        wanted = _BOOL_TERMS.get(term.strip().lower())
+        return (lambda value: False) if wanted is None else (lambda value: as_number(value) == wanted)
+    if kind in ("int", "long", "byte", "float", "double"):
+        bounds = numeric_bounds(term)
+        if bounds is None:
+            return lambda value: False
+        low, high, low_inclusive, high_inclusive = bounds
+        return lambda value: _within(as_number(value), low, high, low_inclusive, high_inclusive)
+    fold = string_fold(spec)
+    wanted_text = fold(term)
+    compare = _AFFIXES.get(affix or ("prefix" if spec.match == "prefix" else ""), str.__eq__)
+    return lambda value: isinstance(value, str) and compare(fold(value), wanted_text)
+
+
+def numeric_bounds(term: str) -> tuple[float | None, float | None, bool, bool] | None:
+    """(low, high, low inclusive, high inclusive) of a numeric term; None if it is not one."""
+    text = term.strip()
+    try:
+        if text.startswith("[") and text.endswith("]") and ";" in text:
+            low_text, high_text = text[1:-1].split(";", 1)
+            low = float(low_text) if low_text.strip() else None
+            high = float(high_text) if high_text.strip() else None
+            return low, high, True, True
+        if text.startswith("<"):
+            return None, float(text[1:]), True, False
+        if text.startswith(">"):
+            return float(text[1:]), None, False, True
+        value = float(text)
+    except ValueError:
+        return None
+    return (None if math.isnan(value) else (value, value, True, True))
+
+
+def attribute_term_matches(spec: Field, column: np.ndarray, term: str, affix: str = "") -> np.ndarray:
+    """Sorted local ids of the documents holding a value that matches the term."""
+    if not is_multi_value(spec) and column.dtype != object:  # single numbers/bools: vectorized
+        bounds = numeric_bounds(term) if element_kind(spec) != "bool" else (
+            None if (b := _BOOL_TERMS.get(term.strip().lower())) is None else (b, b, True, True))
+        if bounds is None:
+            return EMPTY
+        return np.flatnonzero(_range_mask(column, *bounds)).astype(np.int32)
+    return documents_where(column, term_predicate(spec, term, affix))
+
+
+def documents_where(column: np.ndarray, passes: Callable[[object], bool]) -> np.ndarray:
+    """Sorted local ids of the documents with a value that passes (each distinct string once)."""
+    values = column.tolist()
+    try:  # single values (shared str instances): test the distinct ones, then look each row up
+        distinct = set(values)
+    except TypeError:  # arrays and weighted sets
+        pass
+    else:
+        accepted = {value for value in distinct if value is not None and passes(value)}
+        return np.flatnonzero(np.fromiter((value in accepted for value in values), dtype=bool,
+                                          count=len(values))).astype(np.int32)
+    verdicts: dict[object, bool] = {}
+
+    def value_passes(value: object) -> bool:
+        if isinstance(value, str):
+            found = verdicts.get(value)
+            if found is None:
+                found = verdicts[value] = passes(value)
+            return found
+        return passes(value)
+
+    hit = np.fromiter((any(value_passes(v) for v in values_of(document)) for document in values),
+                      dtype=bool, count=len(values))
+    return np.flatnonzero(hit).astype(np.int32)
+
+
+def multi_value_range(column: np.ndarray, node: q.Range) -> np.ndarray:
+    """Sorted local ids of the documents with an element in the range; a hit limit keeps the
+    documents whose lowest (highest for -N) element in range is among the N lowest (highest)."""
+    ids, extremes = [], []
+    for local_id, document in enumerate(column):
+        inside = [n for n in map(as_number, values_of(document))
+                  if _within(n, node.low, node.high, node.low_inclusive, node.high_inclusive)]
+        if inside:
+            ids.append(local_id)
+            extremes.append(min(inside) if node.hit_limit >= 0 else -max(inside))
+    found = np.array(ids, dtype=np.int64)
+    if node.hit_limit and len(found) > abs(node.hit_limit):
+        order = np.lexsort((found, np.array(extremes)))[: abs(node.hit_limit)]
+        found = np.sort(found[order])
+    return found.astype(np.int32)
+
+
+def _range_mask(column: np.ndarray, low: float | None, high: float | None, low_inclusive: bool,
+                high_inclusive: bool) -> np.ndarray:
+    mask = ~np.isnan(column)
+    if low is not None:
+        mask &= column >= low if low_inclusive else column > low
+    if high is not None:
+        mask &= column <= high if high_inclusive else column < high
+    return mask
+
+
+def _within(value: float, low: float | None, high: float | None, low_inclusive: bool,
+            high_inclusive: bool) -> bool:
+    if math.isnan(value):
+        return False
+    if low is not None and (value < low or (value == low and not low_inclusive)):
+        return False
+    return high is None or value < high or (value == high and high_inclusive)
+
+
+def as_number(value: object) -> float:
+    """A stored value as a number (weighted set keys arrive as JSON strings)."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan

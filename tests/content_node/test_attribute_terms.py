@@ -1,0 +1,52 @@
+"""Attribute term rules (content_node.matching.attribute_terms) on bare columns."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from content_node.matching.attribute_terms import attribute_term_matches, multi_value_range, numeric_bounds
+from searchlib.query.tree import Range
+from searchlib.schema.model import Field, FieldType
+
+
+def column(*values: object) -> np.ndarray:
+    array = np.empty(len(values), dtype=object)
+    array[:] = list(values)
+    return array
+
+
+@pytest.mark.parametrize("term, expected", [
+    ("5", (5.0, 5.0, True, True)), ("-2.5", (-2.5, -2.5, True, True)), ("[2;6]", (2.0, 6.0, True, True)),
+    ("[;6]", (None, 6.0, True, True)), ("[2;]", (2.0, None, True, True)), ("<3", (None, 3.0, True, False)),
+    (">3", (3.0, None, False, True)), ("x", None), ("nan", None), ("[1;2;3]", None),
+])
+def test_numeric_terms(term: str, expected: object) -> None:
+    assert numeric_bounds(term) == expected
+
+
+def test_weighted_set_keys_and_array_elements_match_any_value() -> None:
+    ints = Field("w", FieldType("weightedset", FieldType("int")), is_attribute=True)
+    assert attribute_term_matches(ints, column({"5": 2}, None, {"-5": 1, "7": 1}), "[-5;0]").tolist() == [2]
+    strings = Field("t", FieldType("array", FieldType("string")), is_attribute=True)
+    values = column(["Éa", "b"], [], None, ["c"])
+    assert attribute_term_matches(strings, values, "éA").tolist() == [0]
+    assert attribute_term_matches(strings, values, "ea").tolist() == [0]  # both sides normalized
+    assert attribute_term_matches(strings, values, "C", affix="prefix").tolist() == [3]
+    cased = Field("c", FieldType("string"), is_attribute=True, settings={"match.cased": "true"})
+    assert attribute_term_matches(cased, column("Ab", "ab", None), "Ab").tolist() == [0]
+
+
+def test_bool_and_single_numbers_are_vectorized() -> None:
+    flag = Field("f", FieldType("bool"), is_attribute=True)
+    assert attribute_term_matches(flag, np.array([1.0, 0.0, 1.0]), "TRUE").tolist() == [0, 2]
+    assert attribute_term_matches(flag, np.array([1.0, 0.0]), "maybe").tolist() == []
+    price = Field("p", FieldType("int"), is_attribute=True)
+    assert attribute_term_matches(price, np.array([1.0, np.nan, 7.0]), ">1").tolist() == [2]
+
+
+def test_a_hit_limit_on_a_multi_value_range_ranks_documents_by_their_extreme_element() -> None:
+    values = column([1, 50], [20], [5, 90], None)
+    assert multi_value_range(values, Range("ids", 0.0, 100.0)).tolist() == [0, 1, 2]
+    assert multi_value_range(values, Range("ids", 0.0, 100.0, hit_limit=2)).tolist() == [0, 2]  # 1, 5
+    assert multi_value_range(values, Range("ids", 0.0, 100.0, hit_limit=-1)).tolist() == [2]  # 90
+    assert multi_value_range(values, Range("ids", 10.0, 60.0, hit_limit=-1)).tolist() == [0]  # 50 > 20
