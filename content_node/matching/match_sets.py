@@ -21,7 +21,6 @@ from content_node.matching.string_items import in_matches, string_item_matches
 from content_node.matching.weighted_tokens import matching_ids, token_scores
 from content_node.matching.weak_and import WandTerm, term_score, wand_top_k
 from searchlib.errors import InvalidParameterError
-
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
 

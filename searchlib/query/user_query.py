@@ -202,15 +202,16 @@ def _parse_items(
             position = end
         if sign == "-" and index == default_index and surface[:1].isdigit():
             sign = ""  # Vespa reads `-5` as the number, not as "not 5"
-        node = _text_item(index, terms_of(index, surface))
+        whole_value = index in modes and modes[index].kind in ("word", "exact")
+        node = _affix_item(index, surface, terms_of) if whole_value else _text_item(index, terms_of(index, surface))
         if node is not None:
             items.append(_Item(node, sign))
     return items
 
 
-def _exact_item(index: str, surface: str, fold: Callable[[str], str]) -> Term | None:
-    """An attribute's item as written: `x*` is a prefix, `*x` a suffix, `*x*` a substring (numeric
-    range syntax such as `[2;6]` or `>6` is left for the content node)."""
+def _affix_item(index: str, surface: str, terms_of: _TermsOf) -> QueryNode | None:
+    """A whole-value (word/exact) index's item as written: `x*` is a prefix, `*x` a suffix, `*x*` a
+    substring (numeric range syntax such as `[2;6]` or `>6` is left for the content node)."""
     affix = ""
     if len(surface) > 2 and surface.startswith("*") and surface.endswith("*"):
         affix, surface = "substring", surface[1:-1]
@@ -218,8 +219,10 @@ def _exact_item(index: str, surface: str, fold: Callable[[str], str]) -> Term | 
         affix, surface = "prefix", surface[:-1]
     elif len(surface) > 1 and surface.startswith("*"):
         affix, surface = "suffix", surface[1:]
-    value = fold(surface).replace("\x1f", "")  # U+001F marks equiv terms: never from user text
-    return Term(index, value, affix=affix) if value else None
+    terms = terms_of(index, surface)
+    if affix and len(terms) == 1:
+        return Term(index, terms[0], affix=affix)
+    return _text_item(index, terms)
 
 
 def _text_item(index: str, tokens: list[str]) -> QueryNode | None:

@@ -1,6 +1,8 @@
 """The simple query language behind userQuery(): items, signs, indexes, phrases and query types."""
 from __future__ import annotations
 
+from searchlib.match_modes import MatchMode
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -129,11 +131,11 @@ def test_all_terms_of_plain_words_appear_in_query_order(words: list[str]) -> Non
 
 
 def test_attribute_items_are_taken_whole_with_affixes_and_range_syntax() -> None:
-    exact = {"name": str.lower, "cased": str, "ids": str.lower}
+    exact = {"name": MatchMode(kind="word"), "cased": MatchMode(kind="word", cased=True), "ids": MatchMode(kind="word")}
     tree = parse_user_query('name:"Space Station" cased:Spa* ids:[2;6] name:*ace* name:*ion title:Space-Station',
-                            type="all", exact_indexes=exact,
+                            type="all", match_modes=exact,
                             known_indexes={"name", "cased", "ids", "title"}, stem=False)
     assert tree == And((Term("name", "space station"), Term("cased", "Spa", affix="prefix"), Term("ids", "[2;6]"),
                         Term("name", "ace", affix="substring"), Term("name", "ion", affix="suffix"),
                         Phrase("title", ("space", "station"))))
-    assert parse_user_query("*", type="all", exact_indexes=exact, default_index="name") == Term("name", "*")
+    assert parse_user_query("*", type="all", match_modes=exact, default_index="name") == Term("name", "*")
