@@ -74,11 +74,12 @@ class CachedReads:
             self._cache._put(self._entries, key, found, 64)
         return found
 
-    def average_field_length(self, field: str) -> float:
-        key = ("avgdl", field)
+    def average_field_length(self, field: str, per_element: bool = False) -> float:
+        key = ("avgdl", field, per_element)
         found = self._entries.get(key)
         if found is None:
-            found = self._index.average_field_length(field)
+            found = (self._index.average_field_length(field, per_element=True) if per_element
+                     else self._index.average_field_length(field))
             self._cache._put(self._entries, key, found, 64)
         return found
 

@@ -51,7 +51,9 @@ class GlobalStatisticsIndex:
         found = self._statistics.terms.get((field, term))
         return self._index.document_frequency(field, term) if found is None else found
 
-    def average_field_length(self, field: str) -> float:
+    def average_field_length(self, field: str, per_element: bool = False) -> float:
+        if per_element:  # the statistics count whole fields: elements are the node's own
+            return self._index.average_field_length(field, per_element=True)
         counts = self._statistics.fields.get(field)
         return self._index.average_field_length(field) if counts is None else counts.average_length
 

@@ -168,7 +168,8 @@ async def search_schema(plan: SearchPlan, schema_name: str, application: Applica
                            "before any content node was asked")
     fetch = hits_to_fetch(ranker, query, schema_name, plan.wanted)
     # one round trip when nothing after the nodes changes which hits are shown (no global phase)
-    with_summaries = (plan.summaries_with_hits and fetch == plan.wanted
+    # (not with on-summary mutations: the node would fill, and so count, hits the window never shows)
+    with_summaries = (plan.summaries_with_hits and fetch == plan.wanted and not profile.mutate.get("on-summary")
                       and plan.wanted * len(clients) <= MAX_SUMMARIES_WITH_HITS)
     call = SearchCall(schema=schema_name, rank_profile=query.profile, query=query.yql.where, hits=fetch,
                       timeout_ms=max(int((query.deadline - time.monotonic()) * 1000), 1),

@@ -69,7 +69,8 @@ def term_predicate(spec: Field, term: str, affix: str = "") -> Callable[[object]
         return lambda value: _within(as_number(value), low, high, low_inclusive, high_inclusive)
     fold = string_fold(spec)
     wanted_text = fold(term)
-    compare = _AFFIXES.get(affix or ("prefix" if spec.match == "prefix" else ""), str.__eq__)
+    prefix = spec.match == "prefix" or spec.settings.get("match.prefix") == "true"
+    compare = _AFFIXES.get(affix or ("prefix" if prefix else ""), str.__eq__)
     return lambda value: isinstance(value, str) and compare(fold(value), wanted_text)
 
 

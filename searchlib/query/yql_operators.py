@@ -258,9 +258,10 @@ class YqlOperatorParser(YqlValueCursor):
         return Regex(field, pattern, self._annotation(params.annotation_str, annotations, "label", "", token))
 
     def _value_fold(self, field: str) -> Callable[[str], str]:
-        """How a string value for `field` is normalized (a parser that knows `match: cased`
-        fields keeps their case)."""
-        return normalize
+        """How a string value for `field` is normalized: kept as written on a `match: cased` field
+        (its match mode, from the parser's `_modes`)."""
+        mode = getattr(self, "_modes", {}).get(field)
+        return str if mode is not None and mode.cased else normalize
 
     def _in(self, field: str, annotations: dict[str, object], at: Token) -> QueryNode:
         """`field in (42, -7, @list)` or `field in ("a", 'b', @list)`: integers or strings, not
