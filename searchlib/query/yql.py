@@ -102,11 +102,14 @@ class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser,
         select_fields = self._name_list("a field name or '*'", allow_star=True)
         self.expect_keyword("from")
         sources: tuple[str, ...]
-        if self.is_keyword("sources"):
+        if self.is_keyword("sources") and self.is_keyword("where", 1):
+            self.advance()  # `from sources where`: Vespa reads it as every source
+            sources = ("*",)
+        elif self.is_keyword("sources"):
             self.advance()
-            sources = self._name_list("a source name or '*'", allow_star=True)
+            sources = self._source_list("a source name or '*'", allow_star=True)
         else:
-            sources = self._name_list("a source or schema name", allow_star=False)
+            sources = self._source_list("a source or schema name", allow_star=False)
         self.expect_keyword("where")
         where = self._or_expression(0)
         order_by: tuple[SortKey, ...] = ()
@@ -151,6 +154,28 @@ class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser,
             self.advance()
             names.append(self.expect_ident(what))
         return tuple(names)
+
+    def _source_list(self, what: str, *, allow_star: bool) -> tuple[str, ...]:
+        """Source names as Vespa reads them: `source-a` (dashes join words) and `cluster1.*` (the
+        `.*` is ignored: it names the source cluster1)."""
+        if allow_star and self.is_punct("*"):
+            self.advance()
+            return ("*",)
+        names = []
+        while True:
+            start = self.peek().start
+            name = self.expect_ident(what)
+            while (self.is_punct("-") and self.peek().start == start + len(name)
+                   and self.peek(1).kind in ("ident", "number") and self.peek(1).start == start + len(name) + 1):
+                self.advance()
+                name += "-" + self.advance().text
+            if name.endswith(".") and self.is_punct("*"):
+                self.advance()
+                name = name[:-1]
+            names.append(name)
+            if not self.is_punct(","):
+                return tuple(names)
+            self.advance()
 
     def _order_by(self) -> tuple[SortKey, ...]:
         keys = []

@@ -37,6 +37,14 @@ def test_select_star_from_sources_star_and_plain_source_name() -> None:
     assert parse_yql("select * from music where true").select_fields == ("*",)
 
 
+def test_vespa_source_forms() -> None:
+    assert parse_yql("select * from sources c1.*, c2.* where true").sources == ("c1", "c2")
+    assert parse_yql("select * from source-a where true").sources == ("source-a",)
+    assert parse_yql("select * from sources where true").sources == ("*",)
+    with pytest.raises(QueryError, match="column 17"):  # a dash with blanks around joins nothing
+        parse_yql("select * from a - b where true")
+
+
 def test_unset_clauses_are_none() -> None:
     parsed = parse_yql("select * from sources * where false;")
     assert parsed.where == FalseItem()
