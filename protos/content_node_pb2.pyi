@@ -316,7 +316,14 @@ class PredicateItem(_message.Message):
     def __init__(self, field: _Optional[str] = ..., feature_keys: _Optional[_Iterable[str]] = ..., feature_values: _Optional[_Iterable[str]] = ..., feature_bits: _Optional[_Iterable[int]] = ..., range_keys: _Optional[_Iterable[str]] = ..., range_values: _Optional[_Iterable[int]] = ..., range_bits: _Optional[_Iterable[int]] = ..., label: _Optional[str] = ...) -> None: ...
 
 class NearestNeighborItem(_message.Message):
-    __slots__ = ("field", "query_tensor", "target_hits", "approximate", "explore_additional_hits", "distance_threshold", "label")
+    __slots__ = ("field", "query_tensor", "target_hits", "approximate", "explore_additional_hits", "distance_threshold", "label", "total_target_hits", "min_target_hits", "hnsw")
+    class HnswEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     FIELD_FIELD_NUMBER: _ClassVar[int]
     QUERY_TENSOR_FIELD_NUMBER: _ClassVar[int]
     TARGET_HITS_FIELD_NUMBER: _ClassVar[int]
@@ -324,6 +331,9 @@ class NearestNeighborItem(_message.Message):
     EXPLORE_ADDITIONAL_HITS_FIELD_NUMBER: _ClassVar[int]
     DISTANCE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_TARGET_HITS_FIELD_NUMBER: _ClassVar[int]
+    MIN_TARGET_HITS_FIELD_NUMBER: _ClassVar[int]
+    HNSW_FIELD_NUMBER: _ClassVar[int]
     field: str
     query_tensor: str
     target_hits: int
@@ -331,7 +341,10 @@ class NearestNeighborItem(_message.Message):
     explore_additional_hits: int
     distance_threshold: float
     label: str
-    def __init__(self, field: _Optional[str] = ..., query_tensor: _Optional[str] = ..., target_hits: _Optional[int] = ..., approximate: _Optional[bool] = ..., explore_additional_hits: _Optional[int] = ..., distance_threshold: _Optional[float] = ..., label: _Optional[str] = ...) -> None: ...
+    total_target_hits: int
+    min_target_hits: int
+    hnsw: _containers.ScalarMap[str, float]
+    def __init__(self, field: _Optional[str] = ..., query_tensor: _Optional[str] = ..., target_hits: _Optional[int] = ..., approximate: _Optional[bool] = ..., explore_additional_hits: _Optional[int] = ..., distance_threshold: _Optional[float] = ..., label: _Optional[str] = ..., total_target_hits: _Optional[int] = ..., min_target_hits: _Optional[int] = ..., hnsw: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class SortKey(_message.Message):
     __slots__ = ("field", "ascending")

@@ -162,8 +162,19 @@ class Rank:
     children: tuple["QueryNode", ...]
 
 
+HNSW_TUNING = ("hnsw.approximateThreshold", "hnsw.explorationSlack", "hnsw.filterFirstExploration",
+               "hnsw.filterFirstThreshold", "hnsw.postFilterThreshold", "hnsw.targetHitsMaxAdjustmentFactor")
+
+
 @dataclass(frozen=True, slots=True)
 class NearestNeighbor:
+    """target_hits: per content node; with only `totalTargetHits` (cluster-wide) given, every node
+    uses max(totalTargetHits, minTargetHits), a superset of the global best that stays exact.
+    hnsw: the item's HNSW_TUNING overrides (sorted). `hnsw.approximateThreshold` picks exact vs
+    graph search as the profile's approximate-threshold does; the others tune Vespa's post-filter /
+    filter-first strategies, which this engine does not have (its graph search always filters
+    inside the graph), so they are kept and shown only."""
+
     field: str
     query_tensor: str  # name x of the query input query(x)
     target_hits: int
@@ -171,6 +182,9 @@ class NearestNeighbor:
     explore_additional_hits: int = 0
     distance_threshold: float | None = None
     label: str = ""
+    total_target_hits: int = 0  # 0: not given
+    min_target_hits: int = 0  # 0: not given
+    hnsw: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,13 +337,20 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
     if isinstance(node, Range):
         return f"{'|' if node.filter else ''}{_qualified(node.field, _vespa_range(node))}"
     if isinstance(node, NearestNeighbor):
-        parts = [f"field={node.field}", f"queryTensorName={node.query_tensor}", f"targetHits={node.target_hits}"]
+        parts = [f"field={node.field}", f"queryTensorName={node.query_tensor}"]
+        if node.total_target_hits:
+            parts.append(f"totalTargetHits={node.total_target_hits}")
+            if node.min_target_hits:
+                parts.append(f"minTargetHits={node.min_target_hits}")
+        else:
+            parts.append(f"targetHits={node.target_hits}")
         if not node.approximate:
             parts.append("approximate=false")
         if node.explore_additional_hits:
             parts.append(f"hnsw.exploreAdditionalHits={node.explore_additional_hits}")
         if node.distance_threshold is not None:
             parts.append(f"distanceThreshold={node.distance_threshold!r}")
+        parts.extend(f"{name}={value!r}" for name, value in node.hnsw)
         return "NEAREST_NEIGHBOR {" + ",".join(parts) + "}"
     if isinstance(node, GeoLocation):
         return f"GEO_LOCATION {node.field}:{geo_location(node)}"

@@ -21,7 +21,7 @@ from searchlib.languages import detect_language, language_code
 from searchlib.match_modes import MatchMode
 from searchlib.query import parameters as params
 from searchlib.query.tree import (
-    And, FalseItem, NearestNeighbor, Not, Or, ParsedYql, QueryNode, Range, Rank, SortKey, TrueItem, WeakAnd,
+    And, FalseItem, Not, Or, ParsedYql, QueryNode, Range, Rank, SortKey, TrueItem, WeakAnd,
 )
 from searchlib.query.user_query import (
     DEFAULT_TARGET_HITS, UserQuerySettings, apply_filter, parse_user_query_or_empty,
@@ -32,6 +32,7 @@ from searchlib.query.yql_operators import YqlOperatorParser
 from searchlib.query.yql_phrases import YqlPhraseParser
 from searchlib.query.yql_predicate import YqlPredicateParser
 from searchlib.query.yql_uri import YqlUriParser
+from searchlib.query.yql_vectors import YqlVectorParser
 from searchlib.query.yql_values import MAX_DEPTH as _MAX_DEPTH
 
 _INHERITED = ("ranked", "filter")  # annotations a group passes to the words inside it
@@ -67,7 +68,9 @@ def parse_yql(
                       match_modes or {}).statement()
 
 
-class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser, YqlPredicateParser):
+class _YqlParser(
+    YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser, YqlPredicateParser, YqlVectorParser
+):
     def __init__(
         self, source: str, parameters: Mapping[str, object], settings: UserQuerySettings,
         exact_match_fields: frozenset[str], stem: bool = True,
@@ -507,31 +510,6 @@ class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser,
             hit_limit=self._hit_limit(annotations, at),
         )
 
-    def _nearest_neighbor(self, annotations: dict[str, object], at: Token) -> QueryNode:
-        self.expect_punct("(")
-        field = self.expect_ident("a document tensor field name")
-        self.expect_punct(",")
-        query_tensor = self.expect_ident("a query tensor name")
-        self.expect_punct(")")
-        if "targetHits" not in annotations:
-            self.fail(
-                "nearestNeighbor requires the annotation targetHits, "
-                f"as in {{targetHits: 10}}nearestNeighbor({field}, {query_tensor})",
-                at.start,
-            )
-        return NearestNeighbor(
-            field=field,
-            query_tensor=query_tensor,
-            target_hits=self._annotation(params.annotation_int, annotations, "targetHits", 0, at, minimum=1),
-            approximate=self._annotation(params.annotation_bool, annotations, "approximate", True, at),
-            explore_additional_hits=self._annotation(
-                params.annotation_int, annotations, "hnsw.exploreAdditionalHits", 0, at, minimum=0
-            ),
-            distance_threshold=self._annotation(
-                params.annotation_float, annotations, "distanceThreshold", None, at
-            ),
-            label=self._annotation(params.annotation_str, annotations, "label", "", at),
-        )
 
 def _composite(kind: type[And] | type[Or], children: list[QueryNode | None]) -> QueryNode | None:
     kept = [child for child in children if child is not None]

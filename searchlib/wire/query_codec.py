@@ -62,7 +62,8 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
         item = pb.NearestNeighborItem(field=node.field, query_tensor=node.query_tensor,
                                       target_hits=node.target_hits, approximate=node.approximate,
                                       explore_additional_hits=node.explore_additional_hits,
-                                      label=node.label)
+                                      label=node.label, total_target_hits=node.total_target_hits,
+                                      min_target_hits=node.min_target_hits, hnsw=dict(node.hnsw))
         if node.distance_threshold is not None:
             item.distance_threshold = node.distance_threshold
         message.nearest_neighbor.CopyFrom(item)
@@ -135,7 +136,7 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
         return q.NearestNeighbor(n.field, n.query_tensor, n.target_hits, n.approximate,
                                  n.explore_additional_hits,
                                  n.distance_threshold if n.HasField("distance_threshold") else None,
-                                 n.label)
+                                 n.label, n.total_target_hits, n.min_target_hits, tuple(sorted(n.hnsw.items())))
     if kind == "geo_location":
         g = message.geo_location
         return q.GeoLocation(g.field, g.x, g.y, g.radius, g.aspect, g.has_circle,

@@ -6,6 +6,7 @@ Titles and word positions (0-based):
   3 "beta alpha"         beta 0, alpha 1                  price  700
   4 "alpha beta delta"   alpha 0, beta 1                  price -600
 Tags (weighted set): 1 {red: 3, blue: 1}, 2 {red: 1}, 3 {green: 5}, 4 none.
+Vectors (euclidean distance to q = [0, 0]): 1 [0, 0] → 0, 2 [3, 4] → 5, 3 [1, 0] → 1, 4 [0, 10] → 10.
 Profile `counts`: relevance = matchCount(title) (distinct ranked query words in the title);
 profile `dot`: relevance = rawScore(tags) + rawScore(title).
 """
@@ -20,10 +21,12 @@ from deploy.local_cluster import LocalCluster
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "yql_operators"
 DOCS = {
-    "1": {"title": "alpha beta gamma", "price": 100, "name": "Alpha", "tags": {"red": 3, "blue": 1}},
-    "2": {"title": "alpha x x x beta", "price": 500, "name": "alphabet", "tags": {"red": 1}},
-    "3": {"title": "beta alpha", "price": 700, "name": "Beta", "tags": {"green": 5}},
-    "4": {"title": "alpha beta delta", "price": -600, "name": "delta"},
+    "1": {"title": "alpha beta gamma", "price": 100, "name": "Alpha", "tags": {"red": 3, "blue": 1},
+          "vec": {"values": [0, 0]}},
+    "2": {"title": "alpha x x x beta", "price": 500, "name": "alphabet", "tags": {"red": 1},
+          "vec": {"values": [3, 4]}},
+    "3": {"title": "beta alpha", "price": 700, "name": "Beta", "tags": {"green": 5}, "vec": {"values": [1, 0]}},
+    "4": {"title": "alpha beta delta", "price": -600, "name": "delta", "vec": {"values": [0, 10]}},
 }
 
 
@@ -217,3 +220,20 @@ def test_range_hit_limit_keeps_the_extreme_values_on_each_node(http) -> None:
     lowest = hits(http, "{hitLimit: 1, ascending: true}range(price, -1000, 1000)")
     assert "4" in lowest and len(lowest) <= 2  # -600 is the lowest
     assert set(hits(http, "{hitLimit: -4}range(price, -1000, 1000)")) == {"1", "2", "3", "4"}
+
+
+def _nearest(http: httpx.Client, annotations: str) -> list[tuple[str, float]]:
+    found = hits(http, f"{{{annotations}}}nearestNeighbor(vec, q)", ranking="vec", **{"input.query(q)": "[0, 0]"})
+    ranked = sorted(found.items(), key=lambda item: -item[1]["relevance"])
+    return [(user_id, h["distance(field,vec)"]) for user_id, h in ranked]
+
+
+def test_nearest_neighbor_total_target_hits_and_hnsw_tuning(http) -> None:
+    """totalTargetHits is cluster-wide: each of the 2 nodes returns its max(total, min) nearest, a
+    superset of the global best, so the 2 nearest (1 at 0, 3 at 1) always lead; with targetHits 1
+    per node, doc 1 leads. The hnsw.* tuning annotations are accepted on a field without a graph."""
+    total = _nearest(http, "totalTargetHits: 2")
+    assert total[:2] == [("1", 0.0), ("3", 1.0)] and 2 <= len(total) <= 4
+    assert _nearest(http, "totalTargetHits: 1, minTargetHits: 4") == [("1", 0.0), ("3", 1.0), ("2", 5.0), ("4", 10.0)]
+    tuned = _nearest(http, "targetHits: 1, hnsw.approximateThreshold: 0.5, hnsw.postFilterThreshold: 0.9")
+    assert tuned[0] == ("1", 0.0) and 1 <= len(tuned) <= 2

@@ -199,6 +199,17 @@ def test_nearest_neighbor_requires_target_hits() -> None:
     assert raised.value.location is not None and raised.value.location.column == 31
 
 
+def test_nearest_neighbor_total_target_hits_and_hnsw_tuning_round_trip_the_wire() -> None:
+    from searchlib.wire.query_codec import decode_query, encode_query
+    total = where("{totalTargetHits: 100, minTargetHits: 120}nearestNeighbor(e, q)")
+    assert total == NearestNeighbor("e", "q", 120, total_target_hits=100, min_target_hits=120)
+    tuned = where("{targetHits: 10, hnsw.postFilterThreshold: 0.9, hnsw.approximateThreshold: 1}nearestNeighbor(e, q)")
+    assert tuned.hnsw == (("hnsw.approximateThreshold", 1.0), ("hnsw.postFilterThreshold", 0.9))
+    assert [decode_query(encode_query(n)) for n in (total, tuned)] == [total, tuned]
+    with pytest.raises(QueryError, match="non-negative number"):
+        where("{targetHits: 10, hnsw.explorationSlack: -1}nearestNeighbor(e, q)")
+
+
 def test_hybrid_idiom() -> None:
     node = where("userQuery() or ({targetHits:100}nearestNeighbor(embedding, q))", parameters={"query": "cats"})
     assert node == Or((WeakAnd((Term("default", "cat"),), 100), NearestNeighbor("embedding", "q", 100)))
