@@ -303,7 +303,8 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         text = _vespa_composite(node)
         return f"({text})" if nested else text
     if isinstance(node, SameElement):
-        return f"{node.field}:{{{' '.join(_vespa_item(child, nested=True) for child in node.children)}}}"
+        ids = f"[{','.join(map(str, node.element_filter))}]" if node.element_filter else ""
+        return f"{node.field}{ids}:{{{' '.join(_vespa_item(child, nested=True) for child in node.children)}}}"
     if isinstance(node, Term):
         weight = f"!{node.weight}" if node.weight != 100 else ""
         term = {"prefix": "{}*", "substring": "*{}*", "suffix": "*{}"}.get(node.affix, "{}").format(node.term)
@@ -390,7 +391,11 @@ def _vespa_composite(node: And | Or | Rank | WeakAnd | Not) -> str:
 
 
 def _vespa_number(value: float) -> str:
-    return str(int(value)) if value.is_integer() and abs(value) < 2**63 else repr(value)
+    """An integer literal's int prints as Vespa's Long, a float as its Double (`0.0`), and
+    `flag = true` (a Range over 1 held as the bool True) as its BoolItem."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if isinstance(value, int) else repr(float(value))
 
 
 def _vespa_range(node: Range) -> str:

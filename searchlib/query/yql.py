@@ -310,7 +310,7 @@ class _YqlParser(
         if self._is_comparison(0):
             operator = self.advance().text
             if self.is_keyword("true") or self.is_keyword("false"):
-                value: float = 1.0 if self.advance().text.lower() == "true" else 0.0
+                value: float = self.advance().text.lower() == "true"  # 1/0, printed true/false
             else:
                 value, own = self._annotated_number(depth)
                 annotations = {**annotations, **own}
@@ -495,9 +495,9 @@ class _YqlParser(
         self.expect_punct("(")
         field = self.expect_ident("a field name")
         self.expect_punct(",")
-        low = self._number("a lower bound")
+        low = self._number("a lower bound", keep_int=True)
         self.expect_punct(",")
-        high = self._number("an upper bound")
+        high = self._number("an upper bound", keep_int=True)
         self.expect_punct(")")
         bounds = self._annotation(params.annotation_str, annotations, "bounds", "closed", at, allowed=_BOUNDS)
         return Range(

@@ -65,8 +65,8 @@ class YqlOperatorParser(YqlValueCursor):
             finally:
                 self._same_element_field = outer
         elif self.is_keyword("true") or self.is_keyword("false"):
-            number = 1.0 if self.advance().text.lower() == "true" else 0.0
-            child = Range("", number, number)
+            flag = self.advance().text.lower() == "true"  # a bool: 1/0, printed true/false
+            child = Range("", flag, flag)
         else:
             number = self._number("a string, number or true/false after '='")
             child = Range("", number, number)

@@ -279,3 +279,11 @@ def test_invalid_model_type_is_an_invalid_parameter() -> None:
 
 def test_infinity_bound_in_a_comparison_is_unbounded() -> None:
     assert where("x > -Infinity") == Range("x", None, None, low_inclusive=False)
+
+
+def test_range_literals_print_as_vespa_longs_doubles_and_bools() -> None:
+    from searchlib.query.tree import vespa_string
+    shown = [vespa_string(where(c)) for c in ("range(p, 0.0, 500)", "p > 2.5", "p = 3", "flag = true",
+                                              "bools[2] = false")]
+    assert shown == ["p:[0.0;500]", "p:>2.5", "p:3", "flag:true", "bools[2]:{false}"]
+    assert where("flag = true") == Range("flag", 1.0, 1.0)  # the same numeric range as 1
