@@ -64,7 +64,7 @@ class Coverage(_message.Message):
     def __init__(self, docs: _Optional[int] = ..., active: _Optional[int] = ..., target_active: _Optional[int] = ..., degraded_reason: _Optional[int] = ..., nodes: _Optional[int] = ...) -> None: ...
 
 class QueryNode(_message.Message):
-    __slots__ = ("term", "phrase", "range", "weak_and", "rank", "nearest_neighbor", "true_item", "false_item", "near", "fuzzy", "regex", "equiv", "weighted_tokens", "geo_location", "predicate", "same_element")
+    __slots__ = ("term", "phrase", "range", "weak_and", "rank", "nearest_neighbor", "true_item", "false_item", "near", "fuzzy", "regex", "equiv", "weighted_tokens", "geo_location", "predicate", "same_element", "label_wrapper")
     TERM_FIELD_NUMBER: _ClassVar[int]
     PHRASE_FIELD_NUMBER: _ClassVar[int]
     RANGE_FIELD_NUMBER: _ClassVar[int]
@@ -85,6 +85,7 @@ class QueryNode(_message.Message):
     GEO_LOCATION_FIELD_NUMBER: _ClassVar[int]
     PREDICATE_FIELD_NUMBER: _ClassVar[int]
     SAME_ELEMENT_FIELD_NUMBER: _ClassVar[int]
+    LABEL_WRAPPER_FIELD_NUMBER: _ClassVar[int]
     term: TermItem
     phrase: PhraseItem
     range: RangeItem
@@ -101,7 +102,18 @@ class QueryNode(_message.Message):
     geo_location: GeoLocationItem
     predicate: PredicateItem
     same_element: SameElementItem
-    def __init__(self, term: _Optional[_Union[TermItem, _Mapping]] = ..., phrase: _Optional[_Union[PhraseItem, _Mapping]] = ..., range: _Optional[_Union[RangeItem, _Mapping]] = ..., weak_and: _Optional[_Union[WeakAndItem, _Mapping]] = ..., rank: _Optional[_Union[Children, _Mapping]] = ..., nearest_neighbor: _Optional[_Union[NearestNeighborItem, _Mapping]] = ..., true_item: _Optional[bool] = ..., false_item: _Optional[bool] = ..., near: _Optional[_Union[NearItem, _Mapping]] = ..., fuzzy: _Optional[_Union[FuzzyItem, _Mapping]] = ..., regex: _Optional[_Union[RegexItem, _Mapping]] = ..., equiv: _Optional[_Union[EquivItem, _Mapping]] = ..., weighted_tokens: _Optional[_Union[WeightedTokensItem, _Mapping]] = ..., geo_location: _Optional[_Union[GeoLocationItem, _Mapping]] = ..., predicate: _Optional[_Union[PredicateItem, _Mapping]] = ..., same_element: _Optional[_Union[SameElementItem, _Mapping]] = ..., **kwargs) -> None: ...
+    label_wrapper: LabelWrapperItem
+    def __init__(self, term: _Optional[_Union[TermItem, _Mapping]] = ..., phrase: _Optional[_Union[PhraseItem, _Mapping]] = ..., range: _Optional[_Union[RangeItem, _Mapping]] = ..., weak_and: _Optional[_Union[WeakAndItem, _Mapping]] = ..., rank: _Optional[_Union[Children, _Mapping]] = ..., nearest_neighbor: _Optional[_Union[NearestNeighborItem, _Mapping]] = ..., true_item: _Optional[bool] = ..., false_item: _Optional[bool] = ..., near: _Optional[_Union[NearItem, _Mapping]] = ..., fuzzy: _Optional[_Union[FuzzyItem, _Mapping]] = ..., regex: _Optional[_Union[RegexItem, _Mapping]] = ..., equiv: _Optional[_Union[EquivItem, _Mapping]] = ..., weighted_tokens: _Optional[_Union[WeightedTokensItem, _Mapping]] = ..., geo_location: _Optional[_Union[GeoLocationItem, _Mapping]] = ..., predicate: _Optional[_Union[PredicateItem, _Mapping]] = ..., same_element: _Optional[_Union[SameElementItem, _Mapping]] = ..., label_wrapper: _Optional[_Union[LabelWrapperItem, _Mapping]] = ..., **kwargs) -> None: ...
+
+class LabelWrapperItem(_message.Message):
+    __slots__ = ("child", "label", "score")
+    CHILD_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    child: QueryNode
+    label: str
+    score: float
+    def __init__(self, child: _Optional[_Union[QueryNode, _Mapping]] = ..., label: _Optional[str] = ..., score: _Optional[float] = ...) -> None: ...
 
 class SameElementItem(_message.Message):
     __slots__ = ("field", "children", "element_filter", "label")

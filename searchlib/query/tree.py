@@ -157,9 +157,13 @@ class WeakAnd:
 
 @dataclass(frozen=True, slots=True)
 class Rank:
-    """`rank(a, b, ...)`: only the first child decides matching; the rest only add features."""
+    """`rank(a, b, ...)`: only the first child decides matching; the rest only add features.
+    `labeled(a, "l", 2.5)` (Vespa's LabelWrapperItem) is a Rank of the one child a with label "l"
+    and label_score 2.5: itemRawScore(l) is 2.5 for the documents matching a, else 0."""
 
     children: tuple["QueryNode", ...]
+    label: str = ""
+    label_score: float | None = None
 
 
 HNSW_TUNING = ("hnsw.approximateThreshold", "hnsw.explorationSlack", "hnsw.filterFirstExploration",
@@ -376,6 +380,8 @@ def _qualified(index: str, text: str) -> str:
 def _vespa_composite(node: And | Or | Rank | WeakAnd | Not) -> str:
     if isinstance(node, Not):  # Vespa's NotItem: the positive child, then the negatives
         return f"-{_vespa_item(node.child, nested=True)}"
+    if isinstance(node, Rank) and node.label_score is not None:
+        return f"LABEL_WRAPPER({node.label},{node.label_score!r}) {_vespa_item(node.children[0], nested=True)}"
     name = {And: "AND", Or: "OR", Rank: "RANK"}.get(type(node))
     if isinstance(node, WeakAnd):
         name = "WEAKAND" if node.target_hits == 100 else f"WEAKAND({node.target_hits})"

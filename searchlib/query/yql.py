@@ -418,6 +418,8 @@ class _YqlParser(
             )
             kept = [child for child in children if child is not None]
             return WeakAnd(tuple(kept), target_hits) if kept else None
+        if lowered == "labeled":
+            return self._labeled(depth, name_token)
         if lowered in ("near", "onear") and self._same_element_field is not None:
             return self._near("", annotations, name_token, ordered=lowered == "onear")
         if lowered in ("weightedset", "dotproduct", "wand"):
@@ -434,6 +436,19 @@ class _YqlParser(
             return self._geo_bounding_box(annotations, name_token)
         what = "is not supported" if lowered in _UNSUPPORTED else "is not a known function"
         self.fail(f"'{name}' {what}", name_token.start)
+
+    def _labeled(self, depth: int, at: Token) -> QueryNode | None:
+        """`labeled(expression, "label", score)`: Vespa's LabelWrapperItem (tree.Rank)."""
+        self.expect_punct("(")
+        child = self._or_expression(depth + 1)
+        self.expect_punct(",")
+        label = self.advance()
+        if label.kind != "string":
+            self.expected("a label string", label)
+        self.expect_punct(",")
+        score = self._number("a number as the label score")
+        self.expect_punct(")")
+        return None if child is None else Rank((child,), label.text, score)
 
     def _expression_arguments(self, depth: int) -> list[QueryNode | None]:
         self.expect_punct("(")

@@ -51,6 +51,9 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
         message.__getattribute__("and").children.extend(encode_query(c) for c in node.children)
     elif isinstance(node, q.Or):
         message.__getattribute__("or").children.extend(encode_query(c) for c in node.children)
+    elif isinstance(node, q.Rank) and node.label_score is not None:
+        message.label_wrapper.CopyFrom(pb.LabelWrapperItem(
+            child=encode_query(node.children[0]), label=node.label, score=node.label_score))
     elif isinstance(node, q.Rank):
         message.rank.children.extend(encode_query(c) for c in node.children)
     elif isinstance(node, q.Not):
@@ -123,6 +126,9 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
         return q.Range(r.field, r.low if r.HasField("low") else None,
                        r.high if r.HasField("high") else None, r.low_inclusive, r.high_inclusive, r.label,
                        r.filter, r.hit_limit)
+    if kind == "label_wrapper":
+        w = message.label_wrapper
+        return q.Rank((decode_query(w.child),), w.label, w.score)
     if kind in ("and", "or", "rank"):
         children = tuple(decode_query(c) for c in getattr(message, kind).children)
         return {"and": q.And, "or": q.Or, "rank": q.Rank}[kind](children)

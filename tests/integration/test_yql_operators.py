@@ -237,3 +237,16 @@ def test_nearest_neighbor_total_target_hits_and_hnsw_tuning(http) -> None:
     assert _nearest(http, "totalTargetHits: 1, minTargetHits: 4") == [("1", 0.0), ("3", 1.0), ("2", 5.0), ("4", 10.0)]
     tuned = _nearest(http, "targetHits: 1, hnsw.approximateThreshold: 0.5, hnsw.postFilterThreshold: 0.9")
     assert tuned[0] == ("1", 0.0) and 1 <= len(tuned) <= 2
+
+
+def test_labeled_keeps_the_hits_and_scores_the_documents_matching_its_child(http) -> None:
+    """labeled(x, "lw", s) is a one-child rank(): it matches what x matches, and itemRawScore(lw)
+    is s for documents matching x, 0 for the others (only doc 1 has gamma, only doc 4 delta)."""
+    def scores(where: str) -> dict[str, float]:
+        return {k: h["itemRawScore(lw)"] for k, h in hits(http, where, ranking="labels").items()}
+
+    assert scores('labeled(title contains "gamma", "lw", 2.5)') == {"1": 2.5}
+    assert scores('title contains "alpha" or labeled(title contains "gamma", "lw", 2.5)') == {
+        "1": 2.5, "2": 0.0, "3": 0.0, "4": 0.0}
+    assert scores('rank(title contains "beta", labeled(title contains "delta", "lw", 3))') == {
+        "1": 0.0, "2": 0.0, "3": 0.0, "4": 3.0}

@@ -287,3 +287,15 @@ def test_range_literals_print_as_vespa_longs_doubles_and_bools() -> None:
                                               "bools[2] = false")]
     assert shown == ["p:[0.0;500]", "p:>2.5", "p:3", "flag:true", "bools[2]:{false}"]
     assert where("flag = true") == Range("flag", 1.0, 1.0)  # the same numeric range as 1
+
+
+def test_labeled_is_a_one_child_rank_with_a_label_score() -> None:
+    from searchlib.wire.query_codec import decode_query, encode_query
+    node = where('labeled(a contains "x" or b contains "y", "my \\"l\\"", 3)')
+    assert node == Rank((Or((Term("a", "x"), Term("b", "y"))),), 'my "l"', 3.0)
+    assert decode_query(encode_query(node)) == node
+    for bad, column in (('labeled(a contains "x", "l")', 58), ('labeled(a contains "x", "l", "s")', 60),
+                        ('labeled(a contains "x", l, 2)', 55)):
+        with pytest.raises(QueryError) as raised:
+            where(bad)
+        assert raised.value.location.column == column
