@@ -115,6 +115,7 @@ class _YqlParser(
             sources = self._source_list("a source or schema name", allow_star=False)
         self.expect_keyword("where")
         where = self._or_expression(0)
+        self._check_connectivity()
         order_by: tuple[SortKey, ...] = ()
         numbers: dict[str, float | None] = {"limit": None, "offset": None, "timeout": None}
         while True:

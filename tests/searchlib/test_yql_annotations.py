@@ -148,3 +148,12 @@ def test_fuzzy_bounds_and_the_equiv_mark_never_comes_from_user_text() -> None:
         where('f contains ({maxEditDistance: 17}fuzzy("a"))')
     exact = parse_yql('select * from sources * where f contains "\x1fa\x1fb"', exact_match_fields=["f"]).where
     assert exact == Term("f", "ab")
+
+
+def test_connectivity_must_name_an_item_id_of_the_query() -> None:
+    ok = ('title contains ({id: 1, connectivity: {"id": 2, weight: 7.0}}"a") and '
+          'title contains ({id: 2}equiv("b", "c"))')
+    assert where(ok) is not None
+    with pytest.raises(QueryError, match="item with id 4") as raised:
+        where('title contains ({id: 1, connectivity: {id: 4, weight: 7.0}}"a") and title contains ({id: 2}"b")')
+    assert raised.value.location.column == 55
