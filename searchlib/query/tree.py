@@ -4,7 +4,8 @@ fieldsets). Terms are already normalized by searchlib.linguistics, exactly as in
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field  # `field` is also an item attribute
 from typing import Union
 
 from searchlib.geo import Location
@@ -24,10 +25,14 @@ class Term:
 
 @dataclass(frozen=True, slots=True)
 class Phrase:
+    """segment: the words of one string ('foo.bar'), Vespa's PhraseSegmentItem, matched as any
+    phrase but shown in single quotes; False for phrase(...)."""
+
     field: str
     terms: tuple[str, ...]
     weight: int = 100
     label: str = ""
+    segment: bool = dataclass_field(default=False, compare=False)  # how it prints, not what it is
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,7 +321,8 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
     if isinstance(node, Phrase):
         weight = f"!{node.weight}" if node.weight != 100 else ""
         terms = map(anchor_symbol, node.terms) if node.field.endswith(".hostname") else node.terms
-        return f'{node.field}:"{" ".join(terms)}"{weight}'
+        quote = "'" if node.segment else '"'
+        return f'{node.field}:{quote}{" ".join(terms)}{quote}{weight}'
     if isinstance(node, Near):
         name = "ONEAR" if node.ordered else "NEAR"
         shape = f"{node.distance}"

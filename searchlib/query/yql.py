@@ -245,7 +245,7 @@ class _YqlParser(
             self.expect_punct(")")
             return inner
         annotations = self._annotations(depth) if self._starts_annotations() else {}
-        if self.is_punct("(") and not self._is_number_group():
+        if (self.is_punct("(") and not self._is_number_group()) or (annotations and self.is_punct("!")):
             return self._annotated_group(depth, annotations)
         return self._item(depth, annotations)
 
@@ -255,9 +255,12 @@ class _YqlParser(
         outer = self._inherited
         self._inherited = {**outer, **{k: v for k, v in annotations.items() if k in _INHERITED}}
         try:
-            self.advance()
-            inner = self._or_expression(depth + 1)
-            self.expect_punct(")")
+            if self.is_punct("!"):  # `{...}!(a)`: the annotations are the negation's
+                inner = self._unary(depth + 1)
+            else:
+                self.advance()
+                inner = self._or_expression(depth + 1)
+                self.expect_punct(")")
         finally:
             self._inherited = outer
         return inner

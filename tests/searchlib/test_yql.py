@@ -150,10 +150,10 @@ def test_range_with_bounds_and_infinity() -> None:
     assert where('{bounds:"open", label:"r"}range(y, 1, 2)') == Range("y", 1.0, 2.0, False, False, "r")
 
 
-def test_int32_literal_out_of_range_needs_the_long_suffix() -> None:
-    with pytest.raises(QueryError, match="32-bit"):
-        where("ts > 3000000000")
-    assert where("ts > 3000000000L") == Range("ts", 3e9, None, low_inclusive=False)
+def test_integer_literals_are_64_bit_with_or_without_the_long_suffix() -> None:
+    assert where("ts > 3000000000") == where("ts > 3000000000L") == Range("ts", 3e9, None, low_inclusive=False)
+    with pytest.raises(QueryError, match="64-bit"):
+        where("ts > 9223372036854775808")
 
 
 # --- booleans and operators --------------------------------------------------------------------------
@@ -299,3 +299,12 @@ def test_labeled_is_a_one_child_rank_with_a_label_score() -> None:
         with pytest.raises(QueryError) as raised:
             where(bad)
         assert raised.value.location.column == column
+
+
+def test_one_string_of_several_words_is_a_segment_phrase_and_phrase_is_not() -> None:
+    from searchlib.query.tree import vespa_string
+    from searchlib.wire.query_codec import decode_query, encode_query
+    segment, phrase = where("title contains 'foo.bar'"), where('title contains phrase("foo", "bar")')
+    assert segment == Phrase("title", ("foo", "bar"), segment=True) and not phrase.segment
+    assert (vespa_string(segment), vespa_string(phrase)) == ("title:'foo bar'", 'title:"foo bar"')
+    assert decode_query(encode_query(segment)) == segment
