@@ -282,12 +282,14 @@ class RangeItem(_message.Message):
     def __init__(self, field: _Optional[str] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., low_inclusive: _Optional[bool] = ..., high_inclusive: _Optional[bool] = ..., label: _Optional[str] = ..., filter: _Optional[bool] = ..., hit_limit: _Optional[int] = ...) -> None: ...
 
 class WeakAndItem(_message.Message):
-    __slots__ = ("children", "target_hits")
+    __slots__ = ("children", "target_hits", "total_target_hits")
     CHILDREN_FIELD_NUMBER: _ClassVar[int]
     TARGET_HITS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_TARGET_HITS_FIELD_NUMBER: _ClassVar[int]
     children: _containers.RepeatedCompositeFieldContainer[QueryNode]
     target_hits: int
-    def __init__(self, children: _Optional[_Iterable[_Union[QueryNode, _Mapping]]] = ..., target_hits: _Optional[int] = ...) -> None: ...
+    total_target_hits: int
+    def __init__(self, children: _Optional[_Iterable[_Union[QueryNode, _Mapping]]] = ..., target_hits: _Optional[int] = ..., total_target_hits: _Optional[int] = ...) -> None: ...
 
 class GeoLocationItem(_message.Message):
     __slots__ = ("field", "x", "y", "radius", "aspect", "has_circle", "box", "label")

@@ -156,8 +156,12 @@ class Not:
 
 @dataclass(frozen=True, slots=True)
 class WeakAnd:
+    """target_hits: per content node; `{totalTargetHits: N}` (cluster-wide) alone makes it N on
+    every node, a superset of the global best N (total_target_hits keeps N for display)."""
+
     children: tuple["QueryNode", ...]
     target_hits: int = 100
+    total_target_hits: int = 0  # 0: not given
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,6 +395,8 @@ def _vespa_composite(node: And | Or | Rank | WeakAnd | Not) -> str:
     name = {And: "AND", Or: "OR", Rank: "RANK"}.get(type(node))
     if isinstance(node, WeakAnd):
         name = "WEAKAND" if node.target_hits == 100 else f"WEAKAND({node.target_hits})"
+        if node.total_target_hits:
+            name = f"WEAKAND {{totalTargetHits={node.total_target_hits}}}"
     children = list(node.children)
     if isinstance(node, And) and any(isinstance(child, Not) for child in children):
         positives = [child for child in children if not isinstance(child, Not)]

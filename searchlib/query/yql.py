@@ -417,11 +417,15 @@ class _YqlParser(
             if lowered == "rank":
                 kept = [child for child in children if child is not None]
                 return None if not kept else kept[0] if len(kept) == 1 else Rank(tuple(kept))
-            target_hits = self._annotation(
-                params.annotation_int, annotations, "targetHits", DEFAULT_TARGET_HITS, name_token, minimum=1
+            total = self._annotation(
+                params.annotation_int, annotations, "totalTargetHits", 0, name_token, minimum=1
+            )
+            target_hits = self._annotation(  # per node; totalTargetHits alone: that on every node
+                params.annotation_int, annotations, "targetHits", total or DEFAULT_TARGET_HITS, name_token, minimum=1
             )
             kept = [child for child in children if child is not None]
-            return WeakAnd(tuple(kept), target_hits) if kept else None
+            total = 0 if "targetHits" in annotations else total
+            return WeakAnd(tuple(kept), target_hits, total) if kept else None
         if lowered == "labeled":
             return self._labeled(depth, name_token)
         if lowered in ("near", "onear") and self._same_element_field is not None:

@@ -60,6 +60,7 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
         message.__getattribute__("not").child.CopyFrom(encode_query(node.child))
     elif isinstance(node, q.WeakAnd):
         message.weak_and.target_hits = node.target_hits
+        message.weak_and.total_target_hits = node.total_target_hits
         message.weak_and.children.extend(encode_query(c) for c in node.children)
     elif isinstance(node, q.NearestNeighbor):
         item = pb.NearestNeighborItem(field=node.field, query_tensor=node.query_tensor,
@@ -136,7 +137,7 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
         return q.Not(decode_query(getattr(message, "not").child))
     if kind == "weak_and":
         w = message.weak_and
-        return q.WeakAnd(tuple(decode_query(c) for c in w.children), w.target_hits or 100)
+        return q.WeakAnd(tuple(decode_query(c) for c in w.children), w.target_hits or 100, w.total_target_hits)
     if kind == "nearest_neighbor":
         n = message.nearest_neighbor
         return q.NearestNeighbor(n.field, n.query_tensor, n.target_hits, n.approximate,

@@ -250,3 +250,13 @@ def test_labeled_keeps_the_hits_and_scores_the_documents_matching_its_child(http
         "1": 2.5, "2": 0.0, "3": 0.0, "4": 0.0}
     assert scores('rank(title contains "beta", labeled(title contains "delta", "lw", 3))') == {
         "1": 0.0, "2": 0.0, "3": 0.0, "4": 3.0}
+
+
+def test_weak_and_total_target_hits_is_each_nodes_target(http) -> None:
+    """{totalTargetHits: 1}: each of the 2 nodes keeps its best 1 (a superset of the global best),
+    as {targetHits: 1} does; doc 1 (alpha and gamma) is the best and leads with matchCount 2."""
+    where = 'weakAnd(title contains "alpha", title contains "gamma")'
+    total = hits(http, "{totalTargetHits: 1}" + where)
+    assert 1 <= len(total) <= 2 and total["1"]["relevance"] == 2.0
+    assert set(total) == set(hits(http, "{targetHits: 1}" + where))
+    assert len(hits(http, where)) == 4  # the default 100 keeps every alpha document

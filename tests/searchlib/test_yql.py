@@ -308,3 +308,13 @@ def test_one_string_of_several_words_is_a_segment_phrase_and_phrase_is_not() -> 
     assert segment == Phrase("title", ("foo", "bar"), segment=True) and not phrase.segment
     assert (vespa_string(segment), vespa_string(phrase)) == ("title:'foo bar'", 'title:"foo bar"')
     assert decode_query(encode_query(segment)) == segment
+
+
+def test_weak_and_total_target_hits_is_every_nodes_target() -> None:
+    from searchlib.query.tree import vespa_string
+    from searchlib.wire.query_codec import decode_query, encode_query
+    node = where('{totalTargetHits: 37}weakAnd(a contains "x", b contains "y")')
+    assert node == WeakAnd((Term("a", "x"), Term("b", "y")), 37, 37)
+    assert vespa_string(node) == "WEAKAND {totalTargetHits=37} a:x b:y"
+    assert decode_query(encode_query(node)) == node
+    assert where('{targetHits: 5, totalTargetHits: 37}weakAnd(a contains "x")').target_hits == 5
