@@ -74,6 +74,19 @@ def equiv_alternatives(word: str) -> tuple[str, ...] | None:
     return tuple(word[1:].split(_EQUIV_MARK)) if word.startswith(_EQUIV_MARK) else None
 
 
+_PHRASE_MARK = "\x1e"  # never in a normalized word: marks a phrase standing as one word
+
+
+def phrase_key(terms: tuple[str, ...]) -> str:
+    """A phrase as one word of an Equiv or Near (`equiv("ny", phrase("new", "york"))`,
+    `near('a-b', 'c')`): it occurs where the phrase starts; content nodes build its postings."""
+    return _PHRASE_MARK + _PHRASE_MARK.join(terms)
+
+
+def phrase_words(word: str) -> tuple[str, ...] | None:
+    return tuple(word[1:].split(_PHRASE_MARK)) if word.startswith(_PHRASE_MARK) else None
+
+
 @dataclass(frozen=True, slots=True)
 class WeightedTokens:
     """`weightedSet(f, {...})`, `dotProduct(f, {...})`, `wand(f, {...})`: (token, weight) pairs.
@@ -332,10 +345,10 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         shape = f"{node.distance}"
         if node.negative:
             shape += f",{len(node.negative)},{node.exclusion_distance}"
-        words = " ".join(_qualified(node.field, term) for term in node.terms + node.negative)
+        words = " ".join(_vespa_word(node.field, term, "'") for term in node.terms + node.negative)
         return f"({name}({shape}) {words})" if nested else f"{name}({shape}) {words}"
     if isinstance(node, Equiv):
-        return "EQUIV " + " ".join(f"{node.field}:{term}" for term in node.terms)
+        return "EQUIV " + " ".join(_vespa_word(node.field, term, '"') for term in node.terms)
     if isinstance(node, WeightedTokens):
         name = node.operator.upper() + (f"({node.target_hits})" if node.target_hits is not None else "")
         settings = [f"{key}={value!r}" for key, value in (("scoreThreshold", node.score_threshold),
@@ -380,6 +393,18 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
     if isinstance(node, FalseItem):
         return "FALSE"
     raise TypeError(f"not a query node: {node!r}")
+
+
+def _vespa_word(index: str, word: str, quote: str) -> str:
+    """A word of a Near/Equiv: a phrase in quotes (Vespa shows a phrase segment in near with ',
+    an equiv's phrase with "), a nested equiv as (EQUIV ...)."""
+    words = phrase_words(word)
+    if words is not None:
+        return _qualified(index, quote + " ".join(words) + quote)
+    alternatives = equiv_alternatives(word)
+    if alternatives is not None:
+        return "(EQUIV " + " ".join(_vespa_word(index, a, '"') for a in alternatives) + ")"
+    return _qualified(index, word)
 
 
 def _qualified(index: str, text: str) -> str:

@@ -260,3 +260,16 @@ def test_weak_and_total_target_hits_is_each_nodes_target(http) -> None:
     assert 1 <= len(total) <= 2 and total["1"]["relevance"] == 2.0
     assert set(total) == set(hits(http, "{targetHits: 1}" + where))
     assert len(hits(http, where)) == 4  # the default 100 keeps every alpha document
+
+
+def test_phrases_and_equivs_inside_equiv_and_near(http) -> None:
+    """A phrase (or in near an equiv) stands as one word, occurring where the phrase starts."""
+    found = hits(http, 'title contains equiv("gamma", phrase("beta", "alpha"))')
+    assert set(found) == {"1", "3"}  # gamma in 1, "beta alpha" only in 3
+    assert all(h["queryTermCount"] == 1.0 and h["fieldTermMatch(title,0).occurrences"] == 1.0
+               for h in found.values())
+    assert set(hits(http, "title contains near(phrase('alpha', 'beta'), 'delta')")) == {"4"}  # 0 and 2
+    assert set(hits(http, "title contains onear('alpha-beta', 'gamma')")) == {"1"}
+    assert set(hits(http, "title contains onear('gamma', 'alpha-beta')")) == set()
+    # alpha/beta near in 1, 3 and 4; gamma (1) and delta (4) sit 1 past the window: excluded
+    assert set(hits(http, 'title contains near("alpha", "beta", !equiv("gamma", "delta"))')) == {"3"}
