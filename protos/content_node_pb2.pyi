@@ -64,7 +64,7 @@ class Coverage(_message.Message):
     def __init__(self, docs: _Optional[int] = ..., active: _Optional[int] = ..., target_active: _Optional[int] = ..., degraded_reason: _Optional[int] = ..., nodes: _Optional[int] = ...) -> None: ...
 
 class QueryNode(_message.Message):
-    __slots__ = ("term", "phrase", "range", "weak_and", "rank", "nearest_neighbor", "true_item", "false_item", "near", "fuzzy", "regex", "equiv", "weighted_tokens", "geo_location", "predicate", "same_element")
+    __slots__ = ("term", "phrase", "range", "weak_and", "rank", "nearest_neighbor", "true_item", "false_item", "near", "fuzzy", "regex", "equiv", "weighted_tokens", "geo_location", "predicate", "same_element", "label_wrapper")
     TERM_FIELD_NUMBER: _ClassVar[int]
     PHRASE_FIELD_NUMBER: _ClassVar[int]
     RANGE_FIELD_NUMBER: _ClassVar[int]
@@ -85,6 +85,7 @@ class QueryNode(_message.Message):
     GEO_LOCATION_FIELD_NUMBER: _ClassVar[int]
     PREDICATE_FIELD_NUMBER: _ClassVar[int]
     SAME_ELEMENT_FIELD_NUMBER: _ClassVar[int]
+    LABEL_WRAPPER_FIELD_NUMBER: _ClassVar[int]
     term: TermItem
     phrase: PhraseItem
     range: RangeItem
@@ -101,7 +102,18 @@ class QueryNode(_message.Message):
     geo_location: GeoLocationItem
     predicate: PredicateItem
     same_element: SameElementItem
-    def __init__(self, term: _Optional[_Union[TermItem, _Mapping]] = ..., phrase: _Optional[_Union[PhraseItem, _Mapping]] = ..., range: _Optional[_Union[RangeItem, _Mapping]] = ..., weak_and: _Optional[_Union[WeakAndItem, _Mapping]] = ..., rank: _Optional[_Union[Children, _Mapping]] = ..., nearest_neighbor: _Optional[_Union[NearestNeighborItem, _Mapping]] = ..., true_item: _Optional[bool] = ..., false_item: _Optional[bool] = ..., near: _Optional[_Union[NearItem, _Mapping]] = ..., fuzzy: _Optional[_Union[FuzzyItem, _Mapping]] = ..., regex: _Optional[_Union[RegexItem, _Mapping]] = ..., equiv: _Optional[_Union[EquivItem, _Mapping]] = ..., weighted_tokens: _Optional[_Union[WeightedTokensItem, _Mapping]] = ..., geo_location: _Optional[_Union[GeoLocationItem, _Mapping]] = ..., predicate: _Optional[_Union[PredicateItem, _Mapping]] = ..., same_element: _Optional[_Union[SameElementItem, _Mapping]] = ..., **kwargs) -> None: ...
+    label_wrapper: LabelWrapperItem
+    def __init__(self, term: _Optional[_Union[TermItem, _Mapping]] = ..., phrase: _Optional[_Union[PhraseItem, _Mapping]] = ..., range: _Optional[_Union[RangeItem, _Mapping]] = ..., weak_and: _Optional[_Union[WeakAndItem, _Mapping]] = ..., rank: _Optional[_Union[Children, _Mapping]] = ..., nearest_neighbor: _Optional[_Union[NearestNeighborItem, _Mapping]] = ..., true_item: _Optional[bool] = ..., false_item: _Optional[bool] = ..., near: _Optional[_Union[NearItem, _Mapping]] = ..., fuzzy: _Optional[_Union[FuzzyItem, _Mapping]] = ..., regex: _Optional[_Union[RegexItem, _Mapping]] = ..., equiv: _Optional[_Union[EquivItem, _Mapping]] = ..., weighted_tokens: _Optional[_Union[WeightedTokensItem, _Mapping]] = ..., geo_location: _Optional[_Union[GeoLocationItem, _Mapping]] = ..., predicate: _Optional[_Union[PredicateItem, _Mapping]] = ..., same_element: _Optional[_Union[SameElementItem, _Mapping]] = ..., label_wrapper: _Optional[_Union[LabelWrapperItem, _Mapping]] = ..., **kwargs) -> None: ...
+
+class LabelWrapperItem(_message.Message):
+    __slots__ = ("child", "label", "score")
+    CHILD_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    child: QueryNode
+    label: str
+    score: float
+    def __init__(self, child: _Optional[_Union[QueryNode, _Mapping]] = ..., label: _Optional[str] = ..., score: _Optional[float] = ...) -> None: ...
 
 class SameElementItem(_message.Message):
     __slots__ = ("field", "children", "element_filter", "label")
@@ -146,16 +158,18 @@ class TermItem(_message.Message):
     def __init__(self, field: _Optional[str] = ..., term: _Optional[str] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., unranked: _Optional[bool] = ..., filter: _Optional[bool] = ..., affix: _Optional[str] = ...) -> None: ...
 
 class PhraseItem(_message.Message):
-    __slots__ = ("field", "terms", "weight", "label")
+    __slots__ = ("field", "terms", "weight", "label", "segment")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     TERMS_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
     field: str
     terms: _containers.RepeatedScalarFieldContainer[str]
     weight: int
     label: str
-    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
+    segment: bool
+    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., segment: _Optional[bool] = ...) -> None: ...
 
 class NearItem(_message.Message):
     __slots__ = ("field", "terms", "negative", "distance", "exclusion_distance", "ordered", "weight", "label")
@@ -268,12 +282,14 @@ class RangeItem(_message.Message):
     def __init__(self, field: _Optional[str] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., low_inclusive: _Optional[bool] = ..., high_inclusive: _Optional[bool] = ..., label: _Optional[str] = ..., filter: _Optional[bool] = ..., hit_limit: _Optional[int] = ...) -> None: ...
 
 class WeakAndItem(_message.Message):
-    __slots__ = ("children", "target_hits")
+    __slots__ = ("children", "target_hits", "total_target_hits")
     CHILDREN_FIELD_NUMBER: _ClassVar[int]
     TARGET_HITS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_TARGET_HITS_FIELD_NUMBER: _ClassVar[int]
     children: _containers.RepeatedCompositeFieldContainer[QueryNode]
     target_hits: int
-    def __init__(self, children: _Optional[_Iterable[_Union[QueryNode, _Mapping]]] = ..., target_hits: _Optional[int] = ...) -> None: ...
+    total_target_hits: int
+    def __init__(self, children: _Optional[_Iterable[_Union[QueryNode, _Mapping]]] = ..., target_hits: _Optional[int] = ..., total_target_hits: _Optional[int] = ...) -> None: ...
 
 class GeoLocationItem(_message.Message):
     __slots__ = ("field", "x", "y", "radius", "aspect", "has_circle", "box", "label")
@@ -316,7 +332,14 @@ class PredicateItem(_message.Message):
     def __init__(self, field: _Optional[str] = ..., feature_keys: _Optional[_Iterable[str]] = ..., feature_values: _Optional[_Iterable[str]] = ..., feature_bits: _Optional[_Iterable[int]] = ..., range_keys: _Optional[_Iterable[str]] = ..., range_values: _Optional[_Iterable[int]] = ..., range_bits: _Optional[_Iterable[int]] = ..., label: _Optional[str] = ...) -> None: ...
 
 class NearestNeighborItem(_message.Message):
-    __slots__ = ("field", "query_tensor", "target_hits", "approximate", "explore_additional_hits", "distance_threshold", "label")
+    __slots__ = ("field", "query_tensor", "target_hits", "approximate", "explore_additional_hits", "distance_threshold", "label", "total_target_hits", "min_target_hits", "hnsw")
+    class HnswEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     FIELD_FIELD_NUMBER: _ClassVar[int]
     QUERY_TENSOR_FIELD_NUMBER: _ClassVar[int]
     TARGET_HITS_FIELD_NUMBER: _ClassVar[int]
@@ -324,6 +347,9 @@ class NearestNeighborItem(_message.Message):
     EXPLORE_ADDITIONAL_HITS_FIELD_NUMBER: _ClassVar[int]
     DISTANCE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_TARGET_HITS_FIELD_NUMBER: _ClassVar[int]
+    MIN_TARGET_HITS_FIELD_NUMBER: _ClassVar[int]
+    HNSW_FIELD_NUMBER: _ClassVar[int]
     field: str
     query_tensor: str
     target_hits: int
@@ -331,7 +357,10 @@ class NearestNeighborItem(_message.Message):
     explore_additional_hits: int
     distance_threshold: float
     label: str
-    def __init__(self, field: _Optional[str] = ..., query_tensor: _Optional[str] = ..., target_hits: _Optional[int] = ..., approximate: _Optional[bool] = ..., explore_additional_hits: _Optional[int] = ..., distance_threshold: _Optional[float] = ..., label: _Optional[str] = ...) -> None: ...
+    total_target_hits: int
+    min_target_hits: int
+    hnsw: _containers.ScalarMap[str, float]
+    def __init__(self, field: _Optional[str] = ..., query_tensor: _Optional[str] = ..., target_hits: _Optional[int] = ..., approximate: _Optional[bool] = ..., explore_additional_hits: _Optional[int] = ..., distance_threshold: _Optional[float] = ..., label: _Optional[str] = ..., total_target_hits: _Optional[int] = ..., min_target_hits: _Optional[int] = ..., hnsw: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class SortKey(_message.Message):
     __slots__ = ("field", "ascending")

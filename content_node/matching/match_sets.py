@@ -15,7 +15,7 @@ from content_node.matching.attribute_terms import (
     attribute_term_matches, element_kind, is_multi_value, multi_value_range)
 from content_node.matching.nearest_neighbor import nearest_neighbors
 from content_node.matching.predicate_match import predicate_matches
-from content_node.matching.proximity import merged_postings, near_matches
+from content_node.matching.proximity import compound_postings, near_matches
 from content_node.matching.same_element import same_element_matches
 from content_node.matching.string_items import in_matches, string_item_matches
 from content_node.matching.weighted_tokens import matching_ids, token_scores
@@ -91,10 +91,8 @@ class MatchEvaluator:
         key = (field, term)
         found = self._postings.get(key)
         if found is None:
-            alternatives = q.equiv_alternatives(term)
-            found = self._postings[key] = (
-                self._index.postings(field, term) if alternatives is None
-                else merged_postings([self.postings(field, word) for word in alternatives]))
+            found = compound_postings(field, term, self.postings)
+            found = self._postings[key] = self._index.postings(field, term) if found is None else found
         return found
 
     def matches(self, node: q.QueryNode) -> np.ndarray:
@@ -120,7 +118,8 @@ class MatchEvaluator:
         if isinstance(node, q.Equiv):
             return union_all([self.postings(f, q.equiv_key(node.terms)).doc_ids
                               if self._schema.fields[f].is_index
-                              else union_all([self._term_in_field(f, term) for term in node.terms])
+                              else union_all([self._phrase_in_field(f, q.phrase_words(term) or (term,))
+                                              for term in node.terms])
                               for f in self.fields_of(node.field)], self._index.local_id_limit)
         if isinstance(node, q.WeightedTokens):
             present, score = token_scores(node, self.fields_of(node.field), self._schema,

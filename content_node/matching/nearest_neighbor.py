@@ -54,7 +54,9 @@ def nearest_neighbors(node: q.NearestNeighbor, schema: Schema, index: Any,
     alive = np.asarray(index.alive, dtype=bool)
     if allowed is not None:
         allowed = allowed[alive[allowed]] if len(allowed) else allowed
-    threshold = float((settings or {}).get("approximate-threshold", DEFAULT_APPROXIMATE_THRESHOLD))
+    threshold = dict(node.hnsw).get("hnsw.approximateThreshold")  # the item's own, else the profile's
+    if threshold is None:
+        threshold = float((settings or {}).get("approximate-threshold", DEFAULT_APPROXIMATE_THRESHOLD))
     population = max(vectors.document_count, 1)
     exact = (not node.approximate or vectors.hnsw_params is None
              or (allowed is not None and len(allowed) / population < threshold))

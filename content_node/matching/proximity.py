@@ -99,11 +99,44 @@ def merged_postings(lists: Sequence[object]) -> Postings:
     return Postings(unique.astype(np.int32), counts.astype(np.int32), offsets, flat.astype(np.int32))
 
 
-def with_equiv(lookup: Callable[[str, str], object]) -> Callable[[str, str], object]:
-    """A postings lookup that also answers an Equiv's combined word (searchlib.query.tree.equiv_key)."""
-    def postings(field: str, term: str) -> object:
-        alternatives = q.equiv_alternatives(term)
-        if alternatives is None:
-            return lookup(field, term)
+def phrase_postings(lists: Sequence[object]) -> Postings:
+    """One posting list for a phrase standing as one word (searchlib.query.tree.phrase_key): the
+    documents holding the words in a row, its positions where the phrase starts."""
+    candidates = lists[0].doc_ids
+    for other in lists[1:]:
+        candidates = np.intersect1d(candidates, other.doc_ids, assume_unique=True)
+    rows = [np.searchsorted(p.doc_ids, candidates) for p in lists]
+    docs, counts, flat = [], [], []
+    for i, doc in enumerate(candidates.tolist()):
+        starts = lists[0].positions(int(rows[0][i]))
+        for offset, (p, r) in enumerate(zip(lists[1:], rows[1:]), start=1):
+            starts = np.intersect1d(starts, p.positions(int(r[i])) - offset)
+        if len(starts):
+            docs.append(doc)
+            counts.append(len(starts))
+            flat.append(starts)
+    if not docs:
+        return EMPTY_POSTINGS
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    return Postings(np.asarray(docs, dtype=np.int32), np.asarray(counts, dtype=np.int32), offsets,
+                    np.concatenate(flat).astype(np.int32))
+
+
+def compound_postings(field: str, term: str, lookup: Callable[[str, str], object]) -> object | None:
+    """The postings of an Equiv's combined word or a phrase key, built from `lookup` (which
+    answers compound words too, so they nest); None for a plain word."""
+    alternatives = q.equiv_alternatives(term)
+    if alternatives is not None:
         return merged_postings([lookup(field, word) for word in alternatives])
+    words = q.phrase_words(term)
+    if words is not None:
+        return phrase_postings([lookup(field, word) for word in words])
+    return None
+
+
+def with_equiv(lookup: Callable[[str, str], object]) -> Callable[[str, str], object]:
+    """A postings lookup that also answers compound words (equiv_key, phrase_key)."""
+    def postings(field: str, term: str) -> object:
+        found = compound_postings(field, term, postings)
+        return lookup(field, term) if found is None else found
     return postings

@@ -18,6 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from content_node.matching.feature_api import Calculator, FeatureName
+from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.nearest_neighbor import query_tensor, vector_index_for
 from content_node.store.hnsw_index import NO_SLOT
 from content_node.store.vector_metrics import closeness as closeness_of
@@ -79,8 +80,24 @@ def closeness(calc: Calculator, feature: FeatureName, candidates: np.ndarray) ->
     return closeness_of(metric, best)
 
 
+def _label_wrappers(node: q.QueryNode, label: str) -> Iterator[q.Rank]:
+    if isinstance(node, q.Rank) and node.label_score is not None and node.label == label:
+        yield node
+    if isinstance(node, (q.And, q.Or, q.WeakAnd, q.Rank)):
+        for child in node.children:
+            yield from _label_wrappers(child, label)
+
+
 def item_raw_score(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    """A `labeled(x, "l", s)` item's s for the candidates matching x (0 for the rest), else the
+    closeness of the nearestNeighbor item labeled l."""
     label = feature.args[0] if feature.args else ""
+    wrappers = list(_label_wrappers(calc.query, label))
+    if wrappers:
+        matching = MatchEvaluator(calc.schema, calc.index, calc.query_features)
+        wrapper = wrappers[0]
+        hit = np.isin(candidates, matching.matches(wrapper.children[0]))
+        return np.where(hit, wrapper.label_score, 0.0)
     return closeness(calc, type(feature)("closeness", ("label", label), ""), candidates)
 
 

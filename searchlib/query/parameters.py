@@ -85,7 +85,8 @@ def annotation_str(
 
 
 def parse_number(text: str) -> int | float:
-    """A YQL number literal: int32 unless suffixed with L (int64), or a float; Infinity allowed."""
+    """A YQL number literal: a 64-bit integer (the suffix L optional), or a float; Infinity allowed.
+    Integer annotations (targetHits, ...) are checked against int32 by annotation_int."""
     stripped = text.strip()
     text = text if len(text) <= 40 else text[:37] + "..."  # only used in messages from here on
     if stripped in ("Infinity", "+Infinity"):
@@ -100,13 +101,8 @@ def parse_number(text: str) -> int | float:
         if len(digits) > 25:
             raise AnnotationValueError(f"'{text}' is out of range for a 64-bit integer")
         value = int(digits)
-        if is_long:
-            if not -(2**63) <= value < 2**63:
-                raise AnnotationValueError(f"'{text}' is out of range for a 64-bit integer")
-        elif not INT32_MIN <= value <= INT32_MAX:
-            raise AnnotationValueError(
-                f"'{text}' is out of range for a 32-bit integer: add the suffix L for a long"
-            )
+        if not -(2**63) <= value < 2**63:  # Vespa reads 8589934592 as a long, with or without L
+            raise AnnotationValueError(f"'{text}' is out of range for a 64-bit integer")
         return value
     if is_long:
         raise AnnotationValueError(f"'{text}': the suffix L is only allowed on integers")

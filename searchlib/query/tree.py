@@ -4,7 +4,8 @@ fieldsets). Terms are already normalized by searchlib.linguistics, exactly as in
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field  # `field` is also an item attribute
 from typing import Union
 
 from searchlib.geo import Location
@@ -24,10 +25,14 @@ class Term:
 
 @dataclass(frozen=True, slots=True)
 class Phrase:
+    """segment: the words of one string ('foo.bar'), Vespa's PhraseSegmentItem, matched as any
+    phrase but shown in single quotes; False for phrase(...)."""
+
     field: str
     terms: tuple[str, ...]
     weight: int = 100
     label: str = ""
+    segment: bool = dataclass_field(default=False, compare=False)  # how it prints, not what it is
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,19 @@ def equiv_key(terms: tuple[str, ...]) -> str:
 
 def equiv_alternatives(word: str) -> tuple[str, ...] | None:
     return tuple(word[1:].split(_EQUIV_MARK)) if word.startswith(_EQUIV_MARK) else None
+
+
+_PHRASE_MARK = "\x1e"  # never in a normalized word: marks a phrase standing as one word
+
+
+def phrase_key(terms: tuple[str, ...]) -> str:
+    """A phrase as one word of an Equiv or Near (`equiv("ny", phrase("new", "york"))`,
+    `near('a-b', 'c')`): it occurs where the phrase starts; content nodes build its postings."""
+    return _PHRASE_MARK + _PHRASE_MARK.join(terms)
+
+
+def phrase_words(word: str) -> tuple[str, ...] | None:
+    return tuple(word[1:].split(_PHRASE_MARK)) if word.startswith(_PHRASE_MARK) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,19 +169,38 @@ class Not:
 
 @dataclass(frozen=True, slots=True)
 class WeakAnd:
+    """target_hits: per content node; `{totalTargetHits: N}` (cluster-wide) alone makes it N on
+    every node, a superset of the global best N (total_target_hits keeps N for display)."""
+
     children: tuple["QueryNode", ...]
     target_hits: int = 100
+    total_target_hits: int = 0  # 0: not given
 
 
 @dataclass(frozen=True, slots=True)
 class Rank:
-    """`rank(a, b, ...)`: only the first child decides matching; the rest only add features."""
+    """`rank(a, b, ...)`: only the first child decides matching; the rest only add features.
+    `labeled(a, "l", 2.5)` (Vespa's LabelWrapperItem) is a Rank of the one child a with label "l"
+    and label_score 2.5: itemRawScore(l) is 2.5 for the documents matching a, else 0."""
 
     children: tuple["QueryNode", ...]
+    label: str = ""
+    label_score: float | None = None
+
+
+HNSW_TUNING = ("hnsw.approximateThreshold", "hnsw.explorationSlack", "hnsw.filterFirstExploration",
+               "hnsw.filterFirstThreshold", "hnsw.postFilterThreshold", "hnsw.targetHitsMaxAdjustmentFactor")
 
 
 @dataclass(frozen=True, slots=True)
 class NearestNeighbor:
+    """target_hits: per content node; with only `totalTargetHits` (cluster-wide) given, every node
+    uses max(totalTargetHits, minTargetHits), a superset of the global best that stays exact.
+    hnsw: the item's HNSW_TUNING overrides (sorted). `hnsw.approximateThreshold` picks exact vs
+    graph search as the profile's approximate-threshold does; the others tune Vespa's post-filter /
+    filter-first strategies, which this engine does not have (its graph search always filters
+    inside the graph), so they are kept and shown only."""
+
     field: str
     query_tensor: str  # name x of the query input query(x)
     target_hits: int
@@ -171,6 +208,9 @@ class NearestNeighbor:
     explore_additional_hits: int = 0
     distance_threshold: float | None = None
     label: str = ""
+    total_target_hits: int = 0  # 0: not given
+    min_target_hits: int = 0  # 0: not given
+    hnsw: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +329,8 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         text = _vespa_composite(node)
         return f"({text})" if nested else text
     if isinstance(node, SameElement):
-        return f"{node.field}:{{{' '.join(_vespa_item(child, nested=True) for child in node.children)}}}"
+        ids = f"[{','.join(map(str, node.element_filter))}]" if node.element_filter else ""
+        return f"{node.field}{ids}:{{{' '.join(_vespa_item(child, nested=True) for child in node.children)}}}"
     if isinstance(node, Term):
         weight = f"!{node.weight}" if node.weight != 100 else ""
         term = {"prefix": "{}*", "substring": "*{}*", "suffix": "*{}"}.get(node.affix, "{}").format(node.term)
@@ -297,16 +338,17 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
     if isinstance(node, Phrase):
         weight = f"!{node.weight}" if node.weight != 100 else ""
         terms = map(anchor_symbol, node.terms) if node.field.endswith(".hostname") else node.terms
-        return f'{node.field}:"{" ".join(terms)}"{weight}'
+        quote = "'" if node.segment else '"'
+        return f'{node.field}:{quote}{" ".join(terms)}{quote}{weight}'
     if isinstance(node, Near):
         name = "ONEAR" if node.ordered else "NEAR"
         shape = f"{node.distance}"
         if node.negative:
             shape += f",{len(node.negative)},{node.exclusion_distance}"
-        words = " ".join(_qualified(node.field, term) for term in node.terms + node.negative)
+        words = " ".join(_vespa_word(node.field, term, "'") for term in node.terms + node.negative)
         return f"({name}({shape}) {words})" if nested else f"{name}({shape}) {words}"
     if isinstance(node, Equiv):
-        return "EQUIV " + " ".join(f"{node.field}:{term}" for term in node.terms)
+        return "EQUIV " + " ".join(_vespa_word(node.field, term, '"') for term in node.terms)
     if isinstance(node, WeightedTokens):
         name = node.operator.upper() + (f"({node.target_hits})" if node.target_hits is not None else "")
         settings = [f"{key}={value!r}" for key, value in (("scoreThreshold", node.score_threshold),
@@ -323,13 +365,20 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
     if isinstance(node, Range):
         return f"{'|' if node.filter else ''}{_qualified(node.field, _vespa_range(node))}"
     if isinstance(node, NearestNeighbor):
-        parts = [f"field={node.field}", f"queryTensorName={node.query_tensor}", f"targetHits={node.target_hits}"]
+        parts = [f"field={node.field}", f"queryTensorName={node.query_tensor}"]
+        if node.total_target_hits:
+            parts.append(f"totalTargetHits={node.total_target_hits}")
+            if node.min_target_hits:
+                parts.append(f"minTargetHits={node.min_target_hits}")
+        else:
+            parts.append(f"targetHits={node.target_hits}")
         if not node.approximate:
             parts.append("approximate=false")
         if node.explore_additional_hits:
             parts.append(f"hnsw.exploreAdditionalHits={node.explore_additional_hits}")
         if node.distance_threshold is not None:
             parts.append(f"distanceThreshold={node.distance_threshold!r}")
+        parts.extend(f"{name}={value!r}" for name, value in node.hnsw)
         return "NEAREST_NEIGHBOR {" + ",".join(parts) + "}"
     if isinstance(node, GeoLocation):
         return f"GEO_LOCATION {node.field}:{geo_location(node)}"
@@ -346,6 +395,18 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
     raise TypeError(f"not a query node: {node!r}")
 
 
+def _vespa_word(index: str, word: str, quote: str) -> str:
+    """A word of a Near/Equiv: a phrase in quotes (Vespa shows a phrase segment in near with ',
+    an equiv's phrase with "), a nested equiv as (EQUIV ...)."""
+    words = phrase_words(word)
+    if words is not None:
+        return _qualified(index, quote + " ".join(words) + quote)
+    alternatives = equiv_alternatives(word)
+    if alternatives is not None:
+        return "(EQUIV " + " ".join(_vespa_word(index, a, '"') for a in alternatives) + ")"
+    return _qualified(index, word)
+
+
 def _qualified(index: str, text: str) -> str:
     """`index:text`; just `text` inside sameElement over an array of primitives (no field)."""
     return f"{index}:{text}" if index else text
@@ -354,9 +415,13 @@ def _qualified(index: str, text: str) -> str:
 def _vespa_composite(node: And | Or | Rank | WeakAnd | Not) -> str:
     if isinstance(node, Not):  # Vespa's NotItem: the positive child, then the negatives
         return f"-{_vespa_item(node.child, nested=True)}"
+    if isinstance(node, Rank) and node.label_score is not None:
+        return f"LABEL_WRAPPER({node.label},{node.label_score!r}) {_vespa_item(node.children[0], nested=True)}"
     name = {And: "AND", Or: "OR", Rank: "RANK"}.get(type(node))
     if isinstance(node, WeakAnd):
         name = "WEAKAND" if node.target_hits == 100 else f"WEAKAND({node.target_hits})"
+        if node.total_target_hits:
+            name = f"WEAKAND {{totalTargetHits={node.total_target_hits}}}"
     children = list(node.children)
     if isinstance(node, And) and any(isinstance(child, Not) for child in children):
         positives = [child for child in children if not isinstance(child, Not)]
@@ -369,7 +434,11 @@ def _vespa_composite(node: And | Or | Rank | WeakAnd | Not) -> str:
 
 
 def _vespa_number(value: float) -> str:
-    return str(int(value)) if value.is_integer() and abs(value) < 2**63 else repr(value)
+    """An integer literal's int prints as Vespa's Long, a float as its Double (`0.0`), and
+    `flag = true` (a Range over 1 held as the bool True) as its BoolItem."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if isinstance(value, int) else repr(float(value))
 
 
 def _vespa_range(node: Range) -> str:

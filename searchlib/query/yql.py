@@ -21,7 +21,7 @@ from searchlib.languages import detect_language, language_code
 from searchlib.match_modes import MatchMode
 from searchlib.query import parameters as params
 from searchlib.query.tree import (
-    And, FalseItem, NearestNeighbor, Not, Or, ParsedYql, QueryNode, Range, Rank, SortKey, TrueItem, WeakAnd,
+    And, FalseItem, Not, Or, ParsedYql, QueryNode, Range, Rank, SortKey, TrueItem, WeakAnd,
 )
 from searchlib.query.user_query import (
     DEFAULT_TARGET_HITS, UserQuerySettings, apply_filter, parse_user_query_or_empty,
@@ -32,6 +32,7 @@ from searchlib.query.yql_operators import YqlOperatorParser
 from searchlib.query.yql_phrases import YqlPhraseParser
 from searchlib.query.yql_predicate import YqlPredicateParser
 from searchlib.query.yql_uri import YqlUriParser
+from searchlib.query.yql_vectors import YqlVectorParser
 from searchlib.query.yql_values import MAX_DEPTH as _MAX_DEPTH
 
 _INHERITED = ("ranked", "filter")  # annotations a group passes to the words inside it
@@ -67,7 +68,9 @@ def parse_yql(
                       match_modes or {}).statement()
 
 
-class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser, YqlPredicateParser):
+class _YqlParser(
+    YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser, YqlPredicateParser, YqlVectorParser
+):
     def __init__(
         self, source: str, parameters: Mapping[str, object], settings: UserQuerySettings,
         exact_match_fields: frozenset[str], stem: bool = True,
@@ -102,13 +105,17 @@ class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser,
         select_fields = self._name_list("a field name or '*'", allow_star=True)
         self.expect_keyword("from")
         sources: tuple[str, ...]
-        if self.is_keyword("sources"):
+        if self.is_keyword("sources") and self.is_keyword("where", 1):
+            self.advance()  # `from sources where`: Vespa reads it as every source
+            sources = ("*",)
+        elif self.is_keyword("sources"):
             self.advance()
-            sources = self._name_list("a source name or '*'", allow_star=True)
+            sources = self._source_list("a source name or '*'", allow_star=True)
         else:
-            sources = self._name_list("a source or schema name", allow_star=False)
+            sources = self._source_list("a source or schema name", allow_star=False)
         self.expect_keyword("where")
         where = self._or_expression(0)
+        self._check_connectivity()
         order_by: tuple[SortKey, ...] = ()
         numbers: dict[str, float | None] = {"limit": None, "offset": None, "timeout": None}
         while True:
@@ -151,6 +158,28 @@ class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser,
             self.advance()
             names.append(self.expect_ident(what))
         return tuple(names)
+
+    def _source_list(self, what: str, *, allow_star: bool) -> tuple[str, ...]:
+        """Source names as Vespa reads them: `source-a` (dashes join words) and `cluster1.*` (the
+        `.*` is ignored: it names the source cluster1)."""
+        if allow_star and self.is_punct("*"):
+            self.advance()
+            return ("*",)
+        names = []
+        while True:
+            start = self.peek().start
+            name = self.expect_ident(what)
+            while (self.is_punct("-") and self.peek().start == start + len(name)
+                   and self.peek(1).kind in ("ident", "number") and self.peek(1).start == start + len(name) + 1):
+                self.advance()
+                name += "-" + self.advance().text
+            if name.endswith(".") and self.is_punct("*"):
+                self.advance()
+                name = name[:-1]
+            names.append(name)
+            if not self.is_punct(","):
+                return tuple(names)
+            self.advance()
 
     def _order_by(self) -> tuple[SortKey, ...]:
         keys = []
@@ -216,7 +245,7 @@ class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser,
             self.expect_punct(")")
             return inner
         annotations = self._annotations(depth) if self._starts_annotations() else {}
-        if self.is_punct("(") and not self._is_number_group():
+        if (self.is_punct("(") and not self._is_number_group()) or (annotations and self.is_punct("!")):
             return self._annotated_group(depth, annotations)
         return self._item(depth, annotations)
 
@@ -226,9 +255,12 @@ class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser,
         outer = self._inherited
         self._inherited = {**outer, **{k: v for k, v in annotations.items() if k in _INHERITED}}
         try:
-            self.advance()
-            inner = self._or_expression(depth + 1)
-            self.expect_punct(")")
+            if self.is_punct("!"):  # `{...}!(a)`: the annotations are the negation's
+                inner = self._unary(depth + 1)
+            else:
+                self.advance()
+                inner = self._or_expression(depth + 1)
+                self.expect_punct(")")
         finally:
             self._inherited = outer
         return inner
@@ -282,7 +314,7 @@ class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser,
         if self._is_comparison(0):
             operator = self.advance().text
             if self.is_keyword("true") or self.is_keyword("false"):
-                value: float = 1.0 if self.advance().text.lower() == "true" else 0.0
+                value: float = self.advance().text.lower() == "true"  # 1/0, printed true/false
             else:
                 value, own = self._annotated_number(depth)
                 annotations = {**annotations, **own}
@@ -385,11 +417,17 @@ class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser,
             if lowered == "rank":
                 kept = [child for child in children if child is not None]
                 return None if not kept else kept[0] if len(kept) == 1 else Rank(tuple(kept))
-            target_hits = self._annotation(
-                params.annotation_int, annotations, "targetHits", DEFAULT_TARGET_HITS, name_token, minimum=1
+            total = self._annotation(
+                params.annotation_int, annotations, "totalTargetHits", 0, name_token, minimum=1
+            )
+            target_hits = self._annotation(  # per node; totalTargetHits alone: that on every node
+                params.annotation_int, annotations, "targetHits", total or DEFAULT_TARGET_HITS, name_token, minimum=1
             )
             kept = [child for child in children if child is not None]
-            return WeakAnd(tuple(kept), target_hits) if kept else None
+            total = 0 if "targetHits" in annotations else total
+            return WeakAnd(tuple(kept), target_hits, total) if kept else None
+        if lowered == "labeled":
+            return self._labeled(depth, name_token)
         if lowered in ("near", "onear") and self._same_element_field is not None:
             return self._near("", annotations, name_token, ordered=lowered == "onear")
         if lowered in ("weightedset", "dotproduct", "wand"):
@@ -406,6 +444,19 @@ class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser,
             return self._geo_bounding_box(annotations, name_token)
         what = "is not supported" if lowered in _UNSUPPORTED else "is not a known function"
         self.fail(f"'{name}' {what}", name_token.start)
+
+    def _labeled(self, depth: int, at: Token) -> QueryNode | None:
+        """`labeled(expression, "label", score)`: Vespa's LabelWrapperItem (tree.Rank)."""
+        self.expect_punct("(")
+        child = self._or_expression(depth + 1)
+        self.expect_punct(",")
+        label = self.advance()
+        if label.kind != "string":
+            self.expected("a label string", label)
+        self.expect_punct(",")
+        score = self._number("a number as the label score")
+        self.expect_punct(")")
+        return None if child is None else Rank((child,), label.text, score)
 
     def _expression_arguments(self, depth: int) -> list[QueryNode | None]:
         self.expect_punct("(")
@@ -467,9 +518,9 @@ class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser,
         self.expect_punct("(")
         field = self.expect_ident("a field name")
         self.expect_punct(",")
-        low = self._number("a lower bound")
+        low = self._number("a lower bound", keep_int=True)
         self.expect_punct(",")
-        high = self._number("an upper bound")
+        high = self._number("an upper bound", keep_int=True)
         self.expect_punct(")")
         bounds = self._annotation(params.annotation_str, annotations, "bounds", "closed", at, allowed=_BOUNDS)
         return Range(
@@ -482,31 +533,6 @@ class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser,
             hit_limit=self._hit_limit(annotations, at),
         )
 
-    def _nearest_neighbor(self, annotations: dict[str, object], at: Token) -> QueryNode:
-        self.expect_punct("(")
-        field = self.expect_ident("a document tensor field name")
-        self.expect_punct(",")
-        query_tensor = self.expect_ident("a query tensor name")
-        self.expect_punct(")")
-        if "targetHits" not in annotations:
-            self.fail(
-                "nearestNeighbor requires the annotation targetHits, "
-                f"as in {{targetHits: 10}}nearestNeighbor({field}, {query_tensor})",
-                at.start,
-            )
-        return NearestNeighbor(
-            field=field,
-            query_tensor=query_tensor,
-            target_hits=self._annotation(params.annotation_int, annotations, "targetHits", 0, at, minimum=1),
-            approximate=self._annotation(params.annotation_bool, annotations, "approximate", True, at),
-            explore_additional_hits=self._annotation(
-                params.annotation_int, annotations, "hnsw.exploreAdditionalHits", 0, at, minimum=0
-            ),
-            distance_threshold=self._annotation(
-                params.annotation_float, annotations, "distanceThreshold", None, at
-            ),
-            label=self._annotation(params.annotation_str, annotations, "label", "", at),
-        )
 
 def _composite(kind: type[And] | type[Or], children: list[QueryNode | None]) -> QueryNode | None:
     kept = [child for child in children if child is not None]

@@ -9,7 +9,8 @@ from searchlib.linguistics import normalize
 from searchlib.query import parameters as params
 from searchlib.query.string_match import PatternError, compile_regex
 from searchlib.query.tree import (
-    Equiv, Fuzzy, In, Near, QueryNode, Range, Regex, SameElement, Term, WeightedTokens,
+    Equiv, Fuzzy, In, Near, QueryNode, Range, Regex, SameElement, Term, WeightedTokens, equiv_alternatives,
+    equiv_key, phrase_key,
 )
 from searchlib.query.yql_tokens import Token
 from searchlib.query.yql_values import YqlValueCursor
@@ -65,8 +66,8 @@ class YqlOperatorParser(YqlValueCursor):
             finally:
                 self._same_element_field = outer
         elif self.is_keyword("true") or self.is_keyword("false"):
-            number = 1.0 if self.advance().text.lower() == "true" else 0.0
-            child = Range("", number, number)
+            flag = self.advance().text.lower() == "true"  # a bool: 1/0, printed true/false
+            child = Range("", flag, flag)
         else:
             number = self._number("a string, number or true/false after '='")
             child = Range("", number, number)
@@ -87,16 +88,13 @@ class YqlOperatorParser(YqlValueCursor):
             is_negative = self.is_punct("!")
             if is_negative:
                 self.advance()
-            token = self.advance()
-            if token.kind not in ("string", "param"):
-                self.expected(f"a string in {name}() (nested phrase/equiv items are not supported)", token)
+            token = self.peek()
             if positive and not is_negative and negative:
                 self.fail(f"Positive terms must come before negative terms in {name.upper()}", token.start)
-            words = self._words(field, token.text if token.kind == "string" else self._parameter(token),
-                                annotations, token)
-            if len(words) != 1:
-                self.fail(f"{name}() takes single words, got {len(words)} in one string", token.start)
-            (negative if is_negative else positive).append(words[0])
+            word = self._item_word(field, annotations, f"a string, phrase(...) or equiv(...) in {name}()",
+                                   inside_equiv=False)
+            if word is not None:
+                (negative if is_negative else positive).append(word)
         self.advance()
         if not positive:
             self.fail(f"{name}() needs at least one positive word", at.start)
@@ -110,6 +108,27 @@ class YqlOperatorParser(YqlValueCursor):
             self._annotation(params.annotation_str, annotations, "label", "", at),
         )
 
+    def _item_word(self, field: str, annotations: dict[str, object], what: str, *,
+                   inside_equiv: bool) -> str | None:
+        """One word of near/onear/equiv: a string (several words: a phrase segment), phrase(...),
+        or (in near) equiv(...); a phrase or equiv stands as one compound word (tree.phrase_key,
+        tree.equiv_key); None when the string has no words."""
+        token = self.peek()
+        nested = token.kind == "ident" and self.is_punct("(", 1) and token.text.lower() in ("phrase", "equiv")
+        if nested and token.text.lower() == "equiv" and not inside_equiv:
+            self.advance()
+            item = self._equiv(field, annotations, token)
+            return None if item is None else item.term if isinstance(item, Term) else equiv_key(item.terms)
+        if nested and token.text.lower() == "phrase":
+            self.advance()
+            words = self._phrase_words(field, annotations, 1)
+        else:
+            text, token = self._single_string(what)
+            words = self._words(field, text, annotations, token)
+        if inside_equiv and len(words) > 1 and any(equiv_alternatives(w) for w in words):
+            self.fail("alternatives() inside a phrase inside equiv() is not supported", token.start)
+        return None if not words else words[0] if len(words) == 1 else phrase_key(tuple(words))
+
     def _equiv(self, field: str, annotations: dict[str, object], at: Token) -> QueryNode | None:
         """equiv("a", "b"): alternatives of one word (phrase alternatives are not supported)."""
         self.expect_punct("(")
@@ -119,11 +138,9 @@ class YqlOperatorParser(YqlValueCursor):
             if arguments:
                 self.expect_punct(",")
             arguments += 1
-            text, token = self._single_string("a string in equiv() (phrase alternatives are not supported)")
-            found = self._words(field, text, annotations, token)
-            if len(found) > 1:
-                self.fail(f"equiv() takes single words, got {len(found)} in one string", token.start)
-            words.extend(found)
+            word = self._item_word(field, annotations, "a string or phrase(...) in equiv()", inside_equiv=True)
+            if word is not None:
+                words.append(word)
         if arguments < 2:
             self.fail(f"equiv() takes 2 or more arguments, got {arguments}", at.start)
         self.advance()

@@ -62,10 +62,10 @@ class YqlPhraseParser(YqlValueCursor):
         if affixes:  # an affix is matched as written, never stemmed
             merged = {**merged, "stem": False}
         return self._phrase(field, [word for text in texts for word in self._words(field, text, merged, at)],
-                            annotations, at, affixes[0] if affixes else "")
+                            annotations, at, affixes[0] if affixes else "", segment=True)
 
     def _phrase(self, field: str, tokens: list[str], annotations: dict[str, object], at: Token,
-                affix: str = "") -> QueryNode | None:
+                affix: str = "", *, segment: bool = False) -> QueryNode | None:
         """One word is a Term (with its {prefix|substring|suffix: true} affix), several a Phrase,
         none nothing."""
         annotations = {**self._inherited, **annotations}
@@ -77,7 +77,7 @@ class YqlPhraseParser(YqlValueCursor):
             ranked = self._annotation(params.annotation_bool, annotations, "ranked", True, at)
             is_filter = self._annotation(params.annotation_bool, annotations, "filter", False, at)
             return Term(field, tokens[0], weight, label, ranked, is_filter, affix)
-        return Phrase(field, tuple(tokens), weight, label)
+        return Phrase(field, tuple(tokens), weight, label, segment)
 
     def _words(self, field: str, text: str, annotations: dict[str, object], at: Token) -> list[str]:
         """The words of one string as the field indexed them: normalized whole values for

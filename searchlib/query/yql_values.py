@@ -15,6 +15,15 @@ class YqlValueCursor(TokenCursor):
     def __init__(self, source: str, parameters: Mapping[str, object]) -> None:
         super().__init__(source)
         self._parameters = parameters
+        self._item_ids: set[object] = set()  # every `{id: N}` in the query
+        self._connections: list[tuple[object, int]] = []  # `{connectivity: {id: N}}` and where
+        self._value_depth = 0  # > 0 inside an annotation's map value (whose `id` names no item)
+
+    def _check_connectivity(self) -> None:
+        """Vespa refuses a `connectivity` to an item id the query does not have."""
+        for target, offset in self._connections:
+            if target not in self._item_ids:
+                self.fail(f"An item connects to the item with id {target}, which is not in the query", offset)
 
     def _starts_annotations(self) -> bool:
         """`{...}`, or Vespa's older form `[{...}]`."""
@@ -25,7 +34,7 @@ class YqlValueCursor(TokenCursor):
         if depth > MAX_DEPTH:
             self.fail(f"The query nests deeper than {MAX_DEPTH} levels", self.peek().start)
         if not self.is_punct("("):
-            return self._number("a number"), {}
+            return self._number("a number", keep_int=True), {}
         self.advance()
         annotations = self._annotations(depth) if self._starts_annotations() else {}
         value, inner = self._annotated_number(depth + 1)
@@ -56,6 +65,10 @@ class YqlValueCursor(TokenCursor):
                 self.expected("an annotation name", key)
             self.expect_punct(":")
             values[key.text] = self._annotation_value(depth)
+            if key.text == "id" and not self._value_depth:
+                self._item_ids.add(values["id"])
+            elif key.text == "connectivity" and isinstance(values["connectivity"], dict):
+                self._connections.append((values["connectivity"].get("id"), key.start))
         self.advance()
         return values
 
@@ -70,7 +83,11 @@ class YqlValueCursor(TokenCursor):
         if self.is_keyword("true") or self.is_keyword("false"):
             return self.advance().text.lower() == "true"
         if self.is_punct("{"):
-            return self._annotations(depth + 1)
+            self._value_depth += 1
+            try:
+                return self._annotations(depth + 1)
+            finally:
+                self._value_depth -= 1
         if self.is_punct("["):
             self.advance()
             items: list[object] = []
@@ -86,7 +103,9 @@ class YqlValueCursor(TokenCursor):
             return int(value)  # element ids must tell 2 from 2.0 (as Vespa's parser does)
         return value
 
-    def _number(self, what: str) -> float:
+    def _number(self, what: str, *, keep_int: bool = False) -> float:
+        """keep_int: an integer literal stays an int, so a range prints `500` for 500 and `500.0`
+        for 500.0, as Vespa's Long and Double items do."""
         token = self.peek()
         negative = self.is_punct("-")
         if negative:
@@ -103,7 +122,8 @@ class YqlValueCursor(TokenCursor):
             value = params.parse_number(text)
         except AnnotationValueError as error:
             self.fail(str(error), token.start)
-        return float(-value if negative else value)
+        value = -value if negative else value
+        return value if keep_int and isinstance(value, int) else float(value)
 
     def _parameter(self, token: Token) -> str:
         value = params.first_parameter(self._parameters, token.text[1:])

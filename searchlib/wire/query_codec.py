@@ -13,7 +13,7 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
                                           affix=node.affix))
     elif isinstance(node, q.Phrase):
         message.phrase.CopyFrom(pb.PhraseItem(field=node.field, terms=list(node.terms),
-                                              weight=node.weight, label=node.label))
+                                              weight=node.weight, label=node.label, segment=node.segment))
     elif isinstance(node, q.Near):
         message.near.CopyFrom(pb.NearItem(
             field=node.field, terms=list(node.terms), negative=list(node.negative), distance=node.distance,
@@ -51,18 +51,23 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
         message.__getattribute__("and").children.extend(encode_query(c) for c in node.children)
     elif isinstance(node, q.Or):
         message.__getattribute__("or").children.extend(encode_query(c) for c in node.children)
+    elif isinstance(node, q.Rank) and node.label_score is not None:
+        message.label_wrapper.CopyFrom(pb.LabelWrapperItem(
+            child=encode_query(node.children[0]), label=node.label, score=node.label_score))
     elif isinstance(node, q.Rank):
         message.rank.children.extend(encode_query(c) for c in node.children)
     elif isinstance(node, q.Not):
         message.__getattribute__("not").child.CopyFrom(encode_query(node.child))
     elif isinstance(node, q.WeakAnd):
         message.weak_and.target_hits = node.target_hits
+        message.weak_and.total_target_hits = node.total_target_hits
         message.weak_and.children.extend(encode_query(c) for c in node.children)
     elif isinstance(node, q.NearestNeighbor):
         item = pb.NearestNeighborItem(field=node.field, query_tensor=node.query_tensor,
                                       target_hits=node.target_hits, approximate=node.approximate,
                                       explore_additional_hits=node.explore_additional_hits,
-                                      label=node.label)
+                                      label=node.label, total_target_hits=node.total_target_hits,
+                                      min_target_hits=node.min_target_hits, hnsw=dict(node.hnsw))
         if node.distance_threshold is not None:
             item.distance_threshold = node.distance_threshold
         message.nearest_neighbor.CopyFrom(item)
@@ -96,7 +101,7 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
         return q.Term(t.field, t.term, t.weight or 100, t.label, not t.unranked, t.filter, t.affix)
     if kind == "phrase":
         p = message.phrase
-        return q.Phrase(p.field, tuple(p.terms), p.weight or 100, p.label)
+        return q.Phrase(p.field, tuple(p.terms), p.weight or 100, p.label, p.segment)
     if kind == "near":
         n = message.near
         return q.Near(n.field, tuple(n.terms), tuple(n.negative), n.distance, n.exclusion_distance,
@@ -122,6 +127,9 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
         return q.Range(r.field, r.low if r.HasField("low") else None,
                        r.high if r.HasField("high") else None, r.low_inclusive, r.high_inclusive, r.label,
                        r.filter, r.hit_limit)
+    if kind == "label_wrapper":
+        w = message.label_wrapper
+        return q.Rank((decode_query(w.child),), w.label, w.score)
     if kind in ("and", "or", "rank"):
         children = tuple(decode_query(c) for c in getattr(message, kind).children)
         return {"and": q.And, "or": q.Or, "rank": q.Rank}[kind](children)
@@ -129,13 +137,13 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
         return q.Not(decode_query(getattr(message, "not").child))
     if kind == "weak_and":
         w = message.weak_and
-        return q.WeakAnd(tuple(decode_query(c) for c in w.children), w.target_hits or 100)
+        return q.WeakAnd(tuple(decode_query(c) for c in w.children), w.target_hits or 100, w.total_target_hits)
     if kind == "nearest_neighbor":
         n = message.nearest_neighbor
         return q.NearestNeighbor(n.field, n.query_tensor, n.target_hits, n.approximate,
                                  n.explore_additional_hits,
                                  n.distance_threshold if n.HasField("distance_threshold") else None,
-                                 n.label)
+                                 n.label, n.total_target_hits, n.min_target_hits, tuple(sorted(n.hnsw.items())))
     if kind == "geo_location":
         g = message.geo_location
         return q.GeoLocation(g.field, g.x, g.y, g.radius, g.aspect, g.has_circle,

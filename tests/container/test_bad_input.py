@@ -78,8 +78,8 @@ def test_out_of_range_counts_are_refused_like_vespa(client):
         client.get("/search/", params={"yql": YQL, "hits": "401"}))
     assert "configured limit: 1000" in search_error(client.get("/search/", params={"yql": YQL + " offset 1001"}))
     assert "(0, 600]" in search_error(client.get("/search/", params={"yql": YQL + " timeout 700000"}))
-    assert "out of range for a 32-bit integer" in search_error(
-        client.get("/search/", params={"yql": YQL + " limit 1000000000000"}))
+    assert "out of range for a 64-bit integer" in search_error(
+        client.get("/search/", params={"yql": YQL + " limit 10000000000000000000000"}))
     assert "configured limit: 400" in search_error(
         client.get("/search/", params={"yql": YQL + " limit 1000000000000L"}))
 

@@ -171,3 +171,23 @@ def test_multi_vector_search_and_closest_feature(db):
         assert cells == {label: 1.0}
     np.testing.assert_allclose(calculator.compute("distance(field,paragraphs)", found),
                                best[[int(db.document_id(int(i)).rsplit(":", 1)[1]) for i in found]])
+
+
+def test_the_items_hnsw_approximate_threshold_overrides_the_profiles(db, monkeypatch):
+    """10 % of the documents pass the filter: above the default threshold (0.02) that is a graph
+    search; with the item's hnsw.approximateThreshold 0.5 it is an exact scan, so brute force's
+    answer, and with 0.0 even a 1 % filter searches the graph."""
+    from content_node.store.hnsw_index import VectorFieldIndex
+    graph_searches = []
+    original = VectorFieldIndex.approximate
+    monkeypatch.setattr(VectorFieldIndex, "approximate",
+                        lambda self, *a, **k: graph_searches.append(1) or original(self, *a, **k))
+    query = _query(9)
+    matching = MatchEvaluator(db.schema, db, _features(query))
+    exact = q.NearestNeighbor("vec", "q", 20, hnsw=(("hnsw.approximateThreshold", 0.5),))
+    found = matching.matches(q.And((q.Range("year", high=99), exact)))
+    assert graph_searches == []
+    assert _doc_numbers(db, found) == _brute(query, 20, (np.arange(N) % 1000) < 100)
+    graph = q.NearestNeighbor("vec", "q", 5, hnsw=(("hnsw.approximateThreshold", 0.0),))
+    assert len(matching.matches(q.And((q.Range("year", high=9), graph)))) == 5
+    assert graph_searches == [1]

@@ -6,6 +6,7 @@ Titles and word positions (0-based):
   3 "beta alpha"         beta 0, alpha 1                  price  700
   4 "alpha beta delta"   alpha 0, beta 1                  price -600
 Tags (weighted set): 1 {red: 3, blue: 1}, 2 {red: 1}, 3 {green: 5}, 4 none.
+Vectors (euclidean distance to q = [0, 0]): 1 [0, 0] → 0, 2 [3, 4] → 5, 3 [1, 0] → 1, 4 [0, 10] → 10.
 Profile `counts`: relevance = matchCount(title) (distinct ranked query words in the title);
 profile `dot`: relevance = rawScore(tags) + rawScore(title).
 """
@@ -20,10 +21,12 @@ from deploy.local_cluster import LocalCluster
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "yql_operators"
 DOCS = {
-    "1": {"title": "alpha beta gamma", "price": 100, "name": "Alpha", "tags": {"red": 3, "blue": 1}},
-    "2": {"title": "alpha x x x beta", "price": 500, "name": "alphabet", "tags": {"red": 1}},
-    "3": {"title": "beta alpha", "price": 700, "name": "Beta", "tags": {"green": 5}},
-    "4": {"title": "alpha beta delta", "price": -600, "name": "delta"},
+    "1": {"title": "alpha beta gamma", "price": 100, "name": "Alpha", "tags": {"red": 3, "blue": 1},
+          "vec": {"values": [0, 0]}},
+    "2": {"title": "alpha x x x beta", "price": 500, "name": "alphabet", "tags": {"red": 1},
+          "vec": {"values": [3, 4]}},
+    "3": {"title": "beta alpha", "price": 700, "name": "Beta", "tags": {"green": 5}, "vec": {"values": [1, 0]}},
+    "4": {"title": "alpha beta delta", "price": -600, "name": "delta", "vec": {"values": [0, 10]}},
 }
 
 
@@ -217,3 +220,56 @@ def test_range_hit_limit_keeps_the_extreme_values_on_each_node(http) -> None:
     lowest = hits(http, "{hitLimit: 1, ascending: true}range(price, -1000, 1000)")
     assert "4" in lowest and len(lowest) <= 2  # -600 is the lowest
     assert set(hits(http, "{hitLimit: -4}range(price, -1000, 1000)")) == {"1", "2", "3", "4"}
+
+
+def _nearest(http: httpx.Client, annotations: str) -> list[tuple[str, float]]:
+    found = hits(http, f"{{{annotations}}}nearestNeighbor(vec, q)", ranking="vec", **{"input.query(q)": "[0, 0]"})
+    ranked = sorted(found.items(), key=lambda item: -item[1]["relevance"])
+    return [(user_id, h["distance(field,vec)"]) for user_id, h in ranked]
+
+
+def test_nearest_neighbor_total_target_hits_and_hnsw_tuning(http) -> None:
+    """totalTargetHits is cluster-wide: each of the 2 nodes returns its max(total, min) nearest, a
+    superset of the global best, so the 2 nearest (1 at 0, 3 at 1) always lead; with targetHits 1
+    per node, doc 1 leads. The hnsw.* tuning annotations are accepted on a field without a graph."""
+    total = _nearest(http, "totalTargetHits: 2")
+    assert total[:2] == [("1", 0.0), ("3", 1.0)] and 2 <= len(total) <= 4
+    assert _nearest(http, "totalTargetHits: 1, minTargetHits: 4") == [("1", 0.0), ("3", 1.0), ("2", 5.0), ("4", 10.0)]
+    tuned = _nearest(http, "targetHits: 1, hnsw.approximateThreshold: 0.5, hnsw.postFilterThreshold: 0.9")
+    assert tuned[0] == ("1", 0.0) and 1 <= len(tuned) <= 2
+
+
+def test_labeled_keeps_the_hits_and_scores_the_documents_matching_its_child(http) -> None:
+    """labeled(x, "lw", s) is a one-child rank(): it matches what x matches, and itemRawScore(lw)
+    is s for documents matching x, 0 for the others (only doc 1 has gamma, only doc 4 delta)."""
+    def scores(where: str) -> dict[str, float]:
+        return {k: h["itemRawScore(lw)"] for k, h in hits(http, where, ranking="labels").items()}
+
+    assert scores('labeled(title contains "gamma", "lw", 2.5)') == {"1": 2.5}
+    assert scores('title contains "alpha" or labeled(title contains "gamma", "lw", 2.5)') == {
+        "1": 2.5, "2": 0.0, "3": 0.0, "4": 0.0}
+    assert scores('rank(title contains "beta", labeled(title contains "delta", "lw", 3))') == {
+        "1": 0.0, "2": 0.0, "3": 0.0, "4": 3.0}
+
+
+def test_weak_and_total_target_hits_is_each_nodes_target(http) -> None:
+    """{totalTargetHits: 1}: each of the 2 nodes keeps its best 1 (a superset of the global best),
+    as {targetHits: 1} does; doc 1 (alpha and gamma) is the best and leads with matchCount 2."""
+    where = 'weakAnd(title contains "alpha", title contains "gamma")'
+    total = hits(http, "{totalTargetHits: 1}" + where)
+    assert 1 <= len(total) <= 2 and total["1"]["relevance"] == 2.0
+    assert set(total) == set(hits(http, "{targetHits: 1}" + where))
+    assert len(hits(http, where)) == 4  # the default 100 keeps every alpha document
+
+
+def test_phrases_and_equivs_inside_equiv_and_near(http) -> None:
+    """A phrase (or in near an equiv) stands as one word, occurring where the phrase starts."""
+    found = hits(http, 'title contains equiv("gamma", phrase("beta", "alpha"))')
+    assert set(found) == {"1", "3"}  # gamma in 1, "beta alpha" only in 3
+    assert all(h["queryTermCount"] == 1.0 and h["fieldTermMatch(title,0).occurrences"] == 1.0
+               for h in found.values())
+    assert set(hits(http, "title contains near(phrase('alpha', 'beta'), 'delta')")) == {"4"}  # 0 and 2
+    assert set(hits(http, "title contains onear('alpha-beta', 'gamma')")) == {"1"}
+    assert set(hits(http, "title contains onear('gamma', 'alpha-beta')")) == set()
+    # alpha/beta near in 1, 3 and 4; gamma (1) and delta (4) sit 1 past the window: excluded
+    assert set(hits(http, 'title contains near("alpha", "beta", !equiv("gamma", "delta"))')) == {"3"}

@@ -37,6 +37,14 @@ def test_select_star_from_sources_star_and_plain_source_name() -> None:
     assert parse_yql("select * from music where true").select_fields == ("*",)
 
 
+def test_vespa_source_forms() -> None:
+    assert parse_yql("select * from sources c1.*, c2.* where true").sources == ("c1", "c2")
+    assert parse_yql("select * from source-a where true").sources == ("source-a",)
+    assert parse_yql("select * from sources where true").sources == ("*",)
+    with pytest.raises(QueryError, match="column 17"):  # a dash with blanks around joins nothing
+        parse_yql("select * from a - b where true")
+
+
 def test_unset_clauses_are_none() -> None:
     parsed = parse_yql("select * from sources * where false;")
     assert parsed.where == FalseItem()
@@ -142,10 +150,10 @@ def test_range_with_bounds_and_infinity() -> None:
     assert where('{bounds:"open", label:"r"}range(y, 1, 2)') == Range("y", 1.0, 2.0, False, False, "r")
 
 
-def test_int32_literal_out_of_range_needs_the_long_suffix() -> None:
-    with pytest.raises(QueryError, match="32-bit"):
-        where("ts > 3000000000")
-    assert where("ts > 3000000000L") == Range("ts", 3e9, None, low_inclusive=False)
+def test_integer_literals_are_64_bit_with_or_without_the_long_suffix() -> None:
+    assert where("ts > 3000000000") == where("ts > 3000000000L") == Range("ts", 3e9, None, low_inclusive=False)
+    with pytest.raises(QueryError, match="64-bit"):
+        where("ts > 9223372036854775808")
 
 
 # --- booleans and operators --------------------------------------------------------------------------
@@ -189,6 +197,17 @@ def test_nearest_neighbor_requires_target_hits() -> None:
     with pytest.raises(QueryError, match="targetHits") as raised:
         where("nearestNeighbor(embedding, q)")
     assert raised.value.location is not None and raised.value.location.column == 31
+
+
+def test_nearest_neighbor_total_target_hits_and_hnsw_tuning_round_trip_the_wire() -> None:
+    from searchlib.wire.query_codec import decode_query, encode_query
+    total = where("{totalTargetHits: 100, minTargetHits: 120}nearestNeighbor(e, q)")
+    assert total == NearestNeighbor("e", "q", 120, total_target_hits=100, min_target_hits=120)
+    tuned = where("{targetHits: 10, hnsw.postFilterThreshold: 0.9, hnsw.approximateThreshold: 1}nearestNeighbor(e, q)")
+    assert tuned.hnsw == (("hnsw.approximateThreshold", 1.0), ("hnsw.postFilterThreshold", 0.9))
+    assert [decode_query(encode_query(n)) for n in (total, tuned)] == [total, tuned]
+    with pytest.raises(QueryError, match="non-negative number"):
+        where("{targetHits: 10, hnsw.explorationSlack: -1}nearestNeighbor(e, q)")
 
 
 def test_hybrid_idiom() -> None:
@@ -260,3 +279,42 @@ def test_invalid_model_type_is_an_invalid_parameter() -> None:
 
 def test_infinity_bound_in_a_comparison_is_unbounded() -> None:
     assert where("x > -Infinity") == Range("x", None, None, low_inclusive=False)
+
+
+def test_range_literals_print_as_vespa_longs_doubles_and_bools() -> None:
+    from searchlib.query.tree import vespa_string
+    shown = [vespa_string(where(c)) for c in ("range(p, 0.0, 500)", "p > 2.5", "p = 3", "flag = true",
+                                              "bools[2] = false")]
+    assert shown == ["p:[0.0;500]", "p:>2.5", "p:3", "flag:true", "bools[2]:{false}"]
+    assert where("flag = true") == Range("flag", 1.0, 1.0)  # the same numeric range as 1
+
+
+def test_labeled_is_a_one_child_rank_with_a_label_score() -> None:
+    from searchlib.wire.query_codec import decode_query, encode_query
+    node = where('labeled(a contains "x" or b contains "y", "my \\"l\\"", 3)')
+    assert node == Rank((Or((Term("a", "x"), Term("b", "y"))),), 'my "l"', 3.0)
+    assert decode_query(encode_query(node)) == node
+    for bad, column in (('labeled(a contains "x", "l")', 58), ('labeled(a contains "x", "l", "s")', 60),
+                        ('labeled(a contains "x", l, 2)', 55)):
+        with pytest.raises(QueryError) as raised:
+            where(bad)
+        assert raised.value.location.column == column
+
+
+def test_one_string_of_several_words_is_a_segment_phrase_and_phrase_is_not() -> None:
+    from searchlib.query.tree import vespa_string
+    from searchlib.wire.query_codec import decode_query, encode_query
+    segment, phrase = where("title contains 'foo.bar'"), where('title contains phrase("foo", "bar")')
+    assert segment == Phrase("title", ("foo", "bar"), segment=True) and not phrase.segment
+    assert (vespa_string(segment), vespa_string(phrase)) == ("title:'foo bar'", 'title:"foo bar"')
+    assert decode_query(encode_query(segment)) == segment
+
+
+def test_weak_and_total_target_hits_is_every_nodes_target() -> None:
+    from searchlib.query.tree import vespa_string
+    from searchlib.wire.query_codec import decode_query, encode_query
+    node = where('{totalTargetHits: 37}weakAnd(a contains "x", b contains "y")')
+    assert node == WeakAnd((Term("a", "x"), Term("b", "y")), 37, 37)
+    assert vespa_string(node) == "WEAKAND {totalTargetHits=37} a:x b:y"
+    assert decode_query(encode_query(node)) == node
+    assert where('{targetHits: 5, totalTargetHits: 37}weakAnd(a contains "x")').target_hits == 5

@@ -111,9 +111,21 @@ def test_equiv_words_rank_as_one_combined_term() -> None:
     assert equiv_alternatives(equiv_key(("ny", "nyc"))) == ("ny", "nyc")
     assert decode_query(encode_query(node)) == node
     for bad, message in [('f contains equiv("a")', "2 or more"), ('f contains equiv("a", 42)', "Expected a string"),
-                         ('f contains equiv("a", "b c")', "single words")]:
+                         ('f contains equiv("a", phrase("b", alternatives({c: 1, d: 1})))', "not supported")]:
         with pytest.raises(QueryError, match=message):
             where(bad)
+
+
+def test_phrases_and_equivs_stand_as_one_word_in_equiv_and_near() -> None:
+    from searchlib.query.tree import Near, phrase_key, phrase_words
+    equiv = where('f contains equiv("ny", phrase("new", "york"), "new-york")')
+    assert equiv == Equiv("f", ("ny", phrase_key(("new", "york"))))  # "new-york" is the same phrase
+    assert vespa_string(equiv) == 'EQUIV f:ny f:"new york"'
+    assert phrase_words(phrase_key(("new", "york"))) == ("new", "york")
+    near = where("f contains ({distance: 5}onear('a-b', 'c', !equiv('d', 'e')))")
+    assert near == Near("f", (phrase_key(("a", "b")), "c"), (equiv_key(("d", "e")),), 5, 3, True)
+    assert vespa_string(near) == "ONEAR(5,1,3) f:'a b' f:c (EQUIV f:d f:e)"
+    assert decode_query(encode_query(near)) == near
 
 
 def test_weighted_token_operators_parse_to_vespa_trees() -> None:
@@ -148,3 +160,12 @@ def test_fuzzy_bounds_and_the_equiv_mark_never_comes_from_user_text() -> None:
         where('f contains ({maxEditDistance: 17}fuzzy("a"))')
     exact = parse_yql('select * from sources * where f contains "\x1fa\x1fb"', exact_match_fields=["f"]).where
     assert exact == Term("f", "ab")
+
+
+def test_connectivity_must_name_an_item_id_of_the_query() -> None:
+    ok = ('title contains ({id: 1, connectivity: {"id": 2, weight: 7.0}}"a") and '
+          'title contains ({id: 2}equiv("b", "c"))')
+    assert where(ok) is not None
+    with pytest.raises(QueryError, match="item with id 4") as raised:
+        where('title contains ({id: 1, connectivity: {id: 4, weight: 7.0}}"a") and title contains ({id: 2}"b")')
+    assert raised.value.location.column == 55

@@ -30,7 +30,7 @@ from searchlib.query.yql import parse_yql
         ("select * from sources * where foo(1)", "'foo' is not a known function", 31),
         ("select * from sources * where {targetHits:\"a\"}weakAnd(a contains \"b\")", "must be an integer", 47),
         ('select * from sources * where {bounds:"half"}range(y, 1, 2)', "must be one of", 46),
-        ("select * from sources * where year > 99999999999", "32-bit", 38),
+        ("select * from sources * where year > 99999999999999999999", "64-bit", 38),
         ("select * from sources * where year > 5 $", "Unexpected character '$'", 40),
         ("select * from sources * where ({targetHits:0}nearestNeighbor(e, q))", "at least 1", 46),
         ("", "The query is empty", 1),

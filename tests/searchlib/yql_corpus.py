@@ -89,6 +89,31 @@ def _expected_tree(source: str) -> str | None:
     return None if call is None else _second_literal_argument(text, call.end() - 1)
 
 
+_PROPERTY_SET = re.compile(r'query\.properties\(\)\.set\("(\w+)", "((?:[^"\\]|\\.)*)"\)')
+
+
+@cache
+def _user_query_properties() -> dict[str, str]:
+    """What YqlParserTestCase.createUserQuery() sets (`@foonumeric`, `@foostring`): the rows of test
+    methods that call it (`parser.setUserQuery(createUserQuery())`) parse with these."""
+    text, _ = _java_lines("YqlParserTestCase.java")
+    body = text[text.index("Query createUserQuery()"):]
+    body = body[:body.index("return query;")]
+    return {name: _java_string(value) for name, value in _PROPERTY_SET.findall(body)}
+
+
+def _parameters(row: dict) -> dict:
+    file_name, line = row["source"].split()[0].split(":")
+    if file_name != "YqlParserTestCase.java":
+        return row["parameters"]
+    text, offsets = _java_lines(file_name)
+    method = text.rfind("void ", 0, offsets[int(line) - 1])
+    last_set = text.rfind("setUserQuery(", method, offsets[int(line) - 1])
+    if last_set < 0 or not text.startswith("setUserQuery(createUserQuery())", last_set):
+        return row["parameters"]
+    return {**row["parameters"], **_user_query_properties()}
+
+
 @cache
 def yql_cases() -> tuple[YqlCase, ...]:
     cases = []
@@ -96,7 +121,7 @@ def yql_cases() -> tuple[YqlCase, ...]:
         for row in map(json.loads, rows):
             valid = row["expect"] == "valid"
             cases.append(YqlCase(
-                row["yql"], row["parameters"], valid, row["source"],
+                row["yql"], _parameters(row), valid, row["source"],
                 _expected_tree(row["source"]) if valid else None,
             ))
     return tuple(cases)
