@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from container.metrics import SearchOutcome
+from container.http.admission import SearchAdmission, arrival_time
 from container.http.rendering import error_result, http_status, render_result
 from container.http.request_body import BodyError, parse_json_body
 from container.search.cluster_searcher import ClusterSearcher
@@ -23,9 +23,21 @@ class SearchHandler:
     def __init__(self, searcher: ClusterSearcher) -> None:
         self._searcher = searcher
         self._source = searcher.application.content.id
+        limits = searcher.application.limits
+        self.admission = SearchAdmission(limits.max_concurrent_searches, limits.search_queue_timeout)
 
     async def handle(self, request: Request) -> JSONResponse:
-        started = time.monotonic()  # parsing counts against the query's timeout
+        started = arrival_time(request)  # queueing and parsing count against the query's timeout
+        if not await self.admission.enter():
+            return self._error(ErrorCode.NO_BACKENDS_IN_SERVICE, (
+                f"The container is at its limit of {self.admission.limit} concurrent searches "
+                f"(max-concurrent-searches) and none finished within {self.admission.wait:g} s: try again later"))
+        try:
+            return await self._search(request, started)
+        finally:
+            self.admission.leave()
+
+    async def _search(self, request: Request, started: float) -> JSONResponse:
         try:
             raw = dict(request.query_params)
             if request.method == "POST":

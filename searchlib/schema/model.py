@@ -6,6 +6,7 @@ Expressions are kept as source text plus location; `searchlib.expression` parses
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Mapping
@@ -318,6 +319,12 @@ class Component:
     stored_models: Mapping[str, str] = EMPTY  # config key -> its url or model-id (the model store's reference)
 
 
+def default_concurrent_searches() -> int:
+    """8 per core: enough to keep the cores and the content nodes busy while some queries wait on
+    the network; past that, more concurrency only lengthens every query's latency."""
+    return 8 * (os.cpu_count() or 1)
+
+
 @dataclass(frozen=True, slots=True)
 class ContainerLimits:
     """`<container><limits>` in services.xml: what one request may cost the container. Bytes,
@@ -334,6 +341,10 @@ class ContainerLimits:
     max_offset: int = 1000  # Vespa's maxOffset
     idle_timeout: float = 30.0  # a connection with no request in progress is closed after this
     request_timeout: float = 60.0  # headers and body must arrive within this (408 and close)
+    # searches in flight at once; more wait up to search-queue-timeout for a slot, then 503
+    max_concurrent_searches: int = field(default_factory=default_concurrent_searches)
+    search_queue_timeout: float = 0.1
+
 
 
 @dataclass(frozen=True, slots=True)
