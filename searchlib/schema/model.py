@@ -320,9 +320,10 @@ class Component:
 
 
 def default_concurrent_searches() -> int:
-    """8 per core: enough to keep the cores and the content nodes busy while some queries wait on
-    the network; past that, more concurrency only lengthens every query's latency."""
-    return 8 * (os.cpu_count() or 1)
+    """32 per core: a search spends most of its time waiting for the content nodes, and on 2 cores
+    32 clients at 500 ms are served in full with 64 slots; past that, more concurrency only
+    lengthens every query (BENCHMARKS.md "Overload" has the runs that chose it)."""
+    return 32 * (os.cpu_count() or 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,7 +344,7 @@ class ContainerLimits:
     request_timeout: float = 60.0  # headers and body must arrive within this (408 and close)
     # searches in flight at once; more wait up to search-queue-timeout for a slot, then 503
     max_concurrent_searches: int = field(default_factory=default_concurrent_searches)
-    search_queue_timeout: float = 0.1
+    search_queue_timeout: float = 0.25
 
 
 

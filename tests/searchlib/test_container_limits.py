@@ -22,7 +22,7 @@ def test_defaults_without_limits():
     assert limits == ContainerLimits()
     assert (limits.max_hits, limits.max_offset) == (400, 1000)  # Vespa's maxHits / maxOffset
     assert limits.document_bytes <= limits.request_body_bytes
-    assert limits.max_concurrent_searches == 8 * (os.cpu_count() or 1)  # derived from the machine
+    assert limits.max_concurrent_searches == 32 * (os.cpu_count() or 1)  # derived from the machine
 
 
 def test_every_limit_can_be_set():
