@@ -12,7 +12,7 @@ from content_node.catch_up import list_documents
 from content_node.node import ContentNode
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
-from searchlib.coverage import Coverage
+from searchlib.coverage import DEGRADED_TIMEOUT, Coverage
 from searchlib.errors import ErrorCode, SearchlibError
 from searchlib.grouping import parse_grouping
 from searchlib.selection import ConditionNotMet
@@ -22,6 +22,14 @@ from searchlib.wire.feed_codec import FeedResult, encode_feed_reply
 
 log = logging.getLogger("content_node.service")
 VIEW_GRACE_SECONDS = 5.0
+
+
+def _time_left(context) -> float | None:
+    """Seconds until the caller's gRPC deadline, so a call queued behind slow work in this node's
+    thread pool gets only the time its query has left; None without a deadline."""
+    time_remaining = getattr(context, "time_remaining", None)
+    left = time_remaining() if time_remaining is not None else None
+    return left if left is not None and left < 1e6 else None
 
 
 def _node_error(error: Exception, source: str) -> codec.NodeError:
@@ -57,7 +65,15 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
             mismatch = self._generation_error(call.app_generation)
             if mismatch:
                 return codec.encode_search_answer(codec.SearchAnswer(key, (), 0, Coverage(nodes=1), (mismatch,)))
-            soft_budget = (call.timeout_ms / 1000.0) * 0.7 if call.timeout_ms else float("inf")
+            budget = call.timeout_ms / 1000.0 if call.timeout_ms else float("inf")
+            left = _time_left(context)
+            if left is not None:  # the time this call waited for a worker thread is gone too
+                if left <= 0:  # the container has stopped waiting: searching would be wasted work
+                    active = self._node.active_documents
+                    return codec.encode_search_answer(codec.SearchAnswer(key, (), 0, Coverage(
+                        docs=0, active=active, target_active=active, degraded_reason=DEGRADED_TIMEOUT, nodes=1), ()))
+                budget = min(budget, left)
+            soft_budget = budget * 0.7
             params = matcher.SearchParams(
                 query=call.query, hits=call.hits, query_features=call.query_features,
                 rank_properties=call.rank_properties, sorting=call.sorting,

@@ -9,6 +9,7 @@ the container), `delay` makes it slow."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 from container.dispatch.content_client import CodecClient, NodeAddress, NodeTimeout, NodeUnavailable
 from protos import content_node_pb2_grpc as pb_grpc
@@ -25,8 +26,14 @@ class LocalCallFailed(Exception):
 class _Context:
     """The part of grpc.ServicerContext the servicer uses."""
 
+    def __init__(self, deadline: float) -> None:
+        self._deadline = deadline  # loop time, as gRPC's deadline from the call's timeout
+
     def abort(self, code: object, details: str):
         raise LocalCallFailed(code, details)
+
+    def time_remaining(self) -> float:
+        return self._deadline - time.monotonic()
 
 
 class LocalContentNodeClient(CodecClient):
@@ -43,10 +50,12 @@ class LocalContentNodeClient(CodecClient):
             raise NodeUnavailable(f"content node {self.node.distribution_key} ({self.node.address}) is unavailable")
         sent = type(request).FromString(request.SerializeToString())  # what crosses a real wire
 
+        context = _Context(time.monotonic() + max(timeout, 0.001))
+
         async def run():
             if self.delay:
                 await asyncio.sleep(self.delay)
-            reply = await asyncio.to_thread(getattr(self.servicer, method_name), sent, _Context())
+            reply = await asyncio.to_thread(getattr(self.servicer, method_name), sent, context)
             return type(reply).FromString(reply.SerializeToString())
 
         try:

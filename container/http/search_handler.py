@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from container.metrics import SearchOutcome
+from container.http.admission import SearchAdmission, arrival_time
 from container.http.rendering import error_result, http_status, render_result
 from container.http.request_body import BodyError, parse_json_body
 from container.search.cluster_searcher import ClusterSearcher
 from container.search.query import build_query_in_time
+from container.search import request_parameters as rp
 from container.search.request_parameters import flatten_json_body
 from searchlib.errors import ErrorCode, SearchlibError, shorten_quotes
 from searchlib.wire.search_codec import NodeError
@@ -23,13 +24,28 @@ class SearchHandler:
     def __init__(self, searcher: ClusterSearcher) -> None:
         self._searcher = searcher
         self._source = searcher.application.content.id
+        limits = searcher.application.limits
+        self.admission = SearchAdmission(limits.max_concurrent_searches, limits.search_queue_timeout)
 
     async def handle(self, request: Request) -> JSONResponse:
-        started = time.monotonic()  # parsing counts against the query's timeout
+        started = arrival_time(request)  # queueing and parsing count against the query's timeout
         try:
             raw = dict(request.query_params)
             if request.method == "POST":
                 raw.update(await self._json_body(request))
+        except SearchlibError as error:
+            return self._error(error.code, error.message)
+        timeout = _requested_timeout(raw)
+        refused = await self.admission.enter(started + timeout)
+        if refused is not None:
+            return self._error(refused, self.admission.refusal(refused, timeout))
+        try:
+            return await self._search(request, raw, started)
+        finally:
+            self.admission.leave()
+
+    async def _search(self, request: Request, raw: dict[str, str], started: float) -> JSONResponse:
+        try:
             query = await build_query_in_time(raw, self._searcher.application, started)
             result = await self._searcher.search(query)
         except SearchlibError as error:
@@ -64,3 +80,12 @@ class SearchHandler:
 
 class _BadRequest(SearchlibError):
     code = ErrorCode.BAD_REQUEST
+
+
+def _requested_timeout(raw: dict[str, str]) -> float:
+    """The request's `timeout` parameter, for how long it may wait for a search slot; a bad value
+    is reported by the query's parsing once admitted."""
+    try:
+        return rp.read_timeout_seconds(rp.canonical_parameters(raw))
+    except SearchlibError:
+        return rp.read_timeout_seconds({})

@@ -11,6 +11,7 @@ and headers may grow without bound. Here:
 from __future__ import annotations
 
 import asyncio
+import time
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -36,6 +37,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self.scope["state"]["arrived"] = time.monotonic()  # the query's deadline counts from here
         if self._client_certificate:  # for container/http/auth.py: which data-plane client this is
             self.scope["extensions"] = {"tls": {"client_cert_der": self._client_certificate}}
         self._header_bytes = 0

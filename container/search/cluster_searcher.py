@@ -10,8 +10,11 @@ from container.dispatch.search_cluster import SearchCluster
 from container.ranking.global_phase import GlobalPhaseRanker
 from container.search import explain, grouping, phases
 from container.search.phases import SearchResult
-from container.search.query import Query
+from container.search.query import Query, QueryTimeout
 from searchlib.schema.model import ApplicationPackage
+
+# answers this much after the deadline still count (the event loop's timers fire a little late)
+LATE_ANSWER_TOLERANCE = 0.05
 
 
 class ClusterSearcher:
@@ -24,8 +27,15 @@ class ClusterSearcher:
         app, cluster = self.application, self.cluster
         plan = phases.plan(app, self.global_phase, query)
         dispatched = time.monotonic()
+        if dispatched >= query.deadline:  # queued in the container (or parsing) took the whole timeout
+            raise QueryTimeout(f"Timed out after {query.timeout:g} s waiting in the container, "
+                               "before any content node was asked")
         searched = await phases.search(plan, app, cluster, self.global_phase)
         searched_at = time.monotonic()
+        if searched_at > query.deadline + LATE_ANSWER_TOLERANCE and all(s.coverage.full for s in searched.by_schema):
+            # every node answered, but too late for this query: a timeout, not a late full answer
+            raise QueryTimeout(f"Timed out after {query.timeout:g} s: the content nodes' answers came "
+                               f"{searched_at - query.deadline:.3f} s after the query's deadline")
         by_schema = await phases.global_phase(self.global_phase, plan, searched.by_schema)
         search_done = time.monotonic()
         window = phases.merge_and_window(plan, by_schema)

@@ -6,6 +6,7 @@ Expressions are kept as source text plus location; `searchlib.expression` parses
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Mapping
@@ -318,6 +319,13 @@ class Component:
     stored_models: Mapping[str, str] = EMPTY  # config key -> its url or model-id (the model store's reference)
 
 
+def default_concurrent_searches() -> int:
+    """32 per core: a search spends most of its time waiting for the content nodes, and on 2 cores
+    32 clients at 500 ms are served in full with 64 slots; past that, more concurrency only
+    lengthens every query (BENCHMARKS.md "Overload" has the runs that chose it)."""
+    return 32 * (os.cpu_count() or 1)
+
+
 @dataclass(frozen=True, slots=True)
 class ContainerLimits:
     """`<container><limits>` in services.xml: what one request may cost the container. Bytes,
@@ -334,6 +342,10 @@ class ContainerLimits:
     max_offset: int = 1000  # Vespa's maxOffset
     idle_timeout: float = 30.0  # a connection with no request in progress is closed after this
     request_timeout: float = 60.0  # headers and body must arrive within this (408 and close)
+    # searches in flight at once; more wait up to search-queue-timeout for a slot, then 503
+    max_concurrent_searches: int = field(default_factory=default_concurrent_searches)
+    search_queue_timeout: float = 0.25
+
 
 
 @dataclass(frozen=True, slots=True)
