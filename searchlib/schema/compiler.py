@@ -23,7 +23,7 @@ from searchlib.schema.model import (
     StructType,
     SummaryField,
 )
-from searchlib.schema.geo_fields import check_position_fields
+from searchlib.schema.geo_fields import check_position_fields, zcurve_source
 from searchlib.schema.predicate_fields import check_predicate_fields
 from searchlib.schema.profiles import resolve_profiles
 from searchlib.schema.uri_fields import add_uri_components
@@ -329,7 +329,7 @@ def _summaries(decl: SchemaDecl, fields: Mapping[str, Field],
         for entry in summary.fields:
             for source in entry.summary.sources:
                 if source not in fields and source not in BUILTIN_SUMMARY_SOURCES \
-                        and not is_struct_path(source, fields, structs):
+                        and not is_struct_path(source, fields, structs) and zcurve_source(fields, source) is None:
                     raise SchemaError(f"summary '{entry.summary.name}' in document-summary '{summary.name}' "
                                       f"refers to unknown field '{source}'", entry.location)
             _check_summary_field(entry.summary, fields, entry.location)
