@@ -307,8 +307,9 @@ def _read_phase(sc: Scanner, keyword: str, profile: RankProfileDecl, schema_dir:
             phase.keep_rank_count = parse_int(value, f"{key} in {what}", location)
         elif key == "rank-score-drop-limit":
             phase.rank_score_drop_limit = parse_float(value, f"{key} in {what}", location)
-        else:
-            profile.settings[f"{keyword}.{key}"] = value
+        else:  # total-keep-rank-count, total-rerank-count: refused, never kept and ignored
+            raise SchemaError(f"not supported: {key} in {what} (a count across all content nodes; use "
+                              f"{key.removeprefix('total-')}, per node)", location)
     return phase
 
 
@@ -411,7 +412,10 @@ def _read_profile_body(sc: Scanner, profile: RankProfileDecl, schema_dir: Path |
         elif key in _SIMPLE_SETTINGS:
             sc.expect(":", f"after '{key}' in {owner}")
             value, _ = sc.line_value(f"'{key}' in {owner}")
-            parse_float(value, f"{key} in {owner}", location)
+            if key in ("rerank-count", "keep-rank-count"):  # Vespa's older place for the phases' counts
+                parse_int(value, f"{key} in {owner}", location)
+            else:
+                parse_float(value, f"{key} in {owner}", location)
             profile.settings[key] = value
         else:
             raise SchemaError(f"unknown element '{key}' in {owner}", location)

@@ -28,6 +28,8 @@ from searchlib.schema.model import (
 from searchlib.schema.syntax import FeatureListDecl, PhaseDecl, RankProfileDecl
 
 _PHASE_ATTRS = {"first-phase": "first_phase", "second-phase": "second_phase", "global-phase": "global_phase"}
+# Vespa's profile-level `rerank-count:` / `keep-rank-count:` set the same counts as the phase blocks
+_TOP_LEVEL_COUNTS = {("second-phase", "rerank_count"): "rerank-count", ("first-phase", "keep_rank_count"): "keep-rank-count"}
 _NUMERIC_KINDS = ("int", "long", "float", "double", "byte")
 
 
@@ -157,6 +159,9 @@ class _Resolver:
         values = {}
         for attr in ("expression", "rerank_count", "keep_rank_count", "rank_score_drop_limit"):
             value = getattr(own, attr) if own is not None else None
+            top_level = _TOP_LEVEL_COUNTS.get((keyword, attr))
+            if value is None and top_level in decl.settings:  # `rerank-count: 10` in the profile itself
+                value = int(decl.settings[top_level])
             if value is None:
                 candidates = {getattr(phase, attr) for phase in inherited} - {None}
                 if len(candidates) > 1:
