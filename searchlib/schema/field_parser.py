@@ -130,6 +130,8 @@ class FieldBody:
             key = sc.word(f"an element in {self.owner}")
             location = sc.location(start)
             handler = getattr(self, "_" + key.replace("-", "_"), None)
+            if key == "query-command":  # commands to Vespa's query parser: none is implemented
+                raise SchemaError(f"not supported: query-command in {self.owner}", location)
             if key in _FIELD_VALUE_SETTINGS:
                 self.locations[key] = location
                 self.settings[key] = self._value(key)

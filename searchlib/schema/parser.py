@@ -257,9 +257,8 @@ class _SchemaParser:
                         raise SchemaError(f"not supported: match setting '{item.key}' on {owner} (set it "
                                           f"on its fields)", item.location)
                     decl.match = key if key in MATCH_MODES else decl.match
-            elif key == "query-command":
-                sc.expect(":", f"after 'query-command' in {owner}")
-                sc.line_value(f"query-command of {owner}")
+            elif key == "query-command":  # commands to Vespa's query parser: none is implemented
+                raise SchemaError(f"not supported: query-command in {owner}", sc.location(key_pos))
             else:
                 raise SchemaError(f"unknown element '{key}' in {owner}", sc.location(key_pos))
         return decl
