@@ -408,7 +408,7 @@ def _read_profile_body(sc: Scanner, profile: RankProfileDecl, schema_dir: Path |
         elif key in _SETTINGS_BLOCKS:
             sc.expect("{", f"after '{key}' in {owner}")
             items = read_settings_block(sc, f"{key} of {owner}", _SETTINGS_BLOCKS[key], _SETTINGS_BLOCKS)
-            _flatten_settings(key, items, profile.settings)
+            _flatten_settings(key, items, profile.settings, profile.setting_locations)
         elif key in _SIMPLE_SETTINGS:
             sc.expect(":", f"after '{key}' in {owner}")
             value, _ = sc.line_value(f"'{key}' in {owner}")
@@ -417,16 +417,19 @@ def _read_profile_body(sc: Scanner, profile: RankProfileDecl, schema_dir: Path |
             else:
                 parse_float(value, f"{key} in {owner}", location)
             profile.settings[key] = value
+            profile.setting_locations[key] = location
         else:
             raise SchemaError(f"unknown element '{key}' in {owner}", location)
 
 
-def _flatten_settings(prefix: str, items, settings: dict[str, str]) -> None:
+def _flatten_settings(prefix: str, items, settings: dict[str, str],
+                      locations: dict[str, SourceLocation]) -> None:
     for item in items:
         if item.children:
-            _flatten_settings(f"{prefix}.{item.key}", item.children, settings)
+            _flatten_settings(f"{prefix}.{item.key}", item.children, settings, locations)
         else:
             settings[f"{prefix}.{item.key}"] = item.value if item.value is not None else "true"
+            locations[f"{prefix}.{item.key}"] = item.location
 
 
 def _merge_unique(target: dict, new: dict, kind: str, owner: str) -> None:

@@ -10,6 +10,8 @@ and onnx-models are visible in every profile unless a profile defines its own wi
 """
 from __future__ import annotations
 
+import logging
+
 from dataclasses import replace
 from types import MappingProxyType
 from typing import Mapping
@@ -26,6 +28,8 @@ from searchlib.schema.model import (
     RankProfile,
 )
 from searchlib.schema.syntax import FeatureListDecl, PhaseDecl, RankProfileDecl
+
+log = logging.getLogger(__name__)
 
 _PHASE_ATTRS = {"first-phase": "first_phase", "second-phase": "second_phase", "global-phase": "global_phase"}
 # Vespa's profile-level `rerank-count:` / `keep-rank-count:` set the same counts as the phase blocks
@@ -232,8 +236,40 @@ def _validate(profile: RankProfile, decl: RankProfileDecl, fields: Mapping[str, 
     for field_name, location in ((name, decl.location) for name in decl.field_rank):
         if field_name not in fields:
             raise SchemaError(f"rank-profile '{profile.name}' sets rank of unknown field '{field_name}'", location)
+    _check_settings(decl)
     match_phase_of(profile.settings, fields, profile.name, decl.location)  # refused at load, not at query time
     diversity_of(profile.settings, fields, profile.name, decl.location)
     if profile.num_threads_per_search is not None and profile.num_threads_per_search < 1:
         raise SchemaError(f"num-threads-per-search of rank-profile '{profile.name}' must be at least 1",
                           decl.location)
+
+
+# Profile settings that would change which documents match or how they rank, and that this engine
+# does not implement: refused where written rather than parsed and ignored.
+_NOT_SUPPORTED_SETTINGS = {
+    "weakand.stopword-limit": "weakAnd drops no terms by their document frequency here",
+    "weakand.adjust-target": "weakAnd does not adjust its target by term document frequency here",
+    "weakand.allow-drop-all": "weakAnd drops no terms here",
+    "filter-threshold": "terms are not made filters by their hit ratio here",
+    "second-phase-rerank-count": "not Vespa syntax: use rerank-count in second-phase",
+    "global-phase-rerank-count": "not Vespa syntax: use rerank-count in global-phase",
+}
+# Tuning that changes only the work done (threads, partitions, HNSW filter strategy): no effect here,
+# where nearestNeighbor always searches the HNSW graph restricted to the filter (or scans exactly).
+_NO_EFFECT_SETTINGS = frozenset({
+    "min-hits-per-thread", "num-search-partitions", "termwise-limit", "post-filter-threshold",
+    "filter-first-threshold", "filter-first-exploration", "exploration-slack", "target-hits-max-adjustment-factor",
+})
+
+
+def _check_settings(decl: RankProfileDecl) -> None:
+    for key, value in decl.settings.items():
+        location = decl.setting_locations.get(key, decl.location)
+        why = _NOT_SUPPORTED_SETTINGS.get(key)
+        if key == "significance.use-model" and value.strip().lower() == "true":
+            why = "no significance model is read: significance comes from this node's document frequencies"
+        if why is not None:
+            raise SchemaError(f"not supported: {key} in rank-profile '{decl.name}' ({why})", location)
+        if key in _NO_EFFECT_SETTINGS:
+            log.info("%s: %s in rank-profile '%s' has no effect in this engine (it tunes work, not results)",
+                     location, key, decl.name)

@@ -1,6 +1,7 @@
-"""Where a rank profile's counts come from (Vespa's RankProfile: the profile-level `rerank-count:` and
-`keep-rank-count:` set the same values as the phase blocks), and the cluster-wide totals, which this
-engine does not implement, refused where written instead of parsed and ignored."""
+"""Rank-profile counts and settings: the profile-level `rerank-count:` and `keep-rank-count:` set the
+same values as the phase blocks (Vespa's RankProfile); what this engine does not implement and would
+change results (cluster-wide totals, weakand tuning, filter-threshold, a significance model) is refused
+where written; tuning that changes only the work done loads with a logged "no effect"."""
 from __future__ import annotations
 
 import pytest
@@ -55,3 +56,26 @@ def test_cluster_wide_counts_are_refused_where_written(body, message):
     assert message in str(raised.value)
     assert (raised.value.location.file, raised.value.location.line, raised.value.location.column) == \
         ("schemas/s.sd", 11, 7)
+
+
+@pytest.mark.parametrize("body, message, line, column", [
+    ("    weakand {\n      stopword-limit: 0.6\n    }", "not supported: weakand.stopword-limit in rank-profile 'p'",
+     11, 7),
+    ("    weakand {\n      allow-drop-all: true\n    }", "not supported: weakand.allow-drop-all", 11, 7),
+    ("    filter-threshold: 0.05", "not supported: filter-threshold in rank-profile 'p'", 10, 5),
+    ("    significance {\n      use-model: true\n    }", "not supported: significance.use-model", 11, 7),
+    ("    global-phase-rerank-count: 3", "not Vespa syntax: use rerank-count in global-phase", 10, 5),
+])
+def test_settings_that_would_change_results_are_refused_where_written(body, message, line, column):
+    with pytest.raises(SchemaError) as raised:
+        profile(body)
+    assert message in str(raised.value)
+    assert (raised.value.location.line, raised.value.location.column) == (line, column)
+
+
+def test_tuning_settings_load_and_say_they_have_no_effect(caplog):
+    caplog.set_level("INFO", logger="searchlib.schema.profiles")
+    p = profile("    num-search-partitions: 4\n    termwise-limit: 0.5\n    significance {\n      use-model: false\n    }")
+    assert p.settings["num-search-partitions"] == "4"
+    assert "num-search-partitions in rank-profile 'p' has no effect" in caplog.text
+    assert "termwise-limit in rank-profile 'p' has no effect" in caplog.text
