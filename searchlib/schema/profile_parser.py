@@ -405,6 +405,7 @@ def _read_profile_body(sc: Scanner, profile: RankProfileDecl, schema_dir: Path |
                 profile.field_rank[field_name] = value
             else:
                 profile.settings[f"rank-type.{field_name}"] = value
+                profile.setting_locations[f"rank-type.{field_name}"] = location
         elif key in _SETTINGS_BLOCKS:
             sc.expect("{", f"after '{key}' in {owner}")
             items = read_settings_block(sc, f"{key} of {owner}", _SETTINGS_BLOCKS[key], _SETTINGS_BLOCKS)

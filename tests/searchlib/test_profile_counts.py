@@ -79,3 +79,13 @@ def test_tuning_settings_load_and_say_they_have_no_effect(caplog):
     assert p.settings["num-search-partitions"] == "4"
     assert "num-search-partitions in rank-profile 'p' has no effect" in caplog.text
     assert "termwise-limit in rank-profile 'p' has no effect" in caplog.text
+
+
+def test_rank_types_load_and_say_they_have_no_effect(caplog):
+    caplog.set_level("INFO", logger="searchlib.schema")
+    text = SCHEMA.format(body="    rank-type t: identity").replace(
+        "field t type string { indexing: index }", "field t type string {\n      indexing: index\n      rank-type: about\n    }")
+    schema = application_from_text(text, name="s.sd").schemas["s"]
+    assert schema.rank_profiles["p"].settings["rank-type.t"] == "identity"
+    assert "rank-type in field 't' has no effect" in caplog.text
+    assert "rank-type of 't' in rank-profile 'p' has no effect" in caplog.text
