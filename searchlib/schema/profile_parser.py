@@ -18,6 +18,7 @@ _PHASE_KEYS = {
     "second-phase": ("expression", "rerank-count", "total-rerank-count", "rank-score-drop-limit"),
     "global-phase": ("expression", "rerank-count", "rank-score-drop-limit"),
 }
+FIELD_WEIGHT_PROPERTY = "vespa.fieldweight."  # + field name: a profile's weight of that field
 _SIMPLE_SETTINGS = frozenset({
     "min-hits-per-thread", "num-search-partitions", "termwise-limit", "approximate-threshold",
     "post-filter-threshold", "filter-first-threshold", "filter-first-exploration", "exploration-slack",
@@ -390,8 +391,15 @@ def _read_profile_body(sc: Scanner, profile: RankProfileDecl, schema_dir: Path |
                 profile.strict = parse_bool(value, f"strict in {owner}", location)
             else:
                 profile.num_threads_per_search = parse_int(value, f"{key} in {owner}", location)
-        elif key == "weight":  # `weight f: 33` overrides a field's nativeRank weight in this profile
-            raise SchemaError(f"not supported: per-profile field weights ('weight' in {owner})", location)
+        elif key == "weight":  # `weight f: 33`: the field's weight in this profile (Vespa's vespa.fieldweight.f)
+            field_name = sc.word(f"a field name after 'weight' in {owner}")
+            sc.expect(":", f"after 'weight {field_name}' in {owner}")
+            value, _ = sc.line_value(f"'weight {field_name}' in {owner}")
+            weight = parse_int(value, f"weight {field_name} in {owner}", location)
+            if weight < 0:
+                raise SchemaError(f"weight {field_name} in {owner} must not be negative", location)
+            profile.rank_properties[f"{FIELD_WEIGHT_PROPERTY}{field_name}"] = str(weight)
+            profile.setting_locations[f"{FIELD_WEIGHT_PROPERTY}{field_name}"] = location
         elif key in ("rank", "rank-type"):
             field_name = sc.word(f"a field name after '{key}' in {owner}")
             if key == "rank" and sc.peek_word() is None and sc.peek() == "{":  # `rank f { element-gap: 3 }`

@@ -237,6 +237,9 @@ def _validate(profile: RankProfile, decl: RankProfileDecl, fields: Mapping[str, 
         if field_name not in fields:
             raise SchemaError(f"rank-profile '{profile.name}' sets rank of unknown field '{field_name}'", location)
     _check_settings(decl)
+    for key, location in decl.setting_locations.items():
+        if key.startswith("vespa.fieldweight.") and key[18:] not in fields:
+            raise SchemaError(f"rank-profile '{profile.name}' sets the weight of unknown field '{key[18:]}'", location)
     match_phase_of(profile.settings, fields, profile.name, decl.location)  # refused at load, not at query time
     diversity_of(profile.settings, fields, profile.name, decl.location)
     if profile.num_threads_per_search is not None and profile.num_threads_per_search < 1:
