@@ -56,17 +56,18 @@ def native_rank(calc: Calculator, feature: FeatureName, candidates: np.ndarray) 
     weight_sum = 0.0
     n_docs = max(calc.index.doc_count, 1)
     for field in fields:
-        field_weight = _field_weight(calc, field) / 100.0
+        share = field_weight(calc, field) / 100.0
         for term in calc.terms_for_field(field):
             df = calc.index.document_frequency(field, term)
             significance = 0.5 + 0.5 * (1.0 - math.log(df + 1) / math.log(n_docs + 1))
             tf = calc.term_frequencies(field, term, candidates)
-            total += field_weight * significance * tf / (tf + 1.0)
-            weight_sum += field_weight * significance
+            total += share * significance * tf / (tf + 1.0)
+            weight_sum += share * significance
     return total / weight_sum if weight_sum else total
 
 
-def _field_weight(calc: Calculator, field: str) -> float:
+def field_weight(calc: Calculator, field: str) -> float:
+    """The field's rank weight: the profile's (or query's) vespa.fieldweight.f, else its `weight:`."""
     given = calc.rank_properties.get(f"vespa.fieldweight.{field}")
     if given is not None:
         try:
