@@ -13,8 +13,10 @@ from content_node.ranking.rank_program import RankProgram
 from content_node.term_statistics import ranking_index
 from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.errors import InvalidParameterError
+from searchlib.geo import zcurve_value
 from searchlib.query import tree as q
 from searchlib.struct_values import summary_source_value
+from searchlib.schema.geo_fields import zcurve_source
 from searchlib.schema.model import Schema
 from searchlib.snippets import DEFAULT_SNIPPETS, SnippetConfig, summary_transforms
 
@@ -61,7 +63,11 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
     features = iter(_summary_features(ranking_index(index, corpus_statistics), program, schema, query,
                                       query_features, now, rows, rank_properties or {}))
     mutable = _mutable_columns(index, schema, fields_wanted)
-    sources = {source.split(".")[0] for name, sources in fields_wanted for source in sources or (name,)}
+    zcurves = {source: zcurve_source(schema.fields, source) for name, sources in fields_wanted
+               for source in sources or (name,)}  # `pos_zcurve`: the z-curve of position field `pos`
+    zcurves = {source: position for source, position in zcurves.items() if position is not None}
+    sources = {zcurves.get(source, source).split(".")[0] for name, sources in fields_wanted
+               for source in sources or (name,)}
     transforms = summary_transforms(schema, summary_class, query, snippets)  # snippets, bolding, tokens, ...
     docsums = []
     for gid, local_id, version in found:
@@ -78,6 +84,8 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
             for source in sources or (name,):  # `source: a, b`: the first that has a value
                 if source in mutable:
                     value = mutable[source](local_id) if local_id is not None else None
+                elif source in zcurves:
+                    value = zcurve_value(stored.get(zcurves[source]))
                 else:
                     value = summary_source_value(stored, source)
                 if value is not None and value != "":

@@ -115,6 +115,15 @@ def zcurve_encode(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return (_spread(np.asarray(x)) | (_spread(np.asarray(y)) << np.uint64(1))).view(np.int64)
 
 
+def zcurve_value(position: object) -> int | None:
+    """The z-curve attribute's value for a stored position (a summary of `<field>_zcurve` shows it,
+    as Vespa's attribute writer does), None for none."""
+    if position is None:
+        return None
+    x, y = parse_position(position)
+    return int(zcurve_encode(np.array([x], dtype=np.int32), np.array([y], dtype=np.int32))[0])
+
+
 def zcurve_decode(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     bits = np.asarray(z, dtype=np.int64).view(np.uint64)
     return _gather(bits), _gather(bits >> np.uint64(1))

@@ -77,7 +77,7 @@ def match_mode(field) -> MatchMode:
     return MatchMode(
         kind=kind,
         cased=settings.get("match.cased") == "true",
-        stemming=settings.get("stemming", settings.get("index.stemming", "best")) != "none" and not attribute_text,
+        stemming=_stemmed(settings) and not attribute_text,
         normalizing=settings.get("normalizing", settings.get("index.normalizing")) != "none" and not attribute_text,
         gram_size=int(settings.get("match.gram-size", 2)),
         exact_terminator=_unquote(settings.get("match.exact-terminator", "@@")),
@@ -85,6 +85,15 @@ def match_mode(field) -> MatchMode:
         max_token_length=int(settings.get("match.max-token-length", 1000)),
         max_occurrences=int(settings.get("match.max-occurrences", 10_000)),
     )
+
+
+def _stemmed(settings) -> bool:
+    """Vespa's getEffectiveSearchStemming: the field's (else the schema's) `stemming: none` wins;
+    otherwise the index's stemming (the field's index block, else a schema-level `index` of the
+    field's name), else the field's. Snowball gives one stem, so only "none" or not matters."""
+    if settings.get("stemming") == "none":
+        return False
+    return settings.get("index.stemming", settings.get("stemming", "best")) != "none"
 
 
 def check_match_settings(kind: str, settings: dict[str, str], is_index: bool, is_attribute: bool,

@@ -48,20 +48,34 @@ def bm25(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.n
 
 
 def native_rank(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
-    """A documented simplification of nativeRank: the significance-weighted share of query
-    terms found in the fields, each damped by its frequency (tf/(tf+1)), in [0, 1]."""
+    """A documented simplification of nativeRank: the significance- and field-weight-weighted share
+    of query terms found in the fields, each damped by its frequency (tf/(tf+1)), in [0, 1]. A
+    field's weight is its `weight:` (100 by default), or the profile's `weight f: N`."""
     fields = feature.args or tuple(name for name, f in calc.schema.fields.items() if f.is_index)
     total = np.zeros(len(candidates), dtype=np.float64)
     weight_sum = 0.0
     n_docs = max(calc.index.doc_count, 1)
     for field in fields:
+        share = field_weight(calc, field) / 100.0
         for term in calc.terms_for_field(field):
             df = calc.index.document_frequency(field, term)
             significance = 0.5 + 0.5 * (1.0 - math.log(df + 1) / math.log(n_docs + 1))
             tf = calc.term_frequencies(field, term, candidates)
-            total += significance * tf / (tf + 1.0)
-            weight_sum += significance
+            total += share * significance * tf / (tf + 1.0)
+            weight_sum += share * significance
     return total / weight_sum if weight_sum else total
+
+
+def field_weight(calc: Calculator, field: str) -> float:
+    """The field's rank weight: the profile's (or query's) vespa.fieldweight.f, else its `weight:`."""
+    given = calc.rank_properties.get(f"vespa.fieldweight.{field}")
+    if given is not None:
+        try:
+            return float(given)
+        except ValueError:
+            raise InvalidParameterError(f"vespa.fieldweight.{field} must be a number, not '{given[:40]}'") from None
+    spec = calc.schema.fields.get(field)
+    return float(spec.weight) if spec is not None else 100.0
 
 
 def attribute(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:

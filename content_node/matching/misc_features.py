@@ -1,5 +1,6 @@
-"""Smaller rank features: age, averageFieldLength, num_docs_indexed, random, rawScore, textSimilarity and the
-nativeRank components (nativeFieldMatch, nativeProximity, nativeAttributeMatch).
+"""Smaller rank features: age, averageFieldLength, num_docs_indexed, random, rawScore, textSimilarity,
+match (searchlib/schema/match_feature.py) and the nativeRank components (nativeFieldMatch,
+nativeProximity, nativeAttributeMatch).
 
 textSimilarity(f) follows Vespa's weights, 0.35 proximity + 0.15 order + 0.30 queryCoverage +
 0.20 fieldCoverage, over the fieldMatch outputs (content_node.matching.text_features).
@@ -13,12 +14,13 @@ from typing import Callable
 
 import numpy as np
 
-from content_node.matching.core_features import attribute, native_rank
+from content_node.matching.core_features import attribute, field_weight, native_rank
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.text_features import field_match_outputs
 from content_node.matching.weighted_tokens import token_scores
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
+from searchlib.schema.match_feature import match_inputs, match_problem
 
 TEXT_SIMILARITY_WEIGHTS = {"proximity": 0.35, "order": 0.15, "queryCoverage": 0.30, "fieldCoverage": 0.20}
 
@@ -92,7 +94,29 @@ def _items(node: q.QueryNode) -> list[q.WeightedTokens]:
     return []  # negated items never rank
 
 
+def match(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray | float:
+    """Vespa's MatchExecutor: the field-weighted average of the match scores of the fields that
+    matched (score > 0); `.totalWeight` their weight sum; `.weight.f` field f's weight."""
+    problem = match_problem(calc.schema, feature.output) if not feature.args else "match takes no arguments"
+    if problem is not None:
+        raise InvalidParameterError(problem)
+    weights = {name: field_weight(calc, name) for name, _ in match_inputs(calc.schema)}
+    if feature.output.startswith("weight."):
+        return weights[feature.output[7:]]
+    total = np.zeros(len(candidates), dtype=np.float64)
+    weight_sum = np.zeros(len(candidates), dtype=np.float64)
+    for name, source in match_inputs(calc.schema):
+        score = np.broadcast_to(np.asarray(calc.compute(source, candidates), dtype=np.float64), total.shape)
+        matched = score > 0.0
+        total += np.where(matched, weights[name] * score, 0.0)
+        weight_sum += np.where(matched, weights[name], 0.0)
+    if feature.output == "totalWeight":
+        return weight_sum
+    return np.divide(total, weight_sum, out=np.zeros_like(total), where=weight_sum > 0.0)
+
+
 MISC_FEATURES: dict[str, Callable[..., object]] = {
+    "match": match,
     "age": age,
     "averageFieldLength": average_field_length,
     "num_docs_indexed": num_docs_indexed,

@@ -232,9 +232,12 @@ def _generated(p: Parser, name: str, start: int) -> A.Node:
         if len(dims) != 1:
             raise error_at(p.text, start, "range takes one dimension", p.location)
         return A.TensorGenerate(spec, A.Var(dims[0][0]), start)
-    if len(dims) != 2:
-        raise error_at(p.text, start, "diag takes two dimensions", p.location)
-    return A.TensorGenerate(spec, A.Binary("==", A.Var(dims[0][0]), A.Var(dims[1][0])), start)
+    # Vespa's Diag: 1 where every dimension has the same index, over any number of dimensions
+    cell: A.Node = A.Num(1.0, "1")
+    for (left, _), (right, _) in zip(dims, dims[1:]):
+        same = A.Binary("==", A.Var(left), A.Var(right))
+        cell = same if isinstance(cell, A.Num) else A.Binary("*", cell, same)
+    return A.TensorGenerate(spec, cell, start)
 
 
 def _unpack_bits(p: Parser, name: str, start: int) -> A.Node:

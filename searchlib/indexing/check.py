@@ -29,7 +29,7 @@ def check_indexing(schemas: Mapping[str, Any]) -> None:
 def _check_targets(script: P.Script, field, fields: Mapping[str, Any]) -> None:
     """`hash` writes an int or a long, `pack_bits` an int8 tensor: Vespa refuses other targets."""
     for statement in script.statements:
-        outputs = [step.field or field.name for step in statement.steps if isinstance(step, P.Output)]
+        outputs = [step.field or field.name for step in P.walk(statement) if isinstance(step, P.Output)]
         names = {step.name for step in P.walk(statement) if isinstance(step, P.Convert)}
         for target in outputs:
             spec = fields.get(target)
@@ -63,7 +63,7 @@ def check_embedders(schemas: Mapping[str, Any], components: Mapping[str, Any]) -
             if "embed" not in field.indexing:
                 continue
             for statement in parse_indexing(field.indexing).statements:
-                outputs = [step.field or field.name for step in statement.steps if isinstance(step, P.Output)]
+                outputs = [step.field or field.name for step in P.walk(statement) if isinstance(step, P.Output)]
                 target = schema.fields.get(outputs[0] if outputs else field.name)
                 for node in P.walk(statement):
                     if isinstance(node, P.Embed):

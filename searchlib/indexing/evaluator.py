@@ -58,7 +58,7 @@ def run_script(script: P.Script, document: Mapping[str, Any], field: str, embed:
     `language` is the document's (from an earlier field's set_language), "" = unknown."""
     context = _Context(document, field, embed, field_kinds or {}, language=language)
     for statement in script.statements:
-        outputs = [step for step in statement.steps if isinstance(step, P.Output)]
+        outputs = [step for step in P.walk(statement) if isinstance(step, P.Output)]
         context.target = (outputs[0].field or field) if outputs else field
         context.packed = any(isinstance(step, P.Convert) and step.name == "pack_bits" for step in statement.steps)
         try:
@@ -107,6 +107,8 @@ def _eval(node: P.Node, value: Any, context: _Context) -> Any:
         return context.variables.get(node.name)
     if isinstance(node, P.Switch):
         return _switch(node, value, context)
+    if isinstance(node, P.If):
+        return _if(node, value, context)
     if isinstance(node, P.Output):
         target = node.field or context.field
         if value is not None:
@@ -160,6 +162,30 @@ def _switch(node: P.Switch, value: Any, context: _Context) -> Any:
     if body is not None:
         _pipeline(body, value, context)
     return value
+
+
+def _if(node: P.If, value: Any, context: _Context) -> Any:
+    left = _eval(node.left, value, context)
+    if left is None:
+        return None
+    right = _eval(node.right, value, context)
+    if right is None:
+        return None
+    block = node.then if _compare(left, node.comparator, right) else node.otherwise
+    return value if block is None else _run_nested(block, value, context)
+
+
+def _compare(left: Any, comparator: str, right: Any) -> bool:
+    """Numbers by value (an int equals the same float), else values of one type by their order."""
+    numeric = all(isinstance(side, (int, float)) and not isinstance(side, bool) for side in (left, right))
+    if not numeric and type(left) is not type(right):
+        raise DocumentError(f"if: cannot compare {type(left).__name__} with {type(right).__name__}")
+    try:
+        order = (left > right) - (left < right)
+    except TypeError:
+        raise DocumentError(f"if: cannot order values of type {type(left).__name__}") from None
+    return {"==": order == 0, "!=": order != 0, "<": order < 0, "<=": order <= 0,
+            ">": order > 0, ">=": order >= 0}[comparator]
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -2,6 +2,7 @@
 pipelines `|`, choice `||`, concatenation `.`, arithmetic, `input f`, literals, `(...)`, `_`,
 `embed [id] [args]`, `chunk fixed-length N` / `chunk sentence`, `for_each { ... }`, `split "re"`,
 `join "d"`, `substring a b`, `binarize [t]`, `switch { case "v": ...; default: ...; }`,
+`if (a <cmp> b) { ... } [else { ... }]`,
 `set_var name` / `get_var name`, `attribute/index/summary [f]` and the converters in CONVERTERS
 (to_pos included). Anything else is a SchemaError "not supported: ..." (the package is
 refused at load, searchlib.indexing.check), never a statement silently skipped.
@@ -21,6 +22,7 @@ CONVERTERS = frozenset({"lowercase", "trim", "to_string", "to_int", "to_long", "
                         "to_bool", "to_byte", "to_array", "to_wset", "to_epoch_second", "hash", "pack_bits",
                         "normalize", "tokenize", "set_language", "now",
                         "to_pos"})  # the content node reads set_language
+COMPARATORS = ("==", "!=", "<", "<=", ">", ">=")
 CHUNKERS = frozenset({"fixed-length", "sentence"})
 
 
@@ -96,6 +98,17 @@ class Switch:
 
 
 @dataclass(frozen=True, slots=True)
+class If:
+    """Vespa's IfThenExpression: both sides start from the execution value; a null side makes the
+    value null, else the chosen block runs from the value (no else block: the value passes on)."""
+    left: "Node"
+    comparator: str  # == != < <= > >=
+    right: "Node"
+    then: "Script"
+    otherwise: "Script | None" = None
+
+
+@dataclass(frozen=True, slots=True)
 class SetVar:
     name: str
 
@@ -135,7 +148,7 @@ def _unescape(match: re.Match) -> str:
     return _ESCAPES.get(match.group(1), match.group(0))
 
 Node = Union[Input, Literal, Current, Output, Embed, Convert, Chunk, ForEach, Split, Join, Substring, Binarize,
-             Switch, SetVar, GetVar, Pipeline, Choice, Binary]
+             Switch, If, SetVar, GetVar, Pipeline, Choice, Binary]
 
 _TOKEN = re.compile(r"""\s*(?:(?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(?P<number>\d+(?:\.\d+)?)|
                       (?P<op>\|\||==|!=|<=|>=|[|;.+\-*/%(){}<>=!:,\[\]])|(?P<word>[A-Za-z_][\w.\-]*))""", re.VERBOSE)
@@ -274,6 +287,8 @@ class _Parser:
             return Substring(self.take_int("substring"), self.take_int("substring"))
         if value == "switch":
             return self.switch()
+        if value == "if":
+            return self.if_then()
         if value == "set_var":
             return SetVar(self.take_word("a variable name after 'set_var'"))
         if value == "get_var":
@@ -315,6 +330,35 @@ class _Parser:
         if not cases:
             raise self.error("switch needs at least one case")
         return Switch(tuple(cases.items()), default)
+
+    def if_then(self) -> If:
+        """`if (lhs <cmp> rhs) { statements } [else { statements }]`."""
+        if not self.at("("):
+            raise self.error("expected '(' after 'if'")
+        self.take()
+        left = self.pipeline()
+        token = self.peek()
+        if token is None or token[0] != "op" or token[1] not in COMPARATORS:
+            raise self.error(f"expected one of {' '.join(COMPARATORS)} in 'if (...)'")
+        comparator = self.take()[1]
+        right = self.pipeline()
+        if not self.at(")"):
+            raise self.error("missing ')' after the condition of 'if'")
+        self.take()
+        then = self.block("if (...)")
+        if self.peek() == ("word", "else"):
+            self.take()
+            return If(left, comparator, right, then, self.block("else"))
+        return If(left, comparator, right, then)
+
+    def block(self, after: str) -> Script:
+        if not self.at("{"):
+            raise self.error(f"expected '{{' after '{after}'")
+        inner = self.script()
+        if not self.at("}"):
+            raise self.error(f"missing '}}' after '{after} {{'")
+        self.take()
+        return inner
 
     def chunk(self) -> Chunk:
         token = self.peek()
@@ -383,6 +427,6 @@ def walk(node: Any) -> Iterator[Any]:
             yield from walk(body)
         if node.default is not None:
             yield from walk(node.default)
-    for part in ("left", "right", "script"):
-        if hasattr(node, part):
+    for part in ("left", "right", "script", "then", "otherwise"):
+        if getattr(node, part, None) is not None:
             yield from walk(getattr(node, part))

@@ -6,6 +6,7 @@ error is a SchemaError naming file:line:column.
 """
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import replace
 from types import MappingProxyType
@@ -22,7 +23,7 @@ from searchlib.schema.model import (
     StructType,
     SummaryField,
 )
-from searchlib.schema.geo_fields import check_position_fields
+from searchlib.schema.geo_fields import check_position_fields, zcurve_source
 from searchlib.schema.predicate_fields import check_predicate_fields
 from searchlib.schema.profiles import resolve_profiles
 from searchlib.schema.uri_fields import add_uri_components
@@ -30,6 +31,8 @@ from searchlib.schema.struct_compiler import (
     check_type, implicit_struct_indexes, is_struct_path, resolve_structs, struct_field_entries,
 )
 from searchlib.schema.syntax import DocumentSummaryDecl, SchemaDecl
+
+log = logging.getLogger(__name__)
 
 # The reference's list, less `body` and `header`: those were Vespa 6's document parts and are
 # ordinary field names in Vespa 8 (the reference's own examples and cross-encoders.md use `body`).
@@ -214,6 +217,24 @@ def _fields(decl: SchemaDecl, package: Mapping[str, SchemaDecl]) -> dict[str, Fi
         fields = {name: f if "stemming" in f.settings else
                   replace(f, settings=MappingProxyType({**f.settings, "stemming": stemming}))
                   for name, f in fields.items()}
+    return _schema_index_settings(decl, fields)
+
+
+def _schema_index_settings(decl: SchemaDecl, fields: dict[str, Field]) -> dict[str, Field]:
+    """A schema-level `index name { stemming: s }` is the index stemming of the field of that name
+    unless the field's own index block sets one (Vespa's getStemmingOfIndex); match_mode applies it.
+    `prefix`, and a name that is no field, have no effect in Vespa's indexed mode either."""
+    for key, value in decl.settings.items():
+        parts = key.split(".")
+        if len(parts) != 3 or parts[0] != "index":
+            continue
+        name, setting = parts[1], parts[2]
+        field = fields.get(name)
+        if setting == "stemming" and field is not None and "index.stemming" not in field.settings:
+            fields[name] = replace(field, settings=MappingProxyType({**field.settings, "index.stemming": value}))
+        elif setting == "prefix" or field is None:
+            log.info("%s: index '%s' { %s } in schema '%s' has no effect in indexed mode, as in Vespa",
+                     decl.location, name, setting, decl.name)
     return fields
 
 
@@ -308,7 +329,7 @@ def _summaries(decl: SchemaDecl, fields: Mapping[str, Field],
         for entry in summary.fields:
             for source in entry.summary.sources:
                 if source not in fields and source not in BUILTIN_SUMMARY_SOURCES \
-                        and not is_struct_path(source, fields, structs):
+                        and not is_struct_path(source, fields, structs) and zcurve_source(fields, source) is None:
                     raise SchemaError(f"summary '{entry.summary.name}' in document-summary '{summary.name}' "
                                       f"refers to unknown field '{source}'", entry.location)
             _check_summary_field(entry.summary, fields, entry.location)

@@ -22,7 +22,7 @@ VECTOR_FEATURES = frozenset({"closeness", "distance", "closest"})
 SCALAR_FEATURES = frozenset({
     "query", "now", "random", "queryTermCount", "num_docs_indexed", "term", "itemRawScore",
     "firstPhase", "secondPhase", "relevanceScore", "firstPhaseRank", "firstPhaseMax", "constant", "matchCount",
-    "foreach", "elementwise",
+    "foreach", "elementwise", "match",
 })
 # Vespa features this engine does not compute: a load error naming them beats a failure per query
 UNSUPPORTED_FEATURES = frozenset({

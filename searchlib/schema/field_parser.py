@@ -2,6 +2,8 @@
 from the indexing script."""
 from __future__ import annotations
 
+import logging
+
 import re
 from dataclasses import replace
 from types import MappingProxyType
@@ -12,6 +14,8 @@ from searchlib.schema.blocks import Setting, parse_int, read_settings_block
 from searchlib.schema.lexer import Scanner
 from searchlib.schema.model import Field, FieldType, HnswParams, SummaryField
 from searchlib.schema.types import TypeSpecError, parse_field_type
+
+log = logging.getLogger(__name__)
 
 DISTANCE_METRICS = frozenset({"euclidean", "angular", "dotproduct", "prenormalized-angular", "geodegrees",
                               "hamming"})
@@ -130,9 +134,14 @@ class FieldBody:
             key = sc.word(f"an element in {self.owner}")
             location = sc.location(start)
             handler = getattr(self, "_" + key.replace("-", "_"), None)
+            if key == "query-command":  # commands to Vespa's query parser: none is implemented
+                raise SchemaError(f"not supported: query-command in {self.owner}", location)
             if key in _FIELD_VALUE_SETTINGS:
                 self.locations[key] = location
                 self.settings[key] = self._value(key)
+                if key == "rank-type":  # Vespa's rank types pick nativeRank tables; this nativeRank has none
+                    log.info("%s: rank-type in %s has no effect: nativeRank here uses no rank-type tables",
+                             location, self.owner)
             elif key == "sorting":  # the sort order and collation of an attribute: not implemented
                 raise SchemaError(f"not supported: sorting settings (order, function, strength, locale) in "
                                   f"{self.owner}", location)

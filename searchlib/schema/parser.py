@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from searchlib.errors import SchemaError
+from searchlib.match_modes import STEMMING_MODES
 from searchlib.schema.blocks import Setting, read_settings_block
 from searchlib.schema.field_parser import (
     MATCH_MODES,
@@ -202,8 +203,12 @@ class _SchemaParser:
         sc = self.sc
         name = sc.word(f"an index name in {owner}")
         sc.expect("{", f"after 'index {name}' in {owner}")
+        # Vespa's index block has no normalizing (a field's own setting): refused, never ignored
         for item in read_settings_block(sc, f"index '{name}' in {owner}",
-                                        {"stemming": "value", "normalizing": "value", "prefix": "flag"}):
+                                        {"stemming": "value", "normalizing": "unsupported", "prefix": "flag"}):
+            if item.key == "stemming" and item.value not in STEMMING_MODES:
+                raise SchemaError(f"not supported: stemming: {item.value} in index '{name}' in {owner} (use one "
+                                  f"of {', '.join(STEMMING_MODES)})", item.location)
             decl.settings[f"index.{name}.{item.key}"] = item.value or "true"
 
     # -- fields -----------------------------------------------------------------------------------
@@ -252,9 +257,8 @@ class _SchemaParser:
                         raise SchemaError(f"not supported: match setting '{item.key}' on {owner} (set it "
                                           f"on its fields)", item.location)
                     decl.match = key if key in MATCH_MODES else decl.match
-            elif key == "query-command":
-                sc.expect(":", f"after 'query-command' in {owner}")
-                sc.line_value(f"query-command of {owner}")
+            elif key == "query-command":  # commands to Vespa's query parser: none is implemented
+                raise SchemaError(f"not supported: query-command in {owner}", sc.location(key_pos))
             else:
                 raise SchemaError(f"unknown element '{key}' in {owner}", sc.location(key_pos))
         return decl

@@ -18,6 +18,7 @@ _PHASE_KEYS = {
     "second-phase": ("expression", "rerank-count", "total-rerank-count", "rank-score-drop-limit"),
     "global-phase": ("expression", "rerank-count", "rank-score-drop-limit"),
 }
+FIELD_WEIGHT_PROPERTY = "vespa.fieldweight."  # + field name: a profile's weight of that field
 _SIMPLE_SETTINGS = frozenset({
     "min-hits-per-thread", "num-search-partitions", "termwise-limit", "approximate-threshold",
     "post-filter-threshold", "filter-first-threshold", "filter-first-exploration", "exploration-slack",
@@ -307,8 +308,9 @@ def _read_phase(sc: Scanner, keyword: str, profile: RankProfileDecl, schema_dir:
             phase.keep_rank_count = parse_int(value, f"{key} in {what}", location)
         elif key == "rank-score-drop-limit":
             phase.rank_score_drop_limit = parse_float(value, f"{key} in {what}", location)
-        else:
-            profile.settings[f"{keyword}.{key}"] = value
+        else:  # total-keep-rank-count, total-rerank-count: refused, never kept and ignored
+            raise SchemaError(f"not supported: {key} in {what} (a count across all content nodes; use "
+                              f"{key.removeprefix('total-')}, per node)", location)
     return phase
 
 
@@ -389,8 +391,15 @@ def _read_profile_body(sc: Scanner, profile: RankProfileDecl, schema_dir: Path |
                 profile.strict = parse_bool(value, f"strict in {owner}", location)
             else:
                 profile.num_threads_per_search = parse_int(value, f"{key} in {owner}", location)
-        elif key == "weight":  # `weight f: 33` overrides a field's nativeRank weight in this profile
-            raise SchemaError(f"not supported: per-profile field weights ('weight' in {owner})", location)
+        elif key == "weight":  # `weight f: 33`: the field's weight in this profile (Vespa's vespa.fieldweight.f)
+            field_name = sc.word(f"a field name after 'weight' in {owner}")
+            sc.expect(":", f"after 'weight {field_name}' in {owner}")
+            value, _ = sc.line_value(f"'weight {field_name}' in {owner}")
+            weight = parse_int(value, f"weight {field_name} in {owner}", location)
+            if weight < 0:
+                raise SchemaError(f"weight {field_name} in {owner} must not be negative", location)
+            profile.rank_properties[f"{FIELD_WEIGHT_PROPERTY}{field_name}"] = str(weight)
+            profile.setting_locations[f"{FIELD_WEIGHT_PROPERTY}{field_name}"] = location
         elif key in ("rank", "rank-type"):
             field_name = sc.word(f"a field name after '{key}' in {owner}")
             if key == "rank" and sc.peek_word() is None and sc.peek() == "{":  # `rank f { element-gap: 3 }`
@@ -404,25 +413,32 @@ def _read_profile_body(sc: Scanner, profile: RankProfileDecl, schema_dir: Path |
                 profile.field_rank[field_name] = value
             else:
                 profile.settings[f"rank-type.{field_name}"] = value
+                profile.setting_locations[f"rank-type.{field_name}"] = location
         elif key in _SETTINGS_BLOCKS:
             sc.expect("{", f"after '{key}' in {owner}")
             items = read_settings_block(sc, f"{key} of {owner}", _SETTINGS_BLOCKS[key], _SETTINGS_BLOCKS)
-            _flatten_settings(key, items, profile.settings)
+            _flatten_settings(key, items, profile.settings, profile.setting_locations)
         elif key in _SIMPLE_SETTINGS:
             sc.expect(":", f"after '{key}' in {owner}")
             value, _ = sc.line_value(f"'{key}' in {owner}")
-            parse_float(value, f"{key} in {owner}", location)
+            if key in ("rerank-count", "keep-rank-count"):  # Vespa's older place for the phases' counts
+                parse_int(value, f"{key} in {owner}", location)
+            else:
+                parse_float(value, f"{key} in {owner}", location)
             profile.settings[key] = value
+            profile.setting_locations[key] = location
         else:
             raise SchemaError(f"unknown element '{key}' in {owner}", location)
 
 
-def _flatten_settings(prefix: str, items, settings: dict[str, str]) -> None:
+def _flatten_settings(prefix: str, items, settings: dict[str, str],
+                      locations: dict[str, SourceLocation]) -> None:
     for item in items:
         if item.children:
-            _flatten_settings(f"{prefix}.{item.key}", item.children, settings)
+            _flatten_settings(f"{prefix}.{item.key}", item.children, settings, locations)
         else:
             settings[f"{prefix}.{item.key}"] = item.value if item.value is not None else "true"
+            locations[f"{prefix}.{item.key}"] = item.location
 
 
 def _merge_unique(target: dict, new: dict, kind: str, owner: str) -> None:

@@ -10,6 +10,8 @@ and onnx-models are visible in every profile unless a profile defines its own wi
 """
 from __future__ import annotations
 
+import logging
+
 from dataclasses import replace
 from types import MappingProxyType
 from typing import Mapping
@@ -27,7 +29,11 @@ from searchlib.schema.model import (
 )
 from searchlib.schema.syntax import FeatureListDecl, PhaseDecl, RankProfileDecl
 
+log = logging.getLogger(__name__)
+
 _PHASE_ATTRS = {"first-phase": "first_phase", "second-phase": "second_phase", "global-phase": "global_phase"}
+# Vespa's profile-level `rerank-count:` / `keep-rank-count:` set the same counts as the phase blocks
+_TOP_LEVEL_COUNTS = {("second-phase", "rerank_count"): "rerank-count", ("first-phase", "keep_rank_count"): "keep-rank-count"}
 _NUMERIC_KINDS = ("int", "long", "float", "double", "byte")
 
 
@@ -157,6 +163,9 @@ class _Resolver:
         values = {}
         for attr in ("expression", "rerank_count", "keep_rank_count", "rank_score_drop_limit"):
             value = getattr(own, attr) if own is not None else None
+            top_level = _TOP_LEVEL_COUNTS.get((keyword, attr))
+            if value is None and top_level in decl.settings:  # `rerank-count: 10` in the profile itself
+                value = int(decl.settings[top_level])
             if value is None:
                 candidates = {getattr(phase, attr) for phase in inherited} - {None}
                 if len(candidates) > 1:
@@ -227,8 +236,46 @@ def _validate(profile: RankProfile, decl: RankProfileDecl, fields: Mapping[str, 
     for field_name, location in ((name, decl.location) for name in decl.field_rank):
         if field_name not in fields:
             raise SchemaError(f"rank-profile '{profile.name}' sets rank of unknown field '{field_name}'", location)
+    _check_settings(decl)
+    for key, location in decl.setting_locations.items():
+        if key.startswith("vespa.fieldweight.") and key[18:] not in fields:
+            raise SchemaError(f"rank-profile '{profile.name}' sets the weight of unknown field '{key[18:]}'", location)
     match_phase_of(profile.settings, fields, profile.name, decl.location)  # refused at load, not at query time
     diversity_of(profile.settings, fields, profile.name, decl.location)
     if profile.num_threads_per_search is not None and profile.num_threads_per_search < 1:
         raise SchemaError(f"num-threads-per-search of rank-profile '{profile.name}' must be at least 1",
                           decl.location)
+
+
+# Profile settings that would change which documents match or how they rank, and that this engine
+# does not implement: refused where written rather than parsed and ignored.
+_NOT_SUPPORTED_SETTINGS = {
+    "weakand.stopword-limit": "weakAnd drops no terms by their document frequency here",
+    "weakand.adjust-target": "weakAnd does not adjust its target by term document frequency here",
+    "weakand.allow-drop-all": "weakAnd drops no terms here",
+    "filter-threshold": "terms are not made filters by their hit ratio here",
+    "second-phase-rerank-count": "not Vespa syntax: use rerank-count in second-phase",
+    "global-phase-rerank-count": "not Vespa syntax: use rerank-count in global-phase",
+}
+# Tuning that changes only the work done (threads, partitions, HNSW filter strategy): no effect here,
+# where nearestNeighbor always searches the HNSW graph restricted to the filter (or scans exactly).
+_NO_EFFECT_SETTINGS = frozenset({
+    "min-hits-per-thread", "num-search-partitions", "termwise-limit", "post-filter-threshold",
+    "filter-first-threshold", "filter-first-exploration", "exploration-slack", "target-hits-max-adjustment-factor",
+})
+
+
+def _check_settings(decl: RankProfileDecl) -> None:
+    for key, value in decl.settings.items():
+        location = decl.setting_locations.get(key, decl.location)
+        why = _NOT_SUPPORTED_SETTINGS.get(key)
+        if key == "significance.use-model" and value.strip().lower() == "true":
+            why = "no significance model is read: significance comes from this node's document frequencies"
+        if why is not None:
+            raise SchemaError(f"not supported: {key} in rank-profile '{decl.name}' ({why})", location)
+        if key.startswith("rank-type."):  # Vespa's rank types pick nativeRank tables; this nativeRank has none
+            log.info("%s: rank-type of '%s' in rank-profile '%s' has no effect: nativeRank here uses no "
+                     "rank-type tables (see content_node/matching/core_features.py)", location, key[10:], decl.name)
+        if key in _NO_EFFECT_SETTINGS:
+            log.info("%s: %s in rank-profile '%s' has no effect in this engine (it tunes work, not results)",
+                     location, key, decl.name)

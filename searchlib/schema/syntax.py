@@ -91,6 +91,7 @@ class RankProfileDecl:
     ignore_default_rank_features: bool = False
     field_rank: dict[str, str] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)
+    setting_locations: dict[str, SourceLocation] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

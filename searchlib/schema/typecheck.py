@@ -22,6 +22,7 @@ from searchlib.expression.bits import unpack_bits_type
 from searchlib.expression.parser import parse_expression
 from searchlib.schema import feature_types as F
 from searchlib.schema.geo_fields import is_position, zcurve_source
+from searchlib.schema.match_feature import match_problem
 from searchlib.rank_values import parse_value
 from searchlib.schema.constants import FILE_PREFIX, constant_value
 from searchlib.schema.model import Expression, RankProfile, Schema
@@ -313,6 +314,10 @@ class ProfileChecker:
         bound = {a for a in args if a in scope.params}  # parameters stand for names given by the caller
         if name == "query":
             return self.query_feature(node, args, scope)
+        if name == "match":
+            problem = match_problem(self.schema, node.output) if not args else "match takes no arguments"
+            if problem is not None:
+                raise self.at(scope, node, problem)
         if name == "attribute" and len(args) == 1 and zcurve_source(self.schema.fields, args[0]) is not None:
             return DOUBLE  # attribute(pos_zcurve): the z-curve attribute of a position field
         if name in F.ATTRIBUTE_FEATURES:

@@ -135,3 +135,26 @@ def test_chunks_into_token_level_and_sparse_embedders():
     whole = tensor_from_json(fields["whole"], "tensor<float>(t{})")
     assert {k: float(v) for k, v in whole.blocks.items()} == {("Ab",): 2, ("cd",): 2, ("Efg",): 3}
     validate_document(application.schemas["doc"], fields, allow_synthetic=True)
+
+
+def test_if_chooses_what_the_processor_writes():
+    """Vespa's config-model test `advanced`: `if (input a == "foo") { "bar" | index b; } else { ... }`."""
+    application = application_from_text("""schema doc {
+    document doc {
+        field src type string { indexing: summary }
+        field n type int { indexing: summary }
+    }
+    field product type string {
+        indexing {
+            if (input src == "foo") { "bar" | index product | summary product; }
+            else { "baz" | index product | summary product; };
+        }
+    }
+    field size type string { indexing: if (input n >= 10) { "large" | summary size | attribute size; } }
+}
+""", name="doc.sd")
+    processor = DocumentProcessor(application, lambda app, component_id: None)
+    foo = asyncio.run(processor.put("doc", {"src": "foo", "n": 10}))
+    other = asyncio.run(processor.put("doc", {"src": "food", "n": 9}))
+    assert (foo["product"], foo["size"]) == ("bar", "large")
+    assert other["product"] == "baz" and "size" not in other

@@ -150,7 +150,7 @@ SCHEMA = """schema test {{
 @pytest.mark.parametrize("script, message", [
     ("input a | hostname | summary", "not supported: hostname"),
     ("input a | chunk paragraph | summary", "not supported: chunk paragraph"),
-    ('input a | if (1 == 1) { "x" } | summary', "not supported: if"),
+    ("select_input { a: summary; }", "not supported: select_input"),
     ("input a | substring 1 x | summary", "integer arguments"),
     ('input a | split "(" | summary', "invalid regex"),
 ])

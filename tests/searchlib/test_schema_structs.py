@@ -155,6 +155,10 @@ def test_only_functions_something_uses_are_type_checked() -> None:
      "not supported: linguistics profiles", 4),
     ("    field s type array<string> { indexing: index }", "  rank-profile p {\n    rank s { element-gap: 2 }\n  }",
      "not supported: 'rank s { ... }' (element-gap", 6),
+    ("    field s type string { indexing: index\n      query-command: phrase-segmenting }", "",
+     "not supported: query-command in field 's'", 4),
+    ("    field s type string { indexing: index }", "  fieldset f {\n    fields: s\n    query-command: dynteaser\n  }",
+     "not supported: query-command in fieldset 'f'", 7),
 ])
 def test_vespa_settings_not_implemented_are_refused_where_written(fields, outside, message, line) -> None:
     with pytest.raises(SchemaError, match=re.escape(message)) as raised:

@@ -131,6 +131,10 @@ def test_merge_cell_cast_generators_and_shortcuts():
     assert E("tensor(x[3])(x*2)").dense_values.tolist() == [0, 2, 4]
     assert E("range(x[3])").dense_values.tolist() == [0, 1, 2]
     assert E("diag(x[2],y[2])").dense_values.tolist() == [[1, 0], [0, 1]]
+    # any number of dimensions (Vespa's Diag, config-model test `tensor`): 1 where all indexes agree
+    assert E("diag(x[2],y[2],z[3])").dense_values.tolist() == [[[1, 0, 0], [0, 0, 0]], [[0, 0, 0], [0, 1, 0]]]
+    assert E("diag(x[3])").dense_values.tolist() == [1, 1, 1]
+    assert E("sum(diag(x[3],y[3],z[3]))") == 3.0
     v = parse_tensor_literal("tensor(x[3]):[1,2,3]")
     assert E("sum(v)", {"v": v}) == 6.0 and E("avg(v)", {"v": v}) == 2.0 and E("count(v)", {"v": v}) == 3.0
     assert E("prod(v)", {"v": v}) == 6.0 and E("median(v)", {"v": v}) == 2.0 and E("min(v, x)", {"v": v}) == 1.0
