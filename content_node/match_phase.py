@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from searchlib.numbers import as_floats, number_value
 from searchlib.schema.match_phase import Diversity, MatchPhase, diversity_of, match_phase_of
 from searchlib.schema.model import RankProfile, Schema
 
@@ -35,7 +36,7 @@ def limit(index, phase: MatchPhase | None, candidates: np.ndarray) -> np.ndarray
     """The candidates to rank, in local-id order (all of them when few enough match)."""
     if phase is None or len(candidates) <= phase.max_hits:
         return candidates
-    values = np.asarray(index.attribute(phase.attribute), dtype=np.float64)[candidates]
+    values = as_floats(np.asarray(index.attribute(phase.attribute))[candidates])
     values = np.where(np.isnan(values), 0.0, values)
     order = np.argsort(values if phase.ascending else -values, kind="stable")  # candidates are in local-id order
     if phase.diversity is None:
@@ -54,7 +55,7 @@ def _pick(index, diversity: Diversity, candidates: np.ndarray, order: np.ndarray
     chosen: list[int] = []
     for position in order[:scan]:
         value = groups[candidates[position]]
-        key = 0.0 if isinstance(value, float) and np.isnan(value) else value
+        key = 0.0 if isinstance(value, (float, np.number)) and number_value(value) is None else value
         if counts.get(key, 0) < per_group:
             counts[key] = counts.get(key, 0) + 1
             chosen.append(int(position))

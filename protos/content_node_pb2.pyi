@@ -248,7 +248,7 @@ class WeightedTokensItem(_message.Message):
     def __init__(self, operator: _Optional[str] = ..., field: _Optional[str] = ..., tokens: _Optional[_Iterable[str]] = ..., weights: _Optional[_Iterable[int]] = ..., target_hits: _Optional[int] = ..., score_threshold: _Optional[float] = ..., threshold_boost_factor: _Optional[float] = ..., label: _Optional[str] = ...) -> None: ...
 
 class RangeItem(_message.Message):
-    __slots__ = ("field", "low", "high", "low_inclusive", "high_inclusive", "label", "filter", "hit_limit")
+    __slots__ = ("field", "low", "high", "low_inclusive", "high_inclusive", "label", "filter", "hit_limit", "low_integer", "high_integer")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     LOW_FIELD_NUMBER: _ClassVar[int]
     HIGH_FIELD_NUMBER: _ClassVar[int]
@@ -257,6 +257,8 @@ class RangeItem(_message.Message):
     LABEL_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
     HIT_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    LOW_INTEGER_FIELD_NUMBER: _ClassVar[int]
+    HIGH_INTEGER_FIELD_NUMBER: _ClassVar[int]
     field: str
     low: float
     high: float
@@ -265,7 +267,9 @@ class RangeItem(_message.Message):
     label: str
     filter: bool
     hit_limit: int
-    def __init__(self, field: _Optional[str] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., low_inclusive: _Optional[bool] = ..., high_inclusive: _Optional[bool] = ..., label: _Optional[str] = ..., filter: _Optional[bool] = ..., hit_limit: _Optional[int] = ...) -> None: ...
+    low_integer: int
+    high_integer: int
+    def __init__(self, field: _Optional[str] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., low_inclusive: _Optional[bool] = ..., high_inclusive: _Optional[bool] = ..., label: _Optional[str] = ..., filter: _Optional[bool] = ..., hit_limit: _Optional[int] = ..., low_integer: _Optional[int] = ..., high_integer: _Optional[int] = ...) -> None: ...
 
 class WeakAndItem(_message.Message):
     __slots__ = ("children", "target_hits")
@@ -342,12 +346,14 @@ class SortKey(_message.Message):
     def __init__(self, field: _Optional[str] = ..., ascending: _Optional[bool] = ...) -> None: ...
 
 class SortValue(_message.Message):
-    __slots__ = ("number", "text")
+    __slots__ = ("number", "text", "integer")
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
+    INTEGER_FIELD_NUMBER: _ClassVar[int]
     number: float
     text: str
-    def __init__(self, number: _Optional[float] = ..., text: _Optional[str] = ...) -> None: ...
+    integer: int
+    def __init__(self, number: _Optional[float] = ..., text: _Optional[str] = ..., integer: _Optional[int] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
     __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "now", "grouping", "rank_properties", "explain", "corpus_statistics", "with_summaries", "summary_class", "streaming_selection")

@@ -1,6 +1,8 @@
 """Attribute columns: one value per local id, for ranking, filtering, sorting and mutate.
 
-- single-value numeric (int, long, byte, float, double) → float64, NaN when unset;
+- single-value int, long, byte → int64 (exact beyond 2^53, as Vespa stores them), `UNSET_INTEGER`
+  (INT64_MIN, Vespa's undefined long) when unset; mutable ones stay float64 (their flush file is);
+- single-value float, double → float64, NaN when unset;
 - bool → float64 0/1 (Vespa's default is false);
 - string → object array of shared str instances (None when unset);
 - dense tensor → a cell matrix (see tensor_column.py);
@@ -22,11 +24,13 @@ from content_node.store.position_column import PositionColumn, PositionPoints
 from content_node.store.predicate_column import PredicateColumn, PredicateValues
 from content_node.store.tensor_column import DenseTensorColumn, DenseTensorRows, is_dense_tensor
 from searchlib.errors import DocumentError
+from searchlib.numbers import UNSET_INTEGER, number_value
 from searchlib.schema.geo_fields import is_position
 from searchlib.schema.model import Field, Schema
 from searchlib.struct_values import field_value
 
 _NUMERIC = ("int", "long", "byte", "float", "float16", "double", "bool")
+_INTEGER = ("int", "long", "byte")
 _MUTATE_OPERATORS = ("=", "+=", "-=")
 
 
@@ -36,8 +40,12 @@ class AttributeColumn:
         self.mutable = "mutable" in field.attribute_properties
         kind = field.type.kind
         self.numeric = kind in _NUMERIC
-        if self.numeric:
-            self.unset: Any = initial_value(field) if self.mutable else 0.0 if kind == "bool" else np.nan
+        self.integer = kind in _INTEGER and not self.mutable
+        if self.integer:
+            self.unset: Any = UNSET_INTEGER
+            self._values = np.zeros(0, dtype=np.int64)
+        elif self.numeric:
+            self.unset = initial_value(field) if self.mutable else 0.0 if kind == "bool" else np.nan
             self._values = np.zeros(0, dtype=np.float64)
         else:
             self.unset = None
@@ -48,6 +56,8 @@ class AttributeColumn:
         self._values = ensure_capacity(self._values, local_id + 1, self.unset)
         if value is None:
             self._values[local_id] = self.unset
+        elif self.integer:
+            self._values[local_id] = int(value)  # validated at feed: a 64-bit integer
         elif self.numeric:
             self._values[local_id] = float(value)
         elif isinstance(value, str):
@@ -56,7 +66,8 @@ class AttributeColumn:
             self._values[local_id] = value
 
     def get(self, local_id: int) -> Any:
-        return self._values[local_id] if local_id < len(self._values) else self.unset
+        value = self._values[local_id] if local_id < len(self._values) else self.unset
+        return number_value(value) if self.integer else value
 
     def values(self, limit: int) -> np.ndarray:
         self._values = ensure_capacity(self._values, limit, self.unset)
@@ -65,6 +76,9 @@ class AttributeColumn:
     def mutate(self, local_ids: np.ndarray, operator: str, operand: float) -> None:
         self._values = ensure_capacity(self._values, int(local_ids.max(initial=-1)) + 1,
                                        self.unset)
+        if self.integer:  # never mutable, but `mutate` may name any numeric attribute
+            local_ids = local_ids[self._values[local_ids] != UNSET_INTEGER] if operator != "=" else local_ids
+            operand = int(operand)
         if operator == "=":
             self._values[local_ids] = operand
         elif operator == "+=":
@@ -137,6 +151,8 @@ class AttributeStore:
                                                 values.lengths.copy()).hex_json  # the arena is append-only
             elif isinstance(values, (PositionPoints, PredicateValues)):  # synthetic position/predicate fields
                 readers[name] = [self.columns[name].get(i) for i in range(limit)].__getitem__
+            elif values.dtype.kind == "i":  # np.int64 is no JSON number
+                readers[name] = lambda local_id, copy=values.copy(): number_value(copy[local_id])
             else:
                 readers[name] = values.copy().__getitem__
         return readers

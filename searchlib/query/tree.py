@@ -120,11 +120,12 @@ class In:
 
 @dataclass(frozen=True, slots=True)
 class Range:
-    """Numeric comparison/range over an attribute: low/high None means unbounded."""
+    """Numeric comparison/range over an attribute: low/high None means unbounded; an integer
+    literal stays an int, so longs beyond 2^53 compare exactly."""
 
     field: str
-    low: float | None = None
-    high: float | None = None
+    low: int | float | None = None
+    high: int | float | None = None
     low_inclusive: bool = True
     high_inclusive: bool = True
     label: str = ""
@@ -368,7 +369,9 @@ def _vespa_composite(node: And | Or | Rank | WeakAnd | Not) -> str:
     return f"{name} " + " ".join(_vespa_item(child, nested=True) for child in children)
 
 
-def _vespa_number(value: float) -> str:
+def _vespa_number(value: int | float) -> str:
+    if isinstance(value, int):
+        return str(value)
     return str(int(value)) if value.is_integer() and abs(value) < 2**63 else repr(value)
 
 

@@ -467,9 +467,9 @@ class _YqlParser(YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser,
         self.expect_punct("(")
         field = self.expect_ident("a field name")
         self.expect_punct(",")
-        low = self._number("a lower bound")
+        low = self._number("a lower bound", exact=True)
         self.expect_punct(",")
-        high = self._number("an upper bound")
+        high = self._number("an upper bound", exact=True)
         self.expect_punct(")")
         bounds = self._annotation(params.annotation_str, annotations, "bounds", "closed", at, allowed=_BOUNDS)
         return Range(

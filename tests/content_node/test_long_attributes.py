@@ -1,0 +1,165 @@
+"""Long attributes are exact beyond 2^53 (as Vespa's int64 attributes): `=`, ranges, `in`,
+multi-value matching, sorting, grouping, rank features, restart (WAL replay and snapshot) and the
+wire codecs. With float64 columns `big = 2^53` matched the document holding 2^53 + 1."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from content_node import grouping
+from content_node.document_db import DocumentDB
+from content_node.matching.match_sets import MatchEvaluator
+from ranking_support import RankingBed
+from searchlib.docid import global_id
+from searchlib.grouping import parse_grouping
+from searchlib.hits import order_rows, sort_value
+from searchlib.query import tree as q
+from searchlib.query.yql import parse_yql
+from searchlib.schema.application import application_from_text
+from searchlib.wire.hits_codec import decode_sort_values, encode_sort_values
+from searchlib.wire.query_codec import decode_query, encode_query
+
+SD = """
+schema big {
+  document big {
+    field big type long { indexing: attribute | summary }
+    field bigs type array<long> { indexing: attribute | summary }
+    field small type int { indexing: attribute | summary }
+  }
+}
+"""
+P53 = 2**53
+MAX = 2**63 - 1
+MIN = -(2**63)  # Vespa's undefined long: a document holding it has no value
+VALUES = {"a": P53, "b": P53 + 1, "c": MAX, "d": MAX - 1, "e": MIN + 1, "f": -P53 - 1, "g": 0}
+DOCS = {name: {"big": value, "bigs": [value, 7], "small": -(2**31)} for name, value in VALUES.items()}
+DOCS["h"] = {"small": 5}  # no big value
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return application_from_text(SD, name="big.sd").schemas["big"]
+
+
+@pytest.fixture()
+def db(schema, tmp_path):
+    with DocumentDB(schema, tmp_path) as database:
+        for name, fields in DOCS.items():
+            database.put(f"id:ns:big::{name}", fields)
+        yield database
+
+
+def matching(db, schema, where: str) -> list[str]:
+    tree = parse_yql(f"select * from big where {where}").where
+    tree = decode_query(encode_query(tree))  # as the content node receives it
+    with db.read_view():
+        local_ids = MatchEvaluator(schema, db).matches(tree)
+        return sorted(db.document_id(int(i)).rsplit(":", 1)[1] for i in local_ids)
+
+
+@pytest.mark.parametrize("where, expected", [
+    ("big = 9007199254740992L", ["a"]),
+    ("big = 9007199254740993L", ["b"]),
+    ("9223372036854775807L = big", ["c"]),
+    ("big = -9223372036854775807L", ["e"]),
+    ("big > 9007199254740992L", ["b", "c", "d"]),
+    ("big >= 9223372036854775806L", ["c", "d"]),
+    ("big < -9007199254740992L", ["e", "f"]),
+    ("big <= -9007199254740993L", ["e", "f"]),
+    ("range(big, 9007199254740993L, 9223372036854775806L)", ["b", "d"]),
+    ("big >= 4503599627370495.5", ["a", "b", "c", "d"]),  # a float bound: rounded inward, exactly
+    ("big <= -4503599627370495.5", ["e", "f"]),
+    ("big < 0.5", ["e", "f", "g"]),
+    ("big in (9007199254740993L, 9223372036854775807L)", ["b", "c"]),
+    ("bigs = 9007199254740993L", ["b"]),
+    ("bigs in (9223372036854775806L)", ["d"]),
+    ("range(bigs, 9007199254740993L, 9223372036854775806L)", ["b", "d"]),
+    ("small = -2147483648", [n for n in DOCS if n != "h"]),
+])
+def test_matching_is_exact(db, schema, where, expected) -> None:
+    assert matching(db, schema, where) == expected
+
+
+def test_the_column_is_int64_and_unset_is_no_value(db) -> None:
+    column = db.attribute("big")
+    assert column.dtype == np.int64
+    with db.read_view():
+        by_name = {db.document_id(i).rsplit(":", 1)[1]: i for i in np.flatnonzero(db.alive)}
+    assert {n: int(column[by_name[n]]) for n in VALUES} == VALUES
+    assert sort_value(column[by_name["h"]]) != sort_value(column[by_name["h"]])  # NaN: missing
+
+
+def test_sorting_is_exact_and_missing_sorts_last(db) -> None:
+    with db.read_view():
+        rows = np.flatnonzero(db.alive)
+        names = [db.document_id(int(i)).rsplit(":", 1)[1] for i in rows]
+        gids = [global_id(db.document_id(int(i))) for i in rows]
+    column = db.attribute("big")[rows]
+    for ascending in (True, False):
+        order = order_rows((q.SortKey("big", ascending),), np.zeros(len(rows)), lambda _: column, gids, 99)
+        got = [names[i] for i in order]
+        expected = sorted(VALUES, key=VALUES.get, reverse=not ascending) + ["h"]
+        assert got == expected
+    values = tuple(sort_value(v) for v in column)
+    decoded = decode_sort_values(encode_sort_values(values))
+    assert [v for v in decoded if v == v] == [VALUES[n] for n in names if n != "h"]
+    assert all(type(v) is int for v in decoded if v == v)
+
+
+def test_grouping_keeps_distinct_longs_apart(db, schema) -> None:
+    with db.read_view():
+        rows = np.flatnonzero(db.alive)
+        gids = [global_id(db.document_id(int(i))) for i in rows]
+        for field in ("big", "bigs"):
+            root = grouping.run(parse_grouping(f"all(group({field}) each(output(count())))"), db, schema,
+                                rows, np.zeros(len(rows)), gids)
+            values = sorted(g.value for g in root.lists[0].groups)
+            assert values == sorted(set(VALUES.values()) | ({7} if field == "bigs" else set()))
+            assert all(type(v) is int for v in values)
+
+
+def test_the_node_ranks_by_a_double_and_sorts_by_the_exact_long(tmp_path) -> None:
+    sd = """schema doc {
+      document doc { field big type long { indexing: attribute } }
+      rank-profile by_big { first-phase { expression: attribute(big) } }
+    }"""
+    docs = [{"big": P53 + 1}, {"big": P53}, {}, {"big": MAX}]
+    bed = RankingBed(sd, docs, tmp_path)
+    try:  # a rank feature is a double (as in Vespa): 2^53 + 1 ranks as 2^53; unset is NaN (last)
+        assert bed.ranked("by_big", hits=4)[0] == ("3", float(MAX))
+        assert sorted(r for _, r in bed.ranked("by_big", hits=4) if r == r) == [float(P53)] * 2 + [float(MAX)]
+        outcome = bed.search("by_big", hits=4, sorting=(q.SortKey("big", False),))
+        assert [h.sort_data[0] for h in outcome.hits][:3] == [MAX, P53 + 1, P53]
+        assert bed.ids[outcome.hits[3].global_id].endswith("::2")  # missing: last
+    finally:
+        bed.close()
+
+
+def test_values_survive_wal_replay_and_snapshot(schema, tmp_path) -> None:
+    def values(database):
+        column = database.attribute("bigs")
+        with database.read_view():
+            return {database.document_id(int(i)): (int(database.attribute("big")[i]) if name != "h" else None,
+                                                   column[i])
+                    for i in np.flatnonzero(database.alive)
+                    for name in [database.document_id(int(i)).rsplit(":", 1)[1]]}
+
+    with DocumentDB(schema, tmp_path) as database:
+        for name, fields in DOCS.items():
+            database.put(f"id:ns:big::{name}", fields)
+        before = values(database)
+        assert database.get("id:ns:big::b")["big"] == P53 + 1
+    with DocumentDB(schema, tmp_path) as database:  # from the WAL
+        assert values(database) == before
+        database.snapshot()
+    with DocumentDB(schema, tmp_path) as database:  # from the snapshot
+        assert values(database) == before
+        assert database.get("id:ns:big::c") == DOCS["c"]
+
+
+def test_query_codec_carries_integer_bounds_exactly() -> None:
+    for node in (q.Range("big", P53 + 1, MAX), q.Range("big", MIN, None, low_inclusive=False),
+                 q.Range("big", 1.5, 2.5), q.Range("big", None, -P53 - 1)):
+        decoded = decode_query(encode_query(node))
+        assert decoded == node and [type(b) for b in (decoded.low, decoded.high)] == \
+            [type(b) for b in (node.low, node.high)]
