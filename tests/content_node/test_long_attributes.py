@@ -16,6 +16,7 @@ from searchlib.hits import order_rows, sort_value
 from searchlib.query import tree as q
 from searchlib.query.yql import parse_yql
 from searchlib.schema.application import application_from_text
+from searchlib.schema.model import Field, FieldType, Schema
 from searchlib.wire.hits_codec import decode_sort_values, encode_sort_values
 from searchlib.wire.query_codec import decode_query, encode_query
 
@@ -50,7 +51,8 @@ def db(schema, tmp_path):
 
 
 def matching(db, schema, where: str) -> list[str]:
-    tree = parse_yql(f"select * from big where {where}").where
+    exact = {name for name, f in schema.fields.items() if f.is_attribute and not f.is_index}
+    tree = parse_yql(f"select * from big where {where}", exact_match_fields=exact).where
     tree = decode_query(encode_query(tree))  # as the content node receives it
     with db.read_view():
         local_ids = MatchEvaluator(schema, db).matches(tree)
@@ -75,6 +77,9 @@ def matching(db, schema, where: str) -> list[str]:
     ("bigs in (9223372036854775806L)", ["d"]),
     ("range(bigs, 9007199254740993L, 9223372036854775806L)", ["b", "d"]),
     ("small = -2147483648", [n for n in DOCS if n != "h"]),
+    ('big contains "9007199254740993"', ["b"]),  # a term on the attribute: parsed exactly too
+    ('big contains "[9007199254740993;9223372036854775806]"', ["b", "d"]),
+    ('big contains ">9223372036854775806"', ["c"]),
 ])
 def test_matching_is_exact(db, schema, where, expected) -> None:
     assert matching(db, schema, where) == expected
@@ -155,6 +160,18 @@ def test_values_survive_wal_replay_and_snapshot(schema, tmp_path) -> None:
     with DocumentDB(schema, tmp_path) as database:  # from the snapshot
         assert values(database) == before
         assert database.get("id:ns:big::c") == DOCS["c"]
+
+
+def test_a_synthetic_long_outside_the_document_is_exact_in_summaries_and_snapshots(tmp_path) -> None:
+    stamp = Field("stamp", FieldType("long"), is_attribute=True, is_summary=True, in_document=False)
+    schema = Schema("s", "s", {"stamp": stamp})
+    with DocumentDB(schema, tmp_path) as database:
+        database.put("id:ns:s::1", {"stamp": P53 + 1})
+        database.put("id:ns:s::2", {})
+        database.snapshot()
+    with DocumentDB(schema, tmp_path) as database:
+        assert database.get("id:ns:s::1") == {"stamp": P53 + 1}
+        assert database.get("id:ns:s::2") == {}
 
 
 def test_query_codec_carries_integer_bounds_exactly() -> None:
