@@ -501,7 +501,7 @@ class SearchReply(_message.Message):
     def __init__(self, distribution_key: _Optional[int] = ..., hits: _Optional[_Iterable[_Union[LeanHit, _Mapping]]] = ..., total_hit_count: _Optional[int] = ..., coverage: _Optional[_Union[Coverage, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ..., trace: _Optional[_Iterable[str]] = ..., generation: _Optional[int] = ..., grouping: _Optional[_Union[GroupValue, _Mapping]] = ..., phases: _Optional[_Union[NodePhases, _Mapping]] = ..., docsums: _Optional[_Iterable[_Union[Docsum, _Mapping]]] = ...) -> None: ...
 
 class GroupValue(_message.Message):
-    __slots__ = ("integer", "number", "text", "aggregates", "lists", "hits")
+    __slots__ = ("integer", "number", "text", "aggregates", "lists", "hits", "integer_aggregates")
     class AggregatesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -509,19 +509,28 @@ class GroupValue(_message.Message):
         key: str
         value: float
         def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    class IntegerAggregatesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     INTEGER_FIELD_NUMBER: _ClassVar[int]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     AGGREGATES_FIELD_NUMBER: _ClassVar[int]
     LISTS_FIELD_NUMBER: _ClassVar[int]
     HITS_FIELD_NUMBER: _ClassVar[int]
+    INTEGER_AGGREGATES_FIELD_NUMBER: _ClassVar[int]
     integer: int
     number: float
     text: str
     aggregates: _containers.ScalarMap[str, float]
     lists: _containers.RepeatedCompositeFieldContainer[GroupListValue]
     hits: _containers.RepeatedCompositeFieldContainer[GroupHitValue]
-    def __init__(self, integer: _Optional[int] = ..., number: _Optional[float] = ..., text: _Optional[str] = ..., aggregates: _Optional[_Mapping[str, float]] = ..., lists: _Optional[_Iterable[_Union[GroupListValue, _Mapping]]] = ..., hits: _Optional[_Iterable[_Union[GroupHitValue, _Mapping]]] = ...) -> None: ...
+    integer_aggregates: _containers.ScalarMap[str, int]
+    def __init__(self, integer: _Optional[int] = ..., number: _Optional[float] = ..., text: _Optional[str] = ..., aggregates: _Optional[_Mapping[str, float]] = ..., lists: _Optional[_Iterable[_Union[GroupListValue, _Mapping]]] = ..., hits: _Optional[_Iterable[_Union[GroupHitValue, _Mapping]]] = ..., integer_aggregates: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class GroupListValue(_message.Message):
     __slots__ = ("label", "groups")

@@ -12,11 +12,13 @@ from content_node.matching.match_sets import MatchEvaluator
 from ranking_support import RankingBed
 from searchlib.docid import global_id
 from searchlib.grouping import parse_grouping
+from searchlib.grouping.result import merge_groups
 from searchlib.hits import order_rows, sort_value
 from searchlib.query import tree as q
 from searchlib.query.yql import parse_yql
 from searchlib.schema.application import application_from_text
 from searchlib.schema.model import Field, FieldType, Schema
+from searchlib.wire.grouping_codec import decode_group, encode_group
 from searchlib.wire.hits_codec import decode_sort_values, encode_sort_values
 from searchlib.wire.query_codec import decode_query, encode_query
 
@@ -121,6 +123,25 @@ def test_grouping_keeps_distinct_longs_apart(db, schema) -> None:
             values = sorted(g.value for g in root.lists[0].groups)
             assert values == sorted(set(VALUES.values()) | ({7} if field == "bigs" else set()))
             assert all(type(v) is int for v in values)
+
+
+def test_sum_min_max_of_longs_are_exact_through_the_wire_and_the_merge(db, schema) -> None:
+    def merged(operation: str, parts: list[list[str]]):
+        with db.read_view():
+            by_name = {db.document_id(int(i)).rsplit(":", 1)[1]: int(i) for i in np.flatnonzero(db.alive)}
+            partials = [grouping.run(parse_grouping(operation), db, schema, np.array([by_name[n] for n in part]),
+                                     np.zeros(len(part)), [global_id(f"id:ns:big::{n}") for n in part])
+                        for part in parts]  # as two nodes would answer
+        return merge_groups([decode_group(encode_group(p)) for p in partials]).aggregates
+
+    extremes = merged("all(output(min(big), max(big), count()))", [["a", "c", "h"], ["b", "d", "e", "f", "g"]])
+    assert extremes == {"min(big)": MIN + 1, "max(big)": MAX, "count()": 8}
+    assert type(extremes["min(big)"]) is int and type(extremes["max(big)"]) is int
+    total = merged("all(output(sum(big)))", [["a", "g"], ["b", "h"]])["sum(big)"]
+    assert total == 2 * P53 + 1 and type(total) is int  # a double would say 2^54
+    empty = grouping.run(parse_grouping("all(output(min(big), max(big), sum(big)))"), db, schema,
+                         np.zeros(0, dtype=np.int64), np.zeros(0), [])
+    assert np.isnan(empty.aggregates["min(big)"]) and empty.aggregates["sum(big)"] == 0
 
 
 def test_the_node_ranks_by_a_double_and_sorts_by_the_exact_long(tmp_path) -> None:

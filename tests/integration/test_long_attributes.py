@@ -82,6 +82,12 @@ def test_grouping_keeps_neighbouring_longs_apart(http) -> None:
     groups = root["children"][0]["children"][0]["children"]
     assert sorted(group["value"] for group in groups) == sorted(str(v) for v in BIG.values())
     assert all(group["fields"]["count()"] == 1 for group in groups)
+    root = search(http, "select * from kind where big > 0 | all(output(min(big), max(big), sum(big)))", hits=0)
+    fields = root["children"][0]["fields"]  # a, b, c, d, g are spread over both nodes
+    assert (fields["min(big)"], fields["max(big)"]) == (P53, MAX)
+    root = search(http, "select * from kind where big = 9007199254740992L or big = 9007199254740993L"
+                        " | all(output(sum(big)))", hits=0)
+    assert root["children"][0]["fields"]["sum(big)"] == 2 * P53 + 1  # a double would say 2^54
 
 
 def test_values_survive_a_restart(cluster, http) -> None:
