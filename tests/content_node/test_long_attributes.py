@@ -148,15 +148,20 @@ def test_the_node_ranks_by_a_double_and_sorts_by_the_exact_long(tmp_path) -> Non
     sd = """schema doc {
       document doc { field big type long { indexing: attribute } }
       rank-profile by_big { first-phase { expression: attribute(big) } }
+      rank-profile by_match { first-phase { expression: attributeMatch(big) } }
     }"""
     docs = [{"big": P53 + 1}, {"big": P53}, {}, {"big": MAX}]
     bed = RankingBed(sd, docs, tmp_path)
+    term = q.Term("big", "9007199254740993")
     try:  # a rank feature is a double (as in Vespa): 2^53 + 1 ranks as 2^53; unset is NaN (last)
         assert bed.ranked("by_big", hits=4)[0] == ("3", float(MAX))
         assert sorted(r for _, r in bed.ranked("by_big", hits=4) if r == r) == [float(P53)] * 2 + [float(MAX)]
         outcome = bed.search("by_big", hits=4, sorting=(q.SortKey("big", False),))
         assert [h.sort_data[0] for h in outcome.hits][:3] == [MAX, P53 + 1, P53]
         assert bed.ids[outcome.hits[3].global_id].endswith("::2")  # missing: last
+        assert bed.ranked("by_match", query=term) == [("0", 1.0)]  # exactly 2^53 + 1, not 2^53
+        assert bed.ranked("by_match", query=q.Or((q.TrueItem(), term)), hits=4)[0] == ("0", 1.0)
+        assert [r for _, r in bed.ranked("by_match", query=q.Or((q.TrueItem(), term)), hits=4)][1:] == [0.0] * 3
     finally:
         bed.close()
 
