@@ -1,7 +1,7 @@
 """Attribute columns: one value per local id, for ranking, filtering, sorting and mutate.
 
 - single-value int, long, byte → int64 (exact beyond 2^53, as Vespa stores them), `UNSET_INTEGER`
-  (INT64_MIN, Vespa's undefined long) when unset; mutable ones stay float64 (their flush file is);
+  (INT64_MIN, Vespa's undefined long) when unset;
 - single-value float, double → float64, NaN when unset;
 - bool → float64 0/1 (Vespa's default is false);
 - string → object array of shared str instances (None when unset);
@@ -40,9 +40,9 @@ class AttributeColumn:
         self.mutable = "mutable" in field.attribute_properties
         kind = field.type.kind
         self.numeric = kind in _NUMERIC
-        self.integer = kind in _INTEGER and not self.mutable
+        self.integer = kind in _INTEGER
         if self.integer:
-            self.unset: Any = UNSET_INTEGER
+            self.unset: Any = int(initial_value(field)) if self.mutable else UNSET_INTEGER
             self._values = np.zeros(0, dtype=np.int64)
         elif self.numeric:
             self.unset = initial_value(field) if self.mutable else 0.0 if kind == "bool" else np.nan
@@ -76,7 +76,7 @@ class AttributeColumn:
     def mutate(self, local_ids: np.ndarray, operator: str, operand: float) -> None:
         self._values = ensure_capacity(self._values, int(local_ids.max(initial=-1)) + 1,
                                        self.unset)
-        if self.integer:  # never mutable, but `mutate` may name any numeric attribute
+        if self.integer:  # an unset value stays unset; integers stay exact
             local_ids = local_ids[self._values[local_ids] != UNSET_INTEGER] if operator != "=" else local_ids
             operand = int(operand)
         if operator == "=":
@@ -95,6 +95,10 @@ class AttributeColumn:
     @property
     def nbytes(self) -> int:
         return self._values.nbytes
+
+
+def _plain(value: Any) -> int | float:
+    return value if isinstance(value, int) else float(value)
 
 
 def _column(field: Field) -> AttributeColumn | DenseTensorColumn | PositionColumn | PredicateColumn:
@@ -129,9 +133,9 @@ class AttributeStore:
         for column in self.columns.values():
             column.set(local_id, None)
 
-    def mutable_values(self, local_id: int) -> dict[str, float]:
+    def mutable_values(self, local_id: int) -> dict[str, int | float]:
         """Mutable attribute values that differ from their start value (for snapshots/carry-over)."""
-        return {name: float(column.get(local_id)) for name, column in self.columns.items()
+        return {name: _plain(column.get(local_id)) for name, column in self.columns.items()
                 if column.mutable and column.get(local_id) != column.unset}
 
     def restore_mutable(self, local_id: int, values: Mapping[str, float]) -> None:
@@ -165,11 +169,14 @@ class AttributeStore:
         """(the local ids with any mutable value off its initial value, their values as rows)."""
         columns = [self.columns[name] for name in self.mutable_names]
         limit = int(local_ids.max(initial=-1)) + 1
-        matrix = np.stack([c.values(limit)[local_ids] for c in columns], axis=1) if columns \
-            else np.zeros((len(local_ids), 0))
-        initial = np.array([c.unset for c in columns], dtype=np.float64)
-        changed = (matrix != initial).any(axis=1)
-        return local_ids[changed], matrix[changed]
+        changed = np.zeros(len(local_ids), dtype=bool)
+        for column in columns:
+            changed |= column.values(limit)[local_ids] != column.unset
+        kept = local_ids[changed]
+        matrix = np.empty((len(kept), len(columns)), dtype=object)  # exact ints beside floats
+        for j, column in enumerate(columns):
+            matrix[:, j] = column.values(limit)[kept].tolist()
+        return kept, matrix
 
     def replace_mutable(self, limit: int, names: list[str], local_ids: np.ndarray,
                         rows: np.ndarray) -> None:

@@ -9,6 +9,7 @@ import pytest
 from content_node import grouping
 from content_node.document_db import DocumentDB
 from content_node.matching.match_sets import MatchEvaluator
+from content_node.store.snapshot import read_snapshot
 from ranking_support import RankingBed
 from searchlib.docid import global_id
 from searchlib.grouping import parse_grouping
@@ -198,6 +199,26 @@ def test_a_synthetic_long_outside_the_document_is_exact_in_summaries_and_snapsho
     with DocumentDB(schema, tmp_path) as database:
         assert database.get("id:ns:s::1") == {"stamp": P53 + 1}
         assert database.get("id:ns:s::2") == {}
+
+
+def test_a_mutable_long_counts_exactly_and_is_flushed_exactly(tmp_path) -> None:
+    counter = Field("counter", FieldType("long"), is_attribute=True, in_document=False,
+                    attribute_properties=frozenset({"mutable"}))
+    other = Field("title", FieldType("string"), is_summary=True)
+    schema = Schema("s", "s", {"counter": counter, "title": other})
+    gid = global_id("id:ns:s::1")
+    with DocumentDB(schema, tmp_path) as database:
+        database.put("id:ns:s::1", {"title": "x"})
+        database.mutate("counter", np.array([database.local_id(gid)]), "=", P53)
+        database.mutate("counter", np.array([database.local_id(gid)]), "+=", 1.0)
+        database.put("id:ns:s::1", {"title": "y"})  # re-fed: the counter is carried over
+        assert database.attribute("counter")[database.local_id(gid)] == P53 + 1
+        database.mutate("counter", np.array([database.local_id(gid)]), "+=", 2.0)
+        snapshot = database.snapshot()
+    assert [d.mutable for d in read_snapshot(snapshot)[1]] == [{"counter": P53 + 3}]  # no double holds it
+    with DocumentDB(schema, tmp_path) as database:  # the flush file written on close
+        assert database.attribute("counter").dtype == np.int64
+        assert int(database.attribute("counter")[database.local_id(gid)]) == P53 + 3
 
 
 def test_query_codec_carries_integer_bounds_exactly() -> None:
