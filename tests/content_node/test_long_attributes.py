@@ -53,9 +53,9 @@ def db(schema, tmp_path):
         yield database
 
 
-def matching(db, schema, where: str) -> list[str]:
+def matching(db, schema, where: str, source: str = "big") -> list[str]:
     exact = {name for name, f in schema.fields.items() if f.is_attribute and not f.is_index}
-    tree = parse_yql(f"select * from big where {where}", exact_match_fields=exact).where
+    tree = parse_yql(f"select * from {source} where {where}", exact_match_fields=exact).where
     tree = decode_query(encode_query(tree))  # as the content node receives it
     with db.read_view():
         local_ids = MatchEvaluator(schema, db).matches(tree)
@@ -199,6 +199,24 @@ def test_a_synthetic_long_outside_the_document_is_exact_in_summaries_and_snapsho
     with DocumentDB(schema, tmp_path) as database:
         assert database.get("id:ns:s::1") == {"stamp": P53 + 1}
         assert database.get("id:ns:s::2") == {}
+
+
+def test_same_element_compares_long_struct_fields_exactly(tmp_path) -> None:
+    sd = """schema ev {
+      document ev {
+        struct event { field at type long {} }
+        field events type array<event> { indexing: summary
+          struct-field at { indexing: attribute } }
+      }
+    }"""
+    schema = application_from_text(sd, name="ev.sd").schemas["ev"]
+    with DocumentDB(schema, tmp_path) as database:
+        database.put("id:ns:ev::1", {"events": [{"at": P53 + 1}]})
+        database.put("id:ns:ev::2", {"events": [{"at": P53}]})
+        for where, expected in (("events contains sameElement(at = 9007199254740993L)", ["1"]),
+                                ("events contains sameElement(at < 9007199254740993L)", ["2"]),
+                                ('events contains sameElement(at contains "9007199254740992")', ["2"])):
+            assert matching(database, schema, where, "ev") == expected, where
 
 
 def test_a_mutable_long_counts_exactly_and_is_flushed_exactly(tmp_path) -> None:
