@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from content_node import grouping
+from content_node import grouping, match_phase
 from content_node.document_db import DocumentDB
 from content_node.matching.match_sets import MatchEvaluator
 from content_node.store.snapshot import read_snapshot
@@ -18,6 +18,7 @@ from searchlib.hits import order_rows, sort_value
 from searchlib.query import tree as q
 from searchlib.query.yql import parse_yql
 from searchlib.schema.application import application_from_text
+from searchlib.schema.match_phase import MatchPhase
 from searchlib.schema.model import Field, FieldType, Schema
 from searchlib.wire.grouping_codec import decode_group, encode_group
 from searchlib.wire.hits_codec import decode_sort_values, encode_sort_values
@@ -143,6 +144,18 @@ def test_sum_min_max_of_longs_are_exact_through_the_wire_and_the_merge(db, schem
     empty = grouping.run(parse_grouping("all(output(min(big), max(big), sum(big)))"), db, schema,
                          np.zeros(0, dtype=np.int64), np.zeros(0), [])
     assert np.isnan(empty.aggregates["min(big)"]) and empty.aggregates["sum(big)"] == 0
+
+
+def test_match_phase_keeps_the_exact_extremes(db) -> None:
+    with db.read_view():
+        rows = np.flatnonzero(db.alive)
+        name = {int(i): db.document_id(int(i)).rsplit(":", 1)[1] for i in rows}
+    # the 2 highest: MAX and MAX - 1 (one double); the lowest: MIN + 1, then -2^53 - 1
+    assert {name[int(i)] for i in match_phase.limit(db, MatchPhase("big", 2), rows)} == {"c", "d"}
+    a_and_b = np.array(sorted(i for i in rows.tolist() if name[i] in ("a", "b")))
+    assert [name[int(i)] for i in match_phase.limit(db, MatchPhase("big", 1), a_and_b)] == ["b"]  # not a tie
+    assert {name[int(i)] for i in match_phase.limit(db, MatchPhase("big", 1, ascending=True), rows)} == {"e"}
+    assert {name[int(i)] for i in match_phase.limit(db, MatchPhase("big", 3, ascending=True), rows)} == {"e", "f", "g"}
 
 
 def test_the_node_ranks_by_a_double_and_sorts_by_the_exact_long(tmp_path) -> None:
