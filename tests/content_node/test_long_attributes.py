@@ -252,6 +252,15 @@ def test_a_mutable_long_counts_exactly_and_is_flushed_exactly(tmp_path) -> None:
         assert int(database.attribute("counter")[database.local_id(gid)]) == P53 + 3
 
 
+def test_arithmetic_updates_of_a_long_are_exact(db) -> None:
+    assert db.update("id:ns:big::d", {"big": {"increment": 1}})
+    assert db.get("id:ns:big::d")["big"] == MAX and db.attribute("big")[db.local_id(global_id("id:ns:big::d"))] == MAX
+    assert db.update("id:ns:big::b", {"big": {"divide": 1}})
+    assert db.get("id:ns:big::b")["big"] == P53 + 1
+    assert db.update("id:ns:big::f", {"big": {"divide": 2}})
+    assert db.get("id:ns:big::f")["big"] == -(P53 // 2)  # truncated toward zero, as an integer division
+
+
 def test_query_codec_carries_integer_bounds_exactly() -> None:
     for node in (q.Range("big", P53 + 1, MAX), q.Range("big", MIN, None, low_inclusive=False),
                  q.Range("big", 1.5, 2.5), q.Range("big", None, -P53 - 1)):
