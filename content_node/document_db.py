@@ -398,7 +398,7 @@ class DocumentDB:
         found = [(self._local_ids.lookup(gid), row) for gid, row in by_gid.items()]
         found = [(local_id, row) for local_id, row in found if local_id is not None]
         local_ids = np.array([local_id for local_id, _ in found], dtype=np.int64)
-        rows = np.array([row for _, row in found], dtype=np.float64).reshape(len(found), len(names))
+        rows = np.array([row for _, row in found], dtype=object).reshape(len(found), len(names))
         self._attributes.replace_mutable(self._local_ids.limit, names, local_ids, rows)
 
     def _log(self, payload: bytes) -> int:

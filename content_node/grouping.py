@@ -16,6 +16,7 @@ from content_node.matching.attribute_terms import as_number, element_kind, is_mu
 from searchlib.errors import InvalidParameterError
 from searchlib.grouping.model import RELEVANCE, Aggregate, GroupingOperation
 from searchlib.grouping.result import COUNT_SUFFIX, Group, GroupHit, GroupList
+from searchlib.numbers import INT64_MAX, UNSET_INTEGER, as_floats, present
 from searchlib.schema.model import Schema
 
 _INTEGRAL = ("int", "long", "byte", "bool")
@@ -104,13 +105,13 @@ def _group_list(documents: _Documents, operation: GroupingOperation, rows: np.nd
     name = operation.group_by
     values = documents.column(name)[rows]
     if documents.is_multi_value(name):  # a document is in the group of each of its values
-        rows, values = _elements(rows, values, numeric=documents.element_kind(name) != "string")
-    if values.dtype.kind == "f":
-        present = ~np.isnan(values)
+        rows, values = _elements(rows, values, documents.element_kind(name))
+    if values.dtype.kind in "fi":  # int64 for integers: exact groups beyond 2^53
+        held = present(values)
     else:
-        present = np.not_equal(values, None)  # string attributes hold str or None
-    rows, values = rows[present], values[present]
-    if values.dtype.kind != "f":
+        held = np.not_equal(values, None)  # string attributes hold str or None
+    rows, values = rows[held], values[held]
+    if values.dtype.kind not in "fi":
         values = values.astype(str)
     distinct, inverse = np.unique(values, return_inverse=True)
     order = np.argsort(inverse, kind="stable")
@@ -123,7 +124,7 @@ def _group_list(documents: _Documents, operation: GroupingOperation, rows: np.nd
     ends = np.append(starts[1:], len(sorted_rows))
     groups = []
     for g, value in enumerate(distinct.tolist()):
-        group = Group(int(value) if integral else value, {k: float(v[g]) for k, v in aggregates.items()})
+        group = Group(int(value) if integral else value, {k: _scalar(v[g]) for k, v in aggregates.items()})
         if any(c.group_by is not None or c.hit_list is not None or c.children for c in each_children):
             member_rows = sorted_rows[starts[g]:ends[g]]
             for child in each_children:
@@ -132,12 +133,16 @@ def _group_list(documents: _Documents, operation: GroupingOperation, rows: np.nd
     return GroupList(name, groups)
 
 
-def _elements(rows: np.ndarray, values: np.ndarray, numeric: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(row, value) per distinct value of each row's array or weighted set."""
+def _elements(rows: np.ndarray, values: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """(row, value) per distinct value of each row's array or weighted set (integers as int64)."""
     pairs = [(row, value) for row, document in zip(rows.tolist(), values.tolist())
              for value in dict.fromkeys(values_of(document))]
+    if kind in ("int", "long", "byte"):
+        numbers = [(row, number) for row, value in pairs if isinstance(number := as_number(value), int)]
+        return (np.array([row for row, _ in numbers], dtype=rows.dtype),
+                np.array([number for _, number in numbers], dtype=np.int64))
     expanded_rows = np.array([row for row, _ in pairs], dtype=rows.dtype)
-    if numeric:
+    if kind != "string":
         return expanded_rows, np.array([as_number(value) for _, value in pairs], dtype=np.float64)
     expanded = np.empty(len(pairs), dtype=object)
     expanded[:] = [value if isinstance(value, str) else None for _, value in pairs]
@@ -147,7 +152,7 @@ def _elements(rows: np.ndarray, values: np.ndarray, numeric: bool) -> tuple[np.n
 def _aggregates_one(documents: _Documents, aggregates: Sequence[Aggregate], rows: np.ndarray) -> dict[str, float]:
     many = _aggregates_many(documents, aggregates, rows, np.zeros(len(rows), dtype=np.int64),
                             np.zeros(1, dtype=np.int64), 1)
-    return {k: float(v[0]) for k, v in many.items()}
+    return {k: _scalar(v[0]) for k, v in many.items()}
 
 
 def _aggregates_many(documents: _Documents, aggregates: Sequence[Aggregate], rows: np.ndarray,
@@ -159,7 +164,11 @@ def _aggregates_many(documents: _Documents, aggregates: Sequence[Aggregate], row
         if aggregate.function == "count":
             result[label] = np.bincount(groups, minlength=count).astype(np.float64)
             continue
-        values = documents.column(aggregate.argument)[rows].astype(np.float64)
+        column = documents.column(aggregate.argument)[rows]
+        if column.dtype.kind == "i" and aggregate.function in ("sum", "min", "max"):
+            result[label] = _integer_aggregate(aggregate.function, column, groups, starts, count)
+            continue
+        values = as_floats(column).astype(np.float64)
         present = ~np.isnan(values)
         if aggregate.function in ("sum", "avg"):
             result[label] = np.bincount(groups, weights=np.where(present, values, 0.0), minlength=count)
@@ -173,3 +182,26 @@ def _aggregates_many(documents: _Documents, aggregates: Sequence[Aggregate], row
             result[label] = reduce.reduceat(values, np.minimum(starts, len(values) - 1))
             result[label][np.bincount(groups, minlength=count) == 0] = np.nan
     return result
+
+
+def _integer_aggregate(function: str, values: np.ndarray, groups: np.ndarray, starts: np.ndarray,
+                       count: int) -> np.ndarray:
+    """Exact sum/min/max of an int64 column per group, as Python ints (NaN: a group without
+    values); a sum wraps at 64 bits as Vespa's does."""
+    held = present(values)
+    if function == "sum":
+        totals = np.zeros(count, dtype=np.int64)
+        np.add.at(totals, groups[held], values[held])
+        return totals.astype(object)
+    if len(values) == 0:
+        return np.full(count, np.nan, dtype=object)
+    filled = np.where(held, values, INT64_MAX if function == "min" else UNSET_INTEGER)
+    reduce = np.minimum if function == "min" else np.maximum
+    extremes = reduce.reduceat(filled, np.minimum(starts, len(values) - 1)).astype(object)
+    extremes[np.bincount(groups[held], minlength=count) == 0] = np.nan
+    return extremes
+
+
+def _scalar(value: object) -> int | float:
+    """An aggregate as the wire carries it: an exact int from an integer column, else a float."""
+    return value if isinstance(value, int) else float(value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from searchlib.numbers import number_value, present
 from searchlib.schema.match_phase import Diversity, MatchPhase, diversity_of, match_phase_of
 from searchlib.schema.model import RankProfile, Schema
 
@@ -35,9 +36,10 @@ def limit(index, phase: MatchPhase | None, candidates: np.ndarray) -> np.ndarray
     """The candidates to rank, in local-id order (all of them when few enough match)."""
     if phase is None or len(candidates) <= phase.max_hits:
         return candidates
-    values = np.asarray(index.attribute(phase.attribute), dtype=np.float64)[candidates]
-    values = np.where(np.isnan(values), 0.0, values)
-    order = np.argsort(values if phase.ascending else -values, kind="stable")  # candidates are in local-id order
+    values = np.asarray(index.attribute(phase.attribute))[candidates]
+    values = np.where(present(values), values, values.dtype.type(0))  # unset as 0; int64 stays exact
+    descending = ~values if values.dtype.kind == "i" else -values  # ~v: reversed without overflow
+    order = np.argsort(values if phase.ascending else descending, kind="stable")  # candidates are in local-id order
     if phase.diversity is None:
         chosen = order[:phase.max_hits]
     else:
@@ -54,7 +56,7 @@ def _pick(index, diversity: Diversity, candidates: np.ndarray, order: np.ndarray
     chosen: list[int] = []
     for position in order[:scan]:
         value = groups[candidates[position]]
-        key = 0.0 if isinstance(value, float) and np.isnan(value) else value
+        key = 0.0 if isinstance(value, (float, np.number)) and number_value(value) is None else value
         if counts.get(key, 0) < per_group:
             counts[key] = counts.get(key, 0) + 1
             chosen.append(int(position))

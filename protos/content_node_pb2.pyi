@@ -262,7 +262,7 @@ class WeightedTokensItem(_message.Message):
     def __init__(self, operator: _Optional[str] = ..., field: _Optional[str] = ..., tokens: _Optional[_Iterable[str]] = ..., weights: _Optional[_Iterable[int]] = ..., target_hits: _Optional[int] = ..., score_threshold: _Optional[float] = ..., threshold_boost_factor: _Optional[float] = ..., label: _Optional[str] = ...) -> None: ...
 
 class RangeItem(_message.Message):
-    __slots__ = ("field", "low", "high", "low_inclusive", "high_inclusive", "label", "filter", "hit_limit")
+    __slots__ = ("field", "low", "high", "low_inclusive", "high_inclusive", "label", "filter", "hit_limit", "low_integer", "high_integer")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     LOW_FIELD_NUMBER: _ClassVar[int]
     HIGH_FIELD_NUMBER: _ClassVar[int]
@@ -271,6 +271,8 @@ class RangeItem(_message.Message):
     LABEL_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
     HIT_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    LOW_INTEGER_FIELD_NUMBER: _ClassVar[int]
+    HIGH_INTEGER_FIELD_NUMBER: _ClassVar[int]
     field: str
     low: float
     high: float
@@ -279,7 +281,9 @@ class RangeItem(_message.Message):
     label: str
     filter: bool
     hit_limit: int
-    def __init__(self, field: _Optional[str] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., low_inclusive: _Optional[bool] = ..., high_inclusive: _Optional[bool] = ..., label: _Optional[str] = ..., filter: _Optional[bool] = ..., hit_limit: _Optional[int] = ...) -> None: ...
+    low_integer: int
+    high_integer: int
+    def __init__(self, field: _Optional[str] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., low_inclusive: _Optional[bool] = ..., high_inclusive: _Optional[bool] = ..., label: _Optional[str] = ..., filter: _Optional[bool] = ..., hit_limit: _Optional[int] = ..., low_integer: _Optional[int] = ..., high_integer: _Optional[int] = ...) -> None: ...
 
 class WeakAndItem(_message.Message):
     __slots__ = ("children", "target_hits", "total_target_hits")
@@ -371,12 +375,14 @@ class SortKey(_message.Message):
     def __init__(self, field: _Optional[str] = ..., ascending: _Optional[bool] = ...) -> None: ...
 
 class SortValue(_message.Message):
-    __slots__ = ("number", "text")
+    __slots__ = ("number", "text", "integer")
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
+    INTEGER_FIELD_NUMBER: _ClassVar[int]
     number: float
     text: str
-    def __init__(self, number: _Optional[float] = ..., text: _Optional[str] = ...) -> None: ...
+    integer: int
+    def __init__(self, number: _Optional[float] = ..., text: _Optional[str] = ..., integer: _Optional[int] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
     __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "now", "grouping", "rank_properties", "explain", "corpus_statistics", "with_summaries", "summary_class", "streaming_selection")
@@ -524,7 +530,7 @@ class SearchReply(_message.Message):
     def __init__(self, distribution_key: _Optional[int] = ..., hits: _Optional[_Iterable[_Union[LeanHit, _Mapping]]] = ..., total_hit_count: _Optional[int] = ..., coverage: _Optional[_Union[Coverage, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ..., trace: _Optional[_Iterable[str]] = ..., generation: _Optional[int] = ..., grouping: _Optional[_Union[GroupValue, _Mapping]] = ..., phases: _Optional[_Union[NodePhases, _Mapping]] = ..., docsums: _Optional[_Iterable[_Union[Docsum, _Mapping]]] = ...) -> None: ...
 
 class GroupValue(_message.Message):
-    __slots__ = ("integer", "number", "text", "aggregates", "lists", "hits")
+    __slots__ = ("integer", "number", "text", "aggregates", "lists", "hits", "integer_aggregates")
     class AggregatesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -532,19 +538,28 @@ class GroupValue(_message.Message):
         key: str
         value: float
         def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    class IntegerAggregatesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     INTEGER_FIELD_NUMBER: _ClassVar[int]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     AGGREGATES_FIELD_NUMBER: _ClassVar[int]
     LISTS_FIELD_NUMBER: _ClassVar[int]
     HITS_FIELD_NUMBER: _ClassVar[int]
+    INTEGER_AGGREGATES_FIELD_NUMBER: _ClassVar[int]
     integer: int
     number: float
     text: str
     aggregates: _containers.ScalarMap[str, float]
     lists: _containers.RepeatedCompositeFieldContainer[GroupListValue]
     hits: _containers.RepeatedCompositeFieldContainer[GroupHitValue]
-    def __init__(self, integer: _Optional[int] = ..., number: _Optional[float] = ..., text: _Optional[str] = ..., aggregates: _Optional[_Mapping[str, float]] = ..., lists: _Optional[_Iterable[_Union[GroupListValue, _Mapping]]] = ..., hits: _Optional[_Iterable[_Union[GroupHitValue, _Mapping]]] = ...) -> None: ...
+    integer_aggregates: _containers.ScalarMap[str, int]
+    def __init__(self, integer: _Optional[int] = ..., number: _Optional[float] = ..., text: _Optional[str] = ..., aggregates: _Optional[_Mapping[str, float]] = ..., lists: _Optional[_Iterable[_Union[GroupListValue, _Mapping]]] = ..., hits: _Optional[_Iterable[_Union[GroupHitValue, _Mapping]]] = ..., integer_aggregates: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class GroupListValue(_message.Message):
     __slots__ = ("label", "groups")

@@ -185,7 +185,11 @@ def _arithmetic(name: str, field_type: FieldType, operation: str, current: Any,
     else:
         if argument == 0:
             raise DocumentError(f"Operation 'divide' on field '{name}': division by zero")
-        result = base / argument
+        if isinstance(base, int) and isinstance(argument, int) and kind in _INTEGER_RANGES:
+            quotient = abs(base) // abs(argument)  # exact beyond 2^53; truncated toward zero
+            result = quotient if (base < 0) == (argument < 0) else -quotient
+        else:
+            result = base / argument
     if kind in _INTEGER_RANGES:
         return _coerce_integer(name, field_type, math.trunc(result))
     return coerce_value(name, field_type, float(result))  # float16: back to half precision

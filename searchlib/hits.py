@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from searchlib.explain import HitPhases
+from searchlib.numbers import UNSET_INTEGER, number_value
 
 RELEVANCE_FIELDS = ("[relevance]", "[rank]")
 
@@ -146,16 +147,25 @@ def order_rows(sorting: Sequence, scores: np.ndarray, column: Callable[[str], np
             keyed = np.where(np.isnan(scores), -np.inf, scores).astype(np.float64)
             keys.append(keyed if key.ascending else -keyed)
         else:
-            keys.append(sort_key_column(column(key.field), key.ascending))
+            keys.extend(sort_key_columns(column(key.field), key.ascending))
     gid_rank = np.argsort(np.array(global_ids, dtype=object)) if len(global_ids) else np.empty(0, dtype=np.int64)
     tie_break = np.empty(len(global_ids), dtype=np.int64)
     tie_break[gid_rank] = np.arange(len(global_ids))
     return np.lexsort([tie_break, *keys])[: max(k, 0)]
 
 
-def sort_key_column(column: np.ndarray, ascending: bool) -> np.ndarray:
-    """A float64 key per row for np.lexsort: smaller sorts first, NaN (missing) sorts last."""
-    if column.dtype.kind in "fiub":
+def sort_key_columns(column: np.ndarray, ascending: bool) -> list[np.ndarray]:
+    """Keys per row for np.lexsort (least significant first): smaller sorts first, missing last.
+    int64 columns keep exact int64 keys (`~v` reverses without overflow) behind a missing flag."""
+    if column.dtype.kind == "i":
+        missing = column == UNSET_INTEGER
+        return [column if ascending else ~column, missing]
+    return [_sort_key_column(column, ascending)]
+
+
+def _sort_key_column(column: np.ndarray, ascending: bool) -> np.ndarray:
+    """A float64 key per row: smaller sorts first, NaN (missing) sorts last."""
+    if column.dtype.kind in "fub":
         values = column.astype(np.float64)
         return values if ascending else -values
     present = np.array([isinstance(v, str) for v in column], dtype=bool)
@@ -166,8 +176,10 @@ def sort_key_column(column: np.ndarray, ascending: bool) -> np.ndarray:
     return keys
 
 
-def sort_value(value: object) -> float | str | None:
-    """The attribute value sent with a hit for the merge: str, float (NaN when missing), None."""
+def sort_value(value: object) -> int | float | str | None:
+    """The attribute value sent with a hit for the merge: str, an exact int from an integer
+    column, float (NaN when missing), None."""
     if isinstance(value, str) or value is None:
         return value
-    return float(value)
+    number = number_value(value)
+    return math.nan if number is None else number

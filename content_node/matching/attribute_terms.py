@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from searchlib.linguistics import normalize
+from searchlib.numbers import present
 from searchlib.query import tree as q
 from searchlib.schema.model import Field
 
@@ -74,23 +75,36 @@ def term_predicate(spec: Field, term: str, affix: str = "") -> Callable[[object]
     return lambda value: isinstance(value, str) and compare(fold(value), wanted_text)
 
 
-def numeric_bounds(term: str) -> tuple[float | None, float | None, bool, bool] | None:
-    """(low, high, low inclusive, high inclusive) of a numeric term; None if it is not one."""
+Number = int | float
+
+
+def numeric_bounds(term: str) -> tuple[Number | None, Number | None, bool, bool] | None:
+    """(low, high, low inclusive, high inclusive) of a numeric term (integers exact); None if it
+    is not one."""
     text = term.strip()
     try:
         if text.startswith("[") and text.endswith("]") and ";" in text:
             low_text, high_text = text[1:-1].split(";", 1)
-            low = float(low_text) if low_text.strip() else None
-            high = float(high_text) if high_text.strip() else None
+            low = _number(low_text) if low_text.strip() else None
+            high = _number(high_text) if high_text.strip() else None
             return low, high, True, True
         if text.startswith("<"):
-            return None, float(text[1:]), True, False
+            return None, _number(text[1:]), True, False
         if text.startswith(">"):
-            return float(text[1:]), None, False, True
-        value = float(text)
+            return _number(text[1:]), None, False, True
+        value = _number(text)
     except ValueError:
         return None
     return (None if math.isnan(value) else (value, value, True, True))
+
+
+def _number(text: str) -> Number:
+    """An integer exactly (beyond 2^53 too; Vespa's L suffix allowed), else a float."""
+    stripped = text.strip()
+    try:
+        return int(stripped[:-1] if stripped[-1:] in ("l", "L") else stripped)
+    except ValueError:
+        return float(stripped)
 
 
 def attribute_term_matches(spec: Field, column: np.ndarray, term: str, affix: str = "") -> np.ndarray:
@@ -100,7 +114,7 @@ def attribute_term_matches(spec: Field, column: np.ndarray, term: str, affix: st
             None if (b := _BOOL_TERMS.get(term.strip().lower())) is None else (b, b, True, True))
         if bounds is None:
             return EMPTY
-        return np.flatnonzero(_range_mask(column, *bounds)).astype(np.int32)
+        return np.flatnonzero(range_mask(column, *bounds)).astype(np.int32)
     return documents_where(column, term_predicate(spec, term, affix))
 
 
@@ -147,9 +161,14 @@ def multi_value_range(column: np.ndarray, node: q.Range) -> np.ndarray:
     return found.astype(np.int32)
 
 
-def _range_mask(column: np.ndarray, low: float | None, high: float | None, low_inclusive: bool,
-                high_inclusive: bool) -> np.ndarray:
-    mask = ~np.isnan(column)
+def range_mask(column: np.ndarray, low: Number | None, high: Number | None, low_inclusive: bool,
+               high_inclusive: bool) -> np.ndarray:
+    """Which rows of a single-value numeric column are in the range: exact on int64 columns (a
+    float bound is first rounded inward to an integer, so no value is compared as a double)."""
+    mask = present(column)
+    if column.dtype.kind == "i":
+        low, low_inclusive = _inward(low, low_inclusive, +1)
+        high, high_inclusive = _inward(high, high_inclusive, -1)
     if low is not None:
         mask &= column >= low if low_inclusive else column > low
     if high is not None:
@@ -157,8 +176,19 @@ def _range_mask(column: np.ndarray, low: float | None, high: float | None, low_i
     return mask
 
 
-def _within(value: float, low: float | None, high: float | None, low_inclusive: bool,
+def _inward(bound: Number | None, inclusive: bool, direction: int) -> tuple[Number | None, bool]:
+    """A finite float bound of a range over integers as the inclusive integer bound it means
+    (direction +1 for a low bound, -1 for a high one); infinities compare exactly as they are."""
+    if not isinstance(bound, float) or not math.isfinite(bound):
+        return bound, inclusive
+    if direction > 0:
+        return (math.ceil(bound) if inclusive else math.floor(bound) + 1), True
+    return (math.floor(bound) if inclusive else math.ceil(bound) - 1), True
+
+
+def _within(value: Number, low: Number | None, high: Number | None, low_inclusive: bool,
             high_inclusive: bool) -> bool:
+    """Python compares ints with floats exactly, so int values and bounds stay exact here."""
     if math.isnan(value):
         return False
     if low is not None and (value < low or (value == low and not low_inclusive)):
@@ -166,11 +196,13 @@ def _within(value: float, low: float | None, high: float | None, low_inclusive: 
     return high is None or value < high or (value == high and high_inclusive)
 
 
-def as_number(value: object) -> float:
-    """A stored value as a number (weighted set keys arrive as JSON strings)."""
+def as_number(value: object) -> Number:
+    """A stored value as a number, integers exact (weighted set keys arrive as JSON strings)."""
     if isinstance(value, bool):
         return 1.0 if value else 0.0
+    if isinstance(value, (int, np.integer)):
+        return int(value)
     try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return _number(value) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, IndexError):
         return math.nan

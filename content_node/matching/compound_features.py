@@ -24,6 +24,7 @@ from typing import Callable
 
 import numpy as np
 
+from content_node.matching.attribute_terms import as_number
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.text_features import query_terms
 from searchlib.errors import InvalidParameterError
@@ -41,29 +42,19 @@ ATTRIBUTE_MATCH_OUTPUTS = ("completeness", "queryCompleteness", "fieldCompletene
 
 def _element_matches(value: object, term: str, numeric: bool) -> float | None:
     """The weight of the element of `value` that `term` matches (1 outside weighted sets), or None."""
-    if numeric:
-        try:
-            wanted = float(term)
-        except ValueError:
+    if numeric:  # exact: int64 column values, JSON ints and weighted-set key strings alike
+        wanted = as_number(term)
+        if wanted != wanted:
             return None
-        same = lambda element: isinstance(element, (int, float)) and float(element) == wanted  # noqa: E731
+        same = lambda element: as_number(element) == wanted  # noqa: E731
     else:
         lowered = term.lower()
         same = lambda element: isinstance(element, str) and element.lower() == lowered  # noqa: E731
     if isinstance(value, dict):
-        return next((float(w) for k, w in value.items() if same(_key(k, numeric))), None)
+        return next((float(w) for k, w in value.items() if same(k)), None)
     if isinstance(value, list):
         return 1.0 if any(same(element) for element in value) else None
     return 1.0 if value is not None and same(value) else None
-
-
-def _key(key: object, numeric: bool) -> object:
-    if numeric and isinstance(key, str):
-        try:
-            return float(key)
-        except ValueError:
-            return key
-    return key
 
 
 def _significance(doc_count: int, document_frequency: int) -> float:

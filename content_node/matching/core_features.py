@@ -18,6 +18,7 @@ from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.tensor_attributes import tensor_attribute_column
 from searchlib.errors import InvalidParameterError
 from searchlib.expression import string_hash
+from searchlib.numbers import as_floats
 from searchlib.query import tree as q
 
 BM25_K1 = 1.2
@@ -89,7 +90,7 @@ def attribute(calc: Calculator, feature: FeatureName, candidates: np.ndarray) ->
     if spec.type.kind == "tensor":
         return tensor_attribute_column(spec, column[candidates])
     if spec.type.is_numeric:
-        return column[candidates].astype(np.float64)
+        return as_floats(column[candidates])  # a double, as Vespa's features are; NaN when unset
     return np.array([_string_hash(v) for v in column[candidates]], dtype=np.float64)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from content_node.matching.geo_match import geo_matches
 from content_node.matching.attribute_terms import (
-    attribute_term_matches, element_kind, is_multi_value, multi_value_range)
+    attribute_term_matches, element_kind, is_multi_value, multi_value_range, range_mask)
 from content_node.matching.nearest_neighbor import nearest_neighbors
 from content_node.matching.predicate_match import predicate_matches
 from content_node.matching.proximity import compound_postings, near_matches
@@ -235,12 +235,7 @@ class MatchEvaluator:
         column = self._index.attribute(node.field)
         if is_multi_value(spec):
             return multi_value_range(column, node)
-        mask = ~np.isnan(column)
-        if node.low is not None:
-            mask &= column >= node.low if node.low_inclusive else column > node.low
-        if node.high is not None:
-            mask &= column <= node.high if node.high_inclusive else column < node.high
-        ids = np.flatnonzero(mask)
+        ids = np.flatnonzero(range_mask(column, node.low, node.high, node.low_inclusive, node.high_inclusive))
         if node.hit_limit and len(ids) > abs(node.hit_limit):  # the lowest (or highest) values, ties by id
             values = column[ids] if node.hit_limit > 0 else -column[ids]
             ids = np.sort(ids[np.lexsort((ids, values))[: abs(node.hit_limit)]])

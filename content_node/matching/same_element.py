@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from content_node.matching.attribute_terms import as_number
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
@@ -101,18 +102,17 @@ def _holds(node: q.QueryNode, value: Callable[[str], Any], numeric: dict[str, bo
 def value_matches_term(value: Any, term: str, numeric: bool) -> bool:
     if value is None:
         return False
-    if numeric:
-        try:
-            return float(value) == float(term)
-        except ValueError:
-            return False
+    if numeric:  # exact for integers (longs beyond 2^53)
+        return as_number(value) == as_number(term)
     return isinstance(value, str) and value.lower() == term
 
 
 def value_in_range(value: Any, node: q.Range) -> bool:
     if value is None or isinstance(value, str):
         return False
-    value = float(value)
+    value = as_number(value)
+    if value != value:
+        return False
     if node.low is not None and not (value >= node.low if node.low_inclusive else value > node.low):
         return False
     return node.high is None or (value <= node.high if node.high_inclusive else value < node.high)

@@ -10,6 +10,7 @@ import numpy as np
 from content_node.matching.attribute_terms import (
     as_number, documents_where, element_kind, is_cased, is_multi_value, term_predicate)
 from searchlib.errors import InvalidParameterError
+from searchlib.numbers import UNSET_INTEGER, present
 from searchlib.query import tree as q
 from searchlib.query.string_match import compile_regex, fuzzy_match
 from searchlib.schema.model import Schema
@@ -50,13 +51,13 @@ def in_matches(node: q.In, fields: tuple[str, ...], schema: Schema,
         spec = schema.fields[field]
         kind = element_kind(spec)
         if node.numeric and spec.is_attribute and kind in _INTEGER_KINDS:
-            wanted = np.array([int(v) for v in node.values], dtype=np.float64)
+            wanted_set = frozenset(int(v) for v in node.values)  # exact: Python ints
             column = column_of(field)
             if is_multi_value(spec):
-                wanted_set = frozenset(wanted.tolist())
                 found.append(documents_where(column, lambda value: as_number(value) in wanted_set))
-            else:
-                found.append(np.flatnonzero(np.isin(column, wanted)).astype(np.int32))
+            else:  # int64 columns compare exactly; a value no int64 holds matches nothing
+                wanted = np.array([v for v in wanted_set if UNSET_INTEGER < v < 2**63], dtype=np.int64)
+                found.append(np.flatnonzero(np.isin(column, wanted) & present(column)).astype(np.int32))
         elif not node.numeric and kind == "string" and spec.is_index:
             ids = [postings_of(field, value).doc_ids for value in node.values]
             found.append(np.unique(np.concatenate(ids)).astype(np.int32) if ids else np.empty(0, np.int32))

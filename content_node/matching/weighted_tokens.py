@@ -11,6 +11,7 @@ import numpy as np
 from content_node.matching.attribute_terms import string_fold
 from searchlib.errors import InvalidParameterError
 from searchlib.linguistics import normalize
+from searchlib.numbers import number_value
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
 
@@ -54,7 +55,7 @@ def _key(value: object, fold: Callable[[str], str]) -> str:
 
 
 def _dot(value: object, weights: dict[str, float], fold: Callable[[str], str]) -> tuple[bool, float]:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or (isinstance(value, (float, np.number)) and number_value(value) is None):
         return False, 0.0
     pairs = value.items() if isinstance(value, dict) else ((v, 1) for v in value) if isinstance(value, list) \
         else ((value, 1),)

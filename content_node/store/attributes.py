@@ -1,6 +1,8 @@
 """Attribute columns: one value per local id, for ranking, filtering, sorting and mutate.
 
-- single-value numeric (int, long, byte, float, double) → float64, NaN when unset;
+- single-value int, long, byte → int64 (exact beyond 2^53, as Vespa stores them), `UNSET_INTEGER`
+  (INT64_MIN, Vespa's undefined long) when unset;
+- single-value float, double → float64, NaN when unset;
 - bool → float64 0/1 (Vespa's default is false);
 - string → object array of shared str instances (None when unset);
 - dense tensor → a cell matrix (see tensor_column.py);
@@ -22,11 +24,13 @@ from content_node.store.position_column import PositionColumn, PositionPoints
 from content_node.store.predicate_column import PredicateColumn, PredicateValues
 from content_node.store.tensor_column import DenseTensorColumn, DenseTensorRows, is_dense_tensor
 from searchlib.errors import DocumentError
+from searchlib.numbers import UNSET_INTEGER, number_value
 from searchlib.schema.geo_fields import is_position
 from searchlib.schema.model import Field, Schema
 from searchlib.struct_values import field_value
 
 _NUMERIC = ("int", "long", "byte", "float", "float16", "double", "bool")
+_INTEGER = ("int", "long", "byte")
 _MUTATE_OPERATORS = ("=", "+=", "-=")
 
 
@@ -36,8 +40,12 @@ class AttributeColumn:
         self.mutable = "mutable" in field.attribute_properties
         kind = field.type.kind
         self.numeric = kind in _NUMERIC
-        if self.numeric:
-            self.unset: Any = initial_value(field) if self.mutable else 0.0 if kind == "bool" else np.nan
+        self.integer = kind in _INTEGER
+        if self.integer:
+            self.unset: Any = int(initial_value(field)) if self.mutable else UNSET_INTEGER
+            self._values = np.zeros(0, dtype=np.int64)
+        elif self.numeric:
+            self.unset = initial_value(field) if self.mutable else 0.0 if kind == "bool" else np.nan
             self._values = np.zeros(0, dtype=np.float64)
         else:
             self.unset = None
@@ -48,6 +56,8 @@ class AttributeColumn:
         self._values = ensure_capacity(self._values, local_id + 1, self.unset)
         if value is None:
             self._values[local_id] = self.unset
+        elif self.integer:
+            self._values[local_id] = int(value)  # validated at feed: a 64-bit integer
         elif self.numeric:
             self._values[local_id] = float(value)
         elif isinstance(value, str):
@@ -56,7 +66,8 @@ class AttributeColumn:
             self._values[local_id] = value
 
     def get(self, local_id: int) -> Any:
-        return self._values[local_id] if local_id < len(self._values) else self.unset
+        value = self._values[local_id] if local_id < len(self._values) else self.unset
+        return number_value(value) if self.integer else value
 
     def values(self, limit: int) -> np.ndarray:
         self._values = ensure_capacity(self._values, limit, self.unset)
@@ -65,6 +76,9 @@ class AttributeColumn:
     def mutate(self, local_ids: np.ndarray, operator: str, operand: float) -> None:
         self._values = ensure_capacity(self._values, int(local_ids.max(initial=-1)) + 1,
                                        self.unset)
+        if self.integer:  # an unset value stays unset; integers stay exact
+            local_ids = local_ids[self._values[local_ids] != UNSET_INTEGER] if operator != "=" else local_ids
+            operand = int(operand)
         if operator == "=":
             self._values[local_ids] = operand
         elif operator == "+=":
@@ -81,6 +95,10 @@ class AttributeColumn:
     @property
     def nbytes(self) -> int:
         return self._values.nbytes
+
+
+def _plain(value: Any) -> int | float:
+    return value if isinstance(value, int) else float(value)
 
 
 def _column(field: Field) -> AttributeColumn | DenseTensorColumn | PositionColumn | PredicateColumn:
@@ -115,9 +133,9 @@ class AttributeStore:
         for column in self.columns.values():
             column.set(local_id, None)
 
-    def mutable_values(self, local_id: int) -> dict[str, float]:
+    def mutable_values(self, local_id: int) -> dict[str, int | float]:
         """Mutable attribute values that differ from their start value (for snapshots/carry-over)."""
-        return {name: float(column.get(local_id)) for name, column in self.columns.items()
+        return {name: _plain(column.get(local_id)) for name, column in self.columns.items()
                 if column.mutable and column.get(local_id) != column.unset}
 
     def restore_mutable(self, local_id: int, values: Mapping[str, float]) -> None:
@@ -137,6 +155,8 @@ class AttributeStore:
                                                 values.lengths.copy()).hex_json  # the arena is append-only
             elif isinstance(values, (PositionPoints, PredicateValues)):  # synthetic position/predicate fields
                 readers[name] = [self.columns[name].get(i) for i in range(limit)].__getitem__
+            elif values.dtype.kind == "i":  # np.int64 is no JSON number
+                readers[name] = lambda local_id, copy=values.copy(): number_value(copy[local_id])
             else:
                 readers[name] = values.copy().__getitem__
         return readers
@@ -149,11 +169,14 @@ class AttributeStore:
         """(the local ids with any mutable value off its initial value, their values as rows)."""
         columns = [self.columns[name] for name in self.mutable_names]
         limit = int(local_ids.max(initial=-1)) + 1
-        matrix = np.stack([c.values(limit)[local_ids] for c in columns], axis=1) if columns \
-            else np.zeros((len(local_ids), 0))
-        initial = np.array([c.unset for c in columns], dtype=np.float64)
-        changed = (matrix != initial).any(axis=1)
-        return local_ids[changed], matrix[changed]
+        changed = np.zeros(len(local_ids), dtype=bool)
+        for column in columns:
+            changed |= column.values(limit)[local_ids] != column.unset
+        kept = local_ids[changed]
+        matrix = np.empty((len(kept), len(columns)), dtype=object)  # exact ints beside floats
+        for j, column in enumerate(columns):
+            matrix[:, j] = column.values(limit)[kept].tolist()
+        return kept, matrix
 
     def replace_mutable(self, limit: int, names: list[str], local_ids: np.ndarray,
                         rows: np.ndarray) -> None:

@@ -28,7 +28,7 @@ class GroupHit:
 @dataclass(slots=True)
 class Group:
     value: object = None  # None for the root group; int, float or str otherwise
-    aggregates: dict[str, float] = field(default_factory=dict)
+    aggregates: dict[str, int | float] = field(default_factory=dict)  # int: sum/min/max over integers, exact
     lists: list["GroupList"] = field(default_factory=list)
     hits: list[GroupHit] = field(default_factory=list)
 
@@ -127,7 +127,7 @@ def _value_key(value: object) -> tuple:
     return (0, value, "") if isinstance(value, (int, float)) else (1, 0, str(value))
 
 
-def _combine(key: str, current: float | None, value: float) -> float:
+def _combine(key: str, current: int | float | None, value: int | float) -> int | float:
     if current is None:
         return value
     if key.startswith(("min(", "max(")):

@@ -138,11 +138,12 @@ class In:
 
 @dataclass(frozen=True, slots=True)
 class Range:
-    """Numeric comparison/range over an attribute: low/high None means unbounded."""
+    """Numeric comparison/range over an attribute: low/high None means unbounded; an integer
+    literal stays an int, so longs beyond 2^53 compare exactly."""
 
     field: str
-    low: float | None = None
-    high: float | None = None
+    low: int | float | None = None
+    high: int | float | None = None
     low_inclusive: bool = True
     high_inclusive: bool = True
     label: str = ""

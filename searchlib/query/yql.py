@@ -518,9 +518,9 @@ class _YqlParser(
         self.expect_punct("(")
         field = self.expect_ident("a field name")
         self.expect_punct(",")
-        low = self._number("a lower bound", keep_int=True)
+        low = self._number("a lower bound", exact=True)
         self.expect_punct(",")
-        high = self._number("an upper bound", keep_int=True)
+        high = self._number("an upper bound", exact=True)
         self.expect_punct(")")
         bounds = self._annotation(params.annotation_str, annotations, "bounds", "closed", at, allowed=_BOUNDS)
         return Range(

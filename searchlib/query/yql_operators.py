@@ -69,7 +69,7 @@ class YqlOperatorParser(YqlValueCursor):
             flag = self.advance().text.lower() == "true"  # a bool: 1/0, printed true/false
             child = Range("", flag, flag)
         else:
-            number = self._number("a string, number or true/false after '='")
+            number = self._number("a string, number or true/false after '='", exact=True)
             child = Range("", number, number)
         if child is None:
             return None
@@ -219,8 +219,8 @@ class YqlOperatorParser(YqlValueCursor):
                     self.expect_punct(",")
                 self.expect_punct("[")
                 token = self.peek()
-                key = self._number("an integer token")
-                if not key.is_integer():
+                key = self._number("an integer token", exact=True)
+                if not (isinstance(key, int) or key.is_integer()):
                     self.fail("Tokens in [[token, weight], ...] must be integers", token.start)
                 self.expect_punct(",")
                 tokens[str(int(key))] = self._weight()
@@ -296,8 +296,8 @@ class YqlOperatorParser(YqlValueCursor):
                 self.advance()
                 values.extend((text, number, token) for text, number in _list_parameter(self._parameter(token), fold))
             else:
-                number = self._number("an integer or a string in in()")
-                if not number.is_integer():
+                number = self._number("an integer or a string in in()", exact=True)
+                if not (isinstance(number, int) or number.is_integer()):
                     self.fail(f"in() takes integers or strings, not {number!r}", token.start)
                 values.append((str(int(number)), True, token))
         self.advance()

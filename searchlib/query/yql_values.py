@@ -34,7 +34,7 @@ class YqlValueCursor(TokenCursor):
         if depth > MAX_DEPTH:
             self.fail(f"The query nests deeper than {MAX_DEPTH} levels", self.peek().start)
         if not self.is_punct("("):
-            return self._number("a number", keep_int=True), {}
+            return self._number("a number", exact=True), {}
         self.advance()
         annotations = self._annotations(depth) if self._starts_annotations() else {}
         value, inner = self._annotated_number(depth + 1)
@@ -103,9 +103,9 @@ class YqlValueCursor(TokenCursor):
             return int(value)  # element ids must tell 2 from 2.0 (as Vespa's parser does)
         return value
 
-    def _number(self, what: str, *, keep_int: bool = False) -> float:
-        """keep_int: an integer literal stays an int, so a range prints `500` for 500 and `500.0`
-        for 500.0, as Vespa's Long and Double items do."""
+    def _number(self, what: str, exact: bool = False) -> float:
+        """A number; `exact`: an integer literal stays an int (longs beyond 2^53 stay exact, and a
+        range prints `500` for 500 and `500.0` for 500.0, as Vespa's Long and Double items do)."""
         token = self.peek()
         negative = self.is_punct("-")
         if negative:
@@ -118,12 +118,13 @@ class YqlValueCursor(TokenCursor):
         else:
             self.expected(what)
         self.advance()
-        try:
-            value = params.parse_number(text)
+        signed = negative and text[:1] not in "+-"
+        try:  # the sign parsed with the digits: -9223372036854775808L is a long
+            value = params.parse_number("-" + text if signed else text)
         except AnnotationValueError as error:
             self.fail(str(error), token.start)
-        value = -value if negative else value
-        return value if keep_int and isinstance(value, int) else float(value)
+        value = -value if negative and not signed else value
+        return value if exact and isinstance(value, int) else float(value)
 
     def _parameter(self, token: Token) -> str:
         value = params.first_parameter(self._parameters, token.text[1:])

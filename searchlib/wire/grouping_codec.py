@@ -6,7 +6,9 @@ from searchlib.grouping.result import Group, GroupHit, GroupList
 
 
 def encode_group(group: Group) -> pb.GroupValue:
-    message = pb.GroupValue(aggregates=group.aggregates,
+    integers = {k: v for k, v in group.aggregates.items() if isinstance(v, int) and -(2**63) <= v < 2**63}
+    message = pb.GroupValue(aggregates={k: v for k, v in group.aggregates.items() if k not in integers},
+                            integer_aggregates=integers,
                             lists=[pb.GroupListValue(label=l.label, groups=[encode_group(g) for g in l.groups])
                                    for l in group.lists],
                             hits=[pb.GroupHitValue(global_id=h.global_id, relevance=h.relevance)
@@ -23,6 +25,6 @@ def encode_group(group: Group) -> pb.GroupValue:
 def decode_group(message: pb.GroupValue, distribution_key: int = 0) -> Group:
     kind = message.WhichOneof("value")
     value = getattr(message, kind) if kind else None
-    return Group(value, dict(message.aggregates),
+    return Group(value, {**message.aggregates, **message.integer_aggregates},
                  [GroupList(l.label, [decode_group(g, distribution_key) for g in l.groups]) for l in message.lists],
                  [GroupHit(h.global_id, h.relevance, distribution_key) for h in message.hits])

@@ -31,14 +31,15 @@ def decode_features(messages: Mapping[str, pb.FeatureValue]) -> dict[str, object
 
 
 def encode_sort_values(values: tuple) -> list[pb.SortValue]:
-    """None (a missing string) is a SortValue with neither field set."""
+    """None (a missing string) is a SortValue with neither field set; ints (integer attributes)
+    travel exactly."""
     return [pb.SortValue(text=v) if isinstance(v, str) else pb.SortValue() if v is None
+            else pb.SortValue(integer=v) if isinstance(v, int) and not isinstance(v, bool)
             else pb.SortValue(number=float(v)) for v in values]
 
 
 def decode_sort_values(messages) -> tuple:
-    return tuple(m.text if m.WhichOneof("value") == "text" else
-                 m.number if m.WhichOneof("value") == "number" else None for m in messages)
+    return tuple(getattr(m, kind) if (kind := m.WhichOneof("value")) else None for m in messages)
 
 
 def encode_hit(hit: LeanHit) -> pb.LeanHit:

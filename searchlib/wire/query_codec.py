@@ -42,10 +42,11 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
         item = pb.RangeItem(field=node.field, low_inclusive=node.low_inclusive,
                             high_inclusive=node.high_inclusive, label=node.label, filter=node.filter,
                             hit_limit=node.hit_limit)
-        if node.low is not None:
-            item.low = node.low
-        if node.high is not None:
-            item.high = node.high
+        for name, bound in (("low", node.low), ("high", node.high)):
+            if _is_int64(bound):
+                setattr(item, f"{name}_integer", bound)  # exact: a double holds 53 bits
+            elif bound is not None:
+                setattr(item, name, bound)
         message.range.CopyFrom(item)
     elif isinstance(node, q.And):
         message.__getattribute__("and").children.extend(encode_query(c) for c in node.children)
@@ -124,9 +125,8 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
         return q.WeightedTokens(w.operator, w.field, tuple(zip(w.tokens, w.weights)), label=w.label, **optional)
     if kind == "range":
         r = message.range
-        return q.Range(r.field, r.low if r.HasField("low") else None,
-                       r.high if r.HasField("high") else None, r.low_inclusive, r.high_inclusive, r.label,
-                       r.filter, r.hit_limit)
+        return q.Range(r.field, _bound(r, "low"), _bound(r, "high"), r.low_inclusive, r.high_inclusive,
+                       r.label, r.filter, r.hit_limit)
     if kind == "label_wrapper":
         w = message.label_wrapper
         return q.Rank((decode_query(w.child),), w.label, w.score)
@@ -160,3 +160,13 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
     if kind == "false_item":
         return q.FalseItem()
     raise ValueError("empty query node")
+
+
+def _is_int64(bound: object) -> bool:
+    return isinstance(bound, int) and not isinstance(bound, bool) and -(2**63) <= bound < 2**63
+
+
+def _bound(item: pb.RangeItem, name: str) -> int | float | None:
+    if item.HasField(f"{name}_integer"):
+        return getattr(item, f"{name}_integer")
+    return getattr(item, name) if item.HasField(name) else None
