@@ -2,7 +2,7 @@
 of its values does (an array's elements, a weighted set's keys, or the single value).
 
 - strings: the whole value equals the term, case-insensitively (both normalized) unless
-  `match: cased`; with `match: prefix` or {prefix: true} the value starts with the term,
+  `match: cased` (`match: prefix` has no effect, as in Vespa); with {prefix: true} the value starts with the term,
   {substring: true} holds it, {suffix: true} ends with it;
 - numbers: the term is a number, or a range `[low;high]` (either side may be empty), `<x`, `>x`;
 - bool: "true"/"false" (or 1/0).
@@ -70,8 +70,9 @@ def term_predicate(spec: Field, term: str, affix: str = "") -> Callable[[object]
         return lambda value: _within(as_number(value), low, high, low_inclusive, high_inclusive)
     fold = string_fold(spec)
     wanted_text = fold(term)
-    prefix = spec.match == "prefix" or spec.settings.get("match.prefix") == "true"
-    compare = _AFFIXES.get(affix or ("prefix" if prefix else ""), str.__eq__)
+    # `match: prefix` on an attribute has no effect (Vespa: "attributes always support prefix
+    # searches"): a term is the whole value unless the query asks for an affix
+    compare = _AFFIXES.get(affix, str.__eq__)
     return lambda value: isinstance(value, str) and compare(fold(value), wanted_text)
 
 
