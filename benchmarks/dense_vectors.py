@@ -5,7 +5,9 @@ the activations over the whole padded batch, so a document's vector depends on i
 This measures exact dense nDCG@10 (numpy cosine over every document, queries one call each with the
 query instruction, as the container embeds them) for document vectors made
 
-- `sorted-32`: as the feed and `eval --embed` make them today (sorted by token count, 32 a call);
+- `feed`: as the feed and `eval --embed` make them today (container/embedding/feed_embedding.py:
+  chunks of 512 documents, each sorted by token count, 32 a call);
+- `sorted-32`: the whole corpus sorted by token count, 32 a call (other batch-mates, least padding);
 - `unsorted-32`: 32 a call in corpus order (more padding);
 - `single`: one document per call (as Vespa embeds at feed time);
 - `fp32act`: the same int8 weights with float activations (deploy/model_conversion.py), batched as
@@ -29,19 +31,21 @@ import numpy as np
 
 from benchmarks.relevance import APP, DATA, VECTOR, corpus
 from container.embedding.embedder import HuggingFaceEmbedder
+from container.embedding.feed_embedding import CHUNK
 from deploy.beir_eval import load_dataset
 from searchlib.evaluation import mean_metrics
 from searchlib.schema.application import load_application
 
-VARIANTS = ("sorted-32", "unsorted-32", "single", "fp32act")
+VARIANTS = ("feed", "sorted-32", "unsorted-32", "single", "fp32act")
 
 
-def embedder(model: Path | None = None) -> HuggingFaceEmbedder:
-    """The default package's bge component, optionally over another model file."""
+INT8 = APP / "models" / "bge-small-en" / "model.onnx"  # the fetched model; fp32act is derived from it
+
+
+def embedder(model: Path) -> HuggingFaceEmbedder:
+    """The default package's bge component (prepend, max-tokens, pooling) over `model`."""
     application = load_application(APP)
-    config = dict(application.components["bge"].config)
-    if model is not None:
-        config["transformer-model"] = str(model)
+    config = {**application.components["bge"].config, "transformer-model": str(model)}
     return HuggingFaceEmbedder("bge", config, lambda ref: str(Path(ref) if Path(ref).is_absolute() else APP / ref))
 
 
@@ -49,7 +53,7 @@ def fp32act_model(cache: Path) -> Path:
     from deploy.model_conversion import convert_file
 
     target = cache / "bge-small-en-fp32act.onnx"
-    convert_file(APP / "models" / "bge-small-en" / "model.onnx", target)  # no-op when current
+    convert_file(INT8, target)  # no-op when current
     return target
 
 
@@ -58,6 +62,9 @@ def document_matrix(bge: HuggingFaceEmbedder, texts: list[str], variant: str) ->
         encodings = [e.ids for e in bge.tokenizer.encode_batch(texts)]
         return np.concatenate([bge._embed_ids(encodings[i:i + 32], VECTOR.indexed[0].size, VECTOR)
                                for i in range(0, len(texts), 32)])
+    if variant == "feed":
+        return np.concatenate([bge.embed_many(texts[i:i + CHUNK], VECTOR, "document", batch_size=32)
+                               for i in range(0, len(texts), CHUNK)])
     return bge.embed_many(texts, VECTOR, "document", batch_size=1 if variant == "single" else 32)
 
 
@@ -65,7 +72,7 @@ def measure(dataset_name: str, variant: str, cache: Path) -> dict:
     dataset = load_dataset(DATA / dataset_name)
     ids, titles, texts = corpus(dataset)
     documents = [f"{title} {text}".strip() for title, text in zip(titles, texts)]  # as the feed joins them
-    bge = embedder(fp32act_model(cache) if variant == "fp32act" else None)
+    bge = embedder(fp32act_model(cache) if variant == "fp32act" else INT8)
     bge.embed_many(documents[:4], VECTOR)  # session warm-up outside the timing
     cpu, wall = time.process_time(), time.perf_counter()
     matrix = document_matrix(bge, documents, variant).astype(np.float32)
