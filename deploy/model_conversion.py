@@ -7,7 +7,7 @@ onnxruntime's dynamic int8 quantization turns every `MatMul(x, W)` with a consta
 
 so a row's result depends on the other rows of the batch (and on its padding). `fp32_activations`
 undoes the activation half: each such chain becomes `MatMul(x, W_f)` with the float initializer
-`W_f = (W_q - W_zp) * W_scale`, i.e. the same int8 weights, dequantized once, on float activations.
+`W_f = (W_q - W_zp) * W_scale` (per tensor, or per output column), i.e. the same int8 weights, dequantized once, on float activations.
 The model's scores then no longer depend on batch-mates. Weight-only quantized lookups
 (`Gather` + `DequantizeLinear` of the embedding tables) do not depend on the batch and are kept.
 
@@ -82,13 +82,15 @@ def fp32_activations(model):
         if scale_mul is None or scale_mul.op_type != "Mul" or quantize.output[1] not in scale_mul.input:
             raise ConversionError(f"MatMulInteger '{node.name}': no activation-scale x weight-scale Mul")
         w_scale = next(n for n in scale_mul.input if n != quantize.output[1])
-        scale, zero_point = constant(w_scale), constant(w_zp)
-        if scale.size != 1 or zero_point.size != 1:
-            raise ConversionError(f"MatMulInteger '{node.name}': per-channel weights are not supported")
+        quantized, scale, zero_point = constant(w_q), constant(w_scale), constant(w_zp)
+        columns = quantized.shape[-1]
+        if quantized.ndim != 2 or scale.size not in (1, columns) or zero_point.size not in (1, columns):
+            raise ConversionError(f"MatMulInteger '{node.name}': weights neither per tensor nor per column")
         key = (w_q, w_zp, w_scale)
         if key not in dequantized:
-            weights = (constant(w_q).astype(np.float32) - np.float32(zero_point.reshape(()))) \
-                * np.float32(scale.reshape(()))
+            # per tensor: one scale; per channel (bge-small): one scale and zero point per output column
+            weights = (quantized.astype(np.float32) - zero_point.reshape(-1).astype(np.float32)) \
+                * scale.reshape(-1).astype(np.float32)
             name = f"{w_q}_fp32"
             while name in initializers or name in producer:
                 name += "_"

@@ -76,6 +76,24 @@ def test_quantized_chains_become_float_matmuls_on_dequantized_weights():
     np.testing.assert_allclose(q_alone, alone[0], atol=0.01)  # and it is the same model
 
 
+def test_per_column_weights_dequantize_column_by_column():
+    """bge-small's quantizer writes one scale and zero point per output column (per channel)."""
+    model = quantized_model()
+    initializers = {t.name: t for t in model.graph.initializer}
+    initializers["w1_zp"].CopyFrom(numpy_helper.from_array(np.array([3, -1, 0], np.int8), "w1_zp"))
+    initializers["w1_scale"].CopyFrom(numpy_helper.from_array(np.array([0.05, 0.5, 2.0], np.float32), "w1_scale"))
+    converted = fp32_activations(model)
+    weights = {t.name: numpy_helper.to_array(t) for t in converted.graph.initializer}
+    expected = (W1.astype(np.float32) - np.array([3, -1, 0], np.float32)) * np.array([0.05, 0.5, 2.0], np.float32)
+    np.testing.assert_array_equal(weights["w1_q_fp32"], expected)
+    x = np.array([[0.1, -0.2, 0.3, 0.4], [5.0, 1.0, -3.0, 2.0]])
+    np.testing.assert_allclose(_run(converted, x)[0], x @ expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(_run(model, x)[0], x @ expected, rtol=0.05, atol=0.1)  # the same model
+    initializers["w1_scale"].CopyFrom(numpy_helper.from_array(np.array([0.05, 0.5], np.float32), "w1_scale"))
+    with pytest.raises(ConversionError, match="neither per tensor nor per column"):
+        fp32_activations(model)
+
+
 def test_a_model_without_dynamic_quantization_is_refused():
     graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "plain",
                               [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
