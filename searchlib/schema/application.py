@@ -13,7 +13,6 @@ engine version, is detected.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import importlib.metadata
 import os
@@ -21,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Mapping
 
+from searchlib.digests import file_sha256
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.indexing import check_embedders, check_indexing
 from searchlib.model_store import resolve_components
@@ -67,20 +67,8 @@ def package_files(root: str | Path) -> list[str]:
 def package_generation(root: str | Path, files: list[str]) -> str:
     digest = hashlib.sha256(b"engine\0" + engine_version().encode() + b"\0")
     for relative in files:
-        path = Path(root) / relative
-        stat = path.stat()
-        digest.update(relative.encode() + b"\0" + _file_digest(str(path), stat.st_size, stat.st_mtime_ns))
+        digest.update(relative.encode() + b"\0" + bytes.fromhex(file_sha256(Path(root) / relative)))
     return digest.hexdigest()
-
-
-@functools.lru_cache(maxsize=4096)
-def _file_digest(path: str, size: int, mtime_ns: int) -> bytes:
-    """A file's sha256, once per (size, mtime) in a process (tests load a package with models often)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.digest()
 
 
 def load_application(path: str | Path) -> ApplicationPackage:
