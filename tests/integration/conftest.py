@@ -35,5 +35,12 @@ def put(http: httpx.Client, user_id: str, fields: dict, doctype: str = "doc") ->
     return http.post(f"/document/v1/test/{doctype}/docid/{user_id}", json={"fields": fields})
 
 
+def feed_all(http: httpx.Client, documents: dict[str, dict], doctype: str = "doc") -> None:
+    """Put every document (user id -> fields); each must be acknowledged."""
+    for user_id, fields in documents.items():
+        response = put(http, user_id, fields, doctype)
+        assert response.status_code == 200, response.text
+
+
 def search(http: httpx.Client, **params) -> httpx.Response:
     return http.get("/search/", params=params)

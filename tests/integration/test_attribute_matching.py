@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from deploy.local_cluster import LocalCluster
+from tests.integration.conftest import feed_all
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "attribute_kinds"
 DOCS = {
@@ -32,9 +33,7 @@ DOCS = {
 def http(tmp_path_factory):
     with LocalCluster(APP, tmp_path_factory.mktemp("attribute_kinds"), nodes=2) as cluster:
         with httpx.Client(base_url=cluster.url, timeout=30.0) as client:
-            for user_id, fields in DOCS.items():
-                response = client.post(f"/document/v1/test/kind/docid/{user_id}", json={"fields": fields})
-                assert response.status_code == 200, response.text
+            feed_all(client, DOCS, "kind")
             yield client
 
 

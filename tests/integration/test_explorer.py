@@ -12,7 +12,7 @@ import pytest
 from deploy.local_cluster import LocalCluster
 from searchlib.distribution import node_in_group
 from searchlib.docid import global_id
-from tests.integration.conftest import REPO
+from tests.integration.conftest import REPO, feed_all
 
 APP = REPO / "tests" / "apps" / "explain"
 TOPICS = ["phased ranking with a second phase", "global phase reranking in the container",
@@ -32,9 +32,7 @@ SECOND_RERANK, GLOBAL_RERANK, HITS = 2, 3, 6
 def cluster(tmp_path_factory):
     with LocalCluster(APP, tmp_path_factory.mktemp("explain"), nodes=2) as running:
         with httpx.Client(base_url=running.url, timeout=30.0) as client:
-            for user_id, fields in DOCS.items():
-                response = client.post(f"/document/v1/test/doc/docid/{user_id}", json={"fields": fields})
-                assert response.status_code == 200, response.text
+            feed_all(client, DOCS, "doc")
         yield running
 
 

@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from deploy.local_cluster import LocalCluster
+from tests.integration.conftest import feed_all
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "geo"
 OSLO, BERGEN, TRONDHEIM, STOCKHOLM = (59.9139, 10.7522), (60.3913, 5.3221), (63.4305, 10.3951), (59.3293, 18.0686)
@@ -65,9 +66,7 @@ def micro_degrees(km: float) -> float:
 def http(tmp_path_factory):
     with LocalCluster(APP, tmp_path_factory.mktemp("geo"), nodes=2) as cluster:
         with httpx.Client(base_url=cluster.url, timeout=30.0) as client:
-            for user_id, fields in DOCS.items():
-                response = client.post(f"/document/v1/test/place/docid/{user_id}", json={"fields": fields})
-                assert response.status_code == 200, response.text
+            feed_all(client, DOCS, "place")
             yield client
 
 

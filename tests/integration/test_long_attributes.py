@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from deploy.local_cluster import LocalCluster
+from tests.integration.conftest import feed_all
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "attribute_kinds"
 P53 = 2**53
@@ -23,9 +24,7 @@ DOCS["h"] = {"title": "doc h"}  # no big value: last in either sort direction
 def cluster(tmp_path_factory):
     with LocalCluster(APP, tmp_path_factory.mktemp("longs"), nodes=2) as running:
         with httpx.Client(base_url=running.url, timeout=30.0) as client:
-            for user_id, fields in DOCS.items():
-                response = client.post(f"/document/v1/test/kind/docid/{user_id}", json={"fields": fields})
-                assert response.status_code == 200, response.text
+            feed_all(client, DOCS, "kind")
         yield running
 
 

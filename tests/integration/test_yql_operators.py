@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from deploy.local_cluster import LocalCluster
+from tests.integration.conftest import feed_all
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "yql_operators"
 DOCS = {
@@ -34,9 +35,7 @@ DOCS = {
 def http(tmp_path_factory):
     with LocalCluster(APP, tmp_path_factory.mktemp("yql_ops"), nodes=2) as cluster:
         with httpx.Client(base_url=cluster.url, timeout=30.0) as client:
-            for user_id, fields in DOCS.items():
-                response = client.post(f"/document/v1/test/op/docid/{user_id}", json={"fields": fields})
-                assert response.status_code == 200, response.text
+            feed_all(client, DOCS, "op")
             yield client
 
 
