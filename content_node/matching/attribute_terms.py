@@ -162,6 +162,14 @@ def multi_value_range(column: np.ndarray, node: q.Range) -> np.ndarray:
     return found.astype(np.int32)
 
 
+def value_in_range(value: object, node: q.Range) -> bool:
+    """Whether one numeric value lies in the range (None, strings and NaN never do)."""
+    if value is None or isinstance(value, str):
+        return False
+    number = as_number(value)
+    return number == number and _within(number, node.low, node.high, node.low_inclusive, node.high_inclusive)
+
+
 def range_mask(column: np.ndarray, low: Number | None, high: Number | None, low_inclusive: bool,
                high_inclusive: bool) -> np.ndarray:
     """Which rows of a single-value numeric column are in the range: exact on int64 columns (a

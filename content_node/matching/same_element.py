@@ -4,17 +4,20 @@ attributes of arrays of structs and maps: searchlib.struct_values derives their 
 `persons contains sameElement(name contains "a", age > 30)` matches a document when one element i
 has persons.name[i] = "a" and persons.age[i] > 30: the struct-field columns of one field hold one
 list per document, element i of each read from the same struct (or map entry). Attribute matching
-is Vespa's: whole values, case-insensitive for strings. Conditions are tested on the documents
+is the one rule of attribute_terms (whole values, case and accents as the field's match mode). Conditions are tested on the documents
 that hold each plain condition in some element (one pass over the rows per condition), then element by
 element in Python.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from content_node.matching.attribute_terms import as_number
+from content_node.matching.attribute_terms import (
+    attribute_term_matches, multi_value_range, term_predicate, value_in_range,
+)
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
@@ -27,14 +30,15 @@ def same_element_matches(node: q.SameElement, schema: Schema, column_of: Callabl
     """Sorted local ids of the documents with an element passing every child of `node`."""
     fields = {leaf: _element_field(node.field, leaf, schema) for leaf in _leaf_fields(node.children)}
     columns = {name: column_of(name) for name in set(fields.values())}
-    numeric = {name: schema.fields[name].type.element.is_numeric for name in columns}
+    terms = {id(term): term_predicate(schema.fields[fields[term.field]], term.term, term.affix)
+             for term in _leaves(node.children) if isinstance(term, q.Term)}
     limit = min((len(column) for column in columns.values()), default=0)
     candidates = np.flatnonzero(np.asarray(alive[:limit], dtype=bool))
     for child in node.children:  # a document needs each plain condition in some element: narrow first
         if isinstance(child, (q.Term, q.Range)) and len(candidates):
             column = columns[fields[child.field]][candidates]
-            hit = (multi_value_term_matches(column, child.term, numeric[fields[child.field]])
-                   if isinstance(child, q.Term) else multi_value_range_matches(column, child))
+            hit = (attribute_term_matches(schema.fields[fields[child.field]], column, child.term, child.affix)
+                   if isinstance(child, q.Term) else multi_value_range(column, replace(child, hit_limit=0)))
             candidates = candidates[hit]
     wanted = set(node.element_filter)
     found = []
@@ -49,7 +53,7 @@ def same_element_matches(node: q.SameElement, schema: Schema, column_of: Callabl
                 row = values[fields[leaf_field]]
                 return row[i] if isinstance(row, list) and i < len(row) else None
 
-            if all(_holds(child, value, numeric, fields) for child in node.children):
+            if all(_holds(child, value, terms) for child in node.children):
                 found.append(doc)
                 break
     return np.asarray(found, dtype=np.int32)
@@ -84,49 +88,28 @@ def _leaf_fields(children: Sequence[q.QueryNode]) -> set[str]:
     return found
 
 
-def _holds(node: q.QueryNode, value: Callable[[str], Any], numeric: dict[str, bool],
-           fields: dict[str, str]) -> bool:
+def _leaves(children: Sequence[q.QueryNode]) -> list[q.QueryNode]:
+    found: list[q.QueryNode] = []
+    for child in children:
+        if isinstance(child, (q.Term, q.Range)):
+            found.append(child)
+        elif isinstance(child, (q.And, q.Or, q.Rank)):
+            found += _leaves(child.children)
+        elif isinstance(child, q.Not):
+            found += _leaves((child.child,))
+    return found
+
+
+def _holds(node: q.QueryNode, value: Callable[[str], Any], terms: dict[int, Callable[[object], bool]]) -> bool:
     if isinstance(node, q.Term):
-        return value_matches_term(value(node.field), node.term, numeric[fields[node.field]])
+        found = value(node.field)
+        return found is not None and terms[id(node)](found)
     if isinstance(node, q.Range):
         return value_in_range(value(node.field), node)
     if isinstance(node, q.And):
-        return all(_holds(child, value, numeric, fields) for child in node.children)
+        return all(_holds(child, value, terms) for child in node.children)
     if isinstance(node, q.Or):
-        return any(_holds(child, value, numeric, fields) for child in node.children)
+        return any(_holds(child, value, terms) for child in node.children)
     if isinstance(node, q.Rank):
-        return _holds(node.children[0], value, numeric, fields)
-    return not _holds(node.child, value, numeric, fields)  # q.Not (_leaf_fields allowed nothing else)
-
-
-def value_matches_term(value: Any, term: str, numeric: bool) -> bool:
-    if value is None:
-        return False
-    if numeric:  # exact for integers (longs beyond 2^53)
-        return as_number(value) == as_number(term)
-    return isinstance(value, str) and value.lower() == term
-
-
-def value_in_range(value: Any, node: q.Range) -> bool:
-    if value is None or isinstance(value, str):
-        return False
-    value = as_number(value)
-    if value != value:
-        return False
-    if node.low is not None and not (value >= node.low if node.low_inclusive else value > node.low):
-        return False
-    return node.high is None or (value <= node.high if node.high_inclusive else value < node.high)
-
-
-def multi_value_term_matches(column: np.ndarray, term: str, numeric: bool) -> np.ndarray:
-    """Rows of an array attribute column with any element equal to the term."""
-    hit = np.fromiter((isinstance(row, list) and any(value_matches_term(v, term, numeric) for v in row)
-                       for row in column), dtype=bool, count=len(column))
-    return np.flatnonzero(hit).astype(np.int32)
-
-
-def multi_value_range_matches(column: np.ndarray, node: q.Range) -> np.ndarray:
-    """Rows of a numeric array attribute column with any element in the range."""
-    hit = np.fromiter((isinstance(row, list) and any(value_in_range(v, node) for v in row) for row in column),
-                      dtype=bool, count=len(column))
-    return np.flatnonzero(hit).astype(np.int32)
+        return _holds(node.children[0], value, terms)
+    return not _holds(node.child, value, terms)  # q.Not (_leaf_fields allowed nothing else)

@@ -51,14 +51,13 @@ def parse_yql(
     parameters: Mapping[str, object] = {},
     user_query: UserQuerySettings | None = None,
     exact_match_fields: Collection[str] = (),
-    cased_fields: Collection[str] = (),
     stem: bool = True,
     match_modes: Mapping[str, MatchMode] | None = None,
 ) -> ParsedYql:
     """Parse a YQL statement. `parameters` are the request parameters (for `@name` and, when
     user_query is None, for userQuery()); `exact_match_fields` are fields matched as whole
-    lowercased values (attributes, `match: word`) rather than tokenized and stemmed text, and
-    `cased_fields` among them keep the term's case (`match: cased`).
+    lowercased values rather than tokenized and stemmed text (a field's `match: cased` is in its
+    match mode, below).
     stem=False leaves every word unstemmed: the tree as Vespa's parser builds it, before its
     stemming searcher runs (what the conformance test compares). `match_modes`: the indexes
     (fields, fieldsets) whose words become terms by a match mode other than text

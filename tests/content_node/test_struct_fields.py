@@ -162,3 +162,16 @@ def test_struct_field_attributes_survive_a_snapshot_and_a_restart(schema, tmp_pa
         yql = 'select * from people where persons contains sameElement(name contains "ann", age > 30)'
         assert matching_ids(reopened, schema, yql) == ["1", "4"]
         assert matching_ids(reopened, schema, 'select * from people where scores.key contains "art"') == ["1", "2"]
+
+
+def test_same_element_matches_terms_by_the_attribute_rule(schema, tmp_path) -> None:
+    # one rule (attribute_terms) inside and outside sameElement: accents folded, case ignored,
+    # range syntax in a term, and {prefix: true}
+    with DocumentDB(schema, tmp_path) as database:
+        database.put("id:p:people::9", {"persons": [{"name": "Zoë Ocean", "age": 44}]})
+        for condition in ('name contains "ZOE OCEAN"', 'age contains "[40;50]"', 'name contains ({prefix: true}"zo")'):
+            inside = f"select * from people where persons contains sameElement({condition}, age > 40)"
+            assert matching_ids(database, schema, inside) == ["9"], condition
+        outside = 'select * from people where persons.name contains "ZOE OCEAN"'
+        assert matching_ids(database, schema, outside) == ["9"]
+        assert matching_ids(database, schema, inside.replace('"zo"', '"oc"')) == []
