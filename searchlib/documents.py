@@ -13,6 +13,7 @@ import re
 import struct
 from typing import Any, Mapping
 
+from searchlib.docid import DocumentId
 from searchlib.errors import DocumentError
 from searchlib.field_paths import apply_path_operation, split_path
 from searchlib.geo import GeoError, parse_position, position_json
@@ -46,7 +47,7 @@ def validate_document(schema: Schema, fields: Mapping[str, Any], *,
         if value is None:
             continue
         coerced = coerce_value(field.name, field.type, value, structs=schema.structs)
-        if coerced == "" and field.type.kind == "string":
+        if coerced == "" and field.type.kind in ("string", "reference"):
             continue
         document[name] = coerced
     return document
@@ -117,6 +118,8 @@ def coerce_value(name: str, field_type: FieldType, value: Any, *, structs: Mappi
             raise DocumentError(f"Field '{name}' of type float16: {value} is outside its range") from None
     if kind == "raw":
         return _check_raw(name, field_type, value)
+    if kind == "reference":  # a parent's document id ("" = none): content_node/imported_fields.py follows it
+        return _check_reference(name, field_type, value)
     if kind == "annotationreference":  # as in Vespa: annotations have no JSON form
         raise DocumentError(f"Field '{name}' of type {field_type}: annotations cannot be fed as JSON")
     return value  # struct, map, position, raw, ...: kept as fed
@@ -151,7 +154,7 @@ def _apply_field_operation(document: dict[str, Any], field: Field, operation: st
     name, field_type = field.name, field.type
     if operation == "assign":
         value = None if argument is None else coerce_value(name, field_type, argument, structs=structs)
-        if value is None or (value == "" and field_type.kind == "string"):
+        if value is None or (value == "" and field_type.kind in ("string", "reference")):
             document.pop(name, None)
         else:
             document[name] = value
@@ -236,6 +239,16 @@ def _set_or_clear(document: dict[str, Any], name: str, value: Any) -> None:
         document[name] = value
     else:
         document.pop(name, None)
+
+
+def _check_reference(name: str, field_type: FieldType, value: Any) -> str:
+    if not isinstance(value, str):
+        raise _type_error(name, field_type, value, "a document id string")
+    if value and DocumentId.parse(value).doctype != field_type.document_type:
+        raise DocumentError(f"Field '{name}': can't assign document id '{value}' (of type "
+                            f"'{DocumentId.parse(value).doctype}') to a reference of document type "
+                            f"'{field_type.document_type}'")
+    return value
 
 
 def _check_raw(name: str, field_type: FieldType, value: Any) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import os
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Mapping
@@ -29,6 +30,7 @@ from searchlib.schema.compiler import compile_schemas
 from searchlib.schema.model import ApplicationPackage, ContainerLimits, OnnxModel, Schema
 from searchlib.schema.package_paths import confined_path
 from searchlib.schema.parser import parse_profile_file, parse_schema
+from searchlib.schema.references import check_global_references, referenced_types
 from searchlib.schema.query_profiles import is_query_profile_source, parse_query_profiles
 from searchlib.schema.services import default_content_cluster, parse_services
 from searchlib.schema.typecheck import check_schemas
@@ -71,8 +73,10 @@ def package_generation(root: str | Path, files: list[str]) -> str:
     return digest.hexdigest()
 
 
-def load_application(path: str | Path) -> ApplicationPackage:
-    """Load and compile the application package in directory `path`."""
+def load_application(path: str | Path, *, require_global_parents: bool = True) -> ApplicationPackage:
+    """Load and compile the application package in directory `path`. `require_global_parents=False`
+    skips the services.xml rule that reference targets are global document types (schema-only
+    compilation, as Vespa's derived-config tests do; never for a package that is run)."""
     root = Path(path)
     if not root.is_dir():
         raise SchemaError(f"application package '{root}' is not a directory", SourceLocation(str(root), 0, 0))
@@ -80,7 +84,8 @@ def load_application(path: str | Path) -> ApplicationPackage:
     schema_dir = next((root / d for d in _SCHEMA_DIRS if (root / d).is_dir()), root / "schemas")
     sources = {relative: (root / relative).read_text(encoding="utf-8") for relative in files
                if _is_schema_source(relative) or relative == "services.xml" or is_query_profile_source(relative)}
-    return _build(sources, str(root), package_generation(root, files), schema_dir, display_root=root)
+    return _build(sources, str(root), package_generation(root, files), schema_dir, display_root=root,
+                  require_global_parents=require_global_parents)
 
 
 def application_from_text(sd_text: str, *, services_xml: str | None = None, name: str = "test.sd",
@@ -116,7 +121,8 @@ def _is_schema_source(relative: str) -> bool:
 
 
 def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: Path | None,
-           display_root: Path | None, check_expressions: bool = True) -> ApplicationPackage:
+           display_root: Path | None, check_expressions: bool = True,
+           require_global_parents: bool = True) -> ApplicationPackage:
     def file_name(relative: str) -> str:
         return str(display_root / relative) if display_root is not None else relative
 
@@ -148,8 +154,9 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
     services_text = sources.get("services.xml")
     limits = ContainerLimits()
     clients: tuple[DataPlaneClient, ...] = ()
-    if services_text is None:
-        clusters, components = (default_content_cluster(document_types),), {}
+    if services_text is None:  # the generated cluster holds every referenced (parent) type globally
+        clusters = (replace(default_content_cluster(document_types), global_types=referenced_types(schemas)),)
+        components = {}
     else:
         services = parse_services(services_text, file_name("services.xml"), document_types)
         clusters, components, limits, clients = services.clusters, services.components, services.limits, services.clients
@@ -158,6 +165,8 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
             for reference, location in services.files:
                 confined_path(display_root, reference, location, "services.xml file")
             components = resolve_components(components, services.models)  # url=/model-id=: never downloaded
+    if require_global_parents:
+        check_global_references(schemas, clusters)
     if display_root is not None:
         for schema in schemas.values():
             for model in _onnx_models(schema):

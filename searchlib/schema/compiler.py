@@ -26,6 +26,7 @@ from searchlib.schema.model import (
 from searchlib.schema.geo_fields import check_position_fields, zcurve_source
 from searchlib.schema.predicate_fields import check_predicate_fields
 from searchlib.schema.profiles import resolve_profiles
+from searchlib.schema.references import check_reference_fields, imported_fields
 from searchlib.schema.uri_fields import add_uri_components
 from searchlib.schema.struct_compiler import (
     check_type, implicit_struct_indexes, is_struct_path, resolve_structs, struct_field_entries,
@@ -63,13 +64,24 @@ def compile_schemas(decls: Iterable[SchemaDecl]) -> dict[str, Schema]:
     for name in by_name:
         _merge_schema_inheritance(name, by_name, merged, ())
     compiled: dict[str, Schema] = {}
+    by_document = {decl.document_name or name: name for name, decl in merged.items()}
+    in_progress: list[str] = []
 
     def compile_once(name: str) -> Schema:
         if name not in compiled:
             decl = merged[name]
+            in_progress.append(name)
             parent = compile_once(decl.inherits.name).rank_profiles if decl.inherits else None
-            compiled[name] = compile_schema(decl, merged, parent)
+            compiled[name] = compile_schema(decl, merged, parent, parent_schema)
+            in_progress.pop()
         return compiled[name]
+
+    def parent_schema(document_type: str, location: SourceLocation) -> Schema:
+        """The compiled schema of a reference's document type (imports read its fields)."""
+        name = by_document[document_type]  # known: check_reference_fields ran first
+        if name in in_progress:
+            raise SchemaError(f"imported fields form a cycle: {' -> '.join(in_progress + [name])}", location)
+        return compile_once(name)
 
     return {name: compile_once(name) for name in merged}
 
@@ -104,6 +116,7 @@ def _merge_schema_inheritance(name: str, decls: dict[str, SchemaDecl], merged: d
         onnx_models={**parent.onnx_models, **decl.onnx_models},
         settings={**parent.settings, **decl.settings},
         structs=decl.structs, struct_fields=[f for f in parent.struct_fields if not f.in_document] + decl.struct_fields,
+        imports=parent.imports + [i for i in decl.imports if i.name not in {p.name for p in parent.imports}],
     )
     result.fields = [f for f in parent.fields if not f.in_document] + result.fields
     merged[name] = result
@@ -111,18 +124,27 @@ def _merge_schema_inheritance(name: str, decls: dict[str, SchemaDecl], merged: d
 
 
 def compile_schema(decl: SchemaDecl, package: Mapping[str, SchemaDecl] | None = None,
-                   parent_profiles: Mapping | None = None) -> Schema:
+                   parent_profiles: Mapping | None = None, parent_schema=None) -> Schema:
     """Compile one schema; `package` (by schema name) resolves `document x inherits y`;
-    `parent_profiles` are the inherited schema's compiled rank profiles."""
+    `parent_profiles` are the inherited schema's compiled rank profiles; `parent_schema(document
+    type, location)` the compiled schema a reference points to (for `import field`)."""
     package = package or {decl.name: decl}
     structs = resolve_structs(decl, package)
     fields = _fields(decl, package)
+    check_reference_fields(fields.values(), (d.document_name or d.name for d in package.values()))
+    imported, imported_structs = imported_fields(decl, fields, parent_schema) if decl.imports else ([], {})
+    structs = {**imported_structs, **structs}
     for field in fields.values():
         check_type(field.type, structs, f"field '{field.name}'", field.location)
     for sub in struct_field_entries(decl, fields, structs) + implicit_struct_indexes(fields, structs):
         if sub.name in fields:
             raise SchemaError(f"duplicate struct-field '{sub.name}'", sub.location)
         fields[sub.name] = sub
+    for field in imported:  # after the struct-fields: `import field` names a field of the parent
+        if field.name in fields:
+            raise SchemaError(f"imported field '{field.name}' has the name of a field of schema '{decl.name}'",
+                              field.location)
+        fields[field.name] = field
     for name, field in fields.items():
         if field.type.kind == "struct" and field.is_index:  # searched through its sub-field indexes
             fields[name] = replace(field, is_index=False)
@@ -286,8 +308,8 @@ def _check_summary_field(summary: SummaryField, fields: Mapping[str, Field],
         if wanted and not textual:
             raise SchemaError(f"summary '{summary.name}': {flag} needs a string, array<string> or "
                               f"weightedset<string> source, and '{source.name}' is {source.type}", where)
-    if summary.matched_elements_only and kind not in ("array", "weightedset"):
-        raise SchemaError(f"summary '{summary.name}': matched-elements-only needs an array or weightedset "
+    if summary.matched_elements_only and kind not in ("array", "weightedset", "map"):
+        raise SchemaError(f"summary '{summary.name}': matched-elements-only needs an array, map or weightedset "
                           f"source, and '{source.name}' is {source.type}", where)
 
 

@@ -58,6 +58,7 @@ class FieldType:
     tensor_type: str = ""  # for tensor: the canonical type spec, e.g. "tensor<float>(x[384])"
     struct_name: str = ""  # for struct
     key: "FieldType | None" = None  # for map
+    document_type: str = ""  # for reference: the parent document type of `reference<type>`
 
     @property
     def is_numeric(self) -> bool:
@@ -72,6 +73,8 @@ class FieldType:
             return self.struct_name
         if self.kind == "annotationreference":
             return f"annotationreference<{self.struct_name}>"
+        if self.kind == "reference":
+            return f"reference<{self.document_type}>"
         if self.kind == "tensor":
             return self.tensor_type
         return self.kind
@@ -81,6 +84,16 @@ class FieldType:
 class HnswParams:
     max_links_per_node: int = 16
     neighbors_to_explore_at_insert: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedFrom:
+    """Where an imported field (`import field reference.field as name {}`) reads its values: the
+    child's reference field, and the field of that reference's (global) parent document type."""
+
+    reference: str
+    field: str
+    document_type: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +122,8 @@ class Field:
     # a struct-field (`persons.name`, `m.key`, `m.value.weight`): the document field it is read from;
     # its values are derived from that field's (searchlib.struct_values), it is never fed itself
     parent: str = ""
+    # an imported field: resolved through the reference at query time (content_node/imported_fields.py)
+    imported: ImportedFrom | None = None
 
     @property
     def is_mutable(self) -> bool:
@@ -303,6 +318,8 @@ class ContentCluster:
     group_names: Mapping[int, str] = EMPTY  # group distribution-key -> name, for grouped clusters
     snippet_settings: Mapping[str, str] = EMPTY  # juniperrc <config> values (searchlib/snippets.py)
     streaming_types: tuple[str, ...] = ()  # document types in mode="streaming": searched per group
+    # document types with global="true": on every node of every group (parents of reference fields)
+    global_types: tuple[str, ...] = ()
 
     @property
     def groups(self) -> tuple[int, ...]:

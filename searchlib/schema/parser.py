@@ -22,6 +22,7 @@ from searchlib.schema.field_parser import (
 )
 from searchlib.schema.lexer import Scanner
 from searchlib.schema.model import Field
+from searchlib.schema.references import read_import_field
 from searchlib.schema.profile_parser import read_constant_block, read_constants, read_onnx_model, read_rank_profile
 from searchlib.schema.syntax import (
     DocumentSummaryDecl,
@@ -129,9 +130,8 @@ class _SchemaParser:
             elif key == "onnx-model":
                 model = read_onnx_model(sc, owner)
                 self._add_unique(decl.onnx_models, model.name, model, "onnx-model", owner)
-            elif key == "import":
-                # `import field ref.parent_field as name {}` needs reference fields and global documents
-                raise SchemaError("not supported: import field (parent-child)", location)
+            elif key == "import":  # `import field ref.parent_field as name {}`
+                decl.imports.append(read_import_field(sc, location, owner))
             elif key in ("stemming", "documentid", "raw-as-base64-in-summary"):
                 sc.expect(":", f"after '{key}' in {owner}")
                 decl.settings[key], _ = sc.line_value(f"'{key}' in {owner}")

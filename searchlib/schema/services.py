@@ -163,6 +163,7 @@ def _content_cluster(content: ET.Element, located: _Located, document_types: Seq
     documents = content.find("documents")
     types: list[str] = []
     streaming: list[str] = []
+    global_types: list[str] = []
     for document in documents.findall("document") if documents is not None else []:
         doc_type = document.get("type")
         if not doc_type:
@@ -170,12 +171,19 @@ def _content_cluster(content: ET.Element, located: _Located, document_types: Seq
         if doc_type not in document_types:
             raise SchemaError(f"content cluster '{cluster_id}' names document type '{doc_type}', but no schema "
                               f"defines it (schemas: {', '.join(document_types) or 'none'})", located.of(document))
-        if document.get("global", "false").lower() == "true":  # parent documents of reference fields
-            raise SchemaError("not supported: global documents (global=\"true\")", located.of(document))
         mode = document.get("mode", "index")
         if mode not in ("index", "store-only", "streaming"):
             raise SchemaError(f"document type '{doc_type}': unknown mode '{mode}' (index, streaming, store-only)",
                               located.of(document))
+        is_global = document.get("global", "false").strip().lower()
+        if is_global not in ("true", "false"):
+            raise SchemaError(f"document type '{doc_type}': global must be true or false, not '{is_global}'",
+                              located.of(document))
+        if is_global == "true":  # parent documents of reference fields: on every node (schema/references.py)
+            if mode == "streaming":
+                raise SchemaError(f"document type '{doc_type}': a global document type cannot be in "
+                                  f"mode=\"streaming\"", located.of(document))
+            global_types.append(doc_type)
         if mode == "streaming":
             streaming.append(doc_type)
         types.append(doc_type)
@@ -210,7 +218,7 @@ def _content_cluster(content: ET.Element, located: _Located, document_types: Seq
                     raise SchemaError(f"<{tag}> must be a number", located.of(element)) from None
     extra["snippet_settings"] = snippet_settings(content, located.of)
     return ContentCluster(cluster_id, tuple(types), nodes, redundancy, group_names=group_names,
-                          streaming_types=tuple(streaming), **extra)
+                          streaming_types=tuple(streaming), global_types=tuple(global_types), **extra)
 
 
 def _nodes(content: ET.Element, located: _Located, cluster_id: str):

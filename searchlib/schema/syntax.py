@@ -107,6 +107,16 @@ class StructDecl:
 
 
 @dataclass(slots=True)
+class ImportDecl:
+    """`import field reference.field as name {}`."""
+
+    reference: str
+    field: str
+    name: str
+    location: SourceLocation
+
+
+@dataclass(slots=True)
 class SchemaDecl:
     name: str
     location: SourceLocation
@@ -122,3 +132,4 @@ class SchemaDecl:
     settings: dict[str, str] = field(default_factory=dict)
     structs: list[StructDecl] = field(default_factory=list)  # in and outside the document block
     struct_fields: list[Field] = field(default_factory=list)  # `struct-field` blocks (Field.parent set)
+    imports: list[ImportDecl] = field(default_factory=list)  # `import field` (schema/references.py)

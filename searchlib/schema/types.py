@@ -117,6 +117,7 @@ def _geo_or_unsupported_type(spec: str) -> FieldType:
     Vespa types not implemented yet are refused as such."""
     if spec in ("position", "uri", "predicate"):
         return FieldType(spec)
-    if re.match(r"^reference\s*<", spec):
-        raise TypeSpecError("not supported: reference fields (parent-child)")
+    reference = re.match(r"^reference\s*<\s*([A-Za-z_][A-Za-z0-9_]*)\s*>$", spec)
+    if reference:  # a parent document; its type is checked against the package (schema/references.py)
+        return FieldType("reference", document_type=reference.group(1))
     raise TypeSpecError(f"unknown field type '{spec}'")

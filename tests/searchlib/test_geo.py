@@ -98,13 +98,10 @@ def test_position_fields_compile_and_invalid_ones_are_refused() -> None:
         load("p", "field pos type position { indexing: attribute }\nfield pos_zcurve type long { indexing: attribute }")
 
 
-@pytest.mark.parametrize("body, feature", [
-    ("field r type reference<other> { indexing: attribute }", "not supported: reference fields"),
-])
-def test_types_not_implemented_are_refused_at_their_location(body, feature) -> None:
-    with pytest.raises(SchemaError, match=feature) as error:
-        load("d", body)
-    assert str(error.value).startswith("schemas/d.sd:3:14: ")  # the type, on the field's line
+def test_a_reference_to_an_unknown_document_type_is_refused_at_its_field() -> None:
+    with pytest.raises(SchemaError, match="references unknown document type 'other'") as error:
+        load("d", "field r type reference<other> { indexing: attribute }")
+    assert str(error.value).startswith("schemas/d.sd:3:")  # the field's line
 
 
 @pytest.mark.parametrize("case", ["position_array", "position_attribute", "position_extra", "position_nosummary",
@@ -127,7 +124,7 @@ def test_position_fields_are_not_read_by_the_attribute_feature() -> None:
             " rank-profile r { first-phase { expression: attribute(pos) } }\n}\n")})
 
 
-def test_global_documents_are_refused_as_not_supported() -> None:
+def test_global_documents_are_read_from_services_xml() -> None:
     services = SERVICES.format(doc="p").replace('mode="index"', 'mode="index" global="true"')
-    with pytest.raises(SchemaError, match="not supported: global documents"):
-        application_from_sources({"services.xml": services, "schemas/p.sd": "schema p {\n document p {\n }\n}\n"})
+    app = application_from_sources({"services.xml": services, "schemas/p.sd": "schema p {\n document p {\n }\n}\n"})
+    assert app.content.global_types == ("p",)

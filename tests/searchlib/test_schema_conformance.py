@@ -44,8 +44,9 @@ def schema_cases() -> tuple[SchemaCase, ...]:
 
 def check(case: SchemaCase) -> str | None:
     """None when the loader does what Vespa's tests expect, else the first error."""
-    try:
-        load_application(case.path)
+    try:  # the corpus's services.xml is generated (one plain cluster), Vespa's derived tests compile the
+        # schemas without it: the deploy rule that reference targets are global does not apply here
+        load_application(case.path, require_global_parents=False)
     except SchemaError as error:
         if not case.valid:
             located = error.location is not None and error.location.line > 0

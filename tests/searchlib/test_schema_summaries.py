@@ -70,7 +70,7 @@ def test_settings_that_cannot_be_honoured_are_refused_where_written(setting):
     ("field y type int { indexing: attribute | summary\n summary: dynamic }", "dynamic needs a string"),
     ("field y type int { indexing: attribute | summary\n bolding: on }", "bolding needs a string"),
     ("field y type string { indexing: index | summary\n summary: matched-elements-only }",
-     "matched-elements-only needs an array or weightedset"),
+     "matched-elements-only needs an array, map or weightedset"),
 ])
 def test_settings_on_the_wrong_type_are_errors(fields, wanted):
     with pytest.raises(SchemaError, match=wanted):
