@@ -13,6 +13,8 @@ from typing import Sequence
 from content_node import docsums, matcher, term_statistics
 from content_node.catch_up import ReplicaSync
 from content_node.document_db import DocumentDB
+from content_node.global_documents import OwnedDocuments, OwnedView
+from content_node.imported_fields import bind_parents, open_database
 from content_node.posting_cache import PostingCache
 from content_node.ranking.rank_program import RankProgram
 from content_node.store.memory import IdleTrimmer
@@ -50,8 +52,13 @@ class ContentNode:
         self.data_dir = Path(data_dir)
         self.has_replica = (groups or len(self.application.content.groups) or 1) > 1
         self.databases: dict[str, DocumentDB] = {
-            name: DocumentDB(schema, self.data_dir / name, rebuild=self.has_replica)
+            name: open_database(schema, self.data_dir / name, rebuild=self.has_replica)
             for name, schema in self.application.schemas.items()}
+        bind_parents(self.databases)  # imported fields read their parents' databases
+        self._global_types = frozenset(self.application.content.global_types)
+        self._owned = {name: OwnedDocuments(distribution_key, self.group_keys)
+                       for name, schema in self.application.schemas.items()
+                       if schema.document_name in self._global_types and self.group_keys is not None}
         self._programs: dict[tuple[str, str], RankProgram] = {}
         self._programs_lock = threading.Lock()
         self._posting_caches = {name: PostingCache() for name in self.databases}  # term reads between writes
@@ -105,7 +112,10 @@ class ContentNode:
         program = self.program(schema_name, profile)
         self._searches += 1
         with self.databases[schema_name].read_view() as view:
-            outcome = matcher.search(self._posting_caches[schema_name].over(view), program, params)
+            index = self._posting_caches[schema_name].over(view)
+            if schema_name in self._owned:  # a global type: this node answers for its own buckets only
+                index = OwnedView(index, self._owned[schema_name].mask(view))
+            outcome = matcher.search(index, program, params)
             return replace(outcome, generation=view.open_view(view_seconds))
 
     def term_statistics(self, schema_name: str, query) -> CorpusStatistics:
@@ -154,8 +164,8 @@ class ContentNode:
 
     def _check_owner(self, document_id: str) -> None:
         """Client writes only for the buckets this node owns (catch-up writes do not come here)."""
-        if self.group_keys is None:
-            return
+        if self.group_keys is None or DocumentId.parse(document_id).doctype in self._global_types:
+            return  # a global document is written to every node
         gid = global_id(document_id)
         owner = node_in_group(gid, self.group_keys)
         if owner != self.distribution_key:

@@ -1,5 +1,6 @@
 """/document/v1/<namespace>/<doctype>/docid/<id>: put, update, get, remove — routed by bucket to
-the owning node in every group; acknowledged when every available group has it durably."""
+the owning node in every group (a global document type's to every node); acknowledged when every
+available owner has it durably."""
 from __future__ import annotations
 
 import asyncio
@@ -33,6 +34,7 @@ class DocumentHandler:
         self._cluster = cluster
         self._docproc = DocumentProcessor(application)
         self._doctypes = {s.document_name for s in application.schemas.values()} | set(application.schemas)
+        self._global_types = {t for cluster in application.clusters for t in cluster.global_types}
 
     async def handle(self, request: Request) -> JSONResponse:
         namespace = request.path_params["namespace"]
@@ -91,7 +93,10 @@ class DocumentHandler:
     def _owners(self, document_id: str):
         """The node holding the document in every group, those in rotation first (for reads)."""
         gid = global_id(document_id)
-        owners = [self._cluster.clients[node_in_group(gid, keys)] for keys in self._cluster.groups.values()]
+        if DocumentId.parse(document_id).doctype in self._global_types:  # parents: on every node
+            owners = [self._cluster.clients[key] for keys in self._cluster.groups.values() for key in keys]
+        else:
+            owners = [self._cluster.clients[node_in_group(gid, keys)] for keys in self._cluster.groups.values()]
         return sorted(owners, key=lambda c: not self._cluster.health[c.node.distribution_key].up)
 
     async def _write(self, body_base: dict, operation, timeout: float) -> JSONResponse:
