@@ -45,16 +45,18 @@ class OwnedDocuments:
 
 
 class OwnedView:
-    """A global type's database as one search on this node reads it: `alive` is the owned documents;
-    everything else passes through."""
+    """A global type's database as a search or a visit on this node reads it: `alive` is the owned
+    documents (read when asked: `database` is the DocumentDB, `index` what the reader reads through,
+    the same or a cache over it); everything else passes through."""
 
-    def __init__(self, index, owned: np.ndarray) -> None:
+    def __init__(self, index, owned: OwnedDocuments, database=None) -> None:
         self._index = index
         self._owned = owned
+        self._database = database if database is not None else index
 
     @property
     def alive(self) -> np.ndarray:
-        return self._owned
+        return self._owned.mask(self._database)
 
     def __getattr__(self, name: str):
         return getattr(self._index, name)

@@ -62,7 +62,8 @@ class ContentNode:
         self._programs: dict[tuple[str, str], RankProgram] = {}
         self._programs_lock = threading.Lock()
         self._posting_caches = {name: PostingCache() for name in self.databases}  # term reads between writes
-        self.visitor = Visitor(self.databases)
+        self.visitor = Visitor({name: OwnedView(db, self._owned[name]) if name in self._owned else db
+                                for name, db in self.databases.items()})  # a global document once per group
         self.sync = ReplicaSync(self)  # not ready until caught up with a replica (or told there is none)
         self._require_replica_if_data_was_lost()
         self._searches = 0  # read without a lock: the idle trimmer only needs to see it move
@@ -114,7 +115,7 @@ class ContentNode:
         with self.databases[schema_name].read_view() as view:
             index = self._posting_caches[schema_name].over(view)
             if schema_name in self._owned:  # a global type: this node answers for its own buckets only
-                index = OwnedView(index, self._owned[schema_name].mask(view))
+                index = OwnedView(index, self._owned[schema_name], view)
             outcome = matcher.search(index, program, params)
             return replace(outcome, generation=view.open_view(view_seconds))
 

@@ -13,9 +13,9 @@ from starlette.responses import JSONResponse
 from container.dispatch.content_client import NodeTimeout, NodeUnavailable
 from container.dispatch.search_cluster import SearchCluster
 from container.docproc.processor import DocumentProcessor
+from container.http.placement import holders
 from container.http.request_body import BodyError, parse_json_body
 from container.search.request_parameters import read_timeout_seconds
-from searchlib.distribution import node_in_group
 from searchlib.docid import DocumentId, global_id
 from searchlib.documents import document_fields_only
 from searchlib.errors import DocumentError, ErrorCode, InvalidParameterError, quote_input, shorten_quotes
@@ -92,11 +92,7 @@ class DocumentHandler:
 
     def _owners(self, document_id: str):
         """The node holding the document in every group, those in rotation first (for reads)."""
-        gid = global_id(document_id)
-        if DocumentId.parse(document_id).doctype in self._global_types:  # parents: on every node
-            owners = [self._cluster.clients[key] for keys in self._cluster.groups.values() for key in keys]
-        else:
-            owners = [self._cluster.clients[node_in_group(gid, keys)] for keys in self._cluster.groups.values()]
+        owners = holders(self._cluster, self._global_types, document_id, global_id(document_id))
         return sorted(owners, key=lambda c: not self._cluster.health[c.node.distribution_key].up)
 
     async def _write(self, body_base: dict, operation, timeout: float) -> JSONResponse:

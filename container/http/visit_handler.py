@@ -22,8 +22,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from container.dispatch.content_client import NodeTimeout, NodeUnavailable
 from container.dispatch.search_cluster import SearchCluster
+from container.http.placement import holders
 from container.search import request_parameters as rp
-from searchlib.distribution import node_in_group
 from searchlib.errors import DocumentError, ErrorCode, InvalidParameterError, quote_input
 from searchlib.schema.model import ApplicationPackage
 from searchlib.selection import Selection, SelectionError
@@ -58,6 +58,7 @@ class VisitHandler:
         self._cluster = cluster
         self._cluster_name = application.content.id
         self._doctypes = {s.document_name for s in application.schemas.values()} | set(application.schemas)
+        self._global_types = {t for cluster in application.clusters for t in cluster.global_types}
 
     async def handle(self, request: Request) -> Response:
         path_id = request.url.path
@@ -193,8 +194,7 @@ class VisitHandler:
         return JSONResponse(body)
 
     async def _write_everywhere(self, document: VisitedDocument, operation, deadline: float) -> None:
-        owners = [self._cluster.clients[node_in_group(document.global_id, keys)]
-                  for keys in self._cluster.groups.values()]
+        owners = holders(self._cluster, self._global_types, document.document_id, document.global_id)
         left = max(0.001, deadline - time.monotonic())
         results = await asyncio.gather(*[operation(client, document, left) for client in owners],
                                        return_exceptions=True)

@@ -107,6 +107,9 @@ def test_a_global_type_is_answered_once_although_every_node_holds_it(http) -> No
     assert root["fields"]["totalCount"] == 3
     assert sorted(ids(root)) == ["c1", "c2", "c3"]
     assert http.get("/document/v1/test/campaign/docid/c1").json()["fields"]["budget"] == 100
+    visited = http.get("/document/v1/test/campaign/docid/", params={"cluster": "ads", "wantedDocumentCount": 100})
+    assert visited.status_code == 200, visited.text
+    assert sorted(d["id"] for d in visited.json()["documents"]) == [f"id:test:campaign::c{i}" for i in (1, 2, 3)]
 
 
 def test_a_parent_update_is_seen_by_its_children_at_once(http) -> None:
