@@ -3,7 +3,8 @@ its campaign must be on both): tests/apps/parent_child, ads importing fields of 
 (a global parent) and, through it, of the campaign's advertiser (a global grandparent).
 
   advertiser a1 rating 4.5, a2 rating 2.0
-  campaign   c1 "spring" budget 100 tags [x, y] → a1;  c2 "winter" budget 50 → a2;  c3 "summer" budget 10
+  campaign   c1 "spring" budget 100 tags [x, y] in Trondheim → a1;  c2 "winter" budget 50 in Oslo → a2;
+             c3 "summer" budget 10
   ad         1, 2 → c1;  3, 4 → c2;  5 → c3;  6 → c9 (never fed);  7 no reference
 """
 from __future__ import annotations
@@ -21,8 +22,10 @@ from tests.integration.conftest import feed_all
 APP = Path(__file__).resolve().parents[1] / "apps" / "parent_child"
 ADVERTISERS = {"a1": {"rating": 4.5}, "a2": {"rating": 2.0}}
 CAMPAIGNS = {
-    "c1": {"name": "spring", "budget": 100, "tags": ["x", "y"], "advertiser_ref": "id:test:advertiser::a1"},
-    "c2": {"name": "winter", "budget": 50, "advertiser_ref": "id:test:advertiser::a2"},
+    "c1": {"name": "spring", "budget": 100, "tags": ["x", "y"], "advertiser_ref": "id:test:advertiser::a1",
+           "location": {"lat": 63.43, "lng": 10.39}},
+    "c2": {"name": "winter", "budget": 50, "advertiser_ref": "id:test:advertiser::a2",
+           "location": {"lat": 59.91, "lng": 10.75}},
     "c3": {"name": "summer", "budget": 10},
 }
 ADS = {
@@ -91,6 +94,15 @@ def test_children_rank_by_imported_attributes_and_show_them_in_summaries(http) -
     assert "rating" not in hits["5"]["fields"]  # c3 has no advertiser
     for missing in ("6", "7"):  # a missing parent, no reference: no imported values
         assert not {"budget", "campaign_name", "rating"} & hits[missing]["fields"].keys()
+
+
+def test_children_are_found_by_their_parents_position(http) -> None:
+    near_trondheim = 'select * from ad where geoLocation(campaign_location, 63.4, 10.4, "20 km")'
+    assert sorted(ids(query(http, near_trondheim))) == ["1", "2"]
+    hit = query(http, near_trondheim, summary="with_parent")["children"][0]
+    assert hit["fields"]["campaign_location"] == {"lat": 63.43, "lng": 10.39}
+    oslo_to_trondheim = query(http, 'select * from ad where geoLocation(campaign_location, 59.9, 10.7, "500 km")')
+    assert sorted(ids(oslo_to_trondheim)) == ["1", "2", "3", "4"]
 
 
 def test_sorting_and_grouping_read_imported_attributes(http) -> None:
