@@ -120,6 +120,9 @@ def check_global_references(schemas: Mapping[str, Schema], clusters: Iterable[Co
         for field in schema.fields.values():
             if field.type.kind != "reference" or cluster is None:
                 continue
+            if schema.document_name in cluster.streaming_types:  # as in Vespa: no parent-child in streaming
+                raise SchemaError(f"not supported: reference field '{field.name}' in document type "
+                                  f"'{schema.document_name}', which is in mode=\"streaming\"", field.location)
             target = field.type.document_type
             if target not in cluster.document_types:
                 raise SchemaError(f"reference field '{field.name}' of '{schema.name}' points to document type "

@@ -145,3 +145,11 @@ def test_a_reference_is_fed_as_a_document_id_of_its_type() -> None:
         validate_document(schema, {"ref": 5})
     with pytest.raises(DocumentError, match="No field 'parent_score'"):  # imported fields are not fed
         validate_document(schema, {"parent_score": 3})
+
+
+def test_a_streamed_child_cannot_have_references() -> None:
+    services = SERVICES.format(parent_global=' global="true"').replace(
+        'type="child" mode="index"', 'type="child" mode="streaming"')
+    with pytest.raises(SchemaError, match="not supported: reference field 'ref' .* mode=\"streaming\"") as error:
+        application_from_sources({"schemas/parent.sd": PARENT, "schemas/child.sd": CHILD, "services.xml": services})
+    assert str(error.value).startswith("schemas/child.sd:3:")
