@@ -20,6 +20,7 @@ timestamps existed) loads its documents at timestamp 0.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import os
 import threading
@@ -74,7 +75,7 @@ class DocumentTimestamps:
         self._entries: dict[bytes, Stamp] = {}
         self._buckets: dict[int, set[bytes]] = {}
         self._sums: dict[int, int] = {}
-        self._tombstones: set[bytes] = set()
+        self._removes: list[tuple[int, bytes]] = []  # heap of (timestamp, gid) of tombstones, oldest first
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -111,9 +112,9 @@ class DocumentTimestamps:
             self._entries[gid] = stamp
             self._buckets.setdefault(bucket, set()).add(gid)
             change ^= entry_hash(gid, stamp)
-            (self._tombstones.add if stamp.removed else self._tombstones.discard)(gid)
+            if stamp.removed:  # a heap entry whose tombstone was replaced since is skipped by `prune`
+                heapq.heappush(self._removes, (stamp.timestamp, gid))
         else:
-            self._tombstones.discard(gid)
             members = self._buckets.get(bucket)
             if members is not None:
                 members.discard(gid)
@@ -130,13 +131,16 @@ class DocumentTimestamps:
         return timestamp_of(now - self.max_age)
 
     def prune(self, now: float) -> int:
-        """Drop tombstones older than `max_age`; how many went."""
-        cutoff = self.cutoff(now)
+        """Drop tombstones older than `max_age`; how many went (the cost is in those alone)."""
+        cutoff, pruned = self.cutoff(now), 0
         with self._lock:
-            old = [gid for gid in self._tombstones if self._entries[gid].timestamp < cutoff]
-            for gid in old:
-                self._set(gid, None)
-        return len(old)
+            while self._removes and self._removes[0][0] < cutoff:
+                timestamp, gid = heapq.heappop(self._removes)
+                stamp = self._entries.get(gid)
+                if stamp is not None and stamp.removed and stamp.timestamp == timestamp:
+                    self._set(gid, None)
+                    pruned += 1
+        return pruned
 
     def checksums(self) -> dict[int, int]:
         """Merge bucket → XOR of its entry hashes (buckets without entries left out)."""
