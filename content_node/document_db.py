@@ -145,7 +145,7 @@ class DocumentDB:
             fields_json = encode_fields(document)
             sequence = self._log(put_payload(document_id, fields_json, timestamp := assign(timestamp)))
             self._apply_put(document_id, document, fields_json=fields_json)
-            self.timestamps.record(document_id, global_id(document_id), timestamp)
+            self.timestamps.record(document_id, global_id(document_id), timestamp, updated=True)
         self._acknowledge(sequence)
         return True
 

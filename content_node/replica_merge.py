@@ -15,10 +15,16 @@ overwritten by an older copy, and a copy of the very same operation is a no-op. 
 ever deleted by a tombstone newer than it: an acknowledged write that one replica alone holds is
 copied to the other, never dropped.
 
+Updates during a merge: a live update that lands here on the stale version the merge is about to
+replace gets the update's timestamp, so the newer copy is refused, yet its base was stale. The
+merge sees that (a pull refused because of a version an update wrote after the listing) and takes
+the peer's result of the same update instead (equal timestamp, applied on the newer base), waiting
+up to SETTLE_SECONDS for the update to reach the peer.
+
 Left to the update path (as Vespa's distributor does with its two-phase updates on inconsistent
-buckets, which this does not have): an update that reached a replica holding a stale base gets the
-same timestamp on both sides with different content; the merge cannot tell them apart. The
-catch-up of a restarted node refetches such documents (catch_up.py).
+buckets, which this does not have): an update that reached a replica holding a stale base outside
+a merge gets the same timestamp on both sides with different content, which the checksums cannot
+tell apart. The catch-up of a restarted node refetches such documents (catch_up.py).
 """
 from __future__ import annotations
 
@@ -30,10 +36,12 @@ from typing import Protocol, Sequence
 
 from content_node.catch_up import FETCH_BATCH, apply_copy, check_replica, read_stamped
 from content_node.store.timestamps import ABSENT, Stamp
+from searchlib.docid import global_id
 
 log = logging.getLogger("content_node.replica_merge")
 
 Bucket = tuple[str, int]  # (schema, merge bucket)
+SETTLE_SECONDS = 5.0
 
 
 class MergePeer(Protocol):
@@ -117,8 +125,14 @@ def merge_with(node, peer: MergePeer, now: float | None = None) -> MergeReport:
     pull, push = plan(local, remote, cutoff)
     pulled = sum(apply_copy(node, stamp.document_id, None, stamp.timestamp) for stamp in pull if stamp.removed)
     wanted = [stamp.document_id for stamp in pull if not stamp.removed]
+    stale_updates: dict[str, int] = {}
     for start in range(0, len(wanted), FETCH_BATCH):  # fetched now: maybe newer than listed, never older
-        pulled += sum(apply_copy(node, *copy) for copy in peer.fetch(wanted[start:start + FETCH_BATCH]))
+        for copy in peer.fetch(wanted[start:start + FETCH_BATCH]):
+            if apply_copy(node, *copy):
+                pulled += 1
+            elif (updated := _updated_since(node, copy[0], effective(local.get(copy[0]), ABSENT))) is not None:
+                stale_updates[copy[0]] = updated
+    pulled += _settle_stale_updates(node, peer, stale_updates)
     for stamp in push:
         fields, timestamp = (None, stamp.timestamp) if stamp.removed else read_stamped(node, stamp.document_id)
         if fields is not None:
@@ -126,6 +140,36 @@ def merge_with(node, peer: MergePeer, now: float | None = None) -> MergeReport:
         elif timestamp != ABSENT:  # a tombstone (maybe one newer than listed): the newest version
             peer.remove(stamp.document_id, timestamp)
     return MergeReport(len(differing), len(local.keys() | remote.keys()), pulled, len(push))
+
+
+def _updated_since(node, document_id: str, since: int) -> int | None:
+    """The timestamp of the local version if an update wrote it and it is newer than `since`."""
+    stamp = node.database_for(document_id).timestamps.get(global_id(document_id))
+    return stamp.timestamp if stamp is not None and stamp.updated and stamp.timestamp > since else None
+
+
+def _settle_stale_updates(node, peer: MergePeer, stale: dict[str, int]) -> int:
+    """Replace each local result of an update on a stale base by the peer's result of the same
+    update (equal timestamp) or anything newer, once the peer has it."""
+    settled, deadline = 0, time.monotonic() + SETTLE_SECONDS
+    while stale:
+        for document_id, fields, timestamp in peer.fetch(sorted(stale)):
+            if timestamp < stale[document_id]:
+                continue  # the update has not reached the peer yet
+            if apply_copy(node, document_id, fields, timestamp, allow_equal=timestamp == stale[document_id]):
+                settled += 1
+                del stale[document_id]
+            elif (newer := _updated_since(node, document_id, timestamp)) is not None:
+                stale[document_id] = newer  # yet another update landed here: wait for the peer's result
+            else:
+                del stale[document_id]  # a put or remove landed here since: it settles the document
+        if stale and time.monotonic() > deadline:
+            log.warning("%d documents updated here on a stale version during the merge still differ from "
+                        "the peer's: e.g. %s", len(stale), next(iter(stale)))
+            return settled
+        if stale:
+            time.sleep(0.05)
+    return settled
 
 
 class ReplicaMerger:

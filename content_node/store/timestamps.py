@@ -51,6 +51,7 @@ class Stamp:
     document_id: str
     timestamp: int
     removed: bool = False
+    updated: bool = False  # written by an update (on whatever base the node had): not persisted
 
 
 def merge_bucket(gid: bytes) -> int:
@@ -100,9 +101,10 @@ class DocumentTimestamps:
                 condition(stored)
         return check
 
-    def record(self, document_id: str, gid: bytes, timestamp: int, removed: bool = False) -> None:
+    def record(self, document_id: str, gid: bytes, timestamp: int, removed: bool = False,
+               updated: bool = False) -> None:
         with self._lock:
-            self._set(gid, Stamp(document_id, timestamp, removed))
+            self._set(gid, Stamp(document_id, timestamp, removed, updated))
 
     def _set(self, gid: bytes, stamp: Stamp | None) -> None:
         bucket = merge_bucket(gid)

@@ -192,3 +192,18 @@ def test_data_written_before_timestamps_loads_as_timestamp_zero(tmp_path):
     again.put(doc("logged"), fields("any new write is newer"), timestamp=1)
     assert again.get(doc("logged"))["title"] == "any new write is newer"
     again.close()
+
+
+def test_a_live_update_on_the_stale_version_during_the_merge_takes_the_peers_result(pair):
+    a, b = pair
+    a.put(doc("x"), fields("stale base"), timestamp=T + 10)
+    b.put(doc("x"), fields("newer base"), timestamp=T + 20)
+    operations = json.dumps({"text": {"assign": "updated"}})
+
+    def live_update(document_ids):  # lands on both after the listing, before a applies b's copy
+        a.update(doc("x"), operations, False, timestamp=T + 30)  # on a's stale base
+        b.update(doc("x"), operations, False, timestamp=T + 30)
+
+    merge(a, b, live_update)
+    assert a.get(doc("x")) == b.get(doc("x")) == {"title": "newer base", "text": "updated"}
+    assert_identical(a, b)
