@@ -10,6 +10,7 @@ from content_node.catch_up import GrpcPeer
 from content_node.node import ContentNode
 from content_node.server import run_until_signalled
 from content_node.store.recovery import StoreCorruption
+from content_node.store.timestamps import DEFAULT_TOMBSTONE_MAX_AGE
 from searchlib.distribution import group_keys_of
 from searchlib.errors import SchemaError
 from searchlib.tls import read_tls_dir
@@ -34,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tls-dir", default="",
                         help="cluster TLS: tls.crt, tls.key, ca.crt (cert-manager's layout); the node then "
                              "serves mutual TLS only and presents its certificate to its peers")
+    parser.add_argument("--tombstone-max-age", type=float, default=DEFAULT_TOMBSTONE_MAX_AGE,
+                        help="seconds a remove is remembered so a replica that missed it cannot bring the "
+                             "document back (default: two weeks, as Vespa)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     group_keys = _group_keys(args.group_nodes) if args.group_nodes.strip() else None
@@ -48,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         node = ContentNode(args.app, args.data_dir, args.distribution_key, group_keys, groups=args.groups,
-                           cluster=args.cluster)
+                           cluster=args.cluster, tombstone_max_age=args.tombstone_max_age)
     except (SchemaError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

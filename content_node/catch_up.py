@@ -7,12 +7,21 @@ with the peers that are in service; with none (one group, a fresh cluster) the n
 unless it lost data to a damaged disk (`require_replica`): then only a completed catch-up makes it
 ready, however long the replica takes to come back.
 
+Newest wins (store/timestamps.py): a fetched copy carries the timestamp of its newest operation
+and is applied only if that is newer than the local one, under the database lock, so catch-up never
+drops a newer local write (one the replica missed: it keeps it, and the replica merge,
+replica_merge.py, copies it over later). A document the replica lacks is deleted here only if the
+replica has its tombstone, newer than the local version: an acknowledged write that only this node
+holds is never deleted. The same holds for a node that lost data and must rebuild.
+
 Catch-up runs while live writes keep arriving (the container writes to every reachable node, ready
-or not). To never let a stale fetched copy overwrite a newer live write, each live write during
+or not). A live write carries a newer timestamp than any copy fetched before it, so the rule above
+already keeps a stale fetched copy from overwriting it. Beyond that, each live write during
 catch-up bumps a per-document counter under `_lock`, and a fetched copy is applied under the same
 lock only if no live write touched that document since the fetch was issued. If one did: a put or
 remove defines the whole document, so it is settled; an update may have applied to a stale base,
-so the document is fetched again.
+so the document is fetched again and that copy may replace an equal timestamp (the update's own,
+applied on the replica's newer base).
 """
 from __future__ import annotations
 
@@ -25,9 +34,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable, Protocol, Sequence, TypeVar
 
+from content_node.store.timestamps import ABSENT, Stamp, newest_wins
 from content_node.tls import secure_or_insecure_channel
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
+from searchlib.docid import global_id
 from searchlib.tls import TlsMaterial
 
 log = logging.getLogger("content_node.catch_up")
@@ -65,7 +76,7 @@ class Peer(Protocol):
 
     def list_documents(self) -> dict[str, int]: ...
 
-    def fetch(self, document_ids: Sequence[str]) -> list[tuple[str, dict | None]]: ...
+    def fetch(self, document_ids: Sequence[str]) -> list[tuple[str, dict | None, int]]: ...
 
     def close(self) -> None: ...
 
@@ -85,13 +96,40 @@ class GrpcPeer:
         reply = self._stub.ListDocuments(pb.ListDocumentsRequest(), timeout=RPC_TIMEOUT)
         return {entry.document_id: entry.checksum for entry in reply.documents}
 
-    def fetch(self, document_ids: Sequence[str]) -> list[tuple[str, dict | None]]:
+    def fetch(self, document_ids: Sequence[str]) -> list[tuple[str, dict | None, int]]:
+        """(id, fields or None, timestamp of the document or its tombstone, ABSENT if never seen)."""
         reply = self._stub.FetchDocuments(pb.FetchDocumentsRequest(document_ids=list(document_ids)),
                                           timeout=RPC_TIMEOUT)
-        return [(d.document_id, json.loads(d.fields_json) if d.found else None) for d in reply.documents]
+        return [(d.document_id, json.loads(d.fields_json) if d.found else None, d.timestamp)
+                for d in reply.documents]
+
+    # the replica merge's calls (replica_merge.py)
+
+    def bucket_checksums(self) -> dict[tuple[str, int], int]:
+        reply = self._stub.BucketChecksums(pb.BucketChecksumsRequest(), timeout=RPC_TIMEOUT)
+        return {(b.schema, b.bucket): b.checksum for b in reply.buckets}
+
+    def bucket_entries(self, buckets: Sequence[tuple[str, int]]) -> list[Stamp]:
+        request = pb.BucketEntriesRequest(buckets=[pb.BucketChecksum(schema=s, bucket=b) for s, b in buckets])
+        reply = self._stub.BucketEntries(request, timeout=RPC_TIMEOUT)
+        return [Stamp(e.document_id, e.timestamp, e.removed) for e in reply.entries]
+
+    def put(self, document_id: str, fields: dict, timestamp: int) -> None:
+        _check_feed(self._stub.Put(pb.PutRequest(document_id=document_id, timestamp=timestamp,
+                                                 fields_json=json.dumps(fields, ensure_ascii=False)),
+                                   timeout=RPC_TIMEOUT))
+
+    def remove(self, document_id: str, timestamp: int) -> None:
+        _check_feed(self._stub.Remove(pb.RemoveRequest(document_id=document_id, timestamp=timestamp),
+                                      timeout=RPC_TIMEOUT))
 
     def close(self) -> None:
         self._channel.close()
+
+
+def _check_feed(reply: pb.FeedReply) -> None:
+    if not reply.ok:
+        raise RuntimeError(f"the replica refused the copy: {reply.error.message}")
 
 
 class ReplicaSync:
@@ -102,6 +140,7 @@ class ReplicaSync:
         self._dial = dial
         self._lock = threading.Lock()
         self._writes: dict[str, tuple[int, int]] = {}  # id → (live writes, count at last full write)
+        self._stale_bases: set[str] = set()  # refetched after a live update: an equal timestamp loses
         self.state = AWAITING_SYNC
         self.remaining = 0
         self.fetched = 0
@@ -112,6 +151,9 @@ class ReplicaSync:
     def set_dialer(self, dial: Callable[[str], Peer]) -> None:
         """How peers are reached (with cluster TLS: a channel presenting this node's certificate)."""
         self._dial = dial
+
+    def dial(self, address: str) -> Peer:
+        return self._dial(address)
 
     def require_replica(self, reason: str, marker: Path | None = None) -> None:
         self._required, self._required_marker = reason, marker
@@ -173,26 +215,15 @@ class ReplicaSync:
             self.state = READY
             self.remaining = 0
             self._writes.clear()
+            self._stale_bases.clear()
 
     def _rebuilt(self) -> None:
         if self._required_marker is not None:
             self._required_marker.unlink(missing_ok=True)
         self._required = self._required_marker = None
 
-    def _check_peer(self, peer: Peer) -> None:
-        """Copying a peer may delete local documents: only from a replica of the same distribution
-        (the same application generation, and not a node of this node's own group, which owns
-        other buckets). A Sync naming anything else is refused, whoever sent it."""
-        generation, key = peer.identity()
-        if generation != self._node.generation:
-            raise ValueError(f"peer {peer.address} serves application generation {generation[:12] or '-'}, "
-                             f"this node {self._node.generation[:12]}: not a replica")
-        group = self._node.group_keys
-        if key == self._node.distribution_key or (group is not None and len(group) > 1 and key in group):
-            raise ValueError(f"peer {peer.address} (node {key}) is in this node's own group: not a replica")
-
     def _catch_up_from(self, peer: Peer) -> None:
-        self._check_peer(peer)
+        check_replica(self._node, peer)
         time.sleep(SETTLE_SECONDS)
         remote = peer.list_documents()
         local = dict(list_documents(self._node))
@@ -213,25 +244,57 @@ class ReplicaSync:
                 if retry and len(retry) == len(batch):
                     time.sleep(0.05)  # the replica has not seen those updates yet
 
-    def _apply_batch(self, pool: ThreadPoolExecutor, fetched: Iterable[tuple[str, dict | None]],
+    def _apply_batch(self, pool: ThreadPoolExecutor, fetched: Iterable[tuple[str, dict | None, int]],
                      marks: dict[str, int]) -> set[str]:
         retry: set[str] = set()
         with self._lock:  # no live write may slip between the check and the apply
             applicable = []
-            for document_id, fields in fetched:
+            for document_id, fields, timestamp in fetched:
                 count, full_at = self._writes.get(document_id, (0, 0))
+                refetched = document_id in self._stale_bases
                 if count == marks[document_id]:
-                    applicable.append((document_id, fields))
+                    applicable.append((document_id, fields, timestamp, refetched))
                 elif full_at <= marks[document_id]:
                     retry.add(document_id)  # only updates since the fetch: maybe on a stale base
+            self._stale_bases.difference_update(document_id for document_id, *_ in applicable)
+            self._stale_bases.update(retry)
             # concurrent applies share WAL fsyncs (group commit)
-            list(pool.map(lambda item: self._apply(*item), applicable))
-        self.fetched += len(applicable)
+            applied = sum(pool.map(lambda item: apply_copy(self._node, *item), applicable))
+        self.fetched += applied
         return retry
 
-    def _apply(self, document_id: str, fields: dict | None) -> None:
-        db = self._node.database_for(document_id)
-        if fields is None:
-            db.remove(document_id)
-        else:
-            db.put(document_id, fields)
+
+def check_replica(node, peer: Peer) -> None:
+    """Copying from a peer: only from a replica of the same distribution (the same application
+    generation, and not a node of this node's own group, which owns other buckets). A Sync or
+    Merge naming anything else is refused, whoever sent it."""
+    generation, key = peer.identity()
+    if generation != node.generation:
+        raise ValueError(f"peer {peer.address} serves application generation {generation[:12] or '-'}, "
+                         f"this node {node.generation[:12]}: not a replica")
+    group = node.group_keys
+    if key == node.distribution_key or (group is not None and len(group) > 1 and key in group):
+        raise ValueError(f"peer {peer.address} (node {key}) is in this node's own group: not a replica")
+
+
+def apply_copy(node, document_id: str, fields: dict | None, timestamp: int, allow_equal: bool = False) -> bool:
+    """Apply a replica's version of a document if it is newer than the local one (`allow_equal`:
+    or as new: a refetch after an update on a stale base); True if it was applied. No fields and
+    no tombstone (ABSENT): the replica never saw the document, which is no reason to delete it."""
+    if fields is None and timestamp == ABSENT:
+        return False
+    db = node.database_for(document_id)
+    if fields is None:
+        write = lambda check, ts: db.remove(document_id, condition=check, timestamp=ts) or True  # noqa: E731
+    else:
+        write = lambda check, ts: db.put(document_id, fields, condition=check, timestamp=ts) or True  # noqa: E731
+    return newest_wins(db.timestamps, document_id, timestamp, write, allow_equal=allow_equal, superseded=False)
+
+
+def read_stamped(node, document_id: str) -> tuple[dict | None, int]:
+    """A document's fields (None: not stored) and the timestamp of its newest operation, of one
+    version (writers wait while both are read)."""
+    db = node.database_for(document_id)
+    with db.read_view():
+        stamp = db.timestamps.get(global_id(document_id))
+        return db.get(document_id), (ABSENT if stamp is None else stamp.timestamp)

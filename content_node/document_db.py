@@ -3,7 +3,8 @@
 Writes: validate → (under the lock) assign the next sequence number, append to the WAL, apply to
 the in-memory structures → (outside the lock) wait for the WAL fsync, then return. So a write is
 acknowledged only once it is on disk, concurrent writers share fsyncs (group commit), and readers
-may see a write a moment before its writer is acknowledged.
+may see a write a moment before its writer is acknowledged. Each write records its operation
+timestamp; removes leave a tombstone (store/timestamps.py: what replicas merge by).
 
 Reads: every method takes the same re-entrant lock for the moment it reads mutable structures.
 A query holds `read_view()` from match to its last attribute read (queries share it, writes wait)
@@ -35,16 +36,17 @@ import numpy as np
 
 from content_node.store.attributes import AttributeStore
 from content_node.store.document_store import DocumentStore, encode_fields
-from content_node.store.inverted_index import FieldIndex
+from content_node.store.inverted_index import FieldIndex, indexed_as_text
 from content_node.store.local_ids import LocalIds
 from content_node.store.memory import pin_mmap_threshold
-from content_node.store.mutable_attributes import MutableAttributeFile, PeriodicFlusher
+from content_node.store.mutable_attributes import MutableAttributeFile, PeriodicFlusher, restore_flushed
 from content_node.store.posting_segment import Postings
 from content_node.store.tensor_column import DenseTensorColumn
 from content_node.store.vector_indexes import VectorIndexes
 from content_node.store.recovery import recover, retain
 from content_node.store.read_views import ReadWriteLock, Version, VersionHistory
 from content_node.store.snapshot import document_line, read_snapshot, with_values, write_snapshot
+from content_node.store.timestamps import DocumentTimestamps, assign, retain_sidecars, write_sidecar
 from content_node.store.wal import LogRecord, WalWriteError, WriteAheadLog, put_payload, remove_payload
 from searchlib.docid import DocumentId, global_id
 from searchlib.documents import apply_update, validate_document
@@ -56,13 +58,13 @@ from searchlib.schema.model import Schema
 log = logging.getLogger(__name__)
 
 DEFAULT_SNAPSHOT_INTERVAL = 100_000  # operations between automatic snapshots
-_TEXT_KINDS = ("string", "array", "weightedset")
 Condition = Callable[[Mapping[str, Any] | None], None]  # test-and-set: raises to refuse a write
 
 
 class DocumentDB:
     def __init__(self, schema: Schema, data_dir: Path, *,
-                 snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL, rebuild: bool = False) -> None:
+                 snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL, rebuild: bool = False,
+                 timestamps: DocumentTimestamps | None = None) -> None:
         pin_mmap_threshold()  # merges' big temporaries must not fragment the heap
         self.schema = schema
         self._data_dir = Path(data_dir)
@@ -73,6 +75,7 @@ class DocumentDB:
         self._history = VersionHistory()
         self._snapshot_lock = threading.Lock()
         self._background_snapshot: threading.Thread | None = None
+        self.timestamps = DocumentTimestamps() if timestamps is None else timestamps  # newest per document
         self._reset()
         # fields held by their attribute alone, as in Vespa: synthetic attribute-only fields (token
         # ids, say) and every dense tensor attribute, whose column keeps the cells at the declared
@@ -106,27 +109,30 @@ class DocumentDB:
         self._documents = DocumentStore()
         self._attributes = AttributeStore(self.schema)
         self._indexes = {f.name: FieldIndex.for_field(f, self._local_ids)
-                         for f in self.schema.fields.values() if f.is_index and _is_text(f.type)}
+                         for f in self.schema.fields.values() if f.is_index and indexed_as_text(f.type)}
         self._vectors = VectorIndexes(self.schema, self._data_dir / "hnsw")
+        self.timestamps.clear()
 
     # -- writes -------------------------------------------------------------------------------
 
-    def put(self, document_id: str, fields: Mapping[str, Any], condition: Condition | None = None) -> None:
+    def put(self, document_id: str, fields: Mapping[str, Any], condition: Condition | None = None,
+            timestamp: int | None = None) -> None:
         """Create or replace a document; durable when this returns. `condition` (test-and-set) is
         called with the stored fields (None: no document) under the lock, atomically with the
-        write; it raises to refuse the write."""
+        write; it raises to refuse the write. `timestamp`: the operation's (None: now)."""
         self._check_document_type(document_id)
         document = validate_document(self.schema, fields, allow_synthetic=True)
         fields_json = encode_fields(document)  # once, outside the lock: the WAL and the store share it
         with self._views.exclusive(), self._lock:
             if condition is not None:
                 condition(self._stored_fields(global_id(document_id)))
-            sequence = self._log(put_payload(document_id, fields_json))
+            sequence = self._log(put_payload(document_id, fields_json, timestamp := assign(timestamp)))
             self._apply_put(document_id, document, fields_json=fields_json)
+            self.timestamps.record(document_id, global_id(document_id), timestamp)
         self._acknowledge(sequence)
 
     def update(self, document_id: str, operations: Mapping[str, Any],
-               create: bool = False, condition: Condition | None = None) -> bool:
+               create: bool = False, condition: Condition | None = None, timestamp: int | None = None) -> bool:
         """Apply field operations; False (and nothing written) if missing and not `create`."""
         self._check_document_type(document_id)
         with self._views.exclusive(), self._lock:  # a read-modify-write must not interleave
@@ -137,24 +143,28 @@ class DocumentDB:
                 return False
             document = apply_update(self.schema, current, operations, allow_synthetic=True)
             fields_json = encode_fields(document)
-            sequence = self._log(put_payload(document_id, fields_json))
+            sequence = self._log(put_payload(document_id, fields_json, timestamp := assign(timestamp)))
             self._apply_put(document_id, document, fields_json=fields_json)
+            self.timestamps.record(document_id, global_id(document_id), timestamp, updated=True)
         self._acknowledge(sequence)
         return True
 
-    def remove(self, document_id: str, condition: Condition | None = None) -> bool:
-        """Remove a document; False if it did not exist (nothing is written then)."""
+    def remove(self, document_id: str, condition: Condition | None = None, timestamp: int | None = None) -> bool:
+        """Remove a document; False if it did not exist. Its tombstone is written even then if the
+        remove has a `timestamp` (it may be newer than a copy a replica still has)."""
         self._check_document_type(document_id)
         with self._views.exclusive(), self._lock:
             if condition is not None:
                 condition(self._stored_fields(global_id(document_id)))
             local_id = self._local_ids.lookup(global_id(document_id))
-            if local_id is None:
+            if local_id is None and timestamp is None:
                 return False
-            sequence = self._log(remove_payload(document_id))
-            self._apply_remove(local_id)
+            sequence = self._log(remove_payload(document_id, timestamp := assign(timestamp)))
+            if local_id is not None:
+                self._apply_remove(local_id)
+            self.timestamps.record(document_id, global_id(document_id), timestamp, removed=True)
         self._acknowledge(sequence)
-        return True
+        return local_id is not None
 
     def mutate(self, attribute: str, local_ids: np.ndarray, operator: str,
                operand: float) -> None:
@@ -315,10 +325,14 @@ class DocumentDB:
                 self._wal.rotate(sequence + 1)
                 self._vectors.save(sequence, self._local_ids.global_ids)
                 self._operations_since_snapshot = 0
+                self.timestamps.prune(time.time())
+                stamps = self.timestamps.stamps()
             lines = (document_line(document_id, with_values(decompress(blob), held, local_id), mutable)
                      for document_id, local_id, blob, mutable in entries)
+            write_sidecar(self._data_dir, sequence, stamps)  # first: a snapshot always has its own
             path = write_snapshot(self._data_dir, sequence, lines)
             retain(self._data_dir, path)
+            retain_sidecars(self._data_dir)
             return path
         finally:
             self._snapshot_lock.release()
@@ -364,7 +378,7 @@ class DocumentDB:
                             apply=self._replay, rebuild=rebuild)
         self._last_sequence = recovered.last_sequence
         self._operations_since_snapshot = recovered.replayed
-        self._restore_mutable_attributes()
+        restore_flushed(self._mutable_file.read(), self._attributes, self._local_ids)
         log.info("document db recovered", extra={
             "schema": self.schema.name, "documents": self.doc_count,
             "last_sequence": self._last_sequence, "replayed": recovered.replayed})
@@ -379,27 +393,17 @@ class DocumentDB:
         if not (saved_vectors and self._vectors.restore(sequence, self._local_ids.lookup)):
             self._vectors.rebuild(self._local_ids.alive_local_ids(),
                                   lambda name, local_id: self._column(name).get(local_id))
+        self.timestamps.load(snapshot, map(self._local_ids.document_id, self._local_ids.alive_local_ids().tolist()))
         return sequence
 
     def _replay(self, record: LogRecord) -> None:
         operation = json.loads(record.payload)
+        gid = global_id(operation["id"])
         if operation["op"] == "put":
             self._apply_put(operation["id"], operation["fields"])
-        else:
-            local_id = self._local_ids.lookup(global_id(operation["id"]))
-            if local_id is not None:
-                self._apply_remove(local_id)
-
-    def _restore_mutable_attributes(self) -> None:
-        flushed = self._mutable_file.read()
-        if flushed is None or not self._attributes.mutable_names:
-            return
-        names, by_gid = flushed
-        found = [(self._local_ids.lookup(gid), row) for gid, row in by_gid.items()]
-        found = [(local_id, row) for local_id, row in found if local_id is not None]
-        local_ids = np.array([local_id for local_id, _ in found], dtype=np.int64)
-        rows = np.array([row for _, row in found], dtype=object).reshape(len(found), len(names))
-        self._attributes.replace_mutable(self._local_ids.limit, names, local_ids, rows)
+        elif (local_id := self._local_ids.lookup(gid)) is not None:
+            self._apply_remove(local_id)
+        self.timestamps.record(operation["id"], gid, operation.get("ts", 0), operation["op"] == "remove")
 
     def _log(self, payload: bytes) -> int:
         """Append the next record (under the lock); a failure consumes no sequence number."""
@@ -540,11 +544,4 @@ class DocumentDB:
         if column is None:
             raise KeyError(f"field '{name}' is not an attribute in schema '{self.schema.name}'")
         return column
-
-
-def _is_text(field_type) -> bool:  # uri: the whole URI is indexed as text (searchlib.uri)
-    if field_type.kind in ("string", "uri"):
-        return True
-    return field_type.kind in _TEXT_KINDS and field_type.element is not None \
-        and field_type.element.kind in ("string", "uri")
 

@@ -18,6 +18,7 @@ from content_node.imported_fields import bind_parents, open_database
 from content_node.posting_cache import PostingCache
 from content_node.ranking.rank_program import RankProgram
 from content_node.store.memory import IdleTrimmer
+from content_node.store.timestamps import DEFAULT_TOMBSTONE_MAX_AGE, DocumentTimestamps, newest_wins
 from content_node.store.wal import write_durably
 from content_node.visiting import Visitor
 from searchlib.corpus_statistics import CorpusStatistics
@@ -37,11 +38,13 @@ REBUILD_MARKER = "rebuild-from-replica"  # in the data dir while lost data await
 
 class ContentNode:
     def __init__(self, app_dir: str | Path, data_dir: str | Path, distribution_key: int,
-                 group_keys: Sequence[int] | None = None, groups: int | None = None, cluster: str = "") -> None:
+                 group_keys: Sequence[int] | None = None, groups: int | None = None, cluster: str = "",
+                 tombstone_max_age: float = DEFAULT_TOMBSTONE_MAX_AGE) -> None:
         """`groups`: how many groups the cluster has (default: as services.xml says). With more than
         one, a replica exists, so data lost to a damaged disk is rebuilt from it instead of the node
         refusing to start (StoreCorruption). `cluster`: the <content> cluster this node belongs to
-        (default: the first); the node holds that cluster's document types only."""
+        (default: the first); the node holds that cluster's document types only. `tombstone_max_age`:
+        seconds a remove is remembered for replicas that missed it (store/timestamps.py)."""
         self.distribution_key = distribution_key
         # the distribution keys of this node's group: client writes for buckets another node of
         # the group owns are refused. None: no placement check (an in-process node owns everything)
@@ -52,7 +55,8 @@ class ContentNode:
         self.data_dir = Path(data_dir)
         self.has_replica = (groups or len(self.application.content.groups) or 1) > 1
         self.databases: dict[str, DocumentDB] = {
-            name: open_database(schema, self.data_dir / name, rebuild=self.has_replica)
+            name: open_database(schema, self.data_dir / name, rebuild=self.has_replica,
+                                timestamps=DocumentTimestamps(tombstone_max_age))
             for name, schema in self.application.schemas.items()}
         bind_parents(self.databases)  # imported fields read their parents' databases
         self._global_types = frozenset(self.application.content.global_types)
@@ -143,25 +147,37 @@ class ContentNode:
                 return self.databases[db_name]
         raise DocumentError(f"Document type {doctype} does not exist")
 
-    def put(self, document_id: str, fields_json: str, condition: str = "", create: bool = False) -> None:
+    # Client writes: `timestamp` is the operation's, assigned by the container (0: none, the node's
+    # clock assigns one). Newest wins (store/timestamps.py): a write older than the stored version,
+    # or the same operation again, is acknowledged without being applied.
+
+    def put(self, document_id: str, fields_json: str, condition: str = "", create: bool = False,
+            timestamp: int = 0) -> None:
         self._check_owner(document_id)
         test = _condition(document_id, condition, create)
         fields = _json_object(fields_json, "fields")
-        self.sync.live_write(document_id, True, lambda: self.database_for(document_id).put(
-            document_id, fields, condition=test))
+        db = self.database_for(document_id)
+        self.sync.live_write(document_id, True, lambda: newest_wins(
+            db.timestamps, document_id, timestamp or None,
+            lambda check, ts: db.put(document_id, fields, condition=check, timestamp=ts), test, superseded=None))
 
-    def update(self, document_id: str, operations_json: str, create: bool, condition: str = "") -> bool:
+    def update(self, document_id: str, operations_json: str, create: bool, condition: str = "",
+               timestamp: int = 0) -> bool:
         self._check_owner(document_id)
         test = _condition(document_id, condition, create)
         operations = _json_object(operations_json, "fields")
-        return self.sync.live_write(document_id, False, lambda: self.database_for(document_id).update(
-            document_id, operations, create=create, condition=test))
+        db = self.database_for(document_id)
+        return self.sync.live_write(document_id, False, lambda: newest_wins(
+            db.timestamps, document_id, timestamp or None,
+            lambda check, ts: db.update(document_id, operations, create=create, condition=check, timestamp=ts), test))
 
-    def remove(self, document_id: str, condition: str = "") -> bool:
+    def remove(self, document_id: str, condition: str = "", timestamp: int = 0) -> bool:
         self._check_owner(document_id)
         test = _condition(document_id, condition, False)
-        return self.sync.live_write(document_id, True, lambda: self.database_for(document_id).remove(
-            document_id, condition=test))
+        db = self.database_for(document_id)
+        return self.sync.live_write(document_id, True, lambda: newest_wins(
+            db.timestamps, document_id, timestamp or None,
+            lambda check, ts: db.remove(document_id, condition=check, timestamp=ts), test))
 
     def _check_owner(self, document_id: str) -> None:
         """Client writes only for the buckets this node owns (catch-up writes do not come here)."""

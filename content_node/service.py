@@ -8,7 +8,8 @@ import time
 from dataclasses import replace
 
 from content_node import matcher
-from content_node.catch_up import list_documents
+from content_node.catch_up import list_documents, read_stamped
+from content_node.replica_merge import ReplicaMerger, bucket_checksums, bucket_entries
 from content_node.node import ContentNode
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
@@ -48,6 +49,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
     def __init__(self, node: ContentNode) -> None:
         self._node = node
         self._source = f"content node {node.distribution_key}"
+        self._merger = ReplicaMerger(node)
 
     def _generation_error(self, generation: str) -> codec.NodeError | None:
         if generation and generation != self._node.generation:
@@ -152,14 +154,14 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
 
     def Put(self, request: pb.PutRequest, context) -> pb.FeedReply:
         return self._feed(lambda: self._node.put(request.document_id, request.fields_json,
-                                                 request.condition, request.create) or True)
+                                                 request.condition, request.create, request.timestamp) or True)
 
     def Update(self, request: pb.UpdateRequest, context) -> pb.FeedReply:
         return self._feed(lambda: self._node.update(request.document_id, request.operations_json,
-                                                    request.create, request.condition))
+                                                    request.create, request.condition, request.timestamp))
 
     def Remove(self, request: pb.RemoveRequest, context) -> pb.FeedReply:
-        return self._feed(lambda: self._node.remove(request.document_id, request.condition))
+        return self._feed(lambda: self._node.remove(request.document_id, request.condition, request.timestamp))
 
     def Get(self, request: pb.GetRequest, context) -> pb.GetReply:
         try:
@@ -189,11 +191,25 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
     def FetchDocuments(self, request: pb.FetchDocumentsRequest, context) -> pb.FetchDocumentsReply:
         documents = []
         for document_id in request.document_ids:
-            fields = self._node.get(document_id)
+            fields, timestamp = read_stamped(self._node, document_id)
             documents.append(pb.FetchedDocument(
-                document_id=document_id, found=fields is not None,
+                document_id=document_id, found=fields is not None, timestamp=timestamp,
                 fields_json=json.dumps(fields, ensure_ascii=False) if fields is not None else ""))
         return pb.FetchDocumentsReply(documents=documents)
+
+    def Merge(self, request: pb.MergeRequest, context) -> pb.MergeReply:
+        report, error = self._merger.merge(list(request.peers))
+        return pb.MergeReply(buckets_differing=report.buckets_differing, pulled=report.pulled,
+                             documents_compared=report.documents_compared, pushed=report.pushed, error=error)
+
+    def BucketChecksums(self, request: pb.BucketChecksumsRequest, context) -> pb.BucketChecksumsReply:
+        return pb.BucketChecksumsReply(buckets=[pb.BucketChecksum(schema=schema, bucket=bucket, checksum=value)
+                                                for (schema, bucket), value in bucket_checksums(self._node).items()])
+
+    def BucketEntries(self, request: pb.BucketEntriesRequest, context) -> pb.BucketEntriesReply:
+        entries = bucket_entries(self._node, [(b.schema, b.bucket) for b in request.buckets])
+        return pb.BucketEntriesReply(entries=[pb.VersionEntry(document_id=e.document_id, timestamp=e.timestamp,
+                                                              removed=e.removed) for e in entries])
 
     def Visit(self, request: pb.VisitRequest, context) -> pb.VisitReply:
         try:

@@ -693,36 +693,42 @@ class DocsumReply(_message.Message):
     def __init__(self, docsums: _Optional[_Iterable[_Union[Docsum, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ...) -> None: ...
 
 class PutRequest(_message.Message):
-    __slots__ = ("document_id", "fields_json", "condition", "create")
+    __slots__ = ("document_id", "fields_json", "condition", "create", "timestamp")
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     FIELDS_JSON_FIELD_NUMBER: _ClassVar[int]
     CONDITION_FIELD_NUMBER: _ClassVar[int]
     CREATE_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     document_id: str
     fields_json: str
     condition: str
     create: bool
-    def __init__(self, document_id: _Optional[str] = ..., fields_json: _Optional[str] = ..., condition: _Optional[str] = ..., create: _Optional[bool] = ...) -> None: ...
+    timestamp: int
+    def __init__(self, document_id: _Optional[str] = ..., fields_json: _Optional[str] = ..., condition: _Optional[str] = ..., create: _Optional[bool] = ..., timestamp: _Optional[int] = ...) -> None: ...
 
 class UpdateRequest(_message.Message):
-    __slots__ = ("document_id", "operations_json", "create", "condition")
+    __slots__ = ("document_id", "operations_json", "create", "condition", "timestamp")
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     OPERATIONS_JSON_FIELD_NUMBER: _ClassVar[int]
     CREATE_FIELD_NUMBER: _ClassVar[int]
     CONDITION_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     document_id: str
     operations_json: str
     create: bool
     condition: str
-    def __init__(self, document_id: _Optional[str] = ..., operations_json: _Optional[str] = ..., create: _Optional[bool] = ..., condition: _Optional[str] = ...) -> None: ...
+    timestamp: int
+    def __init__(self, document_id: _Optional[str] = ..., operations_json: _Optional[str] = ..., create: _Optional[bool] = ..., condition: _Optional[str] = ..., timestamp: _Optional[int] = ...) -> None: ...
 
 class RemoveRequest(_message.Message):
-    __slots__ = ("document_id", "condition")
+    __slots__ = ("document_id", "condition", "timestamp")
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     CONDITION_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     document_id: str
     condition: str
-    def __init__(self, document_id: _Optional[str] = ..., condition: _Optional[str] = ...) -> None: ...
+    timestamp: int
+    def __init__(self, document_id: _Optional[str] = ..., condition: _Optional[str] = ..., timestamp: _Optional[int] = ...) -> None: ...
 
 class FeedReply(_message.Message):
     __slots__ = ("ok", "found", "error", "sequence", "condition_failed")
@@ -817,20 +823,84 @@ class FetchDocumentsRequest(_message.Message):
     def __init__(self, document_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class FetchedDocument(_message.Message):
-    __slots__ = ("document_id", "found", "fields_json")
+    __slots__ = ("document_id", "found", "fields_json", "timestamp")
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     FOUND_FIELD_NUMBER: _ClassVar[int]
     FIELDS_JSON_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     document_id: str
     found: bool
     fields_json: str
-    def __init__(self, document_id: _Optional[str] = ..., found: _Optional[bool] = ..., fields_json: _Optional[str] = ...) -> None: ...
+    timestamp: int
+    def __init__(self, document_id: _Optional[str] = ..., found: _Optional[bool] = ..., fields_json: _Optional[str] = ..., timestamp: _Optional[int] = ...) -> None: ...
 
 class FetchDocumentsReply(_message.Message):
     __slots__ = ("documents",)
     DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
     documents: _containers.RepeatedCompositeFieldContainer[FetchedDocument]
     def __init__(self, documents: _Optional[_Iterable[_Union[FetchedDocument, _Mapping]]] = ...) -> None: ...
+
+class MergeRequest(_message.Message):
+    __slots__ = ("peers",)
+    PEERS_FIELD_NUMBER: _ClassVar[int]
+    peers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, peers: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class MergeReply(_message.Message):
+    __slots__ = ("buckets_differing", "documents_compared", "pulled", "pushed", "error")
+    BUCKETS_DIFFERING_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_COMPARED_FIELD_NUMBER: _ClassVar[int]
+    PULLED_FIELD_NUMBER: _ClassVar[int]
+    PUSHED_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    buckets_differing: int
+    documents_compared: int
+    pulled: int
+    pushed: int
+    error: str
+    def __init__(self, buckets_differing: _Optional[int] = ..., documents_compared: _Optional[int] = ..., pulled: _Optional[int] = ..., pushed: _Optional[int] = ..., error: _Optional[str] = ...) -> None: ...
+
+class BucketChecksumsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class BucketChecksum(_message.Message):
+    __slots__ = ("schema", "bucket", "checksum")
+    SCHEMA_FIELD_NUMBER: _ClassVar[int]
+    BUCKET_FIELD_NUMBER: _ClassVar[int]
+    CHECKSUM_FIELD_NUMBER: _ClassVar[int]
+    schema: str
+    bucket: int
+    checksum: int
+    def __init__(self, schema: _Optional[str] = ..., bucket: _Optional[int] = ..., checksum: _Optional[int] = ...) -> None: ...
+
+class BucketChecksumsReply(_message.Message):
+    __slots__ = ("buckets",)
+    BUCKETS_FIELD_NUMBER: _ClassVar[int]
+    buckets: _containers.RepeatedCompositeFieldContainer[BucketChecksum]
+    def __init__(self, buckets: _Optional[_Iterable[_Union[BucketChecksum, _Mapping]]] = ...) -> None: ...
+
+class BucketEntriesRequest(_message.Message):
+    __slots__ = ("buckets",)
+    BUCKETS_FIELD_NUMBER: _ClassVar[int]
+    buckets: _containers.RepeatedCompositeFieldContainer[BucketChecksum]
+    def __init__(self, buckets: _Optional[_Iterable[_Union[BucketChecksum, _Mapping]]] = ...) -> None: ...
+
+class VersionEntry(_message.Message):
+    __slots__ = ("document_id", "timestamp", "removed")
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    timestamp: int
+    removed: bool
+    def __init__(self, document_id: _Optional[str] = ..., timestamp: _Optional[int] = ..., removed: _Optional[bool] = ...) -> None: ...
+
+class BucketEntriesReply(_message.Message):
+    __slots__ = ("entries",)
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[VersionEntry]
+    def __init__(self, entries: _Optional[_Iterable[_Union[VersionEntry, _Mapping]]] = ...) -> None: ...
 
 class VisitRequest(_message.Message):
     __slots__ = ("document_type", "namespace", "selection", "after_global_id", "max_documents", "slices", "slice_id")

@@ -84,6 +84,21 @@ class ContentNodeStub:
                 request_serializer=protos_dot_content__node__pb2.FetchDocumentsRequest.SerializeToString,
                 response_deserializer=protos_dot_content__node__pb2.FetchDocumentsReply.FromString,
                 _registered_method=True)
+        self.Merge = channel.unary_unary(
+                '/phasedsearch.ContentNode/Merge',
+                request_serializer=protos_dot_content__node__pb2.MergeRequest.SerializeToString,
+                response_deserializer=protos_dot_content__node__pb2.MergeReply.FromString,
+                _registered_method=True)
+        self.BucketChecksums = channel.unary_unary(
+                '/phasedsearch.ContentNode/BucketChecksums',
+                request_serializer=protos_dot_content__node__pb2.BucketChecksumsRequest.SerializeToString,
+                response_deserializer=protos_dot_content__node__pb2.BucketChecksumsReply.FromString,
+                _registered_method=True)
+        self.BucketEntries = channel.unary_unary(
+                '/phasedsearch.ContentNode/BucketEntries',
+                request_serializer=protos_dot_content__node__pb2.BucketEntriesRequest.SerializeToString,
+                response_deserializer=protos_dot_content__node__pb2.BucketEntriesReply.FromString,
+                _registered_method=True)
         self.Visit = channel.unary_unary(
                 '/phasedsearch.ContentNode/Visit',
                 request_serializer=protos_dot_content__node__pb2.VisitRequest.SerializeToString,
@@ -162,6 +177,27 @@ class ContentNodeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Merge(self, request, context):
+        """Replica merge (Vespa's bucket merge, content_node/replica_merge.py): the container asks a node
+        to merge with its replicas; nodes compare per-bucket checksums of (id, timestamp), list the
+        differing buckets, and the newest timestamp of each document wins on both sides.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BucketChecksums(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BucketEntries(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Visit(self, request, context):
         """Visiting (/document/v1 without a document id): documents in global id order, one page a call.
         """
@@ -230,6 +266,21 @@ def add_ContentNodeServicer_to_server(servicer, server):
                     servicer.FetchDocuments,
                     request_deserializer=protos_dot_content__node__pb2.FetchDocumentsRequest.FromString,
                     response_serializer=protos_dot_content__node__pb2.FetchDocumentsReply.SerializeToString,
+            ),
+            'Merge': grpc.unary_unary_rpc_method_handler(
+                    servicer.Merge,
+                    request_deserializer=protos_dot_content__node__pb2.MergeRequest.FromString,
+                    response_serializer=protos_dot_content__node__pb2.MergeReply.SerializeToString,
+            ),
+            'BucketChecksums': grpc.unary_unary_rpc_method_handler(
+                    servicer.BucketChecksums,
+                    request_deserializer=protos_dot_content__node__pb2.BucketChecksumsRequest.FromString,
+                    response_serializer=protos_dot_content__node__pb2.BucketChecksumsReply.SerializeToString,
+            ),
+            'BucketEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.BucketEntries,
+                    request_deserializer=protos_dot_content__node__pb2.BucketEntriesRequest.FromString,
+                    response_serializer=protos_dot_content__node__pb2.BucketEntriesReply.SerializeToString,
             ),
             'Visit': grpc.unary_unary_rpc_method_handler(
                     servicer.Visit,
@@ -512,6 +563,87 @@ class ContentNode:
             '/phasedsearch.ContentNode/FetchDocuments',
             protos_dot_content__node__pb2.FetchDocumentsRequest.SerializeToString,
             protos_dot_content__node__pb2.FetchDocumentsReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Merge(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/phasedsearch.ContentNode/Merge',
+            protos_dot_content__node__pb2.MergeRequest.SerializeToString,
+            protos_dot_content__node__pb2.MergeReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BucketChecksums(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/phasedsearch.ContentNode/BucketChecksums',
+            protos_dot_content__node__pb2.BucketChecksumsRequest.SerializeToString,
+            protos_dot_content__node__pb2.BucketChecksumsReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BucketEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/phasedsearch.ContentNode/BucketEntries',
+            protos_dot_content__node__pb2.BucketEntriesRequest.SerializeToString,
+            protos_dot_content__node__pb2.BucketEntriesReply.FromString,
             options,
             channel_credentials,
             insecure,

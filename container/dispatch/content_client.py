@@ -13,7 +13,7 @@ from searchlib.errors import InvalidParameterError
 from searchlib.tls import CLUSTER_SERVER_NAME, TlsMaterial
 from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.wire import feed_codec, search_codec, statistics_codec, visit_codec
-from searchlib.wire.feed_codec import FeedResult, NodeStatus
+from searchlib.wire.feed_codec import FeedResult, MergeOutcome, NodeStatus
 from searchlib.wire.search_codec import DocsumCall, DocsumValue, NodeError, SearchAnswer, SearchCall
 from searchlib.wire.visit_codec import VisitCall, VisitPage
 
@@ -82,13 +82,15 @@ class ContentNodeClient(Protocol):
     async def term_statistics(self, call: statistics_codec.TermStatisticsCall,
                               timeout: float) -> tuple[CorpusStatistics | None, list[NodeError]]: ...
 
+    # `timestamp`: the operation's, one for every replica (searchlib/timestamps.py)
     async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
-                  create: bool = False) -> FeedResult: ...
+                  create: bool = False, timestamp: int = 0) -> FeedResult: ...
 
     async def update(self, document_id: str, operations: dict, create: bool, timeout: float,
-                     condition: str = "") -> FeedResult: ...
+                     condition: str = "", timestamp: int = 0) -> FeedResult: ...
 
-    async def remove(self, document_id: str, timeout: float, condition: str = "") -> FeedResult: ...
+    async def remove(self, document_id: str, timeout: float, condition: str = "",
+                     timestamp: int = 0) -> FeedResult: ...
 
     async def get(self, document_id: str, timeout: float) -> dict | None: ...
 
@@ -97,6 +99,8 @@ class ContentNodeClient(Protocol):
     async def visit(self, call: VisitCall, timeout: float) -> VisitPage: ...
 
     async def sync(self, peers: list[str], timeout: float, resync: bool = False) -> bool: ...
+
+    async def merge(self, peers: list[str], timeout: float) -> MergeOutcome: ...
 
     async def close(self) -> None: ...
 
@@ -126,17 +130,18 @@ class CodecClient:
         return (None if errors else statistics_codec.decode_statistics(reply.statistics)), errors
 
     async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
-                  create: bool = False) -> FeedResult:
-        reply = await self._call("Put", feed_codec.put_request(document_id, fields, condition, create), timeout)
-        return feed_codec.decode_feed_reply(reply)
+                  create: bool = False, timestamp: int = 0) -> FeedResult:
+        request = feed_codec.put_request(document_id, fields, condition, create, timestamp)
+        return feed_codec.decode_feed_reply(await self._call("Put", request, timeout))
 
     async def update(self, document_id: str, operations: dict, create: bool, timeout: float,
-                     condition: str = "") -> FeedResult:
-        request = feed_codec.update_request(document_id, operations, create, condition)
+                     condition: str = "", timestamp: int = 0) -> FeedResult:
+        request = feed_codec.update_request(document_id, operations, create, condition, timestamp)
         return feed_codec.decode_feed_reply(await self._call("Update", request, timeout))
 
-    async def remove(self, document_id: str, timeout: float, condition: str = "") -> FeedResult:
-        reply = await self._call("Remove", feed_codec.remove_request(document_id, condition), timeout)
+    async def remove(self, document_id: str, timeout: float, condition: str = "",
+                     timestamp: int = 0) -> FeedResult:
+        reply = await self._call("Remove", feed_codec.remove_request(document_id, condition, timestamp), timeout)
         return feed_codec.decode_feed_reply(reply)
 
     async def get(self, document_id: str, timeout: float) -> dict | None:
@@ -154,6 +159,10 @@ class CodecClient:
         """Tell a node which replicas to catch up from; True if it started."""
         reply = await self._call("Sync", pb.SyncRequest(peers=peers, resync=resync), timeout)
         return reply.accepted
+
+    async def merge(self, peers: list[str], timeout: float) -> MergeOutcome:
+        """Have the node merge with its replicas `peers` (newest version wins on both sides)."""
+        return feed_codec.decode_merge_reply(await self._call("Merge", pb.MergeRequest(peers=peers), timeout))
 
 
 class GrpcContentNodeClient(CodecClient):

@@ -8,6 +8,9 @@ searchlib.distribution.node_in_group). A group is *complete* when all its nodes 
 queries go to complete groups round robin, and only when none is complete to the best partial one.
 The container is *initialized* (its health "up") once every group has been complete at least once;
 after that a node that drops does not make the container unready again (as Vespa).
+
+Replicas that are all in rotation are merged when the container starts and then periodically
+(container/dispatch/replica_merges.py), which repairs writes that reached only some of them.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from container.dispatch.content_client import ContentNodeClient
+from container.dispatch.replica_merges import MergeScheduler
 from searchlib.query.search_path import SearchPath
 
 log = logging.getLogger("container.dispatch")
@@ -57,6 +61,7 @@ class SearchCluster:
         self._next_group = 0
         self._complete_once: set[int] = set()  # groups seen complete by a round of pings
         self._ping_task: asyncio.Task | None = None
+        self.merges = MergeScheduler(self)
 
     def group_nodes(self, group: int) -> list[ContentNodeClient]:
         return [self.clients[key] for key in self.groups[group]]
@@ -143,6 +148,7 @@ class SearchCluster:
         await asyncio.gather(*(self._ping(key, client) for key, client in self.clients.items()))
         self._complete_once.update(group for group in self.groups if self.is_complete(group))
         await self._start_catch_ups()
+        self.merges.schedule()
 
     async def _ping(self, key: int, client: ContentNodeClient) -> None:
         health = self.health[key]
@@ -207,4 +213,5 @@ class SearchCluster:
     async def close(self) -> None:
         if self._ping_task:
             self._ping_task.cancel()
+        await self.merges.close()
         await asyncio.gather(*(client.close() for client in self.clients.values()), return_exceptions=True)

@@ -21,6 +21,7 @@ from searchlib.documents import document_fields_only
 from searchlib.errors import DocumentError, ErrorCode, InvalidParameterError, quote_input, shorten_quotes
 from searchlib.schema.model import ApplicationPackage
 from searchlib.selection import Selection, SelectionError
+from searchlib.timestamps import CLOCK
 
 log = logging.getLogger("container.document")
 
@@ -58,7 +59,8 @@ class DocumentHandler:
                 return await self._get(document_id, body_base)
             if request.method == "DELETE":
                 condition = self._condition(request.query_params.get("condition", ""))
-                return await self._write(body_base, lambda c, left: c.remove(document_id, left, condition), timeout)
+                return await self._write(body_base, lambda c, left, ts: c.remove(document_id, left, condition, ts),
+                                         timeout)
             payload = await _read_json_object(request, self._application.limits.json_depth)
             fields = payload.get("fields")
             if not isinstance(fields, dict):
@@ -67,11 +69,11 @@ class DocumentHandler:
             create = request.query_params.get("create", str(payload.get("create", "false"))).lower() == "true"
             if request.method == "POST":
                 fields = await self._docproc.put(doctype, fields)
-                return await self._write(body_base, lambda c, left: c.put(document_id, fields, left, condition, create),
-                                         timeout)
+                return await self._write(
+                    body_base, lambda c, left, ts: c.put(document_id, fields, left, condition, create, ts), timeout)
             fields = await self._docproc.update(doctype, fields)
-            return await self._write(body_base,
-                                     lambda c, left: c.update(document_id, fields, create, left, condition), timeout)
+            return await self._write(
+                body_base, lambda c, left, ts: c.update(document_id, fields, create, left, condition, ts), timeout)
         except (DocumentError, InvalidParameterError) as error:
             return JSONResponse({**body_base, "message": shorten_quotes(error.message)}, 400)
         except SelectionError as error:
@@ -101,11 +103,14 @@ class DocumentHandler:
         is not waited for when another group has the write: it catches up from a replica when it
         returns. When no owner could take it, wait for one to come back within `timeout` and send
         again: at least once, as Vespa's feed path (a put or remove is idempotent; an arithmetic
-        update whose first attempt landed just before the node died can apply twice)."""
+        update whose first attempt landed just before the node died can apply twice).
+        One timestamp for every owner and every attempt: a node that already has it ignores it again,
+        and replicas that diverge agree on the newest version (searchlib/timestamps.py)."""
         deadline = time.monotonic() + timeout
         owners = self._owners(body_base["id"])
+        timestamp = CLOCK.next()
         while True:
-            outcomes = await self._send(owners, operation, deadline)
+            outcomes = await self._send(owners, lambda c, left: operation(c, left, timestamp), deadline)
             missed = [client for client, outcome in outcomes.items()
                       if isinstance(outcome, (NodeUnavailable, NodeTimeout))]
             for outcome in outcomes.values():

@@ -27,6 +27,7 @@ from container.search import request_parameters as rp
 from searchlib.errors import DocumentError, ErrorCode, InvalidParameterError, quote_input
 from searchlib.schema.model import ApplicationPackage
 from searchlib.selection import Selection, SelectionError
+from searchlib.timestamps import CLOCK
 from searchlib.wire.visit_codec import VisitCall, VisitedDocument
 
 MAX_WANTED = 1024  # documents a page at most, as Vespa
@@ -77,10 +78,11 @@ class VisitHandler:
             if "cluster" not in request.query_params:
                 raise DocumentError(f"Must specify 'cluster' to {request.method} by selection")
             if request.method == "DELETE":
-                return await self._write_where(visit, path_id, lambda c, d, left: c.remove(d.document_id, left))
+                return await self._write_where(visit, path_id,
+                                               lambda c, d, left, ts: c.remove(d.document_id, left, timestamp=ts))
             operations = await _update_operations(request)
             return await self._write_where(
-                visit, path_id, lambda c, d, left: c.update(d.document_id, operations, False, left))
+                visit, path_id, lambda c, d, left, ts: c.update(d.document_id, operations, False, left, timestamp=ts))
         except (DocumentError, InvalidParameterError) as error:
             return JSONResponse({"pathId": path_id, "message": error.message}, 400)
         except SelectionError as error:
@@ -196,7 +198,8 @@ class VisitHandler:
     async def _write_everywhere(self, document: VisitedDocument, operation, deadline: float) -> None:
         owners = holders(self._cluster, self._global_types, document.document_id, document.global_id)
         left = max(0.001, deadline - time.monotonic())
-        results = await asyncio.gather(*[operation(client, document, left) for client in owners],
+        timestamp = CLOCK.next()  # one for every replica (searchlib/timestamps.py)
+        results = await asyncio.gather(*[operation(client, document, left, timestamp) for client in owners],
                                        return_exceptions=True)
         for client, result in zip(owners, results):
             if isinstance(result, (NodeUnavailable, NodeTimeout)):

@@ -218,3 +218,10 @@ def _only_alive(postings: Postings, alive: np.ndarray) -> Postings:
     np.cumsum(term_freqs, out=offsets[1:])
     positions = postings.flat_positions[np.repeat(keep, postings.term_freqs)]
     return Postings(postings.doc_ids[keep], term_freqs, offsets, positions)
+
+
+def indexed_as_text(field_type) -> bool:  # uri: the whole URI is indexed as text (searchlib.uri)
+    if field_type.kind in ("string", "uri"):
+        return True
+    return field_type.kind in ("string", "array", "weightedset") and field_type.element is not None \
+        and field_type.element.kind in ("string", "uri")

@@ -133,3 +133,14 @@ class PeriodicFlusher:
 
 def _plain(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
+
+
+def restore_flushed(flushed: tuple[list[str], dict[bytes, list[float]]] | None, attributes, local_ids) -> None:
+    """Put flushed values (MutableAttributeFile.read) back on the recovered documents, by global id."""
+    if flushed is None or not attributes.mutable_names:
+        return
+    names, by_gid = flushed
+    found = [(local_ids.lookup(gid), row) for gid, row in by_gid.items()]
+    found = [(local_id, row) for local_id, row in found if local_id is not None]
+    rows = np.array([row for _, row in found], dtype=object).reshape(len(found), len(names))
+    attributes.replace_mutable(local_ids.limit, names, np.array([i for i, _ in found], dtype=np.int64), rows)

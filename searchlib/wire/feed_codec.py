@@ -18,6 +18,20 @@ class FeedResult:
 
 
 @dataclass(frozen=True, slots=True)
+class MergeOutcome:
+    """What a replica merge did (content_node/replica_merge.py)."""
+    buckets_differing: int = 0
+    documents_compared: int = 0
+    pulled: int = 0
+    pushed: int = 0
+    error: str = ""
+
+
+def decode_merge_reply(reply: pb.MergeReply) -> MergeOutcome:
+    return MergeOutcome(reply.buckets_differing, reply.documents_compared, reply.pulled, reply.pushed, reply.error)
+
+
+@dataclass(frozen=True, slots=True)
 class NodeStatus:
     distribution_key: int
     active_docs: int
@@ -29,18 +43,23 @@ class NodeStatus:
     write_error: str = ""  # why the node refuses writes (disk full, read-only); "" while it accepts
 
 
-def put_request(document_id: str, fields: dict, condition: str = "", create: bool = False) -> pb.PutRequest:
+# `timestamp`: the operation's (searchlib/timestamps.py), the same to every replica; 0: none
+
+
+def put_request(document_id: str, fields: dict, condition: str = "", create: bool = False,
+                timestamp: int = 0) -> pb.PutRequest:
     return pb.PutRequest(document_id=document_id, fields_json=json.dumps(fields, ensure_ascii=False),
-                         condition=condition, create=create)
+                         condition=condition, create=create, timestamp=timestamp)
 
 
-def update_request(document_id: str, operations: dict, create: bool, condition: str = "") -> pb.UpdateRequest:
-    return pb.UpdateRequest(document_id=document_id, create=create, condition=condition,
+def update_request(document_id: str, operations: dict, create: bool, condition: str = "",
+                   timestamp: int = 0) -> pb.UpdateRequest:
+    return pb.UpdateRequest(document_id=document_id, create=create, condition=condition, timestamp=timestamp,
                             operations_json=json.dumps(operations, ensure_ascii=False))
 
 
-def remove_request(document_id: str, condition: str = "") -> pb.RemoveRequest:
-    return pb.RemoveRequest(document_id=document_id, condition=condition)
+def remove_request(document_id: str, condition: str = "", timestamp: int = 0) -> pb.RemoveRequest:
+    return pb.RemoveRequest(document_id=document_id, condition=condition, timestamp=timestamp)
 
 
 def get_request(document_id: str) -> pb.GetRequest:

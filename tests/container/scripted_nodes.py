@@ -7,7 +7,7 @@ from container.dispatch.content_client import NodeAddress
 from protos import content_node_pb2 as pb
 from searchlib.coverage import Coverage
 from searchlib.wire import feed_codec
-from searchlib.wire.feed_codec import FeedResult, NodeStatus
+from searchlib.wire.feed_codec import FeedResult, MergeOutcome, NodeStatus
 from searchlib.wire.search_codec import (DocsumCall, SearchAnswer, SearchCall, decode_search_call,
                                          encode_search_call)
 
@@ -30,17 +30,18 @@ class WireNode:
         return [], []
 
     async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
-                  create: bool = False) -> FeedResult:
+                  create: bool = False, timestamp: int = 0) -> FeedResult:
         feed_codec.put_request(document_id, fields, condition, create).SerializeToString()
         self.documents[document_id] = fields
         return FeedResult(True)
 
     async def update(self, document_id: str, operations: dict, create: bool, timeout: float,
-                     condition: str = "") -> FeedResult:
+                     condition: str = "", timestamp: int = 0) -> FeedResult:
         feed_codec.update_request(document_id, operations, create, condition).SerializeToString()
         return FeedResult(True, document_id in self.documents)
 
-    async def remove(self, document_id: str, timeout: float, condition: str = "") -> FeedResult:
+    async def remove(self, document_id: str, timeout: float, condition: str = "",
+                     timestamp: int = 0) -> FeedResult:
         return FeedResult(True, self.documents.pop(document_id, None) is not None)
 
     async def get(self, document_id: str, timeout: float) -> dict | None:
@@ -51,6 +52,9 @@ class WireNode:
 
     async def sync(self, peers, timeout: float, resync: bool = False) -> bool:
         return True
+
+    async def merge(self, peers, timeout: float) -> MergeOutcome:
+        return MergeOutcome()
 
     async def close(self) -> None:
         pass

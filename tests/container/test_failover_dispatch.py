@@ -15,7 +15,7 @@ from searchlib.distribution import node_in_group
 from searchlib.docid import global_id
 from searchlib.hits import LeanHit
 from searchlib.query.tree import TrueItem
-from searchlib.wire.feed_codec import NodeStatus
+from searchlib.wire.feed_codec import MergeOutcome, NodeStatus
 from searchlib.wire.search_codec import SearchAnswer, SearchCall
 
 DOCS = 10
@@ -45,6 +45,9 @@ class Node:
         if peers:
             self.state = "catching-up"
         return True
+
+    async def merge(self, peers, timeout: float) -> MergeOutcome:
+        return MergeOutcome()
 
     async def close(self) -> None:
         pass

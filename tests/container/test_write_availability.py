@@ -15,7 +15,7 @@ from container.app import create_app
 from container.dispatch.content_client import NodeAddress, NodeUnavailable
 from searchlib.distribution import node_in_group
 from searchlib.docid import global_id
-from searchlib.wire.feed_codec import FeedResult, NodeStatus
+from searchlib.wire.feed_codec import FeedResult, MergeOutcome, NodeStatus
 
 MUSIC = str(Path(__file__).resolve().parents[1] / "apps" / "music")
 
@@ -34,7 +34,7 @@ class FlakyNode:
             raise NodeUnavailable(f"content node {self.node.distribution_key} ({self.node.address}) is unavailable")
 
     async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
-                  create: bool = False) -> FeedResult:
+                  create: bool = False, timestamp: int = 0) -> FeedResult:
         self.attempts += 1
         self._check()
         self.documents[document_id] = fields
@@ -46,6 +46,9 @@ class FlakyNode:
 
     async def sync(self, peers, timeout: float, resync: bool = False) -> bool:
         return True
+
+    async def merge(self, peers, timeout: float) -> MergeOutcome:
+        return MergeOutcome()
 
     async def close(self) -> None:
         pass

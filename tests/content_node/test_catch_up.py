@@ -1,5 +1,6 @@
-"""Replica catch-up in process: a node that missed writes converges on its replica, and a live
-write that arrives during catch-up is never overwritten by an older fetched copy."""
+"""Replica catch-up in process: a node that missed writes converges on its replica by the newest
+timestamp, a live write that arrives during catch-up is never overwritten by an older fetched copy,
+and a write only the catching-up node holds is never deleted."""
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from content_node.catch_up import AWAITING_SYNC, READY, list_documents
+from content_node.catch_up import AWAITING_SYNC, READY, list_documents, read_stamped
 from content_node.node import ContentNode
 
 APP = Path(__file__).resolve().parents[2] / "schemas"
@@ -38,7 +39,7 @@ class InProcessPeer:
 
     def fetch(self, document_ids):
         self.fetched.append(list(document_ids))
-        answer = [(d, self._node.get(d)) for d in document_ids]
+        answer = [(d, *read_stamped(self._node, d)) for d in document_ids]
         if self._before_fetch:
             self._before_fetch(document_ids)
         return answer
@@ -69,17 +70,31 @@ def test_a_node_without_peers_is_ready_at_once(pair):
     assert restarted.sync.ready and not restarted.sync.start([])  # only once
 
 
-def test_missing_stale_and_extra_documents_converge_on_the_replica(pair):
+def test_missing_stale_and_removed_documents_converge_on_the_replica(pair):
     replica, restarted = pair
     for n in range(30):
-        replica.put(doc(f"d{n}"), fields(f"fresh {n}"))
+        replica.put(doc(f"d{n}"), fields(f"fresh {n}"), timestamp=1000 + n)
     for n in range(10):
-        restarted.put(doc(f"d{n}"), fields(f"stale {n}"))  # missed a later put
-    restarted.put(doc("gone"), fields("removed while down"))  # missed the remove
+        restarted.put(doc(f"d{n}"), fields(f"stale {n}"), timestamp=100 + n)  # missed a later put
+    restarted.put(doc("gone"), fields("removed while down"), timestamp=5)  # missed the remove
+    replica.put(doc("gone"), fields("removed while down"), timestamp=5)
+    replica.remove(doc("gone"), timestamp=6)
     sync_from(restarted, InProcessPeer(replica))
-    assert restarted.sync.state == READY
+    assert restarted.sync.state == READY and restarted.sync.fetched == 31
     assert dict(list_documents(restarted)) == dict(list_documents(replica))
     assert restarted.get(doc("d3"))["title"] == "fresh 3" and restarted.get(doc("gone")) is None
+
+
+def test_a_write_only_the_restarted_node_holds_is_never_deleted_nor_made_older(pair):
+    """The old one-way catch-up mirrored the replica and deleted these (acknowledged) writes."""
+    replica, restarted = pair
+    replica.put(doc("both"), fields("older on the replica"), timestamp=10)
+    restarted.put(doc("both"), fields("newer here"), timestamp=20)
+    restarted.put(doc("mine"), fields("the replica never got it"), timestamp=30)
+    sync_from(restarted, InProcessPeer(replica))
+    assert restarted.sync.state == READY and restarted.sync.fetched == 0
+    assert restarted.get(doc("both"))["title"] == "newer here"
+    assert restarted.get(doc("mine"))["title"] == "the replica never got it"
 
 
 def test_a_live_put_during_catch_up_wins_over_the_fetched_copy(pair):
@@ -96,15 +111,15 @@ def test_a_live_put_during_catch_up_wins_over_the_fetched_copy(pair):
 
 def test_a_live_update_on_a_stale_base_is_fetched_again(pair):
     replica, restarted = pair
-    replica.put(doc("y"), fields("base"))
+    replica.put(doc("y"), fields("base"), timestamp=10)
     calls = []
 
-    def live_update(document_ids):
+    def live_update(document_ids):  # the container sends both the update's one timestamp
         if doc("y") in document_ids and not calls:
             calls.append(1)
             operations = json.dumps({"text": {"assign": "updated"}})
-            replica.update(doc("y"), operations, False)
-            restarted.update(doc("y"), operations, True)  # applied to no base at all
+            replica.update(doc("y"), operations, False, timestamp=20)
+            restarted.update(doc("y"), operations, True, timestamp=20)  # applied to no base at all
 
     peer = InProcessPeer(replica, live_update)
     sync_from(restarted, peer)
@@ -129,7 +144,8 @@ def test_a_node_that_lost_data_is_ready_only_after_catching_up_from_a_replica(tm
     damaged = ContentNode(APP, tmp_path / "damaged", 0, groups=2)
     for n in range(20):
         replica.put(doc(f"r{n}"), fields(f"replica {n}"))
-    damaged.put(doc("stale"), fields("only on the damaged node"))
+    damaged.put(doc("stale"), fields("removed on the replica"), timestamp=1)
+    replica.remove(doc("stale"), timestamp=2)  # a tombstone: the replica's newer version
     damaged.sync.require_replica("write-ahead log x is corrupt at byte 1 (test)")
     assert not damaged.sync.start([], wait=True)  # no peer in service: never ready on its own data
     assert damaged.sync.state == AWAITING_SYNC

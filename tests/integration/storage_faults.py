@@ -12,6 +12,7 @@ import httpx
 
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
+from searchlib.timestamps import CLOCK
 
 
 def document_fields(prefix: str, n: int) -> dict:
@@ -99,6 +100,19 @@ class NodeReader:
 
     def ping(self) -> pb.PingReply:
         return self._stub.Ping(pb.PingRequest(), timeout=5)
+
+    # writes to this node alone, as a container killed between its writes to two replicas leaves them
+
+    def put(self, document_id: str, fields: dict, timestamp: int | None = None) -> None:
+        reply = self._stub.Put(pb.PutRequest(document_id=document_id, fields_json=json.dumps(fields),
+                                             timestamp=CLOCK.next() if timestamp is None else timestamp), timeout=30)
+        assert reply.ok, reply.error.message
+
+    def remove(self, document_id: str, timestamp: int | None = None) -> None:
+        reply = self._stub.Remove(pb.RemoveRequest(document_id=document_id,
+                                                   timestamp=CLOCK.next() if timestamp is None else timestamp),
+                                  timeout=30)
+        assert reply.ok, reply.error.message
 
 
 def assert_holds(reader: NodeReader, expected: dict[str, dict]) -> None:
