@@ -13,6 +13,7 @@ from container.search.validation import check_depth
 from searchlib.errors import ErrorCode, InvalidParameterError, QueryError, SearchlibError, quote_input
 from searchlib.match_modes import query_match_modes
 from searchlib.query import tree as q
+from searchlib.query.field_checks import yql_window_problem
 from searchlib.query.plain_text import SYNTAX_PARAMETER, without_query_syntax
 from searchlib.query.parse_cache import ParseCache
 from searchlib.query.yql import parse_yql
@@ -108,6 +109,9 @@ def query_from(params: Mapping[str, str], application: ApplicationPackage, start
             raise QueryError("Could not create query from YQL: it is nested too deeply") from None
         _PARSED.put(key, parsed)
     check_depth(parsed.where, limits.query_tree_depth)
+    window_problem = yql_window_problem(parsed.limit, parsed.offset, limits.max_hits, limits.max_offset)
+    if window_problem is not None:
+        raise InvalidParameterError(window_problem)
     hits = parsed.limit - (parsed.offset or 0) if parsed.limit is not None else \
         rp.read_int(params, "hits", 10)
     offset = parsed.offset if parsed.offset is not None else rp.read_int(params, "offset", 0)

@@ -7,6 +7,7 @@ from typing import Sequence
 from searchlib.errors import InvalidParameterError, quote_input
 from searchlib.hits import is_relevance
 from searchlib.query import tree as q
+from searchlib.query.field_checks import first_problem, in_checker, nearest_neighbor_check
 from searchlib.schema.geo_fields import is_position
 from searchlib.schema.model import Schema
 
@@ -58,6 +59,18 @@ def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
             raise InvalidParameterError(f"Field '{quote_input(item.field, 60)}' does not exist in schema {names}")
 
     visit(node)
+
+    def kinds_of(index: str) -> list[str]:
+        return [_value_kind(s.fields[f]) for s in schemas for f in s.index_fields(index) if f in s.fields]
+
+    problem = first_problem(node, in_checker(kinds_of), nearest_neighbor_check)
+    if problem is not None:
+        raise InvalidParameterError(problem)
+
+
+def _value_kind(spec) -> str:
+    element = spec.type.element
+    return element.kind if spec.type.kind in ("array", "weightedset") and element is not None else spec.type.kind
 
 
 _SORTABLE = ("string", "int", "long", "byte", "float", "float16", "double", "bool")

@@ -371,7 +371,7 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
             parts.append(f"totalTargetHits={node.total_target_hits}")
             if node.min_target_hits:
                 parts.append(f"minTargetHits={node.min_target_hits}")
-        else:
+        elif node.target_hits:  # 0: not given (Vespa's item shows no target then)
             parts.append(f"targetHits={node.target_hits}")
         if not node.approximate:
             parts.append("approximate=false")
