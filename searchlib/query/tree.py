@@ -33,6 +33,8 @@ class Phrase:
     weight: int = 100
     label: str = ""
     segment: bool = dataclass_field(default=False, compare=False)  # how it prints, not what it is
+    # [start, end) spans of terms that were a phrase segment nested in phrase(...): printed only
+    segments: tuple[tuple[int, int], ...] = dataclass_field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +340,9 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         return f"{'|' if node.filter else ''}{_qualified(node.field, term)}{weight}"
     if isinstance(node, Phrase):
         weight = f"!{node.weight}" if node.weight != 100 else ""
-        terms = map(anchor_symbol, node.terms) if node.field.endswith(".hostname") else node.terms
+        terms = list(map(anchor_symbol, node.terms) if node.field.endswith(".hostname") else node.terms)
+        for start, end in reversed(node.segments):
+            terms[start:end] = ["'" + " ".join(terms[start:end]) + "'"]
         quote = "'" if node.segment else '"'
         return f'{node.field}:{quote}{" ".join(terms)}{quote}{weight}'
     if isinstance(node, Near):

@@ -392,7 +392,9 @@ class _YqlParser(
                 what = "is not supported" if name.lower() in _UNSUPPORTED else "is not a known operator"
                 self.fail(f"'{name}' {what} after 'contains'", token.start)
             else:
-                node = self._phrase(field, self._phrase_words(field, annotations, depth), annotations, token)
+                segments: list[tuple[int, int]] = []
+                words = self._phrase_words(field, annotations, depth, segments)
+                node = self._phrase(field, words, annotations, token, segments=tuple(segments))
         else:
             self.expected("a string, @parameter or phrase(...) after 'contains'")
         if wrapped:

@@ -330,3 +330,13 @@ def test_weak_and_total_target_hits_is_every_nodes_target() -> None:
     assert vespa_string(node) == "WEAKAND {totalTargetHits=37} a:x b:y"
     assert decode_query(encode_query(node)) == node
     assert where('{targetHits: 5, totalTargetHits: 37}weakAnd(a contains "x")').target_hits == 5
+
+
+def test_a_phrase_segment_nested_in_a_phrase_matches_as_its_words_and_prints_quoted() -> None:
+    yql = ('select * from sources * where baz contains phrase("a", "b", '
+           '[{origin: {original: "c d", offset: 0, length: 3}}]phrase("c", "d"))')
+    node = parse_yql(yql, stem=False).where
+    assert node == Phrase("baz", ("a", "b", "c", "d"))  # the same phrase to match
+    assert vespa_string(node) == "baz:\"a b 'c d'\""
+    flat = parse_yql('select * from sources * where baz contains phrase("a", "b", phrase("c", "d"))', stem=False)
+    assert vespa_string(flat.where) == 'baz:"a b c d"'
