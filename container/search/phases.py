@@ -35,6 +35,7 @@ from searchlib.coverage import CoverageReport
 from searchlib.errors import InvalidParameterError, quote_input
 from searchlib.grouping import GroupingOperation
 from searchlib.hits import LeanHit, merge_hits
+from searchlib.phase_counts import node_count
 from searchlib.query.search_path import SearchPath, parse_search_path
 from searchlib.schema.model import ApplicationPackage
 from searchlib.wire.search_codec import DocsumCall, DocsumValue, EncodedDocsum, NodeError, SearchCall
@@ -174,7 +175,8 @@ async def search_schema(plan: SearchPlan, schema_name: str, application: Applica
     call = SearchCall(schema=schema_name, rank_profile=query.profile, query=query.yql.where, hits=fetch,
                       timeout_ms=max(int((query.deadline - time.monotonic()) * 1000), 1),
                       query_features=features, sorting=query.sorting,
-                      rerank_count=query.rerank_count, keep_rank_count=query.keep_rank_count,
+                      rerank_count=_node_count(query, profile, "rerank_count", "second_phase", len(clients)),
+                      keep_rank_count=_node_count(query, profile, "keep_rank_count", "first_phase", len(clients)),
                       rank_score_drop_limit=query.rank_score_drop_limit,
                       app_generation=application.generation, trace_level=query.trace_level,
                       now=query.now, grouping=grouping.request_text(query),
@@ -191,6 +193,14 @@ async def search_schema(plan: SearchPlan, schema_name: str, application: Applica
                       [*statistics_trace, *trace], gathered.groupings, features, gathered.failed_keys,
                       gathered.generations, gathered.phases, corpus_statistics=call.corpus_statistics,
                       docsums=gathered.docsums)
+
+
+def _node_count(query: Query, profile, count: str, phase: str, nodes: int) -> int | None:
+    """rerank_count / keep_rank_count for each of `nodes` nodes: the query's per-node or total
+    count, else the profile's total spread over them (a profile's per-node count the node knows)."""
+    ranking = getattr(profile, phase)
+    total = getattr(ranking, f"total_{count}", None) if ranking is not None else None
+    return node_count(getattr(query, count), getattr(query, f"total_{count}"), None, total, nodes)
 
 
 # -- global phase -------------------------------------------------------------------------------

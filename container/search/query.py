@@ -43,6 +43,10 @@ class Query:
     now: float = field(default_factory=time.time)
     parameters: Mapping[str, str] = field(default_factory=dict)
     explain: bool = False  # ranking.explain: the phase trace (container/search/explain.py)
+    # across the content nodes searched (searchlib.phase_counts): ranking.secondPhase.totalRerankCount,
+    # ranking.totalKeepRankCount
+    total_rerank_count: int | None = None
+    total_keep_rank_count: int | None = None
     streaming_selection: str = ""  # streaming mode: the group searched, as a document selection
 
     @property
@@ -133,6 +137,8 @@ def query_from(params: Mapping[str, str], application: ApplicationPackage, start
         sorting=parsed.order_by or _sorting_parameter(params.get("ranking.sorting", "")),
         rerank_count=_first_int(params, "ranking.secondPhase.rerankCount", "ranking.rerankCount"),
         keep_rank_count=_first_int(params, "ranking.keepRankCount"),
+        total_rerank_count=_first_int(params, "ranking.secondPhase.totalRerankCount"),
+        total_keep_rank_count=_first_int(params, "ranking.totalKeepRankCount"),
         rank_score_drop_limit=rp.read_float(params, "ranking.rankScoreDropLimit", allow_infinite=True),
         global_phase_rerank_count=_first_int(params, "ranking.globalPhase.rerankCount"),
         search_path=params.get("model.searchPath", ""),

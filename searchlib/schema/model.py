@@ -194,6 +194,9 @@ class RankPhase:
     rerank_count: int | None = None  # second-phase, global-phase
     keep_rank_count: int | None = None  # first-phase
     rank_score_drop_limit: float | None = None
+    # across all content nodes searched: each node takes ceil(total / nodes) (searchlib.phase_counts)
+    total_rerank_count: int | None = None  # second-phase
+    total_keep_rank_count: int | None = None  # first-phase
 
 
 @dataclass(frozen=True, slots=True)
