@@ -181,7 +181,7 @@ async def search_schema(plan: SearchPlan, schema_name: str, application: Applica
                       app_generation=application.generation, trace_level=query.trace_level,
                       now=query.now, grouping=grouping.request_text(query),
                       rank_properties=query.rank_properties, explain=query.explain,
-                      with_summaries=with_summaries, summary_class=query.summary_class,
+                      with_summaries=with_summaries, summary_class=query.summary_class, bolding=query.bolding,
                       streaming_selection=selection_for(application, schema_name, query.streaming_selection))
     call, statistics_trace = await with_statistics(call, clients, profile.rank_properties, query.deadline)
     gathered = await scatter_gather(clients, call, query.deadline, application.content.redundancy,
@@ -270,7 +270,8 @@ async def fill(plan: SearchPlan, application: ApplicationPackage, cluster: Searc
                           query_features=searched[schema].query_features if profile.summary_features else {},
                           app_generation=application.generation, now=query.now,
                           rank_properties=query.rank_properties if profile.summary_features else {},
-                          corpus_statistics=searched[schema].corpus_statistics if profile.summary_features else None)
+                          corpus_statistics=searched[schema].corpus_statistics if profile.summary_features else None,
+                          bolding=query.bolding)
         deadline = max(query.deadline, time.monotonic() + 1.0)  # a late fill still beats no fields
         found, fill_errors = await fill_summaries(by_key, hits, call, deadline, cluster.replica_clients,
                                                   searched[schema].generations)

@@ -47,6 +47,7 @@ class Query:
     # ranking.totalKeepRankCount
     total_rerank_count: int | None = None
     total_keep_rank_count: int | None = None
+    bolding: bool = True  # presentation.bolding: query words in <hi> in dynamic and bolded summary fields
     streaming_selection: str = ""  # streaming mode: the group searched, as a document selection
 
     @property
@@ -139,6 +140,7 @@ def query_from(params: Mapping[str, str], application: ApplicationPackage, start
         keep_rank_count=_first_int(params, "ranking.keepRankCount"),
         total_rerank_count=_first_int(params, "ranking.secondPhase.totalRerankCount"),
         total_keep_rank_count=_first_int(params, "ranking.totalKeepRankCount"),
+        bolding=rp.read_bool(params, "presentation.bolding", True),
         rank_score_drop_limit=rp.read_float(params, "ranking.rankScoreDropLimit", allow_infinite=True),
         global_phase_rerank_count=_first_int(params, "ranking.globalPhase.rerankCount"),
         search_path=params.get("model.searchPath", ""),
