@@ -367,12 +367,18 @@ class NearestNeighborItem(_message.Message):
     def __init__(self, field: _Optional[str] = ..., query_tensor: _Optional[str] = ..., target_hits: _Optional[int] = ..., approximate: _Optional[bool] = ..., explore_additional_hits: _Optional[int] = ..., distance_threshold: _Optional[float] = ..., label: _Optional[str] = ..., total_target_hits: _Optional[int] = ..., min_target_hits: _Optional[int] = ..., hnsw: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class SortKey(_message.Message):
-    __slots__ = ("field", "ascending")
+    __slots__ = ("field", "ascending", "function", "strength", "locale")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     ASCENDING_FIELD_NUMBER: _ClassVar[int]
+    FUNCTION_FIELD_NUMBER: _ClassVar[int]
+    STRENGTH_FIELD_NUMBER: _ClassVar[int]
+    LOCALE_FIELD_NUMBER: _ClassVar[int]
     field: str
     ascending: bool
-    def __init__(self, field: _Optional[str] = ..., ascending: _Optional[bool] = ...) -> None: ...
+    function: str
+    strength: str
+    locale: str
+    def __init__(self, field: _Optional[str] = ..., ascending: _Optional[bool] = ..., function: _Optional[str] = ..., strength: _Optional[str] = ..., locale: _Optional[str] = ...) -> None: ...
 
 class SortValue(_message.Message):
     __slots__ = ("number", "text", "integer")

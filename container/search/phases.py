@@ -29,7 +29,7 @@ from container.search.query import Query, QueryTimeout
 from container.search.query_embedding import query_features
 from container.search.request_parameters import read_bool
 from container.search.streaming import selection_for
-from container.search.validation import validate_fields, validate_sorting
+from container.search.validation import resolve_sorting, validate_fields, validate_sorting
 from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.coverage import CoverageReport
 from searchlib.errors import InvalidParameterError, quote_input
@@ -121,6 +121,7 @@ def plan(application: ApplicationPackage, ranker: GlobalPhaseRanker, query: Quer
     schemas = [application.schemas[name] for name in query.schemas]
     validate_fields(query.yql.where, schemas)
     validate_sorting(query.sorting, schemas)
+    query = replace(query, sorting=resolve_sorting(query.sorting, schemas, query.parameters.get("model.locale") or None))
     for schema in schemas:  # before anything looks the profile up
         if query.summary_class and query.summary_class not in schema.summaries:
             raise InvalidParameterError(

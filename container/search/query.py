@@ -14,6 +14,7 @@ from searchlib.errors import ErrorCode, InvalidParameterError, QueryError, Searc
 from searchlib.match_modes import query_match_modes
 from searchlib.query import tree as q
 from searchlib.query.field_checks import yql_window_problem
+from searchlib.query.sort_specs import parse_sorting
 from searchlib.query.plain_text import SYNTAX_PARAMETER, without_query_syntax
 from searchlib.query.parse_cache import ParseCache
 from searchlib.query.yql import parse_yql
@@ -135,7 +136,7 @@ def query_from(params: Mapping[str, str], application: ApplicationPackage, start
         summary_class=params.get("presentation.summary", ""),
         trace_level=rp.read_int(params, "trace.level", 0),
         feature_texts=feature_texts,
-        sorting=parsed.order_by or _sorting_parameter(params.get("ranking.sorting", "")),
+        sorting=parsed.order_by or parse_sorting(params.get("ranking.sorting", "")),
         rerank_count=_first_int(params, "ranking.secondPhase.rerankCount", "ranking.rerankCount"),
         keep_rank_count=_first_int(params, "ranking.keepRankCount"),
         total_rerank_count=_first_int(params, "ranking.secondPhase.totalRerankCount"),
@@ -202,15 +203,6 @@ def _first_int(params: Mapping[str, str], *names: str) -> int | None:
         if params.get(name, "") != "":
             return rp.read_int(params, name, 0)
     return None
-
-
-def _sorting_parameter(text: str) -> tuple[q.SortKey, ...]:
-    """`sorting=-price +year` (Vespa's sorting spec; '+' may arrive as a space from a URL)."""
-    keys = []
-    for token in text.split():
-        ascending = not token.startswith("-")
-        keys.append(q.SortKey(token.lstrip("+-"), ascending))
-    return tuple(keys)
 
 
 def resolve_schemas(sources: tuple[str, ...], params: Mapping[str, str],

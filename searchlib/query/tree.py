@@ -283,6 +283,10 @@ FIELD_ITEMS = (Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Rang
 class SortKey:
     field: str  # an attribute name, or "[relevance]"
     ascending: bool = False
+    # a string sort function (searchlib.sort_functions): raw, lowercase or uca; "" for the attribute's
+    function: str = ""
+    strength: str = ""  # uca: primary .. identical; "" for the attribute's
+    locale: str = ""  # uca: kept and shown (no locale tailoring here)
 
 
 @dataclass(frozen=True, slots=True)

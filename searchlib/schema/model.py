@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Mapping
 
 from searchlib.errors import SourceLocation
 from searchlib.schema.clients import DataPlaneClient
+from searchlib.sort_functions import DEFAULT_SORT_SETTINGS, SortSettings
 
 if TYPE_CHECKING:
     from searchlib.schema.query_profiles import QueryProfile
@@ -109,6 +110,7 @@ class Field:
     # a struct-field (`persons.name`, `m.key`, `m.value.weight`): the document field it is read from;
     # its values are derived from that field's (searchlib.struct_values), it is never fed itself
     parent: str = ""
+    sorting: SortSettings = DEFAULT_SORT_SETTINGS  # `attribute { sorting: ... }` (string sort function)
 
     @property
     def is_mutable(self) -> bool:

@@ -99,7 +99,8 @@ def encode_search_call(call: SearchCall) -> pb.SearchRequest:
         schema=call.schema, rank_profile=call.rank_profile, app_generation=call.app_generation,
         query=encode_query(call.query), query_features=encode_features(call.query_features),
         hits=call.hits, timeout_ms=call.timeout_ms, trace_level=call.trace_level,
-        sorting=[pb.SortKey(field=k.field, ascending=k.ascending) for k in call.sorting], now=call.now,
+        sorting=[pb.SortKey(field=k.field, ascending=k.ascending, function=k.function, strength=k.strength,
+                            locale=k.locale) for k in call.sorting], now=call.now,
         grouping=call.grouping, rank_properties=dict(call.rank_properties), explain=call.explain,
         with_summaries=call.with_summaries, summary_class=call.summary_class, no_bolding=not call.bolding,
         streaming_selection=call.streaming_selection)
@@ -121,7 +122,7 @@ def decode_search_call(message: pb.SearchRequest) -> SearchCall:
         schema=message.schema, rank_profile=message.rank_profile, query=decode_query(message.query),
         hits=message.hits, timeout_ms=message.timeout_ms,
         query_features=decode_features(message.query_features),
-        sorting=tuple(q.SortKey(k.field, k.ascending) for k in message.sorting),
+        sorting=tuple(q.SortKey(k.field, k.ascending, k.function, k.strength, k.locale) for k in message.sorting),
         rerank_count=optional("rerank_count"), keep_rank_count=optional("keep_rank_count"),
         rank_score_drop_limit=optional("rank_score_drop_limit"),
         second_phase_rank_score_drop_limit=optional("second_phase_rank_score_drop_limit"),

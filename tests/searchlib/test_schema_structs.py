@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from searchlib.sort_functions import SortSettings
+
 from searchlib.errors import SchemaError
 from searchlib.schema.application import application_from_text
 from searchlib.struct_values import summary_source_value
@@ -145,11 +147,22 @@ def test_only_functions_something_uses_are_type_checked() -> None:
                    profile.replace("nosuch2", "a").replace("attribute(nosuch)", "attribute(("))
 
 
+def test_attribute_sorting_settings_in_both_forms() -> None:
+    schema = compile_sd("    field s type string { indexing: attribute\n      attribute { sorting: descending } }\n"
+                        "    field t type string { indexing: attribute\n      attribute {\n        sorting: function: raw\n"
+                        "        sorting: strength: secondary\n      }\n    }\n"
+                        "    field u type string { indexing: attribute\n      sorting {\n        function: lowercase\n"
+                        "        locale: en_US\n      }\n    }", "")
+    assert schema.fields["s"].sorting == SortSettings(ascending=False)  # uca, primary: Vespa's defaults
+    assert schema.fields["t"].sorting == SortSettings(function="raw", strength="secondary")
+    assert schema.fields["u"].sorting == SortSettings(function="lowercase", locale="en_US")
+
+
 @pytest.mark.parametrize("fields, outside, message, line", [
-    ("    field s type string { indexing: attribute\n      attribute { sorting: descending } }", "",
-     "not supported: 'sorting' in attribute of field 's'", 4),
-    ("    field s type string { indexing: attribute\n      sorting { function: uca } }", "",
-     "not supported: sorting settings", 4),
+    ("    field s type string { indexing: attribute\n      attribute { sorting: function: nosuch } }", "",
+     "unknown sort function 'nosuch' in field 's'", 4),
+    ("    field s type string { indexing: attribute\n      sorting { strength: loud } }", "",
+     "unknown sort strength 'loud' in field 's'", 4),
     ("    field s type string { indexing: index\n      rank: literal }", "", "not supported: rank: literal", 4),
     ("    field s type string { indexing: index\n      linguistics { profile: x } }", "",
      "not supported: linguistics profiles", 4),

@@ -62,7 +62,7 @@ def test_order_by_bracket_relevance_and_sort_annotation() -> None:
     parsed = parse_yql(
         'select * from sources * where true order by {function:"uca",locale:"en_US"}name desc, [relevance]'
     )
-    assert parsed.order_by == (SortKey("name", False), SortKey("[relevance]", True))
+    assert parsed.order_by == (SortKey("name", False, "uca", "", "en_US"), SortKey("[relevance]", True))
 
 
 def test_grouping_is_kept_as_raw_text() -> None:
