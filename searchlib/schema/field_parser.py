@@ -13,6 +13,7 @@ from searchlib.match_modes import MATCH_ALGORITHMS, MATCH_KINDS, check_match_set
 from searchlib.schema.blocks import Setting, parse_int, read_settings_block
 from searchlib.schema.lexer import Scanner
 from searchlib.schema.model import Field, FieldType, HnswParams, SummaryField
+from searchlib.schema.query_commands import check_query_command
 from searchlib.schema.sort_settings import apply_sorting, read_sorting
 from searchlib.schema.types import TypeSpecError, parse_field_type
 from searchlib.sort_functions import DEFAULT_SORT_SETTINGS
@@ -137,9 +138,9 @@ class FieldBody:
             key = sc.word(f"an element in {self.owner}")
             location = sc.location(start)
             handler = getattr(self, "_" + key.replace("-", "_"), None)
-            if key == "query-command":  # commands to Vespa's query parser: none is implemented
-                raise SchemaError(f"not supported: query-command in {self.owner}", location)
-            if key in _FIELD_VALUE_SETTINGS:
+            if key == "query-command":  # for custom searchers, or a built-in one (refused)
+                check_query_command(self._value(key), self.owner, location)
+            elif key in _FIELD_VALUE_SETTINGS:
                 self.locations[key] = location
                 self.settings[key] = self._value(key)
                 if key == "rank-type":  # Vespa's rank types pick nativeRank tables; this nativeRank has none

@@ -147,6 +147,13 @@ def test_only_functions_something_uses_are_type_checked() -> None:
                    profile.replace("nosuch2", "a").replace("attribute(nosuch)", "attribute(("))
 
 
+def test_a_custom_query_command_loads_with_no_effect(caplog) -> None:
+    """Only an application's custom Java searchers read such a command: none runs here."""
+    caplog.set_level("INFO", logger="searchlib.schema.query_commands")
+    compile_sd("    field s type string { indexing: index\n      query-command: my-own-command\n    }", "")
+    assert "query-command 'my-own-command' in field 's' is for custom searchers" in caplog.text
+
+
 def test_attribute_sorting_settings_in_both_forms() -> None:
     schema = compile_sd("    field s type string { indexing: attribute\n      attribute { sorting: descending } }\n"
                         "    field t type string { indexing: attribute\n      attribute {\n        sorting: function: raw\n"
@@ -169,9 +176,9 @@ def test_attribute_sorting_settings_in_both_forms() -> None:
     ("    field s type array<string> { indexing: index }", "  rank-profile p {\n    rank s { element-gap: 2 }\n  }",
      "not supported: 'rank s { ... }' (element-gap", 6),
     ("    field s type string { indexing: index\n      query-command: phrase-segmenting }", "",
-     "not supported: query-command in field 's'", 4),
+     "not supported: query-command 'phrase-segmenting' in field 's'", 4),
     ("    field s type string { indexing: index }", "  fieldset f {\n    fields: s\n    query-command: dynteaser\n  }",
-     "not supported: query-command in fieldset 'f'", 7),
+     "not supported: query-command 'dynteaser' in fieldset 'f'", 7),
 ])
 def test_vespa_settings_not_implemented_are_refused_where_written(fields, outside, message, line) -> None:
     with pytest.raises(SchemaError, match=re.escape(message)) as raised:
