@@ -46,7 +46,7 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
          query_features: Mapping[str, object], now: float,
          rank_properties: Mapping[str, str] | None = None, as_of: int = 0,
          corpus_statistics: CorpusStatistics | None = None,
-         snippets: SnippetConfig = DEFAULT_SNIPPETS) -> list[Docsum]:
+         snippets: SnippetConfig = DEFAULT_SNIPPETS, *, bolding: bool = True) -> list[Docsum]:
     """`as_of`: the generation of the search that found the hits; a document replaced or removed
     since comes back as it was then (store/read_views.py). Its summary-features are left out: they
     would be computed on the current attributes."""
@@ -68,7 +68,8 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
     zcurves = {source: position for source, position in zcurves.items() if position is not None}
     sources = {zcurves.get(source, source).split(".")[0] for name, sources in fields_wanted
                for source in sources or (name,)}
-    transforms = summary_transforms(schema, summary_class, query, snippets)  # snippets, bolding, tokens, ...
+    transforms = summary_transforms(schema, summary_class, query, snippets,  # snippets, bolding, tokens, ...
+                                    bolding=bolding)
     docsums = []
     for gid, local_id, version in found:
         if version is None:

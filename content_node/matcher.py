@@ -27,6 +27,7 @@ from searchlib.grouping.result import Group
 from searchlib.hits import LeanHit, is_rank_order, is_relevance, order_rows, sort_value, top_k_indices
 from searchlib.query import tree as q
 from searchlib.rescaling import rescale_rest
+from searchlib.sort_functions import sort_value_of
 
 @dataclass(frozen=True, slots=True)
 class SearchParams:
@@ -239,7 +240,7 @@ def _sorted_outcome(index, program, calculator, params, candidates, scores, gids
 def _sort_value(index, key: q.SortKey, row: int, score: float) -> object:
     if is_relevance(key.field):
         return float(score)
-    return sort_value(index.attribute(key.field)[row])
+    return sort_value(sort_value_of(index.attribute(key.field)[row], key.function, key.strength))
 
 
 def _as_column(value: object, rows: int) -> np.ndarray:

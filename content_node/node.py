@@ -131,14 +131,16 @@ class ContentNode:
 
     def fill(self, schema_name: str, profile: str, summary_class: str, global_ids: Sequence[bytes],
              query, query_features, now: float, rank_properties=None, as_of: int = 0,
-             corpus_statistics: CorpusStatistics | None = None) -> list[docsums.Docsum]:
-        """`as_of`: the generation of the search that found the hits (0: the current documents)."""
+             corpus_statistics: CorpusStatistics | None = None, *, bolding: bool = True) -> list[docsums.Docsum]:
+        """`as_of`: the generation of the search that found the hits (0: the current documents);
+        bolding=False: presentation.bolding=false, no <hi> around query words."""
         schema = self.schema(schema_name)
         program = self.program(schema_name, profile) if profile else None
         with self.databases[schema_name].read_view() as view:
             return docsums.fill(view, program, schema, summary_class, global_ids, query, query_features,
                                 now or time.time(), rank_properties, as_of, corpus_statistics,
-                                SnippetConfig.from_settings(self.application.content.snippet_settings))
+                                SnippetConfig.from_settings(self.application.content.snippet_settings),
+                                bolding=bolding)
 
     def database_for(self, document_id: str) -> DocumentDB:
         doctype = DocumentId.parse(document_id).doctype

@@ -122,7 +122,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
             docsums = self._node.fill(call.schema, call.rank_profile, call.summary_class,
                                       [hit.global_id for hit in outcome.hits], call.query, call.query_features,
                                       call.now, call.rank_properties, outcome.generation,
-                                      call.corpus_statistics)
+                                      call.corpus_statistics, bolding=call.bolding)
         except Exception as error:  # noqa: BLE001 - see the docstring
             log.warning("summaries with the hits failed (the container fetches them apart): %s", error)
             return ()
@@ -136,7 +136,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                 return codec.encode_docsums([], [mismatch])
             docsums = self._node.fill(call.schema, call.rank_profile, call.summary_class, call.global_ids,
                                       call.query, call.query_features, call.now, call.rank_properties,
-                                      call.as_of, call.corpus_statistics)
+                                      call.as_of, call.corpus_statistics, bolding=call.bolding)
             return codec.encode_docsums([codec.DocsumValue(d.global_id, d.document_id, d.fields,
                                                            d.summary_features) for d in docsums])
         except Exception as error:  # noqa: BLE001

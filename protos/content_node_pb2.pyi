@@ -367,12 +367,18 @@ class NearestNeighborItem(_message.Message):
     def __init__(self, field: _Optional[str] = ..., query_tensor: _Optional[str] = ..., target_hits: _Optional[int] = ..., approximate: _Optional[bool] = ..., explore_additional_hits: _Optional[int] = ..., distance_threshold: _Optional[float] = ..., label: _Optional[str] = ..., total_target_hits: _Optional[int] = ..., min_target_hits: _Optional[int] = ..., hnsw: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class SortKey(_message.Message):
-    __slots__ = ("field", "ascending")
+    __slots__ = ("field", "ascending", "function", "strength", "locale")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     ASCENDING_FIELD_NUMBER: _ClassVar[int]
+    FUNCTION_FIELD_NUMBER: _ClassVar[int]
+    STRENGTH_FIELD_NUMBER: _ClassVar[int]
+    LOCALE_FIELD_NUMBER: _ClassVar[int]
     field: str
     ascending: bool
-    def __init__(self, field: _Optional[str] = ..., ascending: _Optional[bool] = ...) -> None: ...
+    function: str
+    strength: str
+    locale: str
+    def __init__(self, field: _Optional[str] = ..., ascending: _Optional[bool] = ..., function: _Optional[str] = ..., strength: _Optional[str] = ..., locale: _Optional[str] = ...) -> None: ...
 
 class SortValue(_message.Message):
     __slots__ = ("number", "text", "integer")
@@ -385,7 +391,7 @@ class SortValue(_message.Message):
     def __init__(self, number: _Optional[float] = ..., text: _Optional[str] = ..., integer: _Optional[int] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "now", "grouping", "rank_properties", "explain", "corpus_statistics", "with_summaries", "summary_class", "streaming_selection")
+    __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "now", "grouping", "rank_properties", "explain", "corpus_statistics", "with_summaries", "summary_class", "no_bolding", "streaming_selection")
     class QueryFeaturesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -420,6 +426,7 @@ class SearchRequest(_message.Message):
     CORPUS_STATISTICS_FIELD_NUMBER: _ClassVar[int]
     WITH_SUMMARIES_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_CLASS_FIELD_NUMBER: _ClassVar[int]
+    NO_BOLDING_FIELD_NUMBER: _ClassVar[int]
     STREAMING_SELECTION_FIELD_NUMBER: _ClassVar[int]
     schema: str
     rank_profile: str
@@ -441,8 +448,9 @@ class SearchRequest(_message.Message):
     corpus_statistics: CorpusStatistics
     with_summaries: bool
     summary_class: str
+    no_bolding: bool
     streaming_selection: str
-    def __init__(self, schema: _Optional[str] = ..., rank_profile: _Optional[str] = ..., app_generation: _Optional[str] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., hits: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., trace_level: _Optional[int] = ..., sorting: _Optional[_Iterable[_Union[SortKey, _Mapping]]] = ..., rerank_count: _Optional[int] = ..., keep_rank_count: _Optional[int] = ..., rank_score_drop_limit: _Optional[float] = ..., second_phase_rank_score_drop_limit: _Optional[float] = ..., now: _Optional[float] = ..., grouping: _Optional[str] = ..., rank_properties: _Optional[_Mapping[str, str]] = ..., explain: _Optional[bool] = ..., corpus_statistics: _Optional[_Union[CorpusStatistics, _Mapping]] = ..., with_summaries: _Optional[bool] = ..., summary_class: _Optional[str] = ..., streaming_selection: _Optional[str] = ...) -> None: ...
+    def __init__(self, schema: _Optional[str] = ..., rank_profile: _Optional[str] = ..., app_generation: _Optional[str] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., hits: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., trace_level: _Optional[int] = ..., sorting: _Optional[_Iterable[_Union[SortKey, _Mapping]]] = ..., rerank_count: _Optional[int] = ..., keep_rank_count: _Optional[int] = ..., rank_score_drop_limit: _Optional[float] = ..., second_phase_rank_score_drop_limit: _Optional[float] = ..., now: _Optional[float] = ..., grouping: _Optional[str] = ..., rank_properties: _Optional[_Mapping[str, str]] = ..., explain: _Optional[bool] = ..., corpus_statistics: _Optional[_Union[CorpusStatistics, _Mapping]] = ..., with_summaries: _Optional[bool] = ..., summary_class: _Optional[str] = ..., no_bolding: _Optional[bool] = ..., streaming_selection: _Optional[str] = ...) -> None: ...
 
 class LeanHit(_message.Message):
     __slots__ = ("global_id", "relevance", "match_features", "sort_values", "phases")
@@ -626,7 +634,7 @@ class TermStatisticsReply(_message.Message):
     def __init__(self, statistics: _Optional[_Union[CorpusStatistics, _Mapping]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ...) -> None: ...
 
 class DocsumRequest(_message.Message):
-    __slots__ = ("schema", "summary_class", "rank_profile", "global_ids", "query", "query_features", "app_generation", "now", "as_of", "rank_properties", "corpus_statistics")
+    __slots__ = ("schema", "summary_class", "rank_profile", "global_ids", "query", "query_features", "app_generation", "now", "as_of", "rank_properties", "corpus_statistics", "no_bolding")
     class QueryFeaturesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -652,6 +660,7 @@ class DocsumRequest(_message.Message):
     AS_OF_FIELD_NUMBER: _ClassVar[int]
     RANK_PROPERTIES_FIELD_NUMBER: _ClassVar[int]
     CORPUS_STATISTICS_FIELD_NUMBER: _ClassVar[int]
+    NO_BOLDING_FIELD_NUMBER: _ClassVar[int]
     schema: str
     summary_class: str
     rank_profile: str
@@ -663,7 +672,8 @@ class DocsumRequest(_message.Message):
     as_of: int
     rank_properties: _containers.ScalarMap[str, str]
     corpus_statistics: CorpusStatistics
-    def __init__(self, schema: _Optional[str] = ..., summary_class: _Optional[str] = ..., rank_profile: _Optional[str] = ..., global_ids: _Optional[_Iterable[bytes]] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., app_generation: _Optional[str] = ..., now: _Optional[float] = ..., as_of: _Optional[int] = ..., rank_properties: _Optional[_Mapping[str, str]] = ..., corpus_statistics: _Optional[_Union[CorpusStatistics, _Mapping]] = ...) -> None: ...
+    no_bolding: bool
+    def __init__(self, schema: _Optional[str] = ..., summary_class: _Optional[str] = ..., rank_profile: _Optional[str] = ..., global_ids: _Optional[_Iterable[bytes]] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., app_generation: _Optional[str] = ..., now: _Optional[float] = ..., as_of: _Optional[int] = ..., rank_properties: _Optional[_Mapping[str, str]] = ..., corpus_statistics: _Optional[_Union[CorpusStatistics, _Mapping]] = ..., no_bolding: _Optional[bool] = ...) -> None: ...
 
 class Docsum(_message.Message):
     __slots__ = ("global_id", "document_id", "fields_json", "summary_features")

@@ -21,6 +21,7 @@ import numpy as np
 
 from searchlib.explain import HitPhases
 from searchlib.numbers import UNSET_INTEGER, number_value
+from searchlib.sort_functions import sort_column
 
 RELEVANCE_FIELDS = ("[relevance]", "[rank]")
 
@@ -147,7 +148,8 @@ def order_rows(sorting: Sequence, scores: np.ndarray, column: Callable[[str], np
             keyed = np.where(np.isnan(scores), -np.inf, scores).astype(np.float64)
             keys.append(keyed if key.ascending else -keyed)
         else:
-            keys.extend(sort_key_columns(column(key.field), key.ascending))
+            values = sort_column(column(key.field), getattr(key, "function", ""), getattr(key, "strength", ""))
+            keys.extend(sort_key_columns(values, key.ascending))
     gid_rank = np.argsort(np.array(global_ids, dtype=object)) if len(global_ids) else np.empty(0, dtype=np.int64)
     tie_break = np.empty(len(global_ids), dtype=np.int64)
     tie_break[gid_rank] = np.arange(len(global_ids))

@@ -120,7 +120,11 @@ def _matched_spans(text: str, words: frozenset[str], language: str,
     return spans
 
 
-def _bold_range(text: str, start: int, end: int, spans: list[tuple[int, int, str]]) -> str:
+def _bold_range(text: str, start: int, end: int, spans: list[tuple[int, int, str]], bolding: bool = True) -> str:
+    """bolding=False (presentation.bolding=false): the same text without the <hi> tags, as Vespa's
+    JuniperSearcher drops the highlight marks then and keeps the separators."""
+    if not bolding:
+        return text[start:end]
     out, position = [], start
     for span_start, span_end, _ in spans:
         if span_start < start or span_end > end:
@@ -139,11 +143,11 @@ def bold(text: str, words: frozenset[str], language: str = "", mode: MatchMode =
 # -- dynamic snippets --------------------------------------------------------------------------
 
 def dynamic_snippet(text: str, words: frozenset[str], language: str = "",
-                    config: SnippetConfig = DEFAULT_SNIPPETS, mode: MatchMode = TEXT) -> str:
+                    config: SnippetConfig = DEFAULT_SNIPPETS, mode: MatchMode = TEXT, bolding: bool = True) -> str:
     """`summary: dynamic`: the fragments of `text` around its best groups of matched words."""
     spans = _matched_spans(text, words, language, mode)
     if len(text) <= config.length:
-        return _bold_range(text, 0, len(text), spans)
+        return _bold_range(text, 0, len(text), spans, bolding)
     if not spans:
         if not config.prefix:
             return ""
@@ -161,7 +165,7 @@ def dynamic_snippet(text: str, words: frozenset[str], language: str = "",
             fragments[-1][1] = max(fragments[-1][1], last)
         else:
             fragments.append([first, last])
-    pieces = [_bold_range(text, start, end, spans).strip() for start, end in fragments]
+    pieces = [_bold_range(text, start, end, spans, bolding).strip() for start, end in fragments]
     head = SEP if fragments[0][0] > 0 else ""
     tail = SEP if fragments[-1][1] < len(text.rstrip()) else ""
     return head + SEP.join(pieces) + tail
@@ -250,9 +254,11 @@ def per_element(value: object, transform) -> object:
 
 
 def summary_transforms(schema: Schema, summary_class: str, query: q.QueryNode | None,
-                       config: SnippetConfig = DEFAULT_SNIPPETS) -> dict[str, Callable[[object], object]]:
+                       config: SnippetConfig = DEFAULT_SNIPPETS, *,
+                       bolding: bool = True) -> dict[str, Callable[[object], object]]:
     """For the summary fields of a class that depend on the query (or show tokens): the function
-    that turns the stored value into the rendered one; fields not listed render as stored."""
+    that turns the stored value into the rendered one; fields not listed render as stored.
+    bolding=False (presentation.bolding=false): snippets without <hi>, bolded fields as stored."""
     summary = schema.summaries.get(summary_class or "default")
     transforms: dict[str, Callable[[object], object]] = {}
     for entry in summary.fields if summary is not None else ():
@@ -266,8 +272,8 @@ def summary_transforms(schema: Schema, summary_class: str, query: q.QueryNode | 
             transforms[entry.name] = functools.partial(matched_elements, words=words, field=field)
         elif entry.dynamic:
             transforms[entry.name] = functools.partial(per_element, transform=functools.partial(
-                dynamic_snippet, words=words, mode=mode, config=config))
-        else:
+                dynamic_snippet, words=words, mode=mode, config=config, bolding=bolding))
+        elif bolding:
             transforms[entry.name] = functools.partial(per_element, transform=functools.partial(
                 bold, words=words, mode=mode))
     return transforms

@@ -2,8 +2,9 @@
 
 `colbert-embedder`: one vector per token, into a tensor with one mapped and one indexed dimension.
   query    [CLS] [unused0](query-token-id 1) tokens [SEP], padded with [MASK] (103) to
-           max-query-tokens (32; query augmentation: the mask attends), a vector for every
-           position: tensor<float>(qt{}, x[128]), labels 0..31.
+           max-query-tokens (32; query augmentation), the padding with attention mask 0 (Vespa's
+           ColBertEmbedder: "do not attend to mask paddings"), a vector for every position:
+           tensor<float>(qt{}, x[128]), labels 0..31.
   document [CLS] [unused1](document-token-id 2) tokens [SEP] with punctuation tokens removed and
            at most max-document-tokens (512) ids, a vector for every position but the closing
            [SEP]: "annoyance" gives 3 (CLS, the marker, the word). Into tensor<float>(dt{}, x[128]),
@@ -81,8 +82,8 @@ class ColBertEmbedder(_TransformerEmbedder):
         encoding = self.tokenizer.encode(text, add_special_tokens=False)
         if context == "query":
             ids = [self.start, self.query_marker] + encoding.ids[:self.max_query_tokens - 3] + [self.end]
-            ids += [self.mask_token] * (self.max_query_tokens - len(ids))
-            return ids, [1] * len(ids)
+            padding = self.max_query_tokens - len(ids)
+            return ids + [self.mask_token] * padding, [1] * len(ids) + [0] * padding
         kept = [i for i, token in zip(encoding.ids, encoding.tokens) if token not in _PUNCTUATION]
         ids = [self.start, self.document_marker] + kept[:self.max_document_tokens - 3] + [self.end]
         return ids, [1] * len(ids)

@@ -29,12 +29,13 @@ from container.search.query import Query, QueryTimeout
 from container.search.query_embedding import query_features
 from container.search.request_parameters import read_bool
 from container.search.streaming import selection_for
-from container.search.validation import validate_fields, validate_sorting
+from container.search.validation import resolve_sorting, validate_fields, validate_sorting
 from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.coverage import CoverageReport
 from searchlib.errors import InvalidParameterError, quote_input
 from searchlib.grouping import GroupingOperation
 from searchlib.hits import LeanHit, merge_hits
+from searchlib.phase_counts import node_count
 from searchlib.query.search_path import SearchPath, parse_search_path
 from searchlib.schema.model import ApplicationPackage
 from searchlib.wire.search_codec import DocsumCall, DocsumValue, EncodedDocsum, NodeError, SearchCall
@@ -120,6 +121,7 @@ def plan(application: ApplicationPackage, ranker: GlobalPhaseRanker, query: Quer
     schemas = [application.schemas[name] for name in query.schemas]
     validate_fields(query.yql.where, schemas)
     validate_sorting(query.sorting, schemas)
+    query = replace(query, sorting=resolve_sorting(query.sorting, schemas, query.parameters.get("model.locale") or None))
     for schema in schemas:  # before anything looks the profile up
         if query.summary_class and query.summary_class not in schema.summaries:
             raise InvalidParameterError(
@@ -174,12 +176,13 @@ async def search_schema(plan: SearchPlan, schema_name: str, application: Applica
     call = SearchCall(schema=schema_name, rank_profile=query.profile, query=query.yql.where, hits=fetch,
                       timeout_ms=max(int((query.deadline - time.monotonic()) * 1000), 1),
                       query_features=features, sorting=query.sorting,
-                      rerank_count=query.rerank_count, keep_rank_count=query.keep_rank_count,
+                      rerank_count=_node_count(query, profile, "rerank_count", "second_phase", len(clients)),
+                      keep_rank_count=_node_count(query, profile, "keep_rank_count", "first_phase", len(clients)),
                       rank_score_drop_limit=query.rank_score_drop_limit,
                       app_generation=application.generation, trace_level=query.trace_level,
                       now=query.now, grouping=grouping.request_text(query),
                       rank_properties=query.rank_properties, explain=query.explain,
-                      with_summaries=with_summaries, summary_class=query.summary_class,
+                      with_summaries=with_summaries, summary_class=query.summary_class, bolding=query.bolding,
                       streaming_selection=selection_for(application, schema_name, query.streaming_selection))
     call, statistics_trace = await with_statistics(call, clients, profile.rank_properties, query.deadline)
     gathered = await scatter_gather(clients, call, query.deadline, application.content.redundancy,
@@ -191,6 +194,14 @@ async def search_schema(plan: SearchPlan, schema_name: str, application: Applica
                       [*statistics_trace, *trace], gathered.groupings, features, gathered.failed_keys,
                       gathered.generations, gathered.phases, corpus_statistics=call.corpus_statistics,
                       docsums=gathered.docsums)
+
+
+def _node_count(query: Query, profile, count: str, phase: str, nodes: int) -> int | None:
+    """rerank_count / keep_rank_count for each of `nodes` nodes: the query's per-node or total
+    count, else the profile's total spread over them (a profile's per-node count the node knows)."""
+    ranking = getattr(profile, phase)
+    total = getattr(ranking, f"total_{count}", None) if ranking is not None else None
+    return node_count(getattr(query, count), getattr(query, f"total_{count}"), None, total, nodes)
 
 
 # -- global phase -------------------------------------------------------------------------------
@@ -260,7 +271,8 @@ async def fill(plan: SearchPlan, application: ApplicationPackage, cluster: Searc
                           query_features=searched[schema].query_features if profile.summary_features else {},
                           app_generation=application.generation, now=query.now,
                           rank_properties=query.rank_properties if profile.summary_features else {},
-                          corpus_statistics=searched[schema].corpus_statistics if profile.summary_features else None)
+                          corpus_statistics=searched[schema].corpus_statistics if profile.summary_features else None,
+                          bolding=query.bolding)
         deadline = max(query.deadline, time.monotonic() + 1.0)  # a late fill still beats no fields
         found, fill_errors = await fill_summaries(by_key, hits, call, deadline, cluster.replica_clients,
                                                   searched[schema].generations)

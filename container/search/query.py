@@ -13,6 +13,8 @@ from container.search.validation import check_depth
 from searchlib.errors import ErrorCode, InvalidParameterError, QueryError, SearchlibError, quote_input
 from searchlib.match_modes import query_match_modes
 from searchlib.query import tree as q
+from searchlib.query.field_checks import yql_window_problem
+from searchlib.query.sort_specs import parse_sorting
 from searchlib.query.plain_text import SYNTAX_PARAMETER, without_query_syntax
 from searchlib.query.parse_cache import ParseCache
 from searchlib.query.yql import parse_yql
@@ -42,6 +44,11 @@ class Query:
     now: float = field(default_factory=time.time)
     parameters: Mapping[str, str] = field(default_factory=dict)
     explain: bool = False  # ranking.explain: the phase trace (container/search/explain.py)
+    # across the content nodes searched (searchlib.phase_counts): ranking.secondPhase.totalRerankCount,
+    # ranking.totalKeepRankCount
+    total_rerank_count: int | None = None
+    total_keep_rank_count: int | None = None
+    bolding: bool = True  # presentation.bolding: query words in <hi> in dynamic and bolded summary fields
     streaming_selection: str = ""  # streaming mode: the group searched, as a document selection
 
     @property
@@ -108,6 +115,9 @@ def query_from(params: Mapping[str, str], application: ApplicationPackage, start
             raise QueryError("Could not create query from YQL: it is nested too deeply") from None
         _PARSED.put(key, parsed)
     check_depth(parsed.where, limits.query_tree_depth)
+    window_problem = yql_window_problem(parsed.limit, parsed.offset, limits.max_hits, limits.max_offset)
+    if window_problem is not None:
+        raise InvalidParameterError(window_problem)
     hits = parsed.limit - (parsed.offset or 0) if parsed.limit is not None else \
         rp.read_int(params, "hits", 10)
     offset = parsed.offset if parsed.offset is not None else rp.read_int(params, "offset", 0)
@@ -126,9 +136,12 @@ def query_from(params: Mapping[str, str], application: ApplicationPackage, start
         summary_class=params.get("presentation.summary", ""),
         trace_level=rp.read_int(params, "trace.level", 0),
         feature_texts=feature_texts,
-        sorting=parsed.order_by or _sorting_parameter(params.get("ranking.sorting", "")),
+        sorting=parsed.order_by or parse_sorting(params.get("ranking.sorting", "")),
         rerank_count=_first_int(params, "ranking.secondPhase.rerankCount", "ranking.rerankCount"),
         keep_rank_count=_first_int(params, "ranking.keepRankCount"),
+        total_rerank_count=_first_int(params, "ranking.secondPhase.totalRerankCount"),
+        total_keep_rank_count=_first_int(params, "ranking.totalKeepRankCount"),
+        bolding=rp.read_bool(params, "presentation.bolding", True),
         rank_score_drop_limit=rp.read_float(params, "ranking.rankScoreDropLimit", allow_infinite=True),
         global_phase_rerank_count=_first_int(params, "ranking.globalPhase.rerankCount"),
         search_path=params.get("model.searchPath", ""),
@@ -190,15 +203,6 @@ def _first_int(params: Mapping[str, str], *names: str) -> int | None:
         if params.get(name, "") != "":
             return rp.read_int(params, name, 0)
     return None
-
-
-def _sorting_parameter(text: str) -> tuple[q.SortKey, ...]:
-    """`sorting=-price +year` (Vespa's sorting spec; '+' may arrive as a space from a URL)."""
-    keys = []
-    for token in text.split():
-        ascending = not token.startswith("-")
-        keys.append(q.SortKey(token.lstrip("+-"), ascending))
-    return tuple(keys)
 
 
 def resolve_schemas(sources: tuple[str, ...], params: Mapping[str, str],

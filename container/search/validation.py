@@ -7,8 +7,10 @@ from typing import Sequence
 from searchlib.errors import InvalidParameterError, quote_input
 from searchlib.hits import is_relevance
 from searchlib.query import tree as q
+from searchlib.query.field_checks import first_problem, in_checker, nearest_neighbor_check
 from searchlib.schema.geo_fields import is_position
 from searchlib.schema.model import Schema
+from searchlib.sort_functions import resolve_sort
 
 
 # field kinds searched only by their own operator (which searches only them)
@@ -59,6 +61,18 @@ def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
 
     visit(node)
 
+    def kinds_of(index: str) -> list[str]:
+        return [_value_kind(s.fields[f]) for s in schemas for f in s.index_fields(index) if f in s.fields]
+
+    problem = first_problem(node, in_checker(kinds_of), nearest_neighbor_check)
+    if problem is not None:
+        raise InvalidParameterError(problem)
+
+
+def _value_kind(spec) -> str:
+    element = spec.type.element
+    return element.kind if spec.type.kind in ("array", "weightedset") and element is not None else spec.type.kind
+
 
 _SORTABLE = ("string", "int", "long", "byte", "float", "float16", "double", "bool")
 
@@ -76,6 +90,22 @@ def validate_sorting(sorting: Sequence[q.SortKey], schemas: Sequence[Schema]) ->
         if unsortable is not None:
             raise InvalidParameterError(
                 f"Sorting on '{key.field}' is not possible: a {unsortable.type.kind} field cannot be sorted on")
+
+
+def resolve_sorting(sorting: Sequence[q.SortKey], schemas: Sequence[Schema],
+                    query_locale: str | None) -> tuple[q.SortKey, ...]:
+    """Each string sort key with its function (raw, lowercase or uca), as Vespa's
+    ValidateSortingSearcher resolves it from the attribute's `sorting` settings and the query's
+    locale (model.locale); numbers and relevance sort as they are."""
+    resolved = []
+    for key in sorting:
+        field = next((s.fields[key.field] for s in schemas if key.field in s.fields), None)
+        if field is None or field.type.kind != "string" or is_relevance(key.field):
+            resolved.append(key)
+            continue
+        sort = resolve_sort(key.function, key.strength, key.locale, field.sorting, query_locale)
+        resolved.append(q.SortKey(key.field, key.ascending, sort.function, sort.strength, sort.locale))
+    return tuple(resolved)
 
 
 def check_depth(node: q.QueryNode, limit: int) -> None:

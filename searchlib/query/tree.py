@@ -33,6 +33,8 @@ class Phrase:
     weight: int = 100
     label: str = ""
     segment: bool = dataclass_field(default=False, compare=False)  # how it prints, not what it is
+    # [start, end) spans of terms that were a phrase segment nested in phrase(...): printed only
+    segments: tuple[tuple[int, int], ...] = dataclass_field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +283,10 @@ FIELD_ITEMS = (Term, Phrase, Near, Equiv, WeightedTokens, Fuzzy, Regex, In, Rang
 class SortKey:
     field: str  # an attribute name, or "[relevance]"
     ascending: bool = False
+    # a string sort function (searchlib.sort_functions): raw, lowercase or uca; "" for the attribute's
+    function: str = ""
+    strength: str = ""  # uca: primary .. identical; "" for the attribute's
+    locale: str = ""  # uca: kept and shown (no locale tailoring here)
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +344,9 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         return f"{'|' if node.filter else ''}{_qualified(node.field, term)}{weight}"
     if isinstance(node, Phrase):
         weight = f"!{node.weight}" if node.weight != 100 else ""
-        terms = map(anchor_symbol, node.terms) if node.field.endswith(".hostname") else node.terms
+        terms = list(map(anchor_symbol, node.terms) if node.field.endswith(".hostname") else node.terms)
+        for start, end in reversed(node.segments):
+            terms[start:end] = ["'" + " ".join(terms[start:end]) + "'"]
         quote = "'" if node.segment else '"'
         return f'{node.field}:{quote}{" ".join(terms)}{quote}{weight}'
     if isinstance(node, Near):
@@ -371,7 +379,7 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
             parts.append(f"totalTargetHits={node.total_target_hits}")
             if node.min_target_hits:
                 parts.append(f"minTargetHits={node.min_target_hits}")
-        else:
+        elif node.target_hits:  # 0: not given (Vespa's item shows no target then)
             parts.append(f"targetHits={node.target_hits}")
         if not node.approximate:
             parts.append("approximate=false")

@@ -20,6 +20,7 @@ from searchlib.errors import QueryError
 from searchlib.languages import detect_language, language_code
 from searchlib.match_modes import MatchMode
 from searchlib.query import parameters as params
+from searchlib.query.sort_specs import sort_function
 from searchlib.query.tree import (
     And, FalseItem, Not, Or, ParsedYql, QueryNode, Range, Rank, SortKey, TrueItem, WeakAnd,
 )
@@ -183,8 +184,7 @@ class _YqlParser(
     def _order_by(self) -> tuple[SortKey, ...]:
         keys = []
         while True:
-            if self._starts_annotations():
-                self._annotations(0)  # sort functions (uca, lowercase) are accepted and ignored
+            sorter = self._annotations(0) if self._starts_annotations() else {}  # {function, locale, strength}
             token = self.peek()
             if token.kind in ("ident", "string"):
                 name = self.advance().text
@@ -197,7 +197,7 @@ class _YqlParser(
             ascending = True
             if self.is_keyword("asc") or self.is_keyword("desc"):
                 ascending = self.advance().text.lower() == "asc"
-            keys.append(SortKey(name, ascending))
+            keys.append(SortKey(name, ascending, *sort_function(sorter, self.fail, token.start)))
             if not self.is_punct(","):
                 return tuple(keys)
             self.advance()
@@ -392,7 +392,9 @@ class _YqlParser(
                 what = "is not supported" if name.lower() in _UNSUPPORTED else "is not a known operator"
                 self.fail(f"'{name}' {what} after 'contains'", token.start)
             else:
-                node = self._phrase(field, self._phrase_words(field, annotations, depth), annotations, token)
+                segments: list[tuple[int, int]] = []
+                words = self._phrase_words(field, annotations, depth, segments)
+                node = self._phrase(field, words, annotations, token, segments=tuple(segments))
         else:
             self.expected("a string, @parameter or phrase(...) after 'contains'")
         if wrapped:

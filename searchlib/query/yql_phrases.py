@@ -15,11 +15,15 @@ class YqlPhraseParser(YqlValueCursor):
     """Needs from the parser: `_inherited`, `_exact_fields`, `_modes`, `_language`, `_stem`,
     `_same_element_field`, `_annotations`, `_starts_annotations`, `_parameter` and `_alternative_words`."""
 
-    def _phrase_words(self, field: str, annotations: dict[str, object], depth: int) -> list[str]:
+    def _phrase_words(self, field: str, annotations: dict[str, object], depth: int,
+                      segments: list[tuple[int, int]] | None = None) -> list[str]:
         """phrase(...)'s words: strings, @parameters and nested phrase(...) items, each may be
         parenthesised with its own annotations (`({stem: false}"a")`), and alternatives({...}) (any of
         its forms at that place); a nested phrase's words
-        take its place, as Vespa's parser flattens them (`phrase("a", phrase("b", "c"))` is "a b c")."""
+        take its place, as Vespa's parser flattens them (`phrase("a", phrase("b", "c"))` is "a b c").
+        A nested phrase with an `origin` annotation is Vespa's phrase segment (the words of one
+        original string): the same words in the same places, its span added to `segments` (shown
+        `"a b 'c d'"`)."""
         if depth > _MAX_DEPTH:
             self.fail(f"The query nests deeper than {_MAX_DEPTH} levels", self.peek().start)
         self.expect_punct("(")
@@ -31,13 +35,17 @@ class YqlPhraseParser(YqlValueCursor):
             wrapped = self.is_punct("(")
             if wrapped:
                 self.advance()
-            own = {**annotations, **(self._annotations(depth + 1) if self._starts_annotations() else {})}
+            written = self._annotations(depth + 1) if self._starts_annotations() else {}
+            own = {**annotations, **written}
             token = self.advance()
             if token.kind in ("string", "param"):
                 text = token.text if token.kind == "string" else self._parameter(token)
                 words.extend(self._words(field, text, {**self._inherited, **own}, token))
             elif token.kind == "ident" and token.text.lower() == "phrase" and self.is_punct("("):
-                words.extend(self._phrase_words(field, own, depth + 1))
+                nested = self._phrase_words(field, own, depth + 1)
+                if segments is not None and "origin" in written and len(nested) > 1:
+                    segments.append((len(words), len(words) + len(nested)))
+                words.extend(nested)
             elif token.kind == "ident" and token.text.lower() == "alternatives" and self.is_punct("("):
                 forms = self._alternative_words(field, {**self._inherited, **own}, token)
                 words.extend(forms if len(forms) < 2 else [equiv_key(forms)])  # any form at that position
@@ -65,7 +73,8 @@ class YqlPhraseParser(YqlValueCursor):
                             annotations, at, affixes[0] if affixes else "", segment=True)
 
     def _phrase(self, field: str, tokens: list[str], annotations: dict[str, object], at: Token,
-                affix: str = "", *, segment: bool = False) -> QueryNode | None:
+                affix: str = "", *, segment: bool = False,
+                segments: tuple[tuple[int, int], ...] = ()) -> QueryNode | None:
         """One word is a Term (with its {prefix|substring|suffix: true} affix), several a Phrase,
         none nothing."""
         annotations = {**self._inherited, **annotations}
@@ -77,7 +86,7 @@ class YqlPhraseParser(YqlValueCursor):
             ranked = self._annotation(params.annotation_bool, annotations, "ranked", True, at)
             is_filter = self._annotation(params.annotation_bool, annotations, "filter", False, at)
             return Term(field, tokens[0], weight, label, ranked, is_filter, affix)
-        return Phrase(field, tuple(tokens), weight, label, segment)
+        return Phrase(field, tuple(tokens), weight, label, segment, segments)
 
     def _words(self, field: str, text: str, annotations: dict[str, object], at: Token) -> list[str]:
         """The words of one string as the field indexed them: normalized whole values for

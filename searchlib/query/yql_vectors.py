@@ -1,6 +1,8 @@
 """nearestNeighbor, a layer of the YQL parser (yql.py):
 
     {targetHits: 10}nearestNeighbor(field, q)                 per content node
+    nearestNeighbor(field, q)              parses (target 0), as in Vespa, whose container then
+                                           refuses it (field_checks.nearest_neighbor_problem)
     {totalTargetHits: 100, minTargetHits: 20}nearestNeighbor(field, q)   cluster-wide
     {..., approximate: false, hnsw.exploreAdditionalHits: 5, distanceThreshold: 0.5, label: "x",
      hnsw.approximateThreshold: 0.05, ...}                     (tree.HNSW_TUNING)
@@ -22,12 +24,6 @@ class YqlVectorParser(YqlValueCursor):
         self.expect_punct(",")
         query_tensor = self.expect_ident("a query tensor name")
         self.expect_punct(")")
-        if "targetHits" not in annotations and "totalTargetHits" not in annotations:
-            self.fail(
-                "nearestNeighbor requires the annotation targetHits (per node) or totalTargetHits, "
-                f"as in {{targetHits: 10}}nearestNeighbor({field}, {query_tensor})",
-                at.start,
-            )
         total = self._annotation(params.annotation_int, annotations, "totalTargetHits", 0, at, minimum=1)
         least = self._annotation(params.annotation_int, annotations, "minTargetHits", 0, at, minimum=1)
         per_node = max(total, least) if "targetHits" not in annotations else self._annotation(

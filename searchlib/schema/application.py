@@ -73,10 +73,12 @@ def package_generation(root: str | Path, files: list[str]) -> str:
     return digest.hexdigest()
 
 
-def load_application(path: str | Path, *, require_global_parents: bool = True) -> ApplicationPackage:
-    """Load and compile the application package in directory `path`. `require_global_parents=False`
-    skips the services.xml rule that reference targets are global document types (schema-only
-    compilation, as Vespa's derived-config tests do; never for a package that is run)."""
+def load_application(path: str | Path, *, derive_only: bool = False) -> ApplicationPackage:
+    """Load and compile the application package in directory `path`. derive_only: compile as
+    Vespa's config derivation does (its derived-config tests): `file:` rank constants take their
+    declared types without their contents being read, and the services.xml rule that reference
+    targets are global document types is not applied. A package to run (validate, up) is loaded
+    without it, so a missing constant file or a non-global parent is a located error there."""
     root = Path(path)
     if not root.is_dir():
         raise SchemaError(f"application package '{root}' is not a directory", SourceLocation(str(root), 0, 0))
@@ -85,7 +87,7 @@ def load_application(path: str | Path, *, require_global_parents: bool = True) -
     sources = {relative: (root / relative).read_text(encoding="utf-8") for relative in files
                if _is_schema_source(relative) or relative == "services.xml" or is_query_profile_source(relative)}
     return _build(sources, str(root), package_generation(root, files), schema_dir, display_root=root,
-                  require_global_parents=require_global_parents)
+                  read_constant_files=not derive_only, require_global_parents=not derive_only)
 
 
 def application_from_text(sd_text: str, *, services_xml: str | None = None, name: str = "test.sd",
@@ -122,7 +124,7 @@ def _is_schema_source(relative: str) -> bool:
 
 def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: Path | None,
            display_root: Path | None, check_expressions: bool = True,
-           require_global_parents: bool = True) -> ApplicationPackage:
+           require_global_parents: bool = True, read_constant_files: bool = True) -> ApplicationPackage:
     def file_name(relative: str) -> str:
         return str(display_root / relative) if display_root is not None else relative
 
@@ -149,7 +151,7 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
     schemas = compile_schemas(decls.values())
     check_indexing(schemas)  # a statement the container cannot run refuses the package here
     if check_expressions:  # every rank-profile expression type-checks, or the load fails
-        check_schemas(schemas, display_root)
+        check_schemas(schemas, display_root, read_constant_files=read_constant_files)
     document_types = [schema.document_name for schema in schemas.values()]
     services_text = sources.get("services.xml")
     limits = ContainerLimits()

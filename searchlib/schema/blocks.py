@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Callable, Literal
 
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.schema.lexer import Scanner
 
-Kind = Literal["flag", "value", "block", "flag-or-value", "unsupported"]
+Kind = Literal["flag", "value", "block", "flag-or-value", "unsupported", "custom"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,9 +19,11 @@ class Setting:
 
 
 def read_settings_block(
-    sc: Scanner, what: str, allowed: dict[str, Kind], nested: dict[str, dict[str, Kind]] | None = None
+    sc: Scanner, what: str, allowed: dict[str, Kind], nested: dict[str, dict[str, Kind]] | None = None,
+    custom: "dict[str, Callable[[Scanner, str, SourceLocation], Setting]] | None" = None,
 ) -> list[Setting]:
-    """After `{`: items up to the matching `}`. Unknown keys are errors naming `what`."""
+    """After `{`: items up to the matching `}`. Unknown keys are errors naming `what`. A "custom"
+    item is read by its own reader in `custom` (after its key), which returns its Setting."""
     items: list[Setting] = []
     while not sc.try_char("}"):
         if sc.at_end():
@@ -34,6 +36,9 @@ def read_settings_block(
         location = sc.location(start)
         if kind == "unsupported":  # known to Vespa, not implemented here: refused, never skipped
             raise SchemaError(f"not supported: '{key}' in {what}", location)
+        if kind == "custom":
+            items.append((custom or {})[key](sc, what, location))
+            continue
         if kind == "block":
             sc.expect("{", f"after '{key}' in {what}")
             children = read_settings_block(sc, f"{key} in {what}", (nested or {}).get(key, {}), nested)

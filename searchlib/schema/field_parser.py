@@ -13,7 +13,10 @@ from searchlib.match_modes import MATCH_ALGORITHMS, MATCH_KINDS, check_match_set
 from searchlib.schema.blocks import Setting, parse_int, read_settings_block
 from searchlib.schema.lexer import Scanner
 from searchlib.schema.model import Field, FieldType, HnswParams, SummaryField
+from searchlib.schema.query_commands import check_query_command
+from searchlib.schema.sort_settings import apply_sorting, read_sorting
 from searchlib.schema.types import TypeSpecError, parse_field_type
+from searchlib.sort_functions import DEFAULT_SORT_SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +27,7 @@ MATCH_MODES = frozenset(MATCH_KINDS)  # the match type; an algorithm (prefix, ..
 _ATTRIBUTE_FLAGS = ("fast-search", "fast-access", "fast-rank", "paged", "mutable", "huge", "enable-bit-vectors",
                     "enable-bitvectors", "enable-only-bit-vector", "sorting-function", "uncased", "cased")
 _ATTRIBUTE_ITEMS = {**{flag: "flag" for flag in _ATTRIBUTE_FLAGS}, "distance-metric": "value",
-                    "alias": "value", "sorting": "unsupported", "dictionary": "block"}
+                    "alias": "value", "sorting": "custom", "dictionary": "block"}
 _MATCH_ITEMS = {**{mode: "flag" for mode in (*MATCH_MODES, *MATCH_ALGORITHMS)}, "token": "flag", "cased": "flag", "uncased": "flag",
                 "exact-terminator": "value", "gram-size": "value", "max-length": "value",
                 "max-occurrences": "value", "max-token-length": "value"}
@@ -124,6 +127,7 @@ class FieldBody:
         self.summaries: dict[str, SummaryField] = {}  # `summary` elements, by summary name
         self.locations: dict[str, SourceLocation] = {"field": location}  # of match/linguistics settings
         self.struct_fields: list[Field] = []  # `struct-field x { ... }`, nested ones flattened
+        self.sorting = DEFAULT_SORT_SETTINGS
 
     def parse(self) -> Field:
         sc = self.sc
@@ -134,17 +138,16 @@ class FieldBody:
             key = sc.word(f"an element in {self.owner}")
             location = sc.location(start)
             handler = getattr(self, "_" + key.replace("-", "_"), None)
-            if key == "query-command":  # commands to Vespa's query parser: none is implemented
-                raise SchemaError(f"not supported: query-command in {self.owner}", location)
-            if key in _FIELD_VALUE_SETTINGS:
+            if key == "query-command":  # for custom searchers, or a built-in one (refused)
+                check_query_command(self._value(key), self.owner, location)
+            elif key in _FIELD_VALUE_SETTINGS:
                 self.locations[key] = location
                 self.settings[key] = self._value(key)
                 if key == "rank-type":  # Vespa's rank types pick nativeRank tables; this nativeRank has none
                     log.info("%s: rank-type in %s has no effect: nativeRank here uses no rank-type tables",
                              location, self.owner)
-            elif key == "sorting":  # the sort order and collation of an attribute: not implemented
-                raise SchemaError(f"not supported: sorting settings (order, function, strength, locale) in "
-                                  f"{self.owner}", location)
+            elif key == "sorting":  # the attribute's sort order and function, also written on the field
+                self.sorting = apply_sorting(self.sorting, read_sorting(sc, self.owner, location), self.owner)
             elif key == "summary-to":  # `summary-to: a, b`: the document summaries holding the field
                 self.settings["summary.to"] = self._value(key)
             elif key == "weightedset":
@@ -221,7 +224,8 @@ class FieldBody:
         sc.expect("{", f"after 'attribute' in {self.owner}")
         items = read_settings_block(sc, f"attribute of {self.owner}", _ATTRIBUTE_ITEMS,
                                     {"dictionary": {"btree": "flag", "hash": "flag",
-                                                                               "cased": "flag", "uncased": "flag"}})
+                                                                               "cased": "flag", "uncased": "flag"}},
+                                    custom={"sorting": read_sorting})
         for item in items:
             if item.key == "distance-metric":
                 item = Setting(item.key, _METRIC_ALIASES.get(item.value, item.value), item.location)
@@ -231,6 +235,8 @@ class FieldBody:
                 self.distance_metric = item.value
             elif item.key == "alias":
                 self.aliases.append(item.value or "")
+            elif item.key == "sorting":
+                self.sorting = apply_sorting(self.sorting, item, self.owner)
             elif item.value is None and not item.children:
                 self.attribute_properties.add(item.key)
 
@@ -352,6 +358,7 @@ class FieldBody:
             hnsw=hnsw, match=match, rank_filter=rank_filter, bm25_enabled=self.bm25, location=self.location,
             input_fields=input_fields(self.indexing), weight=self.weight, aliases=tuple(self.aliases),
             settings=MappingProxyType(dict(self.settings)), summaries=self._summary_fields(),
+            sorting=self.sorting,
         )
 
     def _summary_fields(self) -> tuple[SummaryField, ...]:

@@ -9,11 +9,14 @@ second phase's `rerank-count` the same way from the first phase's order.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.schema.model import Field
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_FILTER_COVERAGE = 0.2
 DEFAULT_CUTOFF_FACTOR = 10.0
@@ -45,9 +48,15 @@ def match_phase_of(settings: Mapping[str, str], fields: Mapping[str, Field], pro
     where = f"rank-profile '{profile}'"
     if not given and not diversity:
         return None
-    for unsupported in ("total-max-hits", "evaluation-point", "pre-post-filter-tipping-point"):
-        if unsupported in given:
-            raise SchemaError(f"match-phase of {where}: not supported: {unsupported}", location)
+    if "total-max-hits" in given:
+        raise SchemaError(f"match-phase of {where}: not supported: total-max-hits", location)
+    for estimation in ("evaluation-point", "pre-post-filter-tipping-point"):
+        # Vespa's limiter estimates the hit count from a sample (evaluation-point) and then picks a
+        # pre- or post-filter strategy (the tipping point); a node here counts its matches exactly
+        if estimation in given:
+            _number(given[estimation], estimation, where, location, float, 0.0)
+            log.info("%s: %s in match-phase of %s has no effect here: the node counts its matches exactly",
+                     location, estimation, where)
     if not given:  # diversity alone: before the second phase (diversity_of)
         _diversity(diversity, fields, where, location)
         return None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Mapping
 
 from searchlib.errors import SourceLocation
 from searchlib.schema.clients import DataPlaneClient
+from searchlib.sort_functions import DEFAULT_SORT_SETTINGS, SortSettings
 
 if TYPE_CHECKING:
     from searchlib.schema.query_profiles import QueryProfile
@@ -124,6 +125,7 @@ class Field:
     parent: str = ""
     # an imported field: resolved through the reference at query time (content_node/imported_fields.py)
     imported: ImportedFrom | None = None
+    sorting: SortSettings = DEFAULT_SORT_SETTINGS  # `attribute { sorting: ... }` (string sort function)
 
     @property
     def is_mutable(self) -> bool:
@@ -209,6 +211,9 @@ class RankPhase:
     rerank_count: int | None = None  # second-phase, global-phase
     keep_rank_count: int | None = None  # first-phase
     rank_score_drop_limit: float | None = None
+    # across all content nodes searched: each node takes ceil(total / nodes) (searchlib.phase_counts)
+    total_rerank_count: int | None = None  # second-phase
+    total_keep_rank_count: int | None = None  # first-phase
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 from searchlib.errors import SchemaError
 from searchlib.match_modes import STEMMING_MODES
 from searchlib.schema.blocks import Setting, read_settings_block
+from searchlib.schema.query_commands import check_query_command
 from searchlib.schema.field_parser import (
     MATCH_MODES,
     SUMMARY_ITEMS,
@@ -257,8 +258,10 @@ class _SchemaParser:
                         raise SchemaError(f"not supported: match setting '{item.key}' on {owner} (set it "
                                           f"on its fields)", item.location)
                     decl.match = key if key in MATCH_MODES else decl.match
-            elif key == "query-command":  # commands to Vespa's query parser: none is implemented
-                raise SchemaError(f"not supported: query-command in {owner}", sc.location(key_pos))
+            elif key == "query-command":  # for custom searchers, or a built-in one (refused)
+                sc.expect(":", f"after 'query-command' in {owner}")
+                value, _ = sc.line_value(f"'query-command' in {owner}")
+                check_query_command(value, owner, sc.location(key_pos))
             else:
                 raise SchemaError(f"unknown element '{key}' in {owner}", sc.location(key_pos))
         return decl

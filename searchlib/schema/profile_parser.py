@@ -308,9 +308,10 @@ def _read_phase(sc: Scanner, keyword: str, profile: RankProfileDecl, schema_dir:
             phase.keep_rank_count = parse_int(value, f"{key} in {what}", location)
         elif key == "rank-score-drop-limit":
             phase.rank_score_drop_limit = parse_float(value, f"{key} in {what}", location)
-        else:  # total-keep-rank-count, total-rerank-count: refused, never kept and ignored
-            raise SchemaError(f"not supported: {key} in {what} (a count across all content nodes; use "
-                              f"{key.removeprefix('total-')}, per node)", location)
+        elif key == "total-rerank-count":
+            phase.total_rerank_count = parse_int(value, f"{key} in {what}", location)
+        else:  # total-keep-rank-count
+            phase.total_keep_rank_count = parse_int(value, f"{key} in {what}", location)
     return phase
 
 

@@ -126,7 +126,9 @@ class _Resolver:
             rank_properties.update(parent.rank_properties)
             mutate.update(parent.mutate)
         settings.update(decl.settings)
-        field_rank.update(decl.field_rank)
+        # `rank none: filter` on a name that is no field: Vespa derives nothing from it (its
+        # rankprofiles test); kept out of the profile, with a warning (_validate)
+        field_rank.update((name, value) for name, value in decl.field_rank.items() if name in self.fields)
         rank_properties.update(decl.rank_properties)
         mutate.update(decl.mutate)
         strict = decl.strict if decl.strict is not None else any(parent.strict for parent in parents)
@@ -161,7 +163,8 @@ class _Resolver:
         inherited = [getattr(p, _PHASE_ATTRS[keyword]) for p in parents]
         inherited = [phase for phase in inherited if phase is not None]
         values = {}
-        for attr in ("expression", "rerank_count", "keep_rank_count", "rank_score_drop_limit"):
+        for attr in ("expression", "rerank_count", "keep_rank_count", "rank_score_drop_limit",
+                     "total_rerank_count", "total_keep_rank_count"):
             value = getattr(own, attr) if own is not None else None
             top_level = _TOP_LEVEL_COUNTS.get((keyword, attr))
             if value is None and top_level in decl.settings:  # `rerank-count: 10` in the profile itself
@@ -183,7 +186,12 @@ class _Resolver:
                 raise SchemaError(f"{keyword} of rank-profile '{decl.name}' has no expression",
                                   own.location if own is not None else where)
             values["expression"] = None
-        for attr in ("rerank_count", "keep_rank_count"):
+        for per_node in ("rerank_count", "keep_rank_count"):  # as Vespa's RankProfileValidator
+            if values[per_node] is not None and values[f"total_{per_node}"] is not None:
+                raise SchemaError(f"{keyword} of rank-profile '{decl.name}': cannot set or inherit both "
+                                  f"{per_node.replace('_', '-')} and total-{per_node.replace('_', '-')}",
+                                  own.location if own is not None else where)
+        for attr in ("rerank_count", "keep_rank_count", "total_rerank_count", "total_keep_rank_count"):
             if values[attr] is not None and values[attr] < 0:
                 raise SchemaError(f"{attr.replace('_', '-')} of rank-profile '{decl.name}' must not be negative",
                                   own.location if own is not None else where)
@@ -233,9 +241,10 @@ def _validate(profile: RankProfile, decl: RankProfileDecl, fields: Mapping[str, 
             if not target.is_mutable:
                 raise SchemaError(f"mutate {phase} in rank-profile '{profile.name}': field '{operation.attribute}' "
                                   "is not a mutable attribute (add `attribute: mutable`)", location)
-    for field_name, location in ((name, decl.location) for name in decl.field_rank):
+    for field_name in decl.field_rank:
         if field_name not in fields:
-            raise SchemaError(f"rank-profile '{profile.name}' sets rank of unknown field '{field_name}'", location)
+            log.warning("%s: rank-profile '%s' sets rank of '%s', which is no field: ignored, as Vespa does",
+                        decl.location, profile.name, field_name)
     _check_settings(decl)
     for key, location in decl.setting_locations.items():
         if key.startswith("vespa.fieldweight.") and key[18:] not in fields:
@@ -252,7 +261,6 @@ def _validate(profile: RankProfile, decl: RankProfileDecl, fields: Mapping[str, 
 _NOT_SUPPORTED_SETTINGS = {
     "weakand.stopword-limit": "weakAnd drops no terms by their document frequency here",
     "weakand.adjust-target": "weakAnd does not adjust its target by term document frequency here",
-    "weakand.allow-drop-all": "weakAnd drops no terms here",
     "filter-threshold": "terms are not made filters by their hit ratio here",
     "second-phase-rerank-count": "not Vespa syntax: use rerank-count in second-phase",
     "global-phase-rerank-count": "not Vespa syntax: use rerank-count in global-phase",
@@ -276,6 +284,10 @@ def _check_settings(decl: RankProfileDecl) -> None:
         if key.startswith("rank-type."):  # Vespa's rank types pick nativeRank tables; this nativeRank has none
             log.info("%s: rank-type of '%s' in rank-profile '%s' has no effect: nativeRank here uses no "
                      "rank-type tables (see content_node/matching/core_features.py)", location, key[10:], decl.name)
+        if key == "weakand.allow-drop-all":  # Vespa: whether stopword-limit may drop every term; that
+            # limit is refused above, so no term is dropped and this setting changes nothing
+            log.info("%s: weakand.allow-drop-all in rank-profile '%s' has no effect: weakAnd drops no terms "
+                     "here (no stopword-limit)", location, decl.name)
         if key in _NO_EFFECT_SETTINGS:
             log.info("%s: %s in rank-profile '%s' has no effect in this engine (it tunes work, not results)",
                      location, key, decl.name)

@@ -57,6 +57,8 @@ class PhaseDecl:
     rerank_count: int | None = None
     keep_rank_count: int | None = None
     rank_score_drop_limit: float | None = None
+    total_rerank_count: int | None = None
+    total_keep_rank_count: int | None = None
 
 
 @dataclass(slots=True)

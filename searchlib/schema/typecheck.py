@@ -38,12 +38,14 @@ FUNCTION_BODY = 0  # a function checked on its own: phase rules apply where it i
 FEATURE_LIST = 4  # match- and summary-features: after the phases, no normalizers
 
 
-def check_schemas(schemas: Mapping[str, Schema], package_path: str | Path | None = None) -> None:
-    """Raise SchemaError for the first expression of any profile that does not type-check."""
+def check_schemas(schemas: Mapping[str, Schema], package_path: str | Path | None = None, *,
+                  read_constant_files: bool = True) -> None:
+    """Raise SchemaError for the first expression of any profile that does not type-check.
+    read_constant_files=False: `file:` constants take their declared types unread (derive mode)."""
     root = Path(package_path) if package_path else None
     for schema in schemas.values():
         for profile in schema.rank_profiles.values():
-            ProfileChecker(schema, profile, root).check()
+            ProfileChecker(schema, profile, root, read_constant_files=read_constant_files).check()
 
 
 @dataclass(slots=True)
@@ -57,7 +59,8 @@ class _Scope:
 
 
 class ProfileChecker:
-    def __init__(self, schema: Schema, profile: RankProfile, package_path: Path | None) -> None:
+    def __init__(self, schema: Schema, profile: RankProfile, package_path: Path | None, *,
+                 read_constant_files: bool = True) -> None:
         self.schema = schema
         self.profile = profile
         self.package_path = package_path
@@ -69,7 +72,8 @@ class ProfileChecker:
             if declared.default is not None:
                 self._check_value(declared.type_spec, declared.default, declared.location, name)
         for constant in profile.constants.values():
-            if package_path is not None or not constant.value.strip().startswith(FILE_PREFIX):
+            from_file = constant.value.strip().startswith(FILE_PREFIX)
+            if not from_file or (package_path is not None and read_constant_files):
                 try:
                     constant_value(constant, package_path)
                 except SchemaError as error:

@@ -46,6 +46,7 @@ class SearchCall:
     # the hits it answers with, as the fill would fetch them
     with_summaries: bool = False
     summary_class: str = ""
+    bolding: bool = True  # presentation.bolding: query words in <hi> in dynamic and bolded summaries
     streaming_selection: str = ""  # streaming mode: a document selection (the group searched)
 
 
@@ -98,9 +99,10 @@ def encode_search_call(call: SearchCall) -> pb.SearchRequest:
         schema=call.schema, rank_profile=call.rank_profile, app_generation=call.app_generation,
         query=encode_query(call.query), query_features=encode_features(call.query_features),
         hits=call.hits, timeout_ms=call.timeout_ms, trace_level=call.trace_level,
-        sorting=[pb.SortKey(field=k.field, ascending=k.ascending) for k in call.sorting], now=call.now,
+        sorting=[pb.SortKey(field=k.field, ascending=k.ascending, function=k.function, strength=k.strength,
+                            locale=k.locale) for k in call.sorting], now=call.now,
         grouping=call.grouping, rank_properties=dict(call.rank_properties), explain=call.explain,
-        with_summaries=call.with_summaries, summary_class=call.summary_class,
+        with_summaries=call.with_summaries, summary_class=call.summary_class, no_bolding=not call.bolding,
         streaming_selection=call.streaming_selection)
     for name in ("rerank_count", "keep_rank_count", "rank_score_drop_limit",
                  "second_phase_rank_score_drop_limit"):
@@ -120,7 +122,7 @@ def decode_search_call(message: pb.SearchRequest) -> SearchCall:
         schema=message.schema, rank_profile=message.rank_profile, query=decode_query(message.query),
         hits=message.hits, timeout_ms=message.timeout_ms,
         query_features=decode_features(message.query_features),
-        sorting=tuple(q.SortKey(k.field, k.ascending) for k in message.sorting),
+        sorting=tuple(q.SortKey(k.field, k.ascending, k.function, k.strength, k.locale) for k in message.sorting),
         rerank_count=optional("rerank_count"), keep_rank_count=optional("keep_rank_count"),
         rank_score_drop_limit=optional("rank_score_drop_limit"),
         second_phase_rank_score_drop_limit=optional("second_phase_rank_score_drop_limit"),
@@ -129,6 +131,7 @@ def decode_search_call(message: pb.SearchRequest) -> SearchCall:
         corpus_statistics=decode_statistics(message.corpus_statistics)
         if message.HasField("corpus_statistics") else None,
         with_summaries=message.with_summaries, summary_class=message.summary_class,
+        bolding=not message.no_bolding,
         streaming_selection=message.streaming_selection)
 
 
@@ -176,6 +179,7 @@ class DocsumCall:
     rank_properties: Mapping[str, str] = field(default_factory=dict)
     as_of: int = 0  # the generation of the node's search that found the hits (0: current documents)
     corpus_statistics: CorpusStatistics | None = None  # the search's cluster-wide statistics, if it had them
+    bolding: bool = True  # presentation.bolding
 
 
 def encode_docsum_call(call: DocsumCall) -> pb.DocsumRequest:
@@ -183,7 +187,8 @@ def encode_docsum_call(call: DocsumCall) -> pb.DocsumRequest:
                                rank_profile=call.rank_profile, global_ids=list(call.global_ids),
                                query_features=encode_features(call.query_features),
                                app_generation=call.app_generation, now=call.now,
-                               rank_properties=dict(call.rank_properties), as_of=call.as_of)
+                               rank_properties=dict(call.rank_properties), as_of=call.as_of,
+                               no_bolding=not call.bolding)
     if call.query is not None:
         message.query.CopyFrom(encode_query(call.query))
     if call.corpus_statistics is not None:
@@ -198,6 +203,7 @@ def decode_docsum_call(message: pb.DocsumRequest) -> DocsumCall:
                       query_features=decode_features(message.query_features),
                       app_generation=message.app_generation, now=message.now,
                       rank_properties=dict(message.rank_properties), as_of=message.as_of,
+                      bolding=not message.no_bolding,
                       corpus_statistics=decode_statistics(message.corpus_statistics)
                       if message.HasField("corpus_statistics") else None)
 

@@ -66,7 +66,7 @@ def test_numeric_parameters_are_valid_or_400_never_an_encode_failure(client, nod
         response = client.get("/search/", params={"yql": YQL, name: value})
         assert response.status_code in (200, 400), (name, value, response.text)
         if response.status_code == 400:
-            assert "Could not set" in search_error(response) or "configured limit" in response.text
+            assert "Could not set" in search_error(response) or "limit" in response.text or "allowed is" in response.text
         else:  # sent and decoded by the node: every count fits its wire type
             assert len(nodes[0].searches) == before + 1, (name, value)
 
@@ -76,11 +76,13 @@ def test_out_of_range_counts_are_refused_like_vespa(client):
         client.get("/search/", params={"yql": YQL, "ranking.rerankCount": "1000000000000"}))
     assert "401 hits requested, configured limit: 400." in search_error(
         client.get("/search/", params={"yql": YQL, "hits": "401"}))
-    assert "configured limit: 1000" in search_error(client.get("/search/", params={"yql": YQL + " offset 1001"}))
+    # YQL's limit/offset: Vespa's MinimalQueryInserter wording
+    assert "Requested offset 1001, but the max offset allowed is 1000." in search_error(
+        client.get("/search/", params={"yql": YQL + " offset 1001"}))
     assert "(0, 600]" in search_error(client.get("/search/", params={"yql": YQL + " timeout 700000"}))
     assert "out of range for a 64-bit integer" in search_error(
         client.get("/search/", params={"yql": YQL + " limit 10000000000000000000000"}))
-    assert "configured limit: 400" in search_error(
+    assert "Requested 1000000000000 hits returned, but max hits allowed is 400." in search_error(
         client.get("/search/", params={"yql": YQL + " limit 1000000000000L"}))
 
 
@@ -287,3 +289,14 @@ def test_parse_json_raises_only_body_errors(body):
     with pytest.raises(BodyError) as raised:
         parse_json(body, 100, "JSON")
     assert raised.value.status == 400 and len(raised.value.message) < 250
+
+
+def test_nearest_neighbor_without_target_hits_and_in_on_a_tensor_field_are_400s(client):
+    """Vespa parses both; its searchers refuse them before anything is searched."""
+    answer = client.get("/search/", params={"yql": "select * from doc where nearestNeighbor(embedding, q)",
+                                            "input.query(q)": "[" + ",".join(["0.1"] * 384) + "]"})
+    assert answer.status_code == 400
+    assert "NEAREST_NEIGHBOR {field=embedding,queryTensorName=q} has invalid targetHits 0: Must be >= 1" \
+        in search_error(answer)
+    assert "The in operator is only supported for integer and string fields. The field embedding" in search_error(
+        client.get("/search/", params={"yql": "select * from doc where embedding in (25)"}))

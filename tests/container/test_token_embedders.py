@@ -49,6 +49,35 @@ def lookup_model(path, table: np.ndarray, output: str = "out") -> str:
     return str(path)
 
 
+def masked_lookup_model(path, table: np.ndarray, output: str = "contextual") -> str:
+    """out[b, s] = table[input_ids[b, s]] * attention_mask[b, s]: shows which positions attend."""
+    nodes = [helper.make_node("Gather", ["table", "input_ids"], ["rows"], axis=0),
+             helper.make_node("Cast", ["attention_mask"], ["mask_float"], to=TensorProto.FLOAT),
+             helper.make_node("Unsqueeze", ["mask_float", "last_axis"], ["mask3"]),
+             helper.make_node("Mul", ["rows", "mask3"], [output])]
+    graph = helper.make_graph(nodes, "masked_lookup",
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["b", "s"]),
+         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["b", "s"])],
+        [helper.make_tensor_value_info(output, TensorProto.FLOAT, ["b", "s", table.shape[1]])],
+        [numpy_helper.from_array(table.astype(np.float32), "table"),
+         numpy_helper.from_array(np.array([-1], dtype=np.int64), "last_axis")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), str(path))
+    return str(path)
+
+
+def test_colbert_query_padding_is_not_attended(tmp_path, tokenizer_file, vocabulary):
+    """Vespa's ColBertEmbedder pads a query with [MASK] to max-query-tokens with attention mask 0.
+    No normalization: the model's token vectors are the cells (max_sim is the profile's expression)."""
+    table = np.stack([np.arange(vocabulary), np.full(vocabulary, 0.5)], axis=1)  # id → (id, 0.5)
+    colbert = ColBertEmbedder("colbert", config(masked_lookup_model(tmp_path / "m.onnx", table), tokenizer_file,
+                                                max_query_tokens=6), str)
+    [hello] = ids_of(tokenizer_file, "hello")
+    query = colbert.embed("hello", T("tensor<float>(qt{}, x[2])"), "query")
+    # [CLS] [unused0] hello [SEP] attend; the two [MASK] paddings do not (their vectors are masked to 0 here)
+    assert [query.blocks[(str(i),)].tolist() for i in range(6)] == [
+        [101, 0.5], [1, 0.5], [hello, 0.5], [102, 0.5], [0, 0], [0, 0]]
+
+
 def splade_model(path, vocabulary: int) -> str:
     """logits[b, s, v] = id/1000 where v is the token's own id, else 0: token t weighs log1p(t/1000)."""
     nodes = [

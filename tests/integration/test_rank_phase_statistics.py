@@ -206,3 +206,17 @@ def test_flushed_counters_survive_kill_9(music, http):
         music.kill_node(node, signal.SIGKILL)
         music.restart_node(node)
     assert all(s["match_count"] == 3 for s in _counters(http).values())
+
+
+def test_total_rerank_count_is_spread_over_the_nodes(http) -> None:
+    """total-rerank-count: 5 over 2 nodes: each reranks its ceil(5/2) = 3 best, so 6 hits carry the
+    second-phase score (the year); a query's totalRerankCount or rerankCount replaces the profile's."""
+    def reranked(**params) -> int:
+        body = _search(http, yql="select * from music where true", ranking="rank_albums_total", hits=DOC_COUNT,
+                       **{"input.query(user_profile)": "1", **params})
+        years = {hit["id"]: 1980 + int(hit["id"].rsplit(":", 1)[1]) for hit in body["root"]["children"]}
+        return sum(hit["relevance"] == years[hit["id"]] for hit in body["root"]["children"])
+
+    assert reranked() == 2 * 3
+    assert reranked(**{"ranking.secondPhase.totalRerankCount": "3"}) == 2 * 2
+    assert reranked(**{"ranking.secondPhase.rerankCount": "1"}) == 2 * 1

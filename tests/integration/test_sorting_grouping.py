@@ -71,8 +71,9 @@ def _ids(root: dict) -> list[str]:
     return [h["id"] for h in root.get("children", []) if not h["id"].startswith("group:")]
 
 
-def _expected_order(keys: list[tuple[str, bool]], where=lambda f: True) -> list[str]:
-    """Missing values last in either direction; ties by global id."""
+def _expected_order(keys: list[tuple[str, bool]], where=lambda f: True, strings=str.lower) -> list[str]:
+    """Missing values last in either direction; ties by global id. Strings sort by `strings`: by
+    default lowercased (Vespa: an attribute's default uca without any locale falls back to lowercase)."""
     def key(doc_id: str):
         parts = []
         for name, ascending in keys:
@@ -80,6 +81,7 @@ def _expected_order(keys: list[tuple[str, bool]], where=lambda f: True) -> list[
             if value is None:
                 parts.append((1, 0))
             elif isinstance(value, str):
+                value = strings(value)
                 parts.append((0, _Reversed(value) if not ascending else value))
             else:
                 parts.append((0, value if ascending else -value))
@@ -107,6 +109,20 @@ class _Reversed:
 def test_order_by_several_keys_is_the_same_on_one_and_three_nodes(clusters, order, keys):
     root = _both(clusters, yql=f"select * from item where true order by {order}", hits=25, offset=4)
     assert _ids(root) == _expected_order(keys)[4:29]
+
+
+def test_string_sort_functions(clusters):
+    """raw: code points ("Zeta" before "acme"); lowercase ("Zeta" after "cora", "émile" last); uca with a
+    locale: "émile" sorts as "emile", between "cora" and "Zeta"."""
+    raw = _both(clusters, yql='select * from item where true order by {function: "raw"}brand', hits=DOC_COUNT)
+    assert _ids(raw) == _expected_order([("brand", True)], strings=lambda v: v)
+    lowercase = _both(clusters, yql="select * from item where true", sorting="+lowercase(brand)", hits=DOC_COUNT)
+    assert _ids(lowercase) == _expected_order([("brand", True)])
+    uca = _both(clusters, yql="select * from item where true", sorting="+uca(brand,en_US)", hits=DOC_COUNT)
+    uca_brands = list(dict.fromkeys(DOCS[i].get("brand") for i in _ids(uca)))
+    assert uca_brands == ["acme", "acme2", "bolt", "cora", "émile", "Zeta", None]
+    located = _both(clusters, yql="select * from item where true order by brand", hits=DOC_COUNT, **{"model.locale": "en_US"})
+    assert _ids(located) == _ids(uca)  # the attribute's default uca, with the query's locale
 
 
 def test_sorting_parameter_and_filter(clusters):

@@ -55,6 +55,18 @@ def test_dynamic_summary_and_bolding(http):
     assert hit["fields"]["title"] == "Phased <hi>ranking</hi> in practice"  # bolding: on
 
 
+def test_presentation_bolding_false_turns_the_hi_tags_off(http):
+    """Vespa's presentation.bolding=false: the same snippet fragments, without <hi>, separators kept;
+    a `bolding: on` field as stored. Both the one-round-trip and the separate fill path."""
+    bolded = hits(http, "select * from item where userQuery()", query="ranked")[0]["fields"]
+    for extra in ({}, {"ranking.globalPhase.rerankCount": "0", "hits": "1"}):
+        [hit] = hits(http, "select * from item where userQuery()", query="ranked",
+                     **{"presentation.bolding": "false", **extra})
+        assert hit["fields"]["body"] == bolded["body"].replace("<hi>", "").replace("</hi>", "")
+        assert "<sep />" in hit["fields"]["body"] and "<hi>" not in hit["fields"]["body"]
+        assert hit["fields"]["title"] == "Phased ranking in practice"
+
+
 def test_tokens_summary_and_dynamic_summary_field_in_a_class(http):
     [hit] = hits(http, "select * from item where title contains \"practice\"", **{"presentation.summary": "short"})
     fields = hit["fields"]

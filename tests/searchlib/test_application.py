@@ -277,3 +277,18 @@ def test_streaming_mode_is_recorded_per_document_type() -> None:
     assert application_from_text(DOC, services_xml=services, name="doc.sd").content.streaming_types == ("doc",)
     assert application_from_text(DOC, services_xml=_services('    <nodes count="1"/>'),
                                  name="doc.sd").content.streaming_types == ()
+
+
+def test_derive_mode_types_file_constants_by_declaration_without_reading_them(tmp_path: Path) -> None:
+    """As Vespa's config derivation: a `file:` constant's file is read only when the package is to
+    run; `phasedsearch validate`/`up` load without derive_only and refuse the missing file, located."""
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "c.sd").write_text(
+        "schema c {\n  document c {\n    field x type int { indexing: attribute }\n  }\n"
+        "  rank-profile p {\n    constants {\n      w tensor(d[2]): file:files/w.json\n    }\n"
+        "    first-phase { expression: sum(constant(w)) * attribute(x) }\n  }\n}\n")
+    derived = load_application(tmp_path, derive_only=True)
+    assert derived.schemas["c"].rank_profiles["p"].constants
+    with pytest.raises(SchemaError, match="cannot read") as raised:
+        load_application(tmp_path)
+    assert (raised.value.location.line, raised.value.location.file.endswith("c.sd")) == (7, True)

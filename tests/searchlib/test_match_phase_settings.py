@@ -58,3 +58,16 @@ def test_unworkable_settings_are_refused_at_load(body: str, message: str) -> Non
         application_from_text(_schema(body), name="doc.sd")
     assert message in raised.value.message
     assert raised.value.location is not None and raised.value.location.line == 6  # the rank-profile
+
+
+def test_hit_estimation_settings_load_with_no_effect(caplog) -> None:
+    """evaluation-point and pre-post-filter-tipping-point tune Vespa's estimate of the hit count;
+    a node here counts exactly, so the limiter is the same with them (Vespa's rankprofiles test)."""
+    caplog.set_level("INFO", logger="searchlib.schema.match_phase")
+    assert _phase("match-phase { attribute: popularity max-hits: 800 evaluation-point: 0.7 "
+                  "pre-post-filter-tipping-point: 3.4 }") == MatchPhase("popularity", 800)
+    assert "evaluation-point in match-phase of rank-profile 'limited' has no effect" in caplog.text
+    with pytest.raises(SchemaError, match="evaluation-point of rank-profile 'limited' must be a number"):
+        _phase("match-phase { attribute: popularity max-hits: 800 evaluation-point: often }")
+    with pytest.raises(SchemaError, match="not supported: total-max-hits"):
+        _phase("match-phase { attribute: popularity total-max-hits: 800 }")

@@ -1,12 +1,14 @@
 """Rank-profile counts and settings: the profile-level `rerank-count:` and `keep-rank-count:` set the
 same values as the phase blocks (Vespa's RankProfile); what this engine does not implement and would
-change results (cluster-wide totals, weakand tuning, filter-threshold, a significance model) is refused
-where written; tuning that changes only the work done loads with a logged "no effect"."""
+change results (weakand tuning, filter-threshold, a significance model) is refused where written;
+tuning that changes only the work done loads with a logged "no effect". Cluster-wide totals are kept
+and spread over the nodes searched (searchlib.phase_counts)."""
 from __future__ import annotations
 
 import pytest
 
 from searchlib.errors import SchemaError
+from searchlib.phase_counts import node_count, per_node_count
 from searchlib.schema.application import application_from_text
 
 SCHEMA = """schema s {{
@@ -43,25 +45,30 @@ def test_a_profile_level_count_must_be_an_integer():
     assert (raised.value.location.line, raised.value.location.column) == (10, 5)
 
 
-@pytest.mark.parametrize("body, message", [
-    ("    second-phase {\n      total-rerank-count: 200\n    }",
-     "not supported: total-rerank-count in second-phase of rank-profile 'p' (a count across all content "
-     "nodes; use rerank-count, per node)"),
-    ("    first-phase {\n      total-keep-rank-count: 2000\n    }",
-     "not supported: total-keep-rank-count in first-phase of rank-profile 'p'"),
-])
-def test_cluster_wide_counts_are_refused_where_written(body, message):
-    with pytest.raises(SchemaError) as raised:
-        profile(body)
-    assert message in str(raised.value)
-    assert (raised.value.location.file, raised.value.location.line, raised.value.location.column) == \
-        ("schemas/s.sd", 11, 7)
+def test_cluster_wide_counts_are_kept_and_exclude_the_per_node_ones():
+    p = profile("    second-phase {\n      total-rerank-count: 200\n    }\n"
+                "    first-phase {\n      total-keep-rank-count: 2000\n    }")
+    assert (p.second_phase.total_rerank_count, p.first_phase.total_keep_rank_count) == (200, 2000)
+    assert p.second_phase.rerank_count is None
+    with pytest.raises(SchemaError, match="cannot set or inherit both rerank-count and total-rerank-count"):
+        profile("    rerank-count: 7\n    second-phase {\n      total-rerank-count: 200\n    }")
+
+
+def test_a_total_count_is_spread_over_the_nodes_searched():
+    assert per_node_count(None, 200, 3) == 67  # ceil(200 / 3): together at least the total
+    assert per_node_count(None, 200, 2) == 100
+    assert per_node_count(None, 5, 10) == 1
+    assert per_node_count(40, 200, 3) == 40  # a per-node count is used as given
+    assert per_node_count(None, None, 3) is None  # the node's own default
+    # the query's counts, when it gives either, replace the profile's (Vespa's transferRerankCounts)
+    assert node_count(None, 90, None, 600, 3) == 30
+    assert node_count(None, None, None, 600, 4) == 150
+    assert node_count(12, None, None, 600, 4) == 12
 
 
 @pytest.mark.parametrize("body, message, line, column", [
     ("    weakand {\n      stopword-limit: 0.6\n    }", "not supported: weakand.stopword-limit in rank-profile 'p'",
      11, 7),
-    ("    weakand {\n      allow-drop-all: true\n    }", "not supported: weakand.allow-drop-all", 11, 7),
     ("    filter-threshold: 0.05", "not supported: filter-threshold in rank-profile 'p'", 10, 5),
     ("    significance {\n      use-model: true\n    }", "not supported: significance.use-model", 11, 7),
     ("    global-phase-rerank-count: 3", "not Vespa syntax: use rerank-count in global-phase", 10, 5),
@@ -75,7 +82,9 @@ def test_settings_that_would_change_results_are_refused_where_written(body, mess
 
 def test_tuning_settings_load_and_say_they_have_no_effect(caplog):
     caplog.set_level("INFO", logger="searchlib.schema.profiles")
-    p = profile("    num-search-partitions: 4\n    termwise-limit: 0.5\n    significance {\n      use-model: false\n    }")
+    p = profile("    num-search-partitions: 4\n    termwise-limit: 0.5\n    significance {\n      use-model: false\n    }\n"
+                "    weakand {\n      allow-drop-all: true\n    }")
+    assert "weakand.allow-drop-all in rank-profile 'p' has no effect" in caplog.text  # nothing is dropped here
     assert p.settings["num-search-partitions"] == "4"
     assert "num-search-partitions in rank-profile 'p' has no effect" in caplog.text
     assert "termwise-limit in rank-profile 'p' has no effect" in caplog.text
@@ -89,3 +98,10 @@ def test_rank_types_load_and_say_they_have_no_effect(caplog):
     assert schema.rank_profiles["p"].settings["rank-type.t"] == "identity"
     assert "rank-type in field 't' has no effect" in caplog.text
     assert "rank-type of 't' in rank-profile 'p' has no effect" in caplog.text
+
+
+def test_rank_of_a_name_that_is_no_field_is_ignored_as_vespa_does(caplog):
+    """Vespa's rankprofiles test: `rank none: filter` derives no setting at all."""
+    p = profile("    rank t: filter\n    rank none: filter")
+    assert dict(p.field_rank) == {"t": "filter"}
+    assert "sets rank of 'none', which is no field: ignored" in caplog.text

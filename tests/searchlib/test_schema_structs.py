@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from searchlib.sort_functions import SortSettings
+
 from searchlib.errors import SchemaError
 from searchlib.schema.application import application_from_text
 from searchlib.struct_values import summary_source_value
@@ -145,20 +147,38 @@ def test_only_functions_something_uses_are_type_checked() -> None:
                    profile.replace("nosuch2", "a").replace("attribute(nosuch)", "attribute(("))
 
 
+def test_a_custom_query_command_loads_with_no_effect(caplog) -> None:
+    """Only an application's custom Java searchers read such a command: none runs here."""
+    caplog.set_level("INFO", logger="searchlib.schema.query_commands")
+    compile_sd("    field s type string { indexing: index\n      query-command: my-own-command\n    }", "")
+    assert "query-command 'my-own-command' in field 's' is for custom searchers" in caplog.text
+
+
+def test_attribute_sorting_settings_in_both_forms() -> None:
+    schema = compile_sd("    field s type string { indexing: attribute\n      attribute { sorting: descending } }\n"
+                        "    field t type string { indexing: attribute\n      attribute {\n        sorting: function: raw\n"
+                        "        sorting: strength: secondary\n      }\n    }\n"
+                        "    field u type string { indexing: attribute\n      sorting {\n        function: lowercase\n"
+                        "        locale: en_US\n      }\n    }", "")
+    assert schema.fields["s"].sorting == SortSettings(ascending=False)  # uca, primary: Vespa's defaults
+    assert schema.fields["t"].sorting == SortSettings(function="raw", strength="secondary")
+    assert schema.fields["u"].sorting == SortSettings(function="lowercase", locale="en_US")
+
+
 @pytest.mark.parametrize("fields, outside, message, line", [
-    ("    field s type string { indexing: attribute\n      attribute { sorting: descending } }", "",
-     "not supported: 'sorting' in attribute of field 's'", 4),
-    ("    field s type string { indexing: attribute\n      sorting { function: uca } }", "",
-     "not supported: sorting settings", 4),
+    ("    field s type string { indexing: attribute\n      attribute { sorting: function: nosuch } }", "",
+     "unknown sort function 'nosuch' in field 's'", 4),
+    ("    field s type string { indexing: attribute\n      sorting { strength: loud } }", "",
+     "unknown sort strength 'loud' in field 's'", 4),
     ("    field s type string { indexing: index\n      rank: literal }", "", "not supported: rank: literal", 4),
     ("    field s type string { indexing: index\n      linguistics { profile: x } }", "",
      "not supported: linguistics profiles", 4),
     ("    field s type array<string> { indexing: index }", "  rank-profile p {\n    rank s { element-gap: 2 }\n  }",
      "not supported: 'rank s { ... }' (element-gap", 6),
     ("    field s type string { indexing: index\n      query-command: phrase-segmenting }", "",
-     "not supported: query-command in field 's'", 4),
+     "not supported: query-command 'phrase-segmenting' in field 's'", 4),
     ("    field s type string { indexing: index }", "  fieldset f {\n    fields: s\n    query-command: dynteaser\n  }",
-     "not supported: query-command in fieldset 'f'", 7),
+     "not supported: query-command 'dynteaser' in fieldset 'f'", 7),
 ])
 def test_vespa_settings_not_implemented_are_refused_where_written(fields, outside, message, line) -> None:
     with pytest.raises(SchemaError, match=re.escape(message)) as raised:

@@ -33,6 +33,12 @@ def test_bolding_highlights_every_word_the_index_would_match_by_its_stem():
     assert bold("Running FOX", words("fox")) == "Running <hi>FOX</hi>"
 
 
+def test_presentation_bolding_false_drops_the_hi_tags_and_keeps_the_separators():
+    assert dynamic_snippet(TEXT, words("ranking"), config=SMALL, bolding=False) == \
+        "<sep />It ranks<sep />phased ranking<sep />"  # the same fragments as with bolding
+    assert dynamic_snippet(TEXT, words("ranking"), bolding=False) == TEXT
+
+
 def test_a_text_within_the_length_is_returned_whole_and_bolded():
     assert len(TEXT) == 105 <= DEFAULT_SNIPPETS.length
     assert dynamic_snippet(TEXT, words("ranking")) == TEXT.replace("ranks", "<hi>ranks</hi>").replace(

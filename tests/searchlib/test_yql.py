@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 
 from searchlib.errors import InvalidParameterError, QueryError
+from searchlib.query.field_checks import nearest_neighbor_check
 from searchlib.query.tree import (
-    And, FalseItem, NearestNeighbor, Not, Or, Phrase, Range, Rank, SortKey, Term, TrueItem, WeakAnd,
+    And, FalseItem, NearestNeighbor, Not, Or, Phrase, Range, Rank, SortKey, Term, TrueItem, WeakAnd, vespa_string,
 )
 from searchlib.query.user_query import UserQuerySettings
 from searchlib.query.yql import parse_yql
@@ -61,7 +62,7 @@ def test_order_by_bracket_relevance_and_sort_annotation() -> None:
     parsed = parse_yql(
         'select * from sources * where true order by {function:"uca",locale:"en_US"}name desc, [relevance]'
     )
-    assert parsed.order_by == (SortKey("name", False), SortKey("[relevance]", True))
+    assert parsed.order_by == (SortKey("name", False, "uca", "", "en_US"), SortKey("[relevance]", True))
 
 
 def test_grouping_is_kept_as_raw_text() -> None:
@@ -193,10 +194,21 @@ def test_nearest_neighbor_defaults() -> None:
     assert node == NearestNeighbor("embedding", "q", 100)
 
 
-def test_nearest_neighbor_requires_target_hits() -> None:
-    with pytest.raises(QueryError, match="targetHits") as raised:
-        where("nearestNeighbor(embedding, q)")
-    assert raised.value.location is not None and raised.value.location.column == 31
+def test_nearest_neighbor_without_target_hits_parses_and_is_refused_by_the_check() -> None:
+    """As Vespa: the parser takes it (target 0), ValidateNearestNeighborSearcher refuses it."""
+    node = where("nearestNeighbor(embedding, q)")
+    assert node == NearestNeighbor("embedding", "q", 0)
+    assert vespa_string(node) == "NEAREST_NEIGHBOR {field=embedding,queryTensorName=q}"
+    assert nearest_neighbor_check(node) == (
+        "NEAREST_NEIGHBOR {field=embedding,queryTensorName=q} has invalid targetHits 0: Must be >= 1")
+    assert nearest_neighbor_check(where("{targetHits: 1}nearestNeighbor(embedding, q)")) is None
+
+
+def test_keywords_may_follow_a_number_without_a_space() -> None:
+    parsed = parse_yql('select * from sources * where title contains "x" limit 31offset 7')
+    assert (parsed.limit, parsed.offset) == (31, 7)
+    with pytest.raises(QueryError, match="Unexpected character"):
+        parse_yql('select * from sources * where price < 1.2.3')
 
 
 def test_nearest_neighbor_total_target_hits_and_hnsw_tuning_round_trip_the_wire() -> None:
@@ -318,3 +330,13 @@ def test_weak_and_total_target_hits_is_every_nodes_target() -> None:
     assert vespa_string(node) == "WEAKAND {totalTargetHits=37} a:x b:y"
     assert decode_query(encode_query(node)) == node
     assert where('{targetHits: 5, totalTargetHits: 37}weakAnd(a contains "x")').target_hits == 5
+
+
+def test_a_phrase_segment_nested_in_a_phrase_matches_as_its_words_and_prints_quoted() -> None:
+    yql = ('select * from sources * where baz contains phrase("a", "b", '
+           '[{origin: {original: "c d", offset: 0, length: 3}}]phrase("c", "d"))')
+    node = parse_yql(yql, stem=False).where
+    assert node == Phrase("baz", ("a", "b", "c", "d"))  # the same phrase to match
+    assert vespa_string(node) == "baz:\"a b 'c d'\""
+    flat = parse_yql('select * from sources * where baz contains phrase("a", "b", phrase("c", "d"))', stem=False)
+    assert vespa_string(flat.where) == 'baz:"a b c d"'

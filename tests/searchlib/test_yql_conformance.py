@@ -13,9 +13,15 @@ tree; K of L invalid refused" — the gaps stay visible, nothing is marked as ex
 Comparison rules, as Vespa's parser tests see the tree: words are not stemmed (stem=False: Vespa
 stems in a later searcher), and the comparison ignores letter case (the engine lowercases words
 while parsing, Vespa later). Rows whose Java test gives no tree string count as passing when they
-parse; the report counts them separately. Two invalid `in` strings (`float in (25)`, `mixed in
-(25)`) are invalid only because of field types in the Java test's IndexFacts; the parser knows no
-schema, so they show as accepted here (a cluster answers them with a 400 from the content nodes).
+parse; the report counts them separately.
+
+After parsing, the checks the container makes before searching (searchlib.query.field_checks) run
+too, as Vespa's searchers do after its parser: the `limit`/`offset` window against Vespa's default
+maxHits 400 / maxOffset 1000 and nearestNeighbor's targetHits (for MinimalQueryInserterTestCase, whose
+rows run those searchers; the parser tests ask for `limit 600` or no targetHits freely), and `in`
+against field types — for YqlParserTestCase's testIn rows those of its IndexFacts
+(createIndexFactsForInTest: `field` integer, `string` string, `float` neither, `mixed` a fieldset of
+both), elsewhere none (unknown fields).
 """
 from __future__ import annotations
 
@@ -24,11 +30,14 @@ from collections import Counter
 from pathlib import Path
 
 from searchlib.errors import QueryError, SearchlibError
+from searchlib.query.field_checks import first_problem, in_checker, nearest_neighbor_check, yql_window_problem
 from searchlib.query.tree import vespa_string
 from searchlib.query.yql import parse_yql
 from tests.searchlib.yql_corpus import YqlCase, yql_cases
 
 SUPPORTED = Path(__file__).with_name("yql_conformance_supported.txt")
+# YqlParserTestCase.createIndexFactsForInTest, as field kinds
+IN_TEST_FIELDS = {"field": ["int"], "string": ["string"], "float": ["untyped"], "mixed": ["int", "string"]}
 
 
 def case_key(case: YqlCase) -> str:
@@ -45,6 +54,17 @@ def check(case: YqlCase) -> str | None:
         return f"refused: {error.message}"
     except SearchlibError as error:
         return f"{type(error).__name__}: {error}"
+    in_test = case.source.startswith("YqlParserTestCase.java") and case.source.endswith(" testIn")
+    # the parser checks `in` against field types; MinimalQueryInserterTestCase rows also run the searchers
+    in_test = case.source.startswith("YqlParserTestCase.java") and case.source.endswith(" testIn")
+    checks = [in_checker(lambda index: IN_TEST_FIELDS.get(index, []) if in_test else [])]
+    problem = None
+    if case.source.startswith("MinimalQueryInserterTestCase.java"):
+        checks.append(nearest_neighbor_check)
+        problem = yql_window_problem(parsed.limit, parsed.offset, 400, 1000)
+    problem = problem or first_problem(parsed.where, *checks)
+    if problem is not None:
+        return None if not case.valid else f"refused after parsing: {problem}"
     if not case.valid:
         return "accepted although invalid"
     if case.expected_tree is None:
