@@ -2,7 +2,8 @@
 nodes reached through their gRPC servicer and the wire codec: replicas that applied an update to
 different versions are made identical with a put at a newer timestamp; replicas that agree cost
 nothing more; a repair that reaches only one replica leaves a timestamp difference the merge's
-checksums see (and the merge then converges them); one that reaches none is an error."""
+checksums see (and the merge then converges them); one that reaches none is an error. Then the
+handler with scripted replicas: acknowledged only after the repair, and a 503 when it failed."""
 from __future__ import annotations
 
 import asyncio
@@ -10,8 +11,10 @@ import json
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
-from container.dispatch.content_client import NodeUnavailable
+from container.app import create_app
+from container.dispatch.content_client import NodeAddress, NodeUnavailable
 from container.http.update_repair import repair, repair_source
 from content_node.catch_up import read_stamped
 from content_node.node import ContentNode
@@ -20,10 +23,11 @@ from content_node.service import ContentNodeService
 from protos import content_node_pb2 as pb
 from searchlib.timestamps import CLOCK
 from searchlib.wire import feed_codec
-from searchlib.wire.feed_codec import FeedResult
+from searchlib.wire.feed_codec import FeedResult, MergeOutcome, NodeStatus
 from tests.content_node.test_replica_merge import InProcessMergePeer
 
 APP = Path(__file__).resolve().parents[2] / "schemas"
+MUSIC = str(Path(__file__).resolve().parents[1] / "apps" / "music")
 ID = "id:test:doc::x"
 UPDATE = {"text": {"assign": "updated"}}
 
@@ -174,3 +178,65 @@ def test_a_repair_reaching_no_replica_is_an_error(replicas):
     a.failing = b.failing = True
     message = run_repair(outcomes)
     assert "could not be reconciled" in message and "went down" in message
+
+
+class ScriptedReplica:
+    """A content node for the handler tests: updates answer with a scripted base; puts are recorded."""
+
+    def __init__(self, key: int, group: int, base: int, put_fails: bool = False) -> None:
+        self.node = NodeAddress(key, group, f"host:{key}")
+        self.base, self.put_fails = base, put_fails
+        self.updated_at, self.puts = 0, []
+
+    async def update(self, document_id, operations, create, timeout, condition="", timestamp=0) -> FeedResult:
+        self.updated_at = timestamp
+        return feed_codec.decode_feed_reply(feed_codec.encode_feed_reply(FeedResult(True, base=self.base)))
+
+    async def get(self, document_id, timeout):
+        return {"artist": f"as of {self.base}"}
+
+    async def put(self, document_id, fields, timeout, condition="", create=False, timestamp=0) -> FeedResult:
+        if self.put_fails:
+            raise NodeUnavailable("went down")
+        self.puts.append((fields, timestamp))
+        return FeedResult(True)
+
+    async def ping(self, timeout: float) -> NodeStatus:
+        return NodeStatus(self.node.distribution_key, 1, "", True, 0, "ready")
+
+    async def sync(self, peers, timeout: float, resync: bool = False) -> bool:
+        return True
+
+    async def merge(self, peers, timeout: float) -> MergeOutcome:
+        return MergeOutcome()
+
+    async def close(self) -> None:
+        pass
+
+
+def update_through_handler(nodes):
+    with TestClient(create_app(MUSIC, clients=nodes)) as client:
+        return client.put("/document/v1/test/music/docid/u", json={"fields": {"year": {"assign": 2001}}})
+
+
+def test_the_handler_acknowledges_after_writing_the_newest_result_to_every_replica():
+    nodes = [ScriptedReplica(0, 0, base=20), ScriptedReplica(1, 1, base=10)]
+    response = update_through_handler(nodes)
+    assert response.status_code == 200, response.text
+    for node in nodes:
+        [(fields, timestamp)] = node.puts
+        assert fields == {"artist": "as of 20"} and timestamp > node.updated_at
+
+
+def test_the_handler_writes_nothing_more_when_the_bases_agree():
+    nodes = [ScriptedReplica(0, 0, base=10), ScriptedReplica(1, 1, base=10)]
+    assert update_through_handler(nodes).status_code == 200
+    assert nodes[0].puts == nodes[1].puts == []
+
+
+def test_the_handler_answers_503_when_the_repair_reaches_no_replica():
+    nodes = [ScriptedReplica(0, 0, base=20, put_fails=True), ScriptedReplica(1, 1, base=-1, put_fails=True)]
+    response = update_through_handler(nodes)
+    assert response.status_code == 503
+    assert response.json()["pathId"] == "/document/v1/test/music/docid/u"
+    assert "could not be reconciled" in response.json()["message"]
