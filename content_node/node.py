@@ -165,13 +165,28 @@ class ContentNode:
 
     def update(self, document_id: str, operations_json: str, create: bool, condition: str = "",
                timestamp: int = 0) -> bool:
+        return self.update_on_base(document_id, operations_json, create, condition, timestamp)[0]
+
+    def update_on_base(self, document_id: str, operations_json: str, create: bool, condition: str = "",
+                       timestamp: int = 0) -> tuple[bool, int | None]:
+        """(found, base): `base` is the stored timestamp the update was evaluated against, read under
+        the database lock (ABSENT: no document; None: superseded, not evaluated) — replicas that
+        report different bases hold different results (container/http/update_repair.py)."""
         self._check_owner(document_id)
         test = _condition(document_id, condition, create)
         operations = _json_object(operations_json, "fields")
         db = self.database_for(document_id)
-        return self.sync.live_write(document_id, False, lambda: newest_wins(
-            db.timestamps, document_id, timestamp or None,
-            lambda check, ts: db.update(document_id, operations, create=create, condition=check, timestamp=ts), test))
+        base: list[int] = []
+
+        def write(check, ts):
+            def observe(stored):  # called under the lock, after the newest-wins check passed
+                check(stored)
+                base.append(db.timestamps.timestamp(global_id(document_id)))
+            return db.update(document_id, operations, create=create, condition=observe, timestamp=ts)
+
+        found = self.sync.live_write(document_id, False, lambda: newest_wins(
+            db.timestamps, document_id, timestamp or None, write, test))
+        return found, base[0] if base else None
 
     def remove(self, document_id: str, condition: str = "", timestamp: int = 0) -> bool:
         self._check_owner(document_id)

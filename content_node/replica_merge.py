@@ -21,10 +21,10 @@ merge sees that (a pull refused because of a version an update wrote after the l
 the peer's result of the same update instead (equal timestamp, applied on the newer base), waiting
 up to SETTLE_SECONDS for the update to reach the peer.
 
-Left to the update path (as Vespa's distributor does with its two-phase updates on inconsistent
-buckets, which this does not have): an update that reached a replica holding a stale base outside
-a merge gets the same timestamp on both sides with different content, which the checksums cannot
-tell apart. The catch-up of a restarted node refetches such documents (catch_up.py).
+Left to the update path (as Vespa's distributor does with its two-phase updates): an update that
+reached a replica holding a stale base outside a merge gets the same timestamp on both sides with
+different content, which the checksums cannot tell apart; the container sees the differing bases
+in the replies and repairs it at once (container/http/update_repair.py).
 """
 from __future__ import annotations
 

@@ -142,10 +142,11 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
         except Exception as error:  # noqa: BLE001
             return codec.encode_docsums([], [_node_error(error, self._source)])
 
-    def _feed(self, operation) -> pb.FeedReply:
+    def _feed(self, operation, base: list[int | None] = (None,)) -> pb.FeedReply:
         try:
             found = operation()
-            return encode_feed_reply(FeedResult(ok=True, found=bool(found), sequence=self._node.last_sequence))
+            return encode_feed_reply(FeedResult(ok=True, found=bool(found), sequence=self._node.last_sequence,
+                                                base=base[0]))
         except Exception as error:  # noqa: BLE001
             problem = _node_error(error, self._source)
             return encode_feed_reply(FeedResult(ok=False, error_code=int(problem.code), message=problem.message,
@@ -157,8 +158,13 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                                                  request.condition, request.create, request.timestamp) or True)
 
     def Update(self, request: pb.UpdateRequest, context) -> pb.FeedReply:
-        return self._feed(lambda: self._node.update(request.document_id, request.operations_json,
-                                                    request.create, request.condition, request.timestamp))
+        base: list[int | None] = [None]
+
+        def update() -> bool:
+            found, base[0] = self._node.update_on_base(request.document_id, request.operations_json,
+                                                       request.create, request.condition, request.timestamp)
+            return found
+        return self._feed(update, base)
 
     def Remove(self, request: pb.RemoveRequest, context) -> pb.FeedReply:
         return self._feed(lambda: self._node.remove(request.document_id, request.condition, request.timestamp))

@@ -741,18 +741,20 @@ class RemoveRequest(_message.Message):
     def __init__(self, document_id: _Optional[str] = ..., condition: _Optional[str] = ..., timestamp: _Optional[int] = ...) -> None: ...
 
 class FeedReply(_message.Message):
-    __slots__ = ("ok", "found", "error", "sequence", "condition_failed")
+    __slots__ = ("ok", "found", "error", "sequence", "condition_failed", "base_timestamp")
     OK_FIELD_NUMBER: _ClassVar[int]
     FOUND_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     CONDITION_FAILED_FIELD_NUMBER: _ClassVar[int]
+    BASE_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     ok: bool
     found: bool
     error: ErrorMessage
     sequence: int
     condition_failed: bool
-    def __init__(self, ok: _Optional[bool] = ..., found: _Optional[bool] = ..., error: _Optional[_Union[ErrorMessage, _Mapping]] = ..., sequence: _Optional[int] = ..., condition_failed: _Optional[bool] = ...) -> None: ...
+    base_timestamp: int
+    def __init__(self, ok: _Optional[bool] = ..., found: _Optional[bool] = ..., error: _Optional[_Union[ErrorMessage, _Mapping]] = ..., sequence: _Optional[int] = ..., condition_failed: _Optional[bool] = ..., base_timestamp: _Optional[int] = ...) -> None: ...
 
 class GetRequest(_message.Message):
     __slots__ = ("document_id",)

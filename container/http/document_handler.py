@@ -15,6 +15,7 @@ from container.dispatch.search_cluster import SearchCluster
 from container.docproc.processor import DocumentProcessor
 from container.http.placement import holders
 from container.http.request_body import BodyError, parse_json_body
+from container.http.update_repair import repair
 from container.search.request_parameters import read_timeout_seconds
 from searchlib.docid import DocumentId, global_id
 from searchlib.documents import document_fields_only
@@ -73,7 +74,8 @@ class DocumentHandler:
                     body_base, lambda c, left, ts: c.put(document_id, fields, left, condition, create, ts), timeout)
             fields = await self._docproc.update(doctype, fields)
             return await self._write(
-                body_base, lambda c, left, ts: c.update(document_id, fields, create, left, condition, ts), timeout)
+                body_base, lambda c, left, ts: c.update(document_id, fields, create, left, condition, ts), timeout,
+                reconcile=True)
         except (DocumentError, InvalidParameterError) as error:
             return JSONResponse({**body_base, "message": shorten_quotes(error.message)}, 400)
         except SelectionError as error:
@@ -97,7 +99,7 @@ class DocumentHandler:
         owners = holders(self._cluster, self._global_types, document_id, global_id(document_id))
         return sorted(owners, key=lambda c: not self._cluster.health[c.node.distribution_key].up)
 
-    async def _write(self, body_base: dict, operation, timeout: float) -> JSONResponse:
+    async def _write(self, body_base: dict, operation, timeout: float, reconcile: bool = False) -> JSONResponse:
         """Send to the owner in every group; acknowledge once every owner that is still reachable
         has the write durably. An owner that health checks see go down meanwhile (killed, stalled)
         is not waited for when another group has the write: it catches up from a replica when it
@@ -105,7 +107,8 @@ class DocumentHandler:
         again: at least once, as Vespa's feed path (a put or remove is idempotent; an arithmetic
         update whose first attempt landed just before the node died can apply twice).
         One timestamp for every owner and every attempt: a node that already has it ignores it again,
-        and replicas that diverge agree on the newest version (searchlib/timestamps.py)."""
+        and replicas that diverge agree on the newest version (searchlib/timestamps.py). `reconcile`
+        (updates): replicas that applied it to different versions are made equal first (update_repair.py)."""
         deadline = time.monotonic() + timeout
         owners = self._owners(body_base["id"])
         timestamp = CLOCK.next()
@@ -130,6 +133,10 @@ class DocumentHandler:
         for client in missed:
             self._cluster.note_missed_write(client.node.distribution_key)
         if len(missed) < len(owners):
+            left = lambda: max(0.0, deadline - time.monotonic())  # noqa: E731
+            unrepaired = await repair(body_base["id"], outcomes, left) if reconcile else ""
+            if unrepaired:
+                return JSONResponse({**body_base, "message": unrepaired}, 503)
             return JSONResponse(body_base, 200)
         problem = outcomes[missed[0]]
         status = 504 if isinstance(problem, NodeTimeout) else 503

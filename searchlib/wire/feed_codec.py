@@ -15,6 +15,7 @@ class FeedResult:
     message: str = ""
     sequence: int = 0
     condition_failed: bool = False  # a test-and-set condition was not met: nothing was written
+    base: int | None = None  # an applied update: the stored timestamp it was applied to (-1: none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,7 @@ def ping_request() -> pb.PingRequest:
 
 def encode_feed_reply(result: FeedResult, source: str = "") -> pb.FeedReply:
     if result.ok:
-        return pb.FeedReply(ok=True, found=result.found, sequence=result.sequence)
+        return pb.FeedReply(ok=True, found=result.found, sequence=result.sequence, base_timestamp=result.base)
     return pb.FeedReply(ok=False, condition_failed=result.condition_failed,
                         error=pb.ErrorMessage(code=result.error_code, message=result.message, source=source))
 
@@ -80,7 +81,8 @@ def encode_feed_reply(result: FeedResult, source: str = "") -> pb.FeedReply:
 def decode_feed_reply(reply: pb.FeedReply) -> FeedResult:
     return FeedResult(ok=reply.ok, found=reply.found, error_code=reply.error.code,
                       message=reply.error.message, sequence=reply.sequence,
-                      condition_failed=reply.condition_failed)
+                      condition_failed=reply.condition_failed,
+                      base=reply.base_timestamp if reply.HasField("base_timestamp") else None)
 
 
 def decode_get_reply(reply: pb.GetReply) -> dict | None:

@@ -1,0 +1,94 @@
+"""Two-phase repair of an update that replicas applied to different versions (Vespa's distributor
+runs updates two-phase on buckets whose replicas are not in sync; this repairs after the fact).
+
+The gap: replicas compare (id, timestamp) only (content_node/replica_merge.py). An update with
+timestamp t3 that reaches replica A holding v2 (t2) and replica B still holding v1 (t1: a container
+died between its two writes of v2) leaves both at t3 with different contents, which no checksum can
+tell apart. The same holds when one replica lacks the document (a create=true update creates it
+from the update alone there; without create it does nothing there).
+
+The rule (`repair_source`): each node reports the stored timestamp it evaluated the update against
+(its base, read under its database lock; -1 when it had no document; none when the update was
+superseded by a newer or the same write, so it did not evaluate it now). Replicas that evaluated it
+against equal bases computed the same result from the same version: nothing more to do. When the
+bases differ, the replica with the newest base holds the right result (the others missed a newer
+write); before the update is acknowledged, the container reads that replica's document and writes it
+as a put (or, if that replica's newest version is a remove, a remove) with a NEW timestamp, newer
+than the update's, to every replica of the update.
+
+Why this converges: the new timestamp is unique and newer than every version involved, so every
+replica it reaches holds the right content under a timestamp no stale copy has. If it reaches all,
+they agree. If it reaches some but not all (a node failed or went down meanwhile), those now differ
+in timestamp from the rest, which the bucket checksums see: the next merge (or the catch-up of the
+node that missed it) copies the newest version, the repaired one, to the others. If it reaches none
+(the source could not be read, or every put failed), the client gets an error instead of an
+acknowledgement (the replicas were reachable moments ago, so this takes a second failure within
+milliseconds of the first); the difference then stays invisible to the merge until the next put or
+remove of the document, as before this repair existed (logged).
+
+A concurrent write with an older timestamp that lands after the repair put loses to it, as it would
+to any newer put (newest wins): an update racing the repair of another update of the same document
+can be superseded. Vespa avoids this by serializing operations per bucket in its distributor.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Awaitable, Callable, Mapping
+
+from searchlib.timestamps import CLOCK
+from searchlib.wire.feed_codec import FeedResult
+
+log = logging.getLogger("container.document.repair")
+
+
+def repair_source(outcomes: Mapping[object, object]):
+    """The replica whose result of the update is right when replicas evaluated it against different
+    bases (the newest base); None when they agree or fewer than two evaluated it."""
+    bases = {client: outcome.base for client, outcome in outcomes.items()
+             if isinstance(outcome, FeedResult) and outcome.ok and outcome.base is not None}
+    if len(set(bases.values())) < 2:
+        return None
+    return max(bases, key=lambda client: bases[client])
+
+
+async def repair(document_id: str, outcomes: Mapping[object, object], timeout: Callable[[], float],
+                 clock: Callable[[], int] = CLOCK.next) -> str:
+    """Make the replicas of an update agree (see the module docstring): "" when they already did or
+    the repair reached at least one replica; otherwise why it failed (answered as an error)."""
+    source = repair_source(outcomes)
+    if source is None:
+        return ""
+    targets = [client for client, outcome in outcomes.items() if isinstance(outcome, FeedResult) and outcome.ok]
+    bases = {_key(client): outcomes[client].base for client in targets}
+    try:
+        fields = await source.get(document_id, timeout())
+    except Exception as error:  # noqa: BLE001 - reported: the replicas stay different
+        log.error("update of %s applied to different versions (bases %s) and the newest could not be read "
+                  "from content node %s: %s", document_id, bases, _key(source), error)
+        return f"Replicas applied the update to different versions and could not be reconciled: {error}"
+    timestamp = clock()
+    reached, problems = 0, []
+    for client in targets:
+        write: Awaitable = (client.remove(document_id, timeout(), timestamp=timestamp) if fields is None else
+                            client.put(document_id, fields, timeout(), timestamp=timestamp))
+        try:
+            result = await write
+        except Exception as error:  # noqa: BLE001 - counted: a partial repair is visible to the merge
+            problems.append(f"content node {_key(client)}: {error}")
+            continue
+        if result.ok:
+            reached += 1
+        else:
+            problems.append(f"content node {_key(client)}: {result.message}")
+    log.warning("update of %s applied to different versions (bases %s): wrote the newest (node %s) at "
+                "timestamp %d to %d of %d replicas%s", document_id, bases, _key(source), timestamp, reached,
+                len(targets), f" ({'; '.join(problems)})" if problems else "")
+    if reached:
+        return ""
+    return ("Replicas applied the update to different versions and could not be reconciled: "
+            + "; ".join(problems))
+
+
+def _key(client) -> object:
+    node = getattr(client, "node", None)
+    return getattr(node, "distribution_key", client)
