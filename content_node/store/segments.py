@@ -158,8 +158,8 @@ def write_segment(directory: Path, number: int, payloads: Iterable[bytes]) -> Se
         crash_point("segment-fsync")
         os.replace(temporary, final)
         crash_point("segment-rename")
-    except BaseException:
-        temporary.unlink(missing_ok=True)  # a full disk must not keep half a segment's bytes
+    except Exception:  # a full disk must not keep half a segment (a crash's are removed by retain)
+        temporary.unlink(missing_ok=True)
         raise
     return SegmentInfo(final.name, entries, size)
 
@@ -256,7 +256,7 @@ def write_manifest(directory: Path, last_sequence: int, segments: list[SegmentIn
         crash_point("manifest-fsync")
         os.replace(temporary, final)
         crash_point("manifest-rename")
-    except BaseException:
+    except Exception:
         temporary.unlink(missing_ok=True)
         raise
     fsync_directory(directory)
