@@ -304,12 +304,12 @@ class DocumentDB:
             self.flush_mutable_attributes()  # first, so the flush file is never older than a snapshot
             with self._lock:  # a consistent cut: collect immutable blobs, rotate the log
                 sequence = self._last_sequence
+                self._vectors.save(sequence, self._local_ids.global_ids)  # when due (see its doc)
                 cut = self._snapshots.cut(sequence, self._local_ids.alive_count)
                 if cut is None:  # nothing written since the newest snapshot
                     return self._snapshots.current
                 records = freeze(cut, self._local_ids, self._documents, self._attributes, self._attribute_held)
                 self._wal.rotate(sequence + 1)
-                self._vectors.save(sequence, self._local_ids.global_ids)
                 self._operations_since_snapshot = 0
             path = self._snapshots.write(cut, records)
             retain(self._data_dir, path)
@@ -330,6 +330,7 @@ class DocumentDB:
             return
         self._flusher.stop()
         self.wait_for_snapshot()
+        self._vectors.save_all = True  # a graceful restart re-indexes no vector
         try:
             self.snapshot()
         except (OSError, WalWriteError) as error:  # the log holds every acknowledged write anyway
@@ -367,7 +368,6 @@ class DocumentDB:
 
     def _load_snapshot(self, snapshot: Path) -> int:
         sequence, documents = read_snapshot(snapshot)
-        saved_vectors = self._vectors.has_saved(sequence)
         with self._vectors.suspended():  # vectors: restored from their own files, or rebuilt
             for document in documents:
                 if document.removed:
@@ -375,7 +375,7 @@ class DocumentDB:
                 else:
                     self._apply_put(document.document_id, document.fields, document.mutable)
         self._snapshots.loaded(snapshot)
-        if not (saved_vectors and self._vectors.restore(sequence, self._local_ids.lookup)):
+        if not self._vectors.restore(self._local_ids, self._column):
             self._vectors.rebuild(self._local_ids.alive_local_ids(),
                                   lambda name, local_id: self._column(name).get(local_id))
         return sequence

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from dataclasses import replace
@@ -12,7 +13,7 @@ from typing import Sequence
 
 from content_node import docsums, matcher, term_statistics
 from content_node.catch_up import ReplicaSync
-from content_node.document_db import DocumentDB
+from content_node.document_db import DEFAULT_SNAPSHOT_INTERVAL, DocumentDB
 from content_node.posting_cache import PostingCache
 from content_node.ranking.rank_program import RankProgram
 from content_node.store.memory import IdleTrimmer
@@ -50,7 +51,8 @@ class ContentNode:
         self.data_dir = Path(data_dir)
         self.has_replica = (groups or len(self.application.content.groups) or 1) > 1
         self.databases: dict[str, DocumentDB] = {
-            name: DocumentDB(schema, self.data_dir / name, rebuild=self.has_replica)
+            name: DocumentDB(schema, self.data_dir / name, rebuild=self.has_replica, snapshot_interval=int(
+                os.environ.get("PHASEDSEARCH_SNAPSHOT_INTERVAL", DEFAULT_SNAPSHOT_INTERVAL)))
             for name, schema in self.application.schemas.items()}
         self._programs: dict[tuple[str, str], RankProgram] = {}
         self._programs_lock = threading.Lock()

@@ -240,3 +240,25 @@ def test_a_crash_during_the_first_snapshot_after_the_upgrade_keeps_the_old_files
     reopened = DocumentDB(SCHEMA, directory)
     assert {d: reopened.get(d) for d in expected} == expected
     reopened.close()
+
+
+def test_the_graph_is_saved_once_a_tenth_changed_and_a_stale_one_is_reconciled_at_startup(tmp_path):
+    work = Workload()
+    db = DocumentDB(SCHEMA, tmp_path)
+    work.round(db, range(200))
+    db.snapshot()
+    saved = sorted(p.name for p in (tmp_path / "hnsw").iterdir())
+    with np.load(next((tmp_path / "hnsw").glob("vec.*.npz"))) as table:
+        assert "vectors" not in table, "the slot table holds no vectors: the attribute does"
+    work.round(db, range(200, 205))  # 8 writes: fewer than a tenth of the vectors
+    db.snapshot()
+    assert sorted(p.name for p in (tmp_path / "hnsw").iterdir()) == saved, "the graph is not rewritten"
+    db._wal.close()  # a crash: the graph is older than the documents
+    reopened = DocumentDB(SCHEMA, tmp_path)
+    assert reopened.vector_indexes_restored
+    work.check(reopened)  # the rewritten vector is found at its new place, the removed one is gone
+    for document_id, fields in list(work.expected.items())[-8:]:
+        hits = reopened.vector_index("vec").approximate(np.asarray(fields["vec"]["values"], dtype=np.float32), 1, 20, None)
+        assert [reopened.document_id(int(i)) for i in hits.local_ids] == [document_id]
+    reopened.close()  # a graceful stop saves the graph whatever changed
+    assert sorted(p.name for p in (tmp_path / "hnsw").iterdir()) != saved
