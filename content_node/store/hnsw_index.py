@@ -28,6 +28,7 @@ from searchlib.schema.model import Field
 from searchlib.tensor import TensorType, tensor_from_json
 
 INITIAL_CAPACITY = 1024
+GID_BYTES = 12
 NO_SLOT = -1
 
 
@@ -263,9 +264,12 @@ class VectorFieldIndex:
         vector). The vectors themselves are not written: the attribute holds them (see `reconcile`)."""
         with self._lock:
             used = self._used
-            slot_doc = self._slot_doc[:used].tolist()
-            table = {"gids": np.array([global_ids[d].hex() if d >= 0 else "" for d in slot_doc], dtype=str),
-                     "labels": np.array(self._slot_label[:used], dtype=str), "metric": self.metric,
+            present = self._slot_doc[:used] >= 0
+            gids = np.zeros((used, GID_BYTES), dtype=np.uint8)  # 12 bytes a slot (hex text: 96)
+            gids[present] = np.frombuffer(b"".join(global_ids[d] for d in self._slot_doc[:used][present].tolist()),
+                                          dtype=np.uint8).reshape(-1, GID_BYTES)
+            table = {"gids": gids, "present": present, "metric": self.metric,
+                     "labels": np.array(self._slot_label[:used], dtype=str),
                      "crcs": np.array([crc32c(row.tobytes()) for row in self._vectors[:used]], dtype=np.uint32)}
             write_durably(directory / f"{stem}.npz", lambda path: np.savez(path, **table))
             if self._graph is not None:
@@ -281,10 +285,14 @@ class VectorFieldIndex:
         with np.load(table_path, allow_pickle=False) as table:
             if str(table["metric"]) != self.metric:
                 return False
-            gid_hex, labels = table["gids"], table["labels"]
+            labels = table["labels"]
+            if "present" in table:
+                gids = [bytes(row) if kept else None for row, kept in zip(table["gids"], table["present"].tolist())]
+            else:  # saved as hex text
+                gids = [bytes.fromhex(text) if text else None for text in table["gids"].tolist()]
             crcs = table["crcs"] if "crcs" in table else np.array(  # saved before checksums: with vectors
                 [crc32c(row.tobytes()) for row in table["vectors"].astype(np.float32)], dtype=np.uint32)
-        used = len(gid_hex)
+        used = len(gids)
         if self.hnsw_params is not None and used and not graph_path.exists():
             return False  # an empty field has no graph file
         graph = None
@@ -295,10 +303,10 @@ class VectorFieldIndex:
                 return False
         slot_doc = np.full(used, NO_SLOT, dtype=np.int32)
         doc_slots: dict[int, list[int]] = {}
-        for slot, text in enumerate(gid_hex.tolist()):
-            local_id = lookup(bytes.fromhex(text)) if text else None
+        for slot, gid in enumerate(gids):
+            local_id = lookup(gid) if gid is not None else None
             if local_id is None:
-                if text and graph is not None:
+                if gid is not None and graph is not None:
                     graph.mark_deleted(slot)  # a document removed after the save
                 continue
             slot_doc[slot] = local_id
