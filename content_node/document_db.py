@@ -55,7 +55,7 @@ from searchlib.schema.model import Schema
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SNAPSHOT_INTERVAL = 100_000  # operations between automatic snapshots
+DEFAULT_SNAPSHOT_INTERVAL = 25_000  # operations between snapshots (incremental: bounds the log kept)
 _TEXT_KINDS = ("string", "array", "weightedset")
 Condition = Callable[[Mapping[str, Any] | None], None]  # test-and-set: raises to refuse a write
 
