@@ -122,7 +122,7 @@ def _decode(payload: bytes) -> SnapshotDocument:
         size = stored * _DTYPES[dtype].itemsize
         cells[:stored] = np.frombuffer(payload, dtype=_DTYPES[dtype], count=stored, offset=offset)
         offset += size
-        fields[name] = {"values": cells.tolist()}
+        fields[name] = {"values": cells}  # an array: the column takes it as is (tensor_column.py)
     if offset != len(payload):
         raise ValueError("record length does not match its contents")
     return SnapshotDocument(document_id, fields, meta.get("mutable") or {})
