@@ -165,29 +165,32 @@ def write_segment(directory: Path, number: int, payloads: Iterable[bytes]) -> Se
 
 
 def read_segment_payloads(directory: Path, segment: SegmentInfo) -> Iterator[bytes]:
-    """The record payloads of a segment; SnapshotError if it is not exactly what the manifest says."""
+    """The record payloads of a segment, read as a stream (a base segment is most of a node's
+    data); SnapshotError if the file is not exactly what the manifest says."""
     path = directory / segment.name
     try:
-        data = path.read_bytes()
+        handle = open(path, "rb", buffering=1 << 20)
     except FileNotFoundError:
         raise SnapshotError(path, 0, "segment file missing") from None
-    if len(data) != segment.bytes:
-        raise SnapshotError(path, min(len(data), segment.bytes),
-                            f"holds {len(data)} bytes, the manifest says {segment.bytes}")
-    if len(data) < _FILE_HEADER.size or _FILE_HEADER.unpack_from(data) != (_MAGIC, 1):
-        raise SnapshotError(path, 0, "unrecognized segment file header")
-    offset, count = _FILE_HEADER.size, 0
-    while offset < len(data):
-        if offset + _RECORD.size > len(data):
-            raise SnapshotError(path, offset, "record header cut short")
-        length, checksum = _RECORD.unpack_from(data, offset)
-        end = offset + _RECORD.size + length
-        payload = data[offset + _RECORD.size: end]
-        if end > len(data) or crc32c(payload) != checksum:
-            raise SnapshotError(path, offset, "record checksum mismatch")
-        count += 1
-        offset = end
-        yield payload
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size != segment.bytes:
+            raise SnapshotError(path, min(size, segment.bytes), f"holds {size} bytes, the manifest says {segment.bytes}")
+        header = handle.read(_FILE_HEADER.size)
+        if len(header) < _FILE_HEADER.size or _FILE_HEADER.unpack(header) != (_MAGIC, 1):
+            raise SnapshotError(path, 0, "unrecognized segment file header")
+        offset, count = _FILE_HEADER.size, 0
+        while offset < size:
+            record = handle.read(_RECORD.size)
+            if len(record) < _RECORD.size:
+                raise SnapshotError(path, offset, "record header cut short")
+            length, checksum = _RECORD.unpack(record)
+            payload = handle.read(min(length, size - offset))  # a damaged length cannot make it read past the end
+            if len(payload) != length or crc32c(payload) != checksum:
+                raise SnapshotError(path, offset, "record checksum mismatch")
+            count += 1
+            offset += _RECORD.size + length
+            yield payload
     if count != segment.entries:
         raise SnapshotError(path, offset, f"holds {count} records, the manifest says {segment.entries}")
 

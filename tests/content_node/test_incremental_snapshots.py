@@ -180,7 +180,8 @@ def test_a_snapshot_that_fails_midway_is_followed_by_a_full_one(tmp_path, monkey
     reopened.close()
 
 
-def test_a_damaged_newest_segment_falls_back_to_the_previous_manifest_and_the_log(tmp_path):
+@pytest.mark.parametrize("damage", ["flip", "truncate", "missing"])
+def test_a_damaged_newest_segment_falls_back_to_the_previous_manifest_and_the_log(tmp_path, damage):
     work = Workload()
     db = DocumentDB(SCHEMA, tmp_path)
     work.round(db, range(30))
@@ -192,7 +193,10 @@ def test_a_damaged_newest_segment_falls_back_to_the_previous_manifest_and_the_lo
     segment = tmp_path / newest.segments[-1].name
     data = bytearray(segment.read_bytes())
     data[len(data) // 2] ^= 0x10
-    segment.write_bytes(bytes(data))
+    if damage == "missing":
+        segment.unlink()
+    else:
+        segment.write_bytes(bytes(data) if damage == "flip" else bytes(data[:-50]))
     reopened = DocumentDB(SCHEMA, tmp_path)
     work.check(reopened)
     assert list(tmp_path.glob(f"{newest.path.name}.corrupt-*")), "the manifest naming it is moved aside"
