@@ -6,21 +6,21 @@ acknowledged only once it is on disk, concurrent writers share fsyncs (group com
 may see a write a moment before its writer is acknowledged. Each write records its operation
 timestamp; removes leave a tombstone (store/timestamps.py: what replicas merge by).
 
-Reads: every method takes the same re-entrant lock for the moment it reads mutable structures.
-A query holds `read_view()` from match to its last attribute read (queries share it, writes wait)
-and opens a view whose generation its fill reads summaries at (store/read_views.py).
+Reads take the same re-entrant lock for the moment they read mutable structures. A query holds
+`read_view()` from match to its last attribute read (queries share it, writes wait) and opens a
+view whose generation its fill reads summaries at (store/read_views.py).
 
 A write the WAL cannot take (disk full, read-only, I/O error) raises StorageError and changes
 nothing (the record is appended before it is applied, and the sequence number is not consumed).
 
 Snapshots: every `snapshot_interval` operations a background thread takes a consistent cut under
-the lock (rotating the WAL) and writes the documents outside it; the write that crossed the
-interval is acknowledged without waiting. Once it is durable, snapshots and WAL segments older
-than the previous snapshot go (store/recovery.py `retain`: the previous one is the fallback).
+the lock (rotating the WAL) and writes the documents changed since the last one outside it
+(store/snapshots.py); the write that crossed the interval is acknowledged without waiting. Then
+older snapshots and WAL segments go, but for the previous snapshot (store/recovery.py `retain`).
 
-Recovery (store/recovery.py): the newest intact snapshot, then the WAL records after it; all
-indexes are rebuilt from the documents (which also compacts the local id space). `rebuild=True`
-(the node has a replica) turns data-losing damage into `rebuild_reason` instead of StoreCorruption.
+Recovery (store/recovery.py): the newest intact snapshot, then the WAL records after it; indexes
+are rebuilt from the documents (compacting the local id space). `rebuild=True` (the node has a
+replica) turns data-losing damage into `rebuild_reason` instead of StoreCorruption.
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ from content_node.store.tensor_column import DenseTensorColumn
 from content_node.store.vector_indexes import VectorIndexes
 from content_node.store.recovery import recover, retain
 from content_node.store.read_views import ReadWriteLock, Version, VersionHistory
-from content_node.store.snapshot import document_line, read_snapshot, with_values, write_snapshot
+from content_node.store.snapshots import Snapshots, freeze, read_snapshot
 from content_node.store.timestamps import DocumentTimestamps, assign, retain_sidecars, write_sidecar
 from content_node.store.wal import LogRecord, WalWriteError, WriteAheadLog, put_payload, remove_payload
 from searchlib.docid import DocumentId, global_id
@@ -57,7 +57,7 @@ from searchlib.schema.model import Schema
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SNAPSHOT_INTERVAL = 100_000  # operations between automatic snapshots
+DEFAULT_SNAPSHOT_INTERVAL = 25_000  # operations between snapshots (incremental: bounds the log kept)
 Condition = Callable[[Mapping[str, Any] | None], None]  # test-and-set: raises to refuse a write
 
 
@@ -77,10 +77,8 @@ class DocumentDB:
         self._background_snapshot: threading.Thread | None = None
         self.timestamps = DocumentTimestamps() if timestamps is None else timestamps  # newest per document
         self._reset()
-        # fields held by their attribute alone, as in Vespa: synthetic attribute-only fields (token
-        # ids, say) and every dense tensor attribute, whose column keeps the cells at the declared
-        # cell type (a second copy in the document store was most of a vector document's bytes).
-        # `get`, summaries and snapshots read them back from the column
+        # fields held by their attribute alone, as in Vespa: synthetic attribute-only fields and every
+        # dense tensor attribute (one copy of the cells); `get`, summaries, snapshots read the column
         self._attribute_held = frozenset(
             f.name for f in schema.fields.values()
             if f.is_attribute and not f.is_mutable and (
@@ -89,8 +87,7 @@ class DocumentDB:
         self._summary_held = frozenset(name for name in self._attribute_held if schema.fields[name].in_document)
         self._language_sources = language_sources(schema)  # field → the field whose set_language it follows
         self._retokenized_by = frozenset(n.split('.')[0] for n in self._indexes) | set(self._language_sources.values())
-        self._last_sequence = 0
-        self._operations_since_snapshot = 0
+        self._last_sequence = self._operations_since_snapshot = 0
         self._mutable_file = MutableAttributeFile(self._data_dir)
         self._mutable_flush_lock = threading.Lock()
         self._flusher = PeriodicFlusher(self.flush_mutable_attributes)
@@ -112,6 +109,7 @@ class DocumentDB:
                          for f in self.schema.fields.values() if f.is_index and indexed_as_text(f.type)}
         self._vectors = VectorIndexes(self.schema, self._data_dir / "hnsw")
         self.timestamps.clear()
+        self._snapshots = Snapshots(self._data_dir)
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -308,39 +306,37 @@ class DocumentDB:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def snapshot(self) -> Path | None:
-        """Write every document at the current sequence, then drop older WAL segments.
-        Returns None if another snapshot is already being written."""
+        """Persist the documents written since the last snapshot (store/snapshots.py), then drop
+        older WAL segments. Returns None if another snapshot is already being written."""
         if not self._snapshot_lock.acquire(blocking=False):
             return None
         try:
             self.flush_mutable_attributes()  # first, so the flush file is never older than a snapshot
             with self._lock:  # a consistent cut: collect immutable blobs, rotate the log
                 sequence = self._last_sequence
-                held = self._attributes.frozen_values(self._attribute_held, self._local_ids.limit)
-                decompress = self._documents.decoder()
-                entries = [(self._local_ids.document_id(local_id), local_id,
-                            self._documents.compressed(local_id),
-                            self._attributes.mutable_values(local_id))
-                           for local_id in self._local_ids.alive_local_ids().tolist()]
+                self._vectors.save(sequence, self._local_ids.global_ids)  # when due (see its doc)
+                cut = self._snapshots.cut(sequence, self._local_ids.alive_count)
+                if cut is None:  # nothing written since the newest snapshot
+                    return self._snapshots.current
+                records = freeze(cut, self._local_ids, self._documents, self._attributes, self._attribute_held)
                 self._wal.rotate(sequence + 1)
-                self._vectors.save(sequence, self._local_ids.global_ids)
                 self._operations_since_snapshot = 0
                 self.timestamps.prune(time.time())
                 stamps = self.timestamps.stamps()
-            lines = (document_line(document_id, with_values(decompress(blob), held, local_id), mutable)
-                     for document_id, local_id, blob, mutable in entries)
             write_sidecar(self._data_dir, sequence, stamps)  # first: a snapshot always has its own
-            path = write_snapshot(self._data_dir, sequence, lines)
+            path = self._snapshots.write(cut, records)
             retain(self._data_dir, path)
             retain_sidecars(self._data_dir)
             return path
+        except BaseException:
+            self._snapshots.failed()  # the changes it took are in the log only: the next one is full
+            raise
         finally:
             self._snapshot_lock.release()
 
     def wait_for_snapshot(self) -> None:
         """Return once an automatic snapshot that is being written is complete."""
-        running = self._background_snapshot
-        if running is not None:
+        if (running := self._background_snapshot) is not None:
             running.join()
 
     def close(self) -> None:
@@ -348,6 +344,7 @@ class DocumentDB:
             return
         self._flusher.stop()
         self.wait_for_snapshot()
+        self._vectors.save_all = True  # a graceful restart re-indexes no vector
         try:
             self.snapshot()
         except (OSError, WalWriteError) as error:  # the log holds every acknowledged write anyway
@@ -367,9 +364,8 @@ class DocumentDB:
     def memory_usage(self) -> dict[str, int]:
         """Bytes held by the big structures (excluding Python object overhead of dictionaries)."""
         with self._lock:
-            return {"documents": self._documents.stored_bytes,
-                    "indexes": sum(index.nbytes for index in self._indexes.values()),
-                    "attributes": self._attributes.nbytes}
+            return {"documents": self._documents.stored_bytes, "attributes": self._attributes.nbytes,
+                    "indexes": sum(index.nbytes for index in self._indexes.values())}
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -386,11 +382,14 @@ class DocumentDB:
 
     def _load_snapshot(self, snapshot: Path) -> int:
         sequence, documents = read_snapshot(snapshot)
-        saved_vectors = self._vectors.has_saved(sequence)
         with self._vectors.suspended():  # vectors: restored from their own files, or rebuilt
             for document in documents:
-                self._apply_put(document.document_id, document.fields, document.mutable)
-        if not (saved_vectors and self._vectors.restore(sequence, self._local_ids.lookup)):
+                if document.removed:
+                    self._remove_id(document.document_id)
+                else:
+                    self._apply_put(document.document_id, document.fields, document.mutable)
+        self._snapshots.loaded(snapshot)
+        if not self._vectors.restore(self._local_ids, self._column):
             self._vectors.rebuild(self._local_ids.alive_local_ids(),
                                   lambda name, local_id: self._column(name).get(local_id))
         self.timestamps.load(snapshot, map(self._local_ids.document_id, self._local_ids.alive_local_ids().tolist()))
@@ -401,9 +400,13 @@ class DocumentDB:
         gid = global_id(operation["id"])
         if operation["op"] == "put":
             self._apply_put(operation["id"], operation["fields"])
-        elif (local_id := self._local_ids.lookup(gid)) is not None:
-            self._apply_remove(local_id)
+        else:
+            self._remove_id(operation["id"])
         self.timestamps.record(operation["id"], gid, operation.get("ts", 0), operation["op"] == "remove")
+
+    def _remove_id(self, document_id: str) -> None:
+        if (local_id := self._local_ids.lookup(global_id(document_id))) is not None:
+            self._apply_remove(local_id)
 
     def _log(self, payload: bytes) -> int:
         """Append the next record (under the lock); a failure consumes no sequence number."""
@@ -426,20 +429,17 @@ class DocumentDB:
 
     def _start_snapshot(self) -> None:
         """Write the automatic snapshot on its own thread: the write that crossed the interval is
-        durable already and is acknowledged now, not after every document has been rewritten
-        (at 500k vectors a node, minutes)."""
+        durable already and is acknowledged now, not after the snapshot."""
         with self._lock:
             running = self._background_snapshot
             if running is not None and running.is_alive():
                 return
-            self._background_snapshot = threading.Thread(target=self._snapshot_logged, name="snapshot",
-                                                         daemon=True)
+            self._background_snapshot = threading.Thread(target=self._snapshot_logged, name="snapshot", daemon=True)
             self._background_snapshot.start()
 
     def _snapshot_logged(self) -> None:
         try:
-            started = time.monotonic()
-            path = self.snapshot()
+            started, path = time.monotonic(), self.snapshot()
             if path is not None:
                 log.info("snapshot %s written in %.1f s", path.name, time.monotonic() - started)
         except Exception:  # noqa: BLE001 - the WAL still holds every operation; the next one retries
@@ -449,6 +449,7 @@ class DocumentDB:
                    mutable: Mapping[str, float] | None = None, fields_json: bytes | None = None) -> None:
         """`fields_json`: `fields` already encoded (the stored form unless attribute-held ones are in it)."""
         gid = global_id(document_id)
+        self._snapshots.touched(gid, document_id)
         previous = self._local_ids.lookup(gid)
         carried: Mapping[str, float] = mutable or {}
         if fields_json is None or not self._attribute_held.isdisjoint(fields):
@@ -477,6 +478,7 @@ class DocumentDB:
         self._vectors.index_document(local_id, fields)
 
     def _apply_remove(self, local_id: int) -> None:
+        self._snapshots.touched(self._local_ids.global_ids[local_id], self._local_ids.document_id(local_id))
         self._keep_superseded(local_id)
         self._unindex(local_id, self._documents.fields(local_id) or {})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from dataclasses import replace
@@ -12,7 +13,7 @@ from typing import Sequence
 
 from content_node import docsums, matcher, term_statistics
 from content_node.catch_up import ReplicaSync
-from content_node.document_db import DocumentDB
+from content_node.document_db import DEFAULT_SNAPSHOT_INTERVAL, DocumentDB
 from content_node.global_documents import OwnedDocuments, OwnedView
 from content_node.imported_fields import bind_parents, open_database
 from content_node.posting_cache import PostingCache
@@ -56,7 +57,8 @@ class ContentNode:
         self.has_replica = (groups or len(self.application.content.groups) or 1) > 1
         self.databases: dict[str, DocumentDB] = {
             name: open_database(schema, self.data_dir / name, rebuild=self.has_replica,
-                                timestamps=DocumentTimestamps(tombstone_max_age))
+                                timestamps=DocumentTimestamps(tombstone_max_age), snapshot_interval=int(
+                                    os.environ.get("PHASEDSEARCH_SNAPSHOT_INTERVAL", DEFAULT_SNAPSHOT_INTERVAL)))
             for name, schema in self.application.schemas.items()}
         bind_parents(self.databases)  # imported fields read their parents' databases
         self._global_types = frozenset(self.application.content.global_types)

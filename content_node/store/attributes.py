@@ -151,8 +151,7 @@ class AttributeStore:
         for name in names:
             values = self.columns[name].values(limit)
             if isinstance(values, DenseTensorRows):
-                readers[name] = DenseTensorRows(values.type, values.arena, values.starts.copy(),
-                                                values.lengths.copy()).hex_json  # the arena is append-only
+                readers[name] = self.frozen_rows(name, limit).hex_json
             elif isinstance(values, (PositionPoints, PredicateValues)):  # synthetic position/predicate fields
                 readers[name] = [self.columns[name].get(i) for i in range(limit)].__getitem__
             elif values.dtype.kind == "i":  # np.int64 is no JSON number
@@ -160,6 +159,12 @@ class AttributeStore:
             else:
                 readers[name] = values.copy().__getitem__
         return readers
+
+    def frozen_rows(self, name: str, limit: int) -> DenseTensorRows:
+        """A dense tensor column's rows as they are now (the arena is append-only: copying the
+        row offsets is enough)."""
+        values = self.columns[name].values(limit)
+        return DenseTensorRows(values.type, values.arena, values.starts.copy(), values.lengths.copy())
 
     @property
     def mutable_names(self) -> list[str]:

@@ -38,6 +38,7 @@ class DocumentStore:
         self._garbage = 0
         self._sample: bytearray | None = bytearray()  # JSON seen until the dictionary is made
         self._dictionary: bytes | None = None
+        self._last: tuple[bytes | None, bytes] = (None, b"")  # the last JSON stored, compressed
 
     def store(self, local_id: int, fields_json: bytes) -> None:
         self.drop(local_id)
@@ -45,7 +46,9 @@ class DocumentStore:
             self._sample += fields_json
             if len(self._sample) >= _DICTIONARY_BYTES:
                 self._make_dictionary()
-        compressed = _compress(fields_json, self._dictionary)
+        if self._last[0] != fields_json:  # documents whose stored part repeats (vectors only: "{}")
+            self._last = (fields_json, _compress(fields_json, self._dictionary))  # compress once
+        compressed = self._last[1]
         self._starts = ensure_capacity(self._starts, local_id + 1, _NOT_STORED)
         self._lengths = ensure_capacity(self._lengths, local_id + 1, 0)
         self._starts[local_id] = len(self._arena)
@@ -89,6 +92,7 @@ class DocumentStore:
         raw = [plain(self.compressed(local_id)) for local_id in stored]
         self._dictionary = bytes(self._sample[-_DICTIONARY_BYTES:])
         self._sample = None
+        self._last = (None, b"")
         arena = bytearray()
         for local_id, fields_json in zip(stored, raw):
             compressed = _compress(fields_json, self._dictionary)

@@ -11,20 +11,24 @@ Thread safety: one lock guards the graph and the arrays (hnswlib's `ef` is index
 """
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import hnswlib
 import numpy as np
+from google_crc32c import value as crc32c
 
 from content_node.store.vector_metrics import HNSW_SPACES, check_metric, distances
+from content_node.store.wal import fsync_directory
 from searchlib.errors import DocumentError
 from searchlib.schema.model import Field
 from searchlib.tensor import TensorType, tensor_from_json
 
 INITIAL_CAPACITY = 1024
+GID_BYTES = 12
 NO_SLOT = -1
 
 
@@ -65,6 +69,7 @@ class VectorFieldIndex:
         # approximately placed; reported distances are recomputed exactly anyway)
         self._mips = self.metric == "dotproduct"
         self._max_norm = 0.0
+        self._saved_crcs: np.ndarray | None = None  # between `load` and `reconcile`
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -255,49 +260,60 @@ class VectorFieldIndex:
     # -- persistence ----------------------------------------------------------------------------
 
     def save(self, directory: Path, stem: str, global_ids: Sequence[bytes]) -> None:
-        """Write the graph and the slot table (slot → global id, paragraph label, vector)."""
+        """Write the graph and the slot table (slot → global id, paragraph label, CRC32C of the
+        vector). The vectors themselves are not written: the attribute holds them (see `reconcile`)."""
         with self._lock:
             used = self._used
-            slot_doc = self._slot_doc[:used]
-            gids = np.array([global_ids[d] if d >= 0 else b"" for d in slot_doc.tolist()], dtype=object)
-            np.savez(directory / f"{stem}.npz", vectors=self._vectors[:used],
-                     gids=np.array([g.hex() for g in gids], dtype=str),
-                     labels=np.array(self._slot_label[:used], dtype=str), metric=self.metric)
+            present = self._slot_doc[:used] >= 0
+            gids = np.zeros((used, GID_BYTES), dtype=np.uint8)  # 12 bytes a slot (hex text: 96)
+            gids[present] = np.frombuffer(b"".join(global_ids[d] for d in self._slot_doc[:used][present].tolist()),
+                                          dtype=np.uint8).reshape(-1, GID_BYTES)
+            table = {"gids": gids, "present": present, "metric": self.metric,
+                     "labels": np.array(self._slot_label[:used], dtype=str),
+                     "crcs": np.array([crc32c(row.tobytes()) for row in self._vectors[:used]], dtype=np.uint32)}
+            write_durably(directory / f"{stem}.npz", lambda path: np.savez(path, **table))
             if self._graph is not None:
-                self._graph.save_index(str(directory / f"{stem}.hnsw"))
+                write_durably(directory / f"{stem}.hnsw", lambda path: self._graph.save_index(str(path)))
 
     def load(self, directory: Path, stem: str, lookup) -> bool:
-        """Restore a saved index, mapping global ids to this run's local ids with `lookup`.
-        False (and nothing changed) if the files are missing or do not fit the documents."""
+        """Restore a saved graph and slot table, mapping global ids to this run's local ids with
+        `lookup` (slots of documents that are gone are freed); `reconcile` then takes the vectors
+        from the attribute. False (and nothing changed) if the files are missing or do not fit."""
         table_path, graph_path = directory / f"{stem}.npz", directory / f"{stem}.hnsw"
         if not table_path.exists():
             return False
         with np.load(table_path, allow_pickle=False) as table:
-            if str(table["metric"]) != self.metric or table["vectors"].shape[1:] != (self.dim,):
+            if str(table["metric"]) != self.metric:
                 return False
-            vectors, gid_hex, labels = table["vectors"], table["gids"], table["labels"]
-        used = len(vectors)
+            labels = table["labels"]
+            if "present" in table:
+                gids = [bytes(row) if kept else None for row, kept in zip(table["gids"], table["present"].tolist())]
+            else:  # saved as hex text
+                gids = [bytes.fromhex(text) if text else None for text in table["gids"].tolist()]
+            crcs = table["crcs"] if "crcs" in table else np.array(  # saved before checksums: with vectors
+                [crc32c(row.tobytes()) for row in table["vectors"].astype(np.float32)], dtype=np.uint32)
+        used = len(gids)
         if self.hnsw_params is not None and used and not graph_path.exists():
             return False  # an empty field has no graph file
-        slot_doc = np.full(used, NO_SLOT, dtype=np.int32)
-        doc_slots: dict[int, list[int]] = {}
-        for slot, text in enumerate(gid_hex.tolist()):
-            if not text:
-                continue
-            local_id = lookup(bytes.fromhex(text))
-            if local_id is None:
-                return False  # the saved index knows a document the store does not: stale
-            slot_doc[slot] = local_id
-            doc_slots.setdefault(local_id, []).append(slot)
         graph = None
         if self.hnsw_params is not None and used:
             graph = hnswlib.Index(space=HNSW_SPACES[self.metric], dim=self._graph_dim)
             graph.load_index(str(graph_path), max_elements=max(used, INITIAL_CAPACITY))
             if graph.element_count != used:
                 return False
+        slot_doc = np.full(used, NO_SLOT, dtype=np.int32)
+        doc_slots: dict[int, list[int]] = {}
+        for slot, gid in enumerate(gids):
+            local_id = lookup(gid) if gid is not None else None
+            if local_id is None:
+                if gid is not None and graph is not None:
+                    graph.mark_deleted(slot)  # a document removed after the save
+                continue
+            slot_doc[slot] = local_id
+            doc_slots.setdefault(local_id, []).append(slot)
         with self._lock:
             capacity = max(INITIAL_CAPACITY, used)
-            self._vectors = _grow(vectors.astype(np.float32), capacity, 0.0)
+            self._vectors = np.zeros((capacity, self.dim), dtype=np.float32)
             self._slot_doc = _grow(slot_doc, capacity, NO_SLOT)
             self._slot_label = labels.tolist() + [""] * (capacity - used)
             self._doc_slots = doc_slots
@@ -307,11 +323,37 @@ class VectorFieldIndex:
             self._free = np.flatnonzero(slot_doc == NO_SLOT).tolist()
             self._used = used
             self._graph = graph
-            if self._mips and used:
-                self._max_norm = float(np.linalg.norm(vectors.astype(np.float64), axis=1).max())
+            self._saved_crcs = crcs
             if graph is not None and graph.get_max_elements() < capacity:
                 graph.resize_index(capacity)
         return True
+
+    def reconcile(self, local_ids: np.ndarray, current: Callable[[int], list[tuple[str, np.ndarray]]]) -> int:
+        """After `load`: take each document's vectors from `current` (the attribute, the truth) and
+        re-index those that differ from what the saved graph holds (it may be older than the
+        documents). Returns how many documents were re-indexed."""
+        with self._lock:
+            crcs, self._saved_crcs = self._saved_crcs, None
+            alive = set(local_ids.tolist())
+            for local_id in [d for d in self._doc_slots if d not in alive]:
+                self.remove(local_id)
+            redo = []
+            for local_id in local_ids.tolist():
+                vectors, slots = current(local_id), self._doc_slots.get(local_id, [])
+                saved = sorted((self._slot_label[s], int(crcs[s]), s) for s in slots)
+                if [(label, crc) for label, crc, _ in saved] == sorted(
+                        (label, crc32c(v.tobytes())) for label, v in vectors):
+                    for (_, _, slot), (_, vector) in zip(saved, sorted(vectors, key=lambda p: p[0])):
+                        self._vectors[slot] = vector
+                else:
+                    redo.append((local_id, vectors))
+            for local_id, vectors in redo:
+                self.remove(local_id)
+                if vectors:
+                    self._add(local_id, vectors)
+            if self._mips and self._used:
+                self._max_norm = max(self._max_norm, float(np.linalg.norm(self._vectors[: self._used].astype(np.float64), axis=1).max()))
+        return len(redo)
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -329,6 +371,17 @@ class VectorFieldIndex:
                 rows.append(row)
                 slots.append(slot)
         return np.asarray(rows, dtype=np.int64), np.asarray(slots, dtype=np.int64)
+
+
+def write_durably(path: Path, write: Callable[[Path], None]) -> None:
+    """`write` to a temporary file, fsync it, rename it into place (a torn graph file must never
+    be loaded: hnswlib trusts its links)."""
+    temporary = path.with_name(path.name + ".tmp.npz" if path.suffix == ".npz" else path.name + ".tmp")
+    write(temporary)
+    with open(temporary, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    fsync_directory(path.parent)
 
 
 def _grow(array: np.ndarray, capacity: int, fill: float) -> np.ndarray:

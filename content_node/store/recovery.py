@@ -22,7 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from content_node.store.snapshot import SnapshotError, list_snapshots, snapshot_sequence, verify_snapshot
+from content_node.store import segments
+from content_node.store.segments import is_manifest, list_segment_files, referenced_segments
+from content_node.store.snapshot import SnapshotError
+from content_node.store.snapshots import list_snapshots, snapshot_sequence, verify_snapshot
 from content_node.store.wal import (
     LogRecord, WalCorruption, fsync_directory, list_segments, remove_segments, replay,
     segment_first_sequence, segments_covered_by)
@@ -57,7 +60,7 @@ def recover(directory: Path, *, load_snapshot: Callable[[Path], int], reset: Cal
             apply: Callable[[LogRecord], None], rebuild: bool) -> Recovered:
     """Load the newest intact snapshot (`load_snapshot` returns its sequence; `reset` clears what a
     failed one left), then `apply` each later log record. Raises StoreCorruption, see module doc."""
-    last_sequence, snapshot_damage = 0, None
+    last_sequence, snapshot_damage, newer = 0, None, []
     for snapshot in reversed(list_snapshots(directory)):
         try:
             last_sequence = _load(load_snapshot, snapshot)
@@ -65,12 +68,13 @@ def recover(directory: Path, *, load_snapshot: Callable[[Path], int], reset: Cal
         except SnapshotError as error:
             log.error("%s; falling back to the snapshot before it", error)
             snapshot_damage = snapshot_damage or error
+            newer.append(snapshot)
             reset()
     else:
         if snapshot_damage is not None and not _log_starts_at_one(directory):
             return _lost(directory, snapshot_damage, rebuild, reset, everything=True)
     if snapshot_damage is not None:
-        quarantine([p for p in list_snapshots(directory) if snapshot_sequence(p) > last_sequence])
+        quarantine(newer)  # the ones tried before the one that loaded
     replayed = 0
     try:
         for record in replay(directory, after_sequence=last_sequence):
@@ -132,15 +136,25 @@ def quarantine(paths: list[Path]) -> list[Path]:
 
 
 def retain(directory: Path, newest: Path) -> None:
-    """After `newest` is durable: keep it and the snapshot before it, and the log segments needed to
-    replay from that previous one (its fallback); delete everything older."""
+    """After `newest` is durable: keep it and the snapshot before it, the segment files they name
+    and the log segments needed to replay from that previous one (its fallback); delete the rest
+    (older snapshots, unreferenced segments, temporary files of interrupted writes)."""
     snapshots = list_snapshots(directory)
-    older = [path for path in snapshots if path < newest]
+    older = snapshots[:snapshots.index(newest)]
     keep = {newest, *older[-1:]}
     for path in snapshots:
         if path not in keep:
             path.unlink(missing_ok=True)
-    for temporary in directory.glob("snapshot-*.tmp"):
-        temporary.unlink(missing_ok=True)
+    segments.crash_point("retain-snapshots")
+    referenced = referenced_segments(path for path in keep if is_manifest(path))
+    for path in list_segment_files(directory):
+        if path.name not in referenced:
+            path.unlink(missing_ok=True)
+    for pattern in ("snapshot-*.tmp", "manifest-*.tmp", "segment-*.tmp"):
+        for temporary in directory.glob(pattern):
+            temporary.unlink(missing_ok=True)
+    fsync_directory(directory)
+    segments.crash_point("retain-segments")
     base = snapshot_sequence(older[-1]) if older else snapshot_sequence(newest)
     remove_segments(segments_covered_by(directory, base))
+    segments.crash_point("log-trim")

@@ -48,6 +48,7 @@ class SnapshotDocument:
     document_id: str
     fields: dict[str, Any]
     mutable: dict[str, float]
+    removed: bool = False  # a remove record (segments only): the document is gone
 
 
 def snapshot_path(directory: Path, last_sequence: int) -> Path:

@@ -156,6 +156,8 @@ class DenseTensorColumn:
     def _parse(self, value: Any) -> np.ndarray:
         """The value's cells, flat, quantized to the cell type (float64)."""
         flat = value.get("values") if isinstance(value, dict) and len(value) == 1 else value
+        if isinstance(flat, np.ndarray) and flat.shape == (self._cell_count,):
+            return flat  # read back from a snapshot segment: already at the cell type
         if isinstance(flat, list) and flat and not isinstance(flat[0], list):
             cells = np.asarray(flat, dtype=np.float64)
             if cells.size == self._cell_count:

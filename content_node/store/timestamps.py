@@ -30,7 +30,8 @@ from typing import Callable, Iterable, Iterator
 
 from google_crc32c import Checksum
 
-from content_node.store.snapshot import SnapshotError, list_snapshots, snapshot_sequence
+from content_node.store.snapshot import SnapshotError
+from content_node.store.snapshots import list_snapshots, snapshot_sequence
 from content_node.store.wal import fsync_directory
 from searchlib.docid import DISTRIBUTION_BITS, bucket_of, global_id
 from searchlib.timestamps import CLOCK, timestamp_of

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from content_node.document_db import DocumentDB
-from content_node.store.snapshot import list_snapshots, snapshot_sequence
+from content_node.store.snapshots import Snapshots, list_snapshots, snapshot_sequence
 from content_node.store.wal import list_segments, segment_first_sequence
 from searchlib.docid import global_id
 from searchlib.errors import DocumentError
@@ -177,7 +177,7 @@ def test_recovery_from_snapshot_plus_wal(tmp_path):
     database.put(doc_id(1), {"title": "one"})
     database.mutate("match_count", np.array([0]), "+=", 7)
     database.close()  # snapshot
-    assert len(list(tmp_path.glob("snapshot-*.jsonl"))) == 1
+    assert len(list(tmp_path.glob("manifest-*.json"))) == 1
     reopened = DocumentDB(SCHEMA, tmp_path)
     reopened.put(doc_id(2), {"title": "two"})  # only in the WAL
     again = DocumentDB(SCHEMA, tmp_path)
@@ -207,26 +207,24 @@ def test_periodic_snapshots_delete_old_segments(tmp_path):
 
 
 def test_the_write_that_crosses_the_snapshot_interval_is_not_held_up_by_the_snapshot(tmp_path, monkeypatch):
-    import content_node.document_db as document_db
-
     release, writing = threading.Event(), threading.Event()
-    original = document_db.write_snapshot
+    original = Snapshots.write
 
-    def slow_write(directory, sequence, lines):
+    def slow_write(snapshots, cut, records):
         writing.set()
         assert release.wait(10)
-        return original(directory, sequence, lines)
+        return original(snapshots, cut, records)
 
-    monkeypatch.setattr(document_db, "write_snapshot", slow_write)
+    monkeypatch.setattr(Snapshots, "write", slow_write)
     database = DocumentDB(SCHEMA, tmp_path, snapshot_interval=5)
     for n in range(5):
         database.put(doc_id(n), {"title": f"doc {n}"})  # the fifth starts the snapshot and returns
     assert writing.wait(10)
     database.put(doc_id(5), {"title": "written while the snapshot is"})
-    assert not list(tmp_path.glob("snapshot-*.jsonl"))
+    assert not list(tmp_path.glob("manifest-*.json"))
     release.set()
     database.wait_for_snapshot()
-    assert len(list(tmp_path.glob("snapshot-*.jsonl"))) == 1
+    assert len(list(tmp_path.glob("manifest-*.json"))) == 1
     database._wal.close()  # a crash: the snapshot (5 documents), then the log (the sixth)
     reopened = DocumentDB(SCHEMA, tmp_path)
     assert reopened.doc_count == 6 and reopened.get(doc_id(5)) == {"title": "written while the snapshot is"}

@@ -9,7 +9,7 @@ import pytest
 
 from content_node.document_db import DocumentDB
 from content_node.store.recovery import StoreCorruption
-from content_node.store.snapshot import list_snapshots
+from content_node.store.snapshots import list_snapshots
 from content_node.store.wal import list_segments
 from searchlib.errors import StorageError
 from searchlib.schema.model import Field, FieldType, Schema

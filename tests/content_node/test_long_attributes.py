@@ -9,7 +9,7 @@ import pytest
 from content_node import grouping, match_phase
 from content_node.document_db import DocumentDB
 from content_node.matching.match_sets import MatchEvaluator
-from content_node.store.snapshot import read_snapshot
+from content_node.store.snapshots import read_snapshot
 from ranking_support import RankingBed
 from searchlib.docid import global_id
 from searchlib.grouping import parse_grouping

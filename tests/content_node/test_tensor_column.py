@@ -164,8 +164,8 @@ def test_a_dense_tensor_attribute_lives_in_its_column_not_in_the_document_store(
     db.put("id:ns:doc::8", {"title": "eight"})  # re-fed without a vector: it must go
     db._wal.close()  # a crash: the snapshot, then the log
 
-    snapshot_text = next(tmp_path.glob("snapshot-*.jsonl")).read_text()
-    assert '"embedding":{"values":"4111999a' in snapshot_text.replace(" ", "")  # 9.1 as float32 hex
+    segment = next(tmp_path.glob("segment-*.seg")).read_bytes()
+    assert np.array([9.1, 1.0], dtype=np.float32).tobytes() in segment  # raw float32 cells, not text
     db = DocumentDB(_vector_schema(), tmp_path)
     assert db.get("id:ns:doc::7") == {"title": "seven", "embedding": {"values": [0.0, 0.0, 0.0, 1.0]}}
     assert db.get("id:ns:doc::9")["embedding"] == {"values": [float(np.float32(9.1)), 1.0, 0.0, -2.5]}

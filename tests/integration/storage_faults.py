@@ -127,7 +127,7 @@ def wal_segments(node_dir: Path) -> list[Path]:
 
 
 def snapshots(node_dir: Path) -> list[Path]:
-    return sorted((node_dir / "doc").glob("snapshot-*.jsonl"))
+    return sorted((node_dir / "doc").glob("manifest-*.json"))
 
 
 def flip_bit(path: Path, offset: int) -> None:
