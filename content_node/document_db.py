@@ -1,9 +1,9 @@
 """DocumentDB: the documents of one schema on one content node, durable and indexed.
 
 Writes: validate → (under the lock) assign the next sequence number, append to the WAL, apply to
-the in-memory structures → (outside the lock) wait for the WAL fsync, then return. So a write is
-acknowledged only once it is on disk, concurrent writers share fsyncs (group commit), and readers
-may see a write a moment before its writer is acknowledged.
+the in-memory structures → (outside the lock) wait for the WAL fsync, then return: acknowledged
+only once on disk; concurrent writers share fsyncs (group commit), a `write_batch()` one hold of the
+lock and one sync (content_node/write_batch.py). Readers may see a write before it is acknowledged.
 
 Reads: every method takes the same re-entrant lock for the moment it reads mutable structures.
 A query holds `read_view()` from match to its last attribute read (queries share it, writes wait)
@@ -34,6 +34,7 @@ from typing import Any, Callable, Collection, Iterator, Mapping, Sequence
 import numpy as np
 
 from content_node.store.attributes import AttributeStore
+from content_node.write_batch import BatchWrites
 from content_node.store.document_store import DocumentStore, encode_fields
 from content_node.store.inverted_index import FieldIndex
 from content_node.store.local_ids import LocalIds
@@ -60,7 +61,7 @@ _TEXT_KINDS = ("string", "array", "weightedset")
 Condition = Callable[[Mapping[str, Any] | None], None]  # test-and-set: raises to refuse a write
 
 
-class DocumentDB:
+class DocumentDB(BatchWrites):
     def __init__(self, schema: Schema, data_dir: Path, *,
                  snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL, rebuild: bool = False) -> None:
         pin_mmap_threshold()  # merges' big temporaries must not fragment the heap
@@ -118,7 +119,7 @@ class DocumentDB:
         self._check_document_type(document_id)
         document = validate_document(self.schema, fields, allow_synthetic=True)
         fields_json = encode_fields(document)  # once, outside the lock: the WAL and the store share it
-        with self._views.exclusive(), self._lock:
+        with self._exclusive():
             if condition is not None:
                 condition(self._stored_fields(global_id(document_id)))
             sequence = self._log(put_payload(document_id, fields_json))
@@ -129,7 +130,7 @@ class DocumentDB:
                create: bool = False, condition: Condition | None = None) -> bool:
         """Apply field operations; False (and nothing written) if missing and not `create`."""
         self._check_document_type(document_id)
-        with self._views.exclusive(), self._lock:  # a read-modify-write must not interleave
+        with self._exclusive():  # a read-modify-write must not interleave
             current = self._stored_fields(global_id(document_id))
             if condition is not None:
                 condition(current)
@@ -145,7 +146,7 @@ class DocumentDB:
     def remove(self, document_id: str, condition: Condition | None = None) -> bool:
         """Remove a document; False if it did not exist (nothing is written then)."""
         self._check_document_type(document_id)
-        with self._views.exclusive(), self._lock:
+        with self._exclusive():
             if condition is not None:
                 condition(self._stored_fields(global_id(document_id)))
             local_id = self._local_ids.lookup(global_id(document_id))
@@ -279,8 +280,7 @@ class DocumentDB:
             return self._column(name).values(self._local_ids.limit)
 
     def attribute_values(self, name: str) -> np.ndarray:
-        """Values per local id: dense tensors as `DenseTensorRows`, arrays, weighted sets and other
-        tensors as fed (None when unset)."""
+        """Values per local id: dense tensors as `DenseTensorRows`, the rest as fed (None: unset)."""
         return self.attribute(name)
 
     def vector_index(self, field: str):
@@ -353,9 +353,8 @@ class DocumentDB:
     def memory_usage(self) -> dict[str, int]:
         """Bytes held by the big structures (excluding Python object overhead of dictionaries)."""
         with self._lock:
-            return {"documents": self._documents.stored_bytes,
-                    "indexes": sum(index.nbytes for index in self._indexes.values()),
-                    "attributes": self._attributes.nbytes}
+            return {"documents": self._documents.stored_bytes, "attributes": self._attributes.nbytes,
+                    "indexes": sum(index.nbytes for index in self._indexes.values())}
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -413,6 +412,8 @@ class DocumentDB:
         return sequence
 
     def _acknowledge(self, sequence: int) -> None:
+        if self._deferred(sequence):  # write_batch() syncs once at its end
+            return
         try:
             self._wal.sync(sequence)
         except WalWriteError as error:
@@ -525,9 +526,8 @@ class DocumentDB:
     def _check_document_type(self, document_id: str) -> None:
         parsed = DocumentId.parse(document_id)
         if parsed.doctype != self.schema.document_name:
-            raise DocumentError(
-                f"Document type '{parsed.doctype}' of '{document_id}' does not match "
-                f"document type '{self.schema.document_name}'")
+            raise DocumentError(f"Document type '{parsed.doctype}' of '{document_id}' does not match "
+                                f"document type '{self.schema.document_name}'")
 
     def _index(self, field: str) -> FieldIndex:
         index = self._indexes.get(field)

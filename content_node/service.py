@@ -7,13 +7,13 @@ import logging
 import time
 from dataclasses import replace
 
-from content_node import matcher
+from content_node import feed_batch, matcher
 from content_node.catch_up import list_documents
 from content_node.node import ContentNode
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
 from searchlib.coverage import DEGRADED_TIMEOUT, Coverage
-from searchlib.errors import ErrorCode, SearchlibError
+from searchlib.errors import DocumentError, ErrorCode, SearchlibError
 from searchlib.grouping import parse_grouping
 from searchlib.selection import ConditionNotMet
 from searchlib.wire import search_codec as codec
@@ -142,24 +142,49 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
 
     def _feed(self, operation) -> pb.FeedReply:
         try:
-            found = operation()
-            return encode_feed_reply(FeedResult(ok=True, found=bool(found), sequence=self._node.last_sequence))
+            return self._feed_reply(operation())
         except Exception as error:  # noqa: BLE001
-            problem = _node_error(error, self._source)
-            return encode_feed_reply(FeedResult(ok=False, error_code=int(problem.code), message=problem.message,
-                                                condition_failed=isinstance(error, ConditionNotMet)),
-                                     problem.source)
+            return self._feed_reply(error)
+
+    def _feed_reply(self, outcome) -> pb.FeedReply:
+        """What a write returned (found or not) or raised, as its reply."""
+        if not isinstance(outcome, BaseException):
+            return encode_feed_reply(FeedResult(ok=True, found=bool(outcome), sequence=self._node.last_sequence))
+        problem = _node_error(outcome, self._source)
+        return encode_feed_reply(FeedResult(ok=False, error_code=int(problem.code), message=problem.message,
+                                            condition_failed=isinstance(outcome, ConditionNotMet)), problem.source)
+
+    def _put(self, request: pb.PutRequest):
+        return lambda: self._node.put(request.document_id, request.fields_json, request.condition,
+                                      request.create) or True
+
+    def _update(self, request: pb.UpdateRequest):
+        return lambda: self._node.update(request.document_id, request.operations_json, request.create,
+                                         request.condition)
+
+    def _remove(self, request: pb.RemoveRequest):
+        return lambda: self._node.remove(request.document_id, request.condition)
 
     def Put(self, request: pb.PutRequest, context) -> pb.FeedReply:
-        return self._feed(lambda: self._node.put(request.document_id, request.fields_json,
-                                                 request.condition, request.create) or True)
+        return self._feed(self._put(request))
 
     def Update(self, request: pb.UpdateRequest, context) -> pb.FeedReply:
-        return self._feed(lambda: self._node.update(request.document_id, request.operations_json,
-                                                    request.create, request.condition))
+        return self._feed(self._update(request))
 
     def Remove(self, request: pb.RemoveRequest, context) -> pb.FeedReply:
-        return self._feed(lambda: self._node.remove(request.document_id, request.condition))
+        return self._feed(self._remove(request))
+
+    def Feed(self, request: pb.FeedBatchRequest, context) -> pb.FeedBatchReply:
+        """Each operation as its own Put/Update/Remove would run it, in one write batch a database."""
+        writes = []
+        for operation in request.operations:
+            kind = operation.WhichOneof("operation")
+            message = getattr(operation, kind) if kind else None
+            write = {"put": self._put, "update": self._update, "remove": self._remove}[kind](message) \
+                if kind else _raises(DocumentError("Empty feed operation: expected put, update or remove"))
+            writes.append((message.document_id if message else "", write))
+        return pb.FeedBatchReply(replies=[self._feed_reply(outcome)
+                                          for outcome in feed_batch.apply_batch(self._node, writes)])
 
     def Get(self, request: pb.GetRequest, context) -> pb.GetReply:
         try:
@@ -202,6 +227,12 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
             problem = _node_error(error, self._source)
             context.abort(_grpc_status(problem.code), problem.message)
         return visit_codec.encode_visit_page(page)
+
+
+def _raises(error: Exception):
+    def write():
+        raise error
+    return write
 
 
 def _grpc_status(code: int):
