@@ -12,8 +12,9 @@ from typing import Iterator
 
 
 class BatchWrites:
-    """Mixed into DocumentDB, whose `_views` (ReadWriteLock), `_lock`, `_indexes` (staged while a
-    batch runs, store/inverted_index.py) and `_acknowledge` it uses.
+    """Mixed into DocumentDB, whose `_views` (ReadWriteLock), `_lock`, `_indexes` and `_vectors`
+    (staged while a batch runs: store/inverted_index.py, store/hnsw_index.py) and `_acknowledge`
+    it uses.
     Its writes take the lock through `_exclusive()` and hand their sequence to `_deferred()`
     before syncing: inside `write_batch()` on the batch's own thread both are no-ops."""
 
@@ -26,7 +27,7 @@ class BatchWrites:
         made durable together when it ends: raises StorageError then if they cannot be."""
         with self._views.exclusive(), self._lock:  # type: ignore[attr-defined]
             self._batch_owner, self._batch_sequence = threading.get_ident(), 0
-            indexes = list(self._indexes.values())  # type: ignore[attr-defined]
+            indexes = [*self._indexes.values(), self._vectors]  # type: ignore[attr-defined]
             for index in indexes:  # the batch's documents are indexed together, before readers return
                 index.stage()
             try:

@@ -80,8 +80,10 @@ def state(node: ContentNode) -> dict:
     documents = {i: node.get(i) for i in ids}
     query = np.random.default_rng(1).standard_normal(384).astype(np.float32)
     nearest = index.exact(query, 5, None).local_ids
+    graph = index.approximate(query, 5, 200, None).local_ids  # the batch's graph inserts found them
     return {"documents": documents, "terms": terms, "postings": postings, "lengths": lengths,
-            "vectors": index.vector_count, "nearest": sorted(db.document_id(int(i)) for i in nearest)}
+            "vectors": index.vector_count, "nearest": sorted(db.document_id(int(i)) for i in nearest),
+            "graph nearest": sorted(db.document_id(int(i)) for i in graph)}
 
 
 def test_batches_give_the_same_documents_and_index_as_single_operations(tmp_path):
