@@ -67,6 +67,7 @@ class VectorFieldIndex:
         self._mips = self.metric == "dotproduct"
         self._max_norm = 0.0
         self._staged: list[tuple[np.ndarray, list[int]]] | None = None  # `stage()`d graph inserts
+        self._staged_slots: set[int] = set()
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -87,7 +88,7 @@ class VectorFieldIndex:
     def stage(self) -> None:
         """Collect graph inserts until `flush()` (a write batch): then one multi-threaded hnswlib
         `add_items` for the batch. Vectors and slots are written at once; the DocumentDB lock
-        keeps searches out meanwhile. `remove` flushes first (its slot may be staged)."""
+        keeps searches out meanwhile. Removing a document whose vectors are staged flushes first."""
         if self._staged is None:
             self._staged = []
 
@@ -97,6 +98,7 @@ class VectorFieldIndex:
             self._insert_staged(staged)
 
     def _insert_staged(self, staged: list[tuple[np.ndarray, list[int]]] | None) -> None:
+        self._staged_slots = set()
         if staged:
             slots = np.asarray([slot for _, batch in staged for slot in batch], dtype=np.int64)
             self._ensure_graph().add_items(np.vstack([block for block, _ in staged]), slots,
@@ -104,8 +106,8 @@ class VectorFieldIndex:
 
     def remove(self, local_id: int) -> None:
         with self._lock:
-            if self._staged:
-                staged, self._staged = self._staged, []
+            if self._staged and not self._staged_slots.isdisjoint(self._doc_slots.get(local_id, ())):
+                staged, self._staged = self._staged, []  # mark_deleted needs them in the graph
                 self._insert_staged(staged)
             slots = self._doc_slots.pop(local_id, None)
             if not slots:
@@ -133,6 +135,7 @@ class VectorFieldIndex:
             # a reused (marked-deleted) label: hnswlib unmarks it and repairs its links in place
             if self._staged is not None:
                 self._staged.append((self._graph_vectors(block), slots))
+                self._staged_slots.update(slots)
             else:
                 self._ensure_graph().add_items(self._graph_vectors(block), np.asarray(slots, dtype=np.int64),
                                                num_threads=1)
