@@ -31,6 +31,7 @@ class FeedBatcher:
         self._max_bytes = max_bytes
         self._queue: deque[tuple[pb.FeedOperation, asyncio.Future, float]] = deque()
         self._in_flight = 0
+        self._tasks: set[asyncio.Task] = set()
         self.batches = 0  # Feed calls sent (tests and benchmarks read them)
 
     async def submit(self, operation: pb.FeedOperation, timeout: float) -> pb.FeedReply:
@@ -51,7 +52,9 @@ class FeedBatcher:
                     size += entry[0].ByteSize()
             if batch:
                 self._in_flight += 1
-                asyncio.ensure_future(self._run(batch))
+                task = asyncio.ensure_future(self._run(batch))
+                self._tasks.add(task)  # the loop keeps only a weak reference to a task
+                task.add_done_callback(self._tasks.discard)
 
     async def _run(self, batch: list[tuple[pb.FeedOperation, asyncio.Future, float]]) -> None:
         try:
