@@ -103,3 +103,10 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
             return b"".join(chunks)
         chunks.append(await reader.readexactly(size))
         await reader.readexactly(2)
+
+
+def post_request(url: str, path: str, body: bytes) -> bytes:
+    """A keep-alive POST of a JSON `body` to `path` on the host of `url`, as bytes on the wire."""
+    host = urlsplit(url).netloc
+    return (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode("ascii") + body

@@ -1,10 +1,10 @@
 """DocumentDB: the documents of one schema on one content node, durable and indexed.
 
 Writes: validate → (under the lock) assign the next sequence number, append to the WAL, apply to
-the in-memory structures → (outside the lock) wait for the WAL fsync, then return. So a write is
-acknowledged only once it is on disk, concurrent writers share fsyncs (group commit), and readers
-may see a write a moment before its writer is acknowledged. Each write records its operation
-timestamp; removes leave a tombstone (store/timestamps.py: what replicas merge by).
+the in-memory structures → (outside the lock) wait for the WAL fsync, then return: acknowledged
+only once on disk; concurrent writers share fsyncs (group commit), a `write_batch()` one hold of the
+lock and one sync (content_node/write_batch.py). Readers may see a write before it is acknowledged.
+Each write records its timestamp; removes leave a tombstone (store/timestamps.py: replica merges).
 
 Reads take the same re-entrant lock for the moment they read mutable structures. A query holds
 `read_view()` from match to its last attribute read (queries share it, writes wait) and opens a
@@ -35,6 +35,7 @@ from typing import Any, Callable, Collection, Iterator, Mapping, Sequence
 import numpy as np
 
 from content_node.store.attributes import AttributeStore
+from content_node.write_batch import BatchWrites
 from content_node.store.document_store import DocumentStore, encode_fields
 from content_node.store.inverted_index import FieldIndex, indexed_as_text
 from content_node.store.local_ids import LocalIds
@@ -61,7 +62,7 @@ DEFAULT_SNAPSHOT_INTERVAL = 25_000  # operations between snapshots (incremental:
 Condition = Callable[[Mapping[str, Any] | None], None]  # test-and-set: raises to refuse a write
 
 
-class DocumentDB:
+class DocumentDB(BatchWrites):
     def __init__(self, schema: Schema, data_dir: Path, *,
                  snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL, rebuild: bool = False,
                  timestamps: DocumentTimestamps | None = None) -> None:
@@ -121,7 +122,7 @@ class DocumentDB:
         self._check_document_type(document_id)
         document = validate_document(self.schema, fields, allow_synthetic=True)
         fields_json = encode_fields(document)  # once, outside the lock: the WAL and the store share it
-        with self._views.exclusive(), self._lock:
+        with self._exclusive():
             if condition is not None:
                 condition(self._stored_fields(global_id(document_id)))
             sequence = self._log(put_payload(document_id, fields_json, timestamp := assign(timestamp)))
@@ -133,7 +134,7 @@ class DocumentDB:
                create: bool = False, condition: Condition | None = None, timestamp: int | None = None) -> bool:
         """Apply field operations; False (and nothing written) if missing and not `create`."""
         self._check_document_type(document_id)
-        with self._views.exclusive(), self._lock:  # a read-modify-write must not interleave
+        with self._exclusive():  # a read-modify-write must not interleave
             current = self._stored_fields(global_id(document_id))
             if condition is not None:
                 condition(current)
@@ -151,7 +152,7 @@ class DocumentDB:
         """Remove a document; False if it did not exist. Its tombstone is written even then if the
         remove has a `timestamp` (it may be newer than a copy a replica still has)."""
         self._check_document_type(document_id)
-        with self._views.exclusive(), self._lock:
+        with self._exclusive():
             if condition is not None:
                 condition(self._stored_fields(global_id(document_id)))
             local_id = self._local_ids.lookup(global_id(document_id))
@@ -287,8 +288,7 @@ class DocumentDB:
             return self._column(name).values(self._local_ids.limit)
 
     def attribute_values(self, name: str) -> np.ndarray:
-        """Values per local id: dense tensors as `DenseTensorRows`, arrays, weighted sets and other
-        tensors as fed (None when unset)."""
+        """Values per local id: dense tensors as `DenseTensorRows`, the rest as fed (None: unset)."""
         return self.attribute(name)
 
     def vector_index(self, field: str):
@@ -420,6 +420,8 @@ class DocumentDB:
         return sequence
 
     def _acknowledge(self, sequence: int) -> None:
+        if self._deferred(sequence):  # write_batch() syncs once at its end
+            return
         try:
             self._wal.sync(sequence)
         except WalWriteError as error:
@@ -531,9 +533,8 @@ class DocumentDB:
     def _check_document_type(self, document_id: str) -> None:
         parsed = DocumentId.parse(document_id)
         if parsed.doctype != self.schema.document_name:
-            raise DocumentError(
-                f"Document type '{parsed.doctype}' of '{document_id}' does not match "
-                f"document type '{self.schema.document_name}'")
+            raise DocumentError(f"Document type '{parsed.doctype}' of '{document_id}' does not match "
+                                f"document type '{self.schema.document_name}'")
 
     def _index(self, field: str) -> FieldIndex:
         index = self._indexes.get(field)

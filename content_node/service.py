@@ -6,15 +6,16 @@ import json
 import logging
 import time
 from dataclasses import replace
+from typing import NamedTuple
 
-from content_node import matcher
+from content_node import feed_batch, matcher
 from content_node.catch_up import list_documents, read_stamped
 from content_node.replica_merge import ReplicaMerger, bucket_checksums, bucket_entries
 from content_node.node import ContentNode
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
 from searchlib.coverage import DEGRADED_TIMEOUT, Coverage
-from searchlib.errors import ErrorCode, SearchlibError
+from searchlib.errors import DocumentError, ErrorCode, SearchlibError
 from searchlib.grouping import parse_grouping
 from searchlib.selection import ConditionNotMet
 from searchlib.wire import search_codec as codec
@@ -39,6 +40,12 @@ def _node_error(error: Exception, source: str) -> codec.NodeError:
     log.exception("unexpected error in content node")  # the traceback stays in the node's log
     return codec.NodeError(int(ErrorCode.INTERNAL_SERVER_ERROR),
                            f"Internal server error in {source}: see its log", source)
+
+
+class AppliedUpdate(NamedTuple):
+    """An update's outcome: found, and the stored timestamp it applied to (container/http/update_repair.py)."""
+    found: bool
+    base: int | None
 
 
 def _error_message(error: codec.NodeError) -> pb.ErrorMessage:
@@ -142,32 +149,53 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
         except Exception as error:  # noqa: BLE001
             return codec.encode_docsums([], [_node_error(error, self._source)])
 
-    def _feed(self, operation, base: list[int | None] = (None,)) -> pb.FeedReply:
+    def _feed(self, operation) -> pb.FeedReply:
         try:
-            found = operation()
-            return encode_feed_reply(FeedResult(ok=True, found=bool(found), sequence=self._node.last_sequence,
-                                                base=base[0]))
+            return self._feed_reply(operation())
         except Exception as error:  # noqa: BLE001
-            problem = _node_error(error, self._source)
-            return encode_feed_reply(FeedResult(ok=False, error_code=int(problem.code), message=problem.message,
-                                                condition_failed=isinstance(error, ConditionNotMet)),
-                                     problem.source)
+            return self._feed_reply(error)
+
+    def _feed_reply(self, outcome) -> pb.FeedReply:
+        """What a write returned (found or not; an update: with the base it applied to) or raised."""
+        if not isinstance(outcome, BaseException):
+            found, base = outcome if isinstance(outcome, AppliedUpdate) else (outcome, None)
+            return encode_feed_reply(FeedResult(ok=True, found=bool(found), sequence=self._node.last_sequence,
+                                                base=base))
+        problem = _node_error(outcome, self._source)
+        return encode_feed_reply(FeedResult(ok=False, error_code=int(problem.code), message=problem.message,
+                                            condition_failed=isinstance(outcome, ConditionNotMet)), problem.source)
+
+    def _put(self, request: pb.PutRequest):
+        return lambda: self._node.put(request.document_id, request.fields_json, request.condition,
+                                      request.create, request.timestamp) or True
+
+    def _update(self, request: pb.UpdateRequest):
+        return lambda: AppliedUpdate(*self._node.update_on_base(
+            request.document_id, request.operations_json, request.create, request.condition, request.timestamp))
+
+    def _remove(self, request: pb.RemoveRequest):
+        return lambda: self._node.remove(request.document_id, request.condition, request.timestamp)
 
     def Put(self, request: pb.PutRequest, context) -> pb.FeedReply:
-        return self._feed(lambda: self._node.put(request.document_id, request.fields_json,
-                                                 request.condition, request.create, request.timestamp) or True)
+        return self._feed(self._put(request))
 
     def Update(self, request: pb.UpdateRequest, context) -> pb.FeedReply:
-        base: list[int | None] = [None]
-
-        def update() -> bool:
-            found, base[0] = self._node.update_on_base(request.document_id, request.operations_json,
-                                                       request.create, request.condition, request.timestamp)
-            return found
-        return self._feed(update, base)
+        return self._feed(self._update(request))
 
     def Remove(self, request: pb.RemoveRequest, context) -> pb.FeedReply:
-        return self._feed(lambda: self._node.remove(request.document_id, request.condition, request.timestamp))
+        return self._feed(self._remove(request))
+
+    def Feed(self, request: pb.FeedBatchRequest, context) -> pb.FeedBatchReply:
+        """Each operation as its own Put/Update/Remove would run it, in one write batch a database."""
+        writes = []
+        for operation in request.operations:
+            kind = operation.WhichOneof("operation")
+            message = getattr(operation, kind) if kind else None
+            write = {"put": self._put, "update": self._update, "remove": self._remove}[kind](message) \
+                if kind else _raises(DocumentError("Empty feed operation: expected put, update or remove"))
+            writes.append((message.document_id if message else "", write))
+        return pb.FeedBatchReply(replies=[self._feed_reply(outcome)
+                                          for outcome in feed_batch.apply_batch(self._node, writes)])
 
     def Get(self, request: pb.GetRequest, context) -> pb.GetReply:
         try:
@@ -224,6 +252,12 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
             problem = _node_error(error, self._source)
             context.abort(_grpc_status(problem.code), problem.message)
         return visit_codec.encode_visit_page(page)
+
+
+def _raises(error: Exception):
+    def write():
+        raise error
+    return write
 
 
 def _grpc_status(code: int):

@@ -951,3 +951,25 @@ class VisitReply(_message.Message):
     exhausted: bool
     scanned_to: bytes
     def __init__(self, documents: _Optional[_Iterable[_Union[VisitedDocument, _Mapping]]] = ..., exhausted: _Optional[bool] = ..., scanned_to: _Optional[bytes] = ...) -> None: ...
+
+class FeedOperation(_message.Message):
+    __slots__ = ("put", "update", "remove")
+    PUT_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_FIELD_NUMBER: _ClassVar[int]
+    put: PutRequest
+    update: UpdateRequest
+    remove: RemoveRequest
+    def __init__(self, put: _Optional[_Union[PutRequest, _Mapping]] = ..., update: _Optional[_Union[UpdateRequest, _Mapping]] = ..., remove: _Optional[_Union[RemoveRequest, _Mapping]] = ...) -> None: ...
+
+class FeedBatchRequest(_message.Message):
+    __slots__ = ("operations",)
+    OPERATIONS_FIELD_NUMBER: _ClassVar[int]
+    operations: _containers.RepeatedCompositeFieldContainer[FeedOperation]
+    def __init__(self, operations: _Optional[_Iterable[_Union[FeedOperation, _Mapping]]] = ...) -> None: ...
+
+class FeedBatchReply(_message.Message):
+    __slots__ = ("replies",)
+    REPLIES_FIELD_NUMBER: _ClassVar[int]
+    replies: _containers.RepeatedCompositeFieldContainer[FeedReply]
+    def __init__(self, replies: _Optional[_Iterable[_Union[FeedReply, _Mapping]]] = ...) -> None: ...

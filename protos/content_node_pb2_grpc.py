@@ -109,6 +109,11 @@ class ContentNodeStub:
                 request_serializer=protos_dot_content__node__pb2.TermStatisticsRequest.SerializeToString,
                 response_deserializer=protos_dot_content__node__pb2.TermStatisticsReply.FromString,
                 _registered_method=True)
+        self.Feed = channel.unary_unary(
+                '/phasedsearch.ContentNode/Feed',
+                request_serializer=protos_dot_content__node__pb2.FeedBatchRequest.SerializeToString,
+                response_deserializer=protos_dot_content__node__pb2.FeedBatchReply.FromString,
+                _registered_method=True)
 
 
 class ContentNodeServicer:
@@ -214,6 +219,14 @@ class ContentNodeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Feed(self, request, context):
+        """Many document operations in one call (the container coalesces concurrent writes to a node):
+        one reply per operation, in order, each acknowledged only once durable, as Put/Update/Remove.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContentNodeServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -291,6 +304,11 @@ def add_ContentNodeServicer_to_server(servicer, server):
                     servicer.TermStatistics,
                     request_deserializer=protos_dot_content__node__pb2.TermStatisticsRequest.FromString,
                     response_serializer=protos_dot_content__node__pb2.TermStatisticsReply.SerializeToString,
+            ),
+            'Feed': grpc.unary_unary_rpc_method_handler(
+                    servicer.Feed,
+                    request_deserializer=protos_dot_content__node__pb2.FeedBatchRequest.FromString,
+                    response_serializer=protos_dot_content__node__pb2.FeedBatchReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -698,6 +716,33 @@ class ContentNode:
             '/phasedsearch.ContentNode/TermStatistics',
             protos_dot_content__node__pb2.TermStatisticsRequest.SerializeToString,
             protos_dot_content__node__pb2.TermStatisticsReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Feed(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/phasedsearch.ContentNode/Feed',
+            protos_dot_content__node__pb2.FeedBatchRequest.SerializeToString,
+            protos_dot_content__node__pb2.FeedBatchReply.FromString,
             options,
             channel_credentials,
             insecure,

@@ -189,7 +189,7 @@ def index_terms(mode: MatchMode, text: str, language: str) -> list[str]:
     # gram fields n-gram whole words (CJK runs too, instead of the default bigram segmentation)
     words = (_WORDS.findall(normalize(text, mode.normalizing)) if mode.kind == "gram"
              else tokenize_unstemmed(text, language, mode.normalizing))
-    if any(len(word) > mode.max_token_length for word in words):  # tokens as written, before stemming
+    if max(map(len, words), default=0) > mode.max_token_length:  # tokens as written, before stemming
         words = [word for word in words if len(word) <= mode.max_token_length]
     if mode.kind == "gram":
         return grams(words, mode.gram_size)

@@ -2,11 +2,13 @@
 (and scripted ones in tests), so scatter/gather logic is testable without processes."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
 import grpc
 
+from container.dispatch.feed_batcher import FeedBatcher
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
 from searchlib.errors import InvalidParameterError
@@ -18,6 +20,7 @@ from searchlib.wire.search_codec import DocsumCall, DocsumValue, NodeError, Sear
 from searchlib.wire.visit_codec import VisitCall, VisitPage
 
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+_BATCHED = {"Put": "put", "Update": "update", "Remove": "remove"}  # method → FeedOperation field
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +174,7 @@ class GrpcContentNodeClient(CodecClient):
         self.tls = tls  # cluster TLS: the channel presents the container's certificate
         self._channel: grpc.aio.Channel | None = None
         self._stub: pb_grpc.ContentNodeStub | None = None
+        self._batcher: FeedBatcher | None = None
 
     def _connected_stub(self) -> pb_grpc.ContentNodeStub:
         # created on first use: a grpc.aio channel belongs to the event loop that is running then
@@ -196,6 +200,17 @@ class GrpcContentNodeClient(CodecClient):
         return self._stub
 
     async def _call(self, method_name: str, request, timeout: float):
+        kind = _BATCHED.get(method_name)
+        if kind is None:
+            return await self._rpc(method_name, request, timeout)
+        if self._batcher is None:  # writes go out in Feed batches (container/dispatch/feed_batcher.py)
+            self._batcher = FeedBatcher(lambda batch, left: self._rpc("Feed", batch, left))
+        try:
+            return await self._batcher.submit(pb.FeedOperation(**{kind: request}), max(timeout, 0.001))
+        except asyncio.TimeoutError:
+            raise NodeTimeout(f"content node {self.node.distribution_key} timed out") from None
+
+    async def _rpc(self, method_name: str, request, timeout: float):
         method = getattr(self._connected_stub(), method_name)
         try:
             return await method(request, timeout=max(timeout, 0.001))

@@ -14,6 +14,7 @@ from searchlib.errors import quote_input
 _LONG = 2**63
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SCALARS = frozenset((str, int, float, bool, type(None)))
 _OFF_LOOP_BYTES = 256 * 1024  # larger bodies are parsed in a thread: the event loop keeps serving
 
 
@@ -38,7 +39,9 @@ def parse_json(data: bytes, max_depth: int, what: str) -> object:
         raise BodyError(400, f"Could not parse {what}: it is not valid UTF-8 "
                              f"(byte 0x{data[error.start]:02x} at offset {error.start})") from None
     try:
-        value = json.loads(text, parse_constant=_no_constant, parse_int=_long, parse_float=_finite)
+        value = json.loads(text, parse_constant=_no_constant, parse_int=_long)
+        if _infinite(value):  # parsed again through the range check, for its located message
+            value = json.loads(text, parse_constant=_no_constant, parse_int=_long, parse_float=_finite)
     except RecursionError:
         raise BodyError(400, f"Could not parse {what}: nested deeper than {max_depth} levels") from None
     except json.JSONDecodeError as error:
@@ -68,6 +71,22 @@ def _finite(digits: str) -> float:
     if math.isinf(value):
         raise ValueError(f"the number {quote_input(digits, 30)} is out of range for a double")
     return value
+
+
+def _infinite(value: object) -> bool:
+    """Whether a parsed number is infinite: JSON has no infinity, so one overflowed a double. Floats
+    parse in C and are checked here a container at a time (a vector document has hundreds)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, (dict, list)):
+            return item in (math.inf, -math.inf)
+        items = list(item.values()) if isinstance(item, dict) else item
+        if math.inf in items or -math.inf in items:
+            return True
+        if not _SCALARS.issuperset(map(type, items)):
+            stack.extend(child for child in items if isinstance(child, (dict, list)))
+    return False
 
 
 def _check_depth(value: object, max_depth: int, what: str) -> None:

@@ -30,6 +30,7 @@ from searchlib.tensor import TensorType, tensor_from_json
 INITIAL_CAPACITY = 1024
 GID_BYTES = 12
 NO_SLOT = -1
+INSERT_THREADS = 2  # a write batch's graph inserts (hnswlib releases the GIL while it inserts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,8 @@ class VectorFieldIndex:
         self._mips = self.metric == "dotproduct"
         self._max_norm = 0.0
         self._saved_crcs: np.ndarray | None = None  # between `load` and `reconcile`
+        self._staged: list[tuple[np.ndarray, list[int]]] | None = None  # `stage()`d graph inserts
+        self._staged_slots: set[int] = set()
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -87,8 +90,30 @@ class VectorFieldIndex:
             if vectors:
                 self._add(local_id, vectors)
 
+    def stage(self) -> None:
+        """Collect graph inserts until `flush()` (a write batch): then one multi-threaded hnswlib
+        `add_items` for the batch. Vectors and slots are written at once; the DocumentDB lock
+        keeps searches out meanwhile. Removing a document whose vectors are staged flushes first."""
+        if self._staged is None:
+            self._staged = []
+
+    def flush(self) -> None:
+        with self._lock:
+            staged, self._staged = self._staged, None
+            self._insert_staged(staged)
+
+    def _insert_staged(self, staged: list[tuple[np.ndarray, list[int]]] | None) -> None:
+        self._staged_slots = set()
+        if staged:
+            slots = np.asarray([slot for _, batch in staged for slot in batch], dtype=np.int64)
+            self._ensure_graph().add_items(np.vstack([block for block, _ in staged]), slots,
+                                           num_threads=INSERT_THREADS if len(slots) > 1 else 1)
+
     def remove(self, local_id: int) -> None:
         with self._lock:
+            if self._staged and not self._staged_slots.isdisjoint(self._doc_slots.get(local_id, ())):
+                staged, self._staged = self._staged, []  # mark_deleted needs them in the graph
+                self._insert_staged(staged)
             slots = self._doc_slots.pop(local_id, None)
             if not slots:
                 return
@@ -113,8 +138,12 @@ class VectorFieldIndex:
         self._doc_slot[local_id] = slots[0]
         if self.hnsw_params is not None:
             # a reused (marked-deleted) label: hnswlib unmarks it and repairs its links in place
-            self._ensure_graph().add_items(self._graph_vectors(block), np.asarray(slots, dtype=np.int64),
-                                           num_threads=1)
+            if self._staged is not None:
+                self._staged.append((self._graph_vectors(block), slots))
+                self._staged_slots.update(slots)
+            else:
+                self._ensure_graph().add_items(self._graph_vectors(block), np.asarray(slots, dtype=np.int64),
+                                               num_threads=1)
 
     def _take_slot(self) -> int:
         if self._free:

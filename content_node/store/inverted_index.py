@@ -91,6 +91,7 @@ class FieldIndex:
         self._total_elements = 0
         self._documents_with_field = 0
         self._pending = PendingPostings()
+        self._staged: list[tuple[int, Any, str]] | None = None  # `stage()`d adds, None: add at once
         self._delta = EMPTY_SEGMENT
         self._main = EMPTY_SEGMENT
 
@@ -102,27 +103,60 @@ class FieldIndex:
     # -- writes -------------------------------------------------------------------------------
 
     def add(self, local_id: int, value: Any, language: str = "") -> None:
-        tokens, positions = field_tokens(value, language, self.mode)
-        self._total_elements += _element_count(value)
-        self._lengths = ensure_capacity(self._lengths, local_id + 1)
-        self._lengths[local_id] = len(tokens)
-        self._total_length += len(tokens)
-        self._documents_with_field += 1
-        if not tokens:
+        """Index a document's value now, or with the rest of its batch at `flush()` while staging."""
+        if self._staged is not None:
+            self._staged.append((local_id, value, language))
+        else:
+            self._add_many([(local_id, value, language)])
+
+    def stage(self) -> None:
+        """Collect `add`s until `flush()` (a write batch: one term lookup and one postings sort for
+        all its documents instead of one each). The DocumentDB lock is held meanwhile, so no read
+        sees a staged document missing; `remove` flushes first."""
+        if self._staged is None:
+            self._staged = []
+
+    def flush(self) -> None:
+        staged, self._staged = self._staged, None
+        if staged:
+            self._add_many(staged)
+
+    def _add_many(self, staged: list[tuple[int, Any, str]]) -> None:
+        """Index documents of ascending local ids: the postings are appended as adding them one
+        by one would (per document, by term id; positions ascending within a term)."""
+        tokenized = [field_tokens(value, language, self.mode) for _, value, language in staged]
+        local_ids = np.fromiter((local_id for local_id, _, _ in staged), dtype=np.int32, count=len(staged))
+        lengths = np.fromiter((len(tokens) for tokens, _ in tokenized), dtype=np.int32, count=len(staged))
+        self._total_elements += sum(_element_count(value) for _, value, _ in staged)
+        self._lengths = ensure_capacity(self._lengths, int(local_ids.max()) + 1)
+        self._lengths[local_ids] = lengths
+        self._total_length += int(lengths.sum())
+        self._documents_with_field += len(staged)
+        if not lengths.any():
             return
-        ids = self._term_ids.ids(tokens)
-        order = np.argsort(ids, kind="stable")  # stable: positions stay ascending per term
-        sorted_ids = ids[order]
-        unique_ids, counts = np.unique(sorted_ids, return_counts=True)
+        ids = self._term_ids.ids([token for tokens, _ in tokenized for token in tokens])
+        documents = np.repeat(local_ids, lengths)
+        positions = np.concatenate([positions for _, positions in tokenized])
+        order = np.lexsort((ids, documents))  # stable: positions stay ascending per (document, term)
+        ids, documents = ids[order], documents[order]
+        first = np.ones(len(ids), dtype=bool)
+        first[1:] = (ids[1:] != ids[:-1]) | (documents[1:] != documents[:-1])
+        starts = np.flatnonzero(first)
+        unique_ids = ids[starts]
+        counts = np.diff(np.append(starts, len(ids)))
         self._doc_freqs = ensure_capacity(self._doc_freqs, len(self._term_ids))
-        self._doc_freqs[unique_ids] += 1
-        self._pending.append(unique_ids, local_id, counts, positions[order])
+        terms, documents_per_term = np.unique(unique_ids, return_counts=True)
+        self._doc_freqs[terms] += documents_per_term.astype(np.int32)
+        self._pending.append(unique_ids, documents[starts], counts, positions[order])
         if self._pending.num_postings > _PENDING_POSTINGS_LIMIT:
             self.freeze()
 
     def remove(self, local_id: int, value: Any, language: str = "") -> None:
         """Take a document's `value` (as stored, in the language it was added in) out of the
         statistics; postings die with it."""
+        if self._staged:  # it may be one of them
+            staged, self._staged = self._staged, []
+            self._add_many(staged)
         tokens, _ = field_tokens(value, language, self.mode)
         known = [i for i in map(self._term_ids.get, set(tokens)) if i is not None]
         if known:

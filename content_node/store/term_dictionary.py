@@ -49,7 +49,7 @@ class TermDictionary:
         if unresolved:
             for term, term_id in zip(unresolved, self._consolidated_lookup_many(unresolved)):
                 unique[term] = self._add(term) if term_id is None else term_id
-        return np.fromiter((unique[t] for t in tokens), dtype=np.int32, count=len(tokens))
+        return np.fromiter(map(unique.__getitem__, tokens), dtype=np.int32, count=len(tokens))
 
     def term(self, term_id: int) -> str:
         start = int(self._text_ends[term_id - 1]) if term_id else 0

@@ -105,6 +105,15 @@ class VectorIndexes:
         for index in self.fields.values():
             index.remove(local_id)
 
+    def stage(self) -> None:
+        """A write batch starts: graph inserts wait for `flush()` (hnsw_index.py `stage`)."""
+        for index in self.fields.values():
+            index.stage()
+
+    def flush(self) -> None:
+        for index in self.fields.values():
+            index.flush()
+
     @contextlib.contextmanager
     def suspended(self, suspend: bool = True) -> Iterator[None]:
         """Skip the write hooks (while loading a snapshot whose saved indexes will be restored)."""

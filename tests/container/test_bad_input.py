@@ -163,6 +163,7 @@ def test_errors_quote_only_a_prefix_of_long_input(client, params):
     (b'{"fields": {"\\ud800": "x"}}', "illegal code point 0xD800"),
     (b'{"fields": {"title": [[1]]}}', "expected a string, got an array"),
     (b'{"fields": {"title": 1e999}}', "out of range for a double"),
+    (b'{"fields": {"title": ' + b"1" * 250 + b'e99}}', "out of range for a double"),  # a 2-digit exponent
     (b'{"fields": "title"}', "'fields' object"),
 ])
 def test_malformed_documents_are_400_and_nothing_is_stored(client, nodes, body, expected):

@@ -210,3 +210,30 @@ def test_a_damaged_saved_index_is_rebuilt_not_a_crash(tmp_path):
     assert not db.vector_indexes_restored and db.vector_index("vec").document_count == 100
     assert "id:ns:doc::42" in _neighbors(db, vectors[42], 1)
     db.close()
+
+
+def test_staged_inserts_go_to_the_graph_in_one_call_with_the_same_recall():
+    """A write batch's vectors (stage → set → flush): one add_items for the batch, recall as good as
+    inserting one by one, and removing or replacing a staged document in the same batch works."""
+    vectors = clustered(2000, seed=3)
+    index = VectorFieldIndex(vector_field())
+    for start in range(0, len(vectors), 250):
+        index.stage()
+        for i in range(start, start + 250):
+            index.set(i, {"values": vectors[i].tolist()})
+        assert index._ensure_graph().get_current_count() == start  # nothing in the graph before the flush
+        index.flush()
+        assert index._graph.get_current_count() == start + 250
+    index.stage()
+    index.set(5000, {"values": vectors[0].tolist()})
+    index.remove(5000)  # staged, then removed in the same batch
+    index.set(1, {"values": (vectors[1] + 100).tolist()})  # replaced
+    index.flush()
+    assert 5000 not in index.approximate(vectors[0], 5, 50, None).local_ids.tolist()
+    found = 0
+    for query in clustered(40, seed=4):
+        hits = index.approximate(query, 10, 90, None)
+        expected = vectors.copy()
+        expected[1] += 100
+        found += len(set(hits.local_ids.tolist()) & brute_force("euclidean", expected, query, 10))
+    assert found / 400 >= 0.95

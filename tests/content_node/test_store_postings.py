@@ -32,6 +32,7 @@ operations = st.lists(st.one_of(
     st.tuples(st.just("add"), st.lists(st.sampled_from(WORDS), max_size=12)),
     st.tuples(st.just("remove"), st.integers(0, 40)),
     st.tuples(st.just("read"), st.sampled_from(WORDS)),
+    st.tuples(st.just("stage"), st.none()),  # a write batch starts: adds wait for the next read
 ), max_size=60)
 
 
@@ -51,8 +52,12 @@ def test_index_matches_reference(monkeypatch_limits, ops):
         elif kind == "remove" and argument in texts:
             index.remove(argument, texts.pop(argument))
             local_ids.release(argument)
+        elif kind == "stage":
+            index.stage()
         elif kind == "read":
+            index.flush()  # a batch ends before readers get the lock
             assert as_rows(index.postings(argument)) == reference_postings(texts, argument)
+    index.flush()
     for word in WORDS:
         expected = reference_postings(texts, word)
         assert as_rows(index.postings(word)) == expected

@@ -1,0 +1,56 @@
+"""Many writes to one DocumentDB under one hold of its write lock and one WAL sync (the
+container's Feed batches): the per-write lock hand-off and fsync wait are paid once a batch.
+
+Durability is unchanged: a write in a batch is acknowledged only after the sync that follows the
+whole batch; if that sync fails, no write of the batch is acknowledged (StorageError for each).
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Iterator
+
+
+class BatchWrites:
+    """Mixed into DocumentDB, whose `_views` (ReadWriteLock), `_lock`, `_indexes` and `_vectors`
+    (staged while a batch runs: store/inverted_index.py, store/hnsw_index.py) and `_acknowledge`
+    it uses.
+    Its writes take the lock through `_exclusive()` and hand their sequence to `_deferred()`
+    before syncing: inside `write_batch()` on the batch's own thread both are no-ops."""
+
+    _batch_owner: int | None = None  # the thread running a batch (it holds the write lock)
+    _batch_sequence = 0  # the last sequence the batch wrote
+
+    @contextlib.contextmanager
+    def write_batch(self) -> Iterator[None]:
+        """Writes in the block (on this thread) are applied under one hold of the write lock and
+        made durable together when it ends: raises StorageError then if they cannot be."""
+        with self._views.exclusive(), self._lock:  # type: ignore[attr-defined]
+            self._batch_owner, self._batch_sequence = threading.get_ident(), 0
+            indexes = [*self._indexes.values(), self._vectors]  # type: ignore[attr-defined]
+            for index in indexes:  # the batch's documents are indexed together, before readers return
+                index.stage()
+            try:
+                yield
+            finally:
+                sequence, self._batch_owner = self._batch_sequence, None
+                for index in indexes:
+                    index.flush()
+        if sequence:
+            self._acknowledge(sequence)  # type: ignore[attr-defined]
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """The write lock, unless this thread's batch holds it already (it is not re-entrant)."""
+        if self._batch_owner == threading.get_ident():
+            yield
+            return
+        with self._views.exclusive(), self._lock:  # type: ignore[attr-defined]
+            yield
+
+    def _deferred(self, sequence: int) -> bool:
+        """True inside this thread's batch: the batch's end syncs `sequence` with the rest."""
+        if self._batch_owner != threading.get_ident():
+            return False
+        self._batch_sequence = max(self._batch_sequence, sequence)
+        return True

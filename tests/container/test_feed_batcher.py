@@ -1,0 +1,89 @@
+"""The container's FeedBatcher: concurrent writes to one node share Feed calls without waiting for
+a timer, each gets its own reply, a failed call fails exactly its operations, and an operation
+whose caller gave up before it was sent is never sent."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from container.dispatch.content_client import NodeUnavailable
+from container.dispatch.feed_batcher import FeedBatcher
+from protos import content_node_pb2 as pb
+
+
+def put(n: int) -> pb.FeedOperation:
+    return pb.FeedOperation(put=pb.PutRequest(document_id=f"id:test:doc::{n}"))
+
+
+class Node:
+    """Answers each batch when released; replies say which document they are for."""
+
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.batches: list[list[str]] = []
+        self.release = asyncio.Event()
+        self.fail = fail
+
+    async def send(self, request: pb.FeedBatchRequest, timeout: float) -> pb.FeedBatchReply:
+        self.batches.append([op.put.document_id for op in request.operations])
+        await self.release.wait()
+        if self.fail:
+            raise self.fail
+        return pb.FeedBatchReply(replies=[pb.FeedReply(ok=not op.put.document_id.endswith("::3"),
+                                                       error=pb.ErrorMessage(message=op.put.document_id))
+                                          for op in request.operations])
+
+
+def test_concurrent_writes_share_batches_and_get_their_own_replies():
+    async def run():
+        node = Node()
+        batcher = FeedBatcher(node.send, max_in_flight=2)
+        tasks = [asyncio.ensure_future(batcher.submit(put(n), 5.0)) for n in range(10)]
+        await asyncio.sleep(0.01)
+        # the first two went out alone at once; the rest wait for a free slot, then go together
+        assert node.batches == [["id:test:doc::0"], ["id:test:doc::1"]]
+        node.release.set()
+        replies = await asyncio.gather(*tasks)
+        assert [len(b) for b in node.batches] == [1, 1, 8]
+        assert [r.error.message for r in replies] == [f"id:test:doc::{n}" for n in range(10)]
+        assert [r.ok for r in replies] == [n != 3 for n in range(10)]
+
+    asyncio.run(run())
+
+
+def test_a_failed_call_fails_its_operations_and_the_next_batch_goes_out():
+    async def run():
+        node = Node(NodeUnavailable("node 1 is down"))
+        batcher = FeedBatcher(node.send, max_in_flight=1)
+        first = asyncio.ensure_future(batcher.submit(put(0), 5.0))
+        second = asyncio.ensure_future(batcher.submit(put(1), 5.0))
+        await asyncio.sleep(0.01)
+        node.release.set()
+        with pytest.raises(NodeUnavailable):
+            await first
+        with pytest.raises(NodeUnavailable):
+            await second
+        assert node.batches == [["id:test:doc::0"], ["id:test:doc::1"]]
+
+    asyncio.run(run())
+
+
+def test_an_operation_whose_caller_gave_up_is_not_sent():
+    async def run():
+        node = Node()
+        batcher = FeedBatcher(node.send, max_in_flight=1)
+        sent = asyncio.ensure_future(batcher.submit(put(0), 5.0))
+        await asyncio.sleep(0.01)
+        with pytest.raises(asyncio.TimeoutError):
+            await batcher.submit(put(1), 0.01)  # queued behind the first, then timed out
+        cancelled = asyncio.ensure_future(batcher.submit(put(2), 5.0))
+        await asyncio.sleep(0.01)
+        cancelled.cancel()
+        kept = asyncio.ensure_future(batcher.submit(put(3), 5.0))
+        await asyncio.sleep(0.01)
+        node.release.set()
+        await sent
+        await kept
+        assert node.batches == [["id:test:doc::0"], ["id:test:doc::3"]]
+
+    asyncio.run(run())

@@ -1,0 +1,149 @@
+"""The Feed RPC (many operations in one call, content_node/feed_batch.py): the same documents and
+index as the operations sent one by one, one sync per batch, a bad operation failing alone, and no
+operation acknowledged when the batch's sync fails."""
+from __future__ import annotations
+
+import errno
+import json
+from pathlib import Path
+
+import numpy as np
+
+from content_node.node import ContentNode
+from content_node.service import ContentNodeService
+from protos import content_node_pb2 as pb
+from searchlib.errors import ErrorCode
+
+APP = Path(__file__).resolve().parents[2] / "schemas"
+WORDS = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda".split()
+
+
+def doc_id(n) -> str:
+    return f"id:test:doc::{n}"
+
+
+def put(n, fields: dict, condition: str = "") -> pb.FeedOperation:
+    return pb.FeedOperation(put=pb.PutRequest(document_id=doc_id(n), fields_json=json.dumps(fields),
+                                              condition=condition))
+
+
+def update(n, operations: dict, create: bool = False) -> pb.FeedOperation:
+    return pb.FeedOperation(update=pb.UpdateRequest(document_id=doc_id(n), operations_json=json.dumps(operations),
+                                                    create=create))
+
+
+def remove(n) -> pb.FeedOperation:
+    return pb.FeedOperation(remove=pb.RemoveRequest(document_id=doc_id(n)))
+
+
+def operations() -> list[pb.FeedOperation]:
+    """Puts, rewrites, partial updates and removes, several of the same document in one batch."""
+    rng = np.random.default_rng(7)
+    ops = []
+    for n in range(60):
+        vector = rng.standard_normal(384)
+        ops.append(put(n, {"title": " ".join(rng.choice(WORDS, 3)), "text": " ".join(rng.choice(WORDS, 12)),
+                           "path": f"p{n % 5}", "embedding": (vector / np.linalg.norm(vector)).tolist()}))
+        if n % 7 == 3:
+            ops.append(update(n - 1, {"text": {"assign": f"rewritten {n} " + " ".join(rng.choice(WORDS, 4))}}))
+        if n % 11 == 5:
+            ops.append(remove(n - 2))
+        if n % 13 == 6:
+            ops.append(update(n, {"path": {"assign": "changed"}}))
+    ops.append(update(1000, {"title": {"assign": "created by update"}}, create=True))
+    return ops
+
+
+def single(service: ContentNodeService, op: pb.FeedOperation) -> pb.FeedReply:
+    kind = op.WhichOneof("operation")
+    return getattr(service, kind.capitalize())(getattr(op, kind), None)
+
+
+def open_node(path: Path) -> tuple[ContentNode, ContentNodeService]:
+    node = ContentNode(APP, path, 0)
+    node.sync.start([], wait=True)
+    return node, ContentNodeService(node)
+
+
+def state(node: ContentNode) -> dict:
+    db = node.databases["doc"]
+    with db.read_view():
+        alive = db.alive
+        ids = sorted(db.document_id(i) for i in np.flatnonzero(alive).tolist())
+        terms = {field: {term: db.document_frequency(field, term) for term in db.terms(field)}
+                 for field in db.index_fields}
+        postings = {(field, term): sorted((db.document_id(int(d)), int(f)) for d, f in
+                                          zip(db.postings(field, term).doc_ids, db.postings(field, term).term_freqs))
+                    for field in ("title", "text") for term in WORDS}
+        lengths = {field: db.average_field_length(field) for field in ("title", "text")}
+        index = db.vector_index("embedding")
+    documents = {i: node.get(i) for i in ids}
+    query = np.random.default_rng(1).standard_normal(384).astype(np.float32)
+    nearest = index.exact(query, 5, None).local_ids
+    graph = index.approximate(query, 5, 200, None).local_ids  # the batch's graph inserts found them
+    return {"documents": documents, "terms": terms, "postings": postings, "lengths": lengths,
+            "vectors": index.vector_count, "nearest": sorted(db.document_id(int(i)) for i in nearest),
+            "graph nearest": sorted(db.document_id(int(i)) for i in graph)}
+
+
+def test_batches_give_the_same_documents_and_index_as_single_operations(tmp_path):
+    ops = operations()
+    one, one_service = open_node(tmp_path / "single")
+    replies = [single(one_service, op) for op in ops]
+    many, many_service = open_node(tmp_path / "batched")
+    fsyncs = many.databases["doc"]._wal.fsync_count
+    batched = []
+    for start in range(0, len(ops), 16):
+        batched += many_service.Feed(pb.FeedBatchRequest(operations=ops[start:start + 16]), None).replies
+    assert [(r.ok, r.found) for r in batched] == [(r.ok, r.found) for r in replies]
+    assert all(r.ok for r in batched)
+    assert many.databases["doc"]._wal.fsync_count - fsyncs == -(-len(ops) // 16)  # one sync a batch
+    expected = state(one)
+    assert state(many) == expected
+    one.close()
+    many.close()
+    recovered, _ = open_node(tmp_path / "batched")  # and after recovery from the log
+    assert state(recovered) == expected
+    recovered.close()
+
+
+def test_a_bad_operation_fails_alone(tmp_path):
+    node, service = open_node(tmp_path)
+    assert service.Feed(pb.FeedBatchRequest(operations=[put("kept", {"title": "old"})]), None).replies[0].ok
+    batch = [
+        put("a", {"title": "first"}),
+        pb.FeedOperation(put=pb.PutRequest(document_id=doc_id("bad-json"), fields_json="{not json")),
+        put("bad-field", {"no_such_field": 1}),
+        pb.FeedOperation(put=pb.PutRequest(document_id="id:test:nosuchtype::x", fields_json="{}")),
+        pb.FeedOperation(),
+        put("kept", {"title": "new"}, condition='doc.title == "something else"'),
+        update("missing", {"title": {"assign": "x"}}),
+        remove("a"),
+        put("b", {"title": "second"}),
+    ]
+    replies = service.Feed(pb.FeedBatchRequest(operations=batch), None).replies
+    assert len(replies) == len(batch)
+    assert [r.ok for r in replies] == [True, False, False, False, False, False, True, True, True]
+    assert replies[1].error.code == ErrorCode.INVALID_QUERY_PARAMETER or "JSON" in replies[1].error.message
+    assert "no_such_field" in replies[2].error.message
+    assert "nosuchtype" in replies[3].error.message
+    assert replies[5].condition_failed
+    assert not replies[6].found and replies[7].found
+    assert all(ErrorCode.of(r.error.code).is_client_error for r in replies if not r.ok)
+    assert node.get(doc_id("a")) is None and node.get(doc_id("b")) == {"title": "second"}
+    assert node.get(doc_id("kept")) == {"title": "old"} and node.get(doc_id("bad-json")) is None
+    node.close()
+
+
+def test_no_operation_of_a_batch_is_acknowledged_when_its_sync_fails(tmp_path):
+    node, service = open_node(tmp_path)
+
+    def failing_fsync(fd):
+        raise OSError(errno.EIO, "Input/output error")
+
+    node.databases["doc"]._wal._fsync = failing_fsync
+    replies = service.Feed(pb.FeedBatchRequest(operations=[put(n, {"title": f"t{n}"}) for n in range(5)]),
+                           None).replies
+    assert [r.ok for r in replies] == [False] * 5
+    assert all(r.error.code == ErrorCode.INSUFFICIENT_STORAGE or "fsync" in r.error.message for r in replies)
+    assert "Input/output error" in replies[0].error.message
