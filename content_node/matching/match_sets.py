@@ -56,11 +56,8 @@ def union_all(arrays: Sequence[np.ndarray], id_limit: int | None = None) -> np.n
         return non_empty[0]
     total = sum(len(a) for a in non_empty)
     if id_limit is not None and total * 8 > id_limit:
-        # dense unions: marking a bitmap is linear, sorting the concatenation is not
-        mask = np.zeros(id_limit, dtype=bool)
-        for ids in non_empty:
-            mask[ids] = True
-        return np.flatnonzero(mask).astype(np.int32)
+        # dense unions: counting ids is linear, sorting the concatenation is not
+        return np.flatnonzero(np.bincount(np.concatenate(non_empty), minlength=id_limit)).astype(np.int32)
     return np.unique(np.concatenate(non_empty)).astype(np.int32, copy=False)
 
 
