@@ -53,7 +53,7 @@ def ranked(bed: RankingBed, index, query: q.QueryNode) -> dict[str, float]:
     return {bed.ids[h.global_id].rsplit(":", 1)[1]: h.relevance for h in outcome.hits}
 
 
-@pytest.mark.parametrize("words", [["red"], ["red", "fox", "hen"], ["fox", "fox", "absent"]])
+@pytest.mark.parametrize("words", [["red"], ["red", "fox", "hen"], ["fox", "fox", "absent"], ["blue", "red", "sky"]])
 def test_dense_cached_sparse_and_uncached_bm25_are_the_same_numbers(bed, words) -> None:
     dense_query = q.Or(tuple(q.Term("title", w) for w in words))
     sparse_query = q.And((dense_query, q.Range("n", 39, 39)))  # one candidate of 40: binary searches
