@@ -66,6 +66,15 @@ class CachedReads:
             self._cache._put(self._entries, key, found, _postings_bytes(found))
         return found
 
+    def derived(self, key: tuple, compute):
+        """A tuple of arrays computed from this generation's term reads alone (`key` names every
+        other input), e.g. one term's bm25 contributions over its posting list."""
+        found = self._entries.get(key)
+        if found is None:
+            found = compute()
+            self._cache._put(self._entries, key, found, 64 + sum(array.nbytes for array in found))
+        return found
+
     def document_frequency(self, field: str, term: str) -> int:
         key = ("df", field, term)
         found = self._entries.get(key)

@@ -131,8 +131,9 @@ def top_k_indices(scores: np.ndarray, global_ids: Sequence[bytes], k: int) -> np
         candidates = np.flatnonzero(-keyed <= threshold)
     else:
         candidates = np.arange(n)
-    order = sorted(candidates.tolist(), key=lambda i: (-keyed[i], global_ids[i]))
-    return np.asarray(order[:k], dtype=np.int64)
+    rows = candidates.tolist()  # Python numbers: the sort reads no numpy scalars
+    order = sorted(zip((-keyed[candidates]).tolist(), [global_ids[i] for i in rows], rows))
+    return np.asarray([row for _, _, row in order[:k]], dtype=np.int64)
 
 
 def order_rows(sorting: Sequence, scores: np.ndarray, column: Callable[[str], np.ndarray],

@@ -84,7 +84,8 @@ class RequestGuard:
         more = True
         while more:
             try:
-                message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0))
+                async with asyncio.timeout_at(deadline):  # a timer, not a task a message (wait_for)
+                    message = await receive()
             except InvalidContentEncoding as error:
                 await self._refuse(scope, receive, send, 400, str(error))
                 return

@@ -120,13 +120,20 @@ def check_inputs_given(profile: RankProfile, features: Mapping[str, object], whe
 
 
 def _nearest_neighbor_tensors(node) -> list[str]:
-    if isinstance(node, NearestNeighbor):
-        return [node.query_tensor]
-    children = list(getattr(node, "children", ()) or ())
-    child = getattr(node, "child", None)
-    if child is not None:
-        children.append(child)
-    return [name for item in children for name in _nearest_neighbor_tensors(item)]
+    """The query tensors of the tree's nearestNeighbor items, depth first in query order."""
+    found, stack = [], [node]
+    while stack:  # a loop, not a list built per node of the tree
+        item = stack.pop()
+        if isinstance(item, NearestNeighbor):
+            found.append(item.query_tensor)
+            continue
+        child = getattr(item, "child", None)
+        if child is not None:
+            stack.append(child)
+        children = getattr(item, "children", None)
+        if children:
+            stack.extend(reversed(children))
+    return found
 
 
 def _too_many_cells(name: str, limit: int) -> InvalidParameterError:

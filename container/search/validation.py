@@ -34,12 +34,20 @@ def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
                     return "predicate" if spec.type.kind == "predicate" else "position"
         return None
 
+    checked: dict[str, tuple[bool, str | None, bool]] = {}  # a query names few fields, many times
+
+    def facts(field: str) -> tuple[bool, str | None, bool]:
+        found = checked.get(field)
+        if found is None:
+            found = checked[field] = (known(field), own_operator_kind(field), tensor(field))
+        return found
+
     def visit(item: q.QueryNode) -> None:
         if isinstance(item, q.FIELD_ITEMS):
-            if not known(item.field):
+            is_known, field_kind, is_tensor = facts(item.field)
+            if not is_known:
                 names = ", ".join(s.name for s in schemas)
                 raise InvalidParameterError(f"Field '{quote_input(item.field, 60)}' does not exist in schema {names}")
-            field_kind = own_operator_kind(item.field)
             operator = next((k for k, (t, _) in _OWN_OPERATORS.items() if isinstance(item, t)), None)
             if operator is not None and field_kind != operator:
                 raise InvalidParameterError(f"Field '{quote_input(item.field, 60)}' is not a {operator} field: "
@@ -47,7 +55,7 @@ def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
             if field_kind is not None and operator is None:
                 raise InvalidParameterError(f"Field '{item.field}' is a {field_kind} field: it is searched with "
                                             f"{_OWN_OPERATORS[field_kind][1]}")
-            if isinstance(item, (q.Term, q.Phrase, q.Near, q.Equiv)) and tensor(item.field):
+            if isinstance(item, (q.Term, q.Phrase, q.Near, q.Equiv)) and is_tensor:
                 raise InvalidParameterError(f"Field '{item.field}' is a tensor field: it is searched with "
                                             "nearestNeighbor, not with terms")
         elif isinstance(item, (q.And, q.Or, q.WeakAnd, q.Rank)):

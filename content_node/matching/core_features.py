@@ -35,17 +35,54 @@ def bm25(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.n
     average = float(properties.get(f"bm25({field}).averageFieldLength", 0.0)) \
         or calc.index.average_field_length(field) or 1.0
     n_docs = calc.index.doc_count
-    lengths = calc.index.field_lengths(field)
-    score = np.zeros(len(candidates), dtype=np.float64)
+    terms = []
     for term in calc.terms_for_field(field):
         df = calc.index.document_frequency(field, term)
-        if df == 0:
-            continue
-        idf = math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-        rows, tf = calc.term_hits(field, term, candidates)  # only rows with the term contribute
-        norm = k1 * (1.0 - b + b * lengths[candidates[rows]] / average)
-        score[rows] += idf * tf * (k1 + 1.0) / (tf + norm)
-    return score
+        if df:
+            terms.append((term, math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))))
+    if not len(candidates):
+        return np.zeros(0, dtype=np.float64)
+    limit = int(candidates.max()) + 1
+    if len(candidates) * 4 < limit:  # sparse candidates: one binary search per term
+        score = np.zeros(len(candidates), dtype=np.float64)
+        lengths = calc.index.field_lengths(field)
+        for term, idf in terms:
+            rows, tf = calc.term_hits(field, term, candidates)  # only rows with the term contribute
+            score[rows] += _bm25_terms(idf, tf, lengths[candidates[rows]], k1, b, average)
+        return score
+    # dense: the terms' contributions over their postings (the same per-element arithmetic, kept
+    # between queries until the next write) summed by local id; bincount adds in input order, so
+    # a document's sum runs over its terms in query order from 0.0, as the loop above
+    parts = [_term_contributions(calc, field, term, idf, k1, b, average) for term, idf in terms]
+    if not parts:
+        return np.zeros(len(candidates), dtype=np.float64)
+    ids = np.concatenate([part[0] for part in parts])
+    weights = np.concatenate([part[1] for part in parts])
+    if len(ids) and int(ids.max()) >= limit:
+        inside = ids < limit
+        ids, weights = ids[inside], weights[inside]
+    return np.bincount(ids, weights=weights, minlength=limit)[candidates]
+
+
+def _bm25_terms(idf: float, tf: np.ndarray, lengths: np.ndarray, k1: float, b: float, average: float) -> np.ndarray:
+    """One term's bm25 part for documents with term frequencies `tf` and field lengths `lengths`."""
+    norm = k1 * (1.0 - b + b * lengths / average)
+    return idf * tf * (k1 + 1.0) / (tf + norm)
+
+
+def _term_contributions(calc: Calculator, field: str, term: str, idf: float, k1: float, b: float,
+                        average: float) -> tuple[np.ndarray, np.ndarray]:
+    """(the term's posting local ids, its bm25 part in each), memoized by the node's posting
+    cache when the index has one (the key holds every input besides the postings and lengths)."""
+    def compute():
+        postings = calc.postings(field, term)
+        ids = postings.doc_ids
+        return ids, _bm25_terms(idf, postings.term_freqs.astype(np.float64), calc.index.field_lengths(field)[ids],
+                                k1, b, average)
+    derived = getattr(calc.index, "derived", None)
+    if derived is None:
+        return compute()
+    return derived(("bm25", field, term, idf, k1, b, average), compute)
 
 
 def native_rank(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:

@@ -25,6 +25,15 @@ class FeatureName:
 
     @classmethod
     def parse(cls, name: str) -> "FeatureName":
+        found = _PARSED.get(name)
+        if found is None:  # a profile names few features, and every query computes them again
+            found = cls._parse(name)
+            if len(_PARSED) < 4096:
+                _PARSED[name] = found
+        return found
+
+    @classmethod
+    def _parse(cls, name: str) -> "FeatureName":
         text = name.replace(" ", "")
         found = _FEATURE.match(text)
         if found:
@@ -59,6 +68,9 @@ class FeatureName:
                 args.append(text[start:i])
                 start = i + 1
         raise InvalidParameterError(f"'{name}' is not a rank feature")
+
+
+_PARSED: dict[str, FeatureName] = {}  # by feature text; values are immutable
 
 
 class RankIndex(MatchableIndex, Protocol):

@@ -56,11 +56,8 @@ def union_all(arrays: Sequence[np.ndarray], id_limit: int | None = None) -> np.n
         return non_empty[0]
     total = sum(len(a) for a in non_empty)
     if id_limit is not None and total * 8 > id_limit:
-        # dense unions: marking a bitmap is linear, sorting the concatenation is not
-        mask = np.zeros(id_limit, dtype=bool)
-        for ids in non_empty:
-            mask[ids] = True
-        return np.flatnonzero(mask).astype(np.int32)
+        # dense unions: counting ids is linear, sorting the concatenation is not
+        return np.flatnonzero(np.bincount(np.concatenate(non_empty), minlength=id_limit)).astype(np.int32)
     return np.unique(np.concatenate(non_empty)).astype(np.int32, copy=False)
 
 
@@ -144,8 +141,14 @@ class MatchEvaluator:
             return same_element_matches(node, self._schema, self._index.attribute, self._index.alive)
         if isinstance(node, (q.WeakAnd, q.NearestNeighbor)):
             return self._top_k(node, None)
-        if isinstance(node, q.Or):
-            return union_all([self._match(child) for child in node.children], self._index.local_id_limit)
+        if isinstance(node, q.Or):  # one union of every term's lists (a union of unions is one union)
+            parts: list[np.ndarray] = []
+            for child in node.children:
+                if type(child) is q.Term:
+                    parts.extend(self._term_in_field(f, child.term, child.affix) for f in self.fields_of(child.field))
+                else:
+                    parts.append(self._match(child))
+            return union_all(parts, self._index.local_id_limit)
         if isinstance(node, q.Rank):
             return self._match(node.children[0]) if node.children else EMPTY
         if isinstance(node, q.And):

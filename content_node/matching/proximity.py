@@ -122,9 +122,14 @@ def phrase_postings(lists: Sequence[object]) -> Postings:
                     np.concatenate(flat).astype(np.int32))
 
 
+_COMPOUND_MARKS = (q.equiv_key(("",))[:1], q.phrase_key(("",))[:1])  # the first character of each kind
+
+
 def compound_postings(field: str, term: str, lookup: Callable[[str, str], object]) -> object | None:
     """The postings of an Equiv's combined word or a phrase key, built from `lookup` (which
     answers compound words too, so they nest); None for a plain word."""
+    if term[:1] not in _COMPOUND_MARKS:  # a plain word (most): no parsing
+        return None
     alternatives = q.equiv_alternatives(term)
     if alternatives is not None:
         return merged_postings([lookup(field, word) for word in alternatives])

@@ -43,9 +43,12 @@ def decode_sort_values(messages) -> tuple:
 
 
 def encode_hit(hit: LeanHit) -> pb.LeanHit:
-    message = pb.LeanHit(global_id=hit.global_id, relevance=hit.relevance,
-                         match_features=encode_features(hit.match_features),
-                         sort_values=encode_sort_values(hit.sort_data))
+    if hit.match_features or hit.sort_data:
+        message = pb.LeanHit(global_id=hit.global_id, relevance=hit.relevance,
+                             match_features=encode_features(hit.match_features),
+                             sort_values=encode_sort_values(hit.sort_data))
+    else:  # most hits: no empty map or list to build
+        message = pb.LeanHit(global_id=hit.global_id, relevance=hit.relevance)
     if hit.phases is not None:
         p = hit.phases
         message.phases.CopyFrom(pb.HitPhases(
@@ -60,10 +63,11 @@ def decode_hit(message: pb.LeanHit, distribution_key: int) -> LeanHit:
         p = message.phases
         phases = HitPhases(p.first_phase, p.first_phase_rank, p.second_phase_ran, p.reranked, p.node_score,
                            p.node_rank)
+    features, sort_values = message.match_features, message.sort_values
     return LeanHit(global_id=message.global_id, relevance=message.relevance,
                    distribution_key=distribution_key,
-                   match_features=decode_features(message.match_features),
-                   sort_data=decode_sort_values(message.sort_values), phases=phases)
+                   match_features=decode_features(features) if features else {},
+                   sort_data=decode_sort_values(sort_values) if sort_values else (), phases=phases)
 
 
 def encode_node_phases(phases: NodePhases) -> pb.NodePhases:
