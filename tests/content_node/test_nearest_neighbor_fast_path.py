@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from content_node import docsums
+from content_node.document_db import DocumentDB
 from content_node.matching.nearest_neighbor import FoundNeighbors
 from content_node.store import hnsw_index
 from content_node.store.hnsw_index import VectorFieldIndex, _best_distinct_documents, _best_documents
@@ -133,3 +135,13 @@ def test_found_neighbors_answers_only_for_candidates_one_search_found():
     assert found.distances("f", "q", np.array([1, 2, 5, 9], dtype=np.int32)) is None
     assert found.distances("f", "other", np.array([5], dtype=np.int32)) is None
     assert found.distances("g", "q", np.array([5], dtype=np.int32)) is None
+
+
+def test_a_summary_of_ids_only_reads_nothing_from_the_document_store(bed, monkeypatch):
+    reads = []
+    original = DocumentDB.document
+    monkeypatch.setattr(DocumentDB, "document", lambda self, *a: reads.append(a) or original(self, *a))
+    gids = list(bed.db.global_ids[:5])
+    ids_only = docsums.fill(bed.db, None, bed.schema, "", gids, None, {}, 0.0)
+    assert reads == []  # the default summary of vector-only documents: ids, rendered by the container
+    assert [d.document_id for d in ids_only] == [bed.ids[g] for g in gids] and all(d.fields == {} for d in ids_only)
