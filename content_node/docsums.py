@@ -70,10 +70,12 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
                for source in sources or (name,)}
     transforms = summary_transforms(schema, summary_class, query, snippets,  # snippets, bolding, tokens, ...
                                     bolding=bolding)
+    # a summary of ids only (a vector-only document's default) reads nothing from the store
+    reads_store = any(name not in RENDERED_BY_CONTAINER for name, _ in fields_wanted)
     docsums = []
     for gid, local_id, version in found:
         if version is None:
-            stored = index.document(local_id, sources) or {}
+            stored = (index.document(local_id, sources) or {}) if reads_store else {}
             document_id, summary_features = index.document_id(local_id), next(features)
         else:
             stored, document_id, summary_features = version.fields(), version.document_id, {}

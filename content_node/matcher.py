@@ -79,7 +79,7 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     mutation.apply_phase(index, program.profile, mutation.ON_MATCH, candidates)
     calculator = FeatureCalculator(schema, ranking_index(index, params.corpus_statistics), params.query,
                                    query_features, params.now, program.rank_properties(params.rank_properties),
-                                   postings=matching.postings)
+                                   postings=matching.postings, neighbors=matching.neighbors)
     clock.lap("match")
     candidates, scores, out_of_time = soft_timeout.first_phase(
         lambda rows: _as_column(program.evaluate(program.first_phase, calculator, rows), len(rows)),

@@ -7,14 +7,18 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class TensorValue(_message.Message):
-    __slots__ = ("type", "values", "cells")
+    __slots__ = ("type", "values", "cells", "float32_cells", "float64_cells")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
     CELLS_FIELD_NUMBER: _ClassVar[int]
+    FLOAT32_CELLS_FIELD_NUMBER: _ClassVar[int]
+    FLOAT64_CELLS_FIELD_NUMBER: _ClassVar[int]
     type: str
     values: _containers.RepeatedScalarFieldContainer[float]
     cells: _containers.RepeatedCompositeFieldContainer[TensorCell]
-    def __init__(self, type: _Optional[str] = ..., values: _Optional[_Iterable[float]] = ..., cells: _Optional[_Iterable[_Union[TensorCell, _Mapping]]] = ...) -> None: ...
+    float32_cells: bytes
+    float64_cells: bytes
+    def __init__(self, type: _Optional[str] = ..., values: _Optional[_Iterable[float]] = ..., cells: _Optional[_Iterable[_Union[TensorCell, _Mapping]]] = ..., float32_cells: _Optional[bytes] = ..., float64_cells: _Optional[bytes] = ...) -> None: ...
 
 class TensorCell(_message.Message):
     __slots__ = ("address", "value")

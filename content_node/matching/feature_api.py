@@ -10,6 +10,7 @@ from typing import Callable, Mapping, Protocol
 import numpy as np
 
 from content_node.matching.match_sets import MatchableIndex
+from content_node.matching.nearest_neighbor import FoundNeighbors
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
@@ -109,6 +110,9 @@ class Calculator(Protocol):
 
     @property
     def ranked_items(self) -> list: ...
+
+    @property
+    def neighbors(self) -> FoundNeighbors: ...
 
     def postings(self, field: str, term: str): ...
 

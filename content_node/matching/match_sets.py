@@ -13,7 +13,7 @@ import numpy as np
 from content_node.matching.geo_match import geo_matches
 from content_node.matching.attribute_terms import (
     attribute_term_matches, element_kind, is_multi_value, multi_value_range, range_mask)
-from content_node.matching.nearest_neighbor import nearest_neighbors
+from content_node.matching.nearest_neighbor import FoundNeighbors, nearest_neighbors
 from content_node.matching.predicate_match import predicate_matches
 from content_node.matching.proximity import compound_postings, near_matches
 from content_node.matching.same_element import same_element_matches
@@ -82,6 +82,7 @@ class MatchEvaluator:
         self._postings: dict[tuple[str, str], Postings] = {}
         self._query_features = query_features or {}  # query tensors for nearestNeighbor
         self._settings = settings or {}  # rank-profile settings (approximate-threshold, ...)
+        self.neighbors = FoundNeighbors()  # what nearestNeighbor found, for the ranking to read
 
     def postings(self, field: str, term: str) -> Postings:
         """Posting lists looked up once per query; ranking reads the same lists again."""
@@ -182,7 +183,7 @@ class MatchEvaluator:
         """The operator's k documents among `allowed` (sorted ids; None means all alive)."""
         if isinstance(node, q.NearestNeighbor):
             return nearest_neighbors(node, self._schema, self._index, self._query_features,
-                                     allowed, self._settings).local_ids
+                                     allowed, self._settings, self.neighbors).local_ids
         mask = np.asarray(self._index.alive, dtype=bool)
         if allowed is not None:
             restricted = np.zeros(len(mask), dtype=bool)

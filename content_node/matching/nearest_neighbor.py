@@ -42,17 +42,55 @@ def query_tensor(query_features: Mapping[str, object], name: str) -> object:
     return value
 
 
+class FoundNeighbors:
+    """The distances the query's nearestNeighbor items computed for the documents they found, so
+    the closeness/distance features of those documents (usually every candidate) read them instead
+    of gathering the vectors and computing them again. A document's distance is one function of
+    the field, the query tensor and its vector (vector_metrics.distances, row by row), so the
+    values are the same. Single-vector fields only: for a multi-vector field the operator takes
+    the minimum over the paragraphs the graph returned, the features over all of them."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[str, str], list[NeighborHits]] = {}
+
+    def add(self, field: str, query_tensor: str, hits: NeighborHits) -> None:
+        self._found.setdefault((field, query_tensor), []).append(hits)
+
+    def distances(self, field: str, query_tensor: str, candidates: np.ndarray) -> np.ndarray | None:
+        """The distance of every candidate, or None unless one search found them all."""
+        for hits in self._found.get((field, query_tensor), ()):
+            found = hits.local_ids
+            if len(candidates) > len(found):
+                continue
+            if not len(candidates):
+                return np.empty(0, dtype=np.float64)
+            at = np.minimum(np.searchsorted(found, candidates), len(found) - 1)
+            if np.array_equal(found[at], candidates):
+                return hits.distances[at]
+        return None
+
+
 def nearest_neighbors(node: q.NearestNeighbor, schema: Schema, index: Any,
                       query_features: Mapping[str, object], allowed: np.ndarray | None,
-                      settings: Mapping[str, str] | None = None) -> NeighborHits:
+                      settings: Mapping[str, str] | None = None,
+                      found: FoundNeighbors | None = None) -> NeighborHits:
     """The node's documents: the targetHits closest among `allowed` (sorted local ids, or None
-    for every alive document), sorted by local id, with their distances."""
+    for every alive document), sorted by local id, with their distances (also kept in `found`)."""
+    vectors = vector_index_for(schema, index, node.field)
+    hits = _search(node, vectors, index, query_features, allowed, settings)
+    if found is not None and not vectors.multi_vector:
+        found.add(node.field, node.query_tensor, hits)
+    return hits
+
+
+def _search(node: q.NearestNeighbor, vectors: VectorFieldIndex, index: Any,
+            query_features: Mapping[str, object], allowed: np.ndarray | None,
+            settings: Mapping[str, str] | None) -> NeighborHits:
     if node.target_hits <= 0:
         raise InvalidParameterError("nearestNeighbor: targetHits must be a positive number")
-    vectors = vector_index_for(schema, index, node.field)
     query = vectors.query_vector(query_tensor(query_features, node.query_tensor))
-    alive = np.asarray(index.alive, dtype=bool)
     if allowed is not None:
+        alive = np.asarray(index.alive, dtype=bool)
         allowed = allowed[alive[allowed]] if len(allowed) else allowed
     threshold = dict(node.hnsw).get("hnsw.approximateThreshold")  # the item's own, else the profile's
     if threshold is None:

@@ -10,6 +10,7 @@ import numpy as np
 
 from content_node.matching.feature_api import FeatureName, RankIndex
 from content_node.matching.feature_setup import FEATURES
+from content_node.matching.nearest_neighbor import FoundNeighbors
 from content_node.matching.proximity import with_equiv
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
@@ -23,11 +24,13 @@ class FeatureCalculator:
     def __init__(self, schema: Schema, index: RankIndex, query: q.QueryNode,
                  query_features: Mapping[str, object], now: float,
                  rank_properties: Mapping[str, str] | None = None,
-                 postings: Callable[[str, str], object] | None = None) -> None:
+                 postings: Callable[[str, str], object] | None = None,
+                 neighbors: FoundNeighbors | None = None) -> None:
         self._schema = schema
         self._index = index
         self.query = query  # retrieval features find their nearestNeighbor items here
         self._postings = postings or with_equiv(index.postings)
+        self.neighbors = neighbors or FoundNeighbors()  # what the query's nearestNeighbor items found
         # features computed over the full candidate set, reused for subsets (second phase, match-features)
         self._computed: dict[str, tuple[np.ndarray, object]] = {}
         self._ranked_items = [item for item in q.terms_of(query)

@@ -54,19 +54,25 @@ def _items(calc: Calculator, feature: FeatureName) -> tuple[str, list[q.NearestN
     return (found[0].field if found else ""), found
 
 
-def _distances(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> tuple[str, np.ndarray, np.ndarray]:
-    """(metric, min distance, closest slot) per candidate over the referenced items."""
+def _distances(calc: Calculator, feature: FeatureName, candidates: np.ndarray,
+               with_slots: bool = False) -> tuple[str, np.ndarray, np.ndarray | None]:
+    """(metric, min distance, closest slot if `with_slots`) per candidate over the referenced
+    items; distances the items' own search computed for these candidates are read, not redone."""
     field, items = _items(calc, feature)
     best = np.full(len(candidates), np.inf)
-    best_slot = np.full(len(candidates), NO_SLOT, dtype=np.int64)
+    best_slot = np.full(len(candidates), NO_SLOT, dtype=np.int64) if with_slots else None
     if not items:
         return "euclidean", best, best_slot
     vectors = vector_index_for(calc.schema, calc.index, field)
     for item in items:
-        query = vectors.query_vector(query_tensor(calc.query_features, item.query_tensor))
-        distance, slots = vectors.document_distances(query, candidates)
+        distance = None if with_slots else calc.neighbors.distances(item.field, item.query_tensor, candidates)
+        if distance is None:
+            query = vectors.query_vector(query_tensor(calc.query_features, item.query_tensor))
+            distance, slots = vectors.document_distances(query, candidates)
         better = distance < best
-        best[better], best_slot[better] = distance[better], slots[better]
+        best[better] = distance[better]
+        if with_slots:
+            best_slot[better] = slots[better]
     return vectors.metric, best, best_slot
 
 
@@ -111,7 +117,7 @@ def closest(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> T
     if not vectors.multi_vector:
         raise InvalidParameterError(f"closest({field}): the field must have a mapped dimension")
     which = ("label", feature.args[1]) if len(feature.args) > 1 else ("field", field)
-    _, best, slots = _distances(calc, type(feature)("distance", which, ""), candidates)
+    _, best, slots = _distances(calc, type(feature)("distance", which, ""), candidates, with_slots=True)
     dimension = vectors.tensor_type.mapped[0].name
     result_type = TensorType.parse(f"tensor<float>({dimension}{{}})")
     labels = vectors.slot_labels(slots)

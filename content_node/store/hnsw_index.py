@@ -277,13 +277,17 @@ class VectorFieldIndex:
                 slots = labels[0].astype(np.int64)
                 docs = slot_doc[slots]
                 keep = docs >= 0
-                slots, docs = slots[keep], docs[keep]
-                distinct = len(np.unique(docs))
+                if not keep.all():
+                    slots, docs = slots[keep], docs[keep]
+                if not self.multi_vector:  # one slot per document: the documents are distinct
+                    break
                 # multi-vector: several slots may belong to one document; fetch more until k docs
-                if distinct >= min(wanted, self.document_count) or fetch >= live:
+                if len(np.unique(docs)) >= min(wanted, self.document_count) or fetch >= live:
                     break
                 fetch *= 2
             dist = distances(self.metric, self._vectors[slots], query)
+        if not self.multi_vector:
+            return _best_distinct_documents(docs, dist, k, distance_threshold)
         return _best_documents(docs, dist, k, distance_threshold)
 
     # -- persistence ----------------------------------------------------------------------------
@@ -434,6 +438,22 @@ def _min_per_row(n_rows: int, rows: np.ndarray, slots: np.ndarray, dist: np.ndar
     best[rows[first]] = dist[first]
     best_slot[rows[first]] = slots[first]
     return best, best_slot
+
+
+def _best_distinct_documents(docs: np.ndarray, dist: np.ndarray, k: int,
+                             distance_threshold: float | None) -> NeighborHits:
+    """_best_documents for documents that are distinct already (one vector each): the same
+    answer without the per-document minimum."""
+    if distance_threshold is not None:
+        keep = dist <= distance_threshold
+        docs, dist = docs[keep], dist[keep]
+    if not len(docs) or k <= 0:
+        return NeighborHits.empty()
+    if len(docs) > k:
+        best = np.lexsort((docs, dist))[:k]
+        docs, dist = docs[best], dist[best]
+    order = np.argsort(docs)
+    return NeighborHits(docs[order].astype(np.int32), dist[order].astype(np.float64))
 
 
 def _best_documents(docs: np.ndarray, dist: np.ndarray, k: int,
