@@ -35,6 +35,12 @@ def bm25(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.n
     average = float(properties.get(f"bm25({field}).averageFieldLength", 0.0)) \
         or calc.index.average_field_length(field) or 1.0
     n_docs = calc.index.doc_count
+    by_local_id = calc.memo(("bm25", field, k1, b, average), None)
+    if by_local_id is None and calc.is_dense(candidates):
+        by_local_id = calc.memo(("bm25", field, k1, b, average),
+                                lambda: _bm25_by_local_id(calc, field, k1, b, average, n_docs))
+    if by_local_id is not None:
+        return by_local_id[candidates]
     lengths = calc.index.field_lengths(field)
     score = np.zeros(len(candidates), dtype=np.float64)
     for term in calc.terms_for_field(field):
@@ -45,6 +51,29 @@ def bm25(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.n
         rows, tf = calc.term_hits(field, term, candidates)  # only rows with the term contribute
         norm = k1 * (1.0 - b + b * lengths[candidates[rows]] / average)
         score[rows] += idf * tf * (k1 + 1.0) / (tf + norm)
+    return score
+
+
+def _bm25_by_local_id(calc: Calculator, field: str, k1: float, b: float, average: float,
+                      n_docs: int) -> np.ndarray:
+    """bm25 of every local id, accumulated posting list by posting list (for dense candidate sets:
+    no candidate → row mapping, and one pass shared by every chunk of the first phase). The same
+    float operations in the same order as the per-candidate loop above, so the same scores."""
+    lengths = calc.index.field_lengths(field)
+    norms = k1 * (1.0 - b + b * lengths / average)
+    score = np.zeros(len(lengths), dtype=np.float64)
+    for term in calc.terms_for_field(field):
+        df = calc.index.document_frequency(field, term)
+        if df == 0:
+            continue
+        idf = math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+        postings = calc.postings(field, term)
+        ids, tf = postings.doc_ids, postings.term_freqs
+        if len(ids) and ids[-1] >= len(lengths):
+            inside = ids < len(lengths)
+            ids, tf = ids[inside], tf[inside]
+        tf = tf.astype(np.float64)
+        score[ids] += idf * tf * (k1 + 1.0) / (tf + norms[ids])
     return score
 
 

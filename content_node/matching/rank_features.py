@@ -37,6 +37,7 @@ class FeatureCalculator:
         self._rank_properties = rank_properties or {}
         self._rows_for: np.ndarray | None = None
         self._rows: np.ndarray | None = None
+        self._memo: dict[tuple, object] = {}
 
     # ---- what feature families read (feature_api.Calculator) ----
 
@@ -108,6 +109,19 @@ class FeatureCalculator:
         present = postings.doc_ids[found] == candidates
         return np.flatnonzero(present), postings.term_freqs[found[present]].astype(np.float64)
 
+    def is_dense(self, candidates: np.ndarray) -> bool:
+        """Whether the candidates cover enough of the local id space that work over every posting
+        (no binary search per candidate) is the cheaper way to read them."""
+        return bool(len(candidates)) and len(candidates) * 4 >= int(candidates.max()) + 1
+
+    def memo(self, key: tuple, make: Callable[[], object] | None) -> object:
+        """A value of this query made once (None when absent and `make` is None): a feature family's
+        per-local-id column, shared by every chunk of a phase."""
+        found = self._memo.get(key)
+        if found is None and make is not None:
+            found = self._memo[key] = make()
+        return found
+
     def _row_index(self, candidates: np.ndarray) -> np.ndarray | None:
         """local id -> row in `candidates` (-1 if not a candidate), for dense candidate sets; memoized
         for the last candidate array, since one phase asks for many terms over the same rows."""
@@ -115,7 +129,7 @@ class FeatureCalculator:
             return self._rows
         limit = int(candidates.max()) + 1
         rows = None
-        if len(candidates) * 4 >= limit:
+        if self.is_dense(candidates):
             rows = np.full(limit, -1, dtype=np.int64)
             rows[candidates] = np.arange(len(candidates))
         self._rows_for, self._rows = candidates, rows

@@ -23,6 +23,7 @@ from typing import Sequence
 import numpy as np
 
 EMPTY_IDS = np.empty(0, dtype=np.int32)
+_PROBE_COST = 32  # a binary search of one candidate in one list, in sequential posting reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +68,20 @@ def wand_top_k(terms: Sequence[WandTerm], k: int, allowed: np.ndarray | None = N
 
 
 def score_documents(terms: Sequence[WandTerm], candidates: np.ndarray) -> np.ndarray:
-    """Full score of each candidate, adding the terms in query order (deterministic sums)."""
+    """Full score of each candidate, adding the terms in query order (deterministic sums: both
+    ways below add the same numbers in the same order, a term a document lacks adding nothing)."""
     scores = np.zeros(len(candidates), dtype=np.float64)
     if not len(candidates):
         return scores
+    postings = sum(len(t.doc_ids) for t in terms)
+    limit = max(int(candidates[-1]), max((int(t.doc_ids[-1]) for t in terms if len(t.doc_ids)), default=0)) + 1
+    if postings + limit // 4 <= _PROBE_COST * len(candidates) * len(terms):
+        # many candidates: accumulating every posting list over the id space beats a binary
+        # search per candidate and term
+        by_id = np.zeros(limit, dtype=np.float64)
+        for term in terms:
+            by_id[term.doc_ids] += term.score
+        return by_id[candidates]
     for term in terms:
         rows = np.searchsorted(term.doc_ids, candidates)
         rows = np.minimum(rows, len(term.doc_ids) - 1)
@@ -130,6 +141,12 @@ def _union(arrays: Sequence[np.ndarray]) -> np.ndarray:
         return EMPTY_IDS
     if len(non_empty) == 1:
         return non_empty[0].astype(np.int32, copy=False)
+    limit = max(int(a[-1]) for a in non_empty) + 1
+    if sum(len(a) for a in non_empty) * 8 > limit:  # dense: marking a bitmap is linear, sorting is not
+        mask = np.zeros(limit, dtype=bool)
+        for ids in non_empty:
+            mask[ids] = True
+        return np.flatnonzero(mask).astype(np.int32)
     return np.unique(np.concatenate(non_empty)).astype(np.int32, copy=False)
 
 
