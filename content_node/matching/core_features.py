@@ -29,11 +29,7 @@ NOT_FOUND_POSITION = 1000000.0
 
 def bm25(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     field = calc.field_arg(feature, index_required=True)
-    properties = calc.rank_properties
-    k1 = float(properties.get(f"bm25({field}).k1", BM25_K1))
-    b = float(properties.get(f"bm25({field}).b", BM25_B))
-    average = float(properties.get(f"bm25({field}).averageFieldLength", 0.0)) \
-        or calc.index.average_field_length(field) or 1.0
+    k1, b, average = bm25_parameters(calc, field)
     n_docs = calc.index.doc_count
     by_local_id = calc.memo(("bm25", field, k1, b, average), None)
     if by_local_id is None and calc.is_dense(candidates):
@@ -52,6 +48,16 @@ def bm25(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.n
         norm = k1 * (1.0 - b + b * lengths[candidates[rows]] / average)
         score[rows] += idf * tf * (k1 + 1.0) / (tf + norm)
     return score
+
+
+def bm25_parameters(calc: Calculator, field: str) -> tuple[float, float, float]:
+    """(k1, b, average field length) of bm25(field): the rank properties' or the defaults."""
+    properties = calc.rank_properties
+    k1 = float(properties.get(f"bm25({field}).k1", BM25_K1))
+    b = float(properties.get(f"bm25({field}).b", BM25_B))
+    average = float(properties.get(f"bm25({field}).averageFieldLength", 0.0)) \
+        or calc.index.average_field_length(field) or 1.0
+    return k1, b, average
 
 
 def _bm25_by_local_id(calc: Calculator, field: str, k1: float, b: float, average: float,

@@ -17,6 +17,9 @@ from searchlib.schema.model import Schema
 from searchlib.tensor import TensorBatch
 
 
+_SEQUENTIAL_READS = 16  # postings read in turn that cost about one binary search (log2 n cache misses)
+
+
 class FeatureCalculator:
     """Computes rank features for the candidates of one query on one node."""
 
@@ -89,12 +92,13 @@ class FeatureCalculator:
 
     def term_hits(self, field: str, term: str, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(rows of the candidates whose `field` holds `term`, their term frequencies): work in
-        proportion to the posting list when the candidates are dense, else one binary search."""
+        proportion to the posting list when it is not much longer than the candidates (a sequential
+        read beats a binary search per candidate, each a few cache misses), else binary search."""
         postings = self._postings(field, term)
         if not len(postings.doc_ids) or not len(candidates):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        row_of = self._row_index(candidates)
-        if row_of is not None:
+        if self.is_dense(candidates) or len(postings.doc_ids) <= _SEQUENTIAL_READS * len(candidates):
+            row_of = self._row_index(candidates)
             ids = postings.doc_ids
             if ids[-1] >= len(row_of):
                 inside = ids < len(row_of)
@@ -122,16 +126,13 @@ class FeatureCalculator:
             found = self._memo[key] = make()
         return found
 
-    def _row_index(self, candidates: np.ndarray) -> np.ndarray | None:
-        """local id -> row in `candidates` (-1 if not a candidate), for dense candidate sets; memoized
-        for the last candidate array, since one phase asks for many terms over the same rows."""
+    def _row_index(self, candidates: np.ndarray) -> np.ndarray:
+        """local id -> row in `candidates` (-1 if not a candidate); memoized for the last candidate
+        array, since one phase asks for many terms over the same rows."""
         if self._rows_for is candidates:
             return self._rows
-        limit = int(candidates.max()) + 1
-        rows = None
-        if self.is_dense(candidates):
-            rows = np.full(limit, -1, dtype=np.int64)
-            rows[candidates] = np.arange(len(candidates))
+        rows = np.full(int(candidates.max()) + 1, -1, dtype=np.int64)
+        rows[candidates] = np.arange(len(candidates))
         self._rows_for, self._rows = candidates, rows
         return rows
 

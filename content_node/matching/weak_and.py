@@ -80,7 +80,7 @@ def score_documents(terms: Sequence[WandTerm], candidates: np.ndarray) -> np.nda
         # search per candidate and term
         by_id = np.zeros(limit, dtype=np.float64)
         for term in terms:
-            by_id[term.doc_ids] += term.score
+            np.add.at(by_id, term.doc_ids, term.score)  # unique ids: one add each, the fast ufunc loop
         return by_id[candidates]
     for term in terms:
         rows = np.searchsorted(term.doc_ids, candidates)
