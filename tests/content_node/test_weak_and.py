@@ -47,17 +47,17 @@ def wand_cases(draw):
     return terms, k, allowed
 
 
-@pytest.mark.parametrize("probe_cost", [0, weak_and._PROBE_COST, 10**9])  # binary search only, as tuned, id space only
+@pytest.mark.parametrize("sequential", [0, weak_and._SEQUENTIAL_READS, 10**9])  # binary search only, as tuned, in turn only
 @settings(max_examples=120, deadline=None)
 @given(case=wand_cases())
-def test_wand_top_k_equals_exhaustive(case, probe_cost):
+def test_wand_top_k_equals_exhaustive(case, sequential):
     terms, k, allowed = case
-    tuned = weak_and._PROBE_COST
-    weak_and._PROBE_COST = probe_cost
+    tuned = weak_and._SEQUENTIAL_READS
+    weak_and._SEQUENTIAL_READS = sequential
     try:
         result = wand_top_k(terms, k, allowed)
     finally:
-        weak_and._PROBE_COST = tuned
+        weak_and._SEQUENTIAL_READS = tuned
     expected_ids, expected_scores = exhaustive_top_k(terms, k, allowed)
     assert result.local_ids.tolist() == expected_ids
     assert result.scores.tolist() == expected_scores  # the same sums to the last bit
