@@ -271,9 +271,10 @@ def section(results: list[dict], clients: list[int], rounds: int, command: str) 
         if "tantivy" in result:
             tantivy_qps = result["tantivy"]["tantivy"].qps
             best = max(cluster[("weakAnd", n)].qps for n in clients)
-            lines += ["", f"weakAnd / tantivy: {best / tantivy_qps:.2f}× (best client count). Indexing: "
-                      f"bm25s {result['bm25s']['index_numpy']:,.0f} documents/s, tantivy "
-                      f"{result['tantivy']['index']:,.0f} documents/s."]
+            indexing = [f"bm25s {result['bm25s']['index_numpy']:,.0f} documents/s"] if "bm25s" in result else []
+            indexing.append(f"tantivy {result['tantivy']['index']:,.0f} documents/s")
+            lines += ["", f"weakAnd / tantivy: {best / tantivy_qps:.2f}× (best client count). "
+                      f"Indexing: {', '.join(indexing)}."]
         lines.append("")
     return Section(TITLE, "\n".join(lines), points)
 
