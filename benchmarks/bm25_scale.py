@@ -239,7 +239,8 @@ def section(results: list[dict], clients: list[int], rounds: int, command: str) 
         f"{WORDS_PER_DOCUMENT} words from there on (`benchmarks/bm25_scale.py: synthetic_corpus`); "
         "one indexed field, `bm25(text)` (`benchmarks/apps/bm25_text`). The 300 scifact test queries, "
         f"top 10, {rounds} round(s). phasedsearch: 2 content nodes + container on loopback, queries "
-        "through `/search/` (`benchmarks/http_load.py`), fed through `/document/v1/` (64 in flight, durable). "
+        "through `/search/` (`benchmarks/http_load.py`), fed through `/document/v1/` (64 in flight, durable) "
+        "unless bulk-loaded (`--load`). "
         "Peers in this process, one thread, same corpus and queries: bm25s (its stemmer and English "
         "stopwords), tantivy (`en_stem`, no stopwords, OR of the words: block-max WAND).",
         "",
