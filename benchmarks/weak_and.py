@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from benchmarks.report import write_section
+from benchmarks.report import Section, write_section
 from content_node.matching.weak_and import WandTerm, score_documents, term_score, top_k_rows, wand_top_k
 
 DENSITIES = (0.3, 0.1, 0.03, 0.01, 0.003, 0.001)  # from stop-word-like to rare
@@ -84,6 +84,17 @@ def section(rows: list[dict], args) -> str:
     return "\n".join(lines)
 
 
+TITLE = "weakAnd vs exhaustive OR over 1,000,000 documents (issue 5)"
+
+
+def run(quick: bool) -> Section:
+    """For `python -m benchmarks all`: 100k documents and 5 queries a row quick, the defaults otherwise."""
+    args = argparse.Namespace(docs=100_000 if quick else 1_000_000, queries=5 if quick else 20,
+                              terms="2,4,6", target_hits="10,100,1000")
+    rows = [measure(args.docs, args.queries, terms, k, seed=5) for terms in (2, 4, 6) for k in (10, 100, 1000)]
+    return Section(TITLE, section(rows, args))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=1_000_000)
@@ -100,7 +111,7 @@ def main() -> None:
     body = section(rows, args)
     print(body)
     if not args.no_report:
-        write_section("weakAnd vs exhaustive OR over 1,000,000 documents (issue 5)", body)
+        write_section(TITLE, body)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import numpy as np
 
 from content_node import grouping, mutation
 from content_node import match_phase, soft_timeout, streaming
+from content_node.matching import bm25_top_k
 from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.feature_api import RankIndex
 from content_node.matching.rank_features import FeatureCalculator
@@ -70,6 +71,9 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     active = index.doc_count
     query_features = program.query_features(params.query_features)
     matching = MatchEvaluator(schema, index, query_features, program.profile.settings)
+    shortcut = _bm25_shortcut(index, program, params, matching, query_features)
+    if shortcut is not None:
+        return shortcut
     candidates = streaming.within(index, params.streaming_selection, matching.matches(params.query))
     limited = match_phase.limit(index, match_phase.settings_of(schema, program.profile), candidates)
     unranked = len(candidates) - len(limited)  # match-phase: only the best by its attribute are ranked
@@ -168,6 +172,39 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
         hits = explained(hits, first_order, first_scores, reranked_head)
         phases = node_phases(0, matched, ranked, kept, reranked_head or 0, len(hits), clock)
     return SearchOutcome(hits=hits, total_hits=total_hits, coverage=coverage, grouping=groups, phases=phases)
+
+
+def _bm25_shortcut(index: IndexWithIds, program: RankProgram, params: SearchParams, matching: MatchEvaluator,
+                   query_features: Mapping[str, object]) -> SearchOutcome | None:
+    """An OR of words ranked by a sum of bm25 alone: the same hits and total as ranking every match,
+    found without it (matching/bm25_top_k.py). None when the query or the profile needs every
+    match ranked (grouping, sorting, a second phase, match-features, limits, mutations, tracing)."""
+    profile = program.profile
+    if (params.hits <= 0 or params.grouping is not None or params.explain or params.streaming_selection
+            or not is_rank_order(params.sorting) or program.second_phase is not None or program.all_match_features
+            or profile.mutate or profile.first_phase is None or params.rank_score_drop_limit is not None
+            or program.first_phase_drop_limit is not None
+            or match_phase.settings_of(program.schema, profile) is not None):
+        return None
+    fields = bm25_top_k.bm25_sum_fields(profile.first_phase.expression.text)
+    words = bm25_top_k.or_of_words(params.query)
+    if fields is None or words is None:
+        return None
+    calculator = FeatureCalculator(program.schema, ranking_index(index, params.corpus_statistics), params.query,
+                                   query_features, params.now, program.rank_properties(params.rank_properties),
+                                   postings=matching.postings)
+    global_ids = index.global_ids
+    found = bm25_top_k.top_k(
+        calculator, words, fields, params.hits, np.asarray(index.alive, dtype=bool),
+        lambda rows: _as_column(program.evaluate(program.first_phase, calculator, rows), len(rows)),
+        lambda rows, scores, k: top_k_indices(scores, _CandidateIds(global_ids, rows), k))
+    if found is None:
+        return None
+    hits = [LeanHit(global_id=global_ids[row], relevance=float(score), match_features={})
+            for row, score in zip(found.rows.tolist(), found.scores.tolist())]
+    active = index.doc_count
+    coverage = Coverage(docs=active, active=active, target_active=active, degraded_reason=0, nodes=1)
+    return SearchOutcome(hits=hits, total_hits=found.matched, coverage=coverage)
 
 
 class _CandidateIds(Sequence[bytes]):

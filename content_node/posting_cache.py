@@ -94,5 +94,7 @@ class CachedReads:
 
 
 def _postings_bytes(postings) -> int:
+    if hasattr(postings, "nbytes"):  # the store's: positions are read (and held) only when a query asks
+        return 64 + postings.nbytes
     return 64 + sum(getattr(postings, name).nbytes for name in ("doc_ids", "term_freqs", "position_offsets",
                                                                 "flat_positions") if hasattr(postings, name))

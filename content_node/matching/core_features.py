@@ -29,39 +29,48 @@ NOT_FOUND_POSITION = 1000000.0
 
 def bm25(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     field = calc.field_arg(feature, index_required=True)
-    properties = calc.rank_properties
-    k1 = float(properties.get(f"bm25({field}).k1", BM25_K1))
-    b = float(properties.get(f"bm25({field}).b", BM25_B))
-    average = float(properties.get(f"bm25({field}).averageFieldLength", 0.0)) \
-        or calc.index.average_field_length(field) or 1.0
+    k1, b, average = bm25_parameters(calc, field)
+    if not len(candidates):
+        return np.zeros(0, dtype=np.float64)
+    key = ("bm25", field, k1, b, average)
+    by_local_id = calc.memo(key, None)
+    if by_local_id is None and calc.is_dense(candidates):  # one column per query, every chunk reads it
+        by_local_id = calc.memo(key, lambda: _bm25_by_local_id(calc, field, k1, b, average))
+    if by_local_id is not None:
+        return by_local_id[candidates]
+    score = np.zeros(len(candidates), dtype=np.float64)  # sparse candidates: one binary search per term
+    lengths = calc.index.field_lengths(field)
+    for term, idf in _terms_with_idf(calc, field):
+        rows, tf = calc.term_hits(field, term, candidates)  # only rows with the term contribute
+        score[rows] += _bm25_terms(idf, tf, lengths[candidates[rows]], k1, b, average)
+    return score
+
+
+def _terms_with_idf(calc: Calculator, field: str) -> list[tuple[str, float]]:
     n_docs = calc.index.doc_count
     terms = []
     for term in calc.terms_for_field(field):
         df = calc.index.document_frequency(field, term)
         if df:
             terms.append((term, math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))))
-    if not len(candidates):
-        return np.zeros(0, dtype=np.float64)
-    limit = int(candidates.max()) + 1
-    if len(candidates) * 4 < limit:  # sparse candidates: one binary search per term
-        score = np.zeros(len(candidates), dtype=np.float64)
-        lengths = calc.index.field_lengths(field)
-        for term, idf in terms:
-            rows, tf = calc.term_hits(field, term, candidates)  # only rows with the term contribute
-            score[rows] += _bm25_terms(idf, tf, lengths[candidates[rows]], k1, b, average)
-        return score
-    # dense: the terms' contributions over their postings (the same per-element arithmetic, kept
-    # between queries until the next write) summed by local id; bincount adds in input order, so
-    # a document's sum runs over its terms in query order from 0.0, as the loop above
-    parts = [_term_contributions(calc, field, term, idf, k1, b, average) for term, idf in terms]
+    return terms
+
+
+def _bm25_by_local_id(calc: Calculator, field: str, k1: float, b: float, average: float) -> np.ndarray:
+    """bm25 of every local id (dense candidate sets): the terms' contributions over their postings
+    (the same per-element arithmetic, kept between queries until the next write) summed by local
+    id; bincount adds in input order, so a document's sum runs over its terms in query order from
+    0.0, as the sparse loop does: the same scores to the bit."""
+    limit = len(calc.index.field_lengths(field))
+    parts = [_term_contributions(calc, field, term, idf, k1, b, average) for term, idf in _terms_with_idf(calc, field)]
     if not parts:
-        return np.zeros(len(candidates), dtype=np.float64)
+        return np.zeros(limit, dtype=np.float64)
     ids = np.concatenate([part[0] for part in parts])
     weights = np.concatenate([part[1] for part in parts])
     if len(ids) and int(ids.max()) >= limit:
         inside = ids < limit
         ids, weights = ids[inside], weights[inside]
-    return np.bincount(ids, weights=weights, minlength=limit)[candidates]
+    return np.bincount(ids, weights=weights, minlength=limit)
 
 
 def _bm25_terms(idf: float, tf: np.ndarray, lengths: np.ndarray, k1: float, b: float, average: float) -> np.ndarray:
@@ -83,6 +92,16 @@ def _term_contributions(calc: Calculator, field: str, term: str, idf: float, k1:
     if derived is None:
         return compute()
     return derived(("bm25", field, term, idf, k1, b, average), compute)
+
+
+def bm25_parameters(calc: Calculator, field: str) -> tuple[float, float, float]:
+    """(k1, b, average field length) of bm25(field): the rank properties' or the defaults."""
+    properties = calc.rank_properties
+    k1 = float(properties.get(f"bm25({field}).k1", BM25_K1))
+    b = float(properties.get(f"bm25({field}).b", BM25_B))
+    average = float(properties.get(f"bm25({field}).averageFieldLength", 0.0)) \
+        or calc.index.average_field_length(field) or 1.0
+    return k1, b, average
 
 
 def native_rank(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:

@@ -126,6 +126,10 @@ class Calculator(Protocol):
 
     def compute(self, name: str, candidates: np.ndarray) -> object: ...
 
+    def is_dense(self, candidates: np.ndarray) -> bool: ...
+
+    def memo(self, key: tuple, make: Callable[[], object] | None) -> object: ...
+
 
 FeatureFunction = Callable[[Calculator, FeatureName, np.ndarray], object]
 FeatureFamily = Mapping[str, FeatureFunction]

@@ -18,6 +18,9 @@ from searchlib.schema.model import Schema
 from searchlib.tensor import TensorBatch
 
 
+_SEQUENTIAL_READS = 16  # postings read in turn that cost about one binary search (log2 n cache misses)
+
+
 class FeatureCalculator:
     """Computes rank features for the candidates of one query on one node."""
 
@@ -40,6 +43,7 @@ class FeatureCalculator:
         self._rank_properties = rank_properties or {}
         self._rows_for: np.ndarray | None = None
         self._rows: np.ndarray | None = None
+        self._memo: dict[tuple, object] = {}
 
     # ---- what feature families read (feature_api.Calculator) ----
 
@@ -91,12 +95,13 @@ class FeatureCalculator:
 
     def term_hits(self, field: str, term: str, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(rows of the candidates whose `field` holds `term`, their term frequencies): work in
-        proportion to the posting list when the candidates are dense, else one binary search."""
+        proportion to the posting list when it is not much longer than the candidates (a sequential
+        read beats a binary search per candidate, each a few cache misses), else binary search."""
         postings = self._postings(field, term)
         if not len(postings.doc_ids) or not len(candidates):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        row_of = self._row_index(candidates)
-        if row_of is not None:
+        if self.is_dense(candidates) or len(postings.doc_ids) <= _SEQUENTIAL_READS * len(candidates):
+            row_of = self._row_index(candidates)
             ids = postings.doc_ids
             if ids[-1] >= len(row_of):
                 inside = ids < len(row_of)
@@ -111,16 +116,26 @@ class FeatureCalculator:
         present = postings.doc_ids[found] == candidates
         return np.flatnonzero(present), postings.term_freqs[found[present]].astype(np.float64)
 
-    def _row_index(self, candidates: np.ndarray) -> np.ndarray | None:
-        """local id -> row in `candidates` (-1 if not a candidate), for dense candidate sets; memoized
-        for the last candidate array, since one phase asks for many terms over the same rows."""
+    def is_dense(self, candidates: np.ndarray) -> bool:
+        """Whether the candidates cover enough of the local id space that work over every posting
+        (no binary search per candidate) is the cheaper way to read them."""
+        return bool(len(candidates)) and len(candidates) * 4 >= int(candidates.max()) + 1
+
+    def memo(self, key: tuple, make: Callable[[], object] | None) -> object:
+        """A value of this query made once (None when absent and `make` is None): a feature family's
+        per-local-id column, shared by every chunk of a phase."""
+        found = self._memo.get(key)
+        if found is None and make is not None:
+            found = self._memo[key] = make()
+        return found
+
+    def _row_index(self, candidates: np.ndarray) -> np.ndarray:
+        """local id -> row in `candidates` (-1 if not a candidate); memoized for the last candidate
+        array, since one phase asks for many terms over the same rows."""
         if self._rows_for is candidates:
             return self._rows
-        limit = int(candidates.max()) + 1
-        rows = None
-        if len(candidates) * 4 >= limit:
-            rows = np.full(limit, -1, dtype=np.int64)
-            rows[candidates] = np.arange(len(candidates))
+        rows = np.full(int(candidates.max()) + 1, -1, dtype=np.int64)
+        rows[candidates] = np.arange(len(candidates))
         self._rows_for, self._rows = candidates, rows
         return rows
 

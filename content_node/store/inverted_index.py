@@ -233,12 +233,13 @@ def _concatenate(first: Postings, second: Postings) -> Postings:
         return first
     if not len(first):
         return second
-    return Postings(
-        np.concatenate([first.doc_ids, second.doc_ids]),
-        np.concatenate([first.term_freqs, second.term_freqs]),
-        np.concatenate([first.position_offsets, second.position_offsets[1:]
-                        + first.position_offsets[-1]]),
-        np.concatenate([first.flat_positions, second.flat_positions]))
+
+    def positions_of() -> tuple[np.ndarray, np.ndarray]:
+        return (np.concatenate([first.position_offsets, second.position_offsets[1:] + first.position_offsets[-1]]),
+                np.concatenate([first.flat_positions, second.flat_positions]))
+
+    return Postings(np.concatenate([first.doc_ids, second.doc_ids]),
+                    np.concatenate([first.term_freqs, second.term_freqs]), positions_of=positions_of)
 
 
 def _only_alive(postings: Postings, alive: np.ndarray) -> Postings:
@@ -248,10 +249,13 @@ def _only_alive(postings: Postings, alive: np.ndarray) -> Postings:
     if keep.all():
         return postings
     term_freqs = postings.term_freqs[keep]
-    offsets = np.zeros(len(term_freqs) + 1, dtype=np.int64)
-    np.cumsum(term_freqs, out=offsets[1:])
-    positions = postings.flat_positions[np.repeat(keep, postings.term_freqs)]
-    return Postings(postings.doc_ids[keep], term_freqs, offsets, positions)
+
+    def positions_of() -> tuple[np.ndarray, np.ndarray]:
+        offsets = np.zeros(len(term_freqs) + 1, dtype=np.int64)
+        np.cumsum(term_freqs, out=offsets[1:])
+        return offsets, postings.flat_positions[np.repeat(keep, postings.term_freqs)]
+
+    return Postings(postings.doc_ids[keep], term_freqs, positions_of=positions_of)
 
 
 def indexed_as_text(field_type) -> bool:  # uri: the whole URI is indexed as text (searchlib.uri)

@@ -13,6 +13,7 @@ sorting stably by term. Postings of dead documents are dropped while building.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -22,14 +23,55 @@ EMPTY_INT32 = np.empty(0, dtype=np.int32)
 _TF_MAX = np.iinfo(np.uint16).max
 
 
-@dataclass(frozen=True, slots=True)
 class Postings:
-    """Postings of one term in one field: only documents alive when read."""
+    """Postings of one term in one field: only documents alive when read. The positions are read
+    from the segment on first use (`positions_of`): bm25, OR and weakAnd read only documents and
+    term frequencies, and the positions are most of a posting list's bytes."""
 
-    doc_ids: np.ndarray  # int32, sorted ascending
-    term_freqs: np.ndarray  # int32, number of occurrences per document
-    position_offsets: np.ndarray  # int64, len(doc_ids)+1: positions of i are flat[off[i]:off[i+1]]
-    flat_positions: np.ndarray  # int32, token positions within the field, ascending per document
+    __slots__ = ("doc_ids", "term_freqs", "_offsets", "_flat", "_positions_of", "_derived")
+
+    def __init__(self, doc_ids: np.ndarray, term_freqs: np.ndarray, position_offsets: np.ndarray | None = None,
+                 flat_positions: np.ndarray | None = None, *,
+                 positions_of: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None) -> None:
+        if (position_offsets is None) == (positions_of is None):
+            raise ValueError("give the positions or a function that reads them, not both")
+        self.doc_ids = doc_ids  # int32, sorted ascending
+        self.term_freqs = term_freqs  # int32, number of occurrences per document
+        self._offsets, self._flat, self._positions_of = position_offsets, flat_positions, positions_of
+        self._derived: dict[tuple, object] = {}
+
+    @property
+    def position_offsets(self) -> np.ndarray:
+        """int64, len(doc_ids)+1: positions of i are flat_positions[off[i]:off[i+1]]."""
+        if self._offsets is None:
+            self._read_positions()
+        return self._offsets
+
+    @property
+    def flat_positions(self) -> np.ndarray:
+        """int32, token positions within the field, ascending per document."""
+        if self._offsets is None:
+            self._read_positions()
+        return self._flat
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held now (positions not yet read are not held)."""
+        held = self.doc_ids.nbytes + self.term_freqs.nbytes
+        return held + (self._offsets.nbytes + self._flat.nbytes if self._offsets is not None else 0)
+
+    def derived(self, key: tuple, make: Callable[[], object]) -> object:
+        """A value computed from these postings (and `key`, which must hold whatever else it reads),
+        kept with them: cached postings are shared by the queries of one write generation."""
+        found = self._derived.get(key)
+        if found is None:
+            found = self._derived[key] = make()
+        return found
+
+    def _read_positions(self) -> None:
+        # queries share cached postings: two threads may both read, and both get the same arrays
+        offsets, flat = self._positions_of()
+        self._flat, self._offsets = flat, offsets
 
     def positions(self, index: int) -> np.ndarray:
         return self.flat_positions[self.position_offsets[index]: self.position_offsets[index + 1]]
@@ -127,11 +169,14 @@ class PostingSegment:
         if start == end:
             return EMPTY_POSTINGS
         term_freqs = self.term_freqs[start:end].astype(np.int32)
-        position_offsets = np.zeros(len(term_freqs) + 1, dtype=np.int64)
-        np.cumsum(term_freqs, out=position_offsets[1:])
         first = int(self.position_offsets[term_id])
-        positions = self.positions[first: first + int(position_offsets[-1])].astype(np.int32)
-        return Postings(self.doc_ids[start:end], term_freqs, position_offsets, positions)
+
+        def positions_of() -> tuple[np.ndarray, np.ndarray]:
+            position_offsets = np.zeros(len(term_freqs) + 1, dtype=np.int64)
+            np.cumsum(term_freqs, out=position_offsets[1:])
+            return position_offsets, self.positions[first: first + int(position_offsets[-1])].astype(np.int32)
+
+        return Postings(self.doc_ids[start:end], term_freqs, positions_of=positions_of)
 
     def flatten(self) -> FlatPostings:
         counts = np.diff(self.term_offsets)

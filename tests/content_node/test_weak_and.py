@@ -7,6 +7,7 @@ from hypothesis import given, settings, strategies as st
 
 from content_node.document_db import DocumentDB
 from content_node.matching.match_sets import MatchEvaluator
+from content_node.matching import weak_and
 from content_node.matching.weak_and import WandTerm, term_score, wand_top_k
 from searchlib.query import tree as q
 from searchlib.schema.model import Field, FieldSet, FieldType, Schema
@@ -46,14 +47,20 @@ def wand_cases(draw):
     return terms, k, allowed
 
 
-@settings(max_examples=300, deadline=None)
-@given(wand_cases())
-def test_wand_top_k_equals_exhaustive(case):
+@pytest.mark.parametrize("sequential", [0, weak_and._SEQUENTIAL_READS, 10**9])  # binary search only, as tuned, in turn only
+@settings(max_examples=120, deadline=None)
+@given(case=wand_cases())
+def test_wand_top_k_equals_exhaustive(case, sequential):
     terms, k, allowed = case
-    result = wand_top_k(terms, k, allowed)
+    tuned = weak_and._SEQUENTIAL_READS
+    weak_and._SEQUENTIAL_READS = sequential
+    try:
+        result = wand_top_k(terms, k, allowed)
+    finally:
+        weak_and._SEQUENTIAL_READS = tuned
     expected_ids, expected_scores = exhaustive_top_k(terms, k, allowed)
     assert result.local_ids.tolist() == expected_ids
-    np.testing.assert_allclose(result.scores, expected_scores, rtol=1e-12)
+    assert result.scores.tolist() == expected_scores  # the same sums to the last bit
 
 
 def test_common_terms_are_skipped_not_scored():

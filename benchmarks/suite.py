@@ -1,0 +1,134 @@
+"""Every benchmark in one command (issue 20, goal 6):
+
+    python -m benchmarks all --quick   # a few minutes: small sizes, the cluster at 10k documents
+    python -m benchmarks all           # the sizes BENCHMARKS.md reports (≤ 45 minutes on 2 cores)
+    python -m benchmarks all --only bm25_scale weak_and
+
+The registry lists one entry per benchmark, each with `run(quick) -> Section`. Modules written for
+it (bm25_scale, weak_and) return their section and the points to plot; the older scripts run as
+`python -m benchmarks.<name> <args>` (they write their own section) and their section is read
+back. Each section of BENCHMARKS.md is rewritten; text after an `<!-- analysis -->` line in a
+section is hand-written and kept (benchmarks/report.py), as are sections no benchmark writes.
+Then the plots: QPS and p50 against corpus size and against client count (benchmarks/plots/).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from benchmarks import report
+from benchmarks.report import Point, Section, read_section, write_section
+
+REPO = Path(__file__).resolve().parents[1]
+PLOTS = Path(__file__).resolve().parent / "plots"
+PLOTS_TITLE = "Plots: QPS and latency against corpus size and client count"
+
+
+@dataclass(frozen=True)
+class Module:
+    """A benchmark module with its own `run(quick) -> Section`."""
+    name: str
+
+    def run(self, quick: bool) -> Section:
+        module = __import__(f"benchmarks.{self.name}", fromlist=["run"])
+        return module.run(quick)
+
+
+@dataclass(frozen=True)
+class Script:
+    """An older benchmark script: run as a process with the arguments for each mode; it writes its
+    section (`title`) itself, which is read back."""
+    name: str
+    title: str
+    quick_args: tuple[str, ...] | None  # None: skipped by --quick (too slow to be quick)
+    full_args: tuple[str, ...] = ()
+
+    def run(self, quick: bool) -> Section:
+        args = self.quick_args if quick else self.full_args
+        subprocess.run([sys.executable, "-m", f"benchmarks.{self.name}", *args], cwd=REPO, check=True)
+        return Section(self.title, read_section(self.title) or "")
+
+
+REGISTRY: dict[str, Module | Script] = {
+    "bm25_scale": Module("bm25_scale"),
+    "weak_and": Module("weak_and"),
+    "bm25_scifact": Script("bm25_scifact", "BM25 on scifact (issue 2)", None, ("--clients", "8", "--rounds", "3")),
+    "first_phase": Script("first_phase", "First-phase evaluation over 1,000,000 candidates (issue 3)", None,
+                          ("--docs", "1000000", "--rounds", "5")),
+    "http_protocols": Script("http_protocols", "HTTP/2 and HTTP/1.1 on one port", None, ()),
+    "mtls_latency": Script("mtls_latency", "Cluster mutual TLS: query latency (issue 16)", None, ()),
+    "term_statistics": Script("term_statistics", "Cluster-wide term statistics", None, ()),
+    "bm25_vs_tantivy": Script("bm25_vs_tantivy", "BM25: the engine and tantivy, difference by difference", None, ()),
+    "overload": Script("overload", "Overload: 8, 32 and 128 clients (issue 20)", None, ("--write",)),
+    "failover": Script("failover", "Failover (issue 7)", None, ()),
+}
+
+
+def plot(points: Sequence[Point], axis: str, path: Path) -> Path | None:
+    """QPS and p50 against `axis` ("documents" or "clients"), one line per series."""
+    chosen = [p for p in points if p.axis == axis]
+    if not chosen:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (qps, p50) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for series in dict.fromkeys(p.series for p in chosen):
+        line = sorted((p for p in chosen if p.series == series), key=lambda p: p.x)
+        xs = [p.x for p in line]
+        qps.plot(xs, [p.qps for p in line], marker="o", label=series)
+        p50.plot(xs, [p.p50_ms for p in line], marker="o", label=series)
+    for ax, label in ((qps, "QPS"), (p50, "p50 latency (ms)")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(axis)
+        ax.set_ylabel(label)
+        ax.grid(True, which="both", alpha=0.3)
+    qps.legend(fontsize=7)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
+    return path
+
+
+def run_all(names: Sequence[str], quick: bool, plots_dir: Path = PLOTS,
+            registry: dict[str, Module | Script] = REGISTRY, log: Callable[[str], None] = print) -> list[Section]:
+    sections, started = [], time.perf_counter()
+    for name in names:
+        entry = registry[name]
+        if quick and isinstance(entry, Script) and entry.quick_args is None:
+            log(f"{name}: skipped by --quick")
+            continue
+        t0 = time.perf_counter()
+        section = entry.run(quick)
+        section.write()
+        sections.append(section)
+        log(f"{name}: {time.perf_counter() - t0:.0f} s")
+    points = [p for s in sections for p in s.points]
+    images = [image for axis in ("documents", "clients")
+              if (image := plot(points, axis, plots_dir / f"{axis}.png")) is not None]
+    if images:
+        links = "\n\n".join(f"![{image.stem}]({os.path.relpath(image, report.BENCHMARKS.parent)})" for image in images)
+        write_section(PLOTS_TITLE, f"`python -m benchmarks all{' --quick' if quick else ''}`, "
+                                   f"{time.strftime('%Y-%m-%d')}, {time.perf_counter() - started:.0f} s in all.\n\n"
+                                   + links)
+    return sections
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["all"])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a few minutes")
+    parser.add_argument("--only", nargs="+", choices=list(REGISTRY), default=list(REGISTRY))
+    args = parser.parse_args(argv)
+    run_all(args.only, args.quick)

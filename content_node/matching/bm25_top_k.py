@@ -1,0 +1,146 @@
+"""The exact top k of an OR of words ranked by a sum of bm25 features, without ranking every
+document the OR matches (MaxScore over posting lists, as Lucene and tantivy answer OR queries).
+
+Each (field, word) posting list adds at most `bound` to a document's score: bm25 grows with the
+term frequency and falls with the field length, so the list's largest frequency over its shortest
+field length bounds every posting of it (read once per list and kept on the list, which queries
+share until the next write). Then:
+
+1. θ: rank (with the profile's own first phase) the documents of the lists with the highest bounds
+   until there are k of them; the k-th best score is a lower bound of the final k-th best;
+2. the lists with the lowest bounds whose bounds sum to less than θ cannot lift a document into
+   the top k alone, so a document only they hold is never ranked: the candidates are the union
+   of the other lists;
+3. the candidates are ranked with the profile's first phase (the same code and the same float
+   operations as the exhaustive path, so the same scores), and the best k taken in hit order.
+
+The documents the OR matches are still counted (totalCount stays exact). Returns None whenever
+the shortcut does not apply (θ ≤ 0: fewer than k documents score above 0), and the caller ranks
+every match as before.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from content_node.matching.core_features import bm25_parameters
+from content_node.matching.feature_api import Calculator
+from searchlib.query import tree as q
+
+_BM25 = r"\s*bm25\(\s*(\w+)\s*\)\s*"
+_SUM_OF_BM25 = re.compile(rf"{_BM25}(?:\+{_BM25})*")
+_SLACK = 1e-9  # relative: bounds summed in another order than the scores
+
+
+@dataclass(frozen=True, slots=True)
+class TopK:
+    rows: np.ndarray  # local ids of the best k, in hit order
+    scores: np.ndarray  # their first-phase scores
+    matched: int  # alive documents the OR matches
+
+
+def bm25_sum_fields(expression: str) -> tuple[str, ...] | None:
+    """The fields of `bm25(a) + bm25(b) + ...` (repeats kept), None for any other expression."""
+    if not _SUM_OF_BM25.fullmatch(expression):
+        return None
+    return tuple(re.findall(r"bm25\(\s*(\w+)\s*\)", expression))
+
+
+def or_of_words(node: q.QueryNode) -> tuple[q.Term, ...] | None:
+    """The words of a plain OR of ranked words (one word too), None for anything else."""
+    children = node.children if isinstance(node, q.Or) else (node,)
+    if not children or not all(isinstance(c, q.Term) and c.ranked and not c.filter and not c.affix
+                               for c in children):
+        return None
+    return tuple(children)
+
+
+def top_k(calc: Calculator, words: Sequence[q.Term], fields: Sequence[str], k: int, alive: np.ndarray,
+          rank: Callable[[np.ndarray], np.ndarray],
+          best: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) -> TopK | None:
+    """The k best by `rank` (the first phase, sum of bm25 over `fields`) among the alive documents
+    of the words' posting lists in their index fields; `best(candidates, scores, k)` orders rows by
+    the hit-order rule. None when the shortcut does not apply."""
+    schema, index = calc.schema, calc.index
+    matching = [(f, w.term) for w in words for f in schema.index_fields(w.field) if schema.fields[f].is_index]
+    if k <= 0 or len(matching) != sum(len(schema.index_fields(w.field)) for w in words):
+        return None
+    lists = {key: calc.postings(*key).doc_ids for key in dict.fromkeys(matching)}
+    matched = _count_alive(list(lists.values()), alive)
+    bounds = {key: 0.0 for key in lists}
+    for field in fields:  # a repeated feature or word counts as often as the first phase adds it
+        for term in calc.terms_for_field(field):
+            if (field, term) in bounds:
+                bounds[(field, term)] += _bound(calc, field, term)
+    ranked = sorted((key for key in bounds if bounds[key] > 0.0), key=lambda key: -bounds[key])
+    theta = _threshold([lists[key] for key in ranked], k, alive, rank)
+    if theta is None or theta <= 0.0:
+        return None
+    essential, skipped = list(ranked), 0.0
+    while essential and skipped + bounds[essential[-1]] < theta * (1.0 - _SLACK):
+        skipped += bounds[essential.pop()]
+    candidates = _union([lists[key] for key in essential], alive)
+    scores = rank(candidates)
+    order = best(candidates, scores, k)
+    return TopK(candidates[order], scores[order], matched)
+
+
+def _bound(calc: Calculator, field: str, term: str) -> float:
+    """The most one occurrence set of `term` can add to bm25(field) for any document holding it."""
+    k1, b, average = bm25_parameters(calc, field)
+    df = calc.index.document_frequency(field, term)
+    postings = calc.postings(field, term)
+    if df == 0 or not len(postings.doc_ids):
+        return 0.0
+    lengths = calc.index.field_lengths(field)
+    extremes = getattr(postings, "derived", None)  # the store's postings keep it for the next query
+    tf, shortest = (extremes(("bm25 extremes", field), lambda: _extremes(postings, lengths)) if extremes
+                    else _extremes(postings, lengths))
+    if tf <= 0.0:
+        return 0.0
+    idf = math.log(1.0 + (calc.index.doc_count - df + 0.5) / (df + 0.5))
+    return idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * shortest / average)) * (1.0 + _SLACK)
+
+
+def _extremes(postings, lengths: np.ndarray) -> tuple[float, float]:
+    """(largest term frequency, shortest field length) over the list: lengths change only with a
+    write, and postings are read afresh after every write."""
+    ids = postings.doc_ids
+    if ids[-1] >= len(lengths):
+        ids = ids[ids < len(lengths)]
+    if not len(ids):
+        return 0.0, 0.0
+    return float(postings.term_freqs.max()), float(lengths[ids].min())
+
+
+def _threshold(lists: Sequence[np.ndarray], k: int, alive: np.ndarray,
+               rank: Callable[[np.ndarray], np.ndarray]) -> float | None:
+    """The k-th best score among the documents of the highest-bound lists (None: fewer than k)."""
+    for end in range(1, len(lists) + 1):
+        pool = _union(lists[:end], alive)
+        if len(pool) >= k:
+            scores = rank(pool)
+            return float(np.partition(scores, len(scores) - k)[len(scores) - k])
+    return None
+
+
+def _union(lists: Sequence[np.ndarray], alive: np.ndarray) -> np.ndarray:
+    """Sorted alive local ids in any of the lists."""
+    return np.flatnonzero(_alive_mask(lists, alive)).astype(np.int32)
+
+
+def _count_alive(lists: Sequence[np.ndarray], alive: np.ndarray) -> int:
+    return int(np.count_nonzero(_alive_mask(lists, alive)))
+
+
+def _alive_mask(lists: Sequence[np.ndarray], alive: np.ndarray) -> np.ndarray:
+    mask = np.zeros(len(alive), dtype=bool)
+    for ids in lists:
+        if len(ids) and ids[-1] >= len(alive):
+            ids = ids[ids < len(alive)]
+        mask[ids] = True
+    return mask & alive

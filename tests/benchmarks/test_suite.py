@@ -1,0 +1,72 @@
+"""`python -m benchmarks all`'s plumbing on a tiny scale, no timing: the registry runs each entry,
+sections are rewritten in place with hand-written analysis kept, the plots are PNG files linked
+from their section; and the synthetic corpus of bm25_scale is what its definition says."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+
+from benchmarks import bm25_scale, report, suite
+from benchmarks.report import ANALYSIS, Point, Section
+
+
+@dataclass(frozen=True)
+class Fake:
+    title: str
+
+    def run(self, quick: bool) -> Section:
+        points = [Point("type=any", "documents", n, 1000 / n, n / 100, n / 50) for n in (10, 100, 1000)]
+        points += [Point("type=any, 1000 documents", "clients", c, 5.0 * c, 2.0 * c, 3.0 * c) for c in (1, 2, 8)]
+        return Section(self.title, f"measured {'quick' if quick else 'full'}", points)
+
+
+@pytest.fixture
+def benchmarks_md(tmp_path, monkeypatch):
+    path = tmp_path / "BENCHMARKS.md"
+    path.write_text("# Benchmarks\n\n## Hand-written only\n\nkept as is\n\n"
+                    f"## Fake\n\nold numbers\n\n{ANALYSIS}\nwhy the numbers are what they are\n\n## Last\n\nend\n")
+    monkeypatch.setattr(report, "BENCHMARKS", path)
+    return path
+
+
+def test_all_rewrites_generated_sections_and_plots(benchmarks_md, tmp_path):
+    registry = {"fake": Fake("Fake"), "new": Fake("New section")}
+    sections = suite.run_all(["fake", "new"], quick=True, plots_dir=tmp_path / "plots", registry=registry,
+                             log=lambda _: None)
+    text = benchmarks_md.read_text()
+    assert [s.title for s in sections] == ["Fake", "New section"]
+    assert "old numbers" not in text and text.count("measured quick") == 2
+    assert "why the numbers are what they are" in text and "kept as is" in text and "## Last\n\nend" in text
+    assert text.index("## Fake") < text.index("## Last")  # rewritten in place
+    for axis in ("documents", "clients"):
+        image = tmp_path / "plots" / f"{axis}.png"
+        assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"![{axis}](plots/{axis}.png)" in text
+    assert report.read_section("Fake").startswith("measured quick")
+
+
+def test_quick_skips_scripts_without_quick_arguments(benchmarks_md, tmp_path):
+    registry = {"slow": suite.Script("no_such_module", "Slow", None, ("--x",))}
+    assert suite.run_all(["slow"], quick=True, plots_dir=tmp_path, registry=registry, log=lambda _: None) == []
+
+
+def test_every_registered_module_has_a_run_function():
+    for entry in suite.REGISTRY.values():
+        if isinstance(entry, suite.Module):
+            module = __import__(f"benchmarks.{entry.name}", fromlist=["run"])
+            assert callable(module.run)
+
+
+def test_synthetic_corpus_is_seeded_sixty_word_documents(tmp_path):
+    sentences = [f"Sentence {i} has a few words in it, number {i}." for i in range(50)]
+    with open(tmp_path / "corpus.jsonl", "w") as out:
+        for i in range(0, 50, 5):
+            out.write(json.dumps({"_id": str(i), "title": f"Title {i}", "text": " ".join(sentences[i:i + 5])}) + "\n")
+    first = bm25_scale.synthetic_corpus(30, root=tmp_path)
+    assert first == bm25_scale.synthetic_corpus(30, root=tmp_path)  # default_rng(1234): the same corpus
+    assert first != bm25_scale.synthetic_corpus(30, seed=1, root=tmp_path)
+    assert all(len(doc.split()) == bm25_scale.WORDS_PER_DOCUMENT for doc in first)
+    starts = {doc.split()[0] for doc in first}
+    assert starts <= {"Sentence", "Title"}  # each document starts at a sentence

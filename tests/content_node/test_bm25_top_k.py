@@ -1,0 +1,105 @@
+"""An OR of words ranked by a sum of bm25 (content_node/matching/bm25_top_k.py, MaxScore) answers
+exactly what ranking every match answers: the same hits in the same order, the same relevance to
+the last bit, the same total; over random queries (repeated and absent words, words in two
+fields, ties, removed documents) and window sizes. And it does not rank every match."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from content_node import matcher
+from content_node.matching import bm25_top_k
+from searchlib.query import tree as q
+from tests.content_node.ranking_support import RankingBed
+
+SD = """
+schema doc {
+    document doc {
+        field title type string { indexing: index | summary
+            index: enable-bm25 }
+        field text type string { indexing: index | summary
+            index: enable-bm25 }
+    }
+    fieldset default { fields: title, text }
+    rank-profile text { first-phase { expression: bm25(text) } }
+    rank-profile both { first-phase { expression: bm25(title) + bm25(text) + bm25(text) } }
+    rank-profile other { first-phase { expression: bm25(text) * 2 } }
+}
+"""
+WORDS = ["the", "of", "cell", "gene", "rare", "rarer", "x1", "x2"]
+DENSITY = [0.95, 0.8, 0.3, 0.1, 0.02, 0.01, 0.004, 0.002]
+
+
+@pytest.fixture(scope="module")
+def bed(tmp_path_factory):
+    rng = np.random.default_rng(21)
+    docs = []
+    for _ in range(700):
+        words = [w for w, d in zip(WORDS, DENSITY) for _ in range(int(rng.integers(1, 3))) if rng.random() < d]
+        words += ["pad"] * int(rng.integers(0, 3) * 10)  # few distinct lengths: tied scores
+        rng.shuffle(words)
+        docs.append({"title": " ".join(words[:3]), "text": " ".join(words[3:])})
+    bed = RankingBed(SD, docs, tmp_path_factory.mktemp("bm25topk"))
+    for i in range(0, 700, 9):
+        bed.db.remove(f"id:test:doc::{i}")
+    yield bed
+    bed.db.close()
+
+
+def both_ways(bed, profile: str, query: q.QueryNode, hits: int):
+    fast = bed.search(profile, query, hits=hits)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bm25_top_k, "top_k", lambda *args: None)
+        every = bed.search(profile, query, hits=hits)
+    return fast, every
+
+
+def _key(outcome):
+    return [(h.global_id, h.relevance) for h in outcome.hits], outcome.total_hits, outcome.coverage
+
+
+@settings(max_examples=60, deadline=None)
+@given(words=st.lists(st.sampled_from(WORDS + ["absent"]), min_size=1, max_size=7),
+       field=st.sampled_from(["default", "text", "title"]), profile=st.sampled_from(["text", "both"]),
+       hits=st.sampled_from([1, 3, 10, 50, 2000]))
+def test_shortcut_equals_ranking_every_match(bed, words, field, profile, hits):
+    query = q.Or(tuple(q.Term(field, w) for w in words)) if len(words) > 1 else q.Term(field, words[0])
+    fast, every = both_ways(bed, profile, query, hits)
+    assert _key(fast) == _key(every)
+
+
+def test_shortcut_ranks_few_documents(bed, monkeypatch):
+    ranked = []
+    real = matcher._as_column
+
+    def counting(value, rows):
+        ranked.append(rows)
+        return real(value, rows)
+
+    monkeypatch.setattr(matcher, "_as_column", counting)
+    query = q.Or(tuple(q.Term("default", w) for w in ("the", "of", "rare", "rarer")))
+    outcome = bed.search("text", query, hits=5)
+    assert outcome.total_hits > 500 and len(outcome.hits) == 5
+    assert sum(ranked) < 200  # the rare words' documents, not every match
+
+
+@pytest.mark.parametrize("profile, query", [
+    ("other", q.Or((q.Term("default", "the"), q.Term("default", "rare")))),  # not a sum of bm25
+    ("text", q.Or((q.Term("default", "the"), q.Phrase("default", ("the", "of"))))),  # not only words
+    ("text", q.And((q.Term("default", "the"), q.Term("default", "rare")))),
+])
+def test_other_queries_and_profiles_take_the_exhaustive_path(bed, monkeypatch, profile, query):
+    called = []
+    monkeypatch.setattr(bm25_top_k, "top_k", lambda *args: called.append(1))
+    bed.search(profile, query, hits=5)
+    assert not called
+
+
+def test_expression_and_query_shapes():
+    assert bm25_top_k.bm25_sum_fields("bm25(title) + bm25( text )") == ("title", "text")
+    assert bm25_top_k.bm25_sum_fields("bm25(text) * 2") is None
+    assert bm25_top_k.bm25_sum_fields("nativeRank") is None
+    assert bm25_top_k.or_of_words(q.Term("f", "a")) == (q.Term("f", "a"),)
+    assert bm25_top_k.or_of_words(q.Or((q.Term("f", "a"), q.Term("f", "b", filter=True)))) is None
+    assert bm25_top_k.or_of_words(q.Or((q.Term("f", "a"), q.Term("f", "b", affix="prefix")))) is None
