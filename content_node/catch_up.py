@@ -138,7 +138,7 @@ class ReplicaSync:
     def __init__(self, node, dial: Callable[[str], Peer] = GrpcPeer) -> None:
         self._node = node
         self._dial = dial
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered by live writes inside a `write_order()` batch
         self._writes: dict[str, tuple[int, int]] = {}  # id → (live writes, count at last full write)
         self._stale_bases: set[str] = set()  # refetched after a live update: an equal timestamp loses
         self.state = AWAITING_SYNC
@@ -171,6 +171,12 @@ class ReplicaSync:
             count += 1
             self._writes[document_id] = (count, count if full else full_at)
             return apply()
+
+    def write_order(self):
+        """Held around a batch of live writes that holds a database's write lock throughout
+        (content_node/feed_batch.py): catch-up takes this lock before a database's, so a batch must
+        too, whatever the state (a resync may begin while the batch runs)."""
+        return self._lock
 
     def start(self, peers: Sequence[str], wait: bool = False, resync: bool = False) -> bool:
         """Begin catching up from `peers` (none: ready now). False if already started. `resync`:

@@ -22,7 +22,7 @@ def apply_batch(node, writes: Sequence[Write]) -> list[Any]:
         by_database.setdefault(id(database), (database, []))[1].append(index)
     for database, indexes in by_database.values():
         try:
-            with database.write_batch():
+            with node.sync.write_order(), database.write_batch():  # lock order: as catch-up's
                 for index in indexes:
                     try:
                         results[index] = writes[index][1]()
