@@ -129,16 +129,6 @@ def read_snapshot(path: Path) -> tuple[int, Iterator[SnapshotDocument]]:
     return sequence, _documents(handle, path, expected, len(first), checksum)
 
 
-def verify_snapshot(path: Path) -> SnapshotError | None:
-    """Read a snapshot through without applying it: what is wrong with it, or None if intact."""
-    try:
-        for _ in read_snapshot(path)[1]:
-            pass
-    except SnapshotError as error:
-        return error
-    return None
-
-
 def _documents(handle: BinaryIO, path: Path, expected: int, offset: int,
                checksum: Checksum | None) -> Iterator[SnapshotDocument]:
     count = 0
