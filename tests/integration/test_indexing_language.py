@@ -6,7 +6,6 @@ reference defines for each. The embedder's model is given by url= and model-id=,
 a model store the fixture fills (`phasedsearch models add`), never downloaded."""
 from __future__ import annotations
 
-import os
 import shutil
 
 import httpx
@@ -38,20 +37,14 @@ def http(tmp_path_factory):
     store = tmp_path_factory.mktemp("model-store")
     model_store.add(MODEL_URL, [models / "bge-small-en" / "model.onnx"], store=store)
     model_store.add("bge-small-en-v1.5-tokenizer", [models / "bge-small-en" / "tokenizer.json"], store=store)
-    previous = os.environ.get(model_store.STORE_ENV)
-    os.environ[model_store.STORE_ENV] = str(store)  # the cluster's processes resolve through it
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(model_store.STORE_ENV, str(store))  # the cluster's processes resolve through it
         with LocalCluster(app, tmp_path_factory.mktemp("indexing-data"), nodes=1) as cluster:
             with httpx.Client(base_url=cluster.url, timeout=120.0) as client:
                 for name, fields in PAGES.items():
                     response = client.post(f"/document/v1/test/page/docid/{name}", json={"fields": fields})
                     assert response.status_code == 200, response.text
                 yield client
-    finally:
-        if previous is None:
-            os.environ.pop(model_store.STORE_ENV, None)
-        else:
-            os.environ[model_store.STORE_ENV] = previous
 
 
 def query(http, yql, **params):

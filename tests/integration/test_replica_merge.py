@@ -5,7 +5,6 @@ merge a new container runs when it starts, newest version winning on both sides;
 one node holds survives that node's restart catch-up from a replica that lacks it."""
 from __future__ import annotations
 
-import os
 import re
 import signal
 import time
@@ -28,16 +27,10 @@ def fields(text: str) -> dict:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    previous = os.environ.get("PHASEDSEARCH_MERGE_INTERVAL")
-    os.environ["PHASEDSEARCH_MERGE_INTERVAL"] = MERGE_INTERVAL
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # the cluster's processes inherit it
+        patch.setenv("PHASEDSEARCH_MERGE_INTERVAL", MERGE_INTERVAL)
         with LocalCluster(DEFAULT_APP, tmp_path_factory.mktemp("merge"), nodes=2, groups=2) as running:
             yield running
-    finally:
-        if previous is None:
-            os.environ.pop("PHASEDSEARCH_MERGE_INTERVAL", None)
-        else:
-            os.environ["PHASEDSEARCH_MERGE_INTERVAL"] = previous
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ container killed between its two writes leaves it) or no document at all ends wi
 document, the newest version plus the update, on both replicas, and equal bucket checksums."""
 from __future__ import annotations
 
-import os
 import re
 
 import httpx
@@ -21,16 +20,10 @@ UPDATE = {"fields": {"text": {"assign": "updated"}}}
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    previous = os.environ.get("PHASEDSEARCH_MERGE_INTERVAL")
-    os.environ["PHASEDSEARCH_MERGE_INTERVAL"] = "0"  # no merge: what agrees, the update path made agree
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # the cluster's processes inherit it
+        patch.setenv("PHASEDSEARCH_MERGE_INTERVAL", "0")  # no merge: what agrees, the update path made agree
         with LocalCluster(DEFAULT_APP, tmp_path_factory.mktemp("repair"), nodes=2, groups=2) as running:
             yield running
-    finally:
-        if previous is None:
-            os.environ.pop("PHASEDSEARCH_MERGE_INTERVAL", None)
-        else:
-            os.environ["PHASEDSEARCH_MERGE_INTERVAL"] = previous
 
 
 @pytest.fixture(scope="module")
