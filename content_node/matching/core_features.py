@@ -46,10 +46,22 @@ def bm25(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.n
     return score
 
 
-def _terms_with_idf(calc: Calculator, field: str) -> list[tuple[str, float]]:
+def bm25_scores(calc: Calculator, field: str, words: list[str], parameters: tuple[float, float, float],
+                candidates: np.ndarray) -> np.ndarray:
+    """bm25 of the candidates over the given query words of `field` (the labeled forms' sum)."""
+    k1, b, average = parameters
+    score = np.zeros(len(candidates), dtype=np.float64)
+    lengths = calc.index.field_lengths(field)
+    for term, idf in _terms_with_idf(calc, field, words):
+        rows, tf = calc.term_hits(field, term, candidates)
+        score[rows] += _bm25_terms(idf, tf, lengths[candidates[rows]], k1, b, average)
+    return score
+
+
+def _terms_with_idf(calc: Calculator, field: str, words: list[str] | None = None) -> list[tuple[str, float]]:
     n_docs = calc.index.doc_count
     terms = []
-    for term in calc.terms_for_field(field):
+    for term in calc.terms_for_field(field) if words is None else words:
         df = calc.index.document_frequency(field, term)
         if df:
             terms.append((term, math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))))

@@ -8,15 +8,18 @@ from content_node.matching.core_features import CORE_FEATURES
 from content_node.matching.element_features import ELEMENT_FEATURES
 from content_node.matching.feature_api import FeatureFamily, FeatureFunction
 from content_node.matching.geo_features import GEO_FEATURES
+from content_node.matching.label_features import LABEL_FEATURES
 from content_node.matching.misc_features import MISC_FEATURES
 from content_node.matching.predicate_features import PREDICATE_FEATURES
 from content_node.matching.retrieval_features import RETRIEVAL_FEATURES
 from content_node.matching.text_features import TEXT_FEATURES
 
 # GEO_FEATURES after CORE/RETRIEVAL_FEATURES: distance/closeness of a position field, else the vector
-# ones; attribute(pos_zcurve), else the core attribute feature
+# ones; attribute(pos_zcurve), else the core attribute feature; LABEL_FEATURES' bm25 handles
+# `bm25(f,label:l)` and leaves plain bm25(f) to the core one
 FAMILIES: tuple[FeatureFamily, ...] = (CORE_FEATURES, RETRIEVAL_FEATURES, GEO_FEATURES, TEXT_FEATURES,
-                                       MISC_FEATURES, PREDICATE_FEATURES, COMPOUND_FEATURES, ELEMENT_FEATURES)
+                                       MISC_FEATURES, PREDICATE_FEATURES, COMPOUND_FEATURES, ELEMENT_FEATURES,
+                                       LABEL_FEATURES)
 
 FEATURES: dict[str, FeatureFunction] = {name: function for family in FAMILIES for name, function in family.items()}
 

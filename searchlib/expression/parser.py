@@ -146,13 +146,46 @@ class Parser:
         if has_parens:
             self.advance()
             saved, self.scope = self.scope, frozenset()
-            args = self.arguments_until(")")
+            args = self.feature_arguments()
             self.scope = saved
         output = ""
         while self.at(".") and self.peek(1).kind in (IDENT, NUMBER):
             self.advance()
             output += ("." if output else "") + self.advance().text
         return A.Feature(name, tuple(args), output, has_parens, start)
+
+    def feature_arguments(self) -> list[A.Node]:
+        """A feature's arguments, positional or named (`bm25(field: f, label: l)`). Named ones take a
+        name or a string; `field:` becomes the first positional argument and any other stays a
+        `key:value` argument, so `bm25(field: f, label: l)` and `bm25(f, label: l)` are one feature,
+        `bm25(f,label:l)`."""
+        positional: list[A.Node] = []
+        named: list[tuple[str, A.Node]] = []
+        if not self.at(")"):
+            while True:
+                if self.peek().kind == IDENT and self.at(":", 1):
+                    key = self.advance()
+                    self.advance()
+                    value = self.advance()
+                    if value.kind not in (IDENT, STRING):
+                        raise self.error(f"Expected a name or a string as the value of '{key.text}'", value)
+                    if key.text in (k for k, _ in named):
+                        raise self.error(f"Argument '{key.text}' is given twice", key)
+                    named.append((key.text, A.Feature(value.text, (), "", False, value.start)
+                                  if key.text == "field" else A.Feature(f"{key.text}:{value.text}", (), "", False,
+                                                                         key.start)))
+                elif named:
+                    raise self.error("Expected a named argument after a named argument", self.peek())
+                else:
+                    positional.append(self.expression())
+                if not self.at(","):
+                    break
+                self.advance()
+        self.expect(")")
+        fields = [node for key, node in named if key == "field"]
+        if fields and positional:
+            raise error_at(self.text, fields[0].offset, "The field is given twice", self.location)
+        return fields + positional + [node for key, node in named if key != "field"]
 
     def math_call(self, name: str, start: int) -> A.Node:
         open_token = self.expect("(")

@@ -11,7 +11,9 @@ FIELD_FEATURES = frozenset({
     "averageFieldLength", "rawScore", "subqueries",
 })
 # features whose argument must be an index (text) field
-INDEX_FIELD_FEATURES = frozenset({"bm25", "queryTermDocumentFrequency", "elementSimilarity"})
+INDEX_FIELD_FEATURES = frozenset({"bm25", "bm25_for_labels", "queryTermDocumentFrequency", "elementSimilarity"})
+# the named arguments each feature takes after its field (`bm25(f, label: l)`, written `label:l`)
+NAMED_ARGUMENTS = {"bm25": frozenset({"label"})}
 # features whose argument must be an attribute field
 ATTRIBUTE_FEATURES = frozenset({"attribute", "freshness", "age", "attributeMatch"})
 # features over all or some fields (optional field arguments)
@@ -27,10 +29,10 @@ SCALAR_FEATURES = frozenset({
 # Vespa features this engine does not compute: a load error naming them beats a failure per query
 UNSUPPORTED_FEATURES = frozenset({
     "elementCompleteness", "dotProduct", "nativeDotProduct", "distanceToPath", "globalSequence", "randomNormal",
-    "value", "tensorFromWeightedSet", "tensorFromLabels", "tensorFromStructs", "bm25_for_labels", "top",
+    "value", "tensorFromWeightedSet", "tensorFromLabels", "tensorFromStructs", "top",
 })
 # features whose type is a fixed tensor type
-FIXED_TENSOR_FEATURES = {"queryTermDocumentFrequency": "tensor(term{})"}
+FIXED_TENSOR_FEATURES = {"queryTermDocumentFrequency": "tensor(term{})", "bm25_for_labels": "tensor(label{})"}
 # elementwise(feature, dimension[, cell type]): the features with an elementwise form
 ELEMENTWISE_FEATURES = frozenset({"bm25"})
 # foreach's arguments: dimension, variable, feature, condition, operation

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from searchlib.errors import SchemaError, SourceLocation
+from searchlib.errors import ExpressionError, SchemaError, SourceLocation
+from searchlib.expression import canonical_feature_name
 from searchlib.schema.blocks import parse_bool, parse_float, parse_int, read_settings_block
 from searchlib.schema.lexer import Scanner, split_features
 from searchlib.schema.model import Expression, MutateOperation, OnnxModel, RankConstant, RankFunction, RankInput
@@ -232,7 +233,19 @@ def _read_features(sc: Scanner, keyword: str, owner: str) -> FeatureListDecl:
         text, _ = sc.block_text(f"{keyword} of {owner}")
     else:
         raise sc.error(f"expected ':' or '{{' after '{keyword}' in {owner}")
-    return FeatureListDecl(list(split_features(text)), location, inherits)
+    return FeatureListDecl([_listed_name(name) for name in split_features(text)], location, inherits)
+
+
+def _listed_name(text: str) -> str:
+    """A listed feature's name: with named arguments, the one canonical form (`bm25(field: f, label: l)`
+    and `bm25(f, label: "l")` are both `bm25(f,label:l)`), as expressions name it. A name that does
+    not parse stays as written, for the type checker to report where it is."""
+    if ":" not in text:
+        return text
+    try:
+        return canonical_feature_name(text)
+    except ExpressionError:
+        return text
 
 
 def _read_mutate(sc: Scanner, profile: RankProfileDecl) -> None:

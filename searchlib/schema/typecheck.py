@@ -342,6 +342,11 @@ class ProfileChecker:
             field = self.field_arg(node, args, scope, bound)
             if field is not None and not self.schema.fields[field].is_index:
                 raise self.at(scope, node, f"{name}({field}): field '{field}' is not an index field")
+            allowed = F.NAMED_ARGUMENTS.get(name, frozenset())
+            for arg in args[1:]:
+                key = arg.partition(":")[0] if ":" in arg else ""
+                if key not in allowed or len(args) > 1 + len(allowed):
+                    raise self.at(scope, node, f"{node.canonical}: unexpected argument '{arg}'")
             return TensorType.parse(F.FIXED_TENSOR_FEATURES[name]) if name in F.FIXED_TENSOR_FEATURES else DOUBLE
         if name == "foreach":
             return self.foreach(node, args, scope)

@@ -1,9 +1,11 @@
 """Rank-profile constructs of real Vespa packages through a running cluster (tests/apps/rank_features,
 one content node, ONNX model built here): `default inherits default`, a profile without parents,
 rankingExpression(name), attributeMatch, foreach, string/int inputs, tensor literals with expression
-cells, elementwise(bm25), elementSimilarity, queryTermDocumentFrequency, and an ONNX model in first- and second-phase on the content node (checked against numpy)."""
+cells, elementwise(bm25), elementSimilarity, queryTermDocumentFrequency, bm25 over labeled query
+items (bm25(field: f, label: l), bm25_for_labels), and an ONNX model in first- and second-phase on the content node (checked against numpy)."""
 from __future__ import annotations
 
+import math
 import shutil
 
 import httpx
@@ -115,3 +117,18 @@ def test_element_features_over_an_array_field(http) -> None:
     relevance = {n: r for n, r, _ in ranked}
     assert relevance[1] == pytest.approx(0.35 * prox(2) + 0.45 + 0.20 / 2)  # red in "red fox"
     assert relevance[2] == pytest.approx(0.35 * prox(3) + 0.45 + 0.20 / 3)  # red first at 0 of 3
+
+
+def test_bm25_over_the_words_of_labeled_query_items(http) -> None:
+    yql = ('select * from doc where title contains ({label:"first"}"alpha") '
+           'or title contains ({label:"second"}"beta") or title contains "gamma"')
+    ranked = search(http, yql=yql, ranking="labels")
+    # one-word titles, each word in 1 of 3 documents: bm25 = idf * 2.2 / (1 + 1.2 * (0.25 + 0.75 * 1 / 1)) = idf
+    idf = math.log(1 + (3 - 1 + 0.5) / (1 + 0.5))
+    assert [(n, pytest.approx(r)) for n, r, _ in ranked] == [(1, 2 * idf), (2, idf), (3, 0.0)]
+    features = {n: f for n, _, f in ranked}
+    assert all(features[n]["bm25(title)"] == pytest.approx(idf) for n in (1, 2, 3))
+    assert [features[n]["bm25(title,label:first)"] for n in (1, 2, 3)] == [pytest.approx(idf), 0.0, 0.0]
+    assert features[1]["bm25_for_labels(title)"]["cells"] == {"first": pytest.approx(idf)}
+    assert features[2]["bm25_for_labels(title)"]["cells"] == {"second": pytest.approx(idf)}
+    assert features[3]["bm25_for_labels(title)"]["cells"] == {}  # gamma carries no label

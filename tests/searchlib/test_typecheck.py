@@ -118,6 +118,15 @@ def test_recursive_functions_are_an_error() -> None:
     ("foreach(terms, N, term(N).weight, \"=1\", sum)", "condition must be 'true'"),
     ("foreach(rows, N, term(N).weight, \"true\", sum)", "dimension must be terms"),
     ("rankingExpression(nosuch)", "no function 'nosuch'"),
+    ("bm25(title, other: x)", "unexpected argument 'other:x'"),
+    ("bm25(title, x)", "unexpected argument 'x'"),
+    ("bm25(title, label: a, label: b)", "Argument 'label' is given twice"),
+    ("bm25(title, field: body)", "The field is given twice"),
+    ("bm25(label: a, title)", "Expected a named argument after a named argument"),
+    ("bm25(field: 1)", "Expected a name or a string as the value of 'field'"),
+    ("elementSimilarity(title, label: a)", "unexpected argument 'label:a'"),
+    ("bm25_for_labels(pop){label:a}", "field 'pop' is not an index field"),
+    ("bm25_for_labels(title)", "must produce a number, but produces tensor(label{})"),
 ])
 def test_first_phase_errors(expression: str, message: str) -> None:
     assert message in str(error_of(f"        first-phase {{ expression: {expression} }}"))
@@ -161,6 +170,16 @@ def test_strict_profiles_need_declared_query_features() -> None:
 def test_match_features_are_checked() -> None:
     error = error_of("        first-phase { expression: attribute(pop) }\n        match-features: nosuchthing")
     assert "match-features" in str(error) and "nosuchthing" in str(error)
+
+
+def test_bm25_named_arguments_are_one_canonical_feature() -> None:
+    """`bm25(field: f, label: l)`, `bm25(f, label: l)` and `bm25(f, label: "l")` name one feature."""
+    app = load("        first-phase { expression: bm25(field: title, label: a) + bm25(title, label: \"a\") }\n"
+               "        match-features { bm25(field: \"title\", label: a) bm25(title, label: b) bm25(body) }\n"
+               "        summary-features: bm25_for_labels(title) bm25(title,label:\"b\")")
+    profile = app.schemas["doc"].rank_profiles["p"]
+    assert profile.match_features == ("bm25(title,label:a)", "bm25(title,label:b)", "bm25(body)")
+    assert profile.summary_features == ("bm25_for_labels(title)", "bm25(title,label:b)")
 
 
 def test_inherited_functions_are_checked_in_the_child() -> None:
