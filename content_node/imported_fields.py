@@ -15,7 +15,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Collection, Mapping
+from typing import Any, Callable, Collection, Mapping
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from content_node.store.tensor_column import DenseTensorRows
 from searchlib.docid import global_id
 from searchlib.numbers import UNSET_INTEGER
 from searchlib.schema.model import Field, Schema
+from searchlib.selection import Selection
 
 
 def stored_schema(schema: Schema) -> Schema:
@@ -46,6 +47,14 @@ def bind_parents(databases: Mapping[str, DocumentDB]) -> None:
     for db in databases.values():
         if isinstance(db, ReferencingDocumentDB):
             db.bind(by_type)
+
+
+def imported_in(selection: Selection | None, db: DocumentDB) -> frozenset[str]:
+    """The imported fields of `db`'s schema a document selection reads (resolved per document by
+    `ReferencingDocumentDB.imported_values` when the selection is evaluated)."""
+    if selection is None or not isinstance(db, ReferencingDocumentDB):
+        return frozenset()
+    return selection.field_names(db.schema) & db._imported.keys()
 
 
 class ReferencingDocumentDB(DocumentDB):
@@ -85,6 +94,37 @@ class ReferencingDocumentDB(DocumentDB):
                 if parent_fields and parent_fields.get(field.imported.field) is not None:
                     fields[name] = parent_fields[field.imported.field]
         return fields
+
+    def imported_values(self, fields: Mapping[str, Any] | None, names: Collection[str]) -> dict[str, Any]:
+        """The current values of the imported `names` for a child document whose stored fields are
+        `fields` (what a document selection reads): each read through the child's own reference,
+        absent when it is unset or its parent is missing."""
+        values: dict[str, Any] = {}
+        for name in names:
+            field = self._imported[name]
+            target = (fields or {}).get(field.imported.reference)
+            if not target:
+                continue
+            parent = self._parents[field.imported.reference]
+            parent_id = parent.local_id(global_id(target))
+            found = parent.document(parent_id, {field.imported.field}) if parent_id is not None else None
+            if found and found.get(field.imported.field) is not None:
+                values[name] = found[field.imported.field]
+        return values
+
+    def values_for_condition(self, document_id: str, names: Collection[str]) -> Callable[[Mapping | None], dict]:
+        """For a test-and-set condition, which runs under this database's lock: the imported `names`
+        are resolved now, before the write takes it, so no parent's lock is taken under a child's
+        (two types may import from each other). Only when the document's references changed in
+        between are they resolved again under the lock."""
+        before = self.get(document_id)
+        references = sorted({self._imported[name].imported.reference for name in names})
+
+        def pointing(fields: Mapping | None) -> tuple:
+            return tuple((fields or {}).get(reference) for reference in references)
+
+        resolved = self.imported_values(before, names)
+        return lambda fields: resolved if pointing(fields) == pointing(before) else self.imported_values(fields, names)
 
     def parent_local_ids(self, reference: str) -> np.ndarray:
         """Per local id of this database: the parent's local id its `reference` points to, -1 when

@@ -15,7 +15,7 @@ from content_node import docsums, matcher, term_statistics
 from content_node.catch_up import ReplicaSync
 from content_node.document_db import DEFAULT_SNAPSHOT_INTERVAL, DocumentDB
 from content_node.global_documents import OwnedDocuments, OwnedView
-from content_node.imported_fields import bind_parents, open_database
+from content_node.imported_fields import bind_parents, imported_in, open_database
 from content_node.posting_cache import PostingCache
 from content_node.ranking.rank_program import RankProgram
 from content_node.store.memory import IdleTrimmer
@@ -158,9 +158,9 @@ class ContentNode:
     def put(self, document_id: str, fields_json: str, condition: str = "", create: bool = False,
             timestamp: int = 0) -> None:
         self._check_owner(document_id)
-        test = _condition(document_id, condition, create)
         fields = _json_object(fields_json, "fields")
         db = self.database_for(document_id)
+        test = _condition(document_id, condition, create, db)
         self.sync.live_write(document_id, True, lambda: newest_wins(
             db.timestamps, document_id, timestamp or None,
             lambda check, ts: db.put(document_id, fields, condition=check, timestamp=ts), test, superseded=None))
@@ -175,9 +175,9 @@ class ContentNode:
         the database lock (ABSENT: no document; None: superseded, not evaluated) — replicas that
         report different bases hold different results (container/http/update_repair.py)."""
         self._check_owner(document_id)
-        test = _condition(document_id, condition, create)
         operations = _json_object(operations_json, "fields")
         db = self.database_for(document_id)
+        test = _condition(document_id, condition, create, db)
         base: list[int] = []
 
         def write(check, ts):
@@ -192,8 +192,8 @@ class ContentNode:
 
     def remove(self, document_id: str, condition: str = "", timestamp: int = 0) -> bool:
         self._check_owner(document_id)
-        test = _condition(document_id, condition, False)
         db = self.database_for(document_id)
+        test = _condition(document_id, condition, False, db)
         return self.sync.live_write(document_id, True, lambda: newest_wins(
             db.timestamps, document_id, timestamp or None,
             lambda check, ts: db.remove(document_id, condition=check, timestamp=ts), test))
@@ -234,12 +234,18 @@ class ContentNode:
             db.close()
 
 
-def _condition(document_id: str, text: str, create: bool):
-    """The test-and-set check the DocumentDB runs under its lock, or None without a condition."""
+def _condition(document_id: str, text: str, create: bool, db: DocumentDB):
+    """The test-and-set check the DocumentDB runs under its lock, or None without a condition. The
+    stored document is tested with the imported fields the condition reads (read through its references)."""
     if not text:
         return None
     selection = Selection.parse(text)
-    return lambda fields: selection.test(document_id, fields, create)
+    names = imported_in(selection, db)
+    if not names:
+        return lambda fields: selection.test(document_id, fields, create)
+    imported = db.values_for_condition(document_id, names)  # type: ignore[attr-defined]
+    return lambda fields: selection.test(
+        document_id, None if fields is None else {**fields, **imported(fields)}, create)
 
 
 def _json_object(text: str, what: str) -> dict:

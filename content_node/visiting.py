@@ -18,6 +18,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from content_node.document_db import DocumentDB
+from content_node.imported_fields import imported_in
 from searchlib.docid import bucket_of
 from searchlib.documents import document_fields_only
 from searchlib.selection import Selection
@@ -43,6 +44,7 @@ class Visitor:
         databases = [db for db in self._databases.values()
                      if not call.document_type or call.document_type in (db.schema.document_name, db.schema.name)]
         selection = Selection.parse(call.selection) if call.selection else None
+        imported = {id(db): imported_in(selection, db) for db in databases}
         with contextlib.ExitStack() as stack:  # one consistent view of every database for the page
             for db in databases:
                 stack.enter_context(db.read_view())
@@ -63,8 +65,9 @@ class Visitor:
                 fields = db.document(local_id)
                 if fields is None:
                     continue
-                fields = document_fields_only(db.schema, fields)
-                if selection is not None and not selection.matches(document_id, fields):
+                stored, fields = fields, document_fields_only(db.schema, fields)
+                if selection is not None and not selection.matches(document_id, {
+                        **fields, **_imported(db, imported[id(db)], stored)}):
                     continue
                 found.append(VisitedDocument(gid, document_id, fields))
             scanned_to = None if position >= len(order.global_ids) else order.global_ids[position - 1]
@@ -78,6 +81,10 @@ class Visitor:
                 cached = _sorted_order(databases)
                 self._cache = {key: cached}  # one order per document-type selection is plenty
             return cached
+
+
+def _imported(db: DocumentDB, names: frozenset[str], stored: Mapping) -> dict:
+    return db.imported_values(stored, names) if names else {}  # type: ignore[attr-defined]
 
 
 def _sorted_order(databases: Sequence[DocumentDB]) -> _Order:

@@ -76,12 +76,27 @@ def compile_schemas(decls: Iterable[SchemaDecl]) -> dict[str, Schema]:
             in_progress.pop()
         return compiled[name]
 
-    def parent_schema(document_type: str, location: SourceLocation) -> Schema:
-        """The compiled schema of a reference's document type (imports read its fields)."""
+    resolving: list[tuple[str, str]] = []  # (schema, imported field) whose source is being resolved
+
+    def parent_schema(document_type: str, location: SourceLocation, field: str) -> Schema:
+        """The compiled schema of a reference's document type, for its `field` (an import reads
+        it). Two schemas may import from each other: when the parent is itself being compiled,
+        a partial parent holding its fields and only the import of `field` answers; only a chain
+        of imported fields that comes back to itself is a cycle."""
         name = by_document[document_type]  # known: check_reference_fields ran first
-        if name in in_progress:
-            raise SchemaError(f"imported fields form a cycle: {' -> '.join(in_progress + [name])}", location)
-        return compile_once(name)
+        if name not in in_progress:
+            return compile_once(name)
+        decl = merged[name]
+        if (name, field) in resolving:
+            chain = [f"{s}.{f}" for s, f in resolving[resolving.index((name, field)):]] + [f"{name}.{field}"]
+            raise SchemaError(f"imported fields form a cycle: {' -> '.join(chain)}", location)
+        resolving.append((name, field))
+        try:  # without profiles, summaries and fieldsets: they may name the parent's other imports
+            partial = replace(decl, imports=[i for i in decl.imports if i.name == field], rank_profiles=[],
+                              summaries=[], fieldsets=[], inherits=None)
+            return compile_schema(partial, merged, None, parent_schema)
+        finally:
+            resolving.pop()
 
     return {name: compile_once(name) for name in merged}
 

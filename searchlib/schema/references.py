@@ -52,10 +52,10 @@ def check_reference_fields(fields: Iterable[Field], document_types: Iterable[str
 
 
 def imported_fields(decl: SchemaDecl, fields: Mapping[str, Field],
-                    parent_schema: Callable[[str, SourceLocation], Schema]) -> tuple[list[Field], dict[str, StructType]]:
+                    parent_schema: Callable[[str, SourceLocation, str], Schema]) -> tuple[list[Field], dict[str, StructType]]:
     """The schema's imported fields (with the struct-field attributes of imported struct fields),
-    and the struct types their types name. `parent_schema(document type, location)` compiles the
-    parent first (it may have imported fields of its own)."""
+    and the struct types their types name. `parent_schema(document type, location, field)` compiles
+    the parent first (it may have imported fields of its own)."""
     imported: list[Field] = []
     structs: dict[str, StructType] = {}
     for decl_import in decl.imports:
@@ -65,7 +65,7 @@ def imported_fields(decl: SchemaDecl, fields: Mapping[str, Field],
             raise SchemaError(f"{where}: '{decl_import.reference}' is not a reference field of schema "
                               f"'{decl.name}'", decl_import.location)
         target = reference.type.document_type
-        parent = parent_schema(target, decl_import.location)
+        parent = parent_schema(target, decl_import.location, decl_import.field)
         source = parent.fields.get(decl_import.field)
         if source is None or source.parent:
             raise SchemaError(f"{where}: document type '{target}' has no field '{decl_import.field}'",

@@ -50,9 +50,16 @@ class Selection:
                     raise SelectionError(f"document type '{name}' does not exist", where)
                 if isinstance(node, FieldRef):
                     field = schema.fields.get(node.field)
-                    if field is None or not field.in_document:
+                    if field is not None and field.imported is not None and not field.parent:
+                        _check_imported(field, node, name, where)
+                    elif field is None or not field.in_document:
                         raise SelectionError(
                             f"field '{node.field}' does not exist in document type '{name}'", where)
+
+    def field_names(self, schema: Schema) -> frozenset[str]:
+        """The top-level fields of `schema`'s document type the selection reads."""
+        return frozenset(node.field for node in walk(self.tree)
+                         if isinstance(node, FieldRef) and node.doctype in (schema.name, schema.document_name))
 
     def matches(self, document_id: str, fields: Mapping[str, Any] | None, now: float | None = None) -> bool:
         """True only when the selection is true for the document (false and invalid are not)."""
@@ -69,6 +76,15 @@ class Selection:
         if not self.matches(document_id, fields):
             raise ConditionNotMet(f"ReturnCode(TEST_AND_SET_CONDITION_FAILED, Condition did not match "
                                   f"document {document_id})")
+
+
+def _check_imported(field, node: FieldRef, doctype: str, where: SourceLocation) -> None:
+    """As Vespa: a selection may read a simple (single-value, primitive) imported field; the content
+    node resolves it through the child's reference when it evaluates the selection."""
+    if not (field.type.is_numeric or field.type.kind == "string") or node.path:
+        raise SelectionError(f"imported field '{node.field}' of document type '{doctype}' has type {field.type}: "
+                             "only simple (single-value) imported fields can be used in a document selection",
+                             where)
 
 
 __all__ = ["ConditionNotMet", "Document", "Selection", "SelectionError", "evaluate", "parse_selection"]

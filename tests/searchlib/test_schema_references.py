@@ -116,14 +116,50 @@ def test_a_grandparents_field_is_imported_through_the_parents_import() -> None:
     assert (str(age.type), age.imported.field, age.imported.document_type) == ("long", "grand_age", "parent")
 
 
-def test_imports_in_a_cycle_are_refused() -> None:
-    parent = PARENT.replace("        field label", "        field back type reference<child> { indexing: attribute }\n"
+MUTUAL_SERVICES = SERVICES.format(parent_global=' global="true"').replace(
+    '<document type="child" mode="index"/>', '<document type="child" mode="index" global="true"/>')
+
+
+def _parent_importing(field: str) -> str:
+    """PARENT with a reference back to child, importing the child's `field` as `loop`."""
+    return PARENT.replace(
+        "        field label", "        field back type reference<child> { indexing: attribute }\n"
+                              "        field label").replace(
+        "    }\n}\n", f"    }}\n    import field back.{field} as loop {{}}\n}}\n")
+
+
+def test_schemas_importing_from_each_other_without_a_field_cycle_compile() -> None:
+    # parent.loop <- child.parent_score <- parent.score: the schemas refer to each other, the fields don't
+    parent = _parent_importing("parent_score").replace(
+        "field label type string { indexing: summary }",
+        "field label type string { indexing: summary }\n        field own type int { indexing: attribute }")
+    child = CHILD.replace("    import field ref.score as parent_score {}\n",
+                          "    import field ref.score as parent_score {}\n    import field ref.own as parent_own {}\n")
+    app = application_from_sources({"schemas/parent.sd": parent, "schemas/child.sd": child,
+                                    "services.xml": MUTUAL_SERVICES})
+    loop = app.schemas["parent"].fields["loop"]
+    assert (str(loop.type), loop.imported.reference, loop.imported.field, loop.imported.document_type) == (
+        "int", "back", "parent_score", "child")
+    assert app.schemas["child"].fields["parent_own"].imported.field == "own"
+    assert app.schemas["child"].fields["parent_score"].imported.field == "score"
+
+
+def test_imported_fields_in_a_cycle_are_refused_at_the_import() -> None:
+    # parent.loop <- child.parent_score <- parent.loop
+    child = CHILD.replace("ref.score as parent_score", "ref.loop as parent_score")
+    with pytest.raises(SchemaError, match=r"imported fields form a cycle: .*(child\.parent_score -> parent\.loop"
+                                          r"|parent\.loop -> child\.parent_score)") as raised:
+        application_from_sources({"schemas/parent.sd": _parent_importing("parent_score"), "schemas/child.sd": child,
+                                  "services.xml": MUTUAL_SERVICES})
+    assert raised.value.location is not None and raised.value.location.line > 1
+
+
+def test_a_field_importing_itself_through_a_self_reference_is_a_cycle() -> None:
+    parent = PARENT.replace("        field label", "        field me type reference<parent> { indexing: attribute }\n"
                                                   "        field label").replace(
-        "    }\n}\n", "    }\n    import field back.parent_score as loop {}\n}\n")
-    services = SERVICES.format(parent_global=' global="true"').replace(
-        '<document type="child" mode="index"/>', '<document type="child" mode="index" global="true"/>')
+        "    }\n}\n", "    }\n    import field me.self as self {}\n}\n")
     with pytest.raises(SchemaError, match="imported fields form a cycle"):
-        application_from_sources({"schemas/parent.sd": parent, "schemas/child.sd": CHILD, "services.xml": services})
+        load(parent=parent)
 
 
 def test_a_global_type_cannot_be_streamed() -> None:
