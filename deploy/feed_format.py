@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, TextIO
 from urllib.parse import quote
 
+import orjson
+
 from searchlib.docid import DocumentId
 from searchlib.errors import DocumentError
 
@@ -127,8 +129,8 @@ def _parse_jsonl(lines: Iterable[str], first_line: int = 1) -> Iterator[FeedItem
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
-        except json.JSONDecodeError as error:
+            item = orjson.loads(line)  # ~6x json.loads; NaN and Infinity are errors
+        except orjson.JSONDecodeError as error:
             yield FeedParseError(line_number, f"invalid JSON ({error.msg} at column {error.colno})",
                                  _excerpt(line))
             continue
@@ -140,8 +142,8 @@ def _parse_jsonl(lines: Iterable[str], first_line: int = 1) -> Iterator[FeedItem
 
 def _parse_json_array(text: str) -> Iterator[FeedItem]:
     try:
-        items = json.loads(text)
-    except json.JSONDecodeError as error:
+        items = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
         yield FeedParseError(error.lineno, f"invalid JSON array ({error.msg} at column {error.colno})")
         return
     if not isinstance(items, list):

@@ -117,7 +117,11 @@ def _encode(connection: Connection, operation: FeedOperation) -> bytes:
 
 async def _send_with_retries(connection: Connection, operation: FeedOperation, stats: FeedStats,
                              timeout: float) -> FeedFailure | None:
-    request = _encode(connection, operation)
+    try:
+        request = _encode(connection, operation)
+    except TypeError as error:  # orjson.JSONEncodeError: e.g. an integer beyond 64 bits from code
+        return FeedFailure(operation.source_line, operation.document_id, operation.kind, None,
+                           f"cannot encode the operation as JSON: {error}")
     delay = 0.05
     for attempt in range(1, MAX_ATTEMPTS + 1):
         started = time.perf_counter()

@@ -184,3 +184,19 @@ def test_https_is_verified_against_the_trust_store(tmp_path, monkeypatch):
         monkeypatch.setenv("SSL_CERT_FILE", str(directory / "ca.crt"))
         trusted = feed(parse_feed_text(text), url, show_progress=False)
         assert trusted.ok == 1 and len(seen) == 1
+
+
+def test_what_json_cannot_carry_fails_its_own_document_only():
+    """NaN in a feed line is a parse error of that line (it is not JSON); an integer beyond 64 bits
+    in an operation built by code fails that operation, not the feed."""
+    from deploy.feed_format import FeedOperation
+
+    text = "\n".join(['{"put": "id:ns:doc::1", "fields": {"n": NaN}}',
+                      '{"put": "id:ns:doc::3", "fields": {"n": 1.5}}'])
+    items = parse_feed_text(text) + [FeedOperation("put", "id:ns:doc::4", {"n": 2**70}, source_line=9)]
+    with scripted_server(container_script()) as (url, seen):
+        stats = feed(items, url, show_progress=False)
+    assert stats.ok == 1 and [json.loads(request.body) for request in seen] == [{"fields": {"n": 1.5}}]
+    failures = sorted(stats.failures, key=lambda failure: failure.source_line)
+    assert [(f.source_line, f.operation) for f in failures] == [(1, "parse"), (9, "put")]
+    assert "invalid JSON" in failures[0].message and "cannot encode" in failures[1].message
