@@ -71,7 +71,7 @@ class Connection:
                 raise ConnectError(f"{type(error).__name__}: {error}") from error
         try:
             self.writer.write(data)
-            status, reason, body, keep_alive = await _read_answer(self.reader)
+            status, reason, body, keep_alive = await read_answer(self.reader)
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, IndexError) as error:
             self.close()
             raise ConnectionDropped(f"{type(error).__name__}: {error or 'connection closed'}") from error
@@ -85,7 +85,8 @@ class Connection:
         self.reader = self.writer = None
 
 
-async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, str, bytes, bool]:
+async def read_answer(reader: asyncio.StreamReader) -> tuple[int, str, bytes, bool]:
+    """One HTTP/1.1 answer: (status, reason, body, whether the connection stays open)."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head[:-4].split(b"\r\n")
     _, status, *reason = lines[0].split(b" ", 2)
