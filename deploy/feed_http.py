@@ -8,6 +8,7 @@ CPU goes"). The feed sends one kind of request to one host, which needs none of 
 from __future__ import annotations
 
 import asyncio
+import select
 import ssl
 from urllib.parse import urlsplit
 
@@ -63,6 +64,8 @@ class Connection:
     async def request(self, data: bytes) -> tuple[int, bytes, str]:
         """Send encoded request bytes; (status, body, reason). Raises ConnectError or
         ConnectionDropped; the caller's timeout (asyncio.wait_for) must be followed by close()."""
+        if self.writer is not None and self._closed_by_server():
+            self.close()
         if self.writer is None:
             try:
                 self.reader, self.writer = await asyncio.open_connection(
@@ -78,6 +81,14 @@ class Connection:
         if not keep_alive:
             self.close()
         return status, body, reason
+
+    def _closed_by_server(self) -> bool:
+        """An idle keep-alive connection the server closed (its timeout) shows as readable or at EOF:
+        reopen it rather than send a request that would be lost, as httpcore checks."""
+        if self.reader.at_eof():
+            return True
+        sock = self.writer.get_extra_info("socket")
+        return sock is not None and bool(select.select([sock.fileno()], [], [], 0)[0])
 
     def close(self) -> None:
         if self.writer is not None:

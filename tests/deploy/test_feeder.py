@@ -4,12 +4,13 @@ import asyncio
 import json
 import ssl
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from deploy.feed_format import parse_feed_text
+from deploy.feed_format import parse_feed_text, parse_operation
 from deploy.feeder import feed, feed_async
 
 FEED = "\n".join([
@@ -22,6 +23,7 @@ FEED = "\n".join([
 ])
 
 DROP = object()  # a script's answer: close the connection without answering
+CLOSE_AFTER = "close after"  # a script's answer (status, body, CLOSE_AFTER): answer, then close
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ def scripted_server(script, tls: ssl.SSLContext | None = None):
             if result is DROP:
                 self.close_connection = True
                 return
-            status, payload = result
+            status, payload, *after = result
+            self.close_connection = after == [CLOSE_AFTER]  # without a Connection: close header
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -200,3 +203,16 @@ def test_what_json_cannot_carry_fails_its_own_document_only():
     failures = sorted(stats.failures, key=lambda failure: failure.source_line)
     assert [(f.source_line, f.operation) for f in failures] == [(1, "parse"), (9, "put")]
     assert "invalid JSON" in failures[0].message and "cannot encode" in failures[1].message
+
+
+def test_an_idle_connection_the_server_closed_is_reopened_before_an_update_is_sent():
+    """The container closes idle keep-alive connections; an update (not safe to resend) must not be
+    written into one of those and then reported as failed."""
+    def generate():
+        for n in range(3):
+            time.sleep(0.05)  # idle: the server's close reaches the client
+            yield parse_operation({"update": f"id:ns:doc::{n}", "fields": {"n": {"increment": 1}}}, n + 1)
+
+    with scripted_server(lambda request: (200, {}, CLOSE_AFTER)) as (url, seen):
+        stats = feed(generate(), url, show_progress=False, concurrency=1)
+    assert stats.ok == 3 and not stats.failures and len(seen) == 3
