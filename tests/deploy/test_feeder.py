@@ -205,6 +205,19 @@ def test_what_json_cannot_carry_fails_its_own_document_only():
     assert "invalid JSON" in failures[0].message and "cannot encode" in failures[1].message
 
 
+def test_an_integer_past_64_bits_in_a_feed_line_is_never_rounded_to_a_float():
+    """orjson would read it as a float and feed a different number: it is read exactly and fails
+    on its own (the client cannot carry it), while the integers JSON can carry go through exactly."""
+    text = "\n".join(['{"put": "id:ns:doc::1", "fields": {"n": 1180591620717411303424}}',
+                      '{"put": "id:ns:doc::2", "fields": {"n": -9223372036854775808}}'])
+    items = parse_feed_text(text)
+    assert items[0].fields == {"n": 2**70} and items[1].fields == {"n": -2**63}
+    with scripted_server(container_script()) as (url, seen):
+        stats = feed(items, url, show_progress=False)
+    assert [json.loads(request.body) for request in seen] == [{"fields": {"n": -2**63}}]
+    assert stats.ok == 1 and [f.source_line for f in stats.failures] == [1]
+
+
 def test_an_idle_connection_the_server_closed_is_reopened_before_an_update_is_sent():
     """The container closes idle keep-alive connections; an update (not safe to resend) must not be
     written into one of those and then reported as failed."""
