@@ -8,7 +8,7 @@ same corpus in the same run: bm25s and tantivy for scifact, hnswlib `add_items` 
 
 `--client lean`: benchmarks/http_load.py (HTTP/1.1, one request in flight per connection, requests
 encoded up front; a C load generator's share of the CPU); `feeder`: `phasedsearch feed`'s
-deploy/feeder.py (httpx). `--profile DIR` runs the cluster's processes under yappi
+deploy/feeder.py (keep-alive asyncio connections, deploy/feed_http.py; httpx before `feedclient`). `--profile DIR` runs the cluster's processes under yappi
 (benchmarks/profiling) and prints each one's top functions. Prints one JSON object."""
 from __future__ import annotations
 
@@ -260,7 +260,8 @@ node's fsync'd log before it is acknowledged), after 200 warm-up documents: scif
 (`benchmarks/apps/ann`: HNSW, 16 links, 200 explored at insert). CPU a document of each process is
 from /proc/PID/stat around the timed feed. Clients: `lean` is benchmarks/http_load.py (HTTP/1.1 keep-alive
 connections, one request in flight on each, requests encoded up front: what a C load generator
-costs), `feeder` is `phasedsearch feed`'s deploy/feeder.py (httpx). The baseline checkout and this one
+costs), `feeder` is `phasedsearch feed`'s deploy/feeder.py (httpx in the baseline; its own
+keep-alive asyncio HTTP/1.1 connections, deploy/feed_http.py, in this checkout). The baseline checkout and this one
 run alternately in one session, with the peers indexing the same corpus in this process after them.
 The last column is 2,000 ms of CPU a second divided by the CPU a document: the rate the processes
 could reach with this machine's 2 cores to themselves.

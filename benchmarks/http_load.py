@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Sequence
 from urllib.parse import urlencode, urlsplit
 
+from deploy.feed_http import read_answer
+
 
 @dataclass(frozen=True, slots=True)
 class Answer:
@@ -61,7 +63,7 @@ async def run(url: str, requests: Sequence[bytes], clients: int, timeout: float 
                 started = time.perf_counter()
                 try:
                     writer.write(requests[n])
-                    status, body = await asyncio.wait_for(_read_answer(reader), timeout)
+                    status, _, body, _ = await asyncio.wait_for(read_answer(reader), timeout)
                     break
                 except (ConnectionError, asyncio.IncompleteReadError):
                     writer.close()
@@ -76,33 +78,6 @@ async def run(url: str, requests: Sequence[bytes], clients: int, timeout: float 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
     return LoadRun([a for a in answers if a is not None], time.perf_counter() - started, tuple(resent))
-
-
-async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    status = int(lines[0].split(b" ", 2)[1])
-    length = None
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-        elif name.strip().lower() == b"transfer-encoding" and b"chunked" in value.lower():
-            return status, await _read_chunked(reader)
-    if length is None:
-        raise ConnectionError("answer without Content-Length")
-    return status, await reader.readexactly(length)
-
-
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    chunks = []
-    while True:
-        size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-        if size == 0:
-            await reader.readuntil(b"\r\n")
-            return b"".join(chunks)
-        chunks.append(await reader.readexactly(size))
-        await reader.readexactly(2)
 
 
 def post_request(url: str, path: str, body: bytes) -> bytes:

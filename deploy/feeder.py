@@ -1,4 +1,5 @@
-"""Concurrent feeding over /document/v1/ (asyncio + httpx), with `vespa feed`-style statistics.
+"""Concurrent feeding over /document/v1/ (asyncio, deploy/feed_http.py's keep-alive connections),
+with `vespa feed`-style statistics.
 
 Failures are reported per document and counted; they never stop the feed. Overload answers
 (429, 503) and connection failures before a request was sent are retried with backoff.
@@ -6,17 +7,19 @@ Failures are reported per document and counted; they never stop the feed. Overlo
 from __future__ import annotations
 
 import asyncio
-import json
+import ssl
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, TextIO
+from urllib.parse import urlencode
 
-import httpx
+import orjson
 from tqdm import tqdm
 
 from deploy.feed_format import FeedItem, FeedOperation, FeedParseError
+from deploy.feed_http import ConnectError, Connection, ConnectionDropped, client_ssl_context
 
 DEFAULT_CONCURRENCY = 16
 RETRYABLE_STATUS = {429, 503}
@@ -60,12 +63,12 @@ class FeedStats:
     def failed(self) -> int:
         return len(self.failures)
 
-    def record_response(self, response: httpx.Response, request_bytes: int, latency_ms: float) -> None:
+    def record_response(self, status: int, response_bytes: int, request_bytes: int, latency_ms: float) -> None:
         self.requests += 1
         self.responses += 1
         self.request_bytes += request_bytes
-        self.response_bytes += len(response.content)
-        self.response_codes[response.status_code] += 1
+        self.response_bytes += response_bytes
+        self.response_codes[status] += 1
         self.latency_ms_min = min(self.latency_ms_min, latency_ms)
         self.latency_ms_max = max(self.latency_ms_max, latency_ms)
         self.latency_ms_total += latency_ms
@@ -95,54 +98,60 @@ class FeedStats:
         }
 
 
-def _failure_message(response: httpx.Response) -> str:
+def _failure_message(body: bytes, reason: str) -> str:
     try:
-        body = response.json()
-    except ValueError:
-        return response.text.strip()[:300] or response.reason_phrase
-    if isinstance(body, dict) and "message" in body:
-        return str(body["message"])
-    return json.dumps(body)[:300]
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body.decode("utf-8", "replace").strip()[:300] or reason
+    if isinstance(parsed, dict) and "message" in parsed:
+        return str(parsed["message"])
+    return orjson.dumps(parsed).decode()[:300]
 
 
-async def _send_with_retries(client: httpx.AsyncClient, operation: FeedOperation,
-                             stats: FeedStats) -> FeedFailure | None:
+def _encode(connection: Connection, operation: FeedOperation) -> bytes:
     body = operation.request_body()
-    content = json.dumps(body).encode() if body is not None else b""
-    headers = {"Content-Type": "application/json"} if body is not None else {}
+    params = operation.request_params()
+    target = f"{operation.path}?{urlencode(params)}" if params else operation.path
+    return connection.encode(operation.http_method, target, orjson.dumps(body) if body is not None else None)
+
+
+async def _send_with_retries(connection: Connection, operation: FeedOperation, stats: FeedStats,
+                             timeout: float) -> FeedFailure | None:
+    try:
+        request = _encode(connection, operation)
+    except TypeError as error:  # orjson.JSONEncodeError: e.g. an integer beyond 64 bits from code
+        return FeedFailure(operation.source_line, operation.document_id, operation.kind, None,
+                           f"cannot encode the operation as JSON: {error}")
     delay = 0.05
     for attempt in range(1, MAX_ATTEMPTS + 1):
         started = time.perf_counter()
         try:
-            response = await client.request(operation.http_method, operation.path, content=content,
-                                            headers=headers, params=operation.request_params())
-        except httpx.TransportError as error:
+            status, body, reason = await asyncio.wait_for(connection.request(request), timeout)
+        except (ConnectError, ConnectionDropped, asyncio.TimeoutError) as error:
+            if isinstance(error, asyncio.TimeoutError):
+                connection.close()  # an answer may still come: the connection is out of step
+                error = ConnectionDropped(f"no answer in {timeout:g} s")
             stats.exceptions += 1
             if attempt == MAX_ATTEMPTS or not _safe_to_resend(operation, error):
                 return FeedFailure(operation.source_line, operation.document_id, operation.kind, None,
                                    f"{type(error).__name__}: {error}")
-        except httpx.HTTPError as error:
-            stats.exceptions += 1
-            return FeedFailure(operation.source_line, operation.document_id, operation.kind, None,
-                               f"{type(error).__name__}: {error}")
         else:
-            stats.record_response(response, len(content), (time.perf_counter() - started) * 1000)
-            if response.status_code == 200:
+            stats.record_response(status, len(body), len(request), (time.perf_counter() - started) * 1000)
+            if status == 200:
                 return None
-            if response.status_code not in RETRYABLE_STATUS or attempt == MAX_ATTEMPTS:
+            if status not in RETRYABLE_STATUS or attempt == MAX_ATTEMPTS:
                 return FeedFailure(operation.source_line, operation.document_id, operation.kind,
-                                   response.status_code, _failure_message(response))
+                                   status, _failure_message(body, reason))
         await asyncio.sleep(delay)
         delay = min(delay * 2, 2.0)
     raise AssertionError("unreachable")
 
 
-def _safe_to_resend(operation: FeedOperation, error: httpx.TransportError) -> bool:
+def _safe_to_resend(operation: FeedOperation, error: OSError) -> bool:
     """A request that never reached the server can always be sent again. One that may have (the
     connection dropped before the answer, e.g. a keep-alive connection the server was closing)
     only when applying it twice changes nothing: puts and removes, not updates (increments)."""
-    never_sent = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
-    return never_sent or operation.kind in ("put", "remove")
+    return isinstance(error, ConnectError) or operation.kind in ("put", "remove")
 
 
 def _parse_failure(error: FeedParseError) -> FeedFailure:
@@ -152,33 +161,34 @@ def _parse_failure(error: FeedParseError) -> FeedFailure:
 
 async def feed_async(items: Iterable[FeedItem], url: str, *, concurrency: int = DEFAULT_CONCURRENCY,
                      timeout: float = 180.0, on_done: Callable[[FeedFailure | None], None] | None = None,
-                     transport: httpx.AsyncBaseTransport | None = None,
-                     headers: dict[str, str] | None = None) -> FeedStats:
+                     headers: dict[str, str] | None = None, ssl_context: ssl.SSLContext | None = None) -> FeedStats:
     """Feed every operation with `concurrency` requests in flight; `on_done` is called per item.
-    `headers` go with every request (`Authorization: Bearer ...` for a token client)."""
+    `headers` go with every request (`Authorization: Bearer ...` for a token client); `ssl_context`
+    verifies an https container (default: the system's and certifi's trust stores)."""
     stats = FeedStats()
+    if url.startswith("https:") and ssl_context is None:
+        ssl_context = client_ssl_context()  # once: loading the trust stores costs milliseconds
     iterator = iter(items)
     started = time.perf_counter()
-    # one single-connection client per worker: httpcore's shared pool costs O(connections) per
-    # request, which dominated the client's CPU at 16 in flight
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
 
     async def worker() -> None:
-        async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits, transport=transport,
-                                     headers=headers) as client:
+        connection = Connection(url, headers, ssl_context)  # one keep-alive connection per worker
+        try:
             # one shared iterator: the loop is single-threaded, so next() is never concurrent
             for item in iterator:
                 stats.operations += 1
                 if isinstance(item, FeedParseError):
                     failure: FeedFailure | None = _parse_failure(item)
                 else:
-                    failure = await _send_with_retries(client, item, stats)
+                    failure = await _send_with_retries(connection, item, stats, timeout)
                 if failure is None:
                     stats.ok += 1
                 else:
                     stats.failures.append(failure)
                 if on_done is not None:
                     on_done(failure)
+        finally:
+            connection.close()
 
     await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
     stats.seconds = time.perf_counter() - started
@@ -188,7 +198,7 @@ async def feed_async(items: Iterable[FeedItem], url: str, *, concurrency: int = 
 def feed(items: Iterable[FeedItem], url: str, *, total: int | None = None,
          concurrency: int = DEFAULT_CONCURRENCY, show_progress: bool = True,
          report_to: TextIO | None = None, description: str = "feeding",
-         transport: httpx.AsyncBaseTransport | None = None, headers: dict[str, str] | None = None) -> FeedStats:
+         headers: dict[str, str] | None = None, ssl_context: ssl.SSLContext | None = None) -> FeedStats:
     """Feed with a progress bar; each failure is printed (to stderr by default) as it happens."""
     report_to = report_to or sys.stderr
     # disable=None: a bar only on a terminal, so logs and pipes get the failures and the summary only
@@ -201,4 +211,4 @@ def feed(items: Iterable[FeedItem], url: str, *, total: int | None = None,
                 progress.write(f"failed: {failure}", file=report_to)
 
         return asyncio.run(feed_async(items, url, concurrency=concurrency, on_done=on_done,
-                                      transport=transport, headers=headers))
+                                      headers=headers, ssl_context=ssl_context))

@@ -129,6 +129,29 @@ def test_certificate_clients(secured) -> None:
         _search(stranger)  # a certificate from another CA fails the handshake
 
 
+def test_phasedsearch_feed_over_https_with_a_token(secured) -> None:
+    """deploy/feeder.py's own HTTP client: the container's certificate verified, the token sent,
+    a bad document and a forbidden write reported per document while the rest is fed."""
+    from deploy.feed_format import parse_feed_text
+    from deploy.feeder import feed
+
+    cluster, _ = secured
+    text = "\n".join(['{"put": "id:test:doc::f1", "fields": {"title": "fed over https"}}',
+                      '{"put": "id:test:doc::f2", "fields": {"nope": "no such field"}}',
+                      '{"put": "id:test:doc::f3", "fields": {"title": "fed over https too"}}'])
+    writer = {"Authorization": f"Bearer {WRITE_SECRET}"}
+    stats = feed(parse_feed_text(text), cluster.url, show_progress=False, headers=writer,
+                 ssl_context=cluster.http_verify)
+    assert stats.ok == 2 and [(f.document_id, f.status) for f in stats.failures] == [("id:test:doc::f2", 400)]
+    assert "nope" in stats.failures[0].message
+    reader = {"Authorization": f"Bearer {READ_SECRET}"}
+    refused = feed(parse_feed_text(text), cluster.url, show_progress=False, headers=reader,
+                   ssl_context=cluster.http_verify)
+    assert refused.ok == 0 and {f.status for f in refused.failures} == {403}
+    with _client(cluster, READ_SECRET) as http:
+        assert _search(http, "https").json()["root"]["fields"]["totalCount"] == 2
+
+
 def _rpc_refused(call) -> None:
     with pytest.raises(grpc.RpcError) as raised:
         call()
