@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import platform
 import time
 from dataclasses import dataclass
 
@@ -23,6 +25,8 @@ from content_node.matching.rank_features import FeatureCalculator
 from searchlib.expression import compile_expression
 from searchlib.query import tree as q
 from searchlib.schema.application import application_from_text
+
+from benchmarks.report import write_section
 
 EXPRESSION = ("bm25(title) + 0.5 * bm25(body) + if(attribute(pop) > 10, log(attribute(pop)), 0) * 0.1"
               " + attribute(quality) * 2")
@@ -102,6 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-write", action="store_true", help="print, do not write BENCHMARKS.md")
     args = parser.parse_args()
     schema = application_from_text(SCHEMA, name="doc.sd").schemas["doc"]
     index = SyntheticIndex(args.docs)
@@ -123,6 +128,25 @@ def main() -> None:
     print(f"engine (features + compiled expression): {best['engine'] * 1000:.1f} ms")
     print(f"hand-written numpy:                      {best['numpy'] * 1000:.1f} ms")
     print(f"ratio: {best['engine'] / best['numpy']:.2f}x (goal <= 2x)")
+    if not args.no_write:
+        write_section(title(args.docs), section(args.docs, args.rounds, best))
+
+
+def title(docs: int) -> str:
+    return f"First-phase evaluation over {docs:,} candidates (issue 3)"
+
+
+def section(docs: int, rounds: int, best: dict[str, float]) -> str:
+    ratio = best["engine"] / best["numpy"]
+    return f"""`python -m benchmarks.first_phase --docs {docs} --rounds {rounds}` on {platform.machine()}, \
+{os.cpu_count()} shared cores, {time.strftime('%Y-%m-%d')}. One process, a synthetic index of {docs:,} documents (two
+query terms in `title` (5% of documents each) and `body` (30% each), field lengths, two numeric attributes).
+Expression: `{EXPRESSION}` over every document. Both sides produce the same scores (checked); best of {rounds}.
+
+| | engine (FeatureCalculator + compiled expression) | same formula hand-written in numpy |
+| --- | --- | --- |
+| time | {best['engine'] * 1000:.0f} ms | {best['numpy'] * 1000:.0f} ms |
+| ratio | {ratio:.2f}× (goal ≤ 2×: {'met' if ratio <= 2 else 'not met'}) | 1× |"""
 
 
 if __name__ == "__main__":

@@ -98,6 +98,13 @@ def table(entry: dict) -> str:
     return "\n".join(lines)
 
 
+def title(results: dict) -> str:
+    """Names the client counts measured (a quick run's are fewer)."""
+    counts = [f"{n}" for n in sorted({row["clients"] for entry in results.values() for row in entry["rows"]})]
+    listed = counts[0] if len(counts) == 1 else ", ".join(counts[:-1]) + " and " + counts[-1]
+    return f"Overload: {listed} clients (issue 20)"
+
+
 def write(results: dict) -> None:
     from benchmarks.report import write_section
 
@@ -134,7 +141,7 @@ capacity (a closed loop of 128 clients retrying 503s at once costs CPU; the 8-pe
 default shed so much that the rejections themselves took the cores, see its row), and a
 Vespa client would back off on 503.
 """
-    write_section("Overload: 8, 32 and 128 clients (issue 20)", body)
+    write_section(title(results), body)
     print(body)
 
 

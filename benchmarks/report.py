@@ -1,12 +1,16 @@
 """Write one section of BENCHMARKS.md, leaving the other sections as they are."""
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
+# The report every script writes; `python -m benchmarks all --quick` points this variable (and so its
+# subprocesses) at BENCHMARKS-quick.md so that quick-size numbers never replace the committed ones.
+OUT_VARIABLE = "PHASEDSEARCH_BENCHMARKS_MD"
+BENCHMARKS = Path(os.environ.get(OUT_VARIABLE) or Path(__file__).resolve().parents[1] / "BENCHMARKS.md")
 HEADER = "# Benchmarks\n\nEvery number here was measured by a script in `benchmarks/`, peers side by side in the same run.\n"
 
 

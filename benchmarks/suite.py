@@ -1,13 +1,13 @@
 """Every benchmark in one command (issue 20, goal 6):
 
-    python -m benchmarks all --quick   # a few minutes: small sizes, the cluster at 10k documents
+    python -m benchmarks all --quick   # a few minutes, small sizes: writes BENCHMARKS-quick.md (git-ignored)
     python -m benchmarks all           # the sizes BENCHMARKS.md reports (≤ 45 minutes on 2 cores)
-    python -m benchmarks all --only bm25_scale weak_and
+    python -m benchmarks all --only bm25_scale weak_and [--out PATH]
 
 The registry lists one entry per benchmark, each with `run(quick) -> Section`. Modules written for
 it (bm25_scale, weak_and) return their section and the points to plot; the older scripts run as
-`python -m benchmarks.<name> <args>` (they write their own section) and their section is read
-back. Each section of BENCHMARKS.md is rewritten; text after an `<!-- analysis -->` line in a
+`python -m benchmarks.<name> <args>` (they write their own section, to the file that
+$PHASEDSEARCH_BENCHMARKS_MD names) and their section is read back. Section titles name the sizes run. Each section of BENCHMARKS.md is rewritten; text after an `<!-- analysis -->` line in a
 section is hand-written and kept (benchmarks/report.py), as are sections no benchmark writes.
 Then the plots: QPS and p50 against corpus size and against client count (benchmarks/plots/).
 """
@@ -17,6 +17,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from benchmarks.report import Point, Section, read_section, write_section
 
 REPO = Path(__file__).resolve().parents[1]
 PLOTS = Path(__file__).resolve().parent / "plots"
+QUICK_OUT = REPO / "BENCHMARKS-quick.md"  # git-ignored: quick-size numbers never replace the committed ones
 PLOTS_TITLE = "Plots: QPS and latency against corpus size and client count"
 
 
@@ -43,30 +45,48 @@ class Module:
 @dataclass(frozen=True)
 class Script:
     """An older benchmark script: run as a process with the arguments for each mode; it writes its
-    section (`title`) itself, which is read back."""
+    section (`title`, or `quick_title` when its title names sizes that --quick shrinks) itself, and
+    the section is read back."""
     name: str
     title: str
     quick_args: tuple[str, ...] | None  # None: skipped by --quick (too slow to be quick)
     full_args: tuple[str, ...] = ()
+    quick_title: str | None = None
+
+    def args(self, quick: bool) -> tuple[str, ...]:
+        return (self.quick_args or ()) if quick else self.full_args
 
     def run(self, quick: bool) -> Section:
-        args = self.quick_args if quick else self.full_args
-        subprocess.run([sys.executable, "-m", f"benchmarks.{self.name}", *args], cwd=REPO, check=True)
-        return Section(self.title, read_section(self.title) or "")
+        env = {**os.environ, report.OUT_VARIABLE: str(report.BENCHMARKS)}  # the scripts write where we do
+        subprocess.run([sys.executable, "-m", f"benchmarks.{self.name}", *self.args(quick)], cwd=REPO,
+                       check=True, env=env)
+        title = (self.quick_title or self.title) if quick else self.title
+        return Section(title, read_section(title) or "")
 
 
+OVERLOAD_QUICK = str(Path(tempfile.gettempdir()) / "phasedsearch-overload-quick.json")
 REGISTRY: dict[str, Module | Script] = {
     "bm25_scale": Module("bm25_scale"),
     "weak_and": Module("weak_and"),
-    "bm25_scifact": Script("bm25_scifact", "BM25 on scifact (issue 2)", None, ("--clients", "8", "--rounds", "3")),
-    "first_phase": Script("first_phase", "First-phase evaluation over 1,000,000 candidates (issue 3)", None,
-                          ("--docs", "1000000", "--rounds", "5")),
-    "http_protocols": Script("http_protocols", "HTTP/2 and HTTP/1.1 on one port", None, ()),
-    "mtls_latency": Script("mtls_latency", "Cluster mutual TLS: query latency (issue 16)", None, ()),
-    "term_statistics": Script("term_statistics", "Cluster-wide term statistics", None, ()),
-    "bm25_vs_tantivy": Script("bm25_vs_tantivy", "BM25: the engine and tantivy, difference by difference", None, ()),
-    "overload": Script("overload", "Overload: 8, 32 and 128 clients (issue 20)", None, ("--write",)),
-    "failover": Script("failover", "Failover (issue 7)", None, ()),
+    "bm25_scifact": Script("bm25_scifact", "BM25 on scifact (issue 2)", ("--clients", "2", "--rounds", "1"),
+                           ("--clients", "8", "--rounds", "3")),
+    "first_phase": Script("first_phase", "First-phase evaluation over 1,000,000 candidates (issue 3)",
+                          ("--docs", "20000", "--rounds", "1"), ("--docs", "1000000", "--rounds", "5"),
+                          quick_title="First-phase evaluation over 20,000 candidates (issue 3)"),
+    "http_protocols": Script("http_protocols", "HTTP/2 and HTTP/1.1 on one port",
+                             ("--clients", "2", "--rounds", "1", "--documents", "1000")),
+    "mtls_latency": Script("mtls_latency", "Cluster mutual TLS: query latency (issue 16)",
+                           ("--documents", "200", "--queries", "50", "--rounds", "1")),
+    "term_statistics": Script("term_statistics", "Cluster-wide term statistics",
+                              ("--datasets", "cranfield", "--nodes", "2")),
+    "bm25_vs_tantivy": Script("bm25_vs_tantivy", "BM25: the engine and tantivy, difference by difference",
+                              ("--datasets", "cranfield")),
+    "overload": Script("overload", "Overload: 8, 32 and 128 clients (issue 20)",
+                       ("--label", "quick", "--clients", "4,16", "--requests", "64", "--results", OVERLOAD_QUICK,
+                        "--write"), ("--write",), quick_title="Overload: 4 and 16 clients (issue 20)"),
+    "failover": Script("failover", "Failover (issue 7)",
+                       ("--preload", "200", "--before", "2", "--down", "3", "--after", "2", "--feeders", "1",
+                        "--queriers", "1")),
 }
 
 
@@ -102,6 +122,8 @@ def plot(points: Sequence[Point], axis: str, path: Path) -> Path | None:
 
 def run_all(names: Sequence[str], quick: bool, plots_dir: Path = PLOTS,
             registry: dict[str, Module | Script] = REGISTRY, log: Callable[[str], None] = print) -> list[Section]:
+    """Runs each entry, writing its section to report.BENCHMARKS (set by main: BENCHMARKS.md, or
+    BENCHMARKS-quick.md for --quick), then the plots and their section."""
     sections, started = [], time.perf_counter()
     for name in names:
         entry = registry[name]
@@ -128,7 +150,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["all"])
-    parser.add_argument("--quick", action="store_true", help="small sizes: a few minutes")
+    parser.add_argument("--quick", action="store_true", help=f"small sizes, a few minutes; writes {QUICK_OUT.name}")
     parser.add_argument("--only", nargs="+", choices=list(REGISTRY), default=list(REGISTRY))
+    parser.add_argument("--out", type=Path, help="the report to write (default: BENCHMARKS.md, or "
+                                                  f"{QUICK_OUT.name} with --quick)")
     args = parser.parse_args(argv)
-    run_all(args.only, args.quick)
+    report.BENCHMARKS = (args.out or (QUICK_OUT if args.quick else report.BENCHMARKS)).resolve()
+    run_all(args.only, args.quick, plots_dir(report.BENCHMARKS), REGISTRY)
+
+
+def plots_dir(out: Path) -> Path:
+    """benchmarks/plots/ for BENCHMARKS.md; beside any other report, so a quick run leaves them alone."""
+    return PLOTS if out == REPO / "BENCHMARKS.md" else out.parent / f"{out.stem}-plots"

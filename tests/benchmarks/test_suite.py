@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from benchmarks import bm25_scale, report, suite
+from benchmarks import bm25_scale, first_phase, overload, report, suite, weak_and
 from benchmarks.report import ANALYSIS, Point, Section
 
 
@@ -70,3 +70,54 @@ def test_synthetic_corpus_is_seeded_sixty_word_documents(tmp_path):
     assert all(len(doc.split()) == bm25_scale.WORDS_PER_DOCUMENT for doc in first)
     starts = {doc.split()[0] for doc in first}
     assert starts <= {"Sentence", "Title"}  # each document starts at a sentence
+
+
+class _Parsed(Exception):
+    """Raised right after a script's parser accepted its arguments, before it runs anything."""
+
+
+@pytest.mark.parametrize("name", [n for n, e in suite.REGISTRY.items() if isinstance(e, suite.Script)])
+@pytest.mark.parametrize("quick", [True, False], ids=["quick", "full"])
+def test_each_script_parses_its_registered_arguments(name, quick, monkeypatch):
+    """The registry's argument lists reach each script's own argparse parser, in process: a renamed or
+    misspelled option fails here in milliseconds instead of minutes into `all`."""
+    import argparse
+    import importlib
+
+    entry = suite.REGISTRY[name]
+    parse = argparse.ArgumentParser.parse_args
+
+    def parse_then_stop(parser, args=None, namespace=None):
+        parsed = parse(parser, args, namespace)  # SystemExit(2) on an unknown or malformed argument
+        raise _Parsed(parsed)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_then_stop)
+    monkeypatch.setattr("sys.argv", [name, *entry.args(quick)])
+    with pytest.raises(_Parsed):
+        importlib.import_module(f"benchmarks.{name}").main()
+
+
+def test_quick_writes_its_own_report_with_the_sizes_it_ran(tmp_path, monkeypatch):
+    """--quick never touches BENCHMARKS.md: the sections go to BENCHMARKS-quick.md, titled by what ran."""
+    committed = tmp_path / "BENCHMARKS.md"
+    committed.write_text("# Benchmarks\n\n## Fake\n\ncommitted numbers\n")
+    monkeypatch.setattr(report, "BENCHMARKS", committed)
+    monkeypatch.setattr(suite, "REPO", tmp_path)
+    monkeypatch.setattr(suite, "QUICK_OUT", tmp_path / "BENCHMARKS-quick.md")
+    monkeypatch.setattr(suite, "REGISTRY", {"fake": Fake("Fake")})
+    suite.main(["all", "--quick", "--only", "fake"])
+    assert committed.read_text() == "# Benchmarks\n\n## Fake\n\ncommitted numbers\n"
+    quick = (tmp_path / "BENCHMARKS-quick.md").read_text()
+    assert "## Fake\n\nmeasured quick" in quick and "](BENCHMARKS-quick-plots/documents.png)" in quick
+    assert (tmp_path / "BENCHMARKS-quick-plots" / "clients.png").exists()
+
+
+def test_section_titles_name_the_sizes_run():
+    assert bm25_scale.title([200_000, 1_000_000]) == "BM25 at 200,000 and 1,000,000 documents (issue 20)"
+    assert bm25_scale.title([10_000]) == "BM25 at 10,000 documents (issue 20)"
+    assert weak_and.title(20_000) == "weakAnd vs exhaustive OR over 20,000 documents (issue 5)"
+    rows = {"a": {"rows": [{"clients": 4}, {"clients": 16}]}, "b": {"rows": [{"clients": 4}]}}
+    assert overload.title(rows) == "Overload: 4 and 16 clients (issue 20)"
+    assert first_phase.title(20_000) == suite.REGISTRY["first_phase"].quick_title
+    assert overload.title({"q": {"rows": [{"clients": int(n)} for n in "4,16".split(",")]}}) \
+        == suite.REGISTRY["overload"].quick_title
