@@ -208,7 +208,7 @@ def report(runs: list[dict], peers_by_corpus: dict[str, dict], args) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", choices=("scifact", "vectors"), default="scifact")
-    parser.add_argument("--documents", type=int, default=0, help="0: scifact once / 10,000 vectors")
+    parser.add_argument("--documents", type=int, default=0, help="0: scifact once / 10,000 vectors; with --write, the scifact size (--vectors: the vectors')")
     parser.add_argument("--in-flight", type=int, default=64)
     parser.add_argument("--client", choices=("lean", "feeder"), default="lean")
     parser.add_argument("--profile", default="", help="directory for the processes' yappi stats")
@@ -226,13 +226,13 @@ def main() -> None:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True)
         checkouts.append((head.stdout.strip() or "this checkout", here))
         runs = []
-        for corpus, documents in (("scifact", 0), ("vectors", args.vectors)):
+        for corpus, documents in (("scifact", args.documents), ("vectors", args.vectors)):
             for client in ("lean", "feeder"):
                 for label, checkout in checkouts:
                     run = run_checkout(checkout, corpus, documents, client, args.in_flight)
                     runs.append({**run, "label": label})
                     print(json.dumps(runs[-1]), flush=True)
-        peers_by_corpus = {"scifact": peers(scifact_operations(0), "scifact"),
+        peers_by_corpus = {"scifact": peers(scifact_operations(args.documents), "scifact"),
                            "vectors": peers(vector_operations(args.vectors), "vectors")}
         text = report(runs, peers_by_corpus, args)
         print(text)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,7 @@ from benchmarks.report import Point, Section, read_section, write_section
 REPO = Path(__file__).resolve().parents[1]
 PLOTS = Path(__file__).resolve().parent / "plots"
 QUICK_OUT = REPO / "BENCHMARKS-quick.md"  # git-ignored: quick-size numbers never replace the committed ones
+SKIPPED_TITLE = "Not run by --quick"
 PLOTS_TITLE = "Plots: QPS and latency against corpus size and client count"
 
 
@@ -64,8 +66,30 @@ class Script:
         return Section(title, read_section(title) or "")
 
 
+@dataclass(frozen=True)
+class Printed:
+    """A script that only prints its results: run as a process, its output becomes the section, under
+    the command line that produced it (any hand-written text belongs after an `<!-- analysis -->` line)."""
+    name: str
+    title: str
+    quick_args: tuple[str, ...] | None  # None: skipped by --quick (too slow to be quick)
+    full_args: tuple[str, ...] = ()
+
+    def args(self, quick: bool) -> tuple[str, ...]:
+        return (self.quick_args or ()) if quick else self.full_args
+
+    def run(self, quick: bool) -> Section:
+        args = self.args(quick)
+        done = subprocess.run([sys.executable, "-m", f"benchmarks.{self.name}", *args], cwd=REPO, check=True,
+                              capture_output=True, text=True)
+        output = done.stdout.lstrip("\n").rstrip()  # keep the first line's indentation: tables line up
+        command = " ".join(["python -m", f"benchmarks.{self.name}", *args])
+        return Section(self.title, f"`{command}` on {platform.machine()}, {time.strftime('%Y-%m-%d')}:\n\n"
+                                   f"```\n{output}\n```\n")
+
+
 OVERLOAD_QUICK = str(Path(tempfile.gettempdir()) / "phasedsearch-overload-quick.json")
-REGISTRY: dict[str, Module | Script] = {
+REGISTRY: dict[str, Module | Script | Printed] = {
     "bm25_scale": Module("bm25_scale"),
     "weak_and": Module("weak_and"),
     "bm25_scifact": Script("bm25_scifact", "BM25 on scifact (issue 2)", ("--clients", "2", "--rounds", "1"),
@@ -87,6 +111,24 @@ REGISTRY: dict[str, Module | Script] = {
     "failover": Script("failover", "Failover (issue 7)",
                        ("--preload", "200", "--before", "2", "--down", "3", "--after", "2", "--feeders", "1",
                         "--queriers", "1")),
+    "feed_rate": Script("feed_rate", "Feed throughput (issue 20)", ("--write", "--documents", "500", "--vectors", "500"),
+                        ("--write",)),
+    "ann": Script("ann", "nearestNeighbor at 100,000 vectors (issue 5)",
+                  ("--sizes", "2000", "--queries", "50", "--clients", "2", "--explore", "0,10",
+                   "--ef-construction", "50", "--http-feed", "500", "--exact-queries", "20"),
+                  ("--sizes", "100000", "--queries", "1000", "--clients", "8", "--explore", "0,10,40,190",
+                   "--ef-construction", "200", "--http-feed", "20000"),
+                  quick_title="nearestNeighbor at 2,000 vectors (issue 5)"),
+    "linguistics": Script("linguistics", "Linguistics: PyStemmer and language detection (issue 25)", ()),
+    # relevance, cross_encoder_forms and dense_vectors embed or rerank whole corpora (tens of minutes): full only
+    "relevance": Script("relevance", "Relevance out of the box (issue 22)", None, ("--datasets", "scifact", "cranfield")),
+    "cross_encoder_forms": Script("cross_encoder_forms", "Cross-encoder forms: int8 vs float activations (issue 4)",
+                                  None, ("--queries", "100", "--top", "25")),
+    "dense_vectors": Printed("dense_vectors", "Dense vectors: batching and float activations (issue 22)", None, ()),
+    "snapshot_scaling": Printed("snapshot_scaling", "Storage: incremental snapshots (issue 20, goal 4)",
+                                ("--sizes", "1000,2000", "--dim", "32"), ()),
+    "replica_merge": Printed("replica_merge", "Replica merge: bookkeeping cost", ("--documents", "1000", "--differing", "0", "10"),
+                             ()),
 }
 
 
@@ -121,20 +163,24 @@ def plot(points: Sequence[Point], axis: str, path: Path) -> Path | None:
 
 
 def run_all(names: Sequence[str], quick: bool, plots_dir: Path = PLOTS,
-            registry: dict[str, Module | Script] = REGISTRY, log: Callable[[str], None] = print) -> list[Section]:
+            registry: dict[str, Module | Script | Printed] = REGISTRY, log: Callable[[str], None] = print) -> list[Section]:
     """Runs each entry, writing its section to report.BENCHMARKS (set by main: BENCHMARKS.md, or
     BENCHMARKS-quick.md for --quick), then the plots and their section."""
-    sections, started = [], time.perf_counter()
+    sections, skipped, started = [], [], time.perf_counter()
     for name in names:
         entry = registry[name]
-        if quick and isinstance(entry, Script) and entry.quick_args is None:
+        if quick and isinstance(entry, (Script, Printed)) and entry.quick_args is None:
             log(f"{name}: skipped by --quick")
+            skipped.append(name)
             continue
         t0 = time.perf_counter()
         section = entry.run(quick)
         section.write()
         sections.append(section)
         log(f"{name}: {time.perf_counter() - t0:.0f} s")
+    if skipped:  # the quick report says what it left out, so a missing section is not mistaken for a pass
+        write_section(SKIPPED_TITLE, "Too slow for `--quick` (they embed or rerank whole corpora); only "
+                                     "`python -m benchmarks all` runs them: " + ", ".join(skipped) + ".\n")
     points = [p for s in sections for p in s.points]
     images = [image for axis in ("documents", "clients")
               if (image := plot(points, axis, plots_dir / f"{axis}.png")) is not None]

@@ -50,6 +50,21 @@ def test_all_rewrites_generated_sections_and_plots(benchmarks_md, tmp_path):
 def test_quick_skips_scripts_without_quick_arguments(benchmarks_md, tmp_path):
     registry = {"slow": suite.Script("no_such_module", "Slow", None, ("--x",))}
     assert suite.run_all(["slow"], quick=True, plots_dir=tmp_path, registry=registry, log=lambda _: None) == []
+    assert "only `python -m benchmarks all` runs them: slow." in report.read_section(suite.SKIPPED_TITLE)
+
+
+def test_printed_script_output_becomes_its_section_under_the_command(benchmarks_md, tmp_path):
+    """replica_merge only prints: its output, run as a real process at a tiny size, is the section."""
+    registry = {"replica_merge": suite.Printed("replica_merge", "Replica merge", ("--documents", "200", "--differing", "3"))}
+    suite.run_all(["replica_merge"], quick=True, plots_dir=tmp_path, registry=registry, log=lambda _: None)
+    text = report.read_section("Replica merge")
+    assert text.startswith("`python -m benchmarks.replica_merge --documents 200 --differing 3` on ")
+    assert "    200 documents,   3 differing: record" in text and "## Last\n\nend" in benchmarks_md.read_text()
+
+
+def test_quick_skips_only_the_corpus_wide_entries():
+    slow = {n for n, e in suite.REGISTRY.items() if isinstance(e, (suite.Script, suite.Printed)) and e.quick_args is None}
+    assert slow == {"relevance", "cross_encoder_forms", "dense_vectors"}
 
 
 def test_every_registered_module_has_a_run_function():
@@ -76,7 +91,7 @@ class _Parsed(Exception):
     """Raised right after a script's parser accepted its arguments, before it runs anything."""
 
 
-@pytest.mark.parametrize("name", [n for n, e in suite.REGISTRY.items() if isinstance(e, suite.Script)])
+@pytest.mark.parametrize("name", [n for n, e in suite.REGISTRY.items() if isinstance(e, (suite.Script, suite.Printed))])
 @pytest.mark.parametrize("quick", [True, False], ids=["quick", "full"])
 def test_each_script_parses_its_registered_arguments(name, quick, monkeypatch):
     """The registry's argument lists reach each script's own argparse parser, in process: a renamed or
@@ -119,5 +134,6 @@ def test_section_titles_name_the_sizes_run():
     rows = {"a": {"rows": [{"clients": 4}, {"clients": 16}]}, "b": {"rows": [{"clients": 4}]}}
     assert overload.title(rows) == "Overload: 4 and 16 clients (issue 20)"
     assert first_phase.title(20_000) == suite.REGISTRY["first_phase"].quick_title
+    assert suite.REGISTRY["ann"].quick_title == "nearestNeighbor at 2,000 vectors (issue 5)"
     assert overload.title({"q": {"rows": [{"clients": int(n)} for n in "4,16".split(",")]}}) \
         == suite.REGISTRY["overload"].quick_title
