@@ -127,6 +127,8 @@ REGISTRY: dict[str, Module | Script | Printed] = {
     "dense_vectors": Printed("dense_vectors", "Dense vectors: batching and float activations (issue 22)", None, ()),
     "snapshot_scaling": Printed("snapshot_scaling", "Storage: incremental snapshots (issue 20, goal 4)",
                                 ("--sizes", "1000,2000", "--dim", "32"), ()),
+    "query_cost_in_process": Printed("query_cost_in_process", "Per-query CPU in one process (issue 20)",
+                                     ("--repeat", "1"), ("--repeat", "5")),
     "replica_merge": Printed("replica_merge", "Replica merge: bookkeeping cost", ("--documents", "1000", "--differing", "0", "10"),
                              ()),
 }
