@@ -74,6 +74,7 @@ class Printed:
     title: str
     quick_args: tuple[str, ...] | None  # None: skipped by --quick (too slow to be quick)
     full_args: tuple[str, ...] = ()
+    quick_title: str | None = None
 
     def args(self, quick: bool) -> tuple[str, ...]:
         return (self.quick_args or ()) if quick else self.full_args
@@ -84,7 +85,7 @@ class Printed:
                               capture_output=True, text=True)
         output = done.stdout.lstrip("\n").rstrip()  # keep the first line's indentation: tables line up
         command = " ".join(["python -m", f"benchmarks.{self.name}", *args])
-        return Section(self.title, f"`{command}` on {platform.machine()}, {time.strftime('%Y-%m-%d')}:\n\n"
+        return Section((self.quick_title or self.title) if quick else self.title, f"`{command}` on {platform.machine()}, {time.strftime('%Y-%m-%d')}:\n\n"
                                    f"```\n{output}\n```\n")
 
 
@@ -127,6 +128,12 @@ REGISTRY: dict[str, Module | Script | Printed] = {
     "dense_vectors": Printed("dense_vectors", "Dense vectors: batching and float activations (issue 22)", None, ()),
     "snapshot_scaling": Printed("snapshot_scaling", "Storage: incremental snapshots (issue 20, goal 4)",
                                 ("--sizes", "1000,2000", "--dim", "32"), ()),
+    "query_cost": Printed("query_cost", "Per-query cost (issue 20)", ("--clients", "1", "--rounds", "1"),
+                          ("--clients", "1,8", "--rounds", "1")),
+    "ann_cost": Printed("ann_cost", "nearestNeighbor per-query cost at 100,000 vectors (issue 20)",
+                        ("--size", "2000", "--queries", "50", "--clients", "1", "--rounds", "1"),
+                        ("--size", "100000", "--queries", "300", "--clients", "8,1", "--rounds", "3"),
+                        quick_title="nearestNeighbor per-query cost at 2,000 vectors (issue 20)"),
     "query_cost_in_process": Printed("query_cost_in_process", "Per-query CPU in one process (issue 20)",
                                      ("--repeat", "1"), ("--repeat", "5")),
     "replica_merge": Printed("replica_merge", "Replica merge: bookkeeping cost", ("--documents", "1000", "--differing", "0", "10"),

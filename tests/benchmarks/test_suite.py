@@ -59,6 +59,7 @@ def test_printed_script_output_becomes_its_section_under_the_command(benchmarks_
     suite.run_all(["replica_merge"], quick=True, plots_dir=tmp_path, registry=registry, log=lambda _: None)
     text = report.read_section("Replica merge")
     assert text.startswith("`python -m benchmarks.replica_merge --documents 200 --differing 3` on ")
+    assert suite.Printed("replica_merge", "Full", ("--documents", "200"), quick_title="Quick").run(True).title == "Quick"
     assert "    200 documents,   3 differing: record" in text and "## Last\n\nend" in benchmarks_md.read_text()
 
 
