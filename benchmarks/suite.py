@@ -1,7 +1,7 @@
 """Every benchmark in one command (issue 20, goal 6):
 
     python -m benchmarks all --quick   # a few minutes, small sizes: writes BENCHMARKS-quick.md (git-ignored)
-    python -m benchmarks all           # the sizes BENCHMARKS.md reports (≤ 45 minutes on 2 cores)
+    python -m benchmarks all           # the sizes BENCHMARKS.md reports (not yet timed end to end; the goal is ≤ 45 minutes on 2 cores)
     python -m benchmarks all --only bm25_scale weak_and [--out PATH]
 
 The registry lists one entry per benchmark, each with `run(quick) -> Section`. Modules written for
