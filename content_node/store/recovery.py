@@ -150,7 +150,7 @@ def retain(directory: Path, newest: Path) -> None:
     for path in list_segment_files(directory):
         if path.name not in referenced:
             path.unlink(missing_ok=True)
-    for pattern in ("snapshot-*.tmp", "manifest-*.tmp", "segment-*.tmp"):
+    for pattern in ("snapshot-*.tmp", "manifest-*.tmp", "segment-*.tmp", "timestamps-*.tmp"):
         for temporary in directory.glob(pattern):
             temporary.unlink(missing_ok=True)
     fsync_directory(directory)

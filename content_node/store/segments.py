@@ -35,7 +35,7 @@ from google_crc32c import Checksum, value as crc32c
 
 from content_node.store.snapshot import SnapshotDocument, SnapshotError
 from content_node.store.tensor_column import DenseTensorRows
-from content_node.store.wal import fsync_directory
+from content_node.store.wal import fsync_directory, replaced_durably
 
 MANIFEST_PREFIX = "manifest-"
 MANIFEST_SUFFIX = ".json"
@@ -142,25 +142,14 @@ def write_segment(directory: Path, number: int, payloads: Iterable[bytes]) -> Se
     """Write a segment durably under its final name (not yet in any manifest: unreferenced
     segments are deleted, so a crash here leaves only garbage)."""
     final = directory / f"{SEGMENT_PREFIX}{number:012d}{SEGMENT_SUFFIX}"
-    temporary = final.with_name(final.name + ".tmp")
     entries, size = 0, _FILE_HEADER.size
-    try:
-        with open(temporary, "wb", buffering=1 << 20) as handle:
-            handle.write(_FILE_HEADER.pack(_MAGIC, 1))
-            for payload in payloads:
-                handle.write(_RECORD.pack(len(payload), crc32c(payload)))
-                handle.write(payload)
-                entries += 1
-                size += _RECORD.size + len(payload)
-            crash_point("segment-write")
-            handle.flush()
-            os.fsync(handle.fileno())
-        crash_point("segment-fsync")
-        os.replace(temporary, final)
-        crash_point("segment-rename")
-    except Exception:  # a full disk must not keep half a segment (a crash's are removed by retain)
-        temporary.unlink(missing_ok=True)
-        raise
+    with replaced_durably(final, lambda step: crash_point(f"segment-{step}"), buffering=1 << 20) as handle:
+        handle.write(_FILE_HEADER.pack(_MAGIC, 1))
+        for payload in payloads:
+            handle.write(_RECORD.pack(len(payload), crc32c(payload)))
+            handle.write(payload)
+            entries += 1
+            size += _RECORD.size + len(payload)
     return SegmentInfo(final.name, entries, size)
 
 
@@ -249,19 +238,8 @@ def write_manifest(directory: Path, last_sequence: int, segments: list[SegmentIn
                       separators=(",", ":")).encode()
     checksum = Checksum(body)
     final = manifest_path(directory, last_sequence)
-    temporary = final.with_name(final.name + ".tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(body + b"\n" + json.dumps({"crc32c": int.from_bytes(checksum.digest(), "big")}).encode() + b"\n")
-            crash_point("manifest-write")
-            handle.flush()
-            os.fsync(handle.fileno())
-        crash_point("manifest-fsync")
-        os.replace(temporary, final)
-        crash_point("manifest-rename")
-    except Exception:
-        temporary.unlink(missing_ok=True)
-        raise
+    with replaced_durably(final, lambda step: crash_point(f"manifest-{step}")) as handle:
+        handle.write(body + b"\n" + json.dumps({"crc32c": int.from_bytes(checksum.digest(), "big")}).encode() + b"\n")
     fsync_directory(directory)
     crash_point("manifest-directory-fsync")
     return Manifest(final, last_sequence, tuple(segments))

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ from google_crc32c import Checksum
 
 from content_node.store.snapshot import SnapshotError
 from content_node.store.snapshots import list_snapshots, snapshot_sequence
-from content_node.store.wal import fsync_directory
+from content_node.store.wal import fsync_directory, replaced_durably
 from searchlib.docid import DISTRIBUTION_BITS, bucket_of, global_id
 from searchlib.timestamps import CLOCK, timestamp_of
 
@@ -177,23 +176,15 @@ def write_sidecar(directory: Path, sequence: int, stamps: list[Stamp]) -> Path:
     """Durably, before the snapshot of `sequence` is renamed into place (so a snapshot that exists
     has its sidecar)."""
     final = sidecar_path(directory, sequence)
-    temporary = final.with_suffix(".tmp")
     checksum = Checksum()
-    try:
-        with open(temporary, "wb") as handle:
-            for stamp in stamps:
-                line = json.dumps([stamp.document_id, stamp.timestamp, int(stamp.removed)],
-                                  ensure_ascii=False).encode() + b"\n"
-                checksum.update(line)
-                handle.write(line)
-            handle.write(json.dumps({"end": True, "entries": len(stamps),
-                                     "crc32c": int.from_bytes(checksum.digest(), "big")}).encode() + b"\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, final)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with replaced_durably(final) as handle:
+        for stamp in stamps:
+            line = json.dumps([stamp.document_id, stamp.timestamp, int(stamp.removed)],
+                              ensure_ascii=False).encode() + b"\n"
+            checksum.update(line)
+            handle.write(line)
+        handle.write(json.dumps({"end": True, "entries": len(stamps),
+                                 "crc32c": int.from_bytes(checksum.digest(), "big")}).encode() + b"\n")
     fsync_directory(directory)
     return final
 
