@@ -67,17 +67,9 @@ class Script:
 
 
 @dataclass(frozen=True)
-class Printed:
+class Printed(Script):
     """A script that only prints its results: run as a process, its output becomes the section, under
     the command line that produced it (any hand-written text belongs after an `<!-- analysis -->` line)."""
-    name: str
-    title: str
-    quick_args: tuple[str, ...] | None  # None: skipped by --quick (too slow to be quick)
-    full_args: tuple[str, ...] = ()
-    quick_title: str | None = None
-
-    def args(self, quick: bool) -> tuple[str, ...]:
-        return (self.quick_args or ()) if quick else self.full_args
 
     def run(self, quick: bool) -> Section:
         args = self.args(quick)
@@ -178,7 +170,7 @@ def run_all(names: Sequence[str], quick: bool, plots_dir: Path = PLOTS,
     sections, skipped, started = [], [], time.perf_counter()
     for name in names:
         entry = registry[name]
-        if quick and isinstance(entry, (Script, Printed)) and entry.quick_args is None:
+        if quick and isinstance(entry, Script) and entry.quick_args is None:
             log(f"{name}: skipped by --quick")
             skipped.append(name)
             continue

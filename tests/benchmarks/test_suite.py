@@ -64,7 +64,7 @@ def test_printed_script_output_becomes_its_section_under_the_command(benchmarks_
 
 
 def test_quick_skips_only_the_corpus_wide_entries():
-    slow = {n for n, e in suite.REGISTRY.items() if isinstance(e, (suite.Script, suite.Printed)) and e.quick_args is None}
+    slow = {n for n, e in suite.REGISTRY.items() if isinstance(e, suite.Script) and e.quick_args is None}
     assert slow == {"relevance", "cross_encoder_forms", "dense_vectors"}
 
 
@@ -92,7 +92,7 @@ class _Parsed(Exception):
     """Raised right after a script's parser accepted its arguments, before it runs anything."""
 
 
-@pytest.mark.parametrize("name", [n for n, e in suite.REGISTRY.items() if isinstance(e, (suite.Script, suite.Printed))])
+@pytest.mark.parametrize("name", [n for n, e in suite.REGISTRY.items() if isinstance(e, suite.Script)])
 @pytest.mark.parametrize("quick", [True, False], ids=["quick", "full"])
 def test_each_script_parses_its_registered_arguments(name, quick, monkeypatch):
     """The registry's argument lists reach each script's own argparse parser, in process: a renamed or
