@@ -6,13 +6,22 @@ Zero-argument functions are inlined when referenced as `f` or `f()`. Recursion i
 """
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Mapping
 
 from searchlib.errors import ExpressionError, SourceLocation
 from searchlib.expression import ast as A
 from searchlib.expression.parser import parse_expression
 from searchlib.expression.token_functions import TOKEN_FUNCTIONS, leading_integer_count
+
+
+@dataclass(frozen=True, slots=True)
+class _Argument:
+    """A function argument: its bound value, and the node as the caller wrote it (parameters of the
+    caller substituted) for feature arguments: `f(W_0)` with body `constant(p)` reads constant(W_0)."""
+
+    bound: A.Node
+    written: A.Node
 
 
 def _constant_name(key: str) -> str:
@@ -38,7 +47,7 @@ class Binder:
             self.parsed[name] = parse_expression(fn.expression.text, _location(fn))
         return self.parsed[name]
 
-    def bind(self, node: A.Node, params: Mapping[str, A.Node]) -> A.Node:
+    def bind(self, node: A.Node, params: Mapping[str, _Argument]) -> A.Node:
         if isinstance(node, A.Feature):
             return self.bind_feature(node, params)
         if isinstance(node, A.MinMaxOrReduce):
@@ -62,12 +71,12 @@ class Binder:
                 changes[f.name] = tuple((d, v if isinstance(v, str) else self.bind(v, params)) for d, v in value)
         return replace(node, **changes) if changes else node
 
-    def bind_feature(self, node: A.Feature, params: Mapping[str, A.Node]) -> A.Node:
+    def bind_feature(self, node: A.Feature, params: Mapping[str, _Argument]) -> A.Node:
         name = node.name
         if not node.args and not node.output and name in params:
-            return params[name]
+            return params[name].bound
         if name == "constant" and len(node.args) == 1 and not node.output:
-            key = A.to_text(node.args[0])
+            key = A.to_text(self.substitute_args(node.args[0], params))
             if key in self.constants:
                 return A.Const(self.constants[key], node.canonical, node.offset)
             raise self.error(f"Unknown constant '{key}'")
@@ -87,7 +96,7 @@ class Binder:
             return replace(node, args=tuple(self.substitute_args(a, params) for a in node.args))
         return node
 
-    def bind_token_function(self, node: A.Feature, params: Mapping[str, A.Node]) -> A.Node:
+    def bind_token_function(self, node: A.Feature, params: Mapping[str, _Argument]) -> A.Node:
         """tokenInputIds(L, a, b, ...) and friends: a built-in call over the bound inputs."""
         leading = leading_integer_count(node.name)
         if len(node.args) <= leading:
@@ -98,14 +107,14 @@ class Binder:
         inputs = tuple(self.bind(a, params) for a in node.args[leading:])
         return A.Call(node.name, (*node.args[:leading], *inputs), node.offset)
 
-    def substitute_args(self, node: A.Node, params: Mapping[str, A.Node]) -> A.Node:
+    def substitute_args(self, node: A.Node, params: Mapping[str, _Argument]) -> A.Node:
         if isinstance(node, A.Feature):
             if not node.args and not node.output and node.name in params:
-                return params[node.name]
+                return params[node.name].written
             return replace(node, args=tuple(self.substitute_args(a, params) for a in node.args))
         return node
 
-    def inline(self, node: A.Feature, params: Mapping[str, A.Node]) -> A.Node:
+    def inline(self, node: A.Feature, params: Mapping[str, _Argument]) -> A.Node:
         fn = self.functions[node.name]
         if node.name in self.stack:
             cycle = " -> ".join([*self.stack[self.stack.index(node.name):], node.name])
@@ -113,7 +122,8 @@ class Binder:
         if len(node.args) != len(fn.parameters):
             raise self.error(f"Function '{node.name}' takes {len(fn.parameters)} argument"
                              f"{'s' if len(fn.parameters) != 1 else ''}, got {len(node.args)}")
-        arguments = {p: self.bind(a, params) for p, a in zip(fn.parameters, node.args)}
+        arguments = {p: _Argument(self.bind(a, params), self.substitute_args(a, params))
+                     for p, a in zip(fn.parameters, node.args)}
         self.stack.append(node.name)
         try:
             return self.bind(self.function_body(node.name), arguments)

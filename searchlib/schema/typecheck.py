@@ -56,6 +56,9 @@ class _Scope:
     expression: Expression
     phase: int  # 1, 2, 3; 0 for functions and features (checked when used in a phase)
     params: Mapping[str, Type] = field(default_factory=dict)
+    # parameters the caller gave a bare name for (`f(W_0)`): substituted into feature arguments in
+    # the body (`constant(p)`, `query(p)`, `fieldMatch(p)`), as Vespa inlines them
+    bindings: Mapping[str, str] = field(default_factory=dict)
 
 
 class ProfileChecker:
@@ -106,8 +109,8 @@ class ProfileChecker:
                 self.check_text(what, Expression(name, p.location), FEATURE_LIST)
 
     def check_text(self, what: str, expression: Expression, phase: int,
-                   params: Mapping[str, Type] | None = None) -> Type:
-        scope = _Scope(what, expression, phase, params or {})
+                   params: Mapping[str, Type] | None = None, bindings: Mapping[str, str] | None = None) -> Type:
+        scope = _Scope(what, expression, phase, params or {}, bindings or {})
         return self.infer(self.parse(what, expression, scope), scope)
 
     def parse(self, what: str, expression: Expression, scope: _Scope | None = None) -> A.Node:
@@ -273,6 +276,10 @@ class ProfileChecker:
             return self.call(A.Feature(target, (), "", False, node.offset), scope)
         if name == "constant" and not node.output:
             key = A.to_text(node.args[0]) if len(node.args) == 1 else ""
+            if key in scope.params:  # `constant(p)`: the name the caller passes for p
+                if key not in scope.bindings:
+                    return None  # the body checked on its own: known where it is called
+                key = scope.bindings[key]
             if key not in self.constant_types:
                 raise self.at(scope, node, f"unknown constant '{key}'")
             return self.constant_types[key]
@@ -290,18 +297,22 @@ class ProfileChecker:
             cycle = " -> ".join([*self.calling[self.calling.index(node.name):], node.name])
             raise self.at(scope, node, f"function '{fn.name}' is recursive ({cycle})")
         arg_types = tuple(self.infer(a, scope) if not _is_name(a, scope) else None for a in node.args)
-        key = (fn.name, scope.phase, tuple(str(t) for t in arg_types))
+        bindings = {p: scope.bindings.get(a.name, a.name) for p, a in zip(fn.parameters, node.args)
+                    if isinstance(a, A.Feature) and not a.args and not a.output
+                    and (a.name in scope.bindings or _is_name(a, scope))}
+        key = (fn.name, scope.phase, tuple(str(t) for t in arg_types), tuple(sorted(bindings.items())))
         if key not in self.function_types:
             self.calling.append(fn.name)
             try:
                 self.function_types[key] = self.check_text(
-                    f"function '{fn.name}'", fn.expression, scope.phase, dict(zip(fn.parameters, arg_types)))
+                    f"function '{fn.name}'", fn.expression, scope.phase, dict(zip(fn.parameters, arg_types)),
+                    bindings)
             finally:
                 self.calling.pop()
         return self.function_types[key]
 
     def rank_feature(self, node: A.Feature, scope: _Scope) -> Type:
-        name, args = node.name, [A.to_text(a) for a in node.args]
+        name, args = node.name, [scope.bindings.get(text, text) for text in map(A.to_text, node.args)]
         if name in F.NORMALIZERS:
             if scope.phase not in (FUNCTION_BODY, _PHASES["global-phase"]):
                 raise self.at(scope, node, f"{name} is only allowed in global-phase")

@@ -64,6 +64,17 @@ def test_function_with_parameters_is_bound():
     assert out.tolist() == [11.0, 21.0]
 
 
+def test_a_name_argument_is_substituted_into_feature_arguments_as_written():
+    # neuralnet: get_model_weights(W_0) reads constant(W_0) and query(W_0), though W_0 is itself a constant
+    functions = {"weights": fn("weights", "if(query(p) == 0, constant(p), query(p))", "p"),
+                 "outer": fn("outer", "weights(q) * 10", "q")}
+    constants = {"W_0": 2.0, "W_1": 3.0}
+    assert run("weights(W_0)", functions=functions, constants=constants, features={"query(W_0)": 0.0}).tolist() == [2.0]
+    assert run("weights(W_0)", functions=functions, constants=constants, features={"query(W_0)": 5.0}).tolist() == [5.0]
+    assert run("outer(W_1)", functions=functions, constants=constants, features={"query(W_1)": 0.0}).tolist() == [30.0]
+    assert compile_expression("outer(W_1)", functions=functions, constants=constants).features == {"query(W_1)"}
+
+
 def test_nested_functions_and_zero_arg_call_forms():
     functions = {"a": fn("a", "b() + 1"), "b": fn("b", "2")}
     assert run("a + a()", functions=functions).tolist() == [6.0]

@@ -256,3 +256,13 @@ def test_global_phase_onnx_models_must_be_declared() -> None:
     error = error_of("        first-phase { expression: attribute(pop) }\n"
                      "        global-phase { expression: sum(onnx(nomodel)) }")
     assert "onnx model 'nomodel' is not declared" in str(error)
+
+
+def test_a_name_passed_to_a_function_is_substituted_into_its_feature_arguments() -> None:
+    body = """        constants { w0 tensor(x[3]): [1, 2, 3] }
+        function weights(p) { expression: constant(p) }
+        function field_score(f) { expression: fieldMatch(f) }
+        first-phase { expression: sum(weights(w0) * attribute(emb)) + field_score(title) }"""
+    load(body)  # as Vespa inlines it: constant(w0), fieldMatch(title)
+    assert "unknown constant 'nope'" in str(error_of(body.replace("weights(w0)", "weights(nope)")))
+    assert "no field 'nofield'" in str(error_of(body.replace("field_score(title)", "field_score(nofield)")))
