@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.linguistics import normalize, stems, tokenize_unstemmed
+from searchlib.schema.literal_fields import LITERAL
 
 _WORDS = re.compile(r"\w+", re.UNICODE)
 STEMMING_MODES = ("none", "best", "shortest")  # Snowball gives one stem: "best" and "shortest" agree
@@ -58,6 +59,8 @@ class MatchMode:
     max_length: int = 1_000_000
     max_token_length: int = 1000
     max_occurrences: int = 10_000
+    literal_index: str = ""  # `rank: literal`: the index of the words as written (schema.literal_fields)
+    phrase_segmenting: bool = True  # query-command phrase-segmenting: a split word is a phrase, else an AND
 
     @property
     def whole_value(self) -> bool:
@@ -84,6 +87,8 @@ def match_mode(field) -> MatchMode:
         max_length=int(settings.get("match.max-length", 1_000_000)),
         max_token_length=int(settings.get("match.max-token-length", 1000)),
         max_occurrences=int(settings.get("match.max-occurrences", 10_000)),
+        literal_index=settings.get(LITERAL, ""),
+        phrase_segmenting=settings.get("phrase-segmenting", "true") == "true",
     )
 
 
@@ -153,7 +158,7 @@ def query_match_modes(schemas) -> dict[str, MatchMode]:
             if mode != TEXT:
                 modes.setdefault(name, mode)
         for name, fieldset in schema.fieldsets.items():
-            mode = match_mode(schema.fields[fieldset.fields[0]])
+            mode = replace(match_mode(schema.fields[fieldset.fields[0]]), literal_index="")  # one index each
             if fieldset.match in ("exact", "word", "gram"):
                 mode = replace(mode, kind=fieldset.match)
             if mode != TEXT:

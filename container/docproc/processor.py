@@ -16,7 +16,8 @@ rejects them). Updates recompute a field when they assign all its inputs; otherw
 value. Mutable attributes are left to the content node (they are never fed). Every script parsed
 at load (searchlib.indexing.check), so a statement the engine cannot run has already refused the
 package: nothing is skipped here. The component indexes of
-`uri` fields (f.host, f.hostname, ...) are filled here too (searchlib.schema.uri_fields).
+`uri` fields (f.host, f.hostname, ...) are filled here too (searchlib.schema.uri_fields), and the
+literal indexes of `rank: literal` fields (searchlib.schema.literal_fields).
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from searchlib.indexing import Script, parse_indexing, run_script, script_inputs
 from searchlib.indexing import parser as P
 from searchlib.indexing.evaluator import LabeledCells
 from searchlib.languages import field_language, language_sources
+from searchlib.schema.literal_fields import with_literal_updates, with_literal_values
 from searchlib.schema.model import ApplicationPackage, Schema
 from searchlib.schema.uri_fields import with_uri_component_updates, with_uri_components
 from searchlib.tensor import Tensor, TensorType, dense_hex, tensor_to_json
@@ -65,7 +67,7 @@ class DocumentProcessor:
     async def put(self, doctype: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         schema, synthetic = self._fields[doctype]
         validate_document(schema, fields)  # user input: no synthetic fields, types checked early
-        fields = with_uri_components(schema.fields, dict(fields))
+        fields = with_literal_values(schema.fields, with_uri_components(schema.fields, dict(fields)))
         if not synthetic:
             return dict(fields)
         return await self._run(self._put, schema, synthetic, fields)
@@ -73,7 +75,7 @@ class DocumentProcessor:
     async def update(self, doctype: str, operations: Mapping[str, Any]) -> dict[str, Any]:
         schema, synthetic = self._fields[doctype]
         apply_update(schema, None, operations)  # a dry run: operations and value types checked early
-        operations = with_uri_component_updates(schema.fields, dict(operations))
+        operations = with_literal_updates(schema.fields, with_uri_component_updates(schema.fields, dict(operations)))
         if not synthetic:
             return dict(operations)
         return await self._run(self._update, schema, synthetic, operations)

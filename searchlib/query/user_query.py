@@ -28,6 +28,7 @@ from searchlib.errors import InvalidParameterError
 from searchlib.languages import detect_language, query_language
 from searchlib.linguistics import tokenize, tokenize_unstemmed
 from searchlib.match_modes import MatchMode, query_terms
+from searchlib.query.literal_boost import LiteralBoost
 from searchlib.query.tree import And, FalseItem, Not, Or, Phrase, QueryNode, Rank, Term, WeakAnd
 
 QUERY_TYPES = ("all", "any", "weakAnd", "phrase", "web", "tokenize", "linguistics")
@@ -114,12 +115,13 @@ def parse_user_query_or_empty(
     stem: bool = True,
     language: str = "",
     match_modes: Mapping[str, MatchMode] | None = None,
+    literal: LiteralBoost | None = None,
 ) -> QueryNode | None:
     """As parse_user_query, but None for an empty query (Vespa's NullItem) so callers can drop it.
     `exact_indexes` (attribute fields → how a value is normalized) take each item whole."""
     if type not in QUERY_TYPES:
         raise InvalidParameterError(f"Unknown query type '{type}': use one of {', '.join(QUERY_TYPES)}")
-    terms_of = _terms_of(stem, language or detect_language(text), match_modes or {})
+    terms_of = _terms_of(stem, language or detect_language(text), match_modes or {}, literal)
     if type == "phrase":
         return _text_item(default_index, terms_of(default_index, text))
     if type in ("tokenize", "linguistics"):
@@ -132,11 +134,14 @@ def parse_user_query_or_empty(
 _TermsOf = Callable[[str, str], list[str]]  # (index, text) -> terms
 
 
-def _terms_of(stem: bool, language: str, modes: Mapping[str, MatchMode]) -> _TermsOf:
+def _terms_of(stem: bool, language: str, modes: Mapping[str, MatchMode],
+              literal: LiteralBoost | None = None) -> _TermsOf:
     tokenizer = functools.partial(tokenize if stem else tokenize_unstemmed, language=language)
 
     def terms(index: str, text: str) -> list[str]:
         mode = modes.get(index)
+        if literal is not None:
+            literal.note(index, text, language)
         return tokenizer(text) if mode is None else query_terms(mode, text, language, stem)
     return terms
 
@@ -185,11 +190,13 @@ def _parse_items(
             index = prefix.group(1)
             position = prefix.end()
         mode = modes.get(index)
+        quoted = False
         terminator_at = text.find(mode.exact_terminator, position) if mode and mode.kind == "exact" else -1
         if terminator_at >= 0 and text[position:position + 1] != '"':
             surface = text[position:terminator_at]  # an exact value runs to its terminator
             position = terminator_at + len(mode.exact_terminator)
         elif position < length and text[position] == '"':
+            quoted = True
             end = text.find('"', position + 1)
             end = length if end < 0 else end
             surface = text[position + 1 : end]
@@ -203,7 +210,10 @@ def _parse_items(
         if sign == "-" and index == default_index and surface[:1].isdigit():
             sign = ""  # Vespa reads `-5` as the number, not as "not 5"
         whole_value = index in modes and modes[index].kind in ("word", "exact")
-        node = _affix_item(index, surface, terms_of) if whole_value else _text_item(index, terms_of(index, surface))
+        # a word split in parts ("a.b"): a phrase, or an AND under `phrase-segmenting false`
+        segmenting = quoted or mode is None or mode.phrase_segmenting
+        node = _affix_item(index, surface, terms_of) if whole_value else \
+            _text_item(index, terms_of(index, surface), segmenting)
         if node is not None:
             items.append(_Item(node, sign))
     return items
@@ -225,12 +235,12 @@ def _affix_item(index: str, surface: str, terms_of: _TermsOf) -> QueryNode | Non
     return _text_item(index, terms)
 
 
-def _text_item(index: str, tokens: list[str]) -> QueryNode | None:
+def _text_item(index: str, tokens: list[str], phrase: bool = True) -> QueryNode | None:
     if not tokens:
         return None
     if len(tokens) == 1:
         return Term(index, tokens[0])
-    return Phrase(index, tuple(tokens))
+    return Phrase(index, tuple(tokens)) if phrase else And(tuple(Term(index, token) for token in tokens))
 
 
 def _combine(items: list[_Item], query_type: str, target_hits: int) -> QueryNode | None:

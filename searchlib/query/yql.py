@@ -20,6 +20,7 @@ from searchlib.errors import QueryError
 from searchlib.languages import detect_language, language_code
 from searchlib.match_modes import MatchMode
 from searchlib.query import parameters as params
+from searchlib.query.literal_boost import LiteralBoost
 from searchlib.query.sort_specs import sort_function
 from searchlib.query.tree import (
     And, FalseItem, Not, Or, ParsedYql, QueryNode, Range, Rank, SortKey, TrueItem, WeakAnd,
@@ -84,6 +85,7 @@ class _YqlParser(
         self._exact_fields = exact_match_fields
         self._detected_language = ""
         self._same_element_field: str | None = None  # inside `f contains sameElement(...)`: f
+        self._literal = LiteralBoost(self._modes)  # rank terms for fields with `rank: literal`
 
     @property
     def _language(self) -> str:
@@ -114,7 +116,7 @@ class _YqlParser(
         else:
             sources = self._source_list("a source or schema name", allow_star=False)
         self.expect_keyword("where")
-        where = self._or_expression(0)
+        where = self._literal.apply(self._or_expression(0))
         self._check_connectivity()
         order_by: tuple[SortKey, ...] = ()
         numbers: dict[str, float | None] = {"limit": None, "offset": None, "timeout": None}
@@ -476,7 +478,7 @@ class _YqlParser(
         tree = parse_user_query_or_empty(
             settings.query, type=settings.type, default_index=settings.default_index,
             target_hits=target_hits, known_indexes=settings.known_indexes, language=self._language,
-            stem=self._stem, match_modes=self._modes,
+            stem=self._stem, match_modes=self._modes, literal=self._literal,
         )
         return apply_filter(tree, settings.filter, settings.default_index, self._language, self._modes)
 
@@ -502,7 +504,7 @@ class _YqlParser(
             ),
             known_indexes=self._settings.known_indexes,
             stem=self._annotation(params.annotation_bool, annotations, "stem", self._stem, at),
-            language=self._input_language(annotations, at), match_modes=self._modes,
+            language=self._input_language(annotations, at), match_modes=self._modes, literal=self._literal,
         )
 
     def _input_language(self, annotations: dict[str, object], at: Token) -> str:

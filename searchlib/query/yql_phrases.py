@@ -98,5 +98,6 @@ class YqlPhraseParser(YqlValueCursor):
             return [value] if value else []
         stem = self._annotation(params.annotation_bool, annotations, "stem", self._stem, at)
         if field in self._modes:
+            self._literal.note(field, text, self._language)
             return query_terms(self._modes[field], text, self._language, stem)
         return (tokenize if stem else tokenize_unstemmed)(text, self._language)

@@ -27,6 +27,7 @@ from searchlib.schema.geo_fields import check_position_fields, zcurve_source
 from searchlib.schema.predicate_fields import check_predicate_fields
 from searchlib.schema.profiles import resolve_profiles
 from searchlib.schema.references import check_reference_fields, imported_fields
+from searchlib.schema.literal_fields import add_literal_indexes
 from searchlib.schema.uri_fields import add_uri_components
 from searchlib.schema.struct_compiler import (
     check_type, implicit_struct_indexes, is_struct_path, resolve_structs, struct_field_entries,
@@ -166,6 +167,7 @@ def compile_schema(decl: SchemaDecl, package: Mapping[str, SchemaDecl] | None = 
     check_position_fields(fields)
     check_predicate_fields(fields)
     add_uri_components(fields)
+    add_literal_indexes(fields)
     fieldsets = _fieldsets(decl, fields)
     summaries = _summaries(decl, fields, structs)
     profiles = resolve_profiles(decl.rank_profiles + _document_parent_profiles(decl, package), fields,

@@ -12,8 +12,9 @@ from searchlib.errors import SchemaError, SourceLocation
 from searchlib.match_modes import MATCH_ALGORITHMS, MATCH_KINDS, check_match_settings
 from searchlib.schema.blocks import Setting, parse_int, read_settings_block
 from searchlib.schema.lexer import Scanner
+from searchlib.schema.literal_fields import LITERAL
 from searchlib.schema.model import Field, FieldType, HnswParams, SummaryField
-from searchlib.schema.query_commands import check_query_command
+from searchlib.schema.query_commands import PHRASE_SEGMENTING, check_query_command, phrase_segmenting
 from searchlib.schema.sort_settings import apply_sorting, read_sorting
 from searchlib.schema.types import TypeSpecError, parse_field_type
 from searchlib.sort_functions import DEFAULT_SORT_SETTINGS
@@ -139,7 +140,9 @@ class FieldBody:
             location = sc.location(start)
             handler = getattr(self, "_" + key.replace("-", "_"), None)
             if key == "query-command":  # for custom searchers, or a built-in one (refused)
-                check_query_command(self._value(key), self.owner, location)
+                command = check_query_command(self._value(key), self.owner, location, on_field=True)
+                if command.split()[0].lower() == PHRASE_SEGMENTING:
+                    self.settings[PHRASE_SEGMENTING] = str(phrase_segmenting(command, self.owner, location)).lower()
             elif key in _FIELD_VALUE_SETTINGS:
                 self.locations[key] = location
                 self.settings[key] = self._value(key)
@@ -256,10 +259,12 @@ class FieldBody:
         else:
             sc.expect("{", f"after 'rank' in {self.owner}")
             value = " ".join(i.key for i in read_settings_block(sc, f"rank of {self.owner}",
-                                                                  {"filter": "flag", "normal": "flag"}))
-        if value == "literal":
-            raise SchemaError(f"not supported: rank: literal (an extra index of unstemmed words) in {self.owner}",
-                              location)
+                                                                  {"filter": "flag", "normal": "flag",
+                                                                   "literal": "flag"}))
+        if value == "literal":  # an extra index of the words as written (searchlib.schema.literal_fields)
+            self.settings[LITERAL] = "true"
+            self.locations[LITERAL] = location
+            return
         if value not in ("filter", "normal"):
             raise SchemaError(f"rank must be filter or normal, not '{value}' in {self.owner}", location)
         self.rank = value

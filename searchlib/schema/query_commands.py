@@ -2,7 +2,11 @@
 container's IndexFacts carries for the field. Vespa's own searchers act on a few built-in commands
 (phrase-segmenting, and the ones its config model writes itself: stem, normalize, lowercase, exact,
 ...); any other name is only read by an application's custom Java searchers, so without one it does
-nothing, in Vespa as here. A built-in command this engine does not carry out is refused."""
+nothing, in Vespa as here. A built-in command this engine does not carry out is refused.
+
+`phrase-segmenting [true|false]` on a field is carried out: in user queries (userQuery(),
+userInput()), a word the tokenizer splits ("a.b") becomes a phrase of its parts when true (what this
+engine does for every index by default) and an AND of them when false (Vespa's default)."""
 from __future__ import annotations
 
 import logging
@@ -17,14 +21,29 @@ BUILT_IN = frozenset({"phrase-segmenting", "dynteaser", "highlight", "lowercase"
                       "attribute", "index", "default-position", "multivalue", "fieldset", "type", "literal-boost"})
 
 
-def check_query_command(value: str, owner: str, location: SourceLocation) -> str:
+PHRASE_SEGMENTING = "phrase-segmenting"
+
+
+def check_query_command(value: str, owner: str, location: SourceLocation, *, on_field: bool = False) -> str:
     command = value.strip().strip('"')
     name = command.split()[0] if command.split() else ""
     if not name:
         raise SchemaError(f"missing value for 'query-command' in {owner}", location)
+    if on_field and name.lower() == PHRASE_SEGMENTING:
+        phrase_segmenting(command, owner, location)
+        return command
     if name.lower() in BUILT_IN:
         raise SchemaError(f"not supported: query-command '{name}' in {owner} (Vespa's container acts on it; "
                           "this engine does not)", location)
     log.info("%s: query-command '%s' in %s is for custom searchers; this engine runs none, so it has no "
              "effect (as in Vespa without such a searcher)", location, name, owner)
     return command
+
+
+def phrase_segmenting(command: str, owner: str, location: SourceLocation) -> bool:
+    """`phrase-segmenting` and `phrase-segmenting true` → True, `phrase-segmenting false` → False."""
+    words = command.split()
+    if len(words) == 1 or (len(words) == 2 and words[1].lower() in ("true", "false")):
+        return len(words) == 1 or words[1].lower() == "true"
+    raise SchemaError(f"query-command '{command}' in {owner}: write 'phrase-segmenting true' or "
+                      f"'phrase-segmenting false'", location)

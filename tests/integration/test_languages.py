@@ -40,6 +40,15 @@ SET_LANGUAGE = {
     "untagged": {"headline": "Häuser", "body": "Häuser"},
     "retagged": {"headline": "Gärten", "body": "Gärten"},
 }
+# `rank: literal` on label: the same stems, different words as written
+LITERAL = {
+    "lit-running": {"label": "Running shoes"},
+    "lit-runs": {"label": "He runs"},
+    "lit-cafe-accent": {"label": "Café"},
+    "lit-cafe": {"label": "cafe"},
+    "code-split": {"code": "e.mail"},  # "e" and "mail" at separate places: only an AND finds it
+    "code-apart": {"code": "mail to e"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +58,7 @@ def http(tmp_path_factory):
             documents = {lang: {"body": body} for lang, (body, _) in INFLECTED.items()}
             documents.update({lang: {"body": text} for lang, text in CJK.items()})
             documents.update(SET_LANGUAGE)
+            documents.update(LITERAL)
             for name, fields in documents.items():
                 response = client.post(f"/document/v1/test/page/docid/{name}", json={"fields": fields})
                 assert response.status_code == 200, response.text
@@ -122,3 +132,44 @@ def test_a_malformed_language_is_a_bad_request(http) -> None:
     assert response.status_code == 400
     error = response.json()["root"]["errors"][0]
     assert error["code"] == 4 and "language" in error["message"]
+
+
+def literal_ranking(http, yql: str, **params) -> list[tuple[str, float, dict]]:
+    response = http.get("/search/", params={"yql": yql, "ranking": "literal", "language": "en", **params})
+    assert response.status_code == 200, response.text
+    return [(hit["id"].rsplit(":", 1)[1], hit["relevance"], hit["fields"]["matchfeatures"])
+            for hit in response.json()["root"].get("children", [])]
+
+
+def test_rank_literal_ranks_the_word_as_written_above_its_other_inflections(http) -> None:
+    # "running" and "runs" both stem to "run": both match label; only "Running shoes" holds the
+    # word as written, so only it matches the added rank term label_literal:running
+    hits = literal_ranking(http, 'select * from page where label contains "running"')
+    assert [(name, score) for name, score, _ in hits] == [("lit-running", 11.0), ("lit-runs", 1.0)]
+    assert hits[0][2] == {"matches(label)": 1.0, "matches(label_literal)": 1.0, "matchCount(label_literal)": 1.0}
+    assert hits[1][2]["matches(label_literal)"] == 0.0
+    hits = literal_ranking(http, 'select * from page where {defaultIndex:"label"}userInput(@q)', q="runs")
+    assert [(name, score) for name, score, _ in hits] == [("lit-runs", 11.0), ("lit-running", 1.0)]
+    # the literal index keeps accents: "café" matches both in label, as written only "Café"
+    hits = literal_ranking(http, 'select * from page where label contains "café"')
+    assert [(name, score) for name, score, _ in hits] == [("lit-cafe-accent", 11.0), ("lit-cafe", 1.0)]
+
+
+def test_the_literal_index_is_searchable_and_follows_updates(http) -> None:
+    assert found(http, 'select * from page where label_literal contains "RUNNING"') == ["lit-running"]
+    assert found(http, 'select * from page where label_literal contains "run"') == []  # never stemmed
+    response = http.put("/document/v1/test/page/docid/lit-runs", json={"fields": {"label": {"assign": "running"}}})
+    assert response.status_code == 200, response.text
+    try:
+        assert found(http, 'select * from page where label_literal contains "running"') == ["lit-running", "lit-runs"]
+    finally:
+        response = http.put("/document/v1/test/page/docid/lit-runs", json={"fields": {"label": {"assign": "He runs"}}})
+        assert response.status_code == 200, response.text
+    response = http.post("/document/v1/test/page/docid/fed-literal", json={"fields": {"label_literal": "x"}})
+    assert response.status_code == 400, response.text  # computed, never fed
+
+
+def test_phrase_segmenting_false_makes_a_split_word_an_and(http) -> None:
+    # code has phrase-segmenting false: "e.mail" is e AND mail, which "mail to e" also holds
+    assert found(http, query="code:e.mail", type="all") == ["code-apart", "code-split"]
+    assert found(http, query='code:"e mail"', type="all") == ["code-split"]  # a quoted phrase stays one

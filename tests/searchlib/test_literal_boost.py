@@ -1,0 +1,85 @@
+"""`rank: literal` (searchlib.schema.literal_fields, searchlib.query.literal_boost) and the field
+query-command `phrase-segmenting`: compiled, filled at write and added to queries."""
+from __future__ import annotations
+
+import pytest
+
+from searchlib.errors import SchemaError
+from searchlib.match_modes import query_match_modes
+from searchlib.query.tree import And, Phrase, Rank, Term
+from searchlib.query.user_query import parse_user_query
+from searchlib.query.yql import parse_yql
+from searchlib.schema.application import application_from_text
+from searchlib.schema.literal_fields import with_literal_updates, with_literal_values
+
+
+def schema(field_body: str, extra: str = "") -> str:
+    return f"schema d {{\n  document d {{\n    field t type string {{\n{field_body}\n    }}\n{extra}  }}\n}}\n"
+
+
+LITERAL = schema("      indexing: index | summary\n      rank: literal")
+
+
+def app(text: str = LITERAL):
+    return application_from_text(text, name="d.sd")
+
+
+def test_rank_literal_adds_an_unstemmed_accent_keeping_index() -> None:
+    fields = app().schemas["d"].fields
+    literal = fields["t_literal"]
+    assert literal.is_index and not literal.in_document and not literal.is_summary
+    assert literal.settings["stemming"] == "none" and literal.settings["normalizing"] == "none"
+    modes = query_match_modes(app().schemas.values())
+    assert modes["t"].literal_index == "t_literal"
+    assert not modes["t_literal"].stemming and not modes["t_literal"].normalizing
+    assert app(schema("      indexing: index\n      rank { literal }")).schemas["d"].fields["t_literal"].is_index
+
+
+@pytest.mark.parametrize("text, message, line", [
+    (schema("      indexing: attribute\n      rank: literal"), "rank: literal in field 't' needs 'index'", 3),
+    (schema("      indexing: index\n      rank: literal", "    field t_literal type string { indexing: index }\n"),
+     "adds the index 't_literal', which is already a field", 3),
+    (schema("      indexing: index\n      query-command: \"phrase-segmenting maybe\""),
+     "write 'phrase-segmenting true' or 'phrase-segmenting false'", 5),
+])
+def test_refusals_are_located(text, message, line) -> None:
+    with pytest.raises(SchemaError) as raised:
+        app(text)
+    assert message in str(raised.value) and raised.value.location.line == line
+
+
+def test_the_literal_index_is_filled_from_its_field_on_put_and_update() -> None:
+    fields = app().schemas["d"].fields
+    assert with_literal_values(fields, {"t": "Cars", "t_literal": "forged"}) == {"t": "Cars", "t_literal": "Cars"}
+    assert with_literal_values(fields, {}) == {}
+    assert with_literal_updates(fields, {"t": {"assign": "Vans"}}) == \
+        {"t": {"assign": "Vans"}, "t_literal": {"assign": "Vans"}}
+
+
+def test_each_word_searched_in_the_field_becomes_a_literal_rank_term_at_the_root() -> None:
+    modes = query_match_modes(app().schemas.values())
+
+    def where(yql: str, **parameters):
+        return parse_yql(yql, match_modes=modes, parameters=parameters).where
+
+    assert where('select * from d where t contains "Cafés"') == \
+        Rank((Term("t", "cafe"), Term("t_literal", "cafés")))
+    # a root rank() gets them as more children; the words of a phrase each get one
+    assert where('select * from d where rank(t contains phrase("Running", "Cars"), t contains "x")') == \
+        Rank((Phrase("t", ("run", "car")), Term("t", "x"), Term("t_literal", "running"), Term("t_literal", "cars"),
+              Term("t_literal", "x")))
+    assert where("select * from d where userQuery()", query="t:Running", type="all") == \
+        Rank((Term("t", "run"), Term("t_literal", "running")))
+    assert where('select * from d where {defaultIndex:"t", grammar:"all"}userInput("Running")') == \
+        Rank((Term("t", "run"), Term("t_literal", "running")))
+    assert where('select * from d where t_literal contains "Cafés"') == Term("t_literal", "cafés")
+
+
+def test_phrase_segmenting_false_splits_a_user_query_word_into_an_and() -> None:
+    segmented = app(schema("      indexing: index\n      query-command: \"phrase-segmenting false\""))
+    modes = query_match_modes(segmented.schemas.values())
+    assert parse_user_query("t:e.mail", type="all", match_modes=modes) == And((Term("t", "e"), Term("t", "mail")))
+    assert parse_user_query('t:"e.mail"', type="all", match_modes=modes) == Phrase("t", ("e", "mail"))
+    phrase = query_match_modes(app(schema("      indexing: index\n      query-command: phrase-segmenting"))
+                               .schemas.values())
+    assert parse_user_query("t:e.mail", type="all", match_modes=phrase) == Phrase("t", ("e", "mail"))
