@@ -161,6 +161,8 @@ def query_match_modes(schemas) -> dict[str, MatchMode]:
             mode = replace(match_mode(schema.fields[fieldset.fields[0]]), literal_index="")  # one index each
             if fieldset.match in ("exact", "word", "gram"):
                 mode = replace(mode, kind=fieldset.match)
+            if fieldset.exact_terminator:
+                mode = replace(mode, exact_terminator=fieldset.exact_terminator)
             if mode != TEXT:
                 modes.setdefault(name, mode)
     return modes

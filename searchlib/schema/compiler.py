@@ -298,15 +298,17 @@ def _fieldsets(decl: SchemaDecl, fields: Mapping[str, Field]) -> dict[str, Field
     for fs in decl.fieldsets:
         if fs.name in fieldsets:
             raise SchemaError(f"duplicate fieldset '{fs.name}'", fs.location)
-        if fs.name in fields:
-            raise SchemaError(f"fieldset '{fs.name}' has the same name as a field", fs.location)
+        if fs.name in fields:  # Vespa derives both: its content nodes resolve the name to the fieldset
+            log.warning("%s: fieldset '%s' has the name of a field: searching '%s' searches the fieldset's "
+                        "fields, as in Vespa (the field keeps its own query processing); rename one of them",
+                        fs.location, fs.name, fs.name)
         if not fs.fields:
             raise SchemaError(f"fieldset '{fs.name}' has no fields", fs.location)
         for ref in fs.fields:
             if ref.name not in fields:
                 raise SchemaError(f"fieldset '{fs.name}' names unknown field '{ref.name}'", ref.location)
         names = tuple(dict.fromkeys(ref.name for ref in fs.fields))
-        fieldsets[fs.name] = FieldSet(fs.name, names, fs.location, fs.match)
+        fieldsets[fs.name] = FieldSet(fs.name, names, fs.location, fs.match, fs.exact_terminator)
     return fieldsets
 
 

@@ -151,6 +151,7 @@ class FieldSet:
     fields: tuple[str, ...]
     location: SourceLocation = NOWHERE
     match: str = ""  # `match: exact` on the fieldset; "" when not set
+    exact_terminator: str = ""  # its own `exact-terminator`; "" when not set (the first field's applies)
 
 
 # Summary sources that are not document fields: every summary renders `sddocname`, and the default

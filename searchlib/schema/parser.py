@@ -254,6 +254,9 @@ class _SchemaParser:
             elif key == "match":
                 for item in read_match_items(sc, owner):
                     key = "text" if item.key == "token" else item.key  # token: Vespa's deprecated name of text
+                    if key == "exact-terminator":
+                        decl.exact_terminator = (item.value or "").strip().strip('"')
+                        continue
                     if key not in ("text", "exact", "word", "gram", "uncased"):  # what queries honour
                         raise SchemaError(f"not supported: match setting '{item.key}' on {owner} (set it "
                                           f"on its fields)", item.location)
@@ -261,7 +264,12 @@ class _SchemaParser:
             elif key == "query-command":  # for custom searchers, or a built-in one (refused)
                 sc.expect(":", f"after 'query-command' in {owner}")
                 value, _ = sc.line_value(f"'query-command' in {owner}")
-                check_query_command(value, owner, sc.location(key_pos))
+                command = value.strip().strip('"').split()
+                if command[:1] == ["exact"]:  # Vespa's own form of `match { exact exact-terminator: X }`
+                    decl.match = "exact"
+                    decl.exact_terminator = command[1] if len(command) > 1 else decl.exact_terminator
+                else:
+                    check_query_command(value, owner, sc.location(key_pos), on_fieldset=True)
             else:
                 raise SchemaError(f"unknown element '{key}' in {owner}", sc.location(key_pos))
         return decl

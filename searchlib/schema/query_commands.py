@@ -6,7 +6,9 @@ nothing, in Vespa as here. A built-in command this engine does not carry out is 
 
 `phrase-segmenting [true|false]` on a field is carried out: in user queries (userQuery(),
 userInput()), a word the tokenizer splits ("a.b") becomes a phrase of its parts when true (what this
-engine does for every index by default) and an AND of them when false (Vespa's default)."""
+engine does for every index by default) and an AND of them when false (Vespa's default). On a
+fieldset, `exact [terminator]` is Vespa's form of `match { exact  exact-terminator: ... }` (read by
+the schema parser), and `dynteaser` has no effect."""
 from __future__ import annotations
 
 import logging
@@ -22,15 +24,21 @@ BUILT_IN = frozenset({"phrase-segmenting", "dynteaser", "highlight", "lowercase"
 
 
 PHRASE_SEGMENTING = "phrase-segmenting"
+DYNTEASER = "dynteaser"  # marks an index for Vespa's JuniperSearcher, which reads summary fields only
 
 
-def check_query_command(value: str, owner: str, location: SourceLocation, *, on_field: bool = False) -> str:
+def check_query_command(value: str, owner: str, location: SourceLocation, *, on_field: bool = False,
+                        on_fieldset: bool = False) -> str:
     command = value.strip().strip('"')
     name = command.split()[0] if command.split() else ""
     if not name:
         raise SchemaError(f"missing value for 'query-command' in {owner}", location)
     if on_field and name.lower() == PHRASE_SEGMENTING:
         phrase_segmenting(command, owner, location)
+        return command
+    if on_fieldset and name.lower() == DYNTEASER:
+        log.info("%s: query-command dynteaser in %s has no effect: a summary field's `summary: dynamic` "
+                 "decides its snippet (a fieldset is no summary field, in Vespa either)", location, owner)
         return command
     if name.lower() in BUILT_IN:
         raise SchemaError(f"not supported: query-command '{name}' in {owner} (Vespa's container acts on it; "

@@ -32,6 +32,7 @@ class FieldSetDecl:
     fields: list[NameRef]
     location: SourceLocation
     match: str = ""
+    exact_terminator: str = ""  # `exact-terminator` in its match, or `query-command: "exact X"`
 
 
 @dataclass(slots=True)

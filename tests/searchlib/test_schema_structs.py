@@ -176,8 +176,8 @@ def test_attribute_sorting_settings_in_both_forms() -> None:
      "not supported: 'rank s { ... }' (element-gap", 6),
     ("    field s type string { indexing: index }", "  fieldset f {\n    fields: s\n    query-command: phrase-segmenting\n  }",
      "not supported: query-command 'phrase-segmenting' in fieldset 'f'", 7),
-    ("    field s type string { indexing: index }", "  fieldset f {\n    fields: s\n    query-command: dynteaser\n  }",
-     "not supported: query-command 'dynteaser' in fieldset 'f'", 7),
+    ("    field s type string { indexing: index }", "  fieldset f {\n    fields: s\n    query-command: highlight\n  }",
+     "not supported: query-command 'highlight' in fieldset 'f'", 7),
 ])
 def test_vespa_settings_not_implemented_are_refused_where_written(fields, outside, message, line) -> None:
     with pytest.raises(SchemaError, match=re.escape(message)) as raised:
