@@ -76,9 +76,12 @@ def package_generation(root: str | Path, files: list[str]) -> str:
 def load_application(path: str | Path, *, derive_only: bool = False) -> ApplicationPackage:
     """Load and compile the application package in directory `path`. derive_only: compile as
     Vespa's config derivation does (its derived-config tests): `file:` rank constants take their
-    declared types without their contents being read, and the services.xml rule that reference
-    targets are global document types is not applied. A package to run (validate, up) is loaded
-    without it, so a missing constant file or a non-global parent is a located error there."""
+    declared types without their contents being read, a name in an expression that is no function,
+    constant or known rank feature is taken as a rank feature (Vespa's config model does not know
+    the content nodes' features), and the services.xml rule that reference targets are global
+    document types is not applied. A package to run (validate, up) is loaded without it, so a
+    missing constant file, an unknown rank feature or a non-global parent is a located error there,
+    as Vespa's deploy refuses them."""
     root = Path(path)
     if not root.is_dir():
         raise SchemaError(f"application package '{root}' is not a directory", SourceLocation(str(root), 0, 0))
@@ -87,7 +90,7 @@ def load_application(path: str | Path, *, derive_only: bool = False) -> Applicat
     sources = {relative: (root / relative).read_text(encoding="utf-8") for relative in files
                if _is_schema_source(relative) or relative == "services.xml" or is_query_profile_source(relative)}
     return _build(sources, str(root), package_generation(root, files), schema_dir, display_root=root,
-                  read_constant_files=not derive_only, require_global_parents=not derive_only)
+                  derive_only=derive_only)
 
 
 def application_from_text(sd_text: str, *, services_xml: str | None = None, name: str = "test.sd",
@@ -124,7 +127,7 @@ def _is_schema_source(relative: str) -> bool:
 
 def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: Path | None,
            display_root: Path | None, check_expressions: bool = True,
-           require_global_parents: bool = True, read_constant_files: bool = True) -> ApplicationPackage:
+           derive_only: bool = False) -> ApplicationPackage:
     def file_name(relative: str) -> str:
         return str(display_root / relative) if display_root is not None else relative
 
@@ -151,7 +154,7 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
     schemas = compile_schemas(decls.values())
     check_indexing(schemas)  # a statement the container cannot run refuses the package here
     if check_expressions:  # every rank-profile expression type-checks, or the load fails
-        check_schemas(schemas, display_root, read_constant_files=read_constant_files)
+        check_schemas(schemas, display_root, read_constant_files=not derive_only, verify_features=not derive_only)
     document_types = [schema.document_name for schema in schemas.values()]
     services_text = sources.get("services.xml")
     limits = ContainerLimits()
@@ -167,7 +170,7 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
             for reference, location in services.files:
                 confined_path(display_root, reference, location, "services.xml file")
             components = resolve_components(components, services.models)  # url=/model-id=: never downloaded
-    if require_global_parents:
+    if not derive_only:
         check_global_references(schemas, clusters)
     if display_root is not None:
         for schema in schemas.values():

@@ -39,13 +39,17 @@ FEATURE_LIST = 4  # match- and summary-features: after the phases, no normalizer
 
 
 def check_schemas(schemas: Mapping[str, Schema], package_path: str | Path | None = None, *,
-                  read_constant_files: bool = True) -> None:
+                  read_constant_files: bool = True, verify_features: bool = True) -> None:
     """Raise SchemaError for the first expression of any profile that does not type-check.
-    read_constant_files=False: `file:` constants take their declared types unread (derive mode)."""
+    read_constant_files=False: `file:` constants take their declared types unread (derive mode).
+    verify_features=False: a name that is no function, constant or known rank feature is taken as
+    a rank feature giving a number, as Vespa's config model derives it (derive mode); at deploy
+    Vespa's content nodes (verify-ranksetup) refuse it, and so does this check by default."""
     root = Path(package_path) if package_path else None
     for schema in schemas.values():
         for profile in schema.rank_profiles.values():
-            ProfileChecker(schema, profile, root, read_constant_files=read_constant_files).check()
+            ProfileChecker(schema, profile, root, read_constant_files=read_constant_files,
+                           verify_features=verify_features).check()
 
 
 @dataclass(slots=True)
@@ -63,8 +67,9 @@ class _Scope:
 
 class ProfileChecker:
     def __init__(self, schema: Schema, profile: RankProfile, package_path: Path | None, *,
-                 read_constant_files: bool = True) -> None:
+                 read_constant_files: bool = True, verify_features: bool = True) -> None:
         self.schema = schema
+        self.verify_features = verify_features
         self.profile = profile
         self.package_path = package_path
         self.inputs = {_query_key(i.name): i for i in profile.inputs.values()}
@@ -272,6 +277,8 @@ class ProfileChecker:
         if name == "rankingExpression" and len(node.args) == 1 and not node.output:
             target = A.to_text(node.args[0]).strip("\"'")
             if target not in self.profile.functions:
+                if not self.verify_features:  # derive mode: a feature name the content nodes check
+                    return DOUBLE
                 raise self.at(scope, node, f"rankingExpression({target}): no function '{target}' in the profile")
             return self.call(A.Feature(target, (), "", False, node.offset), scope)
         if name == "constant" and not node.output:
@@ -312,6 +319,14 @@ class ProfileChecker:
         return self.function_types[key]
 
     def rank_feature(self, node: A.Feature, scope: _Scope) -> Type:
+        try:
+            return self._rank_feature(node, scope)
+        except SchemaError:
+            if self.verify_features:
+                raise
+            return DOUBLE  # derive mode: the content nodes check features and their arguments at deploy
+
+    def _rank_feature(self, node: A.Feature, scope: _Scope) -> Type:
         name, args = node.name, [scope.bindings.get(text, text) for text in map(A.to_text, node.args)]
         if name in F.NORMALIZERS:
             if scope.phase not in (FUNCTION_BODY, _PHASES["global-phase"]):

@@ -266,3 +266,17 @@ def test_a_name_passed_to_a_function_is_substituted_into_its_feature_arguments()
     load(body)  # as Vespa inlines it: constant(w0), fieldMatch(title)
     assert "unknown constant 'nope'" in str(error_of(body.replace("weights(w0)", "weights(nope)")))
     assert "no field 'nofield'" in str(error_of(body.replace("field_score(title)", "field_score(nofield)")))
+
+
+def test_derive_mode_takes_unknown_names_as_rank_features_deploy_refuses_them(tmp_path) -> None:
+    # Vespa's config model derives `classicRank` (rankingexpression, renamedfeatures in its tests);
+    # its content nodes refuse it at deploy: so does a package loaded to run
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "doc.sd").write_text(schema_with(
+        "        first-phase { expression: classicRank + attribute }\n"
+        "        summary-features: rankingExpression(nosuch)"))
+    profile = load_application(tmp_path, derive_only=True).schemas["doc"].rank_profiles["p"]
+    assert profile.first_phase.expression.text.strip() == "classicRank + attribute"
+    with pytest.raises(SchemaError, match="unknown function or rank feature 'classicRank'") as raised:
+        load_application(tmp_path)
+    assert (raised.value.location.line, raised.value.location.column) == position_of("classicRank", "        first-phase { expression: classicRank + attribute }")
