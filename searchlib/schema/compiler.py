@@ -372,7 +372,8 @@ def _summaries(decl: SchemaDecl, fields: Mapping[str, Field],
                 if source not in fields and source not in BUILTIN_SUMMARY_SOURCES \
                         and not is_struct_path(source, fields, structs) and zcurve_source(fields, source) is None:
                     raise SchemaError(f"summary '{entry.summary.name}' in document-summary '{summary.name}' "
-                                      f"refers to unknown field '{source}'", entry.location)
+                                      f"refers to unknown field '{source}' (name a field with `source:`, or "
+                                      f"declare the field)", entry.location)
             _check_summary_field(entry.summary, fields, entry.location)
             entries[entry.summary.name] = entry.summary
         result = DocumentSummary(summary.name, tuple(entries.values()), summary.omit_summary_features,

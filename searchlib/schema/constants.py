@@ -39,8 +39,9 @@ def _from_file(constant: RankConstant, relative: str, package_path: Path | None)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise SchemaError(f"constant '{constant.name}': cannot read '{path}': {error.strerror}",
-                          constant.location) from None
+        raise SchemaError(f"constant '{constant.name}': cannot read '{path}': {error.strerror} (add the file "
+                          f"at '{relative}' in the application package, or give the constant its value "
+                          f"inline: `value: ...`)", constant.location) from None
     except json.JSONDecodeError as error:
         raise SchemaError(f"constant '{constant.name}': '{path}' is not valid JSON: {error}",
                           constant.location) from None

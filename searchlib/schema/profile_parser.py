@@ -65,7 +65,8 @@ def _expression_from_file(name: str, location: SourceLocation, schema_dir: Path 
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise SchemaError(f"cannot read expression file '{path}': {exc.strerror}", location) from None
+        raise SchemaError(f"cannot read expression file '{path}': {exc.strerror} (put '{file}' in the folder "
+                          f"'{schema_dir.name}/' beside the schema, or write the expression inline)", location) from None
     stripped = text.strip()
     line = text[: text.find(stripped)].count("\n") + 1 if stripped else 1
     return Expression(stripped, SourceLocation(str(path), line, 1))

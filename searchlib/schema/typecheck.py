@@ -84,8 +84,10 @@ class ProfileChecker:
             if not from_file or (package_path is not None and read_constant_files):
                 try:
                     constant_value(constant, package_path)
-                except SchemaError as error:
-                    raise SchemaError(f"rank-profile '{profile.name}': {error.message}", error.location) from None
+                except SchemaError as error:  # a schema-level constant (in every profile) is no profile's
+                    shared = all(p.constants.get(constant.name) == constant for p in schema.rank_profiles.values())
+                    where = f"schema '{schema.name}'" if shared else f"rank-profile '{profile.name}'"
+                    raise SchemaError(f"{where}: {error.message}", error.location) from None
         self.function_types: dict[tuple[str, int, tuple[str, ...]], Type] = {}
         self.calling: list[str] = []
         self.checked_models: set[str] = set()

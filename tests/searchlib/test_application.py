@@ -292,3 +292,19 @@ def test_derive_mode_types_file_constants_by_declaration_without_reading_them(tm
     with pytest.raises(SchemaError, match="cannot read") as raised:
         load_application(tmp_path)
     assert (raised.value.location.line, raised.value.location.file.endswith("c.sd")) == (7, True)
+    assert "rank-profile 'p'" in str(raised.value)  # the profile's own constant
+    assert "add the file at 'files/w.json' in the application package, or give the constant its value " \
+           "inline" in str(raised.value)  # the refusal names the fix
+
+
+def test_a_missing_schema_level_constant_file_is_the_schemas_not_a_profiles(tmp_path: Path) -> None:
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "c.sd").write_text(
+        "schema c {\n  document c {\n    field x type int { indexing: attribute }\n  }\n"
+        "  constant w {\n    file: files/w.json\n    type: tensor(d[2])\n  }\n"
+        "  rank-profile p {\n    first-phase { expression: sum(constant(w)) * attribute(x) }\n  }\n}\n")
+    with pytest.raises(SchemaError) as raised:
+        load_application(tmp_path)
+    message = str(raised.value)
+    assert "schema 'c': constant" in message and "rank-profile" not in message
+    assert raised.value.location.line == 5
