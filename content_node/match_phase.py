@@ -32,18 +32,22 @@ def diverse_first(index, diversity: Diversity, rows: np.ndarray, rerank_count: i
     return np.concatenate([chosen, rest]).astype(np.int64)
 
 
-def limit(index, phase: MatchPhase | None, candidates: np.ndarray) -> np.ndarray:
-    """The candidates to rank, in local-id order (all of them when few enough match)."""
-    if phase is None or len(candidates) <= phase.max_hits:
+def limit(index, phase: MatchPhase | None, candidates: np.ndarray, total_share: int | None = None) -> np.ndarray:
+    """The candidates to rank, in local-id order (all of them when few enough match). With
+    `total-max-hits`, `total_share` is this node's share of it (the container's; alone: all of it)."""
+    if phase is None:
+        return candidates
+    max_hits = phase.max_hits if phase.max_hits is not None else total_share or phase.total_max_hits
+    if len(candidates) <= max_hits:
         return candidates
     values = np.asarray(index.attribute(phase.attribute))[candidates]
     values = np.where(present(values), values, values.dtype.type(0))  # unset as 0; int64 stays exact
     descending = ~values if values.dtype.kind == "i" else -values  # ~v: reversed without overflow
     order = np.argsort(values if phase.ascending else descending, kind="stable")  # candidates are in local-id order
     if phase.diversity is None:
-        chosen = order[:phase.max_hits]
+        chosen = order[:max_hits]
     else:
-        chosen = _pick(index, phase.diversity, candidates, order, phase.max_hits)
+        chosen = _pick(index, phase.diversity, candidates, order, max_hits)
     return np.sort(candidates[chosen])
 
 

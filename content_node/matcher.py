@@ -41,6 +41,7 @@ class SearchParams:
     keep_rank_count: int | None = None
     rank_score_drop_limit: float | None = None
     second_phase_rank_score_drop_limit: float | None = None
+    match_phase_max_hits: int | None = None  # from the profile's total-max-hits (the container spreads it)
     now: float = 0.0
     deadline: float = float("inf")  # time.monotonic() value
     grouping: GroupingOperation | None = None
@@ -75,7 +76,8 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     if shortcut is not None:
         return shortcut
     candidates = streaming.within(index, params.streaming_selection, matching.matches(params.query))
-    limited = match_phase.limit(index, match_phase.settings_of(schema, program.profile), candidates)
+    limited = match_phase.limit(index, match_phase.settings_of(schema, program.profile), candidates,
+                                params.match_phase_max_hits)
     unranked = len(candidates) - len(limited)  # match-phase: only the best by its attribute are ranked
     searched = round(active * len(limited) / len(candidates)) if unranked else active  # the share ranked
     degraded |= DEGRADED_MATCH_PHASE if unranked else 0

@@ -33,10 +33,12 @@ class Diversity:
 @dataclass(frozen=True, slots=True)
 class MatchPhase:
     attribute: str
-    max_hits: int
+    max_hits: int | None  # per node; None with total-max-hits
     ascending: bool = False
     max_filter_coverage: float = DEFAULT_MAX_FILTER_COVERAGE
     diversity: Diversity | None = None
+    # across the content nodes searched: each takes ceil(total / nodes) (searchlib.phase_counts)
+    total_max_hits: int | None = None
 
 
 def match_phase_of(settings: Mapping[str, str], fields: Mapping[str, Field], profile: str,
@@ -48,8 +50,6 @@ def match_phase_of(settings: Mapping[str, str], fields: Mapping[str, Field], pro
     where = f"rank-profile '{profile}'"
     if not given and not diversity:
         return None
-    if "total-max-hits" in given:
-        raise SchemaError(f"match-phase of {where}: not supported: total-max-hits", location)
     for estimation in ("evaluation-point", "pre-post-filter-tipping-point"):
         # Vespa's limiter estimates the hit count from a sample (evaluation-point) and then picks a
         # pre- or post-filter strategy (the tipping point); a node here counts its matches exactly
@@ -60,16 +60,20 @@ def match_phase_of(settings: Mapping[str, str], fields: Mapping[str, Field], pro
     if not given:  # diversity alone: before the second phase (diversity_of)
         _diversity(diversity, fields, where, location)
         return None
-    if "attribute" not in given or "max-hits" not in given:
-        raise SchemaError(f"{where}: match-phase needs an attribute and max-hits", location)
+    if "attribute" not in given or ("max-hits" in given) == ("total-max-hits" in given):
+        raise SchemaError(f"{where}: match-phase needs an attribute and one of max-hits and total-max-hits",
+                          location)
     attribute = _attribute(given["attribute"], fields, f"match-phase of {where}", location, numeric=True)
     order = given.get("order", "descending")
     if order not in ("ascending", "descending"):
         raise SchemaError(f"match-phase of {where}: order must be ascending or descending, not '{order}'", location)
-    return MatchPhase(attribute, _number(given["max-hits"], "max-hits", where, location, int, 1), order == "ascending",
+    counts = {key: _number(given[key], key, where, location, int, 1) if key in given else None
+              for key in ("max-hits", "total-max-hits")}
+    return MatchPhase(attribute, counts["max-hits"], order == "ascending",
                       _number(given.get("max-filter-coverage", str(DEFAULT_MAX_FILTER_COVERAGE)),
                               "max-filter-coverage", where, location, float, 0.0, 1.0),
-                      _diversity(diversity, fields, where, location) if diversity else None)
+                      _diversity(diversity, fields, where, location) if diversity else None,
+                      counts["total-max-hits"])
 
 
 def diversity_of(settings: Mapping[str, str], fields: Mapping[str, Field], profile: str,

@@ -281,6 +281,9 @@ class RankProfile:
     # other settings as written, dotted by block: "match-phase.max-hits", "weakand.stopword-limit",
     # "min-hits-per-thread", "second-phase.total-rerank-count", "rank-type.body", ...
     settings: Mapping[str, str] = EMPTY
+    # a second- or global-phase block with counts but no expression (Vespa: no such phase runs here,
+    # its counts pass to the profiles that inherit this one and give the expression), by keyword
+    phase_counts: Mapping[str, "RankPhase"] = EMPTY
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,6 +116,9 @@ class _Resolver:
             return MappingProxyType(result)
 
         phases = {attr: self._phase(decl, keyword, parents, where) for keyword, attr in _PHASE_ATTRS.items()}
+        phase_counts = {keyword: phases[attr] for keyword, attr in _PHASE_ATTRS.items()
+                        if phases[attr] is not None and phases[attr].expression is None}
+        phases.update((_PHASE_ATTRS[keyword], None) for keyword in phase_counts)
         settings = {}
         field_rank = {}
         rank_properties = {}
@@ -154,13 +157,14 @@ class _Resolver:
             rank_features=tuple(decl.rank_features) or _unique(f for p in parents for f in p.rank_features),
             field_rank=MappingProxyType(field_rank),
             settings=MappingProxyType(settings),
+            phase_counts=MappingProxyType(phase_counts),
             **phases,
         )
 
     def _phase(self, decl: RankProfileDecl, keyword: str, parents: list[RankProfile],
                where: SourceLocation) -> RankPhase | None:
         own: PhaseDecl | None = decl.phases.get(keyword)
-        inherited = [getattr(p, _PHASE_ATTRS[keyword]) for p in parents]
+        inherited = [getattr(p, _PHASE_ATTRS[keyword]) or p.phase_counts.get(keyword) for p in parents]
         inherited = [phase for phase in inherited if phase is not None]
         values = {}
         for attr in ("expression", "rerank_count", "keep_rank_count", "rank_score_drop_limit",
@@ -182,10 +186,10 @@ class _Resolver:
         if values["expression"] is None:
             if own is None and not inherited:
                 return None
-            if keyword != "first-phase":
-                raise SchemaError(f"{keyword} of rank-profile '{decl.name}' has no expression",
+            counts = [attr for attr, value in values.items() if attr != "expression" and value is not None]
+            if keyword != "first-phase" and not counts:
+                raise SchemaError(f"{keyword} of rank-profile '{decl.name}' has neither an expression nor counts",
                                   own.location if own is not None else where)
-            values["expression"] = None
         for per_node in ("rerank_count", "keep_rank_count"):  # as Vespa's RankProfileValidator
             if values[per_node] is not None and values[f"total_{per_node}"] is not None:
                 raise SchemaError(f"{keyword} of rank-profile '{decl.name}': cannot set or inherit both "
@@ -195,10 +199,10 @@ class _Resolver:
             if values[attr] is not None and values[attr] < 0:
                 raise SchemaError(f"{attr.replace('_', '-')} of rank-profile '{decl.name}' must not be negative",
                                   own.location if own is not None else where)
-        if values["expression"] is None:
+        if values["expression"] is None and keyword == "first-phase":
             # first-phase settings without an expression keep nativeRank: Vespa's default
             values["expression"] = Expression("nativeRank", NOWHERE)
-        return RankPhase(**values)
+        return RankPhase(**values)  # a later phase without an expression: counts only (_flatten)
 
     def _features(self, decl: RankProfileDecl, own: FeatureListDecl | None, attr: str,
                   parents: list[RankProfile]) -> tuple[str, ...]:

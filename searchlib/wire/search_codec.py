@@ -35,6 +35,7 @@ class SearchCall:
     keep_rank_count: int | None = None
     rank_score_drop_limit: float | None = None
     second_phase_rank_score_drop_limit: float | None = None
+    match_phase_max_hits: int | None = None  # match-phase total-max-hits spread over the nodes searched
     app_generation: str = ""
     trace_level: int = 0
     now: float = 0.0
@@ -105,7 +106,7 @@ def encode_search_call(call: SearchCall) -> pb.SearchRequest:
         with_summaries=call.with_summaries, summary_class=call.summary_class, no_bolding=not call.bolding,
         streaming_selection=call.streaming_selection)
     for name in ("rerank_count", "keep_rank_count", "rank_score_drop_limit",
-                 "second_phase_rank_score_drop_limit"):
+                 "second_phase_rank_score_drop_limit", "match_phase_max_hits"):
         value = getattr(call, name)
         if value is not None:
             setattr(message, name, value)
@@ -126,6 +127,7 @@ def decode_search_call(message: pb.SearchRequest) -> SearchCall:
         rerank_count=optional("rerank_count"), keep_rank_count=optional("keep_rank_count"),
         rank_score_drop_limit=optional("rank_score_drop_limit"),
         second_phase_rank_score_drop_limit=optional("second_phase_rank_score_drop_limit"),
+        match_phase_max_hits=optional("match_phase_max_hits"),
         app_generation=message.app_generation, trace_level=message.trace_level, now=message.now,
         grouping=message.grouping, rank_properties=dict(message.rank_properties), explain=message.explain,
         corpus_statistics=decode_statistics(message.corpus_statistics)

@@ -44,3 +44,20 @@ def test_diverse_first_puts_the_rerank_set_first_in_first_phase_order() -> None:
     rows = np.array([2, 4, 0, 3, 5, 1])  # first-phase order; categories b b a a c a
     assert diverse_first(Index(), Diversity("category", 3), rows, 3).tolist() == [0, 2, 4, 1, 3, 5]
     assert diverse_first(Index(), Diversity("category", 1), rows, 2).tolist() == [0, 1, 2, 3, 4, 5]
+
+
+def test_total_max_hits_uses_this_nodes_share() -> None:
+    phase = MatchPhase("popularity", None, total_max_hits=4)
+    assert limit(Index(), phase, ALL, 2).tolist() == [2, 4]  # the container's share: 9, 9
+    assert limit(Index(), phase, ALL).tolist() == [0, 2, 3, 4]  # alone: all of the total
+
+
+def test_the_share_crosses_the_wire() -> None:
+    from searchlib.query.tree import Term
+    from searchlib.wire.search_codec import SearchCall, decode_search_call, encode_search_call
+
+    call = SearchCall(schema="s", rank_profile="p", query=Term("t", "x"), hits=10, timeout_ms=100,
+                      match_phase_max_hits=5)
+    assert decode_search_call(encode_search_call(call)).match_phase_max_hits == 5
+    assert decode_search_call(encode_search_call(SearchCall("s", "p", Term("t", "x"), 10, 100))) \
+        .match_phase_max_hits is None

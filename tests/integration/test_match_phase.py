@@ -11,10 +11,13 @@ Every profile ranks by `attribute(score)`; the limited ones rank only 3 of the m
 
 - plain: all six by score: 6 5 4 3 2 1
 - limited (descending, max-hits 3): popularity 50, 40, 30 -> {1, 2, 3}, by score 3 2 1
+- limited_total (total-max-hits 3 over the one node): as limited
 - limited_ascending: popularity 0, 10, 20 -> {6, 5, 4}, by score 6 5 4
 - diverse (min-groups 3: at most 3 // 3 = 1 per category, in popularity order 1 2 3 4 5 6):
   1 (a), 2 skipped (a), 3 (b), 4 skipped (b), 5 (c) -> {1, 3, 5}, by score 5 3 1
 - reranked (second phase 1000 + score on the first phase's best 3): 6 5 4 reranked, then 3 2 1
+- rerank_counts (second-phase rerank-count 2, no expression): as plain, nothing reranked;
+  rerank_inherited (inherits it, gives 1000 + score): 6 5 reranked (1006 1005), then 4 3 2 1
 - diverse_rerank (diversity without match-phase: the rerank set takes 3 // 3 = 1 per category in
   first-phase order 6 5 4 3 2 1): 6 (c), 4 (b), 2 (a) reranked (1006 1004 1002), then 5 3 1
 Limited: 3 of 6 matches ranked -> coverage 50 %, 3 documents, degraded match-phase; totalCount
@@ -59,6 +62,7 @@ def ids(root: dict) -> list[int]:
 
 @pytest.mark.parametrize("ranking, expected", [
     ("limited", [3, 2, 1]),
+    ("limited_total", [3, 2, 1]),
     ("limited_ascending", [6, 5, 4]),
     ("diverse", [5, 3, 1]),
 ])
@@ -95,6 +99,8 @@ def test_a_sorted_query_is_limited_too(http) -> None:
 @pytest.mark.parametrize("ranking, expected, relevance", [
     ("reranked", [6, 5, 4, 3, 2, 1], [1006, 1005, 1004, 3, 2, 1]),
     ("diverse_rerank", [6, 4, 2, 5, 3, 1], [1006, 1004, 1002, 5, 3, 1]),
+    ("rerank_counts", [6, 5, 4, 3, 2, 1], [6, 5, 4, 3, 2, 1]),
+    ("rerank_inherited", [6, 5, 4, 3, 2, 1], [1006, 1005, 4, 3, 2, 1]),
 ])
 def test_diversity_picks_what_the_second_phase_reranks(http, ranking, expected, relevance) -> None:
     root = search(http, ranking)

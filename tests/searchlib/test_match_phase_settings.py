@@ -46,8 +46,10 @@ def test_diversity_alone_picks_the_second_phase_candidates() -> None:
     ("match-phase { attribute: popularity max-hits: 0 }", "max-hits of rank-profile 'limited' must be a number"),
     ("match-phase { attribute: popularity max-hits: 10 order: sideways }", "order must be ascending or descending"),
     ("match-phase { attribute: popularity max-hits: 10 max-filter-coverage: 2 }", "max-filter-coverage"),
-    ("match-phase { max-hits: 10 }", "match-phase needs an attribute and max-hits"),
-    ("match-phase { attribute: popularity max-hits: 10 total-max-hits: 100 }", "not supported: total-max-hits"),
+    ("match-phase { max-hits: 10 }", "match-phase needs an attribute and one of max-hits and total-max-hits"),
+    ("match-phase { attribute: popularity max-hits: 10 total-max-hits: 100 }",
+     "needs an attribute and one of max-hits and total-max-hits"),
+    ("match-phase { attribute: popularity total-max-hits: 0 }", "total-max-hits of rank-profile 'limited' must be"),
     ("diversity { attribute: title min-groups: 2 }", "'title' is not a single-value numeric or string attribute"),
     ("match-phase { attribute: popularity max-hits: 10 }\ndiversity { attribute: tags min-groups: 2 }",
      "'tags' is not a single-value numeric or string attribute"),
@@ -69,5 +71,4 @@ def test_hit_estimation_settings_load_with_no_effect(caplog) -> None:
     assert "evaluation-point in match-phase of rank-profile 'limited' has no effect" in caplog.text
     with pytest.raises(SchemaError, match="evaluation-point of rank-profile 'limited' must be a number"):
         _phase("match-phase { attribute: popularity max-hits: 800 evaluation-point: often }")
-    with pytest.raises(SchemaError, match="not supported: total-max-hits"):
-        _phase("match-phase { attribute: popularity total-max-hits: 800 }")
+    assert _phase("match-phase { attribute: popularity total-max-hits: 800 }").total_max_hits == 800

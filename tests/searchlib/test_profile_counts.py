@@ -105,3 +105,50 @@ def test_rank_of_a_name_that_is_no_field_is_ignored_as_vespa_does(caplog):
     p = profile("    rank t: filter\n    rank none: filter")
     assert dict(p.field_rank) == {"t": "filter"}
     assert "sets rank of 'none', which is no field: ignored" in caplog.text
+
+
+def test_a_later_phase_with_counts_only_passes_them_to_the_profiles_inheriting_it():
+    text = """schema s {
+  document s {
+    field t type string { indexing: index }
+    field pop type int { indexing: attribute }
+  }
+  rank-profile counts {
+    second-phase {
+      total-rerank-count: 201
+    }
+    match-phase {
+      attribute: pop
+      total-max-hits: 9000
+    }
+  }
+  rank-profile child inherits counts {
+    second-phase { expression: 2 * firstPhase }
+  }
+}
+"""
+    profiles = application_from_text(text, name="s.sd").schemas["s"].rank_profiles
+    assert profiles["counts"].second_phase is None  # no second phase runs in the profile itself
+    assert profiles["counts"].phase_counts["second-phase"].total_rerank_count == 201
+    child = profiles["child"].second_phase
+    assert (child.expression.text, child.total_rerank_count) == ("2 * firstPhase", 201)
+    with pytest.raises(SchemaError, match="has neither an expression nor counts"):
+        profile("    second-phase {\n    }".replace("second-phase", "global-phase"))
+
+
+def test_match_phase_total_max_hits_is_spread_over_the_nodes_searched():
+    from container.search.phases import _match_phase_share
+    from searchlib.schema.match_phase import match_phase_of
+
+    text = SCHEMA.replace("field t type string {{ indexing: index }}",
+                          "field t type string {{ indexing: index }}\n    field pop type int {{ indexing: attribute }}")
+    app = application_from_text(text.format(body="    match-phase {\n      attribute: pop\n"
+                                                  "      total-max-hits: 9\n    }"), name="s.sd")
+    schema = app.schemas["s"]
+    phase = match_phase_of(schema.rank_profiles["p"].settings, schema.fields, "p", schema.location)
+    assert (phase.max_hits, phase.total_max_hits) == (None, 9)
+    assert [_match_phase_share(schema, schema.rank_profiles["p"], n) for n in (1, 2, 4)] == [9, 5, 3]
+    assert _match_phase_share(schema, schema.rank_profiles["base"], 2) is None
+    both = text.format(body="    match-phase {\n      attribute: pop\n      max-hits: 3\n      total-max-hits: 9\n    }")
+    with pytest.raises(SchemaError, match="one of max-hits and total-max-hits"):
+        application_from_text(both, name="s.sd")

@@ -229,7 +229,7 @@ def test_synthetic_fields_follow_document_fields() -> None:
     ("  rank-profile p { mutate { on-match { pop += 1 } } }", "", FIELDS, 'on-match', "is not a mutable attribute"),
     ("  rank-profile p { mutate { on-match { nope += 1 } } }", "", FIELDS, 'on-match', "unknown attribute 'nope'"),
     ("  rank-profile p { function f(x) { expression: x }\n match-features: f }", "", FIELDS, 'match-features', "which takes parameters"),
-    ("  rank-profile p { second-phase { rerank-count: 10 } }", "", FIELDS, 'second-phase', "has no expression"),
+    ("  rank-profile p { second-phase { } }", "", FIELDS, 'second-phase', "has neither an expression nor counts"),
     ("  rank-profile p { first-phase { expression: #todo\n } }", "", FIELDS, '#todo', "empty expression in first-phase"),
     ("  rank-profile a { }\n  rank-profile a { }", "", FIELDS, 'rank-profile a { }\n', "duplicate rank-profile 'a'"),
     ("  rank-profile a { match-features inherits b { x } }\n  rank-profile b { }", "", FIELDS, 'inherits b', "which the profile does not inherit"),
