@@ -19,6 +19,7 @@ from content_node.matching.proximity import compound_postings, near_matches
 from content_node.matching.same_element import same_element_matches
 from content_node.matching.string_items import in_matches, string_item_matches
 from content_node.matching.weighted_tokens import matching_ids, token_scores
+from content_node.matching.weakand_stopwords import DISABLED, stop_words
 from content_node.matching.weak_and import WandTerm, term_score, wand_top_k
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
@@ -190,11 +191,16 @@ class MatchEvaluator:
             restricted[allowed] = True
             mask = mask & restricted
         doc_count = max(getattr(self._index, "doc_count", int(mask.sum())), 1)
-        terms = []
-        for child in node.children:
-            ids = self._match(child)
-            terms.append(WandTerm(ids, term_score(float(getattr(child, "weight", 100)),
-                                                  len(ids), doc_count)))
+        postings = [self._match(child) for child in node.children]
+        dropped = stop_words([len(ids) for ids in postings], doc_count, self._settings)
+        terms = [WandTerm(ids, term_score(float(getattr(child, "weight", 100)), len(ids), doc_count))
+                 for child, ids, keep in zip(node.children, postings, dropped.keep) if keep]
+        if dropped.rare_enough != DISABLED:  # adjust-target: only documents matching a rare enough term
+            rare = np.zeros(len(mask), dtype=bool)
+            for ids, keep in zip(postings, dropped.keep):
+                if keep and len(ids) <= dropped.rare_enough:
+                    rare[ids] = True
+            mask = mask & rare
         return wand_top_k(terms, node.target_hits, mask).local_ids
 
     def _all(self) -> np.ndarray:

@@ -263,8 +263,6 @@ def _validate(profile: RankProfile, decl: RankProfileDecl, fields: Mapping[str, 
 # Profile settings that would change which documents match or how they rank, and that this engine
 # does not implement: refused where written rather than parsed and ignored.
 _NOT_SUPPORTED_SETTINGS = {
-    "weakand.stopword-limit": "weakAnd drops no terms by their document frequency here",
-    "weakand.adjust-target": "weakAnd does not adjust its target by term document frequency here",
     "filter-threshold": "terms are not made filters by their hit ratio here",
     "second-phase-rerank-count": "not Vespa syntax: use rerank-count in second-phase",
     "global-phase-rerank-count": "not Vespa syntax: use rerank-count in global-phase",
@@ -288,10 +286,17 @@ def _check_settings(decl: RankProfileDecl) -> None:
         if key.startswith("rank-type."):  # Vespa's rank types pick nativeRank tables; this nativeRank has none
             log.info("%s: rank-type of '%s' in rank-profile '%s' has no effect: nativeRank here uses no "
                      "rank-type tables (see content_node/matching/core_features.py)", location, key[10:], decl.name)
-        if key == "weakand.allow-drop-all":  # Vespa: whether stopword-limit may drop every term; that
-            # limit is refused above, so no term is dropped and this setting changes nothing
-            log.info("%s: weakand.allow-drop-all in rank-profile '%s' has no effect: weakAnd drops no terms "
-                     "here (no stopword-limit)", location, decl.name)
+        if key in ("weakand.stopword-limit", "weakand.adjust-target"):  # content_node/matching/weakand_stopwords.py
+            try:
+                rate = float(value)
+            except ValueError:
+                rate = -1.0
+            if not 0.0 <= rate <= 1.0:
+                raise SchemaError(f"{key} in rank-profile '{decl.name}' must be a number in [0, 1], not "
+                                  f"'{value}'", location)
+        if key == "weakand.allow-drop-all" and value.strip().lower() not in ("true", "false", "on", "off"):
+            raise SchemaError(f"weakand.allow-drop-all in rank-profile '{decl.name}' must be true or false, "
+                              f"not '{value}'", location)
         if key in _NO_EFFECT_SETTINGS:
             log.info("%s: %s in rank-profile '%s' has no effect in this engine (it tunes work, not results)",
                      location, key, decl.name)

@@ -18,6 +18,11 @@ Every profile ranks by `attribute(score)`; the limited ones rank only 3 of the m
 - reranked (second phase 1000 + score on the first phase's best 3): 6 5 4 reranked, then 3 2 1
 - rerank_counts (second-phase rerank-count 2, no expression): as plain, nothing reranked;
   rerank_inherited (inherits it, gives 1000 + score): 6 5 reranked (1006 1005), then 4 3 2 1
+- weakAnd(common, mid, rare) (words in 6, 3 and 1 of the 6 documents), by score: all six with
+  plain; stopwords (stopword-limit 0.6: at most 3 documents) drops "common": {1, 2, 3};
+  adjusted (adjust-target 0.2: 1 document, "rare" is closest) keeps only documents matching a term
+  in at most 1 document: {1}; keep_rarest (stopword-limit 0.1: 0 documents) drops every term but
+  the rarest: {1}; drop_all (and allow-drop-all) drops all: nothing
 - diverse_rerank (diversity without match-phase: the rerank set takes 3 // 3 = 1 per category in
   first-phase order 6 5 4 3 2 1): 6 (c), 4 (b), 2 (a) reranked (1006 1004 1002), then 5 3 1
 Limited: 3 of 6 matches ranked -> coverage 50 %, 3 documents, degraded match-phase; totalCount
@@ -35,6 +40,7 @@ from deploy.local_cluster import LocalCluster
 APP = Path(__file__).resolve().parents[1] / "apps" / "match_phase"
 DOCS = {1: (50, 1.0, "a"), 2: (40, 2.0, "a"), 3: (30, 3.0, "b"), 4: (20, 4.0, "b"), 5: (10, 5.0, "c"),
         6: (None, 6.0, "c")}
+WORDS = {1: "common mid rare", 2: "common mid", 3: "common mid"}  # the others: "common"
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +48,7 @@ def http(tmp_path_factory):
     with LocalCluster(APP, tmp_path_factory.mktemp("match_phase"), nodes=1) as cluster:
         with httpx.Client(base_url=cluster.url, timeout=30.0) as client:
             for key, (popularity, score, category) in DOCS.items():
-                fields = {"title": "x", "score": score, "category": category}
+                fields = {"title": "x", "score": score, "category": category, "words": WORDS.get(key, "common")}
                 if popularity is not None:
                     fields["popularity"] = popularity
                 response = client.post(f"/document/v1/test/item/docid/{key}", json={"fields": fields})
@@ -106,3 +112,13 @@ def test_diversity_picks_what_the_second_phase_reranks(http, ranking, expected, 
     root = search(http, ranking)
     assert ids(root) == expected and [hit["relevance"] for hit in root["children"]] == relevance
     assert root["coverage"]["full"]  # diversity before the second phase is not a degradation
+
+
+@pytest.mark.parametrize("ranking, expected", [
+    ("plain", [6, 5, 4, 3, 2, 1]), ("stopwords", [3, 2, 1]), ("adjusted", [1]), ("keep_rarest", [1]),
+    ("drop_all", []),
+])
+def test_weakand_drops_terms_by_their_document_frequency(http, ranking, expected) -> None:
+    weak_and = ('({targetHits: 10}weakAnd(words contains "common", words contains "mid", '
+                'words contains "rare"))')
+    assert ids(search(http, ranking, weak_and)) == expected

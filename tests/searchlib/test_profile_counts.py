@@ -1,6 +1,6 @@
 """Rank-profile counts and settings: the profile-level `rerank-count:` and `keep-rank-count:` set the
 same values as the phase blocks (Vespa's RankProfile); what this engine does not implement and would
-change results (weakand tuning, filter-threshold, a significance model) is refused where written;
+change results (filter-threshold, a significance model) is refused where written;
 tuning that changes only the work done loads with a logged "no effect". Cluster-wide totals are kept
 and spread over the nodes searched (searchlib.phase_counts)."""
 from __future__ import annotations
@@ -67,8 +67,10 @@ def test_a_total_count_is_spread_over_the_nodes_searched():
 
 
 @pytest.mark.parametrize("body, message, line, column", [
-    ("    weakand {\n      stopword-limit: 0.6\n    }", "not supported: weakand.stopword-limit in rank-profile 'p'",
-     11, 7),
+    ("    weakand {\n      stopword-limit: 1.6\n    }",
+     "weakand.stopword-limit in rank-profile 'p' must be a number in [0, 1], not '1.6'", 11, 7),
+    ("    weakand {\n      allow-drop-all: maybe\n    }",
+     "weakand.allow-drop-all in rank-profile 'p' must be true or false", 11, 7),
     ("    filter-threshold: 0.05", "not supported: filter-threshold in rank-profile 'p'", 10, 5),
     ("    significance {\n      use-model: true\n    }", "not supported: significance.use-model", 11, 7),
     ("    global-phase-rerank-count: 3", "not Vespa syntax: use rerank-count in global-phase", 10, 5),
@@ -84,7 +86,7 @@ def test_tuning_settings_load_and_say_they_have_no_effect(caplog):
     caplog.set_level("INFO", logger="searchlib.schema.profiles")
     p = profile("    num-search-partitions: 4\n    termwise-limit: 0.5\n    significance {\n      use-model: false\n    }\n"
                 "    weakand {\n      allow-drop-all: true\n    }")
-    assert "weakand.allow-drop-all in rank-profile 'p' has no effect" in caplog.text  # nothing is dropped here
+    assert p.settings["weakand.allow-drop-all"] == "true"  # read by the content node's weakAnd
     assert p.settings["num-search-partitions"] == "4"
     assert "num-search-partitions in rank-profile 'p' has no effect" in caplog.text
     assert "termwise-limit in rank-profile 'p' has no effect" in caplog.text
