@@ -150,6 +150,8 @@ def _call(node: A.Call, ctx: Context) -> Any:
 
 def _if(node: A.If, ctx: Context) -> Any:
     condition = evaluate(node.condition, ctx)
+    if isinstance(condition, (Tensor, TensorBatch)):  # as Vespa's content nodes: the sum of its cells
+        condition = B.reduce_value(condition, "sum", ())
     if isinstance(condition, (float, int, np.floating)):
         return evaluate(node.then if condition != 0.0 else node.otherwise, ctx)
     if not isinstance(condition, np.ndarray):

@@ -31,6 +31,11 @@ from searchlib.schema.model import ApplicationPackage, ContainerLimits, OnnxMode
 from searchlib.schema.package_paths import confined_path
 from searchlib.schema.parser import parse_profile_file, parse_schema
 from searchlib.schema.references import check_global_references, referenced_types
+from searchlib.schema.query_profile_types import (
+    is_query_profile_type_source,
+    query_feature_types,
+    with_query_feature_types,
+)
 from searchlib.schema.query_profiles import is_query_profile_source, parse_query_profiles
 from searchlib.schema.services import default_content_cluster, parse_services
 from searchlib.schema.typecheck import check_schemas
@@ -88,7 +93,8 @@ def load_application(path: str | Path, *, derive_only: bool = False) -> Applicat
     files = package_files(root)
     schema_dir = next((root / d for d in _SCHEMA_DIRS if (root / d).is_dir()), root / "schemas")
     sources = {relative: (root / relative).read_text(encoding="utf-8") for relative in files
-               if _is_schema_source(relative) or relative == "services.xml" or is_query_profile_source(relative)}
+               if _is_schema_source(relative) or relative == "services.xml" or is_query_profile_source(relative)
+               or is_query_profile_type_source(relative, derive_only)}
     return _build(sources, str(root), package_generation(root, files), schema_dir, display_root=root,
                   derive_only=derive_only)
 
@@ -151,7 +157,8 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
                                   SourceLocation(file_name(relative), 1, 1))
             owner.rank_profiles.extend(parse_profile_file(sources[relative], file_name(relative),
                                                           schema_dir=schema_dir))
-    schemas = compile_schemas(decls.values())
+    schemas = with_query_feature_types(compile_schemas(decls.values()),
+                                       query_feature_types(sources, file_name, derive_only))
     check_indexing(schemas)  # a statement the container cannot run refuses the package here
     if check_expressions:  # every rank-profile expression type-checks, or the load fails
         check_schemas(schemas, display_root, read_constant_files=not derive_only, verify_features=not derive_only)

@@ -178,9 +178,7 @@ class ProfileChecker:
             case A.Binary(left=a, right=b):
                 return _join(self.infer(a, scope), self.infer(b, scope))
             case A.If(condition=c, then=t, otherwise=o):
-                condition = self.infer(c, scope)
-                if condition is not None and condition.rank:
-                    raise self.at(scope, c, f"the condition of if must be a number, but is {condition}")
+                self.infer(c, scope)  # a tensor condition is true when its cells sum to non-zero (Vespa)
                 return self.if_type(node, self.infer(t, scope), self.infer(o, scope), scope)
             case A.Call(name="unpack_bits", args=args):
                 operand = self.infer(args[0], scope)

@@ -2,7 +2,9 @@
 one content node, ONNX model built here): `default inherits default`, a profile without parents,
 rankingExpression(name), attributeMatch, foreach, string/int inputs, tensor literals with expression
 cells, elementwise(bm25), elementSimilarity, queryTermDocumentFrequency, bm25 over labeled query
-items (bm25(field: f, label: l), bm25_for_labels), and an ONNX model in first- and second-phase on the content node (checked against numpy)."""
+items (bm25(field: f, label: l), bm25_for_labels), a function given a name (substituted into its
+body's feature arguments) with a tensor `if` condition and a query-profile-typed query tensor (as
+neuralnet in Vespa's schema tests), and an ONNX model in first- and second-phase on the content node (checked against numpy)."""
 from __future__ import annotations
 
 import math
@@ -132,3 +134,13 @@ def test_bm25_over_the_words_of_labeled_query_items(http) -> None:
     assert features[1]["bm25_for_labels(title)"]["cells"] == {"first": pytest.approx(idf)}
     assert features[2]["bm25_for_labels(title)"]["cells"] == {"second": pytest.approx(idf)}
     assert features[3]["bm25_for_labels(title)"]["cells"] == {}  # gamma carries no label
+
+
+def test_function_name_arguments_tensor_conditions_and_query_profile_types(http) -> None:
+    # weights(nnw) = if(query(nnw) == 0, constant(nnw), query(nnw)); vec: 1 [1, 2], 2 [3, 1], 3 [.5, .5]
+    ranked = search(http, yql="select * from doc where true", ranking="fallback_weights")
+    # query(nnw) not given: zeros (its type from the query-profile type), == 0 sums to 2: constant [1, 1]
+    assert [(n, r) for n, r, _ in ranked] == [(2, 4.0), (1, 3.0), (3, 1.0)]
+    ranked = search(http, yql="select * from doc where true", ranking="fallback_weights",
+                    **{"ranking.features.query(nnw)": "[2, -1]"})  # == 0 sums to 0: the query's [2, -1]
+    assert [(n, r) for n, r, _ in ranked] == [(2, 5.0), (3, 0.5), (1, 0.0)]

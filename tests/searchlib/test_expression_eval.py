@@ -75,6 +75,17 @@ def test_a_name_argument_is_substituted_into_feature_arguments_as_written():
     assert compile_expression("outer(W_1)", functions=functions, constants=constants).features == {"query(W_1)"}
 
 
+def test_a_tensor_condition_is_true_when_its_cells_sum_to_non_zero():
+    # Vespa's content nodes: Value::as_double of a tensor is the sum of its cells
+    constants = {"zero_sum": Tensor.dense("tensor(x[2])", [1.0, -1.0]), "some": Tensor.dense("tensor(x[2])", [0.0, 2.0])}
+    assert run("if(constant(zero_sum), 10, 20)", constants=constants).tolist() == [20.0]
+    assert run("if(constant(some), 10, 20)", constants=constants).tolist() == [10.0]
+    unset = Tensor.dense("tensor(x[2])", [0.0, 0.0])  # neuralnet: query(W) == 0 -> the constant instead
+    assert run("if(query(q) == 0, 10, 20)", 2, features={"query(q)": unset}).tolist() == [10.0, 10.0]
+    given = Tensor.dense("tensor(x[2])", [1.0, 2.0])
+    assert run("if(query(q) == 0, 10, 20)", 2, features={"query(q)": given}).tolist() == [20.0, 20.0]
+
+
 def test_nested_functions_and_zero_arg_call_forms():
     functions = {"a": fn("a", "b() + 1"), "b": fn("b", "2")}
     assert run("a + a()", functions=functions).tolist() == [6.0]

@@ -137,7 +137,6 @@ def test_first_phase_errors(expression: str, message: str) -> None:
     ("sum(reduce(attribute(emb), sum, y))", "Cannot reduce over 'y'"),
     ("sum(attribute(tags) * attribute(emb){t:1})", "'t' is not a dimension of tensor<float>(x[3])"),
     ("sum(rename(attribute(emb), y, z))", "cannot rename 'y'"),
-    ("if(attribute(emb), 1, 0)", "the condition of if must be a number"),
     ("sum(if(attribute(pop) > 1, attribute(emb), attribute(tags)))", "both alternatives of if"),
     ("sum(rename(attribute(tags), t, x) * attribute(emb))", "mapped in one operand and indexed in the other"),
 ])
@@ -280,3 +279,9 @@ def test_derive_mode_takes_unknown_names_as_rank_features_deploy_refuses_them(tm
     with pytest.raises(SchemaError, match="unknown function or rank feature 'classicRank'") as raised:
         load_application(tmp_path)
     assert (raised.value.location.line, raised.value.location.column) == position_of("classicRank", "        first-phase { expression: classicRank + attribute }")
+
+
+def test_a_tensor_condition_of_if_is_allowed_as_in_vespa() -> None:
+    # Vespa's content nodes read a tensor condition as the sum of its cells (Value::as_double)
+    load("        first-phase { expression: if(attribute(emb), 1, 0) + if(query(q) == 0, 2, 3) }\n"
+         "        inputs { query(q) tensor(x[3]) }")
