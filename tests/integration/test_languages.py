@@ -158,6 +158,8 @@ def test_rank_literal_ranks_the_word_as_written_above_its_other_inflections(http
 def test_the_literal_index_is_searchable_and_follows_updates(http) -> None:
     assert found(http, 'select * from page where label_literal contains "RUNNING"') == ["lit-running"]
     assert found(http, 'select * from page where label_literal contains "run"') == []  # never stemmed
+    got = http.get("/document/v1/test/page/docid/lit-running")
+    assert got.status_code == 200 and got.json()["fields"] == {"label": "Running shoes"}  # not a document field
     response = http.put("/document/v1/test/page/docid/lit-runs", json={"fields": {"label": {"assign": "running"}}})
     assert response.status_code == 200, response.text
     try:
