@@ -10,6 +10,7 @@ from typing import Mapping, Protocol, Sequence
 
 import numpy as np
 
+from content_node.matching.element_gap import element_gap, remapper
 from content_node.matching.geo_match import geo_matches
 from content_node.matching.attribute_terms import (
     attribute_term_matches, element_kind, is_multi_value, multi_value_range, range_mask)
@@ -125,7 +126,7 @@ class MatchEvaluator:
                                           self._index.local_id_limit, self._index.attribute, self.postings)
             return matching_ids(node, present, score, np.asarray(self._index.alive, dtype=bool))
         if isinstance(node, q.Near):
-            return union_all([near_matches(node, f, self.postings) for f in self.fields_of(node.field)
+            return union_all([near_matches(node, f, self.postings, self._remap(f)) for f in self.fields_of(node.field)
                               if self._schema.fields[f].is_index], self._index.local_id_limit)
         if isinstance(node, (q.Fuzzy, q.Regex)):
             return union_all(string_item_matches(node, self.fields_of(node.field), self._schema,
@@ -203,6 +204,13 @@ class MatchEvaluator:
             mask = mask & rare
         return wand_top_k(terms, node.target_hits, mask).local_ids
 
+    def _remap(self, field: str):
+        """The profile's element gap for `field` as a position remap, None without one."""
+        gap = element_gap(self._settings, field)
+        if gap is None or self._schema.fields[field].type.kind not in ("array", "weightedset"):
+            return None
+        return remapper(self._schema, self._index, field, gap)
+
     def _all(self) -> np.ndarray:
         return np.flatnonzero(self._index.alive).astype(np.int32)
 
@@ -225,10 +233,16 @@ class MatchEvaluator:
             return EMPTY
         rows = [np.searchsorted(p.doc_ids, candidates) for p in postings]
         keep = np.zeros(len(candidates), dtype=bool)
+        remap = self._remap(field)
+
+        def at(i: int, p, r) -> list[int]:
+            positions = p.positions(int(r[i]))
+            return (remap(int(candidates[i]), positions) if remap is not None else positions).tolist()
+
         for i in range(len(candidates)):  # only documents holding every word: positions decide
-            starts = set(postings[0].positions(int(rows[0][i])).tolist())
+            starts = set(at(i, postings[0], rows[0]))
             for offset, (p, r) in enumerate(zip(postings[1:], rows[1:]), start=1):
-                starts &= {pos - offset for pos in p.positions(int(r[i])).tolist()}
+                starts &= {pos - offset for pos in at(i, p, r)}
                 if not starts:
                     break
             keep[i] = bool(starts)

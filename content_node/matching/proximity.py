@@ -15,8 +15,13 @@ from searchlib.query import tree as q
 EMPTY = np.empty(0, dtype=np.int32)
 
 
-def near_matches(node: q.Near, field: str, postings: Callable[[str, str], object]) -> np.ndarray:
-    """Sorted local ids of documents where `node` matches in `field`."""
+def near_matches(node: q.Near, field: str, postings: Callable[[str, str], object],
+                 remap: Callable[[int, np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+    """Sorted local ids of documents where `node` matches in `field`; `remap` moves a document's
+    positions to the profile's element gap (content_node/matching/element_gap.py)."""
+    def at(doc: int, positions: np.ndarray) -> np.ndarray:
+        return positions if remap is None or not len(positions) else remap(doc, positions)
+
     lists = [postings(field, term) for term in node.terms]
     candidates = lists[0].doc_ids
     for other in lists[1:]:
@@ -27,8 +32,8 @@ def near_matches(node: q.Near, field: str, postings: Callable[[str, str], object
     negatives = [postings(field, term) for term in node.negative]
     keep = np.zeros(len(candidates), dtype=bool)
     for i, doc in enumerate(candidates.tolist()):
-        positions = [p.positions(int(r[i])) for p, r in zip(lists, rows)]
-        excluded = _negative_positions(negatives, doc)
+        positions = [at(doc, p.positions(int(r[i]))) for p, r in zip(lists, rows)]
+        excluded = np.sort(at(doc, _negative_positions(negatives, doc)))
         windows = _ordered_windows(positions) if node.ordered else _windows(positions)
         keep[i] = any(last - first <= node.distance
                       and not _hits(excluded, first - node.exclusion_distance, last + node.exclusion_distance)

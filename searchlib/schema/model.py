@@ -257,6 +257,11 @@ class OnnxModel:
     batch_size: int | None = None  # `batch-size: n` (ours): hits per ONNX call in the global phase
 
 
+# profile setting `element-gap.<field>` (`rank f { element-gap: n }`): positions between the elements
+# of an array field for phrase and near matching (content_node/matching/element_gap.py)
+ELEMENT_GAP = "element-gap."
+
+
 @dataclass(frozen=True, slots=True)
 class RankProfile:
     name: str

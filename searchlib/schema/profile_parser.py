@@ -9,7 +9,15 @@ from searchlib.errors import ExpressionError, SchemaError, SourceLocation
 from searchlib.expression import canonical_feature_name
 from searchlib.schema.blocks import parse_bool, parse_float, parse_int, read_settings_block
 from searchlib.schema.lexer import Scanner, split_features
-from searchlib.schema.model import Expression, MutateOperation, OnnxModel, RankConstant, RankFunction, RankInput
+from searchlib.schema.model import (
+    ELEMENT_GAP,
+    Expression,
+    MutateOperation,
+    OnnxModel,
+    RankConstant,
+    RankFunction,
+    RankInput,
+)
 from searchlib.schema.package_paths import confined_path, reference_problem
 from searchlib.schema.syntax import FeatureListDecl, NameRef, PhaseDecl, RankProfileDecl
 from searchlib.schema.types import TypeSpecError, canonical_value_type
@@ -418,8 +426,16 @@ def _read_profile_body(sc: Scanner, profile: RankProfileDecl, schema_dir: Path |
         elif key in ("rank", "rank-type"):
             field_name = sc.word(f"a field name after '{key}' in {owner}")
             if key == "rank" and sc.peek_word() is None and sc.peek() == "{":  # `rank f { element-gap: 3 }`
-                raise SchemaError(f"not supported: 'rank {field_name} {{ ... }}' (element-gap: proximity across "
-                                  f"array elements) in {owner}", location)
+                sc.expect("{", f"after 'rank {field_name}' in {owner}")
+                for item in read_settings_block(sc, f"rank {field_name} of {owner}", {"element-gap": "value"}):
+                    gap = (item.value or "").strip()
+                    if gap != "infinity":  # Vespa's default: no match across elements
+                        if parse_int(gap, f"element-gap of {field_name} in {owner}", item.location) < 0:
+                            raise SchemaError(f"element-gap of {field_name} in {owner} must not be negative",
+                                              item.location)
+                    profile.settings[f"{ELEMENT_GAP}{field_name}"] = gap
+                    profile.setting_locations[f"{ELEMENT_GAP}{field_name}"] = item.location
+                continue
             sc.expect(":", f"after '{key} {field_name}' in {owner}")
             value, _ = sc.line_value(f"'{key} {field_name}' in {owner}")
             if key == "rank":

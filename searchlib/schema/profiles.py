@@ -19,6 +19,7 @@ from typing import Mapping
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.schema.match_phase import diversity_of, match_phase_of
 from searchlib.schema.model import (
+    ELEMENT_GAP,
     NOWHERE,
     Expression,
     Field,
@@ -253,6 +254,11 @@ def _validate(profile: RankProfile, decl: RankProfileDecl, fields: Mapping[str, 
     for key, location in decl.setting_locations.items():
         if key.startswith("vespa.fieldweight.") and key[18:] not in fields:
             raise SchemaError(f"rank-profile '{profile.name}' sets the weight of unknown field '{key[18:]}'", location)
+        if key.startswith(ELEMENT_GAP):
+            field = fields.get(key[len(ELEMENT_GAP):])
+            if field is None or not field.is_index or field.type.kind not in ("array", "weightedset"):
+                raise SchemaError(f"rank-profile '{profile.name}' sets the element-gap of '{key[len(ELEMENT_GAP):]}'"
+                                  f", which is no indexed array or weighted set", location)
     match_phase_of(profile.settings, fields, profile.name, decl.location)  # refused at load, not at query time
     diversity_of(profile.settings, fields, profile.name, decl.location)
     if profile.num_threads_per_search is not None and profile.num_threads_per_search < 1:

@@ -4,7 +4,8 @@ rankingExpression(name), attributeMatch, foreach, string/int inputs, tensor lite
 cells, elementwise(bm25), elementSimilarity, queryTermDocumentFrequency, bm25 over labeled query
 items (bm25(field: f, label: l), bm25_for_labels), a function given a name (substituted into its
 body's feature arguments) with a tensor `if` condition and a query-profile-typed query tensor (as
-neuralnet in Vespa's schema tests), and an ONNX model in first- and second-phase on the content node (checked against numpy)."""
+neuralnet in Vespa's schema tests), `rank chunks { element-gap: n }` (phrase and near across array
+elements), and an ONNX model in first- and second-phase on the content node (checked against numpy)."""
 from __future__ import annotations
 
 import math
@@ -144,3 +145,19 @@ def test_function_name_arguments_tensor_conditions_and_query_profile_types(http)
     ranked = search(http, yql="select * from doc where true", ranking="fallback_weights",
                     **{"ranking.features.query(nnw)": "[2, -1]"})  # == 0 sums to 0: the query's [2, -1]
     assert [(n, r) for n, r, _ in ranked] == [(2, 5.0), (3, 0.5), (1, 0.0)]
+
+
+@pytest.mark.parametrize("where, default, joined, gap3", [
+    # doc 1 chunks ["red fox", "dog"]: fox at 1, dog at 2 + gap (18 as stored: never together)
+    ('chunks contains phrase("fox", "dog")', [], [1], []),
+    ('chunks contains ({distance: 4}near("fox", "dog"))', [], [1], [1]),
+    ('chunks contains ({distance: 3}near("fox", "dog"))', [], [1], []),
+    ('chunks contains onear("dog", "fox")', [], [], []),  # onear keeps the order
+    ('chunks contains phrase("cat", "red")', [2], [2], [2]),  # doc 2 ["cat", "red cat red"]: inside one element
+])
+def test_element_gap_lets_phrases_and_near_span_array_elements(http, where, default, joined, gap3) -> None:
+    for ranking, expected in (("default", default), ("joined", joined), ("gap3", gap3)):
+        response = http.get("/search/", params={"yql": f"select * from doc where {where}", "ranking": ranking})
+        assert response.status_code == 200, response.text
+        hits = response.json()["root"].get("children", [])
+        assert sorted(int(hit["id"].rsplit(":", 1)[1]) for hit in hits) == expected, ranking

@@ -172,8 +172,6 @@ def test_attribute_sorting_settings_in_both_forms() -> None:
      "unknown sort strength 'loud' in field 's'", 4),
     ("    field s type string { indexing: index\n      linguistics { profile: x } }", "",
      "not supported: linguistics profiles", 4),
-    ("    field s type array<string> { indexing: index }", "  rank-profile p {\n    rank s { element-gap: 2 }\n  }",
-     "not supported: 'rank s { ... }' (element-gap", 6),
     ("    field s type string { indexing: index }", "  fieldset f {\n    fields: s\n    query-command: phrase-segmenting\n  }",
      "not supported: query-command 'phrase-segmenting' in fieldset 'f'", 7),
     ("    field s type string { indexing: index }", "  fieldset f {\n    fields: s\n    query-command: highlight\n  }",
