@@ -3,7 +3,10 @@ query profile re-implemented outside it over the whole corpus's statistics (what
 `vespa.ranking.globalstatistics`, gives: the same nDCG@10 to the last digit), next to tantivy, and
 the engine's scoring with one of tantivy's differences put in at a time:
 
-- tantivy's tokens (its `en_stem`: no accent folding, `_` splits words, tokens over 40 bytes dropped);
+- tantivy's tokens (its `en_stem`: no accent folding, tokens over 40 bytes dropped, its stemmer);
+- tantivy's stems alone (rust-stemmers' English: Snowball 3's revised Porter2, 76 of the corpora's
+  32,036 words stem differently, e.g. `internal` → `internal`, `adding` → `add`; the engine, as
+  Vespa's OpenNLP Snowball, stems with the classic Porter2: `intern`, `ad`);
 - tantivy's field lengths (one byte per document: exact up to 40 tokens, coarser above);
 - each distinct query word once (tantivy's query parser drops a repeated word; the engine, as Vespa,
   keeps every word of the query, so `low ... low` counts `low` twice).
@@ -25,7 +28,8 @@ from benchmarks.report import write_section
 from deploy.beir_eval import DOCUMENT_ID_PREFIX, load_dataset
 from searchlib.docid import global_id
 from searchlib.evaluation import mean_metrics, per_query_metrics
-from searchlib.linguistics import tokenize
+from searchlib.linguistics import tokenize, tokenize_unstemmed
+from searchlib.query.plain_text import without_query_syntax
 from searchlib.query import tree as q
 from searchlib.query.user_query import parse_user_query
 
@@ -52,12 +56,22 @@ def one_byte_lengths(lengths: np.ndarray) -> np.ndarray:
     return codes[np.searchsorted(codes, lengths, side="right") - 1]
 
 
-def query_items(text: str, words=None) -> list[tuple[str, ...]]:
-    """The profile's query (userQuery(), type any, no query syntax): words and phrases in order."""
+def tantivy_stemmer():
+    import tantivy
+
+    analyzer = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).filter(
+        tantivy.Filter.stemmer("english")).build()
+    return lambda words: [(analyzer.analyze(word) or [word])[0] for word in words]
+
+
+def query_items(text: str, words=None, stem=True) -> list[tuple[str, ...]]:
+    """The profile's query as `eval` sends it (userQuery(), type any, model.type.syntax=none):
+    words and phrases in order (`stem=False`: the words unstemmed)."""
+    text = without_query_syntax(text)
     if words is not None:  # tantivy's tokens: each whitespace-separated word, several tokens a phrase
         return [tuple(tokens) for tokens in map(words, text.split()) if tokens]
     return [(item.term,) if isinstance(item, q.Term) else tuple(item.terms)
-            for item in q.terms_of(parse_user_query(text, type="any"))]
+            for item in q.terms_of(parse_user_query(text, type="any", stem=stem))]
 
 
 def ranking(documents: list[list[str]], queries: dict[str, list[tuple[str, ...]]], ids: list[str],
@@ -104,12 +118,14 @@ def measure(name: str) -> dict[str, float]:
     joined = [f"{title} {text}" for title, text in zip(titles, texts)]  # title_text
     ours = [tokenize(text) for text in joined]
     queries = {query_id: query_items(text) for query_id, text in dataset.queries.items()}
-    words = tantivy_tokens()
+    words, stemmed = tantivy_tokens(), tantivy_stemmer()
     theirs = [words(text) for text in joined]
     runs = {
         "tantivy": tantivy_run(dataset),
         "engine (whole-corpus statistics)": ranking(ours, queries, ids),
         "engine + tantivy's tokens": ranking(theirs, {i: query_items(t, words) for i, t in dataset.queries.items()}, ids),
+        "engine + tantivy's stems": ranking([stemmed(tokenize_unstemmed(text)) for text in joined], {
+            i: [tuple(stemmed(list(item))) for item in query_items(t, stem=False)] for i, t in dataset.queries.items()}, ids),
         "engine + one-byte field lengths": ranking(ours, queries, ids, one_byte_lengths(
             np.array([len(d) for d in ours], dtype=np.float64))),
         "engine + each query word once": ranking(ours, distinct(queries), ids),

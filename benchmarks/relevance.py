@@ -31,7 +31,8 @@ from deploy.beir_eval import DOCUMENT_ID_PREFIX, BeirDataset, load_dataset, sani
 from deploy.cli_data import embedded_corpus
 from deploy.local_cluster import LocalCluster
 from searchlib.docid import global_id
-from searchlib.evaluation import mean_metrics
+from searchlib.evaluation import mean_metrics, per_query_metrics
+from searchlib.evaluation_stats import paired_randomization_test
 from searchlib.tensor import TensorType, tensor_from_json
 
 REPO = Path(__file__).resolve().parents[1]
@@ -137,15 +138,20 @@ def rrf(*runs: dict[str, list[str]]) -> dict[str, list[str]]:
 
 
 def engine_metrics(dataset_dir: Path, profile: str, url: str) -> dict:
-    """`phasedsearch eval DATASET --ranking PROFILE --url URL --json` (it feeds what is missing)."""
-    command = [sys.executable, "-m", "deploy", "eval", str(dataset_dir), "--ranking", profile, "--url", url,
-               "--app", str(APP), "--json", "--connections", "4", "--timeout", "60s"]
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
-    if done.returncode != 0:
-        raise RuntimeError(f"eval {profile} failed ({done.returncode}): {done.stderr[-2000:]}")
+    """`phasedsearch eval DATASET --ranking PROFILE --url URL --json` (it feeds what is missing);
+    "per_query": each query's nDCG@10 from its report."""
+    with tempfile.TemporaryDirectory(prefix="relevance-report-") as reports:
+        command = [sys.executable, "-m", "deploy", "eval", str(dataset_dir), "--ranking", profile, "--url", url,
+                   "--app", str(APP), "--json", "--connections", "4", "--timeout", "60s", "--out", reports]
+        started = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+        if done.returncode != 0:
+            raise RuntimeError(f"eval {profile} failed ({done.returncode}): {done.stderr[-2000:]}")
+        report = json.loads((Path(reports) / "report.json").read_text())
     metrics = json.loads(done.stdout)
     metrics["seconds"] = time.perf_counter() - started
+    metrics["per_query"] = {query["id"]: query["metrics"][profile]["ndcg@10"] for query in report["queries"]
+                            if profile in query["metrics"]}
     return metrics
 
 
@@ -167,6 +173,9 @@ def measure(name: str, profiles: list[str], nodes: int) -> dict:
     runs = {"tantivy": tantivy_run(dataset), "bm25s": bm25s_run(dataset), "exact dense": exact_dense_run(dataset, feed)}
     runs["RRF"] = rrf(runs["tantivy"], runs["exact dense"])
     result["peers"] = {label: mean_metrics(run, dataset.qrels) for label, run in runs.items()}
+    for label, run in runs.items():
+        result["peers"][label]["per_query"] = {query_id: values["ndcg@10"] for query_id, values in
+                                               per_query_metrics(run, dataset.qrels).items()}
     for label, metrics in result["peers"].items():
         print(f"{name} {label}: {metrics['ndcg@10']:.4f}", file=sys.stderr)
     return result
@@ -197,9 +206,13 @@ def goals(results: dict[str, dict]) -> str:
             if metrics is None:
                 continue
             goal = peers[peer] - slack
+            theirs = result["peers"][peer]["per_query"]
+            ours = [metrics["per_query"].get(query_id, 0.0) for query_id in theirs]
+            paired = paired_randomization_test(list(theirs.values()), ours)
             lines.append(f"- {name} {profile}: {metrics['ndcg@10']:.4f} vs goal ≥ {goal:.4f} ({peer}"
                          f"{f' − {slack}' if slack else ''}): {'met' if metrics['ndcg@10'] >= goal else 'NOT met'}; "
-                         f"{int(metrics.get('no_hits', 0))} queries without hits, "
+                         f"query by query better on {paired.wins}, worse on {paired.losses} (paired randomization "
+                         f"p = {paired.p_value:.2f}); {int(metrics.get('no_hits', 0))} queries without hits, "
                          f"{int(metrics.get('zero_relevance_hits', 0))} hits with relevance 0")
     return "\n".join(lines)
 

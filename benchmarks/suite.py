@@ -113,8 +113,11 @@ REGISTRY: dict[str, Module | Script | Printed] = {
                    "--ef-construction", "200", "--http-feed", "20000"),
                   quick_title="nearestNeighbor at 2,000 vectors (issue 5)"),
     "linguistics": Script("linguistics", "Linguistics: PyStemmer and language detection (issue 25)", ()),
-    # relevance, cross_encoder_forms and dense_vectors embed or rerank whole corpora (tens of minutes): full only
+    # relevance, dense_exactness, cross_encoder_forms and dense_vectors embed or rerank whole corpora
+    # (tens of minutes): full only
     "relevance": Script("relevance", "Relevance out of the box (issue 22)", None, ("--datasets", "scifact", "cranfield")),
+    "dense_exactness": Script("dense_exactness", "Dense retrieval: the engine against exact cosine (issue 22)", None,
+                              ("--datasets", "cranfield")),
     "cross_encoder_forms": Script("cross_encoder_forms", "Cross-encoder forms: int8 vs float activations (issue 4)",
                                   None, ("--queries", "100", "--top", "25")),
     "dense_vectors": Printed("dense_vectors", "Dense vectors: batching and float activations (issue 22)", None, ()),

@@ -63,13 +63,31 @@ def embedded_feed(app_dir: Path, feed_path: Path, out: TextIO,
 
 
 def embedded_feed_path(app_dir: Path, feed_path: Path, settings: dict[str, str] = DEFAULT_EMBEDDING) -> Path:
-    """Where the embedded feed of `feed_path` is cached: named by the feed's content, the package
-    and the settings, so any change to them embeds again."""
+    """Where the embedded feed of `feed_path` is cached: named by the feed's content, the settings,
+    `services.xml` and the content of the embedder's files, so any change to them embeds again,
+    and copies of one package (checkouts, a moved package) share the vectors instead of each
+    embedding anew (scifact: ~20 min) and removing the others' file."""
     services = Path(app_dir) / "services.xml"  # the embedder's model and settings live there
-    identity = json.dumps([settings, str(Path(app_dir).resolve()),
-                           services.read_text(encoding="utf-8") if services.is_file() else ""]).encode()
+    identity = json.dumps([settings, services.read_text(encoding="utf-8") if services.is_file() else "",
+                           _embedder_files(Path(app_dir), settings["embedder"])]).encode()
     key = hashlib.sha256(feed_path.read_bytes() + identity).hexdigest()[:16]
     return feed_path.with_name(f"{feed_path.stem}.{key}.embedded.jsonl")
+
+
+def _embedder_files(app_dir: Path, embedder: str) -> dict[str, str]:
+    """Config entry → sha256 of the file it names, for each entry of the embedder's component that
+    names a file of the package (model, tokenizer); the package's resolved path when it does not load."""
+    try:
+        component = load_application(app_dir).components.get(embedder)
+    except Exception:  # noqa: BLE001 - embedding such a package fails and says why; the key only must differ
+        return {"package": str(app_dir.resolve())}
+    digests = {}
+    for name, value in sorted((component.config if component else {}).items()):
+        path = app_dir / value  # only the package's own files (a value may be any text)
+        if value and not Path(value).is_absolute() and ".." not in Path(value).parts and path.is_file():
+            with path.open("rb") as stream:
+                digests[name] = hashlib.file_digest(stream, "sha256").hexdigest()
+    return digests
 
 
 def _run_with_progress(command: list[str], total: int, out: TextIO) -> tuple[int, str]:

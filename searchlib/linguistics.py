@@ -7,7 +7,9 @@ As Vespa's default (OpenNLP) linguistics does, per token: NFKC, lowercase (langu
 diacritical marks U+0300–U+036F removed: `é` → `e`, `й` → `и`; kana voicing marks, Hangul and
 Indic vowel signs are kept), then the Snowball stemmer of the language (PyStemmer, the C
 libstemmer; its German rules turn `ß` into `ss`). Languages without a Snowball stemmer are stemmed
-as English, as in Vespa. Tokens are runs of word characters; stopwords are kept.
+as English, as in Vespa. Tokens are what Vespa's tokenizer indexes: runs of letters, digits and
+combining marks (a Devanagari vowel sign or virama stays inside its word); everything else,
+`_` included, separates them. Stopwords are kept.
 
 Chinese, Japanese and Korean are not written with spaces between words, so a run of CJK
 ideographs and kana, or of Hangul, becomes overlapping bigrams (Vespa's n-gram fallback with
@@ -23,8 +25,11 @@ import unicodedata
 import Stemmer
 
 from searchlib.languages import DEFAULT_LANGUAGE, SNOWBALL_ALGORITHMS
+from searchlib.unicode_marks import MARKS
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+# letters, digits and combining marks, and `_` (\w has it; words() splits it off: punctuation to Vespa)
+WORD_RUN = re.compile(f"[\\w{MARKS}]+")
 _ACCENTS = re.compile("[\u0300-\u036f]+")
 _CJK_RUN = re.compile(
     r"[\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
@@ -53,13 +58,22 @@ def drop_accents(text: str) -> str:
 def tokenize_unstemmed(text: str, language: str = DEFAULT_LANGUAGE, fold_accents: bool = True) -> list[str]:
     """Text → normalized word tokens in order, without stemming (for `{stem:false}` terms)."""
     normalized = normalize(text, fold_accents)
-    words = _TOKEN.findall(normalized)
+    found = words(normalized)
     if normalized.isascii() or not _CJK_RUN.search(normalized):
-        return words
+        return found
     segmented: list[str] = []
-    for word in words:
+    for word in found:
         segmented.extend(_segment(word) if _CJK_RUN.search(word) else (word,))
     return segmented
+
+
+def words(text: str) -> list[str]:
+    """The words of (normalized) text in order: runs of letters, digits and combining marks, the
+    characters Vespa's tokenizer indexes; anything else separates them."""
+    if text.isascii():
+        return _ASCII_WORD.findall(text)
+    found = WORD_RUN.findall(text)
+    return [piece for word in found for piece in word.split("_") if piece] if "_" in text else found
 
 
 def tokenize(text: str, language: str = DEFAULT_LANGUAGE) -> list[str]:

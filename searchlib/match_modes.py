@@ -31,15 +31,13 @@ indexed, default 1000) and max-occurrences (occurrences of one term indexed per 
 from __future__ import annotations
 
 import logging
-import re
 import unicodedata
 from dataclasses import dataclass, replace
 
 from searchlib.errors import SchemaError, SourceLocation
-from searchlib.linguistics import normalize, stems, tokenize_unstemmed
+from searchlib.linguistics import normalize, stems, tokenize_unstemmed, words as words_of
 from searchlib.schema.literal_fields import LITERAL
 
-_WORDS = re.compile(r"\w+", re.UNICODE)
 STEMMING_MODES = ("none", "best", "shortest")  # Snowball gives one stem: "best" and "shortest" agree
 MATCH_KINDS = ("text", "exact", "word", "gram")
 # Vespa's match algorithms: only streaming search (vsmfields) reads them; indexed mode derives nothing
@@ -194,7 +192,7 @@ def index_terms(mode: MatchMode, text: str, language: str) -> list[str]:
         term = whole_value_term(mode, text)
         return [term] if term and len(term) <= mode.max_token_length else []
     # gram fields n-gram whole words (CJK runs too, instead of the default bigram segmentation)
-    words = (_WORDS.findall(normalize(text, mode.normalizing)) if mode.kind == "gram"
+    words = (words_of(normalize(text, mode.normalizing)) if mode.kind == "gram"
              else tokenize_unstemmed(text, language, mode.normalizing))
     if max(map(len, words), default=0) > mode.max_token_length:  # tokens as written, before stemming
         words = [word for word in words if len(word) <= mode.max_token_length]
@@ -209,7 +207,7 @@ def query_terms(mode: MatchMode, text: str, language: str, stem: bool = True) ->
         term = whole_value_term(mode, text).replace("\x1f", "")  # U+001F marks equiv terms
         return [term] if term else []
     if mode.kind == "gram":
-        return grams(_WORDS.findall(normalize(text, mode.normalizing)), mode.gram_size)
+        return grams(words_of(normalize(text, mode.normalizing)), mode.gram_size)
     words = tokenize_unstemmed(text, language, mode.normalizing)
     return stems(words, language) if stem and mode.stemming else words
 

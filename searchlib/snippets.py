@@ -17,18 +17,17 @@ returned whole (bolded); a text without a match gives its prefix (`prefix: true`
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
 from searchlib.languages import text_language
-from searchlib.linguistics import normalize, stem, tokenize_unstemmed
+from searchlib.linguistics import WORD_RUN, normalize, stem, tokenize_unstemmed
 from searchlib.match_modes import TEXT, MatchMode, grams, index_terms, match_mode, whole_value_term
 from searchlib.query import tree as q
 from searchlib.schema.model import Field, Schema
 
 HI, HI_END, SEP = "<hi>", "</hi>", "<sep />"
-_WORD = re.compile(r"\w+", re.UNICODE)
+_WORD = WORD_RUN  # a span's pieces are tokenize_unstemmed's: a word joined by `_` highlights whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +188,7 @@ def _best_groups(spans: list[tuple[int, int, str]], config: SnippetConfig) -> li
 
 
 def _is_word(text: str, position: int) -> bool:
-    return 0 <= position < len(text) and (text[position].isalnum() or text[position] == "_")
+    return 0 <= position < len(text) and _WORD.match(text, position) is not None
 
 
 def _word_start_after(text: str, position: int) -> int:

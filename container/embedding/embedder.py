@@ -45,8 +45,7 @@ class HuggingFaceEmbedder:
         if tensor_type.cell_type == "int8":  # binarized: 8 embedding values per int8 cell, packed
             floats = TensorType.parse(f"tensor<float>({dims[0].name}[{size * 8}])")
             return pack_bits(self.embed_many(texts, floats, context, batch_size, max_tokens))
-        prefix = self.prepend.get(context, "")
-        encodings = [e.ids for e in self.tokenizer.encode_batch([prefix + t for t in texts])]
+        encodings = [e.ids for e in self.tokenizer.encode_batch([self.prepended(t, context) for t in texts])]
         if max_tokens is not None and max_tokens < self.max_tokens:
             if max_tokens < 2:
                 raise InvalidParameterError(f"max-tokens must be at least 2, got {max_tokens}")
@@ -58,6 +57,12 @@ class HuggingFaceEmbedder:
             rows = order[start:start + step]
             out[rows] = self._embed_ids([encodings[row] for row in rows], size, tensor_type)
         return out
+
+    def prepended(self, text: str, context: str) -> str:
+        """The text with `prepend` for its context before it, joined by a space as Vespa's
+        prependInstruction does (services.xml's element text arrives trimmed: `query: ` is `query:`)."""
+        prefix = self.prepend.get(context, "")
+        return f"{prefix} {text}" if prefix else text
 
     def _embed_ids(self, encodings: Sequence[Sequence[int]], size: int, tensor_type: TensorType) -> np.ndarray:
         """One ONNX call over the token id lists, padded to the longest."""

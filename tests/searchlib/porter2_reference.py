@@ -207,8 +207,8 @@ def _stem_uncached(word: str) -> str:
 
 def reference_words(text: str) -> list[str]:
     """Text → words as searchlib split them before PyStemmer: NFKD, lowercase, every combining mark
-    dropped, runs of word characters (stem each with `stem`)."""
+    dropped, runs of letters and digits (`_` separates, as in Vespa's tokenizer; stem each with `stem`)."""
     if not text.isascii():
         decomposed = unicodedata.normalize("NFKD", text).lower()
         text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return re.findall(r"\w+", text.lower())
+    return re.findall(r"[^\W_]+", text.lower())

@@ -81,6 +81,23 @@ def test_tokenize_splits_on_punctuation() -> None:
     assert tokenize("IL-6 levels (p<0.05)") == ["il", "6", "level", "p", "0", "05"]
 
 
+def test_words_are_runs_of_what_vespa_indexes_letters_digits_and_combining_marks() -> None:
+    # Devanagari vowel signs and the virama are marks: the word stays whole for the Hindi stemmer
+    assert tokenize_unstemmed("हिन्दी भाषाओं का") == ["हिन्दी", "भाषाओं", "का"]
+    assert tokenize("भाषाओं", "hi") == tokenize("भाषा", "hi") == ["भाष"]
+    assert tokenize_unstemmed("ภาษาไทย ที่") == ["ภาษาไทย", "ที่"]  # Thai vowel and tone marks
+    assert tokenize_unstemmed("がぎ") == ["がぎ"]  # the kana voicing mark inside its bigram
+    # `_` is connector punctuation to Vespa: it separates, as `-` does
+    assert tokenize_unstemmed("merge_hits snake_case_") == ["merge", "hits", "snake", "case"]
+    assert tokenize_unstemmed("Straße_X über_alles") == ["straße", "x", "uber", "alles"]
+
+
+def test_the_written_out_marks_are_unicodedatas() -> None:
+    from searchlib.unicode_marks import MARKS, generated
+
+    assert MARKS == generated()
+
+
 def test_query_and_document_forms_agree() -> None:
     # the reason stemming exists: inflections meet on one index term
     assert tokenize("vaccination")[0] == tokenize("vaccinations")[0]

@@ -33,6 +33,11 @@ def test_bolding_highlights_every_word_the_index_would_match_by_its_stem():
     assert bold("Running FOX", words("fox")) == "Running <hi>FOX</hi>"
 
 
+def test_a_word_with_combining_marks_or_joined_by_underscores_highlights_whole():
+    assert bold("यह हिन्दी है", frozenset(tokenize("हिन्दी", "hi"))) == "यह <hi>हिन्दी</hi> है"
+    assert bold("call merge_hits here", words("merge")) == "call <hi>merge_hits</hi> here"
+
+
 def test_presentation_bolding_false_drops_the_hi_tags_and_keeps_the_separators():
     assert dynamic_snippet(TEXT, words("ranking"), config=SMALL, bolding=False) == \
         "<sep />It ranks<sep />phased ranking<sep />"  # the same fragments as with bolding
