@@ -55,14 +55,16 @@ class SearchFront:
         if self.auth is not None and (refused := self.auth.refusal(scope)) is not None:
             await send_refusal(send, path, *refused)
             return refused[0], None
-        scope, receive = inflating(scope, receive)
-        try:
-            body = await read_body(scope, receive, body_limit(self.limits, path), self.limits.request_timeout)
-        except BodyRefused as refused:
-            await error_response(path, refused.status, refused.message, close=True)(scope, receive, send)
-            return refused.status, None
-        if body is None:
-            return 500, None  # the client went away before its body arrived (as the generic stack counts it)
+        body = b""
+        if scope["method"] == "POST" or _has_body(scope):  # a GET without a body has nothing to wait for
+            scope, receive = inflating(scope, receive)
+            try:
+                body = await read_body(scope, receive, body_limit(self.limits, path), self.limits.request_timeout)
+            except BodyRefused as refused:
+                await error_response(path, refused.status, refused.message, close=True)(scope, receive, send)
+                return refused.status, None
+            if body is None:
+                return 500, None  # the client went away before its body arrived (as the generic stack counts it)
         try:
             answer = await self.handler.answer(scope["method"], scope["query_string"], body, arrived(scope))
         except Exception:  # noqa: BLE001 - a bug: logged, and the client gets no server text
@@ -73,3 +75,11 @@ class SearchFront:
                     "headers": [(b"content-length", b"%d" % len(answer.body)), _CONTENT_TYPE]})
         await send({"type": "http.response.body", "body": answer.body})
         return answer.status, answer.outcome
+
+
+def _has_body(scope: dict[str, Any]) -> bool:
+    """HTTP/1.x: a request has a body only when it says so (Content-Length or Transfer-Encoding);
+    HTTP/2 may send one without either."""
+    if not scope.get("http_version", "1.1").startswith("1"):
+        return True
+    return any(name in (b"content-length", b"transfer-encoding") for name, _ in scope["headers"])

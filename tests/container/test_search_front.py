@@ -64,6 +64,8 @@ REQUESTS = [
     ("POST", "/search/", {"content": b"\x1f\x8b not gzip", "headers": {"content-encoding": "gzip"}}),
     ("POST", "/search/", {"content": b" " * (8 * 1024 * 1024 + 1)}),  # 413
     ("POST", "/search/", {"content": b""}),
+    ("GET", "/search/", {"params": {"yql": YQL}, "content": b" " * (8 * 1024 * 1024 + 1)}),  # 413 for a GET too
+    ("GET", "/search/", {"params": {"yql": YQL}, "content": b"ignored"}),
     ("PUT", "/search/", {}),  # 405 from the router either way
 ]
 
