@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from typing import Sequence
+from typing import Callable, Sequence
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -13,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from container import explorer
 from container.content_clusters import ContentClusters
@@ -21,6 +23,7 @@ from container.embedding.registry import embedder_ids, get_embedder
 from container.http.auth import ClientAuth, ClientAuthMiddleware
 from container.http.compression import GzipRequestMiddleware
 from container.http.limits import RequestGuard, http_error, unexpected_error
+from container.http.search_front import SearchFront
 from container.http.search_handler import SearchHandler
 from container.metrics import ContainerMetrics, MetricsMiddleware, onnx_samples, prometheus_text, v2_values
 from searchlib.errors import InvalidParameterError
@@ -138,14 +141,27 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
     handlers = {Exception: unexpected_error, HTTPException: http_error}  # errors in the API's JSON shape
     # outermost first: metrics time everything; gzip bodies are inflated before the guard counts
     # them against the limits (a small compressed body cannot expand past them)
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers,
-                    middleware=[Middleware(MetricsMiddleware, metrics=container_metrics),
-                                *([Middleware(ClientAuthMiddleware, auth=auth)] if auth is not None else []),
-                                Middleware(GzipRequestMiddleware), Middleware(RequestGuard, limits=package.limits)])
+    front = functools.partial(SearchFront, handler=search, metrics=container_metrics, auth=auth,
+                              limits=package.limits)
+    app = _ContainerApp(front, routes=routes, lifespan=lifespan, exception_handlers=handlers,
+                        middleware=[Middleware(MetricsMiddleware, metrics=container_metrics),
+                                    *([Middleware(ClientAuthMiddleware, auth=auth)] if auth is not None else []),
+                                    Middleware(GzipRequestMiddleware), Middleware(RequestGuard, limits=package.limits)])
     app.state.cluster = cluster
     app.state.clusters = clusters
     app.state.application = package
     return app
+
+
+class _ContainerApp(Starlette):
+    """Starlette with the lean /search/ front (container/http/search_front.py) outside its stack."""
+
+    def __init__(self, front: Callable[[ASGIApp], ASGIApp], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._front = front
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return self._front(super().build_middleware_stack())
 
 
 def _preload_embedders(package: ApplicationPackage) -> None:

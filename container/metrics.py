@@ -85,6 +85,12 @@ class ContainerMetrics:
         if outcome.degraded:
             self.count("degraded_queries", dims)
 
+    def record_search(self, outcome: SearchOutcome | None, status: int, seconds: float) -> None:
+        """One /search/ request that answered `status` (an error status is a failed query)."""
+        if outcome is not None and status >= 400:
+            outcome = SearchOutcome(outcome.rank_profile, 0, 0, False, True)
+        self.record_query(outcome, seconds)
+
     def record_feed(self, operation: str, status: int, seconds: float) -> None:
         dims = (("operation", operation),)
         self.count("httpapi_num_operations", dims)
@@ -165,10 +171,7 @@ class MetricsMiddleware:
         finally:
             seconds = time.perf_counter() - started
             if kind == "search":
-                outcome = scope.get("state", {}).get("search_outcome")
-                if outcome is not None and status >= 400:
-                    outcome = SearchOutcome(outcome.rank_profile, 0, 0, False, True)
-                self.metrics.record_query(outcome, seconds)
+                self.metrics.record_search(scope.get("state", {}).get("search_outcome"), status, seconds)
             else:
                 operation = {"GET": "get", "POST": "put", "PUT": "update", "DELETE": "remove"}.get(
                     scope.get("method", ""), "other")

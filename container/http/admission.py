@@ -51,6 +51,10 @@ class SearchAdmission:
 
 
 def arrival_time(request: Request) -> float:
+    return arrived(request.scope)
+
+
+def arrived(scope) -> float:
     """When the request's first byte was parsed (container/http/server.py stamps it), so time
     spent queued in the container counts against the query's timeout; now, where nothing stamped it."""
-    return request.scope.get("state", {}).get("arrived") or time.monotonic()
+    return scope.get("state", {}).get("arrived") or time.monotonic()

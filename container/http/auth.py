@@ -130,21 +130,25 @@ class ClientAuthMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = scope.get("path", "")
-        needed = required_permission(scope.get("method", "GET"), path)
-        if needed is None:
-            await self.app(scope, receive, send)
+        refused = self.refusal(scope)
+        if refused is not None:
+            await send_refusal(send, scope.get("path", ""), *refused)
             return
+        await self.app(scope, receive, send)
+
+    def refusal(self, scope) -> tuple[int, ErrorCode, str] | None:
+        """None when the request may go on (its client id then in scope["state"]); else the
+        status, code and message of its refusal."""
+        needed = required_permission(scope.get("method", "GET"), scope.get("path", ""))
+        if needed is None:
+            return None
         client, problem = self._identify(scope)
         if client is None:
-            await _refuse(send, path, 401, ErrorCode.UNAUTHORIZED, problem)
-            return
+            return 401, ErrorCode.UNAUTHORIZED, problem
         if needed not in client.permissions:
-            await _refuse(send, path, 403, ErrorCode.FORBIDDEN,
-                          f"client '{client.id}' does not have the '{needed}' permission")
-            return
+            return 403, ErrorCode.FORBIDDEN, f"client '{client.id}' does not have the '{needed}' permission"
         scope.setdefault("state", {})["client_id"] = client.id
-        await self.app(scope, receive, send)
+        return None
 
     def _identify(self, scope) -> tuple[DataPlaneClient | None, str]:
         authorization = next((v for k, v in scope.get("headers", ()) if k == b"authorization"), None)
@@ -161,7 +165,7 @@ class ClientAuthMiddleware:
         return None, "this endpoint requires a token (Authorization: Bearer <token>) or a client certificate"
 
 
-async def _refuse(send, path: str, status: int, code: ErrorCode, message: str) -> None:
+async def send_refusal(send, path: str, status: int, code: ErrorCode, message: str) -> None:
     if path.startswith("/document/v1"):
         body = {"pathId": path, "message": message}
     else:

@@ -27,14 +27,18 @@ class GzipRequestMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = scope.get("headers") or []
-        encoding = next((value for name, value in headers if name == b"content-encoding"), None)
-        if encoding is None or encoding.strip().lower() not in (b"gzip", b"x-gzip"):
-            await self.app(scope, receive, send)
-            return
-        scope = dict(scope, headers=[(n, v) for n, v in headers
-                                     if n not in (b"content-encoding", b"content-length")])
-        await self.app(scope, _GzipReceive(receive), send)
+        await self.app(*inflating(scope, receive), send)
+
+
+def inflating(scope: Scope, receive: Receive) -> tuple[Scope, Receive]:
+    """The request as the handlers see it: a gzip body inflated as it is received (without the
+    Content-Encoding and Content-Length it came with); anything else unchanged."""
+    headers = scope.get("headers") or []
+    encoding = next((value for name, value in headers if name == b"content-encoding"), None)
+    if encoding is None or encoding.strip().lower() not in (b"gzip", b"x-gzip"):
+        return scope, receive
+    scope = dict(scope, headers=[(n, v) for n, v in headers if n not in (b"content-encoding", b"content-length")])
+    return scope, _GzipReceive(receive)
 
 
 class _GzipReceive:

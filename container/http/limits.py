@@ -61,49 +61,18 @@ class RequestGuard:
         self.app = app
         self.limits = limits
 
-    def body_limit(self, path: str) -> int:
-        if path.startswith(DOCUMENT_PREFIX):
-            return min(self.limits.request_body_bytes, self.limits.document_bytes)
-        return self.limits.request_body_bytes
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = scope["path"]
-        limit = self.body_limit(path)
-        declared = _content_length(scope)
-        if declared is not None and declared > limit:
-            await self._refuse(scope, receive, send, 413, f"Request body of {declared} bytes is larger than "
-                                                          f"the limit of {limit} bytes")
+        try:
+            body = await read_body(scope, receive, body_limit(self.limits, scope["path"]),
+                                   self.limits.request_timeout)
+        except BodyRefused as refused:
+            await self._refuse(scope, receive, send, refused.status, refused.message)
             return
-        chunks: list[bytes] = []
-        size = 0
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.limits.request_timeout
-        more = True
-        while more:
-            try:
-                async with asyncio.timeout_at(deadline):  # a timer, not a task a message (wait_for)
-                    message = await receive()
-            except InvalidContentEncoding as error:
-                await self._refuse(scope, receive, send, 400, str(error))
-                return
-            except asyncio.TimeoutError:
-                await self._refuse(scope, receive, send, 408, f"The request body did not arrive within "
-                                                              f"{self.limits.request_timeout:g} s")
-                return
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                await self._refuse(scope, receive, send, 413, f"Request body is larger than the limit of "
-                                                              f"{limit} bytes")
-                return
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
+        if body is None:
+            return  # the client went away
         replayed = False
 
         async def replay() -> Message:
@@ -119,6 +88,50 @@ class RequestGuard:
     async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
         response = error_response(scope["path"], status, message, close=True)
         await response(scope, receive, send)
+
+
+def body_limit(limits: ContainerLimits, path: str) -> int:
+    if path.startswith(DOCUMENT_PREFIX):
+        return min(limits.request_body_bytes, limits.document_bytes)
+    return limits.request_body_bytes
+
+
+class BodyRefused(Exception):
+    """A request body the container will not read: answered `status` and the connection closed."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+async def read_body(scope: Scope, receive: Receive, limit: int, timeout: float) -> bytes | None:
+    """The whole request body under the size limit and the request timeout (BodyRefused when it is
+    too large, stalls or is not valid gzip); None when the client disconnected first."""
+    declared = _content_length(scope)
+    if declared is not None and declared > limit:
+        raise BodyRefused(413, f"Request body of {declared} bytes is larger than the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    deadline = asyncio.get_running_loop().time() + timeout
+    more = True
+    while more:
+        try:
+            async with asyncio.timeout_at(deadline):  # a timer, not a task a message (wait_for)
+                message = await receive()
+        except InvalidContentEncoding as error:
+            raise BodyRefused(400, str(error)) from None
+        except asyncio.TimeoutError:
+            raise BodyRefused(408, f"The request body did not arrive within {timeout:g} s") from None
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyRefused(413, f"Request body is larger than the limit of {limit} bytes")
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -1,9 +1,12 @@
 """Results → Vespa's default JSON renderer shapes (root, coverage, children, errors, timing)."""
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
 from typing import Iterable
+
+import orjson
 
 from container.search.phases import ResultHit, SearchResult
 from container.search.grouping import render as render_grouping
@@ -117,3 +120,14 @@ def http_status(result_has_hits: bool, errors: list[NodeError]) -> int:
         return ErrorCode(errors[0].code).http_status
     except ValueError:
         return 500
+
+
+def render_json(body: object) -> bytes:
+    """A response body's bytes: orjson (~5x json.dumps; the same JSON values, floats spelled its
+    way, 1e-7 for 1e-07), or json.dumps as Starlette's JSONResponse does for what orjson refuses
+    (integers beyond 64 bits, non-string keys), so nothing that rendered before fails now."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(body, ensure_ascii=False, allow_nan=False, indent=None,
+                          separators=(",", ":")).encode("utf-8")

@@ -146,6 +146,8 @@ async def search(plan: SearchPlan, application: ApplicationPackage, cluster: Sea
     if plan.path is None:
         async def on_group(group: int) -> list[SchemaHits]:
             serving, absent = cluster.searchable_nodes(group)
+            if len(query.schemas) == 1:  # no task to run it beside nothing
+                return [await search_schema(plan, query.schemas[0], application, cluster, ranker, serving, absent)]
             return await asyncio.gather(*(search_schema(plan, name, application, cluster, ranker, serving, absent)
                                           for name in query.schemas))
 

@@ -65,19 +65,32 @@ def _is_feature_map_value(name: str) -> bool:
 def canonical_parameters(raw: Mapping[str, str]) -> dict[str, str]:
     result: dict[str, str] = {}
     for name, value in raw.items():
-        full = ALIASES.get(name, name)
         if name == "ranking" and value.startswith("{"):
-            full = "ranking"
-        for prefix in FEATURE_PREFIXES:
-            if full.startswith(prefix) and full != prefix:
-                full = "ranking.features." + full[len(prefix):]
-                break
-        for prefix in PROPERTY_PREFIXES:
-            if full.startswith(prefix) and full != prefix:
-                full = "ranking.properties." + full[len(prefix):]
-                break
+            result["ranking"] = value
+            continue
+        full = _CANONICAL_NAMES.get(name)
+        if full is None:
+            full = _canonical_name(name)
+            if len(_CANONICAL_NAMES) < 4096:  # the names clients use; bounded against made-up ones
+                _CANONICAL_NAMES[name] = full
         result[full] = value
     return result
+
+
+_CANONICAL_NAMES: dict[str, str] = {}
+
+
+def _canonical_name(name: str) -> str:
+    full = ALIASES.get(name, name)
+    for prefix in FEATURE_PREFIXES:
+        if full.startswith(prefix) and full != prefix:
+            full = "ranking.features." + full[len(prefix):]
+            break
+    for prefix in PROPERTY_PREFIXES:
+        if full.startswith(prefix) and full != prefix:
+            full = "ranking.properties." + full[len(prefix):]
+            break
+    return full
 
 
 INT32_MAX = 2**31 - 1  # Vespa's counts are Java ints; the wire carries them as 32-bit integers

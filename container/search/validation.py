@@ -18,6 +18,17 @@ _OWN_OPERATORS = {"position": (q.GeoLocation, "geoLocation or geoBoundingBox"),
                   "predicate": (q.PredicateQuery, "predicate()")}
 
 
+_OPERATOR_OF_TYPE: dict[type, str | None] = {}
+
+
+def _own_operator(item_type: type) -> str | None:
+    """The field kind only this query item type searches (once per type: a query has many terms)."""
+    if item_type not in _OPERATOR_OF_TYPE:
+        _OPERATOR_OF_TYPE[item_type] = next((kind for kind, (t, _) in _OWN_OPERATORS.items()
+                                             if issubclass(item_type, t)), None)
+    return _OPERATOR_OF_TYPE[item_type]
+
+
 def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
     def known(field: str) -> bool:
         return any(schema.index_fields(field) for schema in schemas)
@@ -48,7 +59,7 @@ def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
             if not is_known:
                 names = ", ".join(s.name for s in schemas)
                 raise InvalidParameterError(f"Field '{quote_input(item.field, 60)}' does not exist in schema {names}")
-            operator = next((k for k, (t, _) in _OWN_OPERATORS.items() if isinstance(item, t)), None)
+            operator = _own_operator(type(item))
             if operator is not None and field_kind != operator:
                 raise InvalidParameterError(f"Field '{quote_input(item.field, 60)}' is not a {operator} field: "
                                             f"{_OWN_OPERATORS[operator][1]} searches {operator} fields")

@@ -19,6 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from content_node.store.arrays import ensure_capacity
+from searchlib import exact_json
 
 _COMPRESSION_LEVEL = 6  # documents are written once and read rarely: favour size
 _DICTIONARY_BYTES = 32 * 1024  # zlib's window: a longer dictionary would not be used
@@ -80,7 +81,7 @@ class DocumentStore:
 
     def fields(self, local_id: int) -> dict[str, Any] | None:
         raw = self.fields_json(local_id)
-        return None if raw is None else json.loads(raw)
+        return None if raw is None else exact_json.loads(raw)
 
     @property
     def stored_bytes(self) -> int:

@@ -2,12 +2,12 @@
 content node (server) so both sides agree on every field."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 from protos import content_node_pb2 as pb
 from searchlib.corpus_statistics import CorpusStatistics
+from searchlib import exact_json
 from searchlib.coverage import Coverage
 from searchlib.hits import LeanHit
 from searchlib.grouping.result import Group
@@ -214,13 +214,13 @@ def _encode_docsum(value: DocsumValue | EncodedDocsum) -> pb.Docsum:
     if isinstance(value, EncodedDocsum):
         return value.message
     return pb.Docsum(global_id=value.global_id, document_id=value.document_id,
-                     fields_json=json.dumps(value.fields, ensure_ascii=False),
+                     fields_json=exact_json.dumps(value.fields),
                      summary_features=encode_features(value.summary_features))
 
 
 def _decode_docsum(message: pb.Docsum) -> DocsumValue:
     return DocsumValue(message.global_id, message.document_id,
-                       json.loads(message.fields_json) if message.fields_json else {},
+                       exact_json.loads(message.fields_json) if message.fields_json else {},
                        decode_features(message.summary_features))
 
 

@@ -1,0 +1,41 @@
+"""JSON with orjson's speed and json's values: summaries are read from the document store, sent
+from node to container and read again on every query (orjson reads ~5x and writes ~7x faster).
+
+orjson alone would change values: it reads an integer past 64 bits as a float and writes NaN and
+±Infinity as null. So text with a digit run of 19 or more is read by json (as is text orjson
+refuses: NaN, 1e400), and a written text holding `null` is written again by json (a real null
+costs only the time); whatever orjson cannot write (integers past 64 bits, non-string keys,
+dataclasses, numpy scalars) goes to json too, which writes it or raises as before. Floats are
+read to the same double and written in the shortest form that reads back to it (orjson spells
+exponents `1e-7` where json writes `1e-07`)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+_DIGITS = bytes(48 if 48 <= c <= 57 else 32 for c in range(256))  # digits → "0", the rest → " "
+_LONG_RUN = b"0" * 19  # 19 digits may pass a signed 64-bit integer
+_PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
+def loads(text: bytes | str) -> Any:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    if _LONG_RUN not in data.translate(_DIGITS):
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass  # json reads what it reads (NaN, Infinity, 1e400) and raises what it raised
+    return json.loads(text)
+
+
+def dumps(value: Any) -> str:
+    """As json.dumps(value, ensure_ascii=False)."""
+    try:
+        data = orjson.dumps(value, option=_PASSTHROUGH)
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(value, ensure_ascii=False)
+    if b"null" in data:  # a NaN or an infinity may have become null
+        return json.dumps(value, ensure_ascii=False)
+    return data.decode("utf-8")
