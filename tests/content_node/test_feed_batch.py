@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import errno
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
 
 from content_node.node import ContentNode
 from content_node.service import ContentNodeService
+from content_node.store.hnsw_index import VectorFieldIndex
 from protos import content_node_pb2 as pb
 from searchlib.errors import ErrorCode
 
@@ -147,3 +149,45 @@ def test_no_operation_of_a_batch_is_acknowledged_when_its_sync_fails(tmp_path):
     assert [r.ok for r in replies] == [False] * 5
     assert all(r.error.code == ErrorCode.INSUFFICIENT_STORAGE or "fsync" in r.error.message for r in replies)
     assert "Input/output error" in replies[0].error.message
+
+
+def test_graph_inserts_run_after_the_write_lock_and_before_the_acknowledgement(tmp_path, monkeypatch):
+    """While a batch's vectors go into the graph, text queries and gets go on (the write lock is
+    released), a search of the vector field waits for them, and the batch is acknowledged only once
+    they are in: a search right after the reply finds the vector."""
+    node, service = open_node(tmp_path)
+    db = node.databases["doc"]
+    inserting, release = threading.Event(), threading.Event()
+    real_insert = VectorFieldIndex.insert_taken
+
+    def slow_insert(index, inserts):
+        if inserts:
+            inserting.set()
+            release.wait(10)
+        real_insert(index, inserts)
+
+    monkeypatch.setattr(VectorFieldIndex, "insert_taken", slow_insert)
+    vector = np.zeros(384)
+    vector[7] = 1.0
+    replies = []
+    feeding = threading.Thread(target=lambda: replies.extend(service.Feed(pb.FeedBatchRequest(operations=[
+        put(1, {"title": "alpha", "embedding": vector.tolist()})]), None).replies))
+    feeding.start()
+    assert inserting.wait(10)
+    with db.read_view():  # not blocked: the batch's write-lock hold is over
+        assert db.document_frequency("title", "alpha") == 1
+    assert node.get(doc_id(1))["title"] == "alpha"
+    index = db.vector_index("embedding")
+    searches = []
+    searching = threading.Thread(target=lambda: searches.append(
+        index.approximate(vector.astype(np.float32), 1, 10, None)))
+    searching.start()
+    searching.join(0.3)
+    assert searching.is_alive() and not replies  # the vector search waits; nothing acknowledged yet
+    release.set()
+    feeding.join(10)
+    searching.join(10)
+    assert replies[0].ok
+    assert [db.document_id(int(i)) for i in searches[0].local_ids] == [doc_id(1)]
+    node.close()
+
