@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 import threading
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from content_node.node import ContentNode
 from content_node.service import ContentNodeService
@@ -191,3 +193,19 @@ def test_graph_inserts_run_after_the_write_lock_and_before_the_acknowledgement(t
     assert [db.document_id(int(i)) for i in searches[0].local_ids] == [doc_id(1)]
     node.close()
 
+
+def test_fields_json_is_read_as_json_reads_it():
+    from content_node.node import _loads
+    texts = ['{"a": 1, "b": [1.5, -2e-7, 1e300], "c": "\\u00e9\\ud83d\\ude00", "d": null, "e": true}',
+             '{"a": NaN, "b": Infinity}', '{"a": 18446744073709551615}',
+             '{"a": -9223372036854775808}', '{"a": 1, "a": 2}', '{"a": 1e400}', '{"v": [0.1, 0.2, 0.30000000000000004]}']
+    for text in texts:
+        assert repr(_loads(text)) == repr(json.loads(text)), text
+    for bad in ('{"a": "\\ud800"}', '{"a": 1,}', '{not json'):
+        try:
+            expected = json.loads(bad)
+        except json.JSONDecodeError as error:
+            with pytest.raises(json.JSONDecodeError, match=re.escape(error.msg)):
+                _loads(bad)
+        else:
+            assert repr(_loads(bad)) == repr(expected)
