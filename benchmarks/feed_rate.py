@@ -105,7 +105,8 @@ CONTAINER_PARTS = {
 }
 NODE_PARTS = {
     "request JSON parse + schema validation": [("node.py", "_json_object"), ("documents.py", "validate_document")],
-    "tokenizing (normalize, detect language, stem)": [("inverted_index.py", "field_tokens")],
+    "tokenizing (normalize, detect language, stem)": [("inverted_index.py", "FieldIndex._words"),
+                                                       ("linguistics.py", "stems_uncached")],
     "WAL append + waiting for its sync": [("wal.py", "WriteAheadLog.append"), ("wal.py", "WriteAheadLog.sync")],
     "document store (JSON encode, zlib)": [("document_store.py", "DocumentStore.store"),
                                            ("document_store.py", "encode_fields")],
@@ -260,8 +261,8 @@ node's fsync'd log before it is acknowledged), after 200 warm-up documents: scif
 (`benchmarks/apps/ann`: HNSW, 16 links, 200 explored at insert). CPU a document of each process is
 from /proc/PID/stat around the timed feed. Clients: `lean` is benchmarks/http_load.py (HTTP/1.1 keep-alive
 connections, one request in flight on each, requests encoded up front: what a C load generator
-costs), `feeder` is `phasedsearch feed`'s deploy/feeder.py (httpx in the baseline; its own
-keep-alive asyncio HTTP/1.1 connections, deploy/feed_http.py, in this checkout). The baseline checkout and this one
+costs), `feeder` is `phasedsearch feed`'s deploy/feeder.py (its own keep-alive asyncio HTTP/1.1
+connections, deploy/feed_http.py). The baseline checkout and this one
 run alternately in one session, with the peers indexing the same corpus in this process after them.
 The last column is 2,000 ms of CPU a second divided by the CPU a document: the rate the processes
 could reach with this machine's 2 cores to themselves.

@@ -131,6 +131,7 @@ REGISTRY: dict[str, Module | Script | Printed] = {
                         quick_title="nearestNeighbor per-query cost at 2,000 vectors (issue 20)"),
     "query_cost_in_process": Printed("query_cost_in_process", "Per-query CPU in one process (issue 20)",
                                      ("--repeat", "1"), ("--repeat", "5")),
+    "feed_read_wait": Printed("feed_read_wait", "Reads during a vector feed (issue 20)", ("--documents", "1000"), ()),
     "replica_merge": Printed("replica_merge", "Replica merge: bookkeeping cost", ("--documents", "1000", "--differing", "0", "10"),
                              ()),
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Iterator
+from typing import Callable, Iterator
 
 
 class BatchWrites:
@@ -24,18 +24,27 @@ class BatchWrites:
     @contextlib.contextmanager
     def write_batch(self) -> Iterator[None]:
         """Writes in the block (on this thread) are applied under one hold of the write lock and
-        made durable together when it ends: raises StorageError then if they cannot be."""
-        with self._views.exclusive(), self._lock:  # type: ignore[attr-defined]
-            self._batch_owner, self._batch_sequence = threading.get_ident(), 0
-            indexes = [*self._indexes.values(), self._vectors]  # type: ignore[attr-defined]
-            for index in indexes:  # the batch's documents are indexed together, before readers return
-                index.stage()
-            try:
-                yield
-            finally:
-                sequence, self._batch_owner = self._batch_sequence, None
-                for index in indexes:
-                    index.flush()
+        made durable together when it ends: raises StorageError then if they cannot be. Their graph
+        inserts are made after the write lock is released (only searches of those vector fields
+        wait for them) and before the sync: acknowledged writes are searchable, as single ones."""
+        insert_vectors: Callable[[], None] = _nothing
+        try:
+            with self._views.exclusive(), self._lock:  # type: ignore[attr-defined]
+                self._batch_owner, self._batch_sequence = threading.get_ident(), 0
+                indexes = self._indexes.values()  # type: ignore[attr-defined]
+                for index in [*indexes, self._vectors]:  # type: ignore[attr-defined]
+                    index.stage()  # the batch's documents are indexed together, before readers return
+                try:
+                    yield
+                finally:
+                    sequence, self._batch_owner = self._batch_sequence, None
+                    try:
+                        for index in indexes:
+                            index.flush()
+                    finally:
+                        insert_vectors = self._vectors.take_staged()  # type: ignore[attr-defined]
+        finally:
+            insert_vectors()
         if sequence:
             self._acknowledge(sequence)  # type: ignore[attr-defined]
 
@@ -54,3 +63,7 @@ class BatchWrites:
             return False
         self._batch_sequence = max(self._batch_sequence, sequence)
         return True
+
+
+def _nothing() -> None:
+    pass

@@ -87,6 +87,12 @@ def stems(words: list[str], language: str = DEFAULT_LANGUAGE) -> list[str]:
     return _cache(language).stems(words)
 
 
+def stems_uncached(words: list[str], language: str = DEFAULT_LANGUAGE) -> list[str]:
+    """`stems`, in one call to the C stemmer and without the cache: for a batch's distinct words,
+    which would only churn the cache (a feed batch has about as many as it holds)."""
+    return _thread_stemmer(stemmer_algorithm(language)).stemWords(words)
+
+
 def stem(word: str, language: str = DEFAULT_LANGUAGE) -> str:
     """The Snowball stem of one normalized token in `language`."""
     return _cache(language).stems([word])[0]

@@ -187,18 +187,25 @@ def grams(tokens: list[str], size: int) -> list[str]:
 
 def index_terms(mode: MatchMode, text: str, language: str) -> list[str]:
     """The terms the index holds for one string (a value or one element), in position order."""
+    words, stemmed = index_words(mode, text, language)
+    return stems(words, language) if stemmed else words
+
+
+def index_words(mode: MatchMode, text: str, language: str) -> tuple[list[str], bool]:
+    """`index_terms` before stemming: the words, and whether they are still to be stemmed (in
+    `language`), so a batch of documents can stem each distinct word once."""
     text = text[:mode.max_length]
     if mode.whole_value:
         term = whole_value_term(mode, text)
-        return [term] if term and len(term) <= mode.max_token_length else []
+        return ([term] if term and len(term) <= mode.max_token_length else []), False
     # gram fields n-gram whole words (CJK runs too, instead of the default bigram segmentation)
     words = (words_of(normalize(text, mode.normalizing)) if mode.kind == "gram"
              else tokenize_unstemmed(text, language, mode.normalizing))
     if max(map(len, words), default=0) > mode.max_token_length:  # tokens as written, before stemming
         words = [word for word in words if len(word) <= mode.max_token_length]
     if mode.kind == "gram":
-        return grams(words, mode.gram_size)
-    return stems(words, language) if mode.stemming else words
+        return grams(words, mode.gram_size), False
+    return words, mode.stemming
 
 
 def query_terms(mode: MatchMode, text: str, language: str, stem: bool = True) -> list[str]:

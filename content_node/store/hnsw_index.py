@@ -7,7 +7,9 @@ documents are marked deleted in the graph and reused (hnswlib updates a reused l
 
 A float32 copy of every vector stays in numpy: exact search, the rank features and the distances
 reported for approximate hits are all computed from it, so both paths report the same values.
-Thread safety: one lock guards the graph and the arrays (hnswlib's `ef` is index-wide state).
+Thread safety: one lock guards the graph and the arrays (hnswlib's `ef` is index-wide state, and
+hnswlib must not be searched while it inserts). A write batch's graph inserts hold it after the
+DocumentDB write lock is released (`take_staged`, `insert_taken`).
 """
 from __future__ import annotations
 
@@ -71,8 +73,8 @@ class VectorFieldIndex:
         self._mips = self.metric == "dotproduct"
         self._max_norm = 0.0
         self._saved_crcs: np.ndarray | None = None  # between `load` and `reconcile`
-        self._staged: list[tuple[np.ndarray, list[int]]] | None = None  # `stage()`d graph inserts
-        self._staged_slots: set[int] = set()
+        self._staged: list[tuple[int, list[tuple[str, np.ndarray]]]] | None = None  # `stage()`d sets, removes
+        self._graph_inserts: list[tuple[np.ndarray, list[int]]] | None = None  # inside `take_staged`
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -83,47 +85,79 @@ class VectorFieldIndex:
                 for key, block in sorted(tensor.blocks.items())]
 
     def set(self, local_id: int, value: Any) -> None:
-        """Replace the document's vectors (None removes them)."""
+        """Replace the document's vectors (None removes them); while staged, at `take_staged`."""
         vectors = self.parse(value) if value is not None else []
+        if self._staged is not None:
+            self._staged.append((local_id, vectors))
+            return
         with self._lock:
-            self.remove(local_id)
+            self._remove(local_id)
             if vectors:
                 self._add(local_id, vectors)
 
     def stage(self) -> None:
-        """Collect graph inserts until `flush()` (a write batch): then one multi-threaded hnswlib
-        `add_items` for the batch. Vectors and slots are written at once; the DocumentDB lock
-        keeps searches out meanwhile. Removing a document whose vectors are staged flushes first."""
+        """A write batch starts: its sets and removes are only recorded (the DocumentDB write lock
+        keeps readers out meanwhile) and applied in order by `take_staged` at its end, whose graph
+        inserts `insert_taken` makes after the write lock is released: one multi-threaded hnswlib
+        `add_items` for the batch, while queries that do not search this field go on."""
         if self._staged is None:
             self._staged = []
 
-    def flush(self) -> None:
-        with self._lock:
-            staged, self._staged = self._staged, None
-            self._insert_staged(staged)
+    def take_staged(self) -> list[tuple[np.ndarray, list[int]]]:
+        """Under the DocumentDB write lock, at a batch's end: apply the staged writes to the slots
+        and vectors, and take this field's lock, held until `insert_taken` has put their vectors in
+        the graph (hnswlib must not be searched while it inserts: a search of this field waits, so
+        it never sees the batch's vectors half inserted). Returns the graph inserts to make."""
+        staged, self._staged = self._staged, None
+        self._lock.acquire()
+        try:
+            self._graph_inserts = []
+            for local_id, vectors in staged or ():
+                self._remove(local_id)
+                if vectors:
+                    self._add(local_id, vectors)
+            return self._graph_inserts
+        except BaseException:
+            self._lock.release()
+            raise
+        finally:
+            self._graph_inserts = None
 
-    def _insert_staged(self, staged: list[tuple[np.ndarray, list[int]]] | None) -> None:
-        self._staged_slots = set()
-        if staged:
-            slots = np.asarray([slot for _, batch in staged for slot in batch], dtype=np.int64)
-            self._ensure_graph().add_items(np.vstack([block for block, _ in staged]), slots,
-                                           num_threads=INSERT_THREADS if len(slots) > 1 else 1)
+    def insert_taken(self, inserts: list[tuple[np.ndarray, list[int]]]) -> None:
+        """Outside the DocumentDB lock: `take_staged`'s graph inserts, then this field's lock is released."""
+        try:
+            if inserts:
+                slots = np.asarray([slot for _, batch in inserts for slot in batch], dtype=np.int64)
+                self._ensure_graph().add_items(np.vstack([block for block, _ in inserts]), slots,
+                                               num_threads=INSERT_THREADS if len(slots) > 1 else 1)
+        finally:
+            self._lock.release()
 
     def remove(self, local_id: int) -> None:
+        if self._staged is not None:
+            self._staged.append((local_id, []))
+            return
         with self._lock:
-            if self._staged and not self._staged_slots.isdisjoint(self._doc_slots.get(local_id, ())):
-                staged, self._staged = self._staged, []  # mark_deleted needs them in the graph
-                self._insert_staged(staged)
-            slots = self._doc_slots.pop(local_id, None)
-            if not slots:
-                return
-            if local_id < len(self._doc_slot):
-                self._doc_slot[local_id] = NO_SLOT
-            for slot in slots:
-                self._slot_doc[slot] = NO_SLOT
-                if self._graph is not None:
-                    self._graph.mark_deleted(slot)
-            self._free.extend(slots)
+            self._remove(local_id)
+
+    def _remove(self, local_id: int) -> None:
+        slots = self._doc_slots.pop(local_id, None)
+        if not slots:
+            return
+        if self._graph_inserts and any(slot in batch for _, batch in self._graph_inserts for slot in slots):
+            self._insert_now()  # mark_deleted needs them in the graph (a document put twice in a batch)
+        if local_id < len(self._doc_slot):
+            self._doc_slot[local_id] = NO_SLOT
+        for slot in slots:
+            self._slot_doc[slot] = NO_SLOT
+            if self._graph is not None:
+                self._graph.mark_deleted(slot)
+        self._free.extend(slots)
+
+    def _insert_now(self) -> None:
+        inserts, self._graph_inserts = self._graph_inserts, []
+        self._lock.acquire()  # insert_taken releases it
+        self.insert_taken(inserts)
 
     def _add(self, local_id: int, vectors: list[tuple[str, np.ndarray]]) -> None:
         slots = [self._take_slot() for _ in vectors]
@@ -138,9 +172,8 @@ class VectorFieldIndex:
         self._doc_slot[local_id] = slots[0]
         if self.hnsw_params is not None:
             # a reused (marked-deleted) label: hnswlib unmarks it and repairs its links in place
-            if self._staged is not None:
-                self._staged.append((self._graph_vectors(block), slots))
-                self._staged_slots.update(slots)
+            if self._graph_inserts is not None:
+                self._graph_inserts.append((self._graph_vectors(block), slots))
             else:
                 self._ensure_graph().add_items(self._graph_vectors(block), np.asarray(slots, dtype=np.int64),
                                                num_threads=1)

@@ -21,7 +21,8 @@ from content_node.store.term_dictionary import TermDictionary
 from content_node.store.posting_segment import (
     EMPTY_POSTINGS, EMPTY_SEGMENT, PendingPostings, Postings, merge_segments)
 from searchlib.languages import text_language
-from searchlib.match_modes import TEXT, MatchMode, cap_occurrences, index_terms, match_mode
+from searchlib.linguistics import stems, stems_uncached
+from searchlib.match_modes import TEXT, MatchMode, cap_occurrences, index_words, match_mode
 
 ELEMENT_GAP = 16  # positions skipped between array elements, so phrases never span two elements
 _PENDING_POSTINGS_LIMIT = 8192  # freeze while feeding too, bounding per-chunk overhead
@@ -32,19 +33,24 @@ def field_tokens(value: Any, language: str = "", mode: MatchMode = TEXT) -> tupl
     """Index terms of a string or array-of-strings value, with their positions, in `language`
     (the document's, from `set_language`), or else in the value's detected language; `mode` is
     the field's match mode (searchlib.match_modes: text, exact/word, gram, stemming, limits)."""
-    elements = element_tokens(value, language, mode)
+    words, positions, stem_language = field_words(value, language, mode)
+    return _capped(words if stem_language is None else stems(words, stem_language), positions, mode)
+
+
+def field_words(value: Any, language: str = "", mode: MatchMode = TEXT) -> tuple[list[str], np.ndarray, str | None]:
+    """`field_tokens` before stemming and capping: the words, their positions, and the language
+    to stem them in (None: they are the terms already)."""
+    elements, stem_language = _element_words(value, language, mode)
     if isinstance(value, str):
-        return _capped(elements[0], np.arange(len(elements[0]), dtype=np.int32), mode)
-    tokens: list[str] = []
+        return elements[0], np.arange(len(elements[0]), dtype=np.int32), stem_language
+    words: list[str] = []
     positions: list[np.ndarray] = []
     next_position = 0
     for element in elements:
-        tokens.extend(element)
+        words.extend(element)
         positions.append(np.arange(next_position, next_position + len(element), dtype=np.int32))
         next_position += len(element) + ELEMENT_GAP
-    if not positions:
-        return tokens, np.zeros(0, dtype=np.int32)
-    return _capped(tokens, np.concatenate(positions), mode)
+    return words, (np.concatenate(positions) if positions else np.zeros(0, dtype=np.int32)), stem_language
 
 
 def _capped(tokens: list[str], positions: np.ndarray, mode: MatchMode) -> tuple[list[str], np.ndarray]:
@@ -58,11 +64,19 @@ def _capped(tokens: list[str], positions: np.ndarray, mode: MatchMode) -> tuple[
 def element_tokens(value: Any, language: str = "", mode: MatchMode = TEXT) -> list[list[str]]:
     """The index terms of each element of a value (a string is one element; a weighted set's keys
     in the stored order), tokenized as the index tokenizes them (uncapped)."""
-    if isinstance(value, str):
-        return [index_terms(mode, value, text_language(value, language))]
-    elements = list(_elements(value))
-    language = text_language(" ".join(elements), language)
-    return [index_terms(mode, element, language) for element in elements]
+    elements, stem_language = _element_words(value, language, mode)
+    return elements if stem_language is None else [stems(words, stem_language) for words in elements]
+
+
+def _element_words(value: Any, language: str, mode: MatchMode) -> tuple[list[list[str]], str | None]:
+    """The words of each element and the language they are stemmed in (None: not stemmed). The
+    language is only detected when it stems: the other modes' terms do not depend on it."""
+    elements = [value] if isinstance(value, str) else list(_elements(value))
+    stemming = mode.kind == "text" and mode.stemming
+    if stemming:
+        language = text_language(value if isinstance(value, str) else " ".join(elements), language)
+    words = [index_words(mode, element, language)[0] for element in elements]
+    return words, (language if stemming else None)
 
 
 def _element_count(value: Any) -> int:
@@ -124,9 +138,9 @@ class FieldIndex:
     def _add_many(self, staged: list[tuple[int, Any, str]]) -> None:
         """Index documents of ascending local ids: the postings are appended as adding them one
         by one would (per document, by term id; positions ascending within a term)."""
-        tokenized = [field_tokens(value, language, self.mode) for _, value, language in staged]
+        tokenized = [self._words(value, language) for _, value, language in staged]
         local_ids = np.fromiter((local_id for local_id, _, _ in staged), dtype=np.int32, count=len(staged))
-        lengths = np.fromiter((len(tokens) for tokens, _ in tokenized), dtype=np.int32, count=len(staged))
+        lengths = np.fromiter((len(tokens) for tokens, _, _ in tokenized), dtype=np.int32, count=len(staged))
         self._total_elements += sum(_element_count(value) for _, value, _ in staged)
         self._lengths = ensure_capacity(self._lengths, int(local_ids.max()) + 1)
         self._lengths[local_ids] = lengths
@@ -134,9 +148,9 @@ class FieldIndex:
         self._documents_with_field += len(staged)
         if not lengths.any():
             return
-        ids = self._term_ids.ids([token for tokens, _ in tokenized for token in tokens])
+        ids = self._term_ids_of(tokenized)
         documents = np.repeat(local_ids, lengths)
-        positions = np.concatenate([positions for _, positions in tokenized])
+        positions = np.concatenate([positions for _, positions, _ in tokenized])
         order = np.lexsort((ids, documents))  # stable: positions stay ascending per (document, term)
         ids, documents = ids[order], documents[order]
         first = np.ones(len(ids), dtype=bool)
@@ -150,6 +164,32 @@ class FieldIndex:
         self._pending.append(unique_ids, documents[starts], counts, positions[order])
         if self._pending.num_postings > _PENDING_POSTINGS_LIMIT:
             self.freeze()
+
+    def _words(self, value: Any, language: str) -> tuple[list[str], np.ndarray, str | None]:
+        """`field_words`, capped: a value over max-occurrences is stemmed here (capping counts terms)."""
+        words, positions, stem_language = field_words(value, language, self.mode)
+        if len(words) <= self.mode.max_occurrences:
+            return words, positions, stem_language
+        return (*field_tokens(value, language, self.mode), None)
+
+    def _term_ids_of(self, tokenized: list[tuple[list[str], np.ndarray, str | None]]) -> np.ndarray:
+        """The term id of every word of the batch, in order. Each distinct word is stemmed and
+        looked up once a batch (per stemming language); the per-token work is C-level mapping."""
+        groups: dict[str | None, list[str]] = {}
+        spans = []  # (group, start, length) per document
+        for words, _, stem_language in tokenized:
+            group = groups.setdefault(stem_language, [])
+            spans.append((stem_language, len(group), len(words)))
+            group.extend(words)
+        ids = {}
+        for stem_language, words in groups.items():
+            distinct = list(dict.fromkeys(words))
+            terms = distinct if stem_language is None else stems_uncached(distinct, stem_language)
+            by_word = dict(zip(distinct, self._term_ids.ids(terms).tolist()))
+            ids[stem_language] = np.fromiter(map(by_word.__getitem__, words), dtype=np.int32, count=len(words))
+        if len(ids) == 1:
+            return next(iter(ids.values()))
+        return np.concatenate([ids[group][start:start + length] for group, start, length in spans])
 
     def remove(self, local_id: int, value: Any, language: str = "") -> None:
         """Take a document's `value` (as stored, in the language it was added in) out of the

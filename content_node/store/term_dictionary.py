@@ -37,19 +37,17 @@ class TermDictionary:
 
     def ids(self, tokens: list[str]) -> np.ndarray:
         """Term ids of `tokens` (in order), adding terms not seen before."""
-        unique: dict[str, int | None] = dict.fromkeys(tokens)
-        recent = self._recent
-        unresolved = []
-        for term in unique:
-            term_id = recent.get(term)
-            if term_id is None:
-                unresolved.append(term)
-            else:
-                unique[term] = term_id
-        if unresolved:
-            for term, term_id in zip(unresolved, self._consolidated_lookup_many(unresolved)):
-                unique[term] = self._add(term) if term_id is None else term_id
-        return np.fromiter(map(unique.__getitem__, tokens), dtype=np.int32, count=len(tokens))
+        unique = list(dict.fromkeys(tokens))
+        found = list(map(self._recent.get, unique))  # C-level loops where a Python one is not needed
+        missing = [index for index, term_id in enumerate(found) if term_id is None]
+        if missing:
+            looked_up = self._consolidated_lookup_many([unique[index] for index in missing])
+            for index, term_id in zip(missing, looked_up):
+                found[index] = self._add(unique[index]) if term_id is None else term_id
+        if len(unique) == len(tokens):  # distinct already (a feed batch's terms)
+            return np.array(found, dtype=np.int32)
+        by_term = dict(zip(unique, found))
+        return np.fromiter(map(by_term.__getitem__, tokens), dtype=np.int32, count=len(tokens))
 
     def term(self, term_id: int) -> str:
         start = int(self._text_ends[term_id - 1]) if term_id else 0
@@ -85,7 +83,8 @@ class TermDictionary:
         self._recent = {}
 
     def _consolidated_lookup_many(self, terms: list[str]) -> list[int | None]:
-        """Vectorized `_consolidated_lookup`: one searchsorted for a document's new-looking terms."""
+        """Vectorized `_consolidated_lookup`: one searchsorted for the terms' hashes, and their
+        texts compared with the candidates' in one array comparison (a hash collision: walked)."""
         count = len(self._hashes)
         if not count:
             return [None] * len(terms)
@@ -95,16 +94,22 @@ class TermDictionary:
         candidates = self._hash_ids[slots]
         ends = self._text_ends[candidates]
         starts = np.where(candidates > 0, self._text_ends[np.maximum(candidates - 1, 0)], 0)
-        found: list[int | None] = []
-        text = self._text
-        for term, is_hit, candidate, start, end in zip(
-                terms, hit.tolist(), candidates.tolist(), starts.tolist(), ends.tolist()):
-            if is_hit and text[start:end] == term.encode():
-                found.append(candidate)
-            elif is_hit:  # a hash collision: walk the equal-hash run
-                found.append(self._consolidated_lookup(term))
-            else:
-                found.append(None)
+        encoded = list(map(str.encode, terms))
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(terms))
+        same = hit & (ends - starts == lengths)
+        if same.any():  # byte by byte: the candidate's text against the term's
+            wanted = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+            offsets = np.cumsum(lengths) - lengths
+            shift = np.repeat(starts - offsets, lengths)
+            text = np.frombuffer(self._text, dtype=np.uint8)
+            differs = text[shift + np.arange(len(wanted))] != wanted
+            bad = np.add.reduceat(differs, offsets[lengths > 0]) if len(wanted) else np.zeros(0, dtype=np.int64)
+            mismatched = np.zeros(len(terms), dtype=bool)
+            mismatched[lengths > 0] = bad > 0
+            same &= ~mismatched
+        found: list[int | None] = [int(c) if s else None for c, s in zip(candidates.tolist(), same.tolist())]
+        for index in np.flatnonzero(hit & ~same).tolist():  # a hash collision: walk the equal-hash run
+            found[index] = self._consolidated_lookup(terms[index])
         return found
 
     def _consolidated_lookup(self, term: str) -> int | None:

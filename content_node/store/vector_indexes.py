@@ -106,13 +106,22 @@ class VectorIndexes:
             index.remove(local_id)
 
     def stage(self) -> None:
-        """A write batch starts: graph inserts wait for `flush()` (hnsw_index.py `stage`)."""
+        """A write batch starts: its vector writes wait for `take_staged()` (hnsw_index.py `stage`)."""
         for index in self.fields.values():
             index.stage()
 
-    def flush(self) -> None:
-        for index in self.fields.values():
-            index.flush()
+    def take_staged(self) -> Callable[[], None]:
+        """Under the write lock, at a batch's end: apply its vector writes; returns what inserts
+        them into the graphs, to call once the write lock is released (and before acknowledging).
+        Searches of these fields wait until then (hnsw_index.py `take_staged`)."""
+        taken = []
+        try:
+            for index in self.fields.values():
+                taken.append((index, index.take_staged()))
+        except BaseException:
+            _insert_all(taken)
+            raise
+        return lambda: _insert_all(taken)
 
     @contextlib.contextmanager
     def suspended(self, suspend: bool = True) -> Iterator[None]:
@@ -202,3 +211,15 @@ def _stored_vectors(index: VectorFieldIndex, column: Any, limit: int) -> Callabl
             return [("", vector)]
         return dense
     return lambda local_id: [] if (value := column.get(local_id)) is None else index.parse(value)
+
+
+def _insert_all(taken: list) -> None:
+    """Every field's taken inserts (each releases its field's lock), the first error raised after."""
+    error = None
+    for index, inserts in taken:
+        try:
+            index.insert_taken(inserts)
+        except BaseException as failed:  # noqa: BLE001 - the other fields' locks must be released
+            error = error or failed
+    if error is not None:
+        raise error

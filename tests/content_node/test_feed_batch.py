@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import errno
 import json
+import re
+import threading
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from content_node.node import ContentNode
 from content_node.service import ContentNodeService
+from content_node.store.hnsw_index import VectorFieldIndex
 from protos import content_node_pb2 as pb
 from searchlib.errors import ErrorCode
 
@@ -147,3 +151,61 @@ def test_no_operation_of_a_batch_is_acknowledged_when_its_sync_fails(tmp_path):
     assert [r.ok for r in replies] == [False] * 5
     assert all(r.error.code == ErrorCode.INSUFFICIENT_STORAGE or "fsync" in r.error.message for r in replies)
     assert "Input/output error" in replies[0].error.message
+
+
+def test_graph_inserts_run_after_the_write_lock_and_before_the_acknowledgement(tmp_path, monkeypatch):
+    """While a batch's vectors go into the graph, text queries and gets go on (the write lock is
+    released), a search of the vector field waits for them, and the batch is acknowledged only once
+    they are in: a search right after the reply finds the vector."""
+    node, service = open_node(tmp_path)
+    db = node.databases["doc"]
+    inserting, release = threading.Event(), threading.Event()
+    real_insert = VectorFieldIndex.insert_taken
+
+    def slow_insert(index, inserts):
+        if inserts:
+            inserting.set()
+            release.wait(10)
+        real_insert(index, inserts)
+
+    monkeypatch.setattr(VectorFieldIndex, "insert_taken", slow_insert)
+    vector = np.zeros(384)
+    vector[7] = 1.0
+    replies = []
+    feeding = threading.Thread(target=lambda: replies.extend(service.Feed(pb.FeedBatchRequest(operations=[
+        put(1, {"title": "alpha", "embedding": vector.tolist()})]), None).replies))
+    feeding.start()
+    assert inserting.wait(10)
+    with db.read_view():  # not blocked: the batch's write-lock hold is over
+        assert db.document_frequency("title", "alpha") == 1
+    assert node.get(doc_id(1))["title"] == "alpha"
+    index = db.vector_index("embedding")
+    searches = []
+    searching = threading.Thread(target=lambda: searches.append(
+        index.approximate(vector.astype(np.float32), 1, 10, None)))
+    searching.start()
+    searching.join(0.3)
+    assert searching.is_alive() and not replies  # the vector search waits; nothing acknowledged yet
+    release.set()
+    feeding.join(10)
+    searching.join(10)
+    assert replies[0].ok
+    assert [db.document_id(int(i)) for i in searches[0].local_ids] == [doc_id(1)]
+    node.close()
+
+
+def test_fields_json_is_read_as_json_reads_it():
+    from content_node.node import _loads
+    texts = ['{"a": 1, "b": [1.5, -2e-7, 1e300], "c": "\\u00e9\\ud83d\\ude00", "d": null, "e": true}',
+             '{"a": NaN, "b": Infinity}', '{"a": 18446744073709551615}',
+             '{"a": -9223372036854775808}', '{"a": 1, "a": 2}', '{"a": 1e400}', '{"v": [0.1, 0.2, 0.30000000000000004]}']
+    for text in texts:
+        assert repr(_loads(text)) == repr(json.loads(text)), text
+    for bad in ('{"a": "\\ud800"}', '{"a": 1,}', '{not json'):
+        try:
+            expected = json.loads(bad)
+        except json.JSONDecodeError as error:
+            with pytest.raises(json.JSONDecodeError, match=re.escape(error.msg)):
+                _loads(bad)
+        else:
+            assert repr(_loads(bad)) == repr(expected)

@@ -2,6 +2,8 @@
 documents, persistence across DocumentDB restarts (restored, not rebuilt) and stale-file rebuilds."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -212,24 +214,36 @@ def test_a_damaged_saved_index_is_rebuilt_not_a_crash(tmp_path):
     db.close()
 
 
+def _flush(index: VectorFieldIndex) -> None:
+    index.insert_taken(index.take_staged())  # what a write batch's end does (write_batch.py)
+
+
 def test_staged_inserts_go_to_the_graph_in_one_call_with_the_same_recall():
-    """A write batch's vectors (stage → set → flush): one add_items for the batch, recall as good as
-    inserting one by one, and removing or replacing a staged document in the same batch works."""
+    """A write batch's vectors (stage → set → take_staged → insert_taken): one add_items for the
+    batch, recall as good as inserting one by one, and removing or replacing a staged document in
+    the same batch works."""
     vectors = clustered(2000, seed=3)
     index = VectorFieldIndex(vector_field())
     for start in range(0, len(vectors), 250):
         index.stage()
         for i in range(start, start + 250):
             index.set(i, {"values": vectors[i].tolist()})
-        assert index._ensure_graph().get_current_count() == start  # nothing in the graph before the flush
-        index.flush()
+        assert index.document_count == start  # recorded only, until the batch ends
+        inserts = index.take_staged()
+        assert index.document_count == start + 250
+        assert index._ensure_graph().get_current_count() == start  # nothing in the graph yet
+        index.insert_taken(inserts)
         assert index._graph.get_current_count() == start + 250
     index.stage()
     index.set(5000, {"values": vectors[0].tolist()})
     index.remove(5000)  # staged, then removed in the same batch
     index.set(1, {"values": (vectors[1] + 100).tolist()})  # replaced
-    index.flush()
+    index.set(7, {"values": (vectors[3] + 0.01).tolist()})
+    index.set(7, {"values": vectors[7].tolist()})  # put twice in one batch: the first is inserted, then deleted
+    _flush(index)
     assert 5000 not in index.approximate(vectors[0], 5, 50, None).local_ids.tolist()
+    assert index.approximate(vectors[7], 1, 50, None).local_ids.tolist() == [7]
+    assert index.document_count == 2000
     found = 0
     for query in clustered(40, seed=4):
         hits = index.approximate(query, 10, 90, None)
@@ -237,3 +251,22 @@ def test_staged_inserts_go_to_the_graph_in_one_call_with_the_same_recall():
         expected[1] += 100
         found += len(set(hits.local_ids.tolist()) & brute_force("euclidean", expected, query, 10))
     assert found / 400 >= 0.95
+
+
+def test_a_search_waits_for_the_graph_inserts_of_a_batch_it_could_see():
+    """Between the end of a batch's write-lock hold and its graph inserts, searches of the field
+    wait (hnswlib must not be searched while it inserts): they see all of the batch or none."""
+    vectors = clustered(300, seed=5)
+    index = VectorFieldIndex(vector_field())
+    index.stage()
+    for i in range(300):
+        index.set(i, {"values": vectors[i].tolist()})
+    inserts = index.take_staged()
+    answers = []
+    search = threading.Thread(target=lambda: answers.append(index.approximate(vectors[42], 1, 20, None)))
+    search.start()
+    search.join(0.3)
+    assert search.is_alive() and not answers  # waiting for the inserts
+    index.insert_taken(inserts)
+    search.join(5)
+    assert answers[0].local_ids.tolist() == [42]

@@ -141,3 +141,44 @@ def test_max_occurrences_keeps_the_first_occurrences_of_a_term():
     index.add(local_ids.allocate("id:ns:doc::a", b"a" * 12), "a b a c a")
     assert index.postings("a").positions(0).tolist() == [0, 2]
     assert index.postings("c").positions(0).tolist() == [3]
+
+
+@pytest.mark.parametrize("mode", [MatchMode(max_occurrences=3), MatchMode(kind="gram"), MatchMode(stemming=False),
+                                  MatchMode(kind="exact")])
+def test_a_batch_indexes_each_document_as_field_tokens_does(mode):
+    """A batch stems and looks up each distinct word once (per language): its postings, statistics
+    and lengths are those of each document's `field_tokens` (languages, arrays, capped values)."""
+    values = [("Running runs ran the runner", ""), ("Häuser und Hauses laufen", "de"),
+              (["running shoes", "the runner runs"], ""), ("runs runs runs runs runs", "en"),
+              ("Häuser running", "en"), ({"laufen": 1, "runs": 2}, "de"), ("", "")]
+    local_ids = LocalIds()
+    index = FieldIndex("body", local_ids, mode)
+    index.stage()
+    expected: dict[str, list] = {}
+    for n, (value, language) in enumerate(values):
+        local_id = local_ids.allocate(f"id:ns:doc::{n}", n.to_bytes(12, "little"))
+        index.add(local_id, value, language)
+        tokens, positions = field_tokens(value, language, mode)
+        for term in dict.fromkeys(tokens):
+            at = [int(p) for t, p in zip(tokens, positions) if t == term]
+            expected.setdefault(term, []).append((local_id, len(at), at))
+    index.flush()
+    assert sorted(index.terms()) == sorted(expected)
+    for term, rows in expected.items():
+        assert as_rows(index.postings(term)) == rows, term
+        assert index.document_frequency(term) == len(rows)
+    lengths = index.field_lengths(local_ids.limit).tolist()
+    assert lengths == [len(field_tokens(value, language, mode)[0]) for value, language in values]
+    assert ("run" in expected) == (mode.kind == "text" and mode.stemming)
+
+
+def test_term_dictionary_tells_terms_apart_when_their_hashes_collide(monkeypatch):
+    monkeypatch.setattr(term_dictionary, "_MIN_RECENT", 2)
+    monkeypatch.setattr(term_dictionary, "hash", lambda term: len(term) % 3, raising=False)
+    dictionary = term_dictionary.TermDictionary()
+    words = ["ab", "cd", "abc", "", "é", "xyz", "abcd", "ef"]
+    first = dictionary.ids(words).tolist()
+    assert first == list(range(len(words)))
+    assert not dictionary._recent or len(dictionary._recent) < len(words)
+    assert dictionary.ids(["ef", "ab", "new", "cd", "é", ""]).tolist() == [7, 0, 8, 1, 4, 3]
+    assert [dictionary.get(w) for w in words] == first
