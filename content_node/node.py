@@ -11,8 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
-import orjson
-
 from content_node import docsums, matcher, term_statistics
 from content_node.catch_up import ReplicaSync
 from content_node.document_db import DEFAULT_SNAPSHOT_INTERVAL, DocumentDB
@@ -24,6 +22,7 @@ from content_node.store.memory import IdleTrimmer
 from content_node.store.timestamps import DEFAULT_TOMBSTONE_MAX_AGE, DocumentTimestamps, newest_wins
 from content_node.store.wal import write_durably
 from content_node.visiting import Visitor
+from searchlib import exact_json
 from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.distribution import node_in_group
 from searchlib.docid import DocumentId, bucket_of, global_id
@@ -252,19 +251,10 @@ def _condition(document_id: str, text: str, create: bool, db: DocumentDB):
 
 def _json_object(text: str, what: str) -> dict:
     try:
-        value = _loads(text) if text else {}
+        value = exact_json.loads(text) if text else {}
     except json.JSONDecodeError as error:
         raise DocumentError(f"Malformed JSON in '{what}': {error}") from None
     if not isinstance(value, dict):
         raise DocumentError(f"'{what}' must be a JSON object")
     return value
 
-
-def _loads(text: str):
-    """As json.loads, by orjson where it agrees (a 384-d vector's fields parse 30x faster): what it
-    refuses (NaN, Infinity, lone surrogates) is parsed, or refused with json's message, by json.
-    (It reads integers past 64 bits as floats; the container refuses those before they get here.)"""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)

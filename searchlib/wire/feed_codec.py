@@ -4,9 +4,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import orjson
-
 from protos import content_node_pb2 as pb
+from searchlib import exact_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,26 +50,15 @@ class NodeStatus:
 
 def put_request(document_id: str, fields: dict, condition: str = "", create: bool = False,
                 timestamp: int = 0) -> pb.PutRequest:
-    return pb.PutRequest(document_id=document_id, fields_json=json_text(fields),
+    return pb.PutRequest(document_id=document_id, fields_json=exact_json.dumps(fields),
                          condition=condition, create=create, timestamp=timestamp)
 
 
 def update_request(document_id: str, operations: dict, create: bool, condition: str = "",
                    timestamp: int = 0) -> pb.UpdateRequest:
     return pb.UpdateRequest(document_id=document_id, create=create, condition=condition, timestamp=timestamp,
-                            operations_json=json_text(operations))
+                            operations_json=exact_json.dumps(operations))
 
-
-def json_text(value) -> str:
-    """json.dumps(value, ensure_ascii=False), by orjson where it writes the same values (a 384-d
-    vector ~5x faster): it refuses what json refuses or writes differently (integers past 64 bits,
-    non-string keys, lone surrogates), and it writes NaN and Infinity as null, so output holding a
-    null is made by json again (an explicit null too: only slower)."""
-    try:
-        text = orjson.dumps(value)
-    except orjson.JSONEncodeError:
-        return json.dumps(value, ensure_ascii=False)
-    return json.dumps(value, ensure_ascii=False) if b"null" in text else text.decode()
 
 
 def remove_request(document_id: str, condition: str = "", timestamp: int = 0) -> pb.RemoveRequest:

@@ -18,7 +18,8 @@ def test_fields_json_reads_back_as_json_dumps_writes_it():
     import json
     import math
 
-    from searchlib.wire.feed_codec import json_text, put_request
+    from searchlib.exact_json import dumps as json_text  # what the feed codec writes with
+    from searchlib.wire.feed_codec import put_request
     values = [{"title": "é\u2028 \"quoted\"", "n": 2**63 - 1, "v": [0.1, 1e-05, 1e16, -0.0, 5e-324], "b": True},
               {"nan": float("nan"), "inf": [float("inf"), 1.0]}, {"big": 2**70}, {"none": None, "t": "null"},
               {1: "non-string key"}, {"lone": "\ud800"}, {"nested": {"a": [{"b": []}]}}]
