@@ -24,9 +24,9 @@ def unsupported_parts(container: ET.Element,
     """(message, where) for each part of the container this engine would otherwise ignore."""
     for element in container:
         if element.tag == "component":
-            kind = element.get("type") or element.get("class") or ""
-            if element.get("class") or element.get("bundle") or (kind and kind not in EMBEDDER_TYPES):
-                yield (f"not supported: component '{element.get('id', '')}' ({kind or element.get('bundle')}): "
+            kind = element.get("type") or element.get("class") or element.get("id", "")  # the id names a class
+            if element.get("class") or element.get("bundle") or kind not in EMBEDDER_TYPES:
+                yield (f"not supported: component '{element.get('id', '')}' ({kind}): "
                        f"this engine runs only the component types {', '.join(EMBEDDER_TYPES)}", located(element))
         elif element.tag in _CONTAINER_PARTS:
             yield _part(element, _CONTAINER_PARTS[element.tag], located)

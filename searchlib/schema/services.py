@@ -282,9 +282,7 @@ def _component(element: ET.Element, located: _Located, files: list[tuple[str, So
     component_id = element.get("id")
     if not component_id:
         raise SchemaError("<component> needs an id attribute", located.of(element))
-    component_type = element.get("type") or element.get("class") or ""
-    if not component_type:
-        raise SchemaError(f"component '{component_id}' needs a type (or class) attribute", located.of(element))
+    component_type = element.get("type") or element.get("class") or component_id  # Vespa: the id names the class
     config: dict[str, str] = {}
     stored: dict[str, str] = {}
     _flatten(element, "", config, located, files, stored=stored)

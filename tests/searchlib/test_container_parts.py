@@ -36,6 +36,8 @@ CASES = [
      '    </search>', (7, 7), "not supported: search chain 'rag'"),
     ('    <document-processing>\n      <chain id="mine"><documentprocessor id="x.Y" bundle="b"/></chain>\n'
      '    </document-processing>', (7, 7), "not supported: document-processing chain 'mine'"),
+    ('    <component id="com.yahoo.search.mcp.McpSearchSpecProvider" bundle="container-search-and-docproc"/>',
+     (6, 5), "not supported: component 'com.yahoo.search.mcp.McpSearchSpecProvider' (com.yahoo.search.mcp."),
     ('    <handler id="x.SiteHandler" bundle="b"><binding>http://*/site/*</binding></handler>', (6, 5),
      "not supported: request handler 'x.SiteHandler'"),
 ]
