@@ -30,8 +30,8 @@ SERVICES = """<services version="1.0">
 CASES = [
     ('    <component id="openai" class="ai.vespa.llm.clients.OpenAI"/>', (6, 5),
      "not supported: component 'openai' (ai.vespa.llm.clients.OpenAI): this engine runs only the component types"),
-    ('    <component id="frozen" type="bert-embedder"><transformer-model path="m.onnx"/></component>', (6, 5),
-     "not supported: component 'frozen' (bert-embedder)"),
+    ('    <component id="voyage" type="voyage-ai-embedder"/>', (6, 5),
+     "not supported: component 'voyage' (voyage-ai-embedder)"),
     ('    <search>\n      <chain id="rag" inherits="vespa"><searcher id="ai.vespa.search.llm.RAGSearcher"/></chain>\n'
      '    </search>', (7, 7), "not supported: search chain 'rag'"),
     ('    <document-processing>\n      <chain id="mine"><documentprocessor id="x.Y" bundle="b"/></chain>\n'
