@@ -85,7 +85,8 @@ class DocumentDB(BatchWrites):
             if f.is_attribute and not f.is_mutable and (
                 (not f.in_document and not f.is_index and not f.is_summary)
                 or isinstance(self._attributes.columns.get(f.name), DenseTensorColumn)))
-        self._summary_held = frozenset(name for name in self._attribute_held if schema.fields[name].in_document)
+        self._document_held = frozenset(name for name in self._attribute_held if schema.fields[name].in_document)
+        self._summary_held = self._document_held | {n for n in self._attribute_held if schema.fields[n].is_summary}
         self._language_sources = language_sources(schema)  # field → the field whose set_language it follows
         self._retokenized_by = frozenset(n.split('.')[0] for n in self._indexes) | set(self._language_sources.values())
         self._last_sequence = self._operations_since_snapshot = 0
@@ -192,9 +193,8 @@ class DocumentDB(BatchWrites):
             return self._stored_fields(global_id(document_id))
 
     def document(self, local_id: int, wanted: Collection[str] | None = None) -> dict[str, Any] | None:
-        """The fields of a local id (None for a dead one), for summaries: every stored field, and
-        the attribute-held ones among `wanted` (all of the document's when None)."""
-        held = self._summary_held if wanted is None else self._summary_held.intersection(wanted)
+        """A local id's stored fields and its attribute-held ones in `wanted` (None: its own, for get)."""
+        held = self._document_held if wanted is None else self._summary_held.intersection(wanted)
         with self._lock:
             return self._with_attribute_held(local_id, self._documents.fields(local_id), held)
 

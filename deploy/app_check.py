@@ -94,6 +94,7 @@ def validate_package(app_dir: Path) -> list[Problem]:
         document_types += [path.stem for path in schema_files if path.stem not in decls]
         try:
             parsed = parse_services(services.read_text(encoding="utf-8"), str(services), document_types)
+            problems.extend(Problem(str(where), message) for message, where in parsed.unsupported)
             problems.extend(_missing_component_files(root, services, parsed.components.values()))
             problems.extend(_model_store_problems(parsed))
             problems.extend(_client_certificate_problems(root, parsed.clients))

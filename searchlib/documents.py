@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from searchlib.docid import DocumentId
 from searchlib.errors import DocumentError
-from searchlib.field_paths import apply_path_operation, split_path
+from searchlib.field_paths import match_operation, apply_path_operation, split_path
 from searchlib.geo import GeoError, parse_position, position_json
 from searchlib.predicate import PredicateError, parse_predicate
 from searchlib.schema.model import EMPTY, Field, FieldType, Schema, StructType
@@ -141,7 +141,13 @@ def apply_update(schema: Schema, current: Mapping[str, Any] | None,
             raise DocumentError(
                 f"Update of field '{name}' must be an object like {{\"assign\": value}}")
         for operation, argument in field_operations.items():
-            if path:
+            if operation == "match" and not path:  # {"match": {"element": k, "increment": 2}}: `f{k}` / `f[k]`
+                key, operation, argument = match_operation(field, name, argument)
+                index = int(key) if field.type.kind == "array" else None
+                apply_path_operation(document, field, f"{name}[{index}]" if index is not None else f"{name}{{{key}}}",
+                                     None if index is not None else key, index, operation, argument,
+                                     schema.structs, coerce_value, _arithmetic)
+            elif path:
                 apply_path_operation(document, field, name, path[1], path[2], operation, argument,
                                      schema.structs, coerce_value, _arithmetic)
             else:

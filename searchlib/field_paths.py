@@ -6,6 +6,8 @@
                                          weighted-set key is created only with create-if-nonexistent,
                                          and a weight reaching 0 removed with remove-if-zero
     "persons[1]":   {"assign": {...}}    replace array element 1 (none past the end: a no-op)
+    "scores[1]":    {"increment": 2}     arithmetic on a numeric array element
+    "tags": {"match": {"element": "red", "increment": 2}}   Vespa's JSON form of the same updates
 
 Deeper paths (`m{k}.f`) are refused. Each error is a DocumentError naming the path.
 """
@@ -38,12 +40,16 @@ def apply_path_operation(document: dict[str, Any], field: Field, path: str, key:
     if index is not None:
         if kind != "array":
             raise DocumentError(f"Field path '{path}': '{name}' is a {field.type}, not an array")
-        if operation != "assign":
-            raise DocumentError(f"Field path '{path}': only 'assign' replaces an array element")
-        value = coerce(path, field.type.element, argument, structs=structs)  # checked even when no element
+        if operation in _ARITHMETIC:  # checked even when there is no such element
+            arithmetic(path, field.type.element, operation, 0, argument)
+        elif operation == "assign":
+            value = coerce(path, field.type.element, argument, structs=structs)
+        else:
+            raise DocumentError(f"Field path '{path}': an array element takes 'assign' or arithmetic, not '{operation}'")
         elements = list(document.get(name) or [])
         if index < len(elements):  # as Vespa: an index past the end changes nothing
-            elements[index] = value
+            elements[index] = (arithmetic(path, field.type.element, operation, elements[index], argument)
+                               if operation in _ARITHMETIC else value)
             document[name] = elements
         return
     if kind == "map":
@@ -77,6 +83,23 @@ def apply_path_operation(document: dict[str, Any], field: Field, path: str, key:
         _store(document, name, weights)
         return
     raise DocumentError(f"Field path '{path}': '{name}' is a {field.type}, not a map or weighted set")
+
+
+def match_operation(field: Field, name: str, argument: Any) -> tuple[str, str, Any]:
+    """`{"element": k, "<operation>": value}` -> (k as text, operation, value): the key of a
+    weighted set or map, or the index of an array, and the one operation applied to it."""
+    if not isinstance(argument, Mapping) or "element" not in argument or len(argument) != 2:
+        raise DocumentError(f"'match' on field '{name}' takes {{\"element\": key, \"increment\": value}} "
+                            "(one of assign, increment, decrement, multiply, divide)")
+    (operation, value), = ((k, v) for k, v in argument.items() if k != "element")
+    if operation not in ("assign", *_ARITHMETIC):
+        raise DocumentError(f"'match' on field '{name}': unknown operation '{operation}'")
+    element = argument["element"]
+    if field.type.kind == "array" and (isinstance(element, bool) or not str(element).isdigit()):
+        raise DocumentError(f"'match' on array field '{name}': element must be an index, not {element!r}")
+    if field.type.kind not in ("array", "weightedset", "map"):
+        raise DocumentError(f"'match' on field '{name}': it is a {field.type}, not an array, weighted set or map")
+    return str(element), operation, value
 
 
 def _key(path: str, field_type: FieldType, key: str, coerce: Callable[..., Any]) -> Any:

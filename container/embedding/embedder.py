@@ -14,7 +14,7 @@ from searchlib.tensor import Tensor, TensorType
 
 
 class HuggingFaceEmbedder:
-    def __init__(self, component_id: str, config: Mapping[str, str], resolve) -> None:
+    def __init__(self, component_id: str, config: Mapping[str, str], resolve, tokenizer=None) -> None:
         self.id = component_id
         self.max_tokens = int(config.get("max-tokens") or 512)
         self.pooling = (config.get("pooling-strategy") or "mean").lower()
@@ -24,7 +24,7 @@ class HuggingFaceEmbedder:
         self.normalize = (config.get("normalize") or "false").lower() == "true"
         self.prepend = {"query": config.get("prepend.query", ""), "document": config.get("prepend.document", "")}
         self.input_ids, self.attention_mask, self.token_type_ids, self.runner, self.tokenizer = \
-            load_transformer(config, resolve)
+            load_transformer(config, resolve, tokenizer)
         self.output = config.get("transformer-output") or "last_hidden_state"
         self.tokenizer.enable_truncation(self.max_tokens)
 
@@ -97,10 +97,11 @@ def _int(text: str | None) -> int | None:
     return int(text) if text not in (None, "") else None
 
 
-def load_transformer(config: Mapping[str, str], resolve):
+def load_transformer(config: Mapping[str, str], resolve, tokenizer=None):
     """The ONNX session and tokenizer every transformer embedder configures the same way: input
     names (`<transformer-token-type-ids/>` empty = the model has none), ONNX settings, and the
-    tokenizer with padding and truncation off (each embedder truncates as it documents)."""
+    tokenizer (tokenizer.json unless one is given) with padding and truncation off (each embedder
+    truncates as it documents)."""
     from tokenizers import Tokenizer
 
     gpu = config.get("onnx-gpu-device")
@@ -109,7 +110,7 @@ def load_transformer(config: Mapping[str, str], resolve):
                                      _int(config.get("onnx-intraop-threads")),
                                      _int(config.get("onnx-interop-threads")),
                                      config.get("onnx-execution-mode") or None))
-    tokenizer = Tokenizer.from_file(resolve(config["tokenizer-model"]))
+    tokenizer = tokenizer or Tokenizer.from_file(resolve(config["tokenizer-model"]))
     tokenizer.no_padding()
     tokenizer.no_truncation()
     return (config.get("transformer-input-ids") or "input_ids",

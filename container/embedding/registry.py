@@ -70,6 +70,10 @@ def _load(application: ApplicationPackage, component_id: str) -> Embedder:
 
         kind = ColBertEmbedder if component.type == "colbert-embedder" else SpladeEmbedder
         return kind(component_id, component.config, resolve)
+    if component.type == "bert-embedder":
+        from container.embedding.bert_embedder import BertBaseEmbedder
+
+        return BertBaseEmbedder(component_id, component.config, resolve)
     from container.embedding.embedder import HuggingFaceEmbedder
 
     return HuggingFaceEmbedder(component_id, component.config, resolve)

@@ -208,7 +208,10 @@ def _first_int(params: Mapping[str, str], *names: str) -> int | None:
 def resolve_schemas(sources: tuple[str, ...], params: Mapping[str, str],
                     application: ApplicationPackage) -> tuple[str, ...]:
     """`from sources *` → every schema (or those `model.sources` lists); a content cluster's id →
-    the schemas of its document types; a schema name → itself; `model.restrict` narrows further."""
+    the schemas of its document types; a schema name → itself, also when a cluster has that id and
+    holds the schema (Vespa's ClusterSearcher.resolveSourceSubset keeps the sources that are schemas
+    of the cluster: `from product` in a cluster 'product' holding product, order and user searches
+    product); `model.restrict` narrows further."""
     names: list[str] = []
     if tuple(sources) in ((), ("*",)):
         sources = tuple(s.strip() for s in params.get("model.sources", "").split(",") if s.strip()) or ("*",)
@@ -216,11 +219,11 @@ def resolve_schemas(sources: tuple[str, ...], params: Mapping[str, str],
     for source in sources:
         if source == "*":
             names.extend(application.schemas)
+        elif source in application.schemas and (source not in clusters or _holds(clusters[source], source, application)):
+            names.append(source)
         elif source in clusters:  # a lone cluster serves every schema, listed or not
             held = clusters[source].document_types
             names.extend(n for n, s in application.schemas.items() if len(clusters) == 1 or s.document_name in held)
-        elif source in application.schemas:
-            names.append(source)
         else:
             by_document = [n for n, s in application.schemas.items() if s.document_name == source]
             if not by_document:
@@ -234,3 +237,7 @@ def resolve_schemas(sources: tuple[str, ...], params: Mapping[str, str],
             raise InvalidParameterError(f"Unknown schema '{unknown[0]}' in model.restrict")
         names = [n for n in names if n in restrict]
     return tuple(dict.fromkeys(names))
+
+
+def _holds(cluster, schema: str, application: ApplicationPackage) -> bool:
+    return len(application.clusters) == 1 or application.schemas[schema].document_name in cluster.document_types

@@ -99,19 +99,15 @@ async def query_features(application: ApplicationPackage, profile: RankProfile, 
     if len(plain) != len(texts):
         features.update(await loop.run_in_executor(
             None, embed_query_features, application, profile, texts, query.parameters))
-    check_inputs_given(profile, features, query.yql.where)
+    check_nearest_neighbor_tensors(features, query.yql.where)
     return features
 
 
-def check_inputs_given(profile: RankProfile, features: Mapping[str, object], where) -> None:
-    """A declared input without a default, or the query tensor of a nearestNeighbor, that the
-    query does not give is a 400 naming it: ranking it as zero would silently rank by nothing."""
-    for spec in profile.inputs.values():
-        key = spec.name if "(" in spec.name else f"query({spec.name})"
-        if spec.default is None and key not in features:
-            raise InvalidParameterError(
-                f"Rank profile '{profile.name}' needs the query input '{key}', which has no default: "
-                f"set it, e.g. input.{key}=..., or use a query profile that does")
+def check_nearest_neighbor_tensors(features: Mapping[str, object], where) -> None:
+    """The query tensor of a nearestNeighbor that the query does not give is a 400 naming it.
+    A declared input the query does not give is not an error: as in Vespa it is 0, or an empty
+    tensor of its type (searchlib.rank_values.empty_value), so e.g. a text query may use a profile
+    that also declares the embedding its vector queries send."""
     for tensor in _nearest_neighbor_tensors(where):
         if f"query({tensor})" not in features:
             raise InvalidParameterError(

@@ -119,18 +119,26 @@ def bm25_parameters(calc: Calculator, field: str) -> tuple[float, float, float]:
 def native_rank(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     """A documented simplification of nativeRank: the significance- and field-weight-weighted share
     of query terms found in the fields, each damped by its frequency (tf/(tf+1)), in [0, 1]. A
-    field's weight is its `weight:` (100 by default), or the profile's `weight f: N`."""
+    field's weight is its `weight:` (100 by default), or the profile's `weight f: N`. On an attribute
+    field without an index (nativeAttributeMatch) a term counts 1 where the value matches it."""
     fields = feature.args or tuple(name for name, f in calc.schema.fields.items() if f.is_index)
     total = np.zeros(len(candidates), dtype=np.float64)
     weight_sum = 0.0
     n_docs = max(calc.index.doc_count, 1)
     for field in fields:
         share = field_weight(calc, field) / 100.0
+        spec = calc.schema.fields.get(field)
+        on_attribute = spec is not None and spec.is_attribute and not spec.is_index
         for term in calc.terms_for_field(field):
-            df = calc.index.document_frequency(field, term)
+            if on_attribute:  # nativeAttributeMatch: a matching value counts in full (no frequency)
+                matching = attribute_term_matches(spec, calc.index.attribute(field), term)
+                df, matched = len(matching), np.isin(candidates, matching).astype(np.float64)
+            else:
+                df = calc.index.document_frequency(field, term)
+                tf = calc.term_frequencies(field, term, candidates)
+                matched = tf / (tf + 1.0)
             significance = 0.5 + 0.5 * (1.0 - math.log(df + 1) / math.log(n_docs + 1))
-            tf = calc.term_frequencies(field, term, candidates)
-            total += share * significance * tf / (tf + 1.0)
+            total += share * significance * matched
             weight_sum += share * significance
     return total / weight_sum if weight_sum else total
 

@@ -11,7 +11,8 @@ from searchlib.indexing.parser import parse_indexing
 from searchlib.tensor import TensorType
 
 # the component types `embed` can name (the container's registry loads each)
-EMBEDDER_TYPES = ("hugging-face-tokenizer", "hugging-face-embedder", "colbert-embedder", "splade-embedder")
+EMBEDDER_TYPES = ("hugging-face-tokenizer", "hugging-face-embedder", "bert-embedder", "colbert-embedder",
+                  "splade-embedder")
 
 
 def check_indexing(schemas: Mapping[str, Any]) -> None:
@@ -47,8 +48,10 @@ def _check_targets(script: P.Script, field, fields: Mapping[str, Any]) -> None:
 
 # what each embedder fills: (mapped, indexed) dimension counts of a target, for one text or an array
 _SHAPES = {"hugging-face-tokenizer": {(0, 1), (1, 1)}, "hugging-face-embedder": {(0, 1), (1, 1)},
+           "bert-embedder": {(0, 1), (1, 1)},
            "colbert-embedder": {(1, 1), (2, 1)}, "splade-embedder": {(1, 0), (2, 0)}}
 _EXAMPLES = {"hugging-face-tokenizer": "tensor<float>(d0[512])", "hugging-face-embedder": "tensor<float>(x[384])",
+             "bert-embedder": "tensor<float>(x[384])",
              "colbert-embedder": "tensor<float>(dt{}, x[128])", "splade-embedder": "tensor<float>(t{})"}
 
 

@@ -37,6 +37,7 @@ from searchlib.schema.query_profile_types import (
     with_query_feature_types,
 )
 from searchlib.schema.query_profiles import is_query_profile_source, parse_query_profiles
+from searchlib.schema.container_parts import refuse_unsupported
 from searchlib.schema.services import default_content_cluster, parse_services
 from searchlib.schema.typecheck import check_schemas
 from searchlib.schema.syntax import SchemaDecl
@@ -171,6 +172,7 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
         components = {}
     else:
         services = parse_services(services_text, file_name("services.xml"), document_types)
+        refuse_unsupported(services.unsupported)  # a Java component, searcher, handler, ...: never ignored
         clusters, components, limits, clients = services.clusters, services.components, services.limits, services.clients
         check_embedders(schemas, components)
         if display_root is not None:

@@ -15,6 +15,7 @@ from xml.parsers import expat
 
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.schema.clients import DataPlaneClient, parse_clients
+from searchlib.schema.container_parts import unsupported_parts
 from searchlib.schema.juniper import snippet_settings
 from searchlib.schema.model import Component, ContainerLimits, ContentCluster, ContentNodeSpec
 from searchlib.schema.package_paths import reference_problem
@@ -32,6 +33,7 @@ class Services:
     files: tuple[tuple[str, SourceLocation], ...] = ()  # package files the components name, where
     models: tuple[tuple[str, str, SourceLocation], ...] = ()  # (component id, config key, where) of url=/model-id=
     clients: tuple[DataPlaneClient, ...] = ()  # <clients>: none = the open local default
+    unsupported: tuple[tuple[str, SourceLocation], ...] = ()  # container parts not run (container_parts.py)
 
 
 class _Located:
@@ -103,7 +105,9 @@ def parse_services(text: str, file: str, document_types: Sequence[str]) -> Servi
     files: list[tuple[str, SourceLocation]] = []
     models: list[tuple[str, str, SourceLocation]] = []
     clients: tuple[DataPlaneClient, ...] = ()
+    unsupported: list[tuple[str, SourceLocation]] = []
     for container in root.findall("container") if root.tag == "services" else []:
+        unsupported.extend(unsupported_parts(container, located.of))
         for element in container.findall("component"):
             component = _component(element, located, files, models)
             if component.id in components:
@@ -114,7 +118,8 @@ def parse_services(text: str, file: str, document_types: Sequence[str]) -> Servi
         for element in container.findall("clients"):
             clients = parse_clients(element, located.of)
             files.extend((file, client.location) for client in clients for file in client.certificates)
-    return Services(tuple(clusters), components, limits, tuple(files), models=tuple(models), clients=clients)
+    return Services(tuple(clusters), components, limits, tuple(files), models=tuple(models), clients=clients,
+                    unsupported=tuple(unsupported))
 
 
 def _limits(element: ET.Element, located: _Located, limits: ContainerLimits) -> ContainerLimits:
@@ -277,9 +282,7 @@ def _component(element: ET.Element, located: _Located, files: list[tuple[str, So
     component_id = element.get("id")
     if not component_id:
         raise SchemaError("<component> needs an id attribute", located.of(element))
-    component_type = element.get("type") or element.get("class") or ""
-    if not component_type:
-        raise SchemaError(f"component '{component_id}' needs a type (or class) attribute", located.of(element))
+    component_type = element.get("type") or element.get("class") or component_id  # Vespa: the id names the class
     config: dict[str, str] = {}
     stored: dict[str, str] = {}
     _flatten(element, "", config, located, files, stored=stored)

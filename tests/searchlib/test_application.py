@@ -214,7 +214,7 @@ def test_components_are_flattened_to_string_maps() -> None:
     (_services('    <nodes><node distribution-key="0"/>\n    <node distribution-key="0"/></nodes>'), 6,
      "duplicate node distribution-key 0"),
     (_services('    <group><group name="g" distribution-key="0"></group></group>'), 5, "group 'g' has no <node>"),
-    (_services('    <nodes count="1"/>', '\n    <component id="x"/>'), 3, "needs a type"),
+    (_services('    <nodes count="1"/>', '\n    <component id="x"/>'), 3, "not supported: component 'x' (x)"),
     (_services('    <nodes count="3" groups="2"/>'), 5, "count must be a multiple of groups"),
     (_services('    <nodes count="1"/>').replace('type="doc"', 'type="music"'), 4, "no schema defines it"),
     (_services('    <nodes count="1">'), 6, "not well-formed"),  # at </content>

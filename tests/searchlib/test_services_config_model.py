@@ -1,5 +1,6 @@
 """A `<model>` inside a component's `<config>` is a config value (`<model>gpt-4o</model>`), not a
-model file; with path, url or model-id it is still a model reference."""
+model file; with path, url or model-id it is still a model reference. (These LLM components are
+parsed, but a package holding them is refused at load: tests/searchlib/test_container_parts.py.)"""
 from __future__ import annotations
 
 import pytest
