@@ -12,10 +12,13 @@ timestamp, removed) over its entries is kept up to date on every write, so two r
 buckets they differ in from ~1k numbers and list only those in detail.
 
 Tombstones are pruned once older than `max_age` (Vespa's removed-db prune age, two weeks): a replica
-that was away longer can bring a removed document back, as in Vespa. Durable as the documents are:
-removes are WAL records with their timestamp, and each snapshot has a sidecar file of every entry at
-its sequence (`timestamps-<sequence>.jsonl`, checksummed). A snapshot without one (written before
-timestamps existed) loads its documents at timestamp 0.
+that was away longer can bring a removed document back, as in Vespa. Durable as the documents are,
+in the same records: WAL records carry their operation's timestamp, and snapshot segment records
+their version's (a remove record its tombstone's: store/segments.py), so a snapshot persists the
+entries that changed since the previous one. Older formats still load: manifests of format 3 with a
+whole-file sidecar of every entry (`timestamps-<sequence>.jsonl`, checksummed; written up to main
+at b023d37), and snapshots without either (written before timestamps existed), whose
+documents load at timestamp 0.
 """
 from __future__ import annotations
 
@@ -25,13 +28,12 @@ import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 from google_crc32c import Checksum
 
-from content_node.store.snapshot import SnapshotError
+from content_node.store.snapshot import SnapshotDocument, SnapshotError
 from content_node.store.snapshots import list_snapshots, snapshot_sequence
-from content_node.store.wal import fsync_directory, replaced_durably
 from searchlib.docid import DISTRIBUTION_BITS, bucket_of, global_id
 from searchlib.timestamps import CLOCK, timestamp_of
 
@@ -77,6 +79,7 @@ class DocumentTimestamps:
         self._buckets: dict[int, set[bytes]] = {}
         self._sums: dict[int, int] = {}
         self._removes: list[tuple[int, bytes]] = []  # heap of (timestamp, gid) of tombstones, oldest first
+        self.tombstone_count = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -110,6 +113,7 @@ class DocumentTimestamps:
         bucket = merge_bucket(gid)
         old = self._entries.pop(gid, None)
         change = entry_hash(gid, old) if old is not None else 0
+        self.tombstone_count += (stamp is not None and stamp.removed) - (old is not None and old.removed)
         if stamp is not None:
             self._entries[gid] = stamp
             self._buckets.setdefault(bucket, set()).add(gid)
@@ -127,6 +131,17 @@ class DocumentTimestamps:
             self._sums[bucket] = total
         else:
             self._sums.pop(bucket, None)
+
+    def loaded(self, document: SnapshotDocument) -> None:
+        """A snapshot record as recovery applies it (in order): the entry of the version it holds."""
+        gid = global_id(document.document_id)
+        with self._lock:
+            if not document.removed:  # no timestamp: written before timestamps existed (or in a sidecar)
+                self._set(gid, Stamp(document.document_id, document.timestamp or 0))
+            elif document.timestamp is not None:  # a tombstone
+                self._set(gid, Stamp(document.document_id, document.timestamp, removed=True))
+            else:  # a plain removal (a pruned tombstone's, or an older format's)
+                self._set(gid, None)
 
     def cutoff(self, now: float) -> int:
         """Tombstones older than this timestamp are pruned (and ignored when replicas compare)."""
@@ -158,35 +173,27 @@ class DocumentTimestamps:
         with self._lock:
             return list(self._entries.values())
 
-    def load(self, snapshot: Path, live_ids: Iterator[str]) -> None:
-        """After the snapshot's documents are loaded: its sidecar, or timestamp 0 for each document
-        when it has none. A damaged sidecar is a damaged snapshot (recovery falls back)."""
-        path = sidecar_path(snapshot.parent, snapshot_sequence(snapshot))
-        stamps = read_sidecar(path) if path.exists() else (Stamp(i, 0) for i in live_ids)
+    def tombstones(self) -> list[tuple[bytes, Stamp]]:
+        """(global id, entry) of every tombstone (for a full snapshot)."""
         with self._lock:
+            return [(gid, stamp) for gid, stamp in self._entries.items() if stamp.removed]
+
+    def load_sidecar(self, snapshot: Path) -> None:
+        """After the snapshot's documents are loaded (and stamped from its records): its sidecar,
+        if it has one (format 3), replaces every entry. A damaged sidecar is a damaged snapshot
+        (recovery falls back)."""
+        path = sidecar_path(snapshot.parent, snapshot_sequence(snapshot))
+        if not path.exists():
+            return
+        stamps = read_sidecar(path)
+        with self._lock:
+            self.clear()
             for stamp in stamps:
                 self._set(global_id(stamp.document_id), stamp)
 
 
 def sidecar_path(directory: Path, sequence: int) -> Path:
     return directory / f"{SIDECAR_PREFIX}{sequence:020d}{SIDECAR_SUFFIX}"
-
-
-def write_sidecar(directory: Path, sequence: int, stamps: list[Stamp]) -> Path:
-    """Durably, before the snapshot of `sequence` is renamed into place (so a snapshot that exists
-    has its sidecar)."""
-    final = sidecar_path(directory, sequence)
-    checksum = Checksum()
-    with replaced_durably(final) as handle:
-        for stamp in stamps:
-            line = json.dumps([stamp.document_id, stamp.timestamp, int(stamp.removed)],
-                              ensure_ascii=False).encode() + b"\n"
-            checksum.update(line)
-            handle.write(line)
-        handle.write(json.dumps({"end": True, "entries": len(stamps),
-                                 "crc32c": int.from_bytes(checksum.digest(), "big")}).encode() + b"\n")
-    fsync_directory(directory)
-    return final
 
 
 def read_sidecar(path: Path) -> list[Stamp]:
@@ -208,7 +215,8 @@ def read_sidecar(path: Path) -> list[Stamp]:
 
 
 def retain_sidecars(directory: Path) -> None:
-    """Keep the sidecars of the snapshots that are kept (store/recovery.py `retain`)."""
+    """Keep the sidecars of the snapshots that are kept (store/recovery.py `retain`): a format-3
+    manifest kept as the fallback of the first snapshot after an upgrade still needs its own."""
     kept = {snapshot_sequence(path) for path in list_snapshots(directory)}
     for path in directory.glob(f"{SIDECAR_PREFIX}*"):
         stem = path.name[len(SIDECAR_PREFIX):].split(".")[0]

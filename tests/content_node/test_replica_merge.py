@@ -12,7 +12,10 @@ import pytest
 from content_node.catch_up import list_documents, read_stamped
 from content_node.node import ContentNode
 from content_node.replica_merge import MergeReport, bucket_checksums, bucket_entries, merge_with, plan
+from content_node.store import segments
+from content_node.store.segments import read_manifest
 from content_node.store.timestamps import Stamp
+from content_node.store.wal import list_segments, segment_first_sequence
 from searchlib.timestamps import timestamp_of
 
 APP = Path(__file__).resolve().parents[2] / "schemas"
@@ -176,22 +179,52 @@ def test_an_expired_tombstone_is_neither_copied_nor_obeyed(pair):
         [Stamp("kept", 4)]
 
 
-def test_data_written_before_timestamps_loads_as_timestamp_zero(tmp_path):
+def test_log_records_written_before_timestamps_load_as_timestamp_zero(tmp_path):
+    """(Snapshots of that time: tests/content_node/test_incremental_snapshots.py, legacy fixtures.)"""
     node = ContentNode(APP, tmp_path / "n", 0)
-    node.put(doc("snapshotted"), fields("old"))
+    node.put(doc("snapshotted"), fields("new"), timestamp=T)
     node.databases["doc"].snapshot()
     node.databases["doc"]._wal.append(node.last_sequence + 1, b'{"op":"put","id":"id:test:doc::logged",'
                                                             b'"fields":{"title":"old log record"}}')
     node.databases["doc"]._wal.close()
-    for sidecar in (tmp_path / "n" / "doc").glob("timestamps-*"):
-        sidecar.unlink()  # as a snapshot written before timestamps existed
     again = ContentNode(APP, tmp_path / "n", 0)
     stamps = again.databases["doc"].timestamps
     assert sorted((s.document_id, s.timestamp) for s in stamps.stamps()) == [
-        (doc("logged"), 0), (doc("snapshotted"), 0)]
+        (doc("logged"), 0), (doc("snapshotted"), T)]
     again.put(doc("logged"), fields("any new write is newer"), timestamp=1)
     assert again.get(doc("logged"))["title"] == "any new write is newer"
     again.close()
+
+
+def test_a_tombstone_in_merged_snapshot_segments_survives_a_crash_and_stops_a_resurrection(tmp_path, monkeypatch):
+    """The remove reached a alone; a's tombstones live only in its snapshot segments (the log is
+    trimmed), whose merges drop plain removes: a stale copy on b must still be deleted, not copied back."""
+    monkeypatch.setattr(segments, "MAX_SEGMENTS", 2)  # every snapshot after the second merges segments
+    a, b = ContentNode(APP, tmp_path / "a", 0), ContentNode(APP, tmp_path / "b", 2)
+    for node in (a, b):
+        node.put(doc("x"), fields("removed on a only"), timestamp=T + 10)
+    a.databases["doc"].snapshot()  # segment 1: x
+    a.remove(doc("x"), timestamp=T + 20)
+    a.remove(doc("y"), timestamp=T + 21)  # reached a before its put, which went to b alone
+    b.put(doc("y"), fields("older than its remove"), timestamp=T + 5)
+    a.databases["doc"].snapshot()  # segment 2: both tombstones
+    for n in range(3):
+        a.put(doc(f"filler-{n}"), fields("filler"), timestamp=T + 30 + n)
+        a.databases["doc"].snapshot()  # the first merges segments 1 and 2 (nothing older under them)
+    assert len(read_manifest(a.databases["doc"]._snapshots.current).segments) == 2
+    assert segment_first_sequence(list_segments(tmp_path / "a" / "doc")[0]) > a.last_sequence - 3, \
+        "the removes are in no log segment any more"
+    a.databases["doc"]._wal.close()  # a crash: what is on disk is all there is
+    a = ContentNode(APP, tmp_path / "a", 0)
+    for node in (a, b):
+        node.sync.start([], wait=True)
+    try:
+        merge(a, b)
+        assert a.get(doc("x")) is b.get(doc("x")) is None and a.get(doc("y")) is b.get(doc("y")) is None
+        assert_identical(a, b)
+    finally:
+        a.close()
+        b.close()
 
 
 def test_a_live_update_on_the_stale_version_during_the_merge_takes_the_peers_result(pair):
