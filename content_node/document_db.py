@@ -47,7 +47,7 @@ from content_node.store.vector_indexes import VectorIndexes
 from content_node.store.recovery import recover, retain
 from content_node.store.read_views import ReadWriteLock, Version, VersionHistory
 from content_node.store.snapshots import Snapshots, freeze, read_snapshot
-from content_node.store.timestamps import DocumentTimestamps, assign
+from content_node.store.timestamps import DocumentTimestamps, assign, update_origin
 from content_node.store.wal import LogRecord, WalWriteError, WriteAheadLog, put_payload, remove_payload
 from searchlib.docid import DocumentId, global_id
 from searchlib.documents import apply_update, validate_document
@@ -115,19 +115,19 @@ class DocumentDB(BatchWrites):
     # -- writes -------------------------------------------------------------------------------
 
     def put(self, document_id: str, fields: Mapping[str, Any], condition: Condition | None = None,
-            timestamp: int | None = None) -> None:
+            timestamp: int | None = None, origin: int = 0) -> None:
         """Create or replace a document; durable when this returns. `condition` (test-and-set) is
-        called with the stored fields (None: no document) under the lock, atomically with the
-        write; it raises to refuse the write. `timestamp`: the operation's (None: now)."""
+        called with the stored fields (None: no document) under the lock, atomically with the write;
+        it raises to refuse it. `timestamp`, `origin`: the version's (None: now; store/timestamps.py)."""
         self._check_document_type(document_id)
         document = validate_document(self.schema, fields, allow_synthetic=True)
         fields_json = encode_fields(document)  # once, outside the lock: the WAL and the store share it
         with self._exclusive():
             if condition is not None:
                 condition(self._stored_fields(global_id(document_id)))
-            sequence = self._log(put_payload(document_id, fields_json, timestamp := assign(timestamp)))
+            sequence = self._log(put_payload(document_id, fields_json, timestamp := assign(timestamp), origin))
             self._apply_put(document_id, document, fields_json=fields_json)
-            self._stamp(document_id, timestamp)
+            self._stamp(document_id, timestamp, origin=origin)
         self._acknowledge(sequence)
 
     def update(self, document_id: str, operations: Mapping[str, Any],
@@ -141,10 +141,10 @@ class DocumentDB(BatchWrites):
             if current is None and not create:
                 return False
             document = apply_update(self.schema, current, operations, allow_synthetic=True)
-            fields_json = encode_fields(document)
-            sequence = self._log(put_payload(document_id, fields_json, timestamp := assign(timestamp)))
+            fields_json, origin = encode_fields(document), update_origin(self.timestamps.get(global_id(document_id)))
+            sequence = self._log(put_payload(document_id, fields_json, timestamp := assign(timestamp), origin))
             self._apply_put(document_id, document, fields_json=fields_json)
-            self._stamp(document_id, timestamp, updated=True)
+            self._stamp(document_id, timestamp, updated=True, origin=origin)
         self._acknowledge(sequence)
         return True
 
@@ -395,15 +395,15 @@ class DocumentDB(BatchWrites):
         return sequence
 
     def _replay(self, record: LogRecord) -> None:
-        operation = json.loads(record.payload)
-        if operation["op"] == "put":
-            self._apply_put(operation["id"], operation["fields"])
+        op = json.loads(record.payload)
+        if op["op"] == "put":
+            self._apply_put(op["id"], op["fields"])
         else:
-            self._remove_id(operation["id"])
-        self._stamp(operation["id"], operation.get("ts", 0), removed=operation["op"] == "remove")
+            self._remove_id(op["id"])
+        self._stamp(op["id"], op.get("ts", 0), op["op"] == "remove", origin=op.get("origin", 0))
 
-    def _stamp(self, document_id: str, timestamp: int, removed: bool = False, updated: bool = False) -> None:
-        self.timestamps.record(document_id, gid := global_id(document_id), timestamp, removed, updated)
+    def _stamp(self, document_id: str, timestamp: int, removed=False, updated=False, origin=0) -> None:
+        self.timestamps.record(document_id, gid := global_id(document_id), timestamp, removed, updated, origin)
         self._snapshots.touched(gid, document_id)
 
     def _remove_id(self, document_id: str) -> None:

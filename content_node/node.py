@@ -156,14 +156,16 @@ class ContentNode:
     # or the same operation again, is acknowledged without being applied.
 
     def put(self, document_id: str, fields_json: str, condition: str = "", create: bool = False,
-            timestamp: int = 0) -> None:
+            timestamp: int = 0, origin: int = 0) -> None:
+        """`origin`: a replica's copy of an update's result (store/timestamps.py); 0 from clients."""
         self._check_owner(document_id)
         fields = _json_object(fields_json, "fields")
         db = self.database_for(document_id)
         test = _condition(document_id, condition, create, db)
         self.sync.live_write(document_id, True, lambda: newest_wins(
             db.timestamps, document_id, timestamp or None,
-            lambda check, ts: db.put(document_id, fields, condition=check, timestamp=ts), test, superseded=None))
+            lambda check, ts: db.put(document_id, fields, condition=check, timestamp=ts, origin=origin), test,
+            superseded=None, origin=origin))
 
     def update(self, document_id: str, operations_json: str, create: bool, condition: str = "",
                timestamp: int = 0) -> bool:

@@ -167,7 +167,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
 
     def _put(self, request: pb.PutRequest):
         return lambda: self._node.put(request.document_id, request.fields_json, request.condition,
-                                      request.create, request.timestamp) or True
+                                      request.create, request.timestamp, request.origin) or True
 
     def _update(self, request: pb.UpdateRequest):
         return lambda: AppliedUpdate(*self._node.update_on_base(
@@ -225,9 +225,9 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
     def FetchDocuments(self, request: pb.FetchDocumentsRequest, context) -> pb.FetchDocumentsReply:
         documents = []
         for document_id in request.document_ids:
-            fields, timestamp = read_stamped(self._node, document_id)
+            fields, timestamp, origin = read_stamped(self._node, document_id)
             documents.append(pb.FetchedDocument(
-                document_id=document_id, found=fields is not None, timestamp=timestamp,
+                document_id=document_id, found=fields is not None, timestamp=timestamp, origin=origin,
                 fields_json=json.dumps(fields, ensure_ascii=False) if fields is not None else ""))
         return pb.FetchDocumentsReply(documents=documents)
 
@@ -243,7 +243,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
     def BucketEntries(self, request: pb.BucketEntriesRequest, context) -> pb.BucketEntriesReply:
         entries = bucket_entries(self._node, [(b.schema, b.bucket) for b in request.buckets])
         return pb.BucketEntriesReply(entries=[pb.VersionEntry(document_id=e.document_id, timestamp=e.timestamp,
-                                                              removed=e.removed) for e in entries])
+                                                              removed=e.removed, origin=e.origin) for e in entries])
 
     def Visit(self, request: pb.VisitRequest, context) -> pb.VisitReply:
         try:

@@ -10,10 +10,10 @@ pair with the fewest records is merged (from the files, outside any lock).
 
 Segment file: `PSSEG\\0` + u16 version, then records: u32 payload length, u32 CRC32C(payload),
 payload. Payload: u8 kind (1 put, 2 remove), u16 id length, u32 meta length, u8 tensor count, the
-document id, meta JSON (`{"fields": ..., "mutable": ..., "ts": t}` for a put, `{"ts": t}` for a
-remove), then per dense tensor: u8 name length, u8 cell dtype, u32 cells of the tensor, u32 cells
-stored (the rest are zero), the name, the raw cells. Vectors are thus stored once, in binary, at
-their cell type.
+document id, meta JSON (`{"fields": ..., "mutable": ..., "ts": t, "origin": o}` for a put, origin
+when not 0; `{"ts": t}` for a remove), then per dense tensor: u8 name length, u8 cell dtype, u32
+cells of the tensor, u32 cells stored (the rest are zero), the name, the raw cells. Vectors are thus
+stored once, in binary, at their cell type.
 
 Timestamps (manifest format 4): "ts" is the operation timestamp of the version the record holds
 (store/timestamps.py), so a document's timestamp is persisted with it, in the same record, at the
@@ -86,10 +86,10 @@ class Manifest:
 # -- records ---------------------------------------------------------------------------------------
 
 def put_record(document_id: str, fields_json: bytes, mutable: dict[str, float],
-               tensors: Iterable[tuple[str, DenseTensorRows, int]], timestamp: int) -> bytes:
+               tensors: Iterable[tuple[str, DenseTensorRows, int]], timestamp: int, origin: int = 0) -> bytes:
     """A put record from already-serialized fields and the dense tensor rows held by attributes."""
     meta = (b'{"fields":' + fields_json + (b',"mutable":' + json.dumps(mutable).encode() if mutable else b"")
-            + b',"ts":%d}' % timestamp)
+            + b',"ts":%d' % timestamp + (b',"origin":%d}' % origin if origin else b"}"))
     blocks = []
     for name, rows, row in tensors:
         start = int(rows.starts[row])
@@ -146,7 +146,8 @@ def _decode(payload: bytes) -> SnapshotDocument:
         fields[name] = {"values": cells}  # an array: the column takes it as is (tensor_column.py)
     if offset != len(payload):
         raise ValueError("record length does not match its contents")
-    return SnapshotDocument(document_id, fields, meta.get("mutable") or {}, timestamp=timestamp)
+    return SnapshotDocument(document_id, fields, meta.get("mutable") or {}, timestamp=timestamp,
+                            origin=int(meta.get("origin", 0)))
 
 
 # -- segment files ---------------------------------------------------------------------------------

@@ -113,7 +113,7 @@ def _records(entries: list, decompress: Callable[[bytes | None], bytes | None],
         else:  # 0: data written before timestamps existed, never stamped
             yield put_record(document_id, with_values(decompress(blob), held, local_id), mutable,
                              [(name, rows, local_id) for name, rows in tensors.items()],
-                             0 if stamp is None else stamp.timestamp)
+                             0 if stamp is None else stamp.timestamp, 0 if stamp is None else stamp.origin)
 
 
 # -- snapshots of every format, for recovery ---------------------------------------------------

@@ -7,9 +7,20 @@ document never seen counts as ABSENT, older than everything, so even a timestamp
 fills it). An equal timestamp is the same operation again (a retry, or a copy the merge pushed
 first): a no-op, which also makes a retried arithmetic update apply once.
 
+Origin: an update computes its result from whatever version the node held, so replicas holding
+different versions (one missed a put) store different results under the update's one timestamp.
+Each entry therefore also has an origin: 0 for a put or remove (its content is the operation's
+alone), and for an update's result its history since the last put or remove, `update_origin`: that
+root's timestamp in the high bits (a result computed on a newer put orders higher, however many
+updates followed), then how many updates were applied since (one that missed an update has fewer),
+then a hash of their timestamps (any other difference, ordered arbitrarily but the same on every
+node). At an equal timestamp the higher origin wins: copies carry their origin, so the merge
+converges replicas that the update repair could not (container/http/update_repair.py: a repair
+that reached no replica, or a container that died before repairing).
+
 Per merge bucket (MERGE_BUCKET_BITS of the document's bucket), the XOR of a hash of (global id,
-timestamp, removed) over its entries is kept up to date on every write, so two replicas find the
-buckets they differ in from ~1k numbers and list only those in detail.
+timestamp, removed, origin) over its entries is kept up to date on every write, so two replicas find
+the buckets they differ in from ~1k numbers and list only those in detail.
 
 Tombstones are pruned once older than `max_age` (Vespa's removed-db prune age, two weeks): a replica
 that was away longer can bring a removed document back, as in Vespa. Durable as the documents are,
@@ -54,6 +65,7 @@ class Stamp:
     timestamp: int
     removed: bool = False
     updated: bool = False  # written by an update (on whatever base the node had): not persisted
+    origin: int = 0  # an update's result: `update_origin` of its base; 0 otherwise (see the module doc)
 
 
 def merge_bucket(gid: bytes) -> int:
@@ -62,7 +74,23 @@ def merge_bucket(gid: bytes) -> int:
 
 def entry_hash(gid: bytes, stamp: Stamp) -> int:
     data = gid + stamp.timestamp.to_bytes(8, "little", signed=True) + (b"\x01" if stamp.removed else b"\x00")
+    if stamp.origin:  # (left out when 0: entries written before origins existed hash as they did)
+        data += stamp.origin.to_bytes(8, "little")
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+_ROOT_SHIFT, _COUNT_SHIFT = 12, 6  # root timestamp + 1 in the 52 high bits: enough until the year 2112
+
+
+def update_origin(base: Stamp | None) -> int:
+    """The origin of an update's result computed on `base` (None: no document), see the module doc."""
+    if base is None or not base.origin:  # on a put or remove (or nothing): the root of a history
+        root, count, history = (ABSENT if base is None else base.timestamp) + 1, 0, 0
+    else:
+        root, count, history = base.origin >> _ROOT_SHIFT, (base.origin >> _COUNT_SHIFT) & 63, base.origin & 63
+    data = history.to_bytes(1, "little") + base.timestamp.to_bytes(8, "little", signed=True) if base else b""
+    history = hashlib.blake2b(data, digest_size=1).digest()[0] & 63
+    return (root << _ROOT_SHIFT | min(count + 1, 63) << _COUNT_SHIFT | history) & ((1 << 64) - 1)
 
 
 class DocumentTimestamps:
@@ -92,22 +120,24 @@ class DocumentTimestamps:
         return ABSENT if stamp is None else stamp.timestamp
 
     def newest_only(self, gid: bytes, timestamp: int | None, condition: Callable | None = None,
-                    allow_equal: bool = False) -> Callable:
+                    allow_equal: bool = False, origin: int = 0) -> Callable:
         """A DocumentDB write condition (checked under its lock): refuse with Superseded unless
-        `timestamp` is newer than the stored one (None: assigned now, so newest), then `condition`."""
+        `timestamp` is newer than the stored one (None: assigned now, so newest), or equal with a
+        higher `origin` (a copy of an update's result on a newer base), then `condition`."""
         def check(stored):
             if timestamp is not None:
-                current = self.timestamp(gid)
-                if timestamp < current or (timestamp == current and not allow_equal):
+                stamp = self._entries.get(gid) or Stamp("", ABSENT)
+                current = stamp.timestamp
+                if timestamp < current or (timestamp == current and not allow_equal and origin <= stamp.origin):
                     raise Superseded(f"stored timestamp {current} >= {timestamp}")
             if condition is not None:
                 condition(stored)
         return check
 
     def record(self, document_id: str, gid: bytes, timestamp: int, removed: bool = False,
-               updated: bool = False) -> None:
+               updated: bool = False, origin: int = 0) -> None:
         with self._lock:
-            self._set(gid, Stamp(document_id, timestamp, removed, updated))
+            self._set(gid, Stamp(document_id, timestamp, removed, updated, origin))
 
     def _set(self, gid: bytes, stamp: Stamp | None) -> None:
         bucket = merge_bucket(gid)
@@ -137,7 +167,7 @@ class DocumentTimestamps:
         gid = global_id(document.document_id)
         with self._lock:
             if not document.removed:  # no timestamp: written before timestamps existed (or in a sidecar)
-                self._set(gid, Stamp(document.document_id, document.timestamp or 0))
+                self._set(gid, Stamp(document.document_id, document.timestamp or 0, origin=document.origin))
             elif document.timestamp is not None:  # a tombstone
                 self._set(gid, Stamp(document.document_id, document.timestamp, removed=True))
             else:  # a plain removal (a pruned tombstone's, or an older format's)
@@ -230,10 +260,11 @@ def assign(timestamp: int | None) -> int:
 
 
 def newest_wins(timestamps: DocumentTimestamps, document_id: str, timestamp: int | None, write: Callable,
-                condition: Callable | None = None, allow_equal: bool = False, superseded=True):
+                condition: Callable | None = None, allow_equal: bool = False, superseded=True, origin: int = 0):
     """`write(check, timestamp)` under the newest-wins rule (`check`: the DocumentDB condition);
     `superseded` is what it returns when the stored version is newer (nothing written)."""
     try:
-        return write(timestamps.newest_only(global_id(document_id), timestamp, condition, allow_equal), timestamp)
+        check = timestamps.newest_only(global_id(document_id), timestamp, condition, allow_equal, origin)
+        return write(check, timestamp)
     except Superseded:
         return superseded

@@ -54,8 +54,8 @@ class InProcessMergePeer:
             self._before_fetch(document_ids)
         return answer
 
-    def put(self, document_id, fields_, timestamp):
-        self._node.put(document_id, json.dumps(fields_), timestamp=timestamp)
+    def put(self, document_id, fields_, timestamp, origin=0):
+        self._node.put(document_id, json.dumps(fields_), timestamp=timestamp, origin=origin)
 
     def remove(self, document_id, timestamp):
         self._node.remove(document_id, timestamp=timestamp)
@@ -222,6 +222,38 @@ def test_a_tombstone_in_merged_snapshot_segments_survives_a_crash_and_stops_a_re
         merge(a, b)
         assert a.get(doc("x")) is b.get(doc("x")) is None and a.get(doc("y")) is b.get(doc("y")) is None
         assert_identical(a, b)
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.mark.parametrize("driver", ["stale", "newest"])
+def test_an_update_on_different_bases_is_seen_by_the_checksums_and_merged_to_the_newest_base(tmp_path, driver):
+    """No update repair ran (the container died first): both hold the update's timestamp, with
+    different contents; the origins (persisted: a crash and restart keep them) tell them apart."""
+    a, b = ContentNode(APP, tmp_path / "a", 0), ContentNode(APP, tmp_path / "b", 2)
+    for node in (a, b):
+        node.put(doc("x"), fields("v1"), timestamp=T + 10)
+    a.put(doc("x"), fields("v2"), timestamp=T + 20)  # never reached b
+    for node in (a, b):
+        node.update(doc("x"), json.dumps({"text": {"assign": "updated"}}), False, timestamp=T + 30)
+        node.update(doc("x"), json.dumps({"text": {"assign": "again"}}), False, timestamp=T + 40)  # chained
+    assert a.get(doc("x")) != b.get(doc("x"))
+    a.databases["doc"].snapshot()  # a's versions from the segments, b's from the log
+    for node in (a, b):
+        node.databases["doc"]._wal.close()  # a crash
+    a, b = ContentNode(APP, tmp_path / "a", 0), ContentNode(APP, tmp_path / "b", 2)
+    try:
+        for node in (a, b):
+            node.sync.start([], wait=True)
+        assert bucket_checksums(a, NOW) != bucket_checksums(b, NOW)
+        report = merge(b, a) if driver == "stale" else merge(a, b)
+        assert report.pulled + report.pushed == 1
+        assert a.get(doc("x")) == b.get(doc("x")) == {"title": "v2", "text": "again"}
+        assert_identical(a, b)
+        assert merge(a, b) == MergeReport()
+        b.update(doc("x"), json.dumps({"text": {"assign": "retry"}}), False, timestamp=T + 40)
+        assert b.get(doc("x"))["text"] == "again", "a retried update is still a no-op"
     finally:
         a.close()
         b.close()
