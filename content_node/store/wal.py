@@ -317,6 +317,8 @@ class WriteAheadLog:
                 if self._fd >= 0:
                     os.close(self._fd)
                 self._fd = -1
+                # for good: a write racing the shutdown must not reopen (and truncate) the segment
+                self._broken = self._broken or "the write-ahead log is closed: the node is stopping"
 
     def _open_segment(self) -> None:
         """Create the segment (no records of it exist: its name is the next sequence) durably."""
