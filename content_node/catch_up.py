@@ -298,7 +298,7 @@ def apply_copy(node, document_id: str, fields: dict | None, timestamp: int, allo
     else:
         write = lambda check, ts: db.put(document_id, fields, condition=check, timestamp=ts,  # noqa: E731
                                          origin=origin) or True
-    return newest_wins(db.timestamps, document_id, timestamp, write, allow_equal=allow_equal, superseded=False,
+    return newest_wins(db, document_id, timestamp, write, allow_equal=allow_equal, superseded=False,
                        origin=origin)
 
 

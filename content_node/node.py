@@ -163,7 +163,7 @@ class ContentNode:
         db = self.database_for(document_id)
         test = _condition(document_id, condition, create, db)
         self.sync.live_write(document_id, True, lambda: newest_wins(
-            db.timestamps, document_id, timestamp or None,
+            db, document_id, timestamp or None,
             lambda check, ts: db.put(document_id, fields, condition=check, timestamp=ts, origin=origin), test,
             superseded=None, origin=origin))
 
@@ -189,7 +189,7 @@ class ContentNode:
             return db.update(document_id, operations, create=create, condition=observe, timestamp=ts)
 
         found = self.sync.live_write(document_id, False, lambda: newest_wins(
-            db.timestamps, document_id, timestamp or None, write, test))
+            db, document_id, timestamp or None, write, test))
         return found, base[0] if base else None
 
     def remove(self, document_id: str, condition: str = "", timestamp: int = 0) -> bool:
@@ -197,7 +197,7 @@ class ContentNode:
         db = self.database_for(document_id)
         test = _condition(document_id, condition, False, db)
         return self.sync.live_write(document_id, True, lambda: newest_wins(
-            db.timestamps, document_id, timestamp or None,
+            db, document_id, timestamp or None,
             lambda check, ts: db.remove(document_id, condition=check, timestamp=ts), test))
 
     def _check_owner(self, document_id: str) -> None:

@@ -259,12 +259,15 @@ def assign(timestamp: int | None) -> int:
     return CLOCK.next() if timestamp is None else timestamp
 
 
-def newest_wins(timestamps: DocumentTimestamps, document_id: str, timestamp: int | None, write: Callable,
-                condition: Callable | None = None, allow_equal: bool = False, superseded=True, origin: int = 0):
-    """`write(check, timestamp)` under the newest-wins rule (`check`: the DocumentDB condition);
-    `superseded` is what it returns when the stored version is newer (nothing written)."""
+def newest_wins(db, document_id: str, timestamp: int | None, write: Callable, condition: Callable | None = None,
+                allow_equal: bool = False, superseded=True, origin: int = 0):
+    """`write(check, timestamp)` on DocumentDB `db` under the newest-wins rule (`check`: its write
+    condition); `superseded` is what it returns when the stored version is as new or newer (nothing
+    written), once that version is durable: a retry of a write whose first attempt is still waiting
+    for its fsync must not be acknowledged before it (a crash then would lose an acknowledged write)."""
     try:
-        check = timestamps.newest_only(global_id(document_id), timestamp, condition, allow_equal, origin)
+        check = db.timestamps.newest_only(global_id(document_id), timestamp, condition, allow_equal, origin)
         return write(check, timestamp)
     except Superseded:
+        db.acknowledge_logged()
         return superseded
