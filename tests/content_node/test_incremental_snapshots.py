@@ -284,7 +284,7 @@ def test_a_data_directory_with_timestamp_sidecars_loads_and_moves_them_into_the_
     reopened.close()
 
 
-@pytest.mark.parametrize("step", ["manifest-fsync", "manifest-rename", "retain-snapshots"])
+@pytest.mark.parametrize("step", STEPS)
 def test_a_crash_during_the_first_snapshot_after_a_sidecar_upgrade_keeps_every_timestamp(tmp_path, monkeypatch, step):
     directory, expected = _legacy_copy(tmp_path, FORMAT3)
     db = DocumentDB(SCHEMA, directory)
