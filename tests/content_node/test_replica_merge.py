@@ -272,3 +272,34 @@ def test_a_live_update_on_the_stale_version_during_the_merge_takes_the_peers_res
     merge(a, b, live_update)
     assert a.get(doc("x")) == b.get(doc("x")) == {"title": "newer base", "text": "updated"}
     assert_identical(a, b)
+
+
+def test_a_remove_racing_the_merge_is_never_undone_by_its_copies(pair):
+    a, b = pair
+    b.put(doc("pulled"), fields("only on b"), timestamp=T + 10)  # a pulls it...
+    a.put(doc("pushed"), fields("only on a"), timestamp=T + 10)  # ...and pushes this one
+
+    def remove_everywhere(document_ids):  # acknowledged removes landing mid-merge on both replicas
+        for node in pair:
+            node.remove(doc("pulled"), timestamp=T + 20)
+            node.remove(doc("pushed"), timestamp=T + 20)
+
+    merge_with(a, InProcessMergePeer(b, remove_everywhere), NOW)  # the fetch answered before the removes
+    for node in pair:
+        assert node.get(doc("pulled")) is None and node.get(doc("pushed")) is None
+    assert_identical(a, b)
+
+
+def test_a_remove_landing_between_the_push_read_and_its_put_wins(pair):
+    a, b = pair
+    a.put(doc("x"), fields("only on a"), timestamp=T + 10)
+
+    class RemoveBeforePut(InProcessMergePeer):
+        def put(self, document_id, fields_, timestamp, origin=0):
+            for node in pair:  # read already: the copy in hand is older than this remove
+                node.remove(document_id, timestamp=T + 20)
+            super().put(document_id, fields_, timestamp, origin)
+
+    assert merge_with(a, RemoveBeforePut(b), NOW).pushed == 1
+    assert a.get(doc("x")) is None and b.get(doc("x")) is None
+    assert_identical(a, b)
