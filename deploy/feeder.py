@@ -4,10 +4,10 @@ with `vespa feed`-style statistics.
 Failures are reported per document and counted; they never stop the feed. Overload answers
 (429, 503) and connection failures before a request was sent are retried with backoff.
 
-Operations on one document are sent one at a time, in feed order (as `vespa feed`): the container
-stamps each when it arrives, so a later operation that overtook an earlier one on another
-connection (or a resend of it) would be superseded by it: a put resent after the remove fed after
-it brings the document back, both acknowledged.
+Operations on one document are sent one at a time, in feed order (as `vespa feed`: see
+searchlib/sequencing.py): the container stamps each when it arrives, so one that overtook an
+earlier one on another connection would be superseded by it (or a resend of the earlier one by a
+later remove: the document comes back, both acknowledged).
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from deploy.feed_format import FeedItem, FeedOperation, FeedParseError
 from deploy.feed_http import ConnectError, Connection, ConnectionDropped, client_ssl_context
+from searchlib.sequencing import KeySequencer
 
 DEFAULT_CONCURRENCY = 16
 RETRYABLE_STATUS = {429, 503}
@@ -175,19 +176,11 @@ async def feed_async(items: Iterable[FeedItem], url: str, *, concurrency: int = 
         ssl_context = client_ssl_context()  # once: loading the trust stores costs milliseconds
     iterator = iter(items)
     started = time.perf_counter()
-    last_of: dict[str, asyncio.Future] = {}  # document id → done when its latest operation taken is
+    sequencer = KeySequencer()
 
     async def send_in_order(connection: Connection, operation: FeedOperation) -> FeedFailure | None:
-        previous = last_of.get(operation.document_id)
-        done = last_of[operation.document_id] = asyncio.get_running_loop().create_future()
-        try:  # registered before the first await: the order taken from the feed is the order sent
-            if previous is not None:
-                await previous
+        async with sequencer.turn(operation.document_id):  # entered as taken from the feed: in feed order
             return await _send_with_retries(connection, operation, stats, timeout)
-        finally:
-            done.set_result(None)
-            if last_of.get(operation.document_id) is done:
-                del last_of[operation.document_id]
 
     async def worker() -> None:
         connection = Connection(url, headers, ssl_context)  # one keep-alive connection per worker
