@@ -6,8 +6,9 @@ newest version of a document. Two operations on one document sent concurrently c
 in the other order; the one with the older timestamp is then refused as superseded: harmless for
 a put or remove (the newer one wins, as it should), but an update refused so is acknowledged and
 lost (two increments apply once), and a resent put stamped after a later remove brings the
-document back. The container (container/http/document_handler.py) and the feed client
-(deploy/feeder.py) take each document's turn before they stamp or send.
+document back. The container (one sequencer a content cluster: /document/v1 writes by id and by
+selection) and the feed client (deploy/feeder.py) take each document's turn before they stamp or
+send.
 """
 from __future__ import annotations
 

@@ -22,7 +22,6 @@ from searchlib.documents import document_fields_only
 from searchlib.errors import DocumentError, ErrorCode, InvalidParameterError, quote_input, shorten_quotes
 from searchlib.schema.model import ApplicationPackage
 from searchlib.selection import Selection, SelectionError
-from searchlib.sequencing import KeySequencer
 from searchlib.timestamps import CLOCK
 
 log = logging.getLogger("container.document")
@@ -38,7 +37,6 @@ class DocumentHandler:
         self._docproc = DocumentProcessor(application)
         self._doctypes = {s.document_name for s in application.schemas.values()} | set(application.schemas)
         self._global_types = {t for cluster in application.clusters for t in cluster.global_types}
-        self._sequencer = KeySequencer()  # one write of a document at a time (searchlib/sequencing.py)
 
     async def handle(self, request: Request) -> JSONResponse:
         namespace = request.path_params["namespace"]
@@ -104,7 +102,7 @@ class DocumentHandler:
     async def _write(self, body_base: dict, operation, timeout: float, reconcile: bool = False) -> JSONResponse:
         """`_write_in_turn` once the document's earlier writes are done: its timestamp is then newer
         than theirs on every replica (searchlib/sequencing.py). The timeout counts from then."""
-        async with self._sequencer.turn(body_base["id"]):
+        async with self._cluster.writes.turn(body_base["id"]):
             return await self._write_in_turn(body_base, operation, timeout, reconcile)
 
     async def _write_in_turn(self, body_base: dict, operation, timeout: float, reconcile: bool) -> JSONResponse:

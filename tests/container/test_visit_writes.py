@@ -13,6 +13,7 @@ from container.dispatch.content_client import NodeAddress, NodeUnavailable
 from container.http import visit_handler
 from container.http.visit_handler import VisitHandler, _NodeRefused
 from searchlib.docid import global_id
+from searchlib.sequencing import KeySequencer
 from searchlib.wire.feed_codec import FeedResult
 from searchlib.wire.visit_codec import VisitedDocument
 
@@ -31,7 +32,8 @@ class Owner:
 
 def write(monkeypatch, owners):
     missed = []
-    handler = SimpleNamespace(_cluster=SimpleNamespace(note_missed_write=missed.append), _global_types=frozenset())
+    cluster = SimpleNamespace(note_missed_write=missed.append, writes=KeySequencer())
+    handler = SimpleNamespace(_cluster=cluster, _global_types=frozenset())
     monkeypatch.setattr(visit_handler, "holders", lambda *args: owners)
     operation = lambda client, document, left, timestamp: client.remove(document, left, timestamp)  # noqa: E731
     asyncio.run(VisitHandler._write_everywhere(handler, DOCUMENT, operation, time.monotonic() + 5))
