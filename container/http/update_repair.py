@@ -27,9 +27,9 @@ acknowledgement (the replicas were reachable moments ago, so this takes a second
 milliseconds of the first); the next merge then copies the result computed on the newest base
 (the higher origin) to the others, as it does when a container dies before repairing.
 
-A concurrent write with an older timestamp that lands after the repair put loses to it, as it would
-to any newer put (newest wins): an update racing the repair of another update of the same document
-can be superseded. Vespa avoids this by serializing operations per bucket in its distributor.
+The repair runs within the update's turn (searchlib/sequencing.py): the container's next write of
+the document is stamped and sent after it. A write from another container stamped before the
+repair put that lands after it loses to it, as to any newer put (newest wins).
 """
 from __future__ import annotations
 
