@@ -43,7 +43,8 @@ def _node_error(error: Exception, source: str) -> codec.NodeError:
 
 
 class AppliedUpdate(NamedTuple):
-    """An update's outcome: found, and the stored timestamp it applied to (container/http/update_repair.py)."""
+    """A write's outcome: found, and the stored timestamp an update applied to or a condition held
+    against (container/http/update_repair.py, document_handler.py)."""
     found: bool
     base: int | None
 
@@ -162,19 +163,22 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
             return encode_feed_reply(FeedResult(ok=True, found=bool(found), sequence=self._node.last_sequence,
                                                 base=base))
         problem = _node_error(outcome, self._source)
+        failed = isinstance(outcome, ConditionNotMet)  # with the stored timestamp it was tested against
         return encode_feed_reply(FeedResult(ok=False, error_code=int(problem.code), message=problem.message,
-                                            condition_failed=isinstance(outcome, ConditionNotMet)), problem.source)
+                                            condition_failed=failed, base=getattr(outcome, "base", None) if failed
+                                            else None), problem.source)
 
     def _put(self, request: pb.PutRequest):
-        return lambda: self._node.put(request.document_id, request.fields_json, request.condition,
-                                      request.create, request.timestamp, request.origin) or True
+        return lambda: AppliedUpdate(True, self._node.put(request.document_id, request.fields_json, request.condition,
+                                                          request.create, request.timestamp, request.origin))
 
     def _update(self, request: pb.UpdateRequest):
         return lambda: AppliedUpdate(*self._node.update_on_base(
             request.document_id, request.operations_json, request.create, request.condition, request.timestamp))
 
     def _remove(self, request: pb.RemoveRequest):
-        return lambda: self._node.remove(request.document_id, request.condition, request.timestamp)
+        return lambda: AppliedUpdate(*self._node.remove_on_base(request.document_id, request.condition,
+                                                                request.timestamp))
 
     def Put(self, request: pb.PutRequest, context) -> pb.FeedReply:
         return self._feed(self._put(request))
