@@ -8,7 +8,8 @@ a put or remove (the newer one wins, as it should), but an update refused so is 
 lost (two increments apply once), and a resent put stamped after a later remove brings the
 document back. The container (one sequencer a content cluster: /document/v1 writes by id and by
 selection) and the feed client (deploy/feeder.py) take each document's turn before they stamp or
-send.
+send. Writes of one document through different containers at once are not sequenced (their
+timestamps decide, as between any two containers): feed one document through one container.
 """
 from __future__ import annotations
 
