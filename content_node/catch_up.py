@@ -76,7 +76,7 @@ class Peer(Protocol):
 
     def list_documents(self) -> dict[str, int]: ...
 
-    def fetch(self, document_ids: Sequence[str]) -> list[tuple[str, dict | None, int]]: ...
+    def fetch(self, document_ids: Sequence[str]) -> list[tuple[str, dict | None, int, int]]: ...
 
     def close(self) -> None: ...
 
@@ -96,11 +96,12 @@ class GrpcPeer:
         reply = self._stub.ListDocuments(pb.ListDocumentsRequest(), timeout=RPC_TIMEOUT)
         return {entry.document_id: entry.checksum for entry in reply.documents}
 
-    def fetch(self, document_ids: Sequence[str]) -> list[tuple[str, dict | None, int]]:
-        """(id, fields or None, timestamp of the document or its tombstone, ABSENT if never seen)."""
+    def fetch(self, document_ids: Sequence[str]) -> list[tuple[str, dict | None, int, int]]:
+        """(id, fields or None, timestamp of the document or its tombstone, ABSENT if never seen,
+        origin of the version: store/timestamps.py)."""
         reply = self._stub.FetchDocuments(pb.FetchDocumentsRequest(document_ids=list(document_ids)),
                                           timeout=RPC_TIMEOUT)
-        return [(d.document_id, json.loads(d.fields_json) if d.found else None, d.timestamp)
+        return [(d.document_id, json.loads(d.fields_json) if d.found else None, d.timestamp, d.origin)
                 for d in reply.documents]
 
     # the replica merge's calls (replica_merge.py)
@@ -112,10 +113,10 @@ class GrpcPeer:
     def bucket_entries(self, buckets: Sequence[tuple[str, int]]) -> list[Stamp]:
         request = pb.BucketEntriesRequest(buckets=[pb.BucketChecksum(schema=s, bucket=b) for s, b in buckets])
         reply = self._stub.BucketEntries(request, timeout=RPC_TIMEOUT)
-        return [Stamp(e.document_id, e.timestamp, e.removed) for e in reply.entries]
+        return [Stamp(e.document_id, e.timestamp, e.removed, origin=e.origin) for e in reply.entries]
 
-    def put(self, document_id: str, fields: dict, timestamp: int) -> None:
-        _check_feed(self._stub.Put(pb.PutRequest(document_id=document_id, timestamp=timestamp,
+    def put(self, document_id: str, fields: dict, timestamp: int, origin: int = 0) -> None:
+        _check_feed(self._stub.Put(pb.PutRequest(document_id=document_id, timestamp=timestamp, origin=origin,
                                                  fields_json=json.dumps(fields, ensure_ascii=False)),
                                    timeout=RPC_TIMEOUT))
 
@@ -250,16 +251,16 @@ class ReplicaSync:
                 if retry and len(retry) == len(batch):
                     time.sleep(0.05)  # the replica has not seen those updates yet
 
-    def _apply_batch(self, pool: ThreadPoolExecutor, fetched: Iterable[tuple[str, dict | None, int]],
+    def _apply_batch(self, pool: ThreadPoolExecutor, fetched: Iterable[tuple[str, dict | None, int, int]],
                      marks: dict[str, int]) -> set[str]:
         retry: set[str] = set()
         with self._lock:  # no live write may slip between the check and the apply
             applicable = []
-            for document_id, fields, timestamp in fetched:
+            for document_id, fields, timestamp, origin in fetched:
                 count, full_at = self._writes.get(document_id, (0, 0))
                 refetched = document_id in self._stale_bases
                 if count == marks[document_id]:
-                    applicable.append((document_id, fields, timestamp, refetched))
+                    applicable.append((document_id, fields, timestamp, refetched, origin))
                 elif full_at <= marks[document_id]:
                     retry.add(document_id)  # only updates since the fetch: maybe on a stale base
             self._stale_bases.difference_update(document_id for document_id, *_ in applicable)
@@ -283,24 +284,28 @@ def check_replica(node, peer: Peer) -> None:
         raise ValueError(f"peer {peer.address} (node {key}) is in this node's own group: not a replica")
 
 
-def apply_copy(node, document_id: str, fields: dict | None, timestamp: int, allow_equal: bool = False) -> bool:
-    """Apply a replica's version of a document if it is newer than the local one (`allow_equal`:
-    or as new: a refetch after an update on a stale base); True if it was applied. No fields and
-    no tombstone (ABSENT): the replica never saw the document, which is no reason to delete it."""
+def apply_copy(node, document_id: str, fields: dict | None, timestamp: int, allow_equal: bool = False,
+               origin: int = 0) -> bool:
+    """Apply a replica's version of a document if it is newer than the local one (equal with a
+    higher `origin`: store/timestamps.py; `allow_equal`: or as new: a refetch after an update on a
+    stale base); True if it was applied. No fields and no tombstone (ABSENT): the replica never saw
+    the document, which is no reason to delete it."""
     if fields is None and timestamp == ABSENT:
         return False
     db = node.database_for(document_id)
     if fields is None:
         write = lambda check, ts: db.remove(document_id, condition=check, timestamp=ts) or True  # noqa: E731
     else:
-        write = lambda check, ts: db.put(document_id, fields, condition=check, timestamp=ts) or True  # noqa: E731
-    return newest_wins(db.timestamps, document_id, timestamp, write, allow_equal=allow_equal, superseded=False)
+        write = lambda check, ts: db.put(document_id, fields, condition=check, timestamp=ts,  # noqa: E731
+                                         origin=origin) or True
+    return newest_wins(db, document_id, timestamp, write, allow_equal=allow_equal, superseded=False,
+                       origin=origin)
 
 
-def read_stamped(node, document_id: str) -> tuple[dict | None, int]:
-    """A document's fields (None: not stored) and the timestamp of its newest operation, of one
-    version (writers wait while both are read)."""
+def read_stamped(node, document_id: str) -> tuple[dict | None, int, int]:
+    """A document's fields (None: not stored), the timestamp of its newest operation and its
+    origin (store/timestamps.py), of one version (writers wait while they are read)."""
     db = node.database_for(document_id)
     with db.read_view():
         stamp = db.timestamps.get(global_id(document_id))
-        return db.get(document_id), (ABSENT if stamp is None else stamp.timestamp)
+        return db.get(document_id), (ABSENT if stamp is None else stamp.timestamp), (stamp.origin if stamp else 0)

@@ -47,7 +47,7 @@ from content_node.store.vector_indexes import VectorIndexes
 from content_node.store.recovery import recover, retain
 from content_node.store.read_views import ReadWriteLock, Version, VersionHistory
 from content_node.store.snapshots import Snapshots, freeze, read_snapshot
-from content_node.store.timestamps import DocumentTimestamps, assign, retain_sidecars, write_sidecar
+from content_node.store.timestamps import DocumentTimestamps, assign, update_origin
 from content_node.store.wal import LogRecord, WalWriteError, WriteAheadLog, put_payload, remove_payload
 from searchlib.docid import DocumentId, global_id
 from searchlib.documents import apply_update, validate_document
@@ -116,19 +116,19 @@ class DocumentDB(BatchWrites):
     # -- writes -------------------------------------------------------------------------------
 
     def put(self, document_id: str, fields: Mapping[str, Any], condition: Condition | None = None,
-            timestamp: int | None = None) -> None:
+            timestamp: int | None = None, origin: int = 0) -> None:
         """Create or replace a document; durable when this returns. `condition` (test-and-set) is
-        called with the stored fields (None: no document) under the lock, atomically with the
-        write; it raises to refuse the write. `timestamp`: the operation's (None: now)."""
+        called with the stored fields (None: no document) under the lock, atomically with the write;
+        it raises to refuse it. `timestamp`, `origin`: the version's (None: now; store/timestamps.py)."""
         self._check_document_type(document_id)
         document = validate_document(self.schema, fields, allow_synthetic=True)
         fields_json = encode_fields(document)  # once, outside the lock: the WAL and the store share it
         with self._exclusive():
             if condition is not None:
                 condition(self._stored_fields(global_id(document_id)))
-            sequence = self._log(put_payload(document_id, fields_json, timestamp := assign(timestamp)))
+            sequence = self._log(put_payload(document_id, fields_json, timestamp := assign(timestamp), origin))
             self._apply_put(document_id, document, fields_json=fields_json)
-            self.timestamps.record(document_id, global_id(document_id), timestamp)
+            self._stamp(document_id, timestamp, origin=origin)
         self._acknowledge(sequence)
 
     def update(self, document_id: str, operations: Mapping[str, Any],
@@ -142,10 +142,10 @@ class DocumentDB(BatchWrites):
             if current is None and not create:
                 return False
             document = apply_update(self.schema, current, operations, allow_synthetic=True)
-            fields_json = encode_fields(document)
-            sequence = self._log(put_payload(document_id, fields_json, timestamp := assign(timestamp)))
+            fields_json, origin = encode_fields(document), update_origin(self.timestamps.get(global_id(document_id)))
+            sequence = self._log(put_payload(document_id, fields_json, timestamp := assign(timestamp), origin))
             self._apply_put(document_id, document, fields_json=fields_json)
-            self.timestamps.record(document_id, global_id(document_id), timestamp, updated=True)
+            self._stamp(document_id, timestamp, updated=True, origin=origin)
         self._acknowledge(sequence)
         return True
 
@@ -162,7 +162,7 @@ class DocumentDB(BatchWrites):
             sequence = self._log(remove_payload(document_id, timestamp := assign(timestamp)))
             if local_id is not None:
                 self._apply_remove(local_id)
-            self.timestamps.record(document_id, global_id(document_id), timestamp, removed=True)
+            self._stamp(document_id, timestamp, removed=True)
         self._acknowledge(sequence)
         return local_id is not None
 
@@ -315,18 +315,16 @@ class DocumentDB(BatchWrites):
             with self._lock:  # a consistent cut: collect immutable blobs, rotate the log
                 sequence = self._last_sequence
                 self._vectors.save(sequence, self._local_ids.global_ids)  # when due (see its doc)
-                cut = self._snapshots.cut(sequence, self._local_ids.alive_count)
+                self.timestamps.prune(now := time.time())  # first: a full snapshot writes the tombstones kept
+                cut = self._snapshots.cut(sequence, self._local_ids.alive_count + self.timestamps.tombstone_count)
                 if cut is None:  # nothing written since the newest snapshot
                     return self._snapshots.current
-                records = freeze(cut, self._local_ids, self._documents, self._attributes, self._attribute_held)
+                records = freeze(cut, self._local_ids, self._documents, self._attributes, self._attribute_held,
+                                 self.timestamps)
                 self._wal.rotate(sequence + 1)
                 self._operations_since_snapshot = 0
-                self.timestamps.prune(time.time())
-                stamps = self.timestamps.stamps()
-            write_sidecar(self._data_dir, sequence, stamps)  # first: a snapshot always has its own
-            path = self._snapshots.write(cut, records)
+            path = self._snapshots.write(cut, records, self.timestamps.cutoff(now))
             retain(self._data_dir, path)
-            retain_sidecars(self._data_dir)
             return path
         except BaseException:
             self._snapshots.failed()  # the changes it took are in the log only: the next one is full
@@ -388,21 +386,25 @@ class DocumentDB(BatchWrites):
                     self._remove_id(document.document_id)
                 else:
                     self._apply_put(document.document_id, document.fields, document.mutable)
+                self.timestamps.loaded(document)
+        self.timestamps.load_sidecar(snapshot)
         self._snapshots.loaded(snapshot)
         if not self._vectors.restore(self._local_ids, self._column):
             self._vectors.rebuild(self._local_ids.alive_local_ids(),
                                   lambda name, local_id: self._column(name).get(local_id))
-        self.timestamps.load(snapshot, map(self._local_ids.document_id, self._local_ids.alive_local_ids().tolist()))
         return sequence
 
     def _replay(self, record: LogRecord) -> None:
-        operation = json.loads(record.payload)
-        gid = global_id(operation["id"])
-        if operation["op"] == "put":
-            self._apply_put(operation["id"], operation["fields"])
+        op = json.loads(record.payload)
+        if op["op"] == "put":
+            self._apply_put(op["id"], op["fields"])
         else:
-            self._remove_id(operation["id"])
-        self.timestamps.record(operation["id"], gid, operation.get("ts", 0), operation["op"] == "remove")
+            self._remove_id(op["id"])
+        self._stamp(op["id"], op.get("ts", 0), op["op"] == "remove", origin=op.get("origin", 0))
+
+    def _stamp(self, document_id: str, timestamp: int, removed=False, updated=False, origin=0) -> None:
+        self.timestamps.record(document_id, gid := global_id(document_id), timestamp, removed, updated, origin)
+        self._snapshots.touched(gid, document_id)
 
     def _remove_id(self, document_id: str) -> None:
         if (local_id := self._local_ids.lookup(global_id(document_id))) is not None:
@@ -451,7 +453,6 @@ class DocumentDB(BatchWrites):
                    mutable: Mapping[str, float] | None = None, fields_json: bytes | None = None) -> None:
         """`fields_json`: `fields` already encoded (the stored form unless attribute-held ones are in it)."""
         gid = global_id(document_id)
-        self._snapshots.touched(gid, document_id)
         previous = self._local_ids.lookup(gid)
         carried: Mapping[str, float] = mutable or {}
         if fields_json is None or not self._attribute_held.isdisjoint(fields):
@@ -480,7 +481,6 @@ class DocumentDB(BatchWrites):
         self._vectors.index_document(local_id, fields)
 
     def _apply_remove(self, local_id: int) -> None:
-        self._snapshots.touched(self._local_ids.global_ids[local_id], self._local_ids.document_id(local_id))
         self._keep_superseded(local_id)
         self._unindex(local_id, self._documents.fields(local_id) or {})
 

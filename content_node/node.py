@@ -30,7 +30,7 @@ from searchlib.errors import DocumentError, InvalidParameterError, WrongDistribu
 from searchlib.schema.application import load_application
 from searchlib.ranking_setup import hidden_match_features
 from searchlib.schema.model import ApplicationPackage, Schema
-from searchlib.selection import Selection
+from searchlib.selection import ConditionNotMet, Selection
 from searchlib.snippets import SnippetConfig
 
 log = logging.getLogger("content_node")
@@ -157,14 +157,19 @@ class ContentNode:
     # or the same operation again, is acknowledged without being applied.
 
     def put(self, document_id: str, fields_json: str, condition: str = "", create: bool = False,
-            timestamp: int = 0) -> None:
+            timestamp: int = 0, origin: int = 0) -> int | None:
+        """`origin`: a replica's copy of an update's result (store/timestamps.py); 0 from clients.
+        Returns the stored timestamp a condition held against (None: no condition, or superseded)."""
         self._check_owner(document_id)
         fields = _json_object(fields_json, "fields")
         db = self.database_for(document_id)
-        test = _condition(document_id, condition, create, db)
+        base: list[int] = []
+        test = _condition(document_id, condition, create, db, base)
         self.sync.live_write(document_id, True, lambda: newest_wins(
-            db.timestamps, document_id, timestamp or None,
-            lambda check, ts: db.put(document_id, fields, condition=check, timestamp=ts), test, superseded=None))
+            db, document_id, timestamp or None,
+            lambda check, ts: db.put(document_id, fields, condition=check, timestamp=ts, origin=origin), test,
+            superseded=None, origin=origin))
+        return base[0] if base else None
 
     def update(self, document_id: str, operations_json: str, create: bool, condition: str = "",
                timestamp: int = 0) -> bool:
@@ -188,16 +193,22 @@ class ContentNode:
             return db.update(document_id, operations, create=create, condition=observe, timestamp=ts)
 
         found = self.sync.live_write(document_id, False, lambda: newest_wins(
-            db.timestamps, document_id, timestamp or None, write, test))
+            db, document_id, timestamp or None, write, test))
         return found, base[0] if base else None
 
     def remove(self, document_id: str, condition: str = "", timestamp: int = 0) -> bool:
+        return self.remove_on_base(document_id, condition, timestamp)[0]
+
+    def remove_on_base(self, document_id: str, condition: str = "", timestamp: int = 0) -> tuple[bool, int | None]:
+        """(found, the stored timestamp a condition held against: None without one)."""
         self._check_owner(document_id)
         db = self.database_for(document_id)
-        test = _condition(document_id, condition, False, db)
-        return self.sync.live_write(document_id, True, lambda: newest_wins(
-            db.timestamps, document_id, timestamp or None,
+        base: list[int] = []
+        test = _condition(document_id, condition, False, db, base)
+        found = self.sync.live_write(document_id, True, lambda: newest_wins(
+            db, document_id, timestamp or None,
             lambda check, ts: db.remove(document_id, condition=check, timestamp=ts), test))
+        return found, base[0] if base else None
 
     def _check_owner(self, document_id: str) -> None:
         """Client writes only for the buckets this node owns (catch-up writes do not come here)."""
@@ -235,18 +246,28 @@ class ContentNode:
             db.close()
 
 
-def _condition(document_id: str, text: str, create: bool, db: DocumentDB):
+def _condition(document_id: str, text: str, create: bool, db: DocumentDB, held: list[int] | None = None):
     """The test-and-set check the DocumentDB runs under its lock, or None without a condition. The
-    stored document is tested with the imported fields the condition reads (read through its references)."""
+    stored document is tested with the imported fields the condition reads (read through its references).
+    The stored timestamp it was tested against goes to `held` when it holds, on the ConditionNotMet
+    (`base`) when not: replicas that judged different versions are reconciled (document_handler.py)."""
     if not text:
         return None
     selection = Selection.parse(text)
     names = imported_in(selection, db)
-    if not names:
-        return lambda fields: selection.test(document_id, fields, create)
-    imported = db.values_for_condition(document_id, names)  # type: ignore[attr-defined]
-    return lambda fields: selection.test(
-        document_id, None if fields is None else {**fields, **imported(fields)}, create)
+    imported = db.values_for_condition(document_id, names) if names else None  # type: ignore[attr-defined]
+
+    def test(fields) -> None:
+        base = db.timestamps.timestamp(global_id(document_id))
+        try:
+            with_imported = fields if fields is None or imported is None else {**fields, **imported(fields)}
+            selection.test(document_id, with_imported, create)
+        except ConditionNotMet as error:
+            error.base = base
+            raise
+        if held is not None:
+            held.append(base)
+    return test
 
 
 def _json_object(text: str, what: str) -> dict:

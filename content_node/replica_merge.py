@@ -1,10 +1,11 @@
 """Replica merge (Vespa's bucket merge): a node and a replica in another group compare what they
 hold and each document ends up at its newest version on both sides.
 
-1. Both list per-bucket checksums of (global id, timestamp, removed) (store/timestamps.py, kept up
+1. Both list per-bucket checksums of (global id, timestamp, removed, origin) (store/timestamps.py, kept up
    to date on every write, so this is cheap: ~1k numbers a schema), after pruning old tombstones.
-2. Only the buckets whose checksums differ are listed in detail: (id, timestamp, removed).
-3. Per document, the newest timestamp wins (`plan`): newer here → pushed to the peer (a Put or
+2. Only the buckets whose checksums differ are listed in detail: (id, timestamp, removed, origin).
+3. Per document, the newest timestamp wins (`plan`; at an equal timestamp the higher origin: an
+   update's result computed on a newer base, store/timestamps.py): newer here → pushed to the peer (a Put or
    Remove with that timestamp), newer there → pulled (fetched with its timestamp, applied here). A
    newer tombstone deletes; a newer put/update copies the whole document. A tombstone older than
    the prune cutoff counts as absent (both sides are dropping it).
@@ -21,10 +22,11 @@ merge sees that (a pull refused because of a version an update wrote after the l
 the peer's result of the same update instead (equal timestamp, applied on the newer base), waiting
 up to SETTLE_SECONDS for the update to reach the peer.
 
-Left to the update path (as Vespa's distributor does with its two-phase updates): an update that
-reached a replica holding a stale base outside a merge gets the same timestamp on both sides with
-different content, which the checksums cannot tell apart; the container sees the differing bases
-in the replies and repairs it at once (container/http/update_repair.py).
+An update that reached a replica holding a stale base outside a merge gets the same timestamp on
+both sides with different content: the container sees the differing bases in the replies and
+repairs it at once (container/http/update_repair.py, as Vespa's two-phase updates); should that
+repair reach no replica (or the container die first), the results' origins differ, so the
+checksums see it and the merge copies the result on the newest base.
 """
 from __future__ import annotations
 
@@ -53,9 +55,9 @@ class MergePeer(Protocol):
 
     def bucket_entries(self, buckets: Sequence[Bucket]) -> list[Stamp]: ...
 
-    def fetch(self, document_ids: Sequence[str]) -> list[tuple[str, dict | None, int]]: ...
+    def fetch(self, document_ids: Sequence[str]) -> list[tuple[str, dict | None, int, int]]: ...
 
-    def put(self, document_id: str, fields: dict, timestamp: int) -> None: ...
+    def put(self, document_id: str, fields: dict, timestamp: int, origin: int = 0) -> None: ...
 
     def remove(self, document_id: str, timestamp: int) -> None: ...
 
@@ -100,11 +102,17 @@ def effective(stamp: Stamp | None, cutoff: int) -> int:
     return stamp.timestamp
 
 
+def version(stamp: Stamp | None, cutoff: int) -> tuple[int, int]:
+    """What orders two versions: timestamp, then origin (an update's result on a newer base)."""
+    timestamp = effective(stamp, cutoff)
+    return timestamp, (0 if timestamp == ABSENT else stamp.origin)
+
+
 def plan(local: dict[str, Stamp], remote: dict[str, Stamp], cutoff: int) -> tuple[list[Stamp], list[Stamp]]:
     """(pull: the peer's newer versions, push: this node's newer versions); equal: nothing."""
     pull, push = [], []
     for document_id in sorted(local.keys() | remote.keys()):
-        mine, theirs = effective(local.get(document_id), cutoff), effective(remote.get(document_id), cutoff)
+        mine, theirs = version(local.get(document_id), cutoff), version(remote.get(document_id), cutoff)
         if theirs > mine:
             pull.append(remote[document_id])
         elif mine > theirs:
@@ -127,16 +135,17 @@ def merge_with(node, peer: MergePeer, now: float | None = None) -> MergeReport:
     wanted = [stamp.document_id for stamp in pull if not stamp.removed]
     stale_updates: dict[str, int] = {}
     for start in range(0, len(wanted), FETCH_BATCH):  # fetched now: maybe newer than listed, never older
-        for copy in peer.fetch(wanted[start:start + FETCH_BATCH]):
-            if apply_copy(node, *copy):
+        for document_id, fields, timestamp, origin in peer.fetch(wanted[start:start + FETCH_BATCH]):
+            if apply_copy(node, document_id, fields, timestamp, origin=origin):
                 pulled += 1
-            elif (updated := _updated_since(node, copy[0], effective(local.get(copy[0]), ABSENT))) is not None:
-                stale_updates[copy[0]] = updated
+            elif (updated := _updated_since(node, document_id, effective(local.get(document_id), ABSENT))) is not None:
+                stale_updates[document_id] = updated
     pulled += _settle_stale_updates(node, peer, stale_updates)
     for stamp in push:
-        fields, timestamp = (None, stamp.timestamp) if stamp.removed else read_stamped(node, stamp.document_id)
+        fields, timestamp, origin = ((None, stamp.timestamp, 0) if stamp.removed
+                                     else read_stamped(node, stamp.document_id))
         if fields is not None:
-            peer.put(stamp.document_id, fields, timestamp)
+            peer.put(stamp.document_id, fields, timestamp, origin)
         elif timestamp != ABSENT:  # a tombstone (maybe one newer than listed): the newest version
             peer.remove(stamp.document_id, timestamp)
     return MergeReport(len(differing), len(local.keys() | remote.keys()), pulled, len(push))
@@ -153,10 +162,11 @@ def _settle_stale_updates(node, peer: MergePeer, stale: dict[str, int]) -> int:
     update (equal timestamp) or anything newer, once the peer has it."""
     settled, deadline = 0, time.monotonic() + SETTLE_SECONDS
     while stale:
-        for document_id, fields, timestamp in peer.fetch(sorted(stale)):
+        for document_id, fields, timestamp, origin in peer.fetch(sorted(stale)):
             if timestamp < stale[document_id]:
                 continue  # the update has not reached the peer yet
-            if apply_copy(node, document_id, fields, timestamp, allow_equal=timestamp == stale[document_id]):
+            if apply_copy(node, document_id, fields, timestamp, allow_equal=timestamp == stale[document_id],
+                          origin=origin):
                 settled += 1
                 del stale[document_id]
             elif (newer := _updated_since(node, document_id, timestamp)) is not None:

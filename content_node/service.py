@@ -43,7 +43,8 @@ def _node_error(error: Exception, source: str) -> codec.NodeError:
 
 
 class AppliedUpdate(NamedTuple):
-    """An update's outcome: found, and the stored timestamp it applied to (container/http/update_repair.py)."""
+    """A write's outcome: found, and the stored timestamp an update applied to or a condition held
+    against (container/http/update_repair.py, document_handler.py)."""
     found: bool
     base: int | None
 
@@ -162,19 +163,22 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
             return encode_feed_reply(FeedResult(ok=True, found=bool(found), sequence=self._node.last_sequence,
                                                 base=base))
         problem = _node_error(outcome, self._source)
+        failed = isinstance(outcome, ConditionNotMet)  # with the stored timestamp it was tested against
         return encode_feed_reply(FeedResult(ok=False, error_code=int(problem.code), message=problem.message,
-                                            condition_failed=isinstance(outcome, ConditionNotMet)), problem.source)
+                                            condition_failed=failed, base=getattr(outcome, "base", None) if failed
+                                            else None), problem.source)
 
     def _put(self, request: pb.PutRequest):
-        return lambda: self._node.put(request.document_id, request.fields_json, request.condition,
-                                      request.create, request.timestamp) or True
+        return lambda: AppliedUpdate(True, self._node.put(request.document_id, request.fields_json, request.condition,
+                                                          request.create, request.timestamp, request.origin))
 
     def _update(self, request: pb.UpdateRequest):
         return lambda: AppliedUpdate(*self._node.update_on_base(
             request.document_id, request.operations_json, request.create, request.condition, request.timestamp))
 
     def _remove(self, request: pb.RemoveRequest):
-        return lambda: self._node.remove(request.document_id, request.condition, request.timestamp)
+        return lambda: AppliedUpdate(*self._node.remove_on_base(request.document_id, request.condition,
+                                                                request.timestamp))
 
     def Put(self, request: pb.PutRequest, context) -> pb.FeedReply:
         return self._feed(self._put(request))
@@ -225,9 +229,9 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
     def FetchDocuments(self, request: pb.FetchDocumentsRequest, context) -> pb.FetchDocumentsReply:
         documents = []
         for document_id in request.document_ids:
-            fields, timestamp = read_stamped(self._node, document_id)
+            fields, timestamp, origin = read_stamped(self._node, document_id)
             documents.append(pb.FetchedDocument(
-                document_id=document_id, found=fields is not None, timestamp=timestamp,
+                document_id=document_id, found=fields is not None, timestamp=timestamp, origin=origin,
                 fields_json=json.dumps(fields, ensure_ascii=False) if fields is not None else ""))
         return pb.FetchDocumentsReply(documents=documents)
 
@@ -243,7 +247,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
     def BucketEntries(self, request: pb.BucketEntriesRequest, context) -> pb.BucketEntriesReply:
         entries = bucket_entries(self._node, [(b.schema, b.bucket) for b in request.buckets])
         return pb.BucketEntriesReply(entries=[pb.VersionEntry(document_id=e.document_id, timestamp=e.timestamp,
-                                                              removed=e.removed) for e in entries])
+                                                              removed=e.removed, origin=e.origin) for e in entries])
 
     def Visit(self, request: pb.VisitRequest, context) -> pb.VisitReply:
         try:

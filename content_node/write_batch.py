@@ -57,6 +57,10 @@ class BatchWrites:
         with self._views.exclusive(), self._lock:  # type: ignore[attr-defined]
             yield
 
+    def acknowledge_logged(self) -> None:
+        """Return once every write logged so far is durable (inside a batch: with the batch)."""
+        self._acknowledge(self._last_sequence)  # type: ignore[attr-defined]
+
     def _deferred(self, sequence: int) -> bool:
         """True inside this thread's batch: the batch's end syncs `sequence` with the rest."""
         if self._batch_owner != threading.get_ident():

@@ -3,6 +3,11 @@ with `vespa feed`-style statistics.
 
 Failures are reported per document and counted; they never stop the feed. Overload answers
 (429, 503) and connection failures before a request was sent are retried with backoff.
+
+Operations on one document are sent one at a time, in feed order (as `vespa feed`: see
+searchlib/sequencing.py): the container stamps each when it arrives, so one that overtook an
+earlier one on another connection would be superseded by it (or a resend of the earlier one by a
+later remove: the document comes back, both acknowledged).
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from tqdm import tqdm
 
 from deploy.feed_format import FeedItem, FeedOperation, FeedParseError
 from deploy.feed_http import ConnectError, Connection, ConnectionDropped, client_ssl_context
+from searchlib.sequencing import KeySequencer
 
 DEFAULT_CONCURRENCY = 16
 RETRYABLE_STATUS = {429, 503}
@@ -170,6 +176,11 @@ async def feed_async(items: Iterable[FeedItem], url: str, *, concurrency: int = 
         ssl_context = client_ssl_context()  # once: loading the trust stores costs milliseconds
     iterator = iter(items)
     started = time.perf_counter()
+    sequencer = KeySequencer()
+
+    async def send_in_order(connection: Connection, operation: FeedOperation) -> FeedFailure | None:
+        async with sequencer.turn(operation.document_id):  # entered as taken from the feed: in feed order
+            return await _send_with_retries(connection, operation, stats, timeout)
 
     async def worker() -> None:
         connection = Connection(url, headers, ssl_context)  # one keep-alive connection per worker
@@ -180,7 +191,7 @@ async def feed_async(items: Iterable[FeedItem], url: str, *, concurrency: int = 
                 if isinstance(item, FeedParseError):
                     failure: FeedFailure | None = _parse_failure(item)
                 else:
-                    failure = await _send_with_retries(connection, item, stats, timeout)
+                    failure = await send_in_order(connection, item)
                 if failure is None:
                     stats.ok += 1
                 else:

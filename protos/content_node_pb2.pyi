@@ -709,18 +709,20 @@ class DocsumReply(_message.Message):
     def __init__(self, docsums: _Optional[_Iterable[_Union[Docsum, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ...) -> None: ...
 
 class PutRequest(_message.Message):
-    __slots__ = ("document_id", "fields_json", "condition", "create", "timestamp")
+    __slots__ = ("document_id", "fields_json", "condition", "create", "timestamp", "origin")
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     FIELDS_JSON_FIELD_NUMBER: _ClassVar[int]
     CONDITION_FIELD_NUMBER: _ClassVar[int]
     CREATE_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
     document_id: str
     fields_json: str
     condition: str
     create: bool
     timestamp: int
-    def __init__(self, document_id: _Optional[str] = ..., fields_json: _Optional[str] = ..., condition: _Optional[str] = ..., create: _Optional[bool] = ..., timestamp: _Optional[int] = ...) -> None: ...
+    origin: int
+    def __init__(self, document_id: _Optional[str] = ..., fields_json: _Optional[str] = ..., condition: _Optional[str] = ..., create: _Optional[bool] = ..., timestamp: _Optional[int] = ..., origin: _Optional[int] = ...) -> None: ...
 
 class UpdateRequest(_message.Message):
     __slots__ = ("document_id", "operations_json", "create", "condition", "timestamp")
@@ -841,16 +843,18 @@ class FetchDocumentsRequest(_message.Message):
     def __init__(self, document_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class FetchedDocument(_message.Message):
-    __slots__ = ("document_id", "found", "fields_json", "timestamp")
+    __slots__ = ("document_id", "found", "fields_json", "timestamp", "origin")
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     FOUND_FIELD_NUMBER: _ClassVar[int]
     FIELDS_JSON_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
     document_id: str
     found: bool
     fields_json: str
     timestamp: int
-    def __init__(self, document_id: _Optional[str] = ..., found: _Optional[bool] = ..., fields_json: _Optional[str] = ..., timestamp: _Optional[int] = ...) -> None: ...
+    origin: int
+    def __init__(self, document_id: _Optional[str] = ..., found: _Optional[bool] = ..., fields_json: _Optional[str] = ..., timestamp: _Optional[int] = ..., origin: _Optional[int] = ...) -> None: ...
 
 class FetchDocumentsReply(_message.Message):
     __slots__ = ("documents",)
@@ -905,14 +909,16 @@ class BucketEntriesRequest(_message.Message):
     def __init__(self, buckets: _Optional[_Iterable[_Union[BucketChecksum, _Mapping]]] = ...) -> None: ...
 
 class VersionEntry(_message.Message):
-    __slots__ = ("document_id", "timestamp", "removed")
+    __slots__ = ("document_id", "timestamp", "removed", "origin")
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     REMOVED_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
     document_id: str
     timestamp: int
     removed: bool
-    def __init__(self, document_id: _Optional[str] = ..., timestamp: _Optional[int] = ..., removed: _Optional[bool] = ...) -> None: ...
+    origin: int
+    def __init__(self, document_id: _Optional[str] = ..., timestamp: _Optional[int] = ..., removed: _Optional[bool] = ..., origin: _Optional[int] = ...) -> None: ...
 
 class BucketEntriesReply(_message.Message):
     __slots__ = ("entries",)

@@ -23,6 +23,7 @@ from typing import Iterable, Sequence
 from container.dispatch.content_client import ContentNodeClient
 from container.dispatch.replica_merges import MergeScheduler
 from searchlib.query.search_path import SearchPath
+from searchlib.sequencing import KeySequencer
 
 log = logging.getLogger("container.dispatch")
 
@@ -62,6 +63,7 @@ class SearchCluster:
         self._complete_once: set[int] = set()  # groups seen complete by a round of pings
         self._ping_task: asyncio.Task | None = None
         self.merges = MergeScheduler(self)
+        self.writes = KeySequencer()  # one write of a document at a time, whichever handler (searchlib/sequencing.py)
 
     def group_nodes(self, group: int) -> list[ContentNodeClient]:
         return [self.clients[key] for key in self.groups[group]]

@@ -23,6 +23,7 @@ from searchlib.errors import DocumentError, ErrorCode, InvalidParameterError, qu
 from searchlib.schema.model import ApplicationPackage
 from searchlib.selection import Selection, SelectionError
 from searchlib.timestamps import CLOCK
+from searchlib.wire.feed_codec import FeedResult
 
 log = logging.getLogger("container.document")
 
@@ -100,6 +101,12 @@ class DocumentHandler:
         return sorted(owners, key=lambda c: not self._cluster.health[c.node.distribution_key].up)
 
     async def _write(self, body_base: dict, operation, timeout: float, reconcile: bool = False) -> JSONResponse:
+        """`_write_in_turn` once the document's earlier writes are done: its timestamp is then newer
+        than theirs on every replica (searchlib/sequencing.py). The timeout counts from then."""
+        async with self._cluster.writes.turn(body_base["id"]):
+            return await self._write_in_turn(body_base, operation, timeout, reconcile)
+
+    async def _write_in_turn(self, body_base: dict, operation, timeout: float, reconcile: bool) -> JSONResponse:
         """Send to the owner in every group; acknowledge once every owner that is still reachable
         has the write durably. An owner that health checks see go down meanwhile (killed, stalled)
         is not waited for when another group has the write: it catches up from a replica when it
@@ -116,6 +123,8 @@ class DocumentHandler:
             outcomes = await self._send(owners, lambda c, left: operation(c, left, timestamp), deadline)
             missed = [client for client, outcome in outcomes.items()
                       if isinstance(outcome, (NodeUnavailable, NodeTimeout))]
+            if (settled := await self._settle_condition(body_base, outcomes, deadline)) is not None:
+                return settled
             for outcome in outcomes.values():
                 if isinstance(outcome, (NodeUnavailable, NodeTimeout)):
                     continue
@@ -142,6 +151,25 @@ class DocumentHandler:
         status = 504 if isinstance(problem, NodeTimeout) else 503
         return JSONResponse({**body_base, "message": f"{problem}: not back within the timeout of {timeout:g} s"},
                             status)
+
+    async def _settle_condition(self, body_base: dict, outcomes: dict, deadline: float) -> JSONResponse | None:
+        """A test-and-set condition that held on some replicas and not on others, which tested different
+        versions (a replica missed a write): the replica that tested the newest decides the answer (200
+        or 412), and its document, written again at a new timestamp to every replica (update_repair.py),
+        undoes the others' verdict. Otherwise a write answered 412 could replace, through the merge, the
+        newer acknowledged version the stale replica missed. None: the replicas agreed."""
+        judged = {client: outcome for client, outcome in outcomes.items() if isinstance(outcome, FeedResult)
+                  and (outcome.ok or outcome.condition_failed) and outcome.base is not None}
+        verdicts = {outcome.ok for outcome in judged.values()}
+        if len(verdicts) < 2 or len({outcome.base for outcome in judged.values()}) < 2:
+            return None
+        newest = judged[max(judged, key=lambda client: judged[client].base)]
+        left = lambda: max(0.0, deadline - time.monotonic())  # noqa: E731
+        as_applied = {client: FeedResult(True, base=outcome.base) for client, outcome in judged.items()}
+        unrepaired = await repair(body_base["id"], as_applied, left)  # every replica it judged gets the newest
+        if unrepaired:
+            return JSONResponse({**body_base, "message": unrepaired}, 503)
+        return JSONResponse(body_base, 200) if newest.ok else JSONResponse({**body_base, "message": newest.message}, 412)
 
     async def _send(self, owners, operation, deadline: float) -> dict:
         """One attempt at every owner: client → FeedResult, or the exception it failed with."""

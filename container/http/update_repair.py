@@ -1,11 +1,12 @@
 """Two-phase repair of an update that replicas applied to different versions (Vespa's distributor
 runs updates two-phase on buckets whose replicas are not in sync; this repairs after the fact).
 
-The gap: replicas compare (id, timestamp) only (content_node/replica_merge.py). An update with
-timestamp t3 that reaches replica A holding v2 (t2) and replica B still holding v1 (t1: a container
-died between its two writes of v2) leaves both at t3 with different contents, which no checksum can
-tell apart. The same holds when one replica lacks the document (a create=true update creates it
-from the update alone there; without create it does nothing there).
+The gap: an update with timestamp t3 that reaches replica A holding v2 (t2) and replica B still
+holding v1 (t1: a container died between its two writes of v2) leaves both at t3 with different
+contents. The same holds when one replica lacks the document (a create=true update creates it from
+the update alone there; without create it does nothing there). The nodes' checksums see it (each
+result's origin names the history it was computed on, content_node/store/timestamps.py), but only at
+the next merge (PHASEDSEARCH_MERGE_INTERVAL); this repairs it before the update is acknowledged.
 
 The rule (`repair_source`): each node reports the stored timestamp it evaluated the update against
 (its base, read under its database lock; -1 when it had no document; none when the update was
@@ -23,12 +24,12 @@ in timestamp from the rest, which the bucket checksums see: the next merge (or t
 node that missed it) copies the newest version, the repaired one, to the others. If it reaches none
 (the source could not be read, or every put failed), the client gets an error instead of an
 acknowledgement (the replicas were reachable moments ago, so this takes a second failure within
-milliseconds of the first); the difference then stays invisible to the merge until the next put or
-remove of the document, as before this repair existed (logged).
+milliseconds of the first); the next merge then copies the result computed on the newest base
+(the higher origin) to the others, as it does when a container dies before repairing.
 
-A concurrent write with an older timestamp that lands after the repair put loses to it, as it would
-to any newer put (newest wins): an update racing the repair of another update of the same document
-can be superseded. Vespa avoids this by serializing operations per bucket in its distributor.
+The repair runs within the update's turn (searchlib/sequencing.py): the container's next write of
+the document is stamped and sent after it. A write from another container stamped before the
+repair put that lands after it loses to it, as to any newer put (newest wins).
 """
 from __future__ import annotations
 

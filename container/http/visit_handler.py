@@ -197,10 +197,15 @@ class VisitHandler:
 
     async def _write_everywhere(self, document: VisitedDocument, operation, deadline: float) -> None:
         owners = holders(self._cluster, self._global_types, document.document_id, document.global_id)
-        left = max(0.001, deadline - time.monotonic())
-        timestamp = CLOCK.next()  # one for every replica (searchlib/timestamps.py)
-        results = await asyncio.gather(*[operation(client, document, left, timestamp) for client in owners],
-                                       return_exceptions=True)
+        async with self._cluster.writes.turn(document.document_id):  # stamped in turn: searchlib/sequencing.py
+            left = max(0.001, deadline - time.monotonic())
+            timestamp = CLOCK.next()  # one for every replica (searchlib/timestamps.py)
+            results = await asyncio.gather(*[operation(client, document, left, timestamp) for client in owners],
+                                           return_exceptions=True)
+        missed = [result for result in results if isinstance(result, (NodeUnavailable, NodeTimeout))]
+        if len(missed) == len(owners):  # nobody has it: never counted as done, the client gets the error
+            raise _NodeRefused(504 if isinstance(missed[0], NodeTimeout) else 503,
+                               f"{document.document_id}: no content node holding it took the write: {missed[0]}")
         for client, result in zip(owners, results):
             if isinstance(result, (NodeUnavailable, NodeTimeout)):
                 self._cluster.note_missed_write(client.node.distribution_key)  # it catches up later

@@ -26,6 +26,7 @@ from content_node.store import segments
 from content_node.store.segments import is_manifest, list_segment_files, referenced_segments
 from content_node.store.snapshot import SnapshotError
 from content_node.store.snapshots import list_snapshots, snapshot_sequence, verify_snapshot
+from content_node.store.timestamps import retain_sidecars
 from content_node.store.wal import (
     LogRecord, WalCorruption, fsync_directory, list_segments, remove_segments, replay,
     segment_first_sequence, segments_covered_by)
@@ -145,6 +146,7 @@ def retain(directory: Path, newest: Path) -> None:
     for path in snapshots:
         if path not in keep:
             path.unlink(missing_ok=True)
+    retain_sidecars(directory)  # of format-3 snapshots: a kept one still needs its own
     segments.crash_point("retain-snapshots")
     referenced = referenced_segments(path for path in keep if is_manifest(path))
     for path in list_segment_files(directory):

@@ -10,10 +10,17 @@ pair with the fewest records is merged (from the files, outside any lock).
 
 Segment file: `PSSEG\\0` + u16 version, then records: u32 payload length, u32 CRC32C(payload),
 payload. Payload: u8 kind (1 put, 2 remove), u16 id length, u32 meta length, u8 tensor count, the
-document id, meta JSON (`{"fields": ..., "mutable": ...}` for a put; later format additions such
-as per-document timestamps go here as new keys), then per dense tensor: u8 name length, u8 cell
-dtype, u32 cells of the tensor, u32 cells stored (the rest are zero), the name, the raw cells.
-Vectors are thus stored once, in binary, at their cell type.
+document id, meta JSON (`{"fields": ..., "mutable": ..., "ts": t, "origin": o}` for a put, origin
+when not 0; `{"ts": t}` for a remove), then per dense tensor: u8 name length, u8 cell dtype, u32
+cells of the tensor, u32 cells stored (the rest are zero), the name, the raw cells. Vectors are thus
+stored once, in binary, at their cell type.
+
+Timestamps (manifest format 4): "ts" is the operation timestamp of the version the record holds
+(store/timestamps.py), so a document's timestamp is persisted with it, in the same record, at the
+cost of what changed. A remove record with "ts" is a tombstone: it stays in the segments until it is
+older than the prune cutoff (a merge that leaves nothing older under it drops it then; a full
+snapshot writes only the tombstones still held). Format 3 records have no "ts" (their timestamps,
+if any, are in a sidecar file: store/timestamps.py); the first snapshot after loading one is full.
 
 Manifest: one JSON line (format, last sequence, segments with their record count and byte size),
 then `{"crc32c": c}` of that line. Write order (`crash_point` names each step, for tests): each
@@ -41,7 +48,8 @@ MANIFEST_PREFIX = "manifest-"
 MANIFEST_SUFFIX = ".json"
 SEGMENT_PREFIX = "segment-"
 SEGMENT_SUFFIX = ".seg"
-FORMAT_VERSION = 3  # of the snapshot as a whole (1 and 2: one JSON-lines file, snapshot.py)
+FORMAT_VERSION = 4  # of the snapshot as a whole (1 and 2: one JSON-lines file, snapshot.py)
+_READABLE_FORMATS = (3, 4)  # 3: no timestamps in the records
 MAX_SEGMENTS = 12
 _MAGIC = b"PSSEG\x00"
 _FILE_HEADER = struct.Struct("<6sH")
@@ -68,6 +76,7 @@ class Manifest:
     path: Path
     last_sequence: int
     segments: tuple[SegmentInfo, ...]
+    format: int = FORMAT_VERSION
 
     @property
     def entries(self) -> int:
@@ -77,9 +86,10 @@ class Manifest:
 # -- records ---------------------------------------------------------------------------------------
 
 def put_record(document_id: str, fields_json: bytes, mutable: dict[str, float],
-               tensors: Iterable[tuple[str, DenseTensorRows, int]]) -> bytes:
+               tensors: Iterable[tuple[str, DenseTensorRows, int]], timestamp: int, origin: int = 0) -> bytes:
     """A put record from already-serialized fields and the dense tensor rows held by attributes."""
-    meta = b'{"fields":' + fields_json + (b',"mutable":' + json.dumps(mutable).encode() if mutable else b"") + b"}"
+    meta = (b'{"fields":' + fields_json + (b',"mutable":' + json.dumps(mutable).encode() if mutable else b"")
+            + b',"ts":%d' % timestamp + (b',"origin":%d}' % origin if origin else b"}"))
     blocks = []
     for name, rows, row in tensors:
         start = int(rows.starts[row])
@@ -93,14 +103,23 @@ def put_record(document_id: str, fields_json: bytes, mutable: dict[str, float],
     return _PAYLOAD.pack(PUT, len(identifier), len(meta), len(blocks)) + identifier + meta + b"".join(blocks)
 
 
-def remove_record(document_id: str) -> bytes:
-    identifier, meta = document_id.encode(), b"{}"
+def remove_record(document_id: str, timestamp: int | None) -> bytes:
+    """A remove; with `timestamp` also a tombstone (None: one already pruned, a plain removal)."""
+    identifier, meta = document_id.encode(), b"{}" if timestamp is None else b'{"ts":%d}' % timestamp
     return _PAYLOAD.pack(REMOVE, len(identifier), len(meta), 0) + identifier + meta
 
 
 def _record_id(payload: bytes) -> tuple[int, bytes]:
     kind, id_length, _, _ = _PAYLOAD.unpack_from(payload)
     return kind, payload[_PAYLOAD.size: _PAYLOAD.size + id_length]
+
+
+def _tombstone_timestamp(payload: bytes) -> int | None:
+    """The timestamp of a remove record's tombstone (None: a plain removal)."""
+    _, id_length, meta_length, _ = _PAYLOAD.unpack_from(payload)
+    start = _PAYLOAD.size + id_length
+    timestamp = json.loads(payload[start: start + meta_length]).get("ts")
+    return None if timestamp is None else int(timestamp)
 
 
 def _decode(payload: bytes) -> SnapshotDocument:
@@ -110,8 +129,10 @@ def _decode(payload: bytes) -> SnapshotDocument:
     offset += id_length
     meta = json.loads(payload[offset: offset + meta_length])
     offset += meta_length
+    timestamp = meta.get("ts")
+    timestamp = None if timestamp is None else int(timestamp)
     if kind == REMOVE:
-        return SnapshotDocument(document_id, {}, {}, removed=True)
+        return SnapshotDocument(document_id, {}, {}, removed=True, timestamp=timestamp)
     fields = meta["fields"]
     for _ in range(tensor_count):
         name_length, dtype, total, stored = _TENSOR.unpack_from(payload, offset)
@@ -125,7 +146,8 @@ def _decode(payload: bytes) -> SnapshotDocument:
         fields[name] = {"values": cells}  # an array: the column takes it as is (tensor_column.py)
     if offset != len(payload):
         raise ValueError("record length does not match its contents")
-    return SnapshotDocument(document_id, fields, meta.get("mutable") or {})
+    return SnapshotDocument(document_id, fields, meta.get("mutable") or {}, timestamp=timestamp,
+                            origin=int(meta.get("origin", 0)))
 
 
 # -- segment files ---------------------------------------------------------------------------------
@@ -195,14 +217,20 @@ def read_documents(manifest: Manifest) -> Iterator[SnapshotDocument]:
                                     f"record does not decode: {type(error).__name__}") from None
 
 
-def merge_segments(directory: Path, number: int, segments: list[SegmentInfo], first: bool) -> SegmentInfo:
-    """One segment holding the last record of each document in `segments` (in order); removes are
-    dropped when nothing older is left under them (`first`)."""
+def merge_segments(directory: Path, number: int, segments: list[SegmentInfo], first: bool,
+                   cutoff: int) -> SegmentInfo:
+    """One segment holding the last record of each document in `segments` (in order); when
+    nothing older is left under them (`first`), removes are dropped unless they are tombstones at
+    or after `cutoff` (a tombstone must outlive the restart until it is pruned: a replica may
+    still hold the document it removed)."""
     latest: dict[bytes, tuple[int, int]] = {}
     for index, segment in enumerate(segments):
         for position, payload in enumerate(read_segment_payloads(directory, segment)):
             kind, identifier = _record_id(payload)
-            latest[identifier] = (index, position) if not (first and kind == REMOVE) else (-1, -1)
+            if dropped := first and kind == REMOVE:
+                timestamp = _tombstone_timestamp(payload)
+                dropped = timestamp is None or timestamp < cutoff
+            latest[identifier] = (-1, -1) if dropped else (index, position)
     wanted = {place for place in latest.values() if place[0] >= 0}
     del latest
 
@@ -255,10 +283,10 @@ def read_manifest(path: Path) -> Manifest:
         if crc32c(lines[0]) != stored:
             raise SnapshotError(path, 0, "checksum mismatch")
         body = json.loads(lines[0])
-        if body.get("format") != FORMAT_VERSION:
+        if body.get("format") not in _READABLE_FORMATS:
             raise SnapshotError(path, 0, f"unknown format {body.get('format')!r}")
         segments = tuple(SegmentInfo(str(name), int(entries), int(size)) for name, entries, size in body["segments"])
-        return Manifest(path, int(body["last_sequence"]), segments)
+        return Manifest(path, int(body["last_sequence"]), segments, int(body["format"]))
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise SnapshotError(path, 0, f"manifest does not parse: {type(error).__name__}") from None
 

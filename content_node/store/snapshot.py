@@ -49,6 +49,8 @@ class SnapshotDocument:
     fields: dict[str, Any]
     mutable: dict[str, float]
     removed: bool = False  # a remove record (segments only): the document is gone
+    timestamp: int | None = None  # of this version (segments of format 4; a remove's: its tombstone)
+    origin: int = 0  # of this version (store/timestamps.py)
 
 
 def snapshot_path(directory: Path, last_sequence: int) -> Path:

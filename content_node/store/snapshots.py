@@ -1,11 +1,15 @@
 """Incremental snapshots of one DocumentDB: which documents changed since the last snapshot, the
 consistent cut that freezes them, and the segments + manifest written from it (store/segments.py).
 
-`touched` is called for every applied put and remove; `cut` (under the DocumentDB lock) takes the
+`touched` is called for every applied put and remove (DocumentDB `_stamp`: a remove of a document
+not held here too, for its tombstone); `cut` (under the DocumentDB lock) takes the
 changed set and decides between an incremental snapshot (only those documents) and a full one
 (every document: when no manifest exists yet, after a failed snapshot, whose changes would
-otherwise be forgotten, or when superseded records outnumber the live documents). Snapshots in the
-older one-file format (snapshot.py) are still loaded; the first snapshot after one is full.
+otherwise be forgotten, or when superseded records outnumber the live documents and tombstones).
+Each record carries its document's timestamp, and a remove record the tombstone's (segments.py), so
+timestamps persist at the cost of what changed. Snapshots in the older one-file format (snapshot.py)
+and manifests of format 3 (timestamps in a whole-file sidecar) are still loaded; the first snapshot
+after one is full.
 """
 from __future__ import annotations
 
@@ -50,10 +54,11 @@ class Snapshots:
         """Recovery loaded the snapshot at `path`: later changes are relative to it."""
         self._changed.clear()
         self._manifest = read_manifest(path) if is_manifest(path) else None
-        self._full = self._manifest is None
+        self._full = self._manifest is None or self._manifest.format < segments.FORMAT_VERSION
 
     def cut(self, sequence: int, live: int) -> Cut | None:
-        """Under the DocumentDB lock. None: the newest snapshot is at `sequence` already."""
+        """Under the DocumentDB lock (`live`: documents and tombstones held). None: the newest
+        snapshot is at `sequence` already."""
         base = self._manifest
         if base is not None and not self._full and base.last_sequence == sequence:
             return None
@@ -65,13 +70,14 @@ class Snapshots:
         """The snapshot of the last cut did not complete: its changes are only in the log now."""
         self._full = True
 
-    def write(self, cut: Cut, payloads: Iterator[bytes]) -> Path:
+    def write(self, cut: Cut, payloads: Iterator[bytes], cutoff: int) -> Path:
+        """`cutoff`: tombstones older than this are pruned (merges drop their records)."""
         kept = [] if cut.full else list(cut.base.segments)
         if cut.full or cut.changed:
             kept.append(write_segment(self.directory, self._take_number(), payloads))
         while (index := segments.SegmentPlan(kept).merge_candidate()) is not None:
             kept[index: index + 2] = [merge_segments(self.directory, self._take_number(),
-                                                     kept[index: index + 2], first=index == 0)]
+                                                     kept[index: index + 2], index == 0, cutoff)]
         self._manifest = write_manifest(self.directory, cut.sequence, kept)
         return self._manifest.path
 
@@ -80,31 +86,34 @@ class Snapshots:
         return number
 
 
-def freeze(cut: Cut, local_ids, documents, attributes, attribute_held: frozenset[str]) -> Iterator[bytes]:
-    """Under the DocumentDB lock: what the cut's records are made of (immutable blobs and frozen
-    attribute readers). The returned records are encoded later, outside the lock."""
+def freeze(cut: Cut, local_ids, documents, attributes, attribute_held: frozenset[str], timestamps) -> Iterator[bytes]:
+    """Under the DocumentDB lock: what the cut's records are made of (immutable blobs, timestamps
+    and frozen attribute readers; `timestamps`: store/timestamps.py's DocumentTimestamps). The
+    returned records are encoded later, outside the lock."""
     dense = {name for name in attribute_held if isinstance(attributes.columns[name], DenseTensorColumn)}
     limit = local_ids.limit
     held = attributes.frozen_values(attribute_held - dense, limit)
     tensors = {name: attributes.frozen_rows(name, limit) for name in sorted(dense)}
     if cut.full:
-        wanted = [(local_ids.document_id(i), i) for i in local_ids.alive_local_ids().tolist()]
+        wanted = [(local_ids.document_id(i), local_ids.global_ids[i], i) for i in local_ids.alive_local_ids().tolist()]
+        wanted += [(stamp.document_id, gid, None) for gid, stamp in timestamps.tombstones()]
     else:
-        wanted = [(document_id, local_ids.lookup(gid)) for gid, document_id in cut.changed.items()]
+        wanted = [(document_id, gid, local_ids.lookup(gid)) for gid, document_id in cut.changed.items()]
     entries = [(document_id, local_id, None if local_id is None else documents.compressed(local_id),
-                {} if local_id is None else attributes.mutable_values(local_id))
-               for document_id, local_id in wanted]
+                {} if local_id is None else attributes.mutable_values(local_id), timestamps.get(gid))
+               for document_id, gid, local_id in wanted]
     return _records(entries, documents.decoder(), held, tensors)
 
 
 def _records(entries: list, decompress: Callable[[bytes | None], bytes | None],
              held: Mapping[str, Callable[[int], Any]], tensors: Mapping[str, DenseTensorRows]) -> Iterator[bytes]:
-    for document_id, local_id, blob, mutable in entries:
-        if local_id is None:
-            yield remove_record(document_id)
-        else:
+    for document_id, local_id, blob, mutable, stamp in entries:
+        if local_id is None:  # a tombstone pruned since is a plain removal
+            yield remove_record(document_id, stamp.timestamp if stamp is not None and stamp.removed else None)
+        else:  # 0: data written before timestamps existed, never stamped
             yield put_record(document_id, with_values(decompress(blob), held, local_id), mutable,
-                             [(name, rows, local_id) for name, rows in tensors.items()])
+                             [(name, rows, local_id) for name, rows in tensors.items()],
+                             0 if stamp is None else stamp.timestamp, 0 if stamp is None else stamp.origin)
 
 
 # -- snapshots of every format, for recovery ---------------------------------------------------

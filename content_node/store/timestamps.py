@@ -7,15 +7,29 @@ document never seen counts as ABSENT, older than everything, so even a timestamp
 fills it). An equal timestamp is the same operation again (a retry, or a copy the merge pushed
 first): a no-op, which also makes a retried arithmetic update apply once.
 
+Origin: an update computes its result from whatever version the node held, so replicas holding
+different versions (one missed a put) store different results under the update's one timestamp.
+Each entry therefore also has an origin: 0 for a put or remove (its content is the operation's
+alone), and for an update's result its history since the last put or remove, `update_origin`: that
+root's timestamp in the high bits (a result computed on a newer put orders higher, however many
+updates followed), then how many updates were applied since (one that missed an update has fewer),
+then a hash of their timestamps (any other difference, ordered arbitrarily but the same on every
+node). At an equal timestamp the higher origin wins: copies carry their origin, so the merge
+converges replicas that the update repair could not (container/http/update_repair.py: a repair
+that reached no replica, or a container that died before repairing).
+
 Per merge bucket (MERGE_BUCKET_BITS of the document's bucket), the XOR of a hash of (global id,
-timestamp, removed) over its entries is kept up to date on every write, so two replicas find the
-buckets they differ in from ~1k numbers and list only those in detail.
+timestamp, removed, origin) over its entries is kept up to date on every write, so two replicas find
+the buckets they differ in from ~1k numbers and list only those in detail.
 
 Tombstones are pruned once older than `max_age` (Vespa's removed-db prune age, two weeks): a replica
-that was away longer can bring a removed document back, as in Vespa. Durable as the documents are:
-removes are WAL records with their timestamp, and each snapshot has a sidecar file of every entry at
-its sequence (`timestamps-<sequence>.jsonl`, checksummed). A snapshot without one (written before
-timestamps existed) loads its documents at timestamp 0.
+that was away longer can bring a removed document back, as in Vespa. Durable as the documents are,
+in the same records: WAL records carry their operation's timestamp, and snapshot segment records
+their version's (a remove record its tombstone's: store/segments.py), so a snapshot persists the
+entries that changed since the previous one. Older formats still load: manifests of format 3 with a
+whole-file sidecar of every entry (`timestamps-<sequence>.jsonl`, checksummed; written up to main
+at b023d37), and snapshots without either (written before timestamps existed), whose
+documents load at timestamp 0.
 """
 from __future__ import annotations
 
@@ -25,13 +39,12 @@ import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 from google_crc32c import Checksum
 
-from content_node.store.snapshot import SnapshotError
+from content_node.store.snapshot import SnapshotDocument, SnapshotError
 from content_node.store.snapshots import list_snapshots, snapshot_sequence
-from content_node.store.wal import fsync_directory, replaced_durably
 from searchlib.docid import DISTRIBUTION_BITS, bucket_of, global_id
 from searchlib.timestamps import CLOCK, timestamp_of
 
@@ -52,6 +65,7 @@ class Stamp:
     timestamp: int
     removed: bool = False
     updated: bool = False  # written by an update (on whatever base the node had): not persisted
+    origin: int = 0  # an update's result: `update_origin` of its base; 0 otherwise (see the module doc)
 
 
 def merge_bucket(gid: bytes) -> int:
@@ -60,7 +74,23 @@ def merge_bucket(gid: bytes) -> int:
 
 def entry_hash(gid: bytes, stamp: Stamp) -> int:
     data = gid + stamp.timestamp.to_bytes(8, "little", signed=True) + (b"\x01" if stamp.removed else b"\x00")
+    if stamp.origin:  # (left out when 0: entries written before origins existed hash as they did)
+        data += stamp.origin.to_bytes(8, "little")
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+_ROOT_SHIFT, _COUNT_SHIFT = 12, 6  # root timestamp + 1 in the 52 high bits: enough until the year 2112
+
+
+def update_origin(base: Stamp | None) -> int:
+    """The origin of an update's result computed on `base` (None: no document), see the module doc."""
+    if base is None or not base.origin:  # on a put or remove (or nothing): the root of a history
+        root, count, history = (ABSENT if base is None else base.timestamp) + 1, 0, 0
+    else:
+        root, count, history = base.origin >> _ROOT_SHIFT, (base.origin >> _COUNT_SHIFT) & 63, base.origin & 63
+    data = history.to_bytes(1, "little") + base.timestamp.to_bytes(8, "little", signed=True) if base else b""
+    history = hashlib.blake2b(data, digest_size=1).digest()[0] & 63
+    return (root << _ROOT_SHIFT | min(count + 1, 63) << _COUNT_SHIFT | history) & ((1 << 64) - 1)
 
 
 class DocumentTimestamps:
@@ -77,6 +107,7 @@ class DocumentTimestamps:
         self._buckets: dict[int, set[bytes]] = {}
         self._sums: dict[int, int] = {}
         self._removes: list[tuple[int, bytes]] = []  # heap of (timestamp, gid) of tombstones, oldest first
+        self.tombstone_count = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -89,27 +120,30 @@ class DocumentTimestamps:
         return ABSENT if stamp is None else stamp.timestamp
 
     def newest_only(self, gid: bytes, timestamp: int | None, condition: Callable | None = None,
-                    allow_equal: bool = False) -> Callable:
+                    allow_equal: bool = False, origin: int = 0) -> Callable:
         """A DocumentDB write condition (checked under its lock): refuse with Superseded unless
-        `timestamp` is newer than the stored one (None: assigned now, so newest), then `condition`."""
+        `timestamp` is newer than the stored one (None: assigned now, so newest), or equal with a
+        higher `origin` (a copy of an update's result on a newer base), then `condition`."""
         def check(stored):
             if timestamp is not None:
-                current = self.timestamp(gid)
-                if timestamp < current or (timestamp == current and not allow_equal):
+                stamp = self._entries.get(gid) or Stamp("", ABSENT)
+                current = stamp.timestamp
+                if timestamp < current or (timestamp == current and not allow_equal and origin <= stamp.origin):
                     raise Superseded(f"stored timestamp {current} >= {timestamp}")
             if condition is not None:
                 condition(stored)
         return check
 
     def record(self, document_id: str, gid: bytes, timestamp: int, removed: bool = False,
-               updated: bool = False) -> None:
+               updated: bool = False, origin: int = 0) -> None:
         with self._lock:
-            self._set(gid, Stamp(document_id, timestamp, removed, updated))
+            self._set(gid, Stamp(document_id, timestamp, removed, updated, origin))
 
     def _set(self, gid: bytes, stamp: Stamp | None) -> None:
         bucket = merge_bucket(gid)
         old = self._entries.pop(gid, None)
         change = entry_hash(gid, old) if old is not None else 0
+        self.tombstone_count += (stamp is not None and stamp.removed) - (old is not None and old.removed)
         if stamp is not None:
             self._entries[gid] = stamp
             self._buckets.setdefault(bucket, set()).add(gid)
@@ -127,6 +161,17 @@ class DocumentTimestamps:
             self._sums[bucket] = total
         else:
             self._sums.pop(bucket, None)
+
+    def loaded(self, document: SnapshotDocument) -> None:
+        """A snapshot record as recovery applies it (in order): the entry of the version it holds."""
+        gid = global_id(document.document_id)
+        with self._lock:
+            if not document.removed:  # no timestamp: written before timestamps existed (or in a sidecar)
+                self._set(gid, Stamp(document.document_id, document.timestamp or 0, origin=document.origin))
+            elif document.timestamp is not None:  # a tombstone
+                self._set(gid, Stamp(document.document_id, document.timestamp, removed=True))
+            else:  # a plain removal (a pruned tombstone's, or an older format's)
+                self._set(gid, None)
 
     def cutoff(self, now: float) -> int:
         """Tombstones older than this timestamp are pruned (and ignored when replicas compare)."""
@@ -158,35 +203,27 @@ class DocumentTimestamps:
         with self._lock:
             return list(self._entries.values())
 
-    def load(self, snapshot: Path, live_ids: Iterator[str]) -> None:
-        """After the snapshot's documents are loaded: its sidecar, or timestamp 0 for each document
-        when it has none. A damaged sidecar is a damaged snapshot (recovery falls back)."""
-        path = sidecar_path(snapshot.parent, snapshot_sequence(snapshot))
-        stamps = read_sidecar(path) if path.exists() else (Stamp(i, 0) for i in live_ids)
+    def tombstones(self) -> list[tuple[bytes, Stamp]]:
+        """(global id, entry) of every tombstone (for a full snapshot)."""
         with self._lock:
+            return [(gid, stamp) for gid, stamp in self._entries.items() if stamp.removed]
+
+    def load_sidecar(self, snapshot: Path) -> None:
+        """After the snapshot's documents are loaded (and stamped from its records): its sidecar,
+        if it has one (format 3), replaces every entry. A damaged sidecar is a damaged snapshot
+        (recovery falls back)."""
+        path = sidecar_path(snapshot.parent, snapshot_sequence(snapshot))
+        if not path.exists():
+            return
+        stamps = read_sidecar(path)
+        with self._lock:
+            self.clear()
             for stamp in stamps:
                 self._set(global_id(stamp.document_id), stamp)
 
 
 def sidecar_path(directory: Path, sequence: int) -> Path:
     return directory / f"{SIDECAR_PREFIX}{sequence:020d}{SIDECAR_SUFFIX}"
-
-
-def write_sidecar(directory: Path, sequence: int, stamps: list[Stamp]) -> Path:
-    """Durably, before the snapshot of `sequence` is renamed into place (so a snapshot that exists
-    has its sidecar)."""
-    final = sidecar_path(directory, sequence)
-    checksum = Checksum()
-    with replaced_durably(final) as handle:
-        for stamp in stamps:
-            line = json.dumps([stamp.document_id, stamp.timestamp, int(stamp.removed)],
-                              ensure_ascii=False).encode() + b"\n"
-            checksum.update(line)
-            handle.write(line)
-        handle.write(json.dumps({"end": True, "entries": len(stamps),
-                                 "crc32c": int.from_bytes(checksum.digest(), "big")}).encode() + b"\n")
-    fsync_directory(directory)
-    return final
 
 
 def read_sidecar(path: Path) -> list[Stamp]:
@@ -208,7 +245,8 @@ def read_sidecar(path: Path) -> list[Stamp]:
 
 
 def retain_sidecars(directory: Path) -> None:
-    """Keep the sidecars of the snapshots that are kept (store/recovery.py `retain`)."""
+    """Keep the sidecars of the snapshots that are kept (store/recovery.py `retain`): a format-3
+    manifest kept as the fallback of the first snapshot after an upgrade still needs its own."""
     kept = {snapshot_sequence(path) for path in list_snapshots(directory)}
     for path in directory.glob(f"{SIDECAR_PREFIX}*"):
         stem = path.name[len(SIDECAR_PREFIX):].split(".")[0]
@@ -221,11 +259,15 @@ def assign(timestamp: int | None) -> int:
     return CLOCK.next() if timestamp is None else timestamp
 
 
-def newest_wins(timestamps: DocumentTimestamps, document_id: str, timestamp: int | None, write: Callable,
-                condition: Callable | None = None, allow_equal: bool = False, superseded=True):
-    """`write(check, timestamp)` under the newest-wins rule (`check`: the DocumentDB condition);
-    `superseded` is what it returns when the stored version is newer (nothing written)."""
+def newest_wins(db, document_id: str, timestamp: int | None, write: Callable, condition: Callable | None = None,
+                allow_equal: bool = False, superseded=True, origin: int = 0):
+    """`write(check, timestamp)` on DocumentDB `db` under the newest-wins rule (`check`: its write
+    condition); `superseded` is what it returns when the stored version is as new or newer (nothing
+    written), once that version is durable: a retry of a write whose first attempt is still waiting
+    for its fsync must not be acknowledged before it (a crash then would lose an acknowledged write)."""
     try:
-        return write(timestamps.newest_only(global_id(document_id), timestamp, condition, allow_equal), timestamp)
+        check = db.timestamps.newest_only(global_id(document_id), timestamp, condition, allow_equal, origin)
+        return write(check, timestamp)
     except Superseded:
+        db.acknowledge_logged()
         return superseded

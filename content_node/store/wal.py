@@ -317,6 +317,8 @@ class WriteAheadLog:
                 if self._fd >= 0:
                     os.close(self._fd)
                 self._fd = -1
+                # for good: a write racing the shutdown must not reopen (and truncate) the segment
+                self._broken = self._broken or "the write-ahead log is closed: the node is stopping"
 
     def _open_segment(self) -> None:
         """Create the segment (no records of it exist: its name is the next sequence) durably."""
@@ -425,10 +427,11 @@ def fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def put_payload(document_id: str, fields_json: bytes, timestamp: int = 0) -> bytes:
-    """`timestamp`: the operation's (store/timestamps.py); records without one replay as 0."""
-    return (b'{"op":"put","id":' + json.dumps(document_id).encode() + b',"ts":%d,"fields":' % timestamp
-            + fields_json + b"}")
+def put_payload(document_id: str, fields_json: bytes, timestamp: int = 0, origin: int = 0) -> bytes:
+    """`timestamp`: the operation's (store/timestamps.py); records without one replay as 0. `origin`:
+    the version's (an update's result), when not 0."""
+    return (b'{"op":"put","id":' + json.dumps(document_id).encode() + b',"ts":%d' % timestamp
+            + (b',"origin":%d' % origin if origin else b"") + b',"fields":' + fields_json + b"}")
 
 
 def remove_payload(document_id: str, timestamp: int = 0) -> bytes:

@@ -16,7 +16,7 @@ class FeedResult:
     message: str = ""
     sequence: int = 0
     condition_failed: bool = False  # a test-and-set condition was not met: nothing was written
-    base: int | None = None  # an applied update: the stored timestamp it was applied to (-1: none)
+    base: int | None = None  # the stored timestamp an update applied to or a condition was tested against (-1: none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +76,7 @@ def ping_request() -> pb.PingRequest:
 def encode_feed_reply(result: FeedResult, source: str = "") -> pb.FeedReply:
     if result.ok:
         return pb.FeedReply(ok=True, found=result.found, sequence=result.sequence, base_timestamp=result.base)
-    return pb.FeedReply(ok=False, condition_failed=result.condition_failed,
+    return pb.FeedReply(ok=False, condition_failed=result.condition_failed, base_timestamp=result.base,
                         error=pb.ErrorMessage(code=result.error_code, message=result.message, source=source))
 
 

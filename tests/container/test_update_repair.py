@@ -105,7 +105,7 @@ def test_an_update_applied_to_different_versions_is_repaired_with_a_newer_put(re
     assert repair_source(outcomes) is a
     assert run_repair(outcomes) == ""
     assert a.node.get(ID) == b.node.get(ID) == {"title": "v2", "text": "updated"}
-    (_, ta), (_, tb) = read_stamped(a.node, ID), read_stamped(b.node, ID)
+    (_, ta, _), (_, tb, _) = read_stamped(a.node, ID), read_stamped(b.node, ID)
     assert ta == tb > t3
     assert bucket_checksums(a.node) == bucket_checksums(b.node)
 
@@ -155,20 +155,21 @@ def test_a_newer_remove_on_one_replica_wins(replicas):
     assert bucket_checksums(a.node) == bucket_checksums(b.node)
 
 
-def test_a_repair_reaching_one_replica_stays_visible_to_the_merge(replicas):
+@pytest.mark.parametrize("failing", ["stale", "source"])
+def test_a_repair_reaching_one_replica_stays_visible_to_the_merge(replicas, failing):
     a, b = replicas
     t1 = CLOCK.next()
     put(a, "v1", t1)
     put(b, "v1", t1)
     put(a, "v2", CLOCK.next())
     _, outcomes = update_both(a, b)
-    b.failing = True
-    assert run_repair(outcomes) == ""  # a has it: acknowledged, the merge carries it to b
-    assert b.node.get(ID) == {"title": "v1", "text": "updated"}
+    (b if failing == "stale" else a).failing = True
+    assert run_repair(outcomes) == ""  # one has it: acknowledged, the merge carries it to the other
     assert bucket_checksums(a.node) != bucket_checksums(b.node)
     merge_with(b.node, InProcessMergePeer(a.node))
     assert a.node.get(ID) == b.node.get(ID) == {"title": "v2", "text": "updated"}
     assert bucket_checksums(a.node) == bucket_checksums(b.node)
+    assert merge_with(a.node, InProcessMergePeer(b.node)).buckets_differing == 0
 
 
 def test_a_repair_reaching_no_replica_is_an_error(replicas):
@@ -178,6 +179,12 @@ def test_a_repair_reaching_no_replica_is_an_error(replicas):
     a.failing = b.failing = True
     message = run_repair(outcomes)
     assert "could not be reconciled" in message and "went down" in message
+    # both hold the update's timestamp, on different bases: the origins differ, so the merge sees it
+    assert read_stamped(a.node, ID)[1] == read_stamped(b.node, ID)[1]
+    assert bucket_checksums(a.node) != bucket_checksums(b.node)
+    merge_with(b.node, InProcessMergePeer(a.node))  # the stale replica drives: it pulls the newest base's
+    assert a.node.get(ID) == b.node.get(ID) == {"title": "v2", "text": "updated"}
+    assert bucket_checksums(a.node) == bucket_checksums(b.node)
 
 
 class ScriptedReplica:

@@ -210,10 +210,10 @@ def test_the_write_that_crosses_the_snapshot_interval_is_not_held_up_by_the_snap
     release, writing = threading.Event(), threading.Event()
     original = Snapshots.write
 
-    def slow_write(snapshots, cut, records):
+    def slow_write(snapshots, cut, records, cutoff):
         writing.set()
         assert release.wait(10)
-        return original(snapshots, cut, records)
+        return original(snapshots, cut, records, cutoff)
 
     monkeypatch.setattr(Snapshots, "write", slow_write)
     database = DocumentDB(SCHEMA, tmp_path, snapshot_interval=5)

@@ -1,10 +1,13 @@
 """Incremental snapshots (store/segments.py, store/snapshots.py): a snapshot writes only what changed,
-a crash at any step of writing one loses no acknowledged write, and data directories written by
-the one-file snapshot format (main before segments) still load and upgrade in place."""
+a crash at any step of writing one loses no acknowledged write and no timestamp or tombstone (they
+are in the same records), and data directories written by older formats (the one-file snapshots of
+main before segments; format-3 manifests with whole-file timestamp sidecars) still load and
+upgrade in place."""
 from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +18,9 @@ from content_node.store import segments
 from content_node.store.segments import read_manifest
 from content_node.store.snapshots import list_snapshots
 from content_node.store.wal import list_segments
+from searchlib.docid import global_id
 from searchlib.schema.model import Field, FieldType, HnswParams, Schema
+from searchlib.timestamps import timestamp_of
 
 DIM = 8
 SCHEMA = Schema("doc", "doc", {
@@ -25,6 +30,7 @@ SCHEMA = Schema("doc", "doc", {
                  is_index=True, distance_metric="euclidean", hnsw=HnswParams(16, 200)),
 })
 LEGACY = Path(__file__).parent / "data" / "legacy_format2"
+FORMAT3 = Path(__file__).parent / "data" / "format3_sidecar"
 STEPS = ["segment-write", "segment-fsync", "segment-rename", "segments-directory-fsync", "manifest-write",
          "manifest-fsync", "manifest-rename", "manifest-directory-fsync", "retain-snapshots",
          "retain-segments", "log-trim"]
@@ -47,30 +53,42 @@ class Workload:
 
     def __init__(self) -> None:
         self.expected: dict[str, dict] = {}
+        self.stamps: dict[str, tuple[int, bool]] = {}  # document id → (timestamp, removed)
         self.step = 0
+        self.clock = timestamp_of(time.time())
+
+    def timestamp(self, document_id: str, removed: bool = False) -> int:
+        self.clock += 1
+        self.stamps[document_id] = (self.clock, removed)
+        return self.clock
 
     def put(self, db: DocumentDB, n: int) -> None:
         fields = {"title": f"document {n} step {self.step}", "year": n + self.step, "vec": {"values": vector(n, self.step)}}
-        db.put(doc_id(n), fields)
+        db.put(doc_id(n), fields, timestamp=self.timestamp(doc_id(n)))
         self.expected[doc_id(n)] = fields
 
     def round(self, db: DocumentDB, new: range) -> None:
-        """New documents, a rewrite, a partial update and a remove of older ones."""
+        """New documents, a rewrite, a partial update and a remove of older ones, and a tombstone
+        of a document never held (a remove that reached this replica before its put)."""
         self.step += 1
         for n in new:
             self.put(db, n)
         older = sorted(self.expected)[: 3]
         if older:
             self.put(db, int(older[0].rsplit(":", 1)[1]))
-            assert db.update(older[1], {"year": {"assign": 1234}})
+            assert db.update(older[1], {"year": {"assign": 1234}}, timestamp=self.timestamp(older[1]))
             self.expected[older[1]] = {**self.expected[older[1]], "year": 1234}
-            assert db.remove(older[2])
+            assert db.remove(older[2], timestamp=self.timestamp(older[2], removed=True))
             del self.expected[older[2]]
+        never = f"id:ns:doc::never-{self.step}"
+        assert not db.remove(never, timestamp=self.timestamp(never, removed=True))
 
     def check(self, db: DocumentDB) -> None:
         assert db.doc_count == len(self.expected)
         for document_id, fields in self.expected.items():
             assert db.get(document_id) == fields, document_id
+        stamps = {s.document_id: (s.timestamp, s.removed) for s in db.timestamps.stamps()}
+        assert stamps == self.stamps, "every timestamp and tombstone as acknowledged"
         index = db.vector_index("vec")
         assert index.document_count == len(self.expected)
         for document_id, fields in list(self.expected.items())[:10]:  # the graph finds each document's own vector
@@ -94,11 +112,11 @@ def test_a_snapshot_writes_only_the_documents_changed_since_the_previous_one(tmp
     db = DocumentDB(SCHEMA, tmp_path)
     work.round(db, range(200))
     first = read_manifest(db.snapshot())
-    assert [s.entries for s in first.segments] == [200 - 1]  # one removed before the snapshot
+    assert [s.entries for s in first.segments] == [200 - 1 + 2]  # one removed: its tombstone, and the other
     work.round(db, range(200, 205))
     second = read_manifest(db.snapshot())
     assert second.segments[:1] == first.segments, "the first segment is not rewritten"
-    assert second.segments[1].entries == 5 + 3  # the new documents, the rewrite, the update, the remove
+    assert second.segments[1].entries == 5 + 4  # the new documents, the rewrite, the update, the removes
     assert second.segments[1].bytes < first.segments[0].bytes / 10
     db._wal.close()
     reopened = DocumentDB(SCHEMA, tmp_path)
@@ -117,7 +135,8 @@ def test_superseded_records_are_compacted_and_the_segment_count_stays_bounded(tm
                 work.put(db, n)
         manifest = read_manifest(db.snapshot())
         assert len(manifest.segments) <= 4
-        assert manifest.entries <= 2 * db.doc_count + 3 * 8, "garbage never outgrows the live documents"
+        held = db.doc_count + db.timestamps.tombstone_count
+        assert manifest.entries <= 2 * held + 3 * 8, "garbage never outgrows the live documents and tombstones"
     referenced = {s.name for p in list_snapshots(tmp_path) for s in read_manifest(p).segments}
     assert {p.name for p in segments.list_segment_files(tmp_path)} == referenced, "unreferenced segments are deleted"
     db._wal.close()
@@ -203,11 +222,15 @@ def test_a_damaged_newest_segment_falls_back_to_the_previous_manifest_and_the_lo
     reopened.close()
 
 
-def _legacy_copy(tmp_path: Path) -> tuple[Path, dict]:
+def _legacy_copy(tmp_path: Path, source: Path = LEGACY) -> tuple[Path, dict]:
     directory = tmp_path / "data"
-    shutil.copytree(LEGACY, directory)
-    expected = json.loads((LEGACY.parent / "legacy_format2.expected.json").read_text())
+    shutil.copytree(source, directory)
+    expected = json.loads((source.parent / f"{source.name}.expected.json").read_text())
     return directory, expected
+
+
+def stamps_of(db: DocumentDB) -> list[list]:
+    return sorted([s.document_id, s.timestamp, s.removed] for s in db.timestamps.stamps())
 
 
 def test_a_data_directory_of_the_one_file_format_loads_and_upgrades_in_place(tmp_path):
@@ -215,6 +238,10 @@ def test_a_data_directory_of_the_one_file_format_loads_and_upgrades_in_place(tmp
     db = DocumentDB(SCHEMA, directory)
     assert db.doc_count == len(expected) == 59
     assert {d: db.get(d) for d in expected} == expected
+    # written before timestamps existed: every document at 0, older than any new write; the
+    # log's removes without a timestamp leave tombstones at 0, which the next prune drops
+    assert {(s.document_id, s.timestamp) for s in db.timestamps.stamps() if not s.removed} == {(d, 0) for d in expected}
+    assert db.timestamps.prune(time.time()) == 1 and db.timestamps.tombstone_count == 0
     assert db.vector_indexes_restored  # its saved graph is used too
     db.put(doc_id(100), {"title": "after the upgrade", "year": 1, "vec": {"values": [0.25] * DIM}})
     expected[doc_id(100)] = db.get(doc_id(100))
@@ -229,6 +256,46 @@ def test_a_data_directory_of_the_one_file_format_loads_and_upgrades_in_place(tmp
     assert not list(directory.glob("snapshot-*.jsonl")), "the old files go once two manifests exist"
     reopened = DocumentDB(SCHEMA, directory)
     assert {d: reopened.get(d) for d in expected} == expected and reopened.doc_count == len(expected)
+    assert reopened.timestamps.timestamp(global_id(doc_id(1))) == 0  # kept through the upgrade
+    reopened.close()
+
+
+def test_a_data_directory_with_timestamp_sidecars_loads_and_moves_them_into_the_segments(tmp_path):
+    directory, expected = _legacy_copy(tmp_path, FORMAT3)  # main at b023d37: format-3 manifests, sidecars
+    db = DocumentDB(SCHEMA, directory)
+    assert {d: db.get(d) for d in expected["documents"]} == expected["documents"]
+    assert db.doc_count == len(expected["documents"])
+    assert stamps_of(db) == expected["stamps"], "the sidecar's entries, then the log's"
+    assert [doc_id(3), 1900000000000100, True] in expected["stamps"]  # tombstones in the fixture
+    assert ["id:ns:doc::never-here", 1900000000000101, True] in expected["stamps"]
+    first = db.snapshot()
+    manifest = read_manifest(first)
+    assert manifest.format == segments.FORMAT_VERSION and len(manifest.segments) == 1, "the first is full"
+    assert manifest.entries == len(expected["stamps"])  # every document and every tombstone
+    assert len(list(directory.glob("timestamps-*"))) == 1, "the fallback (format 3) keeps its sidecar"
+    db.put(doc_id(70), {"title": "after the upgrade", "year": 1, "vec": {"values": [0.25] * DIM}}, timestamp=1)
+    db.snapshot()
+    assert not list(directory.glob("timestamps-*")), "no sidecar once no format-3 snapshot is kept"
+    db.remove(doc_id(7), timestamp=1900000000000200)
+    db._wal.close()  # a crash
+    reopened = DocumentDB(SCHEMA, directory)
+    stamps = [[doc_id(7), 1900000000000200, True] if s[0] == doc_id(7) else s for s in expected["stamps"]]
+    assert stamps_of(reopened) == sorted(stamps + [[doc_id(70), 1, False]])
+    reopened.close()
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_crash_during_the_first_snapshot_after_a_sidecar_upgrade_keeps_every_timestamp(tmp_path, monkeypatch, step):
+    directory, expected = _legacy_copy(tmp_path, FORMAT3)
+    db = DocumentDB(SCHEMA, directory)
+    crash_at(monkeypatch, step, 1, SimulatedCrash())
+    with pytest.raises(SimulatedCrash):
+        db.snapshot()
+    db._wal.close()
+    monkeypatch.setattr(segments, "crash_point", lambda name: None)
+    reopened = DocumentDB(SCHEMA, directory)
+    assert stamps_of(reopened) == expected["stamps"]
+    assert {d: reopened.get(d) for d in expected["documents"]} == expected["documents"]
     reopened.close()
 
 

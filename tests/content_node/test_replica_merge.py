@@ -12,7 +12,10 @@ import pytest
 from content_node.catch_up import list_documents, read_stamped
 from content_node.node import ContentNode
 from content_node.replica_merge import MergeReport, bucket_checksums, bucket_entries, merge_with, plan
+from content_node.store import segments
+from content_node.store.segments import read_manifest
 from content_node.store.timestamps import Stamp
+from content_node.store.wal import list_segments, segment_first_sequence
 from searchlib.timestamps import timestamp_of
 
 APP = Path(__file__).resolve().parents[2] / "schemas"
@@ -51,8 +54,8 @@ class InProcessMergePeer:
             self._before_fetch(document_ids)
         return answer
 
-    def put(self, document_id, fields_, timestamp):
-        self._node.put(document_id, json.dumps(fields_), timestamp=timestamp)
+    def put(self, document_id, fields_, timestamp, origin=0):
+        self._node.put(document_id, json.dumps(fields_), timestamp=timestamp, origin=origin)
 
     def remove(self, document_id, timestamp):
         self._node.remove(document_id, timestamp=timestamp)
@@ -176,22 +179,84 @@ def test_an_expired_tombstone_is_neither_copied_nor_obeyed(pair):
         [Stamp("kept", 4)]
 
 
-def test_data_written_before_timestamps_loads_as_timestamp_zero(tmp_path):
+def test_log_records_written_before_timestamps_load_as_timestamp_zero(tmp_path):
+    """(Snapshots of that time: tests/content_node/test_incremental_snapshots.py, legacy fixtures.)"""
     node = ContentNode(APP, tmp_path / "n", 0)
-    node.put(doc("snapshotted"), fields("old"))
+    node.put(doc("snapshotted"), fields("new"), timestamp=T)
     node.databases["doc"].snapshot()
     node.databases["doc"]._wal.append(node.last_sequence + 1, b'{"op":"put","id":"id:test:doc::logged",'
                                                             b'"fields":{"title":"old log record"}}')
     node.databases["doc"]._wal.close()
-    for sidecar in (tmp_path / "n" / "doc").glob("timestamps-*"):
-        sidecar.unlink()  # as a snapshot written before timestamps existed
     again = ContentNode(APP, tmp_path / "n", 0)
     stamps = again.databases["doc"].timestamps
     assert sorted((s.document_id, s.timestamp) for s in stamps.stamps()) == [
-        (doc("logged"), 0), (doc("snapshotted"), 0)]
+        (doc("logged"), 0), (doc("snapshotted"), T)]
     again.put(doc("logged"), fields("any new write is newer"), timestamp=1)
     assert again.get(doc("logged"))["title"] == "any new write is newer"
     again.close()
+
+
+def test_a_tombstone_in_merged_snapshot_segments_survives_a_crash_and_stops_a_resurrection(tmp_path, monkeypatch):
+    """The remove reached a alone; a's tombstones live only in its snapshot segments (the log is
+    trimmed), whose merges drop plain removes: a stale copy on b must still be deleted, not copied back."""
+    monkeypatch.setattr(segments, "MAX_SEGMENTS", 2)  # every snapshot after the second merges segments
+    a, b = ContentNode(APP, tmp_path / "a", 0), ContentNode(APP, tmp_path / "b", 2)
+    for node in (a, b):
+        node.put(doc("x"), fields("removed on a only"), timestamp=T + 10)
+    a.databases["doc"].snapshot()  # segment 1: x
+    a.remove(doc("x"), timestamp=T + 20)
+    a.remove(doc("y"), timestamp=T + 21)  # reached a before its put, which went to b alone
+    b.put(doc("y"), fields("older than its remove"), timestamp=T + 5)
+    a.databases["doc"].snapshot()  # segment 2: both tombstones
+    for n in range(3):
+        a.put(doc(f"filler-{n}"), fields("filler"), timestamp=T + 30 + n)
+        a.databases["doc"].snapshot()  # the first merges segments 1 and 2 (nothing older under them)
+    assert len(read_manifest(a.databases["doc"]._snapshots.current).segments) == 2
+    assert segment_first_sequence(list_segments(tmp_path / "a" / "doc")[0]) > a.last_sequence - 3, \
+        "the removes are in no log segment any more"
+    a.databases["doc"]._wal.close()  # a crash: what is on disk is all there is
+    a = ContentNode(APP, tmp_path / "a", 0)
+    for node in (a, b):
+        node.sync.start([], wait=True)
+    try:
+        merge(a, b)
+        assert a.get(doc("x")) is b.get(doc("x")) is None and a.get(doc("y")) is b.get(doc("y")) is None
+        assert_identical(a, b)
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.mark.parametrize("driver", ["stale", "newest"])
+def test_an_update_on_different_bases_is_seen_by_the_checksums_and_merged_to_the_newest_base(tmp_path, driver):
+    """No update repair ran (the container died first): both hold the update's timestamp, with
+    different contents; the origins (persisted: a crash and restart keep them) tell them apart."""
+    a, b = ContentNode(APP, tmp_path / "a", 0), ContentNode(APP, tmp_path / "b", 2)
+    for node in (a, b):
+        node.put(doc("x"), fields("v1"), timestamp=T + 10)
+    a.put(doc("x"), fields("v2"), timestamp=T + 20)  # never reached b
+    for node in (a, b):
+        node.update(doc("x"), json.dumps({"text": {"assign": "updated"}}), False, timestamp=T + 30)
+        node.update(doc("x"), json.dumps({"text": {"assign": "again"}}), False, timestamp=T + 40)  # chained
+    assert a.get(doc("x")) != b.get(doc("x"))
+    a.databases["doc"].snapshot()  # a's versions from the segments, b's from the log
+    for node in (a, b):
+        node.databases["doc"]._wal.close()  # a crash
+    a, b = ContentNode(APP, tmp_path / "a", 0), ContentNode(APP, tmp_path / "b", 2)
+    try:
+        for node in (a, b):
+            node.sync.start([], wait=True)
+        assert bucket_checksums(a, NOW) != bucket_checksums(b, NOW)
+        report = merge(b, a) if driver == "stale" else merge(a, b)
+        assert report.pulled + report.pushed == 1
+        assert a.get(doc("x")) == b.get(doc("x")) == {"title": "v2", "text": "again"}
+        assert_identical(a, b)
+        assert merge(a, b) == MergeReport()
+        b.update(doc("x"), json.dumps({"text": {"assign": "retry"}}), False, timestamp=T + 40)
+        assert b.get(doc("x"))["text"] == "again", "a retried update is still a no-op"
+    finally:
+        a.close()
+        b.close()
 
 
 def test_a_live_update_on_the_stale_version_during_the_merge_takes_the_peers_result(pair):
@@ -206,4 +271,35 @@ def test_a_live_update_on_the_stale_version_during_the_merge_takes_the_peers_res
 
     merge(a, b, live_update)
     assert a.get(doc("x")) == b.get(doc("x")) == {"title": "newer base", "text": "updated"}
+    assert_identical(a, b)
+
+
+def test_a_remove_racing_the_merge_is_never_undone_by_its_copies(pair):
+    a, b = pair
+    b.put(doc("pulled"), fields("only on b"), timestamp=T + 10)  # a pulls it...
+    a.put(doc("pushed"), fields("only on a"), timestamp=T + 10)  # ...and pushes this one
+
+    def remove_everywhere(document_ids):  # acknowledged removes landing mid-merge on both replicas
+        for node in pair:
+            node.remove(doc("pulled"), timestamp=T + 20)
+            node.remove(doc("pushed"), timestamp=T + 20)
+
+    merge_with(a, InProcessMergePeer(b, remove_everywhere), NOW)  # the fetch answered before the removes
+    for node in pair:
+        assert node.get(doc("pulled")) is None and node.get(doc("pushed")) is None
+    assert_identical(a, b)
+
+
+def test_a_remove_landing_between_the_push_read_and_its_put_wins(pair):
+    a, b = pair
+    a.put(doc("x"), fields("only on a"), timestamp=T + 10)
+
+    class RemoveBeforePut(InProcessMergePeer):
+        def put(self, document_id, fields_, timestamp, origin=0):
+            for node in pair:  # read already: the copy in hand is older than this remove
+                node.remove(document_id, timestamp=T + 20)
+            super().put(document_id, fields_, timestamp, origin)
+
+    assert merge_with(a, RemoveBeforePut(b), NOW).pushed == 1
+    assert a.get(doc("x")) is None and b.get(doc("x")) is None
     assert_identical(a, b)

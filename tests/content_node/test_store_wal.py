@@ -213,6 +213,21 @@ def test_a_failed_fsync_refuses_every_later_write(tmp_path):
     wal.close()
 
 
+def test_a_closed_log_refuses_writes_and_never_truncates_its_segment(tmp_path):
+    """A write racing the node's shutdown (a merge or catch-up still applying copies after the
+    server stopped) used to reopen the closed segment with O_TRUNC: the records in it were gone
+    and the next replay found a sequence gap."""
+    wal = WriteAheadLog(tmp_path, 1)
+    wal.append(1, b"acknowledged")
+    wal.sync(1)
+    wal.close()
+    with pytest.raises(WalWriteError, match="closed"):
+        wal.append(2, b"after close")
+    with pytest.raises(WalWriteError, match="closed"):
+        wal.rotate(3)
+    assert payloads_of(tmp_path) == [b"acknowledged"]
+
+
 def test_a_log_that_cannot_create_its_segment_refuses_writes_then_recovers(tmp_path, monkeypatch):
     import content_node.store.wal as wal_module
 

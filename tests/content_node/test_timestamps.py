@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from content_node.store.timestamps import DocumentTimestamps, entry_hash, merge_bucket
+from content_node.store.timestamps import DocumentTimestamps, Stamp, Superseded, entry_hash, merge_bucket, update_origin
 from searchlib.docid import global_id
 from searchlib.timestamps import TimestampClock, timestamp_of
 
@@ -39,3 +39,32 @@ def test_the_clock_is_strictly_increasing_even_when_the_wall_clock_stands_still_
     wall = iter([5_000, 5_000, 4_000, 9_000_000])
     clock = TimestampClock(lambda: next(wall))
     assert [clock.next() for _ in range(4)] == [5, 6, 7, 9000]
+
+
+def test_an_update_origin_orders_histories_by_their_newest_put_then_by_the_updates_applied():
+    def history(*steps):  # ("put", ts) or ("update", ts): the stamp each step leaves
+        stamp = None
+        for kind, timestamp in steps:
+            stamp = Stamp("d", timestamp, origin=update_origin(stamp) if kind == "update" else 0)
+        return stamp.origin
+
+    missed_put = history(("put", 1), ("update", 3), ("update", 4))
+    newest_put = history(("put", 1), ("put", 2), ("update", 3), ("update", 4))
+    assert newest_put > missed_put > 0, "a chain on the newer put wins however many updates follow"
+    missed_update = history(("put", 1), ("update", 3), ("update", 4))
+    every_update = history(("put", 1), ("update", 2), ("update", 3), ("update", 4))
+    assert every_update > missed_update
+    assert history(("put", 1), ("update", 2)) == history(("put", 1), ("update", 2)), "the same on every node"
+    assert history(("update", 2)) != history(("put", 1), ("update", 2))  # created by the update: no root
+
+
+def test_an_equal_timestamp_is_taken_only_with_a_higher_origin():
+    timestamps = DocumentTimestamps()
+    gid = global_id(IDS[0])
+    timestamps.record(IDS[0], gid, 10, origin=5)
+    for origin, taken in ((4, False), (5, False), (6, True)):
+        try:
+            timestamps.newest_only(gid, 10, origin=origin)(None)
+            assert taken
+        except Superseded:
+            assert not taken

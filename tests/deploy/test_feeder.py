@@ -229,3 +229,39 @@ def test_an_idle_connection_the_server_closed_is_reopened_before_an_update_is_se
     with scripted_server(lambda request: (200, {}, CLOSE_AFTER)) as (url, seen):
         stats = feed(generate(), url, show_progress=False, concurrency=1)
     assert stats.ok == 3 and not stats.failures and len(seen) == 3
+
+
+def test_operations_on_one_document_are_sent_one_at_a_time_in_feed_order():
+    """A put whose answer was lost is sent again; a remove of the same document fed after it must
+    not overtake it (on another connection), or the resent put, stamped later by the container,
+    brings the removed document back after both were acknowledged (as `vespa feed`, which keeps at
+    most one operation a document in flight)."""
+    order: list[tuple[str, str]] = []
+    in_flight: dict[str, int] = {}
+    overlaps: list[str] = []
+    lock = threading.Lock()
+
+    def slow_then_drop_first_put(request: Seen):
+        with lock:
+            order.append((request.method, request.path.rsplit("/", 1)[1]))
+            in_flight[request.path] = in_flight.get(request.path, 0) + 1
+            if in_flight[request.path] > 1:
+                overlaps.append(request.path)
+        try:
+            if order.count(("POST", "x")) == 1 and request.method == "POST" and request.path.endswith("/x"):
+                time.sleep(0.3)
+                return DROP  # applied, but the answer never came: the feeder resends the put
+            return 200, {}
+        finally:
+            with lock:
+                in_flight[request.path] -= 1
+
+    text = "\n".join(['{"put": "id:ns:doc::x", "fields": {"title": "one"}}',
+                      '{"put": "id:ns:doc::y", "fields": {"title": "other"}}',
+                      '{"remove": "id:ns:doc::x"}',
+                      '{"put": "id:ns:doc::z", "fields": {"title": "other"}}'])
+    with scripted_server(slow_then_drop_first_put) as (url, _):
+        stats = feed(parse_feed_text(text), url, show_progress=False, concurrency=4)
+    assert stats.ok == 4 and not overlaps
+    assert [method for method, name in order if name == "x"] == ["POST", "POST", "DELETE"]
+    assert order.index(("POST", "z")) < order.index(("DELETE", "x")), "other documents are not held up"

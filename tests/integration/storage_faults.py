@@ -114,6 +114,15 @@ class NodeReader:
                                   timeout=30)
         assert reply.ok, reply.error.message
 
+    def update(self, document_id: str, operations: dict, timestamp: int) -> None:
+        reply = self._stub.Update(pb.UpdateRequest(document_id=document_id, operations_json=json.dumps(operations),
+                                                   timestamp=timestamp), timeout=30)
+        assert reply.ok, reply.error.message
+
+    def merge(self, peers: list[str]) -> pb.MergeReply:
+        """Have this node merge with `peers` now (as the container's scheduler does)."""
+        return self._stub.Merge(pb.MergeRequest(peers=peers), timeout=60)
+
 
 def assert_holds(reader: NodeReader, expected: dict[str, dict]) -> None:
     """Every expected document is on the node with exactly the fields that were sent."""

@@ -2,7 +2,9 @@
 periodic merge turned off so only the update path can make the replicas agree: an update through
 /document/v1 that reaches a replica holding an older version (a put written to node 0 alone, as a
 container killed between its two writes leaves it) or no document at all ends with the same
-document, the newest version plus the update, on both replicas, and equal bucket checksums."""
+document, the newest version plus the update, on both replicas, and equal bucket checksums. And
+one that no repair reached (the container killed before it) differs in the checksums, so a merge
+converges it."""
 from __future__ import annotations
 
 import re
@@ -13,6 +15,7 @@ import pytest
 from content_node.catch_up import GrpcPeer
 from deploy.local_cluster import LocalCluster
 from tests.integration.conftest import DEFAULT_APP, feed_all
+from searchlib.timestamps import CLOCK
 from tests.integration.storage_faults import NodeReader, log_since
 
 UPDATE = {"fields": {"text": {"assign": "updated"}}}
@@ -79,3 +82,19 @@ def test_an_update_on_replicas_that_agree_is_applied_once_without_repair(cluster
         assert response.status_code == 200, response.text
     assert_replicas_identical(nodes, "id:test:doc::agreed", {"title": "same", "text": "updated"})
     assert "applied to different versions" not in log_since(cluster.log_path("container"), offset)
+
+
+def test_an_update_no_repair_reached_is_seen_by_the_checksums_and_converged_by_a_merge(cluster, nodes):
+    (first, first_peer), (second, second_peer) = nodes
+    document_id, first_put = "id:test:doc::unrepaired", CLOCK.next()
+    for reader in (first, second):
+        reader.put(document_id, {"title": "v1", "text": "body"}, first_put)
+    first.put(document_id, {"title": "v2", "text": "body"})  # never reached node 1
+    timestamp = CLOCK.next()
+    for reader in (first, second):  # the update reached both; the container died before repairing
+        reader.update(document_id, UPDATE["fields"], timestamp)
+    assert first.get(document_id) != second.get(document_id)
+    assert first_peer.bucket_checksums() != second_peer.bucket_checksums()
+    reply = second.merge([cluster.node(0).address])  # the stale replica drives: it pulls
+    assert not reply.error and reply.pulled == 1, reply
+    assert_replicas_identical(nodes, document_id, {"title": "v2", "text": "updated"})
