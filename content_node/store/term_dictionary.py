@@ -97,16 +97,19 @@ class TermDictionary:
         encoded = list(map(str.encode, terms))
         lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(terms))
         same = hit & (ends - starts == lengths)
-        if same.any():  # byte by byte: the candidate's text against the term's
-            wanted = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-            offsets = np.cumsum(lengths) - lengths
-            shift = np.repeat(starts - offsets, lengths)
+        if same.any():  # byte by byte: each candidate's text against its term's (only those of equal length)
+            pick = np.flatnonzero(same)
+            picked_lengths = lengths[pick]
+            wanted = np.frombuffer(b"".join([encoded[index] for index in pick.tolist()]), dtype=np.uint8)
+            offsets = np.cumsum(picked_lengths) - picked_lengths
+            shift = np.repeat(starts[pick] - offsets, picked_lengths)
             text = np.frombuffer(self._text, dtype=np.uint8)
             differs = text[shift + np.arange(len(wanted))] != wanted
-            bad = np.add.reduceat(differs, offsets[lengths > 0]) if len(wanted) else np.zeros(0, dtype=np.int64)
-            mismatched = np.zeros(len(terms), dtype=bool)
-            mismatched[lengths > 0] = bad > 0
-            same &= ~mismatched
+            nonempty = picked_lengths > 0
+            mismatched = np.zeros(len(pick), dtype=bool)
+            if len(wanted):
+                mismatched[nonempty] = np.add.reduceat(differs, offsets[nonempty]) > 0
+            same[pick[mismatched]] = False
         found: list[int | None] = [int(c) if s else None for c, s in zip(candidates.tolist(), same.tolist())]
         for index in np.flatnonzero(hit & ~same).tolist():  # a hash collision: walk the equal-hash run
             found[index] = self._consolidated_lookup(terms[index])
