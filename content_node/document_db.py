@@ -19,7 +19,8 @@ the lock (rotating the WAL) and writes the documents changed since the last one 
 older snapshots and WAL segments go, but for the previous snapshot (store/recovery.py `retain`).
 
 Recovery (store/recovery.py): the newest intact snapshot, then the WAL records after it; indexes
-are rebuilt from the documents (compacting the local id space). `rebuild=True` (the node has a
+are loaded from an index image, re-indexing only the documents changed since it (store/index_image.py;
+without one, every document, compacting the local id space). `rebuild=True` (the node has a
 replica) turns data-losing damage into `rebuild_reason` instead of StoreCorruption.
 """
 from __future__ import annotations
@@ -35,13 +36,14 @@ from typing import Any, Callable, Collection, Iterator, Mapping, Sequence
 import numpy as np
 
 from content_node.store.attributes import AttributeStore
+from content_node.index_reads import IndexReads
 from content_node.write_batch import BatchWrites
 from content_node.store.document_store import DocumentStore, encode_fields
+from content_node.store.index_image import IndexImages
 from content_node.store.inverted_index import FieldIndex, indexed_as_text
 from content_node.store.local_ids import LocalIds
 from content_node.store.memory import pin_mmap_threshold
 from content_node.store.mutable_attributes import MutableAttributeFile, PeriodicFlusher, restore_flushed
-from content_node.store.posting_segment import Postings
 from content_node.store.tensor_column import DenseTensorColumn
 from content_node.store.vector_indexes import VectorIndexes
 from content_node.store.recovery import recover, retain
@@ -62,7 +64,7 @@ DEFAULT_SNAPSHOT_INTERVAL = 25_000  # operations between snapshots (incremental:
 Condition = Callable[[Mapping[str, Any] | None], None]  # test-and-set: raises to refuse a write
 
 
-class DocumentDB(BatchWrites):
+class DocumentDB(BatchWrites, IndexReads):
     def __init__(self, schema: Schema, data_dir: Path, *,
                  snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL, rebuild: bool = False,
                  timestamps: DocumentTimestamps | None = None) -> None:
@@ -77,6 +79,7 @@ class DocumentDB(BatchWrites):
         self._snapshot_lock = threading.Lock()
         self._background_snapshot: threading.Thread | None = None
         self.timestamps = DocumentTimestamps() if timestamps is None else timestamps  # newest per document
+        self._images = IndexImages(self._data_dir)
         self._reset()
         # fields held by their attribute alone, as in Vespa: synthetic attribute-only fields and every
         # dense tensor attribute (one copy of the cells); `get`, summaries, snapshots read the column
@@ -250,37 +253,6 @@ class DocumentDB(BatchWrites):
         """Why this database refuses writes now (disk full, read-only, failed fsync), or None."""
         return self._wal.write_error
 
-    @property
-    def index_fields(self) -> tuple[str, ...]:
-        return tuple(self._indexes)
-
-    def postings(self, field: str, term: str) -> Postings:
-        with self._lock:
-            return self._index(field).postings(term)
-
-    def document_frequency(self, field: str, term: str) -> int:
-        """Number of alive documents whose `field` contains `term`."""
-        with self._lock:
-            return self._index(field).document_frequency(term)
-
-    def field_lengths(self, field: str) -> np.ndarray:
-        with self._lock:
-            return self._index(field).field_lengths(self._local_ids.limit)
-
-    def average_field_length(self, field: str, per_element: bool = False) -> float:
-        """Mean token count over alive documents that have the field (or over their elements)."""
-        with self._lock:
-            index = self._index(field)
-            return index.average_element_length() if per_element else index.average_length()
-
-    def documents_with_field(self, field: str) -> int:
-        with self._lock:
-            return self._index(field).documents_with_field
-
-    def terms(self, field: str) -> list[str]:
-        with self._lock:
-            return list(self._index(field).terms())
-
     def attribute(self, name: str) -> np.ndarray:
         """The column per local id: float64 for numeric/bool, `DenseTensorRows` for dense tensors,
         object for the rest."""
@@ -316,15 +288,19 @@ class DocumentDB(BatchWrites):
                 sequence = self._last_sequence
                 self._vectors.save(sequence, self._local_ids.global_ids)  # when due (see its doc)
                 cut = self._snapshots.cut(sequence, self._local_ids.alive_count)
-                if cut is None:  # nothing written since the newest snapshot
-                    return self._snapshots.current
-                records = freeze(cut, self._local_ids, self._documents, self._attributes, self._attribute_held)
-                self._wal.rotate(sequence + 1)
-                self._operations_since_snapshot = 0
-                self.timestamps.prune(time.time())
-                stamps = self.timestamps.stamps()
+                image = self._images.capture(cut, self._local_ids, self._documents, self._indexes, self._attributes)
+                if cut is not None:
+                    records = freeze(cut, self._local_ids, self._documents, self._attributes, self._attribute_held)
+                    self._wal.rotate(sequence + 1)
+                    self._operations_since_snapshot = 0
+                    self.timestamps.prune(time.time())
+                    stamps = self.timestamps.stamps()
+            if cut is None:  # nothing written since the newest snapshot (an image may be due at close)
+                self._images.write(self._snapshots.manifest, image)
+                return self._snapshots.current
             write_sidecar(self._data_dir, sequence, stamps)  # first: a snapshot always has its own
             path = self._snapshots.write(cut, records)
+            self._images.write(self._snapshots.manifest, image)  # after the manifest it extends
             retain(self._data_dir, path)
             retain_sidecars(self._data_dir)
             return path
@@ -344,7 +320,7 @@ class DocumentDB(BatchWrites):
             return
         self._flusher.stop()
         self.wait_for_snapshot()
-        self._vectors.save_all = True  # a graceful restart re-indexes no vector
+        self._vectors.save_all = self._images.closing = True  # a graceful restart re-indexes nothing
         try:
             self.snapshot()
         except (OSError, WalWriteError) as error:  # the log holds every acknowledged write anyway
@@ -382,12 +358,18 @@ class DocumentDB(BatchWrites):
 
     def _load_snapshot(self, snapshot: Path) -> int:
         sequence, documents = read_snapshot(snapshot)
+        restored = self._images.restore(snapshot, self.schema)  # None: re-index every document
+        if restored is not None:  # the structures as saved, and the documents changed since to apply
+            self._local_ids, self._documents, self._indexes, self._attributes, documents = restored.parts
         with self._vectors.suspended():  # vectors: restored from their own files, or rebuilt
             for document in documents:
                 if document.removed:
                     self._remove_id(document.document_id)
                 else:
                     self._apply_put(document.document_id, document.fields, document.mutable)
+            for local_id in restored.gone() if restored else ():
+                self._apply_remove(local_id)
+        self._images.changes = self._snapshots.changes if restored else self.doc_count  # not in an image
         self._snapshots.loaded(snapshot)
         if not self._vectors.restore(self._local_ids, self._column):
             self._vectors.rebuild(self._local_ids.alive_local_ids(),
@@ -535,12 +517,6 @@ class DocumentDB(BatchWrites):
         if parsed.doctype != self.schema.document_name:
             raise DocumentError(f"Document type '{parsed.doctype}' of '{document_id}' does not match "
                                 f"document type '{self.schema.document_name}'")
-
-    def _index(self, field: str) -> FieldIndex:
-        index = self._indexes.get(field)
-        if index is None:
-            raise KeyError(f"field '{field}' has no inverted index in schema '{self.schema.name}'")
-        return index
 
     def _column(self, name: str):
         column = self._attributes.columns.get(name)

@@ -188,11 +188,19 @@ def read_documents(manifest: Manifest) -> Iterator[SnapshotDocument]:
     directory = manifest.path.parent
     for segment in manifest.segments:
         for payload in read_segment_payloads(directory, segment):
-            try:
-                yield _decode(payload)
-            except (ValueError, KeyError, TypeError, UnicodeDecodeError, struct.error) as error:
-                raise SnapshotError(directory / segment.name, 0,
-                                    f"record does not decode: {type(error).__name__}") from None
+            yield decode_record(directory / segment.name, payload)
+
+
+def decode_record(path: Path, payload: bytes) -> SnapshotDocument:
+    try:
+        return _decode(payload)
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, struct.error) as error:
+        raise SnapshotError(path, 0, f"record does not decode: {type(error).__name__}") from None
+
+
+def record_id(payload: bytes) -> tuple[int, bytes]:
+    """(PUT or REMOVE, the UTF-8 document id) of a record, without decoding the rest."""
+    return _record_id(payload)
 
 
 def merge_segments(directory: Path, number: int, segments: list[SegmentInfo], first: bool) -> SegmentInfo:
