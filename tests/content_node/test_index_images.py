@@ -252,3 +252,18 @@ def test_a_copied_data_directory_with_its_image_loads(tmp_path, reindexed):
     again, count = reopen(tmp_path / "b", reindexed)
     assert count == 0 and answers(again) == before
     again.close()
+
+
+def test_an_image_of_a_history_moved_aside_is_moved_aside_with_it(tmp_path, reindexed):
+    """With no intact snapshot, a node with a replica starts empty: the image must not come back
+    under the sequence numbers of its new history."""
+    db, _ = fed(tmp_path, rounds=1)  # the first snapshot is full: it has an image
+    put(db, 1000, 1)
+    db._wal.close()
+    assert len(list_images(tmp_path)) == 1
+    for manifest in tmp_path.glob("manifest-*.json"):
+        manifest.write_bytes(b"damaged")
+    empty = DocumentDB(SCHEMA, tmp_path, rebuild=True)
+    assert empty.doc_count == 0 and empty.rebuild_reason
+    assert list_images(tmp_path) == [] and list(tmp_path.glob("index-*.img.corrupt-*"))
+    empty.close()
