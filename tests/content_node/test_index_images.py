@@ -267,3 +267,24 @@ def test_an_image_of_a_history_moved_aside_is_moved_aside_with_it(tmp_path, rein
     assert empty.doc_count == 0 and empty.rebuild_reason
     assert list_images(tmp_path) == [] and list(tmp_path.glob("index-*.img.corrupt-*"))
     empty.close()
+
+
+@pytest.mark.parametrize("damage", ["", "entry-byte", "trailer-cut", "last-entry-cut"])
+def test_the_timestamp_sidecar_reads_back_whole_and_refuses_damage(tmp_path, damage):
+    """read_sidecar parses the whole body at once (restart time): the same entries, and damage is
+    still damage."""
+    from content_node.store.snapshot import SnapshotError
+    from content_node.store.timestamps import Stamp, read_sidecar, write_sidecar
+    stamps = [Stamp(f"id:ns:doc::{n}\\n{{x}}", 1000 + n, n % 3 == 0) for n in range(50)]
+    path = write_sidecar(tmp_path, 7, stamps)
+    data = path.read_bytes()
+    if not damage:
+        assert read_sidecar(path) == stamps
+        write_sidecar(tmp_path, 8, [])
+        assert read_sidecar(tmp_path / "timestamps-00000000000000000008.jsonl") == []
+        return
+    cut = data.rindex(b"\n{") + 1
+    path.write_bytes({"entry-byte": data[:40] + b"7" + data[41:], "trailer-cut": data[:cut + 5],
+                      "last-entry-cut": data[:data.rindex(b"\n", 0, cut - 1) + 10]}[damage])
+    with pytest.raises(SnapshotError):
+        read_sidecar(path)
