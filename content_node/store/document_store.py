@@ -98,7 +98,7 @@ class DocumentStore:
     @classmethod
     def from_image(cls, arrays: dict[str, np.ndarray]) -> "DocumentStore":
         store = cls()
-        store._arena = bytearray(arrays["arena"].tobytes())
+        store._arena = bytearray(arrays["arena"])  # one copy (the buffer protocol)
         store._starts = arrays["starts"].astype(np.int64)
         store._lengths = arrays["lengths"].astype(np.int32)
         if len(store._starts) != len(store._lengths) or int((store._starts + store._lengths).max(initial=0)) > len(store._arena):

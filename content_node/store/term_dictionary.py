@@ -71,7 +71,7 @@ class TermDictionary:
     @classmethod
     def from_image(cls, arrays: dict[str, np.ndarray]) -> "TermDictionary":
         dictionary = cls()
-        dictionary._text = bytearray(arrays["text"].tobytes())
+        dictionary._text = bytearray(arrays["text"])
         dictionary._text_ends = arrays["text_ends"].astype(np.int64)
         dictionary._count = len(dictionary._text_ends)
         ends = dictionary._text_ends.tolist()
