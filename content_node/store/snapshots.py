@@ -140,12 +140,13 @@ def read_snapshot(path: Path) -> tuple[int, Iterator[SnapshotDocument]]:
 def changed_since(manifest: Manifest, covered: tuple[SegmentInfo, ...]) -> tuple[Iterator[SnapshotDocument], set[bytes] | None]:
     """For an index image taken with the snapshot whose segments were `covered`: the documents
     of `manifest` whose newest record is a put in a segment written (or merged) since, in apply
-    order, and the UTF-8 ids of every document `manifest` holds (None: it has the very segments
-    the image covered, so the image holds exactly its documents). A document whose newest record
-    is in a covered segment has not changed since the image. Reads every record's id: cheap
-    beside decoding and indexing it."""
-    if manifest.segments == covered:
-        return iter(()), None
+    order, and the UTF-8 ids of every document `manifest` holds (None: nothing to reconcile). When
+    `manifest` is the covered segments plus newer ones (no merge since), the newer ones' records,
+    removes included, are simply applied on top. Otherwise a document whose newest record is in a
+    covered segment has not changed since the image, and every record's id is read to find those:
+    cheap beside decoding and indexing."""
+    if manifest.segments[:len(covered)] == covered:  # only segments appended since: their records, in order
+        return read_documents(Manifest(manifest.path, manifest.last_sequence, manifest.segments[len(covered):])), None
     directory, unchanged = manifest.path.parent, set(covered)
     newest: dict[bytes, tuple[int, int]] = {}  # id → (segment index, record index); -1: removed
     for index, segment in enumerate(manifest.segments):

@@ -130,8 +130,9 @@ def test_a_graceful_restart_loads_the_image_and_answers_identically(tmp_path, re
     third.close()
 
 
-def test_documents_changed_since_the_image_are_reapplied_after_a_crash(tmp_path, reindexed, monkeypatch):
-    monkeypatch.setattr(segments, "MAX_SEGMENTS", 2)  # merges mix segments the image covered with newer ones
+@pytest.mark.parametrize("max_segments", [2, 12], ids=["merged", "appended"])
+def test_documents_changed_since_the_image_are_reapplied_after_a_crash(tmp_path, reindexed, monkeypatch, max_segments):
+    monkeypatch.setattr(segments, "MAX_SEGMENTS", max_segments)  # 2: merges mix covered segments with newer ones
     db, rounds = fed(tmp_path)
     db.close()
     db, _ = reopen(tmp_path, reindexed)
