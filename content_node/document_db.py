@@ -19,7 +19,8 @@ the lock (rotating the WAL) and writes the documents changed since the last one 
 older snapshots and WAL segments go, but for the previous snapshot (store/recovery.py `retain`).
 
 Recovery (store/recovery.py): the newest intact snapshot, then the WAL records after it; indexes
-are rebuilt from the documents (compacting the local id space). `rebuild=True` (the node has a
+are loaded from an index image, re-indexing only the documents changed since it (store/index_image.py;
+without one, every document, compacting the local id space). `rebuild=True` (the node has a
 replica) turns data-losing damage into `rebuild_reason` instead of StoreCorruption.
 """
 from __future__ import annotations
@@ -35,17 +36,19 @@ from typing import Any, Callable, Collection, Iterator, Mapping, Sequence
 import numpy as np
 
 from content_node.store.attributes import AttributeStore
+from content_node.index_reads import IndexReads
 from content_node.write_batch import BatchWrites
 from content_node.store.document_store import DocumentStore, encode_fields
+from content_node.store.index_image import IndexImages
 from content_node.store.inverted_index import FieldIndex, indexed_as_text
 from content_node.store.local_ids import LocalIds
 from content_node.store.memory import pin_mmap_threshold
 from content_node.store.mutable_attributes import MutableAttributeFile, PeriodicFlusher, restore_flushed
-from content_node.store.posting_segment import Postings
 from content_node.store.tensor_column import DenseTensorColumn
 from content_node.store.vector_indexes import VectorIndexes
 from content_node.store.recovery import recover, retain
 from content_node.store.read_views import ReadWriteLock, Version, VersionHistory
+from content_node.store.segments import read_manifest, read_stamps
 from content_node.store.snapshots import Snapshots, freeze, read_snapshot
 from content_node.store.timestamps import DocumentTimestamps, assign, update_origin
 from content_node.store.wal import LogRecord, WalWriteError, WriteAheadLog, put_payload, remove_payload
@@ -62,7 +65,7 @@ DEFAULT_SNAPSHOT_INTERVAL = 25_000  # operations between snapshots (incremental:
 Condition = Callable[[Mapping[str, Any] | None], None]  # test-and-set: raises to refuse a write
 
 
-class DocumentDB(BatchWrites):
+class DocumentDB(BatchWrites, IndexReads):
     def __init__(self, schema: Schema, data_dir: Path, *,
                  snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL, rebuild: bool = False,
                  timestamps: DocumentTimestamps | None = None) -> None:
@@ -77,6 +80,7 @@ class DocumentDB(BatchWrites):
         self._snapshot_lock = threading.Lock()
         self._background_snapshot: threading.Thread | None = None
         self.timestamps = DocumentTimestamps() if timestamps is None else timestamps  # newest per document
+        self._images = IndexImages(self._data_dir)
         self._reset()
         # fields held by their attribute alone, as in Vespa: synthetic attribute-only fields and every
         # dense tensor attribute (one copy of the cells); `get`, summaries, snapshots read the column
@@ -250,37 +254,6 @@ class DocumentDB(BatchWrites):
         """Why this database refuses writes now (disk full, read-only, failed fsync), or None."""
         return self._wal.write_error
 
-    @property
-    def index_fields(self) -> tuple[str, ...]:
-        return tuple(self._indexes)
-
-    def postings(self, field: str, term: str) -> Postings:
-        with self._lock:
-            return self._index(field).postings(term)
-
-    def document_frequency(self, field: str, term: str) -> int:
-        """Number of alive documents whose `field` contains `term`."""
-        with self._lock:
-            return self._index(field).document_frequency(term)
-
-    def field_lengths(self, field: str) -> np.ndarray:
-        with self._lock:
-            return self._index(field).field_lengths(self._local_ids.limit)
-
-    def average_field_length(self, field: str, per_element: bool = False) -> float:
-        """Mean token count over alive documents that have the field (or over their elements)."""
-        with self._lock:
-            index = self._index(field)
-            return index.average_element_length() if per_element else index.average_length()
-
-    def documents_with_field(self, field: str) -> int:
-        with self._lock:
-            return self._index(field).documents_with_field
-
-    def terms(self, field: str) -> list[str]:
-        with self._lock:
-            return list(self._index(field).terms())
-
     def attribute(self, name: str) -> np.ndarray:
         """The column per local id: float64 for numeric/bool, `DenseTensorRows` for dense tensors,
         object for the rest."""
@@ -317,13 +290,17 @@ class DocumentDB(BatchWrites):
                 self._vectors.save(sequence, self._local_ids.global_ids)  # when due (see its doc)
                 self.timestamps.prune(now := time.time())  # first: a full snapshot writes the tombstones kept
                 cut = self._snapshots.cut(sequence, self._local_ids.alive_count + self.timestamps.tombstone_count)
-                if cut is None:  # nothing written since the newest snapshot
-                    return self._snapshots.current
-                records = freeze(cut, self._local_ids, self._documents, self._attributes, self._attribute_held,
-                                 self.timestamps)
-                self._wal.rotate(sequence + 1)
-                self._operations_since_snapshot = 0
+                image = self._images.capture(cut, self._local_ids, self._documents, self._indexes, self._attributes)
+                if cut is not None:
+                    records = freeze(cut, self._local_ids, self._documents, self._attributes, self._attribute_held,
+                                     self.timestamps)
+                    self._wal.rotate(sequence + 1)
+                    self._operations_since_snapshot = 0
+            if cut is None:  # nothing written since the newest snapshot (an image may be due at close)
+                self._images.write(self._snapshots.manifest, image)
+                return self._snapshots.current
             path = self._snapshots.write(cut, records, self.timestamps.cutoff(now))
+            self._images.write(self._snapshots.manifest, image)  # after the manifest it extends
             retain(self._data_dir, path)
             return path
         except BaseException:
@@ -342,7 +319,7 @@ class DocumentDB(BatchWrites):
             return
         self._flusher.stop()
         self.wait_for_snapshot()
-        self._vectors.save_all = True  # a graceful restart re-indexes no vector
+        self._vectors.save_all = self._images.closing = True  # a graceful restart re-indexes nothing
         try:
             self.snapshot()
         except (OSError, WalWriteError) as error:  # the log holds every acknowledged write anyway
@@ -380,14 +357,25 @@ class DocumentDB(BatchWrites):
 
     def _load_snapshot(self, snapshot: Path) -> int:
         sequence, documents = read_snapshot(snapshot)
+        restored = self._images.restore(snapshot, self.schema)  # None: re-index every document
+        if restored is not None:  # the structures as saved, and the documents changed since to apply
+            self._local_ids, self._documents, self._indexes, self._attributes, documents = restored.parts
+        applied = 0  # documents not in an image: what the next image is due by
         with self._vectors.suspended():  # vectors: restored from their own files, or rebuilt
-            for document in documents:
+            for applied, document in enumerate(documents, start=1):
                 if document.removed:
                     self._remove_id(document.document_id)
                 else:
                     self._apply_put(document.document_id, document.fields, document.mutable)
+                if restored is None:
+                    self.timestamps.loaded(document)
+            for applied, local_id in enumerate(restored.gone() if restored else (), start=applied + 1):
+                self._apply_remove(local_id)
+        if restored is not None:  # the image holds no timestamps: every record's, without its fields
+            for document in read_stamps(read_manifest(snapshot)):
                 self.timestamps.loaded(document)
         self.timestamps.load_sidecar(snapshot)
+        self._images.changes = applied if restored else self.doc_count
         self._snapshots.loaded(snapshot)
         if not self._vectors.restore(self._local_ids, self._column):
             self._vectors.rebuild(self._local_ids.alive_local_ids(),
@@ -535,12 +523,6 @@ class DocumentDB(BatchWrites):
         if parsed.doctype != self.schema.document_name:
             raise DocumentError(f"Document type '{parsed.doctype}' of '{document_id}' does not match "
                                 f"document type '{self.schema.document_name}'")
-
-    def _index(self, field: str) -> FieldIndex:
-        index = self._indexes.get(field)
-        if index is None:
-            raise KeyError(f"field '{field}' has no inverted index in schema '{self.schema.name}'")
-        return index
 
     def _column(self, name: str):
         column = self._attributes.columns.get(name)

@@ -32,6 +32,7 @@ from searchlib.struct_values import field_value
 _NUMERIC = ("int", "long", "byte", "float", "float16", "double", "bool")
 _INTEGER = ("int", "long", "byte")
 _MUTATE_OPERATORS = ("=", "+=", "-=")
+_IMAGE_KEYS = ("values", "text", "text_ends", "present", "arena", "starts", "lengths", "garbage")  # a column's arrays
 
 
 class AttributeColumn:
@@ -95,6 +96,37 @@ class AttributeColumn:
     @property
     def nbytes(self) -> int:
         return self._values.nbytes
+
+    def export_image(self, limit: int) -> dict[str, np.ndarray]:
+        """Copies of the values below `limit`; strings as UTF-8 text and offsets. Other raw values
+        (arrays, weighted sets, mapped tensors) raise ImageUnsupported: those schemas re-index."""
+        values = self.values(limit)
+        if values.dtype != object:
+            return {"values": values.copy()}
+        if not all(value is None or isinstance(value, str) for value in values.tolist()):
+            raise ImageUnsupported(f"attribute {self.name} holds values other than strings")
+        present = np.fromiter((value is not None for value in values.tolist()), dtype=np.bool_, count=limit)
+        texts = [value or "" for value in values.tolist()]
+        return {"text": np.frombuffer("".join(texts).encode("utf-8"), dtype=np.uint8),
+                "text_ends": np.cumsum([len(text) for text in texts], dtype=np.int64), "present": present}
+
+    def load_image(self, arrays: dict[str, np.ndarray], limit: int) -> None:
+        if "values" in arrays:
+            values = arrays["values"]
+            if values.dtype != self._values.dtype or len(values) != limit:
+                raise ValueError(f"attribute {self.name} does not match its schema type or the documents")
+            self._values = values.copy()
+            return
+        if self._values.dtype != object or len(arrays["present"]) != limit or len(arrays["text_ends"]) != limit:
+            raise ValueError(f"attribute {self.name} does not match its schema type or the documents")
+        text, ends = arrays["text"].tobytes().decode("utf-8"), arrays["text_ends"].tolist()
+        self._values = np.empty(limit, dtype=object)
+        for local_id in np.flatnonzero(arrays["present"]).tolist():
+            self.set(local_id, text[ends[local_id - 1] if local_id else 0: ends[local_id]])
+
+
+class ImageUnsupported(Exception):
+    """A structure an index image cannot hold (store/index_image.py): the schema re-indexes."""
 
 
 def _plain(value: Any) -> int | float:
@@ -202,3 +234,15 @@ class AttributeStore:
     @property
     def nbytes(self) -> int:
         return sum(column.nbytes for column in self.columns.values())
+
+    def export_image(self, limit: int) -> dict[str, np.ndarray]:
+        arrays: dict[str, np.ndarray] = {}
+        for name, column in self.columns.items():
+            if not isinstance(column, (AttributeColumn, DenseTensorColumn)):
+                raise ImageUnsupported(f"attribute {name} is a {type(column).__name__}")
+            arrays.update({f"{name}.{key}": array for key, array in column.export_image(limit).items()})
+        return arrays
+
+    def load_image(self, arrays: dict[str, np.ndarray], limit: int) -> None:
+        for name, column in self.columns.items():
+            column.load_image({key: arrays[f"{name}.{key}"] for key in _IMAGE_KEYS if f"{name}.{key}" in arrays}, limit)

@@ -4,7 +4,7 @@ Compression halves the resident size of text-heavy corpora; summaries decode onl
 documents of a result window, so the decode cost stays off the matching path. Documents are small,
 so each is compressed with a preset dictionary: the first 32 KiB of JSON this store saw (field
 names and the corpus's common words; another fifth smaller on scifact). The dictionary lives as
-long as the store (it is rebuilt from the recovered documents at startup), and the few documents
+long as the store (rebuilt from the recovered documents at startup, or loaded with an index image), and the few documents
 stored before it existed are recompressed once it does. One arena (instead of a bytes object per
 document) avoids heap fragmentation between long-lived blobs; space of replaced or removed
 documents is reclaimed by compacting once it is half the arena.
@@ -88,6 +88,29 @@ class DocumentStore:
     def stored_bytes(self) -> int:
         return len(self._arena) + self._starts.nbytes + self._lengths.nbytes
 
+    def export_image(self, limit: int) -> dict[str, np.ndarray]:
+        """Copies of the arena and of the rows below `limit` (store/index_image.py)."""
+        self._starts = ensure_capacity(self._starts, limit, _NOT_STORED)
+        self._lengths = ensure_capacity(self._lengths, limit, 0)
+        return {"arena": np.frombuffer(bytes(self._arena), dtype=np.uint8),
+                "starts": self._starts[:limit].copy(), "lengths": self._lengths[:limit].copy(),
+                "garbage": np.array([self._garbage], dtype=np.int64),
+                "dictionary": _bytes_array(self._dictionary), "sample": _bytes_array(self._sample)}
+
+    @classmethod
+    def from_image(cls, arrays: dict[str, np.ndarray]) -> "DocumentStore":
+        store = cls()
+        store._arena = bytearray(arrays["arena"])  # one copy (the buffer protocol)
+        store._starts = arrays["starts"].astype(np.int64)
+        store._lengths = arrays["lengths"].astype(np.int32)
+        if len(store._starts) != len(store._lengths) or int((store._starts + store._lengths).max(initial=0)) > len(store._arena):
+            raise ValueError("document rows point outside the arena")
+        store._garbage = int(arrays["garbage"][0])
+        dictionary, sample = arrays["dictionary"], arrays["sample"]
+        store._dictionary = dictionary[1:].tobytes() if dictionary[0] else None
+        store._sample = bytearray(sample[1:].tobytes()) if sample[0] else None
+        return store
+
     def _make_dictionary(self) -> None:
         plain = self.decoder()
         stored = np.flatnonzero(self._starts != _NOT_STORED).tolist()
@@ -130,3 +153,8 @@ def _decompress(compressed: bytes | None, dictionary: bytes | None) -> bytes | N
     if dictionary is None:
         return zlib.decompress(compressed)
     return zlib.decompressobj(zdict=dictionary).decompress(compressed)
+
+
+def _bytes_array(value: bytes | bytearray | None) -> np.ndarray:
+    """`value` as uint8, after a first byte saying whether it is there (None vs empty)."""
+    return np.frombuffer(b"\x00" if value is None else b"\x01" + bytes(value), dtype=np.uint8)

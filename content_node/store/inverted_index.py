@@ -19,7 +19,7 @@ from content_node.store.arrays import ensure_capacity, read_only
 from content_node.store.local_ids import LocalIds
 from content_node.store.term_dictionary import TermDictionary
 from content_node.store.posting_segment import (
-    EMPTY_POSTINGS, EMPTY_SEGMENT, PendingPostings, Postings, merge_segments)
+    EMPTY_POSTINGS, EMPTY_SEGMENT, PendingPostings, PostingSegment, Postings, merge_segments)
 from searchlib.languages import text_language
 from searchlib.linguistics import stems, stems_uncached
 from searchlib.match_modes import TEXT, MatchMode, cap_occurrences, index_words, match_mode
@@ -222,6 +222,44 @@ class FieldIndex:
         alive = self._local_ids.alive
         self._main = merge_segments(self._main, self._delta.flatten(), len(self._term_ids), alive)
         self._delta = EMPTY_SEGMENT
+
+    # -- index image (store/index_image.py) -----------------------------------------------------
+
+    _SEGMENT_ARRAYS = ("term_offsets", "position_offsets", "doc_ids", "term_freqs", "positions")
+
+    def export_image(self, limit: int) -> dict[str, np.ndarray]:
+        """Under the DocumentDB lock: the pending postings frozen, then the (immutable) segments
+        by reference and copies of the rest, for rows below `limit`."""
+        self.freeze()
+        arrays = {f"terms.{name}": array for name, array in self._term_ids.export_image().items()}
+        for tier, segment in (("main", self._main), ("delta", self._delta)):
+            arrays.update({f"{tier}.{name}": getattr(segment, name) for name in self._SEGMENT_ARRAYS})
+        return {**arrays, "doc_freqs": ensure_capacity(self._doc_freqs, len(self._term_ids))[: len(self._term_ids)].copy(),
+                "lengths": self.field_lengths(limit).copy(),
+                "totals": np.array([self._total_length, self._total_elements, self._documents_with_field], dtype=np.int64)}
+
+    @classmethod
+    def from_image(cls, field, local_ids: LocalIds, arrays: dict[str, np.ndarray]) -> "FieldIndex":
+        index = cls.for_field(field, local_ids)
+        index._term_ids = TermDictionary.from_image({name[len("terms."):]: array for name, array in arrays.items()
+                                                     if name.startswith("terms.")})
+        main, delta = (PostingSegment(*(arrays[f"{tier}.{name}"] for name in cls._SEGMENT_ARRAYS))
+                       for tier in ("main", "delta"))
+        for segment in (main, delta):
+            if segment.num_terms > len(index._term_ids) or len(segment.term_freqs) != segment.num_postings \
+                    or int(segment.term_offsets[-1]) != segment.num_postings \
+                    or int(segment.position_offsets[-1]) != len(segment.positions) \
+                    or int(segment.doc_ids.max(initial=-1)) >= local_ids.limit:
+                raise ValueError(f"posting segment of {field.name} does not add up")
+            for array in (segment.term_offsets, segment.position_offsets, segment.doc_ids):
+                array.flags.writeable = False  # postings hand out views of these
+        index._main, index._delta = main, delta
+        index._doc_freqs = arrays["doc_freqs"].astype(np.int32)
+        index._lengths = arrays["lengths"].astype(np.int32)
+        if len(index._doc_freqs) != len(index._term_ids) or len(index._lengths) != local_ids.limit:
+            raise ValueError(f"statistics of {field.name} do not match its terms and documents")
+        index._total_length, index._total_elements, index._documents_with_field = map(int, arrays["totals"])
+        return index
 
     # -- reads --------------------------------------------------------------------------------
 

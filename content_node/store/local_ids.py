@@ -1,7 +1,8 @@
 """Global id ⇄ local document id (dense int32 row numbers into every per-document array).
 
 Local ids are never reused while the process runs: a removed or re-indexed document keeps its old
-row marked dead in `alive`. Recovery rebuilds the space from the documents, which compacts it.
+row marked dead in `alive`. Recovery rebuilds the space from the documents, which compacts it, or
+loads it as it was from an index image (store/index_image.py, which bounds the dead rows).
 """
 from __future__ import annotations
 
@@ -62,3 +63,32 @@ class LocalIds:
 
     def alive_local_ids(self) -> np.ndarray:
         return np.flatnonzero(self._alive[: self.limit]).astype(np.int32)
+
+    # -- index image (store/index_image.py) -------------------------------------------------------
+
+    def export_image(self) -> dict[str, np.ndarray]:
+        """Copies of every row (dead ones too: other arrays are indexed by these local ids)."""
+        document_ids = "".join(self._document_ids).encode("utf-8")
+        return {"global_ids": np.frombuffer(b"".join(self._global_ids), dtype=np.uint8).copy(),
+                "global_id_ends": np.cumsum([len(g) for g in self._global_ids], dtype=np.int64),
+                "document_ids": np.frombuffer(document_ids, dtype=np.uint8).copy(),
+                "document_id_ends": np.cumsum([len(d) for d in self._document_ids], dtype=np.int64),
+                "alive": self._alive[: self.limit].copy()}
+
+    @classmethod
+    def from_image(cls, arrays: dict[str, np.ndarray]) -> "LocalIds":
+        local_ids = cls()
+        blob, ends = arrays["global_ids"].tobytes(), arrays["global_id_ends"].tolist()
+        local_ids._global_ids = [blob[start:end] for start, end in zip([0, *ends], ends)]
+        text, ends = arrays["document_ids"].tobytes().decode("utf-8"), arrays["document_id_ends"].tolist()
+        local_ids._document_ids = [text[start:end] for start, end in zip([0, *ends], ends)]  # ends count characters
+        alive = np.asarray(arrays["alive"], dtype=np.bool_)
+        if not len(alive) == len(local_ids._global_ids) == len(local_ids._document_ids):
+            raise ValueError("local id arrays disagree in length")
+        local_ids._alive = alive.copy()
+        live = np.flatnonzero(alive).tolist()
+        local_ids._local_by_global = {local_ids._global_ids[i]: i for i in live}
+        local_ids.alive_count = len(live)
+        if len(local_ids._local_by_global) != len(live):
+            raise ValueError("a global id is alive twice")
+        return local_ids

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from content_node.store import segments
+from content_node.store.index_image import list_images
 from content_node.store.segments import is_manifest, list_segment_files, referenced_segments
 from content_node.store.snapshot import SnapshotError
 from content_node.store.snapshots import list_snapshots, snapshot_sequence, verify_snapshot
@@ -108,7 +109,7 @@ def _lost(directory: Path, damage: WalCorruption | SnapshotError, rebuild: bool,
         raise StoreCorruption(damage)
     if everything:  # no snapshot to stand on: start empty, the replica supplies every document
         reset()
-        quarantine([*list_snapshots(directory), *list_segments(directory)])
+        quarantine([*list_snapshots(directory), *list_segments(directory), *list_images(directory)])
     else:  # the damaged segment and everything after it: records past a gap cannot be replayed
         damaged_first = segment_first_sequence(damage.path) if damage.path.name.startswith("wal-") else 0
         quarantine([p for p in list_segments(directory) if segment_first_sequence(p) >= damaged_first])

@@ -31,6 +31,7 @@ before the manifest rename leaves the previous manifest and the log after it: no
 from __future__ import annotations
 
 import json
+import re
 import os
 import struct
 from dataclasses import dataclass, field
@@ -210,11 +211,38 @@ def read_documents(manifest: Manifest) -> Iterator[SnapshotDocument]:
     directory = manifest.path.parent
     for segment in manifest.segments:
         for payload in read_segment_payloads(directory, segment):
-            try:
-                yield _decode(payload)
-            except (ValueError, KeyError, TypeError, UnicodeDecodeError, struct.error) as error:
-                raise SnapshotError(directory / segment.name, 0,
-                                    f"record does not decode: {type(error).__name__}") from None
+            yield decode_record(directory / segment.name, payload)
+
+
+def decode_record(path: Path, payload: bytes) -> SnapshotDocument:
+    try:
+        return _decode(payload)
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, struct.error) as error:
+        raise SnapshotError(path, 0, f"record does not decode: {type(error).__name__}") from None
+
+
+_STAMP_TAIL = re.compile(rb',?"ts":(\d+)(?:,"origin":(\d+))?}\Z')  # put_record/remove_record write them last
+
+
+def read_stamps(manifest: Manifest) -> Iterator[SnapshotDocument]:
+    """Every record of `manifest` in apply order with its id, kind, timestamp and origin only (no
+    fields): what the document timestamps need when an index image holds the documents. The meta's
+    tail is read, not the fields JSON; a record without "ts" (format 3) has timestamp None."""
+    directory = manifest.path.parent
+    for segment in manifest.segments:
+        for payload in read_segment_payloads(directory, segment):
+            kind, id_length, meta_length, _ = _PAYLOAD.unpack_from(payload)
+            start = _PAYLOAD.size + id_length
+            tail = _STAMP_TAIL.search(payload, max(start, start + meta_length - 80), start + meta_length)
+            timestamp = None if tail is None else int(tail.group(1))
+            origin = int(tail.group(2)) if tail is not None and tail.group(2) else 0
+            yield SnapshotDocument(payload[_PAYLOAD.size: start].decode(), {}, {}, removed=kind == REMOVE,
+                                   timestamp=timestamp, origin=origin)
+
+
+def record_id(payload: bytes) -> tuple[int, bytes]:
+    """(PUT or REMOVE, the UTF-8 document id) of a record, without decoding the rest."""
+    return _record_id(payload)
 
 
 def merge_segments(directory: Path, number: int, segments: list[SegmentInfo], first: bool,

@@ -19,8 +19,8 @@ from typing import Any, Callable, Iterator, Mapping
 
 from content_node.store import segments
 from content_node.store.segments import (
-    Manifest, is_manifest, manifest_sequence, merge_segments, put_record, read_documents,
-    read_manifest, remove_record, write_manifest, write_segment)
+    PUT, Manifest, SegmentInfo, decode_record, is_manifest, manifest_sequence, merge_segments, put_record,
+    read_documents, read_manifest, read_segment_payloads, record_id, remove_record, write_manifest, write_segment)
 from content_node.store.snapshot import (
     SnapshotDocument, SnapshotError, list_snapshots as list_legacy, read_snapshot as read_legacy,
     snapshot_sequence as legacy_sequence, with_values)
@@ -46,6 +46,15 @@ class Snapshots:
     @property
     def current(self) -> Path | None:
         return None if self._manifest is None else self._manifest.path
+
+    @property
+    def manifest(self) -> Manifest | None:
+        return self._manifest
+
+    @property
+    def changes(self) -> int:
+        """Documents written since the newest snapshot."""
+        return len(self._changed)
 
     def touched(self, gid: bytes, document_id: str) -> None:
         self._changed[gid] = document_id
@@ -135,6 +144,35 @@ def read_snapshot(path: Path) -> tuple[int, Iterator[SnapshotDocument]]:
         return read_legacy(path)
     manifest = read_manifest(path)
     return manifest.last_sequence, read_documents(manifest)
+
+
+def changed_since(manifest: Manifest, covered: tuple[SegmentInfo, ...]) -> tuple[Iterator[SnapshotDocument], set[bytes] | None]:
+    """For an index image taken with the snapshot whose segments were `covered`: the documents
+    of `manifest` whose newest record is a put in a segment written (or merged) since, in apply
+    order, and the UTF-8 ids of every document `manifest` holds (None: nothing to reconcile). When
+    `manifest` is the covered segments plus newer ones (no merge since), the newer ones' records,
+    removes included, are simply applied on top. Otherwise a document whose newest record is in a
+    covered segment has not changed since the image, and every record's id is read to find those:
+    cheap beside decoding and indexing."""
+    if manifest.segments[:len(covered)] == covered:  # only segments appended since: their records, in order
+        return read_documents(Manifest(manifest.path, manifest.last_sequence, manifest.segments[len(covered):])), None
+    directory, unchanged = manifest.path.parent, set(covered)
+    newest: dict[bytes, tuple[int, int]] = {}  # id → (segment index, record index); -1: removed
+    for index, segment in enumerate(manifest.segments):
+        for position, payload in enumerate(read_segment_payloads(directory, segment)):
+            kind, identifier = record_id(payload)
+            newest[identifier] = (index, position) if kind == PUT else (-1, -1)
+    wanted = {place for place in newest.values() if place[0] >= 0 and manifest.segments[place[0]] not in unchanged}
+    live = {identifier for identifier, place in newest.items() if place[0] >= 0}
+
+    def documents() -> Iterator[SnapshotDocument]:
+        for index in sorted({index for index, _ in wanted}):
+            segment = manifest.segments[index]
+            for position, payload in enumerate(read_segment_payloads(directory, segment)):
+                if (index, position) in wanted:
+                    yield decode_record(directory / segment.name, payload)
+
+    return documents(), live
 
 
 def verify_snapshot(path: Path) -> SnapshotError | None:

@@ -134,6 +134,24 @@ class DenseTensorColumn:
     def nbytes(self) -> int:
         return self._arena.nbytes + self._starts.nbytes + self._lengths.nbytes
 
+    def export_image(self, limit: int) -> dict[str, np.ndarray]:
+        """Under the DocumentDB lock: the used arena by reference (cells below `_used` are never
+        written again: appends go past it, widening and compaction make a new array) and copies
+        of the rows below `limit`."""
+        rows = self.values(limit)
+        return {"arena": rows.arena, "starts": rows.starts.copy(), "lengths": rows.lengths.copy(),
+                "garbage": np.array([self._garbage], dtype=np.int64)}
+
+    def load_image(self, arrays: dict[str, np.ndarray], limit: int) -> None:
+        arena, starts, lengths = arrays["arena"], arrays["starts"].astype(np.int64), arrays["lengths"].astype(np.int32)
+        if arena.dtype not in (np.dtype(_NARROW), np.dtype(self._declared)) or arena.ndim != 1 \
+                or len(starts) != limit or len(lengths) != limit \
+                or int(np.where(starts >= 0, starts + lengths, 0).max(initial=0)) > len(arena) \
+                or int(lengths.max(initial=0)) > self._cell_count:
+            raise ValueError(f"tensor rows of {self.name} do not fit its arena")
+        self._arena, self._used, self._garbage = arena.copy(), len(arena), int(arrays["garbage"][0])
+        self._starts, self._lengths = starts, lengths
+
     def _append(self, cells: np.ndarray) -> int:
         start = self._used
         if start + len(cells) > len(self._arena):  # grow by 1.25×: the arena is the big array

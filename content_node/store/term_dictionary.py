@@ -61,6 +61,28 @@ class TermDictionary:
         return (self._hashes.nbytes + self._hash_ids.nbytes + len(self._text)
                 + self._text_ends.nbytes + 120 * len(self._recent))
 
+    def export_image(self) -> dict[str, np.ndarray]:
+        """The term texts in id order (the hashes are per process: recomputed at load)."""
+        return {"text": np.frombuffer(bytes(self._text), dtype=np.uint8),
+                "text_ends": self._text_ends[: self._count].copy()}
+
+    @classmethod
+    def from_image(cls, arrays: dict[str, np.ndarray]) -> "TermDictionary":
+        dictionary = cls()
+        dictionary._text = bytearray(arrays["text"])
+        dictionary._text_ends = arrays["text_ends"].astype(np.int64)
+        dictionary._count = len(dictionary._text_ends)
+        ends = dictionary._text_ends.tolist()
+        if ends != sorted(ends) or (ends and ends[-1] != len(dictionary._text)):
+            raise ValueError("term text offsets are not ascending to the end of the text")
+        text = dictionary._text
+        dictionary._recent = {text[start:end].decode("utf-8"): term_id
+                              for term_id, (start, end) in enumerate(zip([0, *ends], ends))}
+        if len(dictionary._recent) != dictionary._count:
+            raise ValueError("a term is in the dictionary twice")
+        dictionary._consolidate()
+        return dictionary
+
     def _add(self, term: str) -> int:
         term_id = self._count
         self._text += term.encode("utf-8")

@@ -69,3 +69,25 @@ def test_stalled_node_gives_a_timely_degraded_answer(cluster, http):
         assert elapsed < 3.0
     finally:
         cluster.kill_node(1, signal.SIGCONT, wait=False)
+
+
+def test_a_graceful_restart_loads_the_index_image_and_answers_identically(cluster, http):
+    """SIGTERM: the node closes its databases, writing an index image (store/index_image.py); the
+    restarted node loads it instead of re-indexing and answers with the same hits, scores and
+    summaries."""
+    for i in range(30):
+        response = put(http, f"g{i}", {"title": f"graceful title {i}", "text": f"image restart words {'x ' * (i % 5)}{i}"})
+        assert response.status_code == 200
+    query = {"yql": 'select * from doc where text contains "image" or title contains "graceful"',
+             "ranking": "bm25", "hits": 50}
+    before = search(http, **query).json()["root"]
+    loaded = cluster.log_path("content-node-1").read_text().count(".img loaded")
+    cluster.kill_node(1, signal.SIGTERM)
+    assert list((cluster.data_dir / "content-node-1").rglob("index-*.img")), "no index image at shutdown"
+    cluster.restart_node(1)
+    wait_for(lambda: search(http, **query).json()["root"]["coverage"]["full"])
+    after = search(http, **query).json()["root"]
+    assert cluster.log_path("content-node-1").read_text().count(".img loaded") > loaded, "re-indexed instead"
+    assert after["fields"]["totalCount"] == before["fields"]["totalCount"] >= 30
+    assert [(h["id"], h["relevance"], h["fields"]) for h in after["children"]] == \
+        [(h["id"], h["relevance"], h["fields"]) for h in before["children"]]
