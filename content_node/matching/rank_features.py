@@ -94,13 +94,23 @@ class FeatureCalculator:
         return tf
 
     def term_hits(self, field: str, term: str, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(rows of the candidates whose `field` holds `term`, their term frequencies): work in
-        proportion to the posting list when it is not much longer than the candidates (a sequential
-        read beats a binary search per candidate, each a few cache misses), else binary search."""
+        """(rows of the candidates whose `field` holds `term`, their term frequencies): dense
+        candidates read the list in turn through a local id → row map; sparse sorted ones search
+        the shorter of the two in the longer (no map as long as the local id space to allocate);
+        others read in turn when the list is not much longer than the candidates, else search."""
         postings = self._postings(field, term)
         if not len(postings.doc_ids) or not len(candidates):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        if self.is_dense(candidates) or len(postings.doc_ids) <= _SEQUENTIAL_READS * len(candidates):
+        dense = self.is_dense(candidates)
+        sparse_sorted = not dense and _is_sorted(candidates)
+        if sparse_sorted and len(postings.doc_ids) <= len(candidates):
+            # a list shorter than sparse candidates: search its ids among them (a local id → row
+            # map would allocate and fill an array as long as the local id space for a few rows)
+            ids = postings.doc_ids
+            rows = np.minimum(np.searchsorted(candidates, ids), len(candidates) - 1)
+            hit = np.flatnonzero(candidates[rows] == ids)
+            return rows[hit], postings.term_freqs[hit].astype(np.float64)
+        if dense or (not sparse_sorted and len(postings.doc_ids) <= _SEQUENTIAL_READS * len(candidates)):
             row_of = self._row_index(candidates)
             ids = postings.doc_ids
             if ids[-1] >= len(row_of):
