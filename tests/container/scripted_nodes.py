@@ -12,7 +12,21 @@ from searchlib.wire.search_codec import (DocsumCall, SearchAnswer, SearchCall, d
                                          encode_search_call)
 
 
-class WireNode:
+class QuietReplica:
+    """The replica-upkeep calls a scripted node takes part in without doing anything: catch-up
+    (sync) succeeds at once, a merge repairs nothing, closing frees nothing."""
+
+    async def sync(self, peers, timeout: float, resync: bool = False) -> bool:
+        return True
+
+    async def merge(self, peers, timeout: float) -> MergeOutcome:
+        return MergeOutcome()
+
+    async def close(self) -> None:
+        pass
+
+
+class WireNode(QuietReplica):
     def __init__(self, key: int, group: int = 0) -> None:
         self.node = NodeAddress(key, group, f"scripted:{key}")
         self.documents: dict[str, dict] = {}
@@ -49,12 +63,3 @@ class WireNode:
 
     async def ping(self, timeout: float) -> NodeStatus:
         return NodeStatus(self.node.distribution_key, len(self.documents), "", True, 0, "ready")
-
-    async def sync(self, peers, timeout: float, resync: bool = False) -> bool:
-        return True
-
-    async def merge(self, peers, timeout: float) -> MergeOutcome:
-        return MergeOutcome()
-
-    async def close(self) -> None:
-        pass

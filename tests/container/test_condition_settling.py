@@ -16,15 +16,16 @@ from container.dispatch.content_client import NodeAddress
 from content_node.node import ContentNode
 from content_node.replica_merge import bucket_checksums
 from searchlib.timestamps import CLOCK
-from searchlib.wire.feed_codec import MergeOutcome, NodeStatus
+from searchlib.wire.feed_codec import NodeStatus
 from tests.container.test_update_repair import ServiceClient
+from tests.container.scripted_nodes import QuietReplica
 
 APP = Path(__file__).resolve().parents[2] / "schemas"
 ID = "id:test:doc::x"
 PATH = "/document/v1/test/doc/docid/x"
 
 
-class Replica(ServiceClient):
+class Replica(QuietReplica, ServiceClient):
     """A real node as the container's client: reached through the servicer and the codec."""
 
     def __init__(self, node: ContentNode, key: int) -> None:
@@ -36,15 +37,6 @@ class Replica(ServiceClient):
 
     async def ping(self, timeout: float) -> NodeStatus:
         return NodeStatus(self.node.distribution_key, 1, "", True, 0, "ready")
-
-    async def sync(self, peers, timeout: float, resync: bool = False) -> bool:
-        return True
-
-    async def merge(self, peers, timeout: float) -> MergeOutcome:
-        return MergeOutcome()
-
-    async def close(self) -> None:
-        pass
 
 
 @pytest.fixture

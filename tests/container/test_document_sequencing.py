@@ -13,12 +13,13 @@ from starlette.testclient import TestClient
 
 from container.app import create_app
 from container.dispatch.content_client import NodeAddress
-from searchlib.wire.feed_codec import FeedResult, MergeOutcome, NodeStatus
+from searchlib.wire.feed_codec import FeedResult, NodeStatus
+from tests.container.scripted_nodes import QuietReplica
 
 MUSIC = str(Path(__file__).resolve().parents[1] / "apps" / "music")
 
 
-class RecordingReplica:
+class RecordingReplica(QuietReplica):
     """A content node whose first update is slow; it records when each write starts and ends."""
 
     def __init__(self) -> None:
@@ -34,15 +35,6 @@ class RecordingReplica:
 
     async def ping(self, timeout: float) -> NodeStatus:
         return NodeStatus(0, 1, "", True, 0, "ready")
-
-    async def sync(self, peers, timeout: float, resync: bool = False) -> bool:
-        return True
-
-    async def merge(self, peers, timeout: float) -> MergeOutcome:
-        return MergeOutcome()
-
-    async def close(self) -> None:
-        pass
 
 
 def test_concurrent_updates_of_one_document_reach_the_node_in_timestamp_order_one_at_a_time():

@@ -23,8 +23,9 @@ from content_node.service import ContentNodeService
 from protos import content_node_pb2 as pb
 from searchlib.timestamps import CLOCK
 from searchlib.wire import feed_codec
-from searchlib.wire.feed_codec import FeedResult, MergeOutcome, NodeStatus
+from searchlib.wire.feed_codec import FeedResult, NodeStatus
 from tests.content_node.test_replica_merge import InProcessMergePeer
+from tests.container.scripted_nodes import QuietReplica
 
 APP = Path(__file__).resolve().parents[2] / "schemas"
 MUSIC = str(Path(__file__).resolve().parents[1] / "apps" / "music")
@@ -187,7 +188,7 @@ def test_a_repair_reaching_no_replica_is_an_error(replicas):
     assert bucket_checksums(a.node) == bucket_checksums(b.node)
 
 
-class ScriptedReplica:
+class ScriptedReplica(QuietReplica):
     """A content node for the handler tests: updates answer with a scripted base; puts are recorded."""
 
     def __init__(self, key: int, group: int, base: int, put_fails: bool = False) -> None:
@@ -210,15 +211,6 @@ class ScriptedReplica:
 
     async def ping(self, timeout: float) -> NodeStatus:
         return NodeStatus(self.node.distribution_key, 1, "", True, 0, "ready")
-
-    async def sync(self, peers, timeout: float, resync: bool = False) -> bool:
-        return True
-
-    async def merge(self, peers, timeout: float) -> MergeOutcome:
-        return MergeOutcome()
-
-    async def close(self) -> None:
-        pass
 
 
 def update_through_handler(nodes):

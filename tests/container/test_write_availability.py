@@ -15,12 +15,13 @@ from container.app import create_app
 from container.dispatch.content_client import NodeAddress, NodeUnavailable
 from searchlib.distribution import node_in_group
 from searchlib.docid import global_id
-from searchlib.wire.feed_codec import FeedResult, MergeOutcome, NodeStatus
+from searchlib.wire.feed_codec import FeedResult, NodeStatus
+from tests.container.scripted_nodes import QuietReplica
 
 MUSIC = str(Path(__file__).resolve().parents[1] / "apps" / "music")
 
 
-class FlakyNode:
+class FlakyNode(QuietReplica):
     """A content node that can be switched off (unreachable) and on again."""
 
     def __init__(self, key: int, group: int, alive: bool = True) -> None:
@@ -43,15 +44,6 @@ class FlakyNode:
     async def ping(self, timeout: float) -> NodeStatus:
         self._check()
         return NodeStatus(self.node.distribution_key, len(self.documents), "", True, 0, "ready")
-
-    async def sync(self, peers, timeout: float, resync: bool = False) -> bool:
-        return True
-
-    async def merge(self, peers, timeout: float) -> MergeOutcome:
-        return MergeOutcome()
-
-    async def close(self) -> None:
-        pass
 
 
 def owner_of(user_id: str, keys: list[int]) -> int:
