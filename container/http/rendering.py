@@ -11,18 +11,22 @@ import orjson
 from container.search.phases import ResultHit, SearchResult
 from container.search.grouping import render as render_grouping
 from searchlib.errors import ErrorCode
+from searchlib.tensor import Tensor
+from searchlib.tensor.result_forms import DEFAULT_FORM, tensor_in_form
 from searchlib.wire.search_codec import NodeError
 
 
-def render_value(value: object) -> object:
+def render_value(value: object, tensor_form: str = DEFAULT_FORM) -> object:
+    """`tensor_form`: presentation.format.tensors (searchlib/tensor/result_forms.py)."""
+    if isinstance(value, Tensor):
+        return tensor_in_form(value, tensor_form)
     if isinstance(value, float):
         if math.isnan(value):
             return "NaN"
         if math.isinf(value):
             return "Infinity" if value > 0 else "-Infinity"
         return value
-    short_form = getattr(value, "to_short_json", None)
-    return short_form() if short_form else value
+    return value
 
 
 def render_tree(value: object) -> object:
@@ -35,25 +39,26 @@ def render_tree(value: object) -> object:
 
 
 def render_hit(result_hit: ResultHit, source: str, phase_trace: dict | None = None,
-               selected: frozenset[str] | None = None) -> dict:
+               selected: frozenset[str] | None = None, tensor_form: str = DEFAULT_FORM) -> dict:
     """`selected`: the YQL select list (None for `select *`) - only those summary fields render."""
     source = result_hit.source or source
     hit = result_hit.hit
     fields: dict[str, object] = {}
     if hit.match_features:
-        fields["matchfeatures"] = {k: render_value(v) for k, v in hit.match_features.items()}
+        fields["matchfeatures"] = {k: render_value(v, tensor_form) for k, v in hit.match_features.items()}
     if phase_trace is not None:
         fields["phaseTrace"] = render_tree(phase_trace)
     if result_hit.document_id:
         fields["sddocname"] = result_hit.schema
         if result_hit.shows_documentid:
             fields["documentid"] = result_hit.document_id
-    fields.update(result_hit.fields)
+    fields.update((k, render_value(v, tensor_form) if isinstance(v, Tensor) else v)
+                  for k, v in result_hit.fields.items())
     if selected is not None:
         fields = {name: value for name, value in fields.items()
                   if name in selected or name in ("matchfeatures", "phaseTrace")}
     if result_hit.summary_features:
-        summary_features = {k: render_value(v) for k, v in result_hit.summary_features.items()}
+        summary_features = {k: render_value(v, tensor_form) for k, v in result_hit.summary_features.items()}
         summary_features["vespa.summaryFeatures.cached"] = 0.0
         fields["summaryfeatures"] = summary_features
     hit_id = result_hit.document_id or f"index:{source}/{hit.distribution_key}/{hit.global_id.hex()}"
@@ -72,7 +77,7 @@ def render_error(error: NodeError) -> dict:
 
 
 def render_result(result: SearchResult, source: str, timing: bool = False,
-                  select: tuple[str, ...] = ("*",)) -> dict:
+                  select: tuple[str, ...] = ("*",), tensor_form: str = DEFAULT_FORM) -> dict:
     root: dict[str, object] = {"id": "toplevel", "relevance": 1.0, "fields": {"totalCount": result.total_count}}
     if result.coverage is not None:
         coverage = result.coverage
@@ -85,9 +90,9 @@ def render_result(result: SearchResult, source: str, timing: bool = False,
         root["errors"] = [render_error(_without_server_text(e)) for e in result.errors]
     selected = None if "*" in select else frozenset(select)
     traces = result.hit_traces or [None] * len(result.hits)
-    children = [render_hit(h, source, t, selected) for h, t in zip(result.hits, traces)]
+    children = [render_hit(h, source, t, selected, tensor_form) for h, t in zip(result.hits, traces)]
     if result.grouping is not None:
-        children.append(render_grouping(result.grouping, lambda hit: render_hit(hit, source, None, selected)))
+        children.append(render_grouping(result.grouping, lambda hit: render_hit(hit, source, None, selected, tensor_form)))
     if children:
         root["children"] = children
     if result.phase_trace is not None:

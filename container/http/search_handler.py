@@ -79,7 +79,8 @@ class SearchHandler:
         outcome = SearchOutcome(query.profile, len(result.hits), result.total_count,
                                 degraded=result.coverage is not None and not result.coverage.full,
                                 failed=bool(result.errors) and not result.hits)
-        body = render_result(result, self._source, timing=query.timing, select=query.yql.select_fields)
+        body = render_result(result, self._source, timing=query.timing, select=query.yql.select_fields,
+                             tensor_form=query.tensor_form)
         return SearchAnswer(http_status(bool(result.hits), result.errors), render_json(body), outcome)
 
     def _error(self, code: ErrorCode, message: str) -> SearchAnswer:

@@ -29,6 +29,7 @@ from container.search.query import Query, QueryTimeout
 from container.search.query_embedding import query_features
 from container.search.request_parameters import read_bool
 from container.search.streaming import selection_for
+from container.search.summary_tensors import summary_tensor_types, typed_tensors
 from container.search.validation import resolve_sorting, validate_fields, validate_sorting
 from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.coverage import CoverageReport
@@ -290,13 +291,16 @@ async def fill(plan: SearchPlan, application: ApplicationPackage, cluster: Searc
                                                   searched[schema].generations)
         summaries.update(found)
         errors.extend(fill_errors)
-    filled = []
+    filled, tensor_types = [], {}
     for hit, schema in window:
         docsum = summaries.get(hit.global_id)
         summary = application.schemas[schema].summaries.get(query.summary_class or "default")
         shows_id = summary is None or any(f.name == "documentid" for f in summary.fields)
+        if schema not in tensor_types:
+            tensor_types[schema] = summary_tensor_types(application.schemas[schema], summary)
         filled.append(ResultHit(hit, schema) if docsum is None else
-                      ResultHit(hit, schema, docsum.document_id, docsum.fields, docsum.summary_features, shows_id))
+                      ResultHit(hit, schema, docsum.document_id, typed_tensors(docsum.fields, tensor_types[schema]),
+                                docsum.summary_features, shows_id))
     return Filled(filled, errors)
 
 

@@ -19,6 +19,7 @@ from searchlib.query.plain_text import SYNTAX_PARAMETER, without_query_syntax
 from searchlib.query.parse_cache import ParseCache
 from searchlib.query.yql import parse_yql
 from searchlib.schema.model import ApplicationPackage
+from searchlib.tensor.result_forms import DEFAULT_FORM, TENSOR_FORMS
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,7 @@ class Query:
     total_keep_rank_count: int | None = None
     bolding: bool = True  # presentation.bolding: query words in <hi> in dynamic and bolded summary fields
     streaming_selection: str = ""  # streaming mode: the group searched, as a document selection
+    tensor_form: str = DEFAULT_FORM  # presentation.format.tensors (searchlib/tensor/result_forms.py)
 
     @property
     def deadline(self) -> float:
@@ -142,6 +144,7 @@ def query_from(params: Mapping[str, str], application: ApplicationPackage, start
         total_rerank_count=_first_int(params, "ranking.secondPhase.totalRerankCount"),
         total_keep_rank_count=_first_int(params, "ranking.totalKeepRankCount"),
         bolding=rp.read_bool(params, "presentation.bolding", True),
+        tensor_form=rp.read_choice(params, "presentation.format.tensors", TENSOR_FORMS, DEFAULT_FORM),
         rank_score_drop_limit=rp.read_float(params, "ranking.rankScoreDropLimit", allow_infinite=True),
         global_phase_rerank_count=_first_int(params, "ranking.globalPhase.rerankCount"),
         search_path=params.get("model.searchPath", ""),

@@ -146,6 +146,15 @@ def read_bool(params: Mapping[str, str], name: str, default: bool = False) -> bo
     raise _cannot_set(name, text, "expected true or false")
 
 
+def read_choice(params: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    text = params.get(name)
+    if text is None or text == "":
+        return default
+    if text not in choices:
+        raise _cannot_set(name, text, "expected one of " + ", ".join(f"'{c}'" for c in choices))
+    return text
+
+
 def read_timeout_seconds(params: Mapping[str, str], default: float = 0.5) -> float:
     """`timeout=200ms`, `timeout=2s`, `timeout=0.5` (seconds)."""
     text = params.get("timeout")

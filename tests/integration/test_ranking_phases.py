@@ -74,6 +74,22 @@ def test_summary_features_rendered(http) -> None:
     assert summary["attribute(emb)"] == {"type": "tensor<float>(x[3])", "values": [6.0, 0.0, 1.0]}
 
 
+def test_presentation_format_tensors_shapes_fields_and_features(http) -> None:
+    params = {"yql": "select * from doc where true", "ranking": "phases", "hits": 1, "input.query(q)": "[1, 2, 3]"}
+    short = search(http, **params)["children"][0]["fields"]  # Vespa 8's default: short, with the type
+    assert short["emb"] == {"type": "tensor<float>(x[3])", "values": [6.0, 0.0, 1.0]}  # fed as {"values": ..}
+    long = search(http, **params, **{"presentation.format.tensors": "long"})["children"][0]["fields"]
+    assert long["emb"] == {"type": "tensor<float>(x[3])", "cells": [
+        {"address": {"x": "0"}, "value": 6.0}, {"address": {"x": "1"}, "value": 0.0},
+        {"address": {"x": "2"}, "value": 1.0}]}
+    assert long["summaryfeatures"]["attribute(emb)"] == long["emb"]
+    assert long["matchfeatures"]["scaled_emb"]["cells"][0] == {"address": {"x": "0"}, "value": 12.0}
+    value = search(http, **params, **{"presentation.format.tensors": "short-value"})["children"][0]["fields"]
+    assert (value["emb"], value["matchfeatures"]["scaled_emb"]) == ([6.0, 0.0, 1.0], [12.0, 0.0, 2.0])
+    response = http.get("/search/", params={**params, "presentation.format.tensors": "flat"})
+    assert response.status_code == 400 and response.json()["root"]["errors"][0]["code"] == 4
+
+
 def test_query_overrides_rerank_count_and_drop_limit(http) -> None:
     root = search(http, yql="select * from doc where true", ranking="phases", hits=10,
                   **{"ranking.secondPhase.rerankCount": 1, "input.query(q)": "[1, 1, 1]"})
