@@ -75,6 +75,7 @@ class ContentNode:
         self._require_replica_if_data_was_lost()
         self._searches = 0  # read without a lock: the idle trimmer only needs to see it move
         self._trimmer = IdleTrimmer(lambda: (self.last_sequence, self._searches))
+        self._prepare_programs()
         log.info("content node %d ready with %d documents", distribution_key, self.active_documents)
 
     @property
@@ -113,6 +114,18 @@ class ContentNode:
                 program = self._programs[key] = RankProgram(
                     schema, rank_profile, hidden_match_features(rank_profile), package_path=self.application.path)
             return program
+
+    def _prepare_programs(self) -> None:
+        """Compile every rank profile now, reading its constants and opening its ONNX sessions, as
+        Vespa does at deploy: the first query of a profile must not pay for a large constant or a
+        model load (it would time out). A profile that does not compile is logged and left to its
+        queries, which report the error as before; nothing here is evaluated per document."""
+        for schema_name, schema in self.application.schemas.items():
+            for profile_name in schema.rank_profiles:
+                try:
+                    self.program(schema_name, profile_name)
+                except Exception as error:  # noqa: BLE001 - one bad profile must not stop the node
+                    log.warning("rank profile %s/%s not prepared: %s", schema_name, profile_name, error)
 
     def search(self, schema_name: str, profile: str, params: matcher.SearchParams,
                view_seconds: float = 10.0) -> matcher.SearchOutcome:

@@ -4,11 +4,14 @@ check `phasedsearch up` makes before it starts processes.
 The loader (searchlib.schema.application) stops at the first error; here each schema, profile file
 and services.xml is parsed on its own so every file's first error is reported, then (when they all
 parse) the package is compiled, every rank profile type-checked on its own, and every file the
-package refers to (ONNX models, tokenizers, constant files) looked for on disk.
+package refers to (ONNX models, tokenizers, constant files) looked for on disk. Each ONNX file is
+opened with onnxruntime (CPU, no graph optimization: a check, not a load for serving), so a file the
+runtime cannot load (corrupt, an IR version too new) is refused here, not on every query.
 """
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator
@@ -31,6 +34,7 @@ _SCHEMA_DIRS = ("schemas", "searchdefinitions")
 _FETCHABLE = {f"models/{folder}/{name}" for folder, (_, files) in MODELS.items() for name in files} | {
     f"models/{folder}/{name}" for folder, name in DERIVED}
 _MODEL_KEYS = set(_MODEL_ELEMENTS)  # the config keys services.py gives file references
+_ORT_SOURCE_FRAME = re.compile(r"\S+\.(?:cc|cpp|h):\d+ \S*\(.*?\) ")  # "model.cc:256 Model::Model(...) "
 _REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
@@ -189,6 +193,8 @@ def _missing_model_files(root: Path, models: Iterable) -> Iterator[Problem]:
             continue
         if not _exists(root, model.file):
             yield _missing(str(model.location), root, model.file, f"onnx-model {model.name}")
+        elif error := _onnx_load_error(root / model.file):
+            yield Problem(str(model.location), f"onnx-model {model.name}: {error}")
 
 
 def _missing_component_files(root: Path, services: Path, components: Iterable) -> Iterator[Problem]:
@@ -205,6 +211,8 @@ def _missing_component_files(root: Path, services: Path, components: Iterable) -
                 continue
             if not _exists(root, reference):
                 yield _missing(location, root, reference, f"component {component.id}")
+            elif reference.lower().endswith(".onnx") and (error := _onnx_load_error(root / reference)):
+                yield Problem(location, f"component {component.id}: {error}")
 
 
 def _model_store_problems(services) -> Iterator[Problem]:
@@ -227,6 +235,29 @@ def _client_certificate_problems(root: Path, clients: Iterable) -> Iterator[Prob
             if not _exists(root, file):
                 yield Problem(str(client.location), f"client '{client.id}': certificate file '{file}' not found "
                                                     f"in {root}", missing=file)
+
+
+def _onnx_load_error(path: Path) -> str:
+    """onnxruntime's reason it cannot open the model at `path` ("" when it can)."""
+    stat = path.stat()
+    return _session_error(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)  # one session per file per check, however many profiles refer to it
+def _session_error(path: str, _mtime_ns: int, _size: int) -> str:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    options.log_severity_level = 4  # the reason is reported here, not in onnxruntime's own log
+    try:
+        onnxruntime.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # noqa: BLE001 - onnxruntime raises its own exception types
+        message = " ".join(str(error).split())
+        message = _ORT_SOURCE_FRAME.sub("", message.split("failed:", 1)[-1])  # the reason, not its C++ origin
+        return f"onnxruntime cannot load '{path}': {message}"
+    return ""
 
 
 def _exists(root: Path, reference: str) -> bool:

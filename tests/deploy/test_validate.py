@@ -8,6 +8,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from deploy.cli_common import check_package
+from deploy.local_cluster import ClusterError
 from deploy.processes import REPO_ROOT, child_environment, free_ports
 from deploy.settings import default_app_dir
 
@@ -133,3 +137,55 @@ def test_up_of_a_package_copied_without_its_models_fails_fast_and_names_them(tmp
     assert f"run `phasedsearch models fetch --into {app / 'models'}`" in done.stderr
     assert "Traceback" not in done.stderr and "cluster is up" not in done.stdout
     assert not (tmp_path / "home" / "cluster.json").exists()  # nothing was started
+
+
+ONNX_SD = """schema doc {
+    document doc {
+        field x type tensor<float>(d0[1], d1[2]) { indexing: attribute }
+    }
+    rank-profile good {
+        onnx-model m { file: models/good.onnx }
+        first-phase { expression: sum(onnx(m)) }
+    }
+    rank-profile corrupt {
+        onnx-model m { file: models/corrupt.onnx }
+        first-phase { expression: sum(onnx(m)) }
+    }
+    rank-profile too_new {
+        onnx-model m { file: models/too_new.onnx }
+        first-phase { expression: sum(onnx(m)) }
+    }
+}
+"""
+
+
+def test_validate_refuses_onnx_files_the_runtime_cannot_load_and_names_them(tmp_path):
+    """Issue #18: a corrupt model or one with an IR version too new passed validate, then every query
+    failed; now onnxruntime opens each model and its message is reported at the onnx-model block."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    app = write(tmp_path / "app", {"schemas/doc.sd": ONNX_SD})
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 2])])
+    (app / "models").mkdir()
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8),
+              str(app / "models" / "good.onnx"))
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=99),
+              str(app / "models" / "too_new.onnx"))
+    (app / "models" / "corrupt.onnx").write_bytes(b"\x08\x07this is not a model" * 8)
+    done = run_cli("validate", "--app", str(app))
+    assert done.returncode == 1, done.stderr
+    errors = located(done.stdout)
+    assert [(file, line) for file, line, *_ in errors] == [("doc.sd", 10), ("doc.sd", 14)], errors
+    assert "onnx-model m: onnxruntime cannot load" in errors[0][3] and "corrupt.onnx" in errors[0][3]
+    assert "Protobuf parsing failed" in errors[0][3]  # onnxruntime's own reasons, without its C++ frames
+    assert "too_new.onnx" in errors[1][3] and "Unsupported model IR version: 99" in errors[1][3]
+    with pytest.raises(ClusterError, match="cannot be started(.|\n)*corrupt.onnx"):  # `up` checks the same
+        check_package(app)
+    (app / "models" / "too_new.onnx").unlink()
+    (app / "models" / "corrupt.onnx").write_bytes((app / "models" / "good.onnx").read_bytes())
+    (app / "models" / "too_new.onnx").write_bytes((app / "models" / "good.onnx").read_bytes())
+    done = run_cli("validate", "--app", str(app))
+    assert (done.returncode, done.stdout) == (0, ""), done.stderr

@@ -282,3 +282,15 @@ def test_env_device_falls_back_to_cpu_with_one_log_line_and_per_hit_batches(monk
     assert [h.relevance for h in outcome.hits] == [30.0, 20.0, 10.0]
     assert sum("CUDA is not available" in r.getMessage() for r in caplog.records) == 1
     assert any(f"on {CPU}, batch size 1," in line for line in outcome.trace)
+
+
+def test_preload_compiles_every_global_phase_and_opens_each_model_before_the_first_query():
+    """At container start (issue #18): the first query of a profile then loads and compiles nothing."""
+    from container.ranking.global_phase import GlobalPhaseRanker
+
+    loaded = []
+    ranker = GlobalPhaseRanker(_gpu_app(), model_loader=lambda settings: loaded.append(settings))
+    ranker.preload()
+    profiles = {("doc", p) for p in ("own-device", "env-device", "env-default")}
+    assert profiles <= set(ranker._setups) and all(ranker._setups[key] is not None for key in profiles)
+    assert sorted(s.gpu_device == 2 for s in loaded) == [False, False, True]  # one load per model
