@@ -112,7 +112,7 @@ class ContentNode:
                     raise InvalidParameterError(
                         f"schema '{schema_name}' does not contain requested rank profile '{key[1]}'")
                 program = self._programs[key] = RankProgram(
-                    schema, rank_profile, hidden_match_features(rank_profile), package_path=self.application.path)
+                    schema, rank_profile, hidden_match_features(rank_profile, self.application.path or None), package_path=self.application.path)
             return program
 
     def _prepare_programs(self) -> None:

@@ -17,13 +17,14 @@ the container (which evaluates the global phase) derive the same answer from the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Mapping
 
 from searchlib.expression import ast as A
 from searchlib.expression import compile_expression
 from searchlib.expression.api import CompiledExpression
 from searchlib.expression.parser import parse_expression
-from searchlib.rank_values import parse_constant_values
+from searchlib.schema.constants import load_constant_values
 from searchlib.schema.model import OnnxModel, RankProfile
 
 DEFAULT_GLOBAL_RERANK_COUNT = 100
@@ -60,12 +61,12 @@ class GlobalPhaseSetup:
     query_features: tuple[str, ...]
 
 
-def global_phase_setup(profile: RankProfile) -> GlobalPhaseSetup | None:
-    """None when the profile has no global phase."""
+def global_phase_setup(profile: RankProfile, package_path: str | Path | None = None) -> GlobalPhaseSetup | None:
+    """None when the profile has no global phase. `package_path`: where `file:` constants are read."""
     phase = profile.global_phase
     if phase is None:
         return None
-    constants = parse_constant_values(profile)
+    constants = load_constant_values(profile, package_path)
     # Zero-argument functions listed in match-features are reused from the hits, not inlined.
     shipped = {name for name in profile.match_features if name in profile.functions
                and not profile.functions[name].parameters}
@@ -115,9 +116,9 @@ def global_phase_setup(profile: RankProfile) -> GlobalPhaseSetup | None:
                             onnx_inputs, tuple(document), hidden, tuple(query))
 
 
-def hidden_match_features(profile: RankProfile) -> tuple[str, ...]:
+def hidden_match_features(profile: RankProfile, package_path: str | Path | None = None) -> tuple[str, ...]:
     """What the content nodes must add to the match-features of this profile's hits."""
-    setup = global_phase_setup(profile)
+    setup = global_phase_setup(profile, package_path)
     return setup.hidden_match_features if setup else ()
 
 

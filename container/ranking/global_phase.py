@@ -71,7 +71,7 @@ class GlobalPhaseRanker:
         key = (schema, profile)
         if key not in self._setups:
             rank_profile = self.application.schemas[schema].rank_profiles[profile]
-            self._setups[key] = global_phase_setup(rank_profile)
+            self._setups[key] = global_phase_setup(rank_profile, self.application.path or None)
             self._defaults[key] = parse_input_defaults(rank_profile)
         return self._setups[key]
 

@@ -199,3 +199,30 @@ def test_float_activation_cross_encoder_batches_equal_per_hit_scores(package):
         assert got[i + 1] == pytest.approx(float(expected), abs=1e-3)
     int8 = _direct_scores("model.onnx", rows, 1)
     assert np.abs(per_hit - int8).max() < 1.0 and got[1] > got[2]
+
+
+def test_a_global_phase_reads_file_constants_from_the_package(tmp_path):
+    # the container's global phase compiles constants as the content nodes do: `file:` ones too
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "constants").mkdir()
+    (tmp_path / "constants" / "w.json").write_text('{"values": [2.0, 10.0]}')
+    (tmp_path / "schemas" / "doc.sd").write_text("""
+schema doc {
+    document doc {
+        field pop type double { indexing: attribute }
+    }
+    rank-profile weighted {
+        constants { w tensor<float>(x[2]): file: constants/w.json }
+        first-phase { expression: attribute(pop) }
+        global-phase { expression: attribute(pop) * reduce(constant(w), sum) }
+    }
+}
+""")
+    (tmp_path / "services.xml").write_text(
+        '<services version="1.0"><container id="c" version="1.0"><search/></container>'
+        '<content id="d" version="1.0"><redundancy>1</redundancy><documents><document type="doc" mode="index"/>'
+        '</documents><nodes><node hostalias="node1" distribution-key="0"/></nodes></content></services>')
+    package = load_application(tmp_path)
+    assert set(hidden_match_features(package.schemas["doc"].rank_profiles["weighted"], package.path)) == {"attribute(pop)"}
+    outcome = GlobalPhaseRanker(package).rerank("doc", "weighted", [hit(1, 1.0, **{"attribute(pop)": 3.0})], {}, 10)
+    assert outcome.hits[0].relevance == pytest.approx(36.0)
