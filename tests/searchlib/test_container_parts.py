@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import onnx
 import pytest
+from onnx import TensorProto, helper
 
 from deploy.app_check import validate_package
 from searchlib.errors import SchemaError
@@ -43,11 +45,17 @@ CASES = [
 ]
 
 
+def identity_model(path: Path) -> None:
+    value = [helper.make_tensor_value_info(name, TensorProto.FLOAT, [1]) for name in ("x", "y")]
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "identity", value[:1], value[1:])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), str(path))
+
+
 def package(tmp_path: Path, extra: str) -> Path:
     (tmp_path / "schemas").mkdir()
     (tmp_path / "schemas" / "doc.sd").write_text(DOC)
     (tmp_path / "services.xml").write_text(SERVICES.format(extra=extra))
-    (tmp_path / "m.onnx").write_bytes(b"")
+    identity_model(tmp_path / "m.onnx")  # validate opens every model with onnxruntime
     (tmp_path / "t.json").write_text("{}")
     return tmp_path
 
