@@ -222,6 +222,7 @@ def decode_record(path: Path, payload: bytes) -> SnapshotDocument:
 
 
 _STAMP_TAIL = re.compile(rb',?"ts":(\d+)(?:,"origin":(\d+))?}\Z')  # put_record/remove_record write them last
+_STAMP_TAIL_BYTES = len(b',"ts":%d,"origin":%d}' % (2**64, 2**64))  # the longest tail those two write
 
 
 def read_stamps(manifest: Manifest) -> Iterator[SnapshotDocument]:
@@ -233,7 +234,7 @@ def read_stamps(manifest: Manifest) -> Iterator[SnapshotDocument]:
         for payload in read_segment_payloads(directory, segment):
             kind, id_length, meta_length, _ = _PAYLOAD.unpack_from(payload)
             start = _PAYLOAD.size + id_length
-            tail = _STAMP_TAIL.search(payload, max(start, start + meta_length - 80), start + meta_length)
+            tail = _STAMP_TAIL.search(payload, max(start, start + meta_length - _STAMP_TAIL_BYTES), start + meta_length)
             timestamp = None if tail is None else int(tail.group(1))
             origin = int(tail.group(2)) if tail is not None and tail.group(2) else 0
             yield SnapshotDocument(payload[_PAYLOAD.size: start].decode(), {}, {}, removed=kind == REMOVE,
