@@ -13,6 +13,7 @@ from content_node.node import ContentNode
 from content_node.service import ContentNodeService
 from content_node.tls import server_credentials
 from protos import content_node_pb2_grpc as pb_grpc
+from searchlib.stop_progress import reporting
 from searchlib.tls import TlsMaterial
 
 log = logging.getLogger("content_node")
@@ -47,5 +48,6 @@ def run_until_signalled(node: ContentNode, host: str, port: int, tls: TlsMateria
         signal.signal(signum, lambda *_: stop.set())
     stop.wait()
     log.info("content node %d stopping", node.distribution_key)
-    server.stop(grace=2).wait()
-    node.close()
+    with reporting(node.data_dir):  # the launcher waits while the close's image progresses
+        server.stop(grace=2).wait()
+        node.close()

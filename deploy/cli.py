@@ -102,9 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "error with file:line:column, models and files included (exit 1 if any)")
     validate.add_argument("--app", required=True, help="application package directory")
 
-    down = add("down", cmd_down, "stop the local cluster (SIGTERM, then SIGKILL after a grace period)")
+    down = add("down", cmd_down, "stop the local cluster (SIGTERM; SIGKILL for a process that stops progressing)")
     data_dir_option(down)
-    down.add_argument("--grace", type=float, default=10.0, help="seconds between SIGTERM and SIGKILL")
+    down.add_argument("--grace", type=float, default=10.0,
+                      help="seconds a process is given after SIGTERM, or after a content node last reported "
+                           "progress on its shutdown work (the index image), before SIGKILL")
+    down.add_argument("--max-wait", type=float, default=600.0,
+                      help="seconds after which a node still writing its shutdown work is killed anyway")
 
     status = add("status", cmd_status, "show processes, node health and documents per node")
     data_dir_option(status)

@@ -73,7 +73,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_down(args: argparse.Namespace) -> int:
     data_dir = cluster_data_dir(args.data_dir)
-    cluster = cluster_from_state(data_dir, stop_grace=args.grace)
+    cluster = cluster_from_state(data_dir, stop_grace=args.grace, stop_limit=args.max_wait)
     if cluster is None:
         print(f"no cluster recorded in {data_dir}", file=sys.stderr)
         return EXIT_OK

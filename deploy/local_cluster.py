@@ -42,6 +42,7 @@ from searchlib.schema.application import load_application
 STATE_FILE = "cluster.json"
 STATE_VERSION = 1
 TERMINATING_SIGNALS = {signal.SIGTERM, signal.SIGKILL, signal.SIGINT, signal.SIGQUIT}
+STOP_LIMIT = 600.0  # seconds a stopping node that keeps reporting progress is waited for at most
 
 
 class ClusterError(RuntimeError):
@@ -82,6 +83,7 @@ class _Process:
     pid: int | None = None
     popen: subprocess.Popen | None = field(default=None, repr=False)
     log_offset: int = 0  # where the current run's output starts in the log
+    data_dir: Path | None = None  # a content node's: where it reports progress while it stops
 
     def log_tail(self, lines: int = 30) -> str:
         return processes.tail(self.log_path, lines, since=self.log_offset)
@@ -135,7 +137,8 @@ def content_nodes_argument(specs: Sequence[NodeSpec]) -> str:
 class LocalCluster:
     def __init__(self, app_dir: str | Path, data_dir: str | Path, nodes: int = 2, port: int = 0,
                  groups: int = 1, *, detach: bool = False, commands: ClusterCommands | None = None,
-                 startup_timeout: float = 120.0, stop_grace: float = 10.0, keep_going: bool = False,
+                 startup_timeout: float = 120.0, stop_grace: float = 10.0, stop_limit: float = STOP_LIMIT,
+                 keep_going: bool = False,
                  node_ports: Sequence[int] = (), tls: bool = False, token_file: str | Path | None = None) -> None:
         if nodes < 1 or groups < 1 or nodes % groups:
             raise ClusterError(f"{nodes} nodes cannot be split into {groups} equal groups")
@@ -153,7 +156,7 @@ class LocalCluster:
         self.detach = detach  # True for `phasedsearch up`: the processes outlive this Python process
         self.commands = commands or DEFAULT_COMMANDS
         self.startup_timeout = startup_timeout
-        self.stop_grace = stop_grace
+        self.stop_grace, self.stop_limit = stop_grace, stop_limit  # see processes.stop_processes
         self.keep_going = keep_going
         self.failed_nodes: dict[int, str] = {}  # key → why it exited (keep_going only)
         self.nodes: list[NodeSpec] = []
@@ -443,7 +446,8 @@ class LocalCluster:
                     *(["--tls-dir", str(self.tls_root / name)] if state.get("tls") else [])]
             content_nodes[spec.distribution_key] = _Process(
                 name, spec.port, argv, self.log_path(name),
-                marker=f"--distribution-key {spec.distribution_key} --port {spec.port}", pid=node.get("pid"))
+                marker=f"--distribution-key {spec.distribution_key} --port {spec.port}", pid=node.get("pid"),
+                data_dir=self.data_dir / name)
         container_port = state["container"]["port"]
         argv = [*self.commands.container, "--app", app_dir, "--port", str(container_port),
                 "--content-nodes", content_nodes_argument(specs),
@@ -474,17 +478,10 @@ class LocalCluster:
             self._atexit_registered = True
 
     def _terminate(self, targets: Sequence[_Process]) -> None:
-        """SIGTERM all targets at once, then SIGKILL whatever outlives the grace period."""
-        running = [process for process in targets if process.pid and process.is_running()]
-        for process in running:
-            processes.send_signal(process.pid, signal.SIGTERM)
-            processes.send_signal(process.pid, signal.SIGCONT)  # a stopped process must run to exit
-        deadline = time.monotonic() + self.stop_grace
-        for process in running:
-            remaining = max(0.0, deadline - time.monotonic())
-            if not processes.wait_for_exit(process.pid, process.popen, remaining):
-                processes.send_signal(process.pid, signal.SIGKILL)
-                processes.wait_for_exit(process.pid, process.popen, 10.0)
+        """SIGTERM all targets at once; SIGKILL one that stops progressing (processes.stop_processes)."""
+        running = [processes.Stopping(process.pid, process.popen, process.data_dir)
+                   for process in targets if process.pid and process.is_running()]
+        processes.stop_processes(running, self.stop_grace, self.stop_limit)
         for process in targets:
             if not process.is_running():
                 process.pid = None
@@ -537,14 +534,14 @@ def _json_or_none(response: httpx.Response) -> Any:
 
 
 def cluster_from_state(data_dir: str | Path, *, commands: ClusterCommands | None = None,
-                       stop_grace: float = 10.0) -> LocalCluster | None:
+                       stop_grace: float = 10.0, stop_limit: float = STOP_LIMIT) -> LocalCluster | None:
     """The cluster recorded in data_dir (as `up` left it), or None if there is none."""
     state = read_state(data_dir)
     if state is None:
         return None
     cluster = LocalCluster(state["app"], data_dir, nodes=len(state["content_nodes"]),
                            port=state["container"]["port"], groups=state["groups"], detach=True,
-                           commands=commands, stop_grace=stop_grace, tls=bool(state.get("tls")),
+                           commands=commands, stop_grace=stop_grace, stop_limit=stop_limit, tls=bool(state.get("tls")),
                            token_file=state.get("token_file"))
     cluster._adopt(state)
     return cluster

@@ -12,8 +12,11 @@ import signal
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
+
+from searchlib.stop_progress import read_progress
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
@@ -120,6 +123,53 @@ def wait_for_exit(pid: int, popen: subprocess.Popen | None, timeout: float) -> b
             return True
         time.sleep(0.05)
     return not pid_is_running(pid)
+
+
+@dataclass(frozen=True, slots=True)
+class Stopping:
+    """A process to stop, and the work count it reports while it stops (None: no report)."""
+
+    pid: int
+    popen: subprocess.Popen | None
+    progress_dir: Path | None = None  # where it reports (a content node's data directory)
+
+    def progress(self) -> int | None:
+        return None if self.progress_dir is None else read_progress(self.progress_dir, self.pid)
+
+    def exited(self) -> bool:
+        return self.popen.poll() is not None if self.popen is not None else not pid_is_running(self.pid)
+
+
+def stop_processes(targets: Sequence[Stopping], grace: float, limit: float) -> list[int]:
+    """SIGTERM every target at once; SIGKILL one still running `grace` seconds after the last
+    change of its reported work count (searchlib/stop_progress.py: a node writing its index image
+    keeps moving it, a hung one does not), or `limit` seconds after the SIGTERM in any case.
+    Returns the pids that had to be killed."""
+    for target in targets:
+        send_signal(target.pid, signal.SIGTERM)
+        send_signal(target.pid, signal.SIGCONT)  # a stopped process must run to exit
+    started = time.monotonic()
+    final = started + max(grace, limit)
+    waiting = [(target, [target.progress(), started + grace]) for target in targets]
+    killed = []
+    while waiting:
+        still = []
+        for target, seen in waiting:
+            if target.exited():
+                continue
+            now = time.monotonic()
+            if (count := target.progress()) is not None and count != seen[0]:
+                seen[:] = [count, now + grace]
+            if now < min(seen[1], final):
+                still.append((target, seen))
+                continue
+            send_signal(target.pid, signal.SIGKILL)
+            wait_for_exit(target.pid, target.popen, 10.0)
+            killed.append(target.pid)
+        waiting = still
+        if waiting:
+            time.sleep(0.1)
+    return killed
 
 
 def send_signal(pid: int, sig: int) -> None:

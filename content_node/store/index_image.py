@@ -6,11 +6,15 @@ Why whole images, written now and then, and not per segment: posting lists, stat
 local id space are global to a field, so a per-segment index would have to be merged (and its
 removes applied) at every load. Instead, as the HNSW graphs (vector_indexes.py), an image is
 written at the cut of a snapshot when the documents changed since the previous image reach
-1/`DUE_FRACTION` of the live ones, at every full snapshot and at close: its cost is linear in the
-corpus, so a constant per write amortized. A restart loads the newest image at or before the
-snapshot it recovers from, re-applies only the documents whose newest record in that snapshot is
-in a segment the image did not cover (snapshots.py `changed_since`), removes those the snapshot no
-longer holds, then replays the log as before. A graceful restart thus re-indexes nothing.
+1/`DUE_FRACTION` of the live ones (by the background snapshot thread: the arrays are captured under
+the lock, written outside it) and at every full snapshot: its cost is linear in the corpus, so a
+constant per write amortized. At close an image is written only when more documents changed since
+the last one than re-indexing at restart would take about as long as writing it (`CLOSE_SKIP_*`):
+a close after a recent image writes only the snapshot's short segment. A restart loads the newest
+image at or before the snapshot it recovers from, re-applies only the documents whose newest record
+in that snapshot is in a segment the image did not cover (snapshots.py `changed_since`), removes
+those the snapshot no longer holds, then replays the log as before. A close that does write an
+image reports its progress (searchlib/stop_progress.py), so `phasedsearch down` waits for it.
 
 An image keeps the local ids as they were, dead rows included (re-indexing compacts them): one
 with more dead rows than live ones is not loaded, so dead rows stay bounded.
@@ -45,6 +49,7 @@ from content_node.store.snapshot import SnapshotDocument
 from content_node.store.snapshots import Cut, changed_since
 from content_node.store.wal import fsync_directory, replaced_durably
 from searchlib.schema.model import Schema
+from searchlib.stop_progress import advance
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +57,13 @@ IMAGE_PREFIX = "index-"
 IMAGE_SUFFIX = ".img"
 DUE_FRACTION = 8  # an image once the documents changed since the last one are 1/8 of the live ones
 DUE_MINIMUM = 10_000  # ... but not for fewer changes than this (small corpora re-index in seconds)
+CLOSE_SKIP_MAX = 5_000  # a close writes no image when at most this many documents changed since the last
+CLOSE_SKIP_FRACTION = 32  # ... and at most 1/32 of the live ones (re-indexing one costs ~32× its share of an image)
 _MAGIC = b"PSIMG\x00"
 _VERSION = 1
 _PREAMBLE = struct.Struct("<6sHII")
 _ALIGN = 64
+_CHUNK = 1 << 24  # bytes an array is written in, one unit of progress each (a stopping node reports it)
 
 
 class ImageError(Exception):
@@ -107,6 +115,7 @@ def write_image(directory: Path, sequence: int, segments: tuple[SegmentInfo, ...
             raise TypeError(f"{name}: object arrays are not saved")
         entries.append([name, array.dtype.str, list(array.shape), offset, array.nbytes, zlib.crc32(array)])
         offset += -(-array.nbytes // _ALIGN) * _ALIGN
+        advance()
     header = json.dumps({"sequence": sequence, "limit": limit, "arrays": entries,
                          "segments": [[s.name, s.entries, s.bytes] for s in segments]}).encode()
     start = -(-(_PREAMBLE.size + len(header)) // _ALIGN) * _ALIGN
@@ -116,7 +125,10 @@ def write_image(directory: Path, sequence: int, segments: tuple[SegmentInfo, ...
         position = _PREAMBLE.size + len(header)
         for (_, _, _, offset, size, _), array in zip(entries, arrays.values()):
             handle.write(b"\x00" * (start + offset - position))
-            handle.write(memoryview(array).cast("B") if size else b"")
+            data = memoryview(array).cast("B") if size else memoryview(b"")
+            for chunk in range(0, size, _CHUNK):
+                handle.write(data[chunk: chunk + _CHUNK])
+                advance()
             position = start + offset + size
     fsync_directory(directory)
     crash_point("image-directory-fsync")
@@ -198,7 +210,7 @@ class IndexImages:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.changes = 0  # documents changed since the newest image (or not in any image)
-        self.closing = False  # the next snapshot is the one at close: write an image if anything changed
+        self.closing = False  # the next snapshot is the one at close (see CLOSE_SKIP_MAX)
         self._unsupported: str | None = None
 
     def capture(self, cut: Cut | None, local_ids: LocalIds, documents: DocumentStore,
@@ -206,8 +218,9 @@ class IndexImages:
         """Under the DocumentDB lock, at `cut` (None: nothing changed since the newest snapshot):
         the arrays of an image, if one is due."""
         self.changes += len(cut.changed) if cut is not None else 0
-        due = self.closing or (cut is not None and cut.full) or \
-            self.changes >= max(DUE_MINIMUM, local_ids.alive_count // DUE_FRACTION)
+        alive = local_ids.alive_count
+        due = (cut is not None and cut.full) or self.changes >= max(DUE_MINIMUM, alive // DUE_FRACTION) or \
+            (self.closing and self.changes > min(CLOSE_SKIP_MAX, alive // CLOSE_SKIP_FRACTION))
         if self._unsupported or not self.changes or not due:
             return None
         limit = local_ids.limit
@@ -220,6 +233,7 @@ class IndexImages:
             return None
         for name, index in indexes.items():
             arrays.update(prefixed(f"index.{name}", index.export_image(limit)))
+            advance()
         return Captured(limit, arrays)
 
     def write(self, manifest: Manifest | None, captured: Captured | None) -> None:

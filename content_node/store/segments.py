@@ -44,6 +44,7 @@ from google_crc32c import Checksum, value as crc32c
 from content_node.store.snapshot import SnapshotDocument, SnapshotError
 from content_node.store.tensor_column import DenseTensorRows
 from content_node.store.wal import fsync_directory, replaced_durably
+from searchlib.stop_progress import advance
 
 MANIFEST_PREFIX = "manifest-"
 MANIFEST_SUFFIX = ".json"
@@ -173,6 +174,8 @@ def write_segment(directory: Path, number: int, payloads: Iterable[bytes]) -> Se
             handle.write(payload)
             entries += 1
             size += _RECORD.size + len(payload)
+            if not entries & 1023:
+                advance()  # a stopping node reports it (searchlib/stop_progress.py)
     return SegmentInfo(final.name, entries, size)
 
 
@@ -202,6 +205,8 @@ def read_segment_payloads(directory: Path, segment: SegmentInfo) -> Iterator[byt
                 raise SnapshotError(path, offset, "record checksum mismatch")
             count += 1
             offset += _RECORD.size + length
+            if not count & 1023:
+                advance()
             yield payload
     if count != segment.entries:
         raise SnapshotError(path, offset, f"holds {count} records, the manifest says {segment.entries}")

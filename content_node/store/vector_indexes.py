@@ -30,6 +30,7 @@ from content_node.store.hnsw_index import VectorFieldIndex
 from content_node.store.local_ids import LocalIds
 from content_node.store.tensor_column import DenseTensorColumn
 from searchlib.schema.model import Field, Schema
+from searchlib.stop_progress import advance
 from searchlib.tensor import TensorType
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ class VectorIndexes:
         self.directory.mkdir(parents=True, exist_ok=True)
         for name in self._declared:
             self.fields[name].save(self.directory, f"{name}.{sequence}", global_ids)
+            advance()  # a stopping node reports it (searchlib/stop_progress.py)
         self._changes = 0
         for path in self.directory.iterdir():
             found = _SAVED.match(path.name)

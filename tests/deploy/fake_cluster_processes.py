@@ -40,10 +40,27 @@ def run_content_node(argv: list[str]) -> None:
     server.bind((args.host, args.port))
     server.listen(16)
     print(f"fake content node {args.distribution_key} listening on {args.port}", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, lambda *_: stop_slowly(data_dir))
     while True:
         connection, _ = server.accept()
         connection.close()
+
+
+def stop_slowly(data_dir: Path) -> None:
+    """Shutdown work as `stop-work.json` in the data dir scripts it ({"seconds": S, "progress": bool}),
+    reported as a real node reports its index image (searchlib/stop_progress.py); then `stopped.txt`."""
+    from searchlib.stop_progress import advance, reporting
+    try:
+        work = json.loads((data_dir / "stop-work.json").read_text())
+    except FileNotFoundError:
+        work = {"seconds": 0, "progress": True}
+    with reporting(data_dir, interval=0.1):
+        deadline = time.monotonic() + work["seconds"]
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            advance(1 if work["progress"] else 0)
+    (data_dir / "stopped.txt").write_text("clean\n")
+    sys.exit(0)
 
 
 def node_is_up(address: str) -> bool:

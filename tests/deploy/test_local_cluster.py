@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -194,3 +195,35 @@ def test_fixed_node_ports_are_refused_for_several_content_clusters(tmp_path):
     two_clusters = Path(__file__).resolve().parents[1] / "apps" / "two_clusters"
     with pytest.raises(ClusterError, match="2 content clusters"):
         LocalCluster(two_clusters, tmp_path / "data", nodes=1, node_ports=[free_ports(1)[0]]).start()
+
+
+def scripted_stop(data_dir: Path, key: int, seconds: float, progress: bool) -> Path:
+    """Make content node `key` (a stand-in) work `seconds` when stopped, reporting progress or not."""
+    (data_dir / f"content-node-{key}" / "stop-work.json").write_text(json.dumps({"seconds": seconds, "progress": progress}))
+    return data_dir / f"content-node-{key}" / "stopped.txt"
+
+
+def test_stop_waits_for_a_node_reporting_progress_and_kills_one_that_is_not(app_dir, tmp_path):
+    """`phasedsearch down` on a node writing its index image: the image is finished, not cut off
+    after the grace period; a hung node (no progress) is still killed after it."""
+    data_dir = tmp_path / "data"
+    cluster = LocalCluster(app_dir, data_dir, nodes=2, commands=FAKE_COMMANDS, startup_timeout=30, stop_grace=1.0).start()
+    working, hung = scripted_stop(data_dir, 0, 3.0, progress=True), scripted_stop(data_dir, 1, 60.0, progress=False)
+    started = time.monotonic()
+    cluster.stop()
+    assert working.exists(), "the node reporting progress was waited for past the grace period"
+    assert not hung.exists(), "the node reporting no progress was killed"
+    assert 3.0 <= time.monotonic() - started < 15.0
+    assert not any(cluster.is_running(f"content-node-{key}") for key in (0, 1))
+    assert not (data_dir / "content-node-0" / "stopping.json").exists(), "the report goes with the stop"
+
+
+def test_a_node_progressing_past_the_stop_limit_is_killed(app_dir, tmp_path):
+    data_dir = tmp_path / "data"
+    cluster = LocalCluster(app_dir, data_dir, nodes=1, commands=FAKE_COMMANDS, startup_timeout=30,
+                           stop_grace=1.0, stop_limit=2.5).start()
+    working = scripted_stop(data_dir, 0, 60.0, progress=True)
+    started = time.monotonic()
+    cluster.stop()
+    assert not working.exists() and 2.5 <= time.monotonic() - started < 15.0
+    assert not cluster.is_running("content-node-0")
