@@ -319,7 +319,7 @@ class DocumentDB(BatchWrites, IndexReads):
             return
         self._flusher.stop()
         self.wait_for_snapshot()
-        self._vectors.save_all = self._images.closing = True  # a graceful restart re-indexes nothing
+        self._vectors.save_all = self._images.closing = True  # a graceful restart re-indexes little (index_image.py)
         try:
             self.snapshot()
         except (OSError, WalWriteError) as error:  # the log holds every acknowledged write anyway
