@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from content_node import matcher
+from content_node import document_db
 from content_node.document_db import DocumentDB
 from content_node.ranking.rank_program import RankProgram
 from content_node.store import index_image, inverted_index, segments
@@ -271,3 +272,19 @@ def test_an_image_of_a_history_moved_aside_is_moved_aside_with_it(tmp_path, rein
     assert empty.doc_count == 0 and empty.rebuild_reason
     assert list_images(tmp_path) == [] and list(tmp_path.glob("index-*.img.corrupt-*"))
     empty.close()
+
+
+def test_reindexing_in_batches_answers_as_before(tmp_path, reindexed, monkeypatch):
+    """A snapshot load indexes LOAD_BATCH documents together; rewrites and removes in later
+    segments land inside batches (small ones here)."""
+    monkeypatch.setattr(segments, "MAX_SEGMENTS", 12)  # the rounds' segments stay apart: rewrites re-apply
+    db, _ = fed(tmp_path, rounds=4)
+    before = answers(db)
+    db.close()
+    for image in list_images(tmp_path):
+        image.unlink()
+    monkeypatch.setattr(document_db, "LOAD_BATCH", 7)
+    again, count = reopen(tmp_path, reindexed)
+    assert count > again.doc_count, "rewritten documents were indexed again"
+    assert answers(again) == before
+    again._wal.close()
