@@ -1,9 +1,10 @@
 """Restart time of one content node's document database (issue 20, goal 4: ≤ 60 s at 500,000).
 
-    python -m benchmarks.restart --docs 500000 [--dim 384] [--repeat 2] [--data-dir DIR]
+    python -m benchmarks.restart --docs 500000 [--dim 384 [--hnsw]] [--repeat 2] [--data-dir DIR]
 
 The corpus is bm25_scale's (random scifact sentences, 60 words a document, numpy default_rng(1234)),
-all on one node, with a `dim`-float vector attribute per document when --dim is given. It is
+all on one node, with a `dim`-float vector attribute per document when --dim is given (with an
+HNSW index, angular, 16 links, with --hnsw: its graph is saved at close and loaded at open). It is
 written as the node's snapshot (bm25_scale.bulk_load), so the first open re-indexes every document:
 that is the restart without an index image (as every restart was before store/index_image.py).
 Closing writes the snapshot's segment and the image; each later open is a graceful restart. Then a
@@ -35,11 +36,13 @@ from searchlib.tensor import dense_hex
 PROBE_TERMS = ("cell", "protein", "patients", "the", "expression", "risk")
 
 
-def schema(dim: int):
+def schema(dim: int, hnsw: bool = False):
     sd = (APP / "schemas" / "doc.sd").read_text()
+    index = (" | index\n            attribute { distance-metric: angular }\n"
+             "            index { hnsw { max-links-per-node: 16 } }") if hnsw else ""
     if dim:
         sd = sd.replace("    }\n    fieldset", f"        field vec type tensor<float>(x[{dim}]) {{\n"
-                        "            indexing: attribute\n        }\n    }\n    fieldset", 1)
+                        f"            indexing: attribute{index}\n        }}\n    }}\n    fieldset", 1)
     return application_from_text(sd, name="doc.sd").schemas["doc"]
 
 
@@ -93,11 +96,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=500_000)
     parser.add_argument("--dim", type=int, default=0)
+    parser.add_argument("--hnsw", action="store_true", help="an HNSW index on the vectors")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--data-dir", type=Path)
     args = parser.parse_args()
     directory = (args.data_dir or Path(f"/tmp/phasedsearch-restart-{args.docs}-{args.dim}")) / "doc"
-    schema_ = schema(args.dim)
+    schema_ = schema(args.dim, args.hnsw)
     rows = []
     if not list_images(directory):
         load_corpus(directory, args.docs, args.dim)
@@ -137,7 +141,7 @@ def main() -> None:
     rows.append(labelled_close(db, directory, "close after it"))
     disk = {kind: sum(p.stat().st_size for p in directory.glob(pattern))
             for kind, pattern in (("image", "index-*.img"), ("segments", "segment-*.seg"), ("log", "wal-*.log"))}
-    print(f"{args.docs:,} documents on one node ({'text only' if not args.dim else f'text + {args.dim}-float vector'}); "
+    print(f"{args.docs:,} documents on one node ({'text only' if not args.dim else f'text + {args.dim}-float vector' + (' + HNSW' if args.hnsw else '')}); "
           f"on disk: image {disk['image'] / 1e6:.0f} MB, segments {disk['segments'] / 1e6:.0f} MB, log {disk['log'] / 1e6:.0f} MB")
     print()
     print("| open | wall seconds | CPU seconds |")
