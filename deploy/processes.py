@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from searchlib.stop_progress import read_progress
+from searchlib.stop_progress import INTERVAL as REPORT_INTERVAL, read_progress
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
@@ -158,8 +158,8 @@ def stop_processes(targets: Sequence[Stopping], grace: float, limit: float) -> l
             if target.exited():
                 continue
             now = time.monotonic()
-            if (count := target.progress()) is not None and count != seen[0]:
-                seen[:] = [count, now + grace]
+            if (count := target.progress()) is not None and count != seen[0]:  # not less than 2 reports apart
+                seen[:] = [count, now + max(grace, 2 * REPORT_INTERVAL)]
             if now < min(seen[1], final):
                 still.append((target, seen))
                 continue
