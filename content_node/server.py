@@ -51,3 +51,4 @@ def run_until_signalled(node: ContentNode, host: str, port: int, tls: TlsMateria
     with reporting(node.data_dir):  # the launcher waits while the close's image progresses
         server.stop(grace=2).wait()
         node.close()
+    log.info("content node %d stopped", node.distribution_key)
