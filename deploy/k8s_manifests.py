@@ -257,7 +257,9 @@ def content_group_objects(cluster_id: str, plan: GroupPlan, configmap: Mapping[s
                 "metadata": {"labels": dict(selector)},
                 "spec": {
                     "securityContext": _pod_security(),
-                    "terminationGracePeriodSeconds": 60,  # time to flush the write-ahead log
+                    # the close may write an index image (a minute or more at 500,000 documents);
+                    # Kubernetes waits only until the node exits (as `phasedsearch down --max-wait`)
+                    "terminationGracePeriodSeconds": 600,
                     "affinity": _spread(selector),
                     "initContainers": [_init_container(options.image, options)],
                     "containers": [node],
