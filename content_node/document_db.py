@@ -62,7 +62,7 @@ from searchlib.schema.model import Schema
 log = logging.getLogger(__name__)
 
 DEFAULT_SNAPSHOT_INTERVAL = 25_000  # operations between snapshots (incremental: bounds the log kept)
-LOAD_BATCH = 2_000  # documents a snapshot load indexes together (one term lookup, one postings sort)
+LOAD_BATCH = 2_000  # documents recovery indexes together (`_restage`)
 Condition = Callable[[Mapping[str, Any] | None], None]  # test-and-set: raises to refuse a write
 
 
@@ -348,6 +348,8 @@ class DocumentDB(BatchWrites, IndexReads):
     def _recover(self, rebuild: bool) -> str | None:
         recovered = recover(self._data_dir, load_snapshot=self._load_snapshot, reset=self._reset,
                             apply=self._replay, rebuild=rebuild)
+        for index in self._indexes.values():  # the last batch of the load and the replay (`_restage`)
+            index.flush()
         self._last_sequence = recovered.last_sequence
         self._operations_since_snapshot = recovered.replayed
         restore_flushed(self._mutable_file.read(), self._attributes, self._local_ids)
@@ -361,21 +363,17 @@ class DocumentDB(BatchWrites, IndexReads):
         restored = self._images.restore(snapshot, self.schema)  # None: re-index every document
         if restored is not None:  # the structures as saved, and the documents changed since to apply
             self._local_ids, self._documents, self._indexes, self._attributes, documents = restored.parts
-        applied, indexes = 0, self._indexes.values()  # applied: not in an image (what the next image is due by)
+        applied = 0  # documents not in an image: what the next image is due by
         with self._vectors.suspended():  # vectors: restored from their own files, or rebuilt
             for applied, document in enumerate(documents, start=1):
-                if applied % LOAD_BATCH == 1:  # indexed a batch at a time, as a write batch (results identical)
-                    for index in indexes:
-                        index.flush()
-                        index.stage()
+                if applied % LOAD_BATCH == 1:
+                    self._restage()
                 if document.removed:
                     self._remove_id(document.document_id)
                 else:
                     self._apply_put(document.document_id, document.fields, document.mutable)
                 if restored is None:
                     self.timestamps.loaded(document)
-            for index in indexes:
-                index.flush()
             for applied, local_id in enumerate(restored.gone() if restored else (), start=applied + 1):
                 self._apply_remove(local_id)
         if restored is not None:  # the image holds no timestamps: every record's, without its fields
@@ -389,7 +387,17 @@ class DocumentDB(BatchWrites, IndexReads):
                                   lambda name, local_id: self._column(name).get(local_id))
         return sequence
 
+    def _restage(self) -> None:
+        """While recovering: index the documents staged so far together, as a write batch does
+        (one term lookup and postings sort a batch; results identical), and stage the next ones.
+        `_recover` flushes the last batch."""
+        for index in self._indexes.values():
+            index.flush()
+            index.stage()
+
     def _replay(self, record: LogRecord) -> None:
+        if record.sequence % LOAD_BATCH == 1:
+            self._restage()
         op = json.loads(record.payload)
         if op["op"] == "put":
             self._apply_put(op["id"], op["fields"])

@@ -105,7 +105,7 @@ class FieldIndex:
         self._total_elements = 0
         self._documents_with_field = 0
         self._pending = PendingPostings()
-        self._staged: list[tuple[int, Any, str]] | None = None  # `stage()`d adds, None: add at once
+        self._staged: dict[int, tuple[Any, str]] | None = None  # `stage()`d adds by local id, None: add at once
         self._delta = EMPTY_SEGMENT
         self._main = EMPTY_SEGMENT
 
@@ -119,21 +119,21 @@ class FieldIndex:
     def add(self, local_id: int, value: Any, language: str = "") -> None:
         """Index a document's value now, or with the rest of its batch at `flush()` while staging."""
         if self._staged is not None:
-            self._staged.append((local_id, value, language))
+            self._staged[local_id] = (value, language)  # local ids are never reused: ascending
         else:
             self._add_many([(local_id, value, language)])
 
     def stage(self) -> None:
         """Collect `add`s until `flush()` (a write batch: one term lookup and one postings sort for
         all its documents instead of one each). The DocumentDB lock is held meanwhile, so no read
-        sees a staged document missing; `remove` flushes first."""
+        sees a staged document missing; `remove` of a staged one flushes first."""
         if self._staged is None:
-            self._staged = []
+            self._staged = {}
 
     def flush(self) -> None:
         staged, self._staged = self._staged, None
         if staged:
-            self._add_many(staged)
+            self._add_many([(local_id, value, language) for local_id, (value, language) in staged.items()])
 
     def _add_many(self, staged: list[tuple[int, Any, str]]) -> None:
         """Index documents of ascending local ids: the postings are appended as adding them one
@@ -194,9 +194,9 @@ class FieldIndex:
     def remove(self, local_id: int, value: Any, language: str = "") -> None:
         """Take a document's `value` (as stored, in the language it was added in) out of the
         statistics; postings die with it."""
-        if self._staged:  # it may be one of them
-            staged, self._staged = self._staged, []
-            self._add_many(staged)
+        if self._staged and local_id in self._staged:  # others wait: the statistics are sums
+            self.flush()
+            self.stage()
         tokens, _ = field_tokens(value, language, self.mode)
         known = [i for i in map(self._term_ids.get, set(tokens)) if i is not None]
         if known:

@@ -275,8 +275,8 @@ def test_an_image_of_a_history_moved_aside_is_moved_aside_with_it(tmp_path, rein
 
 
 def test_reindexing_in_batches_answers_as_before(tmp_path, reindexed, monkeypatch):
-    """A snapshot load indexes LOAD_BATCH documents together; rewrites and removes in later
-    segments land inside batches (small ones here)."""
+    """Recovery indexes LOAD_BATCH documents together, from the snapshot and from the log;
+    rewrites and removes land inside batches (small ones here)."""
     monkeypatch.setattr(segments, "MAX_SEGMENTS", 12)  # the rounds' segments stay apart: rewrites re-apply
     db, _ = fed(tmp_path, rounds=4)
     before = answers(db)
@@ -287,4 +287,10 @@ def test_reindexing_in_batches_answers_as_before(tmp_path, reindexed, monkeypatc
     again, count = reopen(tmp_path, reindexed)
     assert count > again.doc_count, "rewritten documents were indexed again"
     assert answers(again) == before
+    write_round(again, 5, range(700, 730))  # and a log replayed in batches: new documents, rewrites, removes
+    before = answers(again)
+    again.flush_mutable_attributes()
     again._wal.close()
+    replayed, _ = reopen(tmp_path, reindexed)
+    assert answers(replayed) == before
+    replayed._wal.close()
