@@ -97,6 +97,8 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=500_000)
     parser.add_argument("--dim", type=int, default=0)
     parser.add_argument("--hnsw", action="store_true", help="an HNSW index on the vectors")
+    parser.add_argument("--seed", type=int, default=98,
+                        help="of the rewritten texts (another one when re-running on a kept --data-dir)")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--data-dir", type=Path)
     args = parser.parse_args()
@@ -119,7 +121,7 @@ def main() -> None:
         assert fingerprint(db, args.docs) == expected, "the restarted node answers differently"
         db.close()
     db, _ = timed_open(schema_, directory)
-    few = synthetic_corpus(args.docs // 200, seed=98)
+    few = synthetic_corpus(args.docs // 200, seed=args.seed)
     for n, text in enumerate(few):  # rewrites of 0.5%: the close writes no image (index_image.CLOSE_SKIP_MAX)
         db.put(f"{DOCUMENT_ID_PREFIX}{n * 101 % args.docs}", {"text": text})
     expected = fingerprint(db, args.docs)
@@ -127,7 +129,7 @@ def main() -> None:
     db, seconds = timed_open(schema_, directory)
     rows.append(("graceful restart: the image, then the 0.5% changed since", seconds))
     assert fingerprint(db, args.docs) == expected, "the restarted node answers differently"
-    texts = synthetic_corpus(args.docs // 100, seed=99)
+    texts = synthetic_corpus(args.docs // 100, seed=args.seed + 1)
     for n, text in enumerate(texts):  # rewrites of 1% of the documents, then an incremental snapshot
         db.put(f"{DOCUMENT_ID_PREFIX}{n * 97 % args.docs}", {"text": text})
     db.snapshot()
