@@ -120,7 +120,10 @@ class DocumentHandler:
         owners = self._owners(body_base["id"])
         timestamp = CLOCK.next()
         while True:
-            outcomes = await self._send(owners, lambda c, left: operation(c, left, timestamp), deadline)
+            outcomes, running = await self._send(owners, lambda c, left: operation(c, left, timestamp), deadline)
+            outcomes = await self._late_verdicts(outcomes, running, deadline)
+            for task in running.values():
+                task.cancel()  # no-op once done; else takes effect later, so never inspect it
             missed = [client for client, outcome in outcomes.items()
                       if isinstance(outcome, (NodeUnavailable, NodeTimeout))]
             if (settled := await self._settle_condition(body_base, outcomes, deadline)) is not None:
@@ -171,19 +174,33 @@ class DocumentHandler:
             return JSONResponse({**body_base, "message": unrepaired}, 503)
         return JSONResponse(body_base, 200) if newest.ok else JSONResponse({**body_base, "message": newest.message}, 412)
 
-    async def _send(self, owners, operation, deadline: float) -> dict:
-        """One attempt at every owner: client → FeedResult, or the exception it failed with."""
+    async def _send(self, owners, operation, deadline: float) -> tuple[dict, dict]:
+        """One attempt at every owner: client → FeedResult, or the exception it failed with; and the
+        attempts at owners that went down meanwhile, still running (client → task: the caller
+        cancels them or awaits a stalled node's late answer, `_late_verdicts`)."""
         tasks = {asyncio.ensure_future(operation(c, deadline - time.monotonic())): c for c in owners}
         pending, abandoned = set(tasks), set()
         while pending:
             _, pending = await asyncio.wait(pending, timeout=WRITE_HEALTH_POLL)
             for task in [t for t in pending if not self._cluster.health[tasks[t].node.distribution_key].reachable]:
-                task.cancel()  # takes effect later: the task is not done yet, so never inspect it
                 pending.discard(task)
                 abandoned.add(task)
-        return {client: NodeUnavailable(f"content node {client.node.distribution_key} went down")
-                if task in abandoned else task.exception() or task.result()
-                for task, client in tasks.items()}
+        return ({client: NodeUnavailable(f"content node {client.node.distribution_key} went down")
+                 if task in abandoned else task.exception() or task.result() for task, client in tasks.items()},
+                {tasks[task]: task for task in abandoned})
+
+    @staticmethod
+    async def _late_verdicts(outcomes: dict, running: dict, deadline: float) -> dict:
+        """A condition failed on a replica while others went down mid-write: a stalled one (not dead)
+        still tests the condition when it resumes, against the version it holds, which may be older,
+        and then applies the write. Its verdict is awaited (until the deadline), so that
+        `_settle_condition` can make the newest version win; answered 412 without it, the late write
+        would replace the newer acknowledged version through the merge."""
+        if not running or not any(isinstance(o, FeedResult) and o.condition_failed for o in outcomes.values()):
+            return outcomes
+        await asyncio.wait(running.values(), timeout=max(0.0, deadline - time.monotonic()))
+        return {**outcomes, **{client: task.exception() or task.result() for client, task in running.items()
+                               if task.done() and not task.cancelled()}}
 
     async def _one_comes_back(self, clients, deadline: float) -> bool:
         """Wait until health checks see one of `clients` reachable again; False at the deadline."""
