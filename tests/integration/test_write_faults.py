@@ -1,10 +1,15 @@
-"""Write-path faults on real processes, two groups (node 1 is node 0's replica): a test-and-set
-write that the newest replica refuses while a stale replica is stalled (SIGSTOP) mid-write.
-The stalled replica tests the condition against the version it still holds and applies the write
-when it resumes; answered 412, that write must not win over the newer acknowledged version."""
+"""Write-path faults on real processes, two groups (node 1 is node 0's replica):
+- a test-and-set write that the newest replica refuses while a stale replica is stalled (SIGSTOP)
+  mid-write: the stalled one tests the condition against the version it still holds and applies the
+  write when it resumes; answered 412, that write must not win over the newer acknowledged version;
+- a replica restarted onto a full disk cannot store the writes it missed: it must stay out of
+  service (queries complete) until space is back and it has caught up.
+Node 1's data directory is a small tmpfs (mounting needs root)."""
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
 import threading
 import time
 
@@ -14,7 +19,7 @@ import pytest
 from deploy import processes
 from deploy.local_cluster import LocalCluster
 from tests.integration.conftest import DEFAULT_APP
-from tests.integration.storage_faults import NodeReader
+from tests.integration.storage_faults import Feeder, NodeReader, assert_holds
 
 V1 = {"title": "v1", "text": "first version"}
 V2 = {"title": "v2", "text": "second version"}
@@ -22,8 +27,20 @@ V3 = {"title": "v3", "text": "third version"}
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    with LocalCluster(DEFAULT_APP, tmp_path_factory.mktemp("write-faults"), nodes=2, groups=2) as running:
+def disk(tmp_path_factory):
+    root = tmp_path_factory.mktemp("write-faults")
+    node_dir = root / "content-node-1"
+    node_dir.mkdir()
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(node_dir)], capture_output=True).returncode == 0
+    yield root, node_dir, mounted
+    if mounted:
+        subprocess.run(["umount", "-l", str(node_dir)], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def cluster(disk):
+    with LocalCluster(DEFAULT_APP, disk[0], nodes=2, groups=2) as running:
         yield running
 
 
@@ -39,8 +56,12 @@ def readers(cluster):
         yield first, second
 
 
+def node_state(http, key: int) -> dict:
+    return next(node for node in http.get("/state/v1/nodes").json()["nodes"] if node["distribution_key"] == key)
+
+
 def node_up(http, key: int) -> bool:
-    return next(node["up"] for node in http.get("/state/v1/nodes").json()["nodes"] if node["distribution_key"] == key)
+    return node_state(http, key)["up"]
 
 
 def wait_until(predicate, seconds: float = 30.0) -> None:
@@ -79,3 +100,30 @@ def test_a_write_the_newest_replica_refuses_is_not_applied_by_a_stalled_stale_on
     wait_until(lambda: node_up(http, 1))
     readers[0].merge([cluster.node(1).address])  # what the merge scheduler does sooner or later
     assert shown(readers[0], document_id) == V2 and shown(readers[1], document_id) == V2
+
+
+def test_a_replica_restarted_onto_a_full_disk_serves_only_once_it_holds_what_it_missed(cluster, http, readers, disk):
+    if not disk[2]:
+        pytest.skip("mounting a tmpfs needs root (tests/content_node/test_catch_up.py covers the rule)")
+    with Feeder(cluster.url, "full-before-") as before:
+        before.wait_for_acks(20)
+    cluster.kill_node(1, signal.SIGKILL)
+    with Feeder(cluster.url, "full-missed-") as missed:
+        missed.wait_for_acks(30)
+    acked = {**before.acked, **missed.acked}
+    stats = os.statvfs(disk[1])
+    filler = disk[1] / "filler"
+    filler.write_bytes(b"\0" * max(0, stats.f_bavail * stats.f_frsize - 20_000))
+    try:
+        cluster.restart_node(1, wait_healthy=False)
+        wait_until(lambda: "No space left on device" in node_state(http, 1)["write_error"])
+        wait_until(lambda: node_state(http, 1)["state"] == "awaiting-sync")  # tried, could not store: not ready
+        assert not node_up(http, 1)
+        yql = 'select * from doc where title contains "document"'
+        for _ in range(4):  # every query is answered by the group that holds everything
+            answer = http.get("/search/", params={"yql": yql, "hits": 0}).json()
+            assert answer["root"]["fields"]["totalCount"] == len(acked)
+    finally:
+        filler.unlink()
+    wait_until(lambda: node_up(http, 1))  # the next Sync catches up, then it serves
+    assert_holds(readers[1], acked)
