@@ -15,7 +15,7 @@ from container.dispatch.search_cluster import SearchCluster
 from container.docproc.processor import DocumentProcessor
 from container.http.placement import holders
 from container.http.request_body import BodyError, parse_json_body
-from container.http.update_repair import repair
+from container.http.update_repair import repair, settle_condition
 from container.search.request_parameters import read_timeout_seconds
 from searchlib.docid import DocumentId, global_id
 from searchlib.documents import document_fields_only
@@ -156,23 +156,14 @@ class DocumentHandler:
                             status)
 
     async def _settle_condition(self, body_base: dict, outcomes: dict, deadline: float) -> JSONResponse | None:
-        """A test-and-set condition that held on some replicas and not on others, which tested different
-        versions (a replica missed a write): the replica that tested the newest decides the answer (200
-        or 412), and its document, written again at a new timestamp to every replica (update_repair.py),
-        undoes the others' verdict. Otherwise a write answered 412 could replace, through the merge, the
-        newer acknowledged version the stale replica missed. None: the replicas agreed."""
-        judged = {client: outcome for client, outcome in outcomes.items() if isinstance(outcome, FeedResult)
-                  and (outcome.ok or outcome.condition_failed) and outcome.base is not None}
-        verdicts = {outcome.ok for outcome in judged.values()}
-        if len(verdicts) < 2 or len({outcome.base for outcome in judged.values()}) < 2:
+        """Replicas that judged the condition on different versions: the newest decides
+        (update_repair.settle_condition). None: they agreed."""
+        settled = await settle_condition(body_base["id"], outcomes, lambda: max(0.0, deadline - time.monotonic()))
+        if settled is None:
             return None
-        newest = judged[max(judged, key=lambda client: judged[client].base)]
-        left = lambda: max(0.0, deadline - time.monotonic())  # noqa: E731
-        as_applied = {client: FeedResult(True, base=outcome.base) for client, outcome in judged.items()}
-        unrepaired = await repair(body_base["id"], as_applied, left)  # every replica it judged gets the newest
-        if unrepaired:
-            return JSONResponse({**body_base, "message": unrepaired}, 503)
-        return JSONResponse(body_base, 200) if newest.ok else JSONResponse({**body_base, "message": newest.message}, 412)
+        if settled.unrepaired:
+            return JSONResponse({**body_base, "message": settled.unrepaired}, 503)
+        return JSONResponse(body_base, 200) if settled.held else JSONResponse({**body_base, "message": settled.message}, 412)
 
     async def _send(self, owners, operation, deadline: float) -> tuple[dict, dict]:
         """One attempt at every owner: client → FeedResult, or the exception it failed with; and the

@@ -127,3 +127,25 @@ def test_a_replica_restarted_onto_a_full_disk_serves_only_once_it_holds_what_it_
         filler.unlink()
     wait_until(lambda: node_up(http, 1))  # the next Sync catches up, then it serves
     assert_holds(readers[1], acked)
+
+
+@pytest.mark.parametrize("method", ["DELETE", "PUT"])
+def test_a_write_by_selection_never_applies_to_a_version_only_a_stale_replica_matches(cluster, http, readers, method):
+    """Each page comes from one group; a replica that missed v2 still matches `title == "v1"`. The
+    write must not replace the newest acknowledged version (v2, which does not match) everywhere.
+    One document is stale on each node, so whichever group is visited holds a stale one."""
+    stale_on = {f"id:test:doc::sel-{method}-{key}": key for key in (0, 1)}
+    for document_id, key in stale_on.items():
+        assert http.post(f"/document/v1/test/doc/docid/{document_id.rsplit(':', 1)[1]}",
+                         json={"fields": V1}).status_code == 200
+        readers[1 - key].put(document_id, V2)  # the other node missed v2
+    params = {"selection": 'doc.title=="v1"', "cluster": "content"}  # no other document has v1 now
+    if method == "DELETE":
+        answer = http.delete("/document/v1/test/doc/docid", params=params)
+    else:
+        answer = http.put("/document/v1/test/doc/docid", params=params,
+                          json={"fields": {"text": {"assign": "updated by selection"}}})
+    assert answer.status_code == 200, answer.text
+    readers[0].merge([cluster.node(1).address])
+    for document_id in stale_on:
+        assert shown(readers[0], document_id) == V2 and shown(readers[1], document_id) == V2, document_id
