@@ -23,7 +23,6 @@ from searchlib.errors import DocumentError, ErrorCode, InvalidParameterError, qu
 from searchlib.schema.model import ApplicationPackage
 from searchlib.selection import Selection, SelectionError
 from searchlib.timestamps import CLOCK
-from searchlib.wire.feed_codec import FeedResult
 
 log = logging.getLogger("container.document")
 
@@ -62,7 +61,7 @@ class DocumentHandler:
             if request.method == "DELETE":
                 condition = self._condition(request.query_params.get("condition", ""))
                 return await self._write(body_base, lambda c, left, ts: c.remove(document_id, left, condition, ts),
-                                         timeout)
+                                         timeout, conditional=bool(condition))
             payload = await _read_json_object(request, self._application.limits.json_depth)
             fields = payload.get("fields")
             if not isinstance(fields, dict):
@@ -71,12 +70,12 @@ class DocumentHandler:
             create = request.query_params.get("create", str(payload.get("create", "false"))).lower() == "true"
             if request.method == "POST":
                 fields = await self._docproc.put(doctype, fields)
-                return await self._write(
-                    body_base, lambda c, left, ts: c.put(document_id, fields, left, condition, create, ts), timeout)
+                return await self._write(body_base, lambda c, left, ts: c.put(document_id, fields, left, condition,
+                                                                              create, ts), timeout, conditional=bool(condition))
             fields = await self._docproc.update(doctype, fields)
             return await self._write(
                 body_base, lambda c, left, ts: c.update(document_id, fields, create, left, condition, ts), timeout,
-                reconcile=True)
+                reconcile=True, conditional=bool(condition))
         except (DocumentError, InvalidParameterError) as error:
             return JSONResponse({**body_base, "message": shorten_quotes(error.message)}, 400)
         except SelectionError as error:
@@ -100,13 +99,15 @@ class DocumentHandler:
         owners = holders(self._cluster, self._global_types, document_id, global_id(document_id))
         return sorted(owners, key=lambda c: not self._cluster.health[c.node.distribution_key].up)
 
-    async def _write(self, body_base: dict, operation, timeout: float, reconcile: bool = False) -> JSONResponse:
+    async def _write(self, body_base: dict, operation, timeout: float, reconcile: bool = False,
+                     conditional: bool = False) -> JSONResponse:
         """`_write_in_turn` once the document's earlier writes are done: its timestamp is then newer
         than theirs on every replica (searchlib/sequencing.py). The timeout counts from then."""
         async with self._cluster.writes.turn(body_base["id"]):
-            return await self._write_in_turn(body_base, operation, timeout, reconcile)
+            return await self._write_in_turn(body_base, operation, timeout, reconcile, conditional)
 
-    async def _write_in_turn(self, body_base: dict, operation, timeout: float, reconcile: bool) -> JSONResponse:
+    async def _write_in_turn(self, body_base: dict, operation, timeout: float, reconcile: bool,
+                             conditional: bool = False) -> JSONResponse:
         """Send to the owner in every group; acknowledge once every owner that is still reachable
         has the write durably. An owner that health checks see go down meanwhile (killed, stalled)
         is not waited for when another group has the write: it catches up from a replica when it
@@ -121,7 +122,8 @@ class DocumentHandler:
         timestamp = CLOCK.next()
         while True:
             outcomes, running = await self._send(owners, lambda c, left: operation(c, left, timestamp), deadline)
-            outcomes = await self._late_verdicts(outcomes, running, deadline)
+            if conditional:
+                outcomes = await self._late_verdicts(outcomes, running, deadline)
             for task in running.values():
                 task.cancel()  # no-op once done; else takes effect later, so never inspect it
             missed = [client for client, outcome in outcomes.items()
@@ -182,12 +184,13 @@ class DocumentHandler:
 
     @staticmethod
     async def _late_verdicts(outcomes: dict, running: dict, deadline: float) -> dict:
-        """A condition failed on a replica while others went down mid-write: a stalled one (not dead)
-        still tests the condition when it resumes, against the version it holds, which may be older,
-        and then applies the write. Its verdict is awaited (until the deadline), so that
-        `_settle_condition` can make the newest version win; answered 412 without it, the late write
-        would replace the newer acknowledged version through the merge."""
-        if not running or not any(isinstance(o, FeedResult) and o.condition_failed for o in outcomes.values()):
+        """A conditional write that owners went down in the middle of: a stalled one (not dead) still
+        tests the condition when it resumes, and the replicas that answered may have tested an older
+        version than it holds, or it an older one than theirs, then applied the write. Its verdict is
+        awaited (until the deadline, as Vespa's distributor waits for every replica), so that
+        `_settle_condition` can make the newest version win; answered without it, a write the newest
+        version refuses could replace it through the merge. A dead node fails at once: no wait."""
+        if not running:
             return outcomes
         await asyncio.wait(running.values(), timeout=max(0.0, deadline - time.monotonic()))
         return {**outcomes, **{client: task.exception() or task.result() for client, task in running.items()
