@@ -39,6 +39,7 @@ from content_node.tls import secure_or_insecure_channel
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
 from searchlib.docid import global_id
+from searchlib.errors import StorageError
 from searchlib.tls import TlsMaterial
 
 log = logging.getLogger("content_node.catch_up")
@@ -196,7 +197,7 @@ class ReplicaSync:
         return True
 
     def _run(self, peers: list[str]) -> None:
-        started = time.monotonic()
+        started, cannot_store = time.monotonic(), None
         for address in peers:
             peer = None
             try:
@@ -205,6 +206,10 @@ class ReplicaSync:
                 log.info("caught up from %s in %.1fs: %d documents fetched", address,
                          time.monotonic() - started, self.fetched)
                 self._rebuilt()
+                break
+            except StorageError as error:  # this node's disk (full, read-only): no other replica helps
+                cannot_store = error
+                log.warning("catch-up from %s failed: %s", address, error)
                 break
             except Exception as error:  # noqa: BLE001 - try the next replica
                 log.warning("catch-up from %s failed: %s", address, error)
@@ -215,8 +220,10 @@ class ReplicaSync:
             if peers:
                 log.warning("no replica could be synced from; serving what the local log holds")
         with self._lock:
-            if self._required:  # lost data and no replica could supply it: wait for the next Sync
-                log.warning("still not serving: %s", self._required)
+            # lost data, or writes this node missed and cannot store yet: serving would hide acknowledged
+            # documents from every query this group answers; wait for the next Sync to try again
+            if self._required or cannot_store:
+                log.warning("still not serving: %s", self._required or cannot_store)
                 self.state = AWAITING_SYNC
                 return
             self.state = READY

@@ -15,7 +15,7 @@ from container.dispatch.search_cluster import SearchCluster
 from container.docproc.processor import DocumentProcessor
 from container.http.placement import holders
 from container.http.request_body import BodyError, parse_json_body
-from container.http.update_repair import repair
+from container.http.update_repair import repair, settle_condition
 from container.search.request_parameters import read_timeout_seconds
 from searchlib.docid import DocumentId, global_id
 from searchlib.documents import document_fields_only
@@ -23,7 +23,6 @@ from searchlib.errors import DocumentError, ErrorCode, InvalidParameterError, qu
 from searchlib.schema.model import ApplicationPackage
 from searchlib.selection import Selection, SelectionError
 from searchlib.timestamps import CLOCK
-from searchlib.wire.feed_codec import FeedResult
 
 log = logging.getLogger("container.document")
 
@@ -62,7 +61,7 @@ class DocumentHandler:
             if request.method == "DELETE":
                 condition = self._condition(request.query_params.get("condition", ""))
                 return await self._write(body_base, lambda c, left, ts: c.remove(document_id, left, condition, ts),
-                                         timeout)
+                                         timeout, conditional=bool(condition))
             payload = await _read_json_object(request, self._application.limits.json_depth)
             fields = payload.get("fields")
             if not isinstance(fields, dict):
@@ -71,12 +70,12 @@ class DocumentHandler:
             create = request.query_params.get("create", str(payload.get("create", "false"))).lower() == "true"
             if request.method == "POST":
                 fields = await self._docproc.put(doctype, fields)
-                return await self._write(
-                    body_base, lambda c, left, ts: c.put(document_id, fields, left, condition, create, ts), timeout)
+                return await self._write(body_base, lambda c, left, ts: c.put(document_id, fields, left, condition,
+                                                                              create, ts), timeout, conditional=bool(condition))
             fields = await self._docproc.update(doctype, fields)
             return await self._write(
                 body_base, lambda c, left, ts: c.update(document_id, fields, create, left, condition, ts), timeout,
-                reconcile=True)
+                reconcile=True, conditional=bool(condition))
         except (DocumentError, InvalidParameterError) as error:
             return JSONResponse({**body_base, "message": shorten_quotes(error.message)}, 400)
         except SelectionError as error:
@@ -100,13 +99,15 @@ class DocumentHandler:
         owners = holders(self._cluster, self._global_types, document_id, global_id(document_id))
         return sorted(owners, key=lambda c: not self._cluster.health[c.node.distribution_key].up)
 
-    async def _write(self, body_base: dict, operation, timeout: float, reconcile: bool = False) -> JSONResponse:
+    async def _write(self, body_base: dict, operation, timeout: float, reconcile: bool = False,
+                     conditional: bool = False) -> JSONResponse:
         """`_write_in_turn` once the document's earlier writes are done: its timestamp is then newer
         than theirs on every replica (searchlib/sequencing.py). The timeout counts from then."""
         async with self._cluster.writes.turn(body_base["id"]):
-            return await self._write_in_turn(body_base, operation, timeout, reconcile)
+            return await self._write_in_turn(body_base, operation, timeout, reconcile, conditional)
 
-    async def _write_in_turn(self, body_base: dict, operation, timeout: float, reconcile: bool) -> JSONResponse:
+    async def _write_in_turn(self, body_base: dict, operation, timeout: float, reconcile: bool,
+                             conditional: bool = False) -> JSONResponse:
         """Send to the owner in every group; acknowledge once every owner that is still reachable
         has the write durably. An owner that health checks see go down meanwhile (killed, stalled)
         is not waited for when another group has the write: it catches up from a replica when it
@@ -120,7 +121,11 @@ class DocumentHandler:
         owners = self._owners(body_base["id"])
         timestamp = CLOCK.next()
         while True:
-            outcomes = await self._send(owners, lambda c, left: operation(c, left, timestamp), deadline)
+            outcomes, running = await self._send(owners, lambda c, left: operation(c, left, timestamp), deadline)
+            if conditional:
+                outcomes = await self._late_verdicts(outcomes, running, deadline)
+            for task in running.values():
+                task.cancel()  # no-op once done; else takes effect later, so never inspect it
             missed = [client for client, outcome in outcomes.items()
                       if isinstance(outcome, (NodeUnavailable, NodeTimeout))]
             if (settled := await self._settle_condition(body_base, outcomes, deadline)) is not None:
@@ -153,37 +158,43 @@ class DocumentHandler:
                             status)
 
     async def _settle_condition(self, body_base: dict, outcomes: dict, deadline: float) -> JSONResponse | None:
-        """A test-and-set condition that held on some replicas and not on others, which tested different
-        versions (a replica missed a write): the replica that tested the newest decides the answer (200
-        or 412), and its document, written again at a new timestamp to every replica (update_repair.py),
-        undoes the others' verdict. Otherwise a write answered 412 could replace, through the merge, the
-        newer acknowledged version the stale replica missed. None: the replicas agreed."""
-        judged = {client: outcome for client, outcome in outcomes.items() if isinstance(outcome, FeedResult)
-                  and (outcome.ok or outcome.condition_failed) and outcome.base is not None}
-        verdicts = {outcome.ok for outcome in judged.values()}
-        if len(verdicts) < 2 or len({outcome.base for outcome in judged.values()}) < 2:
+        """Replicas that judged the condition on different versions: the newest decides
+        (update_repair.settle_condition). None: they agreed."""
+        settled = await settle_condition(body_base["id"], outcomes, lambda: max(0.0, deadline - time.monotonic()))
+        if settled is None:
             return None
-        newest = judged[max(judged, key=lambda client: judged[client].base)]
-        left = lambda: max(0.0, deadline - time.monotonic())  # noqa: E731
-        as_applied = {client: FeedResult(True, base=outcome.base) for client, outcome in judged.items()}
-        unrepaired = await repair(body_base["id"], as_applied, left)  # every replica it judged gets the newest
-        if unrepaired:
-            return JSONResponse({**body_base, "message": unrepaired}, 503)
-        return JSONResponse(body_base, 200) if newest.ok else JSONResponse({**body_base, "message": newest.message}, 412)
+        if settled.unrepaired:
+            return JSONResponse({**body_base, "message": settled.unrepaired}, 503)
+        return JSONResponse(body_base, 200) if settled.held else JSONResponse({**body_base, "message": settled.message}, 412)
 
-    async def _send(self, owners, operation, deadline: float) -> dict:
-        """One attempt at every owner: client → FeedResult, or the exception it failed with."""
+    async def _send(self, owners, operation, deadline: float) -> tuple[dict, dict]:
+        """One attempt at every owner: client → FeedResult, or the exception it failed with; and the
+        attempts at owners that went down meanwhile, still running (client → task: the caller
+        cancels them or awaits a stalled node's late answer, `_late_verdicts`)."""
         tasks = {asyncio.ensure_future(operation(c, deadline - time.monotonic())): c for c in owners}
         pending, abandoned = set(tasks), set()
         while pending:
             _, pending = await asyncio.wait(pending, timeout=WRITE_HEALTH_POLL)
             for task in [t for t in pending if not self._cluster.health[tasks[t].node.distribution_key].reachable]:
-                task.cancel()  # takes effect later: the task is not done yet, so never inspect it
                 pending.discard(task)
                 abandoned.add(task)
-        return {client: NodeUnavailable(f"content node {client.node.distribution_key} went down")
-                if task in abandoned else task.exception() or task.result()
-                for task, client in tasks.items()}
+        return ({client: NodeUnavailable(f"content node {client.node.distribution_key} went down")
+                 if task in abandoned else task.exception() or task.result() for task, client in tasks.items()},
+                {tasks[task]: task for task in abandoned})
+
+    @staticmethod
+    async def _late_verdicts(outcomes: dict, running: dict, deadline: float) -> dict:
+        """A conditional write that owners went down in the middle of: a stalled one (not dead) still
+        tests the condition when it resumes, and the replicas that answered may have tested an older
+        version than it holds, or it an older one than theirs, then applied the write. Its verdict is
+        awaited (until the deadline, as Vespa's distributor waits for every replica), so that
+        `_settle_condition` can make the newest version win; answered without it, a write the newest
+        version refuses could replace it through the merge. A dead node fails at once: no wait."""
+        if not running:
+            return outcomes
+        await asyncio.wait(running.values(), timeout=max(0.0, deadline - time.monotonic()))
+        return {**outcomes, **{client: task.exception() or task.result() for client, task in running.items()
+                               if task.done() and not task.cancelled()}}
 
     async def _one_comes_back(self, clients, deadline: float) -> bool:
         """Wait until health checks see one of `clients` reachable again; False at the deadline."""

@@ -34,6 +34,7 @@ repair put that lands after it loses to it, as to any newer put (newest wins).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Awaitable, Callable, Mapping
 
 from searchlib.timestamps import CLOCK
@@ -88,6 +89,29 @@ async def repair(document_id: str, outcomes: Mapping[object, object], timeout: C
         return ""
     return ("Replicas applied the update to different versions and could not be reconciled: "
             + "; ".join(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    held: bool  # the condition held on the replica that tested the newest version
+    message: str  # that replica's refusal when it did not
+    unrepaired: str  # why the replicas could not be made equal ("" when they were)
+
+
+async def settle_condition(document_id: str, outcomes: Mapping[object, object],
+                           timeout: Callable[[], float]) -> Settled | None:
+    """A test-and-set condition (or a write-by-selection's selection) that held on some replicas and
+    not on others, which tested different versions (a replica missed a write): the replica that
+    tested the newest decides, and its document, written again at a new timestamp to every replica
+    that judged (`repair`), undoes the others' verdict. Otherwise a write refused on the newest
+    version could replace it through the merge. None: the replicas agreed."""
+    judged = {client: outcome for client, outcome in outcomes.items() if isinstance(outcome, FeedResult)
+              and (outcome.ok or outcome.condition_failed) and outcome.base is not None}
+    if len({outcome.ok for outcome in judged.values()}) < 2 or len({o.base for o in judged.values()}) < 2:
+        return None
+    newest = judged[max(judged, key=lambda client: judged[client].base)]
+    as_applied = {client: FeedResult(True, base=outcome.base) for client, outcome in judged.items()}
+    return Settled(newest.ok, newest.message, await repair(document_id, as_applied, timeout))
 
 
 def _key(client) -> object:

@@ -23,11 +23,13 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from container.dispatch.content_client import NodeTimeout, NodeUnavailable
 from container.dispatch.search_cluster import SearchCluster
 from container.http.placement import holders
+from container.http.update_repair import settle_condition
 from container.search import request_parameters as rp
 from searchlib.errors import DocumentError, ErrorCode, InvalidParameterError, quote_input
 from searchlib.schema.model import ApplicationPackage
 from searchlib.selection import Selection, SelectionError
 from searchlib.timestamps import CLOCK
+from searchlib.wire.feed_codec import FeedResult
 from searchlib.wire.visit_codec import VisitCall, VisitedDocument
 
 MAX_WANTED = 1024  # documents a page at most, as Vespa
@@ -77,12 +79,15 @@ class VisitHandler:
                 raise DocumentError(f"Must specify 'selection' to {request.method} by selection")
             if "cluster" not in request.query_params:
                 raise DocumentError(f"Must specify 'cluster' to {request.method} by selection")
+            # the selection is each write's condition too, as in Vespa: a replica tests it on the
+            # version it holds, and the one holding the newest decides (`_write_everywhere`)
+            selection = visit.call.selection
             if request.method == "DELETE":
-                return await self._write_where(visit, path_id,
-                                               lambda c, d, left, ts: c.remove(d.document_id, left, timestamp=ts))
+                return await self._write_where(
+                    visit, path_id, lambda c, d, left, ts: c.remove(d.document_id, left, selection, timestamp=ts))
             operations = await _update_operations(request)
-            return await self._write_where(
-                visit, path_id, lambda c, d, left, ts: c.update(d.document_id, operations, False, left, timestamp=ts))
+            return await self._write_where(visit, path_id, lambda c, d, left, ts: c.update(
+                d.document_id, operations, False, left, selection, timestamp=ts))
         except (DocumentError, InvalidParameterError) as error:
             return JSONResponse({"pathId": path_id, "message": error.message}, 400)
         except SelectionError as error:
@@ -185,8 +190,7 @@ class VisitHandler:
         while True:
             documents, continuation = await self._page(current)
             for document in documents:
-                await self._write_everywhere(document, operation, visit.deadline)
-            count += len(documents)
+                count += await self._write_everywhere(document, operation, visit.deadline)
             if continuation is None or time.monotonic() >= visit.deadline:
                 break
             current = replace(current, call=replace(current.call, after=continuation))
@@ -195,13 +199,19 @@ class VisitHandler:
             body["continuation"] = _encode_continuation(continuation)
         return JSONResponse(body)
 
-    async def _write_everywhere(self, document: VisitedDocument, operation, deadline: float) -> None:
+    async def _write_everywhere(self, document: VisitedDocument, operation, deadline: float) -> bool:
+        """True: written; False: the newest version no longer matches the selection (the page was read
+        from a replica that missed a write, or a write came since)."""
         owners = holders(self._cluster, self._global_types, document.document_id, document.global_id)
         async with self._cluster.writes.turn(document.document_id):  # stamped in turn: searchlib/sequencing.py
             left = max(0.001, deadline - time.monotonic())
             timestamp = CLOCK.next()  # one for every replica (searchlib/timestamps.py)
             results = await asyncio.gather(*[operation(client, document, left, timestamp) for client in owners],
                                            return_exceptions=True)
+            settled = await settle_condition(document.document_id, dict(zip(owners, results)),
+                                             lambda: max(0.001, deadline - time.monotonic()))
+        if settled is not None and settled.unrepaired:
+            raise _NodeRefused(503, f"{document.document_id}: {settled.unrepaired}")
         missed = [result for result in results if isinstance(result, (NodeUnavailable, NodeTimeout))]
         if len(missed) == len(owners):  # nobody has it: never counted as done, the client gets the error
             raise _NodeRefused(504 if isinstance(missed[0], NodeTimeout) else 503,
@@ -211,9 +221,12 @@ class VisitHandler:
                 self._cluster.note_missed_write(client.node.distribution_key)  # it catches up later
             elif isinstance(result, BaseException):
                 raise result
-            elif not result.ok:  # the node's own answer decides the status (a full disk is 507, not 400)
+            elif not result.ok and not result.condition_failed:  # the node's answer decides (a full disk: 507)
                 raise _NodeRefused(ErrorCode.of(result.error_code).http_status,
                                    f"{document.document_id}: {result.message}")
+        if settled is not None:
+            return settled.held
+        return not any(isinstance(result, FeedResult) and result.condition_failed for result in results)
 
 
 # -- rendering and parameters -----------------------------------------------------------------------

@@ -3,7 +3,9 @@ timestamp, a live write that arrives during catch-up is never overwritten by an 
 and a write only the catching-up node holds is never deleted."""
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -212,3 +214,23 @@ def test_a_resync_from_a_peer_of_another_distribution_discards_nothing(pair):
         restarted.sync._dial = lambda address, peer=peer: peer
         assert restarted.sync.start(["fake"], wait=True, resync=True)
         assert peer.fetched == [] and dict(list_documents(restarted)) == before
+
+
+def test_a_node_that_cannot_store_the_copies_stays_out_of_service_until_a_later_sync_succeeds(pair):
+    """A full disk on the restarted node: serving what its log holds would hide the writes it missed
+    from every query its group answers, however long the disk stays full."""
+    replica, restarted = pair
+    replica.put(doc("missed"), fields("written while the node was down"))
+    database = next(iter(restarted.databases.values()))
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    database._wal._write = full
+    peer = InProcessPeer(replica)
+    restarted.sync._dial = lambda address: peer
+    assert restarted.sync.start(["in-process"], wait=True)
+    assert restarted.sync.state == AWAITING_SYNC and not restarted.sync.ready
+    del database._wal._write  # space is back: the container's next Sync catches up
+    assert restarted.sync.start(["in-process"], wait=True)
+    assert restarted.sync.ready and restarted.get(doc("missed")) == replica.get(doc("missed"))
