@@ -158,8 +158,8 @@ def _count_alive(lists: Sequence[np.ndarray], alive: np.ndarray) -> int:
 
 def _alive_mask(lists: Sequence[np.ndarray], alive: np.ndarray) -> np.ndarray:
     mask = np.zeros(len(alive), dtype=bool)
-    for ids in lists:
-        if len(ids) and ids[-1] >= len(alive):
-            ids = ids[ids < len(alive)]
-        mask[ids] = True
+    ids = np.concatenate(lists) if len(lists) > 1 else (lists[0] if lists else np.zeros(0, dtype=np.int32))
+    if len(ids) and int(ids.max()) >= len(alive):  # one assignment for every list, not one per list
+        ids = ids[ids < len(alive)]
+    mask[ids] = True
     return mask & alive
