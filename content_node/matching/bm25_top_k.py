@@ -15,9 +15,9 @@ share until the next write). Then:
    operations as the exhaustive path, so the same scores), and the best k taken in hit order.
 
 The documents the OR matches are still counted (totalCount stays exact). When the lists are short
-(EXHAUSTIVE_POSTINGS) or MaxScore cannot prune (θ ≤ 0: fewer than k documents score above 0),
-every document of the lists is ranked instead, as the exhaustive path would. Returns None when the
-query's words are not all in index fields, and the caller ranks every match.
+(EXHAUSTIVE_POSTINGS) every document of the lists is ranked instead, as the exhaustive path would,
+without the MaxScore passes. Returns None when the shortcut does not apply (θ ≤ 0: fewer than k
+documents score above 0; words outside index fields), and the caller ranks every match as before.
 """
 from __future__ import annotations
 
@@ -87,8 +87,8 @@ def top_k(calc: Calculator, words: Sequence[q.Term], fields: Sequence[str], k: i
                 bounds[(field, term)] += _bound(calc, field, term, parameters, lengths)
     ranked = sorted((key for key in bounds if bounds[key] > 0.0), key=lambda key: -bounds[key])
     theta = _threshold([lists[key] for key in ranked], k, alive, rank)
-    if theta is None or theta <= 0.0:
-        return _every_match(list(lists.values()), k, alive, rank, best)
+    if theta is None or theta <= 0.0:  # long lists and no pruning: the full path (soft timeout)
+        return None
     essential, skipped = list(ranked), 0.0
     while essential and skipped + bounds[essential[-1]] < theta * (1.0 - _SLACK):
         skipped += bounds[essential.pop()]
