@@ -82,7 +82,7 @@ CONTAINER_PARTS = {
 }
 NODE_PARTS = {
     "decode request": [("search_codec.py", "decode_search_call"), ("search_codec.py", "decode_docsum_call")],
-    "top k of an OR of words (MaxScore over the posting lists, bm25)": [("matcher.py", "_bm25_shortcut")],
+    "top k of an OR of words (bm25 over the posting lists; MaxScore past 64k postings)": [("matcher.py", "_bm25_shortcut")],
     "match (posting lists, unions)": [("match_sets.py", "MatchEvaluator.matches")],
     "first phase (bm25)": [("soft_timeout.py", "first_phase")],
     "summaries (document store, JSON)": [("docsums.py", "fill")],

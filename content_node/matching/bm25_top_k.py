@@ -14,9 +14,10 @@ share until the next write). Then:
 3. the candidates are ranked with the profile's first phase (the same code and the same float
    operations as the exhaustive path, so the same scores), and the best k taken in hit order.
 
-The documents the OR matches are still counted (totalCount stays exact). Returns None whenever
-the shortcut does not apply (θ ≤ 0: fewer than k documents score above 0), and the caller ranks
-every match as before.
+The documents the OR matches are still counted (totalCount stays exact). When the lists are short
+(EXHAUSTIVE_POSTINGS) every document of the lists is ranked instead, as the exhaustive path would,
+without the MaxScore passes. Returns None when the shortcut does not apply (θ ≤ 0: fewer than k
+documents score above 0; words outside index fields), and the caller ranks every match as before.
 """
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ from searchlib.query import tree as q
 _BM25 = r"\s*bm25\(\s*(\w+)\s*\)\s*"
 _SUM_OF_BM25 = re.compile(rf"{_BM25}(?:\+{_BM25})*")
 _SLACK = 1e-9  # relative: bounds summed in another order than the scores
+# Up to this many postings (summed over the query's lists), ranking every match costs less than
+# MaxScore's bounds and threshold pass (benchmarks/bm25_top_k_threshold.py; BENCHMARKS.md).
+EXHAUSTIVE_POSTINGS = 64_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,15 +74,20 @@ def top_k(calc: Calculator, words: Sequence[q.Term], fields: Sequence[str], k: i
     if k <= 0 or len(matching) != sum(len(schema.index_fields(w.field)) for w in words):
         return None
     lists = {key: calc.postings(*key).doc_ids for key in dict.fromkeys(matching)}
+    if sum(len(ids) for ids in lists.values()) <= EXHAUSTIVE_POSTINGS:
+        return _every_match(list(lists.values()), k, alive, rank, best)
     matched = _count_alive(list(lists.values()), alive)
     bounds = {key: 0.0 for key in lists}
+    per_field = {field: (bm25_parameters(calc, field), calc.index.field_lengths(field), calc.terms_for_field(field))
+                 for field in dict.fromkeys(fields)}
     for field in fields:  # a repeated feature or word counts as often as the first phase adds it
-        for term in calc.terms_for_field(field):
+        parameters, lengths, terms = per_field[field]
+        for term in terms:
             if (field, term) in bounds:
-                bounds[(field, term)] += _bound(calc, field, term)
+                bounds[(field, term)] += _bound(calc, field, term, parameters, lengths)
     ranked = sorted((key for key in bounds if bounds[key] > 0.0), key=lambda key: -bounds[key])
     theta = _threshold([lists[key] for key in ranked], k, alive, rank)
-    if theta is None or theta <= 0.0:
+    if theta is None or theta <= 0.0:  # long lists and no pruning: the full path (soft timeout)
         return None
     essential, skipped = list(ranked), 0.0
     while essential and skipped + bounds[essential[-1]] < theta * (1.0 - _SLACK):
@@ -89,14 +98,24 @@ def top_k(calc: Calculator, words: Sequence[q.Term], fields: Sequence[str], k: i
     return TopK(candidates[order], scores[order], matched)
 
 
-def _bound(calc: Calculator, field: str, term: str) -> float:
-    """The most one occurrence set of `term` can add to bm25(field) for any document holding it."""
-    k1, b, average = bm25_parameters(calc, field)
+def _every_match(lists: Sequence[np.ndarray], k: int, alive: np.ndarray, rank: Callable[[np.ndarray], np.ndarray],
+                 best: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) -> TopK:
+    """Rank every alive document of the lists: what the exhaustive path does for this query."""
+    candidates = _union(lists, alive)
+    scores = rank(candidates)
+    order = best(candidates, scores, k)
+    return TopK(candidates[order], scores[order], len(candidates))
+
+
+def _bound(calc: Calculator, field: str, term: str, parameters: tuple[float, float, float],
+           lengths: np.ndarray) -> float:
+    """The most one occurrence set of `term` can add to bm25(field) for any document holding it
+    (`parameters`: bm25's k1, b and average length of the field; `lengths`: its field lengths)."""
+    k1, b, average = parameters
     df = calc.index.document_frequency(field, term)
     postings = calc.postings(field, term)
     if df == 0 or not len(postings.doc_ids):
         return 0.0
-    lengths = calc.index.field_lengths(field)
     extremes = getattr(postings, "derived", None)  # the store's postings keep it for the next query
     tf, shortest = (extremes(("bm25 extremes", field), lambda: _extremes(postings, lengths)) if extremes
                     else _extremes(postings, lengths))
@@ -139,8 +158,8 @@ def _count_alive(lists: Sequence[np.ndarray], alive: np.ndarray) -> int:
 
 def _alive_mask(lists: Sequence[np.ndarray], alive: np.ndarray) -> np.ndarray:
     mask = np.zeros(len(alive), dtype=bool)
-    for ids in lists:
-        if len(ids) and ids[-1] >= len(alive):
-            ids = ids[ids < len(alive)]
-        mask[ids] = True
+    ids = np.concatenate(lists) if len(lists) > 1 else (lists[0] if lists else np.zeros(0, dtype=np.int32))
+    if len(ids) and int(ids.max()) >= len(alive):  # one assignment for every list, not one per list
+        ids = ids[ids < len(alive)]
+    mask[ids] = True
     return mask & alive

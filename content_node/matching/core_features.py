@@ -25,6 +25,7 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 FRESHNESS_MAX_AGE = 7776000.0  # 90 days, Vespa's default
 NOT_FOUND_POSITION = 1000000.0
+_POSTINGS_PER_CANDIDATE = 8  # above: binary searches of the candidates in the lists cost less
 
 
 def bm25(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
@@ -38,9 +39,13 @@ def bm25(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.n
         by_local_id = calc.memo(key, lambda: _bm25_by_local_id(calc, field, k1, b, average))
     if by_local_id is not None:
         return by_local_id[candidates]
-    score = np.zeros(len(candidates), dtype=np.float64)  # sparse candidates: one binary search per term
+    terms = _terms_with_idf(calc, field)
+    summed = _bm25_of_sorted(calc, field, terms, (k1, b, average), candidates)
+    if summed is not None:
+        return summed
+    score = np.zeros(len(candidates), dtype=np.float64)  # few candidates, long lists: binary searches
     lengths = calc.index.field_lengths(field)
-    for term, idf in _terms_with_idf(calc, field):
+    for term, idf in terms:
         rows, tf = calc.term_hits(field, term, candidates)  # only rows with the term contribute
         score[rows] += _bm25_terms(idf, tf, lengths[candidates[rows]], k1, b, average)
     return score
@@ -83,6 +88,29 @@ def _bm25_by_local_id(calc: Calculator, field: str, k1: float, b: float, average
         inside = ids < limit
         ids, weights = ids[inside], weights[inside]
     return np.bincount(ids, weights=weights, minlength=limit)
+
+
+def _bm25_of_sorted(calc: Calculator, field: str, terms: list[tuple[str, float]],
+                    parameters: tuple[float, float, float], candidates: np.ndarray) -> np.ndarray | None:
+    """bm25 of sorted sparse candidates from the terms' cached contributions, each posting placed
+    by one binary search among the candidates and summed by bincount in query order (the same sum
+    to the bit as the per-term loop); None when the lists are much longer than the candidates
+    (the loop then searches the candidates in the lists instead) or the candidates are unsorted."""
+    postings = sum(len(calc.postings(field, term).doc_ids) for term, _ in terms)
+    if postings > _POSTINGS_PER_CANDIDATE * len(candidates) or not _sorted(candidates):
+        return None
+    parts = [_term_contributions(calc, field, term, idf, *parameters) for term, idf in terms]
+    if not parts:
+        return np.zeros(len(candidates), dtype=np.float64)
+    ids = np.concatenate([part[0] for part in parts]) if len(parts) > 1 else parts[0][0]
+    weights = np.concatenate([part[1] for part in parts]) if len(parts) > 1 else parts[0][1]
+    at = np.minimum(np.searchsorted(candidates, ids), len(candidates) - 1)
+    hit = candidates[at] == ids
+    return np.bincount(at[hit], weights=weights[hit], minlength=len(candidates))
+
+
+def _sorted(ids: np.ndarray) -> bool:
+    return len(ids) < 2 or bool(np.all(ids[1:] > ids[:-1]))
 
 
 def _bm25_terms(idf: float, tf: np.ndarray, lengths: np.ndarray, k1: float, b: float, average: float) -> np.ndarray:

@@ -57,14 +57,18 @@ def ranked(bed: RankingBed, index, query: q.QueryNode) -> dict[str, float]:
 def test_dense_cached_sparse_and_uncached_bm25_are_the_same_numbers(bed, words) -> None:
     dense_query = q.Or(tuple(q.Term("title", w) for w in words))
     sparse_query = q.And((dense_query, q.Range("n", 39, 39)))  # one candidate of 40: binary searches
+    few_query = q.And((dense_query, q.Range("n", 33, 39)))  # sparse, lists as short: summed by bincount
     cache = PostingCache()
     with bed.db.read_view() as view:
         uncached = ranked(bed, view, dense_query)
         cached = ranked(bed, cache.over(view), dense_query)
         again = ranked(bed, cache.over(view), dense_query)  # contributions from the cache
         sparse = ranked(bed, cache.over(view), sparse_query)
+        few = ranked(bed, cache.over(view), few_query)
+        few_uncached = ranked(bed, view, few_query)
     assert any(key[0] == "bm25" for key in cache._entries)
     want = expected(bed, words)
     assert uncached == cached == again == {k: want[k] for k in uncached}
     assert set(uncached) == {k for k, v in want.items() if v > 0 or any(w in TITLES[int(k)].split() for w in words)}
     assert sparse == {"39": want["39"]}
+    assert few == few_uncached == {k: want[k] for k in uncached if int(k) >= 33}

@@ -59,17 +59,46 @@ def _key(outcome):
     return [(h.global_id, h.relevance) for h in outcome.hits], outcome.total_hits, outcome.coverage
 
 
+def _query(words, field="default"):
+    return q.Or(tuple(q.Term(field, w) for w in words)) if len(words) > 1 else q.Term(field, words[0])
+
+
 @settings(max_examples=60, deadline=None)
 @given(words=st.lists(st.sampled_from(WORDS + ["absent"]), min_size=1, max_size=7),
        field=st.sampled_from(["default", "text", "title"]), profile=st.sampled_from(["text", "both"]),
-       hits=st.sampled_from([1, 3, 10, 50, 2000]))
-def test_shortcut_equals_ranking_every_match(bed, words, field, profile, hits):
-    query = q.Or(tuple(q.Term(field, w) for w in words)) if len(words) > 1 else q.Term(field, words[0])
-    fast, every = both_ways(bed, profile, query, hits)
+       hits=st.sampled_from([1, 3, 10, 50, 2000]), exhaustive_below=st.sampled_from([-1, 10**9]))
+def test_shortcut_equals_ranking_every_match(bed, words, field, profile, hits, exhaustive_below):
+    with pytest.MonkeyPatch.context() as patch:  # MaxScore always, or the shortcut's own exhaustive ranking
+        patch.setattr(bm25_top_k, "EXHAUSTIVE_POSTINGS", exhaustive_below)
+        fast, every = both_ways(bed, profile, _query(words, field), hits)
     assert _key(fast) == _key(every)
 
 
+@pytest.mark.parametrize("words", [("the", "of", "rare"), ("cell", "gene", "x1"), ("rarer", "x2"), ("of",)])
+@pytest.mark.parametrize("profile", ["text", "both"])
+def test_same_answer_on_either_side_of_the_size_threshold(bed, monkeypatch, words, profile):
+    """The query's summed posting lengths one below, at and one above the threshold: the same
+    hits, relevance, total and coverage whichever way the size sends it (and as the full path)."""
+    size = sum(len(bed.db.postings(f, w).doc_ids) for f in ("title", "text") for w in words)
+    answers = []
+    for threshold in (size - 1, size, size + 1):
+        monkeypatch.setattr(bm25_top_k, "EXHAUSTIVE_POSTINGS", threshold)
+        fast, every = both_ways(bed, profile, _query(words), 10)
+        answers += [_key(fast), _key(every)]
+    assert all(answer == answers[0] for answer in answers) and len(answers[0][0]) == 10
+
+
+def test_short_lists_rank_every_match(bed, monkeypatch):
+    ranked = []
+    real = matcher._as_column
+    monkeypatch.setattr(matcher, "_as_column", lambda value, rows: ranked.append(rows) or real(value, rows))
+    monkeypatch.setattr(bm25_top_k, "EXHAUSTIVE_POSTINGS", 10**9)
+    outcome = bed.search("text", _query(("the", "of", "rare", "rarer")), hits=5)
+    assert ranked == [outcome.total_hits]  # one pass over every match, no bounds or threshold ranking
+
+
 def test_shortcut_ranks_few_documents(bed, monkeypatch):
+    monkeypatch.setattr(bm25_top_k, "EXHAUSTIVE_POSTINGS", 0)
     ranked = []
     real = matcher._as_column
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 import json
 import zlib
 
+import pytest
+
+from content_node.store import document_store
 from content_node.store.document_store import DocumentStore, encode_fields
 
 
@@ -40,3 +43,25 @@ def test_a_decoder_taken_before_the_dictionary_still_reads_old_blobs():
     for i in range(1, 200):
         store.store(i, encode_fields(_document(i)))
     assert json.loads(decode(blob)) == _document(0)
+
+
+def test_dictionary_streams_inflate_to_zlibs_bytes_and_damage_still_fails():
+    """The raw inflate that skips zlib's per-stream dictionary checksum returns zlib's own bytes,
+    and a damaged blob or the wrong dictionary fails as zlib fails (the checks are kept)."""
+    store = DocumentStore()
+    for i in range(200):
+        store.store(i, encode_fields(_document(i)))
+    dictionary, decode = store._dictionary, store.decoder()
+    assert dictionary is not None
+    for i in range(200):
+        blob = store.compressed(i)
+        assert decode(blob) == zlib.decompressobj(zdict=dictionary).decompress(blob) == encode_fields(_document(i))
+        assert document_store._inflate_checked(blob, dictionary) is not None  # the fast path, not the fallback
+    blob = store.compressed(7)
+    for damaged in (blob[:-1] + bytes([blob[-1] ^ 1]),  # the data's Adler-32
+                    blob[:8] + bytes([blob[8] ^ 0x40]) + blob[9:],  # the deflate body
+                    blob[:3] + bytes([blob[3] ^ 1]) + blob[4:]):  # the dictionary id
+        with pytest.raises(zlib.error):
+            decode(damaged)
+    with pytest.raises(zlib.error):
+        document_store._decompress(blob, dictionary[1:] + b"x")
