@@ -198,7 +198,8 @@ def _attribute_matches(calc: Calculator, spec, candidates: np.ndarray) -> np.nda
         item = stack.pop()
         if isinstance(item, (q.And, q.Or, q.WeakAnd, q.Rank)):
             stack.extend(item.children)
-        elif isinstance(item, (q.Range, q.In, q.WeightedTokens)) and item.field == spec.name:
+        elif isinstance(item, (q.Range, q.In, q.WeightedTokens)) and item.field == spec.name \
+                and not getattr(item, "filter", False):  # a filter range is no rank term
             hit |= np.isin(candidates, evaluator.matches(item))
     return hit
 

@@ -149,8 +149,9 @@ class Range:
     low_inclusive: bool = True
     high_inclusive: bool = True
     label: str = ""
-    filter: bool = False  # {filter: true}: ranges add no rank features here, so only kept and shown
+    filter: bool = False  # {filter: true}: not a rank term (as a filter Term)
     hit_limit: int = 0  # N: only the N lowest matching values (per content node); -N: the N highest
+    weight: int = 100  # as Vespa's IntItem, a range is a rank term with this weight (terms_of)
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +313,8 @@ def terms_of(node: QueryNode) -> list[Term | Phrase]:
             found.append(item)
         elif isinstance(item, Equiv):
             found.append(Term(item.field, equiv_key(item.terms), item.weight, item.label))
+        elif isinstance(item, Range) and item.field:  # a numeric term (Vespa's IntItem) ranks too
+            found.append(Term(item.field, range_term(item), item.weight, item.label, filter=item.filter))
         elif isinstance(item, Near):  # its positive words rank as words; negatives never do
             found.extend(Term(item.field, term, item.weight, item.label) for term in item.terms)
         elif isinstance(item, (And, Or, WeakAnd, Rank)):
@@ -372,7 +375,8 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
     if isinstance(node, In):
         return f"IN {node.field}{{{', '.join(node.values)}}}"
     if isinstance(node, Range):
-        return f"{'|' if node.filter else ''}{_qualified(node.field, _vespa_range(node))}"
+        weight = f"!{node.weight}" if node.weight != 100 else ""
+        return f"{'|' if node.filter else ''}{_qualified(node.field, _vespa_range(node))}{weight}"
     if isinstance(node, NearestNeighbor):
         parts = [f"field={node.field}", f"queryTensorName={node.query_tensor}"]
         if node.total_target_hits:
@@ -464,4 +468,21 @@ def _vespa_range(node: Range) -> str:
         return f"<{high}"
     opening = "[" if node.low_inclusive else "<"
     closing = "]" if node.high_inclusive else ">"
+    return f"{opening}{low or ''};{high or ''}{closing}"
+
+
+def range_term(node: Range) -> str:
+    """The range as the text of a numeric term (Vespa's IntItem): `5`, `<5`, `>5`, `[1;5]`,
+    `<1;5]` (an exclusive bound in angle brackets), `[1;]`; a bool is 1 or 0. The hit limit is
+    left out: it limits matching, not what a document's value is compared with."""
+    low, high = (None if v is None else str(int(v)) if isinstance(v, bool) else _vespa_number(v)
+                 for v in (node.low, node.high))
+    if low is not None and low == high and node.low_inclusive and node.high_inclusive:
+        return low
+    if high is None and low is not None and not node.low_inclusive:
+        return f">{low}"
+    if low is None and high is not None and not node.high_inclusive:
+        return f"<{high}"
+    opening = "[" if node.low_inclusive or low is None else "<"
+    closing = "]" if node.high_inclusive or high is None else ">"
     return f"{opening}{low or ''};{high or ''}{closing}"

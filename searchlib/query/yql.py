@@ -340,7 +340,8 @@ class _YqlParser(
         annotations = {**self._inherited, **annotations}
         common = {"label": self._annotation(params.annotation_str, annotations, "label", "", at),
                   "filter": self._annotation(params.annotation_bool, annotations, "filter", False, at),
-                  "hit_limit": self._hit_limit(annotations, at)}
+                  "hit_limit": self._hit_limit(annotations, at),
+                  "weight": self._annotation(params.annotation_int, annotations, "weight", 100, at)}
         bound = None if math.isinf(value) else value
         if operator == "=":
             if bound is None:
@@ -534,6 +535,7 @@ class _YqlParser(
             high_inclusive=bounds in ("closed", "leftOpen"),
             label=self._annotation(params.annotation_str, annotations, "label", "", at),
             hit_limit=self._hit_limit(annotations, at),
+            weight=self._annotation(params.annotation_int, annotations, "weight", 100, at),
         )
 
 

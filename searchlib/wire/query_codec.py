@@ -42,6 +42,8 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
         item = pb.RangeItem(field=node.field, low_inclusive=node.low_inclusive,
                             high_inclusive=node.high_inclusive, label=node.label, filter=node.filter,
                             hit_limit=node.hit_limit)
+        if node.weight != 100:
+            item.weight = node.weight
         for name, bound in (("low", node.low), ("high", node.high)):
             if _is_int64(bound):
                 setattr(item, f"{name}_integer", bound)  # exact: a double holds 53 bits
@@ -126,7 +128,7 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
     if kind == "range":
         r = message.range
         return q.Range(r.field, _bound(r, "low"), _bound(r, "high"), r.low_inclusive, r.high_inclusive,
-                       r.label, r.filter, r.hit_limit)
+                       r.label, r.filter, r.hit_limit, r.weight if r.HasField("weight") else 100)
     if kind == "label_wrapper":
         w = message.label_wrapper
         return q.Rank((decode_query(w.child),), w.label, w.score)

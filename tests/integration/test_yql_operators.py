@@ -66,6 +66,26 @@ def test_annotated_and_parenthesised_numbers(http, where, expected) -> None:
         assert found[user_id]["attribute(price)"] == DOCS[user_id]["price"]
 
 
+def test_numeric_terms_rank_with_their_weight(http) -> None:
+    """Profile `numeric`: relevance = matches(price) * term(0).weight + matches(title) * term(1).weight."""
+    found = hits(http, 'price = ({weight: 1}500) or title contains ({weight: 300}"gamma")', ranking="numeric")
+    assert set(found) == {"1", "2"}
+    two, one = found["2"], found["1"]
+    assert (two["relevance"], two["matches(price)"], two["term(0).weight"], two["queryTermCount"]) == (1.0, 1.0, 1.0, 2.0)
+    # attributeMatch: 1 of 1 price terms matched, 1 of 1 values: 1 * (0.95 + 0.05 * 1); weight 1 of 1 + 300
+    assert two["attributeMatch(price)"] == pytest.approx(1.0)
+    assert two["attributeMatch(price).weight"] == pytest.approx(1 / 301)
+    assert two["attributeMatch(price).matches"] == 1.0
+    assert (one["relevance"], one["matches(price)"], one["attributeMatch(price)"]) == (300.0, 0.0, 0.0)
+    # a comparison is a term too: `<200` holds for 100 and -600
+    below = hits(http, "price < ({weight: 7}200)", ranking="numeric")
+    assert {k: (h["relevance"], h["attributeMatch(price).weight"]) for k, h in below.items()} == {
+        "1": (7.0, 1.0), "4": (7.0, 1.0)}
+    assert hits(http, "price = 700", ranking="numeric")["3"]["relevance"] == 100.0  # the default weight
+    filtered = hits(http, "price = ({filter: true}700)", ranking="numeric")["3"]  # a filter is no rank term
+    assert (filtered["relevance"], filtered["queryTermCount"], filtered["matches(price)"]) == (0.0, 0.0, 0.0)
+
+
 def test_near_within_distance_in_any_order(http) -> None:
     found = hits(http, 'title contains near("alpha", "beta")')
     assert set(found) == {"1", "3", "4"}  # doc 2: beta is 4 positions after alpha

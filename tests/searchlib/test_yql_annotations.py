@@ -169,3 +169,27 @@ def test_connectivity_must_name_an_item_id_of_the_query() -> None:
     with pytest.raises(QueryError, match="item with id 4") as raised:
         where('title contains ({id: 1, connectivity: {id: 4, weight: 7.0}}"a") and title contains ({id: 2}"b")')
     assert raised.value.location.column == 55
+
+
+@pytest.mark.parametrize("condition, printed, term", [
+    ("price = ({weight: 1}223)", "price:223!1", Term("price", "223", 1)),
+    ("({weight: 7}200) > price", "price:<200!7", Term("price", "<200", 7)),
+    ("price >= 2.5", "price:[2.5;]", Term("price", "[2.5;]")),
+    ('{weight: 40, bounds: "leftOpen"}range(price, 1, 5)', "price:<1;5]!40", Term("price", "<1;5]", 40)),
+    ("flag = true", "flag:true", Term("flag", "1")),
+    ("price = ({filter: true}3)", "|price:3", Term("price", "3", filter=True)),
+])
+def test_numeric_items_are_weighted_rank_terms(condition: str, printed: str, term: Term) -> None:
+    """As Vespa's IntItem: the weight shows as `!w`, survives the wire, and the item ranks as a
+    term whose text is the number or range (filter items stay filters: no rank term)."""
+    node = where(condition)
+    assert vespa_string(node) == printed
+    assert decode_query(encode_query(node)) == node
+    assert terms_of(node) == [term]
+    assert terms_of(where(f"!({condition}) and a contains \"x\"")) == [Term("a", "x")]  # negatives never rank
+
+
+def test_implicit_transforms_off_keeps_the_word_as_written() -> None:
+    """{implicitTransforms: false}: no segmenting or stemming (Vespa's YqlParser), only case folded."""
+    assert where('a contains ({implicitTransforms: false}"Install_Apps")') == Term("a", "install_apps")
+    assert where('a contains "install_apps"') == Phrase("a", ("instal", "app"))  # stemmed words
