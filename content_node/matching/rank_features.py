@@ -8,6 +8,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from content_node.matching.element_gap import Remap, element_gap, remapper
 from content_node.matching.feature_api import FeatureName, RankIndex
 from content_node.matching.feature_setup import FEATURES
 from content_node.matching.nearest_neighbor import FoundNeighbors
@@ -28,8 +29,9 @@ class FeatureCalculator:
                  query_features: Mapping[str, object], now: float,
                  rank_properties: Mapping[str, str] | None = None,
                  postings: Callable[[str, str], object] | None = None,
-                 neighbors: FoundNeighbors | None = None) -> None:
+                 neighbors: FoundNeighbors | None = None, settings: Mapping[str, str] | None = None) -> None:
         self._schema = schema
+        self._settings = settings or {}  # the profile's settings: its element gaps
         self._index = index
         self.query = query  # retrieval features find their nearestNeighbor items here
         self._postings = postings or with_equiv(index.postings)
@@ -74,6 +76,18 @@ class FeatureCalculator:
 
     def postings(self, field: str, term: str):
         return self._postings(field, term)
+
+    def position_remap(self, field: str) -> Remap | None:
+        """The profile's element gap for the array `field` as a move of a document's positions
+        (content_node/matching/element_gap.py), None without one: proximity features read positions
+        through it, as matching does."""
+        def make() -> tuple[Remap | None]:
+            gap = element_gap(self._settings, field)
+            spec = self._schema.fields.get(field)
+            if gap is None or spec is None or spec.type.kind not in ("array", "weightedset"):
+                return (None,)
+            return (remapper(self._schema, self._index, field, gap),)
+        return self.memo(("position_remap", field), make)[0]
 
 
     # ---- the query's terms, per field ----
