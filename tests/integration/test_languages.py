@@ -150,6 +150,10 @@ def test_rank_literal_ranks_the_word_as_written_above_its_other_inflections(http
     assert hits[1][2]["matches(label_literal)"] == 0.0
     hits = literal_ranking(http, 'select * from page where {defaultIndex:"label"}userInput(@q)', q="runs")
     assert [(name, score) for name, score, _ in hits] == [("lit-runs", 11.0), ("lit-running", 1.0)]
+    # through a fieldset holding label: the same label_literal rank term
+    hits = literal_ranking(http, 'select * from page where labels contains "running"')
+    assert [(name, score) for name, score, _ in hits] == [("lit-running", 11.0), ("lit-runs", 1.0)]
+    assert hits[0][2] == {"matches(label)": 1.0, "matches(label_literal)": 1.0, "matchCount(label_literal)": 1.0}
     # the literal index keeps accents: "café" matches both in label, as written only "Café"
     hits = literal_ranking(http, 'select * from page where label contains "café"')
     assert [(name, score) for name, score, _ in hits] == [("lit-cafe-accent", 11.0), ("lit-cafe", 1.0)]
