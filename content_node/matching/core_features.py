@@ -183,8 +183,8 @@ def matches(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> n
 
 
 def _attribute_matches(calc: Calculator, spec, candidates: np.ndarray) -> np.ndarray:
-    """Whether a positive query item on the attribute matched: its words, and the ranges, in()
-    and weighted-token items naming it."""
+    """Whether a positive query item on the attribute matched: its words, and the ranges, in(),
+    weighted-token, fuzzy and regex items naming it."""
     hit = np.zeros(len(candidates), dtype=bool)
     column = calc.index.attribute(spec.name)
     for item in calc.ranked_items:
@@ -198,7 +198,7 @@ def _attribute_matches(calc: Calculator, spec, candidates: np.ndarray) -> np.nda
         item = stack.pop()
         if isinstance(item, (q.And, q.Or, q.WeakAnd, q.Rank)):
             stack.extend(item.children)
-        elif isinstance(item, (q.Range, q.In, q.WeightedTokens)) and item.field == spec.name \
+        elif isinstance(item, (q.Range, q.In, q.WeightedTokens, q.Fuzzy, q.Regex)) and item.field == spec.name \
                 and not getattr(item, "filter", False):  # a filter range is no rank term
             hit |= np.isin(candidates, evaluator.matches(item))
     return hit

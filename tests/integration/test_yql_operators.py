@@ -86,6 +86,14 @@ def test_numeric_terms_rank_with_their_weight(http) -> None:
     assert (filtered["relevance"], filtered["queryTermCount"], filtered["matches(price)"]) == (0.0, 0.0, 0.0)
 
 
+def test_weak_and_children_keep_their_weights_for_ranking(http) -> None:
+    """Profile `numeric` over weakAnd(gamma!300, delta): term(0).weight is 300, term(1).weight 100;
+    relevance = matches(title) * term(1).weight = 100 for doc 1 (gamma) and doc 4 (delta)."""
+    found = hits(http, 'weakAnd(title contains ({weight: 300}"gamma"), title contains "delta")', ranking="numeric")
+    assert {k: (h["relevance"], h["term(0).weight"], h["term(1).weight"], h["queryTermCount"])
+            for k, h in found.items()} == {"1": (100.0, 300.0, 100.0, 2.0), "4": (100.0, 300.0, 100.0, 2.0)}
+
+
 def test_near_within_distance_in_any_order(http) -> None:
     found = hits(http, 'title contains near("alpha", "beta")')
     assert set(found) == {"1", "3", "4"}  # doc 2: beta is 4 positions after alpha
@@ -154,12 +162,17 @@ def test_fuzzy_over_a_string_attribute(http) -> None:
     assert set(hits(http, 'name contains ({prefixLength: 1, maxEditDistance: 1, prefix: true}fuzzy("alphx"))')) == {
         "1", "2"}
     assert set(hits(http, 'name contains ({prefixLength: 1}fuzzy("blpha"))')) == set()  # b != a
+    # the item is a match on the attribute: matches(name) 1, matches(price) 0 (profile `numeric`)
+    ranked = hits(http, 'name contains fuzzy("alpa")', ranking="numeric")["1"]
+    assert (ranked["matches(name)"], ranked["matches(price)"]) == (1.0, 0.0)
 
 
 def test_matches_is_an_unanchored_case_insensitive_re2_search(http) -> None:
     assert set(hits(http, 'name matches "^al.*t$"')) == {"2"}
     assert set(hits(http, 'name matches "TA"')) == {"3", "4"}
     assert set(hits(http, 'name matches "(a+)+$"')) == {"1", "3", "4"}  # catastrophic for backtrackers
+    assert {k: h["matches(name)"] for k, h in hits(http, 'name matches "TA"', ranking="numeric").items()} == {
+        "3": 1.0, "4": 1.0}
 
 
 @pytest.mark.parametrize("yql, message", [
