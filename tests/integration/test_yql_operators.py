@@ -191,6 +191,10 @@ def test_in_over_integer_string_and_indexed_fields(http) -> None:
     assert set(found) == {"1", "4"}
     assert {found[i]["attribute(price)"] for i in found} == {100.0, -600.0}
     assert all(h["relevance"] == 0.0 and h["queryTermCount"] == 0.0 for h in found.values())
+    # no query terms, but a match on the attribute: matches(price) 1 (profile `numeric`)
+    ranked = hits(http, "price in (100, -600, 5)", ranking="numeric")
+    assert {k: (h["matches(price)"], h["queryTermCount"]) for k, h in ranked.items()} == {
+        "1": (1.0, 0.0), "4": (1.0, 0.0)}
     assert set(hits(http, "name in ('alpha', \"BETA\")")) == {"1", "3"}  # string attributes: any case
     assert set(hits(http, 'title in ("gamma", "delta")')) == {"1", "4"}  # indexed words
     assert set(hits(http, "price in (@prices)", prices="700, 500")) == {"2", "3"}
