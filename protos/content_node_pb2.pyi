@@ -266,7 +266,7 @@ class WeightedTokensItem(_message.Message):
     def __init__(self, operator: _Optional[str] = ..., field: _Optional[str] = ..., tokens: _Optional[_Iterable[str]] = ..., weights: _Optional[_Iterable[int]] = ..., target_hits: _Optional[int] = ..., score_threshold: _Optional[float] = ..., threshold_boost_factor: _Optional[float] = ..., label: _Optional[str] = ...) -> None: ...
 
 class RangeItem(_message.Message):
-    __slots__ = ("field", "low", "high", "low_inclusive", "high_inclusive", "label", "filter", "hit_limit", "low_integer", "high_integer", "weight")
+    __slots__ = ("field", "low", "high", "low_inclusive", "high_inclusive", "label", "filter", "hit_limit", "low_integer", "high_integer", "weight", "unranked")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     LOW_FIELD_NUMBER: _ClassVar[int]
     HIGH_FIELD_NUMBER: _ClassVar[int]
@@ -278,6 +278,7 @@ class RangeItem(_message.Message):
     LOW_INTEGER_FIELD_NUMBER: _ClassVar[int]
     HIGH_INTEGER_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    UNRANKED_FIELD_NUMBER: _ClassVar[int]
     field: str
     low: float
     high: float
@@ -289,7 +290,8 @@ class RangeItem(_message.Message):
     low_integer: int
     high_integer: int
     weight: int
-    def __init__(self, field: _Optional[str] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., low_inclusive: _Optional[bool] = ..., high_inclusive: _Optional[bool] = ..., label: _Optional[str] = ..., filter: _Optional[bool] = ..., hit_limit: _Optional[int] = ..., low_integer: _Optional[int] = ..., high_integer: _Optional[int] = ..., weight: _Optional[int] = ...) -> None: ...
+    unranked: bool
+    def __init__(self, field: _Optional[str] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., low_inclusive: _Optional[bool] = ..., high_inclusive: _Optional[bool] = ..., label: _Optional[str] = ..., filter: _Optional[bool] = ..., hit_limit: _Optional[int] = ..., low_integer: _Optional[int] = ..., high_integer: _Optional[int] = ..., weight: _Optional[int] = ..., unranked: _Optional[bool] = ...) -> None: ...
 
 class WeakAndItem(_message.Message):
     __slots__ = ("children", "target_hits", "total_target_hits")

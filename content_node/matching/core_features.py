@@ -199,7 +199,7 @@ def _attribute_matches(calc: Calculator, spec, candidates: np.ndarray) -> np.nda
         if isinstance(item, (q.And, q.Or, q.WeakAnd, q.Rank)):
             stack.extend(item.children)
         elif isinstance(item, (q.Range, q.In, q.WeightedTokens, q.Fuzzy, q.Regex)) and item.field == spec.name \
-                and not getattr(item, "filter", False):  # a filter range is no rank term
+                and not getattr(item, "filter", False) and getattr(item, "ranked", True):  # no rank term
             hit |= np.isin(candidates, evaluator.matches(item))
     return hit
 

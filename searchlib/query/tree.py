@@ -152,6 +152,7 @@ class Range:
     filter: bool = False  # {filter: true}: not a rank term (as a filter Term)
     hit_limit: int = 0  # N: only the N lowest matching values (per content node); -N: the N highest
     weight: int = 100  # as Vespa's IntItem, a range is a rank term with this weight (terms_of)
+    ranked: bool = True  # {ranked: false}: matched, but no rank term
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,7 +315,7 @@ def terms_of(node: QueryNode) -> list[Term | Phrase]:
         elif isinstance(item, Equiv):
             found.append(Term(item.field, equiv_key(item.terms), item.weight, item.label))
         elif isinstance(item, Range) and item.field:  # a numeric term (Vespa's IntItem) ranks too
-            found.append(Term(item.field, range_term(item), item.weight, item.label, filter=item.filter))
+            found.append(Term(item.field, range_term(item), item.weight, item.label, item.ranked, item.filter))
         elif isinstance(item, Near):  # its positive words rank as words; negatives never do
             found.extend(Term(item.field, term, item.weight, item.label) for term in item.terms)
         elif isinstance(item, (And, Or, WeakAnd, Rank)):

@@ -341,7 +341,8 @@ class _YqlParser(
         common = {"label": self._annotation(params.annotation_str, annotations, "label", "", at),
                   "filter": self._annotation(params.annotation_bool, annotations, "filter", False, at),
                   "hit_limit": self._hit_limit(annotations, at),
-                  "weight": self._annotation(params.annotation_int, annotations, "weight", 100, at)}
+                  "weight": self._annotation(params.annotation_int, annotations, "weight", 100, at),
+                  "ranked": self._annotation(params.annotation_bool, annotations, "ranked", True, at)}
         bound = None if math.isinf(value) else value
         if operator == "=":
             if bound is None:
@@ -536,6 +537,7 @@ class _YqlParser(
             label=self._annotation(params.annotation_str, annotations, "label", "", at),
             hit_limit=self._hit_limit(annotations, at),
             weight=self._annotation(params.annotation_int, annotations, "weight", 100, at),
+            ranked=self._annotation(params.annotation_bool, {**self._inherited, **annotations}, "ranked", True, at),
         )
 
 

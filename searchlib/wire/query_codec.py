@@ -41,7 +41,7 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
     elif isinstance(node, q.Range):
         item = pb.RangeItem(field=node.field, low_inclusive=node.low_inclusive,
                             high_inclusive=node.high_inclusive, label=node.label, filter=node.filter,
-                            hit_limit=node.hit_limit)
+                            hit_limit=node.hit_limit, unranked=not node.ranked)
         if node.weight != 100:
             item.weight = node.weight
         for name, bound in (("low", node.low), ("high", node.high)):
@@ -128,7 +128,7 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
     if kind == "range":
         r = message.range
         return q.Range(r.field, _bound(r, "low"), _bound(r, "high"), r.low_inclusive, r.high_inclusive,
-                       r.label, r.filter, r.hit_limit, r.weight if r.HasField("weight") else 100)
+                       r.label, r.filter, r.hit_limit, r.weight if r.HasField("weight") else 100, not r.unranked)
     if kind == "label_wrapper":
         w = message.label_wrapper
         return q.Rank((decode_query(w.child),), w.label, w.score)

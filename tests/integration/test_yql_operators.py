@@ -84,6 +84,8 @@ def test_numeric_terms_rank_with_their_weight(http) -> None:
     assert hits(http, "price = 700", ranking="numeric")["3"]["relevance"] == 100.0  # the default weight
     filtered = hits(http, "price = ({filter: true}700)", ranking="numeric")["3"]  # a filter is no rank term
     assert (filtered["relevance"], filtered["queryTermCount"], filtered["matches(price)"]) == (0.0, 0.0, 0.0)
+    unranked = hits(http, "{ranked: false}(price = 700)", ranking="numeric")["3"]  # nor is an unranked one
+    assert (unranked["relevance"], unranked["queryTermCount"], unranked["matches(price)"]) == (0.0, 0.0, 0.0)
 
 
 def test_weak_and_children_keep_their_weights_for_ranking(http) -> None:

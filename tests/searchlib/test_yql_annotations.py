@@ -178,10 +178,12 @@ def test_connectivity_must_name_an_item_id_of_the_query() -> None:
     ('{weight: 40, bounds: "leftOpen"}range(price, 1, 5)', "price:<1;5]!40", Term("price", "<1;5]", 40)),
     ("flag = true", "flag:true", Term("flag", "1")),
     ("price = ({filter: true}3)", "|price:3", Term("price", "3", filter=True)),
+    ("{ranked: false}(price > 3)", "price:>3", Term("price", ">3", ranked=False)),
+    ("{ranked: false}range(price, 1, 2)", "price:[1;2]", Term("price", "[1;2]", ranked=False)),
 ])
 def test_numeric_items_are_weighted_rank_terms(condition: str, printed: str, term: Term) -> None:
     """As Vespa's IntItem: the weight shows as `!w`, survives the wire, and the item ranks as a
-    term whose text is the number or range (filter items stay filters: no rank term)."""
+    term whose text is the number or range (filter and unranked items are no rank terms)."""
     node = where(condition)
     assert vespa_string(node) == printed
     assert decode_query(encode_query(node)) == node
