@@ -5,7 +5,8 @@ nativeProximity, nativeAttributeMatch).
 textSimilarity(f) follows Vespa's weights, 0.35 proximity + 0.15 order + 0.30 queryCoverage +
 0.20 fieldCoverage, over the fieldMatch outputs (content_node.matching.text_features).
 nativeFieldMatch is the documented nativeRank simplification; nativeProximity is the mean
-fieldMatch proximity over the fields; nativeAttributeMatch is 0 (attribute terms do not rank here).
+fieldMatch proximity over the fields; nativeAttributeMatch is 0 (not computed: nativeRank(f) over an
+attribute f counts the terms matching it).
 """
 from __future__ import annotations
 
