@@ -105,7 +105,7 @@ def attribute_match(calc: Calculator, feature: FeatureName, candidates: np.ndarr
     total, maximum, weighted = np.zeros(n), np.zeros(n), np.zeros(n)
     for term in mine:
         weights = [_element_matches(v, term.term, numeric) for v in values]
-        hit = np.array([w is not None for w in weights], dtype=bool)
+        hit = np.array([w is not None for w in weights], dtype=bool) & calc.in_scope(term, candidates)
         element = np.array([w if w is not None else 0.0 for w in weights])
         maximum = np.where(hit & (matches == 0), element, np.where(hit, np.maximum(maximum, element), maximum))
         matches += hit

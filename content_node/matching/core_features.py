@@ -189,9 +189,10 @@ def _attribute_matches(calc: Calculator, spec, candidates: np.ndarray) -> np.nda
     column = calc.index.attribute(spec.name)
     for item in calc.ranked_items:
         if spec.name in calc.schema.index_fields(item.field):
-            for term in [item.term] if isinstance(item, q.Term) else item.terms:
+            for term in q.item_words(item):
                 for word in q.equiv_alternatives(term) or (term,):
-                    hit |= np.isin(candidates, attribute_term_matches(spec, column, word, getattr(item, "affix", "")))
+                    hit |= np.isin(candidates, attribute_term_matches(spec, column, word, getattr(item, "affix", ""))) \
+                        & calc.in_scope(item, candidates)
     evaluator = MatchEvaluator(calc.schema, calc.index)
     stack = [calc.query]
     while stack:
@@ -220,7 +221,8 @@ def field_length(calc: Calculator, feature: FeatureName, candidates: np.ndarray)
 
 
 def query_term_count(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float:
-    return float(sum(1 if isinstance(i, q.Term) else len(i.terms) for i in calc.ranked_items))
+    """Vespa's count: a phrase counts its words; a word, number, fuzzy or regex item counts 1."""
+    return float(sum(len(i.terms) if isinstance(i, q.Phrase) else 1 for i in calc.ranked_items))
 
 
 def now(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float:

@@ -11,6 +11,7 @@ import numpy as np
 from content_node.matching.element_gap import Remap, element_gap, remapper
 from content_node.matching.feature_api import FeatureName, RankIndex
 from content_node.matching.feature_setup import FEATURES
+from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.nearest_neighbor import FoundNeighbors
 from content_node.matching.proximity import with_equiv
 from searchlib.errors import InvalidParameterError
@@ -38,7 +39,8 @@ class FeatureCalculator:
         self.neighbors = neighbors or FoundNeighbors()  # what the query's nearestNeighbor items found
         # features computed over the full candidate set, reused for subsets (second phase, match-features)
         self._computed: dict[str, tuple[np.ndarray, object]] = {}
-        self._ranked_items = [item for item in q.terms_of(query)
+        self._scopes: dict[int, q.SameElement] = {}  # a sameElement's terms → it
+        self._ranked_items = [item for item in q.terms_of(query, self._scopes)
                               if not isinstance(item, q.Term) or (item.ranked and not item.filter)]
         self._query_features = query_features
         self._now = now
@@ -74,6 +76,15 @@ class FeatureCalculator:
         """The query's ranked text items (terms and phrases), in query order."""
         return self._ranked_items
 
+    def in_scope(self, item: object, candidates: np.ndarray) -> np.ndarray:
+        """Per candidate, whether a ranked item counts there: a term inside sameElement(...) only
+        where the whole sameElement matches (Vespa unpacks its descendants' match data only then)."""
+        node = self._scopes.get(id(item))
+        if node is None:
+            return np.ones(len(candidates), dtype=bool)
+        matched = self.memo(("same_element", id(node)), lambda: MatchEvaluator(self._schema, self._index).matches(node))
+        return np.isin(candidates, matched)
+
     def postings(self, field: str, term: str):
         return self._postings(field, term)
 
@@ -97,7 +108,7 @@ class FeatureCalculator:
         words: list[str] = []
         for item in self._ranked_items:
             if field in self._schema.index_fields(item.field):
-                words.extend([item.term] if isinstance(item, q.Term) else item.terms)
+                words.extend(q.item_words(item))
         return words
 
     def term_frequencies(self, field: str, term: str, candidates: np.ndarray) -> np.ndarray:

@@ -4,7 +4,7 @@ fieldsets). Terms are already normalized by searchlib.linguistics, exactly as in
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field  # `field` is also an item attribute
 from typing import Union
 
@@ -305,12 +305,24 @@ class ParsedYql:
     grouping: str = ""  # the text after `|`, parsed by the grouping module
 
 
-def terms_of(node: QueryNode) -> list[Term | Phrase]:
-    """Every text item in the tree, in query order (used for bm25 and term features)."""
-    found: list[Term | Phrase] = []
+def terms_of(node: QueryNode, scopes: dict[int, SameElement] | None = None) -> list[Term | Phrase | Fuzzy | Regex]:
+    """Every query term in the tree, in query order (used for bm25 and term features). fuzzy and
+    regex items are terms (Vespa's FuzzyItem, RegExpItem) but search no index (item_words). The
+    positive items inside sameElement(...) are terms on the struct field's sub-fields
+    (`persons.name`), as Vespa exposes a sameElement's descendants to ranking; `scopes` gets the
+    id of each such term → its sameElement."""
+    found: list[Term | Phrase | Fuzzy | Regex] = []
 
-    def visit(item: QueryNode) -> None:
-        if isinstance(item, (Term, Phrase)):
+    def visit(item: QueryNode, scope: SameElement | None = None) -> None:
+        if scope is not None and isinstance(item, FIELD_ITEMS):
+            item = replace(item, field=f"{scope.field}.{item.field}" if item.field else scope.field)
+        size = len(found)
+        visit_item(item, scope)
+        if scope is not None and scopes is not None:
+            scopes.update((id(term), scope) for term in found[size:])
+
+    def visit_item(item: QueryNode, scope: SameElement | None) -> None:
+        if isinstance(item, (Term, Phrase, Fuzzy, Regex)):
             found.append(item)
         elif isinstance(item, Equiv):
             found.append(Term(item.field, equiv_key(item.terms), item.weight, item.label))
@@ -320,12 +332,20 @@ def terms_of(node: QueryNode) -> list[Term | Phrase]:
             found.extend(Term(item.field, term, item.weight, item.label) for term in item.terms)
         elif isinstance(item, (And, Or, WeakAnd, Rank)):
             for child in item.children:
-                visit(child)
+                visit(child, scope)
+        elif isinstance(item, SameElement):
+            for child in item.children:
+                visit(child, item)
         elif isinstance(item, Not):
             pass  # negative terms never contribute to ranking
 
     visit(node)
     return found
+
+
+def item_words(item: Term | Phrase | Fuzzy | Regex) -> list[str]:
+    """The words a ranked item looks up in an index (none for fuzzy and regex items)."""
+    return [item.term] if isinstance(item, Term) else list(item.terms) if isinstance(item, Phrase) else []
 
 
 def vespa_string(node: QueryNode) -> str:

@@ -167,6 +167,8 @@ def test_fuzzy_over_a_string_attribute(http) -> None:
     # the item is a match on the attribute: matches(name) 1, matches(price) 0 (profile `numeric`)
     ranked = hits(http, 'name contains fuzzy("alpa")', ranking="numeric")["1"]
     assert (ranked["matches(name)"], ranked["matches(price)"]) == (1.0, 0.0)
+    # a fuzzy item is a query term (Vespa's FuzzyItem): queryTermCount 1, term(0).weight 100
+    assert (ranked["queryTermCount"], ranked["term(0).weight"], ranked["term(1).weight"]) == (1.0, 100.0, 0.0)
 
 
 def test_matches_is_an_unanchored_case_insensitive_re2_search(http) -> None:
@@ -175,6 +177,10 @@ def test_matches_is_an_unanchored_case_insensitive_re2_search(http) -> None:
     assert set(hits(http, 'name matches "(a+)+$"')) == {"1", "3", "4"}  # catastrophic for backtrackers
     assert {k: h["matches(name)"] for k, h in hits(http, 'name matches "TA"', ranking="numeric").items()} == {
         "3": 1.0, "4": 1.0}
+    # a regex item is a query term (Vespa's RegExpItem), the second here: profile `numeric`'s relevance
+    # matches(price) * term(0).weight + matches(title) * term(1).weight = 0 * 100 + 1 * 100 for doc 2
+    ranked = hits(http, 'name matches "^al.*t$" and title contains "alpha"', ranking="numeric")["2"]
+    assert (ranked["relevance"], ranked["queryTermCount"], ranked["term(1).weight"]) == (100.0, 2.0, 100.0)
 
 
 @pytest.mark.parametrize("yql, message", [

@@ -5,8 +5,8 @@ import pytest
 
 from searchlib.errors import QueryError
 from searchlib.query.tree import (
-    And, Equiv, Fuzzy, In, Or, Phrase, Range, Term, TrueItem, WeightedTokens, equiv_alternatives, equiv_key, terms_of,
-    vespa_string,
+    And, Equiv, Fuzzy, In, Or, Phrase, Range, Regex, Term, TrueItem, WeightedTokens, equiv_alternatives, equiv_key,
+    item_words, terms_of, vespa_string,
 )
 from searchlib.query.yql import parse_yql
 from searchlib.wire.query_codec import decode_query, encode_query
@@ -195,3 +195,15 @@ def test_implicit_transforms_off_keeps_the_word_as_written() -> None:
     """{implicitTransforms: false}: no segmenting or stemming (Vespa's YqlParser), only case folded."""
     assert where('a contains ({implicitTransforms: false}"Install_Apps")') == Term("a", "install_apps")
     assert where('a contains "install_apps"') == Phrase("a", ("instal", "app"))  # stemmed words
+
+
+def test_fuzzy_regex_and_same_element_items_are_query_terms_in_query_order() -> None:
+    """Vespa's FuzzyItem and RegExpItem are terms (queryTermCount, term(n)); a sameElement's
+    positive descendants are terms on the struct field's sub-fields, its negated ones are not."""
+    node = where('a contains "x" and name contains fuzzy("alpa") and name matches "^b" and '
+                 'persons contains sameElement(name contains "ann", age > 30, !(age > 60))')
+    assert terms_of(node) == [Term("a", "x"), Fuzzy("name", "alpa"), Regex("name", "^b"),
+                              Term("persons.name", "ann"), Term("persons.age", ">30")]
+    assert [item_words(t) for t in terms_of(node)] == [["x"], [], [], ["ann"], [">30"]]
+    # an array of primitives: the children search the field itself
+    assert terms_of(where('tags contains sameElement("red")')) == [Term("tags", "red")]
