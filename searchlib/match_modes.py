@@ -60,7 +60,7 @@ class MatchMode:
     # `rank: literal`: the indexes of the words as written (schema.literal_fields): a field's own, or
     # for a fieldset those of its fields that have one
     literal_indexes: tuple[str, ...] = ()
-    phrase_segmenting: bool = True  # query-command phrase-segmenting: a split word is a phrase, else an AND
+    phrase_segmenting: bool = False  # query-command phrase-segmenting: a split word is a phrase, else an AND
 
     @property
     def whole_value(self) -> bool:
@@ -88,7 +88,7 @@ def match_mode(field) -> MatchMode:
         max_token_length=int(settings.get("match.max-token-length", 1000)),
         max_occurrences=int(settings.get("match.max-occurrences", 10_000)),
         literal_indexes=(settings[LITERAL],) if LITERAL in settings else (),
-        phrase_segmenting=settings.get("phrase-segmenting", "true") == "true",
+        phrase_segmenting=settings.get("phrase-segmenting", "false") == "true",
     )
 
 

@@ -48,6 +48,8 @@ LITERAL = {
     "lit-cafe": {"label": "cafe"},
     "code-split": {"code": "e.mail"},  # "e" and "mail" at separate places: only an AND finds it
     "code-apart": {"code": "mail to e"},
+    "seg-split": {"seg": "e.mail", "headline": "e.mail"},
+    "seg-apart": {"seg": "mail to e", "headline": "mail to e"},
 }
 
 
@@ -179,3 +181,10 @@ def test_phrase_segmenting_false_makes_a_split_word_an_and(http) -> None:
     # code has phrase-segmenting false: "e.mail" is e AND mail, which "mail to e" also holds
     assert found(http, query="code:e.mail", type="all") == ["code-apart", "code-split"]
     assert found(http, query='code:"e mail"', type="all") == ["code-split"]  # a quoted phrase stays one
+
+
+def test_a_split_word_is_an_and_unless_the_index_is_phrase_segmenting(http) -> None:
+    # Vespa 8's default (headline has no query-command): the words of "e.mail" are an AND
+    assert found(http, query="headline:e.mail", type="all") == ["seg-apart", "seg-split"]
+    # seg has `phrase-segmenting`: the phrase "e mail" only
+    assert found(http, query="seg:e.mail", type="all") == ["seg-split"]
