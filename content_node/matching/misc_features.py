@@ -75,7 +75,13 @@ def native_attribute_match(calc: Calculator, feature: FeatureName, candidates: n
     without an index): each (query term, attribute it searches) pair with a non-zero term weight tw
     and field weight fw adds weightTable(w) * fw * tw / max(weightTable) where the term matched, w
     being the matched element's weight (a weighted set's, else 1); the sum is divided by the sum of
-    fw * tw over all pairs. The weight table is the default linear(1,0): w clamped to [-255, 255]."""
+    fw * tw over all pairs. The weight table is the default linear(1,0): w clamped to [-255, 255];
+    `nativeRank.useTableNormalization: false` divides by 1 instead of the table's maximum."""
+    tables = [key for key in calc.rank_properties if key.startswith("nativeAttributeMatch.weightTable")]
+    if tables:
+        raise InvalidParameterError(f"not supported: {tables[0]} (only the default weight table linear(1,0))")
+    normalization = 1.0 if calc.rank_properties.get("nativeRank.useTableNormalization") == "false" \
+        else WEIGHT_TABLE_MAX
     names = feature.args or tuple(name for name, f in calc.schema.fields.items() if f.is_attribute and not f.is_index)
     total = np.zeros(len(candidates), dtype=np.float64)
     divisor = 0.0
@@ -89,7 +95,7 @@ def native_attribute_match(calc: Calculator, feature: FeatureName, candidates: n
             divisor += weight * term_weight
             elements = element_weights(spec, calc.index.attribute(field)[candidates], value_predicate(spec, item)) \
                 * calc.in_scope(item, candidates)
-            total += np.clip(elements, -WEIGHT_TABLE_MAX, WEIGHT_TABLE_MAX) * weight * term_weight / WEIGHT_TABLE_MAX
+            total += np.clip(elements, -WEIGHT_TABLE_MAX, WEIGHT_TABLE_MAX) * weight * term_weight / normalization
     return total / divisor if divisor else total
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ranking_support import RankingBed
+from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 
 SD = """schema doc {
@@ -24,6 +25,14 @@ SD = """schema doc {
     rank-profile both { first-phase { expression: nativeRank(a, tag) } }
     rank-profile nam { first-phase { expression: nativeAttributeMatch } }
     rank-profile nam_kinds { first-phase { expression: nativeAttributeMatch(kinds) } }
+    rank-profile nam_raw {
+        rank-properties { nativeRank.useTableNormalization: false }
+        first-phase { expression: nativeAttributeMatch }
+    }
+    rank-profile nam_table {
+        rank-properties { nativeAttributeMatch.weightTable.kinds: "linear(2,0)" }
+        first-phase { expression: nativeAttributeMatch }
+    }
     rank-profile nam_weighted {
         weight year: 300
         first-phase { expression: nativeAttributeMatch }
@@ -82,3 +91,10 @@ def test_native_attribute_match_uses_the_field_weight_and_sees_fuzzy_and_regex_t
     query = q.Or((q.Range("year", 1999, 1999), q.Regex("tag", "^oat")))
     assert dict(bed.ranked("nam_weighted", query=query)) == {
         "0": round(10000 / 255 / 40000, 9), "1": round(30000 / 255 / 40000, 9)}
+
+
+def test_native_attribute_match_without_table_normalization_and_other_tables(bed):
+    # useTableNormalization false: divided by 1, not 255: doc 0's oat weight 20 → 20
+    assert bed.ranked("nam_raw", query=q.Term("kinds", "oat")) == [("0", 20.0)]
+    with pytest.raises(InvalidParameterError, match="weightTable"):  # another table is refused, not ignored
+        bed.ranked("nam_table", query=q.Term("kinds", "oat"))
