@@ -196,30 +196,34 @@ class NearItem(_message.Message):
     def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., negative: _Optional[_Iterable[str]] = ..., distance: _Optional[int] = ..., exclusion_distance: _Optional[int] = ..., ordered: _Optional[bool] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
 
 class FuzzyItem(_message.Message):
-    __slots__ = ("field", "term", "max_edit_distance", "prefix_length", "prefix", "label")
+    __slots__ = ("field", "term", "max_edit_distance", "prefix_length", "prefix", "label", "weight")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     TERM_FIELD_NUMBER: _ClassVar[int]
     MAX_EDIT_DISTANCE_FIELD_NUMBER: _ClassVar[int]
     PREFIX_LENGTH_FIELD_NUMBER: _ClassVar[int]
     PREFIX_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
     field: str
     term: str
     max_edit_distance: int
     prefix_length: int
     prefix: bool
     label: str
-    def __init__(self, field: _Optional[str] = ..., term: _Optional[str] = ..., max_edit_distance: _Optional[int] = ..., prefix_length: _Optional[int] = ..., prefix: _Optional[bool] = ..., label: _Optional[str] = ...) -> None: ...
+    weight: int
+    def __init__(self, field: _Optional[str] = ..., term: _Optional[str] = ..., max_edit_distance: _Optional[int] = ..., prefix_length: _Optional[int] = ..., prefix: _Optional[bool] = ..., label: _Optional[str] = ..., weight: _Optional[int] = ...) -> None: ...
 
 class RegexItem(_message.Message):
-    __slots__ = ("field", "pattern", "label")
+    __slots__ = ("field", "pattern", "label", "weight")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     PATTERN_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
     field: str
     pattern: str
     label: str
-    def __init__(self, field: _Optional[str] = ..., pattern: _Optional[str] = ..., label: _Optional[str] = ...) -> None: ...
+    weight: int
+    def __init__(self, field: _Optional[str] = ..., pattern: _Optional[str] = ..., label: _Optional[str] = ..., weight: _Optional[int] = ...) -> None: ...
 
 class InItem(_message.Message):
     __slots__ = ("field", "values", "numeric", "label")

@@ -58,8 +58,9 @@ def query_terms(query_items: list) -> list[QueryTerm]:
             terms.append(QueryTerm(item.field, item.term, float(item.weight)))
         elif isinstance(item, q.Phrase):
             terms.extend(QueryTerm(item.field, word, float(item.weight)) for word in item.terms)
-        elif isinstance(item, (q.Fuzzy, q.Regex)):  # a term of weight 100 (no weight annotation kept)
-            terms.append(QueryTerm(item.field, item.term if isinstance(item, q.Fuzzy) else item.pattern, 100.0))
+        elif isinstance(item, (q.Fuzzy, q.Regex)):
+            terms.append(QueryTerm(item.field, item.term if isinstance(item, q.Fuzzy) else item.pattern,
+                                   float(item.weight)))
     return terms
 
 

@@ -116,6 +116,7 @@ class Fuzzy:
     prefix_length: int = 0
     prefix: bool = False
     label: str = ""
+    weight: int = 100  # a rank term's weight (Vespa's FuzzyItem): term(n).weight
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,7 @@ class Regex:
     field: str
     pattern: str
     label: str = ""
+    weight: int = 100  # a rank term's weight (Vespa's RegExpItem): term(n).weight
 
 
 @dataclass(frozen=True, slots=True)

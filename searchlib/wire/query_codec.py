@@ -22,9 +22,10 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
     elif isinstance(node, q.Fuzzy):
         message.fuzzy.CopyFrom(pb.FuzzyItem(
             field=node.field, term=node.term, max_edit_distance=node.max_edit_distance,
-            prefix_length=node.prefix_length, prefix=node.prefix, label=node.label))
+            prefix_length=node.prefix_length, prefix=node.prefix, label=node.label, weight=node.weight))
     elif isinstance(node, q.Regex):
-        message.regex.CopyFrom(pb.RegexItem(field=node.field, pattern=node.pattern, label=node.label))
+        message.regex.CopyFrom(pb.RegexItem(field=node.field, pattern=node.pattern, label=node.label,
+                                            weight=node.weight))
     elif isinstance(node, q.In):
         message.__getattribute__("in").CopyFrom(pb.InItem(
             field=node.field, values=list(node.values), numeric=node.numeric, label=node.label))
@@ -111,9 +112,10 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
                       n.ordered, n.weight or 100, n.label)
     if kind == "fuzzy":
         f = message.fuzzy
-        return q.Fuzzy(f.field, f.term, f.max_edit_distance, f.prefix_length, f.prefix, f.label)
+        return q.Fuzzy(f.field, f.term, f.max_edit_distance, f.prefix_length, f.prefix, f.label, f.weight or 100)
     if kind == "regex":
-        return q.Regex(message.regex.field, message.regex.pattern, message.regex.label)
+        r = message.regex
+        return q.Regex(r.field, r.pattern, r.label, r.weight or 100)
     if kind == "in":
         item = getattr(message, "in")
         return q.In(item.field, tuple(item.values), item.numeric, item.label)

@@ -169,6 +169,8 @@ def test_fuzzy_over_a_string_attribute(http) -> None:
     assert (ranked["matches(name)"], ranked["matches(price)"]) == (1.0, 0.0)
     # a fuzzy item is a query term (Vespa's FuzzyItem): queryTermCount 1, term(0).weight 100
     assert (ranked["queryTermCount"], ranked["term(0).weight"], ranked["term(1).weight"]) == (1.0, 100.0, 0.0)
+    weighted = hits(http, 'name contains ({weight: 250}fuzzy("alpa"))', ranking="numeric")["1"]
+    assert weighted["term(0).weight"] == 250.0
 
 
 def test_matches_is_an_unanchored_case_insensitive_re2_search(http) -> None:
@@ -181,6 +183,7 @@ def test_matches_is_an_unanchored_case_insensitive_re2_search(http) -> None:
     # matches(price) * term(0).weight + matches(title) * term(1).weight = 0 * 100 + 1 * 100 for doc 2
     ranked = hits(http, 'name matches "^al.*t$" and title contains "alpha"', ranking="numeric")["2"]
     assert (ranked["relevance"], ranked["queryTermCount"], ranked["term(1).weight"]) == (100.0, 2.0, 100.0)
+    assert hits(http, '{weight: 40}name matches "^al.*t$"', ranking="numeric")["2"]["term(0).weight"] == 40.0
 
 
 @pytest.mark.parametrize("yql, message", [

@@ -205,5 +205,9 @@ def test_fuzzy_regex_and_same_element_items_are_query_terms_in_query_order() -> 
     assert terms_of(node) == [Term("a", "x"), Fuzzy("name", "alpa"), Regex("name", "^b"),
                               Term("persons.name", "ann"), Term("persons.age", ">30")]
     assert [item_words(t) for t in terms_of(node)] == [["x"], [], [], ["ann"], [">30"]]
+    # their weights are rank-term weights, kept over the wire
+    weighted = where('name contains ({weight: 200}fuzzy("alpa")) and {weight: 30}name matches "^b"')
+    assert terms_of(weighted) == [Fuzzy("name", "alpa", weight=200), Regex("name", "^b", weight=30)]
+    assert decode_query(encode_query(weighted)) == weighted
     # an array of primitives: the children search the field itself
     assert terms_of(where('tags contains sameElement("red")')) == [Term("tags", "red")]
