@@ -30,9 +30,15 @@ from searchlib.languages import detect_language, query_language
 from searchlib.linguistics import tokenize, tokenize_unstemmed, words
 from searchlib.match_modes import MatchMode, query_terms
 from searchlib.query.literal_boost import LiteralBoost
+from searchlib.query.plain_text import without_query_syntax
 from searchlib.query.tree import And, FalseItem, Not, Or, Phrase, QueryNode, Rank, Term, WeakAnd
 
 QUERY_TYPES = ("all", "any", "weakAnd", "phrase", "web", "tokenize", "linguistics")
+# userInput's annotations (name, default, allowed): its grammar, and Vespa's grammar.syntax (`none`:
+# no character is query syntax) and grammar.composite (how the items combine, over the grammar)
+INPUT_GRAMMAR = (("grammar", "weakAnd", QUERY_TYPES), ("grammar.syntax", "simple", ("simple", "web", "none")),
+                 ("grammar.composite", "", ("and", "or", "weakAnd", "phrase")))
+_COMPOSITES = {"and": "all", "or": "any", "weakAnd": "weakAnd", "phrase": "phrase"}
 DEFAULT_TARGET_HITS = 100
 
 _INDEX_PREFIX = re.compile(r"([A-Za-z_][\w.]*):(?=[^\s:])")
@@ -104,6 +110,11 @@ def parse_user_query(
         known_indexes=known_indexes, stem=stem, language=language, match_modes=match_modes,
     )
     return FalseItem() if node is None else node
+
+
+def input_grammar(text: str, grammar: str, syntax: str, composite: str) -> tuple[str, str]:
+    """(the text to parse, the grammar to parse it with) for userInput's INPUT_GRAMMAR annotations."""
+    return (without_query_syntax(text) if syntax == "none" else text), _COMPOSITES.get(composite, grammar)
 
 
 def parse_user_query_or_empty(

@@ -26,7 +26,7 @@ from searchlib.query.tree import (
     And, FalseItem, Not, Or, ParsedYql, QueryNode, Range, Rank, SortKey, TrueItem, WeakAnd,
 )
 from searchlib.query.user_query import (
-    DEFAULT_TARGET_HITS, UserQuerySettings, apply_filter, parse_user_query_or_empty,
+    DEFAULT_TARGET_HITS, INPUT_GRAMMAR, UserQuerySettings, apply_filter, input_grammar, parse_user_query_or_empty,
 )
 from searchlib.query.yql_tokens import Token
 from searchlib.query.yql_geo import YqlGeoParser
@@ -39,7 +39,6 @@ from searchlib.query.yql_values import MAX_DEPTH as _MAX_DEPTH
 
 _INHERITED = ("ranked", "filter")  # annotations a group passes to the words inside it
 _BOUNDS = ("closed", "open", "leftOpen", "rightOpen")
-_GRAMMARS = ("all", "any", "weakAnd", "phrase", "tokenize", "linguistics", "web")
 _STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
 _UNSUPPORTED = frozenset({
     "text",
@@ -494,9 +493,9 @@ class _YqlParser(
         else:
             self.expected("a string or @parameter", token)
         self.expect_punct(")")
-        grammar = self._annotation(
-            params.annotation_str, annotations, "grammar", "weakAnd", at, allowed=_GRAMMARS
-        )
+        text, grammar = input_grammar(text, *(
+            self._annotation(params.annotation_str, annotations, name, default, at, allowed=allowed)
+            for name, default, allowed in INPUT_GRAMMAR))
         return parse_user_query_or_empty(
             text,
             type=grammar,
