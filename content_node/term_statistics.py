@@ -24,7 +24,7 @@ def collect(index, schema: Schema, query: q.QueryNode) -> CorpusStatistics:
               for name in index.index_fields}
     terms: dict[tuple[str, str], int] = {}
     for item in q.terms_of(query):
-        words = [item.term] if isinstance(item, q.Term) else list(item.terms)
+        words = q.item_words(item)
         for name in schema.index_fields(item.field):
             if name in indexed:
                 for word in words:

@@ -144,7 +144,9 @@ def _compile_problems(root: Path, decls: dict[str, SchemaDecl]) -> list[Problem]
     for schema in schemas.values():
         for profile in schema.rank_profiles.values():
             try:
-                ProfileChecker(schema, profile, root).check()
+                # constant files are checked once, below, for every constant (the checker would
+                # stop at the first and report it a second time)
+                ProfileChecker(schema, profile, root, read_constant_files=False).check()
             except SchemaError as error:
                 problems.append(_problem(error, str(root)))
             problems.extend(_constant_file_problems(root, profile))

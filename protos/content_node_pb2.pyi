@@ -196,30 +196,34 @@ class NearItem(_message.Message):
     def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., negative: _Optional[_Iterable[str]] = ..., distance: _Optional[int] = ..., exclusion_distance: _Optional[int] = ..., ordered: _Optional[bool] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
 
 class FuzzyItem(_message.Message):
-    __slots__ = ("field", "term", "max_edit_distance", "prefix_length", "prefix", "label")
+    __slots__ = ("field", "term", "max_edit_distance", "prefix_length", "prefix", "label", "weight")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     TERM_FIELD_NUMBER: _ClassVar[int]
     MAX_EDIT_DISTANCE_FIELD_NUMBER: _ClassVar[int]
     PREFIX_LENGTH_FIELD_NUMBER: _ClassVar[int]
     PREFIX_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
     field: str
     term: str
     max_edit_distance: int
     prefix_length: int
     prefix: bool
     label: str
-    def __init__(self, field: _Optional[str] = ..., term: _Optional[str] = ..., max_edit_distance: _Optional[int] = ..., prefix_length: _Optional[int] = ..., prefix: _Optional[bool] = ..., label: _Optional[str] = ...) -> None: ...
+    weight: int
+    def __init__(self, field: _Optional[str] = ..., term: _Optional[str] = ..., max_edit_distance: _Optional[int] = ..., prefix_length: _Optional[int] = ..., prefix: _Optional[bool] = ..., label: _Optional[str] = ..., weight: _Optional[int] = ...) -> None: ...
 
 class RegexItem(_message.Message):
-    __slots__ = ("field", "pattern", "label")
+    __slots__ = ("field", "pattern", "label", "weight")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     PATTERN_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
     field: str
     pattern: str
     label: str
-    def __init__(self, field: _Optional[str] = ..., pattern: _Optional[str] = ..., label: _Optional[str] = ...) -> None: ...
+    weight: int
+    def __init__(self, field: _Optional[str] = ..., pattern: _Optional[str] = ..., label: _Optional[str] = ..., weight: _Optional[int] = ...) -> None: ...
 
 class InItem(_message.Message):
     __slots__ = ("field", "values", "numeric", "label")
@@ -266,7 +270,7 @@ class WeightedTokensItem(_message.Message):
     def __init__(self, operator: _Optional[str] = ..., field: _Optional[str] = ..., tokens: _Optional[_Iterable[str]] = ..., weights: _Optional[_Iterable[int]] = ..., target_hits: _Optional[int] = ..., score_threshold: _Optional[float] = ..., threshold_boost_factor: _Optional[float] = ..., label: _Optional[str] = ...) -> None: ...
 
 class RangeItem(_message.Message):
-    __slots__ = ("field", "low", "high", "low_inclusive", "high_inclusive", "label", "filter", "hit_limit", "low_integer", "high_integer")
+    __slots__ = ("field", "low", "high", "low_inclusive", "high_inclusive", "label", "filter", "hit_limit", "low_integer", "high_integer", "weight", "unranked")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     LOW_FIELD_NUMBER: _ClassVar[int]
     HIGH_FIELD_NUMBER: _ClassVar[int]
@@ -277,6 +281,8 @@ class RangeItem(_message.Message):
     HIT_LIMIT_FIELD_NUMBER: _ClassVar[int]
     LOW_INTEGER_FIELD_NUMBER: _ClassVar[int]
     HIGH_INTEGER_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    UNRANKED_FIELD_NUMBER: _ClassVar[int]
     field: str
     low: float
     high: float
@@ -287,7 +293,9 @@ class RangeItem(_message.Message):
     hit_limit: int
     low_integer: int
     high_integer: int
-    def __init__(self, field: _Optional[str] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., low_inclusive: _Optional[bool] = ..., high_inclusive: _Optional[bool] = ..., label: _Optional[str] = ..., filter: _Optional[bool] = ..., hit_limit: _Optional[int] = ..., low_integer: _Optional[int] = ..., high_integer: _Optional[int] = ...) -> None: ...
+    weight: int
+    unranked: bool
+    def __init__(self, field: _Optional[str] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., low_inclusive: _Optional[bool] = ..., high_inclusive: _Optional[bool] = ..., label: _Optional[str] = ..., filter: _Optional[bool] = ..., hit_limit: _Optional[int] = ..., low_integer: _Optional[int] = ..., high_integer: _Optional[int] = ..., weight: _Optional[int] = ..., unranked: _Optional[bool] = ...) -> None: ...
 
 class WeakAndItem(_message.Message):
     __slots__ = ("children", "target_hits", "total_target_hits")

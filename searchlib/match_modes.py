@@ -57,8 +57,10 @@ class MatchMode:
     max_length: int = 1_000_000
     max_token_length: int = 1000
     max_occurrences: int = 10_000
-    literal_index: str = ""  # `rank: literal`: the index of the words as written (schema.literal_fields)
-    phrase_segmenting: bool = True  # query-command phrase-segmenting: a split word is a phrase, else an AND
+    # `rank: literal`: the indexes of the words as written (schema.literal_fields): a field's own, or
+    # for a fieldset those of its fields that have one
+    literal_indexes: tuple[str, ...] = ()
+    phrase_segmenting: bool = False  # query-command phrase-segmenting: a split word is a phrase, else an AND
 
     @property
     def whole_value(self) -> bool:
@@ -85,8 +87,8 @@ def match_mode(field) -> MatchMode:
         max_length=int(settings.get("match.max-length", 1_000_000)),
         max_token_length=int(settings.get("match.max-token-length", 1000)),
         max_occurrences=int(settings.get("match.max-occurrences", 10_000)),
-        literal_index=settings.get(LITERAL, ""),
-        phrase_segmenting=settings.get("phrase-segmenting", "true") == "true",
+        literal_indexes=(settings[LITERAL],) if LITERAL in settings else (),
+        phrase_segmenting=settings.get("phrase-segmenting", "false") == "true",
     )
 
 
@@ -148,7 +150,7 @@ def _unquote(value: str) -> str:
 def query_match_modes(schemas) -> dict[str, MatchMode]:
     """Index name → mode, for the fields and fieldsets of `schemas` (model.Schema values) whose
     words do not become plain text terms; a fieldset takes its first field's mode, with the
-    fieldset's own `match` kind when it has one."""
+    fieldset's own `match` kind when it has one, and the literal indexes of all its fields."""
     modes: dict[str, MatchMode] = {}
     for schema in schemas:
         for name, field in schema.fields.items():
@@ -156,7 +158,8 @@ def query_match_modes(schemas) -> dict[str, MatchMode]:
             if mode != TEXT:
                 modes.setdefault(name, mode)
         for name, fieldset in schema.fieldsets.items():
-            mode = replace(match_mode(schema.fields[fieldset.fields[0]]), literal_index="")  # one index each
+            literal = tuple(index for f in fieldset.fields for index in match_mode(schema.fields[f]).literal_indexes)
+            mode = replace(match_mode(schema.fields[fieldset.fields[0]]), literal_indexes=literal)
             if fieldset.match in ("exact", "word", "gram"):
                 mode = replace(mode, kind=fieldset.match)
             if fieldset.exact_terminator:

@@ -4,7 +4,8 @@ of its values does (an array's elements, a weighted set's keys, or the single va
 - strings: the whole value equals the term, case-insensitively (both normalized) unless
   `match: cased` (`match: prefix` has no effect, as in Vespa); with {prefix: true} the value starts with the term,
   {substring: true} holds it, {suffix: true} ends with it;
-- numbers: the term is a number, or a range `[low;high]` (either side may be empty), `<x`, `>x`;
+- numbers: the term is a number, or a range `[low;high]` (either side may be empty, `<`/`>` for
+  an exclusive bound), `<x`, `>x`;
 - bool: "true"/"false" (or 1/0).
 """
 from __future__ import annotations
@@ -67,7 +68,7 @@ def term_predicate(spec: Field, term: str, affix: str = "") -> Callable[[object]
         if bounds is None:
             return lambda value: False
         low, high, low_inclusive, high_inclusive = bounds
-        return lambda value: _within(as_number(value), low, high, low_inclusive, high_inclusive)
+        return lambda value: within(as_number(value), low, high, low_inclusive, high_inclusive)
     fold = string_fold(spec)
     wanted_text = fold(term)
     # `match: prefix` on an attribute has no effect (Vespa: "attributes always support prefix
@@ -84,11 +85,11 @@ def numeric_bounds(term: str) -> tuple[Number | None, Number | None, bool, bool]
     is not one."""
     text = term.strip()
     try:
-        if text.startswith("[") and text.endswith("]") and ";" in text:
+        if text[:1] in "[<" and text[-1:] in "]>" and ";" in text:  # `<` / `>`: that bound exclusive
             low_text, high_text = text[1:-1].split(";", 1)
             low = _number(low_text) if low_text.strip() else None
             high = _number(high_text) if high_text.strip() else None
-            return low, high, True, True
+            return low, high, text[0] == "[", text[-1] == "]"
         if text.startswith("<"):
             return None, _number(text[1:]), True, False
         if text.startswith(">"):
@@ -151,7 +152,7 @@ def multi_value_range(column: np.ndarray, node: q.Range) -> np.ndarray:
     ids, extremes = [], []
     for local_id, document in enumerate(column):
         inside = [n for n in map(as_number, values_of(document))
-                  if _within(n, node.low, node.high, node.low_inclusive, node.high_inclusive)]
+                  if within(n, node.low, node.high, node.low_inclusive, node.high_inclusive)]
         if inside:
             ids.append(local_id)
             extremes.append(min(inside) if node.hit_limit >= 0 else -max(inside))
@@ -167,7 +168,7 @@ def value_in_range(value: object, node: q.Range) -> bool:
     if value is None or isinstance(value, str):
         return False
     number = as_number(value)
-    return number == number and _within(number, node.low, node.high, node.low_inclusive, node.high_inclusive)
+    return number == number and within(number, node.low, node.high, node.low_inclusive, node.high_inclusive)
 
 
 def range_mask(column: np.ndarray, low: Number | None, high: Number | None, low_inclusive: bool,
@@ -195,7 +196,7 @@ def _inward(bound: Number | None, inclusive: bool, direction: int) -> tuple[Numb
     return (math.floor(bound) if inclusive else math.ceil(bound) - 1), True
 
 
-def _within(value: Number, low: Number | None, high: Number | None, low_inclusive: bool,
+def within(value: Number, low: Number | None, high: Number | None, low_inclusive: bool,
             high_inclusive: bool) -> bool:
     """Python compares ints with floats exactly, so int values and bounds stay exact here."""
     if math.isnan(value):

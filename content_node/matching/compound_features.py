@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from content_node.matching.attribute_terms import as_number
+from content_node.matching.attribute_terms import as_number, numeric_bounds, within
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.text_features import query_terms
 from searchlib.errors import InvalidParameterError
@@ -43,10 +43,10 @@ ATTRIBUTE_MATCH_OUTPUTS = ("completeness", "queryCompleteness", "fieldCompletene
 def _element_matches(value: object, term: str, numeric: bool) -> float | None:
     """The weight of the element of `value` that `term` matches (1 outside weighted sets), or None."""
     if numeric:  # exact: int64 column values, JSON ints and weighted-set key strings alike
-        wanted = as_number(term)
-        if wanted != wanted:
+        bounds = numeric_bounds(term)  # a number or a range term (`f < 5` ranks as the term `<5`)
+        if bounds is None:
             return None
-        same = lambda element: as_number(element) == wanted  # noqa: E731
+        same = lambda element: within(as_number(element), *bounds)  # noqa: E731
     else:
         lowered = term.lower()
         same = lambda element: isinstance(element, str) and element.lower() == lowered  # noqa: E731
@@ -105,7 +105,7 @@ def attribute_match(calc: Calculator, feature: FeatureName, candidates: np.ndarr
     total, maximum, weighted = np.zeros(n), np.zeros(n), np.zeros(n)
     for term in mine:
         weights = [_element_matches(v, term.term, numeric) for v in values]
-        hit = np.array([w is not None for w in weights], dtype=bool)
+        hit = np.array([w is not None for w in weights], dtype=bool) & calc.in_scope(term, candidates)
         element = np.array([w if w is not None else 0.0 for w in weights])
         maximum = np.where(hit & (matches == 0), element, np.where(hit, np.maximum(maximum, element), maximum))
         matches += hit

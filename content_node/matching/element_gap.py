@@ -5,8 +5,9 @@ span elements: the last word of one element and the first of the next are n + 1 
 
 The index stores every element a fixed store.inverted_index.ELEMENT_GAP after the previous one and
 records no element boundaries, so the documents holding every word are re-tokenized (as the index
-tokenized them) to move their positions to the profile's gap. Proximity rank features keep the
-stored positions: only matching reads the gap."""
+tokenized them) to move their positions to the profile's gap. Proximity rank features (fieldMatch
+and what is built on it: nativeProximity, textSimilarity; termDistance, fieldTermMatch) read
+positions through the same move (FeatureCalculator.position_remap)."""
 from __future__ import annotations
 
 from typing import Callable, Mapping

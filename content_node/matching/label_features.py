@@ -16,6 +16,7 @@ from content_node.matching.core_features import bm25 as core_bm25
 from content_node.matching.core_features import bm25_parameters, bm25_scores
 from content_node.matching.feature_api import Calculator, FeatureName
 from searchlib.errors import InvalidParameterError
+from searchlib.query import tree as q
 from searchlib.tensor import Tensor, TensorBatch, TensorType
 
 _LABELS_TYPE = TensorType.parse("tensor(label{})")
@@ -36,7 +37,7 @@ def labeled_words(calc: Calculator, field: str) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for item in calc.ranked_items:
         if item.label and field in calc.schema.index_fields(item.field):
-            words = [item.term] if hasattr(item, "term") else list(item.terms)
+            words = q.item_words(item)
             found.setdefault(item.label, []).extend(words)
     return found
 

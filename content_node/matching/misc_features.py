@@ -5,7 +5,7 @@ nativeProximity, nativeAttributeMatch).
 textSimilarity(f) follows Vespa's weights, 0.35 proximity + 0.15 order + 0.30 queryCoverage +
 0.20 fieldCoverage, over the fieldMatch outputs (content_node.matching.text_features).
 nativeFieldMatch is the documented nativeRank simplification; nativeProximity is the mean
-fieldMatch proximity over the fields; nativeAttributeMatch is 0 (attribute terms do not rank here).
+fieldMatch proximity over the fields; nativeAttributeMatch is Vespa's (native_attribute_match).
 """
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ import numpy as np
 
 from content_node.matching.core_features import attribute, field_weight, native_rank
 from content_node.matching.feature_api import Calculator, FeatureName
+from content_node.matching.string_items import element_weights, value_predicate
 from content_node.matching.text_features import field_match_outputs
 from content_node.matching.weighted_tokens import token_scores
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 from searchlib.schema.match_feature import match_inputs, match_problem
 
+WEIGHT_TABLE_MAX = 255.0  # nativeAttributeMatch's default weightTable linear(1,0) has 256 entries
 TEXT_SIMILARITY_WEIGHTS = {"proximity": 0.35, "order": 0.15, "queryCoverage": 0.30, "fieldCoverage": 0.20}
 
 
@@ -68,8 +70,33 @@ def native_proximity(calc: Calculator, feature: FeatureName, candidates: np.ndar
     return sum(field_match_outputs(calc, f, candidates)["proximity"] for f in fields) / len(fields)
 
 
-def native_attribute_match(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float:
-    return 0.0
+def native_attribute_match(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    """Vespa's nativeAttributeMatch over the attribute fields (those named, else every attribute
+    without an index): each (query term, attribute it searches) pair with a non-zero term weight tw
+    and field weight fw adds weightTable(w) * fw * tw / max(weightTable) where the term matched, w
+    being the matched element's weight (a weighted set's, else 1); the sum is divided by the sum of
+    fw * tw over all pairs. The weight table is the default linear(1,0): w clamped to [-255, 255];
+    `nativeRank.useTableNormalization: false` divides by 1 instead of the table's maximum."""
+    tables = [key for key in calc.rank_properties if key.startswith("nativeAttributeMatch.weightTable")]
+    if tables:
+        raise InvalidParameterError(f"not supported: {tables[0]} (only the default weight table linear(1,0))")
+    normalization = 1.0 if calc.rank_properties.get("nativeRank.useTableNormalization") == "false" \
+        else WEIGHT_TABLE_MAX
+    names = feature.args or tuple(name for name, f in calc.schema.fields.items() if f.is_attribute and not f.is_index)
+    total = np.zeros(len(candidates), dtype=np.float64)
+    divisor = 0.0
+    for item in calc.ranked_items:
+        term_weight = float(getattr(item, "weight", 100))
+        for field in calc.schema.index_fields(item.field) if term_weight else ():
+            spec = calc.schema.fields[field]
+            weight = field_weight(calc, field)
+            if field not in names or not spec.is_attribute or spec.is_index or not weight or isinstance(item, q.Phrase):
+                continue
+            divisor += weight * term_weight
+            elements = element_weights(spec, calc.index.attribute(field)[candidates], value_predicate(spec, item)) \
+                * calc.in_scope(item, candidates)
+            total += np.clip(elements, -WEIGHT_TABLE_MAX, WEIGHT_TABLE_MAX) * weight * term_weight / normalization
+    return total / divisor if divisor else total
 
 
 def raw_score(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:

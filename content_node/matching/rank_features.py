@@ -8,8 +8,10 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from content_node.matching.element_gap import Remap, element_gap, remapper
 from content_node.matching.feature_api import FeatureName, RankIndex
 from content_node.matching.feature_setup import FEATURES
+from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.nearest_neighbor import FoundNeighbors
 from content_node.matching.proximity import with_equiv
 from searchlib.errors import InvalidParameterError
@@ -28,15 +30,17 @@ class FeatureCalculator:
                  query_features: Mapping[str, object], now: float,
                  rank_properties: Mapping[str, str] | None = None,
                  postings: Callable[[str, str], object] | None = None,
-                 neighbors: FoundNeighbors | None = None) -> None:
+                 neighbors: FoundNeighbors | None = None, settings: Mapping[str, str] | None = None) -> None:
         self._schema = schema
+        self._settings = settings or {}  # the profile's settings: its element gaps
         self._index = index
         self.query = query  # retrieval features find their nearestNeighbor items here
         self._postings = postings or with_equiv(index.postings)
         self.neighbors = neighbors or FoundNeighbors()  # what the query's nearestNeighbor items found
         # features computed over the full candidate set, reused for subsets (second phase, match-features)
         self._computed: dict[str, tuple[np.ndarray, object]] = {}
-        self._ranked_items = [item for item in q.terms_of(query)
+        self._scopes: dict[int, q.SameElement] = {}  # a sameElement's terms → it
+        self._ranked_items = [item for item in q.terms_of(query, self._scopes)
                               if not isinstance(item, q.Term) or (item.ranked and not item.filter)]
         self._query_features = query_features
         self._now = now
@@ -72,8 +76,29 @@ class FeatureCalculator:
         """The query's ranked text items (terms and phrases), in query order."""
         return self._ranked_items
 
+    def in_scope(self, item: object, candidates: np.ndarray) -> np.ndarray:
+        """Per candidate, whether a ranked item counts there: a term inside sameElement(...) only
+        where the whole sameElement matches (Vespa unpacks its descendants' match data only then)."""
+        node = self._scopes.get(id(item))
+        if node is None:
+            return np.ones(len(candidates), dtype=bool)
+        matched = self.memo(("same_element", id(node)), lambda: MatchEvaluator(self._schema, self._index).matches(node))
+        return np.isin(candidates, matched)
+
     def postings(self, field: str, term: str):
         return self._postings(field, term)
+
+    def position_remap(self, field: str) -> Remap | None:
+        """The profile's element gap for the array `field` as a move of a document's positions
+        (content_node/matching/element_gap.py), None without one: proximity features read positions
+        through it, as matching does."""
+        def make() -> tuple[Remap | None]:
+            gap = element_gap(self._settings, field)
+            spec = self._schema.fields.get(field)
+            if gap is None or spec is None or spec.type.kind not in ("array", "weightedset"):
+                return (None,)
+            return (remapper(self._schema, self._index, field, gap),)
+        return self.memo(("position_remap", field), make)[0]
 
 
     # ---- the query's terms, per field ----
@@ -83,7 +108,7 @@ class FeatureCalculator:
         words: list[str] = []
         for item in self._ranked_items:
             if field in self._schema.index_fields(item.field):
-                words.extend([item.term] if isinstance(item, q.Term) else item.terms)
+                words.extend(q.item_words(item))
         return words
 
     def term_frequencies(self, field: str, term: str, candidates: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from searchlib.errors import InvalidParameterError
 from searchlib.numbers import UNSET_INTEGER, present
 from searchlib.query import tree as q
 from searchlib.query.string_match import compile_regex, fuzzy_match
-from searchlib.schema.model import Schema
+from searchlib.schema.model import Field, Schema
 
 
 def string_item_matches(node: q.Fuzzy | q.Regex, fields: tuple[str, ...], schema: Schema,
@@ -29,6 +29,30 @@ def string_item_matches(node: q.Fuzzy | q.Regex, fields: tuple[str, ...], schema
         passes = _predicate(node, is_cased(spec))
         found.append(documents_where(column_of(field), lambda value: isinstance(value, str) and passes(value)))
     return found
+
+
+def value_predicate(spec: Field, item: q.Term | q.Fuzzy | q.Regex) -> Callable[[object], bool]:
+    """Whether one value of the attribute `spec` matches the ranked item (a word or numeric term,
+    any alternative of an equiv, a fuzzy or regex item)."""
+    if isinstance(item, (q.Fuzzy, q.Regex)):
+        passes = _predicate(item, is_cased(spec))
+        return lambda value: isinstance(value, str) and passes(value)
+    tests = [term_predicate(spec, word, item.affix) for word in q.equiv_alternatives(item.term) or (item.term,)]
+    return lambda value: any(test(value) for test in tests)
+
+
+def element_weights(spec: Field, values: np.ndarray, passes: Callable[[object], bool]) -> np.ndarray:
+    """Per document, the weight of its first value that passes (a weighted set's weight, else 1),
+    0 where none does: the element weight Vespa's attribute iterators unpack."""
+    weights = np.zeros(len(values), dtype=np.float64)
+    for row, value in enumerate(values.tolist()):
+        if isinstance(value, dict):
+            weights[row] = next((float(w) for key, w in value.items() if passes(key)), 0.0)
+        elif is_multi_value(spec) and isinstance(value, (list, tuple)):
+            weights[row] = 1.0 if any(passes(element) for element in value) else 0.0
+        elif value is not None and not (isinstance(value, float) and value != value) and passes(value):
+            weights[row] = 1.0
+    return weights
 
 
 def _predicate(node: q.Fuzzy | q.Regex, cased: bool) -> Callable[[str], bool]:

@@ -14,6 +14,8 @@ first occurrence of each query term (in query order, i = 0..n-1) and at adjacent
   proximity = mean over the n-1 pairs of 1/d (in order) or 1/(2|d|+1) (out of order), 0 when a term
   is missing, and 1 for one matched term; orderness = in-order share of the found pairs;
   relatedness = share of pairs with d == 1; longestSequence = longest chain of d == 1, plus one;
+- positions are the stored ones, or those at the profile's element gap for an array field
+  (`rank f { element-gap: n }`, content_node/matching/element_gap.py), as matching reads them;
 - earliness = 1 - first match position / fieldLength; head/tail = tokens before the first /
   after the last matched position; occurrence = occurrences / fieldLength (max 1),
   absoluteOccurrence = occurrences / (100 n) (max 1);
@@ -56,6 +58,9 @@ def query_terms(query_items: list) -> list[QueryTerm]:
             terms.append(QueryTerm(item.field, item.term, float(item.weight)))
         elif isinstance(item, q.Phrase):
             terms.extend(QueryTerm(item.field, word, float(item.weight)) for word in item.terms)
+        elif isinstance(item, (q.Fuzzy, q.Regex)):
+            terms.append(QueryTerm(item.field, item.term if isinstance(item, q.Fuzzy) else item.pattern,
+                                   float(item.weight)))
     return terms
 
 
@@ -73,6 +78,10 @@ def _occurrences(calc: Calculator, field: str, term: str,
     where[present] = rows[present]
     tf[present] = postings.term_freqs[rows[present]]
     first[present] = postings.flat_positions[postings.position_offsets[rows[present]]]
+    remap = calc.position_remap(field)
+    if remap is not None:  # the profile's element gap moves positions (order kept: the first stays first)
+        for row in np.flatnonzero(present):
+            first[row] = remap(int(candidates[row]), first[row:row + 1].astype(np.int64))[0]
     return tf, first, postings, where
 
 
@@ -230,9 +239,12 @@ def term_distance(calc: Calculator, feature: FeatureName, candidates: np.ndarray
     _, _, x_postings, x_at = _occurrences(calc, field, terms[x].text, candidates)
     _, _, y_postings, y_at = _occurrences(calc, field, terms[y].text, candidates)
     reverse = output.startswith("reverse")
+    remap = calc.position_remap(field)
     for row in np.flatnonzero((x_at >= 0) & (y_at >= 0)):  # documents with both terms only
         xs = x_postings.positions(int(x_at[row])).astype(np.int64)
         ys = y_postings.positions(int(y_at[row])).astype(np.int64)
+        if remap is not None:  # the profile's element gap
+            xs, ys = remap(int(candidates[row]), xs), remap(int(candidates[row]), ys)
         deltas = (xs[:, None] - ys[None, :]) if reverse else (ys[None, :] - xs[:, None])
         deltas = np.where(deltas > 0, deltas, np.iinfo(np.int64).max)
         best = np.unravel_index(np.argmin(deltas), deltas.shape)

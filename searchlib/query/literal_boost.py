@@ -1,8 +1,9 @@
 """Vespa's LiteralBoostSearcher for fields with `rank: literal` (searchlib.schema.literal_fields):
-every word the query searches in such a field f is also added, as written (lowercased, neither
-stemmed nor accent-folded, as f_literal indexed it), as a rank term on f_literal. The terms join a
-`rank(...)` at the root (a root rank() gets them as more children), so they never change what
-matches, only the rank features: a document holding the word as written matches one more term.
+every word the query searches in such a field f, or in a fieldset holding f, is also added, as
+written (lowercased, neither stemmed nor accent-folded, as f_literal indexed it), as a rank term
+on f_literal. The terms join a `rank(...)` at the root (a root rank() gets them as more children),
+so they never change what matches, only the rank features: a document holding the word as
+written matches one more term.
 
 Recorded while words are parsed (the parsed tree holds stemmed terms only), for YQL strings,
 userQuery() and userInput() alike; words under a NOT are recorded too (harmless: a document
@@ -23,10 +24,9 @@ class LiteralBoost:
     def note(self, index: str, text: str, language: str) -> None:
         """`text` was searched in `index`: remember its literal words when the index has them."""
         mode = self._modes.get(index)
-        if mode is None or not mode.literal_index:
-            return
-        literal = self._modes.get(mode.literal_index, MatchMode(stemming=False, normalizing=False))
-        self._terms.extend(Term(mode.literal_index, word) for word in query_terms(literal, text, language, False))
+        for literal_index in mode.literal_indexes if mode is not None else ():
+            literal = self._modes.get(literal_index, MatchMode(stemming=False, normalizing=False))
+            self._terms.extend(Term(literal_index, word) for word in query_terms(literal, text, language, False))
 
     def apply(self, where: QueryNode | None) -> QueryNode | None:
         if not self._terms or where is None:

@@ -4,7 +4,7 @@ fieldsets). Terms are already normalized by searchlib.linguistics, exactly as in
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field  # `field` is also an item attribute
 from typing import Union
 
@@ -116,6 +116,7 @@ class Fuzzy:
     prefix_length: int = 0
     prefix: bool = False
     label: str = ""
+    weight: int = 100  # a rank term's weight (Vespa's FuzzyItem): term(n).weight
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,7 @@ class Regex:
     field: str
     pattern: str
     label: str = ""
+    weight: int = 100  # a rank term's weight (Vespa's RegExpItem): term(n).weight
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,8 +151,10 @@ class Range:
     low_inclusive: bool = True
     high_inclusive: bool = True
     label: str = ""
-    filter: bool = False  # {filter: true}: ranges add no rank features here, so only kept and shown
+    filter: bool = False  # {filter: true}: not a rank term (as a filter Term)
     hit_limit: int = 0  # N: only the N lowest matching values (per content node); -N: the N highest
+    weight: int = 100  # as Vespa's IntItem, a range is a rank term with this weight (terms_of)
+    ranked: bool = True  # {ranked: false}: matched, but no rank term
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,25 +307,47 @@ class ParsedYql:
     grouping: str = ""  # the text after `|`, parsed by the grouping module
 
 
-def terms_of(node: QueryNode) -> list[Term | Phrase]:
-    """Every text item in the tree, in query order (used for bm25 and term features)."""
-    found: list[Term | Phrase] = []
+def terms_of(node: QueryNode, scopes: dict[int, SameElement] | None = None) -> list[Term | Phrase | Fuzzy | Regex]:
+    """Every query term in the tree, in query order (used for bm25 and term features). fuzzy and
+    regex items are terms (Vespa's FuzzyItem, RegExpItem) but search no index (item_words). The
+    positive items inside sameElement(...) are terms on the struct field's sub-fields
+    (`persons.name`), as Vespa exposes a sameElement's descendants to ranking; `scopes` gets the
+    id of each such term → its sameElement."""
+    found: list[Term | Phrase | Fuzzy | Regex] = []
 
-    def visit(item: QueryNode) -> None:
-        if isinstance(item, (Term, Phrase)):
+    def visit(item: QueryNode, scope: SameElement | None = None) -> None:
+        if scope is not None and isinstance(item, FIELD_ITEMS):
+            item = replace(item, field=f"{scope.field}.{item.field}" if item.field else scope.field)
+        size = len(found)
+        visit_item(item, scope)
+        if scope is not None and scopes is not None:
+            scopes.update((id(term), scope) for term in found[size:])
+
+    def visit_item(item: QueryNode, scope: SameElement | None) -> None:
+        if isinstance(item, (Term, Phrase, Fuzzy, Regex)):
             found.append(item)
         elif isinstance(item, Equiv):
             found.append(Term(item.field, equiv_key(item.terms), item.weight, item.label))
+        elif isinstance(item, Range) and item.field:  # a numeric term (Vespa's IntItem) ranks too
+            found.append(Term(item.field, range_term(item), item.weight, item.label, item.ranked, item.filter))
         elif isinstance(item, Near):  # its positive words rank as words; negatives never do
             found.extend(Term(item.field, term, item.weight, item.label) for term in item.terms)
         elif isinstance(item, (And, Or, WeakAnd, Rank)):
             for child in item.children:
-                visit(child)
+                visit(child, scope)
+        elif isinstance(item, SameElement):
+            for child in item.children:
+                visit(child, item)
         elif isinstance(item, Not):
             pass  # negative terms never contribute to ranking
 
     visit(node)
     return found
+
+
+def item_words(item: Term | Phrase | Fuzzy | Regex) -> list[str]:
+    """The words a ranked item looks up in an index (none for fuzzy and regex items)."""
+    return [item.term] if isinstance(item, Term) else list(item.terms) if isinstance(item, Phrase) else []
 
 
 def vespa_string(node: QueryNode) -> str:
@@ -372,7 +398,8 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
     if isinstance(node, In):
         return f"IN {node.field}{{{', '.join(node.values)}}}"
     if isinstance(node, Range):
-        return f"{'|' if node.filter else ''}{_qualified(node.field, _vespa_range(node))}"
+        weight = f"!{node.weight}" if node.weight != 100 else ""
+        return f"{'|' if node.filter else ''}{_qualified(node.field, _vespa_range(node))}{weight}"
     if isinstance(node, NearestNeighbor):
         parts = [f"field={node.field}", f"queryTensorName={node.query_tensor}"]
         if node.total_target_hits:
@@ -464,4 +491,21 @@ def _vespa_range(node: Range) -> str:
         return f"<{high}"
     opening = "[" if node.low_inclusive else "<"
     closing = "]" if node.high_inclusive else ">"
+    return f"{opening}{low or ''};{high or ''}{closing}"
+
+
+def range_term(node: Range) -> str:
+    """The range as the text of a numeric term (Vespa's IntItem): `5`, `<5`, `>5`, `[1;5]`,
+    `<1;5]` (an exclusive bound in angle brackets), `[1;]`; a bool is 1 or 0. The hit limit is
+    left out: it limits matching, not what a document's value is compared with."""
+    low, high = (None if v is None else str(int(v)) if isinstance(v, bool) else _vespa_number(v)
+                 for v in (node.low, node.high))
+    if low is not None and low == high and node.low_inclusive and node.high_inclusive:
+        return low
+    if high is None and low is not None and not node.low_inclusive:
+        return f">{low}"
+    if low is None and high is not None and not node.high_inclusive:
+        return f"<{high}"
+    opening = "[" if node.low_inclusive or low is None else "<"
+    closing = "]" if node.high_inclusive or high is None else ">"
     return f"{opening}{low or ''};{high or ''}{closing}"

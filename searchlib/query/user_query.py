@@ -4,8 +4,9 @@ Syntax: whitespace-separated items, each `[+|-][index:](word | "quoted phrase")`
 - `+item` is required, `-item` must not match, anything else is optional or required per the type;
 - `index:` names a field or fieldset (only names in `known_indexes`, when that set is given, so that
   text such as `ratio:1` stays text if `ratio` is not an index);
-- a word or quoted string that tokenizes to several tokens becomes a Phrase (as Vespa does for
-  `covid-19` or `"heart attack"`), a single token a Term, no token nothing.
+- a quoted string that tokenizes to several tokens becomes a Phrase (`"heart attack"`), a word
+  joined by punctuation an And of its words (`covid-19`; a Phrase on a phrase-segmenting index, as
+  in Vespa), a single token a Term, no token nothing.
 
 How the items combine (model.type):
 - `all`/`web`: And of the positive items;
@@ -26,12 +27,18 @@ from dataclasses import dataclass
 
 from searchlib.errors import InvalidParameterError
 from searchlib.languages import detect_language, query_language
-from searchlib.linguistics import tokenize, tokenize_unstemmed
+from searchlib.linguistics import tokenize, tokenize_unstemmed, words
 from searchlib.match_modes import MatchMode, query_terms
 from searchlib.query.literal_boost import LiteralBoost
+from searchlib.query.plain_text import without_query_syntax
 from searchlib.query.tree import And, FalseItem, Not, Or, Phrase, QueryNode, Rank, Term, WeakAnd
 
 QUERY_TYPES = ("all", "any", "weakAnd", "phrase", "web", "tokenize", "linguistics")
+# userInput's annotations (name, default, allowed): its grammar, and Vespa's grammar.syntax (`none`:
+# no character is query syntax) and grammar.composite (how the items combine, over the grammar)
+INPUT_GRAMMAR = (("grammar", "weakAnd", QUERY_TYPES), ("grammar.syntax", "simple", ("simple", "web", "none")),
+                 ("grammar.composite", "", ("and", "or", "weakAnd", "phrase")))
+_COMPOSITES = {"and": "all", "or": "any", "weakAnd": "weakAnd", "phrase": "phrase"}
 DEFAULT_TARGET_HITS = 100
 
 _INDEX_PREFIX = re.compile(r"([A-Za-z_][\w.]*):(?=[^\s:])")
@@ -105,6 +112,11 @@ def parse_user_query(
     return FalseItem() if node is None else node
 
 
+def input_grammar(text: str, grammar: str, syntax: str, composite: str) -> tuple[str, str]:
+    """(the text to parse, the grammar to parse it with) for userInput's INPUT_GRAMMAR annotations."""
+    return (without_query_syntax(text) if syntax == "none" else text), _COMPOSITES.get(composite, grammar)
+
+
 def parse_user_query_or_empty(
     text: str,
     *,
@@ -166,6 +178,8 @@ def apply_filter(tree: QueryNode | None, filter_text: str, default_index: str = 
 def _as_filter(node: QueryNode) -> QueryNode:
     if isinstance(node, Term):
         return Term(node.field, node.term, node.weight, node.label, ranked=False, filter=True, affix=node.affix)
+    if isinstance(node, And):  # the words of "a.b"
+        return And(tuple(_as_filter(child) for child in node.children))
     return node  # a phrase has no filter flag in the tree; it still only restricts matching
 
 
@@ -210,13 +224,23 @@ def _parse_items(
         if sign == "-" and index == default_index and surface[:1].isdigit():
             sign = ""  # Vespa reads `-5` as the number, not as "not 5"
         whole_value = index in modes and modes[index].kind in ("word", "exact")
-        # a word split in parts ("a.b"): a phrase, or an AND under `phrase-segmenting false`
-        segmenting = quoted or mode is None or mode.phrase_segmenting
-        node = _affix_item(index, surface, terms_of) if whole_value else \
-            _text_item(index, terms_of(index, surface), segmenting)
+        if whole_value:
+            node = _affix_item(index, surface, terms_of)
+        elif quoted or (mode is not None and (mode.phrase_segmenting or mode.kind == "gram")):
+            node = _text_item(index, terms_of(index, surface))
+        else:  # Vespa's default (phrase-segmenting false): the words of "a.b" are an AND
+            node = _joined_words(index, surface, terms_of)
         if node is not None:
             items.append(_Item(node, sign))
     return items
+
+
+def _joined_words(index: str, surface: str, terms_of: _TermsOf) -> QueryNode | None:
+    """Words joined by punctuation (`a.b`, `covid-19`), as Vespa's parser reads them when the index
+    is not phrase-segmenting: an AND of the words; a word the tokenizer still splits (a CJK run
+    into its bigrams) stays a phrase."""
+    items = [item for piece in words(surface) if (item := _text_item(index, terms_of(index, piece)))]
+    return None if not items else items[0] if len(items) == 1 else And(tuple(items))
 
 
 def _affix_item(index: str, surface: str, terms_of: _TermsOf) -> QueryNode | None:

@@ -26,7 +26,7 @@ from searchlib.query.tree import (
     And, FalseItem, Not, Or, ParsedYql, QueryNode, Range, Rank, SortKey, TrueItem, WeakAnd,
 )
 from searchlib.query.user_query import (
-    DEFAULT_TARGET_HITS, UserQuerySettings, apply_filter, parse_user_query_or_empty,
+    DEFAULT_TARGET_HITS, INPUT_GRAMMAR, UserQuerySettings, apply_filter, input_grammar, parse_user_query_or_empty,
 )
 from searchlib.query.yql_tokens import Token
 from searchlib.query.yql_geo import YqlGeoParser
@@ -39,7 +39,6 @@ from searchlib.query.yql_values import MAX_DEPTH as _MAX_DEPTH
 
 _INHERITED = ("ranked", "filter")  # annotations a group passes to the words inside it
 _BOUNDS = ("closed", "open", "leftOpen", "rightOpen")
-_GRAMMARS = ("all", "any", "weakAnd", "phrase", "tokenize", "linguistics", "web")
 _STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
 _UNSUPPORTED = frozenset({
     "text",
@@ -340,7 +339,9 @@ class _YqlParser(
         annotations = {**self._inherited, **annotations}
         common = {"label": self._annotation(params.annotation_str, annotations, "label", "", at),
                   "filter": self._annotation(params.annotation_bool, annotations, "filter", False, at),
-                  "hit_limit": self._hit_limit(annotations, at)}
+                  "hit_limit": self._hit_limit(annotations, at),
+                  "weight": self._annotation(params.annotation_int, annotations, "weight", 100, at),
+                  "ranked": self._annotation(params.annotation_bool, annotations, "ranked", True, at)}
         bound = None if math.isinf(value) else value
         if operator == "=":
             if bound is None:
@@ -492,9 +493,9 @@ class _YqlParser(
         else:
             self.expected("a string or @parameter", token)
         self.expect_punct(")")
-        grammar = self._annotation(
-            params.annotation_str, annotations, "grammar", "weakAnd", at, allowed=_GRAMMARS
-        )
+        text, grammar = input_grammar(text, *(
+            self._annotation(params.annotation_str, annotations, name, default, at, allowed=allowed)
+            for name, default, allowed in INPUT_GRAMMAR))
         return parse_user_query_or_empty(
             text,
             type=grammar,
@@ -534,6 +535,8 @@ class _YqlParser(
             high_inclusive=bounds in ("closed", "leftOpen"),
             label=self._annotation(params.annotation_str, annotations, "label", "", at),
             hit_limit=self._hit_limit(annotations, at),
+            weight=self._annotation(params.annotation_int, annotations, "weight", 100, at),
+            ranked=self._annotation(params.annotation_bool, {**self._inherited, **annotations}, "ranked", True, at),
         )
 
 

@@ -261,6 +261,7 @@ class YqlOperatorParser(YqlValueCursor):
             self._annotation(params.annotation_int, annotations, "prefixLength", 0, at, minimum=0),
             self._annotation(params.annotation_bool, annotations, "prefix", False, at),
             self._annotation(params.annotation_str, annotations, "label", "", at),
+            self._annotation(params.annotation_int, annotations, "weight", 100, at),
         )
 
     def _regex(self, field: str, annotations: dict[str, object]) -> QueryNode:
@@ -269,7 +270,8 @@ class YqlOperatorParser(YqlValueCursor):
             compile_regex(pattern)
         except PatternError as error:
             self.fail(str(error), token.start)
-        return Regex(field, pattern, self._annotation(params.annotation_str, annotations, "label", "", token))
+        return Regex(field, pattern, self._annotation(params.annotation_str, annotations, "label", "", token),
+                     self._annotation(params.annotation_int, annotations, "weight", 100, token))
 
     def _value_fold(self, field: str) -> Callable[[str], str]:
         """How a string value for `field` is normalized: kept as written on a `match: cased` field

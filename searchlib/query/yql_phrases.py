@@ -90,11 +90,14 @@ class YqlPhraseParser(YqlValueCursor):
 
     def _words(self, field: str, text: str, annotations: dict[str, object], at: Token) -> list[str]:
         """The words of one string as the field indexed them: normalized whole values for
-        exact-match fields, else tokenized (and stemmed unless {stem: false})."""
+        exact-match fields or {implicitTransforms: false}, else tokenized (and stemmed unless {stem: false})."""
         if self._same_element_field is not None:  # fields inside sameElement are relative to its field
             field = f"{self._same_element_field}.{field}" if field else self._same_element_field
-        if field in self._exact_fields:  # without U+001F: it marks the combined term of an equiv
-            value = normalize(text).replace("\x1f", "")
+        verbatim = not self._annotation(params.annotation_bool, annotations, "implicitTransforms", True, at)
+        if field in self._exact_fields or verbatim:  # without U+001F: it marks the combined term of an equiv
+            # {implicitTransforms: false}: the term as written (Vespa: no segmenting, stemming or
+            # accent removal), only case-folded as every index here is
+            value = normalize(text, fold_accents=not verbatim).replace("\x1f", "")
             return [value] if value else []
         stem = self._annotation(params.annotation_bool, annotations, "stem", self._stem, at)
         if field in self._modes:

@@ -22,9 +22,10 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
     elif isinstance(node, q.Fuzzy):
         message.fuzzy.CopyFrom(pb.FuzzyItem(
             field=node.field, term=node.term, max_edit_distance=node.max_edit_distance,
-            prefix_length=node.prefix_length, prefix=node.prefix, label=node.label))
+            prefix_length=node.prefix_length, prefix=node.prefix, label=node.label, weight=node.weight))
     elif isinstance(node, q.Regex):
-        message.regex.CopyFrom(pb.RegexItem(field=node.field, pattern=node.pattern, label=node.label))
+        message.regex.CopyFrom(pb.RegexItem(field=node.field, pattern=node.pattern, label=node.label,
+                                            weight=node.weight))
     elif isinstance(node, q.In):
         message.__getattribute__("in").CopyFrom(pb.InItem(
             field=node.field, values=list(node.values), numeric=node.numeric, label=node.label))
@@ -41,7 +42,9 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
     elif isinstance(node, q.Range):
         item = pb.RangeItem(field=node.field, low_inclusive=node.low_inclusive,
                             high_inclusive=node.high_inclusive, label=node.label, filter=node.filter,
-                            hit_limit=node.hit_limit)
+                            hit_limit=node.hit_limit, unranked=not node.ranked)
+        if node.weight != 100:
+            item.weight = node.weight
         for name, bound in (("low", node.low), ("high", node.high)):
             if _is_int64(bound):
                 setattr(item, f"{name}_integer", bound)  # exact: a double holds 53 bits
@@ -109,9 +112,10 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
                       n.ordered, n.weight or 100, n.label)
     if kind == "fuzzy":
         f = message.fuzzy
-        return q.Fuzzy(f.field, f.term, f.max_edit_distance, f.prefix_length, f.prefix, f.label)
+        return q.Fuzzy(f.field, f.term, f.max_edit_distance, f.prefix_length, f.prefix, f.label, f.weight or 100)
     if kind == "regex":
-        return q.Regex(message.regex.field, message.regex.pattern, message.regex.label)
+        r = message.regex
+        return q.Regex(r.field, r.pattern, r.label, r.weight or 100)
     if kind == "in":
         item = getattr(message, "in")
         return q.In(item.field, tuple(item.values), item.numeric, item.label)
@@ -126,7 +130,7 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
     if kind == "range":
         r = message.range
         return q.Range(r.field, _bound(r, "low"), _bound(r, "high"), r.low_inclusive, r.high_inclusive,
-                       r.label, r.filter, r.hit_limit)
+                       r.label, r.filter, r.hit_limit, r.weight if r.HasField("weight") else 100, not r.unranked)
     if kind == "label_wrapper":
         w = message.label_wrapper
         return q.Rank((decode_query(w.child),), w.label, w.score)

@@ -1,11 +1,14 @@
-"""nativeRank over an attribute field without an index (Vespa's nativeAttributeMatch part): a
-term counts in full where the value matches it, with the same significance as a text term; the
-workshop sample app ranks `nativeRank(name_attribute)` this way. Values worked out by hand."""
+"""nativeRank over an attribute field without an index: a term counts in full where the value
+matches it, with the same significance as a text term; the workshop sample app ranks
+`nativeRank(name_attribute)` this way. nativeAttributeMatch is Vespa's: per (term, attribute)
+pair weightTable(element weight) * field weight * term weight / 255, over the sum of field weight *
+term weight. Values worked out by hand."""
 from __future__ import annotations
 
 import pytest
 
 from ranking_support import RankingBed
+from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 
 SD = """schema doc {
@@ -15,16 +18,33 @@ SD = """schema doc {
             indexing: attribute
             match: word
         }
+        field kinds type weightedset<string> { indexing: attribute }
+        field year type int { indexing: attribute }
     }
     rank-profile on_tag { first-phase { expression: nativeRank(tag) } }
     rank-profile both { first-phase { expression: nativeRank(a, tag) } }
+    rank-profile nam { first-phase { expression: nativeAttributeMatch } }
+    rank-profile nam_kinds { first-phase { expression: nativeAttributeMatch(kinds) } }
+    rank-profile nam_raw {
+        rank-properties { nativeRank.useTableNormalization: false }
+        first-phase { expression: nativeAttributeMatch }
+    }
+    rank-profile nam_table {
+        rank-properties { nativeAttributeMatch.weightTable.kinds: "linear(2,0)" }
+        first-phase { expression: nativeAttributeMatch }
+    }
+    rank-profile nam_weighted {
+        weight year: 300
+        first-phase { expression: nativeAttributeMatch }
+    }
 }
 """
 
 
 @pytest.fixture(scope="module")
 def bed(tmp_path_factory):
-    bed = RankingBed(SD, [{"a": "x", "tag": "Oat drink"}, {"a": "y", "tag": "milk"}],
+    bed = RankingBed(SD, [{"a": "x", "tag": "Oat drink", "kinds": {"oat": 20, "drink": 400}, "year": 2020},
+                          {"a": "y", "tag": "milk", "kinds": {"milk": -3}, "year": 1999}],
                      tmp_path_factory.mktemp("native_attribute"))
     yield bed
     bed.close()
@@ -40,3 +60,41 @@ def test_attribute_and_text_terms_share_one_normalization(bed):
     # doc 1's attribute match is s * 1, each over the weight sum 2s
     query = q.Or((q.Term("a", "x"), q.Term("tag", "milk")))
     assert bed.ranked("both", query=query) == [("1", 0.5), ("0", 0.25)]
+
+
+def test_native_attribute_match_is_the_weight_table_share_of_the_attribute_terms(bed):
+    # one term, one attribute: doc 0's element weight 20 → 20 * 100 * 100 / 255 / (100 * 100)
+    assert bed.ranked("nam", query=q.Term("kinds", "oat")) == [("0", round(20 / 255, 9))]
+    # 400 is clamped to the table's last entry, 255; -3 is symmetric: -table(3)
+    assert bed.ranked("nam", query=q.Term("kinds", "drink")) == [("0", 1.0)]
+    assert bed.ranked("nam", query=q.Term("kinds", "milk")) == [("1", round(-3 / 255, 9))]
+
+
+def test_native_attribute_match_divides_by_every_pair_and_skips_index_fields(bed):
+    # pairs: (oat, kinds) term weight 200, (2020, year) 100; (x, a) is on an index field: left out.
+    # doc 0: (20 * 100 * 200 + 1 * 100 * 100) / 255 / (100 * 200 + 100 * 100)
+    query = q.Or((q.Term("kinds", "oat", weight=200), q.Range("year", 2020, 2020), q.Term("a", "x")))
+    assert bed.ranked("nam", query=query) == [("0", round(410000 / 255 / 30000, 9))]
+    query = q.Or((q.Term("kinds", "milk"), q.Range("year", 2020, 2020)))
+    assert dict(bed.ranked("nam", query=query)) == {
+        "0": round(100 * 100 / 255 / 20000, 9), "1": round(-3 * 100 * 100 / 255 / 20000, 9)}
+    # restricted to kinds: the year pair is left out of both sums
+    assert dict(bed.ranked("nam_kinds", query=query)) == {"0": 0.0, "1": round(-3 / 255, 9)}
+
+
+def test_native_attribute_match_uses_the_field_weight_and_sees_fuzzy_and_regex_terms(bed):
+    # year's weight is 300, tag's 100: a year match adds 300 * 100 / 255, a tag match 100 * 100 / 255,
+    # over 300 * 100 + 100 * 100; fuzzy "milx" is one edit from "milk", the regex finds "Oat drink"
+    query = q.Or((q.Range("year", 2020, 2020), q.Fuzzy("tag", "milx")))
+    assert dict(bed.ranked("nam_weighted", query=query)) == {
+        "0": round(30000 / 255 / 40000, 9), "1": round(10000 / 255 / 40000, 9)}
+    query = q.Or((q.Range("year", 1999, 1999), q.Regex("tag", "^oat")))
+    assert dict(bed.ranked("nam_weighted", query=query)) == {
+        "0": round(10000 / 255 / 40000, 9), "1": round(30000 / 255 / 40000, 9)}
+
+
+def test_native_attribute_match_without_table_normalization_and_other_tables(bed):
+    # useTableNormalization false: divided by 1, not 255: doc 0's oat weight 20 → 20
+    assert bed.ranked("nam_raw", query=q.Term("kinds", "oat")) == [("0", 20.0)]
+    with pytest.raises(InvalidParameterError, match="weightTable"):  # another table is refused, not ignored
+        bed.ranked("nam_table", query=q.Term("kinds", "oat"))

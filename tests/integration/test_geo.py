@@ -189,6 +189,22 @@ def test_uri_components_are_searchable(http, where, expected) -> None:
     assert set(search(http, where)) == expected
 
 
+def test_uri_host_phrases_rank_their_words_anchors_included(http) -> None:
+    """oslo's url.hostname holds `starthost www visitoslo com endhost` at 0..4: uri("visitoslo.com")
+    is the phrase visitoslo com endhost (3 words, the first at 2); with startAnchor all 5 from 0."""
+    def features(where: str) -> dict:
+        found = search(http, where, ranking="hosts")
+        assert set(found) == {"oslo"}
+        return {**found["oslo"]["fields"]["matchfeatures"], "relevance": found["oslo"]["relevance"]}
+
+    assert features('url.hostname contains uri("visitoslo.com")') == {
+        "matchCount(url.hostname)": 3.0, "queryTermCount": 3.0, "fieldTermMatch(url.hostname,0).firstPosition": 2.0,
+        "relevance": 3.0}
+    assert features('url.hostname contains ({startAnchor: true}uri("www.visitoslo.com"))') == {
+        "matchCount(url.hostname)": 5.0, "queryTermCount": 5.0, "fieldTermMatch(url.hostname,0).firstPosition": 0.0,
+        "relevance": 5.0}
+
+
 def test_uri_summary_update_and_bad_input(http) -> None:
     assert http.get("/document/v1/test/place/docid/bergen").json()["fields"]["url"] == "http://bergen.no:8080/fjords/"
     response = http.put("/document/v1/test/place/docid/stockholm",

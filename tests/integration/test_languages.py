@@ -48,6 +48,8 @@ LITERAL = {
     "lit-cafe": {"label": "cafe"},
     "code-split": {"code": "e.mail"},  # "e" and "mail" at separate places: only an AND finds it
     "code-apart": {"code": "mail to e"},
+    "seg-split": {"seg": "e.mail", "headline": "e.mail"},
+    "seg-apart": {"seg": "mail to e", "headline": "mail to e"},
 }
 
 
@@ -150,6 +152,10 @@ def test_rank_literal_ranks_the_word_as_written_above_its_other_inflections(http
     assert hits[1][2]["matches(label_literal)"] == 0.0
     hits = literal_ranking(http, 'select * from page where {defaultIndex:"label"}userInput(@q)', q="runs")
     assert [(name, score) for name, score, _ in hits] == [("lit-runs", 11.0), ("lit-running", 1.0)]
+    # through a fieldset holding label: the same label_literal rank term
+    hits = literal_ranking(http, 'select * from page where labels contains "running"')
+    assert [(name, score) for name, score, _ in hits] == [("lit-running", 11.0), ("lit-runs", 1.0)]
+    assert hits[0][2] == {"matches(label)": 1.0, "matches(label_literal)": 1.0, "matchCount(label_literal)": 1.0}
     # the literal index keeps accents: "café" matches both in label, as written only "Café"
     hits = literal_ranking(http, 'select * from page where label contains "café"')
     assert [(name, score) for name, score, _ in hits] == [("lit-cafe-accent", 11.0), ("lit-cafe", 1.0)]
@@ -175,3 +181,10 @@ def test_phrase_segmenting_false_makes_a_split_word_an_and(http) -> None:
     # code has phrase-segmenting false: "e.mail" is e AND mail, which "mail to e" also holds
     assert found(http, query="code:e.mail", type="all") == ["code-apart", "code-split"]
     assert found(http, query='code:"e mail"', type="all") == ["code-split"]  # a quoted phrase stays one
+
+
+def test_a_split_word_is_an_and_unless_the_index_is_phrase_segmenting(http) -> None:
+    # Vespa 8's default (headline has no query-command): the words of "e.mail" are an AND
+    assert found(http, query="headline:e.mail", type="all") == ["seg-apart", "seg-split"]
+    # seg has `phrase-segmenting`: the phrase "e mail" only
+    assert found(http, query="seg:e.mail", type="all") == ["seg-split"]

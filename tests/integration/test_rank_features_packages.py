@@ -161,3 +161,23 @@ def test_element_gap_lets_phrases_and_near_span_array_elements(http, where, defa
         assert response.status_code == 200, response.text
         hits = response.json()["root"].get("children", [])
         assert sorted(int(hit["id"].rsplit(":", 1)[1]) for hit in hits) == expected, ranking
+
+
+@pytest.mark.parametrize("words, stored, joined, gap3", [
+    # doc 1 chunks ["red fox", "dog"]: fox at 1; dog at 18 as stored (16 between elements), 2 with
+    # element-gap 0, 5 with element-gap 3. d = pos(second word) - pos(first word); fieldMatch's pair
+    # proximity is 1/d in order, 1/(2|d| + 1) out of order; nativeProximity(chunks) is its mean over
+    # the one field; termDistance(chunks,0,1).forward the least d > 0 (1000000: none)
+    (("fox", "dog"), (1 / 17, 17.0, 18.0), (1.0, 1.0, 2.0), (1 / 4, 4.0, 5.0)),
+    (("dog", "fox"), (1 / 35, 1e6, 1.0), (1 / 3, 1e6, 1.0), (1 / 9, 1e6, 1.0)),
+])
+def test_element_gap_moves_positions_for_proximity_features(http, words, stored, joined, gap3) -> None:
+    where = " and ".join(f'chunks contains "{word}"' for word in words)
+    for ranking, (proximity, distance, second_position) in (("stored", stored), ("joined", joined), ("gap3", gap3)):
+        ranked = search(http, yql=f"select * from doc where {where}", ranking=ranking)
+        assert [number for number, _, _ in ranked] == [1], ranking
+        features = ranked[0][2]
+        assert features["fieldMatch(chunks).proximity"] == pytest.approx(proximity), ranking
+        assert features["nativeProximity(chunks)"] == pytest.approx(proximity), ranking
+        assert features["termDistance(chunks,0,1).forward"] == distance, ranking
+        assert features["fieldTermMatch(chunks,1).firstPosition"] == second_position, ranking

@@ -67,6 +67,42 @@ def test_same_element_over_a_map(http) -> None:
     assert hit_ids(http, 'scores.key contains "art"') == {"1", "2"}
 
 
+def ranked(http: httpx.Client, where: str) -> dict[str, dict]:
+    """Hits by id under profile `same` (relevance = queryTermCount + 1000 * nativeAttributeMatch)."""
+    response = search(http, where, ranking="same")
+    assert response.status_code == 200, response.text
+    return {hit["id"].rsplit(":", 1)[1]: {"relevance": hit["relevance"], **hit["fields"]["matchfeatures"]}
+            for hit in response.json()["root"].get("children", [])}
+
+
+def test_same_element_children_are_ranked_terms_within_the_matching_element(http) -> None:
+    """As Vespa exposes a sameElement's descendants: query terms on the struct-field attributes, in
+    query order: t0 persons.name:ann (weight 300), t1 persons.age:>30, t2 scores.key:art,
+    t3 scores.value:>2. Their match data counts only where their sameElement matches: doc 2 holds
+    an Ann and an age 40 (in different elements), doc 1 the key art (with value 1): not matched there.
+    nativeAttributeMatch: pairs (term, attribute) of field weight 100, so the divisor is
+    100 * (300 + 100 + 100 + 100) = 60000; doc 1: 100 * (300 + 100) / 255 / 60000 = 2 / 765,
+    doc 2: 100 * (100 + 100) / 255 / 60000 = 1 / 765."""
+    found = ranked(http, 'persons contains sameElement(name contains ({weight: 300}"Ann"), age > 30) '
+                         'or scores contains sameElement(key contains "art", value > 2)')
+    assert set(found) == {"1", "2"}
+    one, two = found["1"], found["2"]
+    assert (one["queryTermCount"], one["term(0).weight"], one["term(1).weight"], one["term(2).weight"]) == (
+        4.0, 300.0, 100.0, 100.0)
+    assert (one["matches(persons.name)"], one["matches(persons.age)"], one["matches(scores.key)"],
+            one["matches(scores.value)"]) == (1.0, 1.0, 0.0, 0.0)
+    assert (two["matches(persons.name)"], two["matches(persons.age)"], two["matches(scores.key)"],
+            two["matches(scores.value)"]) == (0.0, 0.0, 1.0, 1.0)
+    assert one["nativeAttributeMatch"] == pytest.approx(2 / 765)
+    assert two["nativeAttributeMatch"] == pytest.approx(1 / 765)
+    assert (one["relevance"], two["relevance"]) == (pytest.approx(4 + 2000 / 765), pytest.approx(4 + 1000 / 765))
+    # attributeMatch(persons.name).weight: the matched term weight over every term's, 300 / 600
+    assert (one["attributeMatch(persons.name).weight"], two["attributeMatch(persons.name).weight"]) == (0.5, 0.0)
+    # a negated child is no rank term: only persons.name:cid
+    cid = ranked(http, 'persons contains sameElement(name contains "cid", !(age > 0))')["3"]
+    assert (cid["queryTermCount"], cid["matches(persons.name)"], cid["matches(persons.age)"]) == (1.0, 1.0, 0.0)
+
+
 def test_struct_fields_in_summaries(http) -> None:
     response = search(http, 'boss.title contains "engineer"', summary="people_only")
     assert response.status_code == 200, response.text

@@ -66,6 +66,36 @@ def test_annotated_and_parenthesised_numbers(http, where, expected) -> None:
         assert found[user_id]["attribute(price)"] == DOCS[user_id]["price"]
 
 
+def test_numeric_terms_rank_with_their_weight(http) -> None:
+    """Profile `numeric`: relevance = matches(price) * term(0).weight + matches(title) * term(1).weight."""
+    found = hits(http, 'price = ({weight: 1}500) or title contains ({weight: 300}"gamma")', ranking="numeric")
+    assert set(found) == {"1", "2"}
+    two, one = found["2"], found["1"]
+    assert (two["relevance"], two["matches(price)"], two["term(0).weight"], two["queryTermCount"]) == (1.0, 1.0, 1.0, 2.0)
+    # attributeMatch: 1 of 1 price terms matched, 1 of 1 values: 1 * (0.95 + 0.05 * 1); weight 1 of 1 + 300
+    assert two["attributeMatch(price)"] == pytest.approx(1.0)
+    assert two["attributeMatch(price).weight"] == pytest.approx(1 / 301)
+    assert two["attributeMatch(price).matches"] == 1.0
+    assert (one["relevance"], one["matches(price)"], one["attributeMatch(price)"]) == (300.0, 0.0, 0.0)
+    # a comparison is a term too: `<200` holds for 100 and -600
+    below = hits(http, "price < ({weight: 7}200)", ranking="numeric")
+    assert {k: (h["relevance"], h["attributeMatch(price).weight"]) for k, h in below.items()} == {
+        "1": (7.0, 1.0), "4": (7.0, 1.0)}
+    assert hits(http, "price = 700", ranking="numeric")["3"]["relevance"] == 100.0  # the default weight
+    filtered = hits(http, "price = ({filter: true}700)", ranking="numeric")["3"]  # a filter is no rank term
+    assert (filtered["relevance"], filtered["queryTermCount"], filtered["matches(price)"]) == (0.0, 0.0, 0.0)
+    unranked = hits(http, "{ranked: false}(price = 700)", ranking="numeric")["3"]  # nor is an unranked one
+    assert (unranked["relevance"], unranked["queryTermCount"], unranked["matches(price)"]) == (0.0, 0.0, 0.0)
+
+
+def test_weak_and_children_keep_their_weights_for_ranking(http) -> None:
+    """Profile `numeric` over weakAnd(gamma!300, delta): term(0).weight is 300, term(1).weight 100;
+    relevance = matches(title) * term(1).weight = 100 for doc 1 (gamma) and doc 4 (delta)."""
+    found = hits(http, 'weakAnd(title contains ({weight: 300}"gamma"), title contains "delta")', ranking="numeric")
+    assert {k: (h["relevance"], h["term(0).weight"], h["term(1).weight"], h["queryTermCount"])
+            for k, h in found.items()} == {"1": (100.0, 300.0, 100.0, 2.0), "4": (100.0, 300.0, 100.0, 2.0)}
+
+
 def test_near_within_distance_in_any_order(http) -> None:
     found = hits(http, 'title contains near("alpha", "beta")')
     assert set(found) == {"1", "3", "4"}  # doc 2: beta is 4 positions after alpha
@@ -134,12 +164,26 @@ def test_fuzzy_over_a_string_attribute(http) -> None:
     assert set(hits(http, 'name contains ({prefixLength: 1, maxEditDistance: 1, prefix: true}fuzzy("alphx"))')) == {
         "1", "2"}
     assert set(hits(http, 'name contains ({prefixLength: 1}fuzzy("blpha"))')) == set()  # b != a
+    # the item is a match on the attribute: matches(name) 1, matches(price) 0 (profile `numeric`)
+    ranked = hits(http, 'name contains fuzzy("alpa")', ranking="numeric")["1"]
+    assert (ranked["matches(name)"], ranked["matches(price)"]) == (1.0, 0.0)
+    # a fuzzy item is a query term (Vespa's FuzzyItem): queryTermCount 1, term(0).weight 100
+    assert (ranked["queryTermCount"], ranked["term(0).weight"], ranked["term(1).weight"]) == (1.0, 100.0, 0.0)
+    weighted = hits(http, 'name contains ({weight: 250}fuzzy("alpa"))', ranking="numeric")["1"]
+    assert weighted["term(0).weight"] == 250.0
 
 
 def test_matches_is_an_unanchored_case_insensitive_re2_search(http) -> None:
     assert set(hits(http, 'name matches "^al.*t$"')) == {"2"}
     assert set(hits(http, 'name matches "TA"')) == {"3", "4"}
     assert set(hits(http, 'name matches "(a+)+$"')) == {"1", "3", "4"}  # catastrophic for backtrackers
+    assert {k: h["matches(name)"] for k, h in hits(http, 'name matches "TA"', ranking="numeric").items()} == {
+        "3": 1.0, "4": 1.0}
+    # a regex item is a query term (Vespa's RegExpItem), the second here: profile `numeric`'s relevance
+    # matches(price) * term(0).weight + matches(title) * term(1).weight = 0 * 100 + 1 * 100 for doc 2
+    ranked = hits(http, 'name matches "^al.*t$" and title contains "alpha"', ranking="numeric")["2"]
+    assert (ranked["relevance"], ranked["queryTermCount"], ranked["term(1).weight"]) == (100.0, 2.0, 100.0)
+    assert hits(http, '{weight: 40}name matches "^al.*t$"', ranking="numeric")["2"]["term(0).weight"] == 40.0
 
 
 @pytest.mark.parametrize("yql, message", [
@@ -158,6 +202,10 @@ def test_in_over_integer_string_and_indexed_fields(http) -> None:
     assert set(found) == {"1", "4"}
     assert {found[i]["attribute(price)"] for i in found} == {100.0, -600.0}
     assert all(h["relevance"] == 0.0 and h["queryTermCount"] == 0.0 for h in found.values())
+    # no query terms, but a match on the attribute: matches(price) 1 (profile `numeric`)
+    ranked = hits(http, "price in (100, -600, 5)", ranking="numeric")
+    assert {k: (h["matches(price)"], h["queryTermCount"]) for k, h in ranked.items()} == {
+        "1": (1.0, 0.0), "4": (1.0, 0.0)}
     assert set(hits(http, "name in ('alpha', \"BETA\")")) == {"1", "3"}  # string attributes: any case
     assert set(hits(http, 'title in ("gamma", "delta")')) == {"1", "4"}  # indexed words
     assert set(hits(http, "price in (@prices)", prices="700, 500")) == {"2", "3"}

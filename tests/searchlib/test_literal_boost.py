@@ -30,7 +30,7 @@ def test_rank_literal_adds_an_unstemmed_accent_keeping_index() -> None:
     assert literal.is_index and not literal.in_document and not literal.is_summary
     assert literal.settings["stemming"] == "none" and literal.settings["normalizing"] == "none"
     modes = query_match_modes(app().schemas.values())
-    assert modes["t"].literal_index == "t_literal"
+    assert modes["t"].literal_indexes == ("t_literal",)
     assert not modes["t_literal"].stemming and not modes["t_literal"].normalizing
     assert app(schema("      indexing: index\n      rank { literal }")).schemas["d"].fields["t_literal"].is_index
 
@@ -73,6 +73,22 @@ def test_each_word_searched_in_the_field_becomes_a_literal_rank_term_at_the_root
     assert where('select * from d where {defaultIndex:"t", grammar:"all"}userInput("Running")') == \
         Rank((Term("t", "run"), Term("t_literal", "running")))
     assert where('select * from d where t_literal contains "Cafés"') == Term("t_literal", "cafés")
+
+
+def test_a_fieldset_holding_a_literal_field_adds_its_literal_rank_terms() -> None:
+    text = schema("      indexing: index | summary\n      rank: literal",
+                  "    field u type string {\n      indexing: index\n      rank: literal\n    }\n"
+                  "    field v type string {\n      indexing: index\n    }\n") \
+        .replace("  }\n}\n", "  }\n  fieldset both {\n    fields: t, u, v\n  }\n"
+                 "  fieldset plain {\n    fields: v\n  }\n}\n")
+    modes = query_match_modes(app(text).schemas.values())
+    assert modes["both"].literal_indexes == ("t_literal", "u_literal") and "plain" not in modes
+    assert parse_yql('select * from d where both contains "Cafés"', match_modes=modes).where == \
+        Rank((Term("both", "cafe"), Term("t_literal", "cafés"), Term("u_literal", "cafés")))
+    assert parse_yql("select * from d where userQuery()", match_modes=modes,
+                     parameters={"query": "Running", "model.defaultIndex": "both", "type": "all"}).where == \
+        Rank((Term("both", "run"), Term("t_literal", "running"), Term("u_literal", "running")))
+    assert parse_yql('select * from d where plain contains "Cafés"', match_modes=modes).where == Term("plain", "cafe")
 
 
 def test_phrase_segmenting_false_splits_a_user_query_word_into_an_and() -> None:

@@ -159,3 +159,21 @@ def test_validate_reports_client_certificates_outside_or_missing(tmp_path: Path)
     problems = [str(p) for p in validate_package(app)]
     assert any("client 'a': certificate file 'security/a.pem' not found" in p for p in problems), problems
     assert any("services.xml:" in p and "'security/link.pem' resolves outside" in p for p in problems), problems
+
+
+def test_validate_reports_each_missing_constant_file_once(tmp_path: Path) -> None:
+    """Two missing files in a profile another inherits, and a schema-level one: each once, at its line."""
+    app = _package(tmp_path / "app")
+    text = (app / "schemas" / "doc.sd").read_text()
+    text = text.replace("      w tensor(x{}): file:constants/w.json\n",
+                        "      w tensor(x{}): file:constants/gone1.json\n      v tensor(x{}): file:constants/gone2.json\n")
+    text = text.replace("  rank-profile p {", "  constant s {\n    file: constants/gone3.json\n    type: tensor(x{})\n  }\n"
+                        "  rank-profile child inherits p {\n  }\n  rank-profile p {")
+    (app / "schemas" / "doc.sd").write_text(text)
+    (app / "models" / "m.onnx").unlink()  # not what this test is about: no onnx-model
+    text = text.replace("    onnx-model m {\n      file: models/m.onnx\n    }\n", "")
+    (app / "schemas" / "doc.sd").write_text(text)
+    problems = [str(p) for p in validate_package(app)]
+    for gone in ("gone1", "gone2", "gone3"):
+        assert sum(f"constants/{gone}.json'" in p and "cannot read" in p for p in problems) == 1, problems
+    assert len(problems) == 3, problems

@@ -74,11 +74,16 @@ def test_field_prefix_and_quoted_phrase() -> None:
 
 def test_field_prefix_only_for_known_indexes_when_given() -> None:
     node = parse_user_query("title:cats ratio:1", type="all", known_indexes={"title"})
-    assert node == And((t("cat", "title"), Phrase("default", ("ratio", "1"))))
+    assert node == And((t("cat", "title"), And((t("ratio"), t("1")))))
 
 
-def test_word_with_punctuation_becomes_a_phrase_like_vespa() -> None:
-    assert parse_user_query("covid-19 vaccines", type="all") == And((Phrase("default", ("covid", "19")), t("vaccin")))
+def test_words_joined_by_punctuation_are_an_and_like_vespa() -> None:
+    """Vespa's parser: an index is not phrase-segmenting unless its query-command says so, so the
+    words of `covid-19` or `h2a.z` are an AND (quoted, a phrase); a CJK word stays the phrase of its bigrams."""
+    assert parse_user_query("covid-19 vaccines", type="all") == And((And((t("covid"), t("19"))), t("vaccin")))
+    assert parse_user_query('"covid-19" vaccines', type="all") == And((Phrase("default", ("covid", "19")), t("vaccin")))
+    assert parse_user_query("h2a.z", type="any") == And((t("h2a"), t("z")))
+    assert parse_user_query("e.g.北京大学", type="any") == And((t("e"), t("g"), Phrase("default", ("北京", "京大", "大学"))))
 
 
 def test_unterminated_quote_runs_to_the_end() -> None:
@@ -99,6 +104,8 @@ def test_filter_terms_are_required_and_unranked() -> None:
     assert node == And((t("cat"), Term("default", "pet", ranked=False, filter=True),
                         Not(Term("default", "dog", ranked=False, filter=True))))
     assert apply_filter(None, "") is None
+    unranked = [Term("default", word, ranked=False, filter=True) for word in ("h2a", "z")]
+    assert apply_filter(None, "h2a.z") == And(tuple(unranked))
 
 
 def test_unknown_type_is_an_invalid_parameter() -> None:
@@ -137,5 +144,5 @@ def test_attribute_items_are_taken_whole_with_affixes_and_range_syntax() -> None
                             known_indexes={"name", "cased", "ids", "title"}, stem=False)
     assert tree == And((Term("name", "space station"), Term("cased", "Spa", affix="prefix"), Term("ids", "[2;6]"),
                         Term("name", "ace", affix="substring"), Term("name", "ion", affix="suffix"),
-                        Phrase("title", ("space", "station"))))
+                        And((Term("title", "space"), Term("title", "station")))))
     assert parse_user_query("*", type="all", match_modes=exact, default_index="name") == Term("name", "*")

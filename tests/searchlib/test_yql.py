@@ -280,6 +280,19 @@ def test_user_input_with_grammar_default_index_and_target_hits() -> None:
     assert where('userInput("heart attack")') == WeakAnd((Term("default", "heart"), Term("default", "attack")), 100)
 
 
+def test_user_input_grammar_syntax_and_composite_as_vespa() -> None:
+    """grammar.syntax "none": no character is query syntax; grammar.composite: how the items combine
+    (and, or, weakAnd, phrase), over `grammar` (Vespa's YqlParserTestCase: none + phrase → one phrase)."""
+    assert where('{grammar.syntax: "none", grammar.composite: "phrase"}userInput("new york")') == \
+        Phrase("default", ("new", "york"))
+    assert where('{grammar.composite: "and"}userInput("a -b")') == And((Term("default", "a"), Not(Term("default", "b"))))
+    assert where('{grammar.syntax: "none", grammar: "all", grammar.composite: "or"}userInput("a -b")') == \
+        Or((Term("default", "a"), Term("default", "b")))
+    for bad in ('{grammar.syntax: "json"}userInput("a")', '{grammar.composite: "xor"}userInput("a")'):
+        with pytest.raises(QueryError, match="must be one of"):
+            where(bad)
+
+
 def test_user_input_missing_parameter_is_empty() -> None:
     assert where("userInput(@nothing)") == FalseItem()
 

@@ -5,8 +5,8 @@ import pytest
 
 from searchlib.errors import QueryError
 from searchlib.query.tree import (
-    And, Equiv, Fuzzy, In, Or, Phrase, Range, Term, TrueItem, WeightedTokens, equiv_alternatives, equiv_key, terms_of,
-    vespa_string,
+    And, Equiv, Fuzzy, In, Or, Phrase, Range, Regex, Term, TrueItem, WeightedTokens, equiv_alternatives, equiv_key,
+    item_words, terms_of, vespa_string,
 )
 from searchlib.query.yql import parse_yql
 from searchlib.wire.query_codec import decode_query, encode_query
@@ -169,3 +169,45 @@ def test_connectivity_must_name_an_item_id_of_the_query() -> None:
     with pytest.raises(QueryError, match="item with id 4") as raised:
         where('title contains ({id: 1, connectivity: {id: 4, weight: 7.0}}"a") and title contains ({id: 2}"b")')
     assert raised.value.location.column == 55
+
+
+@pytest.mark.parametrize("condition, printed, term", [
+    ("price = ({weight: 1}223)", "price:223!1", Term("price", "223", 1)),
+    ("({weight: 7}200) > price", "price:<200!7", Term("price", "<200", 7)),
+    ("price >= 2.5", "price:[2.5;]", Term("price", "[2.5;]")),
+    ('{weight: 40, bounds: "leftOpen"}range(price, 1, 5)', "price:<1;5]!40", Term("price", "<1;5]", 40)),
+    ("flag = true", "flag:true", Term("flag", "1")),
+    ("price = ({filter: true}3)", "|price:3", Term("price", "3", filter=True)),
+    ("{ranked: false}(price > 3)", "price:>3", Term("price", ">3", ranked=False)),
+    ("{ranked: false}range(price, 1, 2)", "price:[1;2]", Term("price", "[1;2]", ranked=False)),
+])
+def test_numeric_items_are_weighted_rank_terms(condition: str, printed: str, term: Term) -> None:
+    """As Vespa's IntItem: the weight shows as `!w`, survives the wire, and the item ranks as a
+    term whose text is the number or range (filter and unranked items are no rank terms)."""
+    node = where(condition)
+    assert vespa_string(node) == printed
+    assert decode_query(encode_query(node)) == node
+    assert terms_of(node) == [term]
+    assert terms_of(where(f"!({condition}) and a contains \"x\"")) == [Term("a", "x")]  # negatives never rank
+
+
+def test_implicit_transforms_off_keeps_the_word_as_written() -> None:
+    """{implicitTransforms: false}: no segmenting or stemming (Vespa's YqlParser), only case folded."""
+    assert where('a contains ({implicitTransforms: false}"Install_Apps")') == Term("a", "install_apps")
+    assert where('a contains "install_apps"') == Phrase("a", ("instal", "app"))  # stemmed words
+
+
+def test_fuzzy_regex_and_same_element_items_are_query_terms_in_query_order() -> None:
+    """Vespa's FuzzyItem and RegExpItem are terms (queryTermCount, term(n)); a sameElement's
+    positive descendants are terms on the struct field's sub-fields, its negated ones are not."""
+    node = where('a contains "x" and name contains fuzzy("alpa") and name matches "^b" and '
+                 'persons contains sameElement(name contains "ann", age > 30, !(age > 60))')
+    assert terms_of(node) == [Term("a", "x"), Fuzzy("name", "alpa"), Regex("name", "^b"),
+                              Term("persons.name", "ann"), Term("persons.age", ">30")]
+    assert [item_words(t) for t in terms_of(node)] == [["x"], [], [], ["ann"], [">30"]]
+    # their weights are rank-term weights, kept over the wire
+    weighted = where('name contains ({weight: 200}fuzzy("alpa")) and {weight: 30}name matches "^b"')
+    assert terms_of(weighted) == [Fuzzy("name", "alpa", weight=200), Regex("name", "^b", weight=30)]
+    assert decode_query(encode_query(weighted)) == weighted
+    # an array of primitives: the children search the field itself
+    assert terms_of(where('tags contains sameElement("red")')) == [Term("tags", "red")]

@@ -4,11 +4,8 @@ Valid strings must parse; where the Java test states the tree (`assertParse(yql,
 the engine's tree in Vespa's string form (searchlib.query.tree.vespa_string) must equal it.
 Invalid strings must be refused with a QueryError that names its line and column.
 
-The whole corpus does not pass yet (issue 23 is open). This is NOT an expected-failure list:
-`yql_conformance_supported.txt` lists the cases that pass, each of which must keep passing, and
-the number passing may never fall below it. Every case that does not pass is printed in the
-report (`pytest -s`) with its reason, under the counts "N of M valid strings parse to the expected
-tree; K of L invalid refused" — the gaps stay visible, nothing is marked as expected to fail.
+Every case must pass; the report (`pytest -s`) prints the counts "N of M valid strings parse to
+the expected tree; K of L invalid refused", and any case that does not pass with its reason.
 
 Comparison rules, as Vespa's parser tests see the tree: words are not stemmed (stem=False: Vespa
 stems in a later searcher), and the comparison ignores letter case (the engine lowercases words
@@ -30,7 +27,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from pathlib import Path
 
 from searchlib.errors import QueryError, SearchlibError
 from searchlib.query.field_checks import first_problem, in_checker, nearest_neighbor_check, yql_window_problem
@@ -38,7 +34,6 @@ from searchlib.query.tree import vespa_string
 from searchlib.query.yql import parse_yql
 from tests.searchlib.yql_corpus import YqlCase, yql_cases
 
-SUPPORTED = Path(__file__).with_name("yql_conformance_supported.txt")
 # YqlParserTestCase.createIndexFactsForInTest, as field kinds
 IN_TEST_FIELDS = {"field": ["int"], "string": ["string"], "float": ["untyped"], "mixed": ["int", "string"]}
 
@@ -83,10 +78,6 @@ def _tokens_unordered(tree: str) -> str:
     return re.sub(r"\{(\[[^{}]*)\}", lambda m: "{" + ",".join(sorted(m.group(1).split(","))) + "}", tree)
 
 
-def supported_keys() -> list[str]:
-    return [line for line in SUPPORTED.read_text().splitlines() if line.strip()]
-
-
 def test_corpus_is_complete() -> None:
     cases = yql_cases()
     assert (len(cases), sum(case.valid for case in cases)) == (452, 419)
@@ -117,13 +108,9 @@ def test_yql_conformance_report() -> None:
         f"{sum(p is None for _, p in invalid)} of {len(invalid)} invalid refused"
     )
 
-    supported = supported_keys()
-    assert len(set(supported)) == len(supported), "duplicate lines in the supported list"
-    unknown = [key for key in supported if key not in outcomes]
-    assert not unknown, f"supported-list lines not in the corpus: {unknown[:3]}"
-    regressed = [f"{key}: {outcomes[key][1]}" for key in supported if key not in passing]
-    assert not regressed, "supported cases that stopped passing:\n" + "\n".join(regressed)
-    assert len(passing) >= len(supported)
+    failing = [f"{case.source}: {problem}" for case, problem in outcomes.values() if problem is not None]
+    assert not failing, "cases that do not pass:\n" + "\n".join(failing[:20])
+    assert len(passing) == len(outcomes) == 452
 
 
 def test_checker_detects_a_wrong_tree_and_an_accepted_invalid_string() -> None:
