@@ -29,7 +29,7 @@ def quantize(values: np.ndarray, cell_type: str) -> np.ndarray:
     if cell_type == "bfloat16":  # Vespa's BFloat16 truncates the float32 bit pattern
         with np.errstate(over="ignore"):
             bits = np.ascontiguousarray(values.astype(np.float32)).view(np.uint32) & np.uint32(0xFFFF0000)
-        return bits.view(np.float32).astype(np.float64)
+        return bits.view(np.float32).astype(np.float64).reshape(values.shape)  # ascontiguousarray makes 0-d 1-d
     if cell_type == "int8":
         with np.errstate(invalid="ignore"):
             return np.clip(np.trunc(np.nan_to_num(values)), -128, 127)
