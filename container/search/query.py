@@ -62,6 +62,7 @@ class QueryTimeout(SearchlibError):
     code = ErrorCode.TIMEOUT
 
 
+_QUERY_ONLY = "select * from sources * where userQuery()"
 _PARSED = ParseCache()  # the YQL statements parsed lately, by statement and parameters
 
 
@@ -97,6 +98,8 @@ def query_from(params: Mapping[str, str], application: ApplicationPackage, start
     """The Query of canonical parameters (query profile applied)."""
     limits = application.limits
     yql_text = params.get("yql", "")
+    if not yql_text.strip() and params.get("model.queryString", "").strip():
+        yql_text = _QUERY_ONLY  # Vespa: `query=` alone is the simple query language over all sources
     if not yql_text.strip():
         raise QueryError("No query: the 'yql' parameter is missing or empty")
     for name in ("yql", "select", "model.queryString"):  # texts that get parsed
