@@ -222,14 +222,18 @@ def resolve_schemas(sources: tuple[str, ...], params: Mapping[str, str],
     if tuple(sources) in ((), ("*",)):
         sources = tuple(s.strip() for s in params.get("model.sources", "").split(",") if s.strip()) or ("*",)
     clusters = {c.id: c for c in application.clusters}
+    unserved = application.unserved_schemas  # in the package, in no cluster: searched nowhere (as Vespa)
     for source in sources:
         if source == "*":
-            names.extend(application.schemas)
+            names.extend(n for n in application.schemas if n not in unserved)
+        elif source in unserved:
+            raise InvalidParameterError(f"Could not resolve source ref '{source}': schema '{source}' is in no "
+                                        "content cluster's <documents> in services.xml")
         elif source in application.schemas and (source not in clusters or _holds(clusters[source], source, application)):
             names.append(source)
-        elif source in clusters:  # a lone cluster serves every schema, listed or not
+        elif source in clusters:
             held = clusters[source].document_types
-            names.extend(n for n, s in application.schemas.items() if len(clusters) == 1 or s.document_name in held)
+            names.extend(n for n, s in application.schemas.items() if s.document_name in held)
         else:
             by_document = [n for n, s in application.schemas.items() if s.document_name == source]
             if not by_document:
@@ -246,4 +250,4 @@ def resolve_schemas(sources: tuple[str, ...], params: Mapping[str, str],
 
 
 def _holds(cluster, schema: str, application: ApplicationPackage) -> bool:
-    return len(application.clusters) == 1 or application.schemas[schema].document_name in cluster.document_types
+    return application.schemas[schema].document_name in cluster.document_types
