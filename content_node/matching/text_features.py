@@ -32,6 +32,7 @@ from typing import Callable
 import numpy as np
 
 from searchlib.errors import InvalidParameterError
+from searchlib.schema.feature_types import FIELD_MATCH_OUTPUTS
 from searchlib.query import tree as q
 
 from content_node.matching.core_features import matches as field_matches
@@ -106,7 +107,7 @@ def field_match_outputs(calc: Calculator, field: str, candidates: np.ndarray) ->
     zeros = np.zeros(rows)
     lengths = calc.index.field_lengths(field)[candidates].astype(np.float64)
     if n == 0:
-        return {k: zeros for k in _OUTPUTS} | {"orderness": zeros, "head": zeros, "tail": zeros}
+        return {k: zeros for k in FIELD_MATCH_OUTPUTS}
     tf = np.zeros((rows, n))
     first = np.full((rows, n), -1.0)
     weights = np.array([t.weight for t in terms])
@@ -172,11 +173,6 @@ def field_match_outputs(calc: Calculator, field: str, candidates: np.ndarray) ->
     }
 
 
-_OUTPUTS = ("match", "matches", "queryCompleteness", "fieldCompleteness", "completeness", "proximity",
-            "relatedness", "earliness", "longestSequence", "longestSequenceRatio", "segments",
-            "segmentProximity", "segmentDistance", "outOfOrder", "gaps", "gapLength", "occurrence",
-            "absoluteOccurrence", "weightedOccurrence", "weightedAbsoluteOccurrence", "significantOccurrence",
-            "unweightedProximity", "degradedMatches", "weight", "significance", "importance")
 MAX_OCCURRENCES = 100  # fieldMatch(f).maxOccurrences: occurrences counted per term
 
 

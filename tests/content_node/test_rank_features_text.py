@@ -144,3 +144,18 @@ def test_weighted_and_significant_occurrence(features) -> None:
     assert f["fieldMatch(title).weightedOccurrence"] == pytest.approx(0.5)
     assert f["fieldMatch(title).significantOccurrence"] == pytest.approx(0.5)
     assert f["fieldMatch(title).weightedAbsoluteOccurrence"] == pytest.approx(0.01)
+
+
+def test_every_output_the_load_accepts_is_computed(tmp_path) -> None:
+    """searchlib's FIELD_MATCH_OUTPUTS (what a package may name; anything else is a load error) is
+    what the content node computes, with and without query terms for the field."""
+    from searchlib.schema.feature_types import FIELD_MATCH_OUTPUTS
+
+    bed = RankingBed(SD, [{"title": t, "n": i} for i, t in enumerate(TITLES)], tmp_path)
+    named = [f"fieldMatch(title).{output}" for output in sorted(FIELD_MATCH_OUTPUTS - {"match"})]
+    try:
+        for query in (q.Term("title", "cat"), q.Term("n", "1")):
+            [hit, *_] = bed.search("text", query=query, extra_match_features=named).hits
+            assert set(named) <= set(dict(hit.match_features))
+    finally:
+        bed.close()
