@@ -40,11 +40,14 @@ class ContentClusters:
                              f"have (clusters: {', '.join(sorted(known))})")
         self.each: list[ServedCluster] = []
         for content in package.clusters:
-            view = package.cluster_view(content.id) if several or package.unserved_schemas else package
+            view = package.cluster_view(content.id) if several else package
+            # documents and visits see the listed types only; a lone cluster's searcher keeps the whole
+            # package, so a query naming an unlisted schema is told why (container/search/query.py)
+            held = package.cluster_view(content.id) if package.unserved_schemas else view
             mine = [c for c in clients if (c.node.cluster or package.content.id) == content.id]
             cluster = SearchCluster(mine, package.generation)
             self.each.append(ServedCluster(content.id, cluster, ClusterSearcher(view, cluster),
-                                           DocumentHandler(view, cluster), VisitHandler(view, cluster)))
+                                           DocumentHandler(held, cluster), VisitHandler(held, cluster)))
         self.first = self.each[0]
         self.searcher = (FederatedSearcher(package, {c.id: c.searcher for c in self.each}) if several
                          else self.first.searcher)

@@ -52,4 +52,5 @@ def test_queries_search_the_listed_schemas_only(cluster):
     response = cluster.http.get("/search/", params={"yql": "select * from passage where true"})
     assert response.status_code == 400
     [error] = response.json()["root"]["errors"]
-    assert error["code"] == 4 and "Could not resolve source ref 'passage'" in error["message"]
+    assert error["code"] == 4 and error["message"] == ("Could not resolve source ref 'passage': schema 'passage' is "
+                                                       "in no content cluster's <documents> in services.xml")
