@@ -41,10 +41,13 @@ class ContentClusters:
         self.each: list[ServedCluster] = []
         for content in package.clusters:
             view = package.cluster_view(content.id) if several else package
+            # documents and visits see the listed types only; a lone cluster's searcher keeps the whole
+            # package, so a query naming an unlisted schema is told why (container/search/query.py)
+            held = package.cluster_view(content.id) if package.unserved_schemas else view
             mine = [c for c in clients if (c.node.cluster or package.content.id) == content.id]
             cluster = SearchCluster(mine, package.generation)
             self.each.append(ServedCluster(content.id, cluster, ClusterSearcher(view, cluster),
-                                           DocumentHandler(view, cluster), VisitHandler(view, cluster)))
+                                           DocumentHandler(held, cluster), VisitHandler(held, cluster)))
         self.first = self.each[0]
         self.searcher = (FederatedSearcher(package, {c.id: c.searcher for c in self.each}) if several
                          else self.first.searcher)
@@ -67,11 +70,26 @@ class ContentClusters:
         return self._by_type.get(doctype, self.first)
 
     async def document(self, request: Request) -> Response:
-        return await self._holding(request.path_params.get("doctype", "")).documents.handle(request)
+        doctype = request.path_params.get("doctype", "")
+        return self._unserved(request, doctype) or await self._holding(doctype).documents.handle(request)
+
+    def _unserved(self, request: Request, doctype: str) -> Response | None:
+        """A 400 for a type whose schema is in the package but in no cluster's <documents>. Vespa
+        acknowledges such a write and drops it (DocumentRouteSelectorPolicy: no route selects it,
+        DocumentIgnoredReply); here an acknowledged write is always stored, so it is refused."""
+        if doctype not in {self.package.schemas[n].document_name for n in self.package.unserved_schemas}:
+            return None
+        listed = ", ".join(f"'{t}' in '{c.id}'" for c in self.package.clusters for t in c.document_types)
+        return JSONResponse({"pathId": request.url.path,
+                             "message": f"Document type '{doctype}' is in no content cluster: services.xml's "
+                                        f"<documents> list only {listed}, so its documents are neither stored "
+                                        f"nor searched"}, 400)
 
     async def visit(self, request: Request) -> Response:
         """Visits go to the cluster the `cluster` parameter names, else the one holding the type."""
         name = request.query_params.get("cluster")
+        if unserved := self._unserved(request, request.path_params.get("doctype", "")):
+            return unserved
         if name is None or len(self.each) == 1:
             return await self._holding(request.path_params.get("doctype", "")).visits.handle(request)
         if name not in self._by_id:

@@ -52,7 +52,7 @@ class ContentNode:
         # the group owns are refused. None: no placement check (an in-process node owns everything)
         self.group_keys = tuple(sorted(group_keys)) if group_keys is not None else None
         self.application: ApplicationPackage = load_application(app_dir)
-        if cluster or len(self.application.clusters) > 1:
+        if cluster or len(self.application.clusters) > 1 or self.application.unserved_schemas:
             self.application = self.application.cluster_view(cluster or self.application.content.id)
         self.data_dir = Path(data_dir)
         self.has_replica = (groups or len(self.application.content.groups) or 1) > 1

@@ -221,9 +221,14 @@ def _model_store_problems(services) -> Iterator[Problem]:
     """url= and model-id= references the local model store does not have (or has corrupted)."""
     for component_id, key, location in services.models:
         try:
-            resolve_components({component_id: services.components[component_id]}, [(component_id, key, location)])
+            resolved = resolve_components({component_id: services.components[component_id]},
+                                          [(component_id, key, location)])
         except SchemaError as error:
             yield _problem(error, str(location.file))
+            continue
+        stored = Path(resolved[component_id].config[key])  # a stored model is opened as a package's is
+        if stored.suffix.lower() == ".onnx" and (error := _onnx_load_error(stored)):
+            yield Problem(str(location), f"component '{component_id}' <{key.split('.')[-1]}>: {error}")
 
 
 def _client_certificate_problems(root: Path, clients: Iterable) -> Iterator[Problem]:

@@ -7,18 +7,20 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class TensorValue(_message.Message):
-    __slots__ = ("type", "values", "cells", "float32_cells", "float64_cells")
+    __slots__ = ("type", "values", "cells", "float32_cells", "float64_cells", "block_labels")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
     CELLS_FIELD_NUMBER: _ClassVar[int]
     FLOAT32_CELLS_FIELD_NUMBER: _ClassVar[int]
     FLOAT64_CELLS_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_LABELS_FIELD_NUMBER: _ClassVar[int]
     type: str
     values: _containers.RepeatedScalarFieldContainer[float]
     cells: _containers.RepeatedCompositeFieldContainer[TensorCell]
     float32_cells: bytes
     float64_cells: bytes
-    def __init__(self, type: _Optional[str] = ..., values: _Optional[_Iterable[float]] = ..., cells: _Optional[_Iterable[_Union[TensorCell, _Mapping]]] = ..., float32_cells: _Optional[bytes] = ..., float64_cells: _Optional[bytes] = ...) -> None: ...
+    block_labels: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, type: _Optional[str] = ..., values: _Optional[_Iterable[float]] = ..., cells: _Optional[_Iterable[_Union[TensorCell, _Mapping]]] = ..., float32_cells: _Optional[bytes] = ..., float64_cells: _Optional[bytes] = ..., block_labels: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class TensorCell(_message.Message):
     __slots__ = ("address", "value")

@@ -62,6 +62,7 @@ class QueryTimeout(SearchlibError):
     code = ErrorCode.TIMEOUT
 
 
+_QUERY_ONLY = "select * from sources * where userQuery()"
 _PARSED = ParseCache()  # the YQL statements parsed lately, by statement and parameters
 
 
@@ -97,6 +98,8 @@ def query_from(params: Mapping[str, str], application: ApplicationPackage, start
     """The Query of canonical parameters (query profile applied)."""
     limits = application.limits
     yql_text = params.get("yql", "")
+    if not yql_text.strip() and params.get("model.queryString", "").strip():
+        yql_text = _QUERY_ONLY  # Vespa: `query=` alone is the simple query language over all sources
     if not yql_text.strip():
         raise QueryError("No query: the 'yql' parameter is missing or empty")
     for name in ("yql", "select", "model.queryString"):  # texts that get parsed
@@ -219,14 +222,18 @@ def resolve_schemas(sources: tuple[str, ...], params: Mapping[str, str],
     if tuple(sources) in ((), ("*",)):
         sources = tuple(s.strip() for s in params.get("model.sources", "").split(",") if s.strip()) or ("*",)
     clusters = {c.id: c for c in application.clusters}
+    unserved = application.unserved_schemas  # in the package, in no cluster: searched nowhere (as Vespa)
     for source in sources:
         if source == "*":
-            names.extend(application.schemas)
+            names.extend(n for n in application.schemas if n not in unserved)
+        elif source in unserved:
+            raise InvalidParameterError(f"Could not resolve source ref '{source}': schema '{source}' is in no "
+                                        "content cluster's <documents> in services.xml")
         elif source in application.schemas and (source not in clusters or _holds(clusters[source], source, application)):
             names.append(source)
-        elif source in clusters:  # a lone cluster serves every schema, listed or not
+        elif source in clusters:
             held = clusters[source].document_types
-            names.extend(n for n, s in application.schemas.items() if len(clusters) == 1 or s.document_name in held)
+            names.extend(n for n, s in application.schemas.items() if s.document_name in held)
         else:
             by_document = [n for n, s in application.schemas.items() if s.document_name == source]
             if not by_document:
@@ -243,4 +250,4 @@ def resolve_schemas(sources: tuple[str, ...], params: Mapping[str, str],
 
 
 def _holds(cluster, schema: str, application: ApplicationPackage) -> bool:
-    return len(application.clusters) == 1 or application.schemas[schema].document_name in cluster.document_types
+    return application.schemas[schema].document_name in cluster.document_types

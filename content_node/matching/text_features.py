@@ -18,7 +18,9 @@ first occurrence of each query term (in query order, i = 0..n-1) and at adjacent
   (`rank f { element-gap: n }`, content_node/matching/element_gap.py), as matching reads them;
 - earliness = 1 - first match position / fieldLength; head/tail = tokens before the first /
   after the last matched position; occurrence = occurrences / fieldLength (max 1),
-  absoluteOccurrence = occurrences / (100 n) (max 1);
+  absoluteOccurrence = occurrences / (100 n) (max 1); weightedOccurrence, weightedAbsoluteOccurrence
+  and significantOccurrence as Vespa's Computer (see _weighted_occurrences); unweightedProximity is
+  proximity (it is unweighted here) and degradedMatches 0 (no degraded matching);
 - weight / significance: share of the query's term weight / significance that matched;
   importance = their mean;
 - fieldMatch(f) = completeness * (0.5 + 0.5*proximity) * (0.9 + 0.1*earliness).
@@ -32,6 +34,7 @@ from typing import Callable
 import numpy as np
 
 from searchlib.errors import InvalidParameterError
+from searchlib.schema.feature_types import FIELD_MATCH_OUTPUTS
 from searchlib.query import tree as q
 
 from content_node.matching.core_features import matches as field_matches
@@ -113,7 +116,7 @@ def field_match_outputs(calc: Calculator, field: str, candidates: np.ndarray) ->
     zeros = np.zeros(rows)
     lengths = calc.index.field_lengths(field)[candidates].astype(np.float64)
     if n == 0:
-        return {k: zeros for k in _OUTPUTS} | {"orderness": zeros, "head": zeros, "tail": zeros}
+        return {k: zeros for k in FIELD_MATCH_OUTPUTS}
     tf = np.zeros((rows, n))
     first = np.full((rows, n), -1.0)
     weights = np.array([t.weight for t in terms])
@@ -173,14 +176,31 @@ def field_match_outputs(calc: Calculator, field: str, candidates: np.ndarray) ->
         "tail": np.where(any_found, lengths - 1 - np.where(any_found, last_found, 0.0), 0.0),
         "occurrence": np.minimum(occurrences / length, 1.0),
         "absoluteOccurrence": np.minimum(occurrences / (100.0 * n), 1.0),
+        **_weighted_occurrences(tf, found, weights, significance, length),
+        "unweightedProximity": proximity, "degradedMatches": zeros,
         "weight": weight, "significance": significance_share, "importance": (weight + significance_share) / 2,
     }
 
 
-_OUTPUTS = ("match", "matches", "queryCompleteness", "fieldCompleteness", "completeness", "proximity",
-            "relatedness", "earliness", "longestSequence", "longestSequenceRatio", "segments",
-            "segmentProximity", "segmentDistance", "outOfOrder", "gaps", "gapLength", "occurrence",
-            "absoluteOccurrence", "weight", "significance", "importance")
+MAX_OCCURRENCES = 100  # fieldMatch(f).maxOccurrences: occurrences counted per term
+
+
+def _weighted_occurrences(tf: np.ndarray, found: np.ndarray, weights: np.ndarray, significance: np.ndarray,
+                          length: np.ndarray) -> dict[str, np.ndarray]:
+    """Vespa's fieldmatch Computer over the matched terms (occurrences capped at maxOccurrences):
+    weightedAbsoluteOccurrence = sum(occ*w) / (maxOccurrences * sum(w)); weightedOccurrence and
+    significantOccurrence = sum(occ*x) / (min(fieldLength, maxOccurrences) * sum(x)) for x the
+    term weight / significance; 0 where nothing matched."""
+    capped = np.minimum(tf, MAX_OCCURRENCES) * found
+    per_field = np.minimum(length, MAX_OCCURRENCES)
+
+    def share(values: np.ndarray, scale: np.ndarray | float) -> np.ndarray:
+        total = (found * values).sum(axis=1) * scale
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(total > 0, (capped * values).sum(axis=1) / total, 0.0)
+
+    return {"weightedAbsoluteOccurrence": share(weights, float(MAX_OCCURRENCES)),
+            "weightedOccurrence": share(weights, per_field), "significantOccurrence": share(significance, per_field)}
 
 
 def _longest_run(flags: np.ndarray) -> np.ndarray:

@@ -38,7 +38,8 @@ def unpack_bits(value: Any, cell_type: str = "float", endian: str = "big") -> Te
     result_type = unpack_bits_type(value.type, cell_type)
     # the innermost indexed dimension is the last axis of each dense block
     if isinstance(value, Tensor):
-        return Tensor(result_type, {key: _unpack(block, endian) for key, block in value.blocks.items()})
+        keys, blocks = value.stack()  # every block in one call
+        return Tensor.stacked(result_type, keys, _unpack(blocks, endian))
     if value.values is not None:
         return TensorBatch(result_type, values=_unpack(value.values, endian))
     return TensorBatch(result_type, rows=[unpack_bits(row, cell_type, endian) for row in value.rows])

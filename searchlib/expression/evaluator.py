@@ -23,6 +23,7 @@ from searchlib.tensor import ops as T
 from searchlib.tensor import batch as B
 from searchlib.expression.token_functions import TOKEN_FUNCTIONS, evaluate_token_function
 from searchlib.expression.bits import unpack_bits
+from searchlib.tensor.best_similarity import best_similarity
 
 
 class _NeedsPerRow(Exception):
@@ -220,6 +221,13 @@ def _tensor_op_unchecked(node: A.Node, ctx: Context) -> Any:
             if merge:
                 return B.merge_values(left, right, f)
             return f(left, right) if is_scalar(left) and is_scalar(right) else B.join_values(left, right, f)
+        case A.TensorReduce(operand=A.TensorReduce(operand=A.Binary(op="*", left=l, right=r), aggregator="sum",
+                                                   dimensions=inner), aggregator=agg, dimensions=outer) if inner:
+            left, right = evaluate(l, ctx), evaluate(r, ctx)
+            fused = best_similarity(left, right, inner, agg, outer)  # max_sim: one matmul
+            if fused is not None:
+                return fused
+            return B.reduce_value(B.reduce_value(binary("*", left, right), "sum", inner), agg, outer)
         case A.TensorReduce(operand=o, aggregator=agg, dimensions=dims):
             return B.reduce_value(evaluate(o, ctx), agg, dims)
         case A.TensorRename(operand=o, from_dims=f, to_dims=t):

@@ -10,6 +10,14 @@ FIELD_FEATURES = frozenset({
     "fieldMatch", "textSimilarity", "matches", "matchCount", "fieldLength", "fieldTermMatch", "termDistance",
     "averageFieldLength", "rawScore", "subqueries",
 })
+# fieldMatch(f).<output>, as content_node/matching/text_features.py computes them ("match" is fieldMatch(f))
+FIELD_MATCH_OUTPUTS = frozenset({
+    "match", "matches", "queryCompleteness", "fieldCompleteness", "completeness", "proximity", "orderness",
+    "relatedness", "earliness", "longestSequence", "longestSequenceRatio", "segments", "segmentProximity",
+    "segmentDistance", "outOfOrder", "gaps", "gapLength", "head", "tail", "occurrence", "absoluteOccurrence",
+    "weightedOccurrence", "weightedAbsoluteOccurrence", "significantOccurrence", "unweightedProximity",
+    "degradedMatches", "weight", "significance", "importance",
+})
 # features whose argument must be an index (text) field
 INDEX_FIELD_FEATURES = frozenset({"bm25", "bm25_for_labels", "queryTermDocumentFrequency", "elementSimilarity"})
 # the named arguments each feature takes after its field (`bm25(f, label: l)`, written `label:l`)

@@ -396,6 +396,13 @@ class ApplicationPackage:
     def clusters(self) -> tuple[ContentCluster, ...]:
         return self.content_clusters or (self.content,)
 
+    @property
+    def unserved_schemas(self) -> tuple[str, ...]:
+        """Schemas whose document type no content cluster's <documents> lists. Vespa deploys such a
+        package (the type is known to the container) but stores and searches the type nowhere."""
+        held = {t for c in self.clusters for t in c.document_types}
+        return tuple(name for name, s in self.schemas.items() if s.document_name not in held)
+
     def cluster_holding(self, document_type: str) -> ContentCluster | None:
         """The content cluster whose <documents> list the type (a type is in at most one)."""
         return next((c for c in self.clusters if document_type in c.document_types), None)

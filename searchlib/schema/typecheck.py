@@ -344,6 +344,8 @@ class ProfileChecker:
         bound = {a for a in args if a in scope.params}  # parameters stand for names given by the caller
         if name == "query":
             return self.query_feature(node, args, scope)
+        if name == "fieldMatch" and node.output and node.output not in F.FIELD_MATCH_OUTPUTS:
+            raise self.at(scope, node, f"fieldMatch has no output '{node.output}'")
         if name == "match":
             problem = match_problem(self.schema, node.output) if not args else "match takes no arguments"
             if problem is not None:

@@ -43,39 +43,50 @@ def map_cells(t: Tensor, fn: CellFn, cell_type: str | None = None) -> Tensor:
     result_type = TensorType(cell_type or decay(t.type.cell_type), t.type.dimensions)
     if not t.blocks:
         return Tensor(result_type, {})
-    keys = list(t.blocks)
-    stacked = np.stack([t.blocks[k] for k in keys])
-    mapped = _call(fn, stacked, shape=stacked.shape)
-    return Tensor(result_type, {k: mapped[i] for i, k in enumerate(keys)})
+    keys, stacked = t.stack()
+    return Tensor.stacked(result_type, keys, _call(fn, stacked, shape=stacked.shape))
 
 
 def _pairs(a: TensorType, b: TensorType, result: TensorType, a_blocks: dict, b_blocks: dict):
     """Block pairs whose common mapped labels agree, with the result's mapped key."""
+    keys, ia, ib = _pair_indexes(a, b, result, list(a_blocks), list(b_blocks))
+    a_values, b_values = list(a_blocks.values()), list(b_blocks.values())
+    for key, i, j in zip(keys, ia, ib):
+        yield key, a_values[i], b_values[j]
+
+
+def _pair_indexes(a: TensorType, b: TensorType, result: TensorType, a_keys: list, b_keys: list):
+    """(result keys, index into a_keys, index into b_keys) of the block pairs whose common mapped
+    labels agree: a's blocks in order, each with b's matching blocks in order."""
     a_names, b_names = [d.name for d in a.mapped], [d.name for d in b.mapped]
     common = [n for n in a_names if n in b_names]
     a_pos, b_pos = [a_names.index(n) for n in common], [b_names.index(n) for n in common]
     take = [(0, a_names.index(d.name)) if d.name in a_names else (1, b_names.index(d.name)) for d in result.mapped]
-    by_common: dict[tuple, list] = defaultdict(list)
-    for kb, block in b_blocks.items():
-        by_common[tuple(kb[i] for i in b_pos)].append((kb, block))
-    for ka, block_a in a_blocks.items():
-        for kb, block_b in by_common.get(tuple(ka[i] for i in a_pos), ()):
-            keys = (ka, kb)
-            yield tuple(keys[side][pos] for side, pos in take), block_a, block_b
+    by_common: dict[tuple, list[int]] = defaultdict(list)
+    for j, kb in enumerate(b_keys):
+        by_common[tuple(kb[i] for i in b_pos)].append(j)
+    keys, ia, ib = [], [], []
+    for i, ka in enumerate(a_keys):
+        for j in by_common.get(tuple(ka[p] for p in a_pos), ()):
+            pair = (ka, b_keys[j])
+            keys.append(tuple(pair[side][pos] for side, pos in take))
+            ia.append(i)
+            ib.append(j)
+    return keys, np.asarray(ia, dtype=np.intp), np.asarray(ib, dtype=np.intp)
 
 
 def join(a: Tensor, b: Tensor, fn: CellFn) -> Tensor:
+    """All block pairs in one call of `fn`: each side's blocks stacked once, then gathered."""
     result_type = join_type(a.type, b.type)
     target, shape = result_type.indexed, result_type.dense_shape
-    keys, left, right = [], [], []
-    for key, block_a, block_b in _pairs(a.type, b.type, result_type, a.blocks, b.blocks):
-        keys.append(key)
-        left.append(np.broadcast_to(align(block_a, a.type, target), shape))
-        right.append(np.broadcast_to(align(block_b, b.type, target), shape))
+    a_keys, a_values = a.stack()
+    b_keys, b_values = b.stack()
+    keys, ia, ib = _pair_indexes(a.type, b.type, result_type, a_keys, b_keys)
     if not keys:
         return Tensor(result_type, {})
-    values = _call(fn, np.stack(left), np.stack(right), shape=(len(keys), *shape))
-    return Tensor(result_type, {k: values[i] for i, k in enumerate(keys)})
+    left = align(a_values, a.type, target, lead=1)[ia]
+    right = align(b_values, b.type, target, lead=1)[ib]
+    return Tensor.stacked(result_type, keys, _call(fn, left, right, shape=(len(keys), *shape)))
 
 
 def merge(a: Tensor, b: Tensor, fn: CellFn) -> Tensor:
@@ -114,19 +125,41 @@ def aggregate(values: np.ndarray, axes: tuple[int, ...], aggregator: str) -> np.
     raise ExpressionError(f"Unknown aggregator '{aggregator}'")
 
 
+_GROUP_REDUCERS = {"sum": np.add, "avg": np.add, "count": np.add, "prod": np.multiply,
+                   "max": np.maximum, "min": np.minimum}
+
+
 def reduce(t: Tensor, aggregator: str, dims: Sequence[str] = ()) -> Tensor:
+    """Each block over the reduced indexed dims in one call, then blocks with the same kept
+    labels combined in one `reduceat` (median, which does not compose, groups block by block)."""
     dims = tuple(dims) or t.type.dimension_names
     result_type = reduce_type(t.type, tuple(dims)) if t.type.rank else DOUBLE
     mapped = t.type.mapped
     keep = [i for i, d in enumerate(mapped) if d.name not in dims]
     axes = tuple(1 + i for i, d in enumerate(t.type.indexed) if d.name in dims)
-    groups: dict[tuple, list[np.ndarray]] = defaultdict(list)
-    for key, block in t.blocks.items():
-        groups[tuple(key[i] for i in keep)].append(block)
-    blocks = {key: aggregate(np.stack(group), (0, *axes), aggregator) for key, group in groups.items()}
-    if result_type.rank == 0 and not blocks:
-        blocks[()] = np.asarray(0.0)  # reducing an empty tensor gives 0
-    return Tensor(result_type, blocks)
+    keys, values = t.stack()
+    if not keys:
+        return Tensor(result_type, {(): np.asarray(0.0)} if result_type.rank == 0 else {})  # empty: 0
+    group_of: dict[tuple, int] = {}
+    groups = np.asarray([group_of.setdefault(tuple(k[i] for i in keep), len(group_of)) for k in keys])
+    group_keys = list(group_of)
+    if aggregator == "median" and len(group_keys) < len(keys):
+        blocks = [aggregate(values[groups == g], (0, *axes), aggregator) for g in range(len(group_keys))]
+        return Tensor.stacked(result_type, group_keys, np.stack(blocks))
+    if aggregator == "count":  # cells per block, summed over the group below
+        size = float(np.prod([values.shape[a] for a in axes]))
+        per_block = np.full(np.delete(np.array(values.shape), axes), size)
+    else:
+        per_block = aggregate(values, axes, aggregator)
+    if len(group_keys) == len(keys):  # no mapped dimension reduced: one block per result block
+        return Tensor.stacked(result_type, group_keys, per_block)
+    order = np.argsort(groups, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(groups[order]) != 0])
+    with np.errstate(all="ignore"):
+        combined = _GROUP_REDUCERS[aggregator].reduceat(per_block[order], starts, axis=0)
+        if aggregator == "avg":  # blocks have equal sizes: the mean of the block means
+            combined = combined / np.bincount(groups).reshape((-1,) + (1,) * (combined.ndim - 1))
+    return Tensor.stacked(result_type, group_keys, combined)
 
 
 def rename_type(t: TensorType, from_dims: Sequence[str], to_dims: Sequence[str]) -> tuple[TensorType, list, list]:

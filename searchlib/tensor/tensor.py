@@ -29,7 +29,7 @@ def quantize(values: np.ndarray, cell_type: str) -> np.ndarray:
     if cell_type == "bfloat16":  # Vespa's BFloat16 truncates the float32 bit pattern
         with np.errstate(over="ignore"):
             bits = np.ascontiguousarray(values.astype(np.float32)).view(np.uint32) & np.uint32(0xFFFF0000)
-        return bits.view(np.float32).astype(np.float64)
+        return bits.view(np.float32).astype(np.float64).reshape(values.shape)  # ascontiguousarray makes 0-d 1-d
     if cell_type == "int8":
         with np.errstate(invalid="ignore"):
             return np.clip(np.trunc(np.nan_to_num(values)), -128, 127)
@@ -68,6 +68,34 @@ class Tensor:
         raise AttributeError("Tensor is immutable")
 
     # ---- construction
+    @staticmethod
+    def stacked(tensor_type: TensorType, keys: list[tuple[str, ...]], values: np.ndarray,
+                *, rounded: bool = False) -> "Tensor":
+        """Blocks given as one array shaped (len(keys), *dense_shape): rounded and frozen once, each
+        block a view of it, so operations over many blocks (ColBERT token vectors) make no per-block
+        copies. Keys are the mapped labels, as strings, in type order."""
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape != (len(keys), *tensor_type.dense_shape):
+            raise ExpressionError(f"Tensor blocks of shape {values.shape} do not fit {tensor_type}")
+        if not tensor_type.mapped:
+            return Tensor(tensor_type, {(): values[0]} if keys else {}, rounded=rounded)
+        if not rounded and tensor_type.cell_type != "double":
+            values = quantize(values, tensor_type.cell_type)  # a fresh array
+        elif values.flags.writeable:  # never freeze (or alias) an array the caller may still write
+            values = values.copy()
+        values.flags.writeable = False
+        tensor = object.__new__(Tensor)
+        object.__setattr__(tensor, "type", tensor_type)
+        object.__setattr__(tensor, "blocks", {key: values[i] for i, key in enumerate(keys)})
+        return tensor
+
+    def stack(self) -> tuple[list[tuple[str, ...]], np.ndarray]:
+        """(keys, blocks as one array shaped (len(keys), *dense_shape))."""
+        keys = list(self.blocks)
+        if not keys:
+            return keys, np.zeros((0, *self.type.dense_shape))
+        return keys, np.stack([self.blocks[k] for k in keys])
+
     @staticmethod
     def scalar(value: float) -> "Tensor":
         return Tensor(DOUBLE, {(): np.asarray(float(value))})

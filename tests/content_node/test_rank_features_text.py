@@ -16,6 +16,9 @@ FEATURES = [
     "fieldMatch(title).relatedness", "fieldMatch(title).earliness", "fieldMatch(title).longestSequence",
     "fieldMatch(title).outOfOrder", "fieldMatch(title).gaps", "fieldMatch(title).gapLength",
     "fieldMatch(title).head", "fieldMatch(title).tail", "fieldMatch(title).matches",
+    "fieldMatch(title).weightedOccurrence", "fieldMatch(title).weightedAbsoluteOccurrence",
+    "fieldMatch(title).significantOccurrence", "fieldMatch(title).unweightedProximity",
+    "fieldMatch(title).degradedMatches",
     "fieldTermMatch(title,1).firstPosition", "fieldTermMatch(title,0).occurrences",
     "termDistance(title,0,1).forward", "termDistance(title,0,1).reverse",
     "termDistance(title,0,1).forwardTermPosition", "matches(title,1)", "matches(title)",
@@ -124,3 +127,35 @@ def test_text_similarity_and_statistics(features) -> None:
     assert f["nativeProximity(title)"] == f["fieldMatch(title).proximity"]
     assert f["nativeFieldMatch(title)"] == f["nativeRank(title)"]
     assert all(0.0 <= g["random"] < 1.0 for g in features.values())
+
+
+def test_weighted_and_significant_occurrence(features) -> None:
+    """Vespa's fieldmatch Computer: over the matched terms, occurrences times the term's weight
+    (cat 100, dog 200) or significance, over min(fieldLength, maxOccurrences 100) times their sum
+    (weightedAbsoluteOccurrence: over maxOccurrences). The commerce sample app asks for these."""
+    cat, dog = 0.5, 0.5 + 0.5 * (1 - math.log(4) / math.log(5))  # significance: cat in 4 docs, dog in 3
+    f = features["2"]  # cat x2, dog x1, length 5
+    assert f["fieldMatch(title).weightedOccurrence"] == pytest.approx((2 * 100 + 200) / (5 * 300))
+    assert f["fieldMatch(title).weightedAbsoluteOccurrence"] == pytest.approx((2 * 100 + 200) / (100 * 300))
+    assert f["fieldMatch(title).significantOccurrence"] == pytest.approx((2 * cat + dog) / (5 * (cat + dog)))
+    assert f["fieldMatch(title).unweightedProximity"] == f["fieldMatch(title).proximity"]
+    assert f["fieldMatch(title).degradedMatches"] == 0.0
+    f = features["3"]  # cat x1 (dog missing: only matched terms count), length 2
+    assert f["fieldMatch(title).weightedOccurrence"] == pytest.approx(0.5)
+    assert f["fieldMatch(title).significantOccurrence"] == pytest.approx(0.5)
+    assert f["fieldMatch(title).weightedAbsoluteOccurrence"] == pytest.approx(0.01)
+
+
+def test_every_output_the_load_accepts_is_computed(tmp_path) -> None:
+    """searchlib's FIELD_MATCH_OUTPUTS (what a package may name; anything else is a load error) is
+    what the content node computes, with and without query terms for the field."""
+    from searchlib.schema.feature_types import FIELD_MATCH_OUTPUTS
+
+    bed = RankingBed(SD, [{"title": t, "n": i} for i, t in enumerate(TITLES)], tmp_path)
+    named = [f"fieldMatch(title).{output}" for output in sorted(FIELD_MATCH_OUTPUTS - {"match"})]
+    try:
+        for query in (q.Term("title", "cat"), q.Term("n", "1")):
+            [hit, *_] = bed.search("text", query=query, extra_match_features=named).hits
+            assert set(named) <= set(dict(hit.match_features))
+    finally:
+        bed.close()

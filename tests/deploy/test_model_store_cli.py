@@ -7,6 +7,7 @@ import json
 
 from deploy.processes import child_environment
 from tests.deploy.test_validate import located, run_cli, write
+from tests.integration.sample_models import cross_encoder_model
 
 URL = "https://huggingface.co/BAAI/bge-small-en-v1.5/resolve/main/onnx/model.onnx"
 SERVICES = f"""<services version="1.0">
@@ -57,6 +58,12 @@ def test_validate_names_the_missing_reference_and_the_command_then_passes(tmp_pa
     (tmp_path / "tokenizer.json").write_text("{}")
     assert run_cli("models", "add", URL, str(tmp_path / "model.onnx"), env=env).returncode == 0
     assert run_cli("models", "add", "bge-small-en-tokenizer", str(tmp_path / "tokenizer.json"), env=env).returncode == 0
+    done = run_cli("validate", "--app", str(app), env=env)  # a stored model onnxruntime cannot open
+    assert done.returncode == 1
+    [(file, line, column, message)] = located(done.stdout)
+    assert (file, line, column) == ("services.xml", 4, 7) and "onnxruntime cannot load" in message
+    cross_encoder_model(tmp_path / "model.onnx")
+    assert run_cli("models", "add", URL, str(tmp_path / "model.onnx"), env=env).returncode == 0
     done = run_cli("validate", "--app", str(app), env=env)
     assert (done.returncode, done.stdout) == (0, ""), done.stderr
 

@@ -1,7 +1,7 @@
 """Struct, array<struct> and map fields on a running 2-node cluster: Vespa's JSON fed through
 /document/v1, read back, returned in summaries, and searched with sameElement (worked by hand).
 
-  1 team "red"   persons Ann 31, Bob 20   scores {math: 3, art: 1}   boss Eve "chief engineer"
+  1 team "red"   persons Ann 31, Bob 20   scores {math: 3, art: 1}   boss Eve "chief engineer"   photo 00 01 02 ff
   2 team "red"   persons Ann 20, Bob 40   scores {math: 1, art: 5}
   3 team "blue"  persons Cid (no age)     scores given as [{"key": "math", "value": 9}]
 """
@@ -17,7 +17,7 @@ from tests.integration.conftest import feed_all
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "structs"
 DOCS = {
-    "1": {"team": "red", "height": 1.7, "persons": [{"name": "Ann", "age": 31}, {"name": "Bob", "age": 20}],
+    "1": {"team": "red", "height": 1.7, "photo": "AAEC/w==", "persons": [{"name": "Ann", "age": 31}, {"name": "Bob", "age": 20}],
           "scores": {"math": 3, "art": 1}, "boss": {"name": "Eve", "age": 50, "title": "chief engineer"}},
     "2": {"team": "red", "height": 1.6, "persons": [{"name": "Ann", "age": 20}, {"name": "Bob", "age": 40}],
           "scores": {"math": 1, "art": 5}},
@@ -168,3 +168,14 @@ def test_float16_values_are_kept_at_half_precision_and_sort_and_group(http) -> N
     assert grouped.status_code == 200, grouped.text
     groups = grouped.json()["root"]["children"][0]["children"][0]["children"]
     assert sorted(group["value"] for group in groups) == ["1.599609375", "1.7001953125", "1.7998046875"]
+
+
+def test_raw_field_round_trips_as_base64(http) -> None:
+    """Vespa's JSON gives a raw field as base64: fed, read back and summarized byte for byte."""
+    assert http.get("/document/v1/test/people/docid/1").json()["fields"]["photo"] == "AAEC/w=="
+    response = search(http, 'team contains "red"')
+    photos = {hit["id"].rsplit(":", 1)[1]: hit["fields"].get("photo") for hit in response.json()["root"]["children"]}
+    assert photos == {"1": "AAEC/w==", "2": None}
+    bad = http.post("/document/v1/test/people/docid/9", json={"fields": {"photo": "not base64!"}})
+    assert bad.status_code == 400 and "photo" in bad.json()["message"]
+    assert http.get("/document/v1/test/people/docid/9").status_code == 404

@@ -23,11 +23,13 @@ from tests.integration.conftest import feed_all
 APP = Path(__file__).resolve().parents[1] / "apps" / "yql_operators"
 DOCS = {
     "1": {"title": "alpha beta gamma", "price": 100, "name": "Alpha", "tags": {"red": 3, "blue": 1},
-          "vec": {"values": [0, 0]}},
+          "vec": {"values": [0, 0]}, "ipvec": [0, 0]},
     "2": {"title": "alpha x x x beta", "price": 500, "name": "alphabet", "tags": {"red": 1},
-          "vec": {"values": [3, 4]}},
-    "3": {"title": "beta alpha", "price": 700, "name": "Beta", "tags": {"green": 5}, "vec": {"values": [1, 0]}},
-    "4": {"title": "alpha beta delta", "price": -600, "name": "delta", "vec": {"values": [0, 10]}},
+          "vec": {"values": [3, 4]}, "ipvec": [3, 4]},
+    "3": {"title": "beta alpha", "price": 700, "name": "Beta", "tags": {"green": 5}, "vec": {"values": [1, 0]},
+          "ipvec": [1, 0]},
+    "4": {"title": "alpha beta delta", "price": -600, "name": "delta", "vec": {"values": [0, 10]},
+          "ipvec": [0, 10]},
 }
 
 
@@ -284,6 +286,21 @@ def test_nearest_neighbor_total_target_hits_and_hnsw_tuning(http) -> None:
     assert _nearest(http, "totalTargetHits: 1, minTargetHits: 4") == [("1", 0.0), ("3", 1.0), ("2", 5.0), ("4", 10.0)]
     tuned = _nearest(http, "targetHits: 1, hnsw.approximateThreshold: 0.5, hnsw.postFilterThreshold: 0.9")
     assert tuned[0] == ("1", 0.0) and 1 <= len(tuned) <= 2
+
+
+def test_innerproduct_ranks_by_the_dot_product(http) -> None:
+    """distance-metric: innerproduct is Vespa's older name of dotproduct: distance -(q.a), closeness
+    q.a, unnormalized. q = [1, 2]: dots 0, 11, 1, 20 -- the order euclidean would give (3, 1, 2, 4)
+    is not it; with targetHits 2 (exact search: an attribute without an HNSW index) the two largest
+    dot products lead."""
+    def nearest(target_hits: int) -> list[tuple[str, float, float]]:
+        found = hits(http, f"{{targetHits: {target_hits}}}nearestNeighbor(ipvec, q)", ranking="ip",
+                     **{"input.query(q)": "[1, 2]"})
+        ranked = sorted(found.items(), key=lambda item: -item[1]["relevance"])
+        return [(k, h["relevance"], h["distance(field,ipvec)"]) for k, h in ranked]
+
+    assert nearest(10) == [("4", 20.0, -20.0), ("2", 11.0, -11.0), ("3", 1.0, -1.0), ("1", 0.0, 0.0)]
+    assert [k for k, _, _ in nearest(2)][:2] == ["4", "2"]
 
 
 def test_labeled_keeps_the_hits_and_scores_the_documents_matching_its_child(http) -> None:

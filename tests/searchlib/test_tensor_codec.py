@@ -48,13 +48,13 @@ def test_packed_cells_of_the_wrong_size_are_refused():
         decode_tensor(message)
 
 
-def test_mapped_and_mixed_tensors_round_trip_as_cells():
+def test_mapped_and_mixed_tensors_round_trip_as_packed_blocks():
     mapped = Tensor.from_cells("tensor(p{})", [({"p": "a"}, 1.0), ({"p": "b"}, -2.0)])
     mixed = Tensor.from_cells("tensor<float>(p{},x[2])", [({"p": "a", "x": "0"}, 1.0), ({"p": "a", "x": "1"}, 2.0),
                                                           ({"p": "b", "x": "1"}, 3.0)])
     for tensor in (mapped, mixed):
         message = encode_tensor(tensor)
-        assert not message.values and not message.float64_cells and message.cells
+        assert not message.values and not message.cells and message.block_labels
         assert decode_tensor(message) == tensor
 
 
@@ -65,3 +65,15 @@ def test_dense_tensor_sent_as_cells_still_decodes():
     for address, value in tensor.cells():
         cells.cells.add(address=address, value=value)
     assert decode_tensor(cells) == tensor
+
+
+def test_mixed_tensor_sent_as_cells_still_decodes_and_bad_blocks_are_refused():
+    tensor = Tensor.from_cells("tensor(p{},x[2])", [({"p": "a", "x": "0"}, 1.0), ({"p": "b", "x": "1"}, 2.0)])
+    message = encode_tensor(tensor)
+    cells = type(message)(type=message.type)
+    for address, value in tensor.cells():
+        cells.cells.add(address=address, value=value)
+    assert decode_tensor(cells) == tensor
+    message.block_labels.append("c")  # three blocks named, two blocks of cells sent
+    with pytest.raises(ValueError, match="4 cells do not fit 3 blocks"):
+        decode_tensor(message)

@@ -192,3 +192,12 @@ def test_numbers_are_written_as_rank_zero_tensors():
     assert tensor_to_json(2.5) == tensor_to_json(Tensor.scalar(2.5)) == {
         "type": "double", "cells": [{"address": {}, "value": 2.5}]}
     assert format_literal(2.5) == format_literal(Tensor.scalar(2.5)) == "2.5"
+
+
+@pytest.mark.parametrize("cell_type", ["double", "float", "bfloat16", "int8"])
+def test_a_sparse_tensor_holds_scalar_blocks_in_every_cell_type(cell_type):
+    """A mapped-only tensor's blocks are 0-d: bfloat16 rounding once made them shape (1,), and
+    the splade sample app's tensor<bfloat16>(token{}) field then failed to feed."""
+    sparse = Tensor(parse_type(f"tensor<{cell_type}>(token{{}})"), {("star",): np.float64(2.0)})
+    assert sparse.blocks[("star",)].shape == ()
+    assert float(sparse.blocks[("star",)]) == 2.0

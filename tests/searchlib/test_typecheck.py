@@ -108,6 +108,7 @@ def test_recursive_functions_are_an_error() -> None:
     ("attribute(title)", "field 'title' is not an attribute"),
     ("freshness(nope)", "no field 'nope'"),
     ("fieldMatch(nope).completeness", "no field 'nope'"),
+    ("fieldMatch(title).significantOccurence", "fieldMatch has no output 'significantOccurence'"),
     ("constant(missing)", "unknown constant 'missing'"),
     ("firstPhase", "'firstPhase' is not available in first-phase"),
     ("normalize_linear(attribute(pop))", "normalize_linear is only allowed in global-phase"),
