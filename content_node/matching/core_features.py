@@ -2,7 +2,9 @@
 queryTermCount, now, freshness. Each is a column over the candidates (or a scalar).
 
 The statistics behind bm25 (document count, document frequency, average field length) are this
-node's own, as in Vespa. Rank properties `bm25(f).k1`, `bm25(f).b`, `bm25(f).averageFieldLength`
+node's own, as in Vespa. bm25 scores a phrase as one term, as Vespa's Bm25Executor does over the
+phrase's match data: its frequency is the phrase's occurrences, its document frequency the rarest
+word's (the phrase blueprint's hit estimate), see bm25_term and document_frequency below. Rank properties `bm25(f).k1`, `bm25(f).b`, `bm25(f).averageFieldLength`
 and `freshness(f).maxAge` override the defaults.
 """
 from __future__ import annotations
@@ -48,7 +50,7 @@ def bm25(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.n
 
 def bm25_scores(calc: Calculator, field: str, words: list[str], parameters: tuple[float, float, float],
                 candidates: np.ndarray) -> np.ndarray:
-    """bm25 of the candidates over the given query words of `field` (the labeled forms' sum)."""
+    """bm25 of the candidates over the given query terms of `field` (bm25_term: the labeled forms' sum)."""
     k1, b, average = parameters
     score = np.zeros(len(candidates), dtype=np.float64)
     lengths = calc.index.field_lengths(field)
@@ -58,11 +60,33 @@ def bm25_scores(calc: Calculator, field: str, words: list[str], parameters: tupl
     return score
 
 
+def bm25_term(item: q.Term | q.Phrase) -> str:
+    """The one term a query item is to bm25: a word, or a phrase as its phrase key (postings of
+    the phrase's occurrences, where it starts)."""
+    if isinstance(item, q.Term):
+        return item.term
+    return item.terms[0] if len(item.terms) == 1 else q.phrase_key(item.terms)
+
+
+def bm25_terms(calc: Calculator, field: str) -> list[str]:
+    """bm25's terms in `field` (directly or through a fieldset), in query order, repeats kept."""
+    return [bm25_term(item) for item in calc.ranked_items if field in calc.schema.index_fields(item.field)]
+
+
+def document_frequency(index, field: str, term: str) -> int:
+    """The document frequency bm25 gives a term: a phrase's is its rarest word's, the estimate
+    Vespa's phrase blueprint reports (simple_phrase_blueprint.cpp), not its own count."""
+    words = q.phrase_words(term)
+    if words is None:
+        return index.document_frequency(field, term)
+    return min(index.document_frequency(field, word) for word in words)
+
+
 def _terms_with_idf(calc: Calculator, field: str, words: list[str] | None = None) -> list[tuple[str, float]]:
     n_docs = calc.index.doc_count
     terms = []
-    for term in calc.terms_for_field(field) if words is None else words:
-        df = calc.index.document_frequency(field, term)
+    for term in bm25_terms(calc, field) if words is None else words:
+        df = document_frequency(calc.index, field, term)
         if df:
             terms.append((term, math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))))
     return terms

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from content_node.matching.core_features import bm25 as core_bm25
-from content_node.matching.core_features import bm25_parameters, bm25_scores
+from content_node.matching.core_features import bm25_parameters, bm25_scores, bm25_term
 from content_node.matching.feature_api import Calculator, FeatureName
 from searchlib.errors import InvalidParameterError
 from searchlib.tensor import Tensor, TensorBatch, TensorType
@@ -32,12 +32,12 @@ def label_argument(feature: FeatureName) -> str | None:
 
 
 def labeled_words(calc: Calculator, field: str) -> dict[str, list[str]]:
-    """Per label, in query order, the words of the ranked items carrying it that search `field`."""
+    """Per label, in query order, the bm25 terms of the ranked items carrying it that search
+    `field` (a phrase is one term, as in bm25(f))."""
     found: dict[str, list[str]] = {}
     for item in calc.ranked_items:
         if item.label and field in calc.schema.index_fields(item.field):
-            words = [item.term] if hasattr(item, "term") else list(item.terms)
-            found.setdefault(item.label, []).extend(words)
+            found.setdefault(item.label, []).append(bm25_term(item))
     return found
 
 
