@@ -5,6 +5,7 @@ without the option the 4-node scores differ. The property over many corpora and 
 tests/content_node/test_term_statistics.py."""
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 
@@ -96,3 +97,32 @@ def test_summary_features_use_the_same_statistics(four_nodes) -> None:
     local = _summary_bm25(four_nodes, "local", QUERIES[0])
     assert all(match == summary for match, summary in local.values())
     assert {k: v[0] for k, v in local.items()} != {k: v[0] for k, v in found.items()}
+
+
+def _phrase_bm25(phrase: tuple[str, ...], field: str) -> dict[str, float]:
+    """bm25(field) of a phrase over the whole corpus, as Vespa scores it: one term whose frequency is
+    the phrase's occurrences, whose document frequency is its rarest word's (worked from the tokens)."""
+    tokens = {user_id: fields[field].split() for user_id, fields in _corpus().items()}
+    with_field = [words for words in tokens.values() if words]
+    average = sum(len(words) for words in with_field) / len(with_field)
+    df = min(sum(word in words for words in tokens.values()) for word in phrase)
+    idf = math.log(1 + (len(tokens) - df + 0.5) / (df + 0.5))
+    found = {}
+    for user_id, words in tokens.items():
+        tf = sum(words[i:i + len(phrase)] == list(phrase) for i in range(len(words) - len(phrase) + 1))
+        if tf:
+            found[f"id:test:doc::{user_id}"] = idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len(words) / average))
+    return found
+
+
+def test_a_phrase_is_one_bm25_term_on_every_node(four_nodes) -> None:
+    """`"gamma delta"` through userQuery(): bm25(text) of every hit is the phrase's one term, on a
+    4-node cluster with the corpus's statistics; a hit holding both words apart scores 0 there."""
+    root = four_nodes(yql="select * from doc where userQuery()", query='"gamma delta"', ranking="global", hits=100)
+    found = {hit["id"]: hit["fields"]["matchfeatures"]["bm25(text)"] for hit in root["children"]}
+    expected = _phrase_bm25(("gamma", "delta"), "text")
+    assert len(expected) >= 3 and set(expected) <= set(found)
+    assert {doc: score for doc, score in found.items() if score} == pytest.approx(expected, rel=1e-12)
+    apart = [user_id for user_id, fields in _corpus().items() if {"gamma", "delta"} <= set(fields["text"].split())
+             and f"id:test:doc::{user_id}" not in expected]
+    assert apart  # the corpus has documents with both words apart, which would score per word
