@@ -68,7 +68,7 @@ def bm25_term(item: q.Term | q.Phrase) -> str:
     return item.terms[0] if len(item.terms) == 1 else q.phrase_key(item.terms)
 
 
-def bm25_terms(calc: Calculator, field: str) -> list[str]:
+def bm25_query_terms(calc: Calculator, field: str) -> list[str]:
     """bm25's terms in `field` (directly or through a fieldset), in query order, repeats kept."""
     return [bm25_term(item) for item in calc.ranked_items if field in calc.schema.index_fields(item.field)]
 
@@ -85,7 +85,7 @@ def document_frequency(index, field: str, term: str) -> int:
 def _terms_with_idf(calc: Calculator, field: str, words: list[str] | None = None) -> list[tuple[str, float]]:
     n_docs = calc.index.doc_count
     terms = []
-    for term in bm25_terms(calc, field) if words is None else words:
+    for term in bm25_query_terms(calc, field) if words is None else words:
         df = document_frequency(calc.index, field, term)
         if df:
             terms.append((term, math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))))
