@@ -4,8 +4,9 @@ queryTermCount, now, freshness. Each is a column over the candidates (or a scala
 The statistics behind bm25 (document count, document frequency, average field length) are this
 node's own, as in Vespa. bm25 scores each query item as one term, as Vespa's Bm25Executor over its
 match data: a phrase's frequency is its occurrences, an equiv's the sum of its alternatives'; its
-document frequency is the item's blueprint estimate (see document_frequency). Rank properties `bm25(f).k1`, `bm25(f).b`, `bm25(f).averageFieldLength`
-and `freshness(f).maxAge` override the defaults.
+document frequency is the item's blueprint estimate (see document_frequency). Rank properties
+`bm25(f).k1`, `bm25(f).b`, `bm25(f).averageFieldLength` and `freshness(f).maxAge` override the
+defaults.
 """
 from __future__ import annotations
 
