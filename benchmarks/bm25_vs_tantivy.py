@@ -76,8 +76,9 @@ def query_items(text: str, words=None, stem=True) -> list[tuple[str, ...]]:
 
 def ranking(documents: list[list[str]], queries: dict[str, list[tuple[str, ...]]], ids: list[str],
             lengths: np.ndarray | None = None) -> dict[str, list[str]]:
-    """bm25 of every word of every item over the documents that match an item (a phrase: its words
-    consecutive), top 100 in the engine's hit order (relevance, then global id)."""
+    """bm25 of every item over the documents that match an item, top 100 in the engine's hit order
+    (relevance, then global id). A phrase (its words consecutive) is one term, as in the engine and
+    Vespa: its frequency is its occurrences, its document frequency its rarest word's."""
     postings: dict[str, dict[int, list[int]]] = defaultdict(dict)
     for doc, tokens in enumerate(documents):
         for position, token in enumerate(tokens):
@@ -90,22 +91,29 @@ def ranking(documents: list[list[str]], queries: dict[str, list[tuple[str, ...]]
     for query_id, items in queries.items():
         score, matched = np.zeros(count), np.zeros(count, dtype=bool)
         for item in items:
-            first = postings.get(item[0], {})
-            hits = [d for d, starts in first.items() if all(
-                any(p + k in postings.get(word, {}).get(d, ()) for p in starts) for k, word in enumerate(item[1:], 1))
-                if all(d in postings.get(w, {}) for w in item[1:])] if len(item) > 1 else list(first)
-            matched[hits] = True
-            for word in item:
-                found = postings.get(word, {})
-                if not found:
-                    continue
-                idf = math.log(1.0 + (count - len(found) + 0.5) / (len(found) + 0.5))
-                docs = np.fromiter(found, dtype=np.int64)
-                tf = np.array([len(p) for p in found.values()], dtype=np.float64)
-                score[docs] += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * lengths[docs] / average))
+            occurrences = _occurrences(postings, item)
+            if not occurrences:
+                continue
+            docs = np.fromiter(occurrences, dtype=np.int64)
+            matched[docs] = True
+            df = min(len(postings.get(word, {})) for word in item)
+            idf = math.log(1.0 + (count - df + 0.5) / (df + 0.5))
+            tf = np.fromiter(occurrences.values(), dtype=np.float64)
+            score[docs] += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * lengths[docs] / average))
         top = sorted(np.flatnonzero(matched), key=lambda d: (-score[d], gids[d]))[:100]
         run[query_id] = [ids[d] for d in top]
     return run
+
+
+def _occurrences(postings: dict[str, dict[int, list[int]]], item: tuple[str, ...]) -> dict[int, int]:
+    """Per document holding it, how often the item occurs (a phrase: where its words follow each other)."""
+    found = {}
+    for doc, starts in postings.get(item[0], {}).items():
+        following = [set(postings.get(word, {}).get(doc, ())) for word in item[1:]]
+        count = sum(all(start + k in positions for k, positions in enumerate(following, 1)) for start in starts)
+        if count:
+            found[doc] = count
+    return found
 
 
 def distinct(queries: dict[str, list[tuple[str, ...]]]) -> dict[str, list[tuple[str, ...]]]:

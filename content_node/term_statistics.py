@@ -17,7 +17,8 @@ from searchlib.schema.model import Schema
 
 def collect(index, schema: Schema, query: q.QueryNode) -> CorpusStatistics:
     """This node's counts: every index field, and each query word in each index field it searches
-    (the words the rank features ask document frequencies for, see FeatureCalculator.terms_for_field)."""
+    (the words the rank features ask document frequencies for, see FeatureCalculator.terms_for_field;
+    a phrase's or equiv's own words too: bm25 estimates their document frequency from them)."""
     indexed = set(index.index_fields)
     fields = {name: FieldCounts(index.documents_with_field(name),
                                 round(index.average_field_length(name) * index.documents_with_field(name)))
@@ -25,6 +26,7 @@ def collect(index, schema: Schema, query: q.QueryNode) -> CorpusStatistics:
     terms: dict[tuple[str, str], int] = {}
     for item in q.terms_of(query):
         words = q.item_words(item)
+        words += [plain for word in words if q.plain_words(word) != [word] for plain in q.plain_words(word)]
         for name in schema.index_fields(item.field):
             if name in indexed:
                 for word in words:

@@ -66,12 +66,6 @@ def query_words(node: q.QueryNode | None, schema: Schema, field: str) -> frozens
     return frozenset(found)
 
 
-def _plain_words(term: str) -> list[str]:
-    """The words of a compound word (an equiv's combined word, a phrase key), nested as they are."""
-    parts = q.equiv_alternatives(term) or q.phrase_words(term)
-    return [term] if parts is None else [word for part in parts for word in _plain_words(part)]
-
-
 def _collect(node, schema: Schema, field: str, found: set[str]) -> None:
     if node is None or isinstance(node, q.Not):
         return  # negative words are not highlighted
@@ -84,9 +78,9 @@ def _collect(node, schema: Schema, field: str, found: set[str]) -> None:
     if index is None or field not in schema.index_fields(index):
         return
     if isinstance(node, q.Term):
-        found.update(_plain_words(node.term))
+        found.update(q.plain_words(node.term))
     elif isinstance(node, (q.Phrase, q.Near, q.Equiv)):
-        found.update(word for term in node.terms for word in _plain_words(term))
+        found.update(word for term in node.terms for word in q.plain_words(term))
     elif isinstance(node, q.WeightedTokens):
         found.update(normalize(token) for token, _ in node.tokens)
     elif isinstance(node, q.In) and not node.numeric:

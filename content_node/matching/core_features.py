@@ -2,12 +2,16 @@
 queryTermCount, now, freshness. Each is a column over the candidates (or a scalar).
 
 The statistics behind bm25 (document count, document frequency, average field length) are this
-node's own, as in Vespa. Rank properties `bm25(f).k1`, `bm25(f).b`, `bm25(f).averageFieldLength`
-and `freshness(f).maxAge` override the defaults.
+node's own, as in Vespa. bm25 scores each query item as one term, as Vespa's Bm25Executor over its
+match data: a phrase's frequency is its occurrences, an equiv's the sum of its alternatives'; its
+document frequency is the item's blueprint estimate (see document_frequency). Rank properties
+`bm25(f).k1`, `bm25(f).b`, `bm25(f).averageFieldLength` and `freshness(f).maxAge` override the
+defaults.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -46,31 +50,105 @@ def bm25(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.n
     score = np.zeros(len(candidates), dtype=np.float64)  # few candidates, long lists: binary searches
     lengths = calc.index.field_lengths(field)
     for term, idf in terms:
-        rows, tf = calc.term_hits(field, term, candidates)  # only rows with the term contribute
+        rows, tf = bm25_hits(calc, field, term, candidates)  # only rows with the term contribute
         score[rows] += _bm25_terms(idf, tf, lengths[candidates[rows]], k1, b, average)
     return score
 
 
-def bm25_scores(calc: Calculator, field: str, words: list[str], parameters: tuple[float, float, float],
+def bm25_scores(calc: Calculator, field: str, terms: list[Bm25Term], parameters: tuple[float, float, float],
                 candidates: np.ndarray) -> np.ndarray:
-    """bm25 of the candidates over the given query words of `field` (the labeled forms' sum)."""
+    """bm25 of the candidates over the given query terms of `field` (the labeled forms' sum)."""
     k1, b, average = parameters
     score = np.zeros(len(candidates), dtype=np.float64)
     lengths = calc.index.field_lengths(field)
-    for term, idf in _terms_with_idf(calc, field, words):
-        rows, tf = calc.term_hits(field, term, candidates)
+    for term, idf in _terms_with_idf(calc, field, terms):
+        rows, tf = bm25_hits(calc, field, term, candidates)
         score[rows] += _bm25_terms(idf, tf, lengths[candidates[rows]], k1, b, average)
     return score
 
 
-def _terms_with_idf(calc: Calculator, field: str, words: list[str] | None = None) -> list[tuple[str, float]]:
+@dataclass(frozen=True, slots=True)
+class Bm25Term:
+    """One query item as bm25 sees it: its term (a word, phrase key or equiv key) and the index
+    fields the item searches (its document frequency is estimated over all of them)."""
+
+    term: str
+    fields: tuple[str, ...]
+
+
+def bm25_term(calc: Calculator, item: q.Term | q.Phrase) -> Bm25Term:
+    """The one term a query item is to bm25: a word, an equiv's combined word, or a phrase as
+    its phrase key (postings of the phrase's occurrences, where it starts)."""
+    term = item.term if isinstance(item, q.Term) else \
+        item.terms[0] if len(item.terms) == 1 else q.phrase_key(item.terms)
+    fields = tuple(f for f in calc.schema.index_fields(item.field)
+                   if f in calc.schema.fields and calc.schema.fields[f].is_index)
+    return Bm25Term(term, fields)
+
+
+def bm25_query_terms(calc: Calculator, field: str) -> list[Bm25Term]:
+    """bm25's terms in `field` (directly or through a fieldset), in query order, repeats kept."""
+    return [bm25_term(calc, item) for item in calc.ranked_items
+            if isinstance(item, (q.Term, q.Phrase)) and field in calc.schema.index_fields(item.field)]
+
+
+def document_frequency(index, term: Bm25Term) -> int:
+    """The document frequency Vespa gives a query item in every field it searches: the hit
+    estimate of its blueprint (blueprintbuilder.cpp sets it on all the item's fields):
+    - over several fields an OR of per-field blueprints, the saturated sum of their estimates
+      (OrBlueprint::combine), at most the document count;
+    - an equiv the largest of its alternatives' estimates (EquivBlueprint::addTerm);
+    - in one field a word's count, a phrase's its rarest word's (simple_phrase_blueprint.cpp)."""
+    alternatives = q.equiv_alternatives(term.term)
+    if alternatives is not None:
+        return max(document_frequency(index, Bm25Term(word, term.fields)) for word in alternatives)
+    return min(sum(_field_estimate(index, field, term.term) for field in term.fields), index.doc_count)
+
+
+def _field_estimate(index, field: str, term: str) -> int:
+    words = q.phrase_words(term)
+    if words is not None:
+        return min(_field_estimate(index, field, word) for word in words)
+    alternatives = q.equiv_alternatives(term)
+    if alternatives is not None:  # alternatives inside a phrase
+        return max(_field_estimate(index, field, word) for word in alternatives)
+    return index.document_frequency(field, term)
+
+
+def _terms_with_idf(calc: Calculator, field: str, terms: list[Bm25Term] | None = None) -> list[tuple[str, float]]:
     n_docs = calc.index.doc_count
-    terms = []
-    for term in calc.terms_for_field(field) if words is None else words:
-        df = calc.index.document_frequency(field, term)
+    found = []
+    for term in bm25_query_terms(calc, field) if terms is None else terms:
+        df = document_frequency(calc.index, term)
         if df:
-            terms.append((term, math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))))
-    return terms
+            found.append((term.term, math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))))
+    return found
+
+
+def bm25_hits(calc: Calculator, field: str, term: str, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows of the candidates holding `term` in `field`, its frequency there): an equiv's is the
+    sum of its alternatives' (TermMatchDataMerger adds their occurrence counts for bm25)."""
+    alternatives = q.equiv_alternatives(term)
+    if alternatives is None:
+        return calc.term_hits(field, term, candidates)
+    tf = np.zeros(len(candidates), dtype=np.float64)
+    for word in alternatives:
+        rows, frequencies = bm25_hits(calc, field, word, candidates)
+        tf[rows] += frequencies
+    rows = np.flatnonzero(tf)
+    return rows, tf[rows]
+
+
+def _bm25_postings(calc: Calculator, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+    """(local ids holding `term` in `field`, its frequency in each), an equiv's summed as above."""
+    alternatives = q.equiv_alternatives(term)
+    if alternatives is None:
+        postings = calc.postings(field, term)
+        return postings.doc_ids, postings.term_freqs.astype(np.float64)
+    parts = [_bm25_postings(calc, field, word) for word in alternatives]
+    ids, inverse = np.unique(np.concatenate([part[0] for part in parts]), return_inverse=True)
+    tf = np.bincount(inverse, weights=np.concatenate([part[1] for part in parts]), minlength=len(ids))
+    return ids, tf
 
 
 def _bm25_by_local_id(calc: Calculator, field: str, k1: float, b: float, average: float) -> np.ndarray:
@@ -96,7 +174,7 @@ def _bm25_of_sorted(calc: Calculator, field: str, terms: list[tuple[str, float]]
     by one binary search among the candidates and summed by bincount in query order (the same sum
     to the bit as the per-term loop); None when the lists are much longer than the candidates
     (the loop then searches the candidates in the lists instead) or the candidates are unsorted."""
-    postings = sum(len(calc.postings(field, term).doc_ids) for term, _ in terms)
+    postings = sum(_postings_length(calc, field, term) for term, _ in terms)
     if postings > _POSTINGS_PER_CANDIDATE * len(candidates) or not _sorted(candidates):
         return None
     parts = [_term_contributions(calc, field, term, idf, *parameters) for term, idf in terms]
@@ -107,6 +185,14 @@ def _bm25_of_sorted(calc: Calculator, field: str, terms: list[tuple[str, float]]
     at = np.minimum(np.searchsorted(candidates, ids), len(candidates) - 1)
     hit = candidates[at] == ids
     return np.bincount(at[hit], weights=weights[hit], minlength=len(candidates))
+
+
+def _postings_length(calc: Calculator, field: str, term: str) -> int:
+    """How many postings bm25 reads for `term` (an equiv's: its alternatives' together)."""
+    alternatives = q.equiv_alternatives(term)
+    if alternatives is None:
+        return len(calc.postings(field, term).doc_ids)
+    return sum(_postings_length(calc, field, word) for word in alternatives)
 
 
 def _sorted(ids: np.ndarray) -> bool:
@@ -124,10 +210,8 @@ def _term_contributions(calc: Calculator, field: str, term: str, idf: float, k1:
     """(the term's posting local ids, its bm25 part in each), memoized by the node's posting
     cache when the index has one (the key holds every input besides the postings and lengths)."""
     def compute():
-        postings = calc.postings(field, term)
-        ids = postings.doc_ids
-        return ids, _bm25_terms(idf, postings.term_freqs.astype(np.float64), calc.index.field_lengths(field)[ids],
-                                k1, b, average)
+        ids, tf = _bm25_postings(calc, field, term)
+        return ids, _bm25_terms(idf, tf, calc.index.field_lengths(field)[ids], k1, b, average)
     derived = getattr(calc.index, "derived", None)
     if derived is None:
         return compute()
@@ -211,24 +295,22 @@ def matches(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> n
 
 
 def _attribute_matches(calc: Calculator, spec, candidates: np.ndarray) -> np.ndarray:
-    """Whether a positive query item on the attribute matched: its words, and the ranges, in(),
-    weighted-token, fuzzy and regex items naming it."""
+    """Whether a positive query item on the attribute matched: its words, and the ranges, in()
+    and weighted-token items naming it."""
     hit = np.zeros(len(candidates), dtype=bool)
     column = calc.index.attribute(spec.name)
     for item in calc.ranked_items:
         if spec.name in calc.schema.index_fields(item.field):
-            for term in q.item_words(item):
+            for term in [item.term] if isinstance(item, q.Term) else item.terms:
                 for word in q.equiv_alternatives(term) or (term,):
-                    hit |= np.isin(candidates, attribute_term_matches(spec, column, word, getattr(item, "affix", ""))) \
-                        & calc.in_scope(item, candidates)
+                    hit |= np.isin(candidates, attribute_term_matches(spec, column, word, getattr(item, "affix", "")))
     evaluator = MatchEvaluator(calc.schema, calc.index)
     stack = [calc.query]
     while stack:
         item = stack.pop()
         if isinstance(item, (q.And, q.Or, q.WeakAnd, q.Rank)):
             stack.extend(item.children)
-        elif isinstance(item, (q.Range, q.In, q.WeightedTokens, q.Fuzzy, q.Regex)) and item.field == spec.name \
-                and not getattr(item, "filter", False) and getattr(item, "ranked", True):  # no rank term
+        elif isinstance(item, (q.Range, q.In, q.WeightedTokens)) and item.field == spec.name:
             hit |= np.isin(candidates, evaluator.matches(item))
     return hit
 
@@ -249,8 +331,7 @@ def field_length(calc: Calculator, feature: FeatureName, candidates: np.ndarray)
 
 
 def query_term_count(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float:
-    """Vespa's count: a phrase counts its words; a word, number, fuzzy or regex item counts 1."""
-    return float(sum(len(i.terms) if isinstance(i, q.Phrase) else 1 for i in calc.ranked_items))
+    return float(sum(1 if isinstance(i, q.Term) else len(i.terms) for i in calc.ranked_items))
 
 
 def now(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float:

@@ -9,6 +9,10 @@ elementwise(bm25(f), dim, cell_type = double): tensor<cell_type>(dim{}), one cel
 (labelled by its index) in which some query term searching f occurs: the sum over those terms of
 idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * element length / average element length)), with
 `bm25(f).k1`, `.b`, `.averageElementLength` (also under the elementwise feature's own name).
+A phrase or equiv is one term, as in bm25(f) (elementwise_bm25_executor.cpp reads the item's
+positions per element and its document frequency): a phrase counts where it starts within the
+element, an equiv its alternatives' distinct positions. (With an element-gap a phrase may span
+elements in matching; here it is counted only within one element.)
 
 elementSimilarity(f): per element with a match, from its terms greedily taken in position order
 (each term once, later positions only): p = mean proximity score of the steps (1 - ((d-1)/8)^2, 0
@@ -24,11 +28,13 @@ from typing import Callable
 
 import numpy as np
 
+from content_node.matching.core_features import bm25_term, document_frequency
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.text_features import query_terms
 from content_node.store.inverted_index import element_tokens
 from searchlib.errors import InvalidParameterError
 from searchlib.expression import compile_expression
+from searchlib.query import tree as q
 from searchlib.tensor import Tensor, TensorBatch, TensorType
 
 BM25_K1 = 1.2
@@ -80,26 +86,46 @@ def elementwise(calc: Calculator, feature: FeatureName, candidates: np.ndarray) 
 
     k1, b = setting("k1", BM25_K1), setting("b", BM25_B)
     average = setting("averageElementLength", 0.0) or calc.index.average_field_length(field, per_element=True) or 1.0
-    n_docs = calc.index.doc_count
-    terms = []
-    for word, _ in _field_terms(calc, field):
-        df = calc.index.document_frequency(field, word)
-        if df:  # the idf bm25(f) uses, from this node's statistics
-            terms.append((word, math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))))
+    terms = _bm25_terms(calc, field)
     tensor_type = TensorType.parse(f"tensor{'' if cell_type == 'double' else f'<{cell_type}>'}({dimension}{{}})")
     rows = []
     for elements in _elements(calc, field, candidates) if terms else [[]] * len(candidates):
         cells = []
         for index, (tokens, _) in enumerate(elements):
-            score = 0.0
-            for word, idf in terms:
-                tf = tokens.count(word)
+            score, found = 0.0, False
+            for alternatives, idf in terms:
+                tf = _occurrences(tokens, alternatives)
                 if tf:
                     score += idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * len(tokens) / average))
-            if any(word in tokens for word, _ in terms):
+                    found = True
+            if found:
                 cells.append(({dimension: str(index)}, score))
         rows.append(Tensor.from_cells(tensor_type, cells))
     return TensorBatch(tensor_type, rows=rows)
+
+
+def _bm25_terms(calc: Calculator, field: str) -> list[tuple[tuple[tuple[str, ...], ...], float]]:
+    """(the alternatives of each query item searching `field`, each a tuple of words, its idf):
+    a phrase or equiv is one term, with bm25(f)'s document frequency (core_features)."""
+    n_docs = calc.index.doc_count
+    terms = []
+    for item in calc.ranked_items:
+        if field in calc.schema.index_fields(item.field) and item.weight != 0:
+            term = bm25_term(calc, item)
+            df = document_frequency(calc.index, term)
+            if df:
+                alternatives = q.equiv_alternatives(term.term) or (term.term,)
+                terms.append((tuple(q.phrase_words(word) or (word,) for word in alternatives),
+                              math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))))
+    return terms
+
+
+def _occurrences(tokens: list[str], alternatives: tuple[tuple[str, ...], ...]) -> int:
+    """How often one query item occurs in an element: where a phrase starts; an equiv's
+    alternatives at distinct positions (its merged positions, which elementwise bm25 reads)."""
+    starts = {i for words in alternatives for i in range(len(tokens) - len(words) + 1)
+              if tuple(tokens[i:i + len(words)]) == words}
+    return len(starts)
 
 
 def _proximity_score(distance: int) -> float:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from content_node.matching.core_features import bm25 as core_bm25
-from content_node.matching.core_features import bm25_parameters, bm25_scores
+from content_node.matching.core_features import Bm25Term, bm25_parameters, bm25_scores, bm25_term
 from content_node.matching.feature_api import Calculator, FeatureName
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
@@ -32,13 +32,14 @@ def label_argument(feature: FeatureName) -> str | None:
     return label.strip('"')
 
 
-def labeled_words(calc: Calculator, field: str) -> dict[str, list[str]]:
-    """Per label, in query order, the words of the ranked items carrying it that search `field`."""
-    found: dict[str, list[str]] = {}
+def labeled_words(calc: Calculator, field: str) -> dict[str, list[Bm25Term]]:
+    """Per label, in query order, the bm25 terms of the ranked items carrying it that search
+    `field` (a phrase or equiv is one term, as in bm25(f))."""
+    found: dict[str, list[Bm25Term]] = {}
     for item in calc.ranked_items:
         if item.label and field in calc.schema.index_fields(item.field):
-            words = q.item_words(item)
-            found.setdefault(item.label, []).extend(words)
+            if isinstance(item, (q.Term, q.Phrase)):  # fuzzy and regex items search no index
+                found.setdefault(item.label, []).append(bm25_term(calc, item))
     return found
 
 

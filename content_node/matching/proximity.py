@@ -106,25 +106,31 @@ def merged_postings(lists: Sequence[object]) -> Postings:
 
 def phrase_postings(lists: Sequence[object]) -> Postings:
     """One posting list for a phrase standing as one word (searchlib.query.tree.phrase_key): the
-    documents holding the words in a row, its positions where the phrase starts."""
+    documents holding the words in a row, its positions where the phrase starts (so its term
+    frequency is the phrase's occurrences, what bm25 counts). Vectorized over (document, start)
+    keys: a word at position p in document d starts the phrase at p - its offset."""
     candidates = lists[0].doc_ids
     for other in lists[1:]:
         candidates = np.intersect1d(candidates, other.doc_ids, assume_unique=True)
-    rows = [np.searchsorted(p.doc_ids, candidates) for p in lists]
-    docs, counts, flat = [], [], []
-    for i, doc in enumerate(candidates.tolist()):
-        starts = lists[0].positions(int(rows[0][i]))
-        for offset, (p, r) in enumerate(zip(lists[1:], rows[1:]), start=1):
-            starts = np.intersect1d(starts, p.positions(int(r[i])) - offset)
-        if len(starts):
-            docs.append(doc)
-            counts.append(len(starts))
-            flat.append(starts)
-    if not docs:
+    if not len(candidates):
         return EMPTY_POSTINGS
-    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    return Postings(np.asarray(docs, dtype=np.int32), np.asarray(counts, dtype=np.int32), offsets,
-                    np.concatenate(flat).astype(np.int32))
+    starts = None
+    for offset, postings in enumerate(lists):
+        rows = np.searchsorted(postings.doc_ids, candidates)
+        offsets = postings.position_offsets
+        first, counts = offsets[rows], offsets[rows + 1] - offsets[rows]
+        flat = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        start = postings.flat_positions[flat].astype(np.int64) - offset
+        docs = np.repeat(candidates.astype(np.int64), counts)
+        keys = (docs << 32) | np.where(start >= 0, start, 0)
+        keys = keys[start >= 0]  # positions are ascending per document, so the keys are unique
+        starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+    if not len(starts):
+        return EMPTY_POSTINGS
+    docs, first, counts = np.unique(starts >> 32, return_index=True, return_counts=True)
+    offsets = np.append(first, len(starts)).astype(np.int64)
+    return Postings(docs.astype(np.int32), counts.astype(np.int32), offsets,
+                    (starts & 0xFFFFFFFF).astype(np.int32))
 
 
 _COMPOUND_MARKS = (q.equiv_key(("",))[:1], q.phrase_key(("",))[:1])  # the first character of each kind

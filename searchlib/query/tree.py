@@ -89,6 +89,12 @@ def phrase_words(word: str) -> tuple[str, ...] | None:
     return tuple(word[1:].split(_PHRASE_MARK)) if word.startswith(_PHRASE_MARK) else None
 
 
+def plain_words(word: str) -> list[str]:
+    """The words of a compound word (an equiv's combined word, a phrase key), nested as they are."""
+    parts = equiv_alternatives(word) or phrase_words(word)
+    return [word] if parts is None else [plain for part in parts for plain in plain_words(part)]
+
+
 @dataclass(frozen=True, slots=True)
 class WeightedTokens:
     """`weightedSet(f, {...})`, `dotProduct(f, {...})`, `wand(f, {...})`: (token, weight) pairs.

@@ -70,6 +70,25 @@ def test_elementwise_bm25_scores_each_matching_element(features) -> None:
     assert str(features[0]["elementwise(bm25(chunks),chunk,float)"].type) == "tensor<float>(chunk{})"
 
 
+@pytest.mark.parametrize("item, expected", [
+    # a phrase: df its rarest word's (red, 1 of 3), counted where it starts: not in "cat red red sky"
+    (q.Phrase("chunks", ("red", "fox")), [{"0": (math.log(1 + 2.5 / 1.5), 1, 3)}, {}]),
+    # an equiv: df its commonest alternative's (sky, 2 of 3); "cat red red sky" holds it 3 times
+    (q.Equiv("chunks", ("red", "sky")), [{"0": (math.log(1.6), 1, 3), "1": (math.log(1.6), 1, 2),
+                                          "2": (math.log(1.6), 3, 4)}, {"0": (math.log(1.6), 1, 1)}]),
+])
+def test_elementwise_bm25_scores_a_phrase_or_equiv_as_one_term(tmp_path, item, expected) -> None:
+    bed = RankingBed(SD, DOCS, tmp_path)
+    try:
+        outcome = bed.search("elements", query=q.Rank((q.TrueItem(), item)))
+        found = [{c["chunk"]: v for c, v in dict(h.match_features)["elementwise(bm25(chunks),chunk,float)"].cells()}
+                 for h in outcome.hits]
+    finally:
+        bed.close()
+    for cells, wanted in zip(found, expected):
+        assert cells == pytest.approx({chunk: bm25(*args, 12 / 5) for chunk, args in wanted.items()}, rel=1e-6)
+
+
 def prox(distance: int) -> float:
     return 0.0 if distance > 8 else 1 - ((distance - 1) / 8) ** 2
 

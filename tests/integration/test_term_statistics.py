@@ -5,6 +5,7 @@ without the option the 4-node scores differ. The property over many corpora and 
 tests/content_node/test_term_statistics.py."""
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tests.container.in_process import in_process_cluster
 APP = Path(__file__).resolve().parents[1] / "apps" / "termstats"
 WORDS = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".split()
 QUERIES = ("alpha gamma kappa", "beta", "mu lambda zeta theta", '"gamma delta" iota')
+EQUIV = 'select * from doc where default contains equiv("alpha", "mu", phrase("gamma", "delta"))'
 
 
 def _corpus() -> dict[str, dict]:
@@ -26,7 +28,11 @@ def _corpus() -> dict[str, dict]:
 
 
 def _relevances(get, profile: str, query: str, **params) -> dict[str, float]:
-    root = get(yql="select * from doc where userQuery()", query=query, ranking=profile, hits=100, **params)
+    """Relevance per hit of `query` through userQuery(), or of a YQL query (EQUIV)."""
+    if query.startswith("select"):
+        root = get(yql=query, ranking=profile, hits=100, **params)
+    else:
+        root = get(yql="select * from doc where userQuery()", query=query, ranking=profile, hits=100, **params)
     return {hit["id"]: hit["relevance"] for hit in root.get("children", ())}
 
 
@@ -61,12 +67,12 @@ def reference(tmp_path_factory) -> dict[tuple[int, str, str], dict[str, float]]:
             cluster.feed("doc", _corpus())
             assert all(node.databases["doc"].doc_count for node in cluster.nodes)  # every node holds some
             for profile in ("local", "global"):
-                for query in QUERIES:
+                for query in (*QUERIES, EQUIV):
                     found[(nodes, profile, query)] = _relevances(cluster.search, profile, query)
     return found
 
 
-@pytest.mark.parametrize("query", QUERIES)
+@pytest.mark.parametrize("query", (*QUERIES, EQUIV))
 def test_identical_scores_on_one_two_and_four_nodes(four_nodes, reference, query) -> None:
     one = reference[(1, "global", query)]
     assert one and one == reference[(1, "local", query)]  # a single node's statistics are the corpus's
@@ -96,3 +102,65 @@ def test_summary_features_use_the_same_statistics(four_nodes) -> None:
     local = _summary_bm25(four_nodes, "local", QUERIES[0])
     assert all(match == summary for match, summary in local.values())
     assert {k: v[0] for k, v in local.items()} != {k: v[0] for k, v in found.items()}
+
+
+def _tokens(field: str) -> dict[str, list[str]]:
+    return {user_id: fields[field].split() for user_id, fields in _corpus().items()}
+
+
+def _occurrences(words: list[str], phrase: tuple[str, ...]) -> int:
+    return sum(words[i:i + len(phrase)] == list(phrase) for i in range(len(words) - len(phrase) + 1))
+
+
+def _estimate(phrase: tuple[str, ...]) -> int:
+    """A word's or phrase's document frequency searched in title and text (the default fieldset):
+    per field its rarest word's count, summed over the fields (an OR of per-field blueprints)."""
+    return min(sum(min(sum(word in words for words in _tokens(field).values()) for word in phrase)
+                   for field in ("title", "text")), len(_corpus()))
+
+
+def _bm25(alternatives: tuple[tuple[str, ...], ...], field: str) -> dict[str, float]:
+    """bm25(field) of one query item over the whole corpus, as Vespa scores it (worked from the
+    tokens): a phrase or an equiv is one term; its frequency the phrase's occurrences, an equiv's
+    the sum of its alternatives'; its document frequency its blueprint's estimate over both fields
+    (an equiv's the largest of its alternatives')."""
+    tokens = _tokens(field)
+    with_field = [words for words in tokens.values() if words]
+    average = sum(len(words) for words in with_field) / len(with_field)
+    df = max(_estimate(phrase) for phrase in alternatives)
+    idf = math.log(1 + (len(tokens) - df + 0.5) / (df + 0.5))
+    found = {}
+    for user_id, words in tokens.items():
+        tf = sum(_occurrences(words, phrase) for phrase in alternatives)
+        if tf:
+            found[f"id:test:doc::{user_id}"] = idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len(words) / average))
+    return found
+
+
+def test_a_phrase_is_one_bm25_term_on_every_node(four_nodes) -> None:
+    """`"gamma delta"` through userQuery(): bm25(text) of every hit is the phrase's one term, on a
+    4-node cluster with the corpus's statistics; a hit holding both words apart scores 0 there."""
+    root = four_nodes(yql="select * from doc where userQuery()", query='"gamma delta"', ranking="global", hits=100)
+    found = {hit["id"]: hit["fields"]["matchfeatures"]["bm25(text)"] for hit in root["children"]}
+    expected = _bm25((("gamma", "delta"),), "text")
+    assert len(expected) >= 3 and set(expected) <= set(found)
+    assert {doc: score for doc, score in found.items() if score} == pytest.approx(expected, rel=1e-12)
+    apart = [user_id for user_id, fields in _corpus().items() if {"gamma", "delta"} <= set(fields["text"].split())
+             and f"id:test:doc::{user_id}" not in expected]
+    assert apart  # the corpus has documents with both words apart, which would score per word
+
+
+def test_an_equiv_is_one_bm25_term_on_every_node(four_nodes) -> None:
+    """equiv("alpha", "mu", "gamma delta") in the default fieldset: bm25(title) and bm25(text) of
+    every hit are the equiv's one term (not 0, as when its combined word had no statistics), on a
+    4-node cluster with the corpus's statistics."""
+    root = four_nodes(yql=EQUIV, ranking="global", hits=100)
+    alternatives = (("alpha",), ("mu",), ("gamma", "delta"))
+    for field in ("title", "text"):
+        found = {hit["id"]: hit["fields"]["matchfeatures"][f"bm25({field})"] for hit in root["children"]}
+        expected = _bm25(alternatives, field)
+        assert len(expected) >= 3 and set(expected) <= set(found)
+        assert {doc: score for doc, score in found.items() if score} == pytest.approx(expected, rel=1e-12)
+    two = [user_id for user_id, fields in _corpus().items()
+           if sum(_occurrences(fields["text"].split(), phrase) > 0 for phrase in alternatives) >= 2]
+    assert two  # documents holding two alternatives, whose frequencies add up
