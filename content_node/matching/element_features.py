@@ -110,7 +110,8 @@ def _bm25_terms(calc: Calculator, field: str) -> list[tuple[tuple[tuple[str, ...
     n_docs = calc.index.doc_count
     terms = []
     for item in calc.ranked_items:
-        if field in calc.schema.index_fields(item.field) and item.weight != 0:
+        if isinstance(item, (q.Term, q.Phrase)) and field in calc.schema.index_fields(item.field) \
+                and item.weight != 0:  # fuzzy and regex items search no index
             term = bm25_term(calc, item)
             df = document_frequency(calc.index, term)
             if df:
