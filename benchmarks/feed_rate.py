@@ -98,7 +98,7 @@ def peers(operations: list[FeedOperation], corpus: str) -> dict[str, float]:
 
 # where a process's profiled CPU goes: (file, function) whose cumulative times make up a part
 CONTAINER_PARTS = {
-    "request JSON parse": [("document_handler.py", "_read_json_object")],
+    "request JSON parse": [("document_handler.py", "_json_object")],
     "document checks (docproc, schema validation)": [("processor.py", "DocumentProcessor.put")],
     "operation → protobuf (fields JSON)": [("feed_codec.py", "put_request")],
     "gRPC client (unary Put / Feed batches)": [("content_client.py", "GrpcContentNodeClient._call")],

@@ -67,7 +67,11 @@ class ContentClusters:
         return self._by_type.get(doctype, self.first)
 
     async def document(self, request: Request) -> Response:
-        return await self._holding(request.path_params.get("doctype", "")).documents.handle(request)
+        return await self.documents_for(request.path_params.get("doctype", "")).handle(request)
+
+    def documents_for(self, doctype: str) -> DocumentHandler:
+        """The document handler of the cluster holding `doctype` (the lean front's and the route's)."""
+        return self._holding(doctype).documents
 
     async def visit(self, request: Request) -> Response:
         """Visits go to the cluster the `cluster` parameter names, else the one holding the type."""
