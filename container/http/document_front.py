@@ -17,12 +17,12 @@ import logging
 import time
 from typing import Any, Awaitable, Callable, Sequence
 
-from starlette.datastructures import URL, QueryParams
+from starlette.datastructures import QueryParams
 from starlette.routing import BaseRoute, Match
 
 from container.http.auth import ClientAuth, ClientAuthMiddleware, send_refusal
 from container.http.compression import inflating
-from container.http.document_handler import DocumentHandler
+from container.http.document_handler import DocumentHandler, path_id
 from container.http.limits import DOCUMENT_PREFIX, BodyRefused, body_limit, error_response, read_body
 from container.http.search_front import has_body
 from container.metrics import ContainerMetrics, feed_operation
@@ -33,6 +33,7 @@ log = logging.getLogger("container.http")
 ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
 _PREFIX = DOCUMENT_PREFIX + "v1/"
 _METHODS = frozenset({"GET", "POST", "PUT", "DELETE"})  # HEAD and others: the stack
+_NO_PARAMETERS = QueryParams(b"")  # immutable: shared by every request without a query string
 
 
 class DocumentFront:
@@ -90,8 +91,9 @@ class DocumentFront:
                 body = b""  # read as the stack reads every body; a get or remove ignores it
         try:
             handler = self.handler_for(path_params["doctype"])
-            response = await handler.answer(method, URL(scope=scope).path, path_params,
-                                            QueryParams(scope["query_string"]), body)
+            query = scope["query_string"]
+            response = await handler.answer(method, path_id(scope), path_params,
+                                            QueryParams(query) if query else _NO_PARAMETERS, body)
         except Exception:  # noqa: BLE001 - a bug: logged, and the client gets no server text
             log.exception("unexpected error on %s %s", method, path)
             response = error_response(path, 500, "Internal server error: see the container log")

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from typing import Mapping
 
+from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -44,11 +46,12 @@ class DocumentHandler:
     async def handle(self, request: Request) -> JSONResponse:
         """The Starlette route (the lean front, container/http/document_front.py, answers before it)."""
         body = await request.body() if request.method in _BODY_METHODS else b""
-        return await self.answer(request.method, request.url.path, request.path_params, request.query_params, body)
+        return await self.answer(request.method, path_id(request.scope), request.path_params, request.query_params,
+                                 body)
 
     async def answer(self, method: str, path_id: str, path_params: Mapping[str, str],
                      query_params: Mapping[str, str], body: bytes) -> JSONResponse:
-        """One document request: its method, URL path (Starlette's `request.url.path`), the route's
+        """One document request: its method, URL path (`path_id`), the route's
         path parameters, its query parameters and (put/update) body."""
         namespace = path_params["namespace"]
         doctype = path_params["doctype"]
@@ -107,6 +110,8 @@ class DocumentHandler:
     def _owners(self, document_id: str):
         """The node holding the document in every group, those in rotation first (for reads)."""
         owners = holders(self._cluster, self._global_types, document_id, global_id(document_id))
+        if len(owners) == 1:
+            return owners
         return sorted(owners, key=lambda c: not self._cluster.health[c.node.distribution_key].up)
 
     async def _write(self, body_base: dict, operation, timeout: float, reconcile: bool = False) -> JSONResponse:
@@ -216,6 +221,18 @@ class DocumentHandler:
             schema = self._schema_of(document_id)
             return JSONResponse({**body_base, "fields": document_fields_only(schema, fields)}, 200)
         return JSONResponse({**body_base, "message": str(last_problem)}, 503)
+
+
+_PLAIN_PATH = re.compile(r"[^?#\\\t\r\n]*")
+
+
+def path_id(scope) -> str:
+    """The request's `pathId`: Starlette's `request.url.path` (URL(scope=...).path, which escapes ?, #
+    and \\ and drops tabs and line breaks); a plain path, the common case, is that path itself."""
+    path = scope["path"]
+    if not path.startswith("//") and _PLAIN_PATH.fullmatch(path):
+        return path
+    return URL(scope=scope).path
 
 
 async def _json_object(data: bytes, max_depth: int) -> dict:

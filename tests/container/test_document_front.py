@@ -204,3 +204,29 @@ def test_client_authentication_is_the_same(guarded, method, headers) -> None:
         assert status == 401 and body["pathId"] == f"{DOC}/auth1"
     elif headers["authorization"] == "Bearer read-secret" and method != "GET":
         assert status == 403
+
+
+def test_path_id_is_starlettes_request_url_path() -> None:
+    """The plain-path shortcut of document_handler.path_id gives what URL(scope=...).path gives, for
+    paths with every character URL escapes or drops, with and without a Host header."""
+    import random
+
+    from starlette.datastructures import URL
+
+    from container.http.document_handler import path_id
+
+    def outcome(function, scope):
+        try:
+            return function(scope)
+        except ValueError as error:  # urlsplit refuses some (a 500 on either path)
+            return type(error)
+
+    alphabet = ["/", "?", "#", "\\", "\t", "\n", "\r", "%", "a", "é", " ", ":", "@", "[", "]", "\x00", "\x7f", "\u2028"]
+    rng = random.Random(20)
+    paths = [f"{DOC}/x", f"{DOC}/x?y", "//document/v1/x", f"{DOC}/a\\b#c\td"]
+    paths += ["/" + "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8))) for _ in range(5000)]
+    for path in paths:
+        for headers in ([(b"host", b"localhost:8080")], []):
+            scope = {"type": "http", "path": path, "query_string": b"", "headers": headers, "scheme": "http",
+                     "server": ("127.0.0.1", 8080) if headers else None}
+            assert outcome(path_id, scope) == outcome(lambda s: URL(scope=s).path, scope), repr(path)
