@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Match
 
 from container.http.auth import ClientAuth, ClientAuthMiddleware, send_refusal
 from container.http.compression import inflating
-from container.http.document_handler import DocumentHandler, path_id
+from container.http.document_handler import BODY_METHODS, DocumentHandler, path_id_of
 from container.http.limits import DOCUMENT_PREFIX, BodyRefused, body_limit, error_response, read_body
 from container.http.search_front import has_body
 from container.metrics import ContainerMetrics, feed_operation
@@ -78,7 +78,7 @@ class DocumentFront:
             return refused[0]
         method = scope["method"]
         body = b""
-        if method in ("POST", "PUT") or has_body(scope):
+        if method in BODY_METHODS or has_body(scope):
             scope, receive = inflating(scope, receive)
             try:
                 body = await read_body(scope, receive, body_limit(self.limits, path), self.limits.request_timeout)
@@ -87,12 +87,12 @@ class DocumentFront:
                 return refused.status
             if body is None:
                 return 500  # the client went away before its body arrived (as the generic stack counts it)
-            if method not in ("POST", "PUT"):
+            if method not in BODY_METHODS:
                 body = b""  # read as the stack reads every body; a get or remove ignores it
         try:
             handler = self.handler_for(path_params["doctype"])
             query = scope["query_string"]
-            response = await handler.answer(method, path_id(scope), path_params,
+            response = await handler.answer(method, path_id_of(scope), path_params,
                                             QueryParams(query) if query else _NO_PARAMETERS, body)
         except Exception:  # noqa: BLE001 - a bug: logged, and the client gets no server text
             log.exception("unexpected error on %s %s", method, path)

@@ -31,7 +31,7 @@ from searchlib.wire.feed_codec import FeedResult
 log = logging.getLogger("container.document")
 
 DOCUMENT_TIMEOUT = 180.0  # Vespa's default for document operations; `timeout=` overrides it
-_BODY_METHODS = frozenset({"POST", "PUT"})  # put, update: the others' bodies are not read
+BODY_METHODS = frozenset({"POST", "PUT"})  # put, update: the others' bodies are not read
 WRITE_HEALTH_POLL = 0.25  # seconds between checks for owners that went down mid-write, or came back
 
 
@@ -45,8 +45,8 @@ class DocumentHandler:
 
     async def handle(self, request: Request) -> JSONResponse:
         """The Starlette route (the lean front, container/http/document_front.py, answers before it)."""
-        body = await request.body() if request.method in _BODY_METHODS else b""
-        return await self.answer(request.method, path_id(request.scope), request.path_params, request.query_params,
+        body = await request.body() if request.method in BODY_METHODS else b""
+        return await self.answer(request.method, path_id_of(request.scope), request.path_params, request.query_params,
                                  body)
 
     async def answer(self, method: str, path_id: str, path_params: Mapping[str, str],
@@ -226,7 +226,7 @@ class DocumentHandler:
 _PLAIN_PATH = re.compile(r"[^?#\\\t\r\n]*")
 
 
-def path_id(scope) -> str:
+def path_id_of(scope) -> str:
     """The request's `pathId`: Starlette's `request.url.path` (URL(scope=...).path, which escapes ?, #
     and \\ and drops tabs and line breaks); a plain path, the common case, is that path itself."""
     path = scope["path"]

@@ -206,14 +206,14 @@ def test_client_authentication_is_the_same(guarded, method, headers) -> None:
         assert status == 403
 
 
-def test_path_id_is_starlettes_request_url_path() -> None:
-    """The plain-path shortcut of document_handler.path_id gives what URL(scope=...).path gives, for
+def test_path_id_of_is_starlettes_request_url_path() -> None:
+    """The plain-path shortcut of document_handler.path_id_of gives what URL(scope=...).path gives, for
     paths with every character URL escapes or drops, with and without a Host header."""
     import random
 
     from starlette.datastructures import URL
 
-    from container.http.document_handler import path_id
+    from container.http.document_handler import path_id_of
 
     def outcome(function, scope):
         try:
@@ -229,4 +229,4 @@ def test_path_id_is_starlettes_request_url_path() -> None:
         for headers in ([(b"host", b"localhost:8080")], []):
             scope = {"type": "http", "path": path, "query_string": b"", "headers": headers, "scheme": "http",
                      "server": ("127.0.0.1", 8080) if headers else None}
-            assert outcome(path_id, scope) == outcome(lambda s: URL(scope=s).path, scope), repr(path)
+            assert outcome(path_id_of, scope) == outcome(lambda s: URL(scope=s).path, scope), repr(path)
