@@ -98,7 +98,7 @@ def peers(operations: list[FeedOperation], corpus: str) -> dict[str, float]:
 
 # where a process's profiled CPU goes: (file, function) whose cumulative times make up a part
 CONTAINER_PARTS = {
-    "request JSON parse": [("document_handler.py", "_read_json_object")],
+    "request JSON parse": [("document_handler.py", "_json_object"), ("document_handler.py", "_read_json_object")],
     "document checks (docproc, schema validation)": [("processor.py", "DocumentProcessor.put")],
     "operation → protobuf (fields JSON)": [("feed_codec.py", "put_request")],
     "gRPC client (unary Put / Feed batches)": [("content_client.py", "GrpcContentNodeClient._call")],
@@ -127,9 +127,13 @@ def shares(path: Path, node: bool) -> dict[str, float]:
         parts["rest of the write (attributes, vectors, locks)"] = rpcs - sum(parts.values())
         parts["gRPC server (threads, C-core ↔ Python)"] = total - rpcs
     else:
-        handler = _cumulative(stats, [("document_handler.py", "DocumentHandler.handle")])
+        # the Starlette route calls handle (then answer); the lean front (since feed9) calls answer
+        handler = _cumulative(stats, [("document_handler.py", "DocumentHandler.handle")]) or \
+            _cumulative(stats, [("document_handler.py", "DocumentHandler.answer")])
+        asgi = _cumulative(stats, [("httptools_impl.py", "RequestResponseCycle.run_asgi")])
         parts["write fan-out and waits (document handler)"] = handler - sum(parts.values())
-        parts["HTTP server, middleware, routing, event loop"] = total - handler
+        parts["middleware, routing, body read, response (Starlette stack or front)"] = asgi - handler
+        parts["HTTP server (uvicorn protocol), event loop, gRPC callbacks"] = total - asgi
     return {name: round(value / total, 3) for name, value in parts.items()}
 
 

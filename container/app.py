@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 from typing import Callable, Sequence
 
@@ -23,6 +22,7 @@ from container.embedding.registry import embedder_ids, get_embedder
 from container.http.auth import ClientAuth, ClientAuthMiddleware
 from container.http.compression import GzipRequestMiddleware
 from container.http.limits import RequestGuard, http_error, unexpected_error
+from container.http.document_front import DocumentFront
 from container.http.search_front import SearchFront
 from container.http.search_handler import SearchHandler
 from container.metrics import ContainerMetrics, MetricsMiddleware, onnx_samples, prometheus_text, v2_values
@@ -141,8 +141,12 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
     handlers = {Exception: unexpected_error, HTTPException: http_error}  # errors in the API's JSON shape
     # outermost first: metrics time everything; gzip bodies are inflated before the guard counts
     # them against the limits (a small compressed body cannot expand past them)
-    front = functools.partial(SearchFront, handler=search, metrics=container_metrics, auth=auth,
-                              limits=package.limits)
+
+    def front(stack: ASGIApp) -> ASGIApp:
+        documents = DocumentFront(stack, routes, clusters.document, clusters.documents_for, container_metrics,
+                                  auth, package.limits)
+        return SearchFront(documents, search, container_metrics, auth, package.limits)
+
     app = _ContainerApp(front, routes=routes, lifespan=lifespan, exception_handlers=handlers,
                         middleware=[Middleware(MetricsMiddleware, metrics=container_metrics),
                                     *([Middleware(ClientAuthMiddleware, auth=auth)] if auth is not None else []),
@@ -154,7 +158,8 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
 
 
 class _ContainerApp(Starlette):
-    """Starlette with the lean /search/ front (container/http/search_front.py) outside its stack."""
+    """Starlette with the lean /search/ and /document/v1/ fronts (container/http/search_front.py,
+    document_front.py) outside its stack."""
 
     def __init__(self, front: Callable[[ASGIApp], ASGIApp], **kwargs) -> None:
         super().__init__(**kwargs)

@@ -5,14 +5,14 @@ schemas they ask for (container/search/federation.py). One cluster is served exa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from container.dispatch.content_client import ContentNodeClient
 from container.dispatch.search_cluster import SearchCluster
-from container.http.document_handler import DocumentHandler
+from container.http.document_handler import DocumentHandler, path_id_of
 from container.http.visit_handler import VisitHandler
 from container.search.cluster_searcher import ClusterSearcher
 from container.search.federation import FederatedSearcher
@@ -27,6 +27,24 @@ class ServedCluster:
     searcher: ClusterSearcher
     documents: DocumentHandler
     visits: VisitHandler
+
+
+class UnservedType:
+    """Every document request on a type whose schema is in the package but in no cluster's
+    <documents>: a 400 saying why. Vespa acknowledges such a write and drops it
+    (DocumentRouteSelectorPolicy: no route selects it, DocumentIgnoredReply); here an acknowledged
+    write is always stored, so it is refused."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    async def handle(self, request: Request) -> JSONResponse:
+        return await self.answer(request.method, path_id_of(request.scope), request.path_params,
+                                 request.query_params, b"")
+
+    async def answer(self, method: str, path_id: str, path_params: Mapping[str, str],
+                     query_params: Mapping[str, str], body: bytes) -> JSONResponse:
+        return JSONResponse({"pathId": path_id, "message": self.message}, 400)
 
 
 class ContentClusters:
@@ -54,6 +72,11 @@ class ContentClusters:
         self._by_type = {t: served for served, content in zip(self.each, package.clusters)
                          for t in content.document_types}
         self._by_id = {served.id: served for served in self.each}
+        listed = ", ".join(f"'{t}' in '{c.id}'" for c in package.clusters for t in c.document_types)
+        self._unserved = {
+            doctype: UnservedType(f"Document type '{doctype}' is in no content cluster: services.xml's <documents> "
+                                  f"list only {listed}, so its documents are neither stored nor searched")
+            for doctype in (package.schemas[name].document_name for name in package.unserved_schemas)}
 
     def nodes(self) -> Iterator[tuple[str, SearchCluster, int, ContentNodeClient]]:
         """(cluster id, its SearchCluster, distribution key, client) of every node."""
@@ -70,20 +93,11 @@ class ContentClusters:
         return self._by_type.get(doctype, self.first)
 
     async def document(self, request: Request) -> Response:
-        doctype = request.path_params.get("doctype", "")
-        return self._unserved(request, doctype) or await self._holding(doctype).documents.handle(request)
+        return await self.documents_for(request.path_params.get("doctype", "")).handle(request)
 
-    def _unserved(self, request: Request, doctype: str) -> Response | None:
-        """A 400 for a type whose schema is in the package but in no cluster's <documents>. Vespa
-        acknowledges such a write and drops it (DocumentRouteSelectorPolicy: no route selects it,
-        DocumentIgnoredReply); here an acknowledged write is always stored, so it is refused."""
-        if doctype not in {self.package.schemas[n].document_name for n in self.package.unserved_schemas}:
-            return None
-        listed = ", ".join(f"'{t}' in '{c.id}'" for c in self.package.clusters for t in c.document_types)
-        return JSONResponse({"pathId": request.url.path,
-                             "message": f"Document type '{doctype}' is in no content cluster: services.xml's "
-                                        f"<documents> list only {listed}, so its documents are neither stored "
-                                        f"nor searched"}, 400)
+    def documents_for(self, doctype: str) -> DocumentHandler | UnservedType:
+        """The document handler of the cluster holding `doctype` (the lean front's and the route's)."""
+        return self._unserved.get(doctype) or self._holding(doctype).documents
 
     async def visit(self, request: Request) -> Response:
         """Visits go to the cluster the `cluster` parameter names, else the one holding the type."""

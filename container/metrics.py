@@ -173,7 +173,14 @@ class MetricsMiddleware:
             if kind == "search":
                 self.metrics.record_search(scope.get("state", {}).get("search_outcome"), status, seconds)
             else:
-                operation = {"GET": "get", "POST": "put", "PUT": "update", "DELETE": "remove"}.get(
-                    scope.get("method", ""), "other")
-                is_visit = "/docid/" not in path or path.endswith("/docid/")
-                self.metrics.record_feed("visit" if is_visit and operation == "get" else operation, status, seconds)
+                self.metrics.record_feed(feed_operation(scope.get("method", ""), path), status, seconds)
+
+
+_OPERATIONS = {"GET": "get", "POST": "put", "PUT": "update", "DELETE": "remove"}
+
+
+def feed_operation(method: str, path: str) -> str:
+    """The `operation` dimension of a /document/v1/ request's feed metrics."""
+    operation = _OPERATIONS.get(method, "other")
+    is_visit = "/docid/" not in path or path.endswith("/docid/")
+    return "visit" if is_visit and operation == "get" else operation

@@ -2,6 +2,7 @@
 ideal-state algorithm. Adding a node moves only about 1/n of the buckets."""
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Sequence
 
@@ -26,7 +27,12 @@ def node_in_group(gid: bytes, group_keys: Sequence[int]) -> int:
     if not group_keys:
         raise ValueError("no content nodes to place documents on")
     ordered = sorted(group_keys)
-    return ordered[ideal_nodes(bucket_of(gid), range(len(ordered)))[0]]
+    return ordered[_first_in_group(bucket_of(gid), len(ordered))]
+
+
+@functools.lru_cache(maxsize=1 << 17)  # every bucket of two group sizes: a write no longer hashes per node
+def _first_in_group(bucket: int, size: int) -> int:
+    return ideal_nodes(bucket, range(size))[0]
 
 
 def group_keys_of(cluster: ContentCluster, distribution_key: int) -> tuple[int, ...] | None:

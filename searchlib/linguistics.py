@@ -27,7 +27,9 @@ import Stemmer
 from searchlib.languages import DEFAULT_LANGUAGE, SNOWBALL_ALGORITHMS
 from searchlib.unicode_marks import MARKS
 
-_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+# ASCII text: every character but a letter or digit becomes a space, then str.split() (C speed, ~2x
+# a regex findall): the same maximal runs of [A-Za-z0-9] the general rule gives for ASCII
+_ASCII_SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
 # letters, digits and combining marks, and `_` (\w has it; words() splits it off: punctuation to Vespa)
 WORD_RUN = re.compile(f"[\\w{MARKS}]+")
 _ACCENTS = re.compile("[\u0300-\u036f]+")
@@ -71,7 +73,7 @@ def words(text: str) -> list[str]:
     """The words of (normalized) text in order: runs of letters, digits and combining marks, the
     characters Vespa's tokenizer indexes; anything else separates them."""
     if text.isascii():
-        return _ASCII_WORD.findall(text)
+        return text.translate(_ASCII_SEPARATORS).split()
     found = WORD_RUN.findall(text)
     return [piece for word in found for piece in word.split("_") if piece] if "_" in text else found
 

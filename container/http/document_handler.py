@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
+from typing import Mapping
 
+from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -27,6 +30,7 @@ from searchlib.timestamps import CLOCK
 log = logging.getLogger("container.document")
 
 DOCUMENT_TIMEOUT = 180.0  # Vespa's default for document operations; `timeout=` overrides it
+BODY_METHODS = frozenset({"POST", "PUT"})  # put, update: the others' bodies are not read
 WRITE_HEALTH_POLL = 0.25  # seconds between checks for owners that went down mid-write, or came back
 
 
@@ -39,36 +43,44 @@ class DocumentHandler:
         self._global_types = {t for cluster in application.clusters for t in cluster.global_types}
 
     async def handle(self, request: Request) -> JSONResponse:
-        namespace = request.path_params["namespace"]
-        doctype = request.path_params["doctype"]
-        user_id = request.path_params["docid"]
-        path_id = request.url.path
+        """The Starlette route (the lean front, container/http/document_front.py, answers before it)."""
+        body = await request.body() if request.method in BODY_METHODS else b""
+        return await self.answer(request.method, path_id_of(request.scope), request.path_params, request.query_params,
+                                 body)
+
+    async def answer(self, method: str, path_id: str, path_params: Mapping[str, str],
+                     query_params: Mapping[str, str], body: bytes) -> JSONResponse:
+        """One document request: its method, URL path (`path_id`), the route's
+        path parameters, its query parameters and (put/update) body."""
+        namespace = path_params["namespace"]
+        doctype = path_params["doctype"]
+        user_id = path_params["docid"]
         # /group/NAME/ and /number/N/ paths: ids `id:ns:type:g=NAME:key` / `n=N` (streaming groups)
-        location = (f"g={request.path_params['group']}" if "group" in request.path_params
-                    else f"n={request.path_params['number']}" if "number" in request.path_params else "")
+        location = (f"g={path_params['group']}" if "group" in path_params
+                    else f"n={path_params['number']}" if "number" in path_params else "")
         document_id = f"id:{namespace}:{doctype}:{location}:{user_id}"
         body_base = {"pathId": path_id, "id": document_id}
         if doctype not in self._doctypes:
             return JSONResponse({**body_base, "message": f"Document type {quote_input(doctype)} does not exist"}, 400)
         try:
-            if not request.path_params.get("number", "0").isdigit() or ":" in request.path_params.get("group", ""):
+            if not path_params.get("number", "0").isdigit() or ":" in path_params.get("group", ""):
                 raise DocumentError(f"Invalid document location in {quote_input(path_id)}: a number must be "
                                     "digits and a group name cannot hold ':'")
             DocumentId.parse(document_id)
-            timeout = read_timeout_seconds(request.query_params, DOCUMENT_TIMEOUT)
-            if request.method == "GET":
+            timeout = read_timeout_seconds(query_params, DOCUMENT_TIMEOUT)
+            if method == "GET":
                 return await self._get(document_id, body_base)
-            if request.method == "DELETE":
-                condition = self._condition(request.query_params.get("condition", ""))
+            if method == "DELETE":
+                condition = self._condition(query_params.get("condition", ""))
                 return await self._write(body_base, lambda c, left, ts: c.remove(document_id, left, condition, ts),
                                          timeout, conditional=bool(condition))
-            payload = await _read_json_object(request, self._application.limits.json_depth)
+            payload = await _json_object(body, self._application.limits.json_depth)
             fields = payload.get("fields")
             if not isinstance(fields, dict):
                 raise DocumentError("Expected a JSON object with a 'fields' object")
-            condition = self._condition(request.query_params.get("condition", payload.get("condition", "")))
-            create = request.query_params.get("create", str(payload.get("create", "false"))).lower() == "true"
-            if request.method == "POST":
+            condition = self._condition(query_params.get("condition", payload.get("condition", "")))
+            create = query_params.get("create", str(payload.get("create", "false"))).lower() == "true"
+            if method == "POST":
                 fields = await self._docproc.put(doctype, fields)
                 return await self._write(body_base, lambda c, left, ts: c.put(document_id, fields, left, condition,
                                                                               create, ts), timeout, conditional=bool(condition))
@@ -97,6 +109,8 @@ class DocumentHandler:
     def _owners(self, document_id: str):
         """The node holding the document in every group, those in rotation first (for reads)."""
         owners = holders(self._cluster, self._global_types, document_id, global_id(document_id))
+        if len(owners) == 1:
+            return owners
         return sorted(owners, key=lambda c: not self._cluster.health[c.node.distribution_key].up)
 
     async def _write(self, body_base: dict, operation, timeout: float, reconcile: bool = False,
@@ -220,8 +234,20 @@ class DocumentHandler:
         return JSONResponse({**body_base, "message": str(last_problem)}, 503)
 
 
-async def _read_json_object(request: Request, max_depth: int) -> dict:
-    data = await request.body()  # at most document-bytes: container.http.limits refused more
+_PLAIN_PATH = re.compile(r"[^?#\\\t\r\n]*")
+
+
+def path_id_of(scope) -> str:
+    """The request's `pathId`: Starlette's `request.url.path` (URL(scope=...).path, which escapes ?, #
+    and \\ and drops tabs and line breaks); a plain path, the common case, is that path itself."""
+    path = scope["path"]
+    if not path.startswith("//") and _PLAIN_PATH.fullmatch(path):
+        return path
+    return URL(scope=scope).path
+
+
+async def _json_object(data: bytes, max_depth: int) -> dict:
+    """The put/update body (at most document-bytes: container.http.limits refused more)."""
     try:
         payload = await parse_json_body(data, max_depth, "document JSON") if data.strip() else {}
     except BodyError as error:

@@ -56,7 +56,7 @@ class SearchFront:
             await send_refusal(send, path, *refused)
             return refused[0], None
         body = b""
-        if scope["method"] == "POST" or _has_body(scope):  # a GET without a body has nothing to wait for
+        if scope["method"] == "POST" or has_body(scope):  # a GET without a body has nothing to wait for
             scope, receive = inflating(scope, receive)
             try:
                 body = await read_body(scope, receive, body_limit(self.limits, path), self.limits.request_timeout)
@@ -77,7 +77,7 @@ class SearchFront:
         return answer.status, answer.outcome
 
 
-def _has_body(scope: dict[str, Any]) -> bool:
+def has_body(scope: dict[str, Any]) -> bool:
     """HTTP/1.x: a request has a body only when it says so (Content-Length or Transfer-Encoding);
     HTTP/2 may send one without either."""
     if not scope.get("http_version", "1.1").startswith("1"):

@@ -21,7 +21,8 @@ from content_node.store.term_dictionary import TermDictionary
 from content_node.store.posting_segment import (
     EMPTY_POSTINGS, EMPTY_SEGMENT, PendingPostings, PostingSegment, Postings, merge_segments)
 from searchlib.languages import text_language
-from searchlib.linguistics import stems, stems_uncached
+from content_node.store.word_term_ids import WordTermIds
+from searchlib.linguistics import stems
 from searchlib.match_modes import TEXT, MatchMode, cap_occurrences, index_words, match_mode
 
 ELEMENT_GAP = 16  # positions skipped between array elements, so phrases never span two elements
@@ -99,6 +100,7 @@ class FieldIndex:
         self.mode = mode
         self._local_ids = local_ids
         self._term_ids = TermDictionary()
+        self._word_ids: dict[str | None, WordTermIds] = {}  # by stemming language, over _term_ids
         self._doc_freqs = np.zeros(0, dtype=np.int32)
         self._lengths = np.zeros(0, dtype=np.int32)
         self._total_length = 0
@@ -173,23 +175,24 @@ class FieldIndex:
         return (*field_tokens(value, language, self.mode), None)
 
     def _term_ids_of(self, tokenized: list[tuple[list[str], np.ndarray, str | None]]) -> np.ndarray:
-        """The term id of every word of the batch, in order. Each distinct word is stemmed and
-        looked up once a batch (per stemming language); the per-token work is C-level mapping."""
+        """The term id of every word of the batch, in order, per stemming language: words seen
+        before (in this batch or an earlier one) are mapped at C level, the others stemmed once."""
         groups: dict[str | None, list[str]] = {}
         spans = []  # (group, start, length) per document
         for words, _, stem_language in tokenized:
             group = groups.setdefault(stem_language, [])
             spans.append((stem_language, len(group), len(words)))
             group.extend(words)
-        ids = {}
-        for stem_language, words in groups.items():
-            distinct = list(dict.fromkeys(words))
-            terms = distinct if stem_language is None else stems_uncached(distinct, stem_language)
-            by_word = dict(zip(distinct, self._term_ids.ids(terms).tolist()))
-            ids[stem_language] = np.fromiter(map(by_word.__getitem__, words), dtype=np.int32, count=len(words))
+        ids = {stem_language: self._word_ids_of(stem_language).ids(words) for stem_language, words in groups.items()}
         if len(ids) == 1:
             return next(iter(ids.values()))
         return np.concatenate([ids[group][start:start + length] for group, start, length in spans])
+
+    def _word_ids_of(self, stem_language: str | None) -> WordTermIds:
+        found = self._word_ids.get(stem_language)
+        if found is None:
+            found = self._word_ids[stem_language] = WordTermIds(self._term_ids, stem_language)
+        return found
 
     def remove(self, local_id: int, value: Any, language: str = "") -> None:
         """Take a document's `value` (as stored, in the language it was added in) out of the

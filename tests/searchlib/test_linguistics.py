@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from searchlib.linguistics import normalize, stem, tokenize, tokenize_unstemmed
+import re
+
+from searchlib.linguistics import normalize, stem, tokenize, tokenize_unstemmed, words
 
 # Expected stems from the Porter2 algorithm description's worked examples and its sample vocabulary.
 PORTER2_EXAMPLES = {
@@ -90,6 +92,17 @@ def test_words_are_runs_of_what_vespa_indexes_letters_digits_and_combining_marks
     # `_` is connector punctuation to Vespa: it separates, as `-` does
     assert tokenize_unstemmed("merge_hits snake_case_") == ["merge", "hits", "snake", "case"]
     assert tokenize_unstemmed("Straße_X über_alles") == ["straße", "x", "uber", "alles"]
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+def test_ascii_words_are_the_maximal_runs_of_letters_and_digits(text: str) -> None:
+    """The ASCII path (translate to spaces, split) finds what the regular expression does."""
+    assert words(text) == re.findall(r"[A-Za-z0-9]+", text)
+
+
+def test_every_ascii_character_splits_or_joins_as_the_regular_expression_says() -> None:
+    text = "".join(f"a{chr(c)}b" for c in range(128))
+    assert words(text) == re.findall(r"[A-Za-z0-9]+", text)
 
 
 def test_the_written_out_marks_are_unicodedatas() -> None:
