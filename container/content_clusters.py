@@ -102,8 +102,8 @@ class ContentClusters:
     async def visit(self, request: Request) -> Response:
         """Visits go to the cluster the `cluster` parameter names, else the one holding the type."""
         name = request.query_params.get("cluster")
-        if unserved := self._unserved(request, request.path_params.get("doctype", "")):
-            return unserved
+        if unserved := self._unserved.get(request.path_params.get("doctype", "")):
+            return await unserved.handle(request)
         if name is None or len(self.each) == 1:
             return await self._holding(request.path_params.get("doctype", "")).visits.handle(request)
         if name not in self._by_id:
