@@ -145,7 +145,8 @@ def test_yql_uses_one_query_language_for_every_term() -> None:
 def test_set_language_applies_to_the_fields_after_it() -> None:
     schema = load_application(REPO / "tests" / "apps" / "languages").schemas["page"]
     # the literal index of label (rank: literal) is stemmed in label's language too
-    assert language_sources(schema) == {"body": "lang", "label": "lang", "code": "lang", "label_literal": "lang"}
+    assert language_sources(schema) == {"body": "lang", "label": "lang", "code": "lang", "seg": "lang",
+                                        "label_literal": "lang"}
     assert field_language({"lang": "de-CH"}, "lang") == "de"
     assert field_language({"lang": ""}, "lang") == field_language({}, "lang") == ""
     assert field_language({"lang": "not a tag!"}, "lang") == ""  # ignored: detected instead

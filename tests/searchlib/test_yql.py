@@ -285,7 +285,8 @@ def test_user_input_grammar_syntax_and_composite_as_vespa() -> None:
     (and, or, weakAnd, phrase), over `grammar` (Vespa's YqlParserTestCase: none + phrase → one phrase)."""
     assert where('{grammar.syntax: "none", grammar.composite: "phrase"}userInput("new york")') == \
         Phrase("default", ("new", "york"))
-    assert where('{grammar.composite: "and"}userInput("a -b")') == And((Term("default", "a"), Not(Term("default", "b"))))
+    assert where('{grammar.composite: "and"}userInput("a -b")') == \
+        And((Term("default", "a"), Not(Term("default", "b"))))
     assert where('{grammar.syntax: "none", grammar: "all", grammar.composite: "or"}userInput("a -b")') == \
         Or((Term("default", "a"), Term("default", "b")))
     for bad in ('{grammar.syntax: "json"}userInput("a")', '{grammar.composite: "xor"}userInput("a")'):
