@@ -10,7 +10,9 @@ Replay rule (the prefix model: a crash leaves each file as a prefix of what was 
   the bytes dropped. Zero bytes up to EOF count as torn too (a power cut can leave zero-filled
   blocks after the last fsync'd record; an all-zero header never checks out).
 - a complete header with a bad checksum, a complete record with a bad payload checksum, or a
-  sequence gap is *corruption*: `WalCorruption` (file and offset), never a truncation.
+  sequence gap is *corruption*: `WalCorruption` (file and offset), never a truncation. That holds
+  for the last record too: a failed write-back can zero the block an acknowledged record shares
+  with the next one (README, "Durability"), and the file alone cannot tell it from a torn write.
 Segments written by format 1 (no file header, u32 length, u32 CRC32(sequence + payload), u64
 sequence) are still read, under the same torn/corrupt rule minus the header checksum (so there
 a damaged length still reads as a torn tail: format 1 cannot tell them apart).

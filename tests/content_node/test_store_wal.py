@@ -213,6 +213,51 @@ def test_a_failed_fsync_refuses_every_later_write(tmp_path):
     wal.close()
 
 
+def test_after_a_failed_fsync_the_segment_is_never_touched_again(tmp_path):
+    """fsyncgate: after a failed fsync Linux may drop the dirty pages and a later fsync succeeds,
+    so no write, truncation or fsync may follow on that segment, nor an acknowledgement."""
+    wal = WriteAheadLog(tmp_path, 1)
+    wal.append(1, b"acknowledged")
+    wal.sync(1)
+    wal.append(2, b"in the failed group")
+    calls = []
+
+    def failing_fsync(fd):
+        calls.append("fsync")
+        raise OSError(errno.EIO, "Input/output error")
+
+    wal._fsync = failing_fsync
+    wal._write = lambda fd, data: calls.append("write") or len(data)
+    wal._ftruncate = lambda fd, size: calls.append("ftruncate")
+    before = wal.segment.read_bytes()
+    with pytest.raises(WalWriteError, match="fsync failed"):
+        wal.sync(2)
+    for attempt in (lambda: wal.sync(2), lambda: wal.append(3, b"c"), lambda: wal.rotate(3)):
+        with pytest.raises(WalWriteError):
+            attempt()
+    wal.sync(1)  # durable before the failure: still acknowledged
+    wal.close()
+    assert calls == ["fsync"] and wal.segment.read_bytes() == before
+
+
+def test_an_acknowledged_record_zeroed_by_a_failed_writeback_is_corruption_not_a_torn_tail(tmp_path):
+    """Seen on ext4 on a loop device over a full tmpfs: the failed write-back of the next record
+    zeroed the shared 1 KB block, cutting the last acknowledged record from a block boundary to EOF.
+    The file alone cannot tell that from an unacknowledged record, so it is never silently cut."""
+    payloads = [bytes([n]) * 700 for n in range(1, 4)]
+    segment = write_records(tmp_path, payloads)
+    data = bytearray(segment.read_bytes())
+    last = len(data) - HEADER - 700
+    data[2048:] = bytes(len(data) - 2048)  # a 1 KB block boundary inside the last payload
+    assert last + HEADER < 2048
+    segment.write_bytes(bytes(data) + bytes(1000))  # the next record's blocks: never written
+    records = []
+    with pytest.raises(WalCorruption, match="record checksum mismatch") as caught:
+        records.extend(r.payload for r in replay(tmp_path))
+    assert records == payloads[:2] and caught.value.offset == last
+    assert segment.stat().st_size == len(data) + 1000, "corruption is never truncated"
+
+
 def test_a_closed_log_refuses_writes_and_never_truncates_its_segment(tmp_path):
     """A write racing the node's shutdown (a merge or catch-up still applying copies after the
     server stopped) used to reopen the closed segment with O_TRUNC: the records in it were gone
