@@ -11,7 +11,7 @@ from typing import Sequence
 from deploy.cli_cluster import cmd_demo, cmd_down, cmd_status, cmd_up, cmd_validate, demo_data_dir
 from deploy.cli_common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from deploy.cli_data import cmd_eval, cmd_feed, cmd_query
-from deploy.feeder import DEFAULT_CONCURRENCY
+from deploy.feeder import DEFAULT_CONCURRENCY, DEFAULT_FEED_CONCURRENCY
 from deploy.local_cluster import ClusterError
 from deploy.settings import DEFAULT_PORT, default_data_dir
 from searchlib.evaluation_stats import DEFAULT_RESAMPLES, DEFAULT_SEED
@@ -117,8 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     feed_command = add("feed", cmd_feed, "feed a Vespa JSONL (or JSON array) file of put/update/remove")
     feed_command.add_argument("file", help="feed file, or - for stdin")
     url_option(feed_command)
-    feed_command.add_argument("--connections", type=_positive_int, default=DEFAULT_CONCURRENCY,
-                              help="operations in flight")
+    feed_command.add_argument("--connections", type=_positive_int, default=DEFAULT_FEED_CONCURRENCY,
+                              help=f"operations in flight, one connection each (default {DEFAULT_FEED_CONCURRENCY})")
     feed_command.add_argument("--quiet", action="store_true", help="no progress bar")
 
     query = add("query", cmd_query, "run a query: YQL if it starts with `select`, else userQuery() text")

@@ -36,6 +36,7 @@ def test_parser_defaults():
     args = cli.build_parser().parse_args(["eval", "data/scifact", "--ranking", "bm25", "--queries", "50", "--no-feed"])
     assert (args.dataset, args.ranking, args.queries, args.no_feed, args.connections) == \
         ("data/scifact", "bm25", 50, True, 16)
+    assert cli.build_parser().parse_args(["feed", "docs.jsonl"]).connections == 128  # writes: bigger node batches
     args = cli.build_parser().parse_args(["up"])
     assert (args.nodes, args.groups, args.port, args.app, args.data_dir) == (None, None, None, None, None)
 

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from deploy.feed_format import parse_feed_text, parse_operation
 from deploy.feeder import feed, feed_async
+from deploy import feeder
 
 FEED = "\n".join([
     '{"put": "id:ns:doc::1", "fields": {"title": "one"}}',
@@ -265,3 +266,29 @@ def test_operations_on_one_document_are_sent_one_at_a_time_in_feed_order():
     assert stats.ok == 4 and not overlaps
     assert [method for method, name in order if name == "x"] == ["POST", "POST", "DELETE"]
     assert order.index(("POST", "z")) < order.index(("DELETE", "x")), "other documents are not held up"
+
+
+def test_the_default_many_in_flight_keep_each_documents_operations_in_feed_order():
+    """`phasedsearch feed` sends DEFAULT_FEED_CONCURRENCY operations at a time (more than a node's
+    batch needs); writes to one document still arrive one at a time, in feed order."""
+    order: dict[str, list[str]] = {}
+    in_flight: dict[str, int] = {}
+    overlaps: list[str] = []
+    lock = threading.Lock()
+
+    def record(request: Seen):
+        name = request.path.rsplit("/", 1)[1]
+        with lock:
+            in_flight[name] = in_flight.get(name, 0) + 1
+            overlaps.extend([name] if in_flight[name] > 1 else [])
+            order.setdefault(name, []).append(json.loads(request.body)["fields"]["n"])
+        time.sleep(0.001)
+        with lock:
+            in_flight[name] -= 1
+        return 200, {}
+
+    lines = [f'{{"put": "id:ns:doc::d{n % 7}", "fields": {{"n": {n}}}}}' for n in range(600)]
+    with scripted_server(record) as (url, _):
+        stats = feed(parse_feed_text("\n".join(lines)), url, show_progress=False)
+    assert feeder.DEFAULT_FEED_CONCURRENCY >= 64 and stats.ok == 600 and not overlaps
+    assert order == {f"d{d}": list(range(d, 600, 7)) for d in range(7)}

@@ -7,7 +7,7 @@ from hypothesis import given, strategies as st
 
 import re
 
-from searchlib.linguistics import normalize, stem, tokenize, tokenize_unstemmed, words
+from searchlib.linguistics import WORD_RUN, normalize, stem, tokenize, tokenize_unstemmed, words
 
 # Expected stems from the Porter2 algorithm description's worked examples and its sample vocabulary.
 PORTER2_EXAMPLES = {
@@ -103,6 +103,24 @@ def test_ascii_words_are_the_maximal_runs_of_letters_and_digits(text: str) -> No
 def test_every_ascii_character_splits_or_joins_as_the_regular_expression_says() -> None:
     text = "".join(f"a{chr(c)}b" for c in range(128))
     assert words(text) == re.findall(r"[A-Za-z0-9]+", text)
+
+
+def _words_by_the_rule(text: str) -> list[str]:
+    return [piece for word in WORD_RUN.findall(text) for piece in word.split("_") if piece]
+
+
+@given(st.text(alphabet=st.one_of(st.characters(), st.sampled_from("a_-\u0301\u0903\u00a0\u2028\ud800é β–")),
+               max_size=60))
+def test_words_are_the_runs_the_regular_expression_finds_split_at_underscores(text: str) -> None:
+    """The fast path (ASCII separators to spaces in the UTF-8 bytes, split, isalnum chunks whole)
+    gives the rule's words for any text: marks, Unicode spaces, lone surrogates, `_`."""
+    assert words(text) == _words_by_the_rule(text)
+
+
+def test_every_code_point_between_letters_splits_or_joins_as_the_rule_says() -> None:
+    for plane_start in range(0, 0x30000, 0x1000):
+        text = "".join(f"a{chr(c)}\u0301b " for c in range(plane_start, plane_start + 0x1000))
+        assert words(text) == _words_by_the_rule(text), hex(plane_start)
 
 
 def test_the_written_out_marks_are_unicodedatas() -> None:
