@@ -80,13 +80,17 @@ def test_default_profile_applies_when_none_is_named_and_unknown_names_are_a_400(
 
 def test_the_default_package_profiles_build_complete_queries():
     app = load_application(DEFAULT_APP)
-    assert {"bm25", "semantic", "hybrid", "bert-ranker", "hybrid-ce"} <= set(app.query_profiles)
-    expected = {"bm25": set(), "semantic": {"query(q)"}, "hybrid": {"query(q)"},
+    assert {"bm25", "bm25-title-boost", "semantic", "hybrid", "bert-ranker", "hybrid-ce"} <= set(app.query_profiles)
+    expected = {"bm25": set(), "bm25-title-boost": set(), "semantic": {"query(q)"}, "hybrid": {"query(q)"},
                 "bert-ranker": {"query(q_tokens)"}, "hybrid-ce": {"query(q)", "query(q_tokens)"}}
     for name, inputs in expected.items():
         query = build_query({"queryProfile": name, "query": "what is a heap"}, app)
         assert query.profile == name and set(query.feature_texts) == inputs
         assert query.profile in app.schemas["doc"].rank_profiles
+    # title-boost's words search title and text (bm25(title), bm25(text)), bm25's the default fieldset
+    boost = build_query({"queryProfile": "bm25-title-boost", "query": "heap"}, app)
+    assert "field='title_and_text', term='heap'" in repr(boost.yql.where)
+    assert "field='default', term='heap'" in repr(build_query({"queryProfile": "bm25", "query": "heap"}, app).yql.where)
 
 
 def test_syntax_none_reads_the_user_text_without_operators_for_matching_only():

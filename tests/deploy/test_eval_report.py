@@ -83,23 +83,23 @@ def test_eval_command_compares_two_rankings_and_writes_both_reports(stub_contain
     def respond(request):
         params = request.params
         answers = BASELINE if params.get("queryProfile") == "bm25" else BETTER
-        assert params.get("queryProfile") or params["ranking"] == "bm25-title-boost"
+        assert params.get("queryProfile") or params["ranking"] == "default"
         hits = [{"id": f"id:beir:doc::{doc}", "relevance": 1.0} for doc in answers[params["query"]]]
         return 200, {"root": {"fields": {"totalCount": len(hits)}, "children": hits}}
 
     stub_container.respond = respond
     out = tmp_path / "out"
-    args = ["eval", str(beir_dir), "--ranking", "bm25,bm25-title-boost", "--url", stub_container.url,
+    args = ["eval", str(beir_dir), "--ranking", "bm25,default", "--url", stub_container.url,
             "--no-feed", "--out", str(out), "--connections", "1"]
     assert cli.main(args) == 0
     captured = capsys.readouterr()
     assert f"report: {out / 'report.html'}" in captured.err
     table = captured.out
     assert "bm25                  0.2500 [0.0000, 0.7500]" in table
-    assert "bm25-title-boost      0.7500 [0.2500, 1.0000]" in table
-    assert "bm25-title-boost      +0.5000 [+0.0000, +1.0000] p=0.5000" in table
+    assert "default               0.7500 [0.2500, 1.0000]" in table
+    assert "default               +0.5000 [+0.0000, +1.0000] p=0.5000" in table
     report = json.loads((out / "report.json").read_text())
-    assert [p["name"] for p in report["profiles"]] == ["bm25", "bm25-title-boost"]
+    assert [p["name"] for p in report["profiles"]] == ["bm25", "default"]
     assert report["profiles"][0]["queryProfile"] == "bm25" and report["profiles"][1]["queryProfile"] is None
     assert report["comparisons"][0]["metrics"]["mrr@10"]["p_value"] == 0.5
     assert report["endpoint"] == stub_container.url

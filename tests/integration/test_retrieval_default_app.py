@@ -86,8 +86,18 @@ def test_query_profiles_set_yql_ranking_and_inputs(http):
     assert "closeness(field,embedding)" in root["children"][0]["fields"]["matchfeatures"]
     root = _search(http, queryProfile="hybrid-ce", query="hormone for sleeping")  # inherits both inputs
     assert _names(root)[0] == "sleep" and root["children"][0]["relevance"] == pytest.approx(3 / 61, rel=1e-6)
+    # title and text apart (the profile's model.defaultIndex), so both bm25s score, title counted twice
+    root = _search(http, queryProfile="bm25-title-boost", query="owls")
+    assert _names(root) == ["owls", "birds"]
+    owls, birds = (hit["fields"]["matchfeatures"] for hit in root["children"])
+    assert owls["bm25(title)"] > 0 and owls["bm25(text)"] == 0  # "owls" in its title only
+    assert birds["bm25(title)"] == 0 and birds["bm25(text)"] > 0  # in its text only
+    for hit, features in zip(root["children"], (owls, birds)):
+        assert hit["relevance"] == pytest.approx(features["weighted_bm25"])
+        assert features["weighted_bm25"] == pytest.approx(2 * features["bm25(title)"] + features["bm25(text)"])
+    # the bm25 profile's userQuery() searches title_text alone: title and text are not matched
     root = _search(http, queryProfile="bm25", query="melatonin", **{"ranking.profile": "bm25-title-boost"})
-    assert _names(root) == ["sleep"] and "weighted_bm25" in root["children"][0]["fields"]["matchfeatures"]
+    assert _names(root) == ["sleep"] and root["children"][0]["relevance"] == 0
 
 
 def test_title_only_documents_rank_by_one_bm25_over_title_and_text(http):

@@ -23,8 +23,10 @@ def test_default_package_loads() -> None:
         assert field.is_index and field.is_summary and field.bm25_enabled and field.match == "text"
     assert schema.fields["path"].is_attribute and schema.fields["path"].is_summary
     assert schema.fields["url"].is_summary and not schema.fields["url"].is_index
-    assert schema.fieldsets["default"].fields == ("title", "text", "title_text")
-    assert schema.index_fields("default") == ("title", "text", "title_text")
+    # userQuery() searches title_text alone (with title and text too, a word's one document
+    # frequency would be the sum over all three, about twice its count); title-boost's fieldset
+    assert schema.index_fields("default") == ("title_text",)
+    assert schema.index_fields("title_and_text") == ("title", "text")
     title_text = schema.fields["title_text"]  # synthetic: both fields as one for BM25
     assert title_text.is_index and title_text.bm25_enabled and not title_text.in_document
     assert title_text.input_fields == ("title", "text")
@@ -32,8 +34,12 @@ def test_default_package_loads() -> None:
     assert {"default", "unranked", "bm25", "bm25-title-boost"} <= set(profiles)
     assert profiles["default"].first_phase is None
     assert profiles["bm25"].first_phase.expression.text == "bm25(title_text)"
-    assert profiles["bm25"].match_features == ("bm25(title_text)", "bm25(title)", "bm25(text)")
+    assert profiles["bm25"].match_features == ("bm25(title_text)",)
     boost = profiles["bm25-title-boost"]
+    assert boost.match_features == ("bm25(title)", "bm25(text)", "weighted_bm25")
+    boost_profile = app.query_profiles["bm25-title-boost"]
+    assert boost_profile.values["model.defaultIndex"] == "title_and_text"
+    assert boost_profile.values["ranking.profile"] == "bm25-title-boost"
     assert boost.inputs["query(title_weight)"].default == "2.0"
     function_name = boost.first_phase.expression.text
     assert "query(title_weight)" in boost.functions[function_name].expression.text
