@@ -14,7 +14,7 @@ import struct
 from typing import Any, Mapping
 
 from searchlib.docid import DocumentId
-from searchlib.errors import DocumentError
+from searchlib.errors import DocumentError, ExpressionError
 from searchlib.field_paths import match_operation, apply_path_operation, split_path
 from searchlib.geo import GeoError, parse_position, position_json
 from searchlib.predicate import PredicateError, parse_predicate
@@ -308,17 +308,31 @@ def _check_tensor(name: str, field_type: FieldType, value: Any) -> None:
     if isinstance(hex_cells, str):  # the bare hex form, or the short form with hex `values`
         if not _HEX.match(hex_cells):
             raise _type_error(name, field_type, hex_cells, "a tensor (hex string of cells)")
+        _parse_tensor(name, field_type, {"values": hex_cells})  # its length must fit the type
         return
     if not isinstance(value, (list, Mapping)):
         raise _type_error(name, field_type, value, "a tensor in JSON form")
     _check_tensor_cells(name, field_type, value)
     dense_size = _dense_size(field_type.tensor_type)
     dense_values = value.get("values") if isinstance(value, Mapping) else value
-    if dense_size is not None and isinstance(dense_values, list) and list not in set(
-            map(type, dense_values)) and len(dense_values) != dense_size:
-        raise DocumentError(
-            f"Field '{name}' of type {field_type}: expected {dense_size} cells, "
-            f"got {len(dense_values)}")
+    if dense_size is not None and isinstance(dense_values, list) and _PLAIN_NUMBERS.issuperset(
+            map(type, dense_values)):
+        if len(dense_values) != dense_size:
+            raise DocumentError(
+                f"Field '{name}' of type {field_type}: expected {dense_size} cells, "
+                f"got {len(dense_values)}")
+        return  # flat cells of the right count: nothing more to check (the common, fast form)
+    _parse_tensor(name, field_type, value)  # addresses, block sizes, nesting: read as the nodes will
+
+
+def _parse_tensor(name: str, field_type: FieldType, value: Any) -> None:
+    """A tensor the content nodes could not read is a 400 here, with the tensor library's reason."""
+    from searchlib.tensor import tensor_from_json  # the tensor package: only for tensor fields
+
+    try:
+        tensor_from_json(value, field_type.tensor_type)
+    except ExpressionError as error:
+        raise DocumentError(f"Field '{name}' of type {field_type}: {error.message}") from None
 
 
 _PLAIN_NUMBERS = frozenset((int, float))  # not bool: cells are numbers

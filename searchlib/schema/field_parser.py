@@ -335,9 +335,20 @@ class FieldBody:
         self.settings["dictionary"] = " ".join(item.key for item in items)
 
     def _linguistics(self, location) -> None:
-        # linguistics profiles need <linguistics> components (services.xml) this engine has not got:
-        # refused rather than read and ignored
-        raise SchemaError(f"not supported: linguistics profiles ('linguistics' in {self.owner})", location)
+        """Vespa's `linguistics { profile: p }` or `profile { index: p  search: q }` names analysis
+        profiles that a <linguistics> component in services.xml defines (lucene-linguistics'
+        analysis config, keyed `profile=p`: a Lucene tokenizer and filter chain). This engine has
+        one built-in analysis chain and no such components: each named profile is refused where it
+        is written, by name, rather than read and ignored."""
+        what = f"linguistics of {self.owner}"
+        self.sc.expect("{", f"after 'linguistics' in {self.owner}")
+        items = read_settings_block(self.sc, what, {"profile": "custom"}, custom={"profile": _read_profile})
+        for item in items:
+            for key, name, where in ([("profile", item.value, item.location)] if item.value is not None else
+                                     [(c.key, c.value, c.location) for c in item.children]):
+                raise SchemaError(
+                    f"not supported: linguistics profile '{name}' ({key} in {what}): it names a Lucene "
+                    "analyzer of a <linguistics> component, and this engine has none", where)
 
     def _build(self) -> Field:
         outputs = indexing_outputs(self.indexing, self.name)
@@ -396,3 +407,13 @@ def input_fields(script: str) -> tuple[str, ...]:
     """The document fields an indexing script reads with `input f`, in order, without repeats."""
     names = re.findall(r"\binput\s+([A-Za-z_][A-Za-z0-9_.]*)", _STRING_LITERAL.sub('""', script))
     return tuple(dict.fromkeys(names))
+
+
+def _read_profile(sc, what: str, location) -> Setting:
+    """`profile: name` (index and search alike) or `profile { index: a  search: b }`."""
+    if sc.try_inline_char(":"):
+        name, where = sc.line_value(f"'profile' in {what}", stop_at_space=True)
+        return Setting("profile", name, where)
+    sc.expect("{", f"after 'profile' in {what}")
+    return Setting("profile", None, location,
+                   tuple(read_settings_block(sc, f"profile in {what}", {"index": "value", "search": "value"})))

@@ -29,6 +29,8 @@ def tensor_from_json(value: Any, tensor_type: TensorType | str | None = None) ->
     if not isinstance(value, dict):
         raise ExpressionError(f"Cannot read a tensor from JSON {type(value).__name__}")
     if "type" in value:
+        if not isinstance(value["type"], str):
+            raise ExpressionError(f'A tensor\'s "type" must be a string, not {_kind(value["type"])}')
         written = parse_type(value["type"])
         if tensor_type is not None and written != tensor_type:
             raise ExpressionError(f"Tensor of type {written} where {tensor_type} was expected")
@@ -52,6 +54,7 @@ def _require(tensor_type: TensorType | None, what: str) -> TensorType:
     return tensor_type
 
 
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _HEX_CELLS = {"double": ">f8", "float": ">f4", "int8": "i1", "bfloat16": ">u2"}
 
 
@@ -66,11 +69,17 @@ def dense_hex(values: np.ndarray, cell_type: str) -> str:
 
 def _dense(tensor_type: TensorType, values: Any) -> Tensor:
     if isinstance(values, str):  # hex string of the cells in the type's cell format
+        width = np.dtype(_HEX_CELLS[tensor_type.cell_type]).itemsize * 2
+        if len(values) % width or any(c not in _HEX_DIGITS for c in values):
+            raise ExpressionError(f"Dense cells as a string must be hex, {width} digits a cell "
+                                  f"for {tensor_type.cell_type} cells")
         raw = np.frombuffer(bytes.fromhex(values), dtype=_HEX_CELLS[tensor_type.cell_type])
         if tensor_type.cell_type == "bfloat16":
             raw = (raw.astype(np.uint32) << 16).view(np.float32)
         return Tensor.dense(tensor_type, raw.astype(np.float64))
-    array = np.asarray(_numbers(values), dtype=np.float64)
+    if not isinstance(values, list):
+        raise ExpressionError(f'Dense "values" must be a list or a hex string, not {_kind(values)}')
+    array = _dense_cells(values)
     if array.size != int(np.prod(tensor_type.dense_shape)):
         raise ExpressionError(f"{array.size} values do not fit {tensor_type}")
     return Tensor.dense(tensor_type, array.reshape(tensor_type.dense_shape))
@@ -85,8 +94,35 @@ def _numbers(values: Any) -> Any:
             return values
         return [_numbers(v) for v in values]
     if isinstance(values, str):
-        return float(values.replace("Infinity", "inf"))
+        try:
+            return float(values.replace("Infinity", "inf"))
+        except ValueError:
+            raise ExpressionError(f"A tensor cell must be a number, not '{values[:40]}'") from None
+    if isinstance(values, bool) or not isinstance(values, (int, float)):
+        raise ExpressionError(f"A tensor cell must be a number, not {_kind(values)}")
     return float(values)
+
+
+def _cell(value: Any) -> float:
+    """One cell's value: a number (or a number's string), never a list."""
+    if isinstance(value, list):
+        raise ExpressionError("A tensor cell must be a number, not an array")
+    return _numbers(value)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", str: "a string", list: "an array", dict: "an object"}.get(type(value), "a number")
+
+
+def _address(item: Any, where: str) -> dict:
+    if not isinstance(item, dict) or not isinstance(item.get("address"), dict):
+        raise ExpressionError(f'Each of "{where}" needs an "address" object')
+    for label in item["address"].values():
+        if isinstance(label, bool) or not isinstance(label, (str, int)):
+            raise ExpressionError(f"A tensor address label must be a string or an integer, not {_kind(label)}")
+    return item["address"]
 
 
 def _cells(tensor_type: TensorType | None, cells: Any) -> Tensor:
@@ -95,8 +131,14 @@ def _cells(tensor_type: TensorType | None, cells: Any) -> Tensor:
         if len(tensor_type.mapped) != 1 or tensor_type.indexed:
             raise ExpressionError(f'"cells" as an object needs one mapped dimension, not {tensor_type}')
         name = tensor_type.mapped[0].name
-        return Tensor.from_cells(tensor_type, [({name: k}, _numbers(v)) for k, v in cells.items()])
-    pairs = [(c["address"], _numbers(c["value"])) for c in cells]
+        return Tensor.from_cells(tensor_type, [({name: k}, _cell(v)) for k, v in cells.items()])
+    if not isinstance(cells, list):
+        raise ExpressionError(f'"cells" must be a list or an object, not {_kind(cells)}')
+    for c in cells:
+        _address(c, "cells")
+        if "value" not in c:
+            raise ExpressionError('Each of "cells" needs a "value"')
+    pairs = [(c["address"], _cell(c["value"])) for c in cells]
     if tensor_type is None:  # infer mapped dimensions from the addresses
         names = sorted({d for address, _ in pairs for d in address})
         tensor_type = TensorType("double", tuple(Dimension(n) for n in names)) if names else DOUBLE
@@ -109,7 +151,31 @@ def _blocks(tensor_type: TensorType, blocks: Any) -> Tensor:
         if len(mapped) != 1:
             raise ExpressionError(f'"blocks" as an object needs one mapped dimension, not {tensor_type}')
         items = [((label,), values) for label, values in blocks.items()]
+    elif isinstance(blocks, list):
+        items = []
+        for b in blocks:
+            address = _address(b, "blocks")
+            if set(address) != {d.name for d in mapped} or "values" not in b:
+                raise ExpressionError(f"Each of \"blocks\" needs an address of {', '.join(d.name for d in mapped)} "
+                                      f"and \"values\", for {tensor_type}")
+            items.append((tuple(str(address[d.name]) for d in mapped), b["values"]))
     else:
-        items = [(tuple(str(b["address"][d.name]) for d in mapped), b["values"]) for b in blocks]
+        raise ExpressionError(f'"blocks" must be a list or an object, not {_kind(blocks)}')
     shape = tensor_type.dense_shape
-    return Tensor(tensor_type, {key: np.asarray(_numbers(v), dtype=np.float64).reshape(shape) for key, v in items})
+    size = int(np.prod(shape))
+    converted = {}
+    for key, values in items:
+        block = _dense_cells(values)
+        if block.size != size:
+            raise ExpressionError(f"A block of {block.size} values does not fit {tensor_type}")
+        converted[key] = block.reshape(shape)
+    return Tensor(tensor_type, converted)
+
+
+def _dense_cells(values: Any) -> np.ndarray:
+    if not isinstance(values, list):
+        raise ExpressionError(f"Dense cells must be a list, not {_kind(values)}")
+    try:
+        return np.asarray(_numbers(values), dtype=np.float64)
+    except ValueError:  # numpy: nested lists of unequal lengths
+        raise ExpressionError("Nested lists of dense cells must all have the same length") from None
