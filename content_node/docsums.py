@@ -2,7 +2,7 @@
 summary-features recomputed for exactly those documents."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -11,6 +11,7 @@ from content_node import mutation
 from content_node.matching.rank_features import FeatureCalculator
 from content_node.ranking.rank_program import RankProgram
 from content_node.term_statistics import ranking_index
+from searchlib import exact_json
 from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.errors import InvalidParameterError
 from searchlib.geo import zcurve_value
@@ -30,6 +31,8 @@ class Docsum:
     document_id: str
     fields: dict[str, object]
     summary_features: dict[str, object]
+    # `fields` as exact_json.dumps writes them, when the stored text already is that (see fill)
+    fields_json: str | None = field(default=None, compare=False)
 
 
 def summary_field_names(schema: Schema, summary_class: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -66,17 +69,31 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
     zcurves = {source: zcurve_source(schema.fields, source) for name, sources in fields_wanted
                for source in sources or (name,)}  # `pos_zcurve`: the z-curve of position field `pos`
     zcurves = {source: position for source, position in zcurves.items() if position is not None}
-    sources = {zcurves.get(source, source).split(".")[0] for name, sources in fields_wanted
-               for source in sources or (name,)}
+    stored_sources = {zcurves.get(source, source).split(".")[0] for name, sources in fields_wanted
+                      for source in sources or (name,)}
     transforms = summary_transforms(schema, summary_class, query, snippets,  # snippets, bolding, tokens, ...
                                     bolding=bolding)
     # a summary of ids only (a vector-only document's default) reads nothing from the store
     reads_store = any(name not in RENDERED_BY_CONTAINER for name, _ in fields_wanted)
+    names = [name for name, _ in fields_wanted if name not in RENDERED_BY_CONTAINER]
+    # a class of stored fields under their own names, as stored: a document holding exactly those
+    # (in that order, none empty) is its own summary, and its stored text may be the summary's JSON
+    as_stored = (reads_store and not mutable and not zcurves and not transforms and hasattr(index, "stored_json")
+                 and all(sources in ((), (name,)) and "." not in name for name, sources in fields_wanted
+                         if name not in RENDERED_BY_CONTAINER))
     docsums = []
     for gid, local_id, version in found:
         if version is None:
-            stored = (index.document(local_id, sources) or {}) if reads_store else {}
+            text = index.stored_json(local_id, stored_sources) if as_stored else None
+            if text is not None:
+                stored = exact_json.loads(text)
+            else:
+                stored = (index.document(local_id, stored_sources) or {}) if reads_store else {}
             document_id, summary_features = index.document_id(local_id), next(features)
+            if text is not None and list(stored) == names and all(stored.values()):
+                docsums.append(Docsum(gid, document_id, stored, summary_features,
+                                      exact_json.stored_text_as_dumps(stored, text)))
+                continue
         else:
             stored, document_id, summary_features = version.fields(), version.document_id, {}
         fields: dict[str, object] = {}

@@ -203,6 +203,14 @@ class DocumentDB(BatchWrites, IndexReads):
         with self._lock:
             return self._with_attribute_held(local_id, self._documents.fields(local_id), held)
 
+    def stored_json(self, local_id: int, wanted: Collection[str]) -> bytes | None:
+        """The stored fields' JSON text as fed (`encode_fields`), when none of `wanted` is held by an
+        attribute (then `document` would add it: None); None too when nothing is stored."""
+        if self._summary_held.intersection(wanted):
+            return None
+        with self._lock:
+            return self._documents.fields_json(local_id)
+
     def local_id(self, global_id_bytes: bytes) -> int | None:
         with self._lock:
             return self._local_ids.lookup(global_id_bytes)

@@ -134,7 +134,8 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
         except Exception as error:  # noqa: BLE001 - see the docstring
             log.warning("summaries with the hits failed (the container fetches them apart): %s", error)
             return ()
-        return tuple(codec.DocsumValue(d.global_id, d.document_id, d.fields, d.summary_features) for d in docsums)
+        return tuple(codec.DocsumValue(d.global_id, d.document_id, d.fields, d.summary_features, d.fields_json)
+                     for d in docsums)
 
     def GetDocsums(self, request: pb.DocsumRequest, context) -> pb.DocsumReply:
         try:

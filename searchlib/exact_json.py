@@ -39,3 +39,14 @@ def dumps(value: Any) -> str:
     if b"null" in data:  # a NaN or an infinity may have become null
         return json.dumps(value, ensure_ascii=False)
     return data.decode("utf-8")
+
+
+def stored_text_as_dumps(value: dict, text: bytes) -> str | None:
+    """`text`, json.dumps(value, ensure_ascii=False, separators=(",", ":")) (how the document store
+    writes a document), when dumps(value) writes the same characters, else None. So it does for an
+    object of strings: orjson escapes as json does (every control character, quote, backslash,
+    U+2028 alike; tests/searchlib/test_exact_json.py) unless the text holds `null`, which sends
+    dumps to json's spaced separators. Numbers are not passed (json writes 1e-07, orjson 1e-7)."""
+    if b"null" in text or not all(type(v) is str for v in value.values()):
+        return None
+    return text.decode("utf-8")

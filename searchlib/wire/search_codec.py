@@ -57,6 +57,7 @@ class DocsumValue:
     document_id: str
     fields: dict
     summary_features: dict
+    fields_json: str | None = field(default=None, compare=False)  # `fields` already encoded (the node's)
 
     def value(self) -> "DocsumValue":
         return self
@@ -214,7 +215,7 @@ def _encode_docsum(value: DocsumValue | EncodedDocsum) -> pb.Docsum:
     if isinstance(value, EncodedDocsum):
         return value.message
     return pb.Docsum(global_id=value.global_id, document_id=value.document_id,
-                     fields_json=exact_json.dumps(value.fields),
+                     fields_json=exact_json.dumps(value.fields) if value.fields_json is None else value.fields_json,
                      summary_features=encode_features(value.summary_features))
 
 

@@ -30,7 +30,7 @@ def same(a, b) -> bool:
     return a == b
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(values)
 def test_round_trips_give_the_values_json_gives(value) -> None:
     text = json.dumps(value, ensure_ascii=False)
@@ -57,3 +57,35 @@ def test_what_json_cannot_write_still_fails() -> None:
         exact_json.dumps({"x": np.int64(3)})
     with pytest.raises(ValueError):
         exact_json.loads("{not json")
+
+
+def _stored(value: dict) -> bytes:
+    from content_node.store.document_store import encode_fields  # the document store's writer
+    return encode_fields(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(), st.text() | values, max_size=5))
+def test_stored_text_passes_only_where_dumps_writes_the_same(value) -> None:
+    text = _stored(value)
+    passed = exact_json.stored_text_as_dumps(exact_json.loads(text), text)
+    if passed is not None:
+        assert passed == exact_json.dumps(value)
+
+
+@pytest.mark.parametrize("value, passes", [
+    ({"title": "a", "text": "b"}, True),
+    ({"t": "".join(map(chr, range(0x20))) + "\x7f\u2028\"\\/é😀"}, True),  # every escape json writes
+    ({"t\n\"": "x"}, True),
+    ({"t": "nullable"}, False),  # dumps writes json's `", "` separators then
+    ({"t": "a", "n": 1e-7}, False),  # json 1e-07, orjson 1e-7
+    ({"t": "a", "n": 1}, False),
+    ({"t": ["a"]}, False),
+    ({}, True),
+])
+def test_stored_text_of_strings_is_dumps(value, passes) -> None:
+    text = _stored(value)
+    passed = exact_json.stored_text_as_dumps(exact_json.loads(text), text)
+    assert (passed is not None) == passes
+    if passes:
+        assert passed == exact_json.dumps(value)
