@@ -122,7 +122,10 @@ def run_container(argv: list[str]) -> None:
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     time.sleep(0.2)  # like the real one, not answering at once
-    ThreadingHTTPServer(("127.0.0.1", args.port), Handler).serve_forever()
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 1024  # the feeder opens up to 128 connections at once (uvicorn's backlog is 2048)
+
+    Server(("127.0.0.1", args.port), Handler).serve_forever()
 
 
 if __name__ == "__main__":
