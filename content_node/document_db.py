@@ -5,13 +5,11 @@ the in-memory structures → (outside the lock) wait for the WAL fsync, then ret
 only once on disk; concurrent writers share fsyncs (group commit), a `write_batch()` one hold of the
 lock and one sync (content_node/write_batch.py). Readers may see a write before it is acknowledged.
 Each write records its timestamp; removes leave a tombstone (store/timestamps.py: replica merges).
+A write the WAL cannot take (disk full, read-only, I/O error) raises StorageError and changes nothing.
 
 Reads take the same re-entrant lock for the moment they read mutable structures. A query holds
 `read_view()` from match to its last attribute read (queries share it, writes wait) and opens a
 view whose generation its fill reads summaries at (store/read_views.py).
-
-A write the WAL cannot take (disk full, read-only, I/O error) raises StorageError and changes
-nothing (the record is appended before it is applied, and the sequence number is not consumed).
 
 Snapshots: every `snapshot_interval` operations a background thread takes a consistent cut under
 the lock (rotating the WAL) and writes the documents changed since the last one outside it
@@ -204,8 +202,7 @@ class DocumentDB(BatchWrites, IndexReads):
             return self._with_attribute_held(local_id, self._documents.fields(local_id), held)
 
     def stored_json(self, local_id: int, wanted: Collection[str]) -> bytes | None:
-        """The stored fields' JSON text as fed (`encode_fields`), when none of `wanted` is held by an
-        attribute (then `document` would add it: None); None too when nothing is stored."""
+        """The stored fields' JSON as fed, or None (nothing stored, or an attribute holds one of `wanted`)."""
         if self._summary_held.intersection(wanted):
             return None
         with self._lock:
@@ -396,9 +393,7 @@ class DocumentDB(BatchWrites, IndexReads):
         return sequence
 
     def _restage(self) -> None:
-        """While recovering: index the documents staged so far together, as a write batch does
-        (one term lookup and postings sort a batch; results identical), and stage the next ones.
-        `_recover` flushes the last batch."""
+        """Recovery indexes its documents in batches as writes do (`_recover` flushes the last)."""
         for index in self._indexes.values():
             index.flush()
             index.stage()
