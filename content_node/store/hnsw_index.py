@@ -33,6 +33,8 @@ INITIAL_CAPACITY = 1024
 GID_BYTES = 12
 NO_SLOT = -1
 INSERT_THREADS = 2  # a write batch's graph inserts (hnswlib releases the GIL while it inserts)
+MIPS_SPARE = 8  # dotproduct: candidates fetched beyond k + explore, re-ranked exactly
+MIPS_HEADROOM = 1.25  # a raised M: 1.25× the largest norm (2× cost ~0.1 of recall@10 at explore 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +69,12 @@ class VectorFieldIndex:
         self._free: list[int] = []
         self._used = 0
         self._graph: hnswlib.Index | None = None
-        # dotproduct → euclidean: x ↦ [x, sqrt(M² − |x|²)], q ↦ [q, 0] makes the L2 order the
-        # inner-product order (M: the largest norm seen so far, so early vectors are only
-        # approximately placed; reported distances are recomputed exactly anyway)
+        # dotproduct → euclidean: x ↦ [x, sqrt(M² − |x|²)], q ↦ [q, 0] gives |x' − q'|² =
+        # M² + |q|² − 2x·q, the inner-product order exactly, if ONE M ≥ every norm places all of the
+        # graph's vectors. A larger vector raises M (with headroom) and re-places them all.
         self._mips = self.metric == "dotproduct"
-        self._max_norm = 0.0
+        self._radius = 0.0  # M
+        self._replace_all = False  # M was raised: the graph's vectors are placed afresh before use
         self._saved_crcs: np.ndarray | None = None  # between `load` and `reconcile`
         self._staged: list[tuple[int, list[tuple[str, np.ndarray]]]] | None = None  # `stage()`d sets, removes
         self._graph_inserts: list[tuple[np.ndarray, list[int]]] | None = None  # inside `take_staged`
@@ -126,10 +129,12 @@ class VectorFieldIndex:
     def insert_taken(self, inserts: list[tuple[np.ndarray, list[int]]]) -> None:
         """Outside the DocumentDB lock: `take_staged`'s graph inserts, then this field's lock is released."""
         try:
-            if inserts:
+            if self._replace_all:
+                self._replace_graph()  # every vector, the batch's too
+            elif inserts:
                 slots = np.asarray([slot for _, batch in inserts for slot in batch], dtype=np.int64)
-                self._ensure_graph().add_items(np.vstack([block for block, _ in inserts]), slots,
-                                               num_threads=INSERT_THREADS if len(slots) > 1 else 1)
+                self._ensure_graph().add_items(self._graph_vectors(np.vstack([block for block, _ in inserts])),
+                                               slots, num_threads=INSERT_THREADS if len(slots) > 1 else 1)
         finally:
             self._lock.release()
 
@@ -171,9 +176,13 @@ class VectorFieldIndex:
             self._doc_slot = _grow(self._doc_slot, max(local_id + 1, 2 * len(self._doc_slot)), NO_SLOT)
         self._doc_slot[local_id] = slots[0]
         if self.hnsw_params is not None:
+            if self._mips:
+                self._fit_radius(block)
             # a reused (marked-deleted) label: hnswlib unmarks it and repairs its links in place
             if self._graph_inserts is not None:
-                self._graph_inserts.append((self._graph_vectors(block), slots))
+                self._graph_inserts.append((block, slots))
+            elif self._replace_all:
+                self._replace_graph()
             else:
                 self._ensure_graph().add_items(self._graph_vectors(block), np.asarray(slots, dtype=np.int64),
                                                num_threads=1)
@@ -197,12 +206,30 @@ class VectorFieldIndex:
             self._graph = self._new_graph(len(self._slot_doc))
         return self._graph
 
+    def _fit_radius(self, block: np.ndarray) -> None:
+        largest = float(np.linalg.norm(block.astype(np.float64), axis=1).max(initial=0.0))
+        if largest > self._radius:
+            self._radius = MIPS_HEADROOM * largest
+            self._replace_all = self._used > len(block)  # vectors placed under the old M, maybe
+
+    def _replace_graph(self) -> None:
+        """A new graph of every slot's vector under the current M (free slots too, marked deleted, as
+        `load` expects): 6× faster than hnswlib's update in place (20k vectors), and M grows
+        geometrically between two, so their cost is amortized."""
+        self._replace_all = False
+        used = self._used
+        graph = self._new_graph(len(self._slot_doc))
+        graph.add_items(self._graph_vectors(self._vectors[:used]), np.arange(used, dtype=np.int64),
+                        num_threads=INSERT_THREADS if used > 1 else 1)
+        for slot in np.flatnonzero(self._slot_doc[:used] == NO_SLOT).tolist():
+            graph.mark_deleted(slot)
+        self._graph = graph
+
     def _graph_vectors(self, block: np.ndarray) -> np.ndarray:
         if not self._mips:
             return block
         norms = np.linalg.norm(block.astype(np.float64), axis=1)
-        self._max_norm = max(self._max_norm, float(norms.max(initial=0.0)))
-        extra = np.sqrt(np.maximum(self._max_norm ** 2 - norms ** 2, 0.0))
+        extra = np.sqrt(np.maximum(self._radius ** 2 - norms ** 2, 0.0))
         return np.hstack([block, extra[:, None].astype(np.float32)])
 
     def _graph_query(self, query: np.ndarray) -> np.ndarray:
@@ -296,7 +323,9 @@ class VectorFieldIndex:
                 live = int(slot_allowed.sum())
                 filter_fn = slot_allowed.__getitem__
             wanted = k + explore
-            fetch = wanted
+            # the exact distances below pick the k; a few more dotproduct candidates absorb the
+            # float32 rounding of |x' − q'|² next to M² in the graph's order
+            fetch = wanted + (MIPS_SPARE if self._mips else 0)
             while True:
                 fetch = min(fetch, live)
                 if fetch <= 0:
@@ -334,7 +363,7 @@ class VectorFieldIndex:
             gids = np.zeros((used, GID_BYTES), dtype=np.uint8)  # 12 bytes a slot (hex text: 96)
             gids[present] = np.frombuffer(b"".join(global_ids[d] for d in self._slot_doc[:used][present].tolist()),
                                           dtype=np.uint8).reshape(-1, GID_BYTES)
-            table = {"gids": gids, "present": present, "metric": self.metric,
+            table = {"gids": gids, "present": present, "metric": self.metric, "radius": self._radius,
                      "labels": np.array(self._slot_label[:used], dtype=str),
                      "crcs": np.array([crc32c(row.tobytes()) for row in self._vectors[:used]], dtype=np.uint32)}
             write_durably(directory / f"{stem}.npz", lambda path: np.savez(path, **table))
@@ -358,6 +387,9 @@ class VectorFieldIndex:
                 gids = [bytes.fromhex(text) if text else None for text in table["gids"].tolist()]
             crcs = table["crcs"] if "crcs" in table else np.array(  # saved before checksums: with vectors
                 [crc32c(row.tobytes()) for row in table["vectors"].astype(np.float32)], dtype=np.uint32)
+            radius = float(table["radius"]) if "radius" in table else None
+        if self._mips and self.hnsw_params and radius is None:  # saved before one M: a varying M
+            return False
         used = len(gids)
         if self.hnsw_params is not None and used and not graph_path.exists():
             return False  # an empty field has no graph file
@@ -365,7 +397,7 @@ class VectorFieldIndex:
         if self.hnsw_params is not None and used:
             graph = hnswlib.Index(space=HNSW_SPACES[self.metric], dim=self._graph_dim)
             graph.load_index(str(graph_path), max_elements=max(used, INITIAL_CAPACITY))
-            if graph.element_count != used:
+            if graph.element_count != used or (self._mips and not _placed_under(graph, gids, radius)):
                 return False
         slot_doc = np.full(used, NO_SLOT, dtype=np.int32)
         doc_slots: dict[int, list[int]] = {}
@@ -389,6 +421,7 @@ class VectorFieldIndex:
             self._free = np.flatnonzero(slot_doc == NO_SLOT).tolist()
             self._used = used
             self._graph = graph
+            self._radius = radius or 0.0
             self._saved_crcs = crcs
             if graph is not None and graph.get_max_elements() < capacity:
                 graph.resize_index(capacity)
@@ -417,8 +450,6 @@ class VectorFieldIndex:
                 self.remove(local_id)
                 if vectors:
                     self._add(local_id, vectors)
-            if self._mips and self._used:
-                self._max_norm = max(self._max_norm, float(np.linalg.norm(self._vectors[: self._used].astype(np.float64), axis=1).max()))
         return len(redo)
 
     # -- internals ------------------------------------------------------------------------------
@@ -448,6 +479,15 @@ def write_durably(path: Path, write: Callable[[Path], None]) -> None:
         os.fsync(handle.fileno())
     os.replace(temporary, path)
     fsync_directory(path.parent)
+
+
+def _placed_under(graph: hnswlib.Index, gids: list, radius: float) -> bool:
+    """Whether the graph's vectors lie on the sphere of radius M (the table's M): the graph and
+    table files are replaced one after the other, so a crash between them may pair different Ms."""
+    sample = [slot for slot, gid in enumerate(gids) if gid is not None][:16]
+    placed = np.asarray(graph.get_items(sample), dtype=np.float64).reshape(len(sample), graph.dim)
+    norms = np.linalg.norm(placed, axis=1)
+    return bool(np.allclose(norms, radius, rtol=1e-4, atol=1e-6))
 
 
 def _grow(array: np.ndarray, capacity: int, fill: float) -> np.ndarray:
