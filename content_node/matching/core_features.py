@@ -295,22 +295,24 @@ def matches(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> n
 
 
 def _attribute_matches(calc: Calculator, spec, candidates: np.ndarray) -> np.ndarray:
-    """Whether a positive query item on the attribute matched: its words, and the ranges, in()
-    and weighted-token items naming it."""
+    """Whether a positive query item on the attribute matched: its words, and the ranges, in(),
+    weighted-token, fuzzy and regex items naming it."""
     hit = np.zeros(len(candidates), dtype=bool)
     column = calc.index.attribute(spec.name)
     for item in calc.ranked_items:
         if spec.name in calc.schema.index_fields(item.field):
-            for term in [item.term] if isinstance(item, q.Term) else item.terms:
+            for term in q.item_words(item):
                 for word in q.equiv_alternatives(term) or (term,):
-                    hit |= np.isin(candidates, attribute_term_matches(spec, column, word, getattr(item, "affix", "")))
+                    hit |= np.isin(candidates, attribute_term_matches(spec, column, word, getattr(item, "affix", ""))) \
+                        & calc.in_scope(item, candidates)
     evaluator = MatchEvaluator(calc.schema, calc.index)
     stack = [calc.query]
     while stack:
         item = stack.pop()
         if isinstance(item, (q.And, q.Or, q.WeakAnd, q.Rank)):
             stack.extend(item.children)
-        elif isinstance(item, (q.Range, q.In, q.WeightedTokens)) and item.field == spec.name:
+        elif isinstance(item, (q.Range, q.In, q.WeightedTokens, q.Fuzzy, q.Regex)) and item.field == spec.name \
+                and not getattr(item, "filter", False) and getattr(item, "ranked", True):  # no rank term
             hit |= np.isin(candidates, evaluator.matches(item))
     return hit
 
@@ -331,7 +333,8 @@ def field_length(calc: Calculator, feature: FeatureName, candidates: np.ndarray)
 
 
 def query_term_count(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float:
-    return float(sum(1 if isinstance(i, q.Term) else len(i.terms) for i in calc.ranked_items))
+    """Vespa's count: a phrase counts its words; a word, number, fuzzy or regex item counts 1."""
+    return float(sum(len(i.terms) if isinstance(i, q.Phrase) else 1 for i in calc.ranked_items))
 
 
 def now(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float:
