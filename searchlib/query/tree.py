@@ -489,14 +489,20 @@ def _vespa_range(node: Range) -> str:
         return f"[{low};{high};{node.hit_limit}]"
     low = None if node.low is None else _vespa_number(node.low)
     high = None if node.high is None else _vespa_number(node.high)
+    return _bounds_text(node, low, high, open_inclusive=False)
+
+
+def _bounds_text(node: Range, low: str | None, high: str | None, *, open_inclusive: bool) -> str:
+    """`5`, `>5`, `<5`, or `[1;5]` with an exclusive bound in angle brackets; a missing bound
+    prints as inclusive when `open_inclusive` (a numeric term), else as its flag says."""
     if low is not None and low == high and node.low_inclusive and node.high_inclusive:
         return low
     if high is None and low is not None and not node.low_inclusive:
         return f">{low}"
     if low is None and high is not None and not node.high_inclusive:
         return f"<{high}"
-    opening = "[" if node.low_inclusive else "<"
-    closing = "]" if node.high_inclusive else ">"
+    opening = "[" if node.low_inclusive or (open_inclusive and low is None) else "<"
+    closing = "]" if node.high_inclusive or (open_inclusive and high is None) else ">"
     return f"{opening}{low or ''};{high or ''}{closing}"
 
 
@@ -506,12 +512,4 @@ def range_term(node: Range) -> str:
     left out: it limits matching, not what a document's value is compared with."""
     low, high = (None if v is None else str(int(v)) if isinstance(v, bool) else _vespa_number(v)
                  for v in (node.low, node.high))
-    if low is not None and low == high and node.low_inclusive and node.high_inclusive:
-        return low
-    if high is None and low is not None and not node.low_inclusive:
-        return f">{low}"
-    if low is None and high is not None and not node.high_inclusive:
-        return f"<{high}"
-    opening = "[" if node.low_inclusive or low is None else "<"
-    closing = "]" if node.high_inclusive or high is None else ">"
-    return f"{opening}{low or ''};{high or ''}{closing}"
+    return _bounds_text(node, low, high, open_inclusive=True)
