@@ -46,7 +46,6 @@ from content_node.store.tensor_column import DenseTensorColumn
 from content_node.store.vector_indexes import VectorIndexes
 from content_node.store.recovery import recover, retain
 from content_node.store.read_views import ReadWriteLock, Version, VersionHistory
-from content_node.store.segments import read_manifest, read_stamps
 from content_node.store.snapshots import Snapshots, freeze, read_snapshot
 from content_node.store.timestamps import DocumentTimestamps, assign, update_origin
 from content_node.store.wal import LogRecord, WalWriteError, WriteAheadLog, put_payload, remove_payload
@@ -296,7 +295,8 @@ class DocumentDB(BatchWrites, IndexReads):
                 self._vectors.save(sequence, self._local_ids.global_ids)  # when due (see its doc)
                 self.timestamps.prune(now := time.time())  # first: a full snapshot writes the tombstones kept
                 cut = self._snapshots.cut(sequence, self._local_ids.alive_count + self.timestamps.tombstone_count)
-                image = self._images.capture(cut, self._local_ids, self._documents, self._indexes, self._attributes)
+                image = self._images.capture(cut, self._local_ids, self._documents, self._indexes, self._attributes,
+                                             self.timestamps)
                 if cut is not None:
                     records = freeze(cut, self._local_ids, self._documents, self._attributes, self._attribute_held,
                                      self.timestamps)
@@ -381,9 +381,8 @@ class DocumentDB(BatchWrites, IndexReads):
                     self.timestamps.loaded(document)
             for applied, local_id in enumerate(restored.gone() if restored else (), start=applied + 1):
                 self._apply_remove(local_id)
-        if restored is not None:  # the image holds no timestamps: every record's, without its fields
-            for document in read_stamps(read_manifest(snapshot)):
-                self.timestamps.loaded(document)
+        if restored is not None:  # the image's timestamps and the records since (or every record's)
+            restored.load_stamps(self.timestamps)
         self.timestamps.load_sidecar(snapshot)
         self._images.changes = applied if restored else self.doc_count
         self._snapshots.loaded(snapshot)

@@ -1,6 +1,7 @@
 """Index images: what a DocumentDB derives from its documents (local ids, the compressed document
-store, every field's term dictionary, posting segments and statistics, the attribute columns),
-saved as numpy arrays beside a snapshot, so that a restart loads them instead of re-indexing.
+store, every field's term dictionary, posting segments and statistics, the attribute columns, the
+document timestamps), saved as numpy arrays beside a snapshot, so that a restart loads them instead
+of re-indexing (and of reading every record's timestamp: Restored.load_stamps).
 
 Why whole images, written now and then, and not per segment: posting lists, statistics and the
 local id space are global to a field, so a per-segment index would have to be merged (and its
@@ -44,9 +45,10 @@ from content_node.store.attributes import AttributeStore, ImageUnsupported
 from content_node.store.document_store import DocumentStore
 from content_node.store.inverted_index import FieldIndex, indexed_as_text
 from content_node.store.local_ids import LocalIds
-from content_node.store.segments import Manifest, SegmentInfo, is_manifest, read_manifest
+from content_node.store.segments import Manifest, SegmentInfo, is_manifest, read_manifest, read_stamps
 from content_node.store.snapshot import SnapshotDocument
 from content_node.store.snapshots import Cut, changed_since
+from content_node.store.timestamps import DocumentTimestamps, Stamp, export_image as export_stamps
 from content_node.store.wal import fsync_directory, replaced_durably
 from searchlib.schema.model import Schema
 from searchlib.stop_progress import advance
@@ -181,6 +183,7 @@ def usable_images(directory: Path, sequence: int) -> list[Path]:
 class Captured:
     limit: int
     arrays: dict[str, np.ndarray]
+    stamps: tuple[dict[bytes, Stamp], dict[int, int]] | None = None  # DocumentTimestamps.capture, for `write`
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +194,9 @@ class Restored:
     attributes: AttributeStore
     changed: Iterator[SnapshotDocument]  # to apply on top (snapshots.changed_since)
     live: set[bytes] | None  # every document the snapshot holds (None: exactly the image's)
+    manifest: Manifest | None = None  # of the snapshot loaded
+    covered: tuple[SegmentInfo, ...] = ()  # the image's segments
+    stamps: dict[str, np.ndarray] | None = None  # the document timestamps at the image (None: an older image)
 
     @property
     def parts(self) -> tuple:
@@ -203,6 +209,23 @@ class Restored:
         return [local_id for local_id in self.local_ids.alive_local_ids().tolist()
                 if self.local_ids.document_id(local_id).encode("utf-8") not in self.live]
 
+    def load_stamps(self, timestamps: DocumentTimestamps) -> None:
+        """The document timestamps of the snapshot: the image's, then the records of the segments
+        written since, when the snapshot is the image's segments plus newer ones; otherwise (an older
+        image without them, segments merged since, arrays that do not fit) every record's, read
+        without its fields (segments.read_stamps): the same entries, one Python step a record."""
+        records = self.manifest
+        if self.stamps is not None and self.manifest.segments[:len(self.covered)] == self.covered:
+            try:
+                timestamps.load_image(self.stamps)
+                records = Manifest(self.manifest.path, self.manifest.last_sequence,
+                                   self.manifest.segments[len(self.covered):])
+            except (ValueError, KeyError, IndexError) as error:
+                log.warning("timestamps of the index image are unusable (%s); reading every record's", error)
+                timestamps.clear()
+        for document in read_stamps(records):
+            timestamps.loaded(document)
+
 
 class IndexImages:
     """When a DocumentDB writes an image, and loading the newest usable one (see the module doc)."""
@@ -213,8 +236,8 @@ class IndexImages:
         self.closing = False  # the next snapshot is the one at close (see CLOSE_SKIP_MAX)
         self._unsupported: str | None = None
 
-    def capture(self, cut: Cut | None, local_ids: LocalIds, documents: DocumentStore,
-                indexes: dict[str, FieldIndex], attributes: AttributeStore) -> Captured | None:
+    def capture(self, cut: Cut | None, local_ids: LocalIds, documents: DocumentStore, indexes: dict[str, FieldIndex],
+                attributes: AttributeStore, timestamps: DocumentTimestamps | None = None) -> Captured | None:
         """Under the DocumentDB lock, at `cut` (None: nothing changed since the newest snapshot):
         the arrays of an image, if one is due."""
         self.changes += len(cut.changed) if cut is not None else 0
@@ -234,14 +257,17 @@ class IndexImages:
         for name, index in indexes.items():
             arrays.update(prefixed(f"index.{name}", index.export_image(limit)))
             advance()
-        return Captured(limit, arrays)
+        return Captured(limit, arrays, None if timestamps is None else timestamps.capture())
 
     def write(self, manifest: Manifest | None, captured: Captured | None) -> None:
         """Outside the lock, once `manifest` (the snapshot of the cut `captured` was taken at) is durable."""
         if captured is None or manifest is None:
             return
+        arrays = captured.arrays
+        if captured.stamps is not None:  # built here, outside the lock
+            arrays = {**arrays, **prefixed("stamps", export_stamps(*captured.stamps))}
         try:
-            write_image(self.directory, manifest.last_sequence, manifest.segments, captured.limit, captured.arrays)
+            write_image(self.directory, manifest.last_sequence, manifest.segments, captured.limit, arrays)
             self.changes = 0
         except OSError as error:  # the snapshot is complete: a missing image costs only re-indexing
             log.error("index image not written: %s", error)
@@ -264,7 +290,7 @@ class IndexImages:
                 continue
             changed, live = changed_since(manifest, image.segments)
             log.info("index image %s loaded (%d local ids)", path.name, image.limit)
-            return Restored(*parts, changed, live)
+            return Restored(*parts, changed, live, manifest, image.segments, image.part("stamps") or None)
         return None
 
 

@@ -232,7 +232,8 @@ _STAMP_TAIL_BYTES = len(b',"ts":%d,"origin":%d}' % (2**64, 2**64))  # the longes
 
 def read_stamps(manifest: Manifest) -> Iterator[SnapshotDocument]:
     """Every record of `manifest` in apply order with its id, kind, timestamp and origin only (no
-    fields): what the document timestamps need when an index image holds the documents. The meta's
+    fields): what the document timestamps need when an index image holds the documents (and
+    not their timestamps, or not all of them: index_image.Restored.load_stamps). The meta's
     tail is read, not the fields JSON; a record without "ts" (format 3) has timestamp None."""
     directory = manifest.path.parent
     for segment in manifest.segments:

@@ -38,9 +38,12 @@ import heapq
 import json
 import threading
 from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Callable, Iterable
 
+import numpy as np
 from google_crc32c import Checksum
 
 from content_node.store.snapshot import SnapshotDocument, SnapshotError
@@ -49,6 +52,7 @@ from searchlib.docid import DISTRIBUTION_BITS, bucket_of, global_id
 from searchlib.timestamps import CLOCK, timestamp_of
 
 ABSENT = -1  # the stored timestamp of a document never seen: older than every operation
+GID_BYTES = 12  # searchlib.docid.global_id
 MERGE_BUCKET_BITS = 10  # 1024 checksums a schema: ~50 entries a bucket at 50k documents
 DEFAULT_TOMBSTONE_MAX_AGE = 14 * 24 * 3600.0  # seconds (Vespa: two weeks)
 SIDECAR_PREFIX = "timestamps-"
@@ -208,6 +212,52 @@ class DocumentTimestamps:
         with self._lock:
             return [(gid, stamp) for gid, stamp in self._entries.items() if stamp.removed]
 
+    def capture(self) -> tuple[dict[bytes, Stamp], dict[int, int]]:
+        """Under the database lock, cheaply: the entries and bucket sums (entries are immutable), for
+        `export_image` outside it (an index image: store/index_image.py)."""
+        with self._lock:
+            return dict(self._entries), dict(self._sums)
+
+    def load_image(self, arrays: dict[str, np.ndarray]) -> None:
+        """Every entry from `export_image`'s arrays, replacing the table (a record would load an
+        entry as `loaded` does: no `updated` flag). ValueError if they do not fit together: the
+        caller clears the table and loads from the records instead."""
+        gids, timestamps, removed, origins = arrays["gids"], arrays["timestamps"], arrays["removed"], arrays["origins"]
+        ends, blob, buckets, sums = arrays["id_ends"], arrays["ids"], arrays["buckets"], arrays["sums"]
+        count = len(timestamps)
+        if gids.shape != (count, GID_BYTES) or gids.dtype != np.uint8 or timestamps.dtype != np.int64 \
+                or removed.shape != (count,) or removed.dtype != np.bool_ or origins.shape != (count,) \
+                or origins.dtype != np.uint64 or ends.shape != (count,) or ends.dtype != np.int64 \
+                or blob.ndim != 1 or blob.dtype != np.uint8 or buckets.shape != sums.shape \
+                or sums.dtype != np.uint64 or buckets.dtype != np.int64:
+            raise ValueError("timestamp arrays do not fit together")
+        starts = np.concatenate([np.zeros(1, np.int64), ends[:-1]])
+        if count and (ends[-1] != len(blob) or np.any(ends < starts)):
+            raise ValueError("document id offsets do not fit the ids")
+        raw, text = gids.tobytes(), blob.tobytes()
+        if text.isascii():  # byte offsets are character offsets: one decode
+            text = text.decode()
+            ids = [text[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
+        else:
+            ids = [text[a:b].decode() for a, b in zip(starts.tolist(), ends.tolist())]
+        keys = [raw[i: i + GID_BYTES] for i in range(0, len(raw), GID_BYTES)]
+        tombstones = removed.tolist()
+        stamps = list(map(Stamp, ids, timestamps.tolist(), tombstones, repeat(False, count), origins.tolist()))
+        merge = (gids[:, :4].copy().view("<u4").ravel() & ((1 << DISTRIBUTION_BITS) - 1)) >> (DISTRIBUTION_BITS - MERGE_BUCKET_BITS)
+        order = np.argsort(merge, kind="stable")
+        groups, firsts = np.unique(merge[order], return_index=True)
+        with self._lock:
+            self.clear()
+            self._entries = dict(zip(keys, stamps))
+            if len(self._entries) != count:
+                raise ValueError("a global id twice")
+            for bucket, members in zip(groups.tolist(), np.split(order, firsts[1:])):
+                self._buckets[bucket] = set(itemgetter(*members.tolist())(keys)) if len(members) > 1 else {keys[members[0]]}
+            self._sums = {bucket: total for bucket, total in zip(buckets.tolist(), sums.tolist()) if total}
+            self._removes = [(stamp.timestamp, key) for key, stamp, dead in zip(keys, stamps, tombstones) if dead]
+            heapq.heapify(self._removes)
+            self.tombstone_count = len(self._removes)
+
     def load_sidecar(self, snapshot: Path) -> None:
         """After the snapshot's documents are loaded (and stamped from its records): its sidecar,
         if it has one (format 3), replaces every entry. A damaged sidecar is a damaged snapshot
@@ -220,6 +270,25 @@ class DocumentTimestamps:
             self.clear()
             for stamp in stamps:
                 self._set(global_id(stamp.document_id), stamp)
+
+
+def export_image(entries: dict[bytes, Stamp], sums: dict[int, int]) -> dict[str, np.ndarray]:
+    """`DocumentTimestamps.capture`'s cut as arrays (outside the database lock)."""
+    stamps = list(entries.values())
+    if any(stamp.removed and stamp.origin for stamp in stamps):  # not expected; records would drop it
+        return {}
+    encoded = [stamp.document_id.encode("utf-8") for stamp in stamps]
+    return {
+        "gids": np.frombuffer(b"".join(entries), dtype=np.uint8).reshape(len(stamps), GID_BYTES),
+        "timestamps": np.fromiter((stamp.timestamp for stamp in stamps), np.int64, len(stamps)),
+        "removed": np.fromiter((stamp.removed for stamp in stamps), np.bool_, len(stamps)),
+        # a tombstone's record holds no origin (segments.remove_record): loaded, it has none
+        "origins": np.fromiter((0 if stamp.removed else stamp.origin for stamp in stamps), np.uint64, len(stamps)),
+        "id_ends": np.cumsum(np.fromiter(map(len, encoded), np.int64, len(stamps)), dtype=np.int64),
+        "ids": np.frombuffer(b"".join(encoded), dtype=np.uint8),
+        "buckets": np.fromiter(sums, np.int64, len(sums)),
+        "sums": np.fromiter(sums.values(), np.uint64, len(sums)),
+    }
 
 
 def sidecar_path(directory: Path, sequence: int) -> Path:
