@@ -18,13 +18,13 @@ max, min or count (Vespa's start values: product 1, max -DBL_MAX, min DBL_MAX).
 """
 from __future__ import annotations
 
-import math
 import re
 from typing import Callable
 
 import numpy as np
 
 from content_node.matching.attribute_terms import as_number, numeric_bounds, within
+from content_node.matching.core_features import item_document_frequency, significance as significance_of
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.text_features import query_terms
 from searchlib.errors import InvalidParameterError
@@ -57,12 +57,6 @@ def _element_matches(value: object, term: str, numeric: bool) -> float | None:
     return 1.0 if value is not None and same(value) else None
 
 
-def _significance(doc_count: int, document_frequency: int) -> float:
-    # the same per-node estimate as the text features (text_features._significance)
-    n_docs = max(doc_count, 1)
-    return 0.5 + 0.5 * (1.0 - math.log(document_frequency + 1) / math.log(n_docs + 1)) if n_docs > 1 else 1.0
-
-
 def attribute_match(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     field = calc.field_arg(feature, index_required=False)
     spec = calc.schema.fields[field]
@@ -89,10 +83,9 @@ def attribute_match(calc: Calculator, feature: FeatureName, candidates: np.ndarr
             fields = calc.schema.index_fields(term.field)
             if field in fields:
                 df = sum(_element_matches(v, term.term, numeric) is not None for v in whole_column)
-            else:  # a term on text fields: its document frequency there
-                df = max((calc.index.document_frequency(f, term.term) for f in fields
-                          if calc.schema.fields[f].is_index), default=0)
-            significances[id(term)] = _significance(calc.index.doc_count, df)
+            else:  # a term on text fields: its item's document frequency
+                df = item_document_frequency(calc, term.field, term.term)
+            significances[id(term)] = significance_of(df, calc.index.doc_count)
     mine, attribute_term_weight = [], 0.0
     for term in all_terms:
         fields = calc.schema.index_fields(term.field)
@@ -201,10 +194,10 @@ def _condition(text: str) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def query_term_document_frequency(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> Tensor:
-    """tensor(term{}): per query term (labelled by its number) searching f, its document frequency
-    on this node (the frequency bm25 uses here)."""
+    """tensor(term{}): per query term (labelled by its number) searching f, its item's document
+    frequency (the one bm25 uses, whichever of the item's fields f is)."""
     field = calc.field_arg(feature, index_required=True)
-    cells = [({"term": str(i)}, float(calc.index.document_frequency(field, term.text)))
+    cells = [({"term": str(i)}, float(item_document_frequency(calc, term.index_name, term.item)))
              for i, term in enumerate(query_terms(calc.ranked_items))
              if field in calc.schema.index_fields(term.index_name)]
     return Tensor.from_cells("tensor(term{})", cells)

@@ -4,7 +4,8 @@ queryTermCount, now, freshness. Each is a column over the candidates (or a scala
 The statistics behind bm25 (document count, document frequency, average field length) are this
 node's own, as in Vespa. bm25 scores each query item as one term, as Vespa's Bm25Executor over its
 match data: a phrase's frequency is its occurrences, an equiv's the sum of its alternatives'; its
-document frequency is the item's blueprint estimate (see document_frequency). Rank properties
+document frequency is the item's blueprint estimate (see document_frequency), the one value
+every feature's significance or document frequency reads (item_document_frequency). Rank properties
 `bm25(f).k1`, `bm25(f).b`, `bm25(f).averageFieldLength` and `freshness(f).maxAge` override the
 defaults.
 """
@@ -81,9 +82,27 @@ def bm25_term(calc: Calculator, item: q.Term | q.Phrase) -> Bm25Term:
     its phrase key (postings of the phrase's occurrences, where it starts)."""
     term = item.term if isinstance(item, q.Term) else \
         item.terms[0] if len(item.terms) == 1 else q.phrase_key(item.terms)
-    fields = tuple(f for f in calc.schema.index_fields(item.field)
-                   if f in calc.schema.fields and calc.schema.fields[f].is_index)
-    return Bm25Term(term, fields)
+    return Bm25Term(term, searched_index_fields(calc, item.field))
+
+
+def searched_index_fields(calc: Calculator, index_name: str) -> tuple[str, ...]:
+    """The index fields an item on `index_name` (a field or fieldset) searches."""
+    return tuple(f for f in calc.schema.index_fields(index_name)
+                 if f in calc.schema.fields and calc.schema.fields[f].is_index)
+
+
+def item_document_frequency(calc: Calculator, index_name: str, term: str) -> int:
+    """The one document frequency of a query item (a word, phrase key or equiv key on `index_name`)
+    that every feature reads, whatever field it ranks: Vespa sets the item's estimate on all its
+    fields' TermFieldData (blueprintbuilder.cpp), which bm25, nativeRank's and fieldMatch's
+    significance, term(n).significance and queryTermDocumentFrequency all read."""
+    return document_frequency(calc.index, Bm25Term(term, searched_index_fields(calc, index_name)))
+
+
+def significance(document_frequency: int, doc_count: int) -> float:
+    """Robertson-Sparck-Jones style: 1.0 for a term in no document down to 0.5 for one in all."""
+    n_docs = max(doc_count, 1)
+    return 0.5 + 0.5 * (1.0 - math.log(document_frequency + 1) / math.log(n_docs + 1)) if n_docs > 1 else 1.0
 
 
 def bm25_query_terms(calc: Calculator, field: str) -> list[Bm25Term]:
@@ -236,23 +255,32 @@ def native_rank(calc: Calculator, feature: FeatureName, candidates: np.ndarray) 
     fields = feature.args or tuple(name for name, f in calc.schema.fields.items() if f.is_index)
     total = np.zeros(len(candidates), dtype=np.float64)
     weight_sum = 0.0
-    n_docs = max(calc.index.doc_count, 1)
     for field in fields:
         share = field_weight(calc, field) / 100.0
         spec = calc.schema.fields.get(field)
         on_attribute = spec is not None and spec.is_attribute and not spec.is_index
-        for term in calc.terms_for_field(field):
+        for term, df in _native_rank_terms(calc, field):
             if on_attribute:  # nativeAttributeMatch: a matching value counts in full (no frequency)
                 matching = attribute_term_matches(spec, calc.index.attribute(field), term)
                 df, matched = len(matching), np.isin(candidates, matching).astype(np.float64)
             else:
-                df = calc.index.document_frequency(field, term)
                 tf = calc.term_frequencies(field, term, candidates)
                 matched = tf / (tf + 1.0)
-            significance = 0.5 + 0.5 * (1.0 - math.log(df + 1) / math.log(n_docs + 1))
-            total += share * significance * matched
-            weight_sum += share * significance
+            term_significance = significance(df, calc.index.doc_count)
+            total += share * term_significance * matched
+            weight_sum += share * term_significance
     return total / weight_sum if weight_sum else total
+
+
+def _native_rank_terms(calc: Calculator, field: str) -> list[tuple[str, int]]:
+    """(word, its item's document frequency) per query word searching `field`, in query order: a
+    phrase's words share the phrase's, the same value bm25 gives the item."""
+    found = []
+    for item in calc.ranked_items:
+        if isinstance(item, (q.Term, q.Phrase)) and field in calc.schema.index_fields(item.field):
+            df = item_document_frequency(calc, item.field, bm25_term(calc, item).term)
+            found.extend((word, df) for word in q.item_words(item))
+    return found
 
 
 def field_weight(calc: Calculator, field: str) -> float:

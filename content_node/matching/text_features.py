@@ -27,7 +27,6 @@ first occurrence of each query term (in query order, i = 0..n-1) and at adjacent
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -37,6 +36,7 @@ from searchlib.errors import InvalidParameterError
 from searchlib.schema.feature_types import FIELD_MATCH_OUTPUTS
 from searchlib.query import tree as q
 
+from content_node.matching.core_features import item_document_frequency, searched_index_fields, significance
 from content_node.matching.core_features import matches as field_matches
 from content_node.matching.feature_api import Calculator, FeatureName
 
@@ -47,23 +47,26 @@ DEFAULT_CONNECTEDNESS = 0.1
 
 @dataclass(frozen=True, slots=True)
 class QueryTerm:
-    """One word of the query in query order; a phrase contributes one per word."""
+    """One word of the query in query order; a phrase contributes one per word. `item` is its
+    item's term as bm25 sees it (the word, the phrase key or equiv key): its document frequency."""
 
     index_name: str
     text: str
     weight: float
+    item: str
 
 
 def query_terms(query_items: list) -> list[QueryTerm]:
     terms: list[QueryTerm] = []
     for item in query_items:
         if isinstance(item, q.Term):
-            terms.append(QueryTerm(item.field, item.term, float(item.weight)))
+            terms.append(QueryTerm(item.field, item.term, float(item.weight), item.term))
         elif isinstance(item, q.Phrase):
-            terms.extend(QueryTerm(item.field, word, float(item.weight)) for word in item.terms)
+            key = item.terms[0] if len(item.terms) == 1 else q.phrase_key(item.terms)
+            terms.extend(QueryTerm(item.field, word, float(item.weight), key) for word in item.terms)
         elif isinstance(item, (q.Fuzzy, q.Regex)):
-            terms.append(QueryTerm(item.field, item.term if isinstance(item, q.Fuzzy) else item.pattern,
-                                   float(item.weight)))
+            text = item.term if isinstance(item, q.Fuzzy) else item.pattern
+            terms.append(QueryTerm(item.field, text, float(item.weight), text))
     return terms
 
 
@@ -93,11 +96,9 @@ def _field_terms(calc: Calculator, field: str) -> list[QueryTerm]:
     return [t for t in query_terms(calc.ranked_items) if field in covered(t.index_name)]
 
 
-def _significance(calc: Calculator, field: str, term: str) -> float:
-    """Robertson-Sparck-Jones style, per node: 1.0 for a rare term down to 0.5 for a common one."""
-    n_docs = max(calc.index.doc_count, 1)
-    df = calc.index.document_frequency(field, term)
-    return 0.5 + 0.5 * (1.0 - math.log(df + 1) / math.log(n_docs + 1)) if n_docs > 1 else 1.0
+def term_significance(calc: Calculator, term: QueryTerm) -> float:
+    """The term's significance from its item's document frequency: the same in every field."""
+    return significance(item_document_frequency(calc, term.index_name, term.item), calc.index.doc_count)
 
 
 def field_match(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
@@ -120,7 +121,7 @@ def field_match_outputs(calc: Calculator, field: str, candidates: np.ndarray) ->
     tf = np.zeros((rows, n))
     first = np.full((rows, n), -1.0)
     weights = np.array([t.weight for t in terms])
-    significance = np.array([_significance(calc, field, t.text) for t in terms])
+    significance = np.array([term_significance(calc, t) for t in terms])
     for i, term in enumerate(terms):
         tf[:, i], first[:, i], _, _ = _occurrences(calc, field, term.text, candidates)
     found = first >= 0
@@ -285,9 +286,8 @@ def term(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> floa
     if feature.output == "connectedness":
         return DEFAULT_CONNECTEDNESS
     if feature.output == "significance":
-        fields = calc.schema.index_fields(terms[n].index_name)
-        return max((_significance(calc, f, terms[n].text) for f in fields if calc.schema.fields[f].is_index),
-                   default=0.0)
+        searches_index = bool(searched_index_fields(calc, terms[n].index_name))
+        return term_significance(calc, terms[n]) if searches_index else 0.0
     raise InvalidParameterError(f"term({n}) has no output '{feature.output}'")
 
 
