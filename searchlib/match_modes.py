@@ -12,6 +12,8 @@ always turned into the same terms on both sides. Vespa's schema reference, `matc
   index and in queries: "hi blue" → "hi", "bl", "lu", "ue"; a token no longer than n stays whole;
 - cased: exact and word keep the case (the default linguistics lowercases text tokens, so on text
   it changes nothing, as Vespa documents for its default linguistics);
+- linguistics profiles (schema.linguistics_profiles): the field's `index` analyzer chain replaces
+  tokenizing, normalizing and stemming at feed, its `search` chain on query words;
 - normalizing: none: the field's index and query terms keep their accents (`é` stays `é`; NFKC and
   lowercasing still apply), on both sides;
 - text on a string attribute without `index`: queries are tokenized into words (a phrase when
@@ -36,6 +38,7 @@ from dataclasses import dataclass, replace
 
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.linguistics import normalize, stems, tokenize_unstemmed, words as words_of
+from searchlib.lucene_analysis import analyze
 from searchlib.schema.literal_fields import LITERAL
 
 STEMMING_MODES = ("none", "best", "shortest")  # Snowball gives one stem: "best" and "shortest" agree
@@ -61,6 +64,10 @@ class MatchMode:
     # for a fieldset those of its fields that have one
     literal_indexes: tuple[str, ...] = ()
     phrase_segmenting: bool = False  # query-command phrase-segmenting: a split word is a phrase, else an AND
+    # `linguistics { profile … }`: the lucene-analysis chains (searchlib.lucene_analysis) that replace
+    # the default tokenizing, normalizing and stemming at feed (index) and in queries (search)
+    index_analysis: tuple[str, ...] = ()
+    search_analysis: tuple[str, ...] = ()
 
     @property
     def whole_value(self) -> bool:
@@ -80,7 +87,7 @@ def match_mode(field) -> MatchMode:
     return MatchMode(
         kind=kind,
         cased=settings.get("match.cased") == "true",
-        stemming=_stemmed(settings) and not attribute_text,
+        stemming=_stemmed(settings) and not attribute_text and "analysis.index" not in settings,
         normalizing=settings.get("normalizing", settings.get("index.normalizing")) != "none" and not attribute_text,
         gram_size=int(settings.get("match.gram-size", 2)),
         exact_terminator=_unquote(settings.get("match.exact-terminator", "@@")),
@@ -89,6 +96,8 @@ def match_mode(field) -> MatchMode:
         max_occurrences=int(settings.get("match.max-occurrences", 10_000)),
         literal_indexes=(settings[LITERAL],) if LITERAL in settings else (),
         phrase_segmenting=settings.get("phrase-segmenting", "false") == "true",
+        index_analysis=tuple(settings.get("analysis.index", "").split()),
+        search_analysis=tuple(settings.get("analysis.search", "").split()),
     )
 
 
@@ -198,6 +207,9 @@ def index_words(mode: MatchMode, text: str, language: str) -> tuple[list[str], b
     """`index_terms` before stemming: the words, and whether they are still to be stemmed (in
     `language`), so a batch of documents can stem each distinct word once."""
     text = text[:mode.max_length]
+    if mode.index_analysis and not mode.whole_value:  # a profile's terms are final: stemmed already
+        words = analyze(mode.index_analysis, text)
+        return [word for word in words if len(word) <= mode.max_token_length], False
     if mode.whole_value:
         term = whole_value_term(mode, text)
         return ([term] if term and len(term) <= mode.max_token_length else []), False
@@ -218,6 +230,8 @@ def query_terms(mode: MatchMode, text: str, language: str, stem: bool = True) ->
         return [term] if term else []
     if mode.kind == "gram":
         return grams(words_of(normalize(text, mode.normalizing)), mode.gram_size)
+    if mode.search_analysis:
+        return analyze(mode.search_analysis, text, stem)
     words = tokenize_unstemmed(text, language, mode.normalizing)
     return stems(words, language) if stem and mode.stemming else words
 

@@ -26,6 +26,7 @@ from searchlib.errors import SchemaError, SourceLocation
 from searchlib.indexing import check_embedders, check_indexing
 from searchlib.model_store import resolve_components
 from searchlib.schema.clients import DataPlaneClient
+from searchlib.schema.linguistics_profiles import apply_profiles
 from searchlib.schema.compiler import compile_schemas
 from searchlib.schema.model import ApplicationPackage, ContainerLimits, OnnxModel, Schema
 from searchlib.schema.package_paths import confined_path
@@ -170,10 +171,12 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
     if services_text is None:  # the generated cluster holds every referenced (parent) type globally
         clusters = (replace(default_content_cluster(document_types), global_types=referenced_types(schemas)),)
         components = {}
+        schemas = apply_profiles(schemas, None, file_name("services.xml"))
     else:
         services = parse_services(services_text, file_name("services.xml"), document_types)
         refuse_unsupported(services.unsupported)  # a Java component, searcher, handler, ...: never ignored
         clusters, components, limits, clients = services.clusters, services.components, services.limits, services.clients
+        schemas = apply_profiles(schemas, services.profiles, file_name("services.xml"))
         check_embedders(schemas, components)
         if display_root is not None:
             for reference, location in services.files:

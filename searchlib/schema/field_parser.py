@@ -124,6 +124,7 @@ class FieldBody:
         self.rank: str | None = None
         self.weight = 100
         self.aliases: list[str] = []
+        self.linguistics: list[tuple[str, str, SourceLocation]] = []
         self.settings: dict[str, str] = {}
         self.summaries: dict[str, SummaryField] = {}  # `summary` elements, by summary name
         self.locations: dict[str, SourceLocation] = {"field": location}  # of match/linguistics settings
@@ -335,20 +336,17 @@ class FieldBody:
         self.settings["dictionary"] = " ".join(item.key for item in items)
 
     def _linguistics(self, location) -> None:
-        """Vespa's `linguistics { profile: p }` or `profile { index: p  search: q }` names analysis
-        profiles that a <linguistics> component in services.xml defines (lucene-linguistics'
-        analysis config, keyed `profile=p`: a Lucene tokenizer and filter chain). This engine has
-        one built-in analysis chain and no such components: each named profile is refused where it
-        is written, by name, rather than read and ignored."""
+        """Vespa's `linguistics { profile: p }` (index and search alike) or `profile { index: p
+        search: q }`: analyzers of services.xml's lucene-linguistics component, resolved at load
+        (schema.linguistics_profiles)."""
         what = f"linguistics of {self.owner}"
         self.sc.expect("{", f"after 'linguistics' in {self.owner}")
         items = read_settings_block(self.sc, what, {"profile": "custom"}, custom={"profile": _read_profile})
         for item in items:
-            for key, name, where in ([("profile", item.value, item.location)] if item.value is not None else
-                                     [(c.key, c.value, c.location) for c in item.children]):
-                raise SchemaError(
-                    f"not supported: linguistics profile '{name}' ({key} in {what}): it names a Lucene "
-                    "analyzer of a <linguistics> component, and this engine has none", where)
+            if item.value is not None:
+                self.linguistics.extend([("index", item.value, item.location), ("search", item.value, item.location)])
+            else:
+                self.linguistics.extend((c.key, c.value, c.location) for c in item.children)
 
     def _build(self) -> Field:
         outputs = indexing_outputs(self.indexing, self.name)
@@ -374,7 +372,7 @@ class FieldBody:
             hnsw=hnsw, match=match, rank_filter=rank_filter, bm25_enabled=self.bm25, location=self.location,
             input_fields=input_fields(self.indexing), weight=self.weight, aliases=tuple(self.aliases),
             settings=MappingProxyType(dict(self.settings)), summaries=self._summary_fields(),
-            sorting=self.sorting,
+            sorting=self.sorting, linguistics=tuple(self.linguistics),
         )
 
     def _summary_fields(self) -> tuple[SummaryField, ...]:

@@ -126,6 +126,9 @@ class Field:
     # an imported field: resolved through the reference at query time (content_node/imported_fields.py)
     imported: ImportedFrom | None = None
     sorting: SortSettings = DEFAULT_SORT_SETTINGS  # `attribute { sorting: ... }` (string sort function)
+    # `linguistics { profile … }`: (index | search, profile name, where); resolved at load into the
+    # `analysis.index` / `analysis.search` settings (schema.linguistics_profiles)
+    linguistics: tuple[tuple[str, str, SourceLocation], ...] = ()
 
     @property
     def is_mutable(self) -> bool:

@@ -10,13 +10,14 @@ import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, fields, replace
 from types import MappingProxyType
-from typing import Sequence
+from typing import Mapping, Sequence
 from xml.parsers import expat
 
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.schema.clients import DataPlaneClient, parse_clients
 from searchlib.schema.container_parts import unsupported_parts
 from searchlib.schema.juniper import snippet_settings
+from searchlib.schema.linguistics_profiles import AnalysisProfile, is_lucene_linguistics, parse_profiles
 from searchlib.schema.model import Component, ContainerLimits, ContentCluster, ContentNodeSpec
 from searchlib.schema.package_paths import reference_problem
 
@@ -34,6 +35,8 @@ class Services:
     models: tuple[tuple[str, str, SourceLocation], ...] = ()  # (component id, config key, where) of url=/model-id=
     clients: tuple[DataPlaneClient, ...] = ()  # <clients>: none = the open local default
     unsupported: tuple[tuple[str, SourceLocation], ...] = ()  # container parts not run (container_parts.py)
+    # the lucene-linguistics component's profiles (schema.linguistics_profiles); None without one
+    profiles: Mapping[str, AnalysisProfile] | None = None
 
 
 class _Located:
@@ -106,9 +109,15 @@ def parse_services(text: str, file: str, document_types: Sequence[str]) -> Servi
     models: list[tuple[str, str, SourceLocation]] = []
     clients: tuple[DataPlaneClient, ...] = ()
     unsupported: list[tuple[str, SourceLocation]] = []
+    profiles: dict[str, AnalysisProfile] | None = None
     for container in root.findall("container") if root.tag == "services" else []:
         unsupported.extend(unsupported_parts(container, located.of))
         for element in container.findall("component"):
+            if is_lucene_linguistics(element):
+                if profiles is not None:
+                    raise SchemaError("a second lucene-linguistics component", located.of(element))
+                profiles = parse_profiles(element, located.of)
+                continue
             component = _component(element, located, files, models)
             if component.id in components:
                 raise SchemaError(f"duplicate component id '{component.id}'", located.of(element))
@@ -119,7 +128,7 @@ def parse_services(text: str, file: str, document_types: Sequence[str]) -> Servi
             clients = parse_clients(element, located.of)
             files.extend((file, client.location) for client in clients for file in client.certificates)
     return Services(tuple(clusters), components, limits, tuple(files), models=tuple(models), clients=clients,
-                    unsupported=tuple(unsupported))
+                    unsupported=tuple(unsupported), profiles=profiles)
 
 
 def _limits(element: ET.Element, located: _Located, limits: ContainerLimits) -> ContainerLimits:

@@ -171,10 +171,10 @@ def test_attribute_sorting_settings_in_both_forms() -> None:
     ("    field s type string { indexing: attribute\n      sorting { strength: loud } }", "",
      "unknown sort strength 'loud' in field 's'", 4),
     ("    field s type string { indexing: index\n      linguistics { profile: x } }", "",
-     "not supported: linguistics profile 'x' (profile in linguistics of field 's')", 4),
+     "unknown linguistics profile 'x' (index of field 's')", 4),
     ("    field s type string { indexing: index\n      linguistics {\n        profile {\n          index: whitespaceLowercase\n"
      "          search: lower\n        }\n      }\n    }", "",
-     "not supported: linguistics profile 'whitespaceLowercase' (index in linguistics of field 's')", 6),
+     "unknown linguistics profile 'whitespaceLowercase' (index of field 's')", 6),
     ("    field s type string { indexing: index }", "  fieldset f {\n    fields: s\n    query-command: phrase-segmenting\n  }",
      "not supported: query-command 'phrase-segmenting' in fieldset 'f'", 7),
     ("    field s type string { indexing: index }", "  fieldset f {\n    fields: s\n    query-command: highlight\n  }",
