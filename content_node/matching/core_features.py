@@ -299,18 +299,23 @@ def _attribute_matches(calc: Calculator, spec, candidates: np.ndarray) -> np.nda
     and weighted-token items naming it."""
     hit = np.zeros(len(candidates), dtype=bool)
     column = calc.index.attribute(spec.name)
-    for item in calc.ranked_items:
-        if spec.name in calc.schema.index_fields(item.field):
-            for term in [item.term] if isinstance(item, q.Term) else item.terms:
-                for word in q.equiv_alternatives(term) or (term,):
-                    hit |= np.isin(candidates, attribute_term_matches(spec, column, word, getattr(item, "affix", "")))
     evaluator = MatchEvaluator(calc.schema, calc.index)
+    for item in calc.ranked_items:
+        if spec.name not in calc.schema.index_fields(item.field):
+            continue
+        if isinstance(item, (q.Fuzzy, q.Regex)):  # no words: the item matches as a whole
+            hit |= np.isin(candidates, evaluator.matches(item))
+            continue
+        for term in [item.term] if isinstance(item, q.Term) else item.terms:
+            for word in q.equiv_alternatives(term) or (term,):
+                hit |= np.isin(candidates, attribute_term_matches(spec, column, word, getattr(item, "affix", "")))
     stack = [calc.query]
     while stack:
         item = stack.pop()
         if isinstance(item, (q.And, q.Or, q.WeakAnd, q.Rank)):
             stack.extend(item.children)
-        elif isinstance(item, (q.Range, q.In, q.WeightedTokens)) and item.field == spec.name:
+        elif isinstance(item, (q.Range, q.In, q.WeightedTokens)) and item.field == spec.name \
+                and not getattr(item, "filter", False) and getattr(item, "ranked", True):  # filters rank nothing
             hit |= np.isin(candidates, evaluator.matches(item))
     return hit
 
@@ -331,7 +336,7 @@ def field_length(calc: Calculator, feature: FeatureName, candidates: np.ndarray)
 
 
 def query_term_count(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float:
-    return float(sum(1 if isinstance(i, q.Term) else len(i.terms) for i in calc.ranked_items))
+    return float(sum(len(i.terms) if isinstance(i, q.Phrase) else 1 for i in calc.ranked_items))  # fuzzy, regex: 1
 
 
 def now(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float:
