@@ -40,6 +40,7 @@ from searchlib.errors import SchemaError, SourceLocation
 from searchlib.linguistics import normalize, stems, tokenize_unstemmed, words as words_of
 from searchlib.lucene_analysis import analyze
 from searchlib.schema.literal_fields import LITERAL
+from searchlib.schema.query_commands import PHRASE_SEGMENTING
 
 STEMMING_MODES = ("none", "best", "shortest")  # Snowball gives one stem: "best" and "shortest" agree
 MATCH_KINDS = ("text", "exact", "word", "gram")
@@ -95,7 +96,7 @@ def match_mode(field) -> MatchMode:
         max_token_length=int(settings.get("match.max-token-length", 1000)),
         max_occurrences=int(settings.get("match.max-occurrences", 10_000)),
         literal_indexes=(settings[LITERAL],) if LITERAL in settings else (),
-        phrase_segmenting=settings.get("phrase-segmenting", "false") == "true",
+        phrase_segmenting=settings.get(PHRASE_SEGMENTING, "false") == "true",
         index_analysis=tuple(settings.get("analysis.index", "").split()),
         search_analysis=tuple(settings.get("analysis.search", "").split()),
     )
@@ -159,7 +160,8 @@ def _unquote(value: str) -> str:
 def query_match_modes(schemas) -> dict[str, MatchMode]:
     """Index name → mode, for the fields and fieldsets of `schemas` (model.Schema values) whose
     words do not become plain text terms; a fieldset takes its first field's mode, with the
-    fieldset's own `match` kind when it has one, and the literal indexes of all its fields."""
+    fieldset's own `match` kind when it has one, the literal indexes of all its fields and the
+    phrase-segmenting of `fieldset_phrase_segmenting`."""
     modes: dict[str, MatchMode] = {}
     for schema in schemas:
         for name, field in schema.fields.items():
@@ -168,7 +170,8 @@ def query_match_modes(schemas) -> dict[str, MatchMode]:
                 modes.setdefault(name, mode)
         for name, fieldset in schema.fieldsets.items():
             literal = tuple(index for f in fieldset.fields for index in match_mode(schema.fields[f]).literal_indexes)
-            mode = replace(match_mode(schema.fields[fieldset.fields[0]]), literal_indexes=literal)
+            mode = replace(match_mode(schema.fields[fieldset.fields[0]]), literal_indexes=literal,
+                           phrase_segmenting=fieldset_phrase_segmenting(schema.fields, fieldset.fields))
             if fieldset.match in ("exact", "word", "gram"):
                 mode = replace(mode, kind=fieldset.match)
             if fieldset.exact_terminator:
@@ -176,6 +179,16 @@ def query_match_modes(schemas) -> dict[str, MatchMode]:
             if mode != TEXT:
                 modes.setdefault(name, mode)
     return modes
+
+
+def fieldset_phrase_segmenting(fields, members: tuple[str, ...]) -> bool:
+    """Vespa's IndexInfo.addFieldSetCommands: a fieldset gets the `phrase-segmenting` command of a
+    member field that sets it explicitly (`query-command: phrase-segmenting [true|false]`), whichever
+    member that is; else none (false). When members set it differently Vespa takes the last in its
+    internal field order (the compiler warns); here the last one listed."""
+    explicit = [fields[name].settings[PHRASE_SEGMENTING] for name in members
+                if PHRASE_SEGMENTING in fields[name].settings]
+    return bool(explicit) and explicit[-1] == "true"
 
 
 # -- terms --------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from searchlib.errors import InvalidParameterError
 from searchlib.languages import detect_language, query_language
@@ -156,6 +156,19 @@ def _terms_of(stem: bool, language: str, modes: Mapping[str, MatchMode],
             literal.note(index, text, language)
         return tokenizer(text) if mode is None else query_terms(mode, text, language, stem)
     return terms
+
+
+def with_label(node: QueryNode, label: str) -> QueryNode:
+    """A userInput's `{label: "l"}` on the items it made, as Vespa's YqlParser.AnnotationPropagator:
+    the outermost labelable item of each branch (a term, a phrase) that has no label gets it, so
+    `bm25(f, label: l)` and the other label features read all of them; composites take none."""
+    if not label:
+        return node
+    if isinstance(node, (And, Or, WeakAnd, Rank)):
+        return replace(node, children=tuple(with_label(child, label) for child in node.children))
+    if isinstance(node, Not):
+        return replace(node, child=with_label(node.child, label))
+    return replace(node, label=label) if hasattr(node, "label") and not node.label else node
 
 
 def apply_filter(tree: QueryNode | None, filter_text: str, default_index: str = "default",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 
 from searchlib.errors import QueryError
 from searchlib.languages import detect_language, language_code
@@ -27,6 +28,7 @@ from searchlib.query.tree import (
 )
 from searchlib.query.user_query import (
     DEFAULT_TARGET_HITS, INPUT_GRAMMAR, UserQuerySettings, apply_filter, input_grammar, parse_user_query_or_empty,
+    with_label,
 )
 from searchlib.query.yql_tokens import Token
 from searchlib.query.yql_geo import YqlGeoParser
@@ -421,15 +423,8 @@ class _YqlParser(
             if lowered == "rank":
                 kept = [child for child in children if child is not None]
                 return None if not kept else kept[0] if len(kept) == 1 else Rank(tuple(kept))
-            total = self._annotation(
-                params.annotation_int, annotations, "totalTargetHits", 0, name_token, minimum=1
-            )
-            target_hits = self._annotation(  # per node; totalTargetHits alone: that on every node
-                params.annotation_int, annotations, "targetHits", total or DEFAULT_TARGET_HITS, name_token, minimum=1
-            )
             kept = [child for child in children if child is not None]
-            total = 0 if "targetHits" in annotations else total
-            return WeakAnd(tuple(kept), target_hits, total) if kept else None
+            return WeakAnd(tuple(kept), *self._weak_and_hits(annotations, name_token)) if kept else None
         if lowered == "labeled":
             return self._labeled(depth, name_token)
         if lowered in ("near", "onear") and self._same_element_field is not None:
@@ -448,6 +443,13 @@ class _YqlParser(
             return self._geo_bounding_box(annotations, name_token)
         what = "is not supported" if lowered in _UNSUPPORTED else "is not a known function"
         self.fail(f"'{name}' {what}", name_token.start)
+
+    def _weak_and_hits(self, annotations: dict[str, object], at: Token) -> tuple[int, int]:
+        """(targetHits per node, totalTargetHits): totalTargetHits alone is that on every node (kept for display)."""
+        total = self._annotation(params.annotation_int, annotations, "totalTargetHits", 0, at, minimum=1)
+        hits = self._annotation(params.annotation_int, annotations, "targetHits", total or DEFAULT_TARGET_HITS, at,
+                                minimum=1)
+        return hits, 0 if "targetHits" in annotations else total
 
     def _labeled(self, depth: int, at: Token) -> QueryNode | None:
         """`labeled(expression, "label", score)`: Vespa's LabelWrapperItem (tree.Rank)."""
@@ -473,9 +475,8 @@ class _YqlParser(
 
     def _user_query(self, annotations: dict[str, object], at: Token) -> QueryNode | None:
         settings = self._settings
-        target_hits = self._annotation(
-            params.annotation_int, annotations, "targetHits", settings.target_hits, at, minimum=1
-        )
+        target_hits = self._annotation(params.annotation_int, annotations, "targetHits", settings.target_hits, at,
+                                       minimum=1)
         tree = parse_user_query_or_empty(
             settings.query, type=settings.type, default_index=settings.default_index,
             target_hits=target_hits, known_indexes=settings.known_indexes, language=self._language,
@@ -496,17 +497,19 @@ class _YqlParser(
         text, grammar = input_grammar(text, *(
             self._annotation(params.annotation_str, annotations, name, default, at, allowed=allowed)
             for name, default, allowed in INPUT_GRAMMAR))
-        return parse_user_query_or_empty(
+        target_hits, total_target_hits = self._weak_and_hits(annotations, at)
+        tree = parse_user_query_or_empty(
             text,
             type=grammar,
             default_index=self._annotation(params.annotation_str, annotations, "defaultIndex", "default", at),
-            target_hits=self._annotation(
-                params.annotation_int, annotations, "targetHits", DEFAULT_TARGET_HITS, at, minimum=1
-            ),
+            target_hits=target_hits,
             known_indexes=self._settings.known_indexes,
             stem=self._annotation(params.annotation_bool, annotations, "stem", self._stem, at),
             language=self._input_language(annotations, at), match_modes=self._modes, literal=self._literal,
         )
+        if isinstance(tree, WeakAnd):  # Vespa's buildTextInput: on a root weakAnd
+            tree = replace(tree, total_target_hits=total_target_hits)
+        return tree and with_label(tree, self._annotation(params.annotation_str, annotations, "label", "", at))
 
     def _input_language(self, annotations: dict[str, object], at: Token) -> str:
         """userInput's `{language:"de"}`, else the request's; "": this text's own, detected."""

@@ -14,6 +14,7 @@ from typing import Iterable, Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.match_modes import STEMMING_MODES
+from searchlib.schema.query_commands import PHRASE_SEGMENTING
 from searchlib.schema.model import (
     BUILTIN_SUMMARY_SOURCES,
     DocumentSummary,
@@ -308,6 +309,9 @@ def _fieldsets(decl: SchemaDecl, fields: Mapping[str, Field]) -> dict[str, Field
             if ref.name not in fields:
                 raise SchemaError(f"fieldset '{fs.name}' names unknown field '{ref.name}'", ref.location)
         names = tuple(dict.fromkeys(ref.name for ref in fs.fields))
+        if len({fields[n].settings[PHRASE_SEGMENTING] for n in names if PHRASE_SEGMENTING in fields[n].settings}) > 1:
+            log.warning("%s: the fields of fieldset '%s' set phrase-segmenting differently; Vespa takes one "
+                        "by its internal field order, this engine the last one listed", fs.location, fs.name)
         fieldsets[fs.name] = FieldSet(fs.name, names, fs.location, fs.match, fs.exact_terminator)
     return fieldsets
 

@@ -316,6 +316,23 @@ def test_labeled_keeps_the_hits_and_scores_the_documents_matching_its_child(http
         "1": 0.0, "2": 0.0, "3": 0.0, "4": 3.0}
 
 
+def test_user_input_label_reaches_every_term_it_makes(http) -> None:
+    """{label: "l"}userInput(@q): each term it makes carries l, so bm25(title, label: l) is the bm25
+    of exactly its words (beta, delta), as bm25(title) of a query of only those; gamma, outside the
+    userInput, adds to bm25(title) alone (only doc 1 has gamma, only doc 4 delta)."""
+    labelled = hits(http, 'title contains "gamma" or {label: "l", defaultIndex: "title", grammar: "any"}userInput(@q)',
+                    ranking="labels", q="beta delta")
+    plain = hits(http, 'title contains "beta" or title contains "delta"', ranking="labels")
+    assert set(labelled) == set(plain) == {"1", "2", "3", "4"}
+    for user_id, hit in plain.items():
+        assert labelled[user_id]["bm25(title,label:l)"] == pytest.approx(hit["bm25(title)"]) and hit["bm25(title)"] > 0
+    assert labelled["1"]["bm25(title)"] > labelled["1"]["bm25(title,label:l)"]
+    assert labelled["4"]["bm25(title)"] == pytest.approx(labelled["4"]["bm25(title,label:l)"])
+    assert labelled["4"]["bm25(title)"] > labelled["3"]["bm25(title)"]  # delta counts as well
+    unlabelled = hits(http, 'title contains "gamma" or {defaultIndex: "title"}userInput(@q)', ranking="labels", q="beta")
+    assert len(unlabelled) == 4 and all(h["bm25(title,label:l)"] == 0.0 for h in unlabelled.values())
+
+
 def test_weak_and_total_target_hits_is_each_nodes_target(http) -> None:
     """{totalTargetHits: 1}: each of the 2 nodes keeps its best 1 (a superset of the global best),
     as {targetHits: 1} does; doc 1 (alpha and gamma) is the best and leads with matchCount 2."""

@@ -294,6 +294,24 @@ def test_user_input_grammar_syntax_and_composite_as_vespa() -> None:
             where(bad)
 
 
+def test_user_input_label_goes_on_every_term_and_phrase_it_makes() -> None:
+    """Vespa's YqlParser.AnnotationPropagator: the label goes on the outermost labelable item of each
+    branch (terms, phrases, negated ones too), not on the composites and not into a phrase's words."""
+    assert where('{label: "l"}userInput(@q)', parameters={"q": 'cats -dogs "new york"'}) == And((
+        WeakAnd((Term("default", "cat", label="l"), Phrase("default", ("new", "york"), label="l")), 100),
+        Not(Term("default", "dog", label="l"))))
+    assert where('{label: "l", grammar: "any"}userInput("a b")') == \
+        Or((Term("default", "a", label="l"), Term("default", "b", label="l")))
+    assert where('userInput("a")') == WeakAnd((Term("default", "a"),), 100)
+
+
+def test_user_input_total_target_hits_as_weak_and() -> None:
+    assert where("{totalTargetHits: 7}userInput(@q)", parameters={"q": "a b"}) == \
+        WeakAnd((Term("default", "a"), Term("default", "b")), 7, 7)
+    assert where("{targetHits: 3, totalTargetHits: 7}userInput(@q)", parameters={"q": "a"}) == \
+        WeakAnd((Term("default", "a"),), 3)
+
+
 def test_user_input_missing_parameter_is_empty() -> None:
     assert where("userInput(@nothing)") == FalseItem()
 
