@@ -85,15 +85,14 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
     for gid, local_id, version in found:
         if version is None:
             text = index.stored_json(local_id, stored_sources) if as_stored else None
-            if text is not None:
-                stored = exact_json.loads(text)
-            else:
-                stored = (index.document(local_id, stored_sources) or {}) if reads_store else {}
+            stored = exact_json.loads(text) if text is not None else None
             document_id, summary_features = index.document_id(local_id), next(features)
-            if text is not None and list(stored) == names and all(stored.values()):
+            if stored is not None and list(stored) == names and all(stored.values()):
                 docsums.append(Docsum(gid, document_id, stored, summary_features,
                                       exact_json.stored_text_as_dumps(stored, text)))
                 continue
+            # otherwise what `document` gives: it adds attribute-held and imported (parent) fields
+            stored = (index.document(local_id, stored_sources) or {}) if reads_store else {}
         else:
             stored, document_id, summary_features = version.fields(), version.document_id, {}
         fields: dict[str, object] = {}
