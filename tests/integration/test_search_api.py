@@ -43,7 +43,7 @@ def test_bm25_query_ranks_and_fills_window(http):
     assert set(ids) == {"id:test:doc::1", "id:test:doc::4"}
     first = root["children"][0]
     assert list(first["fields"])[:3] == ["matchfeatures", "sddocname", "documentid"]
-    assert first["fields"]["matchfeatures"]["bm25(title)"] > 0
+    assert first["fields"]["matchfeatures"]["bm25(title_text)"] > 0
     relevances = [h["relevance"] for h in root["children"]]
     assert relevances == sorted(relevances, reverse=True)
 
@@ -68,7 +68,7 @@ def test_post_json_with_nested_parameters(http):
 def test_query_input_changes_ranking(http):
     def top(weight):
         return search(http, yql="select * from doc where userQuery()", query="ranking expressions",
-                      ranking="bm25-title-boost", **{"input.query(title_weight)": weight}).json()
+                      queryProfile="bm25-title-boost", **{"input.query(title_weight)": weight}).json()
     low, high = top(0.0), top(10.0)
     assert low["root"]["children"][0]["fields"]["matchfeatures"]["weighted_bm25"] != \
         high["root"]["children"][0]["fields"]["matchfeatures"]["weighted_bm25"]
@@ -135,12 +135,13 @@ def test_rank_properties_reach_the_profile(http):
                       hits=4, **params).json()["root"]
         return {h["id"]: h["fields"]["matchfeatures"] for h in root["children"]}
 
-    default = match_features(ranking="bm25")
-    tuned = match_features(ranking="bm25", **{"rankproperty.bm25(title).k1": "0.1"})
+    # the title-boost query profile searches title and text apart (the default fieldset is title_text)
+    default = match_features(queryProfile="bm25-title-boost")
+    tuned = match_features(queryProfile="bm25-title-boost", **{"rankproperty.bm25(title).k1": "0.1"})
     assert default.keys() == tuned.keys() and default
     # k1 matters where a title's length differs from the node's average (doc 4's title here)
     assert any(tuned[i]["bm25(title)"] != default[i]["bm25(title)"] for i in default)
     assert all(tuned[i]["bm25(text)"] == default[i]["bm25(text)"] for i in default)  # only title's k1 changed
-    boosted = match_features(ranking="bm25-title-boost", **{"ranking.properties.query(title_weight)": "5"})
+    boosted = match_features(queryProfile="bm25-title-boost", **{"ranking.properties.query(title_weight)": "5"})
     for features in boosted.values():
         assert features["weighted_bm25"] == pytest.approx(5 * features["bm25(title)"] + features["bm25(text)"])
