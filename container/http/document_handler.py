@@ -68,7 +68,7 @@ class DocumentHandler:
                                     "digits and a group name cannot hold ':'")
             DocumentId.parse(document_id)
             timeout = read_timeout_seconds(query_params, DOCUMENT_TIMEOUT)
-            if method == "GET":
+            if method in ("GET", "HEAD"):  # HEAD: a get whose body the server leaves out
                 return await self._get(document_id, body_base)
             if method == "DELETE":
                 condition = self._condition(query_params.get("condition", ""))
