@@ -2,52 +2,145 @@
 a profile's analyzer becomes a chain of steps that both the index (feed) and the query side apply,
 so a field's `linguistics { profile … }` turns a word into the same terms as Vespa would.
 
-Tokenizers: `whitespace` (Lucene's WhitespaceTokenizer: splits at Java's Character.isWhitespace,
-which excludes the no-break spaces U+00A0, U+2007, U+202F), `keyword` (the whole text is one
-token). Token filters: `lowercase` (Java's per-code-point Character.toLowerCase), `porterStem`
-(Porter's original algorithm: Snowball's `porter`), `snowballPorter` with its `language`
-(default English: Snowball's algorithm of that name). Lucene looks factory names up without
-case, and so does this. Anything else (the `standard` UAX#29 tokenizer, asciiFolding, stop words,
-char filters) is refused by name where services.xml names it: an approximation would make feed
-and query terms differ from Vespa's.
+Tokenizers: `standard` (Lucene's StandardTokenizer, UAX#29 words: searchlib.lucene_standard;
+`standard:<n>` with maxTokenLength n), `whitespace` (Lucene's WhitespaceTokenizer: splits at Java's
+Character.isWhitespace, which excludes the no-break spaces U+00A0, U+2007, U+202F), `keyword` (the
+whole text is one token). Token filters: `lowercase` (Java's per-code-point Character.toLowerCase),
+`asciifolding` (searchlib.lucene_folding; `asciifolding:preserve` keeps the original after a folded
+token), `stop:<i|->:<words>` (StopFilter: `i` compares lowercased, the words percent-encoded and
+comma-separated, `@english` for Lucene's default EnglishAnalyzer.ENGLISH_STOP_WORDS_SET),
+`stem:<algorithm>` (porterStem is Snowball's `porter`, snowballPorter its `language`). Lucene looks
+factory names up without case, and so does services.xml's reader (schema.linguistics_profiles).
+
+Positions: Vespa's LuceneTokenizer (lucene-linguistics, textToTokens) hands Vespa the tokens in order
+and drops Lucene's position increments, so the words after a removed stop word, and an original kept
+by preserveOriginal, take the next positions: "quick the fox" is indexed as quick@0 fox@1, and the
+phrase "quick fox" matches it, as in Vespa (in Lucene itself it would not).
 """
 from __future__ import annotations
 
+import functools
 import re
 import threading
+from typing import Callable
+from urllib.parse import quote, unquote
 
 import Stemmer
 
-TOKENIZERS = ("whitespace", "keyword")
+from searchlib.lucene_folding import fold
+from searchlib.lucene_standard import DEFAULT_MAX_TOKEN_LENGTH, standard_tokens
+
+TOKENIZERS = ("standard", "whitespace", "keyword")
 # Lucene SPI name (lowercased) -> step; snowballPorter's step takes the language as "stem:<algorithm>"
-FILTERS = {"lowercase": "lowercase", "porterstem": "stem:porter", "snowballporter": "stem:english"}
+FILTERS = {"lowercase": "lowercase", "porterstem": "stem:porter", "snowballporter": "stem:english",
+           "asciifolding": "asciifolding", "stop": "stop"}
 SNOWBALL_LANGUAGES = ("Arabic", "Armenian", "Basque", "Catalan", "Danish", "Dutch", "English", "Finnish",
                       "French", "German", "Hungarian", "Irish", "Italian", "Lithuanian", "Norwegian", "Porter",
                       "Portuguese", "Romanian", "Russian", "Spanish", "Swedish", "Turkish")
-# Java's Character.isWhitespace: Unicode space separators but the no-break ones, and the controls
-MAX_TOKEN_LENGTH = 255
+# EnglishAnalyzer.ENGLISH_STOP_WORDS_SET: the stop filter's words when no file is named
+ENGLISH_STOP_WORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there these "
+    "they this to was will with".split())
+MAX_TOKEN_LENGTH = 255  # CharTokenizer's (whitespace)
 _local = threading.local()  # a PyStemmer object is not thread-safe
+# Java's Character.isWhitespace: Unicode space separators but the no-break ones, and the controls
 _JAVA_SPACE = re.compile("[\t\n\x0b\x0c\r\x1c-\x1f \u1680\u2000-\u2006\u2008-\u200a\u2028\u2029\u205f\u3000]+")
+
+Span = tuple[str, int, int]  # a term and the offsets of the text it came from
+
+
+def stop_step(words: frozenset[str] | None, ignore_case: bool) -> str:
+    """The chain step of a stop filter; `words` None for Lucene's default English set."""
+    listed = "@english" if words is None else ",".join(quote(word, safe="") for word in sorted(words))
+    return f"stop:{'i' if ignore_case else '-'}:{listed}"
 
 
 def analyze(chain: tuple[str, ...], text: str, stem: bool = True) -> list[str]:
     """The terms of `text` under a chain (tokenizer first, then filters in order); `stem=False`
     skips the stemmers (a query term annotated `{stem: false}`)."""
-    tokenizer, filters = chain[0], chain[1:]
-    if tokenizer == "keyword":
-        tokens = [text] if text else []
-    else:  # CharTokenizer cuts a longer run into tokens of at most 255 characters
-        tokens = [run[i:i + MAX_TOKEN_LENGTH] for run in _JAVA_SPACE.split(text) if run
-                  for i in range(0, len(run), MAX_TOKEN_LENGTH)]
-    for step in filters:
-        if step == "lowercase":
-            tokens = [_java_lower(token) for token in tokens]
-        elif step.startswith("stem:") and stem:
-            tokens = _stemmer(step[5:]).stemWords(tokens)
-    return tokens
+    return [term for term, _, _ in analyze_spans(chain, text, stem)]
 
 
-def _java_lower(token: str) -> str:
+def analyze_spans(chain: tuple[str, ...], text: str, stem: bool = True) -> list[Span]:
+    """`analyze` with the offsets in `text` each term came from (for highlighting)."""
+    tokenizer, *filters = _compiled(chain)
+    spans = tokenizer(text)
+    for kind, apply in filters:
+        if kind != "stem" or stem:
+            spans = apply(spans)
+    return spans
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(chain: tuple[str, ...]) -> list:
+    name, _, argument = chain[0].partition(":")
+    steps: list = [_TOKENIZERS[name](int(argument) if argument else DEFAULT_MAX_TOKEN_LENGTH)]
+    for step in chain[1:]:
+        kind, _, argument = step.partition(":")
+        steps.append((kind, _FILTERS[kind](argument)))
+    return steps
+
+
+def _standard(limit: int) -> Callable[[str], list[Span]]:
+    return lambda text: [(token.text, token.start, token.end) for token in standard_tokens(text, limit)]
+
+
+def _whitespace(_: int) -> Callable[[str], list[Span]]:
+    def tokenize(text: str) -> list[Span]:  # CharTokenizer cuts a longer run into tokens of at most 255
+        spans, position = [], 0
+        for run in _JAVA_SPACE.split(text):
+            start = text.index(run, position) if run else position
+            spans.extend((run[i:i + MAX_TOKEN_LENGTH], start + i, min(start + i + MAX_TOKEN_LENGTH, start + len(run)))
+                         for i in range(0, len(run), MAX_TOKEN_LENGTH))
+            position = start + len(run)
+        return spans
+    return tokenize
+
+
+def _keyword(_: int) -> Callable[[str], list[Span]]:
+    return lambda text: [(text, 0, len(text))] if text else []
+
+
+def _lowercase(_: str) -> Callable[[list[Span]], list[Span]]:
+    return lambda spans: [(java_lower(term), start, end) for term, start, end in spans]
+
+
+def _stem(algorithm: str) -> Callable[[list[Span]], list[Span]]:
+    def apply(spans: list[Span]) -> list[Span]:
+        stems = _stemmer(algorithm).stemWords([term for term, _, _ in spans])
+        return [(word, start, end) for word, (_, start, end) in zip(stems, spans)]
+    return apply
+
+
+def _asciifolding(argument: str) -> Callable[[list[Span]], list[Span]]:
+    preserve = argument == "preserve"
+
+    def apply(spans: list[Span]) -> list[Span]:
+        out = []
+        for term, start, end in spans:
+            folded = fold(term)
+            out.append((folded, start, end))
+            if preserve and folded != term:  # Lucene: the original follows, at the same position
+                out.append((term, start, end))
+        return out
+    return apply
+
+
+def _stop(argument: str) -> Callable[[list[Span]], list[Span]]:
+    flags, _, listed = argument.partition(":")
+    ignore_case = flags == "i"
+    words = ENGLISH_STOP_WORDS if listed == "@english" else frozenset(unquote(w) for w in listed.split(",") if w)
+    if ignore_case:  # CharArraySet(ignoreCase) lowercases both sides per code point
+        words = frozenset(java_lower(word) for word in words)
+        return lambda spans: [span for span in spans if java_lower(span[0]) not in words]
+    return lambda spans: [span for span in spans if span[0] not in words]
+
+
+_TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword}
+_FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop}
+
+
+def java_lower(token: str) -> str:
     if token.isascii():
         return token.lower()
     # Character.toLowerCase maps one code point to one: Python's 'İ'.lower() is two (i + dot above)

@@ -13,6 +13,7 @@ engine version, is detected.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import os
@@ -133,6 +134,20 @@ def _is_schema_source(relative: str) -> bool:
     return len(parts) >= 3 and parts[0] in _SCHEMA_DIRS and parts[-1].endswith(".profile")  # sub-folders too
 
 
+def _read_package_file(sources: Mapping[str, str], root: Path | None, relative: str, where: SourceLocation) -> str:
+    """A file services.xml names: from the package directory (confined to it), or from the texts
+    of an in-memory package."""
+    if root is None:
+        if relative not in sources:
+            raise SchemaError(f"file '{relative}' not found in the application package", where)
+        return sources[relative]
+    path = confined_path(root, relative, where, "services.xml file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SchemaError(f"cannot read '{relative}' in the application package: {exc}", where) from None
+
+
 def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: Path | None,
            display_root: Path | None, check_expressions: bool = True,
            derive_only: bool = False) -> ApplicationPackage:
@@ -173,7 +188,8 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
         components = {}
         schemas = apply_profiles(schemas, None, file_name("services.xml"))
     else:
-        services = parse_services(services_text, file_name("services.xml"), document_types)
+        services = parse_services(services_text, file_name("services.xml"), document_types,
+                                  functools.partial(_read_package_file, sources, display_root))
         refuse_unsupported(services.unsupported)  # a Java component, searcher, handler, ...: never ignored
         clusters, components, limits, clients = services.clusters, services.components, services.limits, services.clients
         schemas = apply_profiles(schemas, services.profiles, file_name("services.xml"))

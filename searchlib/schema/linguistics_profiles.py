@@ -11,7 +11,9 @@ lucene-linguistics component defines in services.xml:
 
 Each profile becomes a chain of searchlib.lucene_analysis steps, written into the field's settings
 (`analysis.index`, `analysis.search`) so the index at feed and the query parser read the same
-chain through match_modes. What the engine cannot run exactly is refused where it is written.
+chain through match_modes; a stop filter's words (read here from the files under the config's
+`<configDir>`) travel inside its step, so both processes filter the same words. What the engine
+cannot run exactly is refused where it is written.
 """
 from __future__ import annotations
 
@@ -22,11 +24,15 @@ from types import MappingProxyType
 from typing import Callable, Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
-from searchlib.lucene_analysis import FILTERS, SNOWBALL_LANGUAGES, TOKENIZERS
+from searchlib.lucene_analysis import FILTERS, SNOWBALL_LANGUAGES, TOKENIZERS, stop_step
 
 LUCENE_LINGUISTICS = "com.yahoo.language.lucene.LuceneLinguistics"
 ANALYSIS_CONFIG = "language.lucene.lucene-analysis"
+# the config's full name (the definition's package is com.yahoo.language.lucene), as packages write it
+_CONFIG_NAMES = (ANALYSIS_CONFIG, "com.yahoo.language.lucene.lucene-analysis")
 _PROFILE_KEY = re.compile(r"profile=(\w+)")
+_MAX_TOKEN_LENGTH_LIMIT = 1024 * 1024  # StandardTokenizer.MAX_TOKEN_LENGTH_LIMIT
+ReadFile = Callable[[str, SourceLocation], str]  # a package file's text, or a located SchemaError
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,18 +46,21 @@ def is_lucene_linguistics(element: ET.Element) -> bool:
     return element.tag == "component" and element.get("class") == LUCENE_LINGUISTICS
 
 
-def parse_profiles(component: ET.Element, located: Callable[[ET.Element], SourceLocation]) -> dict[str, AnalysisProfile]:
-    """The `profile=<name>` analyzers of a LuceneLinguistics component."""
-    def refuse(message: str, element: ET.Element) -> SchemaError:
-        return SchemaError(f"not supported: {message} (this engine runs only whitespace or keyword tokenizers "
-                           f"with lowercase, porterStem and snowballPorter filters)", located(element))
-
+def parse_profiles(component: ET.Element, located: Callable[[ET.Element], SourceLocation],
+                   read_file: ReadFile | None = None) -> dict[str, AnalysisProfile]:
+    """The `profile=<name>` analyzers of a LuceneLinguistics component; `read_file` reads the
+    package files (stop words) a profile names under the config's `configDir`."""
+    refuse = _Refuse(located)
     profiles: dict[str, AnalysisProfile] = {}
     for config in component:
-        if config.tag != "config" or config.get("name") != ANALYSIS_CONFIG:
+        if config.tag != "config" or config.get("name") not in _CONFIG_NAMES:
             raise refuse(f"<{config.tag}{' ' + config.get('name', '') if config.tag == 'config' else ''}> in "
                          "the lucene-linguistics component", config)
+        found = config.find("configDir")
+        files = _Files(found, read_file, located)
         for part in config:
+            if part.tag == "configDir":
+                continue
             if part.tag != "analysis":
                 raise refuse(f"<{part.tag}> in {ANALYSIS_CONFIG}", part)
             for item in part:
@@ -62,33 +71,78 @@ def parse_profiles(component: ET.Element, located: Callable[[ET.Element], Source
                 name = match.group(1)
                 if name in profiles:
                     raise SchemaError(f"duplicate linguistics profile '{name}'", located(item))
-                profiles[name] = AnalysisProfile(name, _chain(item, refuse), located(item))
+                profiles[name] = AnalysisProfile(name, _chain(item, refuse, files), located(item))
     return profiles
 
 
-def _chain(item: ET.Element, refuse) -> tuple[str, ...]:
-    tokenizer = None
+class _Refuse:
+    """Located errors: `refuse(what, element)` for what the engine does not run, `refuse.bad(...)`
+    for a value the filter itself would reject."""
+
+    def __init__(self, located: Callable[[ET.Element], SourceLocation]) -> None:
+        self.located = located
+
+    def __call__(self, message: str, element: ET.Element) -> SchemaError:
+        return SchemaError(f"not supported: {message} (this engine runs the standard, whitespace and keyword "
+                           f"tokenizers with the lowercase, asciiFolding, stop, porterStem and snowballPorter "
+                           f"filters)", self.located(element))
+
+    def bad(self, message: str, element: ET.Element) -> SchemaError:
+        return SchemaError(message, self.located(element))
+
+
+class _Files:
+    """The words files of a config: relative to its `configDir` (itself relative to the package
+    root); Vespa reads them from the class path without one, which a package without Java has not."""
+
+    def __init__(self, config_dir: ET.Element | None, read_file: ReadFile | None, located) -> None:
+        self.dir = (config_dir.text or "").strip().strip("/") if config_dir is not None else None
+        self.read_file, self.located = read_file, located
+
+    def read(self, name: str, element: ET.Element) -> str:
+        where = self.located(element)
+        if self.dir is None:
+            raise SchemaError(f"not supported: words file '{name}' without a <configDir> (Vespa reads it from "
+                              "the class path, which only Java bundles fill)", where)
+        if self.read_file is None:
+            raise SchemaError(f"words file '{name}': no application package files to read it from", where)
+        return self.read_file(f"{self.dir}/{name}" if self.dir else name, where)
+
+
+def _conf(element: ET.Element) -> dict[str, str]:
+    conf = element.find("conf")
+    return {c.get("key", c.tag): (c.text or "").strip() for c in (conf if conf is not None else ())}
+
+
+def _chain(item: ET.Element, refuse, files: _Files) -> tuple[str, ...]:
+    tokenizer = "standard"  # lucene-analysis.def: tokenizer.name default=standard
     steps: list[str] = []
     for part in item:
         if part.tag == "tokenizer":
-            name = _name(part)
-            if name.lower() not in TOKENIZERS or part.find("conf") is not None:
-                raise refuse(f"tokenizer '{name}'{' with conf' if part.find('conf') is not None else ''}", part)
-            tokenizer = name.lower()
+            tokenizer = _tokenizer(part, refuse)
         elif part.tag == "tokenFilters":
             for entry in part:
-                steps.append(_filter(entry, refuse))
+                steps.append(_filter(entry, refuse, files))
         else:  # charFilters
             raise refuse(f"<{part.tag}> in profile '{item.get('key')}'", part)
-    if tokenizer is None:  # Lucene's default is the standard (UAX#29) tokenizer
-        raise refuse(f"profile '{item.get('key')}' without a tokenizer (Lucene's default: standard)", item)
     return (tokenizer, *steps)
 
 
-def _filter(entry: ET.Element, refuse) -> str:
-    name = _name(entry)
+def _tokenizer(part: ET.Element, refuse) -> str:
+    name, conf = _name(part), _conf(part)
+    if name.lower() not in TOKENIZERS or (conf and (name.lower() != "standard" or set(conf) != {"maxTokenLength"})):
+        raise refuse(f"tokenizer '{name}'{' with conf ' + ', '.join(sorted(conf)) if conf else ''}", part)
+    if not conf:
+        return name.lower()
+    length = conf["maxTokenLength"]
+    if not length.isdigit() or not 0 < int(length) <= _MAX_TOKEN_LENGTH_LIMIT:
+        raise refuse.bad(f"maxTokenLength must be between 1 and {_MAX_TOKEN_LENGTH_LIMIT}, not '{length}'", part)
+    return f"standard:{int(length)}"
+
+
+def _filter(entry: ET.Element, refuse, files: _Files) -> str:
+    name, conf = _name(entry), _conf(entry)
     step = FILTERS.get(name.lower())
-    conf = {c.get("key", c.tag): (c.text or "").strip() for c in entry.find("conf") or ()}
     if step is None:
         raise refuse(f"token filter '{name}'", entry)
     if step == "stem:english" and set(conf) <= {"language"}:
@@ -96,9 +150,41 @@ def _filter(entry: ET.Element, refuse) -> str:
         if language not in SNOWBALL_LANGUAGES:
             raise refuse(f"snowballPorter language '{language}'", entry)
         return f"stem:{language.lower()}"
+    if step == "asciifolding" and set(conf) <= {"preserveOriginal"}:
+        return "asciifolding:preserve" if _boolean(conf, "preserveOriginal", entry, refuse) else step
+    if step == "stop" and set(conf) <= {"words", "format", "ignoreCase"}:
+        return _stop(conf, entry, refuse, files)
     if conf:
         raise refuse(f"token filter '{name}' with conf {', '.join(sorted(conf))}", entry)
     return step
+
+
+def _boolean(conf: dict[str, str], key: str, entry: ET.Element, refuse) -> bool:
+    value = conf.get(key, "false")
+    if value not in ("true", "false"):
+        raise refuse.bad(f"{key} must be true or false, not '{value}'", entry)
+    return value == "true"
+
+
+def _stop(conf: dict[str, str], entry: ET.Element, refuse, files: _Files) -> str:
+    """StopFilterFactory: `words` (comma-separated files; none: EnglishAnalyzer's set), `format`
+    wordset (a word a line, `#` comment lines) or snowball (words apart by spaces, `|` comments)."""
+    ignore_case = _boolean(conf, "ignoreCase", entry, refuse)
+    if "words" not in conf:
+        if "format" in conf:
+            raise refuse.bad("the stop filter's format needs words", entry)
+        return stop_step(None, ignore_case)
+    format_ = conf.get("format", "wordset")
+    if format_ not in ("wordset", "snowball"):
+        raise refuse(f"stop words format '{format_}'", entry)
+    words: set[str] = set()
+    for name in (n.strip() for n in conf["words"].split(",") if n.strip()):
+        for line in files.read(name, entry).lstrip("\ufeff").splitlines():
+            if format_ == "snowball":
+                words.update(line.split("|", 1)[0].split())
+            elif not line.lstrip().startswith("#") and line.strip():
+                words.add(line.strip())
+    return stop_step(frozenset(words), ignore_case)
 
 
 def _name(element: ET.Element) -> str:

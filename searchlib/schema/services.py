@@ -17,7 +17,7 @@ from searchlib.errors import SchemaError, SourceLocation
 from searchlib.schema.clients import DataPlaneClient, parse_clients
 from searchlib.schema.container_parts import unsupported_parts
 from searchlib.schema.juniper import snippet_settings
-from searchlib.schema.linguistics_profiles import AnalysisProfile, is_lucene_linguistics, parse_profiles
+from searchlib.schema.linguistics_profiles import AnalysisProfile, ReadFile, is_lucene_linguistics, parse_profiles
 from searchlib.schema.model import Component, ContainerLimits, ContentCluster, ContentNodeSpec
 from searchlib.schema.package_paths import reference_problem
 
@@ -84,8 +84,9 @@ def _parse_xml(text: str, file: str) -> tuple[ET.Element, _Located]:
     return root[0], located
 
 
-def parse_services(text: str, file: str, document_types: Sequence[str]) -> Services:
-    """Parse services.xml; `document_types` are the package's schemas' document names."""
+def parse_services(text: str, file: str, document_types: Sequence[str], read_file: ReadFile | None = None) -> Services:
+    """Parse services.xml; `document_types` are the package's schemas' document names; `read_file`
+    reads other package files it names (a linguistics profile's stop words)."""
     root, located = _parse_xml(text, file)
     if root.tag not in ("services", "content"):
         raise SchemaError(f"expected <services> as the root element, found <{root.tag}>", located.of(root))
@@ -116,7 +117,7 @@ def parse_services(text: str, file: str, document_types: Sequence[str]) -> Servi
             if is_lucene_linguistics(element):
                 if profiles is not None:
                     raise SchemaError("a second lucene-linguistics component", located.of(element))
-                profiles = parse_profiles(element, located.of)
+                profiles = parse_profiles(element, located.of, read_file)
                 continue
             component = _component(element, located, files, models)
             if component.id in components:

@@ -10,7 +10,7 @@ import pytest
 from searchlib.errors import SchemaError
 from searchlib.lucene_analysis import analyze
 from searchlib.match_modes import index_terms, match_mode, query_terms
-from searchlib.schema.application import application_from_text
+from searchlib.schema.application import application_from_sources, application_from_text
 
 SD = """schema s {
   document s {
@@ -75,14 +75,24 @@ def test_index_and_search_profiles_differ() -> None:
 
 
 @pytest.mark.parametrize("analysis, name, message, line", [
-    (profile("p", "standard", "<name>lowercase</name>"), "p", "not supported: tokenizer 'standard'", 6),
-    (profile("p", "whitespace", "<name>asciiFolding</name>"), "p", "not supported: token filter 'asciiFolding'", 6),
+    (profile("p", "classic", "<name>lowercase</name>"), "p", "not supported: tokenizer 'classic'", 6),
+    (profile("p", "whitespace", "<name>kStem</name>"), "p", "not supported: token filter 'kStem'", 6),
+    (profile("p", "whitespace", "<name>stop</name><conf><item key=\"words\">stop.txt</item></conf>"), "p",
+     "not supported: words file 'stop.txt' without a <configDir>", 6),
+    (profile("p", "whitespace", "<name>stop</name><conf><item key=\"format\">wordset</item></conf>"), "p",
+     "the stop filter's format needs words", 6),
+    (profile("p", "whitespace", "<name>asciiFolding</name><conf><item key=\"preserveOriginal\">yes</item></conf>"),
+     "p", "preserveOriginal must be true or false, not 'yes'", 6),
+    ('<item key="profile=p"><tokenizer><name>standard</name><conf><item key="maxTokenLength">0</item></conf>'
+     '</tokenizer></item>', "p", "maxTokenLength must be between 1 and 1048576, not '0'", 6),
+    ('<item key="profile=p"><tokenizer><name>whitespace</name><conf><item key="rule">java</item></conf>'
+     '</tokenizer></item>', "p", "not supported: tokenizer 'whitespace' with conf rule", 6),
+    ('<item key="profile=p"><charFilters><item><name>htmlStrip</name></item></charFilters></item>', "p",
+     "not supported: <charFilters> in profile 'profile=p'", 6),
     (profile("p", "whitespace", "<name>snowballPorter</name><conf><item key=\"language\">Klingon</item></conf>"), "p",
      "not supported: snowballPorter language 'Klingon'", 6),
     ('<item key="en"><tokenizer><name>whitespace</name></tokenizer></item>', "p",
      "not supported: lucene-analysis 'en': only profile=<name> analyzers", 6),
-    ('<item key="profile=p"><tokenFilters><item><name>lowercase</name></item></tokenFilters></item>', "p",
-     "not supported: profile 'profile=p' without a tokenizer", 6),
 ])
 def test_what_the_engine_cannot_run_is_refused_in_services_xml(analysis, name, message, line) -> None:
     with pytest.raises(SchemaError, match=re.escape(message)) as raised:
@@ -98,3 +108,66 @@ def test_an_unknown_profile_or_a_field_without_one_is_refused_in_the_schema() ->
     other = SD.replace("  }\n}", "    field b type string { indexing: index }\n  }\n}")
     with pytest.raises(SchemaError, match="not supported: field 'b' without a linguistics profile"):
         load(profile("p", "whitespace"), sd=other)
+
+
+def load_package(analysis: str, files: dict[str, str], config_dir: str = "<configDir>lucene</configDir>",
+                 config_name: str = "com.yahoo.language.lucene.lucene-analysis"):
+    xml = services(analysis).replace('<config name="language.lucene.lucene-analysis">',
+                                     f'<config name="{config_name}">{config_dir}')
+    return application_from_sources({"schemas/s.sd": SD % "p", "services.xml": xml, **files})
+
+
+def field_mode(app):
+    return match_mode(app.schemas["s"].fields["a"])
+
+
+def test_a_profile_without_a_tokenizer_gets_lucenes_default_standard_tokenizer() -> None:
+    app = load('<item key="profile=p"><tokenFilters><item><name>lowercase</name></item></tokenFilters></item>')
+    assert field_mode(app).index_analysis == ("standard", "lowercase")
+    assert index_terms(field_mode(app), "Wi-Fi: O'Reilly's 1,000 U.S.A.", "en") == ["wi", "fi", "o'reilly's", "1,000",
+                                                                                      "u.s.a"]
+
+
+def test_standard_max_token_length_and_ascii_folding_with_preserve_original() -> None:
+    app = load('<item key="profile=p"><tokenizer><name>standard</name><conf><item key="maxTokenLength">5</item>'
+               '</conf></tokenizer><tokenFilters><item><name>asciiFolding</name><conf>'
+               '<item key="preserveOriginal">true</item></conf></item></tokenFilters></item>')
+    mode = field_mode(app)
+    assert mode.index_analysis == ("standard:5", "asciifolding:preserve")
+    # Lucene emits the folded token, then the original; Vespa indexes both, one after the other
+    assert index_terms(mode, "Café toolong", "en") == ["Cafe", "Café", "toolo", "ng"]
+
+
+def test_stop_words_default_to_lucenes_english_set_and_respect_ignore_case() -> None:
+    stop = '<name>stop</name>%s'
+    app = load(profile("p", "standard", stop % ""))  # no lowercase: "The" is not "the"
+    assert index_terms(field_mode(app), "The cat and the hat", "en") == ["The", "cat", "hat"]
+    app = load(profile("p", "standard", stop % '<conf><item key="ignoreCase">true</item></conf>'))
+    assert index_terms(field_mode(app), "The cat and THE hat", "en") == ["cat", "hat"]
+
+
+def test_stop_words_files_are_read_under_config_dir_in_both_formats() -> None:
+    stop = '<name>stop</name><conf><item key="words">%s</item>%s</conf>'
+    files = {"lucene/en/stop.txt": "\ufeff# a comment line\ncat\n\n  hat  \n",
+             "lucene/snow.txt": "the a | articles\n dog | animals\n"}
+    app = load_package(profile("p", "standard", "<name>lowercase</name>", stop % ("en/stop.txt", "")), files)
+    assert index_terms(field_mode(app), "The Cat in the hat", "en") == ["the", "in", "the"]
+    app = load_package(profile("p", "standard", "<name>lowercase</name>",
+                               stop % ("en/stop.txt, snow.txt", '<item key="format">snowball</item>')), files)
+    # snowball format (for both files): "# a comment line" is four words, "|" starts a comment
+    assert index_terms(field_mode(app), "The cat in a dog comment house", "en") == ["in", "house"]
+
+
+def test_a_missing_words_file_is_a_located_error() -> None:
+    with pytest.raises(SchemaError, match="file 'lucene/missing.txt' not found") as raised:
+        load_package(profile("p", "standard", '<name>stop</name><conf><item key="words">missing.txt</item></conf>'),
+                     {})
+    assert raised.value.location.file == "services.xml" and raised.value.location.line == 6
+
+
+def test_stop_words_inside_the_chain_survive_any_characters() -> None:
+    app = load_package(profile("p", "keyword", '<name>stop</name><conf><item key="words">w.txt</item></conf>'),
+                       {"lucene/w.txt": "new york\na,b:c%\n"})
+    mode = field_mode(app)
+    assert index_terms(mode, "new york", "en") == [] and index_terms(mode, "a,b:c%", "en") == []
+    assert index_terms(mode, "new", "en") == ["new"]
