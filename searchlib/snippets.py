@@ -5,7 +5,8 @@ so the content node's fill and the tests run the same code.
 A document word matches when the field's index would match it: its normalized form or its stem
 in the document's language equals a query word for the field (query words arrive normalized and
 stemmed, or unstemmed for `{stem:false}`), so "running" in a query highlights "runs" exactly when
-the index finds the document by it.
+the index finds the document by it. A field with a linguistics profile runs its index chain over the
+text and highlights the words (as written) whose terms the query has.
 
 Dynamic snippets follow Vespa's juniper (searchsummary/config/juniperrc.def defaults, quoted on
 SnippetConfig): the text is cut into up to `max_matches` fragments around the best groups of
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping
 
 from searchlib.languages import text_language
+from searchlib.lucene_analysis import analyze_spans
 from searchlib.linguistics import WORD_RUN, normalize, stem, tokenize_unstemmed
 from searchlib.match_modes import TEXT, MatchMode, grams, index_terms, match_mode, whole_value_term
 from searchlib.query import tree as q
@@ -99,6 +101,8 @@ def _matched_spans(text: str, words: frozenset[str], language: str,
     if mode.whole_value:
         term = whole_value_term(mode, text)
         return [(0, len(text), term)] if term in words else []
+    if mode.index_analysis:  # a linguistics profile: the words whose index terms the query has
+        return _profile_spans(mode.index_analysis, text, words)
     language = text_language(text, language)
     spans = []
     for found in _WORD.finditer(text):
@@ -110,6 +114,16 @@ def _matched_spans(text: str, words: frozenset[str], language: str,
             if matched is not None:
                 spans.append((found.start(), found.end(), matched))
                 break
+    return spans
+
+
+def _profile_spans(chain: tuple[str, ...], text: str, words: frozenset[str]) -> list[tuple[int, int, str]]:
+    """The surface words of `text` whose terms under the field's index chain are query words: a
+    folded, stemmed or lowercased query word highlights the word as written ("Cafés" for "cafe")."""
+    spans: list[tuple[int, int, str]] = []
+    for term, start, end in analyze_spans(chain, text):
+        if term in words and not (spans and start < spans[-1][1]):  # preserveOriginal: one span, two terms
+            spans.append((start, end, term))
     return spans
 
 

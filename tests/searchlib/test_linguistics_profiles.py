@@ -10,6 +10,7 @@ import pytest
 from searchlib.errors import SchemaError
 from searchlib.lucene_analysis import analyze
 from searchlib.match_modes import index_terms, match_mode, query_terms
+from searchlib.snippets import SEP, bold, dynamic_snippet
 from searchlib.schema.application import application_from_sources, application_from_text
 
 SD = """schema s {
@@ -171,3 +172,25 @@ def test_stop_words_inside_the_chain_survive_any_characters() -> None:
     mode = field_mode(app)
     assert index_terms(mode, "new york", "en") == [] and index_terms(mode, "a,b:c%", "en") == []
     assert index_terms(mode, "new", "en") == ["new"]
+
+
+def test_bolding_and_snippets_highlight_what_the_profile_chain_matches() -> None:
+    app = load(profile("p", "standard", "<name>lowercase</name>", "<name>asciiFolding</name>", "<name>stop</name>",
+                       "<name>porterStem</name>"))
+    mode = field_mode(app)
+    words = frozenset(query_terms(mode, "CAFE Running the", "en"))
+    assert words == {"cafe", "run"}  # "the" is a stop word: no term
+    text = "The Cafés of Paris, running late."
+    # the folded, stemmed query words highlight the words as written; the stop word "The" is no match
+    assert bold(text, words, mode=mode) == "The <hi>Cafés</hi> of Paris, <hi>running</hi> late."
+    long_text = "filler words here " * 30 + "the café runs " + "more filler text " * 30
+    snippet = dynamic_snippet(long_text, words, mode=mode)
+    assert "the <hi>café</hi> <hi>runs</hi>" in snippet and snippet.startswith(SEP) and snippet.endswith(SEP)
+    assert "<hi>" not in bold("filler words", words, mode=mode)
+
+
+def test_preserve_original_highlights_a_word_once() -> None:
+    app = load(profile("p", "whitespace", '<name>asciiFolding</name><conf><item key="preserveOriginal">true</item>'
+                                          "</conf>"))
+    mode = field_mode(app)
+    assert bold("un café noir", frozenset(query_terms(mode, "café", "en")), mode=mode) == "un <hi>café</hi> noir"
