@@ -44,7 +44,7 @@ ENGLISH_STOP_WORDS = frozenset(
 MAX_TOKEN_LENGTH = 255  # CharTokenizer's (whitespace)
 _local = threading.local()  # a PyStemmer object is not thread-safe
 # Java's Character.isWhitespace: Unicode space separators but the no-break ones, and the controls
-_JAVA_SPACE = re.compile("[\t\n\x0b\x0c\r\x1c-\x1f \u1680\u2000-\u2006\u2008-\u200a\u2028\u2029\u205f\u3000]+")
+_JAVA_WORD = re.compile("[^\t\n\x0b\x0c\r\x1c-\x1f \u1680\u2000-\u2006\u2008-\u200a\u2028\u2029\u205f\u3000]+")
 
 Span = tuple[str, int, int]  # a term and the offsets of the text it came from
 
@@ -87,12 +87,11 @@ def _standard(limit: int) -> Callable[[str], list[Span]]:
 
 def _whitespace(_: int) -> Callable[[str], list[Span]]:
     def tokenize(text: str) -> list[Span]:  # CharTokenizer cuts a longer run into tokens of at most 255
-        spans, position = [], 0
-        for run in _JAVA_SPACE.split(text):
-            start = text.index(run, position) if run else position
-            spans.extend((run[i:i + MAX_TOKEN_LENGTH], start + i, min(start + i + MAX_TOKEN_LENGTH, start + len(run)))
-                         for i in range(0, len(run), MAX_TOKEN_LENGTH))
-            position = start + len(run)
+        spans = []
+        for run in _JAVA_WORD.finditer(text):
+            start, end = run.span()
+            spans.extend((text[i:min(i + MAX_TOKEN_LENGTH, end)], i, min(i + MAX_TOKEN_LENGTH, end))
+                         for i in range(start, end, MAX_TOKEN_LENGTH))
         return spans
     return tokenize
 

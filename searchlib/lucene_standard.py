@@ -27,7 +27,12 @@ from typing import NamedTuple
 import regex
 
 DEFAULT_MAX_TOKEN_LENGTH = 255
-_BOUNDARY = regex.compile(r"(?w)\b")
+# the UAX#29 segments that may be tokens: those starting with a word character (letters of every
+# script, digits, marks, connectors) or an emoji; the others (spaces, punctuation) are skipped unseen
+_CANDIDATE = regex.compile(r"(?wsV1)\b[\w\p{Extended_Pictographic}\p{Emoji}\p{WB=Regional_Indicator}\u200d\p{WB=Extend}"
+                           r"\p{WB=Format}].*?\b")
+_ASCII_LETTER = regex.compile(r"[A-Za-z]")
+_ASCII_DIGIT = regex.compile(r"[0-9]")
 _SOUTHEAST_ASIAN = regex.compile(r"\p{Line_Break=Complex_Context}")
 _HAN = regex.compile(r"\p{Script=Han}")
 _HIRAGANA = regex.compile(r"\p{Script=Hiragana}")
@@ -58,39 +63,45 @@ def standard_tokens(text: str, max_token_length: int = DEFAULT_MAX_TOKEN_LENGTH)
 
 
 def _tokenize(text: str, start: int, end: int, limit: int, out: list[Token]) -> None:
-    part = text[start:end]
-    cuts = [m.start() for m in _BOUNDARY.finditer(part)]
-    if not cuts or cuts[0] != 0:
-        cuts.insert(0, 0)
-    if cuts[-1] != len(part):
-        cuts.append(len(part))
     pending: list[int] | None = None  # a run of South-East Asian segments: [start, end]
-    for left, right in zip(cuts, cuts[1:]):
-        segment = part[left:right]
-        if _SOUTHEAST_ASIAN.match(segment):
+    part = text if start == 0 and end == len(text) else text[start:end]  # a cut token's rest: no context
+    for found in _CANDIDATE.finditer(part):
+        segment, left, right = found.group(), start + found.start(), start + found.end()
+        if segment.isascii():  # the common case, typed without the Unicode properties
+            kind = "<ALPHANUM>" if segment.isalpha() else _ascii_type(segment)
+        elif _SOUTHEAST_ASIAN.match(segment):
             if pending is not None and pending[1] == left:
                 pending[1] = right
             else:
-                _flush(text, start, pending, limit, out)
+                _flush(text, pending, limit, out)
                 pending = [left, right]
             continue
-        _flush(text, start, pending, limit, out)
+        else:
+            kind = _type(segment)
+        _flush(text, pending, limit, out)
         pending = None
-        kind = _type(segment)
         if kind == "<EMOJI>":
-            offset = start + left
+            offset = left
             for piece in segment.split("\ufe0e"):  # U+FE0E ends an emoji token and is left out
                 if piece and (_EMOJI_START.match(piece) or _KEYCAP.match(piece)):
                     out.append(Token(piece, offset, offset + len(piece), kind))
                 offset += len(piece) + 1
         elif kind is not None:
-            _emit(text, start + left, start + right, kind, limit, out)
-    _flush(text, start, pending, limit, out)
+            _emit(text, left, right, kind, limit, out)
+    _flush(text, pending, limit, out)
 
 
-def _flush(text: str, base: int, pending: list[int] | None, limit: int, out: list[Token]) -> None:
+def _ascii_type(segment: str) -> str | None:
+    if segment.isdigit():
+        return "<NUM>"
+    if _ASCII_LETTER.search(segment):
+        return "<ALPHANUM>"
+    return "<NUM>" if _ASCII_DIGIT.search(segment) else None
+
+
+def _flush(text: str, pending: list[int] | None, limit: int, out: list[Token]) -> None:
     if pending is not None:
-        _emit(text, base + pending[0], base + pending[1], "<SOUTHEAST_ASIAN>", limit, out)
+        _emit(text, pending[0], pending[1], "<SOUTHEAST_ASIAN>", limit, out)
 
 
 def _emit(text: str, start: int, end: int, kind: str, limit: int, out: list[Token]) -> None:
