@@ -9,8 +9,11 @@ whole text is one token). Token filters: `lowercase` (Java's per-code-point Char
 `asciifolding` (searchlib.lucene_folding; `asciifolding:preserve` keeps the original after a folded
 token), `stop:<i|->:<words>` (StopFilter: `i` compares lowercased, the words percent-encoded and
 comma-separated, `@english` for Lucene's default EnglishAnalyzer.ENGLISH_STOP_WORDS_SET),
-`stem:<algorithm>` (porterStem is Snowball's `porter`, snowballPorter its `language`). Lucene looks
-factory names up without case, and so does services.xml's reader (schema.linguistics_profiles).
+`stem:<algorithm>` (porterStem is Snowball's `porter`, snowballPorter its `language`,
+englishMinimalStem Harman's S-stemmer as Lucene's EnglishMinimalStemmer), `possessive`
+(englishPossessive: a final 's, ’s or ＇s removed), `uppercase`, `reverse` (reverseString), `trim`
+and `length:<min>:<max>` (tokens of min to max UTF-16 units kept). Lucene looks factory names up
+without case, and so does services.xml's reader (schema.linguistics_profiles).
 
 Positions: Vespa's LuceneTokenizer (lucene-linguistics, textToTokens) hands Vespa the tokens in order
 and drops Lucene's position increments, so the words after a removed stop word, and an original kept
@@ -33,7 +36,9 @@ from searchlib.lucene_standard import DEFAULT_MAX_TOKEN_LENGTH, standard_tokens
 TOKENIZERS = ("standard", "whitespace", "keyword")
 # Lucene SPI name (lowercased) -> step; snowballPorter's step takes the language as "stem:<algorithm>"
 FILTERS = {"lowercase": "lowercase", "porterstem": "stem:porter", "snowballporter": "stem:english",
-           "asciifolding": "asciifolding", "stop": "stop"}
+           "asciifolding": "asciifolding", "stop": "stop", "englishminimalstem": "stem:englishminimal",
+           "englishpossessive": "possessive", "uppercase": "uppercase", "reversestring": "reverse", "trim": "trim",
+           "length": "length"}
 SNOWBALL_LANGUAGES = ("Arabic", "Armenian", "Basque", "Catalan", "Danish", "Dutch", "English", "Finnish",
                       "French", "German", "Hungarian", "Irish", "Italian", "Lithuanian", "Norwegian", "Porter",
                       "Portuguese", "Romanian", "Russian", "Spanish", "Swedish", "Turkish")
@@ -105,6 +110,9 @@ def _lowercase(_: str) -> Callable[[list[Span]], list[Span]]:
 
 
 def _stem(algorithm: str) -> Callable[[list[Span]], list[Span]]:
+    if algorithm == "englishminimal":
+        return lambda spans: [(_s_stem(term), start, end) for term, start, end in spans]
+
     def apply(spans: list[Span]) -> list[Span]:
         stems = _stemmer(algorithm).stemWords([term for term, _, _ in spans])
         return [(word, start, end) for word, (_, start, end) in zip(stems, spans)]
@@ -135,8 +143,53 @@ def _stop(argument: str) -> Callable[[list[Span]], list[Span]]:
     return lambda spans: [span for span in spans if span[0] not in words]
 
 
+def _s_stem(word: str) -> str:
+    """Harman's S-stemmer (EnglishMinimalStemmer): plurals only, "ies" to "y"."""
+    if len(word) < 3 or word[-1] != "s" or word[-2] in "us":
+        return word
+    if word[-2] == "e":
+        if len(word) > 3 and word[-3] == "i" and word[-4] not in "ae":
+            return word[:-3] + "y"
+        if word[-3] in "iaoe":
+            return word
+    return word[:-1]
+
+
+def _possessive(_: str) -> Callable[[list[Span]], list[Span]]:
+    return lambda spans: [(term[:-2] if len(term) >= 2 and term[-2] in "'\u2019\uff07" and term[-1] in "sS" else term,
+                           start, end) for term, start, end in spans]
+
+
+def _uppercase(_: str) -> Callable[[list[Span]], list[Span]]:
+    # Character.toUpperCase maps one code point to one: Python's 'ß'.upper() is "SS"
+    def upper(term: str) -> str:
+        return term.upper() if term.isascii() else "".join(u if len(u := c.upper()) == 1 else c for c in term)
+    return lambda spans: [(upper(term), start, end) for term, start, end in spans]
+
+
+def _reverse(_: str) -> Callable[[list[Span]], list[Span]]:
+    return lambda spans: [(term[::-1], start, end) for term, start, end in spans]  # by code point, as Lucene
+
+
+def _trim(_: str) -> Callable[[list[Span]], list[Span]]:
+    def trim(term: str) -> str:
+        low, high = 0, len(term)
+        while low < high and _JAVA_WORD.match(term[low]) is None:
+            low += 1
+        while high > low and _JAVA_WORD.match(term[high - 1]) is None:
+            high -= 1
+        return term[low:high]
+    return lambda spans: [(trim(term), start, end) for term, start, end in spans]
+
+
+def _length(argument: str) -> Callable[[list[Span]], list[Span]]:
+    low, high = map(int, argument.split(":"))
+    return lambda spans: [span for span in spans if low <= len(span[0].encode("utf-16-le")) // 2 <= high]
+
+
 _TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword}
-_FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop}
+_FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop,
+            "possessive": _possessive, "uppercase": _uppercase, "reverse": _reverse, "trim": _trim, "length": _length}
 
 
 def java_lower(token: str) -> str:

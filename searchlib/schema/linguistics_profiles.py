@@ -84,7 +84,8 @@ class _Refuse:
 
     def __call__(self, message: str, element: ET.Element) -> SchemaError:
         return SchemaError(f"not supported: {message} (this engine runs the standard, whitespace and keyword "
-                           f"tokenizers with the lowercase, asciiFolding, stop, porterStem and snowballPorter "
+                           f"tokenizers with the lowercase, uppercase, asciiFolding, stop, trim, length, "
+                           f"reverseString, englishPossessive, englishMinimalStem, porterStem and snowballPorter "
                            f"filters)", self.located(element))
 
     def bad(self, message: str, element: ET.Element) -> SchemaError:
@@ -154,6 +155,11 @@ def _filter(entry: ET.Element, refuse, files: _Files) -> str:
         return "asciifolding:preserve" if _boolean(conf, "preserveOriginal", entry, refuse) else step
     if step == "stop" and set(conf) <= {"words", "format", "ignoreCase"}:
         return _stop(conf, entry, refuse, files)
+    if step == "length":  # LengthFilterFactory: both bounds required
+        low, high = conf.get("min", ""), conf.get("max", "")
+        if set(conf) != {"min", "max"} or not low.isdigit() or not high.isdigit() or int(low) > int(high):
+            raise refuse.bad("the length filter needs min and max, whole numbers with min <= max", entry)
+        return f"length:{int(low)}:{int(high)}"
     if conf:
         raise refuse(f"token filter '{name}' with conf {', '.join(sorted(conf))}", entry)
     return step

@@ -194,3 +194,37 @@ def test_preserve_original_highlights_a_word_once() -> None:
                                           "</conf>"))
     mode = field_mode(app)
     assert bold("un café noir", frozenset(query_terms(mode, "café", "en")), mode=mode) == "un <hi>café</hi> noir"
+
+
+def test_vespas_lucene_tokenizer_test_configurations() -> None:
+    # vespa-engine/vespa lucene-linguistics LuceneTokenizerTest: the default (standard) tokenizer with
+    # testAnalyzerConfiguration, testEnglishStemmerAnalyzerConfiguration, testStemmerWithStopWords
+    assert analyze(("standard", "stem:englishminimal", "uppercase"), "Dogs and cats") == ["DOG", "AND", "CAT"]
+    assert analyze(("standard", "stem:englishminimal"), "Dogs and Cats") == ["Dog", "and", "Cat"]
+    app = load_package('<item key="profile=p"><tokenFilters><item><name>englishMinimalStem</name></item>'
+                       '<item><name>stop</name><conf><item key="words">stopwords.txt</item></conf></item>'
+                       '</tokenFilters></item>', {"lucene/stopwords.txt": "and\n"})
+    assert index_terms(field_mode(app), "Dogs and Cats", "en") == ["Dog", "Cat"]
+
+
+def test_english_minimal_stem_possessive_and_the_small_filters() -> None:
+    # Lucene's TestEnglishMinimalStemFilter
+    words = "queries phrases corpus stress kings panels aerodynamics congress serious"
+    assert analyze(("whitespace", "stem:englishminimal"), words) == [
+        "query", "phrase", "corpus", "stress", "king", "panel", "aerodynamic", "congress", "serious"]
+    assert analyze(("whitespace", "stem:englishminimal"), "kings", stem=False) == ["kings"]
+    # EnglishPossessiveFilter: a final 's, ’s or ＇s (either case of s)
+    assert analyze(("whitespace", "possessive"), "O'Reilly's Jim’S its＇s dogs' s's") == [
+        "O'Reilly", "Jim", "its", "dogs'", "s"]
+    assert analyze(("whitespace", "uppercase"), "straße") == ["STRAßE"]  # Java maps ß to itself
+    assert analyze(("whitespace", "reverse"), "abc 𝄞x") == ["cba", "x𝄞"]
+    assert analyze(("keyword", "trim"), "\t padded \u3000") == ["padded"]
+    assert analyze(("whitespace", "length:2:3"), "a ab abc abcd 𝄞") == ["ab", "abc", "𝄞"]  # 𝄞: two UTF-16 units
+
+
+def test_length_filter_conf_is_checked() -> None:
+    with pytest.raises(SchemaError, match="the length filter needs min and max"):
+        load(profile("p", "whitespace", '<name>length</name><conf><item key="min">3</item></conf>'))
+    app = load(profile("p", "whitespace", '<name>length</name><conf><item key="min">2</item>'
+                                          '<item key="max">4</item></conf>'))
+    assert field_mode(app).index_analysis == ("whitespace", "length:2:4")
