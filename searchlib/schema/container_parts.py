@@ -10,7 +10,7 @@ from typing import Callable, Iterator, Sequence
 
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.indexing.check import EMBEDDER_TYPES
-from searchlib.schema.linguistics_profiles import LUCENE_LINGUISTICS
+from searchlib.schema.linguistics_profiles import is_lucene_linguistics
 
 _JAVA = "they run Java in Vespa's container"
 _SEARCH_PARTS = {"chain": "search chain", "searcher": "searcher", "provider": "search provider",
@@ -26,7 +26,7 @@ def unsupported_parts(container: ET.Element,
     for element in container:
         if element.tag == "component":
             kind = element.get("type") or element.get("class") or element.get("id", "")  # the id names a class
-            if element.get("class") == LUCENE_LINGUISTICS:  # read: schema.linguistics_profiles
+            if is_lucene_linguistics(element):  # read: schema.linguistics_profiles
                 continue
             if element.get("class") or element.get("bundle") or kind not in EMBEDDER_TYPES:
                 yield (f"not supported: component '{element.get('id', '')}' ({kind}): "

@@ -43,7 +43,8 @@ class AnalysisProfile:
 
 
 def is_lucene_linguistics(element: ET.Element) -> bool:
-    return element.tag == "component" and element.get("class") == LUCENE_LINGUISTICS
+    """A `<component>` of that class: by `class`, or by its id when it has none (Vespa's rule)."""
+    return element.tag == "component" and (element.get("class") or element.get("id")) == LUCENE_LINGUISTICS
 
 
 def parse_profiles(component: ET.Element, located: Callable[[ET.Element], SourceLocation],

@@ -228,3 +228,12 @@ def test_length_filter_conf_is_checked() -> None:
     app = load(profile("p", "whitespace", '<name>length</name><conf><item key="min">2</item>'
                                           '<item key="max">4</item></conf>'))
     assert field_mode(app).index_analysis == ("whitespace", "length:2:4")
+
+
+def test_the_component_may_be_named_by_its_id() -> None:
+    # lucene-linguistics' README: <component id="com.yahoo.language.lucene.LuceneLinguistics" bundle=...>
+    xml = services(profile("p", "standard", "<name>lowercase</name>")).replace(
+        'id="linguistics" class="com.yahoo.language.lucene.LuceneLinguistics"',
+        'id="com.yahoo.language.lucene.LuceneLinguistics" bundle="lucene-linguistics"')
+    app = application_from_text(SD % "p", services_xml=xml, name="s.sd")
+    assert field_mode(app).index_analysis == ("standard", "lowercase")
