@@ -1,7 +1,7 @@
 """Lucene's ASCIIFoldingFilter (the `asciiFolding` token filter): characters of the Latin,
 punctuation, enclosed, ligature and fullwidth blocks Lucene lists become their ASCII equivalent
-(é→e, ß→ss, æ→ae, ﬁ→fi, Ⓐ→A, ⒜→(a), Ａ→A); every other character, and a character of those blocks
-without an ASCII equivalent (§, ¦, ¤), is kept. Characters are folded one at a time, as Lucene does:
+(é→e, ß→ss, æ→ae, ﬁ→fi, Ⓐ→A, ⒜→(a), Ａ→A); every other character, and a character of those
+blocks without an ASCII equivalent (§, ¦, ¤), is kept. Characters are folded one at a time, as Lucene does:
 a combining mark written apart (e + U+0301) is not in its blocks and stays.
 
 The equivalents come from Unicode rather than a copied table: the compatibility decomposition
@@ -28,8 +28,9 @@ _PUNCTUATION = {**dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u2035\u2039\u203
                 **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u207b\u208b", "-")}
 # a shape word before the letter names a variant of the same letter ("TURNED AE", "BARRED B")
 _SHAPE = r"(?:(?:TURNED|BARRED|DOTLESS|SCRIPT|OPEN|REVERSED|CLOSED) )?"
-_LETTER_NAME = re.compile(r"LATIN (?:SUBSCRIPT )?(CAPITAL|SMALL) (?:LETTER|LIGATURE) " + _SHAPE + r"(.+?)(?: WITH .*| PRECEDED BY .*)?")
-_SMALL_CAPITAL = re.compile(r"LATIN LETTER SMALL CAPITAL " + _SHAPE + r"(.+?)(?: WITH .*| PRECEDED BY .*)?")
+_MARKS = r"(?: WITH .*| PRECEDED BY .*)?"  # what is added to the base letter
+_LETTER_NAME = re.compile(r"LATIN (?:SUBSCRIPT )?(CAPITAL|SMALL) (?:LETTER|LIGATURE) " + _SHAPE + r"(.+?)" + _MARKS)
+_SMALL_CAPITAL = re.compile(r"LATIN LETTER SMALL CAPITAL " + _SHAPE + r"(.+?)" + _MARKS)
 
 
 def fold(token: str) -> str:

@@ -31,6 +31,7 @@ ANALYSIS_CONFIG = "language.lucene.lucene-analysis"
 # the config's full name (the definition's package is com.yahoo.language.lucene), as packages write it
 _CONFIG_NAMES = (ANALYSIS_CONFIG, "com.yahoo.language.lucene.lucene-analysis")
 _PROFILE_KEY = re.compile(r"profile=(\w+)")
+_JAVA_TRIM = "".join(map(chr, range(33)))  # String.trim: code points up to U+0020
 _MAX_TOKEN_LENGTH_LIMIT = 1024 * 1024  # StandardTokenizer.MAX_TOKEN_LENGTH_LIMIT
 ReadFile = Callable[[str, SourceLocation], str]  # a package file's text, or a located SchemaError
 
@@ -181,16 +182,16 @@ def _stop(conf: dict[str, str], entry: ET.Element, refuse, files: _Files) -> str
         if "format" in conf:
             raise refuse.bad("the stop filter's format needs words", entry)
         return stop_step(None, ignore_case)
-    format_ = conf.get("format", "wordset")
+    format_ = conf.get("format", "wordset").lower()  # Lucene compares it without case
     if format_ not in ("wordset", "snowball"):
         raise refuse(f"stop words format '{format_}'", entry)
     words: set[str] = set()
     for name in (n.strip() for n in conf["words"].split(",") if n.strip()):
-        for line in files.read(name, entry).lstrip("\ufeff").splitlines():
-            if format_ == "snowball":
-                words.update(line.split("|", 1)[0].split())
-            elif not line.lstrip().startswith("#") and line.strip():
-                words.add(line.strip())
+        for line in files.read(name, entry).removeprefix("\ufeff").splitlines():
+            if format_ == "snowball":  # Java's \\s: ASCII white space only
+                words.update(w for w in re.split(r"[ \t\n\x0b\f\r]+", line.split("|", 1)[0]) if w)
+            elif not line.startswith("#") and line.strip(_JAVA_TRIM):  # WordlistLoader.getLines: comment, then trim
+                words.add(line.strip(_JAVA_TRIM))
     return stop_step(frozenset(words), ignore_case)
 
 

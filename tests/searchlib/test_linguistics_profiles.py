@@ -168,9 +168,11 @@ def test_a_missing_words_file_is_a_located_error() -> None:
 
 def test_stop_words_inside_the_chain_survive_any_characters() -> None:
     app = load_package(profile("p", "keyword", '<name>stop</name><conf><item key="words">w.txt</item></conf>'),
-                       {"lucene/w.txt": "new york\na,b:c%\n"})
+                       {"lucene/w.txt": "new york\na,b:c%\n  #tag\u00a0\n"})
     mode = field_mode(app)
     assert index_terms(mode, "new york", "en") == [] and index_terms(mode, "a,b:c%", "en") == []
+    # only a line starting with '#' is a comment; Java's trim keeps the no-break space
+    assert index_terms(mode, "#tag\u00a0", "en") == [] and index_terms(mode, "#tag", "en") == ["#tag"]
     assert index_terms(mode, "new", "en") == ["new"]
 
 
