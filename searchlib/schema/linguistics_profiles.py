@@ -58,8 +58,7 @@ def parse_profiles(component: ET.Element, located: Callable[[ET.Element], Source
         if config.tag != "config" or config.get("name") not in _CONFIG_NAMES:
             raise refuse(f"<{config.tag}{' ' + config.get('name', '') if config.tag == 'config' else ''}> in "
                          "the lucene-linguistics component", config)
-        found = config.find("configDir")
-        files = _Files(found, read_file, located)
+        files = _Files(config.find("configDir"), read_file, located)
         for part in config:
             if part.tag == "configDir":
                 continue
@@ -68,8 +67,10 @@ def parse_profiles(component: ET.Element, located: Callable[[ET.Element], Source
             for item in part:
                 match = _PROFILE_KEY.fullmatch(item.get("key", ""))
                 if item.tag != "item" or match is None:
-                    # a language's analyzer replaces the default linguistics of every field
-                    raise refuse(f"lucene-analysis '{item.get('key', item.tag)}': only profile=<name> analyzers", item)
+                    # a language-keyed analyzer (`en`, `profile=p;language=en`) applies by the text's
+                    # language, and Vespa falls back to Lucene's language analyzers for the others
+                    raise refuse(f"lucene-analysis '{item.get('key', item.tag)}': only profile=<name> analyzers "
+                                 "(language-keyed ones fall back to Lucene's language analyzers)", item)
                 name = match.group(1)
                 if name in profiles:
                     raise SchemaError(f"duplicate linguistics profile '{name}'", located(item))
