@@ -12,8 +12,9 @@ comma-separated, `@english` for Lucene's default EnglishAnalyzer.ENGLISH_STOP_WO
 `stem:<algorithm>` (porterStem is Snowball's `porter`, snowballPorter its `language`,
 englishMinimalStem Harman's S-stemmer as Lucene's EnglishMinimalStemmer), `possessive`
 (englishPossessive: a final 's, ’s or ＇s removed), `uppercase`, `reverse` (reverseString), `trim`
-and `length:<min>:<max>` (tokens of min to max UTF-16 units kept). Lucene looks factory names up
-without case, and so does services.xml's reader (schema.linguistics_profiles).
+`length:<min>:<max>` (tokens of min to max UTF-16 units kept), `edgengram:<min>:<max>:<0|1>` and
+`ngram:<min>:<max>:<0|1>` (the n-grams of each token in Lucene's order, 1: preserveOriginal). Lucene
+looks factory names up without case, and so does services.xml's reader (schema.linguistics_profiles).
 
 Positions: Vespa's LuceneTokenizer (lucene-linguistics, textToTokens) hands Vespa the tokens in order
 and drops Lucene's position increments, so the words after a removed stop word, and an original kept
@@ -38,7 +39,7 @@ TOKENIZERS = ("standard", "whitespace", "keyword")
 FILTERS = {"lowercase": "lowercase", "porterstem": "stem:porter", "snowballporter": "stem:english",
            "asciifolding": "asciifolding", "stop": "stop", "englishminimalstem": "stem:englishminimal",
            "englishpossessive": "possessive", "uppercase": "uppercase", "reversestring": "reverse", "trim": "trim",
-           "length": "length"}
+           "length": "length", "edgengram": "edgengram", "ngram": "ngram"}
 SNOWBALL_LANGUAGES = ("Arabic", "Armenian", "Basque", "Catalan", "Danish", "Dutch", "English", "Finnish",
                       "French", "German", "Hungarian", "Irish", "Italian", "Lithuanian", "Norwegian", "Porter",
                       "Portuguese", "Romanian", "Russian", "Spanish", "Swedish", "Turkish")
@@ -187,9 +188,35 @@ def _length(argument: str) -> Callable[[list[Span]], list[Span]]:
     return lambda spans: [span for span in spans if low <= len(span[0].encode("utf-16-le")) // 2 <= high]
 
 
+def _edgengram(argument: str) -> Callable[[list[Span]], list[Span]]:
+    """EdgeNGramTokenFilter: the prefixes of min..max code points; with preserveOriginal a token
+    shorter than min alone, one longer than max after its prefixes."""
+    low, high, preserve = (int(part) for part in argument.split(":"))
+
+    def grams(term: str) -> list[str]:
+        if preserve and len(term) < low:
+            return [term]
+        return [term[:size] for size in range(low, min(high, len(term)) + 1)] + \
+            ([term] if preserve and len(term) > high else [])
+    return lambda spans: [(gram, start, end) for term, start, end in spans for gram in grams(term)]
+
+
+def _ngram(argument: str) -> Callable[[list[Span]], list[Span]]:
+    """NGramTokenFilter: from each start, the grams of min..max code points; preserveOriginal as edgeNGram."""
+    low, high, preserve = (int(part) for part in argument.split(":"))
+
+    def grams(term: str) -> list[str]:
+        if preserve and len(term) < low:
+            return [term]
+        return [term[at:at + size] for at in range(len(term)) for size in range(low, high + 1)
+                if at + size <= len(term)] + ([term] if preserve and len(term) > high else [])
+    return lambda spans: [(gram, start, end) for term, start, end in spans for gram in grams(term)]
+
+
 _TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword}
 _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop,
-            "possessive": _possessive, "uppercase": _uppercase, "reverse": _reverse, "trim": _trim, "length": _length}
+            "possessive": _possessive, "uppercase": _uppercase, "reverse": _reverse, "trim": _trim, "length": _length,
+            "edgengram": _edgengram, "ngram": _ngram}
 
 
 def java_lower(token: str) -> str:

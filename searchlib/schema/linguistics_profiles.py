@@ -88,8 +88,8 @@ class _Refuse:
     def __call__(self, message: str, element: ET.Element) -> SchemaError:
         return SchemaError(f"not supported: {message} (this engine runs the standard, whitespace and keyword "
                            f"tokenizers with the lowercase, uppercase, asciiFolding, stop, trim, length, "
-                           f"reverseString, englishPossessive, englishMinimalStem, porterStem and snowballPorter "
-                           f"filters)", self.located(element))
+                           f"reverseString, edgeNGram, nGram, englishPossessive, englishMinimalStem, porterStem and "
+                           f"snowballPorter filters)", self.located(element))
 
     def bad(self, message: str, element: ET.Element) -> SchemaError:
         return SchemaError(message, self.located(element))
@@ -158,6 +158,14 @@ def _filter(entry: ET.Element, refuse, files: _Files) -> str:
         return "asciifolding:preserve" if _boolean(conf, "preserveOriginal", entry, refuse) else step
     if step == "stop" and set(conf) <= {"words", "format", "ignoreCase"}:
         return _stop(conf, entry, refuse, files)
+    if step in ("edgengram", "ngram"):  # (Edge)NGramFilterFactory: minGramSize and maxGramSize required
+        low, high = conf.get("minGramSize", ""), conf.get("maxGramSize", "")
+        if not set(conf) <= {"minGramSize", "maxGramSize", "preserveOriginal"} or not low.isdigit() or \
+                not high.isdigit() or not 0 < int(low) <= int(high):
+            raise refuse.bad(f"the {name} filter needs minGramSize and maxGramSize, whole numbers with "
+                             "0 < minGramSize <= maxGramSize", entry)
+        preserve = _boolean(conf, "preserveOriginal", entry, refuse)
+        return f"{step}:{int(low)}:{int(high)}:{int(preserve)}"
     if step == "length":  # LengthFilterFactory: both bounds required
         low, high = conf.get("min", ""), conf.get("max", "")
         if set(conf) != {"min", "max"} or not low.isdigit() or not high.isdigit() or int(low) > int(high):

@@ -239,3 +239,21 @@ def test_the_component_may_be_named_by_its_id() -> None:
         'id="com.yahoo.language.lucene.LuceneLinguistics" bundle="lucene-linguistics"')
     app = application_from_text(SD % "p", services_xml=xml, name="s.sd")
     assert field_mode(app).index_analysis == ("standard", "lowercase")
+
+
+def test_edge_ngram_and_ngram_filters_in_lucenes_order() -> None:
+    # EdgeNGramTokenFilter: prefixes; preserveOriginal keeps a too short token alone, a too long one after
+    assert analyze(("whitespace", "edgengram:2:3:0"), "a abcd ab") == ["ab", "abc", "ab"]
+    assert analyze(("whitespace", "edgengram:2:3:1"), "a abcd ab") == ["a", "ab", "abc", "abcd", "ab"]
+    # NGramTokenFilter: every start, then every size
+    assert analyze(("whitespace", "ngram:1:2:0"), "abc") == ["a", "ab", "b", "bc", "c"]
+    assert analyze(("whitespace", "ngram:2:2:1"), "abc x") == ["ab", "bc", "abc", "x"]
+    app = load(profile("p", "standard", "<name>lowercase</name>", '<name>edgeNGram</name><conf>'
+                       '<item key="minGramSize">1</item><item key="maxGramSize">3</item></conf>'))
+    mode = field_mode(app)
+    assert mode.index_analysis == ("standard", "lowercase", "edgengram:1:3:0")
+    assert index_terms(mode, "Vespa", "en") == ["v", "ve", "ves"]
+    # all grams keep their token's offsets: the word highlights once
+    assert bold("Vespa search", frozenset(["ve", "v"]), mode=mode) == "<hi>Vespa</hi> search"
+    with pytest.raises(SchemaError, match="the nGram filter needs minGramSize and maxGramSize"):
+        load(profile("p", "standard", '<name>nGram</name><conf><item key="minGramSize">2</item></conf>'))
