@@ -113,7 +113,11 @@ class _Files:
         return self.read_file(f"{self.dir}/{name}" if self.dir else name, where)
 
 
-def _conf(element: ET.Element) -> dict[str, str]:
+def _conf(element: ET.Element, refuse: "_Refuse") -> dict[str, str]:
+    for child in element:  # lucene-analysis.def has only these (Vespa refuses other config fields)
+        if child.tag not in ("name", "conf"):
+            raise refuse.bad(f"unknown config field <{child.tag}> in <{element.tag}> (expected <name> and <conf>)",
+                             child)
     conf = element.find("conf")
     return {c.get("key", c.tag): (c.text or "").strip() for c in (conf if conf is not None else ())}
 
@@ -133,7 +137,7 @@ def _chain(item: ET.Element, refuse, files: _Files) -> tuple[str, ...]:
 
 
 def _tokenizer(part: ET.Element, refuse) -> str:
-    name, conf = _name(part), _conf(part)
+    name, conf = _name(part), _conf(part, refuse)
     if name.lower() not in TOKENIZERS or (conf and (name.lower() != "standard" or set(conf) != {"maxTokenLength"})):
         raise refuse(f"tokenizer '{name}'{' with conf ' + ', '.join(sorted(conf)) if conf else ''}", part)
     if not conf:
@@ -145,7 +149,7 @@ def _tokenizer(part: ET.Element, refuse) -> str:
 
 
 def _filter(entry: ET.Element, refuse, files: _Files) -> str:
-    name, conf = _name(entry), _conf(entry)
+    name, conf = _name(entry), _conf(entry, refuse)
     step = FILTERS.get(name.lower())
     if step is None:
         raise refuse(f"token filter '{name}'", entry)

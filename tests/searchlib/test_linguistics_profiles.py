@@ -90,6 +90,8 @@ def test_index_and_search_profiles_differ() -> None:
      '</tokenizer></item>', "p", "not supported: tokenizer 'whitespace' with conf rule", 6),
     ('<item key="profile=p"><charFilters><item><name>htmlStrip</name></item></charFilters></item>', "p",
      "not supported: <charFilters> in profile 'profile=p'", 6),
+    ('<item key="profile=p"><tokenizer><name>standard</name><config><item key="maxTokenLength">9</item></config>'
+     '</tokenizer></item>', "p", "unknown config field <config> in <tokenizer>", 6),
     (profile("p", "whitespace", "<name>snowballPorter</name><conf><item key=\"language\">Klingon</item></conf>"), "p",
      "not supported: snowballPorter language 'Klingon'", 6),
     ('<item key="en"><tokenizer><name>whitespace</name></tokenizer></item>', "p",
