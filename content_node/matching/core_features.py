@@ -319,7 +319,20 @@ def matches(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> n
     spec = calc.schema.fields.get(feature.args[0]) if feature.args else None
     if spec is not None and spec.is_attribute and not spec.is_index:
         return _attribute_matches(calc, spec, candidates).astype(np.float64)
+    if spec is not None and not spec.is_index and any(name.startswith(spec.name + ".") for name in calc.schema.fields):
+        return _same_element_matches(calc, spec.name, candidates).astype(np.float64)
     return (match_count(calc, feature, candidates) > 0).astype(np.float64)
+
+
+def _same_element_matches(calc: Calculator, field: str, candidates: np.ndarray) -> np.ndarray:
+    """matches(persons) of a struct, array-of-struct or map field (Vespa's virtual field, searched
+    through its struct-fields): whether a sameElement on it matched, the one rank term with match
+    data in that field (q.terms_of; vespa-engine/vespa#25541)."""
+    hit = np.zeros(len(candidates), dtype=bool)
+    for item in calc.ranked_items:
+        if isinstance(item, q.SameElement) and item.field == field:
+            hit |= calc.in_scope(item, candidates)
+    return hit
 
 
 def _attribute_matches(calc: Calculator, spec, candidates: np.ndarray) -> np.ndarray:
@@ -361,8 +374,10 @@ def field_length(calc: Calculator, feature: FeatureName, candidates: np.ndarray)
 
 
 def query_term_count(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float:
-    """Vespa's count: a phrase counts its words; a word, number, fuzzy or regex item counts 1."""
-    return float(sum(len(i.terms) if isinstance(i, q.Phrase) else 1 for i in calc.ranked_items))
+    """Vespa's count, its query environment's number of term data (querytermcountfeature.cpp:
+    getNumTerms()): one per ranked item - a word, number, phrase (however many words), equiv,
+    fuzzy, regex or sameElement item."""
+    return float(len(calc.ranked_items))
 
 
 def now(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float:

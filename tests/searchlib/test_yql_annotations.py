@@ -5,7 +5,7 @@ import pytest
 
 from searchlib.errors import QueryError
 from searchlib.query.tree import (
-    And, Equiv, Fuzzy, In, Or, Phrase, Range, Regex, Term, TrueItem, WeightedTokens, equiv_alternatives, equiv_key,
+    And, Equiv, Fuzzy, In, Or, Phrase, Range, Regex, SameElement, Term, TrueItem, WeightedTokens, equiv_alternatives, equiv_key,
     item_words, terms_of, vespa_string,
 )
 from searchlib.query.yql import parse_yql
@@ -198,16 +198,25 @@ def test_implicit_transforms_off_keeps_the_word_as_written() -> None:
 
 
 def test_fuzzy_regex_and_same_element_items_are_query_terms_in_query_order() -> None:
-    """Vespa's FuzzyItem and RegExpItem are terms (queryTermCount, term(n)); a sameElement's
-    positive descendants are terms on the struct field's sub-fields, its negated ones are not."""
+    """Vespa's FuzzyItem and RegExpItem are terms (queryTermCount, term(n)); a sameElement is a
+    term itself (ProtonSameElement), before its positive descendants, terms on the struct field's
+    sub-fields; its negated ones are not."""
     node = where('a contains "x" and name contains fuzzy("alpa") and name matches "^b" and '
                  'persons contains sameElement(name contains "ann", age > 30, !(age > 60))')
-    assert terms_of(node) == [Term("a", "x"), Fuzzy("name", "alpa"), Regex("name", "^b"),
+    same = node.children[3]
+    assert isinstance(same, SameElement)
+    assert terms_of(node) == [Term("a", "x"), Fuzzy("name", "alpa"), Regex("name", "^b"), same,
                               Term("persons.name", "ann"), Term("persons.age", ">30")]
-    assert [item_words(t) for t in terms_of(node)] == [["x"], [], [], ["ann"], [">30"]]
+    assert [item_words(t) for t in terms_of(node)] == [["x"], [], [], [], ["ann"], [">30"]]
+    scopes: dict = {}
+    found = terms_of(node, scopes)
+    assert [scopes.get(id(t)) is same for t in found] == [False, False, False, True, True, True]
     # their weights are rank-term weights, kept over the wire
     weighted = where('name contains ({weight: 200}fuzzy("alpa")) and {weight: 30}name matches "^b"')
     assert terms_of(weighted) == [Fuzzy("name", "alpa", weight=200), Regex("name", "^b", weight=30)]
     assert decode_query(encode_query(weighted)) == weighted
-    # an array of primitives: the children search the field itself
+    # an array of primitives: the ranked children search the field itself, whose match data hides
+    # the sameElement's (sameelementmodifier.cpp); with only unranked or negated ones it is a term
     assert terms_of(where('tags contains sameElement("red")')) == [Term("tags", "red")]
+    unranked = where('tags contains sameElement({ranked: false}"red", !"blue")')
+    assert terms_of(unranked) == [unranked, Term("tags", "red", ranked=False)]  # the calculator drops the unranked
