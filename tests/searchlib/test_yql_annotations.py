@@ -5,7 +5,7 @@ import pytest
 
 from searchlib.errors import QueryError
 from searchlib.query.tree import (
-    And, Equiv, Fuzzy, In, Or, Phrase, Range, Regex, SameElement, Term, TrueItem, WeightedTokens, equiv_alternatives, equiv_key,
+    And, Equiv, Fuzzy, In, Or, Phrase, Range, Regex, SameElement, Term, TrueItem, FalseItem, Not, WeightedTokens, equiv_alternatives, equiv_key,
     item_words, terms_of, vespa_string,
 )
 from searchlib.query.yql import parse_yql
@@ -220,3 +220,36 @@ def test_fuzzy_regex_and_same_element_items_are_query_terms_in_query_order() -> 
     assert terms_of(where('tags contains sameElement("red")')) == [Term("tags", "red")]
     unranked = where('tags contains sameElement({ranked: false}"red", !"blue")')
     assert terms_of(unranked) == [unranked, Term("tags", "red", ranked=False)]  # the calculator drops the unranked
+
+
+def _user_input(condition: str, q: str | None) -> object:
+    parameters = {} if q is None else {"q": q}
+    return parse_yql(f"select * from s where {condition}", parameters=parameters).where
+
+
+@pytest.mark.parametrize("q", ["", None, "!!!"])
+def test_user_input_without_words_is_refused_unless_allow_empty(q: str | None) -> None:
+    """Vespa's YqlParser: input that parses to nothing is refused ("Parsing '' only resulted in
+    NullItem"); with {allowEmpty: true} it is a NullItem, dropped from its parent."""
+    with pytest.raises(QueryError, match="only resulted in NullItem") as error:
+        _user_input('a contains "x" and userInput(@q)', q)
+    assert error.value.location.column == 42  # at userInput
+    assert _user_input('a contains "x" and {allowEmpty: true}userInput(@q)', q) == Term("a", "x")
+    assert isinstance(_user_input("{allowEmpty: true}userInput(@q)", q), FalseItem)  # an empty where
+    with pytest.raises(QueryError, match="Annotation 'allowEmpty' must be true or false"):
+        _user_input('{allowEmpty: 3}userInput(@q)', q)
+
+
+def test_user_input_ranked_and_filter_reach_every_item_it_makes() -> None:
+    """{ranked: false} / {filter: true} on userInput (or a group around it) go on each word and
+    number it makes, negated ones too (Vespa's AnnotationPropagator); the rest keep theirs."""
+    unranked = _user_input('a contains "x" and {ranked: false, defaultIndex: "b"}userInput(@q)', "y -z")
+    assert terms_of(unranked) == [Term("a", "x"), Term("b", "y", ranked=False)]
+    assert unranked.children[1].children[1] == Not(Term("b", "z", ranked=False))
+    assert decode_query(encode_query(unranked)) == unranked
+    grouped = _user_input('{ranked: false}({defaultIndex: "b"}userInput(@q))', "y")
+    assert terms_of(grouped) == [Term("b", "y", ranked=False)]
+    inner_wins = _user_input('{ranked: false}({ranked: true, defaultIndex: "b"}userInput(@q))', "y")
+    assert terms_of(inner_wins) == [Term("b", "y")]
+    filtered = _user_input('{filter: true, defaultIndex: "b", grammar: "all"}userInput(@q)', "y w")
+    assert vespa_string(filtered) == "AND |b:y |b:w"
