@@ -251,7 +251,9 @@ def native_rank(calc: Calculator, feature: FeatureName, candidates: np.ndarray) 
     """A documented simplification of nativeRank: the significance- and field-weight-weighted share
     of query terms found in the fields, each damped by its frequency (tf/(tf+1)), in [0, 1]. A
     field's weight is its `weight:` (100 by default), or the profile's `weight f: N`. On an attribute
-    field without an index (nativeAttributeMatch) a term counts 1 where the value matches it."""
+    field without an index (nativeAttributeMatch) a term counts 1 where the value matches it. A term
+    inside sameElement(...) counts only where the whole sameElement matched (Vespa unpacks its
+    descendants' match data only there; `in_scope`), not where its word is in another element."""
     fields = feature.args or tuple(name for name, f in calc.schema.fields.items() if f.is_index)
     total = np.zeros(len(candidates), dtype=np.float64)
     weight_sum = 0.0
@@ -259,10 +261,11 @@ def native_rank(calc: Calculator, feature: FeatureName, candidates: np.ndarray) 
         share = field_weight(calc, field) / 100.0
         spec = calc.schema.fields.get(field)
         on_attribute = spec is not None and spec.is_attribute and not spec.is_index
-        for term, df in _native_rank_terms(calc, field):
+        for term, df, item in _native_rank_terms(calc, field):
             if on_attribute:  # nativeAttributeMatch: a matching value counts in full (no frequency)
                 matching = attribute_term_matches(spec, calc.index.attribute(field), term)
-                df, matched = len(matching), np.isin(candidates, matching).astype(np.float64)
+                # (sameElement's descendants search attributes only: the text path needs no scope)
+                df, matched = len(matching), np.isin(candidates, matching) * calc.in_scope(item, candidates)
             else:
                 tf = calc.term_frequencies(field, term, candidates)
                 matched = tf / (tf + 1.0)
@@ -272,14 +275,14 @@ def native_rank(calc: Calculator, feature: FeatureName, candidates: np.ndarray) 
     return total / weight_sum if weight_sum else total
 
 
-def _native_rank_terms(calc: Calculator, field: str) -> list[tuple[str, int]]:
-    """(word, its item's document frequency) per query word searching `field`, in query order: a
-    phrase's words share the phrase's, the same value bm25 gives the item."""
+def _native_rank_terms(calc: Calculator, field: str) -> list[tuple[str, int, q.Term | q.Phrase]]:
+    """(word, its item's document frequency, the item) per query word searching `field`, in query
+    order: a phrase's words share the phrase's, the same value bm25 gives the item."""
     found = []
     for item in calc.ranked_items:
         if isinstance(item, (q.Term, q.Phrase)) and field in calc.schema.index_fields(item.field):
             df = item_document_frequency(calc, item.field, bm25_term(calc, item).term)
-            found.extend((word, df) for word in q.item_words(item))
+            found.extend((word, df, item) for word in q.item_words(item))
     return found
 
 
