@@ -35,6 +35,8 @@ class Phrase:
     segment: bool = dataclass_field(default=False, compare=False)  # how it prints, not what it is
     # [start, end) spans of terms that were a phrase segment nested in phrase(...): printed only
     segments: tuple[tuple[int, int], ...] = dataclass_field(default=(), compare=False)
+    ranked: bool = True  # {ranked: false}: matched, but no rank term (as a Term)
+    filter: bool = False  # {filter: true}: no rank term either (as a Term)
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,7 +405,7 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         for start, end in reversed(node.segments):
             terms[start:end] = ["'" + " ".join(terms[start:end]) + "'"]
         quote = "'" if node.segment else '"'
-        return f'{node.field}:{quote}{" ".join(terms)}{quote}{weight}'
+        return f'{"|" if node.filter else ""}{node.field}:{quote}{" ".join(terms)}{quote}{weight}'
     if isinstance(node, Near):
         name = "ONEAR" if node.ordered else "NEAR"
         shape = f"{node.distance}"

@@ -174,14 +174,14 @@ def with_label(node: QueryNode, label: str) -> QueryNode:
 def with_rank_flags(node: QueryNode, ranked: bool | None, filter_: bool | None) -> QueryNode:
     """A userInput's `{ranked: false}` / `{filter: true}` (its own or an enclosing group's) on every
     item it made, as Vespa's YqlParser.AnnotationPropagator sets them on each item it visits: here
-    on the words and numeric items, the tree's items with these flags (None: not given)."""
+    on the words, phrases and numeric items, the tree's items with these flags (None: not given)."""
     if ranked is None and filter_ is None:
         return node
     if isinstance(node, (And, Or, WeakAnd, Rank)):
         return replace(node, children=tuple(with_rank_flags(child, ranked, filter_) for child in node.children))
     if isinstance(node, Not):
         return replace(node, child=with_rank_flags(node.child, ranked, filter_))
-    if isinstance(node, (Term, Range)):
+    if isinstance(node, (Term, Phrase, Range)):
         return replace(node, ranked=node.ranked if ranked is None else ranked,
                        filter=node.filter if filter_ is None else filter_)
     return node
@@ -209,7 +209,9 @@ def _as_filter(node: QueryNode) -> QueryNode:
         return Term(node.field, node.term, node.weight, node.label, ranked=False, filter=True, affix=node.affix)
     if isinstance(node, And):  # the words of "a.b"
         return And(tuple(_as_filter(child) for child in node.children))
-    return node  # a phrase has no filter flag in the tree; it still only restricts matching
+    if isinstance(node, Phrase):
+        return replace(node, ranked=False, filter=True)
+    return node
 
 
 def _parse_items(

@@ -348,6 +348,13 @@ def test_user_input_ranked_false_and_filter_unrank_every_word_it_makes(http) -> 
         found = hits(http, annotated, q="beta delta")
         assert {k: (h["matchCount(title)"], h["queryTermCount"]) for k, h in found.items()} == {
             "1": (1.0, 1.0), "2": (0.0, 1.0), "3": (0.0, 1.0), "4": (0.0, 1.0)}, annotated
+    # a phrase it makes too: q = '"alpha beta"' matches docs 1 and 4; ranked, it is one more term
+    # (matchCount counts its words: doc 1 gamma alpha beta → 3, doc 4 alpha beta → 2), unranked none
+    phrase = {k: (h["matchCount(title)"], h["queryTermCount"]) for k, h in hits(http, where % "", q='"alpha beta"').items()}
+    assert phrase == {"1": (3.0, 2.0), "4": (2.0, 2.0)}
+    unranked = hits(http, where % "ranked: false, ", q='"alpha beta"')
+    assert {k: (h["matchCount(title)"], h["queryTermCount"]) for k, h in unranked.items()} == {
+        "1": (1.0, 1.0), "4": (0.0, 1.0)}
 
 
 def test_empty_user_input_is_refused_unless_allow_empty(http) -> None:

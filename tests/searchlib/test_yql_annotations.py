@@ -251,5 +251,15 @@ def test_user_input_ranked_and_filter_reach_every_item_it_makes() -> None:
     assert terms_of(grouped) == [Term("b", "y", ranked=False)]
     inner_wins = _user_input('{ranked: false}({ranked: true, defaultIndex: "b"}userInput(@q))', "y")
     assert terms_of(inner_wins) == [Term("b", "y")]
-    filtered = _user_input('{filter: true, defaultIndex: "b", grammar: "all"}userInput(@q)', "y w")
-    assert vespa_string(filtered) == "AND |b:y |b:w"
+    filtered = _user_input('{filter: true, defaultIndex: "b", grammar: "all"}userInput(@q)', 'y w "u v"')
+    assert vespa_string(filtered) == 'AND |b:y |b:w |b:"u v"'
+    assert terms_of(filtered)[2] == Phrase("b", ("u", "v"), ranked=True, filter=True)
+    phrase = _user_input('{ranked: false, defaultIndex: "b"}userInput(@q)', '"u v"')
+    assert terms_of(phrase) == [Phrase("b", ("u", "v"), ranked=False)]
+    assert decode_query(encode_query(filtered)) == filtered and decode_query(encode_query(phrase)) == phrase
+
+
+def test_a_phrase_takes_ranked_and_filter_as_a_word_does() -> None:
+    assert where('{ranked: false}(a contains phrase("x", "y"))') == Phrase("a", ("x", "y"), ranked=False)
+    assert vespa_string(where('a contains ({filter: true}phrase("x", "y"))')) == '|a:"x y"'
+    assert where('a contains "x.y"') == Phrase("a", ("x", "y"))  # ranked, no filter by default
