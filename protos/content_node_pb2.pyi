@@ -164,18 +164,22 @@ class TermItem(_message.Message):
     def __init__(self, field: _Optional[str] = ..., term: _Optional[str] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., unranked: _Optional[bool] = ..., filter: _Optional[bool] = ..., affix: _Optional[str] = ...) -> None: ...
 
 class PhraseItem(_message.Message):
-    __slots__ = ("field", "terms", "weight", "label", "segment")
+    __slots__ = ("field", "terms", "weight", "label", "segment", "unranked", "filter")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     TERMS_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
     SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    UNRANKED_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
     field: str
     terms: _containers.RepeatedScalarFieldContainer[str]
     weight: int
     label: str
     segment: bool
-    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., segment: _Optional[bool] = ...) -> None: ...
+    unranked: bool
+    filter: bool
+    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., segment: _Optional[bool] = ..., unranked: _Optional[bool] = ..., filter: _Optional[bool] = ...) -> None: ...
 
 class NearItem(_message.Message):
     __slots__ = ("field", "terms", "negative", "distance", "exclusion_distance", "ordered", "weight", "label")

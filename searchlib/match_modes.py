@@ -171,7 +171,8 @@ def query_match_modes(schemas) -> dict[str, MatchMode]:
         for name, fieldset in schema.fieldsets.items():
             literal = tuple(index for f in fieldset.fields for index in match_mode(schema.fields[f]).literal_indexes)
             mode = replace(match_mode(schema.fields[fieldset.fields[0]]), literal_indexes=literal,
-                           phrase_segmenting=fieldset_phrase_segmenting(schema.fields, fieldset.fields))
+                           phrase_segmenting=fieldset_phrase_segmenting(schema.fields, fieldset.fields,
+                                                                        fieldset.phrase_segmenting))
             if fieldset.match in ("exact", "word", "gram"):
                 mode = replace(mode, kind=fieldset.match)
             if fieldset.exact_terminator:
@@ -181,14 +182,16 @@ def query_match_modes(schemas) -> dict[str, MatchMode]:
     return modes
 
 
-def fieldset_phrase_segmenting(fields, members: tuple[str, ...]) -> bool:
+def fieldset_phrase_segmenting(fields, members: tuple[str, ...], own: bool | None = None) -> bool:
     """Vespa's IndexInfo.addFieldSetCommands: a fieldset gets the `phrase-segmenting` command of a
     member field that sets it explicitly (`query-command: phrase-segmenting [true|false]`), whichever
-    member that is; else none (false). When members set it differently Vespa takes the last in its
-    internal field order (the compiler warns); here the last one listed."""
+    member that is; else its own (`query-command: phrase-segmenting` on the fieldset: Vespa writes it
+    first, so a member's, written after it, wins in the container's Index); else none (false). When
+    members set it differently Vespa takes the last in its internal field order (the compiler
+    warns); here the last one listed."""
     explicit = [fields[name].settings[PHRASE_SEGMENTING] for name in members
                 if PHRASE_SEGMENTING in fields[name].settings]
-    return bool(explicit) and explicit[-1] == "true"
+    return explicit[-1] == "true" if explicit else bool(own)
 
 
 # -- terms --------------------------------------------------------------------------------------

@@ -75,7 +75,9 @@ def attribute_match(calc: Calculator, feature: FeatureName, candidates: np.ndarr
     column = calc.index.attribute(field)
     values = column[candidates]
     n = len(candidates)
-    total_term_weight = float(sum(t.weight for t in all_terms))
+    # over every query term, as attributematchfeature.cpp sums QueryTermHelper's terms (a phrase,
+    # fuzzy, regex or sameElement item too)
+    total_term_weight = float(sum(getattr(item, "weight", 100) for item in calc.ranked_items))
     significances = {id(t): 0.0 for t in all_terms}
     if output in ("significance", "importance"):  # a scan of the column per term: only when asked
         whole_column = column[np.asarray(calc.index.alive, dtype=bool)[: len(column)]]

@@ -251,7 +251,9 @@ def native_rank(calc: Calculator, feature: FeatureName, candidates: np.ndarray) 
     """A documented simplification of nativeRank: the significance- and field-weight-weighted share
     of query terms found in the fields, each damped by its frequency (tf/(tf+1)), in [0, 1]. A
     field's weight is its `weight:` (100 by default), or the profile's `weight f: N`. On an attribute
-    field without an index (nativeAttributeMatch) a term counts 1 where the value matches it."""
+    field without an index (nativeAttributeMatch) a term counts 1 where the value matches it. A term
+    inside sameElement(...) counts only where the whole sameElement matched (Vespa unpacks its
+    descendants' match data only there; `in_scope`), not where its word is in another element."""
     fields = feature.args or tuple(name for name, f in calc.schema.fields.items() if f.is_index)
     total = np.zeros(len(candidates), dtype=np.float64)
     weight_sum = 0.0
@@ -259,10 +261,11 @@ def native_rank(calc: Calculator, feature: FeatureName, candidates: np.ndarray) 
         share = field_weight(calc, field) / 100.0
         spec = calc.schema.fields.get(field)
         on_attribute = spec is not None and spec.is_attribute and not spec.is_index
-        for term, df in _native_rank_terms(calc, field):
+        for term, df, item in _native_rank_terms(calc, field):
             if on_attribute:  # nativeAttributeMatch: a matching value counts in full (no frequency)
                 matching = attribute_term_matches(spec, calc.index.attribute(field), term)
-                df, matched = len(matching), np.isin(candidates, matching).astype(np.float64)
+                # (sameElement's descendants search attributes only: the text path needs no scope)
+                df, matched = len(matching), np.isin(candidates, matching) * calc.in_scope(item, candidates)
             else:
                 tf = calc.term_frequencies(field, term, candidates)
                 matched = tf / (tf + 1.0)
@@ -272,14 +275,14 @@ def native_rank(calc: Calculator, feature: FeatureName, candidates: np.ndarray) 
     return total / weight_sum if weight_sum else total
 
 
-def _native_rank_terms(calc: Calculator, field: str) -> list[tuple[str, int]]:
-    """(word, its item's document frequency) per query word searching `field`, in query order: a
-    phrase's words share the phrase's, the same value bm25 gives the item."""
+def _native_rank_terms(calc: Calculator, field: str) -> list[tuple[str, int, q.Term | q.Phrase]]:
+    """(word, its item's document frequency, the item) per query word searching `field`, in query
+    order: a phrase's words share the phrase's, the same value bm25 gives the item."""
     found = []
     for item in calc.ranked_items:
         if isinstance(item, (q.Term, q.Phrase)) and field in calc.schema.index_fields(item.field):
             df = item_document_frequency(calc, item.field, bm25_term(calc, item).term)
-            found.extend((word, df) for word in q.item_words(item))
+            found.extend((word, df, item) for word in q.item_words(item))
     return found
 
 
@@ -319,7 +322,20 @@ def matches(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> n
     spec = calc.schema.fields.get(feature.args[0]) if feature.args else None
     if spec is not None and spec.is_attribute and not spec.is_index:
         return _attribute_matches(calc, spec, candidates).astype(np.float64)
+    if spec is not None and not spec.is_index and any(name.startswith(spec.name + ".") for name in calc.schema.fields):
+        return _same_element_matches(calc, spec.name, candidates).astype(np.float64)
     return (match_count(calc, feature, candidates) > 0).astype(np.float64)
+
+
+def _same_element_matches(calc: Calculator, field: str, candidates: np.ndarray) -> np.ndarray:
+    """matches(persons) of a struct, array-of-struct or map field (Vespa's virtual field, searched
+    through its struct-fields): whether a sameElement on it matched, the one rank term with match
+    data in that field (q.terms_of; vespa-engine/vespa#25541)."""
+    hit = np.zeros(len(candidates), dtype=bool)
+    for item in calc.ranked_items:
+        if isinstance(item, q.SameElement) and item.field == field:
+            hit |= calc.in_scope(item, candidates)
+    return hit
 
 
 def _attribute_matches(calc: Calculator, spec, candidates: np.ndarray) -> np.ndarray:
@@ -361,8 +377,10 @@ def field_length(calc: Calculator, feature: FeatureName, candidates: np.ndarray)
 
 
 def query_term_count(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float:
-    """Vespa's count: a phrase counts its words; a word, number, fuzzy or regex item counts 1."""
-    return float(sum(len(i.terms) if isinstance(i, q.Phrase) else 1 for i in calc.ranked_items))
+    """Vespa's count, its query environment's number of term data (querytermcountfeature.cpp:
+    getNumTerms()): one per ranked item - a word, number, phrase (however many words), equiv,
+    fuzzy, regex or sameElement item."""
+    return float(len(calc.ranked_items))
 
 
 def now(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float:

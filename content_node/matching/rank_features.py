@@ -41,7 +41,7 @@ class FeatureCalculator:
         self._computed: dict[str, tuple[np.ndarray, object]] = {}
         self._scopes: dict[int, q.SameElement] = {}  # a sameElement's terms → it
         self._ranked_items = [item for item in q.terms_of(query, self._scopes)
-                              if not isinstance(item, q.Term) or (item.ranked and not item.filter)]
+                              if not isinstance(item, (q.Term, q.Phrase)) or (item.ranked and not item.filter)]
         self._query_features = query_features
         self._now = now
         self._rank_properties = rank_properties or {}

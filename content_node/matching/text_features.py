@@ -47,7 +47,8 @@ DEFAULT_CONNECTEDNESS = 0.1
 
 @dataclass(frozen=True, slots=True)
 class QueryTerm:
-    """One word of the query in query order; a phrase contributes one per word. `item` is its
+    """One word of the query in query order; a phrase contributes one per word, a sameElement
+    one without a word. `item` is its
     item's term as bm25 sees it (the word, the phrase key or equiv key): its document frequency."""
 
     index_name: str
@@ -67,6 +68,8 @@ def query_terms(query_items: list) -> list[QueryTerm]:
         elif isinstance(item, (q.Fuzzy, q.Regex)):
             text = item.term if isinstance(item, q.Fuzzy) else item.pattern
             terms.append(QueryTerm(item.field, text, float(item.weight), text))
+        elif isinstance(item, q.SameElement):  # a term on the struct field, no word (q.terms_of)
+            terms.append(QueryTerm(item.field, "", 100.0, ""))
     return terms
 
 

@@ -35,6 +35,8 @@ class Phrase:
     segment: bool = dataclass_field(default=False, compare=False)  # how it prints, not what it is
     # [start, end) spans of terms that were a phrase segment nested in phrase(...): printed only
     segments: tuple[tuple[int, int], ...] = dataclass_field(default=(), compare=False)
+    ranked: bool = True  # {ranked: false}: matched, but no rank term (as a Term)
+    filter: bool = False  # {filter: true}: no rank term either (as a Term)
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,13 +315,18 @@ class ParsedYql:
     grouping: str = ""  # the text after `|`, parsed by the grouping module
 
 
-def terms_of(node: QueryNode, scopes: dict[int, SameElement] | None = None) -> list[Term | Phrase | Fuzzy | Regex]:
+RankTerm = Union[Term, Phrase, Fuzzy, Regex, SameElement]
+
+
+def terms_of(node: QueryNode, scopes: dict[int, SameElement] | None = None) -> list[RankTerm]:
     """Every query term in the tree, in query order (used for bm25 and term features). fuzzy and
-    regex items are terms (Vespa's FuzzyItem, RegExpItem) but search no index (item_words). The
-    positive items inside sameElement(...) are terms on the struct field's sub-fields
-    (`persons.name`), as Vespa exposes a sameElement's descendants to ranking; `scopes` gets the
-    id of each such term → its sameElement."""
-    found: list[Term | Phrase | Fuzzy | Regex] = []
+    regex items are terms (Vespa's FuzzyItem, RegExpItem) but search no index (item_words). A
+    sameElement(...) is a term itself on the struct field (`persons`: searchcore's querynodes.h
+    makes ProtonSameElement term data, vespa-engine/vespa#25541 exposes it to `matches(persons)`),
+    placed before its descendants, unless it ranks over an array of primitives (self_ranked);
+    its positive descendants are terms on the struct field's sub-fields (`persons.name`), as Vespa
+    exposes them too; `scopes` gets the id of each such term, and of the sameElement, → it."""
+    found: list[RankTerm] = []
 
     def visit(item: QueryNode, scope: SameElement | None = None) -> None:
         if scope is not None and isinstance(item, FIELD_ITEMS):
@@ -342,6 +349,10 @@ def terms_of(node: QueryNode, scopes: dict[int, SameElement] | None = None) -> l
             for child in item.children:
                 visit(child, scope)
         elif isinstance(item, SameElement):
+            if self_ranked(item):
+                found.append(item)
+                if scopes is not None:  # it matches where it matches
+                    scopes[id(item)] = item
             for child in item.children:
                 visit(child, item)
         elif isinstance(item, Not):
@@ -351,8 +362,22 @@ def terms_of(node: QueryNode, scopes: dict[int, SameElement] | None = None) -> l
     return found
 
 
-def item_words(item: Term | Phrase | Fuzzy | Regex) -> list[str]:
-    """The words a ranked item looks up in an index (none for fuzzy and regex items)."""
+def self_ranked(node: SameElement) -> bool:
+    """Whether the sameElement is a rank term itself: not when a ranked positive descendant searches
+    the field itself (an array of primitives, `tags contains sameElement("red")`), whose match data
+    would be the same field's (searchcore's sameelementmodifier.cpp: expose_match_data_for_same_element;
+    a negated descendant is hidden there and does not count)."""
+    def on_the_field(item: QueryNode) -> bool:
+        if isinstance(item, (Term, Range)):
+            return not item.field and item.ranked
+        if isinstance(item, (And, Or, Rank, WeakAnd)):
+            return any(on_the_field(child) for child in item.children)
+        return False
+    return not any(on_the_field(child) for child in node.children)
+
+
+def item_words(item: RankTerm) -> list[str]:
+    """The words a ranked item looks up in an index (none for fuzzy, regex and sameElement items)."""
     return [item.term] if isinstance(item, Term) else list(item.terms) if isinstance(item, Phrase) else []
 
 
@@ -380,7 +405,7 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         for start, end in reversed(node.segments):
             terms[start:end] = ["'" + " ".join(terms[start:end]) + "'"]
         quote = "'" if node.segment else '"'
-        return f'{node.field}:{quote}{" ".join(terms)}{quote}{weight}'
+        return f'{"|" if node.filter else ""}{node.field}:{quote}{" ".join(terms)}{quote}{weight}'
     if isinstance(node, Near):
         name = "ONEAR" if node.ordered else "NEAR"
         shape = f"{node.distance}"

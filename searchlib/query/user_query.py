@@ -31,7 +31,7 @@ from searchlib.linguistics import tokenize, tokenize_unstemmed, words
 from searchlib.match_modes import MatchMode, query_terms
 from searchlib.query.literal_boost import LiteralBoost
 from searchlib.query.plain_text import without_query_syntax
-from searchlib.query.tree import And, FalseItem, Not, Or, Phrase, QueryNode, Rank, Term, WeakAnd
+from searchlib.query.tree import And, FalseItem, Not, Or, Phrase, QueryNode, Range, Rank, Term, WeakAnd
 
 QUERY_TYPES = ("all", "any", "weakAnd", "phrase", "web", "tokenize", "linguistics")
 # userInput's annotations (name, default, allowed): its grammar, and Vespa's grammar.syntax (`none`:
@@ -171,6 +171,22 @@ def with_label(node: QueryNode, label: str) -> QueryNode:
     return replace(node, label=label) if hasattr(node, "label") and not node.label else node
 
 
+def with_rank_flags(node: QueryNode, ranked: bool | None, filter_: bool | None) -> QueryNode:
+    """A userInput's `{ranked: false}` / `{filter: true}` (its own or an enclosing group's) on every
+    item it made, as Vespa's YqlParser.AnnotationPropagator sets them on each item it visits: here
+    on the words, phrases and numeric items, the tree's items with these flags (None: not given)."""
+    if ranked is None and filter_ is None:
+        return node
+    if isinstance(node, (And, Or, WeakAnd, Rank)):
+        return replace(node, children=tuple(with_rank_flags(child, ranked, filter_) for child in node.children))
+    if isinstance(node, Not):
+        return replace(node, child=with_rank_flags(node.child, ranked, filter_))
+    if isinstance(node, (Term, Phrase, Range)):
+        return replace(node, ranked=node.ranked if ranked is None else ranked,
+                       filter=node.filter if filter_ is None else filter_)
+    return node
+
+
 def apply_filter(tree: QueryNode | None, filter_text: str, default_index: str = "default",
                  language: str = "", match_modes: Mapping[str, MatchMode] | None = None) -> QueryNode | None:
     """Add model.filter terms: `+x` and `x` must match, `-x` must not; filter terms are unranked."""
@@ -193,7 +209,9 @@ def _as_filter(node: QueryNode) -> QueryNode:
         return Term(node.field, node.term, node.weight, node.label, ranked=False, filter=True, affix=node.affix)
     if isinstance(node, And):  # the words of "a.b"
         return And(tuple(_as_filter(child) for child in node.children))
-    return node  # a phrase has no filter flag in the tree; it still only restricts matching
+    if isinstance(node, Phrase):
+        return replace(node, ranked=False, filter=True)
+    return node
 
 
 def _parse_items(

@@ -15,10 +15,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import replace
 
 from searchlib.errors import QueryError
-from searchlib.languages import detect_language, language_code
+from searchlib.languages import detect_language
 from searchlib.match_modes import MatchMode
 from searchlib.query import parameters as params
 from searchlib.query.literal_boost import LiteralBoost
@@ -26,16 +25,14 @@ from searchlib.query.sort_specs import sort_function
 from searchlib.query.tree import (
     And, FalseItem, Not, Or, ParsedYql, QueryNode, Range, Rank, SortKey, TrueItem, WeakAnd,
 )
-from searchlib.query.user_query import (
-    DEFAULT_TARGET_HITS, INPUT_GRAMMAR, UserQuerySettings, apply_filter, input_grammar, parse_user_query_or_empty,
-    with_label,
-)
+from searchlib.query.user_query import DEFAULT_TARGET_HITS, UserQuerySettings
 from searchlib.query.yql_tokens import Token
 from searchlib.query.yql_geo import YqlGeoParser
 from searchlib.query.yql_operators import YqlOperatorParser
 from searchlib.query.yql_phrases import YqlPhraseParser
 from searchlib.query.yql_predicate import YqlPredicateParser
 from searchlib.query.yql_uri import YqlUriParser
+from searchlib.query.yql_user_input import YqlUserInputParser
 from searchlib.query.yql_vectors import YqlVectorParser
 from searchlib.query.yql_values import MAX_DEPTH as _MAX_DEPTH
 
@@ -71,7 +68,8 @@ def parse_yql(
 
 
 class _YqlParser(
-    YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser, YqlPredicateParser, YqlVectorParser
+    YqlOperatorParser, YqlPhraseParser, YqlGeoParser, YqlUriParser, YqlPredicateParser, YqlVectorParser,
+    YqlUserInputParser,
 ):
     def __init__(
         self, source: str, parameters: Mapping[str, object], settings: UserQuerySettings,
@@ -472,54 +470,6 @@ class _YqlParser(
             children.append(self._or_expression(depth + 1))
         self.expect_punct(")")
         return children
-
-    def _user_query(self, annotations: dict[str, object], at: Token) -> QueryNode | None:
-        settings = self._settings
-        target_hits = self._annotation(params.annotation_int, annotations, "targetHits", settings.target_hits, at,
-                                       minimum=1)
-        tree = parse_user_query_or_empty(
-            settings.query, type=settings.type, default_index=settings.default_index,
-            target_hits=target_hits, known_indexes=settings.known_indexes, language=self._language,
-            stem=self._stem, match_modes=self._modes, literal=self._literal,
-        )
-        return apply_filter(tree, settings.filter, settings.default_index, self._language, self._modes)
-
-    def _user_input(self, annotations: dict[str, object], at: Token) -> QueryNode | None:
-        self.expect_punct("(")
-        token = self.advance()
-        if token.kind == "string":
-            text = token.text
-        elif token.kind == "param":
-            text = params.first_parameter(self._parameters, token.text[1:]) or ""
-        else:
-            self.expected("a string or @parameter", token)
-        self.expect_punct(")")
-        text, grammar = input_grammar(text, *(
-            self._annotation(params.annotation_str, annotations, name, default, at, allowed=allowed)
-            for name, default, allowed in INPUT_GRAMMAR))
-        target_hits, total_target_hits = self._weak_and_hits(annotations, at)
-        tree = parse_user_query_or_empty(
-            text,
-            type=grammar,
-            default_index=self._annotation(params.annotation_str, annotations, "defaultIndex", "default", at),
-            target_hits=target_hits,
-            known_indexes=self._settings.known_indexes,
-            stem=self._annotation(params.annotation_bool, annotations, "stem", self._stem, at),
-            language=self._input_language(annotations, at), match_modes=self._modes, literal=self._literal,
-        )
-        if isinstance(tree, WeakAnd):  # Vespa's buildTextInput: on a root weakAnd
-            tree = replace(tree, total_target_hits=total_target_hits)
-        return tree and with_label(tree, self._annotation(params.annotation_str, annotations, "label", "", at))
-
-    def _input_language(self, annotations: dict[str, object], at: Token) -> str:
-        """userInput's `{language:"de"}`, else the request's; "": this text's own, detected."""
-        tag = self._annotation(params.annotation_str, annotations, "language", "", at)
-        if not tag:
-            return self._settings.language
-        try:
-            return language_code(tag)
-        except ValueError as error:
-            self.fail(f"Annotation 'language': {error}", at.start)
 
     def _range(self, annotations: dict[str, object], at: Token) -> QueryNode:
         self.expect_punct("(")

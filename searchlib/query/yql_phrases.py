@@ -82,11 +82,11 @@ class YqlPhraseParser(YqlValueCursor):
             return None
         weight = self._annotation(params.annotation_int, annotations, "weight", 100, at)
         label = self._annotation(params.annotation_str, annotations, "label", "", at)
+        ranked = self._annotation(params.annotation_bool, annotations, "ranked", True, at)
+        is_filter = self._annotation(params.annotation_bool, annotations, "filter", False, at)
         if len(tokens) == 1:
-            ranked = self._annotation(params.annotation_bool, annotations, "ranked", True, at)
-            is_filter = self._annotation(params.annotation_bool, annotations, "filter", False, at)
             return Term(field, tokens[0], weight, label, ranked, is_filter, affix)
-        return Phrase(field, tuple(tokens), weight, label, segment, segments)
+        return Phrase(field, tuple(tokens), weight, label, segment, segments, ranked, is_filter)
 
     def _words(self, field: str, text: str, annotations: dict[str, object], at: Token) -> list[str]:
         """The words of one string as the field indexed them: normalized whole values for

@@ -312,7 +312,7 @@ def _fieldsets(decl: SchemaDecl, fields: Mapping[str, Field]) -> dict[str, Field
         if len({fields[n].settings[PHRASE_SEGMENTING] for n in names if PHRASE_SEGMENTING in fields[n].settings}) > 1:
             log.warning("%s: the fields of fieldset '%s' set phrase-segmenting differently; Vespa takes one "
                         "by its internal field order, this engine the last one listed", fs.location, fs.name)
-        fieldsets[fs.name] = FieldSet(fs.name, names, fs.location, fs.match, fs.exact_terminator)
+        fieldsets[fs.name] = FieldSet(fs.name, names, fs.location, fs.match, fs.exact_terminator, fs.phrase_segmenting)
     return fieldsets
 
 

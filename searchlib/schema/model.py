@@ -155,6 +155,7 @@ class FieldSet:
     location: SourceLocation = NOWHERE
     match: str = ""  # `match: exact` on the fieldset; "" when not set
     exact_terminator: str = ""  # its own `exact-terminator`; "" when not set (the first field's applies)
+    phrase_segmenting: bool | None = None  # its own `query-command: phrase-segmenting`; None when not set
 
 
 # Summary sources that are not document fields: every summary renders `sddocname`, and the default

@@ -10,7 +10,7 @@ from pathlib import Path
 from searchlib.errors import SchemaError
 from searchlib.match_modes import STEMMING_MODES
 from searchlib.schema.blocks import Setting, read_settings_block
-from searchlib.schema.query_commands import check_query_command
+from searchlib.schema.query_commands import PHRASE_SEGMENTING, check_query_command, phrase_segmenting
 from searchlib.schema.field_parser import (
     MATCH_MODES,
     SUMMARY_ITEMS,
@@ -268,6 +268,8 @@ class _SchemaParser:
                 if command[:1] == ["exact"]:  # Vespa's own form of `match { exact exact-terminator: X }`
                     decl.match = "exact"
                     decl.exact_terminator = command[1] if len(command) > 1 else decl.exact_terminator
+                elif command[:1] and command[0].lower() == PHRASE_SEGMENTING:
+                    decl.phrase_segmenting = phrase_segmenting(" ".join(command), owner, sc.location(key_pos))
                 else:
                     check_query_command(value, owner, sc.location(key_pos), on_fieldset=True)
             else:

@@ -4,10 +4,11 @@ container's IndexFacts carries for the field. Vespa's own searchers act on a few
 ...); any other name is only read by an application's custom Java searchers, so without one it does
 nothing, in Vespa as here. A built-in command this engine does not carry out is refused.
 
-`phrase-segmenting [true|false]` on a field is carried out: in user queries (userQuery(),
-userInput()), a word the tokenizer splits ("a.b") becomes a phrase of its parts when true and an
-AND of them when false (Vespa's default); a fieldset takes it from a member field that sets it
-(match_modes.fieldset_phrase_segmenting). On a fieldset, `exact [terminator]` is Vespa's form of `match { exact  exact-terminator: ... }` (read by
+`phrase-segmenting [true|false]` on a field or a fieldset is carried out: in user queries
+(userQuery(), userInput()), a word the tokenizer splits ("a.b") becomes a phrase of its parts when
+true and an AND of them when false (Vespa's default); a fieldset takes it from a member field that
+sets it, else from its own (match_modes.fieldset_phrase_segmenting; the schema parser reads a
+fieldset's). On a fieldset, `exact [terminator]` is Vespa's form of `match { exact  exact-terminator: ... }` (read by
 the schema parser), and `dynteaser` has no effect."""
 from __future__ import annotations
 

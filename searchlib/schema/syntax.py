@@ -33,6 +33,7 @@ class FieldSetDecl:
     location: SourceLocation
     match: str = ""
     exact_terminator: str = ""  # `exact-terminator` in its match, or `query-command: "exact X"`
+    phrase_segmenting: bool | None = None  # its own `query-command: phrase-segmenting [true|false]`
 
 
 @dataclass(slots=True)

@@ -13,7 +13,8 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
                                           affix=node.affix))
     elif isinstance(node, q.Phrase):
         message.phrase.CopyFrom(pb.PhraseItem(field=node.field, terms=list(node.terms),
-                                              weight=node.weight, label=node.label, segment=node.segment))
+                                              weight=node.weight, label=node.label, segment=node.segment,
+                                              unranked=not node.ranked, filter=node.filter))
     elif isinstance(node, q.Near):
         message.near.CopyFrom(pb.NearItem(
             field=node.field, terms=list(node.terms), negative=list(node.negative), distance=node.distance,
@@ -105,7 +106,8 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
         return q.Term(t.field, t.term, t.weight or 100, t.label, not t.unranked, t.filter, t.affix)
     if kind == "phrase":
         p = message.phrase
-        return q.Phrase(p.field, tuple(p.terms), p.weight or 100, p.label, p.segment)
+        return q.Phrase(p.field, tuple(p.terms), p.weight or 100, p.label, p.segment, ranked=not p.unranked,
+                        filter=p.filter)
     if kind == "near":
         n = message.near
         return q.Near(n.field, tuple(n.terms), tuple(n.negative), n.distance, n.exclusion_distance,

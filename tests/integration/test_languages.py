@@ -188,3 +188,7 @@ def test_a_split_word_is_an_and_unless_the_index_is_phrase_segmenting(http) -> N
     assert found(http, query="headline:e.mail", type="all") == ["seg-apart", "seg-split"]
     # seg has `phrase-segmenting`: the phrase "e mail" only
     assert found(http, query="seg:e.mail", type="all") == ["seg-split"]
+    # so has the fieldset segheads, on itself, over headline (which has not)
+    assert found(http, query="segheads:e.mail", type="all") == ["seg-split"]
+    assert found(http, 'select * from page where {defaultIndex: "segheads", grammar: "all"}userInput(@q)',
+                 q="e.mail") == ["seg-split"]

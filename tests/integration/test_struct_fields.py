@@ -75,32 +75,45 @@ def ranked(http: httpx.Client, where: str) -> dict[str, dict]:
             for hit in response.json()["root"].get("children", [])}
 
 
-def test_same_element_children_are_ranked_terms_within_the_matching_element(http) -> None:
-    """As Vespa exposes a sameElement's descendants: query terms on the struct-field attributes, in
-    query order: t0 persons.name:ann (weight 300), t1 persons.age:>30, t2 scores.key:art,
-    t3 scores.value:>2. Their match data counts only where their sameElement matches: doc 2 holds
-    an Ann and an age 40 (in different elements), doc 1 the key art (with value 1): not matched there.
-    nativeAttributeMatch: pairs (term, attribute) of field weight 100, so the divisor is
-    100 * (300 + 100 + 100 + 100) = 60000; doc 1: 100 * (300 + 100) / 255 / 60000 = 2 / 765,
-    doc 2: 100 * (100 + 100) / 255 / 60000 = 1 / 765."""
+def test_same_element_and_its_children_are_ranked_terms_within_the_matching_element(http) -> None:
+    """As in Vespa, a sameElement is a query term itself on the struct field (ProtonSameElement term
+    data: `matches(persons)`), and its positive descendants are query terms on the struct-field
+    attributes, in query order: t0 sameElement(persons), t1 persons.name:ann (weight 300),
+    t2 persons.age:>30, t3 sameElement(scores), t4 scores.key:art, t5 scores.value:>2, so
+    queryTermCount is 6. Their match data counts only where their sameElement matches: doc 1 holds
+    Ann 31 (persons matches) and the key art with value 1 (scores does not); doc 2 holds an Ann and
+    an age 40 in different elements (persons does not) and art 5 (scores does).
+    nativeAttributeMatch: pairs (term, attribute) of field weight 100 - a sameElement searches no
+    attribute - so the divisor is 100 * (300 + 100 + 100 + 100) = 60000; doc 1:
+    100 * (300 + 100) / 255 / 60000 = 2 / 765, doc 2: 100 * (100 + 100) / 255 / 60000 = 1 / 765."""
     found = ranked(http, 'persons contains sameElement(name contains ({weight: 300}"Ann"), age > 30) '
                          'or scores contains sameElement(key contains "art", value > 2)')
     assert set(found) == {"1", "2"}
     one, two = found["1"], found["2"]
-    assert (one["queryTermCount"], one["term(0).weight"], one["term(1).weight"], one["term(2).weight"]) == (
-        4.0, 300.0, 100.0, 100.0)
+    assert (one["queryTermCount"], one["term(0).weight"], one["term(1).weight"], one["term(2).weight"],
+            one["term(3).weight"]) == (6.0, 100.0, 300.0, 100.0, 100.0)
+    assert (one["matches(persons)"], one["matches(scores)"], two["matches(persons)"], two["matches(scores)"]) == (
+        1.0, 0.0, 0.0, 1.0)
     assert (one["matches(persons.name)"], one["matches(persons.age)"], one["matches(scores.key)"],
             one["matches(scores.value)"]) == (1.0, 1.0, 0.0, 0.0)
     assert (two["matches(persons.name)"], two["matches(persons.age)"], two["matches(scores.key)"],
             two["matches(scores.value)"]) == (0.0, 0.0, 1.0, 1.0)
     assert one["nativeAttributeMatch"] == pytest.approx(2 / 765)
     assert two["nativeAttributeMatch"] == pytest.approx(1 / 765)
-    assert (one["relevance"], two["relevance"]) == (pytest.approx(4 + 2000 / 765), pytest.approx(4 + 1000 / 765))
-    # attributeMatch(persons.name).weight: the matched term weight over every term's, 300 / 600
-    assert (one["attributeMatch(persons.name).weight"], two["attributeMatch(persons.name).weight"]) == (0.5, 0.0)
-    # a negated child is no rank term: only persons.name:cid
+    # nativeRank(persons.name), its one term ann: 1 where it counts; doc 2 holds Ann, but not in an
+    # element where the sameElement matched, so 0 there (not a match in any element)
+    assert (one["nativeRank(persons.name)"], two["nativeRank(persons.name)"]) == (1.0, 0.0)
+    assert (one["relevance"], two["relevance"]) == (pytest.approx(6 + 2000 / 765), pytest.approx(6 + 1000 / 765))
+    # attributeMatch(persons.name).weight: the matched term weight over every term's (the two
+    # sameElements' too, attributematchfeature.cpp): 300 / 800
+    assert (one["attributeMatch(persons.name).weight"], two["attributeMatch(persons.name).weight"]) == (0.375, 0.0)
+    # a negated child is no rank term: the sameElement and persons.name:cid
     cid = ranked(http, 'persons contains sameElement(name contains "cid", !(age > 0))')["3"]
-    assert (cid["queryTermCount"], cid["matches(persons.name)"], cid["matches(persons.age)"]) == (1.0, 1.0, 0.0)
+    assert (cid["queryTermCount"], cid["matches(persons)"], cid["matches(persons.name)"],
+            cid["matches(persons.age)"]) == (2.0, 1.0, 1.0, 0.0)
+    # no sameElement on persons: matches(persons) is 0 though persons.name matched
+    plain = ranked(http, 'persons.name contains "cid"')["3"]
+    assert (plain["queryTermCount"], plain["matches(persons)"], plain["matches(persons.name)"]) == (1.0, 0.0, 1.0)
 
 
 def test_struct_fields_in_summaries(http) -> None:

@@ -128,10 +128,11 @@ def test_group_annotation_unranks_the_words_inside(http) -> None:
 
 
 def test_nested_phrase_items_are_one_phrase(http) -> None:
-    # phrase("alpha", phrase("beta", "gamma")) is "alpha beta gamma": consecutive, in that order
+    # phrase("alpha", phrase("beta", "gamma")) is "alpha beta gamma": consecutive, in that order;
+    # one query term (Vespa's one term data per phrase: queryTermCount counts it once)
     found = hits(http, 'title contains phrase("alpha", phrase("beta", "gamma"))')
     assert set(found) == {"1"}
-    assert found["1"]["matchCount(title)"] == 3.0 and found["1"]["queryTermCount"] == 3.0
+    assert found["1"]["matchCount(title)"] == 3.0 and found["1"]["queryTermCount"] == 1.0
     assert set(hits(http, 'title contains phrase(({stem: false}"alpha"), "beta")')) == {"1", "4"}  # not 2, 3
     response = http.get("/search/", params={"yql": 'select * from op where title contains phrase("a", 5)'})
     assert response.status_code == 400
@@ -331,6 +332,40 @@ def test_user_input_label_reaches_every_term_it_makes(http) -> None:
     assert labelled["4"]["bm25(title)"] > labelled["3"]["bm25(title)"]  # delta counts as well
     unlabelled = hits(http, 'title contains "gamma" or {defaultIndex: "title"}userInput(@q)', ranking="labels", q="beta")
     assert len(unlabelled) == 4 and all(h["bm25(title,label:l)"] == 0.0 for h in unlabelled.values())
+
+
+def test_user_input_ranked_false_and_filter_unrank_every_word_it_makes(http) -> None:
+    """q = "beta delta" (grammar any): every title holds beta. Ranked, matchCount(title) counts
+    gamma, beta, delta: doc 1 gamma beta → 2, doc 4 beta delta → 2, docs 2 and 3 → 1, and
+    queryTermCount is 3; with {ranked: false} or {filter: true} on the userInput (or a group around
+    it) only gamma ranks: doc 1 → 1, the others 0, queryTermCount 1 - the same four hits."""
+    where = 'title contains "gamma" or {%sdefaultIndex: "title", grammar: "any"}userInput(@q)'
+    ranked = hits(http, where % "", q="beta delta")
+    assert {k: (h["matchCount(title)"], h["queryTermCount"]) for k, h in ranked.items()} == {
+        "1": (2.0, 3.0), "2": (1.0, 3.0), "3": (1.0, 3.0), "4": (2.0, 3.0)}
+    for annotated in (where % "ranked: false, ", where % "filter: true, ",
+                      'title contains "gamma" or {ranked: false}({defaultIndex: "title", grammar: "any"}userInput(@q))'):
+        found = hits(http, annotated, q="beta delta")
+        assert {k: (h["matchCount(title)"], h["queryTermCount"]) for k, h in found.items()} == {
+            "1": (1.0, 1.0), "2": (0.0, 1.0), "3": (0.0, 1.0), "4": (0.0, 1.0)}, annotated
+    # a phrase it makes too: q = '"alpha beta"' matches docs 1 and 4; ranked, it is one more term
+    # (matchCount counts its words: doc 1 gamma alpha beta → 3, doc 4 alpha beta → 2), unranked none
+    phrase = {k: (h["matchCount(title)"], h["queryTermCount"]) for k, h in hits(http, where % "", q='"alpha beta"').items()}
+    assert phrase == {"1": (3.0, 2.0), "4": (2.0, 2.0)}
+    unranked = hits(http, where % "ranked: false, ", q='"alpha beta"')
+    assert {k: (h["matchCount(title)"], h["queryTermCount"]) for k, h in unranked.items()} == {
+        "1": (1.0, 1.0), "4": (0.0, 1.0)}
+
+
+def test_empty_user_input_is_refused_unless_allow_empty(http) -> None:
+    where = 'title contains "gamma" and {%sdefaultIndex: "title"}userInput(@q)'
+    assert set(hits(http, where % "allowEmpty: true, ", q="")) == {"1"}  # no item: gamma alone
+    assert set(hits(http, where % "allowEmpty: true, ")) == {"1"}  # @q not given
+    for parameters in ({"q": ""}, {}, {"q": "+-!"}):
+        response = http.get("/search/", params={"yql": f"select * from op where {where % ''}", **parameters})
+        assert response.status_code == 400, response.text
+        [error] = response.json()["root"]["errors"]
+        assert error["code"] == 3 and "only resulted in NullItem" in error["message"]  # Illegal query, as any YQL error
 
 
 def test_weak_and_total_target_hits_is_each_nodes_target(http) -> None:

@@ -101,25 +101,32 @@ def test_phrase_segmenting_false_splits_a_user_query_word_into_an_and() -> None:
     assert parse_user_query("t:e.mail", type="all", match_modes=phrase) == Phrase("t", ("e", "mail"))
 
 
-def _fieldset_app(t_command: str, u_command: str, members: str = "t, u"):
+def _fieldset_app(t_command: str, u_command: str, members: str = "t, u", own: str = ""):
     def field(name: str, command: str) -> str:
         extra = f"\n      query-command: \"{command}\"" if command else ""
         return f"    field {name} type string {{\n      indexing: index{extra}\n    }}\n"
+    own_command = f"\n    query-command: \"{own}\"" if own else ""
     return app(f"schema d {{\n  document d {{\n{field('t', t_command)}{field('u', u_command)}  }}\n"
-               f"  fieldset both {{\n    fields: {members}\n  }}\n}}\n")
+               f"  fieldset both {{\n    fields: {members}{own_command}\n  }}\n}}\n")
 
 
-@pytest.mark.parametrize("t_command, u_command, members, segmenting", [
-    ("", "phrase-segmenting", "t, u", True),  # Vespa: any member that sets it, not only the first
-    ("phrase-segmenting", "", "t, u", True),
-    ("", "phrase-segmenting false", "t, u", False),
-    ("", "", "t, u", False),
-    ("phrase-segmenting false", "phrase-segmenting true", "t, u", True),  # disagreeing: the last listed
-    ("phrase-segmenting false", "phrase-segmenting true", "u, t", False),
+@pytest.mark.parametrize("t_command, u_command, members, own, segmenting", [
+    ("", "phrase-segmenting", "t, u", "", True),  # Vespa: any member that sets it, not only the first
+    ("phrase-segmenting", "", "t, u", "", True),
+    ("", "phrase-segmenting false", "t, u", "", False),
+    ("", "", "t, u", "", False),
+    ("phrase-segmenting false", "phrase-segmenting true", "t, u", "", True),  # disagreeing: the last listed
+    ("phrase-segmenting false", "phrase-segmenting true", "u, t", "", False),
+    # the fieldset's own command (IndexInfo writes it before the members', so a member's wins)
+    ("", "", "t, u", "phrase-segmenting", True),
+    ("", "", "t, u", "phrase-segmenting true", True),
+    ("", "", "t, u", "phrase-segmenting false", False),
+    ("", "phrase-segmenting false", "t, u", "phrase-segmenting", False),
+    ("phrase-segmenting", "", "t, u", "phrase-segmenting false", True),
 ])
-def test_a_fieldset_is_phrase_segmenting_as_the_member_that_says_so(t_command, u_command, members,
-                                                                   segmenting, caplog) -> None:
-    modes = query_match_modes(_fieldset_app(t_command, u_command, members).schemas.values())
+def test_a_fieldset_is_phrase_segmenting_as_the_member_that_says_so_else_as_itself(
+        t_command, u_command, members, own, segmenting, caplog) -> None:
+    modes = query_match_modes(_fieldset_app(t_command, u_command, members, own).schemas.values())
     expected = Phrase("both", ("e", "mail")) if segmenting else And((Term("both", "e"), Term("both", "mail")))
     assert parse_user_query("both:e.mail", type="all", match_modes=modes) == expected
     assert ("set phrase-segmenting differently" in caplog.text) == (t_command != "" and u_command != "")

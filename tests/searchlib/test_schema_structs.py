@@ -175,8 +175,8 @@ def test_attribute_sorting_settings_in_both_forms() -> None:
     ("    field s type string { indexing: index\n      linguistics {\n        profile {\n          index: whitespaceLowercase\n"
      "          search: lower\n        }\n      }\n    }", "",
      "unknown linguistics profile 'whitespaceLowercase' (index of field 's')", 6),
-    ("    field s type string { indexing: index }", "  fieldset f {\n    fields: s\n    query-command: phrase-segmenting\n  }",
-     "not supported: query-command 'phrase-segmenting' in fieldset 'f'", 7),
+    ("    field s type string { indexing: index }", "  fieldset f {\n    fields: s\n    query-command: phrase-segmenting x\n  }",
+     "query-command 'phrase-segmenting x' in fieldset 'f': write 'phrase-segmenting true'", 7),
     ("    field s type string { indexing: index }", "  fieldset f {\n    fields: s\n    query-command: highlight\n  }",
      "not supported: query-command 'highlight' in fieldset 'f'", 7),
 ])

@@ -312,8 +312,11 @@ def test_user_input_total_target_hits_as_weak_and() -> None:
         WeakAnd((Term("default", "a"),), 3)
 
 
-def test_user_input_missing_parameter_is_empty() -> None:
-    assert where("userInput(@nothing)") == FalseItem()
+def test_user_input_missing_parameter_is_empty_only_when_allowed() -> None:
+    """Vespa refuses a userInput without words unless {allowEmpty: true} (then it is no item)."""
+    assert where("{allowEmpty: true}userInput(@nothing)") == FalseItem()
+    with pytest.raises(QueryError, match="only resulted in NullItem"):
+        where("userInput(@nothing)")
 
 
 def test_invalid_model_type_is_an_invalid_parameter() -> None:

@@ -5,7 +5,7 @@ import pytest
 
 from searchlib.errors import QueryError
 from searchlib.query.tree import (
-    And, Equiv, Fuzzy, In, Or, Phrase, Range, Regex, Term, TrueItem, WeightedTokens, equiv_alternatives, equiv_key,
+    And, Equiv, Fuzzy, In, Or, Phrase, Range, Regex, SameElement, Term, TrueItem, FalseItem, Not, WeightedTokens, equiv_alternatives, equiv_key,
     item_words, terms_of, vespa_string,
 )
 from searchlib.query.yql import parse_yql
@@ -198,16 +198,68 @@ def test_implicit_transforms_off_keeps_the_word_as_written() -> None:
 
 
 def test_fuzzy_regex_and_same_element_items_are_query_terms_in_query_order() -> None:
-    """Vespa's FuzzyItem and RegExpItem are terms (queryTermCount, term(n)); a sameElement's
-    positive descendants are terms on the struct field's sub-fields, its negated ones are not."""
+    """Vespa's FuzzyItem and RegExpItem are terms (queryTermCount, term(n)); a sameElement is a
+    term itself (ProtonSameElement), before its positive descendants, terms on the struct field's
+    sub-fields; its negated ones are not."""
     node = where('a contains "x" and name contains fuzzy("alpa") and name matches "^b" and '
                  'persons contains sameElement(name contains "ann", age > 30, !(age > 60))')
-    assert terms_of(node) == [Term("a", "x"), Fuzzy("name", "alpa"), Regex("name", "^b"),
+    same = node.children[3]
+    assert isinstance(same, SameElement)
+    assert terms_of(node) == [Term("a", "x"), Fuzzy("name", "alpa"), Regex("name", "^b"), same,
                               Term("persons.name", "ann"), Term("persons.age", ">30")]
-    assert [item_words(t) for t in terms_of(node)] == [["x"], [], [], ["ann"], [">30"]]
+    assert [item_words(t) for t in terms_of(node)] == [["x"], [], [], [], ["ann"], [">30"]]
+    scopes: dict = {}
+    found = terms_of(node, scopes)
+    assert [scopes.get(id(t)) is same for t in found] == [False, False, False, True, True, True]
     # their weights are rank-term weights, kept over the wire
     weighted = where('name contains ({weight: 200}fuzzy("alpa")) and {weight: 30}name matches "^b"')
     assert terms_of(weighted) == [Fuzzy("name", "alpa", weight=200), Regex("name", "^b", weight=30)]
     assert decode_query(encode_query(weighted)) == weighted
-    # an array of primitives: the children search the field itself
+    # an array of primitives: the ranked children search the field itself, whose match data hides
+    # the sameElement's (sameelementmodifier.cpp); with only unranked or negated ones it is a term
     assert terms_of(where('tags contains sameElement("red")')) == [Term("tags", "red")]
+    unranked = where('tags contains sameElement({ranked: false}"red", !"blue")')
+    assert terms_of(unranked) == [unranked, Term("tags", "red", ranked=False)]  # the calculator drops the unranked
+
+
+def _user_input(condition: str, q: str | None) -> object:
+    parameters = {} if q is None else {"q": q}
+    return parse_yql(f"select * from s where {condition}", parameters=parameters).where
+
+
+@pytest.mark.parametrize("q", ["", None, "!!!"])
+def test_user_input_without_words_is_refused_unless_allow_empty(q: str | None) -> None:
+    """Vespa's YqlParser: input that parses to nothing is refused ("Parsing '' only resulted in
+    NullItem"); with {allowEmpty: true} it is a NullItem, dropped from its parent."""
+    with pytest.raises(QueryError, match="only resulted in NullItem") as error:
+        _user_input('a contains "x" and userInput(@q)', q)
+    assert error.value.location.column == 42  # at userInput
+    assert _user_input('a contains "x" and {allowEmpty: true}userInput(@q)', q) == Term("a", "x")
+    assert isinstance(_user_input("{allowEmpty: true}userInput(@q)", q), FalseItem)  # an empty where
+    with pytest.raises(QueryError, match="Annotation 'allowEmpty' must be true or false"):
+        _user_input('{allowEmpty: 3}userInput(@q)', q)
+
+
+def test_user_input_ranked_and_filter_reach_every_item_it_makes() -> None:
+    """{ranked: false} / {filter: true} on userInput (or a group around it) go on each word and
+    number it makes, negated ones too (Vespa's AnnotationPropagator); the rest keep theirs."""
+    unranked = _user_input('a contains "x" and {ranked: false, defaultIndex: "b"}userInput(@q)', "y -z")
+    assert terms_of(unranked) == [Term("a", "x"), Term("b", "y", ranked=False)]
+    assert unranked.children[1].children[1] == Not(Term("b", "z", ranked=False))
+    assert decode_query(encode_query(unranked)) == unranked
+    grouped = _user_input('{ranked: false}({defaultIndex: "b"}userInput(@q))', "y")
+    assert terms_of(grouped) == [Term("b", "y", ranked=False)]
+    inner_wins = _user_input('{ranked: false}({ranked: true, defaultIndex: "b"}userInput(@q))', "y")
+    assert terms_of(inner_wins) == [Term("b", "y")]
+    filtered = _user_input('{filter: true, defaultIndex: "b", grammar: "all"}userInput(@q)', 'y w "u v"')
+    assert vespa_string(filtered) == 'AND |b:y |b:w |b:"u v"'
+    assert terms_of(filtered)[2] == Phrase("b", ("u", "v"), ranked=True, filter=True)
+    phrase = _user_input('{ranked: false, defaultIndex: "b"}userInput(@q)', '"u v"')
+    assert terms_of(phrase) == [Phrase("b", ("u", "v"), ranked=False)]
+    assert decode_query(encode_query(filtered)) == filtered and decode_query(encode_query(phrase)) == phrase
+
+
+def test_a_phrase_takes_ranked_and_filter_as_a_word_does() -> None:
+    assert where('{ranked: false}(a contains phrase("x", "y"))') == Phrase("a", ("x", "y"), ranked=False)
+    assert vespa_string(where('a contains ({filter: true}phrase("x", "y"))')) == '|a:"x y"'
+    assert where('a contains "x.y"') == Phrase("a", ("x", "y"))  # ranked, no filter by default

@@ -1,0 +1,76 @@
+"""userQuery() and userInput(@q), a layer of the YQL parser (yql.py): the text parsed by
+searchlib.query.user_query with the request's model.* settings or the userInput's annotations
+(grammar, defaultIndex, language, stem, targetHits, label, ranked, filter, allowEmpty)."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from searchlib.languages import language_code
+from searchlib.query import parameters as params
+from searchlib.query.tree import QueryNode, WeakAnd
+from searchlib.query.user_query import (
+    INPUT_GRAMMAR, apply_filter, input_grammar, parse_user_query_or_empty, with_label, with_rank_flags,
+)
+from searchlib.query.yql_tokens import Token
+from searchlib.query.yql_values import YqlValueCursor
+
+
+class YqlUserInputParser(YqlValueCursor):
+    """Needs from the parser: `_settings`, `_inherited`, `_modes`, `_language`, `_stem`, `_literal`
+    and `_weak_and_hits`."""
+
+    def _user_query(self, annotations: dict[str, object], at: Token) -> QueryNode | None:
+        settings = self._settings
+        target_hits = self._annotation(params.annotation_int, annotations, "targetHits", settings.target_hits, at,
+                                       minimum=1)
+        tree = parse_user_query_or_empty(
+            settings.query, type=settings.type, default_index=settings.default_index,
+            target_hits=target_hits, known_indexes=settings.known_indexes, language=self._language,
+            stem=self._stem, match_modes=self._modes, literal=self._literal,
+        )
+        return apply_filter(tree, settings.filter, settings.default_index, self._language, self._modes)
+
+    def _user_input(self, annotations: dict[str, object], at: Token) -> QueryNode | None:
+        self.expect_punct("(")
+        token = self.advance()
+        if token.kind == "string":
+            text = token.text
+        elif token.kind == "param":
+            text = params.first_parameter(self._parameters, token.text[1:]) or ""
+        else:
+            self.expected("a string or @parameter", token)
+        self.expect_punct(")")
+        text, grammar = input_grammar(text, *(
+            self._annotation(params.annotation_str, annotations, name, default, at, allowed=allowed)
+            for name, default, allowed in INPUT_GRAMMAR))
+        target_hits, total_target_hits = self._weak_and_hits(annotations, at)
+        tree = parse_user_query_or_empty(
+            text,
+            type=grammar,
+            default_index=self._annotation(params.annotation_str, annotations, "defaultIndex", "default", at),
+            target_hits=target_hits,
+            known_indexes=self._settings.known_indexes,
+            stem=self._annotation(params.annotation_bool, annotations, "stem", self._stem, at),
+            language=self._input_language(annotations, at), match_modes=self._modes, literal=self._literal,
+        )
+        if tree is None:  # Vespa's NullItem: dropped from its parent with {allowEmpty: true}, else refused
+            if self._annotation(params.annotation_bool, annotations, "allowEmpty", False, at):
+                return None
+            self.fail(f"Parsing '{text[:40]}' only resulted in NullItem (userInput needs words, "
+                      "or {allowEmpty: true})", at.start)
+        if isinstance(tree, WeakAnd):  # Vespa's buildTextInput: on a root weakAnd
+            tree = replace(tree, total_target_hits=total_target_hits)
+        flags = {**self._inherited, **annotations}
+        tree = with_rank_flags(tree, *(self._annotation(params.annotation_bool, flags, name, False, at)
+                                       if name in flags else None for name in ("ranked", "filter")))
+        return with_label(tree, self._annotation(params.annotation_str, annotations, "label", "", at))
+
+    def _input_language(self, annotations: dict[str, object], at: Token) -> str:
+        """userInput's `{language:"de"}`, else the request's; "": this text's own, detected."""
+        tag = self._annotation(params.annotation_str, annotations, "language", "", at)
+        if not tag:
+            return self._settings.language
+        try:
+            return language_code(tag)
+        except ValueError as error:
+            self.fail(f"Annotation 'language': {error}", at.start)
