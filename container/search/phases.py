@@ -294,22 +294,21 @@ async def fill(plan: SearchPlan, application: ApplicationPackage, cluster: Searc
                                                   searched[schema].generations)
         summaries.update(found)
         errors.extend(fill_errors)
-    filled, tensor_types = [], {}
+    filled, classes = [], {}
     for hit, schema in window:
         docsum = summaries.get(hit.global_id)
-        summary = application.schemas[schema].summaries.get(query.summary_class or "default")
-        shows_id = summary is None or any(f.name == "documentid" for f in summary.fields)
-        if schema not in tensor_types:
-            tensor_types[schema] = summary_tensor_types(application.schemas[schema], summary)
         if docsum is None:
             filled.append(ResultHit(hit, schema))
             continue
+        if schema not in classes:  # (shows documentid, tensor types) of the summary class, once per schema
+            summary = application.schemas[schema].summaries.get(query.summary_class or "default")
+            classes[schema] = (summary is None or any(f.name == "documentid" for f in summary.fields),
+                               summary_tensor_types(application.schemas[schema], summary))
+        shows_id, tensor_types = classes[schema]
         # strings only, no tensor to type: the response splices the node's JSON unread
-        plain = None
-        if isinstance(docsum, EncodedDocsum) and not tensor_types[schema]:
-            plain = docsum.plain_fields_json()
+        plain = docsum.plain_fields_json() if isinstance(docsum, EncodedDocsum) and not tensor_types else None
         docsum = docsum.value() if plain is None else docsum.value(read_fields=False)
-        filled.append(ResultHit(hit, schema, docsum.document_id, typed_tensors(docsum.fields, tensor_types[schema]),
+        filled.append(ResultHit(hit, schema, docsum.document_id, typed_tensors(docsum.fields, tensor_types),
                                 docsum.summary_features, shows_id, fields_json=plain))
     return Filled(filled, errors)
 
