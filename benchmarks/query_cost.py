@@ -78,7 +78,8 @@ CONTAINER_PARTS = {
     "protobuf decode of replies (hits, summaries)": [("search_codec.py", "decode_search_answer"),
                                                      ("search_codec.py", "decode_docsums"),
                                                      ("search_codec.py", "EncodedDocsum.value")],
-    "JSON rendering": [("rendering.py", "render_result"), ("responses.py", "JSONResponse.render")],
+    "JSON rendering": [("rendering.py", "render_result_json"), ("rendering.py", "render_json"),
+                       ("responses.py", "JSONResponse.render")],
 }
 NODE_PARTS = {
     "decode request": [("search_codec.py", "decode_search_call"), ("search_codec.py", "decode_docsum_call")],

@@ -696,7 +696,7 @@ class DocsumRequest(_message.Message):
     def __init__(self, schema: _Optional[str] = ..., summary_class: _Optional[str] = ..., rank_profile: _Optional[str] = ..., global_ids: _Optional[_Iterable[bytes]] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., app_generation: _Optional[str] = ..., now: _Optional[float] = ..., as_of: _Optional[int] = ..., rank_properties: _Optional[_Mapping[str, str]] = ..., corpus_statistics: _Optional[_Union[CorpusStatistics, _Mapping]] = ..., no_bolding: _Optional[bool] = ...) -> None: ...
 
 class Docsum(_message.Message):
-    __slots__ = ("global_id", "document_id", "fields_json", "summary_features")
+    __slots__ = ("global_id", "document_id", "fields_json", "summary_features", "fields_plain")
     class SummaryFeaturesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -708,11 +708,13 @@ class Docsum(_message.Message):
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     FIELDS_JSON_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FEATURES_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_PLAIN_FIELD_NUMBER: _ClassVar[int]
     global_id: bytes
     document_id: str
     fields_json: str
     summary_features: _containers.MessageMap[str, FeatureValue]
-    def __init__(self, global_id: _Optional[bytes] = ..., document_id: _Optional[str] = ..., fields_json: _Optional[str] = ..., summary_features: _Optional[_Mapping[str, FeatureValue]] = ...) -> None: ...
+    fields_plain: bool
+    def __init__(self, global_id: _Optional[bytes] = ..., document_id: _Optional[str] = ..., fields_json: _Optional[str] = ..., summary_features: _Optional[_Mapping[str, FeatureValue]] = ..., fields_plain: _Optional[bool] = ...) -> None: ...
 
 class DocsumReply(_message.Message):
     __slots__ = ("docsums", "errors")

@@ -41,12 +41,19 @@ def dumps(value: Any) -> str:
     return data.decode("utf-8")
 
 
+def is_plain(value: dict, text: str) -> bool:
+    """Whether `text`, dumps(value), is an object of strings as orjson writes it (dumps goes to
+    json's spaced separators only when the text holds `null`): a renderer using orjson may splice
+    it unread, and it reads back to `value` with orjson alone. (A key that is not a string sends
+    dumps to json too.)"""
+    return "null" not in text and all(type(k) is str and type(v) is str for k, v in value.items())
+
+
 def stored_text_as_dumps(value: dict, text: bytes) -> str | None:
     """`text`, json.dumps(value, ensure_ascii=False, separators=(",", ":")) (how the document store
     writes a document), when dumps(value) writes the same characters, else None. So it does for an
     object of strings: orjson escapes as json does (every control character, quote, backslash,
     U+2028 alike; tests/searchlib/test_exact_json.py) unless the text holds `null`, which sends
     dumps to json's spaced separators. Numbers are not passed (json writes 1e-07, orjson 1e-7)."""
-    if b"null" in text or not all(type(v) is str for v in value.values()):
-        return None
-    return text.decode("utf-8")
+    decoded = text.decode("utf-8")
+    return decoded if is_plain(value, decoded) else None

@@ -10,6 +10,7 @@ import orjson
 
 from container.search.phases import ResultHit, SearchResult
 from container.search.grouping import render as render_grouping
+from searchlib import exact_json
 from searchlib.errors import ErrorCode
 from searchlib.tensor import Tensor
 from searchlib.tensor.result_forms import DEFAULT_FORM, tensor_in_form
@@ -39,8 +40,11 @@ def render_tree(value: object) -> object:
 
 
 def render_hit(result_hit: ResultHit, source: str, phase_trace: dict | None = None,
-               selected: frozenset[str] | None = None, tensor_form: str = DEFAULT_FORM) -> dict:
-    """`selected`: the YQL select list (None for `select *`) - only those summary fields render."""
+               selected: frozenset[str] | None = None, tensor_form: str = DEFAULT_FORM,
+               splice: bool = False) -> dict:
+    """`selected`: the YQL select list (None for `select *`) - only those summary fields render.
+    `splice`: the node's plain JSON (ResultHit.fields_json) goes in as an orjson.Fragment, unread
+    (only orjson writes the result); otherwise it is read here."""
     source = result_hit.source or source
     hit = result_hit.hit
     fields: dict[str, object] = {}
@@ -52,17 +56,50 @@ def render_hit(result_hit: ResultHit, source: str, phase_trace: dict | None = No
         fields["sddocname"] = result_hit.schema
         if result_hit.shows_documentid:
             fields["documentid"] = result_hit.document_id
+    summary_features = None
+    if result_hit.summary_features:
+        summary_features = {k: render_value(v, tensor_form) for k, v in result_hit.summary_features.items()}
+        summary_features["vespa.summaryFeatures.cached"] = 0.0
+    plain = result_hit.fields_json
+    if plain is not None:
+        if splice and selected is None and _spliceable(plain, fields, summary_features):
+            return _rendered_hit(result_hit, source, _spliced(fields, plain, summary_features))
+        fields.update(exact_json.loads(plain))
     fields.update((k, render_value(v, tensor_form) if isinstance(v, Tensor) else v)
                   for k, v in result_hit.fields.items())
     if selected is not None:
         fields = {name: value for name, value in fields.items()
                   if name in selected or name in ("matchfeatures", "phaseTrace")}
-    if result_hit.summary_features:
-        summary_features = {k: render_value(v, tensor_form) for k, v in result_hit.summary_features.items()}
-        summary_features["vespa.summaryFeatures.cached"] = 0.0
+    if summary_features is not None:
         fields["summaryfeatures"] = summary_features
+    return _rendered_hit(result_hit, source, fields)
+
+
+def _rendered_hit(result_hit: ResultHit, source: str, fields: object) -> dict:
+    hit = result_hit.hit
     hit_id = result_hit.document_id or f"index:{source}/{hit.distribution_key}/{hit.global_id.hex()}"
     return {"id": hit_id, "relevance": render_value(float(hit.relevance)), "source": source, "fields": fields}
+
+
+def _spliceable(plain: str, head: dict, summary_features: dict | None) -> bool:
+    """A key the container renders, also in the node's fields, is one key in the dict (the later
+    value in the earlier place): those are read instead."""
+    names = [*head, "summaryfeatures"] if summary_features is not None else head
+    return not any(f'"{name}":' in plain for name in names)
+
+
+def _spliced(head: dict, plain: str, summary_features: dict | None) -> orjson.Fragment:
+    """The hit's fields object as render_json would write it: `head`'s keys, the node's fields
+    (`plain`, an object of strings as orjson writes it: exact_json.is_plain), summaryfeatures."""
+    parts = [orjson.dumps(head)[:-1]]  # without its closing brace
+    inner = plain[1:-1].encode("utf-8")
+    if inner:
+        parts += [b"," if head else b"", inner]
+    if summary_features is None:
+        parts.append(b"}")
+    else:
+        parts += [b"," if head or inner else b"", orjson.dumps({"summaryfeatures": summary_features})[1:]]
+    return orjson.Fragment(b"".join(parts))
 
 
 def render_error(error: NodeError) -> dict:
@@ -76,8 +113,19 @@ def render_error(error: NodeError) -> dict:
     return rendered
 
 
+def render_result_json(result: SearchResult, source: str, timing: bool = False,
+                       select: tuple[str, ...] = ("*",), tensor_form: str = DEFAULT_FORM) -> bytes:
+    """render_json(render_result(...)), with the nodes' plain summary JSON spliced unread; what
+    orjson refuses is rendered again with every summary read, for json (render_json)."""
+    try:
+        return orjson.dumps(render_result(result, source, timing, select, tensor_form, splice=True))
+    except TypeError:  # orjson.JSONEncodeError
+        return render_json(render_result(result, source, timing, select, tensor_form))
+
+
 def render_result(result: SearchResult, source: str, timing: bool = False,
-                  select: tuple[str, ...] = ("*",), tensor_form: str = DEFAULT_FORM) -> dict:
+                  select: tuple[str, ...] = ("*",), tensor_form: str = DEFAULT_FORM, splice: bool = False) -> dict:
+    """`splice`: see render_hit (the dict is then for orjson only)."""
     root: dict[str, object] = {"id": "toplevel", "relevance": 1.0, "fields": {"totalCount": result.total_count}}
     if result.coverage is not None:
         coverage = result.coverage
@@ -90,9 +138,10 @@ def render_result(result: SearchResult, source: str, timing: bool = False,
         root["errors"] = [render_error(_without_server_text(e)) for e in result.errors]
     selected = None if "*" in select else frozenset(select)
     traces = result.hit_traces or [None] * len(result.hits)
-    children = [render_hit(h, source, t, selected, tensor_form) for h, t in zip(result.hits, traces)]
+    children = [render_hit(h, source, t, selected, tensor_form, splice) for h, t in zip(result.hits, traces)]
     if result.grouping is not None:
-        children.append(render_grouping(result.grouping, lambda hit: render_hit(hit, source, None, selected, tensor_form)))
+        children.append(render_grouping(result.grouping,
+                                        lambda hit: render_hit(hit, source, None, selected, tensor_form, splice)))
     if children:
         root["children"] = children
     if result.phase_trace is not None:

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from container.metrics import SearchOutcome
 from container.http.admission import SearchAdmission, arrival_time
-from container.http.rendering import error_result, http_status, render_json, render_result
+from container.http.rendering import error_result, http_status, render_json, render_result_json
 from container.http.request_body import BodyError, parse_json_body
 from container.search.cluster_searcher import ClusterSearcher
 from container.search.query import build_query_in_time
@@ -79,9 +79,9 @@ class SearchHandler:
         outcome = SearchOutcome(query.profile, len(result.hits), result.total_count,
                                 degraded=result.coverage is not None and not result.coverage.full,
                                 failed=bool(result.errors) and not result.hits)
-        body = render_result(result, self._source, timing=query.timing, select=query.yql.select_fields,
-                             tensor_form=query.tensor_form)
-        return SearchAnswer(http_status(bool(result.hits), result.errors), render_json(body), outcome)
+        body = render_result_json(result, self._source, timing=query.timing, select=query.yql.select_fields,
+                                  tensor_form=query.tensor_form)
+        return SearchAnswer(http_status(bool(result.hits), result.errors), body, outcome)
 
     def _error(self, code: ErrorCode, message: str) -> SearchAnswer:
         problem = NodeError(int(code), shorten_quotes(message), self._source)

@@ -58,6 +58,9 @@ class ResultHit:
     summary_features: dict = field(default_factory=dict)
     shows_documentid: bool = True  # a custom summary class renders documentid only when it lists it
     source: str = ""  # the content cluster, when the query searched several
+    # the summary fields as the node's JSON text, unread (`fields` then empty): an object of strings
+    # (exact_json.is_plain) that the response splices as it is (rendering.render_result_json)
+    fields_json: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +275,7 @@ async def fill(plan: SearchPlan, application: ApplicationPackage, cluster: Searc
     for hit, schema in window:
         came = searched[schema].docsums.get(hit.global_id)
         if came is not None:
-            summaries[hit.global_id] = came.value()
+            summaries[hit.global_id] = came  # read below
         else:
             by_schema.setdefault(schema, []).append(hit)
     for schema, hits in by_schema.items():
@@ -291,16 +294,22 @@ async def fill(plan: SearchPlan, application: ApplicationPackage, cluster: Searc
                                                   searched[schema].generations)
         summaries.update(found)
         errors.extend(fill_errors)
-    filled, tensor_types = [], {}
+    filled, classes = [], {}
     for hit, schema in window:
         docsum = summaries.get(hit.global_id)
-        summary = application.schemas[schema].summaries.get(query.summary_class or "default")
-        shows_id = summary is None or any(f.name == "documentid" for f in summary.fields)
-        if schema not in tensor_types:
-            tensor_types[schema] = summary_tensor_types(application.schemas[schema], summary)
-        filled.append(ResultHit(hit, schema) if docsum is None else
-                      ResultHit(hit, schema, docsum.document_id, typed_tensors(docsum.fields, tensor_types[schema]),
-                                docsum.summary_features, shows_id))
+        if docsum is None:
+            filled.append(ResultHit(hit, schema))
+            continue
+        if schema not in classes:  # (shows documentid, tensor types) of the summary class, once per schema
+            summary = application.schemas[schema].summaries.get(query.summary_class or "default")
+            classes[schema] = (summary is None or any(f.name == "documentid" for f in summary.fields),
+                               summary_tensor_types(application.schemas[schema], summary))
+        shows_id, tensor_types = classes[schema]
+        # strings only, no tensor to type: the response splices the node's JSON unread
+        plain = docsum.plain_fields_json() if isinstance(docsum, EncodedDocsum) and not tensor_types else None
+        docsum = docsum.value() if plain is None else docsum.value(read_fields=False)
+        filled.append(ResultHit(hit, schema, docsum.document_id, typed_tensors(docsum.fields, tensor_types),
+                                docsum.summary_features, shows_id, fields_json=plain))
     return Filled(filled, errors)
 
 

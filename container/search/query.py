@@ -64,16 +64,21 @@ class QueryTimeout(SearchlibError):
 
 _QUERY_ONLY = "select * from sources * where userQuery()"
 _PARSED = ParseCache()  # the YQL statements parsed lately, by statement and parameters
+# parameters this short (all values together) are parsed on the event loop: ~0.3 ms at most, less
+# than the hop to a worker thread and back costs (BENCHMARKS.md, per-query cost, fifth pass);
+# parsing grows with the text (~1 ms per 1,000 characters), so longer requests still go to a thread
+INLINE_PARSE_CHARACTERS = 400
 
 
 async def build_query_in_time(raw: Mapping[str, str], application: ApplicationPackage,
                               started: float) -> Query:
     """build_query in a worker thread (a long YQL must not stall the event loop for other clients),
-    bounded by the query's own timeout, counted from `started` (when the request arrived). A
-    statement parsed before is built on the loop: what is left is cheaper than the thread hop."""
+    bounded by the query's own timeout, counted from `started` (when the request arrived). A short
+    request, or a statement parsed before, is built on the loop: that is cheaper than the thread hop."""
     params = with_query_profile(rp.canonical_parameters(raw), application)
     timeout = rp.read_timeout_seconds(params)
-    if _PARSED.get(_parse_key(params, application)) is not None:
+    short = sum(map(len, params.values())) <= INLINE_PARSE_CHARACTERS
+    if short or _PARSED.get(_parse_key(params, application)) is not None:
         return query_from(params, application, started)
     work = asyncio.to_thread(query_from, params, application, started)
     try:

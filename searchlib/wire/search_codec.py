@@ -70,8 +70,17 @@ class EncodedDocsum:
     global_id: bytes
     message: pb.Docsum
 
-    def value(self) -> DocsumValue:
-        return _decode_docsum(self.message)
+    def value(self, read_fields: bool = True) -> DocsumValue:
+        """`read_fields=False`: `fields` left empty, for a caller that has them as plain_fields_json."""
+        if read_fields:
+            return _decode_docsum(self.message)
+        message = self.message
+        return DocsumValue(message.global_id, message.document_id, {}, decode_features(message.summary_features))
+
+    def plain_fields_json(self) -> str | None:
+        """The fields' JSON when the node marked it an object of strings (exact_json.is_plain),
+        for a renderer to splice unread; else None."""
+        return self.message.fields_json if self.message.fields_plain else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,8 +223,9 @@ def decode_docsum_call(message: pb.DocsumRequest) -> DocsumCall:
 def _encode_docsum(value: DocsumValue | EncodedDocsum) -> pb.Docsum:
     if isinstance(value, EncodedDocsum):
         return value.message
-    return pb.Docsum(global_id=value.global_id, document_id=value.document_id,
-                     fields_json=exact_json.dumps(value.fields) if value.fields_json is None else value.fields_json,
+    text = exact_json.dumps(value.fields) if value.fields_json is None else value.fields_json
+    return pb.Docsum(global_id=value.global_id, document_id=value.document_id, fields_json=text,
+                     fields_plain=exact_json.is_plain(value.fields, text),
                      summary_features=encode_features(value.summary_features))
 
 

@@ -274,7 +274,9 @@ def test_query_building_runs_in_a_thread_within_the_querys_timeout(monkeypatch):
         started = time.monotonic()
         with pytest.raises(query_module.QueryTimeout, match="while parsing the query"):
             no_profiles = types.SimpleNamespace(query_profiles={}, schemas={}, generation="")  # query_from is replaced
-            await query_module.build_query_in_time({"yql": YQL, "timeout": "200ms"}, no_profiles, started)
+            long_text = "word " * (query_module.INLINE_PARSE_CHARACTERS // 5)  # past the inline limit
+            await query_module.build_query_in_time({"yql": YQL, "timeout": "200ms", "query": long_text},
+                                                   no_profiles, started)
         task.cancel()
         return time.monotonic() - started
 
@@ -283,6 +285,16 @@ def test_query_building_runs_in_a_thread_within_the_querys_timeout(monkeypatch):
     assert 0.15 < elapsed < 0.9  # the deadline (0.2 s), not the parse (1 s), decides
     assert threads and threads[0] is not threading.main_thread()
     assert len(ticks) >= 5  # the event loop kept running while the query was parsed
+
+
+def test_a_short_query_is_built_on_the_event_loop(monkeypatch):
+    """Below INLINE_PARSE_CHARACTERS the parse costs less than the hop to a thread and back."""
+    threads = []
+    monkeypatch.setattr(query_module, "query_from",
+                        lambda params, application, started: threads.append(threading.current_thread()))
+    no_profiles = types.SimpleNamespace(query_profiles={}, schemas={}, generation="")
+    asyncio.run(query_module.build_query_in_time({"yql": YQL, "query": "short words"}, no_profiles, time.monotonic()))
+    assert threads == [threading.main_thread()]
 
 
 @pytest.mark.parametrize("body", [b"1" * 5000, b'"' + b"\\ud800" * 3 + b'"', b"[" * 999 + b"]" * 999, b"\x00\x01"])

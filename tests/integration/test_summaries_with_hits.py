@@ -1,7 +1,8 @@
 """A small window comes in one round trip (the nodes send their hits' summaries with the hits):
 the answer is the same as the two-phase fill's (`dispatch.summariesWithHits=false`), hits,
 relevance, summary fields and summary-features, total count and coverage, on a real 2-node
-cluster, for rank order with a second phase, sorting, an offset, and a window too large for it."""
+cluster, for rank order with a second phase, sorting, an offset, and a window too large for it.
+A summary of strings only is spliced into the response as the node wrote it: the same bytes."""
 from __future__ import annotations
 
 import time
@@ -77,3 +78,17 @@ def test_the_trace_says_which_path_answered(http) -> None:
     assert note in trace(QUERIES[0])
     assert note not in trace({**QUERIES[0], **TWO_PHASE})
     assert note not in trace(QUERIES[3])
+
+
+@pytest.mark.parametrize("params", QUERIES[:3], ids=["phases", "offset", "sorted"])
+def test_plain_summaries_spliced_unread_give_the_same_bytes(http, params) -> None:
+    """Class `titles` (strings only): the one round trip's summaries go into the response unread
+    (container/http/rendering.py, _spliced); the two-phase fill reads them and renders them again."""
+    params = {"ranking.freshness": str(int(NOW)), **params, "presentation.summary": "titles"}
+    one = http.get("/search/", params=params)
+    two = http.get("/search/", params={**params, **TWO_PHASE})
+    assert one.status_code == two.status_code == 200, one.text
+    assert one.content == two.content
+    children = one.json()["root"]["children"]
+    assert children and all(set(hit["fields"]) >= {"sddocname", "title"} for hit in children)
+    assert all("timestamp" not in hit["fields"] for hit in children)

@@ -6,6 +6,7 @@ import json
 import math
 
 import numpy as np
+import orjson
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -89,3 +90,23 @@ def test_stored_text_of_strings_is_dumps(value, passes) -> None:
     assert (passed is not None) == passes
     if passes:
         assert passed == exact_json.dumps(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text() | st.integers(0, 3), st.text() | values, max_size=5))
+def test_plain_text_is_what_orjson_writes(value) -> None:
+    """is_plain marks summaries that /search/ splices unread into a response orjson writes."""
+    try:
+        text = exact_json.dumps(value)
+    except TypeError:
+        return
+    if exact_json.is_plain(value, text):
+        assert text.encode("utf-8") == orjson.dumps(value)
+        assert exact_json.loads(text) == value
+
+
+def test_plain_needs_strings_and_no_null() -> None:
+    assert exact_json.is_plain({"a": "b"}, exact_json.dumps({"a": "b"}))
+    assert not exact_json.is_plain({"a": "null"}, exact_json.dumps({"a": "null"}))
+    assert not exact_json.is_plain({"a": 1}, exact_json.dumps({"a": 1}))
+    assert not exact_json.is_plain({1: "a"}, exact_json.dumps({1: "a"}))  # json wrote it, spaced
