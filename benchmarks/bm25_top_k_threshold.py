@@ -8,7 +8,8 @@ runs), against the summed posting-list lengths of the query's words.
 
 Prints one JSON object: per size and per bucket of summed posting lengths, the mean CPU of each way
 (ms) and how many queries fell in the bucket; the bucket where MaxScore starts to win is the
-threshold `bm25_top_k.EXHAUSTIVE_POSTINGS` stands for."""
+threshold `bm25_top_k.EXHAUSTIVE_POSTINGS` stands for, the smallest size where it wins at all
+`EXHAUSTIVE_DOCUMENTS`."""
 from __future__ import annotations
 
 import argparse
@@ -62,7 +63,7 @@ def measure(docs: int, queries: list[str], repeat: int) -> list[tuple[int, float
                 size = sum(len(db.postings("text", w).doc_ids) for w in words)
                 ways = []
                 for threshold in (10**12, -1):  # every match ranked; MaxScore
-                    bm25_top_k.EXHAUSTIVE_POSTINGS = threshold
+                    bm25_top_k.EXHAUSTIVE_POSTINGS = bm25_top_k.EXHAUSTIVE_DOCUMENTS = threshold
                     answers = matcher.search(db, program, params)
                     ways.append(([(h.global_id, h.relevance) for h in answers.hits], answers.total_hits,
                                  _least(lambda: matcher.search(db, program, params), repeat) * 1000))
@@ -79,7 +80,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     queries = test_queries()
-    default = bm25_top_k.EXHAUSTIVE_POSTINGS
+    default, default_documents = bm25_top_k.EXHAUSTIVE_POSTINGS, bm25_top_k.EXHAUSTIVE_DOCUMENTS
     report = {}
     for docs in args.docs:
         rows = np.array(measure(docs, queries, args.repeat))
@@ -90,13 +91,15 @@ def main() -> None:
                 buckets.append({"postings": f"{low}-{high}", "queries": len(inside),
                                 "exhaustive_ms": round(float(inside[:, 1].mean()), 3),
                                 "maxscore_ms": round(float(inside[:, 2].mean()), 3)})
-        bm25_top_k.EXHAUSTIVE_POSTINGS = default
-        chosen = np.where(rows[:, 0] <= default, rows[:, 1], rows[:, 2])
+        bm25_top_k.EXHAUSTIVE_POSTINGS, bm25_top_k.EXHAUSTIVE_DOCUMENTS = default, default_documents
+        every = (rows[:, 0] <= default) | (docs <= default_documents)  # as top_k chooses
+        chosen = np.where(every, rows[:, 1], rows[:, 2])
         print(json.dumps({docs: buckets}), flush=True)  # as it goes: the large sizes take long
         report[docs] = {"buckets": buckets, "mean_ms": {"exhaustive": round(float(rows[:, 1].mean()), 3),
                                                        "maxscore": round(float(rows[:, 2].mean()), 3),
                                                        "chosen": round(float(chosen.mean()), 3)}}
-    print(json.dumps({"threshold": default, "repeat": args.repeat, "sizes": report}, indent=1))
+    print(json.dumps({"threshold": default, "threshold_documents": default_documents, "repeat": args.repeat,
+                      "sizes": report}, indent=1))
 
 
 if __name__ == "__main__":

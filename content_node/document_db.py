@@ -346,7 +346,8 @@ class DocumentDB(BatchWrites, IndexReads):
         """Bytes held by the big structures (excluding Python object overhead of dictionaries)."""
         with self._lock:
             return {"documents": self._documents.stored_bytes, "attributes": self._attributes.nbytes,
-                    "indexes": sum(index.nbytes for index in self._indexes.values())}
+                    "indexes": sum(index.nbytes for index in self._indexes.values()),
+                    "inflated_documents": self._documents.inflated_bytes}
 
     # -- internals ------------------------------------------------------------------------------
 

@@ -15,9 +15,10 @@ share until the next write). Then:
    operations as the exhaustive path, so the same scores), and the best k taken in hit order.
 
 The documents the OR matches are still counted (totalCount stays exact). When the lists are short
-(EXHAUSTIVE_POSTINGS) every document of the lists is ranked instead, as the exhaustive path would,
-without the MaxScore passes. Returns None when the shortcut does not apply (θ ≤ 0: fewer than k
-documents score above 0; words outside index fields), and the caller ranks every match as before.
+or the corpus small (EXHAUSTIVE_POSTINGS, EXHAUSTIVE_DOCUMENTS) every document of the lists is
+ranked instead, as the exhaustive path would, without the MaxScore passes. Returns None when the
+shortcut does not apply (θ ≤ 0: fewer than k documents score above 0; words outside index
+fields), and the caller ranks every match as before.
 """
 from __future__ import annotations
 
@@ -35,9 +36,12 @@ from searchlib.query import tree as q
 _BM25 = r"\s*bm25\(\s*(\w+)\s*\)\s*"
 _SUM_OF_BM25 = re.compile(rf"{_BM25}(?:\+{_BM25})*")
 _SLACK = 1e-9  # relative: bounds summed in another order than the scores
-# Up to this many postings (summed over the query's lists), ranking every match costs less than
-# MaxScore's bounds and threshold pass (benchmarks/bm25_top_k_threshold.py; BENCHMARKS.md).
+# Up to this many postings (summed over the query's lists), or on a node of up to this many
+# documents (local ids), ranking every match costs less than MaxScore's bounds and threshold pass:
+# on a small corpus the lists that cannot be skipped still hold nearly every document
+# (benchmarks/bm25_top_k_threshold.py; BENCHMARKS.md).
 EXHAUSTIVE_POSTINGS = 64_000
+EXHAUSTIVE_DOCUMENTS = 32_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +78,7 @@ def top_k(calc: Calculator, words: Sequence[q.Term], fields: Sequence[str], k: i
     if k <= 0 or len(matching) != sum(len(schema.index_fields(w.field)) for w in words):
         return None
     lists = {key: calc.postings(*key).doc_ids for key in dict.fromkeys(matching)}
-    if sum(len(ids) for ids in lists.values()) <= EXHAUSTIVE_POSTINGS:
+    if sum(len(ids) for ids in lists.values()) <= EXHAUSTIVE_POSTINGS or len(alive) <= EXHAUSTIVE_DOCUMENTS:
         return _every_match(list(lists.values()), k, alive, rank, best)
     matched = _count_alive(list(lists.values()), alive)
     bounds = {key: 0.0 for key in lists}
@@ -161,5 +165,5 @@ def _alive_mask(lists: Sequence[np.ndarray], alive: np.ndarray) -> np.ndarray:
     ids = np.concatenate(lists) if len(lists) > 1 else (lists[0] if lists else np.zeros(0, dtype=np.int32))
     if len(ids) and int(ids.max()) >= len(alive):  # one assignment for every list, not one per list
         ids = ids[ids < len(alive)]
-    mask[ids] = True
+    mask[ids.astype(np.intp, copy=False)] = True  # numpy sets through an int32 index 2-3x slower
     return mask & alive

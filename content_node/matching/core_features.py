@@ -80,15 +80,19 @@ class Bm25Term:
 def bm25_term(calc: Calculator, item: q.Term | q.Phrase) -> Bm25Term:
     """The one term a query item is to bm25: a word, an equiv's combined word, or a phrase as
     its phrase key (postings of the phrase's occurrences, where it starts)."""
-    term = item.term if isinstance(item, q.Term) else \
+    return Bm25Term(_item_term(item), searched_index_fields(calc, item.field))
+
+
+def _item_term(item: q.Term | q.Phrase) -> str:
+    return item.term if isinstance(item, q.Term) else \
         item.terms[0] if len(item.terms) == 1 else q.phrase_key(item.terms)
-    return Bm25Term(term, searched_index_fields(calc, item.field))
 
 
 def searched_index_fields(calc: Calculator, index_name: str) -> tuple[str, ...]:
-    """The index fields an item on `index_name` (a field or fieldset) searches."""
-    return tuple(f for f in calc.schema.index_fields(index_name)
-                 if f in calc.schema.fields and calc.schema.fields[f].is_index)
+    """The index fields an item on `index_name` (a field or fieldset) searches (once per query)."""
+    schema = calc.schema
+    return calc.memo(("searched index fields", index_name), lambda: tuple(
+        f for f in schema.index_fields(index_name) if f in schema.fields and schema.fields[f].is_index))
 
 
 def item_document_frequency(calc: Calculator, index_name: str, term: str) -> int:
@@ -121,6 +125,8 @@ def document_frequency(index, term: Bm25Term) -> int:
     alternatives = q.equiv_alternatives(term.term)
     if alternatives is not None:
         return max(document_frequency(index, Bm25Term(word, term.fields)) for word in alternatives)
+    if q.phrase_words(term.term) is None:  # a plain word: its count in each field
+        return min(sum(index.document_frequency(field, term.term) for field in term.fields), index.doc_count)
     return min(sum(_field_estimate(index, field, term.term) for field in term.fields), index.doc_count)
 
 
@@ -135,13 +141,32 @@ def _field_estimate(index, field: str, term: str) -> int:
 
 
 def _terms_with_idf(calc: Calculator, field: str, terms: list[Bm25Term] | None = None) -> list[tuple[str, float]]:
-    n_docs = calc.index.doc_count
+    if terms is None:  # the query's own: each item's idf is the same whichever field bm25 ranks
+        return [(term, idf) for covered, term, idf in calc.memo(("bm25 idf",), lambda: _items_with_idf(calc))
+                if field in covered and idf is not None]
+    return [(term.term, idf) for term in terms if (idf := _idf(calc.index, term)) is not None]
+
+
+def _items_with_idf(calc: Calculator) -> list[tuple[tuple[str, ...], str, float | None]]:
+    """Per ranked term or phrase of the query, in query order: (the fields its index name covers,
+    its bm25 term, its idf or None when no document holds it), made once per query."""
+    index, schema = calc.index, calc.schema
+    fields_of: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # index name → (covered, searched)
     found = []
-    for term in bm25_query_terms(calc, field) if terms is None else terms:
-        df = document_frequency(calc.index, term)
-        if df:
-            found.append((term.term, math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))))
+    for item in calc.ranked_items:
+        if isinstance(item, (q.Term, q.Phrase)):
+            fields = fields_of.get(item.field)
+            if fields is None:
+                fields = fields_of[item.field] = (schema.index_fields(item.field),
+                                                  searched_index_fields(calc, item.field))
+            term = _item_term(item)
+            found.append((fields[0], term, _idf(index, Bm25Term(term, fields[1]))))
     return found
+
+
+def _idf(index, term: Bm25Term) -> float | None:
+    df = document_frequency(index, term)
+    return math.log(1.0 + (index.doc_count - df + 0.5) / (df + 0.5)) if df else None
 
 
 def bm25_hits(calc: Calculator, field: str, term: str, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

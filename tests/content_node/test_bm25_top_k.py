@@ -70,6 +70,7 @@ def _query(words, field="default"):
 def test_shortcut_equals_ranking_every_match(bed, words, field, profile, hits, exhaustive_below):
     with pytest.MonkeyPatch.context() as patch:  # MaxScore always, or the shortcut's own exhaustive ranking
         patch.setattr(bm25_top_k, "EXHAUSTIVE_POSTINGS", exhaustive_below)
+        patch.setattr(bm25_top_k, "EXHAUSTIVE_DOCUMENTS", exhaustive_below)
         fast, every = both_ways(bed, profile, _query(words, field), hits)
     assert _key(fast) == _key(every)
 
@@ -80,6 +81,7 @@ def test_same_answer_on_either_side_of_the_size_threshold(bed, monkeypatch, word
     """The query's summed posting lengths one below, at and one above the threshold: the same
     hits, relevance, total and coverage whichever way the size sends it (and as the full path)."""
     size = sum(len(bed.db.postings(f, w).doc_ids) for f in ("title", "text") for w in words)
+    monkeypatch.setattr(bm25_top_k, "EXHAUSTIVE_DOCUMENTS", -1)  # the lists' size alone decides
     answers = []
     for threshold in (size - 1, size, size + 1):
         monkeypatch.setattr(bm25_top_k, "EXHAUSTIVE_POSTINGS", threshold)
@@ -88,17 +90,34 @@ def test_same_answer_on_either_side_of_the_size_threshold(bed, monkeypatch, word
     assert all(answer == answers[0] for answer in answers) and len(answers[0][0]) == 10
 
 
-def test_short_lists_rank_every_match(bed, monkeypatch):
+@pytest.mark.parametrize("words", [("the", "of", "rare"), ("rarer", "x2")])
+def test_same_answer_on_either_side_of_the_corpus_threshold(bed, monkeypatch, words):
+    """Long lists (MaxScore by their size) on a node of one below, at and one above the documents
+    threshold: the same answer either way, and as the full path."""
+    documents = len(bed.db.alive)
+    monkeypatch.setattr(bm25_top_k, "EXHAUSTIVE_POSTINGS", -1)
+    answers = []
+    for threshold in (documents - 1, documents, documents + 1):
+        monkeypatch.setattr(bm25_top_k, "EXHAUSTIVE_DOCUMENTS", threshold)
+        fast, every = both_ways(bed, "both", _query(words), 10)
+        answers += [_key(fast), _key(every)]
+    assert all(answer == answers[0] for answer in answers) and len(answers[0][0]) == 10
+
+
+@pytest.mark.parametrize("postings, documents", [(10**9, -1), (-1, 10**9)])
+def test_short_lists_or_a_small_corpus_rank_every_match(bed, monkeypatch, postings, documents):
     ranked = []
     real = matcher._as_column
     monkeypatch.setattr(matcher, "_as_column", lambda value, rows: ranked.append(rows) or real(value, rows))
-    monkeypatch.setattr(bm25_top_k, "EXHAUSTIVE_POSTINGS", 10**9)
+    monkeypatch.setattr(bm25_top_k, "EXHAUSTIVE_POSTINGS", postings)
+    monkeypatch.setattr(bm25_top_k, "EXHAUSTIVE_DOCUMENTS", documents)
     outcome = bed.search("text", _query(("the", "of", "rare", "rarer")), hits=5)
     assert ranked == [outcome.total_hits]  # one pass over every match, no bounds or threshold ranking
 
 
 def test_shortcut_ranks_few_documents(bed, monkeypatch):
     monkeypatch.setattr(bm25_top_k, "EXHAUSTIVE_POSTINGS", 0)
+    monkeypatch.setattr(bm25_top_k, "EXHAUSTIVE_DOCUMENTS", 0)
     ranked = []
     real = matcher._as_column
 

@@ -65,3 +65,33 @@ def test_dictionary_streams_inflate_to_zlibs_bytes_and_damage_still_fails():
             decode(damaged)
     with pytest.raises(zlib.error):
         document_store._decompress(blob, dictionary[1:] + b"x")
+
+
+def test_inflated_documents_are_kept_until_stored_again_or_dropped():
+    store = DocumentStore()
+    for i in range(200):
+        store.store(i, encode_fields(_document(i)))
+    first = store.fields_json(7)
+    assert store.fields_json(7) is first and store.inflated_bytes == len(first)  # the second read is the kept one
+    store.store(7, encode_fields({"title": "replaced"}))
+    assert store.fields(7) == {"title": "replaced"}
+    store.fields_json(8)
+    store.drop(8)
+    assert store.fields_json(8) is None and store.fields(7) == {"title": "replaced"}
+    store.store(8, encode_fields({"title": "back"}))  # a reused local id reads its new document
+    assert store.fields(8) == {"title": "back"}
+    assert store.inflated_bytes == len(store.fields_json(7)) + len(store.fields_json(8))
+
+
+def test_inflated_documents_are_bounded_and_the_least_recent_go(monkeypatch):
+    monkeypatch.setattr(document_store, "INFLATED_CACHE_BYTES", 16 * 1024)
+    store = DocumentStore()
+    for i in range(200):
+        store.store(i, encode_fields(_document(i)))
+    size = len(store.fields_json(0))
+    for i in range(1, 200):
+        assert json.loads(store.fields_json(i)) == _document(i)
+        store.fields_json(0)  # read again each time: the most recent, never the one to go
+        assert store.inflated_bytes <= 16 * 1024
+    assert 0 in store._inflated and 1 not in store._inflated and 199 in store._inflated
+    assert len(store._inflated) >= 16 * 1024 // (size + 8) - 1  # full: only what did not fit went
