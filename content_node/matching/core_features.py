@@ -82,7 +82,7 @@ def bm25_term(calc: Calculator, item: q.Term | q.Phrase) -> Bm25Term:
     its phrase key (postings of the phrase's occurrences, where it starts)."""
     term = item.term if isinstance(item, q.Term) else \
         item.terms[0] if len(item.terms) == 1 else q.phrase_key(item.terms)
-    return Bm25Term(term, searched_index_fields(calc, item.field))
+    return Bm25Term(term, searched_fields(calc, item.field))
 
 
 def searched_index_fields(calc: Calculator, index_name: str) -> tuple[str, ...]:
@@ -91,12 +91,19 @@ def searched_index_fields(calc: Calculator, index_name: str) -> tuple[str, ...]:
                  if f in calc.schema.fields and calc.schema.fields[f].is_index)
 
 
+def searched_fields(calc: Calculator, index_name: str) -> tuple[str, ...]:
+    """The fields an item on `index_name` searches, index or attribute: each adds its estimate to
+    the item's document frequency (an attribute's: see IndexReads.document_frequency)."""
+    return tuple(f for f in calc.schema.index_fields(index_name)
+                 if f in calc.schema.fields and (calc.schema.fields[f].is_index or calc.schema.fields[f].is_attribute))
+
+
 def item_document_frequency(calc: Calculator, index_name: str, term: str) -> int:
     """The one document frequency of a query item (a word, phrase key or equiv key on `index_name`)
     that every feature reads, whatever field it ranks: Vespa sets the item's estimate on all its
     fields' TermFieldData (blueprintbuilder.cpp), which bm25, nativeRank's and fieldMatch's
     significance, term(n).significance and queryTermDocumentFrequency all read."""
-    return document_frequency(calc.index, Bm25Term(term, searched_index_fields(calc, index_name)))
+    return document_frequency(calc.index, Bm25Term(term, searched_fields(calc, index_name)))
 
 
 def significance(document_frequency: int, doc_count: int) -> float:
@@ -115,7 +122,8 @@ def document_frequency(index, term: Bm25Term) -> int:
     """The document frequency Vespa gives a query item in every field it searches: the hit
     estimate of its blueprint (blueprintbuilder.cpp sets it on all the item's fields):
     - over several fields an OR of per-field blueprints, the saturated sum of their estimates
-      (OrBlueprint::combine), at most the document count;
+      (OrBlueprint::combine), at most the document count; an attribute field of a fieldset adds
+      its own estimate (IndexReads.document_frequency);
     - an equiv the largest of its alternatives' estimates (EquivBlueprint::addTerm);
     - in one field a word's count, a phrase's its rarest word's (simple_phrase_blueprint.cpp)."""
     alternatives = q.equiv_alternatives(term.term)
