@@ -113,7 +113,8 @@ REGISTRY: dict[str, Module | Script | Printed] = {
                    "--ef-construction", "200", "--http-feed", "20000"),
                   quick_title="nearestNeighbor at 2,000 vectors (issue 5)"),
     "linguistics": Script("linguistics", "Linguistics: PyStemmer and language detection (issue 25)", ()),
-    # relevance, dense_exactness, cross_encoder_forms and dense_vectors embed or rerank whole corpora
+    # relevance, dense_exactness, cross_encoder_forms, dense_vectors, dense_constructions and fusion_forms
+    # embed or rerank whole corpora
     # (tens of minutes): full only
     "relevance": Script("relevance", "Relevance out of the box (issue 22)", None, ("--datasets", "scifact", "cranfield")),
     "dense_exactness": Script("dense_exactness", "Dense retrieval: the engine against exact cosine (issue 22)", None,
@@ -121,6 +122,8 @@ REGISTRY: dict[str, Module | Script | Printed] = {
     "cross_encoder_forms": Script("cross_encoder_forms", "Cross-encoder forms: int8 vs float activations (issue 4)",
                                   None, ("--queries", "100", "--top", "25")),
     "dense_vectors": Printed("dense_vectors", "Dense vectors: batching and float activations (issue 22)", None, ()),
+    "dense_constructions": Printed("dense_constructions", "Dense baseline constructions (issue 22)", None, ()),
+    "fusion_forms": Printed("fusion_forms", "Hybrid: fusion forms in one process (issue 22)", None, ()),
     "snapshot_scaling": Printed("snapshot_scaling", "Storage: incremental snapshots (issue 20, goal 4)",
                                 ("--sizes", "1000,2000", "--dim", "32"), ()),
     "restart": Printed("restart", "Restart of a node at 500,000 documents (issue 20, goal 4)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from content_node.matching.attribute_terms import attribute_term_matches
 from content_node.store.inverted_index import FieldIndex
 from content_node.store.posting_segment import Postings
 
@@ -21,9 +22,21 @@ class IndexReads:
             return self._index(field).postings(term)
 
     def document_frequency(self, field: str, term: str) -> int:
-        """Number of alive documents whose `field` contains `term`."""
+        """Number of alive documents whose `field` contains `term`. For an attribute field (in a
+        fieldset with index fields) Vespa's hit estimate of its blueprint, which the item's OR over
+        its fields adds up: with `fast-search` the size of the term's posting list (the documents
+        holding a matching value), without it every document (a scan, not estimated)."""
         with self._lock:  # type: ignore[attr-defined]
-            return self._index(field).document_frequency(term)
+            index = self._indexes.get(field)  # type: ignore[attr-defined]
+            if index is not None:
+                return index.document_frequency(term)
+        spec = self.schema.fields.get(field)  # type: ignore[attr-defined]
+        if spec is None or not spec.is_attribute:
+            return self._index(field).document_frequency(term)  # raises: no index, no attribute
+        if "fast-search" not in spec.attribute_properties:
+            return self.doc_count  # type: ignore[attr-defined]
+        matches = attribute_term_matches(spec, self.attribute(field), term)  # type: ignore[attr-defined]
+        return int(np.count_nonzero(self.alive[matches]))  # type: ignore[attr-defined]
 
     def field_lengths(self, field: str) -> np.ndarray:
         with self._lock:  # type: ignore[attr-defined]

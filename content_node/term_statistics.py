@@ -16,10 +16,12 @@ from searchlib.schema.model import Schema
 
 
 def collect(index, schema: Schema, query: q.QueryNode) -> CorpusStatistics:
-    """This node's counts: every index field, and each query word in each index field it searches
-    (the words the rank features ask document frequencies for, see FeatureCalculator.terms_for_field;
-    a phrase's or equiv's own words too: bm25 estimates their document frequency from them)."""
-    indexed = set(index.index_fields)
+    """This node's counts: every index field, and each query word in each field it searches, index
+    or attribute (the words the rank features ask document frequencies for, see
+    core_features.document_frequency; a phrase's or equiv's own words too: bm25 estimates their
+    document frequency from them). An attribute's count is its hit estimate on this node
+    (IndexReads.document_frequency), so the sums are the whole corpus's estimate."""
+    searchable = set(index.index_fields) | {name for name, spec in schema.fields.items() if spec.is_attribute}
     fields = {name: FieldCounts(index.documents_with_field(name),
                                 round(index.average_field_length(name) * index.documents_with_field(name)))
               for name in index.index_fields}
@@ -28,7 +30,7 @@ def collect(index, schema: Schema, query: q.QueryNode) -> CorpusStatistics:
         words = q.item_words(item)
         words += [plain for word in words if q.plain_words(word) != [word] for plain in q.plain_words(word)]
         for name in schema.index_fields(item.field):
-            if name in indexed:
+            if name in searchable:
                 for word in words:
                     terms[(name, word)] = index.document_frequency(name, word)
     return CorpusStatistics(index.doc_count, MappingProxyType(fields), MappingProxyType(terms))

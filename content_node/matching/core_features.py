@@ -80,7 +80,7 @@ class Bm25Term:
 def bm25_term(calc: Calculator, item: q.Term | q.Phrase) -> Bm25Term:
     """The one term a query item is to bm25: a word, an equiv's combined word, or a phrase as
     its phrase key (postings of the phrase's occurrences, where it starts)."""
-    return Bm25Term(_item_term(item), searched_index_fields(calc, item.field))
+    return Bm25Term(_item_term(item), searched_fields(calc, item.field))
 
 
 def _item_term(item: q.Term | q.Phrase) -> str:
@@ -95,12 +95,21 @@ def searched_index_fields(calc: Calculator, index_name: str) -> tuple[str, ...]:
         f for f in schema.index_fields(index_name) if f in schema.fields and schema.fields[f].is_index))
 
 
+def searched_fields(calc: Calculator, index_name: str) -> tuple[str, ...]:
+    """The fields an item on `index_name` searches, index or attribute: each adds its estimate to
+    the item's document frequency (an attribute's: see IndexReads.document_frequency)."""
+    schema = calc.schema
+    return calc.memo(("searched fields", index_name), lambda: tuple(
+        f for f in schema.index_fields(index_name)
+        if f in schema.fields and (schema.fields[f].is_index or schema.fields[f].is_attribute)))
+
+
 def item_document_frequency(calc: Calculator, index_name: str, term: str) -> int:
     """The one document frequency of a query item (a word, phrase key or equiv key on `index_name`)
     that every feature reads, whatever field it ranks: Vespa sets the item's estimate on all its
     fields' TermFieldData (blueprintbuilder.cpp), which bm25, nativeRank's and fieldMatch's
     significance, term(n).significance and queryTermDocumentFrequency all read."""
-    return document_frequency(calc.index, Bm25Term(term, searched_index_fields(calc, index_name)))
+    return document_frequency(calc.index, Bm25Term(term, searched_fields(calc, index_name)))
 
 
 def significance(document_frequency: int, doc_count: int) -> float:
@@ -119,7 +128,8 @@ def document_frequency(index, term: Bm25Term) -> int:
     """The document frequency Vespa gives a query item in every field it searches: the hit
     estimate of its blueprint (blueprintbuilder.cpp sets it on all the item's fields):
     - over several fields an OR of per-field blueprints, the saturated sum of their estimates
-      (OrBlueprint::combine), at most the document count;
+      (OrBlueprint::combine), at most the document count; an attribute field of a fieldset adds
+      its own estimate (IndexReads.document_frequency);
     - an equiv the largest of its alternatives' estimates (EquivBlueprint::addTerm);
     - in one field a word's count, a phrase's its rarest word's (simple_phrase_blueprint.cpp)."""
     alternatives = q.equiv_alternatives(term.term)
@@ -158,7 +168,7 @@ def _items_with_idf(calc: Calculator) -> list[tuple[tuple[str, ...], str, float 
             fields = fields_of.get(item.field)
             if fields is None:
                 fields = fields_of[item.field] = (schema.index_fields(item.field),
-                                                  searched_index_fields(calc, item.field))
+                                                  searched_fields(calc, item.field))
             term = _item_term(item)
             found.append((fields[0], term, _idf(index, Bm25Term(term, fields[1]))))
     return found

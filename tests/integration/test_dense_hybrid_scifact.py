@@ -5,7 +5,7 @@ queries embedded by the container with input.query(q)=embed(bge, @query).
 (a) `semantic` ({targetHits:100}nearestNeighbor over HNSW) reaches nDCG@10 within 0.01 of exact
     brute-force search over the same document vectors, with the query vectors computed here by
     the same embedder (one text per call, as the container does);
-(b) `hybrid` (userQuery() or nearestNeighbor, BM25 and closeness fused with reciprocal_rank_fusion
+(b) `hybrid` (userQuery() or nearestNeighbor, BM25 and closeness fused with normalize_linear sums
     in the global phase) beats both BM25 alone (`bm25`) and dense alone (`semantic`, and exact).
 
 Cost and the choices behind it (measured 2026-12-05 on the shared 2-core machine, load 2-20 from
