@@ -89,9 +89,12 @@ class DocumentProcessor:
         schema, synthetic = self._fields[doctype]
         apply_update(schema, None, operations)  # a dry run: operations and value types checked early
         operations = with_literal_updates(schema.fields, with_uri_component_updates(schema.fields, dict(operations)))
-        if not synthetic:
-            return dict(operations)
-        return await self._run(self._update, schema, synthetic, operations)
+        if synthetic:
+            operations = await self._run(self._update, schema, synthetic, operations)
+        assigned = {name: op["assign"] for name, op in operations.items()
+                    if name in self._packed[doctype] and isinstance(op, Mapping) and op.keys() == {"assign"}}
+        return {**operations, **{name: {"assign": value} for name, value in
+                                 self._packed_tensors(doctype, assigned).items()}}
 
     async def _run(self, work, schema, synthetic, values) -> dict[str, Any]:
         call = functools.partial(work, schema, synthetic, values)

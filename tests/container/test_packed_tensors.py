@@ -1,5 +1,5 @@
-"""Dense float/double attribute tensors fed as lists go from the container to the nodes as hex
-(container/docproc/processor.py `_packed_tensors`): a node fed the packed form holds the same
+"""Dense float/double attribute tensors fed as lists (in puts and assigns) go from the container to
+the nodes as hex (container/docproc/processor.py `_packed_tensors`): a node fed the packed form holds the same
 document, the same attribute cells and the same nearest neighbors as one fed the list, also after
 recovery from its log; other tensor fields are sent as fed."""
 from __future__ import annotations
@@ -46,8 +46,8 @@ def state(db: DocumentDB, n: int) -> dict:
     with db.read_view():
         index = db.vector_index("vec")
         return {"documents": [db.get(f"id:test:doc::{i}") for i in range(n)],  # attribute cells as stored
-                "exact": index.exact(query, 5, None).local_ids.tolist(),
-                "graph": index.approximate(query, 5, 50, None).local_ids.tolist()}
+                "exact": sorted(db.document_id(i) for i in index.exact(query, 5, None).local_ids.tolist()),
+                "graph": sorted(db.document_id(i) for i in index.approximate(query, 5, 50, None).local_ids.tolist())}
 
 
 def test_the_container_packs_dense_float_and_double_attributes_only():
@@ -68,6 +68,12 @@ def test_nodes_fed_the_packed_form_hold_what_the_list_gives(tmp_path):
     for i, fields in enumerate(fed):
         as_lists.put(f"id:test:doc::{i}", fields)
         packed.put(f"id:test:doc::{i}", asyncio.run(processor.put("doc", fields)))
+    for i in range(0, len(fed), 4):  # assigned by partial updates too
+        update = {"vec": {"assign": [float(i), -1.5, 1e-9, 2.0]}, "title": {"assign": f"updated {i}"}}
+        as_lists.update(f"id:test:doc::{i}", update)
+        sent = asyncio.run(processor.update("doc", update))
+        assert isinstance(sent["vec"]["assign"]["values"], str) and sent["title"] == update["title"]
+        packed.update(f"id:test:doc::{i}", sent)
     expected = state(as_lists, len(fed))
     assert expected["documents"][1]["vec"] and expected["exact"]
     assert state(packed, len(fed)) == expected
