@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import math
 import re
 import struct
@@ -327,15 +328,24 @@ def _check_tensor(name: str, field_type: FieldType, value: Any) -> None:
 
 def _parse_tensor(name: str, field_type: FieldType, value: Any) -> None:
     """A tensor the content nodes could not read is a 400 here, with the tensor library's reason."""
-    from searchlib.tensor import tensor_from_json  # the tensor package: only for tensor fields
+    from searchlib.tensor import dense_cells, tensor_from_json  # the tensor package: only for tensor fields
 
     try:
-        tensor_from_json(value, field_type.tensor_type)
+        tensor_type = _tensor_type(field_type.tensor_type)
+        if dense_cells(value, tensor_type) is None:  # the flat forms (hex values) read without a Tensor
+            tensor_from_json(value, tensor_type)
     except ExpressionError as error:
         raise DocumentError(f"Field '{name}' of type {field_type}: {error.message}") from None
 
 
 _PLAIN_NUMBERS = frozenset((int, float))  # not bool: cells are numbers
+
+
+@functools.lru_cache(maxsize=256)
+def _tensor_type(text: str):
+    from searchlib.tensor import parse_type
+
+    return parse_type(text)
 
 
 def _check_tensor_cells(name: str, field_type: FieldType, value: Any) -> None:

@@ -20,9 +20,15 @@ _LONG_RUN = b"0" * 19  # 19 digits may pass a signed 64-bit integer
 _PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
+def orjson_reads_exactly(data: bytes) -> bool:
+    """Whether orjson reads `data` to json's values if it reads it at all: no digit run that may
+    be an integer past 64 bits (orjson reads those as floats)."""
+    return _LONG_RUN not in data.translate(_DIGITS)
+
+
 def loads(text: bytes | str) -> Any:
     data = text.encode("utf-8") if isinstance(text, str) else text
-    if _LONG_RUN not in data.translate(_DIGITS):
+    if orjson_reads_exactly(data):
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:

@@ -38,7 +38,7 @@ from searchlib.languages import field_language, language_sources
 from searchlib.schema.literal_fields import with_literal_updates, with_literal_values
 from searchlib.schema.model import ApplicationPackage, Schema
 from searchlib.schema.uri_fields import with_uri_component_updates, with_uri_components
-from searchlib.tensor import Tensor, TensorType, dense_hex, tensor_to_json
+from searchlib.tensor import Tensor, TensorType, dense_hex, packed_dense, tensor_to_json
 
 
 
@@ -57,28 +57,44 @@ class DocumentProcessor:
         self.application = application
         self._lookup = embedder_lookup
         self._fields: dict[str, tuple[Schema, tuple[SyntheticField, ...]]] = {}
+        self._packed: dict[str, dict[str, TensorType]] = {}  # per doctype: `_packed_tensors`' fields
         self._language_sources = {name: language_sources(schema) for name, schema in application.schemas.items()}
         for schema in application.schemas.values():
             fields = tuple(filter(None, (_processed(f) for f in schema.fields.values()
                                          if f.indexing.strip() and not f.parent and "mutable" not in f.attribute_properties)))
+            packed = {f.name: TensorType.parse(f.type.tensor_type) for f in schema.fields.values()
+                      if f.type.kind == "tensor" and f.type.tensor_type and f.is_attribute and not f.is_mutable}
             for key in {schema.name, schema.document_name}:
                 self._fields[key] = (schema, fields)
+                self._packed[key] = packed
 
     async def put(self, doctype: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         schema, synthetic = self._fields[doctype]
         validate_document(schema, fields)  # user input: no synthetic fields, types checked early
         fields = with_literal_values(schema.fields, with_uri_components(schema.fields, dict(fields)))
-        if not synthetic:
-            return dict(fields)
-        return await self._run(self._put, schema, synthetic, fields)
+        if synthetic:
+            fields = await self._run(self._put, schema, synthetic, fields)
+        return self._packed_tensors(doctype, fields)
+
+    def _packed_tensors(self, doctype: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Dense float/double attribute tensors fed as lists of numbers go to the nodes as hex
+        (`packed_dense`): the same cells, as the attribute holds them (and it alone: the nodes do
+        not store such a field's JSON), without a number object a cell on the nodes."""
+        for name, tensor_type in self._packed[doctype].items():
+            if isinstance(fields.get(name), (list, dict)):
+                fields[name] = packed_dense(fields[name], tensor_type)
+        return fields
 
     async def update(self, doctype: str, operations: Mapping[str, Any]) -> dict[str, Any]:
         schema, synthetic = self._fields[doctype]
         apply_update(schema, None, operations)  # a dry run: operations and value types checked early
         operations = with_literal_updates(schema.fields, with_uri_component_updates(schema.fields, dict(operations)))
-        if not synthetic:
-            return dict(operations)
-        return await self._run(self._update, schema, synthetic, operations)
+        if synthetic:
+            operations = await self._run(self._update, schema, synthetic, operations)
+        assigned = {name: op["assign"] for name, op in operations.items()
+                    if name in self._packed[doctype] and isinstance(op, Mapping) and op.keys() == {"assign"}}
+        return {**operations, **{name: {"assign": value} for name, value in
+                                 self._packed_tensors(doctype, assigned).items()}}
 
     async def _run(self, work, schema, synthetic, values) -> dict[str, Any]:
         call = functools.partial(work, schema, synthetic, values)

@@ -9,6 +9,9 @@ import json
 import math
 import re
 
+import orjson
+
+from searchlib import exact_json
 from searchlib.errors import quote_input
 
 _LONG = 2**63
@@ -33,6 +36,15 @@ async def parse_json_body(data: bytes, max_depth: int, what: str) -> object:
 
 def parse_json(data: bytes, max_depth: int, what: str) -> object:
     """`what` names the body in messages ("document JSON", "the JSON request body")."""
+    if exact_json.orjson_reads_exactly(data):
+        try:  # ~5x faster; what orjson takes holds no lone surrogate, NaN, infinity or 64-bit overflow
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass  # refused (BOM, NaN, 1e400, lone surrogates, bad JSON, too deep): json's path says why
+        else:
+            if data.count(b"[") + data.count(b"{") > max_depth:
+                _check_depth(value, max_depth, what)
+            return value
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

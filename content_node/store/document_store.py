@@ -22,7 +22,9 @@ import numpy as np
 from content_node.store.arrays import ensure_capacity
 from searchlib import exact_json
 
-_COMPRESSION_LEVEL = 6  # documents are written once and read rarely: favour size
+# level 4 with the dictionary: ~45% of level 6's CPU a document on the write path (0.046 against
+# 0.10 ms a scifact abstract), 4% larger (602 against 577 bytes); any level reads back alike
+_COMPRESSION_LEVEL = 4
 _DICTIONARY_BYTES = 32 * 1024  # zlib's window: a longer dictionary would not be used
 _NOT_STORED = -1
 # Inflated JSON of the documents read last: queries fill the same well-ranked documents again

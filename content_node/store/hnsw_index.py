@@ -7,9 +7,9 @@ documents are marked deleted in the graph and reused (hnswlib updates a reused l
 
 A float32 copy of every vector stays in numpy: exact search, the rank features and the distances
 reported for approximate hits are all computed from it, so both paths report the same values.
-Thread safety: one lock guards the graph and the arrays (hnswlib's `ef` is index-wide state, and
-hnswlib must not be searched while it inserts). A write batch's graph inserts hold it after the
-DocumentDB write lock is released (`take_staged`, `insert_taken`).
+Thread safety: one lock guards the graph and the arrays (hnswlib's `ef` is index-wide state, and it
+must not be searched while it inserts); a write batch's graph inserts hold it after the DocumentDB
+write lock is released (`take_staged`, `insert_taken`).
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from content_node.store.vector_metrics import HNSW_SPACES, check_metric, distanc
 from content_node.store.wal import fsync_directory
 from searchlib.errors import DocumentError
 from searchlib.schema.model import Field
-from searchlib.tensor import TensorType, tensor_from_json
+from searchlib.tensor import TensorType, dense_cells, tensor_from_json
 
 INITIAL_CAPACITY = 1024
 GID_BYTES = 12
@@ -83,6 +83,8 @@ class VectorFieldIndex:
 
     def parse(self, value: Any) -> list[tuple[str, np.ndarray]]:
         """A fed JSON value → (paragraph label, float32 vector) pairs; parsed once, at write time."""
+        if not self.multi_vector and (cells := dense_cells(value, self.tensor_type)) is not None:
+            return [("", cells.astype(np.float32))]  # a list or hex: no Tensor
         tensor = tensor_from_json(value, self.tensor_type)
         return [(key[0] if key else "", np.asarray(block, dtype=np.float32).reshape(self.dim))
                 for key, block in sorted(tensor.blocks.items())]
@@ -241,10 +243,8 @@ class VectorFieldIndex:
 
     def _new_graph(self, capacity: int) -> hnswlib.Index:
         graph = hnswlib.Index(space=HNSW_SPACES[self.metric], dim=self._graph_dim)
-        graph.init_index(max_elements=max(capacity, INITIAL_CAPACITY),
-                         M=self.hnsw_params.max_links_per_node,
-                         ef_construction=self.hnsw_params.neighbors_to_explore_at_insert,
-                         random_seed=100)
+        graph.init_index(max_elements=max(capacity, INITIAL_CAPACITY), M=self.hnsw_params.max_links_per_node,
+                         ef_construction=self.hnsw_params.neighbors_to_explore_at_insert, random_seed=100)
         return graph
 
     # -- reads ----------------------------------------------------------------------------------
@@ -515,8 +515,7 @@ def _min_per_row(n_rows: int, rows: np.ndarray, slots: np.ndarray, dist: np.ndar
 
 def _best_distinct_documents(docs: np.ndarray, dist: np.ndarray, k: int,
                              distance_threshold: float | None) -> NeighborHits:
-    """_best_documents for documents that are distinct already (one vector each): the same
-    answer without the per-document minimum."""
+    """_best_documents for documents distinct already (one vector each), without the minimum per document."""
     if distance_threshold is not None:
         keep = dist <= distance_threshold
         docs, dist = docs[keep], dist[keep]

@@ -18,7 +18,7 @@ import numpy as np
 
 from content_node.store.arrays import ensure_capacity
 from searchlib.schema.model import Field
-from searchlib.tensor import TensorType, dense_hex, quantize, tensor_from_json
+from searchlib.tensor import TensorType, dense_cells, dense_hex, tensor_from_json
 
 _DECLARED = {"double": np.float64, "float": np.float32, "bfloat16": np.float32, "int8": np.int8}
 _NARROW = np.uint16  # exact for integral cells in 0..65535 (token ids)
@@ -176,11 +176,8 @@ class DenseTensorColumn:
         flat = value.get("values") if isinstance(value, dict) and len(value) == 1 else value
         if isinstance(flat, np.ndarray) and flat.shape == (self._cell_count,):
             return flat  # read back from a snapshot segment: already at the cell type
-        if isinstance(flat, list) and flat and not isinstance(flat[0], list):
-            cells = np.asarray(flat, dtype=np.float64)
-            if cells.size == self._cell_count:
-                return quantize(cells, self.type.cell_type)
-        return tensor_from_json(value, self.type).dense_values.reshape(-1)
+        cells = dense_cells(value, self.type)  # the flat forms (a list, hex) without a Tensor
+        return cells if cells is not None else tensor_from_json(value, self.type).dense_values.reshape(-1)
 
 
 def _fits_narrow(cells: np.ndarray) -> bool:

@@ -8,12 +8,13 @@ results: `values` for dense, `cells` object for one mapped dimension, `blocks` f
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from searchlib.errors import ExpressionError
-from searchlib.tensor.tensor import Tensor
+from searchlib.tensor.tensor import Tensor, quantize
 from searchlib.tensor.types import DOUBLE, Dimension, TensorType, parse_type
 
 
@@ -54,7 +55,6 @@ def _require(tensor_type: TensorType | None, what: str) -> TensorType:
     return tensor_type
 
 
-_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _HEX_CELLS = {"double": ">f8", "float": ">f4", "int8": "i1", "bfloat16": ">u2"}
 
 
@@ -67,16 +67,58 @@ def dense_hex(values: np.ndarray, cell_type: str) -> str:
     return cells.astype(_HEX_CELLS[cell_type]).tobytes().hex()
 
 
+def packed_dense(value: Any, tensor_type: TensorType) -> Any:
+    """A fed dense tensor of float or double cells given as a flat list of numbers (bare or as
+    `values`), as the hex short form of the same cells (rounded to the cell type, as stored:
+    `quantize`): one string instead of a number a cell to encode, send, log and parse. Any
+    other value is returned as it is."""
+    cells = value.get("values") if isinstance(value, dict) and len(value) == 1 else value
+    if tensor_type.cell_type not in ("float", "double") or not tensor_type.rank or tensor_type.mapped \
+            or not isinstance(cells, list) or len(cells) != math.prod(tensor_type.dense_shape) \
+            or not _PLAIN_NUMBERS.issuperset(map(type, cells)):
+        return value
+    with np.errstate(over="ignore"):  # past float's range: infinity, as quantize
+        return {"values": dense_hex(np.asarray(cells, dtype=np.float64), tensor_type.cell_type)}
+
+
+def dense_cells(value: Any, tensor_type: TensorType) -> np.ndarray | None:
+    """The cells of a dense tensor in the flat forms writes come in (a list of numbers, bare or as
+    `values`; a hex string as `values`): flat float64 rounded to the cell type, the cells
+    `tensor_from_json` reads, without building a Tensor. None for any other form or a value that
+    does not fit (`tensor_from_json` reads it or says why)."""
+    cells = value.get("values") if isinstance(value, dict) and len(value) == 1 else value
+    if tensor_type.mapped or not tensor_type.rank:
+        return None
+    if isinstance(cells, str) and cells is not value:
+        try:
+            array = _hex_cells(tensor_type, cells)
+        except ExpressionError:
+            return None
+    elif isinstance(cells, list) and _PLAIN_NUMBERS.issuperset(map(type, cells)):
+        array = np.asarray(cells, dtype=np.float64)
+    else:
+        return None
+    return quantize(array, tensor_type.cell_type) if array.size == math.prod(tensor_type.dense_shape) else None
+
+
+def _hex_cells(tensor_type: TensorType, values: str) -> np.ndarray:
+    width = np.dtype(_HEX_CELLS[tensor_type.cell_type]).itemsize * 2
+    try:  # fromhex skips whitespace: then fewer bytes than half the digits come out
+        cells = bytes.fromhex(values) if not len(values) % width else b""
+    except ValueError:
+        cells = b""
+    if 2 * len(cells) != len(values):
+        raise ExpressionError(f"Dense cells as a string must be hex, {width} digits a cell "
+                              f"for {tensor_type.cell_type} cells")
+    raw = np.frombuffer(cells, dtype=_HEX_CELLS[tensor_type.cell_type])
+    if tensor_type.cell_type == "bfloat16":
+        raw = (raw.astype(np.uint32) << 16).view(np.float32)
+    return raw.astype(np.float64)
+
+
 def _dense(tensor_type: TensorType, values: Any) -> Tensor:
     if isinstance(values, str):  # hex string of the cells in the type's cell format
-        width = np.dtype(_HEX_CELLS[tensor_type.cell_type]).itemsize * 2
-        if len(values) % width or any(c not in _HEX_DIGITS for c in values):
-            raise ExpressionError(f"Dense cells as a string must be hex, {width} digits a cell "
-                                  f"for {tensor_type.cell_type} cells")
-        raw = np.frombuffer(bytes.fromhex(values), dtype=_HEX_CELLS[tensor_type.cell_type])
-        if tensor_type.cell_type == "bfloat16":
-            raw = (raw.astype(np.uint32) << 16).view(np.float32)
-        return Tensor.dense(tensor_type, raw.astype(np.float64))
+        return Tensor.dense(tensor_type, _hex_cells(tensor_type, values))
     if not isinstance(values, list):
         raise ExpressionError(f'Dense "values" must be a list or a hex string, not {_kind(values)}')
     array = _dense_cells(values)
