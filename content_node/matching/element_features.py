@@ -30,7 +30,7 @@ import numpy as np
 
 from content_node.matching.core_features import bm25_term, document_frequency
 from content_node.matching.feature_api import Calculator, FeatureName
-from content_node.matching.text_features import query_terms
+from content_node.matching.term_data import query_terms, term_words
 from content_node.store.inverted_index import element_tokens
 from searchlib.errors import InvalidParameterError
 from searchlib.expression import compile_expression
@@ -61,9 +61,10 @@ def _elements(calc: Calculator, field: str, candidates: np.ndarray) -> list[list
 
 
 def _field_terms(calc: Calculator, field: str) -> list[tuple[str, float]]:
-    """(index-form word, weight) of each query term searching `field`, in query order."""
-    return [(t.text, t.weight) for t in query_terms(calc.ranked_items)
-            if field in calc.schema.index_fields(t.index_name) and t.weight != 0]
+    """(index-form word, weight) of each query term searching `field`, in query order, a phrase's
+    words apart (elementSimilarity matches the words of each element: not yet a phrase as one term)."""
+    return [(word, t.weight) for t in query_terms(calc) for word in term_words(t)
+            if t.text and field in calc.schema.index_fields(t.index_name) and t.weight != 0]
 
 
 def elementwise(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> TensorBatch:
