@@ -158,6 +158,9 @@ def test_a_phrase_is_one_term_to_every_per_term_feature(http) -> None:
     assert (four["termDistance(title,0,1).forward"], four["termDistance(title,0,1).forwardTermPosition"]) == (1.0, 0.0)
     assert (four["termDistance(title,1,0).reverse"], four["termDistance(title,1,0).reverseTermPosition"]) == (1.0, 0.0)
     assert one["termDistance(title,0,1).forward"] == 1e6  # no delta in doc 1
+    # matchCount counts each term's match data, a repeated word twice (matchcountfeature.cpp)
+    twice = hits(http, 'title contains "gamma" or title contains "gamma"', ranking="terms")
+    assert (twice["1"]["matchCount(title)"], twice["1"]["queryTermCount"]) == (2.0, 2.0)
     # a phrase that starts inside the title: "beta gamma" at 1 in doc 1, after alpha at 0
     inner = hits(http, 'title contains "alpha" and title contains phrase("beta", "gamma")', ranking="terms")
     assert set(inner) == {"1"}
