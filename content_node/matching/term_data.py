@@ -57,8 +57,3 @@ def split_phrases(terms: list[QueryTerm]) -> list[QueryTerm]:
     """The terms with each phrase split into its words (PhraseSplitterQueryEnv: fieldMatch's view):
     word i reads the phrase's postings at offset i and keeps its weight and document frequency."""
     return [QueryTerm(t.index_name, t.text, t.weight, t.item, 1, i) for t in terms for i in range(t.length)]
-
-
-def term_words(term: QueryTerm) -> tuple[str, ...]:
-    """The words of a term as written: a phrase's, else its text alone."""
-    return (q.phrase_words(term.text) or (term.text,)) if term.length > 1 else (term.text,)
