@@ -26,7 +26,7 @@ import numpy as np
 from content_node.matching.attribute_terms import as_number, numeric_bounds, within
 from content_node.matching.core_features import item_document_frequency, significance as significance_of
 from content_node.matching.feature_api import Calculator, FeatureName
-from content_node.matching.text_features import query_terms
+from content_node.matching.term_data import query_terms
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 from searchlib.tensor import Tensor
@@ -196,11 +196,12 @@ def _condition(text: str) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def query_term_document_frequency(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> Tensor:
-    """tensor(term{}): per query term (labelled by its number) searching f, its item's document
-    frequency (the one bm25 uses, whichever of the item's fields f is)."""
+    """tensor(term{}): per query term searching f, labelled by its term(n) number, its item's
+    document frequency (the one bm25 uses, whichever of the item's fields f is; a phrase's is
+    its hit estimate, its rarest word's)."""
     field = calc.field_arg(feature, index_required=True)
     cells = [({"term": str(i)}, float(item_document_frequency(calc, term.index_name, term.item)))
-             for i, term in enumerate(query_terms(calc.ranked_items))
+             for i, term in enumerate(query_terms(calc))
              if field in calc.schema.index_fields(term.index_name)]
     return Tensor.from_cells("tensor(term{})", cells)
 

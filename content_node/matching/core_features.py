@@ -21,6 +21,7 @@ from content_node.matching.collection_features import collection_attribute
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.tensor_attributes import tensor_attribute_column
+from content_node.matching.term_data import query_terms
 from searchlib.errors import InvalidParameterError
 from searchlib.expression import string_hash
 from searchlib.numbers import as_floats
@@ -397,10 +398,13 @@ def _attribute_matches(calc: Calculator, spec, candidates: np.ndarray) -> np.nda
 
 
 def match_count(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    """The query terms (term_data: a phrase one, where it matched whole) with a match in f, each
+    counted, a repeated word too: matchcountfeature.cpp counts the terms' match data in f."""
     field = calc.field_arg(feature, index_required=True)
     count = np.zeros(len(candidates), dtype=np.float64)
-    for term in dict.fromkeys(calc.terms_for_field(field)):
-        count += calc.term_frequencies(field, term, candidates) > 0
+    for term in query_terms(calc):
+        if term.text and field in calc.schema.index_fields(term.index_name):
+            count += calc.term_frequencies(field, term.text, candidates) > 0
     return count
 
 

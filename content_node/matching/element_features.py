@@ -14,7 +14,8 @@ positions per element and its document frequency): a phrase counts where it star
 element, an equiv its alternatives' distinct positions. (With an element-gap a phrase may span
 elements in matching; here it is counted only within one element.)
 
-elementSimilarity(f): per element with a match, from its terms greedily taken in position order
+elementSimilarity(f): per element with a match, from its terms (a phrase or equiv one, where it
+starts) greedily taken in position order
 (each term once, later positions only): p = mean proximity score of the steps (1 - ((d-1)/8)^2, 0
 past 8; one match: of the element length), o = share of steps in query order (one match: 1 if the
 query has one term), q = matched term weight / all terms' weight, f = matches / element length, w
@@ -30,7 +31,7 @@ import numpy as np
 
 from content_node.matching.core_features import bm25_term, document_frequency
 from content_node.matching.feature_api import Calculator, FeatureName
-from content_node.matching.text_features import query_terms
+from content_node.matching.term_data import query_terms
 from content_node.store.inverted_index import element_tokens
 from searchlib.errors import InvalidParameterError
 from searchlib.expression import compile_expression
@@ -60,10 +61,12 @@ def _elements(calc: Calculator, field: str, candidates: np.ndarray) -> list[list
     return result
 
 
-def _field_terms(calc: Calculator, field: str) -> list[tuple[str, float]]:
-    """(index-form word, weight) of each query term searching `field`, in query order."""
-    return [(t.text, t.weight) for t in query_terms(calc.ranked_items)
-            if field in calc.schema.index_fields(t.index_name) and t.weight != 0]
+def _field_terms(calc: Calculator, field: str) -> list[tuple[tuple[tuple[str, ...], ...], float]]:
+    """(the alternatives of each query term searching `field`, each a tuple of words, its weight),
+    in term(n) order: a phrase or equiv is one term, as elementSimilarity reads each term's match
+    data (element_similarity_feature.cpp VectorizedQueryTerms: a phrase's where it starts)."""
+    return [(tuple(q.phrase_words(word) or (word,) for word in q.equiv_alternatives(t.text) or (t.text,)), t.weight)
+            for t in query_terms(calc) if t.text and field in calc.schema.index_fields(t.index_name) and t.weight != 0]
 
 
 def elementwise(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> TensorBatch:
@@ -121,21 +124,25 @@ def _bm25_terms(calc: Calculator, field: str) -> list[tuple[tuple[tuple[str, ...
     return terms
 
 
+def _starts(tokens: list[str], alternatives: tuple[tuple[str, ...], ...]) -> set[int]:
+    """Where one query item occurs in an element: where a phrase starts; an equiv's alternatives
+    at distinct positions (its merged positions, which elementwise bm25 reads)."""
+    return {i for words in alternatives for i in range(len(tokens) - len(words) + 1)
+            if tuple(tokens[i:i + len(words)]) == words}
+
+
 def _occurrences(tokens: list[str], alternatives: tuple[tuple[str, ...], ...]) -> int:
-    """How often one query item occurs in an element: where a phrase starts; an equiv's
-    alternatives at distinct positions (its merged positions, which elementwise bm25 reads)."""
-    starts = {i for words in alternatives for i in range(len(tokens) - len(words) + 1)
-              if tuple(tokens[i:i + len(words)]) == words}
-    return len(starts)
+    return len(_starts(tokens, alternatives))
 
 
 def _proximity_score(distance: int) -> float:
     return 0.0 if distance > 8 else 1.0 - ((distance - 1) / 8.0) ** 2
 
 
-def _element_scores(tokens: list[str], terms: list[tuple[str, float]], total_weight: float) -> tuple | None:
+def _element_scores(tokens: list[str], terms: list[tuple[tuple[tuple[str, ...], ...], float]],
+                    total_weight: float) -> tuple | None:
     """(p, o, q, f) of one element, or None when no term occurs in it."""
-    positions = [[i for i, token in enumerate(tokens) if token == word] for word, _ in terms]
+    positions = [_starts(tokens, alternatives) for alternatives, _ in terms]
     occurrences = sorted((pos, index) for index, found in enumerate(positions) for pos in found)
     if not occurrences:
         return None

@@ -40,8 +40,7 @@ class FeatureCalculator:
         # features computed over the full candidate set, reused for subsets (second phase, match-features)
         self._computed: dict[str, tuple[np.ndarray, object]] = {}
         self._scopes: dict[int, q.SameElement] = {}  # a sameElement's terms → it
-        self._ranked_items = [item for item in q.terms_of(query, self._scopes)
-                              if not isinstance(item, (q.Term, q.Phrase)) or (item.ranked and not item.filter)]
+        self._ranked_items = q.rank_terms(query, self._scopes)
         self._query_features = query_features
         self._now = now
         self._rank_properties = rank_properties or {}
@@ -73,7 +72,8 @@ class FeatureCalculator:
 
     @property
     def ranked_items(self) -> list:
-        """The query's ranked text items (terms and phrases), in query order."""
+        """The query's rank terms in query order (q.rank_terms: the numbering of term(n) and the
+        other per-term features)."""
         return self._ranked_items
 
     def in_scope(self, item: object, candidates: np.ndarray) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Text-match rank features from term positions: fieldMatch(f) and its outputs, fieldTermMatch,
-termDistance, term(n).*, matches(f, n).
+termDistance, term(n).*, matches(f, n), over the query's terms as term_data numbers them (a phrase
+is one term; fieldMatch alone reads its words).
 
 Vectorized over the candidates: per query term one searchsorted into the posting list gives every
 candidate's term frequency and first position, and the fieldMatch outputs are numpy arithmetic over
@@ -7,7 +8,8 @@ the (candidates x terms) matrix of first positions. termDistance needs every pos
 loops over the candidates that contain both terms (use it in second phase or match-features).
 
 fieldMatch is a documented simplification of Vespa's segment-matching algorithm: it looks at the
-first occurrence of each query term (in query order, i = 0..n-1) and at adjacent query-term pairs:
+first occurrence of each query term (in query order, i = 0..n-1; a phrase as its words, each where
+the whole phrase matched: term_data.split_phrases) and at adjacent query-term pairs:
 - matches: terms found; queryCompleteness = matches/n; fieldCompleteness = matches/fieldLength;
   completeness = queryCompleteness*(1-0.05) + 0.05*fieldCompleteness (fieldCompletenessImportance);
 - for a pair with both terms found, d = pos(i+1) - pos(i): in order when d > 0, a gap when d > 1;
@@ -27,7 +29,6 @@ first occurrence of each query term (in query order, i = 0..n-1) and at adjacent
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -39,48 +40,22 @@ from searchlib.query import tree as q
 from content_node.matching.core_features import item_document_frequency, searched_index_fields, significance
 from content_node.matching.core_features import matches as field_matches
 from content_node.matching.feature_api import Calculator, FeatureName
+from content_node.matching.term_data import QueryTerm, query_terms, split_phrases
 
 NOT_FOUND = 1000000.0
 FIELD_COMPLETENESS_IMPORTANCE = 0.05
 DEFAULT_CONNECTEDNESS = 0.1
 
 
-@dataclass(frozen=True, slots=True)
-class QueryTerm:
-    """One word of the query in query order; a phrase contributes one per word, a sameElement
-    one without a word. `item` is its
-    item's term as bm25 sees it (the word, the phrase key or equiv key): its document frequency."""
-
-    index_name: str
-    text: str
-    weight: float
-    item: str
-
-
-def query_terms(query_items: list) -> list[QueryTerm]:
-    terms: list[QueryTerm] = []
-    for item in query_items:
-        if isinstance(item, q.Term):
-            terms.append(QueryTerm(item.field, item.term, float(item.weight), item.term))
-        elif isinstance(item, q.Phrase):
-            key = item.terms[0] if len(item.terms) == 1 else q.phrase_key(item.terms)
-            terms.extend(QueryTerm(item.field, word, float(item.weight), key) for word in item.terms)
-        elif isinstance(item, (q.Fuzzy, q.Regex)):
-            text = item.term if isinstance(item, q.Fuzzy) else item.pattern
-            terms.append(QueryTerm(item.field, text, float(item.weight), text))
-        elif isinstance(item, q.SameElement):  # a term on the struct field, no word (q.terms_of)
-            terms.append(QueryTerm(item.field, "", 100.0, ""))
-    return terms
-
-
 def _occurrences(calc: Calculator, field: str, term: str,
                  candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray, object, np.ndarray]:
-    """(term frequency, first position or -1, postings, posting index or -1) per candidate."""
-    postings = calc.postings(field, term)
+    """(term frequency, first position or -1, postings, posting index or -1) per candidate; a phrase
+    key's are the phrase's (where it starts), a term without a word ("") has none."""
+    postings = calc.postings(field, term) if term else None
     tf = np.zeros(len(candidates), dtype=np.float64)
     first = np.full(len(candidates), -1.0)
     where = np.full(len(candidates), -1, dtype=np.int64)
-    if not len(postings.doc_ids) or not len(candidates):
+    if postings is None or not len(postings.doc_ids) or not len(candidates):
         return tf, first, postings, where
     rows = np.minimum(np.searchsorted(postings.doc_ids, candidates), len(postings.doc_ids) - 1)
     present = postings.doc_ids[rows] == candidates
@@ -95,8 +70,9 @@ def _occurrences(calc: Calculator, field: str, term: str,
 
 
 def _field_terms(calc: Calculator, field: str) -> list[QueryTerm]:
+    """fieldMatch's terms in `field`: phrases split into words, as Vespa's fieldMatch reads them."""
     covered = calc.schema.index_fields
-    return [t for t in query_terms(calc.ranked_items) if field in covered(t.index_name)]
+    return [t for t in split_phrases(query_terms(calc)) if field in covered(t.index_name)]
 
 
 def term_significance(calc: Calculator, term: QueryTerm) -> float:
@@ -125,8 +101,9 @@ def field_match_outputs(calc: Calculator, field: str, candidates: np.ndarray) ->
     first = np.full((rows, n), -1.0)
     weights = np.array([t.weight for t in terms])
     significance = np.array([term_significance(calc, t) for t in terms])
-    for i, term in enumerate(terms):
+    for i, term in enumerate(terms):  # a split phrase word: where its phrase matched, + its offset
         tf[:, i], first[:, i], _, _ = _occurrences(calc, field, term.text, candidates)
+        first[:, i] = np.where(first[:, i] >= 0, first[:, i] + term.offset, -1.0)
     found = first >= 0
     matches = found.sum(axis=1).astype(np.float64)
     length = np.maximum(lengths, 1.0)
@@ -225,10 +202,11 @@ def _term_index(feature: FeatureName, position: int, what: str) -> int:
 
 
 def field_term_match(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
-    """fieldTermMatch(f, n).firstPosition (1000000 if absent) / .occurrences."""
+    """fieldTermMatch(f, n).firstPosition (1000000 if absent) / .occurrences of term n's positions in f
+    (fieldtermmatchfeature.cpp): a phrase's are where the whole phrase starts (term_data)."""
     field = calc.field_arg(feature, index_required=True)
     n = _term_index(feature, 1, "fieldTermMatch")
-    terms = query_terms(calc.ranked_items)
+    terms = query_terms(calc)
     if n >= len(terms) or field not in calc.schema.index_fields(terms[n].index_name):
         return np.full(len(candidates), NOT_FOUND if feature.output != "occurrences" else 0.0)
     tf, first, _, _ = _occurrences(calc, field, terms[n].text, candidates)
@@ -238,12 +216,13 @@ def field_term_match(calc: Calculator, feature: FeatureName, candidates: np.ndar
 
 
 def matches(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
-    """matches(f): 1 if any query term matched f; matches(f, n): 1 if query term n did."""
+    """matches(f): 1 if any query term matched f; matches(f, n): 1 if term n did (a phrase: the
+    whole phrase; matchesfeature.cpp reads term n's match data in f)."""
     if len(feature.args) < 2:
         return field_matches(calc, feature, candidates)
     field = calc.field_arg(feature, index_required=True)
     n = _term_index(feature, 1, "matches")
-    terms = query_terms(calc.ranked_items)
+    terms = query_terms(calc)
     if n >= len(terms) or field not in calc.schema.index_fields(terms[n].index_name):
         return np.zeros(len(candidates))
     tf, _, _, _ = _occurrences(calc, field, terms[n].text, candidates)
@@ -251,25 +230,29 @@ def matches(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> n
 
 
 def term_distance(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
-    """termDistance(f, x, y).forward / .reverse (+TermPosition): the least distance from an
-    occurrence of term x to a later (forward) or earlier (reverse) occurrence of term y."""
+    """termDistance(f, x, y) as termdistancecalculator.cpp: .forward the least b - a > 0 over the
+    positions a of term x's last word (a phrase's start + its length - 1) and b of term y's start,
+    .forwardTermPosition that x's start; .reverse / .reverseTermPosition the same from y to x
+    (the position is y's). A phrase x 'a b' and y 'c' in 'a b x c': forward 2, position 0."""
     field = calc.field_arg(feature, index_required=True)
     x, y = _term_index(feature, 1, "termDistance"), _term_index(feature, 2, "termDistance")
     output = feature.output or "forward"
     result = np.full(len(candidates), NOT_FOUND)
-    terms = query_terms(calc.ranked_items)
+    terms = query_terms(calc)
     if max(x, y) >= len(terms):
         return result
+    if output.startswith("reverse"):
+        x, y = y, x
     _, _, x_postings, x_at = _occurrences(calc, field, terms[x].text, candidates)
     _, _, y_postings, y_at = _occurrences(calc, field, terms[y].text, candidates)
-    reverse = output.startswith("reverse")
+    add = terms[x].length - 1  # from a phrase's first word to its last
     remap = calc.position_remap(field)
     for row in np.flatnonzero((x_at >= 0) & (y_at >= 0)):  # documents with both terms only
         xs = x_postings.positions(int(x_at[row])).astype(np.int64)
         ys = y_postings.positions(int(y_at[row])).astype(np.int64)
         if remap is not None:  # the profile's element gap
             xs, ys = remap(int(candidates[row]), xs), remap(int(candidates[row]), ys)
-        deltas = (xs[:, None] - ys[None, :]) if reverse else (ys[None, :] - xs[:, None])
+        deltas = ys[None, :] - (xs[:, None] + add)
         deltas = np.where(deltas > 0, deltas, np.iinfo(np.int64).max)
         best = np.unravel_index(np.argmin(deltas), deltas.shape)
         if deltas[best] == np.iinfo(np.int64).max:
@@ -279,9 +262,10 @@ def term_distance(calc: Calculator, feature: FeatureName, candidates: np.ndarray
 
 
 def term(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float:
-    """term(n).weight (100 default), .significance, .connectedness (0.1); 0 past the last term."""
+    """term(n).weight (100 default), .significance, .connectedness (0.1); 0 past the last term
+    (termfeature.cpp, over term n's data: a phrase's weight and its document frequency)."""
     n = _term_index(feature, 0, "term")
-    terms = query_terms(calc.ranked_items)
+    terms = query_terms(calc)
     if n >= len(terms):
         return 0.0
     if feature.output == "weight":

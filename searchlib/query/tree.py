@@ -362,6 +362,14 @@ def terms_of(node: QueryNode, scopes: dict[int, SameElement] | None = None) -> l
     return found
 
 
+def rank_terms(node: QueryNode, scopes: dict[int, SameElement] | None = None) -> list[RankTerm]:
+    """The query's rank terms, one per Vespa term data (termdataextractor.cpp), in query order: the
+    one numbering of queryTermCount, term(n), matches(f, n), fieldTermMatch, termDistance, matchCount
+    and queryTermDocumentFrequency (a phrase is one); {ranked: false}/{filter: true} items are none."""
+    return [item for item in terms_of(node, scopes)
+            if not isinstance(item, (Term, Phrase)) or (item.ranked and not item.filter)]
+
+
 def self_ranked(node: SameElement) -> bool:
     """Whether the sameElement is a rank term itself: not when a ranked positive descendant searches
     the field itself (an array of primitives, `tags contains sameElement("red")`), whose match data

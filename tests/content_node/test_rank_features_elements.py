@@ -107,3 +107,23 @@ def test_element_similarity(features) -> None:
     assert [f["elementSimilarity(chunks).coverage"] for f in features] == pytest.approx([2 / 3, 0.5, 0.0])
     # weighted set: "red sky" (weight 3) matches both terms next to each other, in order
     assert [f["elementSimilarity(labels)"] for f in features] == pytest.approx([similarity(1, 1, 1, 1, 3), 0, 0])
+
+
+@pytest.mark.parametrize("items, expected", [
+    # the phrase "red fox" at 0 and dog at 2 in "red fox dog": two terms matched, 2 apart, in order
+    # (word by word it would be three, adjacent); "cat dog": dog alone, one of two terms
+    ((q.Phrase("chunks", ("red", "fox")), q.Term("chunks", "dog")),
+     [similarity(prox(2), 1, 1.0, 2 / 3), 0.0, similarity(prox(2), 0, 0.5, 1 / 2)]),
+    # an equiv is one term wherever an alternative is: fox in "red fox dog", sky in "blue sky", ...
+    ((q.Equiv("chunks", ("fox", "sky")),),
+     [max(similarity(prox(3), 1, 1, 1 / 3), similarity(prox(2), 1, 1, 1 / 2), similarity(prox(4), 1, 1, 1 / 4)),
+      similarity(1, 1, 1, 1), 0.0]),
+])
+def test_element_similarity_reads_a_phrase_or_equiv_as_one_term(tmp_path, items, expected) -> None:
+    bed = RankingBed(SD, DOCS, tmp_path)
+    try:
+        outcome = bed.search("elements", query=q.Rank((q.TrueItem(), *items)))
+        found = [dict(h.match_features)["elementSimilarity(chunks)"] for h in outcome.hits]  # by pop: 0, 1, 2
+    finally:
+        bed.close()
+    assert found == pytest.approx(expected)

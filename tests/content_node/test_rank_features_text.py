@@ -159,3 +159,35 @@ def test_every_output_the_load_accepts_is_computed(tmp_path) -> None:
             assert set(named) <= set(dict(hit.match_features))
     finally:
         bed.close()
+
+
+def test_a_phrase_is_one_term_and_fieldmatch_reads_its_words(tmp_path) -> None:
+    """Term 0 the phrase "cat dog", term 1 zed (content_node.matching.term_data): the phrase's
+    positions are where it starts whole, termDistance measures from its last word; fieldMatch
+    splits it into words that occur only where the whole phrase does (Vespa's PhraseSplitter)."""
+    bed = RankingBed(SD, [{"title": t, "n": i} for i, t in enumerate(TITLES)], tmp_path)
+    reverse = ["termDistance(title,1,0).reverse", "termDistance(title,1,0).reverseTermPosition"]
+    try:
+        outcome = bed.search("text", query=q.Or((q.Phrase("title", ("cat", "dog")), q.Term("title", "zed"))),
+                             extra_match_features=reverse)
+        f = {bed.ids[h.global_id].rsplit(":", 1)[1]: dict(h.match_features) for h in outcome.hits}
+        words = bed.search("text", query=q.Or((q.Term("title", "cat"), q.Term("title", "dog"))),
+                           extra_match_features=reverse)
+        plain = {bed.ids[h.global_id].rsplit(":", 1)[1]: dict(h.match_features) for h in words.hits}
+    finally:
+        bed.close()
+    assert set(f) == {"0", "1", "2"}  # "wolf cat" holds neither the phrase nor zed
+    zero = f["0"]  # cat@0 dog@1 wolf zed@3
+    assert (zero["queryTermCount"], zero["matches(title,1)"], zero["fieldTermMatch(title,1).firstPosition"]) == (2, 1, 3)
+    assert zero["fieldTermMatch(title,0).occurrences"] == 1.0
+    assert (zero["termDistance(title,0,1).forward"], zero["termDistance(title,0,1).forwardTermPosition"]) == (2, 0)
+    assert (zero["termDistance(title,1,0).reverse"], zero["termDistance(title,1,0).reverseTermPosition"]) == (2, 0)
+    assert zero["fieldMatch(title).matches"] == 3.0  # cat, dog (split) and zed
+    for doc in ("1", "2"):  # "dog zed cat", "cat zed zed dog cat": cat and dog, but never in a row
+        assert f[doc]["fieldTermMatch(title,0).occurrences"] == 0.0 and f[doc]["matches(title,1)"] == 1.0
+        assert f[doc]["fieldTermMatch(title,1).firstPosition"] == 1.0
+        assert f[doc]["fieldMatch(title).matches"] == 1.0  # zed alone: the split words need the phrase
+        assert f[doc]["termDistance(title,0,1).forward"] == 1000000.0
+    # reverse of (dog, cat) is from cat@0 to dog@3, at term y's position (termdistancecalculator.h): 0
+    assert (plain["2"]["termDistance(title,1,0).reverse"], plain["2"]["termDistance(title,1,0).reverseTermPosition"]) \
+        == (3.0, 0.0)

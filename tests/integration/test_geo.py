@@ -192,18 +192,19 @@ def test_uri_components_are_searchable(http, where, expected) -> None:
 def test_uri_host_phrases_rank_their_words_anchors_included(http) -> None:
     """oslo's url.hostname holds `starthost www visitoslo com endhost` at 0..4: uri("visitoslo.com")
     is the phrase visitoslo com endhost (3 words, the first at 2); with startAnchor all 5 from 0.
-    A phrase is one query term (queryTermCount 1), as Vespa's one term data per phrase."""
+    A phrase is one query term, as Vespa's one term data per phrase: queryTermCount and
+    matchCount 1, its position where it starts."""
     def features(where: str) -> dict:
         found = search(http, where, ranking="hosts")
         assert set(found) == {"oslo"}
         return {**found["oslo"]["fields"]["matchfeatures"], "relevance": found["oslo"]["relevance"]}
 
     assert features('url.hostname contains uri("visitoslo.com")') == {
-        "matchCount(url.hostname)": 3.0, "queryTermCount": 1.0, "fieldTermMatch(url.hostname,0).firstPosition": 2.0,
-        "relevance": 3.0}
+        "matchCount(url.hostname)": 1.0, "queryTermCount": 1.0, "fieldTermMatch(url.hostname,0).firstPosition": 2.0,
+        "relevance": 1.0}
     assert features('url.hostname contains ({startAnchor: true}uri("www.visitoslo.com"))') == {
-        "matchCount(url.hostname)": 5.0, "queryTermCount": 1.0, "fieldTermMatch(url.hostname,0).firstPosition": 0.0,
-        "relevance": 5.0}
+        "matchCount(url.hostname)": 1.0, "queryTermCount": 1.0, "fieldTermMatch(url.hostname,0).firstPosition": 0.0,
+        "relevance": 1.0}
 
 
 def test_uri_summary_update_and_bad_input(http) -> None:

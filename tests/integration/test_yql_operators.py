@@ -7,7 +7,8 @@ Titles and word positions (0-based):
   4 "alpha beta delta"   alpha 0, beta 1                  price -600
 Tags (weighted set): 1 {red: 3, blue: 1}, 2 {red: 1}, 3 {green: 5}, 4 none.
 Vectors (euclidean distance to q = [0, 0]): 1 [0, 0] → 0, 2 [3, 4] → 5, 3 [1, 0] → 1, 4 [0, 10] → 10.
-Profile `counts`: relevance = matchCount(title) (distinct ranked query words in the title);
+Profile `counts`: relevance = matchCount(title) (ranked query terms matching the title, a phrase
+one where it matched whole);
 profile `dot`: relevance = rawScore(tags) + rawScore(title).
 """
 from __future__ import annotations
@@ -132,11 +133,40 @@ def test_nested_phrase_items_are_one_phrase(http) -> None:
     # one query term (Vespa's one term data per phrase: queryTermCount counts it once)
     found = hits(http, 'title contains phrase("alpha", phrase("beta", "gamma"))')
     assert set(found) == {"1"}
-    assert found["1"]["matchCount(title)"] == 3.0 and found["1"]["queryTermCount"] == 1.0
+    assert found["1"]["matchCount(title)"] == 1.0 and found["1"]["queryTermCount"] == 1.0
     assert set(hits(http, 'title contains phrase(({stem: false}"alpha"), "beta")')) == {"1", "4"}  # not 2, 3
     response = http.get("/search/", params={"yql": 'select * from op where title contains phrase("a", 5)'})
     assert response.status_code == 400
     assert "Expected a string or phrase(...) in phrase()" in response.json()["root"]["errors"][0]["message"]
+
+
+def test_a_phrase_is_one_term_to_every_per_term_feature(http) -> None:
+    """Profile `terms`. Term 0 is the phrase "alpha beta" (weight 200), term 1 delta, as Vespa numbers
+    term data (a phrase one, its positions where it starts whole, termDistance from its last word):
+    doc 1 "alpha beta gamma": phrase at 0 once, no delta; doc 4 "alpha beta delta": phrase at 0,
+    delta at 2 → forward 2 - (0 + 1) = 1 from position 0, and delta to the phrase reversed the same.
+    Word by word term 1 would be beta (in both) and matchCount 2 and 3."""
+    found = hits(http, 'title contains ({weight: 200}phrase("alpha", "beta")) or title contains "delta"',
+                 ranking="terms")
+    assert set(found) == {"1", "4"}
+    one, four = found["1"], found["4"]
+    assert (one["queryTermCount"], one["term(0).weight"], one["term(1).weight"]) == (2.0, 200.0, 100.0)
+    assert (one["matchCount(title)"], four["matchCount(title)"]) == (1.0, 2.0)
+    assert (one["matches(title,0)"], one["matches(title,1)"], four["matches(title,1)"]) == (1.0, 0.0, 1.0)
+    assert (one["fieldTermMatch(title,0).firstPosition"], one["fieldTermMatch(title,0).occurrences"]) == (0.0, 1.0)
+    assert (one["fieldTermMatch(title,1).firstPosition"], four["fieldTermMatch(title,1).firstPosition"]) == (1e6, 2.0)
+    assert (four["termDistance(title,0,1).forward"], four["termDistance(title,0,1).forwardTermPosition"]) == (1.0, 0.0)
+    assert (four["termDistance(title,1,0).reverse"], four["termDistance(title,1,0).reverseTermPosition"]) == (1.0, 0.0)
+    assert one["termDistance(title,0,1).forward"] == 1e6  # no delta in doc 1
+    # matchCount counts each term's match data, a repeated word twice (matchcountfeature.cpp)
+    twice = hits(http, 'title contains "gamma" or title contains "gamma"', ranking="terms")
+    assert (twice["1"]["matchCount(title)"], twice["1"]["queryTermCount"]) == (2.0, 2.0)
+    # a phrase that starts inside the title: "beta gamma" at 1 in doc 1, after alpha at 0
+    inner = hits(http, 'title contains "alpha" and title contains phrase("beta", "gamma")', ranking="terms")
+    assert set(inner) == {"1"}
+    f = inner["1"]
+    assert (f["fieldTermMatch(title,1).firstPosition"], f["termDistance(title,0,1).forward"]) == (1.0, 1.0)
+    assert (f["termDistance(title,1,0).reverse"], f["termDistance(title,1,0).reverseTermPosition"]) == (1.0, 0.0)
 
 
 def test_alternatives_match_any_form_as_one_term(http) -> None:
@@ -349,9 +379,9 @@ def test_user_input_ranked_false_and_filter_unrank_every_word_it_makes(http) -> 
         assert {k: (h["matchCount(title)"], h["queryTermCount"]) for k, h in found.items()} == {
             "1": (1.0, 1.0), "2": (0.0, 1.0), "3": (0.0, 1.0), "4": (0.0, 1.0)}, annotated
     # a phrase it makes too: q = '"alpha beta"' matches docs 1 and 4; ranked, it is one more term
-    # (matchCount counts its words: doc 1 gamma alpha beta → 3, doc 4 alpha beta → 2), unranked none
+    # (matchCount counts it once: doc 1 gamma + the phrase → 2, doc 4 the phrase → 1), unranked none
     phrase = {k: (h["matchCount(title)"], h["queryTermCount"]) for k, h in hits(http, where % "", q='"alpha beta"').items()}
-    assert phrase == {"1": (3.0, 2.0), "4": (2.0, 2.0)}
+    assert phrase == {"1": (2.0, 2.0), "4": (1.0, 2.0)}
     unranked = hits(http, where % "ranked: false, ", q='"alpha beta"')
     assert {k: (h["matchCount(title)"], h["queryTermCount"]) for k, h in unranked.items()} == {
         "1": (1.0, 1.0), "4": (0.0, 1.0)}

@@ -6,7 +6,7 @@ import pytest
 from searchlib.errors import QueryError
 from searchlib.query.tree import (
     And, Equiv, Fuzzy, In, Or, Phrase, Range, Regex, SameElement, Term, TrueItem, FalseItem, Not, WeightedTokens, equiv_alternatives, equiv_key,
-    item_words, terms_of, vespa_string,
+    item_words, rank_terms, terms_of, vespa_string,
 )
 from searchlib.query.yql import parse_yql
 from searchlib.wire.query_codec import decode_query, encode_query
@@ -220,6 +220,17 @@ def test_fuzzy_regex_and_same_element_items_are_query_terms_in_query_order() -> 
     assert terms_of(where('tags contains sameElement("red")')) == [Term("tags", "red")]
     unranked = where('tags contains sameElement({ranked: false}"red", !"blue")')
     assert terms_of(unranked) == [unranked, Term("tags", "red", ranked=False)]  # the calculator drops the unranked
+
+
+def test_rank_terms_number_a_phrase_once_and_leave_out_unranked_items() -> None:
+    """rank_terms is the one numbering of the per-term features, Vespa's term data: a phrase is one
+    term (termdataextractor.cpp), a {ranked: false} or {filter: true} word or phrase none."""
+    node = where('a contains phrase("x", "y") and {ranked: false}a contains "u" and a contains "z" '
+                 'and a contains ({filter: true}phrase("v", "w")) and {ranked: false}(a contains phrase("p", "q"))')
+    assert rank_terms(node) == [Phrase("a", ("x", "y")), Term("a", "z")]
+    assert len(terms_of(node)) == 5  # terms_of keeps them all (the node's df collection reads them)
+    same = where('persons contains sameElement(name contains "ann", age > 30)')
+    assert rank_terms(same) == [same, Term("persons.name", "ann"), Term("persons.age", ">30")]
 
 
 def _user_input(condition: str, q: str | None) -> object:
