@@ -170,16 +170,28 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                                             else None), problem.source)
 
     def _put(self, request: pb.PutRequest):
+        if request.probe:
+            return self._probe(request, request.create)
         return lambda: AppliedUpdate(True, self._node.put(request.document_id, request.fields_json, request.condition,
-                                                          request.create, request.timestamp, request.origin))
+                                                          request.create, request.timestamp, request.origin,
+                                                          _tested_base(request)))
 
     def _update(self, request: pb.UpdateRequest):
+        if request.probe:
+            return self._probe(request, request.create)
         return lambda: AppliedUpdate(*self._node.update_on_base(
-            request.document_id, request.operations_json, request.create, request.condition, request.timestamp))
+            request.document_id, request.operations_json, request.create, request.condition, request.timestamp,
+            _tested_base(request)))
 
     def _remove(self, request: pb.RemoveRequest):
+        if request.probe:
+            return self._probe(request, False)
         return lambda: AppliedUpdate(*self._node.remove_on_base(request.document_id, request.condition,
-                                                                request.timestamp))
+                                                                request.timestamp, _tested_base(request)))
+
+    def _probe(self, request, create: bool):
+        """Test-and-set's first step: the condition tested as the write would, nothing written."""
+        return lambda: AppliedUpdate(True, self._node.probe(request.document_id, request.condition, create))
 
     def Put(self, request: pb.PutRequest, context) -> pb.FeedReply:
         return self._feed(self._put(request))
@@ -257,6 +269,10 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
             problem = _node_error(error, self._source)
             context.abort(_grpc_status(problem.code), problem.message)
         return visit_codec.encode_visit_page(page)
+
+
+def _tested_base(request) -> int | None:
+    return request.tested_base if request.HasField("tested_base") else None
 
 
 def _raises(error: Exception):

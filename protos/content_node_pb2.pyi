@@ -719,44 +719,56 @@ class DocsumReply(_message.Message):
     def __init__(self, docsums: _Optional[_Iterable[_Union[Docsum, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ...) -> None: ...
 
 class PutRequest(_message.Message):
-    __slots__ = ("document_id", "fields_json", "condition", "create", "timestamp", "origin")
+    __slots__ = ("document_id", "fields_json", "condition", "create", "timestamp", "origin", "probe", "tested_base")
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     FIELDS_JSON_FIELD_NUMBER: _ClassVar[int]
     CONDITION_FIELD_NUMBER: _ClassVar[int]
     CREATE_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    PROBE_FIELD_NUMBER: _ClassVar[int]
+    TESTED_BASE_FIELD_NUMBER: _ClassVar[int]
     document_id: str
     fields_json: str
     condition: str
     create: bool
     timestamp: int
     origin: int
-    def __init__(self, document_id: _Optional[str] = ..., fields_json: _Optional[str] = ..., condition: _Optional[str] = ..., create: _Optional[bool] = ..., timestamp: _Optional[int] = ..., origin: _Optional[int] = ...) -> None: ...
+    probe: bool
+    tested_base: int
+    def __init__(self, document_id: _Optional[str] = ..., fields_json: _Optional[str] = ..., condition: _Optional[str] = ..., create: _Optional[bool] = ..., timestamp: _Optional[int] = ..., origin: _Optional[int] = ..., probe: _Optional[bool] = ..., tested_base: _Optional[int] = ...) -> None: ...
 
 class UpdateRequest(_message.Message):
-    __slots__ = ("document_id", "operations_json", "create", "condition", "timestamp")
+    __slots__ = ("document_id", "operations_json", "create", "condition", "timestamp", "probe", "tested_base")
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     OPERATIONS_JSON_FIELD_NUMBER: _ClassVar[int]
     CREATE_FIELD_NUMBER: _ClassVar[int]
     CONDITION_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    PROBE_FIELD_NUMBER: _ClassVar[int]
+    TESTED_BASE_FIELD_NUMBER: _ClassVar[int]
     document_id: str
     operations_json: str
     create: bool
     condition: str
     timestamp: int
-    def __init__(self, document_id: _Optional[str] = ..., operations_json: _Optional[str] = ..., create: _Optional[bool] = ..., condition: _Optional[str] = ..., timestamp: _Optional[int] = ...) -> None: ...
+    probe: bool
+    tested_base: int
+    def __init__(self, document_id: _Optional[str] = ..., operations_json: _Optional[str] = ..., create: _Optional[bool] = ..., condition: _Optional[str] = ..., timestamp: _Optional[int] = ..., probe: _Optional[bool] = ..., tested_base: _Optional[int] = ...) -> None: ...
 
 class RemoveRequest(_message.Message):
-    __slots__ = ("document_id", "condition", "timestamp")
+    __slots__ = ("document_id", "condition", "timestamp", "probe", "tested_base")
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     CONDITION_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    PROBE_FIELD_NUMBER: _ClassVar[int]
+    TESTED_BASE_FIELD_NUMBER: _ClassVar[int]
     document_id: str
     condition: str
     timestamp: int
-    def __init__(self, document_id: _Optional[str] = ..., condition: _Optional[str] = ..., timestamp: _Optional[int] = ...) -> None: ...
+    probe: bool
+    tested_base: int
+    def __init__(self, document_id: _Optional[str] = ..., condition: _Optional[str] = ..., timestamp: _Optional[int] = ..., probe: _Optional[bool] = ..., tested_base: _Optional[int] = ...) -> None: ...
 
 class FeedReply(_message.Message):
     __slots__ = ("ok", "found", "error", "sequence", "condition_failed", "base_timestamp")

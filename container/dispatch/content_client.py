@@ -85,15 +85,18 @@ class ContentNodeClient(Protocol):
     async def term_statistics(self, call: statistics_codec.TermStatisticsCall,
                               timeout: float) -> tuple[CorpusStatistics | None, list[NodeError]]: ...
 
-    # `timestamp`: the operation's, one for every replica (searchlib/timestamps.py)
+    # `timestamp`: the operation's, one for every replica (searchlib/timestamps.py); `probe`,
+    # `tested_base`: the steps of replicated test-and-set (container/http/condition_probe.py)
     async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
-                  create: bool = False, timestamp: int = 0) -> FeedResult: ...
+                  create: bool = False, timestamp: int = 0, *, probe: bool = False,
+                  tested_base: int | None = None) -> FeedResult: ...
 
     async def update(self, document_id: str, operations: dict, create: bool, timeout: float,
-                     condition: str = "", timestamp: int = 0) -> FeedResult: ...
+                     condition: str = "", timestamp: int = 0, *, probe: bool = False,
+                     tested_base: int | None = None) -> FeedResult: ...
 
     async def remove(self, document_id: str, timeout: float, condition: str = "",
-                     timestamp: int = 0) -> FeedResult: ...
+                     timestamp: int = 0, *, probe: bool = False, tested_base: int | None = None) -> FeedResult: ...
 
     async def get(self, document_id: str, timeout: float) -> dict | None: ...
 
@@ -133,18 +136,22 @@ class CodecClient:
         return (None if errors else statistics_codec.decode_statistics(reply.statistics)), errors
 
     async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
-                  create: bool = False, timestamp: int = 0) -> FeedResult:
-        request = feed_codec.put_request(document_id, fields, condition, create, timestamp)
+                  create: bool = False, timestamp: int = 0, *, probe: bool = False,
+                  tested_base: int | None = None) -> FeedResult:
+        request = feed_codec.put_request(document_id, fields, condition, create, timestamp, probe, tested_base)
         return feed_codec.decode_feed_reply(await self._call("Put", request, timeout))
 
     async def update(self, document_id: str, operations: dict, create: bool, timeout: float,
-                     condition: str = "", timestamp: int = 0) -> FeedResult:
-        request = feed_codec.update_request(document_id, operations, create, condition, timestamp)
+                     condition: str = "", timestamp: int = 0, *, probe: bool = False,
+                     tested_base: int | None = None) -> FeedResult:
+        request = feed_codec.update_request(document_id, operations, create, condition, timestamp, probe,
+                                            tested_base)
         return feed_codec.decode_feed_reply(await self._call("Update", request, timeout))
 
     async def remove(self, document_id: str, timeout: float, condition: str = "",
-                     timestamp: int = 0) -> FeedResult:
-        reply = await self._call("Remove", feed_codec.remove_request(document_id, condition, timestamp), timeout)
+                     timestamp: int = 0, *, probe: bool = False, tested_base: int | None = None) -> FeedResult:
+        request = feed_codec.remove_request(document_id, condition, timestamp, probe, tested_base)
+        reply = await self._call("Remove", request, timeout)
         return feed_codec.decode_feed_reply(reply)
 
     async def get(self, document_id: str, timeout: float) -> dict | None:
