@@ -14,7 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from container.app import create_app
-from container.dispatch.content_client import NodeAddress, NodeTimeout
+from container.dispatch.content_client import NodeAddress, NodeTimeout, NodeUnavailable
 from content_node.node import ContentNode
 from content_node.replica_merge import bucket_checksums, merge_with
 from searchlib.timestamps import CLOCK
@@ -118,3 +118,39 @@ def test_a_stale_replica_that_resumes_after_the_answer_writes_nothing_the_newest
     stalled.resume()
     merge_with(b, InProcessMergePeer(a))
     assert a.get(ID)["title"] == b.get(ID)["title"] == "v2"
+
+
+class DyingReplica(Replica):
+    """Applies what it is sent, then dies before it replies (kill -9 between its write and its answer)."""
+
+    async def put(self, *args, **kwargs):
+        await Replica.put(self, *args, **kwargs)
+        raise NodeUnavailable(f"content node {self.node.distribution_key} went down")
+
+
+class RacedReplica(Replica):
+    """Another container's put, stamped just before this write but arriving just before it, lands first."""
+
+    raced = False
+
+    async def put(self, document_id, fields, timeout, condition="", create=False, timestamp=0, **step):
+        if timestamp and not self.raced:  # the write, not the probe
+            self.raced = True
+            self.content.put(document_id, json.dumps({"title": "v4", "text": "body"}), timestamp=timestamp - 1)
+        return await Replica.put(self, document_id, fields, timeout, condition, create, timestamp, **step)
+
+
+@pytest.mark.parametrize("newest", [Replica, RacedReplica])
+def test_a_write_a_stale_replica_applied_before_dying_is_undone_when_the_newest_refused_it(replicas, newest):
+    """b (stale: v1) applies what it gets and dies before answering; a refuses the write, on v2 (its
+    probe) or on v4, an acknowledged put that landed between the two steps. The 412-answered write must
+    not survive on b: the merge would spread it over a's version."""
+    a, b = replicas
+    with TestClient(create_app(str(APP), clients=[newest(a, 0), DyingReplica(b, 1)])) as client:
+        response = client.post(PATH, params={"condition": 'doc.title=="v1" or doc.title=="v2"' if newest is RacedReplica
+                                             else 'doc.title=="v1"'}, json={"fields": {"title": "v3", "text": "body"}})
+    assert response.status_code == 412, response.text
+    expected = a.get(ID)["title"]
+    assert expected == ("v4" if newest is RacedReplica else "v2")
+    merge_with(b, InProcessMergePeer(a))
+    assert a.get(ID)["title"] == b.get(ID)["title"] == expected
