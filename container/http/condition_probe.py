@@ -16,10 +16,12 @@ newer version on every replica. A deadline on the write cannot close that: a nod
 between its check and its reply, or die there. Here a probe that arrives late writes nothing, and
 a write that arrives late is one the newest version accepted (or is refused by any newer one).
 
-The container waits for a stalled owner's probe until the timeout (it may hold the newest
-version); without it, a refusal by the newest of the others is still a refusal (nothing was
-written), and otherwise the write is not sent (504). A dead owner is not waited for. One owner
-(one group) needs no probe: the write tests the condition itself.
+An owner that stalls during the probe is waited for until the timeout (it may hold the newest
+version); without its answer, a refusal by the newest of the others is still a refusal (nothing
+was written), and otherwise the write is not sent (504). A dead owner is not waited for, nor one
+that health checks saw down before the write (it has been missing writes); the pinned write
+reaches them when they return, harmlessly. One owner (one group) needs no probe: the write tests
+the condition itself.
 """
 from __future__ import annotations
 

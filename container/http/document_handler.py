@@ -169,10 +169,14 @@ class DocumentHandler:
     async def _probe(self, body_base: dict, owners, operation, deadline: float, timeout: float) -> JSONResponse | int:
         """Test-and-set's first step (condition_probe.py): the version the condition held on that the
         write is sent with, or the answer (412: refused on the newest version; nothing is written).
-        A stalled owner's probe is awaited until the deadline, as it may hold the newest version."""
+        An owner that stalls meanwhile is awaited until the deadline, as it may hold the newest version;
+        one already down (health checks) is not: it has been missing writes, as a dead one."""
         while True:
+            down = {c for c in owners if not self._cluster.health[c.node.distribution_key].reachable}
             outcomes, running = await self._send(owners, lambda c, left: operation(c, left, 0, probe=True), deadline)
-            outcomes = await self._late_verdicts(outcomes, running, deadline)
+            outcomes = await self._late_verdicts(outcomes, {c: t for c, t in running.items() if c not in down}, deadline)
+            for client in down & running.keys():
+                running[client].cancel()
             if (refused := _refusal(body_base, outcomes, conditions=False)) is not None:
                 return refused
             verdict = newest_verdict(outcomes)

@@ -182,3 +182,25 @@ def test_a_stale_replica_stalled_past_the_timeout_never_applies_a_write_the_newe
     time.sleep(1.0)  # whatever node 1 still had queued from before its stall has run by now
     readers[0].merge([cluster.node(1).address])
     assert shown(readers[0], document_id) == V2 and shown(readers[1], document_id) == V2
+
+
+def test_a_conditional_write_does_not_wait_for_a_replica_already_seen_down(cluster, http, readers):
+    """Node 1 stalled before the write and health checks took it out: the probe's late answer and the
+    write it gets when it resumes are harmless, and it has been missing writes, so it is not waited
+    for (as a dead node); it holds the write once it is back."""
+    user_id = "tas-down-before"
+    document_id = f"id:test:doc::{user_id}"
+    assert http.post(f"/document/v1/test/doc/docid/{user_id}", json={"fields": V1}).status_code == 200
+    pid = cluster.node_pid(1)
+    processes.send_signal(pid, signal.SIGSTOP)
+    try:
+        wait_until(lambda: not node_state(http, 1)["reachable"])
+        started = time.monotonic()
+        answer = http.post(f"/document/v1/test/doc/docid/{user_id}", params={"condition": 'doc.title=="v1"',
+                                                                             "timeout": "5s"}, json={"fields": V3})
+        assert answer.status_code == 200 and time.monotonic() - started < 3, answer.text
+    finally:
+        processes.send_signal(pid, signal.SIGCONT)
+    wait_until(lambda: node_up(http, 1))
+    readers[0].merge([cluster.node(1).address])
+    assert shown(readers[0], document_id) == V3 and shown(readers[1], document_id) == V3
