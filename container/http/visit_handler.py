@@ -132,14 +132,19 @@ class VisitHandler:
 
     async def _page(self, visit: _Visit) -> tuple[list[VisitedDocument], bytes | None]:
         """One page: up to `wanted` documents after the continuation, and the next continuation
-        (None when every document has been visited)."""
+        (None when every document has been visited). A group whose node is found unreachable (it
+        went down before health checks saw it) is retried once on another complete group."""
         group = self._cluster.pick_group()
         if group is None:
             raise NodeUnavailable("no group has all its content nodes in service: cannot visit now")
-        nodes = self._cluster.group_nodes(group)
         call = replace(visit.call, max_documents=visit.wanted)
         timeout = max(0.001, min(PAGE_TIMEOUT, visit.deadline - time.monotonic()))
-        pages = await asyncio.gather(*[node.visit(call, timeout) for node in nodes])
+        try:
+            pages = await asyncio.gather(*[node.visit(call, timeout) for node in self._cluster.group_nodes(group)])
+        except NodeUnavailable:
+            if (other := self._cluster.pick_group(exclude=[group])) is None:
+                raise
+            pages = await asyncio.gather(*[node.visit(call, timeout) for node in self._cluster.group_nodes(other)])
         # every node looked at least this far: documents beyond it may still be missing from others
         limits = [page.scanned_to for page in pages if page.scanned_to is not None]
         complete_to = min(limits) if limits else None

@@ -17,7 +17,7 @@ from content_node.replica_merge import merge_with
 from searchlib.docid import global_id
 from searchlib.sequencing import KeySequencer
 from searchlib.wire.feed_codec import FeedResult
-from searchlib.wire.visit_codec import VisitedDocument
+from searchlib.wire.visit_codec import VisitCall, VisitedDocument, VisitPage
 from tests.container.test_condition_settling import ID, Replica, StalledReplica, replicas  # noqa: F401 - fixture
 from tests.content_node.test_replica_merge import InProcessMergePeer
 
@@ -68,3 +68,27 @@ def test_a_stale_replica_stalled_past_the_timeout_does_not_remove_what_the_newes
     stalled.resume()
     merge_with(b, InProcessMergePeer(a))
     assert a.get(ID)["title"] == b.get(ID)["title"] == "v2"
+
+
+class VisitingNode:
+    def __init__(self, dead: bool) -> None:
+        self.dead = dead
+
+    async def visit(self, call, timeout):
+        if self.dead:  # killed before health checks noticed
+            raise NodeUnavailable("content node 1 (host:1) is unavailable")
+        return VisitPage((DOCUMENT,), None)
+
+
+def test_a_page_from_a_group_with_a_node_just_killed_is_read_from_another_group():
+    groups = {0: [VisitingNode(dead=False), VisitingNode(dead=True)], 1: [VisitingNode(dead=False)]}
+    picked = []
+
+    def pick_group(exclude=()):
+        group = next(g for g in groups if g not in exclude)
+        picked.append(group)
+        return group
+    cluster = SimpleNamespace(pick_group=pick_group, group_nodes=groups.get)
+    visit = visit_handler._Visit(VisitCall(), 10, "[document]", False, time.monotonic() + 5)
+    documents, continuation = asyncio.run(VisitHandler._page(SimpleNamespace(_cluster=cluster), visit))
+    assert picked == [0, 1] and documents == [DOCUMENT] and continuation is None
