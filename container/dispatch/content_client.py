@@ -224,7 +224,9 @@ class GrpcContentNodeClient(CodecClient):
         except grpc.aio.AioRpcError as error:
             if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
                 raise NodeTimeout(f"content node {self.node.distribution_key} timed out") from None
-            if error.code() == grpc.StatusCode.UNAVAILABLE:
+            # CANCELLED from the node's side: its server shut down in the middle of the call (a
+            # node killed while stopping); our own cancellations raise CancelledError instead
+            if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
                 raise NodeUnavailable(
                     f"content node {self.node.distribution_key} ({self.node.address}) is unavailable") from None
             raise
