@@ -211,11 +211,17 @@ class VisitHandler:
         probed first and the write sent pinned to the newest version it held on (condition_probe.py)."""
         owners = holders(self._cluster, self._global_types, document.document_id, document.global_id)
         left = lambda: max(0.001, deadline - time.monotonic())  # noqa: E731
+        # an owner health checks see down is not sent to (a stalled one would hold every document up
+        # until the deadline): it missed the write and catches up when back
+        down = {c for c in owners if not self._cluster.health[c.node.distribution_key].reachable}
+
+        async def each(call) -> dict:
+            return dict(zip(owners, await asyncio.gather(*[call(client) if client not in down else _down(client)
+                                                           for client in owners], return_exceptions=True)))
         async with self._cluster.writes.turn(document.document_id):  # stamped in turn: searchlib/sequencing.py
             step: dict = {}
             if len(owners) > 1:
-                probes = dict(zip(owners, await asyncio.gather(
-                    *[operation(client, document, left(), 0, probe=True) for client in owners], return_exceptions=True)))
+                probes = await each(lambda client: operation(client, document, left(), 0, probe=True))
                 _raise_failure(document, probes.values())
                 verdict = newest_verdict(probes)
                 if verdict is None:
@@ -227,9 +233,8 @@ class VisitHandler:
                                             "replica within the timeout, nothing was written")
                 step = {"tested_base": verdict.base}
             timestamp = CLOCK.next()  # one for every replica (searchlib/timestamps.py)
-            results = await asyncio.gather(*[operation(client, document, left(), timestamp, **step) for client in owners],
-                                           return_exceptions=True)
-            outcomes = dict(zip(owners, results))
+            outcomes = await each(lambda client: operation(client, document, left(), timestamp, **step))
+            results = list(outcomes.values())
             settled = await settle_condition(document.document_id,
                                              as_judged(outcomes, step["tested_base"]) if step else outcomes, left)
         if settled is not None and settled.unrepaired:
@@ -256,6 +261,10 @@ def _raise_failure(document: VisitedDocument, results) -> None:
             raise result
         if not result.ok and not result.condition_failed:
             raise _NodeRefused(ErrorCode.of(result.error_code).http_status, f"{document.document_id}: {result.message}")
+
+
+async def _down(client) -> FeedResult:
+    raise NodeUnavailable(f"content node {client.node.distribution_key} is down")
 
 
 def _raise_not_taken(document: VisitedDocument, missed: list) -> None:

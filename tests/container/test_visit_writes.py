@@ -34,9 +34,11 @@ class Owner:
         return FeedResult(True, found=True, base=7)  # a probe's: the selection held on version 7
 
 
-def write(monkeypatch, owners, document=DOCUMENT, operation=None, timeout: float = 5.0):
+def write(monkeypatch, owners, document=DOCUMENT, operation=None, timeout: float = 5.0, seen_down=None):
     missed = []
-    cluster = SimpleNamespace(note_missed_write=missed.append, writes=KeySequencer())
+    cluster = SimpleNamespace(note_missed_write=missed.append, writes=KeySequencer(), health={
+        owner.node.distribution_key: SimpleNamespace(reachable=reachable) for owner, reachable in
+        zip(owners, [True] * len(owners) if seen_down is None else [not down for down in seen_down])})
     handler = SimpleNamespace(_cluster=cluster, _global_types=frozenset())
     monkeypatch.setattr(visit_handler, "holders", lambda *args: owners)
     operation = operation or (lambda client, document, left, timestamp, **step: client.remove(
@@ -68,6 +70,19 @@ def test_a_stale_replica_stalled_past_the_timeout_does_not_remove_what_the_newes
     stalled.resume()
     merge_with(b, InProcessMergePeer(a))
     assert a.get(ID)["title"] == b.get(ID)["title"] == "v2"
+
+
+def test_an_owner_health_checks_see_down_is_not_waited_for(monkeypatch, replicas):
+    """b stalled long ago: a delete by selection does not hold each document until the deadline for
+    it; a decides, takes the write, and b is noted to catch up."""
+    a, b = replicas
+    newest = VisitedDocument(global_id(ID), ID, {"title": "v2"})
+    operation = lambda client, document, left, timestamp, **step: client.remove(  # noqa: E731
+        document.document_id, left, 'doc.title=="v2"', timestamp=timestamp, **step)
+    started = time.monotonic()
+    assert write(monkeypatch, [Replica(a, 0), StalledReplica(b, 1)], newest, operation, timeout=5,
+                 seen_down=[False, True]) == (True, [1])
+    assert time.monotonic() - started < 2 and a.get(ID) is None
 
 
 class VisitingNode:
