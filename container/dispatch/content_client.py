@@ -20,7 +20,7 @@ from searchlib.wire.search_codec import DocsumCall, DocsumValue, NodeError, Sear
 from searchlib.wire.visit_codec import VisitCall, VisitPage
 
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
-_BATCHED = {"Put": "put", "Update": "update", "Remove": "remove"}  # method → FeedOperation field
+_BATCHED = {"Put": "put", "Update": "update", "Remove": "remove", "Probe": "probe"}  # method → FeedOperation field
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,21 +138,29 @@ class CodecClient:
     async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
                   create: bool = False, timestamp: int = 0, *, probe: bool = False,
                   tested_base: int | None = None) -> FeedResult:
-        request = feed_codec.put_request(document_id, fields, condition, create, timestamp, probe, tested_base)
+        if probe:
+            return await self._probe(document_id, condition, create, timeout)
+        request = feed_codec.put_request(document_id, fields, condition, create, timestamp, tested_base)
         return feed_codec.decode_feed_reply(await self._call("Put", request, timeout))
 
     async def update(self, document_id: str, operations: dict, create: bool, timeout: float,
                      condition: str = "", timestamp: int = 0, *, probe: bool = False,
                      tested_base: int | None = None) -> FeedResult:
-        request = feed_codec.update_request(document_id, operations, create, condition, timestamp, probe,
-                                            tested_base)
+        if probe:
+            return await self._probe(document_id, condition, create, timeout)
+        request = feed_codec.update_request(document_id, operations, create, condition, timestamp, tested_base)
         return feed_codec.decode_feed_reply(await self._call("Update", request, timeout))
 
     async def remove(self, document_id: str, timeout: float, condition: str = "",
                      timestamp: int = 0, *, probe: bool = False, tested_base: int | None = None) -> FeedResult:
-        request = feed_codec.remove_request(document_id, condition, timestamp, probe, tested_base)
-        reply = await self._call("Remove", request, timeout)
-        return feed_codec.decode_feed_reply(reply)
+        if probe:
+            return await self._probe(document_id, condition, False, timeout)
+        request = feed_codec.remove_request(document_id, condition, timestamp, tested_base)
+        return feed_codec.decode_feed_reply(await self._call("Remove", request, timeout))
+
+    async def _probe(self, document_id: str, condition: str, create: bool, timeout: float) -> FeedResult:
+        request = feed_codec.probe_request(document_id, condition, create)
+        return feed_codec.decode_feed_reply(await self._call("Probe", request, timeout))
 
     async def get(self, document_id: str, timeout: float) -> dict | None:
         reply = await self._call("Get", feed_codec.get_request(document_id), timeout)

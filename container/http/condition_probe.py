@@ -1,7 +1,8 @@
 """Test-and-set on replicas in two steps, as Vespa's distributor does on replicas that may differ
 (its condition probe), for a conditional put, update or remove and for a write by selection:
 
-1. probe: every owner tests the condition against the version it holds and writes nothing;
+1. probe: every owner tests the condition against the version it holds and writes nothing (a
+   ProbeRequest of its own, so that a node that does not know it refuses it, never writes);
 2. the owner that tested the newest version decides (`newest_verdict`). Refused: the answer is 412
    and no write is sent at all. Held: the write goes to every owner with that version's timestamp
    (`tested_base`); an owner whose version is not newer applies it without testing again (a stale

@@ -87,8 +87,8 @@ class DocumentHandler:
                     document_id, fields, left, condition, create, ts, **step), timeout, conditional=bool(condition))
             fields = await self._docproc.update(doctype, fields)
             return await self._write(
-                body_base, lambda c, left, ts, **step: c.update(document_id, fields, create, left, condition, ts,
-                                                                **step), timeout, reconcile=True, conditional=bool(condition))
+                body_base, lambda c, left, ts, **step: c.update(document_id, fields, create, left, condition, ts, **step),
+                timeout, reconcile=True, conditional=bool(condition))
         except (DocumentError, InvalidParameterError) as error:
             return JSONResponse({**body_base, "message": shorten_quotes(error.message)}, 400)
         except SelectionError as error:
@@ -174,7 +174,8 @@ class DocumentHandler:
         while True:
             down = {c for c in owners if not self._cluster.health[c.node.distribution_key].reachable}
             outcomes, running = await self._send(owners, lambda c, left: operation(c, left, 0, probe=True), deadline)
-            outcomes = await self._late_verdicts(outcomes, {c: t for c, t in running.items() if c not in down}, deadline)
+            stalled = {client: task for client, task in running.items() if client not in down}
+            outcomes = await self._late_verdicts(outcomes, stalled, deadline)
             for client in down & running.keys():
                 running[client].cancel()
             if (refused := _refusal(body_base, outcomes, conditions=False)) is not None:

@@ -134,3 +134,17 @@ def test_a_write_pinned_to_a_tested_version_applies_on_it_or_an_older_one_and_re
                                tested_base=300) == (True, 300)
     assert node.remove_on_base(doc(1), condition, timestamp=600, tested_base=500) == (True, 500)
     assert node.get(doc(1)) is None
+
+
+def test_a_probe_in_a_feed_batch_answers_like_a_write_and_writes_nothing(node):
+    from content_node.service import ContentNodeService
+    from protos import content_node_pb2 as pb
+
+    node.put(doc(1), json.dumps({"artist": "A", "year": 2015}), timestamp=100)
+    sequence = node.last_sequence
+    probes = [pb.FeedOperation(probe=pb.ProbeRequest(document_id=doc(1), condition=condition))
+              for condition in ("music.year == 2015", "music.year == 2000")]
+    held, refused = ContentNodeService(node).Feed(pb.FeedBatchRequest(operations=probes), None).replies
+    assert held.ok and held.base_timestamp == 100
+    assert not refused.ok and refused.condition_failed and refused.base_timestamp == 100
+    assert node.last_sequence == sequence
