@@ -108,11 +108,15 @@ class DocumentHandler:
         return next(s for s in self._application.schemas.values() if doctype in (s.document_name, s.name))
 
     def _owners(self, document_id: str):
-        """The node holding the document in every group, those in rotation first (for reads)."""
+        """The node holding the document in every group, those in rotation first (for reads): not one
+        that missed a write, though health checks may not have seen it go (a node restarted between two
+        pings), so an acknowledged write is read back from a node that has it."""
         owners = holders(self._cluster, self._global_types, document_id, global_id(document_id))
         if len(owners) == 1:
             return owners
-        return sorted(owners, key=lambda c: not self._cluster.health[c.node.distribution_key].up)
+        health = self._cluster.health
+        return sorted(owners, key=lambda c: not health[c.node.distribution_key].up
+                      or health[c.node.distribution_key].missed_writes)
 
     async def _write(self, body_base: dict, operation, timeout: float, reconcile: bool = False,
                      conditional: bool = False) -> JSONResponse:
