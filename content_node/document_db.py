@@ -190,9 +190,13 @@ class DocumentDB(BatchWrites, IndexReads):
 
     # -- reads: documents -----------------------------------------------------------------------
 
-    def get(self, document_id: str) -> dict[str, Any] | None:
+    def get(self, document_id: str, condition: Condition | None = None) -> dict[str, Any] | None:
+        """`condition`: called with the fields under the lock, as a write's (test-and-set's probe)."""
         with self._lock:
-            return self._stored_fields(global_id(document_id))
+            fields = self._stored_fields(global_id(document_id))
+            if condition is not None:
+                condition(fields)
+            return fields
 
     def document(self, local_id: int, wanted: Collection[str] | None = None) -> dict[str, Any] | None:
         """A local id's stored fields and its attribute-held ones in `wanted` (None: its own, for get)."""
@@ -264,10 +268,6 @@ class DocumentDB(BatchWrites, IndexReads):
         object for the rest."""
         with self._lock:
             return self._column(name).values(self._local_ids.limit)
-
-    def attribute_values(self, name: str) -> np.ndarray:
-        """Values per local id: dense tensors as `DenseTensorRows`, the rest as fed (None: unset)."""
-        return self.attribute(name)
 
     def vector_index(self, field: str):
         """The nearestNeighbor index of a tensor attribute (None if the field cannot have one)."""

@@ -170,14 +170,15 @@ class ContentNode:
     # or the same operation again, is acknowledged without being applied.
 
     def put(self, document_id: str, fields_json: str, condition: str = "", create: bool = False,
-            timestamp: int = 0, origin: int = 0) -> int | None:
+            timestamp: int = 0, origin: int = 0, tested_base: int | None = None) -> int | None:
         """`origin`: a replica's copy of an update's result (store/timestamps.py); 0 from clients.
+        `tested_base`: the condition was tested already, on that version (`probe`).
         Returns the stored timestamp a condition held against (None: no condition, or superseded)."""
         self._check_owner(document_id)
         fields = _json_object(fields_json, "fields")
         db = self.database_for(document_id)
         base: list[int] = []
-        test = _condition(document_id, condition, create, db, base)
+        test = _condition(document_id, condition, create, db, base, tested_base)
         self.sync.live_write(document_id, True, lambda: newest_wins(
             db, document_id, timestamp or None,
             lambda check, ts: db.put(document_id, fields, condition=check, timestamp=ts, origin=origin), test,
@@ -189,14 +190,14 @@ class ContentNode:
         return self.update_on_base(document_id, operations_json, create, condition, timestamp)[0]
 
     def update_on_base(self, document_id: str, operations_json: str, create: bool, condition: str = "",
-                       timestamp: int = 0) -> tuple[bool, int | None]:
+                       timestamp: int = 0, tested_base: int | None = None) -> tuple[bool, int | None]:
         """(found, base): `base` is the stored timestamp the update was evaluated against, read under
         the database lock (ABSENT: no document; None: superseded, not evaluated) — replicas that
         report different bases hold different results (container/http/update_repair.py)."""
         self._check_owner(document_id)
         operations = _json_object(operations_json, "fields")
         db = self.database_for(document_id)
-        test = _condition(document_id, condition, create, db)
+        test = _condition(document_id, condition, create, db, tested_base=tested_base)
         base: list[int] = []
 
         def write(check, ts):
@@ -212,16 +213,28 @@ class ContentNode:
     def remove(self, document_id: str, condition: str = "", timestamp: int = 0) -> bool:
         return self.remove_on_base(document_id, condition, timestamp)[0]
 
-    def remove_on_base(self, document_id: str, condition: str = "", timestamp: int = 0) -> tuple[bool, int | None]:
+    def remove_on_base(self, document_id: str, condition: str = "", timestamp: int = 0,
+                       tested_base: int | None = None) -> tuple[bool, int | None]:
         """(found, the stored timestamp a condition held against: None without one)."""
         self._check_owner(document_id)
         db = self.database_for(document_id)
         base: list[int] = []
-        test = _condition(document_id, condition, False, db, base)
+        test = _condition(document_id, condition, False, db, base, tested_base)
         found = self.sync.live_write(document_id, True, lambda: newest_wins(
             db, document_id, timestamp or None,
             lambda check, ts: db.remove(document_id, condition=check, timestamp=ts), test))
         return found, base[0] if base else None
+
+    def probe(self, document_id: str, condition: str, create: bool) -> int:
+        """Test-and-set's first step (container/http/condition_probe.py): test `condition` as the write
+        would and write nothing. The stored timestamp it held on; ConditionNotMet (with it) when not."""
+        self._check_owner(document_id)
+        if not condition:
+            raise DocumentError("A condition probe needs a condition")
+        db = self.database_for(document_id)
+        held: list[int] = []
+        db.get(document_id, _condition(document_id, condition, create, db, held))
+        return held[0]
 
     def _check_owner(self, document_id: str) -> None:
         """Client writes only for the buckets this node owns (catch-up writes do not come here)."""
@@ -259,13 +272,18 @@ class ContentNode:
             db.close()
 
 
-def _condition(document_id: str, text: str, create: bool, db: DocumentDB, held: list[int] | None = None):
+def _condition(document_id: str, text: str, create: bool, db: DocumentDB, held: list[int] | None = None,
+               tested_base: int | None = None):
     """The test-and-set check the DocumentDB runs under its lock, or None without a condition. The
     stored document is tested with the imported fields the condition reads (read through its references).
     The stored timestamp it was tested against goes to `held` when it holds, on the ConditionNotMet
-    (`base`) when not: replicas that judged different versions are reconciled (document_handler.py)."""
+    (`base`) when not: replicas that judged different versions are reconciled (document_handler.py).
+    `tested_base`: the probe found the condition held on that version, the newest of any replica's
+    (container/http/condition_probe.py); it holds here unless the stored version is newer."""
     if not text:
         return None
+    if tested_base is not None:
+        return _tested(document_id, tested_base, db, held)
     selection = Selection.parse(text)
     names = imported_in(selection, db)
     imported = db.values_for_condition(document_id, names) if names else None  # type: ignore[attr-defined]
@@ -278,6 +296,19 @@ def _condition(document_id: str, text: str, create: bool, db: DocumentDB, held: 
         except ConditionNotMet as error:
             error.base = base
             raise
+        if held is not None:
+            held.append(base)
+    return test
+
+
+def _tested(document_id: str, tested_base: int, db: DocumentDB, held: list[int] | None):
+    def test(fields) -> None:
+        base = db.timestamps.timestamp(global_id(document_id))
+        if base > tested_base:  # written since the probe: its verdict is about an older version
+            error = ConditionNotMet(f"ReturnCode(TEST_AND_SET_CONDITION_FAILED, Document {document_id} "
+                                    "changed after its condition was tested)")
+            error.base = base
+            raise error
         if held is not None:
             held.append(base)
     return test

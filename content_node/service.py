@@ -171,15 +171,21 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
 
     def _put(self, request: pb.PutRequest):
         return lambda: AppliedUpdate(True, self._node.put(request.document_id, request.fields_json, request.condition,
-                                                          request.create, request.timestamp, request.origin))
+                                                          request.create, request.timestamp, request.origin,
+                                                          _tested_base(request)))
 
     def _update(self, request: pb.UpdateRequest):
         return lambda: AppliedUpdate(*self._node.update_on_base(
-            request.document_id, request.operations_json, request.create, request.condition, request.timestamp))
+            request.document_id, request.operations_json, request.create, request.condition, request.timestamp,
+            _tested_base(request)))
 
     def _remove(self, request: pb.RemoveRequest):
         return lambda: AppliedUpdate(*self._node.remove_on_base(request.document_id, request.condition,
-                                                                request.timestamp))
+                                                                request.timestamp, _tested_base(request)))
+
+    def _probe(self, request: pb.ProbeRequest):
+        """Test-and-set's first step: the condition tested as the write would, nothing written."""
+        return lambda: AppliedUpdate(True, self._node.probe(request.document_id, request.condition, request.create))
 
     def Put(self, request: pb.PutRequest, context) -> pb.FeedReply:
         return self._feed(self._put(request))
@@ -190,13 +196,17 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
     def Remove(self, request: pb.RemoveRequest, context) -> pb.FeedReply:
         return self._feed(self._remove(request))
 
+    def Probe(self, request: pb.ProbeRequest, context) -> pb.FeedReply:
+        return self._feed(self._probe(request))
+
     def Feed(self, request: pb.FeedBatchRequest, context) -> pb.FeedBatchReply:
-        """Each operation as its own Put/Update/Remove would run it, in one write batch a database."""
+        """Each operation as its own Put/Update/Remove/Probe would run it, in one write batch a database."""
         writes = []
         for operation in request.operations:
             kind = operation.WhichOneof("operation")
             message = getattr(operation, kind) if kind else None
-            write = {"put": self._put, "update": self._update, "remove": self._remove}[kind](message) \
+            steps = {"put": self._put, "update": self._update, "remove": self._remove, "probe": self._probe}
+            write = steps[kind](message) \
                 if kind else _raises(DocumentError("Empty feed operation: expected put, update or remove"))
             writes.append((message.document_id if message else "", write))
         return pb.FeedBatchReply(replies=[self._feed_reply(outcome)
@@ -257,6 +267,10 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
             problem = _node_error(error, self._source)
             context.abort(_grpc_status(problem.code), problem.message)
         return visit_codec.encode_visit_page(page)
+
+
+def _tested_base(request) -> int | None:
+    return request.tested_base if request.HasField("tested_base") else None
 
 
 def _raises(error: Exception):

@@ -59,6 +59,11 @@ class ContentNodeStub:
                 request_serializer=protos_dot_content__node__pb2.RemoveRequest.SerializeToString,
                 response_deserializer=protos_dot_content__node__pb2.FeedReply.FromString,
                 _registered_method=True)
+        self.Probe = channel.unary_unary(
+                '/phasedsearch.ContentNode/Probe',
+                request_serializer=protos_dot_content__node__pb2.ProbeRequest.SerializeToString,
+                response_deserializer=protos_dot_content__node__pb2.FeedReply.FromString,
+                _registered_method=True)
         self.Get = channel.unary_unary(
                 '/phasedsearch.ContentNode/Get',
                 request_serializer=protos_dot_content__node__pb2.GetRequest.SerializeToString,
@@ -146,6 +151,13 @@ class ContentNodeServicer:
 
     def Remove(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Probe(self, request, context):
+        """test-and-set's first step: nothing is written
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -253,6 +265,11 @@ def add_ContentNodeServicer_to_server(servicer, server):
             'Remove': grpc.unary_unary_rpc_method_handler(
                     servicer.Remove,
                     request_deserializer=protos_dot_content__node__pb2.RemoveRequest.FromString,
+                    response_serializer=protos_dot_content__node__pb2.FeedReply.SerializeToString,
+            ),
+            'Probe': grpc.unary_unary_rpc_method_handler(
+                    servicer.Probe,
+                    request_deserializer=protos_dot_content__node__pb2.ProbeRequest.FromString,
                     response_serializer=protos_dot_content__node__pb2.FeedReply.SerializeToString,
             ),
             'Get': grpc.unary_unary_rpc_method_handler(
@@ -445,6 +462,33 @@ class ContentNode:
             target,
             '/phasedsearch.ContentNode/Remove',
             protos_dot_content__node__pb2.RemoveRequest.SerializeToString,
+            protos_dot_content__node__pb2.FeedReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Probe(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/phasedsearch.ContentNode/Probe',
+            protos_dot_content__node__pb2.ProbeRequest.SerializeToString,
             protos_dot_content__node__pb2.FeedReply.FromString,
             options,
             channel_credentials,

@@ -20,7 +20,7 @@ from searchlib.wire.search_codec import DocsumCall, DocsumValue, NodeError, Sear
 from searchlib.wire.visit_codec import VisitCall, VisitPage
 
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
-_BATCHED = {"Put": "put", "Update": "update", "Remove": "remove"}  # method → FeedOperation field
+_BATCHED = {"Put": "put", "Update": "update", "Remove": "remove", "Probe": "probe"}  # method → FeedOperation field
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +85,18 @@ class ContentNodeClient(Protocol):
     async def term_statistics(self, call: statistics_codec.TermStatisticsCall,
                               timeout: float) -> tuple[CorpusStatistics | None, list[NodeError]]: ...
 
-    # `timestamp`: the operation's, one for every replica (searchlib/timestamps.py)
+    # `timestamp`: the operation's, one for every replica (searchlib/timestamps.py); `probe`,
+    # `tested_base`: the steps of replicated test-and-set (container/http/condition_probe.py)
     async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
-                  create: bool = False, timestamp: int = 0) -> FeedResult: ...
+                  create: bool = False, timestamp: int = 0, *, probe: bool = False,
+                  tested_base: int | None = None) -> FeedResult: ...
 
     async def update(self, document_id: str, operations: dict, create: bool, timeout: float,
-                     condition: str = "", timestamp: int = 0) -> FeedResult: ...
+                     condition: str = "", timestamp: int = 0, *, probe: bool = False,
+                     tested_base: int | None = None) -> FeedResult: ...
 
     async def remove(self, document_id: str, timeout: float, condition: str = "",
-                     timestamp: int = 0) -> FeedResult: ...
+                     timestamp: int = 0, *, probe: bool = False, tested_base: int | None = None) -> FeedResult: ...
 
     async def get(self, document_id: str, timeout: float) -> dict | None: ...
 
@@ -133,19 +136,31 @@ class CodecClient:
         return (None if errors else statistics_codec.decode_statistics(reply.statistics)), errors
 
     async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
-                  create: bool = False, timestamp: int = 0) -> FeedResult:
-        request = feed_codec.put_request(document_id, fields, condition, create, timestamp)
+                  create: bool = False, timestamp: int = 0, *, probe: bool = False,
+                  tested_base: int | None = None) -> FeedResult:
+        if probe:
+            return await self._probe(document_id, condition, create, timeout)
+        request = feed_codec.put_request(document_id, fields, condition, create, timestamp, tested_base)
         return feed_codec.decode_feed_reply(await self._call("Put", request, timeout))
 
     async def update(self, document_id: str, operations: dict, create: bool, timeout: float,
-                     condition: str = "", timestamp: int = 0) -> FeedResult:
-        request = feed_codec.update_request(document_id, operations, create, condition, timestamp)
+                     condition: str = "", timestamp: int = 0, *, probe: bool = False,
+                     tested_base: int | None = None) -> FeedResult:
+        if probe:
+            return await self._probe(document_id, condition, create, timeout)
+        request = feed_codec.update_request(document_id, operations, create, condition, timestamp, tested_base)
         return feed_codec.decode_feed_reply(await self._call("Update", request, timeout))
 
     async def remove(self, document_id: str, timeout: float, condition: str = "",
-                     timestamp: int = 0) -> FeedResult:
-        reply = await self._call("Remove", feed_codec.remove_request(document_id, condition, timestamp), timeout)
-        return feed_codec.decode_feed_reply(reply)
+                     timestamp: int = 0, *, probe: bool = False, tested_base: int | None = None) -> FeedResult:
+        if probe:
+            return await self._probe(document_id, condition, False, timeout)
+        request = feed_codec.remove_request(document_id, condition, timestamp, tested_base)
+        return feed_codec.decode_feed_reply(await self._call("Remove", request, timeout))
+
+    async def _probe(self, document_id: str, condition: str, create: bool, timeout: float) -> FeedResult:
+        request = feed_codec.probe_request(document_id, condition, create)
+        return feed_codec.decode_feed_reply(await self._call("Probe", request, timeout))
 
     async def get(self, document_id: str, timeout: float) -> dict | None:
         reply = await self._call("Get", feed_codec.get_request(document_id), timeout)
@@ -217,7 +232,9 @@ class GrpcContentNodeClient(CodecClient):
         except grpc.aio.AioRpcError as error:
             if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
                 raise NodeTimeout(f"content node {self.node.distribution_key} timed out") from None
-            if error.code() == grpc.StatusCode.UNAVAILABLE:
+            # CANCELLED from the node's side: its server shut down in the middle of the call (a
+            # node killed while stopping); our own cancellations raise CancelledError instead
+            if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
                 raise NodeUnavailable(
                     f"content node {self.node.distribution_key} ({self.node.address}) is unavailable") from None
             raise

@@ -18,6 +18,7 @@ from container.dispatch.search_cluster import SearchCluster
 from container.docproc.processor import DocumentProcessor
 from container.http.placement import holders
 from container.http.request_body import BodyError, parse_json_body
+from container.http.condition_probe import as_judged, newest_verdict, silent
 from container.http.update_repair import repair, settle_condition
 from container.search.request_parameters import read_timeout_seconds
 from searchlib.docid import DocumentId, global_id
@@ -72,8 +73,8 @@ class DocumentHandler:
                 return await self._get(document_id, body_base)
             if method == "DELETE":
                 condition = self._condition(query_params.get("condition", ""))
-                return await self._write(body_base, lambda c, left, ts: c.remove(document_id, left, condition, ts),
-                                         timeout, conditional=bool(condition))
+                return await self._write(body_base, lambda c, left, ts, **step: c.remove(
+                    document_id, left, condition, ts, **step), timeout, conditional=bool(condition))
             payload = await _json_object(body, self._application.limits.json_depth)
             fields = payload.get("fields")
             if not isinstance(fields, dict):
@@ -82,12 +83,12 @@ class DocumentHandler:
             create = query_params.get("create", str(payload.get("create", "false"))).lower() == "true"
             if method == "POST":
                 fields = await self._docproc.put(doctype, fields)
-                return await self._write(body_base, lambda c, left, ts: c.put(document_id, fields, left, condition,
-                                                                              create, ts), timeout, conditional=bool(condition))
+                return await self._write(body_base, lambda c, left, ts, **step: c.put(
+                    document_id, fields, left, condition, create, ts, **step), timeout, conditional=bool(condition))
             fields = await self._docproc.update(doctype, fields)
             return await self._write(
-                body_base, lambda c, left, ts: c.update(document_id, fields, create, left, condition, ts), timeout,
-                reconcile=True, conditional=bool(condition))
+                body_base, lambda c, left, ts, **step: c.update(document_id, fields, create, left, condition, ts, **step),
+                timeout, reconcile=True, conditional=bool(condition))
         except (DocumentError, InvalidParameterError) as error:
             return JSONResponse({**body_base, "message": shorten_quotes(error.message)}, 400)
         except SelectionError as error:
@@ -107,11 +108,15 @@ class DocumentHandler:
         return next(s for s in self._application.schemas.values() if doctype in (s.document_name, s.name))
 
     def _owners(self, document_id: str):
-        """The node holding the document in every group, those in rotation first (for reads)."""
+        """The node holding the document in every group, those in rotation first (for reads): not one
+        that missed a write, though health checks may not have seen it go (a node restarted between two
+        pings), so an acknowledged write is read back from a node that has it."""
         owners = holders(self._cluster, self._global_types, document_id, global_id(document_id))
         if len(owners) == 1:
             return owners
-        return sorted(owners, key=lambda c: not self._cluster.health[c.node.distribution_key].up)
+        health = self._cluster.health
+        return sorted(owners, key=lambda c: not health[c.node.distribution_key].up
+                      or health[c.node.distribution_key].missed_writes)
 
     async def _write(self, body_base: dict, operation, timeout: float, reconcile: bool = False,
                      conditional: bool = False) -> JSONResponse:
@@ -130,32 +135,29 @@ class DocumentHandler:
         update whose first attempt landed just before the node died can apply twice).
         One timestamp for every owner and every attempt: a node that already has it ignores it again,
         and replicas that diverge agree on the newest version (searchlib/timestamps.py). `reconcile`
-        (updates): replicas that applied it to different versions are made equal first (update_repair.py)."""
+        (updates): replicas that applied it to different versions are made equal first (update_repair.py).
+        `conditional` with replicas: the condition is probed first (condition_probe.py)."""
         deadline = time.monotonic() + timeout
         owners = self._owners(body_base["id"])
         timestamp = CLOCK.next()
+        step: dict = {}
+        if conditional and len(owners) > 1:
+            tested = await self._probe(body_base, owners, operation, deadline, timeout)
+            if isinstance(tested, JSONResponse):
+                return tested
+            step = {"tested_base": tested}
         while True:
-            outcomes, running = await self._send(owners, lambda c, left: operation(c, left, timestamp), deadline)
-            if conditional:
-                outcomes = await self._late_verdicts(outcomes, running, deadline)
+            outcomes, running = await self._send(owners, lambda c, left: operation(c, left, timestamp, **step),
+                                                 deadline)
             for task in running.values():
                 task.cancel()  # no-op once done; else takes effect later, so never inspect it
             missed = [client for client, outcome in outcomes.items()
                       if isinstance(outcome, (NodeUnavailable, NodeTimeout))]
-            if (settled := await self._settle_condition(body_base, outcomes, deadline)) is not None:
+            judged = as_judged(outcomes, step["tested_base"]) if step else outcomes
+            if (settled := await self._settle_condition(body_base, judged, deadline)) is not None:
                 return settled
-            for outcome in outcomes.values():
-                if isinstance(outcome, (NodeUnavailable, NodeTimeout)):
-                    continue
-                if isinstance(outcome, BaseException):
-                    log.error("document operation failed", exc_info=outcome)  # no server text to the client
-                    return JSONResponse({**body_base, "message": "Internal server error: see the container log"},
-                                        500)
-                if not outcome.ok and outcome.condition_failed:
-                    return JSONResponse({**body_base, "message": outcome.message}, 412)
-                if not outcome.ok:
-                    status = ErrorCode.of(outcome.error_code).http_status
-                    return JSONResponse({**body_base, "message": outcome.message}, status)
+            if (refused := _refusal(body_base, outcomes)) is not None:
+                return refused
             if len(missed) < len(owners) or not await self._one_comes_back(missed, deadline):
                 break
         for client in missed:
@@ -166,10 +168,33 @@ class DocumentHandler:
             if unrepaired:
                 return JSONResponse({**body_base, "message": unrepaired}, 503)
             return JSONResponse(body_base, 200)
-        problem = outcomes[missed[0]]
-        status = 504 if isinstance(problem, NodeTimeout) else 503
-        return JSONResponse({**body_base, "message": f"{problem}: not back within the timeout of {timeout:g} s"},
-                            status)
+        return _not_taken(body_base, outcomes[missed[0]], timeout)
+
+    async def _probe(self, body_base: dict, owners, operation, deadline: float, timeout: float) -> JSONResponse | int:
+        """Test-and-set's first step (condition_probe.py): the version the condition held on that the
+        write is sent with, or the answer (412: refused on the newest version; nothing is written).
+        An owner that stalls meanwhile is awaited until the deadline, as it may hold the newest version;
+        one already down (health checks) is not: it has been missing writes, as a dead one."""
+        while True:
+            down = {c for c in owners if not self._cluster.health[c.node.distribution_key].reachable}
+            outcomes, running = await self._send(owners, lambda c, left: operation(c, left, 0, probe=True), deadline)
+            stalled = {client: task for client, task in running.items() if client not in down}
+            outcomes = await self._late_verdicts(outcomes, stalled, deadline)
+            for client in down & running.keys():
+                running[client].cancel()
+            if (refused := _refusal(body_base, outcomes, conditions=False)) is not None:
+                return refused
+            verdict = newest_verdict(outcomes)
+            if verdict is not None and not verdict.ok:
+                return JSONResponse({**body_base, "message": verdict.message}, 412)
+            if verdict is not None and not silent(outcomes):
+                return verdict.base
+            if verdict is not None:  # held on what answered; a silent owner may hold a newer version
+                problem = next(o for o in outcomes.values() if isinstance(o, NodeTimeout))
+                return JSONResponse({**body_base, "message": f"{problem}: the condition could not be tested on "
+                                                             "every replica, nothing was written"}, 504)
+            if not await self._one_comes_back(owners, deadline):
+                return _not_taken(body_base, next(iter(outcomes.values())), timeout)
 
     async def _settle_condition(self, body_base: dict, outcomes: dict, deadline: float) -> JSONResponse | None:
         """Replicas that judged the condition on different versions: the newest decides
@@ -198,17 +223,18 @@ class DocumentHandler:
 
     @staticmethod
     async def _late_verdicts(outcomes: dict, running: dict, deadline: float) -> dict:
-        """A conditional write that owners went down in the middle of: a stalled one (not dead) still
-        tests the condition when it resumes, and the replicas that answered may have tested an older
-        version than it holds, or it an older one than theirs, then applied the write. Its verdict is
-        awaited (until the deadline, as Vespa's distributor waits for every replica), so that
-        `_settle_condition` can make the newest version win; answered without it, a write the newest
-        version refuses could replace it through the merge. A dead node fails at once: no wait."""
+        """Probes at owners that went down meanwhile: a stalled one (not dead) answers when it resumes,
+        and is awaited until the deadline (as Vespa's distributor waits for every replica); one that
+        does not answer by then is a NodeTimeout. A dead node fails at once: no wait."""
         if not running:
             return outcomes
         await asyncio.wait(running.values(), timeout=max(0.0, deadline - time.monotonic()))
-        return {**outcomes, **{client: task.exception() or task.result() for client, task in running.items()
-                               if task.done() and not task.cancelled()}}
+        late = {client: task.exception() or task.result() if task.done() else
+                NodeTimeout(f"content node {client.node.distribution_key} did not answer within the timeout")
+                for client, task in running.items()}
+        for task in running.values():
+            task.cancel()
+        return {**outcomes, **late}
 
     async def _one_comes_back(self, clients, deadline: float) -> bool:
         """Wait until health checks see one of `clients` reachable again; False at the deadline."""
@@ -232,6 +258,29 @@ class DocumentHandler:
             schema = self._schema_of(document_id)
             return JSONResponse({**body_base, "fields": document_fields_only(schema, fields)}, 200)
         return JSONResponse({**body_base, "message": str(last_problem)}, 503)
+
+
+def _refusal(body_base: dict, outcomes: dict, conditions: bool = True) -> JSONResponse | None:
+    """The answer when an owner refused the write or failed (not unreachable, not timed out); a
+    failed condition too unless `conditions` is False (a probe's, judged by condition_probe)."""
+    for outcome in outcomes.values():
+        if isinstance(outcome, (NodeUnavailable, NodeTimeout)):
+            continue
+        if isinstance(outcome, BaseException):
+            log.error("document operation failed", exc_info=outcome)  # no server text to the client
+            return JSONResponse({**body_base, "message": "Internal server error: see the container log"}, 500)
+        if not outcome.ok and outcome.condition_failed:
+            if conditions:
+                return JSONResponse({**body_base, "message": outcome.message}, 412)
+        elif not outcome.ok:
+            return JSONResponse({**body_base, "message": outcome.message}, ErrorCode.of(outcome.error_code).http_status)
+    return None
+
+
+def _not_taken(body_base: dict, problem: Exception, timeout: float) -> JSONResponse:
+    """No owner took the write and none came back within the timeout."""
+    status = 504 if isinstance(problem, NodeTimeout) else 503
+    return JSONResponse({**body_base, "message": f"{problem}: not back within the timeout of {timeout:g} s"}, status)
 
 
 _PLAIN_PATH = re.compile(r"[^?#\\\t\r\n]*")

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from container.dispatch.content_client import NodeTimeout, NodeUnavailable
 from container.dispatch.search_cluster import SearchCluster
 from container.http.placement import holders
+from container.http.condition_probe import as_judged, newest_verdict, silent
 from container.http.update_repair import settle_condition
 from container.search import request_parameters as rp
 from searchlib.errors import DocumentError, ErrorCode, InvalidParameterError, quote_input
@@ -79,15 +80,15 @@ class VisitHandler:
                 raise DocumentError(f"Must specify 'selection' to {request.method} by selection")
             if "cluster" not in request.query_params:
                 raise DocumentError(f"Must specify 'cluster' to {request.method} by selection")
-            # the selection is each write's condition too, as in Vespa: a replica tests it on the
-            # version it holds, and the one holding the newest decides (`_write_everywhere`)
+            # the selection is each write's condition too, as in Vespa: replicas test it on the
+            # version they hold, and the one holding the newest decides (`_write_everywhere`)
             selection = visit.call.selection
             if request.method == "DELETE":
-                return await self._write_where(
-                    visit, path_id, lambda c, d, left, ts: c.remove(d.document_id, left, selection, timestamp=ts))
+                return await self._write_where(visit, path_id, lambda c, d, left, ts, **step: c.remove(
+                    d.document_id, left, selection, timestamp=ts, **step))
             operations = await _update_operations(request)
-            return await self._write_where(visit, path_id, lambda c, d, left, ts: c.update(
-                d.document_id, operations, False, left, selection, timestamp=ts))
+            return await self._write_where(visit, path_id, lambda c, d, left, ts, **step: c.update(
+                d.document_id, operations, False, left, selection, timestamp=ts, **step))
         except (DocumentError, InvalidParameterError) as error:
             return JSONResponse({"pathId": path_id, "message": error.message}, 400)
         except SelectionError as error:
@@ -131,14 +132,19 @@ class VisitHandler:
 
     async def _page(self, visit: _Visit) -> tuple[list[VisitedDocument], bytes | None]:
         """One page: up to `wanted` documents after the continuation, and the next continuation
-        (None when every document has been visited)."""
+        (None when every document has been visited). A group whose node is found unreachable (it
+        went down before health checks saw it) is retried once on another complete group."""
         group = self._cluster.pick_group()
         if group is None:
             raise NodeUnavailable("no group has all its content nodes in service: cannot visit now")
-        nodes = self._cluster.group_nodes(group)
         call = replace(visit.call, max_documents=visit.wanted)
         timeout = max(0.001, min(PAGE_TIMEOUT, visit.deadline - time.monotonic()))
-        pages = await asyncio.gather(*[node.visit(call, timeout) for node in nodes])
+        try:
+            pages = await asyncio.gather(*[node.visit(call, timeout) for node in self._cluster.group_nodes(group)])
+        except NodeUnavailable:
+            if (other := self._cluster.pick_group(exclude=[group])) is None:
+                raise
+            pages = await asyncio.gather(*[node.visit(call, timeout) for node in self._cluster.group_nodes(other)])
         # every node looked at least this far: documents beyond it may still be missing from others
         limits = [page.scanned_to for page in pages if page.scanned_to is not None]
         complete_to = min(limits) if limits else None
@@ -201,32 +207,69 @@ class VisitHandler:
 
     async def _write_everywhere(self, document: VisitedDocument, operation, deadline: float) -> bool:
         """True: written; False: the newest version no longer matches the selection (the page was read
-        from a replica that missed a write, or a write came since)."""
+        from a replica that missed a write, or a write came since). With replicas the selection is
+        probed first and the write sent pinned to the newest version it held on (condition_probe.py)."""
         owners = holders(self._cluster, self._global_types, document.document_id, document.global_id)
+        left = lambda: max(0.001, deadline - time.monotonic())  # noqa: E731
+        # an owner health checks see down is not sent to (a stalled one would hold every document up
+        # until the deadline): it missed the write and catches up when back
+        down = {c for c in owners if not self._cluster.health[c.node.distribution_key].reachable}
+
+        async def each(call) -> dict:
+            return dict(zip(owners, await asyncio.gather(*[call(client) if client not in down else _down(client)
+                                                           for client in owners], return_exceptions=True)))
         async with self._cluster.writes.turn(document.document_id):  # stamped in turn: searchlib/sequencing.py
-            left = max(0.001, deadline - time.monotonic())
+            step: dict = {}
+            if len(owners) > 1:
+                probes = await each(lambda client: operation(client, document, left(), 0, probe=True))
+                _raise_failure(document, probes.values())
+                verdict = newest_verdict(probes)
+                if verdict is None:
+                    _raise_not_taken(document, list(probes.values()))
+                if not verdict.ok:
+                    return False
+                if silent(probes):  # held on what answered; a silent owner may hold a newer version
+                    raise _NodeRefused(504, f"{document.document_id}: the selection could not be tested on every "
+                                            "replica within the timeout, nothing was written")
+                step = {"tested_base": verdict.base}
             timestamp = CLOCK.next()  # one for every replica (searchlib/timestamps.py)
-            results = await asyncio.gather(*[operation(client, document, left, timestamp) for client in owners],
-                                           return_exceptions=True)
-            settled = await settle_condition(document.document_id, dict(zip(owners, results)),
-                                             lambda: max(0.001, deadline - time.monotonic()))
+            outcomes = await each(lambda client: operation(client, document, left(), timestamp, **step))
+            results = list(outcomes.values())
+            settled = await settle_condition(document.document_id,
+                                             as_judged(outcomes, step["tested_base"]) if step else outcomes, left)
         if settled is not None and settled.unrepaired:
             raise _NodeRefused(503, f"{document.document_id}: {settled.unrepaired}")
         missed = [result for result in results if isinstance(result, (NodeUnavailable, NodeTimeout))]
         if len(missed) == len(owners):  # nobody has it: never counted as done, the client gets the error
-            raise _NodeRefused(504 if isinstance(missed[0], NodeTimeout) else 503,
-                               f"{document.document_id}: no content node holding it took the write: {missed[0]}")
-        for client, result in zip(owners, results):
+            _raise_not_taken(document, missed)
+        _raise_failure(document, results)
+        for client, result in outcomes.items():
             if isinstance(result, (NodeUnavailable, NodeTimeout)):
                 self._cluster.note_missed_write(client.node.distribution_key)  # it catches up later
-            elif isinstance(result, BaseException):
-                raise result
-            elif not result.ok and not result.condition_failed:  # the node's answer decides (a full disk: 507)
-                raise _NodeRefused(ErrorCode.of(result.error_code).http_status,
-                                   f"{document.document_id}: {result.message}")
         if settled is not None:
             return settled.held
         return not any(isinstance(result, FeedResult) and result.condition_failed for result in results)
+
+
+def _raise_failure(document: VisitedDocument, results) -> None:
+    """An owner's error (not unreachable, not timed out, not a failed condition) fails the request:
+    the node's answer decides its status (a full disk: 507)."""
+    for result in results:
+        if isinstance(result, (NodeUnavailable, NodeTimeout)):
+            continue
+        if isinstance(result, BaseException):
+            raise result
+        if not result.ok and not result.condition_failed:
+            raise _NodeRefused(ErrorCode.of(result.error_code).http_status, f"{document.document_id}: {result.message}")
+
+
+async def _down(client) -> FeedResult:
+    raise NodeUnavailable(f"content node {client.node.distribution_key} is down")
+
+
+def _raise_not_taken(document: VisitedDocument, missed: list) -> None:
+    raise _NodeRefused(504 if isinstance(missed[0], NodeTimeout) else 503,
+                       f"{document.document_id}: no content node holding it took the write: {missed[0]}")
 
 
 # -- rendering and parameters -----------------------------------------------------------------------

@@ -45,24 +45,29 @@ class NodeStatus:
     write_error: str = ""  # why the node refuses writes (disk full, read-only); "" while it accepts
 
 
-# `timestamp`: the operation's (searchlib/timestamps.py), the same to every replica; 0: none
+# `timestamp`: the operation's (searchlib/timestamps.py), the same to every replica; 0: none.
+# `tested_base`, `probe_request`: the two steps of replicated test-and-set (container/http/condition_probe.py).
 
 
 def put_request(document_id: str, fields: dict, condition: str = "", create: bool = False,
-                timestamp: int = 0) -> pb.PutRequest:
+                timestamp: int = 0, tested_base: int | None = None) -> pb.PutRequest:
     return pb.PutRequest(document_id=document_id, fields_json=exact_json.dumps(fields),
-                         condition=condition, create=create, timestamp=timestamp)
+                         condition=condition, create=create, timestamp=timestamp, tested_base=tested_base)
 
 
 def update_request(document_id: str, operations: dict, create: bool, condition: str = "",
-                   timestamp: int = 0) -> pb.UpdateRequest:
+                   timestamp: int = 0, tested_base: int | None = None) -> pb.UpdateRequest:
     return pb.UpdateRequest(document_id=document_id, create=create, condition=condition, timestamp=timestamp,
-                            operations_json=exact_json.dumps(operations))
+                            operations_json=exact_json.dumps(operations), tested_base=tested_base)
 
 
+def remove_request(document_id: str, condition: str = "", timestamp: int = 0,
+                   tested_base: int | None = None) -> pb.RemoveRequest:
+    return pb.RemoveRequest(document_id=document_id, condition=condition, timestamp=timestamp, tested_base=tested_base)
 
-def remove_request(document_id: str, condition: str = "", timestamp: int = 0) -> pb.RemoveRequest:
-    return pb.RemoveRequest(document_id=document_id, condition=condition, timestamp=timestamp)
+
+def probe_request(document_id: str, condition: str, create: bool) -> pb.ProbeRequest:
+    return pb.ProbeRequest(document_id=document_id, condition=condition, create=create)
 
 
 def get_request(document_id: str) -> pb.GetRequest:

@@ -42,22 +42,36 @@ class ServiceClient:
         self.calls: list[str] = []
         self.failing = False  # puts and removes raise NodeUnavailable (a node that went down)
 
-    async def update(self, document_id, operations, create, timeout, condition="", timestamp=0) -> FeedResult:
-        request = feed_codec.update_request(document_id, operations, create, condition, timestamp)
+    async def update(self, document_id, operations, create, timeout, condition="", timestamp=0, probe=False,
+                     tested_base=None) -> FeedResult:
+        if probe:
+            return self._probe(document_id, condition, create)
+        request = feed_codec.update_request(document_id, operations, create, condition, timestamp, tested_base)
         return self._reply(self._service.Update(pb.UpdateRequest.FromString(request.SerializeToString()), None))
 
-    async def put(self, document_id, fields, timeout, condition="", create=False, timestamp=0) -> FeedResult:
+    async def put(self, document_id, fields, timeout, condition="", create=False, timestamp=0, probe=False,
+                  tested_base=None) -> FeedResult:
         self.calls.append("put")
         if self.failing:
             raise NodeUnavailable("went down")
-        request = feed_codec.put_request(document_id, fields, condition, create, timestamp)
+        if probe:
+            return self._probe(document_id, condition, create)
+        request = feed_codec.put_request(document_id, fields, condition, create, timestamp, tested_base)
         return self._reply(self._service.Put(pb.PutRequest.FromString(request.SerializeToString()), None))
 
-    async def remove(self, document_id, timeout, condition="", timestamp=0) -> FeedResult:
+    async def remove(self, document_id, timeout, condition="", timestamp=0, probe=False,
+                     tested_base=None) -> FeedResult:
         self.calls.append("remove")
         if self.failing:
             raise NodeUnavailable("went down")
-        return self._reply(self._service.Remove(feed_codec.remove_request(document_id, condition, timestamp), None))
+        if probe:
+            return self._probe(document_id, condition, False)
+        return self._reply(self._service.Remove(feed_codec.remove_request(document_id, condition, timestamp,
+                                                                          tested_base), None))
+
+    def _probe(self, document_id, condition, create) -> FeedResult:
+        request = feed_codec.probe_request(document_id, condition, create)
+        return self._reply(self._service.Probe(pb.ProbeRequest.FromString(request.SerializeToString()), None))
 
     async def get(self, document_id, timeout):
         self.calls.append("get")

@@ -1,6 +1,7 @@
 """Updates and removes by selection (/document/v1 PUT/DELETE with `selection`): a document's write
 counts as done only if a replica took it. One that reached no replica (every owner went down
-between the page and the write) is an error, never a document counted as updated or removed."""
+between the page and the write) is an error, never a document counted as updated or removed. A
+stale replica that resumes late never applies what the newest version refused."""
 from __future__ import annotations
 
 import asyncio
@@ -12,10 +13,13 @@ import pytest
 from container.dispatch.content_client import NodeAddress, NodeUnavailable
 from container.http import visit_handler
 from container.http.visit_handler import VisitHandler, _NodeRefused
+from content_node.replica_merge import merge_with
 from searchlib.docid import global_id
 from searchlib.sequencing import KeySequencer
 from searchlib.wire.feed_codec import FeedResult
-from searchlib.wire.visit_codec import VisitedDocument
+from searchlib.wire.visit_codec import VisitCall, VisitedDocument, VisitPage
+from tests.container.test_condition_settling import ID, Replica, StalledReplica, replicas  # noqa: F401 - fixture
+from tests.content_node.test_replica_merge import InProcessMergePeer
 
 DOCUMENT = VisitedDocument(global_id("id:test:doc::x"), "id:test:doc::x", {"title": "x"})
 
@@ -24,27 +28,82 @@ class Owner:
     def __init__(self, key: int, down: bool) -> None:
         self.node, self.down = NodeAddress(key, key, f"host:{key}"), down
 
-    async def remove(self, document, timeout, timestamp):
+    async def remove(self, document, timeout, timestamp, **step):
         if self.down:
             raise NodeUnavailable(f"content node {self.node.distribution_key} went down")
-        return FeedResult(True, found=True)
+        return FeedResult(True, found=True, base=7)  # a probe's: the selection held on version 7
 
 
-def write(monkeypatch, owners):
+def write(monkeypatch, owners, document=DOCUMENT, operation=None, timeout: float = 5.0, seen_down=None):
     missed = []
-    cluster = SimpleNamespace(note_missed_write=missed.append, writes=KeySequencer())
+    cluster = SimpleNamespace(note_missed_write=missed.append, writes=KeySequencer(), health={
+        owner.node.distribution_key: SimpleNamespace(reachable=reachable) for owner, reachable in
+        zip(owners, [True] * len(owners) if seen_down is None else [not down for down in seen_down])})
     handler = SimpleNamespace(_cluster=cluster, _global_types=frozenset())
     monkeypatch.setattr(visit_handler, "holders", lambda *args: owners)
-    operation = lambda client, document, left, timestamp: client.remove(document, left, timestamp)  # noqa: E731
-    asyncio.run(VisitHandler._write_everywhere(handler, DOCUMENT, operation, time.monotonic() + 5))
-    return missed
+    operation = operation or (lambda client, document, left, timestamp, **step: client.remove(
+        document, left, timestamp, **step))
+    written = asyncio.run(VisitHandler._write_everywhere(handler, document, operation, time.monotonic() + timeout))
+    return written, missed
 
 
 def test_a_write_one_replica_took_counts_and_the_other_catches_up(monkeypatch):
-    assert write(monkeypatch, [Owner(0, down=False), Owner(1, down=True)]) == [1]
+    assert write(monkeypatch, [Owner(0, down=False), Owner(1, down=True)]) == (True, [1])
 
 
 def test_a_write_no_replica_took_is_an_error_not_a_document_counted(monkeypatch):
     with pytest.raises(_NodeRefused) as refused:
         write(monkeypatch, [Owner(0, down=True), Owner(1, down=True)])
     assert refused.value.status == 503 and "id:test:doc::x" in refused.value.message
+
+
+def test_a_stale_replica_stalled_past_the_timeout_does_not_remove_what_the_newest_keeps(monkeypatch, replicas):
+    """The page came from b, which missed v2 and still matches; b stalls until after the handler gave
+    up on it. Its late request must not remove its v1 (the merge would spread the tombstone over the
+    acknowledged v2): the newest replica's verdict decides, and it keeps v2."""
+    a, b = replicas
+    stalled = StalledReplica(b, 1)
+    stale = VisitedDocument(global_id(ID), ID, {"title": "v1"})
+    operation = lambda client, document, left, timestamp, **step: client.remove(  # noqa: E731
+        document.document_id, left, 'doc.title=="v1"', timestamp=timestamp, **step)
+    assert write(monkeypatch, [Replica(a, 0), stalled], stale, operation, timeout=0.3) == (False, [])
+    stalled.resume()
+    merge_with(b, InProcessMergePeer(a))
+    assert a.get(ID)["title"] == b.get(ID)["title"] == "v2"
+
+
+def test_an_owner_health_checks_see_down_is_not_waited_for(monkeypatch, replicas):
+    """b stalled long ago: a delete by selection does not hold each document until the deadline for
+    it; a decides, takes the write, and b is noted to catch up."""
+    a, b = replicas
+    newest = VisitedDocument(global_id(ID), ID, {"title": "v2"})
+    operation = lambda client, document, left, timestamp, **step: client.remove(  # noqa: E731
+        document.document_id, left, 'doc.title=="v2"', timestamp=timestamp, **step)
+    started = time.monotonic()
+    assert write(monkeypatch, [Replica(a, 0), StalledReplica(b, 1)], newest, operation, timeout=5,
+                 seen_down=[False, True]) == (True, [1])
+    assert time.monotonic() - started < 2 and a.get(ID) is None
+
+
+class VisitingNode:
+    def __init__(self, dead: bool) -> None:
+        self.dead = dead
+
+    async def visit(self, call, timeout):
+        if self.dead:  # killed before health checks noticed
+            raise NodeUnavailable("content node 1 (host:1) is unavailable")
+        return VisitPage((DOCUMENT,), None)
+
+
+def test_a_page_from_a_group_with_a_node_just_killed_is_read_from_another_group():
+    groups = {0: [VisitingNode(dead=False), VisitingNode(dead=True)], 1: [VisitingNode(dead=False)]}
+    picked = []
+
+    def pick_group(exclude=()):
+        group = next(g for g in groups if g not in exclude)
+        picked.append(group)
+        return group
+    cluster = SimpleNamespace(pick_group=pick_group, group_nodes=groups.get)
+    visit = visit_handler._Visit(VisitCall(), 10, "[document]", False, time.monotonic() + 5)
+    documents, continuation = asyncio.run(VisitHandler._page(SimpleNamespace(_cluster=cluster), visit))
+    assert picked == [0, 1] and documents == [DOCUMENT] and continuation is None

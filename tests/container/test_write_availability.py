@@ -114,3 +114,24 @@ def test_a_write_another_group_has_is_acknowledged_at_once(down):
         assert response.status_code == 200 and seconds < 1.0
         assert "id:test:music::g1" in nodes[1 - down].documents
         assert app_cluster.health[down].missed_writes  # it catches up before serving again
+
+
+class ReadableNode(FlakyNode):
+    async def get(self, document_id: str, timeout: float) -> dict | None:
+        self._check()
+        return self.documents.get(document_id)
+
+
+def test_a_write_is_read_back_from_the_replica_that_took_it_not_one_that_missed_it():
+    """Node 0 (first in group order) was away for one write, between two health checks: still up as
+    far as the container knows. The acknowledged put must be read back from node 1, which has it."""
+    nodes = [ReadableNode(0, 0), ReadableNode(1, 1)]
+    with TestClient(create_app(MUSIC, clients=nodes)) as client:
+        deadline = time.monotonic() + 5
+        while client.get("/state/v1/health").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        nodes[0].alive = False
+        response, _ = put(client, "read-back")
+        nodes[0].alive = True  # back before the next ping noticed
+        assert response.status_code == 200, response.text
+        assert client.get("/document/v1/test/music/docid/read-back").status_code == 200

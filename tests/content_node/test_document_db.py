@@ -93,8 +93,8 @@ def test_read_side_by_local_id(db):
     assert year[a] == 1990 and year[b] == UNSET_INTEGER
     assert db.attribute("flag").tolist() == [1.0, 0.0]
     assert db.attribute("genre").tolist() == ["pop", None]
-    assert db.attribute_values("embedding").json(a) == {"values": [1.0, 2.0]}
-    assert db.attribute_values("tags")[b] == ["red sky", "night"]
+    assert db.attribute("embedding").json(a) == {"values": [1.0, 2.0]}
+    assert db.attribute("tags")[b] == ["red sky", "night"]
     assert db.field_lengths("title").tolist() == [2, 1]
     with pytest.raises(KeyError, match="no inverted index"):
         db.postings("year", "1990")

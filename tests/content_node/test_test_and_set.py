@@ -102,3 +102,49 @@ def test_a_node_refuses_writes_for_buckets_it_does_not_own(tmp_path):
         assert node.get(theirs[1]) == {"year": 2} and node.active_documents == len(mine) + 1
     finally:
         node.close()
+
+
+def test_a_probe_tests_the_condition_as_the_write_would_and_writes_nothing(node):
+    """Replicated test-and-set's first step (container/http/condition_probe.py): the stored timestamp
+    the condition held on, or ConditionNotMet carrying it; a late probe is harmless."""
+    node.put(doc(1), json.dumps({"artist": "A", "year": 2015}), timestamp=100)
+    sequence = node.last_sequence
+    assert node.probe(doc(1), "music.year == 2015", create=False) == 100
+    with pytest.raises(ConditionNotMet) as refused:
+        node.probe(doc(1), "music.year == 2000", create=False)
+    assert refused.value.base == 100
+    with pytest.raises(ConditionNotMet):
+        node.probe(doc(2), "music.year == 2000", create=False)  # missing: refused unless the write may create it
+    assert node.probe(doc(2), "music.year == 2000", create=True) == -1
+    assert node.last_sequence == sequence and node.get(doc(2)) is None
+
+
+def test_a_write_pinned_to_a_tested_version_applies_on_it_or_an_older_one_and_refuses_a_newer_one(node):
+    """Replicated test-and-set's second step: the condition held on version `tested_base` (the newest
+    of any replica's); a replica that is not newer applies the write without testing again (it may be
+    stale and fail the condition itself), one that is newer refuses it, carrying its version."""
+    node.put(doc(1), json.dumps({"artist": "stale", "year": 1}), timestamp=100)
+    condition = "music.artist == 'newest'"  # false on this stale copy: the probe found it true on version 200
+    assert node.put(doc(1), json.dumps({"artist": "W"}), condition, timestamp=300, tested_base=200) == 100
+    assert node.get(doc(1))["artist"] == "W"
+    with pytest.raises(ConditionNotMet) as refused:  # stored 300 is newer than the version tested
+        node.remove_on_base(doc(1), condition, timestamp=400, tested_base=200)
+    assert refused.value.base == 300 and node.get(doc(1))["artist"] == "W"
+    assert node.update_on_base(doc(1), json.dumps({"year": {"assign": 5}}), False, condition, timestamp=500,
+                               tested_base=300) == (True, 300)
+    assert node.remove_on_base(doc(1), condition, timestamp=600, tested_base=500) == (True, 500)
+    assert node.get(doc(1)) is None
+
+
+def test_a_probe_in_a_feed_batch_answers_like_a_write_and_writes_nothing(node):
+    from content_node.service import ContentNodeService
+    from protos import content_node_pb2 as pb
+
+    node.put(doc(1), json.dumps({"artist": "A", "year": 2015}), timestamp=100)
+    sequence = node.last_sequence
+    probes = [pb.FeedOperation(probe=pb.ProbeRequest(document_id=doc(1), condition=condition))
+              for condition in ("music.year == 2015", "music.year == 2000")]
+    held, refused = ContentNodeService(node).Feed(pb.FeedBatchRequest(operations=probes), None).replies
+    assert held.ok and held.base_timestamp == 100
+    assert not refused.ok and refused.condition_failed and refused.base_timestamp == 100
+    assert node.last_sequence == sequence

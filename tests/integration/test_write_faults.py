@@ -155,3 +155,52 @@ def test_a_write_by_selection_never_applies_to_a_version_only_a_stale_replica_ma
     readers[0].merge([cluster.node(1).address])
     for document_id in stale_on:
         assert shown(readers[0], document_id) == V2 and shown(readers[1], document_id) == V2, document_id
+
+
+@pytest.mark.parametrize("write", ["put", "remove"])
+def test_a_stale_replica_stalled_past_the_timeout_never_applies_a_write_the_newest_refused(
+        cluster, http, readers, write):
+    """Node 1 (stale: it missed v2) is stalled until after the container answered: when it resumes
+    it must not apply, on its old v1, the conditional write that v2 refuses; the merge would then
+    spread it over the acknowledged v2 on every replica."""
+    user_id = f"tas-late-{write}"
+    document_id = f"id:test:doc::{user_id}"
+    assert http.post(f"/document/v1/test/doc/docid/{user_id}", json={"fields": V1}).status_code == 200
+    readers[0].put(document_id, V2)  # node 1 missed v2
+    params = {"condition": 'doc.title=="v1"', "timeout": "1.5s"}
+    pid = cluster.node_pid(1)
+    processes.send_signal(pid, signal.SIGSTOP)
+    try:
+        if write == "put":
+            answer = http.post(f"/document/v1/test/doc/docid/{user_id}", params=params, json={"fields": V3})
+        else:
+            answer = http.delete(f"/document/v1/test/doc/docid/{user_id}", params=params)
+    finally:
+        processes.send_signal(pid, signal.SIGCONT)
+    assert answer.status_code in (412, 504), answer.text  # not written: v2 refuses it
+    wait_until(lambda: node_up(http, 1))
+    time.sleep(1.0)  # whatever node 1 still had queued from before its stall has run by now
+    readers[0].merge([cluster.node(1).address])
+    assert shown(readers[0], document_id) == V2 and shown(readers[1], document_id) == V2
+
+
+def test_a_conditional_write_does_not_wait_for_a_replica_already_seen_down(cluster, http, readers):
+    """Node 1 stalled before the write and health checks took it out: the probe's late answer and the
+    write it gets when it resumes are harmless, and it has been missing writes, so it is not waited
+    for (as a dead node); it holds the write once it is back."""
+    user_id = "tas-down-before"
+    document_id = f"id:test:doc::{user_id}"
+    assert http.post(f"/document/v1/test/doc/docid/{user_id}", json={"fields": V1}).status_code == 200
+    pid = cluster.node_pid(1)
+    processes.send_signal(pid, signal.SIGSTOP)
+    try:
+        wait_until(lambda: not node_state(http, 1)["reachable"])
+        started = time.monotonic()
+        answer = http.post(f"/document/v1/test/doc/docid/{user_id}", params={"condition": 'doc.title=="v1"',
+                                                                             "timeout": "5s"}, json={"fields": V3})
+        assert answer.status_code == 200 and time.monotonic() - started < 3, answer.text
+    finally:
+        processes.send_signal(pid, signal.SIGCONT)
+    wait_until(lambda: node_up(http, 1))
+    readers[0].merge([cluster.node(1).address])
+    assert shown(readers[0], document_id) == V3 and shown(readers[1], document_id) == V3
