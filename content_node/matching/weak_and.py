@@ -9,8 +9,13 @@ so the upper bound of a term is its exact contribution, and MaxScore is exact an
 2. essential terms: sorting terms by ascending score, the longest prefix whose scores sum to
    less than θ can never lift a document into the top k on its own, so documents that appear
    only in those (typically the common words' long posting lists) are skipped -- never scored;
-3. the remaining candidates are scored by probing every posting list (binary search, vectorized)
-   and the top k taken, ties broken by the lower local id.
+3. the candidates (documents of the essential terms) get their partial score over the essential
+   terms in one pass over those lists; a partial score is a lower bound of the full one, so the
+   k-th best partial may raise θ, and a candidate whose partial plus every non-essential term's
+   score stays below θ is dropped before any long list is read for it. The non-essential terms are
+   then probed for the survivors, highest score first, dropping again after each;
+4. the survivors are scored in full (every term, in query order: the same floats as scoring every
+   match) and the top k taken, ties broken by the lower local id.
 
 A naive exhaustive version (score the union, take the top k) lives in the tests as the reference.
 """
@@ -24,6 +29,9 @@ import numpy as np
 
 EMPTY_IDS = np.empty(0, dtype=np.int32)
 _SEQUENTIAL_READS = 16  # postings read in turn that cost about one binary search (log2 n cache misses)
+# a union or sum over this many times fewer ids than the id space is dense: a pass over an array
+# of the id space costs less than sorting the ids
+_DENSE = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +60,16 @@ def wand_top_k(terms: Sequence[WandTerm], k: int, allowed: np.ndarray | None = N
     restricts which documents may be returned (alive documents, an enclosing filter).
     `count_matched` also counts the OR of all postings (-1 otherwise: it costs a pass over them)."""
     terms = [t for t in terms if len(t.doc_ids) and t.score > 0.0]
+    if allowed is not None and len(terms) and len(allowed) > max(int(t.doc_ids[-1]) for t in terms) \
+            and allowed.all():
+        allowed = None  # every document allowed (all alive, no filter): no list needs filtering
     matched = _count_union(terms, allowed) if count_matched else -1
     if k <= 0 or not terms:
         return WandResult(EMPTY_IDS, np.empty(0), 0, matched)
 
     theta, pool_size = _threshold(terms, k, allowed)
     essential = _essential_terms(terms, theta)
-    candidates = _union([_allowed(t.doc_ids, allowed) for t in essential])
+    candidates = _survivors(terms, essential, k, theta, allowed)
     scores = score_documents(terms, candidates)
     best = top_k_rows(scores, candidates, k)
     order = np.argsort(candidates[best], kind="stable")
@@ -115,13 +126,72 @@ def _threshold(terms: Sequence[WandTerm], k: int, allowed: np.ndarray | None) ->
     return -math.inf, 0
 
 
+def _survivors(terms: Sequence[WandTerm], essential: Sequence[WandTerm], k: int, theta: float,
+               allowed: np.ndarray | None) -> np.ndarray:
+    """Sorted allowed documents of the essential terms that may still reach θ (step 3)."""
+    candidates, partial = _partial_scores(essential, allowed)
+    chosen = {id(t) for t in essential}
+    rest = sorted((t for t in terms if id(t) not in chosen), key=lambda t: -t.score)
+    # what the non-essential terms after the i-th (highest first) can still add
+    after = np.cumsum([t.score for t in reversed(rest)])[::-1].tolist()[1:] + [0.0]
+    unread = after[0] + rest[0].score if rest else 0.0
+    for i in range(len(rest) + 1):
+        above = partial[partial > theta] if math.isfinite(theta) else partial
+        if len(above) >= k:  # k documents score at least their partial: θ is at least the k-th
+            theta = float(np.partition(above, len(above) - k)[len(above) - k])
+        if math.isfinite(theta):
+            keep = partial + unread >= theta - _slack(theta)
+            candidates, partial = candidates[keep], partial[keep]
+        if i == len(rest) or not len(candidates):
+            break
+        term = rest[i]
+        partial = partial + np.where(_contains(term.doc_ids, candidates), term.score, 0.0)
+        unread = after[i]
+    return candidates
+
+
+def _partial_scores(terms: Sequence[WandTerm], allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted allowed documents of the terms, their score over these terms alone)."""
+    lists = [_allowed(t.doc_ids, allowed) for t in terms]
+    present = [(ids, t.score) for ids, t in zip(lists, terms) if len(ids)]
+    if not present:
+        return EMPTY_IDS, np.empty(0)
+    limit = max(int(ids[-1]) for ids, _ in present) + 1
+    weights = np.repeat([score for _, score in present], [len(listed) for listed, _ in present])
+    ids = np.concatenate([listed for listed, _ in present]) if len(present) > 1 else present[0][0]
+    if len(ids) * _DENSE > limit:  # dense: one pass summing over the id space (scores are > 0)
+        sums = np.bincount(ids, weights=weights, minlength=limit)
+        candidates = np.flatnonzero(sums).astype(np.int32)
+        return candidates, sums[candidates]
+    candidates, rows = np.unique(ids, return_inverse=True)
+    return candidates.astype(np.int32, copy=False), np.bincount(rows, weights=weights, minlength=len(candidates))
+
+
+def _contains(ids: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Which candidates (sorted) are in `ids` (sorted). A list not much longer than the candidates is
+    read in turn into a bitmap; a much longer one is probed by a binary search per candidate, its
+    postings between them never read."""
+    if not len(ids) or not len(candidates):
+        return np.zeros(len(candidates), dtype=bool)
+    if len(ids) <= _SEQUENTIAL_READS * len(candidates):
+        marks = np.zeros(max(int(ids[-1]), int(candidates[-1])) + 1, dtype=bool)
+        marks[ids] = True
+        return marks[candidates]
+    rows = np.minimum(np.searchsorted(ids, candidates), len(ids) - 1)
+    return ids[rows] == candidates
+
+
+def _slack(theta: float) -> float:
+    # strictly below θ (with slack for float sums in another order): a document with score θ
+    # may still win its tie on local id, so it must not be skipped
+    return 1e-9 * max(abs(theta), 1.0)
+
+
 def _essential_terms(terms: Sequence[WandTerm], theta: float) -> list[WandTerm]:
     if not math.isfinite(theta):
         return list(terms)
     ascending = sorted(terms, key=lambda t: t.score)
-    # strictly below θ (with slack for float sums in another order): a document with score θ
-    # may still win its tie on local id, so it must not be skipped
-    slack = 1e-9 * max(abs(theta), 1.0)
+    slack = _slack(theta)
     total, skip = 0.0, 0
     for term in ascending:
         if total + term.score < theta - slack:
@@ -147,7 +217,7 @@ def _union(arrays: Sequence[np.ndarray]) -> np.ndarray:
     if len(non_empty) == 1:
         return non_empty[0].astype(np.int32, copy=False)
     limit = max(int(a[-1]) for a in non_empty) + 1
-    if sum(len(a) for a in non_empty) * 8 > limit:  # dense: marking a bitmap is linear, sorting is not
+    if sum(len(a) for a in non_empty) * _DENSE > limit:  # dense: marking a bitmap is linear, sorting is not
         mask = np.zeros(limit, dtype=bool)
         for ids in non_empty:
             mask[ids.astype(np.intp, copy=False)] = True  # numpy sets through an int32 index 2-3x slower

@@ -272,8 +272,10 @@ class FieldIndex:
             return EMPTY_POSTINGS
         if self._pending.num_postings:
             self.freeze()
-        return _only_alive(_concatenate(self._main.postings(term_id),
-                                        self._delta.postings(term_id)), self._local_ids.alive)
+        postings = _concatenate(self._main.postings(term_id), self._delta.postings(term_id))
+        if self._local_ids.alive_count == self._local_ids.limit:
+            return postings  # no document was ever removed or replaced since the last compaction
+        return _only_alive(postings, self._local_ids.alive)
 
     def document_frequency(self, term: str) -> int:
         term_id = self._term_ids.get(term)
@@ -320,7 +322,7 @@ def _concatenate(first: Postings, second: Postings) -> Postings:
                 np.concatenate([first.flat_positions, second.flat_positions]))
 
     return Postings(np.concatenate([first.doc_ids, second.doc_ids]),
-                    np.concatenate([first.term_freqs, second.term_freqs]), positions_of=positions_of)
+                    lambda: np.concatenate([first.term_freqs, second.term_freqs]), positions_of=positions_of)
 
 
 def _only_alive(postings: Postings, alive: np.ndarray) -> Postings:
@@ -329,11 +331,13 @@ def _only_alive(postings: Postings, alive: np.ndarray) -> Postings:
     keep = alive[postings.doc_ids]
     if keep.all():
         return postings
-    term_freqs = postings.term_freqs[keep]
+
+    def term_freqs() -> np.ndarray:
+        return postings.term_freqs[keep]
 
     def positions_of() -> tuple[np.ndarray, np.ndarray]:
-        offsets = np.zeros(len(term_freqs) + 1, dtype=np.int64)
-        np.cumsum(term_freqs, out=offsets[1:])
+        offsets = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
+        np.cumsum(postings.term_freqs[keep], out=offsets[1:])
         return offsets, postings.flat_positions[np.repeat(keep, postings.term_freqs)]
 
     return Postings(postings.doc_ids[keep], term_freqs, positions_of=positions_of)

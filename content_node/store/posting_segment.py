@@ -25,20 +25,29 @@ _TF_MAX = np.iinfo(np.uint16).max
 
 class Postings:
     """Postings of one term in one field: only documents alive when read. The positions are read
-    from the segment on first use (`positions_of`): bm25, OR and weakAnd read only documents and
-    term frequencies, and the positions are most of a posting list's bytes."""
+    from the segment on first use (`positions_of`), and so are the term frequencies when given as a
+    function: weakAnd and OR read only the documents, bm25 the frequencies too, and the positions
+    are most of a posting list's bytes."""
 
-    __slots__ = ("doc_ids", "term_freqs", "_offsets", "_flat", "_positions_of", "_derived")
+    __slots__ = ("doc_ids", "_freqs", "_offsets", "_flat", "_positions_of", "_derived")
 
-    def __init__(self, doc_ids: np.ndarray, term_freqs: np.ndarray, position_offsets: np.ndarray | None = None,
-                 flat_positions: np.ndarray | None = None, *,
+    def __init__(self, doc_ids: np.ndarray, term_freqs: np.ndarray | Callable[[], np.ndarray],
+                 position_offsets: np.ndarray | None = None, flat_positions: np.ndarray | None = None, *,
                  positions_of: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None) -> None:
         if (position_offsets is None) == (positions_of is None):
             raise ValueError("give the positions or a function that reads them, not both")
         self.doc_ids = doc_ids  # int32, sorted ascending
-        self.term_freqs = term_freqs  # int32, number of occurrences per document
+        self._freqs = term_freqs
         self._offsets, self._flat, self._positions_of = position_offsets, flat_positions, positions_of
         self._derived: dict[tuple, object] = {}
+
+    @property
+    def term_freqs(self) -> np.ndarray:
+        """int32, number of occurrences per document."""
+        freqs = self._freqs
+        if callable(freqs):  # queries share cached postings: two threads may both read the same values
+            freqs = self._freqs = freqs()
+        return freqs
 
     @property
     def position_offsets(self) -> np.ndarray:
@@ -57,7 +66,7 @@ class Postings:
     @property
     def nbytes(self) -> int:
         """Bytes held now (positions not yet read are not held)."""
-        held = self.doc_ids.nbytes + self.term_freqs.nbytes
+        held = self.doc_ids.nbytes + (0 if callable(self._freqs) else self._freqs.nbytes)
         return held + (self._offsets.nbytes + self._flat.nbytes if self._offsets is not None else 0)
 
     def derived(self, key: tuple, make: Callable[[], object]) -> object:
@@ -168,15 +177,19 @@ class PostingSegment:
         start, end = int(self.term_offsets[term_id]), int(self.term_offsets[term_id + 1])
         if start == end:
             return EMPTY_POSTINGS
-        term_freqs = self.term_freqs[start:end].astype(np.int32)
         first = int(self.position_offsets[term_id])
 
+        def term_freqs() -> np.ndarray:  # widened when a query asks (weakAnd never does)
+            return self.term_freqs[start:end].astype(np.int32)
+
         def positions_of() -> tuple[np.ndarray, np.ndarray]:
-            position_offsets = np.zeros(len(term_freqs) + 1, dtype=np.int64)
-            np.cumsum(term_freqs, out=position_offsets[1:])
+            freqs = postings.term_freqs
+            position_offsets = np.zeros(len(freqs) + 1, dtype=np.int64)
+            np.cumsum(freqs, out=position_offsets[1:])
             return position_offsets, self.positions[first: first + int(position_offsets[-1])].astype(np.int32)
 
-        return Postings(self.doc_ids[start:end], term_freqs, positions_of=positions_of)
+        postings = Postings(self.doc_ids[start:end], term_freqs, positions_of=positions_of)
+        return postings
 
     def flatten(self) -> FlatPostings:
         counts = np.diff(self.term_offsets)

@@ -76,6 +76,24 @@ def test_common_terms_are_skipped_not_scored():
     assert result.scored < 1_000  # only the rare terms' documents were ever scored
 
 
+def test_candidates_that_cannot_reach_theta_are_dropped_before_scoring():
+    """One of two mid-frequency terms is essential (with the other and the common one, its
+    documents could reach θ), but a document holding only it and the common word stays below the
+    k-th best partial score once the other mid term is probed: it is never scored in full."""
+    rng = np.random.default_rng(11)
+    n = 100_000
+
+    def term(density: float) -> WandTerm:
+        ids = np.flatnonzero(rng.random(n) < density).astype(np.int32)
+        return WandTerm(ids, term_score(100, len(ids), n))
+
+    common, mid, other_mid, rare = term(0.6), term(0.02), term(0.02), term(0.002)
+    terms = [common, mid, other_mid, rare]
+    result = wand_top_k(terms, 100)
+    assert result.local_ids.tolist() == exhaustive_top_k(terms, 100, None)[0]
+    assert result.scored < len(mid.doc_ids) // 2  # before the partial scores: rare's and a mid term's all
+
+
 def test_term_score_is_weight_times_idf():
     assert term_score(200, 10, 1000) == pytest.approx(2 * term_score(100, 10, 1000))
     assert term_score(100, 1, 1000) > term_score(100, 500, 1000) > 0
