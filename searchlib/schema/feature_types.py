@@ -36,9 +36,11 @@ SCALAR_FEATURES = frozenset({
 })
 # Vespa features this engine does not compute: a load error naming them beats a failure per query
 UNSUPPORTED_FEATURES = frozenset({
-    "elementCompleteness", "dotProduct", "nativeDotProduct", "distanceToPath", "globalSequence", "randomNormal",
-    "value", "tensorFromWeightedSet", "tensorFromLabels", "tensorFromStructs", "top",
+    "elementCompleteness", "nativeDotProduct", "distanceToPath", "globalSequence", "randomNormal",
+    "value", "tensorFromStructs", "top",
 })
+# features over array and weighted-set attributes (searchlib/schema/collection_feature_types.py)
+COLLECTION_FEATURES = frozenset({"dotProduct", "tensorFromWeightedSet", "tensorFromLabels"})
 # features whose type is a fixed tensor type
 FIXED_TENSOR_FEATURES = {"queryTermDocumentFrequency": "tensor(term{})", "bm25_for_labels": "tensor(label{})"}
 # elementwise(feature, dimension[, cell type]): the features with an elementwise form
@@ -59,4 +61,4 @@ NORMALIZERS = frozenset({"normalize_linear", "reciprocal_rank", "reciprocal_rank
 PHASE_FEATURES = {"firstPhase": 1, "secondPhase": 2}  # available from phase number > value
 
 KNOWN_FEATURES = (FIELD_FEATURES | INDEX_FIELD_FEATURES | ATTRIBUTE_FEATURES | OPTIONAL_FIELDS_FEATURES
-                  | VECTOR_FEATURES | SCALAR_FEATURES | TENSOR_FEATURES | TREE_MODELS)
+                  | VECTOR_FEATURES | SCALAR_FEATURES | TENSOR_FEATURES | TREE_MODELS | COLLECTION_FEATURES)
