@@ -19,7 +19,8 @@ FIELD_MATCH_OUTPUTS = frozenset({
     "degradedMatches", "weight", "significance", "importance",
 })
 # features whose argument must be an index (text) field
-INDEX_FIELD_FEATURES = frozenset({"bm25", "bm25_for_labels", "queryTermDocumentFrequency", "elementSimilarity"})
+INDEX_FIELD_FEATURES = frozenset({"bm25", "bm25_for_labels", "queryTermDocumentFrequency", "elementSimilarity",
+                                  "elementCompleteness"})
 # the named arguments each feature takes after its field (`bm25(f, label: l)`, written `label:l`)
 NAMED_ARGUMENTS = {"bm25": frozenset({"label"})}
 # features whose argument must be an attribute field
@@ -36,7 +37,7 @@ SCALAR_FEATURES = frozenset({
 })
 # Vespa features this engine does not compute: a load error naming them beats a failure per query
 UNSUPPORTED_FEATURES = frozenset({
-    "elementCompleteness", "nativeDotProduct", "distanceToPath", "globalSequence", "randomNormal",
+    "nativeDotProduct", "distanceToPath", "globalSequence", "randomNormal",
     "value", "tensorFromStructs", "top",
 })
 # features over array and weighted-set attributes (searchlib/schema/collection_feature_types.py)

@@ -3,7 +3,7 @@ one content node, ONNX model built here): `default inherits default`, a profile 
 rankingExpression(name), attributeMatch, foreach, string/int inputs, tensor literals with expression
 cells, elementwise(bm25), elementSimilarity, queryTermDocumentFrequency, bm25 over labeled query
 items (bm25(field: f, label: l), bm25_for_labels), dotProduct over a weighted set and an array,
-tensorFromWeightedSet and tensorFromLabels, a function given a name (substituted into its
+tensorFromWeightedSet and tensorFromLabels, elementCompleteness and `match` over an array, a function given a name (substituted into its
 body's feature arguments) with a tensor `if` condition and a query-profile-typed query tensor (as
 neuralnet in Vespa's schema tests), `rank chunks { element-gap: n }` (phrase and near across array
 elements), and an ONNX model in first- and second-phase on the content node (checked against numpy)."""
@@ -199,3 +199,17 @@ def test_dot_product_and_tensors_from_collection_attributes(http) -> None:
     response = http.get("/search/", params={"yql": "select * from doc where true", "ranking": "collections",
                                             "rankproperty.dotProduct.interests": "{a:two}"})
     assert response.status_code == 400 and "key:number" in response.text
+
+
+def test_element_completeness_and_match_over_an_array_field(http) -> None:
+    # chunks: 1 ["red fox", "dog"], 2 ["cat", "red cat red"]; terms red, cat (weight 100 each).
+    # 1: "red fox" field 1/2, query 1/2 -> 0.5; 2: "cat" (1, 1/2 -> 0.75) loses to "red cat red"
+    # (2/3, 1 -> 0.8333)
+    ranked = search(http, yql='select * from doc where chunks contains "red" or chunks contains "cat"',
+                    ranking="completeness")
+    assert [(n, r) for n, r, _ in ranked] == [(2, pytest.approx(5 / 6)), (1, 0.5)]
+    features = {n: f for n, _, f in ranked}
+    assert [features[2][f"elementCompleteness(chunks).{o}"] for o in ("fieldCompleteness", "queryCompleteness",
+                                                                        "elementWeight")] == \
+        [pytest.approx(2 / 3), 1.0, 1.0]
+    assert [features[n]["match"] for n in (2, 1)] == [pytest.approx(5 / 6), 0.5]  # only chunks matched
