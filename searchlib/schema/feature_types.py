@@ -26,7 +26,8 @@ NAMED_ARGUMENTS = {"bm25": frozenset({"label"})}
 # features whose argument must be an attribute field
 ATTRIBUTE_FEATURES = frozenset({"attribute", "freshness", "age", "attributeMatch"})
 # features over all or some fields (optional field arguments)
-OPTIONAL_FIELDS_FEATURES = frozenset({"nativeRank", "nativeFieldMatch", "nativeProximity", "nativeAttributeMatch"})
+OPTIONAL_FIELDS_FEATURES = frozenset({"nativeRank", "nativeFieldMatch", "nativeProximity", "nativeAttributeMatch",
+                                      "nativeDotProduct"})
 # `closeness(field, f)`, `closeness(label, l)`, `closeness(f)`
 VECTOR_FEATURES = frozenset({"closeness", "distance", "closest"})
 # scalar features without field arguments
@@ -37,7 +38,7 @@ SCALAR_FEATURES = frozenset({
 })
 # Vespa features this engine does not compute: a load error naming them beats a failure per query
 UNSUPPORTED_FEATURES = frozenset({
-    "nativeDotProduct", "distanceToPath", "globalSequence", "randomNormal",
+    "distanceToPath", "globalSequence", "randomNormal",
     "value", "tensorFromStructs", "top",
 })
 # features over array and weighted-set attributes (searchlib/schema/collection_feature_types.py)

@@ -6,6 +6,7 @@ import pytest
 
 from ranking_support import RankingBed
 from searchlib.errors import InvalidParameterError, SchemaError
+from searchlib.query import tree as q
 from searchlib.schema.application import application_from_text
 from searchlib.tensor import parse_tensor_literal
 
@@ -118,3 +119,40 @@ def test_load_errors_are_located(expression: str, message: str) -> None:
     with pytest.raises(SchemaError, match=message.replace("(", r"\(").replace(")", r"\)")) as error:
         application_from_text(sd, name="doc.sd")
     assert error.value.location is not None
+
+
+NATIVE_SD = """schema doc {
+    document doc {
+        field X type weightedset<string> { indexing: attribute }
+        field nums type array<int> { indexing: attribute }
+        field kw type weightedset<string> { indexing: index }
+        field title type string { indexing: index }
+    }
+    rank-profile native {
+        first-phase { expression: nativeDotProduct }
+        match-features: nativeDotProduct(X) nativeDotProduct(nums) nativeDotProduct(kw) nativeDotProduct(title)
+    }
+}
+"""
+
+
+def test_native_dot_product(tmp_path_factory) -> None:
+    # the reference's example: X = {x:10, y:20, z:30}, query x!2 OR y!4 -> 10*2 + 20*4 = 100
+    docs = [{"X": {"x": 10, "y": 20, "z": 30}, "nums": [7, 7, 8], "kw": {"red car": 5, "car": 9}, "title": "a car"},
+            {"X": {"Y": 3}, "title": "boat"}]
+    bed = RankingBed(NATIVE_SD, docs, tmp_path_factory.mktemp("native"))
+    try:
+        query = q.Or((q.Term("X", "x", weight=2), q.Term("X", "y", weight=4), q.Term("nums", "7", weight=3),
+                      q.Term("kw", "car", weight=10), q.Term("title", "car", weight=50), q.Term("title", "boat")))
+        found = {bed.ids[h.global_id].rsplit(":", 1)[1]: (h.relevance, dict(h.match_features))
+                 for h in bed.search("native", query=query).hits}
+    finally:
+        bed.close()
+    first = found["0"][1]
+    assert first["nativeDotProduct(X)"] == 100.0
+    assert first["nativeDotProduct(nums)"] == 3.0  # an array element matches with weight 1, once
+    assert first["nativeDotProduct(kw)"] == 50.0  # the first element holding "car": "red car" (5) * 10
+    assert first["nativeDotProduct(title)"] == 50.0
+    assert found["0"][0] == 100.0 + 3.0 + 50.0 + 50.0  # nativeDotProduct: every field the terms search
+    assert found["1"][1]["nativeDotProduct(X)"] == 12.0  # y matches the uncased key Y: 3 * 4
+    assert found["1"][0] == 12.0 + 100.0

@@ -3,7 +3,7 @@ one content node, ONNX model built here): `default inherits default`, a profile 
 rankingExpression(name), attributeMatch, foreach, string/int inputs, tensor literals with expression
 cells, elementwise(bm25), elementSimilarity, queryTermDocumentFrequency, bm25 over labeled query
 items (bm25(field: f, label: l), bm25_for_labels), dotProduct over a weighted set and an array,
-tensorFromWeightedSet and tensorFromLabels, elementCompleteness and `match` over an array, a function given a name (substituted into its
+tensorFromWeightedSet and tensorFromLabels, elementCompleteness and `match` over an array, nativeDotProduct, a function given a name (substituted into its
 body's feature arguments) with a tensor `if` condition and a query-profile-typed query tensor (as
 neuralnet in Vespa's schema tests), `rank chunks { element-gap: n }` (phrase and near across array
 elements), and an ONNX model in first- and second-phase on the content node (checked against numpy)."""
@@ -213,3 +213,10 @@ def test_element_completeness_and_match_over_an_array_field(http) -> None:
                                                                         "elementWeight")] == \
         [pytest.approx(2 / 3), 1.0, 1.0]
     assert [features[n]["match"] for n in (2, 1)] == [pytest.approx(5 / 6), 0.5]  # only chunks matched
+
+
+def test_native_dot_product_of_term_weights_and_element_weights(http) -> None:
+    # tags: 1 {a:10, b:30}, 2 {b:5}; a weighs 2, b 4: 1 -> 10*2 + 30*4 = 140, 2 -> 5*4 = 20
+    ranked = search(http, yql='select * from doc where tags contains ({weight: 2}"a") or '
+                              'tags contains ({weight: 4}"b")', ranking="native")
+    assert [(n, r) for n, r, _ in ranked] == [(1, 140.0), (2, 20.0)]
