@@ -1,9 +1,10 @@
-"""Load-time rules of the rank features over array and weighted-set attributes (the content node
-computes them in content_node/matching/collection_dot_product.py):
+"""Load-time rules of the rank features over array, weighted-set and position attributes (the
+content node computes them in content_node/matching/collection_dot_product.py and path_distance.py):
 
 - `dotProduct(f, vector)`: f a weighted set of string/integer keys or an array of numbers;
 - `tensorFromWeightedSet(attribute(f)[, dim])`: f a weighted set of string/integer keys;
-- `tensorFromLabels(attribute(f)[, dim])`: f a single value or array of strings/integers.
+- `tensorFromLabels(attribute(f)[, dim])`: f a single value or array of strings/integers;
+- `distanceToPath(f).distance/.traveled/.product`: f a position attribute.
 
 The tensor features produce `tensor(dim{})`, dim defaulting to the attribute's name (Vespa's
 tensor_from_weighted_set_feature.cpp / tensor_from_labels_feature.cpp)."""
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from searchlib.schema.geo_fields import is_position
 from searchlib.schema.model import Field, Schema
 from searchlib.tensor import DOUBLE, TensorType
 
@@ -24,9 +26,23 @@ class FeatureProblem(ValueError):
     """Why a collection feature cannot be computed for this schema (a load error)."""
 
 
-def collection_feature_type(schema: Schema, name: str, args: list[str], bound: set[str]) -> TensorType | None:
+DISTANCE_TO_PATH_OUTPUTS = ("distance", "traveled", "product")
+
+
+def collection_feature_type(schema: Schema, name: str, args: list[str], bound: set[str],
+                            output: str = "") -> TensorType | None:
     """The type of one of these features, or FeatureProblem; None when a function parameter stands
     for the attribute (checked where the function is called)."""
+    if name == "distanceToPath":
+        if output and output not in DISTANCE_TO_PATH_OUTPUTS:
+            raise FeatureProblem(f"distanceToPath has no output '{output}'")
+        if len(args) != 1:
+            raise FeatureProblem(f"distanceToPath takes one position field, got {len(args)} argument(s)")
+        if args[0] not in bound and not is_position(_attribute(schema, name, args[0])):
+            raise FeatureProblem(f"distanceToPath({args[0]}): '{args[0]}' is not a position field")
+        return DOUBLE
+    if output:
+        raise FeatureProblem(f"{name} has no output '{output}'")
     if name == "dotProduct":
         if not args or args[0] not in bound:
             dot_product_field(schema, name, args)

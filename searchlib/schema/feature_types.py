@@ -38,11 +38,11 @@ SCALAR_FEATURES = frozenset({
 })
 # Vespa features this engine does not compute: a load error naming them beats a failure per query
 UNSUPPORTED_FEATURES = frozenset({
-    "distanceToPath", "globalSequence", "randomNormal",
+    "globalSequence", "randomNormal",
     "value", "tensorFromStructs", "top",
 })
-# features over array and weighted-set attributes (searchlib/schema/collection_feature_types.py)
-COLLECTION_FEATURES = frozenset({"dotProduct", "tensorFromWeightedSet", "tensorFromLabels"})
+# features over array, weighted-set and position attributes (searchlib/schema/collection_feature_types.py)
+COLLECTION_FEATURES = frozenset({"dotProduct", "tensorFromWeightedSet", "tensorFromLabels", "distanceToPath"})
 # features whose type is a fixed tensor type
 FIXED_TENSOR_FEATURES = {"queryTermDocumentFrequency": "tensor(term{})", "bm25_for_labels": "tensor(label{})"}
 # elementwise(feature, dimension[, cell type]): the features with an elementwise form

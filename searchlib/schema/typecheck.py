@@ -347,7 +347,7 @@ class ProfileChecker:
             return self.query_feature(node, args, scope)
         if name in F.COLLECTION_FEATURES:
             try:
-                return collection_feature_type(self.schema, name, args, bound)
+                return collection_feature_type(self.schema, name, args, bound, node.output)
             except FeatureProblem as problem:
                 raise self.at(scope, node, str(problem)) from None
         if name == "fieldMatch" and node.output and node.output not in F.FIELD_MATCH_OUTPUTS:
