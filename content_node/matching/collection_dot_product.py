@@ -8,6 +8,8 @@
   (`{a:1,b:2}`) or a dense vector (`[1,2,3]`). No vector: 0.
 - `tensorFromWeightedSet(attribute(f)[, dim])`: `tensor(dim{})` with one cell per key holding its weight.
 - `tensorFromLabels(attribute(f)[, dim])`: `tensor(dim{})` with one cell of 1.0 per value.
+- Either from `query(p)`: one tensor for all documents from the rank property p (`{a:1,b:2}`;
+  labels `[a b]`).
 
 Values are kept as fed (one object per document), so each feature flattens the candidates' values
 once into numpy arrays (keys, weights, owner row) and computes over them; keys are read once per
@@ -122,7 +124,7 @@ def _sparse_vector(calc: Calculator, spec, name: str) -> dict[str, float]:
     if not isinstance(given, str):
         return {}
     vector: dict[str, float] = {}
-    for key, value in _pairs(given, name):
+    for key, value in _pairs(given, f"dotProduct: the vector {name}"):
         vector[fold(key)] = vector.get(fold(key), 0.0) + value
     return vector
 
@@ -146,7 +148,7 @@ def _dense_vector(calc: Calculator, name: str) -> np.ndarray:
             return np.array([float(item) for item in items], dtype=np.float64)
         except ValueError:
             raise InvalidParameterError(f"dotProduct: '{text[:60]}' is not a list of numbers") from None
-    return _by_index(_pairs(text, name), name)
+    return _by_index(_pairs(text, f"dotProduct: the vector {name}"), name)
 
 
 def _by_index(pairs: list[tuple[str, float]], name: str) -> np.ndarray:
@@ -162,33 +164,34 @@ def _by_index(pairs: list[tuple[str, float]], name: str) -> np.ndarray:
     return vector
 
 
-def _pairs(text: str, name: str) -> list[tuple[str, float]]:
+def _pairs(text: str, what: str) -> list[tuple[str, float]]:
     """`{a:1,b:2}` or `(a:1,b:2)` (Vespa's weighted-set form; the key ends at the last ':')."""
     body = text.strip()
     if len(body) < 2 or (body[0], body[-1]) not in (("{", "}"), ("(", ")")):
-        raise InvalidParameterError(f"dotProduct: the vector {name} must be written {{key:value,...}}, "
-                                    f"not '{body[:60]}'")
+        raise InvalidParameterError(f"{what} must be written {{key:value,...}}, not '{body[:60]}'")
     pairs = []
     for item in body[1:-1].split(","):
         if not item.strip():
             continue
         key, colon, value = item.rpartition(":")
         try:
-            pairs.append((key.strip().strip("\"'"), float(value)))
+            number = float(value)
         except ValueError:
-            raise InvalidParameterError(f"dotProduct: '{item.strip()[:60]}' in the vector {name} "
-                                        "is not key:number") from None
-        if not colon:
-            raise InvalidParameterError(f"dotProduct: '{item.strip()[:60]}' in the vector {name} is not key:number")
+            number = None
+        if not colon or number is None:
+            raise InvalidParameterError(f"'{item.strip()[:60]}' in {what} is not key:number")
+        pairs.append((key.strip().strip("\"'"), number))
     return pairs
 
 
-def _tensor_rows(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> TensorBatch:
+def _tensor_rows(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> TensorBatch | Tensor:
     try:
-        spec, dimension = tensor_source(calc.schema, feature.base, list(feature.args))
+        spec, source, dimension = tensor_source(calc.schema, feature.base, list(feature.args))
     except FeatureProblem as error:
         raise _problem(error) from None
     tensor_type = TensorType.parse(f"tensor({dimension}{{}})")
+    if spec is None:  # one tensor for every document, from the rank property named by query(p)
+        return _query_tensor(calc.rank_properties.get(source, ""), feature.base, source, tensor_type)
     flat = flatten(spec, calc.index.attribute(spec.name)[candidates])
     kind = element_kind(spec)
     distinct, inverse = np.unique(flat.keys.astype(str), return_inverse=True) if len(flat.keys) \
@@ -202,6 +205,25 @@ def _tensor_rows(calc: Calculator, feature: FeatureName, candidates: np.ndarray)
         cells = dict(zip((labels[i] for i in inverse[start:end]), flat.weights[start:end]))
         rows.append(Tensor.stacked(tensor_type, list(cells), np.fromiter(cells.values(), np.float64, len(cells))))
     return TensorBatch(tensor_type, rows=rows)
+
+
+def _query_tensor(text: str, feature: str, source: str, tensor_type: TensorType) -> Tensor:
+    """tensorFromWeightedSet: `{a:1,b:2}` (integer weights, as Vespa's WeightedSetParser reads
+    them); tensorFromLabels: `[a b]` or `[a,b]`, each label 1."""
+    if not text.strip():
+        return Tensor.from_cells(tensor_type, [])
+    dimension = tensor_type.dimension_names[0]
+    if feature == "tensorFromLabels":
+        body = text.strip()
+        if len(body) < 2 or body[0] != "[" or body[-1] != "]":
+            raise InvalidParameterError(f"{feature}(query({source})): the labels must be written [a b ...], "
+                                        f"not '{body[:60]}'")
+        return Tensor.from_cells(tensor_type, [({dimension: label}, 1.0)
+                                               for label in _ITEM.split(body[1:-1].strip()) if label])
+    cells: dict[str, float] = {}
+    for key, value in _pairs(text, f"{feature}(query({source}))"):
+        cells[key] = float(int(value))
+    return Tensor.from_cells(tensor_type, [({dimension: key}, value) for key, value in cells.items()])
 
 
 COLLECTION_FEATURES = {"dotProduct": dot_product, "tensorFromWeightedSet": _tensor_rows,

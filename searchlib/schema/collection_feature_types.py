@@ -2,11 +2,11 @@
 content node computes them in content_node/matching/collection_dot_product.py and path_distance.py):
 
 - `dotProduct(f, vector)`: f a weighted set of string/integer keys or an array of numbers;
-- `tensorFromWeightedSet(attribute(f)[, dim])`: f a weighted set of string/integer keys;
-- `tensorFromLabels(attribute(f)[, dim])`: f a single value or array of strings/integers;
+- `tensorFromWeightedSet(attribute(f) or query(p)[, dim])`: f a weighted set of string/integer keys;
+- `tensorFromLabels(attribute(f) or query(p)[, dim])`: f a single value or array of strings/integers;
 - `distanceToPath(f).distance/.traveled/.product`: f a position attribute.
 
-The tensor features produce `tensor(dim{})`, dim defaulting to the attribute's name (Vespa's
+The tensor features produce `tensor(dim{})`, dim defaulting to the source's name (Vespa's
 tensor_from_weighted_set_feature.cpp / tensor_from_labels_feature.cpp)."""
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from searchlib.tensor import DOUBLE, TensorType
 
 INTEGER_KINDS = ("byte", "int", "long")
 NUMBER_KINDS = INTEGER_KINDS + ("float", "double")
-_ATTRIBUTE_SOURCE = re.compile(r"^attribute\((\w[\w.]*)\)$")
+_SOURCE = re.compile(r"^(attribute|query)\((\w[\w.]*)\)$")
 _DIMENSION = re.compile(r"^[A-Za-z_][\w]*$")
 
 
@@ -49,7 +49,7 @@ def collection_feature_type(schema: Schema, name: str, args: list[str], bound: s
         return DOUBLE
     if args and any(f"({parameter})" in args[0].replace(" ", "") for parameter in bound):
         return None
-    return TensorType.parse(f"tensor({tensor_source(schema, name, args)[1]}{{}})")
+    return TensorType.parse(f"tensor({tensor_source(schema, name, args)[2]}{{}})")
 
 
 def element_kind(spec: Field) -> str:
@@ -70,17 +70,21 @@ def dot_product_field(schema: Schema, name: str, args: list[str]) -> Field:
     return spec
 
 
-def tensor_source(schema: Schema, name: str, args: list[str]) -> tuple[Field, str]:
-    """(the attribute, the dimension) of `tensorFromWeightedSet/tensorFromLabels(attribute(f)[, dim])`."""
+def tensor_source(schema: Schema, name: str, args: list[str]) -> tuple[Field | None, str, str]:
+    """(the attribute or None for a query source, the source's name, the dimension) of
+    `tensorFromWeightedSet/tensorFromLabels(attribute(f) or query(p)[, dim])`; a query source reads
+    the rank property p (`rankproperty.p={a:1,b:2}`, or `[a b]` for labels)."""
     if not 1 <= len(args) <= 2:
-        raise FeatureProblem(f"{name} takes (attribute(name)[, dimension]), got {len(args)} argument(s)")
-    source = _ATTRIBUTE_SOURCE.match(args[0].replace(" ", ""))
+        raise FeatureProblem(f"{name} takes (attribute(name) or query(name)[, dimension]), got {len(args)} argument(s)")
+    source = _SOURCE.match(args[0].replace(" ", ""))
     if source is None:
-        raise FeatureProblem(f"not supported: {name} from '{args[0]}' (only an attribute(name) source)")
-    spec = _attribute(schema, name, source.group(1))
-    dimension = args[1].strip('"') if len(args) == 2 else spec.name
+        raise FeatureProblem(f"{name}: the source must be attribute(name) or query(name), not '{args[0]}'")
+    dimension = args[1].strip('"') if len(args) == 2 else source.group(2)
     if not _DIMENSION.match(dimension):
         raise FeatureProblem(f"{name}: '{dimension}' is not a valid dimension name")
+    if source.group(1) == "query":
+        return None, source.group(2), dimension
+    spec = _attribute(schema, name, source.group(2))
     kind, element = spec.type.kind, element_kind(spec)
     keys = ("string",) + INTEGER_KINDS
     if name == "tensorFromWeightedSet" and not (kind == "weightedset" and element in keys):
@@ -88,7 +92,7 @@ def tensor_source(schema: Schema, name: str, args: list[str]) -> tuple[Field, st
     if name == "tensorFromLabels" and not (kind in ("array",) + keys and element in keys):
         raise FeatureProblem(f"{name}: '{spec.name}' must be a single value or array of strings or integers, "
                              f"not {spec.type}")
-    return spec, dimension
+    return spec, spec.name, dimension
 
 
 def _attribute(schema: Schema, feature: str, name: str) -> Field:

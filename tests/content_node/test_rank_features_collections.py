@@ -106,13 +106,27 @@ def test_tensor_from_labels(features) -> None:
     assert features[0]["tensorFromLabels(attribute(single))"] == parse_tensor_literal("{42:1}", "tensor(single{})")
 
 
+def test_tensors_from_a_query_property(tmp_path_factory) -> None:
+    # Vespa's query source: the rank property p, one tensor for every document (weights as integers)
+    found = run(tmp_path_factory, {"p": "{a:2,b:3.7}", "labels": "[x y]"},
+                extra=["tensorFromWeightedSet(query(p),dim)", "tensorFromWeightedSet(query(p))",
+                       "tensorFromLabels(query(labels))"])
+    assert found[1]["tensorFromWeightedSet(query(p),dim)"] == parse_tensor_literal("{a:2,b:3}", "tensor(dim{})")
+    assert found[0]["tensorFromWeightedSet(query(p))"] == parse_tensor_literal("{a:2,b:3}", "tensor(p{})")
+    assert found[2]["tensorFromLabels(query(labels))"] == parse_tensor_literal("{x:1,y:1}", "tensor(labels{})")
+    empty = run(tmp_path_factory, {}, extra=["tensorFromWeightedSet(query(p))"])
+    assert empty[0]["tensorFromWeightedSet(query(p))"] == parse_tensor_literal("{}", "tensor(p{})")
+    with pytest.raises(InvalidParameterError, match=r"tensorFromLabels\(query\(labels\)\): the labels must be"):
+        run(tmp_path_factory, {"labels": "x y"}, extra=["tensorFromLabels(query(labels))"])
+
+
 @pytest.mark.parametrize("expression, message", [
     ("dotProduct(n, v)", "must be a weighted set of strings or integers or an array of numbers"),
     ("dotProduct(labels, v)", "must be a weighted set"),
     ("dotProduct(nope, v)", "no field 'nope'"),
     ("sum(tensorFromWeightedSet(attribute(vec), d))", "must be a weighted set of strings or integers"),
     ("sum(tensorFromLabels(attribute(vec)))", "must be a single value or array of strings or integers"),
-    ("sum(tensorFromLabels(query(v), d))", "not supported: tensorFromLabels from 'query(v)'"),
+    ("sum(tensorFromLabels(constant(v), d))", "the source must be attribute(name) or query(name)"),
 ])
 def test_load_errors_are_located(expression: str, message: str) -> None:
     sd = SD.replace("expression: attribute(n) }", f"expression: {expression} }}")

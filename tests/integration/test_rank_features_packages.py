@@ -188,7 +188,7 @@ def test_dot_product_and_tensors_from_collection_attributes(http) -> None:
     # tags: 1 {a:10, b:30}, 2 {b:5}, 3 {c:1}; weights: 1 [1, 2, 3], 2 [0.5]; labels: 1 [x, y], 2 [y]
     ranked = search(http, yql="select * from doc where true", ranking="collections",
                     **{"rankproperty.dotProduct.interests": "{a:2,B:1}", "input.query(user)": "{a:1,c:5}",
-                       "input.query(w)": "[1,2,3]"})
+                       "input.query(w)": "[1,2,3]", "rankproperty.boosts": "{b:3}"})
     assert [(n, r) for n, r, _ in ranked] == [(1, 50.0), (2, 5.0), (3, 0.0)]  # B folds to b (uncased)
     features = {n: f for n, _, f in ranked}
     assert [features[n]["dotProduct(weights,query(w))"] for n in (1, 2, 3)] == [14.0, 0.5, 0.0]
@@ -196,6 +196,8 @@ def test_dot_product_and_tensors_from_collection_attributes(http) -> None:
         [10.0, 0.0, 5.0]
     assert features[1]["tensorFromLabels(attribute(labels),label)"]["cells"] == {"x": 1.0, "y": 1.0}
     assert features[3]["tensorFromLabels(attribute(labels),label)"]["cells"] == {}
+    boosted = "sum(tensorFromWeightedSet(query(boosts),tag)*tensorFromWeightedSet(attribute(tags),tag))"
+    assert [features[n][boosted] for n in (1, 2, 3)] == [90.0, 15.0, 0.0]  # the query's set {b:3} x tags
     response = http.get("/search/", params={"yql": "select * from doc where true", "ranking": "collections",
                                             "rankproperty.dotProduct.interests": "{a:two}"})
     assert response.status_code == 400 and "key:number" in response.text
