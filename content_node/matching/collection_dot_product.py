@@ -12,11 +12,15 @@
   labels `[a b]`).
 
 Values are kept as fed (one object per document), so each feature flattens the candidates' values
-once into numpy arrays (keys, weights, owner row) and computes over them; keys are read once per
-distinct key (an uncased string set folds them, as its dictionary does)."""
+once into numpy arrays (components, weights, owner row) and sums them with bincount; a key is folded
+and looked up once per distinct key (an uncased string set folds them, as its dictionary does).
+Measured on 100k candidates (10 keys each from 5000; 16 floats each): dotProduct over the set
+about 170 ms, over the array about 240 ms (2 busy shared cores). The tensor features build one
+mapped tensor per candidate, about 10-20 µs each: use them where the candidates are few."""
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from itertools import chain
 
@@ -37,9 +41,8 @@ class Flat:
     """The candidates' elements in row order: each element's row, key (as text) and weight (or value)."""
 
     rows: np.ndarray
-    keys: np.ndarray  # object array of str
+    keys: list  # as stored: str (weighted-set keys, strings) or numbers
     weights: np.ndarray
-    positions: np.ndarray  # each element's index within its document
 
 
 def flatten(spec, raw_values: np.ndarray) -> Flat:
@@ -55,10 +58,15 @@ def flatten(spec, raw_values: np.ndarray) -> Flat:
         keys = list(chain.from_iterable(values))
         weights = np.ones(len(keys))
     lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-    rows = np.repeat(np.arange(len(values)), lengths)
-    starts = np.cumsum(lengths) - lengths
-    positions = np.arange(len(keys)) - np.repeat(starts, lengths)
-    return Flat(rows, np.array(keys, dtype=object), weights, positions)
+    return Flat(np.repeat(np.arange(len(values)), lengths), keys, weights)
+
+
+def codes_of(keys: list) -> tuple[list, np.ndarray]:
+    """(the distinct keys, each key's index among them): per-key work is then done once per
+    distinct key (hashing, not sorting: a set of a million short strings takes tens of ms)."""
+    distinct = list(set(keys))
+    index = {key: i for i, key in enumerate(distinct)}
+    return distinct, np.fromiter(map(index.__getitem__, keys), dtype=np.int64, count=len(keys))
 
 
 def _label(kind: str, key: object) -> str:
@@ -82,24 +90,35 @@ def dot_product(calc: Calculator, feature: FeatureName, candidates: np.ndarray) 
         spec = dot_product_field(calc.schema, "dotProduct", list(feature.args))
     except FeatureProblem as error:
         raise _problem(error) from None
-    flat = flatten(spec, calc.index.attribute(spec.name)[candidates])
+    raw_values = calc.index.attribute(spec.name)[candidates]
     result = np.zeros(len(candidates), dtype=np.float64)
-    if not len(flat.keys):
-        return result
     if spec.type.kind == "weightedset":
         vector = calc.memo(("dotProduct vector", spec.name, feature.args[1]),
                            lambda: _sparse_vector(calc, spec, feature.args[1]))
-        if not vector:
+        values = [v if isinstance(v, dict) else {} for v in raw_values]
+        lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+        total = int(lengths.sum())
+        if not vector or not total:
             return result
-        distinct, inverse = np.unique(flat.keys.astype(str), return_inverse=True)
         kind, fold = element_kind(spec), string_fold(spec)
-        folded = (lambda key: fold(key)) if kind == "string" and not is_cased(spec) else (lambda key: _label(kind, key))
-        components = np.array([vector.get(folded(key), 0.0) for key in distinct], dtype=np.float64)
-        return np.bincount(flat.rows, weights=flat.weights * components[inverse.reshape(-1)], minlength=len(candidates))
+        folded = fold if kind == "string" and not is_cased(spec) else (lambda key: _label(kind, key))
+        # each distinct key's component, read once (absent keys 0 through the default)
+        table = defaultdict(float, {key: component for key in set(chain.from_iterable(values))
+                                    if (component := vector.get(folded(key), 0.0))})
+        components = np.fromiter(map(table.__getitem__, chain.from_iterable(values)), dtype=np.float64, count=total)
+        weights = np.fromiter(chain.from_iterable(map(dict.values, values)), dtype=np.float64, count=total)
+        return np.bincount(np.repeat(np.arange(len(values)), lengths), weights=components * weights,
+                           minlength=len(candidates))
     vector = calc.memo(("dotProduct array", spec.name, feature.args[1]), lambda: _dense_vector(calc, feature.args[1]))
-    inside = flat.positions < len(vector)
-    values = np.asarray(flat.keys[inside], dtype=np.float64)
-    return np.bincount(flat.rows[inside], weights=values * vector[flat.positions[inside]], minlength=len(candidates))
+    if not len(vector):
+        return result
+    # each document's first len(vector) elements (the positions past either end count 0)
+    values = [v[:len(vector)] if isinstance(v, list) else [] for v in raw_values]
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    flat = np.fromiter(chain.from_iterable(values), dtype=np.float64, count=int(lengths.sum()))
+    positions = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.bincount(np.repeat(np.arange(len(values)), lengths), weights=flat * vector[positions],
+                       minlength=len(candidates))
 
 
 def _vector_text_or_value(calc: Calculator, name: str) -> object:
@@ -192,18 +211,24 @@ def _tensor_rows(calc: Calculator, feature: FeatureName, candidates: np.ndarray)
     tensor_type = TensorType.parse(f"tensor({dimension}{{}})")
     if spec is None:  # one tensor for every document, from the rank property named by query(p)
         return _query_tensor(calc.rank_properties.get(source, ""), feature.base, source, tensor_type)
-    flat = flatten(spec, calc.index.attribute(spec.name)[candidates])
-    kind = element_kind(spec)
-    distinct, inverse = np.unique(flat.keys.astype(str), return_inverse=True) if len(flat.keys) \
-        else (np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64))
-    labels = [(_label(kind, key),) for key in distinct]
-    inverse = inverse.reshape(-1)
-    bounds = np.searchsorted(flat.rows, np.arange(len(candidates) + 1))
+    kind, weighted = element_kind(spec), spec.type.kind == "weightedset"
+    labels: dict[object, tuple[str]] = {}  # each distinct value's label, made once
+
+    def label(key: object) -> tuple[str]:
+        found = labels.get(key)
+        if found is None:
+            found = labels[key] = (_label(kind, key),)
+        return found
+
     rows = []
-    for row in range(len(candidates)):
-        start, end = bounds[row], bounds[row + 1]
-        cells = dict(zip((labels[i] for i in inverse[start:end]), flat.weights[start:end]))
-        rows.append(Tensor.stacked(tensor_type, list(cells), np.fromiter(cells.values(), np.float64, len(cells))))
+    for value in calc.index.attribute(spec.name)[candidates]:
+        if weighted:
+            cells = value if isinstance(value, dict) else {}
+            keys, weights = list(map(label, cells)), np.fromiter(cells.values(), np.float64, len(cells))
+        else:
+            items = value if isinstance(value, list) else [] if value is None or value != value else [value]
+            keys, weights = list(map(label, items)), np.ones(len(items))
+        rows.append(Tensor.stacked(tensor_type, keys, weights))
     return TensorBatch(tensor_type, rows=rows)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from content_node.matching.attribute_terms import term_predicate
-from content_node.matching.collection_dot_product import flatten
+from content_node.matching.collection_dot_product import codes_of, flatten
 from content_node.matching.core_features import bm25_hits, bm25_term
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.store.inverted_index import element_tokens
@@ -44,14 +44,13 @@ def _attribute_field(calc: Calculator, spec, items: list, candidates: np.ndarray
     result = np.zeros(len(candidates), dtype=np.float64)
     if not len(flat.keys):
         return result
-    distinct, inverse = np.unique(flat.keys.astype(str), return_inverse=True)
-    inverse = inverse.reshape(-1)
+    distinct, codes = codes_of(flat.keys)
     for item in items:
         if not isinstance(item, q.Term):
             continue
         passes = term_predicate(spec, item.term, item.affix)
         accepted = np.fromiter((passes(key) for key in distinct), dtype=bool, count=len(distinct))
-        hit = np.flatnonzero(accepted[inverse])
+        hit = np.flatnonzero(accepted[codes])
         if not len(hit):
             continue
         rows, first = np.unique(flat.rows[hit], return_index=True)  # the first matched element per row
