@@ -38,7 +38,7 @@ _ITEM = re.compile(r"\s*,\s*|\s+")
 
 @dataclass(frozen=True, slots=True)
 class Flat:
-    """The candidates' elements in row order: each element's row, key (as text) and weight (or value)."""
+    """The candidates' elements in row order: each element's row, key (as stored) and weight (1 in arrays)."""
 
     rows: np.ndarray
     keys: list  # as stored: str (weighted-set keys, strings) or numbers

@@ -43,6 +43,7 @@ from content_node.store.inverted_index import element_tokens
 from searchlib.errors import InvalidParameterError
 from searchlib.expression import compile_expression
 from searchlib.query import tree as q
+from searchlib.schema.collection_feature_types import ELEMENT_COMPLETENESS_OUTPUTS
 from searchlib.tensor import Tensor, TensorBatch, TensorType
 
 BM25_K1 = 1.2
@@ -212,9 +213,6 @@ def _output_spec(spec: str, field: str):
         raise InvalidParameterError(f"elementSimilarity({field}): output '{spec}' reads {sorted(unknown)}; "
                                     "only p, o, q, f and w are defined")
     return head.strip(), expression
-
-
-ELEMENT_COMPLETENESS_OUTPUTS = ("completeness", "fieldCompleteness", "queryCompleteness", "elementWeight")
 
 
 def element_completeness(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:

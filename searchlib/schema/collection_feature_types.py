@@ -4,7 +4,9 @@ content node computes them in content_node/matching/collection_dot_product.py an
 - `dotProduct(f, vector)`: f a weighted set of string/integer keys or an array of numbers;
 - `tensorFromWeightedSet(attribute(f) or query(p)[, dim])`: f a weighted set of string/integer keys;
 - `tensorFromLabels(attribute(f) or query(p)[, dim])`: f a single value or array of strings/integers;
-- `distanceToPath(f).distance/.traveled/.product`: f a position attribute.
+- `distanceToPath(f).distance/.traveled/.product`: f a position attribute;
+- `elementCompleteness(f)[.completeness/.fieldCompleteness/.queryCompleteness/.elementWeight]`: f an
+  index field (content_node/matching/element_features.py).
 
 The tensor features produce `tensor(dim{})`, dim defaulting to the source's name (Vespa's
 tensor_from_weighted_set_feature.cpp / tensor_from_labels_feature.cpp)."""
@@ -27,12 +29,23 @@ class FeatureProblem(ValueError):
 
 
 DISTANCE_TO_PATH_OUTPUTS = ("distance", "traveled", "product")
+ELEMENT_COMPLETENESS_OUTPUTS = ("completeness", "fieldCompleteness", "queryCompleteness", "elementWeight")
 
 
 def collection_feature_type(schema: Schema, name: str, args: list[str], bound: set[str],
                             output: str = "") -> TensorType | None:
     """The type of one of these features, or FeatureProblem; None when a function parameter stands
     for the attribute (checked where the function is called)."""
+    if name == "elementCompleteness":
+        if output and output not in ELEMENT_COMPLETENESS_OUTPUTS:
+            raise FeatureProblem(f"elementCompleteness has no output '{output}'")
+        if len(args) != 1:
+            raise FeatureProblem(f"elementCompleteness takes one index field, got {len(args)} argument(s)")
+        spec = schema.fields.get(args[0])
+        if args[0] not in bound and (spec is None or not spec.is_index):
+            what = "no field" if spec is None else "not an index field:"
+            raise FeatureProblem(f"elementCompleteness({args[0]}): {what} '{args[0]}'")
+        return DOUBLE
     if name == "distanceToPath":
         if output and output not in DISTANCE_TO_PATH_OUTPUTS:
             raise FeatureProblem(f"distanceToPath has no output '{output}'")

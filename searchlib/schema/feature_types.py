@@ -19,8 +19,7 @@ FIELD_MATCH_OUTPUTS = frozenset({
     "degradedMatches", "weight", "significance", "importance",
 })
 # features whose argument must be an index (text) field
-INDEX_FIELD_FEATURES = frozenset({"bm25", "bm25_for_labels", "queryTermDocumentFrequency", "elementSimilarity",
-                                  "elementCompleteness"})
+INDEX_FIELD_FEATURES = frozenset({"bm25", "bm25_for_labels", "queryTermDocumentFrequency", "elementSimilarity"})
 # the named arguments each feature takes after its field (`bm25(f, label: l)`, written `label:l`)
 NAMED_ARGUMENTS = {"bm25": frozenset({"label"})}
 # features whose argument must be an attribute field
@@ -41,8 +40,9 @@ UNSUPPORTED_FEATURES = frozenset({
     "globalSequence", "randomNormal",
     "value", "tensorFromStructs", "top",
 })
-# features over array, weighted-set and position attributes (searchlib/schema/collection_feature_types.py)
-COLLECTION_FEATURES = frozenset({"dotProduct", "tensorFromWeightedSet", "tensorFromLabels", "distanceToPath"})
+# features over multi-value and position fields (searchlib/schema/collection_feature_types.py)
+COLLECTION_FEATURES = frozenset({"dotProduct", "tensorFromWeightedSet", "tensorFromLabels", "distanceToPath",
+                                 "elementCompleteness"})
 # features whose type is a fixed tensor type
 FIXED_TENSOR_FEATURES = {"queryTermDocumentFrequency": "tensor(term{})", "bm25_for_labels": "tensor(label{})"}
 # elementwise(feature, dimension[, cell type]): the features with an elementwise form

@@ -81,5 +81,5 @@ def test_match_over_multi_value_index_fields(default) -> None:
 def test_an_attribute_is_refused_at_load() -> None:
     text = SD.replace("field ws type weightedset<string> { indexing: index }",
                       "field ws type weightedset<string> { indexing: attribute }")
-    with pytest.raises(SchemaError, match=r"elementCompleteness\(ws\): field 'ws' is not an index field"):
+    with pytest.raises(SchemaError, match=r"elementCompleteness\(ws\): not an index field: 'ws'"):
         application_from_text(text, name="doc.sd")
