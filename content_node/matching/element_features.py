@@ -21,6 +21,13 @@ past 8; one match: of the element length), o = share of steps in query order (on
 query has one term), q = matched term weight / all terms' weight, f = matches / element length, w
 = the element's weight (1 in arrays). Outputs: `max((0.35*p+0.15*o+0.30*q+0.20*f)*w)` by default,
 others from `elementSimilarity(f).output.<name>: aggregator(expression)` (max, avg or sum).
+
+elementCompleteness(f) (element_completeness_feature.cpp): over the elements where some query term
+(weight != 0) searching f occurs, with m = terms matched there, l = the element's length, w its
+weight (1 in arrays): queryCompleteness = matched terms' weight / all terms' weight, fieldCompleteness
+= min(m, l) / l, completeness = fieldCompleteness * c + queryCompleteness * (1 - c) with c =
+`elementCompleteness(f).fieldCompletenessImportance` (0.5); the outputs are those of the first element
+with the highest completeness * w, all 0 when none is above 0 (so negative weights give 0).
 """
 from __future__ import annotations
 
@@ -36,6 +43,7 @@ from content_node.store.inverted_index import element_tokens
 from searchlib.errors import InvalidParameterError
 from searchlib.expression import compile_expression
 from searchlib.query import tree as q
+from searchlib.schema.collection_feature_types import ELEMENT_COMPLETENESS_OUTPUTS
 from searchlib.tensor import Tensor, TensorBatch, TensorType
 
 BM25_K1 = 1.2
@@ -207,7 +215,53 @@ def _output_spec(spec: str, field: str):
     return head.strip(), expression
 
 
+def element_completeness(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
+    field = calc.field_arg(feature, index_required=True)
+    output = feature.output or "completeness"
+    if output not in ELEMENT_COMPLETENESS_OUTPUTS:
+        raise InvalidParameterError(f"elementCompleteness({field}) has no output '{output}'")
+    importance = float(calc.rank_properties.get(f"elementCompleteness({field}).fieldCompletenessImportance", 0.5))
+    best = calc.memo(("elementCompleteness", field, importance, candidates.tobytes()),
+                     lambda: _best_elements(calc, field, importance, candidates))
+    return best[ELEMENT_COMPLETENESS_OUTPUTS.index(output)]
+
+
+def _best_elements(calc: Calculator, field: str, importance: float, candidates: np.ndarray) -> np.ndarray:
+    """The four outputs (rows) per candidate (columns): the elements' matches are found per element,
+    their scores and each candidate's best element in numpy."""
+    terms = _field_terms(calc, field)
+    outputs = np.zeros((4, len(candidates)))
+    if not terms:
+        return outputs
+    total_weight = float(sum(weight for _, weight in terms))
+    rows, matched, weights, lengths, element_weights = [], [], [], [], []
+    for row, elements in enumerate(_elements(calc, field, candidates)):
+        for tokens, element_weight in elements:
+            hits = [weight for alternatives, weight in terms if _starts(tokens, alternatives)]
+            if hits:
+                rows.append(row)
+                matched.append(len(hits))
+                weights.append(sum(hits))
+                lengths.append(len(tokens))
+                element_weights.append(element_weight)
+    if not rows:
+        return outputs
+    rows_array, lengths_array = np.array(rows), np.array(lengths, dtype=np.float64)
+    query_completeness = np.array(weights, dtype=np.float64) / total_weight
+    field_completeness = np.minimum(np.array(matched, dtype=np.float64), lengths_array) / lengths_array
+    completeness = field_completeness * importance + query_completeness * (1.0 - importance)
+    element_weight = np.array(element_weights, dtype=np.float64)
+    score = completeness * element_weight
+    order = np.lexsort((np.arange(len(rows)), -score, rows_array))  # per row: best score, first element
+    first = order[np.r_[True, rows_array[order][1:] != rows_array[order][:-1]]]
+    first = first[score[first] > 0.0]
+    for index, values in enumerate((completeness, field_completeness, query_completeness, element_weight)):
+        outputs[index, rows_array[first]] = values[first]
+    return outputs
+
+
 ELEMENT_FEATURES: dict[str, Callable[..., object]] = {
     "elementwise": elementwise,
     "elementSimilarity": element_similarity,
+    "elementCompleteness": element_completeness,
 }

@@ -25,7 +25,8 @@ NAMED_ARGUMENTS = {"bm25": frozenset({"label"})}
 # features whose argument must be an attribute field
 ATTRIBUTE_FEATURES = frozenset({"attribute", "freshness", "age", "attributeMatch"})
 # features over all or some fields (optional field arguments)
-OPTIONAL_FIELDS_FEATURES = frozenset({"nativeRank", "nativeFieldMatch", "nativeProximity", "nativeAttributeMatch"})
+OPTIONAL_FIELDS_FEATURES = frozenset({"nativeRank", "nativeFieldMatch", "nativeProximity", "nativeAttributeMatch",
+                                      "nativeDotProduct"})
 # `closeness(field, f)`, `closeness(label, l)`, `closeness(f)`
 VECTOR_FEATURES = frozenset({"closeness", "distance", "closest"})
 # scalar features without field arguments
@@ -36,9 +37,12 @@ SCALAR_FEATURES = frozenset({
 })
 # Vespa features this engine does not compute: a load error naming them beats a failure per query
 UNSUPPORTED_FEATURES = frozenset({
-    "elementCompleteness", "dotProduct", "nativeDotProduct", "distanceToPath", "globalSequence", "randomNormal",
-    "value", "tensorFromWeightedSet", "tensorFromLabels", "tensorFromStructs", "top",
+    "globalSequence", "randomNormal",
+    "value", "tensorFromStructs", "top",
 })
+# features over multi-value and position fields (searchlib/schema/collection_feature_types.py)
+COLLECTION_FEATURES = frozenset({"dotProduct", "tensorFromWeightedSet", "tensorFromLabels", "distanceToPath",
+                                 "elementCompleteness"})
 # features whose type is a fixed tensor type
 FIXED_TENSOR_FEATURES = {"queryTermDocumentFrequency": "tensor(term{})", "bm25_for_labels": "tensor(label{})"}
 # elementwise(feature, dimension[, cell type]): the features with an elementwise form
@@ -59,4 +63,4 @@ NORMALIZERS = frozenset({"normalize_linear", "reciprocal_rank", "reciprocal_rank
 PHASE_FEATURES = {"firstPhase": 1, "secondPhase": 2}  # available from phase number > value
 
 KNOWN_FEATURES = (FIELD_FEATURES | INDEX_FIELD_FEATURES | ATTRIBUTE_FEATURES | OPTIONAL_FIELDS_FEATURES
-                  | VECTOR_FEATURES | SCALAR_FEATURES | TENSOR_FEATURES | TREE_MODELS)
+                  | VECTOR_FEATURES | SCALAR_FEATURES | TENSOR_FEATURES | TREE_MODELS | COLLECTION_FEATURES)

@@ -32,8 +32,4 @@ def match_problem(schema: Schema, output: str) -> str | None:
     if output not in ("", "score", "totalWeight") and \
             not (output.startswith("weight.") and output[7:] in {name for name, _ in inputs}):
         return f"match has no output '{output}'"
-    unsupported = [name for name, feature in inputs if feature.startswith("elementCompleteness")]
-    if unsupported:
-        return (f"not supported: rank feature 'match' over the multi-value index field '{unsupported[0]}' "
-                "(its score is elementCompleteness, which this engine does not compute)")
     return None

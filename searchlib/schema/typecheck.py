@@ -21,6 +21,7 @@ from searchlib.expression import ast as A
 from searchlib.expression.bits import unpack_bits_type
 from searchlib.expression.parser import parse_expression
 from searchlib.schema import feature_types as F
+from searchlib.schema.collection_feature_types import FeatureProblem, collection_feature_type
 from searchlib.schema.geo_fields import is_position, zcurve_source
 from searchlib.schema.match_feature import match_problem
 from searchlib.rank_values import parse_value
@@ -344,6 +345,11 @@ class ProfileChecker:
         bound = {a for a in args if a in scope.params}  # parameters stand for names given by the caller
         if name == "query":
             return self.query_feature(node, args, scope)
+        if name in F.COLLECTION_FEATURES:
+            try:
+                return collection_feature_type(self.schema, name, args, bound, node.output)
+            except FeatureProblem as problem:
+                raise self.at(scope, node, str(problem)) from None
         if name == "fieldMatch" and node.output and node.output not in F.FIELD_MATCH_OUTPUTS:
             raise self.at(scope, node, f"fieldMatch has no output '{node.output}'")
         if name == "match":

@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ranking_support import RankingBed
-from searchlib.errors import SchemaError
 from searchlib.query import tree as q
-from searchlib.schema.application import application_from_text
 
 SD = """schema doc {
     document doc {
@@ -48,13 +46,3 @@ def test_only_the_fields_that_matched_count(features):
     assert (f["match"], f["match.totalWeight"]) == (pytest.approx(f["fieldMatch(title)"]), 200.0)
     g = features["2"]  # only the year matched
     assert (g["match"], g["match.totalWeight"]) == (1.0, 100.0)
-
-
-def test_match_over_a_multi_value_index_field_is_refused_at_load():
-    text = SD.replace("field year type int { indexing: attribute }",
-                      "field tags type array<string> { indexing: index }").replace(
-        " match.weight.year", "").replace(" attributeMatch(year)", "")
-    with pytest.raises(SchemaError, match="not supported: rank feature 'match' over the multi-value index "
-                                          "field 'tags'") as raised:
-        application_from_text(text, name="doc.sd")
-    assert raised.value.location.line == 10

@@ -9,6 +9,7 @@ here from Vespa's definitions (independently of searchlib.geo):
 
 Places: Oslo (59.9139 N, 10.7522 E), Bergen (305 km west), Trondheim (391 km north), Stockholm
 (416 km east); with Oslo as center, the flat circle distances are 306.6, 390.7 and 412.1 km.
+distanceToPath(pos) against a road along the 60th parallel, on the plane of micro-degrees.
 
 URIs: each component is searchable in its own index (url.host, url.port, ...), and url.hostname
 holds the host between anchors: end-anchored by default, as Vespa.
@@ -248,3 +249,26 @@ def test_predicate_summary_and_bad_input(http) -> None:
     assert response.status_code == 400 and "is not a predicate field" in response.text
     response = http.get("/search/", params={"yql": 'select * from place where target contains "no"'})
     assert response.status_code == 400 and "is a predicate field: it is searched with predicate()" in response.text
+
+
+def test_distance_to_a_road_along_the_60th_parallel(http) -> None:
+    # the road: (lng 5, lat 60) -> (lng 18, lat 60) in micro-degrees (x, y); distances on that plane
+    road = "(5000000,60000000,18000000,60000000)"
+    response = http.get("/search/", params={"yql": "select * from place where true", "ranking": "road",
+                                            "rankproperty.distanceToPath(pos).path": road,
+                                            "rankproperty.distanceToPath(stops).path": road})
+    assert response.status_code == 200, response.text
+    hits = {hit["fields"]["name"]: hit["fields"]["matchfeatures"] for hit in response.json()["root"]["children"]}
+    order = [hit["fields"]["name"] for hit in response.json()["root"]["children"]]
+    assert order == ["Oslo", "Bergen", "Stockholm", "Trondheim", "Nowhere"]
+
+    def outputs(name: str) -> list[float]:
+        return [hits[name][f"distanceToPath(pos).{o}"] for o in ("distance", "traveled", "product")]
+
+    # Oslo lies 86100 south of the road, 5752200 of its 13000000 along; south of an eastward road: +
+    assert outputs("Oslo") == pytest.approx([86100, 5752200 / 13e6, 13e6 * 86100])
+    assert outputs("Bergen") == pytest.approx([391300, 322100 / 13e6, -13e6 * 391300])  # north: -
+    # Stockholm is past the road's end: measured from (18000000, 60000000), traveled 1
+    assert outputs("Stockholm") == pytest.approx([math.hypot(68600, 670700), 1.0, 13e6 * 670700])
+    assert outputs("Nowhere") == [6400000000.0, 1.0, 0.0]
+    assert hits["Bergen"]["distanceToPath(stops).distance"] == pytest.approx(86100)  # its Oslo stop

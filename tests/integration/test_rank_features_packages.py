@@ -2,7 +2,8 @@
 one content node, ONNX model built here): `default inherits default`, a profile without parents,
 rankingExpression(name), attributeMatch, foreach, string/int inputs, tensor literals with expression
 cells, elementwise(bm25), elementSimilarity, queryTermDocumentFrequency, bm25 over labeled query
-items (bm25(field: f, label: l), bm25_for_labels), a function given a name (substituted into its
+items (bm25(field: f, label: l), bm25_for_labels), dotProduct over a weighted set and an array,
+tensorFromWeightedSet and tensorFromLabels, elementCompleteness and `match` over an array, nativeDotProduct, a function given a name (substituted into its
 body's feature arguments) with a tensor `if` condition and a query-profile-typed query tensor (as
 neuralnet in Vespa's schema tests), `rank chunks { element-gap: n }` (phrase and near across array
 elements), and an ONNX model in first- and second-phase on the content node (checked against numpy)."""
@@ -23,9 +24,9 @@ from tests.integration.conftest import REPO
 APP = REPO / "tests" / "apps" / "rank_features"
 DOCS = {
     1: {"title": "alpha", "tags": {"a": 10, "b": 30}, "color": "red", "vec": [1.0, 2.0], "pop": 1.0,
-        "chunks": ["red fox", "dog"]},
+        "chunks": ["red fox", "dog"], "weights": [1.0, 2.0, 3.0], "labels": ["x", "y"]},
     2: {"title": "beta", "tags": {"b": 5}, "color": "blue", "vec": [3.0, 1.0], "pop": 2.0,
-        "chunks": ["cat", "red cat red"]},
+        "chunks": ["cat", "red cat red"], "weights": [0.5], "labels": ["y"]},
     3: {"title": "gamma", "tags": {"c": 1}, "color": "Red", "vec": [0.5, 0.5], "pop": 4.0, "chunks": ["dog"]},
 }
 W, B = np.array([2.0, -1.0]), 0.5
@@ -181,3 +182,43 @@ def test_element_gap_moves_positions_for_proximity_features(http, words, stored,
         assert features["nativeProximity(chunks)"] == pytest.approx(proximity), ranking
         assert features["termDistance(chunks,0,1).forward"] == distance, ranking
         assert features["fieldTermMatch(chunks,1).firstPosition"] == second_position, ranking
+
+
+def test_dot_product_and_tensors_from_collection_attributes(http) -> None:
+    # tags: 1 {a:10, b:30}, 2 {b:5}, 3 {c:1}; weights: 1 [1, 2, 3], 2 [0.5]; labels: 1 [x, y], 2 [y]
+    ranked = search(http, yql="select * from doc where true", ranking="collections",
+                    **{"rankproperty.dotProduct.interests": "{a:2,B:1}", "input.query(user)": "{a:1,c:5}",
+                       "input.query(w)": "[1,2,3]", "rankproperty.boosts": "{b:3}"})
+    assert [(n, r) for n, r, _ in ranked] == [(1, 50.0), (2, 5.0), (3, 0.0)]  # B folds to b (uncased)
+    features = {n: f for n, _, f in ranked}
+    assert [features[n]["dotProduct(weights,query(w))"] for n in (1, 2, 3)] == [14.0, 0.5, 0.0]
+    assert [features[n]["sum(tensorFromWeightedSet(attribute(tags),tag)*query(user))"] for n in (1, 2, 3)] == \
+        [10.0, 0.0, 5.0]
+    assert features[1]["tensorFromLabels(attribute(labels),label)"]["cells"] == {"x": 1.0, "y": 1.0}
+    assert features[3]["tensorFromLabels(attribute(labels),label)"]["cells"] == {}
+    boosted = "sum(tensorFromWeightedSet(query(boosts),tag)*tensorFromWeightedSet(attribute(tags),tag))"
+    assert [features[n][boosted] for n in (1, 2, 3)] == [90.0, 15.0, 0.0]  # the query's set {b:3} x tags
+    response = http.get("/search/", params={"yql": "select * from doc where true", "ranking": "collections",
+                                            "rankproperty.dotProduct.interests": "{a:two}"})
+    assert response.status_code == 400 and "key:number" in response.text
+
+
+def test_element_completeness_and_match_over_an_array_field(http) -> None:
+    # chunks: 1 ["red fox", "dog"], 2 ["cat", "red cat red"]; terms red, cat (weight 100 each).
+    # 1: "red fox" field 1/2, query 1/2 -> 0.5; 2: "cat" (1, 1/2 -> 0.75) loses to "red cat red"
+    # (2/3, 1 -> 0.8333)
+    ranked = search(http, yql='select * from doc where chunks contains "red" or chunks contains "cat"',
+                    ranking="completeness")
+    assert [(n, r) for n, r, _ in ranked] == [(2, pytest.approx(5 / 6)), (1, 0.5)]
+    features = {n: f for n, _, f in ranked}
+    assert [features[2][f"elementCompleteness(chunks).{o}"] for o in ("fieldCompleteness", "queryCompleteness",
+                                                                        "elementWeight")] == \
+        [pytest.approx(2 / 3), 1.0, 1.0]
+    assert [features[n]["match"] for n in (2, 1)] == [pytest.approx(5 / 6), 0.5]  # only chunks matched
+
+
+def test_native_dot_product_of_term_weights_and_element_weights(http) -> None:
+    # tags: 1 {a:10, b:30}, 2 {b:5}; a weighs 2, b 4: 1 -> 10*2 + 30*4 = 140, 2 -> 5*4 = 20
+    ranked = search(http, yql='select * from doc where tags contains ({weight: 2}"a") or '
+                              'tags contains ({weight: 4}"b")', ranking="native")
+    assert [(n, r) for n, r, _ in ranked] == [(1, 140.0), (2, 20.0)]
