@@ -100,10 +100,12 @@ def sort_hits(hits: Iterable[LeanHit], sorting: Sequence = ()) -> list[LeanHit]:
     return sorted(hits, key=hit_key(sorting))
 
 
-def merge_hits(hit_lists: Iterable[Sequence[LeanHit]], sorting: Sequence, k: int) -> list[LeanHit]:
+def merge_hits(hit_lists: Iterable[Sequence[LeanHit]], sorting: Sequence, k: int,
+               key: Callable[[object], tuple] | None = None) -> list[LeanHit]:
     """Merge lists each sorted in the order of `sorting` into the first k of their union; entries
-    with equal keys (the same hit from two replicas) are kept once."""
-    key = hit_key(sorting)
+    with equal keys (the same hit from two replicas) are kept once. `key`: hit_key(sorting) of
+    entries that are not LeanHits (hits_codec.merge_reply_hits merges undecoded messages)."""
+    key = key or hit_key(sorting)
     merged: list[LeanHit] = []
     previous = None
     if k <= 0:

@@ -14,7 +14,8 @@ from container.dispatch.content_client import ContentNodeClient, NodeTimeout, No
 from searchlib.coverage import CoverageReport, aggregate
 from searchlib.errors import ErrorCode
 from searchlib.explain import NodePhases
-from searchlib.hits import LeanHit, merge_hits
+from searchlib.hits import LeanHit
+from searchlib.wire.hits_codec import merge_reply_hits
 from searchlib.wire.search_codec import DocsumValue, EncodedDocsum, NodeError, SearchAnswer, SearchCall
 
 
@@ -82,7 +83,7 @@ async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall,
     # a node that answered with an error searched nothing: it counts as not answered
     good = [a for a in answers if not a.errors]
     hit_lists = [a.hits for a in good]
-    hits = merge_hits(hit_lists, call.sorting, call.hits)
+    hits = merge_reply_hits(hit_lists, call.sorting, call.hits)
     known_missing = None
     if known_active is not None or out_of_service:
         answered_keys = {a.distribution_key for a in good}

@@ -7,7 +7,7 @@ from typing import Sequence
 from searchlib.errors import InvalidParameterError, quote_input
 from searchlib.hits import is_relevance
 from searchlib.query import tree as q
-from searchlib.query.field_checks import first_problem, in_checker, nearest_neighbor_check
+from searchlib.query.field_checks import in_checker, nearest_neighbor_check
 from searchlib.schema.geo_fields import is_position
 from searchlib.schema.model import Schema
 from searchlib.sort_functions import resolve_sort
@@ -53,37 +53,51 @@ def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
             found = checked[field] = (known(field), own_operator_kind(field), tensor(field))
         return found
 
-    def visit(item: q.QueryNode) -> None:
-        if isinstance(item, q.FIELD_ITEMS):
-            is_known, field_kind, is_tensor = facts(item.field)
-            if not is_known:
-                names = ", ".join(s.name for s in schemas)
-                raise InvalidParameterError(f"Field '{quote_input(item.field, 60)}' does not exist in schema {names}")
-            operator = _own_operator(type(item))
-            if operator is not None and field_kind != operator:
-                raise InvalidParameterError(f"Field '{quote_input(item.field, 60)}' is not a {operator} field: "
-                                            f"{_OWN_OPERATORS[operator][1]} searches {operator} fields")
-            if field_kind is not None and operator is None:
-                raise InvalidParameterError(f"Field '{item.field}' is a {field_kind} field: it is searched with "
-                                            f"{_OWN_OPERATORS[field_kind][1]}")
-            if isinstance(item, (q.Term, q.Phrase, q.Near, q.Equiv)) and is_tensor:
-                raise InvalidParameterError(f"Field '{item.field}' is a tensor field: it is searched with "
-                                            "nearestNeighbor, not with terms")
-        elif isinstance(item, (q.And, q.Or, q.WeakAnd, q.Rank)):
-            for child in item.children:
-                visit(child)
-        elif isinstance(item, q.Not):
-            visit(item.child)
-        elif isinstance(item, q.SameElement) and not known(item.field):
-            names = ", ".join(s.name for s in schemas)
-            raise InvalidParameterError(f"Field '{quote_input(item.field, 60)}' does not exist in schema {names}")
+    def check_field(item: q.QueryNode) -> None:
+        is_known, field_kind, is_tensor = facts(item.field)
+        if not is_known:
+            raise unknown(item.field)
+        operator = _own_operator(type(item))
+        if operator is not None and field_kind != operator:
+            raise InvalidParameterError(f"Field '{quote_input(item.field, 60)}' is not a {operator} field: "
+                                        f"{_OWN_OPERATORS[operator][1]} searches {operator} fields")
+        if field_kind is not None and operator is None:
+            raise InvalidParameterError(f"Field '{item.field}' is a {field_kind} field: it is searched with "
+                                        f"{_OWN_OPERATORS[field_kind][1]}")
+        if isinstance(item, (q.Term, q.Phrase, q.Near, q.Equiv)) and is_tensor:
+            raise InvalidParameterError(f"Field '{item.field}' is a tensor field: it is searched with "
+                                        "nearestNeighbor, not with terms")
 
-    visit(node)
+    def unknown(field: str) -> InvalidParameterError:
+        names = ", ".join(s.name for s in schemas)
+        return InvalidParameterError(f"Field '{quote_input(field, 60)}' does not exist in schema {names}")
 
     def kinds_of(index: str) -> list[str]:
         return [_value_kind(s.fields[f]) for s in schemas for f in s.index_fields(index) if f in s.fields]
 
-    problem = first_problem(node, in_checker(kinds_of), nearest_neighbor_check)
+    # One walk, depth first in query order (first_problem's): a field's problem anywhere is the
+    # error, else the first problem the item checks find. Fields inside a sameElement name parts
+    # of its field, so only the sameElement's own field is checked there.
+    in_check = in_checker(kinds_of)
+    problem = None
+    passed: set[tuple[str, type]] = set()  # the field rules read only the field and the item type
+    stack: list[tuple[q.QueryNode, bool]] = [(node, True)]
+    while stack:
+        item, fields_checked = stack.pop()
+        if isinstance(item, q.FIELD_ITEMS):
+            if fields_checked and (item.field, type(item)) not in passed:
+                check_field(item)
+                passed.add((item.field, type(item)))
+            if problem is None:
+                problem = in_check(item) or nearest_neighbor_check(item)  # a problem is a message
+        elif isinstance(item, q.Not):
+            stack.append((item.child, fields_checked))
+        elif isinstance(item, q.SameElement):
+            if fields_checked and not known(item.field):
+                raise unknown(item.field)
+            stack.extend((child, False) for child in reversed(item.children))
+        elif isinstance(item, (q.And, q.Or, q.WeakAnd, q.Rank)):
+            stack.extend((child, fields_checked) for child in reversed(item.children))
     if problem is not None:
         raise InvalidParameterError(problem)
 

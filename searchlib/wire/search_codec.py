@@ -14,7 +14,7 @@ from searchlib.grouping.result import Group
 from searchlib.query import tree as q
 from searchlib.wire.grouping_codec import decode_group, encode_group
 from searchlib.explain import NodePhases
-from searchlib.wire.hits_codec import (decode_coverage, decode_features, decode_hit, decode_node_phases,
+from searchlib.wire.hits_codec import (ReplyHits, decode_coverage, decode_features, decode_node_phases,
                                        encode_coverage, encode_features, encode_hit, encode_node_phases)
 from searchlib.wire.query_codec import decode_query, encode_query
 from searchlib.wire.statistics_codec import decode_statistics, encode_statistics
@@ -93,7 +93,7 @@ class NodeError:
 @dataclass(frozen=True, slots=True)
 class SearchAnswer:
     distribution_key: int
-    hits: tuple[LeanHit, ...]
+    hits: Sequence[LeanHit]  # ReplyHits when decoded from a reply: each hit decoded as it is read
     total_hits: int
     coverage: Coverage
     errors: tuple[NodeError, ...] = ()
@@ -168,7 +168,7 @@ def _encode_search_answer(answer: SearchAnswer) -> pb.SearchReply:
 def decode_search_answer(message: pb.SearchReply) -> SearchAnswer:
     key = message.distribution_key
     return SearchAnswer(
-        distribution_key=key, hits=tuple(decode_hit(h, key) for h in message.hits),
+        distribution_key=key, hits=ReplyHits(message.hits, key),
         total_hits=message.total_hit_count, coverage=decode_coverage(message.coverage),
         errors=tuple(NodeError(e.code, e.message, e.source) for e in message.errors),
         trace=tuple(message.trace),
