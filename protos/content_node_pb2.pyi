@@ -146,7 +146,7 @@ class NotItem(_message.Message):
     def __init__(self, child: _Optional[_Union[QueryNode, _Mapping]] = ...) -> None: ...
 
 class TermItem(_message.Message):
-    __slots__ = ("field", "term", "weight", "label", "unranked", "filter", "affix")
+    __slots__ = ("field", "term", "weight", "label", "unranked", "filter", "affix", "significance")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     TERM_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
@@ -154,6 +154,7 @@ class TermItem(_message.Message):
     UNRANKED_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
     AFFIX_FIELD_NUMBER: _ClassVar[int]
+    SIGNIFICANCE_FIELD_NUMBER: _ClassVar[int]
     field: str
     term: str
     weight: int
@@ -161,10 +162,11 @@ class TermItem(_message.Message):
     unranked: bool
     filter: bool
     affix: str
-    def __init__(self, field: _Optional[str] = ..., term: _Optional[str] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., unranked: _Optional[bool] = ..., filter: _Optional[bool] = ..., affix: _Optional[str] = ...) -> None: ...
+    significance: float
+    def __init__(self, field: _Optional[str] = ..., term: _Optional[str] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., unranked: _Optional[bool] = ..., filter: _Optional[bool] = ..., affix: _Optional[str] = ..., significance: _Optional[float] = ...) -> None: ...
 
 class PhraseItem(_message.Message):
-    __slots__ = ("field", "terms", "weight", "label", "segment", "unranked", "filter")
+    __slots__ = ("field", "terms", "weight", "label", "segment", "unranked", "filter", "significance")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     TERMS_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
@@ -172,6 +174,7 @@ class PhraseItem(_message.Message):
     SEGMENT_FIELD_NUMBER: _ClassVar[int]
     UNRANKED_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
+    SIGNIFICANCE_FIELD_NUMBER: _ClassVar[int]
     field: str
     terms: _containers.RepeatedScalarFieldContainer[str]
     weight: int
@@ -179,7 +182,8 @@ class PhraseItem(_message.Message):
     segment: bool
     unranked: bool
     filter: bool
-    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., segment: _Optional[bool] = ..., unranked: _Optional[bool] = ..., filter: _Optional[bool] = ...) -> None: ...
+    significance: float
+    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., segment: _Optional[bool] = ..., unranked: _Optional[bool] = ..., filter: _Optional[bool] = ..., significance: _Optional[float] = ...) -> None: ...
 
 class NearItem(_message.Message):
     __slots__ = ("field", "terms", "negative", "distance", "exclusion_distance", "ordered", "weight", "label")

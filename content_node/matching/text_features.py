@@ -76,7 +76,10 @@ def _field_terms(calc: Calculator, field: str) -> list[QueryTerm]:
 
 
 def term_significance(calc: Calculator, term: QueryTerm) -> float:
-    """The term's significance from its item's document frequency: the same in every field."""
+    """The term's significance: its item's {significance: s} (Vespa's vespa.term.N.significance),
+    else from the item's document frequency; the same in every field."""
+    if term.significance is not None:
+        return term.significance
     return significance(item_document_frequency(calc, term.index_name, term.item), calc.index.doc_count)
 
 

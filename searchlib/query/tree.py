@@ -21,6 +21,7 @@ class Term:
     ranked: bool = True
     filter: bool = False
     affix: str = ""  # {prefix|substring|suffix: true}: matches values starting with/holding/ending with the term
+    significance: float | None = None  # {significance: s}: replaces the one from document frequency in ranking
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,7 @@ class Phrase:
     segments: tuple[tuple[int, int], ...] = dataclass_field(default=(), compare=False)
     ranked: bool = True  # {ranked: false}: matched, but no rank term (as a Term)
     filter: bool = False  # {filter: true}: no rank term either (as a Term)
+    significance: float | None = None  # {significance: s}, as on a Term
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,9 +84,10 @@ class YqlPhraseParser(YqlValueCursor):
         label = self._annotation(params.annotation_str, annotations, "label", "", at)
         ranked = self._annotation(params.annotation_bool, annotations, "ranked", True, at)
         is_filter = self._annotation(params.annotation_bool, annotations, "filter", False, at)
+        given = self._annotation(params.annotation_float, annotations, "significance", None, at)
         if len(tokens) == 1:
-            return Term(field, tokens[0], weight, label, ranked, is_filter, affix)
-        return Phrase(field, tuple(tokens), weight, label, segment, segments, ranked, is_filter)
+            return Term(field, tokens[0], weight, label, ranked, is_filter, affix, given)
+        return Phrase(field, tuple(tokens), weight, label, segment, segments, ranked, is_filter, given)
 
     def _words(self, field: str, text: str, annotations: dict[str, object], at: Token) -> list[str]:
         """The words of one string as the field indexed them: normalized whole values for
