@@ -35,14 +35,18 @@ class QueryTerm:
     length: int = 1
     offset: int = 0
     significance: float | None = None  # the item's {significance: s}, else from document frequency
+    item_id: int = 0  # the item's {id: N} and {connectivity: ...} (term(n).connectedness)
+    connectivity: tuple[int, float] | None = None
 
 
 def _query_term(item: q.RankTerm) -> QueryTerm:
     if isinstance(item, q.Phrase):
         key = item.terms[0] if len(item.terms) == 1 else q.phrase_key(item.terms)
-        return QueryTerm(item.field, key, float(item.weight), key, len(item.terms), significance=item.significance)
+        return QueryTerm(item.field, key, float(item.weight), key, len(item.terms), significance=item.significance,
+                         item_id=item.item_id, connectivity=item.connectivity)
     if isinstance(item, q.Term):
-        return QueryTerm(item.field, item.term, float(item.weight), item.term, significance=item.significance)
+        return QueryTerm(item.field, item.term, float(item.weight), item.term, significance=item.significance,
+                         item_id=item.item_id, connectivity=item.connectivity)
     if isinstance(item, (q.Fuzzy, q.Regex)):
         text = item.term if isinstance(item, q.Fuzzy) else item.pattern
         return QueryTerm(item.field, "", float(item.weight), text)

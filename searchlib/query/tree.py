@@ -22,6 +22,8 @@ class Term:
     filter: bool = False
     affix: str = ""  # {prefix|substring|suffix: true}: matches values starting with/holding/ending with the term
     significance: float | None = None  # {significance: s}: replaces the one from document frequency in ranking
+    item_id: int = 0  # {id: N} (0: none), what a {connectivity: {id: N, weight: w}} names
+    connectivity: tuple[int, float] | None = None  # (id of the item this one connects to, weight)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,8 @@ class Phrase:
     ranked: bool = True  # {ranked: false}: matched, but no rank term (as a Term)
     filter: bool = False  # {filter: true}: no rank term either (as a Term)
     significance: float | None = None  # {significance: s}, as on a Term
+    item_id: int = 0  # {id: N} and {connectivity: ...}, as on a Term
+    connectivity: tuple[int, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,8 @@ class Equiv:
     terms: tuple[str, ...]
     weight: int = 100
     label: str = ""
+    item_id: int = 0  # {id: N} and {connectivity: ...}, as on a Term
+    connectivity: tuple[int, float] | None = None
 
 
 _EQUIV_MARK = "\x1f"  # never in a normalized word: marks the combined term of an Equiv
@@ -342,7 +348,8 @@ def terms_of(node: QueryNode, scopes: dict[int, SameElement] | None = None) -> l
         if isinstance(item, (Term, Phrase, Fuzzy, Regex)):
             found.append(item)
         elif isinstance(item, Equiv):
-            found.append(Term(item.field, equiv_key(item.terms), item.weight, item.label))
+            found.append(Term(item.field, equiv_key(item.terms), item.weight, item.label,
+                              item_id=item.item_id, connectivity=item.connectivity))
         elif isinstance(item, Range) and item.field:  # a numeric term (Vespa's IntItem) ranks too
             found.append(Term(item.field, range_term(item), item.weight, item.label, item.ranked, item.filter))
         elif isinstance(item, Near):  # its positive words rank as words; negatives never do

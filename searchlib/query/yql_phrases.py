@@ -85,9 +85,23 @@ class YqlPhraseParser(YqlValueCursor):
         ranked = self._annotation(params.annotation_bool, annotations, "ranked", True, at)
         is_filter = self._annotation(params.annotation_bool, annotations, "filter", False, at)
         given = self._annotation(params.annotation_float, annotations, "significance", None, at)
+        links = self._links(annotations, at)
         if len(tokens) == 1:
-            return Term(field, tokens[0], weight, label, ranked, is_filter, affix, given)
-        return Phrase(field, tuple(tokens), weight, label, segment, segments, ranked, is_filter, given)
+            return Term(field, tokens[0], weight, label, ranked, is_filter, affix, given, **links)
+        return Phrase(field, tuple(tokens), weight, label, segment, segments, ranked, is_filter, given, **links)
+
+    def _links(self, annotations: dict[str, object], at: Token) -> dict[str, object]:
+        """{id: N} and {connectivity: {id: M, weight: w}} of an item: term(n).connectedness reads w
+        where item M is term n-1 (Vespa's vespa.term.N.connexity, util::lookupConnectedness)."""
+        item_id = self._annotation(params.annotation_int, annotations, "id", 0, at)
+        connection = annotations.get("connectivity")
+        if connection is None:
+            return {"item_id": item_id, "connectivity": None}
+        if not isinstance(connection, dict):
+            self.fail(f"Annotation 'connectivity' must be a map of id and weight, got {connection!r}", at.start)
+        to = self._annotation(params.annotation_int, connection, "id", 0, at)
+        weight = self._annotation(params.annotation_float, connection, "weight", 1.0, at)
+        return {"item_id": item_id, "connectivity": (to, weight)}
 
     def _words(self, field: str, text: str, annotations: dict[str, object], at: Token) -> list[str]:
         """The words of one string as the field indexed them: normalized whole values for
