@@ -6,8 +6,9 @@ import pytest
 from searchlib.errors import QueryError
 from searchlib.query.tree import (
     And, Equiv, Fuzzy, WeakAnd, In, Or, Phrase, Range, Regex, SameElement, Term, TrueItem, FalseItem, Not, WeightedTokens, equiv_alternatives, equiv_key,
-    item_words, rank_terms, terms_of, vespa_string,
+    item_words, rank_terms, terms_of,
 )
+from searchlib.query.vespa_form import vespa_string
 from searchlib.query.yql import parse_yql
 from searchlib.wire.query_codec import decode_query, encode_query
 
