@@ -146,7 +146,7 @@ class NotItem(_message.Message):
     def __init__(self, child: _Optional[_Union[QueryNode, _Mapping]] = ...) -> None: ...
 
 class TermItem(_message.Message):
-    __slots__ = ("field", "term", "weight", "label", "unranked", "filter", "affix")
+    __slots__ = ("field", "term", "weight", "label", "unranked", "filter", "affix", "significance", "item_id", "connects_to", "connectivity")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     TERM_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
@@ -154,6 +154,10 @@ class TermItem(_message.Message):
     UNRANKED_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
     AFFIX_FIELD_NUMBER: _ClassVar[int]
+    SIGNIFICANCE_FIELD_NUMBER: _ClassVar[int]
+    ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTS_TO_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIVITY_FIELD_NUMBER: _ClassVar[int]
     field: str
     term: str
     weight: int
@@ -161,10 +165,14 @@ class TermItem(_message.Message):
     unranked: bool
     filter: bool
     affix: str
-    def __init__(self, field: _Optional[str] = ..., term: _Optional[str] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., unranked: _Optional[bool] = ..., filter: _Optional[bool] = ..., affix: _Optional[str] = ...) -> None: ...
+    significance: float
+    item_id: int
+    connects_to: int
+    connectivity: float
+    def __init__(self, field: _Optional[str] = ..., term: _Optional[str] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., unranked: _Optional[bool] = ..., filter: _Optional[bool] = ..., affix: _Optional[str] = ..., significance: _Optional[float] = ..., item_id: _Optional[int] = ..., connects_to: _Optional[int] = ..., connectivity: _Optional[float] = ...) -> None: ...
 
 class PhraseItem(_message.Message):
-    __slots__ = ("field", "terms", "weight", "label", "segment", "unranked", "filter")
+    __slots__ = ("field", "terms", "weight", "label", "segment", "unranked", "filter", "significance", "item_id", "connects_to", "connectivity")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     TERMS_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
@@ -172,6 +180,10 @@ class PhraseItem(_message.Message):
     SEGMENT_FIELD_NUMBER: _ClassVar[int]
     UNRANKED_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
+    SIGNIFICANCE_FIELD_NUMBER: _ClassVar[int]
+    ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTS_TO_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIVITY_FIELD_NUMBER: _ClassVar[int]
     field: str
     terms: _containers.RepeatedScalarFieldContainer[str]
     weight: int
@@ -179,7 +191,11 @@ class PhraseItem(_message.Message):
     segment: bool
     unranked: bool
     filter: bool
-    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., segment: _Optional[bool] = ..., unranked: _Optional[bool] = ..., filter: _Optional[bool] = ...) -> None: ...
+    significance: float
+    item_id: int
+    connects_to: int
+    connectivity: float
+    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., segment: _Optional[bool] = ..., unranked: _Optional[bool] = ..., filter: _Optional[bool] = ..., significance: _Optional[float] = ..., item_id: _Optional[int] = ..., connects_to: _Optional[int] = ..., connectivity: _Optional[float] = ...) -> None: ...
 
 class NearItem(_message.Message):
     __slots__ = ("field", "terms", "negative", "distance", "exclusion_distance", "ordered", "weight", "label")
@@ -244,16 +260,22 @@ class InItem(_message.Message):
     def __init__(self, field: _Optional[str] = ..., values: _Optional[_Iterable[str]] = ..., numeric: _Optional[bool] = ..., label: _Optional[str] = ...) -> None: ...
 
 class EquivItem(_message.Message):
-    __slots__ = ("field", "terms", "weight", "label")
+    __slots__ = ("field", "terms", "weight", "label", "item_id", "connects_to", "connectivity")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     TERMS_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTS_TO_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIVITY_FIELD_NUMBER: _ClassVar[int]
     field: str
     terms: _containers.RepeatedScalarFieldContainer[str]
     weight: int
     label: str
-    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
+    item_id: int
+    connects_to: int
+    connectivity: float
+    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., item_id: _Optional[int] = ..., connects_to: _Optional[int] = ..., connectivity: _Optional[float] = ...) -> None: ...
 
 class WeightedTokensItem(_message.Message):
     __slots__ = ("operator", "field", "tokens", "weights", "target_hits", "score_threshold", "threshold_boost_factor", "label")

@@ -91,6 +91,14 @@ def tokenize(text: str, language: str = DEFAULT_LANGUAGE) -> list[str]:
     return _cache(language).stems(tokenize_unstemmed(text, language))
 
 
+def query_words(text: str, language: str = DEFAULT_LANGUAGE, stem: bool = True, fold_accents: bool = True) -> list[str]:
+    """A query text's words on a text index: stemmed unless `stem` is off (`{stem: false}`), and
+    accent-folded unless `fold_accents` is off (Vespa's `{accentDrop: false}`: the word is not
+    normalizable, so it keeps its accents and meets only an index that kept them)."""
+    found = tokenize_unstemmed(text, language, fold_accents)
+    return stems(found, language) if stem else found
+
+
 def stems(words: list[str], language: str = DEFAULT_LANGUAGE) -> list[str]:
     """The Snowball stems of normalized tokens in `language` (tokenize = stems of tokenize_unstemmed)."""
     return _cache(language).stems(words)

@@ -24,7 +24,8 @@ always turned into the same terms on both sides. Vespa's schema reference, `matc
 Accepted without effect, as Vespa does in indexed mode (an info line at load says so): the match
 algorithms `prefix` (Vespa: attributes always support prefix search; on an index Vespa derives a plain
 text index), `substring` and `suffix` (streaming search only), and `index: prefix`. They set no match
-type: `match { exact  prefix }` is exact.
+type: `match { exact  prefix }` is exact. On a field of a `mode="streaming"` type, where Vespa
+matches by them, the algorithms are refused (check_streaming_algorithms).
 
 max-length (characters matched per value, default 1M), max-token-length (longer tokens are not
 indexed, default 1000) and max-occurrences (occurrences of one term indexed per value, default
@@ -144,6 +145,21 @@ def check_match_settings(kind: str, settings: dict[str, str], is_index: bool, is
 
 def _no_effect(setting: str, owner: str, why: str, location: SourceLocation | None) -> None:
     log.info("%s: %s in %s has no effect in indexed mode (%s), as in Vespa", location, setting, owner, why)
+
+
+def check_streaming_algorithms(schemas, clusters) -> None:
+    """In Vespa's streaming search `prefix`, `substring` and `suffix` match each streamed value by
+    its characters; this engine matches streaming types from the same index as indexed ones, so
+    there they would load and change nothing: refused where written."""
+    streaming = {name for cluster in clusters for name in cluster.streaming_types}
+    for schema in schemas.values():
+        if schema.document_name not in streaming:
+            continue
+        for field in schema.fields.values():
+            for algorithm, location in field.match_algorithms:
+                raise SchemaError(f"not supported: match: {algorithm} on field '{field.name}' of document type "
+                                  f"'{schema.document_name}' in mode=\"streaming\" (streaming types are matched "
+                                  f"as indexed ones here)", location)
 
 
 def _positive(value: str, what: str, owner: str, location: SourceLocation | None) -> None:

@@ -305,7 +305,8 @@ def native_rank(calc: Calculator, feature: FeatureName, candidates: np.ndarray) 
             else:
                 tf = calc.term_frequencies(field, term, candidates)
                 matched = tf / (tf + 1.0)
-            term_significance = significance(df, calc.index.doc_count)
+            given = getattr(item, "significance", None)  # {significance: s} wins, as Vespa's lookupSignificance
+            term_significance = significance(df, calc.index.doc_count) if given is None else given
             total += share * term_significance * matched
             weight_sum += share * term_significance
     return total / weight_sum if weight_sum else total

@@ -34,14 +34,19 @@ class QueryTerm:
     item: str
     length: int = 1
     offset: int = 0
+    significance: float | None = None  # the item's {significance: s}, else from document frequency
+    item_id: int = 0  # the item's {id: N} and {connectivity: ...} (term(n).connectedness)
+    connectivity: tuple[int, float] | None = None
 
 
 def _query_term(item: q.RankTerm) -> QueryTerm:
     if isinstance(item, q.Phrase):
         key = item.terms[0] if len(item.terms) == 1 else q.phrase_key(item.terms)
-        return QueryTerm(item.field, key, float(item.weight), key, len(item.terms))
+        return QueryTerm(item.field, key, float(item.weight), key, len(item.terms), significance=item.significance,
+                         item_id=item.item_id, connectivity=item.connectivity)
     if isinstance(item, q.Term):
-        return QueryTerm(item.field, item.term, float(item.weight), item.term)
+        return QueryTerm(item.field, item.term, float(item.weight), item.term, significance=item.significance,
+                         item_id=item.item_id, connectivity=item.connectivity)
     if isinstance(item, (q.Fuzzy, q.Regex)):
         text = item.term if isinstance(item, q.Fuzzy) else item.pattern
         return QueryTerm(item.field, "", float(item.weight), text)
@@ -56,4 +61,5 @@ def query_terms(calc: Calculator) -> list[QueryTerm]:
 def split_phrases(terms: list[QueryTerm]) -> list[QueryTerm]:
     """The terms with each phrase split into its words (PhraseSplitterQueryEnv: fieldMatch's view):
     word i reads the phrase's postings at offset i and keeps its weight and document frequency."""
-    return [QueryTerm(t.index_name, t.text, t.weight, t.item, 1, i) for t in terms for i in range(t.length)]
+    return [QueryTerm(t.index_name, t.text, t.weight, t.item, 1, i, t.significance)
+            for t in terms for i in range(t.length)]

@@ -76,7 +76,10 @@ def _field_terms(calc: Calculator, field: str) -> list[QueryTerm]:
 
 
 def term_significance(calc: Calculator, term: QueryTerm) -> float:
-    """The term's significance from its item's document frequency: the same in every field."""
+    """The term's significance: its item's {significance: s} (Vespa's vespa.term.N.significance),
+    else from the item's document frequency; the same in every field."""
+    if term.significance is not None:
+        return term.significance
     return significance(item_document_frequency(calc, term.index_name, term.item), calc.index.doc_count)
 
 
@@ -270,7 +273,10 @@ def term(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> floa
         return 0.0
     if feature.output == "weight":
         return terms[n].weight
-    if feature.output == "connectedness":
+    if feature.output == "connectedness":  # util::lookupConnectedness: to term n-1, by its {id}
+        link = terms[n].connectivity
+        if n > 0 and link is not None and link[0] != 0 and link[0] == terms[n - 1].item_id:
+            return link[1]
         return DEFAULT_CONNECTEDNESS
     if feature.output == "significance":
         searches_index = bool(searched_index_fields(calc, terms[n].index_name))

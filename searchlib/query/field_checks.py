@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Callable, Iterable, Sequence
 
 from searchlib.query import tree as q
+from searchlib.query.vespa_form import vespa_string
 
 # what Vespa's Index.isInteger() covers
 INTEGER_KINDS = frozenset({"byte", "int", "long"})
@@ -35,7 +36,7 @@ def nearest_neighbor_problem(node: q.NearestNeighbor) -> str | None:
     """Vespa's parser accepts nearestNeighbor without targetHits; its ValidateNearestNeighborSearcher
     then refuses the query (the item's target is 0)."""
     if node.target_hits < 1:
-        return f"{q.vespa_string(node)} has invalid targetHits {node.target_hits}: Must be >= 1"
+        return f"{vespa_string(node)} has invalid targetHits {node.target_hits}: Must be >= 1"
     return None
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 from searchlib.errors import InvalidParameterError
 from searchlib.languages import detect_language, query_language
-from searchlib.linguistics import tokenize, tokenize_unstemmed, words
+from searchlib.linguistics import query_words, tokenize_unstemmed, words
 from searchlib.match_modes import MatchMode, query_terms
 from searchlib.query.literal_boost import LiteralBoost
 from searchlib.query.plain_text import without_query_syntax
@@ -128,12 +128,14 @@ def parse_user_query_or_empty(
     language: str = "",
     match_modes: Mapping[str, MatchMode] | None = None,
     literal: LiteralBoost | None = None,
+    fold_accents: bool = True,
 ) -> QueryNode | None:
     """As parse_user_query, but None for an empty query (Vespa's NullItem) so callers can drop it.
-    `exact_indexes` (attribute fields → how a value is normalized) take each item whole."""
+    `exact_indexes` (attribute fields → how a value is normalized) take each item whole.
+    fold_accents=False (userInput's `{accentDrop: false}`): words keep their accents."""
     if type not in QUERY_TYPES:
         raise InvalidParameterError(f"Unknown query type '{type}': use one of {', '.join(QUERY_TYPES)}")
-    terms_of = _terms_of(stem, language or detect_language(text), match_modes or {}, literal)
+    terms_of = _terms_of(stem, language or detect_language(text), match_modes or {}, literal, fold_accents)
     if type == "phrase":
         return _text_item(default_index, terms_of(default_index, text))
     if type in ("tokenize", "linguistics"):
@@ -147,11 +149,13 @@ _TermsOf = Callable[[str, str], list[str]]  # (index, text) -> terms
 
 
 def _terms_of(stem: bool, language: str, modes: Mapping[str, MatchMode],
-              literal: LiteralBoost | None = None) -> _TermsOf:
-    tokenizer = functools.partial(tokenize if stem else tokenize_unstemmed, language=language)
+              literal: LiteralBoost | None = None, fold_accents: bool = True) -> _TermsOf:
+    tokenizer = functools.partial(query_words, language=language, stem=stem, fold_accents=fold_accents)
 
     def terms(index: str, text: str) -> list[str]:
         mode = modes.get(index)
+        if mode is not None and not fold_accents:
+            mode = replace(mode, normalizing=False)
         if literal is not None:
             literal.note(index, text, language)
         return tokenizer(text) if mode is None else query_terms(mode, text, language, stem)

@@ -153,9 +153,10 @@ class YqlOperatorParser(YqlValueCursor):
         label = self._annotation(params.annotation_str, annotations, "label", "", at)
         if not unique:
             return None
+        links = self._links(annotations, at)
         if len(unique) == 1:
-            return Term(field, unique[0], weight, label)
-        return Equiv(field, unique, weight, label)
+            return Term(field, unique[0], weight, label, **links)
+        return Equiv(field, unique, weight, label, **links)
 
     def _alternative_words(self, field: str, annotations: dict[str, object], at: Token) -> list[str]:
         """alternatives({trees: 1.0, "tree": 0.7}): forms of one word with their exactness. They

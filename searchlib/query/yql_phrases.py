@@ -3,7 +3,9 @@ words the field indexed (tokenized, stemmed unless {stem: false}, or the field's
 word a Term, several a Phrase; `phrase(...)` flattens nested phrases and alternatives as Vespa does."""
 from __future__ import annotations
 
-from searchlib.linguistics import normalize, tokenize, tokenize_unstemmed
+from dataclasses import replace
+
+from searchlib.linguistics import normalize, query_words
 from searchlib.match_modes import query_terms
 from searchlib.query import parameters as params
 from searchlib.query.tree import Phrase, QueryNode, Term, equiv_key
@@ -84,9 +86,24 @@ class YqlPhraseParser(YqlValueCursor):
         label = self._annotation(params.annotation_str, annotations, "label", "", at)
         ranked = self._annotation(params.annotation_bool, annotations, "ranked", True, at)
         is_filter = self._annotation(params.annotation_bool, annotations, "filter", False, at)
+        given = self._annotation(params.annotation_float, annotations, "significance", None, at)
+        links = self._links(annotations, at)
         if len(tokens) == 1:
-            return Term(field, tokens[0], weight, label, ranked, is_filter, affix)
-        return Phrase(field, tuple(tokens), weight, label, segment, segments, ranked, is_filter)
+            return Term(field, tokens[0], weight, label, ranked, is_filter, affix, given, **links)
+        return Phrase(field, tuple(tokens), weight, label, segment, segments, ranked, is_filter, given, **links)
+
+    def _links(self, annotations: dict[str, object], at: Token) -> dict[str, object]:
+        """{id: N} and {connectivity: {id: M, weight: w}} of an item: term(n).connectedness reads w
+        where item M is term n-1 (Vespa's vespa.term.N.connexity, util::lookupConnectedness)."""
+        item_id = self._annotation(params.annotation_int, annotations, "id", 0, at)
+        connection = annotations.get("connectivity")
+        if connection is None:
+            return {"item_id": item_id, "connectivity": None}
+        if not isinstance(connection, dict):
+            self.fail(f"Annotation 'connectivity' must be a map of id and weight, got {connection!r}", at.start)
+        to = self._annotation(params.annotation_int, connection, "id", 0, at)
+        weight = self._annotation(params.annotation_float, connection, "weight", 1.0, at)
+        return {"item_id": item_id, "connectivity": (to, weight)}
 
     def _words(self, field: str, text: str, annotations: dict[str, object], at: Token) -> list[str]:
         """The words of one string as the field indexed them: normalized whole values for
@@ -94,13 +111,15 @@ class YqlPhraseParser(YqlValueCursor):
         if self._same_element_field is not None:  # fields inside sameElement are relative to its field
             field = f"{self._same_element_field}.{field}" if field else self._same_element_field
         verbatim = not self._annotation(params.annotation_bool, annotations, "implicitTransforms", True, at)
+        accent_drop = self._annotation(params.annotation_bool, annotations, "accentDrop", True, at)
         if field in self._exact_fields or verbatim:  # without U+001F: it marks the combined term of an equiv
             # {implicitTransforms: false}: the term as written (Vespa: no segmenting, stemming or
             # accent removal), only case-folded as every index here is
-            value = normalize(text, fold_accents=not verbatim).replace("\x1f", "")
+            value = normalize(text, fold_accents=accent_drop and not verbatim).replace("\x1f", "")
             return [value] if value else []
         stem = self._annotation(params.annotation_bool, annotations, "stem", self._stem, at)
         if field in self._modes:
             self._literal.note(field, text, self._language)
-            return query_terms(self._modes[field], text, self._language, stem)
-        return (tokenize if stem else tokenize_unstemmed)(text, self._language)
+            mode = self._modes[field] if accent_drop else replace(self._modes[field], normalizing=False)
+            return query_terms(mode, text, self._language, stem)
+        return query_words(text, self._language, stem, accent_drop)

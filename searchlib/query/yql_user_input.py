@@ -52,6 +52,7 @@ class YqlUserInputParser(YqlValueCursor):
             known_indexes=self._settings.known_indexes,
             stem=self._annotation(params.annotation_bool, annotations, "stem", self._stem, at),
             language=self._input_language(annotations, at), match_modes=self._modes, literal=self._literal,
+            fold_accents=self._annotation(params.annotation_bool, annotations, "accentDrop", True, at),
         )
         if tree is None:  # Vespa's NullItem: dropped from its parent with {allowEmpty: true}, else refused
             if self._annotation(params.annotation_bool, annotations, "allowEmpty", False, at):

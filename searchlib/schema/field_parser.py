@@ -373,6 +373,8 @@ class FieldBody:
             input_fields=input_fields(self.indexing), weight=self.weight, aliases=tuple(self.aliases),
             settings=MappingProxyType(dict(self.settings)), summaries=self._summary_fields(),
             sorting=self.sorting, linguistics=tuple(self.linguistics),
+            match_algorithms=tuple((name, self.locations.get(f"match.{name}", self.location))
+                                   for name in MATCH_ALGORITHMS if f"match.{name}" in self.settings),
         )
 
     def _summary_fields(self) -> tuple[SummaryField, ...]:

@@ -129,6 +129,9 @@ class Field:
     # `linguistics { profile … }`: (index | search, profile name, where); resolved at load into the
     # `analysis.index` / `analysis.search` settings (schema.linguistics_profiles)
     linguistics: tuple[tuple[str, str, SourceLocation], ...] = ()
+    # `match: prefix|substring|suffix` as written, and where: only streaming search reads them
+    # (match_modes.check_streaming_algorithms refuses them on a streaming type)
+    match_algorithms: tuple[tuple[str, SourceLocation], ...] = ()
 
     @property
     def is_mutable(self) -> bool:

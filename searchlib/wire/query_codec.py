@@ -10,11 +10,12 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
     if isinstance(node, q.Term):
         message.term.CopyFrom(pb.TermItem(field=node.field, term=node.term, weight=node.weight,
                                           label=node.label, unranked=not node.ranked, filter=node.filter,
-                                          affix=node.affix))
+                                          affix=node.affix, significance=node.significance, **_links(node)))
     elif isinstance(node, q.Phrase):
         message.phrase.CopyFrom(pb.PhraseItem(field=node.field, terms=list(node.terms),
                                               weight=node.weight, label=node.label, segment=node.segment,
-                                              unranked=not node.ranked, filter=node.filter))
+                                              unranked=not node.ranked, filter=node.filter,
+                                              significance=node.significance, **_links(node)))
     elif isinstance(node, q.Near):
         message.near.CopyFrom(pb.NearItem(
             field=node.field, terms=list(node.terms), negative=list(node.negative), distance=node.distance,
@@ -32,7 +33,7 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
             field=node.field, values=list(node.values), numeric=node.numeric, label=node.label))
     elif isinstance(node, q.Equiv):
         message.equiv.CopyFrom(pb.EquivItem(field=node.field, terms=list(node.terms), weight=node.weight,
-                                            label=node.label))
+                                            label=node.label, **_links(node)))
     elif isinstance(node, q.WeightedTokens):
         tokens = pb.WeightedTokensItem(operator=node.operator, field=node.field, label=node.label,
                                        tokens=[t for t, _ in node.tokens], weights=[w for _, w in node.tokens])
@@ -99,15 +100,27 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
     return message
 
 
+def _links(node: q.Term | q.Phrase | q.Equiv) -> dict[str, object]:
+    to, weight = node.connectivity or (0, 0.0)
+    return {"item_id": node.item_id, "connects_to": to, "connectivity": weight}
+
+
+def _linked(message) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    connectivity = (message.connects_to, message.connectivity) if message.connects_to else None
+    return {"item_id": message.item_id, "connectivity": connectivity}
+
+
 def decode_query(message: pb.QueryNode) -> q.QueryNode:
     kind = message.WhichOneof("item")
     if kind == "term":
         t = message.term
-        return q.Term(t.field, t.term, t.weight or 100, t.label, not t.unranked, t.filter, t.affix)
+        return q.Term(t.field, t.term, t.weight or 100, t.label, not t.unranked, t.filter, t.affix,
+                      t.significance if t.HasField("significance") else None, **_linked(t))
     if kind == "phrase":
         p = message.phrase
         return q.Phrase(p.field, tuple(p.terms), p.weight or 100, p.label, p.segment, ranked=not p.unranked,
-                        filter=p.filter)
+                        filter=p.filter, significance=p.significance if p.HasField("significance") else None,
+                        **_linked(p))
     if kind == "near":
         n = message.near
         return q.Near(n.field, tuple(n.terms), tuple(n.negative), n.distance, n.exclusion_distance,
@@ -123,7 +136,7 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
         return q.In(item.field, tuple(item.values), item.numeric, item.label)
     if kind == "equiv":
         e = message.equiv
-        return q.Equiv(e.field, tuple(e.terms), e.weight or 100, e.label)
+        return q.Equiv(e.field, tuple(e.terms), e.weight or 100, e.label, **_linked(e))
     if kind == "weighted_tokens":
         w = message.weighted_tokens
         optional = {name: getattr(w, name) if w.HasField(name) else None

@@ -419,3 +419,22 @@ def test_phrases_and_equivs_inside_equiv_and_near(http) -> None:
     assert set(hits(http, "title contains onear('gamma', 'alpha-beta')")) == set()
     # alpha/beta near in 1, 3 and 4; gamma (1) and delta (4) sit 1 past the window: excluded
     assert set(hits(http, 'title contains near("alpha", "beta", !equiv("gamma", "delta"))')) == {"3"}
+
+
+def test_significance_and_connectivity_reach_the_nodes(http) -> None:
+    found = hits(http, 'title contains ({id: 1, significance: 0.3}"alpha") and '
+                       'title contains ({id: 2, connectivity: {id: 1, weight: 0.6}}"beta")', ranking="annotated")
+    assert set(found) == {"1", "2", "3", "4"}
+    for features in found.values():
+        assert features["term(0).significance"] == pytest.approx(0.3)  # given, not from document frequency
+        assert features["term(1).significance"] != pytest.approx(0.3)
+        assert features["term(1).connectedness"] == pytest.approx(0.6)  # beta connects to alpha, term 0
+        assert features["term(0).connectedness"] == pytest.approx(0.1)  # no previous term
+
+
+def test_accent_drop_false_keeps_the_accents(http) -> None:
+    assert set(hits(http, 'title contains "gámma"')) == {"1"}  # folded, as the title was indexed
+    assert hits(http, 'title contains ({accentDrop: false}"gámma")') == {}
+    assert set(hits(http, '{defaultIndex: "title"}userInput("gámma")')) == {"1"}
+    assert hits(http, '{defaultIndex: "title", accentDrop: false}userInput("gámma")') == {}
+    assert set(hits(http, '{defaultIndex: "title", accentDrop: false}userInput("gamma")')) == {"1"}

@@ -12,7 +12,7 @@ from searchlib.match_modes import MatchMode, index_terms, match_mode, query_matc
 from searchlib.query import tree as q
 from searchlib.query.user_query import parse_user_query
 from searchlib.query.yql import parse_yql
-from searchlib.schema.application import application_from_text
+from searchlib.schema.application import application_from_sources, application_from_text
 
 GRAM = MatchMode("gram")
 EXACT = MatchMode("exact")
@@ -163,3 +163,32 @@ def test_algorithms_without_effect_in_indexed_mode_load_with_an_info_line(settin
     setting = settings.replace("match {\n        exact\n        ", "match: ").replace("\n      }", "")
     assert [r.getMessage() for r in caplog.records if setting in r.getMessage()
             and "no effect in indexed mode" in r.getMessage() and "schemas/s.sd:" in r.getMessage()]
+
+
+STREAMING_SERVICES = """<services version="1.0">
+  <container id="c" version="1.0"><search/><document-api/></container>
+  <content id="content" version="1.0">
+    <redundancy>1</redundancy>
+    <documents><document type="s" mode="{mode}"/></documents>
+    <nodes><node hostalias="node0" distribution-key="0"/></nodes>
+  </content>
+</services>
+"""
+
+
+@pytest.mark.parametrize("settings, outputs, algorithm, column", [
+    ("match: substring", "index", "substring", 14),
+    ("match: suffix", "attribute", "suffix", 14),
+    ("match: prefix", "attribute", "prefix", 14),
+    ("match {\n        word\n        prefix\n      }", "attribute", "prefix", 9),
+])
+def test_algorithms_on_a_streaming_type_are_refused_where_written(settings, outputs, algorithm, column):
+    # Vespa's streaming search matches by them; here streaming types match from the index, as indexed
+    sources = {"schemas/s.sd": SCHEMA.format(settings=settings, outputs=outputs),
+               "services.xml": STREAMING_SERVICES.format(mode="streaming")}
+    with pytest.raises(SchemaError, match=f"not supported: match: {algorithm} on field 'f' .*streaming") as error:
+        application_from_sources(sources)
+    line = 5 + settings[:settings.find(algorithm)].count("\n")
+    assert str(error.value).startswith(f"schemas/s.sd:{line}:{column}:")
+    sources["services.xml"] = STREAMING_SERVICES.format(mode="index")  # indexed: loads (no effect, as Vespa)
+    assert application_from_sources(sources).schemas["s"].fields["f"].match_algorithms[0][0] == algorithm

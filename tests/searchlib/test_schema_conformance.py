@@ -10,11 +10,10 @@ test folders).
 Two cases the corpus marks valid only because Vespa's tests merely parse them (VESPA_REFUSES) are
 checked for the refusal Vespa's config model gives them, and counted apart.
 
-Every case passes now (112 of 112 loadable, flickr and nuwa refused as Vespa's model refuses them,
-3 of 3 invalid refused). This is NOT an expected-failure list:
-`schema_conformance_supported.txt` lists the cases that pass, each of which must keep passing, and
-the number passing may never fall below it. Every case that does not pass is printed (`pytest -s`)
-with its first error under the counts "N of M valid packages load; K of L invalid refused".
+Every case must pass: every valid package loads (112), flickr and nuwa are refused as Vespa's
+model refuses them, and every invalid one (3) is refused, located. A case that does not pass is
+printed (`pytest -s`) with its first error under the counts "N of M valid packages load; K of L
+invalid refused", and fails the test.
 """
 from __future__ import annotations
 
@@ -28,7 +27,6 @@ from searchlib.errors import SchemaError, SearchlibError
 from searchlib.schema.application import load_application
 from tests.integration.conftest import shared_data_dir
 
-SUPPORTED = Path(__file__).with_name("schema_conformance_supported.txt")
 # Valid in the corpus because Vespa's tests only *parse* them (its schema-parser and language-server
 # tests; no derived-config test builds them): Vespa's config model refuses both, and so must this
 # engine, with the error given here, located. They are counted apart, never as loading.
@@ -79,10 +77,6 @@ def check(case: SchemaCase) -> str | None:
         None if case.valid else "accepted although invalid"
 
 
-def supported_names() -> list[str]:
-    return [line.strip() for line in SUPPORTED.read_text().splitlines() if line.strip()]
-
-
 def test_corpus_is_complete() -> None:
     cases = schema_cases()
     assert (len(cases), sum(case.valid for case in cases)) == (117, 114)
@@ -93,7 +87,6 @@ def test_schema_conformance_report() -> None:
     outcomes = {case.name: (case, check(case)) for case in schema_cases()}
     valid = [(case, problem) for case, problem in outcomes.values() if case.valid]
     invalid = [(case, problem) for case, problem in outcomes.values() if not case.valid]
-    passing = {name for name, (_, problem) in outcomes.items() if problem is None}
 
     print("\nSchema conformance, cases that do not pass yet:")
     reasons: Counter[str] = Counter()
@@ -112,13 +105,9 @@ def test_schema_conformance_report() -> None:
           f"error Vespa's model gives ({', '.join(sorted(refused_alike))}); "
           f"{sum(p is None for _, p in invalid)} of {len(invalid)} invalid refused")
 
-    supported = supported_names()
-    assert len(set(supported)) == len(supported), "duplicate lines in the supported list"
-    unknown = [name for name in supported if name not in outcomes]
-    assert not unknown, f"supported-list lines not in the corpus: {unknown[:3]}"
-    regressed = [f"{name}: {outcomes[name][1]}" for name in supported if name not in passing]
-    assert not regressed, "supported cases that stopped passing:\n" + "\n".join(regressed)
-    assert len(passing) >= len(supported)
+    failing = [f"{case.name}: {problem}" for case, problem in outcomes.values() if problem is not None]
+    assert not failing, "cases that do not pass:\n" + "\n".join(failing)
+    assert (len(loadable), len(refused_alike), len(invalid)) == (112, 2, 3)
 
 
 def test_checker_tells_valid_from_invalid(tmp_path) -> None:

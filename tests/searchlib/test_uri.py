@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from searchlib.query.tree import vespa_string
+from searchlib.query.vespa_form import vespa_string
 from searchlib.query.yql import parse_yql
 from searchlib.schema.application import application_from_sources
 from searchlib.schema.uri_fields import with_uri_component_updates, with_uri_components

@@ -6,9 +6,10 @@ import pytest
 from searchlib.errors import InvalidParameterError, QueryError
 from searchlib.query.field_checks import nearest_neighbor_check
 from searchlib.query.tree import (
-    And, FalseItem, NearestNeighbor, Not, Or, Phrase, Range, Rank, SortKey, Term, TrueItem, WeakAnd, vespa_string,
+    And, FalseItem, NearestNeighbor, Not, Or, Phrase, Range, Rank, SortKey, Term, TrueItem, WeakAnd,
 )
 from searchlib.query.user_query import UserQuerySettings
+from searchlib.query.vespa_form import vespa_string
 from searchlib.query.yql import parse_yql
 
 
@@ -329,7 +330,6 @@ def test_infinity_bound_in_a_comparison_is_unbounded() -> None:
 
 
 def test_range_literals_print_as_vespa_longs_doubles_and_bools() -> None:
-    from searchlib.query.tree import vespa_string
     shown = [vespa_string(where(c)) for c in ("range(p, 0.0, 500)", "p > 2.5", "p = 3", "flag = true",
                                               "bools[2] = false")]
     assert shown == ["p:[0.0;500]", "p:>2.5", "p:3", "flag:true", "bools[2]:{false}"]
@@ -349,7 +349,6 @@ def test_labeled_is_a_one_child_rank_with_a_label_score() -> None:
 
 
 def test_one_string_of_several_words_is_a_segment_phrase_and_phrase_is_not() -> None:
-    from searchlib.query.tree import vespa_string
     from searchlib.wire.query_codec import decode_query, encode_query
     segment, phrase = where("title contains 'foo.bar'"), where('title contains phrase("foo", "bar")')
     assert segment == Phrase("title", ("foo", "bar"), segment=True) and not phrase.segment
@@ -358,7 +357,6 @@ def test_one_string_of_several_words_is_a_segment_phrase_and_phrase_is_not() -> 
 
 
 def test_weak_and_total_target_hits_is_every_nodes_target() -> None:
-    from searchlib.query.tree import vespa_string
     from searchlib.wire.query_codec import decode_query, encode_query
     node = where('{totalTargetHits: 37}weakAnd(a contains "x", b contains "y")')
     assert node == WeakAnd((Term("a", "x"), Term("b", "y")), 37, 37)

@@ -5,9 +5,10 @@ import pytest
 
 from searchlib.errors import QueryError
 from searchlib.query.tree import (
-    And, Equiv, Fuzzy, In, Or, Phrase, Range, Regex, SameElement, Term, TrueItem, FalseItem, Not, WeightedTokens, equiv_alternatives, equiv_key,
-    item_words, rank_terms, terms_of, vespa_string,
+    And, Equiv, Fuzzy, WeakAnd, In, Or, Phrase, Range, Regex, SameElement, Term, TrueItem, FalseItem, Not, WeightedTokens, equiv_alternatives, equiv_key,
+    item_words, rank_terms, terms_of,
 )
+from searchlib.query.vespa_form import vespa_string
 from searchlib.query.yql import parse_yql
 from searchlib.wire.query_codec import decode_query, encode_query
 
@@ -274,3 +275,21 @@ def test_a_phrase_takes_ranked_and_filter_as_a_word_does() -> None:
     assert where('{ranked: false}(a contains phrase("x", "y"))') == Phrase("a", ("x", "y"), ranked=False)
     assert vespa_string(where('a contains ({filter: true}phrase("x", "y"))')) == '|a:"x y"'
     assert where('a contains "x.y"') == Phrase("a", ("x", "y"))  # ranked, no filter by default
+
+
+def test_accent_drop_false_keeps_the_accents_of_the_word() -> None:
+    # Vespa's {accentDrop: false}: the word is not normalizable (NormalizingSearcher skips it), so
+    # it keeps its accents and meets only an index that kept them (normalizing: none)
+    def where(yql: str) -> object:
+        return parse_yql(f"select * from s where {yql}").where
+    assert where('f contains "Café"') == Term("f", "cafe")
+    assert where('f contains ({accentDrop: true}"Café")') == Term("f", "cafe")
+    assert where('f contains ({accentDrop: false}"Café")') == Term("f", "café")
+    assert where('f contains ({accentDrop: false, stem: false}"Cafés Crème")') == Phrase("f", ("cafés", "crème"))
+    assert where('f contains ({accentDrop: false, implicitTransforms: false}"Café Crème")') == Term("f", "café crème")
+    assert where('{accentDrop: false, stem: false}userInput("résumé -naïve")') == \
+        And((WeakAnd((Term("default", "résumé"),), 100), Not(Term("default", "naïve"))))
+    assert where('{accentDrop: false, grammar: "all"}userInput("Résumé")') == Term("default", "résumé")
+    assert where('{grammar: "all"}userInput("Résumé")') == Term("default", "resum")
+    with pytest.raises(QueryError, match="accentDrop"):
+        where('f contains ({accentDrop: "no"}"x")')

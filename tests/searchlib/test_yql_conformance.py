@@ -1,7 +1,7 @@
 """Vespa's YQL test corpus (452 strings, ../shared/data/vespa-language-conformance/) through parse_yql.
 
 Valid strings must parse; where the Java test states the tree (`assertParse(yql, "AND a:b c:d")`),
-the engine's tree in Vespa's string form (searchlib.query.tree.vespa_string) must equal it.
+the engine's tree in Vespa's string form (searchlib.query.vespa_form.vespa_string) must equal it.
 Invalid strings must be refused with a QueryError that names its line and column.
 
 Every case must pass; the report (`pytest -s`) prints the counts "N of M valid strings parse to
@@ -30,7 +30,7 @@ from collections import Counter
 
 from searchlib.errors import QueryError, SearchlibError
 from searchlib.query.field_checks import first_problem, in_checker, nearest_neighbor_check, yql_window_problem
-from searchlib.query.tree import vespa_string
+from searchlib.query.vespa_form import vespa_string
 from searchlib.query.yql import parse_yql
 from tests.searchlib.yql_corpus import YqlCase, yql_cases
 
