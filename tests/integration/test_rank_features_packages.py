@@ -1,12 +1,13 @@
 """Rank-profile constructs of real Vespa packages through a running cluster (tests/apps/rank_features,
 one content node, ONNX model built here): `default inherits default`, a profile without parents,
-rankingExpression(name), attributeMatch, foreach, string/int inputs, tensor literals with expression
+rankingExpression(name), attributeMatch, foreach, string/int/long/float inputs, tensor literals with expression
 cells, elementwise(bm25), elementSimilarity, queryTermDocumentFrequency, bm25 over labeled query
 items (bm25(field: f, label: l), bm25_for_labels), dotProduct over a weighted set and an array,
 tensorFromWeightedSet and tensorFromLabels, elementCompleteness and `match` over an array, nativeDotProduct, a function given a name (substituted into its
 body's feature arguments) with a tensor `if` condition and a query-profile-typed query tensor (as
 neuralnet in Vespa's schema tests), `rank chunks { element-gap: n }` (phrase and near across array
-elements), and an ONNX model in first- and second-phase on the content node (checked against numpy)."""
+elements), and an ONNX model in first- and second-phase and inside a function on the content node (checked
+against numpy or by hand)."""
 from __future__ import annotations
 
 import math
@@ -93,6 +94,26 @@ def test_an_integer_input_refuses_a_fraction(http) -> None:
     response = http.get("/search/", params={"yql": RANK_TAGS, "ranking": "features", "input.query(boost)": "1.5"})
     assert response.status_code == 400
     assert "as an integer" in response.json()["root"]["errors"][0]["message"]
+
+
+def test_long_and_float_inputs_by_default_and_from_the_request(http) -> None:
+    ranked = search(http, yql="select * from doc where true", ranking="typed_numbers")
+    # 0.25 * pop + 10000000000 / 1e9
+    assert [(n, r) for n, r, _ in ranked] == [(3, 11.0), (2, 10.5), (1, 10.25)]
+    assert all(f["query(big)"] == 10000000000 and f["query(scale)"] == 0.25 for _, _, f in ranked)
+    ranked = search(http, yql="select * from doc where true", ranking="typed_numbers",
+                    **{"input.query(big)": "-3000000000", "input.query(scale)": "-1.5"})
+    assert [(n, r) for n, r, _ in ranked] == [(1, -4.5), (2, -6.0), (3, -9.0)]  # -1.5 * pop - 3
+    response = http.get("/search/", params={"yql": "select * from doc where true", "ranking": "typed_numbers",
+                                            "input.query(big)": "2.5"})
+    assert response.status_code == 400 and "as an integer (long)" in response.text
+
+
+def test_onnx_model_in_a_function_on_the_content_node(http) -> None:
+    ranked = search(http, yql="select * from doc where true", ranking="onnx_function")
+    # shifted(attribute(pop)) = lin - pop, lin = 2 * vec[0] - vec[1] + 0.5: 0.5 - 1, 5.5 - 2, 1.0 - 4
+    assert [(n, r) for n, r, _ in ranked] == [(2, 3.5), (1, -0.5), (3, -3.0)]
+    assert {n: f["lin"] for n, _, f in ranked} == {1: 0.5, 2: 5.5, 3: 1.0}
 
 
 def test_onnx_model_in_first_and_second_phase_on_the_content_node(http) -> None:
