@@ -1,6 +1,6 @@
 """The indexing language on a running cluster (tests/apps/indexing): documents fed through
 /document/v1, their synthetic fields computed in the container (sentences, fixed-length pieces,
-one bge embedding per sentence, split + for_each tags, to_epoch_second, hash, substring) and
+one bge embedding per sentence, split + for_each tags, join, to_epoch_second, hash, substring) and
 document-field converters (normalize), then read back through queries: what Vespa's indexing
 reference defines for each. The embedder's model is given by url= and model-id=, resolved through
 a model store the fixture fills (`phasedsearch models add`), never downloaded."""
@@ -58,6 +58,7 @@ def test_synthetic_fields_hold_what_the_scripts_compute(http):
     assert [h["id"].rsplit(":", 1)[1] for h in hits] == ["heart"]
     fields = hits[0]["fields"]
     assert fields["tags"] == ["medicine", "cardiology", "health"]  # split ",", each trimmed
+    assert fields["tag_line"] == "medicine / cardiology / health"  # the same, joined by " / "
     assert fields["sentences"] == ["The heart has four chambers.", " Statins lower LDL cholesterol."]
     # fixed-length 20: soft max 21, hard max 22; "four cha" has no break before 22 characters, " lower "
     # breaks at 21 (one non-letter past the soft max)
@@ -74,6 +75,14 @@ def test_attributes_and_indexes_of_computed_fields_are_searchable(http):
     assert [h["id"].rsplit(":", 1)[1] for h in hits] == ["space"]
     hits = query(http, 'select * from page where sentences contains "jezero"')["children"]
     assert [h["id"].rsplit(":", 1)[1] for h in hits] == ["space"]
+    # one string: its words in the order joined, "/" no word
+    hits = query(http, 'select * from page where tag_line contains phrase("cardiology", "health")')["children"]
+    assert [h["id"].rsplit(":", 1)[1] for h in hits] == ["heart"]
+    assert query(http, 'select * from page where tag_line contains phrase("health", "cardiology")')[
+        "fields"]["totalCount"] == 0
+    hits = query(http, 'select * from page where tag_line contains "space"')["children"]
+    assert [h["id"].rsplit(":", 1)[1] for h in hits] == ["space"]
+    assert hits[0]["fields"]["tag_line"] == "space"  # one element: joined, no delimiter
 
 
 def test_one_embedding_per_sentence_in_a_mapped_dimension(http):
