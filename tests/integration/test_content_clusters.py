@@ -1,6 +1,7 @@
 """Two content clusters (tests/apps/two_clusters: `music` holds songs, `library` books), one node
 each: documents are routed by type, queries fan out to the clusters holding the schemas asked for
-and the hits merge in the one hit order. Profile `byyear`: relevance = the year.
+and the hits merge in the one hit order; the forms of `from` (`sources a, b`, `sources *`,
+`cluster.*`, schemas or clusters) and YQL comments. Profile `byyear`: relevance = the year.
 
   songs  s1 "red river" 1990   s2 "blue moon" 1970   s3 "red sky" 2010
   books  b1 "red book"  2000   b2 "green river" 1980 b3 "red lines" 1960
@@ -69,12 +70,30 @@ def test_query_over_all_clusters_merges_hits_in_one_order(http) -> None:
     ("song", {}, ["s3", "s1"]),  # a schema
     ("sources library", {}, ["b1", "b3"]),  # a content cluster by its id
     ("sources music, book", {}, ["s3", "b1", "s1", "b3"]),
+    ("sources song, book", {}, ["s3", "b1", "s1", "b3"]),  # two schemas, one in each cluster
+    ("sources music.*", {}, ["s3", "s1"]),  # `cluster.*` names the cluster
+    ("sources library.*, song", {}, ["s3", "b1", "s1", "b3"]),
+    ("sources music, song", {}, ["s3", "s1"]),  # a cluster and its own schema: each hit once
+    ("sources", {}, ["s3", "b1", "s1", "b3"]),  # `from sources where`: every source
     ("sources *", {"sources": "library"}, ["b1", "b3"]),  # model.sources
     ("sources *", {"restrict": "song"}, ["s3", "s1"]),  # model.restrict
 ])
 def test_sources_and_restrict_select_clusters(http, source, parameters, expected) -> None:
     root = search(http, source, **parameters)
     assert ids(root) == expected and root["fields"]["totalCount"] == len(expected)
+
+
+def test_comments_in_yql_are_blanks(http) -> None:
+    yql = ('select /* every field */ * from sources library, // the books\n music '
+           'where title /* the field */ contains "red" // not "blue"\n'
+           'and year > 1965 /* drops b3 */ order by year desc')
+    response = http.get("/search/", params={"yql": yql, "ranking": "byyear"})
+    assert response.status_code == 200, response.text
+    assert ids(response.json()["root"]) == ["s3", "b1", "s1"]
+    unterminated = http.get("/search/", params={"yql": 'select * from sources * where true /* never closed'})
+    assert unterminated.status_code == 400
+    error = unterminated.json()["root"]["errors"][0]
+    assert error["code"] == 3 and "Unterminated comment" in error["message"]  # Illegal query, as any YQL error
 
 
 def test_bad_requests_across_clusters_are_4xx(http) -> None:
