@@ -1,8 +1,13 @@
 """Write-ahead log: append-only segment files of checksummed records, fsync'd before acknowledgement.
 
-Segment file (format 2): an 8-byte file header `PSWAL\\0` + u16 version, then records. Record
+Segment file (format 3): an 8-byte file header `PSWAL\\0` + u16 version, then records. Record
 (little endian): u32 payload length, u32 CRC32C(payload), u64 sequence, u32 CRC32C of those 16
 header bytes, payload. The header checksum means a flipped length is detected, not followed.
+Each group commit (the records one fsync makes durable) starts at a multiple of 4096 bytes: the
+file header and every group are followed by zero bytes up to the next 4 KB boundary (at least a
+record header's worth, else up to the boundary after), so no later write touches a block that holds
+acknowledged bytes (see `WriteAheadLog._pad`). An all-zero record header never checks out, so the
+reader knows padding when it sees one: it skips to the boundary if every byte up to it is zero.
 
 Replay rule (the prefix model: a crash leaves each file as a prefix of what was written):
 - a header cut by EOF, or a valid header whose payload runs past EOF, is a *torn tail*: a write
@@ -11,14 +16,15 @@ Replay rule (the prefix model: a crash leaves each file as a prefix of what was 
   blocks after the last fsync'd record; an all-zero header never checks out).
 - a complete header with a bad checksum, a complete record with a bad payload checksum, or a
   sequence gap is *corruption*: `WalCorruption` (file and offset), never a truncation. That holds
-  for the last record too: a failed write-back can zero the block an acknowledged record shares
-  with the next one (README, "Durability"), and the file alone cannot tell it from a torn write.
+  for the last record too: the file alone cannot tell a damaged record from a torn write.
+Padding that is not all zeros up to its boundary is damage like any other.
+Format-2 segments (no padding: groups follow each other within a block) are read as before.
 Segments written by format 1 (no file header, u32 length, u32 CRC32(sequence + payload), u64
 sequence) are still read, under the same torn/corrupt rule minus the header checksum (so there
 a damaged length still reads as a torn tail: format 1 cannot tell them apart).
 
 Segments are named `wal-<first sequence>.log`. A log opened for writing always starts a fresh
-segment (replayed files are never appended to), so a format-1 file is only ever read.
+segment (replayed files are never appended to), so a format-1 or -2 file is only ever read.
 
 Failed writes leave nothing behind: an append that fails (ENOSPC, EIO, EROFS) truncates the file
 back to its last whole record before raising `WalWriteError`, and if even that fails the next
@@ -49,7 +55,8 @@ from google_crc32c import value as crc32c
 log = logging.getLogger(__name__)
 
 FILE_MAGIC = b"PSWAL\x00"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 2: the same records without the padding to 4 KB after each group
+BLOCK = 4096  # every group commit starts at a multiple of this (a page; a whole number of fs blocks)
 _FILE_HEADER = struct.Struct("<6sH")
 _HEADER = struct.Struct("<IIQ")  # length, payload CRC32C, sequence
 _HEADER_CHECK = struct.Struct("<I")
@@ -86,6 +93,12 @@ def file_header() -> bytes:
     return _FILE_HEADER.pack(FILE_MAGIC, FORMAT_VERSION)
 
 
+def padded_end(size: int) -> int:
+    """Where the next group starts after a group (or the file header) that ends at `size`."""
+    gap = -size % BLOCK
+    return size + gap + (BLOCK if 0 < gap < _HEADER_SIZE else 0)  # padding starts with a whole zero header
+
+
 def segment_path(directory: Path, first_sequence: int) -> Path:
     return directory / f"{SEGMENT_PREFIX}{first_sequence:020d}{SEGMENT_SUFFIX}"
 
@@ -113,9 +126,9 @@ def read_segment(path: Path) -> SegmentScan:
         if len(data) < _FILE_HEADER.size:
             return SegmentScan([], 0)
         version = _FILE_HEADER.unpack_from(data)[1]
-        if version != FORMAT_VERSION:
+        if version not in (2, FORMAT_VERSION):
             return SegmentScan([], 0, WalCorruption(path, 0, f"unknown segment format version {version}"))
-        return _scan(path, data, _FILE_HEADER.size, _header_v2)
+        return _scan(path, data, _FILE_HEADER.size, _header_v2, padded=version == FORMAT_VERSION)
     if len(data) < _HEADER.size:
         return SegmentScan([], 0)  # a file header (or a format-1 first record) cut short by a crash
     if _HEADER.unpack_from(data)[2] != segment_first_sequence(path):
@@ -137,7 +150,7 @@ def _header_v1(data: bytes, offset: int) -> tuple[int, int, int, str | None]:
     return length, checksum, sequence, None
 
 
-def _scan(path: Path, data: bytes, offset: int, header) -> SegmentScan:
+def _scan(path: Path, data: bytes, offset: int, header, padded: bool = False) -> SegmentScan:
     legacy = header is _header_v1
     header_size = _HEADER.size if legacy else _HEADER_SIZE
     records: list[LogRecord] = []
@@ -149,6 +162,12 @@ def _scan(path: Path, data: bytes, offset: int, header) -> SegmentScan:
         return SegmentScan(records, offset, WalCorruption(path, offset, reason))
 
     while offset < len(data):
+        if padded and offset % BLOCK and not data[offset:offset + header_size].strip(b"\x00"):
+            boundary = padded_end(offset)  # a group's padding (or the file header's)
+            if boundary > len(data) or data[offset:boundary].strip(b"\x00"):
+                return damaged("zero bytes where a record should start, not padding to a 4 KB boundary")
+            offset = boundary
+            continue
         if offset + header_size > len(data):
             return SegmentScan(records, offset)  # torn: the header never fully reached the file
         length, checksum, sequence, problem = header(data, offset)
@@ -222,7 +241,7 @@ class WriteAheadLog:
         directory.mkdir(parents=True, exist_ok=True)
         self._path = segment_path(directory, next_sequence)
         self._fd = -1
-        self._size = 0  # bytes of the file header and whole records in the current segment
+        self._size = 0  # bytes of the file header, whole records and padding in the current segment
         self._dirty = False  # a failed append may have left a partial record past `_size`
         self._write_error: str | None = None  # the last append failed (cleared by a success)
         self._broken: str | None = None  # an fsync failed: no write is accepted any more
@@ -230,6 +249,8 @@ class WriteAheadLog:
         self._durable_sequence = next_sequence - 1
         self._syncing = False
         self._condition = threading.Condition()
+        # held by each append and by `_sync_locked` while it ends the group (after the condition)
+        self._append_lock = threading.Lock()
         self.fsync_count = 0  # observable group-commit effectiveness
         if self._path.exists() and read_segment(self._path).records:
             raise RuntimeError(f"{self._path} already holds records: replay the log before writing")
@@ -251,29 +272,29 @@ class WriteAheadLog:
     def append(self, sequence: int, payload: bytes) -> None:
         """Write one record to the OS (not yet durable). Callers append in sequence order.
         Raises WalWriteError with the file as it was before the call."""
-        if self._broken:
-            raise WalWriteError(self._broken)
         record = encode_record(sequence, payload)
-        try:
-            if self._fd < 0:
-                self._open_segment()
-            if self._dirty:  # the remains of an earlier failed append
-                self._ftruncate(self._fd, self._size)
+        with self._append_lock:
+            if self._broken:
+                raise WalWriteError(self._broken)
+            try:
+                if self._fd < 0:
+                    self._open_segment()
+                if self._dirty:  # the remains of an earlier failed append
+                    self._ftruncate(self._fd, self._size)
+                    self._dirty = False
+                self._dirty = True
+                view = memoryview(record)
+                while view:
+                    written = self._write(self._fd, view)
+                    view = view[written:]
                 self._dirty = False
-            self._dirty = True
-            view = memoryview(record)
-            while view:
-                written = self._write(self._fd, view)
-                view = view[written:]
-            self._dirty = False
-        except OSError as error:
-            self._roll_back()
-            self._write_error = describe(error)
-            log.error("write-ahead log append to %s failed (not acknowledged): %s", self._path, error)
-            raise WalWriteError(self._write_error) from error
-        self._size += len(record)
-        self._write_error = None
-        with self._condition:
+            except OSError as error:
+                self._roll_back()
+                self._write_error = describe(error)
+                log.error("write-ahead log append to %s failed (not acknowledged): %s", self._path, error)
+                raise WalWriteError(self._write_error) from error
+            self._size += len(record)
+            self._write_error = None
             self._written_sequence = sequence
 
     def sync(self, sequence: int) -> None:
@@ -297,13 +318,14 @@ class WriteAheadLog:
             self._sync_locked()
             if segment_path(self._directory, next_sequence) == self._path:
                 return [p for p in list_segments(self._directory) if p != self._path]  # nothing new
-            old_fd, old_path, old_size = self._fd, self._path, self._size
-            self._path = segment_path(self._directory, next_sequence)
-            try:
-                self._open_segment()
-            except OSError:
-                self._fd, self._path, self._size = old_fd, old_path, old_size
-                raise
+            with self._append_lock:
+                old_fd, old_path, old_size = self._fd, self._path, self._size
+                self._path = segment_path(self._directory, next_sequence)
+                try:
+                    self._open_segment()
+                except OSError:
+                    self._fd, self._path, self._size = old_fd, old_path, old_size
+                    raise
             if old_fd >= 0:
                 os.close(old_fd)
         return [p for p in list_segments(self._directory) if p != self._path]
@@ -327,12 +349,13 @@ class WriteAheadLog:
         fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             os.write(fd, file_header())
+            os.ftruncate(fd, padded_end(_FILE_HEADER.size))  # the first group must not rewrite the header's block
             os.fsync(fd)
             fsync_directory(self._directory)
         except OSError:
             os.close(fd)
             raise
-        self._fd, self._size, self._dirty = fd, _FILE_HEADER.size, False
+        self._fd, self._size, self._dirty = fd, padded_end(_FILE_HEADER.size), False
 
     def _roll_back(self) -> None:
         if self._dirty and self._fd >= 0:
@@ -342,11 +365,33 @@ class WriteAheadLog:
             except OSError as error:  # the next append tries again before writing
                 log.error("could not roll %s back to byte %d: %s", self._path, self._size, error)
 
-    def _sync_locked(self) -> None:
-        """fsync with the condition released, so writers keep appending meanwhile."""
-        target, fd = self._written_sequence, self._fd
-        if fd < 0:
+    def _pad(self) -> None:
+        """End the group about to be fsync'd at a 4 KB boundary, before its fsync (under the append
+        lock). Its last block is then written back once, whole, and never again: the next group
+        starts in a fresh block, so a failed or torn write of it cannot reach acknowledged bytes
+        (on ext4 a failed write-back read back as zeros across the block it started in). Padding at
+        the start of the next group instead would rewrite that block after the acknowledgement.
+        The gap is a hole (ftruncate): no data to write, so no ENOSPC, and it reads as zeros."""
+        end = padded_end(self._size)
+        if end == self._size:
             return
+        if self._dirty:  # a partial record past `_size` must not be left inside the padding
+            self._ftruncate(self._fd, self._size)
+            self._dirty = False
+        self._ftruncate(self._fd, end)
+        self._size = end
+
+    def _sync_locked(self) -> None:
+        """fsync with the condition released, so writers keep appending (to the next group) meanwhile."""
+        with self._append_lock:
+            target, fd = self._written_sequence, self._fd
+            if fd < 0:
+                return
+            try:
+                self._pad()
+            except OSError as error:  # nothing is lost: the next sync pads again
+                log.error("could not pad %s to a 4 KB boundary (not acknowledged): %s", self._path, error)
+                raise WalWriteError(describe(error)) from error
         self._syncing = True
         self._condition.release()
         try:

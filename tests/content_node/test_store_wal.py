@@ -17,7 +17,7 @@ from content_node.store.wal import (
     replay, segment_path)
 
 HEADER = 20  # record header bytes
-FILE_HEADER = 8
+FIRST = 4096  # the file header is padded to 4 KB: the first group starts there
 
 
 def write_records(directory, payloads, first=1):
@@ -38,13 +38,13 @@ def test_records_round_trip(tmp_path):
     records = list(replay(tmp_path))
     assert [(r.sequence, r.payload) for r in records] == [(1, b"a"), (2, b""), (3, b"x" * 10000)]
     assert [r.sequence for r in replay(tmp_path, after_sequence=2)] == [3]
-    assert list_segments(tmp_path)[0].read_bytes().startswith(b"PSWAL\x00\x02\x00")
+    assert list_segments(tmp_path)[0].read_bytes().startswith(b"PSWAL\x00\x03\x00")
 
 
 @pytest.mark.parametrize("cut", [1, 5, HEADER - 1, HEADER, HEADER + 5, HEADER + len(b"second-record") - 1])
 def test_torn_tail_is_truncated_and_reported(tmp_path, caplog, cut):
     segment = write_records(tmp_path, [b"first", b"second-record"])
-    whole = FILE_HEADER + HEADER + len(b"first")
+    whole = FIRST + HEADER + len(b"first")
     segment.write_bytes(segment.read_bytes()[:whole + cut])  # the last write never finished
     with caplog.at_level(logging.WARNING):
         assert payloads_of(tmp_path) == [b"first"]
@@ -80,7 +80,7 @@ def flip(segment, offset, mask=0x01):
 ])
 def test_damage_before_the_tail_is_corruption_and_nothing_is_cut(tmp_path, where, reason):
     segment = write_records(tmp_path, [b"one", b"two", b"three"])
-    second = FILE_HEADER + HEADER + 3
+    second = FIRST + HEADER + 3
     flip(segment, second + where)
     size = segment.stat().st_size
     records = []
@@ -94,7 +94,7 @@ def test_damage_before_the_tail_is_corruption_and_nothing_is_cut(tmp_path, where
 
 def test_a_damaged_last_record_is_corruption_too(tmp_path):
     segment = write_records(tmp_path, [b"one", b"two"])
-    flip(segment, segment.stat().st_size - 1)
+    flip(segment, FIRST + 2 * HEADER + 6 - 1)
     with pytest.raises(WalCorruption, match="record checksum mismatch"):
         list(replay(tmp_path))
 
@@ -186,7 +186,7 @@ def test_when_even_the_roll_back_fails_the_next_append_truncates_first(tmp_path)
     wal._ftruncate = no_truncate
     with pytest.raises(WalWriteError):
         wal.append(2, b"lost")
-    assert wal.segment.stat().st_size > FILE_HEADER + HEADER + 5  # the partial record is still there
+    assert wal.segment.stat().st_size > FIRST + HEADER + 5  # the partial record is still there
     del wal._write, wal._ftruncate
     wal.append(2, b"kept")
     wal.sync(2)
@@ -237,19 +237,19 @@ def test_after_a_failed_fsync_the_segment_is_never_touched_again(tmp_path):
             attempt()
     wal.sync(1)  # durable before the failure: still acknowledged
     wal.close()
-    assert calls == ["fsync"] and wal.segment.read_bytes() == before
+    assert calls == ["ftruncate", "fsync"] and wal.segment.read_bytes() == before  # the padding, before the fsync
 
 
-def test_an_acknowledged_record_zeroed_by_a_failed_writeback_is_corruption_not_a_torn_tail(tmp_path):
-    """Seen on ext4 on a loop device over a full tmpfs: the failed write-back of the next record
-    zeroed the shared 1 KB block, cutting the last acknowledged record from a block boundary to EOF.
-    The file alone cannot tell that from an unacknowledged record, so it is never silently cut."""
+def test_a_last_record_zeroed_from_a_block_boundary_is_corruption_not_a_torn_tail(tmp_path):
+    """Zeros from a block boundary inside the last record to EOF: a failed write-back of its own
+    group (never acknowledged), or damage after the acknowledgement (a later group's write cannot
+    reach it: test_wal_groups.py). The file alone cannot tell them apart, so it is never cut."""
     payloads = [bytes([n]) * 700 for n in range(1, 4)]
     segment = write_records(tmp_path, payloads)
     data = bytearray(segment.read_bytes())
-    last = len(data) - HEADER - 700
-    data[2048:] = bytes(len(data) - 2048)  # a 1 KB block boundary inside the last payload
-    assert last + HEADER < 2048
+    last = FIRST + 2 * (HEADER + 700)
+    data[FIRST + 2048:] = bytes(len(data) - FIRST - 2048)  # a 1 KB block boundary inside the last payload
+    assert last + HEADER < FIRST + 2048 < last + HEADER + 700
     segment.write_bytes(bytes(data) + bytes(1000))  # the next record's blocks: never written
     records = []
     with pytest.raises(WalCorruption, match="record checksum mismatch") as caught:

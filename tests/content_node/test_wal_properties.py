@@ -12,6 +12,7 @@ from hypothesis import given, settings, strategies as st
 from content_node.store.wal import WalCorruption, WriteAheadLog, list_segments, replay
 
 FILE_HEADER = 8
+FIRST_RECORD = 4096  # the file header is padded to a 4 KB block
 RECORD_HEADER = 20
 
 logs = st.lists(st.tuples(st.binary(max_size=64), st.booleans()), min_size=1, max_size=25)
@@ -21,7 +22,7 @@ def write_log(directory: Path, entries) -> list[tuple[Path, list[tuple[int, int,
     """Append every payload (rotating where asked); return, per segment, (sequence, start, end)."""
     wal = WriteAheadLog(directory, 1)
     layout: dict[Path, list[tuple[int, int, int]]] = {wal.segment: []}
-    offset = FILE_HEADER
+    offset = FIRST_RECORD
     for sequence, (payload, rotate_after) in enumerate(entries, start=1):
         wal.append(sequence, payload)
         end = offset + RECORD_HEADER + len(payload)
@@ -30,7 +31,7 @@ def write_log(directory: Path, entries) -> list[tuple[Path, list[tuple[int, int,
         if rotate_after and sequence < len(entries):
             wal.rotate(sequence + 1)
             layout[wal.segment] = []
-            offset = FILE_HEADER
+            offset = FIRST_RECORD
     wal.sync(len(entries))
     wal.close()
     return list(layout.items())

@@ -139,6 +139,13 @@ def snapshots(node_dir: Path) -> list[Path]:
     return sorted((node_dir / "doc").glob("manifest-*.json"))
 
 
+def middle_record_byte(segment: Path) -> int:
+    """A byte of a log record near the middle of `segment` (not of the zero padding that ends
+    each group commit at a 4 KB boundary): the last non-zero byte up to the middle."""
+    data = segment.read_bytes()
+    return len(data[:len(data) // 2 + 1].rstrip(b"\x00")) - 1
+
+
 def flip_bit(path: Path, offset: int) -> None:
     data = bytearray(path.read_bytes())
     data[offset] ^= 0x10

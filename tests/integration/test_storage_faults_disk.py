@@ -18,7 +18,8 @@ import pytest
 from deploy import processes
 from deploy.local_cluster import ClusterError, LocalCluster
 from tests.integration.conftest import DEFAULT_APP
-from tests.integration.storage_faults import Feeder, NodeReader, assert_holds, flip_bit, log_since, wal_segments
+from tests.integration.storage_faults import (
+    Feeder, NodeReader, assert_holds, flip_bit, log_since, middle_record_byte, wal_segments)
 
 
 def mount(*args: str) -> bool:
@@ -81,7 +82,7 @@ def test_bit_flip_mid_wal_without_a_replica_refuses_to_start_and_says_why(cluste
         feeder.wait_for_acks(60)
     cluster.kill_node(0, signal.SIGKILL)
     segment = max(wal_segments(node_dir), key=lambda path: path.stat().st_size)
-    flip_bit(segment, segment.stat().st_size // 2)
+    flip_bit(segment, middle_record_byte(segment))
     damaged = segment.read_bytes()
     log_path = cluster.log_path("content-node-0")
     offset = log_path.stat().st_size
