@@ -6,7 +6,7 @@ header bytes, payload. The header checksum means a flipped length is detected, n
 Each group commit (the records one fsync makes durable) starts at a multiple of 4096 bytes: the
 file header and every group are followed by zero bytes up to the next 4 KB boundary (at least a
 record header's worth, else up to the boundary after), so no later write touches a block that holds
-acknowledged bytes (see `WriteAheadLog._pad`). An all-zero record header never checks out, so the
+acknowledged bytes (see `WriteAheadLog._sync_locked`). An all-zero record header never checks out, so the
 reader knows padding when it sees one: it skips to the boundary if every byte up to it is zero.
 
 Replay rule (the prefix model: a crash leaves each file as a prefix of what was written):
@@ -276,26 +276,31 @@ class WriteAheadLog:
         with self._append_lock:
             if self._broken:
                 raise WalWriteError(self._broken)
-            try:
-                if self._fd < 0:
-                    self._open_segment()
-                if self._dirty:  # the remains of an earlier failed append
-                    self._ftruncate(self._fd, self._size)
-                    self._dirty = False
-                self._dirty = True
-                view = memoryview(record)
-                while view:
-                    written = self._write(self._fd, view)
-                    view = view[written:]
-                self._dirty = False
-            except OSError as error:
-                self._roll_back()
-                self._write_error = describe(error)
-                log.error("write-ahead log append to %s failed (not acknowledged): %s", self._path, error)
-                raise WalWriteError(self._write_error) from error
-            self._size += len(record)
-            self._write_error = None
+            self._write_all(record, "append")
             self._written_sequence = sequence
+
+    def _write_all(self, data: bytes, what: str) -> None:
+        """Write `data` after the last whole record (under the append lock), or leave the file as
+        it was and raise WalWriteError."""
+        try:
+            if self._fd < 0:
+                self._open_segment()
+            if self._dirty:  # the remains of an earlier failed write
+                self._ftruncate(self._fd, self._size)
+                self._dirty = False
+            self._dirty = True
+            view = memoryview(data)
+            while view:
+                written = self._write(self._fd, view)
+                view = view[written:]
+            self._dirty = False
+        except OSError as error:
+            self._roll_back()
+            self._write_error = describe(error)
+            log.error("write-ahead log %s to %s failed (not acknowledged): %s", what, self._path, error)
+            raise WalWriteError(self._write_error) from error
+        self._size += len(data)
+        self._write_error = None
 
     def sync(self, sequence: int) -> None:
         """Block until the record with `sequence` (and every earlier one) is on disk."""
@@ -348,8 +353,8 @@ class WriteAheadLog:
         """Create the segment (no records of it exist: its name is the next sequence) durably."""
         fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
-            os.write(fd, file_header())
-            os.ftruncate(fd, padded_end(_FILE_HEADER.size))  # the first group must not rewrite the header's block
+            header = file_header()  # padded: the first group must not rewrite the header's block
+            os.write(fd, header + bytes(padded_end(len(header)) - len(header)))
             os.fsync(fd)
             fsync_directory(self._directory)
         except OSError:
@@ -365,33 +370,24 @@ class WriteAheadLog:
             except OSError as error:  # the next append tries again before writing
                 log.error("could not roll %s back to byte %d: %s", self._path, self._size, error)
 
-    def _pad(self) -> None:
-        """End the group about to be fsync'd at a 4 KB boundary, before its fsync (under the append
-        lock). Its last block is then written back once, whole, and never again: the next group
-        starts in a fresh block, so a failed or torn write of it cannot reach acknowledged bytes
-        (on ext4 a failed write-back read back as zeros across the block it started in). Padding at
-        the start of the next group instead would rewrite that block after the acknowledgement.
-        The gap is a hole (ftruncate): no data to write, so no ENOSPC, and it reads as zeros."""
-        end = padded_end(self._size)
-        if end == self._size:
-            return
-        if self._dirty:  # a partial record past `_size` must not be left inside the padding
-            self._ftruncate(self._fd, self._size)
-            self._dirty = False
-        self._ftruncate(self._fd, end)
-        self._size = end
-
     def _sync_locked(self) -> None:
-        """fsync with the condition released, so writers keep appending (to the next group) meanwhile."""
+        """fsync with the condition released, so writers keep appending (to the next group) meanwhile.
+        First the group is padded with zeros to a 4 KB boundary (under the append lock: nothing is
+        appended between its last record and the padding). Its last block is then written back
+        once, whole, and never again: the next group starts in a fresh block, so a failed or torn
+        write of it cannot reach acknowledged bytes (on ext4 a failed write-back read back as zeros
+        across the block it started in). Padding at the start of the next group instead would
+        rewrite that block after the acknowledgement. Zeros are written, not left as a hole
+        (ftruncate): holes split the file into an extent per group, and ext4 then keeps the extent
+        tree in a block of its own that each group rewrites (measured: a failed write-back zeroed
+        it and the whole segment became unreadable). A failed padding is a failed write: rolled
+        back, not acknowledged, the next sync pads again."""
         with self._append_lock:
             target, fd = self._written_sequence, self._fd
             if fd < 0:
                 return
-            try:
-                self._pad()
-            except OSError as error:  # nothing is lost: the next sync pads again
-                log.error("could not pad %s to a 4 KB boundary (not acknowledged): %s", self._path, error)
-                raise WalWriteError(describe(error)) from error
+            if (gap := padded_end(self._size) - self._size) > 0:
+                self._write_all(bytes(gap), "padding")
         self._syncing = True
         self._condition.release()
         try:

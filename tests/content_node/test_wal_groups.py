@@ -4,6 +4,7 @@ a full tmpfs: the failed write-back of the next group zeroed the block it starte
 tail of the record before it). Format-2 segments, which share that block, still replay as before."""
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -258,16 +259,19 @@ def test_a_failed_write_back_never_reaches_earlier_groups(sizes, failed, garble,
 def test_a_failed_padding_is_not_acknowledged_and_the_next_sync_pads_again(tmp_path):
     wal = WriteAheadLog(tmp_path, 1)
     wal.append(1, b"waits for its padding")
+    records_end = BLOCK + RECORD_HEADER + 21
 
-    def failing_ftruncate(fd, length):
-        raise OSError(5, "Input/output error")
+    def full_disk(fd, data):  # writes part of the padding, then the disk is full
+        os.write(fd, bytes(data[:100]))
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    wal._ftruncate = failing_ftruncate
-    with pytest.raises(WalWriteError, match="Input/output error"):
+    wal._write = full_disk
+    with pytest.raises(WalWriteError, match="No space left"):
         wal.sync(1)
-    assert wal.fsync_count == 0 and wal.write_error is None  # the log still takes writes
-    del wal._ftruncate  # not an fsync failure: nothing was lost
+    assert wal.fsync_count == 0 and wal.write_error == "No space left on device"
+    assert wal.segment.stat().st_size == records_end, "rolled back to the last record"
+    del wal._write  # space came back
     wal.sync(1)
+    assert wal.write_error is None and wal.segment.stat().st_size == 2 * BLOCK
     wal.close()
-    assert wal.segment.stat().st_size == 2 * BLOCK
     assert [r.payload for r in replay(tmp_path)] == [b"waits for its padding"]
