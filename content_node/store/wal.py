@@ -5,9 +5,10 @@ Segment file (format 3): an 8-byte file header `PSWAL\\0` + u16 version, then re
 header bytes, payload. The header checksum means a flipped length is detected, not followed.
 Each group commit (the records one fsync makes durable) starts at a multiple of 4096 bytes: the
 file header and every group are followed by zero bytes up to the next 4 KB boundary (at least a
-record header's worth, else up to the boundary after), so no later write touches a block that holds
-acknowledged bytes (see `WriteAheadLog._sync_locked`). An all-zero record header never checks out, so the
-reader knows padding when it sees one: it skips to the boundary if every byte up to it is zero.
+record header's worth, else up to the boundary after), so no later write touches a block that
+holds acknowledged bytes (why, and why written zeros: `WriteAheadLog._sync_locked`). An all-zero
+record header never checks out, so the reader knows padding when it sees one: it skips to the
+boundary if every byte up to it is zero.
 
 Replay rule (the prefix model: a crash leaves each file as a prefix of what was written):
 - a header cut by EOF, or a valid header whose payload runs past EOF, is a *torn tail*: a write
