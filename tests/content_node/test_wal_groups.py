@@ -36,12 +36,12 @@ def write_groups(directory: Path, sizes: list[list[int]]) -> tuple[Path, list[tu
     wal = WriteAheadLog(directory, 1)
     spans, sequence = [], 0
     for group in sizes:
-        start = wal.segment.stat().st_size
+        start = wal.position
         for size in group:
             sequence += 1
             wal.append(sequence, payload(sequence, size))
         wal.sync(sequence)
-        spans.append((start, wal.segment.stat().st_size))
+        spans.append((start, wal.position))
     wal.close()
     return wal.segment, spans
 
@@ -98,8 +98,8 @@ def test_a_failed_write_back_of_the_next_group_spares_the_acknowledged_one(tmp_p
     assert payloads == expected(GROUPS, 1), "every acknowledged record replays"
     if garble:  # damage that is not a prefix stays corruption, reported where the failed group starts
         assert error is not None and error.offset == second_start
-    else:  # zeros to EOF: the failed group is a torn tail, cut
-        assert error is None and segment.stat().st_size == second_start
+    else:  # zeros to EOF: the failed group is gone like a write that never happened
+        assert error is None and segment.read_bytes()[second_start:].strip(b"\x00") == b""
 
 
 @pytest.mark.parametrize("garble", [False, True], ids=["zeroed", "garbled"])
@@ -134,20 +134,23 @@ def test_groups_start_on_4_kb_boundaries_and_padding_is_zeros(tmp_path):
 def test_a_torn_last_group_is_dropped(tmp_path, caplog, cut):
     segment, spans = write_groups(tmp_path, GROUPS)
     second_start = spans[1][0]
-    segment.write_bytes(segment.read_bytes()[:second_start + cut])  # the crash: a prefix of it
+    data = segment.read_bytes()
+    kept = second_start + cut
+    segment.write_bytes(data[:kept] + bytes(len(data) - kept))  # the crash: a prefix of it over the zeros
     whole = cut // 720  # records of the last group that reached the file whole
+    dropped = len(data[:kept].rstrip(b"\x00")) - second_start - whole * 720
     with caplog.at_level(logging.WARNING):
         assert replay_all(tmp_path) == (expected(GROUPS, 1) + expected(GROUPS, 2)[8:8 + whole], None)
-    assert segment.stat().st_size == second_start + whole * 720
-    assert f"at byte {second_start + whole * 720}: dropping {cut - whole * 720} bytes" in caplog.text
+    assert segment.stat().st_size == second_start + whole * 720, "the torn bytes are cut"
+    assert f"at byte {second_start + whole * 720}: dropping {dropped} bytes" in caplog.text
 
 
 def test_a_last_group_cut_inside_its_padding_keeps_its_records(tmp_path):
     segment, spans = write_groups(tmp_path, GROUPS)
     records_end = spans[1][0] + 2 * 720
-    segment.write_bytes(segment.read_bytes()[:records_end + 100])
+    segment.write_bytes(segment.read_bytes()[:records_end + 100])  # cut by EOF, as in format 3
     assert replay_all(tmp_path) == (expected(GROUPS, 2), None)
-    assert segment.stat().st_size == records_end
+    assert segment.stat().st_size == records_end + 100, "nothing but zeros after the records: nothing cut"
 
 
 def test_padding_that_is_not_all_zeros_is_corruption(tmp_path):
@@ -189,7 +192,7 @@ def test_appends_during_an_fsync_go_to_the_next_block(tmp_path):
     syncing = threading.Thread(target=wal.sync, args=(1,))
     syncing.start()
     assert started.wait(10)
-    assert wal.segment.stat().st_size == 2 * BLOCK, "padded before the fsync"
+    assert wal.position == 2 * BLOCK, "padded before the fsync"
     wal.append(2, b"during the fsync")
     release.set()
     syncing.join()
@@ -211,7 +214,7 @@ def test_format_2_segments_replay_as_before(tmp_path):
     wal.append(4, b"new")
     wal.close()
     assert replay_all(tmp_path) == ([b"old-1", b"old-2", b"old-3", b"new"], None)
-    assert old.read_bytes() == V2_HEADER + records and wal.segment.read_bytes()[6] == 3
+    assert old.read_bytes() == V2_HEADER + records and wal.segment.read_bytes()[6] == 4
 
 
 def test_format_2_has_no_padding_so_zeros_inside_it_are_corruption(tmp_path):
@@ -256,22 +259,30 @@ def test_a_failed_write_back_never_reaches_earlier_groups(sizes, failed, garble,
                 assert len(payloads) < len(acknowledged)
 
 
-def test_a_failed_padding_is_not_acknowledged_and_the_next_sync_pads_again(tmp_path):
+def test_a_failed_append_is_zeroed_before_the_group_is_padded_and_synced(tmp_path):
+    """The padding is the preallocated zeros: a failed append's bytes left there (its zeroing failed
+    too) must be zeroed before a sync acknowledges the group, or the sync fails."""
     wal = WriteAheadLog(tmp_path, 1)
     wal.append(1, b"waits for its padding")
     records_end = BLOCK + RECORD_HEADER + 21
 
-    def full_disk(fd, data):  # writes part of the padding, then the disk is full
+    def full_disk(fd, data):  # writes part of the record, then the disk is full
         os.write(fd, bytes(data[:100]))
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    wal._write = full_disk
+    def broken_zeroing(fd, offset, length):
+        raise OSError(errno.EIO, "Input/output error")
+
+    wal._write, wal._write_zeros = full_disk, broken_zeroing
     with pytest.raises(WalWriteError, match="No space left"):
+        wal.append(2, b"x" * 200)
+    assert wal.segment.read_bytes()[records_end:records_end + 100] != bytes(100), "left behind"
+    with pytest.raises(WalWriteError, match="Input/output error"):
         wal.sync(1)
-    assert wal.fsync_count == 0 and wal.write_error == "No space left on device"
-    assert wal.segment.stat().st_size == records_end, "rolled back to the last record"
-    del wal._write  # space came back
+    assert wal.fsync_count == 0
+    del wal._write, wal._write_zeros  # the disk works again
     wal.sync(1)
-    assert wal.write_error is None and wal.segment.stat().st_size == 2 * BLOCK
+    assert wal.fsync_count == 1 and wal.position == 2 * BLOCK
+    assert wal.segment.read_bytes()[records_end:] == bytes(wal.segment.stat().st_size - records_end)
     wal.close()
     assert [r.payload for r in replay(tmp_path)] == [b"waits for its padding"]

@@ -19,7 +19,7 @@ from deploy import processes
 from deploy.local_cluster import ClusterError, LocalCluster
 from tests.integration.conftest import DEFAULT_APP
 from tests.integration.storage_faults import (
-    Feeder, NodeReader, assert_holds, flip_bit, log_since, middle_record_byte, wal_segments)
+    Feeder, NodeReader, assert_holds, flip_bit, fullest_segment, log_since, middle_record_byte)
 
 
 def mount(*args: str) -> bool:
@@ -81,7 +81,7 @@ def test_bit_flip_mid_wal_without_a_replica_refuses_to_start_and_says_why(cluste
     with Feeder(cluster.url, "b") as feeder:
         feeder.wait_for_acks(60)
     cluster.kill_node(0, signal.SIGKILL)
-    segment = max(wal_segments(node_dir), key=lambda path: path.stat().st_size)
+    segment = fullest_segment(node_dir)
     flip_bit(segment, middle_record_byte(segment))
     damaged = segment.read_bytes()
     log_path = cluster.log_path("content-node-0")
