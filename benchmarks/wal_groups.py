@@ -2,10 +2,13 @@
 takes and the append + fsync throughput, in one process, at the group sizes a node sees (a `Feed`
 batch of up to 128 operations is one group; a lone write is a group of 1).
 
-    python -m benchmarks.wal_groups [--baseline FILE] [--groups 100] [--rounds 3] [--dir DIR]
+    python -m benchmarks.wal_groups [--baseline FILE ...] [--groups 100] [--rounds 3] [--dir DIR]
 
-`--baseline FILE`: a wal.py of an older checkout (`git show e1c1905:content_node/store/wal.py >
-/tmp/wal2.py`), loaded on its own; its runs alternate with this checkout's. Payloads: scifact's
+`--baseline FILE` (repeatable): a wal.py of an older checkout (`git show
+e1c1905:content_node/store/wal.py > /tmp/wal2.py`: format 2; 41e86d7: format 3), loaded on its own;
+its runs alternate with this checkout's. Space is what the log's segments hold on disk after the
+groups, preallocated zeros included (format 4 creates a segment full of zeros: 1 MB, then twice
+the size of the one that filled). Payloads: scifact's
 put records as a node logs them (~1.6 KB) and 384-float vectors (~4.1 KB). Prints a markdown table:
 bytes a group (file size and allocated blocks) and records a second (median of the rounds)."""
 from __future__ import annotations
@@ -28,8 +31,8 @@ GROUP_SIZES = (1, 16, 128)
 TIMESTAMP = 1733550000000000
 
 
-def load_baseline(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("baseline_wal", path)
+def load_baseline(path: Path, name: str = "baseline_wal") -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
@@ -56,7 +59,6 @@ def run(module: ModuleType, directory: Path, payloads: list[bytes], group: int, 
     """`groups` group commits of `group` records each: seconds, file and allocated bytes."""
     directory.mkdir()
     log = module.WriteAheadLog(directory, 1)
-    empty = log.segment.stat()  # the file header (and in format 3 its padding) is not the groups'
     sequence, record_bytes = 0, 0
     started = time.perf_counter()
     for _ in range(groups):
@@ -67,23 +69,22 @@ def run(module: ModuleType, directory: Path, payloads: list[bytes], group: int, 
             record_bytes += 20 + len(payload)
         log.sync(sequence)
     seconds = time.perf_counter() - started
-    stat = log.segment.stat()
     assert log.fsync_count == groups
     log.close()
-    return {"seconds": seconds, "records": sequence, "record_bytes": record_bytes,
-            "file_bytes": stat.st_size - empty.st_size, "disk_bytes": (stat.st_blocks - empty.st_blocks) * 512}
+    stats = [path.stat() for path in directory.glob("wal-*.log")]
+    return {"seconds": seconds, "records": sequence, "record_bytes": record_bytes, "segments": len(stats),
+            "file_bytes": sum(s.st_size for s in stats), "disk_bytes": sum(s.st_blocks for s in stats) * 512}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--baseline", type=Path, help="an older wal.py to compare with")
+    parser.add_argument("--baseline", type=Path, action="append", default=[], help="an older wal.py to compare with")
     parser.add_argument("--groups", type=int, default=100, help="fsync groups a run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--dir", type=Path, default=None, help="where the segments are written (default: a temp dir)")
     args = parser.parse_args()
-    modules = {"this": current}
-    if args.baseline:
-        modules = {"baseline": load_baseline(args.baseline), "this": current}
+    modules = {f"baseline {index + 1}": load_baseline(path, f"baseline_wal_{index}") for index, path in enumerate(args.baseline)}
+    modules["this"] = current
     corpora = {"scifact puts": scifact_payloads(), "384-float vectors": vector_payloads()}
     results: dict[tuple[str, str, int], list[dict]] = {}
     with tempfile.TemporaryDirectory(dir=args.dir) as name:
@@ -94,15 +95,16 @@ def main() -> None:
                         target = Path(name) / f"{label}-{corpus[:7]}-{group}-{round_}"
                         results.setdefault((corpus, label, group), []).append(
                             run(module, target, payloads, group, args.groups))
-    print("| payloads | records a group | record bytes a group | checkout | file bytes a group | "
+    print("| payloads | records a group | record bytes a group | checkout | segments | file bytes a group | "
           "allocated bytes a group | records/s (median) | ms a group (median) |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for (corpus, label, group), runs in results.items():
         first = runs[0]
         rate = statistics.median(r["records"] / r["seconds"] for r in runs)
         per_group = statistics.median(r["seconds"] / args.groups * 1000 for r in runs)
         version = modules[label].FORMAT_VERSION
         print(f"| {corpus} | {group} | {first['record_bytes'] / args.groups:,.0f} | {label} (format {version}) | "
+              f"{first['segments']} | "
               f"{first['file_bytes'] / args.groups:,.0f} | {first['disk_bytes'] / args.groups:,.0f} | "
               f"{rate:,.0f} | {per_group:.2f} |")
 
