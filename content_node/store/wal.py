@@ -6,7 +6,7 @@ header bytes, payload. The header checksum means a flipped length is detected, n
 Each group commit (the records one fsync makes durable) starts at a multiple of 4096 bytes: the
 file header and every group are followed by zero bytes up to the next 4 KB boundary (at least a
 record header's worth, else up to the boundary after), so no later write touches a block that
-holds acknowledged bytes (why, and why written zeros: `WriteAheadLog._sync_locked`). An all-zero
+holds acknowledged bytes (why: `WriteAheadLog._sync_locked`). An all-zero
 record header never checks out, so the reader knows padding when it sees one: it skips to the
 boundary if every byte up to it is zero. A segment is created full of zeros to its capacity and
 fsync'd before anything is appended; records are then written over the zeros in place (why:
@@ -23,7 +23,9 @@ Replay rule (the prefix model: a crash leaves each file as a prefix of what was 
   another follows it is corruption.
 - a complete header with a bad checksum, a complete record with a bad payload checksum, or a
   sequence gap is *corruption*: `WalCorruption` (file and offset), never a truncation. That holds
-  for the last record too: the file alone cannot tell a damaged record from a torn write.
+  for the last record too (the file alone cannot tell a damaged record from a torn write), except
+  in a preallocated last segment where the damaged record's bytes end in zeros: that reads as torn
+  (a group whose end a filesystem zeroed after its acknowledgement, what preallocation prevents).
 Padding that is not all zeros up to its boundary is damage like any other.
 Format-3 segments (not preallocated: a torn write ends at EOF, so zeros inside a record are
 corruption) and format-2 segments (no padding: groups follow each other within a block) are read as before.
@@ -39,8 +41,8 @@ capacity (from 1 MB up to 64 MB); `rotate` (at a snapshot) starts one too.
 Failed writes leave nothing behind: an append that fails (ENOSPC, EIO, EROFS) overwrites what it
 wrote with zeros (never a truncation: no extent changes) before raising `WalWriteError`, and if
 even that fails the next append (or sync) zeroes first. A disk too full for a new segment fails the
-append that needed it, before anything is acknowledged. Every append is thus a probe: when space comes back, writes
-work again. A failed fsync is different: Linux may already have dropped the dirty pages, so what
+append that needed it, before anything is acknowledged. Every append is thus a probe: when space
+comes back, writes work again. A failed fsync is different: Linux may already have dropped the dirty pages, so what
 is on disk is unknown. The log then refuses every later write (`WalWriteError`, for good) until
 the process restarts and replays what the disk really holds.
 
@@ -262,7 +264,7 @@ class WriteAheadLog:
     # the system calls that can fail with a full or broken disk (tests substitute failing ones)
     _write = staticmethod(os.write)
     _fsync = staticmethod(os.fsync)
-    _write_zeros = staticmethod(lambda fd, offset, length: os.pwrite(fd, bytes(length), offset))
+    _write_zeros = staticmethod(lambda fd, offset, length: _write_zeros_at(fd, offset, length))
 
     def __init__(self, directory: Path, next_sequence: int) -> None:
         self._directory = directory
@@ -319,7 +321,13 @@ class WriteAheadLog:
 
     def _retire_full_segment(self) -> None:
         """The record does not fit: the next append creates a segment. This one is made durable
-        first, so a segment that another follows never ends in a torn write (replay relies on it)."""
+        first, so a segment that another follows never ends in a torn write (replay relies on it),
+        and without what a failed append left after its last record."""
+        try:
+            self._clean()
+        except OSError as error:
+            self._write_error = describe(error)
+            raise WalWriteError(self._write_error) from error
         try:
             self._fsync(self._fd)
         except OSError as error:
@@ -474,6 +482,13 @@ class WriteAheadLog:
             raise WalWriteError(self._broken)
         self.fsync_count += 1
         self._durable_sequence = max(self._durable_sequence, target)
+
+
+def _write_zeros_at(fd: int, offset: int, length: int) -> None:
+    zeros = memoryview(bytes(min(length, 1 << 20)))
+    while length > 0:
+        written = os.pwrite(fd, zeros[:length], offset)
+        offset, length = offset + written, length - written
 
 
 def describe(error: OSError) -> str:

@@ -180,3 +180,33 @@ def test_a_disk_too_full_for_the_next_segment_refuses_the_record_that_needed_it(
     wal.sync(10)
     wal.close()
     assert payloads(log_dir) == [record] * 10
+
+
+def test_a_full_segment_is_not_retired_with_a_failed_appends_bytes_in_it(tmp_path):
+    """A segment that another follows must end in whole records: what a failed append left (its
+    zeroing failed too) is zeroed before the segment is fsync'd and retired, or the append fails."""
+    wal = WriteAheadLog(tmp_path, 1)
+    record = b"r" * (100 * 1024)
+    for sequence in range(1, 10):  # 9 groups of 26 blocks: the segment is full
+        wal.append(sequence, record)
+        wal.sync(sequence)
+
+    def partial(fd, data):
+        os.write(fd, bytes(data[:50]))
+        raise OSError(errno.EIO, "Input/output error")
+
+    def no_zeroing(fd, offset, length):
+        raise OSError(errno.EIO, "Input/output error")
+
+    wal._write, wal._write_zeros = partial, no_zeroing
+    with pytest.raises(WalWriteError):
+        wal.append(10, b"small enough to fit")
+    del wal._write
+    with pytest.raises(WalWriteError, match="Input/output error"):
+        wal.append(10, record)  # needs the next segment: the junk cannot be zeroed, nothing retired
+    assert list_segments(tmp_path) == [segment_path(tmp_path, 1)]
+    del wal._write_zeros
+    wal.append(10, record)
+    wal.sync(10)
+    wal.close()
+    assert len(list_segments(tmp_path)) == 2 and payloads(tmp_path) == [record] * 10
