@@ -140,6 +140,9 @@ REGISTRY: dict[str, Module | Script | Printed] = {
     "feed_read_wait": Printed("feed_read_wait", "Reads during a vector feed (issue 20)", ("--documents", "1000"), ()),
     "replica_merge": Printed("replica_merge", "Replica merge: bookkeeping cost", ("--documents", "1000", "--differing", "0", "10"),
                              ()),
+    "wal_groups": Printed("wal_groups", "Write-ahead log group commits: space and throughput",
+                          ("--groups", "20", "--rounds", "1"), ("--groups", "100", "--rounds", "5")),
+    "wal_full_disk": Printed("wal_full_disk", "Write-ahead log on a full disk (needs root)", ("--runs", "2"), ("--runs", "8")),
 }
 
 

@@ -1,29 +1,48 @@
 """Write-ahead log: append-only segment files of checksummed records, fsync'd before acknowledgement.
 
-Segment file (format 2): an 8-byte file header `PSWAL\\0` + u16 version, then records. Record
+Segment file (format 4): an 8-byte file header `PSWAL\\0` + u16 version, then records. Record
 (little endian): u32 payload length, u32 CRC32C(payload), u64 sequence, u32 CRC32C of those 16
 header bytes, payload. The header checksum means a flipped length is detected, not followed.
+Each group commit (the records one fsync makes durable) starts at a multiple of 4096 bytes: the
+file header and every group are followed by zero bytes up to the next 4 KB boundary (at least a
+record header's worth, else up to the boundary after), so no later write touches a block that
+holds acknowledged bytes (why: `WriteAheadLog._sync_locked`). An all-zero
+record header never checks out, so the reader knows padding when it sees one: it skips to the
+boundary if every byte up to it is zero. A segment is created full of zeros to its capacity and
+fsync'd before anything is appended; records are then written over the zeros in place (why:
+`WriteAheadLog._open_segment`), so the zeros after the last group are the end of the log.
 
 Replay rule (the prefix model: a crash leaves each file as a prefix of what was written):
 - a header cut by EOF, or a valid header whose payload runs past EOF, is a *torn tail*: a write
   that never completed, so never acknowledged. It is truncated and logged with file, offset and
   the bytes dropped. Zero bytes up to EOF count as torn too (a power cut can leave zero-filled
-  blocks after the last fsync'd record; an all-zero header never checks out).
+  blocks after the last fsync'd record; an all-zero header never checks out). In a preallocated
+  segment a torn write is cut by the zeros, not by EOF: a record that fails its checks and is
+  followed by zeros to EOF from inside it (its written part a prefix) is torn. That holds only for
+  the last segment: every segment is fsync'd whole before the next is created, so in one that
+  another follows it is corruption.
 - a complete header with a bad checksum, a complete record with a bad payload checksum, or a
   sequence gap is *corruption*: `WalCorruption` (file and offset), never a truncation. That holds
-  for the last record too: a failed write-back can zero the block an acknowledged record shares
-  with the next one (README, "Durability"), and the file alone cannot tell it from a torn write.
+  for the last record too (the file alone cannot tell a damaged record from a torn write), except
+  in a preallocated last segment where the damaged record's bytes end in zeros: that reads as torn
+  (a group whose end a filesystem zeroed after its acknowledgement, what preallocation prevents).
+Padding that is not all zeros up to its boundary is damage like any other.
+Format-3 segments (not preallocated: a torn write ends at EOF, so zeros inside a record are
+corruption) and format-2 segments (no padding: groups follow each other within a block) are read as before.
 Segments written by format 1 (no file header, u32 length, u32 CRC32(sequence + payload), u64
 sequence) are still read, under the same torn/corrupt rule minus the header checksum (so there
 a damaged length still reads as a torn tail: format 1 cannot tell them apart).
 
 Segments are named `wal-<first sequence>.log`. A log opened for writing always starts a fresh
-segment (replayed files are never appended to), so a format-1 file is only ever read.
+segment (replayed files are never appended to), so a format-1, -2 or -3 file is only ever read.
+A segment that fills is followed by a new one, named by the record that did not fit, twice its
+capacity (from 1 MB up to 64 MB); `rotate` (at a snapshot) starts one too.
 
-Failed writes leave nothing behind: an append that fails (ENOSPC, EIO, EROFS) truncates the file
-back to its last whole record before raising `WalWriteError`, and if even that fails the next
-append retries the truncation first. Every append is thus a probe: when space comes back, writes
-work again. A failed fsync is different: Linux may already have dropped the dirty pages, so what
+Failed writes leave nothing behind: an append that fails (ENOSPC, EIO, EROFS) overwrites what it
+wrote with zeros (never a truncation: no extent changes) before raising `WalWriteError`, and if
+even that fails the next append (or sync) zeroes first. A disk too full for a new segment fails the
+append that needed it, before anything is acknowledged. Every append is thus a probe: when space
+comes back, writes work again. A failed fsync is different: Linux may already have dropped the dirty pages, so what
 is on disk is unknown. The log then refuses every later write (`WalWriteError`, for good) until
 the process restarts and replays what the disk really holds.
 
@@ -39,17 +58,21 @@ import os
 import struct
 import threading
 import zlib
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import Iterator
 
 from google_crc32c import value as crc32c
+
+from content_node.store.durable_files import fsync_directory, replaced_durably, write_durably  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
 FILE_MAGIC = b"PSWAL\x00"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 4  # 3: the same layout, not preallocated; 2: no padding to 4 KB after each group
+BLOCK = 4096  # every group commit starts at a multiple of this (a page; a whole number of fs blocks)
+# a segment is created full of zeros; the first holds 1 MB, each that fills doubles it up to 64 MB
+FIRST_CAPACITY, MAX_CAPACITY = 1 << 20, 64 << 20
 _FILE_HEADER = struct.Struct("<6sH")
 _HEADER = struct.Struct("<IIQ")  # length, payload CRC32C, sequence
 _HEADER_CHECK = struct.Struct("<I")
@@ -86,6 +109,12 @@ def file_header() -> bytes:
     return _FILE_HEADER.pack(FILE_MAGIC, FORMAT_VERSION)
 
 
+def padded_end(size: int) -> int:
+    """Where the next group starts after a group (or the file header) that ends at `size`."""
+    gap = -size % BLOCK
+    return size + gap + (BLOCK if 0 < gap < _HEADER_SIZE else 0)  # padding starts with a whole zero header
+
+
 def segment_path(directory: Path, first_sequence: int) -> Path:
     return directory / f"{SEGMENT_PREFIX}{first_sequence:020d}{SEGMENT_SUFFIX}"
 
@@ -104,6 +133,8 @@ class SegmentScan:
     records: list[LogRecord]
     valid_length: int  # bytes spanned by the file header and the whole records
     corruption: WalCorruption | None = None  # set: `records` are the ones before the damage
+    end: int | None = None  # where the written bytes end (None: at EOF); past it only preallocated zeros
+    preallocated: bool = False  # format 4
 
 
 def read_segment(path: Path) -> SegmentScan:
@@ -113,9 +144,10 @@ def read_segment(path: Path) -> SegmentScan:
         if len(data) < _FILE_HEADER.size:
             return SegmentScan([], 0)
         version = _FILE_HEADER.unpack_from(data)[1]
-        if version != FORMAT_VERSION:
+        if version not in (2, 3, FORMAT_VERSION):
             return SegmentScan([], 0, WalCorruption(path, 0, f"unknown segment format version {version}"))
-        return _scan(path, data, _FILE_HEADER.size, _header_v2)
+        return _scan(path, data, _FILE_HEADER.size, _header_v2, padded=version >= 3,
+                     preallocated=version == FORMAT_VERSION)
     if len(data) < _HEADER.size:
         return SegmentScan([], 0)  # a file header (or a format-1 first record) cut short by a crash
     if _HEADER.unpack_from(data)[2] != segment_first_sequence(path):
@@ -137,38 +169,51 @@ def _header_v1(data: bytes, offset: int) -> tuple[int, int, int, str | None]:
     return length, checksum, sequence, None
 
 
-def _scan(path: Path, data: bytes, offset: int, header) -> SegmentScan:
+def _scan(path: Path, data: bytes, offset: int, header, padded: bool = False,
+          preallocated: bool = False) -> SegmentScan:
     legacy = header is _header_v1
     header_size = _HEADER.size if legacy else _HEADER_SIZE
     records: list[LogRecord] = []
     expected = segment_first_sequence(path)
+    # preallocated: the written bytes end where the zeros to EOF begin (one C-speed pass)
+    written = len(data.rstrip(b"\x00")) if preallocated else len(data)
 
-    def damaged(reason: str) -> SegmentScan:
-        if not data[offset:].strip(b"\x00"):
-            return SegmentScan(records, offset)  # zero-filled to EOF: torn, see the module doc
-        return SegmentScan(records, offset, WalCorruption(path, offset, reason))
+    def torn() -> SegmentScan:
+        return SegmentScan(records, offset, None, max(offset, written), preallocated)
+
+    def damaged(reason: str, record_end: int | None = None) -> SegmentScan:
+        """Zeros to EOF from the record's start (from inside it, if preallocated): torn."""
+        if (written < record_end) if preallocated and record_end else not data[offset:].strip(b"\x00"):
+            return torn()
+        return SegmentScan(records, offset, WalCorruption(path, offset, reason), written, preallocated)
 
     while offset < len(data):
+        if padded and offset % BLOCK and not data[offset:offset + header_size].strip(b"\x00"):
+            boundary = padded_end(offset)  # a group's padding (or the file header's)
+            if boundary > len(data) or data[offset:boundary].strip(b"\x00"):
+                return damaged("zero bytes where a record should start, not padding to a 4 KB boundary")
+            offset = boundary
+            continue
         if offset + header_size > len(data):
-            return SegmentScan(records, offset)  # torn: the header never fully reached the file
+            return torn()  # the header never fully reached the file
         length, checksum, sequence, problem = header(data, offset)
         if problem:
-            return damaged(problem)
+            return damaged(problem, offset + header_size)
         if length > _MAX_PAYLOAD:
-            return damaged(f"impossible record length {length}")
+            return damaged(f"impossible record length {length}", offset + header_size)
         end = offset + header_size + length
         if end > len(data):
-            return SegmentScan(records, offset)  # torn: the payload never fully reached the file
+            return torn()  # the payload never fully reached the file
         payload = data[offset + header_size:end]
         actual = _crc32_v1(sequence, payload) if legacy else crc32c(payload)
         if actual != checksum:
-            return damaged("record checksum mismatch")
+            return damaged("record checksum mismatch", end)
         if sequence != expected:
             return damaged(f"sequence {sequence} where {expected} was expected")
         records.append(LogRecord(sequence, payload))
         expected += 1
         offset = end
-    return SegmentScan(records, offset)
+    return torn()
 
 
 def _crc32_v1(sequence: int, payload: bytes) -> int:
@@ -185,9 +230,13 @@ def replay(directory: Path, after_sequence: int = 0) -> Iterator[LogRecord]:
         if following is not None and segment_first_sequence(following) <= after_sequence + 1:
             continue  # every record of this segment is at or before `after_sequence`
         scan = read_segment(path)
-        size = path.stat().st_size
-        if scan.corruption is None and scan.valid_length < size:
-            _cut_torn_tail(path, scan.valid_length, size)
+        end = path.stat().st_size if scan.end is None else scan.end
+        if scan.corruption is None and scan.valid_length < end:
+            if following is not None and scan.preallocated:  # it was made durable before `following` was created
+                scan = replace(scan, corruption=WalCorruption(
+                    path, scan.valid_length, "a record cut short in a segment that another one follows"))
+            else:
+                _cut_torn_tail(path, scan.valid_length, end)
         for record in scan.records:
             wanted = after_sequence + 1 if previous is None else previous + 1
             if record.sequence > wanted or (previous is not None and record.sequence < wanted):
@@ -215,26 +264,31 @@ class WriteAheadLog:
     # the system calls that can fail with a full or broken disk (tests substitute failing ones)
     _write = staticmethod(os.write)
     _fsync = staticmethod(os.fsync)
-    _ftruncate = staticmethod(os.ftruncate)
+    _write_zeros = staticmethod(lambda fd, offset, length: _write_zeros_at(fd, offset, length))
 
     def __init__(self, directory: Path, next_sequence: int) -> None:
         self._directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self._path = segment_path(directory, next_sequence)
         self._fd = -1
-        self._size = 0  # bytes of the file header and whole records in the current segment
-        self._dirty = False  # a failed append may have left a partial record past `_size`
+        self._size = 0  # bytes of the file header, whole records and padding in the current segment
+        self._capacity = FIRST_CAPACITY  # of the next segment created
+        self._end = 0  # the current segment's preallocated size
+        self._dirty = 0  # a failed write may have left bytes in [_size, _dirty) (zeroed before the next)
+        self._retired: list[int] = []  # full segments, fsync'd, closed by the next sync (one may use them)
         self._write_error: str | None = None  # the last append failed (cleared by a success)
         self._broken: str | None = None  # an fsync failed: no write is accepted any more
         self._written_sequence = next_sequence - 1
         self._durable_sequence = next_sequence - 1
         self._syncing = False
         self._condition = threading.Condition()
+        # held by each append and by `_sync_locked` while it ends the group (after the condition)
+        self._append_lock = threading.Lock()
         self.fsync_count = 0  # observable group-commit effectiveness
         if self._path.exists() and read_segment(self._path).records:
             raise RuntimeError(f"{self._path} already holds records: replay the log before writing")
         try:
-            self._open_segment()
+            self._open_segment(next_sequence, 0)
         except OSError as error:  # a read-only or full disk: serve reads, refuse writes, retry later
             self._write_error = describe(error)
             log.error("cannot create write-ahead log segment %s: %s", self._path, error)
@@ -244,6 +298,11 @@ class WriteAheadLog:
         return self._path
 
     @property
+    def position(self) -> int:
+        """Where the next record goes in the current segment (its file is preallocated past it)."""
+        return self._size
+
+    @property
     def write_error(self) -> str | None:
         """Why writes are refused now (None while the log accepts them)."""
         return self._broken or self._write_error
@@ -251,30 +310,68 @@ class WriteAheadLog:
     def append(self, sequence: int, payload: bytes) -> None:
         """Write one record to the OS (not yet durable). Callers append in sequence order.
         Raises WalWriteError with the file as it was before the call."""
-        if self._broken:
-            raise WalWriteError(self._broken)
         record = encode_record(sequence, payload)
+        with self._append_lock:
+            if self._broken:
+                raise WalWriteError(self._broken)
+            if self._fd >= 0 and self._size + len(record) > self._end:
+                self._retire_full_segment()
+            self._write_all(record, sequence)
+            self._written_sequence = sequence
+
+    def _retire_full_segment(self) -> None:
+        """The record does not fit: the next append creates a segment. This one is made durable
+        first, so a segment that another follows never ends in a torn write (replay relies on it),
+        and without what a failed append left after its last record."""
+        try:
+            self._clean()
+        except OSError as error:
+            self._write_error = describe(error)
+            raise WalWriteError(self._write_error) from error
+        try:
+            self._fsync(self._fd)
+        except OSError as error:
+            self._broken = (f"{describe(error)}: an fsync failed, so what is on disk is unknown; "
+                            "the node accepts no writes until it restarts")
+            log.error("fsync of %s failed: %s; refusing writes until restart", self._path, error)
+            raise WalWriteError(self._broken) from error
+        self._retired.append(self._fd)
+        self._fd, self._capacity = -1, min(2 * self._capacity, MAX_CAPACITY)
+
+    def _write_all(self, data: bytes, sequence: int) -> None:
+        """Write `data` over the preallocated zeros after the last whole record (under the append
+        lock), or leave the file as it was and raise WalWriteError."""
         try:
             if self._fd < 0:
-                self._open_segment()
-            if self._dirty:  # the remains of an earlier failed append
-                self._ftruncate(self._fd, self._size)
-                self._dirty = False
-            self._dirty = True
-            view = memoryview(record)
+                self._open_segment(sequence, len(data))
+            self._clean()
+            self._dirty = self._size + len(data)
+            os.lseek(self._fd, self._size, os.SEEK_SET)
+            view = memoryview(data)
             while view:
                 written = self._write(self._fd, view)
                 view = view[written:]
-            self._dirty = False
+            self._dirty = 0
         except OSError as error:
             self._roll_back()
             self._write_error = describe(error)
             log.error("write-ahead log append to %s failed (not acknowledged): %s", self._path, error)
             raise WalWriteError(self._write_error) from error
-        self._size += len(record)
+        self._size += len(data)
         self._write_error = None
-        with self._condition:
-            self._written_sequence = sequence
+
+    def _clean(self) -> None:
+        """Zero what an earlier failed write left past the last whole record (raises OSError)."""
+        if self._dirty:
+            self._write_zeros(self._fd, self._size, self._dirty - self._size)
+            self._dirty = 0
+
+    def _roll_back(self) -> None:
+        if self._dirty and self._fd >= 0:
+            try:
+                self._clean()
+            except OSError as error:  # the next append (or sync) tries again first
+                log.error("could not zero %s back from byte %d: %s", self._path, self._size, error)
 
     def sync(self, sequence: int) -> None:
         """Block until the record with `sequence` (and every earlier one) is on disk."""
@@ -297,13 +394,9 @@ class WriteAheadLog:
             self._sync_locked()
             if segment_path(self._directory, next_sequence) == self._path:
                 return [p for p in list_segments(self._directory) if p != self._path]  # nothing new
-            old_fd, old_path, old_size = self._fd, self._path, self._size
-            self._path = segment_path(self._directory, next_sequence)
-            try:
-                self._open_segment()
-            except OSError:
-                self._fd, self._path, self._size = old_fd, old_path, old_size
-                raise
+            with self._append_lock:
+                old_fd = self._fd
+                self._open_segment(next_sequence, 0)  # raises OSError with the old segment current
             if old_fd >= 0:
                 os.close(old_fd)
         return [p for p in list_segments(self._directory) if p != self._path]
@@ -316,37 +409,63 @@ class WriteAheadLog:
                 if not self._broken:
                     self._sync_locked()
             finally:
-                if self._fd >= 0:
-                    os.close(self._fd)
-                self._fd = -1
+                for fd in [*self._retired, self._fd]:
+                    if fd >= 0:
+                        os.close(fd)
+                self._fd, self._retired = -1, []
                 # for good: a write racing the shutdown must not reopen (and truncate) the segment
                 self._broken = self._broken or "the write-ahead log is closed: the node is stopping"
 
-    def _open_segment(self) -> None:
-        """Create the segment (no records of it exist: its name is the next sequence) durably."""
-        fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o644)
+    def _open_segment(self, first_sequence: int, record_size: int) -> None:
+        """Create segment `wal-<first_sequence>` durably, full of zeros (its file header aside) to
+        its capacity: appends then write over allocated, written blocks in place, so no group's
+        fsync allocates a block or changes an extent (on ext4 over a full device, converting the
+        unwritten extent of a new block failed and zeroed the acknowledged block beside it). A
+        full disk fails here, before anything is acknowledged; the partial file is removed."""
+        path = segment_path(self._directory, first_sequence)
+        size = max(self._capacity, padded_end(BLOCK + record_size))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
-            os.write(fd, file_header())
+            header = file_header()
+            chunk = bytes(min(size, 1 << 20))
+            for start in range(0, size, len(chunk)):
+                data = memoryview(header + chunk[len(header):] if start == 0 else chunk)[:size - start]
+                while data:
+                    data = data[self._write(fd, data):]
             os.fsync(fd)
             fsync_directory(self._directory)
         except OSError:
             os.close(fd)
-            raise
-        self._fd, self._size, self._dirty = fd, _FILE_HEADER.size, False
-
-    def _roll_back(self) -> None:
-        if self._dirty and self._fd >= 0:
             try:
-                self._ftruncate(self._fd, self._size)
-                self._dirty = False
-            except OSError as error:  # the next append tries again before writing
-                log.error("could not roll %s back to byte %d: %s", self._path, self._size, error)
+                path.unlink(missing_ok=True)
+            except OSError as error:
+                log.error("could not remove the partial segment %s: %s", path, error)
+            raise
+        self._fd, self._path, self._end, self._dirty = fd, path, size, 0
+        self._size = padded_end(_FILE_HEADER.size)
 
     def _sync_locked(self) -> None:
-        """fsync with the condition released, so writers keep appending meanwhile."""
-        target, fd = self._written_sequence, self._fd
-        if fd < 0:
-            return
+        """fsync with the condition released, so writers keep appending (to the next group) meanwhile.
+        First the group is padded to a 4 KB boundary (under the append lock: nothing is appended
+        between its last record and the padding): the preallocated zeros are the padding, so this
+        only moves the position. Its last block is then written back once, whole, and never again:
+        the next group starts in a fresh block, so a failed or torn write of it cannot reach
+        acknowledged bytes (on ext4 a failed write-back read back as zeros across the block it
+        started in). Bytes a failed append left there are zeroed first, or the sync fails."""
+        with self._append_lock:
+            for fd in self._retired:  # fsync'd when retired; no sync runs now that could use them
+                os.close(fd)
+            self._retired = []
+            target, fd = self._written_sequence, self._fd
+            if fd < 0:  # no segment since the last one was retired (and fsync'd): all is durable
+                self._durable_sequence = max(self._durable_sequence, target)
+                return
+            try:
+                self._clean()
+            except OSError as error:
+                self._write_error = describe(error)
+                raise WalWriteError(self._write_error) from error
+            self._size = padded_end(self._size)
         self._syncing = True
         self._condition.release()
         try:
@@ -363,6 +482,13 @@ class WriteAheadLog:
             raise WalWriteError(self._broken)
         self.fsync_count += 1
         self._durable_sequence = max(self._durable_sequence, target)
+
+
+def _write_zeros_at(fd: int, offset: int, length: int) -> None:
+    zeros = memoryview(bytes(min(length, 1 << 20)))
+    while length > 0:
+        written = os.pwrite(fd, zeros[:length], offset)
+        offset, length = offset + written, length - written
 
 
 def describe(error: OSError) -> str:
@@ -389,44 +515,6 @@ def _truncate(path: Path, length: int) -> None:
         handle.truncate(length)
         handle.flush()
         os.fsync(handle.fileno())
-
-
-def write_durably(path: Path, data: bytes) -> None:
-    """Create or replace a small file atomically and durably (temporary file, fsync, rename)."""
-    with replaced_durably(path) as handle:
-        handle.write(data)
-    fsync_directory(path.parent)
-
-
-@contextmanager
-def replaced_durably(path: Path, step: Callable[[str], None] = lambda _: None,
-                     buffering: int = -1) -> Iterator[BinaryIO]:
-    """The one way a store file is replaced: the block writes `path`.tmp, which is then flushed,
-    fsynced and renamed over `path`; an error removes the temporary file and leaves `path` as it
-    was. The name is not made durable here: callers fsync the directory, once for many files.
-    `step` is called after the write, the fsync and the rename (crash-point tests)."""
-    temporary = path.with_name(path.name + ".tmp")
-    try:
-        with open(temporary, "wb", buffering=buffering) as handle:
-            yield handle
-            step("write")
-            handle.flush()
-            os.fsync(handle.fileno())
-        step("fsync")
-        os.replace(temporary, path)
-        step("rename")
-    except Exception:  # a simulated crash (BaseException) keeps its temporary file, as a real one
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-def fsync_directory(directory: Path) -> None:
-    """Make a created, renamed or deleted file name itself durable."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def put_payload(document_id: str, fields_json: bytes, timestamp: int = 0, origin: int = 0) -> bytes:

@@ -40,8 +40,9 @@ def contents(db: DocumentDB) -> dict[str, dict]:
 
 
 def flip_middle(path) -> None:
+    """Of the bytes written (a log segment is preallocated: zeros follow them)."""
     data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0x04
+    data[len(data.rstrip(b"\x00")) // 2] ^= 0x04
     path.write_bytes(bytes(data))
 
 

@@ -17,7 +17,7 @@ from content_node.store.wal import (
     replay, segment_path)
 
 HEADER = 20  # record header bytes
-FILE_HEADER = 8
+FIRST = 4096  # the file header is padded to 4 KB: the first group starts there
 
 
 def write_records(directory, payloads, first=1):
@@ -29,6 +29,12 @@ def write_records(directory, payloads, first=1):
     return wal.segment
 
 
+def crash(segment, kept):
+    """What a crash leaves of a preallocated segment: `kept` bytes written, zeros after them."""
+    data = segment.read_bytes()
+    segment.write_bytes(data[:kept] + bytes(len(data) - kept))
+
+
 def payloads_of(directory, after=0):
     return [r.payload for r in replay(directory, after_sequence=after)]
 
@@ -38,19 +44,20 @@ def test_records_round_trip(tmp_path):
     records = list(replay(tmp_path))
     assert [(r.sequence, r.payload) for r in records] == [(1, b"a"), (2, b""), (3, b"x" * 10000)]
     assert [r.sequence for r in replay(tmp_path, after_sequence=2)] == [3]
-    assert list_segments(tmp_path)[0].read_bytes().startswith(b"PSWAL\x00\x02\x00")
+    assert list_segments(tmp_path)[0].read_bytes().startswith(b"PSWAL\x00\x04\x00")
 
 
 @pytest.mark.parametrize("cut", [1, 5, HEADER - 1, HEADER, HEADER + 5, HEADER + len(b"second-record") - 1])
 def test_torn_tail_is_truncated_and_reported(tmp_path, caplog, cut):
     segment = write_records(tmp_path, [b"first", b"second-record"])
-    whole = FILE_HEADER + HEADER + len(b"first")
-    segment.write_bytes(segment.read_bytes()[:whole + cut])  # the last write never finished
+    whole = FIRST + HEADER + len(b"first")
+    crash(segment, whole + cut)  # the last write never finished
+    dropped = len(segment.read_bytes()[:whole + cut].rstrip(b"\x00")) - whole  # its zero bytes at the end aside
     with caplog.at_level(logging.WARNING):
         assert payloads_of(tmp_path) == [b"first"]
     assert segment.stat().st_size == whole, "the torn tail was cut off"
     message = caplog.text
-    assert str(segment) in message and f"at byte {whole}" in message and f"dropping {cut} bytes" in message
+    assert str(segment) in message and f"at byte {whole}" in message and f"dropping {dropped} bytes" in message
     # later appends follow the valid records and are read back
     write_records(tmp_path, [b"again"], first=2)
     assert payloads_of(tmp_path) == [b"first", b"again"]
@@ -80,7 +87,7 @@ def flip(segment, offset, mask=0x01):
 ])
 def test_damage_before_the_tail_is_corruption_and_nothing_is_cut(tmp_path, where, reason):
     segment = write_records(tmp_path, [b"one", b"two", b"three"])
-    second = FILE_HEADER + HEADER + 3
+    second = FIRST + HEADER + 3
     flip(segment, second + where)
     size = segment.stat().st_size
     records = []
@@ -94,7 +101,7 @@ def test_damage_before_the_tail_is_corruption_and_nothing_is_cut(tmp_path, where
 
 def test_a_damaged_last_record_is_corruption_too(tmp_path):
     segment = write_records(tmp_path, [b"one", b"two"])
-    flip(segment, segment.stat().st_size - 1)
+    flip(segment, FIRST + 2 * HEADER + 6 - 1)
     with pytest.raises(WalCorruption, match="record checksum mismatch"):
         list(replay(tmp_path))
 
@@ -160,12 +167,12 @@ def test_a_failed_append_leaves_nothing_behind_and_later_writes_replay(tmp_path,
     wal = WriteAheadLog(tmp_path, 1)
     wal.append(1, b"acked")
     wal.sync(1)
-    size = wal.segment.stat().st_size
+    before = wal.segment.read_bytes()
     disk = FlakyDisk(error)
     wal._write = disk
     with pytest.raises(WalWriteError):
         wal.append(2, b"never acknowledged")
-    assert wal.segment.stat().st_size == size  # rolled back to the last whole record
+    assert wal.segment.read_bytes() == before  # the partial record overwritten with zeros
     assert wal.write_error
     disk.failing = False  # space came back: the next append is the probe
     wal.append(2, b"acked later")
@@ -180,14 +187,15 @@ def test_when_even_the_roll_back_fails_the_next_append_truncates_first(tmp_path)
     wal.append(1, b"acked")
     wal._write = FlakyDisk(partial=15)
 
-    def no_truncate(fd, length):
+    def no_zeroing(fd, offset, length):
         raise OSError(errno.EIO, "I/O error")
 
-    wal._ftruncate = no_truncate
+    wal._write_zeros = no_zeroing
     with pytest.raises(WalWriteError):
         wal.append(2, b"lost")
-    assert wal.segment.stat().st_size > FILE_HEADER + HEADER + 5  # the partial record is still there
-    del wal._write, wal._ftruncate
+    start = FIRST + HEADER + 5
+    assert wal.segment.read_bytes()[start:start + 15] == encode_record(2, b"lost")[:15], "still there"
+    del wal._write, wal._write_zeros
     wal.append(2, b"kept")
     wal.sync(2)
     wal.close()
@@ -228,7 +236,7 @@ def test_after_a_failed_fsync_the_segment_is_never_touched_again(tmp_path):
 
     wal._fsync = failing_fsync
     wal._write = lambda fd, data: calls.append("write") or len(data)
-    wal._ftruncate = lambda fd, size: calls.append("ftruncate")
+    wal._write_zeros = lambda fd, offset, length: calls.append("zeros")
     before = wal.segment.read_bytes()
     with pytest.raises(WalWriteError, match="fsync failed"):
         wal.sync(2)
@@ -237,25 +245,38 @@ def test_after_a_failed_fsync_the_segment_is_never_touched_again(tmp_path):
             attempt()
     wal.sync(1)  # durable before the failure: still acknowledged
     wal.close()
-    assert calls == ["fsync"] and wal.segment.read_bytes() == before
+    assert calls == ["fsync"] and wal.segment.read_bytes() == before  # the padding: the preallocated zeros
 
 
-def test_an_acknowledged_record_zeroed_by_a_failed_writeback_is_corruption_not_a_torn_tail(tmp_path):
-    """Seen on ext4 on a loop device over a full tmpfs: the failed write-back of the next record
-    zeroed the shared 1 KB block, cutting the last acknowledged record from a block boundary to EOF.
-    The file alone cannot tell that from an unacknowledged record, so it is never silently cut."""
+@pytest.mark.parametrize("layout", ["format 3", "followed by a segment", "last preallocated segment"])
+def test_a_last_record_zeroed_from_a_block_boundary(tmp_path, layout):
+    """Zeros from a block boundary inside the last record to EOF: a failed write-back of its own
+    group (never acknowledged), or damage after the acknowledgement. Format 3 (not preallocated: a
+    torn write ends at EOF) reports it as corruption. In a preallocated segment a torn write ends in
+    the zeros, so the file alone cannot tell them apart: the last segment's is a torn tail (the
+    damage preallocation prevents: no block is allocated after the acknowledgement); in a segment
+    another follows, fsync'd whole before that one was created, it is corruption."""
     payloads = [bytes([n]) * 700 for n in range(1, 4)]
     segment = write_records(tmp_path, payloads)
     data = bytearray(segment.read_bytes())
-    last = len(data) - HEADER - 700
-    data[2048:] = bytes(len(data) - 2048)  # a 1 KB block boundary inside the last payload
-    assert last + HEADER < 2048
-    segment.write_bytes(bytes(data) + bytes(1000))  # the next record's blocks: never written
+    last = FIRST + 2 * (HEADER + 700)
+    data[FIRST + 2048:] = bytes(len(data) - FIRST - 2048)  # a 1 KB block boundary inside the last payload
+    assert last + HEADER < FIRST + 2048 < last + HEADER + 700
+    if layout == "format 3":
+        data[6] = 3
+        data = data[:2 * FIRST] + bytes(1000)  # the next record's blocks: never written
+    segment.write_bytes(bytes(data))
+    if layout == "followed by a segment":
+        write_records(tmp_path, [b"next"], first=4)
     records = []
-    with pytest.raises(WalCorruption, match="record checksum mismatch") as caught:
+    if layout == "last preallocated segment":
+        assert payloads_of(tmp_path) == payloads[:2]
+        return
+    reason = "record checksum mismatch" if layout == "format 3" else "record cut short in a segment that another one follows"
+    with pytest.raises(WalCorruption, match=reason) as caught:
         records.extend(r.payload for r in replay(tmp_path))
     assert records == payloads[:2] and caught.value.offset == last
-    assert segment.stat().st_size == len(data) + 1000, "corruption is never truncated"
+    assert segment.read_bytes() == bytes(data), "corruption is never truncated"
 
 
 def test_a_closed_log_refuses_writes_and_never_truncates_its_segment(tmp_path):

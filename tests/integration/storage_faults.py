@@ -139,6 +139,22 @@ def snapshots(node_dir: Path) -> list[Path]:
     return sorted((node_dir / "doc").glob("manifest-*.json"))
 
 
+def written_bytes(segment: Path) -> bytes:
+    """A log segment's bytes without the zeros that fill it to its preallocated size."""
+    return segment.read_bytes().rstrip(b"\x00")
+
+
+def fullest_segment(node_dir: Path) -> Path:
+    return max(wal_segments(node_dir), key=lambda path: len(written_bytes(path)))
+
+
+def middle_record_byte(segment: Path) -> int:
+    """A byte of a log record near the middle of what `segment` holds (not of the zero padding
+    that ends each group commit at a 4 KB boundary): the last non-zero byte up to the middle."""
+    data = written_bytes(segment)
+    return len(data[:len(data) // 2 + 1].rstrip(b"\x00")) - 1
+
+
 def flip_bit(path: Path, offset: int) -> None:
     data = bytearray(path.read_bytes())
     data[offset] ^= 0x10

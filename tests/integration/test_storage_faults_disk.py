@@ -18,7 +18,8 @@ import pytest
 from deploy import processes
 from deploy.local_cluster import ClusterError, LocalCluster
 from tests.integration.conftest import DEFAULT_APP
-from tests.integration.storage_faults import Feeder, NodeReader, assert_holds, flip_bit, log_since, wal_segments
+from tests.integration.storage_faults import (
+    Feeder, NodeReader, assert_holds, flip_bit, fullest_segment, log_since, middle_record_byte)
 
 
 def mount(*args: str) -> bool:
@@ -80,8 +81,8 @@ def test_bit_flip_mid_wal_without_a_replica_refuses_to_start_and_says_why(cluste
     with Feeder(cluster.url, "b") as feeder:
         feeder.wait_for_acks(60)
     cluster.kill_node(0, signal.SIGKILL)
-    segment = max(wal_segments(node_dir), key=lambda path: path.stat().st_size)
-    flip_bit(segment, segment.stat().st_size // 2)
+    segment = fullest_segment(node_dir)
+    flip_bit(segment, middle_record_byte(segment))
     damaged = segment.read_bytes()
     log_path = cluster.log_path("content-node-0")
     offset = log_path.stat().st_size

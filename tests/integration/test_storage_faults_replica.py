@@ -14,7 +14,8 @@ from deploy import processes
 from deploy.local_cluster import LocalCluster
 from tests.integration.conftest import DEFAULT_APP
 from tests.integration.storage_faults import (
-    Feeder, NodeReader, assert_holds, document_fields, flip_bit, log_since, snapshots, wal_segments)
+    Feeder, NodeReader, assert_holds, document_fields, flip_bit, fullest_segment, log_since, middle_record_byte,
+    snapshots, wal_segments, written_bytes)
 
 ACKED: dict[str, dict] = {}  # every document acknowledged in this module, across its tests
 
@@ -93,8 +94,8 @@ def test_kill_9_of_the_container_mid_feed_loses_no_acknowledged_write(cluster, r
 def test_bit_flip_mid_wal_is_rebuilt_from_the_replica(cluster, readers):
     feed(cluster, "w", 100)
     cluster.kill_node(1, signal.SIGKILL)
-    segment = max(wal_segments(node_dir(cluster, 1)), key=lambda path: path.stat().st_size)
-    flip_bit(segment, segment.stat().st_size // 2)
+    segment = fullest_segment(node_dir(cluster, 1))
+    flip_bit(segment, middle_record_byte(segment))
     log = restart_and_read_log(cluster, 1)
     assert re.search(rf"write-ahead log {re.escape(str(segment))} is corrupt at byte \d+", log)
     assert "rebuilding from a replica" in log and re.search(r"caught up from .*: [1-9]\d* documents fetched", log)
@@ -110,12 +111,12 @@ def test_a_torn_tail_is_reported_and_the_acknowledged_documents_kept(cluster, re
     feed(cluster, "t", 30)
     cluster.kill_node(1, signal.SIGKILL)
     segment = wal_segments(node_dir(cluster, 1))[-1]
-    size = segment.stat().st_size
-    segment.write_bytes(segment.read_bytes()[:size - 100])  # the last record, cut by a crash
+    size, records = segment.stat().st_size, written_bytes(segment)
+    segment.write_bytes(records[:len(records) - 100] + bytes(size - len(records) + 100))  # cut by a crash
     log = restart_and_read_log(cluster, 1)
     torn = re.search(rf"write-ahead log {re.escape(str(segment))} has a torn tail at byte (\d+): "
                      r"dropping (\d+) bytes", log)
-    assert torn and int(torn.group(1)) + int(torn.group(2)) == size - 100
+    assert torn and int(torn.group(1)) + int(torn.group(2)) == len(records) - 100
     assert re.search(r"caught up from .*: 1 documents fetched", log), "only the cut record was missing"
     assert_replicas_identical(readers)
 
