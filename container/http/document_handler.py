@@ -246,8 +246,11 @@ class DocumentHandler:
                 return True
 
     async def _get(self, document_id: str, body_base: dict) -> JSONResponse:
-        last_problem: Exception | None = None
-        for client in self._owners(document_id):
+        owners = self._owners(document_id)
+        if len(owners) > 1:  # with replicas, only one in rotation: one out of it may lack writes it missed
+            owners = [c for c in owners if self._cluster.health[c.node.distribution_key].up]
+        last_problem: Exception = NodeUnavailable("no replica of the document is in service")
+        for client in owners:
             try:
                 fields = await client.get(document_id, DOCUMENT_TIMEOUT)
             except (NodeUnavailable, NodeTimeout) as error:
