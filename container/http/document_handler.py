@@ -247,8 +247,10 @@ class DocumentHandler:
 
     async def _get(self, document_id: str, body_base: dict) -> JSONResponse:
         owners = self._owners(document_id)
-        if len(owners) > 1:  # with replicas, only one in rotation: one out of it may lack writes it missed
-            owners = [c for c in owners if self._cluster.health[c.node.distribution_key].up]
+        if len(owners) > 1:  # with replicas, only those in rotation: one out of it may lack writes it missed
+            health = self._cluster.health
+            owners = [c for c in owners if health[c.node.distribution_key].up
+                      and not health[c.node.distribution_key].missed_writes]
         last_problem: Exception = NodeUnavailable("no replica of the document is in service")
         for client in owners:
             try:
