@@ -9,6 +9,13 @@ queries go to complete groups round robin, and only when none is complete to the
 The container is *initialized* (its health "up") once every group has been complete at least once;
 after that a node that drops does not make the container unready again (as Vespa).
 
+A node catches up from the replicas that answer pings, in rotation or not (a replica catching up
+itself still holds what it took while the other was down; newest wins on both sides). A node that
+caught up while some replica was unreachable (both down, it came back first) may lack writes only
+that replica took: when that replica answers again, the node leaves rotation and catches up from it
+before serving again, as Vespa keeps a bucket's stale replica out of service until bucket sync is
+done. With every replica down it serves what it holds (availability), and only then.
+
 Replicas that are all in rotation are merged when the container starts and then periodically
 (container/dispatch/replica_merges.py), which repairs writes that reached only some of them.
 """
@@ -44,6 +51,7 @@ class NodeHealth:
     last_seen: float = 0.0
     down_since: float = 0.0  # time.time() the node left rotation
     missed_writes: bool = False  # a write was not delivered: catch up again before serving
+    unsynced: frozenset[int] = frozenset()  # replicas unreachable at its last catch-up (may hold newer writes)
     error: str = ""
     write_error: str = ""  # the node refuses writes (disk full, read-only) but may still serve queries
 
@@ -133,13 +141,19 @@ class SearchCluster:
 
     def replicas_of(self, key: int) -> list[str]:
         """Addresses of the nodes in rotation that hold the same buckets as `key` (other groups)."""
+        return [self.clients[other].node.address for other in self.replica_keys(key) if self.health[other].up]
+
+    def replica_keys(self, key: int) -> list[int]:
+        """Keys of the nodes holding the same buckets as `key` (same index in the other groups)."""
         group = self.clients[key].node.group
         index = self.groups[group].index(key)
-        peers = []
-        for other, keys in sorted(self.groups.items()):
-            if other != group and index < len(keys) and self.health[keys[index]].up:
-                peers.append(self.clients[keys[index]].node.address)
-        return peers
+        return [keys[index] for other, keys in sorted(self.groups.items()) if other != group and index < len(keys)]
+
+    def _can_sync_from(self, key: int) -> bool:
+        """Answers pings on this application package (content_node/catch_up.py checks it again)."""
+        health = self.health[key]
+        return health.reachable and not (self.generation and health.app_generation
+                                          and health.app_generation != self.generation)
 
     def replica_clients(self, key: int) -> list[ContentNodeClient]:
         """Clients of the nodes in rotation holding the same documents as `key` (other groups)."""
@@ -180,19 +194,27 @@ class SearchCluster:
         health.app_generation, health.last_seen = status.app_generation, time.time()
 
     async def _start_catch_ups(self) -> None:
-        """Restarted nodes (awaiting sync) catch up; so do ready nodes that missed writes."""
+        """Restarted nodes (awaiting sync) catch up; so do ready nodes that missed writes, and those
+        that caught up while a replica was unreachable, once it answers again."""
+        for key, health in self.health.items():
+            if health.reachable and any(self._can_sync_from(other) for other in health.unsynced):
+                health.missed_writes = True
+                self.take_out_of_rotation(key, "a replica that was down when it caught up is back: syncing with it")
         waiting = [key for key, health in self.health.items() if health.reachable and not health.up
                    and (health.state == AWAITING_SYNC or health.missed_writes and health.state == "ready")]
 
         async def start(key: int) -> None:
-            peers = self.replicas_of(key)
+            sources = [other for other in self.replica_keys(key) if self._can_sync_from(other)]
+            peers = [self.clients[other].node.address for other in sources]
+            unsynced = frozenset(self.replica_keys(key)) - frozenset(sources)
             resync = self.health[key].state != AWAITING_SYNC
             if resync and not peers:
                 self.health[key].missed_writes = False  # nothing to catch up from: serve as is
+                self.health[key].unsynced = unsynced
                 return
             try:
                 started = await self.clients[key].sync(peers, PING_TIMEOUT, resync=resync)
-                self.health[key].missed_writes = False
+                self.health[key].missed_writes, self.health[key].unsynced = False, unsynced
                 if started:  # a node that must rebuild refuses an empty list each ping: no log line each
                     log.info("content node %d %s from %s", key, "catching up again" if resync else "catching up",
                              peers or "nobody (no replica in service)")

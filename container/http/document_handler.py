@@ -246,8 +246,13 @@ class DocumentHandler:
                 return True
 
     async def _get(self, document_id: str, body_base: dict) -> JSONResponse:
-        last_problem: Exception | None = None
-        for client in self._owners(document_id):
+        owners = self._owners(document_id)
+        if len(owners) > 1:  # with replicas, only those in rotation: one out of it may lack writes it missed
+            health = self._cluster.health
+            owners = [c for c in owners if health[c.node.distribution_key].up
+                      and not health[c.node.distribution_key].missed_writes]
+        last_problem: Exception = NodeUnavailable("no replica of the document is in service")
+        for client in owners:
             try:
                 fields = await client.get(document_id, DOCUMENT_TIMEOUT)
             except (NodeUnavailable, NodeTimeout) as error:

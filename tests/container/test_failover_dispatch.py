@@ -149,3 +149,33 @@ def test_a_ready_node_that_missed_writes_catches_up_again_before_serving():
     nodes[1].state = "ready"
     asyncio.run(cluster.ping_all())
     assert cluster.health[1].up and cluster.is_complete(0)
+
+
+def test_a_node_that_caught_up_alone_syncs_with_its_replica_before_serving_once_that_is_back():
+    """Both replicas were down; node 0 came back first and serves alone. Node 1 may hold writes node 0
+    never saw: when it answers again, node 0 leaves rotation and both catch up from each other."""
+    nodes = [Node(0, 0, state="awaiting-sync"), Node(1, 1, NodeUnavailable("dead"))]
+    cluster = SearchCluster(nodes)
+    asyncio.run(cluster.ping_all())
+    assert nodes[0].synced_with == []  # nobody to catch up from: serves what it holds
+    nodes[0].state = "ready"
+    asyncio.run(cluster.ping_all())
+    assert cluster.health[0].up and nodes[0].synced_with == []
+    nodes[1].fail, nodes[1].state = None, "awaiting-sync"
+    asyncio.run(cluster.ping_all())
+    assert not cluster.health[0].up and nodes[0].synced_with == ["host:1"] and nodes[0].resynced is True
+    assert nodes[1].synced_with == ["host:0"]  # from the replica that served alone, though not in rotation
+    nodes[0].state = nodes[1].state = "ready"
+    nodes[0].synced_with = nodes[1].synced_with = None
+    asyncio.run(cluster.ping_all())
+    assert cluster.health[0].up and cluster.health[1].up
+    assert nodes[0].synced_with is None and nodes[1].synced_with is None  # synced once: no more
+
+
+def test_a_node_syncs_only_from_replicas_on_its_application_package():
+    nodes = [Node(0, 0, state="awaiting-sync"), Node(1, 1)]
+    cluster = SearchCluster(nodes, generation="gen-a")
+    asyncio.run(cluster.ping_all())  # the scripted nodes report no generation: accepted
+    assert nodes[0].synced_with == ["host:1"]
+    cluster.health[1].app_generation = "gen-b"
+    assert not cluster._can_sync_from(1) and cluster._can_sync_from(0)

@@ -135,3 +135,37 @@ def test_a_write_is_read_back_from_the_replica_that_took_it_not_one_that_missed_
         nodes[0].alive = True  # back before the next ping noticed
         assert response.status_code == 200, response.text
         assert client.get("/document/v1/test/music/docid/read-back").status_code == 200
+
+
+class CatchingUpNode(ReadableNode):
+    def __init__(self, key: int, group: int) -> None:
+        super().__init__(key, group)
+        self.ready = True
+
+    async def ping(self, timeout: float) -> NodeStatus:
+        self._check()
+        return NodeStatus(self.node.distribution_key, len(self.documents), "", self.ready, 0,
+                          "ready" if self.ready else "catching-up")
+
+
+def test_a_read_with_replicas_goes_only_to_a_node_in_rotation():
+    """Both replicas are catching up (out of rotation); node 0, first in group order, lacks an
+    acknowledged write: the read is 503 (retry later), never its stale 404."""
+    nodes = [CatchingUpNode(0, 0), CatchingUpNode(1, 1)]
+    with TestClient(create_app(MUSIC, clients=nodes)) as client:
+        deadline = time.monotonic() + 5
+        while client.get("/state/v1/health").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        response, _ = put(client, "in-rotation")
+        assert response.status_code == 200, response.text
+        del nodes[0].documents["id:test:music::in-rotation"]
+        nodes[0].ready = nodes[1].ready = False
+        while any(node["up"] for node in client.get("/state/v1/nodes").json()["nodes"]):
+            assert time.monotonic() < deadline + 5
+            time.sleep(0.1)
+        assert client.get("/document/v1/test/music/docid/in-rotation").status_code == 503
+        nodes[1].ready = True
+        while not client.get("/state/v1/nodes").json()["nodes"][1]["up"]:
+            assert time.monotonic() < deadline + 10
+            time.sleep(0.1)
+        assert client.get("/document/v1/test/music/docid/in-rotation").status_code == 200

@@ -204,3 +204,41 @@ def test_a_conditional_write_does_not_wait_for_a_replica_already_seen_down(clust
     wait_until(lambda: node_up(http, 1))
     readers[0].merge([cluster.node(1).address])
     assert shown(readers[0], document_id) == V3 and shown(readers[1], document_id) == V3
+
+
+def test_the_node_back_first_after_both_died_syncs_with_the_other_before_serving_again(cluster, http, readers):
+    """Node 1 dies, node 0 takes writes alone, then dies too; node 1 comes back first and serves what
+    it holds (nobody to catch up from) and takes writes alone. Once node 0 answers again, node 1 must
+    not serve until it synced with node 0: every read and search the cluster answers on either group,
+    from the moment both are in rotation again, sees every acknowledged write (the periodic merge
+    would repair node 1 only later)."""
+    expected = {"resync-both": {"title": "v2", "text": "resynced"}, "resync-only0": {"title": "v1", "text": "resynced"},
+                "resync-only1": {"title": "v3", "text": "resynced"}}
+
+    def put(user_id: str, fields: dict) -> None:
+        answer = http.post(f"/document/v1/test/doc/docid/{user_id}", json={"fields": fields})
+        assert answer.status_code == 200, answer.text
+
+    put("resync-both", {"title": "v1", "text": "resynced"})
+    cluster.kill_node(1, signal.SIGKILL)
+    wait_until(lambda: not node_state(http, 1)["reachable"])
+    put("resync-both", expected["resync-both"])
+    put("resync-only0", expected["resync-only0"])
+    cluster.kill_node(0, signal.SIGKILL)
+    cluster.restart_node(1, wait_healthy=False)
+    wait_until(lambda: node_up(http, 1))
+    put("resync-only1", expected["resync-only1"])
+    assert readers[1].get("id:test:doc::resync-only0") is None  # node 1 serves alone, without node 0's writes
+    cluster.restart_node(0, wait_healthy=False)
+    wait_until(lambda: node_up(http, 0) and node_up(http, 1))
+    for user_id, fields in expected.items():
+        answer = http.get(f"/document/v1/test/doc/docid/{user_id}")
+        assert answer.status_code == 200 and answer.json()["fields"] == fields, (user_id, answer.text)
+    for group in (0, 1):
+        answer = http.get("/search/", params={"yql": 'select * from doc where text contains "resynced"',
+                                              "model.searchPath": f"/{group}", "hits": 10})
+        assert answer.status_code == 200, answer.text
+        hits = {hit["id"].rsplit(":", 1)[1]: hit["fields"]["title"] for hit in answer.json()["root"].get("children", [])}
+        assert hits == {user_id: fields["title"] for user_id, fields in expected.items()}, (group, hits)
+    for reader in readers:
+        assert {user_id: shown(reader, f"id:test:doc::{user_id}") for user_id in expected} == expected
