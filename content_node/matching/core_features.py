@@ -289,7 +289,10 @@ def native_rank(calc: Calculator, feature: FeatureName, candidates: np.ndarray) 
     field's weight is its `weight:` (100 by default), or the profile's `weight f: N`. On an attribute
     field without an index (nativeAttributeMatch) a term counts 1 where the value matches it. A term
     inside sameElement(...) counts only where the whole sameElement matched (Vespa unpacks its
-    descendants' match data only there; `in_scope`), not where its word is in another element."""
+    descendants' match data only there; `in_scope`), not where its word is in another element. A
+    phrase is one term (Vespa's QueryTermHelper reads its one term data): its frequency is the
+    number of places the whole phrase matched; on an attribute it counts nowhere, as in
+    nativeAttributeMatch."""
     fields = feature.args or tuple(name for name, f in calc.schema.fields.items() if f.is_index)
     total = np.zeros(len(candidates), dtype=np.float64)
     weight_sum = 0.0
@@ -298,6 +301,8 @@ def native_rank(calc: Calculator, feature: FeatureName, candidates: np.ndarray) 
         spec = calc.schema.fields.get(field)
         on_attribute = spec is not None and spec.is_attribute and not spec.is_index
         for term, df, item in _native_rank_terms(calc, field):
+            if on_attribute and isinstance(item, q.Phrase):
+                continue
             if on_attribute:  # nativeAttributeMatch: a matching value counts in full (no frequency)
                 matching = attribute_term_matches(spec, calc.index.attribute(field), term)
                 # (sameElement's descendants search attributes only: the text path needs no scope)
@@ -313,13 +318,13 @@ def native_rank(calc: Calculator, feature: FeatureName, candidates: np.ndarray) 
 
 
 def _native_rank_terms(calc: Calculator, field: str) -> list[tuple[str, int, q.Term | q.Phrase]]:
-    """(word, its item's document frequency, the item) per query word searching `field`, in query
-    order: a phrase's words share the phrase's, the same value bm25 gives the item."""
+    """(term, its document frequency, the item) per query term searching `field`, in query order:
+    a word, an equiv's combined word or a phrase's key (one term, as bm25 reads the item)."""
     found = []
     for item in calc.ranked_items:
         if isinstance(item, (q.Term, q.Phrase)) and field in calc.schema.index_fields(item.field):
-            df = item_document_frequency(calc, item.field, bm25_term(calc, item).term)
-            found.extend((word, df, item) for word in q.item_words(item))
+            term = bm25_term(calc, item).term
+            found.append((term, item_document_frequency(calc, item.field, term), item))
     return found
 
 

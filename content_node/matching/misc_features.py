@@ -2,10 +2,10 @@
 match (searchlib/schema/match_feature.py) and the nativeRank components (nativeFieldMatch,
 nativeProximity, nativeAttributeMatch).
 
-textSimilarity(f) follows Vespa's weights, 0.35 proximity + 0.15 order + 0.30 queryCoverage +
-0.20 fieldCoverage, over the fieldMatch outputs (content_node.matching.text_features).
-nativeFieldMatch is the documented nativeRank simplification; nativeProximity is the mean
-fieldMatch proximity over the fields; nativeAttributeMatch is Vespa's (native_attribute_match).
+textSimilarity(f) is Vespa's (content_node.matching.text_similarity). nativeFieldMatch is the
+documented nativeRank simplification; nativeProximity is the mean over the fields of fieldMatch's
+proximity with each phrase one term (as Vespa's native features read the term data, a phrase's
+pair distance from its last word); nativeAttributeMatch is Vespa's (native_attribute_match).
 """
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ from content_node.matching.core_features import attribute, field_weight, native_
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.string_items import element_weights, value_predicate
 from content_node.matching.text_features import field_match_outputs
+from content_node.matching.text_similarity import text_similarity
 from content_node.matching.weighted_tokens import token_scores
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 from searchlib.schema.match_feature import match_inputs, match_problem
 
 WEIGHT_TABLE_MAX = 255.0  # nativeAttributeMatch's default weightTable linear(1,0) has 256 entries
-TEXT_SIMILARITY_WEIGHTS = {"proximity": 0.35, "order": 0.15, "queryCoverage": 0.30, "fieldCoverage": 0.20}
 
 
 def age(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
@@ -47,18 +47,6 @@ def random(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np
     return np.random.default_rng(seed).random(int(candidates.max(initial=-1)) + 1)[candidates]
 
 
-def text_similarity(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
-    field = calc.field_arg(feature, index_required=True)
-    outputs = field_match_outputs(calc, field, candidates)
-    parts = {"proximity": outputs["proximity"], "order": outputs["orderness"],
-             "queryCoverage": outputs["queryCompleteness"], "fieldCoverage": outputs["fieldCompleteness"]}
-    if feature.output:
-        if feature.output not in parts:
-            raise InvalidParameterError(f"textSimilarity({field}) has no output '{feature.output}'")
-        return parts[feature.output]
-    return sum(weight * parts[name] for name, weight in TEXT_SIMILARITY_WEIGHTS.items())
-
-
 def native_field_match(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     return native_rank(calc, feature, candidates)
 
@@ -67,7 +55,7 @@ def native_proximity(calc: Calculator, feature: FeatureName, candidates: np.ndar
     fields = feature.args or tuple(name for name, f in calc.schema.fields.items() if f.is_index)
     if not fields:
         return np.zeros(len(candidates))
-    return sum(field_match_outputs(calc, f, candidates)["proximity"] for f in fields) / len(fields)
+    return sum(field_match_outputs(calc, f, candidates, split=False)["proximity"] for f in fields) / len(fields)
 
 
 def native_attribute_match(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:

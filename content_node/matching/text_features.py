@@ -47,7 +47,7 @@ FIELD_COMPLETENESS_IMPORTANCE = 0.05
 DEFAULT_CONNECTEDNESS = 0.1
 
 
-def _occurrences(calc: Calculator, field: str, term: str,
+def term_occurrences(calc: Calculator, field: str, term: str,
                  candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray, object, np.ndarray]:
     """(term frequency, first position or -1, postings, posting index or -1) per candidate; a phrase
     key's are the phrase's (where it starts), a term without a word ("") has none."""
@@ -69,10 +69,12 @@ def _occurrences(calc: Calculator, field: str, term: str,
     return tf, first, postings, where
 
 
-def _field_terms(calc: Calculator, field: str) -> list[QueryTerm]:
-    """fieldMatch's terms in `field`: phrases split into words, as Vespa's fieldMatch reads them."""
+def _field_terms(calc: Calculator, field: str, split: bool) -> list[QueryTerm]:
+    """The terms in `field`: fieldMatch's split phrases into words (PhraseSplitterQueryEnv); the
+    native features' keep a phrase one term (QueryTermHelper over the term data)."""
     covered = calc.schema.index_fields
-    return [t for t in split_phrases(query_terms(calc)) if field in covered(t.index_name)]
+    terms = query_terms(calc)
+    return [t for t in (split_phrases(terms) if split else terms) if field in covered(t.index_name)]
 
 
 def term_significance(calc: Calculator, term: QueryTerm) -> float:
@@ -92,8 +94,11 @@ def field_match(calc: Calculator, feature: FeatureName, candidates: np.ndarray) 
     return outputs[name]
 
 
-def field_match_outputs(calc: Calculator, field: str, candidates: np.ndarray) -> dict[str, np.ndarray]:
-    terms = _field_terms(calc, field)
+def field_match_outputs(calc: Calculator, field: str, candidates: np.ndarray,
+                        split: bool = True) -> dict[str, np.ndarray]:
+    """fieldMatch's outputs; split=False keeps each phrase one term (nativeProximity's view), a pair's
+    distance then measured from the earlier term's last word (termdistancecalculator.cpp)."""
+    terms = _field_terms(calc, field, split)
     rows = len(candidates)
     n = len(terms)
     zeros = np.zeros(rows)
@@ -105,7 +110,7 @@ def field_match_outputs(calc: Calculator, field: str, candidates: np.ndarray) ->
     weights = np.array([t.weight for t in terms])
     significance = np.array([term_significance(calc, t) for t in terms])
     for i, term in enumerate(terms):  # a split phrase word: where its phrase matched, + its offset
-        tf[:, i], first[:, i], _, _ = _occurrences(calc, field, term.text, candidates)
+        tf[:, i], first[:, i], _, _ = term_occurrences(calc, field, term.text, candidates)
         first[:, i] = np.where(first[:, i] >= 0, first[:, i] + term.offset, -1.0)
     found = first >= 0
     matches = found.sum(axis=1).astype(np.float64)
@@ -117,7 +122,8 @@ def field_match_outputs(calc: Calculator, field: str, candidates: np.ndarray) ->
 
     if n > 1:
         both = found[:, 1:] & found[:, :-1]
-        distance = first[:, 1:] - first[:, :-1]
+        last = first + np.array([t.length - 1 for t in terms])  # a phrase's last word (a word: itself)
+        distance = np.where(first[:, 1:] > first[:, :-1], first[:, 1:] - last[:, :-1], last[:, 1:] - first[:, :-1])
         with np.errstate(divide="ignore", invalid="ignore"):
             closeness = np.where(distance > 0, 1.0 / np.abs(distance), 1.0 / (2 * np.abs(distance) + 1))
         pair_proximity = np.where(both, closeness, 0.0)
@@ -212,7 +218,7 @@ def field_term_match(calc: Calculator, feature: FeatureName, candidates: np.ndar
     terms = query_terms(calc)
     if n >= len(terms) or field not in calc.schema.index_fields(terms[n].index_name):
         return np.full(len(candidates), NOT_FOUND if feature.output != "occurrences" else 0.0)
-    tf, first, _, _ = _occurrences(calc, field, terms[n].text, candidates)
+    tf, first, _, _ = term_occurrences(calc, field, terms[n].text, candidates)
     if feature.output == "occurrences":
         return tf
     return np.where(first >= 0, first, NOT_FOUND)
@@ -228,7 +234,7 @@ def matches(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> n
     terms = query_terms(calc)
     if n >= len(terms) or field not in calc.schema.index_fields(terms[n].index_name):
         return np.zeros(len(candidates))
-    tf, _, _, _ = _occurrences(calc, field, terms[n].text, candidates)
+    tf, _, _, _ = term_occurrences(calc, field, terms[n].text, candidates)
     return (tf > 0).astype(np.float64)
 
 
@@ -246,8 +252,8 @@ def term_distance(calc: Calculator, feature: FeatureName, candidates: np.ndarray
         return result
     if output.startswith("reverse"):
         x, y = y, x
-    _, _, x_postings, x_at = _occurrences(calc, field, terms[x].text, candidates)
-    _, _, y_postings, y_at = _occurrences(calc, field, terms[y].text, candidates)
+    _, _, x_postings, x_at = term_occurrences(calc, field, terms[x].text, candidates)
+    _, _, y_postings, y_at = term_occurrences(calc, field, terms[y].text, candidates)
     add = terms[x].length - 1  # from a phrase's first word to its last
     remap = calc.position_remap(field)
     for row in np.flatnonzero((x_at >= 0) & (y_at >= 0)):  # documents with both terms only

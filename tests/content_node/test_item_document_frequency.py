@@ -79,12 +79,12 @@ def test_field_match_significance_is_the_same_in_every_field(features) -> None:
 
 
 def test_native_rank_weighs_each_field_with_the_items_significance(features) -> None:
-    # two fields of weight 100, each word's significance counted once per field:
-    # weight sum 2 * (s(2) + s(4) + 2 s(1)); a found word adds s * tf / (tf + 1)
-    weight_sum = 2 * (s(2) + s(4) + 2 * s(1))
+    # two fields of weight 100, each term's significance counted once per field (the phrase is one
+    # term): weight sum 2 * (s(2) + s(4) + s(1)); a found term adds s * tf / (tf + 1)
+    weight_sum = 2 * (s(2) + s(4) + s(1))
     # doc 1: dog once in title and once in body (per field: s(1) and s(3), a different share)
     assert features["1"]["nativeRank(title,body)"] == pytest.approx(s(4) / weight_sum)
-    # doc 4: red and fox once each in body
-    assert features["4"]["nativeRank(title,body)"] == pytest.approx(s(1) / weight_sum)
+    # doc 4: the phrase "red fox" once in body
+    assert features["4"]["nativeRank(title,body)"] == pytest.approx(0.5 * s(1) / weight_sum)
     # doc 2: cat and dog once each in body
     assert features["2"]["nativeRank(title,body)"] == pytest.approx(0.5 * (s(2) + s(4)) / weight_sum)

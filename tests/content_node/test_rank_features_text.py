@@ -129,6 +129,17 @@ def test_text_similarity_and_statistics(features) -> None:
     assert all(0.0 <= g["random"] < 1.0 for g in features.values())
 
 
+def test_text_similarity_sweeps_positions_as_vespa(features) -> None:
+    """text_similarity_feature.cpp: the chain takes each term once, at its first position after the
+    chain's last; a step of d scores 1 - ((d-1)/8)^2."""
+    # "cat zed zed dog cat": cat@0 then dog@3 (d 3: 0.9375, in query order); cat@4 already joined
+    assert features["2"]["textSimilarity(title)"] == pytest.approx(0.35 * 0.9375 + 0.15 + 0.30 + 0.20 * 2 / 5)
+    # "dog zed cat": dog@0 then cat@2 (d 2: 1 - 1/64), back in query order; coverage 2 of 3
+    assert features["1"]["textSimilarity(title)"] == pytest.approx(0.35 * (1 - 1 / 64) + 0.30 + 0.20 * 2 / 3)
+    # "wolf cat": one match: proximity scores d = fieldLength 2; order 0 (two query terms); cat's weight 100 of 300
+    assert features["3"]["textSimilarity(title)"] == pytest.approx(0.35 * (1 - 1 / 64) + 0.30 / 3 + 0.20 / 2)
+
+
 def test_weighted_and_significant_occurrence(features) -> None:
     """Vespa's fieldmatch Computer: over the matched terms, occurrences times the term's weight
     (cat 100, dog 200) or significance, over min(fieldLength, maxOccurrences 100) times their sum
@@ -166,7 +177,9 @@ def test_a_phrase_is_one_term_and_fieldmatch_reads_its_words(tmp_path) -> None:
     positions are where it starts whole, termDistance measures from its last word; fieldMatch
     splits it into words that occur only where the whole phrase does (Vespa's PhraseSplitter)."""
     bed = RankingBed(SD, [{"title": t, "n": i} for i, t in enumerate(TITLES)], tmp_path)
-    reverse = ["termDistance(title,1,0).reverse", "termDistance(title,1,0).reverseTermPosition"]
+    reverse = ["termDistance(title,1,0).reverse", "termDistance(title,1,0).reverseTermPosition",
+               "textSimilarity(title).proximity", "textSimilarity(title).queryCoverage",
+               "textSimilarity(title).fieldCoverage"]
     try:
         outcome = bed.search("text", query=q.Or((q.Phrase("title", ("cat", "dog")), q.Term("title", "zed"))),
                              extra_match_features=reverse)
@@ -191,3 +204,16 @@ def test_a_phrase_is_one_term_and_fieldmatch_reads_its_words(tmp_path) -> None:
     # reverse of (dog, cat) is from cat@0 to dog@3, at term y's position (termdistancecalculator.h): 0
     assert (plain["2"]["termDistance(title,1,0).reverse"], plain["2"]["termDistance(title,1,0).reverseTermPosition"]) \
         == (3.0, 0.0)
+    # the native features and textSimilarity read the phrase as one term too (QueryTermHelper): it
+    # occurs where it starts whole; "cat dog" and zed are in 3 of 4 documents (the phrase: its rarest word)
+    assert zero["nativeRank(title)"] == pytest.approx(0.5) and zero["nativeFieldMatch(title)"] == pytest.approx(0.5)
+    assert f["1"]["nativeRank(title)"] == pytest.approx(0.25)  # zed once; cat and dog not in a row count nothing
+    assert f["2"]["nativeRank(title)"] == pytest.approx((2 / 3) / 2)  # zed twice
+    assert zero["nativeProximity(title)"] == pytest.approx(1 / 2)  # zed@3 is 2 after the phrase's last word
+    assert f["1"]["nativeProximity(title)"] == 0.0
+    # textSimilarity: phrase@0 then zed@3 (d 3: 1 - (2/8)^2), in order, both terms, 2 of 4 positions
+    assert (zero["textSimilarity(title).proximity"], zero["textSimilarity(title).order"]) == (0.9375, 1.0)
+    assert zero["textSimilarity(title)"] == pytest.approx(0.35 * 0.9375 + 0.15 + 0.30 + 0.20 * 0.5)
+    one = f["1"]  # "dog zed cat": zed alone, proximity of d = fieldLength 3, half the query's weight
+    assert (one["textSimilarity(title).proximity"], one["textSimilarity(title).order"]) == (0.9375, 0.0)
+    assert (one["textSimilarity(title).queryCoverage"], one["textSimilarity(title).fieldCoverage"]) == (0.5, 1 / 3)

@@ -169,6 +169,26 @@ def test_a_phrase_is_one_term_to_every_per_term_feature(http) -> None:
     assert (f["termDistance(title,1,0).reverse"], f["termDistance(title,1,0).reverseTermPosition"]) == (1.0, 0.0)
 
 
+def test_native_features_and_text_similarity_read_a_phrase_as_one_term(http) -> None:
+    """Profile `terms`: nativeRank, nativeProximity and textSimilarity see the phrase "alpha beta" as
+    one term occurring where it starts whole, as Vespa's QueryTermHelper reads one term data per phrase."""
+    # the phrase and beta: equal document frequencies (the phrase's is its rarest word's), so
+    # nativeRank is the mean of tf/(tf+1): 0.5 with the phrase, 0.25 with beta alone (word by word 0.5)
+    found = hits(http, 'title contains phrase("alpha", "beta") or title contains "beta"', ranking="terms")
+    assert {doc: f["nativeRank(title)"] for doc, f in found.items()} == \
+        pytest.approx({"1": 0.5, "2": 0.25, "3": 0.25, "4": 0.5})
+    # gamma@2, then the phrase at 0..1: 1 back from its last word, 1/(2*1 + 1) (word by word (1/5 + 1)/2)
+    found = hits(http, 'title contains "gamma" or title contains phrase("alpha", "beta")', ranking="terms")
+    assert found["1"]["nativeProximity(title)"] == pytest.approx(1 / 3)
+    # textSimilarity: doc 4 phrase@0 (weight 200) then delta@2, d 2: 1 - (1/8)^2, in order, all the
+    # weight, 2 of 3 positions (word by word: 1.0); doc 1 the phrase alone: d = fieldLength 3
+    found = hits(http, 'title contains ({weight: 200}phrase("alpha", "beta")) or title contains "delta"',
+                 ranking="terms")
+    assert found["4"]["textSimilarity(title).proximity"] == pytest.approx(1 - 1 / 64)
+    assert found["4"]["textSimilarity(title)"] == pytest.approx(0.35 * (1 - 1 / 64) + 0.15 + 0.30 + 0.20 * 2 / 3)
+    assert found["1"]["textSimilarity(title)"] == pytest.approx(0.35 * (1 - 1 / 16) + 0.30 * 2 / 3 + 0.20 / 3)
+
+
 def test_alternatives_match_any_form_as_one_term(http) -> None:
     found = hits(http, 'title contains alternatives({gamma: 1.0, "delta": 0.5})')
     assert set(found) == {"1", "4"}
