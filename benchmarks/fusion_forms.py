@@ -19,31 +19,11 @@ import sys
 
 import numpy as np
 
-from benchmarks.relevance import APP, DATA, DEPTH, VECTOR, corpus, document_vectors, rrf
+from benchmarks.relevance import APP, DATA, DEPTH, VECTOR, document_vectors, rrf, tantivy_scores
 from container.ranking.normalizers import normalize_linear, reciprocal_rank_fusion
-from deploy.beir_eval import load_dataset, sanitize_query_text
+from deploy.beir_eval import load_dataset
 from deploy.cli_data import embedded_corpus
 from searchlib.evaluation import mean_metrics
-
-
-def tantivy_scores(dataset) -> dict[str, dict[str, float]]:
-    import tantivy
-
-    builder = tantivy.SchemaBuilder()
-    builder.add_text_field("body", stored=False, tokenizer_name="en_stem")
-    builder.add_text_field("id", stored=True, tokenizer_name="raw")
-    index = tantivy.Index(builder.build())
-    writer = index.writer(heap_size=200_000_000, num_threads=1)
-    for doc_id, title, text in zip(*corpus(dataset)):
-        writer.add_document(tantivy.Document(id=doc_id, body=f"{title} {text}"))
-    writer.commit()
-    index.reload()
-    searcher = index.searcher()
-    found = {}
-    for query_id, text in dataset.queries.items():
-        query = index.parse_query(sanitize_query_text(text).lower() or "nothing", ["body"])
-        found[query_id] = {searcher.doc(address)["id"][0]: score for score, address in searcher.search(query, DEPTH).hits}
-    return found
 
 
 def dense_scores(dataset, feed) -> dict[str, dict[str, float]]:

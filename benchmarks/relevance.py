@@ -54,7 +54,8 @@ def corpus(dataset: BeirDataset) -> tuple[list[str], list[str], list[str]]:
     return ids, titles, texts
 
 
-def tantivy_run(dataset: BeirDataset) -> dict[str, list[str]]:
+def tantivy_scores(dataset: BeirDataset) -> dict[str, dict[str, float]]:
+    """tantivy BM25 (en_stem) over title + text: each query's top DEPTH documents and scores, best first."""
     import tantivy
 
     builder = tantivy.SchemaBuilder()
@@ -68,13 +69,16 @@ def tantivy_run(dataset: BeirDataset) -> dict[str, list[str]]:
     writer.commit()
     index.reload()
     searcher = index.searcher()
-    run = {}
+    found = {}
     for query_id, text in dataset.queries.items():
         # lowercased without syntax characters: AND/OR/NOT and +/-/: are operators to its parser
         query = index.parse_query(sanitize_query_text(text).lower() or "nothing", ["body"])
-        hits = searcher.search(query, DEPTH).hits
-        run[query_id] = [searcher.doc(address)["id"][0] for _, address in hits]
-    return run
+        found[query_id] = {searcher.doc(address)["id"][0]: score for score, address in searcher.search(query, DEPTH).hits}
+    return found
+
+
+def tantivy_run(dataset: BeirDataset) -> dict[str, list[str]]:
+    return {query_id: list(scores) for query_id, scores in tantivy_scores(dataset).items()}
 
 
 def bm25s_run(dataset: BeirDataset) -> dict[str, list[str]]:
