@@ -211,8 +211,12 @@ class DocumentHandler:
         attempts at owners that went down meanwhile, still running (client → task: the caller
         cancels them or awaits a stalled node's late answer, `_late_verdicts`)."""
         tasks = {asyncio.ensure_future(operation(c, deadline - time.monotonic())): c for c in owners}
-        health = self._cluster.health
-        abandoned = await _done_or_abandoned(tasks, lambda c: health[c.node.distribution_key].reachable)
+        pending, abandoned = set(tasks), set()
+        while pending:
+            _, pending = await asyncio.wait(pending, timeout=WRITE_HEALTH_POLL)
+            for task in [t for t in pending if not self._cluster.health[tasks[t].node.distribution_key].reachable]:
+                pending.discard(task)
+                abandoned.add(task)
         return ({client: NodeUnavailable(f"content node {client.node.distribution_key} went down")
                  if task in abandoned else task.exception() or task.result() for task, client in tasks.items()},
                 {tasks[task]: task for task in abandoned})
@@ -254,45 +258,6 @@ class DocumentHandler:
             schema = self._schema_of(document_id)
             return JSONResponse({**body_base, "fields": document_fields_only(schema, fields)}, 200)
         return JSONResponse({**body_base, "message": str(last_problem)}, 503)
-
-
-async def _done_or_abandoned(tasks: dict, reachable) -> set:
-    """Wait until every task is done or abandoned, a pending one being abandoned when a check (every
-    WRITE_HEALTH_POLL seconds) finds its client (`tasks[task]`) not `reachable`; returns the abandoned.
-    What `asyncio.wait(pending, timeout=WRITE_HEALTH_POLL)` in a loop does, with one future and one
-    timer a write: asyncio.wait's per-call sets and callbacks were the handler's largest per-write cost."""
-    loop = asyncio.get_running_loop()
-    pending, abandoned = set(tasks), set()
-    if not pending:
-        return abandoned
-    settled = loop.create_future()
-
-    def on_done(task) -> None:
-        pending.discard(task)
-        if not pending and not settled.done():
-            settled.set_result(None)
-
-    def check() -> None:
-        nonlocal timer
-        for task in [t for t in pending if not reachable(tasks[t])]:
-            pending.discard(task)
-            abandoned.add(task)
-        if not pending:
-            if not settled.done():
-                settled.set_result(None)
-        else:
-            timer = loop.call_later(WRITE_HEALTH_POLL, check)
-
-    for task in tasks:
-        task.add_done_callback(on_done)
-    timer = loop.call_later(WRITE_HEALTH_POLL, check)
-    try:
-        await settled
-    finally:
-        timer.cancel()
-        for task in tasks:
-            task.remove_done_callback(on_done)
-    return abandoned
 
 
 def _refusal(body_base: dict, outcomes: dict, conditions: bool = True) -> JSONResponse | None:
