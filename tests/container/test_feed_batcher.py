@@ -87,3 +87,27 @@ def test_an_operation_whose_caller_gave_up_is_not_sent():
         assert node.batches == [["id:test:doc::0"], ["id:test:doc::3"]]
 
     asyncio.run(run())
+
+
+def test_each_operation_times_out_at_its_own_deadline_with_one_timer():
+    async def run():
+        node = Node()
+        batcher = FeedBatcher(node.send, max_in_flight=1)
+        loop = asyncio.get_running_loop()
+        long = asyncio.ensure_future(batcher.submit(put(0), 5.0))
+        short = asyncio.ensure_future(batcher.submit(put(1), 0.05))  # queued: earlier deadline re-arms
+        shorter = asyncio.ensure_future(batcher.submit(put(2), 0.02))
+        started = loop.time()
+        with pytest.raises(asyncio.TimeoutError):
+            await shorter
+        assert 0.015 < loop.time() - started < 0.045 and not short.done()
+        with pytest.raises(asyncio.TimeoutError):
+            await short
+        assert loop.time() - started >= 0.045 and not long.done()
+        node.release.set()
+        assert (await long).error.message == "id:test:doc::0"
+        # answered and expired operations are forgotten, and no timer is left armed
+        assert batcher._deadlines == [] and batcher._timer is None
+        assert node.batches == [["id:test:doc::0"]]
+
+    asyncio.run(run())
