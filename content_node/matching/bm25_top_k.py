@@ -11,10 +11,15 @@ share until the next write). Then:
 2. the lists with the lowest bounds whose bounds sum to less than θ cannot lift a document into
    the top k alone, so a document only they hold is never ranked: the candidates are the union
    of the other lists;
-3. the candidates are ranked with the profile's first phase (the same code and the same float
+3. each candidate's bm25 over the essential lists (their cached contributions summed) is a lower
+   bound of its score: the k-th best raises θ, and a candidate whose partial plus the other lists'
+   bounds stays below θ is dropped; the other lists are probed for the survivors only, highest
+   bound first, dropping again after each;
+4. the survivors are ranked with the profile's first phase (the same code and the same float
    operations as the exhaustive path, so the same scores), and the best k taken in hit order.
 
-The documents the OR matches are still counted (totalCount stays exact). When the lists are short
+The documents the OR matches are still counted (totalCount stays exact; a long list through a
+bitset kept with its postings). When the lists are short
 or the corpus small (EXHAUSTIVE_POSTINGS, EXHAUSTIVE_DOCUMENTS) every document of the lists is
 ranked instead, as the exhaustive path would, without the MaxScore passes. Returns None when the
 shortcut does not apply (θ ≤ 0: fewer than k documents score above 0; words outside index
