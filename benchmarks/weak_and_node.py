@@ -1,10 +1,11 @@
-"""One content node's CPU for `type=weakAnd` at scale, and the answers to compare across checkouts:
+"""One content node's CPU for `type=weakAnd` (or `--type any`, the exhaustive OR) at scale, and the answers to compare across checkouts:
 node `--node`'s share (of 2) of the synthetic scifact-sentence corpus of benchmarks/bm25_scale.py,
 recovered from a snapshot as the nodes load it; the 300 scifact test queries as the container sends
-them (`userQuery()`, type weakAnd, targetHits 100, the `bm25` profile, top 10), `matcher.search`
+them (`userQuery()`, type weakAnd with targetHits 100 or `any`, the `bm25` profile, top 10), `matcher.search`
 through the node's posting cache, least thread CPU of `--repeat` runs a query.
 
-    python -m benchmarks.weak_and_node [--docs 1000000] [--repeat 2] [--out FILE] [--compare FILE]
+    python -m benchmarks.weak_and_node [--docs 1000000] [--type weakAnd|any] [--repeat 2] [--out FILE]
+        [--compare FILE]
 
 `--out` writes every query's hits (global id, relevance as float hex: the last bit counts) and
 total; `--compare` fails unless they equal those of a file another checkout wrote. Prints one JSON
@@ -46,13 +47,13 @@ def node_share(docs: int, node: int, directory: Path) -> int:
     return len(lines)
 
 
-def answers_and_cpu(db: DocumentDB, repeat: int) -> tuple[list, np.ndarray]:
+def answers_and_cpu(db: DocumentDB, repeat: int, query_type: str = "weakAnd") -> tuple[list, np.ndarray]:
     schema = db.schema
     program = RankProgram(schema, schema.rank_profiles["bm25"])
     cache = PostingCache()
     answers, cpu = [], []
     for text in test_queries():
-        params = matcher.SearchParams(query=parse_user_query(text, type="weakAnd"), hits=10)
+        params = matcher.SearchParams(query=parse_user_query(text, type=query_type), hits=10)
         least = float("inf")
         for _ in range(repeat):
             with db.read_view() as view:
@@ -69,6 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=1_000_000)
     parser.add_argument("--node", type=int, default=0)
+    parser.add_argument("--type", choices=("weakAnd", "any"), default="weakAnd")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--compare", type=Path)
@@ -80,7 +82,7 @@ def main() -> None:
         documents = node_share(args.docs, args.node, directory)
         db = DocumentDB(schema, directory)
         try:
-            answers, cpu = answers_and_cpu(db, args.repeat)
+            answers, cpu = answers_and_cpu(db, args.repeat, args.type)
         finally:
             db.close()
     if args.out:
@@ -91,7 +93,7 @@ def main() -> None:
         differing = [i for i, (a, b) in enumerate(zip(answers, expected)) if a != b]
         if differing or len(answers) != len(expected):
             raise SystemExit(f"answers differ from {args.compare} at queries {differing[:10]}")
-    print(json.dumps({"docs": args.docs, "node_documents": documents, "queries": len(cpu), "repeat": args.repeat,
+    print(json.dumps({"docs": args.docs, "type": args.type, "node_documents": documents, "queries": len(cpu), "repeat": args.repeat,
                       "cpu_ms": {"mean": round(float(cpu.mean()), 3), "p50": round(float(np.median(cpu)), 3),
                                  "p90": round(float(np.percentile(cpu, 90)), 3)},
                       "compared": str(args.compare) if args.compare else None}))

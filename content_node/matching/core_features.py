@@ -273,6 +273,28 @@ def _term_contributions(calc: Calculator, field: str, term: str, idf: float, k1:
     return derived(("bm25", field, term, idf, k1, b, average), compute)
 
 
+def bm25_terms(calc: Calculator, field: str) -> list[tuple[str, float]]:
+    """The query's terms of bm25(field) and their idf, in query order (a repeated word twice)."""
+    return _terms_with_idf(calc, field)
+
+
+def bm25_contributions(calc: Calculator, field: str, term: str, idf: float) -> tuple[np.ndarray, np.ndarray]:
+    """(the term's posting local ids, its part of bm25(field) in each): the very numbers bm25 sums,
+    so a sum over some of a document's terms is a lower bound of its score (every part is > 0) up
+    to the order of the additions."""
+    return _term_contributions(calc, field, term, idf, *bm25_parameters(calc, field))
+
+
+def bm25_part(calc: Calculator, field: str, term: str, idf: float, candidates: np.ndarray) -> np.ndarray:
+    """The term's part of bm25(field) for each candidate (0 without it), by the same arithmetic,
+    found without reading the whole list when the candidates are few."""
+    k1, b, average = bm25_parameters(calc, field)
+    part = np.zeros(len(candidates), dtype=np.float64)
+    rows, tf = bm25_hits(calc, field, term, candidates)
+    part[rows] = _bm25_terms(idf, tf, calc.index.field_lengths(field)[candidates[rows]], k1, b, average)
+    return part
+
+
 def bm25_parameters(calc: Calculator, field: str) -> tuple[float, float, float]:
     """(k1, b, average field length) of bm25(field): the rank properties' or the defaults."""
     properties = calc.rank_properties

@@ -151,3 +151,18 @@ def test_expression_and_query_shapes():
     assert bm25_top_k.or_of_words(q.Term("f", "a")) == (q.Term("f", "a"),)
     assert bm25_top_k.or_of_words(q.Or((q.Term("f", "a"), q.Term("f", "b", filter=True)))) is None
     assert bm25_top_k.or_of_words(q.Or((q.Term("f", "a"), q.Term("f", "b", affix="prefix")))) is None
+
+
+def test_candidates_that_cannot_reach_theta_are_dropped_before_ranking(bed, monkeypatch):
+    """A candidate's bm25 over the essential lists plus the bounds of the others below θ: never
+    ranked (the checkout before ranked the whole union of the essential lists: 62 documents
+    here, now 3), and the answer is still the full path's."""
+    monkeypatch.setattr(bm25_top_k, "EXHAUSTIVE_POSTINGS", 0)
+    monkeypatch.setattr(bm25_top_k, "EXHAUSTIVE_DOCUMENTS", 0)
+    ranked = []
+    real = matcher._as_column
+    monkeypatch.setattr(matcher, "_as_column", lambda value, rows: ranked.append(rows) or real(value, rows))
+    query = _query(("the", "of", "cell", "gene", "rare"), "text")
+    fast, every = both_ways(bed, "text", query, 3)
+    assert _key(fast) == _key(every) and len(fast.hits) == 3
+    assert ranked[-2] < 20  # the final pass, after the threshold's (the full path's last entry)
