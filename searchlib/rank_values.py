@@ -23,9 +23,7 @@ def parse_value(type_spec: str, text: str, what: str) -> object:
         except ValueError:
             raise InvalidParameterError(
                 f"Could not parse '{quote_input(text)}' as a number for {what}") from None
-        if type_spec in ("int", "long") and not value.is_integer():
-            raise InvalidParameterError(f"Could not parse '{quote_input(text)}' as an integer ({type_spec}) for {what}")
-        return value
+        return value  # int/long/float are doubles, as Vespa treats them (see parse_query_features)
     from searchlib.tensor import parse_tensor_literal
 
     try:
@@ -81,7 +79,9 @@ def parse_query_features(profile: RankProfile, given: Mapping[str, str]) -> dict
     for name, text in given.items():
         key = _feature_key(name)
         spec = declared.get(key)
-        if spec is not None and (spec.type_spec.startswith("tensor") or spec.type_spec in ("string", "int", "long")):
+        # Vespa has no integral inputs: SchemaParser.valueType turns `long` (and `float`) into a double
+        # with a deploy warning, so `1e3` is 1000 and `4.5` stays 4.5; `int` is our alias of the same
+        if spec is not None and (spec.type_spec.startswith("tensor") or spec.type_spec == "string"):
             parsed[key] = parse_value(spec.type_spec, str(text), key)
         elif isinstance(text, (int, float)) and not isinstance(text, bool):
             parsed[key] = float(text)

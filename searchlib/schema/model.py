@@ -226,8 +226,8 @@ class RankPhase:
 
 @dataclass(frozen=True, slots=True)
 class RankInput:
-    """A declared input: name is the feature, e.g. "query(q)"; type_spec "double", "float", "int", "long",
-    "string" (hashed, as string attributes are) or a tensor type."""
+    """A declared input: name is the feature, e.g. "query(q)"; type_spec "double", "float", "int", "long"
+    (all four doubles, as in Vespa), "string" (hashed, as string attributes are) or a tensor type."""
 
     name: str
     type_spec: str = "double"

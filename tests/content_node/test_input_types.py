@@ -52,9 +52,13 @@ def test_ranking_with_defaults_and_query_values(bed) -> None:
     assert bed.ranked("typed", query_features=given) == [("1", 25.5), ("0", 11.5)]
 
 
-def test_an_integer_input_refuses_a_fraction(bed) -> None:
-    with pytest.raises(InvalidParameterError, match="as an integer"):
-        parse_query_features(bed.schema.rank_profiles["typed"], {"query(i)": "4.5"})
+def test_integer_inputs_are_doubles_as_in_vespa(bed) -> None:
+    # Vespa's SchemaParser.valueType: "'long' is not possible, treated as 'double'"
+    given = parse_query_features(bed.schema.rank_profiles["typed"],
+                                 {"query(i)": "4.5", "query(l)": "1e3", "query(f)": "-2E-1"})
+    assert given == {"query(i)": 4.5, "query(l)": 1000.0, "query(f)": -0.2}
+    with pytest.raises(InvalidParameterError, match="Could not parse '1e' as a number for query\\(l\\)"):
+        parse_query_features(bed.schema.rank_profiles["typed"], {"query(l)": "1e"})
 
 
 def test_an_unknown_input_type_is_a_located_error() -> None:
