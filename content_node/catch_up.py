@@ -146,6 +146,7 @@ class ReplicaSync:
         self.state = AWAITING_SYNC
         self.remaining = 0
         self.fetched = 0
+        self.synced_from = ""  # the peer the last catch-up finished from: the container's confirmation
         self._thread: threading.Thread | None = None
         self._required: str | None = None  # why the local data cannot be served alone
         self._required_marker: Path | None = None  # the file that remembers it across restarts
@@ -189,7 +190,7 @@ class ReplicaSync:
             if self._required and not peers:
                 return False  # nobody to rebuild from yet: stay out of service, asked again later
             self.state = CATCHING_UP
-            self.fetched = 0
+            self.fetched, self.synced_from = 0, ""
         self._thread = threading.Thread(target=self._run, args=(list(peers),), name="catch-up", daemon=True)
         self._thread.start()
         if wait:
@@ -206,6 +207,7 @@ class ReplicaSync:
                 log.info("caught up from %s in %.1fs: %d documents fetched", address,
                          time.monotonic() - started, self.fetched)
                 self._rebuilt()
+                self.synced_from = address
                 break
             except StorageError as error:  # this node's disk (full, read-only): no other replica helps
                 cannot_store = error

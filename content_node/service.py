@@ -227,7 +227,8 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
         return pb.PingReply(distribution_key=self._node.distribution_key,
                             active_docs=self._node.active_documents, app_generation=self._node.generation,
                             ready=sync.ready, last_sequence=self._node.last_sequence, state=sync.state,
-                            catch_up_remaining=sync.remaining, write_error=self._node.write_error)
+                            catch_up_remaining=sync.remaining, write_error=self._node.write_error,
+                            synced_from=sync.synced_from)
 
     def Sync(self, request: pb.SyncRequest, context) -> pb.SyncReply:
         accepted = self._node.sync.start(list(request.peers), resync=request.resync)

@@ -837,7 +837,7 @@ class PingRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class PingReply(_message.Message):
-    __slots__ = ("distribution_key", "active_docs", "app_generation", "ready", "last_sequence", "state", "catch_up_remaining", "write_error")
+    __slots__ = ("distribution_key", "active_docs", "app_generation", "ready", "last_sequence", "state", "catch_up_remaining", "write_error", "synced_from")
     DISTRIBUTION_KEY_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_DOCS_FIELD_NUMBER: _ClassVar[int]
     APP_GENERATION_FIELD_NUMBER: _ClassVar[int]
@@ -846,6 +846,7 @@ class PingReply(_message.Message):
     STATE_FIELD_NUMBER: _ClassVar[int]
     CATCH_UP_REMAINING_FIELD_NUMBER: _ClassVar[int]
     WRITE_ERROR_FIELD_NUMBER: _ClassVar[int]
+    SYNCED_FROM_FIELD_NUMBER: _ClassVar[int]
     distribution_key: int
     active_docs: int
     app_generation: str
@@ -854,7 +855,8 @@ class PingReply(_message.Message):
     state: str
     catch_up_remaining: int
     write_error: str
-    def __init__(self, distribution_key: _Optional[int] = ..., active_docs: _Optional[int] = ..., app_generation: _Optional[str] = ..., ready: _Optional[bool] = ..., last_sequence: _Optional[int] = ..., state: _Optional[str] = ..., catch_up_remaining: _Optional[int] = ..., write_error: _Optional[str] = ...) -> None: ...
+    synced_from: str
+    def __init__(self, distribution_key: _Optional[int] = ..., active_docs: _Optional[int] = ..., app_generation: _Optional[str] = ..., ready: _Optional[bool] = ..., last_sequence: _Optional[int] = ..., state: _Optional[str] = ..., catch_up_remaining: _Optional[int] = ..., write_error: _Optional[str] = ..., synced_from: _Optional[str] = ...) -> None: ...
 
 class SyncRequest(_message.Message):
     __slots__ = ("peers", "resync")

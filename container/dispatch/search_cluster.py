@@ -14,7 +14,10 @@ itself still holds what it took while the other was down; newest wins on both si
 caught up while some replica was unreachable (both down, it came back first) may lack writes only
 that replica took: when that replica answers again, the node leaves rotation and catches up from it
 before serving again, as Vespa keeps a bucket's stale replica out of service until bucket sync is
-done. With every replica down it serves what it holds (availability), and only then.
+done. With every replica down it serves what it holds (availability), and only then. A node that
+missed writes is in rotation again only once it reports that its catch-up finished from one of the
+replicas it was sent (PingReply.synced_from): one that failed (the peer died mid-way, an RPC error)
+leaves it out of rotation and is tried again on the next ping.
 
 Replicas that are all in rotation are merged when the container starts and then periodically
 (container/dispatch/replica_merges.py), which repairs writes that reached only some of them.
@@ -52,6 +55,9 @@ class NodeHealth:
     down_since: float = 0.0  # time.time() the node left rotation
     missed_writes: bool = False  # a write was not delivered: catch up again before serving
     unsynced: frozenset[int] = frozenset()  # replicas unreachable at its last catch-up (may hold newer writes)
+    # a catch-up that clears `missed_writes` once the node reports it finished from one of these peers:
+    # (peer addresses, `unsynced` then); None: none pending
+    pending_sync: tuple[frozenset[str], frozenset[int]] | None = None
     error: str = ""
     write_error: str = ""  # the node refuses writes (disk full, read-only) but may still serve queries
 
@@ -176,6 +182,8 @@ class SearchCluster:
                 health.down_since = time.time()
             health.up, health.reachable, health.error = False, False, str(error)
             return
+        if health.pending_sync is not None and status.state != "catching-up":
+            self._settle_sync(key, health, status.synced_from if status.state == "ready" else "")
         ready, problem = status.ready and not health.missed_writes, ""
         if self.generation and status.app_generation and status.app_generation != self.generation:
             ready = False
@@ -192,6 +200,18 @@ class SearchCluster:
         health.catch_up_remaining, health.write_error = status.catch_up_remaining, status.write_error
         health.active_docs, health.last_sequence = status.active_docs, status.last_sequence
         health.app_generation, health.last_seen = status.app_generation, time.time()
+
+    @staticmethod
+    def _settle_sync(key: int, health: NodeHealth, synced_from: str) -> None:
+        """The node's catch-up ended: its missed writes are repaired only if it finished from a peer
+        it was sent; otherwise the flag stays and the next ping starts another catch-up."""
+        peers, unsynced = health.pending_sync
+        health.pending_sync = None
+        if synced_from and synced_from in peers:
+            health.missed_writes, health.unsynced = False, unsynced
+        else:
+            log.warning("content node %d did not finish catching up from %s: out of rotation, retrying",
+                        key, sorted(peers))
 
     async def _start_catch_ups(self) -> None:
         """Restarted nodes (awaiting sync) catch up; so do ready nodes that missed writes, and those
@@ -214,7 +234,12 @@ class SearchCluster:
                 return
             try:
                 started = await self.clients[key].sync(peers, PING_TIMEOUT, resync=resync)
-                self.health[key].missed_writes, self.health[key].unsynced = False, unsynced
+                health = self.health[key]
+                if peers and health.missed_writes:
+                    if started:  # not started: the flag stays and the next ping asks again
+                        health.pending_sync = (frozenset(peers), unsynced)
+                else:
+                    health.missed_writes, health.unsynced = False, unsynced
                 if started:  # a node that must rebuild refuses an empty list each ping: no log line each
                     log.info("content node %d %s from %s", key, "catching up again" if resync else "catching up",
                              peers or "nobody (no replica in service)")

@@ -43,6 +43,7 @@ class NodeStatus:
     state: str = ""  # "awaiting-sync" | "catching-up" | "ready"
     catch_up_remaining: int = 0
     write_error: str = ""  # why the node refuses writes (disk full, read-only); "" while it accepts
+    synced_from: str = ""  # the replica its last catch-up finished from; "" if none did
 
 
 # `timestamp`: the operation's (searchlib/timestamps.py), the same to every replica; 0: none.
@@ -98,4 +99,5 @@ def decode_get_reply(reply: pb.GetReply) -> dict | None:
 
 def decode_ping_reply(reply: pb.PingReply) -> NodeStatus:
     return NodeStatus(reply.distribution_key, reply.active_docs, reply.app_generation, reply.ready,
-                      reply.last_sequence, reply.state, reply.catch_up_remaining, reply.write_error)
+                      reply.last_sequence, reply.state, reply.catch_up_remaining, reply.write_error,
+                      reply.synced_from)

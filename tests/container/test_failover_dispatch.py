@@ -27,6 +27,8 @@ class Node:
         self.fail, self.state = fail, state
         self.searched = 0
         self.synced_with: list[str] | None = None
+        self.sync_fails = False  # its catch-up ends without finishing from any peer (e.g. the peer died)
+        self.catching_from = ""  # the first peer of its last Sync, reported once it is ready
 
     async def search(self, call: SearchCall, timeout: float) -> SearchAnswer:
         self.searched += 1
@@ -38,10 +40,13 @@ class Node:
     async def ping(self, timeout: float) -> NodeStatus:
         if isinstance(self.fail, NodeUnavailable):
             raise self.fail
-        return NodeStatus(self.node.distribution_key, DOCS, "", self.state == "ready", 0, self.state)
+        finished = self.state == "ready" and not self.sync_fails
+        return NodeStatus(self.node.distribution_key, DOCS, "", self.state == "ready", 0, self.state,
+                          synced_from=self.catching_from if finished else "")
 
     async def sync(self, peers, timeout: float, resync: bool = False) -> bool:
         self.synced_with, self.resynced = list(peers), resync
+        self.catching_from = peers[0] if peers else ""
         if peers:
             self.state = "catching-up"
         return True
@@ -179,3 +184,24 @@ def test_a_node_syncs_only_from_replicas_on_its_application_package():
     assert nodes[0].synced_with == ["host:1"]
     cluster.health[1].app_generation = "gen-b"
     assert not cluster._can_sync_from(1) and cluster._can_sync_from(0)
+
+
+def test_a_resync_that_fails_keeps_the_node_out_of_rotation_and_is_retried_until_one_finishes():
+    """The replica node 0 missed while it was down is back; node 0's re-sync from it fails mid-way
+    (the node then reports ready, synced from nobody): it must not serve its stale data."""
+    nodes = [Node(0, 0, state="awaiting-sync"), Node(1, 1, NodeUnavailable("dead"))]
+    cluster = SearchCluster(nodes)
+    asyncio.run(cluster.ping_all())
+    nodes[0].state = "ready"
+    asyncio.run(cluster.ping_all())
+    assert cluster.health[0].up and cluster.health[0].unsynced == {1}
+    nodes[1].fail = None
+    asyncio.run(cluster.ping_all())
+    assert not cluster.health[0].up and nodes[0].synced_with == ["host:1"] and nodes[0].resynced is True
+    nodes[0].state, nodes[0].sync_fails, nodes[0].synced_with = "ready", True, None  # the re-sync failed
+    asyncio.run(cluster.ping_all())
+    assert not cluster.health[0].up and cluster.health[0].missed_writes
+    assert nodes[0].synced_with == ["host:1"] and nodes[0].state == "catching-up"  # retried at once
+    nodes[0].state, nodes[0].sync_fails = "ready", False  # this one finishes
+    asyncio.run(cluster.ping_all())
+    assert cluster.health[0].up and not cluster.health[0].missed_writes and cluster.health[0].unsynced == set()

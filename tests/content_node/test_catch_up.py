@@ -234,3 +234,23 @@ def test_a_node_that_cannot_store_the_copies_stays_out_of_service_until_a_later_
     del database._wal._write  # space is back: the container's next Sync catches up
     assert restarted.sync.start(["in-process"], wait=True)
     assert restarted.sync.ready and restarted.get(doc("missed")) == replica.get(doc("missed"))
+
+
+def test_the_node_reports_the_peer_a_catch_up_finished_from_and_none_when_it_failed(pair):
+    """The container keeps a node that missed writes out of rotation until it reports `synced_from`:
+    a re-sync whose peer dies mid-way leaves the node ready (serving its log) but synced from nobody."""
+    replica, restarted = pair
+    sync_from(restarted, InProcessPeer(replica))
+    assert restarted.sync.synced_from == "in-process"
+    replica.put(doc("missed"), fields("written while the node was stalled"))
+
+    class DiesMidway(InProcessPeer):
+        def fetch(self, document_ids):
+            raise ConnectionError("replica died")
+
+    restarted.sync._dial = lambda address: DiesMidway(replica)
+    assert restarted.sync.start(["in-process"], wait=True, resync=True)
+    assert restarted.sync.ready and restarted.sync.synced_from == "" and restarted.get(doc("missed")) is None
+    restarted.sync._dial = lambda address: InProcessPeer(replica)
+    assert restarted.sync.start(["in-process"], wait=True, resync=True)
+    assert restarted.sync.synced_from == "in-process" and restarted.get(doc("missed")) is not None
