@@ -3,7 +3,10 @@ numbers them (a phrase is one term, occurring where the whole phrase starts; wei
 
 Per document the terms' positions in f are swept in order (ties by query order): the first
 occurrence starts the chain, then each term joins it at most once, at its first position after the
-chain's last. With m = min(fieldLength, terms joined):
+chain's last. Where the terms' first positions differ, that chain is every term at its first
+position, in position order: computed for all candidates at once from those first positions; a
+document where two terms start at one position (a phrase and its first word, a repeated term) is
+swept event by event. With m = min(fieldLength, terms joined):
 - proximity: the mean over the m-1 steps of (1 - ((d-1)/8)^2) for a step of d <= 8 (0 beyond);
   with m < 2 the same score of d = fieldLength;
 - order: the share of the m-1 steps to a term later in the query (m < 2: 1 for a one-term query, else 0);
@@ -13,6 +16,8 @@ Positions are as matching reads them (an array field's with the profile's elemen
 field length the whole field's.
 """
 from __future__ import annotations
+
+from typing import Callable
 
 import numpy as np
 
@@ -38,72 +43,50 @@ def text_similarity(calc: Calculator, feature: FeatureName, candidates: np.ndarr
         return np.zeros(len(candidates))
     found = [term_occurrences(calc, field, t.text, candidates) for t in terms]
     lengths = calc.index.field_lengths(field)[candidates].astype(np.float64)
-    rows, positions, term_ids = _events(found, calc.position_remap(field), candidates)
-    parts = dict(zip(WEIGHTS, sweep(rows, positions, term_ids, [t.weight for t in terms], lengths)))
+    remap = calc.position_remap(field)
+
+    def events(row: int) -> tuple[np.ndarray, np.ndarray]:
+        positions, term_ids = [], []
+        for idx, (_, _, postings, at) in enumerate(found):
+            if at[row] >= 0:
+                term_positions = postings.positions(int(at[row])).astype(np.int64)
+                positions.append(term_positions if remap is None else remap(int(candidates[row]), term_positions))
+                term_ids.append(np.full(len(term_positions), idx, dtype=np.int64))
+        positions, term_ids = np.concatenate(positions), np.concatenate(term_ids)
+        order = np.lexsort((term_ids, positions))
+        return positions[order], term_ids[order]
+
+    first = np.stack([first for _, first, _, _ in found], axis=1)
+    parts = dict(zip(WEIGHTS, sweep(first, [t.weight for t in terms], lengths, events)))
     if output != "score":
         return parts[output]
     return sum(weight * parts[name] for name, weight in WEIGHTS.items())
 
 
-def _events(found: list, remap, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every candidate's (row, position, term index) occurrences, gathered per term over all rows."""
-    rows, positions, term_ids = [], [], []
-    for idx, (_, _, postings, at) in enumerate(found):
-        present = np.flatnonzero(at >= 0)
-        if not len(present):
-            continue
-        begin, end = postings.position_offsets[at[present]], postings.position_offsets[at[present] + 1]
-        counts = end - begin
-        starts = np.repeat(begin - np.cumsum(counts) + counts, counts)
-        term_positions = postings.flat_positions[starts + np.arange(int(counts.sum()))].astype(np.int64)
-        term_rows = np.repeat(present, counts)
-        if remap is not None:  # per document: the element gap re-tokenizes it (rare, profile opt-in)
-            bounds = np.concatenate(([0], np.cumsum(counts)))
-            term_positions = np.concatenate([remap(int(candidates[row]), term_positions[bounds[i]:bounds[i + 1]])
-                                             for i, row in enumerate(present)]).astype(np.int64)
-        rows.append(term_rows)
-        positions.append(term_positions)
-        term_ids.append(np.full(len(term_rows), idx, dtype=np.int64))
-    if not rows:
-        return (np.zeros(0, dtype=np.int64),) * 3
-    return np.concatenate(rows), np.concatenate(positions), np.concatenate(term_ids)
-
-
-def sweep(rows: np.ndarray, positions: np.ndarray, term_ids: np.ndarray, weights: list[float],
-          lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(proximity, order, queryCoverage, fieldCoverage) per row of `lengths` from all rows' (row,
-    position, term index) events, unsorted. Where no two terms of a row share a position, the chain
-    is simply each term at its first position, in position order: that is computed over all rows at
-    once; rows with a shared position (a skip may then move a term later) take the sequential sweep."""
-    out = [np.zeros(len(lengths)) for _ in WEIGHTS]
-    if not len(rows):
-        return tuple(out)
-    order = np.lexsort((term_ids, positions, rows))
-    rows, positions, term_ids = rows[order], positions[order], term_ids[order]
-    tie = (rows[1:] == rows[:-1]) & (positions[1:] == positions[:-1])
-    tied_rows = np.unique(rows[1:][tie])
-    simple = ~np.isin(rows, tied_rows)
-    # first occurrence of each (row, term): the first in (row, position) order, kept in that order
-    r, p, t = rows[simple], positions[simple], term_ids[simple]
-    by_term = np.lexsort((p, t, r))
-    first = np.ones(len(r), dtype=bool)
-    first[1:] = (r[by_term][1:] != r[by_term][:-1]) | (t[by_term][1:] != t[by_term][:-1])
-    keep = np.sort(by_term[first])
-    r, p, t = r[keep], p[keep], t[keep]
-    chain_rows, chain_start, joined = np.unique(r, return_index=True, return_counts=True)
-    proximity, in_order = np.zeros(len(chain_rows)), np.zeros(len(chain_rows))
+def sweep(first: np.ndarray, weights: list[float], lengths: np.ndarray,
+          events: Callable[[int], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, ...]:
+    """(proximity, order, queryCoverage, fieldCoverage) per row of `first` (each term's first position
+    per row, -1 where absent); `events(row)`: the row's (positions, term indexes) in sweep order, read
+    only for rows where two terms start at one position (a skip there may move a term later)."""
+    out = [np.zeros(len(first)) for _ in WEIGHTS]
+    present = first >= 0
+    term_order = np.argsort(np.where(present, first, np.inf), axis=1, kind="stable")  # ties: query order
+    chain = np.take_along_axis(first, term_order, axis=1)
+    joined = present.sum(axis=1)
+    tied = np.any((chain[:, 1:] == chain[:, :-1]) & (chain[:, 1:] >= 0), axis=1)
+    rows = np.flatnonzero((joined > 0) & ~tied)
+    chain, term_order, joined = chain[rows], term_order[rows], joined[rows]
     weight_array = np.asarray(weights, dtype=np.float64)
-    weight = weight_array[t[chain_start]]
-    for k in range(1, int(joined.max(initial=1))):  # step k of every chain that long, summed in chain order
+    proximity, in_order, weight = np.zeros(len(rows)), np.zeros(len(rows)), weight_array[term_order[:, 0]]
+    for k in range(1, first.shape[1]):  # the k-th step of every chain that long, summed in chain order
         longer = np.flatnonzero(joined > k)
-        at = chain_start[longer] + k
-        proximity[longer] += _step_scores((p[at] - p[at - 1]).astype(np.float64))
-        in_order[longer] += t[at] > t[at - 1]
-        weight[longer] += weight_array[t[at]]
-    _finish(out, chain_rows, proximity, in_order, weight, joined, weights, lengths)
-    for row in tied_rows:
-        lo, hi = np.searchsorted(rows, [row, row + 1])
-        _sweep_row(out, int(row), positions[lo:hi], term_ids[lo:hi], weights, lengths)
+        proximity[longer] += _step_scores(chain[longer, k] - chain[longer, k - 1])
+        in_order[longer] += term_order[longer, k] > term_order[longer, k - 1]
+        weight[longer] += weight_array[term_order[longer, k]]
+    _finish(out, rows, proximity, in_order, weight, joined, weights, lengths)
+    for row in np.flatnonzero(tied):
+        positions, term_ids = events(int(row))
+        _sweep_row(out, int(row), positions, term_ids, weights, lengths)
     return tuple(out)
 
 

@@ -47,15 +47,26 @@ def test_sweep_over_all_rows_equals_the_per_document_sweep(seed: int) -> None:
                 rows += [row] * len(at)
                 positions += at.tolist()
                 term_ids += [term] * len(at)
-    shuffle = rng.permutation(len(rows))
-    got = sweep(np.array(rows, dtype=np.int64)[shuffle], np.array(positions, dtype=np.int64)[shuffle],
-                np.array(term_ids, dtype=np.int64)[shuffle], weights, lengths)
+    first = np.full((n_rows, n_terms), -1.0)
+    for r, p, t in zip(rows, positions, term_ids):
+        first[r, t] = p if first[r, t] < 0 else min(first[r, t], p)
+    asked = []
+
+    def events(row: int) -> tuple[np.ndarray, np.ndarray]:
+        asked.append(row)
+        pairs = sorted((p, t) for r, p, t in zip(rows, positions, term_ids) if r == row)
+        return np.array([p for p, _ in pairs]), np.array([t for _, t in pairs])
+
+    got = sweep(first, weights, lengths, events)
     for row in range(n_rows):
-        events = sorted((p, t) for r, p, t in zip(rows, positions, term_ids) if r == row)
-        expected = _oracle(events, weights, n_terms, float(lengths[row])) if events else (0.0,) * 4
-        assert tuple(float(part[row]) for part in got) == expected, (row, events)
+        events_of_row = sorted((p, t) for r, p, t in zip(rows, positions, term_ids) if r == row)
+        expected = _oracle(events_of_row, weights, n_terms, float(lengths[row])) if events_of_row else (0.0,) * 4
+        assert tuple(float(part[row]) for part in got) == expected, (row, events_of_row)
+    # the sequential sweep only where two terms start at one position
+    starts = [sorted(x for x in first[row] if x >= 0) for row in range(n_rows)]
+    assert sorted(asked) == [row for row, s in enumerate(starts) if len(set(s)) < len(s)]
 
 
-def test_sweep_without_events_is_zero() -> None:
-    empty = np.zeros(0, dtype=np.int64)
-    assert all(np.array_equal(part, np.zeros(3)) for part in sweep(empty, empty, empty, [1.0], np.ones(3)))
+def test_sweep_without_occurrences_is_zero() -> None:
+    parts = sweep(np.full((3, 2), -1.0), [1.0, 2.0], np.ones(3), lambda row: pytest.fail("no events to read"))
+    assert all(np.array_equal(part, np.zeros(3)) for part in parts)
