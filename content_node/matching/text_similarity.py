@@ -84,9 +84,10 @@ def sweep(first: np.ndarray, weights: list[float], lengths: np.ndarray,
         in_order[longer] += term_order[longer, k] > term_order[longer, k - 1]
         weight[longer] += weight_array[term_order[longer, k]]
     _finish(out, rows, proximity, in_order, weight, joined, weights, lengths)
-    for row in np.flatnonzero(tied):
-        positions, term_ids = events(int(row))
-        _sweep_row(out, int(row), positions, term_ids, weights, lengths)
+    tied_rows = np.flatnonzero(tied)
+    if len(tied_rows):
+        swept = np.array([_sweep_row(*events(int(row)), weights) for row in tied_rows], dtype=np.float64)
+        _finish(out, tied_rows, *swept.T, weights, lengths)
     return tuple(out)
 
 
@@ -102,18 +103,21 @@ def _finish(out: list[np.ndarray], chain_rows: np.ndarray, proximity: np.ndarray
     out[3][chain_rows] = np.divide(matches, length, out=np.zeros(len(length)), where=length != 0)
 
 
-def _sweep_row(out: list[np.ndarray], row: int, positions: np.ndarray, term_ids: np.ndarray,
-               weights: list[float], lengths: np.ndarray) -> None:
-    """One row's chain, event by event (sorted by position, then query order)."""
+def _sweep_row(positions: np.ndarray, term_ids: np.ndarray,
+               weights: list[float]) -> tuple[float, float, float, int]:
+    """One row's (proximity sum, in-order steps, weight, terms joined), event by event (sorted by
+    position, then query order)."""
     last_pos, last_idx = int(positions[0]), int(term_ids[0])
-    joined, weight, proximity, in_order = {last_idx}, weights[last_idx], 0.0, 0
+    joined, weight, distances, in_order = {last_idx}, weights[last_idx], [], 0
     for pos, idx in zip(positions[1:].tolist(), term_ids[1:].tolist()):
         if idx in joined or pos <= last_pos:
             continue
-        proximity += float(_step_scores(np.float64(pos - last_pos)))
+        distances.append(pos - last_pos)
         in_order += idx > last_idx
         last_pos, last_idx = pos, idx
         joined.add(idx)
         weight += weights[idx]
-    _finish(out, np.array([row]), np.array([proximity]), np.array([float(in_order)]),
-            np.array([float(weight)]), np.array([len(joined)]), weights, lengths)
+    proximity = 0.0
+    for score in _step_scores(np.array(distances, dtype=np.float64)).tolist():  # summed in chain order
+        proximity += score
+    return proximity, in_order, weight, len(joined)
