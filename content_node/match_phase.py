@@ -13,12 +13,14 @@ from __future__ import annotations
 import numpy as np
 
 from searchlib.numbers import number_value, present
-from searchlib.schema.match_phase import Diversity, MatchPhase, diversity_of, match_phase_of
+from searchlib.schema.match_phase import Diversity, MatchPhase, diversity_of, match_phase_of, with_overrides
 from searchlib.schema.model import RankProfile, Schema
 
 
-def settings_of(schema: Schema, profile: RankProfile) -> MatchPhase | None:
-    return match_phase_of(profile.settings, schema.fields, profile.name, profile.location)
+def settings_of(schema: Schema, profile: RankProfile, overrides=None) -> MatchPhase | None:
+    """The profile's match-phase, with the query's overrides (checked by the container) over it."""
+    return match_phase_of(with_overrides(profile.settings, overrides or {}), schema.fields, profile.name,
+                          profile.location)
 
 
 def diversity_settings(schema: Schema, profile: RankProfile) -> Diversity | None:

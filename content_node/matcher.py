@@ -42,6 +42,7 @@ class SearchParams:
     rank_score_drop_limit: float | None = None
     second_phase_rank_score_drop_limit: float | None = None
     match_phase_max_hits: int | None = None  # from the profile's total-max-hits (the container spreads it)
+    match_phase: Mapping[str, str] = field(default_factory=dict)  # the query's, over the profile's settings
     now: float = 0.0
     deadline: float = float("inf")  # time.monotonic() value
     grouping: GroupingOperation | None = None
@@ -76,7 +77,7 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     if shortcut is not None:
         return shortcut
     candidates = streaming.within(index, params.streaming_selection, matching.matches(params.query))
-    limited = match_phase.limit(index, match_phase.settings_of(schema, program.profile), candidates,
+    limited = match_phase.limit(index, match_phase.settings_of(schema, program.profile, params.match_phase), candidates,
                                 params.match_phase_max_hits)
     unranked = len(candidates) - len(limited)  # match-phase: only the best by its attribute are ranked
     searched = round(active * len(limited) / len(candidates)) if unranked else active  # the share ranked
@@ -187,7 +188,7 @@ def _bm25_shortcut(index: IndexWithIds, program: RankProgram, params: SearchPara
             or not is_rank_order(params.sorting) or program.second_phase is not None or program.all_match_features
             or profile.mutate or profile.first_phase is None or params.rank_score_drop_limit is not None
             or program.first_phase_drop_limit is not None
-            or match_phase.settings_of(program.schema, profile) is not None):
+            or match_phase.settings_of(program.schema, profile, params.match_phase) is not None):
         return None
     fields = bm25_top_k.bm25_sum_fields(profile.first_phase.expression.text)
     words = bm25_top_k.or_of_words(params.query)

@@ -90,7 +90,8 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                 rerank_count=call.rerank_count, keep_rank_count=call.keep_rank_count,
                 rank_score_drop_limit=call.rank_score_drop_limit,
                 second_phase_rank_score_drop_limit=call.second_phase_rank_score_drop_limit,
-                match_phase_max_hits=call.match_phase_max_hits, now=call.now or time.time(), deadline=started + soft_budget,
+                match_phase_max_hits=call.match_phase_max_hits, match_phase=call.match_phase,
+                now=call.now or time.time(), deadline=started + soft_budget,
                 grouping=parse_grouping(call.grouping) if call.grouping else None, explain=call.explain,
                 corpus_statistics=call.corpus_statistics,
                 streaming_selection=call.streaming_selection)

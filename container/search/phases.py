@@ -38,7 +38,7 @@ from searchlib.grouping import GroupingOperation
 from searchlib.hits import LeanHit, merge_hits
 from searchlib.phase_counts import node_count, per_node_count
 from searchlib.query.search_path import SearchPath, parse_search_path
-from searchlib.schema.match_phase import match_phase_of
+from searchlib.schema.match_phase import match_phase_of, with_overrides
 from searchlib.schema.model import ApplicationPackage
 from searchlib.wire.search_codec import DocsumCall, DocsumValue, EncodedDocsum, NodeError, SearchCall
 
@@ -186,7 +186,8 @@ async def search_schema(plan: SearchPlan, schema_name: str, application: Applica
                       rerank_count=_node_count(query, profile, "rerank_count", "second_phase", len(clients)),
                       keep_rank_count=_node_count(query, profile, "keep_rank_count", "first_phase", len(clients)),
                       match_phase_max_hits=_match_phase_share(application.schemas[schema_name], profile,
-                                                              len(clients)),
+                                                              query.match_phase, len(clients)),
+                      match_phase=query.match_phase,
                       rank_score_drop_limit=query.rank_score_drop_limit,
                       app_generation=application.generation, trace_level=query.trace_level,
                       now=query.now, grouping=grouping.request_text(query),
@@ -213,9 +214,11 @@ def _node_count(query: Query, profile, count: str, phase: str, nodes: int) -> in
     return node_count(getattr(query, count), getattr(query, f"total_{count}"), None, total, nodes)
 
 
-def _match_phase_share(schema, profile, nodes: int) -> int | None:
-    """Each node's share of the profile's match-phase total-max-hits (None without one)."""
-    phase = match_phase_of(profile.settings, schema.fields, profile.name, profile.location)
+def _match_phase_share(schema, profile, overrides: Mapping[str, str], nodes: int) -> int | None:
+    """Each node's share of the profile's match-phase total-max-hits (None without one, or when
+    the query's maxHits replaces it)."""
+    phase = match_phase_of(with_overrides(profile.settings, overrides), schema.fields, profile.name,
+                           profile.location)
     total = phase.total_max_hits if phase is not None and phase.max_hits is None else None
     return per_node_count(None, total, nodes)
 

@@ -10,7 +10,8 @@ from container.search import request_parameters as rp
 from container.search.query_profile import with_query_profile
 from container.search.streaming import streaming_selection
 from container.search.validation import check_depth
-from searchlib.errors import ErrorCode, InvalidParameterError, QueryError, SearchlibError, quote_input
+from searchlib.errors import ErrorCode, InvalidParameterError, QueryError, SchemaError, SearchlibError, quote_input
+from searchlib.schema.match_phase import QUERY_OVERRIDES, match_phase_of, query_overrides, with_overrides
 from searchlib.match_modes import query_match_modes
 from searchlib.query import tree as q
 from searchlib.query.field_checks import yql_window_problem
@@ -41,6 +42,7 @@ class Query:
     search_path: str
     timing: bool
     rank_properties: Mapping[str, str] = field(default_factory=dict)  # ranking.properties.*, for the nodes
+    match_phase: Mapping[str, str] = field(default_factory=dict)  # ranking.matchPhase.*, as profile settings
     started: float = field(default_factory=time.monotonic)
     now: float = field(default_factory=time.time)
     parameters: Mapping[str, str] = field(default_factory=dict)
@@ -111,7 +113,8 @@ def query_from(params: Mapping[str, str], application: ApplicationPackage, start
         if len(params.get(name, "")) > limits.yql_length:
             raise QueryError(f"'{name}' is {len(params[name])} characters long: the limit (yql-length) "
                              f"is {limits.yql_length}")
-    overrides = sorted(name for name in params if name.startswith("ranking.matchPhase."))
+    overrides = sorted(name for name in params if name.startswith("ranking.matchPhase.")
+                       and name not in QUERY_OVERRIDES)
     if overrides:  # refused rather than ignored: the rank profile's match-phase applies
         raise InvalidParameterError(f"not supported: {quote_input(overrides[0], 60)} "
                                     "(set match-phase in the rank profile)")
@@ -139,9 +142,11 @@ def query_from(params: Mapping[str, str], application: ApplicationPackage, start
         rp.check_timeout(parsed.timeout_ms / 1000.0, f"{parsed.timeout_ms:g} ms")
     timeout = parsed.timeout_ms / 1000.0 if parsed.timeout_ms is not None else rp.read_timeout_seconds(params)
     feature_texts, rank_properties = _features_and_properties(params)
+    schemas = resolve_schemas(parsed.sources, params, application)
+    profile = params.get("ranking.profile", "default") or "default"
     return Query(
-        yql=parsed, schemas=resolve_schemas(parsed.sources, params, application),
-        profile=params.get("ranking.profile", "default") or "default",
+        yql=parsed, schemas=schemas, profile=profile,
+        match_phase=_match_phase(params, application, schemas, profile),
         hits=max(hits, 0), offset=offset, timeout=timeout,
         summary_class=params.get("presentation.summary", ""),
         trace_level=rp.read_int(params, "trace.level", 0),
@@ -201,6 +206,32 @@ def _features_and_properties(params: Mapping[str, str]) -> tuple[dict[str, str],
             properties[name] = value
     features.update(rp.query_feature_texts(params))
     return features, properties
+
+
+def _match_phase(params: Mapping[str, str], application: ApplicationPackage, schemas: tuple[str, ...],
+                 profile: str) -> dict[str, str]:
+    """The query's ranking.matchPhase.* as profile settings, checked over each searched schema's
+    profile as a schema's would be; the attribute needs fast-search (as Vespa requires)."""
+    try:
+        overrides = query_overrides(params)
+    except ValueError as error:
+        raise InvalidParameterError(str(error)) from None
+    for name in schemas if overrides else ():
+        schema = application.schemas[name]
+        ranking = schema.rank_profiles.get(profile)
+        if ranking is None:
+            continue  # the unknown profile is reported where profiles are resolved
+        attribute = overrides.get("match-phase.attribute")
+        declared = schema.fields.get(attribute) if attribute is not None else None
+        if declared is not None and "fast-search" not in declared.attribute_properties:
+            raise InvalidParameterError(f"ranking.matchPhase.attribute: '{quote_input(attribute, 60)}' in schema "
+                                        f"'{name}' is not an attribute with fast-search")
+        try:
+            match_phase_of(with_overrides(ranking.settings, overrides), schema.fields, ranking.name,
+                           ranking.location)
+        except SchemaError as error:
+            raise InvalidParameterError(f"ranking.matchPhase: {quote_input(error, 300)}") from None
+    return overrides
 
 
 def _freshness_now(params: Mapping[str, str]) -> float:

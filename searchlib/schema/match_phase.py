@@ -41,6 +41,35 @@ class MatchPhase:
     total_max_hits: int | None = None
 
 
+# the query's ranking.matchPhase.* (Vespa) that override the rank profile's match-phase settings
+QUERY_OVERRIDES = {"ranking.matchPhase.maxHits": "match-phase.max-hits",
+                   "ranking.matchPhase.attribute": "match-phase.attribute",
+                   "ranking.matchPhase.ascending": "match-phase.order"}
+
+
+def query_overrides(params: Mapping[str, str]) -> dict[str, str]:
+    """The profile settings the query's ranking.matchPhase.* give (ValueError for a bad boolean;
+    match_phase_of checks the rest, over the profile's settings: with_overrides)."""
+    given = {QUERY_OVERRIDES[name]: value.strip() for name, value in params.items() if name in QUERY_OVERRIDES}
+    if "match-phase.order" in given:
+        ascending = given["match-phase.order"].lower()
+        if ascending not in ("true", "false"):
+            raise ValueError(f"ranking.matchPhase.ascending must be true or false, not '{ascending[:40]}'")
+        given["match-phase.order"] = "ascending" if ascending == "true" else "descending"
+    return given
+
+
+def with_overrides(settings: Mapping[str, str], overrides: Mapping[str, str]) -> Mapping[str, str]:
+    """The profile's settings with the query's match-phase over them: the query's max-hits (per node,
+    as Vespa's maxHits) replaces the profile's total-max-hits too."""
+    if not overrides:
+        return settings
+    merged = {**settings, **overrides}
+    if "match-phase.max-hits" in overrides:
+        merged.pop("match-phase.total-max-hits", None)
+    return merged
+
+
 def match_phase_of(settings: Mapping[str, str], fields: Mapping[str, Field], profile: str,
                    location: SourceLocation) -> MatchPhase | None:
     """The profile's match-phase (None without one); SchemaError for what cannot work."""

@@ -36,6 +36,7 @@ class SearchCall:
     rank_score_drop_limit: float | None = None
     second_phase_rank_score_drop_limit: float | None = None
     match_phase_max_hits: int | None = None  # match-phase total-max-hits spread over the nodes searched
+    match_phase: Mapping[str, str] = field(default_factory=dict)  # ranking.matchPhase.*, as profile settings
     app_generation: str = ""
     trace_level: int = 0
     now: float = 0.0
@@ -114,7 +115,7 @@ def encode_search_call(call: SearchCall) -> pb.SearchRequest:
                             locale=k.locale) for k in call.sorting], now=call.now,
         grouping=call.grouping, rank_properties=dict(call.rank_properties), explain=call.explain,
         with_summaries=call.with_summaries, summary_class=call.summary_class, no_bolding=not call.bolding,
-        streaming_selection=call.streaming_selection)
+        streaming_selection=call.streaming_selection, match_phase=dict(call.match_phase))
     for name in ("rerank_count", "keep_rank_count", "rank_score_drop_limit",
                  "second_phase_rank_score_drop_limit", "match_phase_max_hits"):
         value = getattr(call, name)
@@ -137,7 +138,7 @@ def decode_search_call(message: pb.SearchRequest) -> SearchCall:
         rerank_count=optional("rerank_count"), keep_rank_count=optional("keep_rank_count"),
         rank_score_drop_limit=optional("rank_score_drop_limit"),
         second_phase_rank_score_drop_limit=optional("second_phase_rank_score_drop_limit"),
-        match_phase_max_hits=optional("match_phase_max_hits"),
+        match_phase_max_hits=optional("match_phase_max_hits"), match_phase=dict(message.match_phase),
         app_generation=message.app_generation, trace_level=message.trace_level, now=message.now,
         grouping=message.grouping, rank_properties=dict(message.rank_properties), explain=message.explain,
         corpus_statistics=decode_statistics(message.corpus_statistics)

@@ -88,11 +88,39 @@ def test_without_limit_everything_is_ranked(http) -> None:
     assert ids(few) == [2, 1] and few["coverage"]["full"] and few["coverage"]["coverage"] == 100
 
 
-def test_query_time_match_phase_overrides_are_refused(http) -> None:
+@pytest.mark.parametrize("ranking, overrides, expected", [
+    # maxHits 2 (per node) replaces max-hits 3 / total-max-hits 3: popularity 50, 40 -> {1, 2}
+    ("limited", {"maxHits": "2"}, [2, 1]),
+    ("limited_total", {"maxHits": "2"}, [2, 1]),
+    # ascending over the profile's descending: popularity 0, 10, 20 -> {6, 5, 4}
+    ("limited", {"ascending": "true"}, [6, 5, 4]),
+    # a profile without match-phase: popularity 0, 10, 20, 30 -> {6, 5, 4, 3}
+    ("plain", {"maxHits": "4", "attribute": "popularity", "ascending": "true"}, [6, 5, 4, 3]),
+])
+def test_the_query_overrides_the_match_phase(http, ranking, overrides, expected) -> None:
+    params = {f"ranking.matchPhase.{name}": value for name, value in overrides.items()}
     response = http.get("/search/", params={"yql": 'select * from item where title contains "x"',
-                                           "ranking": "limited", "ranking.matchPhase.maxHits": "1"})
-    assert response.status_code == 400
-    assert "not supported: ranking.matchPhase.maxHits" in response.json()["root"]["errors"][0]["message"]
+                                           "ranking": ranking, **params})
+    assert response.status_code == 200, response.text
+    root = response.json()["root"]
+    assert ids(root) == expected and root["fields"]["totalCount"] == 6
+    assert root["coverage"]["degraded"]["match-phase"]
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("maxHits", "many", "max-hits of rank-profile 'limited' must be a number at least 1, not 'many'"),
+    ("attribute", "nosuch", "'nosuch' is not a single-value numeric attribute"),
+    ("attribute", "score", "'score' in schema 'item' is not an attribute with fast-search"),
+    ("ascending", "maybe", "ranking.matchPhase.ascending must be true or false, not 'maybe'"),
+    ("maxFilterCoverage", "0.5", "not supported: ranking.matchPhase.maxFilterCoverage"),
+    ("diversity.attribute", "category", "not supported: ranking.matchPhase.diversity.attribute"),
+])
+def test_bad_match_phase_overrides_are_refused(http, name, value, message) -> None:
+    response = http.get("/search/", params={"yql": 'select * from item where title contains "x"',
+                                           "ranking": "limited", f"ranking.matchPhase.{name}": value})
+    assert response.status_code == 400, response.text
+    error = response.json()["root"]["errors"][0]
+    assert error["code"] == 4 and message in error["message"]
 
 
 def test_a_sorted_query_is_limited_too(http) -> None:

@@ -149,8 +149,10 @@ def test_match_phase_total_max_hits_is_spread_over_the_nodes_searched():
     schema = app.schemas["s"]
     phase = match_phase_of(schema.rank_profiles["p"].settings, schema.fields, "p", schema.location)
     assert (phase.max_hits, phase.total_max_hits) == (None, 9)
-    assert [_match_phase_share(schema, schema.rank_profiles["p"], n) for n in (1, 2, 4)] == [9, 5, 3]
-    assert _match_phase_share(schema, schema.rank_profiles["base"], 2) is None
+    assert [_match_phase_share(schema, schema.rank_profiles["p"], {}, n) for n in (1, 2, 4)] == [9, 5, 3]
+    assert _match_phase_share(schema, schema.rank_profiles["base"], {}, 2) is None
+    # the query's ranking.matchPhase.maxHits is per node: it replaces the total
+    assert _match_phase_share(schema, schema.rank_profiles["p"], {"match-phase.max-hits": "2"}, 2) is None
     both = text.format(body="    match-phase {\n      attribute: pop\n      max-hits: 3\n      total-max-hits: 9\n    }")
     with pytest.raises(SchemaError, match="one of max-hits and total-max-hits"):
         application_from_text(both, name="s.sd")
