@@ -230,7 +230,9 @@ def _match_phase(params: Mapping[str, str], application: ApplicationPackage, sch
             match_phase_of(with_overrides(ranking.settings, overrides), schema.fields, ranking.name,
                            ranking.location)
         except SchemaError as error:
-            raise InvalidParameterError(f"ranking.matchPhase: {quote_input(error, 300)}") from None
+            # the message alone: the profile's file:line is the server's, not the query's
+            raise InvalidParameterError(f"ranking.matchPhase with rank profile '{ranking.name}' of schema "
+                                        f"'{name}': {quote_input(error.message, 300)}") from None
     return overrides
 
 

@@ -138,7 +138,12 @@ def _attribute(name: str, fields: Mapping[str, Field], what: str, location: Sour
     return name
 
 
+_LARGEST_COUNT = 2**31 - 1  # hit counts and group counts are 32-bit in Vespa's config
+
+
 def _number(text: str, key: str, where: str, location: SourceLocation, kind, low: float, high: float | None = None):
+    if kind is int and high is None:
+        high = _LARGEST_COUNT
     try:
         value = kind(text.strip())
     except ValueError:

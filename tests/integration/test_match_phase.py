@@ -108,7 +108,8 @@ def test_the_query_overrides_the_match_phase(http, ranking, overrides, expected)
 
 
 @pytest.mark.parametrize("name, value, message", [
-    ("maxHits", "many", "max-hits of rank-profile 'limited' must be a number at least 1, not 'many'"),
+    ("maxHits", "many", "max-hits of rank-profile 'limited' must be a number between 1 and 2147483647, not 'many'"),
+    ("maxHits", "9" * 30, "must be a number between 1 and 2147483647"),  # never a 500 on the nodes
     ("attribute", "nosuch", "'nosuch' is not a single-value numeric attribute"),
     ("attribute", "score", "'score' in schema 'item' is not an attribute with fast-search"),
     ("ascending", "maybe", "ranking.matchPhase.ascending must be true or false, not 'maybe'"),
@@ -121,6 +122,7 @@ def test_bad_match_phase_overrides_are_refused(http, name, value, message) -> No
     assert response.status_code == 400, response.text
     error = response.json()["root"]["errors"][0]
     assert error["code"] == 4 and message in error["message"]
+    assert ".sd:" not in error["message"]  # the query's error, not the server's schema file
 
 
 def test_a_sorted_query_is_limited_too(http) -> None:
