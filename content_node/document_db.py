@@ -465,7 +465,7 @@ class DocumentDB(BatchWrites, IndexReads):
             fields_json = encode_fields({k: v for k, v in fields.items() if k not in self._attribute_held})
         if previous is not None:
             self._keep_superseded(previous)
-            previous_fields = self._documents.fields(previous) or {}
+            previous_fields = self._documents.fields(previous, cache=False) or {}
             stored_names = (previous_fields.keys() | fields.keys()) - self._attribute_held
             changed = self._changed_attribute_held(previous, fields) | {
                 name for name in stored_names if previous_fields.get(name) != fields.get(name)}
@@ -488,7 +488,7 @@ class DocumentDB(BatchWrites, IndexReads):
 
     def _apply_remove(self, local_id: int) -> None:
         self._keep_superseded(local_id)
-        self._unindex(local_id, self._documents.fields(local_id) or {})
+        self._unindex(local_id, self._documents.fields(local_id, cache=False) or {})
 
     def _keep_superseded(self, local_id: int) -> None:
         if self._history.retaining():  # a query's view may still fill it

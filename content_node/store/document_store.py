@@ -85,14 +85,15 @@ class DocumentStore:
         start = int(self._starts[local_id])
         return bytes(self._arena[start: start + int(self._lengths[local_id])])
 
-    def fields_json(self, local_id: int) -> bytes | None:
-        """The stored JSON (called under the database's lock, as every method here)."""
+    def fields_json(self, local_id: int, cache: bool = True) -> bytes | None:
+        """The stored JSON (called under the database's lock, as every method here). `cache=False`
+        for reads that replace or drop the document next (writes): they would only evict hot entries."""
         found = self._inflated.get(local_id)
         if found is not None:
             self._inflated.move_to_end(local_id)
             return found
         found = self.decoder()(self.compressed(local_id))
-        if found is not None and len(found) * 16 <= INFLATED_CACHE_BYTES:
+        if cache and found is not None and len(found) * 16 <= INFLATED_CACHE_BYTES:
             self._inflated[local_id] = found
             self._inflated_bytes += len(found)
             while self._inflated_bytes > INFLATED_CACHE_BYTES:
@@ -103,8 +104,8 @@ class DocumentStore:
         """Decompresses blobs taken from `compressed` now (also after the dictionary is made)."""
         return functools.partial(_decompress, dictionary=self._dictionary)
 
-    def fields(self, local_id: int) -> dict[str, Any] | None:
-        raw = self.fields_json(local_id)
+    def fields(self, local_id: int, cache: bool = True) -> dict[str, Any] | None:
+        raw = self.fields_json(local_id, cache)
         return None if raw is None else exact_json.loads(raw)
 
     @property

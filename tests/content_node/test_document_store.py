@@ -95,3 +95,12 @@ def test_inflated_documents_are_bounded_and_the_least_recent_go(monkeypatch):
         assert store.inflated_bytes <= 16 * 1024
     assert 0 in store._inflated and 1 not in store._inflated and 199 in store._inflated
     assert len(store._inflated) >= 16 * 1024 // (size + 8) - 1  # full: only what did not fit went
+
+
+def test_a_read_for_a_write_keeps_nothing():
+    store = DocumentStore()
+    store.store(7, encode_fields({"title": "a title"}))
+    assert store.fields(7, cache=False) == {"title": "a title"} and store.inflated_bytes == 0
+    store.fields(7)
+    kept = store.inflated_bytes
+    assert kept > 0 and store.fields(7, cache=False) == {"title": "a title"} and store.inflated_bytes == kept
