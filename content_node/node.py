@@ -20,7 +20,7 @@ from content_node.posting_cache import PostingCache
 from content_node.ranking.rank_program import RankProgram
 from content_node.store.memory import IdleTrimmer
 from content_node.store.timestamps import DEFAULT_TOMBSTONE_MAX_AGE, DocumentTimestamps, newest_wins
-from content_node.store.wal import write_durably
+from content_node.store.durable_files import write_durably
 from content_node.visiting import Visitor
 from searchlib import exact_json
 from searchlib.corpus_statistics import CorpusStatistics

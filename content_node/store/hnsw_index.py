@@ -24,7 +24,7 @@ import numpy as np
 from google_crc32c import value as crc32c
 
 from content_node.store.vector_metrics import HNSW_SPACES, check_metric, distances
-from content_node.store.wal import fsync_directory
+from content_node.store.durable_files import fsync_directory
 from searchlib.errors import DocumentError
 from searchlib.schema.model import Field
 from searchlib.tensor import TensorType, dense_cells, tensor_from_json

@@ -24,7 +24,7 @@ File `index-<sequence>.img`: `PSIMG\\0` + u16 version, u32 header length, u32 CR
 header, the header (JSON: sequence, the covered segments, local id limit, per array its name,
 dtype, shape, offset, byte size and zlib CRC-32), then each array's bytes at its 64-byte aligned
 offset, read with `np.fromfile`. Written to a temporary name, fsynced, renamed, directory fsynced
-(wal.replaced_durably), after the snapshot's manifest; older images are deleted only then. Any
+(durable_files.replaced_durably), after the snapshot's manifest; older images are deleted only then. Any
 damage (checksum, size, an array that does not fit the schema) makes the load fall back to the
 image before it or to re-indexing: an image is a cache of the snapshot, never the only copy.
 """
@@ -49,7 +49,7 @@ from content_node.store.segments import Manifest, SegmentInfo, is_manifest, read
 from content_node.store.snapshot import SnapshotDocument
 from content_node.store.snapshots import Cut, changed_since
 from content_node.store.timestamps import DocumentTimestamps, Stamp, export_image as export_stamps
-from content_node.store.wal import fsync_directory, replaced_durably
+from content_node.store.durable_files import fsync_directory, replaced_durably
 from searchlib.schema.model import Schema
 from searchlib.stop_progress import advance
 

@@ -22,7 +22,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from content_node.store.wal import fsync_directory
+from content_node.store.durable_files import fsync_directory
 from searchlib.errors import SchemaError
 from searchlib.schema.model import Field
 

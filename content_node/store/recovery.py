@@ -28,9 +28,10 @@ from content_node.store.segments import is_manifest, list_segment_files, referen
 from content_node.store.snapshot import SnapshotError
 from content_node.store.snapshots import list_snapshots, snapshot_sequence, verify_snapshot
 from content_node.store.timestamps import retain_sidecars
+from content_node.store.durable_files import fsync_directory
 from content_node.store.wal import (
-    LogRecord, WalCorruption, fsync_directory, list_segments, remove_segments, replay,
-    segment_first_sequence, segments_covered_by)
+    LogRecord, WalCorruption, list_segments, remove_segments, replay, segment_first_sequence,
+    segments_covered_by)
 
 log = logging.getLogger(__name__)
 

@@ -43,7 +43,7 @@ from google_crc32c import Checksum, value as crc32c
 
 from content_node.store.snapshot import SnapshotDocument, SnapshotError
 from content_node.store.tensor_column import DenseTensorRows
-from content_node.store.wal import fsync_directory, replaced_durably
+from content_node.store.durable_files import fsync_directory, replaced_durably
 from searchlib.stop_progress import advance
 
 MANIFEST_PREFIX = "manifest-"

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping
 from google_crc32c import Checksum
 
 from content_node.store.document_store import encode_fields
-from content_node.store.wal import fsync_directory
+from content_node.store.durable_files import fsync_directory
 
 log = logging.getLogger(__name__)
 

@@ -64,7 +64,7 @@ from typing import Iterator
 
 from google_crc32c import value as crc32c
 
-from content_node.store.durable_files import fsync_directory, replaced_durably, write_durably  # noqa: F401 (re-exported)
+from content_node.store.durable_files import fsync_directory
 
 log = logging.getLogger(__name__)
 
