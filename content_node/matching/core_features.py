@@ -81,12 +81,7 @@ class Bm25Term:
 def bm25_term(calc: Calculator, item: q.Term | q.Phrase) -> Bm25Term:
     """The one term a query item is to bm25: a word, an equiv's combined word, or a phrase as
     its phrase key (postings of the phrase's occurrences, where it starts)."""
-    return Bm25Term(_item_term(item), searched_fields(calc, item.field))
-
-
-def _item_term(item: q.Term | q.Phrase) -> str:
-    return item.term if isinstance(item, q.Term) else \
-        item.terms[0] if len(item.terms) == 1 else q.phrase_key(item.terms)
+    return Bm25Term(q.item_key(item), searched_fields(calc, item.field))
 
 
 def searched_index_fields(calc: Calculator, index_name: str) -> tuple[str, ...]:
@@ -117,12 +112,6 @@ def significance(document_frequency: int, doc_count: int) -> float:
     """Robertson-Sparck-Jones style: 1.0 for a term in no document down to 0.5 for one in all."""
     n_docs = max(doc_count, 1)
     return 0.5 + 0.5 * (1.0 - math.log(document_frequency + 1) / math.log(n_docs + 1)) if n_docs > 1 else 1.0
-
-
-def bm25_query_terms(calc: Calculator, field: str) -> list[Bm25Term]:
-    """bm25's terms in `field` (directly or through a fieldset), in query order, repeats kept."""
-    return [bm25_term(calc, item) for item in calc.ranked_items
-            if isinstance(item, (q.Term, q.Phrase)) and field in calc.schema.index_fields(item.field)]
 
 
 def document_frequency(index, term: Bm25Term) -> int:
@@ -170,7 +159,7 @@ def _items_with_idf(calc: Calculator) -> list[tuple[tuple[str, ...], str, float 
             if fields is None:
                 fields = fields_of[item.field] = (schema.index_fields(item.field),
                                                   searched_fields(calc, item.field))
-            term = _item_term(item)
+            term = q.item_key(item)
             found.append((fields[0], term, _idf(index, Bm25Term(term, fields[1]))))
     return found
 

@@ -41,7 +41,7 @@ class QueryTerm:
 
 def _query_term(item: q.RankTerm) -> QueryTerm:
     if isinstance(item, q.Phrase):
-        key = item.terms[0] if len(item.terms) == 1 else q.phrase_key(item.terms)
+        key = q.item_key(item)
         return QueryTerm(item.field, key, float(item.weight), key, len(item.terms), significance=item.significance,
                          item_id=item.item_id, connectivity=item.connectivity)
     if isinstance(item, q.Term):

@@ -274,7 +274,7 @@ class FieldIndex:
             self.freeze()
         postings = _concatenate(self._main.postings(term_id), self._delta.postings(term_id))
         if self._local_ids.alive_count == self._local_ids.limit:
-            return postings  # no document was ever removed or replaced since the last compaction
+            return postings  # every local id alive: none removed or replaced since this database (or its image) was made
         return _only_alive(postings, self._local_ids.alive)
 
     def document_frequency(self, term: str) -> int:

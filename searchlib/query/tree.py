@@ -94,6 +94,13 @@ def phrase_key(terms: tuple[str, ...]) -> str:
     return _PHRASE_MARK + _PHRASE_MARK.join(terms)
 
 
+def item_key(item: "Term | Phrase") -> str:
+    """The one word a ranked word or phrase stands as (a phrase of one word is that word)."""
+    if isinstance(item, Term):
+        return item.term
+    return item.terms[0] if len(item.terms) == 1 else phrase_key(item.terms)
+
+
 def phrase_words(word: str) -> tuple[str, ...] | None:
     return tuple(word[1:].split(_PHRASE_MARK)) if word.startswith(_PHRASE_MARK) else None
 
