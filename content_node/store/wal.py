@@ -17,15 +17,20 @@ Replay rule (the prefix model: a crash leaves each file as a prefix of what was 
   that never completed, so never acknowledged. It is truncated and logged with file, offset and
   the bytes dropped. Zero bytes up to EOF count as torn too (a power cut can leave zero-filled
   blocks after the last fsync'd record; an all-zero header never checks out). In a preallocated
-  segment a torn write is cut by the zeros, not by EOF: a record that fails its checks and is
-  followed by zeros to EOF from inside it (its written part a prefix) is torn. That holds only for
-  the last segment: every segment is fsync'd whole before the next is created, so in one that
-  another follows it is corruption.
+  segment a torn write shows as zeros, not EOF: the pages of the groups after the last completed
+  fsync (the only ones that can be incomplete) reach the disk in any order, and one that did not
+  reads as the preallocated zeros. A record that fails its checks is torn if zeros mark the write
+  that stopped (it runs into the zeros to EOF, or a whole zero sector follows it among the written
+  bytes) and no later group (a record header that checks out at a 4 KB boundary) follows: then
+  it may have been acknowledged (`_torn_in_place`). A segment that another follows was fsync'd
+  whole before that one was created, so a torn tail there is corruption, unless the next segment
+  starts right after its last whole record: a start whose replay could not cut the tail (a
+  read-only disk) began that segment, and the tail holds nothing acknowledged.
 - a complete header with a bad checksum, a complete record with a bad payload checksum, or a
   sequence gap is *corruption*: `WalCorruption` (file and offset), never a truncation. That holds
   for the last record too (the file alone cannot tell a damaged record from a torn write), except
-  in a preallocated last segment where the damaged record's bytes end in zeros: that reads as torn
-  (a group whose end a filesystem zeroed after its acknowledgement, what preallocation prevents).
+  where the preallocated zeros mark a torn write (above; a group a filesystem zeroed after its
+  acknowledgement, what preallocation prevents, would read so too).
 Padding that is not all zeros up to its boundary is damage like any other.
 Format-3 segments (not preallocated: a torn write ends at EOF, so zeros inside a record are
 corruption) and format-2 segments (no padding: groups follow each other within a block) are read as before.
@@ -36,7 +41,8 @@ a damaged length still reads as a torn tail: format 1 cannot tell them apart).
 Segments are named `wal-<first sequence>.log`. A log opened for writing always starts a fresh
 segment (replayed files are never appended to), so a format-1, -2 or -3 file is only ever read.
 A segment that fills is followed by a new one, named by the record that did not fit, twice its
-capacity (from 1 MB up to 64 MB); `rotate` (at a snapshot) starts one too.
+capacity (from 1 MB up to 64 MB); `rotate` (at a snapshot, which trims the log) starts one of 1 MB
+again. The next segment is prepared in the background (wal_files.py): the append renames it.
 
 Failed writes leave nothing behind: an append that fails (ENOSPC, EIO, EROFS) overwrites what it
 wrote with zeros (never a truncation: no extent changes) before raising `WalWriteError`, and if
@@ -65,6 +71,7 @@ from typing import Iterator
 from google_crc32c import value as crc32c
 
 from content_node.store.durable_files import fsync_directory
+from content_node.store.wal_files import SegmentPreparer, create_zeroed, write_zeros, zero_sector
 
 log = logging.getLogger(__name__)
 
@@ -181,9 +188,10 @@ def _scan(path: Path, data: bytes, offset: int, header, padded: bool = False,
     def torn() -> SegmentScan:
         return SegmentScan(records, offset, None, max(offset, written), preallocated)
 
-    def damaged(reason: str, record_end: int | None = None) -> SegmentScan:
-        """Zeros to EOF from the record's start (from inside it, if preallocated): torn."""
-        if (written < record_end) if preallocated and record_end else not data[offset:].strip(b"\x00"):
+    def damaged(reason: str, record_end: int | None = None, header_ok: bool = False) -> SegmentScan:
+        """Zeros to EOF from the record's start: torn; preallocated: see `_torn_in_place`."""
+        if (_torn_in_place(data, offset, record_end, written, record_end if header_ok else offset + 1)
+                if preallocated else not data[offset:].strip(b"\x00")):
             return torn()
         return SegmentScan(records, offset, WalCorruption(path, offset, reason), written, preallocated)
 
@@ -207,13 +215,29 @@ def _scan(path: Path, data: bytes, offset: int, header, padded: bool = False,
         payload = data[offset + header_size:end]
         actual = _crc32_v1(sequence, payload) if legacy else crc32c(payload)
         if actual != checksum:
-            return damaged("record checksum mismatch", end)
-        if sequence != expected:
-            return damaged(f"sequence {sequence} where {expected} was expected")
+            return damaged("record checksum mismatch", end, header_ok=not legacy)
+        if sequence != expected:  # a whole record: never a torn write
+            return SegmentScan(records, offset, WalCorruption(path, offset, f"sequence {sequence} where "
+                                                              f"{expected} was expected"), written, preallocated)
         records.append(LogRecord(sequence, payload))
         expected += 1
         offset = end
     return torn()
+
+
+def _torn_in_place(data: bytes, start: int, record_end: int | None, written: int, later: int) -> bool:
+    """In a preallocated segment, is the damage at `start` a write that never completed rather than
+    damage to acknowledged bytes? Pages of an interrupted write that never reached the disk read as
+    the preallocated zeros, in any order (a later page may have, an earlier one not). Only the
+    groups after the last completed fsync can be incomplete, and every group starts at a 4 KB
+    boundary: a record header that checks out at a boundary after the damage (from `later`) is a
+    later group, so the damaged one may have been acknowledged: corruption (conservative: a torn
+    group's own record that happens to start on a boundary reads so too). Else it is torn when
+    zeros mark where the write stopped: the record runs into the zeros to EOF, or a whole zero
+    sector lies between the damage and the end of the written bytes (a flipped bit leaves none)."""
+    marked = written <= start or (record_end is not None and record_end > written) or zero_sector(data, start, written)
+    return marked and not any(_header_v2(data, boundary)[3] is None
+                   for boundary in range(-(-later // BLOCK) * BLOCK, min(written, len(data) - _HEADER_SIZE + 1), BLOCK))
 
 
 def _crc32_v1(sequence: int, payload: bytes) -> int:
@@ -232,10 +256,12 @@ def replay(directory: Path, after_sequence: int = 0) -> Iterator[LogRecord]:
         scan = read_segment(path)
         end = path.stat().st_size if scan.end is None else scan.end
         if scan.corruption is None and scan.valid_length < end:
-            if following is not None and scan.preallocated:  # it was made durable before `following` was created
+            resumed = scan.records[-1].sequence + 1 if scan.records else segment_first_sequence(path)
+            if following is not None and scan.preallocated and segment_first_sequence(following) != resumed:
+                # a full segment is made durable before `following` is created: what it loses is damage
                 scan = replace(scan, corruption=WalCorruption(
                     path, scan.valid_length, "a record cut short in a segment that another one follows"))
-            else:
+            else:  # the last segment, or one the next start resumed right after (its cut had failed)
                 _cut_torn_tail(path, scan.valid_length, end)
         for record in scan.records:
             wanted = after_sequence + 1 if previous is None else previous + 1
@@ -264,7 +290,7 @@ class WriteAheadLog:
     # the system calls that can fail with a full or broken disk (tests substitute failing ones)
     _write = staticmethod(os.write)
     _fsync = staticmethod(os.fsync)
-    _write_zeros = staticmethod(lambda fd, offset, length: _write_zeros_at(fd, offset, length))
+    _write_zeros = staticmethod(write_zeros)  # also the preallocation of a segment created inline
 
     def __init__(self, directory: Path, next_sequence: int) -> None:
         self._directory = directory
@@ -272,7 +298,7 @@ class WriteAheadLog:
         self._path = segment_path(directory, next_sequence)
         self._fd = -1
         self._size = 0  # bytes of the file header, whole records and padding in the current segment
-        self._capacity = FIRST_CAPACITY  # of the next segment created
+        self._capacity = FIRST_CAPACITY  # of the next segment a full one is followed by
         self._end = 0  # the current segment's preallocated size
         self._dirty = 0  # a failed write may have left bytes in [_size, _dirty) (zeroed before the next)
         self._retired: list[int] = []  # full segments, fsync'd, closed by the next sync (one may use them)
@@ -287,8 +313,9 @@ class WriteAheadLog:
         self.fsync_count = 0  # observable group-commit effectiveness
         if self._path.exists() and read_segment(self._path).records:
             raise RuntimeError(f"{self._path} already holds records: replay the log before writing")
+        self._preparer = SegmentPreparer(directory, file_header())
         try:
-            self._open_segment(next_sequence, 0)
+            self._open_segment(next_sequence, 0, FIRST_CAPACITY)
         except OSError as error:  # a read-only or full disk: serve reads, refuse writes, retry later
             self._write_error = describe(error)
             log.error("cannot create write-ahead log segment %s: %s", self._path, error)
@@ -336,14 +363,14 @@ class WriteAheadLog:
             log.error("fsync of %s failed: %s; refusing writes until restart", self._path, error)
             raise WalWriteError(self._broken) from error
         self._retired.append(self._fd)
-        self._fd, self._capacity = -1, min(2 * self._capacity, MAX_CAPACITY)
+        self._fd = -1
 
     def _write_all(self, data: bytes, sequence: int) -> None:
         """Write `data` over the preallocated zeros after the last whole record (under the append
         lock), or leave the file as it was and raise WalWriteError."""
         try:
             if self._fd < 0:
-                self._open_segment(sequence, len(data))
+                self._open_segment(sequence, len(data), self._capacity)
             self._clean()
             self._dirty = self._size + len(data)
             os.lseek(self._fd, self._size, os.SEEK_SET)
@@ -396,7 +423,9 @@ class WriteAheadLog:
                 return [p for p in list_segments(self._directory) if p != self._path]  # nothing new
             with self._append_lock:
                 old_fd = self._fd
-                self._open_segment(next_sequence, 0)  # raises OSError with the old segment current
+                # the log was trimmed: it grows from the first capacity again (raises OSError with
+                # the old segment current)
+                self._open_segment(next_sequence, 0, FIRST_CAPACITY)
             if old_fd >= 0:
                 os.close(old_fd)
         return [p for p in list_segments(self._directory) if p != self._path]
@@ -413,36 +442,32 @@ class WriteAheadLog:
                     if fd >= 0:
                         os.close(fd)
                 self._fd, self._retired = -1, []
+                self._preparer.close()
                 # for good: a write racing the shutdown must not reopen (and truncate) the segment
                 self._broken = self._broken or "the write-ahead log is closed: the node is stopping"
 
-    def _open_segment(self, first_sequence: int, record_size: int) -> None:
-        """Create segment `wal-<first_sequence>` durably, full of zeros (its file header aside) to
-        its capacity: appends then write over allocated, written blocks in place, so no group's
-        fsync allocates a block or changes an extent (on ext4 over a full device, converting the
-        unwritten extent of a new block failed and zeroed the acknowledged block beside it). A
-        full disk fails here, before anything is acknowledged; the partial file is removed."""
+    def _open_segment(self, first_sequence: int, record_size: int, capacity: int) -> None:
+        """Make segment `wal-<first_sequence>` current: `capacity` bytes (more if the record needs
+        it), full of zeros (its file header aside) and fsync'd, its name durable. Appends then write
+        over allocated, written blocks in place, so no group's fsync allocates a block or changes an
+        extent (on ext4 over a full device, converting the unwritten extent of a new block failed and
+        zeroed the acknowledged block beside it). The prepared file is renamed when there is one
+        (wal_files.py); else it is created here, and a full disk fails here, before anything is
+        acknowledged (the partial file is removed). Then the next one is prepared."""
         path = segment_path(self._directory, first_sequence)
-        size = max(self._capacity, padded_end(BLOCK + record_size))
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            header = file_header()
-            chunk = bytes(min(size, 1 << 20))
-            for start in range(0, size, len(chunk)):
-                data = memoryview(header + chunk[len(header):] if start == 0 else chunk)[:size - start]
-                while data:
-                    data = data[self._write(fd, data):]
-            os.fsync(fd)
-            fsync_directory(self._directory)
-        except OSError:
-            os.close(fd)
+        size = max(capacity, padded_end(BLOCK + record_size))
+        fd = self._preparer.take(path, size)
+        if fd is None:
+            fd = create_zeroed(path, size, file_header(), self._write_zeros)
             try:
-                path.unlink(missing_ok=True)
-            except OSError as error:
-                log.error("could not remove the partial segment %s: %s", path, error)
-            raise
+                fsync_directory(self._directory)
+            except OSError:
+                os.close(fd)
+                raise
         self._fd, self._path, self._end, self._dirty = fd, path, size, 0
         self._size = padded_end(_FILE_HEADER.size)
+        self._capacity = min(2 * capacity, MAX_CAPACITY)
+        self._preparer.start(self._capacity)
 
     def _sync_locked(self) -> None:
         """fsync with the condition released, so writers keep appending (to the next group) meanwhile.
@@ -482,13 +507,6 @@ class WriteAheadLog:
             raise WalWriteError(self._broken)
         self.fsync_count += 1
         self._durable_sequence = max(self._durable_sequence, target)
-
-
-def _write_zeros_at(fd: int, offset: int, length: int) -> None:
-    zeros = memoryview(bytes(min(length, 1 << 20)))
-    while length > 0:
-        written = os.pwrite(fd, zeros[:length], offset)
-        offset, length = offset + written, length - written
 
 
 def describe(error: OSError) -> str:

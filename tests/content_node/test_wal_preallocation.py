@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from content_node.store import wal as wal_module
 from content_node.store.wal import (
     BLOCK, FIRST_CAPACITY, WalWriteError, WriteAheadLog, file_header, list_segments, read_segment, replay,
     segment_path)
@@ -107,11 +108,10 @@ def test_a_crash_while_a_segment_is_created_leaves_an_empty_segment_that_is_crea
     assert payloads(tmp_path) == [b"kept", b"new"]
 
 
-def test_a_long_zero_tail_is_read_in_one_step(tmp_path):
+def test_a_long_zero_tail_is_read_in_one_step(tmp_path, monkeypatch):
     wal = WriteAheadLog(tmp_path, 1)
-    wal._capacity = 64 << 20
-    wal.rotate(1)  # the same name: nothing new; force a 64 MB segment for the next one
     wal.append(1, b"only record")
+    monkeypatch.setattr(wal_module, "FIRST_CAPACITY", 64 << 20)  # a rotation starts at the first capacity
     wal.rotate(2)
     wal.append(2, b"in a 64 MB segment")
     wal.sync(2)
@@ -128,10 +128,10 @@ def test_a_long_zero_tail_is_read_in_one_step(tmp_path):
 
 @pytest.fixture
 def tiny_disk(tmp_path):
-    """A 4 MB tmpfs (mounting needs root)."""
+    """An 8 MB tmpfs (mounting needs root)."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)],
                                            capture_output=True).returncode:
         pytest.skip("mounting a tmpfs needs root (the failing-write tests cover the rule with a substituted write)")
     yield mount
@@ -166,20 +166,24 @@ def test_a_disk_too_full_for_a_segment_refuses_writes_before_anything_is_acknowl
 def test_a_disk_too_full_for_the_next_segment_refuses_the_record_that_needed_it(tiny_disk):
     log_dir = tiny_disk / "wal"
     wal = WriteAheadLog(log_dir, 1)
-    filler = fill(tiny_disk, 256 * 1024)  # the first segment (1 MB) exists; its successor (2 MB) cannot
+    assert wal._preparer.wait(), "the 2 MB successor is prepared (its space taken) before the disk fills"
+    filler = fill(tiny_disk, 256 * 1024)
     record = b"r" * (100 * 1024)
     sequence = 0
     with pytest.raises(WalWriteError, match="No space left"):
-        while sequence < 20:
+        while sequence < 40:
             wal.append(sequence + 1, record)
             sequence += 1
             wal.sync(sequence)
-    assert sequence == 9 and [p.name for p in list_segments(log_dir)] == [segment_path(log_dir, 1).name]
+    # 9 records fill the first segment, 19 the prepared one; its 4 MB successor could be neither
+    # prepared nor created: the record that needed it is refused, nothing of either is left
+    assert sequence == 28 and list_segments(log_dir) == [segment_path(log_dir, 1), segment_path(log_dir, 10)]
+    assert not wal._preparer.path.exists() and wal._preparer.failure == os.strerror(errno.ENOSPC)
     filler.unlink()
-    wal.append(10, record)
-    wal.sync(10)
+    wal.append(29, record)
+    wal.sync(29)
     wal.close()
-    assert payloads(log_dir) == [record] * 10
+    assert payloads(log_dir) == [record] * 29
 
 
 def test_a_full_segment_is_not_retired_with_a_failed_appends_bytes_in_it(tmp_path):
