@@ -70,16 +70,18 @@ def zero_sector(data: bytes, start: int, stop: int) -> bool:
 
 
 class SegmentPreparer:
-    """At most one prepared segment file, written by one background thread at a time. `start` and
-    `take` are called by the log under its append lock; the thread only hands over its result."""
+    """At most one prepared segment file, written by the preparer's own thread (started once: the
+    append that asks for the next file only signals it). `start`, `wait` and `take` are called by
+    the log under its append lock."""
 
     _write_zeros = staticmethod(write_zeros)  # tests substitute a failing one (a full disk)
 
     def __init__(self, directory: Path, header: bytes) -> None:
         self._path = directory / PREPARED_NAME
         self._header = header
-        self._lock = threading.Lock()  # guards _ready and _closed against the thread
-        self._thread: threading.Thread | None = None
+        self._condition = threading.Condition()
+        self._wanted: int | None = None  # the size asked for and not yet being written
+        self._busy = False  # the thread is writing a file
         self._ready: tuple[int, int] | None = None  # (descriptor, size) of the finished file
         self._closed = False
         self.failure: str | None = None  # why the last preparation failed (None: it did not)
@@ -87,6 +89,8 @@ class SegmentPreparer:
             self._path.unlink(missing_ok=True)  # a crash's: maybe partial
         except OSError as error:  # a read-only disk: nothing is prepared until it works again
             log.warning("could not remove the stale %s: %s", self._path, error)
+        self._thread = threading.Thread(target=self._run, name="wal-prepare", daemon=True)
+        self._thread.start()
 
     @property
     def path(self) -> Path:
@@ -94,38 +98,45 @@ class SegmentPreparer:
 
     def start(self, size: int) -> None:
         """Prepare a segment of `size` bytes in the background (unless one is ready or being made)."""
-        if self._closed or self._thread is not None or self._ready is not None:
-            return
-        self._thread = threading.Thread(target=self._prepare, args=(size,), name="wal-prepare", daemon=True)
-        self._thread.start()
+        with self._condition:
+            if not (self._closed or self._busy or self._ready or self._wanted):
+                self._wanted = size
+                self._condition.notify_all()
 
     def wait(self) -> bool:
         """Wait for the preparation in progress; whether a prepared file is ready."""
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        return self._ready is not None
+        with self._condition:
+            while self._wanted is not None or self._busy:
+                self._condition.wait()
+            return self._ready is not None
 
-    def _prepare(self, size: int) -> None:
-        try:
-            fd = create_zeroed(self._path, size, self._header, self._write_zeros)
-        except OSError as error:
-            self.failure = error.strerror or type(error).__name__
-            log.warning("could not prepare the next write-ahead log segment (%d bytes): %s; the append "
-                        "that needs it creates it", size, error)
-            return
-        with self._lock:
-            if self._closed:
-                _discard(fd, self._path)
-                return
-            self._ready, self.failure = (fd, size), None
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                while self._wanted is None and not self._closed:
+                    self._condition.wait()
+                if self._closed:
+                    return
+                size, self._wanted, self._busy = self._wanted, None, True
+            fd = None
+            try:
+                fd = create_zeroed(self._path, size, self._header, self._write_zeros)
+            except OSError as error:
+                self.failure = error.strerror or type(error).__name__
+                log.warning("could not prepare the next write-ahead log segment (%d bytes): %s; the "
+                            "append that needs it creates it", size, error)
+            with self._condition:
+                self._busy = False
+                if fd is not None:
+                    self._ready, self.failure = (fd, size), None
+                self._condition.notify_all()
 
     def take(self, target: Path, size: int) -> int | None:
         """The prepared file renamed to `target` (its name durable), cut to `size` if larger; None
         if there is none to use (failed, too small, or the rename failed): create it inline."""
-        if not self.wait():
+        if not self.wait():  # a half-written file is done sooner than a new one
             return None
-        with self._lock:
+        with self._condition:
             (fd, prepared), self._ready = self._ready, None
         try:
             if prepared < size:  # an oversized record: this one stays unused
@@ -143,13 +154,13 @@ class SegmentPreparer:
         return fd
 
     def close(self) -> None:
-        """Stop: wait for the thread, remove a prepared file (the next log prepares its own)."""
-        with self._lock:
-            self._closed = True
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        with self._lock:
+        """Stop the thread (after the file it is writing), remove a prepared file (the next log
+        prepares its own)."""
+        with self._condition:
+            self._closed, self._wanted = True, None
+            self._condition.notify_all()
+            while self._busy:
+                self._condition.wait()
             ready, self._ready = self._ready, None
         if ready is not None:
             _discard(ready[0], self._path)

@@ -176,7 +176,8 @@ def test_the_need_to_rebuild_survives_a_restart_until_a_catch_up_completes(tmp_p
     node.databases["doc"]._wal.close()  # a crash: the log only
     segment = sorted((tmp_path / "node" / "doc").glob("wal-*.log"))[-1]
     data = bytearray(segment.read_bytes())
-    data[len(data) // 2] ^= 0x08
+    written = len(data.rstrip(b"\x00"))  # a record's byte: a flip in the preallocated zeros loses nothing
+    data[len(data[:written // 2 + 1].rstrip(b"\x00")) - 1] ^= 0x08
     segment.write_bytes(bytes(data))
     damaged = ContentNode(APP, tmp_path / "node", 0, groups=2)
     assert damaged.databases["doc"].rebuild_reason
