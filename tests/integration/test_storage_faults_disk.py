@@ -1,8 +1,9 @@
 """Storage faults on real processes, one group (no replica): a corrupt WAL stops the node with one
 clear line; a full disk and a read-only data directory refuse writes with 507 (never acked) while
 queries are served, and writes work again once the disk does. The node's data directory is a
-small tmpfs (mounting needs root; the injected-writer unit tests in tests/content_node cover the
-same paths everywhere)."""
+small tmpfs (16 MB: the log's segments, grown to 4 MB by the full-disk test, and the next one,
+prepared ahead; mounting needs root; the injected-writer unit tests in tests/content_node cover
+the same paths everywhere)."""
 from __future__ import annotations
 
 import os
@@ -31,7 +32,7 @@ def disk(tmp_path_factory):
     root = tmp_path_factory.mktemp("disk")
     node_dir = root / "content-node-0"
     node_dir.mkdir()
-    mounted = os.geteuid() == 0 and mount("-t", "tmpfs", "-o", "size=8m", "tmpfs", str(node_dir))
+    mounted = os.geteuid() == 0 and mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", str(node_dir))
     yield root, node_dir, mounted
     if mounted:
         subprocess.run(["umount", "-l", str(node_dir)], capture_output=True)
