@@ -459,11 +459,6 @@ class WriteAheadLog:
         fd = self._preparer.take(path, size)
         if fd is None:
             fd = create_zeroed(path, size, file_header(), self._write_zeros)
-            try:
-                fsync_directory(self._directory)
-            except OSError:
-                os.close(fd)
-                raise
         self._fd, self._path, self._end, self._dirty = fd, path, size, 0
         self._size = padded_end(_FILE_HEADER.size)
         self._capacity = min(2 * capacity, MAX_CAPACITY)

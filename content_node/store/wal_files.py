@@ -1,8 +1,8 @@
 """Segment files of the write-ahead log, created full of zeros (why: `WriteAheadLog._open_segment`
 in wal.py), and the next one prepared ahead of need by a background thread.
 
-Writing up to 64 MB of zeros and fsyncing them took the append that filled a segment tens to
-hundreds of milliseconds, under the database lock, so writes and queries waited. `SegmentPreparer`
+Writing up to 64 MB of zeros and fsyncing them took the append that filled a segment up to ~2 s
+(BENCHMARKS.md), under the database lock, so writes and queries waited. `SegmentPreparer`
 writes the next segment as `wal-prepared.tmp` (not a `wal-*.log` name: replay never sees it) while
 the current one fills; the append that needs it only renames it (and fsyncs the directory). A
 preparation that failed (full disk) or is not ready leaves the append to create the file itself, as
@@ -35,14 +35,18 @@ def write_zeros(fd: int, offset: int, length: int) -> None:
         offset, length = offset + written, length - written
 
 
-def create_zeroed(path: Path, size: int, header: bytes, zeros: ZeroWriter = write_zeros) -> int:
-    """Create `path` as `header` then zeros to `size` bytes, fsync'd; its open (write) descriptor.
-    On OSError the partial file is removed (a full disk keeps no half-made segment)."""
+def create_zeroed(path: Path, size: int, header: bytes, zeros: ZeroWriter = write_zeros,
+                  durable_name: bool = True) -> int:
+    """Create `path` as `header` then zeros to `size` bytes, fsync'd (and its directory, if
+    `durable_name`); its open (write) descriptor. On OSError the partial file is removed (a full
+    disk keeps no half-made segment)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         zeros(fd, len(header), size - len(header))
         os.pwrite(fd, header, 0)
         os.fsync(fd)
+        if durable_name:
+            fsync_directory(path.parent)
     except OSError:
         os.close(fd)
         try:
@@ -120,7 +124,7 @@ class SegmentPreparer:
                 size, self._wanted, self._busy = self._wanted, None, True
             fd = None
             try:
-                fd = create_zeroed(self._path, size, self._header, self._write_zeros)
+                fd = create_zeroed(self._path, size, self._header, self._write_zeros, durable_name=False)
             except OSError as error:
                 self.failure = error.strerror or type(error).__name__
                 log.warning("could not prepare the next write-ahead log segment (%d bytes): %s; the "
