@@ -21,8 +21,8 @@ Replay rule (the prefix model: a crash leaves each file as a prefix of what was 
   fsync (the only ones that can be incomplete) reach the disk in any order, and one that did not
   reads as the preallocated zeros. A record that fails its checks is torn if zeros mark the write
   that stopped (it runs into the zeros to EOF, or a whole zero sector follows it among the written
-  bytes) and no later group (a record header that checks out at a 4 KB boundary) follows: then
-  it may have been acknowledged (`_torn_in_place`). A segment that another follows was fsync'd
+  bytes) and no later group follows (a record header that checks out at a 4 KB boundary: that group
+  may have been acknowledged, so the damaged one was durable; see `_torn_in_place`). A segment that another follows was fsync'd
   whole before that one was created, so a torn tail there is corruption, unless the next segment
   starts right after its last whole record: a start whose replay could not cut the tail (a
   read-only disk) began that segment, and the tail holds nothing acknowledged.
@@ -236,8 +236,8 @@ def _torn_in_place(data: bytes, start: int, record_end: int | None, written: int
     zeros mark where the write stopped: the record runs into the zeros to EOF, or a whole zero
     sector lies between the damage and the end of the written bytes (a flipped bit leaves none)."""
     marked = written <= start or (record_end is not None and record_end > written) or zero_sector(data, start, written)
-    return marked and not any(_header_v2(data, boundary)[3] is None
-                   for boundary in range(-(-later // BLOCK) * BLOCK, min(written, len(data) - _HEADER_SIZE + 1), BLOCK))
+    boundaries = range(-(-later // BLOCK) * BLOCK, min(written, len(data) - _HEADER_SIZE + 1), BLOCK)
+    return marked and not any(_header_v2(data, boundary)[3] is None for boundary in boundaries)
 
 
 def _crc32_v1(sequence: int, payload: bytes) -> int:
