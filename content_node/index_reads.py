@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from content_node.matching.attribute_terms import attribute_term_matches
+from content_node.matching.attribute_terms import (
+    attribute_term_matches, element_kind, string_document_counts, string_fold)
 from content_node.store.inverted_index import FieldIndex
 from content_node.store.posting_segment import Postings
 
 
 class IndexReads:
-    """Mixed into DocumentDB, whose `_lock`, `_indexes` (field → FieldIndex), `_local_ids` and
-    `schema` it reads."""
+    """Mixed into DocumentDB, whose `_lock`, `_indexes` (field → FieldIndex), `_local_ids`,
+    `_last_sequence` and `schema` it reads; it keeps `_string_counts` (field → (last sequence,
+    local ids, counts)) on it."""
 
     @property
     def index_fields(self) -> tuple[str, ...]:
@@ -35,8 +37,24 @@ class IndexReads:
             return self._index(field).document_frequency(term)  # raises: no index, no attribute
         if "fast-search" not in spec.attribute_properties:
             return self.doc_count  # type: ignore[attr-defined]
-        matches = attribute_term_matches(spec, self.attribute(field), term)  # type: ignore[attr-defined]
-        return int(np.count_nonzero(self.alive[matches]))  # type: ignore[attr-defined]
+        with self._lock:  # type: ignore[attr-defined]
+            if element_kind(spec) == "string":  # a lookup per word in counts made once per write
+                return self._string_document_counts(field, spec).get(string_fold(spec)(term), 0)
+            matches = attribute_term_matches(spec, self.attribute(field), term)  # type: ignore[attr-defined]
+            return int(np.count_nonzero(self.alive[matches]))  # type: ignore[attr-defined]
+
+    def _string_document_counts(self, field: str, spec) -> dict[str, int]:
+        """Alive documents per value of a string attribute, kept until the next write (every write
+        moves the last sequence number, under the lock held here; a recovery starts new local
+        ids): the same counts as matching each word against the column, without a pass over it
+        per word and query."""
+        generation = (self._last_sequence, self._local_ids)  # type: ignore[attr-defined]
+        kept_by_field = self.__dict__.setdefault("_string_counts", {})
+        kept = kept_by_field.get(field)
+        if kept is None or kept[0] != generation[0] or kept[1] is not generation[1]:
+            kept = kept_by_field[field] = (*generation, string_document_counts(
+                spec, self.attribute(field), self.alive))  # type: ignore[attr-defined]
+        return kept[2]
 
     def field_lengths(self, field: str) -> np.ndarray:
         with self._lock:  # type: ignore[attr-defined]

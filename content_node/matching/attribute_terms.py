@@ -11,6 +11,7 @@ of its values does (an array's elements, a weighted set's keys, or the single va
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Callable, Iterable
 
 import numpy as np
@@ -118,6 +119,32 @@ def attribute_term_matches(spec: Field, column: np.ndarray, term: str, affix: st
             return EMPTY
         return np.flatnonzero(range_mask(column, *bounds)).astype(np.int32)
     return documents_where(column, term_predicate(spec, term, affix))
+
+
+def string_document_counts(spec: Field, column: np.ndarray, alive: np.ndarray) -> dict[str, int]:
+    """Alive documents holding each value of a string attribute, keyed by the value folded as a
+    term matches it (term_predicate without an affix): a word's documents are
+    `counts.get(string_fold(spec)(word), 0)`. A document counts once per value; one pass over
+    the column, each distinct value folded once."""
+    fold = string_fold(spec)
+    values = column[np.flatnonzero(alive[:len(column)])].tolist()
+    counts: Counter[str] = Counter()
+    if not is_multi_value(spec):
+        for value, count in Counter(values).items():
+            if isinstance(value, str):
+                counts[fold(value)] += count
+        return dict(counts)
+    folded: dict[str, str] = {}
+
+    def folded_value(value: str) -> str:
+        found = folded.get(value)
+        if found is None:
+            found = folded[value] = fold(value)
+        return found
+
+    for document in values:
+        counts.update({folded_value(value) for value in values_of(document) if isinstance(value, str)})
+    return dict(counts)
 
 
 def documents_where(column: np.ndarray, passes: Callable[[object], bool]) -> np.ndarray:

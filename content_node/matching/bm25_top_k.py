@@ -3,8 +3,9 @@ document the OR matches (MaxScore over posting lists, as Lucene and tantivy answ
 
 Each (field, word) posting list adds at most `bound` to a document's score: bm25 grows with the
 term frequency and falls with the field length, so the list's largest frequency over its shortest
-field length bounds every posting of it (read once per list and kept on the list, which queries
-share until the next write). Then:
+field length, with the word's own idf, bounds every posting of it (the extremes read once per list
+and kept on the list, which queries share until the next write). "Below θ" is max_score.py's one
+rule (surely below, beyond any float summation-order error). Then:
 
 1. θ: rank (with the profile's own first phase) the documents of the lists with the highest bounds
    until there are k of them; the k-th best score is a lower bound of the final k-th best;
@@ -27,7 +28,6 @@ fields), and the caller ranks every match as before.
 """
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -36,11 +36,15 @@ import numpy as np
 
 from content_node.matching.core_features import bm25_contributions, bm25_parameters, bm25_part, bm25_terms
 from content_node.matching.feature_api import Calculator
+from content_node.matching.max_score import skippable, survivors
 from searchlib.query import tree as q
+from searchlib.ranking.formulas import bm25_score
 
 _BM25 = r"\s*bm25\(\s*(\w+)\s*\)\s*"
 _SUM_OF_BM25 = re.compile(rf"{_BM25}(?:\+{_BM25})*")
-_SLACK = 1e-9  # relative: bounds summed in another order than the scores
+# relative: bm25's arithmetic at the list's extremes may round below its value at a posting's own
+# (tf, length), which exact arithmetic orders the other way; a few ulps, far below this
+_ROUNDING = 1e-9
 # Up to this many postings (summed over the query's lists), or on a node of up to this many
 # documents (local ids), ranking every match costs less than MaxScore's bounds and threshold pass:
 # on a small corpus the lists that cannot be skipped still hold nearly every document
@@ -87,28 +91,23 @@ def top_k(calc: Calculator, words: Sequence[q.Term], fields: Sequence[str], k: i
     lists = {key: listed.doc_ids for key, listed in postings.items()}
     if sum(len(ids) for ids in lists.values()) <= EXHAUSTIVE_POSTINGS or len(alive) <= EXHAUSTIVE_DOCUMENTS:
         return _every_match(list(lists.values()), k, alive, rank, best)
+    terms = {field: bm25_terms(calc, field) for field in dict.fromkeys(fields)}
+    parts = [((field, term), idf) for field in fields for term, idf in terms[field]]  # the first phase's sum
+    per_field = {field: (bm25_parameters(calc, field), calc.index.field_lengths(field)) for field in terms}
     bounds = {key: 0.0 for key in lists}
-    per_field = {field: (bm25_parameters(calc, field), calc.index.field_lengths(field), calc.terms_for_field(field))
-                 for field in dict.fromkeys(fields)}
-    for field in fields:  # a repeated feature or word counts as often as the first phase adds it
-        parameters, lengths, terms = per_field[field]
-        for term in terms:
-            if (field, term) in bounds:
-                bounds[(field, term)] += _bound(calc, field, term, parameters, lengths)
+    for key, idf in parts:  # a repeated feature or word counts as often as the first phase adds it
+        if key in bounds:
+            bounds[key] += _bound(calc, *key, idf, *per_field[key[0]])
     ranked = sorted((key for key in bounds if bounds[key] > 0.0), key=lambda key: -bounds[key])
     theta = _threshold([lists[key] for key in ranked], k, alive, rank)
     if theta is None or theta <= 0.0:  # long lists and no pruning: the full path (soft timeout)
         return None
-    essential, skipped = list(ranked), 0.0
-    while essential and skipped + bounds[essential[-1]] < theta * (1.0 - _SLACK):
-        skipped += bounds[essential.pop()]
-    terms = {field: bm25_terms(calc, field) for field in dict.fromkeys(fields)}
-    parts = [((field, term), idf) for field in fields for term, idf in terms[field]]  # the first phase's sum
+    essential = ranked[:len(ranked) - skippable([bounds[key] for key in reversed(ranked)], theta)]
     kept = set(essential)
     candidates, partial, mask = _partial_scores(
         [bm25_contributions(calc, *key, idf) for key, idf in parts if key in kept], alive)
     rest = sorted({key: None for key, _ in parts if key not in kept}, key=lambda key: -bounds[key])
-    candidates = _survivors(candidates, partial, [(bounds[key], [(lambda rows, key=key, idf=idf: bm25_part(
+    candidates = survivors(candidates, partial, [(bounds[key], [(lambda rows, key=key, idf=idf: bm25_part(
         calc, *key, idf, rows)) for listed, idf in parts if listed == key]) for key in rest], theta, k)
     matched = _count_alive([postings[key] for key in lists if key not in kept], alive, mask)
     scores = rank(candidates)
@@ -119,7 +118,8 @@ def top_k(calc: Calculator, words: Sequence[q.Term], fields: Sequence[str], k: i
 def _partial_scores(parts: Sequence[tuple[np.ndarray, np.ndarray]], alive: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(the alive documents of the lists, sorted; their score over these lists alone (summed in
-    another order than the first phase: a lower bound up to _SLACK); the lists' mark per local id)."""
+    another order than the first phase: a lower bound up to max_score's slack); the lists' mark per
+    local id)."""
     ids = np.concatenate([ids for ids, _ in parts] or [np.zeros(0, dtype=np.int32)])
     values = np.concatenate([values for _, values in parts] or [np.zeros(0)])
     if len(ids) and int(ids.max()) >= len(alive):
@@ -131,27 +131,6 @@ def _partial_scores(parts: Sequence[tuple[np.ndarray, np.ndarray]], alive: np.nd
     return candidates, np.bincount(ids, weights=values, minlength=len(alive))[candidates], mask
 
 
-def _survivors(candidates: np.ndarray, partial: np.ndarray,
-               rest: Sequence[tuple[float, Sequence[Callable[[np.ndarray], np.ndarray]]]], theta: float,
-               k: int) -> np.ndarray:
-    """The candidates that may still reach the k-th best score: k partial scores of at least θ'
-    make θ' a lower bound of the k-th best, and a candidate whose partial plus the bounds of the
-    lists not yet read stays below θ cannot be among the best k (nor tie with the k-th). The
-    non-essential lists (`rest`: (bound, their parts of the survivors' scores), highest bound
-    first) are then read for the survivors only, dropping again after each."""
-    for i in range(len(rest) + 1):
-        if len(partial) >= k:
-            theta = max(theta, float(np.partition(partial, len(partial) - k)[len(partial) - k]) * (1.0 - _SLACK))
-        unread = sum(bound for bound, _ in rest[i:])
-        keep = partial + unread >= theta * (1.0 - _SLACK)
-        candidates, partial = candidates[keep], partial[keep]
-        if i == len(rest) or not len(candidates):
-            return candidates
-        for part in rest[i][1]:
-            partial = partial + part(candidates)
-    return candidates
-
-
 def _every_match(lists: Sequence[np.ndarray], k: int, alive: np.ndarray, rank: Callable[[np.ndarray], np.ndarray],
                  best: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) -> TopK:
     """Rank every alive document of the lists: what the exhaustive path does for this query."""
@@ -161,22 +140,21 @@ def _every_match(lists: Sequence[np.ndarray], k: int, alive: np.ndarray, rank: C
     return TopK(candidates[order], scores[order], len(candidates))
 
 
-def _bound(calc: Calculator, field: str, term: str, parameters: tuple[float, float, float],
+def _bound(calc: Calculator, field: str, term: str, idf: float, parameters: tuple[float, float, float],
            lengths: np.ndarray) -> float:
-    """The most one occurrence set of `term` can add to bm25(field) for any document holding it
-    (`parameters`: bm25's k1, b and average length of the field; `lengths`: its field lengths)."""
-    k1, b, average = parameters
-    df = calc.index.document_frequency(field, term)
+    """The most one occurrence set of `term` can add to bm25(field) for any document holding it,
+    with the idf bm25 scores it with (its item's, from the document frequency summed over the
+    fields the item searches; `parameters`: bm25's k1, b and average length of the field;
+    `lengths`: its field lengths)."""
     postings = calc.postings(field, term)
-    if df == 0 or not len(postings.doc_ids):
+    if not len(postings.doc_ids) or calc.index.document_frequency(field, term) == 0:  # none alive here
         return 0.0
     extremes = getattr(postings, "derived", None)  # the store's postings keep it for the next query
     tf, shortest = (extremes(("bm25 extremes", field), lambda: _extremes(postings, lengths)) if extremes
                     else _extremes(postings, lengths))
     if tf <= 0.0:
         return 0.0
-    idf = math.log(1.0 + (calc.index.doc_count - df + 0.5) / (df + 0.5))
-    return idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * shortest / average)) * (1.0 + _SLACK)
+    return bm25_score(idf, tf, shortest, *parameters) * (1.0 + _ROUNDING)
 
 
 def _extremes(postings, lengths: np.ndarray) -> tuple[float, float]:

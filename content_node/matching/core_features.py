@@ -26,9 +26,8 @@ from searchlib.errors import InvalidParameterError
 from searchlib.expression import string_hash
 from searchlib.numbers import as_floats
 from searchlib.query import tree as q
+from searchlib.ranking.formulas import BM25_B, BM25_K1, bm25_idf, bm25_score
 
-BM25_K1 = 1.2
-BM25_B = 0.75
 FRESHNESS_MAX_AGE = 7776000.0  # 90 days, Vespa's default
 NOT_FOUND_POSITION = 1000000.0
 _POSTINGS_PER_CANDIDATE = 8  # above: binary searches of the candidates in the lists cost less
@@ -53,7 +52,7 @@ def bm25(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.n
     lengths = calc.index.field_lengths(field)
     for term, idf in terms:
         rows, tf = bm25_hits(calc, field, term, candidates)  # only rows with the term contribute
-        score[rows] += _bm25_terms(idf, tf, lengths[candidates[rows]], k1, b, average)
+        score[rows] += bm25_score(idf, tf, lengths[candidates[rows]], k1, b, average)
     return score
 
 
@@ -65,7 +64,7 @@ def bm25_scores(calc: Calculator, field: str, terms: list[Bm25Term], parameters:
     lengths = calc.index.field_lengths(field)
     for term, idf in _terms_with_idf(calc, field, terms):
         rows, tf = bm25_hits(calc, field, term, candidates)
-        score[rows] += _bm25_terms(idf, tf, lengths[candidates[rows]], k1, b, average)
+        score[rows] += bm25_score(idf, tf, lengths[candidates[rows]], k1, b, average)
     return score
 
 
@@ -166,7 +165,7 @@ def _items_with_idf(calc: Calculator) -> list[tuple[tuple[str, ...], str, float 
 
 def _idf(index, term: Bm25Term) -> float | None:
     df = document_frequency(index, term)
-    return math.log(1.0 + (index.doc_count - df + 0.5) / (df + 0.5)) if df else None
+    return bm25_idf(df, index.doc_count) if df else None
 
 
 def bm25_hits(calc: Calculator, field: str, term: str, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -243,19 +242,13 @@ def _sorted(ids: np.ndarray) -> bool:
     return len(ids) < 2 or bool(np.all(ids[1:] > ids[:-1]))
 
 
-def _bm25_terms(idf: float, tf: np.ndarray, lengths: np.ndarray, k1: float, b: float, average: float) -> np.ndarray:
-    """One term's bm25 part for documents with term frequencies `tf` and field lengths `lengths`."""
-    norm = k1 * (1.0 - b + b * lengths / average)
-    return idf * tf * (k1 + 1.0) / (tf + norm)
-
-
 def _term_contributions(calc: Calculator, field: str, term: str, idf: float, k1: float, b: float,
                         average: float) -> tuple[np.ndarray, np.ndarray]:
     """(the term's posting local ids, its bm25 part in each), memoized by the node's posting
     cache when the index has one (the key holds every input besides the postings and lengths)."""
     def compute():
         ids, tf = _bm25_postings(calc, field, term)
-        return ids, _bm25_terms(idf, tf, calc.index.field_lengths(field)[ids], k1, b, average)
+        return ids, bm25_score(idf, tf, calc.index.field_lengths(field)[ids], k1, b, average)
     derived = getattr(calc.index, "derived", None)
     if derived is None:
         return compute()
@@ -280,7 +273,7 @@ def bm25_part(calc: Calculator, field: str, term: str, idf: float, candidates: n
     k1, b, average = bm25_parameters(calc, field)
     part = np.zeros(len(candidates), dtype=np.float64)
     rows, tf = bm25_hits(calc, field, term, candidates)
-    part[rows] = _bm25_terms(idf, tf, calc.index.field_lengths(field)[candidates[rows]], k1, b, average)
+    part[rows] = bm25_score(idf, tf, calc.index.field_lengths(field)[candidates[rows]], k1, b, average)
     return part
 
 

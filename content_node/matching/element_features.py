@@ -31,7 +31,6 @@ with the highest completeness * w, all 0 when none is above 0 (so negative weigh
 """
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import numpy as np
@@ -43,11 +42,10 @@ from content_node.store.inverted_index import element_tokens
 from searchlib.errors import InvalidParameterError
 from searchlib.expression import compile_expression
 from searchlib.query import tree as q
+from searchlib.ranking.formulas import BM25_B, BM25_K1, bm25_idf, bm25_score, proximity_step_score
 from searchlib.schema.collection_feature_types import ELEMENT_COMPLETENESS_OUTPUTS
 from searchlib.tensor import Tensor, TensorBatch, TensorType
 
-BM25_K1 = 1.2
-BM25_B = 0.75
 DEFAULT_SIMILARITY = "max((0.35*p+0.15*o+0.30*q+0.20*f)*w)"
 CELL_TYPES = ("double", "float", "bfloat16", "int8")
 _AGGREGATORS: dict[str, Callable[[np.ndarray], float]] = {
@@ -107,7 +105,7 @@ def elementwise(calc: Calculator, feature: FeatureName, candidates: np.ndarray) 
             for alternatives, idf in terms:
                 tf = _occurrences(tokens, alternatives)
                 if tf:
-                    score += idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * len(tokens) / average))
+                    score += bm25_score(idf, tf, len(tokens), k1, b, average)
                     found = True
             if found:
                 cells.append(({dimension: str(index)}, score))
@@ -118,7 +116,6 @@ def elementwise(calc: Calculator, feature: FeatureName, candidates: np.ndarray) 
 def _bm25_terms(calc: Calculator, field: str) -> list[tuple[tuple[tuple[str, ...], ...], float]]:
     """(the alternatives of each query item searching `field`, each a tuple of words, its idf):
     a phrase or equiv is one term, with bm25(f)'s document frequency (core_features)."""
-    n_docs = calc.index.doc_count
     terms = []
     for item in calc.ranked_items:
         if isinstance(item, (q.Term, q.Phrase)) and field in calc.schema.index_fields(item.field) \
@@ -128,7 +125,7 @@ def _bm25_terms(calc: Calculator, field: str) -> list[tuple[tuple[tuple[str, ...
             if df:
                 alternatives = q.equiv_alternatives(term.term) or (term.term,)
                 terms.append((tuple(q.phrase_words(word) or (word,) for word in alternatives),
-                              math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))))
+                              bm25_idf(df, calc.index.doc_count)))
     return terms
 
 
@@ -141,10 +138,6 @@ def _starts(tokens: list[str], alternatives: tuple[tuple[str, ...], ...]) -> set
 
 def _occurrences(tokens: list[str], alternatives: tuple[tuple[str, ...], ...]) -> int:
     return len(_starts(tokens, alternatives))
-
-
-def _proximity_score(distance: int) -> float:
-    return 0.0 if distance > 8 else 1.0 - ((distance - 1) / 8.0) ** 2
 
 
 def _element_scores(tokens: list[str], terms: list[tuple[tuple[tuple[str, ...], ...], float]],
@@ -161,7 +154,7 @@ def _element_scores(tokens: list[str], terms: list[tuple[tuple[tuple[str, ...], 
     for pos, index in occurrences[1:]:
         if index in used or pos <= last_pos:
             continue
-        proximity_sum += _proximity_score(pos - last_pos)
+        proximity_sum += proximity_step_score(pos - last_pos)
         in_order += index > last_index
         used.add(index)
         last_pos, last_index = pos, index
@@ -169,7 +162,7 @@ def _element_scores(tokens: list[str], terms: list[tuple[tuple[tuple[str, ...], 
         weight_sum += terms[index][1]
     length = max(len(tokens), matched)
     if matched < 2:
-        p, o = _proximity_score(length), 1.0 if len(terms) == 1 else 0.0
+        p, o = proximity_step_score(length), 1.0 if len(terms) == 1 else 0.0
     else:
         p, o = proximity_sum / (matched - 1), in_order / (matched - 1)
     return p, o, weight_sum / total_weight, matched / length

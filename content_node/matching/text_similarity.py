@@ -25,12 +25,9 @@ from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.term_data import query_terms
 from content_node.matching.text_features import term_occurrences
 from searchlib.errors import InvalidParameterError
+from searchlib.ranking.formulas import proximity_step_scores
 
 WEIGHTS = {"proximity": 0.35, "order": 0.15, "queryCoverage": 0.30, "fieldCoverage": 0.20}
-
-
-def _step_scores(distance: np.ndarray) -> np.ndarray:
-    return np.where((distance > 8) | (distance < 1), 0.0, 1.0 - ((distance - 1) / 8.0) ** 2)
 
 
 def text_similarity(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
@@ -80,7 +77,7 @@ def sweep(first: np.ndarray, weights: list[float], lengths: np.ndarray,
     proximity, in_order, weight = np.zeros(len(rows)), np.zeros(len(rows)), weight_array[term_order[:, 0]]
     for k in range(1, first.shape[1]):  # the k-th step of every chain that long, summed in chain order
         longer = np.flatnonzero(joined > k)
-        proximity[longer] += _step_scores(chain[longer, k] - chain[longer, k - 1])
+        proximity[longer] += proximity_step_scores(chain[longer, k] - chain[longer, k - 1])
         in_order[longer] += term_order[longer, k] > term_order[longer, k - 1]
         weight[longer] += weight_array[term_order[longer, k]]
     _finish(out, rows, proximity, in_order, weight, joined, weights, lengths)
@@ -97,7 +94,7 @@ def _finish(out: list[np.ndarray], chain_rows: np.ndarray, proximity: np.ndarray
     matches = np.minimum(length, joined)
     few = matches < 2
     steps = np.where(few, 1.0, matches - 1)
-    out[0][chain_rows] = np.where(few, _step_scores(length), proximity / steps)
+    out[0][chain_rows] = np.where(few, proximity_step_scores(length), proximity / steps)
     out[1][chain_rows] = np.where(few, 1.0 if len(weights) == 1 else 0.0, in_order / steps)
     out[2][chain_rows] = weight / sum(weights)
     out[3][chain_rows] = np.divide(matches, length, out=np.zeros(len(length)), where=length != 0)
@@ -118,6 +115,6 @@ def _sweep_row(positions: np.ndarray, term_ids: np.ndarray,
         joined.add(idx)
         weight += weights[idx]
     proximity = 0.0
-    for score in _step_scores(np.array(distances, dtype=np.float64)).tolist():  # summed in chain order
+    for score in proximity_step_scores(np.array(distances, dtype=np.float64)).tolist():  # summed in chain order
         proximity += score
     return proximity, in_order, weight, len(joined)

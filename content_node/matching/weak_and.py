@@ -13,7 +13,9 @@ so the upper bound of a term is its exact contribution, and MaxScore is exact an
    terms in one pass over those lists; a partial score is a lower bound of the full one, so the
    k-th best partial may raise θ, and a candidate whose partial plus every non-essential term's
    score stays below θ is dropped before any long list is read for it. The non-essential terms are
-   then probed for the survivors, highest score first, dropping again after each;
+   then probed for the survivors, highest score first, dropping again after each
+   ("below θ" throughout: max_score.py's one rule, beyond any float summation-order error, so a
+   document that could tie with the k-th is kept);
 4. the survivors are scored in full (every term, in query order: the same floats as scoring every
    match) and the top k taken, ties broken by the lower local id.
 
@@ -26,6 +28,9 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+
+from content_node.matching.max_score import skippable, survivors
+from searchlib.ranking.formulas import bm25_idf
 
 EMPTY_IDS = np.empty(0, dtype=np.int32)
 _SEQUENTIAL_READS = 16  # postings read in turn that cost about one binary search (log2 n cache misses)
@@ -50,8 +55,7 @@ class WandResult:
 
 def term_score(weight: float, document_frequency: int, doc_count: int) -> float:
     """weight × idf, with the same idf as bm25 (always positive)."""
-    idf = math.log(1.0 + (doc_count - document_frequency + 0.5) / (document_frequency + 0.5))
-    return (weight / 100.0) * idf
+    return (weight / 100.0) * bm25_idf(document_frequency, doc_count)
 
 
 def wand_top_k(terms: Sequence[WandTerm], k: int, allowed: np.ndarray | None = None,
@@ -132,22 +136,8 @@ def _survivors(terms: Sequence[WandTerm], essential: Sequence[WandTerm], k: int,
     candidates, partial = _partial_scores(essential, allowed)
     chosen = {id(t) for t in essential}
     rest = sorted((t for t in terms if id(t) not in chosen), key=lambda t: -t.score)
-    # what the non-essential terms after the i-th (highest first) can still add
-    after = np.cumsum([t.score for t in reversed(rest)])[::-1].tolist()[1:] + [0.0]
-    unread = after[0] + rest[0].score if rest else 0.0
-    for i in range(len(rest) + 1):
-        above = partial[partial > theta] if math.isfinite(theta) else partial
-        if len(above) >= k:  # k documents score at least their partial: θ is at least the k-th
-            theta = float(np.partition(above, len(above) - k)[len(above) - k])
-        if math.isfinite(theta):
-            keep = partial + unread >= theta - _slack(theta)
-            candidates, partial = candidates[keep], partial[keep]
-        if i == len(rest) or not len(candidates):
-            break
-        term = rest[i]
-        partial = partial + np.where(_contains(term.doc_ids, candidates), term.score, 0.0)
-        unread = after[i]
-    return candidates
+    return survivors(candidates, partial, [(t.score, [lambda rows, t=t: np.where(
+        _contains(t.doc_ids, rows), t.score, 0.0)]) for t in rest], theta, k)
 
 
 def _partial_scores(terms: Sequence[WandTerm], allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -181,25 +171,9 @@ def _contains(ids: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     return ids[rows] == candidates
 
 
-def _slack(theta: float) -> float:
-    # strictly below θ (with slack for float sums in another order): a document with score θ
-    # may still win its tie on local id, so it must not be skipped
-    return 1e-9 * max(abs(theta), 1.0)
-
-
 def _essential_terms(terms: Sequence[WandTerm], theta: float) -> list[WandTerm]:
-    if not math.isfinite(theta):
-        return list(terms)
     ascending = sorted(terms, key=lambda t: t.score)
-    slack = _slack(theta)
-    total, skip = 0.0, 0
-    for term in ascending:
-        if total + term.score < theta - slack:
-            total += term.score
-            skip += 1
-        else:
-            break
-    return ascending[skip:]
+    return ascending[skippable([t.score for t in ascending], theta):]
 
 
 def _allowed(ids: np.ndarray, allowed: np.ndarray | None) -> np.ndarray:

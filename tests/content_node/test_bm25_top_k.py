@@ -10,7 +10,9 @@ from hypothesis import given, settings, strategies as st
 
 from content_node import matcher
 from content_node.matching import bm25_top_k
+from content_node.matching.core_features import bm25_contributions
 from searchlib.query import tree as q
+from searchlib.ranking.formulas import bm25_idf
 from tests.content_node.ranking_support import RankingBed
 
 SD = """
@@ -166,3 +168,29 @@ def test_candidates_that_cannot_reach_theta_are_dropped_before_ranking(bed, monk
     fast, every = both_ways(bed, "text", query, 3)
     assert _key(fast) == _key(every) and len(fast.hits) == 3
     assert ranked[-2] < 20  # the final pass, after the threshold's (the full path's last entry)
+
+
+def test_a_lists_bound_uses_the_idf_bm25_scores_it_with(bed, monkeypatch):
+    """A word of the fieldset: bm25 scores it with the document frequency summed over title and
+    text (core_features.document_frequency), and so does its list's bound: no looser than needed,
+    and still above every posting's contribution."""
+    monkeypatch.setattr(bm25_top_k, "EXHAUSTIVE_POSTINGS", 0)
+    monkeypatch.setattr(bm25_top_k, "EXHAUSTIVE_DOCUMENTS", 0)
+    seen = []
+    real = bm25_top_k._bound
+
+    def recording(calc, field, term, idf, *rest):
+        bound = real(calc, field, term, idf, *rest)
+        contributions = bm25_contributions(calc, field, term, idf)[1]
+        seen.append((field, term, idf, bound, float(contributions.max()) if len(contributions) else 0.0,
+                     calc.index.doc_count, calc.index.document_frequency(field, term),
+                     calc.index.document_frequency("title", term) + calc.index.document_frequency("text", term)))
+        return bound
+
+    monkeypatch.setattr(bm25_top_k, "_bound", recording)
+    fast, every = both_ways(bed, "both", _query(("the", "cell", "rare")), 5)
+    assert _key(fast) == _key(every)
+    assert {(field, term) for field, term, *_ in seen} == {(f, w) for f in ("title", "text") for w in ("the", "cell", "rare")}
+    for field, term, idf, bound, largest, documents, alone, summed in seen:
+        assert idf == bm25_idf(min(summed, documents), documents) < bm25_idf(alone, documents)
+        assert 0.0 < largest <= bound

@@ -1,0 +1,1 @@
+"""Vespa's rank feature formulas, one definition each, for every feature and matcher that uses them."""
