@@ -23,8 +23,10 @@ def settings_of(schema: Schema, profile: RankProfile, overrides=None) -> MatchPh
                           profile.location)
 
 
-def diversity_settings(schema: Schema, profile: RankProfile) -> Diversity | None:
-    return diversity_of(profile.settings, schema.fields, profile.name, profile.location)
+def diversity_settings(schema: Schema, profile: RankProfile, overrides=None) -> Diversity | None:
+    """The profile's diversity, with the query's ranking.matchPhase.diversity.* over it."""
+    return diversity_of(with_overrides(profile.settings, overrides or {}), schema.fields, profile.name,
+                        profile.location)
 
 
 def diverse_first(index, diversity: Diversity, rows: np.ndarray, rerank_count: int) -> np.ndarray:

@@ -133,7 +133,8 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     first_rank = np.full(len(rows), np.finfo(np.float64).max)  # firstPhaseRank: reranked hits only
     first_order, ranked, kept, reranked_head = row_gids, total_hits, len(rows), None  # for the phase trace
 
-    diversity = match_phase.diversity_settings(schema, program.profile) if program.second_phase else None
+    diversity = (match_phase.diversity_settings(schema, program.profile, params.match_phase)
+                 if program.second_phase else None)
     if diversity is not None and rerank_count > 0:  # the diverse ones are reranked, the rest are not
         order = match_phase.diverse_first(index, diversity, rows, rerank_count)
         rows, row_scores, first_scores = _take(order, rows, row_scores, first_scores)

@@ -139,9 +139,8 @@ def render_result(result: SearchResult, source: str, timing: bool = False,
     selected = None if "*" in select else frozenset(select)
     traces = result.hit_traces or [None] * len(result.hits)
     children = [render_hit(h, source, t, selected, tensor_form, splice) for h, t in zip(result.hits, traces)]
-    if result.grouping is not None:
-        children.append(render_grouping(result.grouping,
-                                        lambda hit: render_hit(hit, source, None, selected, tensor_form, splice)))
+    children.extend(render_grouping(grouped, lambda hit: render_hit(hit, source, None, selected, tensor_form, splice))
+                    for grouped in result.groupings)
     if children:
         root["children"] = children
     if result.phase_trace is not None:

@@ -50,7 +50,8 @@ class ClusterSearcher:
                   "summaryfetchtime": round(time.monotonic() - search_done, 6),
                   "searchtime": round(time.monotonic() - query.started, 6)}
         result = SearchResult(filled.hits, sum(s.total_hits for s in by_schema), phases.coverage(by_schema),
-                              errors, phases.trace(plan, searched, by_schema), timing, grouped)
+                              errors, phases.trace(plan, searched, by_schema), timing,
+                              (grouped,) if grouped is not None else ())
         if not query.explain:
             return result
         laps = [("parse", dispatched - query.started), ("search", searched_at - dispatched),

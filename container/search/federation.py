@@ -1,7 +1,9 @@
 """Several content clusters (Vespa's federation over its cluster searchers): a query goes to the
 clusters that hold the schemas it asks for (`sources`, `restrict`, `model.sources`; default all),
 each answers [0, offset+hits) as one cluster would, and the answers are merged in the one hit order
-(searchlib/hits.py) and cut to [offset, offset+hits)."""
+(searchlib/hits.py) and cut to [offset, offset+hits). Grouping runs in each cluster (Vespa's
+GroupingExecutor is in each cluster's chain): every cluster's root group comes back as its own
+`group:root:0` under the root, in the clusters' order, never merged across clusters."""
 from __future__ import annotations
 
 import asyncio
@@ -9,12 +11,10 @@ import time
 from dataclasses import replace
 from typing import Mapping
 
-from container.search import grouping
 from container.search.cluster_searcher import ClusterSearcher
 from container.search.phases import SearchResult
 from container.search.query import Query
 from searchlib.coverage import CoverageReport
-from searchlib.errors import InvalidParameterError
 from searchlib.hits import merge_hits
 from searchlib.schema.model import ApplicationPackage
 
@@ -31,9 +31,6 @@ class FederatedSearcher:
         if len(chosen) <= 1:
             cluster_id, searcher, schemas = chosen[0] if chosen else (*next(iter(self.searchers.items())), ())
             return _sourced(await searcher.search(replace(query, schemas=schemas or query.schemas)), cluster_id)
-        if grouping.request_text(query):
-            raise InvalidParameterError("grouping over several content clusters is not supported: "
-                                        "select one with 'sources' or 'restrict'")
         wanted = query.offset + query.hits
         results = await asyncio.gather(*(
             searcher.search(replace(query, schemas=schemas, offset=0, hits=wanted))
@@ -45,12 +42,15 @@ class FederatedSearcher:
         searchtime = round(time.monotonic() - query.started, 6)
         return SearchResult(hits, sum(r.total_count for r in sourced), _coverage([r.coverage for r in sourced]),
                             [e for r in sourced for e in r.errors], [line for r in sourced for line in r.trace],
-                            {**sourced[-1].timing, "searchtime": searchtime})
+                            {**sourced[-1].timing, "searchtime": searchtime},
+                            tuple(g for r in sourced for g in r.groupings))
 
 
 def _sourced(result: SearchResult, cluster_id: str) -> SearchResult:
-    """Each hit names the cluster it came from (the hit's `source`)."""
-    return replace(result, hits=[replace(h, source=cluster_id) for h in result.hits])
+    """Each hit names the cluster it came from (the hit's `source`), the hits its groups list too."""
+    groupings = tuple(replace(g, filled={key: replace(h, source=cluster_id) for key, h in g.filled.items()})
+                      for g in result.groupings)
+    return replace(result, hits=[replace(h, source=cluster_id) for h in result.hits], groupings=groupings)
 
 
 def _coverage(reports: list[CoverageReport | None]) -> CoverageReport | None:

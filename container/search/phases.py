@@ -71,7 +71,9 @@ class SearchResult:
     errors: list[NodeError]
     trace: list[str] = field(default_factory=list)
     timing: dict[str, float] = field(default_factory=dict)
-    grouping: object | None = None  # container.search.grouping.GroupingResult when the query groups
+    # container.search.grouping.GroupingResult: one per content cluster searched when the query groups
+    # (Vespa groups in each cluster's chain and federation keeps each cluster's root group, unmerged)
+    groupings: tuple = ()
     phase_trace: dict | None = None  # ranking.explain: the query's (container/search/explain.py)
     hit_traces: tuple = ()  # ranking.explain: one per hit, in the order of `hits`
 

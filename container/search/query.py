@@ -11,7 +11,8 @@ from container.search.query_profile import with_query_profile
 from container.search.streaming import streaming_selection
 from container.search.validation import check_depth
 from searchlib.errors import ErrorCode, InvalidParameterError, QueryError, SchemaError, SearchlibError, quote_input
-from searchlib.schema.match_phase import QUERY_OVERRIDES, match_phase_of, query_overrides, with_overrides
+from searchlib.schema.match_phase import (QUERY_OVERRIDES, attribute_problem, match_phase_of, query_overrides,
+                                          with_overrides)
 from searchlib.match_modes import query_match_modes
 from searchlib.query import tree as q
 from searchlib.query.field_checks import yql_window_problem
@@ -113,11 +114,11 @@ def query_from(params: Mapping[str, str], application: ApplicationPackage, start
         if len(params.get(name, "")) > limits.yql_length:
             raise QueryError(f"'{name}' is {len(params[name])} characters long: the limit (yql-length) "
                              f"is {limits.yql_length}")
-    overrides = sorted(name for name in params if name.startswith("ranking.matchPhase.")
-                       and name not in QUERY_OVERRIDES)
-    if overrides:  # refused rather than ignored: the rank profile's match-phase applies
-        raise InvalidParameterError(f"not supported: {quote_input(overrides[0], 60)} "
-                                    "(set match-phase in the rank profile)")
+    unknown = sorted(name for name in params if name.startswith("ranking.matchPhase.")
+                     and name not in QUERY_OVERRIDES)
+    if unknown:  # refused rather than ignored
+        raise InvalidParameterError(f"Unknown parameter {quote_input(unknown[0], 60)}: the match-phase "
+                                    f"parameters are {', '.join(QUERY_OVERRIDES)}")
     parsing = _parsing_parameters(params)
     key = ParseCache.key(yql_text, parsing, (application.generation,))
     parsed = _PARSED.get(key)
@@ -221,11 +222,7 @@ def _match_phase(params: Mapping[str, str], application: ApplicationPackage, sch
         ranking = schema.rank_profiles.get(profile)
         if ranking is None:
             continue  # the unknown profile is reported where profiles are resolved
-        attribute = overrides.get("match-phase.attribute")
-        declared = schema.fields.get(attribute) if attribute is not None else None
-        if declared is not None and "fast-search" not in declared.attribute_properties:
-            raise InvalidParameterError(f"ranking.matchPhase.attribute: '{quote_input(attribute, 60)}' in schema "
-                                        f"'{name}' is not an attribute with fast-search")
+        _check_attributes(overrides, schema)
         try:
             match_phase_of(with_overrides(ranking.settings, overrides), schema.fields, ranking.name,
                            ranking.location)
@@ -234,6 +231,21 @@ def _match_phase(params: Mapping[str, str], application: ApplicationPackage, sch
             raise InvalidParameterError(f"ranking.matchPhase with rank profile '{ranking.name}' of schema "
                                         f"'{name}': {quote_input(error.message, 300)}") from None
     return overrides
+
+
+def _check_attributes(overrides: Mapping[str, str], schema) -> None:
+    """The query's match-phase attribute is a single-value numeric attribute with fast-search, its
+    diversity attribute a single-value numeric or string attribute (Vespa's ValidateMatchPhaseSearcher)."""
+    for parameter, setting, numeric in (("ranking.matchPhase.attribute", "match-phase.attribute", True),
+                                        ("ranking.matchPhase.diversity.attribute", "diversity.attribute", False)):
+        attribute = overrides.get(setting)
+        if attribute is None:
+            continue
+        problem = attribute_problem(attribute, schema.fields, numeric)
+        if problem is None and numeric and "fast-search" not in schema.fields[attribute].attribute_properties:
+            problem = f"'{attribute}' is not an attribute with fast-search"
+        if problem is not None:
+            raise InvalidParameterError(f"{parameter}: {quote_input(problem, 120)} in schema '{schema.name}'")
 
 
 def _freshness_now(params: Mapping[str, str]) -> float:

@@ -10,6 +10,7 @@ second phase's `rerank-count` the same way from the first phase's order.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -41,32 +42,60 @@ class MatchPhase:
     total_max_hits: int | None = None
 
 
-# the query's ranking.matchPhase.* (Vespa) that override the rank profile's match-phase settings
+# the query's ranking.matchPhase.* (Vespa) and the rank-profile settings they override
 QUERY_OVERRIDES = {"ranking.matchPhase.maxHits": "match-phase.max-hits",
+                   "ranking.matchPhase.totalMaxHits": "match-phase.total-max-hits",
                    "ranking.matchPhase.attribute": "match-phase.attribute",
-                   "ranking.matchPhase.ascending": "match-phase.order"}
+                   "ranking.matchPhase.ascending": "match-phase.order",
+                   "ranking.matchPhase.maxFilterCoverage": "match-phase.max-filter-coverage",
+                   "ranking.matchPhase.diversity.attribute": "diversity.attribute",
+                   "ranking.matchPhase.diversity.minGroups": "diversity.min-groups",
+                   "ranking.matchPhase.diversity.cutoff.factor": "diversity.cutoff-factor",
+                   "ranking.matchPhase.diversity.cutoff.strategy": "diversity.cutoff-strategy"}
+
+_LARGEST_COUNT = 2**31 - 1  # hit counts and group counts are 32-bit in Vespa's config
+# each numeric setting's type and bounds: the profile's and the query's values obey the same rule
+_NUMBERS = {"max-hits": (int, 1, _LARGEST_COUNT), "total-max-hits": (int, 1, _LARGEST_COUNT),
+            "min-groups": (int, 1, _LARGEST_COUNT), "max-filter-coverage": (float, 0.0, 1.0),
+            "cutoff-factor": (float, 1.0, None), "evaluation-point": (float, 0.0, None),
+            "pre-post-filter-tipping-point": (float, 0.0, None)}
+_CHOICES = {"order": ("ascending", "descending"), "cutoff-strategy": ("loose", "strict")}
 
 
 def query_overrides(params: Mapping[str, str]) -> dict[str, str]:
-    """The profile settings the query's ranking.matchPhase.* give (ValueError for a bad boolean;
-    match_phase_of checks the rest, over the profile's settings: with_overrides)."""
-    given = {QUERY_OVERRIDES[name]: value.strip() for name, value in params.items() if name in QUERY_OVERRIDES}
-    if "match-phase.order" in given:
-        ascending = given["match-phase.order"].lower()
-        if ascending not in ("true", "false"):
-            raise ValueError(f"ranking.matchPhase.ascending must be true or false, not '{ascending[:40]}'")
-        given["match-phase.order"] = "ascending" if ascending == "true" else "descending"
+    """The profile settings the query's ranking.matchPhase.* give; ValueError naming the parameter
+    for a value the profile's setting would refuse (match_phase_of checks how they combine, over
+    the profile's settings: with_overrides)."""
+    given = {}
+    for name, setting in QUERY_OVERRIDES.items():
+        if name not in params:
+            continue
+        value = params[name].strip()
+        if setting == "match-phase.order":
+            if value.lower() not in ("true", "false"):
+                raise ValueError(f"{name} must be true or false, not '{value[:40]}'")
+            value = "ascending" if value.lower() == "true" else "descending"
+        key = setting.rsplit(".", 1)[1]
+        problem = number_problem(value, key) if key in _NUMBERS else choice_problem(value, key)
+        if problem is not None:
+            raise ValueError(f"{name} {problem}")
+        given[setting] = value
     return given
 
 
 def with_overrides(settings: Mapping[str, str], overrides: Mapping[str, str]) -> Mapping[str, str]:
     """The profile's settings with the query's match-phase over them: the query's max-hits (per node,
-    as Vespa's maxHits) replaces the profile's total-max-hits too."""
+    as Vespa's maxHits) replaces the profile's total-max-hits and its totalMaxHits the max-hits; its
+    diversity replaces the profile's, given in a `diversity` block or inside `match-phase`."""
     if not overrides:
         return settings
     merged = {**settings, **overrides}
-    if "match-phase.max-hits" in overrides:
-        merged.pop("match-phase.total-max-hits", None)
+    for count, other in (("max-hits", "total-max-hits"), ("total-max-hits", "max-hits")):
+        if f"match-phase.{count}" in overrides and f"match-phase.{other}" not in overrides:
+            merged.pop(f"match-phase.{other}", None)
+    for key in overrides:
+        if key.startswith("diversity."):
+            merged.pop(f"match-phase.{key}", None)
     return merged
 
 
@@ -83,7 +112,7 @@ def match_phase_of(settings: Mapping[str, str], fields: Mapping[str, Field], pro
         # Vespa's limiter estimates the hit count from a sample (evaluation-point) and then picks a
         # pre- or post-filter strategy (the tipping point); a node here counts its matches exactly
         if estimation in given:
-            _number(given[estimation], estimation, where, location, float, 0.0)
+            _number(given[estimation], estimation, where, location)
             log.info("%s: %s in match-phase of %s has no effect here: the node counts its matches exactly",
                      location, estimation, where)
     if not given:  # diversity alone: before the second phase (diversity_of)
@@ -93,14 +122,12 @@ def match_phase_of(settings: Mapping[str, str], fields: Mapping[str, Field], pro
         raise SchemaError(f"{where}: match-phase needs an attribute and one of max-hits and total-max-hits",
                           location)
     attribute = _attribute(given["attribute"], fields, f"match-phase of {where}", location, numeric=True)
-    order = given.get("order", "descending")
-    if order not in ("ascending", "descending"):
-        raise SchemaError(f"match-phase of {where}: order must be ascending or descending, not '{order}'", location)
-    counts = {key: _number(given[key], key, where, location, int, 1) if key in given else None
+    order = _choice(given.get("order", "descending"), "order", f"match-phase of {where}", location)
+    counts = {key: _number(given[key], key, where, location) if key in given else None
               for key in ("max-hits", "total-max-hits")}
     return MatchPhase(attribute, counts["max-hits"], order == "ascending",
                       _number(given.get("max-filter-coverage", str(DEFAULT_MAX_FILTER_COVERAGE)),
-                              "max-filter-coverage", where, location, float, 0.0, 1.0),
+                              "max-filter-coverage", where, location),
                       _diversity(diversity, fields, where, location) if diversity else None,
                       counts["total-max-hits"])
 
@@ -118,37 +145,61 @@ def _diversity(given: Mapping[str, str], fields: Mapping[str, Field], where: str
                location: SourceLocation) -> Diversity:
     if "attribute" not in given or "min-groups" not in given:
         raise SchemaError(f"diversity of {where} needs an attribute and min-groups", location)
-    strategy = given.get("cutoff-strategy", "loose")
-    if strategy not in ("loose", "strict"):
-        raise SchemaError(f"diversity of {where}: cutoff-strategy must be loose or strict, not '{strategy}'", location)
+    strategy = _choice(given.get("cutoff-strategy", "loose"), "cutoff-strategy", f"diversity of {where}", location)
     return Diversity(_attribute(given["attribute"], fields, f"diversity of {where}", location, numeric=False),
-                     _number(given["min-groups"], "min-groups", where, location, int, 1),
+                     _number(given["min-groups"], "min-groups", where, location),
                      _number(given.get("cutoff-factor", str(DEFAULT_CUTOFF_FACTOR)), "cutoff-factor", where,
-                             location, float, 1.0),
+                             location),
                      strategy == "strict")
 
 
-def _attribute(name: str, fields: Mapping[str, Field], what: str, location: SourceLocation, numeric: bool) -> str:
+def attribute_problem(name: str, fields: Mapping[str, Field], numeric: bool) -> str | None:
+    """Why `name` cannot order match-phase (`numeric`) or group diversity (None when it can)."""
     field = fields.get(name)
     kinds = ("int", "long", "float", "double", "byte") if numeric else ("int", "long", "float", "double", "byte",
                                                                          "string")
     if field is None or not field.is_attribute or field.type.kind not in kinds:
-        kind = "numeric" if numeric else "numeric or string"
-        raise SchemaError(f"{what}: '{name}' is not a single-value {kind} attribute", location)
+        return f"'{name}' is not a single-value {'numeric' if numeric else 'numeric or string'} attribute"
+    return None
+
+
+def _attribute(name: str, fields: Mapping[str, Field], what: str, location: SourceLocation, numeric: bool) -> str:
+    problem = attribute_problem(name, fields, numeric)
+    if problem is not None:
+        raise SchemaError(f"{what}: {problem}", location)
     return name
 
 
-_LARGEST_COUNT = 2**31 - 1  # hit counts and group counts are 32-bit in Vespa's config
-
-
-def _number(text: str, key: str, where: str, location: SourceLocation, kind, low: float, high: float | None = None):
-    if kind is int and high is None:
-        high = _LARGEST_COUNT
+def number_problem(text: str, key: str) -> str | None:
+    """Why `text` is not a value of the numeric setting `key` (None when it is)."""
+    kind, low, high = _NUMBERS[key]
     try:
         value = kind(text.strip())
     except ValueError:
         value = None
-    if value is None or value < low or (high is not None and value > high):
+    if value is None or not math.isfinite(value) or value < low or (high is not None and value > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise SchemaError(f"{key} of {where} must be a number {bound}, not '{text}'", location)
-    return value
+        return f"must be a number {bound}, not '{text[:40]}'"
+    return None
+
+
+def choice_problem(text: str, key: str) -> str | None:
+    """Why `text` is not a value of `key` (None when it is, or `key` takes any text: an attribute)."""
+    choices = _CHOICES.get(key)
+    if choices is None or text in choices:
+        return None
+    return f"must be {' or '.join(choices)}, not '{text[:40]}'"
+
+
+def _number(text: str, key: str, where: str, location: SourceLocation):
+    problem = number_problem(text, key)
+    if problem is not None:
+        raise SchemaError(f"{key} of {where} {problem}", location)
+    return _NUMBERS[key][0](text.strip())
+
+
+def _choice(text: str, key: str, where: str, location: SourceLocation) -> str:
+    problem = choice_problem(text, key)
+    if problem is not None:
+        raise SchemaError(f"{where}: {key} {problem}", location)
+    return text

@@ -96,12 +96,40 @@ def test_comments_in_yql_are_blanks(http) -> None:
     assert error["code"] == 3 and "Unterminated comment" in error["message"]  # Illegal query, as any YQL error
 
 
-def test_bad_requests_across_clusters_are_4xx(http) -> None:
-    grouped = http.get("/search/", params={"yql": 'select * from sources * where title contains "red" '
-                                                  "| all(group(year) each(output(count())))"})
-    assert grouped.status_code == 400 and "several content clusters" in grouped.text
-    one_cluster = http.get("/search/", params={"yql": 'select * from book where title contains "red" '
-                                                      "| all(group(year) each(output(count())))"})
+GROUPING = "all(output(count()) all(group(year) order(-max(year)) max(2) each(output(count()) max(1) " \
+           "each(output(summary())))))"
+
+
+def test_grouping_over_clusters_gives_each_clusters_root_group(http) -> None:
+    """Vespa groups in each cluster's search chain and federation keeps every cluster's result:
+    one `group:root:0` per cluster (music first, as services.xml lists it), counted over that
+    cluster alone. year > 1965 matches s1 1990, s2 1970, s3 2010 (music) and b1 2000, b2 1980
+    (library); a merge (which Vespa does not do) would give one root with count 5 and 2010, 2000."""
+    response = http.get("/search/", params={"yql": f"select * from sources * where year > 1965 | {GROUPING}",
+                                             "ranking": "byyear", "hits": 2})
+    assert response.status_code == 200, response.text
+    root = response.json()["root"]
+    assert root["fields"]["totalCount"] == 5
+    hits = [c for c in root["children"] if not c["id"].startswith("group:")]
+    assert [(h["id"].rsplit(":", 1)[1], h["source"]) for h in hits] == [("s3", "music"), ("b1", "library")]
+    groups = [c for c in root["children"] if c["id"].startswith("group:")]
+    assert [g["id"] for g in groups] == ["group:root:0", "group:root:0"]
+    assert [g["fields"]["count()"] for g in groups] == [3, 2]
+    for group, years, titles, source in [(groups[0], ["2010", "1990"], ["red sky", "red river"], "music"),
+                                         (groups[1], ["2000", "1980"], ["red book", "green river"], "library")]:
+        [year_list] = group["children"]
+        assert year_list["id"] == "grouplist:year"
+        assert [g["value"] for g in year_list["children"]] == years
+        assert [g["fields"]["count()"] for g in year_list["children"]] == [1, 1]
+        listed = [g["children"][0]["children"] for g in year_list["children"]]
+        assert [[h["fields"]["title"] for h in hits] for hits in listed] == [[t] for t in titles]
+        assert {h["source"] for hits in listed for h in hits} == {source}
+    one_cluster = http.get("/search/", params={"yql": f"select * from book where year > 1965 | {GROUPING}"})
     assert one_cluster.status_code == 200
+    [only] = [c for c in one_cluster.json()["root"]["children"] if c["id"].startswith("group:")]
+    assert only["fields"]["count()"] == 2
+
+
+def test_bad_requests_across_clusters_are_4xx(http) -> None:
     unknown = http.get("/document/v1/", params={"cluster": "nope"})
     assert unknown.status_code == 400 and "no content cluster 'nope'" in unknown.json()["message"]

@@ -25,6 +25,12 @@ Every profile ranks by `attribute(score)`; the limited ones rank only 3 of the m
   the rarest: {1}; drop_all (and allow-drop-all) drops all: nothing
 - diverse_rerank (diversity without match-phase: the rerank set takes 3 // 3 = 1 per category in
   first-phase order 6 5 4 3 2 1): 6 (c), 4 (b), 2 (a) reranked (1006 1004 1002), then 5 3 1
+- the query's ranking.matchPhase.* over the profiles (test_the_query_overrides_the_match_phase):
+  diversity category/minGroups 3 over limited: as diverse, 5 3 1; maxHits 4 with minGroups 4 (1 per
+  category: 1 (a), 3 (b), 5 (c), 6 skipped (c)): 5 3 1, without diversity 4 3 2 1; cutoff strict
+  with factor 1.0 scans only 1.0 * 3 documents (1 (a), 2 skipped, 3 (b)): 3 1, factor 2.0 scans 6:
+  5 3 1; minGroups 1 over diverse (3 per category): 3 2 1; maxFilterCoverage changes nothing (the
+  selection is exact): 3 2 1; totalMaxHits 2 (one node takes all of it): 2 1
 Limited: 3 of 6 matches ranked -> coverage 50 %, 3 documents, degraded match-phase; totalCount
 still counts all six matches.
 """
@@ -96,6 +102,15 @@ def test_without_limit_everything_is_ranked(http) -> None:
     ("limited", {"ascending": "true"}, [6, 5, 4]),
     # a profile without match-phase: popularity 0, 10, 20, 30 -> {6, 5, 4, 3}
     ("plain", {"maxHits": "4", "attribute": "popularity", "ascending": "true"}, [6, 5, 4, 3]),
+    ("limited", {"diversity.attribute": "category", "diversity.minGroups": "3"}, [5, 3, 1]),
+    ("limited", {"maxHits": "4", "diversity.attribute": "category", "diversity.minGroups": "4"}, [5, 3, 1]),
+    ("limited", {"maxHits": "4"}, [4, 3, 2, 1]),
+    ("diverse", {"diversity.cutoff.strategy": "strict", "diversity.cutoff.factor": "1.0"}, [3, 1]),
+    ("diverse", {"diversity.cutoff.strategy": "strict", "diversity.cutoff.factor": "2"}, [5, 3, 1]),
+    ("diverse", {"diversity.cutoff.factor": "1.0"}, [5, 3, 1]),  # loose (the default) scans all
+    ("diverse", {"diversity.minGroups": "1"}, [3, 2, 1]),
+    ("limited", {"maxFilterCoverage": "0.9"}, [3, 2, 1]),
+    ("limited", {"totalMaxHits": "2"}, [2, 1]),
 ])
 def test_the_query_overrides_the_match_phase(http, ranking, overrides, expected) -> None:
     params = {f"ranking.matchPhase.{name}": value for name, value in overrides.items()}
@@ -107,18 +122,49 @@ def test_the_query_overrides_the_match_phase(http, ranking, overrides, expected)
     assert root["coverage"]["degraded"]["match-phase"]
 
 
-@pytest.mark.parametrize("name, value, message", [
-    ("maxHits", "many", "max-hits of rank-profile 'limited' must be a number between 1 and 2147483647, not 'many'"),
-    ("maxHits", "9" * 30, "must be a number between 1 and 2147483647"),  # never a 500 on the nodes
-    ("attribute", "nosuch", "'nosuch' is not a single-value numeric attribute"),
-    ("attribute", "score", "'score' in schema 'item' is not an attribute with fast-search"),
-    ("ascending", "maybe", "ranking.matchPhase.ascending must be true or false, not 'maybe'"),
-    ("maxFilterCoverage", "0.5", "not supported: ranking.matchPhase.maxFilterCoverage"),
-    ("diversity.attribute", "category", "not supported: ranking.matchPhase.diversity.attribute"),
+@pytest.mark.parametrize("ranking, overrides, expected", [
+    ("reranked", {"diversity.attribute": "category", "diversity.minGroups": "3"}, [6, 4, 2, 5, 3, 1]),
+    ("diverse_rerank", {"diversity.minGroups": "1"}, [6, 5, 4, 3, 2, 1]),  # 3 per category: 6 5 4
 ])
-def test_bad_match_phase_overrides_are_refused(http, name, value, message) -> None:
+def test_the_query_diversity_picks_what_the_second_phase_reranks(http, ranking, overrides, expected) -> None:
+    params = {f"ranking.matchPhase.{name}": value for name, value in overrides.items()}
     response = http.get("/search/", params={"yql": 'select * from item where title contains "x"',
-                                           "ranking": "limited", f"ranking.matchPhase.{name}": value})
+                                           "ranking": ranking, **params})
+    root = response.json()["root"]
+    assert ids(root) == expected and root["coverage"]["full"]
+    assert [hit["relevance"] for hit in root["children"][:3]] == [1000 + key for key in expected[:3]]
+
+
+LIMIT = "must be a number between 1 and 2147483647"
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"maxHits": "many"}, f"ranking.matchPhase.maxHits {LIMIT}, not 'many'"),
+    ({"maxHits": "9" * 30}, LIMIT),  # never a 500 on the nodes
+    ({"totalMaxHits": "0"}, f"ranking.matchPhase.totalMaxHits {LIMIT}, not '0'"),
+    ({"maxHits": "2", "totalMaxHits": "2"}, "match-phase needs an attribute and one of max-hits and total-max-hits"),
+    ({"attribute": "nosuch"}, "ranking.matchPhase.attribute: 'nosuch' is not a single-value numeric attribute "
+                              "in schema 'item'"),
+    ({"attribute": "score"}, "ranking.matchPhase.attribute: 'score' is not an attribute with fast-search"),
+    ({"ascending": "maybe"}, "ranking.matchPhase.ascending must be true or false, not 'maybe'"),
+    ({"maxFilterCoverage": "2"}, "ranking.matchPhase.maxFilterCoverage must be a number between 0.0 and 1.0, "
+                                 "not '2'"),
+    ({"maxFilterCoverage": "nan"}, "ranking.matchPhase.maxFilterCoverage must be a number"),
+    ({"diversity.attribute": "words"}, "ranking.matchPhase.diversity.attribute: 'words' is not a single-value "
+                                       "numeric or string attribute in schema 'item'"),
+    ({"diversity.attribute": "category"}, "diversity of rank-profile 'limited' needs an attribute and min-groups"),
+    ({"diversity.minGroups": "0"}, f"ranking.matchPhase.diversity.minGroups {LIMIT}, not '0'"),
+    ({"diversity.cutoff.factor": "0.5"}, "ranking.matchPhase.diversity.cutoff.factor must be a number at least "
+                                         "1.0, not '0.5'"),
+    ({"diversity.cutoff.factor": "inf"}, "ranking.matchPhase.diversity.cutoff.factor must be a number"),
+    ({"diversity.cutoff.strategy": "medium"}, "ranking.matchPhase.diversity.cutoff.strategy must be loose or "
+                                              "strict, not 'medium'"),
+    ({"diversity.groups": "3"}, "Unknown parameter ranking.matchPhase.diversity.groups"),
+])
+def test_bad_match_phase_overrides_are_refused(http, overrides, message) -> None:
+    params = {f"ranking.matchPhase.{name}": value for name, value in overrides.items()}
+    response = http.get("/search/", params={"yql": 'select * from item where title contains "x"',
+                                           "ranking": "limited", **params})
     assert response.status_code == 400, response.text
     error = response.json()["root"]["errors"][0]
     assert error["code"] == 4 and message in error["message"]
