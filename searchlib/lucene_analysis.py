@@ -8,7 +8,8 @@ Character.isWhitespace, which excludes the no-break spaces U+00A0, U+2007, U+202
 whole text is one token). Token filters: `lowercase` (Java's per-code-point Character.toLowerCase),
 `asciifolding` (searchlib.lucene_folding; `asciifolding:preserve` keeps the original after a folded
 token), `stop:<i|->:<words>` (StopFilter: `i` compares lowercased, the words percent-encoded and
-comma-separated, `@english` for Lucene's default EnglishAnalyzer.ENGLISH_STOP_WORDS_SET),
+comma-separated, `@english` for Lucene's default EnglishAnalyzer.ENGLISH_STOP_WORDS_SET, `@danish` etc. for
+the language analyzers' Snowball sets in searchlib.lucene_stop_words),
 `stem:<algorithm>` (porterStem is Snowball's `porter`, snowballPorter its `language`,
 englishMinimalStem Harman's S-stemmer as Lucene's EnglishMinimalStemmer), `possessive`
 (englishPossessive: a final 's, ’s or ＇s removed), `uppercase`, `reverse` (reverseString), `trim`
@@ -33,6 +34,7 @@ import Stemmer
 
 from searchlib.lucene_folding import fold
 from searchlib.lucene_standard import DEFAULT_MAX_TOKEN_LENGTH, standard_tokens
+from searchlib.lucene_stop_words import STOP_WORDS
 
 TOKENIZERS = ("standard", "whitespace", "keyword")
 # Lucene SPI name (lowercased) -> step; snowballPorter's step takes the language as "stem:<algorithm>"
@@ -137,7 +139,10 @@ def _asciifolding(argument: str) -> Callable[[list[Span]], list[Span]]:
 def _stop(argument: str) -> Callable[[list[Span]], list[Span]]:
     flags, _, listed = argument.partition(":")
     ignore_case = flags == "i"
-    words = ENGLISH_STOP_WORDS if listed == "@english" else frozenset(unquote(w) for w in listed.split(",") if w)
+    if listed.startswith("@"):  # a named default set (a listed word's "@" is percent-encoded)
+        words = ENGLISH_STOP_WORDS if listed == "@english" else STOP_WORDS[listed[1:]]
+    else:
+        words = frozenset(unquote(w) for w in listed.split(",") if w)
     if ignore_case:  # CharArraySet(ignoreCase) lowercases both sides per code point
         words = frozenset(java_lower(word) for word in words)
         return lambda spans: [span for span in spans if java_lower(span[0]) not in words]

@@ -71,10 +71,10 @@ def element_tokens(value: Any, language: str = "", mode: MatchMode = TEXT) -> li
 
 def _element_words(value: Any, language: str, mode: MatchMode) -> tuple[list[list[str]], str | None]:
     """The words of each element and the language they are stemmed in (None: not stemmed). The
-    language is only detected when it stems: the other modes' terms do not depend on it."""
+    language is only detected when the terms depend on it: stemming, or a Lucene language analyzer."""
     elements = [value] if isinstance(value, str) else list(_elements(value))
     stemming = mode.kind == "text" and mode.stemming
-    if stemming:
+    if stemming or mode.language_analysis is not None:  # a Lucene language analyzer: by language too
         language = text_language(value if isinstance(value, str) else " ".join(elements), language)
     words = [index_words(mode, element, language)[0] for element in elements]
     return words, (language if stemming else None)

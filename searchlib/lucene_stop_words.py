@@ -1,0 +1,89 @@
+"""The default stop word sets of Lucene's language analyzers that searchlib.lucene_languages runs.
+
+Source: the Snowball project's published stop word lists (https://snowballstem.org/algorithms/<language>/stop.txt,
+BSD License), as Lucene ships them in org/apache/lucene/analysis/snowball/<language>_stop.txt and
+loads them with WordlistLoader.getSnowballWordSet: the words only, comments dropped (in Russian
+the commented-out paradigms after the list are not words of the set). English is
+EnglishAnalyzer.ENGLISH_STOP_WORDS_SET (searchlib.lucene_analysis.ENGLISH_STOP_WORDS).
+"""
+from __future__ import annotations
+
+_DANISH = """
+og i jeg det at en den til er som på de med han af for ikke der var mig sig men et har om vi min havde
+ham hun nu over da fra du ud sin dem os op man hans hvor eller hvad skal selv her alle vil blev kunne ind
+når være dog noget ville jo deres efter ned skulle denne end dette mit også under have dig anden hende
+mine alt meget sit sine vor mod disse hvis din nogle hos blive mange ad bliver hendes været thi jer sådan
+"""
+
+_FINNISH = """
+olla olen olet on olemme olette ovat ole oli olisi olisit olisin olisimme olisitte olisivat olit olin
+olimme olitte olivat ollut olleet en et ei emme ette eivät
+minä minun minut minua minussa minusta minuun minulla minulta minulle
+sinä sinun sinut sinua sinussa sinusta sinuun sinulla sinulta sinulle
+hän hänen hänet häntä hänessä hänestä häneen hänellä häneltä hänelle
+me meidän meidät meitä meissä meistä meihin meillä meiltä meille
+te teidän teidät teitä teissä teistä teihin teillä teiltä teille
+he heidän heidät heitä heissä heistä heihin heillä heiltä heille
+tämä tämän tätä tässä tästä tähän tällä tältä tälle tänä täksi
+tuo tuon tuota tuossa tuosta tuohon tuolla tuolta tuolle tuona tuoksi
+se sen sitä siinä siitä siihen sillä siltä sille sinä siksi
+nämä näiden näitä näissä näistä näihin näillä näiltä näille näinä näiksi
+nuo noiden noita noissa noista noihin noilla noilta noille noina noiksi
+ne niiden niitä niissä niistä niihin niillä niiltä niille niinä niiksi
+kuka kenen kenet ketä kenessä kenestä keneen kenellä keneltä kenelle kenenä keneksi
+ketkä keiden ketkä keitä keissä keistä keihin keillä keiltä keille keinä keiksi
+mikä minkä minkä mitä missä mistä mihin millä miltä mille minä miksi mitkä
+joka jonka jota jossa josta johon jolla jolta jolle jona joksi
+jotka joiden joita joissa joista joihin joilla joilta joille joina joiksi
+että ja jos koska kuin mutta niin sekä sillä tai vaan vai vaikka kanssa mukaan noin poikki yli kun nyt itse
+"""
+
+_HUNGARIAN = """
+a ahogy ahol aki akik akkor alatt által általában amely amelyek amelyekben amelyeket amelyet amelynek ami
+amit amolyan amíg amikor át abban ahhoz annak arra arról az azok azon azt azzal azért aztán azután azonban
+bár be belül benne cikk cikkek cikkeket csak de e eddig egész egy egyes egyetlen egyéb egyik egyre ekkor el
+elég ellen elő először előtt első én éppen ebben ehhez emilyen ennek erre ez ezt ezek ezen ezzel ezért és
+fel felé hanem hiszen hogy hogyan igen így illetve ill. ill ilyen ilyenkor ison ismét itt jó jól jobban
+kell kellett keresztül keressünk ki kívül között közül legalább lehet lehetett legyen lenne lenni lesz
+lett maga magát majd majd már más másik meg még mellett mert mely melyek mi mit míg miért milyen mikor
+minden mindent mindenki mindig mint mintha mivel most nagy nagyobb nagyon ne néha nekem neki nem néhány
+nélkül nincs olyan ott össze ő ők őket pedig persze rá s saját sem semmi sok sokat sokkal számára szemben
+szerint szinte talán tehát teljes tovább továbbá több úgy ugyanis új újabb újra után utána utolsó vagy
+vagyis valaki valami valamint való vagyok van vannak volt voltam voltak voltunk vissza vele viszont volna
+"""
+
+_NORWEGIAN = """
+og i jeg det at en et den til er som på de med han av ikke ikkje der så var meg seg men ett har om vi
+min mitt ha hadde hun nå over da ved fra du ut sin dem oss opp man kan hans hvor eller hva skal selv sjøl
+her alle vil bli ble blei blitt kunne inn når være kom noen noe ville dere deres kun ja etter ned skulle
+denne for deg si sine sitt mot å meget hvorfor dette disse uten hvordan ingen din ditt blir samme hvilken
+hvilke sånn inni mellom vår hver hvem vors hvis både bare enn fordi før mange også slik vært båe begge
+siden dykk dykkar dei deira deires deim di då eg ein eit eitt elles honom hjå ho hoe henne hennar hennes
+hoss hossen ingi inkje korleis korso kva kvar kvarhelst kven kvi kvifor me medan mi mine mykje no nokon
+noka nokor noko nokre sia sidan so somt somme um upp vere vore verte vort varte vart
+"""
+
+_RUSSIAN = """
+и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне было вот
+от меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни быть был него до вас нибудь опять
+уж вам сказал ведь там потом себя ничего ей может они тут где есть надо ней для мы тебя их чем была сам
+чтоб без будто человек чего раз тоже себе под жизнь будет ж тогда кто этот говорил того потому этого
+какой совсем ним здесь этом один почти мой тем чтобы нее кажется сейчас были куда зачем сказать всех
+никогда сегодня можно при наконец два об другой хоть после над больше тот через эти нас про всего них
+какая много разве сказала три эту моя впрочем хорошо свою этой перед иногда лучше чуть том нельзя такой
+им более всегда конечно всю между
+"""
+
+_SWEDISH = """
+och det att i en jag hon som han på den med var sig för så till är men ett om hade de av icke mig du
+henne då sin nu har inte hans honom skulle hennes där min man ej vid kunde något från ut när efter upp
+vi dem vara vad över än dig kan sina här ha mot alla under någon eller allt mycket sedan ju denna själv
+detta åt utan varit hur ingen mitt ni bli blev oss din dessa några deras blir mina samma vilken er sådan
+vår blivit dess inom mellan sådant varför varje vilka ditt vem vilket sitt sådana vart dina vars vårt
+våra ert era vilkas
+"""
+
+STOP_WORDS: dict[str, frozenset[str]] = {
+    name: frozenset(text.split()) for name, text in (
+        ("danish", _DANISH), ("finnish", _FINNISH), ("hungarian", _HUNGARIAN), ("norwegian", _NORWEGIAN),
+        ("russian", _RUSSIAN), ("swedish", _SWEDISH))}

@@ -1,0 +1,133 @@
+"""Lucene's language analyzers on text fields without a linguistics profile next to LuceneLinguistics:
+the analyzer is picked by the text's language (a configured language analyzer, else Lucene's default
+analyzer, else StandardAnalyzer), and a default analyzer the engine does not run is refused.
+
+Expected terms worked out by hand from the analyzers' definitions: StandardTokenizer words,
+EnglishPossessiveFilter ('s dropped), LowerCaseFilter, the stop sets, and the Porter / Snowball
+rules (Porter: "running" -> "runn" (step 1b) -> "run" (undouble); Swedish: "-erna", "-arna", "-er",
+"-en" removed in R1; Danish undoubles a final consonant pair in R1, Norwegian does not)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from searchlib.documents import validate_document
+from searchlib.errors import DocumentError, SchemaError
+from searchlib.lucene_languages import UnsupportedLanguageError, language_chain
+from searchlib.match_modes import index_terms, match_mode, query_terms
+from searchlib.schema.application import application_from_text
+from searchlib.snippets import bold
+
+SD = """schema s {
+  document s {
+    field lang type string { indexing: set_language | attribute | summary }
+    field body type string { indexing: index | summary }
+    field tags type array<string> { indexing: index }
+    field code type string {
+      indexing: index
+      match: exact
+    }
+  }
+}
+"""
+GERMAN = ('<item key="de"><tokenizer><name>whitespace</name></tokenizer><tokenFilters>'
+          '<item><name>lowercase</name></item><item><name>snowballPorter</name>'
+          '<conf><item key="language">German</item></conf></item></tokenFilters></item>')
+
+
+def services(analysis: str = "") -> str:
+    config = (f'<config name="language.lucene.lucene-analysis"><analysis>{analysis}</analysis></config>'
+              if analysis else "")
+    return f"""<services version="1.0">
+  <container id="default" version="1.0">
+    <component id="linguistics" class="com.yahoo.language.lucene.LuceneLinguistics">{config}</component>
+  </container>
+  <content id="c" version="1.0"><documents><document type="s" mode="index"/></documents></content>
+</services>"""
+
+
+def load(analysis: str = ""):
+    return application_from_text(SD, services_xml=services(analysis), name="s.sd")
+
+
+def body_mode(analysis: str = ""):
+    return match_mode(load(analysis).schemas["s"].fields["body"])
+
+
+def test_english_analyzer() -> None:
+    mode = body_mode()
+    assert not mode.stemming and mode.language_analysis == ()
+    assert index_terms(mode, "The Running Dogs' owner's cars", "en") == ["run", "dog", "owner", "car"]
+    assert query_terms(mode, "The owner's RUNNING", "en") == ["owner", "run"]
+    assert query_terms(mode, "running", "en", stem=False) == ["running"]  # {stem: false}
+    assert index_terms(mode, "the running", "") == ["run"]  # no language: the default, English
+
+
+def test_snowball_analyzers_with_their_stop_sets() -> None:
+    mode = body_mode()
+    assert index_terms(mode, "Katterna och hundarna springer i parken", "sv") == ["katt", "hund", "spring", "park"]
+    assert index_terms(mode, "Кошки и собаки", "ru") == ["кошк", "собак"]
+    assert index_terms(mode, "Hundene og kattene", "da") == ["hund", "kat"]  # Danish undoubles "tt"
+    assert index_terms(mode, "Hundene og kattene", "nb") == ["hund", "katt"]
+    assert index_terms(mode, "Hundene og kattene", "no") == ["hund", "katt"]  # Vespa: "no" is bokmål
+    assert "ja" not in index_terms(mode, "talot ja kissat", "fi")
+    assert index_terms(mode, "A és", "hu") == []
+    assert index_terms(mode, "The och", "sv") == ["the"]  # the Swedish set, not the English one
+
+
+def test_languages_lucene_has_no_analyzer_for_get_the_standard_analyzer() -> None:
+    mode = body_mode()
+    assert index_terms(mode, "Koty i PSY, koty!", "pl") == ["koty", "i", "psy", "koty"]
+    assert index_terms(mode, "Ve vodě a", "nn") == ["ve", "vodě", "a"]  # nynorsk: not the bokmål analyzer
+
+
+def test_default_analyzers_not_run_here_are_refused_at_query_time() -> None:
+    mode = body_mode()
+    for language, analyzer in (("de", "GermanAnalyzer"), ("fr", "FrenchAnalyzer"), ("zh", "CJKAnalyzer")):
+        with pytest.raises(UnsupportedLanguageError, match=f"not supported: language '{language}' .*{analyzer}"):
+            query_terms(mode, "Häuser", language)
+    with pytest.raises(UnsupportedLanguageError):
+        language_chain("th")
+
+
+def test_a_configured_language_analyzer_comes_before_the_default() -> None:
+    mode = body_mode(GERMAN + '<item key="language=en"><tokenizer><name>keyword</name></tokenizer></item>')
+    assert index_terms(mode, "Die Häuser", "de") == ["die", "haus"]  # no GermanAnalyzer stop words
+    assert query_terms(mode, "The Dogs", "en") == ["The Dogs"]
+    assert index_terms(mode, "kattene", "da") == ["kat"]  # the others keep Lucene's defaults
+    with pytest.raises(UnsupportedLanguageError, match="'fr'"):
+        index_terms(mode, "maisons", "fr")
+
+
+def test_only_text_index_fields_get_language_analyzers() -> None:
+    fields = load().schemas["s"].fields
+    assert match_mode(fields["tags"]).language_analysis == ()
+    assert match_mode(fields["code"]).language_analysis is None
+    assert match_mode(fields["lang"]).language_analysis is None
+    without = re.sub(r"<component.*</component>", "", services())
+    plain = application_from_text(SD, services_xml=without, name="s.sd")
+    assert match_mode(plain.schemas["s"].fields["body"]).language_analysis is None
+
+
+def test_documents_in_a_language_not_run_are_refused_before_they_are_written() -> None:
+    schema = load().schemas["s"]
+    assert validate_document(schema, {"lang": "sv", "body": "Katterna"})["body"] == "Katterna"
+    with pytest.raises(DocumentError, match=re.escape("Field 'body': not supported: language 'de'")):
+        validate_document(schema, {"lang": "de", "body": "Häuser"})
+    with pytest.raises(DocumentError, match="Field 'tags': not supported: language 'fr'"):  # detected
+        validate_document(schema, {"tags": ["Les maisons de la ville sont très belles et anciennes",
+                                            "nous habitons dans une petite rue tranquille"]})
+    validate_document(load(GERMAN).schemas["s"], {"lang": "de", "body": "Häuser"})
+
+
+def test_bolding_highlights_by_the_texts_language_analyzer() -> None:
+    mode = body_mode()
+    assert bold("Katterna springer", frozenset({"katt"}), "sv", mode) == "<hi>Katterna</hi> springer"
+    assert bold("Katterna springer", frozenset({"katt"}), "de", mode) == "Katterna springer"
+
+
+def test_language_keys_are_checked_where_written() -> None:
+    with pytest.raises(SchemaError, match="only profile=<name> and language analyzers") as raised:
+        load('<item key="de/BEST"/>')
+    assert raised.value.location.file == "services.xml"
