@@ -260,12 +260,12 @@ def indexed_tokens(value: object, field: Field, language: str = "") -> object:
     return value
 
 
-def per_element(value: object, transform) -> object:
+def per_element(value: object, transform, language: str = "") -> object:
     """A string transform applied to a string, or to each string of an array."""
     if isinstance(value, str):
-        return transform(value)
+        return transform(value, language=language)
     if isinstance(value, list):
-        return [transform(element) if isinstance(element, str) else element for element in value]
+        return [transform(element, language=language) if isinstance(element, str) else element for element in value]
     return value
 
 
@@ -273,7 +273,9 @@ def summary_transforms(schema: Schema, summary_class: str, query: q.QueryNode | 
                        config: SnippetConfig = DEFAULT_SNIPPETS, *,
                        bolding: bool = True) -> dict[str, Callable[[object], object]]:
     """For the summary fields of a class that depend on the query (or show tokens): the function
-    that turns the stored value into the rendered one; fields not listed render as stored.
+    that turns the stored value into the rendered one, `f(value, language=...)` with the language
+    of the document's set_language field ("": detected from the text); fields not listed render
+    as stored.
     bolding=False (presentation.bolding=false): snippets without <hi>, bolded fields as stored."""
     summary = schema.summaries.get(summary_class or "default")
     transforms: dict[str, Callable[[object], object]] = {}
