@@ -11,7 +11,8 @@ token), `stop:<i|->:<words>` (StopFilter: `i` compares lowercased, the words per
 comma-separated, `@english` for Lucene's default EnglishAnalyzer.ENGLISH_STOP_WORDS_SET, `@danish` etc. for
 the language analyzers' Snowball sets in searchlib.lucene_stop_words),
 `stem:<algorithm>` (porterStem is Snowball's `porter`, snowballPorter its `language`,
-englishMinimalStem Harman's S-stemmer as Lucene's EnglishMinimalStemmer), `possessive`
+englishMinimalStem Harman's S-stemmer as Lucene's EnglishMinimalStemmer, germanLightStem Savoy's light
+stemmer as Lucene's GermanLightStemmer), `germannormalization` (German2's umlaut heuristics), `possessive`
 (englishPossessive: a final 's, ’s or ＇s removed), `uppercase`, `reverse` (reverseString), `trim`
 `length:<min>:<max>` (tokens of min to max UTF-16 units kept), `edgengram:<min>:<max>:<0|1>` and
 `ngram:<min>:<max>:<0|1>` (the n-grams of each token in Lucene's order, 1: preserveOriginal). Lucene
@@ -40,7 +41,8 @@ TOKENIZERS = ("standard", "whitespace", "keyword")
 # Lucene SPI name (lowercased) -> step; snowballPorter's step takes the language as "stem:<algorithm>"
 FILTERS = {"lowercase": "lowercase", "porterstem": "stem:porter", "snowballporter": "stem:english",
            "asciifolding": "asciifolding", "stop": "stop", "englishminimalstem": "stem:englishminimal",
-           "englishpossessive": "possessive", "uppercase": "uppercase", "reversestring": "reverse", "trim": "trim",
+           "englishpossessive": "possessive", "germannormalization": "germannormalization",
+           "germanlightstem": "stem:germanlight", "uppercase": "uppercase", "reversestring": "reverse", "trim": "trim",
            "length": "length", "edgengram": "edgengram", "ngram": "ngram"}
 SNOWBALL_LANGUAGES = ("Arabic", "Armenian", "Basque", "Catalan", "Danish", "Dutch", "English", "Finnish",
                       "French", "German", "Hungarian", "Irish", "Italian", "Lithuanian", "Norwegian", "Porter",
@@ -113,8 +115,9 @@ def _lowercase(_: str) -> Callable[[list[Span]], list[Span]]:
 
 
 def _stem(algorithm: str) -> Callable[[list[Span]], list[Span]]:
-    if algorithm == "englishminimal":
-        return lambda spans: [(_s_stem(term), start, end) for term, start, end in spans]
+    if algorithm in _OWN_STEMMERS:
+        stem = _OWN_STEMMERS[algorithm]
+        return lambda spans: [(stem(term), start, end) for term, start, end in spans]
 
     def apply(spans: list[Span]) -> list[Span]:
         stems = _stemmer(algorithm).stemWords([term for term, _, _ in spans])
@@ -159,6 +162,69 @@ def _s_stem(word: str) -> str:
         if word[-3] in "iaoe":
             return word
     return word[:-1]
+
+
+_GERMAN_UMLAUTS = {"ä": "a", "ö": "o", "ü": "u"}
+
+
+def german_normalize(term: str) -> str:
+    """GermanNormalizationFilter: the German2 Snowball heuristics for umlauts written out. ß becomes
+    ss and ä, ö, ü lose their dots; an 'e' after 'a' or 'o', or after a 'u' that follows neither a
+    vowel nor 'q', is dropped (ae, oe, ue for ä, ö, ü). `state` is what the last letter allows:
+    "umlaut" (an 'e' now is dropped), "vowel" (a 'u' now cannot start an umlaut) or "plain"."""
+    out, state = [], "plain"
+    for char in term:
+        if char in "ao":
+            state = "umlaut"
+        elif char == "u":
+            state = "umlaut" if state == "plain" else "vowel"
+        elif char == "e":
+            dropped, state = state == "umlaut", "vowel"
+            if dropped:
+                continue
+        elif char in "iqy":
+            state = "vowel"
+        elif char in _GERMAN_UMLAUTS:
+            char, state = _GERMAN_UMLAUTS[char], "vowel"
+        elif char == "ß":
+            char, state = "ss", "plain"
+        else:
+            state = "plain"
+        out.append(char)
+    return "".join(out)
+
+
+_LIGHT_FOLD = str.maketrans("äàáâöòóôïìíîüùúû", "aaaaooooiiiiuuuu")
+_ST_ENDING = frozenset("bdfghklmnt")  # letters before which a final s or st is an ending
+
+
+def german_light_stem(word: str) -> str:
+    """GermanLightStemmer: Savoy's "UniNE" light stemmer (Light Stemming Approaches for the French,
+    Portuguese, German and Hungarian Languages). Accents folded, then one inflectional ending off
+    (-ern; -em -en -er -es; -e; -s after an st-ending letter) and one more (-est; -er -en; -st after
+    an st-ending letter), each only from a word long enough (lengths in UTF-16 units, as Java's)."""
+    word = word.translate(_LIGHT_FOLD)
+    size = len(word.encode("utf-16-le")) // 2
+    if size > 5 and word.endswith("ern"):
+        word = word[:-3]
+    elif size > 4 and word[-2:] in ("em", "en", "er", "es"):
+        word = word[:-2]
+    elif size > 3 and word.endswith("e"):
+        word = word[:-1]
+    elif size > 3 and word.endswith("s") and word[-2] in _ST_ENDING:
+        word = word[:-1]
+    size = len(word.encode("utf-16-le")) // 2
+    if size > 5 and word.endswith("est"):
+        return word[:-3]
+    if size > 4 and word[-2:] in ("er", "en"):
+        return word[:-2]
+    if size > 4 and word.endswith("st") and word[-3] in _ST_ENDING:
+        return word[:-2]
+    return word
+
+
+def _germannormalization(_: str) -> Callable[[list[Span]], list[Span]]:
+    return lambda spans: [(german_normalize(term), start, end) for term, start, end in spans]
 
 
 def _possessive(_: str) -> Callable[[list[Span]], list[Span]]:
@@ -218,10 +284,11 @@ def _ngram(argument: str) -> Callable[[list[Span]], list[Span]]:
     return lambda spans: [(gram, start, end) for term, start, end in spans for gram in grams(term)]
 
 
+_OWN_STEMMERS = {"englishminimal": _s_stem, "germanlight": german_light_stem}  # the others are Snowball's
 _TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword}
 _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop,
-            "possessive": _possessive, "uppercase": _uppercase, "reverse": _reverse, "trim": _trim, "length": _length,
-            "edgengram": _edgengram, "ngram": _ngram}
+            "possessive": _possessive, "germannormalization": _germannormalization, "uppercase": _uppercase,
+            "reverse": _reverse, "trim": _trim, "length": _length, "edgengram": _edgengram, "ngram": _ngram}
 
 
 def java_lower(token: str) -> str:

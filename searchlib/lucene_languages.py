@@ -12,6 +12,8 @@ Each analyzer is a searchlib.lucene_analysis chain. Run exactly, from Lucene's c
   its alias), RussianAnalyzer, SwedishAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter
   (the language's Snowball list, searchlib.lucene_stop_words), SnowballFilter (the language's
   Snowball stemmer);
+- GermanAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter (the German Snowball list),
+  GermanNormalizationFilter, GermanLightStemFilter (searchlib.lucene_analysis);
 - StandardAnalyzer: StandardTokenizer, LowerCaseFilter (no stop words since Lucene 8).
 
 The other default analyzers need filters this engine does not have (light stemmers, elision,
@@ -31,6 +33,7 @@ _SNOWBALL_ANALYZED = {"da": "danish", "fi": "finnish", "hu": "hungarian", "nb": 
 VESPA_LANGUAGE_ALIASES = {"no": "nb"}  # Vespa's Language.fromLocale: "no" is Norwegian bokmål
 DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
     "en": ("standard", "possessive", "lowercase", "stop:-:@english", "stem:porter"),
+    "de": ("standard", "lowercase", "stop:-:@german", "germannormalization", "stem:germanlight"),
     **{code: ("standard", "lowercase", f"stop:-:@{name}", f"stem:{name}") for code, name in _SNOWBALL_ANALYZED.items()},
 }
 STANDARD_ANALYZER = ("standard", "lowercase")
@@ -38,7 +41,7 @@ STANDARD_ANALYZER = ("standard", "lowercase")
 UNSUPPORTED = {
     "ar": "ArabicAnalyzer", "bg": "BulgarianAnalyzer", "bn": "BengaliAnalyzer", "ca": "CatalanAnalyzer",
     "zh": "CJKAnalyzer", "ja": "CJKAnalyzer", "ko": "CJKAnalyzer", "ku": "SoraniAnalyzer", "cs": "CzechAnalyzer",
-    "de": "GermanAnalyzer", "el": "GreekAnalyzer", "es": "SpanishAnalyzer", "et": "EstonianAnalyzer",
+    "el": "GreekAnalyzer", "es": "SpanishAnalyzer", "et": "EstonianAnalyzer",
     "eu": "BasqueAnalyzer", "fa": "PersianAnalyzer", "fr": "FrenchAnalyzer", "ga": "IrishAnalyzer",
     "gl": "GalicianAnalyzer", "hi": "HindiAnalyzer", "hy": "ArmenianAnalyzer", "id": "IndonesianAnalyzer",
     "it": "ItalianAnalyzer", "lt": "LithuanianAnalyzer", "lv": "LatvianAnalyzer", "ne": "NepaliAnalyzer",

@@ -6,8 +6,9 @@ its `model.language`, as Vespa's LuceneLinguistics does. Terms worked out by han
   2 sv  "Hundarna springer i parkerna"       SwedishAnalyzer: hund spring park (i: a stop word)
   3 en  "A dog runs home"                    dog run home
   4 sv  "Hunden sprang hem"                  hund sprang hem
-  5 de  "Die Hunde laufen"                   the configured German analyzer (whitespace, lowercase,
-                                             Snowball German, no stop filter): die hund lauf
+  5 de  "Die Hunde laufen"                   GermanAnalyzer: hund lauf (die: a stop word)
+  6 es  "Los perros corren"                  the configured Spanish analyzer (whitespace, lowercase,
+                                             Snowball Spanish, no stop filter): los perr corr
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ DOCS = {
     "3": {"lang": "en", "title": "A dog runs home"},
     "4": {"lang": "sv", "title": "Hunden sprang hem"},
     "5": {"lang": "de", "title": "Die Hunde laufen"},
+    "6": {"lang": "es", "title": "Los perros corren"},
 }
 
 
@@ -53,8 +55,9 @@ def test_each_side_is_analyzed_in_its_language(http) -> None:
     assert set(hits(http, 'title contains "hundar"', "sv")) == {"2", "4", "5"}  # Swedish and German: hund
     assert set(hits(http, 'title contains "hundar"', "en")) == set()  # Porter leaves "hundar"
     assert set(hits(http, 'title contains "parks"', "en")) == {"1", "2"}  # "parkerna" is park in Swedish
-    assert set(hits(http, 'title contains "laufen"', "de")) == {"5"}  # the configured German analyzer
-    assert set(hits(http, 'title contains "die"', "de")) == {"5"}  # ... which has no stop filter
+    assert set(hits(http, 'title contains "Läufen"', "de")) == {"5"}  # normalized: laufen, stemmed: lauf
+    assert set(hits(http, 'title contains "perro"', "es")) == {"6"}  # the configured Spanish analyzer
+    assert set(hits(http, 'title contains "los"', "es")) == {"6"}  # ... which has no stop filter
 
 
 def test_stop_words_are_removed_and_phrases_close_up_over_them(http) -> None:
@@ -77,12 +80,12 @@ def test_a_language_whose_lucene_analyzer_is_not_run_is_refused(http) -> None:
     assert error["code"] == 4 and "not supported: language 'fr'" in error["message"]
     assert "FrenchAnalyzer" in error["message"]
 
-    response = put(http, "6", {"lang": "fr", "title": "Les maisons"})
+    response = put(http, "7", {"lang": "fr", "title": "Les maisons"})
     assert response.status_code == 400 and "not supported: language 'fr'" in response.json()["message"]
-    assert http.get("/document/v1/test/doc/docid/6").status_code == 404  # nothing written
+    assert http.get("/document/v1/test/doc/docid/7").status_code == 404  # nothing written
 
     # an update that would leave a document in such a language is refused whole
-    response = http.put("/document/v1/test/doc/docid/4", json={"fields": {"lang": {"assign": "es"}}})
-    assert response.status_code == 400 and "not supported: language 'es'" in response.json()["message"]
+    response = http.put("/document/v1/test/doc/docid/4", json={"fields": {"lang": {"assign": "it"}}})
+    assert response.status_code == 400 and "not supported: language 'it'" in response.json()["message"]
     assert http.get("/document/v1/test/doc/docid/4").json()["fields"]["lang"] == "sv"
     assert set(hits(http, 'title contains "sprang"', "sv")) == {"4"}

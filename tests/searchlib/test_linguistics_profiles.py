@@ -264,3 +264,11 @@ def test_edge_ngram_and_ngram_filters_in_lucenes_order() -> None:
     assert bold("Vespa search", frozenset(["ve", "v"]), mode=mode) == "<hi>Vespa</hi> search"
     with pytest.raises(SchemaError, match="the nGram filter needs minGramSize and maxGramSize"):
         load(profile("p", "standard", '<name>nGram</name><conf><item key="minGramSize">2</item></conf>'))
+
+
+def test_german_normalization_and_light_stem_filters() -> None:
+    app = load(profile("p", "standard", "<name>lowercase</name>", "<name>germanNormalization</name>",
+                       "<name>GermanLightStem</name>"))
+    assert field_mode(app).index_analysis == ("standard", "lowercase", "germannormalization", "stem:germanlight")
+    # "Grüße": ü -> u, ß -> ss, then -e off; "Aepfel": ae -> a; "Bürgern": -ern off (longer than 5)
+    assert index_terms(field_mode(app), "Grüße Aepfel Bürgern", "en") == ["gruss", "apfel", "burg"]
