@@ -11,8 +11,9 @@ token), `stop:<i|->:<words>` (StopFilter: `i` compares lowercased, the words per
 comma-separated, `@english` for Lucene's default EnglishAnalyzer.ENGLISH_STOP_WORDS_SET, `@danish` etc. for
 the language analyzers' Snowball sets in searchlib.lucene_stop_words),
 `stem:<algorithm>` (porterStem is Snowball's `porter`, snowballPorter its `language`,
-englishMinimalStem Harman's S-stemmer as Lucene's EnglishMinimalStemmer, germanLightStem Savoy's light
-stemmer as Lucene's GermanLightStemmer), `germannormalization` (German2's umlaut heuristics), `possessive`
+englishMinimalStem Harman's S-stemmer as Lucene's EnglishMinimalStemmer, germanLightStem and
+spanishLightStem Savoy's light stemmers as Lucene's GermanLightStemmer and SpanishLightStemmer),
+`germannormalization` (German2's umlaut heuristics), `possessive`
 (englishPossessive: a final 's, ’s or ＇s removed), `uppercase`, `reverse` (reverseString), `trim`
 `length:<min>:<max>` (tokens of min to max UTF-16 units kept), `edgengram:<min>:<max>:<0|1>` and
 `ngram:<min>:<max>:<0|1>` (the n-grams of each token in Lucene's order, 1: preserveOriginal). Lucene
@@ -42,8 +43,8 @@ TOKENIZERS = ("standard", "whitespace", "keyword")
 FILTERS = {"lowercase": "lowercase", "porterstem": "stem:porter", "snowballporter": "stem:english",
            "asciifolding": "asciifolding", "stop": "stop", "englishminimalstem": "stem:englishminimal",
            "englishpossessive": "possessive", "germannormalization": "germannormalization",
-           "germanlightstem": "stem:germanlight", "uppercase": "uppercase", "reversestring": "reverse", "trim": "trim",
-           "length": "length", "edgengram": "edgengram", "ngram": "ngram"}
+           "germanlightstem": "stem:germanlight", "spanishlightstem": "stem:spanishlight", "uppercase": "uppercase",
+           "reversestring": "reverse", "trim": "trim", "length": "length", "edgengram": "edgengram", "ngram": "ngram"}
 SNOWBALL_LANGUAGES = ("Arabic", "Armenian", "Basque", "Catalan", "Danish", "Dutch", "English", "Finnish",
                       "French", "German", "Hungarian", "Irish", "Italian", "Lithuanian", "Norwegian", "Porter",
                       "Portuguese", "Romanian", "Russian", "Spanish", "Swedish", "Turkish")
@@ -223,6 +224,28 @@ def german_light_stem(word: str) -> str:
     return word
 
 
+_SPANISH_FOLD = str.maketrans("àáâäòóôöèéêëùúûüìíîï", "aaaaooooeeeeuuuuiiii")
+
+
+def spanish_light_stem(word: str) -> str:
+    """SpanishLightStemmer: Savoy's light stemmer (Report on CLEF-2001 Experiments). A word of five
+    or more (UTF-16) characters is unaccented, then loses a final -o, -a or -e, or its plural: -eses
+    to -es, -ces to -z, -os -as -es off. Shorter words are left as they are, accents too."""
+    if len(word.encode("utf-16-le")) // 2 < 5:
+        return word
+    word = word.translate(_SPANISH_FOLD)
+    if word[-1] in "oae":
+        return word[:-1]
+    if word[-1] == "s" and len(word) >= 4:
+        if word.endswith("eses"):
+            return word[:-2]
+        if word.endswith("ces"):
+            return word[:-3] + "z"
+        if word[-2] in "oae":
+            return word[:-2]
+    return word
+
+
 def _germannormalization(_: str) -> Callable[[list[Span]], list[Span]]:
     return lambda spans: [(german_normalize(term), start, end) for term, start, end in spans]
 
@@ -284,7 +307,8 @@ def _ngram(argument: str) -> Callable[[list[Span]], list[Span]]:
     return lambda spans: [(gram, start, end) for term, start, end in spans for gram in grams(term)]
 
 
-_OWN_STEMMERS = {"englishminimal": _s_stem, "germanlight": german_light_stem}  # the others are Snowball's
+# the stemmers written here; the other `stem:` algorithms are PyStemmer's Snowball ones
+_OWN_STEMMERS = {"englishminimal": _s_stem, "germanlight": german_light_stem, "spanishlight": spanish_light_stem}
 _TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword}
 _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop,
             "possessive": _possessive, "germannormalization": _germannormalization, "uppercase": _uppercase,

@@ -14,6 +14,8 @@ Each analyzer is a searchlib.lucene_analysis chain. Run exactly, from Lucene's c
   Snowball stemmer);
 - GermanAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter (the German Snowball list),
   GermanNormalizationFilter, GermanLightStemFilter (searchlib.lucene_analysis);
+- SpanishAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter (the Spanish Snowball list),
+  SpanishLightStemFilter (searchlib.lucene_analysis);
 - StandardAnalyzer: StandardTokenizer, LowerCaseFilter (no stop words since Lucene 8).
 
 The other default analyzers need filters this engine does not have (light stemmers, elision,
@@ -34,6 +36,7 @@ VESPA_LANGUAGE_ALIASES = {"no": "nb"}  # Vespa's Language.fromLocale: "no" is No
 DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
     "en": ("standard", "possessive", "lowercase", "stop:-:@english", "stem:porter"),
     "de": ("standard", "lowercase", "stop:-:@german", "germannormalization", "stem:germanlight"),
+    "es": ("standard", "lowercase", "stop:-:@spanish", "stem:spanishlight"),
     **{code: ("standard", "lowercase", f"stop:-:@{name}", f"stem:{name}") for code, name in _SNOWBALL_ANALYZED.items()},
 }
 STANDARD_ANALYZER = ("standard", "lowercase")
@@ -41,7 +44,7 @@ STANDARD_ANALYZER = ("standard", "lowercase")
 UNSUPPORTED = {
     "ar": "ArabicAnalyzer", "bg": "BulgarianAnalyzer", "bn": "BengaliAnalyzer", "ca": "CatalanAnalyzer",
     "zh": "CJKAnalyzer", "ja": "CJKAnalyzer", "ko": "CJKAnalyzer", "ku": "SoraniAnalyzer", "cs": "CzechAnalyzer",
-    "el": "GreekAnalyzer", "es": "SpanishAnalyzer", "et": "EstonianAnalyzer",
+    "el": "GreekAnalyzer", "et": "EstonianAnalyzer",
     "eu": "BasqueAnalyzer", "fa": "PersianAnalyzer", "fr": "FrenchAnalyzer", "ga": "IrishAnalyzer",
     "gl": "GalicianAnalyzer", "hi": "HindiAnalyzer", "hy": "ArmenianAnalyzer", "id": "IndonesianAnalyzer",
     "it": "ItalianAnalyzer", "lt": "LithuanianAnalyzer", "lv": "LatvianAnalyzer", "ne": "NepaliAnalyzer",

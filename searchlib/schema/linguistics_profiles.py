@@ -87,8 +87,9 @@ class _Refuse:
     def __call__(self, message: str, element: ET.Element) -> SchemaError:
         return SchemaError(f"not supported: {message} (this engine runs the standard, whitespace and keyword "
                            f"tokenizers with the lowercase, uppercase, asciiFolding, stop, trim, length, "
-                           f"reverseString, edgeNGram, nGram, englishPossessive, englishMinimalStem, germanNormalization, "
-                           f"germanLightStem, porterStem and snowballPorter filters)", self.located(element))
+                           f"reverseString, edgeNGram, nGram, englishPossessive, englishMinimalStem, "
+                           f"germanNormalization, germanLightStem, spanishLightStem, porterStem and snowballPorter "
+                           f"filters)", self.located(element))
 
     def bad(self, message: str, element: ET.Element) -> SchemaError:
         return SchemaError(message, self.located(element))
