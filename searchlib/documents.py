@@ -19,9 +19,9 @@ from searchlib.errors import DocumentError, ExpressionError
 from searchlib.field_paths import match_operation, apply_path_operation, split_path
 from searchlib.geo import GeoError, parse_position, position_json
 from searchlib.predicate import PredicateError, parse_predicate
-from searchlib.languages import field_language, language_sources, text_language
+from searchlib.languages import field_language, language_sources
 from searchlib.lucene_languages import LANGUAGE_ANALYSIS, UnsupportedLanguageError
-from searchlib.match_modes import lucene_chain, match_mode
+from searchlib.match_modes import lucene_chain, match_mode, mode_language
 from searchlib.schema.model import EMPTY, Field, FieldType, Schema, StructType
 from searchlib.struct_values import coerce_composite
 
@@ -70,7 +70,8 @@ def check_languages(schema: Schema, document: dict[str, Any]) -> dict[str, Any]:
         value = document[field.name]
         text = value if isinstance(value, str) else " ".join(item for item in value if isinstance(item, str))
         try:
-            lucene_chain(match_mode(field), text_language(text, field_language(document, sources.get(field.name, ""))))
+            mode = match_mode(field)
+            lucene_chain(mode, mode_language(mode, text, field_language(document, sources.get(field.name, ""))))
         except UnsupportedLanguageError as error:
             raise DocumentError(f"Field '{field.name}': {error.message}") from None
     return document

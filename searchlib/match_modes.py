@@ -38,9 +38,10 @@ from __future__ import annotations
 import logging
 import unicodedata
 from dataclasses import dataclass, replace
+from typing import Callable, Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
-from searchlib.languages import DEFAULT_LANGUAGE
+from searchlib.languages import DEFAULT_LANGUAGE, detect_language, script_language
 from searchlib.linguistics import normalize, stems, tokenize_unstemmed, words as words_of
 from searchlib.lucene_analysis import analyze
 from searchlib.lucene_languages import LANGUAGE_ANALYSIS, LanguageChains, decode, language_chain
@@ -280,6 +281,21 @@ def query_terms(mode: MatchMode, text: str, language: str, stem: bool = True) ->
         return analyze(lucene_chain(mode, language), text, stem)
     words = tokenize_unstemmed(text, language, mode.normalizing)
     return stems(words, language) if stem and mode.stemming else words
+
+
+def mode_language(mode: MatchMode, text: str, explicit: str = "") -> str:
+    """The language `text` is analyzed in on a field of this mode: `explicit`, else detected; on a
+    field analyzed by LuceneLinguistics by its detector, Vespa's SimpleDetector (script only)."""
+    if explicit:
+        return explicit
+    return script_language(text) if mode.language_analysis is not None else detect_language(text)
+
+
+def query_detector(modes: Mapping[str, MatchMode]) -> Callable[[str], str]:
+    """How a query's language is detected: Vespa's container has one linguistics, so with
+    LuceneLinguistics (fields analyzed by language) by its SimpleDetector, else statistically."""
+    lucene = any(mode.language_analysis is not None for mode in modes.values())
+    return script_language if lucene else detect_language
 
 
 def lucene_chain(mode: MatchMode, language: str) -> tuple[str, ...]:

@@ -25,7 +25,8 @@ from searchlib.languages import text_language
 from searchlib.lucene_analysis import analyze_spans
 from searchlib.linguistics import WORD_RUN, normalize, stem, tokenize_unstemmed
 from searchlib.lucene_languages import UnsupportedLanguageError
-from searchlib.match_modes import TEXT, MatchMode, grams, index_terms, lucene_chain, match_mode, whole_value_term
+from searchlib.match_modes import (TEXT, MatchMode, grams, index_terms, lucene_chain, match_mode, mode_language,
+                                   whole_value_term)
 from searchlib.query import tree as q
 from searchlib.schema.model import Field, Schema
 
@@ -106,7 +107,7 @@ def _matched_spans(text: str, words: frozenset[str], language: str,
         return _profile_spans(mode.index_analysis, text, words)
     if mode.language_analysis is not None:  # a Lucene language analyzer, by the text's language
         try:
-            return _profile_spans(lucene_chain(mode, text_language(text, language)), text, words)
+            return _profile_spans(lucene_chain(mode, mode_language(mode, text, language)), text, words)
         except UnsupportedLanguageError:  # not indexed in it either (refused at feed): nothing matched
             return []
     language = text_language(text, language)
@@ -252,7 +253,8 @@ def indexed_tokens(value: object, field: Field, language: str = "") -> object:
     whole normalized value); one list per element of an array or weighted set."""
     if isinstance(value, str):
         try:
-            return index_terms(match_mode(field), value, text_language(value, language))
+            mode = match_mode(field)
+            return index_terms(mode, value, mode_language(mode, value, language))
         except UnsupportedLanguageError:  # an element alone may read as a language its whole value is not
             return []
     if isinstance(value, (list, dict)):

@@ -20,10 +20,9 @@ from content_node.store.local_ids import LocalIds
 from content_node.store.term_dictionary import TermDictionary
 from content_node.store.posting_segment import (
     EMPTY_POSTINGS, EMPTY_SEGMENT, PendingPostings, PostingSegment, Postings, merge_segments)
-from searchlib.languages import text_language
 from content_node.store.word_term_ids import WordTermIds
 from searchlib.linguistics import stems
-from searchlib.match_modes import TEXT, MatchMode, cap_occurrences, index_words, match_mode
+from searchlib.match_modes import TEXT, MatchMode, cap_occurrences, index_words, match_mode, mode_language
 
 ELEMENT_GAP = 16  # positions skipped between array elements, so phrases never span two elements
 _PENDING_POSTINGS_LIMIT = 8192  # freeze while feeding too, bounding per-chunk overhead
@@ -75,7 +74,7 @@ def _element_words(value: Any, language: str, mode: MatchMode) -> tuple[list[lis
     elements = [value] if isinstance(value, str) else list(_elements(value))
     stemming = mode.kind == "text" and mode.stemming
     if stemming or mode.language_analysis is not None:  # a Lucene language analyzer: by language too
-        language = text_language(value if isinstance(value, str) else " ".join(elements), language)
+        language = mode_language(mode, value if isinstance(value, str) else " ".join(elements), language)
     words = [index_words(mode, element, language)[0] for element in elements]
     return words, (language if stemming else None)
 

@@ -9,6 +9,8 @@ its `model.language`, as Vespa's LuceneLinguistics does. Terms worked out by han
   5 de  "Die Hunde laufen"                   GermanAnalyzer: hund lauf (die: a stop word)
   6 es  "Los perros corren"                  the configured Spanish analyzer (whitespace, lowercase,
                                              Snowball Spanish, no stop filter): los perr corr
+  8 --  "Die Katzen schlafen"                no language: LuceneLinguistics' SimpleDetector tells only
+                                             scripts, so English, as Vespa: die katzen schlafen
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ DOCS = {
     "4": {"lang": "sv", "title": "Hunden sprang hem"},
     "5": {"lang": "de", "title": "Die Hunde laufen"},
     "6": {"lang": "es", "title": "Los perros corren"},
+    "8": {"title": "Die Katzen schlafen"},
 }
 
 
@@ -40,8 +43,8 @@ def http(tmp_path_factory):
 
 
 def search(http: httpx.Client, where: str, language: str) -> httpx.Response:
-    return http.get("/search/", params={"yql": f"select * from doc where {where}", "model.language": language,
-                                        "hits": 10})
+    params = {"yql": f"select * from doc where {where}", "hits": 10}
+    return http.get("/search/", params={**params, "model.language": language} if language else params)
 
 
 def hits(http: httpx.Client, where: str, language: str) -> dict[str, dict]:
@@ -58,6 +61,15 @@ def test_each_side_is_analyzed_in_its_language(http) -> None:
     assert set(hits(http, 'title contains "Läufen"', "de")) == {"5"}  # normalized: laufen, stemmed: lauf
     assert set(hits(http, 'title contains "perro"', "es")) == {"6"}  # the configured Spanish analyzer
     assert set(hits(http, 'title contains "los"', "es")) == {"6"}  # ... which, unlike SpanishAnalyzer, keeps "los"
+
+
+def test_without_a_language_text_is_english_unless_its_script_says_otherwise(http) -> None:
+    assert set(hits(http, 'title contains "katzen"', "")) == {"8"}  # the query is English too
+    assert set(hits(http, 'title contains "katzen"', "de")) == set()  # GermanAnalyzer: katz
+    response = search(http, 'title contains "猫"', "")  # CJK by script: CJKAnalyzer, not run here
+    assert response.status_code == 400 and "not supported: language 'zh'" in response.text
+    response = put(http, "9", {"title": "我们的房子"})
+    assert response.status_code == 400 and "CJKAnalyzer" in response.json()["message"]
 
 
 def test_stop_words_are_removed_and_phrases_close_up_over_them(http) -> None:

@@ -14,8 +14,9 @@ import pytest
 
 from searchlib.documents import validate_document
 from searchlib.errors import DocumentError, SchemaError
+from searchlib.languages import script_language
 from searchlib.lucene_languages import UnsupportedLanguageError, language_chain
-from searchlib.match_modes import index_terms, match_mode, query_terms
+from searchlib.match_modes import TEXT, index_terms, match_mode, mode_language, query_detector, query_terms
 from searchlib.schema.application import application_from_text
 from searchlib.snippets import bold
 
@@ -134,9 +135,8 @@ def test_documents_in_a_language_not_run_are_refused_before_they_are_written() -
     assert validate_document(schema, {"lang": "sv", "body": "Katterna"})["body"] == "Katterna"
     with pytest.raises(DocumentError, match=re.escape("Field 'body': not supported: language 'it'")):
         validate_document(schema, {"lang": "it", "body": "Case"})
-    with pytest.raises(DocumentError, match="Field 'tags': not supported: language 'fr'"):  # detected
-        validate_document(schema, {"tags": ["Les maisons de la ville sont très belles et anciennes",
-                                            "nous habitons dans une petite rue tranquille"]})
+    with pytest.raises(DocumentError, match="Field 'tags': not supported: language 'zh'"):  # detected
+        validate_document(schema, {"tags": ["Les maisons", "我们的房子"]})
     validate_document(load('<item key="it"/>').schemas["s"], {"lang": "it", "body": "Case"})
 
 
@@ -150,3 +150,21 @@ def test_language_keys_are_checked_where_written() -> None:
     with pytest.raises(SchemaError, match="only profile=<name> and language analyzers") as raised:
         load('<item key="de/BEST"/>')
     assert raised.value.location.file == "services.xml"
+
+
+def test_without_a_language_lucene_linguistics_detects_by_script_only() -> None:
+    # LuceneLinguistics extends SimpleLinguistics: SimpleDetector, and unknown is English
+    assert script_language("Die Häuser der Stadt sind sehr alt und schön, und die Straßen sind eng") == "en"
+    assert script_language("東京 is big") == "zh"
+    assert script_language("東京とは") == "ja"  # kana after the ideographs
+    assert script_language("東京 서울") == "ko"
+    assert script_language("ภาษาไทย") == "th"
+    assert script_language("𠀀") == "en"  # beyond the BMP: Java's per-char blocks never see it
+    mode = body_mode()
+    german = "Die Häuser der Stadt sind sehr alt und schön, und die Straßen sind eng"
+    assert mode_language(mode, german) == "en" and mode_language(TEXT, german) == "de"
+    assert mode_language(mode, german, "de") == "de"
+    assert query_detector({"body": mode})(german) == "en"
+    with pytest.raises(DocumentError, match="not supported: language 'zh'"):
+        validate_document(load().schemas["s"], {"body": "我们的房子"})
+    validate_document(load().schemas["s"], {"body": german})  # indexed as English, as Vespa would
