@@ -12,8 +12,10 @@ comma-separated, `@english` for Lucene's default EnglishAnalyzer.ENGLISH_STOP_WO
 the language analyzers' Snowball sets in searchlib.lucene_stop_words),
 `stem:<algorithm>` (porterStem is Snowball's `porter`, snowballPorter its `language`,
 englishMinimalStem Harman's S-stemmer as Lucene's EnglishMinimalStemmer, germanLightStem and
-spanishLightStem Savoy's light stemmers as Lucene's GermanLightStemmer and SpanishLightStemmer),
-`germannormalization` (German2's umlaut heuristics), `possessive`
+spanishLightStem Savoy's light stemmers as Lucene's GermanLightStemmer and SpanishLightStemmer, and
+the ItalianAnalyzer's ItalianLightStemmer as `italianlight`),
+`germannormalization` (German2's umlaut heuristics), `elision:<language>` (ElisionFilter with the
+language analyzer's articles, searchlib.lucene_stop_words), `possessive`
 (englishPossessive: a final 's, ’s or ＇s removed), `uppercase`, `reverse` (reverseString), `trim`
 `length:<min>:<max>` (tokens of min to max UTF-16 units kept), `edgengram:<min>:<max>:<0|1>` and
 `ngram:<min>:<max>:<0|1>` (the n-grams of each token in Lucene's order, 1: preserveOriginal). Lucene
@@ -36,7 +38,7 @@ import Stemmer
 
 from searchlib.lucene_folding import fold
 from searchlib.lucene_standard import DEFAULT_MAX_TOKEN_LENGTH, standard_tokens
-from searchlib.lucene_stop_words import STOP_WORDS
+from searchlib.lucene_stop_words import ELISION_ARTICLES, STOP_WORDS
 
 TOKENIZERS = ("standard", "whitespace", "keyword")
 # Lucene SPI name (lowercased) -> step; snowballPorter's step takes the language as "stem:<algorithm>"
@@ -246,6 +248,31 @@ def spanish_light_stem(word: str) -> str:
     return word
 
 
+def italian_light_stem(word: str) -> str:
+    """ItalianLightStemmer: Savoy's light stemmer (Report on CLEF-2001 Experiments). A word of six
+    or more (UTF-16) characters is unaccented, then loses its final vowel: -e (-ie, -he two letters),
+    -i (-hi, -ii two), -a and -o (-ia, -io two). Shorter words are left as they are."""
+    if len(word.encode("utf-16-le")) // 2 < 6:
+        return word
+    word = word.translate(_SPANISH_FOLD)  # the same accents fold
+    last, before = word[-1], word[-2]
+    if last in "eiao":
+        two = {"e": "ih", "i": "hi", "a": "i", "o": "i"}[last]
+        return word[:-2] if before in two else word[:-1]
+    return word
+
+
+def _elision(articles: str) -> Callable[[list[Span]], list[Span]]:
+    """ElisionFilter: a token's part before its first apostrophe (' or ’) is dropped with the
+    apostrophe when it is one of the language's articles, compared without case ("L'amico": amico)."""
+    elided = ELISION_ARTICLES[articles]
+
+    def strip(term: str) -> str:
+        at = min((i for i in (term.find("'"), term.find("\u2019")) if i >= 0), default=-1)
+        return term[at + 1:] if at >= 0 and java_lower(term[:at]) in elided else term
+    return lambda spans: [(strip(term), start, end) for term, start, end in spans]
+
+
 def _germannormalization(_: str) -> Callable[[list[Span]], list[Span]]:
     return lambda spans: [(german_normalize(term), start, end) for term, start, end in spans]
 
@@ -308,10 +335,12 @@ def _ngram(argument: str) -> Callable[[list[Span]], list[Span]]:
 
 
 # the stemmers written here; the other `stem:` algorithms are PyStemmer's Snowball ones
-_OWN_STEMMERS = {"englishminimal": _s_stem, "germanlight": german_light_stem, "spanishlight": spanish_light_stem}
+_OWN_STEMMERS = {"englishminimal": _s_stem, "germanlight": german_light_stem, "spanishlight": spanish_light_stem,
+                 "italianlight": italian_light_stem}
 _TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword}
 _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop,
-            "possessive": _possessive, "germannormalization": _germannormalization, "uppercase": _uppercase,
+            "possessive": _possessive, "germannormalization": _germannormalization, "elision": _elision,
+            "uppercase": _uppercase,
             "reverse": _reverse, "trim": _trim, "length": _length, "edgengram": _edgengram, "ngram": _ngram}
 
 

@@ -16,6 +16,8 @@ Each analyzer is a searchlib.lucene_analysis chain. Run exactly, from Lucene's c
   GermanNormalizationFilter, GermanLightStemFilter (searchlib.lucene_analysis);
 - SpanishAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter (the Spanish Snowball list),
   SpanishLightStemFilter (searchlib.lucene_analysis);
+- ItalianAnalyzer: StandardTokenizer, ElisionFilter (its articles: l', dell', un', …), LowerCaseFilter,
+  StopFilter (the Italian Snowball list), ItalianLightStemFilter;
 - StandardAnalyzer: StandardTokenizer, LowerCaseFilter (no stop words since Lucene 8).
 
 The other default analyzers need filters this engine does not have (light stemmers, elision,
@@ -37,6 +39,7 @@ DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
     "en": ("standard", "possessive", "lowercase", "stop:-:@english", "stem:porter"),
     "de": ("standard", "lowercase", "stop:-:@german", "germannormalization", "stem:germanlight"),
     "es": ("standard", "lowercase", "stop:-:@spanish", "stem:spanishlight"),
+    "it": ("standard", "elision:italian", "lowercase", "stop:-:@italian", "stem:italianlight"),
     **{code: ("standard", "lowercase", f"stop:-:@{name}", f"stem:{name}") for code, name in _SNOWBALL_ANALYZED.items()},
 }
 STANDARD_ANALYZER = ("standard", "lowercase")
@@ -46,8 +49,7 @@ UNSUPPORTED = {
     "zh": "CJKAnalyzer", "ja": "CJKAnalyzer", "ko": "CJKAnalyzer", "ku": "SoraniAnalyzer", "cs": "CzechAnalyzer",
     "el": "GreekAnalyzer", "et": "EstonianAnalyzer",
     "eu": "BasqueAnalyzer", "fa": "PersianAnalyzer", "fr": "FrenchAnalyzer", "ga": "IrishAnalyzer",
-    "gl": "GalicianAnalyzer", "hi": "HindiAnalyzer", "hy": "ArmenianAnalyzer", "id": "IndonesianAnalyzer",
-    "it": "ItalianAnalyzer", "lt": "LithuanianAnalyzer", "lv": "LatvianAnalyzer", "ne": "NepaliAnalyzer",
+    "gl": "GalicianAnalyzer", "hi": "HindiAnalyzer", "hy": "ArmenianAnalyzer", "id": "IndonesianAnalyzer", "lt": "LithuanianAnalyzer", "lv": "LatvianAnalyzer", "ne": "NepaliAnalyzer",
     "nl": "DutchAnalyzer", "pt": "PortugueseAnalyzer", "ro": "RomanianAnalyzer", "sr": "SerbianAnalyzer",
     "ta": "TamilAnalyzer", "te": "TeluguAnalyzer", "th": "ThaiAnalyzer", "tr": "TurkishAnalyzer",
 }
