@@ -178,3 +178,11 @@ def test_without_a_language_lucene_linguistics_detects_by_script_only() -> None:
     with pytest.raises(DocumentError, match="not supported: language 'zh'"):
         validate_document(load().schemas["s"], {"body": "我们的房子"})
     validate_document(load().schemas["s"], {"body": german})  # indexed as English, as Vespa would
+
+
+def test_a_stored_document_in_a_language_no_longer_analyzed_is_not_indexed_rather_than_failing() -> None:
+    # refused at feed; a package changed since (its language analyzer removed) must not stop a node
+    from content_node.store.inverted_index import field_tokens
+    mode = body_mode()
+    assert field_tokens("Casas bonitas", "pt", mode)[0] == []
+    assert field_tokens("Hundarna springer", "sv", mode)[0] == ["hund", "spring"]
