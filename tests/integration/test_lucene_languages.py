@@ -91,6 +91,9 @@ def test_a_language_whose_lucene_analyzer_is_not_run_is_refused(http) -> None:
     error = response.json()["root"]["errors"][0]
     assert error["code"] == 4 and "not supported: language 'fr'" in error["message"]
     assert "FrenchAnalyzer" in error["message"]
+    response = http.get("/search/", params={"yql": "select * from doc where userQuery()", "query": "title:maisons",
+                                            "model.language": "fr"})
+    assert response.status_code == 400 and "not supported: language 'fr'" in response.text
 
     response = put(http, "7", {"lang": "fr", "title": "Les maisons"})
     assert response.status_code == 400 and "not supported: language 'fr'" in response.json()["message"]
