@@ -20,10 +20,11 @@ Each analyzer is a searchlib.lucene_analysis chain. Run exactly, from Lucene's c
   StopFilter (the Italian Snowball list), ItalianLightStemFilter;
 - StandardAnalyzer: StandardTokenizer, LowerCaseFilter (no stop words since Lucene 8).
 
-The other default analyzers need filters this engine does not have (light stemmers, elision,
+The other default analyzers need filters this engine does not have (other light stemmers,
 normalizers, CJK bigrams, Thai dictionary segmentation, …): text in those languages is refused
-("not supported") where it meets a field so analyzed — a fed document at the node's validation, a
-query when it is parsed — instead of being approximated. (The SetKeywordMarkerFilter in Lucene's
+("not supported") where it meets a field so analyzed — a fed document when it is validated (by the
+container, and by the node before it is logged), a query when it is parsed — instead of being
+approximated. (The SetKeywordMarkerFilter in Lucene's
 chains only acts on a non-empty stem exclusion set, which the default analyzers do not have.)
 """
 from __future__ import annotations

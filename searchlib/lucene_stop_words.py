@@ -1,4 +1,5 @@
-"""The default stop word sets of Lucene's language analyzers that searchlib.lucene_languages runs.
+"""The default stop word sets (and elision articles) of the Lucene language analyzers that
+searchlib.lucene_languages runs.
 
 Source: the Snowball project's published stop word lists (https://snowballstem.org/algorithms/<language>/stop.txt,
 BSD License), as Lucene ships them in org/apache/lucene/analysis/snowball/<language>_stop.txt and
