@@ -15,6 +15,7 @@ from searchlib import exact_json
 from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.errors import InvalidParameterError
 from searchlib.geo import zcurve_value
+from searchlib.languages import field_language, language_sources
 from searchlib.query import tree as q
 from searchlib.struct_values import summary_source_value
 from searchlib.schema.geo_fields import zcurve_source
@@ -73,6 +74,11 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
                       for source in sources or (name,)}
     transforms = summary_transforms(schema, summary_class, query, snippets,  # snippets, bolding, tokens, ...
                                     bolding=bolding)
+    # a transformed field's text is matched in its document's language, as it was indexed
+    set_by = language_sources(schema) if transforms else {}
+    languages = {name: set_by[source] for name, sources in fields_wanted
+                 if name in transforms and (source := (sources or (name,))[0]) in set_by}
+    stored_sources |= set(languages.values())
     # a summary of ids only (a vector-only document's default) reads nothing from the store
     reads_store = any(name not in RENDERED_BY_CONTAINER for name, _ in fields_wanted)
     names = [name for name, _ in fields_wanted if name not in RENDERED_BY_CONTAINER]
@@ -110,7 +116,7 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
                 if value is not None and value != "":
                     break
             if name in transforms and value is not None:
-                value = transforms[name](value)
+                value = transforms[name](value, language=field_language(stored, languages.get(name, "")))
             if value is not None and value != "":
                 fields[name] = value
         docsums.append(Docsum(gid, document_id, fields, summary_features))

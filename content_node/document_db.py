@@ -50,7 +50,7 @@ from content_node.store.snapshots import Snapshots, freeze, read_snapshot
 from content_node.store.timestamps import DocumentTimestamps, assign, update_origin
 from content_node.store.wal import LogRecord, WalWriteError, WriteAheadLog, put_payload, remove_payload
 from searchlib.docid import DocumentId, global_id
-from searchlib.documents import apply_update, validate_document
+from searchlib.documents import apply_update, check_languages, validate_document
 from searchlib.struct_values import field_value
 from searchlib.errors import DocumentError, StorageError
 from searchlib.languages import field_language, language_sources
@@ -143,7 +143,7 @@ class DocumentDB(BatchWrites, IndexReads):
                 condition(current)
             if current is None and not create:
                 return False
-            document = apply_update(self.schema, current, operations, allow_synthetic=True)
+            document = check_languages(self.schema, apply_update(self.schema, current, operations, allow_synthetic=True))
             fields_json, origin = encode_fields(document), update_origin(self.timestamps.get(global_id(document_id)))
             sequence = self._log(put_payload(document_id, fields_json, timestamp := assign(timestamp), origin))
             self._apply_put(document_id, document, fields_json=fields_json)

@@ -19,6 +19,9 @@ from searchlib.errors import DocumentError, ExpressionError
 from searchlib.field_paths import match_operation, apply_path_operation, split_path
 from searchlib.geo import GeoError, parse_position, position_json
 from searchlib.predicate import PredicateError, parse_predicate
+from searchlib.languages import field_language, language_sources
+from searchlib.lucene_languages import LANGUAGE_ANALYSIS, UnsupportedLanguageError
+from searchlib.match_modes import lucene_chain, match_mode, mode_language
 from searchlib.schema.model import EMPTY, Field, FieldType, Schema, StructType
 from searchlib.struct_values import coerce_composite
 
@@ -51,6 +54,26 @@ def validate_document(schema: Schema, fields: Mapping[str, Any], *,
         if coerced == "" and field.type.kind in ("string", "reference"):
             continue
         document[name] = coerced
+    return check_languages(schema, document)
+
+
+def check_languages(schema: Schema, document: dict[str, Any]) -> dict[str, Any]:
+    """`document`, or a DocumentError for text in a language that a field's Lucene language analyzer
+    (searchlib.lucene_languages) is not run for here, before anything is written (an update: the
+    whole updated document, as its language field may be unchanged). The language is the one the
+    index takes: its set_language field's, else detected from the whole value."""
+    fields = [field for field in schema.fields.values() if LANGUAGE_ANALYSIS in field.settings and document.get(field.name)]
+    if not fields:
+        return document
+    sources = language_sources(schema)
+    for field in fields:
+        value = document[field.name]
+        text = value if isinstance(value, str) else " ".join(item for item in value if isinstance(item, str))
+        try:
+            mode = match_mode(field)
+            lucene_chain(mode, mode_language(mode, text, field_language(document, sources.get(field.name, ""))))
+        except UnsupportedLanguageError as error:
+            raise DocumentError(f"Field '{field.name}': {error.message}") from None
     return document
 
 

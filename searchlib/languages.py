@@ -73,6 +73,27 @@ def detect_language(text: str) -> str:
     return language_code(code) if _TAG.match(code) else DEFAULT_LANGUAGE
 
 
+# Vespa's SimpleDetector looks at each UTF-16 unit's Unicode block (so never at a character beyond the BMP)
+_SIMPLE_SCRIPTS = re.compile(
+    r"(?P<ko>[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af\u3200-\u321f\u3260-\u327f\uffa0-\uffdf\u302e\u302f])"
+    r"|(?P<ja>[\u3040-\u30ff\u3190-\u319f\u31f0-\u31ff])"
+    r"|(?P<han>[\u2e80-\u2eff\u3000-\u303f\u3300-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f])"
+    r"|(?P<zh>[\u3100-\u312f\u31a0-\u31bf])|(?P<th>[\u0e00-\u0e7f])")
+
+
+def script_language(text: str) -> str:
+    """The language Vespa's SimpleDetector — the detector of LuceneLinguistics, which extends
+    SimpleLinguistics — gives `text`, read to its end: the first Hangul letter makes it Korean, kana
+    Japanese, Thai Thai, Bopomofo Chinese; CJK ideographs make it Chinese unless one of those
+    follows. Anything else is unknown, which Vespa's indexing and query parsing take as English."""
+    so_far = DEFAULT_LANGUAGE
+    for found in _SIMPLE_SCRIPTS.finditer(text):
+        if found.lastgroup != "han":
+            return found.lastgroup
+        so_far = "zh"
+    return so_far
+
+
 def text_language(text: str, explicit: str = "") -> str:
     """The language `text` is processed in: the explicit one if given, else detected."""
     return explicit or detect_language(text)

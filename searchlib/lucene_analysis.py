@@ -8,9 +8,14 @@ Character.isWhitespace, which excludes the no-break spaces U+00A0, U+2007, U+202
 whole text is one token). Token filters: `lowercase` (Java's per-code-point Character.toLowerCase),
 `asciifolding` (searchlib.lucene_folding; `asciifolding:preserve` keeps the original after a folded
 token), `stop:<i|->:<words>` (StopFilter: `i` compares lowercased, the words percent-encoded and
-comma-separated, `@english` for Lucene's default EnglishAnalyzer.ENGLISH_STOP_WORDS_SET),
+comma-separated, `@english` for Lucene's default EnglishAnalyzer.ENGLISH_STOP_WORDS_SET, `@danish` etc. for
+the language analyzers' Snowball sets in searchlib.lucene_stop_words),
 `stem:<algorithm>` (porterStem is Snowball's `porter`, snowballPorter its `language`,
-englishMinimalStem Harman's S-stemmer as Lucene's EnglishMinimalStemmer), `possessive`
+englishMinimalStem Harman's S-stemmer as Lucene's EnglishMinimalStemmer, germanLightStem and
+spanishLightStem Savoy's light stemmers as Lucene's GermanLightStemmer and SpanishLightStemmer, and
+the ItalianAnalyzer's ItalianLightStemmer as `italianlight`),
+`germannormalization` (German2's umlaut heuristics), `elision:<language>` (ElisionFilter with the
+language analyzer's articles, searchlib.lucene_stop_words), `possessive`
 (englishPossessive: a final 's, ’s or ＇s removed), `uppercase`, `reverse` (reverseString), `trim`
 `length:<min>:<max>` (tokens of min to max UTF-16 units kept), `edgengram:<min>:<max>:<0|1>` and
 `ngram:<min>:<max>:<0|1>` (the n-grams of each token in Lucene's order, 1: preserveOriginal). Lucene
@@ -33,13 +38,15 @@ import Stemmer
 
 from searchlib.lucene_folding import fold
 from searchlib.lucene_standard import DEFAULT_MAX_TOKEN_LENGTH, standard_tokens
+from searchlib.lucene_stop_words import ELISION_ARTICLES, STOP_WORDS
 
 TOKENIZERS = ("standard", "whitespace", "keyword")
 # Lucene SPI name (lowercased) -> step; snowballPorter's step takes the language as "stem:<algorithm>"
 FILTERS = {"lowercase": "lowercase", "porterstem": "stem:porter", "snowballporter": "stem:english",
            "asciifolding": "asciifolding", "stop": "stop", "englishminimalstem": "stem:englishminimal",
-           "englishpossessive": "possessive", "uppercase": "uppercase", "reversestring": "reverse", "trim": "trim",
-           "length": "length", "edgengram": "edgengram", "ngram": "ngram"}
+           "englishpossessive": "possessive", "germannormalization": "germannormalization",
+           "germanlightstem": "stem:germanlight", "spanishlightstem": "stem:spanishlight", "uppercase": "uppercase",
+           "reversestring": "reverse", "trim": "trim", "length": "length", "edgengram": "edgengram", "ngram": "ngram"}
 SNOWBALL_LANGUAGES = ("Arabic", "Armenian", "Basque", "Catalan", "Danish", "Dutch", "English", "Finnish",
                       "French", "German", "Hungarian", "Irish", "Italian", "Lithuanian", "Norwegian", "Porter",
                       "Portuguese", "Romanian", "Russian", "Spanish", "Swedish", "Turkish")
@@ -111,8 +118,9 @@ def _lowercase(_: str) -> Callable[[list[Span]], list[Span]]:
 
 
 def _stem(algorithm: str) -> Callable[[list[Span]], list[Span]]:
-    if algorithm == "englishminimal":
-        return lambda spans: [(_s_stem(term), start, end) for term, start, end in spans]
+    if algorithm in _OWN_STEMMERS:
+        stem = _OWN_STEMMERS[algorithm]
+        return lambda spans: [(stem(term), start, end) for term, start, end in spans]
 
     def apply(spans: list[Span]) -> list[Span]:
         stems = _stemmer(algorithm).stemWords([term for term, _, _ in spans])
@@ -137,7 +145,10 @@ def _asciifolding(argument: str) -> Callable[[list[Span]], list[Span]]:
 def _stop(argument: str) -> Callable[[list[Span]], list[Span]]:
     flags, _, listed = argument.partition(":")
     ignore_case = flags == "i"
-    words = ENGLISH_STOP_WORDS if listed == "@english" else frozenset(unquote(w) for w in listed.split(",") if w)
+    if listed.startswith("@"):  # a named default set (a listed word's "@" is percent-encoded)
+        words = ENGLISH_STOP_WORDS if listed == "@english" else STOP_WORDS[listed[1:]]
+    else:
+        words = frozenset(unquote(w) for w in listed.split(",") if w)
     if ignore_case:  # CharArraySet(ignoreCase) lowercases both sides per code point
         words = frozenset(java_lower(word) for word in words)
         return lambda spans: [span for span in spans if java_lower(span[0]) not in words]
@@ -154,6 +165,116 @@ def _s_stem(word: str) -> str:
         if word[-3] in "iaoe":
             return word
     return word[:-1]
+
+
+_GERMAN_UMLAUTS = {"ä": "a", "ö": "o", "ü": "u"}
+
+
+def german_normalize(term: str) -> str:
+    """GermanNormalizationFilter: the German2 Snowball heuristics for umlauts written out. ß becomes
+    ss and ä, ö, ü lose their dots; an 'e' after 'a' or 'o', or after a 'u' that follows neither a
+    vowel nor 'q', is dropped (ae, oe, ue for ä, ö, ü). `state` is what the last letter allows:
+    "umlaut" (an 'e' now is dropped), "vowel" (a 'u' now cannot start an umlaut) or "plain"."""
+    out, state = [], "plain"
+    for char in term:
+        if char in "ao":
+            state = "umlaut"
+        elif char == "u":
+            state = "umlaut" if state == "plain" else "vowel"
+        elif char == "e":
+            dropped, state = state == "umlaut", "vowel"
+            if dropped:
+                continue
+        elif char in "iqy":
+            state = "vowel"
+        elif char in _GERMAN_UMLAUTS:
+            char, state = _GERMAN_UMLAUTS[char], "vowel"
+        elif char == "ß":
+            char, state = "ss", "plain"
+        else:
+            state = "plain"
+        out.append(char)
+    return "".join(out)
+
+
+_LIGHT_FOLD = str.maketrans("äàáâöòóôïìíîüùúû", "aaaaooooiiiiuuuu")
+_ST_ENDING = frozenset("bdfghklmnt")  # letters before which a final s or st is an ending
+
+
+def german_light_stem(word: str) -> str:
+    """GermanLightStemmer: Savoy's "UniNE" light stemmer (Light Stemming Approaches for the French,
+    Portuguese, German and Hungarian Languages). Accents folded, then one inflectional ending off
+    (-ern; -em -en -er -es; -e; -s after an st-ending letter) and one more (-est; -er -en; -st after
+    an st-ending letter), each only from a word long enough (lengths in UTF-16 units, as Java's)."""
+    word = word.translate(_LIGHT_FOLD)
+    size = len(word.encode("utf-16-le")) // 2
+    if size > 5 and word.endswith("ern"):
+        word = word[:-3]
+    elif size > 4 and word[-2:] in ("em", "en", "er", "es"):
+        word = word[:-2]
+    elif size > 3 and word.endswith("e"):
+        word = word[:-1]
+    elif size > 3 and word.endswith("s") and word[-2] in _ST_ENDING:
+        word = word[:-1]
+    size = len(word.encode("utf-16-le")) // 2
+    if size > 5 and word.endswith("est"):
+        return word[:-3]
+    if size > 4 and word[-2:] in ("er", "en"):
+        return word[:-2]
+    if size > 4 and word.endswith("st") and word[-3] in _ST_ENDING:
+        return word[:-2]
+    return word
+
+
+_SPANISH_FOLD = str.maketrans("àáâäòóôöèéêëùúûüìíîï", "aaaaooooeeeeuuuuiiii")
+
+
+def spanish_light_stem(word: str) -> str:
+    """SpanishLightStemmer: Savoy's light stemmer (Report on CLEF-2001 Experiments). A word of five
+    or more (UTF-16) characters is unaccented, then loses a final -o, -a or -e, or its plural: -eses
+    to -es, -ces to -z, -os -as -es off. Shorter words are left as they are, accents too."""
+    if len(word.encode("utf-16-le")) // 2 < 5:
+        return word
+    word = word.translate(_SPANISH_FOLD)
+    if word[-1] in "oae":
+        return word[:-1]
+    if word[-1] == "s" and len(word) >= 4:
+        if word.endswith("eses"):
+            return word[:-2]
+        if word.endswith("ces"):
+            return word[:-3] + "z"
+        if word[-2] in "oae":
+            return word[:-2]
+    return word
+
+
+def italian_light_stem(word: str) -> str:
+    """ItalianLightStemmer: Savoy's light stemmer (Report on CLEF-2001 Experiments). A word of six
+    or more (UTF-16) characters is unaccented, then loses its final vowel: -e (-ie, -he two letters),
+    -i (-hi, -ii two), -a and -o (-ia, -io two). Shorter words are left as they are."""
+    if len(word.encode("utf-16-le")) // 2 < 6:
+        return word
+    word = word.translate(_SPANISH_FOLD)  # the same accents fold
+    last, before = word[-1], word[-2]
+    if last in "eiao":
+        two = {"e": "ih", "i": "hi", "a": "i", "o": "i"}[last]
+        return word[:-2] if before in two else word[:-1]
+    return word
+
+
+def _elision(articles: str) -> Callable[[list[Span]], list[Span]]:
+    """ElisionFilter: a token's part before its first apostrophe (' or ’) is dropped with the
+    apostrophe when it is one of the language's articles, compared without case ("L'amico": amico)."""
+    elided = ELISION_ARTICLES[articles]
+
+    def strip(term: str) -> str:
+        at = min((i for i in (term.find("'"), term.find("\u2019")) if i >= 0), default=-1)
+        return term[at + 1:] if at >= 0 and java_lower(term[:at]) in elided else term
+    return lambda spans: [(strip(term), start, end) for term, start, end in spans]
+
+
+def _germannormalization(_: str) -> Callable[[list[Span]], list[Span]]:
+    return lambda spans: [(german_normalize(term), start, end) for term, start, end in spans]
 
 
 def _possessive(_: str) -> Callable[[list[Span]], list[Span]]:
@@ -213,10 +334,14 @@ def _ngram(argument: str) -> Callable[[list[Span]], list[Span]]:
     return lambda spans: [(gram, start, end) for term, start, end in spans for gram in grams(term)]
 
 
+# the stemmers written here; the other `stem:` algorithms are PyStemmer's Snowball ones
+_OWN_STEMMERS = {"englishminimal": _s_stem, "germanlight": german_light_stem, "spanishlight": spanish_light_stem,
+                 "italianlight": italian_light_stem}
 _TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword}
 _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop,
-            "possessive": _possessive, "uppercase": _uppercase, "reverse": _reverse, "trim": _trim, "length": _length,
-            "edgengram": _edgengram, "ngram": _ngram}
+            "possessive": _possessive, "germannormalization": _germannormalization, "elision": _elision,
+            "uppercase": _uppercase,
+            "reverse": _reverse, "trim": _trim, "length": _length, "edgengram": _edgengram, "ngram": _ngram}
 
 
 def java_lower(token: str) -> str:

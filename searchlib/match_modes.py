@@ -13,7 +13,9 @@ always turned into the same terms on both sides. Vespa's schema reference, `matc
 - cased: exact and word keep the case (the default linguistics lowercases text tokens, so on text
   it changes nothing, as Vespa documents for its default linguistics);
 - linguistics profiles (schema.linguistics_profiles): the field's `index` analyzer chain replaces
-  tokenizing, normalizing and stemming at feed, its `search` chain on query words;
+  tokenizing, normalizing and stemming at feed, its `search` chain on query words; next to a
+  LuceneLinguistics component a text field without a profile gets the analyzer of the text's
+  language, at feed and in queries (searchlib.lucene_languages);
 - normalizing: none: the field's index and query terms keep their accents (`é` stays `é`; NFKC and
   lowercasing still apply), on both sides;
 - text on a string attribute without `index`: queries are tokenized into words (a phrase when
@@ -36,10 +38,13 @@ from __future__ import annotations
 import logging
 import unicodedata
 from dataclasses import dataclass, replace
+from typing import Callable, Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
+from searchlib.languages import DEFAULT_LANGUAGE, detect_language, script_language
 from searchlib.linguistics import normalize, stems, tokenize_unstemmed, words as words_of
 from searchlib.lucene_analysis import analyze
+from searchlib.lucene_languages import LANGUAGE_ANALYSIS, LanguageChains, decode, language_chain
 from searchlib.schema.literal_fields import LITERAL
 from searchlib.schema.query_commands import PHRASE_SEGMENTING
 
@@ -70,6 +75,9 @@ class MatchMode:
     # the default tokenizing, normalizing and stemming at feed (index) and in queries (search)
     index_analysis: tuple[str, ...] = ()
     search_analysis: tuple[str, ...] = ()
+    # a text field without a profile next to LuceneLinguistics: analyzed by the text's language with
+    # these configured language analyzers, else Lucene's defaults; None: not such a field
+    language_analysis: LanguageChains | None = None
 
     @property
     def whole_value(self) -> bool:
@@ -89,7 +97,8 @@ def match_mode(field) -> MatchMode:
     return MatchMode(
         kind=kind,
         cased=settings.get("match.cased") == "true",
-        stemming=_stemmed(settings) and not attribute_text and "analysis.index" not in settings,
+        stemming=_stemmed(settings) and not attribute_text and "analysis.index" not in settings
+        and LANGUAGE_ANALYSIS not in settings,
         normalizing=settings.get("normalizing", settings.get("index.normalizing")) != "none" and not attribute_text,
         gram_size=int(settings.get("match.gram-size", 2)),
         exact_terminator=_unquote(settings.get("match.exact-terminator", "@@")),
@@ -100,6 +109,7 @@ def match_mode(field) -> MatchMode:
         phrase_segmenting=settings.get(PHRASE_SEGMENTING, "false") == "true",
         index_analysis=tuple(settings.get("analysis.index", "").split()),
         search_analysis=tuple(settings.get("analysis.search", "").split()),
+        language_analysis=decode(settings[LANGUAGE_ANALYSIS]) if LANGUAGE_ANALYSIS in settings else None,
     )
 
 
@@ -242,6 +252,9 @@ def index_words(mode: MatchMode, text: str, language: str) -> tuple[list[str], b
     if mode.index_analysis and not mode.whole_value:  # a profile's terms are final: stemmed already
         words = analyze(mode.index_analysis, text)
         return [word for word in words if len(word) <= mode.max_token_length], False
+    if mode.language_analysis is not None and not mode.whole_value:
+        words = analyze(lucene_chain(mode, language), text)
+        return [word for word in words if len(word) <= mode.max_token_length], False
     if mode.whole_value:
         term = whole_value_term(mode, text)
         return ([term] if term and len(term) <= mode.max_token_length else []), False
@@ -264,8 +277,31 @@ def query_terms(mode: MatchMode, text: str, language: str, stem: bool = True) ->
         return grams(words_of(normalize(text, mode.normalizing)), mode.gram_size)
     if mode.search_analysis:
         return analyze(mode.search_analysis, text, stem)
+    if mode.language_analysis is not None:
+        return analyze(lucene_chain(mode, language), text, stem)
     words = tokenize_unstemmed(text, language, mode.normalizing)
     return stems(words, language) if stem and mode.stemming else words
+
+
+def mode_language(mode: MatchMode, text: str, explicit: str = "") -> str:
+    """The language `text` is analyzed in on a field of this mode: `explicit`, else detected; on a
+    field analyzed by LuceneLinguistics by its detector, Vespa's SimpleDetector (script only)."""
+    if explicit:
+        return explicit
+    return script_language(text) if mode.language_analysis is not None else detect_language(text)
+
+
+def query_detector(modes: Mapping[str, MatchMode]) -> Callable[[str], str]:
+    """How a query's language is detected: Vespa's container has one linguistics, so with
+    LuceneLinguistics (fields analyzed by language) by its SimpleDetector, else statistically."""
+    lucene = any(mode.language_analysis is not None for mode in modes.values())
+    return script_language if lucene else detect_language
+
+
+def lucene_chain(mode: MatchMode, language: str) -> tuple[str, ...]:
+    """The analyzer of a `language_analysis` field for text in `language` ("": the default
+    language, as the Snowball path stems it); raises UnsupportedLanguageError."""
+    return language_chain(language or DEFAULT_LANGUAGE, mode.language_analysis or ())
 
 
 def cap_occurrences(terms: list[str], limit: int) -> list[bool]:

@@ -24,7 +24,9 @@ from typing import Callable, Mapping
 from searchlib.languages import text_language
 from searchlib.lucene_analysis import analyze_spans
 from searchlib.linguistics import WORD_RUN, normalize, stem, tokenize_unstemmed
-from searchlib.match_modes import TEXT, MatchMode, grams, index_terms, match_mode, whole_value_term
+from searchlib.lucene_languages import UnsupportedLanguageError
+from searchlib.match_modes import (TEXT, MatchMode, grams, index_terms, lucene_chain, match_mode, mode_language,
+                                   whole_value_term)
 from searchlib.query import tree as q
 from searchlib.schema.model import Field, Schema
 
@@ -103,6 +105,11 @@ def _matched_spans(text: str, words: frozenset[str], language: str,
         return [(0, len(text), term)] if term in words else []
     if mode.index_analysis:  # a linguistics profile: the words whose index terms the query has
         return _profile_spans(mode.index_analysis, text, words)
+    if mode.language_analysis is not None:  # a Lucene language analyzer, by the text's language
+        try:
+            return _profile_spans(lucene_chain(mode, mode_language(mode, text, language)), text, words)
+        except UnsupportedLanguageError:  # not indexed in it either (refused at feed): nothing matched
+            return []
     language = text_language(text, language)
     spans = []
     for found in _WORD.finditer(text):
@@ -245,18 +252,22 @@ def indexed_tokens(value: object, field: Field, language: str = "") -> object:
     """The `tokens` summary: the terms the field's index holds for the value (an attribute's
     whole normalized value); one list per element of an array or weighted set."""
     if isinstance(value, str):
-        return index_terms(match_mode(field), value, text_language(value, language))
+        try:
+            mode = match_mode(field)
+            return index_terms(mode, value, mode_language(mode, value, language))
+        except UnsupportedLanguageError:  # an element alone may read as a language its whole value is not
+            return []
     if isinstance(value, (list, dict)):
         return [indexed_tokens(element, field, language) for element in value if isinstance(element, str)]
     return value
 
 
-def per_element(value: object, transform) -> object:
+def per_element(value: object, transform, language: str = "") -> object:
     """A string transform applied to a string, or to each string of an array."""
     if isinstance(value, str):
-        return transform(value)
+        return transform(value, language=language)
     if isinstance(value, list):
-        return [transform(element) if isinstance(element, str) else element for element in value]
+        return [transform(element, language=language) if isinstance(element, str) else element for element in value]
     return value
 
 
@@ -264,7 +275,9 @@ def summary_transforms(schema: Schema, summary_class: str, query: q.QueryNode | 
                        config: SnippetConfig = DEFAULT_SNIPPETS, *,
                        bolding: bool = True) -> dict[str, Callable[[object], object]]:
     """For the summary fields of a class that depend on the query (or show tokens): the function
-    that turns the stored value into the rendered one; fields not listed render as stored.
+    that turns the stored value into the rendered one, `f(value, language=...)` with the language
+    of the document's set_language field ("": detected from the text); fields not listed render
+    as stored.
     bolding=False (presentation.bolding=false): snippets without <hi>, bolded fields as stored."""
     summary = schema.summaries.get(summary_class or "default")
     transforms: dict[str, Callable[[object], object]] = {}

@@ -11,6 +11,7 @@ the corpus is mutable, so BM25 and friends are computed at query time from these
 """
 from __future__ import annotations
 
+import logging
 from typing import Any, Iterable
 
 import numpy as np
@@ -20,14 +21,15 @@ from content_node.store.local_ids import LocalIds
 from content_node.store.term_dictionary import TermDictionary
 from content_node.store.posting_segment import (
     EMPTY_POSTINGS, EMPTY_SEGMENT, PendingPostings, PostingSegment, Postings, merge_segments)
-from searchlib.languages import text_language
 from content_node.store.word_term_ids import WordTermIds
 from searchlib.linguistics import stems
-from searchlib.match_modes import TEXT, MatchMode, cap_occurrences, index_words, match_mode
+from searchlib.lucene_languages import UnsupportedLanguageError
+from searchlib.match_modes import TEXT, MatchMode, cap_occurrences, index_words, match_mode, mode_language
 
 ELEMENT_GAP = 16  # positions skipped between array elements, so phrases never span two elements
 _PENDING_POSTINGS_LIMIT = 8192  # freeze while feeding too, bounding per-chunk overhead
 _MIN_DELTA_POSTINGS = 32768
+log = logging.getLogger("content_node.index")
 
 
 def field_tokens(value: Any, language: str = "", mode: MatchMode = TEXT) -> tuple[list[str], np.ndarray]:
@@ -71,12 +73,16 @@ def element_tokens(value: Any, language: str = "", mode: MatchMode = TEXT) -> li
 
 def _element_words(value: Any, language: str, mode: MatchMode) -> tuple[list[list[str]], str | None]:
     """The words of each element and the language they are stemmed in (None: not stemmed). The
-    language is only detected when it stems: the other modes' terms do not depend on it."""
+    language is only detected when the terms depend on it: stemming, or a Lucene language analyzer."""
     elements = [value] if isinstance(value, str) else list(_elements(value))
     stemming = mode.kind == "text" and mode.stemming
-    if stemming:
-        language = text_language(value if isinstance(value, str) else " ".join(elements), language)
-    words = [index_words(mode, element, language)[0] for element in elements]
+    if stemming or mode.language_analysis is not None:  # a Lucene language analyzer: by language too
+        language = mode_language(mode, value if isinstance(value, str) else " ".join(elements), language)
+    try:
+        words = [index_words(mode, element, language)[0] for element in elements]
+    except UnsupportedLanguageError as error:  # refused at feed: only a since changed package gets here
+        log.warning("a value not indexed (the package no longer analyzes its language): %s", error)
+        words = [[] for _ in elements]
     return words, (language if stemming else None)
 
 

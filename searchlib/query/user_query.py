@@ -26,9 +26,9 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 
 from searchlib.errors import InvalidParameterError
-from searchlib.languages import detect_language, query_language
+from searchlib.languages import query_language
 from searchlib.linguistics import query_words, tokenize_unstemmed, words
-from searchlib.match_modes import MatchMode, query_terms
+from searchlib.match_modes import MatchMode, query_detector, query_terms
 from searchlib.query.literal_boost import LiteralBoost
 from searchlib.query.plain_text import without_query_syntax
 from searchlib.query.tree import And, FalseItem, Not, Or, Phrase, QueryNode, Range, Rank, Term, WeakAnd
@@ -135,7 +135,8 @@ def parse_user_query_or_empty(
     fold_accents=False (userInput's `{accentDrop: false}`): words keep their accents."""
     if type not in QUERY_TYPES:
         raise InvalidParameterError(f"Unknown query type '{type}': use one of {', '.join(QUERY_TYPES)}")
-    terms_of = _terms_of(stem, language or detect_language(text), match_modes or {}, literal, fold_accents)
+    terms_of = _terms_of(stem, language or query_detector(match_modes or {})(text), match_modes or {}, literal,
+                         fold_accents)
     if type == "phrase":
         return _text_item(default_index, terms_of(default_index, text))
     if type in ("tokenize", "linguistics"):
@@ -198,7 +199,7 @@ def apply_filter(tree: QueryNode | None, filter_text: str, default_index: str = 
         return tree
     positives: list[QueryNode] = []
     negatives: list[QueryNode] = []
-    terms_of = _terms_of(True, language or detect_language(filter_text), match_modes or {})
+    terms_of = _terms_of(True, language or query_detector(match_modes or {})(filter_text), match_modes or {})
     for item in _parse_items(filter_text, default_index, None, terms_of, match_modes or {}):
         node = _as_filter(item.node)
         (negatives if item.sign == "-" else positives).append(node)

@@ -17,8 +17,7 @@ import re
 from collections.abc import Collection, Mapping
 
 from searchlib.errors import QueryError
-from searchlib.languages import detect_language
-from searchlib.match_modes import MatchMode
+from searchlib.match_modes import MatchMode, query_detector
 from searchlib.query import parameters as params
 from searchlib.query.literal_boost import LiteralBoost
 from searchlib.query.sort_specs import sort_function
@@ -94,7 +93,8 @@ class _YqlParser(
             return self._settings.language
         if not self._detected_language:
             strings = " ".join(m.group(1) or m.group(2) or "" for m in _STRING_LITERAL.finditer(self._source))
-            self._detected_language = detect_language(f"{self._settings.query} {strings}".strip())
+            detect = query_detector(self._modes)  # LuceneLinguistics: by script only
+            self._detected_language = detect(f"{self._settings.query} {strings}".strip())
         return self._detected_language
 
     # --- statement -------------------------------------------------------------------------------

@@ -24,7 +24,9 @@ from types import MappingProxyType
 from typing import Callable, Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
+from searchlib.languages import language_code
 from searchlib.lucene_analysis import FILTERS, SNOWBALL_LANGUAGES, TOKENIZERS, stop_step
+from searchlib.lucene_languages import LANGUAGE_ANALYSIS, VESPA_LANGUAGE_ALIASES, encode
 
 LUCENE_LINGUISTICS = "com.yahoo.language.lucene.LuceneLinguistics"
 ANALYSIS_CONFIG = "language.lucene.lucene-analysis"
@@ -38,9 +40,10 @@ ReadFile = Callable[[str, SourceLocation], str]  # a package file's text, or a l
 
 @dataclass(frozen=True, slots=True)
 class AnalysisProfile:
-    name: str
+    name: str  # "" for a language's analyzer
     chain: tuple[str, ...]  # tokenizer, then filter steps (searchlib.lucene_analysis.analyze)
     location: SourceLocation
+    language: str = ""  # the language code of a language-keyed analyzer (`key="de"`)
 
 
 def is_lucene_linguistics(element: ET.Element) -> bool:
@@ -50,8 +53,9 @@ def is_lucene_linguistics(element: ET.Element) -> bool:
 
 def parse_profiles(component: ET.Element, located: Callable[[ET.Element], SourceLocation],
                    read_file: ReadFile | None = None) -> dict[str, AnalysisProfile]:
-    """The `profile=<name>` analyzers of a LuceneLinguistics component; `read_file` reads the
-    package files (stop words) a profile names under the config's `configDir`."""
+    """The analyzers of a LuceneLinguistics component: `profile=<name>` ones by name, and those
+    keyed by a language (`de`, `language=de`) under `language=<code>` (which no profile name can
+    be); `read_file` reads the package files (stop words) one names under the config's `configDir`."""
     refuse = _Refuse(located)
     profiles: dict[str, AnalysisProfile] = {}
     for config in component:
@@ -65,16 +69,11 @@ def parse_profiles(component: ET.Element, located: Callable[[ET.Element], Source
             if part.tag != "analysis":
                 raise refuse(f"<{part.tag}> in {ANALYSIS_CONFIG}", part)
             for item in part:
-                match = _PROFILE_KEY.fullmatch(item.get("key", ""))
-                if item.tag != "item" or match is None:
-                    # a language-keyed analyzer (`en`, `profile=p;language=en`) applies by the text's
-                    # language, and Vespa falls back to Lucene's language analyzers for the others
-                    raise refuse(f"lucene-analysis '{item.get('key', item.tag)}': only profile=<name> analyzers "
-                                 "(language-keyed ones fall back to Lucene's language analyzers)", item)
-                name = match.group(1)
-                if name in profiles:
-                    raise SchemaError(f"duplicate linguistics profile '{name}'", located(item))
-                profiles[name] = AnalysisProfile(name, _chain(item, refuse, files), located(item))
+                key = _analyzer_key(item, refuse)
+                if key in profiles:
+                    raise SchemaError(f"duplicate lucene-analysis analyzer '{item.get('key')}'", located(item))
+                name, _, language = key.partition("language=")
+                profiles[key] = AnalysisProfile(name, _chain(item, refuse, files), located(item), language)
     return profiles
 
 
@@ -88,8 +87,9 @@ class _Refuse:
     def __call__(self, message: str, element: ET.Element) -> SchemaError:
         return SchemaError(f"not supported: {message} (this engine runs the standard, whitespace and keyword "
                            f"tokenizers with the lowercase, uppercase, asciiFolding, stop, trim, length, "
-                           f"reverseString, edgeNGram, nGram, englishPossessive, englishMinimalStem, porterStem and "
-                           f"snowballPorter filters)", self.located(element))
+                           f"reverseString, edgeNGram, nGram, englishPossessive, englishMinimalStem, "
+                           f"germanNormalization, germanLightStem, spanishLightStem, porterStem and snowballPorter "
+                           f"filters)", self.located(element))
 
     def bad(self, message: str, element: ET.Element) -> SchemaError:
         return SchemaError(message, self.located(element))
@@ -111,6 +111,27 @@ class _Files:
         if self.read_file is None:
             raise SchemaError(f"words file '{name}': no application package files to read it from", where)
         return self.read_file(f"{self.dir}/{name}" if self.dir else name, where)
+
+
+def _analyzer_key(item: ET.Element, refuse: "_Refuse") -> str:
+    """The analyzer's key as Vespa's AnalyzerKey reads it: `language`, `language/STEM_MODE`, or
+    `;`-separated `profile=`, `language=` and `stemMode=` parts; run here: a profile alone or a
+    language alone ("language=<code>", the code as queries and documents name languages)."""
+    raw = item.get("key", "")
+    parts = dict(part.strip().partition("=")[::2] for part in raw.split(";")) if "=" in raw else {"language": raw}
+    profile, language = _PROFILE_KEY.fullmatch(raw), parts.get("language", "")
+    if item.tag == "item" and profile is not None:
+        return profile.group(1)
+    if item.tag != "item" or set(parts) != {"language"} or "/" in language or not language:
+        # a stem mode picks an analyzer by the field's stemming, and a profile's language variants
+        # apply to that profile only: neither is run here
+        raise refuse(f"lucene-analysis '{raw or item.tag}': only profile=<name> and language analyzers "
+                     "(no stem-mode or profile-and-language keys)", item)
+    try:
+        code = language_code(language)
+    except ValueError as error:
+        raise refuse.bad(f"lucene-analysis key '{raw}': {error}", item) from None
+    return f"language={VESPA_LANGUAGE_ALIASES.get(code, code)}"
 
 
 def _conf(element: ET.Element, refuse: "_Refuse") -> dict[str, str]:
@@ -215,18 +236,20 @@ def _name(element: ET.Element) -> str:
 
 def apply_profiles(schemas: Mapping, profiles: Mapping[str, AnalysisProfile] | None, services_file: str) -> dict:
     """Schemas whose fields' named profiles are resolved into `analysis.index` / `analysis.search`
-    settings. With LuceneLinguistics, Vespa analyzes every other text field with Lucene's language
-    analyzer, which this engine does not run: such a field is refused. `profiles` is None without
-    that component."""
+    settings. With LuceneLinguistics, Vespa analyzes every other text field by the text's language
+    (searchlib.lucene_languages): such a field gets the component's language analyzers in its
+    `analysis.languages` setting. `profiles` is None without that component."""
+    languages = encode({p.language: p.chain for p in (profiles or {}).values() if p.language})
+    named = sorted(name for name, p in (profiles or {}).items() if not p.language)
     out = {}
     for schema_name, schema in schemas.items():
         fields = dict(schema.fields)
         for name, field in schema.fields.items():
             if not field.linguistics:
-                if profiles is not None and field.is_index and field.match == "text" and field.type.kind in ("string", "array", "weightedset"):
-                    raise SchemaError(f"not supported: field '{name}' without a linguistics profile next to "
-                                      f"{LUCENE_LINGUISTICS} in {services_file} (Vespa analyzes it with Lucene's "
-                                      "language analyzer, which this engine does not run)", field.location)
+                if profiles is not None and field.is_index and field.match == "text" and \
+                        field.type.kind in ("string", "array", "weightedset"):
+                    fields[name] = replace(field, settings=MappingProxyType({**field.settings,
+                                                                             LANGUAGE_ANALYSIS: languages}))
                 continue
             roles = {role for role, _, _ in field.linguistics}
             if roles != {"index", "search"} or not field.is_index or field.match != "text":
@@ -236,8 +259,8 @@ def apply_profiles(schemas: Mapping, profiles: Mapping[str, AnalysisProfile] | N
                                   field.linguistics[0][2])
             settings = dict(field.settings)
             for role, profile, where in field.linguistics:
-                if profile not in (profiles or {}):
-                    defined = f"defines {', '.join(sorted(profiles))}" if profiles else "defines none"
+                if profile not in named:
+                    defined = f"defines {', '.join(named)}" if named else "defines none"
                     if profiles is None:
                         defined = f"has no {LUCENE_LINGUISTICS} component"
                     raise SchemaError(f"unknown linguistics profile '{profile}' ({role} of field '{name}'): "

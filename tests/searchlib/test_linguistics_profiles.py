@@ -94,8 +94,16 @@ def test_index_and_search_profiles_differ() -> None:
      '</tokenizer></item>', "p", "unknown config field <config> in <tokenizer>", 6),
     (profile("p", "whitespace", "<name>snowballPorter</name><conf><item key=\"language\">Klingon</item></conf>"), "p",
      "not supported: snowballPorter language 'Klingon'", 6),
-    ('<item key="en"><tokenizer><name>whitespace</name></tokenizer></item>', "p",
-     "not supported: lucene-analysis 'en': only profile=<name> analyzers", 6),
+    ('<item key="en/BEST"><tokenizer><name>whitespace</name></tokenizer></item>', "p",
+     "not supported: lucene-analysis 'en/BEST': only profile=<name> and language analyzers", 6),
+    ('<item key="profile=p;language=en"><tokenizer><name>whitespace</name></tokenizer></item>', "p",
+     "not supported: lucene-analysis 'profile=p;language=en'", 6),
+    ('<item key="stemMode=BEST"><tokenizer><name>whitespace</name></tokenizer></item>', "p",
+     "not supported: lucene-analysis 'stemMode=BEST'", 6),
+    ('<item key="language=en-"><tokenizer><name>whitespace</name></tokenizer></item>', "p",
+     "lucene-analysis key 'language=en-': 'en-' is not a language tag", 6),
+    (profile("p", "whitespace") + '<item key="language=en"/><item key="en-US"/>', "p",
+     "duplicate lucene-analysis analyzer 'en-US'", 6),
 ])
 def test_what_the_engine_cannot_run_is_refused_in_services_xml(analysis, name, message, line) -> None:
     with pytest.raises(SchemaError, match=re.escape(message)) as raised:
@@ -103,14 +111,11 @@ def test_what_the_engine_cannot_run_is_refused_in_services_xml(analysis, name, m
     assert raised.value.location.file == "services.xml" and raised.value.location.line == line
 
 
-def test_an_unknown_profile_or_a_field_without_one_is_refused_in_the_schema() -> None:
+def test_an_unknown_profile_is_refused_in_the_schema() -> None:
     with pytest.raises(SchemaError, match=re.escape("unknown linguistics profile 'q' (index of field 'a'): "
                                                     "services.xml defines p")) as raised:
-        load(profile("p", "whitespace"), "q")
+        load(profile("p", "whitespace") + '<item key="de"/>', "q")  # a language analyzer is no profile
     assert raised.value.location.line == 5
-    other = SD.replace("  }\n}", "    field b type string { indexing: index }\n  }\n}")
-    with pytest.raises(SchemaError, match="not supported: field 'b' without a linguistics profile"):
-        load(profile("p", "whitespace"), sd=other)
 
 
 def load_package(analysis: str, files: dict[str, str], config_dir: str = "<configDir>lucene</configDir>",
@@ -259,3 +264,11 @@ def test_edge_ngram_and_ngram_filters_in_lucenes_order() -> None:
     assert bold("Vespa search", frozenset(["ve", "v"]), mode=mode) == "<hi>Vespa</hi> search"
     with pytest.raises(SchemaError, match="the nGram filter needs minGramSize and maxGramSize"):
         load(profile("p", "standard", '<name>nGram</name><conf><item key="minGramSize">2</item></conf>'))
+
+
+def test_german_normalization_and_light_stem_filters() -> None:
+    app = load(profile("p", "standard", "<name>lowercase</name>", "<name>germanNormalization</name>",
+                       "<name>GermanLightStem</name>"))
+    assert field_mode(app).index_analysis == ("standard", "lowercase", "germannormalization", "stem:germanlight")
+    # "Grüße": ü -> u, ß -> ss, then -e off; "Aepfel": ae -> a; "Bürgern": -ern off (longer than 5)
+    assert index_terms(field_mode(app), "Grüße Aepfel Bürgern", "en") == ["gruss", "apfel", "burg"]

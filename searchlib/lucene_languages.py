@@ -1,0 +1,94 @@
+"""Lucene's language analyzers as Vespa's LuceneLinguistics picks them for a text field without a
+linguistics profile (lucene-linguistics AnalyzersImporter / ProfileAnalyzersImporter): an analyzer
+configured for the text's language (`<item key="de">`, or `key="language=de"`), else the
+language's default Lucene analyzer (GermanAnalyzer, EnglishAnalyzer, …), else — for a language
+Lucene has no analyzer for — StandardAnalyzer.
+
+Each analyzer is a searchlib.lucene_analysis chain. Run exactly, from Lucene's createComponents:
+
+- EnglishAnalyzer: StandardTokenizer, EnglishPossessiveFilter, LowerCaseFilter, StopFilter
+  (ENGLISH_STOP_WORDS_SET), PorterStemFilter;
+- DanishAnalyzer, FinnishAnalyzer, HungarianAnalyzer, NorwegianAnalyzer (Vespa: `nb`, and `no` as
+  its alias), RussianAnalyzer, SwedishAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter
+  (the language's Snowball list, searchlib.lucene_stop_words), SnowballFilter (the language's
+  Snowball stemmer);
+- GermanAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter (the German Snowball list),
+  GermanNormalizationFilter, GermanLightStemFilter (searchlib.lucene_analysis);
+- SpanishAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter (the Spanish Snowball list),
+  SpanishLightStemFilter (searchlib.lucene_analysis);
+- ItalianAnalyzer: StandardTokenizer, ElisionFilter (its articles: l', dell', un', …), LowerCaseFilter,
+  StopFilter (the Italian Snowball list), ItalianLightStemFilter;
+- StandardAnalyzer: StandardTokenizer, LowerCaseFilter (no stop words since Lucene 8).
+
+The other default analyzers need filters this engine does not have (other light stemmers,
+normalizers, CJK bigrams, Thai dictionary segmentation, …): text in those languages is refused
+("not supported") where it meets a field so analyzed — a fed document when it is validated (by the
+container, and by the node before it is logged), a query when it is parsed — instead of being
+approximated. (The SetKeywordMarkerFilter in Lucene's
+chains only acts on a non-empty stem exclusion set, which the default analyzers do not have.)
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+from searchlib.errors import InvalidParameterError
+
+_SNOWBALL_ANALYZED = {"da": "danish", "fi": "finnish", "hu": "hungarian", "nb": "norwegian", "ru": "russian",
+                      "sv": "swedish"}
+VESPA_LANGUAGE_ALIASES = {"no": "nb"}  # Vespa's Language.fromLocale: "no" is Norwegian bokmål
+DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
+    "en": ("standard", "possessive", "lowercase", "stop:-:@english", "stem:porter"),
+    "de": ("standard", "lowercase", "stop:-:@german", "germannormalization", "stem:germanlight"),
+    "es": ("standard", "lowercase", "stop:-:@spanish", "stem:spanishlight"),
+    "it": ("standard", "elision:italian", "lowercase", "stop:-:@italian", "stem:italianlight"),
+    **{code: ("standard", "lowercase", f"stop:-:@{name}", f"stem:{name}") for code, name in _SNOWBALL_ANALYZED.items()},
+}
+STANDARD_ANALYZER = ("standard", "lowercase")
+# Vespa's default analyzers this engine cannot run exactly, by language code (Vespa's Language codes)
+UNSUPPORTED = {
+    "ar": "ArabicAnalyzer", "bg": "BulgarianAnalyzer", "bn": "BengaliAnalyzer", "ca": "CatalanAnalyzer",
+    "zh": "CJKAnalyzer", "ja": "CJKAnalyzer", "ko": "CJKAnalyzer", "ku": "SoraniAnalyzer", "cs": "CzechAnalyzer",
+    "el": "GreekAnalyzer", "et": "EstonianAnalyzer",
+    "eu": "BasqueAnalyzer", "fa": "PersianAnalyzer", "fr": "FrenchAnalyzer", "ga": "IrishAnalyzer",
+    "gl": "GalicianAnalyzer", "hi": "HindiAnalyzer", "hy": "ArmenianAnalyzer", "id": "IndonesianAnalyzer", "lt": "LithuanianAnalyzer", "lv": "LatvianAnalyzer", "ne": "NepaliAnalyzer",
+    "nl": "DutchAnalyzer", "pt": "PortugueseAnalyzer", "ro": "RomanianAnalyzer", "sr": "SerbianAnalyzer",
+    "ta": "TamilAnalyzer", "te": "TeluguAnalyzer", "th": "ThaiAnalyzer", "tr": "TurkishAnalyzer",
+}
+LANGUAGE_ANALYSIS = "analysis.languages"  # the field setting: encode()d configured language analyzers
+LanguageChains = tuple[tuple[str, tuple[str, ...]], ...]  # configured (language code, chain) pairs
+
+
+class UnsupportedLanguageError(InvalidParameterError):
+    """Text in a language whose Lucene analyzer this engine does not run."""
+
+
+def language_chain(language: str, configured: LanguageChains = ()) -> tuple[str, ...]:
+    """The analyzer chain LuceneLinguistics applies to text in `language` (a language code) on a
+    field without a profile; raises UnsupportedLanguageError for an analyzer not run here."""
+    language = VESPA_LANGUAGE_ALIASES.get(language, language)
+    for code, chain in configured:
+        if code == language:
+            return chain
+    if language in DEFAULT_CHAINS:
+        return DEFAULT_CHAINS[language]
+    if language in UNSUPPORTED:
+        raise UnsupportedLanguageError(
+            f"not supported: language '{language}' on a field analyzed by LuceneLinguistics without a profile "
+            f"(Vespa uses Lucene's {UNSUPPORTED[language]}, which this engine does not run; it runs "
+            f"{', '.join(sorted(set(DEFAULT_CHAINS)))} and StandardAnalyzer for languages Lucene has no "
+            "analyzer for; configure an analyzer for the language, or give the field a linguistics profile)")
+    return STANDARD_ANALYZER
+
+
+def encode(configured: Mapping[str, tuple[str, ...]]) -> str:
+    """Configured language chains as one field setting (steps never hold ' ', '|' or '=': stop
+    words travel percent-encoded)."""
+    return "|".join(f"{code}={' '.join(chain)}" for code, chain in sorted(configured.items()))
+
+
+def decode(setting: str) -> LanguageChains:
+    pairs = []
+    for part in filter(None, setting.split("|")):
+        code, _, chain = part.partition("=")
+        pairs.append((code, tuple(chain.split())))
+    return tuple(pairs)

@@ -1,0 +1,106 @@
+"""LuceneLinguistics' language analyzers on a running 1-node cluster (tests/apps/lucene_languages):
+`title` has no profile, so each document is analyzed in its `lang` (set_language) and each query in
+its `model.language`, as Vespa's LuceneLinguistics does. Terms worked out by hand:
+
+  1 en  "The dogs are running in the parks"  EnglishAnalyzer: dog run park (the, are, in: stop words)
+  2 sv  "Hundarna springer i parkerna"       SwedishAnalyzer: hund spring park (i: a stop word)
+  3 en  "A dog runs home"                    dog run home
+  4 sv  "Hunden sprang hem"                  hund sprang hem
+  5 de  "Die Hunde laufen"                   GermanAnalyzer: hund lauf (die: a stop word)
+  6 es  "Los perros corren"                  the configured Spanish analyzer (whitespace, lowercase,
+                                             Snowball Spanish, no stop filter): los perr corr
+  8 --  "Die Katzen schlafen"                no language: LuceneLinguistics' SimpleDetector tells only
+                                             scripts, so English, as Vespa: die katzen schlafen
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deploy.local_cluster import LocalCluster
+from tests.integration.conftest import feed_all, put
+
+APP = Path(__file__).resolve().parents[1] / "apps" / "lucene_languages"
+DOCS = {
+    "1": {"lang": "en", "title": "The dogs are running in the parks"},
+    "2": {"lang": "sv", "title": "Hundarna springer i parkerna"},
+    "3": {"lang": "en", "title": "A dog runs home"},
+    "4": {"lang": "sv", "title": "Hunden sprang hem"},
+    "5": {"lang": "de", "title": "Die Hunde laufen"},
+    "6": {"lang": "es", "title": "Los perros corren"},
+    "8": {"title": "Die Katzen schlafen"},
+}
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory):
+    with LocalCluster(APP, tmp_path_factory.mktemp("lucene_languages"), nodes=1) as cluster:
+        with httpx.Client(base_url=cluster.url, timeout=30.0) as client:
+            feed_all(client, DOCS)
+            yield client
+
+
+def search(http: httpx.Client, where: str, language: str) -> httpx.Response:
+    params = {"yql": f"select * from doc where {where}", "hits": 10}
+    return http.get("/search/", params={**params, "model.language": language} if language else params)
+
+
+def hits(http: httpx.Client, where: str, language: str) -> dict[str, dict]:
+    response = search(http, where, language)
+    assert response.status_code == 200, response.text
+    return {hit["id"].rsplit(":", 1)[1]: hit["fields"] for hit in response.json()["root"].get("children", [])}
+
+
+def test_each_side_is_analyzed_in_its_language(http) -> None:
+    assert set(hits(http, 'title contains "running"', "en")) == {"1", "3"}  # Porter: run
+    assert set(hits(http, 'title contains "hundar"', "sv")) == {"2", "4", "5"}  # Swedish and German: hund
+    assert set(hits(http, 'title contains "hundar"', "en")) == set()  # Porter leaves "hundar"
+    assert set(hits(http, 'title contains "parks"', "en")) == {"1", "2"}  # "parkerna" is park in Swedish
+    assert set(hits(http, 'title contains "Läufen"', "de")) == {"5"}  # normalized: laufen, stemmed: lauf
+    assert set(hits(http, 'title contains "perro"', "es")) == {"6"}  # the configured Spanish analyzer
+    assert set(hits(http, 'title contains "los"', "es")) == {"6"}  # ... which, unlike SpanishAnalyzer, keeps "los"
+
+
+def test_without_a_language_text_is_english_unless_its_script_says_otherwise(http) -> None:
+    assert set(hits(http, 'title contains "katzen"', "")) == {"8"}  # the query is English too
+    assert set(hits(http, 'title contains "katzen"', "de")) == set()  # GermanAnalyzer: katz
+    response = search(http, 'title contains "猫"', "")  # CJK by script: CJKAnalyzer, not run here
+    assert response.status_code == 400 and "not supported: language 'zh'" in response.text
+    response = put(http, "9", {"title": "我们的房子"})
+    assert response.status_code == 400 and "CJKAnalyzer" in response.json()["message"]
+
+
+def test_stop_words_are_removed_and_phrases_close_up_over_them(http) -> None:
+    assert set(hits(http, 'title contains phrase("springer", "parkerna")', "sv")) == {"2"}  # "springer i parkerna"
+    assert set(hits(http, 'title contains phrase("running", "parks")', "en")) == {"1"}  # "running in the parks"
+    assert set(hits(http, 'title contains phrase("dogs", "running")', "en")) == {"1", "3"}  # dog run
+    assert set(hits(http, 'title contains phrase("dog", "park")', "en")) == set()
+
+
+def test_bolding_highlights_through_the_language_analyzer(http) -> None:
+    found = hits(http, 'title contains "hundar"', "sv")
+    assert found["2"]["title"] == "<hi>Hundarna</hi> springer i parkerna"
+    assert found["4"]["title"] == "<hi>Hunden</hi> sprang hem"
+
+
+def test_a_language_whose_lucene_analyzer_is_not_run_is_refused(http) -> None:
+    response = search(http, 'title contains "maisons"', "fr")
+    assert response.status_code == 400, response.text
+    error = response.json()["root"]["errors"][0]
+    assert error["code"] == 4 and "not supported: language 'fr'" in error["message"]
+    assert "FrenchAnalyzer" in error["message"]
+    response = http.get("/search/", params={"yql": "select * from doc where userQuery()", "query": "title:maisons",
+                                            "model.language": "fr"})
+    assert response.status_code == 400 and "not supported: language 'fr'" in response.text
+
+    response = put(http, "7", {"lang": "fr", "title": "Les maisons"})
+    assert response.status_code == 400 and "not supported: language 'fr'" in response.json()["message"]
+    assert http.get("/document/v1/test/doc/docid/7").status_code == 404  # nothing written
+
+    # an update that would leave a document in such a language is refused whole
+    response = http.put("/document/v1/test/doc/docid/4", json={"fields": {"lang": {"assign": "pt"}}})
+    assert response.status_code == 400 and "not supported: language 'pt'" in response.json()["message"]
+    assert http.get("/document/v1/test/doc/docid/4").json()["fields"]["lang"] == "sv"
+    assert set(hits(http, 'title contains "sprang"', "sv")) == {"4"}
