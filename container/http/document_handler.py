@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 
 from container.dispatch.content_client import NodeTimeout, NodeUnavailable
 from container.dispatch.search_cluster import SearchCluster
+from container.dispatch.write_watch import OwnerDown, WriteWatch
 from container.docproc.processor import DocumentProcessor
 from container.http.placement import holders
 from container.http.request_body import BodyError, parse_json_body
@@ -42,6 +43,7 @@ class DocumentHandler:
         self._docproc = DocumentProcessor(application)
         self._doctypes = {s.document_name for s in application.schemas.values()} | set(application.schemas)
         self._global_types = {t for cluster in application.clusters for t in cluster.global_types}
+        self._watch = WriteWatch(lambda key: cluster.health[key].reachable, WRITE_HEALTH_POLL)
 
     async def handle(self, request: Request) -> JSONResponse:
         """The Starlette route (the lean front, container/http/document_front.py, answers before it)."""
@@ -210,6 +212,16 @@ class DocumentHandler:
         """One attempt at every owner: client → FeedResult, or the exception it failed with; and the
         attempts at owners that went down meanwhile, still running (client → task: the caller
         cancels them or awaits a stalled node's late answer, `_late_verdicts`)."""
+        if len(owners) == 1:  # a write (a probe has replicas): awaited here, under the shared watch
+            client = owners[0]
+            try:
+                outcome = await self._watch.run(client.node.distribution_key,
+                                                operation(client, deadline - time.monotonic()))
+            except OwnerDown as down:
+                outcome = NodeUnavailable(str(down))
+            except Exception as error:  # noqa: BLE001 - the outcome, as a task's exception() gives it
+                outcome = error
+            return {client: outcome}, {}
         tasks = {asyncio.ensure_future(operation(c, deadline - time.monotonic())): c for c in owners}
         pending, abandoned = set(tasks), set()
         while pending:
