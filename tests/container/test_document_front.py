@@ -232,3 +232,29 @@ def test_path_id_of_is_starlettes_request_url_path() -> None:
             scope = {"type": "http", "path": path, "query_string": b"", "headers": headers, "scheme": "http",
                      "server": ("127.0.0.1", 8080) if headers else None}
             assert outcome(path_id_of, scope) == outcome(lambda s: URL(scope=s).path, scope), repr(path)
+
+
+def test_the_route_match_is_the_routers(shop) -> None:
+    """DocumentFront._document_route (compiled route parts) finds what the routes' own `matches`
+    find, in the router's order, for random paths and methods: document paths of every form, visit
+    paths, other routes, and a root path."""
+    import random
+
+    app = create_app(str(APPS / "inprocess"), clients=shop.clients)
+    front = app.build_middleware_stack().app
+    assert isinstance(front, DocumentFront)
+    parts = ["document", "v1", "ns", "shop", "docid", "group", "number", "g1", "12", "x", "", "a b", "é", "%2F",
+             "search", "explorer", "state"]
+    rng = random.Random(7)
+    paths = [f"{DOC}/x", f"{DOC}/", DOC, f"{DOC}/a/b/c", "/document/v1/ns/shop/group/g/x", "/document/v1/ns/shop/number/7/x",
+             "/document/v1/", "/document/v1/ns/shop/number/x/y", "/search/", "/"]
+    paths += ["/document/v1/" + "/".join(rng.choice(parts) for _ in range(rng.randint(0, 6))) for _ in range(3000)]
+    paths += ["/" + "/".join(rng.choice(parts) for _ in range(rng.randint(0, 6))) for _ in range(500)]
+    checked = 0
+    for path in paths:
+        for method in ("GET", "POST", "PUT", "DELETE", "HEAD", "PATCH"):
+            for root_path in ("", "/document"):
+                scope = {"type": "http", "path": path, "method": method, "root_path": root_path}
+                assert front._document_route(scope) == front._document_route_of_any(scope), (path, method, root_path)
+                checked += front._document_route(scope) is not None
+    assert checked > 500  # many of them are document requests
