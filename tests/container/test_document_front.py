@@ -258,3 +258,43 @@ def test_the_route_match_is_the_routers(shop) -> None:
                 assert front._document_route(scope) == front._document_route_of_any(scope), (path, method, root_path)
                 checked += front._document_route(scope) is not None
     assert checked > 500  # many of them are document requests
+
+
+def test_document_responses_are_starlettes_json_bytes() -> None:
+    """DocumentResponse (one shared encoder) renders what JSONResponse renders, and refuses what it refuses."""
+    import math
+    import random
+
+    from starlette.responses import JSONResponse
+
+    from container.http.document_handler import DocumentResponse
+
+    rng = random.Random(3)
+    alphabet = ["a", "é", "\u2028", "\x00", "\x1f", "\x7f", '"', "\\", "/", "\n", "😀", " "]
+
+    def text() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+
+    def value(depth: int):
+        kind = rng.randrange(7 if depth < 3 else 4)
+        if kind == 0:
+            return text()
+        if kind == 1:
+            return rng.choice([0, -1, 2**63, 1.5, 1e16, -0.0, 1e-7, True, None])
+        if kind == 2:
+            return rng.random() * 10 ** rng.randint(-20, 20)
+        if kind == 3:
+            return rng.randint(-10**20, 10**20)
+        if kind == 4:
+            return [value(depth + 1) for _ in range(rng.randint(0, 3))]
+        return {text(): value(depth + 1) for _ in range(rng.randint(0, 3))}
+
+    for _ in range(3000):
+        content = {"pathId": text(), "id": text(), "fields": value(1)}
+        status = rng.choice([200, 400, 404, 412, 503])
+        ours, theirs = DocumentResponse(content, status), JSONResponse(content, status)
+        assert (ours.body, ours.status_code, ours.raw_headers) == (theirs.body, theirs.status_code, theirs.raw_headers)
+    for refused in (math.nan, math.inf, "\ud800"):
+        for cls in (DocumentResponse, JSONResponse):
+            with pytest.raises((ValueError, UnicodeEncodeError)):
+                cls({"fields": {"x": refused}})
