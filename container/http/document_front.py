@@ -25,7 +25,6 @@ from container.http.compression import inflating
 from container.http.document_handler import BODY_METHODS, DocumentHandler, path_id_of
 from container.http.limits import DOCUMENT_PREFIX, BodyRefused, body_limit, error_response, read_body
 from container.http.search_front import has_body
-from container.http.server import respond
 from container.metrics import ContainerMetrics, feed_operation
 from searchlib.schema.model import ContainerLimits
 
@@ -127,6 +126,5 @@ class DocumentFront:
         except Exception:  # noqa: BLE001 - a bug: logged, and the client gets no server text
             log.exception("unexpected error on %s %s", method, path)
             response = error_response(path, 500, "Internal server error: see the container log")
-        # a JSONResponse without background work: its head and body, written at once
-        await respond(scope, send, response.status_code, response.raw_headers, response.body)
+        await response(scope, receive, send)
         return response.status_code

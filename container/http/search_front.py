@@ -20,7 +20,6 @@ from container.http.admission import arrived
 from container.http.compression import inflating
 from container.http.limits import BodyRefused, error_response, read_body, body_limit
 from container.http.search_handler import MEDIA_TYPE, SearchHandler
-from container.http.server import respond
 from container.metrics import ContainerMetrics
 from searchlib.schema.model import ContainerLimits
 
@@ -72,8 +71,9 @@ class SearchFront:
             log.exception("unexpected error on %s %s", scope["method"], path)
             await error_response(path, 500, "Internal server error: see the container log")(scope, receive, send)
             return 500, None
-        await respond(scope, send, answer.status, [(b"content-length", b"%d" % len(answer.body)), _CONTENT_TYPE],
-                      answer.body)
+        await send({"type": "http.response.start", "status": answer.status,
+                    "headers": [(b"content-length", b"%d" % len(answer.body)), _CONTENT_TYPE]})
+        await send({"type": "http.response.body", "body": answer.body})
         return answer.status, answer.outcome
 
 

@@ -8,23 +8,15 @@ and headers may grow without bound. Here:
   (the body is timed by container.http.limits.RequestGuard); the timer is set only when the data
   received so far ends inside a head, so a head that arrives whole costs none;
 - the request line and headers together may be at most `header-bytes` (431 and close).
-
-It also offers the lean fronts (search_front.py, document_front.py) a whole response in one
-transport write (`respond`): uvicorn writes a response's head and body in two, so each answer cost
-a second send on the socket, and the client a second wake-up for a head without its body.
 """
 from __future__ import annotations
 
 import asyncio
 import time
-from functools import partial
-from typing import Any, Callable, Sequence
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from searchlib.schema.model import ContainerLimits
-
-WHOLE_RESPONSE = "phasedsearch.whole_response"  # scope["extensions"] key: send_whole bound to the request
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -74,12 +66,6 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = False
         self._disarm()
         super().on_headers_complete()
-        cycle = self.cycle
-        if cycle is not None and cycle.scope is self.scope:  # not on an upgrade (no cycle of its own)
-            extensions = self.scope.get("extensions")
-            if extensions is None:
-                extensions = self.scope["extensions"] = {}
-            extensions[WHOLE_RESPONSE] = partial(send_whole, cycle)
 
     def send_400_response(self, msg: str) -> None:
         if not self._headers_too_large:
@@ -110,63 +96,6 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._stall_timer = None
         if not self.transport.is_closing():
             self.transport.close()
-
-
-async def send_whole(cycle: Any, status: int, headers: Sequence[tuple[bytes, bytes]], body: bytes) -> None:
-    """A complete response through uvicorn's own `send` (its header checks, keep-alive, HEAD and
-    Content-Length rules), with the head and body joined into one write."""
-    transport = cycle.transport
-    cycle.transport = joined = _JoinedWrites(transport)
-    try:
-        await cycle.send({"type": "http.response.start", "status": status, "headers": headers})
-        await cycle.send({"type": "http.response.body", "body": body})
-    finally:
-        cycle.transport = transport
-        joined.flush()
-
-
-class _JoinedWrites:
-    """The transport as one response's `send` sees it: writes are held until the response is sent
-    (`flush`) or the connection closes, then written at once."""
-
-    __slots__ = ("_transport", "_parts")
-
-    def __init__(self, transport: asyncio.Transport) -> None:
-        self._transport = transport
-        self._parts: list[bytes] = []
-
-    def write(self, data: bytes) -> None:
-        self._parts.append(data)
-
-    def flush(self) -> None:
-        if self._parts:
-            data = b"".join(self._parts)
-            self._parts.clear()
-            self._transport.write(data)
-
-    def close(self) -> None:
-        self.flush()
-        self._transport.close()
-
-    def is_closing(self) -> bool:
-        return self._transport.is_closing()
-
-    def __getattr__(self, name: str) -> Any:  # anything else a send might use: written first, then delegated
-        self.flush()
-        return getattr(self._transport, name)
-
-
-async def respond(scope: dict[str, Any], send: Callable, status: int, headers: Sequence[tuple[bytes, bytes]],
-                  body: bytes) -> None:
-    """A complete response from a front: in one write where the server offers it (send_whole), else
-    as the two ASGI messages."""
-    extensions = scope.get("extensions")
-    whole = extensions.get(WHOLE_RESPONSE) if extensions else None
-    if whole is not None:
-        await whole(status, headers, body)
-        return
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 def protocol_for(limits: ContainerLimits) -> type[GuardedHttpToolsProtocol]:
