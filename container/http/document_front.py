@@ -18,7 +18,7 @@ import time
 from typing import Any, Awaitable, Callable, Sequence
 
 from starlette.datastructures import QueryParams
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute, Match, Route
 
 from container.http.auth import ClientAuth, ClientAuthMiddleware, send_refusal
 from container.http.compression import inflating
@@ -45,6 +45,10 @@ class DocumentFront:
         self.app = app
         self.routes = list(routes)
         self.endpoint = endpoint
+        # each plain Route as its compiled parts (what Route.matches reads), without the child scope
+        # and path-parameter dicts it builds for every route it tries
+        self._matchers = [(route.path_regex.match, route.param_convertors, route.methods, route.endpoint == endpoint)
+                          if type(route) is Route else route for route in self.routes]
         self.handler_for = handler_for
         self.metrics = metrics
         self.auth = ClientAuthMiddleware(app, auth) if auth is not None else None
@@ -63,7 +67,32 @@ class DocumentFront:
                                      time.perf_counter() - started)
 
     def _document_route(self, scope: dict[str, Any]) -> dict[str, str] | None:
-        """The path parameters when the router would send this request to the document endpoint."""
+        """The path parameters when the router would send this request to the document endpoint: the
+        first route that fully matches (path and method; one that matches the path alone is passed
+        over, as the router does while it looks for a full match)."""
+        if scope.get("root_path") or scope.get("path_params"):
+            return self._document_route_of_any(scope)
+        path, method = scope["path"], scope["method"]
+        for matcher in self._matchers:
+            if type(matcher) is not tuple:
+                match, child = matcher.matches(scope)
+                if match is Match.FULL:
+                    return child["path_params"] if child.get("endpoint") == self.endpoint else None
+                continue
+            match_path, convertors, methods, is_document = matcher
+            found = match_path(path)
+            if found is None or methods and method not in methods:
+                continue
+            if not is_document:
+                return None
+            params = found.groupdict()
+            for key, value in params.items():
+                params[key] = convertors[key].convert(value)
+            return params
+        return None
+
+    def _document_route_of_any(self, scope: dict[str, Any]) -> dict[str, str] | None:
+        """`_document_route` by the routes' own `matches` (a scope with a root path or path parameters)."""
         for route in self.routes:
             match, child = route.matches(scope)
             if match is Match.FULL:

@@ -4,6 +4,7 @@ available owner has it durably."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -15,6 +16,7 @@ from starlette.responses import JSONResponse
 
 from container.dispatch.content_client import NodeTimeout, NodeUnavailable
 from container.dispatch.search_cluster import SearchCluster
+from container.dispatch.write_watch import OwnerDown, WriteWatch
 from container.docproc.processor import DocumentProcessor
 from container.http.placement import holders
 from container.http.request_body import BodyError, parse_json_body
@@ -33,6 +35,15 @@ log = logging.getLogger("container.document")
 DOCUMENT_TIMEOUT = 180.0  # Vespa's default for document operations; `timeout=` overrides it
 BODY_METHODS = frozenset({"POST", "PUT"})  # put, update: the others' bodies are not read
 WRITE_HEALTH_POLL = 0.25  # seconds between checks for owners that went down mid-write, or came back
+# JSONResponse's json.dumps arguments: json.dumps builds a new encoder on every call given any
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+
+
+class DocumentResponse(JSONResponse):
+    """A JSONResponse with the same bytes, from one shared encoder."""
+
+    def render(self, content: object) -> bytes:
+        return _ENCODER.encode(content).encode("utf-8")
 
 
 class DocumentHandler:
@@ -42,6 +53,7 @@ class DocumentHandler:
         self._docproc = DocumentProcessor(application)
         self._doctypes = {s.document_name for s in application.schemas.values()} | set(application.schemas)
         self._global_types = {t for cluster in application.clusters for t in cluster.global_types}
+        self._watch = WriteWatch(lambda key: cluster.health[key].reachable, WRITE_HEALTH_POLL)
 
     async def handle(self, request: Request) -> JSONResponse:
         """The Starlette route (the lean front, container/http/document_front.py, answers before it)."""
@@ -62,7 +74,7 @@ class DocumentHandler:
         document_id = f"id:{namespace}:{doctype}:{location}:{user_id}"
         body_base = {"pathId": path_id, "id": document_id}
         if doctype not in self._doctypes:
-            return JSONResponse({**body_base, "message": f"Document type {quote_input(doctype)} does not exist"}, 400)
+            return DocumentResponse({**body_base, "message": f"Document type {quote_input(doctype)} does not exist"}, 400)
         try:
             if not path_params.get("number", "0").isdigit() or ":" in path_params.get("group", ""):
                 raise DocumentError(f"Invalid document location in {quote_input(path_id)}: a number must be "
@@ -90,9 +102,9 @@ class DocumentHandler:
                 body_base, lambda c, left, ts, **step: c.update(document_id, fields, create, left, condition, ts, **step),
                 timeout, reconcile=True, conditional=bool(condition))
         except (DocumentError, InvalidParameterError) as error:
-            return JSONResponse({**body_base, "message": shorten_quotes(error.message)}, 400)
+            return DocumentResponse({**body_base, "message": shorten_quotes(error.message)}, 400)
         except SelectionError as error:
-            return JSONResponse({**body_base, "message": f"Invalid condition: {shorten_quotes(str(error))}"}, 400)
+            return DocumentResponse({**body_base, "message": f"Invalid condition: {shorten_quotes(str(error))}"}, 400)
 
     def _condition(self, text) -> str:
         """A test-and-set condition checked here (a located 400 for a bad one); the owning nodes
@@ -166,8 +178,8 @@ class DocumentHandler:
             left = lambda: max(0.0, deadline - time.monotonic())  # noqa: E731
             unrepaired = await repair(body_base["id"], outcomes, left) if reconcile else ""
             if unrepaired:
-                return JSONResponse({**body_base, "message": unrepaired}, 503)
-            return JSONResponse(body_base, 200)
+                return DocumentResponse({**body_base, "message": unrepaired}, 503)
+            return DocumentResponse(body_base, 200)
         return _not_taken(body_base, outcomes[missed[0]], timeout)
 
     async def _probe(self, body_base: dict, owners, operation, deadline: float, timeout: float) -> JSONResponse | int:
@@ -186,12 +198,12 @@ class DocumentHandler:
                 return refused
             verdict = newest_verdict(outcomes)
             if verdict is not None and not verdict.ok:
-                return JSONResponse({**body_base, "message": verdict.message}, 412)
+                return DocumentResponse({**body_base, "message": verdict.message}, 412)
             if verdict is not None and not silent(outcomes):
                 return verdict.base
             if verdict is not None:  # held on what answered; a silent owner may hold a newer version
                 problem = next(o for o in outcomes.values() if isinstance(o, NodeTimeout))
-                return JSONResponse({**body_base, "message": f"{problem}: the condition could not be tested on "
+                return DocumentResponse({**body_base, "message": f"{problem}: the condition could not be tested on "
                                                              "every replica, nothing was written"}, 504)
             if not await self._one_comes_back(owners, deadline):
                 return _not_taken(body_base, next(iter(outcomes.values())), timeout)
@@ -203,13 +215,23 @@ class DocumentHandler:
         if settled is None:
             return None
         if settled.unrepaired:
-            return JSONResponse({**body_base, "message": settled.unrepaired}, 503)
-        return JSONResponse(body_base, 200) if settled.held else JSONResponse({**body_base, "message": settled.message}, 412)
+            return DocumentResponse({**body_base, "message": settled.unrepaired}, 503)
+        return DocumentResponse(body_base, 200) if settled.held else DocumentResponse({**body_base, "message": settled.message}, 412)
 
     async def _send(self, owners, operation, deadline: float) -> tuple[dict, dict]:
         """One attempt at every owner: client → FeedResult, or the exception it failed with; and the
         attempts at owners that went down meanwhile, still running (client → task: the caller
         cancels them or awaits a stalled node's late answer, `_late_verdicts`)."""
+        if len(owners) == 1:  # a write (a probe has replicas): awaited here, under the shared watch
+            client = owners[0]
+            try:
+                outcome = await self._watch.run(client.node.distribution_key,
+                                                operation(client, deadline - time.monotonic()))
+            except OwnerDown as down:
+                outcome = NodeUnavailable(str(down))
+            except Exception as error:  # noqa: BLE001 - the outcome, as a task's exception() gives it
+                outcome = error
+            return {client: outcome}, {}
         tasks = {asyncio.ensure_future(operation(c, deadline - time.monotonic())): c for c in owners}
         pending, abandoned = set(tasks), set()
         while pending:
@@ -259,10 +281,10 @@ class DocumentHandler:
                 last_problem = error
                 continue
             if fields is None:
-                return JSONResponse(body_base, 404)
+                return DocumentResponse(body_base, 404)
             schema = self._schema_of(document_id)
-            return JSONResponse({**body_base, "fields": document_fields_only(schema, fields)}, 200)
-        return JSONResponse({**body_base, "message": str(last_problem)}, 503)
+            return DocumentResponse({**body_base, "fields": document_fields_only(schema, fields)}, 200)
+        return DocumentResponse({**body_base, "message": str(last_problem)}, 503)
 
 
 def _refusal(body_base: dict, outcomes: dict, conditions: bool = True) -> JSONResponse | None:
@@ -273,19 +295,19 @@ def _refusal(body_base: dict, outcomes: dict, conditions: bool = True) -> JSONRe
             continue
         if isinstance(outcome, BaseException):
             log.error("document operation failed", exc_info=outcome)  # no server text to the client
-            return JSONResponse({**body_base, "message": "Internal server error: see the container log"}, 500)
+            return DocumentResponse({**body_base, "message": "Internal server error: see the container log"}, 500)
         if not outcome.ok and outcome.condition_failed:
             if conditions:
-                return JSONResponse({**body_base, "message": outcome.message}, 412)
+                return DocumentResponse({**body_base, "message": outcome.message}, 412)
         elif not outcome.ok:
-            return JSONResponse({**body_base, "message": outcome.message}, ErrorCode.of(outcome.error_code).http_status)
+            return DocumentResponse({**body_base, "message": outcome.message}, ErrorCode.of(outcome.error_code).http_status)
     return None
 
 
 def _not_taken(body_base: dict, problem: Exception, timeout: float) -> JSONResponse:
     """No owner took the write and none came back within the timeout."""
     status = 504 if isinstance(problem, NodeTimeout) else 503
-    return JSONResponse({**body_base, "message": f"{problem}: not back within the timeout of {timeout:g} s"}, status)
+    return DocumentResponse({**body_base, "message": f"{problem}: not back within the timeout of {timeout:g} s"}, status)
 
 
 _PLAIN_PATH = re.compile(r"[^?#\\\t\r\n]*")

@@ -5,7 +5,8 @@ and headers may grow without bound. Here:
 
 - a new connection must start a request within `idle-timeout`;
 - a request's line and headers must be complete within `request-timeout` of its first byte
-  (the body is timed by container.http.limits.RequestGuard);
+  (the body is timed by container.http.limits.RequestGuard); the timer is set only when the data
+  received so far ends inside a head, so a head that arrives whole costs none;
 - the request line and headers together may be at most `header-bytes` (431 and close).
 """
 from __future__ import annotations
@@ -28,6 +29,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._client_certificate = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         self._header_bytes = 0
         self._headers_too_large = False
+        self._in_head = False  # a request line or headers begun and not complete
+        self._head_began = 0.0
         self._stall_timer: asyncio.TimerHandle | None = None
         self._arm(self.limits.idle_timeout)
 
@@ -35,13 +38,21 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._disarm()
         super().connection_lost(exc)
 
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        # a head still incomplete once this data is parsed must be completed in time; one that came
+        # whole (the common case) never needs the timer
+        if self._in_head and self._stall_timer is None and not self.transport.is_closing():
+            self._arm(self._head_began + self.limits.request_timeout - time.monotonic())
+
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self.scope["state"]["arrived"] = time.monotonic()  # the query's deadline counts from here
+        self._head_began = self.scope["state"]["arrived"] = time.monotonic()  # the query's deadline counts from here
         if self._client_certificate:  # for container/http/auth.py: which data-plane client this is
             self.scope["extensions"] = {"tls": {"client_cert_der": self._client_certificate}}
         self._header_bytes = 0
-        self._arm(self.limits.request_timeout)
+        self._in_head = True
+        self._disarm()  # a new connection's idle timer
 
     def on_url(self, url: bytes) -> None:
         self._count(len(url))
@@ -52,6 +63,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
+        self._in_head = False
         self._disarm()
         super().on_headers_complete()
 
@@ -73,7 +85,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _arm(self, seconds: float) -> None:
         self._disarm()
-        self._stall_timer = self.loop.call_later(seconds, self._stalled)
+        self._stall_timer = self.loop.call_later(max(seconds, 0.0), self._stalled)
 
     def _disarm(self) -> None:
         if self._stall_timer is not None:

@@ -232,3 +232,69 @@ def test_path_id_of_is_starlettes_request_url_path() -> None:
             scope = {"type": "http", "path": path, "query_string": b"", "headers": headers, "scheme": "http",
                      "server": ("127.0.0.1", 8080) if headers else None}
             assert outcome(path_id_of, scope) == outcome(lambda s: URL(scope=s).path, scope), repr(path)
+
+
+def test_the_route_match_is_the_routers(shop) -> None:
+    """DocumentFront._document_route (compiled route parts) finds what the routes' own `matches`
+    find, in the router's order, for random paths and methods: document paths of every form, visit
+    paths, other routes, and a root path."""
+    import random
+
+    app = create_app(str(APPS / "inprocess"), clients=shop.clients)
+    front = app.build_middleware_stack().app
+    assert isinstance(front, DocumentFront)
+    parts = ["document", "v1", "ns", "shop", "docid", "group", "number", "g1", "12", "x", "", "a b", "é", "%2F",
+             "search", "explorer", "state"]
+    rng = random.Random(7)
+    paths = [f"{DOC}/x", f"{DOC}/", DOC, f"{DOC}/a/b/c", "/document/v1/ns/shop/group/g/x", "/document/v1/ns/shop/number/7/x",
+             "/document/v1/", "/document/v1/ns/shop/number/x/y", "/search/", "/"]
+    paths += ["/document/v1/" + "/".join(rng.choice(parts) for _ in range(rng.randint(0, 6))) for _ in range(3000)]
+    paths += ["/" + "/".join(rng.choice(parts) for _ in range(rng.randint(0, 6))) for _ in range(500)]
+    checked = 0
+    for path in paths:
+        for method in ("GET", "POST", "PUT", "DELETE", "HEAD", "PATCH"):
+            for root_path in ("", "/document"):
+                scope = {"type": "http", "path": path, "method": method, "root_path": root_path}
+                assert front._document_route(scope) == front._document_route_of_any(scope), (path, method, root_path)
+                checked += front._document_route(scope) is not None
+    assert checked > 500  # many of them are document requests
+
+
+def test_document_responses_are_starlettes_json_bytes() -> None:
+    """DocumentResponse (one shared encoder) renders what JSONResponse renders, and refuses what it refuses."""
+    import math
+    import random
+
+    from starlette.responses import JSONResponse
+
+    from container.http.document_handler import DocumentResponse
+
+    rng = random.Random(3)
+    alphabet = ["a", "é", "\u2028", "\x00", "\x1f", "\x7f", '"', "\\", "/", "\n", "😀", " "]
+
+    def text() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+
+    def value(depth: int):
+        kind = rng.randrange(7 if depth < 3 else 4)
+        if kind == 0:
+            return text()
+        if kind == 1:
+            return rng.choice([0, -1, 2**63, 1.5, 1e16, -0.0, 1e-7, True, None])
+        if kind == 2:
+            return rng.random() * 10 ** rng.randint(-20, 20)
+        if kind == 3:
+            return rng.randint(-10**20, 10**20)
+        if kind == 4:
+            return [value(depth + 1) for _ in range(rng.randint(0, 3))]
+        return {text(): value(depth + 1) for _ in range(rng.randint(0, 3))}
+
+    for _ in range(3000):
+        content = {"pathId": text(), "id": text(), "fields": value(1)}
+        status = rng.choice([200, 400, 404, 412, 503])
+        ours, theirs = DocumentResponse(content, status), JSONResponse(content, status)
+        assert (ours.body, ours.status_code, ours.raw_headers) == (theirs.body, theirs.status_code, theirs.raw_headers)
+    for refused in (math.nan, math.inf, "\ud800"):
+        for cls in (DocumentResponse, JSONResponse):
+            with pytest.raises((ValueError, UnicodeEncodeError)):
+                cls({"fields": {"x": refused}})
