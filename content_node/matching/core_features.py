@@ -165,6 +165,13 @@ def _items_with_idf(calc: Calculator) -> list[tuple[tuple[str, ...], str, float 
 
 
 def _idf(index, term: Bm25Term) -> float | None:
+    statistic = getattr(index, "statistic", None)  # the node's cache of this generation's (posting_cache.py)
+    if statistic is None:
+        return _idf_of(index, term)
+    return statistic(("idf", term.term, term.fields), lambda: _idf_of(index, term))
+
+
+def _idf_of(index, term: Bm25Term) -> float | None:
     df = document_frequency(index, term)
     return math.log(1.0 + (index.doc_count - df + 0.5) / (df + 0.5)) if df else None
 
