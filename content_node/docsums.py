@@ -44,15 +44,17 @@ def _stored_summary(text: bytes) -> tuple[dict, str | None]:
     """(a stored document's fields, `text` as exact_json.dumps would write them or None): a pure
     function of the text, kept for the next summaries of the same document (a node's best hits
     come back query after query; the store hands out the same inflated bytes, whose hash Python
-    keeps). Reading and checking the ~1.5 kB of a scifact document cost ~12 us a summary. Emptied
+    keeps). Reading and checking the ~1.5 kB of a scifact document cost ~12 us a summary. Kept
+    only for an object of strings (fill hands out a shallow copy: nothing nested is shared). Emptied
     whole when full: the dict's single operations are atomic under the search threads."""
     found = _parsed.get(text)
     if found is None:
         stored = exact_json.loads(text)
         found = (stored, exact_json.stored_text_as_dumps(stored, text) if isinstance(stored, dict) else None)
-        if len(_parsed) >= _PARSED_LIMIT:
-            _parsed.clear()
-        _parsed[text] = found
+        if found[1] is not None:
+            if len(_parsed) >= _PARSED_LIMIT:
+                _parsed.clear()
+            _parsed[text] = found
     return found
 
 
