@@ -12,6 +12,7 @@ import threading
 from collections import OrderedDict
 
 DEFAULT_BYTES = 32 * 1024 * 1024
+_ABSENT = object()
 
 
 class PostingCache:
@@ -73,6 +74,15 @@ class CachedReads:
         if found is None:
             found = compute()
             self._cache._put(self._entries, key, found, 64 + sum(array.nbytes for array in found))
+        return found
+
+    def statistic(self, key: tuple, compute):
+        """A number (or None) computed from this generation's term statistics and document count
+        alone (`key` names every other input), e.g. a query item's idf."""
+        found = self._entries.get(key, _ABSENT)
+        if found is _ABSENT:
+            found = compute()
+            self._cache._put(self._entries, key, found, 64)
         return found
 
     def document_frequency(self, field: str, term: str) -> int:

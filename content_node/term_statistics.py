@@ -51,6 +51,10 @@ class GlobalStatisticsIndex:
     def doc_count(self) -> int:
         return self._statistics.documents
 
+    def statistic(self, key: tuple, compute):
+        """Not kept: the statistics are this query's (the node's cache holds the node's own)."""
+        return compute()
+
     def document_frequency(self, field: str, term: str) -> int:
         found = self._statistics.terms.get((field, term))
         return self._index.document_frequency(field, term) if found is None else found

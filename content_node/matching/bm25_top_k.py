@@ -28,6 +28,7 @@ fields), and the caller ranks every match as before.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -61,6 +62,7 @@ class TopK:
     matched: int  # alive documents the OR matches
 
 
+@functools.lru_cache(maxsize=256)  # a profile's first phase, asked by every query (~8 us of regex)
 def bm25_sum_fields(expression: str) -> tuple[str, ...] | None:
     """The fields of `bm25(a) + bm25(b) + ...` (repeats kept), None for any other expression."""
     if not _SUM_OF_BM25.fullmatch(expression):

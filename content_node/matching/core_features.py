@@ -164,6 +164,13 @@ def _items_with_idf(calc: Calculator) -> list[tuple[tuple[str, ...], str, float 
 
 
 def _idf(index, term: Bm25Term) -> float | None:
+    statistic = getattr(index, "statistic", None)  # the node's cache of this generation's (posting_cache.py)
+    if statistic is None:
+        return _idf_of(index, term)
+    return statistic(("idf", term.term, term.fields), lambda: _idf_of(index, term))
+
+
+def _idf_of(index, term: Bm25Term) -> float | None:
     df = document_frequency(index, term)
     return bm25_idf(df, index.doc_count) if df else None
 

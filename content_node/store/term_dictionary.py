@@ -8,6 +8,7 @@ Ids are never reassigned: postings refer to them.
 """
 from __future__ import annotations
 
+import bisect
 from typing import Iterator
 
 import numpy as np
@@ -22,6 +23,7 @@ class TermDictionary:
         self._recent: dict[str, int] = {}
         self._hashes = np.zeros(0, dtype=np.int64)  # sorted; hash() is stable within a process
         self._hash_ids = np.zeros(0, dtype=np.int32)
+        self._views()
         self._text = bytearray()
         self._text_ends = np.zeros(0, dtype=np.int64)  # term id → end offset in _text
         self._count = 0
@@ -102,7 +104,14 @@ class TermDictionary:
         order = np.argsort(hashes, kind="stable")
         self._hashes = hashes[order]
         self._hash_ids = np.concatenate([self._hash_ids, recent_ids])[order]
+        self._views()
         self._recent = {}
+
+    def _views(self) -> None:
+        """The sorted hashes and their ids read as Python ints (memoryviews): a lookup reads ~20 of
+        them, and numpy's searchsorted and scalar reads cost ~10 us a term against ~1 us."""
+        self._hash_view = memoryview(self._hashes)
+        self._id_view = memoryview(self._hash_ids)
 
     def _consolidated_lookup_many(self, terms: list[str]) -> list[int | None]:
         """Vectorized `_consolidated_lookup`: one searchsorted for the terms' hashes, and their
@@ -138,12 +147,13 @@ class TermDictionary:
         return found
 
     def _consolidated_lookup(self, term: str) -> int | None:
-        if not len(self._hashes):
+        hashes = self._hash_view
+        if not len(hashes):
             return None
         term_hash = hash(term)
-        index = int(np.searchsorted(self._hashes, term_hash))
-        while index < len(self._hashes) and self._hashes[index] == term_hash:
-            candidate = int(self._hash_ids[index])
+        index = bisect.bisect_left(hashes, term_hash)
+        while index < len(hashes) and hashes[index] == term_hash:
+            candidate = self._id_view[index]
             if self.term(candidate) == term:  # a hash collision is possible, so verify
                 return candidate
             index += 1

@@ -112,10 +112,12 @@ def _linked(message) -> dict[str, object]:  # type: ignore[no-untyped-def]
 
 def decode_query(message: pb.QueryNode) -> q.QueryNode:
     kind = message.WhichOneof("item")
-    if kind == "term":
+    if kind == "term":  # positionally, without _linked's dict: every query has many (~1 us a term)
         t = message.term
+        to = t.connects_to
         return q.Term(t.field, t.term, t.weight or 100, t.label, not t.unranked, t.filter, t.affix,
-                      t.significance if t.HasField("significance") else None, **_linked(t))
+                      t.significance if t.HasField("significance") else None, t.item_id,
+                      (to, t.connectivity) if to else None)
     if kind == "phrase":
         p = message.phrase
         return q.Phrase(p.field, tuple(p.terms), p.weight or 100, p.label, p.segment, ranked=not p.unranked,

@@ -58,7 +58,9 @@ class DocsumValue:
     document_id: str
     fields: dict
     summary_features: dict
-    fields_json: str | None = field(default=None, compare=False)  # `fields` already encoded (the node's)
+    # `fields` already encoded by exact_json.dumps as an object of strings (exact_json.is_plain):
+    # the node's stored text (exact_json.stored_text_as_dumps), sent as it is and marked plain
+    fields_json: str | None = field(default=None, compare=False)
 
     def value(self) -> "DocsumValue":
         return self
@@ -224,9 +226,13 @@ def decode_docsum_call(message: pb.DocsumRequest) -> DocsumCall:
 def _encode_docsum(value: DocsumValue | EncodedDocsum) -> pb.Docsum:
     if isinstance(value, EncodedDocsum):
         return value.message
-    text = exact_json.dumps(value.fields) if value.fields_json is None else value.fields_json
+    if value.fields_json is not None:  # the node's stored text, given only when it is plain
+        text, plain = value.fields_json, True
+    else:
+        text = exact_json.dumps(value.fields)
+        plain = exact_json.is_plain(value.fields, text)
     return pb.Docsum(global_id=value.global_id, document_id=value.document_id, fields_json=text,
-                     fields_plain=exact_json.is_plain(value.fields, text),
+                     fields_plain=plain,
                      summary_features=encode_features(value.summary_features))
 
 

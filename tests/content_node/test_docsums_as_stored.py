@@ -100,3 +100,34 @@ def test_only_documents_that_are_their_own_summary_take_the_stored_text(node) ->
     # field is not stored under its summary name
     assert not any(d.fields_json for d in fill(node, "default", False))
     assert not any(d.fields_json for d in fill(node, "renamed", False))
+
+
+def test_summaries_read_again_from_the_parse_cache_are_the_same_and_unshared(node, monkeypatch) -> None:
+    docsums._parsed.clear()
+    first = fill(node, "plain", False)
+    assert len(docsums._parsed) == 4  # the stored texts that are objects of strings (not d's `null`, f's number)
+    first[0].fields["title"] = "changed by a caller"
+    again = fill(node, "plain", False)
+    assert again[0].fields["title"] == "Daily news"  # each summary has its own dict
+    assert encoded(again) == encoded(fill(node, "plain", True))
+    monkeypatch.setattr(docsums, "_PARSED_LIMIT", 2)
+    docsums._parsed.clear()
+    assert encoded(fill(node, "plain", False)) == encoded(again)
+    assert len(docsums._parsed) <= 2
+
+
+def test_a_rewritten_document_is_summarised_from_its_new_text(tmp_path) -> None:
+    (tmp_path / "app" / "schemas").mkdir(parents=True)
+    (tmp_path / "app" / "services.xml").write_text(SERVICES)
+    (tmp_path / "app" / "schemas" / "d.sd").write_text(SCHEMA)
+    node = ContentNode(tmp_path / "app", tmp_path / "data", 0)
+    try:
+        gid = global_id("id:t:d::a")
+        for title in ("first", "second", "first"):
+            node.put("id:t:d::a", json.dumps({"title": title, "text": "body"}))
+            with node.databases["d"].read_view() as view:
+                [summary] = docsums.fill(view, None, node.schema("d"), "plain", [gid], None, {}, 1.0)
+            assert summary.fields == {"title": title, "text": "body"}
+            assert summary.fields_json == json.dumps({"title": title, "text": "body"}, separators=(",", ":"))
+    finally:
+        node.close()

@@ -93,3 +93,31 @@ def test_sums_and_the_option() -> None:
     assert wanted(profile, {}) and not wanted({}, {})
     assert not wanted(profile, {"vespa.ranking.globalstatistics": "false"})  # the query's wins
     assert wanted({}, {"vespa.ranking.globalstatistics": "true"})
+
+
+def test_the_nodes_cached_idf_is_not_taken_for_the_clusters(tmp_path) -> None:
+    """The posting cache keeps an item's idf between queries (the node's own counts); a query with
+    the cluster's statistics ranks with its own, through the same cache, before and after."""
+    from content_node.posting_cache import PostingCache
+
+    db = DocumentDB(SCHEMA, tmp_path / "db")
+    try:
+        for i in range(6):
+            db.put(f"id:test:doc::{i}", {"title": "alpha" if i < 2 else "beta", "text": "gamma " * (i + 1)})
+        query = q.Or((q.Term("default", "alpha"), q.Term("default", "gamma")))
+        cluster = CorpusStatistics(60, {}, {("title", "alpha"): 3, ("text", "gamma"): 50})
+        program = RankProgram(SCHEMA, SCHEMA.rank_profiles["global"])
+
+        def scores(index, statistics) -> dict[bytes, float]:
+            params = matcher.SearchParams(query=query, hits=100, corpus_statistics=statistics)
+            return {hit.global_id: hit.relevance for hit in matcher.search(index, program, params).hits}
+        cache = PostingCache()
+        with db.read_view() as view:
+            own, theirs = scores(view, None), scores(view, cluster)
+            assert own != theirs
+            for _ in range(2):  # the second time from the cache
+                assert scores(cache.over(view), None) == own
+                assert scores(cache.over(view), cluster) == theirs
+            assert any(key[0] == "idf" for key in cache._entries)
+    finally:
+        db.close()

@@ -293,3 +293,14 @@ def test_accent_drop_false_keeps_the_accents_of_the_word() -> None:
     assert where('{grammar: "all"}userInput("Résumé")') == Term("default", "resum")
     with pytest.raises(QueryError, match="accentDrop"):
         where('f contains ({accentDrop: "no"}"x")')
+
+
+@pytest.mark.parametrize("term", [
+    Term("f", "a"),
+    Term("f", "a", 7, "lab", ranked=False, filter=True, affix="prefix", significance=0.25, item_id=3,
+         connectivity=(2, 0.5)),
+    Term("f", "a", significance=0.0, item_id=1, connectivity=(4, 0.0)),
+])
+def test_every_field_of_a_word_survives_the_wire(term) -> None:
+    assert decode_query(encode_query(term)) == term
+    assert decode_query(encode_query(Or((term, Term("g", "b"))))) == Or((term, Term("g", "b")))
