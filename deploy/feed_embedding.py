@@ -54,7 +54,8 @@ def embedded_feed(app_dir: Path, feed_path: Path, out: TextIO,
     target = embedded_feed_path(app_dir, feed_path, settings, cache_name=cache_name)
     with _locked(target):
         if target.is_file():
-            os.utime(target)  # used now: the pruning below keeps it
+            with contextlib.suppress(OSError):  # another user's file: used all the same
+                os.utime(target)  # used now: pruning keeps it
             print(f"using the embedded feed from an earlier run ({target.name})", file=out)
             return target
         print(f"embedding the documents with {settings['embedder']} (once; cached) ...", file=out, flush=True)
