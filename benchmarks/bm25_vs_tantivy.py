@@ -9,7 +9,10 @@ the engine's scoring with one of tantivy's differences put in at a time:
   Vespa's OpenNLP Snowball, stems with the classic Porter2: `intern`, `ad`);
 - tantivy's field lengths (one byte per document: exact up to 40 tokens, coarser above);
 - each distinct query word once (tantivy's query parser drops a repeated word; the engine, as Vespa,
-  keeps every word of the query, so `low ... low` counts `low` twice).
+  keeps every word of the query, so `low ... low` counts `low` twice);
+- not one of tantivy's: English stop words removed from documents and queries (Lucene's
+  EnglishAnalyzer set, what the `stop` filter of the engine's Lucene linguistics removes); neither
+  tantivy's `en_stem` nor Vespa's default linguistics removes any.
 
     python -m benchmarks.bm25_vs_tantivy [--datasets scifact cranfield] [--no-write]
 """
@@ -28,7 +31,8 @@ from benchmarks.report import write_section
 from deploy.beir_eval import DOCUMENT_ID_PREFIX, load_dataset
 from searchlib.docid import global_id
 from searchlib.evaluation import mean_metrics, per_query_metrics
-from searchlib.linguistics import tokenize, tokenize_unstemmed
+from searchlib.linguistics import stems, tokenize, tokenize_unstemmed
+from searchlib.lucene_analysis import ENGLISH_STOP_WORDS
 from searchlib.query.plain_text import without_query_syntax
 from searchlib.query import tree as q
 from searchlib.query.user_query import parse_user_query
@@ -116,6 +120,10 @@ def _occurrences(postings: dict[str, dict[int, list[int]]], item: tuple[str, ...
     return found
 
 
+def without_stop_words(words: list[str]) -> list[str]:
+    return stems([word for word in words if word not in ENGLISH_STOP_WORDS])
+
+
 def distinct(queries: dict[str, list[tuple[str, ...]]]) -> dict[str, list[tuple[str, ...]]]:
     return {query_id: list(dict.fromkeys(items)) for query_id, items in queries.items()}
 
@@ -137,6 +145,9 @@ def measure(name: str) -> dict[str, float]:
         "engine + one-byte field lengths": ranking(ours, queries, ids, one_byte_lengths(
             np.array([len(d) for d in ours], dtype=np.float64))),
         "engine + each query word once": ranking(ours, distinct(queries), ids),
+        "engine − English stop words": ranking([without_stop_words(tokenize_unstemmed(text)) for text in joined], {
+            i: [item for item in (tuple(without_stop_words(list(item))) for item in query_items(t, stem=False)) if item]
+            for i, t in dataset.queries.items()}, ids),
     }
     result = {label: mean_metrics(run, dataset.qrels)["ndcg@10"] for label, run in runs.items()}
     engine = per_query_metrics(runs["engine (whole-corpus statistics)"], dataset.qrels)

@@ -113,8 +113,8 @@ REGISTRY: dict[str, Module | Script | Printed] = {
                    "--ef-construction", "200", "--http-feed", "20000"),
                   quick_title="nearestNeighbor at 2,000 vectors (issue 5)"),
     "linguistics": Script("linguistics", "Linguistics: PyStemmer and language detection (issue 25)", ()),
-    # relevance, dense_exactness, cross_encoder_forms, dense_vectors, dense_constructions and fusion_forms
-    # embed or rerank whole corpora
+    # relevance, dense_exactness, cross_encoder_forms, dense_vectors, dense_constructions, fusion_forms and
+    # hybrid_ce_forms embed or rerank whole corpora
     # (tens of minutes): full only
     "relevance": Script("relevance", "Relevance out of the box (issue 22)", None, ("--datasets", "scifact", "cranfield")),
     "dense_exactness": Script("dense_exactness", "Dense retrieval: the engine against exact cosine (issue 22)", None,
@@ -124,6 +124,8 @@ REGISTRY: dict[str, Module | Script | Printed] = {
     "dense_vectors": Printed("dense_vectors", "Dense vectors: batching and float activations (issue 22)", None, ()),
     "dense_constructions": Printed("dense_constructions", "Dense baseline constructions (issue 22)", None, ()),
     "fusion_forms": Printed("fusion_forms", "Hybrid: fusion forms in one process (issue 22)", None, ()),
+    "hybrid_ce_forms": Printed("hybrid_ce_forms", "hybrid-ce: fusion forms (issue 22)", None,
+                               ("--datasets", "cranfield", "scifact", "--queries", "1000")),
     "snapshot_scaling": Printed("snapshot_scaling", "Storage: incremental snapshots (issue 20, goal 4)",
                                 ("--sizes", "1000,2000", "--dim", "32"), ()),
     "restart": Printed("restart", "Restart of a node at 500,000 documents (issue 20, goal 4)",

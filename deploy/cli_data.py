@@ -260,10 +260,18 @@ def _print_single(args: argparse.Namespace, dataset: beir_eval.BeirDataset, targ
 
 def embedded_corpus(dataset: beir_eval.BeirDataset, app_dir: Path, out: TextIO | None = None) -> Path | None:
     """The corpus as a feed file with bge vectors, cached under the data dir (benchmarks/relevance.py
-    reads the same vectors for its exact dense baseline)."""
+    reads the same vectors for its exact dense baseline). The plain feed goes to a file of this
+    process's own, so a run embedding it never reads one another run is rewriting."""
     out = out or sys.stderr
-    feed_path = default_data_dir() / "eval" / f"{dataset.root.resolve().name}-corpus.jsonl"
-    skipped = beir_eval.write_corpus_feed(dataset, feed_path)
-    if skipped:
-        print(f"{skipped} bad corpus lines left out", file=out)
-    return embedded_feed(app_dir, feed_path, out, FULL_EMBEDDING)
+    cache = default_data_dir() / "eval"
+    cache.mkdir(parents=True, exist_ok=True)
+    name = f"{dataset.root.resolve().name}-corpus"
+    descriptor, private = tempfile.mkstemp(prefix=f"{name}.", suffix=".jsonl.tmp", dir=cache)
+    os.close(descriptor)
+    try:
+        skipped = beir_eval.write_corpus_feed(dataset, Path(private))
+        if skipped:
+            print(f"{skipped} bad corpus lines left out", file=out)
+        return embedded_feed(app_dir, Path(private), out, FULL_EMBEDDING, cache_name=name)
+    finally:
+        Path(private).unlink(missing_ok=True)

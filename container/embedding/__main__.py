@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     spec = FeedEmbedding(args.app, args.embedder, args.field, tuple(s.strip() for s in args.sources.split(",")),
                          args.max_tokens, args.batch_size)
     started = time.perf_counter()
-    partial = args.output.with_name(args.output.name + ".partial")
+    # this process's own partial file: two runs writing one output never write into each other's
+    partial = args.output.with_name(f"{args.output.name}.{os.getpid()}.partial")
     try:
         with args.input.open(encoding="utf-8") as lines, partial.open("w", encoding="utf-8") as out:
             count = embed_feed(spec, lines, out, progress=lambda done: print(

@@ -66,7 +66,7 @@ def test_printed_script_output_becomes_its_section_under_the_command(benchmarks_
 def test_quick_skips_only_the_corpus_wide_entries():
     slow = {n for n, e in suite.REGISTRY.items() if isinstance(e, suite.Script) and e.quick_args is None}
     assert slow == {"relevance", "dense_exactness", "cross_encoder_forms", "dense_vectors", "dense_constructions",
-                    "fusion_forms"}
+                    "fusion_forms", "hybrid_ce_forms"}
 
 
 def test_every_registered_module_has_a_run_function():

@@ -125,9 +125,9 @@ def test_the_demo_embeds_its_corpus_once_and_falls_back_to_bm25_when_it_cannot(t
     assert len(lines) == 5 and all(isinstance(op["fields"]["embedding"]["values"], str) for op in lines)
     out = io.StringIO()
     assert embedded_feed(default_app_dir(), corpus, out) == first and "earlier run" in out.getvalue()
-    build_demo_corpus(corpus, max_documents=6, doctype="doc")  # another corpus: embedded anew, old file gone
+    build_demo_corpus(corpus, max_documents=6, doctype="doc")  # another corpus: embedded anew, the old one kept
     second = embedded_feed(default_app_dir(), corpus, io.StringIO())
-    assert second != first and not first.exists() and len(second.read_text().splitlines()) == 6
+    assert second != first and first.exists() and len(second.read_text().splitlines()) == 6
 
     bare = tmp_path / "bare-app"
     (bare / "schemas").mkdir(parents=True)

@@ -74,9 +74,9 @@ def test_hybrid_ce_profile_adds_the_cross_encoder_to_the_fusion(http):
                       "input.query(q_tokens)": "embed(tokenizer, @query)"})
     names = _names(root)
     assert names[0] == "sleep"
-    # three rankings fused: first in all three gives 3/61
-    assert root["children"][0]["relevance"] == pytest.approx(3 / 61, rel=1e-6)
-    assert all(hit["relevance"] < 3 / 61 for hit in root["children"][1:])
+    # normalize_linear of each of the three over the candidates: the best in all three holds 1.0 of each
+    assert root["children"][0]["relevance"] == pytest.approx(3.0, rel=1e-6)
+    assert all(0.0 <= hit["relevance"] < 3.0 for hit in root["children"][1:])
 
 
 def test_query_profiles_set_yql_ranking_and_inputs(http):
@@ -86,7 +86,7 @@ def test_query_profiles_set_yql_ranking_and_inputs(http):
     assert _names(root)[0] == "heart"
     assert "closeness(field,embedding)" in root["children"][0]["fields"]["matchfeatures"]
     root = _search(http, queryProfile="hybrid-ce", query="hormone for sleeping")  # inherits both inputs
-    assert _names(root)[0] == "sleep" and root["children"][0]["relevance"] == pytest.approx(3 / 61, rel=1e-6)
+    assert _names(root)[0] == "sleep" and root["children"][0]["relevance"] == pytest.approx(3.0, rel=1e-6)
     # title and text apart (the profile's model.defaultIndex), so both bm25s score, title counted twice
     root = _search(http, queryProfile="bm25-title-boost", query="owls")
     assert _names(root) == ["owls", "birds"]
