@@ -264,6 +264,18 @@ class OnnxModel:
     batch_size: int | None = None  # `batch-size: n` (ours): hits per ONNX call in the global phase
 
 
+# `rank-type: t` on a field and `rank-type f: t` in a profile: the nativeRank boost tables of the
+# field (content_node/matching/native_tables.py); Vespa's RankType, `default` being `about`
+RANK_TYPES = ("about", "identity", "tags", "empty", "default")
+
+
+def rank_type_problem(value: str, owner: str) -> str | None:
+    """Why `value` is no rank type (Vespa refuses an unknown one), None when it is one."""
+    if value in RANK_TYPES:
+        return None
+    return f"unknown rank-type '{value[:40]}' in {owner}: one of {', '.join(RANK_TYPES)}"
+
+
 # profile setting `element-gap.<field>` (`rank f { element-gap: n }`): positions between the elements
 # of an array field for phrase and near matching (content_node/matching/element_gap.py)
 ELEMENT_GAP = "element-gap."

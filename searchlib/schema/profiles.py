@@ -289,9 +289,6 @@ def _check_settings(decl: RankProfileDecl) -> None:
             why = "no significance model is read: significance comes from this node's document frequencies"
         if why is not None:
             raise SchemaError(f"not supported: {key} in rank-profile '{decl.name}' ({why})", location)
-        if key.startswith("rank-type."):  # Vespa's rank types pick nativeRank tables; this nativeRank has none
-            log.info("%s: rank-type of '%s' in rank-profile '%s' has no effect: nativeRank here uses no "
-                     "rank-type tables (see content_node/matching/core_features.py)", location, key[10:], decl.name)
         if key in ("weakand.stopword-limit", "weakand.adjust-target"):  # content_node/matching/weakand_stopwords.py
             try:
                 rate = float(value)

@@ -9,6 +9,7 @@ import math
 
 import pytest
 
+from native_by_hand import boost, pair
 from ranking_support import RankingBed
 from searchlib.query import tree as q
 from searchlib.query.yql import parse_yql
@@ -64,8 +65,10 @@ def test_the_given_significance_replaces_the_computed_one(features) -> None:
     assert f["term(1).significance"] == pytest.approx(s(1))
     share = 0.9 / (0.9 + 2 * s(1))
     assert f["fieldMatch(title).significance"] == pytest.approx(share)
-    # nativeRank's simplification: significance-weighted share of terms found, tf/(tf+1) each
-    assert f["nativeRank(title)"] == pytest.approx(0.9 * 0.5 / (0.9 + 2 * s(1)))
+    # nativeFieldMatch: cat (significance 0.9, the only word) of the three terms' significance sum;
+    # nativeProximity: every pair misses a term, so each scores the tables' last entries
+    field_match = 0.9 * boost(0, 1, 1) / (0.9 + 2 * s(1))
+    assert f["nativeRank(title)"] == pytest.approx((100 * field_match + 25 * pair(None, None)) / 225)
 
 
 def test_connectedness_is_the_connectivity_to_the_previous_term(features) -> None:
