@@ -25,6 +25,13 @@ word), rev the same from j to i (1000000 when a term is missing: the tables' las
 sums its pairs times its weight over the sum of c * (s_i w_i + s_j w_j), and the feature is the sum
 over the fields with pairs divided by their weights' sum; imp = proximityImportance 0.5.
 
+Positions are the index's (term_data: a phrase's where it starts); in an array or weighted set two
+elements' positions never pair for nativeProximity unless the profile sets an element-gap (then
+they are moved to it, element_gap.py), as Vespa's TermDistanceCalculator. Left simplified:
+nativeFieldMatch over an array reads the first position and the length of the whole field (Vespa:
+the position in, and the length of, the first occurrence's element); a term inside a phrase's span
+(b after a but before a's last word) counts as not found (Vespa's unsigned distance wraps there).
+
 nativeRank = (fieldMatchWeight * nativeFieldMatch + proximityWeight * nativeProximity +
 attributeMatchWeight * nativeAttributeMatch) / (the weights' sum), weights 100, 25 and 100 (the
 proximity weight 100 when nativeRank.useTableNormalization is false); nativeRank(f, ...) gives its
@@ -37,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from content_node.matching.core_features import field_weight
+from content_node.matching.element_gap import Remap, remapper
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.native_attribute_match import attribute_fields, native_attribute_match, \
     native_attribute_score
@@ -45,6 +53,7 @@ from content_node.matching.term_data import QueryTerm, query_terms
 from content_node.matching.text_features import DEFAULT_CONNECTEDNESS, term_occurrences, term_significance
 
 UNDEFINED_DISTANCE = 1000000  # TermDistanceCalculator's distance of a pair that is not found
+APART = 1 << 20  # positions between two elements that never pair: past every table's end
 
 
 def native_rank(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
@@ -196,10 +205,11 @@ def proximity_score(calc: Calculator, fields: tuple[str, ...], candidates: np.nd
         importance = _importance(calc, "nativeProximity", "proximityImportance", field)
         max_sum = _max_table_sum(calc, prox, reverse, importance)
         positions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        remap = _element_remap(calc, field, in_field, candidates)
         field_score = np.zeros(len(candidates), dtype=np.float64)
         divisor = 0.0
         for a, b, pair_weight in pairs:
-            forward, backward = _distances(calc, field, a, b, candidates, positions)
+            forward, backward = _distances(calc, field, a, b, candidates, positions, remap)
             boost = lookup(prox, np.where(forward > 0, forward - 1, 0)) * importance \
                 + lookup(reverse, np.where(backward > 0, backward - 1, 0)) * (1.0 - importance)
             field_score += boost * pair_weight / max_sum
@@ -232,21 +242,37 @@ def _connectedness(previous: QueryTerm, term: QueryTerm) -> float:
     return DEFAULT_CONNECTEDNESS
 
 
+def _element_remap(calc: Calculator, field: str, terms: list[QueryTerm],
+                   candidates: np.ndarray) -> tuple[Remap, np.ndarray] | None:
+    """How positions move for the distances, and the candidate rows that need it (those holding
+    two of the terms: only they have pairs): the profile's element gap; for an array or weighted
+    set without one, elements far apart (APART), as Vespa pairs no positions of two elements."""
+    remap = calc.position_remap(field)
+    if remap is None and calc.schema.fields[field].type.kind in ("array", "weightedset"):
+        remap = calc.memo(("native elements apart", field), lambda: remapper(calc.schema, calc.index, field, APART))
+    if remap is None:
+        return None
+    present = sum((term_occurrences(calc, field, t.text, candidates)[0] > 0).astype(np.int64) for t in terms if t.text)
+    return remap, np.asarray(present) >= 2
+
+
 def _distances(calc: Calculator, field: str, a: QueryTerm, b: QueryTerm, candidates: np.ndarray,
-               cache: dict[str, tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+               cache: dict[str, tuple[np.ndarray, np.ndarray]],
+               remap: tuple[Remap, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
     """(forward, reverse) per candidate: the least b - a - (a's words - 1) over positions a < b,
     and the same from b to a; UNDEFINED_DISTANCE where a term is missing or never comes first."""
     for term in (a, b):
         if term.text not in cache:
-            cache[term.text] = _positions(calc, field, term.text, candidates)
+            cache[term.text] = _positions(calc, field, term.text, candidates, remap)
     forward = _least_gaps(cache[a.text], cache[b.text], a.length - 1, len(candidates))
     backward = _least_gaps(cache[b.text], cache[a.text], b.length - 1, len(candidates))
     return forward, backward
 
 
-def _positions(calc: Calculator, field: str, text: str, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _positions(calc: Calculator, field: str, text: str, candidates: np.ndarray,
+               remap: tuple[Remap, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
     """(candidate row, position) of every occurrence, rows ascending and positions ascending in a
-    row, moved to the profile's element gap when it has one."""
+    row, moved by `remap` in the rows it names."""
     empty = np.zeros(0, dtype=np.int64)
     if not text:
         return empty, empty
@@ -260,11 +286,12 @@ def _positions(calc: Calculator, field: str, text: str, candidates: np.ndarray) 
     flat = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
     positions = postings.flat_positions[flat].astype(np.int64)
     row_of = np.repeat(rows.astype(np.int64), counts)
-    remap = calc.position_remap(field)
     if remap is not None:
+        move, wanted = remap
         bounds = np.concatenate(([0], np.cumsum(counts)))
-        for k, row in enumerate(rows.tolist()):
-            positions[bounds[k]:bounds[k + 1]] = remap(int(candidates[row]), positions[bounds[k]:bounds[k + 1]])
+        for k in np.flatnonzero(wanted[rows]).tolist():
+            at = slice(bounds[k], bounds[k + 1])
+            positions[at] = move(int(candidates[rows[k]]), positions[at])
     return row_of, positions
 
 
@@ -277,8 +304,9 @@ def _least_gaps(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, 
     second_rows, second_at = second
     if not len(first_rows) or not len(second_rows):
         return result
-    first_keys = (first_rows << 32) | first_at
-    second_keys = (second_rows << 32) | second_at
+    scale = int(max(first_at.max(), second_at.max())) + 1  # (row, position) keys in row order
+    first_keys = first_rows * scale + first_at
+    second_keys = second_rows * scale + second_at
     before = np.searchsorted(first_keys, second_keys, side="left") - 1
     valid = before >= 0
     valid[valid] = first_rows[before[valid]] == second_rows[valid]
