@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Mapping
 
 from searchlib.errors import SourceLocation
+from searchlib.rank_tables import RANK_TYPE_TABLES
 from searchlib.schema.clients import DataPlaneClient
 from searchlib.sort_functions import DEFAULT_SORT_SETTINGS, SortSettings
 
@@ -265,8 +266,8 @@ class OnnxModel:
 
 
 # `rank-type: t` on a field and `rank-type f: t` in a profile: the nativeRank boost tables of the
-# field (content_node/matching/native_tables.py); Vespa's RankType, `default` being `about`
-RANK_TYPES = ("about", "identity", "tags", "empty", "default")
+# field (searchlib/rank_tables.py); Vespa's RankType, `default` being `about`
+RANK_TYPES = (*RANK_TYPE_TABLES, "default")
 
 
 def rank_type_problem(value: str, owner: str) -> str | None:

@@ -4,15 +4,18 @@ be worked out by hand (the arithmetic is in the comments), and the default table
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 
 from native_by_hand import boost, pair
 from ranking_support import RankingBed
-from content_node.matching.native_tables import function_table, lookup
-from searchlib.errors import InvalidParameterError
+from content_node.matching.native_tables import lookup
+from searchlib.errors import InvalidParameterError, SchemaError
 from searchlib.query import tree as q
+from searchlib.rank_tables import function_table
+from searchlib.schema.application import application_from_text
 
 # firstOccurrenceTable linear(-1,10,11): 10 - x for x = 0..10; occurrenceCountTable linear(1,0,11): x;
 # both maxima 10, so a field's normalizer is 0.5 * 10 + 0.5 * 10 = 10.
@@ -211,7 +214,10 @@ def test_rank_types(bed) -> None:
     assert score(bed, "shy", q.Term("shy", "a")) == {"0": 0.0}
 
 
-def test_every_rank_type_the_schema_accepts_has_tables() -> None:
-    from content_node.matching.native_tables import _RANK_TYPES
-    from searchlib.schema.model import RANK_TYPES
-    assert set(_RANK_TYPES) | {"default"} == set(RANK_TYPES)
+def test_a_bad_table_or_number_in_rank_properties_is_refused_at_deploy() -> None:
+    for line, message in (('nativeFieldMatch.firstOccurrenceTable.title: "tanh(1,2)"', "rank table 'tanh"),
+                          ("nativeProximity.reverseProximityTable: linear(1)", "takes 2 numbers"),
+                          ("nativeRank.proximityWeight: heavy", "must be a number"),
+                          ("nativeFieldMatch(title).averageFieldLength: long", "must be a number")):
+        with pytest.raises(SchemaError, match=re.escape(message)):
+            application_from_text(SD.replace(TABLES, TABLES + line + "\n", 1), name="doc.sd")
