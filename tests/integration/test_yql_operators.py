@@ -443,6 +443,14 @@ def test_empty_user_input_is_refused_unless_allow_empty(http) -> None:
     where = 'title contains "gamma" and {%sdefaultIndex: "title"}userInput(@q)'
     assert set(hits(http, where % "allowEmpty: true, ", q="")) == {"1"}  # no item: gamma alone
     assert set(hits(http, where % "allowEmpty: true, ")) == {"1"}  # @q not given
+    # nothing left to match at all: Vespa's backend answers a NullItem root with "Null query"
+    # (code 1; VespaBackend.search), not an empty result; a 4xx here (Vespa's status is 500)
+    for emptied in ('{allowEmpty: true, defaultIndex: "title"}userInput(@q)',
+                    '{allowEmpty: true}userInput(@q) or {allowEmpty: true}userInput(@q)'):
+        response = http.get("/search/", params={"yql": f"select * from op where {emptied}", "q": "+-!"})
+        assert response.status_code == 400, response.text
+        [error] = response.json()["root"]["errors"]
+        assert (error["code"], error["summary"]) == (1, "Null query") and "nothing to match" in error["message"]
     for parameters in ({"q": ""}, {}, {"q": "+-!"}):
         response = http.get("/search/", params={"yql": f"select * from op where {where % ''}", **parameters})
         assert response.status_code == 400, response.text
