@@ -118,6 +118,14 @@ def _max_table_sum(calc: Calculator, first: np.ndarray, second: np.ndarray, impo
     return float(first.max() * importance + second.max() * (1.0 - importance)) or 1.0
 
 
+def _significance(calc: Calculator, term: QueryTerm) -> float:
+    """term_significance, read once per query term (each pair and field asks again)."""
+    found = calc.memo(("native significances",), lambda: {})
+    if term not in found:
+        found[term] = term_significance(calc, term)
+    return found[term]
+
+
 def _searched(calc: Calculator, term: QueryTerm, fields: tuple[str, ...]) -> list[str]:
     covered = calc.schema.index_fields(term.index_name)
     return [f for f in fields if f in covered]
@@ -155,7 +163,7 @@ def field_match_score(calc: Calculator, fields: tuple[str, ...], candidates: np.
         searched = _searched(calc, term, considered) if term.weight != 0 else []
         if not searched:
             continue
-        significance = term_significance(calc, term)
+        significance = _significance(calc, term)
         divisor += significance * term.weight * sum(params[f].weight for f in searched)
         term_score = np.zeros(len(candidates), dtype=np.float64)
         for field in searched:
@@ -229,7 +237,7 @@ def _term_pairs(calc: Calculator, terms: list[QueryTerm], window: int) -> list[t
             if a.weight == 0 and b.weight == 0:
                 continue
             connectedness = min([1.0, *links[i + 1:j + 1]]) / (j - i)
-            weight = term_significance(calc, a) * a.weight + term_significance(calc, b) * b.weight
+            weight = _significance(calc, a) * a.weight + _significance(calc, b) * b.weight
             pairs.append((a, b, connectedness * weight))
     return pairs
 
@@ -313,7 +321,10 @@ def _least_gaps(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, 
     gaps = second_at[valid] - first_at[before[valid]] - add
     inside = gaps < 0  # b inside a's phrase: Vespa's unsigned distance wraps past every table entry
     gaps[inside] = UNDEFINED_DISTANCE
-    np.minimum.at(result, second_rows[valid], gaps)
+    rows = second_rows[valid]  # ascending: each row's least gap by one reduceat over its run
+    if len(rows):
+        starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
+        result[rows[starts]] = np.minimum.reduceat(gaps, starts)
     return result
 
 

@@ -221,3 +221,30 @@ def test_a_bad_table_or_number_in_rank_properties_is_refused_at_deploy() -> None
                           ("nativeFieldMatch(title).averageFieldLength: long", "must be a number")):
         with pytest.raises(SchemaError, match=re.escape(message)):
             application_from_text(SD.replace(TABLES, TABLES + line + "\n", 1), name="doc.sd")
+
+
+def test_least_gaps_match_a_brute_force_over_every_position_pair() -> None:
+    """The vectorized pair distance (each b's nearest earlier a) against every (a, b) pair, per row,
+    with a phrase's extra words (add) and rows holding one term or none."""
+    from content_node.matching.native_features import UNDEFINED_DISTANCE, _least_gaps
+    rng = np.random.default_rng(7)
+    for add in (0, 1, 2):
+        rows, a_at, b_at = [], {}, {}
+        for row in range(40):
+            a_at[row] = np.sort(rng.choice(60, rng.integers(0, 5), replace=False))
+            b_at[row] = np.sort(rng.choice(60, rng.integers(0, 5), replace=False))
+
+        def flat(at):
+            return (np.concatenate([np.full(len(at[r]), r) for r in range(40)]).astype(np.int64),
+                    np.concatenate([at[r] for r in range(40)]).astype(np.int64))
+
+        found = _least_gaps(flat(a_at), flat(b_at), add, 40)
+        for row in range(40):
+            # per b its nearest earlier a (the least b - a); a b inside a's phrase (b - a < add)
+            # counts as not found (documented), else the least (b - a) - add over the b's
+            gaps = [min(b - a for a in a_at[row] if a < b) - add for b in b_at[row] if (a_at[row] < b).any()]
+            expected = min((g if g >= 0 else UNDEFINED_DISTANCE for g in gaps), default=UNDEFINED_DISTANCE)
+            assert found[row] == expected, (add, row)
+            if add == 0:  # a word: simply the least b - a over every pair with a < b
+                pairs = [b - a for a in a_at[row] for b in b_at[row] if a < b]
+                assert found[row] == min(pairs, default=UNDEFINED_DISTANCE)
