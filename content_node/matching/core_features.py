@@ -108,10 +108,16 @@ def item_document_frequency(calc: Calculator, index_name: str, term: str) -> int
     return document_frequency(calc.index, Bm25Term(term, searched_fields(calc, index_name)))
 
 
+SIGNIFICANCE_FLOOR = 1e-6  # the least document frequency ratio significance tells apart (1/N, N = 1e6)
+
+
 def significance(document_frequency: int, doc_count: int) -> float:
-    """Robertson-Sparck-Jones style: 1.0 for a term in no document down to 0.5 for one in all."""
-    n_docs = max(doc_count, 1)
-    return 0.5 + 0.5 * (1.0 - math.log(document_frequency + 1) / math.log(n_docs + 1)) if n_docs > 1 else 1.0
+    """Vespa's util::getSignificance of the term's document frequency ratio r = df / documents,
+    held in [1e-6, 1]: 0.5 + 0.5 * ln(r) / ln(1e-6), from 1.0 for a term in (almost) no document
+    down to 0.5 for one in all."""
+    ratio = document_frequency / doc_count if doc_count > 0 else 0.0
+    ratio = min(max(ratio, SIGNIFICANCE_FLOOR), 1.0)
+    return 0.5 + 0.5 * math.log(ratio) / math.log(SIGNIFICANCE_FLOOR)
 
 
 def document_frequency(index, term: Bm25Term) -> int:

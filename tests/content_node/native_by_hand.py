@@ -43,4 +43,5 @@ def pair(forward: int | None, reverse: int | None) -> float:
 
 
 def significance(df: int, n: int) -> float:
-    return 0.5 + 0.5 * (1 - math.log(df + 1) / math.log(n + 1))
+    """Vespa's util::getSignificance: 0.5 + 0.5 * ln(df / n) / ln(1e-6) (df / n at least 1e-6)."""
+    return 0.5 + 0.5 * math.log(max(df / n, 1e-6)) / math.log(1e-6)

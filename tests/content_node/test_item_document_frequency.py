@@ -5,11 +5,9 @@ query term's TermFieldData docFreq, which blueprintbuilder.cpp sets from the ite
 estimate on every field it searches. Values worked out by hand."""
 from __future__ import annotations
 
-import math
-
 import pytest
 
-from native_by_hand import boost, pair
+from native_by_hand import boost, pair, significance
 from ranking_support import RankingBed
 from searchlib.query import tree as q
 
@@ -45,7 +43,7 @@ QUERY = q.Or((q.Term("tb", "cat"), q.Term("tb", "dog"), q.Phrase("tb", ("red", "
 
 def s(df: int) -> float:
     """Significance of a df over 5 documents."""
-    return 0.5 + 0.5 * (1 - math.log(df + 1) / math.log(6))
+    return significance(df, 5)
 
 
 @pytest.fixture(scope="module")

@@ -147,8 +147,9 @@ def test_field_match_weighs_fields_terms_and_significance(bed) -> None:
     assert score(bed, "fm", q.Term("tb", "a")) == {"0": pytest.approx(0.55 / 4),
                                                    "1": pytest.approx((35 + 0.55 * 300) / 400)}
     # two title terms of weights 100 and 300 and significances s_a (a in 2 of 2 documents: 0.5)
-    # and s_j = 0.5 + 0.5 * (1 - ln 2 / ln 3); doc 0: (s_a * 100 * 0.55 + s_j * 300 * 0.05) / (s_a * 100 + s_j * 300)
-    s_j = 0.5 + 0.5 * (1 - math.log(2) / math.log(3))
+    # and s_j = 0.5 + 0.5 * ln(1/2) / ln(1e-6) (j in 1 of 2); doc 0:
+    # (s_a * 100 * 0.55 + s_j * 300 * 0.05) / (s_a * 100 + s_j * 300)
+    s_j = 0.5 + 0.5 * math.log(0.5) / math.log(1e-6)
     query = q.Or((q.Term("title", "a"), q.Term("title", "j", weight=300)))
     assert score(bed, "fm", query)["0"] == pytest.approx((50 * 0.55 + s_j * 300 * 0.05) / (50 + s_j * 300))
     # {significance: 0.8} replaces s_j

@@ -108,8 +108,8 @@ def test_term_properties(features) -> None:
     f = features["0"]
     assert f["term(0).weight"] == 100.0
     assert f["term(1).connectedness"] == 0.1
-    # dog is in 3 of 4 documents: 0.5 + 0.5 * (1 - log 4 / log 5)
-    assert f["term(1).significance"] == pytest.approx(0.5 + 0.5 * (1 - math.log(4) / math.log(5)))
+    # dog is in 3 of 4 documents: 0.5 + 0.5 * ln(3/4) / ln(1e-6) (Vespa's util::getSignificance)
+    assert f["term(1).significance"] == pytest.approx(0.5 + 0.5 * math.log(3 / 4) / math.log(1e-6))
     assert f["queryTermCount"] == 2.0
     assert features["0"]["matches(title,1)"] == 1.0
 
@@ -150,7 +150,7 @@ def test_weighted_and_significant_occurrence(features) -> None:
     """Vespa's fieldmatch Computer: over the matched terms, occurrences times the term's weight
     (cat 100, dog 200) or significance, over min(fieldLength, maxOccurrences 100) times their sum
     (weightedAbsoluteOccurrence: over maxOccurrences). The commerce sample app asks for these."""
-    cat, dog = 0.5, 0.5 + 0.5 * (1 - math.log(4) / math.log(5))  # significance: cat in 4 docs, dog in 3
+    cat, dog = 0.5, significance(3, 4)  # significance: cat in 4 docs, dog in 3
     f = features["2"]  # cat x2, dog x1, length 5
     assert f["fieldMatch(title).weightedOccurrence"] == pytest.approx((2 * 100 + 200) / (5 * 300))
     assert f["fieldMatch(title).weightedAbsoluteOccurrence"] == pytest.approx((2 * 100 + 200) / (100 * 300))

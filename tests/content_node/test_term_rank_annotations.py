@@ -5,11 +5,9 @@ from document frequency in term(n).significance, fieldMatch's significance and n
 is term(n).connectedness where item M is term n-1, else 0.1. Values worked out by hand."""
 from __future__ import annotations
 
-import math
-
 import pytest
 
-from native_by_hand import boost, pair
+from native_by_hand import boost, pair, significance
 from ranking_support import RankingBed
 from searchlib.query import tree as q
 from searchlib.query.yql import parse_yql
@@ -34,7 +32,7 @@ DOCS = [{"title": "cat", "n": 2}, {"title": "cat dog", "n": 1}, {"title": "bird"
 
 
 def s(df: int) -> float:
-    return 0.5 + 0.5 * (1 - math.log(df + 1) / math.log(4))
+    return significance(df, 3)  # of 3 documents
 
 
 def test_yql_carries_the_significance_to_the_nodes() -> None:
