@@ -45,6 +45,7 @@ import numpy as np
 
 from content_node.matching.core_features import field_weight
 from content_node.matching.element_gap import Remap, remapper
+from content_node.store.inverted_index import ELEMENT_GAP as STORED_GAP
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.native_attribute_match import attribute_fields, native_attribute_match, \
     native_attribute_score
@@ -213,11 +214,14 @@ def proximity_score(calc: Calculator, fields: tuple[str, ...], candidates: np.nd
         importance = _importance(calc, "nativeProximity", "proximityImportance", field)
         max_sum = _max_table_sum(calc, prox, reverse, importance)
         positions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        remap = _element_remap(calc, field, in_field, candidates)
+        remap = _gap_remap(calc, field, in_field, candidates)
+        apart = _apart_remap(calc, field) if remap is None else None
         field_score = np.zeros(len(candidates), dtype=np.float64)
         divisor = 0.0
         for a, b, pair_weight in pairs:
             forward, backward = _distances(calc, field, a, b, candidates, positions, remap)
+            if apart is not None:
+                _separate_elements(calc, field, (a, b), candidates, (forward, backward), (prox, reverse), apart)
             boost = lookup(prox, np.where(forward > 0, forward - 1, 0)) * importance \
                 + lookup(reverse, np.where(backward > 0, backward - 1, 0)) * (1.0 - importance)
             field_score += boost * pair_weight / max_sum
@@ -250,18 +254,43 @@ def _connectedness(previous: QueryTerm, term: QueryTerm) -> float:
     return DEFAULT_CONNECTEDNESS
 
 
-def _element_remap(calc: Calculator, field: str, terms: list[QueryTerm],
-                   candidates: np.ndarray) -> tuple[Remap, np.ndarray] | None:
-    """How positions move for the distances, and the candidate rows that need it (those holding
-    two of the terms: only they have pairs): the profile's element gap; for an array or weighted
-    set without one, elements far apart (APART), as Vespa pairs no positions of two elements."""
+def _gap_remap(calc: Calculator, field: str, terms: list[QueryTerm],
+               candidates: np.ndarray) -> tuple[Remap, np.ndarray] | None:
+    """The profile's element gap as a move of positions, and the candidate rows that need it
+    (those holding two of the terms: only they have pairs); None without one."""
     remap = calc.position_remap(field)
-    if remap is None and calc.schema.fields[field].type.kind in ("array", "weightedset"):
-        remap = calc.memo(("native elements apart", field), lambda: remapper(calc.schema, calc.index, field, APART))
     if remap is None:
         return None
     present = sum((term_occurrences(calc, field, t.text, candidates)[0] > 0).astype(np.int64) for t in terms if t.text)
     return remap, np.asarray(present) >= 2
+
+
+def _apart_remap(calc: Calculator, field: str) -> Remap | None:
+    """For an array or weighted set without an element gap: elements moved APART, as Vespa pairs no
+    positions of two elements; None for another field."""
+    if calc.schema.fields[field].type.kind not in ("array", "weightedset"):
+        return None
+    return calc.memo(("native elements apart", field), lambda: remapper(calc.schema, calc.index, field, APART))
+
+
+def _separate_elements(calc: Calculator, field: str, pair: tuple[QueryTerm, QueryTerm], candidates: np.ndarray,
+                       distances: tuple[np.ndarray, np.ndarray], tables: tuple[np.ndarray, np.ndarray],
+                       apart: Remap) -> None:
+    """Corrects the distances (in place) where the stored positions may have paired two elements:
+    the index keeps STORED_GAP positions between elements, so a distance below STORED_GAP + 1 is
+    within one element, and one past a table's end reads its last entry either way; only the rows
+    in between read the document's elements again (element_gap.remapper)."""
+    unsure = np.zeros(len(candidates), dtype=bool)
+    for distance, table in zip(distances, tables):
+        unsure |= (distance > STORED_GAP) & (distance < len(table))
+    rows = np.flatnonzero(unsure)
+    if not len(rows):
+        return
+    some = candidates[rows]
+    every = (apart, np.ones(len(rows), dtype=bool))
+    a, b = (_positions(calc, field, term.text, some, every) for term in pair)
+    distances[0][rows] = _least_gaps(a, b, pair[0].length - 1, len(rows))
+    distances[1][rows] = _least_gaps(b, a, pair[1].length - 1, len(rows))
 
 
 def _distances(calc: Calculator, field: str, a: QueryTerm, b: QueryTerm, candidates: np.ndarray,

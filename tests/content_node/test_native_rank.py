@@ -40,6 +40,7 @@ SD = f"""schema doc {{
             rank-type: empty
         }}
         field n type int {{ indexing: attribute }}
+        field parts type array<string> {{ indexing: index }}
     }}
     fieldset tb {{ fields: title, body }}
     rank-profile fm {{
@@ -85,6 +86,13 @@ SD = f"""schema doc {{
         }}
         first-phase {{ expression: nativeRank(title) }}
     }}
+    rank-profile prox_parts {{
+        rank-properties {{
+            nativeProximity.proximityTable.parts: "linear(-1,100,101)"
+            nativeProximity.reverseProximityTable.parts: "linear(0,0,101)"
+        }}
+        first-phase {{ expression: nativeProximity(parts) }}
+    }}
     rank-profile defaults {{ first-phase {{ expression: nativeRank }} }}
     rank-profile identity {{
         rank-type plain: identity
@@ -94,8 +102,9 @@ SD = f"""schema doc {{
 }}
 """
 DOCS = [
-    {"title": "a b c d e f g h i j", "body": "k", "plain": "a b c", "shy": "a", "n": 1},
-    {"title": "c b a", "body": "a", "plain": "x", "shy": "x", "n": 2},
+    {"title": "a b c d e f g h i j", "body": "k", "plain": "a b c", "shy": "a", "n": 1,
+     "parts": ["a " + "x " * 19 + "b", "y"]},
+    {"title": "c b a", "body": "a", "plain": "x", "shy": "x", "n": 2, "parts": ["a", "b"]},
 ]
 
 
@@ -249,3 +258,12 @@ def test_least_gaps_match_a_brute_force_over_every_position_pair() -> None:
             if add == 0:  # a word: simply the least b - a over every pair with a < b
                 pairs = [b - a for a in a_at[row] for b in b_at[row] if a < b]
                 assert found[row] == min(pairs, default=UNDEFINED_DISTANCE)
+
+
+def test_proximity_never_pairs_two_array_elements(bed) -> None:
+    # parts' proximityTable 100 - x (x = 0..100), reverse table 0: normalizer 0.5 * 100 = 50.
+    # Doc 0: a@0 and b@20 in one element: forward 20 → 100 - 19 = 81: 0.5 * 81 / 50 (stored 20
+    # apart too). Doc 1: a and b in two elements (stored 17 apart, the index's gap): Vespa pairs no
+    # positions of two elements, so not found → the last entry 0
+    query = q.And((q.Term("parts", "a"), q.Term("parts", "b")))
+    assert score(bed, "prox_parts", query) == {"0": pytest.approx(0.81), "1": 0.0}
