@@ -5,7 +5,7 @@ nativerankfeature.cpp, nativefieldmatchfeature.cpp and nativeproximityfeature.cp
 The query's terms are term_data's (a phrase is one term, occurring where it starts whole), each with
 its weight w and significance s (term_significance). A field is considered when the feature covers
 it (its arguments, else every index field), its weight (`weight:`, or the profile's) is not 0 and
-it is not a filter field (`rank: filter`).
+it is not a filter field (the profile's `rank f: filter`, else the field's `rank: filter`).
 
 nativeFieldMatch: per term with w != 0 and considered fields F it searches, for each f in F where it
 occurs (first position p, occurrences n, field length L, or nativeFieldMatch(f).averageFieldLength):
@@ -52,6 +52,7 @@ from content_node.matching.native_attribute_match import attribute_fields, nativ
 from content_node.matching.native_tables import field_rank_type, field_table, lookup, number, use_table_normalization
 from content_node.matching.term_data import QueryTerm, query_terms
 from content_node.matching.text_features import DEFAULT_CONNECTEDNESS, term_occurrences, term_significance
+from searchlib.schema.model import FIELD_RANK
 
 UNDEFINED_DISTANCE = 1000000  # TermDistanceCalculator's distance of a pair that is not found
 APART = 1 << 20  # positions between two elements that never pair: past every table's end
@@ -95,8 +96,13 @@ def index_fields(calc: Calculator, names: tuple[str, ...]) -> tuple[str, ...]:
 
 def _considered(calc: Calculator, fields: tuple[str, ...]) -> tuple[str, ...]:
     """The fields with a contribution: weight not 0 and not a filter field (considerField)."""
-    specs = calc.schema.fields
-    return tuple(f for f in fields if field_weight(calc, f) != 0.0 and not specs[f].rank_filter)
+    return tuple(f for f in fields if field_weight(calc, f) != 0.0 and not _is_filter(calc, f))
+
+
+def _is_filter(calc: Calculator, field: str) -> bool:
+    """The profile's `rank f: filter|normal`, else the field's `rank: filter` (or `match: exact`)."""
+    given = calc.settings.get(f"{FIELD_RANK}{field}")
+    return given == "filter" if given is not None else calc.schema.fields[field].rank_filter
 
 
 def _table(calc: Calculator, feature: str, table: str, field: str) -> np.ndarray:

@@ -277,6 +277,10 @@ def rank_type_problem(value: str, owner: str) -> str | None:
     return f"unknown rank-type '{value[:40]}' in {owner}: one of {', '.join(RANK_TYPES)}"
 
 
+# `rank f: filter|normal` in a profile, as the content node's rank features see it among the
+# profile's settings (`rank.<field>`: Vespa's vespa.isfilterfield.f; it overrides the field's `rank:`)
+FIELD_RANK = "rank."
+
 # profile setting `element-gap.<field>` (`rank f { element-gap: n }`): positions between the elements
 # of an array field for phrase and near matching (content_node/matching/element_gap.py)
 ELEMENT_GAP = "element-gap."

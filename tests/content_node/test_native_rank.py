@@ -59,6 +59,9 @@ SD = f"""schema doc {{
             nativeFieldMatch.firstOccurrenceImportance.title: 1.0
         }}
     }}
+    rank-profile fm_filter inherits fm {{
+        rank body: filter
+    }}
     rank-profile prox {{
         rank-properties {{ {TABLES} }}
         first-phase {{ expression: nativeProximity }}
@@ -267,3 +270,9 @@ def test_proximity_never_pairs_two_array_elements(bed) -> None:
     # positions of two elements, so not found → the last entry 0
     query = q.And((q.Term("parts", "a"), q.Term("parts", "b")))
     assert score(bed, "prox_parts", query) == {"0": pytest.approx(0.81), "1": 0.0}
+
+
+def test_a_filter_field_is_left_out(bed) -> None:
+    # `rank body: filter` in the profile: "a" on the fieldset counts title alone (divisor s * 100 * 100):
+    # doc 0 0.55, doc 1 "c b a" 0.35 (its body "a" no longer counts)
+    assert score(bed, "fm_filter", q.Term("tb", "a")) == {"0": pytest.approx(0.55), "1": pytest.approx(0.35)}
