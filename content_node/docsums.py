@@ -164,7 +164,7 @@ def _summary_features(index, program, schema, query, query_features, now, rows, 
         return per_hit
     calculator = FeatureCalculator(schema, index, query or q.TrueItem(),
                                    program.query_features(query_features), now,
-                                   program.rank_properties(rank_properties), settings=program.profile.settings)
+                                   program.rank_properties(rank_properties), settings=program.feature_settings)
     for named in program.summary_features:
         values = program.evaluate(named.expression, calculator, rows)
         for i in range(len(rows)):

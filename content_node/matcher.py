@@ -87,7 +87,7 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     calculator = FeatureCalculator(schema, ranking_index(index, params.corpus_statistics), params.query,
                                    query_features, params.now, program.rank_properties(params.rank_properties),
                                    postings=matching.postings, neighbors=matching.neighbors,
-                                   settings=program.profile.settings)
+                                   settings=program.feature_settings)
     clock.lap("match")
     candidates, scores, out_of_time = soft_timeout.first_phase(
         lambda rows: _as_column(program.evaluate(program.first_phase, calculator, rows), len(rows)),
@@ -197,7 +197,7 @@ def _bm25_shortcut(index: IndexWithIds, program: RankProgram, params: SearchPara
         return None
     calculator = FeatureCalculator(program.schema, ranking_index(index, params.corpus_statistics), params.query,
                                    query_features, params.now, program.rank_properties(params.rank_properties),
-                                   postings=matching.postings, settings=profile.settings)
+                                   postings=matching.postings, settings=program.feature_settings)
     global_ids = index.global_ids
     found = bm25_top_k.top_k(
         calculator, words, fields, params.hits, np.asarray(index.alive, dtype=bool),

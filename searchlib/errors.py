@@ -76,6 +76,9 @@ _SUMMARIES = {
 
 _HTTP_STATUS = {
     ErrorCode.NO_BACKENDS_IN_SERVICE: 503,
+    # Vespa's VespaHeaders leaves a null query at 500; here a query with nothing to match is the
+    # client's to fix, and a client error is a 4xx
+    ErrorCode.NULL_QUERY: 400,
     ErrorCode.ILLEGAL_QUERY: 400,
     ErrorCode.INVALID_QUERY_PARAMETER: 400,
     ErrorCode.BACKEND_COMMUNICATION_ERROR: 503,
@@ -127,6 +130,13 @@ class QueryError(SearchlibError):
     """A malformed query (YQL, parameters): HTTP 400."""
 
     code = ErrorCode.ILLEGAL_QUERY
+
+
+class NullQueryError(SearchlibError):
+    """A query whose where held only empty items (Vespa's NullItem root): Vespa's backend answers
+    "Null query" (code 1) rather than matching nothing; HTTP 400 here."""
+
+    code = ErrorCode.NULL_QUERY
 
 
 class InvalidParameterError(SearchlibError):

@@ -10,7 +10,8 @@ from container.search import request_parameters as rp
 from container.search.query_profile import with_query_profile
 from container.search.streaming import streaming_selection
 from container.search.validation import check_depth
-from searchlib.errors import ErrorCode, InvalidParameterError, QueryError, SchemaError, SearchlibError, quote_input
+from searchlib.errors import (ErrorCode, InvalidParameterError, NullQueryError, QueryError, SchemaError,
+                              SearchlibError, quote_input)
 from searchlib.schema.match_phase import (QUERY_OVERRIDES, attribute_problem, match_phase_of, query_overrides,
                                           with_overrides)
 from searchlib.match_modes import query_match_modes
@@ -128,6 +129,9 @@ def query_from(params: Mapping[str, str], application: ApplicationPackage, start
         except RecursionError:  # a parser recurses per level of nesting: too deep is a bad query
             raise QueryError("Could not create query from YQL: it is nested too deeply") from None
         _PARSED.put(key, parsed)
+    if parsed.emptied:  # VespaBackend.search: a NullItem root is an error, not an empty result
+        raise NullQueryError("the query has nothing to match: its where held only empty items "
+                             "(an empty userQuery(), or userInput with {allowEmpty: true} given no words)")
     check_depth(parsed.where, limits.query_tree_depth)
     window_problem = yql_window_problem(parsed.limit, parsed.offset, limits.max_hits, limits.max_offset)
     if window_problem is not None:

@@ -1,4 +1,4 @@
-"""The basic rank features: bm25, nativeRank, attribute, query, matches, matchCount, fieldLength,
+"""The basic rank features: bm25, attribute, query, matches, matchCount, fieldLength,
 queryTermCount, now, freshness. Each is a column over the candidates (or a scalar).
 
 The statistics behind bm25 (document count, document frequency, average field length) are this
@@ -107,10 +107,16 @@ def item_document_frequency(calc: Calculator, index_name: str, term: str) -> int
     return document_frequency(calc.index, Bm25Term(term, searched_fields(calc, index_name)))
 
 
+SIGNIFICANCE_FLOOR = 1e-6  # the least document frequency ratio significance tells apart (1/N, N = 1e6)
+
+
 def significance(document_frequency: int, doc_count: int) -> float:
-    """Robertson-Sparck-Jones style: 1.0 for a term in no document down to 0.5 for one in all."""
-    n_docs = max(doc_count, 1)
-    return 0.5 + 0.5 * (1.0 - math.log(document_frequency + 1) / math.log(n_docs + 1)) if n_docs > 1 else 1.0
+    """Vespa's util::getSignificance of the term's document frequency ratio r = df / documents,
+    held in [1e-6, 1]: 0.5 + 0.5 * ln(r) / ln(1e-6), from 1.0 for a term in (almost) no document
+    down to 0.5 for one in all."""
+    ratio = document_frequency / doc_count if doc_count > 0 else 0.0
+    ratio = min(max(ratio, SIGNIFICANCE_FLOOR), 1.0)
+    return 0.5 + 0.5 * math.log(ratio) / math.log(SIGNIFICANCE_FLOOR)
 
 
 def document_frequency(index, term: Bm25Term) -> int:
@@ -294,51 +300,6 @@ def bm25_parameters(calc: Calculator, field: str) -> tuple[float, float, float]:
     return k1, b, average
 
 
-def native_rank(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
-    """A documented simplification of nativeRank: the significance- and field-weight-weighted share
-    of query terms found in the fields, each damped by its frequency (tf/(tf+1)), in [0, 1]. A
-    field's weight is its `weight:` (100 by default), or the profile's `weight f: N`. On an attribute
-    field without an index (nativeAttributeMatch) a term counts 1 where the value matches it. A term
-    inside sameElement(...) counts only where the whole sameElement matched (Vespa unpacks its
-    descendants' match data only there; `in_scope`), not where its word is in another element. A
-    phrase is one term (Vespa's QueryTermHelper reads its one term data): its frequency is the
-    number of places the whole phrase matched; on an attribute it counts nowhere, as in
-    nativeAttributeMatch."""
-    fields = feature.args or tuple(name for name, f in calc.schema.fields.items() if f.is_index)
-    total = np.zeros(len(candidates), dtype=np.float64)
-    weight_sum = 0.0
-    for field in fields:
-        share = field_weight(calc, field) / 100.0
-        spec = calc.schema.fields.get(field)
-        on_attribute = spec is not None and spec.is_attribute and not spec.is_index
-        for term, df, item in _native_rank_terms(calc, field):
-            if on_attribute and isinstance(item, q.Phrase):
-                continue
-            if on_attribute:  # nativeAttributeMatch: a matching value counts in full (no frequency)
-                matching = attribute_term_matches(spec, calc.index.attribute(field), term)
-                # (sameElement's descendants search attributes only: the text path needs no scope)
-                df, matched = len(matching), np.isin(candidates, matching) * calc.in_scope(item, candidates)
-            else:
-                tf = calc.term_frequencies(field, term, candidates)
-                matched = tf / (tf + 1.0)
-            given = getattr(item, "significance", None)  # {significance: s} wins, as Vespa's lookupSignificance
-            term_significance = significance(df, calc.index.doc_count) if given is None else given
-            total += share * term_significance * matched
-            weight_sum += share * term_significance
-    return total / weight_sum if weight_sum else total
-
-
-def _native_rank_terms(calc: Calculator, field: str) -> list[tuple[str, int, q.Term | q.Phrase]]:
-    """(term, its document frequency, the item) per query term searching `field`, in query order:
-    a word, an equiv's combined word or a phrase's key (one term, as bm25 reads the item)."""
-    found = []
-    for item in calc.ranked_items:
-        if isinstance(item, (q.Term, q.Phrase)) and field in calc.schema.index_fields(item.field):
-            term = bm25_term(calc, item).term
-            found.append((term, item_document_frequency(calc, item.field, term), item))
-    return found
-
-
 def field_weight(calc: Calculator, field: str) -> float:
     """The field's rank weight: the profile's (or query's) vespa.fieldweight.f, else its `weight:`."""
     given = calc.rank_properties.get(f"vespa.fieldweight.{field}")
@@ -457,7 +418,6 @@ def _string_hash(value: object) -> float:
 
 CORE_FEATURES = {
     "bm25": bm25,
-    "nativeRank": native_rank,
     "attribute": attribute,
     "query": query,
     "matches": matches,

@@ -71,6 +71,11 @@ class FeatureCalculator:
         return self._now
 
     @property
+    def settings(self) -> Mapping[str, str]:
+        """The rank profile's settings (element gaps, rank types, ...)."""
+        return self._settings
+
+    @property
     def ranked_items(self) -> list:
         """The query's rank terms in query order (q.rank_terms: the numbering of term(n) and the
         other per-term features)."""

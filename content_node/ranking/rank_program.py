@@ -17,7 +17,7 @@ from searchlib.expression import CompiledExpression, compile_expression
 from searchlib.models import TreeModel, load_tree_model
 from searchlib.rank_values import parse_input_defaults
 from searchlib.schema.constants import load_constant_values
-from searchlib.schema.model import RankPhase, RankProfile, Schema
+from searchlib.schema.model import FIELD_RANK, RankPhase, RankProfile, Schema
 from searchlib.schema.package_paths import tree_model_path
 
 DEFAULT_FIRST_PHASE = "nativeRank"
@@ -51,6 +51,9 @@ class RankProgram:
         self.package_path = Path(package_path) if package_path else None
         self.query_defaults = parse_input_defaults(profile)
         self.constants = load_constant_values(profile, self.package_path)
+        # what the rank features read of the profile: its settings and its `rank f: filter|normal`
+        self.feature_settings = {**profile.settings, **{f"{FIELD_RANK}{name}": value
+                                                          for name, value in profile.field_rank.items()}}
 
         first = profile.first_phase
         self.first_phase = self.compile(first.expression.text if first else DEFAULT_FIRST_PHASE, first)

@@ -327,6 +327,7 @@ class ParsedYql:
     offset: int | None = None
     timeout_ms: float | None = None
     grouping: str = ""  # the text after `|`, parsed by the grouping module
+    emptied: bool = False  # the where held only empty items (Vespa's NullItem root); where is then FalseItem
 
 
 RankTerm = Union[Term, Phrase, Fuzzy, Regex, SameElement]

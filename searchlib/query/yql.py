@@ -8,7 +8,8 @@ Expected 'where' but found 'limit' at column 21"). The grouping text after `|` h
 syntax: it is kept verbatim in ParsedYql.grouping (the tokenizer in yql_tokens is lazy for this).
 
 Empty items (an empty userQuery(), a contains-string without word characters) are Vespa's
-NullItem: they are dropped from their parent; an empty where matches nothing (FalseItem).
+NullItem: they are dropped from their parent; a where left empty is FalseItem, marked `emptied`
+(the container answers it as Vespa's backend does a NullItem root: "Null query").
 """
 from __future__ import annotations
 
@@ -148,6 +149,7 @@ class _YqlParser(
             offset=None if numbers["offset"] is None else int(numbers["offset"]),
             timeout_ms=numbers["timeout"],
             grouping=grouping,
+            emptied=where is None,
         )
 
     def _name_list(self, what: str, *, allow_star: bool) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from searchlib.match_modes import MATCH_ALGORITHMS, MATCH_KINDS, check_match_set
 from searchlib.schema.blocks import Setting, parse_int, read_settings_block
 from searchlib.schema.lexer import Scanner
 from searchlib.schema.literal_fields import LITERAL
-from searchlib.schema.model import Field, FieldType, HnswParams, SummaryField
+from searchlib.schema.model import Field, FieldType, HnswParams, SummaryField, rank_type_problem
 from searchlib.schema.query_commands import PHRASE_SEGMENTING, check_query_command, phrase_segmenting
 from searchlib.schema.sort_settings import apply_sorting, read_sorting
 from searchlib.schema.types import TypeSpecError, parse_field_type
@@ -147,9 +147,9 @@ class FieldBody:
             elif key in _FIELD_VALUE_SETTINGS:
                 self.locations[key] = location
                 self.settings[key] = self._value(key)
-                if key == "rank-type":  # Vespa's rank types pick nativeRank tables; this nativeRank has none
-                    log.info("%s: rank-type in %s has no effect: nativeRank here uses no rank-type tables",
-                             location, self.owner)
+                problem = rank_type_problem(self.settings[key], self.owner) if key == "rank-type" else None
+                if problem is not None:  # the field's nativeRank tables (content_node/matching/native_tables.py)
+                    raise SchemaError(problem, location)
             elif key == "sorting":  # the attribute's sort order and function, also written on the field
                 self.sorting = apply_sorting(self.sorting, read_sorting(sc, self.owner, location), self.owner)
             elif key == "summary-to":  # `summary-to: a, b`: the document summaries holding the field

@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Mapping
 
 from searchlib.errors import SourceLocation
+from searchlib.rank_tables import RANK_TYPE_TABLES
 from searchlib.schema.clients import DataPlaneClient
 from searchlib.sort_functions import DEFAULT_SORT_SETTINGS, SortSettings
 
@@ -263,6 +264,22 @@ class OnnxModel:
     location: SourceLocation = NOWHERE
     batch_size: int | None = None  # `batch-size: n` (ours): hits per ONNX call in the global phase
 
+
+# `rank-type: t` on a field and `rank-type f: t` in a profile: the nativeRank boost tables of the
+# field (searchlib/rank_tables.py); Vespa's RankType, `default` being `about`
+RANK_TYPES = (*RANK_TYPE_TABLES, "default")
+
+
+def rank_type_problem(value: str, owner: str) -> str | None:
+    """Why `value` is no rank type (Vespa refuses an unknown one), None when it is one."""
+    if value in RANK_TYPES:
+        return None
+    return f"unknown rank-type '{value[:40]}' in {owner}: one of {', '.join(RANK_TYPES)}"
+
+
+# `rank f: filter|normal` in a profile, as the content node's rank features see it among the
+# profile's settings (`rank.<field>`: Vespa's vespa.isfilterfield.f; it overrides the field's `rank:`)
+FIELD_RANK = "rank."
 
 # profile setting `element-gap.<field>` (`rank f { element-gap: n }`): positions between the elements
 # of an array field for phrase and near matching (content_node/matching/element_gap.py)

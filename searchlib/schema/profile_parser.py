@@ -17,6 +17,7 @@ from searchlib.schema.model import (
     RankConstant,
     RankFunction,
     RankInput,
+    rank_type_problem,
 )
 from searchlib.schema.package_paths import confined_path, reference_problem
 from searchlib.schema.syntax import FeatureListDecl, NameRef, PhaseDecl, RankProfileDecl
@@ -443,6 +444,9 @@ def _read_profile_body(sc: Scanner, profile: RankProfileDecl, schema_dir: Path |
                     raise SchemaError(f"rank {field_name} must be filter or normal, not '{value}'", location)
                 profile.field_rank[field_name] = value
             else:
+                problem = rank_type_problem(value, owner)
+                if problem is not None:
+                    raise SchemaError(problem, location)
                 profile.settings[f"rank-type.{field_name}"] = value
                 profile.setting_locations[f"rank-type.{field_name}"] = location
         elif key in _SETTINGS_BLOCKS:

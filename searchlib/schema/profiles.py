@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
+from searchlib.rank_tables import native_property_problem
 from searchlib.schema.match_phase import diversity_of, match_phase_of
 from searchlib.schema.model import (
     ELEMENT_GAP,
@@ -282,6 +283,11 @@ _NO_EFFECT_SETTINGS = frozenset({
 
 
 def _check_settings(decl: RankProfileDecl) -> None:
+    for key, value in decl.rank_properties.items():  # a table or number the native features cannot use
+        problem = native_property_problem(key, value)
+        if problem is not None:
+            raise SchemaError(f"rank-properties of rank-profile '{decl.name}': {problem}",
+                              decl.setting_locations.get(key, decl.location))
     for key, value in decl.settings.items():
         location = decl.setting_locations.get(key, decl.location)
         why = _NOT_SUPPORTED_SETTINGS.get(key)
@@ -289,9 +295,6 @@ def _check_settings(decl: RankProfileDecl) -> None:
             why = "no significance model is read: significance comes from this node's document frequencies"
         if why is not None:
             raise SchemaError(f"not supported: {key} in rank-profile '{decl.name}' ({why})", location)
-        if key.startswith("rank-type."):  # Vespa's rank types pick nativeRank tables; this nativeRank has none
-            log.info("%s: rank-type of '%s' in rank-profile '%s' has no effect: nativeRank here uses no "
-                     "rank-type tables (see content_node/matching/core_features.py)", location, key[10:], decl.name)
         if key in ("weakand.stopword-limit", "weakand.adjust-target"):  # content_node/matching/weakand_stopwords.py
             try:
                 rate = float(value)

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from native_by_hand import boost
 from ranking_support import RankingBed
 from searchlib.errors import SchemaError
 from searchlib.query import tree as q
@@ -25,9 +26,11 @@ SD = """schema doc {
     }
 }
 """
-# two documents, "x" once in each field: df 1 of N 2, so both terms have significance
-# s = 0.5 + 0.5 * (1 - ln 2 / ln 3); a match scores s * tf/(tf+1) = s/2 times its field's weight
-S = 0.5 + 0.5 * (1 - math.log(2) / math.log(3))
+# two documents, "x" once in each field: both terms have one significance, which divides out of
+# nativeFieldMatch; "x" is the first of 2 words, so a match is B = boost(0, 1, 2) times its field's
+# weight, over the sum of the weights the terms search; no field holds two terms: no proximity;
+# nativeRank = 100 * nativeFieldMatch / 225
+B = boost(0, 1, 2)
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +44,14 @@ QUERY = q.Or((q.Term("a", "x"), q.Term("b", "x")))
 
 
 def test_the_field_weight_scales_its_share(bed):
-    # weights 3 (a) and 1 (b): doc 0 = 3 * s/2 / (3s + s) = 0.375, doc 1 = s/2 / 4s = 0.125
-    assert bed.ranked("weighted", query=QUERY) == [("0", 0.375), ("1", 0.125)]
-    assert round(3 * S / 2 / (4 * S), 9) == 0.375
+    # weights 300 (a) and 100 (b): doc 0 = 300 B / 400, doc 1 = 100 B / 400
+    assert bed.ranked("weighted", query=QUERY) == [("0", round(100 * 0.75 * B / 225, 9)),
+                                                   ("1", round(100 * 0.25 * B / 225, 9))]
 
 
 def test_the_profile_weight_overrides_the_field_weight(bed):
-    # weight a: 100 makes both fields 1: each document s/2 / 2s = 0.25
-    assert [score for _, score in bed.ranked("even", query=QUERY)] == [0.25, 0.25]
+    # weight a: 100 makes both fields 100: each document 100 B / 200
+    assert [score for _, score in bed.ranked("even", query=QUERY)] == [round(100 * 0.5 * B / 225, 9)] * 2
 
 
 def test_a_weight_of_an_unknown_field_is_refused_where_written():

@@ -5,10 +5,9 @@ query term's TermFieldData docFreq, which blueprintbuilder.cpp sets from the ite
 estimate on every field it searches. Values worked out by hand."""
 from __future__ import annotations
 
-import math
-
 import pytest
 
+from native_by_hand import boost, pair, significance
 from ranking_support import RankingBed
 from searchlib.query import tree as q
 
@@ -44,7 +43,7 @@ QUERY = q.Or((q.Term("tb", "cat"), q.Term("tb", "dog"), q.Phrase("tb", ("red", "
 
 def s(df: int) -> float:
     """Significance of a df over 5 documents."""
-    return 0.5 + 0.5 * (1 - math.log(df + 1) / math.log(6))
+    return significance(df, 5)
 
 
 @pytest.fixture(scope="module")
@@ -79,12 +78,25 @@ def test_field_match_significance_is_the_same_in_every_field(features) -> None:
 
 
 def test_native_rank_weighs_each_field_with_the_items_significance(features) -> None:
-    # two fields of weight 100, each term's significance counted once per field (the phrase is one
-    # term): weight sum 2 * (s(2) + s(4) + s(1)); a found term adds s * tf / (tf + 1)
+    # nativeFieldMatch: two fields of weight 100, each term's significance counted once per field
+    # (the phrase is one term): divisor 100 * 100 * 2 * (s(2) + s(4) + s(1)); a term found in a field
+    # adds s * its boost there (native_by_hand.boost: position, occurrences, field length)
     weight_sum = 2 * (s(2) + s(4) + s(1))
-    # doc 1: dog once in title and once in body (per field: s(1) and s(3), a different share)
-    assert features["1"]["nativeRank(title,body)"] == pytest.approx(s(4) / weight_sum)
-    # doc 4: the phrase "red fox" once in body
-    assert features["4"]["nativeRank(title,body)"] == pytest.approx(0.5 * s(1) / weight_sum)
-    # doc 2: cat and dog once each in body
-    assert features["2"]["nativeRank(title,body)"] == pytest.approx(0.5 * (s(2) + s(4)) / weight_sum)
+    missing = pair(None, None)  # a pair missing a term scores the tables' last entries
+
+    def native_rank(field_match: float, proximity: float) -> float:
+        return (100 * field_match + 25 * proximity) / 225
+
+    # doc 1: dog, the only word of title and of body (the same s(4) in both, not s(1) and s(3)); no
+    # pair is whole in either field
+    assert features["1"]["nativeRank(title,body)"] == pytest.approx(
+        native_rank(s(4) * 2 * boost(0, 1, 1) / weight_sum, missing))
+    # doc 4: the phrase "red fox" once in body, its first of 2 words
+    assert features["4"]["nativeRank(title,body)"] == pytest.approx(
+        native_rank(s(1) * boost(0, 1, 2) / weight_sum, missing))
+    # doc 2: body "cat dog": (cat, dog) forward 1, connectedness 0.1; (dog, phrase) 0.1 and
+    # (cat, phrase) 0.1 / 2 miss the phrase; title misses everything; the fields' mean
+    field_match = (s(2) * boost(0, 1, 2) + s(4) * boost(1, 1, 2)) / weight_sum
+    pairs = [(0.1 * (s(2) + s(4)), pair(1, None)), (0.1 * (s(4) + s(1)), missing), (0.05 * (s(2) + s(1)), missing)]
+    body = sum(w * p for w, p in pairs) / sum(w for w, _ in pairs)
+    assert features["2"]["nativeRank(title,body)"] == pytest.approx(native_rank(field_match, (body + missing) / 2))

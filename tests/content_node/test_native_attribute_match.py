@@ -1,12 +1,15 @@
-"""nativeRank over an attribute field without an index: a term counts in full where the value
-matches it, with the same significance as a text term; the workshop sample app ranks
-`nativeRank(name_attribute)` this way. nativeAttributeMatch is Vespa's: per (term, attribute)
-pair weightTable(element weight) * field weight * term weight / 255, over the sum of field weight *
-term weight. Values worked out by hand."""
+"""nativeRank over an attribute field without an index is its nativeAttributeMatch share (the
+workshop sample app ranks `nativeRank(name_attribute)` this way): 100 * nativeAttributeMatch / 225.
+nativeAttributeMatch is Vespa's: per (term, attribute) pair weightTable(element weight) * field
+weight * term weight / max(weightTable), over the sum of field weight * term weight. Values worked
+out by hand."""
 from __future__ import annotations
+
+import math
 
 import pytest
 
+from native_by_hand import boost
 from ranking_support import RankingBed
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
@@ -33,6 +36,10 @@ SD = """schema doc {
         rank-properties { nativeAttributeMatch.weightTable.kinds: "linear(2,0)" }
         first-phase { expression: nativeAttributeMatch }
     }
+    rank-profile nam_tags {
+        rank-type kinds: tags
+        first-phase { expression: nativeAttributeMatch }
+    }
     rank-profile nam_weighted {
         weight year: 300
         first-phase { expression: nativeAttributeMatch }
@@ -50,16 +57,20 @@ def bed(tmp_path_factory):
     bed.close()
 
 
-def test_a_matching_attribute_value_counts_in_full(bed):
-    # the whole value is one word-match term; the match is the full share: s / s = 1
-    assert bed.ranked("on_tag", query=q.Term("tag", "Oat drink")) == [("0", 1.0)]
+def test_a_matching_attribute_value_is_the_attribute_share_of_native_rank(bed):
+    # the whole value is one word-match term of element weight 1: nativeAttributeMatch
+    # table[1] / table's max = 1 / 255; nativeRank(tag) = (100 * 0 + 25 * 0 + 100 / 255) / 225
+    assert bed.ranked("on_tag", query=q.Term("tag", "Oat drink")) == [("0", round(100 / 255 / 225, 9))]
 
 
-def test_attribute_and_text_terms_share_one_normalization(bed):
-    # both terms have df 1 of 2 (the same significance s): doc 0's text match is s * 1/(1+1),
-    # doc 1's attribute match is s * 1, each over the weight sum 2s
+def test_native_rank_over_text_and_attribute_fields(bed):
+    # nativeRank(a, tag): nativeFieldMatch(a) and nativeProximity(a), nativeAttributeMatch(tag).
+    # Doc 0: "x" is a's only word (span 6): (0.5 * first[0] + 0.5 * count[1 * 255 // 6]) over the
+    # tables' weighted maxima; one term normalizes to that. Doc 1: milk on tag, 1 / 255.
+    field_match = boost(0, 1, 1)
     query = q.Or((q.Term("a", "x"), q.Term("tag", "milk")))
-    assert bed.ranked("both", query=query) == [("1", 0.5), ("0", 0.25)]
+    assert bed.ranked("both", query=query) == [("0", round(100 * field_match / 225, 9)),
+                                               ("1", round(100 / 255 / 225, 9))]
 
 
 def test_native_attribute_match_is_the_weight_table_share_of_the_attribute_terms(bed):
@@ -96,5 +107,13 @@ def test_native_attribute_match_uses_the_field_weight_and_sees_fuzzy_and_regex_t
 def test_native_attribute_match_without_table_normalization_and_other_tables(bed):
     # useTableNormalization false: divided by 1, not 255: doc 0's oat weight 20 → 20
     assert bed.ranked("nam_raw", query=q.Term("kinds", "oat")) == [("0", 20.0)]
-    with pytest.raises(InvalidParameterError, match="weightTable"):  # another table is refused, not ignored
-        bed.ranked("nam_table", query=q.Term("kinds", "oat"))
+    # weightTable.kinds linear(2,0): 2 * 20 over its max 2 * 255; symmetric: -3 → -(2 * 3)
+    assert bed.ranked("nam_table", query=q.Term("kinds", "oat")) == [("0", round(40 / 510, 9))]
+    assert bed.ranked("nam_table", query=q.Term("kinds", "milk")) == [("1", round(-6 / 510, 9))]
+    # `rank-type: tags` (loggrowth(38,50,1)): 38 * ln(1 + 20) + 50 over 38 * ln(256) + 50
+    assert bed.ranked("nam_tags", query=q.Term("kinds", "oat")) == [
+        ("0", round((38 * math.log(21) + 50) / (38 * math.log(256) + 50), 9))]
+    # a table in a file is refused, not ignored (at deploy: test_native_rank; at query time here)
+    with pytest.raises(InvalidParameterError, match="rank table"):
+        bed.ranked("nam_raw", query=q.Term("kinds", "oat"),
+                   rank_properties={"nativeAttributeMatch.weightTable": "mytable"})

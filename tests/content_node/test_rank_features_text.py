@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from native_by_hand import boost, pair, significance
 from ranking_support import RankingBed
 from searchlib.query import tree as q
 
@@ -107,8 +108,8 @@ def test_term_properties(features) -> None:
     f = features["0"]
     assert f["term(0).weight"] == 100.0
     assert f["term(1).connectedness"] == 0.1
-    # dog is in 3 of 4 documents: 0.5 + 0.5 * (1 - log 4 / log 5)
-    assert f["term(1).significance"] == pytest.approx(0.5 + 0.5 * (1 - math.log(4) / math.log(5)))
+    # dog is in 3 of 4 documents: 0.5 + 0.5 * ln(3/4) / ln(1e-6) (Vespa's util::getSignificance)
+    assert f["term(1).significance"] == pytest.approx(0.5 + 0.5 * math.log(3 / 4) / math.log(1e-6))
     assert f["queryTermCount"] == 2.0
     assert features["0"]["matches(title,1)"] == 1.0
 
@@ -124,8 +125,13 @@ def test_text_similarity_and_statistics(features) -> None:
     assert features["1"]["textSimilarity(title).order"] == 0.0
     assert f["averageFieldLength(title)"] == pytest.approx((4 + 3 + 5 + 2) / 4)
     assert f["num_docs_indexed"] == 4.0
-    assert f["nativeProximity(title)"] == f["fieldMatch(title).proximity"]
-    assert f["nativeFieldMatch(title)"] == f["nativeRank(title)"]
+    # native features (native_by_hand): cat@0 and dog@1 of 4 words (span 6), once each; cat is in
+    # all 4 documents (significance 0.5), dog in 3; weights 100 and 200
+    s_dog = significance(3, 4)
+    field_match = (50 * boost(0, 1, 4) + s_dog * 200 * boost(1, 1, 4)) / (50 + s_dog * 200)
+    assert f["nativeFieldMatch(title)"] == pytest.approx(field_match)
+    assert f["nativeProximity(title)"] == pytest.approx(pair(1, None))  # dog right after cat, never before
+    assert f["nativeRank(title)"] == pytest.approx((100 * field_match + 25 * pair(1, None)) / 225)
     assert all(0.0 <= g["random"] < 1.0 for g in features.values())
 
 
@@ -144,7 +150,7 @@ def test_weighted_and_significant_occurrence(features) -> None:
     """Vespa's fieldmatch Computer: over the matched terms, occurrences times the term's weight
     (cat 100, dog 200) or significance, over min(fieldLength, maxOccurrences 100) times their sum
     (weightedAbsoluteOccurrence: over maxOccurrences). The commerce sample app asks for these."""
-    cat, dog = 0.5, 0.5 + 0.5 * (1 - math.log(4) / math.log(5))  # significance: cat in 4 docs, dog in 3
+    cat, dog = 0.5, significance(3, 4)  # significance: cat in 4 docs, dog in 3
     f = features["2"]  # cat x2, dog x1, length 5
     assert f["fieldMatch(title).weightedOccurrence"] == pytest.approx((2 * 100 + 200) / (5 * 300))
     assert f["fieldMatch(title).weightedAbsoluteOccurrence"] == pytest.approx((2 * 100 + 200) / (100 * 300))
@@ -206,11 +212,14 @@ def test_a_phrase_is_one_term_and_fieldmatch_reads_its_words(tmp_path) -> None:
         == (3.0, 0.0)
     # the native features and textSimilarity read the phrase as one term too (QueryTermHelper): it
     # occurs where it starts whole; "cat dog" and zed are in 3 of 4 documents (the phrase: its rarest word)
-    assert zero["nativeRank(title)"] == pytest.approx(0.5) and zero["nativeFieldMatch(title)"] == pytest.approx(0.5)
-    assert f["1"]["nativeRank(title)"] == pytest.approx(0.25)  # zed once; cat and dog not in a row count nothing
-    assert f["2"]["nativeRank(title)"] == pytest.approx((2 / 3) / 2)  # zed twice
-    assert zero["nativeProximity(title)"] == pytest.approx(1 / 2)  # zed@3 is 2 after the phrase's last word
-    assert f["1"]["nativeProximity(title)"] == 0.0
+    # (the same significance, weights 100: each term is half of nativeFieldMatch)
+    zero_match = (boost(0, 1, 4) + boost(3, 1, 4)) / 2  # the phrase@0 once, zed@3 once, 4 words
+    assert zero["nativeFieldMatch(title)"] == pytest.approx(zero_match)
+    assert zero["nativeProximity(title)"] == pytest.approx(pair(2, None))  # zed@3 is 2 after the phrase's last word
+    assert zero["nativeRank(title)"] == pytest.approx((100 * zero_match + 25 * pair(2, None)) / 225)
+    assert f["1"]["nativeFieldMatch(title)"] == pytest.approx(boost(1, 1, 3) / 2)  # zed@1 once; no phrase
+    assert f["1"]["nativeProximity(title)"] == pytest.approx(pair(None, None))  # the tables' last entries
+    assert f["2"]["nativeFieldMatch(title)"] == pytest.approx(boost(1, 2, 5) / 2)  # zed@1 twice
     # textSimilarity: phrase@0 then zed@3 (d 3: 1 - (2/8)^2), in order, both terms, 2 of 4 positions
     assert (zero["textSimilarity(title).proximity"], zero["textSimilarity(title).order"]) == (0.9375, 1.0)
     assert zero["textSimilarity(title)"] == pytest.approx(0.35 * 0.9375 + 0.15 + 0.30 + 0.20 * 0.5)

@@ -5,10 +5,9 @@ from document frequency in term(n).significance, fieldMatch's significance and n
 is term(n).connectedness where item M is term n-1, else 0.1. Values worked out by hand."""
 from __future__ import annotations
 
-import math
-
 import pytest
 
+from native_by_hand import boost, pair, significance
 from ranking_support import RankingBed
 from searchlib.query import tree as q
 from searchlib.query.yql import parse_yql
@@ -33,7 +32,7 @@ DOCS = [{"title": "cat", "n": 2}, {"title": "cat dog", "n": 1}, {"title": "bird"
 
 
 def s(df: int) -> float:
-    return 0.5 + 0.5 * (1 - math.log(df + 1) / math.log(4))
+    return significance(df, 3)  # of 3 documents
 
 
 def test_yql_carries_the_significance_to_the_nodes() -> None:
@@ -64,8 +63,10 @@ def test_the_given_significance_replaces_the_computed_one(features) -> None:
     assert f["term(1).significance"] == pytest.approx(s(1))
     share = 0.9 / (0.9 + 2 * s(1))
     assert f["fieldMatch(title).significance"] == pytest.approx(share)
-    # nativeRank's simplification: significance-weighted share of terms found, tf/(tf+1) each
-    assert f["nativeRank(title)"] == pytest.approx(0.9 * 0.5 / (0.9 + 2 * s(1)))
+    # nativeFieldMatch: cat (significance 0.9, the only word) of the three terms' significance sum;
+    # nativeProximity: every pair misses a term, so each scores the tables' last entries
+    field_match = 0.9 * boost(0, 1, 1) / (0.9 + 2 * s(1))
+    assert f["nativeRank(title)"] == pytest.approx((100 * field_match + 25 * pair(None, None)) / 225)
 
 
 def test_connectedness_is_the_connectivity_to_the_previous_term(features) -> None:

@@ -100,9 +100,10 @@ def test_same_element_and_its_children_are_ranked_terms_within_the_matching_elem
             two["matches(scores.value)"]) == (0.0, 0.0, 1.0, 1.0)
     assert one["nativeAttributeMatch"] == pytest.approx(2 / 765)
     assert two["nativeAttributeMatch"] == pytest.approx(1 / 765)
-    # nativeRank(persons.name), its one term ann: 1 where it counts; doc 2 holds Ann, but not in an
-    # element where the sameElement matched, so 0 there (not a match in any element)
-    assert (one["nativeRank(persons.name)"], two["nativeRank(persons.name)"]) == (1.0, 0.0)
+    # nativeRank(persons.name) is its attribute share, 100 * nativeAttributeMatch(persons.name) / 225,
+    # of its one term ann: 1 / 255 where it counts; doc 2 holds Ann, but not in an element where the
+    # sameElement matched, so 0 there (not a match in any element)
+    assert (one["nativeRank(persons.name)"], two["nativeRank(persons.name)"]) == (pytest.approx(100 / 255 / 225), 0.0)
     assert (one["relevance"], two["relevance"]) == (pytest.approx(6 + 2000 / 765), pytest.approx(6 + 1000 / 765))
     # attributeMatch(persons.name).weight: the matched term weight over every term's (the two
     # sameElements' too, attributematchfeature.cpp): 300 / 800

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from deploy.local_cluster import LocalCluster
+from tests.content_node.native_by_hand import boost, pair
 from tests.integration.conftest import feed_all
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "yql_operators"
@@ -172,14 +173,23 @@ def test_a_phrase_is_one_term_to_every_per_term_feature(http) -> None:
 def test_native_features_and_text_similarity_read_a_phrase_as_one_term(http) -> None:
     """Profile `terms`: nativeRank, nativeProximity and textSimilarity see the phrase "alpha beta" as
     one term occurring where it starts whole, as Vespa's QueryTermHelper reads one term data per phrase."""
-    # the phrase and beta: equal document frequencies (the phrase's is its rarest word's), so
-    # nativeRank is the mean of tf/(tf+1): 0.5 with the phrase, 0.25 with beta alone (word by word 0.5)
+    # the phrase and beta: equal document frequencies on each node (the phrase's is its rarest
+    # word's), so each is half of nativeFieldMatch (native_by_hand.boost: position, occurrences,
+    # field length). Doc 1 "alpha beta gamma": the phrase@0, beta@1, which is the phrase's last word:
+    # forward distance 0 (table entry 0), never before it. Docs 2 and 3 have no phrase: the pair
+    # scores the tables' last entries. nativeRank = (100 * fieldMatch + 25 * proximity) / 225
     found = hits(http, 'title contains phrase("alpha", "beta") or title contains "beta"', ranking="terms")
+    expected = {
+        "1": ((boost(0, 1, 3) + boost(1, 1, 3)) / 2, pair(0, None)),
+        "2": (boost(4, 1, 5) / 2, pair(None, None)),
+        "3": (boost(0, 1, 2) / 2, pair(None, None)),
+        "4": ((boost(0, 1, 3) + boost(1, 1, 3)) / 2, pair(0, None)),
+    }
     assert {doc: f["nativeRank(title)"] for doc, f in found.items()} == \
-        pytest.approx({"1": 0.5, "2": 0.25, "3": 0.25, "4": 0.5})
-    # gamma@2, then the phrase at 0..1: 1 back from its last word, 1/(2*1 + 1) (word by word (1/5 + 1)/2)
+        pytest.approx({doc: (100 * field_match + 25 * proximity) / 225 for doc, (field_match, proximity) in expected.items()})
+    # gamma@2, then the phrase at 0..1: gamma is 1 after the phrase's last word in reverse (table entry 0)
     found = hits(http, 'title contains "gamma" or title contains phrase("alpha", "beta")', ranking="terms")
-    assert found["1"]["nativeProximity(title)"] == pytest.approx(1 / 3)
+    assert found["1"]["nativeProximity(title)"] == pytest.approx(pair(None, 1))
     # textSimilarity: doc 4 phrase@0 (weight 200) then delta@2, d 2: 1 - (1/8)^2, in order, all the
     # weight, 2 of 3 positions (word by word: 1.0); doc 1 the phrase alone: d = fieldLength 3
     found = hits(http, 'title contains ({weight: 200}phrase("alpha", "beta")) or title contains "delta"',
@@ -187,6 +197,28 @@ def test_native_features_and_text_similarity_read_a_phrase_as_one_term(http) -> 
     assert found["4"]["textSimilarity(title).proximity"] == pytest.approx(1 - 1 / 64)
     assert found["4"]["textSimilarity(title)"] == pytest.approx(0.35 * (1 - 1 / 64) + 0.15 + 0.30 + 0.20 * 2 / 3)
     assert found["1"]["textSimilarity(title)"] == pytest.approx(0.35 * (1 - 1 / 16) + 0.30 * 2 / 3 + 0.20 / 3)
+
+
+def test_native_rank_reads_its_rank_properties(http) -> None:
+    """Profile `native`: the default first phase nativeRank with proximityWeight 100,
+    attributeMatchWeight 0 and small tables from its rank-properties: firstOccurrenceTable 10 - x,
+    occurrenceCountTable x (x = 0..10; normalizer 0.5 * 10 + 0.5 * 10), proximityTable 10 - x,
+    reverseProximityTable 5 - x/2 (normalizer 7.5). alpha and beta are in every document: one
+    significance, each term half of nativeFieldMatch. A term at p, n times, in L words (at least 6):
+    (0.5 * first[p * 10 // (L - 1)] + 0.5 * count[n * 10 // L]) / 10."""
+    found = hits(http, 'title contains "alpha" and title contains "beta"', ranking="native")
+    # doc 1 "alpha beta gamma": alpha@0 (0.5 * 10 + 0.5 * 1) / 10 = 0.55, beta@1 index 2:
+    # (0.5 * 8 + 0.5) / 10 = 0.45; beta right after alpha: forward 1 → 10, no reverse → 5 - 5 = 0:
+    # 0.5 * 10 / 7.5 = 2/3; nativeRank = (100 * 0.5 + 100 * 2/3) / 200
+    assert found["1"]["nativeFieldMatch"] == pytest.approx(0.5)
+    assert found["1"]["nativeProximity"] == pytest.approx(2 / 3)
+    assert found["1"]["relevance"] == pytest.approx((0.5 + 2 / 3) / 2)
+    assert found["4"]["relevance"] == pytest.approx((0.5 + 2 / 3) / 2)  # "alpha beta delta": the same
+    # doc 2 "alpha x x x beta": beta@4 index 8: (0.5 * 2 + 0.5) / 10 = 0.15; forward 4 → 10 - 3:
+    # 0.5 * 7 / 7.5
+    assert found["2"]["relevance"] == pytest.approx(((0.55 + 0.15) / 2 + 3.5 / 7.5) / 2)
+    # doc 3 "beta alpha": 0.55 and 0.45 again; only reverse 1 → 5, forward not found → 10 - 10 = 0
+    assert found["3"]["relevance"] == pytest.approx((0.5 + 2.5 / 7.5) / 2)
 
 
 def test_alternatives_match_any_form_as_one_term(http) -> None:
@@ -411,6 +443,14 @@ def test_empty_user_input_is_refused_unless_allow_empty(http) -> None:
     where = 'title contains "gamma" and {%sdefaultIndex: "title"}userInput(@q)'
     assert set(hits(http, where % "allowEmpty: true, ", q="")) == {"1"}  # no item: gamma alone
     assert set(hits(http, where % "allowEmpty: true, ")) == {"1"}  # @q not given
+    # nothing left to match at all: Vespa's backend answers a NullItem root with "Null query"
+    # (code 1; VespaBackend.search), not an empty result; a 4xx here (Vespa's status is 500)
+    for emptied in ('{allowEmpty: true, defaultIndex: "title"}userInput(@q)',
+                    '{allowEmpty: true}userInput(@q) or {allowEmpty: true}userInput(@q)'):
+        response = http.get("/search/", params={"yql": f"select * from op where {emptied}", "q": "+-!"})
+        assert response.status_code == 400, response.text
+        [error] = response.json()["root"]["errors"]
+        assert (error["code"], error["summary"]) == (1, "Null query") and "nothing to match" in error["message"]
     for parameters in ({"q": ""}, {}, {"q": "+-!"}):
         response = http.get("/search/", params={"yql": f"select * from op where {where % ''}", **parameters})
         assert response.status_code == 400, response.text

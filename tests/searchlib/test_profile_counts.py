@@ -92,14 +92,16 @@ def test_tuning_settings_load_and_say_they_have_no_effect(caplog):
     assert "termwise-limit in rank-profile 'p' has no effect" in caplog.text
 
 
-def test_rank_types_load_and_say_they_have_no_effect(caplog):
-    caplog.set_level("INFO", logger="searchlib.schema")
+def test_rank_types_load_and_unknown_ones_are_refused():
     text = SCHEMA.format(body="    rank-type t: identity").replace(
         "field t type string { indexing: index }", "field t type string {\n      indexing: index\n      rank-type: about\n    }")
     schema = application_from_text(text, name="s.sd").schemas["s"]
     assert schema.rank_profiles["p"].settings["rank-type.t"] == "identity"
-    assert "rank-type in field 't' has no effect" in caplog.text
-    assert "rank-type of 't' in rank-profile 'p' has no effect" in caplog.text
+    assert schema.fields["t"].settings["rank-type"] == "about"
+    with pytest.raises(SchemaError, match="unknown rank-type 'loud'"):
+        application_from_text(text.replace("rank-type t: identity", "rank-type t: loud"), name="s.sd")
+    with pytest.raises(SchemaError, match="unknown rank-type 'loud'"):
+        application_from_text(text.replace("rank-type: about", "rank-type: loud"), name="s.sd")
 
 
 def test_rank_of_a_name_that_is_no_field_is_ignored_as_vespa_does(caplog):

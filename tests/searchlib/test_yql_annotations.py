@@ -247,7 +247,12 @@ def test_user_input_without_words_is_refused_unless_allow_empty(q: str | None) -
         _user_input('a contains "x" and userInput(@q)', q)
     assert error.value.location.column == 42  # at userInput
     assert _user_input('a contains "x" and {allowEmpty: true}userInput(@q)', q) == Term("a", "x")
-    assert isinstance(_user_input("{allowEmpty: true}userInput(@q)", q), FalseItem)  # an empty where
+    assert isinstance(_user_input("{allowEmpty: true}userInput(@q)", q), FalseItem)  # an empty where,
+    parameters = {} if q is None else {"q": q}  # marked so the container answers "Null query" (Vespa's NullItem root)
+    assert parse_yql("select * from s where {allowEmpty: true}userInput(@q)", parameters=parameters).emptied
+    assert not parse_yql('select * from s where a contains "x" and {allowEmpty: true}userInput(@q)',
+                         parameters=parameters).emptied
+    assert not parse_yql("select * from s where false").emptied
     with pytest.raises(QueryError, match="Annotation 'allowEmpty' must be true or false"):
         _user_input('{allowEmpty: 3}userInput(@q)', q)
 
