@@ -147,7 +147,9 @@ def _bound(calc: Calculator, field: str, term: str, idf: float, parameters: tupl
     fields the item searches; `parameters`: bm25's k1, b and average length of the field;
     `lengths`: its field lengths)."""
     postings = calc.postings(field, term)
-    if not len(postings.doc_ids) or calc.index.document_frequency(field, term) == 0:  # none alive here
+    # this node's list alone decides: with cluster-wide statistics the document frequency is the
+    # cluster's, which may be 0 (a node missed the statistics round) while this list holds documents
+    if not len(postings.doc_ids):
         return 0.0
     extremes = getattr(postings, "derived", None)  # the store's postings keep it for the next query
     tf, shortest = (extremes(("bm25 extremes", field), lambda: _extremes(postings, lengths)) if extremes
