@@ -59,3 +59,33 @@ def test_a_local_list_counts_when_the_cluster_document_frequency_is_0(tmp_path):
         assert {bed.ids[gid] for gid, _ in every[0]} <= {f"id:test:doc::{i}" for i in range(300, 305)}
     finally:
         bed.close()
+
+
+def test_parameters_outside_the_bounds_range_rank_every_match(tmp_path, monkeypatch):
+    """bm25(text).b = -0.5: a longer field scores higher, so the largest frequency at the shortest
+    length bounds nothing; top_k declines and the answer is the full path's."""
+    docs = [{"text": "foo"}] * 50 + [{"text": "foo pad pad"}] * 3 + [{"text": "rare"}] * 5 + [{"text": "pad"}] * 1000
+    bed = RankingBed(SD, docs, tmp_path)
+    try:
+        query = q.Or((q.Term("text", "foo"), q.Term("text", "rare")))
+        fast, every = both_ways(bed, "negative_b", query, 3)
+        assert fast == every
+        assert {bed.ids[gid] for gid, _ in every[0]} == {f"id:test:doc::{i}" for i in range(50, 53)}
+        answers = []
+        real = bm25_top_k.top_k
+        monkeypatch.setattr(bm25_top_k, "EXHAUSTIVE_POSTINGS", -1)
+        monkeypatch.setattr(bm25_top_k, "EXHAUSTIVE_DOCUMENTS", -1)
+        monkeypatch.setattr(bm25_top_k, "top_k", lambda *args: answers.append(real(*args)) or answers[-1])
+        bed.search("negative_b", query, hits=3)
+        assert answers == [None]
+    finally:
+        bed.close()
+
+
+@pytest.mark.parametrize("parameters, usable", [
+    ((1.2, 0.75, 10.0), True), ((0.0, 0.0, 1.0), True), ((1.2, 1.0, 0.5), True),
+    ((1.2, -0.5, 10.0), False), ((1.2, 1.5, 10.0), False), ((-0.1, 0.75, 10.0), False),
+    ((1.2, 0.75, 0.0), False), ((1.2, 0.75, -3.0), False), ((float("nan"), 0.75, 10.0), False),
+])
+def test_bounding_parameters(parameters, usable):
+    assert bm25_top_k.bounds_hold(parameters) is usable
