@@ -1,0 +1,53 @@
+"""How WAL segments come to be (store/wal_files.py) under crashes and concurrency: a `wal-*.log`
+name always means a complete file, whatever moment a crash interrupts an inline creation."""
+from __future__ import annotations
+
+import pytest
+
+from content_node.store.wal import WalCorruption, WriteAheadLog, list_segments, replay, segment_path
+from content_node.store.wal_files import CREATING_NAME, write_zeros
+
+
+class Crash(BaseException):
+    """The process dying: nothing after it runs (not an OSError the log would handle)."""
+
+
+def acknowledged(directory, through: int) -> None:
+    wal = WriteAheadLog(directory, 1)
+    for sequence in range(1, through + 1):
+        wal.append(sequence, b"record %d" % sequence)
+        wal.sync(sequence)
+    wal.close()
+
+
+def test_a_crash_while_a_segment_is_created_inline_leaves_no_segment_name(tmp_path, monkeypatch):
+    """The start after a replay creates its segment inline (nothing is prepared yet); a crash half
+    way through its zeros leaves only the temporary file: the acknowledged records replay, and the
+    next start removes the temporary and writes on."""
+    acknowledged(tmp_path, 4)
+
+    def crashing(fd, offset, length):
+        write_zeros(fd, offset, length // 2)
+        raise Crash()
+
+    monkeypatch.setattr(WriteAheadLog, "_write_zeros", staticmethod(crashing))
+    with pytest.raises(Crash):
+        WriteAheadLog(tmp_path, 5)
+    monkeypatch.undo()
+    assert list_segments(tmp_path) == [segment_path(tmp_path, 1)] and (tmp_path / CREATING_NAME).exists()
+    assert [record.sequence for record in replay(tmp_path)] == [1, 2, 3, 4]
+    wal = WriteAheadLog(tmp_path, 5)
+    assert not (tmp_path / CREATING_NAME).exists(), "the next log removes the partial file"
+    wal.append(5, b"record 5")
+    wal.sync(5)
+    wal.close()
+    assert [record.sequence for record in replay(tmp_path)] == [1, 2, 3, 4, 5]
+
+
+def test_a_segment_name_without_a_file_header_is_still_corruption(tmp_path):
+    """No crash can leave it now (the name comes with the rename of a complete file): replay is not
+    loosened for it."""
+    acknowledged(tmp_path, 4)
+    segment_path(tmp_path, 5).write_bytes(bytes(1 << 20))
+    with pytest.raises(WalCorruption, match="unrecognized segment file header"):
+        list(replay(tmp_path))
