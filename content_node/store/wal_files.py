@@ -149,9 +149,11 @@ class SegmentPreparer:
     def take(self, target: Path, size: int) -> int | None:
         """The prepared file renamed to `target` (its name durable), cut to `size` if larger; None
         if there is none to use (failed, too small, or the rename failed): create it inline."""
-        if not self.wait():  # a half-written file is done sooner than a new one
-            return None
-        with self._condition:
+        with self._condition:  # one hold: a close() between the wait and the take leaves nothing
+            while self._wanted is not None or self._busy:  # a half-written file is done sooner than a new one
+                self._condition.wait()
+            if self._ready is None:  # failed, or closed meanwhile
+                return None
             (fd, prepared), self._ready = self._ready, None
         try:
             if prepared < size:  # an oversized record: this one stays unused

@@ -2,10 +2,14 @@
 name always means a complete file, whatever moment a crash interrupts an inline creation."""
 from __future__ import annotations
 
+import os
+import threading
+
 import pytest
 
-from content_node.store.wal import WalCorruption, WriteAheadLog, list_segments, replay, segment_path
-from content_node.store.wal_files import CREATING_NAME, write_zeros
+from content_node.store.wal import (
+    FIRST_CAPACITY, WalCorruption, WriteAheadLog, file_header, list_segments, replay, segment_path)
+from content_node.store.wal_files import CREATING_NAME, PREPARED_NAME, SegmentPreparer, write_zeros
 
 
 class Crash(BaseException):
@@ -51,3 +55,42 @@ def test_a_segment_name_without_a_file_header_is_still_corruption(tmp_path):
     segment_path(tmp_path, 5).write_bytes(bytes(1 << 20))
     with pytest.raises(WalCorruption, match="unrecognized segment file header"):
         list(replay(tmp_path))
+
+
+class CloseOnFirstRelease:
+    """The preparer's condition, calling the preparer's close() the first time the taking thread
+    releases it: a close racing `take` at the worst moment."""
+
+    def __init__(self, preparer: SegmentPreparer) -> None:
+        self._preparer, self._condition = preparer, preparer._condition
+        self._thread, self._armed = threading.current_thread(), True
+
+    def __enter__(self):
+        return self._condition.__enter__()
+
+    def __exit__(self, *exc):
+        released = self._condition.__exit__(*exc)
+        if self._armed and threading.current_thread() is self._thread:
+            self._armed = False
+            self._preparer.close()
+        return released
+
+    def __getattr__(self, name):
+        return getattr(self._condition, name)
+
+
+def test_a_close_racing_take_never_fails_it(tmp_path):
+    """close() between take's wait and its use of the prepared file (it emptied the slot) failed
+    with a TypeError (a 500): take gets the file whole or returns None and leaves no segment."""
+    preparer = SegmentPreparer(tmp_path, file_header())
+    preparer.start(FIRST_CAPACITY)
+    assert preparer.wait()
+    preparer._condition = CloseOnFirstRelease(preparer)
+    target = segment_path(tmp_path, 1)
+    fd = preparer.take(target, FIRST_CAPACITY)
+    if fd is None:
+        assert not target.exists() and not (tmp_path / PREPARED_NAME).exists()
+    else:
+        os.close(fd)
+        assert target.stat().st_size == FIRST_CAPACITY and list(replay(tmp_path)) == []
+    preparer.close()
