@@ -97,6 +97,7 @@ class SegmentPreparer:
         self._wanted: int | None = None  # the size asked for and not yet being written
         self._busy = False  # the thread is writing a file
         self._ready: tuple[int, int] | None = None  # (descriptor, size) of the finished file
+        self._preparing = 0  # the size wanted or being written
         self._closed = False
         self.failure: str | None = None  # why the last preparation failed (None: it did not)
         for stale in (self._path, directory / CREATING_NAME):  # a crash's: maybe partial
@@ -115,7 +116,7 @@ class SegmentPreparer:
         """Prepare a segment of `size` bytes in the background (unless one is ready or being made)."""
         with self._condition:
             if not (self._closed or self._busy or self._ready or self._wanted):
-                self._wanted = size
+                self._wanted = self._preparing = size
                 self._condition.notify_all()
 
     def wait(self) -> bool:
@@ -150,9 +151,12 @@ class SegmentPreparer:
         """The prepared file renamed to `target` (its name durable), cut to `size` if larger; None
         if there is none to use (failed, too small, or the rename failed): create it inline."""
         with self._condition:  # one hold: a close() between the wait and the take leaves nothing
-            while self._wanted is not None or self._busy:  # a half-written file is done sooner than a new one
+            # a half-written file is done sooner than a new one, unless it is larger than needed: a
+            # rotation's 1 MB is written sooner than the rest of a 64 MB file (the thread goes on:
+            # the next segment cuts that file to its size)
+            while (self._wanted is not None or self._busy) and self._preparing <= size:
                 self._condition.wait()
-            if self._ready is None:  # failed, or closed meanwhile
+            if self._ready is None:  # failed, closed meanwhile, or a larger one still in progress
                 return None
             (fd, prepared), self._ready = self._ready, None
         try:

@@ -94,3 +94,37 @@ def test_a_close_racing_take_never_fails_it(tmp_path):
         os.close(fd)
         assert target.stat().st_size == FIRST_CAPACITY and list(replay(tmp_path)) == []
     preparer.close()
+
+
+def test_rotate_does_not_wait_for_a_larger_preparation(tmp_path, monkeypatch):
+    """A snapshot's rotate (under the database lock) needs a 1 MB segment: it creates one rather
+    than wait for the 2 MB (up to 64 MB, ~2 s) preparation in progress, which the next segment
+    then uses, cut to its size."""
+    release, writing = threading.Event(), threading.Event()
+
+    def slow(fd, offset, length):
+        writing.set()
+        release.wait(30)
+        write_zeros(fd, offset, length)
+
+    monkeypatch.setattr(SegmentPreparer, "_write_zeros", staticmethod(slow))
+    wal = WriteAheadLog(tmp_path, 1)  # its first segment inline; then 2 MB prepared, slowly
+    wal.append(1, b"one")
+    wal.sync(1)
+    assert writing.wait(10)
+    rotation = threading.Thread(target=wal.rotate, args=(2,))
+    rotation.start()
+    rotation.join(5)
+    waited = rotation.is_alive()
+    release.set()
+    rotation.join()
+    assert not waited, "rotate waited for the preparation"
+    assert wal.segment == segment_path(tmp_path, 2) and wal.segment.stat().st_size == FIRST_CAPACITY
+    assert wal._preparer.wait() and (tmp_path / PREPARED_NAME).stat().st_size == 2 * FIRST_CAPACITY
+    big = b"b" * (100 * 1024)
+    for sequence in range(2, 13):  # past the 1 MB segment: the prepared file is the next one
+        wal.append(sequence, big)
+        wal.sync(sequence)
+    assert len(list_segments(tmp_path)) == 3 and list_segments(tmp_path)[-1].stat().st_size == 2 * FIRST_CAPACITY
+    wal.close()
+    assert [record.sequence for record in replay(tmp_path)] == list(range(1, 13))
