@@ -37,24 +37,37 @@ class IndexReads:
             return self._index(field).document_frequency(term)  # raises: no index, no attribute
         if "fast-search" not in spec.attribute_properties:
             return self.doc_count  # type: ignore[attr-defined]
+        if element_kind(spec) == "string":  # a lookup per word in counts made once per write
+            return self._string_document_counts(field, spec).get(string_fold(spec)(term), 0)
         with self._lock:  # type: ignore[attr-defined]
-            if element_kind(spec) == "string":  # a lookup per word in counts made once per write
-                return self._string_document_counts(field, spec).get(string_fold(spec)(term), 0)
             matches = attribute_term_matches(spec, self.attribute(field), term)  # type: ignore[attr-defined]
             return int(np.count_nonzero(self.alive[matches]))  # type: ignore[attr-defined]
 
     def _string_document_counts(self, field: str, spec) -> dict[str, int]:
         """Alive documents per value of a string attribute, kept until the next write (every write
-        moves the last sequence number, under the lock held here; a recovery starts new local
-        ids): the same counts as matching each word against the column, without a pass over it
-        per word and query."""
-        generation = (self._last_sequence, self._local_ids)  # type: ignore[attr-defined]
+        moves the last sequence number under the lock; a recovery starts new local ids): the same
+        counts as matching each word against the column, without a pass over it per word and
+        query. The pass runs outside the lock (writes and other queries go on) over the column
+        and alive marks as they were; it is kept, and answers, only if no write came meanwhile (a
+        write changes the arrays in place: the pass may have seen half of it); else it is made
+        again under the lock (rare: a query holds `read_view`, which writes wait for)."""
         kept_by_field = self.__dict__.setdefault("_string_counts", {})
-        kept = kept_by_field.get(field)
-        if kept is None or kept[0] != generation[0] or kept[1] is not generation[1]:
-            kept = kept_by_field[field] = (*generation, string_document_counts(
-                spec, self.attribute(field), self.alive))  # type: ignore[attr-defined]
-        return kept[2]
+        with self._lock:  # type: ignore[attr-defined]
+            generation = self._string_generation()
+            kept = kept_by_field.get(field)
+            if kept is not None and kept[0] == generation[0] and kept[1] is generation[1]:
+                return kept[2]
+            column, alive = self.attribute(field), self.alive  # type: ignore[attr-defined]
+        counts = string_document_counts(spec, column, alive)
+        with self._lock:  # type: ignore[attr-defined]
+            now = self._string_generation()
+            if now[0] != generation[0] or now[1] is not generation[1]:
+                counts = string_document_counts(spec, self.attribute(field), self.alive)  # type: ignore[attr-defined]
+            kept_by_field[field] = (*now, counts)
+            return counts
+
+    def _string_generation(self) -> tuple[int, object]:
+        return self._last_sequence, self._local_ids  # type: ignore[attr-defined]
 
     def field_lengths(self, field: str) -> np.ndarray:
         with self._lock:  # type: ignore[attr-defined]

@@ -24,7 +24,7 @@ bitset kept with its postings). When the lists are short
 or the corpus small (EXHAUSTIVE_POSTINGS, EXHAUSTIVE_DOCUMENTS) every document of the lists is
 ranked instead, as the exhaustive path would, without the MaxScore passes. Returns None when the
 shortcut does not apply (θ ≤ 0: fewer than k documents score above 0; words outside index
-fields), and the caller ranks every match as before.
+fields; bm25 parameters under which a list's extremes bound nothing: bounds_hold), and the caller ranks every match as before.
 """
 from __future__ import annotations
 
@@ -95,7 +95,10 @@ def top_k(calc: Calculator, words: Sequence[q.Term], fields: Sequence[str], k: i
         return _every_match(list(lists.values()), k, alive, rank, best)
     terms = {field: bm25_terms(calc, field) for field in dict.fromkeys(fields)}
     parts = [((field, term), idf) for field in fields for term, idf in terms[field]]  # the first phase's sum
-    per_field = {field: (bm25_parameters(calc, field), calc.index.field_lengths(field)) for field in terms}
+    parameters = {field: bm25_parameters(calc, field) for field in terms}
+    if not all(bounds_hold(values) for values in parameters.values()):  # rank properties may set any
+        return None
+    per_field = {field: (parameters[field], calc.index.field_lengths(field)) for field in terms}
     bounds = {key: 0.0 for key in lists}
     for key, idf in parts:  # a repeated feature or word counts as often as the first phase adds it
         if key in bounds:
@@ -133,6 +136,14 @@ def _partial_scores(parts: Sequence[tuple[np.ndarray, np.ndarray]], alive: np.nd
     return candidates, np.bincount(ids, weights=values, minlength=len(alive))[candidates], mask
 
 
+def bounds_hold(parameters: tuple[float, float, float]) -> bool:
+    """Whether bm25 with these (k1, b, average length) grows with the term frequency and does not
+    grow with the field length, so a list's largest frequency at its shortest length bounds every
+    posting: k1 >= 0, 0 <= b <= 1 and a positive average (NaN fails every comparison)."""
+    k1, b, average = parameters
+    return k1 >= 0.0 and 0.0 <= b <= 1.0 and 0.0 < average < float("inf")
+
+
 def _every_match(lists: Sequence[np.ndarray], k: int, alive: np.ndarray, rank: Callable[[np.ndarray], np.ndarray],
                  best: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) -> TopK:
     """Rank every alive document of the lists: what the exhaustive path does for this query."""
@@ -149,7 +160,9 @@ def _bound(calc: Calculator, field: str, term: str, idf: float, parameters: tupl
     fields the item searches; `parameters`: bm25's k1, b and average length of the field;
     `lengths`: its field lengths)."""
     postings = calc.postings(field, term)
-    if not len(postings.doc_ids) or calc.index.document_frequency(field, term) == 0:  # none alive here
+    # this node's list alone decides: with cluster-wide statistics the document frequency is the
+    # cluster's, which may be 0 (a node missed the statistics round) while this list holds documents
+    if not len(postings.doc_ids):
         return 0.0
     extremes = getattr(postings, "derived", None)  # the store's postings keep it for the next query
     tf, shortest = (extremes(("bm25 extremes", field), lambda: _extremes(postings, lengths)) if extremes

@@ -71,7 +71,7 @@ from typing import Iterator
 from google_crc32c import value as crc32c
 
 from content_node.store.durable_files import fsync_directory
-from content_node.store.wal_files import SegmentPreparer, create_zeroed, write_zeros, zero_sector
+from content_node.store.wal_files import SegmentPreparer, create_segment, write_zeros, zero_sector
 
 log = logging.getLogger(__name__)
 
@@ -458,7 +458,7 @@ class WriteAheadLog:
         size = max(capacity, padded_end(BLOCK + record_size))
         fd = self._preparer.take(path, size)
         if fd is None:
-            fd = create_zeroed(path, size, file_header(), self._write_zeros)
+            fd = create_segment(path, size, file_header(), self._write_zeros)
         self._fd, self._path, self._end, self._dirty = fd, path, size, 0
         self._size = padded_end(_FILE_HEADER.size)
         self._capacity = min(2 * capacity, MAX_CAPACITY)

@@ -5,9 +5,9 @@ Writing up to 64 MB of zeros and fsyncing them took the append that filled a seg
 (BENCHMARKS.md), under the database lock, so writes and queries waited. `SegmentPreparer`
 writes the next segment as `wal-prepared.tmp` (not a `wal-*.log` name: replay never sees it) while
 the current one fills; the append that needs it only renames it (and fsyncs the directory). A
-preparation that failed (full disk) or is not ready leaves the append to create the file itself, as
-before: a full disk then still fails that append before anything is acknowledged. A prepared file
-left by a crash may be partial: the next log removes it and prepares anew.
+preparation that failed (full disk) or is not ready leaves the append to create the file itself
+(create_segment, under a temporary name too): a full disk then still fails that append before
+anything is acknowledged. A temporary file left by a crash may be partial: the next log removes it.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from content_node.store.durable_files import fsync_directory
 log = logging.getLogger(__name__)
 
 PREPARED_NAME = "wal-prepared.tmp"
+CREATING_NAME = "wal-creating.tmp"  # a segment created inline, until it is complete
 _CHUNK = 1 << 20
 
 ZeroWriter = Callable[[int, int, int], None]  # (fd, offset, length)
@@ -35,24 +36,33 @@ def write_zeros(fd: int, offset: int, length: int) -> None:
         offset, length = offset + written, length - written
 
 
-def create_zeroed(path: Path, size: int, header: bytes, zeros: ZeroWriter = write_zeros,
-                  durable_name: bool = True) -> int:
-    """Create `path` as `header` then zeros to `size` bytes, fsync'd (and its directory, if
-    `durable_name`); its open (write) descriptor. On OSError the partial file is removed (a full
-    disk keeps no half-made segment)."""
+def create_zeroed(path: Path, size: int, header: bytes, zeros: ZeroWriter = write_zeros) -> int:
+    """Create `path` as `header` then zeros to `size` bytes, fsync'd; its open (write) descriptor.
+    Never a `wal-*.log` name (create_segment renames it into place). On OSError the partial file
+    is removed (a full disk keeps no half-made segment)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         zeros(fd, len(header), size - len(header))
         os.pwrite(fd, header, 0)
         os.fsync(fd)
-        if durable_name:
-            fsync_directory(path.parent)
     except OSError:
-        os.close(fd)
-        try:
-            path.unlink(missing_ok=True)
-        except OSError as error:
-            log.error("could not remove the partial segment %s: %s", path, error)
+        _discard(fd, path)
+        raise
+    return fd
+
+
+def create_segment(target: Path, size: int, header: bytes, zeros: ZeroWriter = write_zeros) -> int:
+    """Segment `target` created inline (no prepared file to use): written whole as CREATING_NAME,
+    then renamed and its name made durable, so a `wal-*.log` name always means a complete file (a
+    crash part-way leaves only the temporary, which the next log removes). Raises OSError, leaving
+    no temporary."""
+    temporary = target.parent / CREATING_NAME
+    fd = create_zeroed(temporary, size, header, zeros)
+    try:
+        os.replace(temporary, target)
+        fsync_directory(target.parent)
+    except OSError:
+        _discard(fd, temporary)  # renamed already: `target` is complete and empty, the retry replaces it
         raise
     return fd
 
@@ -87,12 +97,14 @@ class SegmentPreparer:
         self._wanted: int | None = None  # the size asked for and not yet being written
         self._busy = False  # the thread is writing a file
         self._ready: tuple[int, int] | None = None  # (descriptor, size) of the finished file
+        self._preparing = 0  # the size wanted or being written
         self._closed = False
         self.failure: str | None = None  # why the last preparation failed (None: it did not)
-        try:
-            self._path.unlink(missing_ok=True)  # a crash's: maybe partial
-        except OSError as error:  # a read-only disk: nothing is prepared until it works again
-            log.warning("could not remove the stale %s: %s", self._path, error)
+        for stale in (self._path, directory / CREATING_NAME):  # a crash's: maybe partial
+            try:
+                stale.unlink(missing_ok=True)
+            except OSError as error:  # a read-only disk: nothing is prepared until it works again
+                log.warning("could not remove the stale %s: %s", stale, error)
         self._thread = threading.Thread(target=self._run, name="wal-prepare", daemon=True)
         self._thread.start()
 
@@ -104,7 +116,7 @@ class SegmentPreparer:
         """Prepare a segment of `size` bytes in the background (unless one is ready or being made)."""
         with self._condition:
             if not (self._closed or self._busy or self._ready or self._wanted):
-                self._wanted = size
+                self._wanted = self._preparing = size
                 self._condition.notify_all()
 
     def wait(self) -> bool:
@@ -124,7 +136,7 @@ class SegmentPreparer:
                 size, self._wanted, self._busy = self._wanted, None, True
             fd = None
             try:
-                fd = create_zeroed(self._path, size, self._header, self._write_zeros, durable_name=False)
+                fd = create_zeroed(self._path, size, self._header, self._write_zeros)
             except OSError as error:
                 self.failure = error.strerror or type(error).__name__
                 log.warning("could not prepare the next write-ahead log segment (%d bytes): %s; the "
@@ -138,9 +150,14 @@ class SegmentPreparer:
     def take(self, target: Path, size: int) -> int | None:
         """The prepared file renamed to `target` (its name durable), cut to `size` if larger; None
         if there is none to use (failed, too small, or the rename failed): create it inline."""
-        if not self.wait():  # a half-written file is done sooner than a new one
-            return None
-        with self._condition:
+        with self._condition:  # one hold: a close() between the wait and the take leaves nothing
+            # a half-written file is done sooner than a new one, unless it is larger than needed: a
+            # rotation's 1 MB is written sooner than the rest of a 64 MB file (the thread goes on:
+            # the next segment cuts that file to its size)
+            while (self._wanted is not None or self._busy) and self._preparing <= size:
+                self._condition.wait()
+            if self._ready is None:  # failed, closed meanwhile, or a larger one still in progress
+                return None
             (fd, prepared), self._ready = self._ready, None
         try:
             if prepared < size:  # an oversized record: this one stays unused

@@ -301,7 +301,7 @@ def test_a_log_that_cannot_create_its_segment_refuses_writes_then_recovers(tmp_p
     calls = {"n": 0}
 
     def read_only_open(path, flags, *args):
-        if str(path).endswith(".log") and calls["n"] == 0:
+        if str(path).endswith("wal-creating.tmp") and calls["n"] == 0:  # the segment, created inline
             calls["n"] += 1
             raise OSError(errno.EROFS, "Read-only file system")
         return original(path, flags, *args)

@@ -4,6 +4,8 @@ scan of the column per word: the same numbers as matching the word against the c
 counts after every write."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -83,3 +85,29 @@ def test_one_pass_per_field_until_a_write(db, monkeypatch):
     db.remove("id:test:doc::500")
     assert db.document_frequency("tags", "purple") == 0
     assert sorted(passes) == ["tag", "tag", "tags", "tags", "tags"]
+
+
+def test_the_pass_runs_outside_the_database_lock(db, monkeypatch):
+    """A pass over a column of millions of rows held the lock (writes and other queries waited):
+    now another thread takes the lock during the pass, and a write it makes meanwhile is counted
+    (the pass, which may have seen half of it, is made again) and kept for the next words."""
+    passes, free = [], []
+    real = attribute_terms.string_document_counts
+
+    def counting(*args):
+        passes.append(args[0].name)
+        if len(passes) == 1:
+            def write():
+                if db._lock.acquire(timeout=5):
+                    free.append(True)
+                    db._lock.release()
+                    db.put("id:test:doc::600", {"body": "x", "tag": "purple"})
+            writer = threading.Thread(target=write)
+            writer.start()
+            writer.join(10)
+        return real(*args)
+
+    monkeypatch.setattr("content_node.index_reads.string_document_counts", counting)
+    assert db.document_frequency("tag", "purple") == 1 == _scan(db, "tag", "purple")
+    assert free == [True] and passes == ["tag", "tag"]
+    assert db.document_frequency("tag", "red") == _scan(db, "tag", "red") and passes == ["tag", "tag"]
