@@ -219,7 +219,8 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
         except Exception as error:  # noqa: BLE001
             problem = _node_error(error, self._source)
             context.abort(_grpc_status(problem.code), problem.message)
-        version = {"timestamp": max(entry.timestamp, 0), "removed": entry.removed} if entry is not None else {}
+        version = {"timestamp": max(entry.timestamp, 0), "removed": entry.removed, "origin": entry.origin} \
+            if entry is not None else {}
         if fields is None:
             return pb.GetReply(found=False, **version)
         return pb.GetReply(found=True, fields_json=json.dumps(fields, ensure_ascii=False), **version)
