@@ -19,7 +19,7 @@ from content_node.imported_fields import bind_parents, imported_in, open_databas
 from content_node.posting_cache import PostingCache
 from content_node.ranking.rank_program import RankProgram
 from content_node.store.memory import IdleTrimmer
-from content_node.store.timestamps import DEFAULT_TOMBSTONE_MAX_AGE, DocumentTimestamps, newest_wins
+from content_node.store.timestamps import DEFAULT_TOMBSTONE_MAX_AGE, DocumentTimestamps, Stamp, newest_wins
 from content_node.store.durable_files import write_durably
 from content_node.visiting import Visitor
 from searchlib import exact_json
@@ -250,6 +250,14 @@ class ContentNode:
 
     def get(self, document_id: str) -> dict | None:
         return self.database_for(document_id).get(document_id)
+
+    def get_version(self, document_id: str) -> tuple[dict | None, Stamp | None]:
+        """The stored fields and the entry of the document's newest operation (a remove's tombstone
+        if removed), read together under the database lock: a get across inconsistent replicas
+        returns the newest (container/http/document_handler.py)."""
+        database, gid, entry = self.database_for(document_id), global_id(document_id), []
+        fields = database.get(document_id, lambda _: entry.append(database.timestamps.get(gid)))
+        return fields, entry[0]
 
     def _require_replica_if_data_was_lost(self) -> None:
         """A marker file keeps the requirement across restarts until a catch-up completes: a node

@@ -215,13 +215,15 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
 
     def Get(self, request: pb.GetRequest, context) -> pb.GetReply:
         try:
-            fields = self._node.get(request.document_id)
+            fields, entry = self._node.get_version(request.document_id)
         except Exception as error:  # noqa: BLE001
             problem = _node_error(error, self._source)
             context.abort(_grpc_status(problem.code), problem.message)
+        version = {"timestamp": max(entry.timestamp, 0), "removed": entry.removed, "origin": entry.origin} \
+            if entry is not None else {}
         if fields is None:
-            return pb.GetReply(found=False)
-        return pb.GetReply(found=True, fields_json=json.dumps(fields, ensure_ascii=False))
+            return pb.GetReply(found=False, **version)
+        return pb.GetReply(found=True, fields_json=json.dumps(fields, ensure_ascii=False), **version)
 
     def Ping(self, request: pb.PingRequest, context) -> pb.PingReply:
         sync = self._node.sync

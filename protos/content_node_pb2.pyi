@@ -834,12 +834,18 @@ class GetRequest(_message.Message):
     def __init__(self, document_id: _Optional[str] = ...) -> None: ...
 
 class GetReply(_message.Message):
-    __slots__ = ("found", "fields_json")
+    __slots__ = ("found", "fields_json", "timestamp", "removed", "origin")
     FOUND_FIELD_NUMBER: _ClassVar[int]
     FIELDS_JSON_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
     found: bool
     fields_json: str
-    def __init__(self, found: _Optional[bool] = ..., fields_json: _Optional[str] = ...) -> None: ...
+    timestamp: int
+    removed: bool
+    origin: int
+    def __init__(self, found: _Optional[bool] = ..., fields_json: _Optional[str] = ..., timestamp: _Optional[int] = ..., removed: _Optional[bool] = ..., origin: _Optional[int] = ...) -> None: ...
 
 class PingRequest(_message.Message):
     __slots__ = ()

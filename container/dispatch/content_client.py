@@ -15,7 +15,7 @@ from searchlib.errors import InvalidParameterError
 from searchlib.tls import CLUSTER_SERVER_NAME, TlsMaterial
 from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.wire import feed_codec, search_codec, statistics_codec, visit_codec
-from searchlib.wire.feed_codec import FeedResult, MergeOutcome, NodeStatus
+from searchlib.wire.feed_codec import FeedResult, MergeOutcome, NodeStatus, StoredVersion
 from searchlib.wire.search_codec import DocsumCall, DocsumValue, NodeError, SearchAnswer, SearchCall
 from searchlib.wire.visit_codec import VisitCall, VisitPage
 
@@ -100,6 +100,8 @@ class ContentNodeClient(Protocol):
 
     async def get(self, document_id: str, timeout: float) -> dict | None: ...
 
+    async def get_version(self, document_id: str, timeout: float) -> StoredVersion: ...
+
     async def ping(self, timeout: float) -> NodeStatus: ...
 
     async def visit(self, call: VisitCall, timeout: float) -> VisitPage: ...
@@ -163,6 +165,10 @@ class CodecClient:
         return feed_codec.decode_feed_reply(await self._call("Probe", request, timeout))
 
     async def get(self, document_id: str, timeout: float) -> dict | None:
+        return (await self.get_version(document_id, timeout)).fields
+
+    async def get_version(self, document_id: str, timeout: float) -> StoredVersion:
+        """The document as stored, with the timestamp of its newest operation (newest-wins reads)."""
         reply = await self._call("Get", feed_codec.get_request(document_id), timeout)
         return feed_codec.decode_get_reply(reply)
 

@@ -29,6 +29,7 @@ from searchlib.errors import DocumentError, ErrorCode, InvalidParameterError, qu
 from searchlib.schema.model import ApplicationPackage
 from searchlib.selection import Selection, SelectionError
 from searchlib.timestamps import CLOCK
+from searchlib.wire.feed_codec import StoredVersion
 
 log = logging.getLogger("container.document")
 
@@ -82,7 +83,7 @@ class DocumentHandler:
             DocumentId.parse(document_id)
             timeout = read_timeout_seconds(query_params, DOCUMENT_TIMEOUT)
             if method in ("GET", "HEAD"):  # HEAD: a get whose body the server leaves out
-                return await self._get(document_id, body_base)
+                return await self._get(document_id, body_base, timeout)
             if method == "DELETE":
                 condition = self._condition(query_params.get("condition", ""))
                 return await self._write(body_base, lambda c, left, ts, **step: c.remove(
@@ -267,24 +268,49 @@ class DocumentHandler:
             if any(self._cluster.health[c.node.distribution_key].reachable for c in clients):
                 return True
 
-    async def _get(self, document_id: str, body_base: dict) -> JSONResponse:
+    async def _get(self, document_id: str, body_base: dict, timeout: float) -> JSONResponse:
+        """One replica's answer while one is in service (in rotation, no missed writes: it holds every
+        acknowledged write). When none is, or none of those answers, then as Vespa's distributor for
+        a bucket whose replicas are inconsistent: every reachable replica is read and the newest
+        version wins (a remove newer than a put: 404); one that does not answer (within `timeout`, or
+        seen down meanwhile) leaves the newest of those that did. 504 if nothing answered in time."""
+        deadline = time.monotonic() + timeout
         owners = self._owners(document_id)
-        if len(owners) > 1:  # with replicas, only those in rotation: one out of it may lack writes it missed
-            health = self._cluster.health
-            owners = [c for c in owners if health[c.node.distribution_key].up
-                      and not health[c.node.distribution_key].missed_writes]
-        last_problem: Exception = NodeUnavailable("no replica of the document is in service")
-        for client in owners:
+        health = self._cluster.health
+        in_service = owners if len(owners) == 1 else [
+            c for c in owners if health[c.node.distribution_key].up and not health[c.node.distribution_key].missed_writes]
+        problems: list[Exception] = []
+        for client in in_service:
             try:
-                fields = await client.get(document_id, DOCUMENT_TIMEOUT)
+                return self._found(document_id, body_base, await client.get(document_id, deadline - time.monotonic()))
             except (NodeUnavailable, NodeTimeout) as error:
-                last_problem = error
-                continue
-            if fields is None:
-                return DocumentResponse(body_base, 404)
-            schema = self._schema_of(document_id)
-            return DocumentResponse({**body_base, "fields": document_fields_only(schema, fields)}, 200)
-        return DocumentResponse({**body_base, "message": str(last_problem)}, 503)
+                problems.append(error)
+            if time.monotonic() >= deadline:
+                break
+        rest = [c for c in owners if c not in in_service and health[c.node.distribution_key].reachable]
+        if rest and time.monotonic() < deadline:
+            outcomes, running = await self._send(rest, lambda c, left: c.get_version(document_id, left), deadline)
+            for task in running.values():
+                task.cancel()
+            for outcome in outcomes.values():
+                if isinstance(outcome, BaseException) and not isinstance(outcome, (NodeUnavailable, NodeTimeout)):
+                    raise outcome  # a bug or a node's error: the 500 every request gets for one
+            versions = [o for o in outcomes.values() if isinstance(o, StoredVersion)]
+            if versions:
+                return self._found(document_id, body_base, max(versions, key=lambda v: v.order).fields)
+            problems.extend(outcomes.values())
+        if not problems:
+            return DocumentResponse({**body_base, "message": "no replica of the document is in service"}, 503)
+        timed_out = next((p for p in problems if isinstance(p, NodeTimeout)), None)
+        if timed_out is not None:
+            return DocumentResponse({**body_base, "message": f"{timed_out}: no replica answered within the "
+                                                         f"timeout of {timeout:g} s"}, 504)
+        return DocumentResponse({**body_base, "message": str(problems[-1])}, 503)
+
+    def _found(self, document_id: str, body_base: dict, fields: dict | None) -> DocumentResponse:
+        if fields is None:
+            return DocumentResponse(body_base, 404)
+        return DocumentResponse({**body_base, "fields": document_fields_only(self._schema_of(document_id), fields)}, 200)
 
 
 def _refusal(body_base: dict, outcomes: dict, conditions: bool = True) -> JSONResponse | None:

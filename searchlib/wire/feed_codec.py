@@ -20,6 +20,23 @@ class FeedResult:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredVersion:
+    """A node's answer to a get: the fields (None: not found) and the timestamp of the document's
+    newest operation there (0: none known), `removed` if that was a remove (a tombstone), and its
+    origin (an update's result: content_node/store/timestamps.py)."""
+    fields: dict | None
+    timestamp: int = 0
+    removed: bool = False
+    origin: int = 0
+
+    @property
+    def order(self) -> tuple[int, int, bool]:
+        """As the replica merge orders versions (content_node/replica_merge.py): the newest timestamp,
+        then the higher origin; then a stored document over none (data loaded at timestamp 0)."""
+        return self.timestamp, self.origin, self.fields is not None
+
+
+@dataclass(frozen=True, slots=True)
 class MergeOutcome:
     """What a replica merge did (content_node/replica_merge.py)."""
     buckets_differing: int = 0
@@ -93,8 +110,9 @@ def decode_feed_reply(reply: pb.FeedReply) -> FeedResult:
                       base=reply.base_timestamp if reply.HasField("base_timestamp") else None)
 
 
-def decode_get_reply(reply: pb.GetReply) -> dict | None:
-    return json.loads(reply.fields_json) if reply.found else None
+def decode_get_reply(reply: pb.GetReply) -> StoredVersion:
+    return StoredVersion(json.loads(reply.fields_json) if reply.found else None, reply.timestamp, reply.removed,
+                         reply.origin)
 
 
 def decode_ping_reply(reply: pb.PingReply) -> NodeStatus:

@@ -3,7 +3,8 @@
   mid-write: the stalled one tests the condition against the version it still holds and applies the
   write when it resumes; answered 412, that write must not win over the newer acknowledged version;
 - a replica restarted onto a full disk cannot store the writes it missed: it must stay out of
-  service (queries complete) until space is back and it has caught up.
+  service (queries complete) until space is back and it has caught up;
+- a get of stalled replicas answers 504 once its `timeout=` is up.
 Node 1's data directory is a small tmpfs (mounting needs root)."""
 from __future__ import annotations
 
@@ -245,3 +246,27 @@ def test_the_node_back_first_after_both_died_syncs_with_the_other_before_serving
         assert hits == {user_id: fields["title"] for user_id, fields in expected.items()}, (group, hits)
     for reader in readers:
         assert {user_id: shown(reader, f"id:test:doc::{user_id}") for user_id in expected} == expected
+
+
+def test_a_get_of_stalled_replicas_answers_504_within_its_timeout(cluster, http):
+    """Both replicas stalled (SIGSTOP) before health checks notice: the read waits `timeout`, not
+    the 180 s default, and answers 504 as Vespa does for a timed-out operation."""
+    path = "/document/v1/test/doc/docid/get-timeout"
+    assert http.post(path, json={"fields": V1}).status_code == 200
+    bad = http.get(path, params={"timeout": "soon"})
+    assert bad.status_code == 400 and "timeout" in bad.json()["message"] and bad.json()["pathId"] == path, bad.text
+    pids = [cluster.node_pid(key) for key in (0, 1)]
+    for pid in pids:
+        processes.send_signal(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        answer = http.get(path, params={"timeout": "1s"})
+        seconds = time.monotonic() - started
+    finally:
+        for pid in pids:
+            processes.send_signal(pid, signal.SIGCONT)
+    assert answer.status_code == 504 and "timeout of 1 s" in answer.json()["message"], answer.text
+    assert 0.9 < seconds < 2.0, seconds
+    wait_until(lambda: node_up(http, 0) and node_up(http, 1))
+    answer = http.get(path, params={"timeout": "5s"})
+    assert answer.status_code == 200 and answer.json()["fields"]["title"] == "v1", answer.text

@@ -1,5 +1,7 @@
 """Feed replies survive the wire both ways (the content node encodes, the container decodes)."""
-from searchlib.wire.feed_codec import FeedResult, decode_feed_reply, encode_feed_reply
+from protos import content_node_pb2 as pb
+from searchlib.wire import feed_codec
+from searchlib.wire.feed_codec import FeedResult, StoredVersion, decode_feed_reply, encode_feed_reply
 
 
 def test_acknowledged_write_round_trips():
@@ -28,3 +30,15 @@ def test_fields_json_reads_back_as_json_dumps_writes_it():
         assert repr(json.loads(text)) == repr(json.loads(json.dumps(value, ensure_ascii=False))), value
     assert math.isnan(json.loads(json_text({"x": float("nan")}))["x"])  # not null
     assert json.loads(put_request("id:ns:doc::1", {"v": [0.5, 2.0]}).fields_json) == {"v": [0.5, 2.0]}
+
+
+def test_a_get_reply_carries_the_version_and_orders_as_the_replica_merge() -> None:
+    reply = pb.GetReply.FromString(pb.GetReply(found=True, fields_json='{"a": 1}', timestamp=7, origin=3)
+                                   .SerializeToString())
+    assert feed_codec.decode_get_reply(reply) == StoredVersion({"a": 1}, 7, False, 3)
+    tombstone = feed_codec.decode_get_reply(pb.GetReply(found=False, timestamp=8, removed=True))
+    assert tombstone == StoredVersion(None, 8, True)
+    versions = [StoredVersion({"v": "put"}, 7), tombstone, StoredVersion({"v": "update on newer"}, 8, origin=5)]
+    assert max(versions, key=lambda v: v.order).fields == {"v": "update on newer"}  # equal timestamp: origin
+    assert max(versions[:2], key=lambda v: v.order).fields is None  # a newer remove wins
+    assert max([StoredVersion(None), StoredVersion({"old": True})], key=lambda v: v.order).fields == {"old": True}
