@@ -8,11 +8,12 @@ costs more than ranking its postings, and queries share their terms.
 Bounded by the bytes it holds: every array of an entry, counted again when a cached posting list
 reads its frequencies or positions later (a query asks for them after the list was cached). When
 over, the entry least worth keeping goes first (GreedyDual-Size-Frequency, as web caches rank
-objects of unequal size and cost): worth = L + uses × cost / bytes, where cost is the thread CPU
-its computation took (the rebuild a miss pays), uses counts its reads, and L, the worth of the last
-entry evicted, ages what is no longer read. A stop word's list, cheap to slice and megabytes long,
-goes before the bitset built from it (a hundredth of the bytes for the same CPU) or a rare term's
-list. Posting arrays are shared between queries, as the segments' own arrays already are: nothing
+objects of unequal size and cost): worth = L + uses × cost / bytes, where cost is the time its
+computation took (the rebuild a miss pays; perf_counter, not the thread's CPU clock: that one is a
+system call, and under load each let the scheduler switch away), uses counts its reads, and L, the
+worth of the last entry evicted, ages what is no longer read. A stop word's list, cheap to slice
+and megabytes long, goes before the bitset built from it (a hundredth of the bytes for the same
+time) or a rare term's list. Posting arrays are shared between queries, as the segments' own arrays already are: nothing
 writes into them."""
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ class _Entry:
 
 
 class PostingCache:
-    def __init__(self, max_bytes: int = DEFAULT_BYTES, clock: Callable[[], float] = time.thread_time) -> None:
+    def __init__(self, max_bytes: int = DEFAULT_BYTES, clock: Callable[[], float] = time.perf_counter) -> None:
         self._max_bytes, self.clock = max_bytes, clock
         self._lock = threading.Lock()  # for writers; a query reads its generation's dict without it
         self._source: tuple[int, int] | None = None  # (id of the database, its last sequence number)

@@ -47,7 +47,7 @@ class Postings:
         """int32, number of occurrences per document."""
         freqs = self._freqs
         if callable(freqs):  # queries share cached postings: two threads may both read the same values
-            started = time.thread_time()
+            started = time.perf_counter()
             freqs = self._freqs = freqs()
             self._grew(started)
         return freqs
@@ -73,18 +73,18 @@ class Postings:
         return held + (self._offsets.nbytes + self._flat.nbytes if self._offsets is not None else 0)
 
     def watch(self, grew: Callable[["Postings", float], None]) -> None:
-        """Call `grew(self, thread CPU seconds taken)` after reading the frequencies or positions
+        """Call `grew(self, seconds taken)` after reading the frequencies or positions
         (a cache holding these postings counts their bytes); nothing when both are read already."""
         if callable(self._freqs) or self._offsets is None:
             self._watch = grew
 
     def _grew(self, started: float) -> None:
         if self._watch is not None:
-            self._watch(self, time.thread_time() - started)
+            self._watch(self, time.perf_counter() - started)
 
     def _read_positions(self) -> None:
         # queries share cached postings: two threads may both read, and both get the same arrays
-        started = time.thread_time()
+        started = time.perf_counter()
         offsets, flat = self._positions_of()
         self._flat, self._offsets = flat, offsets
         self._grew(started)
