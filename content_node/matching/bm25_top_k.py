@@ -3,8 +3,8 @@ document the OR matches (MaxScore over posting lists, as Lucene and tantivy answ
 
 Each (field, word) posting list adds at most `bound` to a document's score: bm25 grows with the
 term frequency and falls with the field length, so the list's largest frequency over its shortest
-field length bounds every posting of it (read once per list and kept on the list, which queries
-share until the next write). Then:
+field length bounds every posting of it (read once per list and kept by the node's posting cache
+until the next write). Then:
 
 1. θ: rank (with the profile's own first phase) the documents of the lists with the highest bounds
    until there are k of them; the k-th best score is a lower bound of the final k-th best;
