@@ -5,7 +5,7 @@ them (`userQuery()`, type weakAnd with targetHits 100 or `any`, the `bm25` profi
 through the node's posting cache, least thread CPU of `--repeat` runs a query.
 
     python -m benchmarks.weak_and_node [--docs 1000000] [--type weakAnd|any] [--repeat 2] [--out FILE]
-        [--compare FILE]
+        [--compare FILE] [--cache-mb 32] [--passes 1]
 
 `--out` writes every query's hits (global id, relevance as float hex: the last bit counts) and
 total; `--compare` fails unless they equal those of a file another checkout wrote. Prints one JSON
@@ -47,10 +47,18 @@ def node_share(docs: int, node: int, directory: Path) -> int:
     return len(lines)
 
 
-def answers_and_cpu(db: DocumentDB, repeat: int, query_type: str = "weakAnd") -> tuple[list, np.ndarray]:
+def answers_and_cpu(db: DocumentDB, repeat: int, query_type: str = "weakAnd", cache_bytes: int | None = None,
+                    passes: int = 1) -> tuple[list, np.ndarray]:
+    """Every query's answer and least CPU of `repeat` runs, in the last of `passes` over the queries
+    (the earlier ones fill the posting cache, of `cache_bytes`, as a node's stream of queries does)."""
     schema = db.schema
     program = RankProgram(schema, schema.rank_profiles["bm25"])
-    cache = PostingCache()
+    cache = PostingCache() if cache_bytes is None else PostingCache(max_bytes=cache_bytes)
+    for _ in range(passes - 1):
+        for text in test_queries():
+            with db.read_view() as view:
+                matcher.search(cache.over(view), program,
+                               matcher.SearchParams(query=parse_user_query(text, type=query_type), hits=10))
     answers, cpu = [], []
     for text in test_queries():
         params = matcher.SearchParams(query=parse_user_query(text, type=query_type), hits=10)
@@ -74,6 +82,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--compare", type=Path)
+    parser.add_argument("--cache-mb", type=float, help="the posting cache's budget (default: the node's)")
+    parser.add_argument("--passes", type=int, default=1, help="measure the last of this many passes over the queries")
     args = parser.parse_args()
     schema = load_application(APP).schemas["doc"]
     with tempfile.TemporaryDirectory() as data_dir:
@@ -82,7 +92,8 @@ def main() -> None:
         documents = node_share(args.docs, args.node, directory)
         db = DocumentDB(schema, directory)
         try:
-            answers, cpu = answers_and_cpu(db, args.repeat, args.type)
+            answers, cpu = answers_and_cpu(db, args.repeat, args.type,
+                                           None if args.cache_mb is None else int(args.cache_mb * 2**20), args.passes)
         finally:
             db.close()
     if args.out:
@@ -94,6 +105,7 @@ def main() -> None:
         if differing or len(answers) != len(expected):
             raise SystemExit(f"answers differ from {args.compare} at queries {differing[:10]}")
     print(json.dumps({"docs": args.docs, "type": args.type, "node_documents": documents, "queries": len(cpu), "repeat": args.repeat,
+                      "cache_mb": args.cache_mb, "passes": args.passes,
                       "cpu_ms": {"mean": round(float(cpu.mean()), 3), "p50": round(float(np.median(cpu)), 3),
                                  "p90": round(float(np.percentile(cpu, 90)), 3)},
                       "compared": str(args.compare) if args.compare else None}))

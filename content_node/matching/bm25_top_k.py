@@ -4,8 +4,8 @@ document the OR matches (MaxScore over posting lists, as Lucene and tantivy answ
 Each (field, word) posting list adds at most `bound` to a document's score: bm25 grows with the
 term frequency and falls with the field length, so the list's largest frequency over its shortest
 field length, with the word's own idf, bounds every posting of it (the extremes read once per list
-and kept on the list, which queries share until the next write). "Below θ" is max_score.py's one
-rule (surely below, beyond any float summation-order error). Then:
+and kept by the node's posting cache until the next write). "Below θ" is max_score.py's one rule
+(surely below, beyond any float summation-order error). Then:
 
 1. θ: rank (with the profile's own first phase) the documents of the lists with the highest bounds
    until there are k of them; the k-th best score is a lower bound of the final k-th best;
@@ -20,7 +20,7 @@ rule (surely below, beyond any float summation-order error). Then:
    operations as the exhaustive path, so the same scores), and the best k taken in hit order.
 
 The documents the OR matches are still counted (totalCount stays exact; a long list through a
-bitset kept with its postings). When the lists are short
+bitset kept by the posting cache). When the lists are short
 or the corpus small (EXHAUSTIVE_POSTINGS, EXHAUSTIVE_DOCUMENTS) every document of the lists is
 ranked instead, as the exhaustive path would, without the MaxScore passes. Returns None when the
 shortcut does not apply (θ ≤ 0: fewer than k documents score above 0; words outside index
@@ -35,7 +35,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from content_node.matching.core_features import bm25_contributions, bm25_parameters, bm25_part, bm25_terms
+from content_node.matching.core_features import bm25_contributions, bm25_parameters, bm25_part, bm25_terms, kept
 from content_node.matching.feature_api import Calculator
 from content_node.matching.max_score import skippable, survivors
 from searchlib.query import tree as q
@@ -114,7 +114,7 @@ def top_k(calc: Calculator, words: Sequence[q.Term], fields: Sequence[str], k: i
     rest = sorted({key: None for key, _ in parts if key not in kept}, key=lambda key: -bounds[key])
     candidates = survivors(candidates, partial, [(bounds[key], [(lambda rows, key=key, idf=idf: bm25_part(
         calc, *key, idf, rows)) for listed, idf in parts if listed == key]) for key in rest], theta, k)
-    matched = _count_alive([postings[key] for key in lists if key not in kept], alive, mask)
+    matched = _count_alive(calc, [(key, postings[key]) for key in lists if key not in kept], alive, mask)
     scores = rank(candidates)
     order = best(candidates, scores, k)
     return TopK(candidates[order], scores[order], matched)
@@ -164,9 +164,7 @@ def _bound(calc: Calculator, field: str, term: str, idf: float, parameters: tupl
     # cluster's, which may be 0 (a node missed the statistics round) while this list holds documents
     if not len(postings.doc_ids):
         return 0.0
-    extremes = getattr(postings, "derived", None)  # the store's postings keep it for the next query
-    tf, shortest = (extremes(("bm25 extremes", field), lambda: _extremes(postings, lengths)) if extremes
-                    else _extremes(postings, lengths))
+    tf, shortest = kept(calc, ("bm25 extremes", field, term), lambda: _extremes(postings, lengths))
     if tf <= 0.0:
         return 0.0
     return bm25_score(idf, tf, shortest, *parameters) * (1.0 + _ROUNDING)
@@ -199,17 +197,18 @@ def _union(lists: Sequence[np.ndarray], alive: np.ndarray) -> np.ndarray:
     return np.flatnonzero(_alive_mask(lists, alive)).astype(np.int32)
 
 
-def _count_alive(lists: Sequence, alive: np.ndarray, mask: np.ndarray) -> int:
-    """Alive documents marked in `mask` (the lists read already) or in `lists` (postings): the OR's
-    total. A long list (a stop word's) is OR-ed in as a bitset kept with its postings for the
-    next queries, one bit a document: 8× fewer bytes than a mark each and no scattered writes."""
-    long = [listed for listed in lists if len(listed.doc_ids) * _BITSET_DENSITY > len(alive)
-            and hasattr(listed, "derived")]
-    marked = _alive_mask([listed.doc_ids for listed in lists if not any(listed is other for other in long)],
+def _count_alive(calc: Calculator, lists: Sequence[tuple[tuple[str, str], object]], alive: np.ndarray,
+                 mask: np.ndarray) -> int:
+    """Alive documents marked in `mask` (the lists read already) or in `lists` ((field, word),
+    postings): the OR's total. A long list (a stop word's) is OR-ed in as its bitset, kept by the
+    node's posting cache for the next queries, one bit a document: 8× fewer bytes than a mark each
+    and no scattered writes."""
+    long = [(key, listed) for key, listed in lists if len(listed.doc_ids) * _BITSET_DENSITY > len(alive)]
+    marked = _alive_mask([listed.doc_ids for key, listed in lists if len(listed.doc_ids) * _BITSET_DENSITY <= len(alive)],
                          np.ones(len(alive), dtype=bool), mask)
     bits = np.packbits(marked)
-    for listed in long:
-        bits |= listed.derived(("or bitset", len(alive)), lambda listed=listed: _bitset(listed.doc_ids, len(alive)))
+    for key, listed in long:
+        bits |= kept(calc, ("or bitset", *key, len(alive)), lambda listed=listed: _bitset(listed.doc_ids, len(alive)))
     bits &= np.packbits(alive)
     return int(np.bitwise_count(bits).sum(dtype=np.int64))
 

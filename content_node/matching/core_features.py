@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -262,10 +263,14 @@ def _term_contributions(calc: Calculator, field: str, term: str, idf: float, k1:
     def compute():
         ids, tf = _bm25_postings(calc, field, term)
         return ids, bm25_score(idf, tf, calc.index.field_lengths(field)[ids], k1, b, average)
+    return kept(calc, ("bm25", field, term, idf, k1, b, average), compute)
+
+
+def kept(calc: Calculator, key: tuple, compute: Callable[[], object]):
+    """`compute()`, a value of this write generation's term reads alone (`key` names every other
+    input), kept between queries by the node's posting cache when the index reads through one."""
     derived = getattr(calc.index, "derived", None)
-    if derived is None:
-        return compute()
-    return derived(("bm25", field, term, idf, k1, b, average), compute)
+    return compute() if derived is None else derived(key, compute)
 
 
 def bm25_terms(calc: Calculator, field: str) -> list[tuple[str, float]]:

@@ -12,6 +12,7 @@ sorting stably by term. Postings of dead documents are dropped while building.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -29,7 +30,7 @@ class Postings:
     function: weakAnd and OR read only the documents, bm25 the frequencies too, and the positions
     are most of a posting list's bytes."""
 
-    __slots__ = ("doc_ids", "_freqs", "_offsets", "_flat", "_positions_of", "_derived")
+    __slots__ = ("doc_ids", "_freqs", "_offsets", "_flat", "_positions_of", "_watch")
 
     def __init__(self, doc_ids: np.ndarray, term_freqs: np.ndarray | Callable[[], np.ndarray],
                  position_offsets: np.ndarray | None = None, flat_positions: np.ndarray | None = None, *,
@@ -39,14 +40,16 @@ class Postings:
         self.doc_ids = doc_ids  # int32, sorted ascending
         self._freqs = term_freqs
         self._offsets, self._flat, self._positions_of = position_offsets, flat_positions, positions_of
-        self._derived: dict[tuple, object] = {}
+        self._watch: Callable[["Postings", float], None] | None = None
 
     @property
     def term_freqs(self) -> np.ndarray:
         """int32, number of occurrences per document."""
         freqs = self._freqs
         if callable(freqs):  # queries share cached postings: two threads may both read the same values
+            started = time.perf_counter()
             freqs = self._freqs = freqs()
+            self._grew(started)
         return freqs
 
     @property
@@ -69,18 +72,22 @@ class Postings:
         held = self.doc_ids.nbytes + (0 if callable(self._freqs) else self._freqs.nbytes)
         return held + (self._offsets.nbytes + self._flat.nbytes if self._offsets is not None else 0)
 
-    def derived(self, key: tuple, make: Callable[[], object]) -> object:
-        """A value computed from these postings (and `key`, which must hold whatever else it reads),
-        kept with them: cached postings are shared by the queries of one write generation."""
-        found = self._derived.get(key)
-        if found is None:
-            found = self._derived[key] = make()
-        return found
+    def watch(self, grew: Callable[["Postings", float], None]) -> None:
+        """Call `grew(self, seconds taken)` after reading the frequencies or positions
+        (a cache holding these postings counts their bytes); nothing when both are read already."""
+        if callable(self._freqs) or self._offsets is None:
+            self._watch = grew
+
+    def _grew(self, started: float) -> None:
+        if self._watch is not None:
+            self._watch(self, time.perf_counter() - started)
 
     def _read_positions(self) -> None:
         # queries share cached postings: two threads may both read, and both get the same arrays
+        started = time.perf_counter()
         offsets, flat = self._positions_of()
         self._flat, self._offsets = flat, offsets
+        self._grew(started)
 
     def positions(self, index: int) -> np.ndarray:
         return self.flat_positions[self.position_offsets[index]: self.position_offsets[index + 1]]
