@@ -178,7 +178,7 @@ class CachedReads:
         """A number (or None) computed from this generation's term statistics and document count
         alone (`key` names every other input), e.g. a query item's idf; kept in a 1-tuple so that
         None is remembered too."""
-        return self.derived(("statistic",) + key, lambda: (compute(),))[0]
+        return self.derived(key, lambda: (compute(),))[0]
 
     def document_frequency(self, field: str, term: str) -> int:
         return self.derived(("df", field, term), lambda: self._index.document_frequency(field, term))
