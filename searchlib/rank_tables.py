@@ -21,6 +21,7 @@ import numpy as np
 from searchlib.errors import InvalidParameterError
 
 TABLE_SIZE = 256  # proton's FunctionTableFactory(256)
+UINT32_MAX = (1 << 32) - 1  # Vespa reads the native features' lengths and window as uint32
 
 # (feature, table) -> the default table name, Vespa's `about` rank type
 DEFAULT_TABLES = {
@@ -45,6 +46,8 @@ _NUMBERS = ("nativeRank.fieldMatchWeight", "nativeRank.proximityWeight", "native
             "nativeFieldMatch.minFieldLength", "nativeFieldMatch.firstOccurrenceImportance",
             "nativeFieldMatch.averageFieldLength", "nativeProximity.slidingWindowSize",
             "nativeProximity.proximityImportance")
+_COUNTS = ("nativeFieldMatch.minFieldLength", "nativeFieldMatch.averageFieldLength",
+           "nativeProximity.slidingWindowSize")
 _FIELD_FORM = re.compile(r"^(native\w+)\([\w.]+\)\.(\w+)$")  # nativeFieldMatch(title).averageFieldLength
 
 
@@ -70,12 +73,15 @@ def function_table(name: str) -> np.ndarray:
         raise InvalidParameterError(f"the rank table '{name[:60]}' takes {wanted} numbers and an optional "
                                     "size from 1") from None
     x = np.arange(size, dtype=np.float64)
-    if kind == "expdecay":
-        table = values[0] * np.exp(-(x / values[1]))
-    elif kind == "loggrowth":
-        table = values[0] * np.log(1.0 + x / values[2]) + values[1]
-    else:
-        table = values[0] * x + values[1]
+    with np.errstate(all="ignore"):  # a 0 divisor or a huge weight: refused below, not warned
+        if kind == "expdecay":
+            table = values[0] * np.exp(-(x / values[1]))
+        elif kind == "loggrowth":
+            table = values[0] * np.log(1.0 + x / values[2]) + values[1]
+        else:
+            table = values[0] * x + values[1]
+    if not np.isfinite(table).all():  # NaN or inf entries would make NaN relevance
+        raise InvalidParameterError(f"the rank table '{name[:60]}' has entries that are not finite numbers")
     table.flags.writeable = False
     return table
 
@@ -95,15 +101,35 @@ def number(properties: Mapping[str, str], default: float, *keys: str) -> float:
     return default
 
 
+def count(properties: Mapping[str, str], default: int, *keys: str) -> int:
+    """The first of the rank properties `keys` that is set, as a whole number from 0 to UINT32_MAX
+    (a fraction is cut, as Vespa's uint32 reading), else `default`."""
+    for key in keys:
+        if properties.get(key) is not None:
+            found = number(properties, 0.0, key)
+            if not 0 <= found <= UINT32_MAX:
+                raise InvalidParameterError(f"{key} must be from 0 to {UINT32_MAX}, not "
+                                            f"'{str(properties[key])[:40]}'")
+            return int(found)
+    return default
+
+
+def is_table_property(key: str) -> bool:
+    """Whether a rank property names a native feature's table (`<feature>.<table>[.<field>]`)."""
+    return any(key == f"{feature}.{table}" or key.startswith(f"{feature}.{table}.")
+               for feature, table in DEFAULT_TABLES)
+
+
 def native_property_problem(key: str, value: str) -> str | None:
     """Why a rank property of the native features has a bad value (a table that cannot be made, a
     number that is none), None for a good one or another property."""
     form = _FIELD_FORM.match(key)
     base = f"{form[1]}.{form[2]}" if form else key
     try:
-        if any(base == f"{feature}.{table}" or base.startswith(f"{feature}.{table}.")
-               for feature, table in DEFAULT_TABLES):
+        if is_table_property(base):
             function_table(value)
+        elif any(base == name or base.startswith(name + ".") for name in _COUNTS):
+            count({key: value}, 0, key)
         elif any(base == name or base.startswith(name + ".") for name in _NUMBERS):
             number({key: value}, 0.0, key)
     except InvalidParameterError as error:

@@ -49,7 +49,8 @@ from content_node.store.inverted_index import ELEMENT_GAP as STORED_GAP
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.native_attribute_match import attribute_fields, native_attribute_match, \
     native_attribute_score
-from content_node.matching.native_tables import field_rank_type, field_table, lookup, number, use_table_normalization
+from content_node.matching.native_tables import count, field_rank_type, field_table, lookup, number, \
+    use_table_normalization
 from content_node.matching.term_data import QueryTerm, query_terms
 from content_node.matching.text_features import DEFAULT_CONNECTEDNESS, term_occurrences, term_significance
 from searchlib.schema.model import FIELD_RANK
@@ -152,18 +153,18 @@ class _FieldMatchParams:
 
 def _field_match_params(calc: Calculator, field: str) -> _FieldMatchParams:
     first = _table(calc, "nativeFieldMatch", "firstOccurrenceTable", field)
-    count = _table(calc, "nativeFieldMatch", "occurrenceCountTable", field)
+    occurrences = _table(calc, "nativeFieldMatch", "occurrenceCountTable", field)
     importance = _importance(calc, "nativeFieldMatch", "firstOccurrenceImportance", field)
-    average = number(calc.rank_properties, -1.0, f"nativeFieldMatch({field}).averageFieldLength",
-                     f"nativeFieldMatch.averageFieldLength.{field}")
-    return _FieldMatchParams(field_weight(calc, field), first, count, importance,
-                             int(average) if average >= 0 else None, _max_table_sum(calc, first, count, importance))
+    average = count(calc.rank_properties, -1, f"nativeFieldMatch({field}).averageFieldLength",
+                    f"nativeFieldMatch.averageFieldLength.{field}")
+    return _FieldMatchParams(field_weight(calc, field), first, occurrences, importance,
+                             average if average >= 0 else None, _max_table_sum(calc, first, occurrences, importance))
 
 
 def field_match_score(calc: Calculator, fields: tuple[str, ...], candidates: np.ndarray) -> np.ndarray:
     considered = _considered(calc, fields)
     params = {f: _field_match_params(calc, f) for f in considered}
-    min_length = int(number(calc.rank_properties, 6.0, "nativeFieldMatch.minFieldLength"))
+    min_length = count(calc.rank_properties, 6, "nativeFieldMatch.minFieldLength")
     score = np.zeros(len(candidates), dtype=np.float64)
     divisor = 0.0
     for term in query_terms(calc):
@@ -204,7 +205,7 @@ def _term_field_score(calc: Calculator, field: str, term: QueryTerm, p: _FieldMa
 # ---- nativeProximity ----
 
 def proximity_score(calc: Calculator, fields: tuple[str, ...], candidates: np.ndarray) -> np.ndarray:
-    window = int(number(calc.rank_properties, 4.0, "nativeProximity.slidingWindowSize"))
+    window = count(calc.rank_properties, 4, "nativeProximity.slidingWindowSize")
     terms = query_terms(calc)
     score = np.zeros(len(candidates), dtype=np.float64)
     total_weight = 0.0
@@ -339,10 +340,10 @@ def _positions(calc: Calculator, field: str, text: str, candidates: np.ndarray,
 
 
 def _least_gaps(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray], add: int,
-                count: int) -> np.ndarray:
+                rows_wanted: int) -> np.ndarray:
     """Per row, the least (b - a) - add over positions a of `first` before b of `second`: each b's
     nearest earlier a, found by one binary search over (row, position) keys."""
-    result = np.full(count, UNDEFINED_DISTANCE, dtype=np.int64)
+    result = np.full(rows_wanted, UNDEFINED_DISTANCE, dtype=np.int64)
     first_rows, first_at = first
     second_rows, second_at = second
     if not len(first_rows) or not len(second_rows):

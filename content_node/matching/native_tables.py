@@ -12,9 +12,9 @@ from typing import Mapping
 
 import numpy as np
 
-from searchlib.rank_tables import DEFAULT_TABLES, INDEX_TABLES, RANK_TYPE_TABLES, function_table, number
+from searchlib.rank_tables import DEFAULT_TABLES, INDEX_TABLES, RANK_TYPE_TABLES, count, function_table, number
 
-__all__ = ["field_rank_type", "field_table", "lookup", "number", "use_table_normalization"]
+__all__ = ["count", "field_rank_type", "field_table", "lookup", "number", "use_table_normalization"]
 
 
 def lookup(table: np.ndarray, index: np.ndarray) -> np.ndarray:

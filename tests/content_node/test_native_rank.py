@@ -122,6 +122,10 @@ def score(bed, profile, query) -> dict[str, float]:
     return dict(bed.ranked(profile, query=query))
 
 
+def score_with(bed, profile, query, properties) -> dict[str, float]:
+    return dict(bed.ranked(profile, query=query, rank_properties=properties))
+
+
 def test_function_tables_are_vespas() -> None:
     decay = function_table("expdecay(8000,12.50)")
     assert len(decay) == 256 and decay[0] == 8000 and decay[25] == pytest.approx(8000 * math.exp(-2))
@@ -131,6 +135,24 @@ def test_function_tables_are_vespas() -> None:
     for bad in ("tanh(1,2)", "linear(1)", "expdecay(1,2,0)", "mytable", "linear(a,b)"):
         with pytest.raises(InvalidParameterError):
             function_table(bad)
+    # a 0 divisor (NaN at x=0, inf after), a negative one (log of a negative) or an overflow
+    for bad in ("expdecay(8000,0)", "loggrowth(1500,4000,0)", "loggrowth(1,2,-3)", "linear(1e308,1e308)"):
+        with pytest.raises(InvalidParameterError, match="not finite"):
+            function_table(bad)
+
+
+def test_a_length_or_window_out_of_uint32_is_refused_from_a_query(bed) -> None:
+    """Vespa reads them as uint32: 1e30 would overflow int() or np.full (a 500 before)."""
+    for key in ("nativeFieldMatch.minFieldLength", "nativeFieldMatch.averageFieldLength.title",
+                "nativeFieldMatch(title).averageFieldLength", "nativeProximity.slidingWindowSize"):
+        for value in ("1e30", "-1", "4294967296"):
+            with pytest.raises(InvalidParameterError, match=re.escape(f"{key} must be from 0 to 4294967295")):
+                bed.ranked("defaults", query=q.And((q.Term("title", "a"), q.Term("title", "b"))),
+                           rank_properties={key: value})
+    # the largest uint32 ranks: every document is shorter, so "a"@0 reads index 0 of both tables
+    # (0.5 * 10 + 0.5 * 0) / 10 in doc 0
+    big = {"nativeFieldMatch.minFieldLength": "4294967295"}
+    assert score_with(bed, "fm", q.Term("title", "a"), big)["0"] == pytest.approx(0.5)
 
 
 def test_field_match_first_occurrence_and_count_boosts(bed) -> None:
@@ -231,7 +253,12 @@ def test_a_bad_table_or_number_in_rank_properties_is_refused_at_deploy() -> None
     for line, message in (('nativeFieldMatch.firstOccurrenceTable.title: "tanh(1,2)"', "rank table 'tanh"),
                           ("nativeProximity.reverseProximityTable: linear(1)", "takes 2 numbers"),
                           ("nativeRank.proximityWeight: heavy", "must be a number"),
-                          ("nativeFieldMatch(title).averageFieldLength: long", "must be a number")):
+                          ("nativeFieldMatch(title).averageFieldLength: long", "must be a number"),
+                          ("nativeFieldMatch.minFieldLength: 1e30", "must be from 0 to 4294967295"),
+                          ("nativeFieldMatch.averageFieldLength.title: 1e30", "must be from 0 to 4294967295"),
+                          ("nativeProximity.slidingWindowSize: -2", "must be from 0 to 4294967295"),
+                          ('nativeFieldMatch.firstOccurrenceTable: "expdecay(8000,0)"', "not finite"),
+                          ('nativeFieldMatch.occurrenceCountTable.title: "loggrowth(1,2,0)"', "not finite")):
         with pytest.raises(SchemaError, match=re.escape(message)):
             application_from_text(SD.replace(TABLES, TABLES + line + "\n", 1), name="doc.sd")
 
