@@ -11,7 +11,6 @@ import pytest
 
 from native_by_hand import boost
 from ranking_support import RankingBed
-from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 
 SD = """schema doc {
@@ -113,7 +112,9 @@ def test_native_attribute_match_without_table_normalization_and_other_tables(bed
     # `rank-type: tags` (loggrowth(38,50,1)): 38 * ln(1 + 20) + 50 over 38 * ln(256) + 50
     assert bed.ranked("nam_tags", query=q.Term("kinds", "oat")) == [
         ("0", round((38 * math.log(21) + 50) / (38 * math.log(256) + 50), 9))]
-    # a table in a file is refused, not ignored (at deploy: test_native_rank; at query time here)
-    with pytest.raises(InvalidParameterError, match="rank table"):
-        bed.ranked("nam_raw", query=q.Term("kinds", "oat"),
-                   rank_properties={"nativeAttributeMatch.weightTable": "mytable"})
+    # a query's table is not read (Vespa reads tables from the profile only): a bad one is no
+    # error and another one changes nothing; a table in a file is refused at deploy (test_native_rank)
+    for table in ("mytable", "linear(5,0,1048576)"):
+        for key in ("nativeAttributeMatch.weightTable", "nativeAttributeMatch.weightTable.kinds"):
+            assert bed.ranked("nam_table", query=q.Term("kinds", "oat"), rank_properties={key: table}) == \
+                [("0", round(40 / 510, 9))]
