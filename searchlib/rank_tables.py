@@ -48,6 +48,7 @@ _NUMBERS = ("nativeRank.fieldMatchWeight", "nativeRank.proximityWeight", "native
             "nativeProximity.proximityImportance")
 _COUNTS = ("nativeFieldMatch.minFieldLength", "nativeFieldMatch.averageFieldLength",
            "nativeProximity.slidingWindowSize")
+_BM25_NUMBER = re.compile(r"^bm25\([\w.]+\)\.(k1|b|averageFieldLength)$")  # bm25(title).k1
 _FIELD_FORM = re.compile(r"^(native\w+)\([\w.]+\)\.(\w+)$")  # nativeFieldMatch(title).averageFieldLength
 
 
@@ -121,8 +122,8 @@ def is_table_property(key: str) -> bool:
 
 
 def native_property_problem(key: str, value: str) -> str | None:
-    """Why a rank property of the native features has a bad value (a table that cannot be made, a
-    number that is none), None for a good one or another property."""
+    """Why a rank property of the native features (or bm25's k1, b, averageFieldLength) has a bad
+    value (a table that cannot be made, a number that is none), None for a good one or another."""
     form = _FIELD_FORM.match(key)
     base = f"{form[1]}.{form[2]}" if form else key
     try:
@@ -130,6 +131,8 @@ def native_property_problem(key: str, value: str) -> str | None:
             function_table(value)
         elif any(base == name or base.startswith(name + ".") for name in _COUNTS):
             count({key: value}, 0, key)
+        elif _BM25_NUMBER.match(key):
+            number({key: value}, 0.0, key)
         elif any(base == name or base.startswith(name + ".") for name in _NUMBERS):
             number({key: value}, 0.0, key)
     except InvalidParameterError as error:

@@ -27,6 +27,7 @@ from searchlib.errors import InvalidParameterError
 from searchlib.expression import string_hash
 from searchlib.numbers import as_floats
 from searchlib.query import tree as q
+from searchlib.rank_tables import number
 from searchlib.ranking.formulas import BM25_B, BM25_K1, bm25_idf, bm25_score
 
 FRESHNESS_MAX_AGE = 7776000.0  # 90 days, Vespa's default
@@ -297,10 +298,10 @@ def bm25_part(calc: Calculator, field: str, term: str, idf: float, candidates: n
 
 def bm25_parameters(calc: Calculator, field: str) -> tuple[float, float, float]:
     """(k1, b, average field length) of bm25(field): the rank properties' or the defaults."""
-    properties = calc.rank_properties
-    k1 = float(properties.get(f"bm25({field}).k1", BM25_K1))
-    b = float(properties.get(f"bm25({field}).b", BM25_B))
-    average = float(properties.get(f"bm25({field}).averageFieldLength", 0.0)) \
+    properties = calc.rank_properties  # a bad number is the query's or profile's error, not a 500
+    k1 = number(properties, BM25_K1, f"bm25({field}).k1")
+    b = number(properties, BM25_B, f"bm25({field}).b")
+    average = number(properties, 0.0, f"bm25({field}).averageFieldLength") \
         or calc.index.average_field_length(field) or 1.0
     return k1, b, average
 
