@@ -2,6 +2,7 @@
 summary-features recomputed for exactly those documents."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -38,7 +39,50 @@ class Docsum:
 
 
 _PARSED_LIMIT = 2048
-_parsed: dict[bytes, tuple[dict, str | None]] = {}
+_PARSED_TEXT_LIMIT = 16 << 10  # a longer document is parsed each time: it would crowd out many short ones
+_PARSED_BYTES = 4 << 20  # the kept texts' bytes (about 3x that in memory: the text, its fields and its dumps)
+
+
+class _ParseCache:
+    """The parsed stored texts, bounded by count and by bytes, emptied whole when either is full.
+    A read is one dict operation (atomic under the search threads); a write takes the lock so the
+    byte count stays true."""
+
+    def __init__(self) -> None:
+        self._found: dict[bytes, tuple[dict, str | None]] = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, text: bytes) -> tuple[dict, str | None] | None:
+        return self._found.get(text)
+
+    def put(self, text: bytes, parsed: tuple[dict, str | None]) -> None:
+        if len(text) > _PARSED_TEXT_LIMIT:
+            return
+        with self._lock:
+            if len(self._found) >= _PARSED_LIMIT or self._bytes + len(text) > _PARSED_BYTES:
+                self.clear_locked()
+            if text not in self._found:
+                self._found[text] = parsed
+                self._bytes += len(text)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.clear_locked()
+
+    def clear_locked(self) -> None:
+        self._found.clear()
+        self._bytes = 0
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+
+_parsed = _ParseCache()
 
 
 def _stored_summary(text: bytes) -> tuple[dict, str | None]:
@@ -46,16 +90,14 @@ def _stored_summary(text: bytes) -> tuple[dict, str | None]:
     function of the text, kept for the next summaries of the same document (a node's best hits
     come back query after query; the store hands out the same inflated bytes, whose hash Python
     keeps). Reading and checking the ~1.5 kB of a scifact document cost ~12 us a summary. Kept
-    only for an object of strings (fill hands out a shallow copy: nothing nested is shared). Emptied
-    whole when full: the dict's single operations are atomic under the search threads."""
+    only for an object of strings (fill hands out a shallow copy: nothing nested is shared) and a
+    text of at most _PARSED_TEXT_LIMIT bytes (_ParseCache)."""
     found = _parsed.get(text)
     if found is None:
         stored = exact_json.loads(text)
         found = (stored, exact_json.stored_text_as_dumps(stored, text) if isinstance(stored, dict) else None)
         if found[1] is not None:
-            if len(_parsed) >= _PARSED_LIMIT:
-                _parsed.clear()
-            _parsed[text] = found
+            _parsed.put(text, found)
     return found
 
 

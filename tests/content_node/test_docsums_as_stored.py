@@ -116,6 +116,25 @@ def test_summaries_read_again_from_the_parse_cache_are_the_same_and_unshared(nod
     assert len(docsums._parsed) <= 2
 
 
+def test_the_parse_cache_is_bounded_by_bytes_and_skips_long_texts(node, monkeypatch) -> None:
+    """2,048 entries of 100 KB documents would keep ~600 MB a node: a text over
+    _PARSED_TEXT_LIMIT is not kept, and the kept texts' bytes stay under _PARSED_BYTES."""
+    docsums._parsed.clear()
+    expected = encoded(fill(node, "plain", True))
+    assert encoded(fill(node, "plain", False)) == expected
+    assert len(docsums._parsed) == 4 and docsums._parsed.bytes > 0
+    sizes = docsums._parsed.bytes
+    monkeypatch.setattr(docsums, "_PARSED_TEXT_LIMIT", 0)  # every text is too long now
+    docsums._parsed.clear()
+    assert encoded(fill(node, "plain", False)) == expected  # the same summaries, parsed each time
+    assert len(docsums._parsed) == 0 and docsums._parsed.bytes == 0
+    monkeypatch.setattr(docsums, "_PARSED_TEXT_LIMIT", 16 << 10)
+    monkeypatch.setattr(docsums, "_PARSED_BYTES", sizes // 2)  # room for about half of them
+    for _ in range(3):
+        assert encoded(fill(node, "plain", False)) == expected
+        assert 0 < docsums._parsed.bytes <= sizes // 2 and 0 < len(docsums._parsed) < 4
+
+
 def test_a_rewritten_document_is_summarised_from_its_new_text(tmp_path) -> None:
     (tmp_path / "app" / "schemas").mkdir(parents=True)
     (tmp_path / "app" / "services.xml").write_text(SERVICES)
