@@ -221,6 +221,23 @@ def test_native_rank_reads_its_rank_properties(http) -> None:
     assert found["3"]["relevance"] == pytest.approx((0.5 + 2.5 / 7.5) / 2)
 
 
+def test_native_and_bm25_rank_properties_from_a_query(http) -> None:
+    """A number the node cannot use is a 400 (an OverflowError or ValueError was a 500); a query's
+    table is not read (Vespa reads tables from the profile only), so it changes nothing."""
+    where = 'title contains "alpha" and title contains "beta"'
+    for key, value, message, profile in (
+            ("nativeFieldMatch.minFieldLength", "1e30", "must be from 0 to 4294967295", "native"),
+            ("nativeFieldMatch.averageFieldLength.title", "1e30", "must be from 0 to", "native"),
+            ("bm25(title).k1", "abc", "must be a number", "labels")):
+        response = http.get("/search/", params={"yql": f"select * from op where {where}", "ranking": profile,
+                                                f"ranking.properties.{key}": value})
+        assert response.status_code == 400, response.text
+        assert message in response.json()["root"]["errors"][0]["message"]
+    table = {"ranking.properties.nativeFieldMatch.firstOccurrenceTable": "expdecay(8000,0)",
+             "ranking.properties.nativeProximity.proximityTable.title": "linear(5,0,1048576)"}
+    assert hits(http, where, ranking="native", **table) == hits(http, where, ranking="native")
+
+
 def test_alternatives_match_any_form_as_one_term(http) -> None:
     found = hits(http, 'title contains alternatives({gamma: 1.0, "delta": 0.5})')
     assert set(found) == {"1", "4"}
