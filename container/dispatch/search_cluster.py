@@ -145,6 +145,16 @@ class SearchCluster:
         a replica before it serves queries again, even if it never restarts."""
         self.health[key].missed_writes = True
 
+    def lacks_a_returned_replica(self, key: int) -> bool:
+        """A replica unreachable when the node last caught up answers again and may hold writes the
+        node lacks: it must sync with it before serving (flagged by the next round of pings)."""
+        return any(self._can_sync_from(other) for other in self.health[key].unsynced)
+
+    def in_service(self, key: int) -> bool:
+        """In rotation and known to hold every acknowledged write: a read may take its answer alone."""
+        health = self.health[key]
+        return health.up and not health.missed_writes and not self.lacks_a_returned_replica(key)
+
     def replicas_of(self, key: int) -> list[str]:
         """Addresses of the nodes in rotation that hold the same buckets as `key` (other groups)."""
         return [self.clients[other].node.address for other in self.replica_keys(key) if self.health[other].up]
@@ -217,7 +227,7 @@ class SearchCluster:
         """Restarted nodes (awaiting sync) catch up; so do ready nodes that missed writes, and those
         that caught up while a replica was unreachable, once it answers again."""
         for key, health in self.health.items():
-            if health.reachable and any(self._can_sync_from(other) for other in health.unsynced):
+            if health.reachable and self.lacks_a_returned_replica(key):
                 health.missed_writes = True
                 self.take_out_of_rotation(key, "a replica that was down when it caught up is back: syncing with it")
         waiting = [key for key, health in self.health.items() if health.reachable and not health.up
