@@ -1,6 +1,6 @@
-"""A write to a single owner, awaited in the request's own task and given up when health checks see
-the owner go down (a stalled node would otherwise hold the write until its timeout, 180 s by
-default).
+"""A write to a single owner (or a read of one replica), awaited in the request's own task and given
+up when health checks see the owner go down (a stalled node would otherwise hold it until its
+timeout, 180 s by default).
 
 A task and an `asyncio.wait` with its own poll timer for every write cost ~15–20 µs of the
 container's CPU a write; here one timer serves every watched write: each poll, a write in flight
