@@ -16,8 +16,9 @@ that replica took: when that replica answers again, the node leaves rotation and
 before serving again, as Vespa keeps a bucket's stale replica out of service until bucket sync is
 done. With every replica down it serves what it holds (availability), and only then. A node that
 missed writes is in rotation again only once it reports that its catch-up finished from one of the
-replicas it was sent (PingReply.synced_from): one that failed (the peer died mid-way, an RPC error)
-leaves it out of rotation and is tried again on the next ping.
+replicas it was sent (PingReply.synced_from), a catch-up ordered after its last missed write: one
+that failed (the peer died mid-way, an RPC error) leaves it out of rotation and is tried again on the
+next ping.
 
 Replicas that are all in rotation are merged when the container starts and then periodically
 (container/dispatch/replica_merges.py), which repairs writes that reached only some of them.
@@ -54,6 +55,7 @@ class NodeHealth:
     last_seen: float = 0.0
     down_since: float = 0.0  # time.time() the node left rotation
     missed_writes: bool = False  # a write was not delivered: catch up again before serving
+    misses: int = 0  # writes noted missed so far: a catch-up ordered before the latest may lack it
     unsynced: frozenset[int] = frozenset()  # replicas unreachable at its last catch-up (may hold newer writes)
     # a catch-up that clears `missed_writes` once the node reports it finished from one of these peers:
     # (peer addresses, `unsynced` then); None: none pending
@@ -142,8 +144,21 @@ class SearchCluster:
 
     def note_missed_write(self, key: int) -> None:
         """A write to the node was not delivered (down, stalled, timed out): it must catch up from
-        a replica before it serves queries again, even if it never restarts."""
-        self.health[key].missed_writes = True
+        a replica before it serves queries again, even if it never restarts. A catch-up already
+        running may have read the document from its peer before the write got there: its end no
+        longer counts, and another is started once it is over."""
+        health = self.health[key]
+        health.missed_writes, health.misses, health.pending_sync = True, health.misses + 1, None
+
+    def lacks_a_returned_replica(self, key: int) -> bool:
+        """A replica unreachable when the node last caught up answers again and may hold writes the
+        node lacks: it must sync with it before serving (flagged by the next round of pings)."""
+        return any(self._can_sync_from(other) for other in self.health[key].unsynced)
+
+    def in_service(self, key: int) -> bool:
+        """In rotation and known to hold every acknowledged write: a read may take its answer alone."""
+        health = self.health[key]
+        return health.up and not health.missed_writes and not self.lacks_a_returned_replica(key)
 
     def replicas_of(self, key: int) -> list[str]:
         """Addresses of the nodes in rotation that hold the same buckets as `key` (other groups)."""
@@ -217,7 +232,7 @@ class SearchCluster:
         """Restarted nodes (awaiting sync) catch up; so do ready nodes that missed writes, and those
         that caught up while a replica was unreachable, once it answers again."""
         for key, health in self.health.items():
-            if health.reachable and any(self._can_sync_from(other) for other in health.unsynced):
+            if health.reachable and self.lacks_a_returned_replica(key):
                 health.missed_writes = True
                 self.take_out_of_rotation(key, "a replica that was down when it caught up is back: syncing with it")
         waiting = [key for key, health in self.health.items() if health.reachable and not health.up
@@ -232,11 +247,13 @@ class SearchCluster:
                 self.health[key].missed_writes = False  # nothing to catch up from: serve as is
                 self.health[key].unsynced = unsynced
                 return
+            misses = self.health[key].misses
             try:
                 started = await self.clients[key].sync(peers, PING_TIMEOUT, resync=resync)
                 health = self.health[key]
                 if peers and health.missed_writes:
-                    if started:  # not started: the flag stays and the next ping asks again
+                    # not started, or a write missed meanwhile: the flag stays and a ping asks again
+                    if started and health.misses == misses:
                         health.pending_sync = (frozenset(peers), unsynced)
                 else:
                     health.missed_writes, health.unsynced = False, unsynced

@@ -1,6 +1,6 @@
-"""A write to a single owner, awaited in the request's own task and given up when health checks see
-the owner go down (a stalled node would otherwise hold the write until its timeout, 180 s by
-default).
+"""A write to a single owner (or a read of one replica), awaited in the request's own task and given
+up when health checks see the owner go down (a stalled node would otherwise hold it until its
+timeout, 180 s by default).
 
 A task and an `asyncio.wait` with its own poll timer for every write cost ~15–20 µs of the
 container's CPU a write; here one timer serves every watched write: each poll, a write in flight
@@ -30,6 +30,7 @@ class WriteWatch:
         self._watched: dict[asyncio.Task, tuple[int, float]] = {}  # task → (owner key, when it started)
         self._interrupted: set[asyncio.Task] = set()  # cancelled by the watch, not yet seen by `run`
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_loop: asyncio.AbstractEventLoop | None = None  # a closed loop's timer never fires
 
     async def run(self, key: int, write: Awaitable[T]) -> T:
         """`write`'s result; OwnerDown when health checks saw node `key` go down meanwhile (the write
@@ -37,8 +38,9 @@ class WriteWatch:
         task = asyncio.current_task()
         assert task is not None and task not in self._watched
         self._watched[task] = (key, time.monotonic())
-        if self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self._poll, self._check)
+        loop = asyncio.get_running_loop()
+        if self._timer is None or self._timer_loop is not loop:
+            self._timer, self._timer_loop = loop.call_later(self._poll, self._check), loop
         try:
             return await write
         except asyncio.CancelledError:

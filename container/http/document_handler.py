@@ -121,15 +121,13 @@ class DocumentHandler:
         return next(s for s in self._application.schemas.values() if doctype in (s.document_name, s.name))
 
     def _owners(self, document_id: str):
-        """The node holding the document in every group, those in rotation first (for reads): not one
+        """The node holding the document in every group, those in service first (for reads): not one
         that missed a write, though health checks may not have seen it go (a node restarted between two
         pings), so an acknowledged write is read back from a node that has it."""
         owners = holders(self._cluster, self._global_types, document_id, global_id(document_id))
         if len(owners) == 1:
             return owners
-        health = self._cluster.health
-        return sorted(owners, key=lambda c: not health[c.node.distribution_key].up
-                      or health[c.node.distribution_key].missed_writes)
+        return sorted(owners, key=lambda c: not self._cluster.in_service(c.node.distribution_key))
 
     async def _write(self, body_base: dict, operation, timeout: float, reconcile: bool = False,
                      conditional: bool = False) -> JSONResponse:
@@ -269,20 +267,25 @@ class DocumentHandler:
                 return True
 
     async def _get(self, document_id: str, body_base: dict, timeout: float) -> JSONResponse:
-        """One replica's answer while one is in service (in rotation, no missed writes: it holds every
-        acknowledged write). When none is, or none of those answers, then as Vespa's distributor for
-        a bucket whose replicas are inconsistent: every reachable replica is read and the newest
-        version wins (a remove newer than a put: 404); one that does not answer (within `timeout`, or
-        seen down meanwhile) leaves the newest of those that did. 504 if nothing answered in time."""
+        """One replica's answer while one is in service (SearchCluster.in_service: it holds every
+        acknowledged write), given up for the next once health checks see it go down. When none is, or
+        none of those answers, then as Vespa's distributor for a bucket whose replicas are
+        inconsistent: every reachable replica is read and the newest version wins (a remove newer than
+        a put: 404); one that does not answer (within `timeout`, or seen down meanwhile) leaves the
+        newest of those that did. 504 if nothing answered in time."""
         deadline = time.monotonic() + timeout
         owners = self._owners(document_id)
         health = self._cluster.health
         in_service = owners if len(owners) == 1 else [
-            c for c in owners if health[c.node.distribution_key].up and not health[c.node.distribution_key].missed_writes]
+            c for c in owners if self._cluster.in_service(c.node.distribution_key)]
         problems: list[Exception] = []
-        for client in in_service:
+        for client in in_service:  # under the watch: a stalled one seen down leaves the read to the next
+            key = client.node.distribution_key
             try:
-                return self._found(document_id, body_base, await client.get(document_id, deadline - time.monotonic()))
+                fields = await self._watch.run(key, client.get(document_id, deadline - time.monotonic()))
+                return self._found(document_id, body_base, fields)
+            except OwnerDown as down:
+                problems.append(NodeUnavailable(str(down)))
             except (NodeUnavailable, NodeTimeout) as error:
                 problems.append(error)
             if time.monotonic() >= deadline:

@@ -205,3 +205,46 @@ def test_a_resync_that_fails_keeps_the_node_out_of_rotation_and_is_retried_until
     nodes[0].state, nodes[0].sync_fails = "ready", False  # this one finishes
     asyncio.run(cluster.ping_all())
     assert cluster.health[0].up and not cluster.health[0].missed_writes and cluster.health[0].unsynced == set()
+
+
+def test_a_write_missed_during_a_catch_up_starts_another_once_it_ends():
+    """Node 1 is catching up after a missed write when it misses another: the running catch-up may
+    have fetched that document before the write reached its peer, so its end must not put node 1
+    back in service; a new catch-up is started and only its end does."""
+    nodes = [Node(0, 0), Node(1, 1)]
+    cluster = SearchCluster(nodes)
+    asyncio.run(cluster.ping_all())
+    cluster.note_missed_write(1)
+    asyncio.run(cluster.ping_all())
+    assert nodes[1].state == "catching-up" and cluster.health[1].pending_sync is not None
+    cluster.note_missed_write(1)  # during that catch-up
+    nodes[1].state, nodes[1].synced_with = "ready", None  # the first catch-up ends
+    asyncio.run(cluster.ping_all())
+    assert not cluster.in_service(1) and cluster.health[1].missed_writes
+    assert nodes[1].synced_with == ["host:0"] and nodes[1].state == "catching-up"  # started again
+    nodes[1].state = "ready"
+    asyncio.run(cluster.ping_all())
+    assert cluster.in_service(1) and not cluster.health[1].missed_writes
+
+
+def test_a_write_missed_while_a_catch_up_is_being_ordered_starts_another():
+    """The miss lands while the Sync call is in flight: that catch-up may miss it too."""
+    nodes = [Node(0, 0), Node(1, 1)]
+    cluster = SearchCluster(nodes)
+    asyncio.run(cluster.ping_all())
+    cluster.note_missed_write(1)
+    ordered = nodes[1].sync
+
+    async def sync_missing_a_write(peers, timeout, resync=False):
+        cluster.note_missed_write(1)
+        return await ordered(peers, timeout, resync)
+
+    nodes[1].sync = sync_missing_a_write
+    asyncio.run(cluster.ping_all())
+    nodes[1].sync = ordered
+    nodes[1].state, nodes[1].synced_with = "ready", None
+    asyncio.run(cluster.ping_all())
+    assert not cluster.in_service(1) and nodes[1].synced_with == ["host:0"]
+    nodes[1].state = "ready"
+    asyncio.run(cluster.ping_all())
+    assert cluster.in_service(1)

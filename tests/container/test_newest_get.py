@@ -79,6 +79,21 @@ def test_with_no_replica_in_service_the_newest_version_wins(replicas):
     assert call(handler, "GET")[0] == 503
 
 
+def test_a_replica_that_served_alone_is_not_read_alone_once_the_other_answers_again(replicas):
+    """Node 0 came back alone and serves without node 1's write; node 1 answers again (restarted,
+    awaiting sync). Until the ping round flags node 0, it is still up without missed writes: the
+    read must not take its version alone (the health loop's own test for a catch-up applies)."""
+    handler, cluster, clients = replicas
+    assert call(handler, "POST", fields={"title": "v1"})[0] == 200
+    write_missing(handler, clients, cluster, 0, "POST", {"title": "v2"})  # node 0 keeps v1
+    health = cluster.health
+    health[0].missed_writes, health[0].unsynced = False, frozenset({1})  # caught up while 1 was down
+    health[1].up = False  # back, reachable, not yet in rotation
+    assert not cluster.in_service(0) and not cluster.in_service(1)
+    status, body = call(handler, "GET")
+    assert status == 200 and body["fields"]["title"] == "v2", body
+
+
 def test_a_newer_remove_on_one_replica_wins_over_a_put_on_the_other(replicas):
     handler, cluster, clients = replicas
     assert call(handler, "POST", fields={"title": "v1"})[0] == 200

@@ -122,6 +122,28 @@ def test_a_write_that_swallows_the_cancellation_leaves_the_count_balanced():
     asyncio.run(main())
 
 
+def test_a_watch_still_interrupts_writes_in_a_later_event_loop():
+    """A loop that closes within a poll of a write leaves its timer behind (it never fires): a later
+    loop's writes must still be watched (tests and tools run the handler under several asyncio.run)."""
+    reachable = {0: True}
+    watch = WriteWatch(lambda key: reachable[key], POLL)
+
+    async def quick():
+        return await watch.run(0, asyncio.sleep(0, "done"))
+
+    assert asyncio.run(quick()) == "done"
+    reachable[0] = False
+
+    async def stalled():
+        async with asyncio.timeout(1.0):
+            with pytest.raises(OwnerDown):
+                await watch.run(0, asyncio.sleep(10))
+        await asyncio.sleep(POLL * 2)
+        assert watch.watching == 0 and not watch.armed
+
+    asyncio.run(stalled())
+
+
 class StallingNode(FlakyNode):
     """Takes writes but never answers them while `stalled` (a SIGSTOPped node); pings fail then."""
 

@@ -4,7 +4,8 @@
   write when it resumes; answered 412, that write must not win over the newer acknowledged version;
 - a replica restarted onto a full disk cannot store the writes it missed: it must stay out of
   service (queries complete) until space is back and it has caught up;
-- a get of stalled replicas answers 504 once its `timeout=` is up.
+- a get of stalled replicas answers 504 once its `timeout=` is up; one of a stalled replica is answered
+  by the other once health checks see the stalled one go down.
 Node 1's data directory is a small tmpfs (mounting needs root)."""
 from __future__ import annotations
 
@@ -270,3 +271,22 @@ def test_a_get_of_stalled_replicas_answers_504_within_its_timeout(cluster, http)
     wait_until(lambda: node_up(http, 0) and node_up(http, 1))
     answer = http.get(path, params={"timeout": "5s"})
     assert answer.status_code == 200 and answer.json()["fields"]["title"] == "v1", answer.text
+
+
+def test_a_get_whose_first_replica_stalls_is_answered_by_the_other(cluster, http):
+    """Node 0 (read first while both are in service) stalls just before the read: the read is given
+    up once health checks see node 0 go down and node 1 answers, well before `timeout`."""
+    path = "/document/v1/test/doc/docid/get-stalled-first"
+    assert http.post(path, json={"fields": V2}).status_code == 200
+    wait_until(lambda: node_up(http, 0) and node_up(http, 1))
+    pid = cluster.node_pid(0)
+    processes.send_signal(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        answer = http.get(path, params={"timeout": "5s"})
+        seconds = time.monotonic() - started
+    finally:
+        processes.send_signal(pid, signal.SIGCONT)
+    assert answer.status_code == 200 and answer.json()["fields"]["title"] == "v2", answer.text
+    assert seconds < 3.5, seconds
+    wait_until(lambda: node_up(http, 0))
