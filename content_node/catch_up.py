@@ -118,7 +118,8 @@ class GrpcPeer:
 
     def put(self, document_id: str, fields: dict, timestamp: int, origin: int = 0) -> None:
         _check_feed(self._stub.Put(pb.PutRequest(document_id=document_id, timestamp=timestamp, origin=origin,
-                                                 fields_json=json.dumps(fields, ensure_ascii=False)),
+                                                 fields_json=json.dumps(fields, ensure_ascii=False),
+                                                 replica_copy=True),
                                    timeout=RPC_TIMEOUT))
 
     def remove(self, document_id: str, timestamp: int) -> None:
@@ -306,7 +307,7 @@ def apply_copy(node, document_id: str, fields: dict | None, timestamp: int, allo
         write = lambda check, ts: db.remove(document_id, condition=check, timestamp=ts) or True  # noqa: E731
     else:
         write = lambda check, ts: db.put(document_id, fields, condition=check, timestamp=ts,  # noqa: E731
-                                         origin=origin) or True
+                                         origin=origin, replica_copy=True) or True
     return newest_wins(db, document_id, timestamp, write, allow_equal=allow_equal, superseded=False,
                        origin=origin)
 

@@ -118,12 +118,12 @@ class DocumentDB(BatchWrites, IndexReads):
     # -- writes -------------------------------------------------------------------------------
 
     def put(self, document_id: str, fields: Mapping[str, Any], condition: Condition | None = None,
-            timestamp: int | None = None, origin: int = 0) -> None:
-        """Create or replace a document; durable when this returns. `condition` (test-and-set) is
-        called with the stored fields (None: no document) under the lock, atomically with the write;
-        it raises to refuse it. `timestamp`, `origin`: the version's (None: now; store/timestamps.py)."""
+            timestamp: int | None = None, origin: int = 0, replica_copy: bool = False) -> None:
+        """Create or replace a document; durable when this returns. `condition` (test-and-set): called with
+        the stored fields (None: no document) under the lock, atomically with the write; raises to refuse it.
+        `timestamp` (None: now), `origin`: the version's (store/timestamps.py); `replica_copy`: validate_document."""
         self._check_document_type(document_id)
-        document = validate_document(self.schema, fields, allow_synthetic=True)
+        document = validate_document(self.schema, fields, allow_synthetic=True, languages=not replica_copy)
         fields_json = encode_fields(document)  # once, outside the lock: the WAL and the store share it
         with self._exclusive():
             if condition is not None:

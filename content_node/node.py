@@ -170,8 +170,10 @@ class ContentNode:
     # or the same operation again, is acknowledged without being applied.
 
     def put(self, document_id: str, fields_json: str, condition: str = "", create: bool = False,
-            timestamp: int = 0, origin: int = 0, tested_base: int | None = None) -> int | None:
+            timestamp: int = 0, origin: int = 0, tested_base: int | None = None,
+            replica_copy: bool = False) -> int | None:
         """`origin`: a replica's copy of an update's result (store/timestamps.py); 0 from clients.
+        `replica_copy`: a merge's copy of a version a replica acknowledged (DocumentDB.put).
         `tested_base`: the condition was tested already, on that version (`probe`).
         Returns the stored timestamp a condition held against (None: no condition, or superseded)."""
         self._check_owner(document_id)
@@ -181,7 +183,8 @@ class ContentNode:
         test = _condition(document_id, condition, create, db, base, tested_base)
         self.sync.live_write(document_id, True, lambda: newest_wins(
             db, document_id, timestamp or None,
-            lambda check, ts: db.put(document_id, fields, condition=check, timestamp=ts, origin=origin), test,
+            lambda check, ts: db.put(document_id, fields, condition=check, timestamp=ts, origin=origin,
+                                     replica_copy=replica_copy), test,
             superseded=None, origin=origin))
         return base[0] if base else None
 

@@ -173,7 +173,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
     def _put(self, request: pb.PutRequest):
         return lambda: AppliedUpdate(True, self._node.put(request.document_id, request.fields_json, request.condition,
                                                           request.create, request.timestamp, request.origin,
-                                                          _tested_base(request)))
+                                                          _tested_base(request), request.replica_copy))
 
     def _update(self, request: pb.UpdateRequest):
         return lambda: AppliedUpdate(*self._node.update_on_base(

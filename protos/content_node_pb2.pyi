@@ -756,7 +756,7 @@ class DocsumReply(_message.Message):
     def __init__(self, docsums: _Optional[_Iterable[_Union[Docsum, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[ErrorMessage, _Mapping]]] = ...) -> None: ...
 
 class PutRequest(_message.Message):
-    __slots__ = ("document_id", "fields_json", "condition", "create", "timestamp", "origin", "tested_base")
+    __slots__ = ("document_id", "fields_json", "condition", "create", "timestamp", "origin", "tested_base", "replica_copy")
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     FIELDS_JSON_FIELD_NUMBER: _ClassVar[int]
     CONDITION_FIELD_NUMBER: _ClassVar[int]
@@ -764,6 +764,7 @@ class PutRequest(_message.Message):
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     ORIGIN_FIELD_NUMBER: _ClassVar[int]
     TESTED_BASE_FIELD_NUMBER: _ClassVar[int]
+    REPLICA_COPY_FIELD_NUMBER: _ClassVar[int]
     document_id: str
     fields_json: str
     condition: str
@@ -771,7 +772,8 @@ class PutRequest(_message.Message):
     timestamp: int
     origin: int
     tested_base: int
-    def __init__(self, document_id: _Optional[str] = ..., fields_json: _Optional[str] = ..., condition: _Optional[str] = ..., create: _Optional[bool] = ..., timestamp: _Optional[int] = ..., origin: _Optional[int] = ..., tested_base: _Optional[int] = ...) -> None: ...
+    replica_copy: bool
+    def __init__(self, document_id: _Optional[str] = ..., fields_json: _Optional[str] = ..., condition: _Optional[str] = ..., create: _Optional[bool] = ..., timestamp: _Optional[int] = ..., origin: _Optional[int] = ..., tested_base: _Optional[int] = ..., replica_copy: _Optional[bool] = ...) -> None: ...
 
 class UpdateRequest(_message.Message):
     __slots__ = ("document_id", "operations_json", "create", "condition", "timestamp", "tested_base")

@@ -21,9 +21,9 @@ from searchlib.geo import GeoError, parse_position, position_json
 from searchlib.predicate import PredicateError, parse_predicate
 from searchlib.languages import field_language, language_sources
 from searchlib.lucene_languages import LANGUAGE_ANALYSIS, UnsupportedLanguageError
-from searchlib.match_modes import lucene_chain, match_mode, mode_language
+from searchlib.match_modes import MatchMode, lucene_chain, match_mode, mode_language, text_elements
 from searchlib.schema.model import EMPTY, Field, FieldType, Schema, StructType
-from searchlib.struct_values import coerce_composite
+from searchlib.struct_values import coerce_composite, field_value
 
 _INTEGER_RANGES = {
     "byte": (-(2**7), 2**7 - 1),
@@ -37,11 +37,14 @@ _INDEXED_DIMENSION = re.compile(r"(\w+)\[(\d+)\]")
 
 
 def validate_document(schema: Schema, fields: Mapping[str, Any], *,
-                      allow_synthetic: bool = False) -> dict[str, Any]:
+                      allow_synthetic: bool = False, languages: bool = True) -> dict[str, Any]:
     """The document's fields, checked and coerced; an empty string means the field is not set.
 
     Synthetic fields (outside the `document` block) cannot be fed by users; the container, which
     computes them (e.g. `embed`), passes `allow_synthetic=True`. Mutable attributes are never fed.
+    `languages=False`: no `check_languages`, for a copy of a version a replica acknowledged (catch-up,
+    merge), as replay checks none: a package change may have dropped its language's analyzer since,
+    and refusing the copy would stall catch-up and merges; the index leaves such values out.
     """
     if not isinstance(fields, Mapping):
         raise DocumentError(f"Document fields must be a JSON object, got {_json_kind(fields)}")
@@ -54,27 +57,44 @@ def validate_document(schema: Schema, fields: Mapping[str, Any], *,
         if coerced == "" and field.type.kind in ("string", "reference"):
             continue
         document[name] = coerced
-    return check_languages(schema, document)
+    return check_languages(schema, document) if languages else document
 
 
 def check_languages(schema: Schema, document: dict[str, Any]) -> dict[str, Any]:
     """`document`, or a DocumentError for text in a language that a field's Lucene language analyzer
     (searchlib.lucene_languages) is not run for here, before anything is written (an update: the
-    whole updated document, as its language field may be unchanged). The language is the one the
-    index takes: its set_language field's, else detected from the whole value."""
-    fields = [field for field in schema.fields.values() if LANGUAGE_ANALYSIS in field.settings and document.get(field.name)]
-    if not fields:
-        return document
-    sources = language_sources(schema)
-    for field in fields:
-        value = document[field.name]
-        text = value if isinstance(value, str) else " ".join(item for item in value if isinstance(item, str))
+    whole updated document, as its language field may be unchanged). Checked on exactly what the
+    index analyzes: struct-fields' values from their parent, in the language the index takes (its
+    set_language field's, else detected from the whole value)."""
+    for field, mode, source in _language_checks(schema):
+        value = field_value(document, field)
+        if not value:
+            continue
+        text = value if isinstance(value, str) else " ".join(text_elements(value))
         try:
-            mode = match_mode(field)
-            lucene_chain(mode, mode_language(mode, text, field_language(document, sources.get(field.name, ""))))
+            lucene_chain(mode, mode_language(mode, text, field_language(document, source)))
         except UnsupportedLanguageError as error:
             raise DocumentError(f"Field '{field.name}': {error.message}") from None
     return document
+
+
+_LANGUAGE_CHECKS: dict[int, tuple[Schema, tuple[tuple[Field, MatchMode, str], ...]]] = {}
+
+
+def _language_checks(schema: Schema) -> tuple[tuple[Field, MatchMode, str], ...]:
+    """The fields analyzed by language, with their mode and set_language source, once per schema
+    (every put asks). By identity: a Schema holds dicts, so it is not hashable; the entry keeps
+    the schema alive so its id is not reused."""
+    cached = _LANGUAGE_CHECKS.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    sources = language_sources(schema)
+    checks = tuple((field, match_mode(field), sources.get(field.name, "")) for field in schema.fields.values()
+                   if LANGUAGE_ANALYSIS in field.settings)
+    if len(_LANGUAGE_CHECKS) >= 64:  # schemas are replaced on redeploy: drop the old ones
+        _LANGUAGE_CHECKS.clear()
+    _LANGUAGE_CHECKS[id(schema)] = (schema, checks)
+    return checks
 
 
 def feedable_field(schema: Schema, name: str, *, allow_synthetic: bool = False) -> Field:

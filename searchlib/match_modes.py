@@ -38,7 +38,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 from dataclasses import dataclass, replace
-from typing import Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.languages import DEFAULT_LANGUAGE, detect_language, script_language
@@ -296,6 +296,16 @@ def query_detector(modes: Mapping[str, MatchMode]) -> Callable[[str], str]:
     LuceneLinguistics (fields analyzed by language) by its SimpleDetector, else statistically."""
     lucene = any(mode.language_analysis is not None for mode in modes.values())
     return script_language if lucene else detect_language
+
+
+def text_elements(value: Any) -> Iterable[str]:
+    """The texts an index analyzes in a non-string value: a weighted set's keys, an array's (or a
+    struct-field's many values') strings."""
+    if isinstance(value, dict):
+        return (str(key) for key in value)
+    if isinstance(value, list):
+        return (item for item in value if isinstance(item, str))
+    return ()
 
 
 def lucene_chain(mode: MatchMode, language: str) -> tuple[str, ...]:

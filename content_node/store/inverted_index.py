@@ -24,7 +24,8 @@ from content_node.store.posting_segment import (
 from content_node.store.word_term_ids import WordTermIds
 from searchlib.linguistics import stems
 from searchlib.lucene_languages import UnsupportedLanguageError
-from searchlib.match_modes import TEXT, MatchMode, cap_occurrences, index_words, match_mode, mode_language
+from searchlib.match_modes import (
+    TEXT, MatchMode, cap_occurrences, index_words, match_mode, mode_language, text_elements)
 
 ELEMENT_GAP = 16  # positions skipped between array elements, so phrases never span two elements
 _PENDING_POSTINGS_LIMIT = 8192  # freeze while feeding too, bounding per-chunk overhead
@@ -74,7 +75,7 @@ def element_tokens(value: Any, language: str = "", mode: MatchMode = TEXT) -> li
 def _element_words(value: Any, language: str, mode: MatchMode) -> tuple[list[list[str]], str | None]:
     """The words of each element and the language they are stemmed in (None: not stemmed). The
     language is only detected when the terms depend on it: stemming, or a Lucene language analyzer."""
-    elements = [value] if isinstance(value, str) else list(_elements(value))
+    elements = [value] if isinstance(value, str) else list(text_elements(value))
     stemming = mode.kind == "text" and mode.stemming
     if stemming or mode.language_analysis is not None:  # a Lucene language analyzer: by language too
         language = mode_language(mode, value if isinstance(value, str) else " ".join(elements), language)
@@ -87,15 +88,7 @@ def _element_words(value: Any, language: str, mode: MatchMode) -> tuple[list[lis
 
 
 def _element_count(value: Any) -> int:
-    return 1 if isinstance(value, str) else sum(1 for _ in _elements(value))
-
-
-def _elements(value: Any) -> Iterable[str]:
-    if isinstance(value, dict):  # weighted set of strings: the keys are the text
-        return (str(key) for key in value)
-    if isinstance(value, list):
-        return (item for item in value if isinstance(item, str))
-    return ()
+    return 1 if isinstance(value, str) else sum(1 for _ in text_elements(value))
 
 
 class FieldIndex:

@@ -186,3 +186,41 @@ def test_a_stored_document_in_a_language_no_longer_analyzed_is_not_indexed_rathe
     mode = body_mode()
     assert field_tokens("Casas bonitas", "pt", mode)[0] == []
     assert field_tokens("Hundarna springer", "sv", mode)[0] == ["hund", "spring"]
+
+
+STRUCTS_SD = """schema s {
+  document s {
+    field lang type string { indexing: set_language | attribute | summary }
+    struct inner { field text type string {} }
+    field st type inner {
+      indexing: summary
+      struct-field text { indexing: index | summary }
+    }
+    field arr type array<inner> {
+      indexing: summary
+      struct-field text { indexing: index | summary }
+    }
+  }
+}
+"""
+
+
+def test_struct_fields_are_checked_as_they_are_indexed() -> None:
+    # the index analyzes st.text and arr.text (read from their parent): an unanalyzable language
+    # there would be acknowledged yet never findable
+    schema = application_from_text(STRUCTS_SD, services_xml=services(), name="s.sd").schemas["s"]
+    with pytest.raises(DocumentError, match="Field 'st.text': not supported: language 'fr'"):
+        validate_document(schema, {"lang": "fr", "st": {"text": "bonjour"}})
+    with pytest.raises(DocumentError, match="Field 'arr.text': not supported: language 'zh'"):  # detected
+        validate_document(schema, {"arr": [{"text": "我们的房子"}, {}]})
+    assert validate_document(schema, {"lang": "sv", "st": {"text": "hej"}, "arr": [{"text": "katt"}]})
+
+
+def test_the_language_checks_are_worked_out_once_per_schema(monkeypatch) -> None:
+    import searchlib.documents as documents
+    schema = load().schemas["s"]
+    validate_document(schema, {"lang": "sv", "body": "Katterna"})
+    calls = []
+    monkeypatch.setattr(documents, "match_mode", lambda field: calls.append(field))
+    validate_document(schema, {"lang": "sv", "body": "Hundarna"})
+    assert calls == []

@@ -1,0 +1,89 @@
+"""Copies between replicas (catch-up, merge) carry versions already acknowledged elsewhere: a
+document whose language lost its analyzer in a package change since is copied, as replay keeps it,
+not refused (which would leave a catching-up node out of service and stop merges there); a client
+put in that language is still refused. In process: two ContentNodes, the merge push through the
+real PutRequest and service."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from content_node.catch_up import GrpcPeer
+from content_node.node import ContentNode
+from content_node.replica_merge import merge_with
+from content_node.service import ContentNodeService
+from searchlib.errors import DocumentError
+from tests.content_node.test_catch_up import InProcessPeer, sync_from
+from tests.content_node.test_replica_merge import NOW, T, InProcessMergePeer
+
+APP = Path(__file__).resolve().parents[1] / "apps" / "lucene_languages"
+PORTUGUESE = {"lang": "pt", "title": "Casas bonitas"}  # pt: analyzed only while the package configures it
+ID = "id:test:doc::1"
+
+
+@pytest.fixture
+def apps(tmp_path):
+    """(the package before, with a Portuguese analyzer, the package after: without it)."""
+    before, after = tmp_path / "before", tmp_path / "after"
+    shutil.copytree(APP, before)
+    shutil.copytree(APP, after)
+    services = (before / "services.xml").read_text()
+    (before / "services.xml").write_text(services.replace("<analysis>", '<analysis><item key="pt"/>', 1))
+    return before, after
+
+
+def holding_spanish(apps, data: Path) -> ContentNode:
+    """A node that stored the Portuguese document under the old package, restarted on the new one."""
+    before, after = apps
+    old = ContentNode(before, data, 0)
+    old.sync.start([], wait=True)
+    old.put(ID, json.dumps(PORTUGUESE), timestamp=T)
+    old.close()
+    node = ContentNode(after, data, 0)
+    node.sync.start([], wait=True)
+    with pytest.raises(DocumentError, match="not supported: language 'pt'"):  # a client's put: refused
+        node.put("id:test:doc::2", json.dumps(PORTUGUESE))
+    return node
+
+
+def test_catch_up_copies_a_document_whose_language_lost_its_analyzer(apps, tmp_path):
+    holder = holding_spanish(apps, tmp_path / "holder")
+    restarted = ContentNode(apps[1], tmp_path / "restarted", 2)
+    try:
+        sync_from(restarted, InProcessPeer(holder))  # asserts the catch-up completed
+        assert restarted.database_for(ID).get(ID) == PORTUGUESE
+    finally:
+        holder.close()
+        restarted.close()
+
+
+class ServicePutMergePeer(InProcessMergePeer):
+    """Pushes as the merge's GrpcPeer does: its PutRequest, into the peer's gRPC service."""
+
+    def __init__(self, node: ContentNode) -> None:
+        super().__init__(node)
+        service = ContentNodeService(node)
+        self._grpc = object.__new__(GrpcPeer)
+        self._grpc._stub = type("Stub", (), {"Put": staticmethod(lambda request, timeout: service.Put(request, None))})
+
+    def put(self, document_id, fields_, timestamp, origin=0):
+        self._grpc.put(document_id, fields_, timestamp, origin)
+
+
+def test_a_merge_copies_a_document_whose_language_lost_its_analyzer_both_ways(apps, tmp_path):
+    holder = holding_spanish(apps, tmp_path / "holder")
+    pulling = ContentNode(apps[1], tmp_path / "pulling", 2)
+    pushed_to = ContentNode(apps[1], tmp_path / "pushed_to", 2)
+    try:
+        for node in (pulling, pushed_to):
+            node.sync.start([], wait=True)
+        assert merge_with(pulling, InProcessMergePeer(holder), NOW).pulled == 1
+        assert pulling.database_for(ID).get(ID) == PORTUGUESE
+        assert merge_with(holder, ServicePutMergePeer(pushed_to), NOW).pushed == 1
+        assert pushed_to.database_for(ID).get(ID) == PORTUGUESE
+    finally:
+        for node in (holder, pulling, pushed_to):
+            node.close()
