@@ -8,8 +8,10 @@ Expected 'where' but found 'limit' at column 21"). The grouping text after `|` h
 syntax: it is kept verbatim in ParsedYql.grouping (the tokenizer in yql_tokens is lazy for this).
 
 Empty items (an empty userQuery(), a contains-string without word characters) are Vespa's
-NullItem: they are dropped from their parent; a where left empty is FalseItem, marked `emptied`
-(the container answers it as Vespa's backend does a NullItem root: "Null query").
+NullItem: they are dropped from their parent; a where left empty is FalseItem. When user text
+(userQuery(), userInput with allowEmpty) emptied it, it is marked `emptied` and the container
+answers it as Vespa's backend does a NullItem root ("Null query"); a where emptied by a string
+that analyzes to nothing (a stop word) matches nothing, as Vespa's word of that string does.
 """
 from __future__ import annotations
 
@@ -85,6 +87,7 @@ class _YqlParser(
         self._detected_language = ""
         self._same_element_field: str | None = None  # inside `f contains sameElement(...)`: f
         self._literal = LiteralBoost(self._modes)  # rank terms for fields with `rank: literal`
+        self._user_text_emptied = False  # userQuery()/userInput gave no item (Vespa's NullItem)
 
     @property
     def _language(self) -> str:
@@ -149,7 +152,7 @@ class _YqlParser(
             offset=None if numbers["offset"] is None else int(numbers["offset"]),
             timeout_ms=numbers["timeout"],
             grouping=grouping,
-            emptied=where is None,
+            emptied=where is None and self._user_text_emptied,
         )
 
     def _name_list(self, what: str, *, allow_star: bool) -> tuple[str, ...]:

@@ -16,8 +16,8 @@ from searchlib.query.yql_values import YqlValueCursor
 
 
 class YqlUserInputParser(YqlValueCursor):
-    """Needs from the parser: `_settings`, `_inherited`, `_modes`, `_language`, `_stem`, `_literal`
-    and `_weak_and_hits`."""
+    """Needs from the parser: `_settings`, `_inherited`, `_modes`, `_language`, `_stem`, `_literal`,
+    `_weak_and_hits` and `_user_text_emptied` (set here when user text gave no item)."""
 
     def _user_query(self, annotations: dict[str, object], at: Token) -> QueryNode | None:
         settings = self._settings
@@ -28,7 +28,9 @@ class YqlUserInputParser(YqlValueCursor):
             target_hits=target_hits, known_indexes=settings.known_indexes, language=self._language,
             stem=self._stem, match_modes=self._modes, literal=self._literal,
         )
-        return apply_filter(tree, settings.filter, settings.default_index, self._language, self._modes)
+        tree = apply_filter(tree, settings.filter, settings.default_index, self._language, self._modes)
+        self._user_text_emptied |= tree is None
+        return tree
 
     def _user_input(self, annotations: dict[str, object], at: Token) -> QueryNode | None:
         self.expect_punct("(")
@@ -56,6 +58,7 @@ class YqlUserInputParser(YqlValueCursor):
         )
         if tree is None:  # Vespa's NullItem: dropped from its parent with {allowEmpty: true}, else refused
             if self._annotation(params.annotation_bool, annotations, "allowEmpty", False, at):
+                self._user_text_emptied = True
                 return None
             self.fail(f"Parsing '{text[:40]}' only resulted in NullItem (userInput needs words, "
                       "or {allowEmpty: true})", at.start)

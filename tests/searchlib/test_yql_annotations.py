@@ -253,6 +253,9 @@ def test_user_input_without_words_is_refused_unless_allow_empty(q: str | None) -
     assert not parse_yql('select * from s where a contains "x" and {allowEmpty: true}userInput(@q)',
                          parameters=parameters).emptied
     assert not parse_yql("select * from s where false").emptied
+    # a string that analyzes to nothing is a word that matches nothing, not user text: no Null query
+    assert not parse_yql('select * from s where a contains "!!!"').emptied
+    assert parse_yql("select * from s where userQuery()", user_query=None).emptied
     with pytest.raises(QueryError, match="Annotation 'allowEmpty' must be true or false"):
         _user_input('{allowEmpty: 3}userInput(@q)', q)
 
