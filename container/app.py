@@ -75,6 +75,7 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
                                "reachable": state.reachable, "state": state.state,
                                "catch_up_remaining": state.catch_up_remaining,
                                "accepting_writes": not state.write_error, "write_error": state.write_error,
+                               "disk_usage": state.disk_usage, "memory_usage": state.memory_usage,
                                "documents": state.active_docs, "error": state.error})
         return JSONResponse({"nodes": nodes_view, "application": {"generation": package.generation}})
 

@@ -10,15 +10,17 @@ _CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.lim
 
 
 def disk_usage(path: str | Path) -> float:
-    """1 - available/total of the filesystem holding `path` (statvfs): space reserved for root counts
-    as used, since the node cannot write into it. 0.0 if it cannot be measured."""
+    """used / (used + available) of the filesystem holding `path` (statvfs), as df's Use%: it reaches
+    1.0 exactly when the node can write no more. Blocks neither used nor available to it (reserved
+    for root, or held back by the volume) count on neither side. 0.0 if it cannot be measured."""
     try:
         stats = os.statvfs(path)
     except OSError:
         return 0.0
-    if stats.f_blocks <= 0:
+    used = stats.f_blocks - stats.f_bfree
+    if used + stats.f_bavail <= 0:
         return 0.0
-    return min(1.0, max(0.0, 1.0 - stats.f_bavail / stats.f_blocks))
+    return min(1.0, max(0.0, used / (used + stats.f_bavail)))
 
 
 def memory_usage(status: str = "/proc/self/status") -> float:

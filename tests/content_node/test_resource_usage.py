@@ -12,9 +12,10 @@ from protos import content_node_pb2 as pb
 APP = Path(__file__).resolve().parents[2] / "schemas"
 
 
-def test_disk_usage_is_the_unavailable_fraction_of_the_data_directorys_filesystem(tmp_path):
+def test_disk_usage_is_dfs_use_fraction_of_the_data_directorys_filesystem(tmp_path):
     stats = os.statvfs(tmp_path)
-    assert abs(resource_usage.disk_usage(tmp_path) - (1 - stats.f_bavail / stats.f_blocks)) < 0.01
+    used = stats.f_blocks - stats.f_bfree  # as df's Use%
+    assert abs(resource_usage.disk_usage(tmp_path) - used / (used + stats.f_bavail)) < 0.01
     assert resource_usage.disk_usage(tmp_path / "missing") == 0.0  # unmeasurable: never blocks feed
 
 
