@@ -32,7 +32,7 @@ def test_a_node_above_a_limit_blocks_and_unblocks_only_under_the_lowered_limit()
     assert exhaustions({0: (0.745, 0.1)}, LIMITS, blocked) == ()  # the lowered limit is per node and resource
     both = exhaustions({3: (0.9, 0.95)}, LIMITS)
     assert [(e.resource, e.lowered) for e in both] == [("disk", False), ("memory", False)]
-    assert exhaustions({0: (0.0, 0.0)}, ResourceLimits(1.0, 1.0)) == exhaustions({0: (1.0, 1.0)}, ResourceLimits(1.0, 1.0)) == ()
+    assert exhaustions({0: (1.0, 1.0)}, ResourceLimits(1.0, 1.0)) == ()  # 1.0: never blocks
 
 
 def test_the_message_names_the_cluster_node_resource_usage_and_limit_as_vespa():
