@@ -93,6 +93,12 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
                  for content_id, cluster, key, client in clusters.nodes()]
         nodes += [("content.node.up.last", (("distributionKey", str(key)),), float(cluster.health[key].up))
                   for _, cluster, key, _ in clusters.nodes()]
+        nodes += [(f"content.proton.resource_usage.{resource}.last",  # the feed block's inputs (Vespa's names)
+                   (("clusterId", content_id), ("distributionKey", str(key))),
+                   getattr(cluster.health[key], f"{resource}_usage"))
+                  for content_id, cluster, key, _ in clusters.nodes() for resource in ("disk", "memory")]
+        nodes += [("cluster-controller.resource_usage.nodes_above_limit.last", (("clusterId", c.id),),
+                   float(len({e.key for e in c.cluster.feed_block.exhausted}))) for c in clusters.each]
         return container_metrics.samples(nodes + onnx_samples(METRICS.snapshot()))
 
     async def metrics_v2(request: Request) -> JSONResponse:

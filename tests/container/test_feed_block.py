@@ -131,6 +131,9 @@ def test_memory_blocks_too_and_an_unreachable_nodes_last_report_does_not(two_gro
     client.get("/state/v1/nodes")
     refused = client.post(URL, json=FIELDS)
     assert refused.status_code == 507 and "memory on node 0 [scripted:0] is 85.0% full" in refused.text
+    metrics = client.get("/prometheus/v1/values").text
+    assert 'cluster_controller_resource_usage_nodes_above_limit_last{clusterId="music"} 1' in metrics
+    assert 'content_proton_resource_usage_memory_last{clusterId="music",distributionKey="0"} 0.85' in metrics
 
     async def gone(timeout: float):
         raise ConnectionError("down")
