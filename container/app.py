@@ -75,6 +75,7 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
                                "reachable": state.reachable, "state": state.state,
                                "catch_up_remaining": state.catch_up_remaining,
                                "accepting_writes": not state.write_error, "write_error": state.write_error,
+                               "disk_usage": state.disk_usage, "memory_usage": state.memory_usage,
                                "documents": state.active_docs, "error": state.error})
         return JSONResponse({"nodes": nodes_view, "application": {"generation": package.generation}})
 
@@ -92,6 +93,12 @@ def create_app(application: ApplicationPackage | str, nodes: Sequence[NodeAddres
                  for content_id, cluster, key, client in clusters.nodes()]
         nodes += [("content.node.up.last", (("distributionKey", str(key)),), float(cluster.health[key].up))
                   for _, cluster, key, _ in clusters.nodes()]
+        nodes += [(f"content.proton.resource_usage.{resource}.last",  # the feed block's inputs (Vespa's names)
+                   (("clusterId", content_id), ("distributionKey", str(key))),
+                   getattr(cluster.health[key], f"{resource}_usage"))
+                  for content_id, cluster, key, _ in clusters.nodes() for resource in ("disk", "memory")]
+        nodes += [("cluster-controller.resource_usage.nodes_above_limit.last", (("clusterId", c.id),),
+                   float(len({e.key for e in c.cluster.feed_block.exhausted}))) for c in clusters.each]
         return container_metrics.samples(nodes + onnx_samples(METRICS.snapshot()))
 
     async def metrics_v2(request: Request) -> JSONResponse:

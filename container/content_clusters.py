@@ -63,7 +63,7 @@ class ContentClusters:
             # package, so a query naming an unlisted schema is told why (container/search/query.py)
             held = package.cluster_view(content.id) if package.unserved_schemas else view
             mine = [c for c in clients if (c.node.cluster or package.content.id) == content.id]
-            cluster = SearchCluster(mine, package.generation)
+            cluster = SearchCluster(mine, package.generation, content.id, content.resource_limits)
             self.each.append(ServedCluster(content.id, cluster, ClusterSearcher(view, cluster),
                                            DocumentHandler(held, cluster), VisitHandler(held, cluster)))
         self.first = self.each[0]

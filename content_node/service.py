@@ -12,6 +12,7 @@ from content_node import feed_batch, matcher
 from content_node.catch_up import list_documents, read_stamped
 from content_node.replica_merge import ReplicaMerger, bucket_checksums, bucket_entries
 from content_node.node import ContentNode
+from content_node.resource_usage import disk_usage, memory_usage
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
 from searchlib.coverage import DEGRADED_TIMEOUT, Coverage
@@ -231,7 +232,8 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                             active_docs=self._node.active_documents, app_generation=self._node.generation,
                             ready=sync.ready, last_sequence=self._node.last_sequence, state=sync.state,
                             catch_up_remaining=sync.remaining, write_error=self._node.write_error,
-                            synced_from=sync.synced_from)
+                            synced_from=sync.synced_from, disk_usage=disk_usage(self._node.data_dir),
+                            memory_usage=memory_usage())
 
     def Sync(self, request: pb.SyncRequest, context) -> pb.SyncReply:
         accepted = self._node.sync.start(list(request.peers), resync=request.resync)

@@ -29,11 +29,14 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from container.dispatch.content_client import ContentNodeClient
+from container.dispatch.feed_block import FeedBlock
 from container.dispatch.replica_merges import MergeScheduler
 from searchlib.query.search_path import SearchPath
+from searchlib.schema.model import ResourceLimits
+from searchlib.wire.feed_codec import FeedResult
 from searchlib.sequencing import KeySequencer
 
 log = logging.getLogger("container.dispatch")
@@ -62,11 +65,15 @@ class NodeHealth:
     pending_sync: tuple[frozenset[str], frozenset[int]] | None = None
     error: str = ""
     write_error: str = ""  # the node refuses writes (disk full, read-only) but may still serve queries
+    disk_usage: float = 0.0  # fractions in use, as its last ping reported (the feed block's input)
+    memory_usage: float = 0.0
 
 
 class SearchCluster:
-    def __init__(self, clients: Sequence[ContentNodeClient], generation: str = "") -> None:
+    def __init__(self, clients: Sequence[ContentNodeClient], generation: str = "", name: str = "content",
+                 resource_limits: ResourceLimits = ResourceLimits()) -> None:
         self.generation = generation  # a node on another application package stays out of rotation
+        self.feed_block = FeedBlock(name, resource_limits)  # puts and updates refused while a node is full
         self.clients = {client.node.distribution_key: client for client in clients}
         self.health = {key: NodeHealth() for key in self.clients}
         self.groups: dict[int, list[int]] = {}
@@ -150,6 +157,20 @@ class SearchCluster:
         health = self.health[key]
         health.missed_writes, health.misses, health.pending_sync = True, health.misses + 1, None
 
+    def feed_refusal(self) -> str | None:
+        """Why puts and updates are refused now (a node above a resource limit); None: they are not."""
+        return self.feed_block.refusal({key: client.node.address for key, client in self.clients.items()})
+
+    def note_refused_writes(self, outcomes: Mapping[ContentNodeClient, object]) -> None:
+        """Owners that refused a write (a full disk: 507) another owner applied lack it: noted as
+        missed, so they catch up (or a merge repairs them) before serving reads and queries again."""
+        if any(isinstance(outcome, FeedResult) and outcome.ok for outcome in outcomes.values()):
+            for client, outcome in outcomes.items():
+                if isinstance(outcome, FeedResult) and not outcome.ok and not outcome.condition_failed:
+                    log.warning("content node %d refused a write a replica applied (%s): it must catch up",
+                                client.node.distribution_key, outcome.message)
+                    self.note_missed_write(client.node.distribution_key)
+
     def lacks_a_returned_replica(self, key: int) -> bool:
         """A replica unreachable when the node last caught up answers again and may hold writes the
         node lacks: it must sync with it before serving (flagged by the next round of pings)."""
@@ -183,6 +204,8 @@ class SearchCluster:
 
     async def ping_all(self) -> None:
         await asyncio.gather(*(self._ping(key, client) for key, client in self.clients.items()))
+        self.feed_block.update({key: (health.disk_usage, health.memory_usage)
+                                for key, health in self.health.items() if health.reachable})
         self._complete_once.update(group for group in self.groups if self.is_complete(group))
         await self._start_catch_ups()
         self.merges.schedule()
@@ -215,6 +238,7 @@ class SearchCluster:
         health.catch_up_remaining, health.write_error = status.catch_up_remaining, status.write_error
         health.active_docs, health.last_sequence = status.active_docs, status.last_sequence
         health.app_generation, health.last_seen = status.app_generation, time.time()
+        health.disk_usage, health.memory_usage = status.disk_usage, status.memory_usage
 
     @staticmethod
     def _settle_sync(key: int, health: NodeHealth, synced_from: str) -> None:

@@ -97,11 +97,12 @@ class DocumentHandler:
             if method == "POST":
                 fields = await self._docproc.put(doctype, fields)
                 return await self._write(body_base, lambda c, left, ts, **step: c.put(
-                    document_id, fields, left, condition, create, ts, **step), timeout, conditional=bool(condition))
+                    document_id, fields, left, condition, create, ts, **step), timeout, conditional=bool(condition),
+                    blockable=True)
             fields = await self._docproc.update(doctype, fields)
             return await self._write(
                 body_base, lambda c, left, ts, **step: c.update(document_id, fields, create, left, condition, ts, **step),
-                timeout, reconcile=True, conditional=bool(condition))
+                timeout, reconcile=True, conditional=bool(condition), blockable=True)
         except (DocumentError, InvalidParameterError) as error:
             return DocumentResponse({**body_base, "message": shorten_quotes(error.message)}, 400)
         except SelectionError as error:
@@ -130,10 +131,14 @@ class DocumentHandler:
         return sorted(owners, key=lambda c: not self._cluster.in_service(c.node.distribution_key))
 
     async def _write(self, body_base: dict, operation, timeout: float, reconcile: bool = False,
-                     conditional: bool = False) -> JSONResponse:
+                     conditional: bool = False, blockable: bool = False) -> JSONResponse:
         """`_write_in_turn` once the document's earlier writes are done: its timestamp is then newer
-        than theirs on every replica (searchlib/sequencing.py). The timeout counts from then."""
+        than theirs on every replica (searchlib/sequencing.py). The timeout counts from then.
+        `blockable` (puts, updates): refused with 507, sent to no node, while the cluster's feed is
+        blocked (container/dispatch/feed_block.py); removes are not."""
         async with self._cluster.writes.turn(body_base["id"]):
+            if blockable and (blocked := self._cluster.feed_refusal()) is not None:
+                return DocumentResponse({**body_base, "message": blocked}, 507)
             return await self._write_in_turn(body_base, operation, timeout, reconcile, conditional)
 
     async def _write_in_turn(self, body_base: dict, operation, timeout: float, reconcile: bool,
@@ -168,6 +173,7 @@ class DocumentHandler:
             if (settled := await self._settle_condition(body_base, judged, deadline)) is not None:
                 return settled
             if (refused := _refusal(body_base, outcomes)) is not None:
+                self._cluster.note_refused_writes(outcomes)
                 return refused
             if len(missed) < len(owners) or not await self._one_comes_back(missed, deadline):
                 break

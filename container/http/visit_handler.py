@@ -87,6 +87,8 @@ class VisitHandler:
                 return await self._write_where(visit, path_id, lambda c, d, left, ts, **step: c.remove(
                     d.document_id, left, selection, timestamp=ts, **step))
             operations = await _update_operations(request)
+            if (blocked := self._cluster.feed_refusal()) is not None:  # feed block: updates, not removes
+                return JSONResponse({"pathId": path_id, "message": blocked}, 507)
             return await self._write_where(visit, path_id, lambda c, d, left, ts, **step: c.update(
                 d.document_id, operations, False, left, selection, timestamp=ts, **step))
         except (DocumentError, InvalidParameterError) as error:
@@ -242,6 +244,7 @@ class VisitHandler:
         missed = [result for result in results if isinstance(result, (NodeUnavailable, NodeTimeout))]
         if len(missed) == len(owners):  # nobody has it: never counted as done, the client gets the error
             _raise_not_taken(document, missed)
+        self._cluster.note_refused_writes(outcomes)
         _raise_failure(document, results)
         for client, result in outcomes.items():
             if isinstance(result, (NodeUnavailable, NodeTimeout)):

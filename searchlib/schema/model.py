@@ -344,6 +344,14 @@ class ContentNodeSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ResourceLimits:
+    """`<content><tuning><resource-limits>`: the fraction of a content node's disk and memory in use
+    past which the cluster refuses external puts and updates (container/dispatch/feed_block.py)."""
+    disk: float = 0.75  # Vespa's defaults
+    memory: float = 0.8
+
+
+@dataclass(frozen=True, slots=True)
 class ContentCluster:
     id: str
     document_types: tuple[str, ...]
@@ -358,6 +366,7 @@ class ContentCluster:
     streaming_types: tuple[str, ...] = ()  # document types in mode="streaming": searched per group
     # document types with global="true": on every node of every group (parents of reference fields)
     global_types: tuple[str, ...] = ()
+    resource_limits: ResourceLimits = ResourceLimits()
 
     @property
     def groups(self) -> tuple[int, ...]:

@@ -18,7 +18,7 @@ from searchlib.schema.clients import DataPlaneClient, parse_clients
 from searchlib.schema.container_parts import unsupported_parts
 from searchlib.schema.juniper import snippet_settings
 from searchlib.schema.linguistics_profiles import AnalysisProfile, ReadFile, is_lucene_linguistics, parse_profiles
-from searchlib.schema.model import Component, ContainerLimits, ContentCluster, ContentNodeSpec
+from searchlib.schema.model import Component, ContainerLimits, ContentCluster, ContentNodeSpec, ResourceLimits
 from searchlib.schema.package_paths import reference_problem
 
 _MODEL_ELEMENTS = ("model", "transformer-model", "tokenizer-model", "tokenizer-vocab")
@@ -232,8 +232,29 @@ def _content_cluster(content: ET.Element, located: _Located, document_types: Seq
                 except ValueError:
                     raise SchemaError(f"<{tag}> must be a number", located.of(element)) from None
     extra["snippet_settings"] = snippet_settings(content, located.of)
+    limits = content.find("tuning/resource-limits")
+    if limits is not None:
+        extra["resource_limits"] = _resource_limits(limits, located)
     return ContentCluster(cluster_id, tuple(types), nodes, redundancy, group_names=group_names,
                           streaming_types=tuple(streaming), global_types=tuple(global_types), **extra)
+
+
+def _resource_limits(element: ET.Element, located: _Located) -> ResourceLimits:
+    """<disk> and <memory>: fractions in [0, 1]; an unknown child is refused, not ignored."""
+    values: dict[str, float] = {}
+    for child in element:
+        if child.tag not in ("disk", "memory"):
+            raise SchemaError(f"unknown element <{child.tag}> in <resource-limits> (disk, memory)", located.of(child))
+        text = (child.text or "").strip()
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not 0.0 <= value <= 1.0:  # NaN fails too
+            raise SchemaError(f"<resource-limits><{child.tag}> must be a number in [0, 1], not '{text}'",
+                              located.of(child))
+        values[child.tag] = value
+    return ResourceLimits(**values)
 
 
 def _nodes(content: ET.Element, located: _Located, cluster_id: str):

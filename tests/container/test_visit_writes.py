@@ -11,10 +11,12 @@ from types import SimpleNamespace
 import pytest
 
 from container.dispatch.content_client import NodeAddress, NodeUnavailable
+from container.dispatch.search_cluster import SearchCluster
 from container.http import visit_handler
 from container.http.visit_handler import VisitHandler, _NodeRefused
 from content_node.replica_merge import merge_with
 from searchlib.docid import global_id
+from searchlib.errors import ErrorCode
 from searchlib.sequencing import KeySequencer
 from searchlib.wire.feed_codec import FeedResult
 from searchlib.wire.visit_codec import VisitCall, VisitedDocument, VisitPage
@@ -25,20 +27,24 @@ DOCUMENT = VisitedDocument(global_id("id:test:doc::x"), "id:test:doc::x", {"titl
 
 
 class Owner:
-    def __init__(self, key: int, down: bool) -> None:
-        self.node, self.down = NodeAddress(key, key, f"host:{key}"), down
+    def __init__(self, key: int, down: bool, full: bool = False) -> None:
+        self.node, self.down, self.full = NodeAddress(key, key, f"host:{key}"), down, full
 
     async def remove(self, document, timeout, timestamp, **step):
         if self.down:
             raise NodeUnavailable(f"content node {self.node.distribution_key} went down")
+        if self.full and not step.get("probe"):
+            return FeedResult(False, error_code=ErrorCode.INSUFFICIENT_STORAGE, message="No space left on device")
         return FeedResult(True, found=True, base=7)  # a probe's: the selection held on version 7
 
 
-def write(monkeypatch, owners, document=DOCUMENT, operation=None, timeout: float = 5.0, seen_down=None):
-    missed = []
+def write(monkeypatch, owners, document=DOCUMENT, operation=None, timeout: float = 5.0, seen_down=None,
+          missed=None):
+    missed = [] if missed is None else missed
     cluster = SimpleNamespace(note_missed_write=missed.append, writes=KeySequencer(), health={
         owner.node.distribution_key: SimpleNamespace(reachable=reachable) for owner, reachable in
         zip(owners, [True] * len(owners) if seen_down is None else [not down for down in seen_down])})
+    cluster.note_refused_writes = lambda outcomes: SearchCluster.note_refused_writes(cluster, outcomes)
     handler = SimpleNamespace(_cluster=cluster, _global_types=frozenset())
     monkeypatch.setattr(visit_handler, "holders", lambda *args: owners)
     operation = operation or (lambda client, document, left, timestamp, **step: client.remove(
@@ -49,6 +55,14 @@ def write(monkeypatch, owners, document=DOCUMENT, operation=None, timeout: float
 
 def test_a_write_one_replica_took_counts_and_the_other_catches_up(monkeypatch):
     assert write(monkeypatch, [Owner(0, down=False), Owner(1, down=True)]) == (True, [1])
+
+
+def test_a_write_one_replica_refused_fails_and_that_replica_catches_up(monkeypatch):
+    missed = []
+    with pytest.raises(_NodeRefused) as refused:
+        write(monkeypatch, [Owner(0, down=False), Owner(1, down=False, full=True)], missed=missed)
+    assert refused.value.status == 507 and "No space left on device" in refused.value.message
+    assert missed == [1]  # it lacks what owner 0 applied: out of service until it caught up
 
 
 def test_a_write_no_replica_took_is_an_error_not_a_document_counted(monkeypatch):

@@ -3,11 +3,14 @@ clear line; a full disk and a read-only data directory refuse writes with 507 (n
 queries are served, and writes work again once the disk does. The node's data directory is a
 small tmpfs (16 MB: the log's segments, grown to 4 MB by the full-disk test, and the next one,
 prepared ahead; mounting needs root; the injected-writer unit tests in tests/content_node cover
-the same paths everywhere)."""
+the same paths everywhere). What is tested is the node's own refusal, what a disk that fills between
+two health checks meets: the cluster's feed block is off here (disk limit 1.0), as otherwise it
+refuses the writes first (tests/integration/test_feed_block.py)."""
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,8 +42,18 @@ def disk(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def cluster(disk):
-    with LocalCluster(DEFAULT_APP, disk[0], nodes=1, groups=1) as running:
+def app(tmp_path_factory):
+    app = tmp_path_factory.mktemp("no-feed-block") / "app"
+    shutil.copytree(DEFAULT_APP, app, symlinks=True)
+    services = (app / "services.xml").read_text()
+    limits = "<tuning><resource-limits><disk>1.0</disk></resource-limits></tuning>"
+    (app / "services.xml").write_text(services.replace("</nodes>\n  </content>", f"</nodes>\n    {limits}\n  </content>"))
+    return app
+
+
+@pytest.fixture(scope="module")
+def cluster(disk, app):
+    with LocalCluster(app, disk[0], nodes=1, groups=1) as running:
         yield running
 
 
@@ -77,7 +90,7 @@ def assert_queries_served(http) -> None:
     assert response.status_code == 200 and response.json()["root"]["fields"]["totalCount"] > 0
 
 
-def test_bit_flip_mid_wal_without_a_replica_refuses_to_start_and_says_why(cluster, disk):
+def test_bit_flip_mid_wal_without_a_replica_refuses_to_start_and_says_why(cluster, disk, app):
     node_dir = disk[1]
     with Feeder(cluster.url, "b") as feeder:
         feeder.wait_for_acks(60)
@@ -92,7 +105,7 @@ def test_bit_flip_mid_wal_without_a_replica_refuses_to_start_and_says_why(cluste
     fatal = rf"FATAL: write-ahead log {re.escape(str(segment))} is corrupt at byte \d+ \(record"
     assert re.search(fatal, str(caught.value))
     assert "Traceback" not in log_since(log_path, offset)
-    run = subprocess.run([sys.executable, "-m", "content_node", "--app", str(DEFAULT_APP), "--data-dir",
+    run = subprocess.run([sys.executable, "-m", "content_node", "--app", str(app), "--data-dir",
                           str(node_dir), "--distribution-key", "0", "--port", str(processes.free_ports(1)[0]),
                           "--groups", "1"], capture_output=True, text=True, timeout=120, cwd=processes.REPO_ROOT)
     assert run.returncode == 3
