@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from container.dispatch.content_client import ContentNodeClient
+from container.dispatch.feed_block import limits_in_effect
 from container.dispatch.search_cluster import SearchCluster
 from container.http.document_handler import DocumentHandler, path_id_of
 from container.http.visit_handler import VisitHandler
@@ -63,7 +64,7 @@ class ContentClusters:
             # package, so a query naming an unlisted schema is told why (container/search/query.py)
             held = package.cluster_view(content.id) if package.unserved_schemas else view
             mine = [c for c in clients if (c.node.cluster or package.content.id) == content.id]
-            cluster = SearchCluster(mine, package.generation, content.id, content.resource_limits)
+            cluster = SearchCluster(mine, package.generation, content.id, limits_in_effect(content.resource_limits))
             self.each.append(ServedCluster(content.id, cluster, ClusterSearcher(view, cluster),
                                            DocumentHandler(held, cluster), VisitHandler(held, cluster)))
         self.first = self.each[0]

@@ -11,6 +11,7 @@ on every health check. A node that stops answering pings is not counted: its las
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -21,6 +22,25 @@ log = logging.getLogger("container.dispatch")
 NOISE_LEVEL = 0.01  # Vespa's: a block lifts only under the limit minus this
 RESOURCES = ("disk", "memory")
 _LISTED = 3  # nodes named in the message; more are counted
+DEFAULTS_SETTING = "PHASEDSEARCH_DEFAULT_RESOURCE_LIMITS"
+
+
+def limits_in_effect(limits: ResourceLimits) -> ResourceLimits:
+    """The package's limits when services.xml gives them; else Vespa's defaults, or the operator's
+    "disk,memory" fractions in PHASEDSEARCH_DEFAULT_RESOURCE_LIMITS (the test suite raises them: a
+    build machine's disk fill is no part of what a test checks)."""
+    text = os.environ.get(DEFAULTS_SETTING, "").strip()
+    if limits.configured or not text:
+        return limits
+    try:
+        disk, memory = (float(part) for part in text.split(","))
+        if 0.0 <= disk <= 1.0 and 0.0 <= memory <= 1.0:
+            return ResourceLimits(disk, memory)
+    except ValueError:
+        pass
+    log.warning("%s=%r is not two fractions 'disk,memory' in [0, 1]: using %g,%g", DEFAULTS_SETTING, text,
+                limits.disk, limits.memory)
+    return limits
 
 
 @dataclass(frozen=True, slots=True)

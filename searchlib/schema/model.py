@@ -349,6 +349,7 @@ class ResourceLimits:
     past which the cluster refuses external puts and updates (container/dispatch/feed_block.py)."""
     disk: float = 0.75  # Vespa's defaults
     memory: float = 0.8
+    configured: bool = field(default=False, compare=False)  # given in services.xml (not the defaults)
 
 
 @dataclass(frozen=True, slots=True)

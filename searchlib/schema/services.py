@@ -254,7 +254,7 @@ def _resource_limits(element: ET.Element, located: _Located) -> ResourceLimits:
             raise SchemaError(f"<resource-limits><{child.tag}> must be a number in [0, 1], not '{text}'",
                               located.of(child))
         values[child.tag] = value
-    return ResourceLimits(**values)
+    return ResourceLimits(**values, configured=True)
 
 
 def _nodes(content: ET.Element, located: _Located, cluster_id: str):

@@ -75,7 +75,8 @@ class UsageNode(WireNode):
 
 
 @pytest.fixture
-def two_groups():
+def two_groups(monkeypatch):
+    monkeypatch.delenv("PHASEDSEARCH_DEFAULT_RESOURCE_LIMITS", raising=False)  # Vespa's defaults here
     nodes = [UsageNode(0, 0), UsageNode(1, 1)]  # each holds every document: replicas
     with TestClient(create_app(MUSIC, clients=nodes)) as client:
         yield client, nodes
@@ -151,3 +152,17 @@ def test_a_replica_that_refused_a_write_another_applied_misses_it_until_it_caugh
     assert nodes[0].documents and not nodes[1].documents  # the replicas differ now
     settle(client, lambda: not client.get("/state/v1/nodes").json()["nodes"][1]["up"])
     assert client.get(URL).json()["fields"]["artist"] == "a"  # read from the replica that has it
+
+
+def test_the_default_limits_setting_applies_only_where_services_xml_gives_none(monkeypatch) -> None:
+    from container.dispatch.feed_block import DEFAULTS_SETTING, limits_in_effect
+    from searchlib.schema.model import ResourceLimits
+    monkeypatch.setenv(DEFAULTS_SETTING, "0.9,0.95")
+    assert limits_in_effect(ResourceLimits()) == ResourceLimits(0.9, 0.95)
+    assert limits_in_effect(ResourceLimits(0.7, 0.8, configured=True)) == ResourceLimits(0.7, 0.8)
+    monkeypatch.setenv(DEFAULTS_SETTING, "lots")
+    assert limits_in_effect(ResourceLimits()) == ResourceLimits(0.75, 0.8)
+    monkeypatch.setenv(DEFAULTS_SETTING, "1.5,0.5")
+    assert limits_in_effect(ResourceLimits()) == ResourceLimits(0.75, 0.8)
+    monkeypatch.delenv(DEFAULTS_SETTING)
+    assert limits_in_effect(ResourceLimits()) == ResourceLimits(0.75, 0.8)
