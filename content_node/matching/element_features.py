@@ -39,7 +39,7 @@ from content_node.matching.core_features import bm25_term, document_frequency
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.term_data import query_terms
 from content_node.store.inverted_index import element_tokens
-from searchlib.errors import InvalidParameterError
+from searchlib.errors import ExpressionError, InvalidParameterError
 from searchlib.expression import compile_expression
 from searchlib.query import tree as q
 from searchlib.rank_properties import number
@@ -201,7 +201,10 @@ def _output_spec(spec: str, field: str):
     if head.strip() not in _AGGREGATORS or not rest.endswith(")"):
         raise InvalidParameterError(f"elementSimilarity({field}): output '{spec}' must be max(...), avg(...) "
                                     "or sum(...) of an expression over p, o, q, f, w")
-    expression = compile_expression(rest[:-1])
+    try:
+        expression = compile_expression(rest[:-1])
+    except ExpressionError as error:  # the query's or profile's text: a bad parameter
+        raise InvalidParameterError(f"elementSimilarity({field}): output '{spec[:60]}': {error.message}") from None
     unknown = expression.features - set("poqfw")
     if unknown:
         raise InvalidParameterError(f"elementSimilarity({field}): output '{spec}' reads {sorted(unknown)}; "
