@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping
 from searchlib.errors import DocumentError
 from searchlib.schema.model import Field, FieldType, StructType
 
-_PATH = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\{(.*)\}|\[(\d+)\])$", re.S)
+_PATH = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\{(.*)\}|\[([0-9]+)\])$", re.S)
 _ARITHMETIC = ("increment", "decrement", "multiply", "divide")
 
 
