@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
+from searchlib.java_numbers import parse_double
 from searchlib.rank_properties import property_problem
 from searchlib.rank_tables import table_property_problem
 from searchlib.schema.match_phase import diversity_of, match_phase_of
@@ -298,7 +299,7 @@ def _check_settings(decl: RankProfileDecl) -> None:
             raise SchemaError(f"not supported: {key} in rank-profile '{decl.name}' ({why})", location)
         if key in ("weakand.stopword-limit", "weakand.adjust-target"):  # content_node/matching/weakand_stopwords.py
             try:
-                rate = float(value)
+                rate = parse_double(value)
             except ValueError:
                 rate = -1.0
             if not 0.0 <= rate <= 1.0:

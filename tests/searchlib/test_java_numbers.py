@@ -51,3 +51,45 @@ def test_every_double_reads_back_from_its_repr(value: float) -> None:
 @given(st.integers(min_value=-(2**63), max_value=2**63 - 1))
 def test_every_long_reads_back(value: int) -> None:
     assert parse_long(str(value)) == value
+
+
+SD = """schema doc {
+    document doc {
+        field n type int {
+            indexing: attribute | summary
+            attribute: fast-search
+        }
+    }
+    rank-profile p {
+        first-phase { expression: attribute(n) }
+        second-phase {
+            expression: attribute(n)
+            rerank-count: COUNT
+        }
+        match-phase {
+            attribute: n
+            max-hits: HITS
+        }
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("count, hits, message", [("1_0", "10", "rerank-count in"), ("１２", "10", "rerank-count in"),
+                                                  ("10", "1_0", "max-hits of"), ("10", "１２", "max-hits of")])
+def test_a_schema_number_follows_the_same_grammar(count: str, hits: str, message: str) -> None:
+    from searchlib.errors import SchemaError
+    from searchlib.schema.application import application_from_text
+
+    assert application_from_text(SD.replace("COUNT", "10").replace("HITS", "10"), name="doc.sd")
+    with pytest.raises(SchemaError, match=message):
+        application_from_text(SD.replace("COUNT", count).replace("HITS", hits), name="doc.sd")
+
+
+def test_a_query_match_phase_number_follows_the_same_grammar() -> None:
+    from searchlib.schema.match_phase import query_overrides
+
+    assert query_overrides({"ranking.matchPhase.maxHits": " 12 "}) == {"match-phase.max-hits": "12"}
+    for value in ("1_0", "１２", "12.0", str(2**70)):
+        with pytest.raises(ValueError, match="ranking.matchPhase.maxHits must be a number"):
+            query_overrides({"ranking.matchPhase.maxHits": value})
