@@ -85,7 +85,7 @@ def _operation(tokens: _Tokens) -> GroupingOperation:
             value = tokens.take()
             if value == "inf":
                 maximum = UNLIMITED
-            elif value.isdigit():
+            elif value.isascii() and value.isdigit():
                 maximum = int(value)
             else:
                 tokens.index -= 1

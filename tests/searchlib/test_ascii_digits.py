@@ -6,6 +6,7 @@ import pytest
 
 from searchlib import geo
 from searchlib.errors import ExpressionError, QueryError
+from searchlib.expression import compile_expression
 from searchlib.query.parameters import AnnotationValueError, annotation_int, parse_number
 from searchlib.query.yql import parse_yql
 from searchlib.selection.parser import SelectionError, parse_selection
@@ -47,3 +48,11 @@ def test_document_selections() -> None:
     assert parse_selection("doc.n == 12").right.value == 12
     with pytest.raises(SelectionError, match="unexpected character"):
         parse_selection(f"doc.n == {FULL_WIDTH}")
+
+
+@pytest.mark.parametrize("text", ["²", "max(²)", "１２ + 1", "x[²]"])
+def test_ranking_expressions(text: str) -> None:
+    """'²' passed str.isdigit() in the lexer and failed in float(): a ValueError, not a located error."""
+    assert compile_expression("1.5e3 + .5")
+    with pytest.raises(ExpressionError, match="Unexpected character"):
+        compile_expression(text)
