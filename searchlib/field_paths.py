@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping
 from searchlib.errors import DocumentError
 from searchlib.schema.model import Field, FieldType, StructType
 
-_PATH = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\{(.*)\}|\[(\d+)\])$", re.S)
+_PATH = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\{(.*)\}|\[([0-9]+)\])$", re.S)
 _ARITHMETIC = ("increment", "decrement", "multiply", "divide")
 
 
@@ -95,7 +95,7 @@ def match_operation(field: Field, name: str, argument: Any) -> tuple[str, str, A
     if operation not in ("assign", *_ARITHMETIC):
         raise DocumentError(f"'match' on field '{name}': unknown operation '{operation}'")
     element = argument["element"]
-    if field.type.kind == "array" and (isinstance(element, bool) or not str(element).isdigit()):
+    if field.type.kind == "array" and (isinstance(element, bool) or not (str(element).isascii() and str(element).isdigit())):
         raise DocumentError(f"'match' on array field '{name}': element must be an index, not {element!r}")
     if field.type.kind not in ("array", "weightedset", "map"):
         raise DocumentError(f"'match' on field '{name}': it is a {field.type}, not an array, weighted set or map")

@@ -23,8 +23,8 @@ _UNITS = (("km", 1000.0 * _M_TO_DEG), ("m", _M_TO_DEG), ("miles", 1609.344 * _M_
 EARTH_MEAN_RADIUS_KM = 6371.0088
 MICRO_DEGREES_PER_KM = (1.0e6 * 180.0) / (math.pi * EARTH_MEAN_RADIUS_KM)
 DEFAULT_DISTANCE = 6400000000.0  # distance(pos) of a document without a position (Vespa's default)
-_COORDINATE = re.compile(r"^\s*([NSEW])\s*(\d+(?:\.\d*)?|\.\d+)\s*$")
-_DEGREES = re.compile(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
+_COORDINATE = re.compile(r"^\s*([NSEW])\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*$")
+_DEGREES = re.compile(r"^\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*$")
 _UINT32 = 4294967295
 
 

@@ -173,7 +173,7 @@ def check_streaming_algorithms(schemas, clusters) -> None:
 
 
 def _positive(value: str, what: str, owner: str, location: SourceLocation | None) -> None:
-    if not value.isdigit() or int(value) <= 0:
+    if not (value.isascii() and value.isdigit()) or int(value) <= 0:
         raise SchemaError(f"{what} in {owner} must be a positive integer, not '{value}'", location)
 
 

@@ -1,6 +1,6 @@
 """The boost tables of Vespa's native rank features (nativeFieldMatch, nativeProximity,
-nativeAttributeMatch), shared by the schema compiler (which refuses a bad table or number in a
-profile's rank-properties, as Vespa's rank setup fails on one) and the content node
+nativeAttributeMatch), shared by the schema compiler (which refuses a bad table in a profile's
+rank-properties, as Vespa's rank setup fails on one; numbers: searchlib.rank_properties) and the content node
 (content_node/matching/native_tables.py, native_features.py).
 
 A table is named by a function (Vespa's FunctionTableFactory, 256 entries unless a last argument
@@ -19,9 +19,9 @@ from typing import Mapping
 import numpy as np
 
 from searchlib.errors import InvalidParameterError
+from searchlib.java_numbers import parse_double, parse_long
 
 TABLE_SIZE = 256  # proton's FunctionTableFactory(256)
-UINT32_MAX = (1 << 32) - 1  # Vespa reads the native features' lengths and window as uint32
 
 # (feature, table) -> the default table name, Vespa's `about` rank type
 DEFAULT_TABLES = {
@@ -41,15 +41,7 @@ RANK_TYPE_TABLES: dict[str, Mapping[tuple[str, str], str]] = {
     "empty": {key: "linear(0,0)" for key in DEFAULT_TABLES},
 }
 _ARGUMENTS = {"expdecay": 2, "loggrowth": 3, "linear": 2}
-# the native features' numeric rank properties (a `.field` suffix or `feature(field).` form too)
-_NUMBERS = ("nativeRank.fieldMatchWeight", "nativeRank.proximityWeight", "nativeRank.attributeMatchWeight",
-            "nativeFieldMatch.minFieldLength", "nativeFieldMatch.firstOccurrenceImportance",
-            "nativeFieldMatch.averageFieldLength", "nativeProximity.slidingWindowSize",
-            "nativeProximity.proximityImportance")
-_COUNTS = ("nativeFieldMatch.minFieldLength", "nativeFieldMatch.averageFieldLength",
-           "nativeProximity.slidingWindowSize")
-_BM25_NUMBER = re.compile(r"^bm25\([\w.]+\)\.(k1|b|averageFieldLength)$")  # bm25(title).k1
-_FIELD_FORM = re.compile(r"^(native\w+)\([\w.]+\)\.(\w+)$")  # nativeFieldMatch(title).averageFieldLength
+_FIELD_FORM = re.compile(r"^(native\w+)\([\w.]+\)\.(\w+)$")  # nativeFieldMatch(title).firstOccurrenceTable
 
 
 @functools.lru_cache(maxsize=64)
@@ -66,8 +58,8 @@ def function_table(name: str) -> np.ndarray:
     try:
         if len(parts) not in (wanted, wanted + 1):
             raise ValueError
-        values = [float(part) for part in parts[:wanted]]
-        size = int(parts[wanted]) if len(parts) > wanted else TABLE_SIZE
+        values = [parse_double(part) for part in parts[:wanted]]
+        size = parse_long(parts[wanted]) if len(parts) > wanted else TABLE_SIZE
         if size < 1 or size > 1 << 20 or not all(math.isfinite(v) for v in values):
             raise ValueError
     except ValueError:
@@ -87,54 +79,20 @@ def function_table(name: str) -> np.ndarray:
     return table
 
 
-def number(properties: Mapping[str, str], default: float, *keys: str) -> float:
-    """The first of the rank properties `keys` that is set, as a finite number, else `default`."""
-    for key in keys:
-        value = properties.get(key)
-        if value is not None:
-            try:
-                found = float(value)
-            except ValueError:
-                raise InvalidParameterError(f"{key} must be a number, not '{str(value)[:40]}'") from None
-            if not math.isfinite(found):
-                raise InvalidParameterError(f"{key} must be a finite number, not '{str(value)[:40]}'")
-            return found
-    return default
-
-
-def count(properties: Mapping[str, str], default: int, *keys: str) -> int:
-    """The first of the rank properties `keys` that is set, as a whole number from 0 to UINT32_MAX
-    (a fraction is cut, as Vespa's uint32 reading), else `default`."""
-    for key in keys:
-        if properties.get(key) is not None:
-            found = number(properties, 0.0, key)
-            if not 0 <= found <= UINT32_MAX:
-                raise InvalidParameterError(f"{key} must be from 0 to {UINT32_MAX}, not "
-                                            f"'{str(properties[key])[:40]}'")
-            return int(found)
-    return default
-
-
 def is_table_property(key: str) -> bool:
     """Whether a rank property names a native feature's table (`<feature>.<table>[.<field>]`)."""
     return any(key == f"{feature}.{table}" or key.startswith(f"{feature}.{table}.")
                for feature, table in DEFAULT_TABLES)
 
 
-def native_property_problem(key: str, value: str) -> str | None:
-    """Why a rank property of the native features (or bm25's k1, b, averageFieldLength) has a bad
-    value (a table that cannot be made, a number that is none), None for a good one or another."""
+def table_property_problem(key: str, value: str) -> str | None:
+    """Why a rank property naming a native feature's table has a table that cannot be made (None for
+    a good one or another property; numbers are searchlib.rank_properties')."""
     form = _FIELD_FORM.match(key)
-    base = f"{form[1]}.{form[2]}" if form else key
+    if not is_table_property(f"{form[1]}.{form[2]}" if form else key):
+        return None
     try:
-        if is_table_property(base):
-            function_table(value)
-        elif any(base == name or base.startswith(name + ".") for name in _COUNTS):
-            count({key: value}, 0, key)
-        elif _BM25_NUMBER.match(key):
-            number({key: value}, 0.0, key)
-        elif any(base == name or base.startswith(name + ".") for name in _NUMBERS):
-            number({key: value}, 0.0, key)
+        function_table(value)
     except InvalidParameterError as error:
         return str(error)
     return None

@@ -1,10 +1,10 @@
 """Values written in rank profiles and queries: input defaults, constants, query feature values."""
 from __future__ import annotations
 
-import math
 from typing import Mapping
 
 from searchlib.errors import InvalidParameterError, quote_input
+from searchlib.java_numbers import parse_double
 from searchlib.schema.model import RankInput, RankProfile
 
 
@@ -19,7 +19,7 @@ def parse_value(type_spec: str, text: str, what: str) -> object:
         return _string_value(text)
     if not type_spec.startswith("tensor"):
         try:
-            value = float(text)
+            value = parse_double(text)
         except ValueError:
             raise InvalidParameterError(
                 f"Could not parse '{quote_input(text)}' as a number for {what}") from None
@@ -86,14 +86,12 @@ def parse_query_features(profile: RankProfile, given: Mapping[str, str]) -> dict
         elif isinstance(text, (int, float)) and not isinstance(text, bool):
             parsed[key] = float(text)
         else:
-            try:
-                parsed[key] = float(text)
+            try:  # Java's Double.parseDouble grammar: NaN and Infinity as written there, no 1_0
+                parsed[key] = parse_double(str(text))
             except ValueError:
                 if str(text).lstrip().startswith(("[", "{", "tensor")):
                     raise InvalidParameterError(
                         f"Expected '{key}' to be a tensor, but it is the string '{quote_input(text)}'") from None
                 raise InvalidParameterError(
                     f"Could not parse '{quote_input(text)}' as a number for {key}") from None
-            if math.isnan(parsed[key]) and str(text).strip().lower() != "nan":
-                raise InvalidParameterError(f"Could not parse '{quote_input(text)}' as a number for {key}")
     return parsed

@@ -77,7 +77,8 @@ class DocumentHandler:
         if doctype not in self._doctypes:
             return DocumentResponse({**body_base, "message": f"Document type {quote_input(doctype)} does not exist"}, 400)
         try:
-            if not path_params.get("number", "0").isdigit() or ":" in path_params.get("group", ""):
+            number = path_params.get("number", "0")  # ASCII digits: str.isdigit() alone takes '²'
+            if not (number.isascii() and number.isdigit()) or ":" in path_params.get("group", ""):
                 raise DocumentError(f"Invalid document location in {quote_input(path_id)}: a number must be "
                                     "digits and a group name cannot hold ':'")
             DocumentId.parse(document_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from searchlib.errors import InvalidParameterError, quote_input
+from searchlib.java_numbers import parse_long
 from searchlib.schema.model import ApplicationPackage
 from searchlib.selection import Selection
 from searchlib.selection.parser import SelectionError
@@ -22,9 +23,13 @@ def streaming_selection(params: Mapping[str, str], application: ApplicationPacka
         parts.append(f'id.group == "{group}"')
     user = params.get("streaming.userid", "").strip()
     if user:
-        if not user.isdigit():
+        try:  # ASCII digits as a long (str.isdigit() also took '²', which int() refused: a 500)
+            number = parse_long(user) if user[0] not in "+-" else -1
+        except ValueError:
+            number = -1
+        if number < 0:
             raise InvalidParameterError(f"Invalid streaming.userid {quote_input(user, 60)}: expected a number")
-        parts.append(f"id.user == {int(user)}")
+        parts.append(f"id.user == {number}")
     selection = params.get("streaming.selection", "").strip()
     if selection:
         try:

@@ -19,6 +19,7 @@ about 170 ms, over the array about 240 ms (2 busy shared cores). The tensor feat
 mapped tensor per candidate, about 10-20 µs each: use them where the candidates are few."""
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -29,11 +30,13 @@ import numpy as np
 from content_node.matching.attribute_terms import is_cased, string_fold
 from content_node.matching.feature_api import Calculator, FeatureName
 from searchlib.errors import InvalidParameterError
+from searchlib.java_numbers import parse_double, parse_long
 from searchlib.schema.collection_feature_types import (FeatureProblem, INTEGER_KINDS, dot_product_field,
                                                        element_kind, tensor_source)
 from searchlib.tensor import Tensor, TensorBatch, TensorType
 
 _ITEM = re.compile(r"\s*,\s*|\s+")
+MAX_INDEX = (1 << 24) - 1  # a sparse array vector's largest index (no array attribute holds more here)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +78,7 @@ def _label(kind: str, key: object) -> str:
         return str(int(key))
     if kind in INTEGER_KINDS:
         try:
-            return str(int(key))
+            return str(parse_long(key.strip()))
         except ValueError:
             return key
     return key if isinstance(key, str) else str(key)
@@ -164,7 +167,7 @@ def _dense_vector(calc: Calculator, name: str) -> np.ndarray:
     if text.startswith("["):
         items = [item for item in _ITEM.split(text.strip("[]").strip()) if item]
         try:
-            return np.array([float(item) for item in items], dtype=np.float64)
+            return np.array([_finite(item) for item in items], dtype=np.float64)
         except ValueError:
             raise InvalidParameterError(f"dotProduct: '{text[:60]}' is not a list of numbers") from None
     return _by_index(_pairs(text, f"dotProduct: the vector {name}"), name)
@@ -172,11 +175,13 @@ def _dense_vector(calc: Calculator, name: str) -> np.ndarray:
 
 def _by_index(pairs: list[tuple[str, float]], name: str) -> np.ndarray:
     try:
-        indexed = [(int(key), value) for key, value in pairs]
+        indexed = [(parse_long(key.strip()), value) for key, value in pairs]
     except ValueError:
         raise InvalidParameterError(f"dotProduct: the vector {name} of an array needs integer indexes") from None
     if any(index < 0 for index, _ in indexed):
         raise InvalidParameterError(f"dotProduct: the vector {name} has a negative index")
+    if any(index > MAX_INDEX for index, _ in indexed):  # the vector is made dense: bounded memory
+        raise InvalidParameterError(f"dotProduct: the vector {name} has an index above {MAX_INDEX}")
     vector = np.zeros(max((index for index, _ in indexed), default=-1) + 1)
     for index, value in indexed:
         vector[index] = value
@@ -194,13 +199,21 @@ def _pairs(text: str, what: str) -> list[tuple[str, float]]:
             continue
         key, colon, value = item.rpartition(":")
         try:
-            number = float(value)
+            number = _finite(value)
         except ValueError:
             number = None
         if not colon or number is None:
             raise InvalidParameterError(f"'{item.strip()[:60]}' in {what} is not key:number")
         pairs.append((key.strip().strip("\"'"), number))
     return pairs
+
+
+def _finite(text: str) -> float:
+    """A vector's component, as Java's Double.parseDouble reads it; NaN and infinities refused."""
+    value = parse_double(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
 
 
 def _tensor_rows(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> TensorBatch | Tensor:

@@ -28,7 +28,9 @@ from content_node.matching.core_features import item_document_frequency, signifi
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.term_data import query_terms
 from searchlib.errors import InvalidParameterError
+from searchlib.java_numbers import parse_double
 from searchlib.query import tree as q
+from searchlib.rank_properties import count, number
 from searchlib.tensor import Tensor
 
 DEFAULT_MAX_WEIGHT = 256.0
@@ -66,9 +68,9 @@ def attribute_match(calc: Calculator, feature: FeatureName, candidates: np.ndarr
     if output not in ATTRIBUTE_MATCH_OUTPUTS:
         raise InvalidParameterError(f"attributeMatch({field}) has no output '{output}'")
     properties = calc.rank_properties
-    max_weight = float(properties.get(f"attributeMatch({field}).maxWeight", DEFAULT_MAX_WEIGHT))
-    importance = float(properties.get(f"attributeMatch({field}).fieldCompletenessImportance",
-                                       DEFAULT_FIELD_COMPLETENESS_IMPORTANCE))
+    max_weight = number(properties, DEFAULT_MAX_WEIGHT, f"attributeMatch({field}).maxWeight")
+    importance = number(properties, DEFAULT_FIELD_COMPLETENESS_IMPORTANCE,
+                        f"attributeMatch({field}).fieldCompletenessImportance")
     weighted_set = spec.type.kind == "weightedset"
     numeric = (spec.type.element or spec.type).is_numeric
     all_terms = [item for item in calc.ranked_items if isinstance(item, q.Term)]
@@ -159,8 +161,9 @@ def foreach(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> n
                                     f"not '{operation}'")
     fields = calc.schema.fields
     if dimension == "terms":
-        limit = int(calc.rank_properties.get("foreach.maxTerms", DEFAULT_FOREACH_MAX_TERMS))
-        values = [str(i) for i in range(limit)]
+        limit = count(calc.rank_properties, DEFAULT_FOREACH_MAX_TERMS, "foreach.maxTerms")
+        # as foreachfeature.cpp: term i for i below both the query's term count and maxTerms
+        values = [str(i) for i in range(min(limit, len(calc.ranked_items)))]
     elif dimension == "fields":
         values = [name for name, spec in fields.items() if spec.is_index]
     elif dimension == "attributes":
@@ -187,7 +190,7 @@ def _condition(text: str) -> Callable[[np.ndarray], np.ndarray]:
         return lambda column: np.ones(len(column), dtype=bool)
     if len(text) >= 2 and text[0] in "<>":
         try:
-            bound = float(text[1:])
+            bound = parse_double(text[1:])
         except ValueError:
             bound = None
         if bound is not None:

@@ -27,7 +27,7 @@ from searchlib.errors import InvalidParameterError
 from searchlib.expression import string_hash
 from searchlib.numbers import as_floats
 from searchlib.query import tree as q
-from searchlib.rank_tables import number
+from searchlib.rank_properties import number
 from searchlib.ranking.formulas import BM25_B, BM25_K1, bm25_idf, bm25_score
 
 FRESHNESS_MAX_AGE = 7776000.0  # 90 days, Vespa's default
@@ -308,12 +308,9 @@ def bm25_parameters(calc: Calculator, field: str) -> tuple[float, float, float]:
 
 def field_weight(calc: Calculator, field: str) -> float:
     """The field's rank weight: the profile's (or query's) vespa.fieldweight.f, else its `weight:`."""
-    given = calc.rank_properties.get(f"vespa.fieldweight.{field}")
-    if given is not None:
-        try:
-            return float(given)
-        except ValueError:
-            raise InvalidParameterError(f"vespa.fieldweight.{field} must be a number, not '{given[:40]}'") from None
+    given = number(calc.rank_properties, math.nan, f"vespa.fieldweight.{field}")
+    if not math.isnan(given):
+        return given
     spec = calc.schema.fields.get(field)
     return float(spec.weight) if spec is not None else 100.0
 
@@ -412,7 +409,7 @@ def now(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> float
 
 def freshness(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     timestamps = attribute(calc, FeatureName("attribute", feature.args, ""), candidates)
-    max_age = float(calc.rank_properties.get(f"freshness({feature.args[0]}).maxAge", FRESHNESS_MAX_AGE))
+    max_age = number(calc.rank_properties, FRESHNESS_MAX_AGE, f"freshness({feature.args[0]}).maxAge", positive=True)
     age = np.maximum(calc.now - timestamps, 0.0)
     return np.maximum(1.0 - age / max_age, 0.0)
 

@@ -39,9 +39,10 @@ from content_node.matching.core_features import bm25_term, document_frequency
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.term_data import query_terms
 from content_node.store.inverted_index import element_tokens
-from searchlib.errors import InvalidParameterError
+from searchlib.errors import ExpressionError, InvalidParameterError
 from searchlib.expression import compile_expression
 from searchlib.query import tree as q
+from searchlib.rank_properties import number
 from searchlib.ranking.formulas import BM25_B, BM25_K1, bm25_idf, bm25_score, proximity_step_score
 from searchlib.schema.collection_feature_types import ELEMENT_COMPLETENESS_OUTPUTS
 from searchlib.tensor import Tensor, TensorBatch, TensorType
@@ -91,7 +92,7 @@ def elementwise(calc: Calculator, feature: FeatureName, candidates: np.ndarray) 
     properties = calc.rank_properties
 
     def setting(key: str, default: float) -> float:
-        return float(properties.get(f"{name}.{key}", properties.get(f"bm25({field}).{key}", default)))
+        return number(properties, default, f"{name}.{key}", f"bm25({field}).{key}")
 
     k1, b = setting("k1", BM25_K1), setting("b", BM25_B)
     average = setting("averageElementLength", 0.0) or calc.index.average_field_length(field, per_element=True) or 1.0
@@ -200,7 +201,10 @@ def _output_spec(spec: str, field: str):
     if head.strip() not in _AGGREGATORS or not rest.endswith(")"):
         raise InvalidParameterError(f"elementSimilarity({field}): output '{spec}' must be max(...), avg(...) "
                                     "or sum(...) of an expression over p, o, q, f, w")
-    expression = compile_expression(rest[:-1])
+    try:
+        expression = compile_expression(rest[:-1])
+    except ExpressionError as error:  # the query's or profile's text: a bad parameter
+        raise InvalidParameterError(f"elementSimilarity({field}): output '{spec[:60]}': {error.message}") from None
     unknown = expression.features - set("poqfw")
     if unknown:
         raise InvalidParameterError(f"elementSimilarity({field}): output '{spec}' reads {sorted(unknown)}; "
@@ -213,7 +217,7 @@ def element_completeness(calc: Calculator, feature: FeatureName, candidates: np.
     output = feature.output or "completeness"
     if output not in ELEMENT_COMPLETENESS_OUTPUTS:
         raise InvalidParameterError(f"elementCompleteness({field}) has no output '{output}'")
-    importance = float(calc.rank_properties.get(f"elementCompleteness({field}).fieldCompletenessImportance", 0.5))
+    importance = number(calc.rank_properties, 0.5, f"elementCompleteness({field}).fieldCompletenessImportance")
     best = calc.memo(("elementCompleteness", field, importance, candidates.tobytes()),
                      lambda: _best_elements(calc, field, importance, candidates))
     return best[ELEMENT_COMPLETENESS_OUTPUTS.index(output)]

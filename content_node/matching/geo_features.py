@@ -27,6 +27,7 @@ from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.geo_match import geo_items, position_field
 from searchlib import geo
 from searchlib.errors import InvalidParameterError
+from searchlib.rank_properties import number
 from searchlib.schema.geo_fields import is_position, zcurve_source
 
 DEFAULT_MAX_DISTANCE = 9013305.0
@@ -102,18 +103,9 @@ def closeness_parameters(calc: Calculator, feature: FeatureName) -> tuple[float,
     properties = calc.rank_properties
     name = f"closeness({','.join(feature.args)})"
 
-    def number(key: str) -> float | None:
-        text = properties.get(f"{name}.{key}")
-        if text is None:
-            return None
-        try:
-            return float(text)
-        except ValueError:
-            raise InvalidParameterError(f"rank property {name}.{key} must be a number, got {text!r}") from None
-
-    max_distance = max(number("maxDistance") or DEFAULT_MAX_DISTANCE, 1.0)
-    half_response = number("halfResponse")
-    if half_response is None:
+    max_distance = max(number(properties, 0.0, f"{name}.maxDistance") or DEFAULT_MAX_DISTANCE, 1.0)
+    half_response = number(properties, math.nan, f"{name}.halfResponse")
+    if math.isnan(half_response):
         return max_distance, DEFAULT_SCALE_DISTANCE
     half_response = min(max(half_response, 1.0), max_distance / 2 - 1) if max_distance > 2 else 1.0
     return max_distance, half_response * half_response / (max_distance - 2 * half_response)

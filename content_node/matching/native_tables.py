@@ -12,7 +12,8 @@ from typing import Mapping
 
 import numpy as np
 
-from searchlib.rank_tables import DEFAULT_TABLES, INDEX_TABLES, RANK_TYPE_TABLES, count, function_table, number
+from searchlib.rank_properties import count, number
+from searchlib.rank_tables import DEFAULT_TABLES, INDEX_TABLES, RANK_TYPE_TABLES, function_table
 
 __all__ = ["count", "field_rank_type", "field_table", "lookup", "number", "use_table_normalization"]
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from content_node.store.hnsw_index import NeighborHits, VectorFieldIndex
 from searchlib.errors import InvalidParameterError
+from searchlib.java_numbers import parse_double
 from searchlib.query import tree as q
 from searchlib.schema.model import Schema
 
@@ -94,7 +95,7 @@ def _search(node: q.NearestNeighbor, vectors: VectorFieldIndex, index: Any,
         allowed = allowed[alive[allowed]] if len(allowed) else allowed
     threshold = dict(node.hnsw).get("hnsw.approximateThreshold")  # the item's own, else the profile's
     if threshold is None:
-        threshold = float((settings or {}).get("approximate-threshold", DEFAULT_APPROXIMATE_THRESHOLD))
+        threshold = parse_double((settings or {}).get("approximate-threshold", str(DEFAULT_APPROXIMATE_THRESHOLD)))
     population = max(vectors.document_count, 1)
     exact = (not node.approximate or vectors.hnsw_params is None
              or (allowed is not None and len(allowed) / population < threshold))

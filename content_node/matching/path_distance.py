@@ -13,11 +13,14 @@ positions inner). Without a path of two or more points, or a position: 6.4e9, 1 
 over every (segment, point) pair of the candidates at once."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.geo_match import position_field
 from searchlib.errors import InvalidParameterError
+from searchlib.java_numbers import parse_double
 
 DEFAULT_DISTANCE = 6400000000.0
 OUTPUTS = ("distance", "traveled", "product")
@@ -43,7 +46,9 @@ def parse_path(text: str | None, field: str) -> np.ndarray:
                                     f"not '{body[:60]}'")
     items = [item.strip() for item in body[1:-1].split(",") if item.strip()]
     try:
-        numbers = [float(item) for item in items]
+        numbers = [parse_double(item) for item in items]
+        if not all(map(math.isfinite, numbers)):
+            raise ValueError
     except ValueError:
         raise InvalidParameterError(f"distanceToPath({field}).path holds a value that is not a number: "
                                     f"'{body[:60]}'") from None

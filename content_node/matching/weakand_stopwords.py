@@ -15,6 +15,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from searchlib.java_numbers import parse_double
+
 DISABLED = -1
 
 
@@ -27,7 +29,7 @@ class StopWords:
 def _absolute(settings: Mapping[str, str], key: str, doc_count: int) -> int:
     if key not in settings:
         return DISABLED
-    rate = float(settings[key])  # validated at load (searchlib.schema.profiles)
+    rate = parse_double(settings[key])  # validated at load (searchlib.schema.profiles), read the same way
     return int(rate * doc_count) if 0.0 <= rate < 1.0 else DISABLED
 
 

@@ -11,6 +11,7 @@ NUMBER, STRING, IDENT, PUNCT, END = "number", "string", "identifier", "punct", "
 _PUNCTUATION = ("==", "!=", "<=", ">=", "~=", "&&", "||",
                 "(", ")", "[", "]", "{", "}", ",", ":", ".", "+", "-", "*", "/", "%", "^", "<", ">", "!")
 _IDENT_START = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_@")
+_DIGITS = frozenset("0123456789")  # ASCII only, as Vespa's expression grammar (str.isdigit() takes "²", float() not)
 _IDENT_PART = _IDENT_START | set("0123456789$")
 
 
@@ -46,7 +47,7 @@ def tokenize(source: str, base: SourceLocation | None = None) -> list[Token]:
         ch = source[i]
         if ch.isspace():
             i += 1
-        elif ch.isdigit() or (ch == "." and i + 1 < n and source[i + 1].isdigit()):
+        elif ch in _DIGITS or (ch == "." and i + 1 < n and source[i + 1] in _DIGITS):
             i = _number(source, i, tokens)
         elif ch in _IDENT_START:
             j = i + 1
@@ -70,19 +71,19 @@ def tokenize(source: str, base: SourceLocation | None = None) -> list[Token]:
 
 def _number(source: str, i: int, tokens: list[Token]) -> int:
     n, j = len(source), i
-    while j < n and source[j].isdigit():
+    while j < n and source[j] in _DIGITS:
         j += 1
-    if j < n and source[j] == "." and (j + 1 >= n or source[j + 1].isdigit() or not source[j + 1].isalpha()):
+    if j < n and source[j] == "." and (j + 1 >= n or source[j + 1] in _DIGITS or not source[j + 1].isalpha()):
         j += 1
-        while j < n and source[j].isdigit():
+        while j < n and source[j] in _DIGITS:
             j += 1
     if j < n and source[j] in "eE":
         k = j + 1
         if k < n and source[k] in "+-":
             k += 1
-        if k < n and source[k].isdigit():
+        if k < n and source[k] in _DIGITS:
             j = k
-            while j < n and source[j].isdigit():
+            while j < n and source[j] in _DIGITS:
                 j += 1
     # Vespa accepts a trailing 'f'/'L' type suffix on number literals; it does not change the value.
     if j < n and source[j] in "fFlL" and (j + 1 >= n or source[j + 1] not in _IDENT_PART):

@@ -14,7 +14,7 @@ import re
 from searchlib.errors import QueryError
 from searchlib.grouping.model import AGGREGATORS, GROUP_VALUE, RELEVANCE, UNLIMITED, Aggregate, GroupingOperation, OrderKey
 
-_TOKEN = re.compile(r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_.]*)|(?P<number>\d+)|(?P<punct>[(),+\-]))")
+_TOKEN = re.compile(r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_.]*)|(?P<number>[0-9]+)|(?P<punct>[(),+\-]))")
 
 
 class _Tokens:
@@ -85,7 +85,7 @@ def _operation(tokens: _Tokens) -> GroupingOperation:
             value = tokens.take()
             if value == "inf":
                 maximum = UNLIMITED
-            elif value.isdigit():
+            elif value.isascii() and value.isdigit():
                 maximum = int(value)
             else:
                 tokens.index -= 1

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 AnnotationValue = object  # str | int | float | bool | dict | list, as written in the YQL
 
-_NUMBER = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?[lL]?")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?[lL]?")
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 
@@ -97,7 +97,7 @@ def parse_number(text: str) -> int | float:
         raise AnnotationValueError(f"'{text}' is not a number")
     is_long = stripped[-1] in "lL"
     digits = stripped[:-1] if is_long else stripped
-    if re.fullmatch(r"[+-]?\d+", digits):
+    if re.fullmatch(r"[+-]?[0-9]+", digits):
         if len(digits) > 25:
             raise AnnotationValueError(f"'{text}' is out of range for a 64-bit integer")
         value = int(digits)

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from searchlib.errors import InvalidParameterError, quote_input
 
-_RANGE = re.compile(r"\[(\d+),(\d+)>")
-_NUMBER = re.compile(r"\d+")
+_RANGE = re.compile(r"\[([0-9]+),([0-9]+)>")
+_NUMBER = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True, slots=True)

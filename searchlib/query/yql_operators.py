@@ -16,7 +16,7 @@ from searchlib.query.yql_tokens import Token
 from searchlib.query.yql_values import YqlValueCursor
 
 
-_INTEGER = re.compile(r"-?\d+[lL]?")
+_INTEGER = re.compile(r"-?[0-9]+[lL]?")
 _LIST_ITEM = re.compile(r"""\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^,]*?))\s*(?:,|$)""")
 
 

@@ -18,7 +18,7 @@ from searchlib.query.yql_tokens import Token
 from searchlib.query.yql_values import YqlValueCursor
 
 _HEX = re.compile(r"^0[xX]([0-9a-fA-F]+)$")
-_BIT_LIST = re.compile(r"^\[\s*(\d+(?:\s*,\s*\d+)*)?\s*\]$")
+_BIT_LIST = re.compile(r"^\[\s*([0-9]+(?:\s*,\s*[0-9]+)*)?\s*\]$")
 
 
 class YqlPredicateParser(YqlValueCursor):
@@ -93,7 +93,7 @@ class YqlPredicateParser(YqlValueCursor):
         bit_list = _BIT_LIST.match(text)
         if bit_list:
             bits = 0
-            for number in re.findall(r"\d+", bit_list.group(1) or ""):
+            for number in re.findall(r"[0-9]+", bit_list.group(1) or ""):
                 if int(number) > 63:
                     self.fail(f"Subquery numbers are 0..63, not {number}", token.start)
                 bits |= 1 << int(number)

@@ -11,7 +11,7 @@ from searchlib.errors import QueryError, SourceLocation
 
 _LEXEME = re.compile(
     r"""(?P<space>\s+|//[^\n]*|\#[^\n]*|/\*(?s:.*?)\*/)
-      | (?P<number>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?[lL]?)(?![\d.])
+      | (?P<number>(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?[lL]?)(?![0-9.])
       | (?P<ident>[A-Za-z_][\w.]*)
       | (?P<param>@[A-Za-z_][\w.]*)
       | (?P<punct><=|>=|!=|[(){}\[\],:;|!=<>*+-])

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Callable, Literal
 
 from searchlib.errors import SchemaError, SourceLocation
+from searchlib.java_numbers import parse_double, parse_long
 from searchlib.schema.lexer import Scanner
 
 Kind = Literal["flag", "value", "block", "flag-or-value", "unsupported", "custom"]
@@ -56,15 +57,15 @@ def read_settings_block(
 
 
 def parse_int(value: str, what: str, location: SourceLocation) -> int:
-    try:
-        return int(value)
+    try:  # Java's grammar, as Vespa's schema parser: no 1_0 or full-width digits
+        return parse_long(value.strip())
     except ValueError:
         raise SchemaError(f"{what} must be an integer, not '{value}'", location) from None
 
 
 def parse_float(value: str, what: str, location: SourceLocation) -> float:
     try:
-        return float(value)
+        return parse_double(value)
     except ValueError:
         raise SchemaError(f"{what} must be a number, not '{value}'", location) from None
 

@@ -23,7 +23,7 @@ def snippet_settings(content: ET.Element, location_of: Callable[[ET.Element], So
         for child in config:
             value = (child.text or "").strip()
             if child.tag in _INTEGERS:
-                if not value.isdigit() or int(value) <= 0:
+                if not (value.isascii() and value.isdigit()) or int(value) <= 0:
                     raise SchemaError(f"{JUNIPER_CONFIG}: <{child.tag}> must be a positive integer, not "
                                       f"'{value}'", location_of(child))
             elif child.tag in _BOOLEANS:

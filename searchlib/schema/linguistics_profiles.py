@@ -164,7 +164,7 @@ def _tokenizer(part: ET.Element, refuse) -> str:
     if not conf:
         return name.lower()
     length = conf["maxTokenLength"]
-    if not length.isdigit() or not 0 < int(length) <= _MAX_TOKEN_LENGTH_LIMIT:
+    if not (length.isascii() and length.isdigit()) or not 0 < int(length) <= _MAX_TOKEN_LENGTH_LIMIT:
         raise refuse.bad(f"maxTokenLength must be between 1 and {_MAX_TOKEN_LENGTH_LIMIT}, not '{length}'", part)
     return f"standard:{int(length)}"
 
@@ -185,15 +185,15 @@ def _filter(entry: ET.Element, refuse, files: _Files) -> str:
         return _stop(conf, entry, refuse, files)
     if step in ("edgengram", "ngram"):  # (Edge)NGramFilterFactory: minGramSize and maxGramSize required
         low, high = conf.get("minGramSize", ""), conf.get("maxGramSize", "")
-        if not set(conf) <= {"minGramSize", "maxGramSize", "preserveOriginal"} or not low.isdigit() or \
-                not high.isdigit() or not 0 < int(low) <= int(high):
+        if not set(conf) <= {"minGramSize", "maxGramSize", "preserveOriginal"} or not (low.isascii() and low.isdigit()) or \
+                not (high.isascii() and high.isdigit()) or not 0 < int(low) <= int(high):
             raise refuse.bad(f"the {name} filter needs minGramSize and maxGramSize, whole numbers with "
                              "0 < minGramSize <= maxGramSize", entry)
         preserve = _boolean(conf, "preserveOriginal", entry, refuse)
         return f"{step}:{int(low)}:{int(high)}:{int(preserve)}"
     if step == "length":  # LengthFilterFactory: both bounds required
         low, high = conf.get("min", ""), conf.get("max", "")
-        if set(conf) != {"min", "max"} or not low.isdigit() or not high.isdigit() or int(low) > int(high):
+        if set(conf) != {"min", "max"} or not (low.isascii() and low.isdigit()) or not (high.isascii() and high.isdigit()) or int(low) > int(high):
             raise refuse.bad("the length filter needs min and max, whole numbers with min <= max", entry)
         return f"length:{int(low)}:{int(high)}"
     if conf:

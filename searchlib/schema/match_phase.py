@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
+from searchlib.java_numbers import parse_double, parse_long
 from searchlib.schema.model import Field
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,11 @@ QUERY_OVERRIDES = {"ranking.matchPhase.maxHits": "match-phase.max-hits",
 
 _LARGEST_COUNT = 2**31 - 1  # hit counts and group counts are 32-bit in Vespa's config
 # each numeric setting's type and bounds: the profile's and the query's values obey the same rule
-_NUMBERS = {"max-hits": (int, 1, _LARGEST_COUNT), "total-max-hits": (int, 1, _LARGEST_COUNT),
-            "min-groups": (int, 1, _LARGEST_COUNT), "max-filter-coverage": (float, 0.0, 1.0),
-            "cutoff-factor": (float, 1.0, None), "evaluation-point": (float, 0.0, None),
-            "pre-post-filter-tipping-point": (float, 0.0, None)}
+# (read as Java's Long.parseLong / Double.parseDouble: no 1_0, full-width digits or inf)
+_NUMBERS = {"max-hits": (parse_long, 1, _LARGEST_COUNT), "total-max-hits": (parse_long, 1, _LARGEST_COUNT),
+            "min-groups": (parse_long, 1, _LARGEST_COUNT), "max-filter-coverage": (parse_double, 0.0, 1.0),
+            "cutoff-factor": (parse_double, 1.0, None), "evaluation-point": (parse_double, 0.0, None),
+            "pre-post-filter-tipping-point": (parse_double, 0.0, None)}
 _CHOICES = {"order": ("ascending", "descending"), "cutoff-strategy": ("loose", "strict")}
 
 

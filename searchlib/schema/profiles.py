@@ -17,7 +17,9 @@ from types import MappingProxyType
 from typing import Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
-from searchlib.rank_tables import native_property_problem
+from searchlib.java_numbers import parse_double
+from searchlib.rank_properties import property_problem
+from searchlib.rank_tables import table_property_problem
 from searchlib.schema.match_phase import diversity_of, match_phase_of
 from searchlib.schema.model import (
     ELEMENT_GAP,
@@ -283,8 +285,8 @@ _NO_EFFECT_SETTINGS = frozenset({
 
 
 def _check_settings(decl: RankProfileDecl) -> None:
-    for key, value in decl.rank_properties.items():  # a table or number the native features cannot use
-        problem = native_property_problem(key, value)
+    for key, value in decl.rank_properties.items():  # a table or number a rank feature cannot use
+        problem = table_property_problem(key, value) or property_problem(key, value)
         if problem is not None:
             raise SchemaError(f"rank-properties of rank-profile '{decl.name}': {problem}",
                               decl.setting_locations.get(key, decl.location))
@@ -297,7 +299,7 @@ def _check_settings(decl: RankProfileDecl) -> None:
             raise SchemaError(f"not supported: {key} in rank-profile '{decl.name}' ({why})", location)
         if key in ("weakand.stopword-limit", "weakand.adjust-target"):  # content_node/matching/weakand_stopwords.py
             try:
-                rate = float(value)
+                rate = parse_double(value)
             except ValueError:
                 rate = -1.0
             if not 0.0 <= rate <= 1.0:

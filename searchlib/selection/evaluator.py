@@ -112,7 +112,7 @@ def _id_part(document_id: DocumentId, part: str) -> Any:
         return document_id.user_specified
     key, _, setting = document_id.key_values.partition("=")
     if part == "user" and key == "n":
-        return int(setting) if setting.isdigit() else INVALID
+        return int(setting) if setting.isascii() and setting.isdigit() else INVALID
     if part == "group" and key == "g":
         return setting
     return INVALID

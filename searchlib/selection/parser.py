@@ -31,7 +31,7 @@ QUOTE_LIMIT = 24  # characters of the input an error message quotes
 
 _TOKEN = re.compile(r"""
     (?P<space>\s+)
-  | (?P<number>0[xX][0-9a-fA-F]+|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
+  | (?P<number>0[xX][0-9a-fA-F]+|[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<string>["'])
   | (?P<op>==|!=|<=|>=|=~|[<>=+\-*/%().\[\]{}])

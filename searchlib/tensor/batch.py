@@ -223,7 +223,7 @@ def peek_value(v: Any, address: Sequence[tuple[str, Any]]) -> Any:
         for d in v.type.indexed:
             if d.name in chosen:
                 label = ops._label(chosen[d.name])
-                i = int(label) if label.lstrip("-").isdigit() else -1
+                i = int(label) if label.lstrip("-").isascii() and label.lstrip("-").isdigit() else -1
                 if not 0 <= i < d.size:
                     return _batch_result(result_type, np.zeros((v.num_rows, *result_type.dense_shape)))
                 index.append(i)

@@ -17,7 +17,7 @@ from searchlib.errors import ExpressionError, quote_input
 from searchlib.tensor.tensor import Tensor
 from searchlib.tensor.types import DOUBLE, Dimension, TensorType, parse_type
 
-_NUMBER = re.compile(r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|NaN|inf|Infinity|infinity)")
+_NUMBER = re.compile(r"[-+]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|nan|NaN|inf|Infinity|infinity)")
 # an innermost list of plain decimal numbers, `[0.1, -2e-3, ...]` (an embedding's whole literal) is
 # checked with one character class and read in one go (_plain_numbers): within these characters
 # float() accepts exactly what _NUMBER does; anything else (nan, inf, a malformed item) takes the

@@ -270,7 +270,7 @@ def peek(t: Tensor, address: Sequence[tuple[str, Any]]) -> Tensor | np.ndarray:
     for d in indexed:
         if d.name in chosen:
             position = _label(chosen[d.name])
-            i = int(position) if position.lstrip("-").isdigit() else -1
+            i = int(position) if position.lstrip("-").isascii() and position.lstrip("-").isdigit() else -1
             if not 0 <= i < d.size:
                 return Tensor(result_type, {})  # a missing cell reads as 0 / an empty slice
             index.append(i)

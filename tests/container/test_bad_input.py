@@ -313,3 +313,9 @@ def test_nearest_neighbor_without_target_hits_and_in_on_a_tensor_field_are_400s(
         in search_error(answer)
     assert "The in operator is only supported for integer and string fields. The field embedding" in search_error(
         client.get("/search/", params={"yql": "select * from doc where embedding in (25)"}))
+
+
+@pytest.mark.parametrize("number", ["%C2%B2", "%EF%BC%91%EF%BC%92", "1_0"])  # '²', full-width 12
+def test_a_document_location_number_is_ascii_digits(client, number):
+    """'²' passed str.isdigit() and reached int() (a 500)."""
+    assert "a number must be digits" in document_error(client.get(f"/document/v1/test/doc/number/{number}/x"))

@@ -28,7 +28,9 @@ def test_only_streaming_types_are_searched_per_group() -> None:
     assert selection_for(app("index"), "mail", 'id.group == "a"') == ""
 
 
-@pytest.mark.parametrize("parameters", [{"streaming.userid": "x"}, {"streaming.groupname": 'a"'},
+@pytest.mark.parametrize("parameters", [{"streaming.userid": "x"}, {"streaming.userid": "²"}, {"streaming.userid": "１２"},
+                                        {"streaming.userid": "-3"}, {"streaming.userid": str(2**63)},
+                                        {"streaming.userid": "1_0"}, {"streaming.groupname": 'a"'},
                                         {"streaming.selection": "mail.nope == 1"}, {"streaming.selection": "(("}])
 def test_bad_parameters_are_invalid(parameters) -> None:
     with pytest.raises(InvalidParameterError):

@@ -238,6 +238,24 @@ def test_native_and_bm25_rank_properties_from_a_query(http) -> None:
     assert hits(http, where, ranking="native", **table) == hits(http, where, ranking="native")
 
 
+@pytest.mark.parametrize("key, value, profile, where", [
+    ("attributeMatch(price).maxWeight", "abc", "numeric", "price = 500"),
+    ("attributeMatch(price).fieldCompletenessImportance", "1_0", "numeric", "price = 500"),
+    ("nativeProximity.proximityImportance", "１２", "native", 'title contains "alpha" and title contains "beta"'),
+    ("bm25(title).b", "Infinity", "labels", 'title contains "alpha"'),
+])
+def test_a_rank_property_number_java_refuses_is_a_400_naming_it(http, key, value, profile, where) -> None:
+    """Read as Java's Double.parseDouble reads it (searchlib.java_numbers): Python's float() took 1_0
+    and full-width digits, and a word was a ValueError (a 500)."""
+    params = {"yql": f"select * from op where {where}", "ranking": profile}
+    response = http.get("/search/", params={**params, f"ranking.properties.{key}": value})
+    assert response.status_code == 400, response.text
+    error = response.json()["root"]["errors"][0]
+    assert error["code"] == 4 and error["message"].startswith(f"{key} must be a"), error
+    good = http.get("/search/", params={**params, f"ranking.properties.{key}": " 0.5 "})
+    assert good.status_code == 200 and good.json()["root"]["children"], good.text
+
+
 def test_alternatives_match_any_form_as_one_term(http) -> None:
     found = hits(http, 'title contains alternatives({gamma: 1.0, "delta": 0.5})')
     assert set(found) == {"1", "4"}

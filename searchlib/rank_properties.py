@@ -1,0 +1,105 @@
+"""The numbers rank features read from rank properties (a profile's `rank-properties`, a query's
+`ranking.properties.*`), read one way everywhere: Java's number grammar (searchlib.java_numbers),
+finite, in range, else an InvalidParameterError naming the property (a 400 from a query). The schema
+compiler checks a profile's against the same table (`property_problem`), so a bad one is a located
+schema error at deploy, and the content node reads them through `number`/`count` at query time.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Mapping
+
+from searchlib.errors import InvalidParameterError, quote_input
+from searchlib.java_numbers import parse_double
+
+UINT32_MAX = (1 << 32) - 1  # Vespa reads lengths, windows and term limits as uint32
+
+
+def _shown(value: object) -> str:
+    return quote_input(str(value), 40)
+
+
+def number(properties: Mapping[str, str], default: float, *keys: str, positive: bool = False) -> float:
+    """The first of the rank properties `keys` that is set, as a finite number (above 0 where
+    `positive`), else `default`."""
+    for key in keys:
+        value = properties.get(key)
+        if value is not None:
+            try:
+                found = parse_double(value)
+            except ValueError:
+                raise InvalidParameterError(f"{key} must be a number, not '{_shown(value)}'") from None
+            if not math.isfinite(found):
+                raise InvalidParameterError(f"{key} must be a finite number, not '{_shown(value)}'")
+            if positive and found <= 0.0:
+                raise InvalidParameterError(f"{key} must be a number above 0, not '{_shown(value)}'")
+            return found
+    return default
+
+
+def count(properties: Mapping[str, str], default: int, *keys: str, maximum: int = UINT32_MAX) -> int:
+    """The first of the rank properties `keys` that is set, as a whole number from 0 to `maximum`
+    (a fraction is cut, as Vespa's uint32 reading), else `default`."""
+    for key in keys:
+        if properties.get(key) is not None:
+            found = number(properties, 0.0, key)
+            if not 0 <= found <= maximum:
+                raise InvalidParameterError(f"{key} must be from 0 to {maximum}, not '{_shown(properties[key])}'")
+            return int(found)
+    return default
+
+
+_ARGS = r"\([^()]*(?:\([^()]*\)[^()]*)*\)"  # (title), (pos), (bm25(title),x,float)
+_NATIVE_NUMBERS = ("nativeRank.fieldMatchWeight", "nativeRank.proximityWeight", "nativeRank.attributeMatchWeight",
+                   "nativeFieldMatch.firstOccurrenceImportance", "nativeProximity.proximityImportance")
+_NATIVE_COUNTS = ("nativeFieldMatch.minFieldLength", "nativeFieldMatch.averageFieldLength",
+                  "nativeProximity.slidingWindowSize")
+
+
+def _named(names: tuple[str, ...]) -> str:
+    """`feature.name`, `feature.name.<field>` or `feature(<field>).name` for each of names."""
+    forms = []
+    for name in names:
+        feature, _, setting = name.partition(".")
+        forms += [re.escape(name) + r"(?:\..+)?", re.escape(feature) + _ARGS + r"\." + re.escape(setting)]
+    return "|".join(forms)
+
+
+# (key pattern, kind): every numeric rank property a feature here reads
+NUMERIC_PROPERTIES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), kind) for pattern, kind in (
+        (_named(_NATIVE_COUNTS), "count"),
+        (_named(_NATIVE_NUMBERS), "number"),
+        (r"bm25" + _ARGS + r"\.(?:k1|b|averageFieldLength)", "number"),
+        (r"elementwise" + _ARGS + r"\.(?:k1|b|averageElementLength)", "number"),
+        (r"freshness" + _ARGS + r"\.maxAge", "positive"),
+        (r"elementCompleteness" + _ARGS + r"\.fieldCompletenessImportance", "number"),
+        (r"attributeMatch" + _ARGS + r"\.(?:maxWeight|fieldCompletenessImportance)", "number"),
+        (r"closeness" + _ARGS + r"\.(?:maxDistance|halfResponse)", "number"),
+        (r"foreach\.maxTerms", "count"),
+        (r"vespa\.fieldweight\..+", "number"),
+    ))
+
+
+def property_problem(key: str, value: str) -> str | None:
+    """Why the rank property `key` cannot hold `value` (None: it can, or it is no number here)."""
+    for pattern, kind in NUMERIC_PROPERTIES:
+        if pattern.fullmatch(key):
+            try:
+                if kind == "count":
+                    count({key: value}, 0, key)
+                else:
+                    number({key: value}, 0.0, key, positive=kind == "positive")
+            except InvalidParameterError as error:
+                return str(error)
+            return None
+    return None
+
+
+def check_properties(properties: Mapping[str, str]) -> None:
+    """InvalidParameterError for the first rank property whose number is bad."""
+    for key, value in properties.items():
+        problem = property_problem(key, value)
+        if problem is not None:
+            raise InvalidParameterError(problem)
