@@ -189,8 +189,10 @@ def _scan(path: Path, data: bytes, offset: int, header, padded: bool = False,
         return SegmentScan(records, offset, None, max(offset, written), preallocated)
 
     def damaged(reason: str, record_end: int | None = None, header_ok: bool = False) -> SegmentScan:
-        """Zeros to EOF from the record's start: torn; preallocated: see `_torn_in_place`."""
-        if (_torn_in_place(data, offset, record_end, written, record_end if header_ok else offset + 1)
+        """Zeros to EOF from the record's start: torn; preallocated: see `_torn_in_place` (never in
+        the file header's block: it was made durable with the file, before any group)."""
+        later = record_end if header_ok else offset + 1
+        if (offset >= BLOCK and _torn_in_place(data, offset, record_end, written, later)
                 if preallocated else not data[offset:].strip(b"\x00")):
             return torn()
         return SegmentScan(records, offset, WalCorruption(path, offset, reason), written, preallocated)

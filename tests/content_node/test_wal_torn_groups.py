@@ -80,6 +80,26 @@ def test_a_flipped_bit_in_the_last_group_is_corruption_not_a_torn_write(tmp_path
     assert payloads
 
 
+def test_damage_in_the_file_header_block_is_never_a_torn_write(tmp_path):
+    """The file header's block is made durable with the file, before any group: damage there
+    (here a flipped bit in its padding, and one in the only record's header) is corruption, never a
+    torn tail cut at byte 8 that would drop the acknowledged record after it (found by
+    test_wal_properties: the cut dropped it)."""
+    log = WriteAheadLog(tmp_path, 1)
+    log.append(1, b"")
+    log.sync(1)
+    log.close()
+    segment = list_segments(tmp_path)[0]
+    data = bytearray(segment.read_bytes())
+    data[2090] ^= 1  # the file header's padding
+    data[BLOCK + 18] ^= 1  # the record header's own checksum
+    segment.write_bytes(bytes(data))
+    with pytest.raises(WalCorruption) as raised:
+        list(replay(tmp_path))
+    assert raised.value.offset == 8
+    assert segment.read_bytes() == bytes(data)  # corruption is never cut
+
+
 def test_a_torn_tail_a_read_only_start_could_not_cut_stays_torn_after_a_later_segment(tmp_path, monkeypatch, caplog):
     """A crash tore record 7; the next start ran on a read-only disk: replay could not cut the tail
     (harmless) and the node served reads. Once the disk was writable it started segment wal-7 (the
