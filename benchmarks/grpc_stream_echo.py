@@ -89,8 +89,8 @@ def cpu_seconds(pid: int) -> float:
 class Multiplexer:
     """One stream carrying tagged requests; replies resolve the futures waiting for their id."""
 
-    def __init__(self, channel: grpc.aio.Channel) -> None:
-        self.call = channel.stream_stream("/echo.Echo/Stream")()
+    def __init__(self, channel: grpc.aio.Channel, method: str = "/echo.Echo/Stream") -> None:
+        self.call = channel.stream_stream(method)()
         self.waiting: dict[bytes, asyncio.Future] = {}
         self.outbox: asyncio.Queue = asyncio.Queue()
         self.ids = itertools.count()
@@ -114,9 +114,10 @@ class Multiplexer:
         return await future
 
     async def close(self) -> None:
+        self.call.cancel()
         for task in self.tasks:
             task.cancel()
-        self.call.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
 async def run(port: int, mode: str, calls: int, in_flight: int, body: bytes) -> tuple[float, float]:
