@@ -25,7 +25,9 @@ Replay rule (the prefix model: a crash leaves each file as a prefix of what was 
   may have been acknowledged, so the damaged one was durable; see `_torn_in_place`). A segment that another follows was fsync'd
   whole before that one was created, so a torn tail there is corruption, unless the next segment
   starts right after its last whole record: a start whose replay could not cut the tail (a
-  read-only disk) began that segment, and the tail holds nothing acknowledged.
+  read-only disk) began that segment, and the tail holds nothing acknowledged: it is then left as
+  it is (nothing appends there) and read as torn at every start. The file header's block is made
+  durable with the file, before any group: damage there is corruption.
 - a complete header with a bad checksum, a complete record with a bad payload checksum, or a
   sequence gap is *corruption*: `WalCorruption` (file and offset), never a truncation. That holds
   for the last record too (the file alone cannot tell a damaged record from a torn write), except
@@ -263,8 +265,11 @@ def replay(directory: Path, after_sequence: int = 0) -> Iterator[LogRecord]:
                 # a full segment is made durable before `following` is created: what it loses is damage
                 scan = replace(scan, corruption=WalCorruption(
                     path, scan.valid_length, "a record cut short in a segment that another one follows"))
-            else:  # the last segment, or one the next start resumed right after (its cut had failed)
+            elif following is None:  # the last segment: appends go on after its whole records
                 _cut_torn_tail(path, scan.valid_length, end)
+            # else one the next start resumed right after (its cut had failed): nothing appends to
+            # it, so it is left as it is and read as torn each time (replay never changes a segment
+            # before one where it may yet find corruption)
         for record in scan.records:
             wanted = after_sequence + 1 if previous is None else previous + 1
             if record.sequence > wanted or (previous is not None and record.sequence < wanted):
