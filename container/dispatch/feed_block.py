@@ -7,15 +7,17 @@ that refused writes on the full replica alone would let the other replicas take 
 Hysteresis, as Vespa: a node and resource that blocked feed unblock only once usage falls 1 %
 (NOISE_LEVEL) under the configured limit, so usage hovering at the limit does not flip the block
 on every health check. A node that stops answering pings is not counted: its last report is stale.
+As Vespa, an update that only assigns numbers to numeric single-value fields passes the block: it
+changes values in place and does not grow the document (`passes_block`).
 """
 from __future__ import annotations
 
 import logging
 import os
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
-from searchlib.schema.model import ResourceLimits
+from searchlib.schema.model import ResourceLimits, Schema
 
 log = logging.getLogger("container.dispatch")
 
@@ -41,6 +43,19 @@ def limits_in_effect(limits: ResourceLimits) -> ResourceLimits:
     log.warning("%s=%r is not two fractions 'disk,memory' in [0, 1]: using %g,%g", DEFAULTS_SETTING, text,
                 limits.disk, limits.memory)
     return limits
+
+
+def passes_block(schema: Schema, operations: Mapping[str, Any]) -> bool:
+    """An update (as it is written: after the indexing scripts' derived fields are added) whose every
+    operation assigns a number to a numeric single-value document field: Vespa's one kind of update
+    let through a feed block. Anything else (a string, a collection, a tensor, arithmetic, a clear,
+    a field path) is refused with the puts."""
+    def numeric_assign(name: str, operation: Any) -> bool:
+        field = schema.fields.get(name)
+        return (field is not None and field.type.is_numeric and not field.parent
+                and isinstance(operation, Mapping) and operation.keys() == {"assign"}
+                and isinstance(operation["assign"], (int, float)))  # bool too: a bool field's value
+    return bool(operations) and all(numeric_assign(name, op) for name, op in operations.items())
 
 
 @dataclass(frozen=True, slots=True)

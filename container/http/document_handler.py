@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from container.dispatch.content_client import NodeTimeout, NodeUnavailable
+from container.dispatch.feed_block import passes_block
 from container.dispatch.search_cluster import SearchCluster
 from container.dispatch.write_watch import OwnerDown, WriteWatch
 from container.docproc.processor import DocumentProcessor
@@ -101,9 +102,11 @@ class DocumentHandler:
                     document_id, fields, left, condition, create, ts, **step), timeout, conditional=bool(condition),
                     blockable=True)
             fields = await self._docproc.update(doctype, fields)
+            # create can add a whole document: refused as a put is
+            blockable = create or not passes_block(self._schema_of(document_id), fields)
             return await self._write(
                 body_base, lambda c, left, ts, **step: c.update(document_id, fields, create, left, condition, ts, **step),
-                timeout, reconcile=True, conditional=bool(condition), blockable=True)
+                timeout, reconcile=True, conditional=bool(condition), blockable=blockable)
         except (DocumentError, InvalidParameterError) as error:
             return DocumentResponse({**body_base, "message": shorten_quotes(error.message)}, 400)
         except SelectionError as error:
@@ -135,8 +138,9 @@ class DocumentHandler:
                      conditional: bool = False, blockable: bool = False) -> JSONResponse:
         """`_write_in_turn` once the document's earlier writes are done: its timestamp is then newer
         than theirs on every replica (searchlib/sequencing.py). The timeout counts from then.
-        `blockable` (puts, updates): refused with 507, sent to no node, while the cluster's feed is
-        blocked (container/dispatch/feed_block.py); removes are not."""
+        `blockable` (puts, updates but those feed_block.passes_block lets through): refused with 507,
+        sent to no node, while the cluster's feed is blocked (container/dispatch/feed_block.py);
+        removes are not."""
         async with self._cluster.writes.turn(body_base["id"]):
             if blockable and (blocked := self._cluster.feed_refusal()) is not None:
                 return DocumentResponse({**body_base, "message": blocked}, 507)
