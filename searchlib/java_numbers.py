@@ -24,9 +24,14 @@ _LONG = re.compile(r"[+-]?[0-9]{1,19}", re.ASCII)  # 19 digits hold every long; 
 LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 
 
+def java_trim(text: str) -> str:
+    """Java's String.trim(): only ASCII control characters and spaces, not Unicode spaces."""
+    return text.strip(_TRIMMED)
+
+
 def parse_double(text: str) -> float:
     """Java's Double.parseDouble(text)."""
-    stripped = str(text).strip(_TRIMMED)
+    stripped = java_trim(str(text))
     special = _SPECIAL.get(stripped)
     if special is not None:
         return special

@@ -8,6 +8,7 @@ import re
 from typing import Any, Mapping
 
 from searchlib.errors import InvalidParameterError, quote_input
+from searchlib.java_numbers import java_trim
 
 ALIASES = {
     "count": "hits",
@@ -95,9 +96,10 @@ def _canonical_name(name: str) -> str:
 
 INT32_MAX = 2**31 - 1  # Vespa's counts are Java ints; the wire carries them as 32-bit integers
 MAX_TIMEOUT_SECONDS = 600.0  # Vespa's search.query-timeout maximum
-_INTEGER = re.compile(r"^\s*[+-]?[0-9]+\s*$")
-_DECIMAL = re.compile(r"^\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*$")
-_INFINITY = re.compile(r"^\s*[+-]?Infinity\s*$")
+# matched against the text trimmed as Java's String.trim() does (chars <= U+0020, not Unicode spaces)
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INFINITY = re.compile(r"[+-]?Infinity")
 
 
 def _cannot_set(name: str, text: str, reason: str) -> InvalidParameterError:
@@ -109,9 +111,10 @@ def read_int(params: Mapping[str, str], name: str, default: int, minimum: int = 
     text = params.get(name)
     if text is None or text == "":
         return default
-    if not _INTEGER.match(text) or len(text.strip()) > 20:
+    trimmed = java_trim(text)
+    if not _INTEGER.fullmatch(trimmed) or len(trimmed) > 20:
         raise _cannot_set(name, text, f"'{quote_input(text, 40)}' is not a valid integer")
-    value = int(text)
+    value = int(trimmed)
     if value < minimum:
         raise _cannot_set(name, text, f"Must be at least {minimum}")
     if value > maximum:
@@ -125,13 +128,14 @@ def read_float(params: Mapping[str, str], name: str, allow_infinite: bool = Fals
     text = params.get(name)
     if text is None or text == "":
         return None
-    if _DECIMAL.match(text):
-        value = float(text)
+    trimmed = java_trim(text)
+    if _DECIMAL.fullmatch(trimmed):
+        value = float(trimmed)
         if math.isfinite(value):
             return value
         raise _cannot_set(name, text, "out of range for a double")
-    if allow_infinite and _INFINITY.match(text):
-        return float(text.strip().replace("Infinity", "inf"))
+    if allow_infinite and _INFINITY.fullmatch(trimmed):
+        return float(trimmed.replace("Infinity", "inf"))
     raise _cannot_set(name, text, "not a number")
 
 

@@ -11,11 +11,13 @@ of its values does (an array's elements, a weighted set's keys, or the single va
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from typing import Callable, Iterable
 
 import numpy as np
 
+from searchlib.java_numbers import java_trim, parse_double, parse_long
 from searchlib.linguistics import normalize
 from searchlib.numbers import present
 from searchlib.query import tree as q
@@ -23,6 +25,7 @@ from searchlib.schema.model import Field
 
 EMPTY = np.empty(0, dtype=np.int32)
 _MULTI_VALUE = ("array", "weightedset")
+_INFINITE = re.compile(r"[+-]?inf(?:inity)?", re.IGNORECASE | re.ASCII)
 _BOOL_TERMS = {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0}
 _AFFIXES: dict[str, Callable[[str, str], bool]] = {
     "prefix": str.startswith, "substring": str.__contains__, "suffix": str.endswith}
@@ -84,12 +87,12 @@ Number = int | float
 def numeric_bounds(term: str) -> tuple[Number | None, Number | None, bool, bool] | None:
     """(low, high, low inclusive, high inclusive) of a numeric term (integers exact); None if it
     is not one."""
-    text = term.strip()
+    text = java_trim(term)
     try:
         if text[:1] in "[<" and text[-1:] in "]>" and ";" in text:  # `<` / `>`: that bound exclusive
             low_text, high_text = text[1:-1].split(";", 1)
-            low = _number(low_text) if low_text.strip() else None
-            high = _number(high_text) if high_text.strip() else None
+            low = _number(low_text) if java_trim(low_text) else None
+            high = _number(high_text) if java_trim(high_text) else None
             return low, high, text[0] == "[", text[-1] == "]"
         if text.startswith("<"):
             return None, _number(text[1:]), True, False
@@ -102,12 +105,16 @@ def numeric_bounds(term: str) -> tuple[Number | None, Number | None, bool, bool]
 
 
 def _number(text: str) -> Number:
-    """An integer exactly (beyond 2^53 too; Vespa's L suffix allowed), else a float."""
-    stripped = text.strip()
+    """A 64-bit integer exactly (Vespa's L suffix allowed), else a double, by the shared Java
+    grammar (no `1_0`, no non-ASCII digits or spaces). `inf`/`-inf` in any case are bounds too: the
+    content node reads terms with C's strtod, and a Range prints an infinite bound so."""
+    stripped = java_trim(text)
+    if _INFINITE.fullmatch(stripped):
+        return -math.inf if stripped[0] == "-" else math.inf
     try:
-        return int(stripped[:-1] if stripped[-1:] in ("l", "L") else stripped)
+        return parse_long(stripped[:-1] if stripped[-1:] in ("l", "L") else stripped)
     except ValueError:
-        return float(stripped)
+        return parse_double(stripped)
 
 
 def attribute_term_matches(spec: Field, column: np.ndarray, term: str, affix: str = "") -> np.ndarray:

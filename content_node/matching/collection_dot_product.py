@@ -19,7 +19,6 @@ about 170 ms, over the array about 240 ms (2 busy shared cores). The tensor feat
 mapped tensor per candidate, about 10-20 µs each: use them where the candidates are few."""
 from __future__ import annotations
 
-import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -30,7 +29,8 @@ import numpy as np
 from content_node.matching.attribute_terms import is_cased, string_fold
 from content_node.matching.feature_api import Calculator, FeatureName
 from searchlib.errors import InvalidParameterError
-from searchlib.java_numbers import parse_double, parse_long
+from searchlib.java_numbers import parse_long
+from searchlib.rank_vectors import vector_list, vector_pairs
 from searchlib.schema.collection_feature_types import (FeatureProblem, INTEGER_KINDS, dot_product_field,
                                                        element_kind, tensor_source)
 from searchlib.tensor import Tensor, TensorBatch, TensorType
@@ -146,7 +146,7 @@ def _sparse_vector(calc: Calculator, spec, name: str) -> dict[str, float]:
     if not isinstance(given, str):
         return {}
     vector: dict[str, float] = {}
-    for key, value in _pairs(given, f"dotProduct: the vector {name}"):
+    for key, value in vector_pairs(given, f"dotProduct: the vector {name}"):
         vector[fold(key)] = vector.get(fold(key), 0.0) + value
     return vector
 
@@ -165,12 +165,8 @@ def _dense_vector(calc: Calculator, name: str) -> np.ndarray:
         return np.zeros(0)
     text = given.strip()
     if text.startswith("["):
-        items = [item for item in _ITEM.split(text.strip("[]").strip()) if item]
-        try:
-            return np.array([_finite(item) for item in items], dtype=np.float64)
-        except ValueError:
-            raise InvalidParameterError(f"dotProduct: '{text[:60]}' is not a list of numbers") from None
-    return _by_index(_pairs(text, f"dotProduct: the vector {name}"), name)
+        return np.array(vector_list(text), dtype=np.float64)
+    return _by_index(vector_pairs(text, f"dotProduct: the vector {name}"), name)
 
 
 def _by_index(pairs: list[tuple[str, float]], name: str) -> np.ndarray:
@@ -186,34 +182,6 @@ def _by_index(pairs: list[tuple[str, float]], name: str) -> np.ndarray:
     for index, value in indexed:
         vector[index] = value
     return vector
-
-
-def _pairs(text: str, what: str) -> list[tuple[str, float]]:
-    """`{a:1,b:2}` or `(a:1,b:2)` (Vespa's weighted-set form; the key ends at the last ':')."""
-    body = text.strip()
-    if len(body) < 2 or (body[0], body[-1]) not in (("{", "}"), ("(", ")")):
-        raise InvalidParameterError(f"{what} must be written {{key:value,...}}, not '{body[:60]}'")
-    pairs = []
-    for item in body[1:-1].split(","):
-        if not item.strip():
-            continue
-        key, colon, value = item.rpartition(":")
-        try:
-            number = _finite(value)
-        except ValueError:
-            number = None
-        if not colon or number is None:
-            raise InvalidParameterError(f"'{item.strip()[:60]}' in {what} is not key:number")
-        pairs.append((key.strip().strip("\"'"), number))
-    return pairs
-
-
-def _finite(text: str) -> float:
-    """A vector's component, as Java's Double.parseDouble reads it; NaN and infinities refused."""
-    value = parse_double(text)
-    if not math.isfinite(value):
-        raise ValueError(text)
-    return value
 
 
 def _tensor_rows(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> TensorBatch | Tensor:
@@ -259,7 +227,7 @@ def _query_tensor(text: str, feature: str, source: str, tensor_type: TensorType)
         return Tensor.from_cells(tensor_type, [({dimension: label}, 1.0)
                                                for label in _ITEM.split(body[1:-1].strip()) if label])
     cells: dict[str, float] = {}
-    for key, value in _pairs(text, f"{feature}(query({source}))"):
+    for key, value in vector_pairs(text, f"{feature}(query({source}))"):
         cells[key] = float(int(value))
     return Tensor.from_cells(tensor_type, [({dimension: key}, value) for key, value in cells.items()])
 

@@ -13,14 +13,12 @@ positions inner). Without a path of two or more points, or a position: 6.4e9, 1 
 over every (segment, point) pair of the candidates at once."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.geo_match import position_field
 from searchlib.errors import InvalidParameterError
-from searchlib.java_numbers import parse_double
+from searchlib.rank_vectors import path_numbers
 
 DEFAULT_DISTANCE = 6400000000.0
 OUTPUTS = ("distance", "traveled", "product")
@@ -38,20 +36,7 @@ def distance_to_path(calc: Calculator, feature: FeatureName, candidates: np.ndar
 
 def parse_path(text: str | None, field: str) -> np.ndarray:
     """The path's points as an (n, 2) array; `(x1,y1,x2,y2,...)`, a trailing odd number ignored."""
-    if text is None or not text.strip():
-        return np.zeros((0, 2))
-    body = text.strip()
-    if len(body) < 2 or body[0] != "(" or body[-1] != ")":
-        raise InvalidParameterError(f"distanceToPath({field}).path must be written (x1,y1,x2,y2,...), "
-                                    f"not '{body[:60]}'")
-    items = [item.strip() for item in body[1:-1].split(",") if item.strip()]
-    try:
-        numbers = [parse_double(item) for item in items]
-        if not all(map(math.isfinite, numbers)):
-            raise ValueError
-    except ValueError:
-        raise InvalidParameterError(f"distanceToPath({field}).path holds a value that is not a number: "
-                                    f"'{body[:60]}'") from None
+    numbers = path_numbers(text, field)
     return np.array(numbers[:len(numbers) // 2 * 2], dtype=np.float64).reshape(-1, 2)
 
 

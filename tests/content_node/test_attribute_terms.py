@@ -19,9 +19,18 @@ def column(*values: object) -> np.ndarray:
     ("5", (5.0, 5.0, True, True)), ("-2.5", (-2.5, -2.5, True, True)), ("[2;6]", (2.0, 6.0, True, True)),
     ("[;6]", (None, 6.0, True, True)), ("[2;]", (2.0, None, True, True)), ("<3", (None, 3.0, True, False)),
     (">3", (3.0, None, False, True)), ("x", None), ("nan", None), ("[1;2;3]", None),
+    ("5L", (5, 5, True, True)), (" 5\t", (5, 5, True, True)), ("0x1p3", (8.0, 8.0, True, True)),
+    ("[-inf;INF]", (-float("inf"), float("inf"), True, True)), ("<Infinity", (None, float("inf"), True, False)),
+    # Python's int()/float() take these; Java's and C's number readers do not
+    ("1_0", None), ("１０", None), ("\u00a05", None), ("[1_0;5]", None), ("<٣", None), ("infinityx", None),
 ])
 def test_numeric_terms(term: str, expected: object) -> None:
     assert numeric_bounds(term) == expected
+
+
+def test_integers_stay_exact_and_beyond_a_long_are_doubles() -> None:
+    assert numeric_bounds("9007199254740993") == (9007199254740993, 9007199254740993, True, True)
+    assert numeric_bounds("99999999999999999999") == (1e20, 1e20, True, True)
 
 
 def test_weighted_set_keys_and_array_elements_match_any_value() -> None:

@@ -144,3 +144,21 @@ def test_query_feature_values_follow_java_doubles(value: str) -> None:
         assert "query(x)" in str(error) and value not in JAVA_DOUBLES, value
         return
     assert value in JAVA_DOUBLES, value
+
+
+@pytest.mark.parametrize("key, value, said", [
+    ('"distanceToPath(pos).path"', '"(0,0,1_0,5)"', "distanceToPath(pos).path holds a value that is not a number"),
+    ('"distanceToPath(pos).path"', '"0,0,1,1"', "must be written (x1,y1,x2,y2,...)"),
+    ("dotProduct.v", '"{a:１}"', "'a:１' in dotProduct: the vector v is not key:number"),
+    ("dotProduct.v", '"[1 NaN 2]"', "is not a list of numbers"),
+])
+def test_a_profile_with_a_bad_path_or_vector_is_a_located_schema_error(key: str, value: str, said: str) -> None:
+    """Checked at deploy by the functions the content node reads them with at query time."""
+    text = SD.replace("first-phase {", f"rank-properties {{\n            {key}: {value}\n        }}\n        first-phase {{")
+    with pytest.raises(SchemaError, match="rank-properties of rank-profile 'fuzz'") as raised:
+        application_from_text(text, name="doc.sd")
+    assert said in str(raised.value) and "doc.sd" in str(raised.value)
+    good = '"(0,0,1e1,5)"' if "Path" in key else '"{a:1.5, b:-2}"'
+    profile = application_from_text(SD.replace("first-phase {", f"rank-properties {{\n            {key}: {good}\n"
+                                               "        }\n        first-phase {"), name="doc.sd")
+    assert profile.schemas["doc"].rank_profiles["fuzz"].rank_properties[key.strip('"')] == good.strip('"')

@@ -77,6 +77,9 @@ def hits(http: httpx.Client, where: str, ranking: str = "features") -> dict[str,
     ("ids > 6", {"2"}),
     ('ids contains "[2;6]"', {"1"}),
     ('ids contains "<2"', {"1"}),
+    ('ids contains "[-inf;2]"', {"1"}),  # the content node reads bounds as C's strtod does
+    # not numbers in Vespa's (Java/C) grammar, which Python's int() would take: nothing matches
+    ('ids contains "0_5"', set()), ('small contains "[-1_0;0]"', set()),
     ('wids contains "7"', {"1"}),
     ("wids = 1", {"2"}),
     ("wids >= 5", {"1"}),
