@@ -2,13 +2,18 @@
 acknowledged, direct gRPC reads of one node, and damage to a node's files."""
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
+import subprocess
 import threading
 import time
 from pathlib import Path
 
 import grpc
 import httpx
+import pytest
 
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
@@ -165,3 +170,34 @@ def log_since(path: Path, offset: int) -> str:
     with open(path, "rb") as handle:
         handle.seek(offset)
         return handle.read().decode(errors="replace")
+
+
+def wait_until(predicate, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def tmpfs_node_dir(root: Path, key: int, size: str = "16m"):
+    """`root/data/content-node-<key>` on a real tmpfs of `size` (mounting needs root, as in CI):
+    a disk that fills for real. Yields (root, the node's directory)."""
+    node_dir = root / "data" / f"content-node-{key}"
+    node_dir.mkdir(parents=True)
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(node_dir)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("mounting a tmpfs needs root (tests/container/test_feed_block.py covers the rule)")
+    try:
+        yield root, node_dir
+    finally:
+        subprocess.run(["umount", "-l", str(node_dir)], capture_output=True)
+
+
+def app_with_resource_limits(source: Path, target: Path, disk: float) -> Path:
+    """A copy of the package at `source` whose content cluster sets `<resource-limits><disk>`."""
+    shutil.copytree(source, target, symlinks=True)
+    services = (target / "services.xml").read_text()
+    limits = f"<tuning><resource-limits><disk>{disk}</disk></resource-limits></tuning>"
+    (target / "services.xml").write_text(services.replace("</nodes>\n  </content>", f"</nodes>\n    {limits}\n  </content>"))
+    return target

@@ -7,8 +7,6 @@ holds the document: the replicas do not diverge (tests/container/test_feed_block
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import time
 
 import httpx
@@ -16,30 +14,20 @@ import pytest
 
 from deploy.local_cluster import LocalCluster
 from tests.integration.conftest import DEFAULT_APP
-from tests.integration.storage_faults import NodeReader
+from tests.integration.storage_faults import NodeReader, app_with_resource_limits, tmpfs_node_dir, wait_until
 
-LIMITS = "<tuning><resource-limits><disk>1.0</disk></resource-limits></tuning>"
 TEXT = "lorem ipsum " * 20_000  # 240 KB: the log's preallocated segments (1 + 2 MB) run out in a few puts
 
 
 @pytest.fixture(scope="module")
 def disk(tmp_path_factory):
-    root = tmp_path_factory.mktemp("refused-write")
-    node_dir = root / "data" / "content-node-1"
-    node_dir.mkdir(parents=True)
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(node_dir)],
-                                           capture_output=True).returncode != 0:
-        pytest.skip("mounting a tmpfs needs root (tests/container/test_feed_block.py covers the rule)")
-    yield root, node_dir
-    subprocess.run(["umount", "-l", str(node_dir)], capture_output=True)
+    with tmpfs_node_dir(tmp_path_factory.mktemp("refused-write"), 1) as mounted:
+        yield mounted
 
 
 @pytest.fixture(scope="module")
 def cluster(disk):
-    app = disk[0] / "app"
-    shutil.copytree(DEFAULT_APP, app, symlinks=True)
-    services = (app / "services.xml").read_text()
-    (app / "services.xml").write_text(services.replace("</nodes>\n  </content>", f"</nodes>\n    {LIMITS}\n  </content>"))
+    app = app_with_resource_limits(DEFAULT_APP, disk[0] / "app", disk=1.0)
     with LocalCluster(app, disk[0] / "data", nodes=2, groups=2) as running:
         yield running
 
@@ -48,13 +36,6 @@ def cluster(disk):
 def http(cluster):
     with httpx.Client(base_url=cluster.url, timeout=30.0) as client:
         yield client
-
-
-def wait_until(predicate, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
 
 
 def node(http, key: int) -> dict:

@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -23,7 +22,7 @@ from deploy import processes
 from deploy.local_cluster import ClusterError, LocalCluster
 from tests.integration.conftest import DEFAULT_APP
 from tests.integration.storage_faults import (
-    Feeder, NodeReader, assert_holds, flip_bit, fullest_segment, log_since, middle_record_byte)
+    Feeder, NodeReader, assert_holds, flip_bit, fullest_segment, log_since, middle_record_byte, wait_until)
 
 
 def mount(*args: str) -> bool:
@@ -72,13 +71,6 @@ def tmpfs(disk):
 
 def node_state(http) -> dict:
     return http.get("/state/v1/nodes").json()["nodes"][0]
-
-
-def wait_until(predicate, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
 
 
 def post(http, user_id: str):

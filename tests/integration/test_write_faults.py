@@ -22,7 +22,7 @@ from content_node.store.wal_files import PREPARED_NAME
 from deploy import processes
 from deploy.local_cluster import LocalCluster
 from tests.integration.conftest import DEFAULT_APP
-from tests.integration.storage_faults import Feeder, NodeReader, assert_holds
+from tests.integration.storage_faults import Feeder, NodeReader, assert_holds, wait_until
 
 V1 = {"title": "v1", "text": "first version"}
 V2 = {"title": "v2", "text": "second version"}
@@ -65,13 +65,6 @@ def node_state(http, key: int) -> dict:
 
 def node_up(http, key: int) -> bool:
     return node_state(http, key)["up"]
-
-
-def wait_until(predicate, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
 
 
 def shown(reader: NodeReader, document_id: str) -> dict | None:
