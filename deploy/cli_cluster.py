@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -122,9 +123,15 @@ def _node_health(node: dict) -> str:
     return str(node.get("state", "not ready")).replace("-", " ")
 
 
+# The demo's few thousand documents on a laptop whose disk is often past Vespa's 75 %: its cluster
+# blocks feed only near a full disk or memory (the user's own setting wins; `up` keeps Vespa's)
+DEMO_RESOURCE_LIMITS = "0.95,0.9"
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from deploy.demo import run_demo
 
+    os.environ.setdefault("PHASEDSEARCH_DEFAULT_RESOURCE_LIMITS", DEMO_RESOURCE_LIMITS)
     data_dir = Path(args.data_dir).expanduser() if args.data_dir else demo_data_dir()
     return run_demo(default_app_dir(), data_dir, args.port, max_documents=args.max_documents)
 

@@ -226,3 +226,20 @@ def test_up_refuses_token_clients_without_a_token_file(tmp_path, capsys, minimal
     assert cli.main(["up", "--app", str(minimal_app), "--data-dir", str(data_dir),
                      "--token-file", str(tmp_path / "missing.txt")]) == 1
     assert "token file" in capsys.readouterr().err and not (data_dir / "cluster.json").exists()
+
+
+def test_the_demo_raises_the_default_resource_limits_unless_the_user_set_them(monkeypatch, tmp_path) -> None:
+    """The demo's cluster must not block its own feed on a laptop disk past Vespa's 75 %."""
+    import argparse
+
+    import deploy.demo
+    from deploy import cli_cluster
+    seen = []
+    monkeypatch.setattr(deploy.demo, "run_demo", lambda *a, **k: seen.append(
+        __import__("os").environ.get("PHASEDSEARCH_DEFAULT_RESOURCE_LIMITS")) or 0)
+    args = argparse.Namespace(data_dir=str(tmp_path), port=0, max_documents=1)
+    monkeypatch.delenv("PHASEDSEARCH_DEFAULT_RESOURCE_LIMITS", raising=False)
+    assert cli_cluster.cmd_demo(args) == 0
+    monkeypatch.setenv("PHASEDSEARCH_DEFAULT_RESOURCE_LIMITS", "0.8,0.8")
+    assert cli_cluster.cmd_demo(args) == 0
+    assert seen == [cli_cluster.DEMO_RESOURCE_LIMITS, "0.8,0.8"]
