@@ -18,6 +18,13 @@ Each analyzer is a searchlib.lucene_analysis chain. Run exactly, from Lucene's c
   SpanishLightStemFilter (searchlib.lucene_analysis);
 - ItalianAnalyzer: StandardTokenizer, ElisionFilter (its articles: l', dell', un', …), LowerCaseFilter,
   StopFilter (the Italian Snowball list), ItalianLightStemFilter;
+- FrenchAnalyzer: StandardTokenizer, ElisionFilter (its articles: l', qu', jusqu', …), LowerCaseFilter,
+  StopFilter (the French Snowball list), FrenchLightStemFilter (searchlib.lucene_light_stemmers);
+- PortugueseAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter (the Portuguese Snowball list),
+  PortugueseLightStemFilter;
+- DutchAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter (the Dutch Snowball list),
+  StemmerOverrideFilter with its default entries (fiets, bromfiets, ei → eier, kind → kinder: kept
+  from the stemmer), SnowballFilter (Dutch);
 - StandardAnalyzer: StandardTokenizer, LowerCaseFilter (no stop words since Lucene 8).
 
 The other default analyzers need filters this engine does not have (other light stemmers,
@@ -41,6 +48,9 @@ DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
     "de": ("standard", "lowercase", "stop:-:@german", "germannormalization", "stem:germanlight"),
     "es": ("standard", "lowercase", "stop:-:@spanish", "stem:spanishlight"),
     "it": ("standard", "elision:italian", "lowercase", "stop:-:@italian", "stem:italianlight"),
+    "fr": ("standard", "elision:french", "lowercase", "stop:-:@french", "stem:frenchlight"),
+    "pt": ("standard", "lowercase", "stop:-:@portuguese", "stem:portugueselight"),
+    "nl": ("standard", "lowercase", "stop:-:@dutch", "stem:dutchoverride"),
     **{code: ("standard", "lowercase", f"stop:-:@{name}", f"stem:{name}") for code, name in _SNOWBALL_ANALYZED.items()},
 }
 STANDARD_ANALYZER = ("standard", "lowercase")
@@ -49,9 +59,9 @@ UNSUPPORTED = {
     "ar": "ArabicAnalyzer", "bg": "BulgarianAnalyzer", "bn": "BengaliAnalyzer", "ca": "CatalanAnalyzer",
     "zh": "CJKAnalyzer", "ja": "CJKAnalyzer", "ko": "CJKAnalyzer", "ku": "SoraniAnalyzer", "cs": "CzechAnalyzer",
     "el": "GreekAnalyzer", "et": "EstonianAnalyzer",
-    "eu": "BasqueAnalyzer", "fa": "PersianAnalyzer", "fr": "FrenchAnalyzer", "ga": "IrishAnalyzer",
+    "eu": "BasqueAnalyzer", "fa": "PersianAnalyzer", "ga": "IrishAnalyzer",
     "gl": "GalicianAnalyzer", "hi": "HindiAnalyzer", "hy": "ArmenianAnalyzer", "id": "IndonesianAnalyzer", "lt": "LithuanianAnalyzer", "lv": "LatvianAnalyzer", "ne": "NepaliAnalyzer",
-    "nl": "DutchAnalyzer", "pt": "PortugueseAnalyzer", "ro": "RomanianAnalyzer", "sr": "SerbianAnalyzer",
+    "ro": "RomanianAnalyzer", "sr": "SerbianAnalyzer",
     "ta": "TamilAnalyzer", "te": "TeluguAnalyzer", "th": "ThaiAnalyzer", "tr": "TurkishAnalyzer",
 }
 LANGUAGE_ANALYSIS = "analysis.languages"  # the field setting: encode()d configured language analyzers

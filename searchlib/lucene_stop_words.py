@@ -145,10 +145,46 @@ vår blivit dess inom mellan sådant varför varje vilka ditt vem vilket sitt s�
 våra ert era vilkas
 """
 
+_FRENCH = """
+au aux avec ce ces dans de des du elle en et eux il je la le leur lui ma mais me même mes moi mon ne nos
+notre nous on ou par pas pour qu que qui sa se ses sur ta te tes toi ton tu un une vos votre vous c d j l à
+m n s t y étée étées étant suis es êtes sont serai seras sera serons serez seront serais serait serions
+seriez seraient étais était étions étiez étaient fus fut fûmes fûtes furent sois soit soyons soyez soient
+fusse fusses fussions fussiez fussent ayant eu eue eues eus ai avons avez ont aurai aurons aurez auront
+aurais aurait aurions auriez auraient avais avait aviez avaient eut eûmes eûtes eurent aie aies ait ayons
+ayez aient eusse eusses eût eussions eussiez eussent ceci cela celà cet cette ici ils les leurs quel quels
+quelle quelles sans soi
+"""
+
+_PORTUGUESE = """
+de a o que e do da em um para com não uma os no se na por mais as dos como mas ao ele das à seu sua ou
+quando muito nos já eu também só pelo pela até isso ela entre depois sem mesmo aos seus quem nas me esse
+eles você essa num nem suas meu às minha numa pelos elas qual nós lhe deles essas esses pelas este dele tu
+te vocês vos lhes meus minhas teu tua teus tuas nosso nossa nossos nossas dela delas esta estes estas aquele
+aquela aqueles aquelas isto aquilo estou está estamos estão estive esteve estivemos estiveram estava
+estávamos estavam estivera estivéramos esteja estejamos estejam estivesse estivéssemos estivessem estiver
+estivermos estiverem hei há havemos hão houve houvemos houveram houvera houvéramos haja hajamos hajam
+houvesse houvéssemos houvessem houver houvermos houverem houverei houverá houveremos houverão houveria
+houveríamos houveriam sou somos são era éramos eram fui foi fomos foram fora fôramos seja sejamos sejam
+fosse fôssemos fossem for formos forem serei será seremos serão seria seríamos seriam tenho tem temos tém
+tinha tínhamos tinham tive teve tivemos tiveram tivera tivéramos tenha tenhamos tenham tivesse tivéssemos
+tivessem tiver tivermos tiverem terei terá teremos terão teria teríamos teriam
+"""
+
+_DUTCH = """
+de en van ik te dat die in een hij het niet zijn is was op aan met als voor had er maar om hem dan zou of
+wat mijn men dit zo door over ze zich bij ook tot je mij uit der daar haar naar heb hoe heeft hebben deze u
+want nog zal me zij nu ge geen omdat iets worden toch al waren veel meer doen toen moet ben zonder kan hun
+dus alles onder ja eens hier wie werd altijd doch wordt wezen kunnen ons zelf tegen na reeds wil kon niets
+uw iemand geweest andere
+"""
+
 STOP_WORDS: dict[str, frozenset[str]] = {
     name: frozenset(text.split()) for name, text in (
-        ("danish", _DANISH), ("finnish", _FINNISH), ("german", _GERMAN), ("hungarian", _HUNGARIAN), ("italian", _ITALIAN), ("norwegian", _NORWEGIAN),
+        ("danish", _DANISH), ("dutch", _DUTCH), ("finnish", _FINNISH), ("french", _FRENCH), ("german", _GERMAN),
+        ("hungarian", _HUNGARIAN), ("italian", _ITALIAN), ("norwegian", _NORWEGIAN), ("portuguese", _PORTUGUESE),
         ("russian", _RUSSIAN), ("spanish", _SPANISH), ("swedish", _SWEDISH))}
-# ElisionFilter's articles (compared without case): ItalianAnalyzer.DEFAULT_ARTICLES
+# ElisionFilter's articles (compared without case): the analyzers' DEFAULT_ARTICLES
 ELISION_ARTICLES: dict[str, frozenset[str]] = {
-    "italian": frozenset("c l all dall dell nell sull coll pell gl agl dagl degl negl sugl un m t s v d".split())}
+    "italian": frozenset("c l all dall dell nell sull coll pell gl agl dagl degl negl sugl un m t s v d".split()),
+    "french": frozenset("l m t qu n s j d c jusqu quoiqu lorsqu puisqu".split())}

@@ -11,6 +11,14 @@ its `model.language`, as Vespa's LuceneLinguistics does. Terms worked out by han
                                              Snowball Spanish, no stop filter): los perr corr
   8 --  "Die Katzen schlafen"                no language: LuceneLinguistics' SimpleDetector tells only
                                              scripts, so English, as Vespa: die katzen schlafen
+ 10 fr  "Les chanteurs heureux chantent l'hymne"  FrenchAnalyzer: chant heureu chantent hymn (les: a
+                                             stop word; l': an elided article; chanteurs: -s, -teur ->
+                                             -ter, -r, -e; heureux: -x; hymne: -e)
+ 11 fr  "La maison des chevaux"              maison cheval (la, des: stop words; -aux -> -al)
+ 12 pt  "As canções das meninas bonitas"     PortugueseAnalyzer: canca menin bonit (as, das: stop
+                                             words; -ões -> -ão, -s off, the final vowel off, folded)
+ 13 nl  "De kinderen fietsen"                DutchAnalyzer: kinder fiets (de: a stop word; Snowball
+                                             Dutch: -en off); a query's "kind" is kinder by its overrides
 """
 from __future__ import annotations
 
@@ -31,6 +39,10 @@ DOCS = {
     "5": {"lang": "de", "title": "Die Hunde laufen"},
     "6": {"lang": "es", "title": "Los perros corren"},
     "8": {"title": "Die Katzen schlafen"},
+    "10": {"lang": "fr", "title": "Les chanteurs heureux chantent l'hymne"},
+    "11": {"lang": "fr", "title": "La maison des chevaux"},
+    "12": {"lang": "pt", "title": "As canções das meninas bonitas"},
+    "13": {"lang": "nl", "title": "De kinderen fietsen"},
 }
 
 
@@ -85,22 +97,47 @@ def test_bolding_highlights_through_the_language_analyzer(http) -> None:
     assert found["4"]["title"] == "<hi>Hunden</hi> sprang hem"
 
 
+def test_french_stems_elides_and_drops_stop_words(http) -> None:
+    assert set(hits(http, 'title contains "chanteuse"', "fr")) == {"10"}  # -teuse -> -ter -> chant
+    assert set(hits(http, 'title contains "chanteuse"', "en")) == set()  # Porter: chanteus
+    assert set(hits(http, 'title contains "cheval"', "fr")) == {"11"}  # indexed from "chevaux"
+    assert set(hits(http, "title contains \"d'hymnes\"", "fr")) == {"10"}  # d' elided, -s and -e off: hymn
+    assert set(hits(http, 'title contains "les"', "fr")) == set()  # a stop word: nothing to match
+    assert set(hits(http, 'title contains phrase("maison", "chevaux")', "fr")) == {"11"}  # over "des"
+    assert set(hits(http, 'title contains "heureuse"', "fr")) == {"10"}  # -euse -> -eu, -x off: heureu
+
+
+def test_portuguese_and_dutch_analyzers(http) -> None:
+    assert set(hits(http, 'title contains "canção"', "pt")) == {"12"}  # canca, as "canções"
+    assert set(hits(http, 'title contains "menino"', "pt")) == {"12"}  # menin, as "meninas"
+    assert set(hits(http, 'title contains "das"', "pt")) == set()  # a stop word
+    assert set(hits(http, 'title contains "kind"', "nl")) == {"13"}  # DutchAnalyzer's override: kinder
+    assert set(hits(http, 'title contains "fiets"', "nl")) == {"13"}  # kept by the override; "fietsen" -> fiets
+
+
+def test_french_and_portuguese_bolding(http) -> None:
+    assert hits(http, 'title contains "chanteuse"', "fr")["10"]["title"] == \
+        "Les <hi>chanteurs</hi> heureux chantent l'hymne"
+    assert hits(http, 'title contains "cheval"', "fr")["11"]["title"] == "La maison des <hi>chevaux</hi>"
+    assert hits(http, 'title contains "canção"', "pt")["12"]["title"] == "As <hi>canções</hi> das meninas bonitas"
+
+
 def test_a_language_whose_lucene_analyzer_is_not_run_is_refused(http) -> None:
-    response = search(http, 'title contains "maisons"', "fr")
+    response = search(http, 'title contains "σπίτια"', "el")
     assert response.status_code == 400, response.text
     error = response.json()["root"]["errors"][0]
-    assert error["code"] == 4 and "not supported: language 'fr'" in error["message"]
-    assert "FrenchAnalyzer" in error["message"]
-    response = http.get("/search/", params={"yql": "select * from doc where userQuery()", "query": "title:maisons",
-                                            "model.language": "fr"})
-    assert response.status_code == 400 and "not supported: language 'fr'" in response.text
+    assert error["code"] == 4 and "not supported: language 'el'" in error["message"]
+    assert "GreekAnalyzer" in error["message"]
+    response = http.get("/search/", params={"yql": "select * from doc where userQuery()", "query": "title:σπίτια",
+                                            "model.language": "el"})
+    assert response.status_code == 400 and "not supported: language 'el'" in response.text
 
-    response = put(http, "7", {"lang": "fr", "title": "Les maisons"})
-    assert response.status_code == 400 and "not supported: language 'fr'" in response.json()["message"]
+    response = put(http, "7", {"lang": "el", "title": "Τα σπίτια"})
+    assert response.status_code == 400 and "not supported: language 'el'" in response.json()["message"]
     assert http.get("/document/v1/test/doc/docid/7").status_code == 404  # nothing written
 
     # an update that would leave a document in such a language is refused whole
-    response = http.put("/document/v1/test/doc/docid/4", json={"fields": {"lang": {"assign": "pt"}}})
-    assert response.status_code == 400 and "not supported: language 'pt'" in response.json()["message"]
+    response = http.put("/document/v1/test/doc/docid/4", json={"fields": {"lang": {"assign": "el"}}})
+    assert response.status_code == 400 and "not supported: language 'el'" in response.json()["message"]
     assert http.get("/document/v1/test/doc/docid/4").json()["fields"]["lang"] == "sv"
     assert set(hits(http, 'title contains "sprang"', "sv")) == {"4"}

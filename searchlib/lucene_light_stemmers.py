@@ -1,0 +1,124 @@
+"""Savoy's French and Portuguese light stemmers as Lucene's FrenchLightStemmer and
+PortugueseLightStemmer run them (the FrenchAnalyzer's and PortugueseAnalyzer's stemmers), and the
+DutchAnalyzer's default stem overrides. Written from the published rules ("UniNE" algorithm, J.
+Savoy, Light Stemming Approaches for the French, Portuguese, German and Hungarian Languages),
+in the order and with the length limits Lucene applies.
+
+Lucene stems a Java char[]: lengths count UTF-16 units and a character outside the BMP is two
+units that are no letter. The stemmers here therefore work on a word's UTF-16 units (a
+supplementary character as its two surrogates) and join them back: no rule ends inside a pair.
+"""
+from __future__ import annotations
+
+from array import array
+
+
+def _units(word: str) -> str:
+    """The word as one str character per UTF-16 unit."""
+    if all(ord(c) < 0x10000 for c in word):
+        return word
+    return "".join(map(chr, array("H", word.encode("utf-16-le"))))
+
+
+def _joined(units: str) -> str:
+    return units.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+
+
+# French: (the word longer than, ending, what replaces it, whether the ending rules stop there); the
+# first that applies is taken among the final ones, the others rewrite and go on
+_FRENCH_ENDINGS = (
+    (9, "issement", "ir", True), (8, "issant", "ir", True), (6, "ement", "e", True),
+    (11, "ficatrice", "fier", True), (10, "ficateur", "fier", True), (9, "catrice", "quer", True),
+    (8, "cateur", "quer", True), (8, "atrice", "er", True), (7, "ateur", "er", True),
+    (6, "trice", "teur", False), (5, "ième", "", True), (7, "teuse", "ter", True), (6, "teur", "ter", True),
+    (5, "euse", "eu", True), (8, "ère", "er", True), (7, "ive", "if", True), (4, "folle", "fou", True),
+    (4, "molle", "mou", True), (9, "nnelle", "n", True), (9, "nnel", "n", True), (4, "ète", "et", False),
+    (8, "ique", "", False), (8, "esse", "e", True), (7, "inage", "in", True), (9, "isation", "", True),
+    (9, "isateur", "", True), (8, "ation", "", True), (8, "ition", "", True))
+_FRENCH_FOLD = str.maketrans("àáâôèéêùûîç", "aaaoeeeuuic")
+
+
+def french_light_stem(word: str) -> str:
+    """FrenchLightStemmer: a plural -x (-aux to -al but after an e) and -s off, then the first of
+    the derivational endings above (-ement, -atrice, -teur, -ive, -ation, …), then normalized."""
+    s = _units(word)
+    if len(s) > 5 and s[-1] == "x":
+        s = s[:-3] + "al" if s[-3:-1] == "au" and s[-4] != "e" else s[:-1]
+    if len(s) > 3 and s[-1] == "x":
+        s = s[:-1]
+    if len(s) > 3 and s[-1] == "s":
+        s = s[:-1]
+    for longer, ending, replacement, final in _FRENCH_ENDINGS:
+        if len(s) > longer and s.endswith(ending):
+            s = s[:-len(ending)] + replacement
+            if ending == "ement" and len(s) > 3 and s.endswith("ive"):
+                s = s[:-3] + "if"
+            elif ending == "isation" and len(s) > 5 and s.endswith("ual"):
+                s = s[:-3] + "uel"
+            if final:
+                break
+    return _joined(_french_norm(s))
+
+
+def _french_norm(s: str) -> str:
+    """Accents off and a letter written twice or more in a row once (words longer than 4); then
+    -ie, and -r, -e, -e and a final doubled letter each off while the word is longer than 4."""
+    if len(s) > 4:
+        s = s.translate(_FRENCH_FOLD)
+        kept = [s[0]]
+        for c in s[1:]:
+            if c != kept[-1] or not c.isalpha():
+                kept.append(c)
+        s = "".join(kept)
+    if len(s) > 4 and s.endswith("ie"):
+        s = s[:-2]
+    if len(s) > 4:  # one length check for all four
+        if s[-1] == "r":
+            s = s[:-1]
+        if s[-1] == "e":
+            s = s[:-1]
+        if s[-1] == "e":
+            s = s[:-1]
+        if s[-1] == s[-2] and s[-1].isalpha():
+            s = s[:-1]
+    return s
+
+
+_PORTUGUESE_FOLD = str.maketrans("àáâäãòóôöõèéêëùúûüìíîïç", "aaaaaoooooeeeeuuuuiiiic")
+# plural endings: (the word longer than, ending, singular); the first that applies is taken
+_PORTUGUESE_PLURALS = ((3, "ns", "m"), (4, "eis", "el"), (4, "éis", "el"), (4, "ais", "al"), (4, "óis", "ol"),
+                       (4, "is", "il"), (3, "ões", "ão"), (3, "ães", "ão"), (6, "mente", ""), (3, "s", ""))
+# feminine endings made masculine: (the word longer than, ending, masculine); the first applies
+_PORTUGUESE_FEMININE = (
+    *((7, ending, ending[:-1] + "o") for ending in ("inha", "iaca", "eira")),
+    *((6, ending, ending[:-1] + "o") for ending in ("osa", "ica", "ida", "ada", "iva", "ama")),
+    (6, "ona", "ão"), (6, "ora", "or"), (6, "esa", "ês"), (6, "na", "no"))
+
+
+def portuguese_light_stem(word: str) -> str:
+    """PortugueseLightStemmer: a word of 4 or more units loses its plural (-es after r, s, l or z;
+    -ns to -m, -is to -l forms, -ões and -ães to -ão, -mente, -s), a feminine -a is made masculine,
+    a final -e, -a or -o goes from a word still longer than 4, and the accents are folded."""
+    s = _units(word)
+    if len(s) < 4:
+        return word
+    if len(s) > 4 and s.endswith("es") and s[-3] in "rslz":
+        s = s[:-2]
+    else:
+        for longer, ending, singular in _PORTUGUESE_PLURALS:
+            if len(s) > longer and s.endswith(ending):
+                s = s[:-len(ending)] + singular
+                break
+    if len(s) > 3 and s[-1] == "a":
+        for longer, ending, masculine in _PORTUGUESE_FEMININE:
+            if len(s) > longer and s.endswith(ending):
+                s = s[:-len(ending)] + masculine
+                break
+    if len(s) > 4 and s[-1] in "eao":
+        s = s[:-1]
+    return _joined(s.translate(_PORTUGUESE_FOLD))
+
+
+# DutchAnalyzer's default StemmerOverrideFilter entries: these words take the given stem and are
+# not stemmed further (the Snowball stemmer would make "fiet" of "fiets")
+DUTCH_STEM_OVERRIDES = {"fiets": "fiets", "bromfiets": "bromfiets", "ei": "eier", "kind": "kinder"}

@@ -1,0 +1,91 @@
+"""Lucene's FrenchAnalyzer, PortugueseAnalyzer and DutchAnalyzer as LuceneLinguistics runs them on a
+text field without a profile. Every expected term is worked out by hand from the analyzers' rules
+(the derivation in the comment beside it): StandardTokenizer words, ElisionFilter's articles,
+LowerCaseFilter, the Snowball stop lists, then Savoy's light stemmers (French, Portuguese) or the
+DutchAnalyzer's stem overrides and Snowball's Dutch stemmer."""
+from __future__ import annotations
+
+import pytest
+
+from searchlib.lucene_analysis import analyze
+from searchlib.lucene_languages import language_chain
+from searchlib.lucene_light_stemmers import french_light_stem, portuguese_light_stem
+from searchlib.match_modes import index_terms, query_terms
+from searchlib.snippets import bold
+from tests.searchlib.test_lucene_languages import body_mode
+
+
+def terms(language: str, text: str) -> list[str]:
+    return analyze(language_chain(language), text)
+
+
+def test_french_elision_stop_words_and_plurals() -> None:
+    # "L'" and "qu'" are articles (any case) and go; "il", "des", "les" are stop words; "aujourd'" is
+    # no article, so the token stays whole; -aux -> -al ("chevaux"), a final -s goes ("maisons");
+    # "aime" has 4 units: norm leaves it
+    assert terms("fr", "L'avion des chevaux. Qu'il aime les maisons aujourd'hui") == \
+        ["avion", "cheval", "aime", "maison", "aujourd'hui"]
+    # ’ elides too; "à" is a stop word, "été" is not (the list leaves it out); 3 units: unchanged
+    assert terms("fr", "jusqu’à L’ÉTÉ") == ["été"]
+
+
+@pytest.mark.parametrize(("word", "stem"), [
+    ("rapidement", "rapid"),  # -ement -> -e, then norm drops the final e
+    ("activement", "actif"),  # -ement -> -e, and an -ive left -> -if
+    ("chanteuses", "chant"),  # -s off; -teuse -> -ter; norm: -r, -e off
+    ("chanteur", "chant"),  # -teur -> -ter; norm: -r, -e off
+    ("actrice", "acteu"),  # -trice -> -teur (then 6 units: too short for -teur's rule); norm: -r off
+    ("heureux", "heureu"),  # -x off (not -aux)
+    ("heureuse", "heureu"),  # -euse -> -eu
+    ("nationalisation", "national"),  # -isation off (words longer than 9)
+    ("belle", "bele"),  # norm: "ll" once first, which leaves 4 units: no final -e off
+    ("été", "été"),  # 3 units: norm folds only words longer than 4
+    ("créées", "cre"),  # -s off; norm: é -> e, "eee" once (3 units: nothing more)
+    ("1234555", "1234555"),  # digits are no letters: no run collapsed
+])
+def test_french_light_stemmer(word: str, stem: str) -> None:
+    assert french_light_stem(word) == stem
+
+
+def test_french_through_the_field() -> None:
+    mode = body_mode()
+    assert index_terms(mode, "Les chanteurs heureux", "fr") == ["chant", "heureu"]
+    assert query_terms(mode, "chanteuse", "fr") == ["chant"]
+    assert bold("Les chanteurs heureux", frozenset({"chant"}), "fr", mode) == "Les <hi>chanteurs</hi> heureux"
+
+
+def test_portuguese_stop_words_and_light_stemmer() -> None:
+    # "as", "os", "e" stop words; -s off then a feminine/masculine final vowel off in words of 5+
+    assert terms("pt", "As casas bonitas e os meninos") == ["casa", "bonit", "menin"]
+
+
+@pytest.mark.parametrize(("word", "stem"), [
+    ("meninas", "menin"),  # -s off; "menina" (6) too short for -na -> -no; final -a off
+    ("canções", "canca"),  # -ões -> -ão; final -o off; ç, ã folded
+    ("canção", "canca"),  # final -o off; folded
+    ("animais", "animal"),  # -ais -> -al
+    ("papéis", "papel"),  # -éis -> -el
+    ("homens", "homem"),  # -ns -> -m
+    ("felizmente", "feliz"),  # -mente off (words longer than 6)
+    ("professores", "professor"),  # -es after r off
+    ("famosa", "famos"),  # 6 units: -osa -> -oso needs 7; final -a off
+    ("maravilhosa", "maravilhos"),  # -osa -> -oso; final -o off
+    ("mesa", "mesa"),  # 4 units: feminine rules need more, final vowel needs 5
+    ("pão", "pão"),  # under 4 units: left as it is, accent too
+])
+def test_portuguese_light_stemmer(word: str, stem: str) -> None:
+    assert portuguese_light_stem(word) == stem
+
+
+def test_dutch_stop_words_overrides_and_snowball() -> None:
+    # "de", "en", "naar" stop words; the override dictionary: kind -> kinder, ei -> eier, fiets
+    # stays (Snowball would undouble nothing but drop the -s: "fiet"); Snowball Dutch: "katten" has
+    # R1 "ten", -en off after a consonant -> "katt", undoubled -> "kat"; "kinderen" -> "kinder";
+    # "gaan" ends consonant, double vowel, consonant: one vowel off -> "gan"; "huis" has no R1
+    assert terms("nl", "De katten en de kinderen gaan naar huis") == ["kat", "kinder", "gan", "huis"]
+    assert terms("nl", "kind ei fiets bromfiets") == ["kinder", "eier", "fiets", "bromfiets"]
+
+
+def test_snowball_porter_dutch_in_a_profile_has_no_overrides() -> None:
+    # the snowballPorter filter (language Dutch) is the stemmer alone, without DutchAnalyzer's dictionary
+    assert analyze(("standard", "lowercase", "stem:dutch"), "fiets kind") == ["fiet", "kind"]
