@@ -17,7 +17,7 @@ frenchLightStem and portugueseLightStem (searchlib.lucene_light_stemmers), the I
 ItalianLightStemmer as `italianlight`, and the DutchAnalyzer's stem overrides before Snowball's Dutch
 as `dutchoverride`),
 `germannormalization` (German2's umlaut heuristics), `elision:<language>` (ElisionFilter with the
-language analyzer's articles, searchlib.lucene_stop_words), `possessive`
+language analyzer's articles, searchlib.lucene_stop_words), `irishlowercase` (IrishLowerCaseFilter), `possessive`
 (englishPossessive: a final 's, ’s or ＇s removed), `uppercase`, `reverse` (reverseString), `trim`
 `length:<min>:<max>` (tokens of min to max UTF-16 units kept), `edgengram:<min>:<max>:<0|1>` and
 `ngram:<min>:<max>:<0|1>` (the n-grams of each token in Lucene's order, 1: preserveOriginal). Lucene
@@ -277,6 +277,22 @@ def _elision(articles: str) -> Callable[[list[Span]], list[Span]]:
     return lambda spans: [(strip(term), start, end) for term, start, end in spans]
 
 
+_IRISH_UPPER_VOWELS = frozenset("AEIOU\u00c1\u00c9\u00cd\u00d3\u00da")
+
+
+def irish_lower(term: str) -> str:
+    """IrishLowerCaseFilter: an n- or t- prefix before a capital vowel is written apart (nAthair:
+    n-athair, tÉan: t-éan), then each UTF-16 unit is lowercased alone (a supplementary character is
+    left as it is)."""
+    if len(term) > 1 and term[0] in "nt" and term[1] in _IRISH_UPPER_VOWELS:
+        term = term[0] + "-" + term[1:]
+    return "".join(c if ord(c) > 0xFFFF else java_lower(c) for c in term)
+
+
+def _irishlowercase(_: str) -> Callable[[list[Span]], list[Span]]:
+    return lambda spans: [(irish_lower(term), start, end) for term, start, end in spans]
+
+
 def _germannormalization(_: str) -> Callable[[list[Span]], list[Span]]:
     return lambda spans: [(german_normalize(term), start, end) for term, start, end in spans]
 
@@ -352,6 +368,7 @@ _OWN_STEMMERS = {"englishminimal": _s_stem, "germanlight": german_light_stem, "s
 _TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword}
 _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop,
             "possessive": _possessive, "germannormalization": _germannormalization, "elision": _elision,
+            "irishlowercase": _irishlowercase,
             "uppercase": _uppercase,
             "reverse": _reverse, "trim": _trim, "length": _length, "edgengram": _edgengram, "ngram": _ngram}
 

@@ -41,7 +41,7 @@ from typing import Mapping
 from searchlib.errors import InvalidParameterError
 
 _SNOWBALL_ANALYZED = {"da": "danish", "fi": "finnish", "hu": "hungarian", "nb": "norwegian", "ru": "russian",
-                      "sv": "swedish"}
+                      "sv": "swedish", "eu": "basque", "hy": "armenian", "lt": "lithuanian", "ro": "romanian"}
 VESPA_LANGUAGE_ALIASES = {"no": "nb"}  # Vespa's Language.fromLocale: "no" is Norwegian bokmål
 DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
     "en": ("standard", "possessive", "lowercase", "stop:-:@english", "stem:porter"),
@@ -51,18 +51,19 @@ DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
     "fr": ("standard", "elision:french", "lowercase", "stop:-:@french", "stem:frenchlight"),
     "pt": ("standard", "lowercase", "stop:-:@portuguese", "stem:portugueselight"),
     "nl": ("standard", "lowercase", "stop:-:@dutch", "stem:dutchoverride"),
+    "ca": ("standard", "elision:catalan", "lowercase", "stop:-:@catalan", "stem:catalan"),
+    # IrishAnalyzer: the hyphenation stop set (t, n, h split off by "t-athair") first, without case
+    "ga": ("standard", "stop:i:h,n,t", "elision:irish", "irishlowercase", "stop:-:@irish", "stem:irish"),
     **{code: ("standard", "lowercase", f"stop:-:@{name}", f"stem:{name}") for code, name in _SNOWBALL_ANALYZED.items()},
 }
 STANDARD_ANALYZER = ("standard", "lowercase")
 # Vespa's default analyzers this engine cannot run exactly, by language code (Vespa's Language codes)
 UNSUPPORTED = {
-    "ar": "ArabicAnalyzer", "bg": "BulgarianAnalyzer", "bn": "BengaliAnalyzer", "ca": "CatalanAnalyzer",
-    "zh": "CJKAnalyzer", "ja": "CJKAnalyzer", "ko": "CJKAnalyzer", "ku": "SoraniAnalyzer", "cs": "CzechAnalyzer",
-    "el": "GreekAnalyzer", "et": "EstonianAnalyzer",
-    "eu": "BasqueAnalyzer", "fa": "PersianAnalyzer", "ga": "IrishAnalyzer",
-    "gl": "GalicianAnalyzer", "hi": "HindiAnalyzer", "hy": "ArmenianAnalyzer", "id": "IndonesianAnalyzer", "lt": "LithuanianAnalyzer", "lv": "LatvianAnalyzer", "ne": "NepaliAnalyzer",
-    "ro": "RomanianAnalyzer", "sr": "SerbianAnalyzer",
-    "ta": "TamilAnalyzer", "te": "TeluguAnalyzer", "th": "ThaiAnalyzer", "tr": "TurkishAnalyzer",
+    "ar": "ArabicAnalyzer", "bg": "BulgarianAnalyzer", "bn": "BengaliAnalyzer", "zh": "CJKAnalyzer", "ja": "CJKAnalyzer",
+    "ko": "CJKAnalyzer", "ku": "SoraniAnalyzer", "cs": "CzechAnalyzer", "el": "GreekAnalyzer", "et": "EstonianAnalyzer",
+    "fa": "PersianAnalyzer", "gl": "GalicianAnalyzer", "hi": "HindiAnalyzer", "id": "IndonesianAnalyzer",
+    "lv": "LatvianAnalyzer", "ne": "NepaliAnalyzer", "sr": "SerbianAnalyzer", "ta": "TamilAnalyzer",
+    "te": "TeluguAnalyzer", "th": "ThaiAnalyzer", "tr": "TurkishAnalyzer",
 }
 LANGUAGE_ANALYSIS = "analysis.languages"  # the field setting: encode()d configured language analyzers
 LanguageChains = tuple[tuple[str, tuple[str, ...]], ...]  # configured (language code, chain) pairs

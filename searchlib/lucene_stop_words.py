@@ -179,12 +179,81 @@ dus alles onder ja eens hier wie werd altijd doch wordt wezen kunnen ons zelf te
 uw iemand geweest andere
 """
 
+# The analyzers' own lists (analysis/<code>/stopwords.txt, read with WordlistLoader.getWordSet: a word a
+# line, trimmed, `#` comment lines), unchanged since Lucene 4 (compared with copies of Lucene 4.7.2's files);
+# Romanian's is the cedilla list (ş, ţ) that 9.12.3 ships (Lucene 10 added the comma-below forms).
+# Catalan's words with an apostrophe never match: the ElisionFilter before it has cut d', l', s', …
+_CATALAN = """
+a abans ací ah així això al als aleshores algun alguna algunes alguns alhora allà allí allò altra altre
+altres amb ambdós ambdues apa aquell aquella aquelles aquells aquest aquesta aquestes aquests aquí baix cada
+cadascú cadascuna cadascunes cadascuns com contra d'un d'una d'unes d'uns dalt de del dels des després dins
+dintre donat doncs durant e eh el els em en encara ens entre érem eren éreu es és esta està estàvem estaven
+estàveu esteu et etc ets fins fora gairebé ha han has havia he hem heu hi ho i igual iguals ja l'hi la les
+li li'n llavors m'he ma mal malgrat mateix mateixa mateixes mateixos me mentre més meu meus meva meves molt
+molta moltes molts mon mons n'he n'hi ne ni no nogensmenys només nosaltres nostra nostre nostres o oh oi on
+pas pel pels per però perquè poc poca pocs poques potser propi qual quals quan quant que què quelcom qui
+quin quina quines quins s'ha s'han sa semblant semblants ses seu seus seva seva seves si sobre sobretot sóc
+solament sols son són sons sota sou t'ha t'han t'he ta tal també tampoc tan tant tanta tantes teu teus teva
+teves ton tons tot tota totes tots un una unes uns us va vaig vam van vas veu vosaltres vostra vostre
+vostres
+"""
+
+_BASQUE = """
+al anitz arabera asko baina bat batean batek bati batzuei batzuek batzuetan batzuk bera beraiek berau
+berauek bere berori beroriek beste bezala da dago dira ditu du dute edo egin ere eta eurak ez gainera gu
+gutxi guzti haiei haiek haietan hainbeste hala han handik hango hara hari hark hartan hau hauei hauek
+hauetan hemen hemendik hemengo hi hona honek honela honetan honi hor hori horiei horiek horietan horko horra
+horrek horrela horretan horri hortik hura izan ni noiz nola non nondik nongo nor nora ze zein zen zenbait
+zenbat zer zergatik ziren zituen zu zuek zuen zuten
+"""
+
+_ARMENIAN = """
+այդ այլ այն այս դու դուք եմ են ենք ես եք է էի էին էինք էիր էիք էր ըստ թ ի ին իսկ իր կամ համար հետ հետո մենք
+մեջ մի ն նա նաև նրա նրանք որ որը որոնք որպես ու ում պիտի վրա և
+"""
+
+_LITHUANIAN = """
+ant apie ar arba aš be bei bet bus būti būtų buvo dėl gali į iki ir iš ja ją jai jais jam jame jas jei ji jį
+jie jiedu jiedvi jiedviem jiedviese jiems jis jo jodviem jog joje jomis joms jos jose jų judu judvi judviejų
+jųdviejų judviem judviese jumis jums jumyse juo juodu juodviese juos juose jus jūs jūsų ką kad kai kaip kas
+kiek kol kur kurie kuris man mane manęs manimi mano manyje mes metu mudu mudvi mudviejų mudviem mudviese
+mumis mums mumyse mus mūsų nei nes net nors nuo o pat per po prie prieš sau save savęs savimi savo savyje su
+tačiau tada tai taip tas tau tave tavęs tavimi tavyje ten to todėl tu tuo už visi yra
+"""
+
+_ROMANIAN = """
+acea aceasta această aceea acei aceia acel acela acele acelea acest acesta aceste acestea aceşti aceştia
+acolo acum ai aia aibă aici al ăla ale alea ălea altceva altcineva am ar are aş aşadar asemenea asta ăsta
+astăzi astea ăstea ăştia asupra aţi au avea avem aveţi azi bine bucur bună ca că căci când care cărei căror
+cărui cât câte câţi către câtva ce cel ceva chiar cînd cine cineva cît cîte cîţi cîtva contra cu cum cumva
+curând curînd da dă dacă dar datorită de deci deja deoarece departe deşi din dinaintea dintr dintre drept
+după ea ei el ele eram este eşti eu face fără fi fie fiecare fii fim fiţi iar ieri îi îl îmi împotriva în
+înainte înaintea încât încît încotro între întrucât întrucît îţi la lângă le li lîngă lor lui mă mâine mea
+mei mele mereu meu mi mine mult multă mulţi ne nicăieri nici nimeni nişte noastră noastre noi noştri nostru
+nu ori oricând oricare oricât orice oricînd oricine oricît oricum oriunde până pe pentru peste pînă poate
+pot prea prima primul prin printr sa să săi sale sau său se şi sînt sîntem sînteţi spre sub sunt suntem
+sunteţi ta tăi tale tău te ţi ţie tine toată toate tot toţi totuşi tu un una unde undeva unei unele uneori
+unor vă vi voastră voastre voi voştri vostru vouă vreo vreun
+"""
+
+# the Snowball project's Irish list (irish_stop.txt, getSnowballWordSet)
+_IRISH = """
+a ach ag agus an aon ar arna as b' ba beirt bhúr caoga ceathair ceathrar chomh chtó chuig chun cois céad
+cúig cúigear d' daichead dar de deich deichniúr den dhá do don dtí dá dár dó faoi faoin faoina faoinár fara
+fiche gach gan go gur haon hocht i iad idir in ina ins inár is le leis lena lenár m' mar mo mé na nach naoi
+naonúr ná ní níor nó nócha ocht ochtar os roimh sa seacht seachtar seachtó seasca seisear siad sibh sinn sna
+sé sí tar thar thú triúr trí trína trínár tríocha tú um ár é éis í ó ón óna ónár
+"""
+
 STOP_WORDS: dict[str, frozenset[str]] = {
     name: frozenset(text.split()) for name, text in (
         ("danish", _DANISH), ("dutch", _DUTCH), ("finnish", _FINNISH), ("french", _FRENCH), ("german", _GERMAN),
         ("hungarian", _HUNGARIAN), ("italian", _ITALIAN), ("norwegian", _NORWEGIAN), ("portuguese", _PORTUGUESE),
-        ("russian", _RUSSIAN), ("spanish", _SPANISH), ("swedish", _SWEDISH))}
+        ("russian", _RUSSIAN), ("spanish", _SPANISH), ("swedish", _SWEDISH), ("catalan", _CATALAN),
+        ("basque", _BASQUE), ("armenian", _ARMENIAN), ("lithuanian", _LITHUANIAN), ("romanian", _ROMANIAN),
+        ("irish", _IRISH))}
 # ElisionFilter's articles (compared without case): the analyzers' DEFAULT_ARTICLES
 ELISION_ARTICLES: dict[str, frozenset[str]] = {
     "italian": frozenset("c l all dall dell nell sull coll pell gl agl dagl degl negl sugl un m t s v d".split()),
-    "french": frozenset("l m t qu n s j d c jusqu quoiqu lorsqu puisqu".split())}
+    "french": frozenset("l m t qu n s j d c jusqu quoiqu lorsqu puisqu".split()),
+    "catalan": frozenset("d l m n s t".split()), "irish": frozenset("d m b".split())}

@@ -89,3 +89,31 @@ def test_dutch_stop_words_overrides_and_snowball() -> None:
 def test_snowball_porter_dutch_in_a_profile_has_no_overrides() -> None:
     # the snowballPorter filter (language Dutch) is the stemmer alone, without DutchAnalyzer's dictionary
     assert analyze(("standard", "lowercase", "stem:dutch"), "fiets kind") == ["fiet", "kind"]
+
+
+def test_catalan_elision_stop_words_and_snowball() -> None:
+    # ElisionFilter with d', l', m', n', s', t' (any case); "i", "la", "les", "dels" and "una" (left of
+    # "d'una") are stop words; Snowball Catalan: "llengües" and "llengua" both lose their ending (-es
+    # after the ü is folded to u, -a) to "llengu", "home" its final -e
+    assert terms("ca", "L'home i la dona d'una llengua. Les llengües dels pobles") == \
+        ["hom", "don", "llengu", "llengu", "pob"]
+
+
+def test_basque_armenian_lithuanian_romanian_snowball_analyzers() -> None:
+    # each: lowercase, the language's stop list, its Snowball stemmer
+    assert terms("eu", "Zaldiak eta zaldi bat") == ["zaldi", "zaldi"]  # -ak (plural) off; eta, bat: stop words
+    assert terms("hy", "Արծիվներ է և արծիվ") == ["արծ", "արծ"]  # -իվ, -իվներ off; է, և: stop words
+    assert terms("lt", "Vaikai ir vaikas") == ["vaik", "vaik"]  # R1 "ai"/"as": the noun ending off; ir: stop
+    # ş and ţ with a cedilla, as the 9.12.3 stop list and stemmer write them: "şi", "în" are stop words
+    assert terms("ro", "Absenţa şi absenţi în casele") == ["absenţ", "absenţ", "cas"]
+    assert terms("ro", "Şi Și") == ["și"]  # the stop list has the cedilla form only
+
+
+def test_irish_hyphenation_elision_lowercase_and_snowball() -> None:
+    # "t-athair" is split by the tokenizer and its "t" dropped (the hyphenation stop set, any case);
+    # "tAthair" and "nAthair" are written apart by IrishLowerCaseFilter (t-athair, n-athair), whose
+    # prefix the Snowball stemmer removes; "d'" is elided; "Na" and "agus" are stop words;
+    # "siopadóireacht" loses -eacht
+    assert terms("ga", "t-athair tAthair nAthair Na d'fhear siopadóireacht agus") == \
+        ["athair", "athair", "athair", "fear", "siopadóir"]
+    assert terms("ga", "NAthair") == ["nathair"]  # only a lowercase n/t before the capital vowel
