@@ -9,9 +9,14 @@ Each analyzer is a searchlib.lucene_analysis chain. Run exactly, from Lucene's c
 - EnglishAnalyzer: StandardTokenizer, EnglishPossessiveFilter, LowerCaseFilter, StopFilter
   (ENGLISH_STOP_WORDS_SET), PorterStemFilter;
 - DanishAnalyzer, FinnishAnalyzer, HungarianAnalyzer, NorwegianAnalyzer (Vespa: `nb`, and `no` as
-  its alias), RussianAnalyzer, SwedishAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter
-  (the language's Snowball list, searchlib.lucene_stop_words), SnowballFilter (the language's
-  Snowball stemmer);
+  its alias), RussianAnalyzer, SwedishAnalyzer, BasqueAnalyzer, ArmenianAnalyzer,
+  LithuanianAnalyzer, RomanianAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter (the
+  language's list, searchlib.lucene_stop_words), SnowballFilter (the language's Snowball stemmer);
+- CatalanAnalyzer: StandardTokenizer, ElisionFilter (d', l', m', n', s', t'), LowerCaseFilter,
+  StopFilter, SnowballFilter (Catalan);
+- IrishAnalyzer: StandardTokenizer, StopFilter (h, n, t without case: what "t-athair" leaves),
+  ElisionFilter (d', m', b'), IrishLowerCaseFilter (nAthair: n-athair), StopFilter (the Irish
+  Snowball list), SnowballFilter (Irish);
 - GermanAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter (the German Snowball list),
   GermanNormalizationFilter, GermanLightStemFilter (searchlib.lucene_analysis);
 - SpanishAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter (the Spanish Snowball list),
@@ -26,6 +31,10 @@ Each analyzer is a searchlib.lucene_analysis chain. Run exactly, from Lucene's c
   StemmerOverrideFilter with its default entries (fiets, bromfiets, ei → eier, kind → kinder: kept
   from the stemmer), SnowballFilter (Dutch);
 - StandardAnalyzer: StandardTokenizer, LowerCaseFilter (no stop words since Lucene 8).
+
+The Lucene version is Vespa's (lucene.vespa.version 9.12.3). Its Snowball stemmers are generated from
+Snowball commit d8cf01dd (2021) and tested against that commit's vocabularies; PyStemmer carries
+Snowball 2.2.0, whose only behavioural change since is german2's `qu` (not used here).
 
 The other default analyzers need filters this engine does not have (other light stemmers,
 normalizers, CJK bigrams, Thai dictionary segmentation, …): text in those languages is refused
