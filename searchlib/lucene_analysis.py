@@ -13,7 +13,7 @@ the language analyzers' Snowball sets in searchlib.lucene_stop_words),
 `stem:<algorithm>` (porterStem is Snowball's `porter`, snowballPorter its `language`,
 englishMinimalStem Harman's S-stemmer as Lucene's EnglishMinimalStemmer, germanLightStem and
 spanishLightStem Savoy's light stemmers as Lucene's GermanLightStemmer and SpanishLightStemmer,
-frenchLightStem and portugueseLightStem (searchlib.lucene_light_stemmers), the ItalianAnalyzer's
+frenchLightStem, portugueseLightStem, czechStem and bulgarianStem (searchlib.lucene_light_stemmers), the ItalianAnalyzer's
 ItalianLightStemmer as `italianlight`, and the DutchAnalyzer's stem overrides before Snowball's Dutch
 as `dutchoverride`),
 `germannormalization` (German2's umlaut heuristics), `elision:<language>` (ElisionFilter with the
@@ -39,7 +39,8 @@ from urllib.parse import quote, unquote
 import Stemmer
 
 from searchlib.lucene_folding import fold
-from searchlib.lucene_light_stemmers import DUTCH_STEM_OVERRIDES, french_light_stem, portuguese_light_stem
+from searchlib.lucene_light_stemmers import (DUTCH_STEM_OVERRIDES, bulgarian_stem, czech_stem, french_light_stem,
+                                             portuguese_light_stem)
 from searchlib.lucene_standard import DEFAULT_MAX_TOKEN_LENGTH, standard_tokens
 from searchlib.lucene_stop_words import ELISION_ARTICLES, STOP_WORDS
 
@@ -49,7 +50,8 @@ FILTERS = {"lowercase": "lowercase", "porterstem": "stem:porter", "snowballporte
            "asciifolding": "asciifolding", "stop": "stop", "englishminimalstem": "stem:englishminimal",
            "englishpossessive": "possessive", "germannormalization": "germannormalization",
            "germanlightstem": "stem:germanlight", "spanishlightstem": "stem:spanishlight",
-           "frenchlightstem": "stem:frenchlight", "portugueselightstem": "stem:portugueselight", "uppercase": "uppercase",
+           "frenchlightstem": "stem:frenchlight", "portugueselightstem": "stem:portugueselight",
+           "czechstem": "stem:czechlight", "bulgarianstem": "stem:bulgarianlight", "uppercase": "uppercase",
            "reversestring": "reverse", "trim": "trim", "length": "length", "edgengram": "edgengram", "ngram": "ngram"}
 SNOWBALL_LANGUAGES = ("Arabic", "Armenian", "Basque", "Catalan", "Danish", "Dutch", "English", "Finnish",
                       "French", "German", "Hungarian", "Irish", "Italian", "Lithuanian", "Norwegian", "Porter",
@@ -364,7 +366,8 @@ def _dutch_stem(word: str) -> str:
 # the stemmers written here; the other `stem:` algorithms are PyStemmer's Snowball ones
 _OWN_STEMMERS = {"englishminimal": _s_stem, "germanlight": german_light_stem, "spanishlight": spanish_light_stem,
                  "italianlight": italian_light_stem, "frenchlight": french_light_stem,
-                 "portugueselight": portuguese_light_stem, "dutchoverride": _dutch_stem}
+                 "portugueselight": portuguese_light_stem, "dutchoverride": _dutch_stem, "czechlight": czech_stem,
+                 "bulgarianlight": bulgarian_stem}
 _TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword}
 _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop,
             "possessive": _possessive, "germannormalization": _germannormalization, "elision": _elision,

@@ -12,6 +12,8 @@ Each analyzer is a searchlib.lucene_analysis chain. Run exactly, from Lucene's c
   its alias), RussianAnalyzer, SwedishAnalyzer, BasqueAnalyzer, ArmenianAnalyzer,
   LithuanianAnalyzer, RomanianAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter (the
   language's list, searchlib.lucene_stop_words), SnowballFilter (the language's Snowball stemmer);
+- CzechAnalyzer, BulgarianAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter, CzechStemFilter
+  / BulgarianStemFilter (searchlib.lucene_light_stemmers);
 - CatalanAnalyzer: StandardTokenizer, ElisionFilter (d', l', m', n', s', t'), LowerCaseFilter,
   StopFilter, SnowballFilter (Catalan);
 - IrishAnalyzer: StandardTokenizer, StopFilter (h, n, t without case: what "t-athair" leaves),
@@ -61,6 +63,8 @@ DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
     "pt": ("standard", "lowercase", "stop:-:@portuguese", "stem:portugueselight"),
     "nl": ("standard", "lowercase", "stop:-:@dutch", "stem:dutchoverride"),
     "ca": ("standard", "elision:catalan", "lowercase", "stop:-:@catalan", "stem:catalan"),
+    "cs": ("standard", "lowercase", "stop:-:@czech", "stem:czechlight"),
+    "bg": ("standard", "lowercase", "stop:-:@bulgarian", "stem:bulgarianlight"),
     # IrishAnalyzer: the hyphenation stop set (t, n, h split off by "t-athair") first, without case
     "ga": ("standard", "stop:i:h,n,t", "elision:irish", "irishlowercase", "stop:-:@irish", "stem:irish"),
     **{code: ("standard", "lowercase", f"stop:-:@{name}", f"stem:{name}") for code, name in _SNOWBALL_ANALYZED.items()},
@@ -68,8 +72,8 @@ DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
 STANDARD_ANALYZER = ("standard", "lowercase")
 # Vespa's default analyzers this engine cannot run exactly, by language code (Vespa's Language codes)
 UNSUPPORTED = {
-    "ar": "ArabicAnalyzer", "bg": "BulgarianAnalyzer", "bn": "BengaliAnalyzer", "zh": "CJKAnalyzer", "ja": "CJKAnalyzer",
-    "ko": "CJKAnalyzer", "ku": "SoraniAnalyzer", "cs": "CzechAnalyzer", "el": "GreekAnalyzer", "et": "EstonianAnalyzer",
+    "ar": "ArabicAnalyzer", "bn": "BengaliAnalyzer", "zh": "CJKAnalyzer", "ja": "CJKAnalyzer",
+    "ko": "CJKAnalyzer", "ku": "SoraniAnalyzer", "el": "GreekAnalyzer", "et": "EstonianAnalyzer",
     "fa": "PersianAnalyzer", "gl": "GalicianAnalyzer", "hi": "HindiAnalyzer", "id": "IndonesianAnalyzer",
     "lv": "LatvianAnalyzer", "ne": "NepaliAnalyzer", "sr": "SerbianAnalyzer", "ta": "TamilAnalyzer",
     "te": "TeluguAnalyzer", "th": "ThaiAnalyzer", "tr": "TurkishAnalyzer",

@@ -1,6 +1,7 @@
 """Savoy's French and Portuguese light stemmers as Lucene's FrenchLightStemmer and
-PortugueseLightStemmer run them (the FrenchAnalyzer's and PortugueseAnalyzer's stemmers), and the
-DutchAnalyzer's default stem overrides. Written from the published rules ("UniNE" algorithm, J.
+PortugueseLightStemmer run them (the FrenchAnalyzer's and PortugueseAnalyzer's stemmers), the
+CzechAnalyzer's and BulgarianAnalyzer's light stemmers, and the DutchAnalyzer's default stem
+overrides. Written from the published rules ("UniNE" algorithm, J.
 Savoy, Light Stemming Approaches for the French, Portuguese, German and Hungarian Languages),
 in the order and with the length limits Lucene applies.
 
@@ -117,6 +118,109 @@ def portuguese_light_stem(word: str) -> str:
     if len(s) > 4 and s[-1] in "eao":
         s = s[:-1]
     return _joined(s.translate(_PORTUGUESE_FOLD))
+
+
+# Czech (Dolamic and Savoy, Indexing and stemming approaches for the Czech language): case endings
+# by length, the longest group first: (the word longer than, endings)
+_CZECH_CASES = (
+    (7, ("atech",)), (6, ("ětem", "etem", "atům")),
+    (5, ("ech", "ich", "ích", "ého", "ěmi", "emi", "ému", "ěte", "ete", "ěti", "eti", "ího", "iho", "ími", "ímu",
+         "imu", "ách", "ata", "aty", "ých", "ama", "ami", "ové", "ovi", "ými")),
+    (4, ("em", "es", "ém", "ím", "ům", "at", "ám", "os", "us", "ým", "mi", "ou")),
+    (3, tuple("aeiouůyáéíýě")))
+
+
+def czech_stem(word: str) -> str:
+    """CzechStemmer (Lucene's light Czech stemmer): one case ending off (the first group above that
+    the word is long enough for and ends with), a possessive -ov, -in, -ův off from a word still
+    longer than 5, then the last consonants normalized: čt → ck, št → sk, c/č → k, z/ž → h, a
+    final e-vowel dropped before the last letter, ů → o before it."""
+    s = _units(word)
+    for longer, endings in _CZECH_CASES:
+        if len(s) > longer and s.endswith(endings):
+            s = s[:-len(next(e for e in endings if s.endswith(e)))]
+            break
+    if len(s) > 5 and s.endswith(("ov", "in", "ův")):
+        s = s[:-2]
+    if s:
+        s = _czech_normalize(s)
+    return _joined(s)
+
+
+def _czech_normalize(s: str) -> str:
+    if s.endswith("čt"):
+        return s[:-2] + "ck"
+    if s.endswith("št"):
+        return s[:-2] + "sk"
+    if s[-1] in "cč":
+        return s[:-1] + "k"
+    if s[-1] in "zž":
+        return s[:-1] + "h"
+    if len(s) > 1 and s[-2] == "e":
+        return s[:-2] + s[-1]
+    if len(s) > 2 and s[-2] == "ů":
+        return s[:-2] + "o" + s[-1]
+    return s
+
+
+def bulgarian_stem(word: str) -> str:
+    """BulgarianStemmer (Savoy, Searching Strategies for the Bulgarian Language): words of 4 or
+    more units lose -ища (longer than 5), else the definite article and then the plural (-ове,
+    -овци → -о, -еве → -й, -ци → -к, -зи → -г, -си → -х, е…и → я…, -и), then -я and a final
+    -а/-о/-е, -ен → -н (longer than 4), and ъ before the last letter (longer than 5)."""
+    s = _units(word)
+    if len(s) < 4:
+        return word
+    if len(s) > 5 and s.endswith("ища"):
+        return _joined(s[:-3])
+    s = _bulgarian_plural(_bulgarian_article(s))
+    if len(s) > 3:
+        if s.endswith("я"):
+            s = s[:-1]
+        if s.endswith(("а", "о", "е")):
+            s = s[:-1]
+    if len(s) > 4 and s.endswith("ен"):
+        s = s[:-2] + "н"
+    if len(s) > 5 and s[-2] == "ъ":
+        s = s[:-2] + s[-1]
+    return _joined(s)
+
+
+def _bulgarian_article(s: str) -> str:
+    if len(s) > 6 and s.endswith("ият"):
+        return s[:-3]
+    if len(s) > 5 and s.endswith(("ът", "то", "те", "та", "ия")):
+        return s[:-2]
+    if len(s) > 4 and s.endswith("ят"):
+        return s[:-2]
+    return s
+
+
+def _bulgarian_plural(s: str) -> str:
+    if len(s) > 6:
+        if s.endswith("овци"):
+            return s[:-3]
+        if s.endswith("ове"):
+            return s[:-3]
+        if s.endswith("еве"):
+            return s[:-3] + "й"
+    if len(s) > 5:
+        if s.endswith("ища"):
+            return s[:-3]
+        if s.endswith("та"):
+            return s[:-2]
+        if s.endswith("ци"):
+            return s[:-2] + "к"
+        if s.endswith("зи"):
+            return s[:-2] + "г"
+        if s[-3] == "е" and s[-1] == "и":
+            return s[:-3] + "я" + s[-2]
+    if len(s) > 4:
+        if s.endswith("си"):
+            return s[:-2] + "х"
+        if s.endswith("и"):
+            return s[:-1]
+    return s
 
 
 # DutchAnalyzer's default StemmerOverrideFilter entries: these words take the given stem and are

@@ -236,6 +236,29 @@ sunteţi ta tăi tale tău te ţi ţie tine toată toate tot toţi totuşi tu un
 unor vă vi voastră voastre voi voştri vostru vouă vreo vreun
 """
 
+_CZECH = """
+a s k o i u v z dnes cz tímto budeš budem byli jseš můj svým ta tomto tohle tuto tyto jej zda proč máte tato
+kam tohoto kdo kteří mi nám tom tomuto mít nic proto kterou byla toho protože asi ho naši napište re což tím
+takže svých její svými jste aj tu tedy teto bylo kde ke pravé ji nad nejsou či pod téma mezi přes ty pak vám
+ani když však neg jsem tento článku články aby jsme před pta jejich byl ještě až bez také pouze první vaše
+která nás nový tipy pokud může strana jeho své jiné zprávy nové není vás jen podle zde už být více bude již
+než který by které co nebo ten tak má při od po jsou jak další ale si se ve to jako za zpět ze do pro je na
+atd atp jakmile přičemž já on ona ono oni ony my vy jí ji mě mne jemu tomu těm těmu němu němuž jehož jíž
+jelikož jež jakož načež
+"""
+
+_BULGARIAN = """
+а аз ако ала бе без беше би бил била били било близо бъдат бъде бяха в вас ваш ваша вероятно вече взема ви
+вие винаги все всеки всички всичко всяка във въпреки върху г ги главно го д да дали до докато докога дори
+досега доста е едва един ето за зад заедно заради засега затова защо защото и из или им има имат иска й каза
+как каква какво както какъв като кога когато което които кой който колко която къде където към ли м ме между
+мен ми мнозина мога могат може моля момента му н на над назад най направи напред например нас не него нея ни
+ние никой нито но някои някой няма обаче около освен особено от отгоре отново още пак по повече повечето под
+поне поради после почти прави пред преди през при пък първо с са само се сега си скоро след сме според сред
+срещу сте съм със също т тази така такива такъв там твой те тези ти тн то това тогава този той толкова точно
+трябва тук тъй тя тях у харесва ч че често чрез ще щом я
+"""
+
 # the Snowball project's Irish list (irish_stop.txt, getSnowballWordSet)
 _IRISH = """
 a ach ag agus an aon ar arna as b' ba beirt bhúr caoga ceathair ceathrar chomh chtó chuig chun cois céad
@@ -251,7 +274,7 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         ("hungarian", _HUNGARIAN), ("italian", _ITALIAN), ("norwegian", _NORWEGIAN), ("portuguese", _PORTUGUESE),
         ("russian", _RUSSIAN), ("spanish", _SPANISH), ("swedish", _SWEDISH), ("catalan", _CATALAN),
         ("basque", _BASQUE), ("armenian", _ARMENIAN), ("lithuanian", _LITHUANIAN), ("romanian", _ROMANIAN),
-        ("irish", _IRISH))}
+        ("irish", _IRISH), ("czech", _CZECH), ("bulgarian", _BULGARIAN))}
 # ElisionFilter's articles (compared without case): the analyzers' DEFAULT_ARTICLES
 ELISION_ARTICLES: dict[str, frozenset[str]] = {
     "italian": frozenset("c l all dall dell nell sull coll pell gl agl dagl degl negl sugl un m t s v d".split()),

@@ -9,7 +9,7 @@ import pytest
 
 from searchlib.lucene_analysis import analyze
 from searchlib.lucene_languages import language_chain
-from searchlib.lucene_light_stemmers import french_light_stem, portuguese_light_stem
+from searchlib.lucene_light_stemmers import bulgarian_stem, czech_stem, french_light_stem, portuguese_light_stem
 from searchlib.match_modes import index_terms, query_terms
 from searchlib.snippets import bold
 from tests.searchlib.test_lucene_languages import body_mode
@@ -117,3 +117,37 @@ def test_irish_hyphenation_elision_lowercase_and_snowball() -> None:
     assert terms("ga", "t-athair tAthair nAthair Na d'fhear siopadóireacht agus") == \
         ["athair", "athair", "athair", "fear", "siopadóir"]
     assert terms("ga", "NAthair") == ["nathair"]  # only a lowercase n/t before the capital vowel
+
+
+def test_czech_stop_words_and_light_stemmer() -> None:
+    # "a", "v" stop words; "děti": -i off (4 units: longer than 3); "ženy": -y off, then the e before
+    # the last letter dropped (normalize); "městech", "hradech": -ech (longer than 5); "pánové": -ové
+    assert terms("cs", "Děti a ženy v městech, pánové a hradech") == ["dět", "žn", "měst", "pán", "hrad"]
+
+
+@pytest.mark.parametrize(("word", "stem"), [
+    ("matkou", "matk"),  # -ou (longer than 4)
+    ("ruce", "ruk"),  # -e off, then c -> k
+    ("otcův", "otcov"),  # 5 units: the possessive -ův needs 6; normalize: ů before the last letter -> o
+    ("bratrovi", "bratr"),  # -ovi
+    ("kočka", "kočk"),  # -a off
+    ("domů", "dom"),  # -ů off (longer than 3)
+])
+def test_czech_stemmer(word: str, stem: str) -> None:
+    assert czech_stem(word) == stem
+
+
+def test_bulgarian_stop_words_and_light_stemmer() -> None:
+    # "и" a stop word; "градовете": the article -те, then the plural -ове; "градът": the article -ът;
+    # "книги": the plural -и; "момчетата": the article -та, the plural -та, the final -е
+    assert terms("bg", "Градовете и градът, книги и момчетата") == ["град", "град", "книг", "момч"]
+
+
+@pytest.mark.parametrize(("word", "stem"), [
+    ("учителят", "учител"),  # the article -ят (longer than 4)
+    ("езици", "езиц"),  # 5 units: -ци -> -к needs 6, so only the plural -и goes
+    ("столове", "стол"),  # -ове (longer than 6)
+    ("кон", "кон"),  # under 4 units: left
+])
+def test_bulgarian_stemmer(word: str, stem: str) -> None:
+    assert bulgarian_stem(word) == stem
