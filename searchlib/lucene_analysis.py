@@ -17,7 +17,8 @@ frenchLightStem, portugueseLightStem, czechStem and bulgarianStem (searchlib.luc
 ItalianLightStemmer as `italianlight`, and the DutchAnalyzer's stem overrides before Snowball's Dutch
 as `dutchoverride`),
 `germannormalization` (German2's umlaut heuristics), `elision:<language>` (ElisionFilter with the
-language analyzer's articles, searchlib.lucene_stop_words), `irishlowercase` (IrishLowerCaseFilter), `possessive`
+language analyzer's articles, searchlib.lucene_stop_words), `irishlowercase` (IrishLowerCaseFilter),
+`arabicnormalization`, `decimaldigit` (non-ASCII decimal digits as ASCII ones), `possessive`
 (englishPossessive: a final 's, ’s or ＇s removed), `uppercase`, `reverse` (reverseString), `trim`
 `length:<min>:<max>` (tokens of min to max UTF-16 units kept), `edgengram:<min>:<max>:<0|1>` and
 `ngram:<min>:<max>:<0|1>` (the n-grams of each token in Lucene's order, 1: preserveOriginal). Lucene
@@ -39,8 +40,8 @@ from urllib.parse import quote, unquote
 import Stemmer
 
 from searchlib.lucene_folding import fold
-from searchlib.lucene_light_stemmers import (DUTCH_STEM_OVERRIDES, bulgarian_stem, czech_stem, french_light_stem,
-                                             portuguese_light_stem)
+from searchlib.lucene_light_stemmers import (DUTCH_STEM_OVERRIDES, arabic_normalize, arabic_stem, bulgarian_stem,
+                                             czech_stem, decimal_digits, french_light_stem, portuguese_light_stem)
 from searchlib.lucene_standard import DEFAULT_MAX_TOKEN_LENGTH, standard_tokens
 from searchlib.lucene_stop_words import ELISION_ARTICLES, STOP_WORDS
 
@@ -51,7 +52,8 @@ FILTERS = {"lowercase": "lowercase", "porterstem": "stem:porter", "snowballporte
            "englishpossessive": "possessive", "germannormalization": "germannormalization",
            "germanlightstem": "stem:germanlight", "spanishlightstem": "stem:spanishlight",
            "frenchlightstem": "stem:frenchlight", "portugueselightstem": "stem:portugueselight",
-           "czechstem": "stem:czechlight", "bulgarianstem": "stem:bulgarianlight", "uppercase": "uppercase",
+           "czechstem": "stem:czechlight", "bulgarianstem": "stem:bulgarianlight", "arabicstem": "stem:arabic",
+           "arabicnormalization": "arabicnormalization", "decimaldigit": "decimaldigit", "uppercase": "uppercase",
            "reversestring": "reverse", "trim": "trim", "length": "length", "edgengram": "edgengram", "ngram": "ngram"}
 SNOWBALL_LANGUAGES = ("Arabic", "Armenian", "Basque", "Catalan", "Danish", "Dutch", "English", "Finnish",
                       "French", "German", "Hungarian", "Irish", "Italian", "Lithuanian", "Norwegian", "Porter",
@@ -295,6 +297,11 @@ def _irishlowercase(_: str) -> Callable[[list[Span]], list[Span]]:
     return lambda spans: [(irish_lower(term), start, end) for term, start, end in spans]
 
 
+def _term_map(convert: Callable[[str], str]) -> Callable[[str], Callable[[list[Span]], list[Span]]]:
+    """A filter step that rewrites each term alone."""
+    return lambda _: lambda spans: [(convert(term), start, end) for term, start, end in spans]
+
+
 def _germannormalization(_: str) -> Callable[[list[Span]], list[Span]]:
     return lambda spans: [(german_normalize(term), start, end) for term, start, end in spans]
 
@@ -367,11 +374,12 @@ def _dutch_stem(word: str) -> str:
 _OWN_STEMMERS = {"englishminimal": _s_stem, "germanlight": german_light_stem, "spanishlight": spanish_light_stem,
                  "italianlight": italian_light_stem, "frenchlight": french_light_stem,
                  "portugueselight": portuguese_light_stem, "dutchoverride": _dutch_stem, "czechlight": czech_stem,
-                 "bulgarianlight": bulgarian_stem}
+                 "bulgarianlight": bulgarian_stem, "arabic": arabic_stem}
 _TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword}
 _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop,
             "possessive": _possessive, "germannormalization": _germannormalization, "elision": _elision,
-            "irishlowercase": _irishlowercase,
+            "irishlowercase": _irishlowercase, "arabicnormalization": _term_map(arabic_normalize),
+            "decimaldigit": _term_map(decimal_digits),
             "uppercase": _uppercase,
             "reverse": _reverse, "trim": _trim, "length": _length, "edgengram": _edgengram, "ngram": _ngram}
 

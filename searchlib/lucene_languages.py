@@ -14,6 +14,8 @@ Each analyzer is a searchlib.lucene_analysis chain. Run exactly, from Lucene's c
   language's list, searchlib.lucene_stop_words), SnowballFilter (the language's Snowball stemmer);
 - CzechAnalyzer, BulgarianAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter, CzechStemFilter
   / BulgarianStemFilter (searchlib.lucene_light_stemmers);
+- ArabicAnalyzer: StandardTokenizer, LowerCaseFilter, DecimalDigitFilter, StopFilter,
+  ArabicNormalizationFilter, ArabicStemFilter;
 - CatalanAnalyzer: StandardTokenizer, ElisionFilter (d', l', m', n', s', t'), LowerCaseFilter,
   StopFilter, SnowballFilter (Catalan);
 - IrishAnalyzer: StandardTokenizer, StopFilter (h, n, t without case: what "t-athair" leaves),
@@ -64,6 +66,8 @@ DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
     "nl": ("standard", "lowercase", "stop:-:@dutch", "stem:dutchoverride"),
     "ca": ("standard", "elision:catalan", "lowercase", "stop:-:@catalan", "stem:catalan"),
     "cs": ("standard", "lowercase", "stop:-:@czech", "stem:czechlight"),
+    # ArabicAnalyzer stops before it normalizes: its list holds the unnormalized forms
+    "ar": ("standard", "lowercase", "decimaldigit", "stop:-:@arabic", "arabicnormalization", "stem:arabic"),
     "bg": ("standard", "lowercase", "stop:-:@bulgarian", "stem:bulgarianlight"),
     # IrishAnalyzer: the hyphenation stop set (t, n, h split off by "t-athair") first, without case
     "ga": ("standard", "stop:i:h,n,t", "elision:irish", "irishlowercase", "stop:-:@irish", "stem:irish"),
@@ -72,7 +76,7 @@ DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
 STANDARD_ANALYZER = ("standard", "lowercase")
 # Vespa's default analyzers this engine cannot run exactly, by language code (Vespa's Language codes)
 UNSUPPORTED = {
-    "ar": "ArabicAnalyzer", "bn": "BengaliAnalyzer", "zh": "CJKAnalyzer", "ja": "CJKAnalyzer",
+    "bn": "BengaliAnalyzer", "zh": "CJKAnalyzer", "ja": "CJKAnalyzer",
     "ko": "CJKAnalyzer", "ku": "SoraniAnalyzer", "el": "GreekAnalyzer", "et": "EstonianAnalyzer",
     "fa": "PersianAnalyzer", "gl": "GalicianAnalyzer", "hi": "HindiAnalyzer", "id": "IndonesianAnalyzer",
     "lv": "LatvianAnalyzer", "ne": "NepaliAnalyzer", "sr": "SerbianAnalyzer", "ta": "TamilAnalyzer",

@@ -1,7 +1,7 @@
 """Savoy's French and Portuguese light stemmers as Lucene's FrenchLightStemmer and
 PortugueseLightStemmer run them (the FrenchAnalyzer's and PortugueseAnalyzer's stemmers), the
-CzechAnalyzer's and BulgarianAnalyzer's light stemmers, and the DutchAnalyzer's default stem
-overrides. Written from the published rules ("UniNE" algorithm, J.
+CzechAnalyzer's and BulgarianAnalyzer's light stemmers, the ArabicAnalyzer's normalizer, stemmer
+and digit folding, and the DutchAnalyzer's default stem overrides. Written from the published rules ("UniNE" algorithm, J.
 Savoy, Light Stemming Approaches for the French, Portuguese, German and Hungarian Languages),
 in the order and with the length limits Lucene applies.
 
@@ -11,6 +11,7 @@ supplementary character as its two surrogates) and join them back: no rule ends 
 """
 from __future__ import annotations
 
+import unicodedata
 from array import array
 
 
@@ -221,6 +222,45 @@ def _bulgarian_plural(s: str) -> str:
         if s.endswith("и"):
             return s[:-1]
     return s
+
+
+# ArabicNormalizer: hamza and madda alef seats to a bare alef, alef maksura to yeh, teh marbuta to
+# heh; tatweel and the harakat (fathatan … sukun) removed
+_ARABIC_NORMAL = {**dict.fromkeys(map(ord, "\u0622\u0623\u0625"), "\u0627"), ord("\u0649"): "\u064a",
+                  ord("\u0629"): "\u0647", **dict.fromkeys(map(ord, "\u0640\u064b\u064c\u064d\u064e\u064f"
+                                                                   "\u0650\u0651\u0652"), None)}
+# ArabicStemmer (Larkey's light10): the first prefix that applies, then every suffix that applies in turn
+_ARABIC_PREFIXES = ("\u0627\u0644", "\u0648\u0627\u0644", "\u0628\u0627\u0644", "\u0643\u0627\u0644",
+                    "\u0641\u0627\u0644", "\u0644\u0644", "\u0648")  # ال وال بال كال فال لل و
+_ARABIC_SUFFIXES = ("\u0647\u0627", "\u0627\u0646", "\u0627\u062a", "\u0648\u0646", "\u064a\u0646",
+                    "\u064a\u0647", "\u064a\u0629", "\u0647", "\u0629", "\u064a")  # ها ان ات ون ين يه ية ه ة ي
+
+
+def arabic_normalize(word: str) -> str:
+    return word.translate(_ARABIC_NORMAL)
+
+
+def arabic_stem(word: str) -> str:
+    """ArabicStemmer: one prefix off (the article and its forms with wa-, bi-, ka-, fa-, lil-,
+    leaving 2 or more letters; the conjunction wa- only from words of 4 or more), then each suffix
+    in order off while 2 or more letters stay."""
+    s = _units(word)
+    for prefix in _ARABIC_PREFIXES:
+        if len(s) >= (4 if len(prefix) == 1 else len(prefix) + 2) and s.startswith(prefix):
+            s = s[len(prefix):]
+            break
+    for suffix in _ARABIC_SUFFIXES:
+        if len(s) >= len(suffix) + 2 and s.endswith(suffix):
+            s = s[:-len(suffix)]
+    return _joined(s)
+
+
+def decimal_digits(term: str) -> str:
+    """DecimalDigitFilter: every decimal digit outside ASCII (Nd: ٣, ३, ３, 𝟑) as its ASCII digit."""
+    if term.isascii():
+        return term
+    return "".join(str(unicodedata.digit(c)) if c > "\x7f" and unicodedata.category(c) == "Nd" else c
+                   for c in term)
 
 
 # DutchAnalyzer's default StemmerOverrideFilter entries: these words take the given stem and are

@@ -259,6 +259,15 @@ _BULGARIAN = """
 трябва тук тъй тя тях у харесва ч че често чрез ще щом я
 """
 
+# Arabic's is not normalized (ArabicAnalyzer stops before it normalizes): أو and او both listed
+_ARABIC = """
+من ومن منها منه في وفي فيها فيه و ف ثم او أو ب بها به ا أ اى اي أي أى لا ولا الا ألا إلا لكن ما وما كما فما
+عن مع اذا إذا ان أن إن انها أنها إنها انه أنه إنه بان بأن فان فأن وان وأن وإن التى التي الذى الذي الذين الى
+الي إلى إلي على عليها عليه اما أما إما ايضا أيضا كل وكل لم ولم لن ولن هى هي هو وهى وهي وهو فهى فهي فهو انت
+أنت لك لها له هذه هذا تلك ذلك هناك كانت كان يكون تكون وكانت وكان غير بعض قد نحو بين بينما منذ ضمن حيث الان
+الآن خلال بعد قبل حتى عند عندما لدى جميع
+"""
+
 # the Snowball project's Irish list (irish_stop.txt, getSnowballWordSet)
 _IRISH = """
 a ach ag agus an aon ar arna as b' ba beirt bhúr caoga ceathair ceathrar chomh chtó chuig chun cois céad
@@ -274,7 +283,8 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         ("hungarian", _HUNGARIAN), ("italian", _ITALIAN), ("norwegian", _NORWEGIAN), ("portuguese", _PORTUGUESE),
         ("russian", _RUSSIAN), ("spanish", _SPANISH), ("swedish", _SWEDISH), ("catalan", _CATALAN),
         ("basque", _BASQUE), ("armenian", _ARMENIAN), ("lithuanian", _LITHUANIAN), ("romanian", _ROMANIAN),
-        ("irish", _IRISH), ("czech", _CZECH), ("bulgarian", _BULGARIAN))}
+        ("irish", _IRISH), ("czech", _CZECH), ("bulgarian", _BULGARIAN),
+        ("arabic", _ARABIC))}
 # ElisionFilter's articles (compared without case): the analyzers' DEFAULT_ARTICLES
 ELISION_ARTICLES: dict[str, frozenset[str]] = {
     "italian": frozenset("c l all dall dell nell sull coll pell gl agl dagl degl negl sugl un m t s v d".split()),

@@ -9,7 +9,8 @@ import pytest
 
 from searchlib.lucene_analysis import analyze
 from searchlib.lucene_languages import language_chain
-from searchlib.lucene_light_stemmers import bulgarian_stem, czech_stem, french_light_stem, portuguese_light_stem
+from searchlib.lucene_light_stemmers import (arabic_stem, bulgarian_stem, czech_stem, french_light_stem,
+                                             portuguese_light_stem)
 from searchlib.match_modes import index_terms, query_terms
 from searchlib.snippets import bold
 from tests.searchlib.test_lucene_languages import body_mode
@@ -151,3 +152,24 @@ def test_bulgarian_stop_words_and_light_stemmer() -> None:
 ])
 def test_bulgarian_stemmer(word: str, stem: str) -> None:
     assert bulgarian_stem(word) == stem
+
+
+def test_arabic_digits_stop_words_normalization_and_light_stemmer() -> None:
+    # "في" a stop word; "والكتاب": the prefix وال off; "المكتبات": ال off, then the suffix ات;
+    # "الكبيرة": teh marbuta normalized to heh, ال off, then ه; "١٢٣": Arabic-Indic digits as ASCII;
+    # "أحمد": the hamza seat normalized to a bare alef, nothing to stem; "كتابها": the suffix ها
+    assert terms("ar", "والكتاب في المكتبات الكبيرة ١٢٣ أحمد كتابها") == \
+        ["كتاب", "مكتب", "كبير", "123", "احمد", "كتاب"]
+    # the stop list is matched before normalization, so it lists both spellings: أو and او
+    assert terms("ar", "أو او") == []
+
+
+@pytest.mark.parametrize(("word", "stem"), [
+    ("وحسن", "حسن"),  # wa- off a word of 4
+    ("وحس", "وحس"),  # 3 letters: wa- stays
+    ("الو", "الو"),  # ال needs 2 letters after it
+    ("كتبين", "كتب"),  # ين off, 3 letters left
+    ("كتابات", "كتاب"),  # ات off
+])
+def test_arabic_stemmer(word: str, stem: str) -> None:
+    assert arabic_stem(word) == stem
