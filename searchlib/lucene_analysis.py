@@ -18,7 +18,7 @@ ItalianLightStemmer as `italianlight`, and the DutchAnalyzer's stem overrides be
 as `dutchoverride`),
 `germannormalization` (German2's umlaut heuristics), `elision:<language>` (ElisionFilter with the
 language analyzer's articles, searchlib.lucene_stop_words), `irishlowercase` (IrishLowerCaseFilter),
-`arabicnormalization`, `decimaldigit` (non-ASCII decimal digits as ASCII ones), `possessive`
+`arabicnormalization`, `persiannormalization`, `decimaldigit` (non-ASCII decimal digits as ASCII ones), `possessive`
 (englishPossessive: a final 's, ’s or ＇s removed), `uppercase`, `reverse` (reverseString), `trim`
 `length:<min>:<max>` (tokens of min to max UTF-16 units kept), `edgengram:<min>:<max>:<0|1>` and
 `ngram:<min>:<max>:<0|1>` (the n-grams of each token in Lucene's order, 1: preserveOriginal). Lucene
@@ -41,7 +41,8 @@ import Stemmer
 
 from searchlib.lucene_folding import fold
 from searchlib.lucene_light_stemmers import (DUTCH_STEM_OVERRIDES, arabic_normalize, arabic_stem, bulgarian_stem,
-                                             czech_stem, decimal_digits, french_light_stem, portuguese_light_stem)
+                                             czech_stem, decimal_digits, french_light_stem, persian_normalize,
+                                             portuguese_light_stem)
 from searchlib.lucene_standard import DEFAULT_MAX_TOKEN_LENGTH, standard_tokens
 from searchlib.lucene_stop_words import ELISION_ARTICLES, STOP_WORDS
 
@@ -53,7 +54,8 @@ FILTERS = {"lowercase": "lowercase", "porterstem": "stem:porter", "snowballporte
            "germanlightstem": "stem:germanlight", "spanishlightstem": "stem:spanishlight",
            "frenchlightstem": "stem:frenchlight", "portugueselightstem": "stem:portugueselight",
            "czechstem": "stem:czechlight", "bulgarianstem": "stem:bulgarianlight", "arabicstem": "stem:arabic",
-           "arabicnormalization": "arabicnormalization", "decimaldigit": "decimaldigit", "uppercase": "uppercase",
+           "arabicnormalization": "arabicnormalization", "decimaldigit": "decimaldigit",
+           "persiannormalization": "persiannormalization", "uppercase": "uppercase",
            "reversestring": "reverse", "trim": "trim", "length": "length", "edgengram": "edgengram", "ngram": "ngram"}
 SNOWBALL_LANGUAGES = ("Arabic", "Armenian", "Basque", "Catalan", "Danish", "Dutch", "English", "Finnish",
                       "French", "German", "Hungarian", "Irish", "Italian", "Lithuanian", "Norwegian", "Porter",
@@ -115,6 +117,13 @@ def _whitespace(_: int) -> Callable[[str], list[Span]]:
                          for i in range(start, end, MAX_TOKEN_LENGTH))
         return spans
     return tokenize
+
+
+def _persian(limit: int) -> Callable[[str], list[Span]]:
+    """PersianAnalyzer's StandardTokenizer behind its PersianCharFilter: a zero-width non-joiner is a
+    space (one character for one, so the offsets stay)."""
+    standard = _standard(limit)
+    return lambda text: standard(text.replace("\u200c", " "))
 
 
 def _keyword(_: int) -> Callable[[str], list[Span]]:
@@ -375,11 +384,11 @@ _OWN_STEMMERS = {"englishminimal": _s_stem, "germanlight": german_light_stem, "s
                  "italianlight": italian_light_stem, "frenchlight": french_light_stem,
                  "portugueselight": portuguese_light_stem, "dutchoverride": _dutch_stem, "czechlight": czech_stem,
                  "bulgarianlight": bulgarian_stem, "arabic": arabic_stem}
-_TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword}
+_TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword, "persian": _persian}
 _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop,
             "possessive": _possessive, "germannormalization": _germannormalization, "elision": _elision,
             "irishlowercase": _irishlowercase, "arabicnormalization": _term_map(arabic_normalize),
-            "decimaldigit": _term_map(decimal_digits),
+            "decimaldigit": _term_map(decimal_digits), "persiannormalization": _term_map(persian_normalize),
             "uppercase": _uppercase,
             "reverse": _reverse, "trim": _trim, "length": _length, "edgengram": _edgengram, "ngram": _ngram}
 

@@ -16,6 +16,9 @@ Each analyzer is a searchlib.lucene_analysis chain. Run exactly, from Lucene's c
   / BulgarianStemFilter (searchlib.lucene_light_stemmers);
 - ArabicAnalyzer: StandardTokenizer, LowerCaseFilter, DecimalDigitFilter, StopFilter,
   ArabicNormalizationFilter, ArabicStemFilter;
+- PersianAnalyzer (9.12.3: without the PersianStemFilter Lucene 10 added): PersianCharFilter
+  (ZWNJ as a space), StandardTokenizer, LowerCaseFilter, DecimalDigitFilter,
+  ArabicNormalizationFilter, PersianNormalizationFilter, StopFilter;
 - CatalanAnalyzer: StandardTokenizer, ElisionFilter (d', l', m', n', s', t'), LowerCaseFilter,
   StopFilter, SnowballFilter (Catalan);
 - IrishAnalyzer: StandardTokenizer, StopFilter (h, n, t without case: what "t-athair" leaves),
@@ -68,6 +71,8 @@ DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
     "cs": ("standard", "lowercase", "stop:-:@czech", "stem:czechlight"),
     # ArabicAnalyzer stops before it normalizes: its list holds the unnormalized forms
     "ar": ("standard", "lowercase", "decimaldigit", "stop:-:@arabic", "arabicnormalization", "stem:arabic"),
+    # PersianAnalyzer (9.x: no stemmer): its char filter reads a zero-width non-joiner as a space
+    "fa": ("persian", "lowercase", "decimaldigit", "arabicnormalization", "persiannormalization", "stop:-:@persian"),
     "bg": ("standard", "lowercase", "stop:-:@bulgarian", "stem:bulgarianlight"),
     # IrishAnalyzer: the hyphenation stop set (t, n, h split off by "t-athair") first, without case
     "ga": ("standard", "stop:i:h,n,t", "elision:irish", "irishlowercase", "stop:-:@irish", "stem:irish"),
@@ -77,8 +82,7 @@ STANDARD_ANALYZER = ("standard", "lowercase")
 # Vespa's default analyzers this engine cannot run exactly, by language code (Vespa's Language codes)
 UNSUPPORTED = {
     "bn": "BengaliAnalyzer", "zh": "CJKAnalyzer", "ja": "CJKAnalyzer",
-    "ko": "CJKAnalyzer", "ku": "SoraniAnalyzer", "el": "GreekAnalyzer", "et": "EstonianAnalyzer",
-    "fa": "PersianAnalyzer", "gl": "GalicianAnalyzer", "hi": "HindiAnalyzer", "id": "IndonesianAnalyzer",
+    "ko": "CJKAnalyzer", "ku": "SoraniAnalyzer", "el": "GreekAnalyzer", "et": "EstonianAnalyzer", "gl": "GalicianAnalyzer", "hi": "HindiAnalyzer", "id": "IndonesianAnalyzer",
     "lv": "LatvianAnalyzer", "ne": "NepaliAnalyzer", "sr": "SerbianAnalyzer", "ta": "TamilAnalyzer",
     "te": "TeluguAnalyzer", "th": "ThaiAnalyzer", "tr": "TurkishAnalyzer",
 }

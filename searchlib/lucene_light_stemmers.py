@@ -1,7 +1,7 @@
 """Savoy's French and Portuguese light stemmers as Lucene's FrenchLightStemmer and
 PortugueseLightStemmer run them (the FrenchAnalyzer's and PortugueseAnalyzer's stemmers), the
 CzechAnalyzer's and BulgarianAnalyzer's light stemmers, the ArabicAnalyzer's normalizer, stemmer
-and digit folding, and the DutchAnalyzer's default stem overrides. Written from the published rules ("UniNE" algorithm, J.
+and digit folding, the PersianAnalyzer's normalizer, and the DutchAnalyzer's default stem overrides. Written from the published rules ("UniNE" algorithm, J.
 Savoy, Light Stemming Approaches for the French, Portuguese, German and Hungarian Languages),
 in the order and with the length limits Lucene applies.
 
@@ -234,6 +234,15 @@ _ARABIC_PREFIXES = ("\u0627\u0644", "\u0648\u0627\u0644", "\u0628\u0627\u0644", 
                     "\u0641\u0627\u0644", "\u0644\u0644", "\u0648")  # ال وال بال كال فال لل و
 _ARABIC_SUFFIXES = ("\u0647\u0627", "\u0627\u0646", "\u0627\u062a", "\u0648\u0646", "\u064a\u0646",
                     "\u064a\u0647", "\u064a\u0629", "\u0647", "\u0629", "\u064a")  # ها ان ات ون ين يه ية ه ة ي
+
+# PersianNormalizer: farsi yeh and yeh barree to the Arabic yeh, keheh to kaf, heh with yeh above and
+# heh goal to heh; a combining hamza above removed
+_PERSIAN_NORMAL = {ord("\u06cc"): "\u064a", ord("\u06d2"): "\u064a", ord("\u06a9"): "\u0643",
+                   ord("\u06c0"): "\u0647", ord("\u06c1"): "\u0647", ord("\u0654"): None}
+
+
+def persian_normalize(word: str) -> str:
+    return word.translate(_PERSIAN_NORMAL)
 
 
 def arabic_normalize(word: str) -> str:

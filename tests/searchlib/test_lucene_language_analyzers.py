@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from searchlib.lucene_analysis import analyze
+from searchlib.lucene_analysis import analyze, analyze_spans
 from searchlib.lucene_languages import language_chain
 from searchlib.lucene_light_stemmers import (arabic_stem, bulgarian_stem, czech_stem, french_light_stem,
                                              portuguese_light_stem)
@@ -173,3 +173,13 @@ def test_arabic_digits_stop_words_normalization_and_light_stemmer() -> None:
 ])
 def test_arabic_stemmer(word: str, stem: str) -> None:
     assert arabic_stem(word) == stem
+
+
+def test_persian_char_filter_normalization_and_stop_words() -> None:
+    # PersianCharFilter: the zero-width non-joiner in "می‌خواهم" and "کتاب‌ها" is a space, so each is
+    # two tokens; "می" normalizes (farsi yeh -> yeh) to the stop word "مي", "ها", "را", "در", "و", "او"
+    # are stop words; keheh -> kaf in "کتاب"; Extended Arabic-Indic digits as ASCII; no stemmer in 9.x
+    text = "می\u200cخواهم کتاب\u200cها را در ۱۴۰۲ بخوانم و او"
+    assert terms("fa", text) == ["خواهم", "كتاب", "1402", "بخوانم"]
+    spans = analyze_spans(language_chain("fa"), text)
+    assert [text[start:end] for _, start, end in spans] == ["خواهم", "کتاب", "۱۴۰۲", "بخوانم"]  # offsets kept
