@@ -39,6 +39,7 @@ from urllib.parse import quote, unquote
 
 import Stemmer
 
+from searchlib.lucene_cjk import cjk_spans
 from searchlib.lucene_folding import fold
 from searchlib.lucene_light_stemmers import (DUTCH_STEM_OVERRIDES, arabic_normalize, arabic_stem, bulgarian_stem,
                                              czech_stem, decimal_digits, french_light_stem, persian_normalize,
@@ -124,6 +125,11 @@ def _persian(limit: int) -> Callable[[str], list[Span]]:
     space (one character for one, so the offsets stay)."""
     standard = _standard(limit)
     return lambda text: standard(text.replace("\u200c", " "))
+
+
+def _cjk(limit: int) -> Callable[[str], list[Span]]:
+    """CJKAnalyzer's tokenizer and filters before its stop filter (searchlib.lucene_cjk)."""
+    return lambda text: cjk_spans(text, limit, java_lower)
 
 
 def _keyword(_: int) -> Callable[[str], list[Span]]:
@@ -384,7 +390,8 @@ _OWN_STEMMERS = {"englishminimal": _s_stem, "germanlight": german_light_stem, "s
                  "italianlight": italian_light_stem, "frenchlight": french_light_stem,
                  "portugueselight": portuguese_light_stem, "dutchoverride": _dutch_stem, "czechlight": czech_stem,
                  "bulgarianlight": bulgarian_stem, "arabic": arabic_stem}
-_TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword, "persian": _persian}
+_TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword, "persian": _persian,
+               "cjk": _cjk}
 _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop,
             "possessive": _possessive, "germannormalization": _germannormalization, "elision": _elision,
             "irishlowercase": _irishlowercase, "arabicnormalization": _term_map(arabic_normalize),

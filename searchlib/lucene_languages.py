@@ -19,6 +19,8 @@ Each analyzer is a searchlib.lucene_analysis chain. Run exactly, from Lucene's c
 - PersianAnalyzer (9.12.3: without the PersianStemFilter Lucene 10 added): PersianCharFilter
   (ZWNJ as a space), StandardTokenizer, LowerCaseFilter, DecimalDigitFilter,
   ArabicNormalizationFilter, PersianNormalizationFilter, StopFilter;
+- CJKAnalyzer (Chinese, Japanese, Korean): StandardTokenizer, CJKWidthFilter, LowerCaseFilter,
+  CJKBigramFilter (searchlib.lucene_cjk), StopFilter (its English words);
 - CatalanAnalyzer: StandardTokenizer, ElisionFilter (d', l', m', n', s', t'), LowerCaseFilter,
   StopFilter, SnowballFilter (Catalan);
 - IrishAnalyzer: StandardTokenizer, StopFilter (h, n, t without case: what "t-athair" leaves),
@@ -68,6 +70,7 @@ DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
     "pt": ("standard", "lowercase", "stop:-:@portuguese", "stem:portugueselight"),
     "nl": ("standard", "lowercase", "stop:-:@dutch", "stem:dutchoverride"),
     "ca": ("standard", "elision:catalan", "lowercase", "stop:-:@catalan", "stem:catalan"),
+    **dict.fromkeys(("zh", "ja", "ko"), ("cjk", "stop:-:@cjk")),  # CJKAnalyzer (searchlib.lucene_cjk)
     "cs": ("standard", "lowercase", "stop:-:@czech", "stem:czechlight"),
     # ArabicAnalyzer stops before it normalizes: its list holds the unnormalized forms
     "ar": ("standard", "lowercase", "decimaldigit", "stop:-:@arabic", "arabicnormalization", "stem:arabic"),
@@ -81,10 +84,10 @@ DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
 STANDARD_ANALYZER = ("standard", "lowercase")
 # Vespa's default analyzers this engine cannot run exactly, by language code (Vespa's Language codes)
 UNSUPPORTED = {
-    "bn": "BengaliAnalyzer", "zh": "CJKAnalyzer", "ja": "CJKAnalyzer",
-    "ko": "CJKAnalyzer", "ku": "SoraniAnalyzer", "el": "GreekAnalyzer", "et": "EstonianAnalyzer", "gl": "GalicianAnalyzer", "hi": "HindiAnalyzer", "id": "IndonesianAnalyzer",
-    "lv": "LatvianAnalyzer", "ne": "NepaliAnalyzer", "sr": "SerbianAnalyzer", "ta": "TamilAnalyzer",
-    "te": "TeluguAnalyzer", "th": "ThaiAnalyzer", "tr": "TurkishAnalyzer",
+    "bn": "BengaliAnalyzer", "ku": "SoraniAnalyzer", "el": "GreekAnalyzer", "et": "EstonianAnalyzer",
+    "gl": "GalicianAnalyzer", "hi": "HindiAnalyzer", "id": "IndonesianAnalyzer", "lv": "LatvianAnalyzer",
+    "ne": "NepaliAnalyzer", "sr": "SerbianAnalyzer", "ta": "TamilAnalyzer", "te": "TeluguAnalyzer",
+    "th": "ThaiAnalyzer", "tr": "TurkishAnalyzer",
 }
 LANGUAGE_ANALYSIS = "analysis.languages"  # the field setting: encode()d configured language analyzers
 LanguageChains = tuple[tuple[str, tuple[str, ...]], ...]  # configured (language code, chain) pairs

@@ -286,6 +286,12 @@ _PERSIAN = """
 شوند اباد همواره هر اول خواهند چهار نام امروز مان هاي قبل كنم سعي تازه را هستند زير جلوي عنوان بود
 """
 
+# CJKAnalyzer's (cjk/stopwords.txt): English words only
+_CJK = """
+a and are as at be but by for if in into is it no not of on or s such t that the their then there these they
+this to was will with www
+"""
+
 # the Snowball project's Irish list (irish_stop.txt, getSnowballWordSet)
 _IRISH = """
 a ach ag agus an aon ar arna as b' ba beirt bhúr caoga ceathair ceathrar chomh chtó chuig chun cois céad
@@ -302,7 +308,7 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         ("russian", _RUSSIAN), ("spanish", _SPANISH), ("swedish", _SWEDISH), ("catalan", _CATALAN),
         ("basque", _BASQUE), ("armenian", _ARMENIAN), ("lithuanian", _LITHUANIAN), ("romanian", _ROMANIAN),
         ("irish", _IRISH), ("czech", _CZECH), ("bulgarian", _BULGARIAN),
-        ("arabic", _ARABIC), ("persian", _PERSIAN))}
+        ("arabic", _ARABIC), ("persian", _PERSIAN), ("cjk", _CJK))}
 # ElisionFilter's articles (compared without case): the analyzers' DEFAULT_ARTICLES
 ELISION_ARTICLES: dict[str, frozenset[str]] = {
     "italian": frozenset("c l all dall dell nell sull coll pell gl agl dagl degl negl sugl un m t s v d".split()),

@@ -19,6 +19,8 @@ its `model.language`, as Vespa's LuceneLinguistics does. Terms worked out by han
                                              words; -ões -> -ão, -s off, the final vowel off, folded)
  13 nl  "De kinderen fietsen"                DutchAnalyzer: kinder fiets (de: a stop word; Snowball
                                              Dutch: -en off); a query's "kind" is kinder by its overrides
+ 14 --  "东京都的房子"                          no language: Chinese by script, CJKAnalyzer's bigrams
+                                             东京 京都 都的 的房 房子
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ DOCS = {
     "11": {"lang": "fr", "title": "La maison des chevaux"},
     "12": {"lang": "pt", "title": "As canções das meninas bonitas"},
     "13": {"lang": "nl", "title": "De kinderen fietsen"},
+    "14": {"title": "东京都的房子"},
 }
 
 
@@ -78,10 +81,18 @@ def test_each_side_is_analyzed_in_its_language(http) -> None:
 def test_without_a_language_text_is_english_unless_its_script_says_otherwise(http) -> None:
     assert set(hits(http, 'title contains "katzen"', "")) == {"8"}  # the query is English too
     assert set(hits(http, 'title contains "katzen"', "de")) == set()  # GermanAnalyzer: katz
-    response = search(http, 'title contains "猫"', "")  # CJK by script: CJKAnalyzer, not run here
-    assert response.status_code == 400 and "not supported: language 'zh'" in response.text
-    response = put(http, "9", {"title": "我们的房子"})
-    assert response.status_code == 400 and "CJKAnalyzer" in response.json()["message"]
+    response = search(http, 'title contains "ภาษา"', "")  # Thai by script: ThaiAnalyzer, not run here
+    assert response.status_code == 400 and "not supported: language 'th'" in response.text
+    response = put(http, "9", {"title": "ภาษาไทย"})
+    assert response.status_code == 400 and "ThaiAnalyzer" in response.json()["message"]
+
+
+def test_chinese_by_script_is_bigrammed_as_cjk_analyzer_does(http) -> None:
+    # doc 14 is indexed as the bigrams 东京 京都 都的 的房 房子; a query word is bigrammed alike
+    assert set(hits(http, 'title contains "京都"', "")) == {"14"}
+    assert set(hits(http, 'title contains "东京都"', "")) == {"14"}  # 东京 京都
+    assert set(hits(http, 'title contains "房"', "")) == set()  # a lone character is a unigram: no bigram matches
+    assert hits(http, 'title contains "京都"', "")["14"]["title"] == "东<hi>京都</hi>的房子"
 
 
 def test_stop_words_are_removed_and_phrases_close_up_over_them(http) -> None:

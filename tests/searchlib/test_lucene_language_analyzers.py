@@ -183,3 +183,19 @@ def test_persian_char_filter_normalization_and_stop_words() -> None:
     assert terms("fa", text) == ["خواهم", "كتاب", "1402", "بخوانم"]
     spans = analyze_spans(language_chain("fa"), text)
     assert [text[start:end] for _, start, end in spans] == ["خواهم", "کتاب", "۱۴۰۲", "بخوانم"]  # offsets kept
+
+
+def test_cjk_bigrams_runs_and_lone_characters() -> None:
+    # adjacent ideographs (one token each) form one run: its overlapping bigrams; a space ends a run,
+    # so 中 and 文 are lone characters (unigrams); fullwidth Ｔｈｅ is folded to ASCII, lowercased and
+    # dropped (a CJKAnalyzer stop word); "ABC" passes as it is, lowercased; 是 follows it: alone
+    spans = analyze_spans(language_chain("zh"), "东京都 中 文 Ｔｈｅ ABC是")
+    assert spans == [("东京", 0, 2), ("京都", 1, 3), ("中", 4, 5), ("文", 6, 7), ("abc", 12, 15), ("是", 15, 16)]
+
+
+def test_cjk_width_folding_and_runs_across_scripts() -> None:
+    # halfwidth ｶ and ﾞ join into ガ (the token's characters then all carry its whole offsets);
+    # katakana, ideographs and hiragana that touch form one run
+    assert terms("ja", "ｶﾞｷﾞ東京タワーへ") == ["ガギ", "ギ東", "東京", "京タ", "タワ", "ワー", "ーへ"]
+    assert analyze_spans(language_chain("ja"), "ｶﾞｷﾞ")[0] == ("ガギ", 0, 4)
+    assert terms("ko", "한국어 사전") == ["한국", "국어", "사전"]  # a Hangul run is one token: its bigrams

@@ -114,7 +114,7 @@ def test_languages_lucene_has_no_analyzer_for_get_the_standard_analyzer() -> Non
 
 def test_default_analyzers_not_run_here_are_refused_at_query_time() -> None:
     mode = body_mode()
-    for language, analyzer in (("el", "GreekAnalyzer"), ("th", "ThaiAnalyzer"), ("zh", "CJKAnalyzer")):
+    for language, analyzer in (("el", "GreekAnalyzer"), ("th", "ThaiAnalyzer"), ("hi", "HindiAnalyzer")):
         with pytest.raises(UnsupportedLanguageError, match=f"not supported: language '{language}' .*{analyzer}"):
             query_terms(mode, "Häuser", language)
     with pytest.raises(UnsupportedLanguageError):
@@ -145,8 +145,8 @@ def test_documents_in_a_language_not_run_are_refused_before_they_are_written() -
     assert validate_document(schema, {"lang": "sv", "body": "Katterna"})["body"] == "Katterna"
     with pytest.raises(DocumentError, match=re.escape("Field 'body': not supported: language 'el'")):
         validate_document(schema, {"lang": "el", "body": "σπίτια"})
-    with pytest.raises(DocumentError, match="Field 'tags': not supported: language 'zh'"):  # detected
-        validate_document(schema, {"tags": ["Les maisons", "我们的房子"]})
+    with pytest.raises(DocumentError, match="Field 'tags': not supported: language 'th'"):  # detected
+        validate_document(schema, {"tags": ["Les maisons", "ภาษาไทย"]})
     validate_document(load('<item key="el"/>').schemas["s"], {"lang": "el", "body": "σπίτια"})
 
 
@@ -175,8 +175,9 @@ def test_without_a_language_lucene_linguistics_detects_by_script_only() -> None:
     assert mode_language(mode, german) == "en" and mode_language(TEXT, german) == "de"
     assert mode_language(mode, german, "de") == "de"
     assert query_detector({"body": mode})(german) == "en"
-    with pytest.raises(DocumentError, match="not supported: language 'zh'"):
-        validate_document(load().schemas["s"], {"body": "我们的房子"})
+    with pytest.raises(DocumentError, match="not supported: language 'th'"):
+        validate_document(load().schemas["s"], {"body": "ภาษาไทย"})
+    validate_document(load().schemas["s"], {"body": "我们的房子"})  # zh by script: CJKAnalyzer
     validate_document(load().schemas["s"], {"body": german})  # indexed as English, as Vespa would
 
 
@@ -211,8 +212,8 @@ def test_struct_fields_are_checked_as_they_are_indexed() -> None:
     schema = application_from_text(STRUCTS_SD, services_xml=services(), name="s.sd").schemas["s"]
     with pytest.raises(DocumentError, match="Field 'st.text': not supported: language 'el'"):
         validate_document(schema, {"lang": "el", "st": {"text": "καλημέρα"}})
-    with pytest.raises(DocumentError, match="Field 'arr.text': not supported: language 'zh'"):  # detected
-        validate_document(schema, {"arr": [{"text": "我们的房子"}, {}]})
+    with pytest.raises(DocumentError, match="Field 'arr.text': not supported: language 'th'"):  # detected
+        validate_document(schema, {"arr": [{"text": "ภาษาไทย"}, {}]})
     assert validate_document(schema, {"lang": "sv", "st": {"text": "hej"}, "arr": [{"text": "katt"}]})
 
 
