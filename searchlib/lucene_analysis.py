@@ -18,7 +18,7 @@ ItalianLightStemmer as `italianlight`, and the DutchAnalyzer's stem overrides be
 as `dutchoverride`),
 `germannormalization` (German2's umlaut heuristics), `elision:<language>` (ElisionFilter with the
 language analyzer's articles, searchlib.lucene_stop_words), `irishlowercase` (IrishLowerCaseFilter),
-`arabicnormalization`, `persiannormalization`, `decimaldigit` (non-ASCII decimal digits as ASCII ones), `possessive`
+`arabicnormalization`, `persiannormalization`, `serbiannormalization`, `decimaldigit` (non-ASCII decimal digits as ASCII ones), `possessive`
 (englishPossessive: a final 's, ’s or ＇s removed), `uppercase`, `reverse` (reverseString), `trim`
 `length:<min>:<max>` (tokens of min to max UTF-16 units kept), `edgengram:<min>:<max>:<0|1>` and
 `ngram:<min>:<max>:<0|1>` (the n-grams of each token in Lucene's order, 1: preserveOriginal). Lucene
@@ -43,7 +43,7 @@ from searchlib.lucene_cjk import cjk_spans
 from searchlib.lucene_folding import fold
 from searchlib.lucene_light_stemmers import (DUTCH_STEM_OVERRIDES, arabic_normalize, arabic_stem, bulgarian_stem,
                                              czech_stem, decimal_digits, french_light_stem, persian_normalize,
-                                             portuguese_light_stem)
+                                             portuguese_light_stem, serbian_bald)
 from searchlib.lucene_standard import DEFAULT_MAX_TOKEN_LENGTH, standard_tokens
 from searchlib.lucene_stop_words import ELISION_ARTICLES, STOP_WORDS
 
@@ -56,7 +56,8 @@ FILTERS = {"lowercase": "lowercase", "porterstem": "stem:porter", "snowballporte
            "frenchlightstem": "stem:frenchlight", "portugueselightstem": "stem:portugueselight",
            "czechstem": "stem:czechlight", "bulgarianstem": "stem:bulgarianlight", "arabicstem": "stem:arabic",
            "arabicnormalization": "arabicnormalization", "decimaldigit": "decimaldigit",
-           "persiannormalization": "persiannormalization", "uppercase": "uppercase",
+           "persiannormalization": "persiannormalization", "serbiannormalization": "serbiannormalization",
+           "uppercase": "uppercase",
            "reversestring": "reverse", "trim": "trim", "length": "length", "edgengram": "edgengram", "ngram": "ngram"}
 SNOWBALL_LANGUAGES = ("Arabic", "Armenian", "Basque", "Catalan", "Danish", "Dutch", "English", "Finnish",
                       "French", "German", "Hungarian", "Irish", "Italian", "Lithuanian", "Norwegian", "Porter",
@@ -396,6 +397,7 @@ _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifoldin
             "possessive": _possessive, "germannormalization": _germannormalization, "elision": _elision,
             "irishlowercase": _irishlowercase, "arabicnormalization": _term_map(arabic_normalize),
             "decimaldigit": _term_map(decimal_digits), "persiannormalization": _term_map(persian_normalize),
+            "serbiannormalization": _term_map(serbian_bald),
             "uppercase": _uppercase,
             "reverse": _reverse, "trim": _trim, "length": _length, "edgengram": _edgengram, "ngram": _ngram}
 

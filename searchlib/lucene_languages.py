@@ -21,6 +21,8 @@ Each analyzer is a searchlib.lucene_analysis chain. Run exactly, from Lucene's c
   ArabicNormalizationFilter, PersianNormalizationFilter, StopFilter;
 - CJKAnalyzer (Chinese, Japanese, Korean): StandardTokenizer, CJKWidthFilter, LowerCaseFilter,
   CJKBigramFilter (searchlib.lucene_cjk), StopFilter (its English words);
+- SerbianAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter (Cyrillic and Latin forms),
+  SnowballFilter (Serbian), SerbianNormalizationFilter (to Latin without diacritics);
 - CatalanAnalyzer: StandardTokenizer, ElisionFilter (d', l', m', n', s', t'), LowerCaseFilter,
   StopFilter, SnowballFilter (Catalan);
 - IrishAnalyzer: StandardTokenizer, StopFilter (h, n, t without case: what "t-athair" leaves),
@@ -71,6 +73,8 @@ DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
     "nl": ("standard", "lowercase", "stop:-:@dutch", "stem:dutchoverride"),
     "ca": ("standard", "elision:catalan", "lowercase", "stop:-:@catalan", "stem:catalan"),
     **dict.fromkeys(("zh", "ja", "ko"), ("cjk", "stop:-:@cjk")),  # CJKAnalyzer (searchlib.lucene_cjk)
+    # SerbianAnalyzer normalizes after stemming: Snowball Serbian stems Cyrillic and Latin alike
+    "sr": ("standard", "lowercase", "stop:-:@serbian", "stem:serbian", "serbiannormalization"),
     "cs": ("standard", "lowercase", "stop:-:@czech", "stem:czechlight"),
     # ArabicAnalyzer stops before it normalizes: its list holds the unnormalized forms
     "ar": ("standard", "lowercase", "decimaldigit", "stop:-:@arabic", "arabicnormalization", "stem:arabic"),
@@ -86,7 +90,7 @@ STANDARD_ANALYZER = ("standard", "lowercase")
 UNSUPPORTED = {
     "bn": "BengaliAnalyzer", "ku": "SoraniAnalyzer", "el": "GreekAnalyzer", "et": "EstonianAnalyzer",
     "gl": "GalicianAnalyzer", "hi": "HindiAnalyzer", "id": "IndonesianAnalyzer", "lv": "LatvianAnalyzer",
-    "ne": "NepaliAnalyzer", "sr": "SerbianAnalyzer", "ta": "TamilAnalyzer", "te": "TeluguAnalyzer",
+    "ne": "NepaliAnalyzer", "ta": "TamilAnalyzer", "te": "TeluguAnalyzer",
     "th": "ThaiAnalyzer", "tr": "TurkishAnalyzer",
 }
 LANGUAGE_ANALYSIS = "analysis.languages"  # the field setting: encode()d configured language analyzers

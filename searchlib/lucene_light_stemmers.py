@@ -1,7 +1,8 @@
 """Savoy's French and Portuguese light stemmers as Lucene's FrenchLightStemmer and
 PortugueseLightStemmer run them (the FrenchAnalyzer's and PortugueseAnalyzer's stemmers), the
 CzechAnalyzer's and BulgarianAnalyzer's light stemmers, the ArabicAnalyzer's normalizer, stemmer
-and digit folding, the PersianAnalyzer's normalizer, and the DutchAnalyzer's default stem overrides. Written from the published rules ("UniNE" algorithm, J.
+and digit folding, the PersianAnalyzer's normalizer, the
+SerbianAnalyzer's Latin normalization, and the DutchAnalyzer's default stem overrides. Written from the published rules ("UniNE" algorithm, J.
 Savoy, Light Stemming Approaches for the French, Portuguese, German and Hungarian Languages),
 in the order and with the length limits Lucene applies.
 
@@ -270,6 +271,19 @@ def decimal_digits(term: str) -> str:
         return term
     return "".join(str(unicodedata.digit(c)) if c > "\x7f" and unicodedata.category(c) == "Nd" else c
                    for c in term)
+
+
+# SerbianNormalizationFilter: Serbian Cyrillic as Gaj's Latin alphabet, then "bald" Latin (diacritics
+# dropped, đ as dj)
+_SERBIAN_BALD = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "ђ": "dj", "е": "e", "ж": "z", "з": "z", "и": "i", "ј": "j",
+    "к": "k", "л": "l", "љ": "lj", "м": "m", "н": "n", "њ": "nj", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
+    "ћ": "c", "у": "u", "ф": "f", "х": "h", "ц": "c", "ч": "c", "џ": "dz", "ш": "s",
+    "đ": "dj", "ž": "z", "č": "c", "ć": "c", "š": "s"})
+
+
+def serbian_bald(term: str) -> str:
+    return term.translate(_SERBIAN_BALD)
 
 
 # DutchAnalyzer's default StemmerOverrideFilter entries: these words take the given stem and are

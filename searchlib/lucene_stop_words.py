@@ -292,6 +292,17 @@ a and are as at be but by for if in into is it no not of on or s such t that the
 this to was will with www
 """
 
+_SERBIAN = """
+i ili a ali pa biti ne jesam sam jesi si je jesmo smo jeste ste jesu su nijesam nisam nijesi nisi nije
+nijesmo nismo nijeste niste nijesu nisu budem budeš bude budemo budete budu budes bih bi bismo biste biše
+bise bio bili budimo budite bila bilo bile ću ćeš će ćemo ćete neću nećeš neće nećemo nećete cu ces ce cemo
+cete necu neces nece necemo necete mogu možeš može možemo možete mozes moze mozemo mozete и или а али па
+бити не јесам сам јеси си је јесмо смо јесте сте јесу су нијесам нисам нијеси ниси није нијесмо нисмо
+нијесте нисте нијесу нису будем будеш буде будемо будете буду будес бих би бисмо бисте бише бисе био били
+будимо будите била било биле ћу ћеш ће ћемо ћете нећу нећеш неће нећемо нећете цу цес це цемо цете нецу
+нецес неце нецемо нецете могу можеш може можемо можете мозес мозе моземо мозете
+"""
+
 # the Snowball project's Irish list (irish_stop.txt, getSnowballWordSet)
 _IRISH = """
 a ach ag agus an aon ar arna as b' ba beirt bhúr caoga ceathair ceathrar chomh chtó chuig chun cois céad
@@ -308,7 +319,7 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         ("russian", _RUSSIAN), ("spanish", _SPANISH), ("swedish", _SWEDISH), ("catalan", _CATALAN),
         ("basque", _BASQUE), ("armenian", _ARMENIAN), ("lithuanian", _LITHUANIAN), ("romanian", _ROMANIAN),
         ("irish", _IRISH), ("czech", _CZECH), ("bulgarian", _BULGARIAN),
-        ("arabic", _ARABIC), ("persian", _PERSIAN), ("cjk", _CJK))}
+        ("arabic", _ARABIC), ("persian", _PERSIAN), ("cjk", _CJK), ("serbian", _SERBIAN))}
 # ElisionFilter's articles (compared without case): the analyzers' DEFAULT_ARTICLES
 ELISION_ARTICLES: dict[str, frozenset[str]] = {
     "italian": frozenset("c l all dall dell nell sull coll pell gl agl dagl degl negl sugl un m t s v d".split()),

@@ -199,3 +199,10 @@ def test_cjk_width_folding_and_runs_across_scripts() -> None:
     assert terms("ja", "ｶﾞｷﾞ東京タワーへ") == ["ガギ", "ギ東", "東京", "京タ", "タワ", "ワー", "ーへ"]
     assert analyze_spans(language_chain("ja"), "ｶﾞｷﾞ")[0] == ("ガギ", 0, 4)
     assert terms("ko", "한국어 사전") == ["한국", "국어", "사전"]  # a Hangul run is one token: its bigrams
+
+
+def test_serbian_stop_words_snowball_then_bald_latin() -> None:
+    # "и" and "su" are stop words (Cyrillic and Latin both listed); Snowball Serbian reads Cyrillic as
+    # Latin and drops the -i of "đaci" and "školi"; SerbianNormalizationFilter, after the stemmer, makes
+    # the result bald Latin: đ -> dj, č -> c, š -> s; so Cyrillic and Latin spellings meet
+    assert terms("sr", "Ђаци и учитељи su u školi, đaci") == ["djac", "ucitelj", "u", "skol", "djac"]
