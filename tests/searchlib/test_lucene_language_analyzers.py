@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from searchlib.lucene_analysis import analyze, analyze_spans
+from searchlib.lucene_indonesian import indonesian_stem
 from searchlib.lucene_languages import language_chain
 from searchlib.lucene_light_stemmers import (arabic_stem, bulgarian_stem, czech_stem, french_light_stem,
                                              portuguese_light_stem)
@@ -206,3 +207,23 @@ def test_serbian_stop_words_snowball_then_bald_latin() -> None:
     # Latin and drops the -i of "đaci" and "školi"; SerbianNormalizationFilter, after the stemmer, makes
     # the result bald Latin: đ -> dj, č -> c, š -> s; so Cyrillic and Latin spellings meet
     assert terms("sr", "Ђаци и учитељи su u školi, đaci") == ["djac", "ucitelj", "u", "skol", "djac"]
+
+
+def test_indonesian_stop_words_and_tala_stemmer() -> None:
+    # the tokenizer splits "Anak-anak" (two syllables each: left); "itu", "sedang", "di" stop words;
+    # "membaca": the first-order prefix mem-; "bukunya": the possessive -nya; "perpustakaan": no
+    # first-order prefix, so the second-order per- and then the suffix -an
+    assert terms("id", "Anak-anak itu sedang membaca bukunya di perpustakaan") == \
+        ["anak", "anak", "baca", "buku", "pustaka"]
+
+
+@pytest.mark.parametrize(("word", "stem"), [
+    ("menyapu", "sapu"),  # meny- before a vowel -> s-
+    ("penari", "tari"),  # pen- before a vowel -> t-
+    ("kebersamaan", "sama"),  # ke-, then -an (allowed after ke-), then ber-
+    ("makanlah", "makan"),  # the particle -lah; then 2 syllables: nothing more
+    ("dimakan", "makan"),  # di-: 2 syllables left, so no suffix
+    ("gigi", "gigi"),  # 2 syllables: never stemmed
+])
+def test_indonesian_stemmer(word: str, stem: str) -> None:
+    assert indonesian_stem(word) == stem
