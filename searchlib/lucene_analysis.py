@@ -13,7 +13,7 @@ the language analyzers' Snowball sets in searchlib.lucene_stop_words),
 `stem:<algorithm>` (porterStem is Snowball's `porter`, snowballPorter its `language`,
 englishMinimalStem Harman's S-stemmer as Lucene's EnglishMinimalStemmer, germanLightStem and
 spanishLightStem Savoy's light stemmers as Lucene's GermanLightStemmer and SpanishLightStemmer,
-frenchLightStem, portugueseLightStem, czechStem, bulgarianStem and arabicStem
+frenchLightStem, portugueseLightStem, czechStem, bulgarianStem, arabicStem and latvianStem
 (searchlib.lucene_light_stemmers), indonesianStem (searchlib.lucene_indonesian), the ItalianAnalyzer's
 ItalianLightStemmer as `italianlight`, and the DutchAnalyzer's stem overrides before Snowball's Dutch
 as `dutchoverride`),
@@ -44,7 +44,7 @@ from searchlib.lucene_cjk import cjk_spans
 from searchlib.lucene_folding import fold
 from searchlib.lucene_indonesian import indonesian_stem
 from searchlib.lucene_light_stemmers import (DUTCH_STEM_OVERRIDES, arabic_normalize, arabic_stem, bulgarian_stem,
-                                             czech_stem, decimal_digits, french_light_stem, persian_normalize,
+                                             czech_stem, decimal_digits, french_light_stem, latvian_stem, persian_normalize,
                                              portuguese_light_stem, serbian_bald)
 from searchlib.lucene_standard import DEFAULT_MAX_TOKEN_LENGTH, standard_tokens
 from searchlib.lucene_stop_words import ELISION_ARTICLES, STOP_WORDS
@@ -57,7 +57,7 @@ FILTERS = {"lowercase": "lowercase", "porterstem": "stem:porter", "snowballporte
            "germanlightstem": "stem:germanlight", "spanishlightstem": "stem:spanishlight",
            "frenchlightstem": "stem:frenchlight", "portugueselightstem": "stem:portugueselight",
            "czechstem": "stem:czechlight", "bulgarianstem": "stem:bulgarianlight", "arabicstem": "stem:arabic",
-           "indonesianstem": "stem:indonesiantala",
+           "indonesianstem": "stem:indonesiantala", "latvianstem": "stem:latvian",
            "arabicnormalization": "arabicnormalization", "decimaldigit": "decimaldigit",
            "persiannormalization": "persiannormalization", "serbiannormalization": "serbiannormalization",
            "uppercase": "uppercase",
@@ -394,7 +394,7 @@ _OWN_STEMMERS = {"englishminimal": _s_stem, "germanlight": german_light_stem, "s
                  "italianlight": italian_light_stem, "frenchlight": french_light_stem,
                  "portugueselight": portuguese_light_stem, "dutchoverride": _dutch_stem, "czechlight": czech_stem,
                  "bulgarianlight": bulgarian_stem, "arabic": arabic_stem,
-                 "indonesiantala": indonesian_stem}
+                 "indonesiantala": indonesian_stem, "latvian": latvian_stem}
 _TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword, "persian": _persian,
                "cjk": _cjk}
 _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop,

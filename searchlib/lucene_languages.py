@@ -12,9 +12,9 @@ Each analyzer is a searchlib.lucene_analysis chain. Run exactly, from Lucene's c
   its alias), RussianAnalyzer, SwedishAnalyzer, BasqueAnalyzer, ArmenianAnalyzer,
   LithuanianAnalyzer, RomanianAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter (the
   language's list, searchlib.lucene_stop_words), SnowballFilter (the language's Snowball stemmer);
-- CzechAnalyzer, BulgarianAnalyzer, IndonesianAnalyzer: StandardTokenizer, LowerCaseFilter,
-  StopFilter, CzechStemFilter / BulgarianStemFilter (searchlib.lucene_light_stemmers) /
-  IndonesianStemFilter (searchlib.lucene_indonesian);
+- CzechAnalyzer, BulgarianAnalyzer, LatvianAnalyzer, IndonesianAnalyzer: StandardTokenizer,
+  LowerCaseFilter, StopFilter, CzechStemFilter / BulgarianStemFilter / LatvianStemFilter
+  (searchlib.lucene_light_stemmers) / IndonesianStemFilter (searchlib.lucene_indonesian);
 - ArabicAnalyzer: StandardTokenizer, LowerCaseFilter, DecimalDigitFilter, StopFilter,
   ArabicNormalizationFilter, ArabicStemFilter;
 - PersianAnalyzer (9.12.3: without the PersianStemFilter Lucene 10 added): PersianCharFilter
@@ -83,6 +83,7 @@ DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
     "fa": ("persian", "lowercase", "decimaldigit", "arabicnormalization", "persiannormalization", "stop:-:@persian"),
     "bg": ("standard", "lowercase", "stop:-:@bulgarian", "stem:bulgarianlight"),
     "id": ("standard", "lowercase", "stop:-:@indonesian", "stem:indonesiantala"),
+    "lv": ("standard", "lowercase", "stop:-:@latvian", "stem:latvian"),
     # IrishAnalyzer: the hyphenation stop set (t, n, h split off by "t-athair") first, without case
     "ga": ("standard", "stop:i:h,n,t", "elision:irish", "irishlowercase", "stop:-:@irish", "stem:irish"),
     **{code: ("standard", "lowercase", f"stop:-:@{name}", f"stem:{name}") for code, name in _SNOWBALL_ANALYZED.items()},
@@ -91,7 +92,7 @@ STANDARD_ANALYZER = ("standard", "lowercase")
 # Vespa's default analyzers this engine cannot run exactly, by language code (Vespa's Language codes)
 UNSUPPORTED = {
     "bn": "BengaliAnalyzer", "ku": "SoraniAnalyzer", "el": "GreekAnalyzer", "et": "EstonianAnalyzer",
-    "gl": "GalicianAnalyzer", "hi": "HindiAnalyzer", "lv": "LatvianAnalyzer",
+    "gl": "GalicianAnalyzer", "hi": "HindiAnalyzer",
     "ne": "NepaliAnalyzer", "ta": "TamilAnalyzer", "te": "TeluguAnalyzer",
     "th": "ThaiAnalyzer", "tr": "TurkishAnalyzer",
 }

@@ -2,7 +2,7 @@
 PortugueseLightStemmer run them (the FrenchAnalyzer's and PortugueseAnalyzer's stemmers), the
 CzechAnalyzer's and BulgarianAnalyzer's light stemmers, the ArabicAnalyzer's normalizer, stemmer
 and digit folding, the PersianAnalyzer's normalizer, the
-SerbianAnalyzer's Latin normalization, and the DutchAnalyzer's default stem overrides. Written from the published rules ("UniNE" algorithm, J.
+SerbianAnalyzer's Latin normalization, the LatvianAnalyzer's stemmer, and the DutchAnalyzer's default stem overrides. Written from the published rules ("UniNE" algorithm, J.
 Savoy, Light Stemming Approaches for the French, Portuguese, German and Hungarian Languages),
 in the order and with the length limits Lucene applies.
 
@@ -271,6 +271,49 @@ def decimal_digits(term: str) -> str:
         return term
     return "".join(str(unicodedata.digit(c)) if c > "\x7f" and unicodedata.category(c) == "Nd" else c
                    for c in term)
+
+
+# Latvian (LatvianStemmer, a light version of Kreslins' algorithm: noun and adjective endings only).
+# Endings by the vowels they hold, tried in this order: (ending, vowels in it, whether the stem left
+# is unpalatalized: declension II, V and VI endings)
+_LATVIAN_ENDINGS = (
+    ("ajiem", 3, False), ("ajai", 3, False), ("ajam", 2, False), ("ajām", 2, False), ("ajos", 2, False),
+    ("ajās", 2, False), ("iem", 2, True), ("ajā", 2, False), ("ais", 2, False), ("ai", 2, False),
+    ("ei", 2, False), *((ending, 1, ending in ("us", "os")) for ending in (
+        "ām", "am", "ēm", "īm", "im", "um", "us", "as", "ās", "es", "os", "ij", "īs", "ēs", "is", "ie")),
+    *((ending, 1, ending in "uai") for ending in ("u", "a", "i", "e", "ā", "ē", "ī", "ū", "o")),
+    ("s", 0, False), ("š", 0, False))
+_LATVIAN_VOWELS = frozenset("aeiouāīēū")
+# unpalatalization: a stem ending in the first becomes the second
+_LATVIAN_UNPALATAL = (("šņ", "sn"), ("žņ", "zn"), ("šļ", "sl"), ("žļ", "zl"), ("ļņ", "ln"), ("ļļ", "ll"),
+                      ("č", "c"), ("ļ", "l"), ("ņ", "n"))
+
+
+def latvian_stem(word: str) -> str:
+    """LatvianStemmer: the first ending above that the word ends with, keeping 3 or more units and
+    leaving a vowel (the word holds more vowels than the ending); after a palatalizing one the
+    stem's consonants are unpalatalized."""
+    s = _units(word)
+    vowels = sum(1 for c in s if c in _LATVIAN_VOWELS)
+    for ending, ending_vowels, palatalizes in _LATVIAN_ENDINGS:
+        if vowels > ending_vowels and len(s) >= len(ending) + 3 and s.endswith(ending):
+            stem = s[:-len(ending)]
+            return _joined(_latvian_unpalatalize(stem, ending[0]) if palatalizes else stem)
+    return word
+
+
+def _latvian_unpalatalize(stem: str, removed: str) -> str:
+    if removed == "u":  # a genitive plural -u (declensions II, V, VI): kš -> kst, ņņ -> nn
+        if stem.endswith("kš"):
+            return stem[:-1] + "st"
+        if stem.endswith("ņņ"):
+            return stem[:-2] + "nn"
+    if stem.endswith(("pj", "bj", "mj", "vj")):  # after a labial the j goes
+        return stem[:-1]
+    for palatal, plain in _LATVIAN_UNPALATAL:
+        if stem.endswith(palatal):
+            return stem[:-len(palatal)] + plain
+    return stem
 
 
 # SerbianNormalizationFilter: Serbian Cyrillic as Gaj's Latin alphabet, then "bald" Latin (diacritics

@@ -332,6 +332,18 @@ tentulah tentunya tertentu seterusnya tapi tetapi setiap tiap setidaknya tidak t
 wah wahai sewaktu walau walaupun wong yaitu yakni yang
 """
 
+_LATVIAN = """
+aiz ap ar apakš ārpus augšpus bez caur dēļ gar iekš iz kopš labad lejpus līdz no otrpus pa par pār pēc pie
+pirms pret priekš starp šaipus uz viņpus virs virspus zem apakšpus un bet jo ja ka lai tomēr tikko turpretī
+arī kaut gan tādēļ tā ne tikvien vien kā ir te vai kamēr ar diezin droši diemžēl nebūt ik it taču nu pat
+tiklab iekšpus nedz tik nevis turpretim jeb iekam iekām iekāms kolīdz līdzko tiklīdz jebšu tālab tāpēc nekā
+itin jā jau jel nē nezin tad tikai vis tak iekams vien būt biju biji bija bijām bijāt esmu esi esam esat
+būšu būsi būs būsim būsiet tikt tiku tiki tika tikām tikāt tieku tiec tiek tiekam tiekat tikšu tiks tiksim
+tiksiet tapt tapi tapāt topat tapšu tapsi taps tapsim tapsiet kļūt kļuvu kļuvi kļuva kļuvām kļuvāt kļūstu
+kļūsti kļūst kļūstam kļūstat kļūšu kļūsi kļūs kļūsim kļūsiet varēt varēju varējām varēšu varēsim var varēji
+varējāt varēsi varēsiet varat varēja varēs
+"""
+
 # the Snowball project's Irish list (irish_stop.txt, getSnowballWordSet)
 _IRISH = """
 a ach ag agus an aon ar arna as b' ba beirt bhúr caoga ceathair ceathrar chomh chtó chuig chun cois céad
@@ -349,7 +361,7 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         ("basque", _BASQUE), ("armenian", _ARMENIAN), ("lithuanian", _LITHUANIAN), ("romanian", _ROMANIAN),
         ("irish", _IRISH), ("czech", _CZECH), ("bulgarian", _BULGARIAN),
         ("arabic", _ARABIC), ("persian", _PERSIAN), ("cjk", _CJK), ("serbian", _SERBIAN),
-        ("indonesian", _INDONESIAN))}
+        ("indonesian", _INDONESIAN), ("latvian", _LATVIAN))}
 # ElisionFilter's articles (compared without case): the analyzers' DEFAULT_ARTICLES
 ELISION_ARTICLES: dict[str, frozenset[str]] = {
     "italian": frozenset("c l all dall dell nell sull coll pell gl agl dagl degl negl sugl un m t s v d".split()),

@@ -11,7 +11,7 @@ from searchlib.lucene_analysis import analyze, analyze_spans
 from searchlib.lucene_indonesian import indonesian_stem
 from searchlib.lucene_languages import language_chain
 from searchlib.lucene_light_stemmers import (arabic_stem, bulgarian_stem, czech_stem, french_light_stem,
-                                             portuguese_light_stem)
+                                             latvian_stem, portuguese_light_stem)
 from searchlib.match_modes import index_terms, query_terms
 from searchlib.snippets import bold
 from tests.searchlib.test_lucene_languages import body_mode
@@ -227,3 +227,20 @@ def test_indonesian_stop_words_and_tala_stemmer() -> None:
 ])
 def test_indonesian_stemmer(word: str, stem: str) -> None:
     assert indonesian_stem(word) == stem
+
+
+def test_latvian_stop_words_and_light_stemmer() -> None:
+    # "un", "ir" stop words; "lāči": the palatalizing -i off, then č -> c; "vilki": -i off, k stays;
+    # "mežā", "krastā": -ā off; "viļņu": the genitive plural -u off, then ļņ -> ln
+    assert terms("lv", "Lāči un vilki ir mežā, viļņu krastā") == ["lāc", "vilk", "mež", "viln", "krast"]
+
+
+@pytest.mark.parametrize(("word", "stem"), [
+    ("zilajiem", "zil"),  # -ajiem (3 vowels in it: the word has 4)
+    ("rīkšu", "rīkst"),  # -u off after kš: kš -> kst
+    ("kurmji", "kurm"),  # -i off, then the j after a labial
+    ("usa", "usa"),  # an ending must leave 3 units: -a would leave 2
+    ("60ms", "60ms"),  # no vowel to spare: -s stays
+])
+def test_latvian_stemmer(word: str, stem: str) -> None:
+    assert latvian_stem(word) == stem
