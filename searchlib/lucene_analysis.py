@@ -14,12 +14,13 @@ the language analyzers' Snowball sets in searchlib.lucene_stop_words),
 englishMinimalStem Harman's S-stemmer as Lucene's EnglishMinimalStemmer, germanLightStem and
 spanishLightStem Savoy's light stemmers as Lucene's GermanLightStemmer and SpanishLightStemmer,
 frenchLightStem, portugueseLightStem, czechStem, bulgarianStem, arabicStem and latvianStem
-(searchlib.lucene_light_stemmers), indonesianStem (searchlib.lucene_indonesian), the ItalianAnalyzer's
+(searchlib.lucene_light_stemmers), indonesianStem (searchlib.lucene_indonesian), soraniStem
+(searchlib.lucene_sorani), the ItalianAnalyzer's
 ItalianLightStemmer as `italianlight`, and the DutchAnalyzer's stem overrides before Snowball's Dutch
 as `dutchoverride`),
 `germannormalization` (German2's umlaut heuristics), `elision:<language>` (ElisionFilter with the
 language analyzer's articles, searchlib.lucene_stop_words), `irishlowercase` (IrishLowerCaseFilter),
-`arabicnormalization`, `persiannormalization`, `serbiannormalization`, `decimaldigit` (non-ASCII decimal digits as ASCII ones), `possessive`
+`arabicnormalization`, `persiannormalization`, `serbiannormalization`, `soraninormalization`, `decimaldigit` (non-ASCII decimal digits as ASCII ones), `possessive`
 (englishPossessive: a final 's, ’s or ＇s removed), `uppercase`, `reverse` (reverseString), `trim`
 `length:<min>:<max>` (tokens of min to max UTF-16 units kept), `edgengram:<min>:<max>:<0|1>` and
 `ngram:<min>:<max>:<0|1>` (the n-grams of each token in Lucene's order, 1: preserveOriginal). Lucene
@@ -43,6 +44,7 @@ import Stemmer
 from searchlib.lucene_cjk import cjk_spans
 from searchlib.lucene_folding import fold
 from searchlib.lucene_indonesian import indonesian_stem
+from searchlib.lucene_sorani import sorani_normalize, sorani_stem
 from searchlib.lucene_light_stemmers import (DUTCH_STEM_OVERRIDES, arabic_normalize, arabic_stem, bulgarian_stem,
                                              czech_stem, decimal_digits, french_light_stem, latvian_stem, persian_normalize,
                                              portuguese_light_stem, serbian_bald)
@@ -57,7 +59,8 @@ FILTERS = {"lowercase": "lowercase", "porterstem": "stem:porter", "snowballporte
            "germanlightstem": "stem:germanlight", "spanishlightstem": "stem:spanishlight",
            "frenchlightstem": "stem:frenchlight", "portugueselightstem": "stem:portugueselight",
            "czechstem": "stem:czechlight", "bulgarianstem": "stem:bulgarianlight", "arabicstem": "stem:arabic",
-           "indonesianstem": "stem:indonesiantala", "latvianstem": "stem:latvian",
+           "indonesianstem": "stem:indonesiantala", "latvianstem": "stem:latvian", "soranistem": "stem:sorani",
+           "soraninormalization": "soraninormalization",
            "arabicnormalization": "arabicnormalization", "decimaldigit": "decimaldigit",
            "persiannormalization": "persiannormalization", "serbiannormalization": "serbiannormalization",
            "uppercase": "uppercase",
@@ -394,14 +397,15 @@ _OWN_STEMMERS = {"englishminimal": _s_stem, "germanlight": german_light_stem, "s
                  "italianlight": italian_light_stem, "frenchlight": french_light_stem,
                  "portugueselight": portuguese_light_stem, "dutchoverride": _dutch_stem, "czechlight": czech_stem,
                  "bulgarianlight": bulgarian_stem, "arabic": arabic_stem,
-                 "indonesiantala": indonesian_stem, "latvian": latvian_stem}
+                 "indonesiantala": indonesian_stem, "latvian": latvian_stem,
+                 "sorani": sorani_stem}
 _TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword, "persian": _persian,
                "cjk": _cjk}
 _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop,
             "possessive": _possessive, "germannormalization": _germannormalization, "elision": _elision,
             "irishlowercase": _irishlowercase, "arabicnormalization": _term_map(arabic_normalize),
             "decimaldigit": _term_map(decimal_digits), "persiannormalization": _term_map(persian_normalize),
-            "serbiannormalization": _term_map(serbian_bald),
+            "serbiannormalization": _term_map(serbian_bald), "soraninormalization": _term_map(sorani_normalize),
             "uppercase": _uppercase,
             "reverse": _reverse, "trim": _trim, "length": _length, "edgengram": _edgengram, "ngram": _ngram}
 

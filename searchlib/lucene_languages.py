@@ -24,6 +24,8 @@ Each analyzer is a searchlib.lucene_analysis chain. Run exactly, from Lucene's c
   CJKBigramFilter (searchlib.lucene_cjk), StopFilter (its English words);
 - SerbianAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter (Cyrillic and Latin forms),
   SnowballFilter (Serbian), SerbianNormalizationFilter (to Latin without diacritics);
+- SoraniAnalyzer (Vespa's Kurdish): StandardTokenizer, SoraniNormalizationFilter, LowerCaseFilter,
+  DecimalDigitFilter, StopFilter, SoraniStemFilter (searchlib.lucene_sorani);
 - CatalanAnalyzer: StandardTokenizer, ElisionFilter (d', l', m', n', s', t'), LowerCaseFilter,
   StopFilter, SnowballFilter (Catalan);
 - IrishAnalyzer: StandardTokenizer, StopFilter (h, n, t without case: what "t-athair" leaves),
@@ -84,6 +86,8 @@ DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
     "bg": ("standard", "lowercase", "stop:-:@bulgarian", "stem:bulgarianlight"),
     "id": ("standard", "lowercase", "stop:-:@indonesian", "stem:indonesiantala"),
     "lv": ("standard", "lowercase", "stop:-:@latvian", "stem:latvian"),
+    # SoraniAnalyzer normalizes before it lowercases and stops (its list is normalized)
+    "ku": ("standard", "soraninormalization", "lowercase", "decimaldigit", "stop:-:@sorani", "stem:sorani"),
     # IrishAnalyzer: the hyphenation stop set (t, n, h split off by "t-athair") first, without case
     "ga": ("standard", "stop:i:h,n,t", "elision:irish", "irishlowercase", "stop:-:@irish", "stem:irish"),
     **{code: ("standard", "lowercase", f"stop:-:@{name}", f"stem:{name}") for code, name in _SNOWBALL_ANALYZED.items()},
@@ -91,9 +95,8 @@ DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
 STANDARD_ANALYZER = ("standard", "lowercase")
 # Vespa's default analyzers this engine cannot run exactly, by language code (Vespa's Language codes)
 UNSUPPORTED = {
-    "bn": "BengaliAnalyzer", "ku": "SoraniAnalyzer", "el": "GreekAnalyzer", "et": "EstonianAnalyzer",
-    "gl": "GalicianAnalyzer", "hi": "HindiAnalyzer",
-    "ne": "NepaliAnalyzer", "ta": "TamilAnalyzer", "te": "TeluguAnalyzer",
+    "bn": "BengaliAnalyzer", "el": "GreekAnalyzer", "et": "EstonianAnalyzer", "gl": "GalicianAnalyzer",
+    "hi": "HindiAnalyzer", "ne": "NepaliAnalyzer", "ta": "TamilAnalyzer", "te": "TeluguAnalyzer",
     "th": "ThaiAnalyzer", "tr": "TurkishAnalyzer",
 }
 LANGUAGE_ANALYSIS = "analysis.languages"  # the field setting: encode()d configured language analyzers

@@ -344,6 +344,13 @@ kļūsti kļūst kļūstam kļūstat kļūšu kļūsi kļūs kļūsim kļūsiet 
 varējāt varēsi varēsiet varat varēja varēs
 """
 
+# Sorani's is written normalized (SoraniAnalyzer stops after normalizing)
+_SORANI = """
+و کە ی کرد ئەوەی سەر دوو هەروەها لەو دەکات چەند هەر ئەو ئەم من ئێمە تۆ ئێوە ئەو ئەوان بە پێ بەبێ بەدەم بەلای
+بەپێی بەرلە بەرەوی بەرەوە بەردەم بێ بێجگە بۆ دە تێ دەگەڵ دوای جگە لە لێ لەبەر لەبەینی لەبابەت لەبارەی لەباتی
+لەبن لەبرێتی لەدەم لەگەڵ لەلایەن لەناو لەنێو لەپێناوی لەرەوی لەرێ لەرێگا لەسەر لەژێر ناو نێوان پاش پێش وەک
+"""
+
 # the Snowball project's Irish list (irish_stop.txt, getSnowballWordSet)
 _IRISH = """
 a ach ag agus an aon ar arna as b' ba beirt bhúr caoga ceathair ceathrar chomh chtó chuig chun cois céad
@@ -361,7 +368,7 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         ("basque", _BASQUE), ("armenian", _ARMENIAN), ("lithuanian", _LITHUANIAN), ("romanian", _ROMANIAN),
         ("irish", _IRISH), ("czech", _CZECH), ("bulgarian", _BULGARIAN),
         ("arabic", _ARABIC), ("persian", _PERSIAN), ("cjk", _CJK), ("serbian", _SERBIAN),
-        ("indonesian", _INDONESIAN), ("latvian", _LATVIAN))}
+        ("indonesian", _INDONESIAN), ("latvian", _LATVIAN), ("sorani", _SORANI))}
 # ElisionFilter's articles (compared without case): the analyzers' DEFAULT_ARTICLES
 ELISION_ARTICLES: dict[str, frozenset[str]] = {
     "italian": frozenset("c l all dall dell nell sull coll pell gl agl dagl degl negl sugl un m t s v d".split()),

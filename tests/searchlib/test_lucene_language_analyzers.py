@@ -10,6 +10,7 @@ import pytest
 from searchlib.lucene_analysis import analyze, analyze_spans
 from searchlib.lucene_indonesian import indonesian_stem
 from searchlib.lucene_languages import language_chain
+from searchlib.lucene_sorani import sorani_normalize
 from searchlib.lucene_light_stemmers import (arabic_stem, bulgarian_stem, czech_stem, french_light_stem,
                                              latvian_stem, portuguese_light_stem)
 from searchlib.match_modes import index_terms, query_terms
@@ -244,3 +245,19 @@ def test_latvian_stop_words_and_light_stemmer() -> None:
 ])
 def test_latvian_stemmer(word: str, stem: str) -> None:
     assert latvian_stem(word) == stem
+
+
+def test_sorani_normalization_stop_words_and_light_stemmer() -> None:
+    # "و" a stop word; "پیاوەكە": kaf -> keheh, then the definite -ەکە; "دەرگاکان": the definite
+    # plural -کان; "رەنگ": a first reh -> rreh (normalized), nothing to stem
+    assert terms("ku", "پیاوەكە و دەرگاکان رەنگ") == ["پیاو", "دەرگا", "ڕەنگ"]
+
+
+@pytest.mark.parametrize(("word", "normal"), [
+    ("ره", "ڕە"),  # a first reh -> rreh, a last heh -> ae
+    ("ھ\u200c", "ە"),  # heh doachashmee -> heh; the ZWNJ after it goes and makes it ae
+    ("\u0640ركي", "ڕکی"),  # tatweel removed, so the reh is first; kaf -> keheh, yeh -> farsi yeh
+    ("هَ\u200f", "ه"),  # fatha and the RLM mark removed; the heh was not last when it was read
+])
+def test_sorani_normalizer(word: str, normal: str) -> None:
+    assert sorani_normalize(word) == normal
