@@ -21,6 +21,8 @@ its `model.language`, as Vespa's LuceneLinguistics does. Terms worked out by han
                                              Dutch: -en off); a query's "kind" is kinder by its overrides
  14 --  "东京都的房子"                          no language: Chinese by script, CJKAnalyzer's bigrams
                                              东京 京都 都的 的房 房子
+ 15 ar  "والكتاب في المكتبات"                ArabicAnalyzer: كتاب مكتب (في: a stop word; وال-, ال-, -ات off)
+ 16 cs  "Děti ve městech"                    CzechAnalyzer: dět měst (ve: a stop word; -i, -ech off)
 """
 from __future__ import annotations
 
@@ -46,6 +48,8 @@ DOCS = {
     "12": {"lang": "pt", "title": "As canções das meninas bonitas"},
     "13": {"lang": "nl", "title": "De kinderen fietsen"},
     "14": {"title": "东京都的房子"},
+    "15": {"lang": "ar", "title": "والكتاب في المكتبات"},
+    "16": {"lang": "cs", "title": "Děti ve městech"},
 }
 
 
@@ -124,6 +128,15 @@ def test_portuguese_and_dutch_analyzers(http) -> None:
     assert set(hits(http, 'title contains "das"', "pt")) == set()  # a stop word
     assert set(hits(http, 'title contains "kind"', "nl")) == {"13"}  # DutchAnalyzer's override: kinder
     assert set(hits(http, 'title contains "fiets"', "nl")) == {"13"}  # kept by the override; "fietsen" -> fiets
+
+
+def test_arabic_and_czech_analyzers(http) -> None:
+    assert set(hits(http, 'title contains "كتاب"', "ar")) == {"15"}
+    assert set(hits(http, 'title contains "مكتبة"', "ar")) == {"15"}  # teh marbuta -> heh, then -ه off: مكتب
+    assert set(hits(http, 'title contains "في"', "ar")) == set()  # a stop word
+    assert set(hits(http, 'title contains "město"', "cs")) == {"16"}  # -o off: měst
+    assert hits(http, 'title contains "dítě"', "cs") == {}  # dít: not dět (the stemmer keeps í)
+    assert hits(http, 'title contains "děti"', "cs")["16"]["title"] == "<hi>Děti</hi> ve městech"
 
 
 def test_french_and_portuguese_bolding(http) -> None:
