@@ -50,8 +50,11 @@ The Lucene version is Vespa's (lucene.vespa.version 9.12.3). Its Snowball stemme
 Snowball commit d8cf01dd (2021) and tested against that commit's vocabularies; PyStemmer carries
 Snowball 2.2.0, whose only behavioural change since is german2's `qu` (not used here).
 
-The other default analyzers need filters this engine does not have (other light stemmers,
-normalizers, CJK bigrams, Thai dictionary segmentation, …): text in those languages is refused
+The other default analyzers (UNSUPPORTED) need what this engine cannot reproduce exactly:
+IndicNormalizer's graphical decomposition table (Bengali, Hindi, Nepali, Tamil, Telugu),
+GreekStemmer's exception lists, Galician's RSLP rule file, an Estonian Snowball stemmer (not in
+PyStemmer), the Turkish stop list 9.12.3 ships (two versions exist; which one is not confirmed),
+Thai dictionary segmentation. Text in those languages is refused
 ("not supported") where it meets a field so analyzed — a fed document when it is validated (by the
 container, and by the node before it is logged), a query when it is parsed — instead of being
 approximated. (The SetKeywordMarkerFilter in Lucene's
