@@ -20,7 +20,8 @@ ItalianLightStemmer as `italianlight`, and the DutchAnalyzer's stem overrides be
 as `dutchoverride`),
 `germannormalization` (German2's umlaut heuristics), `elision:<language>` (ElisionFilter with the
 language analyzer's articles, searchlib.lucene_stop_words), `irishlowercase` (IrishLowerCaseFilter),
-`arabicnormalization`, `persiannormalization`, `serbiannormalization`, `soraninormalization`, `decimaldigit` (non-ASCII decimal digits as ASCII ones), `possessive`
+`arabicnormalization`, `persiannormalization`, `serbiannormalization`, `soraninormalization`,
+`turkishlowercase`, `apostrophe` (ApostropheFilter: from the first ' or ’ on, cut), `decimaldigit` (non-ASCII decimal digits as ASCII ones), `possessive`
 (englishPossessive: a final 's, ’s or ＇s removed), `uppercase`, `reverse` (reverseString), `trim`
 `length:<min>:<max>` (tokens of min to max UTF-16 units kept), `edgengram:<min>:<max>:<0|1>` and
 `ngram:<min>:<max>:<0|1>` (the n-grams of each token in Lucene's order, 1: preserveOriginal). Lucene
@@ -36,6 +37,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+import unicodedata
 from typing import Callable
 from urllib.parse import quote, unquote
 
@@ -60,7 +62,8 @@ FILTERS = {"lowercase": "lowercase", "porterstem": "stem:porter", "snowballporte
            "frenchlightstem": "stem:frenchlight", "portugueselightstem": "stem:portugueselight",
            "czechstem": "stem:czechlight", "bulgarianstem": "stem:bulgarianlight", "arabicstem": "stem:arabic",
            "indonesianstem": "stem:indonesiantala", "latvianstem": "stem:latvian", "soranistem": "stem:sorani",
-           "soraninormalization": "soraninormalization",
+           "soraninormalization": "soraninormalization", "turkishlowercase": "turkishlowercase",
+           "apostrophe": "apostrophe",
            "arabicnormalization": "arabicnormalization", "decimaldigit": "decimaldigit",
            "persiannormalization": "persiannormalization", "serbiannormalization": "serbiannormalization",
            "uppercase": "uppercase",
@@ -315,6 +318,31 @@ def irish_lower(term: str) -> str:
     return "".join(c if ord(c) > 0xFFFF else java_lower(c) for c in term)
 
 
+def turkish_lower(term: str) -> str:
+    """TurkishLowerCaseFilter: I is dotless ı, unless a combining dot above (U+0307) follows it
+    across other non-spacing marks — then i, and that dot goes; the rest as LowerCaseFilter (İ → i)."""
+    if "I" not in term:
+        return java_lower(term)
+    out, after_i = [], False
+    for i, char in enumerate(term):
+        after_i = char == "I" or (after_i and unicodedata.category(char) == "Mn")
+        if char == "I":
+            after_i = _before_dot(term, i + 1)
+            out.append("i" if after_i else "\u0131")
+        elif not (after_i and char == "\u0307"):
+            out.append(java_lower(char))
+    return "".join(out)
+
+
+def _before_dot(term: str, start: int) -> bool:
+    for char in term[start:]:
+        if unicodedata.category(char) != "Mn":
+            return False
+        if char == "\u0307":
+            return True
+    return False
+
+
 def _irishlowercase(_: str) -> Callable[[list[Span]], list[Span]]:
     return lambda spans: [(irish_lower(term), start, end) for term, start, end in spans]
 
@@ -403,7 +431,8 @@ _TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _key
                "cjk": _cjk}
 _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop,
             "possessive": _possessive, "germannormalization": _germannormalization, "elision": _elision,
-            "irishlowercase": _irishlowercase, "arabicnormalization": _term_map(arabic_normalize),
+            "irishlowercase": _irishlowercase, "turkishlowercase": _term_map(turkish_lower),
+            "apostrophe": _term_map(lambda term: re.split("['\u2019]", term, maxsplit=1)[0]), "arabicnormalization": _term_map(arabic_normalize),
             "decimaldigit": _term_map(decimal_digits), "persiannormalization": _term_map(persian_normalize),
             "serbiannormalization": _term_map(serbian_bald), "soraninormalization": _term_map(sorani_normalize),
             "uppercase": _uppercase,

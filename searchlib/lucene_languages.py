@@ -26,6 +26,8 @@ Each analyzer is a searchlib.lucene_analysis chain. Run exactly, from Lucene's c
   SnowballFilter (Serbian), SerbianNormalizationFilter (to Latin without diacritics);
 - SoraniAnalyzer (Vespa's Kurdish): StandardTokenizer, SoraniNormalizationFilter, LowerCaseFilter,
   DecimalDigitFilter, StopFilter, SoraniStemFilter (searchlib.lucene_sorani);
+- TurkishAnalyzer: StandardTokenizer, ApostropheFilter (a suffix after ' or ’ cut: İstanbul'da),
+  TurkishLowerCaseFilter (I → ı), StopFilter, SnowballFilter (Turkish);
 - CatalanAnalyzer: StandardTokenizer, ElisionFilter (d', l', m', n', s', t'), LowerCaseFilter,
   StopFilter, SnowballFilter (Catalan);
 - IrishAnalyzer: StandardTokenizer, StopFilter (h, n, t without case: what "t-athair" leaves),
@@ -53,8 +55,7 @@ Snowball 2.2.0, whose only behavioural change since is german2's `qu` (not used 
 The other default analyzers (UNSUPPORTED) need what this engine cannot reproduce exactly:
 IndicNormalizer's graphical decomposition table (Bengali, Hindi, Nepali, Tamil, Telugu),
 GreekStemmer's exception lists, Galician's RSLP rule file, an Estonian Snowball stemmer (not in
-PyStemmer), the Turkish stop list 9.12.3 ships (two versions exist; which one is not confirmed),
-Thai dictionary segmentation. Text in those languages is refused
+PyStemmer), Thai dictionary segmentation. Text in those languages is refused
 ("not supported") where it meets a field so analyzed — a fed document when it is validated (by the
 container, and by the node before it is logged), a query when it is parsed — instead of being
 approximated. (The SetKeywordMarkerFilter in Lucene's
@@ -89,6 +90,7 @@ DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
     "bg": ("standard", "lowercase", "stop:-:@bulgarian", "stem:bulgarianlight"),
     "id": ("standard", "lowercase", "stop:-:@indonesian", "stem:indonesiantala"),
     "lv": ("standard", "lowercase", "stop:-:@latvian", "stem:latvian"),
+    "tr": ("standard", "apostrophe", "turkishlowercase", "stop:-:@turkish", "stem:turkish"),
     # SoraniAnalyzer normalizes before it lowercases and stops (its list is normalized)
     "ku": ("standard", "soraninormalization", "lowercase", "decimaldigit", "stop:-:@sorani", "stem:sorani"),
     # IrishAnalyzer: the hyphenation stop set (t, n, h split off by "t-athair") first, without case
@@ -100,7 +102,7 @@ STANDARD_ANALYZER = ("standard", "lowercase")
 UNSUPPORTED = {
     "bn": "BengaliAnalyzer", "el": "GreekAnalyzer", "et": "EstonianAnalyzer", "gl": "GalicianAnalyzer",
     "hi": "HindiAnalyzer", "ne": "NepaliAnalyzer", "ta": "TamilAnalyzer", "te": "TeluguAnalyzer",
-    "th": "ThaiAnalyzer", "tr": "TurkishAnalyzer",
+    "th": "ThaiAnalyzer",
 }
 LANGUAGE_ANALYSIS = "analysis.languages"  # the field setting: encode()d configured language analyzers
 LanguageChains = tuple[tuple[str, tuple[str, ...]], ...]  # configured (language code, chain) pairs

@@ -351,6 +351,22 @@ _SORANI = """
 لەبن لەبرێتی لەدەم لەگەڵ لەلایەن لەناو لەنێو لەپێناوی لەرەوی لەرێ لەرێگا لەسەر لەژێر ناو نێوان پاش پێش وەک
 """
 
+# Turkish: LUCENE-559's list as 9.12.3 ships it (the longer list on Lucene's main branch came in 2025)
+_TURKISH = """
+acaba altmış altı ama ancak arada aslında ayrıca bana bazı belki ben benden beni benim beri beş bile bin bir
+birçok biri birkaç birkez birşey birşeyi biz bize bizden bizi bizim böyle böylece bu buna bunda bundan
+bunlar bunları bunların bunu bunun burada çok çünkü da daha dahi de defa değil diğer diye doksan dokuz
+dolayı dolayısıyla dört edecek eden ederek edilecek ediliyor edilmesi ediyor eğer elli en etmesi etti ettiği
+ettiğini gibi göre halen hangi hatta hem henüz hep hepsi her herhangi herkesin hiç hiçbir için iki ile
+ilgili ise işte itibaren itibariyle kadar karşın katrilyon kendi kendilerine kendini kendisi kendisine
+kendisini kez ki kim kimden kime kimi kimse kırk milyar milyon mu mü mı nasıl ne neden nedenle nerde nerede
+nereye niye niçin o olan olarak oldu olduğu olduğunu olduklarını olmadı olmadığı olmak olması olmayan olmaz
+olsa olsun olup olur olursa oluyor on ona ondan onlar onlardan onları onların onu onun otuz oysa öyle pek
+rağmen sadece sanki sekiz seksen sen senden seni senin siz sizden sizi sizin şey şeyden şeyi şeyler şöyle şu
+şuna şunda şundan şunları şunu tarafından trilyon tüm üç üzere var vardı ve veya ya yani yapacak yapılan
+yapılması yapıyor yapmak yaptı yaptığı yaptığını yaptıkları yedi yerine yetmiş yine yirmi yoksa yüz zaten
+"""
+
 # the Snowball project's Irish list (irish_stop.txt, getSnowballWordSet)
 _IRISH = """
 a ach ag agus an aon ar arna as b' ba beirt bhúr caoga ceathair ceathrar chomh chtó chuig chun cois céad
@@ -368,7 +384,7 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         ("basque", _BASQUE), ("armenian", _ARMENIAN), ("lithuanian", _LITHUANIAN), ("romanian", _ROMANIAN),
         ("irish", _IRISH), ("czech", _CZECH), ("bulgarian", _BULGARIAN),
         ("arabic", _ARABIC), ("persian", _PERSIAN), ("cjk", _CJK), ("serbian", _SERBIAN),
-        ("indonesian", _INDONESIAN), ("latvian", _LATVIAN), ("sorani", _SORANI))}
+        ("indonesian", _INDONESIAN), ("latvian", _LATVIAN), ("sorani", _SORANI), ("turkish", _TURKISH))}
 # ElisionFilter's articles (compared without case): the analyzers' DEFAULT_ARTICLES
 ELISION_ARTICLES: dict[str, frozenset[str]] = {
     "italian": frozenset("c l all dall dell nell sull coll pell gl agl dagl degl negl sugl un m t s v d".split()),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from searchlib.lucene_analysis import analyze, analyze_spans
+from searchlib.lucene_analysis import analyze, analyze_spans, turkish_lower
 from searchlib.lucene_indonesian import indonesian_stem
 from searchlib.lucene_languages import language_chain
 from searchlib.lucene_sorani import sorani_normalize
@@ -261,3 +261,20 @@ def test_sorani_normalization_stop_words_and_light_stemmer() -> None:
 ])
 def test_sorani_normalizer(word: str, normal: str) -> None:
     assert sorani_normalize(word) == normal
+
+
+def test_turkish_apostrophe_lowercase_stop_words_and_snowball() -> None:
+    # ApostropheFilter cuts the suffix after ' or ’ (İstanbul'da, Ankara’ya); TurkishLowerCaseFilter
+    # makes İ -> i and I -> dotless ı (KITAPLAR -> kıtaplar); "ve" is a stop word; Snowball Turkish
+    # drops the plural -lar ("kıtap", "ağaç") and the dative -a
+    assert terms("tr", "İstanbul'da KITAPLAR ve ağaçlar Ankara’ya") == ["istanbul", "kıtap", "ağaç", "ankar"]
+
+
+@pytest.mark.parametrize(("term", "lower"), [
+    ("ISIK", "ısık"),  # every I dotless
+    ("I\u0307SI", "isı"),  # I with a combining dot above: i, the dot removed
+    ("I\u0301\u0307x", "i\u0301x"),  # the dot found past another non-spacing mark
+    ("I\u0301a", "ı\u0301a"),  # no dot: dotless, the acute kept
+])
+def test_turkish_lowercase(term: str, lower: str) -> None:
+    assert turkish_lower(term) == lower
