@@ -21,7 +21,8 @@ as `dutchoverride`),
 `germannormalization` (German2's umlaut heuristics), `elision:<language>` (ElisionFilter with the
 language analyzer's articles, searchlib.lucene_stop_words), `irishlowercase` (IrishLowerCaseFilter),
 `arabicnormalization`, `persiannormalization`, `serbiannormalization`, `soraninormalization`,
-`turkishlowercase`, `apostrophe` (ApostropheFilter: from the first ' or ’ on, cut), `decimaldigit` (non-ASCII decimal digits as ASCII ones), `possessive`
+`turkishlowercase`, `apostrophe` (ApostropheFilter: from the first ' or ’ on, cut), `decimaldigit`
+(non-ASCII decimal digits as ASCII ones), `possessive`
 (englishPossessive: a final 's, ’s or ＇s removed), `uppercase`, `reverse` (reverseString), `trim`
 `length:<min>:<max>` (tokens of min to max UTF-16 units kept), `edgengram:<min>:<max>:<0|1>` and
 `ngram:<min>:<max>:<0|1>` (the n-grams of each token in Lucene's order, 1: preserveOriginal). Lucene
@@ -48,8 +49,8 @@ from searchlib.lucene_folding import fold
 from searchlib.lucene_indonesian import indonesian_stem
 from searchlib.lucene_sorani import sorani_normalize, sorani_stem
 from searchlib.lucene_light_stemmers import (DUTCH_STEM_OVERRIDES, arabic_normalize, arabic_stem, bulgarian_stem,
-                                             czech_stem, decimal_digits, french_light_stem, latvian_stem, persian_normalize,
-                                             portuguese_light_stem, serbian_bald)
+                                             czech_stem, decimal_digits, french_light_stem, latvian_stem,
+                                             persian_normalize, portuguese_light_stem, serbian_bald)
 from searchlib.lucene_standard import DEFAULT_MAX_TOKEN_LENGTH, standard_tokens
 from searchlib.lucene_stop_words import ELISION_ARTICLES, STOP_WORDS
 
@@ -77,6 +78,7 @@ ENGLISH_STOP_WORDS = frozenset(
     "they this to was will with".split())
 MAX_TOKEN_LENGTH = 255  # CharTokenizer's (whitespace)
 _local = threading.local()  # a PyStemmer object is not thread-safe
+_APOSTROPHE = re.compile("['\u2019]")  # ApostropheFilter's and ElisionFilter's apostrophes
 # Java's Character.isWhitespace: Unicode space separators but the no-break ones, and the controls
 _JAVA_WORD = re.compile("[^\t\n\x0b\x0c\r\x1c-\x1f \u1680\u2000-\u2006\u2008-\u200a\u2028\u2029\u205f\u3000]+")
 
@@ -432,7 +434,8 @@ _TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _key
 _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop,
             "possessive": _possessive, "germannormalization": _germannormalization, "elision": _elision,
             "irishlowercase": _irishlowercase, "turkishlowercase": _term_map(turkish_lower),
-            "apostrophe": _term_map(lambda term: re.split("['\u2019]", term, maxsplit=1)[0]), "arabicnormalization": _term_map(arabic_normalize),
+            "apostrophe": _term_map(lambda term: _APOSTROPHE.split(term, maxsplit=1)[0]),
+            "arabicnormalization": _term_map(arabic_normalize),
             "decimaldigit": _term_map(decimal_digits), "persiannormalization": _term_map(persian_normalize),
             "serbiannormalization": _term_map(serbian_bald), "soraninormalization": _term_map(sorani_normalize),
             "uppercase": _uppercase,

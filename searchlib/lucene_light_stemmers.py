@@ -1,10 +1,10 @@
-"""Savoy's French and Portuguese light stemmers as Lucene's FrenchLightStemmer and
-PortugueseLightStemmer run them (the FrenchAnalyzer's and PortugueseAnalyzer's stemmers), the
-CzechAnalyzer's and BulgarianAnalyzer's light stemmers, the ArabicAnalyzer's normalizer, stemmer
-and digit folding, the PersianAnalyzer's normalizer, the
-SerbianAnalyzer's Latin normalization, the LatvianAnalyzer's stemmer, and the DutchAnalyzer's default stem overrides. Written from the published rules ("UniNE" algorithm, J.
-Savoy, Light Stemming Approaches for the French, Portuguese, German and Hungarian Languages),
-in the order and with the length limits Lucene applies.
+"""The language analyzers' light stemmers and normalizers, written from the published rules in the
+order and with the length limits Lucene applies: Savoy's French and Portuguese light stemmers
+("UniNE", Light Stemming Approaches for the French, Portuguese, German and Hungarian Languages) as
+FrenchLightStemmer and PortugueseLightStemmer, the Czech (Dolamic and Savoy), Bulgarian (Savoy)
+and Latvian (Kreslins, light) stemmers, the ArabicAnalyzer's normalizer, light stemmer and digit
+folding, the PersianAnalyzer's normalizer, the SerbianAnalyzer's Latin normalization and the
+DutchAnalyzer's default stem overrides.
 
 Lucene stems a Java char[]: lengths count UTF-16 units and a character outside the BMP is two
 units that are no letter. The stemmers here therefore work on a word's UTF-16 units (a

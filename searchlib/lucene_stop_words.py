@@ -1,10 +1,15 @@
 """The default stop word sets (and elision articles) of the Lucene language analyzers that
 searchlib.lucene_languages runs.
 
-Source: the Snowball project's published stop word lists (https://snowballstem.org/algorithms/<language>/stop.txt,
-BSD License), as Lucene ships them in org/apache/lucene/analysis/snowball/<language>_stop.txt and
-loads them with WordlistLoader.getSnowballWordSet: the words only, comments dropped (in Russian
-the commented-out paradigms after the list are not words of the set). English is
+Sources: the Snowball project's published stop word lists (https://snowballstem.org/algorithms/<language>/stop.txt,
+BSD License) for Danish, Dutch, Finnish, French, German, Hungarian, Irish, Italian, Norwegian,
+Portuguese, Russian, Spanish and Swedish, as Lucene ships them in
+org/apache/lucene/analysis/snowball/<language>_stop.txt and loads them with
+WordlistLoader.getSnowballWordSet: the words only, comments dropped (in Russian the commented-out
+paradigms after the list are not words of the set). The other analyzers load their own
+analysis/<code>/stopwords.txt with WordlistLoader.getWordSet (a word a line, trimmed, `#` lines
+skipped): Savoy's lists (Arabic, Bulgarian, Persian, Romanian, Latvian), cue.language's (Catalan),
+Tala's (Indonesian), LUCENE-559's (Turkish) and the others named below. English is
 EnglishAnalyzer.ENGLISH_STOP_WORDS_SET (searchlib.lucene_analysis.ENGLISH_STOP_WORDS).
 """
 from __future__ import annotations

@@ -13,7 +13,7 @@ from searchlib.lucene_languages import language_chain
 from searchlib.lucene_sorani import sorani_normalize
 from searchlib.lucene_light_stemmers import (arabic_stem, bulgarian_stem, czech_stem, french_light_stem,
                                              latvian_stem, portuguese_light_stem)
-from searchlib.match_modes import index_terms, query_terms
+from searchlib.match_modes import index_terms, match_mode, query_terms
 from searchlib.snippets import bold
 from tests.searchlib.test_lucene_languages import body_mode
 
@@ -278,3 +278,14 @@ def test_turkish_apostrophe_lowercase_stop_words_and_snowball() -> None:
 ])
 def test_turkish_lowercase(term: str, lower: str) -> None:
     assert turkish_lower(term) == lower
+
+
+def test_the_language_filters_are_usable_in_profiles() -> None:
+    # Lucene's factory names, any case: the same steps as the language analyzers use
+    from tests.searchlib.test_linguistics_profiles import load, profile
+    app = load(profile("p", "standard", "<name>apostrophe</name>", "<name>turkishLowerCase</name>",
+                       "<name>frenchLightStem</name>"))
+    mode = match_mode(app.schemas["s"].fields["a"])
+    assert mode.index_analysis == ("standard", "apostrophe", "turkishlowercase", "stem:frenchlight")
+    # 'ın cut, I -> ı, then the French rules: a final -r off "kıtaplar"; -aux -> -al
+    assert index_terms(mode, "KITAPLAR'ın chevaux", "en") == ["kıtapla", "cheval"]
