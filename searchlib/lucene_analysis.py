@@ -303,8 +303,8 @@ def _elision(articles: str) -> Callable[[list[Span]], list[Span]]:
     elided = ELISION_ARTICLES[articles]
 
     def strip(term: str) -> str:
-        at = min((i for i in (term.find("'"), term.find("\u2019")) if i >= 0), default=-1)
-        return term[at + 1:] if at >= 0 and java_lower(term[:at]) in elided else term
+        found = _APOSTROPHE.search(term)
+        return term[found.end():] if found and java_lower(term[:found.start()]) in elided else term
     return lambda spans: [(strip(term), start, end) for term, start, end in spans]
 
 
