@@ -74,7 +74,8 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     query_features = program.query_features(params.query_features)
     matching = MatchEvaluator(schema, index, query_features, program.profile.settings)
     # a streaming type: words matched by the field's algorithm or the query's annotation (streaming.py)
-    params = replace(params, query=streaming.streamed_query(params.query, schema, index.terms))
+    params = replace(params, query=streaming.streamed_query(params.query, schema,
+                                                                  streaming.dictionary_words(index)))
     shortcut = _bm25_shortcut(index, program, params, matching, query_features)
     if shortcut is not None:
         return shortcut

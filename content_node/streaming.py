@@ -38,11 +38,23 @@ def within(index, selection_text: str, candidates: np.ndarray) -> np.ndarray:
     return np.asarray(keep, dtype=candidates.dtype)
 
 
+def dictionary_words(index) -> Callable[[str], np.ndarray]:
+    """A field's dictionary words as one numpy string array, made once per index generation (the
+    posting cache's `derived`, where the index has one) rather than once per query."""
+    derived = getattr(index, "derived", None)
+
+    def words(field: str) -> np.ndarray:
+        def compute() -> np.ndarray:
+            return np.asarray(index.terms(field), dtype=np.str_)
+        return derived(("dictionary-words", field), compute) if derived is not None else compute()
+    return words
+
+
 def is_streaming(schema: Schema) -> bool:
     return any(STREAMING in field.settings for field in schema.fields.values())
 
 
-def streamed_query(node: q.QueryNode, schema: Schema, words_of: Callable[[str], list[str]]) -> q.QueryNode:
+def streamed_query(node: q.QueryNode, schema: Schema, words_of: Callable[[str], np.ndarray]) -> q.QueryNode:
     """`node` with every word that a streaming field matches by an algorithm (or the query by an
     annotation), and every fuzzy/regex item on an indexed field, replaced by the term of the
     dictionary words (`words_of(field)`) it matches; other items unchanged."""
@@ -83,7 +95,7 @@ def _string_item(node: q.Fuzzy | q.Regex, schema: Schema, words_of) -> q.QueryNo
     indexed = _indexed(schema, node.field)
     if not indexed or len(indexed) != len(schema.index_fields(node.field)):
         return node  # attributes: matched as in indexed mode (string_items.py)
-    vocabulary = sorted({word for f in indexed for word in words_of(f)})
+    vocabulary = sorted({word for f in indexed for word in words_of(f).tolist()})
     if isinstance(node, q.Fuzzy):  # dictionary words are normalized (lowercased): never cased
         words = [w for w in vocabulary
                  if fuzzy_match(w, node.term, node.max_edit_distance, node.prefix_length, node.prefix, False)]
@@ -101,14 +113,14 @@ def _one_term(words: list[str], fallback: str) -> str:
     return words[0] if len(words) == 1 else q.equiv_key(tuple(words))
 
 
-def matching_words(vocabularies: list[list[str]], algorithm: str, term: str) -> list[str]:
-    """The distinct words of the vocabularies that `term` matches by `algorithm` (prefix,
-    substring, suffix; anything else: equality), sorted; one numpy string test per vocabulary."""
+def matching_words(vocabularies: list[np.ndarray], algorithm: str, term: str) -> list[str]:
+    """The distinct words of the vocabularies (numpy string arrays) that `term` matches by
+    `algorithm` (prefix, substring, suffix; anything else: equality), sorted; one vectorized
+    string test per vocabulary."""
     found: set[str] = set()
-    for vocabulary in vocabularies:
-        if not vocabulary:
+    for words in vocabularies:
+        if not len(words):
             continue
-        words = np.asarray(vocabulary, dtype=np.str_)
         if algorithm == "prefix":
             hit = np.char.startswith(words, term)
         elif algorithm == "suffix":
