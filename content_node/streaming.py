@@ -66,6 +66,8 @@ def streamed_query(node: q.QueryNode, schema: Schema, words_of: Callable[[str], 
 def _rewrite(node, schema: Schema, words_of) -> q.QueryNode:
     if isinstance(node, q.Term):
         return _term(node, schema, words_of)
+    if isinstance(node, q.Phrase):
+        return _phrase(node, schema, words_of)
     if isinstance(node, (q.Fuzzy, q.Regex)):
         return _string_item(node, schema, words_of)
     if isinstance(node, (q.And, q.Or, q.WeakAnd, q.Rank)):
@@ -89,6 +91,18 @@ def _term(node: q.Term, schema: Schema, words_of) -> q.QueryNode:
         return replace(node, affix=algorithm)
     words = matching_words([words_of(f) for f in indexed], algorithm, node.term)
     return replace(node, term=_one_term(words, node.term), affix=algorithm)
+
+
+def _phrase(node: q.Phrase, schema: Schema, words_of) -> q.QueryNode:
+    """Each word of a phrase on a field with an algorithm matches by it (Vespa's field searcher
+    tests every query word of the field alike), in a row as any phrase."""
+    indexed = _indexed(schema, node.field)
+    algorithm = next((a for a in (streaming_algorithm(schema.fields[f]) for f in indexed) if a), "")
+    if not algorithm:
+        return node
+    vocabularies = [words_of(f) for f in indexed]
+    return replace(node, terms=tuple(_one_term(matching_words(vocabularies, algorithm, word), word)
+                                     for word in node.terms))
 
 
 def _string_item(node: q.Fuzzy | q.Regex, schema: Schema, words_of) -> q.QueryNode:

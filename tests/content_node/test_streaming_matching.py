@@ -97,6 +97,10 @@ def test_streamed_query_expands_terms_into_one_equiv_term() -> None:
     assert streamed_query(tree, schema, words) == q.And((
         q.Not(q.Term("title", "quarterly", affix="prefix")), q.Term("subject", "meeting"),
         q.Term("subject", q.equiv_key(("greet", "greeting")))))
+    # each word of a phrase on a field with an algorithm matches by it
+    assert streamed_query(q.Phrase("title", ("quart", "rep")), schema, words) == q.Phrase(
+        "title", ("quarterly", q.equiv_key(("report", "reports"))))
+    assert streamed_query(q.Phrase("subject", ("meet", "x")), schema, words) == q.Phrase("subject", ("meet", "x"))
     # an indexed type is matched as before
     assert streamed_query(q.Term("title", "rep"), _schema("index"), words) == q.Term("title", "rep")
 

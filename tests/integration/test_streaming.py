@@ -107,6 +107,7 @@ def matched(http: httpx.Client, where: str, group: str = "alice") -> list[str]:
     ('title contains "report"', ["10", "11"], []),
     ('title contains "quart"', ["10"], ["12"]),
     ('title contains "port"', [], []),
+    ('title contains phrase("quart", "rep")', ["10"], []),  # each word of a phrase by the algorithm
     # match: substring — a token holding the term
     ('tags contains "dma"', ["10"], ["12"]),
     ('tags contains "quest"', ["11"], []),
