@@ -4,6 +4,7 @@ but never stemmed; `match: prefix|substring|suffix` (or a term's annotation) mat
 starts with / holds / ends with the term, and the words it matches rank as one query term."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,10 @@ from searchlib.schema.application import application_from_sources
 
 SD = """schema mail {
     document mail {
-        field subject type string { indexing: index | summary }
+        field subject type string {
+            indexing: index | summary
+            index: enable-bm25
+        }
         field title type string {
             indexing: index | summary
             match: prefix
@@ -29,6 +33,9 @@ SD = """schema mail {
         }
     }
     fieldset default { fields: subject, title }
+    rank-profile bm25 {
+        first-phase { expression: bm25(subject) }
+    }
     rank-profile terms {
         first-phase { expression: fieldTermMatch(subject, 0).occurrences }
         match-features: fieldTermMatch(subject, 0).occurrences fieldTermMatch(subject, 0).firstPosition
@@ -115,12 +122,14 @@ def node(tmp_path: Path):
     db.close()
 
 
-def _search(node, query: q.QueryNode, group: str = "alice") -> dict[str, dict[str, float]]:
+def _search(node, query: q.QueryNode, group: str = "alice", profile: str = "terms") -> dict[str, dict[str, float]]:
     schema, db = node
-    program = RankProgram(schema, schema.rank_profiles["terms"])
+    program = RankProgram(schema, schema.rank_profiles[profile])
     outcome = matcher.search(db, program, matcher.SearchParams(
         query=query, hits=10, streaming_selection=f'id.group == "{group}"'))
     local = {db.local_id(hit.global_id): hit for hit in outcome.hits}
+    if profile != "terms":
+        return {db.document_id(row).rsplit(":", 1)[1]: hit.relevance for row, hit in local.items()}
     return {db.document_id(row).rsplit(":", 1)[1]: hit.match_features for row, hit in local.items()}
 
 
@@ -142,3 +151,14 @@ def test_words_are_not_stemmed_and_field_algorithms_apply(node) -> None:
     assert set(_search(node, q.Term("subject", "sheet", affix="prefix"))) == {"2"}
     assert set(_search(node, q.Term("title", "report"))) == {"0", "2"}  # match: prefix
     assert set(_search(node, q.Term("folder", "work"))) == {"0", "1"}  # attribute, match: suffix
+
+
+def test_bm25_counts_the_words_a_prefix_matches_as_one_term(node) -> None:
+    # one term "meet*": n = 3 of N = 4 documents (meeting in 0, 1, 3); idf = log(1 + (4-3+0.5)/(3+0.5));
+    # doc 1 "a greeting meeting": f = 1, |d| = 3; doc 0: f = 3, |d| = 8; avgdl = (8+3+3+2)/4 = 4
+    idf = math.log(1 + 1.5 / 3.5)
+
+    def bm25(f: int, length: int) -> float:
+        return idf * f * 2.2 / (f + 1.2 * (0.25 + 0.75 * length / 4))
+    found = _search(node, q.Term("subject", "meet", affix="prefix"), profile="bm25")
+    assert found == pytest.approx({"0": bm25(3, 8), "1": bm25(1, 3)})
