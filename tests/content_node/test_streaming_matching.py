@@ -151,6 +151,8 @@ def test_words_are_not_stemmed_and_field_algorithms_apply(node) -> None:
     assert set(_search(node, q.Term("subject", "sheet", affix="prefix"))) == {"2"}
     assert set(_search(node, q.Term("title", "report"))) == {"0", "2"}  # match: prefix
     assert set(_search(node, q.Term("folder", "work"))) == {"0", "1"}  # attribute, match: suffix
+    assert set(_search(node, q.Fuzzy("subject", "meetinx", max_edit_distance=1))) == {"0", "1"}
+    assert set(_search(node, q.Fuzzy("subject", "qqqqqqq", max_edit_distance=1))) == set()  # no word
 
 
 def test_bm25_counts_the_words_a_prefix_matches_as_one_term(node) -> None:
