@@ -73,6 +73,9 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     active = index.doc_count
     query_features = program.query_features(params.query_features)
     matching = MatchEvaluator(schema, index, query_features, program.profile.settings)
+    # a streaming type: words matched by the field's algorithm or the query's annotation (streaming.py)
+    params = replace(params, query=streaming.streamed_query(params.query, schema,
+                                                                  streaming.dictionary_words(index)))
     shortcut = _bm25_shortcut(index, program, params, matching, query_features)
     if shortcut is not None:
         return shortcut
@@ -186,6 +189,7 @@ def _bm25_shortcut(index: IndexWithIds, program: RankProgram, params: SearchPara
     match ranked (grouping, sorting, a second phase, match-features, limits, mutations, tracing)."""
     profile = program.profile
     if (params.hits <= 0 or params.grouping is not None or params.explain or params.streaming_selection
+            or streaming.is_streaming(program.schema)
             or not is_rank_order(params.sorting) or program.second_phase is not None or program.all_match_features
             or profile.mutate or profile.first_phase is None or params.rank_score_drop_limit is not None
             or program.first_phase_drop_limit is not None

@@ -1,11 +1,29 @@
 """Streaming mode on a node: a query searches only the documents of the group it names (Vespa's
 `streaming.groupname`, `streaming.userid`, `streaming.selection`), given as one document selection
 the container built (container/search/streaming.py). Documents are checked one by one, as Vespa
-streams a group's documents; the selection is evaluated on the id alone unless it names fields."""
+streams a group's documents; the selection is evaluated on the id alone unless it names fields.
+
+Matching in a streaming type follows Vespa's searchvisitor (docs: streaming-search.html, schema
+reference `match`): words are tokenized and normalized, never stemmed (the load marks the fields,
+searchlib.match_modes.streaming_schemas, so feed and query agree), and a word matches by the
+field's match algorithm — `prefix`, `substring` or `suffix` of a token (of the whole value on
+`exact`/`word` fields) — or by the query's `{prefix|substring|suffix: true}` annotation; fuzzy()
+and `matches` search any string field. The node's per-field word dictionary stands in for the
+streamed tokens: `streamed_query` turns each such item into the one term of the dictionary words
+it matches (an equiv: ranking sees one query term occurring wherever any of them does), picked
+by vectorized string tests over the dictionary, so the cost follows the vocabulary, never
+documents × terms; the group's documents are then matched and ranked as any query's."""
 from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 
+from searchlib.match_modes import STREAMING, streaming_algorithm
+from searchlib.query import tree as q
+from searchlib.query.string_match import compile_regex, fuzzy_match
+from searchlib.schema.model import Schema
 from searchlib.selection import Selection
 from searchlib.selection.tree import FieldRef, walk
 
@@ -18,3 +36,112 @@ def within(index, selection_text: str, candidates: np.ndarray) -> np.ndarray:
     keep = [row for row in candidates.tolist()
             if selection.matches(index.document_id(row), index.document(row) if needs_fields else {})]
     return np.asarray(keep, dtype=candidates.dtype)
+
+
+def dictionary_words(index) -> Callable[[str], np.ndarray]:
+    """A field's dictionary words as one numpy string array, made once per index generation (the
+    posting cache's `derived`, where the index has one) rather than once per query."""
+    derived = getattr(index, "derived", None)
+
+    def words(field: str) -> np.ndarray:
+        def compute() -> np.ndarray:
+            return np.asarray(index.terms(field), dtype=np.str_)
+        return derived(("dictionary-words", field), compute) if derived is not None else compute()
+    return words
+
+
+def is_streaming(schema: Schema) -> bool:
+    return any(STREAMING in field.settings for field in schema.fields.values())
+
+
+def streamed_query(node: q.QueryNode, schema: Schema, words_of: Callable[[str], np.ndarray]) -> q.QueryNode:
+    """`node` with every word that a streaming field matches by an algorithm (or the query by an
+    annotation), and every fuzzy/regex item on an indexed field, replaced by the term of the
+    dictionary words (`words_of(field)`) it matches; other items unchanged."""
+    if not is_streaming(schema):
+        return node
+    return _rewrite(node, schema, words_of)
+
+
+def _rewrite(node, schema: Schema, words_of) -> q.QueryNode:
+    if isinstance(node, q.Term):
+        return _term(node, schema, words_of)
+    if isinstance(node, q.Phrase):
+        return _phrase(node, schema, words_of)
+    if isinstance(node, (q.Fuzzy, q.Regex)):
+        return _string_item(node, schema, words_of)
+    if isinstance(node, (q.And, q.Or, q.WeakAnd, q.Rank)):
+        return replace(node, children=tuple(_rewrite(child, schema, words_of) for child in node.children))
+    if isinstance(node, q.Not):
+        return replace(node, child=_rewrite(node.child, schema, words_of))
+    return node
+
+
+def _indexed(schema: Schema, name: str) -> tuple[str, ...]:
+    return tuple(f for f in schema.index_fields(name) if schema.fields[f].is_index)
+
+
+def _term(node: q.Term, schema: Schema, words_of) -> q.QueryNode:
+    fields = schema.index_fields(node.field)
+    algorithm = node.affix or next((a for a in map(streaming_algorithm, (schema.fields[f] for f in fields)) if a), "")
+    if not algorithm or q.equiv_alternatives(node.term) is not None:
+        return node
+    indexed = _indexed(schema, node.field)
+    if not indexed:  # attributes match values by the affix themselves (attribute_terms.term_predicate)
+        return replace(node, affix=algorithm)
+    words = matching_words([words_of(f) for f in indexed], algorithm, node.term)
+    return replace(node, term=_one_term(words, node.term), affix=algorithm)
+
+
+def _phrase(node: q.Phrase, schema: Schema, words_of) -> q.QueryNode:
+    """Each word of a phrase on a field with an algorithm matches by it (Vespa's field searcher
+    tests every query word of the field alike), in a row as any phrase."""
+    indexed = _indexed(schema, node.field)
+    algorithm = next((a for a in (streaming_algorithm(schema.fields[f]) for f in indexed) if a), "")
+    if not algorithm:
+        return node
+    vocabularies = [words_of(f) for f in indexed]
+    return replace(node, terms=tuple(_one_term(matching_words(vocabularies, algorithm, word), word)
+                                     for word in node.terms))
+
+
+def _string_item(node: q.Fuzzy | q.Regex, schema: Schema, words_of) -> q.QueryNode:
+    indexed = _indexed(schema, node.field)
+    if not indexed or len(indexed) != len(schema.index_fields(node.field)):
+        return node  # attributes: matched as in indexed mode (string_items.py)
+    vocabulary = sorted({word for f in indexed for word in words_of(f).tolist()})
+    if isinstance(node, q.Fuzzy):  # dictionary words are normalized (lowercased): never cased
+        words = [w for w in vocabulary
+                 if fuzzy_match(w, node.term, node.max_edit_distance, node.prefix_length, node.prefix, False)]
+    else:
+        pattern = compile_regex(node.pattern, False)
+        words = [w for w in vocabulary if pattern.search(w) is not None]
+    return q.Term(node.field, _one_term(words, q.equiv_key(())), node.weight, node.label)
+
+
+def _one_term(words: list[str], fallback: str) -> str:
+    """The term for the words an item matches: a word or their equiv; none: `fallback`, a term
+    no dictionary holds."""
+    if not words:
+        return fallback
+    return words[0] if len(words) == 1 else q.equiv_key(tuple(words))
+
+
+def matching_words(vocabularies: list[np.ndarray], algorithm: str, term: str) -> list[str]:
+    """The distinct words of the vocabularies (numpy string arrays) that `term` matches by
+    `algorithm` (prefix, substring, suffix; anything else: equality), sorted; one vectorized
+    string test per vocabulary."""
+    found: set[str] = set()
+    for words in vocabularies:
+        if not len(words):
+            continue
+        if algorithm == "prefix":
+            hit = np.char.startswith(words, term)
+        elif algorithm == "suffix":
+            hit = np.char.endswith(words, term)
+        elif algorithm == "substring":
+            hit = np.char.find(words, term) >= 0
+        else:
+            hit = words == term
+        found.update(words[hit].tolist())
+    return sorted(found)

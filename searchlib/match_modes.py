@@ -26,8 +26,8 @@ always turned into the same terms on both sides. Vespa's schema reference, `matc
 Accepted without effect, as Vespa does in indexed mode (an info line at load says so): the match
 algorithms `prefix` (Vespa: attributes always support prefix search; on an index Vespa derives a plain
 text index), `substring` and `suffix` (streaming search only), and `index: prefix`. They set no match
-type: `match { exact  prefix }` is exact. On a field of a `mode="streaming"` type, where Vespa
-matches by them, the algorithms are refused (check_streaming_algorithms).
+type: `match { exact  prefix }` is exact. On a field of a `mode="streaming"` type Vespa matches by
+them, and so does the node (streaming_schemas, content_node/streaming.py).
 
 max-length (characters matched per value, default 1M), max-token-length (longer tokens are not
 indexed, default 1000) and max-occurrences (occurrences of one term indexed per value, default
@@ -38,6 +38,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
@@ -157,19 +158,33 @@ def _no_effect(setting: str, owner: str, why: str, location: SourceLocation | No
     log.info("%s: %s in %s has no effect in indexed mode (%s), as in Vespa", location, setting, owner, why)
 
 
-def check_streaming_algorithms(schemas, clusters) -> None:
-    """In Vespa's streaming search `prefix`, `substring` and `suffix` match each streamed value by
-    its characters; this engine matches streaming types from the same index as indexed ones, so
-    there they would load and change nothing: refused where written."""
+STREAMING = "mode.streaming"  # set at load on each field of a mode="streaming" document type
+
+
+def streaming_schemas(schemas: Mapping[str, Any], clusters) -> dict[str, Any]:
+    """The schemas with the fields of every mode="streaming" type marked (STREAMING) and unstemmed:
+    Vespa's streaming search tokenizes and normalizes each streamed value but does not stem
+    ("Stemming is not supported for streaming", docs streaming-search.html), so here the feed
+    indexes and queries look up plain words; the node matches `match: prefix|substring|suffix`
+    by the field's dictionary (content_node/streaming.py)."""
     streaming = {name for cluster in clusters for name in cluster.streaming_types}
-    for schema in schemas.values():
-        if schema.document_name not in streaming:
-            continue
-        for field in schema.fields.values():
-            for algorithm, location in field.match_algorithms:
-                raise SchemaError(f"not supported: match: {algorithm} on field '{field.name}' of document type "
-                                  f"'{schema.document_name}' in mode=\"streaming\" (streaming types are matched "
-                                  f"as indexed ones here)", location)
+    marked = {}
+    for name, schema in schemas.items():
+        if schema.document_name in streaming:
+            fields = {key: replace(field, settings=MappingProxyType({**field.settings, "stemming": "none",
+                                                                     STREAMING: "true"}))
+                      for key, field in schema.fields.items()}
+            schema = replace(schema, fields=MappingProxyType(fields))
+        marked[name] = schema
+    return marked
+
+
+def streaming_algorithm(field) -> str:
+    """The match algorithm (prefix, substring, suffix) a streaming field's words match by; "" for
+    whole words, and on a field of an indexed type (where Vespa ignores the algorithms)."""
+    if STREAMING not in field.settings or not field.match_algorithms:
+        return ""
+    return field.match_algorithms[0][0]
 
 
 def _positive(value: str, what: str, owner: str, location: SourceLocation | None) -> None:

@@ -25,7 +25,7 @@ from typing import Mapping
 from searchlib.digests import file_sha256
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.indexing import check_embedders, check_indexing
-from searchlib.match_modes import check_streaming_algorithms
+from searchlib.match_modes import streaming_schemas
 from searchlib.model_store import resolve_components
 from searchlib.schema.clients import DataPlaneClient
 from searchlib.schema.linguistics_profiles import apply_profiles
@@ -201,7 +201,7 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
             components = resolve_components(components, services.models)  # url=/model-id=: never downloaded
     if not derive_only:
         check_global_references(schemas, clusters)
-    check_streaming_algorithms(schemas, clusters)
+    schemas = streaming_schemas(schemas, clusters)  # unstemmed, matched by their algorithms
     if display_root is not None:
         for schema in schemas.values():
             for model in _onnx_models(schema):

@@ -131,7 +131,7 @@ class Field:
     # `analysis.index` / `analysis.search` settings (schema.linguistics_profiles)
     linguistics: tuple[tuple[str, str, SourceLocation], ...] = ()
     # `match: prefix|substring|suffix` as written, and where: only streaming search reads them
-    # (match_modes.check_streaming_algorithms refuses them on a streaming type)
+    # (match_modes.streaming_algorithm: a streaming type's node matches words by it)
     match_algorithms: tuple[tuple[str, SourceLocation], ...] = ()
 
     @property

@@ -7,6 +7,14 @@ documents. Profile `bysize`: relevance = size.
   id:mail:mail:g=alice:3  "goodbye"       size 30
   id:mail:mail:g=bob:4    "hello bob"     size 40
   id:mail:mail:n=7:5      "hello seven"   size 50
+
+and, for matching (Vespa's streaming search: words tokenized and normalized, never stemmed; each
+field matched by its `match` algorithm, or a term by its {prefix|substring|suffix: true}):
+
+  id   group  subject                   title (prefix)     tags (substring)  domain (suffix)   code (exact)  folder (attribute, prefix)
+  10   alice  "Weekly meetings planned" "Quarterly report" "roadmap"         "mail.example.com" "AB-12"      "inbox/work"
+  11   alice  "One meeting today"       "Reporting daily"  "sidequest"       "example.org"      "ab-12x"     "archive"
+  12   bob    "weekly meetings too"     "Quarterly numbers" "roadmap"        "mail.example.com" "AB-12"      "inbox"
 """
 from __future__ import annotations
 
@@ -20,6 +28,13 @@ from deploy.local_cluster import LocalCluster
 APP = Path(__file__).resolve().parents[1] / "apps" / "streaming"
 DOCS = [("group/alice", "1", "hello world", 10), ("group/alice", "2", "hello there", 20),
         ("group/alice", "3", "goodbye", 30), ("group/bob", "4", "hello bob", 40), ("number/7", "5", "hello seven", 50)]
+TEXT_FIELDS = ("subject", "title", "tags", "domain", "code", "folder")
+TEXT_DOCS = [("group/alice", "10", ("Weekly meetings planned", "Quarterly report", "roadmap", "mail.example.com",
+                                    "AB-12", "inbox/work")),
+             ("group/alice", "11", ("One meeting today", "Reporting daily", "sidequest", "example.org", "ab-12x",
+                                    "archive")),
+             ("group/bob", "12", ("weekly meetings too", "Quarterly numbers", "roadmap", "mail.example.com", "AB-12",
+                                  "inbox"))]
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +44,10 @@ def http(tmp_path_factory):
             for location, key, subject, size in DOCS:
                 response = client.post(f"/document/v1/mail/mail/{location}/{key}",
                                        json={"fields": {"subject": subject, "size": size}})
+                assert response.status_code == 200, response.text
+            for location, key, values in TEXT_DOCS:
+                response = client.post(f"/document/v1/mail/mail/{location}/{key}",
+                                       json={"fields": dict(zip(TEXT_FIELDS, values))})
                 assert response.status_code == 200, response.text
             yield client
 
@@ -71,3 +90,60 @@ def test_documents_are_read_back_by_their_group_path(http) -> None:
 def test_bad_streaming_parameters_are_400(http, parameters, message) -> None:
     response = search(http, **parameters)
     assert response.status_code == 400 and message in response.json()["root"]["errors"][0]["message"]
+
+
+def matched(http: httpx.Client, where: str, group: str = "alice") -> list[str]:
+    response = http.get("/search/", params={"yql": f"select * from mail where {where}", "ranking": "text",
+                                            "streaming.groupname": group})
+    return sorted(hit.split(":")[-1] for hit in ids(response))
+
+
+@pytest.mark.parametrize("where, alice, bob", [
+    # no stemming: "meeting" and "meetings" are different words (indexed mode stems both to one)
+    ('subject contains "meeting"', ["11"], []),
+    ('subject contains "meetings"', ["10"], ["12"]),
+    ('subject contains "Weekly"', ["10"], ["12"]),  # normalized: lowercased
+    # match: prefix — a token starting with the term
+    ('title contains "report"', ["10", "11"], []),
+    ('title contains "quart"', ["10"], ["12"]),
+    ('title contains "port"', [], []),
+    ('title contains phrase("quart", "rep")', ["10"], []),  # each word of a phrase by the algorithm
+    # match: substring — a token holding the term
+    ('tags contains "dma"', ["10"], ["12"]),
+    ('tags contains "quest"', ["11"], []),
+    ('tags contains "zz"', [], []),
+    # match: suffix — a token ending with the term
+    ('domain contains "ample"', ["10", "11"], ["12"]),
+    ('domain contains "org"', ["11"], []),
+    ('domain contains "exam"', [], []),
+    # match: exact — the whole value, normalized
+    ('code contains "ab-12"', ["10"], ["12"]),
+    ('code contains "ab"', [], []),
+    # a string attribute with match: prefix — the value starting with the term
+    ('folder contains "inbox"', ["10"], ["12"]),
+    ('folder contains "work"', [], []),
+    # query annotations on a plain text field
+    ('subject contains ({prefix: true}"meet")', ["10", "11"], ["12"]),
+    ('subject contains ({substring: true}"eeting")', ["10", "11"], ["12"]),
+    ('subject contains ({suffix: true}"ing")', ["11"], []),
+    ('subject contains ({suffix: true}"ings")', ["10"], ["12"]),
+    ('subject contains "meet"', [], []),  # without one: whole words
+    # fuzzy and regex on an indexed field
+    ('subject contains ({maxEditDistance: 1}fuzzy("meetinx"))', ["11"], []),
+    ('subject matches "^meet"', ["10", "11"], ["12"]),
+])
+def test_streaming_matching_within_a_group(http, where, alice, bob) -> None:
+    assert matched(http, where, "alice") == alice
+    assert matched(http, where, "bob") == bob  # documents of other groups never match
+
+
+def test_affix_matches_rank_and_are_summarized(http) -> None:
+    response = http.get("/search/", params={"yql": 'select * from mail where title contains "report"',
+                                            "ranking": "text", "streaming.groupname": "alice"})
+    hits = response.json()["root"]["children"]
+    assert [hit["fields"]["title"] for hit in hits] == ["Quarterly report", "Reporting daily"] or \
+        [hit["fields"]["title"] for hit in hits] == ["Reporting daily", "Quarterly report"]
+    for hit in hits:
+        assert hit["relevance"] > 0
+        assert hit["fields"]["matchfeatures"]["matches(title)"] == 1.0
+        assert hit["fields"]["matchfeatures"]["fieldMatch(title).matches"] == 1.0

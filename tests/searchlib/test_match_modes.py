@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from searchlib.errors import SchemaError
-from searchlib.match_modes import MatchMode, index_terms, match_mode, query_match_modes, query_terms
+from searchlib.match_modes import MatchMode, index_terms, match_mode, query_match_modes, query_terms, streaming_algorithm
 from searchlib.query import tree as q
 from searchlib.query.user_query import parse_user_query
 from searchlib.query.yql import parse_yql
@@ -176,19 +176,19 @@ STREAMING_SERVICES = """<services version="1.0">
 """
 
 
-@pytest.mark.parametrize("settings, outputs, algorithm, column", [
-    ("match: substring", "index", "substring", 14),
-    ("match: suffix", "attribute", "suffix", 14),
-    ("match: prefix", "attribute", "prefix", 14),
-    ("match {\n        word\n        prefix\n      }", "attribute", "prefix", 9),
+@pytest.mark.parametrize("settings, outputs, algorithm", [
+    ("match: substring", "index", "substring"),
+    ("match: suffix", "attribute", "suffix"),
+    ("match: prefix", "attribute", "prefix"),
+    ("match {\n        word\n        prefix\n      }", "attribute", "prefix"),
 ])
-def test_algorithms_on_a_streaming_type_are_refused_where_written(settings, outputs, algorithm, column):
-    # Vespa's streaming search matches by them; here streaming types match from the index, as indexed
+def test_algorithms_on_a_streaming_type_load_and_set_how_its_words_match(settings, outputs, algorithm):
+    # Vespa's streaming search matches by them (content_node/streaming.py does), and never stems
     sources = {"schemas/s.sd": SCHEMA.format(settings=settings, outputs=outputs),
                "services.xml": STREAMING_SERVICES.format(mode="streaming")}
-    with pytest.raises(SchemaError, match=f"not supported: match: {algorithm} on field 'f' .*streaming") as error:
-        application_from_sources(sources)
-    line = 5 + settings[:settings.find(algorithm)].count("\n")
-    assert str(error.value).startswith(f"schemas/s.sd:{line}:{column}:")
+    field = application_from_sources(sources).schemas["s"].fields["f"]
+    assert streaming_algorithm(field) == algorithm and not match_mode(field).stemming
     sources["services.xml"] = STREAMING_SERVICES.format(mode="index")  # indexed: loads (no effect, as Vespa)
-    assert application_from_sources(sources).schemas["s"].fields["f"].match_algorithms[0][0] == algorithm
+    field = application_from_sources(sources).schemas["s"].fields["f"]
+    assert field.match_algorithms[0][0] == algorithm and streaming_algorithm(field) == ""
+    assert match_mode(field).stemming  # an indexed type's text field stems (a word field never reads it)
