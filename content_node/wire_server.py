@@ -83,6 +83,10 @@ class WireServer:
         with self._lock:
             self._closed = True
             connections = list(self._connections)
+        try:  # wakes the accept thread and stops listening (close alone leaves a blocked accept's socket open)
+            self._listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self._listener.close()
         for sock in connections:  # their callers see the connection lost: the node is unavailable
             try:
