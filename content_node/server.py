@@ -29,9 +29,10 @@ class NodeServer(NamedTuple):
     wire: WireServer | None  # the lean Search transport (wire_server.py), None when switched off
 
     def stop(self, grace: float | None) -> threading.Event:
+        stopped = self.grpc.stop(grace)  # both drain their running calls at the same time
         if self.wire is not None:
-            self.wire.close()
-        return self.grpc.stop(grace)
+            self.wire.close(grace or 0.0)
+        return stopped
 
 
 def serve(node: ContentNode, host: str, port: int, threads: int = 8,

@@ -47,8 +47,9 @@ class WireServer:
         self._listener = socket.create_server((host, port))
         self.port = self._listener.getsockname()[1]
         self._connections: set[socket.socket] = set()
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._closed = False
+        self._running = 0  # calls handed to the pool and not yet answered
         threading.Thread(target=self._accept, name="wire-accept", daemon=True).start()
 
     def _accept(self) -> None:
@@ -71,7 +72,7 @@ class WireServer:
                 sock.settimeout(10.0)
                 stream = _TlsStream(sock, self._tls)
                 sock.settimeout(None)
-            _Connection(sock, stream, self._handle, self._pool).run()
+            _Connection(sock, stream, self._handle, self._pool, self._count).run()
         except (OSError, ssl.SSLError) as error:
             log.debug("wire connection closed: %s", error)
         finally:
@@ -79,15 +80,24 @@ class WireServer:
                 self._connections.discard(sock)
             sock.close()
 
-    def close(self) -> None:
+    def _count(self, change: int) -> None:
         with self._lock:
-            self._closed = True
-            connections = list(self._connections)
+            self._running += change
+            if not self._running:
+                self._lock.notify_all()
+
+    def close(self, grace: float = 0.0) -> None:
+        """Stop listening; calls already running get `grace` seconds to answer (as gRPC's stop
+        grace), then every connection is shut."""
         try:  # wakes the accept thread and stops listening (close alone leaves a blocked accept's socket open)
             self._listener.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
         self._listener.close()
+        with self._lock:
+            self._closed = True
+            self._lock.wait_for(lambda: not self._running, timeout=grace)
+            connections = list(self._connections)
         for sock in connections:  # their callers see the connection lost: the node is unavailable
             try:
                 sock.shutdown(socket.SHUT_RDWR)
@@ -145,8 +155,9 @@ class _TlsStream:
 
 
 class _Connection:
-    def __init__(self, sock: socket.socket, stream, handle: Handler, pool: Executor) -> None:
-        self._sock, self._stream, self._handle, self._pool = sock, stream, handle, pool
+    def __init__(self, sock: socket.socket, stream, handle: Handler, pool: Executor,
+                 count: Callable[[int], None]) -> None:
+        self._sock, self._stream, self._handle, self._pool, self._count = sock, stream, handle, pool, count
         self._send_lock = threading.Lock()
         self._calls: dict[int, WireCall] = {}
 
@@ -166,6 +177,7 @@ class _Connection:
                 for frame in reader.feed(data):
                     if frame.kind == REQUEST:
                         call = self._calls[frame.call_id] = WireCall(frame.millis)
+                        self._count(1)
                         self._pool.submit(self._answer, frame.call_id, frame.payload, call)
                     elif frame.kind == CANCEL:
                         call = self._calls.get(frame.call_id)
@@ -177,6 +189,12 @@ class _Connection:
             log.warning("wire connection closed: %s", error)
 
     def _answer(self, call_id: int, payload: bytes, call: WireCall) -> None:
+        try:
+            self._reply(call_id, payload, call)
+        finally:
+            self._count(-1)
+
+    def _reply(self, call_id: int, payload: bytes, call: WireCall) -> None:
         try:
             reply = self._handle(payload, call)
         except Exception as error:  # noqa: BLE001 - a request that does not decode: a broken peer

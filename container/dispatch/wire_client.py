@@ -47,8 +47,11 @@ class WireConnection(asyncio.Protocol):
             return
         waiting = self._waiting
         for frame in frames:
+            if frame.kind != REPLY:  # a node sends only replies
+                self._transport.abort()
+                return
             future = waiting.pop(frame.call_id, None)
-            if future is not None and not future.done() and frame.kind == REPLY:
+            if future is not None and not future.done():
                 future.set_result(frame.payload)
 
     def connection_lost(self, error) -> None:

@@ -105,6 +105,21 @@ def test_a_cancelled_caller_cancels_its_call(server, script):
     assert script.seen[0][0] > 20 and script.seen[0][1] == 0.0
 
 
+def test_a_stopping_node_lets_running_calls_answer_within_the_grace(server, script):
+    script.hold = True
+
+    async def stopping():
+        connection = await connect("127.0.0.1", server.port, None, None, 5)
+        running = asyncio.create_task(connection.call(b"slow", 10))
+        await asyncio.sleep(0.2)
+        threading.Timer(0.3, script.release.set).start()
+        await asyncio.to_thread(server.close, 5.0)  # as gRPC's server.stop(grace)
+        with pytest.raises(WireFailure):  # no longer listening
+            await connect("127.0.0.1", server.port, None, None, 5)
+        return await running
+    assert asyncio.run(stopping()) == b"echo:slow"
+
+
 def _closed_by_server(port: int, data: bytes) -> bool:
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(data)
