@@ -178,7 +178,11 @@ class _Connection:
                     if frame.kind == REQUEST:
                         call = self._calls[frame.call_id] = WireCall(frame.millis)
                         self._count(1)
-                        self._pool.submit(self._answer, frame.call_id, frame.payload, call)
+                        try:
+                            self._pool.submit(self._answer, frame.call_id, frame.payload, call)
+                        except RuntimeError:  # the pool is shut: the node is stopping
+                            self._count(-1)
+                            return
                     elif frame.kind == CANCEL:
                         call = self._calls.get(frame.call_id)
                         if call is not None:
