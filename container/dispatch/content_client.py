@@ -207,7 +207,9 @@ def _search_payload(call: SearchCall) -> bytes:
     return payload
 
 
-WIRE_RETRY_SECONDS = 5.0  # after a failed connect, Search goes over gRPC this long before trying again
+# after a failed connect Search goes over gRPC this long before trying again, doubled after each
+# failure up to the most (a port a firewall drops costs one query's connect timeout that often)
+WIRE_RETRY_SECONDS, WIRE_RETRY_MOST_SECONDS = 5.0, 300.0
 
 
 class GrpcContentNodeClient(CodecClient):
@@ -225,6 +227,7 @@ class GrpcContentNodeClient(CodecClient):
         self._wire: WireConnection | None = None
         self._wire_lock: asyncio.Lock | None = None
         self._wire_retry_at = 0.0
+        self._wire_backoff = WIRE_RETRY_SECONDS
         self._wire_tls: ssl.SSLContext | None = None
 
     def _failure(self, code: grpc.StatusCode) -> Exception | None:
@@ -240,7 +243,7 @@ class GrpcContentNodeClient(CodecClient):
     async def ping(self, timeout: float) -> NodeStatus:
         status = await super().ping(timeout)
         if status.search_port != self._search_port:  # a restarted node may listen elsewhere
-            self._search_port, self._wire_retry_at = status.search_port, 0.0
+            self._search_port, self._wire_retry_at, self._wire_backoff = status.search_port, 0.0, WIRE_RETRY_SECONDS
             self._drop_wire()
         return status
 
@@ -274,8 +277,10 @@ class GrpcContentNodeClient(CodecClient):
             try:
                 self._wire = await wire_client.connect(host, self._search_port, self._wire_tls,
                                                        CLUSTER_SERVER_NAME, min(max(timeout, 0.001), 1.0))
+                self._wire_backoff = WIRE_RETRY_SECONDS
             except WireFailure:  # not reachable (a port not published, a firewall): gRPC for a while
-                self._wire, self._wire_retry_at = None, time.monotonic() + WIRE_RETRY_SECONDS
+                self._wire, self._wire_retry_at = None, time.monotonic() + self._wire_backoff
+                self._wire_backoff = min(self._wire_backoff * 2, WIRE_RETRY_MOST_SECONDS)
             return self._wire
 
     def _drop_wire(self) -> None:
