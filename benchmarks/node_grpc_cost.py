@@ -33,7 +33,7 @@ from benchmarks.node_query_cost import node_with_scifact
 from content_node.server import serve
 with tempfile.TemporaryDirectory() as data_dir:
     node = node_with_scifact(Path(data_dir))
-    server, port = serve(node, "127.0.0.1", 0)
+    server, port = serve(node, "127.0.0.1", 0)[:2]
     print(port, flush=True)
     sys.stdin.read()
     server.stop(0).wait()

@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cluster", default="", help="the services.xml <content> cluster id (default: the first)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=19100)
+    parser.add_argument("--search-port", type=int, default=0,
+                        help="port of the lean Search transport beside gRPC (0: any free port, told to the "
+                             "container by Ping; -1: Search over gRPC only)")
     parser.add_argument("--group-nodes", default="",
                         help="distribution keys of this node's group, e.g. 0,1 (default: services.xml); "
                              "writes for buckets another node of the group owns are refused")
@@ -70,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         list(node.group_keys) if node.group_keys is not None else "[itself alone]")
     if tls is not None:
         node.sync.set_dialer(functools.partial(GrpcPeer, tls=tls))
-    run_until_signalled(node, args.host, args.port, tls)
+    run_until_signalled(node, args.host, args.port, tls, None if args.search_port < 0 else args.search_port)
     return 0
 
 

@@ -59,6 +59,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
         self._node = node
         self._source = f"content node {node.distribution_key}"
         self._merger = ReplicaMerger(node)
+        self.search_port = 0  # the lean Search transport's, once it listens (server.py); told by Ping
 
     def _generation_error(self, generation: str) -> codec.NodeError | None:
         if generation and generation != self._node.generation:
@@ -112,6 +113,10 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
             coverage = Coverage(docs=0, active=active, target_active=active, nodes=1)
             return codec.encode_search_answer(codec.SearchAnswer(
                 key, (), 0, coverage, (_node_error(error, self._source),)))
+
+    def search_frame(self, payload: bytes, call) -> bytes:
+        """Search over the lean transport (wire_server.py): the same request and reply bytes."""
+        return self.Search(pb.SearchRequest.FromString(payload), call).SerializeToString()
 
     def TermStatistics(self, request: pb.TermStatisticsRequest, context) -> pb.TermStatisticsReply:
         try:
@@ -233,7 +238,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                             ready=sync.ready, last_sequence=self._node.last_sequence, state=sync.state,
                             catch_up_remaining=sync.remaining, write_error=self._node.write_error,
                             synced_from=sync.synced_from, disk_usage=disk_usage(self._node.data_dir),
-                            memory_usage=memory_usage())
+                            memory_usage=memory_usage(), search_port=self.search_port)
 
     def Sync(self, request: pb.SyncRequest, context) -> pb.SyncReply:
         accepted = self._node.sync.start(list(request.peers), resync=request.resync)

@@ -26,6 +26,7 @@ from deploy.k8s_topology import (
     CLUSTER_DOMAIN,
     CONTAINER_PORT,
     CONTENT_NODE_PORT,
+    CONTENT_NODE_SEARCH_PORT,
     GroupPlan,
     NodeEndpoint,
     TopologyError,
@@ -159,14 +160,16 @@ def _tls_mounts(options: DeployOptions) -> list[dict[str, Any]]:
 
 
 def grpc_network_policy(cluster_id: str, options: DeployOptions, name: str = "content-node-grpc") -> dict[str, Any]:
-    """Only the container and the cluster's content nodes (catch-up) may open the nodes' gRPC port."""
+    """Only the container and the cluster's content nodes (catch-up) may open the nodes' gRPC port
+    (and the port of Search's lean transport, which the container opens)."""
     nodes = labels("content-node", **{"phasedsearch.io/cluster": cluster_id})
     return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
             "metadata": _metadata(name, options, nodes),
             "spec": {"podSelector": {"matchLabels": dict(nodes)}, "policyTypes": ["Ingress"],
                      "ingress": [{"from": [{"podSelector": {"matchLabels": labels(CONTAINER_NAME)}},
                                            {"podSelector": {"matchLabels": dict(nodes)}}],
-                                  "ports": [{"protocol": "TCP", "port": CONTENT_NODE_PORT}]}]}}
+                                  "ports": [{"protocol": "TCP", "port": CONTENT_NODE_PORT},
+                                            {"protocol": "TCP", "port": CONTENT_NODE_SEARCH_PORT}]}]}}
 
 
 def _init_container(image: str, options: DeployOptions) -> dict[str, Any]:
@@ -218,14 +221,15 @@ def content_group_objects(cluster_id: str, plan: GroupPlan, configmap: Mapping[s
     node = {
         "name": "content-node", "image": options.image,
         "args": ["content-node", "--app", APP_MOUNT, "--host", "0.0.0.0", "--port", str(CONTENT_NODE_PORT),
-                 *node_args, *_tls_args(options)],
+                 "--search-port", str(CONTENT_NODE_SEARCH_PORT), *node_args, *_tls_args(options)],
         "env": [
             # the entrypoint picks this pod's distribution key by its ordinal in this list
             {"name": "PHASEDSEARCH_DISTRIBUTION_KEYS", "value": ",".join(map(str, plan.distribution_keys))},
             {"name": "PHASEDSEARCH_POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
             {"name": "PHASEDSEARCH_DATA_DIR", "value": DATA_MOUNT},
         ],
-        "ports": [{"name": "grpc", "containerPort": CONTENT_NODE_PORT, "protocol": "TCP"}],
+        "ports": [{"name": "grpc", "containerPort": CONTENT_NODE_PORT, "protocol": "TCP"},
+                  {"name": "search", "containerPort": CONTENT_NODE_SEARCH_PORT, "protocol": "TCP"}],
         # replaying a large write-ahead log may take minutes: the startup probe allows 10
         "startupProbe": {"exec": {"command": probe_command}, "periodSeconds": 10, "timeoutSeconds": 5,
                          "failureThreshold": 60},
@@ -279,7 +283,9 @@ def content_group_objects(cluster_id: str, plan: GroupPlan, configmap: Mapping[s
             # the container pings nodes itself, so it must resolve a node before it is ready
             "publishNotReadyAddresses": True,
             "selector": dict(selector),
-            "ports": [{"name": "grpc", "port": CONTENT_NODE_PORT, "targetPort": "grpc", "protocol": "TCP"}],
+            "ports": [{"name": "grpc", "port": CONTENT_NODE_PORT, "targetPort": "grpc", "protocol": "TCP"},
+                      {"name": "search", "port": CONTENT_NODE_SEARCH_PORT, "targetPort": "search",
+                       "protocol": "TCP"}],
         },
     }
     return [statefulset, headless, _pdb(plan.name, selector, selector, options)]

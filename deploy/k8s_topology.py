@@ -14,6 +14,7 @@ from searchlib.schema.model import ContentCluster
 
 CLUSTER_DOMAIN = "cluster.local"
 CONTENT_NODE_PORT = 19100
+CONTENT_NODE_SEARCH_PORT = 19110  # the lean Search transport beside gRPC (searchlib/wire/frames.py)
 CONTAINER_PORT = 8080
 # a StatefulSet's pods carry a `controller-revision-hash` label `<name>-<10 chars>`, itself a label
 MAX_STATEFULSET_NAME = 52

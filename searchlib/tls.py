@@ -5,6 +5,8 @@ these files; the edges (content_node/tls.py, container/dispatch/content_client.p
 credentials from them."""
 from __future__ import annotations
 
+import ssl
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,3 +36,20 @@ def read_tls_dir(directory: str | Path) -> TlsMaterial:
             raise ValueError(f"TLS directory {folder}: {name} is not PEM")
         parts.append(data)
     return TlsMaterial(*parts)
+
+
+def ssl_context(tls: TlsMaterial, server_side: bool) -> ssl.SSLContext:
+    """The standard library's context for the same mutual TLS as the gRPC channels (the lean Search
+    transport, searchlib/wire/frames.py): the peer must present a certificate from the cluster CA,
+    and a client checks the name CLUSTER_SERVER_NAME. `load_cert_chain` reads only files, so the
+    PEM material passes through a private temporary directory, removed at once."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if server_side else ssl.PROTOCOL_TLS_CLIENT)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(cadata=tls.ca.decode("ascii"))
+    with tempfile.TemporaryDirectory(prefix="phasedsearch-tls-") as folder:  # mode 0700
+        certificate, key = Path(folder) / CERT_FILE, Path(folder) / KEY_FILE
+        certificate.write_bytes(tls.certificate)
+        key.touch(mode=0o600)
+        key.write_bytes(tls.private_key)
+        context.load_cert_chain(certificate, key)
+    return context

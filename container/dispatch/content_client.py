@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
 import grpc
 
+from container.dispatch import wire_client
 from container.dispatch.feed_batcher import FeedBatcher
+from container.dispatch.wire_client import WireConnection, WireFailure
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
 from searchlib.errors import InvalidParameterError
-from searchlib.tls import CLUSTER_SERVER_NAME, TlsMaterial
+from searchlib.tls import CLUSTER_SERVER_NAME, TlsMaterial, ssl_context
 from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.wire import feed_codec, search_codec, statistics_codec, visit_codec
 from searchlib.wire.feed_codec import FeedResult, MergeOutcome, NodeStatus, StoredVersion
@@ -189,13 +193,100 @@ class CodecClient:
         return feed_codec.decode_merge_reply(await self._call("Merge", pb.MergeRequest(peers=peers), timeout))
 
 
+_last_payload: tuple[object, bytes] = (None, b"")
+
+
+def _search_payload(call: SearchCall) -> bytes:
+    """The search's bytes for the lean transport, serialized once for all nodes of a scatter."""
+    global _last_payload
+    message = _encoded_search(call)
+    last_message, payload = _last_payload
+    if last_message is not message:
+        payload = message.SerializeToString()
+        _last_payload = (message, payload)
+    return payload
+
+
+# after a failed connect Search goes over gRPC this long before trying again, doubled after each
+# failure up to the most (a port a firewall drops costs one query's connect timeout that often)
+WIRE_RETRY_SECONDS, WIRE_RETRY_MOST_SECONDS = 5.0, 300.0
+
+
 class GrpcContentNodeClient(CodecClient):
+    """Every call over a gRPC channel, except Search: over the node's lean transport
+    (wire_client.py) once a Ping has told its port, over gRPC while it has not or cannot be
+    reached. Both transports fail through one rule (`_failure`)."""
+
     def __init__(self, node: NodeAddress, tls: TlsMaterial | None = None) -> None:
         self.node = node
         self.tls = tls  # cluster TLS: the channel presents the container's certificate
         self._channel: grpc.aio.Channel | None = None
         self._stub: pb_grpc.ContentNodeStub | None = None
         self._batcher: FeedBatcher | None = None
+        self._search_port = 0  # the node's lean Search port, from its last Ping; 0: none
+        self._wire: WireConnection | None = None
+        self._wire_lock: asyncio.Lock | None = None
+        self._wire_retry_at = 0.0
+        self._wire_backoff = WIRE_RETRY_SECONDS
+        self._wire_tls: ssl.SSLContext | None = None
+
+    def _failure(self, code: grpc.StatusCode) -> Exception | None:
+        """What a failed call's status means for dispatch (None: a plain error, raised as is)."""
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            return NodeTimeout(f"content node {self.node.distribution_key} timed out")
+        # CANCELLED from the node's side: its server shut down in the middle of the call (a
+        # node killed while stopping); our own cancellations raise CancelledError instead
+        if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
+            return NodeUnavailable(f"content node {self.node.distribution_key} ({self.node.address}) is unavailable")
+        return None
+
+    async def ping(self, timeout: float) -> NodeStatus:
+        status = await super().ping(timeout)
+        if status.search_port != self._search_port:  # a restarted node may listen elsewhere
+            self._search_port, self._wire_retry_at, self._wire_backoff = status.search_port, 0.0, WIRE_RETRY_SECONDS
+            self._drop_wire()
+        return status
+
+    async def search(self, call: SearchCall, timeout: float) -> SearchAnswer:
+        if not self._search_port:
+            return await super().search(call, timeout)
+        payload = _search_payload(call)  # a value the wire cannot carry is the request's 400 first
+        started = time.monotonic()
+        connection = await self._wire_connection(timeout)
+        if connection is None:
+            return await super().search(call, timeout - (time.monotonic() - started))
+        try:
+            reply = await connection.call(payload, max(timeout - (time.monotonic() - started), 0.001))
+        except WireFailure as error:
+            raise self._failure(error.code) from None
+        return search_codec.decode_search_answer(pb.SearchReply.FromString(reply))
+
+    async def _wire_connection(self, timeout: float) -> WireConnection | None:
+        if self._wire is not None and not self._wire.lost:
+            return self._wire
+        if self._wire_lock is None:
+            self._wire_lock = asyncio.Lock()
+        async with self._wire_lock:  # one connect at a time; the others wait and share it
+            if self._wire is not None and not self._wire.lost:
+                return self._wire
+            if time.monotonic() < self._wire_retry_at:
+                return None
+            if self.tls is not None and self._wire_tls is None:
+                self._wire_tls = ssl_context(self.tls, server_side=False)
+            host = self.node.address.rpartition(":")[0].strip("[]")
+            try:
+                self._wire = await wire_client.connect(host, self._search_port, self._wire_tls,
+                                                       CLUSTER_SERVER_NAME, min(max(timeout, 0.001), 1.0))
+                self._wire_backoff = WIRE_RETRY_SECONDS
+            except WireFailure:  # not reachable (a port not published, a firewall): gRPC for a while
+                self._wire, self._wire_retry_at = None, time.monotonic() + self._wire_backoff
+                self._wire_backoff = min(self._wire_backoff * 2, WIRE_RETRY_MOST_SECONDS)
+            return self._wire
+
+    def _drop_wire(self) -> None:
+        if self._wire is not None:
+            self._wire.close()
+            self._wire = None
 
     def _connected_stub(self) -> pb_grpc.ContentNodeStub:
         # created on first use: a grpc.aio channel belongs to the event loop that is running then
@@ -236,15 +327,12 @@ class GrpcContentNodeClient(CodecClient):
         try:
             return await method(request, timeout=max(timeout, 0.001))
         except grpc.aio.AioRpcError as error:
-            if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
-                raise NodeTimeout(f"content node {self.node.distribution_key} timed out") from None
-            # CANCELLED from the node's side: its server shut down in the middle of the call (a
-            # node killed while stopping); our own cancellations raise CancelledError instead
-            if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
-                raise NodeUnavailable(
-                    f"content node {self.node.distribution_key} ({self.node.address}) is unavailable") from None
-            raise
+            failure = self._failure(error.code())
+            if failure is None:
+                raise
+            raise failure from None
 
     async def close(self) -> None:
+        self._drop_wire()
         if self._channel is not None:
             await self._channel.close()

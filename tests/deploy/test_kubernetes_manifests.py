@@ -220,7 +220,20 @@ def test_cluster_tls_mounts_the_secret_and_only_the_cluster_reaches_the_nodes(tm
     assert node_labels["app.kubernetes.io/component"] == "content-node"
     sources = [peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
                for peer in policy["spec"]["ingress"][0]["from"]]
-    assert sources == ["container", "content-node"] and policy["spec"]["ingress"][0]["ports"][0]["port"] == 19100
+    assert sources == ["container", "content-node"]
+    assert [port["port"] for port in policy["spec"]["ingress"][0]["ports"]] == [19100, 19110]  # gRPC, Search
+
+
+def test_the_search_transport_port_is_published_beside_grpc(tmp_path: Path) -> None:
+    """The node listens on 19110 for the container's Search (searchlib/wire/frames.py), and its pod
+    and headless Service list that port where they list gRPC's."""
+    objects = rendered(tmp_path, 1, 2)
+    (statefulset,) = by_kind(objects, "StatefulSet")
+    node = statefulset["spec"]["template"]["spec"]["containers"][0]
+    assert node["args"][node["args"].index("--search-port") + 1] == "19110"
+    assert [(p["name"], p["containerPort"]) for p in node["ports"]] == [("grpc", 19100), ("search", 19110)]
+    headless = next(s for s in by_kind(objects, "Service") if s["spec"].get("clusterIP") == "None")
+    assert [(p["name"], p["port"]) for p in headless["spec"]["ports"]] == [("grpc", 19100), ("search", 19110)]
     plain = render(uniform_app(tmp_path / "plain", 1, 1), DeployOptions(tls_secret=None))
     assert not by_kind(plain, "NetworkPolicy")
     assert all("--tls-dir" not in w["spec"]["template"]["spec"]["containers"][0]["args"]

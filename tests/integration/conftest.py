@@ -44,3 +44,15 @@ def feed_all(http: httpx.Client, documents: dict[str, dict], doctype: str = "doc
 
 def search(http: httpx.Client, **params) -> httpx.Response:
     return http.get("/search/", params=params)
+
+
+def established_to(port: int) -> int:
+    """Established TCP connections whose local end is `port` on this machine (/proc/net/tcp*): how
+    a test sees that the container talks to a node's port."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                count += 1
+    return count

@@ -4,6 +4,7 @@ certificate clients) and reaches the nodes over mTLS; nodes catch up from each o
 client without a cluster certificate gets no RPC through to any node."""
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import time
@@ -13,11 +14,13 @@ import grpc
 import httpx
 import pytest
 
+from container.dispatch.wire_client import WireFailure, connect
 from deploy.certificates import create_ca, issue
 from deploy.local_cluster import LocalCluster
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
-from searchlib.tls import CLUSTER_SERVER_NAME, read_tls_dir
+from searchlib.tls import CLUSTER_SERVER_NAME, read_tls_dir, ssl_context
+from tests.integration.conftest import established_to
 
 READ_SECRET, WRITE_SECRET = "r3ad-s3cret-value", "wr1te-s3cret-value"
 SCHEMA = """schema doc {
@@ -179,6 +182,37 @@ def test_nodes_refuse_clients_without_a_cluster_certificate(secured, node_key: i
     with grpc.secure_channel(address, credentials,
                              options=[("grpc.ssl_target_name_override", CLUSTER_SERVER_NAME)]) as channel:
         assert pb_grpc.ContentNodeStub(channel).Ping(pb.PingRequest(), timeout=5).distribution_key == node_key
+
+
+def test_search_runs_over_the_lean_transport_with_mutual_tls(secured) -> None:
+    cluster, root = secured
+    member = read_tls_dir(root / "data" / "tls" / "container")
+    credentials = grpc.ssl_channel_credentials(member.ca, member.private_key, member.certificate)
+    ports = []
+    for key in (0, 1):
+        with grpc.secure_channel(cluster.node(key).address, credentials,
+                                 options=[("grpc.ssl_target_name_override", CLUSTER_SERVER_NAME)]) as channel:
+            ports.append(pb_grpc.ContentNodeStub(channel).Ping(pb.PingRequest(), timeout=5).search_port)
+    assert all(ports)
+    with _client(cluster, WRITE_SECRET) as writer:
+        assert _feed(writer, "lean1", "searched over the lean transport").status_code == 200
+    with _client(cluster, READ_SECRET) as reader:
+        for _ in range(4):  # the groups take turns
+            found = _search(reader, "lean")
+            assert found.status_code == 200 and found.json()["root"]["fields"]["totalCount"] == 1
+    assert [established_to(port) for port in ports] == [1, 1]
+
+    async def call(context):
+        connection = await connect("127.0.0.1", ports[0], context, CLUSTER_SERVER_NAME, 5)
+        try:
+            return await connection.call(pb.SearchRequest().SerializeToString(), 5)
+        finally:
+            connection.close()
+    # the port speaks only mutual TLS with the cluster's certificates
+    for context in (None, ssl_context(read_tls_dir(root / "stranger"), server_side=False)):
+        with pytest.raises(WireFailure):
+            asyncio.run(call(context))
+    assert asyncio.run(call(ssl_context(member, server_side=False)))  # a member is answered
 
 
 def test_catch_up_after_kill_runs_over_mutual_tls(secured) -> None:

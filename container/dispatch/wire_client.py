@@ -1,0 +1,100 @@
+"""The container's side of the lean Search transport (searchlib/wire/frames.py): one connection a
+node, an asyncio Protocol that resolves each call's future by its id. A call that runs out of time
+or is cancelled sends CANCEL so the node does not start it late; a lost connection fails every
+call waiting on it. Failures are raised as `WireFailure` with the gRPC status code the same event
+has on a channel, so one rule (content_client.py) maps both transports to NodeTimeout and
+NodeUnavailable."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import ssl
+
+import grpc
+
+from searchlib.wire.frames import CANCEL, MAGIC, REPLY, REQUEST, FrameError, FrameReader, encode_frame
+
+
+class WireFailure(Exception):
+    def __init__(self, code: grpc.StatusCode, detail: str = "") -> None:
+        super().__init__(detail or code.name)
+        self.code = code
+
+
+def _expire(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_exception(WireFailure(grpc.StatusCode.DEADLINE_EXCEEDED))
+
+
+class WireConnection(asyncio.Protocol):
+    def __init__(self) -> None:
+        self._reader = FrameReader()
+        self._waiting: dict[int, asyncio.Future] = {}
+        self._ids = itertools.count(1)
+        self._transport: asyncio.Transport | None = None
+        self.lost = False
+
+    def connection_made(self, transport) -> None:
+        self._transport = transport
+        transport.write(MAGIC)
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            frames = self._reader.feed(data)
+        except FrameError:
+            self._transport.abort()  # connection_lost fails the waiting calls
+            return
+        waiting = self._waiting
+        for frame in frames:
+            if frame.kind != REPLY:  # a node sends only replies
+                self._transport.abort()
+                return
+            future = waiting.pop(frame.call_id, None)
+            if future is not None and not future.done():
+                future.set_result(frame.payload)
+
+    def connection_lost(self, error) -> None:
+        self.lost = True
+        failure = WireFailure(grpc.StatusCode.UNAVAILABLE, f"connection lost: {error or 'closed by the node'}")
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_exception(failure)
+        self._waiting.clear()
+
+    async def call(self, payload: bytes, timeout: float) -> bytes:
+        if self.lost:
+            raise WireFailure(grpc.StatusCode.UNAVAILABLE, "connection lost")
+        call_id = next(self._ids) & 0xFFFFFFFF
+        loop = asyncio.get_running_loop()
+        future = self._waiting[call_id] = loop.create_future()
+        self._transport.write(encode_frame(REQUEST, call_id, payload, max(1, math.ceil(timeout * 1000))))
+        timer = loop.call_later(timeout, _expire, future)
+        try:
+            return await future
+        except (asyncio.CancelledError, WireFailure) as error:
+            if not self.lost and (not isinstance(error, WireFailure)
+                                  or error.code == grpc.StatusCode.DEADLINE_EXCEEDED):
+                self._transport.write(encode_frame(CANCEL, call_id))
+            raise
+        finally:
+            timer.cancel()
+            self._waiting.pop(call_id, None)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
+async def connect(host: str, port: int, tls: ssl.SSLContext | None, server_name: str | None,
+                  timeout: float) -> WireConnection:
+    """A connected WireConnection, or WireFailure(UNAVAILABLE) (refused, unreachable, handshake)."""
+    loop = asyncio.get_running_loop()
+    try:
+        _, protocol = await asyncio.wait_for(loop.create_connection(
+            WireConnection, host, port, ssl=tls, server_hostname=server_name if tls else None), timeout)
+    except asyncio.TimeoutError:
+        raise WireFailure(grpc.StatusCode.UNAVAILABLE, f"connect to {host}:{port} timed out") from None
+    except (OSError, ssl.SSLError) as error:
+        raise WireFailure(grpc.StatusCode.UNAVAILABLE, f"connect to {host}:{port}: {error}") from None
+    return protocol

@@ -1,0 +1,221 @@
+"""The node's side of the lean Search transport (searchlib/wire/frames.py): a listening socket
+beside the gRPC port, one reader thread per connection, each request run by the gRPC server's own
+thread pool through the same servicer method, its reply written back under the connection's lock.
+gRPC's Python server spends ~0.4 ms of CPU a unary call in its polling thread and hand-offs; this
+path is one recv and one send a call (BENCHMARKS.md, "A lean transport for Search").
+
+A request sees its remaining time through `time_remaining()`, as the servicer reads a gRPC
+deadline, and a CANCEL frame makes that zero (a call not yet started returns at once, as a gRPC
+call whose caller gave up). A connection that breaks the framing, or whose request does not
+decode, is closed; the server itself never stops for a peer's bytes."""
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import threading
+import time
+from concurrent.futures import Executor
+from typing import Callable
+
+from searchlib.wire.frames import CANCEL, MAGIC, REPLY, REQUEST, FrameError, FrameReader, encode_frame
+
+log = logging.getLogger("content_node.wire")
+
+
+class WireCall:
+    """What the servicer reads of a call (the subset of grpc.ServicerContext it uses)."""
+    __slots__ = ("deadline", "cancelled")
+
+    def __init__(self, millis: int) -> None:
+        self.deadline = time.monotonic() + millis / 1000.0 if millis else None
+        self.cancelled = False
+
+    def time_remaining(self) -> float | None:
+        if self.cancelled:
+            return 0.0
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+
+Handler = Callable[[bytes, WireCall], bytes]
+
+
+class WireServer:
+    def __init__(self, handle: Handler, pool: Executor, host: str, port: int,
+                 tls: ssl.SSLContext | None = None) -> None:
+        self._handle, self._pool, self._tls = handle, pool, tls
+        self._listener = socket.create_server((host, port))
+        self.port = self._listener.getsockname()[1]
+        self._connections: set[socket.socket] = set()
+        self._lock = threading.Condition()
+        self._closed = False
+        self._running = 0  # calls handed to the pool and not yet answered
+        threading.Thread(target=self._accept, name="wire-accept", daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                sock, _ = self._listener.accept()
+            except OSError:
+                return  # closed
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            threading.Thread(target=self._serve, args=(sock,), name="wire-conn", daemon=True).start()
+
+    def _serve(self, sock: socket.socket) -> None:
+        try:
+            with self._lock:
+                if self._closed:
+                    raise OSError("server closed")
+                self._connections.add(sock)
+            stream = sock
+            if self._tls is not None:  # the handshake in this thread: a slow client holds only itself
+                sock.settimeout(10.0)
+                stream = _TlsStream(sock, self._tls)
+                sock.settimeout(None)
+            _Connection(sock, stream, self._handle, self._pool, self._count).run()
+        except (OSError, ssl.SSLError) as error:
+            log.debug("wire connection closed: %s", error)
+        finally:
+            with self._lock:
+                self._connections.discard(sock)
+            sock.close()
+
+    def _count(self, change: int) -> None:
+        with self._lock:
+            self._running += change
+            if not self._running:
+                self._lock.notify_all()
+
+    def close(self, grace: float = 0.0) -> None:
+        """Stop listening; calls already running get `grace` seconds to answer (as gRPC's stop
+        grace), then every connection is shut."""
+        try:  # wakes the accept thread and stops listening (close alone leaves a blocked accept's socket open)
+            self._listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._listener.close()
+        with self._lock:
+            self._closed = True
+            self._lock.wait_for(lambda: not self._running, timeout=grace)
+            connections = list(self._connections)
+        for sock in connections:  # their callers see the connection lost: the node is unavailable
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _TlsStream:
+    """TLS over the socket through memory BIOs, so the reader thread and the threads writing replies
+    never run inside one OpenSSL object at the same time (an SSLSocket would let them: its read and
+    write release the GIL and share no lock). Reading the socket itself takes no lock."""
+
+    def __init__(self, sock: socket.socket, context: ssl.SSLContext) -> None:
+        self._sock, self._incoming, self._outgoing = sock, ssl.MemoryBIO(), ssl.MemoryBIO()
+        self._tls = context.wrap_bio(self._incoming, self._outgoing, server_side=True)
+        self._lock = threading.Lock()
+        while True:
+            try:
+                self._tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self._flush()
+                self._receive()
+        self._flush()
+
+    def _flush(self) -> None:
+        if data := self._outgoing.read():
+            self._sock.sendall(data)
+
+    def _receive(self) -> bool:
+        data = self._sock.recv(1 << 16)
+        if data:
+            with self._lock:
+                self._incoming.write(data)
+        return bool(data)
+
+    def recv(self, size: int) -> bytes:
+        while True:
+            with self._lock:
+                try:
+                    return self._tls.read(size)
+                except ssl.SSLWantReadError:
+                    pass
+                except ssl.SSLZeroReturnError:
+                    return b""
+                finally:
+                    self._flush()  # what reading made TLS send (a key update's answer)
+            if not self._receive():
+                return b""
+
+    def sendall(self, data: bytes) -> None:
+        with self._lock:
+            self._tls.write(data)
+            self._flush()
+
+
+class _Connection:
+    def __init__(self, sock: socket.socket, stream, handle: Handler, pool: Executor,
+                 count: Callable[[int], None]) -> None:
+        self._sock, self._stream, self._handle, self._pool, self._count = sock, stream, handle, pool, count
+        self._send_lock = threading.Lock()
+        self._calls: dict[int, WireCall] = {}
+
+    def run(self) -> None:
+        sock, reader = self._stream, FrameReader()
+        greeting = b""
+        while len(greeting) < len(MAGIC):
+            chunk = sock.recv(len(MAGIC) - len(greeting))
+            if not chunk:
+                return
+            greeting += chunk
+        if greeting != MAGIC:
+            log.warning("wire connection closed: not a phasedsearch wire client")
+            return
+        try:
+            while data := sock.recv(1 << 16):
+                for frame in reader.feed(data):
+                    if frame.kind == REQUEST:
+                        call = self._calls[frame.call_id] = WireCall(frame.millis)
+                        self._count(1)
+                        try:
+                            self._pool.submit(self._answer, frame.call_id, frame.payload, call)
+                        except RuntimeError:  # the pool is shut: the node is stopping
+                            self._count(-1)
+                            return
+                    elif frame.kind == CANCEL:
+                        call = self._calls.get(frame.call_id)
+                        if call is not None:
+                            call.cancelled = True
+                    else:
+                        raise FrameError(f"a client sent frame kind {frame.kind}")
+        except FrameError as error:
+            log.warning("wire connection closed: %s", error)
+
+    def _answer(self, call_id: int, payload: bytes, call: WireCall) -> None:
+        try:
+            self._reply(call_id, payload, call)
+        finally:
+            self._count(-1)
+
+    def _reply(self, call_id: int, payload: bytes, call: WireCall) -> None:
+        try:
+            reply = self._handle(payload, call)
+        except Exception as error:  # noqa: BLE001 - a request that does not decode: a broken peer
+            log.warning("wire connection closed: request %d failed: %s", call_id, error)
+            self._shutdown()
+            return
+        finally:
+            self._calls.pop(call_id, None)
+        frame = encode_frame(REPLY, call_id, reply)
+        try:
+            with self._send_lock:
+                self._stream.sendall(frame)
+        except OSError:
+            self._shutdown()  # the caller is gone; its reader thread sees the end
+
+    def _shutdown(self) -> None:
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass

@@ -1,0 +1,267 @@
+"""The lean Search transport with real sockets, the node's WireServer against the container's
+WireConnection and GrpcContentNodeClient (scripted handlers, no ContentNode): many calls share a
+connection, the deadline reaches the handler and a caller giving up cancels the call, a peer's bad
+bytes close only its own connection, failures map to NodeTimeout/NodeUnavailable as over gRPC,
+gRPC answers while the transport is unknown or unreachable, and mutual TLS is the cluster's."""
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import threading
+import time
+from concurrent import futures
+
+import grpc
+import pytest
+
+from container.dispatch.content_client import GrpcContentNodeClient, NodeAddress, NodeTimeout, NodeUnavailable
+from container.dispatch.wire_client import WireFailure, connect
+from content_node.wire_server import WireServer
+from deploy.certificates import create_ca, issue
+from protos import content_node_pb2 as pb
+from protos import content_node_pb2_grpc as pb_grpc
+from searchlib.query import tree as q
+from searchlib.tls import CLUSTER_SERVER_NAME, read_tls_dir, ssl_context
+from searchlib.wire.frames import HEADER, MAGIC, REQUEST, encode_frame
+from searchlib.wire.search_codec import SearchCall
+
+POOL = futures.ThreadPoolExecutor(max_workers=4)
+
+
+class Script:
+    """A handler: echoes, or waits for `release` and records what the call saw of its deadline."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.seen: list[tuple[float | None, float | None]] = []
+        self.hold = False
+
+    def __call__(self, payload: bytes, call) -> bytes:
+        if payload == b"boom":
+            raise ValueError("does not decode")
+        if self.hold:
+            before = call.time_remaining()
+            self.release.wait(10)
+            self.seen.append((before, call.time_remaining()))
+        return b"echo:" + payload
+
+
+@pytest.fixture
+def script():
+    return Script()
+
+
+@pytest.fixture
+def server(script):
+    running = WireServer(script, POOL, "127.0.0.1", 0)
+    yield running
+    script.release.set()
+    running.close()
+
+
+def test_many_calls_on_one_connection_each_get_their_own_reply(server):
+    async def calls():
+        connection = await connect("127.0.0.1", server.port, None, None, 5)
+        replies = await asyncio.gather(*(connection.call(f"q{i}".encode() * i, 5) for i in range(200)))
+        connection.close()
+        return replies
+    assert asyncio.run(calls()) == [b"echo:" + f"q{i}".encode() * i for i in range(200)]
+
+
+def test_the_deadline_reaches_the_handler_and_giving_up_cancels_the_call(server, script):
+    script.hold = True
+
+    async def late():
+        connection = await connect("127.0.0.1", server.port, None, None, 5)
+        with pytest.raises(WireFailure) as failure:
+            await connection.call(b"slow", 0.3)
+        assert failure.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
+        await asyncio.sleep(0.1)  # the CANCEL frame reaches the node
+        script.release.set()
+        await asyncio.sleep(0.2)
+        connection.close()
+    asyncio.run(late())
+    (before, after), = script.seen
+    assert 0.1 < before <= 0.3  # what the node's servicer reads as the gRPC deadline
+    assert after == 0.0  # cancelled: a call not yet started by then returns at once
+
+
+def test_a_cancelled_caller_cancels_its_call(server, script):
+    script.hold = True
+
+    async def cancelled():
+        connection = await connect("127.0.0.1", server.port, None, None, 5)
+        task = asyncio.create_task(connection.call(b"slow", 30))
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.1)
+        script.release.set()
+        await asyncio.sleep(0.2)
+        connection.close()
+    asyncio.run(cancelled())
+    assert script.seen[0][0] > 20 and script.seen[0][1] == 0.0
+
+
+def test_a_stopping_node_lets_running_calls_answer_within_the_grace(server, script):
+    script.hold = True
+
+    async def stopping():
+        connection = await connect("127.0.0.1", server.port, None, None, 5)
+        running = asyncio.create_task(connection.call(b"slow", 10))
+        await asyncio.sleep(0.2)
+        threading.Timer(0.3, script.release.set).start()
+        await asyncio.to_thread(server.close, 5.0)  # as gRPC's server.stop(grace)
+        with pytest.raises(WireFailure):  # no longer listening
+            await connect("127.0.0.1", server.port, None, None, 5)
+        return await running
+    assert asyncio.run(stopping()) == b"echo:slow"
+
+
+def _closed_by_server(port: int, data: bytes) -> bool:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(data)
+        try:
+            return sock.recv(100) == b""
+        except ConnectionResetError:
+            return True
+
+
+@pytest.mark.parametrize("data", [b"GET / HTTP/1.1\r\n\r\n", MAGIC + b"\x00" * 40,
+                                  MAGIC + HEADER.pack(2**31, 1, REQUEST, 0),  # over the limit: no 2 GB read
+                                  MAGIC + encode_frame(2, 1, b"a reply from a client")])
+def test_bad_bytes_close_that_connection_and_the_server_serves_on(server, data):
+    assert _closed_by_server(server.port, data)
+
+    async def still_serving():
+        connection = await connect("127.0.0.1", server.port, None, None, 5)
+        reply = await connection.call(b"fine", 5)
+        connection.close()
+        return reply
+    assert asyncio.run(still_serving()) == b"echo:fine"
+
+
+def test_a_request_that_does_not_decode_closes_the_connection(server):
+    async def broken():
+        connection = await connect("127.0.0.1", server.port, None, None, 5)
+        with pytest.raises(WireFailure) as failure:
+            await connection.call(b"boom", 5)
+        return failure.value.code
+    assert asyncio.run(broken()) == grpc.StatusCode.UNAVAILABLE
+
+
+# ---- through the container's client: the failure rule and the gRPC fallback ----------------
+
+
+class Node(pb_grpc.ContentNodeServicer):
+    """gRPC side of a scripted node: Ping tells `search_port`; Search over gRPC answers 1 hit."""
+
+    def __init__(self) -> None:
+        self.search_port = 0
+
+    def Ping(self, request, context):
+        return pb.PingReply(distribution_key=0, ready=True, search_port=self.search_port)
+
+    def Search(self, request, context):
+        return pb.SearchReply(distribution_key=0, total_hit_count=1)
+
+
+@pytest.fixture
+def node():
+    servicer = Node()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    pb_grpc.add_ContentNodeServicer_to_server(servicer, server)
+    servicer.grpc_port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    yield servicer
+    server.stop(grace=None)
+
+
+CALL = SearchCall(schema="doc", rank_profile="default", query=q.Term("default", "x"), hits=10, timeout_ms=5000)
+
+
+HOLD = threading.Event()
+
+
+def wire_search(payload: bytes, call) -> bytes:
+    assert pb.SearchRequest.FromString(payload).query  # the same SearchRequest bytes as gRPC's
+    left = call.time_remaining()
+    if left < 1.0:  # past the caller's deadline
+        time.sleep(left + 0.3)
+    elif left < 3.0:  # held until the test lets go (the node dies under it)
+        HOLD.wait(10)
+    return pb.SearchReply(distribution_key=0, total_hit_count=2).SerializeToString()
+
+
+def test_search_goes_over_the_transport_once_ping_tells_its_port_else_over_grpc(node):
+    wire = WireServer(wire_search, POOL, "127.0.0.1", 0)
+
+    async def searches():
+        client = GrpcContentNodeClient(NodeAddress(0, 0, f"127.0.0.1:{node.grpc_port}"))
+        totals = [(await client.search(CALL, 5)).total_hits]  # no ping yet: gRPC
+        node.search_port = wire.port
+        await client.ping(1)
+        totals.append((await client.search(CALL, 5)).total_hits)  # the transport
+        with pytest.raises(NodeTimeout):  # as a gRPC DEADLINE_EXCEEDED
+            await client.search(CALL, 0.5)
+        call = asyncio.create_task(client.search(CALL, 2))
+        await asyncio.sleep(0.2)
+        wire.close()  # the node's transport dies under the call
+        with pytest.raises(NodeUnavailable):  # as a gRPC UNAVAILABLE
+            await call
+        # its port refuses now: gRPC answers (a really dead node then fails there as before)
+        totals.append((await client.search(CALL, 5)).total_hits)
+        await client.close()
+        return totals
+    try:
+        assert asyncio.run(searches()) == [1, 2, 1]
+    finally:
+        HOLD.set()
+        wire.close()
+
+
+def test_a_transport_port_that_cannot_be_reached_leaves_search_on_grpc(node):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        node.search_port = unused.getsockname()[1]  # bound, never listening: refused
+
+        async def searches():
+            client = GrpcContentNodeClient(NodeAddress(0, 0, f"127.0.0.1:{node.grpc_port}"))
+            await client.ping(1)
+            totals = [(await client.search(CALL, 5)).total_hits for _ in range(3)]
+            await client.close()
+            return totals
+        assert asyncio.run(searches()) == [1, 1, 1]
+
+
+# ---- mutual TLS ------------------------------------------------------------------------------
+
+
+def test_the_transport_is_mutual_tls_with_the_cluster_certificates(tmp_path, script):
+    ca, ca_key = create_ca(tmp_path / "ca")
+    issue(ca, ca_key, tmp_path / "node", "content-node-0")
+    issue(ca, ca_key, tmp_path / "container", "container")
+    stranger, stranger_key = create_ca(tmp_path / "stranger-ca", "another CA")
+    issue(stranger, stranger_key, tmp_path / "stranger", "a stranger")
+    server = WireServer(script, POOL, "127.0.0.1", 0, ssl_context(read_tls_dir(tmp_path / "node"), server_side=True))
+
+    async def call(context):
+        connection = await connect("127.0.0.1", server.port, context, CLUSTER_SERVER_NAME, 5)
+        try:
+            return await connection.call(b"over tls" * 5000, 5)
+        finally:
+            connection.close()
+    try:
+        assert asyncio.run(call(ssl_context(read_tls_dir(tmp_path / "container"), server_side=False))) == \
+            b"echo:" + b"over tls" * 5000
+        no_certificate = ssl.create_default_context(cafile=str(tmp_path / "ca" / "ca.crt"))
+        no_certificate.check_hostname = False
+        for context in (no_certificate, ssl_context(read_tls_dir(tmp_path / "stranger"), server_side=False)):
+            with pytest.raises(WireFailure):  # the handshake or the first call fails; nothing is served
+                asyncio.run(call(context))
+        with pytest.raises(WireFailure):  # plaintext to a TLS port
+            asyncio.run(call(None))
+    finally:
+        server.close()
