@@ -23,6 +23,9 @@ class Term:
     significance: float | None = None  # {significance: s}: replaces the one from document frequency in ranking
     item_id: int = 0  # {id: N} (0: none), what a {connectivity: {id: N, weight: w}} names
     connectivity: tuple[int, float] | None = None  # (id of the item this one connects to, weight)
+    # word settings that already shaped the term, kept only to show the item as Vespa's serializer
+    # does (searchlib.query.yql_serializer): (name, value) of origin, andSegmenting, language, ...
+    form: tuple[tuple[str, object], ...] = dataclass_field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,11 @@ class Phrase:
     significance: float | None = None  # {significance: s}, as on a Term
     item_id: int = 0  # {id: N} and {connectivity: ...}, as on a Term
     connectivity: tuple[int, float] | None = None
+    # word settings that already shaped the term, kept only to show the item as Vespa's serializer
+    # does (searchlib.query.yql_serializer): the origin of a phrase segment
+    form: tuple[tuple[str, object], ...] = dataclass_field(default=(), compare=False)
+    # the members as parsed (Vespa's child items, with their own annotations), for display only
+    items: tuple["QueryNode", ...] = dataclass_field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +66,8 @@ class Near:
     ordered: bool = False
     weight: int = 100
     label: str = ""
+    # the members as parsed (Vespa's child items, with their own annotations), for display only
+    items: tuple["QueryNode", ...] = dataclass_field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +81,13 @@ class Equiv:
     label: str = ""
     item_id: int = 0  # {id: N} and {connectivity: ...}, as on a Term
     connectivity: tuple[int, float] | None = None
+    # alternatives({"trees": 1.0, "tree": 0.7}): the exactness of each term, shown only
+    exactness: tuple[float, ...] = dataclass_field(default=(), compare=False)
+    # word settings that already shaped the term, kept only to show the item as Vespa's serializer
+    # does (searchlib.query.yql_serializer): origin, implicitTransforms
+    form: tuple[tuple[str, object], ...] = dataclass_field(default=(), compare=False)
+    # the members as parsed (Vespa's child items, with their own annotations), for display only
+    items: tuple["QueryNode", ...] = dataclass_field(default=(), compare=False)
 
 
 _EQUIV_MARK = "\x1f"  # never in a normalized word: marks the combined term of an Equiv
@@ -177,6 +194,7 @@ class Range:
     hit_limit: int = 0  # N: only the N lowest matching values (per content node); -N: the N highest
     weight: int = 100  # as Vespa's IntItem, a range is a rank term with this weight (terms_of)
     ranked: bool = True  # {ranked: false}: matched, but no rank term
+    item_id: int = dataclass_field(default=0, compare=False)  # {id: N}, shown only
 
 
 @dataclass(frozen=True, slots=True)

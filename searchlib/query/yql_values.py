@@ -27,7 +27,10 @@ class YqlValueCursor(TokenCursor):
 
     def _starts_annotations(self) -> bool:
         """`{...}`, or Vespa's older form `[{...}]`."""
-        return self.is_punct("{") or (self.is_punct("[") and self.is_punct("{", 1))
+        return self._starts_annotations_at(0)
+
+    def _starts_annotations_at(self, ahead: int) -> bool:
+        return self.is_punct("{", ahead) or (self.is_punct("[", ahead) and self.is_punct("{", ahead + 1))
 
     def _annotated_number(self, depth: int) -> tuple[float, dict[str, object]]:
         """A number, `(-500)`, `({filter: true}500)` or `({id: 1}(-500))`: its annotations too."""

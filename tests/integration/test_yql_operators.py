@@ -493,6 +493,15 @@ def test_empty_user_input_is_refused_unless_allow_empty(http) -> None:
         assert error["code"] == 3 and "only resulted in NullItem" in error["message"]  # Illegal query, as any YQL error
 
 
+def test_non_empty_is_its_expression_or_a_400_when_an_item_in_it_is_empty(http) -> None:
+    assert set(hits(http, 'nonEmpty(title contains "gamma" or title contains "delta")')) == {"1", "4"}
+    assert set(hits(http, 'title contains "gamma" and title contains "+-!"')) == {"1"}  # dropped outside
+    for where, message in (('nonEmpty(title contains "gamma" and title contains "+-!")', "empty string"),
+                           ('nonEmpty({allowEmpty: true, defaultIndex: "title"}userInput(@q))', "NullItem")):
+        response = http.get("/search/", params={"yql": f"select * from op where {where}", "q": ""})
+        assert response.status_code == 400 and message in response.json()["root"]["errors"][0]["message"]
+
+
 def test_weak_and_total_target_hits_is_each_nodes_target(http) -> None:
     """{totalTargetHits: 1}: each of the 2 nodes keeps its best 1 (a superset of the global best),
     as {targetHits: 1} does; doc 1 (alpha and gamma) is the best and leads with matchCount 2."""
