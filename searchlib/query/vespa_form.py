@@ -43,7 +43,8 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         words = " ".join(_vespa_word(node.field, term, "'") for term in node.terms + node.negative)
         return f"({name}({shape}) {words})" if nested else f"{name}({shape}) {words}"
     if isinstance(node, Equiv):
-        return "EQUIV " + " ".join(_vespa_word(node.field, term, '"') for term in node.terms)
+        text = "EQUIV " + " ".join(_vespa_word(node.field, term, '"') for term in node.terms)
+        return f"({text})" if nested else text  # a composite, as Vespa's EquivItem
     if isinstance(node, WeightedTokens):
         name = node.operator.upper() + (f"({node.target_hits})" if node.target_hits is not None else "")
         settings = [f"{key}={value!r}" for key, value in (("scoreThreshold", node.score_threshold),

@@ -15,18 +15,46 @@ as written, as Vespa's parser leaves them).
 from __future__ import annotations
 
 import math
+import re
 from decimal import Decimal
 
 from searchlib.query.tree import (
-    And, Equiv, FalseItem, Fuzzy, GeoLocation, In, Near, NearestNeighbor, Not, Or, Phrase, PredicateQuery,
-    QueryNode, Range, Rank, Regex, SameElement, Term, TrueItem, WeakAnd, WeightedTokens, equiv_alternatives,
-    phrase_words,
+    And, Equiv, FalseItem, Fuzzy, GeoLocation, In, Near, NearestNeighbor, Not, Or, ParsedYql, Phrase,
+    PredicateQuery, QueryNode, Range, Rank, Regex, SameElement, SortKey, Term, TrueItem, WeakAnd, WeightedTokens,
+    equiv_alternatives, phrase_words,
 )
 
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 _INT32 = range(-(1 << 31), 1 << 31)
 _ALL_SUBQUERIES = (1 << 64) - 1
 _ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"', "'": "\\'",
             "\\": "\\\\", "/": "\\/"}
+
+
+def yql_statement(parsed: ParsedYql) -> str:
+    """The whole statement, as Vespa's Query.yqlRepresentation(true) writes it: `limit` is the end
+    of the window (offset + hits), `offset` only when not 0, the grouping after `|`."""
+    fields = ", ".join(parsed.select_fields)
+    sources = parsed.sources[0] if len(parsed.sources) == 1 and parsed.sources != ("*",) else \
+        "sources " + ", ".join(parsed.sources)
+    text = f"select {fields} from {sources} where {yql_where(parsed.where)}"
+    if parsed.order_by:
+        text += " order by " + ", ".join(map(_sort_key, parsed.order_by))
+    if parsed.limit is not None or parsed.offset:
+        text += f" limit {parsed.limit if parsed.limit is not None else (parsed.offset or 0) + 10}"
+    if parsed.offset:
+        text += f" offset {parsed.offset}"
+    if parsed.timeout_ms is not None:
+        text += f" timeout {number(int(parsed.timeout_ms) if parsed.timeout_ms.is_integer() else parsed.timeout_ms)}"
+    return text + (f" | {parsed.grouping}" if parsed.grouping else "")
+
+
+def _sort_key(key: SortKey) -> str:
+    """`field`, `field desc`, `[{"function": "uca", "locale": "en_US", "strength": "IDENTICAL"}]field`."""
+    settings = [("function", key.function), ("locale", key.locale), ("strength", key.strength.upper())]
+    shown = ", ".join(f'"{name}": {quoted(value)}' for name, value in settings if value)
+    field = key.field if _IDENTIFIER.fullmatch(key.field) else quoted(key.field)  # `"[rank]"`, as Vespa
+    return (f"[{{{shown}}}]" if shown else "") + field + ("" if key.ascending else " desc")
 
 
 def yql_where(node: QueryNode) -> str:

@@ -4,12 +4,14 @@ every tree the corpus parses into is written as YQL that parses back into the sa
 number and string forms."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from searchlib.errors import QueryError
 from searchlib.query.tree import And, Near, Not, QueryNode, Range, SameElement, Term
 from searchlib.query.yql import parse_yql
-from searchlib.query.yql_serializer import java_double, number, quoted, yql_where
+from searchlib.query.yql_serializer import java_double, number, quoted, yql_statement, yql_where
 from tests.searchlib.yql_corpus import yql_cases
 
 SELECT = "select * from sources * where "
@@ -47,6 +49,27 @@ def test_every_corpus_tree_parses_back_from_its_yql() -> None:
           f"({lossy} more hold what Vespa's form drops)")
     assert not wrong, "\n".join(wrong[:10])
     assert (kept, lossy) == (408, 11)
+
+
+def _window(parsed) -> tuple[int, int]:
+    """(offset, end): Vespa's form writes `offset 0` as nothing and an offset alone with its 10 hits."""
+    offset = parsed.offset or 0
+    return offset, parsed.limit if parsed.limit is not None else offset + 10
+
+
+def test_every_corpus_statement_parses_back_from_its_yql() -> None:
+    count = 0
+    for case in yql_cases():
+        if not case.valid:
+            continue
+        parsed = parse_yql(case.yql, parameters=case.parameters, stem=False, fold_case=False)
+        if _vespa_form_loses(parsed.where):
+            continue
+        again = parse_yql(yql_statement(parsed), parameters=case.parameters, stem=False, fold_case=False)
+        assert replace(again, limit=None, offset=None) == replace(parsed, limit=None, offset=None), case.source
+        assert _window(again) == _window(parsed), case.source
+        count += 1
+    assert count == 408
 
 
 def test_what_vespas_form_drops_is_only_that() -> None:
