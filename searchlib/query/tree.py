@@ -346,6 +346,9 @@ class ParsedYql:
     timeout_ms: float | None = None
     grouping: str = ""  # the text after `|`, parsed by the grouping module
     emptied: bool = False  # the where held only empty items (Vespa's NullItem root); where is then FalseItem
+    # what Vespa's parser accepts but this engine does not run ({usePositionData: false}): the
+    # container answers it with this located 400 before searching, as (message, line, column)
+    refused: tuple[str, int, int] | None = None
 
 
 RankTerm = Union[Term, Phrase, Fuzzy, Regex, SameElement]

@@ -38,7 +38,8 @@ from searchlib.query.yql_user_input import YqlUserInputParser
 from searchlib.query.yql_vectors import YqlVectorParser
 from searchlib.query.yql_values import MAX_DEPTH as _MAX_DEPTH
 
-_INHERITED = ("ranked", "filter")  # annotations a group passes to the words inside it
+# annotations a group passes to the words inside it (Vespa reads word settings up the tree)
+_INHERITED = ("ranked", "filter", "normalizeCase", "usePositionData")
 _BOUNDS = ("closed", "open", "leftOpen", "rightOpen")
 _STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
 _UNSUPPORTED = frozenset({
@@ -157,6 +158,7 @@ class _YqlParser(
             timeout_ms=numbers["timeout"],
             grouping=grouping,
             emptied=where is None and self._user_text_emptied,
+            refused=self._refused,
         )
 
     def _name_list(self, what: str, *, allow_star: bool) -> tuple[str, ...]:

@@ -166,14 +166,17 @@ class YqlPhraseParser(YqlValueCursor):
             field = f"{self._same_element_field}.{field}" if field else self._same_element_field
         verbatim = not self._annotation(params.annotation_bool, annotations, "implicitTransforms", True, at)
         accent_drop = self._annotation(params.annotation_bool, annotations, "accentDrop", True, at)
+        # {normalizeCase: false}: the word is taken as already lowercased (Vespa's setLowercased):
+        # kept as written, so it meets a lowercased index only if written in lowercase
+        lowercase = self._fold_case and self._annotation(params.annotation_bool, annotations, "normalizeCase", True, at)
         if field in self._exact_fields or verbatim:  # without U+001F: it marks the combined term of an equiv
             # {implicitTransforms: false}: the term as written (Vespa: no segmenting, stemming or
             # accent removal), only case-folded as every index here is
-            value = normalize(text, accent_drop and not verbatim, self._fold_case).replace("\x1f", "")
+            value = normalize(text, accent_drop and not verbatim, lowercase).replace("\x1f", "")
             return [value] if value else []
         stem = self._annotation(params.annotation_bool, annotations, "stem", self._stem, at)
         if field in self._modes:
             self._literal.note(field, text, self._language)
             mode = self._modes[field] if accent_drop else replace(self._modes[field], normalizing=False)
             return query_terms(mode, text, self._language, stem)
-        return query_words(text, self._language, stem, accent_drop, self._fold_case)
+        return query_words(text, self._language, stem, accent_drop, lowercase)

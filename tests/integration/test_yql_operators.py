@@ -502,6 +502,12 @@ def test_non_empty_is_its_expression_or_a_400_when_an_item_in_it_is_empty(http) 
         assert response.status_code == 400 and message in response.json()["root"]["errors"][0]["message"]
 
 
+def test_normalize_case_false_keeps_the_word_as_written(http) -> None:
+    assert set(hits(http, 'title contains "GAMMA"')) == {"1"}  # lowercased, as the title was indexed
+    assert hits(http, 'title contains ({normalizeCase: false}"GAMMA")') == {}  # no such word in the index
+    assert set(hits(http, '{normalizeCase: false}(title contains "gamma")')) == {"1"}
+
+
 def test_weak_and_total_target_hits_is_each_nodes_target(http) -> None:
     """{totalTargetHits: 1}: each of the 2 nodes keeps its best 1 (a superset of the global best),
     as {targetHits: 1} does; doc 1 (alpha and gamma) is the best and leads with matchCount 2."""
