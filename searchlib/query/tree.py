@@ -91,15 +91,21 @@ class Equiv:
 
 
 _EQUIV_MARK = "\x1f"  # never in a normalized word: marks the combined term of an Equiv
+# the forms of alternatives() inside a phrase: a mark of their own, so that phrase can stand as one
+# word of an equiv (equiv("a", phrase("b", alternatives(...)))) and still split back unambiguously
+_INNER_EQUIV_MARK = "\x1d"
 
 
-def equiv_key(terms: tuple[str, ...]) -> str:
-    """The one word ranking uses for an Equiv; content nodes merge the postings it names."""
-    return _EQUIV_MARK + _EQUIV_MARK.join(terms)
+def equiv_key(terms: tuple[str, ...], *, inner: bool = False) -> str:
+    """The one word ranking uses for an Equiv; content nodes merge the postings it names.
+    inner=True: the key of alternatives inside a phrase (a word of a phrase key)."""
+    mark = _INNER_EQUIV_MARK if inner else _EQUIV_MARK
+    return mark + mark.join(terms)
 
 
 def equiv_alternatives(word: str) -> tuple[str, ...] | None:
-    return tuple(word[1:].split(_EQUIV_MARK)) if word.startswith(_EQUIV_MARK) else None
+    mark = word[:1]
+    return tuple(word[1:].split(mark)) if mark in (_EQUIV_MARK, _INNER_EQUIV_MARK) else None
 
 
 _PHRASE_MARK = "\x1e"  # never in a normalized word: marks a phrase standing as one word

@@ -9,7 +9,7 @@ from searchlib.linguistics import normalize
 from searchlib.query import parameters as params
 from searchlib.query.string_match import PatternError, compile_regex
 from searchlib.query.tree import (
-    Equiv, Fuzzy, In, Near, QueryNode, Range, Regex, SameElement, Term, WeightedTokens, equiv_alternatives,
+    Equiv, Fuzzy, In, Near, QueryNode, Range, Regex, SameElement, Term, WeightedTokens,
     equiv_key, phrase_key,
 )
 from searchlib.query.yql_tokens import Token
@@ -140,8 +140,6 @@ class YqlOperatorParser(YqlValueCursor):
             text, token = self._single_string(what)
             words = self._words(field, text, annotations, token)
             item = self._phrase(field, words, {}, token, segment=True, text=text)
-        if inside_equiv and len(words) > 1 and any(equiv_alternatives(w) for w in words):
-            self.fail("alternatives() inside a phrase inside equiv() is not supported", token.start)
         if item is None:
             return None
         return (words[0] if len(words) == 1 else phrase_key(tuple(words))), item

@@ -18,6 +18,9 @@ _WORD_SETTINGS = (("usePositionData", True), ("stem", True), ("normalizeCase", T
                   ("andSegmenting", False), ("implicitTransforms", True))
 
 
+_NO_MARKS = str.maketrans("", "", "\x1d\x1e\x1f")  # the marks of compound words (tree.equiv_key, phrase_key)
+
+
 class YqlPhraseParser(YqlValueCursor):
     """Needs from the parser: `_inherited`, `_exact_fields`, `_modes`, `_language`, `_stem`,
     `_same_element_field`, `_annotations`, `_starts_annotations`, `_parameter` and `_alternatives`."""
@@ -65,7 +68,7 @@ class YqlPhraseParser(YqlValueCursor):
             elif token.kind == "ident" and token.text.lower() == "alternatives" and self.is_punct("("):
                 item = self._alternatives(field, {**self._inherited, **own}, token, written)
                 forms = [] if item is None else [item.term] if isinstance(item, Term) else list(item.terms)
-                found = forms if len(forms) < 2 else [equiv_key(tuple(forms))]  # any form at that position
+                found = forms if len(forms) < 2 else [equiv_key(tuple(forms), inner=True)]  # any form there
             else:
                 self.expected("a string or phrase(...) in phrase()", token)
             words.extend(found)
@@ -172,7 +175,7 @@ class YqlPhraseParser(YqlValueCursor):
         if field in self._exact_fields or verbatim:  # without U+001F: it marks the combined term of an equiv
             # {implicitTransforms: false}: the term as written (Vespa: no segmenting, stemming or
             # accent removal), only case-folded as every index here is
-            value = normalize(text, accent_drop and not verbatim, lowercase).replace("\x1f", "")
+            value = normalize(text, accent_drop and not verbatim, lowercase).translate(_NO_MARKS)
             return [value] if value else []
         stem = self._annotation(params.annotation_bool, annotations, "stem", self._stem, at)
         if field in self._modes:

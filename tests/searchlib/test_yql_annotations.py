@@ -112,10 +112,22 @@ def test_equiv_words_rank_as_one_combined_term() -> None:
     assert terms_of(node) == [Term("f", equiv_key(("ny", "nyc")), 50)]
     assert equiv_alternatives(equiv_key(("ny", "nyc"))) == ("ny", "nyc")
     assert decode_query(encode_query(node)) == node
-    for bad, message in [('f contains equiv("a")', "2 or more"), ('f contains equiv("a", 42)', "Expected a string"),
-                         ('f contains equiv("a", phrase("b", alternatives({c: 1, d: 1})))', "not supported")]:
+    for bad, message in [('f contains equiv("a")', "2 or more"), ('f contains equiv("a", 42)', "Expected a string")]:
         with pytest.raises(QueryError, match=message):
             where(bad)
+
+
+def test_alternatives_inside_a_phrase_inside_equiv_keep_their_place() -> None:
+    """The phrase stands as one word of the equiv, its alternatives as one word of the phrase (their
+    own mark, so the keys split back unambiguously: plain_words, the content node's postings)."""
+    from searchlib.query.tree import phrase_key, phrase_words, plain_words
+    node = where('f contains equiv("a", phrase("b", alternatives({c: 1, d: 0.5})))')
+    inner = equiv_key(("c", "d"), inner=True)
+    assert node == Equiv("f", ("a", phrase_key(("b", inner))))
+    assert equiv_alternatives(equiv_key(("a", phrase_key(("b", inner))))) == ("a", phrase_key(("b", inner)))
+    assert phrase_words(node.terms[1]) == ("b", inner) and equiv_alternatives(inner) == ("c", "d")
+    assert plain_words(terms_of(node)[0].term) == ["a", "b", "c", "d"]
+    assert decode_query(encode_query(node)) == node
 
 
 def test_phrases_and_equivs_stand_as_one_word_in_equiv_and_near() -> None:

@@ -155,7 +155,8 @@ CHECKS: dict[str, tuple[tuple[str, object], ...]] = {
                                     ("where.form.origin", {"original": " trees ", "offset": 1, "length": 5})),
     "YqlParserTestCase.java:1462": (("where.@type", "Phrase"), ("where.items.@len", 2), ("where.items.0.term", "forest"),
                                     ("where.items.1.terms", ("trees", "tree")),
-                                    ("where.items.1.exactness", (1.0, 0.7))),
+                                    ("where.items.1.exactness", (1.0, 0.7)),
+                                    ("tree", 'foo:"forest WORD_ALTERNATIVES foo:[ tree(0.7) trees(1.0) ]"')),
     # assertUrlQuery
     "YqlParserTestCase.java:1496": (("tree", 'urlfield.hostname:"google com $"'),),
     "YqlParserTestCase.java:1527": (("tree", 'urlfield.hostname:"google com"'),),
