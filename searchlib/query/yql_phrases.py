@@ -18,6 +18,7 @@ _WORD_SETTINGS = (("usePositionData", True), ("stem", True), ("normalizeCase", T
                   ("andSegmenting", False), ("implicitTransforms", True))
 
 
+_FORM_KEYS = frozenset({"origin", "language", *(name for name, _ in _WORD_SETTINGS)})
 _NO_MARKS = str.maketrans("", "", "\x1d\x1e\x1f")  # the marks of compound words (tree.equiv_key, phrase_key)
 
 
@@ -55,7 +56,8 @@ class YqlPhraseParser(YqlValueCursor):
             if token.kind in ("string", "param"):
                 text = token.text if token.kind == "string" else self._parameter(token)
                 found = self._words(field, text, {**self._inherited, **own}, token)
-                item = self._phrase(field, found, written, token, segment=True, text=text)
+                item = Term(field, found[0]) if len(found) == 1 and not written else \
+                    self._phrase(field, found, written, token, segment=True, text=text)
             elif token.kind == "ident" and token.text.lower() == "phrase" and self.is_punct("("):
                 members: list[QueryNode] = []
                 found = self._phrase_words(field, own, depth + 1, items=members)
@@ -122,6 +124,8 @@ class YqlPhraseParser(YqlValueCursor):
         """The word settings Vespa's serializer shows (tree.Term.form), in its order: the origin
         (for a word, only where it differs from the word; a phrase segment's is its string), then
         the settings that are not at their defaults."""
+        if (text is None or word is not None) and not _FORM_KEYS.intersection(annotations):
+            return ()  # most words: nothing to keep
         form: list[tuple[str, object]] = []
         origin = self._origin(annotations, at)
         if origin is None and text is not None and word is None:
@@ -171,7 +175,8 @@ class YqlPhraseParser(YqlValueCursor):
         accent_drop = self._annotation(params.annotation_bool, annotations, "accentDrop", True, at)
         # {normalizeCase: false}: the word is taken as already lowercased (Vespa's setLowercased):
         # kept as written, so it meets a lowercased index only if written in lowercase
-        lowercase = self._fold_case and self._annotation(params.annotation_bool, annotations, "normalizeCase", True, at)
+        lowercase = self._fold_case and ("normalizeCase" not in annotations or self._annotation(
+            params.annotation_bool, annotations, "normalizeCase", True, at))
         if field in self._exact_fields or verbatim:  # without U+001F: it marks the combined term of an equiv
             # {implicitTransforms: false}: the term as written (Vespa: no segmenting, stemming or
             # accent removal), only case-folded as every index here is
