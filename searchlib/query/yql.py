@@ -25,7 +25,7 @@ from searchlib.query import parameters as params
 from searchlib.query.literal_boost import LiteralBoost
 from searchlib.query.sort_specs import sort_function
 from searchlib.query.tree import (
-    And, FalseItem, Not, Or, ParsedYql, QueryNode, Range, Rank, SortKey, TrueItem, WeakAnd,
+    And, FalseItem, Not, Or, ParsedYql, Phrase, QueryNode, Range, Rank, SortKey, Term, TrueItem, WeakAnd,
 )
 from searchlib.query.user_query import DEFAULT_TARGET_HITS, UserQuerySettings
 from searchlib.query.yql_tokens import Token
@@ -411,6 +411,11 @@ class _YqlParser(
                 members: list[QueryNode] = []
                 words = self._phrase_words(field, annotations, depth, segments, members)
                 node = self._phrase(field, words, annotations, token, segments=tuple(segments), items=tuple(members))
+                if isinstance(node, Phrase) and "origin" in annotations and self._annotation(
+                        params.annotation_bool, annotations, "andSegmenting", False, token):
+                    # Vespa's AndSegmentItem: the segment's words are AND-ed, not a phrase
+                    node = And(tuple(Term(field, word, node.weight, node.label, node.ranked, node.filter)
+                                     for word in node.terms))
         else:
             self.expected("a string, @parameter or phrase(...) after 'contains'")
         if wrapped:

@@ -18,7 +18,7 @@ _WORD_SETTINGS = (("usePositionData", True), ("stem", True), ("normalizeCase", T
                   ("andSegmenting", False), ("implicitTransforms", True))
 
 
-_FORM_KEYS = frozenset({"origin", "language", *(name for name, _ in _WORD_SETTINGS)})
+_FORM_KEYS = frozenset({"origin", "language", "grammar", *(name for name, _ in _WORD_SETTINGS)})
 _NO_MARKS = str.maketrans("", "", "\x1d\x1e\x1f")  # the marks of compound words (tree.equiv_key, phrase_key)
 
 
@@ -140,6 +140,8 @@ class YqlPhraseParser(YqlValueCursor):
         language = self._annotation(params.annotation_str, annotations, "language", "", at)
         if language:
             form.append(("language", language))
+        if annotations.get("grammar") == "raw":  # the whole string as one word (_words)
+            form.append(("grammar", "raw"))
         return tuple(form)
 
     def _origin(self, annotations: dict[str, object], at: Token) -> dict[str, object] | None:
@@ -177,6 +179,9 @@ class YqlPhraseParser(YqlValueCursor):
         # kept as written, so it meets a lowercased index only if written in lowercase
         lowercase = self._fold_case and ("normalizeCase" not in annotations or self._annotation(
             params.annotation_bool, annotations, "normalizeCase", True, at))
+        if annotations.get("grammar") == "raw":  # Vespa: one word of the whole string, not segmented
+            value = normalize(text, accent_drop, lowercase).translate(_NO_MARKS)
+            return [value] if value else []
         if field in self._exact_fields or verbatim:  # without U+001F: it marks the combined term of an equiv
             # {implicitTransforms: false}: the term as written (Vespa: no segmenting, stemming or
             # accent removal), only case-folded as every index here is

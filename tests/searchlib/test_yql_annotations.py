@@ -333,3 +333,12 @@ def test_non_empty_is_its_expression_when_nothing_in_it_is_empty() -> None:
     assert where('nonEmpty(a contains "x" or ({filter: true}range(y, 1, 5)))') == where(
         'a contains "x" or ({filter: true}range(y, 1, 5))')
     assert where("{filter: true}range(y, 1, 5)").filter  # as on a comparison (Vespa's leafStyleSettings)
+
+
+def test_raw_grammar_is_one_word_and_an_and_segment_ands_its_words() -> None:
+    assert where('baz contains ({grammar: "raw"}"Yoni jo-dima")') == Term("baz", "yoni jo-dima")
+    assert where('baz contains "yoni jo"') == Phrase("baz", ("yoni", "jo"))
+    # Vespa's AndSegmentItem: a segment (origin) with andSegmenting matches its words anywhere
+    segment = '({origin: {original: "m\'s", offset: 0, length: 3}%s}phrase("m", "s"))'
+    assert where("d contains " + segment % ", andSegmenting: true") == And((Term("d", "m"), Term("d", "s")))
+    assert where("d contains " + segment % "") == Phrase("d", ("m", "s"))
