@@ -41,12 +41,14 @@ _CJK_RUN = re.compile(
 GRAM_SIZE = 2
 
 
-def normalize(text: str, fold_accents: bool = True) -> str:
+def normalize(text: str, fold_accents: bool = True, lowercase: bool = True) -> str:
     """Compatibility-compose, lowercase and drop accents (Vespa's normalization before matching);
-    `fold_accents=False` keeps the accents (a field's `normalizing: none`)."""
+    `fold_accents=False` keeps the accents (a field's `normalizing: none`), `lowercase=False` the
+    case (the words as Vespa's YQL parser leaves them, before its lowercasing searcher)."""
     if text.isascii():  # fast path: the rest is the identity on ASCII, and most text is ASCII
-        return text.lower()
-    composed = unicodedata.normalize("NFKC", text).lower()
+        return text.lower() if lowercase else text
+    composed = unicodedata.normalize("NFKC", text)
+    composed = composed.lower() if lowercase else composed
     return composed if composed.isascii() or not fold_accents else drop_accents(composed)
 
 
@@ -58,9 +60,10 @@ def drop_accents(text: str) -> str:
     return unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFD", text)))
 
 
-def tokenize_unstemmed(text: str, language: str = DEFAULT_LANGUAGE, fold_accents: bool = True) -> list[str]:
+def tokenize_unstemmed(text: str, language: str = DEFAULT_LANGUAGE, fold_accents: bool = True,
+                       lowercase: bool = True) -> list[str]:
     """Text → normalized word tokens in order, without stemming (for `{stem:false}` terms)."""
-    normalized = normalize(text, fold_accents)
+    normalized = normalize(text, fold_accents, lowercase)
     found = words(normalized)
     if normalized.isascii() or not _CJK_RUN.search(normalized):
         return found
@@ -91,11 +94,12 @@ def tokenize(text: str, language: str = DEFAULT_LANGUAGE) -> list[str]:
     return _cache(language).stems(tokenize_unstemmed(text, language))
 
 
-def query_words(text: str, language: str = DEFAULT_LANGUAGE, stem: bool = True, fold_accents: bool = True) -> list[str]:
+def query_words(text: str, language: str = DEFAULT_LANGUAGE, stem: bool = True, fold_accents: bool = True,
+                lowercase: bool = True) -> list[str]:
     """A query text's words on a text index: stemmed unless `stem` is off (`{stem: false}`), and
     accent-folded unless `fold_accents` is off (Vespa's `{accentDrop: false}`: the word is not
     normalizable, so it keeps its accents and meets only an index that kept them)."""
-    found = tokenize_unstemmed(text, language, fold_accents)
+    found = tokenize_unstemmed(text, language, fold_accents, lowercase)
     return stems(found, language) if stem else found
 
 

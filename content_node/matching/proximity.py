@@ -133,7 +133,8 @@ def phrase_postings(lists: Sequence[object]) -> Postings:
                     (starts & 0xFFFFFFFF).astype(np.int32))
 
 
-_COMPOUND_MARKS = (q.equiv_key(("",))[:1], q.phrase_key(("",))[:1])  # the first character of each kind
+# the first character of each kind
+_COMPOUND_MARKS = (q.equiv_key(("",))[:1], q.equiv_key(("",), inner=True)[:1], q.phrase_key(("",))[:1])
 
 
 def compound_postings(field: str, term: str, lookup: Callable[[str, str], object]) -> object | None:

@@ -23,6 +23,9 @@ class Term:
     significance: float | None = None  # {significance: s}: replaces the one from document frequency in ranking
     item_id: int = 0  # {id: N} (0: none), what a {connectivity: {id: N, weight: w}} names
     connectivity: tuple[int, float] | None = None  # (id of the item this one connects to, weight)
+    # word settings that already shaped the term, kept only to show the item as Vespa's serializer
+    # does (searchlib.query.yql_serializer): (name, value) of origin, andSegmenting, language, ...
+    form: tuple[tuple[str, object], ...] = dataclass_field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,11 @@ class Phrase:
     significance: float | None = None  # {significance: s}, as on a Term
     item_id: int = 0  # {id: N} and {connectivity: ...}, as on a Term
     connectivity: tuple[int, float] | None = None
+    # word settings that already shaped the term, kept only to show the item as Vespa's serializer
+    # does (searchlib.query.yql_serializer): the origin of a phrase segment
+    form: tuple[tuple[str, object], ...] = dataclass_field(default=(), compare=False)
+    # the members as parsed (Vespa's child items, with their own annotations), for display only
+    items: tuple["QueryNode", ...] = dataclass_field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +66,8 @@ class Near:
     ordered: bool = False
     weight: int = 100
     label: str = ""
+    # the members as parsed (Vespa's child items, with their own annotations), for display only
+    items: tuple["QueryNode", ...] = dataclass_field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,18 +81,31 @@ class Equiv:
     label: str = ""
     item_id: int = 0  # {id: N} and {connectivity: ...}, as on a Term
     connectivity: tuple[int, float] | None = None
+    # alternatives({"trees": 1.0, "tree": 0.7}): the exactness of each term, shown only
+    exactness: tuple[float, ...] = dataclass_field(default=(), compare=False)
+    # word settings that already shaped the term, kept only to show the item as Vespa's serializer
+    # does (searchlib.query.yql_serializer): origin, implicitTransforms
+    form: tuple[tuple[str, object], ...] = dataclass_field(default=(), compare=False)
+    # the members as parsed (Vespa's child items, with their own annotations), for display only
+    items: tuple["QueryNode", ...] = dataclass_field(default=(), compare=False)
 
 
 _EQUIV_MARK = "\x1f"  # never in a normalized word: marks the combined term of an Equiv
+# the forms of alternatives() inside a phrase: a mark of their own, so that phrase can stand as one
+# word of an equiv (equiv("a", phrase("b", alternatives(...)))) and still split back unambiguously
+_INNER_EQUIV_MARK = "\x1d"
 
 
-def equiv_key(terms: tuple[str, ...]) -> str:
-    """The one word ranking uses for an Equiv; content nodes merge the postings it names."""
-    return _EQUIV_MARK + _EQUIV_MARK.join(terms)
+def equiv_key(terms: tuple[str, ...], *, inner: bool = False) -> str:
+    """The one word ranking uses for an Equiv; content nodes merge the postings it names.
+    inner=True: the key of alternatives inside a phrase (a word of a phrase key)."""
+    mark = _INNER_EQUIV_MARK if inner else _EQUIV_MARK
+    return mark + mark.join(terms)
 
 
 def equiv_alternatives(word: str) -> tuple[str, ...] | None:
-    return tuple(word[1:].split(_EQUIV_MARK)) if word.startswith(_EQUIV_MARK) else None
+    mark = word[:1]
+    return tuple(word[1:].split(mark)) if mark in (_EQUIV_MARK, _INNER_EQUIV_MARK) else None
 
 
 _PHRASE_MARK = "\x1e"  # never in a normalized word: marks a phrase standing as one word
@@ -177,6 +200,7 @@ class Range:
     hit_limit: int = 0  # N: only the N lowest matching values (per content node); -N: the N highest
     weight: int = 100  # as Vespa's IntItem, a range is a rank term with this weight (terms_of)
     ranked: bool = True  # {ranked: false}: matched, but no rank term
+    item_id: int = dataclass_field(default=0, compare=False)  # {id: N}, shown only
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,6 +352,9 @@ class ParsedYql:
     timeout_ms: float | None = None
     grouping: str = ""  # the text after `|`, parsed by the grouping module
     emptied: bool = False  # the where held only empty items (Vespa's NullItem root); where is then FalseItem
+    # what Vespa's parser accepts but this engine does not run ({usePositionData: false}): the
+    # container answers it with this located 400 before searching, as (message, line, column)
+    refused: tuple[str, int, int] | None = None
 
 
 RankTerm = Union[Term, Phrase, Fuzzy, Regex, SameElement]

@@ -129,14 +129,16 @@ def parse_user_query_or_empty(
     match_modes: Mapping[str, MatchMode] | None = None,
     literal: LiteralBoost | None = None,
     fold_accents: bool = True,
+    lowercase: bool = True,
 ) -> QueryNode | None:
     """As parse_user_query, but None for an empty query (Vespa's NullItem) so callers can drop it.
     `exact_indexes` (attribute fields → how a value is normalized) take each item whole.
-    fold_accents=False (userInput's `{accentDrop: false}`): words keep their accents."""
+    fold_accents=False (userInput's `{accentDrop: false}`): words keep their accents;
+    lowercase=False (`{normalizeCase: false}`): their case."""
     if type not in QUERY_TYPES:
         raise InvalidParameterError(f"Unknown query type '{type}': use one of {', '.join(QUERY_TYPES)}")
     terms_of = _terms_of(stem, language or query_detector(match_modes or {})(text), match_modes or {}, literal,
-                         fold_accents)
+                         fold_accents, lowercase)
     if type == "phrase":
         return _text_item(default_index, terms_of(default_index, text))
     if type in ("tokenize", "linguistics"):
@@ -150,8 +152,9 @@ _TermsOf = Callable[[str, str], list[str]]  # (index, text) -> terms
 
 
 def _terms_of(stem: bool, language: str, modes: Mapping[str, MatchMode],
-              literal: LiteralBoost | None = None, fold_accents: bool = True) -> _TermsOf:
-    tokenizer = functools.partial(query_words, language=language, stem=stem, fold_accents=fold_accents)
+              literal: LiteralBoost | None = None, fold_accents: bool = True, lowercase: bool = True) -> _TermsOf:
+    tokenizer = functools.partial(query_words, language=language, stem=stem, fold_accents=fold_accents,
+                                  lowercase=lowercase)
 
     def terms(index: str, text: str) -> list[str]:
         mode = modes.get(index)

@@ -7,6 +7,7 @@ from searchlib.query.tree import (
     QueryNode, Range, Rank, Regex, SameElement, Term, TrueItem, WeakAnd, WeightedTokens, bounds_text,
     equiv_alternatives, geo_location, phrase_words, vespa_number,
 )
+from searchlib.query.yql_serializer import java_double
 from searchlib.uri import anchor_symbol
 
 
@@ -31,6 +32,7 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
     if isinstance(node, Phrase):
         weight = f"!{node.weight}" if node.weight != 100 else ""
         terms = list(map(anchor_symbol, node.terms) if node.field.endswith(".hostname") else node.terms)
+        terms = [_alternatives_word(node, term) for term in terms]
         for start, end in reversed(node.segments):
             terms[start:end] = ["'" + " ".join(terms[start:end]) + "'"]
         quote = "'" if node.segment else '"'
@@ -43,7 +45,8 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
         words = " ".join(_vespa_word(node.field, term, "'") for term in node.terms + node.negative)
         return f"({name}({shape}) {words})" if nested else f"{name}({shape}) {words}"
     if isinstance(node, Equiv):
-        return "EQUIV " + " ".join(_vespa_word(node.field, term, '"') for term in node.terms)
+        text = "EQUIV " + " ".join(_vespa_word(node.field, term, '"') for term in node.terms)
+        return f"({text})" if nested else text  # a composite, as Vespa's EquivItem
     if isinstance(node, WeightedTokens):
         name = node.operator.upper() + (f"({node.target_hits})" if node.target_hits is not None else "")
         settings = [f"{key}={value!r}" for key, value in (("scoreThreshold", node.score_threshold),
@@ -89,6 +92,19 @@ def _vespa_item(node: QueryNode, *, nested: bool) -> str:
     if isinstance(node, FalseItem):
         return "FALSE"
     raise TypeError(f"not a query node: {node!r}")
+
+
+def _alternatives_word(node: Phrase, word: str) -> str:
+    """alternatives() inside a phrase as Vespa's WordAlternativesItem prints: `WORD_ALTERNATIVES
+    f:[ tree(0.7) trees(1.0) ]` (the forms sorted, with their exactness where the phrase keeps it)."""
+    forms = equiv_alternatives(word)
+    if forms is None:
+        return word
+    exactness = next((dict(zip(item.terms, item.exactness)) for item in node.items
+                      if isinstance(item, Equiv) and item.exactness and item.terms == forms), {})
+    shown = " ".join(f"{form}({java_double(exactness[form])})" if form in exactness else form
+                     for form in sorted(forms))
+    return f"WORD_ALTERNATIVES {node.field}:[ {shown} ]"
 
 
 def _vespa_word(index: str, word: str, quote: str) -> str:

@@ -25,7 +25,7 @@ from searchlib.query import parameters as params
 from searchlib.query.literal_boost import LiteralBoost
 from searchlib.query.sort_specs import sort_function
 from searchlib.query.tree import (
-    And, FalseItem, Not, Or, ParsedYql, QueryNode, Range, Rank, SortKey, TrueItem, WeakAnd,
+    And, FalseItem, Not, Or, ParsedYql, Phrase, QueryNode, Range, Rank, SortKey, Term, TrueItem, WeakAnd,
 )
 from searchlib.query.user_query import DEFAULT_TARGET_HITS, UserQuerySettings
 from searchlib.query.yql_tokens import Token
@@ -38,12 +38,12 @@ from searchlib.query.yql_user_input import YqlUserInputParser
 from searchlib.query.yql_vectors import YqlVectorParser
 from searchlib.query.yql_values import MAX_DEPTH as _MAX_DEPTH
 
-_INHERITED = ("ranked", "filter")  # annotations a group passes to the words inside it
+# annotations a group passes to the words inside it (Vespa reads word settings up the tree)
+_INHERITED = ("ranked", "filter", "normalizeCase", "usePositionData")
 _BOUNDS = ("closed", "open", "leftOpen", "rightOpen")
 _STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
 _UNSUPPORTED = frozenset({
     "text",
-    "nonempty",
 })
 
 
@@ -55,18 +55,21 @@ def parse_yql(
     exact_match_fields: Collection[str] = (),
     stem: bool = True,
     match_modes: Mapping[str, MatchMode] | None = None,
+    fold_case: bool = True,
 ) -> ParsedYql:
     """Parse a YQL statement. `parameters` are the request parameters (for `@name` and, when
     user_query is None, for userQuery()); `exact_match_fields` are fields matched as whole
     lowercased values rather than tokenized and stemmed text (a field's `match: cased` is in its
     match mode, below).
     stem=False leaves every word unstemmed: the tree as Vespa's parser builds it, before its
-    stemming searcher runs (what the conformance test compares). `match_modes`: the indexes
+    stemming searcher runs (what the conformance test compares); fold_case=False likewise leaves
+    the words' letter case as written (Vespa lowercases in a later searcher: what its serializer
+    tests print, searchlib.query.yql_serializer). `match_modes`: the indexes
     (fields, fieldsets) whose words become terms by a match mode other than text
     (searchlib.match_modes.query_match_modes), in YQL strings and in userQuery() alike."""
     settings = user_query if user_query is not None else UserQuerySettings.from_parameters(parameters)
     return _YqlParser(yql, parameters, settings, frozenset(exact_match_fields), stem,
-                      match_modes or {}).statement()
+                      match_modes or {}, fold_case).statement()
 
 
 class _YqlParser(
@@ -76,11 +79,12 @@ class _YqlParser(
     def __init__(
         self, source: str, parameters: Mapping[str, object], settings: UserQuerySettings,
         exact_match_fields: frozenset[str], stem: bool = True,
-        match_modes: Mapping[str, MatchMode] | None = None,
+        match_modes: Mapping[str, MatchMode] | None = None, fold_case: bool = True,
     ) -> None:
         super().__init__(source, parameters)
         self._modes = match_modes or {}
         self._stem = stem
+        self._fold_case = fold_case  # False: words keep their case
         self._inherited: dict[str, object] = {}  # ranked/filter from enclosing annotated groups
         self._settings = settings
         self._exact_fields = exact_match_fields
@@ -88,6 +92,7 @@ class _YqlParser(
         self._same_element_field: str | None = None  # inside `f contains sameElement(...)`: f
         self._literal = LiteralBoost(self._modes)  # rank terms for fields with `rank: literal`
         self._user_text_emptied = False  # userQuery()/userInput gave no item (Vespa's NullItem)
+        self._empty_words = 0  # strings that gave no word (items dropped as empty)
 
     @property
     def _language(self) -> str:
@@ -153,6 +158,7 @@ class _YqlParser(
             timeout_ms=numbers["timeout"],
             grouping=grouping,
             emptied=where is None and self._user_text_emptied,
+            refused=self._refused,
         )
 
     def _name_list(self, what: str, *, allow_star: bool) -> tuple[str, ...]:
@@ -346,7 +352,8 @@ class _YqlParser(
                   "filter": self._annotation(params.annotation_bool, annotations, "filter", False, at),
                   "hit_limit": self._hit_limit(annotations, at),
                   "weight": self._annotation(params.annotation_int, annotations, "weight", 100, at),
-                  "ranked": self._annotation(params.annotation_bool, annotations, "ranked", True, at)}
+                  "ranked": self._annotation(params.annotation_bool, annotations, "ranked", True, at),
+                  "item_id": self._annotation(params.annotation_int, annotations, "id", 0, at)}
         bound = None if math.isinf(value) else value
         if operator == "=":
             if bound is None:
@@ -401,8 +408,14 @@ class _YqlParser(
                 self.fail(f"'{name}' {what} after 'contains'", token.start)
             else:
                 segments: list[tuple[int, int]] = []
-                words = self._phrase_words(field, annotations, depth, segments)
-                node = self._phrase(field, words, annotations, token, segments=tuple(segments))
+                members: list[QueryNode] = []
+                words = self._phrase_words(field, annotations, depth, segments, members)
+                node = self._phrase(field, words, annotations, token, segments=tuple(segments), items=tuple(members))
+                if isinstance(node, Phrase) and "origin" in annotations and self._annotation(
+                        params.annotation_bool, annotations, "andSegmenting", False, token):
+                    # Vespa's AndSegmentItem: the segment's words are AND-ed, not a phrase
+                    node = And(tuple(Term(field, word, node.weight, node.label, node.ranked, node.filter)
+                                     for word in node.terms))
         else:
             self.expected("a string, @parameter or phrase(...) after 'contains'")
         if wrapped:
@@ -430,6 +443,8 @@ class _YqlParser(
             return WeakAnd(tuple(kept), *self._weak_and_hits(annotations, name_token)) if kept else None
         if lowered == "labeled":
             return self._labeled(depth, name_token)
+        if lowered == "nonempty":
+            return self._non_empty(depth, name_token)
         if lowered in ("near", "onear") and self._same_element_field is not None:
             return self._near("", annotations, name_token, ordered=lowered == "onear")
         if lowered in ("weightedset", "dotproduct", "wand"):
@@ -467,6 +482,22 @@ class _YqlParser(
         self.expect_punct(")")
         return None if child is None else Rank((child,), label.text, score)
 
+    def _non_empty(self, depth: int, at: Token) -> QueryNode:
+        """`nonEmpty(expression)`: the expression, refused (400) when any item in it is empty - a
+        string without words, or user text without any (Vespa's NullItem) - where it would
+        otherwise be dropped."""
+        self.expect_punct("(")
+        words, emptied = self._empty_words, self._user_text_emptied
+        self._user_text_emptied = False
+        inner = self._or_expression(depth + 1)
+        self.expect_punct(")")
+        null_item, self._user_text_emptied = self._user_text_emptied, emptied or self._user_text_emptied
+        if self._empty_words != words:
+            self.fail("Searching for empty string inside nonEmpty()", at.start)
+        if inner is None or null_item:
+            self.fail("Got NullItem inside nonEmpty()", at.start)
+        return inner
+
     def _expression_arguments(self, depth: int) -> list[QueryNode | None]:
         self.expect_punct("(")
         children = [self._or_expression(depth + 1)]
@@ -495,6 +526,8 @@ class _YqlParser(
             hit_limit=self._hit_limit(annotations, at),
             weight=self._annotation(params.annotation_int, annotations, "weight", 100, at),
             ranked=self._annotation(params.annotation_bool, {**self._inherited, **annotations}, "ranked", True, at),
+            filter=self._annotation(params.annotation_bool, {**self._inherited, **annotations}, "filter", False, at),
+            item_id=self._annotation(params.annotation_int, annotations, "id", 0, at),
         )
 
 

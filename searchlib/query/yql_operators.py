@@ -9,7 +9,7 @@ from searchlib.linguistics import normalize
 from searchlib.query import parameters as params
 from searchlib.query.string_match import PatternError, compile_regex
 from searchlib.query.tree import (
-    Equiv, Fuzzy, In, Near, QueryNode, Range, Regex, SameElement, Term, WeightedTokens, equiv_alternatives,
+    Equiv, Fuzzy, In, Near, QueryNode, Range, Regex, SameElement, Term, WeightedTokens,
     equiv_key, phrase_key,
 )
 from searchlib.query.yql_tokens import Token
@@ -82,6 +82,7 @@ class YqlOperatorParser(YqlValueCursor):
         self.expect_punct("(")
         positive: list[str] = []
         negative: list[str] = []
+        items: list[QueryNode] = []
         while not self.is_punct(")"):
             if positive or negative:
                 self.expect_punct(",")
@@ -91,10 +92,11 @@ class YqlOperatorParser(YqlValueCursor):
             token = self.peek()
             if positive and not is_negative and negative:
                 self.fail(f"Positive terms must come before negative terms in {name.upper()}", token.start)
-            word = self._item_word(field, annotations, f"a string, phrase(...) or equiv(...) in {name}()",
-                                   inside_equiv=False)
-            if word is not None:
-                (negative if is_negative else positive).append(word)
+            found = self._item_word(field, annotations, f"a string, phrase(...) or equiv(...) in {name}()",
+                                    inside_equiv=False)
+            if found is not None:
+                (negative if is_negative else positive).append(found[0])
+                items.append(found[1])
         self.advance()
         if not positive:
             self.fail(f"{name}() needs at least one positive word", at.start)
@@ -106,68 +108,86 @@ class YqlOperatorParser(YqlValueCursor):
             ordered,
             self._annotation(params.annotation_int, annotations, "weight", 100, at),
             self._annotation(params.annotation_str, annotations, "label", "", at),
+            items=tuple(items),
         )
 
     def _item_word(self, field: str, annotations: dict[str, object], what: str, *,
-                   inside_equiv: bool) -> str | None:
+                   inside_equiv: bool) -> tuple[str, QueryNode] | None:
         """One word of near/onear/equiv: a string (several words: a phrase segment), phrase(...),
         or (in near) equiv(...); a phrase or equiv stands as one compound word (tree.phrase_key,
-        tree.equiv_key); None when the string has no words."""
+        tree.equiv_key); None when the string has no words. With the word, its item as Vespa holds
+        it (shown by tree.Near.items, tree.Equiv.items)."""
+        if self.is_punct("(") and (self._starts_annotations_at(1)):  # `({origin: ...}phrase("a", "b"))`
+            self.advance()
+            own = {**annotations, **self._annotations(1)}
+            found = self._item_word(field, own, what, inside_equiv=inside_equiv)
+            self.expect_punct(")")
+            return found
         token = self.peek()
         nested = token.kind == "ident" and self.is_punct("(", 1) and token.text.lower() in ("phrase", "equiv")
         if nested and token.text.lower() == "equiv" and not inside_equiv:
             self.advance()
             item = self._equiv(field, annotations, token)
-            return None if item is None else item.term if isinstance(item, Term) else equiv_key(item.terms)
+            if item is None:
+                return None
+            return (item.term if isinstance(item, Term) else equiv_key(item.terms)), item
+        members: list[QueryNode] = []
         if nested and token.text.lower() == "phrase":
             self.advance()
-            words = self._phrase_words(field, annotations, 1)
+            words = self._phrase_words(field, annotations, 1, items=members)
+            item = self._phrase(field, words, {}, token, items=tuple(members))
         else:
             text, token = self._single_string(what)
             words = self._words(field, text, annotations, token)
-        if inside_equiv and len(words) > 1 and any(equiv_alternatives(w) for w in words):
-            self.fail("alternatives() inside a phrase inside equiv() is not supported", token.start)
-        return None if not words else words[0] if len(words) == 1 else phrase_key(tuple(words))
+            item = Term(field, words[0]) if len(words) == 1 else self._phrase(field, words, {}, token, segment=True,
+                                                                              text=text)
+        if item is None:
+            return None
+        return (words[0] if len(words) == 1 else phrase_key(tuple(words))), item
 
     def _equiv(self, field: str, annotations: dict[str, object], at: Token) -> QueryNode | None:
         """equiv("a", "b"): alternatives of one word (phrase alternatives are not supported)."""
         self.expect_punct("(")
-        words: list[str] = []
+        words: dict[str, QueryNode] = {}
         arguments = 0
         while not self.is_punct(")"):
             if arguments:
                 self.expect_punct(",")
             arguments += 1
-            word = self._item_word(field, annotations, "a string or phrase(...) in equiv()", inside_equiv=True)
-            if word is not None:
-                words.append(word)
+            found = self._item_word(field, annotations, "a string or phrase(...) in equiv()", inside_equiv=True)
+            if found is not None:
+                words.setdefault(*found)
         if arguments < 2:
             self.fail(f"equiv() takes 2 or more arguments, got {arguments}", at.start)
         self.advance()
-        return self._equiv_of(field, tuple(dict.fromkeys(words)), annotations, at)
+        return self._equiv_of(field, tuple(words), annotations, at, items=tuple(words.values()))
 
     def _equiv_of(self, field: str, unique: tuple[str, ...], annotations: dict[str, object],
-                  at: Token) -> QueryNode | None:
-        """One word is a Term, several an Equiv (one query term for ranking), none nothing."""
+                  at: Token, **shown: object) -> QueryNode | None:
+        """One word is a Term, several an Equiv (one query term for ranking), none nothing.
+        `shown`: the Equiv's display-only fields (items, exactness, form)."""
         weight = self._annotation(params.annotation_int, annotations, "weight", 100, at)
         label = self._annotation(params.annotation_str, annotations, "label", "", at)
         if not unique:
+            self._empty_words += 1
             return None
         links = self._links(annotations, at)
         if len(unique) == 1:
             return Term(field, unique[0], weight, label, **links)
-        return Equiv(field, unique, weight, label, **links)
+        return Equiv(field, unique, weight, label, **links, **shown)
 
-    def _alternative_words(self, field: str, annotations: dict[str, object], at: Token) -> list[str]:
+    def _alternatives(self, field: str, annotations: dict[str, object], at: Token,
+                      own: dict[str, object] | None = None) -> QueryNode | None:
         """alternatives({trees: 1.0, "tree": 0.7}): forms of one word with their exactness. They
         match as equiv() does (any form, one query term for ranking); the exactness (a number in
-        [0, 1]) is checked but not used in ranking."""
+        [0, 1]) is checked and shown but not used in ranking. `own`: the annotations written on
+        it (inside a phrase, those of the phrase are not its own)."""
         self.expect_punct("(")
         self.expect_punct("{")
-        words: list[str] = []
-        forms = 0
+        forms: dict[str, float] = {}
+        count = 0
         while not self.is_punct("}"):
-            if forms:
+            if count:
                 self.expect_punct(",")
             key = self.advance()
             if key.kind not in ("string", "ident"):
@@ -180,16 +200,16 @@ class YqlOperatorParser(YqlValueCursor):
             found = self._words(field, key.text, annotations, key)
             if len(found) > 1:
                 self.fail(f"alternatives() takes single words, got {len(found)} in '{key.text[:40]}'", key.start)
-            words.extend(found)
-            forms += 1
+            for word in found:
+                forms.setdefault(word, float(exactness))
+            count += 1
         self.advance()
         self.expect_punct(")")
-        if not forms:
+        if not count:
             self.fail("alternatives() needs at least one word", at.start)
-        return list(dict.fromkeys(words))
-
-    def _alternatives(self, field: str, annotations: dict[str, object], at: Token) -> QueryNode | None:
-        return self._equiv_of(field, tuple(self._alternative_words(field, annotations, at)), annotations, at)
+        own = annotations if own is None else own
+        return self._equiv_of(field, tuple(forms), own, at, exactness=tuple(forms.values()),
+                              form=self._word_form(own, at, None, None))
 
     def _weighted_tokens(self, annotations: dict[str, object], at: Token) -> QueryNode:
         """weightedSet/dotProduct/wand(field, {"a": 1, "b": 2}) or (field, [[11, 1], [37, 2]])."""
@@ -307,7 +327,8 @@ class YqlOperatorParser(YqlValueCursor):
         mixed = next((token for _, number, token in values if number != numeric), None)
         if mixed is not None:
             self.fail("in() takes either integers or strings, not both", mixed.start)
-        return In(field, tuple(dict.fromkeys(value for value, _, _ in values)), numeric,
+        unique = set(value for value, _, _ in values)  # a set, as Vespa's in-items hold them
+        return In(field, tuple(sorted(unique, key=int) if numeric else sorted(unique)), numeric,
                   self._annotation(params.annotation_str, annotations, "label", "", at))
 
 

@@ -89,12 +89,14 @@ class TokenCursor:
         return self._source[token.start + len(token.text) :]
 
     def fail(self, detail: str, offset: int) -> NoReturn:
+        raise self.error(detail, offset)
+
+    def error(self, detail: str, offset: int) -> QueryError:
+        """The QueryError for `detail` at `offset`, located (line and column)."""
         line = self._source.count("\n", 0, offset) + 1
         column = offset - (self._source.rfind("\n", 0, offset) + 1) + 1
         where = f"line {line}, column {column}" if "\n" in self._source else f"column {column}"
-        raise QueryError(
-            f"Could not create query from YQL: {detail} at {where}", SourceLocation("yql", line, column)
-        )
+        return QueryError(f"Could not create query from YQL: {detail} at {where}", SourceLocation("yql", line, column))
 
     def expected(self, what: str, token: Token | None = None) -> NoReturn:
         token = token or self.peek()

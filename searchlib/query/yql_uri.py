@@ -22,6 +22,7 @@ class YqlUriParser(YqlValueCursor):
         end = self._annotation(params.annotation_bool, annotations, "endAnchor", host_index, at)
         words = self._words(field, text, annotations, token)
         if not words:
+            self._empty_words += 1
             return None
         if host_index:
             words = anchored(words, start=start, end=end)

@@ -55,6 +55,8 @@ class YqlUserInputParser(YqlValueCursor):
             stem=self._annotation(params.annotation_bool, annotations, "stem", self._stem, at),
             language=self._input_language(annotations, at), match_modes=self._modes, literal=self._literal,
             fold_accents=self._annotation(params.annotation_bool, annotations, "accentDrop", True, at),
+            lowercase=self._annotation(params.annotation_bool, {**self._inherited, **annotations}, "normalizeCase",
+                                       True, at),
         )
         if tree is None:  # Vespa's NullItem: dropped from its parent with {allowEmpty: true}, else refused
             if self._annotation(params.annotation_bool, annotations, "allowEmpty", False, at):

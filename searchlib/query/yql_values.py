@@ -18,6 +18,7 @@ class YqlValueCursor(TokenCursor):
         self._item_ids: set[object] = set()  # every `{id: N}` in the query
         self._connections: list[tuple[object, int]] = []  # `{connectivity: {id: N}}` and where
         self._value_depth = 0  # > 0 inside an annotation's map value (whose `id` names no item)
+        self._refused: tuple[str, int, int] | None = None  # the first setting the engine cannot run
 
     def _check_connectivity(self) -> None:
         """Vespa refuses a `connectivity` to an item id the query does not have."""
@@ -27,7 +28,10 @@ class YqlValueCursor(TokenCursor):
 
     def _starts_annotations(self) -> bool:
         """`{...}`, or Vespa's older form `[{...}]`."""
-        return self.is_punct("{") or (self.is_punct("[") and self.is_punct("{", 1))
+        return self._starts_annotations_at(0)
+
+    def _starts_annotations_at(self, ahead: int) -> bool:
+        return self.is_punct("{", ahead) or (self.is_punct("[", ahead) and self.is_punct("{", ahead + 1))
 
     def _annotated_number(self, depth: int) -> tuple[float, dict[str, object]]:
         """A number, `(-500)`, `({filter: true}500)` or `({id: 1}(-500))`: its annotations too."""
@@ -69,6 +73,10 @@ class YqlValueCursor(TokenCursor):
                 self._item_ids.add(values["id"])
             elif key.text == "connectivity" and isinstance(values["connectivity"], dict):
                 self._connections.append((values["connectivity"].get("id"), key.start))
+            elif key.text == "usePositionData" and values[key.text] in (False, "false") and self._refused is None:
+                error = self.error("{usePositionData: false} is not supported: every term is ranked with its "
+                                   "positions here", key.start)
+                self._refused = (error.message, error.location.line, error.location.column)
         self.advance()
         return values
 

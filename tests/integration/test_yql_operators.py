@@ -263,6 +263,7 @@ def test_alternatives_match_any_form_as_one_term(http) -> None:
     # inside a phrase: any form at that position
     assert set(hits(http, 'title contains phrase("beta", alternatives({gamma: 1.0, delta: 0.7}))')) == {"1", "4"}
     assert set(hits(http, 'title contains phrase("alpha", alternatives({beta: 1.0, x: 0.5}))')) == {"1", "2", "4"}
+    assert set(hits(http, 'title contains equiv("gamma", phrase("beta", alternatives({alpha: 1, x: 1})))')) == {"1", "3"}
     response = http.get("/search/", params={"yql": 'select * from op where title contains alternatives({a: 2})'})
     assert response.status_code == 400
     assert "must be in [0, 1]" in response.json()["root"]["errors"][0]["message"]
@@ -491,6 +492,20 @@ def test_empty_user_input_is_refused_unless_allow_empty(http) -> None:
         assert response.status_code == 400, response.text
         [error] = response.json()["root"]["errors"]
         assert error["code"] == 3 and "only resulted in NullItem" in error["message"]  # Illegal query, as any YQL error
+
+
+def test_non_empty_is_its_expression_or_a_400_when_an_item_in_it_is_empty(http) -> None:
+    assert set(hits(http, 'nonEmpty(title contains "gamma" or title contains "delta")')) == {"1", "4"}
+    for where, message in (('nonEmpty(title contains "gamma" and title contains "+-!")', "empty string"),
+                           ('nonEmpty({allowEmpty: true, defaultIndex: "title"}userInput(@q))', "NullItem")):
+        response = http.get("/search/", params={"yql": f"select * from op where {where}", "q": ""})
+        assert response.status_code == 400 and message in response.json()["root"]["errors"][0]["message"]
+
+
+def test_normalize_case_false_keeps_the_word_as_written(http) -> None:
+    assert set(hits(http, 'title contains "GAMMA"')) == {"1"}  # lowercased, as the title was indexed
+    assert not hits(http, 'title contains ({normalizeCase: false}"GAMMA")')  # as written: not in the index
+    assert set(hits(http, '{normalizeCase: false}(title contains "gamma")')) == {"1"}
 
 
 def test_weak_and_total_target_hits_is_each_nodes_target(http) -> None:

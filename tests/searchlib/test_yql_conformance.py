@@ -1,7 +1,9 @@
 """Vespa's YQL test corpus (452 strings, ../shared/data/vespa-language-conformance/) through parse_yql.
 
 Valid strings must parse; where the Java test states the tree (`assertParse(yql, "AND a:b c:d")`),
-the engine's tree in Vespa's string form (searchlib.query.vespa_form.vespa_string) must equal it.
+the engine's tree in Vespa's string form (searchlib.query.vespa_form.vespa_string) must equal it;
+where it is a VespaSerializer round trip (`parseAndConfirm(expected, yql)`), the tree written back
+as YQL (searchlib.query.yql_serializer.yql_where) must equal `expected` exactly.
 Invalid strings must be refused with a QueryError that names its line and column.
 
 Every case must pass; the report (`pytest -s`) prints the counts "N of M valid strings parse to
@@ -32,6 +34,7 @@ from searchlib.errors import QueryError, SearchlibError
 from searchlib.query.field_checks import first_problem, in_checker, nearest_neighbor_check, yql_window_problem
 from searchlib.query.vespa_form import vespa_string
 from searchlib.query.yql import parse_yql
+from searchlib.query.yql_serializer import yql_where
 from tests.searchlib.yql_corpus import YqlCase, yql_cases
 
 # YqlParserTestCase.createIndexFactsForInTest, as field kinds
@@ -65,12 +68,22 @@ def check(case: YqlCase) -> str | None:
         return None if not case.valid else f"refused after parsing: {problem}"
     if not case.valid:
         return "accepted although invalid"
+    if case.expected_yql is not None:
+        return _round_trip_problem(case)
     if case.expected_tree is None:
         return None
     actual = vespa_string(parsed.where)
     if _tokens_unordered(actual.lower()) != _tokens_unordered(case.expected_tree.lower()):
         return f"tree {actual!r}, expected {case.expected_tree!r}"
     return None
+
+
+def _round_trip_problem(case: YqlCase) -> str | None:
+    """VespaSerializerTestCase.parseAndConfirm: the tree serialized back to YQL equals the expected
+    string exactly. Parsed with the words as Vespa's parser leaves them (unstemmed, case kept)."""
+    where = parse_yql(case.yql, parameters=case.parameters, stem=False, fold_case=False).where
+    written = yql_where(where)
+    return None if written == case.expected_yql else f"serialized {written!r}, expected {case.expected_yql!r}"
 
 
 def _tokens_unordered(tree: str) -> str:
@@ -82,6 +95,8 @@ def test_corpus_is_complete() -> None:
     cases = yql_cases()
     assert (len(cases), sum(case.valid for case in cases)) == (452, 419)
     assert sum(case.expected_tree is not None for case in cases) >= 160
+    serializer_rows = [case for case in cases if case.source.startswith("VespaSerializerTestCase.java")]
+    assert len(serializer_rows) == sum(case.expected_yql is not None for case in serializer_rows) == 116
 
 
 def test_yql_conformance_report() -> None:
@@ -90,6 +105,7 @@ def test_yql_conformance_report() -> None:
     valid = [(case, problem) for case, problem in outcomes.values() if case.valid]
     invalid = [(case, problem) for case, problem in outcomes.values() if not case.valid]
     with_tree = [(case, problem) for case, problem in valid if case.expected_tree is not None]
+    round_trips = [(case, problem) for case, problem in valid if case.expected_yql is not None]
     passing = {key for key, (_, problem) in outcomes.items() if problem is None}
 
     print("\nYQL conformance, cases that do not pass yet:")
@@ -101,10 +117,14 @@ def test_yql_conformance_report() -> None:
     print("Most common reasons:")
     for reason, count in reasons.most_common(25):
         print(f"  {count:4d}  {reason}")
+    refused = [case.source for case, problem in valid
+               if problem is None and parse_yql(case.yql, parameters=case.parameters, stem=False).refused]
+    print(f"Valid strings the engine parses as Vespa but refuses to run (a 400): {refused}")
     print(
         f"{sum(p is None for _, p in valid)} of {len(valid)} valid strings parse to the expected tree "
         f"({sum(p is None for _, p in with_tree)} of {len(with_tree)} with a tree in the Java test, "
-        f"the rest checked for acceptance); "
+        f"{sum(p is None for _, p in round_trips)} of {len(round_trips)} VespaSerializer round trips "
+        f"to the expected YQL, the rest checked for acceptance); "
         f"{sum(p is None for _, p in invalid)} of {len(invalid)} invalid refused"
     )
 
@@ -120,3 +140,8 @@ def test_checker_detects_a_wrong_tree_and_an_accepted_invalid_string() -> None:
     assert "expected 'title:saint'" in check(wrong)
     accepted = YqlCase(case.yql, case.parameters, False, case.source, None)
     assert check(accepted) == "accepted although invalid"
+    round_trip = next(c for c in yql_cases() if c.expected_yql == 'rank(a contains "A", b contains "B")')
+    assert check(round_trip) is None
+    lowered = YqlCase(round_trip.yql, round_trip.parameters, True, round_trip.source, None,
+                      'rank(a contains "a", b contains "b")')
+    assert "expected 'rank(a contains \"a\"" in check(lowered)

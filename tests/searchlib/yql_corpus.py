@@ -4,8 +4,10 @@ query trees read out of the Java tests it came from.
 Each corpus row names `File.java:line`. Where that line starts an `assertParse(yql, "expected")`
 or `assertCanonicalParse(...)` call whose second argument is a string literal (or a `+`
 concatenation of literals), that literal is the expected `Item.toString()` of the parsed tree.
-Other valid rows (VespaSerializer round trips, asserts on single properties) carry no tree string:
-for them the Java test only says the string parses.
+Other valid rows (asserts on single properties) carry no tree string.
+VespaSerializerTestCase's `parseAndConfirm(expected, toParse)` rows carry the YQL that Vespa's
+serializer writes for the parsed tree instead. For the other rows the Java test only says the
+string parses.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ class YqlCase:
     valid: bool
     source: str  # File.java:line method
     expected_tree: str | None  # Item.toString() from an assertParse, when the Java test gives one
+    expected_yql: str | None = None  # VespaSerializer's YQL for the tree, from a parseAndConfirm
 
 
 def corpus_dir() -> Path:
@@ -46,8 +49,13 @@ def _java_string(body: str) -> str:
     return _JAVA_ESCAPE.sub(unescape, body)
 
 
-def _second_literal_argument(source: str, start: int) -> str | None:
-    """The call's second argument if it is made only of string literals joined by `+`."""
+# the Java constants the serializer test writes its expected strings with
+_JAVA_CONSTANTS = {"YqlParser.TARGET_HITS": "targetHits"}
+
+
+def _literal_argument(source: str, start: int, index: int) -> str | None:
+    """The call's argument `index` if it is made only of string literals (and _JAVA_CONSTANTS)
+    joined by `+`."""
     depth, arguments = 0, [[]]
     for match in _JAVA_TOKEN.finditer(source, start):
         literal, punct, other = match.group(1), match.group(2), match.group(3)
@@ -64,10 +72,13 @@ def _second_literal_argument(source: str, start: int) -> str | None:
         elif punct == "," and depth == 1:
             arguments.append([])
             continue
+        if other in _JAVA_CONSTANTS:
+            arguments[-1].append(("literal", _JAVA_CONSTANTS[other]))
+            continue
         arguments[-1].append(("literal", _java_string(literal)) if literal is not None else ("code", punct or other))
-    if len(arguments) < 2 or not arguments[1]:
+    if len(arguments) <= index or not arguments[index]:
         return None
-    parts = arguments[1]
+    parts = arguments[index]
     if any(kind == "code" and text != "+" for kind, text in parts):
         return None
     return "".join(text for kind, text in parts if kind == "literal")
@@ -86,7 +97,22 @@ def _expected_tree(source: str) -> str | None:
     line_start = offsets[int(line) - 1]
     line_end = offsets[int(line)] if int(line) < len(offsets) else len(text)
     call = _ASSERT_CALL.search(text, line_start, line_end)
-    return None if call is None else _second_literal_argument(text, call.end() - 1)
+    return None if call is None else _literal_argument(text, call.end() - 1, 1)
+
+
+_ROUND_TRIP_CALL = re.compile(r"\bparseAndConfirm\(")
+
+
+def _expected_yql(source: str) -> str | None:
+    """VespaSerializerTestCase's `parseAndConfirm(expected[, toParse])` on that line: `expected`
+    is what VespaSerializer must write for the parsed tree (the `where` text)."""
+    file_name, line = source.split()[0].split(":")
+    if file_name != "VespaSerializerTestCase.java":
+        return None
+    text, offsets = _java_lines(file_name)
+    line_end = offsets[int(line)] if int(line) < len(offsets) else len(text)
+    call = _ROUND_TRIP_CALL.search(text, offsets[int(line) - 1], line_end)
+    return None if call is None else _literal_argument(text, call.end() - 1, 0)
 
 
 _PROPERTY_SET = re.compile(r'query\.properties\(\)\.set\("(\w+)", "((?:[^"\\]|\\.)*)"\)')
@@ -123,5 +149,6 @@ def yql_cases() -> tuple[YqlCase, ...]:
             cases.append(YqlCase(
                 row["yql"], _parameters(row), valid, row["source"],
                 _expected_tree(row["source"]) if valid else None,
+                _expected_yql(row["source"]) if valid else None,
             ))
     return tuple(cases)
