@@ -83,6 +83,10 @@ def _step_name(node) -> str:
     return {P.Random: "random", P.NGram: "ngram"}.get(type(node), "")
 
 
+def _annotates(node) -> bool:
+    return isinstance(node, (P.Tokenize, P.NGram)) or (isinstance(node, P.Convert) and node.name == "exact")
+
+
 def _kind(spec) -> str:
     kind = spec.type.kind
     return spec.type.element.kind if kind == "array" and spec.type.element else kind
@@ -93,6 +97,11 @@ def _check_types(script: P.Script, field, fields: Mapping[str, Any]) -> None:
     writing straight to an output must write a field of the kind it makes."""
     for node in P.walk(script):
         steps = getattr(node, "steps", ())
+        for at, step in enumerate(steps):
+            if _step_name(step) == "flatten" and not any(_annotates(inner) for earlier in steps[:at]
+                                                         for inner in P.walk(earlier)):
+                raise SchemaError(f"field '{field.name}': flatten writes out the terms of tokenize, exact or "
+                                  f"ngram, so one of them must come before it", field.location)
         for before, after in zip(steps, steps[1:]):
             name = _step_name(after)
             if isinstance(before, P.Input) and name in _READS and before.field in fields:

@@ -11,10 +11,12 @@ import socket
 
 from searchlib.errors import DocumentError
 from searchlib.geo import GeoError, zcurve_value
+from searchlib.linguistics import MARKS, drop_accents, stem
 
 LONG_MIN = -(1 << 63)
 _HEX = re.compile(r"[+-]?[0-9a-fA-F]+")
 _WORD = re.compile(r"[^\W_]+")  # GramSplitter grams within runs of letters and digits
+_TOKEN = re.compile(f"(?:[^\\W_]|[{MARKS}])+")  # the words the tokenizer indexes (linguistics.words)
 
 
 def _signed64(value: int) -> int:
@@ -104,9 +106,23 @@ def exact(text: str) -> str:
     return Annotated(text, ((0, len(text), None if lowered == text else lowered),))
 
 
+def tokenized(text: str, normalize: bool, stemmed: bool, language: str) -> str:
+    """TokenizeExpression: each word a term, lowercased, accents dropped with `normalize`, stemmed
+    with `stem` (term None where that is the word as written)."""
+    terms = []
+    for word in _TOKEN.finditer(text):
+        term = word.group().lower()
+        term = drop_accents(term) if normalize else term
+        term = stem(term, language) if stemmed else term
+        terms.append((word.start(), word.end(), None if term == word.group() else term))
+    return Annotated(text, tuple(terms))
+
+
 def ngram(text: str, size: int) -> str:
     """NGramExpression: each word's grams of `size` characters (a shorter word is one gram),
-    each a lowercased term."""
+    each a lowercased term. An already annotated string is left as it is (as Vespa does)."""
+    if isinstance(text, Annotated):
+        return text
     terms = []
     for word in _WORD.finditer(text):
         start, end = word.span()
@@ -122,7 +138,7 @@ def flatten(value: object) -> str:
     """FlattenExpression: after each annotated span, its terms sorted, as Java prints a list
     (`[a]`, `[a, b]`)."""
     if not isinstance(value, Annotated):
-        raise DocumentError("flatten needs a string annotated by exact or ngram before it")
+        raise DocumentError("flatten needs a string annotated by tokenize, exact or ngram before it")
     at_end: dict[int, list[str]] = {}
     for start, end, term in value.terms:
         at_end.setdefault(end, []).append(value[start:end] if term is None else term)

@@ -25,7 +25,7 @@ from searchlib.indexing import codecs
 from searchlib.indexing import parser as P
 from searchlib.indexing.chunking import chunk_fixed_length, chunk_sentences
 from searchlib.indexing.siphash import siphash24
-from searchlib.languages import detect_language, language_code
+from searchlib.languages import DEFAULT_LANGUAGE, detect_language, language_code
 from searchlib.linguistics import drop_accents
 
 
@@ -129,11 +129,10 @@ def _eval(node: P.Node, value: Any, context: _Context) -> Any:
             raise DocumentError(f"random: the bound must be positive, not {bound}")
         return random.randrange(bound)
     if isinstance(node, P.Convert) and node.name in _SOURCES:
-        return _source(node.name, context)
+        return _source(node.name, context, value)
     if isinstance(node, P.Output):
         target = node.field or context.field
-        if isinstance(value, codecs.Annotated):  # the field stores the text; the index reads its match mode
-            value = str(value)
+        value = _plain(value)  # the field stores the text; the index runs its own linguistics
         if value is not None:
             previous = context.written.get(target)
             if target in context.written and not _same(previous, value):
@@ -167,6 +166,13 @@ def _eval(node: P.Node, value: Any, context: _Context) -> Any:
         return node.delimiter.join(_string(element) for element in value)
     if isinstance(node, P.Substring):
         return _each_string(value, lambda s: s[_clamp(node.start, s):max(_clamp(node.start, s), _clamp(node.end, s))])
+    if isinstance(node, P.GetField):
+        if not isinstance(value, dict):
+            raise DocumentError(f"get_field {node.name}: expected a struct, got {type(value).__name__}")
+        return value.get(node.name)
+    if isinstance(node, P.Tokenize):
+        language = context.language or DEFAULT_LANGUAGE
+        return _each_string(value, lambda s: codecs.tokenized(s, node.normalize, node.stem, language))
     if isinstance(node, P.NGram):
         return codecs.ngram(_text(value, "ngram"), node.size)
     if isinstance(node, P.Binarize):
@@ -176,11 +182,18 @@ def _eval(node: P.Node, value: Any, context: _Context) -> Any:
     raise DocumentError(f"Unsupported indexing expression {node!r}")
 
 
-# expressions that ignore the execution value (a null one included)
-_SOURCES = frozenset({"now", "hostname", "clear_state"})
+# expressions that run whatever the execution value (a null one included)
+_SOURCES = frozenset({"now", "hostname", "clear_state", "echo", "sleep"})
 
 
-def _source(name: str, context: _Context) -> Any:
+def _source(name: str, context: _Context, value: Any) -> Any:
+    if name == "echo":  # EchoExpression prints the value (Java's "null" for none) to standard out
+        print("null" if value is None else _string(value), flush=True)
+        return value
+    if name == "sleep":  # SleepExpression: a number is seconds to sleep; anything else is ignored
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            time.sleep(float(value))
+        return value
     if name == "now":
         return int(time.time())
     if name == "hostname":
@@ -193,6 +206,14 @@ def guard_runs_on_update(node: P.Guard) -> bool:
     """GuardExpression.shouldExecute: the block reads an input or sets the language."""
     return any(isinstance(inner, P.Input) or (isinstance(inner, P.Convert) and inner.name == "set_language")
                for inner in P.walk(node.script))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, codecs.Annotated):
+        return str(value)
+    if isinstance(value, list):
+        return [_plain(element) for element in value]
+    return value
 
 
 def _switch(node: P.Switch, value: Any, context: _Context) -> Any:

@@ -18,12 +18,12 @@ from typing import Any, Iterator, Union
 
 from searchlib.errors import SchemaError
 
-OUTPUTS = frozenset({"attribute", "index", "summary"})
+OUTPUTS = frozenset({"attribute", "index", "summary", "passthrough"})  # passthrough: stored, no search side
 CONVERTERS = frozenset({"lowercase", "trim", "to_string", "to_int", "to_long", "to_float", "to_double",
                         "to_bool", "to_byte", "to_array", "to_wset", "to_epoch_second", "hash", "pack_bits",
                         "normalize", "tokenize", "set_language", "now",
                         "to_pos", "zcurve", "to_uri", "base64encode", "base64decode", "hexencode", "hexdecode",
-                        "exact", "flatten", "hostname", "clear_state"})  # the content node reads set_language
+                        "exact", "flatten", "hostname", "clear_state", "echo", "sleep"})  # the content node reads set_language
 # the spellings with an underscore (hex_encode, ...) name the same converters
 ALIASES = {"base64_encode": "base64encode", "base64_decode": "base64decode", "hex_encode": "hexencode",
            "hex_decode": "hexdecode"}
@@ -132,6 +132,20 @@ class Random:
 
 
 @dataclass(frozen=True, slots=True)
+class Tokenize:
+    """`tokenize [normalize] [stem[:"MODE"]] [max-length: N]`: term annotations for `flatten`; the
+    index runs its own linguistics over the stored text."""
+    normalize: bool = False
+    stem: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GetField:
+    """A struct's (or map entry's) field by name; null when unset."""
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class NGram:
     size: int
 
@@ -176,7 +190,7 @@ def _unescape(match: re.Match) -> str:
     return _ESCAPES.get(match.group(1), match.group(0))
 
 Node = Union[Input, Literal, Current, Output, Embed, Convert, Chunk, ForEach, Split, Join, Substring, Binarize,
-             Switch, If, Guard, SelectInput, Random, NGram, SetVar, GetVar, Pipeline, Choice, Binary]
+             Switch, If, Guard, SelectInput, Random, NGram, Tokenize, GetField, SetVar, GetVar, Pipeline, Choice, Binary]
 
 _TOKEN = re.compile(r"""\s*(?:(?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(?P<number>\d+(?:\.\d+)?)|
                       (?P<op>\|\||==|!=|<=|>=|[|;.+\-*/%(){}<>=!:,\[\]])|(?P<word>[A-Za-z_][\w.\-]*))""", re.VERBOSE)
@@ -275,7 +289,7 @@ class _Parser:
             return Input(self.take_word("a field name after 'input'"))
         if value in ("true", "false"):
             return Literal(value == "true")
-        if value == "_":
+        if value in ("_", "this"):  # ThisExpression: the execution value, as `_`
             return Current()
         if value in OUTPUTS:
             return Output(value, self.optional_word())
@@ -285,10 +299,8 @@ class _Parser:
             while self.peek() and self.peek()[0] == "word" and self.peek()[1] not in OUTPUTS:
                 args.append(self.take()[1])
             return Embed(embedder, tuple(args))
-        if value == "tokenize":  # `tokenize [normalize] [stem]`: the content node's linguistics does both
-            while self.peek() in (("word", "normalize"), ("word", "stem")):
-                self.take()
-            return Convert(value)
+        if value == "tokenize":
+            return self.tokenize()
         if value in CONVERTERS or value in ALIASES:
             return Convert(ALIASES.get(value, value))
         if value == "chunk":
@@ -321,6 +333,8 @@ class _Parser:
             return SetVar(self.take_word("a variable name after 'set_var'"))
         if value == "get_var":
             return GetVar(self.take_word("a variable name after 'get_var'"))
+        if value == "get_field":
+            return GetField(self.take_word("a field name after 'get_field'"))
         if value == "guard":
             return Guard(self.block("guard"))
         if value == "select_input":
@@ -370,6 +384,24 @@ class _Parser:
         if not cases:
             raise self.error("switch needs at least one case")
         return Switch(tuple(cases.items()), default)
+
+    def tokenize(self) -> Tokenize:
+        normalize = stem = False
+        while self.peek() in (("word", "normalize"), ("word", "stem"), ("word", "max-length")):
+            option = self.take()[1]
+            if option == "normalize":
+                normalize = True
+            elif option == "stem":
+                stem = True
+                if self.at(":"):  # stem:"BEST": Snowball gives one stem, so every mode stems alike
+                    self.take()
+                    stem = self.take_string("a stem mode string after 'stem:'").upper() != "NONE"
+            else:
+                if not self.at(":"):
+                    raise self.error("expected ':' after 'max-length'")
+                self.take()
+                self.take_int("max-length")
+        return Tokenize(normalize, stem)
 
     def select_input(self) -> SelectInput:
         """`select_input { field: statement; ... }` (at least one case)."""

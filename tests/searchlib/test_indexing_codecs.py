@@ -98,7 +98,7 @@ def test_exact_and_ngram_annotate_and_flatten_writes_the_terms_out():
     assert run("input a | ngram 3 | flatten | summary", {"a": "ab, c"}) == {"f": "ab[ab], c[c]"}
     stored = run("input a | exact | summary", {"a": "Foo"})["f"]
     assert stored == "Foo" and type(stored) is str  # the stored value is the plain string
-    with pytest.raises(DocumentError, match="annotated by exact or ngram"):
+    with pytest.raises(DocumentError, match="annotated by tokenize, exact or ngram"):
         run("input a | flatten | summary", {"a": "x"})
 
 
@@ -145,3 +145,33 @@ def test_codecs_load_with_matching_types():
     load("string", "indexing: input n | base64encode | summary")
     load("uri", "indexing: input a | to_uri | summary | index")
     load("long", "indexing: select_input { a: hexdecode | attribute; n: attribute; }")
+
+
+def test_this_echo_sleep_get_field_and_passthrough(capsys):
+    assert run("input a | this | echo | summary", {"a": 7}) == {"f": 7}
+    assert capsys.readouterr().out == "7\n"  # EchoExpression prints the value
+    run("input missing | echo", {})
+    assert capsys.readouterr().out == "null\n"
+    assert run("input a | sleep | summary", {"a": 0.01}) == {"f": 0.01}  # the value passes through
+    assert run("input a | sleep | summary", {"a": "x"}) == {"f": "x"}  # not a number: ignored
+    assert run("input s | get_field name | summary", {"s": {"name": "n", "age": 3}}) == {"f": "n"}
+    assert run("input s | get_field other | summary", {"s": {"name": "n"}}) == {}  # unset: null
+    with pytest.raises(DocumentError, match="expected a struct"):
+        run("input a | get_field name | summary", {"a": "text"})
+    assert run("input a | passthrough other", {"a": "v"}) == {"other": "v"}
+
+
+def test_tokenize_annotates_words_for_flatten():
+    assert run("input a | tokenize | flatten | summary", {"a": "Hello World, dogs"}) == {
+        "f": "Hello[hello] World[world], dogs[dogs]"}
+    # normalize drops accents, stem stems (Snowball English): every mode of stem:"..." alike
+    assert run('input a | tokenize normalize stem:"BEST" max-length: 10 | flatten | summary',
+               {"a": "Crème Dogs"}) == {"f": "Crème[creme] Dogs[dog]"}
+    stored = run("input a | tokenize normalize stem | summary", {"a": ["Crème", "x"]})["f"]
+    assert stored == ["Crème", "x"] and all(type(e) is str for e in stored)
+
+
+def test_flatten_without_an_annotator_before_it_is_refused_at_load():
+    with pytest.raises(SchemaError, match="flatten writes out the terms of tokenize, exact or ngram"):
+        load("string", "indexing: input a | lowercase | flatten | summary")
+    load("string", "indexing: input a | tokenize | flatten | summary")

@@ -148,9 +148,9 @@ SCHEMA = """schema test {{
 
 
 @pytest.mark.parametrize("script, message", [
-    ("input a | get_field x | summary", "not supported: get_field"),
+    ("input a | optimize_predicate | summary", "not supported: optimize_predicate"),
     ("input a | chunk paragraph | summary", "not supported: chunk paragraph"),
-    ("input a | sleep | summary", "not supported: sleep"),
+    ("input a | to_wset create_if_non_existent | summary", "not supported: create_if_non_existent"),
     ("input a | substring 1 x | summary", "integer arguments"),
     ('input a | split "(" | summary', "invalid regex"),
 ])
