@@ -96,6 +96,10 @@ def _check_types(script: P.Script, field, fields: Mapping[str, Any]) -> None:
     """Within each pipeline: an `input f` feeding a codec must be of the kind it reads, and a codec
     writing straight to an output must write a field of the kind it makes."""
     for node in P.walk(script):
+        for name, _ in node.cases if isinstance(node, P.SelectInput) else ():
+            if name not in fields or not fields[name].in_document:  # SelectInputExpression's verify
+                raise SchemaError(f"field '{field.name}': select_input reads '{name}', which is not a document "
+                                  f"field", field.location)
         steps = getattr(node, "steps", ())
         for at, step in enumerate(steps):
             if _step_name(step) == "flatten" and not any(_annotates(inner) for earlier in steps[:at]

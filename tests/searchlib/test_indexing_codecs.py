@@ -175,3 +175,8 @@ def test_flatten_without_an_annotator_before_it_is_refused_at_load():
     with pytest.raises(SchemaError, match="flatten writes out the terms of tokenize, exact or ngram"):
         load("string", "indexing: input a | lowercase | flatten | summary")
     load("string", "indexing: input a | tokenize | flatten | summary")
+
+
+def test_select_input_reads_document_fields_only():
+    with pytest.raises(SchemaError, match="select_input reads 'nope', which is not a document field"):
+        load("string", "indexing: select_input { nope: summary; a: summary; }")
