@@ -104,8 +104,8 @@ class DocumentProcessor:
 
     def _put(self, schema: Schema, synthetic, fields: Mapping[str, Any]) -> dict[str, Any]:
         result = dict(fields)
-        for field in synthetic:
-            result.update(self._compute(schema, field, fields))
+        for field in synthetic:  # a computed uri field (`to_uri`) gets its component indexes too
+            result.update(with_uri_components(schema.fields, self._compute(schema, field, fields)))
         return result
 
     def _update(self, schema: Schema, synthetic, operations: Mapping[str, Any]) -> dict[str, Any]:
@@ -114,10 +114,12 @@ class DocumentProcessor:
         result = dict(operations)
         for field in synthetic:
             if field.inputs and field.inputs <= assigned.keys():
-                result.update({k: {"assign": v} for k, v in self._compute(schema, field, assigned).items()})
+                computed = with_uri_components(schema.fields, self._compute(schema, field, assigned, update=True))
+                result.update({k: {"assign": v} for k, v in computed.items()})
         return result
 
-    def _compute(self, schema: Schema, field: SyntheticField, document: Mapping[str, Any]) -> dict[str, Any]:
+    def _compute(self, schema: Schema, field: SyntheticField, document: Mapping[str, Any],
+                 update: bool = False) -> dict[str, Any]:
         def embed(embedder_id: str, target: str, value: Any, args: tuple[str, ...], packed: bool = False) -> Any:
             spec = schema.fields.get(target)
             if spec is None or spec.type.kind != "tensor":
@@ -139,7 +141,7 @@ class DocumentProcessor:
         initial = document.get(field.name) if field.in_document else None
         source = self._language_sources[schema.name].get(field.name, "")
         written = run_script(field.script, document, field.name, embed, initial, kinds,
-                             field_language(document, source))
+                             field_language(document, source), update)
         return {name: _feed_value(schema.fields[name], value) for name, value in written.items()
                 if name in schema.fields}
 

@@ -15,6 +15,27 @@ EMBEDDER_TYPES = ("hugging-face-tokenizer", "hugging-face-embedder", "bert-embed
                   "splade-embedder")
 
 
+def script_match(script_text: str, field_name: str) -> tuple[str, int] | None:
+    """("exact", 0) or ("gram", N) when a statement writing the field's own index runs `exact` or
+    `ngram N` (Vespa's config model adds just these for `match: exact` / `match: gram`), else None.
+    A script that does not parse is left to check_indexing, which refuses it where it is written."""
+    try:
+        script = parse_indexing(script_text)
+    except SchemaError:
+        return None
+    found = None
+    for statement in script.statements:
+        nodes = list(P.walk(statement))
+        if not any(isinstance(n, P.Output) and n.kind == "index" and n.field in ("", field_name) for n in nodes):
+            continue
+        for node in nodes:
+            if isinstance(node, P.NGram):
+                found = ("gram", node.size)
+            elif isinstance(node, P.Convert) and node.name == "exact":
+                found = ("exact", 0)
+    return found
+
+
 def check_indexing(schemas: Mapping[str, Any]) -> None:
     for schema in schemas.values():
         for field in schema.fields.values():
@@ -25,6 +46,7 @@ def check_indexing(schemas: Mapping[str, Any]) -> None:
             except SchemaError as error:
                 raise SchemaError(f"field '{field.name}': {error.message}", field.location) from None
             _check_targets(script, field, schema.fields)
+            _check_types(script, field, schema.fields)
 
 
 def _check_targets(script: P.Script, field, fields: Mapping[str, Any]) -> None:
@@ -44,6 +66,59 @@ def _check_targets(script: P.Script, field, fields: Mapping[str, Any]) -> None:
                 raise SchemaError(f"field '{field.name}': pack_bits writes int8 cells, so '{target}' must be a "
                                   f"tensor<int8>, not {spec.type}", field.location)
 
+
+
+# what an expression makes (target field kinds it may write) and reads (kinds of an `input` before it),
+# as Vespa's verification of ZCurveExpression, HexEncodeExpression, ToUriExpression, ...
+_MAKES = {"zcurve": ("long",), "hexdecode": ("long",), "base64decode": ("long",), "hexencode": ("string",),
+          "base64encode": ("string",), "to_uri": ("uri",), "hostname": ("string",), "flatten": ("string",),
+          "random": ("int", "long")}
+_READS = {"zcurve": ("position",), "hexencode": ("long",), "base64encode": ("long",), "hexdecode": ("string",),
+          "base64decode": ("string",), "exact": ("string",), "ngram": ("string",), "flatten": ("string",)}
+
+
+def _step_name(node) -> str:
+    if isinstance(node, P.Convert):
+        return node.name
+    return {P.Random: "random", P.NGram: "ngram"}.get(type(node), "")
+
+
+def _annotates(node) -> bool:
+    return isinstance(node, (P.Tokenize, P.NGram)) or (isinstance(node, P.Convert) and node.name == "exact")
+
+
+def _kind(spec) -> str:
+    kind = spec.type.kind
+    return spec.type.element.kind if kind == "array" and spec.type.element else kind
+
+
+def _check_types(script: P.Script, field, fields: Mapping[str, Any]) -> None:
+    """Within each pipeline: an `input f` feeding a codec must be of the kind it reads, and a codec
+    writing straight to an output must write a field of the kind it makes."""
+    for node in P.walk(script):
+        for name, _ in node.cases if isinstance(node, P.SelectInput) else ():
+            if name not in fields or not fields[name].in_document:  # SelectInputExpression's verify
+                raise SchemaError(f"field '{field.name}': select_input reads '{name}', which is not a document "
+                                  f"field", field.location)
+        steps = getattr(node, "steps", ())
+        for at, step in enumerate(steps):
+            if _step_name(step) == "flatten" and not any(_annotates(inner) for earlier in steps[:at]
+                                                         for inner in P.walk(earlier)):
+                raise SchemaError(f"field '{field.name}': flatten writes out the terms of tokenize, exact or "
+                                  f"ngram, so one of them must come before it", field.location)
+        for before, after in zip(steps, steps[1:]):
+            name = _step_name(after)
+            if isinstance(before, P.Input) and name in _READS and before.field in fields:
+                kind = _kind(fields[before.field])
+                if kind not in _READS[name]:
+                    raise SchemaError(f"field '{field.name}': {name} expects {' or '.join(_READS[name])} input, "
+                                      f"but field '{before.field}' is {fields[before.field].type}", field.location)
+            name = _step_name(before)
+            if isinstance(after, P.Output) and name in _MAKES and (after.field or field.name) in fields:
+                target = fields[after.field or field.name]
+                if _kind(target) not in _MAKES[name]:
+                    raise SchemaError(f"field '{field.name}': {name} makes a {' or '.join(_MAKES[name])}, which "
+                                      f"'{target.name}' of type {target.type} cannot hold", field.location)
 
 
 # what each embedder fills: (mapped, indexed) dimension counts of a target, for one text or an array

@@ -10,6 +10,7 @@ Embedding is a Protocol seam: searchlib stays pure; the container passes its emb
 """
 from __future__ import annotations
 
+import random
 import re
 import time
 from dataclasses import dataclass, field as dataclass_field
@@ -20,10 +21,11 @@ import numpy as np
 
 from searchlib.errors import DocumentError
 from searchlib.geo import GeoError, parse_position, position_json
+from searchlib.indexing import codecs
 from searchlib.indexing import parser as P
 from searchlib.indexing.chunking import chunk_fixed_length, chunk_sentences
 from searchlib.indexing.siphash import siphash24
-from searchlib.languages import detect_language, language_code
+from searchlib.languages import DEFAULT_LANGUAGE, detect_language, language_code
 from searchlib.linguistics import drop_accents
 
 
@@ -48,15 +50,17 @@ class _Context:
     packed: bool = False  # the current statement packs bits after embedding
     language: str = ""  # set_language's, else detected where needed (chunk: CJK splits exactly)
     variables: dict[str, Any] = dataclass_field(default_factory=dict)  # set_var's, for the whole script
+    update: bool = False  # a partial update: `guard` blocks without an input do not run
 
 
 def run_script(script: P.Script, document: Mapping[str, Any], field: str, embed: Embedding | None = None,
-               initial: Any = None, field_kinds: Mapping[str, str] | None = None, language: str = ""
-               ) -> dict[str, Any]:
+               initial: Any = None, field_kinds: Mapping[str, str] | None = None, language: str = "",
+               update: bool = False) -> dict[str, Any]:
     """The values the script writes, by field name (`field` is the script's own field). `initial`
     is each statement's starting value: a document field's scripts start with its own value.
-    `language` is the document's (from an earlier field's set_language), "" = unknown."""
-    context = _Context(document, field, embed, field_kinds or {}, language=language)
+    `language` is the document's (from an earlier field's set_language), "" = unknown. `update`:
+    `document` holds the fields a partial update assigns."""
+    context = _Context(document, field, embed, field_kinds or {}, language=language, update=update)
     for statement in script.statements:
         outputs = [step for step in P.walk(statement) if isinstance(step, P.Output)]
         context.target = (outputs[0].field or field) if outputs else field
@@ -109,8 +113,26 @@ def _eval(node: P.Node, value: Any, context: _Context) -> Any:
         return _switch(node, value, context)
     if isinstance(node, P.If):
         return _if(node, value, context)
+    if isinstance(node, P.Guard):
+        if context.update and not guard_runs_on_update(node):
+            return None
+        return _run_nested(node.script, value, context)
+    if isinstance(node, P.SelectInput):
+        for name, body in node.cases:
+            if context.document.get(name) is not None:
+                _pipeline(body, context.document[name], context)
+                break
+        return value
+    if isinstance(node, P.Random):
+        bound = node.maximum if node.maximum is not None else int(str(value))  # Integer.parseInt
+        if bound <= 0:
+            raise DocumentError(f"random: the bound must be positive, not {bound}")
+        return random.randrange(bound)
+    if isinstance(node, P.Convert) and node.name in _SOURCES:
+        return _source(node.name, context, value)
     if isinstance(node, P.Output):
         target = node.field or context.field
+        value = _plain(value)  # the field stores the text; the index runs its own linguistics
         if value is not None:
             previous = context.written.get(target)
             if target in context.written and not _same(previous, value):
@@ -144,11 +166,54 @@ def _eval(node: P.Node, value: Any, context: _Context) -> Any:
         return node.delimiter.join(_string(element) for element in value)
     if isinstance(node, P.Substring):
         return _each_string(value, lambda s: s[_clamp(node.start, s):max(_clamp(node.start, s), _clamp(node.end, s))])
+    if isinstance(node, P.GetField):
+        if not isinstance(value, dict):
+            raise DocumentError(f"get_field {node.name}: expected a struct, got {type(value).__name__}")
+        return value.get(node.name)
+    if isinstance(node, P.Tokenize):
+        language = context.language or DEFAULT_LANGUAGE
+        return _each_string(value, lambda s: codecs.tokenized(s, node.normalize, node.stem, language))
+    if isinstance(node, P.NGram):
+        return codecs.ngram(_text(value, "ngram"), node.size)
     if isinstance(node, P.Binarize):
         return _each_tensor(value, lambda cells: (cells > node.threshold).astype(np.float64))
     if isinstance(node, P.Convert):
         return _convert(node.name, value, context)
     raise DocumentError(f"Unsupported indexing expression {node!r}")
+
+
+# expressions that run whatever the execution value (a null one included)
+_SOURCES = frozenset({"now", "hostname", "clear_state", "echo", "sleep"})
+
+
+def _source(name: str, context: _Context, value: Any) -> Any:
+    if name == "echo":  # EchoExpression prints the value (Java's "null" for none) to standard out
+        print("null" if value is None else _string(value), flush=True)
+        return value
+    if name == "sleep":  # SleepExpression: a number is seconds to sleep; anything else is ignored
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            time.sleep(float(value))
+        return value
+    if name == "now":
+        return int(time.time())
+    if name == "hostname":
+        return codecs.hostname()
+    context.variables.clear()  # clear_state: ExecutionContext.clear(), variables and value
+    return None
+
+
+def guard_runs_on_update(node: P.Guard) -> bool:
+    """GuardExpression.shouldExecute: the block reads an input or sets the language."""
+    return any(isinstance(inner, P.Input) or (isinstance(inner, P.Convert) and inner.name == "set_language")
+               for inner in P.walk(node.script))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, codecs.Annotated):
+        return str(value)
+    if isinstance(value, list):
+        return [_plain(element) for element in value]
+    return value
 
 
 def _switch(node: P.Switch, value: Any, context: _Context) -> Any:
@@ -268,8 +333,6 @@ def _convert(name: str, value: Any, context: _Context) -> Any:
         return [value]
     if name == "to_wset":
         return {value: 1}
-    if name == "now":
-        return int(time.time())
     if name == "to_epoch_second":
         return _epoch_second(_text(value, "to_epoch_second"))
     if name == "hash":
@@ -283,7 +346,19 @@ def _convert(name: str, value: Any, context: _Context) -> Any:
             pass  # Vespa ignores a language it cannot parse
     if name == "to_pos":
         return _to_position(value)
+    if name in _CODECS:
+        return _CODECS[name](value)
+    if name == "to_uri":
+        return _string(value)
+    if name == "exact":
+        return codecs.exact(_text(value, "exact"))
+    if name == "flatten":
+        return codecs.flatten(value)
     return value  # tokenize: the index does its own linguistics
+
+
+_CODECS = {"base64encode": codecs.base64_encode, "base64decode": codecs.base64_decode,
+           "hexencode": codecs.hex_encode, "hexdecode": codecs.hex_decode, "zcurve": codecs.zcurve}
 
 
 def _number(value: Any) -> float:
@@ -329,4 +404,6 @@ def _to_position(value: Any) -> dict[str, float]:
 
 
 def script_inputs(script: P.Script) -> set[str]:
-    return {node.field for node in P.walk(script) if isinstance(node, P.Input)}
+    """The fields a script reads: `input f`, and each field `select_input` may pick."""
+    return {node.field for node in P.walk(script) if isinstance(node, P.Input)} | \
+        {name for node in P.walk(script) if isinstance(node, P.SelectInput) for name, _ in node.cases}

@@ -3,8 +3,9 @@ pipelines `|`, choice `||`, concatenation `.`, arithmetic, `input f`, literals, 
 `embed [id] [args]`, `chunk fixed-length N` / `chunk sentence`, `for_each { ... }`, `split "re"`,
 `join "d"`, `substring a b`, `binarize [t]`, `switch { case "v": ...; default: ...; }`,
 `if (a <cmp> b) { ... } [else { ... }]`,
-`set_var name` / `get_var name`, `attribute/index/summary [f]` and the converters in CONVERTERS
-(to_pos included). Anything else is a SchemaError "not supported: ..." (the package is
+`set_var name` / `get_var name`, `guard { ... }`, `select_input { f: ...; }`, `random [N]`,
+`ngram N`, `attribute/index/summary [f]` and the converters in CONVERTERS (to_pos, zcurve, the
+base64/hex codecs, to_uri, exact, flatten, hostname, clear_state included). Anything else is a SchemaError "not supported: ..." (the package is
 refused at load, searchlib.indexing.check), never a statement silently skipped.
 
 Parsed into a tree of frozen dataclasses; evaluated by searchlib.indexing.evaluator.
@@ -17,11 +18,15 @@ from typing import Any, Iterator, Union
 
 from searchlib.errors import SchemaError
 
-OUTPUTS = frozenset({"attribute", "index", "summary"})
+OUTPUTS = frozenset({"attribute", "index", "summary", "passthrough"})  # passthrough: stored, no search side
 CONVERTERS = frozenset({"lowercase", "trim", "to_string", "to_int", "to_long", "to_float", "to_double",
                         "to_bool", "to_byte", "to_array", "to_wset", "to_epoch_second", "hash", "pack_bits",
                         "normalize", "tokenize", "set_language", "now",
-                        "to_pos"})  # the content node reads set_language
+                        "to_pos", "zcurve", "to_uri", "base64encode", "base64decode", "hexencode", "hexdecode",
+                        "exact", "flatten", "hostname", "clear_state", "echo", "sleep"})  # the content node reads set_language
+# the spellings with an underscore (hex_encode, ...) name the same converters
+ALIASES = {"base64_encode": "base64encode", "base64_decode": "base64decode", "hex_encode": "hexencode",
+           "hex_decode": "hexdecode"}
 COMPARATORS = ("==", "!=", "<", "<=", ">", ">=")
 CHUNKERS = frozenset({"fixed-length", "sentence"})
 
@@ -109,6 +114,43 @@ class If:
 
 
 @dataclass(frozen=True, slots=True)
+class Guard:
+    """Vespa's GuardExpression: on a partial update, a block that reads no input (nor sets the
+    language) does not run; the value is null."""
+    script: "Script"
+
+
+@dataclass(frozen=True, slots=True)
+class SelectInput:
+    """The first case whose field is present runs from that field's value; the value passes on."""
+    cases: tuple[tuple[str, "Pipeline"], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Random:
+    maximum: int | None  # None: the execution value is the bound
+
+
+@dataclass(frozen=True, slots=True)
+class Tokenize:
+    """`tokenize [normalize] [stem[:"MODE"]] [max-length: N]`: term annotations for `flatten`; the
+    index runs its own linguistics over the stored text."""
+    normalize: bool = False
+    stem: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GetField:
+    """A struct's (or map entry's) field by name; null when unset."""
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class NGram:
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
 class SetVar:
     name: str
 
@@ -148,7 +190,7 @@ def _unescape(match: re.Match) -> str:
     return _ESCAPES.get(match.group(1), match.group(0))
 
 Node = Union[Input, Literal, Current, Output, Embed, Convert, Chunk, ForEach, Split, Join, Substring, Binarize,
-             Switch, If, SetVar, GetVar, Pipeline, Choice, Binary]
+             Switch, If, Guard, SelectInput, Random, NGram, Tokenize, GetField, SetVar, GetVar, Pipeline, Choice, Binary]
 
 _TOKEN = re.compile(r"""\s*(?:(?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(?P<number>\d+(?:\.\d+)?)|
                       (?P<op>\|\||==|!=|<=|>=|[|;.+\-*/%(){}<>=!:,\[\]])|(?P<word>[A-Za-z_][\w.\-]*))""", re.VERBOSE)
@@ -247,7 +289,7 @@ class _Parser:
             return Input(self.take_word("a field name after 'input'"))
         if value in ("true", "false"):
             return Literal(value == "true")
-        if value == "_":
+        if value in ("_", "this"):  # ThisExpression: the execution value, as `_`
             return Current()
         if value in OUTPUTS:
             return Output(value, self.optional_word())
@@ -257,12 +299,10 @@ class _Parser:
             while self.peek() and self.peek()[0] == "word" and self.peek()[1] not in OUTPUTS:
                 args.append(self.take()[1])
             return Embed(embedder, tuple(args))
-        if value == "tokenize":  # `tokenize [normalize] [stem]`: the content node's linguistics does both
-            while self.peek() in (("word", "normalize"), ("word", "stem")):
-                self.take()
-            return Convert(value)
-        if value in CONVERTERS:
-            return Convert(value)
+        if value == "tokenize":
+            return self.tokenize()
+        if value in CONVERTERS or value in ALIASES:
+            return Convert(ALIASES.get(value, value))
         if value == "chunk":
             return self.chunk()
         if value == "for_each":
@@ -293,6 +333,20 @@ class _Parser:
             return SetVar(self.take_word("a variable name after 'set_var'"))
         if value == "get_var":
             return GetVar(self.take_word("a variable name after 'get_var'"))
+        if value == "get_field":
+            return GetField(self.take_word("a field name after 'get_field'"))
+        if value == "guard":
+            return Guard(self.block("guard"))
+        if value == "select_input":
+            return self.select_input()
+        if value == "random":
+            token = self.peek()
+            return Random(self.take_int("random") if token and token[0] == "number" else None)
+        if value == "ngram":
+            size = self.take_int("ngram")
+            if size < 1:
+                raise self.error(f"ngram needs a positive gram size, not {size}")
+            return NGram(size)
         if value == "binarize":
             token = self.peek()
             return Binarize(float(self.take()[1]) if token and token[0] == "number" else 0.0)
@@ -330,6 +384,44 @@ class _Parser:
         if not cases:
             raise self.error("switch needs at least one case")
         return Switch(tuple(cases.items()), default)
+
+    def tokenize(self) -> Tokenize:
+        normalize = stem = False
+        while self.peek() in (("word", "normalize"), ("word", "stem"), ("word", "max-length")):
+            option = self.take()[1]
+            if option == "normalize":
+                normalize = True
+            elif option == "stem":
+                stem = True
+                if self.at(":"):  # stem:"BEST": Snowball gives one stem, so every mode stems alike
+                    self.take()
+                    stem = self.take_string("a stem mode string after 'stem:'").upper() != "NONE"
+            else:
+                if not self.at(":"):
+                    raise self.error("expected ':' after 'max-length'")
+                self.take()
+                self.take_int("max-length")
+        return Tokenize(normalize, stem)
+
+    def select_input(self) -> SelectInput:
+        """`select_input { field: statement; ... }` (at least one case)."""
+        if not self.at("{"):
+            raise self.error("expected '{' after 'select_input'")
+        self.take()
+        cases = []
+        while not self.at("}"):
+            name = self.take_word("a field name in select_input")
+            if not self.at(":"):
+                raise self.error("expected ':' after a select_input field")
+            self.take()
+            cases.append((name, self.pipeline()))
+            if not self.at(";"):
+                raise self.error("expected ';' after a select_input case")
+            self.take()
+        self.take()
+        if not cases:
+            raise self.error("select_input needs at least one case")
+        return SelectInput(tuple(cases))
 
     def if_then(self) -> If:
         """`if (lhs <cmp> rhs) { statements } [else { statements }]`."""
@@ -422,10 +514,10 @@ def walk(node: Any) -> Iterator[Any]:
     yield node
     for child in getattr(node, "steps", ()) + getattr(node, "options", ()) + getattr(node, "statements", ()):
         yield from walk(child)
-    if isinstance(node, Switch):
+    if isinstance(node, (Switch, SelectInput)):
         for _, body in node.cases:
             yield from walk(body)
-        if node.default is not None:
+        if getattr(node, "default", None) is not None:
             yield from walk(node.default)
     for part in ("left", "right", "script", "then", "otherwise"):
         if getattr(node, part, None) is not None:

@@ -9,6 +9,7 @@ from dataclasses import replace
 from types import MappingProxyType
 
 from searchlib.errors import SchemaError, SourceLocation
+from searchlib.indexing.check import script_match
 from searchlib.match_modes import MATCH_ALGORITHMS, MATCH_KINDS, check_match_settings
 from searchlib.schema.blocks import Setting, parse_int, read_settings_block
 from searchlib.schema.lexer import Scanner
@@ -355,6 +356,14 @@ class FieldBody:
         if is_index and self.type.is_numeric:
             # a number's `index` is searched as its exact value: the engine keeps it as an attribute
             is_index, is_attribute = False, True
+        scripted = script_match(self.indexing, self.name) if self.indexing else None
+        if scripted is not None:  # `exact` / `ngram N` in the script: the index is matched so
+            if self.match and self.match != scripted[0]:
+                raise SchemaError(f"{self.owner}: match: {self.match} conflicts with '{scripted[0] if scripted[0] == 'exact' else 'ngram'}' "
+                                  f"in its indexing script", self.locations.get("match", self.location))
+            self.match = scripted[0]
+            if scripted[0] == "gram":
+                self.settings.setdefault("match.gram-size", str(scripted[1]))
         match = self.match or ("text" if is_index and kind in ("string", "array", "weightedset", "struct") else "word")
         if kind in ("string", "array", "weightedset"):
             check_match_settings(match, self.settings, is_index, is_attribute, self.locations, self.owner)
@@ -394,7 +403,7 @@ _STRING_LITERAL = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
 def indexing_outputs(script: str, field_name: str) -> set[str]:
     """Which of index/attribute/summary the script writes to `field_name` (unnamed or named outputs)."""
     outputs: set[str] = set()
-    for stage in re.split(r"[|;{}]", _STRING_LITERAL.sub('""', script)):
+    for stage in re.split(r"[|;{}:]", _STRING_LITERAL.sub('""', script)):  # `:` ends select_input's cases
         words = stage.split()
         if words and words[0] in _OUTPUTS:
             target = words[1] if len(words) > 1 else field_name

@@ -26,6 +26,11 @@ PAGES = {
 }
 
 
+ITEMS = {  # tests/apps/indexing/schemas/item.sd: codecs, zcurve, select_input, guard, ngram, exact
+    "one": {"name": "Widget", "alt": "Gadget", "body": "hello world", "sku": "AB-12 X", "code": 256,
+            "spot": {"lat": 0.000001, "lng": 0.000002}, "url_text": "https://www.example.com/a/b"},
+    "two": {"name": "Sprocket", "body": "yellow", "sku": "AB-12", "code": -1},
+}
 MODEL_URL = "https://huggingface.co/BAAI/bge-small-en-v1.5/resolve/main/onnx/model_quantized.onnx"
 
 
@@ -43,6 +48,9 @@ def http(tmp_path_factory):
             with httpx.Client(base_url=cluster.url, timeout=120.0) as client:
                 for name, fields in PAGES.items():
                     response = client.post(f"/document/v1/test/page/docid/{name}", json={"fields": fields})
+                    assert response.status_code == 200, response.text
+                for name, fields in ITEMS.items():
+                    response = client.post(f"/document/v1/test/item/docid/{name}", json={"fields": fields})
                     assert response.status_code == 200, response.text
                 yield client
 
@@ -111,3 +119,47 @@ def test_a_value_the_scripts_cannot_process_is_a_400_and_writes_nothing(http):
     body = response.json()
     assert body["pathId"] == "/document/v1/test/page/docid/bad" and "ISO-8601" in body["message"]
     assert http.get("/document/v1/test/page/docid/bad").status_code == 404
+
+
+def item_hits(http, where):
+    hits = query(http, f"select * from item where {where}").get("children", [])
+    return {h["id"].rsplit(":", 1)[1]: h["fields"] for h in hits}
+
+
+def test_codecs_zcurve_and_select_input_write_what_vespa_computes(http):
+    items = item_hits(http, "code > -5")
+    one, two = items["one"], items["two"]
+    assert (one["code_b64"], two["code_b64"]) == ("AAEAAAAAAAA=", "//////////8=")  # 8 bytes, low first
+    assert (one["code_hex"], two["code_hex"]) == ("100", "ffffffffffffffff")  # Long.toHexString
+    assert (one["code_b64_back"], one["code_hex_back"], two["code_b64_back"], two["code_hex_back"]) == (256, 256, -1, -1)
+    assert one["spot_z"] == 6  # x = 2 (lng) on even bits, y = 1 (lat) on odd bits
+    assert "spot_z" not in two  # no position, no value
+    assert (one["display"], two["display"]) == ("Gadget", "Sprocket")  # the first present of alt, name
+    assert item_hits(http, 'code_hex contains "ffffffffffffffff"').keys() == {"two"}
+    assert one["link"] == "https://www.example.com/a/b"  # to_uri: a uri field, with its component indexes
+    assert item_hits(http, 'link.hostname contains uri("example.com")').keys() == {"one"}
+    assert (one["body_terms"], two["body_terms"]) == ("hello[hello] world[world]", "yellow[yellow]")
+
+
+def test_ngram_and_exact_in_a_script_match_as_gram_and_exact(http):
+    assert item_hits(http, 'grams contains "ell"').keys() == {"one", "two"}  # hello, yellow
+    assert item_hits(http, 'grams contains "wor"').keys() == {"one"}
+    assert item_hits(http, 'grams contains "llow"').keys() == {"two"}  # the query is split into grams too
+    assert item_hits(http, 'sku_exact contains "ab-12 x"').keys() == {"one"}  # one term, case folded
+    assert item_hits(http, 'sku_exact contains "AB-12"').keys() == {"two"}
+    assert item_hits(http, 'sku_exact contains "x"') == {}
+
+
+def test_guard_on_partial_updates(http):  # last: it changes document one
+    before = item_hits(http, 'name contains "widget"')["one"]
+    assert before["both"] == "Widget hello world" and before["stamp"] > 1_700_000_000
+    path = "/document/v1/test/item/docid/one"
+    response = http.put(path, json={"fields": {"name": {"assign": "Gizmo"}}})
+    assert response.status_code == 200, response.text
+    after = item_hits(http, 'name contains "gizmo"')["one"]
+    assert after["both"] == "Widget hello world"  # its inputs are not all in the update: kept
+    assert after["stamp"] == before["stamp"]  # the guarded `now` reads no input: not run on updates
+    response = http.put(path, json={"fields": {"name": {"assign": "Gizmo"}, "body": {"assign": "new body"}}})
+    assert response.status_code == 200, response.text
+    after = item_hits(http, 'name contains "gizmo"')["one"]
+    assert after["both"] == "Gizmo new body" and after["stamp"] == before["stamp"]

@@ -148,9 +148,9 @@ SCHEMA = """schema test {{
 
 
 @pytest.mark.parametrize("script, message", [
-    ("input a | hostname | summary", "not supported: hostname"),
+    ("input a | optimize_predicate | summary", "not supported: optimize_predicate"),
     ("input a | chunk paragraph | summary", "not supported: chunk paragraph"),
-    ("select_input { a: summary; }", "not supported: select_input"),
+    ("input a | to_wset create_if_non_existent | summary", "not supported: create_if_non_existent"),
     ("input a | substring 1 x | summary", "integer arguments"),
     ('input a | split "(" | summary', "invalid regex"),
 ])
