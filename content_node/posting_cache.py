@@ -35,7 +35,7 @@ DEFAULT_BYTES = 32 * 1024 * 1024
 # entries with evictions, where the dict keeps room for deleted slots; CPython 3.11)
 _ENTRY = 420
 _ARRAY = sys.getsizeof(np.empty(0))  # an array's header, apart from its data
-_POSTINGS = 1100  # a Postings object with its reader closures and watch callback, apart from its arrays (~1,050 measured)
+_POSTINGS = 1100  # a Postings object, its reader closures and watch callback, apart from its arrays (~1,050)
 _LEAST_COST = 1e-7  # s: a floor under a measured cost (clock granularity)
 
 

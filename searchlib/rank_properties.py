@@ -104,7 +104,8 @@ def rank_property_problem(key: str, value: str) -> str | None:
     or a vector, each by the function the content node reads it with, so the message is the node's.
     The one check of a profile's rank-properties (a located error at deploy) and of a query's
     ranking.properties (a 400 from the container before any node is asked)."""
-    return table_property_problem(key, value) or property_problem(key, value) or vector_property_problem(key, value)
+    return (table_property_problem(key, value) or property_problem(key, value)
+            or vector_property_problem(key, value))
 
 
 def check_properties(properties: Mapping[str, str]) -> None:

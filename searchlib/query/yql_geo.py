@@ -5,7 +5,8 @@
     geoBoundingBox(field, south, west, north, east)
 
 Coordinates are numbers, strings ("63.4", "N63.4", "E10.4") or @parameters, as Vespa's
-YqlParser reads them (a bounding box's by Java's Double grammar, searchlib.java_numbers); the items they build print as Vespa's GEO_LOCATION items."""
+YqlParser reads them (a bounding box's by Java's Double grammar, searchlib.java_numbers); the
+items they build print as Vespa's GEO_LOCATION items."""
 from __future__ import annotations
 
 from searchlib import geo

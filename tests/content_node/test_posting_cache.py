@@ -200,4 +200,5 @@ def test_a_write_starts_the_accounting_afresh(db) -> None:
         cache.over(view).postings("title", "hen")
         held_now = cache.held_bytes
         red.term_freqs  # the old generation's list: no longer counted
-        assert cache.held_bytes == held_now == sum(entry_bytes(key, entry.value) for key, entry in cache._entries.items())
+        entries = cache._entries.items()
+        assert cache.held_bytes == held_now == sum(entry_bytes(key, entry.value) for key, entry in entries)
