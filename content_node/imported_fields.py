@@ -79,6 +79,14 @@ class ReferencingDocumentDB(DocumentDB):
         parent_ids = self.parent_local_ids(field.imported.reference)
         return _gather(self._parents[field.imported.reference].attribute(field.imported.field), parent_ids, field)
 
+    def document_frequency(self, field: str, term: str) -> int:
+        """An imported field in a fieldset with index fields: Vespa's hit estimate of an imported
+        attribute is the child's document count (ImportedSearchContext::approximateHits, the
+        reference attribute's number of documents), whatever the parent holds."""
+        if field in self._imported:
+            return self.doc_count
+        return super().document_frequency(field, term)
+
     def document(self, local_id: int, wanted: Collection[str] | None = None) -> dict[str, Any] | None:
         fields = super().document(local_id, wanted)
         if fields is None:

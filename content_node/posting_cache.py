@@ -6,7 +6,9 @@ write starts the cache afresh. Looking a term up (dictionary, segment tiers, the
 costs more than ranking its postings, and queries share their terms.
 
 Bounded by the bytes it holds: every array of an entry, counted again when a cached posting list
-reads its frequencies or positions later (a query asks for them after the list was cached). When
+reads its frequencies or positions later (a query asks for them after the list was cached), and
+the Python objects around it (key, bookkeeping, array headers), which are most of a small entry's
+cost (a document frequency, one number, costs ~500 bytes; it used to be counted as 64). When
 over, the entry least worth keeping goes first (GreedyDual-Size-Frequency, as web caches rank
 objects of unequal size and cost): worth = L + uses × cost / bytes, where cost is the time its
 computation took (the rebuild a miss pays; perf_counter, not the thread's CPU clock: that one is a
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import sys
 import threading
 import time
 from functools import partial
@@ -27,7 +30,12 @@ from typing import Callable
 import numpy as np
 
 DEFAULT_BYTES = 32 * 1024 * 1024
-_SMALL = 64  # bytes counted for a number or a small tuple; also a floor under every entry's size
+# Bytes of an entry's bookkeeping apart from its key's strings and its value: the key tuple, the
+# _Entry with its size number, its dict slot and heap item (tracemalloc over a long stream of small
+# entries with evictions, where the dict keeps room for deleted slots; CPython 3.11)
+_ENTRY = 420
+_ARRAY = sys.getsizeof(np.empty(0))  # an array's header, apart from its data
+_POSTINGS = 1100  # a Postings object, its reader closures and watch callback, apart from its arrays (~1,050)
 _LEAST_COST = 1e-7  # s: a floor under a measured cost (clock granularity)
 
 
@@ -80,8 +88,8 @@ class PostingCache:
         entry.stamp = self._floor
         return entry.value
 
-    def _put(self, entries: dict, key: tuple, value: object, size: int, cost: float) -> None:
-        size = max(size, _SMALL)
+    def _put(self, entries: dict, key: tuple, value: object, cost: float) -> None:
+        size = entry_bytes(key, value)
         if size > self._max_bytes // 4:
             return  # one huge value would flush everything else
         with self._lock:
@@ -99,7 +107,7 @@ class PostingCache:
             entry = self._entries.get(key)
             if generation != self._generation or entry is None or entry.value is not postings:
                 return
-            size = max(_postings_bytes(postings), _SMALL)
+            size = entry_bytes(key, postings)
             self._bytes += size - entry.size
             entry.size, entry.cost = size, entry.cost + cost
             entry.version += 1  # its worth fell: the heap's older item for it is stale
@@ -159,7 +167,7 @@ class CachedReads:
             watch = getattr(found, "watch", None)
             if watch is not None:  # its frequencies and positions are read later, if at all
                 watch(partial(self._cache._grew, self._generation, key))
-            self._cache._put(self._entries, key, found, _postings_bytes(found), cost)
+            self._cache._put(self._entries, key, found, cost)
         return found
 
     def derived(self, key: tuple, compute):
@@ -171,7 +179,7 @@ class CachedReads:
             clock = self._cache.clock
             started = clock()
             found = compute()
-            self._cache._put(self._entries, key, found, _value_bytes(found), clock() - started)
+            self._cache._put(self._entries, key, found, clock() - started)
         return found
 
     def statistic(self, key: tuple, compute):
@@ -189,16 +197,27 @@ class CachedReads:
             else self._index.average_field_length(field)))
 
 
+def entry_bytes(key: tuple, value) -> int:
+    """What holding `value` under `key` costs: the bookkeeping, the key's strings and tuples after
+    the kind (a literal): a query's terms, which the cache keeps alive, and a field name, shared with
+    the schema but counted on the safe side; and the value's arrays and objects."""
+    keyed = _ENTRY + sum(sys.getsizeof(item) for item in key[1:] if isinstance(item, (str, tuple)))
+    return keyed + (_postings_bytes(value) if hasattr(value, "doc_ids") else _value_bytes(value))
+
+
 def _value_bytes(value) -> int:
     if isinstance(value, np.ndarray):
-        return _SMALL + value.nbytes
+        return _ARRAY + value.nbytes
     if isinstance(value, tuple):
-        return _SMALL + sum(item.nbytes for item in value if isinstance(item, np.ndarray))
-    return _SMALL
+        return sys.getsizeof(value) + sum(_ARRAY + item.nbytes if isinstance(item, np.ndarray)
+                                          else sys.getsizeof(item) for item in value)
+    return sys.getsizeof(value)
 
 
 def _postings_bytes(postings) -> int:
+    arrays = [getattr(postings, name, None) for name in ("doc_ids", "_freqs", "_offsets", "_flat")]
+    headers = _ARRAY * sum(isinstance(array, np.ndarray) for array in arrays)
     if hasattr(postings, "nbytes"):  # the store's: counts frequencies and positions once read
-        return _SMALL + postings.nbytes
-    return _SMALL + sum(getattr(postings, name).nbytes for name in ("doc_ids", "term_freqs", "position_offsets",
-                                                                    "flat_positions") if hasattr(postings, name))
+        return _POSTINGS + headers + postings.nbytes
+    return _POSTINGS + headers + sum(getattr(postings, name).nbytes for name in (
+        "doc_ids", "term_freqs", "position_offsets", "flat_positions") if hasattr(postings, name))

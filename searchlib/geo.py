@@ -26,6 +26,7 @@ DEFAULT_DISTANCE = 6400000000.0  # distance(pos) of a document without a positio
 _COORDINATE = re.compile(r"^\s*([NSEW])\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*$")
 _DEGREES = re.compile(r"^\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*$")
 _UINT32 = 4294967295
+_INT32_MAX = 2**31 - 1  # micro-degrees travel as 32-bit integers (Vespa's Location; the wire's sint32)
 
 
 class GeoError(ValueError):
@@ -159,15 +160,21 @@ def circle(lat: float, lng: float, radius_degrees: float) -> Location:
     if not -90.1 <= lat <= 90.1:
         raise GeoError("n/s location must be in range [-90,+90]")
     x, y = int(lng * 1e6), int(lat * 1e6)
-    radius = -1 if radius_degrees < 0 else int(radius_degrees * 1e6)
+    # Java's (int) cast saturates: a radius beyond 2^31-1 micro-degrees (or infinite) is the largest
+    radius = -1 if radius_degrees < 0 else int(min(radius_degrees * 1e6, _INT32_MAX))
     degrees = y / 1e6
     aspect = 0 if abs(degrees) >= 90.0 else int(math.cos(math.radians(degrees)) * _UINT32)
     return Location(x, y, radius, aspect, True)
 
 
 def bounding_box(south: float, west: float, north: float, east: float) -> Location:
-    """Location.setBoundingBox: rounded to micro-degrees; w > e or s > n is an error."""
+    """Location.setBoundingBox: rounded to micro-degrees; w > e or s > n is an error, and so is a
+    side that is not finite or beyond 32-bit micro-degrees (Java's casts would wrap it to garbage)."""
+    if not all(math.isfinite(v) for v in (south, west, north, east)):
+        raise GeoError("a bounding box needs finite numbers of degrees")
     x1, x2, y1, y2 = (int(_java_round(v * 1e6)) for v in (west, east, south, north))
+    if not all(-_INT32_MAX - 1 <= v <= _INT32_MAX for v in (x1, x2, y1, y2)):
+        raise GeoError("bounding box degrees out of range (at most ±2147.483647)")
     if x1 > x2:
         raise GeoError("cannot have w > e")
     if y1 > y2:

@@ -12,6 +12,8 @@ from typing import Mapping
 
 from searchlib.errors import InvalidParameterError, quote_input
 from searchlib.java_numbers import parse_double
+from searchlib.rank_tables import table_property_problem
+from searchlib.rank_vectors import vector_property_problem
 
 UINT32_MAX = (1 << 32) - 1  # Vespa reads lengths, windows and term limits as uint32
 
@@ -97,9 +99,18 @@ def property_problem(key: str, value: str) -> str | None:
     return None
 
 
+def rank_property_problem(key: str, value: str) -> str | None:
+    """Why a rank feature cannot read the rank property `key` as `value`: a table, a number, a path
+    or a vector, each by the function the content node reads it with, so the message is the node's.
+    The one check of a profile's rank-properties (a located error at deploy) and of a query's
+    ranking.properties (a 400 from the container before any node is asked)."""
+    return (table_property_problem(key, value) or property_problem(key, value)
+            or vector_property_problem(key, value))
+
+
 def check_properties(properties: Mapping[str, str]) -> None:
-    """InvalidParameterError for the first rank property whose number is bad."""
+    """InvalidParameterError for the first rank property a rank feature cannot read."""
     for key, value in properties.items():
-        problem = property_problem(key, value)
+        problem = rank_property_problem(key, value)
         if problem is not None:
             raise InvalidParameterError(problem)

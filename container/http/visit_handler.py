@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from container.dispatch.content_client import NodeTimeout, NodeUnavailable
 from container.dispatch.search_cluster import SearchCluster
 from container.http.placement import holders
+from container.http.request_body import BodyError, parse_json_body
 from container.http.condition_probe import as_judged, newest_verdict, silent
 from container.http.update_repair import settle_condition
 from container.search import request_parameters as rp
@@ -86,7 +87,7 @@ class VisitHandler:
             if request.method == "DELETE":
                 return await self._write_where(visit, path_id, lambda c, d, left, ts, **step: c.remove(
                     d.document_id, left, selection, timestamp=ts, **step))
-            operations = await _update_operations(request)
+            operations = await _update_operations(request, self._application.limits.json_depth)
             if (blocked := self._cluster.feed_refusal()) is not None:  # feed block: updates, not removes
                 return JSONResponse({"pathId": path_id, "message": blocked}, 507)
             return await self._write_where(visit, path_id, lambda c, d, left, ts, **step: c.update(
@@ -295,11 +296,13 @@ def _rendered(document: VisitedDocument, field_set: str) -> dict:
     return {"id": document.document_id, "fields": {k: v for k, v in document.fields.items() if k in names}}
 
 
-async def _update_operations(request: Request) -> dict:
+async def _update_operations(request: Request, max_depth: int) -> dict:
+    """Read as every JSON body (request_body.py: bounded nesting, finite numbers, no lone surrogate)."""
+    data = await request.body()
     try:
-        payload = json.loads(await request.body() or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise DocumentError("Could not parse the update JSON") from None
+        payload = await parse_json_body(data, max_depth, "the update JSON") if data.strip() else {}
+    except BodyError as error:
+        raise DocumentError(error.message) from None
     fields = payload.get("fields") if isinstance(payload, dict) else None
     if not isinstance(fields, dict) or not fields:
         raise DocumentError("Expected a JSON object with a 'fields' object of update operations")

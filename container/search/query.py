@@ -21,6 +21,7 @@ from searchlib.query.sort_specs import parse_sorting
 from searchlib.query.plain_text import SYNTAX_PARAMETER, without_query_syntax
 from searchlib.query.parse_cache import ParseCache
 from searchlib.query.yql import parse_yql
+from searchlib.rank_properties import check_properties
 from searchlib.schema.model import ApplicationPackage
 from searchlib.tensor.result_forms import DEFAULT_FORM, TENSOR_FORMS
 
@@ -213,6 +214,7 @@ def _features_and_properties(params: Mapping[str, str]) -> tuple[dict[str, str],
         else:
             properties[name] = value
     features.update(rp.query_feature_texts(params))
+    check_properties(properties)  # a 400 here, with the message a node reading it would give
     return features, properties
 
 

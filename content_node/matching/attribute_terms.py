@@ -65,7 +65,7 @@ def term_predicate(spec: Field, term: str, affix: str = "") -> Callable[[object]
     when given, else by the field's match mode."""
     kind = element_kind(spec)
     if kind == "bool":
-        wanted = _BOOL_TERMS.get(term.strip().lower())
+        wanted = bool_term(term)
         return (lambda value: False) if wanted is None else (lambda value: as_number(value) == wanted)
     if kind in ("int", "long", "byte", "float", "double"):
         bounds = numeric_bounds(term)
@@ -82,6 +82,12 @@ def term_predicate(spec: Field, term: str, affix: str = "") -> Callable[[object]
 
 
 Number = int | float
+
+
+def bool_term(term: str) -> float | None:
+    """1.0 or 0.0 for a bool term ("true"/"false" in any case, or 1/0), trimmed as the number
+    grammar trims (Java's String.trim: ASCII controls and spaces, no Unicode space); else None."""
+    return _BOOL_TERMS.get(java_trim(term).lower())
 
 
 def numeric_bounds(term: str) -> tuple[Number | None, Number | None, bool, bool] | None:
@@ -121,7 +127,7 @@ def attribute_term_matches(spec: Field, column: np.ndarray, term: str, affix: st
     """Sorted local ids of the documents holding a value that matches the term."""
     if not is_multi_value(spec) and column.dtype != object:  # single numbers/bools: vectorized
         bounds = numeric_bounds(term) if element_kind(spec) != "bool" else (
-            None if (b := _BOOL_TERMS.get(term.strip().lower())) is None else (b, b, True, True))
+            None if (b := bool_term(term)) is None else (b, b, True, True))
         if bounds is None:
             return EMPTY
         return np.flatnonzero(range_mask(column, *bounds)).astype(np.int32)

@@ -108,7 +108,8 @@ def closeness_parameters(calc: Calculator, feature: FeatureName) -> tuple[float,
     if math.isnan(half_response):
         return max_distance, DEFAULT_SCALE_DISTANCE
     half_response = min(max(half_response, 1.0), max_distance / 2 - 1) if max_distance > 2 else 1.0
-    return max_distance, half_response * half_response / (max_distance - 2 * half_response)
+    room = max_distance - 2 * half_response  # 0 when maxDistance is 2, or past 2^53 (the -1 is lost)
+    return max_distance, half_response * half_response / room if room != 0 else math.inf  # C++: x/0.0
 
 
 INT64_UNDEFINED = float(-(2**63))  # Vespa's undefined integer attribute value

@@ -5,10 +5,12 @@
     geoBoundingBox(field, south, west, north, east)
 
 Coordinates are numbers, strings ("63.4", "N63.4", "E10.4") or @parameters, as Vespa's
-YqlParser reads them; the items they build print as Vespa's GEO_LOCATION items."""
+YqlParser reads them (a bounding box's by Java's Double grammar, searchlib.java_numbers); the
+items they build print as Vespa's GEO_LOCATION items."""
 from __future__ import annotations
 
 from searchlib import geo
+from searchlib.java_numbers import parse_double
 from searchlib.query import parameters as params
 from searchlib.query.tree import GeoLocation, QueryNode
 from searchlib.query.yql_tokens import Token
@@ -62,7 +64,7 @@ class YqlGeoParser(YqlValueCursor):
         numbers = []
         for text, token in values:
             try:
-                numbers.append(float(text))
+                numbers.append(parse_double(text))  # Java's grammar: no `1_0`, `inf` or Unicode digits
             except ValueError:
                 self.fail(f"Expected a number of degrees, got {text!r}", token.start)
         try:

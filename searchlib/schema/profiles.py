@@ -18,9 +18,7 @@ from typing import Mapping
 
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.java_numbers import parse_double
-from searchlib.rank_properties import property_problem
-from searchlib.rank_tables import table_property_problem
-from searchlib.rank_vectors import vector_property_problem
+from searchlib.rank_properties import rank_property_problem
 from searchlib.schema.match_phase import diversity_of, match_phase_of
 from searchlib.schema.model import (
     ELEMENT_GAP,
@@ -287,8 +285,7 @@ _NO_EFFECT_SETTINGS = frozenset({
 
 def _check_settings(decl: RankProfileDecl) -> None:
     for key, value in decl.rank_properties.items():  # a table or number a rank feature cannot use
-        problem = (table_property_problem(key, value) or property_problem(key, value)
-                   or vector_property_problem(key, value))
+        problem = rank_property_problem(key, value)
         if problem is not None:
             raise SchemaError(f"rank-properties of rank-profile '{decl.name}': {problem}",
                               decl.setting_locations.get(key, decl.location))

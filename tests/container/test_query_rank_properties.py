@@ -3,7 +3,13 @@ $x is the query feature query(x), as Vespa's query feature reads it (ranking.fea
 others go to the content nodes over the profile's rank-properties."""
 from __future__ import annotations
 
+import pytest
+
 from container.search.query import build_query
+from searchlib.errors import InvalidParameterError
+from searchlib.rank_properties import count, number
+from searchlib.rank_tables import function_table
+from searchlib.rank_vectors import path_numbers, vector_list, vector_pairs
 from searchlib.schema.application import application_from_text
 
 SD = """schema doc {
@@ -21,3 +27,38 @@ def test_rank_properties_named_like_query_features_are_query_features() -> None:
                          "rankproperty.query(x)": "1", "input.query(x)": "4"}, app)
     assert dict(query.feature_texts) == {"query(w)": "2", "query(v)": "3", "query(x)": "4"}
     assert dict(query.rank_properties) == {"bm25(title).k1": "0.5"}
+
+
+def _refusal(reader) -> str:
+    """The message the content node's own reader gives for a bad value."""
+    with pytest.raises(InvalidParameterError) as refused:
+        reader()
+    return str(refused.value)
+
+
+@pytest.mark.parametrize("key, value, node_reader", [
+    ("distanceToPath(pos).path", "(1,x,2,3)", lambda: path_numbers("(1,x,2,3)", "pos")),
+    ("distanceToPath(pos).path", "1,2,3,4", lambda: path_numbers("1,2,3,4", "pos")),
+    ("dotProduct.v", "{a:x}", lambda: vector_pairs("{a:x}", "dotProduct: the vector v")),
+    ("dotProduct.v", "[1 2 nan]", lambda: vector_list("[1 2 nan]")),
+    ("bm25(title).k1", "1_0", lambda: number({"bm25(title).k1": "1_0"}, 1.2, "bm25(title).k1")),
+    ("nativeProximity.slidingWindowSize", "-1",
+     lambda: count({"nativeProximity.slidingWindowSize": "-1"}, 4, "nativeProximity.slidingWindowSize")),
+    ("nativeFieldMatch.firstOccurrenceTable", "nosuch(1)", lambda: function_table("nosuch(1)")),
+])
+def test_a_bad_rank_property_is_refused_by_the_container_as_the_node_would(key, value, node_reader) -> None:
+    """Checked once in the container (a 400 before any node is asked), with the node's message."""
+    app = application_from_text(SD, name="doc.sd")
+    with pytest.raises(InvalidParameterError) as refused:
+        build_query({"yql": "select * from doc where true", f"ranking.properties.{key}": value}, app)
+    assert str(refused.value) == _refusal(node_reader)
+
+
+def test_good_rank_properties_pass_to_the_nodes() -> None:
+    app = application_from_text(SD, name="doc.sd")
+    good = {"distanceToPath(pos).path": "(0,0,10,10)", "dotProduct.v": "{a:1,b:2}", "dotProduct.w": "[1 2 3]",
+            "bm25(title).k1": "0x1p0", "nativeFieldMatch.firstOccurrenceTable": "expdecay(8000,12.50)",
+            "some.other.property": "anything"}
+    query = build_query({"yql": "select * from doc where true",
+                         **{f"ranking.properties.{key}": value for key, value in good.items()}}, app)
+    assert dict(query.rank_properties) == good

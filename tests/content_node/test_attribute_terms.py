@@ -53,6 +53,20 @@ def test_bool_and_single_numbers_are_vectorized() -> None:
     assert attribute_term_matches(price, np.array([1.0, np.nan, 7.0]), ">1").tolist() == [2]
 
 
+@pytest.mark.parametrize("term, expected", [
+    ("true", [0, 2]), (" true\t", [0, 2]), ("\x00FALSE\n", [1]), ("1", [0, 2]), ("0", [1]),
+    # Java's String.trim() (the number grammar's rule) takes no Unicode space: no match
+    ("\u00a0true", []), ("true\u3000", []), ("\u2003false", []), ("１", []),
+])
+def test_bool_terms_trim_as_java(term: str, expected: list[int]) -> None:
+    """Single bools (vectorized) and arrays of bools (per value) read a term the same way."""
+    flag = Field("f", FieldType("bool"), is_attribute=True)
+    assert attribute_term_matches(flag, np.array([1.0, 0.0, 1.0]), term).tolist() == expected
+    flags = Field("fs", FieldType("array", FieldType("bool")), is_attribute=True)
+    assert attribute_term_matches(flags, column([1.0], [0.0], [True, False]), term).tolist() == (
+        [0, 2] if expected == [0, 2] else [1, 2] if expected == [1] else [])
+
+
 def test_a_hit_limit_on_a_multi_value_range_ranks_documents_by_their_extreme_element() -> None:
     values = column([1, 50], [20], [5, 90], None)
     assert multi_value_range(values, Range("ids", 0.0, 100.0)).tolist() == [0, 1, 2]

@@ -115,6 +115,16 @@ def test_a_numeric_property_refuses_what_java_refuses_and_names_itself(bed, key:
     assert isinstance(outcome(bed, {key: f" {good}\t"}), list), key  # String.trim() spaces are fine
 
 
+@pytest.mark.parametrize("properties", [
+    # halfResponse held at maxDistance/2 - 1, which a double cannot tell from maxDistance/2 at 1e30
+    {"closeness(pos).maxDistance": "1e30", "closeness(pos).halfResponse": "1e30"},
+    {"closeness(pos).maxDistance": "1e17", "closeness(pos).halfResponse": "1e17"},
+    {"closeness(pos).maxDistance": "2", "closeness(pos).halfResponse": "5"},
+])
+def test_mixes_found_by_the_fuzz(bed, properties) -> None:
+    assert isinstance(outcome(bed, properties), list)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(properties=st.dictionaries(st.sampled_from(KEYS), st.one_of(st.sampled_from(HOSTILE), st.text(max_size=12)),
                                   max_size=4))

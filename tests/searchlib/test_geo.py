@@ -128,3 +128,39 @@ def test_global_documents_are_read_from_services_xml() -> None:
     services = SERVICES.format(doc="p").replace('mode="index"', 'mode="index" global="true"')
     app = application_from_sources({"services.xml": services, "schemas/p.sd": "schema p {\n document p {\n }\n}\n"})
     assert app.content.global_types == ("p",)
+
+
+def _where(arguments: str):
+    from searchlib.query.yql import parse_yql
+    return parse_yql(f"select * from s where {arguments}").where
+
+
+@pytest.mark.parametrize("arguments, box", [
+    ('"0x1p3", 0, 20, 30', (0, 8_000_000, 30_000_000, 20_000_000)),  # Java's Double grammar: hex, suffix
+    ('" 1d", -2, 20, 30', (-2_000_000, 1_000_000, 30_000_000, 20_000_000)),  # String.trim: ASCII space
+    ("1.5, 0, 2, 3", (0, 1_500_000, 3_000_000, 2_000_000)),
+])
+def test_bounding_box_numbers_are_read_as_java_doubles(arguments, box) -> None:
+    assert _where(f"geoBoundingBox(pos, {arguments})").box == box
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ('"inf", 0, 20, 30', "Expected a number of degrees"),  # Python's float() takes these, Java's not
+    ('"nan", 0, 20, 30', "Expected a number of degrees"),
+    ('"١", 0, 20, 30', "Expected a number of degrees"),  # an Arabic-Indic digit
+    ('"\u00a01", 0, 20, 30', "Expected a number of degrees"),  # a no-break space
+    ('"1_0", 0, 20, 30', "Expected a number of degrees"),
+    ('"Infinity", 0, 20, 30', "finite"),  # Java's own spellings: a number, but no box
+    ('"NaN", 0, 20, 30', "finite"),
+    ('"1e400", 0, 2, 3', "finite"),
+    ("-1e300, -1e300, 1e300, 1e300", "out of range"),  # the wire's 32-bit micro-degrees
+])
+def test_bad_bounding_box_numbers_are_query_errors(arguments, message) -> None:
+    from searchlib.query.yql import QueryError
+    with pytest.raises(QueryError, match=message):
+        _where(f"geoBoundingBox(pos, {arguments})")
+
+
+def test_a_radius_beyond_the_wire_saturates_as_javas_int_cast() -> None:
+    assert _where('geoLocation(pos, 63.4, 10.4, "1e400 km")').radius == 2**31 - 1
+    assert _where('geoLocation(pos, 63.4, 10.4, "1e30 km")').radius == 2**31 - 1
