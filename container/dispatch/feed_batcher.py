@@ -5,8 +5,9 @@ No operation waits for a timer: while fewer than `max_in_flight` batches are in 
 what was submitted in this turn of the event loop goes out together at the start of the next (the
 requests one read of the sockets brought in: sent one by one they made batches of ~6 writes at 128
 in flight, and a node spends ~20% more CPU a document in batches of 16 than of 64); under load,
-each batch carries what queued while the previous ones ran, so batches grow with the load. Each operation keeps its own timeout and gets its own reply (a bad
-one fails alone), and each is acknowledged by the node only once durable, as a single Put. The
+each batch carries what queued while the previous ones ran, so batches grow with the load. Each
+operation keeps its own timeout and gets its own reply (a bad one fails alone), and each is
+acknowledged by the node only once durable, as a single Put. The
 timeouts share one timer, armed for the earliest deadline not yet answered (a timer a write, as
 `asyncio.wait_for` sets, was a measurable part of the container's CPU a write).
 """
