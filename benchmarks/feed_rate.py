@@ -9,7 +9,9 @@ same corpus in the same run: bm25s and tantivy for scifact, hnswlib `add_items` 
 `--client lean`: benchmarks/http_load.py (HTTP/1.1, one request in flight per connection, requests
 encoded up front; a C load generator's share of the CPU); `feeder`: `phasedsearch feed`'s
 deploy/feeder.py (keep-alive asyncio connections, deploy/feed_http.py; httpx before `feedclient`). `--profile DIR` runs the cluster's processes under yappi
-(benchmarks/profiling) and prints each one's top functions. Prints one JSON object."""
+(benchmarks/profiling) and prints each one's top functions; `--spy DIR` samples the container and
+nodes with py-spy instead (no instrumentation) and splits each one's CPU a document into parts.
+Prints one JSON object."""
 from __future__ import annotations
 
 import argparse
@@ -27,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import http_load
+from benchmarks import http_load, spy_profile
 from benchmarks.bm25_scifact import BM25_APP, SCIFACT
 from benchmarks.query_cost import PROFILING, _cumulative, cpu_seconds, top_functions
 from benchmarks.report import write_section
@@ -111,6 +113,31 @@ NODE_PARTS = {
     "document store (JSON encode, zlib)": [("document_store.py", "DocumentStore.store"),
                                            ("document_store.py", "encode_fields")],
 }
+# py-spy parts (--spy), in order: a sample counts for the first part with one of its functions on its stack
+CONTAINER_SPY = {
+    "cyclic garbage collector": [("gc_collect_main", "libpython3.11.so.1.0")],
+    "HTTP response write (uvicorn send, socket write)": [("RequestResponseCycle.send", "httptools_impl.py")],
+    "gRPC client (Feed calls: grpc.aio, protobuf)": [("UnaryUnaryCall._invoke", "_call.py"),
+                                                     ("FeedBatcher._run", "feed_batcher.py")],
+    "HTTP request read (httptools callbacks, body read, JSON parse)": [
+        ("HttpToolsProtocol.data_received", "httptools_impl.py"), ("read_body", "limits.py"),
+        ("_json_object", "document_handler.py")],
+    "document checks (docproc, schema)": [("DocumentProcessor.put", "processor.py")],
+    "write fan-out (turn, owners, write watch, batcher, response object)": [("DocumentHandler._write", "document_handler.py")],
+    "front and handler (route match, auth, metrics, timeout parameter)": [("DocumentFront.__call__", "document_front.py")],
+}
+NODE_SPY = {
+    "tokenizing (split, normalize, language detection)": [("FieldIndex._words", "inverted_index.py")],
+    "term ids (word → id map, stemming new words, term dictionary)": [("FieldIndex._term_ids_of", "inverted_index.py")],
+    "posting segment merges (freeze)": [("FieldIndex.freeze", "inverted_index.py")],
+    "batch postings (sort, counts, append)": [("FieldIndex.flush", "inverted_index.py")],
+    "document store (JSON encode, zlib)": [("DocumentStore.store", "document_store.py"),
+                                           ("encode_fields", "document_store.py")],
+    "WAL append, fsync wait": [("WriteAheadLog.append", "wal.py"), ("WriteAheadLog.sync", "wal.py")],
+    "fields JSON parse, schema validation": [("_json_object", "node.py"), ("validate_document", "documents.py")],
+    "rest of the write (attributes, timestamps, ids, locks)": [("apply_batch", "feed_batch.py")],
+    "gRPC server (protobuf, threads, replies)": [("_serve", "_server.py"), ("_WorkItem.run", "thread.py")],
+}
 _INDEX = [("inverted_index.py", "FieldIndex.add"), ("inverted_index.py", "FieldIndex.flush"),
           ("inverted_index.py", "FieldIndex.remove")]
 _RPCS = [("service.py", "ContentNodeService.Put"), ("service.py", "ContentNodeService.Feed")]
@@ -156,7 +183,14 @@ def feed_once(cluster: LocalCluster, operations: list[FeedOperation], client: st
     return seconds
 
 
-def measure(app: Path, operations: list[FeedOperation], client: str, in_flight: int, profile: str) -> dict:
+def spy_split(path: Path, node: bool, cpu_ms: float) -> dict:
+    """ms of CPU a document per part: the process's share of samples × its CPU measured."""
+    shares = spy_profile.split(spy_profile.read_stacks(path), NODE_SPY if node else CONTAINER_SPY)
+    return {name: round(share * cpu_ms, 3) for name, share in shares.items()}
+
+
+def measure(app: Path, operations: list[FeedOperation], client: str, in_flight: int, profile: str,
+            spy: str = "") -> dict:
     with tempfile.TemporaryDirectory() as data_dir, LocalCluster(app, data_dir, nodes=2) as cluster:
         warm = operations[: min(200, len(operations))]
         feed_once(cluster, warm, client, in_flight)  # connections, worker threads, first-use imports
@@ -166,14 +200,21 @@ def measure(app: Path, operations: list[FeedOperation], client: str, in_flight: 
             for pid in pids.values():
                 os.kill(pid, signal.SIGUSR1)
             time.sleep(0.5)
+        files = {name: Path(spy) / f"{name.replace(' ', '')}.txt" for name in pids} if spy else {}
+        recorders = [spy_profile.start(pids[name], path, 3600) for name, path in files.items()]
         before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         own = time.process_time()
         seconds = feed_once(cluster, timed, client, in_flight)
         client_cpu = time.process_time() - own
+        for recorder in recorders:
+            spy_profile.stop(recorder)
         n = len(timed)
         cpu = {name: round((cpu_seconds(pid) - before[name]) * 1000 / n, 3) for name, pid in pids.items()}
         cpu["feed client"] = round(client_cpu * 1000 / n, 3)
         result = {"documents": n, "docs_per_s": round(n / seconds, 1), "cpu_ms_per_doc": cpu}
+        if spy:
+            result["spy_ms_per_doc"] = {name: spy_split(path, name != "container", cpu[name])
+                                        for name, path in files.items()}
         if profile:
             for pid in pids.values():
                 os.kill(pid, signal.SIGUSR2)
@@ -217,6 +258,8 @@ def main() -> None:
     parser.add_argument("--in-flight", type=int, default=64)
     parser.add_argument("--client", choices=("lean", "feeder"), default="lean")
     parser.add_argument("--profile", default="", help="directory for the processes' yappi stats")
+    parser.add_argument("--spy", default="", help="directory for py-spy samples (of the GIL holder) of the "
+                                                  "container and nodes during the timed feed, split into parts")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--write", action="store_true",
                         help="both corpora (and `phasedsearch feed`'s client), alternating with --baseline; "
@@ -243,6 +286,8 @@ def main() -> None:
         print(text)
         write_section("Feed throughput (issue 20)", FEED_INTRO + text + FEED_NOTES)
         return
+    if args.spy:
+        Path(args.spy).mkdir(parents=True, exist_ok=True)
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
         os.environ["PHASEDSEARCH_YAPPI_DIR"] = str(Path(args.profile).resolve())
@@ -253,7 +298,7 @@ def main() -> None:
         operations, app = scifact_operations(args.documents), BM25_APP
     result = {"corpus": args.corpus, "client": args.client, "in_flight": args.in_flight,
               "checkout": str(Path(__file__).resolve().parents[1]),
-              **measure(app, operations, args.client, args.in_flight, args.profile)}
+              **measure(app, operations, args.client, args.in_flight, args.profile, args.spy)}
     if not args.no_peers:
         result["peers_docs_per_s"] = {k: round(v, 1) for k, v in peers(operations, args.corpus).items()}
     print(json.dumps(result, indent=1))

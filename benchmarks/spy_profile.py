@@ -8,6 +8,7 @@ claims is "the rest"."""
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -15,14 +16,22 @@ from pathlib import Path
 _FRAME = re.compile(r"^(?P<name>.+?) \((?P<file>[^():]+)(?::\d+)?\)$")
 
 
-def start(pid: int, out: Path, seconds: float, rate: int = 250) -> subprocess.Popen:
+def start(pid: int, out: Path, seconds: float, rate: int = 250, native: bool = False) -> subprocess.Popen:
     """Record `pid` for `seconds`: samples of the thread holding the GIL only, which is where a
     Python process's CPU goes (a sample of every thread not idle would count threads queued on
     the GIL and polling gRPC threads as busy); C code that releases the GIL (hnswlib's search,
-    gRPC's I/O) is left out."""
+    gRPC's I/O) is left out. `native`: C frames too (the garbage collector, syscalls; py-spy then
+    pauses the process for each sample)."""
+    mode = ["--native"] if native else ["--nonblocking"]
     return subprocess.Popen(["py-spy", "record", "-p", str(pid), "-d", str(int(seconds)), "-r", str(rate),
-                             "-f", "raw", "--gil", "--nonblocking", "-o", str(out)],
+                             "-f", "raw", "--gil", *mode, "-o", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def stop(recorder: subprocess.Popen) -> None:
+    """End a recording early (py-spy writes what it has on SIGINT)."""
+    recorder.send_signal(signal.SIGINT)
+    recorder.wait()
 
 
 def read_stacks(path: Path) -> Counter:

@@ -7,6 +7,7 @@ and ca.crt; the same certificate serves HTTPS when services.xml has certificate 
 from __future__ import annotations
 
 import argparse
+import gc
 import ipaddress
 import logging
 import ssl
@@ -59,9 +60,20 @@ def main(argv: list[str] | None = None) -> int:
     https = {}
     if auth is not None and auth.wants_certificates:
         https = _https_settings(args.tls_dir, auth)
+    _settle_garbage_collector()
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
                 http=_http_protocol(args.http, limits), timeout_keep_alive=limits.idle_timeout, **https)
     return 0
+
+
+def _settle_garbage_collector() -> None:
+    """Fewer cyclic collections while serving. With Python's default gen-0 threshold (700 net new
+    objects) a feed at 128 in flight ran ~550 collections per 10,000 writes, each walking the
+    in-flight requests' objects (~13% of the container's CPU a write); at 10,000 it ran 3. Objects
+    die by reference count as before; only cyclic garbage waits longer. The package, app and modules
+    loaded so far live as long as the process: frozen, full collections no longer walk them."""
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def _https_settings(tls_dir: str, auth: ClientAuth) -> dict:

@@ -22,12 +22,13 @@ def apply_batch(node, writes: Sequence[Write]) -> list[Any]:
         by_database.setdefault(id(database), (database, []))[1].append(index)
     for database, indexes in by_database.values():
         try:
-            with node.sync.write_order(), database.write_batch():  # lock order: as catch-up's
+            with node.sync.write_order(), database.write_batch() as end:  # lock order: as catch-up's
                 for index in indexes:
                     try:
                         results[index] = writes[index][1]()
                     except Exception as error:  # noqa: BLE001 - this write's own error
                         results[index] = error
+            end.make_durable()  # outside the locks: the next batch is applied during this fsync
         except Exception as error:  # noqa: BLE001 - the batch could not be made durable
             for index in indexes:
                 if not isinstance(results[index], BaseException):

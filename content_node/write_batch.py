@@ -3,6 +3,8 @@ container's Feed batches): the per-write lock hand-off and fsync wait are paid o
 
 Durability is unchanged: a write in a batch is acknowledged only after the sync that follows the
 whole batch; if that sync fails, no write of the batch is acknowledged (StorageError for each).
+That sync is the caller's (`BatchEnd.make_durable`, after the locks around the batch are released):
+the next batch is applied while this one's fsync runs, as single writes are.
 """
 from __future__ import annotations
 
@@ -22,12 +24,14 @@ class BatchWrites:
     _batch_sequence = 0  # the last sequence the batch wrote
 
     @contextlib.contextmanager
-    def write_batch(self) -> Iterator[None]:
-        """Writes in the block (on this thread) are applied under one hold of the write lock and
-        made durable together when it ends: raises StorageError then if they cannot be. Their graph
-        inserts are made after the write lock is released (only searches of those vector fields
-        wait for them) and before the sync: acknowledged writes are searchable, as single ones."""
+    def write_batch(self) -> Iterator[BatchEnd]:
+        """Writes in the block (on this thread) are applied under one hold of the write lock; the
+        `BatchEnd` it yields makes them durable together once the block is left (its caller must
+        call `make_durable` before acknowledging any of them). Their graph inserts are made after
+        the write lock is released (only searches of those vector fields wait for them) and before
+        the block ends: acknowledged writes are searchable, as single ones."""
         insert_vectors: Callable[[], None] = _nothing
+        end = BatchEnd(self)
         try:
             with self._views.exclusive(), self._lock:  # type: ignore[attr-defined]
                 self._batch_owner, self._batch_sequence = threading.get_ident(), 0
@@ -35,9 +39,9 @@ class BatchWrites:
                 for index in [*indexes, self._vectors]:  # type: ignore[attr-defined]
                     index.stage()  # the batch's documents are indexed together, before readers return
                 try:
-                    yield
+                    yield end
                 finally:
-                    sequence, self._batch_owner = self._batch_sequence, None
+                    end.sequence, self._batch_owner = self._batch_sequence, None
                     try:
                         for index in indexes:
                             index.flush()
@@ -45,8 +49,6 @@ class BatchWrites:
                         insert_vectors = self._vectors.take_staged()  # type: ignore[attr-defined]
         finally:
             insert_vectors()
-        if sequence:
-            self._acknowledge(sequence)  # type: ignore[attr-defined]
 
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[None]:
@@ -67,6 +69,19 @@ class BatchWrites:
             return False
         self._batch_sequence = max(self._batch_sequence, sequence)
         return True
+
+
+class BatchEnd:
+    """What a write batch leaves to do once its locks are released: its sync."""
+
+    def __init__(self, database: BatchWrites) -> None:
+        self._database = database
+        self.sequence = 0  # the last sequence the batch wrote (0: nothing), set when the block ends
+
+    def make_durable(self) -> None:
+        """Return once the batch's writes are on disk; raises StorageError if they cannot be."""
+        if self.sequence:
+            self._database._acknowledge(self.sequence)  # type: ignore[attr-defined]
 
 
 def _nothing() -> None:

@@ -1,10 +1,13 @@
 """Coalesces the document operations the container sends one content node at the same time into
 Feed calls (one gRPC round trip, one write-lock hold and one fsync on the node for many writes).
 
-No operation waits for a timer: one goes out at once while fewer than `max_in_flight` batches are
-in flight to the node; under load, each batch carries what queued while the previous ones ran, so
-batches grow with the load. Each operation keeps its own timeout and gets its own reply (a bad
-one fails alone), and each is acknowledged by the node only once durable, as a single Put. The
+No operation waits for a timer: while fewer than `max_in_flight` batches are in flight to the node,
+what was submitted in this turn of the event loop goes out together at the start of the next (the
+requests one read of the sockets brought in: sent one by one they made batches of ~6 writes at 128
+in flight, and a node spends ~20% more CPU a document in batches of 16 than of 64); under load,
+each batch carries what queued while the previous ones ran, so batches grow with the load. Each
+operation keeps its own timeout and gets its own reply (a bad one fails alone), and each is
+acknowledged by the node only once durable, as a single Put. The
 timeouts share one timer, armed for the earliest deadline not yet answered (a timer a write, as
 `asyncio.wait_for` sets, was a measurable part of the container's CPU a write).
 """
@@ -40,6 +43,7 @@ class FeedBatcher:
         self._order = itertools.count()  # ties of the heap: futures do not compare
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
+        self._pump_scheduled = False
         self.batches = 0  # Feed calls sent (tests and benchmarks read them)
 
     async def submit(self, operation: pb.FeedOperation, timeout: float) -> pb.FeedReply:
@@ -52,7 +56,9 @@ class FeedBatcher:
         heapq.heappush(self._deadlines, (deadline, next(self._order), future))
         if self._timer is None or deadline < self._timer_at:
             self._arm(deadline)
-        self._pump()
+        if self._in_flight < self._max_in_flight and not self._pump_scheduled:
+            self._pump_scheduled = True  # the rest of this turn's writes join it
+            asyncio.get_running_loop().call_soon(self._pump)
         return await future
 
     def _arm(self, deadline: float) -> None:
@@ -84,6 +90,7 @@ class FeedBatcher:
             self._timer = None
 
     def _pump(self) -> None:
+        self._pump_scheduled = False
         while self._in_flight < self._max_in_flight and self._queue:
             batch, size = [], 0
             while self._queue and len(batch) < self._max_operations and size < self._max_bytes:

@@ -38,13 +38,18 @@ def test_concurrent_writes_share_batches_and_get_their_own_replies():
     async def run():
         node = Node()
         batcher = FeedBatcher(node.send, max_in_flight=2)
-        tasks = [asyncio.ensure_future(batcher.submit(put(n), 5.0)) for n in range(10)]
+        tasks = [asyncio.ensure_future(batcher.submit(put(0), 5.0))]
         await asyncio.sleep(0.01)
-        # the first two went out alone at once; the rest wait for a free slot, then go together
-        assert node.batches == [["id:test:doc::0"], ["id:test:doc::1"]]
+        tasks += [asyncio.ensure_future(batcher.submit(put(n), 5.0)) for n in (1, 2)]  # one turn of the loop
+        await asyncio.sleep(0.01)
+        tasks += [asyncio.ensure_future(batcher.submit(put(n), 5.0)) for n in range(3, 10)]
+        await asyncio.sleep(0.01)
+        # the first went out alone at once, the next turn's two together; the rest wait for a free
+        # slot, then go together
+        assert node.batches == [["id:test:doc::0"], ["id:test:doc::1", "id:test:doc::2"]]
         node.release.set()
         replies = await asyncio.gather(*tasks)
-        assert [len(b) for b in node.batches] == [1, 1, 8]
+        assert [len(b) for b in node.batches] == [1, 2, 7]
         assert [r.error.message for r in replies] == [f"id:test:doc::{n}" for n in range(10)]
         assert [r.ok for r in replies] == [n != 3 for n in range(10)]
 
@@ -56,6 +61,7 @@ def test_a_failed_call_fails_its_operations_and_the_next_batch_goes_out():
         node = Node(NodeUnavailable("node 1 is down"))
         batcher = FeedBatcher(node.send, max_in_flight=1)
         first = asyncio.ensure_future(batcher.submit(put(0), 5.0))
+        await asyncio.sleep(0.01)
         second = asyncio.ensure_future(batcher.submit(put(1), 5.0))
         await asyncio.sleep(0.01)
         node.release.set()
@@ -95,6 +101,7 @@ def test_each_operation_times_out_at_its_own_deadline_with_one_timer():
         batcher = FeedBatcher(node.send, max_in_flight=1)
         loop = asyncio.get_running_loop()
         long = asyncio.ensure_future(batcher.submit(put(0), 5.0))
+        await asyncio.sleep(0.001)  # sent: the next ones queue behind it
         short = asyncio.ensure_future(batcher.submit(put(1), 0.05))  # queued: earlier deadline re-arms
         shorter = asyncio.ensure_future(batcher.submit(put(2), 0.02))
         started = loop.time()

@@ -7,6 +7,7 @@ import errno
 import json
 import re
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -151,6 +152,57 @@ def test_no_operation_of_a_batch_is_acknowledged_when_its_sync_fails(tmp_path):
     assert [r.ok for r in replies] == [False] * 5
     assert all(r.error.code == ErrorCode.INSUFFICIENT_STORAGE or "fsync" in r.error.message for r in replies)
     assert "Input/output error" in replies[0].error.message
+
+
+def _feed_in_thread(service: ContentNodeService, ops: list[pb.FeedOperation], replies: list) -> threading.Thread:
+    thread = threading.Thread(target=lambda: replies.extend(
+        service.Feed(pb.FeedBatchRequest(operations=ops), None).replies))
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("fsync_fails", [False, True])
+def test_the_next_batch_is_applied_during_a_sync_and_nothing_is_acknowledged_before_its_own(tmp_path, fsync_fails):
+    """Batch A's fsync is held: batch B is applied meanwhile (the locks around a batch are released
+    before its sync), and neither is acknowledged until a sync covering it succeeded; when A's fsync
+    fails, B (logged after A) is not acknowledged either."""
+    node, service = open_node(tmp_path)
+    wal = node.databases["doc"]._wal
+    in_fsync, release = threading.Event(), threading.Event()
+    real_fsync = wal._fsync
+
+    def held_fsync(fd):
+        in_fsync.set()
+        assert release.wait(30)
+        if fsync_fails:
+            raise OSError(errno.EIO, "Input/output error")
+        real_fsync(fd)
+
+    wal._fsync = held_fsync
+    first, second = [], []
+    feeding_a = _feed_in_thread(service, [put(n, {"title": f"a{n}"}) for n in range(3)], first)
+    assert in_fsync.wait(10)
+    feeding_b = _feed_in_thread(service, [put(n, {"title": f"b{n}"}) for n in range(3, 6)], second)
+    try:
+        deadline = time.monotonic() + 5
+        while node.get(doc_id(5)) is None and time.monotonic() < deadline:  # B applied during A's fsync
+            time.sleep(0.01)
+        assert node.get(doc_id(5)) == {"title": "b5"}
+        assert not first and not second  # nothing acknowledged while the fsync is held
+    finally:
+        release.set()
+    feeding_a.join(10)
+    feeding_b.join(10)
+    if fsync_fails:
+        assert [r.ok for r in first + second] == [False] * 6
+        assert all(r.error.code == ErrorCode.INSUFFICIENT_STORAGE for r in first + second)
+        node.close()
+        return
+    assert [r.ok for r in first + second] == [True] * 6
+    node.close()
+    recovered, _ = open_node(tmp_path)  # both batches were in the log when they were acknowledged
+    assert [recovered.get(doc_id(n)) for n in range(6)] == [{"title": f"{c}{n}"} for c, n in zip("aaabbb", range(6))]
+    recovered.close()
 
 
 def test_graph_inserts_run_after_the_write_lock_and_before_the_acknowledgement(tmp_path, monkeypatch):
