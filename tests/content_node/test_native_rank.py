@@ -264,29 +264,32 @@ def test_a_bad_table_or_number_in_rank_properties_is_refused_at_deploy() -> None
 
 
 def test_least_gaps_match_a_brute_force_over_every_position_pair() -> None:
-    """The vectorized pair distance (each b's nearest earlier a) against every (a, b) pair, per row,
-    with a phrase's extra words (add) and rows holding one term or none."""
+    """The vectorized pair distance (each b's nearest earlier a in its element) against every
+    (a, b) pair of one element, per row, with a phrase's extra words (add), rows of up to three
+    elements, and rows holding one term or none."""
     from content_node.matching.native_features import UNDEFINED_DISTANCE, _least_gaps
     rng = np.random.default_rng(7)
     for add in (0, 1, 2):
-        rows, a_at, b_at = [], {}, {}
+        a_at, b_at = {}, {}  # row -> sorted (element, position) pairs
         for row in range(40):
-            a_at[row] = np.sort(rng.choice(60, rng.integers(0, 5), replace=False))
-            b_at[row] = np.sort(rng.choice(60, rng.integers(0, 5), replace=False))
+            for at in (a_at, b_at):
+                element = rng.integers(0, 3, rng.integers(0, 6))
+                at[row] = sorted(set(zip(element.tolist(), rng.integers(0, 60, len(element)).tolist())))
 
         def flat(at):
-            return (np.concatenate([np.full(len(at[r]), r) for r in range(40)]).astype(np.int64),
-                    np.concatenate([at[r] for r in range(40)]).astype(np.int64))
+            found = [(r, r * 3 + e, p) for r in range(40) for e, p in at[r]]
+            return tuple(np.array([f[k] for f in found], dtype=np.int64) for k in range(3))
 
         found = _least_gaps(flat(a_at), flat(b_at), add, 40)
         for row in range(40):
-            # per b its nearest earlier a (the least b - a); a b inside a's phrase (b - a < add)
-            # counts as not found (documented), else the least (b - a) - add over the b's
-            gaps = [min(b - a for a in a_at[row] if a < b) - add for b in b_at[row] if (a_at[row] < b).any()]
+            # per b its nearest earlier a of its element (the least b - a); a b inside a's phrase
+            # (b - a < add) counts as not found (documented), else the least (b - a) - add
+            gaps = [min(b - a for f, a in a_at[row] if f == e and a < b) - add for e, b in b_at[row]
+                    if any(f == e and a < b for f, a in a_at[row])]
             expected = min((g if g >= 0 else UNDEFINED_DISTANCE for g in gaps), default=UNDEFINED_DISTANCE)
             assert found[row] == expected, (add, row)
-            if add == 0:  # a word: simply the least b - a over every pair with a < b
-                pairs = [b - a for a in a_at[row] for b in b_at[row] if a < b]
+            if add == 0:  # a word: simply the least b - a over every pair of one element with a < b
+                pairs = [b - a for f, a in a_at[row] for e, b in b_at[row] if f == e and a < b]
                 assert found[row] == min(pairs, default=UNDEFINED_DISTANCE)
 
 
