@@ -275,9 +275,8 @@ class FieldIndex:
         if "element_counts" in arrays:
             index._elements = ElementLengths.from_image(arrays["element_counts"], arrays["element_lengths"], local_ids.limit)
         else:  # an image from before element lengths were kept
-            stored = [(np.repeat(s.doc_ids, np.diff(s.position_offsets)), s.positions) for s in (main, delta)]
-            index._elements = convert_image([d for d, _ in stored], [p for _, p in stored], index._lengths,
-                                            local_ids.alive)
+            index._elements = convert_image([np.repeat(s.doc_ids, s.term_freqs) for s in (main, delta)],
+                                            [s.positions for s in (main, delta)], index._lengths, local_ids.alive)
         return index
 
     # -- reads --------------------------------------------------------------------------------
