@@ -28,12 +28,13 @@ word), rev the same from j to i (1000000 when a term is missing: the tables' las
 sums its pairs times its weight over the sum of c * (s_i w_i + s_j w_j), and the feature is the sum
 over the fields with pairs divided by their weights' sum; imp = proximityImportance 0.5.
 
-Positions are the index's (term_data: a phrase's where it starts); in an array or weighted set
-positions of two elements never pair for nativeProximity unless the profile sets an element-gap
-(then the elements are one sequence with that gap), as Vespa's TermDistanceCalculator. The elements
-come from the index's element lengths (store/element_layout.py): no document is read again. Left
-simplified: a term inside a phrase's span (b after a but before a's last word) counts as not found
-(Vespa's unsigned distance wraps there).
+Positions are the index's (term_data: a phrase's where it starts); a pair's distance is from the
+first term's last word (a phrase's) to the second term after it: a word inside the phrase never
+pairs with it, though an earlier occurrence may. In an array or weighted set positions of two
+elements never pair for nativeProximity unless the profile sets an element-gap: then those of
+adjacent elements do, the first element's length plus the gap further apart (Vespa's
+TermDistanceCalculator). The elements come from the index's element lengths
+(store/element_layout.py): no document is read again.
 
 nativeRank = (fieldMatchWeight * nativeFieldMatch + proximityWeight * nativeProximity +
 attributeMatchWeight * nativeAttributeMatch) / (the weights' sum), weights 100, 25 and 100 (the
@@ -292,22 +293,25 @@ def _layout(calc: Calculator, field: str, candidates: np.ndarray) -> Layout | No
     return calc.index.element_layout(field, candidates)
 
 
-# (candidate row, group, position) per occurrence, ascending: positions pair only within a group
-Occurrences = tuple[np.ndarray, np.ndarray, np.ndarray]
+# (candidate row, group, position, element ordinal) per occurrence, ascending: positions pair within
+# a group only, and then only from the element before or the same one
+Occurrences = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def _pair_positions(calc: Calculator, field: str, text: str, candidates: np.ndarray, layout: Layout | None,
                     gap: int | None) -> Occurrences:
     """A term's positions as nativeProximity pairs them: in an array each element apart (its
     positions within it), as Vespa's TermDistanceCalculator pairs only positions of one element,
-    unless the profile sets an element-gap: then one sequence with `gap` positions between elements."""
+    unless the profile sets an element-gap: then a word of one element and one of the next are the
+    first's element length plus the gap further apart (the elements one sequence)."""
     rows, at = _stored_positions(calc, field, text, candidates)
     if layout is None or not len(rows):
-        return rows, rows, at
+        return rows, rows, at, np.zeros(len(rows), dtype=np.int64)
     elements = layout.locate(rows, at)
+    ordinals = layout.ordinal(elements, rows)
     if gap is None:
-        return rows, elements, at - layout.starts[elements]
-    return rows, rows, at - layout.ordinal(elements, rows) * (STORED_GAP - gap)
+        return rows, elements, at - layout.starts[elements], ordinals
+    return rows, rows, at - ordinals * (STORED_GAP - gap), ordinals
 
 
 def _stored_positions(calc: Calculator, field: str, text: str, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -329,22 +333,22 @@ def _stored_positions(calc: Calculator, field: str, text: str, candidates: np.nd
 
 
 def _least_gaps(first: Occurrences, second: Occurrences, add: int, rows_wanted: int) -> np.ndarray:
-    """Per row, the least (b - a) - add over positions a of `first` before b of `second` in one
-    group: each b's nearest earlier a, found by one binary search over (group, position) keys."""
+    """Per row, the least b - (a + add) over positions a of `first` (a phrase of add + 1 words: from
+    its last word) and b of `second` after it in one group, from the same element or the one before
+    (TermDistanceCalculator::findBest): each b's nearest earlier a + add, found by one binary search
+    over (group, position) keys."""
     result = np.full(rows_wanted, UNDEFINED_DISTANCE, dtype=np.int64)
-    _, first_groups, first_at = first
-    second_rows, second_groups, second_at = second
+    _, first_groups, first_at, first_elements = first
+    second_rows, second_groups, second_at, second_elements = second
     if not len(first_at) or not len(second_at):
         return result
-    scale = int(max(first_at.max(), second_at.max())) + 1  # (group, position) keys in row order
-    first_keys = first_groups * scale + first_at
-    second_keys = second_groups * scale + second_at
-    before = np.searchsorted(first_keys, second_keys, side="left") - 1
+    last = first_at + add
+    scale = int(max(last.max(), second_at.max())) + 1  # (group, position) keys in row order
+    before = np.searchsorted(first_groups * scale + last, second_groups * scale + second_at, side="left") - 1
     valid = before >= 0
-    valid[valid] = first_groups[before[valid]] == second_groups[valid]
-    gaps = second_at[valid] - first_at[before[valid]] - add
-    inside = gaps < 0  # b inside a's phrase: Vespa's unsigned distance wraps past every table entry
-    gaps[inside] = UNDEFINED_DISTANCE
+    valid[valid] = (first_groups[before[valid]] == second_groups[valid]) \
+        & (second_elements[valid] - first_elements[before[valid]] <= 1)
+    gaps = second_at[valid] - last[before[valid]]
     rows = second_rows[valid]  # ascending: each row's least gap by one reduceat over its run
     if len(rows):
         starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))

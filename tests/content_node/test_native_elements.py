@@ -25,6 +25,8 @@ SD = f"""schema doc {{
     document doc {{
         field parts type array<string> {{ indexing: index }}
         field tags type weightedset<string> {{ indexing: index }}
+        field text type string {{ indexing: index }}
+        field more type array<string> {{ indexing: index }}
     }}
     rank-profile fm {{
         rank-properties {{ {TABLES} }}
@@ -38,6 +40,11 @@ SD = f"""schema doc {{
     rank-profile prox_gap2 inherits prox {{
         rank parts {{ element-gap: 2 }}
     }}
+    rank-profile prox_text inherits fm {{ first-phase {{ expression: nativeProximity(text) }} }}
+    rank-profile prox_more inherits fm {{
+        rank more {{ element-gap: 0 }}
+        first-phase {{ expression: nativeProximity(more) }}
+    }}
 }}
 """
 DOCS = [
@@ -45,6 +52,9 @@ DOCS = [
     {"parts": ["a b", "c d e f g h i j a"]},
     {"parts": ["a c b", "b a"]},
     {"parts": ["a", "b"]},
+    {"text": "a b x b"},
+    {"more": ["a", "x y", "b"]},
+    {"more": ["x a", "b"]},
 ]
 
 
@@ -98,6 +108,21 @@ def test_proximity_with_an_element_gap_joins_the_elements(bed) -> None:
     assert score(bed, "prox_gap2", both("parts", "a", "b"))["3"] == pytest.approx(4 / 7.5)
     assert score(bed, "prox_joined", both("parts", "a", "b"))["1"] == pytest.approx(5.5 / 7.5)
     assert score(bed, "prox_gap2", both("parts", "a", "b"))["1"] == pytest.approx(5 / 7.5)
+
+
+def test_proximity_from_a_phrases_last_word(bed) -> None:
+    # text "a b x b", terms phrase("a", "b") then b: forward from the phrase's last word (1) to the
+    # next b after it, 3: distance 2 -> 10 - 1; the b at 1 is the phrase's own word, not after it
+    # (the earlier rule read it as distance 0: 10). Reverse, b then the phrase: none after a b.
+    query = q.And((q.Phrase("text", ("a", "b")), q.Term("text", "b")))
+    assert score(bed, "prox_text", query) == {"4": pytest.approx(0.5 * 9 / 7.5)}
+
+
+def test_with_an_element_gap_only_adjacent_elements_pair(bed) -> None:
+    # element-gap 0 on `more`: 6 ["x a", "b"]: a at 1 of a 2-word element, b at 0 of the next: 0 + 2
+    # + 0 - 1 = 1 -> 10: 5 / 7.5; 5 ["a", "x y", "b"]: a and b two elements apart never pair (the
+    # joined positions 0 and 3 would give 8)
+    assert score(bed, "prox_more", both("more", "a", "b")) == {"6": pytest.approx(5 / 7.5), "5": 0.0}
 
 
 # ---- the vectorized features against a brute force over random arrays ----
