@@ -23,6 +23,11 @@ TABLES = """
 """
 SD = f"""schema doc {{
     document doc {{
+        struct person {{ field name type string {{}} }}
+        field people type array<person> {{
+            indexing: summary
+            struct-field name {{ indexing: index }}
+        }}
         field parts type array<string> {{ indexing: index }}
         field tags type weightedset<string> {{ indexing: index }}
         field text type string {{ indexing: index }}
@@ -33,6 +38,7 @@ SD = f"""schema doc {{
         first-phase {{ expression: nativeFieldMatch(parts) }}
     }}
     rank-profile fm_tags inherits fm {{ first-phase {{ expression: nativeFieldMatch(tags) }} }}
+    rank-profile fm_people inherits fm {{ first-phase {{ expression: nativeFieldMatch(people.name) }} }}
     rank-profile prox inherits fm {{ first-phase {{ expression: nativeProximity(parts) }} }}
     rank-profile prox_joined inherits prox {{
         rank parts {{ element-gap: 0 }}
@@ -55,6 +61,7 @@ DOCS = [
     {"text": "a b x b"},
     {"more": ["a", "x y", "b"]},
     {"more": ["x a", "b"]},
+    {"people": [{"name": "x y z w v u t"}, {"name": "k a"}]},
 ]
 
 
@@ -89,6 +96,12 @@ def test_field_match_over_a_weighted_set(bed) -> None:
     # {"q r a": 5, "a": 3}: "a" at 2 of "q r a" and 0 of "a": p 2, n 2, L 3 -> span 6:
     # (0.5 * (10 - 20 // 5) + 0.5 * (20 // 6)) / 10 = (3 + 1.5) / 10
     assert score(bed, "fm_tags", q.Term("tags", "a")) == {"0": pytest.approx(0.45)}
+
+
+def test_field_match_over_a_struct_field_of_an_array_of_structs(bed) -> None:
+    # people.name holds one value per struct: "a" at 1 of "k a" (2 words): p 1, n 1, L 2 -> span 6:
+    # (0.5 * (10 - 10 // 5) + 0.5 * (10 // 6)) / 10 = (4 + 0.5) / 10
+    assert score(bed, "fm_people", q.Term("people.name", "a")) == {"7": pytest.approx(0.45)}
 
 
 def test_proximity_pairs_positions_of_one_element(bed) -> None:
