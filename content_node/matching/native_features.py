@@ -31,8 +31,9 @@ over the fields with pairs divided by their weights' sum; imp = proximityImporta
 Positions are the index's (term_data: a phrase's where it starts); a pair's distance is from the
 first term's last word (a phrase's) to the second term after it: a word inside the phrase never
 pairs with it, though an earlier occurrence may. In an array or weighted set positions of two
-elements never pair for nativeProximity unless the profile sets an element-gap: then those of
-adjacent elements do, the first element's length plus the gap further apart (Vespa's
+elements never pair for nativeProximity unless there is an element gap (the rank property
+nativeProximity.elementGap.<field>, a count or `infinity`, else the profile's element-gap): then
+those of adjacent elements do, the first element's length plus the gap further apart (Vespa's
 TermDistanceCalculator). The elements come from the index's element lengths
 (store/element_layout.py): no document is read again.
 
@@ -57,6 +58,7 @@ from content_node.matching.native_tables import count, field_rank_type, field_ta
     use_table_normalization
 from content_node.matching.term_data import QueryTerm, query_terms
 from content_node.matching.text_features import DEFAULT_CONNECTEDNESS, term_occurrences, term_significance
+from searchlib.rank_properties import element_gap_property
 from searchlib.schema.model import FIELD_RANK
 
 UNDEFINED_DISTANCE = 1000000  # TermDistanceCalculator's distance of a pair that is not found
@@ -243,8 +245,8 @@ def proximity_score(calc: Calculator, fields: tuple[str, ...], candidates: np.nd
         importance = _importance(calc, "nativeProximity", "proximityImportance", field)
         max_sum = _max_table_sum(calc, prox, reverse, importance)
         positions: dict[str, Occurrences] = {}
+        gap = _proximity_gap(calc, field)
         layout = _layout(calc, field, candidates)
-        gap = element_gap(calc.settings, field) if layout is not None else None
         field_score = np.zeros(len(candidates), dtype=np.float64)
         divisor = 0.0
         for a, b, pair_weight in pairs:
@@ -283,6 +285,14 @@ def _connectedness(previous: QueryTerm, term: QueryTerm) -> float:
     if link is not None and link[0] != 0 and link[0] == previous.item_id:
         return link[1]
     return DEFAULT_CONNECTEDNESS
+
+
+def _proximity_gap(calc: Calculator, field: str) -> int | None:
+    """nativeProximity.elementGap.<field> (`infinity`: none), else the profile's element-gap."""
+    key = f"nativeProximity.elementGap.{field}"
+    if key in calc.rank_properties:
+        return element_gap_property(calc.rank_properties, key)
+    return element_gap(calc.settings, field)
 
 
 def _layout(calc: Calculator, field: str, candidates: np.ndarray) -> Layout | None:

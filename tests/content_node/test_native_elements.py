@@ -11,6 +11,7 @@ import pytest
 
 from native_by_hand import significance
 from ranking_support import RankingBed
+from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 
 # firstOccurrenceTable 10 - x, occurrenceCountTable x (11 entries each; normalizer 0.5*10 + 0.5*10);
@@ -45,6 +46,18 @@ SD = f"""schema doc {{
     }}
     rank-profile prox_gap2 inherits prox {{
         rank parts {{ element-gap: 2 }}
+    }}
+    rank-profile prox_property inherits prox {{
+        rank-properties {{
+            {TABLES}
+            nativeProximity.elementGap.parts: 0
+        }}
+    }}
+    rank-profile prox_never inherits prox_joined {{
+        rank-properties {{
+            {TABLES}
+            nativeProximity.elementGap.parts: infinity
+        }}
     }}
     rank-profile prox_text inherits fm {{ first-phase {{ expression: nativeProximity(text) }} }}
     rank-profile prox_more inherits fm {{
@@ -121,6 +134,19 @@ def test_proximity_with_an_element_gap_joins_the_elements(bed) -> None:
     assert score(bed, "prox_gap2", both("parts", "a", "b"))["3"] == pytest.approx(4 / 7.5)
     assert score(bed, "prox_joined", both("parts", "a", "b"))["1"] == pytest.approx(5.5 / 7.5)
     assert score(bed, "prox_gap2", both("parts", "a", "b"))["1"] == pytest.approx(5 / 7.5)
+
+
+def test_the_element_gap_property_overrides_the_profiles(bed) -> None:
+    # nativeProximity.elementGap.parts (NativeProximityBlueprint's get_element_gap): 3 ["a", "b"] as
+    # with element-gap 0 (5 / 7.5), none with `infinity` over a profile's element-gap 0, and from
+    # the query: 2 -> 4 / 7.5 (as test_proximity_with_an_element_gap_joins_the_elements)
+    assert score(bed, "prox_property", both("parts", "a", "b"))["3"] == pytest.approx(5 / 7.5)
+    assert score(bed, "prox_never", both("parts", "a", "b"))["3"] == 0.0
+    found = dict(bed.ranked("prox", query=both("parts", "a", "b"), hits=100,
+                            rank_properties={"nativeProximity.elementGap.parts": "2"}))
+    assert found["3"] == pytest.approx(4 / 7.5)
+    with pytest.raises(InvalidParameterError, match="nativeProximity.elementGap.parts must be from 0"):
+        bed.ranked("prox", query=both("parts", "a", "b"), rank_properties={"nativeProximity.elementGap.parts": "-1"})
 
 
 def test_proximity_from_a_phrases_last_word(bed) -> None:
