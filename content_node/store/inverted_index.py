@@ -37,18 +37,14 @@ def field_tokens(value: Any, language: str = "", mode: MatchMode = TEXT) -> tupl
     """Index terms of a string or array-of-strings value, with their positions, in `language`
     (the document's, from `set_language`), or else in the value's detected language; `mode` is
     the field's match mode (searchlib.match_modes: text, exact/word, gram, stemming, limits)."""
-    words, positions, stem_language, _ = _field_words(value, language, mode)
+    words, positions, stem_language, _ = field_words(value, language, mode)
     return _capped(words if stem_language is None else stems(words, stem_language), positions, mode)
 
 
-def field_words(value: Any, language: str = "", mode: MatchMode = TEXT) -> tuple[list[str], np.ndarray, str | None]:
-    """`field_tokens` before stemming and capping: the words, their positions, and the language
-    to stem them in (None: they are the terms already)."""
-    return _field_words(value, language, mode)[:3]
-
-
-def _field_words(value: Any, language: str, mode: MatchMode) -> tuple[list[str], np.ndarray, str | None, list[int] | None]:
-    """`field_words` and the length of each element (None for a string value)."""
+def field_words(value: Any, language: str = "", mode: MatchMode = TEXT
+                ) -> tuple[list[str], np.ndarray, str | None, list[int] | None]:
+    """`field_tokens` before stemming and capping: the words, their positions, the language to
+    stem them in (None: they are the terms already) and each element's length (None for a string)."""
     elements, stem_language = _element_words(value, language, mode)
     if isinstance(value, str):
         return elements[0], np.arange(len(elements[0]), dtype=np.int32), stem_language, None
@@ -176,9 +172,9 @@ class FieldIndex:
             self.freeze()
 
     def _words(self, value: Any, language: str) -> tuple[list[str], np.ndarray, str | None, list[int] | None]:
-        """`_field_words`, capped: a value over max-occurrences is stemmed here (capping counts
+        """`field_words`, capped: a value over max-occurrences is stemmed here (capping counts
         terms); the element lengths are the uncapped ones."""
-        words, positions, stem_language, element_lengths = _field_words(value, language, self.mode)
+        words, positions, stem_language, element_lengths = field_words(value, language, self.mode)
         if len(words) <= self.mode.max_occurrences:
             return words, positions, stem_language, element_lengths
         return (*field_tokens(value, language, self.mode), None, element_lengths)
