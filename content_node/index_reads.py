@@ -6,6 +6,7 @@ import numpy as np
 
 from content_node.matching.attribute_terms import (
     attribute_term_matches, element_kind, string_document_counts, string_fold)
+from content_node.store.element_layout import Layout
 from content_node.store.inverted_index import FieldIndex
 from content_node.store.posting_segment import Postings
 
@@ -72,6 +73,11 @@ class IndexReads:
     def field_lengths(self, field: str) -> np.ndarray:
         with self._lock:  # type: ignore[attr-defined]
             return self._index(field).field_lengths(self._local_ids.limit)  # type: ignore[attr-defined]
+
+    def element_layout(self, field: str, local_ids: np.ndarray) -> Layout:
+        """Where the elements of these documents' `field` lie among its stored positions."""
+        with self._lock:  # type: ignore[attr-defined]
+            return self._index(field).element_layout(local_ids)
 
     def average_field_length(self, field: str, per_element: bool = False) -> float:
         """Mean token count over alive documents that have the field (or over their elements)."""

@@ -52,6 +52,12 @@ def count(properties: Mapping[str, str], default: int, *keys: str, maximum: int 
     return default
 
 
+def element_gap_property(properties: Mapping[str, str], key: str) -> int | None:
+    """An element gap set as a rank property (Vespa's get_element_gap): None for `infinity`."""
+    value = properties.get(key)
+    return None if value == "infinity" else count(properties, 0, key)
+
+
 _ARGS = r"\([^()]*(?:\([^()]*\)[^()]*)*\)"  # (title), (pos), (bm25(title),x,float)
 _NATIVE_NUMBERS = ("nativeRank.fieldMatchWeight", "nativeRank.proximityWeight", "nativeRank.attributeMatchWeight",
                    "nativeFieldMatch.firstOccurrenceImportance", "nativeProximity.proximityImportance")
@@ -81,6 +87,7 @@ NUMERIC_PROPERTIES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"closeness" + _ARGS + r"\.(?:maxDistance|halfResponse)", "number"),
         (r"foreach\.maxTerms", "count"),
         (r"vespa\.fieldweight\..+", "number"),
+        (r"nativeProximity\.elementGap\..+", "gap"),
     ))
 
 
@@ -89,7 +96,9 @@ def property_problem(key: str, value: str) -> str | None:
     for pattern, kind in NUMERIC_PROPERTIES:
         if pattern.fullmatch(key):
             try:
-                if kind == "count":
+                if kind == "gap":  # an element gap: a count, or `infinity` (elements never pair)
+                    element_gap_property({key: value}, key)
+                elif kind == "count":
                     count({key: value}, 0, key)
                 else:
                     number({key: value}, 0.0, key, positive=kind == "positive")

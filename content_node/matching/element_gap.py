@@ -3,22 +3,19 @@ two elements of the array (or weighted set) f there are n positions, so a phrase
 span elements: the last word of one element and the first of the next are n + 1 apart (element-gap
 0: as if the elements were one text). Without it (or `infinity`), as in Vespa, nothing spans elements.
 
-The index stores every element a fixed store.inverted_index.ELEMENT_GAP after the previous one and
-records no element boundaries, so the documents holding every word are re-tokenized (as the index
-tokenized them) to move their positions to the profile's gap. Proximity rank features (fieldMatch
-and what is built on it: nativeProximity, textSimilarity; termDistance, fieldTermMatch) read
-positions through the same move (FeatureCalculator.position_remap)."""
+The index stores every element a fixed ELEMENT_GAP after the previous one and keeps each document's
+element lengths (store/element_layout.py), so a document's positions move to the profile's gap with
+no document read again. Proximity rank features (fieldMatch and what is built on it: textSimilarity;
+termDistance, fieldTermMatch) read positions through the same move (FeatureCalculator.position_remap);
+nativeProximity moves all candidates' at once (native_features.py)."""
 from __future__ import annotations
 
 from typing import Callable, Mapping
 
 import numpy as np
 
-from content_node.store.inverted_index import ELEMENT_GAP as STORED_GAP
-from content_node.store.inverted_index import element_tokens
-from searchlib.languages import field_language, language_sources
-from searchlib.match_modes import match_mode
-from searchlib.schema.model import ELEMENT_GAP, Schema
+from content_node.store.element_layout import ELEMENT_GAP as STORED_GAP
+from searchlib.schema.model import ELEMENT_GAP
 
 Remap = Callable[[int, np.ndarray], np.ndarray]  # (local id, stored positions) -> positions at the gap
 
@@ -29,25 +26,15 @@ def element_gap(settings: Mapping[str, str], field: str) -> int | None:
     return None if value is None or value == "infinity" else int(value)
 
 
-def remapper(schema: Schema, index, field: str, gap: int) -> Remap:
-    mode = match_mode(schema.fields[field])
-    language_field = language_sources(schema).get(field)
-    wanted = (field, language_field) if language_field else (field,)
-    starts: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-
-    def element_starts(local_id: int) -> tuple[np.ndarray, np.ndarray]:
-        if local_id not in starts:
-            document = index.document(local_id, wanted) or {}
-            language = field_language(document, language_field) if language_field else ""
-            lengths = [len(e) for e in element_tokens(document.get(field) or [], language, mode)]
-            stored = np.cumsum([0] + [n + STORED_GAP for n in lengths[:-1]]) if lengths else np.zeros(1)
-            moved = np.cumsum([0] + [n + gap for n in lengths[:-1]]) if lengths else np.zeros(1)
-            starts[local_id] = (np.asarray(stored, dtype=np.int64), np.asarray(moved, dtype=np.int64))
-        return starts[local_id]
+def remapper(index, field: str, gap: int) -> Remap:
+    """A document's stored positions moved to `gap` between its elements (`index`: the index reads,
+    with element_layout)."""
+    starts: dict[int, np.ndarray] = {}
 
     def remap(local_id: int, positions: np.ndarray) -> np.ndarray:
-        stored, moved = element_starts(local_id)
-        element = np.searchsorted(stored, positions, side="right") - 1
-        return moved[element] + (np.asarray(positions, dtype=np.int64) - stored[element])
+        if local_id not in starts:
+            starts[local_id] = index.element_layout(field, np.array([local_id], dtype=np.int64)).starts
+        element = np.searchsorted(starts[local_id], positions, side="right") - 1
+        return np.asarray(positions, dtype=np.int64) - element * (STORED_GAP - gap)
 
     return remap

@@ -47,6 +47,8 @@ class MatchableIndex(Protocol):
 
     def postings(self, field: str, term: str) -> Postings: ...
 
+    def element_layout(self, field: str, local_ids: np.ndarray): ...  # store.element_layout.Layout
+
     def attribute(self, name: str) -> np.ndarray: ...
 
 
@@ -209,7 +211,7 @@ class MatchEvaluator:
         gap = element_gap(self._settings, field)
         if gap is None or self._schema.fields[field].type.kind not in ("array", "weightedset"):
             return None
-        return remapper(self._schema, self._index, field, gap)
+        return remapper(self._index, field, gap)
 
     def _all(self) -> np.ndarray:
         return np.flatnonzero(self._index.alive).astype(np.int32)

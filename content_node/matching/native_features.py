@@ -13,7 +13,10 @@ occurs (first position p, occurrences n, field length L, or nativeFieldMatch(f).
   numOcc   = occurrenceCountTable[n * (size - 1) // max(minFieldLength, L)]
   term += (imp * firstOcc + (1 - imp) * numOcc) * weight(f) / (imp * max(first) + (1 - imp) * max(occ))
 summed as term * s * w and divided by the sum of s * w * sum(weight(f) for f in F); minFieldLength
-6, imp = firstOccurrenceImportance 0.5 (both rank properties, imp also per field).
+6, imp = firstOccurrenceImportance 0.5 (both rank properties, imp also per field). In an array or
+weighted set (Vespa's TermFieldMatchData positions carry their element): p is the first
+occurrence's position within its element, n counts the occurrences in every element, and L is the
+longest element holding one (getIterator's max element length).
 
 nativeProximity: per considered field, the terms searching it in query order; term pairs (i, j) with
 j - i < slidingWindowSize (4) where either weight is not 0; the pair's connectedness c is the least
@@ -25,12 +28,14 @@ word), rev the same from j to i (1000000 when a term is missing: the tables' las
 sums its pairs times its weight over the sum of c * (s_i w_i + s_j w_j), and the feature is the sum
 over the fields with pairs divided by their weights' sum; imp = proximityImportance 0.5.
 
-Positions are the index's (term_data: a phrase's where it starts); in an array or weighted set two
-elements' positions never pair for nativeProximity unless the profile sets an element-gap (then
-they are moved to it, element_gap.py), as Vespa's TermDistanceCalculator. Left simplified:
-nativeFieldMatch over an array reads the first position and the length of the whole field (Vespa:
-the position in, and the length of, the first occurrence's element); a term inside a phrase's span
-(b after a but before a's last word) counts as not found (Vespa's unsigned distance wraps there).
+Positions are the index's (term_data: a phrase's where it starts); a pair's distance is from the
+first term's last word (a phrase's) to the second term after it: a word inside the phrase never
+pairs with it, though an earlier occurrence may. In an array or weighted set positions of two
+elements never pair for nativeProximity unless there is an element gap (the rank property
+nativeProximity.elementGap.<field>, a count or `infinity`, else the profile's element-gap): then
+those of adjacent elements do, the first element's length plus the gap further apart (Vespa's
+TermDistanceCalculator). The elements come from the index's element lengths
+(store/element_layout.py): no document is read again.
 
 nativeRank = (fieldMatchWeight * nativeFieldMatch + proximityWeight * nativeProximity +
 attributeMatchWeight * nativeAttributeMatch) / (the weights' sum), weights 100, 25 and 100 (the
@@ -44,8 +49,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from content_node.matching.core_features import field_weight
-from content_node.matching.element_gap import Remap, remapper
-from content_node.store.inverted_index import ELEMENT_GAP as STORED_GAP
+from content_node.matching.element_gap import element_gap
+from content_node.store.element_layout import ELEMENT_GAP as STORED_GAP, Layout
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.native_attribute_match import attribute_fields, native_attribute_match, \
     native_attribute_score
@@ -53,10 +58,10 @@ from content_node.matching.native_tables import count, field_rank_type, field_ta
     use_table_normalization
 from content_node.matching.term_data import QueryTerm, query_terms
 from content_node.matching.text_features import DEFAULT_CONNECTEDNESS, term_occurrences, term_significance
+from searchlib.rank_properties import element_gap_property
 from searchlib.schema.model import FIELD_RANK
 
 UNDEFINED_DISTANCE = 1000000  # TermDistanceCalculator's distance of a pair that is not found
-APART = 1 << 20  # positions between two elements that never pair: past every table's end
 
 
 def native_rank(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
@@ -165,6 +170,7 @@ def field_match_score(calc: Calculator, fields: tuple[str, ...], candidates: np.
     considered = _considered(calc, fields)
     params = {f: _field_match_params(calc, f) for f in considered}
     min_length = count(calc.rank_properties, 6, "nativeFieldMatch.minFieldLength")
+    layouts = {f: _layout(calc, f, candidates) for f in considered}
     score = np.zeros(len(candidates), dtype=np.float64)
     divisor = 0.0
     for term in query_terms(calc):
@@ -175,31 +181,49 @@ def field_match_score(calc: Calculator, fields: tuple[str, ...], candidates: np.
         divisor += significance * term.weight * sum(params[f].weight for f in searched)
         term_score = np.zeros(len(candidates), dtype=np.float64)
         for field in searched:
-            term_score += _term_field_score(calc, field, term, params[field], min_length, candidates)
+            term_score += _term_field_score(calc, field, term, params[field], min_length, candidates, layouts[field])
         score += term_score * (significance * term.weight)
     return score / divisor if divisor > 0.0 else score
 
 
 def _term_field_score(calc: Calculator, field: str, term: QueryTerm, p: _FieldMatchParams, min_length: int,
-                      candidates: np.ndarray) -> np.ndarray:
+                      candidates: np.ndarray, layout: Layout | None) -> np.ndarray:
     """One term's boost in one field, where it occurs (fixed-point index arithmetic as Vespa's)."""
     part = np.zeros(len(candidates), dtype=np.float64)
     if not term.text:
         return part
-    tf, first, _, _ = term_occurrences(calc, field, term.text, candidates)
-    rows = np.flatnonzero(tf > 0)
-    if not len(rows):
-        return part
-    if p.average_length is None:
+    if layout is None:  # one element: the first position of each posting, the field's length
+        tf, first, _, _ = term_occurrences(calc, field, term.text, candidates)
+        rows = np.flatnonzero(tf > 0)
+        tf, first = tf[rows].astype(np.int64), first[rows].astype(np.int64)
         lengths = calc.index.field_lengths(field)[candidates[rows]].astype(np.int64)
     else:
+        rows, first, tf, lengths = _element_occurrences(calc, field, term.text, candidates, layout)
+    if not len(rows):
+        return part
+    if p.average_length is not None:
         lengths = np.full(len(rows), p.average_length, dtype=np.int64)
     span = np.maximum(lengths, min_length)
-    first_index = first[rows].astype(np.int64) * (len(p.first_table) - 1) // np.maximum(span - 1, 1)
-    count_index = tf[rows].astype(np.int64) * (len(p.count_table) - 1) // np.maximum(span, 1)
+    first_index = first * (len(p.first_table) - 1) // np.maximum(span - 1, 1)
+    count_index = tf * (len(p.count_table) - 1) // np.maximum(span, 1)
     boost = lookup(p.first_table, first_index) * p.importance + lookup(p.count_table, count_index) * (1 - p.importance)
     part[rows] = boost * p.weight / p.max_table_sum
     return part
+
+
+def _element_occurrences(calc: Calculator, field: str, text: str, candidates: np.ndarray,
+                         layout: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, first position, occurrences, length) where the term occurs in an array: the first
+    occurrence's position within its element, every element's occurrences, and the longest
+    element holding one (TermFieldMatchData::getIterator: its max element length)."""
+    rows, at = _stored_positions(calc, field, text, candidates)
+    if not len(rows):
+        return rows, rows, rows, rows
+    runs = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
+    elements = layout.locate(rows, at)
+    first = at[runs] - layout.starts[elements[runs]]
+    occurrences = np.diff(np.append(runs, len(rows)))
+    return rows[runs], first, occurrences, np.maximum.reduceat(layout.lengths[elements], runs)
 
 
 # ---- nativeProximity ----
@@ -220,15 +244,17 @@ def proximity_score(calc: Calculator, fields: tuple[str, ...], candidates: np.nd
         reverse = _table(calc, "nativeProximity", "reverseProximityTable", field)
         importance = _importance(calc, "nativeProximity", "proximityImportance", field)
         max_sum = _max_table_sum(calc, prox, reverse, importance)
-        positions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        remap = _gap_remap(calc, field, in_field, candidates)
-        apart = _apart_remap(calc, field) if remap is None else None
+        positions: dict[str, Occurrences] = {}
+        gap = _proximity_gap(calc, field)
+        layout = _layout(calc, field, candidates)
         field_score = np.zeros(len(candidates), dtype=np.float64)
         divisor = 0.0
         for a, b, pair_weight in pairs:
-            forward, backward = _distances(calc, field, a, b, candidates, positions, remap)
-            if apart is not None:
-                _separate_elements(calc, field, (a, b), candidates, (forward, backward), (prox, reverse), apart)
+            for term in (a, b):
+                if term.text not in positions:
+                    positions[term.text] = _pair_positions(calc, field, term.text, candidates, layout, gap)
+            forward = _least_gaps(positions[a.text], positions[b.text], a.length - 1, len(candidates))
+            backward = _least_gaps(positions[b.text], positions[a.text], b.length - 1, len(candidates))
             boost = lookup(prox, np.where(forward > 0, forward - 1, 0)) * importance \
                 + lookup(reverse, np.where(backward > 0, backward - 1, 0)) * (1.0 - importance)
             field_score += boost * pair_weight / max_sum
@@ -261,102 +287,78 @@ def _connectedness(previous: QueryTerm, term: QueryTerm) -> float:
     return DEFAULT_CONNECTEDNESS
 
 
-def _gap_remap(calc: Calculator, field: str, terms: list[QueryTerm],
-               candidates: np.ndarray) -> tuple[Remap, np.ndarray] | None:
-    """The profile's element gap as a move of positions, and the candidate rows that need it
-    (those holding two of the terms: only they have pairs); None without one."""
-    remap = calc.position_remap(field)
-    if remap is None:
+def _proximity_gap(calc: Calculator, field: str) -> int | None:
+    """nativeProximity.elementGap.<field> (`infinity`: none), else the profile's element-gap."""
+    key = f"nativeProximity.elementGap.{field}"
+    if key in calc.rank_properties:
+        return element_gap_property(calc.rank_properties, key)
+    return element_gap(calc.settings, field)
+
+
+def _layout(calc: Calculator, field: str, candidates: np.ndarray) -> Layout | None:
+    """The candidates' elements of an array or weighted set field (None for another field: one
+    element each), as the index keeps them: no document is read again."""
+    if calc.schema.fields[field].type.kind not in ("array", "weightedset") or not len(candidates):
         return None
-    present = sum((term_occurrences(calc, field, t.text, candidates)[0] > 0).astype(np.int64) for t in terms if t.text)
-    return remap, np.asarray(present) >= 2
+    return calc.index.element_layout(field, candidates)
 
 
-def _apart_remap(calc: Calculator, field: str) -> Remap | None:
-    """For an array or weighted set without an element gap: elements moved APART, as Vespa pairs no
-    positions of two elements; None for another field."""
-    if calc.schema.fields[field].type.kind not in ("array", "weightedset"):
-        return None
-    return calc.memo(("native elements apart", field), lambda: remapper(calc.schema, calc.index, field, APART))
+# (candidate row, group, position, element ordinal) per occurrence, ascending: positions pair within
+# a group only, and then only from the element before or the same one
+Occurrences = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _separate_elements(calc: Calculator, field: str, pair: tuple[QueryTerm, QueryTerm], candidates: np.ndarray,
-                       distances: tuple[np.ndarray, np.ndarray], tables: tuple[np.ndarray, np.ndarray],
-                       apart: Remap) -> None:
-    """Corrects the distances (in place) where the stored positions may have paired two elements:
-    the index keeps STORED_GAP positions between elements, so a distance below STORED_GAP + 1 is
-    within one element, and one past a table's end reads its last entry either way; only the rows
-    in between read the document's elements again (element_gap.remapper)."""
-    unsure = np.zeros(len(candidates), dtype=bool)
-    for distance, table in zip(distances, tables):
-        unsure |= (distance > STORED_GAP) & (distance < len(table))
-    rows = np.flatnonzero(unsure)
-    if not len(rows):
-        return
-    some = candidates[rows]
-    every = (apart, np.ones(len(rows), dtype=bool))
-    a, b = (_positions(calc, field, term.text, some, every) for term in pair)
-    distances[0][rows] = _least_gaps(a, b, pair[0].length - 1, len(rows))
-    distances[1][rows] = _least_gaps(b, a, pair[1].length - 1, len(rows))
+def _pair_positions(calc: Calculator, field: str, text: str, candidates: np.ndarray, layout: Layout | None,
+                    gap: int | None) -> Occurrences:
+    """A term's positions as nativeProximity pairs them: in an array each element apart (its
+    positions within it), as Vespa's TermDistanceCalculator pairs only positions of one element,
+    unless the profile sets an element-gap: then a word of one element and one of the next are the
+    first's element length plus the gap further apart (the elements one sequence)."""
+    rows, at = _stored_positions(calc, field, text, candidates)
+    if layout is None or not len(rows):
+        return rows, rows, at, np.zeros(len(rows), dtype=np.int64)
+    elements = layout.locate(rows, at)
+    ordinals = layout.ordinal(elements, rows)
+    if gap is None:
+        return rows, elements, at - layout.starts[elements], ordinals
+    return rows, rows, at - ordinals * (STORED_GAP - gap), ordinals
 
 
-def _distances(calc: Calculator, field: str, a: QueryTerm, b: QueryTerm, candidates: np.ndarray,
-               cache: dict[str, tuple[np.ndarray, np.ndarray]],
-               remap: tuple[Remap, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
-    """(forward, reverse) per candidate: the least b - a - (a's words - 1) over positions a < b,
-    and the same from b to a; UNDEFINED_DISTANCE where a term is missing or never comes first."""
-    for term in (a, b):
-        if term.text not in cache:
-            cache[term.text] = _positions(calc, field, term.text, candidates, remap)
-    forward = _least_gaps(cache[a.text], cache[b.text], a.length - 1, len(candidates))
-    backward = _least_gaps(cache[b.text], cache[a.text], b.length - 1, len(candidates))
-    return forward, backward
-
-
-def _positions(calc: Calculator, field: str, text: str, candidates: np.ndarray,
-               remap: tuple[Remap, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
-    """(candidate row, position) of every occurrence, rows ascending and positions ascending in a
-    row, moved by `remap` in the rows it names."""
+def _stored_positions(calc: Calculator, field: str, text: str, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(candidate row, stored position) of every occurrence, rows ascending and positions ascending
+    in a row."""
     empty = np.zeros(0, dtype=np.int64)
-    if not text:
+    postings = calc.postings(field, text) if text else None
+    if postings is None or not len(postings.doc_ids) or not len(candidates):
         return empty, empty
-    _, _, postings, where = term_occurrences(calc, field, text, candidates)
-    rows = np.flatnonzero(where >= 0)
+    where = np.minimum(np.searchsorted(postings.doc_ids, candidates), len(postings.doc_ids) - 1)
+    rows = np.flatnonzero(postings.doc_ids[where] == candidates)
     if not len(rows):
         return empty, empty
     offsets = postings.position_offsets
     starts, ends = offsets[where[rows]], offsets[where[rows] + 1]
     counts = (ends - starts).astype(np.int64)
     flat = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-    positions = postings.flat_positions[flat].astype(np.int64)
-    row_of = np.repeat(rows.astype(np.int64), counts)
-    if remap is not None:
-        move, wanted = remap
-        bounds = np.concatenate(([0], np.cumsum(counts)))
-        for k in np.flatnonzero(wanted[rows]).tolist():
-            at = slice(bounds[k], bounds[k + 1])
-            positions[at] = move(int(candidates[rows[k]]), positions[at])
-    return row_of, positions
+    return np.repeat(rows.astype(np.int64), counts), postings.flat_positions[flat].astype(np.int64)
 
 
-def _least_gaps(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray], add: int,
-                rows_wanted: int) -> np.ndarray:
-    """Per row, the least (b - a) - add over positions a of `first` before b of `second`: each b's
-    nearest earlier a, found by one binary search over (row, position) keys."""
+def _least_gaps(first: Occurrences, second: Occurrences, add: int, rows_wanted: int) -> np.ndarray:
+    """Per row, the least b - (a + add) over positions a of `first` (a phrase of add + 1 words: from
+    its last word) and b of `second` after it in one group, from the same element or the one before
+    (TermDistanceCalculator::findBest): each b's nearest earlier a + add, found by one binary search
+    over (group, position) keys."""
     result = np.full(rows_wanted, UNDEFINED_DISTANCE, dtype=np.int64)
-    first_rows, first_at = first
-    second_rows, second_at = second
-    if not len(first_rows) or not len(second_rows):
+    _, first_groups, first_at, first_elements = first
+    second_rows, second_groups, second_at, second_elements = second
+    if not len(first_at) or not len(second_at):
         return result
-    scale = int(max(first_at.max(), second_at.max())) + 1  # (row, position) keys in row order
-    first_keys = first_rows * scale + first_at
-    second_keys = second_rows * scale + second_at
-    before = np.searchsorted(first_keys, second_keys, side="left") - 1
+    last = first_at + add
+    scale = int(max(last.max(), second_at.max())) + 1  # (group, position) keys in row order
+    before = np.searchsorted(first_groups * scale + last, second_groups * scale + second_at, side="left") - 1
     valid = before >= 0
-    valid[valid] = first_rows[before[valid]] == second_rows[valid]
-    gaps = second_at[valid] - first_at[before[valid]] - add
-    inside = gaps < 0  # b inside a's phrase: Vespa's unsigned distance wraps past every table entry
-    gaps[inside] = UNDEFINED_DISTANCE
+    valid[valid] = (first_groups[before[valid]] == second_groups[valid]) \
+        & (second_elements[valid] - first_elements[before[valid]] <= 1)
+    gaps = second_at[valid] - last[before[valid]]
     rows = second_rows[valid]  # ascending: each row's least gap by one reduceat over its run
     if len(rows):
         starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))

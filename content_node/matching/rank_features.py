@@ -102,7 +102,7 @@ class FeatureCalculator:
             spec = self._schema.fields.get(field)
             if gap is None or spec is None or spec.type.kind not in ("array", "weightedset"):
                 return (None,)
-            return (remapper(self._schema, self._index, field, gap),)
+            return (remapper(self._index, field, gap),)
         return self.memo(("position_remap", field), make)[0]
 
 

@@ -17,6 +17,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from content_node.store.arrays import ensure_capacity, read_only
+from content_node.store.element_layout import ELEMENT_GAP, ElementLengths, Layout, convert_image
 from content_node.store.local_ids import LocalIds
 from content_node.store.term_dictionary import TermDictionary
 from content_node.store.posting_segment import (
@@ -27,7 +28,6 @@ from searchlib.lucene_languages import UnsupportedLanguageError
 from searchlib.match_modes import (
     TEXT, MatchMode, cap_occurrences, index_words, match_mode, mode_language, text_elements)
 
-ELEMENT_GAP = 16  # positions skipped between array elements, so phrases never span two elements
 _PENDING_POSTINGS_LIMIT = 8192  # freeze while feeding too, bounding per-chunk overhead
 _MIN_DELTA_POSTINGS = 32768
 log = logging.getLogger("content_node.index")
@@ -37,16 +37,17 @@ def field_tokens(value: Any, language: str = "", mode: MatchMode = TEXT) -> tupl
     """Index terms of a string or array-of-strings value, with their positions, in `language`
     (the document's, from `set_language`), or else in the value's detected language; `mode` is
     the field's match mode (searchlib.match_modes: text, exact/word, gram, stemming, limits)."""
-    words, positions, stem_language = field_words(value, language, mode)
+    words, positions, stem_language, _ = field_words(value, language, mode)
     return _capped(words if stem_language is None else stems(words, stem_language), positions, mode)
 
 
-def field_words(value: Any, language: str = "", mode: MatchMode = TEXT) -> tuple[list[str], np.ndarray, str | None]:
-    """`field_tokens` before stemming and capping: the words, their positions, and the language
-    to stem them in (None: they are the terms already)."""
+def field_words(value: Any, language: str = "", mode: MatchMode = TEXT
+                ) -> tuple[list[str], np.ndarray, str | None, list[int] | None]:
+    """`field_tokens` before stemming and capping: the words, their positions, the language to
+    stem them in (None: they are the terms already) and each element's length (None for a string)."""
     elements, stem_language = _element_words(value, language, mode)
     if isinstance(value, str):
-        return elements[0], np.arange(len(elements[0]), dtype=np.int32), stem_language
+        return elements[0], np.arange(len(elements[0]), dtype=np.int32), stem_language, None
     words: list[str] = []
     positions: list[np.ndarray] = []
     next_position = 0
@@ -54,7 +55,8 @@ def field_words(value: Any, language: str = "", mode: MatchMode = TEXT) -> tuple
         words.extend(element)
         positions.append(np.arange(next_position, next_position + len(element), dtype=np.int32))
         next_position += len(element) + ELEMENT_GAP
-    return words, (np.concatenate(positions) if positions else np.zeros(0, dtype=np.int32)), stem_language
+    flat = np.concatenate(positions) if positions else np.zeros(0, dtype=np.int32)
+    return words, flat, stem_language, [len(element) for element in elements]
 
 
 def _capped(tokens: list[str], positions: np.ndarray, mode: MatchMode) -> tuple[list[str], np.ndarray]:
@@ -102,6 +104,7 @@ class FieldIndex:
         self._word_ids: dict[str | None, WordTermIds] = {}  # by stemming language, over _term_ids
         self._doc_freqs = np.zeros(0, dtype=np.int32)
         self._lengths = np.zeros(0, dtype=np.int32)
+        self._elements = ElementLengths()
         self._total_length = 0
         self._total_elements = 0
         self._documents_with_field = 0
@@ -140,8 +143,10 @@ class FieldIndex:
         """Index documents of ascending local ids: the postings are appended as adding them one
         by one would (per document, by term id; positions ascending within a term)."""
         tokenized = [self._words(value, language) for _, value, language in staged]
+        for (local_id, _, _), (_, _, _, element_lengths) in zip(staged, tokenized):
+            self._elements.add(local_id, element_lengths)
         local_ids = np.fromiter((local_id for local_id, _, _ in staged), dtype=np.int32, count=len(staged))
-        lengths = np.fromiter((len(tokens) for tokens, _, _ in tokenized), dtype=np.int32, count=len(staged))
+        lengths = np.fromiter((len(tokens) for tokens, _, _, _ in tokenized), dtype=np.int32, count=len(staged))
         self._total_elements += sum(_element_count(value) for _, value, _ in staged)
         self._lengths = ensure_capacity(self._lengths, int(local_ids.max()) + 1)
         self._lengths[local_ids] = lengths
@@ -151,7 +156,7 @@ class FieldIndex:
             return
         ids = self._term_ids_of(tokenized)
         documents = np.repeat(local_ids, lengths)
-        positions = np.concatenate([positions for _, positions, _ in tokenized])
+        positions = np.concatenate([positions for _, positions, _, _ in tokenized])
         order = np.lexsort((ids, documents))  # stable: positions stay ascending per (document, term)
         ids, documents = ids[order], documents[order]
         first = np.ones(len(ids), dtype=bool)
@@ -166,19 +171,20 @@ class FieldIndex:
         if self._pending.num_postings > _PENDING_POSTINGS_LIMIT:
             self.freeze()
 
-    def _words(self, value: Any, language: str) -> tuple[list[str], np.ndarray, str | None]:
-        """`field_words`, capped: a value over max-occurrences is stemmed here (capping counts terms)."""
-        words, positions, stem_language = field_words(value, language, self.mode)
+    def _words(self, value: Any, language: str) -> tuple[list[str], np.ndarray, str | None, list[int] | None]:
+        """`field_words`, capped: a value over max-occurrences is stemmed here (capping counts
+        terms); the element lengths are the uncapped ones."""
+        words, positions, stem_language, element_lengths = field_words(value, language, self.mode)
         if len(words) <= self.mode.max_occurrences:
-            return words, positions, stem_language
-        return (*field_tokens(value, language, self.mode), None)
+            return words, positions, stem_language, element_lengths
+        return (*field_tokens(value, language, self.mode), None, element_lengths)
 
-    def _term_ids_of(self, tokenized: list[tuple[list[str], np.ndarray, str | None]]) -> np.ndarray:
+    def _term_ids_of(self, tokenized: list[tuple[list[str], np.ndarray, str | None, list[int] | None]]) -> np.ndarray:
         """The term id of every word of the batch, in order, per stemming language: words seen
         before (in this batch or an earlier one) are mapped at C level, the others stemmed once."""
         groups: dict[str | None, list[str]] = {}
         spans = []  # (group, start, length) per document
-        for words, _, stem_language in tokenized:
+        for words, _, stem_language, _ in tokenized:
             group = groups.setdefault(stem_language, [])
             spans.append((stem_language, len(group), len(words)))
             group.extend(words)
@@ -207,6 +213,7 @@ class FieldIndex:
         self._total_elements -= _element_count(value)
         self._documents_with_field -= 1
         self._lengths[local_id] = 0
+        self._elements.remove(local_id)
 
     def freeze(self) -> None:
         """Turn pending chunks into sorted arrays (and merge tiers when the delta grows)."""
@@ -236,7 +243,7 @@ class FieldIndex:
         arrays = {f"terms.{name}": array for name, array in self._term_ids.export_image().items()}
         for tier, segment in (("main", self._main), ("delta", self._delta)):
             arrays.update({f"{tier}.{name}": getattr(segment, name) for name in self._SEGMENT_ARRAYS})
-        return {**arrays, "doc_freqs": ensure_capacity(self._doc_freqs, len(self._term_ids))[: len(self._term_ids)].copy(),
+        return {**arrays, **self._elements.export_image(limit), "doc_freqs": ensure_capacity(self._doc_freqs, len(self._term_ids))[: len(self._term_ids)].copy(),
                 "lengths": self.field_lengths(limit).copy(),
                 "totals": np.array([self._total_length, self._total_elements, self._documents_with_field], dtype=np.int64)}
 
@@ -261,6 +268,11 @@ class FieldIndex:
         if len(index._doc_freqs) != len(index._term_ids) or len(index._lengths) != local_ids.limit:
             raise ValueError(f"statistics of {field.name} do not match its terms and documents")
         index._total_length, index._total_elements, index._documents_with_field = map(int, arrays["totals"])
+        if "element_counts" in arrays:
+            index._elements = ElementLengths.from_image(arrays["element_counts"], arrays["element_lengths"], local_ids.limit)
+        else:  # an image from before element lengths were kept
+            index._elements = convert_image([np.repeat(s.doc_ids, s.term_freqs) for s in (main, delta)],
+                                            [s.positions for s in (main, delta)], index._lengths, local_ids.alive)
         return index
 
     # -- reads --------------------------------------------------------------------------------
@@ -286,6 +298,10 @@ class FieldIndex:
         self._lengths = ensure_capacity(self._lengths, limit)
         return read_only(self._lengths[:limit])
 
+    def element_layout(self, local_ids: np.ndarray) -> Layout:
+        """Where the elements of these documents lie among the stored positions (element_layout.py)."""
+        return self._elements.layout(local_ids, ensure_capacity(self._lengths, int(np.max(local_ids, initial=-1)) + 1))
+
     def average_length(self) -> float:
         if self._documents_with_field <= 0:
             return 0.0
@@ -307,7 +323,7 @@ class FieldIndex:
     def nbytes(self) -> int:
         """Approximate bytes held by the arrays and the term dictionary."""
         return (self._main.nbytes + self._delta.nbytes + self._pending.nbytes + self._doc_freqs.nbytes
-                + self._lengths.nbytes + self._term_ids.nbytes)
+                + self._lengths.nbytes + self._term_ids.nbytes + self._elements.nbytes)
 
 
 def _concatenate(first: Postings, second: Postings) -> Postings:

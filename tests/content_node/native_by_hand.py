@@ -35,8 +35,7 @@ def boost(position: int, occurrences: int, length: int) -> float:
 
 
 def pair(forward: int | None, reverse: int | None) -> float:
-    """One term pair's normalized nativeProximity boost (None: that direction not found; a distance
-    of 0, a word right at a phrase's last word, reads entry 0 as 1 does)."""
+    """One term pair's normalized nativeProximity boost (None: that direction not found)."""
     f = NOT_FOUND if forward is None else max(forward - 1, 0)
     r = NOT_FOUND if reverse is None else max(reverse - 1, 0)
     return (0.5 * proximity(f) + 0.5 * reverse_proximity(r)) / PROXIMITY_MAX

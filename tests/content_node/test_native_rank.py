@@ -263,31 +263,37 @@ def test_a_bad_table_or_number_in_rank_properties_is_refused_at_deploy() -> None
             application_from_text(SD.replace(TABLES, TABLES + line + "\n", 1), name="doc.sd")
 
 
-def test_least_gaps_match_a_brute_force_over_every_position_pair() -> None:
-    """The vectorized pair distance (each b's nearest earlier a) against every (a, b) pair, per row,
-    with a phrase's extra words (add) and rows holding one term or none."""
+@pytest.mark.parametrize("gap", [None, 0, 3])
+def test_least_gaps_match_a_brute_force_over_every_position_pair(gap) -> None:
+    """The vectorized pair distance against TermDistanceCalculator::findBest's rule over every (a, b)
+    pair, per row of up to three elements: b after a's last word (a phrase's: add) in a's element,
+    or with an element gap anywhere in the next element, the element's length plus the gap on top;
+    rows holding one term or none."""
     from content_node.matching.native_features import UNDEFINED_DISTANCE, _least_gaps
     rng = np.random.default_rng(7)
     for add in (0, 1, 2):
-        rows, a_at, b_at = [], {}, {}
+        lengths = {row: rng.integers(3, 30, 3).tolist() for row in range(40)}
+        a_at, b_at = {}, {}  # row -> sorted (element, position in it); a phrase ends in its element
         for row in range(40):
-            a_at[row] = np.sort(rng.choice(60, rng.integers(0, 5), replace=False))
-            b_at[row] = np.sort(rng.choice(60, rng.integers(0, 5), replace=False))
+            for at, words in ((a_at, add + 1), (b_at, 1)):
+                element = rng.integers(0, 3, rng.integers(0, 6)).tolist()
+                at[row] = sorted({(e, int(rng.integers(0, lengths[row][e] - words + 1))) for e in element})
 
-        def flat(at):
-            return (np.concatenate([np.full(len(at[r]), r) for r in range(40)]).astype(np.int64),
-                    np.concatenate([at[r] for r in range(40)]).astype(np.int64))
+        def flat(at):  # as native_features._pair_positions gives them
+            found = []
+            for r in range(40):
+                for e, p in at[r]:
+                    moved = p + sum(lengths[r][:e]) + e * gap if gap is not None else p
+                    found.append((r, r if gap is not None else r * 3 + e, moved, e))
+            return tuple(np.array([f[k] for f in found], dtype=np.int64) for k in range(4))
 
         found = _least_gaps(flat(a_at), flat(b_at), add, 40)
         for row in range(40):
-            # per b its nearest earlier a (the least b - a); a b inside a's phrase (b - a < add)
-            # counts as not found (documented), else the least (b - a) - add over the b's
-            gaps = [min(b - a for a in a_at[row] if a < b) - add for b in b_at[row] if (a_at[row] < b).any()]
-            expected = min((g if g >= 0 else UNDEFINED_DISTANCE for g in gaps), default=UNDEFINED_DISTANCE)
-            assert found[row] == expected, (add, row)
-            if add == 0:  # a word: simply the least b - a over every pair with a < b
-                pairs = [b - a for a in a_at[row] for b in b_at[row] if a < b]
-                assert found[row] == min(pairs, default=UNDEFINED_DISTANCE)
+            pairs = [p - (o + add) for e, o in a_at[row] for f, p in b_at[row] if f == e and o + add < p]
+            if gap is not None:
+                pairs += [p + lengths[row][e] + gap - (o + add) for e, o in a_at[row] for f, p in b_at[row]
+                          if f == e + 1]
+            assert found[row] == min(pairs, default=UNDEFINED_DISTANCE), (add, row)
 
 
 def test_proximity_never_pairs_two_array_elements(bed) -> None:

@@ -6,7 +6,7 @@ items (bm25(field: f, label: l), bm25_for_labels), dotProduct over a weighted se
 tensorFromWeightedSet and tensorFromLabels, elementCompleteness and `match` over an array, nativeDotProduct, a function given a name (substituted into its
 body's feature arguments) with a tensor `if` condition and a query-profile-typed query tensor (as
 neuralnet in Vespa's schema tests), `rank chunks { element-gap: n }` (phrase and near across array
-elements), and an ONNX model in first- and second-phase and inside a function on the content node (checked
+elements), nativeFieldMatch over an array, and an ONNX model in first- and second-phase and inside a function on the content node (checked
 against numpy or by hand)."""
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from deploy.local_cluster import LocalCluster
-from tests.content_node.native_by_hand import pair
+from tests.content_node.native_by_hand import boost, pair
 from tests.integration.conftest import REPO
 
 APP = REPO / "tests" / "apps" / "rank_features"
@@ -207,6 +207,20 @@ def test_element_gap_moves_positions_for_proximity_features(http, words, stored,
         assert features["nativeProximity(chunks)"] == pytest.approx(pair(*native)), ranking
         assert features["termDistance(chunks,0,1).forward"] == distance, ranking
         assert features["fieldTermMatch(chunks,1).firstPosition"] == second_position, ranking
+
+
+@pytest.mark.parametrize("word, expected", [
+    # chunks: 1 ["red fox", "dog"], 2 ["cat", "red cat red"], 3 ["dog"]. One term's nativeFieldMatch is
+    # its boost (native_by_hand.boost: the first occurrence's position within its element, the
+    # occurrences, the longest element holding one), whatever the element gap: 1's "dog" is at 0 of
+    # a 1-word element (stored at 18 of a 3-word field: boost(18, 1, 3) before), as 3's
+    ("dog", {1: boost(0, 1, 1), 3: boost(0, 1, 1)}),
+    ("red", {1: boost(0, 1, 2), 2: boost(0, 2, 3)}),
+])
+def test_native_field_match_reads_the_element_of_each_occurrence(http, word, expected) -> None:
+    for ranking in ("stored", "joined", "gap3"):
+        ranked = search(http, yql=f'select * from doc where chunks contains "{word}"', ranking=ranking)
+        assert {n: f["nativeFieldMatch(chunks)"] for n, _, f in ranked} == pytest.approx(expected), ranking
 
 
 def test_dot_product_and_tensors_from_collection_attributes(http) -> None:
