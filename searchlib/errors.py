@@ -151,6 +151,13 @@ class DocumentError(SearchlibError):
     code = ErrorCode.BAD_REQUEST
 
 
+class OperationTimeout(DocumentError):
+    """A document operation that cannot finish within its timeout (an indexing script's `sleep`
+    past the time left): HTTP 504, answered at once rather than holding a worker to the end."""
+
+    code = ErrorCode.TIMEOUT
+
+
 class WrongDistributionError(SearchlibError):
     """A write sent to a content node that does not own the document's bucket (Vespa's
     WRONG_DISTRIBUTION): the sender's view of the cluster disagrees with the node's."""

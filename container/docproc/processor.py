@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -47,7 +48,7 @@ class SyntheticField:
     name: str
     script: Script
     inputs: frozenset[str]
-    embeds: bool
+    blocks: bool  # embeds (a model) or sleeps: run off the event loop
     in_document: bool = False  # statements start from the field's own fed value
 
 
@@ -68,12 +69,14 @@ class DocumentProcessor:
                 self._fields[key] = (schema, fields)
                 self._packed[key] = packed
 
-    async def put(self, doctype: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    async def put(self, doctype: str, fields: Mapping[str, Any], timeout: float | None = None) -> dict[str, Any]:
+        """The fields to store; `timeout` (seconds) bounds the scripts' `sleep`."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         schema, synthetic = self._fields[doctype]
         validate_document(schema, fields)  # user input: no synthetic fields, types checked early
         fields = with_literal_values(schema.fields, with_uri_components(schema.fields, dict(fields)))
         if synthetic:
-            fields = await self._run(self._put, schema, synthetic, fields)
+            fields = await self._run(self._put, schema, synthetic, fields, deadline)
         return self._packed_tensors(doctype, fields)
 
     def _packed_tensors(self, doctype: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -85,41 +88,43 @@ class DocumentProcessor:
                 fields[name] = packed_dense(fields[name], tensor_type)
         return fields
 
-    async def update(self, doctype: str, operations: Mapping[str, Any]) -> dict[str, Any]:
+    async def update(self, doctype: str, operations: Mapping[str, Any], timeout: float | None = None) -> dict[str, Any]:
+        deadline = None if timeout is None else time.monotonic() + timeout
         schema, synthetic = self._fields[doctype]
         apply_update(schema, None, operations)  # a dry run: operations and value types checked early
         operations = with_literal_updates(schema.fields, with_uri_component_updates(schema.fields, dict(operations)))
         if synthetic:
-            operations = await self._run(self._update, schema, synthetic, operations)
+            operations = await self._run(self._update, schema, synthetic, operations, deadline)
         assigned = {name: op["assign"] for name, op in operations.items()
                     if name in self._packed[doctype] and isinstance(op, Mapping) and op.keys() == {"assign"}}
         return {**operations, **{name: {"assign": value} for name, value in
                                  self._packed_tensors(doctype, assigned).items()}}
 
-    async def _run(self, work, schema, synthetic, values) -> dict[str, Any]:
-        call = functools.partial(work, schema, synthetic, values)
-        if any(f.embeds for f in synthetic):  # models: off the event loop
+    async def _run(self, work, schema, synthetic, values, deadline: float | None) -> dict[str, Any]:
+        call = functools.partial(work, schema, synthetic, values, deadline)
+        if any(f.blocks for f in synthetic):  # models, sleeps: off the event loop
             return await asyncio.get_running_loop().run_in_executor(None, call)
         return call()
 
-    def _put(self, schema: Schema, synthetic, fields: Mapping[str, Any]) -> dict[str, Any]:
+    def _put(self, schema: Schema, synthetic, fields: Mapping[str, Any], deadline: float | None) -> dict[str, Any]:
         result = dict(fields)
         for field in synthetic:  # a computed uri field (`to_uri`) gets its component indexes too
-            result.update(with_uri_components(schema.fields, self._compute(schema, field, fields)))
+            result.update(with_uri_components(schema.fields, self._compute(schema, field, fields, deadline)))
         return result
 
-    def _update(self, schema: Schema, synthetic, operations: Mapping[str, Any]) -> dict[str, Any]:
+    def _update(self, schema: Schema, synthetic, operations: Mapping[str, Any],
+                deadline: float | None) -> dict[str, Any]:
         assigned = {name: op["assign"] for name, op in operations.items()
                     if isinstance(op, Mapping) and "assign" in op}
         result = dict(operations)
         for field in synthetic:
             if field.inputs and field.inputs <= assigned.keys():
-                computed = with_uri_components(schema.fields, self._compute(schema, field, assigned, update=True))
+                computed = with_uri_components(schema.fields, self._compute(schema, field, assigned, deadline, update=True))
                 result.update({k: {"assign": v} for k, v in computed.items()})
         return result
 
     def _compute(self, schema: Schema, field: SyntheticField, document: Mapping[str, Any],
-                 update: bool = False) -> dict[str, Any]:
+                 deadline: float | None, update: bool = False) -> dict[str, Any]:
         def embed(embedder_id: str, target: str, value: Any, args: tuple[str, ...], packed: bool = False) -> Any:
             spec = schema.fields.get(target)
             if spec is None or spec.type.kind != "tensor":
@@ -141,7 +146,7 @@ class DocumentProcessor:
         initial = document.get(field.name) if field.in_document else None
         source = self._language_sources[schema.name].get(field.name, "")
         written = run_script(field.script, document, field.name, embed, initial, kinds,
-                             field_language(document, source), update)
+                             field_language(document, source), update, deadline)
         return {name: _feed_value(schema.fields[name], value) for name, value in written.items()
                 if name in schema.fields}
 
@@ -154,8 +159,9 @@ def _processed(field) -> SyntheticField | None:
                                  for node in P.walk(script)):
         return None
     inputs = set(script_inputs(script)) | ({field.name} if field.in_document else set())
-    return SyntheticField(field.name, script, frozenset(inputs),
-                          any(isinstance(node, P.Embed) for node in P.walk(script)), field.in_document)
+    blocks = any(isinstance(node, P.Embed) or (isinstance(node, P.Convert) and node.name == "sleep")
+                 for node in P.walk(script))
+    return SyntheticField(field.name, script, frozenset(inputs), blocks, field.in_document)
 
 
 def _embedded_type(tensor_type: TensorType, packed: bool) -> TensorType:

@@ -26,7 +26,8 @@ from container.http.update_repair import repair, settle_condition
 from container.search.request_parameters import read_timeout_seconds
 from searchlib.docid import DocumentId, global_id
 from searchlib.documents import document_fields_only
-from searchlib.errors import DocumentError, ErrorCode, InvalidParameterError, quote_input, shorten_quotes
+from searchlib.errors import (DocumentError, ErrorCode, InvalidParameterError, OperationTimeout, quote_input,
+                              shorten_quotes)
 from searchlib.schema.model import ApplicationPackage
 from searchlib.selection import Selection, SelectionError
 from searchlib.timestamps import CLOCK
@@ -97,16 +98,18 @@ class DocumentHandler:
             condition = self._condition(query_params.get("condition", payload.get("condition", "")))
             create = query_params.get("create", str(payload.get("create", "false"))).lower() == "true"
             if method == "POST":
-                fields = await self._docproc.put(doctype, fields)
+                fields = await self._docproc.put(doctype, fields, timeout)
                 return await self._write(body_base, lambda c, left, ts, **step: c.put(
                     document_id, fields, left, condition, create, ts, **step), timeout, conditional=bool(condition),
                     blockable=True)
-            fields = await self._docproc.update(doctype, fields)
+            fields = await self._docproc.update(doctype, fields, timeout)
             # create can add a whole document: refused as a put is
             blockable = create or not passes_block(self._schema_of(document_id), fields)
             return await self._write(
                 body_base, lambda c, left, ts, **step: c.update(document_id, fields, create, left, condition, ts, **step),
                 timeout, reconcile=True, conditional=bool(condition), blockable=blockable)
+        except OperationTimeout as error:
+            return DocumentResponse({**body_base, "message": shorten_quotes(error.message)}, 504)
         except (DocumentError, InvalidParameterError) as error:
             return DocumentResponse({**body_base, "message": shorten_quotes(error.message)}, 400)
         except SelectionError as error:

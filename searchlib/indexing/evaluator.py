@@ -10,8 +10,10 @@ Embedding is a Protocol seam: searchlib stays pure; the container passes its emb
 """
 from __future__ import annotations
 
+import math
 import random
 import re
+import threading
 import time
 from dataclasses import dataclass, field as dataclass_field
 from datetime import datetime
@@ -19,7 +21,7 @@ from typing import Any, Mapping, Protocol
 
 import numpy as np
 
-from searchlib.errors import DocumentError
+from searchlib.errors import DocumentError, OperationTimeout
 from searchlib.geo import GeoError, parse_position, position_json
 from searchlib.indexing import codecs
 from searchlib.indexing import parser as P
@@ -51,16 +53,18 @@ class _Context:
     language: str = ""  # set_language's, else detected where needed (chunk: CJK splits exactly)
     variables: dict[str, Any] = dataclass_field(default_factory=dict)  # set_var's, for the whole script
     update: bool = False  # a partial update: `guard` blocks without an input do not run
+    deadline: float | None = None  # time.monotonic() by which the operation must be answered
 
 
 def run_script(script: P.Script, document: Mapping[str, Any], field: str, embed: Embedding | None = None,
                initial: Any = None, field_kinds: Mapping[str, str] | None = None, language: str = "",
-               update: bool = False) -> dict[str, Any]:
+               update: bool = False, deadline: float | None = None) -> dict[str, Any]:
     """The values the script writes, by field name (`field` is the script's own field). `initial`
     is each statement's starting value: a document field's scripts start with its own value.
     `language` is the document's (from an earlier field's set_language), "" = unknown. `update`:
-    `document` holds the fields a partial update assigns."""
-    context = _Context(document, field, embed, field_kinds or {}, language=language, update=update)
+    `document` holds the fields a partial update assigns. `deadline` (time.monotonic()) bounds `sleep`."""
+    context = _Context(document, field, embed, field_kinds or {}, language=language, update=update,
+                       deadline=deadline)
     for statement in script.statements:
         outputs = [step for step in P.walk(statement) if isinstance(step, P.Output)]
         context.target = (outputs[0].field or field) if outputs else field
@@ -191,8 +195,8 @@ def _source(name: str, context: _Context, value: Any) -> Any:
         print("null" if value is None else _string(value), flush=True)
         return value
     if name == "sleep":  # SleepExpression: a number is seconds to sleep; anything else is ignored
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-            time.sleep(float(value))
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            _sleep(value, context)
         return value
     if name == "now":
         return int(time.time())
@@ -200,6 +204,23 @@ def _source(name: str, context: _Context, value: Any) -> Any:
         return codecs.hostname()
     context.variables.clear()  # clear_state: ExecutionContext.clear(), variables and value
     return None
+
+
+_LONG_MAX = (1 << 63) - 1
+
+
+def _sleep(seconds: float, context: _Context) -> None:
+    """Thread.sleep((long) (seconds * 1000)): the cast saturates (1e300 s is Long.MAX_VALUE ms, NaN
+    is 0). A sleep past the operation's deadline fails at once (504) rather than holding a worker."""
+    millis = seconds * 1000
+    if millis != millis or millis < 1:
+        return
+    millis = int(min(millis, _LONG_MAX))
+    left = math.inf if context.deadline is None else context.deadline - time.monotonic()
+    if millis / 1000 > left:
+        raise OperationTimeout(f"The indexing script of field '{context.field}' sleeps {millis / 1000:g} s, "
+                               f"more than the {max(left, 0.0):.3g} s left of the operation's timeout")
+    time.sleep(min(millis / 1000, threading.TIMEOUT_MAX))
 
 
 def guard_runs_on_update(node: P.Guard) -> bool:
