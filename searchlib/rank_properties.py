@@ -12,7 +12,7 @@ from typing import Mapping
 
 from searchlib.errors import InvalidParameterError, quote_input
 from searchlib.java_numbers import parse_double
-from searchlib.rank_tables import table_property_problem
+from searchlib.rank_tables import is_table_property, table_property_problem
 from searchlib.rank_vectors import vector_property_problem
 
 UINT32_MAX = (1 << 32) - 1  # Vespa reads lengths, windows and term limits as uint32
@@ -117,9 +117,23 @@ def rank_property_problem(key: str, value: str) -> str | None:
             or vector_property_problem(key, value))
 
 
+def query_may_set(key: str) -> bool:
+    """Whether a query's ranking.properties can set the rank property `key`: not a native feature's
+    table, which Vespa reads from the profile only (util::lookupTable over the index environment);
+    a query's is accepted and ignored (and would otherwise make a table of up to 2^20 entries).
+    The content node drops what this refuses (rank_program), and the container checks only the rest."""
+    return not is_table_property(key)
+
+
+def query_properties(given: Mapping[str, str]) -> dict[str, str]:
+    """The query's rank properties the content node reads (`query_may_set`)."""
+    return {key: value for key, value in given.items() if query_may_set(key)}
+
+
 def check_properties(properties: Mapping[str, str]) -> None:
-    """InvalidParameterError for the first rank property a rank feature cannot read."""
-    for key, value in properties.items():
+    """InvalidParameterError for the first of a query's rank properties a rank feature cannot read
+    (those a query may not set are ignored, not checked)."""
+    for key, value in query_properties(properties).items():
         problem = rank_property_problem(key, value)
         if problem is not None:
             raise InvalidParameterError(problem)

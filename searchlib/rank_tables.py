@@ -80,7 +80,10 @@ def function_table(name: str) -> np.ndarray:
 
 
 def is_table_property(key: str) -> bool:
-    """Whether a rank property names a native feature's table (`<feature>.<table>[.<field>]`)."""
+    """Whether a rank property names a native feature's table (`<feature>.<table>[.<field>]`, or
+    `<feature>(<field>).<table>`)."""
+    form = _FIELD_FORM.match(key)
+    key = f"{form[1]}.{form[2]}" if form else key
     return any(key == f"{feature}.{table}" or key.startswith(f"{feature}.{table}.")
                for feature, table in DEFAULT_TABLES)
 
@@ -88,8 +91,7 @@ def is_table_property(key: str) -> bool:
 def table_property_problem(key: str, value: str) -> str | None:
     """Why a rank property naming a native feature's table has a table that cannot be made (None for
     a good one or another property; numbers are searchlib.rank_properties')."""
-    form = _FIELD_FORM.match(key)
-    if not is_table_property(f"{form[1]}.{form[2]}" if form else key):
+    if not is_table_property(key):
         return None
     try:
         function_table(value)

@@ -15,7 +15,7 @@ from content_node.matching.rank_features import FeatureCalculator
 from content_node.ranking.onnx_features import ONNX_FEATURES, OnnxFeatures
 from searchlib.expression import CompiledExpression, compile_expression
 from searchlib.models import TreeModel, load_tree_model
-from searchlib.rank_tables import is_table_property
+from searchlib.rank_properties import query_properties
 from searchlib.rank_values import parse_input_defaults
 from searchlib.schema.constants import load_constant_values
 from searchlib.schema.model import FIELD_RANK, RankPhase, RankProfile, Schema
@@ -108,9 +108,8 @@ class RankProgram:
 
     def rank_properties(self, given: Mapping[str, str]) -> Mapping[str, str]:
         """The profile's rank-properties overlaid with the query's (ranking.properties.*), but for
-        the native features' tables: Vespa reads those from the profile only (util::lookupTable over
-        the index environment), and a query's would make a table of up to 2^20 entries per name."""
-        given = {key: value for key, value in given.items() if not is_table_property(key)} if given else given
+        those a query may not set (searchlib.rank_properties.query_may_set: the native tables)."""
+        given = query_properties(given) if given else given
         if not given:
             return self.profile.rank_properties
         return {**self.profile.rank_properties, **given}

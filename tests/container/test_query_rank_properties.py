@@ -7,8 +7,7 @@ import pytest
 
 from container.search.query import build_query
 from searchlib.errors import InvalidParameterError
-from searchlib.rank_properties import count, number
-from searchlib.rank_tables import function_table
+from searchlib.rank_properties import count, number, query_may_set
 from searchlib.rank_vectors import path_numbers, vector_list, vector_pairs
 from searchlib.schema.application import application_from_text
 
@@ -44,7 +43,6 @@ def _refusal(reader) -> str:
     ("bm25(title).k1", "1_0", lambda: number({"bm25(title).k1": "1_0"}, 1.2, "bm25(title).k1")),
     ("nativeProximity.slidingWindowSize", "-1",
      lambda: count({"nativeProximity.slidingWindowSize": "-1"}, 4, "nativeProximity.slidingWindowSize")),
-    ("nativeFieldMatch.firstOccurrenceTable", "nosuch(1)", lambda: function_table("nosuch(1)")),
 ])
 def test_a_bad_rank_property_is_refused_by_the_container_as_the_node_would(key, value, node_reader) -> None:
     """Checked once in the container (a 400 before any node is asked), with the node's message."""
@@ -62,3 +60,26 @@ def test_good_rank_properties_pass_to_the_nodes() -> None:
     query = build_query({"yql": "select * from doc where true",
                          **{f"ranking.properties.{key}": value for key, value in good.items()}}, app)
     assert dict(query.rank_properties) == good
+
+
+TABLES = ("nativeFieldMatch.firstOccurrenceTable", "nativeProximity.proximityTable.title",
+          "nativeFieldMatch(title).occurrenceCountTable", "nativeAttributeMatch.weightTable")
+
+
+@pytest.mark.parametrize("key", TABLES)
+@pytest.mark.parametrize("value", ["bogus", "expdecay(0,0)", "linear(1,0,1048576)"])
+def test_a_query_table_property_is_accepted_and_ignored_as_the_node_does(key, value) -> None:
+    """Vespa reads the native tables from the profile only: the node drops a query's
+    (rank_program.rank_properties), so the container neither refuses nor builds one."""
+    app = application_from_text(SD, name="doc.sd")
+    query = build_query({"yql": "select * from doc where true", f"ranking.properties.{key}": value}, app)
+    assert not query_may_set(key) and dict(query.rank_properties)[key] == value
+
+
+def test_the_node_drops_what_a_query_may_not_set() -> None:
+    from content_node.ranking.rank_program import RankProgram
+    schema = application_from_text(SD, name="doc.sd").schemas["doc"]
+    program = RankProgram(schema, schema.rank_profiles["default"])
+    given = {key: "bogus" for key in TABLES} | {"bm25(title).k1": "0.5"}
+    assert program.rank_properties(given) == {**schema.rank_profiles["default"].rank_properties,
+                                              "bm25(title).k1": "0.5"}
