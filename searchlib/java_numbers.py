@@ -22,6 +22,7 @@ _SPECIAL = {"NaN": float("nan"), "+NaN": float("nan"), "-NaN": float("nan"),
             "Infinity": float("inf"), "+Infinity": float("inf"), "-Infinity": float("-inf")}
 _LONG = re.compile(r"[+-]?[0-9]{1,19}", re.ASCII)  # 19 digits hold every long; more are out of range
 LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 
 def java_trim(text: str) -> str:
@@ -55,4 +56,12 @@ def parse_long(text: str) -> int:
     number = int(value)
     if not LONG_MIN <= number <= LONG_MAX:
         raise ValueError("out of range for a 64-bit integer")
+    return number
+
+
+def parse_int(text: str) -> int:
+    """Java's Integer.parseInt(text): the long grammar, from -2^31 to 2^31-1."""
+    number = parse_long(text)
+    if not INT_MIN <= number <= INT_MAX:
+        raise ValueError("out of range for a 32-bit integer")
     return number

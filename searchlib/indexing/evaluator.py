@@ -21,12 +21,13 @@ from typing import Any, Mapping, Protocol
 
 import numpy as np
 
-from searchlib.errors import DocumentError, OperationTimeout
+from searchlib.errors import DocumentError, OperationTimeout, quote_input
 from searchlib.geo import GeoError, parse_position, position_json
 from searchlib.indexing import codecs
 from searchlib.indexing import parser as P
 from searchlib.indexing.chunking import chunk_fixed_length, chunk_sentences
 from searchlib.indexing.siphash import siphash24
+from searchlib.java_numbers import parse_int
 from searchlib.languages import DEFAULT_LANGUAGE, detect_language, language_code
 from searchlib.linguistics import drop_accents
 
@@ -128,10 +129,7 @@ def _eval(node: P.Node, value: Any, context: _Context) -> Any:
                 break
         return value
     if isinstance(node, P.Random):
-        bound = node.maximum if node.maximum is not None else int(str(value))  # Integer.parseInt
-        if bound <= 0:
-            raise DocumentError(f"random: the bound must be positive, not {bound}")
-        return random.randrange(bound)
+        return random.randrange(_random_bound(node.maximum, value))
     if isinstance(node, P.Convert) and node.name in _SOURCES:
         return _source(node.name, context, value)
     if isinstance(node, P.Output):
@@ -204,6 +202,20 @@ def _source(name: str, context: _Context, value: Any) -> Any:
         return codecs.hostname()
     context.variables.clear()  # clear_state: ExecutionContext.clear(), variables and value
     return None
+
+
+def _random_bound(maximum: int | None, value: Any) -> int:
+    """RandomExpression: its bound, else Integer.parseInt(String.valueOf(value)); Random.nextInt
+    takes a positive one."""
+    if maximum is None:
+        text = _string(value)
+        try:
+            maximum = parse_int(text)
+        except ValueError as error:
+            raise DocumentError(f"random: the bound '{quote_input(text, 40)}' is {error}") from None
+    if maximum <= 0:
+        raise DocumentError(f"random: the bound must be positive, not {maximum}")
+    return maximum
 
 
 _LONG_MAX = (1 << 63) - 1

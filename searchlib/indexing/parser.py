@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Union
 
 from searchlib.errors import SchemaError
+from searchlib.java_numbers import INT_MAX, INT_MIN
 
 OUTPUTS = frozenset({"attribute", "index", "summary", "passthrough"})  # passthrough: stored, no search side
 CONVERTERS = frozenset({"lowercase", "trim", "to_string", "to_int", "to_long", "to_float", "to_double",
@@ -341,7 +342,10 @@ class _Parser:
             return self.select_input()
         if value == "random":
             token = self.peek()
-            return Random(self.take_int("random") if token and token[0] == "number" else None)
+            maximum = self.take_int("random") if token and token[0] == "number" else None
+            if maximum is not None and not INT_MIN <= maximum <= INT_MAX:  # an int literal
+                raise self.error(f"random takes a 32-bit integer bound, not {maximum}")
+            return Random(maximum)
         if value == "ngram":
             size = self.take_int("ngram")
             if size < 1:

@@ -86,6 +86,14 @@ def test_random_hostname_and_clear_state():
     assert run("input a | random | attribute r", {"a": "1"}) == {"r": 0}  # the value is the bound
     with pytest.raises(DocumentError, match="must be positive"):
         run("random 0 | attribute r", {})
+    for bound in (" 5 ", "5_0", "2147483648", "0x10", "٥", "5.0"):  # Integer.parseInt refuses each
+        with pytest.raises(DocumentError, match=r"^random: the bound '.*' is ") as refused:
+            run("input a | random | attribute r", {"a": bound})
+        assert "invalid literal" not in str(refused.value)
+    assert run("input a | random | attribute r", {"a": "+1"}) == {"r": 0}
+    assert run("input a | random | attribute r", {"a": 1}) == {"r": 0}
+    with pytest.raises(SchemaError, match="32-bit"):
+        run("random 2147483648 | attribute r", {})
     name = run("hostname | summary", {})["f"]
     assert name == socket.gethostname().split(".")[0] and "." not in name and name
     assert run("input a | set_var x; clear_state; get_var x | summary", {"a": "v"}) == {}
