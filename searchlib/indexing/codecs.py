@@ -15,6 +15,7 @@ from searchlib.linguistics import MARKS, drop_accents, stem
 
 LONG_MIN = -(1 << 63)
 _HEX = re.compile(r"[+-]?[0-9a-fA-F]+")
+_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?", re.ASCII)
 _WORD = re.compile(r"[^\W_]+")  # GramSplitter grams within runs of letters and digits
 _TOKEN = re.compile(f"(?:[^\\W_]|[{MARKS}])+")  # the words the tokenizer indexes (linguistics.words)
 
@@ -39,12 +40,15 @@ def base64_encode(value: object) -> str:
 
 def base64_decode(value: object) -> int:
     """The inverse: bytes least significant first; "" is Long.MIN_VALUE; over 12 characters is out
-    of range; padding optional (java.util.Base64's basic decoder)."""
+    of range. java.util.Base64's basic decoder: padding optional, but a last unit that has some
+    must have all of it ("QQ==", "QQ", not "QQ="), and nothing may follow it."""
     text = str(value)
     if text == "":
         return LONG_MIN
     if len(text) > 12:
         raise DocumentError(f"Base64 value '{text}' is out of range")
+    if not _BASE64.fullmatch(text):
+        raise DocumentError(f"Illegal base64 value '{text}'")
     try:
         decoded = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError):

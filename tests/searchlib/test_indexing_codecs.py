@@ -37,6 +37,11 @@ def test_base64_decode_edges():
         run("input a | base64decode | summary", {"a": "AAAAAAAAAAAAA"})  # 13 characters
     with pytest.raises(DocumentError, match="Illegal base64"):
         run("input a | base64decode | summary", {"a": "!!!!"})
+    for padded in ("QQ==", "QQ", "QUI=", "QUI"):  # padding optional, but whole where given
+        assert run("input a | base64decode | summary", {"a": padded})["f"] in (65, 0x4241)
+    for bad in ("QQ=", "QQ===", "Q", "Q===", "QUI==", "QQ==QQ==", "QUJD="):  # Base64.getDecoder() refuses each
+        with pytest.raises(DocumentError, match="Illegal base64"):
+            run("input a | base64decode | summary", {"a": bad})
 
 
 @pytest.mark.parametrize("number, text", [(255, "ff"), (0, "0"), (-1, "ffffffffffffffff"),
