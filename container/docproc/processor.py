@@ -12,8 +12,8 @@ every replica stores the same values:
 
 A document field's statements start from its own fed value (`lowercase | summary` on `title`
 stores the lowercased title). Users may not feed synthetic fields themselves (searchlib.documents
-rejects them). Updates recompute a field when they assign all its inputs; otherwise it keeps its
-value. Mutable attributes are left to the content node (they are never fed). Every script parsed
+rejects them). Updates recompute a field when they assign all its inputs (and one of those its
+select_input picks from); otherwise it keeps its value. Mutable attributes are left to the content node (they are never fed). Every script parsed
 at load (searchlib.indexing.check), so a statement the engine cannot run has already refused the
 package: nothing is skipped here. The component indexes of
 `uri` fields (f.host, f.hostname, ...) are filled here too (searchlib.schema.uri_fields), and the
@@ -32,7 +32,7 @@ import numpy as np
 from container.embedding.registry import get_embedder
 from searchlib.documents import apply_update, validate_document
 from searchlib.errors import DocumentError
-from searchlib.indexing import Script, parse_indexing, run_script, script_inputs
+from searchlib.indexing import Script, parse_indexing, run_script, script_inputs, selectable_inputs
 from searchlib.indexing import parser as P
 from searchlib.indexing.evaluator import LabeledCells
 from searchlib.languages import field_language, language_sources
@@ -47,7 +47,8 @@ from searchlib.tensor import Tensor, TensorType, dense_hex, packed_dense, tensor
 class SyntheticField:
     name: str
     script: Script
-    inputs: frozenset[str]
+    inputs: frozenset[str]  # an update recomputes the field when it assigns all of them
+    choices: frozenset[str]  # select_input's fields: and at least one of these (where any)
     blocks: bool  # embeds (a model) or sleeps: run off the event loop
     in_document: bool = False  # statements start from the field's own fed value
 
@@ -118,7 +119,7 @@ class DocumentProcessor:
                     if isinstance(op, Mapping) and "assign" in op}
         result = dict(operations)
         for field in synthetic:
-            if field.inputs and field.inputs <= assigned.keys():
+            if _recomputed(field, assigned.keys()):
                 computed = with_uri_components(schema.fields, self._compute(schema, field, assigned, deadline, update=True))
                 result.update({k: {"assign": v} for k, v in computed.items()})
         return result
@@ -161,7 +162,15 @@ def _processed(field) -> SyntheticField | None:
     inputs = set(script_inputs(script)) | ({field.name} if field.in_document else set())
     blocks = any(isinstance(node, P.Embed) or (isinstance(node, P.Convert) and node.name == "sleep")
                  for node in P.walk(script))
-    return SyntheticField(field.name, script, frozenset(inputs), blocks, field.in_document)
+    return SyntheticField(field.name, script, frozenset(inputs), frozenset(selectable_inputs(script)), blocks,
+                          field.in_document)
+
+
+def _recomputed(field: SyntheticField, assigned) -> bool:
+    """Whether an update assigning `assigned` recomputes the field: all its inputs, and one of the
+    fields select_input picks from (Vespa runs select_input on an update with the cases it has)."""
+    return bool(field.inputs or field.choices) and field.inputs <= assigned and \
+        (not field.choices or not field.choices.isdisjoint(assigned))
 
 
 def _embedded_type(tensor_type: TensorType, packed: bool) -> TensorType:

@@ -122,7 +122,7 @@ def _eval(node: P.Node, value: Any, context: _Context) -> Any:
         if context.update and not guard_runs_on_update(node):
             return None
         return _run_nested(node.script, value, context)
-    if isinstance(node, P.SelectInput):
+    if isinstance(node, P.SelectInput):  # SelectInputExpression: the chosen case runs, then the value is restored
         for name, body in node.cases:
             if context.document.get(name) is not None:
                 _pipeline(body, context.document[name], context)
@@ -437,6 +437,10 @@ def _to_position(value: Any) -> dict[str, float]:
 
 
 def script_inputs(script: P.Script) -> set[str]:
-    """The fields a script reads: `input f`, and each field `select_input` may pick."""
-    return {node.field for node in P.walk(script) if isinstance(node, P.Input)} | \
-        {name for node in P.walk(script) if isinstance(node, P.SelectInput) for name, _ in node.cases}
+    """The fields a script reads with `input f` (Vespa's InputFieldNameExtractor: not select_input's)."""
+    return {node.field for node in P.walk(script) if isinstance(node, P.Input)}
+
+
+def selectable_inputs(script: P.Script) -> set[str]:
+    """The fields `select_input` may pick: on an update, one of them assigned is enough to run it."""
+    return {name for node in P.walk(script) if isinstance(node, P.SelectInput) for name, _ in node.cases}

@@ -158,3 +158,27 @@ def test_if_chooses_what_the_processor_writes():
     other = asyncio.run(processor.put("doc", {"src": "food", "n": 9}))
     assert (foo["product"], foo["size"]) == ("bar", "large")
     assert other["product"] == "baz" and "size" not in other
+
+
+SELECTING = """schema sel {
+    document sel {
+        field a type string { indexing: summary }
+        field b type string { indexing: summary }
+        field c type string { indexing: summary }
+    }
+    field picked type string { indexing: select_input { a: lowercase | summary picked; b: summary picked; } }
+    field joined type string { indexing: input c | select_input { a: summary joined; b: summary joined; } }
+}
+"""
+
+
+@pytest.mark.parametrize("assigned, recomputed", [
+    ({"b": "B"}, {"picked": "B"}),  # one of select_input's fields is enough (Vespa runs it with what it has)
+    ({"a": "A", "b": "B"}, {"picked": "a"}),
+    ({"c": "C"}, {}),  # an `input` must still be assigned, and one of the cases
+    ({"b": "B", "c": "C"}, {"picked": "B", "joined": "B"}),
+])
+def test_an_update_runs_select_input_with_the_fields_it_assigns(assigned, recomputed):
+    processor = DocumentProcessor(application_from_text(SELECTING, name="sel.sd"))
+    operations = asyncio.run(processor.update("sel", {name: {"assign": value} for name, value in assigned.items()}))
+    assert {name: op["assign"] for name, op in operations.items() if name not in assigned} == recomputed
