@@ -13,7 +13,7 @@ from typing import Mapping
 from searchlib.errors import InvalidParameterError, quote_input
 from searchlib.java_numbers import parse_double
 from searchlib.rank_tables import is_table_property, table_property_problem
-from searchlib.rank_vectors import vector_property_problem
+from searchlib.rank_vectors import DOT_PRODUCT_KEY, dot_product_vector, vector_property_problem
 
 UINT32_MAX = (1 << 32) - 1  # Vespa reads lengths, windows and term limits as uint32
 
@@ -130,10 +130,23 @@ def query_properties(given: Mapping[str, str]) -> dict[str, str]:
     return {key: value for key, value in given.items() if query_may_set(key)}
 
 
-def check_properties(properties: Mapping[str, str]) -> None:
+def check_properties(properties: Mapping[str, str], vectors: Mapping[str, set[bool]] | None = None) -> None:
     """InvalidParameterError for the first of a query's rank properties a rank feature cannot read
-    (those a query may not set are ignored, not checked)."""
+    (those a query may not set are ignored, not checked). A vector (dotProduct.<name>) is read only by
+    the dotProduct features of the profile: `vectors` maps each name they read to whether over a
+    weighted set (True) or an array (False); a vector none reads is not checked, as the node reads
+    none such."""
     for key, value in query_properties(properties).items():
-        problem = rank_property_problem(key, value)
+        if vector := DOT_PRODUCT_KEY.fullmatch(key):
+            problem = None
+            if value.strip():
+                for weighted_set in sorted((vectors or {}).get(vector[1], ())):
+                    try:
+                        dot_product_vector(value, vector[1], weighted_set)
+                    except InvalidParameterError as error:
+                        problem = str(error)
+                        break
+        else:
+            problem = rank_property_problem(key, value)
         if problem is not None:
             raise InvalidParameterError(problem)

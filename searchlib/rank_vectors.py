@@ -7,12 +7,14 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
+
 from searchlib.errors import InvalidParameterError
-from searchlib.java_numbers import parse_double
+from searchlib.java_numbers import parse_double, parse_long
 
 _ITEM = re.compile(r"\s*,\s*|\s+")
 _PATH_KEY = re.compile(r"distanceToPath\((.+)\)\.path")
-_DOT_PRODUCT_KEY = re.compile(r"dotProduct\.(.+)")
+DOT_PRODUCT_KEY = re.compile(r"dotProduct\.(.+)")
 
 
 def finite(text: str) -> float:
@@ -67,6 +69,48 @@ def vector_pairs(text: str, what: str) -> list[tuple[str, float]]:
     return pairs
 
 
+MAX_INDEX = (1 << 24) - 1  # a sparse array vector's largest index (no array attribute holds more here)
+# dotProduct(f, v) or dotProduct(f, query(v)): reads the rank property dotProduct.v
+_DOT_PRODUCT_FEATURE = re.compile(r"\bdotProduct\s*\(\s*([\w.]+)\s*,\s*(?:query\s*\(\s*([\w.]+)\s*\)|([\w.]+))\s*\)")
+
+
+def indexed_vector(pairs: list[tuple[str, float]], name: str) -> np.ndarray:
+    """`{0:1,3:2}` over an array: dense by integer index (absent ones 0)."""
+    try:
+        indexed = [(parse_long(key.strip()), value) for key, value in pairs]
+    except ValueError:
+        raise InvalidParameterError(f"dotProduct: the vector {name} of an array needs integer indexes") from None
+    if any(index < 0 for index, _ in indexed):
+        raise InvalidParameterError(f"dotProduct: the vector {name} has a negative index")
+    if any(index > MAX_INDEX for index, _ in indexed):  # the vector is made dense: bounded memory
+        raise InvalidParameterError(f"dotProduct: the vector {name} has an index above {MAX_INDEX}")
+    vector = np.zeros(max((index for index, _ in indexed), default=-1) + 1)
+    for index, value in indexed:
+        vector[index] = value
+    return vector
+
+
+def dot_product_vector(text: str, name: str, weighted_set: bool) -> list[tuple[str, float]] | np.ndarray:
+    """The rank property dotProduct.<name> as `dotProduct(f, name)` reads it: key:number pairs over a
+    weighted set; `[1 2 3]` or integer-indexed pairs (dense) over an array."""
+    if weighted_set:
+        return vector_pairs(text, f"dotProduct: the vector {name}")
+    body = text.strip()
+    if body.startswith("["):
+        return np.array(vector_list(body), dtype=np.float64)
+    return indexed_vector(vector_pairs(body, f"dotProduct: the vector {name}"), name)
+
+
+def dot_product_readers(texts) -> dict[str, set[str]]:
+    """Over the expression texts of a rank profile: each vector name its dotProduct features read
+    (dotProduct.<name>) -> the attributes they read it for."""
+    readers: dict[str, set[str]] = {}
+    for text in texts:
+        for match in _DOT_PRODUCT_FEATURE.finditer(text):
+            readers.setdefault(match[2] or match[3], set()).add(match[1])
+    return readers
+
+
 def vector_property_problem(key: str, value: str) -> str | None:
     """Why the path or vector rank property `key` cannot be `value` as text (None: it can, or it
     is neither). Whether a vector's keys suit the field (integer indexes of an array) is known only
@@ -74,7 +118,7 @@ def vector_property_problem(key: str, value: str) -> str | None:
     try:
         if path := _PATH_KEY.fullmatch(key):
             path_numbers(value, path[1])
-        elif (vector := _DOT_PRODUCT_KEY.fullmatch(key)) and value.strip():
+        elif (vector := DOT_PRODUCT_KEY.fullmatch(key)) and value.strip():
             if value.strip().startswith("["):
                 vector_list(value)
             else:

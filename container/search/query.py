@@ -22,6 +22,7 @@ from searchlib.query.plain_text import SYNTAX_PARAMETER, without_query_syntax
 from searchlib.query.parse_cache import ParseCache
 from searchlib.query.yql import parse_yql
 from searchlib.rank_properties import check_properties
+from searchlib.rank_vectors import DOT_PRODUCT_KEY, dot_product_readers
 from searchlib.schema.model import ApplicationPackage
 from searchlib.tensor.result_forms import DEFAULT_FORM, TENSOR_FORMS
 
@@ -150,9 +151,9 @@ def query_from(params: Mapping[str, str], application: ApplicationPackage, start
     if parsed.timeout_ms is not None:
         rp.check_timeout(parsed.timeout_ms / 1000.0, f"{parsed.timeout_ms:g} ms")
     timeout = parsed.timeout_ms / 1000.0 if parsed.timeout_ms is not None else rp.read_timeout_seconds(params)
-    feature_texts, rank_properties = _features_and_properties(params)
     schemas = resolve_schemas(parsed.sources, params, application)
     profile = params.get("ranking.profile", "default") or "default"
+    feature_texts, rank_properties = _features_and_properties(params, application, schemas, profile)
     return Query(
         yql=parsed, schemas=schemas, profile=profile,
         match_phase=_match_phase(params, application, schemas, profile),
@@ -200,7 +201,8 @@ def _parsing_parameters(params: Mapping[str, str]) -> Mapping[str, str]:
     return {**params, "model.queryString": without_query_syntax(params.get("model.queryString", ""))}
 
 
-def _features_and_properties(params: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+def _features_and_properties(params: Mapping[str, str], application: ApplicationPackage, schemas: tuple[str, ...],
+                             profile: str) -> tuple[dict[str, str], dict[str, str]]:
     """Rank properties (`ranking.properties.<p>` / `rankproperty.<p>`) as Vespa reads them: one named
     `query(x)` or `$x` is the query feature query(x) (ranking.features.query(x) wins); the others go
     to the content nodes over the profile's rank-properties (e.g. `bm25(title).k1`)."""
@@ -214,8 +216,28 @@ def _features_and_properties(params: Mapping[str, str]) -> tuple[dict[str, str],
         else:
             properties[name] = value
     features.update(rp.query_feature_texts(params))
-    check_properties(properties)  # a 400 here, with the message a node reading it would give
+    vectors = _vector_readers(application, schemas, profile) if any(map(DOT_PRODUCT_KEY.fullmatch, properties)) else {}
+    check_properties(properties, vectors)  # a 400 here, with the message a node reading it would give
     return features, properties
+
+
+def _vector_readers(application: ApplicationPackage, schemas: tuple[str, ...], profile: str) -> dict[str, set[bool]]:
+    """Each vector (dotProduct.<name>) the profile's dotProduct features read in the searched schemas
+    -> whether over a weighted set (True) or an array (False)."""
+    found: dict[str, set[bool]] = {}
+    for name in schemas:
+        schema = application.schemas.get(name)
+        ranking = schema.rank_profiles.get(profile) if schema else None
+        if ranking is None:
+            continue
+        phases = (ranking.first_phase, ranking.second_phase, ranking.global_phase)
+        texts = [phase.expression.text for phase in phases if phase is not None]
+        texts += [function.expression.text for function in ranking.functions.values()]
+        texts += [*ranking.match_features, *ranking.summary_features, *ranking.rank_features]
+        for vector, fields in dot_product_readers(texts).items():
+            found.setdefault(vector, set()).update(
+                schema.fields[f].type.kind == "weightedset" for f in fields if f in schema.fields)
+    return found
 
 
 def _match_phase(params: Mapping[str, str], application: ApplicationPackage, schemas: tuple[str, ...],

@@ -30,13 +30,12 @@ from content_node.matching.attribute_terms import is_cased, string_fold
 from content_node.matching.feature_api import Calculator, FeatureName
 from searchlib.errors import InvalidParameterError
 from searchlib.java_numbers import parse_long
-from searchlib.rank_vectors import vector_list, vector_pairs
+from searchlib.rank_vectors import dot_product_vector, indexed_vector, vector_pairs
 from searchlib.schema.collection_feature_types import (FeatureProblem, INTEGER_KINDS, dot_product_field,
                                                        element_kind, tensor_source)
 from searchlib.tensor import Tensor, TensorBatch, TensorType
 
 _ITEM = re.compile(r"\s*,\s*|\s+")
-MAX_INDEX = (1 << 24) - 1  # a sparse array vector's largest index (no array attribute holds more here)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +145,7 @@ def _sparse_vector(calc: Calculator, spec, name: str) -> dict[str, float]:
     if not isinstance(given, str):
         return {}
     vector: dict[str, float] = {}
-    for key, value in vector_pairs(given, f"dotProduct: the vector {name}"):
+    for key, value in dot_product_vector(given, name, weighted_set=True):
         vector[fold(key)] = vector.get(fold(key), 0.0) + value
     return vector
 
@@ -159,29 +158,11 @@ def _dense_vector(calc: Calculator, name: str) -> np.ndarray:
             return given.dense_values.astype(np.float64)
         if len(given.type.dimension_names) != 1:
             raise InvalidParameterError(f"dotProduct: query({name}) must have one dimension, not {given.type}")
-        return _by_index([(str(label), value) for address, value in given.cells() for label in address.values()],
+        return indexed_vector([(str(label), value) for address, value in given.cells() for label in address.values()],
                          name)
     if not isinstance(given, str):
         return np.zeros(0)
-    text = given.strip()
-    if text.startswith("["):
-        return np.array(vector_list(text), dtype=np.float64)
-    return _by_index(vector_pairs(text, f"dotProduct: the vector {name}"), name)
-
-
-def _by_index(pairs: list[tuple[str, float]], name: str) -> np.ndarray:
-    try:
-        indexed = [(parse_long(key.strip()), value) for key, value in pairs]
-    except ValueError:
-        raise InvalidParameterError(f"dotProduct: the vector {name} of an array needs integer indexes") from None
-    if any(index < 0 for index, _ in indexed):
-        raise InvalidParameterError(f"dotProduct: the vector {name} has a negative index")
-    if any(index > MAX_INDEX for index, _ in indexed):  # the vector is made dense: bounded memory
-        raise InvalidParameterError(f"dotProduct: the vector {name} has an index above {MAX_INDEX}")
-    vector = np.zeros(max((index for index, _ in indexed), default=-1) + 1)
-    for index, value in indexed:
-        vector[index] = value
-    return vector
+    return dot_product_vector(given, name, weighted_set=False)
 
 
 def _tensor_rows(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> TensorBatch | Tensor:

@@ -8,12 +8,17 @@ import pytest
 from container.search.query import build_query
 from searchlib.errors import InvalidParameterError
 from searchlib.rank_properties import count, number, query_may_set
-from searchlib.rank_vectors import path_numbers, vector_list, vector_pairs
+from searchlib.rank_vectors import dot_product_vector, path_numbers, vector_list, vector_pairs
 from searchlib.schema.application import application_from_text
 
 SD = """schema doc {
     document doc {
         field title type string { indexing: index | summary }
+        field tags type weightedset<string> { indexing: attribute }
+        field vec type array<float> { indexing: attribute }
+    }
+    rank-profile default {
+        first-phase { expression: dotProduct(tags, v) + dotProduct(vec, query(w)) }
     }
 }
 """
@@ -39,7 +44,9 @@ def _refusal(reader) -> str:
     ("distanceToPath(pos).path", "(1,x,2,3)", lambda: path_numbers("(1,x,2,3)", "pos")),
     ("distanceToPath(pos).path", "1,2,3,4", lambda: path_numbers("1,2,3,4", "pos")),
     ("dotProduct.v", "{a:x}", lambda: vector_pairs("{a:x}", "dotProduct: the vector v")),
-    ("dotProduct.v", "[1 2 nan]", lambda: vector_list("[1 2 nan]")),
+    ("dotProduct.w", "[1 2 nan]", lambda: vector_list("[1 2 nan]")),
+    ("dotProduct.v", "[1 2]", lambda: dot_product_vector("[1 2]", "v", weighted_set=True)),  # a weighted set's
+    ("dotProduct.w", "{x:1}", lambda: dot_product_vector("{x:1}", "w", weighted_set=False)),  # an array's: indexes
     ("bm25(title).k1", "1_0", lambda: number({"bm25(title).k1": "1_0"}, 1.2, "bm25(title).k1")),
     ("nativeProximity.slidingWindowSize", "-1",
      lambda: count({"nativeProximity.slidingWindowSize": "-1"}, 4, "nativeProximity.slidingWindowSize")),
@@ -83,3 +90,11 @@ def test_the_node_drops_what_a_query_may_not_set() -> None:
     given = {key: "bogus" for key in TABLES} | {"bm25(title).k1": "0.5"}
     assert program.rank_properties(given) == {**schema.rank_profiles["default"].rank_properties,
                                               "bm25(title).k1": "0.5"}
+
+
+@pytest.mark.parametrize("value", ["{a:x}", "[1 2 nan]", "bogus"])
+def test_a_vector_no_feature_of_the_profile_reads_is_not_checked(value) -> None:
+    """The node parses dotProduct.<name> only when a dotProduct feature reads it (as Vespa)."""
+    app = application_from_text(SD, name="doc.sd")
+    query = build_query({"yql": "select * from doc where true", "ranking.properties.dotProduct.unread": value}, app)
+    assert dict(query.rank_properties) == {"dotProduct.unread": value}
