@@ -6,8 +6,11 @@ import asyncio
 import time
 
 import pytest
+from starlette.testclient import TestClient
 
+from container.app import create_app
 from container.docproc.processor import DocumentProcessor
+from tests.container.scripted_nodes import WireNode
 from searchlib.errors import OperationTimeout
 from searchlib.schema.application import application_from_text
 
@@ -69,3 +72,14 @@ def test_nan_and_negative_sleeps_do_not_sleep(processor):
     for value in (float("nan"), -5.0, 0.0001):
         assert "b" in asyncio.run(processor.put("test", {"n": value}, timeout=0.5))
     assert time.monotonic() - start < 0.4
+
+
+def test_over_http_a_sleep_past_the_timeout_is_a_504_at_once(tmp_path):
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "test.sd").write_text(SCHEMA)
+    with TestClient(create_app(str(tmp_path), clients=[WireNode(0)]), raise_server_exceptions=False) as client:
+        start = time.monotonic()
+        response = client.post("/document/v1/ns/test/docid/1?timeout=2s", json={"fields": {"n": 1e6}})
+        assert response.status_code == 504 and "s left of the operation's timeout" in response.json()["message"]
+        assert time.monotonic() - start < 1.0
+        assert client.post("/document/v1/ns/test/docid/2?timeout=2s", json={"fields": {"n": 0.1}}).status_code == 200
