@@ -120,7 +120,8 @@ class _TlsStream:
                 break
             except ssl.SSLWantReadError:
                 self._flush()
-                self._receive()
+                if not self._receive():  # the peer closed mid-handshake (a TCP probe, a port scan)
+                    raise ConnectionError("closed during the TLS handshake")
         self._flush()
 
     def _flush(self) -> None:

@@ -265,3 +265,33 @@ def test_the_transport_is_mutual_tls_with_the_cluster_certificates(tmp_path, scr
             asyncio.run(call(None))
     finally:
         server.close()
+
+
+def _wire_threads() -> set[threading.Thread]:
+    return {thread for thread in threading.enumerate() if thread.name.startswith("wire-")}
+
+
+def _settles(check, seconds: float = 3.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return check()
+
+
+def test_a_peer_closing_during_the_tls_handshake_ends_its_thread(tmp_path, script):
+    ca, ca_key = create_ca(tmp_path / "ca")
+    issue(ca, ca_key, tmp_path / "node", "content-node-0")
+    server = WireServer(script, POOL, "127.0.0.1", 0, ssl_context(read_tls_dir(tmp_path / "node"), server_side=True))
+    before = _wire_threads()
+    try:
+        for _ in range(2):  # a TCP probe: connect, close
+            socket.create_connection(("127.0.0.1", server.port)).close()
+        cpu = time.process_time()
+        time.sleep(0.5)  # accepted by now
+        # the threads serving the probes end (they spun on recv() == b"" forever)
+        assert _settles(lambda: _wire_threads() <= before), _wire_threads()
+        assert time.process_time() - cpu < 0.5
+    finally:
+        server.close()
