@@ -44,7 +44,7 @@ class WireServer:
     def __init__(self, handle: Handler, pool: Executor, host: str, port: int,
                  tls: ssl.SSLContext | None = None) -> None:
         self._handle, self._pool, self._tls = handle, pool, tls
-        self._listener = socket.create_server((host, port))
+        self._listener = _listen(host, port)
         self.port = self._listener.getsockname()[1]
         self._connections: set[socket.socket] = set()
         self._lock = threading.Condition()
@@ -103,6 +103,15 @@ class WireServer:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket for `host` as gRPC reads it (`[::]`, `::`, `0.0.0.0`, a name): the first
+    address it resolves to, an IPv6 wildcard taking IPv4 too where the system can."""
+    host = host.strip("[]")
+    family, *_ = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    dualstack = family == socket.AF_INET6 and host in ("", "::") and socket.has_dualstack_ipv6()
+    return socket.create_server((host, port), family=family, dualstack_ipv6=dualstack)
 
 
 class _TlsStream:

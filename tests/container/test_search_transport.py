@@ -295,3 +295,23 @@ def test_a_peer_closing_during_the_tls_handshake_ends_its_thread(tmp_path, scrip
         assert time.process_time() - cpu < 0.5
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("host", ["[::]", "::", "[::1]"])
+def test_the_transport_binds_an_ipv6_host_as_grpc_does(script, host):
+    if not socket.has_ipv6:
+        pytest.fail("this host has no IPv6")
+    server = WireServer(script, POOL, host, 0)
+
+    async def call(address):
+        connection = await connect(address, server.port, None, None, 5)
+        try:
+            return await connection.call(b"v6", 5)
+        finally:
+            connection.close()
+    try:
+        assert asyncio.run(call("::1")) == b"echo:v6"
+        if host != "[::1]" and socket.has_dualstack_ipv6():  # the wildcard takes IPv4 too, as gRPC's
+            assert asyncio.run(call("127.0.0.1")) == b"echo:v6"
+    finally:
+        server.close()
