@@ -10,6 +10,7 @@ call whose caller gave up). A connection that breaks the framing, or whose reque
 decode, is closed; the server itself never stops for a peer's bytes."""
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 import ssl
@@ -21,6 +22,10 @@ from typing import Callable
 from searchlib.wire.frames import CANCEL, MAGIC, REPLY, REQUEST, FrameError, FrameReader, encode_frame
 
 log = logging.getLogger("content_node.wire")
+
+GREETING_SECONDS = 10.0  # to finish the TLS handshake and send MAGIC
+MAX_CONNECTIONS = 256  # a container holds one a node; each holds a thread
+_SCARCE = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
 class WireCall:
@@ -53,25 +58,55 @@ class WireServer:
         threading.Thread(target=self._accept, name="wire-accept", daemon=True).start()
 
     def _accept(self) -> None:
-        while True:
-            try:
-                sock, _ = self._listener.accept()
-            except OSError:
-                return  # closed
+        """Accepts until closed. A failure of one connection (reset before accept, a thread that
+        cannot start) costs only that connection; when accepting itself cannot go on, the listener
+        is closed, so containers' connects are refused and their Search falls back to gRPC
+        instead of waiting on a port nobody serves."""
+        try:
+            while True:
+                try:
+                    sock, _ = self._listener.accept()
+                except (ConnectionAbortedError, InterruptedError):
+                    continue
+                except OSError as error:
+                    if self._closed:
+                        return
+                    if error.errno not in _SCARCE:
+                        raise
+                    log.warning("wire transport cannot accept now: %s", error)
+                    time.sleep(0.1)  # descriptors or memory run out: others may close theirs
+                    continue
+                self._admit(sock)
+        except Exception:  # noqa: BLE001 - logged; the listener is closed below
+            log.exception("wire transport stops accepting; Search goes over gRPC")
+        finally:
+            self._listener.close()
+
+    def _admit(self, sock: socket.socket) -> None:
+        try:
+            with self._lock:
+                crowded = len(self._connections) >= MAX_CONNECTIONS
+                if not crowded:
+                    self._connections.add(sock)
+            if crowded:  # each connection holds a thread: their number is bounded
+                raise ConnectionError(f"over {MAX_CONNECTIONS} connections")
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)  # a peer gone silently ends too
             threading.Thread(target=self._serve, args=(sock,), name="wire-conn", daemon=True).start()
+        except (OSError, RuntimeError) as error:  # RuntimeError: "can't start new thread"
+            log.warning("wire connection refused: %s", error)
+            with self._lock:
+                self._connections.discard(sock)
+            sock.close()
 
     def _serve(self, sock: socket.socket) -> None:
         try:
-            with self._lock:
-                if self._closed:
-                    raise OSError("server closed")
-                self._connections.add(sock)
-            stream = sock
-            if self._tls is not None:  # the handshake in this thread: a slow client holds only itself
-                sock.settimeout(10.0)
-                stream = _TlsStream(sock, self._tls)
-                sock.settimeout(None)
+            if self._closed:
+                raise OSError("server closed")
+            # the handshake and greeting in this thread, within a bound: a slow or silent peer
+            # holds only itself, and not for long
+            sock.settimeout(GREETING_SECONDS)
+            stream = sock if self._tls is None else _TlsStream(sock, self._tls)
             _Connection(sock, stream, self._handle, self._pool, self._count).run()
         except (OSError, ssl.SSLError) as error:
             log.debug("wire connection closed: %s", error)
@@ -89,13 +124,13 @@ class WireServer:
     def close(self, grace: float = 0.0) -> None:
         """Stop listening; calls already running get `grace` seconds to answer (as gRPC's stop
         grace), then every connection is shut."""
+        self._closed = True
         try:  # wakes the accept thread and stops listening (close alone leaves a blocked accept's socket open)
             self._listener.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
         self._listener.close()
         with self._lock:
-            self._closed = True
             self._lock.wait_for(lambda: not self._running, timeout=grace)
             connections = list(self._connections)
         for sock in connections:  # their callers see the connection lost: the node is unavailable
@@ -182,6 +217,7 @@ class _Connection:
         if greeting != MAGIC:
             log.warning("wire connection closed: not a phasedsearch wire client")
             return
+        self._sock.settimeout(None)  # greeted: a client's connection may be idle as long as it likes
         try:
             while data := sock.recv(1 << 16):
                 for frame in reader.feed(data):

@@ -17,6 +17,7 @@ import pytest
 
 from container.dispatch.content_client import GrpcContentNodeClient, NodeAddress, NodeTimeout, NodeUnavailable
 from container.dispatch.wire_client import WireFailure, connect
+from content_node import wire_server
 from content_node.wire_server import WireServer
 from deploy.certificates import create_ca, issue
 from protos import content_node_pb2 as pb
@@ -315,3 +316,57 @@ def test_the_transport_binds_an_ipv6_host_as_grpc_does(script, host):
             assert asyncio.run(call("127.0.0.1")) == b"echo:v6"
     finally:
         server.close()
+
+
+def _echo(port: int) -> bytes:
+    async def call():
+        connection = await connect("127.0.0.1", port, None, None, 5)
+        try:
+            return await connection.call(b"again", 5)
+        finally:
+            connection.close()
+    return asyncio.run(call())
+
+
+def test_a_connection_whose_thread_cannot_start_costs_only_itself(server, monkeypatch):
+    start = threading.Thread.start
+
+    def failing_once(thread):
+        if thread.name == "wire-conn":
+            monkeypatch.setattr(threading.Thread, "start", start)
+            raise RuntimeError("can't start new thread")
+        return start(thread)
+    monkeypatch.setattr(threading.Thread, "start", failing_once)
+    assert _closed_by_server(server.port, MAGIC + encode_frame(REQUEST, 7, b"hi"))
+    assert _echo(server.port) == b"echo:again"
+
+
+def test_when_accepting_cannot_go_on_the_port_is_closed_so_search_falls_back(server, monkeypatch):
+    def broken(self, sock):
+        raise ValueError("a bug")
+    monkeypatch.setattr(WireServer, "_admit", broken)
+    socket.create_connection(("127.0.0.1", server.port)).close()
+
+    def refused():
+        try:
+            socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
+        except ConnectionRefusedError:
+            return True
+        return False
+    assert _settles(refused)  # the container's connect fails: its Search goes over gRPC
+
+
+def test_a_silent_peer_is_dropped_and_connections_are_bounded(server, monkeypatch):
+    monkeypatch.setattr(wire_server, "GREETING_SECONDS", 0.3)
+    silent = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    started = time.monotonic()
+    assert silent.recv(10) == b"" and time.monotonic() - started < 2  # closed without a greeting
+    monkeypatch.setattr(wire_server, "GREETING_SECONDS", 10.0)
+    monkeypatch.setattr(wire_server, "MAX_CONNECTIONS", 2)
+    held = [socket.create_connection(("127.0.0.1", server.port), timeout=5) for _ in range(2)]
+    time.sleep(0.2)
+    assert _closed_by_server(server.port, MAGIC)  # a third is refused
+    for sock in held:
+        sock.close()
+    time.sleep(0.3)  # their threads see the close
+    assert _echo(server.port) == b"echo:again"
