@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import errno
 import logging
+import select
 import socket
 import ssl
 import threading
 import time
+from collections import deque
+from functools import partial
 from concurrent.futures import Executor
 from typing import Callable
 
@@ -24,6 +27,11 @@ from searchlib.wire.frames import CANCEL, MAGIC, REPLY, REQUEST, FrameError, Fra
 log = logging.getLogger("content_node.wire")
 
 GREETING_SECONDS = 10.0  # to finish the TLS handshake and send MAGIC
+GRPC_RESERVE = 2  # of the shared pool's workers, never taken by the transport's calls
+# a connection's calls not yet answered, and its replies' bytes its peer has not yet read, beyond
+# which its requests wait unread (so a peer that does not read holds only its own connection)
+MAX_IN_FLIGHT, MAX_BACKLOG_BYTES = 64, 8 << 20
+SEND_SECONDS = 30.0  # a peer that reads nothing of its replies this long is cut off
 MAX_CONNECTIONS = 256  # a container holds one a node; each holds a thread
 _SCARCE = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
@@ -47,8 +55,13 @@ Handler = Callable[[bytes, WireCall], bytes]
 
 class WireServer:
     def __init__(self, handle: Handler, pool: Executor, host: str, port: int,
-                 tls: ssl.SSLContext | None = None) -> None:
+                 tls: ssl.SSLContext | None = None, workers: int = 8) -> None:
+        """`workers`: the threads of `pool`; the transport's calls run on at most all but
+        GRPC_RESERVE of them at once, so gRPC (Ping, feed, Search) always finds a free one."""
         self._handle, self._pool, self._tls = handle, pool, tls
+        self._limit = max(1, workers - GRPC_RESERVE)
+        self._queue: deque[Callable[[], None]] = deque()  # calls waiting for one of those workers
+        self._active = 0  # workers running the transport's calls
         self._listener = _listen(host, port)
         self.port = self._listener.getsockname()[1]
         self._connections: set[socket.socket] = set()
@@ -107,13 +120,38 @@ class WireServer:
             # holds only itself, and not for long
             sock.settimeout(GREETING_SECONDS)
             stream = sock if self._tls is None else _TlsStream(sock, self._tls)
-            _Connection(sock, stream, self._handle, self._pool, self._count).run()
+            _Connection(sock, stream, self._handle, self._submit, self._count).run()
         except (OSError, ssl.SSLError) as error:
             log.debug("wire connection closed: %s", error)
         finally:
             with self._lock:
                 self._connections.discard(sock)
             sock.close()
+
+    def _submit(self, job: Callable[[], None]) -> None:
+        """Run `job` on the pool, or after the running ones if the transport has its share of it
+        (RuntimeError: the pool is shut, the node is stopping)."""
+        with self._lock:
+            if self._active >= self._limit:
+                self._queue.append(job)
+                return
+            self._active += 1
+        try:
+            self._pool.submit(self._drain, job)
+        except RuntimeError:
+            with self._lock:
+                self._active -= 1
+            raise
+
+    def _drain(self, job: Callable[[], None] | None) -> None:
+        while job is not None:  # a worker runs the waiting calls in turn: no hand-off between them
+            job()
+            with self._lock:
+                if self._queue:
+                    job = self._queue.popleft()
+                else:
+                    self._active -= 1
+                    job = None
 
     def _count(self, change: int) -> None:
         with self._lock:
@@ -158,6 +196,7 @@ class _TlsStream:
         self._sock, self._incoming, self._outgoing = sock, ssl.MemoryBIO(), ssl.MemoryBIO()
         self._tls = context.wrap_bio(self._incoming, self._outgoing, server_side=True)
         self._lock = threading.Lock()
+        self.send = sock.sendall  # the connection's _Output once it serves calls
         while True:
             try:
                 self._tls.do_handshake()
@@ -170,7 +209,7 @@ class _TlsStream:
 
     def _flush(self) -> None:
         if data := self._outgoing.read():
-            self._sock.sendall(data)
+            self.send(data)
 
     def _receive(self) -> bool:
         data = self._sock.recv(1 << 16)
@@ -199,12 +238,86 @@ class _TlsStream:
             self._flush()
 
 
+class _Output:
+    """A connection's bytes onto its socket without ever blocking the thread writing them: what the
+    socket does not take at once waits in a backlog that a writer thread sends as the peer reads;
+    a peer that reads nothing for SEND_SECONDS has its connection shut."""
+
+    def __init__(self, sock: socket.socket, changed: Callable[[], None]) -> None:
+        self._sock, self._changed = sock, changed
+        self._lock = threading.Lock()
+        self._backlog: deque[memoryview] = deque()
+        self.backlog_bytes = 0
+        self._writing = False  # a writer thread is draining the backlog
+        self.shut = False
+
+    def shut_down(self) -> None:
+        """Both directions: the peer sees the end, and so does the connection's reader."""
+        self.shut = True
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._changed()
+
+    def write(self, data: bytes) -> None:
+        with self._lock:
+            if not self._backlog:
+                try:
+                    sent = self._sock.send(data, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    sent = 0
+                if sent == len(data):
+                    return
+                data = memoryview(data)[sent:]
+            self._backlog.append(memoryview(data))
+            self.backlog_bytes += len(data)
+            if not self._writing:
+                threading.Thread(target=self._drain, name="wire-writer", daemon=True).start()
+                self._writing = True
+
+    def _drain(self) -> None:
+        poller = select.poll()
+        poller.register(self._sock, select.POLLOUT)
+        try:
+            while True:
+                if not poller.poll(SEND_SECONDS * 1000):
+                    raise TimeoutError(f"the peer read no reply for {SEND_SECONDS:.0f} s")
+                with self._lock:
+                    head = self._backlog[0]
+                    try:
+                        sent = self._sock.send(head, socket.MSG_DONTWAIT)
+                    except BlockingIOError:
+                        sent = 0
+                    self.backlog_bytes -= sent
+                    if sent == len(head):
+                        self._backlog.popleft()
+                    else:
+                        self._backlog[0] = head[sent:]
+                    self._writing = bool(self._backlog)
+                self._changed()  # the reader may wait for the backlog to shrink
+                if not self._writing:
+                    return
+        except OSError as error:
+            log.warning("wire connection closed: %s", error)
+            with self._lock:
+                self._backlog.clear()
+                self.backlog_bytes, self._writing = 0, False
+            self.shut_down()
+
+
 class _Connection:
-    def __init__(self, sock: socket.socket, stream, handle: Handler, pool: Executor,
+    def __init__(self, sock: socket.socket, stream, handle: Handler, submit: Callable[[Callable[[], None]], None],
                  count: Callable[[int], None]) -> None:
-        self._sock, self._stream, self._handle, self._pool, self._count = sock, stream, handle, pool, count
-        self._send_lock = threading.Lock()
+        self._sock, self._stream, self._handle, self._submit, self._count = sock, stream, handle, submit, count
         self._calls: dict[int, WireCall] = {}
+        self._gate = threading.Condition()  # the reader waits here while the connection is full
+        self._pending = 0  # calls read and not yet answered
+        self._waiting = False
+        self._output = _Output(sock, self._changed)
+        if stream is not sock:  # TLS: what it writes goes out the same way
+            stream.send = self._output.write
+        self._write = stream.sendall if stream is not sock else self._output.write
 
     def run(self) -> None:
         sock, reader = self._stream, FrameReader()
@@ -222,10 +335,12 @@ class _Connection:
             while data := sock.recv(1 << 16):
                 for frame in reader.feed(data):
                     if frame.kind == REQUEST:
+                        if not self._room():
+                            return
                         call = self._calls[frame.call_id] = WireCall(frame.millis)
                         self._count(1)
                         try:
-                            self._pool.submit(self._answer, frame.call_id, frame.payload, call)
+                            self._submit(partial(self._answer, frame.call_id, frame.payload, call))
                         except RuntimeError:  # the pool is shut: the node is stopping
                             self._count(-1)
                             return
@@ -238,30 +353,49 @@ class _Connection:
         except FrameError as error:
             log.warning("wire connection closed: %s", error)
 
+    def _room(self) -> bool:
+        """Waits while the connection is full (its requests then wait unread, in the socket);
+        False once it is shut."""
+        output = self._output
+        with self._gate:
+            self._pending += 1
+            if self._pending <= MAX_IN_FLIGHT and output.backlog_bytes <= MAX_BACKLOG_BYTES:
+                return True
+            self._waiting = True
+            try:
+                while self._pending > MAX_IN_FLIGHT or output.backlog_bytes > MAX_BACKLOG_BYTES:
+                    if output.shut:
+                        return False
+                    self._gate.wait(1.0)
+            finally:
+                self._waiting = False
+            return True
+
+    def _changed(self) -> None:
+        if self._waiting:
+            with self._gate:
+                self._gate.notify()
+
     def _answer(self, call_id: int, payload: bytes, call: WireCall) -> None:
         try:
             self._reply(call_id, payload, call)
         finally:
             self._count(-1)
+            with self._gate:
+                self._pending -= 1
+                if self._waiting:
+                    self._gate.notify()
 
     def _reply(self, call_id: int, payload: bytes, call: WireCall) -> None:
         try:
             reply = self._handle(payload, call)
         except Exception as error:  # noqa: BLE001 - a request that does not decode: a broken peer
             log.warning("wire connection closed: request %d failed: %s", call_id, error)
-            self._shutdown()
+            self._output.shut_down()
             return
         finally:
             self._calls.pop(call_id, None)
-        frame = encode_frame(REPLY, call_id, reply)
         try:
-            with self._send_lock:
-                self._stream.sendall(frame)
-        except OSError:
-            self._shutdown()  # the caller is gone; its reader thread sees the end
-
-    def _shutdown(self) -> None:
-        try:
-            self._sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+            self._write(encode_frame(REPLY, call_id, reply))
+        except (OSError, RuntimeError):  # the caller is gone (its reader thread sees the end), no writer
+            self._output.shut_down()

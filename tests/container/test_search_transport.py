@@ -251,12 +251,12 @@ def test_the_transport_is_mutual_tls_with_the_cluster_certificates(tmp_path, scr
     async def call(context):
         connection = await connect("127.0.0.1", server.port, context, CLUSTER_SERVER_NAME, 5)
         try:
-            return await connection.call(b"over tls" * 5000, 5)
+            return await connection.call(b"over tls" * 500000, 5)  # 4 MB: beyond the socket buffers
         finally:
             connection.close()
     try:
         assert asyncio.run(call(ssl_context(read_tls_dir(tmp_path / "container"), server_side=False))) == \
-            b"echo:" + b"over tls" * 5000
+            b"echo:" + b"over tls" * 500000
         no_certificate = ssl.create_default_context(cafile=str(tmp_path / "ca" / "ca.crt"))
         no_certificate.check_hostname = False
         for context in (no_certificate, ssl_context(read_tls_dir(tmp_path / "stranger"), server_side=False)):
@@ -370,3 +370,53 @@ def test_a_silent_peer_is_dropped_and_connections_are_bounded(server, monkeypatc
         sock.close()
     time.sleep(0.3)  # their threads see the close
     assert _echo(server.port) == b"echo:again"
+
+
+def test_a_peer_that_never_reads_its_replies_holds_only_its_own_connection(monkeypatch):
+    monkeypatch.setattr(wire_server, "SEND_SECONDS", 1.0)
+    big = b"x" * (2 << 20)
+    server = WireServer(lambda payload, call: big if payload == b"big" else b"ok", POOL, "127.0.0.1", 0, workers=4)
+    hog = socket.create_connection(("127.0.0.1", server.port))
+    try:
+        hog.sendall(MAGIC + b"".join(encode_frame(REQUEST, i, b"big") for i in range(1, 65)))  # never read
+        time.sleep(1.0)
+
+        async def good_caller():
+            connection = await connect("127.0.0.1", server.port, None, None, 5)
+            try:
+                return await connection.call(b"small", 2.0)
+            finally:
+                connection.close()
+        assert asyncio.run(good_caller()) == b"ok"
+        assert POOL.submit(lambda: "ran").result(timeout=2) == "ran"  # what gRPC needs of the shared pool
+        time.sleep(2.0)
+        hog.settimeout(5)  # reading nothing for SEND_SECONDS, the hog was cut off: its stream ends
+        with pytest.raises((ConnectionResetError, EOFError)):
+            while hog.recv(1 << 20):
+                pass
+            raise EOFError
+    finally:
+        hog.close()
+        server.close()
+
+
+def test_the_transport_leaves_grpc_workers_of_the_shared_pool(script):
+    pool = futures.ThreadPoolExecutor(max_workers=4)
+    server = WireServer(script, pool, "127.0.0.1", 0, workers=4)
+    script.hold = True
+
+    async def many():
+        connection = await connect("127.0.0.1", server.port, None, None, 5)
+        calls = [asyncio.create_task(connection.call(b"slow", 10)) for _ in range(10)]
+        await asyncio.sleep(0.5)
+        ran = await asyncio.to_thread(lambda: pool.submit(lambda: "ran").result(timeout=2))  # a gRPC Ping
+        script.release.set()
+        replies = await asyncio.gather(*calls)
+        connection.close()
+        return ran, replies
+    try:
+        assert asyncio.run(many()) == ("ran", [b"echo:slow"] * 10)
+    finally:
+        script.release.set()
+        server.close()
+        pool.shutdown()
