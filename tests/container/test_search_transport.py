@@ -420,3 +420,32 @@ def test_the_transport_leaves_grpc_workers_of_the_shared_pool(script):
         script.release.set()
         server.close()
         pool.shutdown()
+
+
+def test_a_reply_over_the_frame_limit_fails_only_its_own_call(monkeypatch, node):
+    monkeypatch.setattr(wire_server, "MAX_FRAME_BYTES", 1000)
+    server = WireServer(lambda payload, call: payload * 100, POOL, "127.0.0.1", 0)
+
+    async def calls():
+        connection = await connect("127.0.0.1", server.port, None, None, 5)
+        huge, fine = await asyncio.gather(connection.call(b"0123456789" * 2, 5), connection.call(b"ok", 5),
+                                          return_exceptions=True)
+        assert fine == b"ok" * 100 and not connection.lost  # the connection serves on
+        connection.close()
+        return huge
+    huge = asyncio.run(calls())
+    assert isinstance(huge, WireFailure) and huge.code == grpc.StatusCode.RESOURCE_EXHAUSTED  # as gRPC's
+
+    async def through_the_client():  # the query's error for that node, not the node unavailable
+        client = GrpcContentNodeClient(NodeAddress(0, 0, f"127.0.0.1:{node.grpc_port}"))
+        node.search_port = server.port
+        await client.ping(1)
+        try:
+            with pytest.raises(WireFailure, match="over the limit"):
+                await client.search(CALL, 5)
+        finally:
+            await client.close()
+    try:
+        asyncio.run(through_the_client())
+    finally:
+        server.close()
