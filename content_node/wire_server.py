@@ -1,13 +1,16 @@
 """The node's side of the lean Search transport (searchlib/wire/frames.py): a listening socket
 beside the gRPC port, one reader thread per connection, each request run by the gRPC server's own
-thread pool through the same servicer method, its reply written back under the connection's lock.
-gRPC's Python server spends ~0.4 ms of CPU a unary call in its polling thread and hand-offs; this
+thread pool (never all of its workers: gRPC keeps GRPC_RESERVE) through the same servicer method,
+its reply written back without blocking that worker (_Output). One connection holds at most
+MAX_IN_FLIGHT calls and MAX_BACKLOG_BYTES of unread replies: a peer that does not read stalls only
+itself, and is cut off after SEND_SECONDS. gRPC's Python server spends ~0.4 ms of CPU a unary call in its polling thread and hand-offs; this
 path is one recv and one send a call (BENCHMARKS.md, "A lean transport for Search").
 
 A request sees its remaining time through `time_remaining()`, as the servicer reads a gRPC
 deadline, and a CANCEL frame makes that zero (a call not yet started returns at once, as a gRPC
 call whose caller gave up). A connection that breaks the framing, or whose request does not
-decode, is closed; the server itself never stops for a peer's bytes."""
+decode, is closed; the server itself never stops for a peer's bytes, and if it cannot accept any
+more it stops listening, so containers fall back to gRPC."""
 from __future__ import annotations
 
 import errno
