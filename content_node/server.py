@@ -54,7 +54,7 @@ def serve(node: ContentNode, host: str, port: int, threads: int = 8,
     wire = None
     if search_port is not None:  # the same mutual TLS as the gRPC port when the cluster has it
         wire = WireServer(service.search_frame, pool, host, search_port,
-                          ssl_context(tls, server_side=True) if tls is not None else None)
+                          ssl_context(tls, server_side=True) if tls is not None else None, workers=threads)
         service.search_port = wire.port
     server.start()
     return NodeServer(server, bound, wire)

@@ -257,8 +257,8 @@ class GrpcContentNodeClient(CodecClient):
             return await super().search(call, timeout - (time.monotonic() - started))
         try:
             reply = await connection.call(payload, max(timeout - (time.monotonic() - started), 0.001))
-        except WireFailure as error:
-            raise self._failure(error.code) from None
+        except WireFailure as error:  # a plain error (RESOURCE_EXHAUSTED) is raised as is, as over gRPC
+            raise (self._failure(error.code) or error) from None
         return search_codec.decode_search_answer(pb.SearchReply.FromString(reply))
 
     async def _wire_connection(self, timeout: float) -> WireConnection | None:

@@ -13,7 +13,7 @@ import ssl
 
 import grpc
 
-from searchlib.wire.frames import CANCEL, MAGIC, REPLY, REQUEST, FrameError, FrameReader, encode_frame
+from searchlib.wire.frames import CANCEL, ERROR, MAGIC, REPLY, REQUEST, FrameError, FrameReader, encode_frame
 
 
 class WireFailure(Exception):
@@ -25,6 +25,11 @@ class WireFailure(Exception):
 def _expire(future: asyncio.Future) -> None:
     if not future.done():
         future.set_exception(WireFailure(grpc.StatusCode.DEADLINE_EXCEEDED))
+
+
+def _error(payload: bytes) -> WireFailure:
+    name, _, message = payload.decode("utf-8", "replace").partition("\n")
+    return WireFailure(getattr(grpc.StatusCode, name, grpc.StatusCode.UNKNOWN), message)
 
 
 class WireConnection(asyncio.Protocol):
@@ -47,12 +52,16 @@ class WireConnection(asyncio.Protocol):
             return
         waiting = self._waiting
         for frame in frames:
-            if frame.kind != REPLY:  # a node sends only replies
+            if frame.kind not in (REPLY, ERROR):  # a node sends only these
                 self._transport.abort()
                 return
             future = waiting.pop(frame.call_id, None)
-            if future is not None and not future.done():
+            if future is None or future.done():
+                continue
+            if frame.kind == REPLY:
                 future.set_result(frame.payload)
+            else:
+                future.set_exception(_error(frame.payload))
 
     def connection_lost(self, error) -> None:
         self.lost = True

@@ -5,7 +5,8 @@ fixed header, then `length` payload bytes (a SearchRequest or SearchReply as pro
     header: length u32 | call id u32 | kind u8 | milliseconds u32   (network order, 13 bytes)
 
 A request carries the milliseconds its caller still waits (0: no deadline), as a gRPC deadline
-does; CANCEL tells the node its caller gave up. The reader is incremental (frames split or joined
+does; CANCEL tells the node its caller gave up; ERROR fails that one call, its payload a gRPC status
+code's name, a newline and a message (a reply over the size limit: RESOURCE_EXHAUSTED, as gRPC). The reader is incremental (frames split or joined
 by the socket in any way) and refuses, by raising FrameError, a frame over the size limit or of an
 unknown kind: a connection sending one is closed, never trusted to resynchronize."""
 from __future__ import annotations
@@ -15,8 +16,8 @@ from dataclasses import dataclass
 
 HEADER = struct.Struct("!IIBI")
 MAX_FRAME_BYTES = 256 * 1024 * 1024  # as the gRPC channels' message limit
-REQUEST, REPLY, CANCEL = 1, 2, 3
-KINDS = frozenset((REQUEST, REPLY, CANCEL))
+REQUEST, REPLY, CANCEL, ERROR = 1, 2, 3, 4
+KINDS = frozenset((REQUEST, REPLY, CANCEL, ERROR))
 # the first bytes a client sends on a new connection: a peer that is not this transport (or a later
 # version of it) is told apart before any frame is read
 MAGIC = b"PSW1"

@@ -17,6 +17,7 @@ import pytest
 
 from container.dispatch.content_client import GrpcContentNodeClient, NodeAddress, NodeTimeout, NodeUnavailable
 from container.dispatch.wire_client import WireFailure, connect
+from content_node import wire_server
 from content_node.wire_server import WireServer
 from deploy.certificates import create_ca, issue
 from protos import content_node_pb2 as pb
@@ -250,12 +251,12 @@ def test_the_transport_is_mutual_tls_with_the_cluster_certificates(tmp_path, scr
     async def call(context):
         connection = await connect("127.0.0.1", server.port, context, CLUSTER_SERVER_NAME, 5)
         try:
-            return await connection.call(b"over tls" * 5000, 5)
+            return await connection.call(b"over tls" * 500000, 5)  # 4 MB: beyond the socket buffers
         finally:
             connection.close()
     try:
         assert asyncio.run(call(ssl_context(read_tls_dir(tmp_path / "container"), server_side=False))) == \
-            b"echo:" + b"over tls" * 5000
+            b"echo:" + b"over tls" * 500000
         no_certificate = ssl.create_default_context(cafile=str(tmp_path / "ca" / "ca.crt"))
         no_certificate.check_hostname = False
         for context in (no_certificate, ssl_context(read_tls_dir(tmp_path / "stranger"), server_side=False)):
@@ -263,5 +264,188 @@ def test_the_transport_is_mutual_tls_with_the_cluster_certificates(tmp_path, scr
                 asyncio.run(call(context))
         with pytest.raises(WireFailure):  # plaintext to a TLS port
             asyncio.run(call(None))
+    finally:
+        server.close()
+
+
+def _wire_threads() -> set[threading.Thread]:
+    return {thread for thread in threading.enumerate() if thread.name.startswith("wire-")}
+
+
+def _settles(check, seconds: float = 3.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return check()
+
+
+def test_a_peer_closing_during_the_tls_handshake_ends_its_thread(tmp_path, script):
+    ca, ca_key = create_ca(tmp_path / "ca")
+    issue(ca, ca_key, tmp_path / "node", "content-node-0")
+    server = WireServer(script, POOL, "127.0.0.1", 0, ssl_context(read_tls_dir(tmp_path / "node"), server_side=True))
+    before = _wire_threads()
+    try:
+        for _ in range(2):  # a TCP probe: connect, close
+            socket.create_connection(("127.0.0.1", server.port)).close()
+        cpu = time.process_time()
+        time.sleep(0.5)  # accepted by now
+        # the threads serving the probes end (they spun on recv() == b"" forever)
+        assert _settles(lambda: _wire_threads() <= before), _wire_threads()
+        assert time.process_time() - cpu < 0.5
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("host", ["[::]", "::", "[::1]"])
+def test_the_transport_binds_an_ipv6_host_as_grpc_does(script, host):
+    if not socket.has_ipv6:
+        pytest.fail("this host has no IPv6")
+    server = WireServer(script, POOL, host, 0)
+
+    async def call(address):
+        connection = await connect(address, server.port, None, None, 5)
+        try:
+            return await connection.call(b"v6", 5)
+        finally:
+            connection.close()
+    try:
+        assert asyncio.run(call("::1")) == b"echo:v6"
+        if host != "[::1]" and socket.has_dualstack_ipv6():  # the wildcard takes IPv4 too, as gRPC's
+            assert asyncio.run(call("127.0.0.1")) == b"echo:v6"
+    finally:
+        server.close()
+
+
+def _echo(port: int) -> bytes:
+    async def call():
+        connection = await connect("127.0.0.1", port, None, None, 5)
+        try:
+            return await connection.call(b"again", 5)
+        finally:
+            connection.close()
+    return asyncio.run(call())
+
+
+def test_a_connection_whose_thread_cannot_start_costs_only_itself(server, monkeypatch):
+    start = threading.Thread.start
+
+    def failing_once(thread):
+        if thread.name == "wire-conn":
+            monkeypatch.setattr(threading.Thread, "start", start)
+            raise RuntimeError("can't start new thread")
+        return start(thread)
+    monkeypatch.setattr(threading.Thread, "start", failing_once)
+    assert _closed_by_server(server.port, MAGIC + encode_frame(REQUEST, 7, b"hi"))
+    assert _echo(server.port) == b"echo:again"
+
+
+def test_when_accepting_cannot_go_on_the_port_is_closed_so_search_falls_back(server, monkeypatch):
+    def broken(self, sock):
+        raise ValueError("a bug")
+    monkeypatch.setattr(WireServer, "_admit", broken)
+    socket.create_connection(("127.0.0.1", server.port)).close()
+
+    def refused():
+        try:
+            socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
+        except ConnectionRefusedError:
+            return True
+        return False
+    assert _settles(refused)  # the container's connect fails: its Search goes over gRPC
+
+
+def test_a_silent_peer_is_dropped_and_connections_are_bounded(server, monkeypatch):
+    monkeypatch.setattr(wire_server, "GREETING_SECONDS", 0.3)
+    silent = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    started = time.monotonic()
+    assert silent.recv(10) == b"" and time.monotonic() - started < 2  # closed without a greeting
+    monkeypatch.setattr(wire_server, "GREETING_SECONDS", 10.0)
+    monkeypatch.setattr(wire_server, "MAX_CONNECTIONS", 2)
+    held = [socket.create_connection(("127.0.0.1", server.port), timeout=5) for _ in range(2)]
+    time.sleep(0.2)
+    assert _closed_by_server(server.port, MAGIC)  # a third is refused
+    for sock in held:
+        sock.close()
+    time.sleep(0.3)  # their threads see the close
+    assert _echo(server.port) == b"echo:again"
+
+
+def test_a_peer_that_never_reads_its_replies_holds_only_its_own_connection(monkeypatch):
+    monkeypatch.setattr(wire_server, "SEND_SECONDS", 1.0)
+    big = b"x" * (2 << 20)
+    server = WireServer(lambda payload, call: big if payload == b"big" else b"ok", POOL, "127.0.0.1", 0, workers=4)
+    hog = socket.create_connection(("127.0.0.1", server.port))
+    try:
+        hog.sendall(MAGIC + b"".join(encode_frame(REQUEST, i, b"big") for i in range(1, 65)))  # never read
+        time.sleep(1.0)
+
+        async def good_caller():
+            connection = await connect("127.0.0.1", server.port, None, None, 5)
+            try:
+                return await connection.call(b"small", 2.0)
+            finally:
+                connection.close()
+        assert asyncio.run(good_caller()) == b"ok"
+        assert POOL.submit(lambda: "ran").result(timeout=2) == "ran"  # what gRPC needs of the shared pool
+        time.sleep(2.0)
+        hog.settimeout(5)  # reading nothing for SEND_SECONDS, the hog was cut off: its stream ends
+        with pytest.raises((ConnectionResetError, EOFError)):
+            while hog.recv(1 << 20):
+                pass
+            raise EOFError
+    finally:
+        hog.close()
+        server.close()
+
+
+def test_the_transport_leaves_grpc_workers_of_the_shared_pool(script):
+    pool = futures.ThreadPoolExecutor(max_workers=4)
+    server = WireServer(script, pool, "127.0.0.1", 0, workers=4)
+    script.hold = True
+
+    async def many():
+        connection = await connect("127.0.0.1", server.port, None, None, 5)
+        calls = [asyncio.create_task(connection.call(b"slow", 10)) for _ in range(10)]
+        await asyncio.sleep(0.5)
+        ran = await asyncio.to_thread(lambda: pool.submit(lambda: "ran").result(timeout=2))  # a gRPC Ping
+        script.release.set()
+        replies = await asyncio.gather(*calls)
+        connection.close()
+        return ran, replies
+    try:
+        assert asyncio.run(many()) == ("ran", [b"echo:slow"] * 10)
+    finally:
+        script.release.set()
+        server.close()
+        pool.shutdown()
+
+
+def test_a_reply_over_the_frame_limit_fails_only_its_own_call(monkeypatch, node):
+    monkeypatch.setattr(wire_server, "MAX_FRAME_BYTES", 1000)
+    server = WireServer(lambda payload, call: payload * 100, POOL, "127.0.0.1", 0)
+
+    async def calls():
+        connection = await connect("127.0.0.1", server.port, None, None, 5)
+        huge, fine = await asyncio.gather(connection.call(b"0123456789" * 2, 5), connection.call(b"ok", 5),
+                                          return_exceptions=True)
+        assert fine == b"ok" * 100 and not connection.lost  # the connection serves on
+        connection.close()
+        return huge
+    huge = asyncio.run(calls())
+    assert isinstance(huge, WireFailure) and huge.code == grpc.StatusCode.RESOURCE_EXHAUSTED  # as gRPC's
+
+    async def through_the_client():  # the query's error for that node, not the node unavailable
+        client = GrpcContentNodeClient(NodeAddress(0, 0, f"127.0.0.1:{node.grpc_port}"))
+        node.search_port = server.port
+        await client.ping(1)
+        try:
+            with pytest.raises(WireFailure, match="over the limit"):
+                await client.search(CALL, 5)
+        finally:
+            await client.close()
+    try:
+        asyncio.run(through_the_client())
     finally:
         server.close()
