@@ -2,7 +2,8 @@
 writes). Three groups (nodes 0, 1, 2 replicas of each other): nodes 0 and 1 die, a put and a
 remove are acknowledged by node 2 alone, node 2 stalls (SIGSTOP) while nodes 0 and 1 come back
 (nothing to catch up from but each other), then resumes: both must sync with node 2, though each
-lists the other first. Two groups: the replica a node catches up from dies mid-way."""
+lists the other first; and mixed writes while two of the three die in turn. Two groups: the
+replica a node catches up from dies mid-way."""
 from __future__ import annotations
 
 import signal
@@ -13,6 +14,7 @@ import pytest
 from deploy import processes
 from deploy.local_cluster import LocalCluster
 from tests.integration.conftest import DEFAULT_APP
+from tests.integration.mixed_writes import MixedFeeder, assert_as_modelled
 from tests.integration.storage_faults import NodeReader, wait_until
 
 FIELDS = {"title": "three groups", "text": "acknowledged by one replica"}
@@ -104,3 +106,26 @@ def test_a_catch_up_cut_short_by_the_replica_dying_is_redone_when_it_returns(pai
             wait_until(lambda: reader.get(f"id:test:doc::{name}") is not None, 30)
         for _ in range(4):  # either replica may answer
             assert http.get(url + name).status_code == 200
+
+
+def test_mixed_writes_through_two_of_three_replicas_dying_converge_by_catch_up_alone(cluster):
+    """Puts, removes and updates while nodes 0 and 1 die one after the other and come back with
+    the writes paused (so the newest of many is on the others alone): no merge runs, so catch-up
+    from every replica must leave the three nodes holding the same, modelled documents."""
+    readers = [NodeReader(cluster.node(key).address) for key in range(3)]
+    try:
+        with MixedFeeder(cluster.url, "three") as feeder:
+            feeder.settle(30)
+            cluster.kill_node(0, signal.SIGKILL)
+            feeder.settle(30)
+            cluster.kill_node(1, signal.SIGKILL)
+            feeder.settle(30)  # node 2 alone
+            with feeder.paused():
+                cluster.restart_node(1, wait_healthy=False)
+                cluster.restart_node(0)
+                assert_as_modelled(readers, feeder)
+            feeder.settle(20)
+        assert_as_modelled(readers, feeder)
+    finally:
+        for reader in readers:
+            reader.__exit__()
