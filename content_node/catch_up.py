@@ -1,9 +1,10 @@
 """Replica catch-up: a restarted node replays its own log (DocumentDB recovery), then fetches what it
-missed from a replica in another group before it reports itself ready.
+missed from its replicas in the other groups before it reports itself ready.
 
 Placement is group-relative (searchlib.distribution.node_in_group), so node i of every group holds
-the same buckets and one peer per other group is a complete replica. The container sends `Sync`
-with the peers that are in service; with none (one group, a fresh cluster) the node is ready at once,
+the same buckets: one peer per other group. The container sends `Sync` with the peers that answer
+pings, and the node catches up from each of them (one may be stale itself: with three groups, two
+nodes that were down may list each other first); with none (one group, a fresh cluster) the node is ready at once,
 unless it lost data to a damaged disk (`require_replica`): then only a completed catch-up makes it
 ready, however long the replica takes to come back.
 
@@ -199,7 +200,12 @@ class ReplicaSync:
         return True
 
     def _run(self, peers: list[str]) -> None:
-        started, cannot_store = time.monotonic(), None
+        """Catch up from every peer in turn, not only the first that answers: with three or more
+        groups one may be stale itself (down too, or catching up), so only all of them together
+        hold every acknowledged write (newest wins makes the order irrelevant). `synced_from` is
+        set only if every one succeeded: the container keeps a node that missed writes out of
+        rotation until then."""
+        started, cannot_store, failed = time.monotonic(), None, []
         for address in peers:
             peer = None
             try:
@@ -207,21 +213,22 @@ class ReplicaSync:
                 self._catch_up_from(peer)
                 log.info("caught up from %s in %.1fs: %d documents fetched", address,
                          time.monotonic() - started, self.fetched)
-                self._rebuilt()
-                self.synced_from = address
-                break
             except StorageError as error:  # this node's disk (full, read-only): no other replica helps
                 cannot_store = error
                 log.warning("catch-up from %s failed: %s", address, error)
                 break
-            except Exception as error:  # noqa: BLE001 - try the next replica
+            except Exception as error:  # noqa: BLE001 - the other replicas still
+                failed.append(address)
                 log.warning("catch-up from %s failed: %s", address, error)
             finally:
                 if peer is not None:
                     peer.close()
-        else:
-            if peers:
-                log.warning("no replica could be synced from; serving what the local log holds")
+        if peers and not failed and cannot_store is None:
+            self._rebuilt()
+            self.synced_from = peers[-1]
+        elif peers and cannot_store is None:
+            log.warning("could not catch up from %s; serving what the local log and the other replicas gave",
+                        ", ".join(failed))
         with self._lock:
             # lost data, or writes this node missed and cannot store yet: serving would hide acknowledged
             # documents from every query this group answers; wait for the next Sync to try again

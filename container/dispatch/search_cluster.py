@@ -271,6 +271,11 @@ class SearchCluster:
                 self.health[key].missed_writes = False  # nothing to catch up from: serve as is
                 self.health[key].unsynced = unsynced
                 return
+            if peers and not resync:
+                # a restarted node may lack writes they took that this container never saw it miss (a
+                # new container never has): only a catch-up it reports finished from them (synced_from)
+                # puts it in rotation; one cut short (the peer died) is done again when that peer is back
+                self.health[key].missed_writes = True
             misses = self.health[key].misses
             try:
                 started = await self.clients[key].sync(peers, PING_TIMEOUT, resync=resync)

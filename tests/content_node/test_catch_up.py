@@ -255,3 +255,34 @@ def test_the_node_reports_the_peer_a_catch_up_finished_from_and_none_when_it_fai
     restarted.sync._dial = lambda address: InProcessPeer(replica)
     assert restarted.sync.start(["in-process"], wait=True, resync=True)
     assert restarted.sync.synced_from == "in-process" and restarted.get(doc("missed")) is not None
+
+
+def test_with_three_groups_the_node_catches_up_from_every_replica_not_the_first_that_answers(pair, tmp_path):
+    """Replicas in two other groups, the first listed stale itself (it was down too: catching up
+    is not being complete): a write the second alone holds was acknowledged, and the node must
+    hold it once its catch-up ends; a peer that fails leaves it synced from nobody."""
+    stale, restarted = pair
+    complete = ContentNode(APP, tmp_path / "complete", 4)
+    try:
+        complete.sync.start([], wait=True)
+        for node in (stale, complete, restarted):
+            node.put(doc("old"), fields("everyone had it"), timestamp=10)
+        complete.put(doc("acked"), fields("only the second replica took it"), timestamp=20)
+        complete.remove(doc("old"), timestamp=21)
+        peers = {"stale": InProcessPeer(stale), "complete": InProcessPeer(complete)}
+        restarted.sync._dial = lambda address: peers[address]
+        assert restarted.sync.start(["stale", "complete"], wait=True)
+        assert restarted.sync.ready and restarted.sync.synced_from
+        assert restarted.get(doc("acked")) == complete.get(doc("acked")) and restarted.get(doc("old")) is None
+
+        complete.put(doc("missed"), fields("written while the node was stalled"), timestamp=30)
+
+        class DiesMidway(InProcessPeer):
+            def fetch(self, document_ids):
+                raise ConnectionError("replica died")
+
+        peers["complete"] = DiesMidway(complete)
+        assert restarted.sync.start(["stale", "complete"], wait=True, resync=True)
+        assert restarted.sync.ready and restarted.sync.synced_from == "", "not synced from every replica"
+    finally:
+        complete.close()

@@ -172,11 +172,11 @@ def log_since(path: Path, offset: int) -> str:
         return handle.read().decode(errors="replace")
 
 
-def wait_until(predicate, seconds: float = 30.0) -> None:
+def wait_until(predicate, seconds: float = 30.0, interval: float = 0.1) -> None:
     deadline = time.monotonic() + seconds
     while not predicate():
         assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
+        time.sleep(interval)
 
 
 @contextlib.contextmanager
