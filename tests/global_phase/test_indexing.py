@@ -56,7 +56,7 @@ def test_same_field_cannot_receive_different_values():
 
 def test_unsupported_expression_is_a_schema_error():
     with pytest.raises(SchemaError, match="not supported"):
-        parse_indexing("input a | hostname | attribute")
+        parse_indexing("input a | optimize_predicate | attribute")
 
 
 @pytest.fixture(scope="module")
