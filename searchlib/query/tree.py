@@ -360,6 +360,17 @@ class ParsedYql:
 RankTerm = Union[Term, Phrase, Fuzzy, Regex, SameElement]
 
 
+def map_children(node: QueryNode, function) -> QueryNode:
+    """`node` with `function` applied to each of its child items (And, Or, WeakAnd, Rank,
+    SameElement: children; Not: child); a leaf is returned as it is. The one step a rewrite of the
+    whole tree repeats, so that no composite is left out."""
+    if isinstance(node, (And, Or, WeakAnd, Rank, SameElement)):
+        return replace(node, children=tuple(function(child) for child in node.children))
+    if isinstance(node, Not):
+        return replace(node, child=function(node.child))
+    return node
+
+
 def terms_of(node: QueryNode, scopes: dict[int, SameElement] | None = None) -> list[RankTerm]:
     """Every query term in the tree, in query order (used for bm25 and term features). fuzzy and
     regex items are terms (Vespa's FuzzyItem, RegExpItem) but search no index (item_words). A

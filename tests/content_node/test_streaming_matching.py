@@ -164,3 +164,32 @@ def test_bm25_counts_the_words_a_prefix_matches_as_one_term(node) -> None:
         return idf * f * 2.2 / (f + 1.2 * (0.25 + 0.75 * length / 4))
     found = _search(node, q.Term("subject", "meet", affix="prefix"), profile="bm25")
     assert found == pytest.approx({"0": bm25(3, 8), "1": bm25(1, 3)})
+
+
+def test_words_under_any_composite_match_by_the_field_algorithm() -> None:
+    schema = _schema("streaming")
+    words = {"subject": VOCABULARY, "title": np.asarray(["report", "reports", "quarterly"], dtype=np.str_)}.get
+    reports = q.equiv_key(("report", "reports"))
+    # near/onear words (negatives too), an equiv's words (flattened), a phrase inside near
+    assert streamed_query(q.Near("title", ("rep", "quart"), negative=("zz",)), schema, words) == q.Near(
+        "title", (reports, "quarterly"), negative=("zz",))
+    assert streamed_query(q.Equiv("title", ("rep", "zz", "quart")), schema, words) == q.Equiv(
+        "title", ("report", "reports", "zz", "quarterly"))
+    assert streamed_query(q.Near("title", (q.phrase_key(("quart", "rep")), "x")), schema, words) == q.Near(
+        "title", (q.phrase_key(("quarterly", q.equiv_key(("report", "reports"), inner=True))), "x"))
+    # under sameElement (children relative to the field) and deep inside other composites
+    assert streamed_query(q.SameElement("title", (q.Term("", "quart"),)), schema, words) == q.SameElement(
+        "title", (q.Term("", "quarterly", affix="prefix"),))
+    tree = q.Rank((q.WeakAnd((q.Or((q.Term("title", "quart"),)),)), q.Not(q.Near("title", ("rep",)))))
+    assert streamed_query(tree, schema, words) == q.Rank((q.WeakAnd((q.Or((
+        q.Term("title", "quarterly", affix="prefix"),)),)), q.Not(q.Near("title", (reports,)))))
+
+
+def test_near_and_equiv_match_with_the_words_a_prefix_matches(node) -> None:
+    # title (prefix): doc 0 "Reports", 1 "Quarterly", 2 "Report" (alice); near over one field value
+    assert set(_search(node, q.Equiv("title", ("rep", "zz")))) == {"0", "2"}
+    assert set(_search(node, q.Equiv("title", ("quart", "zz")))) == {"1"}
+    assert set(_search(node, q.Near("title", ("rep",), distance=2))) == {"0", "2"}
+    assert set(_search(node, q.Near("subject", ("meet", "day"), distance=2))) == set()  # subject: plain
+    assert set(_search(node, q.Near("subject", ("greeting", "meeting"), distance=1, ordered=True))) == {"1"}
+    assert set(_search(node, q.Near("default", ("meeting", "rep"), distance=20))) == set()  # two fields
