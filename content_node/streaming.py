@@ -10,7 +10,8 @@ field's match algorithm — `prefix`, `substring` or `suffix` of a token (of the
 `exact`/`word` fields) — or by the query's `{prefix|substring|suffix: true}` annotation; fuzzy()
 and `matches` search any string field. The node's per-field word dictionary stands in for the
 streamed tokens: `streamed_query` turns each such item into the one term of the dictionary words
-it matches (an equiv: ranking sees one query term occurring wherever any of them does), picked
+it matches (an equiv: ranking sees one query term occurring wherever any of them does; over a
+fieldset whose fields match by different algorithms, of field words, each field's own), picked
 by vectorized string tests over the dictionary, so the cost follows the vocabulary, never
 documents × terms; the group's documents are then matched and ranked as any query's."""
 from __future__ import annotations
@@ -107,13 +108,19 @@ def _indexed(schema: Schema, name: str) -> tuple[str, ...]:
 
 def _expansion(schema: Schema, name: str, affix: str, words_of) -> Callable[[str], list[str]] | None:
     """The dictionary words a word on the index name `name` matches, by the term's `affix` or
-    the field's algorithm; None: it matches as a whole word (no algorithm, or no index field)."""
+    each field's own algorithm (Vespa's searchvisitor runs each field's matcher); None: it
+    matches as a whole word (no algorithm, or no index field). When a fieldset's fields match by
+    different algorithms, each field's words are field words (tree.field_word), so that a field
+    never matches a word only another field's algorithm found, and the item stays one term."""
     indexed = _indexed(schema, name)
-    algorithm = affix or next((a for a in (streaming_algorithm(schema.fields[f]) for f in indexed) if a), "")
-    if not algorithm or not indexed:
+    algorithms = {f: affix or streaming_algorithm(schema.fields[f]) for f in indexed}
+    if not any(algorithms.values()):
         return None
-    vocabularies = [words_of(f) for f in indexed]
-    return lambda word: matching_words(vocabularies, algorithm, word)
+    if len(set(algorithms.values())) == 1:
+        vocabularies = [words_of(f) for f in indexed]
+        return lambda word: matching_words(vocabularies, algorithms[indexed[0]], word)
+    return lambda word: sorted(q.field_word(f, found) for f, algorithm in algorithms.items()
+                               for found in matching_words([words_of(f)], algorithm, word))
 
 
 def _term(node: q.Term, name: str, schema: Schema, words_of) -> q.QueryNode:
@@ -121,7 +128,7 @@ def _term(node: q.Term, name: str, schema: Schema, words_of) -> q.QueryNode:
     algorithm = node.affix or next((a for a in map(streaming_algorithm, (schema.fields[f] for f in fields)) if a), "")
     if not algorithm or q.equiv_alternatives(node.term) is not None:
         return node
-    expand = _expansion(schema, name, algorithm, words_of)
+    expand = _expansion(schema, name, node.affix, words_of)
     if expand is None:  # attributes match values by the affix themselves (attribute_terms.term_predicate)
         return replace(node, affix=algorithm)
     return replace(node, term=_one_term(expand(node.term), node.term), affix=algorithm)

@@ -193,3 +193,35 @@ def test_near_and_equiv_match_with_the_words_a_prefix_matches(node) -> None:
     assert set(_search(node, q.Near("subject", ("meet", "day"), distance=2))) == set()  # subject: plain
     assert set(_search(node, q.Near("subject", ("greeting", "meeting"), distance=1, ordered=True))) == {"1"}
     assert set(_search(node, q.Near("default", ("meeting", "rep"), distance=20))) == set()  # two fields
+
+
+def test_a_fieldset_matches_each_field_by_its_own_algorithm() -> None:
+    schema = _schema("streaming")
+    words = {"subject": np.asarray(["rep", "repairs"], dtype=np.str_),
+             "title": np.asarray(["report", "repairs"], dtype=np.str_)}.get
+    # default = subject (plain) + title (prefix): each field's words are its own, in one equiv term
+    assert streamed_query(q.Term("default", "rep"), schema, words) == q.Term("default", q.equiv_key((
+        q.field_word("subject", "rep"), q.field_word("title", "repairs"), q.field_word("title", "report"))),
+        affix="prefix")
+    # the query's annotation applies to every field alike
+    assert streamed_query(q.Term("default", "rep", affix="prefix"), schema, words) == q.Term(
+        "default", q.equiv_key(("rep", "repairs", "report")), affix="prefix")
+
+
+def test_a_fieldset_term_matches_and_ranks_as_one_term_by_each_fields_algorithm(tmp_path: Path) -> None:
+    schema = _schema("streaming")
+    db = DocumentDB(schema, tmp_path / "db")
+    for i, (subject, title) in enumerate([("repairs done", "Misc"),             # 0: only subject "repairs"
+                                          ("rep repairs rep", "Reports weekly"),  # 1: subject "rep" twice
+                                          ("nothing", "Repairs")]):               # 2: title prefix
+        db.put(f"id:mail:mail:g=alice:{i}", {"subject": subject, "title": title, "folder": "x"})
+    try:
+        found = _search((schema, db), q.Term("default", "rep"))
+        # subject is plain: "rep" (positions 0 and 2), never "repairs"; term 0 is the one query term
+        assert found == {"1": {"fieldTermMatch(subject,0).occurrences": 2.0,
+                               "fieldTermMatch(subject,0).firstPosition": 0.0},
+                         "2": {"fieldTermMatch(subject,0).occurrences": 0.0,
+                               "fieldTermMatch(subject,0).firstPosition": 1e6}}
+        assert set(_search((schema, db), q.Phrase("default", ("rep", "repairs")))) == {"1"}
+    finally:
+        db.close()
