@@ -225,3 +225,18 @@ def test_a_fieldset_term_matches_and_ranks_as_one_term_by_each_fields_algorithm(
         assert set(_search((schema, db), q.Phrase("default", ("rep", "repairs")))) == {"1"}
     finally:
         db.close()
+
+
+def test_a_data_dir_indexed_with_stemming_is_reindexed_when_the_type_becomes_streaming(tmp_path: Path) -> None:
+    # made by a node of the same type in index mode (stemmed words), closed with an index image
+    db = DocumentDB(_schema("index"), tmp_path / "db")
+    db.put("id:mail:mail:g=alice:0", {"subject": "weekly meetings", "title": "Reports", "folder": "x"})
+    db.close()
+    assert list((tmp_path / "db").rglob("index-*.img"))
+    schema = _schema("streaming")
+    db = DocumentDB(schema, tmp_path / "db")  # the image holds "meet": the words are re-indexed unstemmed
+    try:
+        assert set(_search((schema, db), q.Term("subject", "meetings"))) == {"0"}
+        assert set(_search((schema, db), q.Term("subject", "meet"))) == set()
+    finally:
+        db.close()
