@@ -223,6 +223,11 @@ def test_a_fieldset_term_matches_and_ranks_as_one_term_by_each_fields_algorithm(
                          "2": {"fieldTermMatch(subject,0).occurrences": 0.0,
                                "fieldTermMatch(subject,0).firstPosition": 1e6}}
         assert set(_search((schema, db), q.Phrase("default", ("rep", "repairs")))) == {"1"}
+        # near/onear read the positions of the words a prefix matches: "Reports weekly" (title)
+        assert set(_search((schema, db), q.Near("title", ("week", "rep"), distance=1))) == {"1"}
+        assert set(_search((schema, db), q.Near("title", ("rep", "week"), distance=1, ordered=True))) == {"1"}
+        assert set(_search((schema, db), q.Near("title", ("week", "rep"), distance=1, ordered=True))) == set()
+        assert set(_search((schema, db), q.Near("title", ("rep", "week"), distance=0))) == set()
     finally:
         db.close()
 
