@@ -8,7 +8,8 @@ from content_node.matching.attribute_terms import (
     attribute_term_matches, element_kind, string_document_counts, string_fold)
 from content_node.store.element_layout import Layout
 from content_node.store.inverted_index import FieldIndex
-from content_node.store.posting_segment import Postings
+from content_node.store.posting_segment import EMPTY_POSTINGS, Postings
+from searchlib.query import tree as q
 
 
 class IndexReads:
@@ -21,14 +22,20 @@ class IndexReads:
         return tuple(self._indexes)  # type: ignore[attr-defined]
 
     def postings(self, field: str, term: str) -> Postings:
+        word = q.word_in_field(term, field)
         with self._lock:  # type: ignore[attr-defined]
-            return self._index(field).postings(term)
+            index = self._index(field)
+            return EMPTY_POSTINGS if word is None else index.postings(word)
 
     def document_frequency(self, field: str, term: str) -> int:
         """Number of alive documents whose `field` contains `term`. For an attribute field (in a
         fieldset with index fields) Vespa's hit estimate of its blueprint, which the item's OR over
         its fields adds up: with `fast-search` the size of the term's posting list (the documents
-        holding a matching value), without it every document (a scan, not estimated)."""
+        holding a matching value), without it every document (a scan, not estimated). A word
+        meant for another field (searchlib.query.tree.field_word) is in none."""
+        term = q.word_in_field(term, field)
+        if term is None:
+            return 0
         with self._lock:  # type: ignore[attr-defined]
             index = self._indexes.get(field)  # type: ignore[attr-defined]
             if index is not None:

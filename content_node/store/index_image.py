@@ -26,7 +26,8 @@ dtype, shape, offset, byte size and zlib CRC-32), then each array's bytes at its
 offset, read with `np.fromfile`. Written to a temporary name, fsynced, renamed, directory fsynced
 (durable_files.replaced_durably), after the snapshot's manifest; older images are deleted only then. Any
 damage (checksum, size, an array that does not fit the schema) makes the load fall back to the
-image before it or to re-indexing: an image is a cache of the snapshot, never the only copy.
+image before it or to re-indexing: an image is a cache of the snapshot, never the only copy. So
+does a field index built with other analysis settings than the schema's now (FieldIndex.analysis).
 """
 from __future__ import annotations
 

@@ -243,13 +243,26 @@ class FieldIndex:
         arrays = {f"terms.{name}": array for name, array in self._term_ids.export_image().items()}
         for tier, segment in (("main", self._main), ("delta", self._delta)):
             arrays.update({f"{tier}.{name}": getattr(segment, name) for name in self._SEGMENT_ARRAYS})
-        return {**arrays, **self._elements.export_image(limit), "doc_freqs": ensure_capacity(self._doc_freqs, len(self._term_ids))[: len(self._term_ids)].copy(),
+        return {**arrays, **self._elements.export_image(limit),
+                "analysis": np.frombuffer(self.analysis.encode(), dtype=np.uint8).copy(),
+                "doc_freqs": ensure_capacity(self._doc_freqs, len(self._term_ids))[: len(self._term_ids)].copy(),
                 "lengths": self.field_lengths(limit).copy(),
                 "totals": np.array([self._total_length, self._total_elements, self._documents_with_field], dtype=np.int64)}
+
+    @property
+    def analysis(self) -> str:
+        """What turns the field's text into its terms (the match mode: kind, stemming, normalizing,
+        limits, analyzer chains), as text an image keeps: an index built with other settings (a
+        schema change between restarts, e.g. a type made streaming, unstemmed) is re-indexed from
+        the documents, as Vespa reindexes after such a change."""
+        return repr(self.mode)
 
     @classmethod
     def from_image(cls, field, local_ids: LocalIds, arrays: dict[str, np.ndarray]) -> "FieldIndex":
         index = cls.for_field(field, local_ids)
+        built = arrays.get("analysis")  # none: an image from before it was kept
+        if built is None or built.tobytes().decode("utf-8", "replace") != index.analysis:
+            raise ValueError(f"{field.name} was indexed with other analysis settings than the schema's")
         index._term_ids = TermDictionary.from_image({name[len("terms."):]: array for name, array in arrays.items()
                                                      if name.startswith("terms.")})
         main, delta = (PostingSegment(*(arrays[f"{tier}.{name}"] for name in cls._SEGMENT_ARRAYS))

@@ -117,6 +117,25 @@ def phrase_key(terms: tuple[str, ...]) -> str:
     return _PHRASE_MARK + _PHRASE_MARK.join(terms)
 
 
+_FIELD_MARK = "\x1c"  # never in a normalized word: marks a word that counts in one field only
+
+
+def field_word(field: str, word: str) -> str:
+    """`word` in `field` alone: an alternative of an equiv over a fieldset whose fields match a
+    query word by different algorithms (streaming search), so that each field matches only the
+    words its own algorithm finds while ranking still sees one query term."""
+    return _FIELD_MARK + field + _FIELD_MARK + word
+
+
+def word_in_field(word: str, field: str) -> str | None:
+    """The word `word` looks up in `field`: itself, a field_word's word in its own field, None in
+    any other (no document holds it there)."""
+    if not word.startswith(_FIELD_MARK):
+        return word
+    scope, _, plain = word[1:].partition(_FIELD_MARK)
+    return plain if scope == field else None
+
+
 def item_key(item: "Term | Phrase") -> str:
     """The one word a ranked word or phrase stands as (a phrase of one word is that word)."""
     if isinstance(item, Term):
@@ -358,6 +377,17 @@ class ParsedYql:
 
 
 RankTerm = Union[Term, Phrase, Fuzzy, Regex, SameElement]
+
+
+def map_children(node: QueryNode, function) -> QueryNode:
+    """`node` with `function` applied to each of its child items (And, Or, WeakAnd, Rank,
+    SameElement: children; Not: child); a leaf is returned as it is. The one step a rewrite of the
+    whole tree repeats, so that no composite is left out."""
+    if isinstance(node, (And, Or, WeakAnd, Rank, SameElement)):
+        return replace(node, children=tuple(function(child) for child in node.children))
+    if isinstance(node, Not):
+        return replace(node, child=function(node.child))
+    return node
 
 
 def terms_of(node: QueryNode, scopes: dict[int, SameElement] | None = None) -> list[RankTerm]:

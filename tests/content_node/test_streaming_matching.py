@@ -164,3 +164,84 @@ def test_bm25_counts_the_words_a_prefix_matches_as_one_term(node) -> None:
         return idf * f * 2.2 / (f + 1.2 * (0.25 + 0.75 * length / 4))
     found = _search(node, q.Term("subject", "meet", affix="prefix"), profile="bm25")
     assert found == pytest.approx({"0": bm25(3, 8), "1": bm25(1, 3)})
+
+
+def test_words_under_any_composite_match_by_the_field_algorithm() -> None:
+    schema = _schema("streaming")
+    words = {"subject": VOCABULARY, "title": np.asarray(["report", "reports", "quarterly"], dtype=np.str_)}.get
+    reports = q.equiv_key(("report", "reports"))
+    # near/onear words (negatives too), an equiv's words (flattened), a phrase inside near
+    assert streamed_query(q.Near("title", ("rep", "quart"), negative=("zz",)), schema, words) == q.Near(
+        "title", (reports, "quarterly"), negative=("zz",))
+    assert streamed_query(q.Equiv("title", ("rep", "zz", "quart")), schema, words) == q.Equiv(
+        "title", ("report", "reports", "zz", "quarterly"))
+    assert streamed_query(q.Near("title", (q.phrase_key(("quart", "rep")), "x")), schema, words) == q.Near(
+        "title", (q.phrase_key(("quarterly", q.equiv_key(("report", "reports"), inner=True))), "x"))
+    # under sameElement (children relative to the field) and deep inside other composites
+    assert streamed_query(q.SameElement("title", (q.Term("", "quart"),)), schema, words) == q.SameElement(
+        "title", (q.Term("", "quarterly", affix="prefix"),))
+    tree = q.Rank((q.WeakAnd((q.Or((q.Term("title", "quart"),)),)), q.Not(q.Near("title", ("rep",)))))
+    assert streamed_query(tree, schema, words) == q.Rank((q.WeakAnd((q.Or((
+        q.Term("title", "quarterly", affix="prefix"),)),)), q.Not(q.Near("title", (reports,)))))
+
+
+def test_near_and_equiv_match_with_the_words_a_prefix_matches(node) -> None:
+    # title (prefix): doc 0 "Reports", 1 "Quarterly", 2 "Report" (alice); near over one field value
+    assert set(_search(node, q.Equiv("title", ("rep", "zz")))) == {"0", "2"}
+    assert set(_search(node, q.Equiv("title", ("quart", "zz")))) == {"1"}
+    assert set(_search(node, q.Near("title", ("rep",), distance=2))) == {"0", "2"}
+    assert set(_search(node, q.Near("subject", ("meet", "day"), distance=2))) == set()  # subject: plain
+    assert set(_search(node, q.Near("subject", ("greeting", "meeting"), distance=1, ordered=True))) == {"1"}
+    assert set(_search(node, q.Near("default", ("meeting", "rep"), distance=20))) == set()  # two fields
+
+
+def test_a_fieldset_matches_each_field_by_its_own_algorithm() -> None:
+    schema = _schema("streaming")
+    words = {"subject": np.asarray(["rep", "repairs"], dtype=np.str_),
+             "title": np.asarray(["report", "repairs"], dtype=np.str_)}.get
+    # default = subject (plain) + title (prefix): each field's words are its own, in one equiv term
+    assert streamed_query(q.Term("default", "rep"), schema, words) == q.Term("default", q.equiv_key((
+        q.field_word("subject", "rep"), q.field_word("title", "repairs"), q.field_word("title", "report"))),
+        affix="prefix")
+    # the query's annotation applies to every field alike
+    assert streamed_query(q.Term("default", "rep", affix="prefix"), schema, words) == q.Term(
+        "default", q.equiv_key(("rep", "repairs", "report")), affix="prefix")
+
+
+def test_a_fieldset_term_matches_and_ranks_as_one_term_by_each_fields_algorithm(tmp_path: Path) -> None:
+    schema = _schema("streaming")
+    db = DocumentDB(schema, tmp_path / "db")
+    for i, (subject, title) in enumerate([("repairs done", "Misc"),             # 0: only subject "repairs"
+                                          ("rep repairs rep", "Reports weekly"),  # 1: subject "rep" twice
+                                          ("nothing", "Repairs")]):               # 2: title prefix
+        db.put(f"id:mail:mail:g=alice:{i}", {"subject": subject, "title": title, "folder": "x"})
+    try:
+        found = _search((schema, db), q.Term("default", "rep"))
+        # subject is plain: "rep" (positions 0 and 2), never "repairs"; term 0 is the one query term
+        assert found == {"1": {"fieldTermMatch(subject,0).occurrences": 2.0,
+                               "fieldTermMatch(subject,0).firstPosition": 0.0},
+                         "2": {"fieldTermMatch(subject,0).occurrences": 0.0,
+                               "fieldTermMatch(subject,0).firstPosition": 1e6}}
+        assert set(_search((schema, db), q.Phrase("default", ("rep", "repairs")))) == {"1"}
+        # near/onear read the positions of the words a prefix matches: "Reports weekly" (title)
+        assert set(_search((schema, db), q.Near("title", ("week", "rep"), distance=1))) == {"1"}
+        assert set(_search((schema, db), q.Near("title", ("rep", "week"), distance=1, ordered=True))) == {"1"}
+        assert set(_search((schema, db), q.Near("title", ("week", "rep"), distance=1, ordered=True))) == set()
+        assert set(_search((schema, db), q.Near("title", ("rep", "week"), distance=0))) == set()
+    finally:
+        db.close()
+
+
+def test_a_data_dir_indexed_with_stemming_is_reindexed_when_the_type_becomes_streaming(tmp_path: Path) -> None:
+    # made by a node of the same type in index mode (stemmed words), closed with an index image
+    db = DocumentDB(_schema("index"), tmp_path / "db")
+    db.put("id:mail:mail:g=alice:0", {"subject": "weekly meetings", "title": "Reports", "folder": "x"})
+    db.close()
+    assert list((tmp_path / "db").rglob("index-*.img"))
+    schema = _schema("streaming")
+    db = DocumentDB(schema, tmp_path / "db")  # the image holds "meet": the words are re-indexed unstemmed
+    try:
+        assert set(_search((schema, db), q.Term("subject", "meetings"))) == {"0"}
+        assert set(_search((schema, db), q.Term("subject", "meet"))) == set()
+    finally:
+        db.close()

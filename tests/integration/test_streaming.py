@@ -128,6 +128,13 @@ def matched(http: httpx.Client, where: str, group: str = "alice") -> list[str]:
     ('subject contains ({suffix: true}"ing")', ["11"], []),
     ('subject contains ({suffix: true}"ings")', ["10"], ["12"]),
     ('subject contains "meet"', [], []),  # without one: whole words
+    # under near/onear/equiv too (near reads the positions of the words a prefix matches)
+    ('title contains near("quart", "rep")', ["10"], []),
+    ('title contains onear("rep", "quart")', [], []),
+    ('title contains equiv("rep", "zz")', ["10", "11"], []),
+    # a fieldset: each field by its own algorithm, the word one term
+    ('words contains "report"', ["10", "11"], []),
+    ('words contains "meeting"', ["11"], []),
     # fuzzy and regex on an indexed field
     ('subject contains ({maxEditDistance: 1}fuzzy("meetinx"))', ["11"], []),
     ('subject matches "^meet"', ["10", "11"], ["12"]),

@@ -342,3 +342,7 @@ def test_raw_grammar_is_one_word_and_an_and_segment_ands_its_words() -> None:
     segment = '({origin: {original: "m\'s", offset: 0, length: 3}%s}phrase("m", "s"))'
     assert where("d contains " + segment % ", andSegmenting: true") == And((Term("d", "m"), Term("d", "s")))
     assert where("d contains " + segment % "") == Phrase("d", ("m", "s"))
+    # on a plain word andSegmenting only sets the words' SegmentingRule (YqlParser.wordStyleSettings,
+    # YqlParserTestCase.java:732), read when a later searcher resegments a word: the segments of
+    # the string itself still make a PhraseSegmentItem (YqlParser.segment), so it stays a phrase
+    assert where('d contains ({andSegmenting: true}"quick fox")') == Phrase("d", ("quick", "fox"))
