@@ -49,6 +49,7 @@ class SearchParams:
     explain: bool = False  # record the phase trace (searchlib.explain)
     corpus_statistics: CorpusStatistics | None = None  # cluster-wide; None: the node's own
     streaming_selection: str = ""  # streaming mode: search only the documents it selects (a group)
+    distribution_key: int = 0  # the searching node's (globalSequence); set by ContentNode.search
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,8 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     calculator = FeatureCalculator(schema, ranking_index(index, params.corpus_statistics), params.query,
                                    query_features, params.now, program.rank_properties(params.rank_properties),
                                    postings=matching.postings, neighbors=matching.neighbors,
-                                   settings=program.feature_settings)
+                                   settings=program.feature_settings,
+                                   distribution_key=params.distribution_key)
     clock.lap("match")
     candidates, scores, out_of_time = soft_timeout.first_phase(
         lambda rows: _as_column(program.evaluate(program.first_phase, calculator, rows), len(rows)),
@@ -197,7 +199,8 @@ def _bm25_shortcut(index: IndexWithIds, program: RankProgram, params: SearchPara
         return None
     calculator = FeatureCalculator(program.schema, ranking_index(index, params.corpus_statistics), params.query,
                                    query_features, params.now, program.rank_properties(params.rank_properties),
-                                   postings=matching.postings, settings=program.feature_settings)
+                                   postings=matching.postings, settings=program.feature_settings,
+                                   distribution_key=params.distribution_key)
     global_ids = index.global_ids
     found = bm25_top_k.top_k(
         calculator, words, fields, params.hits, np.asarray(index.alive, dtype=bool),

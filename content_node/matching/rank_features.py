@@ -30,7 +30,8 @@ class FeatureCalculator:
                  query_features: Mapping[str, object], now: float,
                  rank_properties: Mapping[str, str] | None = None,
                  postings: Callable[[str, str], object] | None = None,
-                 neighbors: FoundNeighbors | None = None, settings: Mapping[str, str] | None = None) -> None:
+                 neighbors: FoundNeighbors | None = None, settings: Mapping[str, str] | None = None,
+                 distribution_key: int = 0) -> None:
         self._schema = schema
         self._settings = settings or {}  # the profile's settings: its element gaps
         self._index = index
@@ -47,6 +48,7 @@ class FeatureCalculator:
         self._rows_for: np.ndarray | None = None
         self._rows: np.ndarray | None = None
         self._memo: dict[tuple, object] = {}
+        self._distribution_key = distribution_key  # the node's, for globalSequence
 
     # ---- what feature families read (feature_api.Calculator) ----
 
@@ -74,6 +76,10 @@ class FeatureCalculator:
     def settings(self) -> Mapping[str, str]:
         """The rank profile's settings (element gaps, rank types, ...)."""
         return self._settings
+
+    @property
+    def distribution_key(self) -> int:
+        return self._distribution_key
 
     @property
     def ranked_items(self) -> list:

@@ -33,11 +33,10 @@ VECTOR_FEATURES = frozenset({"closeness", "distance", "closest"})
 SCALAR_FEATURES = frozenset({
     "query", "now", "random", "queryTermCount", "num_docs_indexed", "term", "itemRawScore",
     "firstPhase", "secondPhase", "relevanceScore", "firstPhaseRank", "firstPhaseMax", "constant", "matchCount",
-    "foreach", "elementwise", "match",
+    "foreach", "elementwise", "match", "randomNormal", "randomNormalStable", "globalSequence",
 })
 # Vespa features this engine does not compute: a load error naming them beats a failure per query
 UNSUPPORTED_FEATURES = frozenset({
-    "globalSequence", "randomNormal",
     "value", "tensorFromStructs", "top",
 })
 # features over multi-value and position fields (searchlib/schema/collection_feature_types.py)
