@@ -8,6 +8,7 @@ from content_node.matching.compound_features import COMPOUND_FEATURES
 from content_node.matching.core_features import CORE_FEATURES
 from content_node.matching.element_features import ELEMENT_FEATURES
 from content_node.matching.feature_api import FeatureFamily, FeatureFunction
+from content_node.matching.flow_completeness import FLOW_FEATURES
 from content_node.matching.geo_features import GEO_FEATURES
 from content_node.matching.label_features import LABEL_FEATURES
 from content_node.matching.misc_features import MISC_FEATURES
@@ -25,7 +26,8 @@ from content_node.matching.text_features import TEXT_FEATURES
 FAMILIES: tuple[FeatureFamily, ...] = (CORE_FEATURES, RETRIEVAL_FEATURES, GEO_FEATURES, TEXT_FEATURES,
                                        MISC_FEATURES, PREDICATE_FEATURES, COMPOUND_FEATURES, ELEMENT_FEATURES,
                                        LABEL_FEATURES, COLLECTION_FEATURES,
-                                       NATIVE_FEATURES, NATIVE_DOT_PRODUCT_FEATURES, PATH_FEATURES, SEQUENCE_FEATURES)
+                                       NATIVE_FEATURES, NATIVE_DOT_PRODUCT_FEATURES, PATH_FEATURES, SEQUENCE_FEATURES,
+                                       FLOW_FEATURES)
 
 FEATURES: dict[str, FeatureFunction] = {name: function for family in FAMILIES for name, function in family.items()}
 

@@ -19,7 +19,8 @@ FIELD_MATCH_OUTPUTS = frozenset({
     "degradedMatches", "weight", "significance", "importance",
 })
 # features whose argument must be an index (text) field
-INDEX_FIELD_FEATURES = frozenset({"bm25", "bm25_for_labels", "queryTermDocumentFrequency", "elementSimilarity"})
+INDEX_FIELD_FEATURES = frozenset({"bm25", "bm25_for_labels", "queryTermDocumentFrequency", "elementSimilarity",
+                                  "flowCompleteness"})
 # the named arguments each feature takes after its field (`bm25(f, label: l)`, written `label:l`)
 NAMED_ARGUMENTS = {"bm25": frozenset({"label"})}
 # features whose argument must be an attribute field

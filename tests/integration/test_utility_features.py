@@ -1,6 +1,6 @@
-"""globalSequence, randomNormal and randomNormalStable through a running two-node cluster
-(tests/apps/sequence_features): the values in matchfeatures and summaryfeatures are Vespa's, worked
-out from each hit's local id and node (both read back from its globalSequence)."""
+"""globalSequence, randomNormal, randomNormalStable and flowCompleteness through a running two-node
+cluster (tests/apps/utility_features): the values in matchfeatures and summaryfeatures are Vespa's,
+worked out from each hit's local id and node (both read back from its globalSequence), or by hand."""
 from __future__ import annotations
 
 import httpx
@@ -10,8 +10,9 @@ from content_node.matching.sequence_features import sequential_normals, stable_n
 from deploy.local_cluster import LocalCluster
 from tests.integration.conftest import REPO
 
-APP = REPO / "tests" / "apps" / "sequence_features"
+APP = REPO / "tests" / "apps" / "utility_features"
 DOCS = 12
+CHUNKS = {0: ["red fox red", "fox"], 1: ["red red"]}
 TOP = 1 << 48
 
 
@@ -20,7 +21,8 @@ def http(tmp_path_factory):
     with LocalCluster(APP, tmp_path_factory.mktemp("cluster"), nodes=2) as cluster:
         with httpx.Client(base_url=cluster.url, timeout=60.0) as client:
             for number in range(DOCS):
-                fields = {"title": f"word{number} common", "pop": float(number)}
+                fields = {"title": f"word{number} common", "pop": float(number),
+                          "chunks": CHUNKS.get(number, ["blue"])}
                 response = client.post(f"/document/v1/test/doc/docid/{number}", json={"fields": fields})
                 assert response.status_code == 200, response.text
             yield client
@@ -92,3 +94,18 @@ def test_unseeded_random_normal_varies_by_query_and_bad_arguments_are_refused(ht
                                             "rankproperty.randomNormal.seed": "x"})
     assert response.status_code == 400, response.text
     assert "randomNormal.seed must be an integer" in response.text
+
+
+def test_flow_completeness_matches_repeated_query_words_to_distinct_positions(http) -> None:
+    yql = 'select * from doc where chunks contains "red" or chunks contains "fox" or chunks contains "red"'
+    response = http.get("/search/", params={"yql": yql, "ranking": "flow"})
+    assert response.status_code == 200, response.text
+    found = {hit["id"].rsplit(":", 1)[1]: hit for hit in response.json()["root"]["children"]}
+    assert set(found) == {"0", "1"}
+    # doc 0 "red fox red": red, fox, red take positions 0, 1, 2: flow 3 of 3 terms, 3 of 3 positions
+    assert found["0"]["relevance"] == pytest.approx(1.0)
+    assert found["0"]["fields"]["matchfeatures"] == {"flowCompleteness(chunks).flow": 3.0,
+                                                     "flowCompleteness(chunks).fieldCompleteness": 1.0}
+    # doc 1 "red red": both red terms placed, fox absent: flow 2, query 2/3, field 1 -> 0.5 + 1/3
+    assert found["1"]["relevance"] == pytest.approx(0.5 * 1.0 + 0.5 * 2 / 3)
+    assert found["1"]["fields"]["matchfeatures"]["flowCompleteness(chunks).flow"] == 2.0
