@@ -18,6 +18,7 @@ from content_node.matching.path_distance import PATH_FEATURES
 from content_node.matching.predicate_features import PREDICATE_FEATURES
 from content_node.matching.retrieval_features import RETRIEVAL_FEATURES
 from content_node.matching.sequence_features import SEQUENCE_FEATURES
+from content_node.matching.struct_tensor import STRUCT_TENSOR_FEATURES
 from content_node.matching.text_features import TEXT_FEATURES
 
 # GEO_FEATURES after CORE/RETRIEVAL_FEATURES: distance/closeness of a position field, else the vector
@@ -27,7 +28,7 @@ FAMILIES: tuple[FeatureFamily, ...] = (CORE_FEATURES, RETRIEVAL_FEATURES, GEO_FE
                                        MISC_FEATURES, PREDICATE_FEATURES, COMPOUND_FEATURES, ELEMENT_FEATURES,
                                        LABEL_FEATURES, COLLECTION_FEATURES,
                                        NATIVE_FEATURES, NATIVE_DOT_PRODUCT_FEATURES, PATH_FEATURES, SEQUENCE_FEATURES,
-                                       FLOW_FEATURES)
+                                       FLOW_FEATURES, STRUCT_TENSOR_FEATURES)
 
 FEATURES: dict[str, FeatureFunction] = {name: function for family in FAMILIES for name, function in family.items()}
 

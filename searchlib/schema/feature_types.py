@@ -38,11 +38,11 @@ SCALAR_FEATURES = frozenset({
 })
 # Vespa features this engine does not compute: a load error naming them beats a failure per query
 UNSUPPORTED_FEATURES = frozenset({
-    "value", "tensorFromStructs", "top",
+    "value", "top",
 })
 # features over multi-value and position fields (searchlib/schema/collection_feature_types.py)
 COLLECTION_FEATURES = frozenset({"dotProduct", "tensorFromWeightedSet", "tensorFromLabels", "distanceToPath",
-                                 "elementCompleteness"})
+                                 "elementCompleteness", "tensorFromStructs"})
 # features whose type is a fixed tensor type
 FIXED_TENSOR_FEATURES = {"queryTermDocumentFrequency": "tensor(term{})", "bm25_for_labels": "tensor(label{})"}
 # elementwise(feature, dimension[, cell type]): the features with an elementwise form

@@ -1,6 +1,7 @@
 """globalSequence, randomNormal, randomNormalStable and flowCompleteness through a running two-node
 cluster (tests/apps/utility_features): the values in matchfeatures and summaryfeatures are Vespa's,
-worked out from each hit's local id and node (both read back from its globalSequence), or by hand."""
+worked out from each hit's local id and node (both read back from its globalSequence), or by hand;
+tensorFromStructs over an array of structs."""
 from __future__ import annotations
 
 import httpx
@@ -13,6 +14,7 @@ from tests.integration.conftest import REPO
 APP = REPO / "tests" / "apps" / "utility_features"
 DOCS = 12
 CHUNKS = {0: ["red fox red", "fox"], 1: ["red red"]}
+ITEMS = {0: [{"name": "apple", "price": 1.5}, {"name": "pear", "price": 4.0}], 1: [{"name": "apple", "price": 2.0}]}
 TOP = 1 << 48
 
 
@@ -22,7 +24,7 @@ def http(tmp_path_factory):
         with httpx.Client(base_url=cluster.url, timeout=60.0) as client:
             for number in range(DOCS):
                 fields = {"title": f"word{number} common", "pop": float(number),
-                          "chunks": CHUNKS.get(number, ["blue"])}
+                          "chunks": CHUNKS.get(number, ["blue"]), "items": ITEMS.get(number, [])}
                 response = client.post(f"/document/v1/test/doc/docid/{number}", json={"fields": fields})
                 assert response.status_code == 200, response.text
             yield client
@@ -109,3 +111,12 @@ def test_flow_completeness_matches_repeated_query_words_to_distinct_positions(ht
     # doc 1 "red red": both red terms placed, fox absent: flow 2, query 2/3, field 1 -> 0.5 + 1/3
     assert found["1"]["relevance"] == pytest.approx(0.5 * 1.0 + 0.5 * 2 / 3)
     assert found["1"]["fields"]["matchfeatures"]["flowCompleteness(chunks).flow"] == 2.0
+
+
+def test_tensor_from_structs_in_ranking_and_match_features(http) -> None:
+    found = hits(http, "structs", **{"input.query(basket)": "{apple:10,pear:1}"})
+    top = [(hit["id"].rsplit(":", 1)[1], hit["relevance"]) for hit in found[:2]]
+    assert top == [("1", 20.0), ("0", 19.0)]  # 10 * 2.0; 10 * 1.5 + 1 * 4.0
+    features = found[1]["fields"]["matchfeatures"]["tensorFromStructs(attribute(items),name,price,float)"]
+    assert features == {"type": "tensor<float>(name{})", "cells": {"apple": 1.5, "pear": 4.0}}  # short form
+    assert all(hit["relevance"] == 0.0 for hit in found[2:])  # no items: the empty tensor
