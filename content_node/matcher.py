@@ -16,6 +16,7 @@ from content_node import match_phase, soft_timeout, streaming
 from content_node.matching import bm25_top_k
 from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.feature_api import RankIndex
+from content_node.matching.filter_threshold import FILTER_THRESHOLD
 from content_node.matching.rank_features import FeatureCalculator
 from content_node.ranking.phase_trace import NO_CLOCK, PhaseClock, explained, node_phases
 from content_node.ranking.rank_program import RankProgram
@@ -190,7 +191,7 @@ def _bm25_shortcut(index: IndexWithIds, program: RankProgram, params: SearchPara
     if (params.hits <= 0 or params.grouping is not None or params.explain or params.streaming_selection
             or not is_rank_order(params.sorting) or program.second_phase is not None or program.all_match_features
             or profile.mutate or profile.first_phase is None or params.rank_score_drop_limit is not None
-            or program.first_phase_drop_limit is not None
+            or program.first_phase_drop_limit is not None or FILTER_THRESHOLD in profile.settings
             or match_phase.settings_of(program.schema, profile, params.match_phase) is not None):
         return None
     fields = bm25_top_k.bm25_sum_fields(profile.first_phase.expression.text)

@@ -10,6 +10,7 @@ import numpy as np
 
 from content_node.matching.element_gap import Remap, element_gap, remapper
 from content_node.matching.feature_api import FeatureName, RankIndex
+from content_node.matching.filter_threshold import filtered, threshold_of
 from content_node.matching.feature_setup import FEATURES
 from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.nearest_neighbor import FoundNeighbors
@@ -36,7 +37,9 @@ class FeatureCalculator:
         self._settings = settings or {}  # the profile's settings: its element gaps
         self._index = index
         self.query = query  # retrieval features find their nearestNeighbor items here
-        self._postings = postings or with_equiv(index.postings)
+        # ranking's postings: the profile's filter-threshold makes common terms filters (filter_threshold.py)
+        self._postings = filtered(postings or with_equiv(index.postings), lambda: index.doc_count,
+                                  threshold_of(self._settings))
         self.neighbors = neighbors or FoundNeighbors()  # what the query's nearestNeighbor items found
         # features computed over the full candidate set, reused for subsets (second phase, match-features)
         self._computed: dict[str, tuple[np.ndarray, object]] = {}

@@ -1,7 +1,7 @@
 """globalSequence, randomNormal, randomNormalStable and flowCompleteness through a running two-node
 cluster (tests/apps/utility_features): the values in matchfeatures and summaryfeatures are Vespa's,
 worked out from each hit's local id and node (both read back from its globalSequence), or by hand;
-tensorFromStructs over an array of structs."""
+tensorFromStructs over an array of structs; a profile's filter-threshold."""
 from __future__ import annotations
 
 import httpx
@@ -120,3 +120,17 @@ def test_tensor_from_structs_in_ranking_and_match_features(http) -> None:
     features = found[1]["fields"]["matchfeatures"]["tensorFromStructs(attribute(items),name,price,float)"]
     assert features == {"type": "tensor<float>(name{})", "cells": {"apple": 1.5, "pear": 4.0}}  # short form
     assert all(hit["relevance"] == 0.0 for hit in found[2:])  # no items: the empty tensor
+
+
+def test_filter_threshold_makes_a_term_in_most_documents_a_filter(http) -> None:
+    yql = 'select * from doc where title contains "common" or title contains "word3"'
+    found = {hit["id"].rsplit(":", 1)[1]: hit for hit in hits(http, "filtering", yql=yql)}
+    assert len(found) == DOCS  # matching is unchanged
+    # "common" is in every document (hit ratio 1 > 0.5): a filter, no bm25; word3 in one of a node's
+    # six or so documents ranks
+    assert found["3"]["fields"]["matchfeatures"]["bm25(title)"] > 0.0
+    for number, hit in found.items():
+        features = hit["fields"]["matchfeatures"]
+        assert features["matches(title)"] == 1.0
+        if number != "3":
+            assert features["bm25(title)"] == 0.0 and hit["relevance"] == 0.0
