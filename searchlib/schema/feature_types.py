@@ -38,7 +38,7 @@ SCALAR_FEATURES = frozenset({
 })
 # Vespa features this engine does not compute: a load error naming them beats a failure per query
 UNSUPPORTED_FEATURES = frozenset({
-    "value", "top",
+    "value",
 })
 # features over multi-value and position fields (searchlib/schema/collection_feature_types.py)
 COLLECTION_FEATURES = frozenset({"dotProduct", "tensorFromWeightedSet", "tensorFromLabels", "distanceToPath",

@@ -1,7 +1,7 @@
 """globalSequence, randomNormal, randomNormalStable and flowCompleteness through a running two-node
 cluster (tests/apps/utility_features): the values in matchfeatures and summaryfeatures are Vespa's,
 worked out from each hit's local id and node (both read back from its globalSequence), or by hand;
-tensorFromStructs over an array of structs; a profile's filter-threshold."""
+tensorFromStructs over an array of structs and top(n, t) over it; a profile's filter-threshold."""
 from __future__ import annotations
 
 import httpx
@@ -119,6 +119,8 @@ def test_tensor_from_structs_in_ranking_and_match_features(http) -> None:
     assert top == [("1", 20.0), ("0", 19.0)]  # 10 * 2.0; 10 * 1.5 + 1 * 4.0
     features = found[1]["fields"]["matchfeatures"]["tensorFromStructs(attribute(items),name,price,float)"]
     assert features == {"type": "tensor<float>(name{})", "cells": {"apple": 1.5, "pear": 4.0}}  # short form
+    assert found[1]["fields"]["matchfeatures"]["priciest"] == {"type": "tensor<float>(name{})",
+                                                               "cells": {"pear": 4.0}}  # top(1, ...)
     assert all(hit["relevance"] == 0.0 for hit in found[2:])  # no items: the empty tensor
 
 
