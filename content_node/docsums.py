@@ -115,7 +115,8 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
          query_features: Mapping[str, object], now: float,
          rank_properties: Mapping[str, str] | None = None, as_of: int = 0,
          corpus_statistics: CorpusStatistics | None = None,
-         snippets: SnippetConfig = DEFAULT_SNIPPETS, *, bolding: bool = True) -> list[Docsum]:
+         snippets: SnippetConfig = DEFAULT_SNIPPETS, *, bolding: bool = True,
+         distribution_key: int = 0) -> list[Docsum]:
     """`as_of`: the generation of the search that found the hits; a document replaced or removed
     since comes back as it was then (store/read_views.py). Its summary-features are left out: they
     would be computed on the current attributes."""
@@ -130,7 +131,7 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
     if program is not None and mutation.has_summary_mutation(program.profile):
         mutation.apply_phase(index, program.profile, mutation.ON_SUMMARY, rows)
     features = iter(_summary_features(ranking_index(index, corpus_statistics), program, schema, query,
-                                      query_features, now, rows, rank_properties or {}))
+                                      query_features, now, rows, rank_properties or {}, distribution_key))
     mutable = _mutable_columns(index, schema, fields_wanted)
     zcurves = {source: zcurve_source(schema.fields, source) for name, sources in fields_wanted
                for source in sources or (name,)}  # `pos_zcurve`: the z-curve of position field `pos`
@@ -200,13 +201,14 @@ def _mutable_columns(index, schema: Schema, fields_wanted) -> dict:
     return readers
 
 
-def _summary_features(index, program, schema, query, query_features, now, rows, rank_properties):
+def _summary_features(index, program, schema, query, query_features, now, rows, rank_properties, distribution_key):
     per_hit: list[dict[str, object]] = [{} for _ in range(len(rows))]
     if program is None or not program.summary_features or not len(rows):
         return per_hit
     calculator = FeatureCalculator(schema, index, query or q.TrueItem(),
                                    program.query_features(query_features), now,
-                                   program.rank_properties(rank_properties), settings=program.feature_settings)
+                                   program.rank_properties(rank_properties), settings=program.feature_settings,
+                                   distribution_key=distribution_key)
     for named in program.summary_features:
         values = program.evaluate(named.expression, calculator, rows)
         for i in range(len(rows)):

@@ -16,6 +16,7 @@ from content_node import match_phase, soft_timeout, streaming
 from content_node.matching import bm25_top_k
 from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.feature_api import RankIndex
+from content_node.matching.filter_threshold import FILTER_THRESHOLD
 from content_node.matching.rank_features import FeatureCalculator
 from content_node.ranking.phase_trace import NO_CLOCK, PhaseClock, explained, node_phases
 from content_node.ranking.rank_program import RankProgram
@@ -49,6 +50,7 @@ class SearchParams:
     explain: bool = False  # record the phase trace (searchlib.explain)
     corpus_statistics: CorpusStatistics | None = None  # cluster-wide; None: the node's own
     streaming_selection: str = ""  # streaming mode: search only the documents it selects (a group)
+    distribution_key: int = 0  # the searching node's (globalSequence); set by ContentNode.search
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +92,8 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     calculator = FeatureCalculator(schema, ranking_index(index, params.corpus_statistics), params.query,
                                    query_features, params.now, program.rank_properties(params.rank_properties),
                                    postings=matching.postings, neighbors=matching.neighbors,
-                                   settings=program.feature_settings)
+                                   settings=program.feature_settings,
+                                   distribution_key=params.distribution_key)
     clock.lap("match")
     candidates, scores, out_of_time = soft_timeout.first_phase(
         lambda rows: _as_column(program.evaluate(program.first_phase, calculator, rows), len(rows)),
@@ -192,7 +195,7 @@ def _bm25_shortcut(index: IndexWithIds, program: RankProgram, params: SearchPara
             or streaming.is_streaming(program.schema)
             or not is_rank_order(params.sorting) or program.second_phase is not None or program.all_match_features
             or profile.mutate or profile.first_phase is None or params.rank_score_drop_limit is not None
-            or program.first_phase_drop_limit is not None
+            or program.first_phase_drop_limit is not None or FILTER_THRESHOLD in profile.settings
             or match_phase.settings_of(program.schema, profile, params.match_phase) is not None):
         return None
     fields = bm25_top_k.bm25_sum_fields(profile.first_phase.expression.text)
@@ -201,7 +204,8 @@ def _bm25_shortcut(index: IndexWithIds, program: RankProgram, params: SearchPara
         return None
     calculator = FeatureCalculator(program.schema, ranking_index(index, params.corpus_statistics), params.query,
                                    query_features, params.now, program.rank_properties(params.rank_properties),
-                                   postings=matching.postings, settings=program.feature_settings)
+                                   postings=matching.postings, settings=program.feature_settings,
+                                   distribution_key=params.distribution_key)
     global_ids = index.global_ids
     found = bm25_top_k.top_k(
         calculator, words, fields, params.hits, np.asarray(index.alive, dtype=bool),

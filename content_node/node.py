@@ -136,7 +136,7 @@ class ContentNode:
             index = self._posting_caches[schema_name].over(view)
             if schema_name in self._owned:  # a global type: this node answers for its own buckets only
                 index = OwnedView(index, self._owned[schema_name], view)
-            outcome = matcher.search(index, program, params)
+            outcome = matcher.search(index, program, replace(params, distribution_key=self.distribution_key))
             return replace(outcome, generation=view.open_view(view_seconds))
 
     def term_statistics(self, schema_name: str, query) -> CorpusStatistics:
@@ -156,7 +156,7 @@ class ContentNode:
             return docsums.fill(view, program, schema, summary_class, global_ids, query, query_features,
                                 now or time.time(), rank_properties, as_of, corpus_statistics,
                                 SnippetConfig.from_settings(self.application.content.snippet_settings),
-                                bolding=bolding)
+                                bolding=bolding, distribution_key=self.distribution_key)
 
     def database_for(self, document_id: str) -> DocumentDB:
         doctype = DocumentId.parse(document_id).doctype

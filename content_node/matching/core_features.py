@@ -380,12 +380,13 @@ def _attribute_matches(calc: Calculator, spec, candidates: np.ndarray) -> np.nda
 
 def match_count(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     """The query terms (term_data: a phrase one, where it matched whole) with a match in f, each
-    counted, a repeated word too: matchcountfeature.cpp counts the terms' match data in f."""
+    counted, a repeated word too: matchcountfeature.cpp counts the terms' match data in f (the
+    document, so a filter term without occurrences counts: filter_threshold.py)."""
     field = calc.field_arg(feature, index_required=True)
     count = np.zeros(len(candidates), dtype=np.float64)
     for term in query_terms(calc):
         if term.text and field in calc.schema.index_fields(term.index_name):
-            count += calc.term_frequencies(field, term.text, candidates) > 0
+            count[calc.term_hits(field, term.text, candidates)[0]] += 1.0
     return count
 
 

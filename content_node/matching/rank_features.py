@@ -10,6 +10,7 @@ import numpy as np
 
 from content_node.matching.element_gap import Remap, element_gap, remapper
 from content_node.matching.feature_api import FeatureName, RankIndex
+from content_node.matching.filter_threshold import filtered, threshold_of
 from content_node.matching.feature_setup import FEATURES
 from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.nearest_neighbor import FoundNeighbors
@@ -30,12 +31,15 @@ class FeatureCalculator:
                  query_features: Mapping[str, object], now: float,
                  rank_properties: Mapping[str, str] | None = None,
                  postings: Callable[[str, str], object] | None = None,
-                 neighbors: FoundNeighbors | None = None, settings: Mapping[str, str] | None = None) -> None:
+                 neighbors: FoundNeighbors | None = None, settings: Mapping[str, str] | None = None,
+                 distribution_key: int = 0) -> None:
         self._schema = schema
         self._settings = settings or {}  # the profile's settings: its element gaps
         self._index = index
         self.query = query  # retrieval features find their nearestNeighbor items here
-        self._postings = postings or with_equiv(index.postings)
+        # ranking's postings: the profile's filter-threshold makes common terms filters (filter_threshold.py)
+        self._postings = filtered(postings or with_equiv(index.postings), lambda: index.doc_count,
+                                  threshold_of(self._settings))
         self.neighbors = neighbors or FoundNeighbors()  # what the query's nearestNeighbor items found
         # features computed over the full candidate set, reused for subsets (second phase, match-features)
         self._computed: dict[str, tuple[np.ndarray, object]] = {}
@@ -47,6 +51,7 @@ class FeatureCalculator:
         self._rows_for: np.ndarray | None = None
         self._rows: np.ndarray | None = None
         self._memo: dict[tuple, object] = {}
+        self._distribution_key = distribution_key  # the node's, for globalSequence
 
     # ---- what feature families read (feature_api.Calculator) ----
 
@@ -74,6 +79,10 @@ class FeatureCalculator:
     def settings(self) -> Mapping[str, str]:
         """The rank profile's settings (element gaps, rank types, ...)."""
         return self._settings
+
+    @property
+    def distribution_key(self) -> int:
+        return self._distribution_key
 
     @property
     def ranked_items(self) -> list:

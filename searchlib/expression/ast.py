@@ -174,6 +174,14 @@ class CellOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class Top:
+    """top(n, t) (Vespa's tensor function Top): the n best cells of a mapped tensor, by cell_order."""
+    count: "Node"
+    operand: "Node"
+    offset: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class TensorGenerate:
     type_spec: str  # canonical TensorType text, all dimensions indexed
     body: "Node"
@@ -191,7 +199,7 @@ class Peek:
 
 Node = Union[Num, Str, Feature, Const, Var, Neg, Not, Binary, If, In, Call, MinMaxOrReduce, Lambda,
              TensorMap, TensorJoin, TensorReduce, TensorRename, TensorConcat, CellCast, CellOrder,
-             TensorGenerate, Peek]
+             Top, TensorGenerate, Peek]
 
 
 def children(node: Node) -> tuple[Node, ...]:
@@ -204,6 +212,8 @@ def children(node: Node) -> tuple[Node, ...]:
             return (o, *extra)
         case Binary(left=a, right=b) | TensorConcat(left=a, right=b):
             return (a, b)
+        case Top(count=n, operand=o):
+            return (n, o)
         case TensorJoin(left=a, right=b, fn=f):
             return (a, b, f)
         case If(condition=c, then=t, otherwise=o):
@@ -268,6 +278,8 @@ def to_text(node: Node) -> str:
             return f"cell_cast({to_text(o)}, {c})"
         case CellOrder(operand=o, order=order):
             return f"cell_order({to_text(o)}, {order})"
+        case Top(count=n, operand=o):
+            return f"top({to_text(n)}, {to_text(o)})"
         case TensorGenerate(type_spec=t, body=b):
             return f"{t}({to_text(b)})"
         case Peek(operand=o, address=address):

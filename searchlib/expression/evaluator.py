@@ -238,6 +238,8 @@ def _tensor_op_unchecked(node: A.Node, ctx: Context) -> Any:
             return B.cell_cast_value(evaluate(o, ctx), c)
         case A.CellOrder(operand=o, order=order):
             return B.cell_order_value(evaluate(o, ctx), order)
+        case A.Top(count=n, operand=o):
+            return B.top_value(evaluate(n, ctx), evaluate(o, ctx))
         case A.Peek(operand=o, address=address):
             value = evaluate(o, ctx)
             resolved = tuple((d, v if isinstance(v, str) else evaluate(v, ctx)) for d, v in address)
@@ -295,6 +297,6 @@ _DISPATCH: dict[type, Callable[[Any, Context], Any]] = {
     A.Neg: _neg, A.Not: _not, A.Binary: _binary, A.Call: _call, A.If: _if, A.In: _in,
     A.MinMaxOrReduce: _min_max,
     **{t: _tensor_op for t in (A.TensorMap, A.TensorJoin, A.TensorReduce, A.TensorRename, A.TensorConcat,
-                               A.CellCast, A.CellOrder, A.Peek, A.TensorGenerate)},
+                               A.CellCast, A.CellOrder, A.Top, A.Peek, A.TensorGenerate)},
 }
 

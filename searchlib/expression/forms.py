@@ -170,6 +170,15 @@ def _cell_cast(p: Parser, name: str, start: int) -> A.Node:
     return A.CellCast(operand, cell_type, start)
 
 
+def _top(p: Parser, name: str, start: int) -> A.Node:
+    p.expect("(")
+    count = p.expression()
+    p.expect(",")
+    operand = p.expression()
+    p.expect(")")
+    return A.Top(count, operand, start)
+
+
 def _arguments(p: Parser, name: str, count: int, dims: int) -> tuple[list[A.Node], tuple[str, ...]]:
     p.expect("(")
     args = [p.expression()]
@@ -272,7 +281,7 @@ SPECIAL_FORMS = {
     "join": _join, "merge": _join, "reduce": _reduce,
     "rename": _rename, "concat": _concat, "cell_cast": _cell_cast, "cell_order": _cell_cast,
     "min": _min_max, "max": _min_max, "range": _generated, "diag": _generated,
-    "unpack_bits": _unpack_bits,
+    "unpack_bits": _unpack_bits, "top": _top,
     **{name: _reduce_shortcut for name in _REDUCE_SHORTCUTS},
     **{name: _convenience for name in ("argmax", "argmin", "softmax", "l1_normalize", "l2_normalize",
                                        "matmul", "xw_plus_b", "cosine_similarity", "euclidean_distance",

@@ -4,6 +4,8 @@ content node computes them in content_node/matching/collection_dot_product.py an
 - `dotProduct(f, vector)`: f a weighted set of string/integer keys or an array of numbers;
 - `tensorFromWeightedSet(attribute(f) or query(p)[, dim])`: f a weighted set of string/integer keys;
 - `tensorFromLabels(attribute(f) or query(p)[, dim])`: f a single value or array of strings/integers;
+- `tensorFromStructs(attribute(f), key..., value, cell type)`: f an array of structs (or a map) whose
+  struct fields `f.key` (1 to 5 of them, strings or integers) and `f.value` (a number) are attributes;
 - `distanceToPath(f).distance/.traveled/.product`: f a position attribute;
 - `elementCompleteness(f)[.completeness/.fieldCompleteness/.queryCompleteness/.elementWeight]`: f an
   index field (content_node/matching/element_features.py).
@@ -62,6 +64,8 @@ def collection_feature_type(schema: Schema, name: str, args: list[str], bound: s
         return DOUBLE
     if args and any(f"({parameter})" in args[0].replace(" ", "") for parameter in bound):
         return None
+    if name == "tensorFromStructs":
+        return struct_tensor_source(schema, args)[2]
     return TensorType.parse(f"tensor({tensor_source(schema, name, args)[2]}{{}})")
 
 
@@ -106,6 +110,49 @@ def tensor_source(schema: Schema, name: str, args: list[str]) -> tuple[Field | N
         raise FeatureProblem(f"{name}: '{spec.name}' must be a single value or array of strings or integers, "
                              f"not {spec.type}")
     return spec, spec.name, dimension
+
+
+STRUCT_CELL_TYPES = ("double", "float", "bfloat16", "int8")
+
+
+def struct_tensor_source(schema: Schema, args: list[str]) -> tuple[list[Field], Field, TensorType]:
+    """(the key attributes, the value attribute, the tensor type) of `tensorFromStructs(attribute(f),
+    k1[, ...k5], v, cell type)`: one mapped dimension per key field, named after it (Vespa's
+    tensor_from_structs_feature.cpp). What Vespa answers with an empty tensor and a logged issue at
+    query time (a value that is no number, a key that is neither string nor integer, a weighted set)
+    is refused here at load."""
+    name = "tensorFromStructs"
+    if not 4 <= len(args) <= 8:
+        raise FeatureProblem(f"{name} takes (attribute(name), 1 to 5 key fields, value field, cell type), "
+                             f"got {len(args)} argument(s)")
+    source = _SOURCE.match(args[0].replace(" ", ""))
+    if source is None or source.group(1) != "attribute":
+        raise FeatureProblem(f"{name}: the source must be attribute(name), not '{args[0]}'")
+    base = source.group(2)
+    keys, value, cell_type = [a.strip('"') for a in args[1:-2]], args[-2].strip('"'), args[-1].strip('"')
+    if cell_type not in STRUCT_CELL_TYPES:
+        raise FeatureProblem(f"{name}: invalid cell type '{cell_type}'")
+    if len(set(keys)) != len(keys) or not all(_DIMENSION.match(key) for key in keys):
+        raise FeatureProblem(f"{name}: invalid or duplicate dimension name(s) for key field(s)")
+    key_specs = [_struct_attribute(schema, base, key) for key in keys]
+    value_spec = _struct_attribute(schema, base, value)
+    if element_kind(value_spec) not in NUMBER_KINDS:
+        raise FeatureProblem(f"{name}: the value attribute '{value_spec.name}' must have a numeric type")
+    for spec in key_specs:
+        if element_kind(spec) not in ("string",) + INTEGER_KINDS:
+            raise FeatureProblem(f"{name}: the key attribute '{spec.name}' must have basic type string or integer")
+        if spec.type.kind == "weightedset" or (spec.type.kind == "array") != (value_spec.type.kind == "array"):
+            raise FeatureProblem(f"{name}: the key attribute '{spec.name}' and value attribute '{value_spec.name}' "
+                                 "must have the same collection type, array or single")
+    cells = "" if cell_type == "double" else f"<{cell_type}>"
+    return key_specs, value_spec, TensorType.parse(f"tensor{cells}({','.join(f'{key}{{}}' for key in keys)})")
+
+
+def _struct_attribute(schema: Schema, base: str, field: str) -> Field:
+    spec = schema.fields.get(f"{base}.{field}")
+    if spec is None or not spec.is_attribute:
+        raise FeatureProblem(f"tensorFromStructs: no such attribute '{base}.{field}'")
+    return spec
 
 
 def _attribute(schema: Schema, feature: str, name: str) -> Field:

@@ -19,7 +19,8 @@ FIELD_MATCH_OUTPUTS = frozenset({
     "degradedMatches", "weight", "significance", "importance",
 })
 # features whose argument must be an index (text) field
-INDEX_FIELD_FEATURES = frozenset({"bm25", "bm25_for_labels", "queryTermDocumentFrequency", "elementSimilarity"})
+INDEX_FIELD_FEATURES = frozenset({"bm25", "bm25_for_labels", "queryTermDocumentFrequency", "elementSimilarity",
+                                  "flowCompleteness"})
 # the named arguments each feature takes after its field (`bm25(f, label: l)`, written `label:l`)
 NAMED_ARGUMENTS = {"bm25": frozenset({"label"})}
 # features whose argument must be an attribute field
@@ -33,16 +34,15 @@ VECTOR_FEATURES = frozenset({"closeness", "distance", "closest"})
 SCALAR_FEATURES = frozenset({
     "query", "now", "random", "queryTermCount", "num_docs_indexed", "term", "itemRawScore",
     "firstPhase", "secondPhase", "relevanceScore", "firstPhaseRank", "firstPhaseMax", "constant", "matchCount",
-    "foreach", "elementwise", "match",
+    "foreach", "elementwise", "match", "randomNormal", "randomNormalStable", "globalSequence",
 })
 # Vespa features this engine does not compute: a load error naming them beats a failure per query
 UNSUPPORTED_FEATURES = frozenset({
-    "globalSequence", "randomNormal",
-    "value", "tensorFromStructs", "top",
+    "value",
 })
 # features over multi-value and position fields (searchlib/schema/collection_feature_types.py)
 COLLECTION_FEATURES = frozenset({"dotProduct", "tensorFromWeightedSet", "tensorFromLabels", "distanceToPath",
-                                 "elementCompleteness"})
+                                 "elementCompleteness", "tensorFromStructs"})
 # features whose type is a fixed tensor type
 FIXED_TENSOR_FEATURES = {"queryTermDocumentFrequency": "tensor(term{})", "bm25_for_labels": "tensor(label{})"}
 # elementwise(feature, dimension[, cell type]): the features with an elementwise form

@@ -271,7 +271,6 @@ def _validate(profile: RankProfile, decl: RankProfileDecl, fields: Mapping[str, 
 # Profile settings that would change which documents match or how they rank, and that this engine
 # does not implement: refused where written rather than parsed and ignored.
 _NOT_SUPPORTED_SETTINGS = {
-    "filter-threshold": "terms are not made filters by their hit ratio here",
     "second-phase-rerank-count": "not Vespa syntax: use rerank-count in second-phase",
     "global-phase-rerank-count": "not Vespa syntax: use rerank-count in global-phase",
 }
@@ -296,7 +295,8 @@ def _check_settings(decl: RankProfileDecl) -> None:
             why = "no significance model is read: significance comes from this node's document frequencies"
         if why is not None:
             raise SchemaError(f"not supported: {key} in rank-profile '{decl.name}' ({why})", location)
-        if key in ("weakand.stopword-limit", "weakand.adjust-target"):  # content_node/matching/weakand_stopwords.py
+        # rates read by content_node/matching/weakand_stopwords.py and filter_threshold.py
+        if key in ("weakand.stopword-limit", "weakand.adjust-target", "filter-threshold"):
             try:
                 rate = parse_double(value)
             except ValueError:

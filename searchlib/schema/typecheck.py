@@ -29,7 +29,7 @@ from searchlib.schema.constants import FILE_PREFIX, constant_value
 from searchlib.schema.model import Expression, RankProfile, Schema
 from searchlib.schema.package_paths import tree_model_path
 from searchlib.tensor import Tensor, TensorType
-from searchlib.tensor.types import Dimension, decay, join_type, reduce_type
+from searchlib.tensor.types import Dimension, decay, join_type, reduce_type, top_type
 
 DOUBLE = TensorType()
 Type = TensorType | None  # None: unknown until run time
@@ -223,8 +223,9 @@ class ProfileChecker:
                 operand = self.infer(o, scope)
                 return None if operand is None else TensorType(cell, operand.dimensions)
             case A.CellOrder(operand=o):
-                operand = self.infer(o, scope)
-                return None if operand is None else TensorType("float", operand.dimensions)
+                return None if (operand := self.infer(o, scope)) is None else TensorType("float", operand.dimensions)
+            case A.Top(count=n, operand=o):  # a number, then a sparse tensor
+                return top_type(self.infer(n, scope), self.infer(o, scope))
             case A.TensorGenerate(type_spec=spec, body=body):
                 self.infer(body, scope)
                 return TensorType.parse(spec)

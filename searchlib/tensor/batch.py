@@ -205,6 +205,16 @@ def cell_cast_value(v: Any, cell_type: str) -> Any:
     return v
 
 
+def top_value(n: Any, v: Any) -> Any:
+    if isinstance(n, (Tensor, TensorBatch)):
+        raise ExpressionError("top: the first argument should be a number, not a tensor")
+    if isinstance(v, TensorBatch) or isinstance(n, np.ndarray):
+        return per_row(ops.top, v, n)
+    if isinstance(v, Tensor):
+        return ops.top(v, n)
+    raise ExpressionError(f"top: the second argument should be a sparse tensor, not the number {v}")
+
+
 def cell_order_value(v: Any, order: str) -> Any:
     if isinstance(v, TensorBatch):
         return per_row(lambda t: ops.cell_order(t, order), v)

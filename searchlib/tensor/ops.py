@@ -235,6 +235,19 @@ def cell_order(t: Tensor, order: str) -> Tensor:
     return Tensor(TensorType(decay(t.type.cell_type), t.type.dimensions), blocks)
 
 
+def top(t: Tensor, n: Any) -> Tensor:
+    """Vespa's top(n, t) = join(t, filter_subspaces(cell_order(t, max) < n, f(s)(s)), f(a,b)(a*b)):
+    the cells ranked below n, in a mapped tensor (ties in serialization order, NaN last)."""
+    if not isinstance(t, Tensor) or t.type.indexed:
+        raise ExpressionError(f"top: the second argument should be a sparse tensor, not {getattr(t, 'type', t)}")
+    if isinstance(n, Tensor):
+        raise ExpressionError("top: the first argument should be a number, not a tensor")
+    ranks = cell_order(t, "max")
+    result_type = TensorType(decay(t.type.cell_type), t.type.dimensions)
+    kept = [k for k in t.blocks if ranks.blocks[k].item() < float(n)]
+    return Tensor(result_type, {k: t.blocks[k].astype(np.float64) for k in kept})
+
+
 def resolve_address(t: TensorType, address: Sequence[tuple[str, Any]]) -> dict[str, Any]:
     """Name every dimension of a peek address; `t[2]` and `t{label}` need a single dimension."""
     resolved: dict[str, Any] = {}

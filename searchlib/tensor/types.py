@@ -126,6 +126,16 @@ def unify_cells(a: TensorType, b: TensorType) -> str:
     return "float"
 
 
+def top_type(count: "TensorType | None", operand: "TensorType | None") -> "TensorType | None":
+    """The type of top(n, t) (Vespa's Top): n a number, t a sparse tensor; t's type, cells decayed.
+    None (not known before run time) passes; a wrong argument is an ExpressionError."""
+    if count is not None and count.dimensions:
+        raise ExpressionError(f"top: the first argument should be a number, not {count}")
+    if operand is not None and (not operand.dimensions or operand.indexed):
+        raise ExpressionError(f"top: the second argument should be a sparse tensor, not {operand}")
+    return None if operand is None else TensorType(decay(operand.cell_type), operand.dimensions)
+
+
 def decay(cell_type: str) -> str:
     return "float" if cell_type in ("bfloat16", "int8") else cell_type
 

@@ -1,6 +1,6 @@
 """Rank-profile counts and settings: the profile-level `rerank-count:` and `keep-rank-count:` set the
 same values as the phase blocks (Vespa's RankProfile); what this engine does not implement and would
-change results (filter-threshold, a significance model) is refused where written;
+change results (a significance model) is refused where written, a filter-threshold out of [0, 1] too;
 tuning that changes only the work done loads with a logged "no effect". Cluster-wide totals are kept
 and spread over the nodes searched (searchlib.phase_counts)."""
 from __future__ import annotations
@@ -71,7 +71,7 @@ def test_a_total_count_is_spread_over_the_nodes_searched():
      "weakand.stopword-limit in rank-profile 'p' must be a number in [0, 1], not '1.6'", 11, 7),
     ("    weakand {\n      allow-drop-all: maybe\n    }",
      "weakand.allow-drop-all in rank-profile 'p' must be true or false", 11, 7),
-    ("    filter-threshold: 0.05", "not supported: filter-threshold in rank-profile 'p'", 10, 5),
+    ("    filter-threshold: 1.5", "filter-threshold in rank-profile 'p' must be a number in [0, 1], not '1.5'", 10, 5),
     ("    significance {\n      use-model: true\n    }", "not supported: significance.use-model", 11, 7),
     ("    global-phase-rerank-count: 3", "not Vespa syntax: use rerank-count in global-phase", 10, 5),
 ])

@@ -115,7 +115,7 @@ def test_recursive_functions_are_an_error() -> None:
     ("onnx(nomodel)", "onnx model 'nomodel' is not declared"),
     ("elementCompleteness(pop)", "not an index field: 'pop'"),
     ("elementCompleteness(title).best", "elementCompleteness has no output 'best'"),
-    ("globalSequence", "not supported: rank feature 'globalSequence'"),
+    ("tensorFromStructs(attribute(pop), key, value, float)", "no such attribute 'pop.key'"),
     ("elementwise(bm25(pop), x)", "field 'pop' is not an index field"),
     ("elementSimilarity(pop)", "field 'pop' is not an index field"),
     ("foreach(terms, N, term(N).weight, \"=1\", sum)", "condition must be 'true'"),
