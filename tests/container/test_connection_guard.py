@@ -1,7 +1,7 @@
 """The guarded httptools protocol's head timer (container/http/server.py): a request whose line and
 headers arrive whole sets no timer; one whose head stops half-way is closed `request-timeout` after
 its first byte, however it trickles in; a new connection that sends nothing is closed after
-`idle-timeout`. And a response with a Content-Length goes out in one write, head and body."""
+`idle-timeout`."""
 from __future__ import annotations
 
 import asyncio
@@ -43,15 +43,7 @@ class RecordingTransport(asyncio.Transport):
 
 
 async def app(scope, receive, send):
-    if scope["type"] != "http":
-        return
-    if scope["path"] == "/chunked":  # no Content-Length: the head and each chunk as they come
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"a", "more_body": True})
-        await send({"type": "http.response.body", "body": b"b"})
-    else:
-        if scope["method"] == "POST":
-            await receive()  # what makes uvicorn send 100 Continue to a client that expects it
+    if scope["type"] == "http":
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"%d" % len(BODY))]})
         await send({"type": "http.response.body", "body": BODY})
 
@@ -117,26 +109,5 @@ def test_a_silent_connection_is_closed_after_idle_timeout():
             await asyncio.sleep(0.01)
         assert transport.closed and 0.38 < time.monotonic() - started < 0.7
         protocol.connection_lost(None)
-
-    asyncio.run(main())
-
-
-def test_a_content_length_response_is_one_write_and_other_writes_go_out_as_they_come():
-    async def answer(*pieces: bytes) -> list[bytes]:
-        protocol, transport = connect(asyncio.get_running_loop())
-        for piece in pieces:
-            protocol.data_received(piece)
-            await asyncio.sleep(0.1)
-        protocol.connection_lost(None)
-        return transport.writes
-
-    async def main():
-        (whole,) = await answer(b"GET /search/ HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert whole.startswith(b"HTTP/1.1 200 OK\r\n") and whole.endswith(b"\r\n\r\n" + BODY)
-        head, *chunks = await answer(b"GET /chunked HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert head.endswith(b"transfer-encoding: chunked\r\n\r\n") and b"".join(chunks) == b"1\r\na\r\n1\r\nb\r\n0\r\n\r\n"
-        go_on, response = await answer(b"POST /search/ HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
-                                       b"Content-Length: 2\r\n\r\n", b"{}")
-        assert go_on == b"HTTP/1.1 100 Continue\r\n\r\n" and response.endswith(b"\r\n\r\n" + BODY)
 
     asyncio.run(main())
