@@ -8,11 +8,6 @@ and headers may grow without bound. Here:
   (the body is timed by container.http.limits.RequestGuard); the timer is set only when the data
   received so far ends inside a head, so a head that arrives whole costs none;
 - the request line and headers together may be at most `header-bytes` (431 and close).
-
-It also sends a response with a Content-Length as one write: uvicorn writes the head on
-`http.response.start` and the body on `http.response.body`, two sends, and on a busy machine the
-client is often woken by the head alone and must wait again for the body (BENCHMARKS.md, "Where
-each millisecond goes, at 1 and 8 clients").
 """
 from __future__ import annotations
 
@@ -71,9 +66,6 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = False
         self._disarm()
         super().on_headers_complete()
-        cycle = self.cycle  # created just now (its task has not run yet), or None for an upgrade
-        if cycle is not None and cycle.transport is self.transport:
-            cycle.transport = _WholeResponse(self.transport, cycle)
 
     def send_400_response(self, msg: str) -> None:
         if not self._headers_too_large:
@@ -108,42 +100,3 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
 def protocol_for(limits: ContainerLimits) -> type[GuardedHttpToolsProtocol]:
     return type("GuardedHttpToolsProtocol", (GuardedHttpToolsProtocol,), {"limits": limits})
-
-
-class _WholeResponse:
-    """A request cycle's transport that holds the head of a Content-Length response until its
-    first body write and sends both together. Anything else (a 100 Continue, a chunked response's
-    head and chunks) is written as it comes; closing first sends a head still held."""
-    __slots__ = ("_transport", "_cycle", "_head", "_state")
-
-    def __init__(self, transport: asyncio.Transport, cycle) -> None:
-        self._transport, self._cycle, self._head, self._state = transport, cycle, b"", 0  # 0 before the head, 1 held, 2 after
-
-    def write(self, data: bytes) -> None:
-        if self._state == 1:
-            self._state = 2
-            self._transport.write(self._head + data)
-            self._head = b""
-        elif self._state == 0 and self._cycle.response_started:  # this write is the head
-            if self._cycle.chunked_encoding is False:
-                self._head, self._state = data, 1
-            else:
-                self._state = 2
-                self._transport.write(data)
-        else:
-            self._transport.write(data)
-
-    def _flush(self) -> None:
-        if self._state == 1:
-            self._state = 2
-            self._transport.write(self._head)
-
-    def close(self) -> None:
-        self._flush()
-        self._transport.close()
-
-    def abort(self) -> None:
-        self._transport.abort()
-
-    def __getattr__(self, name: str):
-        return getattr(self._transport, name)
