@@ -163,6 +163,9 @@ class DocumentHandler:
         `conditional` with replicas: the condition is probed first (condition_probe.py)."""
         deadline = time.monotonic() + timeout
         owners = self._owners(body_base["id"])
+        if (reconcile or conditional) and (stale := self._cluster.stale_base_refusal(
+                c.node.distribution_key for c in owners)) is not None:  # updates (reconcile), conditions: read it
+            return DocumentResponse({**body_base, "message": stale}, 503)
         timestamp = CLOCK.next()
         step: dict = {}
         if conditional and len(owners) > 1:
