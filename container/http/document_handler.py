@@ -160,7 +160,8 @@ class DocumentHandler:
         One timestamp for every owner and every attempt: a node that already has it ignores it again,
         and replicas that diverge agree on the newest version (searchlib/timestamps.py). `reconcile`
         (updates): replicas that applied it to different versions are made equal first (update_repair.py).
-        `conditional` with replicas: the condition is probed first (condition_probe.py)."""
+        `conditional` with replicas: the condition is probed first (condition_probe.py). Both read the
+        stored version: 503, sent nowhere, while an owner may hold a stale one (SearchCluster.stale_base_refusal)."""
         deadline = time.monotonic() + timeout
         owners = self._owners(body_base["id"])
         if (reconcile or conditional) and (stale := self._cluster.stale_base_refusal(
