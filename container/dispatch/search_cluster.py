@@ -14,7 +14,9 @@ itself still holds what it took while the other was down; newest wins on both si
 caught up while some replica was unreachable (both down, it came back first) may lack writes only
 that replica took: when that replica answers again, the node leaves rotation and catches up from it
 before serving again, as Vespa keeps a bucket's stale replica out of service until bucket sync is
-done. With every replica down it serves what it holds (availability), and only then. A node that
+done. With every replica down it serves what it holds (availability), and only then; until it has
+synced from those replicas it takes no write that reads the stored document (`unsynced_replicas`:
+updates and test-and-set conditions are refused with 503, plain puts and removes go). A node that
 missed writes is in rotation again only once it reports that its catch-up finished from one of the
 replicas it was sent (PingReply.synced_from), a catch-up ordered after its last missed write: one
 that failed (the peer died mid-way, an RPC error) leaves it out of rotation and is tried again on the
@@ -180,6 +182,36 @@ class SearchCluster:
         """In rotation and known to hold every acknowledged write: a read may take its answer alone."""
         health = self.health[key]
         return health.up and not health.missed_writes and not self.lacks_a_returned_replica(key)
+
+    def unsynced_replicas(self, key: int) -> frozenset[int]:
+        """Replicas that may hold newer versions than `key` and that it has not caught up from: it
+        serves what it holds because none was reachable (it missed writes, or restarted, and had no
+        one to catch up from). Empty once it reports a catch-up from them finished (synced_from).
+        While not empty a write that reads the stored document (an update, a test-and-set condition)
+        must not be applied on it: built on an old version with a newer timestamp, its result would
+        replace the newer version when the replicas meet (newest wins), losing an acknowledged write.
+        Whole-document puts and removes may: newest wins is right for them."""
+        health = self.health[key]
+        if health.unsynced:
+            return health.unsynced
+        replicas = self.replica_keys(key)  # a ping saw it stale, the catch-up order not yet sent:
+        stale = health.reachable and (health.missed_writes or health.state == AWAITING_SYNC)
+        if stale and replicas and not any(self._can_sync_from(other) for other in replicas):
+            return frozenset(replicas)
+        return frozenset()
+
+    def stale_base_refusal(self, keys: Iterable[int]) -> str | None:
+        """Why a write that reads the stored document may not go to the owners `keys` now (one of
+        them serves as is, `unsynced_replicas`): the 503's message; None: it may."""
+        keys = list(keys)
+        missing = sorted({other for key in keys for other in self.unsynced_replicas(key)})
+        if not missing:
+            return None
+        serving = [key for key in keys if self.unsynced_replicas(key)]
+        return (f"Replicas that may hold a newer version of the document are unavailable (content nodes "
+                f"{missing}; content nodes {serving} serve only what they hold until synced with them): an update "
+                "or a test-and-set condition is not applied, nothing was written. Puts and removes without a "
+                "condition are accepted")
 
     def replicas_of(self, key: int) -> list[str]:
         """Addresses of the nodes in rotation that hold the same buckets as `key` (other groups)."""

@@ -160,9 +160,13 @@ class DocumentHandler:
         One timestamp for every owner and every attempt: a node that already has it ignores it again,
         and replicas that diverge agree on the newest version (searchlib/timestamps.py). `reconcile`
         (updates): replicas that applied it to different versions are made equal first (update_repair.py).
-        `conditional` with replicas: the condition is probed first (condition_probe.py)."""
+        `conditional` with replicas: the condition is probed first (condition_probe.py). Both read the
+        stored version: 503, sent nowhere, while an owner may hold a stale one (SearchCluster.stale_base_refusal)."""
         deadline = time.monotonic() + timeout
         owners = self._owners(body_base["id"])
+        if (reconcile or conditional) and (stale := self._cluster.stale_base_refusal(
+                c.node.distribution_key for c in owners)) is not None:  # updates (reconcile), conditions: read it
+            return DocumentResponse({**body_base, "message": stale}, 503)
         timestamp = CLOCK.next()
         step: dict = {}
         if conditional and len(owners) > 1:

@@ -166,6 +166,7 @@ def test_a_node_that_caught_up_alone_syncs_with_its_replica_before_serving_once_
     nodes[0].state = "ready"
     asyncio.run(cluster.ping_all())
     assert cluster.health[0].up and nodes[0].synced_with == []
+    assert cluster.unsynced_replicas(0) == {1}  # serves as is: no update or condition on it (document_handler)
     nodes[1].fail, nodes[1].state = None, "awaiting-sync"
     asyncio.run(cluster.ping_all())
     assert not cluster.health[0].up and nodes[0].synced_with == ["host:1"] and nodes[0].resynced is True
@@ -175,6 +176,20 @@ def test_a_node_that_caught_up_alone_syncs_with_its_replica_before_serving_once_
     asyncio.run(cluster.ping_all())
     assert cluster.health[0].up and cluster.health[1].up
     assert nodes[0].synced_with is None and nodes[1].synced_with is None  # synced once: no more
+    assert cluster.unsynced_replicas(0) == cluster.unsynced_replicas(1) == frozenset()
+
+
+def test_a_node_seen_stale_with_no_replica_reachable_takes_no_update_even_before_its_catch_up_order():
+    """Between the ping that sees a restarted node and its catch-up order (no one to sync from),
+    it already may lack newer versions; a node with no replicas (one group) never does."""
+    cluster = SearchCluster([Node(0, 0), Node(1, 1)])
+    cluster.health[0].state, cluster.health[1].reachable = "awaiting-sync", False
+    assert cluster.unsynced_replicas(0) == {1} and cluster.stale_base_refusal([0]) is not None
+    cluster.health[1].reachable = True  # catches up from it first: the update goes to both (update_repair)
+    assert cluster.unsynced_replicas(0) == frozenset() and cluster.stale_base_refusal([0, 1]) is None
+    alone = SearchCluster([Node(0, 0)])
+    alone.health[0].state = "awaiting-sync"
+    assert alone.unsynced_replicas(0) == frozenset()
 
 
 def test_a_node_syncs_only_from_replicas_on_its_application_package():

@@ -39,9 +39,10 @@ class Owner:
 
 
 def write(monkeypatch, owners, document=DOCUMENT, operation=None, timeout: float = 5.0, seen_down=None,
-          missed=None):
+          missed=None, stale_base: str | None = None):
     missed = [] if missed is None else missed
-    cluster = SimpleNamespace(note_missed_write=missed.append, writes=KeySequencer(), health={
+    cluster = SimpleNamespace(note_missed_write=missed.append, writes=KeySequencer(),
+                              stale_base_refusal=lambda keys: stale_base, health={
         owner.node.distribution_key: SimpleNamespace(reachable=reachable) for owner, reachable in
         zip(owners, [True] * len(owners) if seen_down is None else [not down for down in seen_down])})
     cluster.note_refused_writes = lambda outcomes: SearchCluster.note_refused_writes(cluster, outcomes)
@@ -55,6 +56,18 @@ def write(monkeypatch, owners, document=DOCUMENT, operation=None, timeout: float
 
 def test_a_write_one_replica_took_counts_and_the_other_catches_up(monkeypatch):
     assert write(monkeypatch, [Owner(0, down=False), Owner(1, down=True)]) == (True, [1])
+
+
+def test_a_write_is_sent_nowhere_while_an_owner_serves_as_is(monkeypatch):
+    """The selection reads the stored version: not on an owner that may hold a stale one
+    (SearchCluster.unsynced_replicas, tested with the document write path in test_write_availability)."""
+    sent = []
+    operation = lambda client, document, left, timestamp, **step: sent.append(client) or client.remove(  # noqa: E731
+        document, left, timestamp, **step)
+    with pytest.raises(_NodeRefused) as refused:
+        write(monkeypatch, [Owner(0, down=False), Owner(1, down=False)], operation=operation,
+              stale_base="Replicas that may hold a newer version of the document are unavailable")
+    assert refused.value.status == 503 and "newer version" in refused.value.message and sent == []
 
 
 def test_a_write_one_replica_refused_fails_and_that_replica_catches_up(monkeypatch):

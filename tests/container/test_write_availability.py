@@ -190,3 +190,72 @@ def test_a_read_with_replicas_goes_only_to_a_node_in_rotation_or_else_to_every_r
             assert time.monotonic() < deadline + 10
             time.sleep(0.1)
         assert client.get("/document/v1/test/music/docid/in-rotation").status_code == 200
+
+
+class SyncingNode(ReadableNode):
+    """Takes updates and removes, and reports a catch-up finished from the first peer it was sent."""
+
+    def __init__(self, key: int, group: int) -> None:
+        super().__init__(key, group)
+        self.updates: list[str] = []
+        self.synced_from = ""
+
+    async def update(self, document_id: str, operations: dict, create: bool, timeout: float,
+                     condition: str = "", timestamp: int = 0) -> FeedResult:
+        self._check()
+        self.updates.append(document_id)
+        return FeedResult(True, document_id in self.documents)
+
+    async def remove(self, document_id: str, timeout: float, condition: str = "", timestamp: int = 0) -> FeedResult:
+        self._check()
+        return FeedResult(True, self.documents.pop(document_id, None) is not None)
+
+    async def sync(self, peers, timeout: float, resync: bool = False) -> bool:
+        self.synced_from = peers[0] if peers else ""
+        return True
+
+    async def ping(self, timeout: float) -> NodeStatus:
+        self._check()
+        return NodeStatus(self.node.distribution_key, len(self.documents), "", True, 0, "ready",
+                          synced_from=self.synced_from)
+
+
+def wait_for(condition, seconds: float = 8.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_node_serving_as_is_takes_no_update_or_condition_until_synced_with_its_replica():
+    """Node 1 was down when node 0 alone acknowledged a put; node 0 died and node 1 came back first:
+    it serves what it holds. An update applied there would build on its old version with a newer
+    timestamp and replace the acknowledged put when node 0 returns: it is 503 and sent nowhere, as
+    is a test-and-set condition; plain puts and removes are taken. Once node 1 caught up from node 0,
+    updates go again."""
+    nodes = [SyncingNode(0, 0), SyncingNode(1, 1)]
+    with TestClient(create_app(MUSIC, clients=nodes)) as client:
+        cluster = client.app.state.cluster
+        wait_for(lambda: client.get("/state/v1/health").status_code == 200)
+        nodes[1].alive = False
+        assert put(client, "x")[0].status_code == 200  # acknowledged by node 0 alone
+        nodes[0].alive = False
+        nodes[1].alive = True
+        wait_for(lambda: cluster.health[1].up and not cluster.health[0].reachable)
+        assert cluster.unsynced_replicas(1) == {0}
+        update = client.put("/document/v1/test/music/docid/x", json={"fields": {"year": {"increment": 1}}})
+        assert update.status_code == 503, update.text
+        assert "may hold a newer version" in update.json()["message"] and "[0]" in update.json()["message"]
+        assert nodes[1].updates == []
+        conditional = client.post("/document/v1/test/music/docid/y", params={"condition": "music.year==2000"},
+                                  json={"fields": {"artist": "c"}})
+        assert conditional.status_code == 503 and "id:test:music::y" not in nodes[1].documents
+        assert client.delete("/document/v1/test/music/docid/x", params={"condition": "music.year==2000"}
+                             ).status_code == 503
+        assert put(client, "y")[0].status_code == 200 and "id:test:music::y" in nodes[1].documents
+        assert client.delete("/document/v1/test/music/docid/y").status_code == 200
+        nodes[0].alive = True
+        wait_for(lambda: cluster.health[1].up and cluster.health[0].up and not cluster.unsynced_replicas(1))
+        update = client.put("/document/v1/test/music/docid/x", json={"fields": {"year": {"increment": 1}}})
+        assert update.status_code == 200, update.text
+        assert nodes[1].updates == ["id:test:music::x"] and nodes[0].updates == ["id:test:music::x"]

@@ -40,8 +40,9 @@ class MixedFeeder:
         self.possible: dict[str, set[State]] = {f"mixed-{round_}{n}": {None} for n in range(WORKERS * DOCUMENTS_EACH)}
         self.acked = {"put": 0, "remove": 0, "update": 0, "conditional": 0}
         self.statuses: dict[int, int] = {}  # 0: no answer
-        # what is sent; puts and removes alone while the only replica up may be stale (an update there
-        # applies to its stale version and wins by its newer timestamp, as in Vespa: see the test)
+        # 503s for a replica serving what it holds while one that may hold newer versions is away
+        # (SearchCluster.unsynced_replicas): nothing was written, so the model keeps the states before
+        self.stale_refused = {"put": 0, "remove": 0, "update": 0, "conditional": 0}
         self.kinds: tuple[str, ...] = ("put", "remove", "update", "conditional")
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -88,9 +89,11 @@ class MixedFeeder:
                 kind = rng.choice(self.kinds)
                 text = f"{self.round}-{worker}-{step}"
                 with self._writing:  # the model too: `paused` reads it
+                    message = ""
                     try:
                         response = self._send(client, kind, n, text)
                         status = response.status_code
+                        message = response.text if status == 503 else ""
                     except httpx.HTTPError:
                         status = 0  # no answer: the write may or may not have been applied
                     with self._lock:
@@ -103,6 +106,8 @@ class MixedFeeder:
                         elif status == 412 and kind == "conditional":
                             self.possible[n] = {s for s in before if not _holds(s)}
                             self.acked[kind] += 1
+                        elif "may hold a newer version" in message:
+                            self.stale_refused[kind] += 1  # applied nowhere: the states stay
                         else:
                             self.possible[n] = before | after
                 if status != 200:

@@ -52,9 +52,9 @@ def test_both_replicas_killed_in_turn_the_first_back_holding_stale_documents(clu
     comes back first, serving what it holds (taking puts and removes of its own: some documents then
     have their newest write on node 1 alone); once node 0 is back the two must hold the newest
     versions: none of node 1's stale copies may win, no remove node 0 alone holds may be undone.
-    Not updates while node 1 is alone: one applies to node 1's stale version and its result, newer,
-    replaces node 0's newer base when it returns (the acknowledged put under it is lost), as in
-    Vespa, whose distributor also updates the only replica it can reach."""
+    Updates and conditional updates are sent all along: while node 1 is alone they are 503 and
+    applied nowhere (one applied to node 1's stale version would, by its newer timestamp, replace
+    node 0's newer base when it returns: the acknowledged put under it would be lost)."""
     with MixedFeeder(cluster.url, "b") as feeder:
         feeder.settle(30)
         cluster.kill_node(1, signal.SIGKILL)
@@ -63,11 +63,16 @@ def test_both_replicas_killed_in_turn_the_first_back_holding_stale_documents(clu
             cluster.kill_node(0, signal.SIGKILL)
             cluster.restart_node(1, wait_healthy=False)
             wait_until(lambda: answers_ready(readers[1]), 60)
-            feeder.kinds = ("put", "remove")
         feeder.settle(10)  # node 1 alone
+        wait_until(lambda: feeder.stale_refused["update"] + feeder.stale_refused["conditional"] > 0, 30)
         with feeder.paused():
+            assert feeder.stale_refused["put"] == feeder.stale_refused["remove"] == 0, feeder.stale_refused
             cluster.restart_node(0)
             assert_as_modelled(readers, feeder)
+        acked = feeder.acked["update"] + feeder.acked["conditional"]
+        # node 0 back and node 1 synced with it: updates are taken again
+        wait_until(lambda: feeder.acked["update"] + feeder.acked["conditional"] > acked, 30)
+    assert_as_modelled(readers, feeder)
 
 
 def test_kill_9_of_the_container_under_mixed_writes(cluster, readers):
