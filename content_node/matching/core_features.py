@@ -20,6 +20,7 @@ import numpy as np
 from content_node.matching.attribute_terms import attribute_term_matches
 from content_node.matching.collection_features import collection_attribute
 from content_node.matching.feature_api import Calculator, FeatureName
+from content_node.matching.filter_threshold import FILTER_THRESHOLD, threshold_of
 from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.tensor_attributes import tensor_attribute_column
 from content_node.matching.term_data import query_terms
@@ -269,9 +270,14 @@ def _term_contributions(calc: Calculator, field: str, term: str, idf: float, k1:
 
 def kept(calc: Calculator, key: tuple, compute: Callable[[], object]):
     """`compute()`, a value of this write generation's term reads alone (`key` names every other
-    input), kept between queries by the node's posting cache when the index reads through one."""
+    input), kept between queries by the node's posting cache when the index reads through one.
+    The profile's filter-threshold joins the key: those reads are the calculator's postings, which
+    it strips of frequencies (filter_threshold.py), and the cache is shared by every profile."""
     derived = getattr(calc.index, "derived", None)
-    return compute() if derived is None else derived(key, compute)
+    if derived is None:
+        return compute()
+    threshold = threshold_of(calc.settings)
+    return derived(key if threshold >= 1.0 else (*key, FILTER_THRESHOLD, threshold), compute)
 
 
 def bm25_terms(calc: Calculator, field: str) -> list[tuple[str, float]]:

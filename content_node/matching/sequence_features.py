@@ -105,9 +105,10 @@ def _mean_stddev(feature: FeatureName) -> tuple[float, float]:
 
 
 def _seed_property(calc: Calculator, name: str) -> int | None:
-    """`<feature>.seed` from rank-properties (the profile's, a query's rankproperty over them)."""
+    """`<feature>.seed` from rank-properties (the profile's, a query's rankproperty over them);
+    None when unset or empty."""
     text = calc.rank_properties.get(f"{name}.seed")
-    if text is None:
+    if text is None or not text.strip():  # Vespa: an empty seed is no seed
         return None
     try:
         return int(text.strip()) & 0xFFFFFFFFFFFFFFFF

@@ -26,6 +26,12 @@ def _values(column, candidates: np.ndarray) -> list[list]:
     return out
 
 
+def _present(*values) -> bool:
+    """Whether an element holds each of these struct fields: the attributes keep an element's place
+    with None (NaN for a number) where it lacks one, and such an element gives no cell."""
+    return all(value is not None and value == value for value in values)
+
+
 def tensor_from_structs(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> TensorBatch:
     try:
         key_specs, value_spec, tensor_type = struct_tensor_source(calc.schema, list(feature.args))
@@ -40,7 +46,7 @@ def tensor_from_structs(calc: Calculator, feature: FeatureName, candidates: np.n
         columns = [column[row] for column in keys]
         size = min([len(numbers)] + [len(column) for column in columns])
         cells = [({dimension: _label(kind, column[i]) for dimension, kind, column in zip(dimensions, kinds, columns)},
-                  float(numbers[i])) for i in range(size)]
+                  float(numbers[i])) for i in range(size) if _present(numbers[i], *(column[i] for column in columns))]
         rows.append(Tensor.from_cells(tensor_type, cells))
     return TensorBatch(tensor_type, rows=rows)
 

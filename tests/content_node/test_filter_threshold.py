@@ -8,6 +8,8 @@ import math
 
 import pytest
 
+from content_node import matcher
+from content_node.posting_cache import PostingCache
 from ranking_support import RankingBed
 from searchlib.query import tree as q
 
@@ -66,3 +68,19 @@ def test_a_common_term_is_a_filter_above_the_threshold(found):
     assert second["matches(text)"] == 1.0  # but the field still matched
     assert first["fieldMatch(text).matches"] == 1.0  # positions: only rare's
     assert first["queryTermCount"] == second["queryTermCount"] == 2.0  # still a query term
+
+
+@pytest.mark.parametrize("order", [("plain", "filtering"), ("filtering", "plain")])
+def test_profiles_sharing_the_posting_cache_keep_their_own_bm25(found, order, tmp_path):
+    # the node's posting cache keeps a term's bm25 contributions between queries of every profile:
+    # the threshold decides them, so neither profile may read what the other computed
+    bed = RankingBed(SD, DOCS, tmp_path)
+    cache = PostingCache()
+    try:
+        for profile in order:
+            with bed.db.read_view() as view:
+                result = matcher.search(cache.over(view), bed.program(profile),
+                                        matcher.SearchParams(query=QUERY, hits=10))
+            assert [dict(h.match_features) for h in result.hits] == found[profile]
+    finally:
+        bed.close()

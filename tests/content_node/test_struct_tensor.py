@@ -56,6 +56,9 @@ DOCS = [
                        {"name": "cherry", "id": 300, "price": 2.25}],
      "scores": {"a": 3, "b": -1}},
     {"n": 1, "items": []},
+    # elements lacking the key or the value field: each is left out, the others keep their cells
+    {"n": 0, "items": [{"id": 1, "price": 1.0}, {"name": "pear", "price": 4.0}, {"name": "fig", "id": 3},
+                       {"name": "kiwi", "id": 4, "price": 0.5}]},
 ]
 
 
@@ -88,6 +91,12 @@ def test_the_references_examples(features) -> None:
 def test_an_empty_array_gives_the_empty_tensor(features) -> None:
     assert features[1][FEATURES[0]] == parse_tensor_literal("{}", "tensor<float>(name{})")
     assert features[1]["market_price"] == 0.0
+
+
+def test_an_element_without_its_key_or_value_gives_no_cell(features) -> None:
+    assert features[2][FEATURES[0]] == parse_tensor_literal("{pear:4.0,kiwi:0.5}", "tensor<float>(name{})")
+    assert features[2][FEATURES[1]] == parse_tensor_literal("{1:1.0,4:0.5}", "tensor(id{})")
+    assert features[2][FEATURES[2]] == parse_tensor_literal("{{name:kiwi,id:4}:0.5}", "tensor(id{},name{})")
 
 
 @pytest.mark.parametrize("feature, message", [

@@ -71,6 +71,9 @@ def test_random_normal_stable_is_vespas_draw_for_the_document_and_seed(http) -> 
         features = hit["fields"]["matchfeatures"]
         lid, _ = lid_and_key(features["globalSequence"])
         assert features["randomNormalStable"] == pytest.approx(float(stable_normals(99, [lid])[0]), abs=1e-12)
+    # an empty seed is no seed (Vespa): the default one, not a 400
+    unset = hits(http, "sequence", **{"ranking.properties.randomNormalStable.seed": ""})
+    assert [h["fields"]["matchfeatures"] for h in unset] == [h["fields"]["matchfeatures"] for h in first]
 
 
 def test_seeded_random_normal_is_one_stream_per_node_in_local_id_order(http) -> None:
@@ -92,6 +95,8 @@ def test_unseeded_random_normal_varies_by_query_and_bad_arguments_are_refused(ht
     first = [hit["relevance"] for hit in hits(http, "unseeded")]
     second = [hit["relevance"] for hit in hits(http, "unseeded")]
     assert len(set(first)) == DOCS and first != second  # seeded by the query's time, as Vespa by the clock
+    third = [hit["relevance"] for hit in hits(http, "unseeded", **{"ranking.properties.randomNormal.seed": ""})]
+    assert len(set(third)) == DOCS and third not in (first, second)  # an empty seed is no seed (Vespa)
     response = http.get("/search/", params={"yql": "select * from doc where true", "ranking": "seeded",
                                             "rankproperty.randomNormal.seed": "x"})
     assert response.status_code == 400, response.text
