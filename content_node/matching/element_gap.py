@@ -18,6 +18,9 @@ from content_node.store.element_layout import ELEMENT_GAP as STORED_GAP
 from searchlib.schema.model import ELEMENT_GAP
 
 Remap = Callable[[int, np.ndarray], np.ndarray]  # (local id, stored positions) -> positions at the gap
+# candidates (sorted local ids) -> (rows into them, those rows' stored positions) -> positions at the gap
+Mover = Callable[[np.ndarray], Callable[[np.ndarray, np.ndarray], np.ndarray]]
+APART = 1 << 40  # the step between elements when they never join: beyond any near distance
 
 
 def element_gap(settings: Mapping[str, str], field: str) -> int | None:
@@ -38,3 +41,21 @@ def remapper(index, field: str, gap: int) -> Remap:
         return np.asarray(positions, dtype=np.int64) - element * (STORED_GAP - gap)
 
     return remap
+
+
+def mover(index, field: str, gap: int | None) -> Mover:
+    """All candidates' stored positions moved at once (one element-layout lookup): to `gap` between
+    elements, or with None (no gap, `infinity`) so far apart that near/onear never spans two
+    elements, as in Vespa (the stored gap is only STORED_GAP: a longer distance would)."""
+    step = APART if gap is None else gap - STORED_GAP
+
+    def of(candidates: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        layout = index.element_layout(field, np.asarray(candidates, dtype=np.int64))
+
+        def move(rows: np.ndarray, positions: np.ndarray) -> np.ndarray:
+            ordinal = layout.ordinal(layout.locate(rows, positions), rows)
+            return np.asarray(positions, dtype=np.int64) + ordinal * step
+
+        return move
+
+    return of

@@ -10,7 +10,7 @@ from typing import Mapping, Protocol, Sequence
 
 import numpy as np
 
-from content_node.matching.element_gap import element_gap, remapper
+from content_node.matching.element_gap import element_gap, mover, remapper
 from content_node.matching.geo_match import geo_matches
 from content_node.matching.attribute_terms import (
     attribute_term_matches, element_kind, is_multi_value, multi_value_range, range_mask)
@@ -128,7 +128,7 @@ class MatchEvaluator:
                                           self._index.local_id_limit, self._index.attribute, self.postings)
             return matching_ids(node, present, score, np.asarray(self._index.alive, dtype=bool))
         if isinstance(node, q.Near):
-            return union_all([near_matches(node, f, self.postings, self._remap(f)) for f in self.fields_of(node.field)
+            return union_all([near_matches(node, f, self.postings, self._mover(f)) for f in self.fields_of(node.field)
                               if self._schema.fields[f].is_index], self._index.local_id_limit)
         if isinstance(node, (q.Fuzzy, q.Regex)):
             return union_all(string_item_matches(node, self.fields_of(node.field), self._schema,
@@ -212,6 +212,12 @@ class MatchEvaluator:
         if gap is None or self._schema.fields[field].type.kind not in ("array", "weightedset"):
             return None
         return remapper(self._index, field, gap)
+
+    def _mover(self, field: str):
+        """Near/onear's placing of a multi-value field's elements (the profile's gap, else apart)."""
+        if self._schema.fields[field].type.kind not in ("array", "weightedset"):
+            return None
+        return mover(self._index, field, element_gap(self._settings, field))
 
     def _all(self) -> np.ndarray:
         return np.flatnonzero(self._index.alive).astype(np.int32)

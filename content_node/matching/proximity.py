@@ -9,6 +9,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from content_node.matching.element_gap import Mover
 from content_node.store.posting_segment import EMPTY_POSTINGS, Postings
 from searchlib.query import tree as q
 
@@ -16,29 +17,49 @@ EMPTY = np.empty(0, dtype=np.int32)
 
 
 def near_matches(node: q.Near, field: str, postings: Callable[[str, str], object],
-                 remap: Callable[[int, np.ndarray], np.ndarray] | None = None) -> np.ndarray:
-    """Sorted local ids of documents where `node` matches in `field`; `remap` moves a document's
-    positions to the profile's element gap (content_node/matching/element_gap.py)."""
-    def at(doc: int, positions: np.ndarray) -> np.ndarray:
-        return positions if remap is None or not len(positions) else remap(doc, positions)
-
+                 move: Mover | None = None) -> np.ndarray:
+    """Sorted local ids of documents where `node` matches in `field`; `move` places the positions of
+    a multi-value field's elements (content_node/matching/element_gap.py: the profile's element
+    gap, or elements apart), all candidates' at once."""
     lists = [postings(field, term) for term in node.terms]
     candidates = lists[0].doc_ids
     for other in lists[1:]:
         candidates = np.intersect1d(candidates, other.doc_ids, assume_unique=True)
     if not len(candidates):
         return EMPTY
-    rows = [np.searchsorted(p.doc_ids, candidates) for p in lists]
-    negatives = [postings(field, term) for term in node.negative]
+    placed = None if move is None else move(candidates)
+    words = [_candidate_positions(p, candidates, placed) for p in lists]
+    negatives = [_candidate_positions(postings(field, term), candidates, placed) for term in node.negative]
     keep = np.zeros(len(candidates), dtype=bool)
-    for i, doc in enumerate(candidates.tolist()):
-        positions = [at(doc, p.positions(int(r[i]))) for p, r in zip(lists, rows)]
-        excluded = np.sort(at(doc, _negative_positions(negatives, doc)))
+    for i in range(len(candidates)):
+        positions = [flat[offsets[i]:offsets[i + 1]] for offsets, flat in words]
+        excluded = np.sort(np.concatenate([flat[offsets[i]:offsets[i + 1]] for offsets, flat in negatives]
+                                          or [EMPTY]))
         windows = _ordered_windows(positions) if node.ordered else _windows(positions)
         keep[i] = any(last - first <= node.distance
                       and not _hits(excluded, first - node.exclusion_distance, last + node.exclusion_distance)
                       for first, last in windows)
     return candidates[keep].astype(np.int32, copy=False)
+
+
+def _candidate_positions(postings: Postings, candidates: np.ndarray,
+                         placed: Callable[[np.ndarray, np.ndarray], np.ndarray] | None
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets per candidate, positions): each candidate's positions of this word (none where it
+    lacks it), moved by `placed` (rows into candidates, positions) when given."""
+    if not len(postings.doc_ids):
+        return np.zeros(len(candidates) + 1, dtype=np.int64), EMPTY.astype(np.int64)
+    rows = np.minimum(np.searchsorted(postings.doc_ids, candidates), len(postings.doc_ids) - 1)
+    present = postings.doc_ids[rows] == candidates
+    offsets = postings.position_offsets
+    first = np.where(present, offsets[rows], 0)
+    counts = np.where(present, offsets[rows + 1] - offsets[rows], 0)
+    total = int(counts.sum())
+    bounds = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    flat = postings.flat_positions[np.repeat(first - bounds[:-1], counts) + np.arange(total)].astype(np.int64)
+    if placed is not None and total:
+        flat = placed(np.repeat(np.arange(len(candidates), dtype=np.int64), counts), flat)
+    return bounds, flat
 
 
 def _windows(positions: Sequence[np.ndarray]) -> list[tuple[int, int]]:
@@ -65,15 +86,6 @@ def _ordered_windows(positions: Sequence[np.ndarray]) -> list[tuple[int, int]]:
             at = int(array[index])
         found.append((start, at))
     return found
-
-
-def _negative_positions(negatives: Sequence[object], doc: int) -> np.ndarray:
-    found = []
-    for postings in negatives:
-        row = int(np.searchsorted(postings.doc_ids, doc))
-        if row < len(postings.doc_ids) and postings.doc_ids[row] == doc:
-            found.append(postings.positions(row))
-    return np.sort(np.concatenate(found)) if found else EMPTY
 
 
 def _hits(sorted_positions: np.ndarray, low: int, high: int) -> bool:

@@ -6,7 +6,7 @@ items (bm25(field: f, label: l), bm25_for_labels), dotProduct over a weighted se
 tensorFromWeightedSet and tensorFromLabels, elementCompleteness and `match` over an array, nativeDotProduct, a function given a name (substituted into its
 body's feature arguments) with a tensor `if` condition and a query-profile-typed query tensor (as
 neuralnet in Vespa's schema tests), `rank chunks { element-gap: n }` (phrase and near across array
-elements), nativeFieldMatch over an array, and an ONNX model in first- and second-phase and inside a function on the content node (checked
+elements; never past the stored gap without one), nativeFieldMatch over an array, and an ONNX model in first- and second-phase and inside a function on the content node (checked
 against numpy or by hand)."""
 from __future__ import annotations
 
@@ -176,6 +176,9 @@ def test_function_name_arguments_tensor_conditions_and_query_profile_types(http)
     ('chunks contains phrase("fox", "dog")', [], [1], []),
     ('chunks contains ({distance: 4}near("fox", "dog"))', [], [1], [1]),
     ('chunks contains ({distance: 3}near("fox", "dog"))', [], [1], []),
+    # past the stored 16: still never across elements without a gap (Vespa's infinity)
+    ('chunks contains ({distance: 20}near("fox", "dog"))', [], [1], [1]),
+    ('chunks contains ({distance: 40}onear("fox", "dog"))', [], [1], [1]),
     ('chunks contains onear("dog", "fox")', [], [], []),  # onear keeps the order
     ('chunks contains phrase("cat", "red")', [2], [2], [2]),  # doc 2 ["cat", "red cat red"]: inside one element
 ])
