@@ -148,7 +148,7 @@ class ReplicaSync:
         self.state = AWAITING_SYNC
         self.remaining = 0
         self.fetched = 0
-        self.synced_from = ""  # the peer the last catch-up finished from: the container's confirmation
+        self.synced_from = ""  # the peers the last catch-up finished from, comma-separated: the container's confirmation
         self._thread: threading.Thread | None = None
         self._required: str | None = None  # why the local data cannot be served alone
         self._required_marker: Path | None = None  # the file that remembers it across restarts
@@ -206,8 +206,8 @@ class ReplicaSync:
         differently from this node is fetched from each of them: newest wins per document,
         tombstones included, whatever the order of the peers (a tombstone a peer holds is not in its
         listing, so a document it removed is fetched from it too once another peer lists it).
-        `synced_from` is set only if every one succeeded: the container keeps a node that missed
-        writes out of rotation until then."""
+        `synced_from` lists the peers it finished from: the container keeps a node that missed writes
+        out of rotation until it finished from every one it could (a failing one is retried later)."""
         started, cannot_store, failed = time.monotonic(), None, []
         dialed: list[tuple[str, Peer]] = []
         try:
@@ -248,9 +248,12 @@ class ReplicaSync:
         finally:
             for _, peer in dialed:
                 peer.close()
+        if peers and cannot_store is None:
+            # the peers it finished from, in order: the container serves it once every peer that
+            # could be synced was, and retries the others later (container/dispatch/search_cluster.py)
+            self.synced_from = ",".join(address for address in peers if address not in failed)
         if peers and not failed and cannot_store is None:
-            self._rebuilt()
-            self.synced_from = peers[-1]
+            self._rebuilt()  # lost data is rebuilt only from every replica it was sent
         elif peers and cannot_store is None:
             log.warning("could not catch up from %s; serving what the local log and the other replicas gave",
                         ", ".join(failed))
