@@ -148,7 +148,7 @@ class ReplicaSync:
         self.state = AWAITING_SYNC
         self.remaining = 0
         self.fetched = 0
-        self.synced_from = ""  # the peer the last catch-up finished from: the container's confirmation
+        self.synced_from = ""  # the peers the last catch-up finished from, comma-separated: the container's confirmation
         self._thread: threading.Thread | None = None
         self._required: str | None = None  # why the local data cannot be served alone
         self._required_marker: Path | None = None  # the file that remembers it across restarts
@@ -200,32 +200,60 @@ class ReplicaSync:
         return True
 
     def _run(self, peers: list[str]) -> None:
-        """Catch up from every peer in turn, not only the first that answers: with three or more
-        groups one may be stale itself (down too, or catching up), so only all of them together
-        hold every acknowledged write (newest wins makes the order irrelevant). `synced_from` is
-        set only if every one succeeded: the container keeps a node that missed writes out of
-        rotation until then."""
+        """Catch up from every peer, not only the first that answers: with three or more groups one
+        may be stale itself (down too, or catching up), so only all of them together hold every
+        acknowledged write. Every peer is listed first, and every document any of them lists
+        differently from this node is fetched from each of them: newest wins per document,
+        tombstones included, whatever the order of the peers (a tombstone a peer holds is not in its
+        listing, so a document it removed is fetched from it too once another peer lists it).
+        `synced_from` lists the peers it finished from: the container keeps a node that missed writes
+        out of rotation until it finished from every one it could (a failing one is retried later)."""
         started, cannot_store, failed = time.monotonic(), None, []
-        for address in peers:
-            peer = None
-            try:
-                peer = self._dial(address)
-                self._catch_up_from(peer)
-                log.info("caught up from %s in %.1fs: %d documents fetched", address,
-                         time.monotonic() - started, self.fetched)
-            except StorageError as error:  # this node's disk (full, read-only): no other replica helps
-                cannot_store = error
-                log.warning("catch-up from %s failed: %s", address, error)
-                break
-            except Exception as error:  # noqa: BLE001 - the other replicas still
-                failed.append(address)
-                log.warning("catch-up from %s failed: %s", address, error)
-            finally:
-                if peer is not None:
-                    peer.close()
+        dialed: list[tuple[str, Peer]] = []
+        try:
+            for address in peers:
+                try:
+                    peer = self._dial(address)
+                    dialed.append((address, peer))
+                    check_replica(self._node, peer)
+                except Exception as error:  # noqa: BLE001 - the other replicas still
+                    failed.append(address)
+                    log.warning("catch-up from %s failed: %s", address, error)
+            if dialed:
+                time.sleep(SETTLE_SECONDS)
+            listed: list[tuple[str, Peer, dict[str, int]]] = []
+            for address, peer in dialed:
+                if address in failed:
+                    continue
+                try:
+                    listed.append((address, peer, peer.list_documents()))
+                except Exception as error:  # noqa: BLE001 - the other replicas still
+                    failed.append(address)
+                    log.warning("catch-up from %s failed: %s", address, error)
+            local = dict(list_documents(self._node)) if listed else {}
+            dirty = {document_id for _, _, remote in listed for document_id in remote.keys() | local.keys()
+                     if remote.get(document_id) != local.get(document_id)}
+            for address, peer, _ in listed:
+                try:
+                    self._catch_up_from(peer, set(dirty))
+                    log.info("caught up from %s in %.1fs: %d documents fetched", address,
+                             time.monotonic() - started, self.fetched)
+                except StorageError as error:  # this node's disk (full, read-only): no other replica helps
+                    cannot_store = error
+                    log.warning("catch-up from %s failed: %s", address, error)
+                    break
+                except Exception as error:  # noqa: BLE001 - the other replicas still
+                    failed.append(address)
+                    log.warning("catch-up from %s failed: %s", address, error)
+        finally:
+            for _, peer in dialed:
+                peer.close()
+        if peers and cannot_store is None:
+            # the peers it finished from, in order: the container serves it once every peer that
+            # could be synced was, and retries the others later (container/dispatch/search_cluster.py)
+            self.synced_from = ",".join(address for address in peers if address not in failed)
         if peers and not failed and cannot_store is None:
-            self._rebuilt()
-            self.synced_from = peers[-1]
+            self._rebuilt()  # lost data is rebuilt only from every replica it was sent
         elif peers and cannot_store is None:
             log.warning("could not catch up from %s; serving what the local log and the other replicas gave",
                         ", ".join(failed))
@@ -246,13 +274,8 @@ class ReplicaSync:
             self._required_marker.unlink(missing_ok=True)
         self._required = self._required_marker = None
 
-    def _catch_up_from(self, peer: Peer) -> None:
-        check_replica(self._node, peer)
-        time.sleep(SETTLE_SECONDS)
-        remote = peer.list_documents()
-        local = dict(list_documents(self._node))
-        dirty = {document_id for document_id in remote.keys() | local.keys()
-                 if remote.get(document_id) != local.get(document_id)}
+    def _catch_up_from(self, peer: Peer, dirty: set[str]) -> None:
+        """Fetch `dirty` from `peer` and apply each copy that is newer (store/timestamps.py)."""
         deadline = time.monotonic() + MAX_CATCH_UP_SECONDS
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="catch-up-apply") as pool:
             while dirty:

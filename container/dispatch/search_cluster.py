@@ -17,10 +17,16 @@ before serving again, as Vespa keeps a bucket's stale replica out of service unt
 done. With every replica down it serves what it holds (availability), and only then; until it has
 synced from those replicas it takes no write that reads the stored document (`unsynced_replicas`:
 updates and test-and-set conditions are refused with 503, plain puts and removes go). A node that
-missed writes is in rotation again only once it reports that its catch-up finished from one of the
-replicas it was sent (PingReply.synced_from), a catch-up ordered after its last missed write: one
-that failed (the peer died mid-way, an RPC error) leaves it out of rotation and is tried again on the
-next ping.
+missed writes is in rotation again only once it reports that its catch-up, ordered after its last
+missed write, finished from the replicas it was sent (PingReply.synced_from lists them). One that
+failed from every one leaves it out of rotation; one that failed from some (a peer died mid-way, an
+RPC error) puts it in rotation with those recorded as unsynced, like unreachable ones: no write is
+lost (the failed replica still holds what only it acknowledged, and the node re-syncs from it, as
+the replica merge also repairs), but until then queries on the node may miss those writes, and a
+document GET does not take its answer alone (`in_service`) and it takes no update or condition
+(`unsynced_replicas`). Either way the retry waits a backoff
+that doubles with each failure (SYNC_RETRY_MAX at most): a full catch-up lists every document on
+every peer, not something to repeat every ping.
 
 Replicas that are all in rotation are merged when the container starts and then periodically
 (container/dispatch/replica_merges.py), which repairs writes that reached only some of them.
@@ -45,6 +51,7 @@ log = logging.getLogger("container.dispatch")
 
 PING_INTERVAL = 0.5
 PING_TIMEOUT = 1.5
+SYNC_RETRY_MIN, SYNC_RETRY_MAX = 1.0, 60.0  # seconds before a catch-up that failed is tried again
 AWAITING_SYNC = "awaiting-sync"
 
 
@@ -65,6 +72,8 @@ class NodeHealth:
     # a catch-up that clears `missed_writes` once the node reports it finished from one of these peers:
     # (peer addresses, `unsynced` then); None: none pending
     pending_sync: tuple[frozenset[str], frozenset[int]] | None = None
+    sync_failures: int = 0  # catch-ups in a row that failed from some peer (the backoff's exponent)
+    retry_at: float = 0.0  # time.monotonic() before which no catch-up is started again after one failed
     error: str = ""
     write_error: str = ""  # the node refuses writes (disk full, read-only) but may still serve queries
     disk_usage: float = 0.0  # fractions in use, as its last ping reported (the feed block's input)
@@ -174,14 +183,18 @@ class SearchCluster:
                     self.note_missed_write(client.node.distribution_key)
 
     def lacks_a_returned_replica(self, key: int) -> bool:
-        """A replica unreachable when the node last caught up answers again and may hold writes the
-        node lacks: it must sync with it before serving (flagged by the next round of pings)."""
+        """A replica unreachable (or failing) when the node last caught up answers again and may hold
+        writes the node lacks: it must sync with it before serving (flagged by the next round of
+        pings), once the backoff after a failed catch-up is over."""
+        return time.monotonic() >= self.health[key].retry_at and self._may_lack_writes(key)
+
+    def _may_lack_writes(self, key: int) -> bool:
         return any(self._can_sync_from(other) for other in self.health[key].unsynced)
 
     def in_service(self, key: int) -> bool:
         """In rotation and known to hold every acknowledged write: a read may take its answer alone."""
         health = self.health[key]
-        return health.up and not health.missed_writes and not self.lacks_a_returned_replica(key)
+        return health.up and not health.missed_writes and not self._may_lack_writes(key)
 
     def unsynced_replicas(self, key: int) -> frozenset[int]:
         """Replicas that may hold newer versions than `key` and that it has not caught up from: it
@@ -254,6 +267,10 @@ class SearchCluster:
             return
         if health.pending_sync is not None and status.state != "catching-up":
             self._settle_sync(key, health, status.synced_from if status.state == "ready" else "")
+        elif status.state == "catching-up" and health.pending_sync is None:
+            # a catch-up this container did not order (it restarted meanwhile) may fail: once it
+            # ends, the node catches up again on this container's order before serving
+            health.missed_writes = True
         ready, problem = status.ready and not health.missed_writes, ""
         if self.generation and status.app_generation and status.app_generation != self.generation:
             ready = False
@@ -272,17 +289,24 @@ class SearchCluster:
         health.app_generation, health.last_seen = status.app_generation, time.time()
         health.disk_usage, health.memory_usage = status.disk_usage, status.memory_usage
 
-    @staticmethod
-    def _settle_sync(key: int, health: NodeHealth, synced_from: str) -> None:
-        """The node's catch-up ended: its missed writes are repaired only if it finished from a peer
-        it was sent; otherwise the flag stays and the next ping starts another catch-up."""
+    def _settle_sync(self, key: int, health: NodeHealth, synced_from: str) -> None:
+        """The node's catch-up ended. Finished from every peer it was sent: its missed writes are
+        repaired. From some: it serves, the others recorded as unsynced (re-synced from after the
+        backoff). From none: the flag stays and a catch-up is started again after the backoff."""
         peers, unsynced = health.pending_sync
         health.pending_sync = None
-        if synced_from and synced_from in peers:
-            health.missed_writes, health.unsynced = False, unsynced
+        failed = peers - set(synced_from.split(","))
+        if failed:
+            health.sync_failures += 1
+            backoff = min(SYNC_RETRY_MAX, SYNC_RETRY_MIN * 2 ** (health.sync_failures - 1))
+            health.retry_at = time.monotonic() + backoff
+            log.warning("content node %d did not finish catching up from %s: retrying in %.0fs",
+                        key, sorted(failed), backoff)
         else:
-            log.warning("content node %d did not finish catching up from %s: out of rotation, retrying",
-                        key, sorted(peers))
+            health.sync_failures, health.retry_at = 0, 0.0
+        if failed != peers:
+            by_address = {client.node.address: other for other, client in self.clients.items()}
+            health.missed_writes, health.unsynced = False, unsynced | {by_address[a] for a in failed}
 
     async def _start_catch_ups(self) -> None:
         """Restarted nodes (awaiting sync) catch up; so do ready nodes that missed writes, and those
@@ -292,7 +316,8 @@ class SearchCluster:
                 health.missed_writes = True
                 self.take_out_of_rotation(key, "a replica that was down when it caught up is back: syncing with it")
         waiting = [key for key, health in self.health.items() if health.reachable and not health.up
-                   and (health.state == AWAITING_SYNC or health.missed_writes and health.state == "ready")]
+                   and (health.state == AWAITING_SYNC or health.missed_writes and health.state == "ready")
+                   and time.monotonic() >= health.retry_at]
 
         async def start(key: int) -> None:
             sources = [other for other in self.replica_keys(key) if self._can_sync_from(other)]

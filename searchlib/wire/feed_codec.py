@@ -60,7 +60,7 @@ class NodeStatus:
     state: str = ""  # "awaiting-sync" | "catching-up" | "ready"
     catch_up_remaining: int = 0
     write_error: str = ""  # why the node refuses writes (disk full, read-only); "" while it accepts
-    synced_from: str = ""  # the replica its last catch-up finished from; "" if none did
+    synced_from: str = ""  # the replicas its last catch-up finished from, comma-separated; "" if none did
     disk_usage: float = 0.0  # fraction of its data directory's filesystem in use (feed block: container)
     memory_usage: float = 0.0  # fraction of physical memory its process holds resident
     search_port: int = 0  # the lean Search transport's port on the node's host (frames.py); 0: gRPC only

@@ -152,14 +152,21 @@ def test_a_write_is_read_back_from_the_replica_that_took_it_not_one_that_missed_
 
 
 class CatchingUpNode(ReadableNode):
+    """Catches up on its own (a catch-up this container did not order) while not ready; one the
+    container orders finishes at once from every peer."""
+
     def __init__(self, key: int, group: int) -> None:
         super().__init__(key, group)
-        self.ready = True
+        self.ready, self.synced_from = True, ""
 
     async def ping(self, timeout: float) -> NodeStatus:
         self._check()
         return NodeStatus(self.node.distribution_key, len(self.documents), "", self.ready, 0,
-                          "ready" if self.ready else "catching-up")
+                          "ready" if self.ready else "catching-up", synced_from=self.synced_from)
+
+    async def sync(self, peers, timeout: float, resync: bool = False) -> bool:
+        self.synced_from = ",".join(peers)
+        return True
 
 
 def test_a_read_with_replicas_goes_only_to_a_node_in_rotation_or_else_to_every_replica():

@@ -260,7 +260,7 @@ def test_the_node_reports_the_peer_a_catch_up_finished_from_and_none_when_it_fai
 def test_with_three_groups_the_node_catches_up_from_every_replica_not_the_first_that_answers(pair, tmp_path):
     """Replicas in two other groups, the first listed stale itself (it was down too: catching up
     is not being complete): a write the second alone holds was acknowledged, and the node must
-    hold it once its catch-up ends; a peer that fails leaves it synced from nobody."""
+    hold it once its catch-up ends; a peer that fails is left out of `synced_from`."""
     stale, restarted = pair
     complete = ContentNode(APP, tmp_path / "complete", 4)
     try:
@@ -283,6 +283,59 @@ def test_with_three_groups_the_node_catches_up_from_every_replica_not_the_first_
 
         peers["complete"] = DiesMidway(complete)
         assert restarted.sync.start(["stale", "complete"], wait=True, resync=True)
-        assert restarted.sync.ready and restarted.sync.synced_from == "", "not synced from every replica"
+        assert restarted.sync.ready and restarted.sync.synced_from == "stale", "not synced from every replica"
     finally:
         complete.close()
+
+
+@pytest.mark.parametrize("order", [["fresh", "stale"], ["stale", "fresh"]])
+def test_a_remove_only_one_replica_took_survives_whatever_the_order_of_the_peers(pair, tmp_path, order):
+    """Put@10 reached both replicas, remove@20 only the fresh one, and the restarted node neither:
+    the fresh replica's tombstone is not in its listing, yet it must win over the stale replica's
+    older copy in either order (a removed document must never come back)."""
+    stale, restarted = pair
+    fresh = ContentNode(APP, tmp_path / "fresh", 4)
+    try:
+        fresh.sync.start([], wait=True)
+        for node in (stale, fresh):
+            node.put(doc("d"), fields("old"), timestamp=10)
+        fresh.remove(doc("d"), timestamp=20)
+        peers = {"stale": InProcessPeer(stale), "fresh": InProcessPeer(fresh)}
+        restarted.sync._dial = lambda address: peers[address]
+        assert restarted.sync.start(order, wait=True)
+        assert restarted.sync.synced_from == ",".join(order)
+        assert read_stamped(restarted, doc("d"))[:2] == (None, 20)
+    finally:
+        fresh.close()
+
+
+def test_with_three_replicas_each_document_takes_its_newest_version_across_all_of_them(pair, tmp_path):
+    """Three peers, each newest for a different document (a put, an update-like re-put, a remove):
+    the restarted node ends with the newest of each, in every order of the peers."""
+    import itertools
+    first, restarted = pair
+    second, third = ContentNode(APP, tmp_path / "second", 4), ContentNode(APP, tmp_path / "third", 6)
+    try:
+        for node in (second, third):
+            node.sync.start([], wait=True)
+        for node in (first, second, third):
+            for name in ("a", "b", "c"):
+                node.put(doc(name), fields(f"{name} v1"), timestamp=10)
+        first.put(doc("a"), fields("a v2"), timestamp=30)
+        second.remove(doc("b"), timestamp=31)
+        third.put(doc("c"), fields("c v2"), timestamp=32)
+        third.remove(doc("b"), timestamp=25)  # an older remove: the second's is newer still
+        peers = {"first": InProcessPeer(first), "second": InProcessPeer(second), "third": InProcessPeer(third)}
+        for index, order in enumerate(itertools.permutations(peers)):
+            node = ContentNode(APP, tmp_path / f"restarted{index}", 0)
+            try:
+                node.sync._dial = lambda address: peers[address]
+                assert node.sync.start(list(order), wait=True)
+                assert read_stamped(node, doc("a"))[:2] == (first.get(doc("a")), 30), order
+                assert read_stamped(node, doc("b"))[:2] == (None, 31), order
+                assert read_stamped(node, doc("c"))[:2] == (third.get(doc("c")), 32), order
+            finally:
+                node.close()
+    finally:
+        second.close()
+        third.close()
