@@ -164,9 +164,9 @@ class DocumentHandler:
         stored version: 503, sent nowhere, while an owner may hold a stale one (SearchCluster.stale_base_refusal)."""
         deadline = time.monotonic() + timeout
         owners = self._owners(body_base["id"])
-        if (reconcile or conditional) and (stale := self._cluster.stale_base_refusal(
-                c.node.distribution_key for c in owners)) is not None:  # updates (reconcile), conditions: read it
-            return DocumentResponse({**body_base, "message": stale}, 503)
+        reads_stored = reconcile or conditional  # updates (reconcile), conditions: they read the stored version
+        if reads_stored and (stale := self._stale_base(body_base, owners)) is not None:
+            return stale
         timestamp = CLOCK.next()
         step: dict = {}
         if conditional and len(owners) > 1:
@@ -189,6 +189,8 @@ class DocumentHandler:
                 return refused
             if len(missed) < len(owners) or not await self._one_comes_back(missed, deadline):
                 break
+            if reads_stored and (stale := self._stale_base(body_base, owners)) is not None:
+                return stale  # the owner that came back first may be the stale one: nothing was written
         for client in missed:
             self._cluster.note_missed_write(client.node.distribution_key)
         if len(missed) < len(owners):
@@ -198,6 +200,13 @@ class DocumentHandler:
                 return DocumentResponse({**body_base, "message": unrepaired}, 503)
             return DocumentResponse(body_base, 200)
         return _not_taken(body_base, outcomes[missed[0]], timeout)
+
+    def _stale_base(self, body_base: dict, owners) -> JSONResponse | None:
+        """503 while an owner may hold a stale version (SearchCluster.stale_base_refusal). Checked
+        before every send of a write that reads the stored version, the first and each after a wait
+        for an owner to come back: the one that comes back first may be the stale one."""
+        stale = self._cluster.stale_base_refusal(c.node.distribution_key for c in owners)
+        return None if stale is None else DocumentResponse({**body_base, "message": stale}, 503)
 
     async def _probe(self, body_base: dict, owners, operation, deadline: float, timeout: float) -> JSONResponse | int:
         """Test-and-set's first step (condition_probe.py): the version the condition held on that the
@@ -224,6 +233,8 @@ class DocumentHandler:
                                                              "every replica, nothing was written"}, 504)
             if not await self._one_comes_back(owners, deadline):
                 return _not_taken(body_base, next(iter(outcomes.values())), timeout)
+            if (stale := self._stale_base(body_base, owners)) is not None:
+                return stale
 
     async def _settle_condition(self, body_base: dict, outcomes: dict, deadline: float) -> JSONResponse | None:
         """Replicas that judged the condition on different versions: the newest decides

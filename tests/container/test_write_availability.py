@@ -266,3 +266,25 @@ def test_a_node_serving_as_is_takes_no_update_or_condition_until_synced_with_its
         update = client.put("/document/v1/test/music/docid/x", json={"fields": {"year": {"increment": 1}}})
         assert update.status_code == 200, update.text
         assert nodes[1].updates == ["id:test:music::x"] and nodes[0].updates == ["id:test:music::x"]
+
+
+
+def test_an_update_waiting_for_down_owners_is_not_sent_to_a_stale_one_that_comes_back():
+    """Node 1 was down when node 0 alone acknowledged a put; then node 0 died too. An update arriving
+    now waits for an owner to come back: node 1 comes back first, stale. The refusal is checked again
+    after the wait: 503, not applied on node 1's old version (which would replace the acknowledged put
+    when node 0 returns)."""
+    nodes = [SyncingNode(0, 0), SyncingNode(1, 1)]
+    with TestClient(create_app(MUSIC, clients=nodes)) as client:
+        cluster = client.app.state.cluster
+        wait_for(lambda: client.get("/state/v1/health").status_code == 200)
+        nodes[1].alive = False
+        assert put(client, "x")[0].status_code == 200  # acknowledged by node 0 alone
+        nodes[0].alive = False
+        wait_for(lambda: not cluster.health[0].reachable and not cluster.health[1].reachable)
+        timer = later(1.0, lambda: setattr(nodes[1], "alive", True))  # the stale node returns first
+        update = client.put("/document/v1/test/music/docid/x", params={"timeout": "10"},
+                            json={"fields": {"year": {"increment": 1}}})
+        timer.join()
+        assert update.status_code == 503, update.text
+        assert "newer version" in update.json()["message"] and nodes[1].updates == []
