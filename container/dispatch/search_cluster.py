@@ -26,7 +26,8 @@ the replica merge also repairs), but until then queries on the node may miss tho
 document GET does not take its answer alone (`in_service`) and it takes no update or condition
 (`unsynced_replicas`). Either way the retry waits a backoff
 that doubles with each failure (SYNC_RETRY_MAX at most): a full catch-up lists every document on
-every peer, not something to repeat every ping.
+every peer, not something to repeat every ping. Not when no replica answers (it serves as is, nothing
+to wait for) or it missed a new write (the replicas that took it are there to sync from).
 
 Replicas that are all in rotation are merged when the container starts and then periodically
 (container/dispatch/replica_merges.py), which repairs writes that reached only some of them.
@@ -167,6 +168,7 @@ class SearchCluster:
         longer counts, and another is started once it is over."""
         health = self.health[key]
         health.missed_writes, health.misses, health.pending_sync = True, health.misses + 1, None
+        health.retry_at = 0.0  # a new miss: catch up now, from the replicas that have it, not after a backoff
 
     def feed_refusal(self) -> str | None:
         """Why puts and updates are refused now (a node above a resource limit); None: they are not."""
@@ -189,7 +191,10 @@ class SearchCluster:
         return time.monotonic() >= self.health[key].retry_at and self._may_lack_writes(key)
 
     def _may_lack_writes(self, key: int) -> bool:
-        return any(self._can_sync_from(other) for other in self.health[key].unsynced)
+        return self._any_syncable(self.health[key].unsynced)
+
+    def _any_syncable(self, keys: Iterable[int]) -> bool:
+        return any(self._can_sync_from(other) for other in keys)
 
     def in_service(self, key: int) -> bool:
         """In rotation and known to hold every acknowledged write: a read may take its answer alone."""
@@ -308,6 +313,12 @@ class SearchCluster:
             by_address = {client.node.address: other for other, client in self.clients.items()}
             health.missed_writes, health.unsynced = False, unsynced | {by_address[a] for a in failed}
 
+    def _backoff_over(self, key: int) -> bool:
+        """A catch-up may be started: the backoff after a failed one is over, or no replica answers
+        (nothing to wait for: it serves as is, with the unsynced record). A write missed meanwhile
+        ends the backoff (note_missed_write): the replicas that have it are waiting to be synced from."""
+        return time.monotonic() >= self.health[key].retry_at or not self._any_syncable(self.replica_keys(key))
+
     async def _start_catch_ups(self) -> None:
         """Restarted nodes (awaiting sync) catch up; so do ready nodes that missed writes, and those
         that caught up while a replica was unreachable, once it answers again."""
@@ -317,7 +328,7 @@ class SearchCluster:
                 self.take_out_of_rotation(key, "a replica that was down when it caught up is back: syncing with it")
         waiting = [key for key, health in self.health.items() if health.reachable and not health.up
                    and (health.state == AWAITING_SYNC or health.missed_writes and health.state == "ready")
-                   and time.monotonic() >= health.retry_at]
+                   and self._backoff_over(key)]
 
         async def start(key: int) -> None:
             sources = [other for other in self.replica_keys(key) if self._can_sync_from(other)]

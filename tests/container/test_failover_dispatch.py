@@ -317,3 +317,42 @@ def test_a_catch_up_a_restarted_container_did_not_order_must_finish_before_the_n
     nodes[0].state, nodes[0].sync_fails = "ready", False
     asyncio.run(cluster.ping_all())
     assert cluster.in_service(0)
+
+
+def pings(cluster: SearchCluster, rounds: int = 1) -> None:
+    for _ in range(rounds):
+        asyncio.run(cluster.ping_all())
+
+
+def test_no_backoff_holds_a_node_out_when_every_replica_is_down():
+    """Node 0's catch-ups from node 1 failed (a long backoff), then node 1 died: nothing to wait
+    for, node 0 serves what it holds at once, recording node 1 as unsynced."""
+    nodes = [Node(0, 0, state="awaiting-sync"), Node(1, 1)]
+    cluster = SearchCluster(nodes)
+    pings(cluster)
+    nodes[0].state, nodes[0].sync_fails = "ready", True
+    pings(cluster)
+    health = cluster.health[0]
+    health.retry_at = time.monotonic() + 60  # as after several failures
+    assert not health.up
+    nodes[1].fail = NodeUnavailable("dead")
+    pings(cluster, 2)
+    assert health.up and health.unsynced == {1} and cluster.unsynced_replicas(0) == {1}
+
+
+def test_a_write_missed_during_the_backoff_is_caught_up_at_once_from_the_replicas_that_took_it():
+    """Node 0 serves, unsynced from node 2 (its catch-ups from it fail, backoff running); it misses a
+    write: it catches up again at once (nodes 1 and 2 took the write), not after the backoff."""
+    nodes = [FailsFrom(0, 0, state="awaiting-sync", failing="host:2"), Node(1, 1), Node(2, 2)]
+    cluster = SearchCluster(nodes)
+    pings(cluster)
+    nodes[0].state = "ready"
+    pings(cluster, 2)
+    cluster.health[0].retry_at = time.monotonic() + 60
+    assert cluster.health[0].up
+    cluster.note_missed_write(0)
+    pings(cluster)
+    assert nodes[0].syncs == 2 and nodes[0].synced_with == ["host:1", "host:2"]
+    nodes[0].state = "ready"
+    pings(cluster, 2)
+    assert cluster.health[0].up and not cluster.health[0].missed_writes
