@@ -220,7 +220,8 @@ class SearchCluster:
 
     def stale_base_refusal(self, keys: Iterable[int]) -> str | None:
         """Why a write that reads the stored document may not go to the owners `keys` now (one of
-        them serves as is, `unsynced_replicas`): the 503's message; None: it may."""
+        them serves as is, `unsynced_replicas`): the 503's message; None: it may. `keys`: only the
+        owners it is sent to (not those seen down: they miss it and catch up)."""
         keys = list(keys)
         missing = sorted({other for key in keys for other in self.unsynced_replicas(key)})
         if not missing:

@@ -165,18 +165,23 @@ class DocumentHandler:
         deadline = time.monotonic() + timeout
         owners = self._owners(body_base["id"])
         reads_stored = reconcile or conditional  # updates (reconcile), conditions: they read the stored version
-        if reads_stored and (stale := self._stale_base(body_base, owners)) is not None:
-            return stale
         timestamp = CLOCK.next()
         step: dict = {}
         if conditional and len(owners) > 1:
+            if (stale := self._stale_base(body_base, owners)) is not None:
+                return stale
             tested = await self._probe(body_base, owners, operation, deadline, timeout)
             if isinstance(tested, JSONResponse):
                 return tested
             step = {"tested_base": tested}
         while True:
-            outcomes, running = await self._send(owners, lambda c, left: operation(c, left, timestamp, **step),
+            if reads_stored and (stale := self._stale_base(body_base, owners)) is not None:
+                return stale  # checked before every send: an owner that came back meanwhile may be stale
+            targets = self._targets(owners, reads_stored)
+            outcomes, running = await self._send(targets, lambda c, left: operation(c, left, timestamp, **step),
                                                  deadline)
+            outcomes.update((c, NodeUnavailable(f"content node {c.node.distribution_key} is down"))
+                            for c in owners if c not in targets)
             for task in running.values():
                 task.cancel()  # no-op once done; else takes effect later, so never inspect it
             missed = [client for client, outcome in outcomes.items()
@@ -189,8 +194,6 @@ class DocumentHandler:
                 return refused
             if len(missed) < len(owners) or not await self._one_comes_back(missed, deadline):
                 break
-            if reads_stored and (stale := self._stale_base(body_base, owners)) is not None:
-                return stale  # the owner that came back first may be the stale one: nothing was written
         for client in missed:
             self._cluster.note_missed_write(client.node.distribution_key)
         if len(missed) < len(owners):
@@ -201,11 +204,21 @@ class DocumentHandler:
             return DocumentResponse(body_base, 200)
         return _not_taken(body_base, outcomes[missed[0]], timeout)
 
+    def _targets(self, owners, reads_stored: bool) -> list:
+        """The owners a write is sent to: every one; for a write that reads the stored version only
+        those health checks see reachable (one that is not may hold a stale version and is not
+        judged by stale_base_refusal: it misses the write and catches up), or every one when none is
+        (each fails at once, and the write waits for one to come back)."""
+        reachable = [c for c in owners if self._cluster.health[c.node.distribution_key].reachable]
+        return reachable if reads_stored and reachable else list(owners)
+
     def _stale_base(self, body_base: dict, owners) -> JSONResponse | None:
-        """503 while an owner may hold a stale version (SearchCluster.stale_base_refusal). Checked
-        before every send of a write that reads the stored version, the first and each after a wait
-        for an owner to come back: the one that comes back first may be the stale one."""
-        stale = self._cluster.stale_base_refusal(c.node.distribution_key for c in owners)
+        """503 while an owner the write is sent to (`_targets`: the reachable ones; none while every
+        one is down) may hold a stale version (SearchCluster.stale_base_refusal). Checked before every
+        send of a write that reads the stored version, the first and each after a wait for an owner to
+        come back: the one that comes back first may be the stale one."""
+        keys = [c.node.distribution_key for c in owners]
+        stale = self._cluster.stale_base_refusal(key for key in keys if self._cluster.health[key].reachable)
         return None if stale is None else DocumentResponse({**body_base, "message": stale}, 503)
 
     async def _probe(self, body_base: dict, owners, operation, deadline: float, timeout: float) -> JSONResponse | int:

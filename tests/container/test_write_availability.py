@@ -288,3 +288,22 @@ def test_an_update_waiting_for_down_owners_is_not_sent_to_a_stale_one_that_comes
         timer.join()
         assert update.status_code == 503, update.text
         assert "newer version" in update.json()["message"] and nodes[1].updates == []
+
+
+def test_an_owner_that_is_down_does_not_hold_up_updates_its_reachable_replicas_take():
+    """Three groups; node 0 serves unsynced from node 2 (a partial catch-up), then dies. An update of
+    its document goes to nodes 1 and 2 only, both in sync: taken, though node 0's record says it may
+    be stale (it gets nothing, misses the write and catches up when back)."""
+    nodes = [SyncingNode(0, 0), SyncingNode(1, 1), SyncingNode(2, 2)]
+    with TestClient(create_app(MUSIC, clients=nodes)) as client:
+        cluster = client.app.state.cluster
+        wait_for(lambda: client.get("/state/v1/health").status_code == 200)
+        assert put(client, "x")[0].status_code == 200
+        cluster.health[0].unsynced = frozenset({2})
+        assert cluster.stale_base_refusal([0, 1, 2]) is not None
+        nodes[0].alive = False
+        wait_for(lambda: not cluster.health[0].reachable)
+        update = client.put("/document/v1/test/music/docid/x", json={"fields": {"year": {"increment": 1}}})
+        assert update.status_code == 200, update.text
+        assert nodes[1].updates == nodes[2].updates == ["id:test:music::x"] and nodes[0].updates == []
+        assert cluster.health[0].missed_writes
