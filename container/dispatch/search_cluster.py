@@ -170,6 +170,20 @@ class SearchCluster:
         health.missed_writes, health.misses, health.pending_sync = True, health.misses + 1, None
         health.retry_at = 0.0  # a new miss: catch up now, from the replicas that have it, not after a backoff
 
+    def note_merged(self, key: int, peers: Sequence[int], misses: Mapping[int, int]) -> None:
+        """A replica merge `key` drove with `peers` (in turn) finished without error: each side got
+        the newest version of every document the other held when they compared, so `key` no longer
+        lacks writes only a peer took, nor a peer those of `key` and of the peers merged before it.
+        Not for a node that missed a write since the merge began (`misses` then): it catches up."""
+        for index, other in enumerate((key, *peers)):
+            covered = set(peers) if other == key else {key, *peers[:index - 1]}
+            health = self.health[other]
+            if health.misses == misses[other] and health.unsynced & covered:
+                log.info("content node %d synced from %s by a replica merge", other, sorted(health.unsynced & covered))
+                health.unsynced = health.unsynced - covered
+                if not health.unsynced:
+                    health.sync_failures, health.retry_at = 0, 0.0
+
     def feed_refusal(self) -> str | None:
         """Why puts and updates are refused now (a node above a resource limit); None: they are not."""
         return self.feed_block.refusal({key: client.node.address for key, client in self.clients.items()})
@@ -204,11 +218,14 @@ class SearchCluster:
     def unsynced_replicas(self, key: int) -> frozenset[int]:
         """Replicas that may hold newer versions than `key` and that it has not caught up from: it
         serves what it holds because none was reachable (it missed writes, or restarted, and had no
-        one to catch up from). Empty once it reports a catch-up from them finished (synced_from).
+        one to catch up from). Empty once it reports a catch-up from them finished (synced_from) or a
+        replica merge with them finished (note_merged).
         While not empty a write that reads the stored document (an update, a test-and-set condition)
         must not be applied on it: built on an old version with a newer timestamp, its result would
         replace the newer version when the replicas meet (newest wins), losing an acknowledged write.
-        Whole-document puts and removes may: newest wins is right for them."""
+        Whole-document puts and removes may: newest wins is right for them. One rule ends it: the node
+        got every version those replicas hold, by a catch-up from them or a replica merge with them
+        (note_merged) it missed no write during; until then no such write can build on a stale base."""
         health = self.health[key]
         if health.unsynced:
             return health.unsynced

@@ -288,6 +288,7 @@ def test_a_restarted_node_serves_once_synced_from_every_peer_it_could_and_retrie
     2 acknowledged is recovered by the re-sync), and node 2 is retried after a backoff, not each ping."""
     nodes = [FailsFrom(0, 0, state="awaiting-sync", failing="host:2"), Node(1, 1), Node(2, 2)]
     cluster = SearchCluster(nodes)
+    cluster.merges.interval = 0.0  # no replica merge (it would end the record too: see below)
     asyncio.run(cluster.ping_all())
     assert nodes[0].synced_with == ["host:1", "host:2"] and nodes[0].syncs == 1
     nodes[0].state = "ready"  # the catch-up ends: finished from node 1 only
@@ -356,3 +357,33 @@ def test_a_write_missed_during_the_backoff_is_caught_up_at_once_from_the_replica
     nodes[0].state = "ready"
     pings(cluster, 2)
     assert cluster.health[0].up and not cluster.health[0].missed_writes
+
+
+def test_a_replica_merge_with_the_peer_a_node_is_unsynced_from_ends_the_record():
+    """Node 0's catch-ups never finish from node 2 (in rotation, unsynced from it: updates refused).
+    A replica merge of node 0 with nodes 1 and 2 that finishes copies it everything node 2 holds: the
+    record ends, and with it the refusal and the re-syncs. Not when node 0 missed a write meanwhile."""
+    nodes = [FailsFrom(0, 0, state="awaiting-sync", failing="host:2"), Node(1, 1), Node(2, 2)]
+
+    async def scenario() -> SearchCluster:
+        cluster = SearchCluster(nodes)
+        await cluster.ping_all()
+        nodes[0].state = "ready"
+        await cluster.ping_all()
+        health = cluster.health[0]
+        assert health.up and health.unsynced == {2} and cluster.stale_base_refusal([0, 1, 2]) is not None
+        cluster.note_merged(0, [1, 2], {0: health.misses - 1, 1: 0, 2: 0})  # a write missed during it
+        assert health.unsynced == {2}
+        for _ in range(20):
+            await asyncio.sleep(0.01)  # the merge the ping started (every replica in rotation)
+            if cluster.merges.completed:
+                break
+        assert cluster.merges.completed == 1
+        return cluster
+
+    cluster = asyncio.run(scenario())
+    assert cluster.health[0].unsynced == set() and cluster.stale_base_refusal([0, 1, 2]) is None
+    assert cluster.in_service(0) and cluster.health[0].sync_failures == 0
+    cluster.health[0].retry_at = 0.0
+    pings(cluster, 3)
+    assert nodes[0].syncs == 1 and cluster.health[0].up, "no re-sync from node 2 any more"
