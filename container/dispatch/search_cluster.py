@@ -218,7 +218,7 @@ class SearchCluster:
     def unsynced_replicas(self, key: int) -> frozenset[int]:
         """Replicas that may hold newer versions than `key` and that it has not caught up from: it
         serves what it holds because none was reachable (it missed writes, or restarted, and had no
-        one to catch up from). Empty once it reports a catch-up from them finished (synced_from) or a
+        one to catch up from), or its catch-up from them failed (they answer: it is retried). Empty once it reports a catch-up from them finished (synced_from) or a
         replica merge with them finished (note_merged).
         While not empty a write that reads the stored document (an update, a test-and-set condition)
         must not be applied on it: built on an old version with a newer timestamp, its result would
@@ -244,10 +244,13 @@ class SearchCluster:
         if not missing:
             return None
         serving = [key for key in keys if self.unsynced_replicas(key)]
-        return (f"Replicas that may hold a newer version of the document are unavailable (content nodes "
-                f"{missing}; content nodes {serving} serve only what they hold until synced with them): an update "
-                "or a test-and-set condition is not applied, nothing was written. Puts and removes without a "
-                "condition are accepted")
+        down = [key for key in missing if not self._can_sync_from(key)]
+        answering = [key for key in missing if key not in down]  # a catch-up from it failed: retried
+        which = " and ".join(part for part in (down and f"unavailable (content nodes {down})",
+                                               answering and f"not yet synced from (content nodes {answering})") if part)
+        return (f"Replicas that may hold a newer version of the document are {which}; content nodes {serving} "
+                "serve only what they hold until synced with them: an update or a test-and-set condition is not "
+                "applied, nothing was written. Puts and removes without a condition are accepted")
 
     def replicas_of(self, key: int) -> list[str]:
         """Addresses of the nodes in rotation that hold the same buckets as `key` (other groups)."""

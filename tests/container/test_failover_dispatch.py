@@ -387,3 +387,19 @@ def test_a_replica_merge_with_the_peer_a_node_is_unsynced_from_ends_the_record()
     cluster.health[0].retry_at = 0.0
     pings(cluster, 3)
     assert nodes[0].syncs == 1 and cluster.health[0].up, "no re-sync from node 2 any more"
+
+
+def test_the_refusal_says_which_unsynced_replicas_are_down_and_which_are_not_yet_synced_from():
+    nodes = [FailsFrom(0, 0, state="awaiting-sync", failing="host:2"), Node(1, 1), Node(2, 2)]
+    cluster = SearchCluster(nodes)
+    cluster.merges.interval = 0.0
+    pings(cluster)
+    nodes[0].state = "ready"
+    pings(cluster, 2)
+    refusal = cluster.stale_base_refusal([0, 1, 2])
+    assert "not yet synced from (content nodes [2])" in refusal and "unavailable" not in refusal
+    cluster.health[0].unsynced = frozenset({1, 2})
+    nodes[1].fail = NodeUnavailable("dead")
+    pings(cluster)
+    refusal = cluster.stale_base_refusal([0, 2])
+    assert "unavailable (content nodes [1]) and not yet synced from (content nodes [2])" in refusal
