@@ -218,8 +218,7 @@ class SearchCluster:
     def unsynced_replicas(self, key: int) -> frozenset[int]:
         """Replicas that may hold newer versions than `key` and that it has not caught up from: it
         serves what it holds because none was reachable (it missed writes, or restarted, and had no
-        one to catch up from), or its catch-up from them failed (they answer: it is retried). Empty once it reports a catch-up from them finished (synced_from) or a
-        replica merge with them finished (note_merged).
+        one to catch up from), or its catch-up from them failed (they answer: it is retried).
         While not empty a write that reads the stored document (an update, a test-and-set condition)
         must not be applied on it: built on an old version with a newer timestamp, its result would
         replace the newer version when the replicas meet (newest wins), losing an acknowledged write.
