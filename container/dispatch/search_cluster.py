@@ -24,7 +24,8 @@ RPC error) puts it in rotation with those recorded as unsynced, like unreachable
 lost (the failed replica still holds what only it acknowledged, and the node re-syncs from it, as
 the replica merge also repairs), but until then queries on the node may miss those writes, and a
 document GET does not take its answer alone (`in_service`) and it takes no update or condition
-(`unsynced_replicas`). Either way the retry waits a backoff
+(`unsynced_replicas`); the node reports those peers too (PingReply.unsynced_from), so a container
+started since rebuilds the record from its first answer. Either way the retry waits a backoff
 that doubles with each failure (SYNC_RETRY_MAX at most): a full catch-up lists every document on
 every peer, not something to repeat every ping. Not when no replica answers (it serves as is, nothing
 to wait for) or it missed a new write (the replicas that took it are there to sync from).
@@ -292,6 +293,10 @@ class SearchCluster:
             return
         if health.pending_sync is not None and status.state != "catching-up":
             self._settle_sync(key, health, status.synced_from if status.state == "ready" else "")
+        elif not health.last_seen and status.state == "ready" and status.unsynced_from:
+            # its first answer to this container (restarted since): the node's own record of the
+            # peers its last catch-up did not finish from, which an earlier container kept
+            health.unsynced = health.unsynced | self._keys_at(status.unsynced_from.split(","))
         elif status.state == "catching-up" and health.pending_sync is None:
             # a catch-up this container did not order (it restarted meanwhile) may fail: once it
             # ends, the node catches up again on this container's order before serving
@@ -330,8 +335,11 @@ class SearchCluster:
         else:
             health.sync_failures, health.retry_at = 0, 0.0
         if failed != peers:
-            by_address = {client.node.address: other for other, client in self.clients.items()}
-            health.missed_writes, health.unsynced = False, unsynced | {by_address[a] for a in failed}
+            health.missed_writes, health.unsynced = False, unsynced | self._keys_at(failed)
+
+    def _keys_at(self, addresses: Iterable[str]) -> frozenset[int]:
+        by_address = {client.node.address: key for key, client in self.clients.items()}
+        return frozenset(by_address[address] for address in addresses if address in by_address)
 
     def _backoff_over(self, key: int) -> bool:
         """A catch-up may be started: the backoff after a failed one is over, or no replica answers

@@ -29,6 +29,7 @@ class Node:
         self.synced_with: list[str] | None = None
         self.sync_fails = False  # its catch-up ends without finishing from any peer (e.g. the peer died)
         self.catching_from = ""  # the peers of its last Sync, reported once it is ready
+        self.unsynced_from = ""  # the peers of its last Sync it did not finish from
 
     async def search(self, call: SearchCall, timeout: float) -> SearchAnswer:
         self.searched += 1
@@ -42,7 +43,7 @@ class Node:
             raise self.fail
         finished = self.state == "ready" and not self.sync_fails
         return NodeStatus(self.node.distribution_key, DOCS, "", self.state == "ready", 0, self.state,
-                          synced_from=self.catching_from if finished else "")
+                          synced_from=self.catching_from if finished else "", unsynced_from=self.unsynced_from)
 
     async def sync(self, peers, timeout: float, resync: bool = False) -> bool:
         self.synced_with, self.resynced = list(peers), resync
@@ -279,6 +280,7 @@ class FailsFrom(Node):
         self.syncs += 1
         await super().sync(peers, timeout, resync)
         self.catching_from = ",".join(peer for peer in peers if peer != self.failing)
+        self.unsynced_from = self.failing if self.failing in peers else ""
         return True
 
 
@@ -403,3 +405,24 @@ def test_the_refusal_says_which_unsynced_replicas_are_down_and_which_are_not_yet
     pings(cluster)
     refusal = cluster.stale_base_refusal([0, 2])
     assert "unavailable (content nodes [1]) and not yet synced from (content nodes [2])" in refusal
+
+
+def test_a_restarted_container_rebuilds_the_unsynced_record_from_the_node():
+    """Node 0 finished its catch-up from node 1 only (node 2 kept failing); then node 2 died and the
+    container restarted: the new one must not trust node 0 fully (it may lack what only node 2 has)."""
+    nodes = [FailsFrom(0, 0, state="awaiting-sync", failing="host:2"), Node(1, 1), Node(2, 2)]
+    cluster = SearchCluster(nodes)
+    cluster.merges.interval = 0.0
+    pings(cluster)
+    nodes[0].state = "ready"
+    pings(cluster, 2)
+    assert cluster.health[0].unsynced == {2}
+    nodes[2].fail = NodeUnavailable("dead")
+    fresh = SearchCluster(nodes)
+    fresh.merges.interval = 0.0
+    pings(fresh, 3)
+    assert fresh.health[0].up and fresh.health[0].unsynced == {2}
+    assert "content nodes [2]" in fresh.stale_base_refusal([0, 1])
+    nodes[2].fail = None
+    pings(fresh)
+    assert not fresh.health[0].up and nodes[0].synced_with == ["host:1", "host:2"], "re-synced from node 2"
