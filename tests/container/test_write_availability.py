@@ -307,3 +307,40 @@ def test_an_owner_that_is_down_does_not_hold_up_updates_its_reachable_replicas_t
         assert update.status_code == 200, update.text
         assert nodes[1].updates == nodes[2].updates == ["id:test:music::x"] and nodes[0].updates == []
         assert cluster.health[0].missed_writes
+
+
+class ProbedNode(SyncingNode):
+    """Takes test-and-set's probe (the condition holds on version 1) and its write."""
+
+    def __init__(self, key: int, group: int) -> None:
+        super().__init__(key, group)
+        self.probed = 0
+
+    async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
+                  create: bool = False, timestamp: int = 0, *, probe: bool = False,
+                  tested_base: int | None = None) -> FeedResult:
+        self._check()
+        if probe:
+            self.probed += 1
+            return FeedResult(True, document_id in self.documents, base=1)
+        return await super().put(document_id, fields, timeout, condition, create, timestamp)
+
+
+def test_a_condition_waiting_for_down_owners_is_not_probed_on_a_stale_one_that_comes_back():
+    """As above for a test-and-set put: its probe waits for an owner to come back; the stale node 1
+    comes back first: 503, neither probed nor written there."""
+    nodes = [ProbedNode(0, 0), ProbedNode(1, 1)]
+    with TestClient(create_app(MUSIC, clients=nodes)) as client:
+        cluster = client.app.state.cluster
+        wait_for(lambda: client.get("/state/v1/health").status_code == 200)
+        nodes[1].alive = False
+        assert put(client, "x")[0].status_code == 200  # acknowledged by node 0 alone
+        nodes[0].alive = False
+        wait_for(lambda: not cluster.health[0].reachable and not cluster.health[1].reachable)
+        timer = later(1.0, lambda: setattr(nodes[1], "alive", True))
+        response = client.post("/document/v1/test/music/docid/x",
+                               params={"timeout": "10", "condition": "music.year==2000"},
+                               json={"fields": {"artist": "c", "album": "d", "year": 2000}})
+        timer.join()
+        assert response.status_code == 503, response.text
+        assert nodes[1].probed == 0 and "id:test:music::x" not in nodes[1].documents
