@@ -149,6 +149,9 @@ class ReplicaSync:
         self.remaining = 0
         self.fetched = 0
         self.synced_from = ""  # the peers the last catch-up finished from, comma-separated: the container's confirmation
+        # the peers it was sent but did not finish from (it may lack writes only they hold): reported so
+        # that a container started since still refuses updates here until it is synced with them
+        self.unsynced_from = ""
         self._thread: threading.Thread | None = None
         self._required: str | None = None  # why the local data cannot be served alone
         self._required_marker: Path | None = None  # the file that remembers it across restarts
@@ -252,6 +255,7 @@ class ReplicaSync:
             # the peers it finished from, in order: the container serves it once every peer that
             # could be synced was, and retries the others later (container/dispatch/search_cluster.py)
             self.synced_from = ",".join(address for address in peers if address not in failed)
+            self.unsynced_from = ",".join(failed)
         if peers and not failed and cannot_store is None:
             self._rebuilt()  # lost data is rebuilt only from every replica it was sent
         elif peers and cannot_store is None:

@@ -238,7 +238,8 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                             ready=sync.ready, last_sequence=self._node.last_sequence, state=sync.state,
                             catch_up_remaining=sync.remaining, write_error=self._node.write_error,
                             synced_from=sync.synced_from, disk_usage=disk_usage(self._node.data_dir),
-                            memory_usage=memory_usage(), search_port=self.search_port)
+                            memory_usage=memory_usage(), search_port=self.search_port,
+                            unsynced_from=sync.unsynced_from)
 
     def Sync(self, request: pb.SyncRequest, context) -> pb.SyncReply:
         accepted = self._node.sync.start(list(request.peers), resync=request.resync)

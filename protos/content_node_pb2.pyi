@@ -854,7 +854,7 @@ class PingRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class PingReply(_message.Message):
-    __slots__ = ("distribution_key", "active_docs", "app_generation", "ready", "last_sequence", "state", "catch_up_remaining", "write_error", "synced_from", "disk_usage", "memory_usage", "search_port")
+    __slots__ = ("distribution_key", "active_docs", "app_generation", "ready", "last_sequence", "state", "catch_up_remaining", "write_error", "synced_from", "disk_usage", "memory_usage", "search_port", "unsynced_from")
     DISTRIBUTION_KEY_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_DOCS_FIELD_NUMBER: _ClassVar[int]
     APP_GENERATION_FIELD_NUMBER: _ClassVar[int]
@@ -867,6 +867,7 @@ class PingReply(_message.Message):
     DISK_USAGE_FIELD_NUMBER: _ClassVar[int]
     MEMORY_USAGE_FIELD_NUMBER: _ClassVar[int]
     SEARCH_PORT_FIELD_NUMBER: _ClassVar[int]
+    UNSYNCED_FROM_FIELD_NUMBER: _ClassVar[int]
     distribution_key: int
     active_docs: int
     app_generation: str
@@ -879,7 +880,8 @@ class PingReply(_message.Message):
     disk_usage: float
     memory_usage: float
     search_port: int
-    def __init__(self, distribution_key: _Optional[int] = ..., active_docs: _Optional[int] = ..., app_generation: _Optional[str] = ..., ready: _Optional[bool] = ..., last_sequence: _Optional[int] = ..., state: _Optional[str] = ..., catch_up_remaining: _Optional[int] = ..., write_error: _Optional[str] = ..., synced_from: _Optional[str] = ..., disk_usage: _Optional[float] = ..., memory_usage: _Optional[float] = ..., search_port: _Optional[int] = ...) -> None: ...
+    unsynced_from: str
+    def __init__(self, distribution_key: _Optional[int] = ..., active_docs: _Optional[int] = ..., app_generation: _Optional[str] = ..., ready: _Optional[bool] = ..., last_sequence: _Optional[int] = ..., state: _Optional[str] = ..., catch_up_remaining: _Optional[int] = ..., write_error: _Optional[str] = ..., synced_from: _Optional[str] = ..., disk_usage: _Optional[float] = ..., memory_usage: _Optional[float] = ..., search_port: _Optional[int] = ..., unsynced_from: _Optional[str] = ...) -> None: ...
 
 class SyncRequest(_message.Message):
     __slots__ = ("peers", "resync")

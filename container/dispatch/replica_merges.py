@@ -66,6 +66,7 @@ class MergeScheduler:
             client = self._cluster.clients[key]
             addresses = [self._cluster.clients[peer].node.address for peer in peers]
             started = time.monotonic()
+            misses = {k: self._cluster.health[k].misses for k in (key, *peers)}
             try:
                 outcome = await client.merge(addresses, MERGE_TIMEOUT)
             except Exception as error:  # noqa: BLE001 - retried later
@@ -82,6 +83,8 @@ class MergeScheduler:
                          outcome.pulled, outcome.pushed, outcome.buckets_differing, outcome.documents_compared, took)
             else:
                 log.debug("replica merge of content node %d with %s: nothing differed (%.0f ms)", key, peers, took)
+            if not outcome.error:
+                self._cluster.note_merged(key, peers, misses)
             again = RETRY_SECONDS if repaired or outcome.error else self.interval
             self._due[key] = self.clock() + again
             self.completed += 1

@@ -24,9 +24,11 @@ RPC error) puts it in rotation with those recorded as unsynced, like unreachable
 lost (the failed replica still holds what only it acknowledged, and the node re-syncs from it, as
 the replica merge also repairs), but until then queries on the node may miss those writes, and a
 document GET does not take its answer alone (`in_service`) and it takes no update or condition
-(`unsynced_replicas`). Either way the retry waits a backoff
+(`unsynced_replicas`); the node reports those peers too (PingReply.unsynced_from), so a container
+started since rebuilds the record from its first answer. Either way the retry waits a backoff
 that doubles with each failure (SYNC_RETRY_MAX at most): a full catch-up lists every document on
-every peer, not something to repeat every ping.
+every peer, not something to repeat every ping. Not when no replica answers (it serves as is, nothing
+to wait for) or it missed a new write (the replicas that took it are there to sync from).
 
 Replicas that are all in rotation are merged when the container starts and then periodically
 (container/dispatch/replica_merges.py), which repairs writes that reached only some of them.
@@ -167,6 +169,21 @@ class SearchCluster:
         longer counts, and another is started once it is over."""
         health = self.health[key]
         health.missed_writes, health.misses, health.pending_sync = True, health.misses + 1, None
+        health.retry_at = 0.0  # a new miss: catch up now, from the replicas that have it, not after a backoff
+
+    def note_merged(self, key: int, peers: Sequence[int], misses: Mapping[int, int]) -> None:
+        """A replica merge `key` drove with `peers` (in turn) finished without error: each side got
+        the newest version of every document the other held when they compared, so `key` no longer
+        lacks writes only a peer took, nor a peer those of `key` and of the peers merged before it.
+        Not for a node that missed a write since the merge began (`misses` then): it catches up."""
+        for index, other in enumerate((key, *peers)):
+            covered = set(peers) if other == key else {key, *peers[:index - 1]}
+            health = self.health[other]
+            if health.misses == misses[other] and health.unsynced & covered:
+                log.info("content node %d synced from %s by a replica merge", other, sorted(health.unsynced & covered))
+                health.unsynced = health.unsynced - covered
+                if not health.unsynced:
+                    health.sync_failures, health.retry_at = 0, 0.0
 
     def feed_refusal(self) -> str | None:
         """Why puts and updates are refused now (a node above a resource limit); None: they are not."""
@@ -189,7 +206,10 @@ class SearchCluster:
         return time.monotonic() >= self.health[key].retry_at and self._may_lack_writes(key)
 
     def _may_lack_writes(self, key: int) -> bool:
-        return any(self._can_sync_from(other) for other in self.health[key].unsynced)
+        return self._any_syncable(self.health[key].unsynced)
+
+    def _any_syncable(self, keys: Iterable[int]) -> bool:
+        return any(self._can_sync_from(other) for other in keys)
 
     def in_service(self, key: int) -> bool:
         """In rotation and known to hold every acknowledged write: a read may take its answer alone."""
@@ -199,11 +219,13 @@ class SearchCluster:
     def unsynced_replicas(self, key: int) -> frozenset[int]:
         """Replicas that may hold newer versions than `key` and that it has not caught up from: it
         serves what it holds because none was reachable (it missed writes, or restarted, and had no
-        one to catch up from). Empty once it reports a catch-up from them finished (synced_from).
+        one to catch up from), or its catch-up from them failed (they answer: it is retried).
         While not empty a write that reads the stored document (an update, a test-and-set condition)
         must not be applied on it: built on an old version with a newer timestamp, its result would
         replace the newer version when the replicas meet (newest wins), losing an acknowledged write.
-        Whole-document puts and removes may: newest wins is right for them."""
+        Whole-document puts and removes may: newest wins is right for them. One rule ends it: the node
+        got every version those replicas hold, by a catch-up from them or a replica merge with them
+        (note_merged) it missed no write during; until then no such write can build on a stale base."""
         health = self.health[key]
         if health.unsynced:
             return health.unsynced
@@ -215,16 +237,20 @@ class SearchCluster:
 
     def stale_base_refusal(self, keys: Iterable[int]) -> str | None:
         """Why a write that reads the stored document may not go to the owners `keys` now (one of
-        them serves as is, `unsynced_replicas`): the 503's message; None: it may."""
+        them serves as is, `unsynced_replicas`): the 503's message; None: it may. `keys`: only the
+        owners it is sent to (not those seen down: they miss it and catch up)."""
         keys = list(keys)
         missing = sorted({other for key in keys for other in self.unsynced_replicas(key)})
         if not missing:
             return None
         serving = [key for key in keys if self.unsynced_replicas(key)]
-        return (f"Replicas that may hold a newer version of the document are unavailable (content nodes "
-                f"{missing}; content nodes {serving} serve only what they hold until synced with them): an update "
-                "or a test-and-set condition is not applied, nothing was written. Puts and removes without a "
-                "condition are accepted")
+        down = [key for key in missing if not self._can_sync_from(key)]
+        answering = [key for key in missing if key not in down]  # a catch-up from it failed: retried
+        which = " and ".join(part for part in (down and f"unavailable (content nodes {down})",
+                                               answering and f"not yet synced from (content nodes {answering})") if part)
+        return (f"Replicas that may hold a newer version of the document are {which}; content nodes {serving} "
+                "serve only what they hold until synced with them: an update or a test-and-set condition is not "
+                "applied, nothing was written. Puts and removes without a condition are accepted")
 
     def replicas_of(self, key: int) -> list[str]:
         """Addresses of the nodes in rotation that hold the same buckets as `key` (other groups)."""
@@ -267,6 +293,10 @@ class SearchCluster:
             return
         if health.pending_sync is not None and status.state != "catching-up":
             self._settle_sync(key, health, status.synced_from if status.state == "ready" else "")
+        elif not health.last_seen and status.state == "ready" and status.unsynced_from:
+            # its first answer to this container (restarted since): the node's own record of the
+            # peers its last catch-up did not finish from, which an earlier container kept
+            health.unsynced = health.unsynced | self._keys_at(status.unsynced_from.split(","))
         elif status.state == "catching-up" and health.pending_sync is None:
             # a catch-up this container did not order (it restarted meanwhile) may fail: once it
             # ends, the node catches up again on this container's order before serving
@@ -305,8 +335,17 @@ class SearchCluster:
         else:
             health.sync_failures, health.retry_at = 0, 0.0
         if failed != peers:
-            by_address = {client.node.address: other for other, client in self.clients.items()}
-            health.missed_writes, health.unsynced = False, unsynced | {by_address[a] for a in failed}
+            health.missed_writes, health.unsynced = False, unsynced | self._keys_at(failed)
+
+    def _keys_at(self, addresses: Iterable[str]) -> frozenset[int]:
+        by_address = {client.node.address: key for key, client in self.clients.items()}
+        return frozenset(by_address[address] for address in addresses if address in by_address)
+
+    def _backoff_over(self, key: int) -> bool:
+        """A catch-up may be started: the backoff after a failed one is over, or no replica answers
+        (nothing to wait for: it serves as is, with the unsynced record). A write missed meanwhile
+        ends the backoff (note_missed_write): the replicas that have it are waiting to be synced from."""
+        return time.monotonic() >= self.health[key].retry_at or not self._any_syncable(self.replica_keys(key))
 
     async def _start_catch_ups(self) -> None:
         """Restarted nodes (awaiting sync) catch up; so do ready nodes that missed writes, and those
@@ -317,7 +356,7 @@ class SearchCluster:
                 self.take_out_of_rotation(key, "a replica that was down when it caught up is back: syncing with it")
         waiting = [key for key, health in self.health.items() if health.reachable and not health.up
                    and (health.state == AWAITING_SYNC or health.missed_writes and health.state == "ready")
-                   and time.monotonic() >= health.retry_at]
+                   and self._backoff_over(key)]
 
         async def start(key: int) -> None:
             sources = [other for other in self.replica_keys(key) if self._can_sync_from(other)]

@@ -164,19 +164,24 @@ class DocumentHandler:
         stored version: 503, sent nowhere, while an owner may hold a stale one (SearchCluster.stale_base_refusal)."""
         deadline = time.monotonic() + timeout
         owners = self._owners(body_base["id"])
-        if (reconcile or conditional) and (stale := self._cluster.stale_base_refusal(
-                c.node.distribution_key for c in owners)) is not None:  # updates (reconcile), conditions: read it
-            return DocumentResponse({**body_base, "message": stale}, 503)
+        reads_stored = reconcile or conditional  # updates (reconcile), conditions: they read the stored version
         timestamp = CLOCK.next()
         step: dict = {}
         if conditional and len(owners) > 1:
+            if (stale := self._stale_base(body_base, owners)) is not None:
+                return stale
             tested = await self._probe(body_base, owners, operation, deadline, timeout)
             if isinstance(tested, JSONResponse):
                 return tested
             step = {"tested_base": tested}
         while True:
-            outcomes, running = await self._send(owners, lambda c, left: operation(c, left, timestamp, **step),
+            if reads_stored and (stale := self._stale_base(body_base, owners)) is not None:
+                return stale  # checked before every send: an owner that came back meanwhile may be stale
+            targets = self._targets(owners, reads_stored)
+            outcomes, running = await self._send(targets, lambda c, left: operation(c, left, timestamp, **step),
                                                  deadline)
+            outcomes.update((c, NodeUnavailable(f"content node {c.node.distribution_key} is down"))
+                            for c in owners if c not in targets)
             for task in running.values():
                 task.cancel()  # no-op once done; else takes effect later, so never inspect it
             missed = [client for client, outcome in outcomes.items()
@@ -198,6 +203,23 @@ class DocumentHandler:
                 return DocumentResponse({**body_base, "message": unrepaired}, 503)
             return DocumentResponse(body_base, 200)
         return _not_taken(body_base, outcomes[missed[0]], timeout)
+
+    def _targets(self, owners, reads_stored: bool) -> list:
+        """The owners a write is sent to: every one; for a write that reads the stored version only
+        those health checks see reachable (one that is not may hold a stale version and is not
+        judged by stale_base_refusal: it misses the write and catches up), or every one when none is
+        (each fails at once, and the write waits for one to come back)."""
+        reachable = [c for c in owners if self._cluster.health[c.node.distribution_key].reachable]
+        return reachable if reads_stored and reachable else list(owners)
+
+    def _stale_base(self, body_base: dict, owners) -> JSONResponse | None:
+        """503 while an owner the write is sent to (`_targets`: the reachable ones; none while every
+        one is down) may hold a stale version (SearchCluster.stale_base_refusal). Checked before every
+        send of a write that reads the stored version, the first and each after a wait for an owner to
+        come back: the one that comes back first may be the stale one."""
+        keys = [c.node.distribution_key for c in owners]
+        stale = self._cluster.stale_base_refusal(key for key in keys if self._cluster.health[key].reachable)
+        return None if stale is None else DocumentResponse({**body_base, "message": stale}, 503)
 
     async def _probe(self, body_base: dict, owners, operation, deadline: float, timeout: float) -> JSONResponse | int:
         """Test-and-set's first step (condition_probe.py): the version the condition held on that the
@@ -224,6 +246,8 @@ class DocumentHandler:
                                                              "every replica, nothing was written"}, 504)
             if not await self._one_comes_back(owners, deadline):
                 return _not_taken(body_base, next(iter(outcomes.values())), timeout)
+            if (stale := self._stale_base(body_base, owners)) is not None:
+                return stale
 
     async def _settle_condition(self, body_base: dict, outcomes: dict, deadline: float) -> JSONResponse | None:
         """Replicas that judged the condition on different versions: the newest decides

@@ -223,7 +223,8 @@ class VisitHandler:
                                                            for client in owners], return_exceptions=True)))
         async with self._cluster.writes.turn(document.document_id):  # stamped in turn: searchlib/sequencing.py
             # a selection reads the stored version: not judged on an owner that may hold a stale one
-            if (stale := self._cluster.stale_base_refusal(c.node.distribution_key for c in owners)) is not None:
+            if (stale := self._cluster.stale_base_refusal(c.node.distribution_key for c in owners
+                                                          if c not in down)) is not None:
                 raise _NodeRefused(503, f"{document.document_id}: {stale}")
             step: dict = {}
             if len(owners) > 1:

@@ -64,6 +64,7 @@ class NodeStatus:
     disk_usage: float = 0.0  # fraction of its data directory's filesystem in use (feed block: container)
     memory_usage: float = 0.0  # fraction of physical memory its process holds resident
     search_port: int = 0  # the lean Search transport's port on the node's host (frames.py); 0: gRPC only
+    unsynced_from: str = ""  # the replicas its last catch-up was sent but did not finish from, comma-separated
 
 
 # `timestamp`: the operation's (searchlib/timestamps.py), the same to every replica; 0: none.
@@ -121,4 +122,5 @@ def decode_get_reply(reply: pb.GetReply) -> StoredVersion:
 def decode_ping_reply(reply: pb.PingReply) -> NodeStatus:
     return NodeStatus(reply.distribution_key, reply.active_docs, reply.app_generation, reply.ready,
                       reply.last_sequence, reply.state, reply.catch_up_remaining, reply.write_error,
-                      reply.synced_from, reply.disk_usage, reply.memory_usage, reply.search_port)
+                      reply.synced_from, reply.disk_usage, reply.memory_usage, reply.search_port,
+                      reply.unsynced_from)

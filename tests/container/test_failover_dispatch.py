@@ -29,6 +29,7 @@ class Node:
         self.synced_with: list[str] | None = None
         self.sync_fails = False  # its catch-up ends without finishing from any peer (e.g. the peer died)
         self.catching_from = ""  # the peers of its last Sync, reported once it is ready
+        self.unsynced_from = ""  # the peers of its last Sync it did not finish from
 
     async def search(self, call: SearchCall, timeout: float) -> SearchAnswer:
         self.searched += 1
@@ -42,7 +43,7 @@ class Node:
             raise self.fail
         finished = self.state == "ready" and not self.sync_fails
         return NodeStatus(self.node.distribution_key, DOCS, "", self.state == "ready", 0, self.state,
-                          synced_from=self.catching_from if finished else "")
+                          synced_from=self.catching_from if finished else "", unsynced_from=self.unsynced_from)
 
     async def sync(self, peers, timeout: float, resync: bool = False) -> bool:
         self.synced_with, self.resynced = list(peers), resync
@@ -279,6 +280,7 @@ class FailsFrom(Node):
         self.syncs += 1
         await super().sync(peers, timeout, resync)
         self.catching_from = ",".join(peer for peer in peers if peer != self.failing)
+        self.unsynced_from = self.failing if self.failing in peers else ""
         return True
 
 
@@ -288,6 +290,7 @@ def test_a_restarted_node_serves_once_synced_from_every_peer_it_could_and_retrie
     2 acknowledged is recovered by the re-sync), and node 2 is retried after a backoff, not each ping."""
     nodes = [FailsFrom(0, 0, state="awaiting-sync", failing="host:2"), Node(1, 1), Node(2, 2)]
     cluster = SearchCluster(nodes)
+    cluster.merges.interval = 0.0  # no replica merge (it would end the record too: see below)
     asyncio.run(cluster.ping_all())
     assert nodes[0].synced_with == ["host:1", "host:2"] and nodes[0].syncs == 1
     nodes[0].state = "ready"  # the catch-up ends: finished from node 1 only
@@ -317,3 +320,109 @@ def test_a_catch_up_a_restarted_container_did_not_order_must_finish_before_the_n
     nodes[0].state, nodes[0].sync_fails = "ready", False
     asyncio.run(cluster.ping_all())
     assert cluster.in_service(0)
+
+
+def pings(cluster: SearchCluster, rounds: int = 1) -> None:
+    for _ in range(rounds):
+        asyncio.run(cluster.ping_all())
+
+
+def test_no_backoff_holds_a_node_out_when_every_replica_is_down():
+    """Node 0's catch-ups from node 1 failed (a long backoff), then node 1 died: nothing to wait
+    for, node 0 serves what it holds at once, recording node 1 as unsynced."""
+    nodes = [Node(0, 0, state="awaiting-sync"), Node(1, 1)]
+    cluster = SearchCluster(nodes)
+    pings(cluster)
+    nodes[0].state, nodes[0].sync_fails = "ready", True
+    pings(cluster)
+    health = cluster.health[0]
+    health.retry_at = time.monotonic() + 60  # as after several failures
+    assert not health.up
+    nodes[1].fail = NodeUnavailable("dead")
+    pings(cluster, 2)
+    assert health.up and health.unsynced == {1} and cluster.unsynced_replicas(0) == {1}
+
+
+def test_a_write_missed_during_the_backoff_is_caught_up_at_once_from_the_replicas_that_took_it():
+    """Node 0 serves, unsynced from node 2 (its catch-ups from it fail, backoff running); it misses a
+    write: it catches up again at once (nodes 1 and 2 took the write), not after the backoff."""
+    nodes = [FailsFrom(0, 0, state="awaiting-sync", failing="host:2"), Node(1, 1), Node(2, 2)]
+    cluster = SearchCluster(nodes)
+    pings(cluster)
+    nodes[0].state = "ready"
+    pings(cluster, 2)
+    cluster.health[0].retry_at = time.monotonic() + 60
+    assert cluster.health[0].up
+    cluster.note_missed_write(0)
+    pings(cluster)
+    assert nodes[0].syncs == 2 and nodes[0].synced_with == ["host:1", "host:2"]
+    nodes[0].state = "ready"
+    pings(cluster, 2)
+    assert cluster.health[0].up and not cluster.health[0].missed_writes
+
+
+def test_a_replica_merge_with_the_peer_a_node_is_unsynced_from_ends_the_record():
+    """Node 0's catch-ups never finish from node 2 (in rotation, unsynced from it: updates refused).
+    A replica merge of node 0 with nodes 1 and 2 that finishes copies it everything node 2 holds: the
+    record ends, and with it the refusal and the re-syncs. Not when node 0 missed a write meanwhile."""
+    nodes = [FailsFrom(0, 0, state="awaiting-sync", failing="host:2"), Node(1, 1), Node(2, 2)]
+
+    async def scenario() -> SearchCluster:
+        cluster = SearchCluster(nodes)
+        await cluster.ping_all()
+        nodes[0].state = "ready"
+        await cluster.ping_all()
+        health = cluster.health[0]
+        assert health.up and health.unsynced == {2} and cluster.stale_base_refusal([0, 1, 2]) is not None
+        cluster.note_merged(0, [1, 2], {0: health.misses - 1, 1: 0, 2: 0})  # a write missed during it
+        assert health.unsynced == {2}
+        for _ in range(20):
+            await asyncio.sleep(0.01)  # the merge the ping started (every replica in rotation)
+            if cluster.merges.completed:
+                break
+        assert cluster.merges.completed == 1
+        return cluster
+
+    cluster = asyncio.run(scenario())
+    assert cluster.health[0].unsynced == set() and cluster.stale_base_refusal([0, 1, 2]) is None
+    assert cluster.in_service(0) and cluster.health[0].sync_failures == 0
+    cluster.health[0].retry_at = 0.0
+    pings(cluster, 3)
+    assert nodes[0].syncs == 1 and cluster.health[0].up, "no re-sync from node 2 any more"
+
+
+def test_the_refusal_says_which_unsynced_replicas_are_down_and_which_are_not_yet_synced_from():
+    nodes = [FailsFrom(0, 0, state="awaiting-sync", failing="host:2"), Node(1, 1), Node(2, 2)]
+    cluster = SearchCluster(nodes)
+    cluster.merges.interval = 0.0
+    pings(cluster)
+    nodes[0].state = "ready"
+    pings(cluster, 2)
+    refusal = cluster.stale_base_refusal([0, 1, 2])
+    assert "not yet synced from (content nodes [2])" in refusal and "unavailable" not in refusal
+    cluster.health[0].unsynced = frozenset({1, 2})
+    nodes[1].fail = NodeUnavailable("dead")
+    pings(cluster)
+    refusal = cluster.stale_base_refusal([0, 2])
+    assert "unavailable (content nodes [1]) and not yet synced from (content nodes [2])" in refusal
+
+
+def test_a_restarted_container_rebuilds_the_unsynced_record_from_the_node():
+    """Node 0 finished its catch-up from node 1 only (node 2 kept failing); then node 2 died and the
+    container restarted: the new one must not trust node 0 fully (it may lack what only node 2 has)."""
+    nodes = [FailsFrom(0, 0, state="awaiting-sync", failing="host:2"), Node(1, 1), Node(2, 2)]
+    cluster = SearchCluster(nodes)
+    cluster.merges.interval = 0.0
+    pings(cluster)
+    nodes[0].state = "ready"
+    pings(cluster, 2)
+    assert cluster.health[0].unsynced == {2}
+    nodes[2].fail = NodeUnavailable("dead")
+    fresh = SearchCluster(nodes)
+    fresh.merges.interval = 0.0
+    pings(fresh, 3)
+    assert fresh.health[0].up and fresh.health[0].unsynced == {2}
+    assert "content nodes [2]" in fresh.stale_base_refusal([0, 1])
+    nodes[2].fail = None
+    pings(fresh)
+    assert not fresh.health[0].up and nodes[0].synced_with == ["host:1", "host:2"], "re-synced from node 2"

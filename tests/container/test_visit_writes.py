@@ -39,10 +39,11 @@ class Owner:
 
 
 def write(monkeypatch, owners, document=DOCUMENT, operation=None, timeout: float = 5.0, seen_down=None,
-          missed=None, stale_base: str | None = None):
+          missed=None, stale_base=None):
+    """`stale_base`: the refusal's message (None: none), or the refusal itself (keys → message)."""
     missed = [] if missed is None else missed
     cluster = SimpleNamespace(note_missed_write=missed.append, writes=KeySequencer(),
-                              stale_base_refusal=lambda keys: stale_base, health={
+                              stale_base_refusal=stale_base if callable(stale_base) else lambda keys: stale_base, health={
         owner.node.distribution_key: SimpleNamespace(reachable=reachable) for owner, reachable in
         zip(owners, [True] * len(owners) if seen_down is None else [not down for down in seen_down])})
     cluster.note_refused_writes = lambda outcomes: SearchCluster.note_refused_writes(cluster, outcomes)
@@ -68,6 +69,16 @@ def test_a_write_is_sent_nowhere_while_an_owner_serves_as_is(monkeypatch):
         write(monkeypatch, [Owner(0, down=False), Owner(1, down=False)], operation=operation,
               stale_base="Replicas that may hold a newer version of the document are unavailable")
     assert refused.value.status == 503 and "newer version" in refused.value.message and sent == []
+
+
+def test_only_the_owners_a_write_is_sent_to_are_judged_stale(monkeypatch):
+    """An owner health checks see down gets nothing (it misses the write): whether it may be stale
+    does not matter."""
+    judged = []
+    refusal = lambda keys: judged.append(sorted(keys))  # noqa: E731 - None: not refused
+    assert write(monkeypatch, [Owner(0, down=True), Owner(1, down=False)], seen_down=[True, False],
+                 stale_base=refusal) == (True, [0])
+    assert judged == [[1]]
 
 
 def test_a_write_one_replica_refused_fails_and_that_replica_catches_up(monkeypatch):

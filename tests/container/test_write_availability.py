@@ -266,3 +266,81 @@ def test_a_node_serving_as_is_takes_no_update_or_condition_until_synced_with_its
         update = client.put("/document/v1/test/music/docid/x", json={"fields": {"year": {"increment": 1}}})
         assert update.status_code == 200, update.text
         assert nodes[1].updates == ["id:test:music::x"] and nodes[0].updates == ["id:test:music::x"]
+
+
+
+def test_an_update_waiting_for_down_owners_is_not_sent_to_a_stale_one_that_comes_back():
+    """Node 1 was down when node 0 alone acknowledged a put; then node 0 died too. An update arriving
+    now waits for an owner to come back: node 1 comes back first, stale. The refusal is checked again
+    after the wait: 503, not applied on node 1's old version (which would replace the acknowledged put
+    when node 0 returns)."""
+    nodes = [SyncingNode(0, 0), SyncingNode(1, 1)]
+    with TestClient(create_app(MUSIC, clients=nodes)) as client:
+        cluster = client.app.state.cluster
+        wait_for(lambda: client.get("/state/v1/health").status_code == 200)
+        nodes[1].alive = False
+        assert put(client, "x")[0].status_code == 200  # acknowledged by node 0 alone
+        nodes[0].alive = False
+        wait_for(lambda: not cluster.health[0].reachable and not cluster.health[1].reachable)
+        timer = later(1.0, lambda: setattr(nodes[1], "alive", True))  # the stale node returns first
+        update = client.put("/document/v1/test/music/docid/x", params={"timeout": "10"},
+                            json={"fields": {"year": {"increment": 1}}})
+        timer.join()
+        assert update.status_code == 503, update.text
+        assert "newer version" in update.json()["message"] and nodes[1].updates == []
+
+
+def test_an_owner_that_is_down_does_not_hold_up_updates_its_reachable_replicas_take():
+    """Three groups; node 0 serves unsynced from node 2 (a partial catch-up), then dies. An update of
+    its document goes to nodes 1 and 2 only, both in sync: taken, though node 0's record says it may
+    be stale (it gets nothing, misses the write and catches up when back)."""
+    nodes = [SyncingNode(0, 0), SyncingNode(1, 1), SyncingNode(2, 2)]
+    with TestClient(create_app(MUSIC, clients=nodes)) as client:
+        cluster = client.app.state.cluster
+        wait_for(lambda: client.get("/state/v1/health").status_code == 200)
+        assert put(client, "x")[0].status_code == 200
+        cluster.health[0].unsynced = frozenset({2})
+        assert cluster.stale_base_refusal([0, 1, 2]) is not None
+        nodes[0].alive = False
+        wait_for(lambda: not cluster.health[0].reachable)
+        update = client.put("/document/v1/test/music/docid/x", json={"fields": {"year": {"increment": 1}}})
+        assert update.status_code == 200, update.text
+        assert nodes[1].updates == nodes[2].updates == ["id:test:music::x"] and nodes[0].updates == []
+        assert cluster.health[0].missed_writes
+
+
+class ProbedNode(SyncingNode):
+    """Takes test-and-set's probe (the condition holds on version 1) and its write."""
+
+    def __init__(self, key: int, group: int) -> None:
+        super().__init__(key, group)
+        self.probed = 0
+
+    async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
+                  create: bool = False, timestamp: int = 0, *, probe: bool = False,
+                  tested_base: int | None = None) -> FeedResult:
+        self._check()
+        if probe:
+            self.probed += 1
+            return FeedResult(True, document_id in self.documents, base=1)
+        return await super().put(document_id, fields, timeout, condition, create, timestamp)
+
+
+def test_a_condition_waiting_for_down_owners_is_not_probed_on_a_stale_one_that_comes_back():
+    """As above for a test-and-set put: its probe waits for an owner to come back; the stale node 1
+    comes back first: 503, neither probed nor written there."""
+    nodes = [ProbedNode(0, 0), ProbedNode(1, 1)]
+    with TestClient(create_app(MUSIC, clients=nodes)) as client:
+        cluster = client.app.state.cluster
+        wait_for(lambda: client.get("/state/v1/health").status_code == 200)
+        nodes[1].alive = False
+        assert put(client, "x")[0].status_code == 200  # acknowledged by node 0 alone
+        nodes[0].alive = False
+        wait_for(lambda: not cluster.health[0].reachable and not cluster.health[1].reachable)
+        timer = later(1.0, lambda: setattr(nodes[1], "alive", True))
+        response = client.post("/document/v1/test/music/docid/x",
+                               params={"timeout": "10", "condition": "music.year==2000"},
+                               json={"fields": {"artist": "c", "album": "d", "year": 2000}})
+        timer.join()
+        assert response.status_code == 503, response.text
+        assert nodes[1].probed == 0 and "id:test:music::x" not in nodes[1].documents

@@ -272,7 +272,7 @@ def test_with_three_groups_the_node_catches_up_from_every_replica_not_the_first_
         peers = {"stale": InProcessPeer(stale), "complete": InProcessPeer(complete)}
         restarted.sync._dial = lambda address: peers[address]
         assert restarted.sync.start(["stale", "complete"], wait=True)
-        assert restarted.sync.ready and restarted.sync.synced_from
+        assert restarted.sync.ready and restarted.sync.synced_from and restarted.sync.unsynced_from == ""
         assert restarted.get(doc("acked")) == complete.get(doc("acked")) and restarted.get(doc("old")) is None
 
         complete.put(doc("missed"), fields("written while the node was stalled"), timestamp=30)
@@ -284,6 +284,7 @@ def test_with_three_groups_the_node_catches_up_from_every_replica_not_the_first_
         peers["complete"] = DiesMidway(complete)
         assert restarted.sync.start(["stale", "complete"], wait=True, resync=True)
         assert restarted.sync.ready and restarted.sync.synced_from == "stale", "not synced from every replica"
+        assert restarted.sync.unsynced_from == "complete", "reported: a restarted container rebuilds its record"
     finally:
         complete.close()
 
