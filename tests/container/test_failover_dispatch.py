@@ -327,6 +327,19 @@ def pings(cluster: SearchCluster, rounds: int = 1) -> None:
         asyncio.run(cluster.ping_all())
 
 
+def partially_synced(merges: bool = True) -> tuple[list, SearchCluster]:
+    """Three groups; node 0 restarted and finished its catch-up from node 1 only (node 2 fails it):
+    in rotation with node 2 recorded as unsynced."""
+    nodes = [FailsFrom(0, 0, state="awaiting-sync", failing="host:2"), Node(1, 1), Node(2, 2)]
+    cluster = SearchCluster(nodes)
+    if not merges:
+        cluster.merges.interval = 0.0
+    pings(cluster)
+    nodes[0].state = "ready"
+    pings(cluster, 2)
+    return nodes, cluster
+
+
 def test_no_backoff_holds_a_node_out_when_every_replica_is_down():
     """Node 0's catch-ups from node 1 failed (a long backoff), then node 1 died: nothing to wait
     for, node 0 serves what it holds at once, recording node 1 as unsynced."""
@@ -346,11 +359,7 @@ def test_no_backoff_holds_a_node_out_when_every_replica_is_down():
 def test_a_write_missed_during_the_backoff_is_caught_up_at_once_from_the_replicas_that_took_it():
     """Node 0 serves, unsynced from node 2 (its catch-ups from it fail, backoff running); it misses a
     write: it catches up again at once (nodes 1 and 2 took the write), not after the backoff."""
-    nodes = [FailsFrom(0, 0, state="awaiting-sync", failing="host:2"), Node(1, 1), Node(2, 2)]
-    cluster = SearchCluster(nodes)
-    pings(cluster)
-    nodes[0].state = "ready"
-    pings(cluster, 2)
+    nodes, cluster = partially_synced()
     cluster.health[0].retry_at = time.monotonic() + 60
     assert cluster.health[0].up
     cluster.note_missed_write(0)
@@ -392,12 +401,7 @@ def test_a_replica_merge_with_the_peer_a_node_is_unsynced_from_ends_the_record()
 
 
 def test_the_refusal_says_which_unsynced_replicas_are_down_and_which_are_not_yet_synced_from():
-    nodes = [FailsFrom(0, 0, state="awaiting-sync", failing="host:2"), Node(1, 1), Node(2, 2)]
-    cluster = SearchCluster(nodes)
-    cluster.merges.interval = 0.0
-    pings(cluster)
-    nodes[0].state = "ready"
-    pings(cluster, 2)
+    nodes, cluster = partially_synced(merges=False)
     refusal = cluster.stale_base_refusal([0, 1, 2])
     assert "not yet synced from (content nodes [2])" in refusal and "unavailable" not in refusal
     cluster.health[0].unsynced = frozenset({1, 2})
@@ -410,12 +414,7 @@ def test_the_refusal_says_which_unsynced_replicas_are_down_and_which_are_not_yet
 def test_a_restarted_container_rebuilds_the_unsynced_record_from_the_node():
     """Node 0 finished its catch-up from node 1 only (node 2 kept failing); then node 2 died and the
     container restarted: the new one must not trust node 0 fully (it may lack what only node 2 has)."""
-    nodes = [FailsFrom(0, 0, state="awaiting-sync", failing="host:2"), Node(1, 1), Node(2, 2)]
-    cluster = SearchCluster(nodes)
-    cluster.merges.interval = 0.0
-    pings(cluster)
-    nodes[0].state = "ready"
-    pings(cluster, 2)
+    nodes, cluster = partially_synced(merges=False)
     assert cluster.health[0].unsynced == {2}
     nodes[2].fail = NodeUnavailable("dead")
     fresh = SearchCluster(nodes)
