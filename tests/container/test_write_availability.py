@@ -269,6 +269,18 @@ def test_a_node_serving_as_is_takes_no_update_or_condition_until_synced_with_its
 
 
 
+def both_down_then_the_stale_one_returns(client, nodes) -> threading.Thread:
+    """Node 1 is down while node 0 alone acknowledges a put of x; then node 0 dies too; node 1, stale,
+    comes back first a second later (the returned timer: join it after the write that waits)."""
+    cluster = client.app.state.cluster
+    wait_for(lambda: client.get("/state/v1/health").status_code == 200)
+    nodes[1].alive = False
+    assert put(client, "x")[0].status_code == 200  # acknowledged by node 0 alone
+    nodes[0].alive = False
+    wait_for(lambda: not cluster.health[0].reachable and not cluster.health[1].reachable)
+    return later(1.0, lambda: setattr(nodes[1], "alive", True))
+
+
 def test_an_update_waiting_for_down_owners_is_not_sent_to_a_stale_one_that_comes_back():
     """Node 1 was down when node 0 alone acknowledged a put; then node 0 died too. An update arriving
     now waits for an owner to come back: node 1 comes back first, stale. The refusal is checked again
@@ -276,13 +288,7 @@ def test_an_update_waiting_for_down_owners_is_not_sent_to_a_stale_one_that_comes
     when node 0 returns)."""
     nodes = [SyncingNode(0, 0), SyncingNode(1, 1)]
     with TestClient(create_app(MUSIC, clients=nodes)) as client:
-        cluster = client.app.state.cluster
-        wait_for(lambda: client.get("/state/v1/health").status_code == 200)
-        nodes[1].alive = False
-        assert put(client, "x")[0].status_code == 200  # acknowledged by node 0 alone
-        nodes[0].alive = False
-        wait_for(lambda: not cluster.health[0].reachable and not cluster.health[1].reachable)
-        timer = later(1.0, lambda: setattr(nodes[1], "alive", True))  # the stale node returns first
+        timer = both_down_then_the_stale_one_returns(client, nodes)
         update = client.put("/document/v1/test/music/docid/x", params={"timeout": "10"},
                             json={"fields": {"year": {"increment": 1}}})
         timer.join()
@@ -331,13 +337,7 @@ def test_a_condition_waiting_for_down_owners_is_not_probed_on_a_stale_one_that_c
     comes back first: 503, neither probed nor written there."""
     nodes = [ProbedNode(0, 0), ProbedNode(1, 1)]
     with TestClient(create_app(MUSIC, clients=nodes)) as client:
-        cluster = client.app.state.cluster
-        wait_for(lambda: client.get("/state/v1/health").status_code == 200)
-        nodes[1].alive = False
-        assert put(client, "x")[0].status_code == 200  # acknowledged by node 0 alone
-        nodes[0].alive = False
-        wait_for(lambda: not cluster.health[0].reachable and not cluster.health[1].reachable)
-        timer = later(1.0, lambda: setattr(nodes[1], "alive", True))
+        timer = both_down_then_the_stale_one_returns(client, nodes)
         response = client.post("/document/v1/test/music/docid/x",
                                params={"timeout": "10", "condition": "music.year==2000"},
                                json={"fields": {"artist": "c", "album": "d", "year": 2000}})
