@@ -22,6 +22,17 @@ def reverse_proximity(x: int) -> float:  # expdecay(400,3)
     return 400 * math.exp(-min(x, 255) / 3)
 
 
+# Linear tables, so every value can be checked by hand (test_native_rank, test_native_elements):
+# firstOccurrenceTable linear(-1,10,11): 10 - x for x = 0..10; occurrenceCountTable linear(1,0,11): x;
+# both maxima 10, so a field's normalizer is 0.5 * 10 + 0.5 * 10 = 10.
+# proximityTable linear(-1,10,11): 10 - x; reverseProximityTable linear(-0.5,5,11): 5 - x/2;
+# normalizer 0.5 * 10 + 0.5 * 5 = 7.5.
+TABLES = """
+            nativeFieldMatch.firstOccurrenceTable: "linear(-1,10,11)"
+            nativeFieldMatch.occurrenceCountTable: "linear(1,0,11)"
+            nativeProximity.proximityTable: "linear(-1,10,11)"
+            nativeProximity.reverseProximityTable: "linear(-0.5,5,11)"
+"""
 FIELD_MATCH_MAX = 0.5 * 8000 + 0.5 * occurrence_count(255)  # the tables' maxima, firstOccurrenceImportance 0.5
 PROXIMITY_MAX = 0.5 * 500 + 0.5 * 400
 NOT_FOUND = 255  # a missing pair's distance 1000000 reads the tables' last entries

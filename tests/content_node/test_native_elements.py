@@ -9,19 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from native_by_hand import significance
+from native_by_hand import TABLES, significance
 from ranking_support import RankingBed
 from searchlib.errors import InvalidParameterError
 from searchlib.query import tree as q
 
-# firstOccurrenceTable 10 - x, occurrenceCountTable x (11 entries each; normalizer 0.5*10 + 0.5*10);
-# proximityTable 10 - x, reverseProximityTable 5 - x/2 (normalizer 0.5*10 + 0.5*5 = 7.5)
-TABLES = """
-            nativeFieldMatch.firstOccurrenceTable: "linear(-1,10,11)"
-            nativeFieldMatch.occurrenceCountTable: "linear(1,0,11)"
-            nativeProximity.proximityTable: "linear(-1,10,11)"
-            nativeProximity.reverseProximityTable: "linear(-0.5,5,11)"
-"""
 SD = f"""schema doc {{
     document doc {{
         struct person {{ field name type string {{}} }}

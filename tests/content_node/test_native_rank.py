@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from native_by_hand import boost, pair
+from native_by_hand import TABLES, boost, pair
 from ranking_support import RankingBed
 from content_node.matching.native_tables import lookup
 from searchlib.errors import InvalidParameterError, SchemaError
@@ -17,16 +17,6 @@ from searchlib.query import tree as q
 from searchlib.rank_tables import function_table
 from searchlib.schema.application import application_from_text
 
-# firstOccurrenceTable linear(-1,10,11): 10 - x for x = 0..10; occurrenceCountTable linear(1,0,11): x;
-# both maxima 10, so a field's normalizer is 0.5 * 10 + 0.5 * 10 = 10.
-# proximityTable linear(-1,10,11): 10 - x; reverseProximityTable linear(-0.5,5,11): 5 - x/2;
-# normalizer 0.5 * 10 + 0.5 * 5 = 7.5.
-TABLES = """
-            nativeFieldMatch.firstOccurrenceTable: "linear(-1,10,11)"
-            nativeFieldMatch.occurrenceCountTable: "linear(1,0,11)"
-            nativeProximity.proximityTable: "linear(-1,10,11)"
-            nativeProximity.reverseProximityTable: "linear(-0.5,5,11)"
-"""
 SD = f"""schema doc {{
     document doc {{
         field title type string {{ indexing: index }}
