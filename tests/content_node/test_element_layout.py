@@ -7,17 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from content_node import matcher
 from content_node.document_db import DocumentDB
 from content_node.ranking.rank_program import RankProgram
-from content_node.store import inverted_index
 from content_node.store.index_image import list_images, read_image, write_image
 from content_node.store.inverted_index import FieldIndex
 from content_node.store.local_ids import LocalIds
 from searchlib.query import tree as q
 from searchlib.schema.application import application_from_text
+from tests.content_node.test_index_images import reindexed  # noqa: F401 - a fixture
 
 SD = """
 schema doc {
@@ -64,18 +63,6 @@ def test_every_position_is_located_in_its_element() -> None:
                 ordinal = int(layout.ordinal(np.array([element]), np.array([row]))[0])
                 within = int(position - layout.starts[element])
                 assert words[ordinal][within] == word and layout.lengths[element] == len(words[ordinal])
-
-
-@pytest.fixture
-def reindexed(monkeypatch) -> list[int]:
-    counts: list[int] = [0]
-    original = inverted_index.FieldIndex._add_many
-
-    def counting(self, staged):
-        counts[0] += len(staged)
-        return original(self, staged)
-    monkeypatch.setattr(inverted_index.FieldIndex, "_add_many", counting)
-    return counts
 
 
 def reopen(directory: Path, reindexed: list[int]) -> tuple[DocumentDB, int]:
