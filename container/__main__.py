@@ -72,6 +72,7 @@ def _settle_garbage_collector() -> None:
     in-flight requests' objects (~13% of the container's CPU a write); at 10,000 it ran 3. Objects
     die by reference count as before; only cyclic garbage waits longer. The package, app and modules
     loaded so far live as long as the process: frozen, full collections no longer walk them."""
+    gc.collect()  # loading's own garbage is freed, not frozen with the rest
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
 
