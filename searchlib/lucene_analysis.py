@@ -21,7 +21,9 @@ as `dutchoverride`),
 `germannormalization` (German2's umlaut heuristics), `elision:<language>` (ElisionFilter with the
 language analyzer's articles, searchlib.lucene_stop_words), `irishlowercase` (IrishLowerCaseFilter),
 `arabicnormalization`, `persiannormalization`, `serbiannormalization`, `soraninormalization`,
-`turkishlowercase`, `apostrophe` (ApostropheFilter: from the first ' or ’ on, cut), `decimaldigit`
+`turkishlowercase`, `indicnormalization`, `hindinormalization`, `bengalinormalization`
+(searchlib.lucene_indic, with the stemmers `hindilight` and `bengali`), `apostrophe`
+(ApostropheFilter: from the first ' or ’ on, cut), `decimaldigit`
 (non-ASCII decimal digits as ASCII ones), `possessive`
 (englishPossessive: a final 's, ’s or ＇s removed), `uppercase`, `reverse` (reverseString), `trim`
 `length:<min>:<max>` (tokens of min to max UTF-16 units kept), `edgengram:<min>:<max>:<0|1>` and
@@ -46,6 +48,7 @@ import Stemmer
 
 from searchlib.lucene_cjk import cjk_spans
 from searchlib.lucene_folding import fold
+from searchlib.lucene_indic import bengali_normalize, bengali_stem, hindi_normalize, hindi_stem, indic_normalize
 from searchlib.lucene_indonesian import indonesian_stem
 from searchlib.lucene_sorani import sorani_normalize, sorani_stem
 from searchlib.lucene_light_stemmers import (DUTCH_STEM_OVERRIDES, arabic_normalize, arabic_stem, bulgarian_stem,
@@ -67,7 +70,9 @@ FILTERS = {"lowercase": "lowercase", "porterstem": "stem:porter", "snowballporte
            "apostrophe": "apostrophe",
            "arabicnormalization": "arabicnormalization", "decimaldigit": "decimaldigit",
            "persiannormalization": "persiannormalization", "serbiannormalization": "serbiannormalization",
-           "uppercase": "uppercase",
+           "uppercase": "uppercase", "indicnormalization": "indicnormalization",
+           "hindinormalization": "hindinormalization", "hindistem": "stem:hindilight",
+           "bengalinormalization": "bengalinormalization", "bengalistem": "stem:bengali",
            "reversestring": "reverse", "trim": "trim", "length": "length", "edgengram": "edgengram", "ngram": "ngram"}
 SNOWBALL_LANGUAGES = ("Arabic", "Armenian", "Basque", "Catalan", "Danish", "Dutch", "English", "Finnish",
                       "French", "German", "Hungarian", "Irish", "Italian", "Lithuanian", "Norwegian", "Porter",
@@ -428,7 +433,7 @@ _OWN_STEMMERS = {"englishminimal": _s_stem, "germanlight": german_light_stem, "s
                  "portugueselight": portuguese_light_stem, "dutchoverride": _dutch_stem, "czechlight": czech_stem,
                  "bulgarianlight": bulgarian_stem, "arabic": arabic_stem,
                  "indonesiantala": indonesian_stem, "latvian": latvian_stem,
-                 "sorani": sorani_stem}
+                 "sorani": sorani_stem, "hindilight": hindi_stem, "bengali": bengali_stem}
 _TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword, "persian": _persian,
                "cjk": _cjk}
 _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop,
@@ -438,7 +443,8 @@ _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifoldin
             "arabicnormalization": _term_map(arabic_normalize),
             "decimaldigit": _term_map(decimal_digits), "persiannormalization": _term_map(persian_normalize),
             "serbiannormalization": _term_map(serbian_bald), "soraninormalization": _term_map(sorani_normalize),
-            "uppercase": _uppercase,
+            "uppercase": _uppercase, "indicnormalization": _term_map(indic_normalize),
+            "hindinormalization": _term_map(hindi_normalize), "bengalinormalization": _term_map(bengali_normalize),
             "reverse": _reverse, "trim": _trim, "length": _length, "edgengram": _edgengram, "ngram": _ngram}
 
 

@@ -46,6 +46,9 @@ Each analyzer is a searchlib.lucene_analysis chain. Run exactly, from Lucene's c
 - DutchAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter (the Dutch Snowball list),
   StemmerOverrideFilter with its default entries (fiets, bromfiets, ei → eier, kind → kinder: kept
   from the stemmer), SnowballFilter (Dutch);
+- HindiAnalyzer, BengaliAnalyzer: StandardTokenizer, LowerCaseFilter, DecimalDigitFilter,
+  IndicNormalizationFilter, HindiNormalizationFilter / BengaliNormalizationFilter, StopFilter,
+  HindiStemFilter / BengaliStemFilter (searchlib.lucene_indic);
 - StandardAnalyzer: StandardTokenizer, LowerCaseFilter (no stop words since Lucene 8).
 
 The Lucene version is Vespa's (lucene.vespa.version 9.12.3). Its Snowball stemmers are generated from
@@ -53,7 +56,7 @@ Snowball commit d8cf01dd (2021) and tested against that commit's vocabularies; P
 Snowball 2.2.0, whose only behavioural change since is german2's `qu` (not used here).
 
 The other default analyzers (UNSUPPORTED) need what this engine cannot reproduce exactly:
-IndicNormalizer's graphical decomposition table (Bengali, Hindi, Nepali, Tamil, Telugu),
+Nepali, Tamil, Telugu,
 GreekStemmer's exception lists, Galician's RSLP rule file, an Estonian Snowball stemmer (not in
 PyStemmer), Thai dictionary segmentation. Text in those languages is refused
 ("not supported") where it meets a field so analyzed — a fed document when it is validated (by the
@@ -95,13 +98,18 @@ DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
     "ku": ("standard", "soraninormalization", "lowercase", "decimaldigit", "stop:-:@sorani", "stem:sorani"),
     # IrishAnalyzer: the hyphenation stop set (t, n, h split off by "t-athair") first, without case
     "ga": ("standard", "stop:i:h,n,t", "elision:irish", "irishlowercase", "stop:-:@irish", "stem:irish"),
+    # HindiAnalyzer and BengaliAnalyzer stop after normalizing (searchlib.lucene_indic)
+    "hi": ("standard", "lowercase", "decimaldigit", "indicnormalization", "hindinormalization", "stop:-:@hindi",
+           "stem:hindilight"),
+    "bn": ("standard", "lowercase", "decimaldigit", "indicnormalization", "bengalinormalization", "stop:-:@bengali",
+           "stem:bengali"),
     **{code: ("standard", "lowercase", f"stop:-:@{name}", f"stem:{name}") for code, name in _SNOWBALL_ANALYZED.items()},
 }
 STANDARD_ANALYZER = ("standard", "lowercase")
 # Vespa's default analyzers this engine cannot run exactly, by language code (Vespa's Language codes)
 UNSUPPORTED = {
-    "bn": "BengaliAnalyzer", "el": "GreekAnalyzer", "et": "EstonianAnalyzer", "gl": "GalicianAnalyzer",
-    "hi": "HindiAnalyzer", "ne": "NepaliAnalyzer", "ta": "TamilAnalyzer", "te": "TeluguAnalyzer",
+    "el": "GreekAnalyzer", "et": "EstonianAnalyzer", "gl": "GalicianAnalyzer",
+    "ne": "NepaliAnalyzer", "ta": "TamilAnalyzer", "te": "TeluguAnalyzer",
     "th": "ThaiAnalyzer",
 }
 LANGUAGE_ANALYSIS = "analysis.languages"  # the field setting: encode()d configured language analyzers

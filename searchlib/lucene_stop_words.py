@@ -14,6 +14,8 @@ EnglishAnalyzer.ENGLISH_STOP_WORDS_SET (searchlib.lucene_analysis.ENGLISH_STOP_W
 """
 from __future__ import annotations
 
+from searchlib.lucene_stop_words_extra import EXTRA_STOP_WORDS
+
 _GERMAN = """
 aber alle allem allen aller alles als also am an ander andere anderem anderen anderer anderes anderm andern
 anderr anders auch auf aus bei bin bis bist da damit dann der den des dem die das daß derselbe derselben
@@ -390,6 +392,7 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         ("irish", _IRISH), ("czech", _CZECH), ("bulgarian", _BULGARIAN),
         ("arabic", _ARABIC), ("persian", _PERSIAN), ("cjk", _CJK), ("serbian", _SERBIAN),
         ("indonesian", _INDONESIAN), ("latvian", _LATVIAN), ("sorani", _SORANI), ("turkish", _TURKISH))}
+STOP_WORDS.update(EXTRA_STOP_WORDS)
 # ElisionFilter's articles (compared without case): the analyzers' DEFAULT_ARTICLES
 ELISION_ARTICLES: dict[str, frozenset[str]] = {
     "italian": frozenset("c l all dall dell nell sull coll pell gl agl dagl degl negl sugl un m t s v d".split()),

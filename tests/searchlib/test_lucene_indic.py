@@ -1,0 +1,112 @@
+"""Lucene's HindiAnalyzer and BengaliAnalyzer (searchlib.lucene_indic) as LuceneLinguistics runs them
+on a text field without a profile. Expected terms worked out by hand from Lucene's rules (the
+derivation beside each); the Bengali stemmer's nouns and verbs and the analyzer's "বাড়ী" are the
+cases of Lucene's own TestBengaliStemmer and TestBengaliAnalyzer."""
+from __future__ import annotations
+
+import pytest
+
+from searchlib.lucene_analysis import analyze
+from searchlib.lucene_indic import bengali_normalize, bengali_stem, hindi_normalize, hindi_stem, indic_normalize
+from searchlib.lucene_languages import language_chain
+
+NUKTA, VIRAMA, ZWJ = "\u093c", "\u094d", "\u200d"
+
+
+def terms(language: str, text: str) -> list[str]:
+    return analyze(language_chain(language), text)
+
+
+@pytest.mark.parametrize(("text", "normalized"), [
+    ("\u0905\u093e", "\u0906"),  # devanagari A + sign AA: letter AA
+    ("\u0905\u093e\u0947", "\u0913"),  # A + AA + E (a three-character row first): letter O
+    ("\u0905\u0945", "\u0972"),  # A + candra E: candra A (devanagari only)
+    ("\u0915\u093c", "\u0958"),  # KA + nukta: QA
+    ("\u0985\u09be", "\u0986"),  # bengali A + sign AA: AA
+    ("\u09a1\u09bc", "\u09dc"),  # bengali DDA + nukta: RRA
+    ("\u09a4\u09cd\u200d", "\u09ce"),  # TA + hasanta + ZWJ: khanda ta
+    ("\u09c7\u09be", "\u09cb"),  # signs E + AA: sign O
+    ("\u0905\u09be", "\u0905\u09be"),  # devanagari A, bengali AA: not one script, kept
+    ("\u0a85\u0abe\u0ac5", "\u0a91"),  # gujarati A + AA + candra E: candra O
+    ("\u0c12\u0c55", "\u0c13"),  # telugu O + length mark: OO
+    ("abc", "abc"),
+])
+def test_indic_normalizer_composes(text: str, normalized: str) -> None:
+    assert indic_normalize(text) == normalized
+
+
+@pytest.mark.parametrize(("text", "normalized"), [
+    ("\u0915\u093c\u093f\u0924\u093e\u092c", "\u0915\u093f\u0924\u093e\u092c"),  # nukta off: किताब
+    ("\u0958", "\u0915"),  # precomposed QA: KA
+    ("हिन्दी", "हिंदि"),  # NA + virama: anusvara; II: I
+    ("माँ", "मां"),  # candrabindu: anusvara
+    ("आई", "अइ"),  # long independent vowels: short
+    ("क" + VIRAMA + ZWJ + "ष", "कष"),  # virama and ZWJ go
+    ("\u0929" + VIRAMA, "\u0928"),  # NNNA: NA, which is not looked at again: its virama just goes
+    ("\u0928" + NUKTA + VIRAMA, "\u0928"),  # the nukta goes first, then NA is looked at no more
+    ("कौन", "कोन"),  # AU sign: O sign
+])
+def test_hindi_normalizer(text: str, normalized: str) -> None:
+    assert hindi_normalize(text) == normalized
+
+
+@pytest.mark.parametrize(("word", "stem"), [
+    ("खाएंगे", "खा"),  # 6 units: -एंगे (4) off, the 5-suffixes need more than 6
+    ("लडकियों", "लडक"),  # -ियों (4)
+    ("खिलाकर", "खिल"),  # -ाकर (3), 6 units > 4
+    ("किताबें", "किताब"),  # -ें (2)
+    ("खाता", "खा"),  # -ता (2): 4 units > 3
+    ("ता", "ता"),  # 2 units: too short for -ा
+    ("लडके", "लडक"),  # -े (1)
+    ("घर", "घर"),
+])
+def test_hindi_stemmer(word: str, stem: str) -> None:
+    assert hindi_stem(word) == stem
+
+
+def test_hindi_analyzer() -> None:
+    # लड़कियों: nukta off, -ियों off; ने, और: stop words; पढ़ीं: nukta off, ी -> ि, no suffix (िं is none);
+    # खाएंगे: -एंगे off; Devanagari digits as ASCII ones
+    assert terms("hi", "लड़कियों ने किताबें पढ़ीं और खाएंगे १२३") == ["लडक", "किताब", "पढिं", "खा", "123"]
+    assert terms("hi", "हिन्दी") == ["हिंद"]  # normalized to हिंदि, then -ि off
+
+
+@pytest.mark.parametrize(("text", "normalized"), [
+    ("চাঁদ", "চাদ"),  # chandrabindu goes
+    ("শিক্ষা", "সিক্সা"),  # SHA, SSA: SA; KA + hasanta + SSA is no khio (Lucene looks for sign I)
+    ("ক্িত", "খত"),  # KA + hasanta + sign I at the start: KHA
+    ("তক্িত", "তকখত"),  # …after it, the hasanta and the sign become KHA
+    ("ব্যাংক", "বেংক"),  # ya-phala after the first letter: sign E, the AA after it goes too
+    ("সত্য", "সত"),  # ya-phala later: it and its hasanta go
+    ("দ্বার", "দার"),  # ba-phala after the first letter: it and its hasanta go
+    ("বিশ্ব", "বিসস"),  # ba-phala later, no conjunct before: the letter before it doubled
+    ("দুঃখ", "দুখখ"),  # visarga inside: the next letter doubled
+    ("নঃ", "নহ"),  # visarga ending a word of up to three units: HA
+    ("পুনঃ", "পুন"),  # …of more: it goes
+    ("কারণ", "কারন"),  # NNA: NA
+    ("হঠাৎ", "হঠাত"),  # khanda ta: TA
+    ("রঙ", "রং"),  # NGA: anusvara
+    ("নীল", "নিল"),  # long I sign: short
+])
+def test_bengali_normalizer(text: str, normalized: str) -> None:
+    assert bengali_normalize(text) == normalized
+
+
+@pytest.mark.parametrize(("word", "stem"), [
+    ("করেছিলাম", "কর"), ("করিতেছিলে", "কর"), ("খাইতাম", "খাই"), ("যাইবে", "যা"),  # Lucene's verbs
+    ("করছিলাম", "কর"), ("করছিলে", "কর"), ("করতাম", "কর"), ("যাব", "যা"), ("যাবে", "যা"), ("করি", "কর"),
+    ("করো", "কর"),
+    ("মে\u09df\u09c7\u09b0\u09be", "মে"), ("মে\u09df\u09c7\u09a6\u09c7\u09b0\u0995\u09c7", "মে"),  # Lucene's nouns
+    ("মে\u09df\u09c7\u09a6\u09c7\u09b0", "মে"), ("একটি", "এক"), ("মানুষগুলি", "মানুষ"),
+    ("কে", "কে"),  # 2 units: too short for -ে
+])
+def test_bengali_stemmer(word: str, stem: str) -> None:
+    assert bengali_stem(word) == stem
+
+
+def test_bengali_analyzer() -> None:
+    # বাড়ী (Lucene's own case): DDA + nukta composed to RRA, RRA -> RA, long I -> short, then -ি off
+    assert terms("bn", "বাড়ী বারী ১২৩৪৫৬৭৮৯০") == ["বার", "বার", "1234567890"]
+    # এই: a stop word; মেয়েরা (ya + nukta composed): -য়েরা off; করেছিলাম: -েছিলাম off
+    assert terms("bn", "এই মেয়েরা করেছিলাম") == ["মে", "কর"]
+    assert terms("bn", "নিয়ে") == []  # a stop word once its য় is composed
