@@ -22,7 +22,8 @@ as `dutchoverride`),
 language analyzer's articles, searchlib.lucene_stop_words), `irishlowercase` (IrishLowerCaseFilter),
 `arabicnormalization`, `persiannormalization`, `serbiannormalization`, `soraninormalization`,
 `turkishlowercase`, `indicnormalization`, `hindinormalization`, `bengalinormalization`
-(searchlib.lucene_indic, with the stemmers `hindilight` and `bengali`), `apostrophe`
+(searchlib.lucene_indic, with the stemmers `hindilight` and `bengali`), `greeklowercase` (with
+GreekStemmer as `greekntais`: searchlib.lucene_greek), `apostrophe`
 (ApostropheFilter: from the first ' or ’ on, cut), `decimaldigit`
 (non-ASCII decimal digits as ASCII ones), `possessive`
 (englishPossessive: a final 's, ’s or ＇s removed), `uppercase`, `reverse` (reverseString), `trim`
@@ -48,6 +49,7 @@ import Stemmer
 
 from searchlib.lucene_cjk import cjk_spans
 from searchlib.lucene_folding import fold
+from searchlib.lucene_greek import greek_lower, greek_stem
 from searchlib.lucene_indic import bengali_normalize, bengali_stem, hindi_normalize, hindi_stem, indic_normalize
 from searchlib.lucene_indonesian import indonesian_stem
 from searchlib.lucene_sorani import sorani_normalize, sorani_stem
@@ -73,6 +75,7 @@ FILTERS = {"lowercase": "lowercase", "porterstem": "stem:porter", "snowballporte
            "uppercase": "uppercase", "indicnormalization": "indicnormalization",
            "hindinormalization": "hindinormalization", "hindistem": "stem:hindilight",
            "bengalinormalization": "bengalinormalization", "bengalistem": "stem:bengali",
+           "greeklowercase": "greeklowercase", "greekstem": "stem:greekntais",
            "reversestring": "reverse", "trim": "trim", "length": "length", "edgengram": "edgengram", "ngram": "ngram"}
 SNOWBALL_LANGUAGES = ("Arabic", "Armenian", "Basque", "Catalan", "Danish", "Dutch", "English", "Finnish",
                       "French", "German", "Hungarian", "Irish", "Italian", "Lithuanian", "Norwegian", "Porter",
@@ -433,7 +436,8 @@ _OWN_STEMMERS = {"englishminimal": _s_stem, "germanlight": german_light_stem, "s
                  "portugueselight": portuguese_light_stem, "dutchoverride": _dutch_stem, "czechlight": czech_stem,
                  "bulgarianlight": bulgarian_stem, "arabic": arabic_stem,
                  "indonesiantala": indonesian_stem, "latvian": latvian_stem,
-                 "sorani": sorani_stem, "hindilight": hindi_stem, "bengali": bengali_stem}
+                 "sorani": sorani_stem, "hindilight": hindi_stem, "bengali": bengali_stem,
+                 "greekntais": greek_stem}
 _TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword, "persian": _persian,
                "cjk": _cjk}
 _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop,
@@ -445,6 +449,7 @@ _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifoldin
             "serbiannormalization": _term_map(serbian_bald), "soraninormalization": _term_map(sorani_normalize),
             "uppercase": _uppercase, "indicnormalization": _term_map(indic_normalize),
             "hindinormalization": _term_map(hindi_normalize), "bengalinormalization": _term_map(bengali_normalize),
+            "greeklowercase": _term_map(lambda term: greek_lower(term, java_lower)),
             "reverse": _reverse, "trim": _trim, "length": _length, "edgengram": _edgengram, "ngram": _ngram}
 
 

@@ -14,7 +14,7 @@ _ZWJ = "\u200d"
 _BLOCK_OF = {base >> 7: (script, base) for script, base in INDIC_BLOCKS.items()}  # each block is 128 wide
 
 
-def _units(term: str) -> list[str]:
+def utf16_units(term: str) -> list[str]:
     """`term` as UTF-16 units (a supplementary character as its two surrogates)."""
     if all(c < "\U00010000" for c in term):
         return list(term)
@@ -22,7 +22,7 @@ def _units(term: str) -> list[str]:
     return [chr(int.from_bytes(data[i:i + 2], "little")) for i in range(0, len(data), 2)]
 
 
-def _join(units: list[str]) -> str:
+def join_utf16(units: list[str]) -> str:
     return "".join(units).encode("utf-16-le", "surrogatepass").decode("utf-16-le")
 
 
@@ -32,7 +32,7 @@ def indic_normalize(term: str) -> str:
     third) is replaced by its composed character. A composed character is not looked at again."""
     if term.isascii():
         return term
-    text, i = _units(term), 0
+    text, i = utf16_units(term), 0
     while i < len(text):
         found = _BLOCK_OF.get(ord(text[i]) >> 7)
         if found is not None and i + 1 < len(text):
@@ -50,7 +50,7 @@ def indic_normalize(term: str) -> str:
                         text[i:i + (3 if ch3 >= 0 else 2)] = [chr(base + result)]
                         break
         i += 1
-    return _join(text)
+    return join_utf16(text)
 
 
 # HindiNormalizer's one-for-one replacements: nukta forms to their base letters, chandrabindu to
@@ -70,7 +70,7 @@ def hindi_normalize(term: str) -> str:
     """HindiNormalizer (Pingali and Varma, with Larkey et al.'s additions): a letter NA with a virama
     after it is anusvara; nukta, virama and the zero-width (non-)joiners go; the replacements above.
     One pass, each character looked at as it stands when reached (a NA made from NNNA is not)."""
-    text, i = _units(term), 0
+    text, i = utf16_units(term), 0
     while i < len(text):
         char = text[i]
         if char == "\u0928":
@@ -82,7 +82,7 @@ def hindi_normalize(term: str) -> str:
         else:
             text[i] = _HINDI_REPLACE.get(char, char)
         i += 1
-    return _join(text)
+    return join_utf16(text)
 
 
 def _suffix_stemmer(table: dict[int, str]):
@@ -113,7 +113,7 @@ def bengali_normalize(term: str) -> str:
     with its hasanta; a ba-phala goes with its hasanta after the first letter or after a conjunct, else
     doubles the letter before it; visarga doubles the next letter, or ends a word as HA (three units or
     fewer) or goes."""
-    s, i = _units(term), 0
+    s, i = utf16_units(term), 0
     while i < len(s):
         c = s[i]
         if c == "\u0981":
@@ -154,4 +154,4 @@ def bengali_normalize(term: str) -> str:
             else:
                 s[i] = s[i + 1]
         i += 1
-    return _join(s)
+    return join_utf16(s)

@@ -5,7 +5,8 @@ Lucene under the Apache License 2.0:
 
 - Hindi (hi): Jacques Savoy's list (BSD license), with the forms HindiNormalizer makes of its words;
 - Bengali (bn): Jacques Savoy's list (BSD license), its য় read as the one character U+09DF, as
-  Lucene's Bengali sources write it (and IndicNormalizer leaves it before the stop filter).
+  Lucene's Bengali sources write it (and IndicNormalizer leaves it before the stop filter);
+- Greek (el): Lucene's own list, written as GreekLowerCaseFilter leaves words (σ for ς).
 """
 from __future__ import annotations
 
@@ -30,5 +31,12 @@ _BENGALI = """
 উপরে আছে প্রতি কাজে যখন খুব বহু গেল পেয়্র্ চালু ই নাগাদ থাকা পাচ যাওয়া রকম সাধারণ কমনে
 """
 
-_LISTS = {"hindi": _HINDI, "bengali": _BENGALI.replace("\u09af\u09bc", "\u09df")}
+_GREEK = """
+ο η το οι τα του τησ των τον την και κι κ ειμαι εισαι ειναι ειμαστε ειστε στο στον στη στην μα αλλα απο για προσ
+με σε ωσ παρα αντι κατα μετα θα να δε δεν μη μην επι ενω εαν αν τοτε που πωσ ποιοσ ποια ποιο ποιοι ποιεσ ποιων
+ποιουσ αυτοσ αυτη αυτο αυτοι αυτων αυτουσ αυτεσ αυτα εκεινοσ εκεινη εκεινο εκεινοι εκεινεσ εκεινα εκεινων
+εκεινουσ οπωσ ομωσ ισωσ οσο οτι
+"""
+
+_LISTS = {"greek": _GREEK, "hindi": _HINDI, "bengali": _BENGALI.replace("\u09af\u09bc", "\u09df")}
 EXTRA_STOP_WORDS: dict[str, frozenset[str]] = {name: frozenset(text.split()) for name, text in _LISTS.items()}

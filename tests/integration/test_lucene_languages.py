@@ -23,6 +23,10 @@ its `model.language`, as Vespa's LuceneLinguistics does. Terms worked out by han
                                              东京 京都 都的 的房 房子
  15 ar  "والكتاب في المكتبات"                ArabicAnalyzer: كتاب مكتب (في: a stop word; وال-, ال-, -ات off)
  16 cs  "Děti ve městech"                    CzechAnalyzer: dět měst (ve: a stop word; -i, -ech off)
+ 17 hi  "लड़कियों ने किताबें पढ़ीं"              HindiAnalyzer: लडक किताब पढिं (nukta off; ने: a stop word;
+                                             -ियों, -ें off; ी -> ि)
+ 18 bn  "মেয়েদের বাড়ী"                      BengaliAnalyzer: মে বার (-েদের off; ড় -> র, ী -> ি, -ি off)
+ 19 el  "Τα σπίτια των ανθρώπων"             GreekAnalyzer: σπιτ ανθρωπ (τα, των: stop words; -ια, -ων off)
 """
 from __future__ import annotations
 
@@ -50,6 +54,9 @@ DOCS = {
     "14": {"title": "东京都的房子"},
     "15": {"lang": "ar", "title": "والكتاب في المكتبات"},
     "16": {"lang": "cs", "title": "Děti ve městech"},
+    "17": {"lang": "hi", "title": "लड़कियों ने किताबें पढ़ीं"},
+    "18": {"lang": "bn", "title": "মেয়েদের বাড়ী"},
+    "19": {"lang": "el", "title": "Τα σπίτια των ανθρώπων"},
 }
 
 
@@ -146,22 +153,33 @@ def test_french_and_portuguese_bolding(http) -> None:
     assert hits(http, 'title contains "canção"', "pt")["12"]["title"] == "As <hi>canções</hi> das meninas bonitas"
 
 
+def test_hindi_bengali_and_greek_documents_are_found_by_other_forms(http) -> None:
+    assert set(hits(http, 'title contains "लड़कों"', "hi")) == {"17"}  # nukta off, -ों off: लडक
+    assert set(hits(http, 'title contains "किताब"', "hi")) == {"17"}
+    assert set(hits(http, 'title contains "ने"', "hi")) == set()  # a stop word
+    assert set(hits(http, 'title contains "মেয়েরা"', "bn")) == {"18"}  # -য়েরা off: মে
+    assert set(hits(http, 'title contains "বারী"', "bn")) == {"18"}  # -ি off: বার
+    assert set(hits(http, 'title contains "άνθρωπος"', "el")) == {"19"}  # accent off, -οσ off: ανθρωπ
+    assert set(hits(http, 'title contains "των"', "el")) == set()  # a stop word
+    assert hits(http, 'title contains "σπίτι"', "el")["19"]["title"] == "Τα <hi>σπίτια</hi> των ανθρώπων"
+
+
 def test_a_language_whose_lucene_analyzer_is_not_run_is_refused(http) -> None:
-    response = search(http, 'title contains "σπίτια"', "el")
+    response = search(http, 'title contains "บ้าน"', "th")
     assert response.status_code == 400, response.text
     error = response.json()["root"]["errors"][0]
-    assert error["code"] == 4 and "not supported: language 'el'" in error["message"]
-    assert "GreekAnalyzer" in error["message"]
-    response = http.get("/search/", params={"yql": "select * from doc where userQuery()", "query": "title:σπίτια",
-                                            "model.language": "el"})
-    assert response.status_code == 400 and "not supported: language 'el'" in response.text
+    assert error["code"] == 4 and "not supported: language 'th'" in error["message"]
+    assert "ThaiAnalyzer" in error["message"]
+    response = http.get("/search/", params={"yql": "select * from doc where userQuery()", "query": "title:บ้าน",
+                                            "model.language": "th"})
+    assert response.status_code == 400 and "not supported: language 'th'" in response.text
 
-    response = put(http, "7", {"lang": "el", "title": "Τα σπίτια"})
-    assert response.status_code == 400 and "not supported: language 'el'" in response.json()["message"]
+    response = put(http, "7", {"lang": "th", "title": "บ้าน"})
+    assert response.status_code == 400 and "not supported: language 'th'" in response.json()["message"]
     assert http.get("/document/v1/test/doc/docid/7").status_code == 404  # nothing written
 
     # an update that would leave a document in such a language is refused whole
-    response = http.put("/document/v1/test/doc/docid/4", json={"fields": {"lang": {"assign": "el"}}})
-    assert response.status_code == 400 and "not supported: language 'el'" in response.json()["message"]
+    response = http.put("/document/v1/test/doc/docid/4", json={"fields": {"lang": {"assign": "th"}}})
+    assert response.status_code == 400 and "not supported: language 'th'" in response.json()["message"]
     assert http.get("/document/v1/test/doc/docid/4").json()["fields"]["lang"] == "sv"
     assert set(hits(http, 'title contains "sprang"', "sv")) == {"4"}
