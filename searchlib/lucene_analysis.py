@@ -21,8 +21,9 @@ as `dutchoverride`),
 `germannormalization` (German2's umlaut heuristics), `elision:<language>` (ElisionFilter with the
 language analyzer's articles, searchlib.lucene_stop_words), `irishlowercase` (IrishLowerCaseFilter),
 `arabicnormalization`, `persiannormalization`, `serbiannormalization`, `soraninormalization`,
-`turkishlowercase`, `indicnormalization`, `hindinormalization`, `bengalinormalization`
-(searchlib.lucene_indic, with the stemmers `hindilight` and `bengali`), `greeklowercase` (with
+`turkishlowercase`, `indicnormalization`, `hindinormalization`, `bengalinormalization`,
+`telugunormalization` (searchlib.lucene_indic, with the stemmers `hindilight`, `bengali` and
+`telugu`), `greeklowercase` (with
 GreekStemmer as `greekntais`: searchlib.lucene_greek), `apostrophe`
 (ApostropheFilter: from the first ' or ’ on, cut), `decimaldigit`
 (non-ASCII decimal digits as ASCII ones), `possessive`
@@ -50,7 +51,8 @@ import Stemmer
 from searchlib.lucene_cjk import cjk_spans
 from searchlib.lucene_folding import fold
 from searchlib.lucene_greek import greek_lower, greek_stem
-from searchlib.lucene_indic import bengali_normalize, bengali_stem, hindi_normalize, hindi_stem, indic_normalize
+from searchlib.lucene_indic import (bengali_normalize, bengali_stem, hindi_normalize, hindi_stem, indic_normalize,
+                                   telugu_normalize, telugu_stem)
 from searchlib.lucene_indonesian import indonesian_stem
 from searchlib.lucene_sorani import sorani_normalize, sorani_stem
 from searchlib.lucene_light_stemmers import (DUTCH_STEM_OVERRIDES, arabic_normalize, arabic_stem, bulgarian_stem,
@@ -76,6 +78,7 @@ FILTERS = {"lowercase": "lowercase", "porterstem": "stem:porter", "snowballporte
            "hindinormalization": "hindinormalization", "hindistem": "stem:hindilight",
            "bengalinormalization": "bengalinormalization", "bengalistem": "stem:bengali",
            "greeklowercase": "greeklowercase", "greekstem": "stem:greekntais",
+           "telugunormalization": "telugunormalization", "telugustem": "stem:telugu",
            "reversestring": "reverse", "trim": "trim", "length": "length", "edgengram": "edgengram", "ngram": "ngram"}
 SNOWBALL_LANGUAGES = ("Arabic", "Armenian", "Basque", "Catalan", "Danish", "Dutch", "English", "Finnish",
                       "French", "German", "Hungarian", "Irish", "Italian", "Lithuanian", "Norwegian", "Porter",
@@ -437,7 +440,7 @@ _OWN_STEMMERS = {"englishminimal": _s_stem, "germanlight": german_light_stem, "s
                  "bulgarianlight": bulgarian_stem, "arabic": arabic_stem,
                  "indonesiantala": indonesian_stem, "latvian": latvian_stem,
                  "sorani": sorani_stem, "hindilight": hindi_stem, "bengali": bengali_stem,
-                 "greekntais": greek_stem}
+                 "greekntais": greek_stem, "telugu": telugu_stem}
 _TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword, "persian": _persian,
                "cjk": _cjk}
 _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop,
@@ -450,6 +453,7 @@ _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifoldin
             "uppercase": _uppercase, "indicnormalization": _term_map(indic_normalize),
             "hindinormalization": _term_map(hindi_normalize), "bengalinormalization": _term_map(bengali_normalize),
             "greeklowercase": _term_map(lambda term: greek_lower(term, java_lower)),
+            "telugunormalization": _term_map(telugu_normalize),
             "reverse": _reverse, "trim": _trim, "length": _length, "edgengram": _edgengram, "ngram": _ngram}
 
 

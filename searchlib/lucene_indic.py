@@ -1,14 +1,16 @@
 """Lucene's Indic normalizers and light stemmers (9.12.3), written from their rules:
 IndicNormalizer (org.apache.lucene.analysis.in: composing what Unicode leaves decomposed, from the
 table in searchlib.lucene_indic_data), HindiNormalizer and HindiStemmer (Ramanathan and Rao's
-lightweight stemmer), BengaliNormalizer and BengaliStemmer (Sengupta and Chaudhuri).
+lightweight stemmer), BengaliNormalizer and BengaliStemmer (Sengupta and Chaudhuri), TeluguNormalizer
+and TeluguStemmer.
 
 The normalizers work in Java's UTF-16 units, as Lucene's char buffers do: their rules look at
 neighbours by index, which a character outside the BMP (two units) shifts.
 """
 from __future__ import annotations
 
-from searchlib.lucene_indic_data import BENGALI_SUFFIXES, COMPOSITIONS, HINDI_SUFFIXES, INDIC_BLOCKS, suffix_groups
+from searchlib.lucene_indic_data import (BENGALI_SUFFIXES, COMPOSITIONS, HINDI_SUFFIXES, INDIC_BLOCKS, TELUGU_SUFFIXES,
+                                        suffix_groups)
 
 _ZWJ = "\u200d"
 _BLOCK_OF = {base >> 7: (script, base) for script, base in INDIC_BLOCKS.items()}  # each block is 128 wide
@@ -99,6 +101,7 @@ def _suffix_stemmer(table: dict[int, str]):
 
 hindi_stem = _suffix_stemmer(HINDI_SUFFIXES)
 bengali_stem = _suffix_stemmer(BENGALI_SUFFIXES)
+telugu_stem = _suffix_stemmer(TELUGU_SUFFIXES)
 _BENGALI_REPLACE = {"\u09c0": "\u09bf", "\u09c2": "\u09c1", "\u0999": "\u0982", "\u09b6": "\u09b8",
                     "\u09b7": "\u09b8", "\u09a3": "\u09a8", "\u09dc": "\u09b0", "\u09dd": "\u09b0",
                     "\u09ce": "\u09a4"}
@@ -155,3 +158,31 @@ def bengali_normalize(term: str) -> str:
                 s[i] = s[i + 1]
         i += 1
     return join_utf16(s)
+
+
+# TeluguNormalizer's one-for-one replacements: candrabindus to bindu, long vowels and vowel signs to short
+_TELUGU_REPLACE = {"\u0c00": "\u0c02", "\u0c01": "\u0c02", "\u0c14": "\u0c13", "\u0c10": "\u0c0f",
+                   "\u0c06": "\u0c05", "\u0c08": "\u0c07", "\u0c0a": "\u0c09", "\u0c40": "\u0c3f",
+                   "\u0c42": "\u0c41", "\u0c47": "\u0c46", "\u0c4b": "\u0c4a"}
+_TELUGU_DROP = frozenset("\u0c03\u200d\u200c")  # visarga, ZWJ, ZWNJ
+
+
+def telugu_normalize(term: str) -> str:
+    """TeluguNormalizer, one pass: visarga and the zero-width (non-)joiners go; the replacements
+    above; sign E + AI length mark is sign AI, O + length mark OO, O + sign AU is AU (each only when
+    the E or O stands so in the text, not when made from a long form)."""
+    text, i = utf16_units(term), 0
+    while i < len(text):
+        char = text[i]
+        after = text[i + 1] if i + 1 < len(text) else ""
+        if char in _TELUGU_DROP:
+            del text[i]
+            continue
+        if char == "\u0c46" and after == "\u0c56":
+            text[i:i + 2] = ["\u0c48"]
+        elif char == "\u0c12" and after in ("\u0c55", "\u0c4c"):
+            text[i:i + 2] = ["\u0c13" if after == "\u0c55" else "\u0c14"]
+        else:
+            text[i] = _TELUGU_REPLACE.get(char, char)
+        i += 1
+    return join_utf16(text)

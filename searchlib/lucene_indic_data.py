@@ -1,5 +1,5 @@
-"""Data tables of Lucene's Indic analysis (lucene/analysis/common, org.apache.lucene.analysis.in and .hi,
-.bn; Lucene 9.12.3, Apache License 2.0), for searchlib.lucene_indic.
+"""Data tables of Lucene's Indic analysis (lucene/analysis/common, org.apache.lucene.analysis.in, .hi, .bn
+and .te; Lucene 9.12.3, Apache License 2.0), for searchlib.lucene_indic.
 
 IndicNormalizer's composition table (Unicode 5.2 chapter 6 and the LDC's Indian scripts table): a
 line is ch1 ch2 ch3 result and the scripts it applies to, the characters as offsets into each
@@ -102,7 +102,7 @@ def _compositions() -> dict[str, tuple[tuple[int, int, int, int], ...]]:
 
 COMPOSITIONS = _compositions()
 
-# HindiStemmer's and BengaliStemmer's suffixes by the number of characters each removes: a suffix of
+# HindiStemmer's, BengaliStemmer's and TeluguStemmer's suffixes by the number of characters each removes: a suffix of
 # n is taken off a word longer than n + 1; the longest group that matches wins
 HINDI_SUFFIXES = {
     5: "ाएंगी ाएंगे ाऊंगी ाऊंगा ाइयाँ ाइयों ाइयां",
@@ -122,6 +122,12 @@ BENGALI_SUFFIXES = {
        "য়োন য়ের েরা দের",
     2: "িস েন লি লে লা তি তে তা বি বে বা ছি ছা ছে ুন ুক টা টি নি ের তে রা কে",
     1: "ি ী া ো ে ব ত",
+}
+
+TELUGU_SUFFIXES = {
+    4: "ళ్ళు డ్లు",
+    2: "డు ము వు లు ని ను చే కై లో డు ది కి సు వై పై",
+    1: "ి ీ ు ూ ె ే ొ ో ా",
 }
 
 

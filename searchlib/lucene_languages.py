@@ -49,6 +49,10 @@ Each analyzer is a searchlib.lucene_analysis chain. Run exactly, from Lucene's c
 - HindiAnalyzer, BengaliAnalyzer: StandardTokenizer, LowerCaseFilter, DecimalDigitFilter,
   IndicNormalizationFilter, HindiNormalizationFilter / BengaliNormalizationFilter, StopFilter,
   HindiStemFilter / BengaliStemFilter (searchlib.lucene_indic);
+- NepaliAnalyzer, TamilAnalyzer: StandardTokenizer, LowerCaseFilter, DecimalDigitFilter,
+  IndicNormalizationFilter, StopFilter, SnowballFilter (Nepali, Tamil);
+- TeluguAnalyzer: StandardTokenizer, DecimalDigitFilter, IndicNormalizationFilter,
+  TeluguNormalizationFilter, StopFilter, TeluguStemFilter (no LowerCaseFilter);
 - GreekAnalyzer: StandardTokenizer, GreekLowerCaseFilter, StopFilter, GreekStemFilter
   (searchlib.lucene_greek);
 - StandardAnalyzer: StandardTokenizer, LowerCaseFilter (no stop words since Lucene 8).
@@ -58,7 +62,7 @@ Snowball commit d8cf01dd (2021) and tested against that commit's vocabularies; P
 Snowball 2.2.0, whose only behavioural change since is german2's `qu` (not used here).
 
 The other default analyzers (UNSUPPORTED) need what this engine cannot reproduce exactly:
-Nepali, Tamil, Telugu, Galician's RSLP rule file, an Estonian Snowball stemmer (not in
+Galician's RSLP rule file, an Estonian Snowball stemmer (not in
 PyStemmer), Thai dictionary segmentation. Text in those languages is refused
 ("not supported") where it meets a field so analyzed — a fed document when it is validated (by the
 container, and by the node before it is logged), a query when it is parsed — instead of being
@@ -104,6 +108,11 @@ DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
            "stem:hindilight"),
     "bn": ("standard", "lowercase", "decimaldigit", "indicnormalization", "bengalinormalization", "stop:-:@bengali",
            "stem:bengali"),
+    # NepaliAnalyzer, TamilAnalyzer: Snowball's Nepali and Tamil behind IndicNormalizer
+    "ne": ("standard", "lowercase", "decimaldigit", "indicnormalization", "stop:-:@nepali", "stem:nepali"),
+    "ta": ("standard", "lowercase", "decimaldigit", "indicnormalization", "stop:-:@tamil", "stem:tamil"),
+    # TeluguAnalyzer lowercases nothing (Telugu has no case; Latin letters in it keep theirs)
+    "te": ("standard", "decimaldigit", "indicnormalization", "telugunormalization", "stop:-:@telugu", "stem:telugu"),
     # GreekAnalyzer: its lowercase filter also drops accents and final sigma, as its stop list expects
     "el": ("standard", "greeklowercase", "stop:-:@greek", "stem:greekntais"),
     **{code: ("standard", "lowercase", f"stop:-:@{name}", f"stem:{name}") for code, name in _SNOWBALL_ANALYZED.items()},
@@ -112,7 +121,6 @@ STANDARD_ANALYZER = ("standard", "lowercase")
 # Vespa's default analyzers this engine cannot run exactly, by language code (Vespa's Language codes)
 UNSUPPORTED = {
     "et": "EstonianAnalyzer", "gl": "GalicianAnalyzer",
-    "ne": "NepaliAnalyzer", "ta": "TamilAnalyzer", "te": "TeluguAnalyzer",
     "th": "ThaiAnalyzer",
 }
 LANGUAGE_ANALYSIS = "analysis.languages"  # the field setting: encode()d configured language analyzers

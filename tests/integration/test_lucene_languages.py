@@ -27,6 +27,9 @@ its `model.language`, as Vespa's LuceneLinguistics does. Terms worked out by han
                                              -ियों, -ें off; ी -> ि)
  18 bn  "মেয়েদের বাড়ী"                      BengaliAnalyzer: মে বার (-েদের off; ড় -> র, ী -> ি, -ি off)
  19 el  "Τα σπίτια των ανθρώπων"             GreekAnalyzer: σπιτ ανθρωπ (τα, των: stop words; -ια, -ων off)
+ 20 ne  "नेपालका किसानहरूले धान रोपे"           NepaliAnalyzer (Snowball Nepali): नेपाल किसान धान रोपे
+ 21 ta  "புத்தகங்களை படித்தனர்"              TamilAnalyzer (Snowball Tamil): புத்தகம் படி
+ 22 te  "పిల్లలు పుస్తకాలను చదివారు"          TeluguAnalyzer: పిల్ల పుస్తకాల చదివార (-లు, -ను, -ు off)
 """
 from __future__ import annotations
 
@@ -57,6 +60,9 @@ DOCS = {
     "17": {"lang": "hi", "title": "लड़कियों ने किताबें पढ़ीं"},
     "18": {"lang": "bn", "title": "মেয়েদের বাড়ী"},
     "19": {"lang": "el", "title": "Τα σπίτια των ανθρώπων"},
+    "20": {"lang": "ne", "title": "नेपालका किसानहरूले धान रोपे"},
+    "21": {"lang": "ta", "title": "புத்தகங்களை படித்தனர்"},
+    "22": {"lang": "te", "title": "పిల్లలు పుస్తకాలను చదివారు"},
 }
 
 
@@ -153,7 +159,7 @@ def test_french_and_portuguese_bolding(http) -> None:
     assert hits(http, 'title contains "canção"', "pt")["12"]["title"] == "As <hi>canções</hi> das meninas bonitas"
 
 
-def test_hindi_bengali_and_greek_documents_are_found_by_other_forms(http) -> None:
+def test_south_asian_and_greek_documents_are_found_by_other_forms(http) -> None:
     assert set(hits(http, 'title contains "लड़कों"', "hi")) == {"17"}  # nukta off, -ों off: लडक
     assert set(hits(http, 'title contains "किताब"', "hi")) == {"17"}
     assert set(hits(http, 'title contains "ने"', "hi")) == set()  # a stop word
@@ -162,6 +168,9 @@ def test_hindi_bengali_and_greek_documents_are_found_by_other_forms(http) -> Non
     assert set(hits(http, 'title contains "άνθρωπος"', "el")) == {"19"}  # accent off, -οσ off: ανθρωπ
     assert set(hits(http, 'title contains "των"', "el")) == set()  # a stop word
     assert hits(http, 'title contains "σπίτι"', "el")["19"]["title"] == "Τα <hi>σπίτια</hi> των ανθρώπων"
+    assert set(hits(http, 'title contains "किसानहरू"', "ne")) == {"20"}  # -हरू off: किसान
+    assert set(hits(http, 'title contains "புத்தகம்"', "ta")) == {"21"}
+    assert set(hits(http, 'title contains "పిల్లను"', "te")) == {"22"}  # -ను off: పిల్ల
 
 
 def test_a_language_whose_lucene_analyzer_is_not_run_is_refused(http) -> None:

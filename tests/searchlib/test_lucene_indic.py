@@ -1,5 +1,5 @@
-"""Lucene's HindiAnalyzer and BengaliAnalyzer (searchlib.lucene_indic) as LuceneLinguistics runs them
-on a text field without a profile. Expected terms worked out by hand from Lucene's rules (the
+"""Lucene's HindiAnalyzer, BengaliAnalyzer, NepaliAnalyzer, TamilAnalyzer and TeluguAnalyzer
+(searchlib.lucene_indic) as LuceneLinguistics runs them on a text field without a profile. Expected terms worked out by hand from Lucene's rules (the
 derivation beside each); the Bengali stemmer's nouns and verbs and the analyzer's "বাড়ী" are the
 cases of Lucene's own TestBengaliStemmer and TestBengaliAnalyzer."""
 from __future__ import annotations
@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from searchlib.lucene_analysis import analyze
-from searchlib.lucene_indic import bengali_normalize, bengali_stem, hindi_normalize, hindi_stem, indic_normalize
+from searchlib.lucene_indic import (bengali_normalize, bengali_stem, hindi_normalize, hindi_stem, indic_normalize,
+                                   telugu_normalize, telugu_stem)
 from searchlib.lucene_languages import language_chain
 
 NUKTA, VIRAMA, ZWJ = "\u093c", "\u094d", "\u200d"
@@ -110,3 +111,45 @@ def test_bengali_analyzer() -> None:
     # এই: a stop word; মেয়েরা (ya + nukta composed): -য়েরা off; করেছিলাম: -েছিলাম off
     assert terms("bn", "এই মেয়েরা করেছিলাম") == ["মে", "কর"]
     assert terms("bn", "নিয়ে") == []  # a stop word once its য় is composed
+
+
+def test_nepali_analyzer() -> None:
+    # Snowball Nepali: नेपालका loses -का (category 1: not after ए or े); किसानहरूले loses -ले (category
+    # 1), then -हरू (category 3, repeated until nothing matches); रोपे has no listed ending; र, पनि:
+    # stop words; Devanagari digits as ASCII; "कम से कम" is one entry of the list: its words stay
+    assert terms("ne", "नेपालका किसानहरूले धान रोपे र पनि १२ कम से कम") == \
+        ["नेपाल", "किसान", "धान", "रोपे", "12", "कम", "से", "कम"]
+
+
+def test_tamil_analyzer() -> None:
+    # ஒரு: a stop word; Tamil digits as ASCII; the stems are Snowball Tamil's (-கள் plural and -ஐ
+    # accusative off, -ங்கள் back to -ம்), as Lucene's generated TamilStemmer
+    assert terms("ta", "ஒரு புத்தகங்களை புத்தகம் ௧௨") == ["புத்தகம்", "புத்தகம்", "12"]
+
+
+@pytest.mark.parametrize(("text", "normalized"), [
+    ("ఆట", "అట"),  # long independent vowel: short
+    ("కోట", "కొట"),  # long vowel sign: short
+    ("రాముఃడు", "రాముడు"),  # visarga goes
+    ("క\u0c46\u0c56", "కై"),  # sign E + AI length mark: sign AI
+    ("\u0c12\u0c4c", "\u0c14"),  # O + sign AU: AU
+    ("కం\u200dప", "కంప"),  # ZWJ goes
+])
+def test_telugu_normalizer(text: str, normalized: str) -> None:
+    assert telugu_normalize(text) == normalized
+
+
+@pytest.mark.parametrize(("word", "stem"), [
+    ("పిల్లలు", "పిల్ల"),  # -లు (2), 6 units > 3
+    ("పుస్తకాలను", "పుస్తకాల"),  # -ను
+    ("చదివారు", "చదివార"),  # no two-letter ending: the vowel sign ు (1)
+    ("అమ్మాయిళ్ళు", "అమ్మాయి"),  # -ళ్ళు (4)
+    ("లు", "లు"),  # 2 units: too short
+])
+def test_telugu_stemmer(word: str, stem: str) -> None:
+    assert telugu_stem(word) == stem
+
+
+def test_telugu_analyzer_keeps_case() -> None:
+    # TeluguAnalyzer has no LowerCaseFilter; పై: a stop word; చదివారు: -ు off
+    assert terms("te", "పిల్లలు పై ABC చదివారు") == ["పిల్ల", "ABC", "చదివార"]
