@@ -24,7 +24,8 @@ language analyzer's articles, searchlib.lucene_stop_words), `irishlowercase` (Ir
 `turkishlowercase`, `indicnormalization`, `hindinormalization`, `bengalinormalization`,
 `telugunormalization` (searchlib.lucene_indic, with the stemmers `hindilight`, `bengali` and
 `telugu`), `greeklowercase` (with
-GreekStemmer as `greekntais`: searchlib.lucene_greek), `apostrophe`
+GreekStemmer as `greekntais`: searchlib.lucene_greek; GalicianStemmer is `galicianrslp`:
+searchlib.lucene_galician), `apostrophe`
 (ApostropheFilter: from the first ' or ’ on, cut), `decimaldigit`
 (non-ASCII decimal digits as ASCII ones), `possessive`
 (englishPossessive: a final 's, ’s or ＇s removed), `uppercase`, `reverse` (reverseString), `trim`
@@ -50,6 +51,7 @@ import Stemmer
 
 from searchlib.lucene_cjk import cjk_spans
 from searchlib.lucene_folding import fold
+from searchlib.lucene_galician import galician_stem
 from searchlib.lucene_greek import greek_lower, greek_stem
 from searchlib.lucene_indic import (bengali_normalize, bengali_stem, hindi_normalize, hindi_stem, indic_normalize,
                                    telugu_normalize, telugu_stem)
@@ -79,6 +81,7 @@ FILTERS = {"lowercase": "lowercase", "porterstem": "stem:porter", "snowballporte
            "bengalinormalization": "bengalinormalization", "bengalistem": "stem:bengali",
            "greeklowercase": "greeklowercase", "greekstem": "stem:greekntais",
            "telugunormalization": "telugunormalization", "telugustem": "stem:telugu",
+           "galicianstem": "stem:galicianrslp",
            "reversestring": "reverse", "trim": "trim", "length": "length", "edgengram": "edgengram", "ngram": "ngram"}
 SNOWBALL_LANGUAGES = ("Arabic", "Armenian", "Basque", "Catalan", "Danish", "Dutch", "English", "Finnish",
                       "French", "German", "Hungarian", "Irish", "Italian", "Lithuanian", "Norwegian", "Porter",
@@ -440,7 +443,8 @@ _OWN_STEMMERS = {"englishminimal": _s_stem, "germanlight": german_light_stem, "s
                  "bulgarianlight": bulgarian_stem, "arabic": arabic_stem,
                  "indonesiantala": indonesian_stem, "latvian": latvian_stem,
                  "sorani": sorani_stem, "hindilight": hindi_stem, "bengali": bengali_stem,
-                 "greekntais": greek_stem, "telugu": telugu_stem}
+                 "greekntais": greek_stem, "telugu": telugu_stem,
+                 "galicianrslp": galician_stem}
 _TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword, "persian": _persian,
                "cjk": _cjk}
 _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop,

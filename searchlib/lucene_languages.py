@@ -55,6 +55,8 @@ Each analyzer is a searchlib.lucene_analysis chain. Run exactly, from Lucene's c
   TeluguNormalizationFilter, StopFilter, TeluguStemFilter (no LowerCaseFilter);
 - GreekAnalyzer: StandardTokenizer, GreekLowerCaseFilter, StopFilter, GreekStemFilter
   (searchlib.lucene_greek);
+- GalicianAnalyzer: StandardTokenizer, LowerCaseFilter, StopFilter, GalicianStemFilter (the RSLP
+  steps of galician.rslp: searchlib.lucene_galician);
 - StandardAnalyzer: StandardTokenizer, LowerCaseFilter (no stop words since Lucene 8).
 
 The Lucene version is Vespa's (lucene.vespa.version 9.12.3). Its Snowball stemmers are generated from
@@ -62,7 +64,7 @@ Snowball commit d8cf01dd (2021) and tested against that commit's vocabularies; P
 Snowball 2.2.0, whose only behavioural change since is german2's `qu` (not used here).
 
 The other default analyzers (UNSUPPORTED) need what this engine cannot reproduce exactly:
-Galician's RSLP rule file, an Estonian Snowball stemmer (not in
+an Estonian Snowball stemmer (not in
 PyStemmer), Thai dictionary segmentation. Text in those languages is refused
 ("not supported") where it meets a field so analyzed — a fed document when it is validated (by the
 container, and by the node before it is logged), a query when it is parsed — instead of being
@@ -115,12 +117,13 @@ DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
     "te": ("standard", "decimaldigit", "indicnormalization", "telugunormalization", "stop:-:@telugu", "stem:telugu"),
     # GreekAnalyzer: its lowercase filter also drops accents and final sigma, as its stop list expects
     "el": ("standard", "greeklowercase", "stop:-:@greek", "stem:greekntais"),
+    "gl": ("standard", "lowercase", "stop:-:@galician", "stem:galicianrslp"),
     **{code: ("standard", "lowercase", f"stop:-:@{name}", f"stem:{name}") for code, name in _SNOWBALL_ANALYZED.items()},
 }
 STANDARD_ANALYZER = ("standard", "lowercase")
 # Vespa's default analyzers this engine cannot run exactly, by language code (Vespa's Language codes)
 UNSUPPORTED = {
-    "et": "EstonianAnalyzer", "gl": "GalicianAnalyzer",
+    "et": "EstonianAnalyzer",
     "th": "ThaiAnalyzer",
 }
 LANGUAGE_ANALYSIS = "analysis.languages"  # the field setting: encode()d configured language analyzers

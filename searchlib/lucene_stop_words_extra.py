@@ -7,7 +7,9 @@ Lucene under the Apache License 2.0:
 - Bengali (bn): Jacques Savoy's list (BSD license), its য় read as the one character U+09DF, as
   Lucene's Bengali sources write it (and IndicNormalizer leaves it before the stop filter);
 - Greek (el): Lucene's own list, written as GreekLowerCaseFilter leaves words (σ for ς);
-- Nepali (ne): NLTK's list (nltk_data); Tamil (ta): AshokR's TamilNLP list; Telugu (te): Lucene's own.
+- Nepali (ne): NLTK's list (nltk_data); Tamil (ta): AshokR's TamilNLP list; Telugu (te): Lucene's own;
+- Galician (gl): Lucene's own (read with WordlistLoader.getWordSet(Reader), which keeps its "#
+  galican stopwords" heading line as an entry: one no token can equal, left out here).
 A line of several words is one entry (never equal to a token): written here with `_` for its spaces.
 """
 from __future__ import annotations
@@ -72,6 +74,17 @@ _TELUGU = """
 అడగండి అడగడం సంబంధం వద్ద అందుబాటులో దూరంగా
 """
 
-_LISTS = {"nepali": _NEPALI, "tamil": _TAMIL, "telugu": _TELUGU, "greek": _GREEK, "hindi": _HINDI, "bengali": _BENGALI.replace("\u09af\u09bc", "\u09df")}
+_GALICIAN = """
+a aínda alí aquel aquela aquelas aqueles aquilo aquí ao aos as así á ben cando che co coa comigo con connosco
+contigo convosco coas cos cun cuns cunha cunhas da dalgunha dalgunhas dalgún dalgúns das de del dela delas
+deles desde deste do dos dun duns dunha dunhas e el ela elas eles en era eran esa esas ese eses esta estar
+estaba está están este estes estiven estou eu é facer foi foron fun había hai iso isto la las lle lles lo los
+mais me meu meus min miña miñas moi na nas neste nin no non nos nosa nosas noso nosos nós nun nunha nuns
+nunhas o os ou ó ós para pero pode pois pola polas polo polos por que se senón ser seu seus sexa sido sobre
+súa súas tamén tan te ten teñen teño ter teu teus ti tido tiña tiven túa túas un unha unhas uns vos vosa
+vosas voso vosos vós
+"""
+
+_LISTS = {"galician": _GALICIAN, "nepali": _NEPALI, "tamil": _TAMIL, "telugu": _TELUGU, "greek": _GREEK, "hindi": _HINDI, "bengali": _BENGALI.replace("\u09af\u09bc", "\u09df")}
 EXTRA_STOP_WORDS: dict[str, frozenset[str]] = {
     name: frozenset(word.replace("_", " ") for word in text.split()) for name, text in _LISTS.items()}

@@ -30,6 +30,8 @@ its `model.language`, as Vespa's LuceneLinguistics does. Terms worked out by han
  20 ne  "नेपालका किसानहरूले धान रोपे"           NepaliAnalyzer (Snowball Nepali): नेपाल किसान धान रोपे
  21 ta  "புத்தகங்களை படித்தனர்"              TamilAnalyzer (Snowball Tamil): புத்தகம் படி
  22 te  "పిల్లలు పుస్తకాలను చదివారు"          TeluguAnalyzer: పిల్ల పుస్తకాల చదివార (-లు, -ను, -ు off)
+ 23 gl  "As casas dos mariñeiros"            GalicianAnalyzer: cas mariñ (as, dos: stop words; plural -s,
+                                             vowel -a; plural -s, noun -eiro)
 """
 from __future__ import annotations
 
@@ -63,6 +65,7 @@ DOCS = {
     "20": {"lang": "ne", "title": "नेपालका किसानहरूले धान रोपे"},
     "21": {"lang": "ta", "title": "புத்தகங்களை படித்தனர்"},
     "22": {"lang": "te", "title": "పిల్లలు పుస్తకాలను చదివారు"},
+    "23": {"lang": "gl", "title": "As casas dos mariñeiros"},
 }
 
 
@@ -159,7 +162,7 @@ def test_french_and_portuguese_bolding(http) -> None:
     assert hits(http, 'title contains "canção"', "pt")["12"]["title"] == "As <hi>canções</hi> das meninas bonitas"
 
 
-def test_south_asian_and_greek_documents_are_found_by_other_forms(http) -> None:
+def test_south_asian_greek_and_galician_documents_are_found_by_other_forms(http) -> None:
     assert set(hits(http, 'title contains "लड़कों"', "hi")) == {"17"}  # nukta off, -ों off: लडक
     assert set(hits(http, 'title contains "किताब"', "hi")) == {"17"}
     assert set(hits(http, 'title contains "ने"', "hi")) == set()  # a stop word
@@ -171,6 +174,8 @@ def test_south_asian_and_greek_documents_are_found_by_other_forms(http) -> None:
     assert set(hits(http, 'title contains "किसानहरू"', "ne")) == {"20"}  # -हरू off: किसान
     assert set(hits(http, 'title contains "புத்தகம்"', "ta")) == {"21"}
     assert set(hits(http, 'title contains "పిల్లను"', "te")) == {"22"}  # -ను off: పిల్ల
+    assert set(hits(http, 'title contains "casa"', "gl")) == {"23"}  # vowel -a off: cas
+    assert set(hits(http, 'title contains "mariñeira"', "gl")) == {"23"}  # noun -eira off: mariñ
 
 
 def test_a_language_whose_lucene_analyzer_is_not_run_is_refused(http) -> None:
