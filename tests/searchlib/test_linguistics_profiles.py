@@ -272,3 +272,17 @@ def test_german_normalization_and_light_stem_filters() -> None:
     assert field_mode(app).index_analysis == ("standard", "lowercase", "germannormalization", "stem:germanlight")
     # "Grüße": ü -> u, ß -> ss, then -e off; "Aepfel": ae -> a; "Bürgern": -ern off (longer than 5)
     assert index_terms(field_mode(app), "Grüße Aepfel Bürgern", "en") == ["gruss", "apfel", "burg"]
+
+
+def test_the_indic_greek_and_galician_filters_by_their_lucene_names() -> None:
+    # Lucene's SPI names, looked up without case: a profile built of them is the default analyzer's chain
+    names = ("lowercase", "decimalDigit", "indicNormalization", "hindiNormalization", "hindiStem",
+             "bengaliNormalization", "bengaliStem", "teluguNormalization", "teluguStem", "greekLowercase",
+             "greekStem", "galicianStem")
+    app = load(profile("p", "standard", *(f"<name>{name}</name>" for name in names)))
+    assert match_mode(app.schemas["s"].fields["a"]).index_analysis == (
+        "standard", "lowercase", "decimaldigit", "indicnormalization", "hindinormalization", "stem:hindilight",
+        "bengalinormalization", "stem:bengali", "telugunormalization", "stem:telugu", "greeklowercase",
+        "stem:greekntais", "stem:galicianrslp")
+    hindi = load(profile("p", "standard", *(f"<name>{name}</name>" for name in names[:5])))
+    assert index_terms(match_mode(hindi.schemas["s"].fields["a"]), "लड़कियों", "en") == ["लडक"]
