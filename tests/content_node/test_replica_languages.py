@@ -20,32 +20,32 @@ from tests.content_node.test_catch_up import InProcessPeer, sync_from
 from tests.content_node.test_replica_merge import NOW, T, InProcessMergePeer
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "lucene_languages"
-GREEK = {"lang": "el", "title": "Όμορφα σπίτια"}  # el: analyzed only while the package configures it
+THAI = {"lang": "th", "title": "บ้านสวย"}  # th: analyzed only while the package configures it
 ID = "id:test:doc::1"
 
 
 @pytest.fixture
 def apps(tmp_path):
-    """(the package before, with a Greek analyzer, the package after: without it)."""
+    """(the package before, with a Thai analyzer, the package after: without it)."""
     before, after = tmp_path / "before", tmp_path / "after"
     shutil.copytree(APP, before)
     shutil.copytree(APP, after)
     services = (before / "services.xml").read_text()
-    (before / "services.xml").write_text(services.replace("<analysis>", '<analysis><item key="el"/>', 1))
+    (before / "services.xml").write_text(services.replace("<analysis>", '<analysis><item key="th"/>', 1))
     return before, after
 
 
 def holding_spanish(apps, data: Path) -> ContentNode:
-    """A node that stored the Greek document under the old package, restarted on the new one."""
+    """A node that stored the Thai document under the old package, restarted on the new one."""
     before, after = apps
     old = ContentNode(before, data, 0)
     old.sync.start([], wait=True)
-    old.put(ID, json.dumps(GREEK), timestamp=T)
+    old.put(ID, json.dumps(THAI), timestamp=T)
     old.close()
     node = ContentNode(after, data, 0)
     node.sync.start([], wait=True)
-    with pytest.raises(DocumentError, match="not supported: language 'el'"):  # a client's put: refused
-        node.put("id:test:doc::2", json.dumps(GREEK))
+    with pytest.raises(DocumentError, match="not supported: language 'th'"):  # a client's put: refused
+        node.put("id:test:doc::2", json.dumps(THAI))
     return node
 
 
@@ -54,7 +54,7 @@ def test_catch_up_copies_a_document_whose_language_lost_its_analyzer(apps, tmp_p
     restarted = ContentNode(apps[1], tmp_path / "restarted", 2)
     try:
         sync_from(restarted, InProcessPeer(holder))  # asserts the catch-up completed
-        assert restarted.database_for(ID).get(ID) == GREEK
+        assert restarted.database_for(ID).get(ID) == THAI
     finally:
         holder.close()
         restarted.close()
@@ -81,9 +81,9 @@ def test_a_merge_copies_a_document_whose_language_lost_its_analyzer_both_ways(ap
         for node in (pulling, pushed_to):
             node.sync.start([], wait=True)
         assert merge_with(pulling, InProcessMergePeer(holder), NOW).pulled == 1
-        assert pulling.database_for(ID).get(ID) == GREEK
+        assert pulling.database_for(ID).get(ID) == THAI
         assert merge_with(holder, ServicePutMergePeer(pushed_to), NOW).pushed == 1
-        assert pushed_to.database_for(ID).get(ID) == GREEK
+        assert pushed_to.database_for(ID).get(ID) == THAI
     finally:
         for node in (holder, pulling, pushed_to):
             node.close()
