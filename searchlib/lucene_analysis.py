@@ -23,11 +23,9 @@ language analyzer's articles, searchlib.lucene_stop_words), `irishlowercase` (Ir
 `arabicnormalization`, `persiannormalization`, `serbiannormalization`, `soraninormalization`,
 `turkishlowercase`, `indicnormalization`, `hindinormalization`, `bengalinormalization`,
 `telugunormalization` (searchlib.lucene_indic, with the stemmers `hindilight`, `bengali` and
-`telugu`), `greeklowercase` (with
-GreekStemmer as `greekntais`: searchlib.lucene_greek; GalicianStemmer is `galicianrslp`:
-searchlib.lucene_galician), `apostrophe`
-(ApostropheFilter: from the first ' or ’ on, cut), `decimaldigit`
-(non-ASCII decimal digits as ASCII ones), `possessive`
+`telugu`), `greeklowercase` (with GreekStemmer as `greekntais`: searchlib.lucene_greek;
+GalicianStemmer is `galicianrslp`: searchlib.lucene_galician), `apostrophe` (ApostropheFilter: from
+the first ' or ’ on, cut), `decimaldigit` (non-ASCII decimal digits as ASCII ones), `possessive`
 (englishPossessive: a final 's, ’s or ＇s removed), `uppercase`, `reverse` (reverseString), `trim`
 `length:<min>:<max>` (tokens of min to max UTF-16 units kept), `edgengram:<min>:<max>:<0|1>` and
 `ngram:<min>:<max>:<0|1>` (the n-grams of each token in Lucene's order, 1: preserveOriginal). Lucene
