@@ -15,7 +15,8 @@ englishMinimalStem Harman's S-stemmer as Lucene's EnglishMinimalStemmer, germanL
 spanishLightStem Savoy's light stemmers as Lucene's GermanLightStemmer and SpanishLightStemmer,
 frenchLightStem, portugueseLightStem, czechStem, bulgarianStem, arabicStem and latvianStem
 (searchlib.lucene_light_stemmers), indonesianStem (searchlib.lucene_indonesian), soraniStem
-(searchlib.lucene_sorani), the ItalianAnalyzer's
+(searchlib.lucene_sorani), snowballPorter's Estonian as Lucene 9.12.3's (searchlib.lucene_estonian),
+the ItalianAnalyzer's
 ItalianLightStemmer as `italianlight`, and the DutchAnalyzer's stem overrides before Snowball's Dutch
 as `dutchoverride`),
 `germannormalization` (German2's umlaut heuristics), `elision:<language>` (ElisionFilter with the
@@ -49,6 +50,7 @@ import Stemmer
 
 from searchlib.lucene_cjk import cjk_spans
 from searchlib.lucene_folding import fold
+from searchlib.lucene_estonian import estonian_stem
 from searchlib.lucene_galician import galician_stem
 from searchlib.lucene_greek import greek_lower, greek_stem
 from searchlib.lucene_indic import (bengali_normalize, bengali_stem, hindi_normalize, hindi_stem, indic_normalize,
@@ -81,9 +83,9 @@ FILTERS = {"lowercase": "lowercase", "porterstem": "stem:porter", "snowballporte
            "telugunormalization": "telugunormalization", "telugustem": "stem:telugu",
            "galicianstem": "stem:galicianrslp",
            "reversestring": "reverse", "trim": "trim", "length": "length", "edgengram": "edgengram", "ngram": "ngram"}
-SNOWBALL_LANGUAGES = ("Arabic", "Armenian", "Basque", "Catalan", "Danish", "Dutch", "English", "Finnish",
-                      "French", "German", "Hungarian", "Irish", "Italian", "Lithuanian", "Norwegian", "Porter",
-                      "Portuguese", "Romanian", "Russian", "Spanish", "Swedish", "Turkish")
+SNOWBALL_LANGUAGES = ("Arabic", "Armenian", "Basque", "Catalan", "Danish", "Dutch", "English", "Estonian",
+                      "Finnish", "French", "German", "Hungarian", "Irish", "Italian", "Lithuanian", "Norwegian",
+                      "Porter", "Portuguese", "Romanian", "Russian", "Spanish", "Swedish", "Turkish")
 # EnglishAnalyzer.ENGLISH_STOP_WORDS_SET: the stop filter's words when no file is named
 ENGLISH_STOP_WORDS = frozenset(
     "a an and are as at be but by for if in into is it no not of on or such that the their then there these "
@@ -442,7 +444,7 @@ _OWN_STEMMERS = {"englishminimal": _s_stem, "germanlight": german_light_stem, "s
                  "indonesiantala": indonesian_stem, "latvian": latvian_stem,
                  "sorani": sorani_stem, "hindilight": hindi_stem, "bengali": bengali_stem,
                  "greekntais": greek_stem, "telugu": telugu_stem,
-                 "galicianrslp": galician_stem}
+                 "galicianrslp": galician_stem, "estonian": estonian_stem}
 _TOKENIZERS = {"standard": _standard, "whitespace": _whitespace, "keyword": _keyword, "persian": _persian,
                "cjk": _cjk}
 _FILTERS = {"lowercase": _lowercase, "stem": _stem, "asciifolding": _asciifolding, "stop": _stop,
