@@ -68,8 +68,9 @@ its stop list (et/stopwords.txt) was not available to transcribe — its stemmer
 Estonian as 9.12.3 generated it, is searchlib.lucene_estonian (Snowball 3, the only Estonian in
 PyStemmer or snowballstemmer, revised it), run for a profile's snowballPorter language Estonian.
 ThaiAnalyzer: ThaiTokenizer splits words with Java's BreakIterator, whose Thai breaks come from the
-JDK's word dictionary (thai_dict in jdk.localedata) and dictionary-based iterator; without that
-dictionary no segmentation here would be Lucene's. Text in those languages is refused
+JDK's word dictionary (thai_dict in jdk.localedata: 308 KB in JDK 17, under the JDK's GPLv2 with
+Classpath Exception) and its dictionary-based iterator; without that dictionary — varying with the
+JDK Vespa runs on — no segmentation here would be Lucene's. Text in those languages is refused
 ("not supported") where it meets a field so analyzed — a fed document when it is validated (by the
 container, and by the node before it is logged), a query when it is parsed — instead of being
 approximated. (The SetKeywordMarkerFilter in Lucene's
