@@ -5,27 +5,17 @@ lightweight stemmer), BengaliNormalizer and BengaliStemmer (Sengupta and Chaudhu
 and TeluguStemmer.
 
 The normalizers work in Java's UTF-16 units, as Lucene's char buffers do: their rules look at
-neighbours by index, which a character outside the BMP (two units) shifts.
+neighbours by index, which a character outside the BMP (two units) shifts. The Bengali one can copy
+half of such a pair next to it; the term then has U+FFFD there, as Lucene's UTF-8 term bytes do.
 """
 from __future__ import annotations
 
 from searchlib.lucene_indic_data import (BENGALI_SUFFIXES, COMPOSITIONS, HINDI_SUFFIXES, INDIC_BLOCKS, TELUGU_SUFFIXES,
                                         suffix_groups)
+from searchlib.utf16 import join_utf16, utf16_units
 
 _ZWJ = "\u200d"
 _BLOCK_OF = {base >> 7: (script, base) for script, base in INDIC_BLOCKS.items()}  # each block is 128 wide
-
-
-def utf16_units(term: str) -> list[str]:
-    """`term` as UTF-16 units (a supplementary character as its two surrogates)."""
-    if all(c < "\U00010000" for c in term):
-        return list(term)
-    data = term.encode("utf-16-le", "surrogatepass")
-    return [chr(int.from_bytes(data[i:i + 2], "little")) for i in range(0, len(data), 2)]
-
-
-def join_utf16(units: list[str]) -> str:
-    return "".join(units).encode("utf-16-le", "surrogatepass").decode("utf-16-le")
 
 
 def indic_normalize(term: str) -> str:
@@ -34,7 +24,7 @@ def indic_normalize(term: str) -> str:
     third) is replaced by its composed character. A composed character is not looked at again."""
     if term.isascii():
         return term
-    text, i = utf16_units(term), 0
+    text, i = list(utf16_units(term)), 0
     while i < len(text):
         found = _BLOCK_OF.get(ord(text[i]) >> 7)
         if found is not None and i + 1 < len(text):
@@ -72,7 +62,7 @@ def hindi_normalize(term: str) -> str:
     """HindiNormalizer (Pingali and Varma, with Larkey et al.'s additions): a letter NA with a virama
     after it is anusvara; nukta, virama and the zero-width (non-)joiners go; the replacements above.
     One pass, each character looked at as it stands when reached (a NA made from NNNA is not)."""
-    text, i = utf16_units(term), 0
+    text, i = list(utf16_units(term)), 0
     while i < len(text):
         char = text[i]
         if char == "\u0928":
@@ -116,7 +106,7 @@ def bengali_normalize(term: str) -> str:
     with its hasanta; a ba-phala goes with its hasanta after the first letter or after a conjunct, else
     doubles the letter before it; visarga doubles the next letter, or ends a word as HA (three units or
     fewer) or goes."""
-    s, i = utf16_units(term), 0
+    s, i = list(utf16_units(term)), 0
     while i < len(s):
         c = s[i]
         if c == "\u0981":
@@ -171,7 +161,7 @@ def telugu_normalize(term: str) -> str:
     """TeluguNormalizer, one pass: visarga and the zero-width (non-)joiners go; the replacements
     above; sign E + AI length mark is sign AI, O + length mark OO, O + sign AU is AU (each only when
     the E or O stands so in the text, not when made from a long form)."""
-    text, i = utf16_units(term), 0
+    text, i = list(utf16_units(term)), 0
     while i < len(text):
         char = text[i]
         after = text[i + 1] if i + 1 < len(text) else ""

@@ -105,6 +105,19 @@ def test_bengali_stemmer(word: str, stem: str) -> None:
     assert bengali_stem(word) == stem
 
 
+BOLD_A = "\U0001d400"  # two UTF-16 units
+
+
+@pytest.mark.parametrize(("text", "normalized"), [
+    ("দুঃ" + BOLD_A, "দু\ufffd" + BOLD_A),  # visarga copies the high surrogate after it: left unpaired
+    ("ক" + BOLD_A + "্ব", "ক" + BOLD_A + "\ufffd"),  # ba-phala doubles the low surrogate before it
+])
+def test_bengali_normalizer_unpairing_a_surrogate_gives_u_fffd(text: str, normalized: str) -> None:
+    # Lucene keeps the unpaired surrogate in the term; its UTF-8 term bytes have U+FFFD in its place
+    assert bengali_normalize(text) == normalized
+    assert terms("bn", text) == [normalized]
+
+
 def test_bengali_analyzer() -> None:
     # বাড়ী (Lucene's own case): DDA + nukta composed to RRA, RRA -> RA, long I -> short, then -ি off
     assert terms("bn", "বাড়ী বারী ১২৩৪৫৬৭৮৯০") == ["বার", "বার", "1234567890"]
