@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from searchlib.lucene_estonian_data import (CASE_ENDINGS, DEGREES, LONG_VOWELS, NU_ENDINGS, PLURAL_ENDINGS,
                                             SPECIAL_NOUN_ENDINGS, VERB_ENDINGS, VERB_EXCEPTIONS)
-from searchlib.lucene_indic import join_utf16, utf16_units
+from searchlib.utf16 import join_utf16, utf16_units
 
 _V1 = frozenset("aeiouäõöü")
 _RV = frozenset("aeiou")
@@ -116,15 +116,13 @@ def _substantive(w: _Word) -> None:
 
 
 def estonian_stem(word: str) -> str:
-    if any(c >= "\U00010000" for c in word):  # Snowball counts Java's UTF-16 units
-        return join_utf16(list(estonian_stem("".join(utf16_units(word)))))
     if word in VERB_EXCEPTIONS:
         return VERB_EXCEPTIONS[word]
-    w = _Word(word)
+    w = _Word(utf16_units(word))  # Snowball counts Java's UTF-16 units
     _emphasis(w)
     if not _verb(w):
         _substantive(w)
     text = w.text
     if len(text) >= 3 and text[-1] in _V1 and text[-3:-1] in ("kk", "pp", "tt"):
         text = text[:-3] + text[-2:]
-    return text
+    return join_utf16(text)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from searchlib.lucene_galician_rules import GALICIAN_RSLP
-from searchlib.lucene_indic import join_utf16, utf16_units
+from searchlib.utf16 import join_utf16, utf16_units
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,7 @@ def galician_stem(word: str) -> str:
     """GalicianStemmer: plural, unification and adverb steps; the augmentative step until it
     changes nothing; the noun step, or the verb step when the noun step removed nothing; the vowel
     step; then the accents á é ê í ó ú off."""
-    astral = any(c >= "\U00010000" for c in word)
-    units = "".join(utf16_units(word)) if astral else word
+    units = utf16_units(word)
     for name in ("Plural", "Unification", "Adverb"):
         units = _STEPS[name].apply(units)
     while len(shorter := _STEPS["Augmentative"].apply(units)) != len(units):  # Lucene compares lengths
@@ -92,4 +91,4 @@ def galician_stem(word: str) -> str:
     nouned = _STEPS["Noun"].apply(units)
     units = _STEPS["Verb"].apply(units) if len(nouned) == len(units) else nouned
     units = _STEPS["Vowel"].apply(units).translate(_ACCENTS)
-    return join_utf16(list(units)) if astral else units
+    return join_utf16(units)

@@ -12,7 +12,7 @@ from searchlib.lucene_greek_data import (RULE0, RULE1_KEEP_AD, RULE2_ENDS, RULE3
                                          RULE12_EXC_A, RULE12_EXC_B, RULE13_ENDS, RULE13_EXC, RULE14_ENDS, RULE14_EXC,
                                          RULE15_ENDS_A, RULE15_EXC_A, RULE15_EXC_B, RULE16_EXC, RULE17_EXC,
                                          RULE18_EXC, RULE19_EXC, RULE21, VOWELS, VOWELS_NO_Y)
-from searchlib.lucene_indic import join_utf16, utf16_units
+from searchlib.utf16 import join_utf16, utf16_units
 
 # GreekLowerCaseFilter: final sigma as sigma, the accented vowels (both cases) as plain small ones, and
 # the reserved U+03A2 as final sigma (kept for old indexes); otherwise Character.toLowerCase
@@ -205,7 +205,7 @@ def greek_stem(word: str) -> str:
     """GreekStemmer: words of fewer than 4 units are kept; rules 0-20 in turn (each may cut an
     ending and add part of it back); the long list of rule 21 only if those left the length as it
     was; then rule 22's comparative and superlative endings."""
-    units = word if all(c < "\U00010000" for c in word) else "".join(utf16_units(word))
+    units = utf16_units(word)
     if len(units) < 4:
         return word
     b = _Buffer(units)
@@ -220,4 +220,4 @@ def greek_stem(word: str) -> str:
     if b.size == len(units):
         _rule21(b)
     _rule22(b)
-    return b.word if units is word else join_utf16(list(b.word))
+    return join_utf16(b.word)

@@ -8,23 +8,14 @@ DutchAnalyzer's default stem overrides.
 
 Lucene stems a Java char[]: lengths count UTF-16 units and a character outside the BMP is two
 units that are no letter. The stemmers here therefore work on a word's UTF-16 units (a
-supplementary character as its two surrogates) and join them back: no rule ends inside a pair.
+supplementary character as its two surrogates, searchlib.utf16) and join them back: no rule ends
+inside a pair.
 """
 from __future__ import annotations
 
 import unicodedata
-from array import array
 
-
-def _units(word: str) -> str:
-    """The word as one str character per UTF-16 unit."""
-    if all(ord(c) < 0x10000 for c in word):
-        return word
-    return "".join(map(chr, array("H", word.encode("utf-16-le"))))
-
-
-def _joined(units: str) -> str:
-    return units.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+from searchlib.utf16 import join_utf16, utf16_units
 
 
 # French: (the word longer than, ending, what replaces it, whether the ending rules stop there); the
@@ -44,7 +35,7 @@ _FRENCH_FOLD = str.maketrans("àáâôèéêùûîç", "aaaoeeeuuic")
 def french_light_stem(word: str) -> str:
     """FrenchLightStemmer: a plural -x (-aux to -al but after an e) and -s off, then the first of
     the derivational endings above (-ement, -atrice, -teur, -ive, -ation, …), then normalized."""
-    s = _units(word)
+    s = utf16_units(word)
     if len(s) > 5 and s[-1] == "x":
         s = s[:-3] + "al" if s[-3:-1] == "au" and s[-4] != "e" else s[:-1]
     if len(s) > 3 and s[-1] == "x":
@@ -60,7 +51,7 @@ def french_light_stem(word: str) -> str:
                 s = s[:-3] + "uel"
             if final:
                 break
-    return _joined(_french_norm(s))
+    return join_utf16(_french_norm(s))
 
 
 def _french_norm(s: str) -> str:
@@ -102,7 +93,7 @@ def portuguese_light_stem(word: str) -> str:
     """PortugueseLightStemmer: a word of 4 or more units loses its plural (-es after r, s, l or z;
     -ns to -m, -is to -l forms, -ões and -ães to -ão, -mente, -s), a feminine -a is made masculine,
     a final -e, -a or -o goes from a word still longer than 4, and the accents are folded."""
-    s = _units(word)
+    s = utf16_units(word)
     if len(s) < 4:
         return word
     if len(s) > 4 and s.endswith("es") and s[-3] in "rslz":
@@ -119,7 +110,7 @@ def portuguese_light_stem(word: str) -> str:
                 break
     if len(s) > 4 and s[-1] in "eao":
         s = s[:-1]
-    return _joined(s.translate(_PORTUGUESE_FOLD))
+    return join_utf16(s.translate(_PORTUGUESE_FOLD))
 
 
 # Czech (Dolamic and Savoy, Indexing and stemming approaches for the Czech language): case endings
@@ -137,7 +128,7 @@ def czech_stem(word: str) -> str:
     the word is long enough for and ends with), a possessive -ov, -in, -ův off from a word still
     longer than 5, then the last consonants normalized: čt → ck, št → sk, c/č → k, z/ž → h, a
     final e-vowel dropped before the last letter, ů → o before it."""
-    s = _units(word)
+    s = utf16_units(word)
     for longer, endings in _CZECH_CASES:
         if len(s) > longer and s.endswith(endings):
             s = s[:-len(next(e for e in endings if s.endswith(e)))]
@@ -146,7 +137,7 @@ def czech_stem(word: str) -> str:
         s = s[:-2]
     if s:
         s = _czech_normalize(s)
-    return _joined(s)
+    return join_utf16(s)
 
 
 def _czech_normalize(s: str) -> str:
@@ -170,11 +161,11 @@ def bulgarian_stem(word: str) -> str:
     more units lose -ища (longer than 5), else the definite article and then the plural (-ове,
     -овци → -о, -еве → -й, -ци → -к, -зи → -г, -си → -х, е…и → я…, -и), then -я and a final
     -а/-о/-е, -ен → -н (longer than 4), and ъ before the last letter (longer than 5)."""
-    s = _units(word)
+    s = utf16_units(word)
     if len(s) < 4:
         return word
     if len(s) > 5 and s.endswith("ища"):
-        return _joined(s[:-3])
+        return join_utf16(s[:-3])
     s = _bulgarian_plural(_bulgarian_article(s))
     if len(s) > 3:
         if s.endswith("я"):
@@ -185,7 +176,7 @@ def bulgarian_stem(word: str) -> str:
         s = s[:-2] + "н"
     if len(s) > 5 and s[-2] == "ъ":
         s = s[:-2] + s[-1]
-    return _joined(s)
+    return join_utf16(s)
 
 
 def _bulgarian_article(s: str) -> str:
@@ -254,7 +245,7 @@ def arabic_stem(word: str) -> str:
     """ArabicStemmer: one prefix off (the article and its forms with wa-, bi-, ka-, fa-, lil-,
     leaving 2 or more letters; the conjunction wa- only from words of 4 or more), then each suffix
     in order off while 2 or more letters stay."""
-    s = _units(word)
+    s = utf16_units(word)
     for prefix in _ARABIC_PREFIXES:
         if len(s) >= (4 if len(prefix) == 1 else len(prefix) + 2) and s.startswith(prefix):
             s = s[len(prefix):]
@@ -262,7 +253,7 @@ def arabic_stem(word: str) -> str:
     for suffix in _ARABIC_SUFFIXES:
         if len(s) >= len(suffix) + 2 and s.endswith(suffix):
             s = s[:-len(suffix)]
-    return _joined(s)
+    return join_utf16(s)
 
 
 def decimal_digits(term: str) -> str:
@@ -293,12 +284,12 @@ def latvian_stem(word: str) -> str:
     """LatvianStemmer: the first ending above that the word ends with, keeping 3 or more units and
     leaving a vowel (the word holds more vowels than the ending); after a palatalizing one the
     stem's consonants are unpalatalized."""
-    s = _units(word)
+    s = utf16_units(word)
     vowels = sum(1 for c in s if c in _LATVIAN_VOWELS)
     for ending, ending_vowels, palatalizes in _LATVIAN_ENDINGS:
         if vowels > ending_vowels and len(s) >= len(ending) + 3 and s.endswith(ending):
             stem = s[:-len(ending)]
-            return _joined(_latvian_unpalatalize(stem, ending[0]) if palatalizes else stem)
+            return join_utf16(_latvian_unpalatalize(stem, ending[0]) if palatalizes else stem)
     return word
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from searchlib.lucene_light_stemmers import _joined, _units
+from searchlib.utf16 import join_utf16, utf16_units
 
 _HEH, _AE, _ZWNJ = "\u0647", "\u06d5", "\u200c"
 _REPLACED = {"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9", "\u0629": _AE, "\u06be": _HEH,
@@ -19,7 +19,7 @@ _REMOVED = frozenset("\u0640\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652")
 
 
 def sorani_normalize(word: str) -> str:
-    chars = list(_units(word))
+    chars = list(utf16_units(word))
     i = 0
     while i < len(chars):
         char = chars[i]
@@ -38,7 +38,7 @@ def sorani_normalize(word: str) -> str:
             del chars[i]
             continue
         i += 1
-    return _joined("".join(chars))
+    return join_utf16(chars)
 
 
 # the stemmer's last step: the first (the word longer than, endings, units cut) that applies
@@ -57,7 +57,7 @@ _SORANI_ENDINGS = (
 def sorani_stem(word: str) -> str:
     """SoraniStemmer: a postposition (-دا, -نا to -ن, -ەوە), then a possessive pronoun (-مان, -یان,
     -تان), then the first ending above, each only from a word longer than its limit."""
-    s = _units(word)
+    s = utf16_units(word)
     if len(s) > 5 and s.endswith("دا"):
         s = s[:-2]
     elif len(s) > 4 and s.endswith("نا"):
@@ -70,4 +70,4 @@ def sorani_stem(word: str) -> str:
         if len(s) > longer and s.endswith(endings):
             s = s[:-cut]
             break
-    return _joined(s)
+    return join_utf16(s)

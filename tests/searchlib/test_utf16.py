@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from searchlib.lucene_estonian import estonian_stem
+from searchlib.lucene_galician import galician_stem
+from searchlib.lucene_greek import greek_stem
+from searchlib.lucene_light_stemmers import portuguese_light_stem
 from searchlib.utf16 import join_utf16, utf16_units
 
 
@@ -31,3 +35,16 @@ def test_units_and_join_round_trip() -> None:
     word = "x\U0001f600y\U0001d400"
     assert join_utf16(utf16_units(word)) == word
     assert len(utf16_units(word)) == 6
+
+
+BOLD_A = "\U0001d400"
+
+
+@pytest.mark.parametrize(("stem", "word", "stemmed"), [
+    (portuguese_light_stem, BOLD_A + "as", BOLD_A + "a"),  # 4 units: long enough to lose -s ("zas" is not)
+    (greek_stem, BOLD_A + "οσ", BOLD_A),  # 4 units: stemmed, rule 21's -οσ off ("αοσ" is kept)
+    (galician_stem, BOLD_A + "casas", BOLD_A + "cas"),
+    (estonian_stem, BOLD_A + "majades", BOLD_A + "maja"),
+], ids=["portuguese", "greek", "galician", "estonian"])
+def test_the_stemmers_count_units_and_give_whole_characters_back(stem, word: str, stemmed: str) -> None:
+    assert stem(word) == stemmed
