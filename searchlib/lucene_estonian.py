@@ -20,6 +20,14 @@ _KI = frozenset("bdfghkpstzšž")  # letters before which an emphatic -ki goes
 _GI = frozenset("aceijlmnoqruvwxäõöü")  # letters before which an emphatic -gi goes
 
 
+def _longest_first(table) -> tuple[str, ...]:
+    return tuple(sorted(table, key=len, reverse=True))
+
+
+_VERBS, _PLURALS, _SPECIALS, _CASES, _DEGREES, _NUS = map(_longest_first, (
+    VERB_ENDINGS, PLURAL_ENDINGS, SPECIAL_NOUN_ENDINGS, CASE_ENDINGS, DEGREES, NU_ENDINGS))  # sorted once
+
+
 class _Word:
     def __init__(self, text: str) -> None:
         self.text = text
@@ -31,12 +39,13 @@ class _Word:
                     self.r1 = rest + 1
                 break
 
-    def ending(self, table) -> str | None:
-        """The longest of `table`'s endings that lies in R1 (None when the word is shorter than R1)."""
+    def ending(self, endings: tuple[str, ...]) -> str | None:
+        """The first (so the longest) of `endings`, longest first, that lies in R1 (None when the word
+        is shorter than R1)."""
         if len(self.text) < self.r1:
             return None
         region = self.text[self.r1:]
-        return next((end for end in sorted(table, key=len, reverse=True) if region.endswith(end)), None)
+        return next((end for end in endings if region.endswith(end)), None)
 
     def before(self, ending: str) -> str:
         return self.text[:len(self.text) - len(ending)]
@@ -60,7 +69,7 @@ def _emphasis(w: _Word) -> None:
 
 
 def _verb(w: _Word) -> bool:
-    end = w.ending(VERB_ENDINGS)
+    end = w.ending(_VERBS)
     if end is None:
         return False
     action = VERB_ENDINGS[end]
@@ -78,7 +87,7 @@ def _case_or_long_vowel(w: _Word, end: str) -> None:
 
 
 def _plural_three_first_cases(w: _Word) -> None:
-    end = w.ending(PLURAL_ENDINGS)
+    end = w.ending(_PLURALS)
     if end is None:
         return
     action, before = PLURAL_ENDINGS[end], w.before(end)
@@ -97,20 +106,20 @@ def _plural_three_first_cases(w: _Word) -> None:
 
 
 def _substantive(w: _Word) -> None:
-    end = w.ending(SPECIAL_NOUN_ENDINGS)
+    end = w.ending(_SPECIALS)
     if end is not None:
         w.replace(end, SPECIAL_NOUN_ENDINGS[end])
-    end = w.ending(CASE_ENDINGS)
+    end = w.ending(_CASES)
     if end is not None:
         _case_or_long_vowel(w, end)
     _plural_three_first_cases(w)
-    end = w.ending(DEGREES)
+    end = w.ending(_DEGREES)
     if end is not None and (end == "ma" or _vowel_then(w.before(end), _RV)):
         w.replace(end)
     end = w.ending(("i",))
     if end is not None and _vowel_then(w.before(end), _RV):
         w.replace(end)
-    end = w.ending(NU_ENDINGS)
+    end = w.ending(_NUS)
     if end is not None:
         w.replace(end)
 
