@@ -1,7 +1,8 @@
 """Lucene's HindiAnalyzer, BengaliAnalyzer, NepaliAnalyzer, TamilAnalyzer and TeluguAnalyzer
-(searchlib.lucene_indic) as LuceneLinguistics runs them on a text field without a profile. Expected terms worked out by hand from Lucene's rules (the
-derivation beside each); the Bengali stemmer's nouns and verbs and the analyzer's "বাড়ী" are the
-cases of Lucene's own TestBengaliStemmer and TestBengaliAnalyzer."""
+(searchlib.lucene_indic) as LuceneLinguistics runs them on a text field without a profile. Expected
+terms worked out by hand from Lucene's rules (the derivation beside each); the Bengali stemmer's nouns
+and verbs and the analyzer's "বাড়ী" are the cases of Lucene's own TestBengaliStemmer and
+TestBengaliAnalyzer, and the tables at the end those of its other Indic filter and analyzer tests."""
 from __future__ import annotations
 
 import pytest
@@ -166,3 +167,54 @@ def test_telugu_stemmer(word: str, stem: str) -> None:
 def test_telugu_analyzer_keeps_case() -> None:
     # TeluguAnalyzer has no LowerCaseFilter; పై: a stop word; చదివారు: -ు off
     assert terms("te", "పిల్లలు పై ABC చదివారు") == ["పిల్ల", "ABC", "చదివార"]
+
+
+# Lucene's own cases (TestHindiStemmer, TestHindiNormalizer, TestIndicNormalizer, TestBengaliNormalizer,
+# TestTeluguNormalizer, TestTeluguStemmer and the analyzers' tests), each filter alone as there
+LUCENE_HINDI_STEMS = [
+    ("लडका", "लडक"), ("लडके", "लडक"), ("लडकों", "लडक"), ("गुरु", "गुर"), ("गुरुओं", "गुर"), ("दोस्त", "दोस्त"),
+    ("दोस्तों", "दोस्त"), ("लडकी", "लडक"), ("लडकियों", "लडक"), ("किताब", "किताब"), ("किताबें", "किताब"),
+    ("किताबों", "किताब"), ("आध्यापीका", "आध्यापीक"), ("आध्यापीकाएं", "आध्यापीक"), ("आध्यापीकाओं", "आध्यापीक"),
+    ("खाना", "खा"), ("खाता", "खा"), ("खाती", "खा"), ("खा", "खा"), ("कठिनाइयां", "कठिन"), ("कठिन", "कठिन"), ("", "")]
+LUCENE_HINDI_NORMALIZED = [
+    *((word, "अंगरेजि") for word in ("अँगरेज़ी", "अँगरेजी", "अँग्रेज़ी", "अँग्रेजी", "अंगरेज़ी", "अंगरेजी", "अंग्रेज़ी",
+                                   "अंग्रेजी")),
+    ("क़िताब", "किताब"), ("फ़र्ज़", "फरज"), ("क़र्ज़", "करज"), ("ऱऴख़ग़ड़ढ़य़", "रळखगडढय"),
+    ("शार्\u200dमा", "शारमा"), ("शार्\u200cमा", "शारमा"), ("ॅॆॉॊऍऎऑऒ\u0972", "ेेोोएएओओअ"),
+    ("आईऊॠॡऐऔीूॄॣैौ", "अइउऋऌएओिुृॢेो"), ("", "")]
+LUCENE_INDIC_NORMALIZED = [
+    ("अाॅअाॅ", "ऑऑ"), ("अाॆअाॆ", "ऒऒ"), ("अाेअाे", "ओओ"), ("अाैअाै", "औऔ"), ("अाअा", "आआ"), ("अाैर", "और"),
+    ("ত্\u200d", "ৎ"), ("", "")]
+LUCENE_BENGALI_NORMALIZED = [
+    ("চাঁদ", "চাদ"), ("বা\u09dcী", "বারি"), ("তীর", "তির"), ("ভূল", "ভুল"), ("অনূপ", "অনুপ"), ("বাঙলা", "বাংলা"),
+    ("ব্যাক্তি", "বেক্তি"), ("সন্ধ্যা", "সন্ধা"), ("স্বদেশ", "সদেস"), ("তত্ত্ব", "তত্ত"), ("বিশ্ব", "বিসস"),
+    ("দুঃখ", "দুখখ"), ("উঃ", "উহ"), ("পুনঃ", "পুন"), ("কণা", "কনা"), ("শরীর", "সরির"), ("বা\u09dcি", "বারি"), ("", "")]
+LUCENE_TELUGU_NORMALIZED = [
+    ("పదాలూ", "పదాలు"), ("అబ్బాయీ", "అబ్బాయి"), ("ఃౌైాిు", "ౌైాిు"), ("ఔఐఆఈఊ", "ఓఏఅఇఉ"),
+    ("వు", "వు"), ("మ", "మ"), ("వెంకటరావు", "వెంకటరావు"), ("వెంకటరామ", "వెంకటరామ"), ("", "")]
+LUCENE_TELUGU_STEMS = [
+    ("వస్తువులు", "వస్తువు"), ("పన్నులు", "పన్ను"), ("చేపిస్తున్నది", "చేపిస్తున్న"), ("చేపిస్తున్నడు", "చేపిస్తున్న"),
+    ("", "")]
+
+
+@pytest.mark.parametrize(("function", "word", "expected"), [
+    *((hindi_stem, word, stem) for word, stem in LUCENE_HINDI_STEMS),
+    *((hindi_normalize, word, normalized) for word, normalized in LUCENE_HINDI_NORMALIZED),
+    *((indic_normalize, word, normalized) for word, normalized in LUCENE_INDIC_NORMALIZED),
+    *((bengali_normalize, word, normalized) for word, normalized in LUCENE_BENGALI_NORMALIZED),
+    *((telugu_normalize, word, normalized) for word, normalized in LUCENE_TELUGU_NORMALIZED),
+    *((telugu_stem, word, stem) for word, stem in LUCENE_TELUGU_STEMS)])
+def test_lucenes_own_filter_cases(function, word: str, expected: str) -> None:
+    assert function(word) == expected
+
+
+@pytest.mark.parametrize(("language", "text", "expected"), [
+    ("hi", "हिन्दी", ["हिंद"]), ("hi", "हिंदी", ["हिंद"]), ("hi", "१२३४", ["1234"]),
+    ("ne", "मित्र", ["मित्र"]), ("ne", "मित्रहरु", ["मित्र"]), ("ne", "FIFA", ["fifa"]), ("ne", "१२३४", ["1234"]),
+    ("ne", "सबै व्यक्तिहरू जन्मजात स्वतन्त्र हुन् ती सबैको समान अधिकार र महत्व",
+     ["व्यक्ति", "जन्मजात", "स्वतन्त्र", "सबै", "समान", "अधिकार", "महत्व"]),
+    ("ta", "நண்பன்", ["நண்"]), ("ta", "நண்பர்கள்", ["நண்"]), ("ta", "௧௨௩௪", ["1234"]), ("ta", "FIFA", ["fifa"]),
+    ("te", "ఒౕనమాల", ["ఓనమాల"]), ("te", "౧౨౩౪", ["1234"]), ("te", "अाॅअाॅ", ["ऑऑ"]),
+])
+def test_lucenes_own_analyzer_cases(language: str, text: str, expected: list[str]) -> None:
+    assert terms(language, text) == expected
