@@ -1,8 +1,10 @@
 """Lucene's GreekAnalyzer (searchlib.lucene_greek) as LuceneLinguistics runs it on a text field
 without a profile: StandardTokenizer, GreekLowerCaseFilter, the Greek stop list, GreekStemmer.
 Each stem is worked out from the stemmer's rules (the rule beside it); most words are among those
-of Lucene's own TestGreekStemmer, whose full list this implementation also reproduces."""
+of Lucene's own TestGreekStemmer, whose full list (fixtures/lucene_greek_stemmer.tsv) is run too."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -44,6 +46,17 @@ def test_greek_lowercase_drops_accents_and_final_sigma() -> None:
 ])
 def test_greek_stemmer_rules(word: str, stem: str) -> None:
     assert greek_stem(word) == stem
+
+
+_FIXTURE = Path(__file__).parent / "fixtures" / "lucene_greek_stemmer.tsv"
+LUCENE_CASES = [tuple(line.split("\t")) for line in _FIXTURE.read_text(encoding="utf-8").splitlines()
+                if line and not line.startswith("#")]
+
+
+@pytest.mark.parametrize(("word", "stem"), LUCENE_CASES)
+def test_lucenes_own_stemmer_cases(word: str, stem: str) -> None:
+    # TestGreekStemmer runs the whole GreekAnalyzer (lowercasing drops the accents) on each word
+    assert analyze(language_chain("el"), word) == [stem]
 
 
 def test_greek_stemmer_keeps_its_buffer_semantics() -> None:
