@@ -32,6 +32,8 @@ its `model.language`, as Vespa's LuceneLinguistics does. Terms worked out by han
  22 te  "పిల్లలు పుస్తకాలను చదివారు"          TeluguAnalyzer: పిల్ల పుస్తకాల చదివార (-లు, -ను, -ు off)
  23 gl  "As casas dos mariñeiros"            GalicianAnalyzer: cas mariñ (as, dos: stop words; plural -s,
                                              vowel -a; plural -s, noun -eiro)
+ 24 bn  "দুঃ𝐀 ক𝐀্ব" (𝐀: U+1D400)          the visarga and the ba-phala copy half of 𝐀's surrogate pair:
+                                             দু\ufffd𝐀 ক𝐀\ufffd, as Lucene's UTF-8 term bytes
 """
 from __future__ import annotations
 
@@ -66,6 +68,7 @@ DOCS = {
     "21": {"lang": "ta", "title": "புத்தகங்களை படித்தனர்"},
     "22": {"lang": "te", "title": "పిల్లలు పుస్తకాలను చదివారు"},
     "23": {"lang": "gl", "title": "As casas dos mariñeiros"},
+    "24": {"lang": "bn", "title": "দুঃ\U0001d400 ক\U0001d400্ব"},
 }
 
 
@@ -176,6 +179,12 @@ def test_south_asian_greek_and_galician_documents_are_found_by_other_forms(http)
     assert set(hits(http, 'title contains "పిల్లను"', "te")) == {"22"}  # -ను off: పిల్ల
     assert set(hits(http, 'title contains "casa"', "gl")) == {"23"}  # vowel -a off: cas
     assert set(hits(http, 'title contains "mariñeira"', "gl")) == {"23"}  # noun -eira off: mariñ
+
+
+def test_bengali_normalizing_half_a_surrogate_pair_indexes_and_matches_u_fffd(http) -> None:
+    assert set(hits(http, 'title contains "দুঃ\U0001d400"', "bn")) == {"24"}
+    assert set(hits(http, 'title contains "ক\U0001d400্ব"', "bn")) == {"24"}
+    assert hits(http, 'title contains "দুঃ\U0001d400"', "bn")["24"]["title"] == "<hi>দুঃ\U0001d400</hi> ক\U0001d400্ব"
 
 
 def test_a_language_whose_lucene_analyzer_is_not_run_is_refused(http) -> None:
