@@ -62,6 +62,7 @@ from searchlib.lucene_light_stemmers import (DUTCH_STEM_OVERRIDES, arabic_normal
                                              persian_normalize, portuguese_light_stem, serbian_bald)
 from searchlib.lucene_standard import DEFAULT_MAX_TOKEN_LENGTH, standard_tokens
 from searchlib.lucene_stop_words import ELISION_ARTICLES, STOP_WORDS
+from searchlib.utf16 import utf16_length
 
 TOKENIZERS = ("standard", "whitespace", "keyword")
 # Lucene SPI name (lowercased) -> step; snowballPorter's step takes the language as "stem:<algorithm>"
@@ -256,7 +257,7 @@ def german_light_stem(word: str) -> str:
     (-ern; -em -en -er -es; -e; -s after an st-ending letter) and one more (-est; -er -en; -st after
     an st-ending letter), each only from a word long enough (lengths in UTF-16 units, as Java's)."""
     word = word.translate(_LIGHT_FOLD)
-    size = len(word.encode("utf-16-le")) // 2
+    size = utf16_length(word)
     if size > 5 and word.endswith("ern"):
         word = word[:-3]
     elif size > 4 and word[-2:] in ("em", "en", "er", "es"):
@@ -265,7 +266,7 @@ def german_light_stem(word: str) -> str:
         word = word[:-1]
     elif size > 3 and word.endswith("s") and word[-2] in _ST_ENDING:
         word = word[:-1]
-    size = len(word.encode("utf-16-le")) // 2
+    size = utf16_length(word)
     if size > 5 and word.endswith("est"):
         return word[:-3]
     if size > 4 and word[-2:] in ("er", "en"):
@@ -282,7 +283,7 @@ def spanish_light_stem(word: str) -> str:
     """SpanishLightStemmer: Savoy's light stemmer (Report on CLEF-2001 Experiments). A word of five
     or more (UTF-16) characters is unaccented, then loses a final -o, -a or -e, or its plural: -eses
     to -es, -ces to -z, -os -as -es off. Shorter words are left as they are, accents too."""
-    if len(word.encode("utf-16-le")) // 2 < 5:
+    if utf16_length(word) < 5:
         return word
     word = word.translate(_SPANISH_FOLD)
     if word[-1] in "oae":
@@ -301,7 +302,7 @@ def italian_light_stem(word: str) -> str:
     """ItalianLightStemmer: Savoy's light stemmer (Report on CLEF-2001 Experiments). A word of six
     or more (UTF-16) characters is unaccented, then loses its final vowel: -e (-ie, -he two letters),
     -i (-hi, -ii two), -a and -o (-ia, -io two). Shorter words are left as they are."""
-    if len(word.encode("utf-16-le")) // 2 < 6:
+    if utf16_length(word) < 6:
         return word
     word = word.translate(_SPANISH_FOLD)  # the same accents fold
     last, before = word[-1], word[-2]
@@ -401,7 +402,7 @@ def _trim(_: str) -> Callable[[list[Span]], list[Span]]:
 
 def _length(argument: str) -> Callable[[list[Span]], list[Span]]:
     low, high = map(int, argument.split(":"))
-    return lambda spans: [span for span in spans if low <= len(span[0].encode("utf-16-le")) // 2 <= high]
+    return lambda spans: [span for span in spans if low <= utf16_length(span[0]) <= high]
 
 
 def _edgengram(argument: str) -> Callable[[list[Span]], list[Span]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from searchlib.lucene_indic_data import (BENGALI_SUFFIXES, COMPOSITIONS, HINDI_SUFFIXES, INDIC_BLOCKS, TELUGU_SUFFIXES,
                                         suffix_groups)
-from searchlib.utf16 import join_utf16, utf16_units
+from searchlib.utf16 import join_utf16, utf16_length, utf16_units
 
 _ZWJ = "\u200d"
 _BLOCK_OF = {base >> 7: (script, base) for script, base in INDIC_BLOCKS.items()}  # each block is 128 wide
@@ -81,7 +81,7 @@ def _suffix_stemmer(table: dict[int, str]):
     groups = suffix_groups(table)
 
     def stem(word: str) -> str:
-        size = len(word.encode("utf-16-le")) // 2
+        size = utf16_length(word)
         for cut, suffixes in groups:  # longest first; a suffix of n off a word of more than n + 1 units
             if size > cut + 1 and word.endswith(suffixes):
                 return word[:-cut]

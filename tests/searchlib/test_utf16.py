@@ -8,7 +8,7 @@ from searchlib.lucene_estonian import estonian_stem
 from searchlib.lucene_galician import galician_stem
 from searchlib.lucene_greek import greek_stem
 from searchlib.lucene_light_stemmers import portuguese_light_stem
-from searchlib.utf16 import join_utf16, utf16_units
+from searchlib.utf16 import join_utf16, utf16_length, utf16_units
 
 
 def test_units_split_supplementary_characters_only() -> None:
@@ -48,3 +48,9 @@ BOLD_A = "\U0001d400"
 ], ids=["portuguese", "greek", "galician", "estonian"])
 def test_the_stemmers_count_units_and_give_whole_characters_back(stem, word: str, stemmed: str) -> None:
     assert stem(word) == stemmed
+
+
+def test_length_counts_units() -> None:
+    assert utf16_length("a\U0001d400b") == 4
+    assert utf16_length("দুঃ") == 3
+    assert utf16_length("a\ud835") == 2  # an unpaired surrogate is one unit, as in Java
