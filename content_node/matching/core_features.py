@@ -110,6 +110,17 @@ def item_document_frequency(calc: Calculator, index_name: str, term: str) -> int
     return document_frequency(calc.index, Bm25Term(term, searched_fields(calc, index_name)))
 
 
+def item_statistics(calc: Calculator, index_name: str, term: str) -> tuple[int, int]:
+    """(document frequency, document count) of a query item, as significance and idf read them:
+    the (frequency, count) a significance model gave the word item (searchlib.significance), else
+    item_document_frequency and this node's document count."""
+    given = calc.memo(("given document frequencies",), lambda: {
+        (item.field, item.term): item.document_frequency for item in calc.ranked_items
+        if isinstance(item, q.Term) and item.document_frequency is not None})
+    found = given.get((index_name, term)) if given else None
+    return found or (item_document_frequency(calc, index_name, term), calc.index.doc_count)
+
+
 SIGNIFICANCE_FLOOR = 1e-6  # the least document frequency ratio significance tells apart (1/N, N = 1e6)
 
 
@@ -168,7 +179,8 @@ def _items_with_idf(calc: Calculator) -> list[tuple[tuple[str, ...], str, float 
                 fields = fields_of[item.field] = (schema.index_fields(item.field),
                                                   searched_fields(calc, item.field))
             term = q.item_key(item)
-            found.append((fields[0], term, _idf(index, Bm25Term(term, fields[1]))))
+            given = getattr(item, "document_frequency", None)  # a significance model's (frequency, count)
+            found.append((fields[0], term, bm25_idf(*given) if given else _idf(index, Bm25Term(term, fields[1]))))
     return found
 
 

@@ -122,11 +122,12 @@ def _bm25_terms(calc: Calculator, field: str) -> list[tuple[tuple[tuple[str, ...
         if isinstance(item, (q.Term, q.Phrase)) and field in calc.schema.index_fields(item.field) \
                 and item.weight != 0:  # fuzzy and regex items search no index
             term = bm25_term(calc, item)
-            df = document_frequency(calc.index, term)
+            given = getattr(item, "document_frequency", None)  # a significance model's (frequency, count)
+            df, count = given or (document_frequency(calc.index, term), calc.index.doc_count)
             if df:
                 alternatives = q.equiv_alternatives(term.term) or (term.term,)
                 terms.append((tuple(q.phrase_words(word) or (word,) for word in alternatives),
-                              bm25_idf(df, calc.index.doc_count)))
+                              bm25_idf(df, count)))
     return terms
 
 

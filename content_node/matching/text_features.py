@@ -37,7 +37,7 @@ from searchlib.errors import InvalidParameterError
 from searchlib.schema.feature_types import FIELD_MATCH_OUTPUTS
 from searchlib.query import tree as q
 
-from content_node.matching.core_features import item_document_frequency, searched_index_fields, significance
+from content_node.matching.core_features import item_statistics, searched_index_fields, significance
 from content_node.matching.core_features import matches as field_matches
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.term_data import QueryTerm, query_terms, split_phrases
@@ -82,7 +82,7 @@ def term_significance(calc: Calculator, term: QueryTerm) -> float:
     else from the item's document frequency; the same in every field."""
     if term.significance is not None:
         return term.significance
-    return significance(item_document_frequency(calc, term.index_name, term.item), calc.index.doc_count)
+    return significance(*item_statistics(calc, term.index_name, term.item))
 
 
 def field_match(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
