@@ -192,8 +192,13 @@ def _idf(index, term: Bm25Term) -> float | None:
 
 
 def _idf_of(index, term: Bm25Term) -> float | None:
-    df = document_frequency(index, term)
-    return bm25_idf(df, index.doc_count) if df else None
+    return known_idf(index, document_frequency(index, term), index.doc_count)
+
+
+def known_idf(index, df: int, count: int) -> float | None:
+    """bm25's idf, or None for a term no document holds (it adds nothing: skipped); a streamed
+    search knows no frequencies (term_statistics.StreamedIndex), so its every term has the idf."""
+    return bm25_idf(df, count) if df or getattr(index, "STREAMED", False) else None
 
 
 def bm25_hits(calc: Calculator, field: str, term: str, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

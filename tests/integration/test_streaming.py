@@ -18,6 +18,7 @@ field matched by its `match` algorithm, or a term by its {prefix|substring|suffi
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import httpx
@@ -154,3 +155,21 @@ def test_affix_matches_rank_and_are_summarized(http) -> None:
         assert hit["relevance"] > 0
         assert hit["fields"]["matchfeatures"]["matches(title)"] == 1.0
         assert hit["fields"]["matchfeatures"]["fieldMatch(title).matches"] == 1.0
+
+
+def test_streaming_ranks_without_term_statistics(http) -> None:
+    """Vespa's streaming search collects no term statistics (streaming-search.html): every term's
+    significance is 1, bm25's idf log(1 + (1 - 0 + 0.5) / (0 + 0.5)) = log 4 and its average field
+    length 100; so a document scores the same in whatever group, on whatever node, it is."""
+    expected = math.log(4) * 2.2 / (1 + 1.2 * (0.25 + 0.75 * 2 / 100))  # "hello x": the term once, length 2
+    for group, wanted in (("alice", {"id:mail:mail:g=alice:1", "id:mail:mail:g=alice:2"}),
+                          ("bob", {"id:mail:mail:g=bob:4"})):
+        response = search(http, ranking="bm25", **{"streaming.groupname": group})
+        hits = response.json()["root"]["children"]
+        assert {hit["fields"]["documentid"] for hit in hits} == wanted
+        for hit in hits:
+            features = hit["fields"]["matchfeatures"]
+            assert features["bm25(subject)"] == pytest.approx(expected)
+            assert hit["relevance"] == pytest.approx(expected)
+            assert features["term(0).significance"] == 1.0
+
