@@ -173,3 +173,20 @@ def test_streaming_ranks_without_term_statistics(http) -> None:
             assert hit["relevance"] == pytest.approx(expected)
             assert features["term(0).significance"] == 1.0
 
+
+@pytest.mark.parametrize("where, field, expected", [
+    # {prefix: true} and {substring: true}: every word the item's word begins (Vespa's juniper takes
+    # both as prefix-like keywords); a substring in the middle of a word matches but is not highlighted
+    ('subject contains ({prefix: true}"meet")', "subject_snippet", {"10": "Weekly <hi>meetings</hi> planned",
+                                                            "11": "One <hi>meeting</hi> today"}),
+    ('tags contains ({substring: true}"road")', "tags_snippet", {"10": "<hi>roadmap</hi>"}),
+    ('tags contains ({substring: true}"quest")', "tags_snippet", {"11": "sidequest"}),
+    ('subject contains ({suffix: true}"ings")', "subject_snippet", {"10": "Weekly meetings planned"}),  # not highlighted
+])
+def test_affix_matches_in_dynamic_summaries(http, where, field, expected) -> None:
+    response = http.get("/search/", params={"yql": f"select * from mail where {where}", "streaming.groupname": "alice",
+                                           "presentation.summary": "snippets"})
+    assert response.status_code == 200, response.text
+    found = {hit["id"].rsplit(":", 1)[-1]: hit["fields"][field] for hit in response.json()["root"]["children"]}
+    assert found == expected
+
