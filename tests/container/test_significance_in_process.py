@@ -81,3 +81,16 @@ def test_the_query_language_selects_the_model(cluster) -> None:
     assert "No significance model available for set language de" in response.text
     unknown = cluster.http.get("/search/", params={"yql": EITHER, "ranking": "model", "language": "un"})
     assert unknown.status_code == 200, unknown.text  # "un" falls back to the English model
+
+
+def test_a_document_frequency_the_query_gives_ranks_as_a_models(cluster) -> None:
+    # Vespa's {documentFrequency: {frequency: n, count: N}}: the query's own global statistics
+    yql = 'select * from doc where text contains ({documentFrequency: {frequency: 1, count: 1000}}"beta")'
+    [beta] = hits(cluster, yql=yql, ranking="local")
+    assert beta["fields"]["matchfeatures"]["term(0).significance"] == pytest.approx(significance(1, 1000))
+    assert beta["fields"]["matchfeatures"]["bm25(text)"] == pytest.approx(
+        idf(1, 1000) * 2.2 / (1 + 1.2 * (0.25 + 0.75 / 1.5)))  # "beta": length 1
+    # a model leaves it as the query gave it
+    [kept] = hits(cluster, yql=yql, ranking="model")
+    assert kept["fields"]["matchfeatures"]["term(0).significance"] == pytest.approx(significance(1, 1000))
+
