@@ -7,13 +7,14 @@ from __future__ import annotations
 import functools
 from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Sequence
 
 from container.search.request_parameters import read_bool
 from searchlib.errors import InvalidParameterError, SchemaError
 from searchlib.languages import detect_language, query_language
 from searchlib.schema.model import ApplicationPackage, Schema
-from searchlib.significance import (SignificanceModelError, SignificanceModels, query_words,
+from searchlib.significance import (SignificanceModelError, SignificanceModels, query_words, read_model,
                                     with_document_frequencies)
 
 USE_MODEL = "ranking.significance.useModel"
@@ -27,14 +28,13 @@ def models_of(application: ApplicationPackage) -> SignificanceModels:
 
 @functools.lru_cache(maxsize=4)
 def _load(models: tuple) -> SignificanceModels:
-    paths = []
-    for model in models:
+    merged = {}
+    for model in models:  # in order: a later model's languages win
         try:
-            SignificanceModels.load([Path(model.path)])  # each alone, so its error names its element
+            merged.update(read_model(Path(model.path)))
         except (OSError, SignificanceModelError) as error:
             raise SchemaError(f"<significance> <model>: {error}", model.location) from None
-        paths.append(Path(model.path))
-    return SignificanceModels.load(paths)
+    return SignificanceModels(MappingProxyType(merged))
 
 
 def uses_model(query, schemas: Sequence[Schema]) -> bool:

@@ -11,6 +11,9 @@ import shutil
 
 import pytest
 
+from container.search.significance import models_of
+from searchlib.errors import SchemaError
+from searchlib.schema.application import load_application
 from tests.container.in_process import APPS, in_process_cluster
 
 DOCS = {"d1": "alpha", "d2": "beta", "d3": "alpha gamma", "d4": "alpha delta"}
@@ -94,3 +97,11 @@ def test_a_document_frequency_the_query_gives_ranks_as_a_models(cluster) -> None
     [kept] = hits(cluster, yql=yql, ranking="model")
     assert kept["fields"]["matchfeatures"]["term(0).significance"] == pytest.approx(significance(1, 1000))
 
+
+
+def test_a_model_file_that_is_no_model_stops_the_container_at_its_element(tmp_path) -> None:
+    shutil.copytree(APPS / "significance", tmp_path / "app")
+    (tmp_path / "app" / "models" / "significance.json").write_text('{"version": 1}')
+    with pytest.raises(SchemaError, match='no "languages" object') as refused:
+        models_of(load_application(tmp_path / "app"))
+    assert refused.value.location.line == 9  # services.xml's <model path=...>
