@@ -72,8 +72,9 @@ class StreamedIndex:
     term's field data keeps its defaults, 0 matching documents of 1 (SimpleTermFieldData), and the
     query environment answers every average field length with 100 (searchvisitor's
     QueryEnvironment): so significance is 1 for every term (the value for an unknown term,
-    significance.html), bm25's idf log(1 + 1.5 / 0.5) = log 4, and num_docs_indexed 1 — the same in
-    every group and on every node. A significance model's frequencies (or the query's) still win."""
+    significance.html), bm25's idf that of 1 document in 1 (Bm25Utils holds the frequency at least
+    1): log(1 + 0.5 / 1.5) = log(4/3), and num_docs_indexed 1 — the same in every group and on every
+    node. A significance model's frequencies (or the query's) still win."""
 
     STREAMED = True  # read by core_features.known_idf: a term without a frequency still ranks
 

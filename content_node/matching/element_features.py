@@ -35,7 +35,7 @@ from typing import Callable
 
 import numpy as np
 
-from content_node.matching.core_features import bm25_term, document_frequency, known_idf
+from content_node.matching.core_features import bm25_term, document_frequency, given_idf, known_idf
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.term_data import query_terms
 from content_node.store.inverted_index import element_tokens
@@ -122,9 +122,9 @@ def _bm25_terms(calc: Calculator, field: str) -> list[tuple[tuple[tuple[str, ...
         if isinstance(item, (q.Term, q.Phrase)) and field in calc.schema.index_fields(item.field) \
                 and item.weight != 0:  # fuzzy and regex items search no index
             term = bm25_term(calc, item)
-            given = getattr(item, "document_frequency", None)  # a significance model's (frequency, count)
-            df, count = given or (document_frequency(calc.index, term), calc.index.doc_count)
-            idf = known_idf(calc.index, df, count)
+            idf = given_idf(item)
+            if idf is None:
+                idf = known_idf(calc.index, document_frequency(calc.index, term), calc.index.doc_count)
             if idf is not None:
                 alternatives = q.equiv_alternatives(term.term) or (term.term,)
                 terms.append((tuple(q.phrase_words(word) or (word,) for word in alternatives), idf))

@@ -76,6 +76,19 @@ def test_a_word_the_model_lacks_counts_as_in_one_document(cluster) -> None:
 def test_a_significance_the_query_gives_is_kept(cluster) -> None:
     given = hits(cluster, yql='select * from doc where text contains ({significance: 0.6}"alpha")', ranking="model")
     assert given[0]["fields"]["matchfeatures"]["term(0).significance"] == pytest.approx(0.6)
+    # and is bm25's idf (Vespa's Bm25Utils: util::lookupSignificance before the node's statistics)
+    d1 = next(h for h in given if h["id"].endswith(":d1"))
+    assert d1["fields"]["matchfeatures"]["bm25(text)"] == pytest.approx(0.6 * 2.2 / (1 + 1.2 * (0.25 + 0.75 / 1.5)))
+
+
+def test_a_document_frequency_of_no_corpus_is_held_as_vespa_holds_it(cluster) -> None:
+    # count 0: significance 0.5 (calculate_legacy_significance's corner case); bm25 holds the
+    # count at 1 and the frequency within [1, count]: idf(1, 1) = log(4/3)
+    yql = 'select * from doc where text contains ({documentFrequency: {frequency: 3, count: 0}}"beta")'
+    [beta] = hits(cluster, yql=yql, ranking="local")
+    assert beta["fields"]["matchfeatures"]["term(0).significance"] == 0.5
+    assert beta["fields"]["matchfeatures"]["bm25(text)"] == pytest.approx(
+        math.log(4 / 3) * 2.2 / (1 + 1.2 * (0.25 + 0.75 / 1.5)))
 
 
 def test_the_query_language_selects_the_model(cluster) -> None:

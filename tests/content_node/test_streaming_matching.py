@@ -157,9 +157,9 @@ def test_words_are_not_stemmed_and_field_algorithms_apply(node) -> None:
 
 def test_bm25_counts_the_words_a_prefix_matches_as_one_term(node) -> None:
     # one term "meet*": doc 1 "a greeting meeting": f = 1, |d| = 3; doc 0: f = 3, |d| = 8. Streaming
-    # keeps no statistics (term_statistics.StreamedIndex): n = 0 of N = 1, so idf = log(1 + 1.5/0.5),
-    # and avgdl = 100
-    idf = math.log(4)
+    # keeps no statistics (term_statistics.StreamedIndex): n = 0 of N = 1, held at 1 of 1 as Vespa's
+    # Bm25Utils does, so idf = log(1 + 0.5/1.5) = log(4/3); and avgdl = 100
+    idf = math.log(4 / 3)
 
     def bm25(f: int, length: int) -> float:
         return idf * f * 2.2 / (f + 1.2 * (0.25 + 0.75 * length / 100))

@@ -159,9 +159,10 @@ def test_affix_matches_rank_and_are_summarized(http) -> None:
 
 def test_streaming_ranks_without_term_statistics(http) -> None:
     """Vespa's streaming search collects no term statistics (streaming-search.html): every term's
-    significance is 1, bm25's idf log(1 + (1 - 0 + 0.5) / (0 + 0.5)) = log 4 and its average field
-    length 100; so a document scores the same in whatever group, on whatever node, it is."""
-    expected = math.log(4) * 2.2 / (1 + 1.2 * (0.25 + 0.75 * 2 / 100))  # "hello x": the term once, length 2
+    significance is 1, bm25's idf that of 0 documents of 1, held at 1 of 1 (Bm25Utils):
+    log(1 + 0.5 / 1.5) = log(4/3), and its average field length 100; so a document scores the same
+    in whatever group, on whatever node, it is."""
+    expected = math.log(4 / 3) * 2.2 / (1 + 1.2 * (0.25 + 0.75 * 2 / 100))  # "hello x": the term once, length 2
     for group, wanted in (("alice", {"id:mail:mail:g=alice:1", "id:mail:mail:g=alice:2"}),
                           ("bob", {"id:mail:mail:g=bob:4"})):
         response = search(http, ranking="bm25", **{"streaming.groupname": group})
