@@ -107,6 +107,12 @@ class SignificanceModels:
             merged.update(read_model(path))
         return cls(MappingProxyType(merged))
 
+    @property
+    def detects(self) -> bool:
+        """Whether the query's detected language can change the model: not with one model for
+        "un" or "en", which every detected language falls back to (detection costs ~25 us)."""
+        return not (len(self.languages) == 1 and next(iter(self.languages)) in (UNKNOWN_LANGUAGE, ENGLISH))
+
     def for_query(self, explicit: str, detected: str) -> LanguageModel:
         """Vespa's model resolution: an explicitly tagged language must have a model ("un" takes
         "un", else "en"); a detected one falls back to "un", then "en". Else a 400."""

@@ -56,7 +56,7 @@ def with_significance(application: ApplicationPackage, query, schemas: Sequence[
     if not uses_model(query, schemas):
         return query
     explicit = query_language(query.parameters)
-    where = query.yql.where
-    detected = "" if explicit else detect_language(" ".join(query_words(where)))
-    model = models_of(application).for_query(explicit, detected)
+    where, models = query.yql.where, models_of(application)
+    detected = "" if explicit or not models.detects else detect_language(" ".join(query_words(where)))
+    model = models.for_query(explicit, detected)
     return replace(query, yql=replace(query.yql, where=with_document_frequencies(where, model)))

@@ -78,6 +78,12 @@ def test_model_resolution_follows_the_query_language() -> None:
         SignificanceModels({"de": de}).for_query("", "fr")
 
 
+def test_one_english_or_unknown_model_needs_no_language_detection() -> None:
+    en, un, de = (LanguageModel(n, {}) for n in (1, 2, 3))
+    assert not SignificanceModels({"en": en}).detects and not SignificanceModels({"un": un}).detects
+    assert SignificanceModels({"en": en, "un": un}).detects and SignificanceModels({"de": de}).detects
+
+
 def test_word_items_get_the_models_frequencies_unless_the_query_gave_one() -> None:
     model = LanguageModel(100, {"car": 7})
     tree = q.And((q.Term("f", "car"), q.Not(q.Term("f", "bus")), q.Term("f", "car", significance=0.3)))
