@@ -142,8 +142,4 @@ def with_document_frequencies(node: q.QueryNode, model: LanguageModel) -> q.Quer
 
 def query_words(node: q.QueryNode) -> list[str]:
     """The words of the query's word items, in order: the text its language is detected from."""
-    if isinstance(node, q.Term):
-        return [node.term]
-    words: list[str] = []
-    q.map_children(node, lambda child: words.extend(query_words(child)) or child)
-    return words
+    return [item.term for item in q.terms_of(node) if isinstance(item, q.Term)]
