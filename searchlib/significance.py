@@ -102,10 +102,15 @@ class SignificanceModels:
 
     @classmethod
     def load(cls, paths: Iterable[Path]) -> "SignificanceModels":
-        merged: dict[str, LanguageModel] = {}
-        for path in paths:
-            merged.update(read_model(path))
-        return cls(MappingProxyType(merged))
+        return cls.merged(read_model(path) for path in paths)
+
+    @classmethod
+    def merged(cls, files: Iterable[Mapping[str, LanguageModel]]) -> "SignificanceModels":
+        """The languages of model files in services.xml's order: a later file's language wins."""
+        languages: dict[str, LanguageModel] = {}
+        for file in files:
+            languages.update(file)
+        return cls(MappingProxyType(languages))
 
     @property
     def detects(self) -> bool:

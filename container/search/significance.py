@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 from dataclasses import replace
 from pathlib import Path
-from types import MappingProxyType
 from typing import Sequence
 
 from container.search.request_parameters import read_bool
@@ -28,13 +27,14 @@ def models_of(application: ApplicationPackage) -> SignificanceModels:
 
 @functools.lru_cache(maxsize=4)
 def _load(models: tuple) -> SignificanceModels:
-    merged = {}
-    for model in models:  # in order: a later model's languages win
-        try:
-            merged.update(read_model(Path(model.path)))
-        except (OSError, SignificanceModelError) as error:
-            raise SchemaError(f"<significance> <model>: {error}", model.location) from None
-    return SignificanceModels(MappingProxyType(merged))
+    return SignificanceModels.merged(_read(model) for model in models)
+
+
+def _read(model) -> dict:
+    try:
+        return read_model(Path(model.path))
+    except (OSError, SignificanceModelError) as error:
+        raise SchemaError(f"<significance> <model>: {error}", model.location) from None
 
 
 def uses_model(query, schemas: Sequence[Schema]) -> bool:
