@@ -11,6 +11,7 @@ import numpy as np
 from content_node import mutation
 from content_node.matching.rank_features import FeatureCalculator
 from content_node.ranking.rank_program import RankProgram
+from content_node.streaming import is_streaming
 from content_node.term_statistics import ranking_index
 from searchlib import exact_json
 from searchlib.corpus_statistics import CorpusStatistics
@@ -130,8 +131,9 @@ def fill(index, program: RankProgram | None, schema: Schema, summary_class: str,
     rows = np.array([lid for _, lid, version in found if version is None], dtype=np.int32)
     if program is not None and mutation.has_summary_mutation(program.profile):
         mutation.apply_phase(index, program.profile, mutation.ON_SUMMARY, rows)
-    features = iter(_summary_features(ranking_index(index, corpus_statistics), program, schema, query,
-                                      query_features, now, rows, rank_properties or {}, distribution_key))
+    features = iter(_summary_features(ranking_index(index, corpus_statistics, is_streaming(schema)), program,
+                                      schema, query, query_features, now, rows, rank_properties or {},
+                                      distribution_key))
     mutable = _mutable_columns(index, schema, fields_wanted)
     zcurves = {source: zcurve_source(schema.fields, source) for name, sources in fields_wanted
                for source in sources or (name,)}  # `pos_zcurve`: the z-curve of position field `pos`

@@ -89,7 +89,8 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     degraded |= DEGRADED_MATCH_PHASE if unranked else 0
     candidates, matched = limited, len(limited)
     mutation.apply_phase(index, program.profile, mutation.ON_MATCH, candidates)
-    calculator = FeatureCalculator(schema, ranking_index(index, params.corpus_statistics), params.query,
+    calculator = FeatureCalculator(schema, ranking_index(index, params.corpus_statistics,
+                                                         streaming.is_streaming(schema)), params.query,
                                    query_features, params.now, program.rank_properties(params.rank_properties),
                                    postings=matching.postings, neighbors=matching.neighbors,
                                    settings=program.feature_settings,

@@ -66,5 +66,45 @@ class GlobalStatisticsIndex:
         return self._index.average_field_length(field) if counts is None else counts.average_length
 
 
-def ranking_index(index: RankIndex, statistics: CorpusStatistics | None) -> RankIndex:
+class StreamedIndex:
+    """`index` as rank features see it in streaming mode: Vespa's streaming search builds no index,
+    so its content nodes collect no term or field-length statistics (streaming-search.html). Each
+    term's field data keeps its defaults, 0 matching documents of 1 (SimpleTermFieldData), and the
+    query environment answers every average field length with 100 (searchvisitor's
+    QueryEnvironment): so significance is 1 for every term (the value for an unknown term,
+    significance.html), bm25's idf that of 1 document in 1 (Bm25Utils holds the frequency at least
+    1): log(1 + 0.5 / 1.5) = log(4/3), and num_docs_indexed 1 — the same in every group and on every
+    node. A significance model's frequencies (or the query's) still win."""
+
+    STREAMED = True  # read by core_features.known_idf: a term without a frequency still ranks
+
+    def __init__(self, index: RankIndex) -> None:
+        self._index = index
+
+    def __getattr__(self, name: str):
+        return getattr(self._index, name)
+
+    @property
+    def doc_count(self) -> int:
+        return 1
+
+    def statistic(self, key: tuple, compute):
+        """Not kept: the node's cache holds its own statistics, not these."""
+        return compute()
+
+    def document_frequency(self, field: str, term: str) -> int:
+        return 0
+
+    def average_field_length(self, field: str, per_element: bool = False) -> float:
+        return STREAMING_AVERAGE_FIELD_LENGTH
+
+
+STREAMING_AVERAGE_FIELD_LENGTH = 100.0
+
+
+def ranking_index(index: RankIndex, statistics: CorpusStatistics | None, streamed: bool = False) -> RankIndex:
+    """The statistics rank features read: a streaming type's none (StreamedIndex), the cluster's
+    sums when the query carries them, else the node's own."""
+    if streamed:
+        return StreamedIndex(index)
     return index if statistics is None else GlobalStatisticsIndex(index, statistics)

@@ -19,7 +19,8 @@ from typing import Iterable, Iterator
 from deploy.models import MODELS, DERIVED
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.indexing import check_indexing
-from searchlib.model_store import resolve_components
+from searchlib.model_store import resolve_components, resolve_significance
+from searchlib.significance import SignificanceModelError, read_model
 from searchlib.schema.application import load_application
 from searchlib.schema.compiler import compile_schemas
 from searchlib.schema.constants import FILE_PREFIX, constant_value
@@ -101,6 +102,7 @@ def validate_package(app_dir: Path) -> list[Problem]:
             problems.extend(Problem(str(where), message) for message, where in parsed.unsupported)
             problems.extend(_missing_component_files(root, services, parsed.components.values()))
             problems.extend(_model_store_problems(parsed))
+            problems.extend(_significance_problems(root, parsed))
             problems.extend(_client_certificate_problems(root, parsed.clients))
         except SchemaError as error:
             problems.append(_problem(error, str(services)))
@@ -229,6 +231,18 @@ def _model_store_problems(services) -> Iterator[Problem]:
         stored = Path(resolved[component_id].config[key])  # a stored model is opened as a package's is
         if stored.suffix.lower() == ".onnx" and (error := _onnx_load_error(stored)):
             yield Problem(str(location), f"component '{component_id}' <{key.split('.')[-1]}>: {error}")
+
+
+def _significance_problems(root: Path, services) -> Iterator[Problem]:
+    """<significance> models that are not in the package or the model store, or are no model."""
+    for model in services.significance:
+        try:
+            (resolved,) = resolve_significance([model], root)
+            read_model(Path(resolved.path))
+        except SchemaError as error:
+            yield _problem(error, str(model.location.file))
+        except (OSError, SignificanceModelError) as error:
+            yield Problem(str(model.location), f"significance model: {error}")
 
 
 def _client_certificate_problems(root: Path, clients: Iterable) -> Iterator[Problem]:

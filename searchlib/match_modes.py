@@ -49,6 +49,9 @@ from searchlib.lucene_languages import LANGUAGE_ANALYSIS, LanguageChains, decode
 from searchlib.schema.literal_fields import LITERAL
 from searchlib.schema.query_commands import PHRASE_SEGMENTING
 
+# a term's {prefix|substring|suffix: true} as a test of one value (or token) against the term
+AFFIX_TESTS: Mapping[str, Callable[[str, str], bool]] = MappingProxyType({
+    "prefix": str.startswith, "substring": str.__contains__, "suffix": str.endswith})
 STEMMING_MODES = ("none", "best", "shortest")  # Snowball gives one stem: "best" and "shortest" agree
 MATCH_KINDS = ("text", "exact", "word", "gram")
 # Vespa's match algorithms: only streaming search (vsmfields) reads them; indexed mode derives nothing

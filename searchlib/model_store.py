@@ -152,3 +152,25 @@ def resolve_components(components: Mapping[str, Any], where: Iterable[tuple[str,
             raise SchemaError(f"component '{component_id}' <{key.split('.')[-1]}>: {error}", location) from None
         resolved[component_id] = replace(component, config=MappingProxyType({**component.config, key: str(path)}))
     return resolved
+
+
+def resolve_significance(models: Iterable[Any], root: Path, store: Path | None = None) -> tuple[Any, ...]:
+    """services.xml's significance models (schema.model.SignificanceModelFile) with their files: a
+    path= inside the package, a url= or model-id= from the store; else a SchemaError at the element."""
+    from searchlib.schema.package_paths import confined_path
+
+    resolved = []
+    for model in models:
+        if model.kind == "path":
+            path = confined_path(root, model.reference, model.location, "significance model")
+            if not path.is_file():
+                raise SchemaError(f"significance model '{model.reference}' is not a file in the application "
+                                  "package", model.location)
+        else:
+            try:
+                path = resolve(model.reference, store)
+            except ModelStoreError as error:
+                raise SchemaError(f"significance <model {model.kind}=\"{model.reference}\">: {error}",
+                                  model.location) from None
+        resolved.append(replace(model, path=str(path)))
+    return tuple(resolved)

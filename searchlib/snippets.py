@@ -5,7 +5,11 @@ so the content node's fill and the tests run the same code.
 A document word matches when the field's index would match it: its normalized form or its stem
 in the document's language equals a query word for the field (query words arrive normalized and
 stemmed, or unstemmed for `{stem:false}`), so "running" in a query highlights "runs" exactly when
-the index finds the document by it. A field with a linguistics profile runs its index chain over the
+the index finds the document by it. Affix items highlight as Vespa's juniper does
+(juniper_query_adapter.cpp): a `{prefix: true}` or `{substring: true}` word is a prefix-like
+keyword, highlighting every document word it begins ("meet" → "meeting"; a substring's word only
+where it begins one, as juniper matches it); `{suffix: true}`, fuzzy() and regex items are not
+highlighted. A field with a linguistics profile runs its index chain over the
 text and highlights the words (as written) whose terms the query has.
 
 Dynamic snippets follow Vespa's juniper (searchsummary/config/juniperrc.def defaults, quoted on
@@ -25,8 +29,8 @@ from searchlib.languages import text_language
 from searchlib.lucene_analysis import analyze_spans
 from searchlib.linguistics import WORD_RUN, normalize, stem, tokenize_unstemmed
 from searchlib.lucene_languages import UnsupportedLanguageError
-from searchlib.match_modes import (TEXT, MatchMode, grams, index_terms, lucene_chain, match_mode, mode_language,
-                                   whole_value_term)
+from searchlib.match_modes import (AFFIX_TESTS, TEXT, MatchMode, grams, index_terms, lucene_chain, match_mode,
+                                   mode_language, whole_value_term)
 from searchlib.query import tree as q
 from searchlib.schema.model import Field, Schema
 
@@ -63,25 +67,49 @@ DEFAULT_SNIPPETS = SnippetConfig()
 
 # -- the query's words for one field -----------------------------------------------------------
 
+PREFIX_LIKE = ("prefix", "substring")  # affixes juniper matches as a prefix of a document word
+
+
 def query_words(node: q.QueryNode | None, schema: Schema, field: str) -> frozenset[str]:
-    """Every positive word of the query that searches `field` (directly or through a fieldset)."""
+    """Every positive word of the query that searches `field` (directly or through a fieldset),
+    affix items apart (query_prefixes)."""
     found: set[str] = set()
-    _collect(node, schema, field, found)
+    _collect(node, schema, field, found, set())
     return frozenset(found)
 
 
-def _collect(node, schema: Schema, field: str, found: set[str]) -> None:
+def query_affixes(node: q.QueryNode | None, schema: Schema, field: str) -> frozenset[tuple[str, str]]:
+    """(affix, word) of the query's positive prefix, substring and suffix items on `field`."""
+    affixes: set[tuple[str, str]] = set()
+    _collect(node, schema, field, set(), affixes)
+    return frozenset(affixes)
+
+
+def query_prefixes(node: q.QueryNode | None, schema: Schema, field: str) -> frozenset[str]:
+    """The words of the query's positive prefix and substring items that search `field`: each
+    highlights the document words it begins."""
+    return prefixes_of(query_affixes(node, schema, field))
+
+
+def prefixes_of(affixes: frozenset[tuple[str, str]]) -> frozenset[str]:
+    return frozenset(word for affix, word in affixes if affix in PREFIX_LIKE)
+
+
+def _collect(node, schema: Schema, field: str, found: set[str], affixes: set[tuple[str, str]]) -> None:
     if node is None or isinstance(node, q.Not):
         return  # negative words are not highlighted
     children = getattr(node, "children", None)
     if children is not None:
         for child in children:
-            _collect(child, schema, field, found)
+            _collect(child, schema, field, found, affixes)
         return
     index = getattr(node, "field", None)
     if index is None or field not in schema.index_fields(index):
         return
-    if isinstance(node, q.Term):
+    if isinstance(node, q.Term) and node.affix:
+        if node.term:
+            affixes.add((node.affix, node.term))
+    elif isinstance(node, q.Term):
         found.update(q.plain_words(node.term))
     elif isinstance(node, (q.Phrase, q.Near, q.Equiv)):
         found.update(word for term in node.terms for word in q.plain_words(term))
@@ -93,21 +121,23 @@ def _collect(node, schema: Schema, field: str, found: set[str]) -> None:
 
 # -- matching words of a text ------------------------------------------------------------------
 
-def _matched_spans(text: str, words: frozenset[str], language: str,
-                   mode: MatchMode = TEXT) -> list[tuple[int, int, str]]:
+def _matched_spans(text: str, words: frozenset[str], language: str, mode: MatchMode = TEXT,
+                   prefixes: frozenset[str] = frozenset()) -> list[tuple[int, int, str]]:
     """(start, end, query word) of each word of `text` that a query word matches, by the field's
     match mode: an exact/word value as a whole, a gram field by any shared gram, text by the
-    normalized word or (unless `stemming: none`) its stem."""
-    if not words:
+    normalized word or (unless `stemming: none`) its stem; or that a query prefix begins (the
+    prefix is then its query word)."""
+    if not words and not prefixes:
         return []
     if mode.whole_value:
         term = whole_value_term(mode, text)
-        return [(0, len(text), term)] if term in words else []
+        matched = term if term in words else _prefix_of(term, prefixes)
+        return [(0, len(text), matched)] if matched is not None else []
     if mode.index_analysis:  # a linguistics profile: the words whose index terms the query has
-        return _profile_spans(mode.index_analysis, text, words)
+        return _profile_spans(mode.index_analysis, text, words, prefixes)
     if mode.language_analysis is not None:  # a Lucene language analyzer, by the text's language
         try:
-            return _profile_spans(lucene_chain(mode, mode_language(mode, text, language)), text, words)
+            return _profile_spans(lucene_chain(mode, mode_language(mode, text, language)), text, words, prefixes)
         except UnsupportedLanguageError:  # not indexed in it either (refused at feed): nothing matched
             return []
     language = text_language(text, language)
@@ -118,19 +148,29 @@ def _matched_spans(text: str, words: frozenset[str], language: str,
             candidates = grams([piece], mode.gram_size) if mode.kind == "gram" else \
                 [piece, stem(piece, language)] if mode.stemming else [piece]
             matched = next((c for c in candidates if c in words), None)
+            if matched is None and mode.kind != "gram":
+                matched = _prefix_of(piece, prefixes)
             if matched is not None:
                 spans.append((found.start(), found.end(), matched))
                 break
     return spans
 
 
-def _profile_spans(chain: tuple[str, ...], text: str, words: frozenset[str]) -> list[tuple[int, int, str]]:
-    """The surface words of `text` whose terms under the field's index chain are query words: a
-    folded, stemmed or lowercased query word highlights the word as written ("Cafés" for "cafe")."""
+def _prefix_of(word: str, prefixes: frozenset[str]) -> str | None:
+    """The longest query prefix that begins `word` (juniper's prefix-like keyword match), if any."""
+    return max((p for p in prefixes if word.startswith(p)), key=len, default=None)
+
+
+def _profile_spans(chain: tuple[str, ...], text: str, words: frozenset[str],
+                   prefixes: frozenset[str] = frozenset()) -> list[tuple[int, int, str]]:
+    """The surface words of `text` whose terms under the field's index chain are query words (or
+    begin with a query prefix): a folded, stemmed or lowercased query word highlights the word as
+    written ("Cafés" for "cafe")."""
     spans: list[tuple[int, int, str]] = []
     for term, start, end in analyze_spans(chain, text):
-        if term in words and not (spans and start < spans[-1][1]):  # preserveOriginal: one span, two terms
-            spans.append((start, end, term))
+        matched = term if term in words else _prefix_of(term, prefixes)
+        if matched is not None and not (spans and start < spans[-1][1]):  # preserveOriginal: one span, two terms
+            spans.append((start, end, matched))
     return spans
 
 
@@ -149,17 +189,19 @@ def _bold_range(text: str, start: int, end: int, spans: list[tuple[int, int, str
     return "".join(out)
 
 
-def bold(text: str, words: frozenset[str], language: str = "", mode: MatchMode = TEXT) -> str:
+def bold(text: str, words: frozenset[str], language: str = "", mode: MatchMode = TEXT,
+         prefixes: frozenset[str] = frozenset()) -> str:
     """`bolding: on`: the whole text with every matched word in `<hi>`…`</hi>`."""
-    return _bold_range(text, 0, len(text), _matched_spans(text, words, language, mode))
+    return _bold_range(text, 0, len(text), _matched_spans(text, words, language, mode, prefixes))
 
 
 # -- dynamic snippets --------------------------------------------------------------------------
 
 def dynamic_snippet(text: str, words: frozenset[str], language: str = "",
-                    config: SnippetConfig = DEFAULT_SNIPPETS, mode: MatchMode = TEXT, bolding: bool = True) -> str:
+                    config: SnippetConfig = DEFAULT_SNIPPETS, mode: MatchMode = TEXT, bolding: bool = True,
+                    prefixes: frozenset[str] = frozenset()) -> str:
     """`summary: dynamic`: the fragments of `text` around its best groups of matched words."""
-    spans = _matched_spans(text, words, language, mode)
+    spans = _matched_spans(text, words, language, mode, prefixes)
     if len(text) <= config.length:
         return _bold_range(text, 0, len(text), spans, bolding)
     if not spans:
@@ -229,20 +271,31 @@ def _word_end_before(text: str, position: int) -> int:
 
 # -- matched elements and tokens ---------------------------------------------------------------
 
-def element_matches(element: object, words: frozenset[str], field: Field, language: str = "") -> bool:
+def element_matches(element: object, words: frozenset[str], field: Field, language: str = "",
+                    affixes: frozenset[tuple[str, str]] = frozenset()) -> bool:
     """Whether one element of an array or weighted set matched: an indexed string by its words,
-    an attribute value (match: word) as a whole, normalized."""
-    if isinstance(element, str):
-        return bool(_matched_spans(element, words, language, match_mode(field)))
-    return str(element) in words
+    an attribute value (match: word) as a whole, normalized; or, for an affix item, a word of it
+    (the whole value, on exact/word fields) that the item's word begins, is in or ends."""
+    if not isinstance(element, str):
+        return str(element) in words
+    mode = match_mode(field)
+    if _matched_spans(element, words, language, mode):
+        return True
+    if not affixes:
+        return False
+    tokens = [whole_value_term(mode, element)] if mode.whole_value else \
+        tokenize_unstemmed(element, text_language(element, language))
+    return any(AFFIX_TESTS[affix](token, word) for affix, word in affixes for token in tokens)
 
 
-def matched_elements(value: object, words: frozenset[str], field: Field, language: str = "") -> object:
+def matched_elements(value: object, words: frozenset[str], field: Field, language: str = "",
+                     affixes: frozenset[tuple[str, str]] = frozenset()) -> object:
     """`matched-elements-only`: the elements (or weighted-set entries) that matched; None when none did."""
     if isinstance(value, dict):
-        kept = {key: weight for key, weight in value.items() if element_matches(key, words, field, language)}
+        kept = {key: weight for key, weight in value.items()
+                if element_matches(key, words, field, language, affixes)}
     elif isinstance(value, list):
-        kept = [element for element in value if element_matches(element, words, field, language)]
+        kept = [element for element in value if element_matches(element, words, field, language, affixes)]
     else:
         return value
     return kept or None
@@ -286,18 +339,22 @@ def summary_transforms(schema: Schema, summary_class: str, query: q.QueryNode | 
         if field is None or not (entry.dynamic or entry.bolding or entry.tokens or entry.matched_elements_only):
             continue
         words, mode = query_words(query, schema, field.name), match_mode(field)
+        affixes = query_affixes(query, schema, field.name)
+        prefixes = prefixes_of(affixes)
         if entry.tokens:
             transforms[entry.name] = functools.partial(indexed_tokens, field=field)
         elif entry.matched_elements_only:
-            transforms[entry.name] = functools.partial(matched_elements, words=words, field=field)
+            transforms[entry.name] = functools.partial(matched_elements, words=words, field=field, affixes=affixes)
         elif entry.dynamic:
             transforms[entry.name] = functools.partial(per_element, transform=functools.partial(
-                dynamic_snippet, words=words, mode=mode, config=config, bolding=bolding))
+                dynamic_snippet, words=words, mode=mode, config=config, bolding=bolding, prefixes=prefixes))
         elif bolding:
             transforms[entry.name] = functools.partial(per_element, transform=functools.partial(
-                bold, words=words, mode=mode))
+                bold, words=words, mode=mode, prefixes=prefixes))
     return transforms
 
 
-__all__ = ["summary_transforms", "SnippetConfig", "DEFAULT_SNIPPETS", "query_words", "bold", "dynamic_snippet",
+__all__ = ["summary_transforms", "SnippetConfig", "DEFAULT_SNIPPETS", "query_words", "query_affixes", "query_prefixes",
+           "bold",
+           "dynamic_snippet",
            "matched_elements", "indexed_tokens", "per_element", "HI", "HI_END", "SEP"]

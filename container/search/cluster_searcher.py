@@ -11,6 +11,7 @@ from container.ranking.global_phase import GlobalPhaseRanker
 from container.search import explain, grouping, phases
 from container.search.phases import SearchResult
 from container.search.query import Query, QueryTimeout
+from container.search.significance import models_of
 from searchlib.schema.model import ApplicationPackage
 
 # answers this much after the deadline still count (the event loop's timers fire a little late)
@@ -22,6 +23,7 @@ class ClusterSearcher:
         self.application = application
         self.cluster = cluster
         self.global_phase = GlobalPhaseRanker(application)
+        models_of(application)  # read now: a model file that is no model stops the start, not a query
 
     async def search(self, query: Query) -> SearchResult:
         app, cluster = self.application, self.cluster

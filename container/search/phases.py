@@ -27,6 +27,7 @@ from container.ranking.global_phase import check_sorting as check_global_phase_s
 from container.search import explain, grouping
 from container.search.query import Query, QueryTimeout
 from container.search.query_embedding import query_features
+from container.search.significance import with_significance
 from container.search.request_parameters import read_bool
 from container.search.streaming import selection_for
 from container.search.summary_tensors import summary_tensor_types, typed_tensors
@@ -137,6 +138,7 @@ def plan(application: ApplicationPackage, ranker: GlobalPhaseRanker, query: Quer
         if query.profile not in schema.rank_profiles:
             raise InvalidParameterError(f"schema '{schema.name}' does not contain requested rank profile "
                                         f"'{quote_input(query.profile, 60)}'")
+    query = with_significance(application, query, schemas)  # the model's document frequencies, if used
     operation = grouping.parse_request(grouping.request_text(query), schemas)
     check_global_phase_sorting(ranker, query)
     return SearchPlan(query, operation, query.offset + query.hits, parse_search_path(query.search_path),

@@ -19,6 +19,7 @@ import numpy as np
 
 from searchlib.java_numbers import java_trim, parse_double, parse_long
 from searchlib.linguistics import normalize
+from searchlib.match_modes import AFFIX_TESTS
 from searchlib.numbers import present
 from searchlib.query import tree as q
 from searchlib.schema.model import Field
@@ -27,8 +28,6 @@ EMPTY = np.empty(0, dtype=np.int32)
 _MULTI_VALUE = ("array", "weightedset")
 _INFINITE = re.compile(r"[+-]?inf(?:inity)?", re.IGNORECASE | re.ASCII)
 _BOOL_TERMS = {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0}
-_AFFIXES: dict[str, Callable[[str, str], bool]] = {
-    "prefix": str.startswith, "substring": str.__contains__, "suffix": str.endswith}
 
 
 def is_multi_value(spec: Field) -> bool:
@@ -77,7 +76,7 @@ def term_predicate(spec: Field, term: str, affix: str = "") -> Callable[[object]
     wanted_text = fold(term)
     # `match: prefix` on an attribute has no effect (Vespa: "attributes always support prefix
     # searches"): a term is the whole value unless the query asks for an affix
-    compare = _AFFIXES.get(affix, str.__eq__)
+    compare = AFFIX_TESTS.get(affix, str.__eq__)
     return lambda value: isinstance(value, str) and compare(fold(value), wanted_text)
 
 

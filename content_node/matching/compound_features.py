@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 
 from content_node.matching.attribute_terms import as_number, numeric_bounds, within
-from content_node.matching.core_features import item_document_frequency, significance as significance_of
+from content_node.matching.core_features import item_statistics, significance as significance_of
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.term_data import query_terms
 from searchlib.errors import InvalidParameterError
@@ -87,9 +87,10 @@ def attribute_match(calc: Calculator, feature: FeatureName, candidates: np.ndarr
             fields = calc.schema.index_fields(term.field)
             if field in fields:
                 df = sum(_element_matches(v, term.term, numeric) is not None for v in whole_column)
+                count = calc.index.doc_count
             else:  # a term on text fields: its item's document frequency
-                df = item_document_frequency(calc, term.field, term.term)
-            significances[id(term)] = significance_of(df, calc.index.doc_count)
+                df, count = item_statistics(calc, term.field, term.term)
+            significances[id(term)] = significance_of(df, count)
     mine, attribute_term_weight = [], 0.0
     for term in all_terms:
         fields = calc.schema.index_fields(term.field)
@@ -203,7 +204,7 @@ def query_term_document_frequency(calc: Calculator, feature: FeatureName, candid
     document frequency (the one bm25 uses, whichever of the item's fields f is; a phrase's is
     its hit estimate, its rarest word's)."""
     field = calc.field_arg(feature, index_required=True)
-    cells = [({"term": str(i)}, float(item_document_frequency(calc, term.index_name, term.item)))
+    cells = [({"term": str(i)}, float(item_statistics(calc, term.index_name, term.item)[0]))
              for i, term in enumerate(query_terms(calc))
              if field in calc.schema.index_fields(term.index_name)]
     return Tensor.from_cells("tensor(term{})", cells)

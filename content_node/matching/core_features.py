@@ -29,7 +29,7 @@ from searchlib.expression import string_hash
 from searchlib.numbers import as_floats
 from searchlib.query import tree as q
 from searchlib.rank_properties import number
-from searchlib.ranking.formulas import BM25_B, BM25_K1, bm25_idf, bm25_score
+from searchlib.ranking.formulas import BM25_B, BM25_K1, bm25_score, document_frequency_idf
 
 FRESHNESS_MAX_AGE = 7776000.0  # 90 days, Vespa's default
 NOT_FOUND_POSITION = 1000000.0
@@ -110,14 +110,42 @@ def item_document_frequency(calc: Calculator, index_name: str, term: str) -> int
     return document_frequency(calc.index, Bm25Term(term, searched_fields(calc, index_name)))
 
 
+def given_frequency(calc: Calculator, index_name: str, term: str) -> tuple[int, int] | None:
+    """The (frequency, count) the query gave a word item ({documentFrequency: ...}, or a
+    significance model's: searchlib.significance), Vespa's vespa.term.N.docfreq; None if none."""
+    given = calc.memo(("given document frequencies",), lambda: {
+        (item.field, item.term): item.document_frequency for item in calc.ranked_items
+        if isinstance(item, q.Term) and item.document_frequency is not None})
+    return given.get((index_name, term)) if given else None
+
+
+def item_statistics(calc: Calculator, index_name: str, term: str) -> tuple[int, int]:
+    """(document frequency, document count) of a query item: the ones the query gave it, else
+    item_document_frequency and this node's document count."""
+    return given_frequency(calc, index_name, term) or (item_document_frequency(calc, index_name, term),
+                                                       calc.index.doc_count)
+
+
+def given_idf(item: q.RankTerm) -> float | None:
+    """The idf the query gives an item, which bm25 reads before any statistics of the node
+    (Vespa's Bm25Utils.get_inverse_document_frequency): from its (frequency, count), else its
+    {significance: s} itself (util::lookupSignificance); None when it gives neither."""
+    given = getattr(item, "document_frequency", None)
+    if given is not None:
+        return document_frequency_idf(*given)
+    return getattr(item, "significance", None)
+
+
 SIGNIFICANCE_FLOOR = 1e-6  # the least document frequency ratio significance tells apart (1/N, N = 1e6)
 
 
 def significance(document_frequency: int, doc_count: int) -> float:
-    """Vespa's util::getSignificance of the term's document frequency ratio r = df / documents,
-    held in [1e-6, 1]: 0.5 + 0.5 * ln(r) / ln(1e-6), from 1.0 for a term in (almost) no document
-    down to 0.5 for one in all."""
-    ratio = document_frequency / doc_count if doc_count > 0 else 0.0
+    """Vespa's util::calculate_legacy_significance of the term's document frequency ratio
+    r = df / documents, held in [1e-6, 1]: 0.5 + 0.5 * ln(r) / ln(1e-6), from 1.0 for a term in
+    (almost) no document down to 0.5 for one in all; 0.5 when there are no documents."""
+    if doc_count <= 0:
+        return 0.5
+    ratio = document_frequency / doc_count
     ratio = min(max(ratio, SIGNIFICANCE_FLOOR), 1.0)
     return 0.5 + 0.5 * math.log(ratio) / math.log(SIGNIFICANCE_FLOOR)
 
@@ -168,7 +196,8 @@ def _items_with_idf(calc: Calculator) -> list[tuple[tuple[str, ...], str, float 
                 fields = fields_of[item.field] = (schema.index_fields(item.field),
                                                   searched_fields(calc, item.field))
             term = q.item_key(item)
-            found.append((fields[0], term, _idf(index, Bm25Term(term, fields[1]))))
+            idf = given_idf(item)
+            found.append((fields[0], term, idf if idf is not None else _idf(index, Bm25Term(term, fields[1]))))
     return found
 
 
@@ -180,8 +209,13 @@ def _idf(index, term: Bm25Term) -> float | None:
 
 
 def _idf_of(index, term: Bm25Term) -> float | None:
-    df = document_frequency(index, term)
-    return bm25_idf(df, index.doc_count) if df else None
+    return known_idf(index, document_frequency(index, term), index.doc_count)
+
+
+def known_idf(index, df: int, count: int) -> float | None:
+    """bm25's idf, or None for a term no document holds (it adds nothing: skipped); a streamed
+    search knows no frequencies (term_statistics.StreamedIndex), so its every term has the idf."""
+    return document_frequency_idf(df, count) if df or getattr(index, "STREAMED", False) else None
 
 
 def bm25_hits(calc: Calculator, field: str, term: str, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -35,7 +35,7 @@ from typing import Callable
 
 import numpy as np
 
-from content_node.matching.core_features import bm25_term, document_frequency
+from content_node.matching.core_features import bm25_term, document_frequency, given_idf, known_idf
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.term_data import query_terms
 from content_node.store.inverted_index import element_tokens
@@ -43,7 +43,7 @@ from searchlib.errors import ExpressionError, InvalidParameterError
 from searchlib.expression import compile_expression
 from searchlib.query import tree as q
 from searchlib.rank_properties import number
-from searchlib.ranking.formulas import BM25_B, BM25_K1, bm25_idf, bm25_score, proximity_step_score
+from searchlib.ranking.formulas import BM25_B, BM25_K1, bm25_score, proximity_step_score
 from searchlib.schema.collection_feature_types import ELEMENT_COMPLETENESS_OUTPUTS
 from searchlib.tensor import Tensor, TensorBatch, TensorType
 
@@ -122,11 +122,12 @@ def _bm25_terms(calc: Calculator, field: str) -> list[tuple[tuple[tuple[str, ...
         if isinstance(item, (q.Term, q.Phrase)) and field in calc.schema.index_fields(item.field) \
                 and item.weight != 0:  # fuzzy and regex items search no index
             term = bm25_term(calc, item)
-            df = document_frequency(calc.index, term)
-            if df:
+            idf = given_idf(item)
+            if idf is None:
+                idf = known_idf(calc.index, document_frequency(calc.index, term), calc.index.doc_count)
+            if idf is not None:
                 alternatives = q.equiv_alternatives(term.term) or (term.term,)
-                terms.append((tuple(q.phrase_words(word) or (word,) for word in alternatives),
-                              bm25_idf(df, calc.index.doc_count)))
+                terms.append((tuple(q.phrase_words(word) or (word,) for word in alternatives), idf))
     return terms
 
 

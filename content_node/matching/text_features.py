@@ -37,7 +37,7 @@ from searchlib.errors import InvalidParameterError
 from searchlib.schema.feature_types import FIELD_MATCH_OUTPUTS
 from searchlib.query import tree as q
 
-from content_node.matching.core_features import item_document_frequency, searched_index_fields, significance
+from content_node.matching.core_features import given_frequency, item_statistics, searched_index_fields, significance
 from content_node.matching.core_features import matches as field_matches
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.term_data import QueryTerm, query_terms, split_phrases
@@ -78,11 +78,16 @@ def _field_terms(calc: Calculator, field: str, split: bool) -> list[QueryTerm]:
 
 
 def term_significance(calc: Calculator, term: QueryTerm) -> float:
-    """The term's significance: its item's {significance: s} (Vespa's vespa.term.N.significance),
-    else from the item's document frequency; the same in every field."""
+    """The term's significance, as Vespa's util::get_legacy_significance: from the (frequency,
+    count) the query gave the item (vespa.term.N.docfreq: {documentFrequency: ...} or a
+    significance model's), else its {significance: s} (vespa.term.N.significance), else from the
+    item's document frequency on this node; the same in every field."""
+    given = given_frequency(calc, term.index_name, term.item)
+    if given is not None:
+        return significance(*given)
     if term.significance is not None:
         return term.significance
-    return significance(item_document_frequency(calc, term.index_name, term.item), calc.index.doc_count)
+    return significance(*item_statistics(calc, term.index_name, term.item))
 
 
 def field_match(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:

@@ -23,6 +23,9 @@ class Term:
     significance: float | None = None  # {significance: s}: replaces the one from document frequency in ranking
     item_id: int = 0  # {id: N} (0: none), what a {connectivity: {id: N, weight: w}} names
     connectivity: tuple[int, float] | None = None  # (id of the item this one connects to, weight)
+    # (frequency, count) from a significance model (searchlib.significance): ranks in place of the
+    # node's own document frequency and document count
+    document_frequency: tuple[int, int] | None = None
     # word settings that already shaped the term, kept only to show the item as Vespa's serializer
     # does (searchlib.query.yql_serializer): (name, value) of origin, andSegmenting, language, ...
     form: tuple[tuple[str, object], ...] = dataclass_field(default=(), compare=False)

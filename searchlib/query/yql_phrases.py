@@ -114,7 +114,8 @@ class YqlPhraseParser(YqlValueCursor):
         links = self._links(annotations, at)
         if len(tokens) == 1:
             form = self._word_form(annotations, at, text, tokens[0])
-            return Term(field, tokens[0], weight, label, ranked, is_filter, affix, given, **links, form=form)
+            return Term(field, tokens[0], weight, label, ranked, is_filter, affix, given, **links,
+                        document_frequency=self._document_frequency(annotations, at), form=form)
         form = self._word_form(annotations, at, text if segment else None, None)
         return Phrase(field, tuple(tokens), weight, label, segment, segments, ranked, is_filter, given, **links,
                       form=form, items=items)
@@ -143,6 +144,17 @@ class YqlPhraseParser(YqlValueCursor):
         if annotations.get("grammar") == "raw":  # the whole string as one word (_words)
             form.append(("grammar", "raw"))
         return tuple(form)
+
+    def _document_frequency(self, annotations: dict[str, object], at: Token) -> tuple[int, int] | None:
+        """{documentFrequency: {frequency: n, count: N}}: the word is in n of N documents (Vespa's
+        global significance given in the query), ranked in place of the node's own statistics."""
+        given = annotations.get("documentFrequency")
+        if given is None:
+            return None
+        if not isinstance(given, dict):
+            self.fail(f"Annotation 'documentFrequency' must be a map of frequency and count, got {given!r}", at.start)
+        return (self._annotation(params.annotation_int, given, "frequency", 0, at, minimum=0),
+                self._annotation(params.annotation_int, given, "count", 0, at, minimum=0))
 
     def _origin(self, annotations: dict[str, object], at: Token) -> dict[str, object] | None:
         """{origin: {original: "...", offset: N, length: M}}: where the item's text came from."""

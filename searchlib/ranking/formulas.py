@@ -29,6 +29,14 @@ def bm25_idf(document_frequency, doc_count):
     return np.array([math.log(value) for value in np.ravel(ratio).tolist()], dtype=np.float64).reshape(np.shape(ratio))
 
 
+def document_frequency_idf(frequency: int, count: int) -> float:
+    """bm25's idf of a (frequency, count) pair as Vespa's Bm25Utils.calculate_inverse_document_frequency
+    reads it: the count at least 1 and the frequency within [1, count] (a significance model's word in
+    no document; streaming search's 0 documents of 1 gives log(4/3))."""
+    count = max(1, count)
+    return bm25_idf(min(max(1, frequency), count), count)
+
+
 def bm25_score(idf, tf, length, k1: float, b: float, average_length: float):
     """One term's bm25 part: idf · tf · (k1 + 1) / (tf + k1 · (1 - b + b · length / average length)),
     for a term frequency and field (or element) length, numbers or arrays."""

@@ -26,7 +26,7 @@ from searchlib.digests import file_sha256
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.indexing import check_embedders, check_indexing
 from searchlib.match_modes import streaming_schemas
-from searchlib.model_store import resolve_components
+from searchlib.model_store import resolve_components, resolve_significance
 from searchlib.schema.clients import DataPlaneClient
 from searchlib.schema.linguistics_profiles import apply_profiles
 from searchlib.schema.compiler import compile_schemas
@@ -184,6 +184,7 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
     services_text = sources.get("services.xml")
     limits = ContainerLimits()
     clients: tuple[DataPlaneClient, ...] = ()
+    significance: tuple = ()
     if services_text is None:  # the generated cluster holds every referenced (parent) type globally
         clusters = (replace(default_content_cluster(document_types), global_types=referenced_types(schemas)),)
         components = {}
@@ -199,6 +200,7 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
             for reference, location in services.files:
                 confined_path(display_root, reference, location, "services.xml file")
             components = resolve_components(components, services.models)  # url=/model-id=: never downloaded
+            significance = resolve_significance(services.significance, display_root)
     if not derive_only:
         check_global_references(schemas, clusters)
     schemas = streaming_schemas(schemas, clusters)  # unstemmed, matched by their algorithms
@@ -216,4 +218,5 @@ def _build(sources: Mapping[str, str], path: str, generation: str, schema_dir: P
         generation=generation,
         clients=clients,
         query_profiles=MappingProxyType(parse_query_profiles(sources, file_name)),
+        significance_models=significance,
     )

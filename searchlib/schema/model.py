@@ -414,6 +414,17 @@ class ContainerLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class SignificanceModelFile:
+    """One `<significance><model>` of services.xml: `reference` as written (a package path, url or
+    model-id), `path` the file it resolved to ("" until resolved)."""
+
+    kind: str  # "path", "url" or "model-id"
+    reference: str
+    location: SourceLocation
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ApplicationPackage:
     path: str
     schemas: Mapping[str, Schema]
@@ -425,6 +436,8 @@ class ApplicationPackage:
     query_profiles: Mapping[str, "QueryProfile"] = EMPTY  # search/query-profiles/<id>.xml, resolved
     # every <content> cluster of services.xml in order (`content` is the first); () = just `content`
     content_clusters: tuple[ContentCluster, ...] = ()
+    # <search><significance>'s models in order (a later one's languages win), resolved to files
+    significance_models: tuple["SignificanceModelFile", ...] = ()
 
     @property
     def clusters(self) -> tuple[ContentCluster, ...]:

@@ -291,8 +291,9 @@ def _check_settings(decl: RankProfileDecl) -> None:
     for key, value in decl.settings.items():
         location = decl.setting_locations.get(key, decl.location)
         why = _NOT_SUPPORTED_SETTINGS.get(key)
-        if key == "significance.use-model" and value.strip().lower() == "true":
-            why = "no significance model is read: significance comes from this node's document frequencies"
+        if key == "significance.use-model" and value.strip().lower() not in ("true", "false"):
+            raise SchemaError(f"significance.use-model in rank-profile '{decl.name}' must be true or false, "
+                              f"not '{value}'", location)
         if why is not None:
             raise SchemaError(f"not supported: {key} in rank-profile '{decl.name}' ({why})", location)
         # rates read by content_node/matching/weakand_stopwords.py and filter_threshold.py

@@ -18,7 +18,8 @@ from searchlib.schema.clients import DataPlaneClient, parse_clients
 from searchlib.schema.container_parts import unsupported_parts
 from searchlib.schema.juniper import snippet_settings
 from searchlib.schema.linguistics_profiles import AnalysisProfile, ReadFile, is_lucene_linguistics, parse_profiles
-from searchlib.schema.model import Component, ContainerLimits, ContentCluster, ContentNodeSpec, ResourceLimits
+from searchlib.schema.model import (Component, ContainerLimits, ContentCluster, ContentNodeSpec, ResourceLimits,
+                                   SignificanceModelFile)
 from searchlib.schema.package_paths import reference_problem
 
 _MODEL_ELEMENTS = ("model", "transformer-model", "tokenizer-model", "tokenizer-vocab")
@@ -37,6 +38,7 @@ class Services:
     unsupported: tuple[tuple[str, SourceLocation], ...] = ()  # container parts not run (container_parts.py)
     # the lucene-linguistics component's profiles (schema.linguistics_profiles); None without one
     profiles: Mapping[str, AnalysisProfile] | None = None
+    significance: tuple[SignificanceModelFile, ...] = ()  # <search><significance><model .../>, in order
 
 
 class _Located:
@@ -111,6 +113,7 @@ def parse_services(text: str, file: str, document_types: Sequence[str], read_fil
     clients: tuple[DataPlaneClient, ...] = ()
     unsupported: list[tuple[str, SourceLocation]] = []
     profiles: dict[str, AnalysisProfile] | None = None
+    significance: list[SignificanceModelFile] = []
     for container in root.findall("container") if root.tag == "services" else []:
         unsupported.extend(unsupported_parts(container, located.of))
         for element in container.findall("component"):
@@ -123,13 +126,28 @@ def parse_services(text: str, file: str, document_types: Sequence[str], read_fil
             if component.id in components:
                 raise SchemaError(f"duplicate component id '{component.id}'", located.of(element))
             components[component.id] = component
+        for element in container.findall("search/significance"):
+            significance.extend(_significance_models(element, located))
         for element in container.findall("limits"):
             limits = _limits(element, located, limits)
         for element in container.findall("clients"):
             clients = parse_clients(element, located.of)
             files.extend((file, client.location) for client in clients for file in client.certificates)
     return Services(tuple(clusters), components, limits, tuple(files), models=tuple(models), clients=clients,
-                    unsupported=tuple(unsupported), profiles=profiles)
+                    unsupported=tuple(unsupported), profiles=profiles, significance=tuple(significance))
+
+
+def _significance_models(element: ET.Element, located: _Located) -> list[SignificanceModelFile]:
+    """`<significance><model model-id="..."/>` (or url=, path=): one reference each, as Vespa."""
+    models = []
+    for child in element:
+        if child.tag != "model":
+            raise SchemaError(f"unknown element <{child.tag}> in <significance> (expected <model>)", located.of(child))
+        given = [kind for kind in ("path", "url", "model-id") if child.get(kind)]
+        if len(given) != 1:
+            raise SchemaError("a significance <model> needs exactly one of path, url or model-id", located.of(child))
+        models.append(SignificanceModelFile(given[0], child.get(given[0]).strip(), located.of(child)))
+    return models
 
 
 def _limits(element: ET.Element, located: _Located, limits: ContainerLimits) -> ContainerLimits:

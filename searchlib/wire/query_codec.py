@@ -11,6 +11,8 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
         message.term.CopyFrom(pb.TermItem(field=node.field, term=node.term, weight=node.weight,
                                           label=node.label, unranked=not node.ranked, filter=node.filter,
                                           affix=node.affix, significance=node.significance, **_links(node)))
+        if node.document_frequency is not None:
+            message.term.document_frequency, message.term.document_count = node.document_frequency
     elif isinstance(node, q.Phrase):
         message.phrase.CopyFrom(pb.PhraseItem(field=node.field, terms=list(node.terms),
                                               weight=node.weight, label=node.label, segment=node.segment,
@@ -117,7 +119,8 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
         to = t.connects_to
         return q.Term(t.field, t.term, t.weight or 100, t.label, not t.unranked, t.filter, t.affix,
                       t.significance if t.HasField("significance") else None, t.item_id,
-                      (to, t.connectivity) if to else None)
+                      (to, t.connectivity) if to else None,
+                      (t.document_frequency, t.document_count) if t.HasField("document_frequency") else None)
     if kind == "phrase":
         p = message.phrase
         return q.Phrase(p.field, tuple(p.terms), p.weight or 100, p.label, p.segment, ranked=not p.unranked,

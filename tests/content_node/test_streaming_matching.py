@@ -156,14 +156,19 @@ def test_words_are_not_stemmed_and_field_algorithms_apply(node) -> None:
 
 
 def test_bm25_counts_the_words_a_prefix_matches_as_one_term(node) -> None:
-    # one term "meet*": n = 3 of N = 4 documents (meeting in 0, 1, 3); idf = log(1 + (4-3+0.5)/(3+0.5));
-    # doc 1 "a greeting meeting": f = 1, |d| = 3; doc 0: f = 3, |d| = 8; avgdl = (8+3+3+2)/4 = 4
-    idf = math.log(1 + 1.5 / 3.5)
+    # one term "meet*": doc 1 "a greeting meeting": f = 1, |d| = 3; doc 0: f = 3, |d| = 8. Streaming
+    # keeps no statistics (term_statistics.StreamedIndex): n = 0 of N = 1, held at 1 of 1 as Vespa's
+    # Bm25Utils does, so idf = log(1 + 0.5/1.5) = log(4/3); and avgdl = 100
+    idf = math.log(4 / 3)
 
     def bm25(f: int, length: int) -> float:
-        return idf * f * 2.2 / (f + 1.2 * (0.25 + 0.75 * length / 4))
+        return idf * f * 2.2 / (f + 1.2 * (0.25 + 0.75 * length / 100))
     found = _search(node, q.Term("subject", "meet", affix="prefix"), profile="bm25")
     assert found == pytest.approx({"0": bm25(3, 8), "1": bm25(1, 3)})
+    # a significance model's (frequency, count) (searchlib.significance) is the one statistic it has
+    given = _search(node, q.Term("subject", "meet", affix="prefix", document_frequency=(9, 1000)), profile="bm25")
+    model_idf = math.log(1 + (1000 - 9 + 0.5) / (9 + 0.5))
+    assert given == pytest.approx({"0": bm25(3, 8) * model_idf / idf, "1": bm25(1, 3) * model_idf / idf})
 
 
 def test_words_under_any_composite_match_by_the_field_algorithm() -> None:

@@ -18,6 +18,7 @@ field matched by its `match` algorithm, or a term by its {prefix|substring|suffi
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import httpx
@@ -154,3 +155,39 @@ def test_affix_matches_rank_and_are_summarized(http) -> None:
         assert hit["relevance"] > 0
         assert hit["fields"]["matchfeatures"]["matches(title)"] == 1.0
         assert hit["fields"]["matchfeatures"]["fieldMatch(title).matches"] == 1.0
+
+
+def test_streaming_ranks_without_term_statistics(http) -> None:
+    """Vespa's streaming search collects no term statistics (streaming-search.html): every term's
+    significance is 1, bm25's idf that of 0 documents of 1, held at 1 of 1 (Bm25Utils):
+    log(1 + 0.5 / 1.5) = log(4/3), and its average field length 100; so a document scores the same
+    in whatever group, on whatever node, it is."""
+    expected = math.log(4 / 3) * 2.2 / (1 + 1.2 * (0.25 + 0.75 * 2 / 100))  # "hello x": the term once, length 2
+    for group, wanted in (("alice", {"id:mail:mail:g=alice:1", "id:mail:mail:g=alice:2"}),
+                          ("bob", {"id:mail:mail:g=bob:4"})):
+        response = search(http, ranking="bm25", **{"streaming.groupname": group})
+        hits = response.json()["root"]["children"]
+        assert {hit["fields"]["documentid"] for hit in hits} == wanted
+        for hit in hits:
+            features = hit["fields"]["matchfeatures"]
+            assert features["bm25(subject)"] == pytest.approx(expected)
+            assert hit["relevance"] == pytest.approx(expected)
+            assert features["term(0).significance"] == 1.0
+
+
+@pytest.mark.parametrize("where, field, expected", [
+    # {prefix: true} and {substring: true}: every word the item's word begins (Vespa's juniper takes
+    # both as prefix-like keywords); a substring in the middle of a word matches but is not highlighted
+    ('subject contains ({prefix: true}"meet")', "subject_snippet", {"10": "Weekly <hi>meetings</hi> planned",
+                                                            "11": "One <hi>meeting</hi> today"}),
+    ('tags contains ({substring: true}"road")', "tags_snippet", {"10": "<hi>roadmap</hi>"}),
+    ('tags contains ({substring: true}"quest")', "tags_snippet", {"11": "sidequest"}),
+    ('subject contains ({suffix: true}"ings")', "subject_snippet", {"10": "Weekly meetings planned"}),  # not highlighted
+])
+def test_affix_matches_in_dynamic_summaries(http, where, field, expected) -> None:
+    response = http.get("/search/", params={"yql": f"select * from mail where {where}", "streaming.groupname": "alice",
+                                           "presentation.summary": "snippets"})
+    assert response.status_code == 200, response.text
+    found = {hit["id"].rsplit(":", 1)[-1]: hit["fields"][field] for hit in response.json()["root"]["children"]}
+    assert found == expected
+

@@ -140,3 +140,9 @@ def test_text_on_an_attribute_tokenizes_queries_without_stemming(http):
     # no word command in Vespa: the query is tokenized, lowercased, not stemmed ("running", not "run")
     assert ids(http, 'spoken contains "Running"') == ["a"]
     assert ids(http, 'spoken contains "run"') == ["b"]
+
+
+def test_matched_elements_only_keeps_the_elements_a_prefix_item_matched(http):
+    found = {h["id"].rsplit(":", 1)[-1]: h["fields"]["tags"]
+             for h in hits(http, 'select * from item where tags contains ({prefix: true}"gre")')}
+    assert found == {"a": ["green"], "b": ["green"]}

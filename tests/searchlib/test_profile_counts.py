@@ -72,7 +72,7 @@ def test_a_total_count_is_spread_over_the_nodes_searched():
     ("    weakand {\n      allow-drop-all: maybe\n    }",
      "weakand.allow-drop-all in rank-profile 'p' must be true or false", 11, 7),
     ("    filter-threshold: 1.5", "filter-threshold in rank-profile 'p' must be a number in [0, 1], not '1.5'", 10, 5),
-    ("    significance {\n      use-model: true\n    }", "not supported: significance.use-model", 11, 7),
+    ("    significance {\n      use-model: maybe\n    }", "significance.use-model in rank-profile 'p' must be true or false", 11, 7),
     ("    global-phase-rerank-count: 3", "not Vespa syntax: use rerank-count in global-phase", 10, 5),
 ])
 def test_settings_that_would_change_results_are_refused_where_written(body, message, line, column):

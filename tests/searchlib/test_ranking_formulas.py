@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from searchlib.ranking.formulas import (
-    BM25_B, BM25_K1, bm25_idf, bm25_score, proximity_step_score, proximity_step_scores)
+    BM25_B, BM25_K1, bm25_idf, bm25_score, document_frequency_idf, proximity_step_score, proximity_step_scores)
 
 
 @pytest.mark.parametrize("df, n, expected", [
@@ -21,6 +21,17 @@ from searchlib.ranking.formulas import (
 def test_idf_by_hand(df, n, expected):
     assert bm25_idf(df, n) == pytest.approx(expected, rel=1e-15)
     assert isinstance(bm25_idf(df, n), float)
+
+
+@pytest.mark.parametrize("frequency, count, expected", [
+    (0, 1, math.log(4 / 3)),  # streaming's 0 of 1: held at 1 of 1
+    (0, 1000, math.log(1 + 999.5 / 1.5)),  # a model's word in no document: frequency 1
+    (5, 0, math.log(4 / 3)),  # no corpus: count 1, frequency 1
+    (9, 4, math.log(1 + 0.5 / 4.5)),  # frequency held at the count: 4 of 4
+    (13, 101, math.log(1 + 88.5 / 13.5)),  # within bounds: bm25_idf itself
+])
+def test_a_document_frequency_pairs_idf_is_held_as_vespas_bm25utils(frequency, count, expected):
+    assert document_frequency_idf(frequency, count) == pytest.approx(expected, rel=1e-15)
 
 
 def test_idf_of_an_array_is_the_idf_of_each_to_the_bit():

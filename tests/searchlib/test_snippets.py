@@ -12,7 +12,7 @@ from searchlib.schema.application import application_from_text
 from searchlib.schema.model import Field, FieldSet, FieldType, Schema
 from searchlib.snippets import (
     DEFAULT_SNIPPETS, SEP, SnippetConfig, bold, dynamic_snippet, indexed_tokens, matched_elements,
-    query_words,
+    query_affixes, query_prefixes, query_words,
 )
 
 TEXT = "Vespa is a search engine. It ranks documents with phased ranking. Snippets show matched words in context."
@@ -101,6 +101,48 @@ def test_matched_elements_only():
     assert matched_elements({"x": 1, "Y": 2}, frozenset({"y"}), wset) == {"Y": 2}
     texts = Field("t", FieldType("array", STRING), is_index=True)
     assert matched_elements(["the fox runs", "a cat"], words("running"), texts) == ["the fox runs"]
+
+
+def test_prefix_and_substring_items_highlight_the_words_they_begin():
+    # Vespa's juniper takes {prefix: true} and {substring: true} words as prefix-like keywords
+    # (juniper_query_adapter.cpp): every document word that starts with one is highlighted, whole
+    assert bold("We meet at the meeting on Meetings day", frozenset(), prefixes=frozenset({"meet"})) == \
+        "We <hi>meet</hi> at the <hi>meeting</hi> on <hi>Meetings</hi> day"
+    # a substring's word only where it begins a word: "older", not "gold" or "cold" (juniper's match)
+    assert bold("gold and older cold", frozenset(), prefixes=frozenset({"old"})) == "gold and <hi>older</hi> cold"
+    # beside plain words; the longest prefix is the match's query word
+    assert bold("runs meetings", words("run"), prefixes=frozenset({"me", "meet"})) == \
+        "<hi>runs</hi> <hi>meetings</hi>"
+
+
+def test_affix_items_give_prefixes_and_suffix_fuzzy_items_no_words():
+    schema = Schema("s", "s", {"title": Field("title", STRING, is_index=True)})
+    tree = q.Or((q.Term("title", "meet", affix="prefix"), q.Term("title", "old", affix="substring"),
+                 q.Term("title", "ing", affix="suffix"), q.Fuzzy("title", "fox", 1), q.Term("title", "cat"),
+                 q.Not(q.Term("title", "dog", affix="prefix"))))
+    assert query_words(tree, schema, "title") == {"cat"}  # an affix item is no whole word to highlight
+    assert query_prefixes(tree, schema, "title") == {"meet", "old"}  # suffix, fuzzy: not highlighted
+    assert query_affixes(tree, schema, "title") == {("prefix", "meet"), ("substring", "old"), ("suffix", "ing")}
+
+
+def test_a_dynamic_snippet_is_cut_around_a_prefix_match():
+    # "Alpha beta gamma delta. " is 24 characters: "Searching" spans [24, 33), matched by "search".
+    # length 40: context = min(surround_max 10, (40 - 9) // 2) = 10, so [14, 43) widened to whole
+    # words: 14 is inside "gamma" → the next word, "delta." at 17; 43 is inside "index" → back to
+    # the end of "engines" at 41. Cut before and after: <sep /> at both ends.
+    text = "Alpha beta gamma delta. Searching engines index documents quickly. Omega psi chi phi."
+    assert dynamic_snippet(text, frozenset(), config=SMALL, prefixes=frozenset({"search"})) == \
+        "<sep />delta. <hi>Searching</hi> engines<sep />"
+
+
+def test_matched_elements_only_keeps_the_elements_an_affix_item_matched():
+    tags = Field("tags", FieldType("array", STRING), is_attribute=True, match="word")
+    assert matched_elements(["red", "green", "Greenish blue"], frozenset(), tags,
+                            affixes=frozenset({("prefix", "gre")})) == ["green", "Greenish blue"]
+    assert matched_elements(["red", "green"], frozenset(), tags, affixes=frozenset({("suffix", "ed")})) == ["red"]
+    texts = Field("t", FieldType("array", STRING), is_index=True)
+    assert matched_elements(["a cold day", "warm"], frozenset(), texts,
+                            affixes=frozenset({("substring", "ol")})) == ["a cold day"]
 
 
 def test_tokens_are_the_indexed_terms():

@@ -1,0 +1,150 @@
+"""Global significance models (Vespa's `<search><significance><model .../>` in services.xml, used
+by rank profiles with `significance { use-model: true }`): per language, a document count and each
+word's document frequency, shared by every node so a term ranks the same wherever it is searched.
+
+The file is Vespa's JSON (optionally zstandard-compressed, `.zst`):
+
+    {"version": 1, "id": "...", "description": "...",
+     "languages": {"en": {"description": "...", "document-count": 1000,
+                          "document-frequencies": {"and": 500, "car": 100}}}}
+
+As Vespa's SignificanceSearcher, the container sets each word item's document frequency
+(frequency, count) from the model of the query's language before the query is dispatched; a word the
+model lacks gets frequency 1 (DefaultSignificanceModel.documentFrequency), and an item whose
+significance the query gives keeps it. The content nodes then read (frequency, count) where they
+would read their own document frequency and document count: bm25's idf, term(n).significance and
+nativeRank's and fieldMatch's significance.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Iterable, Mapping
+
+from searchlib.errors import InvalidParameterError
+from searchlib.languages import language_code
+from searchlib.query import tree as q
+
+UNKNOWN_LANGUAGE, ENGLISH = "un", "en"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_MAX_MODEL_BYTES = 4 * 1024 * 1024 * 1024  # a decompressed model past this is refused, not read
+
+
+class SignificanceModelError(ValueError):
+    """A model file that is not Vespa's significance model format."""
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageModel:
+    """One language of a model: its corpus's document count and each word's document frequency."""
+
+    document_count: int
+    frequencies: Mapping[str, int]
+    source: str = ""  # the model's id (or file), for traces
+
+    def document_frequency(self, word: str) -> tuple[int, int]:
+        """(frequency, count) of `word`; a word the model lacks counts as in one document."""
+        return self.frequencies.get(word, 1), self.document_count
+
+
+def read_model(path: Path) -> dict[str, LanguageModel]:
+    """The languages of one model file (JSON, or zstandard-compressed JSON)."""
+    data = Path(path).read_bytes()
+    if data[:4] == _ZSTD_MAGIC:
+        import zstandard  # only compressed models need it
+
+        try:
+            data = zstandard.ZstdDecompressor().decompress(data, max_output_size=_MAX_MODEL_BYTES)
+        except zstandard.ZstdError as error:
+            raise SignificanceModelError(f"significance model '{path}' is not valid zstandard: {error}") from None
+    try:
+        parsed = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise SignificanceModelError(f"significance model '{path}' is not JSON: {error}") from None
+    return parse_model(parsed, str(path))
+
+
+def parse_model(parsed: object, name: str) -> dict[str, LanguageModel]:
+    languages = parsed.get("languages") if isinstance(parsed, dict) else None
+    if not isinstance(languages, dict) or not languages:
+        raise SignificanceModelError(f"significance model '{name}' has no \"languages\" object")
+    source = str(parsed.get("id") or name)
+    models = {}
+    for tag, model in languages.items():
+        try:
+            code = UNKNOWN_LANGUAGE if tag.strip().lower() == UNKNOWN_LANGUAGE else language_code(tag)
+        except ValueError as error:
+            raise SignificanceModelError(f"significance model '{name}': {error}") from None
+        count = model.get("document-count") if isinstance(model, dict) else None
+        frequencies = model.get("document-frequencies") if isinstance(model, dict) else None
+        if not _count(count) or count < 1 or not isinstance(frequencies, dict):
+            raise SignificanceModelError(f"significance model '{name}', language '{tag}': expected a positive "
+                                         "\"document-count\" and a \"document-frequencies\" object")
+        bad = next((word for word, n in frequencies.items() if not _count(n)), None)
+        if bad is not None:
+            raise SignificanceModelError(f"significance model '{name}', language '{tag}': the document frequency "
+                                         f"of '{bad}' is not a non-negative integer")
+        models[code] = LanguageModel(count, MappingProxyType(dict(frequencies)), source)
+    return models
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+@dataclass(frozen=True, slots=True)
+class SignificanceModels:
+    """The models of services.xml by language: a later model's language overrides an earlier's."""
+
+    languages: Mapping[str, LanguageModel]
+
+    @classmethod
+    def load(cls, paths: Iterable[Path]) -> "SignificanceModels":
+        return cls.merged(read_model(path) for path in paths)
+
+    @classmethod
+    def merged(cls, files: Iterable[Mapping[str, LanguageModel]]) -> "SignificanceModels":
+        """The languages of model files in services.xml's order: a later file's language wins."""
+        languages: dict[str, LanguageModel] = {}
+        for file in files:
+            languages.update(file)
+        return cls(MappingProxyType(languages))
+
+    @property
+    def detects(self) -> bool:
+        """Whether the query's detected language can change the model: not with one model for
+        "un" or "en", which every detected language falls back to (detection costs ~25 us)."""
+        return not (len(self.languages) == 1 and next(iter(self.languages)) in (UNKNOWN_LANGUAGE, ENGLISH))
+
+    def for_query(self, explicit: str, detected: str) -> LanguageModel:
+        """Vespa's model resolution: an explicitly tagged language must have a model ("un" takes
+        "un", else "en"); a detected one falls back to "un", then "en". Else a 400."""
+        if explicit:
+            if explicit != UNKNOWN_LANGUAGE:
+                found = self.languages.get(explicit)
+                if found is None:
+                    raise InvalidParameterError(f"No significance model available for set language {explicit}")
+                return found
+        elif detected in self.languages:
+            return self.languages[detected]
+        found = self.languages.get(UNKNOWN_LANGUAGE) or self.languages.get(ENGLISH)
+        if found is None:
+            raise InvalidParameterError("No significance model available for unknown or english language")
+        return found
+
+
+def with_document_frequencies(node: q.QueryNode, model: LanguageModel) -> q.QueryNode:
+    """`node` with each word item's document frequency from `model` (SignificanceSearcher.setIDF):
+    items whose significance or document frequency the query gives keep theirs."""
+    if isinstance(node, q.Term):
+        if node.significance is not None or node.document_frequency is not None:
+            return node
+        return replace(node, document_frequency=model.document_frequency(node.term.lower()))
+    return q.map_children(node, lambda child: with_document_frequencies(child, model))
+
+
+def query_words(node: q.QueryNode) -> list[str]:
+    """The words of the query's word items, in order: the text its language is detected from."""
+    return [item.term for item in q.terms_of(node) if isinstance(item, q.Term)]

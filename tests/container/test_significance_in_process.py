@@ -1,0 +1,120 @@
+"""Significance models (tests/apps/significance) in one process: with `significance { use-model:
+true }` a query's words rank by the model's document frequencies (Vespa's SignificanceSearcher),
+not the node's. The corpus and the model disagree on purpose:
+
+  corpus (4 documents): alpha in 3, beta in 1      model (1000 documents): alpha in 1, beta in 900
+"""
+from __future__ import annotations
+
+import math
+import shutil
+
+import pytest
+
+from container.search.significance import models_of
+from searchlib.errors import SchemaError
+from searchlib.schema.application import load_application
+from tests.container.in_process import APPS, in_process_cluster
+
+DOCS = {"d1": "alpha", "d2": "beta", "d3": "alpha gamma", "d4": "alpha delta"}
+EITHER = 'select * from doc where text contains "alpha" or text contains "beta"'
+
+
+def significance(df: float, count: float) -> float:  # Vespa's util::getSignificance
+    return 0.5 + 0.5 * math.log(max(df / count, 1e-6)) / math.log(1e-6)
+
+
+def idf(df: float, count: float) -> float:
+    return math.log(1 + (count - df + 0.5) / (df + 0.5))
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    root = tmp_path_factory.mktemp("significance")
+    shutil.copytree(APPS / "significance", root / "app")
+    with in_process_cluster(root / "app", root / "data", nodes=1) as running:
+        running.feed("doc", {key: {"text": text} for key, text in DOCS.items()})
+        yield running
+
+
+def hits(cluster, **params) -> list[dict]:
+    return cluster.search(hits=10, **params).get("children", [])
+
+
+def order(cluster, **params) -> list[str]:
+    return [hit["id"].rsplit(":", 1)[-1] for hit in hits(cluster, **params)]
+
+
+def test_the_model_decides_which_word_is_rare(cluster) -> None:
+    assert order(cluster, yql=EITHER, ranking="local")[0] == "d2"  # beta: rare in the corpus
+    assert order(cluster, yql=EITHER, ranking="model")[-1] == "d2"  # beta: common in the model
+    assert order(cluster, yql=EITHER, ranking="native")[-1] == "d2"  # nativeRank reads the same significance
+
+
+def test_term_significance_and_bm25_are_the_models(cluster) -> None:
+    d1 = next(h for h in hits(cluster, yql=EITHER, ranking="model") if h["id"].endswith(":d1"))
+    features = d1["fields"]["matchfeatures"]
+    assert features["term(0).significance"] == pytest.approx(significance(1, 1000))  # 0.75
+    assert features["term(1).significance"] == pytest.approx(significance(900, 1000))
+    # d1 is "alpha" (length 1; the corpus's average length is 1.5, the node's own statistic)
+    assert features["bm25(text)"] == pytest.approx(idf(1, 1000) * 2.2 / (1 + 1.2 * (0.25 + 0.75 / 1.5)))
+
+
+def test_the_local_profile_keeps_the_nodes_statistics(cluster) -> None:
+    d1 = next(h for h in hits(cluster, yql=EITHER, ranking="local") if h["id"].endswith(":d1"))
+    node_significance = d1["fields"]["matchfeatures"]["term(0).significance"]
+    assert node_significance != pytest.approx(significance(1, 1000))
+    assert order(cluster, yql=EITHER, ranking="model", **{"ranking.significance.useModel": "false"})[0] == "d2"
+    assert order(cluster, yql=EITHER, ranking="local", **{"ranking.significance.useModel": "true"})[-1] == "d2"
+
+
+def test_a_word_the_model_lacks_counts_as_in_one_document(cluster) -> None:
+    gamma = hits(cluster, yql='select * from doc where text contains "gamma"', ranking="model")
+    assert gamma[0]["fields"]["matchfeatures"]["term(0).significance"] == pytest.approx(significance(1, 1000))
+
+
+def test_a_significance_the_query_gives_is_kept(cluster) -> None:
+    given = hits(cluster, yql='select * from doc where text contains ({significance: 0.6}"alpha")', ranking="model")
+    assert given[0]["fields"]["matchfeatures"]["term(0).significance"] == pytest.approx(0.6)
+    # and is bm25's idf (Vespa's Bm25Utils: util::lookupSignificance before the node's statistics)
+    d1 = next(h for h in given if h["id"].endswith(":d1"))
+    assert d1["fields"]["matchfeatures"]["bm25(text)"] == pytest.approx(0.6 * 2.2 / (1 + 1.2 * (0.25 + 0.75 / 1.5)))
+
+
+def test_a_document_frequency_of_no_corpus_is_held_as_vespa_holds_it(cluster) -> None:
+    # count 0: significance 0.5 (calculate_legacy_significance's corner case); bm25 holds the
+    # count at 1 and the frequency within [1, count]: idf(1, 1) = log(4/3)
+    yql = 'select * from doc where text contains ({documentFrequency: {frequency: 3, count: 0}}"beta")'
+    [beta] = hits(cluster, yql=yql, ranking="local")
+    assert beta["fields"]["matchfeatures"]["term(0).significance"] == 0.5
+    assert beta["fields"]["matchfeatures"]["bm25(text)"] == pytest.approx(
+        math.log(4 / 3) * 2.2 / (1 + 1.2 * (0.25 + 0.75 / 1.5)))
+
+
+def test_the_query_language_selects_the_model(cluster) -> None:
+    response = cluster.http.get("/search/", params={"yql": EITHER, "ranking": "model", "language": "de"})
+    assert response.status_code == 400, response.text
+    assert "No significance model available for set language de" in response.text
+    unknown = cluster.http.get("/search/", params={"yql": EITHER, "ranking": "model", "language": "un"})
+    assert unknown.status_code == 200, unknown.text  # "un" falls back to the English model
+
+
+def test_a_document_frequency_the_query_gives_ranks_as_a_models(cluster) -> None:
+    # Vespa's {documentFrequency: {frequency: n, count: N}}: the query's own global statistics
+    yql = 'select * from doc where text contains ({documentFrequency: {frequency: 1, count: 1000}}"beta")'
+    [beta] = hits(cluster, yql=yql, ranking="local")
+    assert beta["fields"]["matchfeatures"]["term(0).significance"] == pytest.approx(significance(1, 1000))
+    assert beta["fields"]["matchfeatures"]["bm25(text)"] == pytest.approx(
+        idf(1, 1000) * 2.2 / (1 + 1.2 * (0.25 + 0.75 / 1.5)))  # "beta": length 1
+    # a model leaves it as the query gave it
+    [kept] = hits(cluster, yql=yql, ranking="model")
+    assert kept["fields"]["matchfeatures"]["term(0).significance"] == pytest.approx(significance(1, 1000))
+
+
+
+def test_a_model_file_that_is_no_model_stops_the_container_at_its_element(tmp_path) -> None:
+    shutil.copytree(APPS / "significance", tmp_path / "app")
+    (tmp_path / "app" / "models" / "significance.json").write_text('{"version": 1}')
+    with pytest.raises(SchemaError, match='no "languages" object') as refused:
+        models_of(load_application(tmp_path / "app"))
+    assert refused.value.location.line == 9  # services.xml's <model path=...>

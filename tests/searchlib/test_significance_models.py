@@ -1,0 +1,139 @@
+"""Significance model files (Vespa's JSON of document frequencies per language, plain or zstd),
+their resolution by the query's language, services.xml's <significance> and the model store."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from deploy.app_check import validate_package
+from searchlib import model_store
+from searchlib.errors import InvalidParameterError, SchemaError
+from searchlib.query import tree as q
+from searchlib.schema.application import load_application
+from searchlib.significance import (LanguageModel, SignificanceModelError, SignificanceModels, read_model,
+                                    with_document_frequencies)
+
+APP = Path(__file__).resolve().parents[1] / "apps" / "significance"
+
+
+def model_json(**languages: tuple[int, dict]) -> dict:
+    return {"version": 1, "id": "m", "languages": {
+        tag: {"description": tag, "document-count": count, "document-frequencies": freqs}
+        for tag, (count, freqs) in languages.items()}}
+
+
+def write(path: Path, data: dict, compress: bool = False) -> Path:
+    text = json.dumps(data).encode()
+    path.write_bytes(zstandard.ZstdCompressor().compress(text) if compress else text)
+    return path
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_model_file_reads_plain_or_zstd(tmp_path, compress) -> None:
+    path = write(tmp_path / "m.json", model_json(en=(10, {"test": 2, "hello": 3})), compress)
+    model = read_model(path)["en"]
+    assert model.document_frequency("test") == (2, 10)
+    assert model.document_frequency("hello") == (3, 10)
+    assert model.document_frequency("non-existent-word") == (1, 10)  # as Vespa's DefaultSignificanceModel
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"version": 1}, 'has no "languages" object'),
+    (model_json(en=(0, {})), 'expected a positive "document-count"'),
+    (model_json(en=(5, {"a": -1})), "the document frequency of 'a' is not a non-negative integer"),
+    (model_json(**{"not a tag!": (5, {})}), "is not a language tag"),
+])
+def test_a_file_that_is_no_model_is_refused(tmp_path, data, message) -> None:
+    with pytest.raises(SignificanceModelError, match=message):
+        read_model(write(tmp_path / "m.json", data))
+    (tmp_path / "bad.json").write_text("{nope")
+    with pytest.raises(SignificanceModelError, match="is not JSON"):
+        read_model(tmp_path / "bad.json")
+
+
+def test_a_later_model_overrides_an_earlier_ones_language(tmp_path) -> None:
+    first = write(tmp_path / "a.json", model_json(en=(10, {"x": 1}), no=(8, {"og": 4})))
+    second = write(tmp_path / "b.json", model_json(en=(20, {"x": 5})))
+    models = SignificanceModels.load([first, second])
+    assert models.languages["en"].document_frequency("x") == (5, 20)
+    assert models.languages["no"].document_frequency("og") == (4, 8)
+
+
+def test_model_resolution_follows_the_query_language() -> None:
+    en, un, de = (LanguageModel(n, {}) for n in (1, 2, 3))
+    models = SignificanceModels({"en": en, "un": un, "de": de})
+    assert models.for_query("de", "") is de  # explicitly tagged
+    assert models.for_query("un", "") is un  # "un": un first, then en
+    assert models.for_query("", "de") is de  # detected
+    assert models.for_query("", "fr") is un  # detected without a model: un, then en
+    assert SignificanceModels({"en": en}).for_query("", "fr") is en
+    assert SignificanceModels({"en": en}).for_query("un", "") is en
+    with pytest.raises(InvalidParameterError, match="No significance model available for set language fr"):
+        models.for_query("fr", "")
+    with pytest.raises(InvalidParameterError, match="for unknown or english language"):
+        SignificanceModels({"de": de}).for_query("", "fr")
+
+
+def test_one_english_or_unknown_model_needs_no_language_detection() -> None:
+    en, un, de = (LanguageModel(n, {}) for n in (1, 2, 3))
+    assert not SignificanceModels({"en": en}).detects and not SignificanceModels({"un": un}).detects
+    assert SignificanceModels({"en": en, "un": un}).detects and SignificanceModels({"de": de}).detects
+
+
+def test_word_items_get_the_models_frequencies_unless_the_query_gave_one() -> None:
+    model = LanguageModel(100, {"car": 7})
+    tree = q.And((q.Term("f", "car"), q.Not(q.Term("f", "bus")), q.Term("f", "car", significance=0.3)))
+    done = with_document_frequencies(tree, model)
+    assert done.children[0].document_frequency == (7, 100)
+    assert done.children[1].child.document_frequency == (1, 100)
+    assert done.children[2].document_frequency is None and done.children[2].significance == 0.3
+
+
+def test_the_package_resolves_a_path_model(tmp_path) -> None:
+    app = load_application(APP)
+    (model,) = app.significance_models
+    assert (model.kind, model.reference) == ("path", "models/significance.json")
+    assert Path(model.path).is_file()
+    assert app.schemas["doc"].rank_profiles["model"].settings["significance.use-model"] == "true"
+
+
+def _with_model(tmp_path: Path, element: str) -> Path:
+    app = tmp_path / "app"
+    shutil.copytree(APP, app)
+    services = app / "services.xml"
+    services.write_text(services.read_text().replace('<model path="models/significance.json"/>', element))
+    return app
+
+
+def test_a_model_id_resolves_through_the_model_store_never_the_network(tmp_path, monkeypatch) -> None:
+    store = tmp_path / "store"
+    monkeypatch.setenv(model_store.STORE_ENV, str(store))
+    app = _with_model(tmp_path, '<model model-id="significance-en-wikipedia-v1"/>')
+    with pytest.raises(SchemaError) as refused:
+        load_application(app)
+    assert "'significance-en-wikipedia-v1' is not in the local model store" in str(refused.value)
+    assert "phasedsearch models add significance-en-wikipedia-v1" in str(refused.value)
+    assert (refused.value.location.line, refused.value.location.column) == (9, 9)  # its <model> element
+    assert any("significance-en-wikipedia-v1" in p.message for p in validate_package(app))
+    model_store.add("significance-en-wikipedia-v1", [APP / "models" / "significance.json"], store=store)
+    (model,) = load_application(app).significance_models
+    assert read_model(Path(model.path))["en"].document_frequency("alpha") == (1, 1000)
+    assert not validate_package(app)
+
+
+def test_a_missing_package_model_is_a_located_error(tmp_path) -> None:
+    app = _with_model(tmp_path, '<model path="models/absent.json"/>')
+    with pytest.raises(SchemaError, match="significance model 'models/absent.json' is not a file") as refused:
+        load_application(app)
+    assert refused.value.location.line == 9
+    assert any("absent.json" in p.message for p in validate_package(app))
+
+
+def test_a_model_needs_one_reference(tmp_path) -> None:
+    app = _with_model(tmp_path, '<model/>')
+    with pytest.raises(SchemaError, match="needs exactly one of path, url or model-id"):
+        load_application(app)
