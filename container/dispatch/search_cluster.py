@@ -374,7 +374,10 @@ class SearchCluster:
                 self.health[key].missed_writes = True
             misses = self.health[key].misses
             try:
-                started = await self.clients[key].sync(peers, PING_TIMEOUT, resync=resync)
+                # the replicas left out too: the node refuses reads for write until synced from them,
+                # and reports them (unsynced_from), so a container started meanwhile knows (`_ping`)
+                started = await self.clients[key].sync(peers, PING_TIMEOUT, resync=resync, unreachable=[
+                    self.clients[other].node.address for other in sorted(unsynced)])
                 health = self.health[key]
                 if peers and health.missed_writes:
                     # not started, or a write missed meanwhile: the flag stays and a ping asks again
