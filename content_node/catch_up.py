@@ -152,6 +152,9 @@ class ReplicaSync:
         # the peers it was sent but did not finish from (it may lack writes only they hold): reported so
         # that a container started since still refuses updates here until it is synced with them
         self.unsynced_from = ""
+        # a catch-up since this process started finished from every replica (or it was told it has
+        # none): only then does it take writes that read the stored document (`refusal`)
+        self._verified = False
         self._thread: threading.Thread | None = None
         self._required: str | None = None  # why the local data cannot be served alone
         self._required_marker: Path | None = None  # the file that remembers it across restarts
@@ -177,14 +180,18 @@ class ReplicaSync:
         copy may lack an acknowledged version only a replica holds, and a result built on that copy
         would carry a newer timestamp and replace it when the replicas meet (newest wins). It does not
         rely on the container having seen it restart or its replicas die (a new container cannot know;
-        both may happen within one ping interval). Plain puts and removes define the whole document:
+        both may happen within one ping interval). Later, a resync the container orders (it saw the
+        node miss writes) keeps taking them, as live writes (`live_write`): refusing there too would
+        make each update during it a new miss, and a steady stream of them would keep the node out
+        for good; and while its last catch-up did not finish from some replica (`unsynced_from`, which
+        the container adopts) it refuses again. Plain puts and removes define the whole document:
         newest wins is right for them, they are never refused. Without replicas: never refused."""
         if not getattr(self._node, "has_replica", False):
             return None
-        if self.state == READY and not self.unsynced_from:
+        if self._verified and not self.unsynced_from:
             return None
-        why = (f"not synced from its replicas {self.unsynced_from}" if self.state == READY
-               else f"{self.state}: not yet caught up with its replicas since it started")
+        why = (f"not synced from its replicas {self.unsynced_from}" if self._verified
+               else f"{self.state}: not yet caught up with all its replicas since it started")
         return (f"Content node {self._node.distribution_key} is {why}, so its copy of the document may be stale: "
                 "an update or a test-and-set condition is not applied on it, nothing was written. Retry later; "
                 "puts and removes without a condition are accepted")
@@ -293,6 +300,7 @@ class ReplicaSync:
                 self.state = AWAITING_SYNC
                 return
             self.state = READY
+            self._verified = self._verified or not (failed or unreachable)
             self.remaining = 0
             self._writes.clear()
             self._stale_bases.clear()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -30,8 +31,9 @@ def fields(text: str) -> str:
 class Peer:
     """A replica in process; `fail` makes its listing fail (it died during the catch-up)."""
 
-    def __init__(self, node: ContentNode, address: str = "replica:1", fail: bool = False) -> None:
-        self.address, self._node, self._fail = address, node, fail
+    def __init__(self, node: ContentNode, address: str = "replica:1", fail: bool = False,
+                 listed: threading.Event | None = None) -> None:
+        self.address, self._node, self._fail, self._listed = address, node, fail, listed
 
     def identity(self) -> tuple[str, int]:
         return self._node.generation, self._node.distribution_key
@@ -39,6 +41,8 @@ class Peer:
     def list_documents(self) -> dict[str, int]:
         if self._fail:
             raise ConnectionError("the replica died")
+        if self._listed is not None:
+            assert self._listed.wait(30)  # the test writes meanwhile
         return dict(list_documents(self._node))
 
     def fetch(self, document_ids):
@@ -112,6 +116,24 @@ def test_caught_up_from_nobody_it_still_refuses_and_reports_its_unreachable_repl
     assert restarted.sync.unsynced_from == "" and refused_reads_for_write(restarted) == []
 
 
+def test_a_resync_ordered_after_the_first_catch_up_takes_updates_as_live_writes(nodes, monkeypatch):
+    """Once caught up since it started, a resync (the container saw it miss a write) does not refuse:
+    else each update during it would be one more miss, and a steady stream would keep it out for good."""
+    replica, restarted = nodes
+    monkeypatch.setattr("content_node.catch_up.SETTLE_SECONDS", 0.0)
+    restarted.sync.set_dialer(lambda address: Peer(replica, address))
+    assert restarted.sync.start(["replica:1"], wait=True)
+    listed = threading.Event()
+    restarted.sync.set_dialer(lambda address: Peer(replica, address, listed=listed))
+    assert restarted.sync.start(["replica:1"], resync=True)
+    try:
+        assert restarted.sync.state == "catching-up" and refused_reads_for_write(restarted) == []
+    finally:
+        listed.set()
+        restarted.sync._thread.join(30)
+    assert restarted.sync.state == READY
+
+
 def test_a_catch_up_cut_short_keeps_the_refusal(nodes):
     replica, restarted = nodes
     restarted.sync.set_dialer(lambda address: Peer(replica, address, fail=True))
@@ -136,7 +158,7 @@ def test_the_only_copy_and_a_node_without_replicas_never_refuse(tmp_path):
 def test_the_refusal_crosses_the_wire_as_an_owner_that_did_not_take_the_write(nodes):
     _, restarted = nodes
     client = LocalContentNodeClient(NodeAddress(0, 0, "restarted:1"), ContentNodeService(restarted))
-    with pytest.raises(UnsyncedOwner, match="not yet caught up with its replicas"):
+    with pytest.raises(UnsyncedOwner, match="not yet caught up with all its replicas"):
         asyncio.run(client.update(ID, {"text": {"assign": "updated"}}, False, 5.0, timestamp=30))
     with pytest.raises(UnsyncedOwner):
         asyncio.run(client.put(ID, {"title": "c"}, 5.0, condition="doc.title", probe=True))
