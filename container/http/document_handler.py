@@ -162,7 +162,9 @@ class DocumentHandler:
         and replicas that diverge agree on the newest version (searchlib/timestamps.py). `reconcile`
         (updates): replicas that applied it to different versions are made equal first (update_repair.py).
         `conditional` with replicas: the condition is probed first (condition_probe.py). Both read the
-        stored version: 503, sent nowhere, while an owner may hold a stale one (SearchCluster.stale_base_refusal)."""
+        stored version: 503, sent nowhere, while an owner may hold a stale one (SearchCluster.stale_base_refusal).
+        An owner that refuses it itself for that reason (UnsyncedOwner: not caught up since it started)
+        lacks the write as a down one does; if no owner took it, its 503 is the answer at once."""
         deadline = time.monotonic() + timeout
         owners = self._owners(body_base["id"])
         reads_stored = reconcile or conditional  # updates (reconcile), conditions: they read the stored version
