@@ -8,6 +8,10 @@ nodes that were down may list each other first); with none (one group, a fresh c
 unless it lost data to a damaged disk (`require_replica`): then only a completed catch-up makes it
 ready, however long the replica takes to come back.
 
+Until a catch-up since the node started finished from every replica, a node with replicas refuses
+writes that read the stored document (partial updates, test-and-set conditions, probes; `refusal`):
+its copy may lack a version only a replica acknowledged, whatever the container believes.
+
 Newest wins (store/timestamps.py): a fetched copy carries the timestamp of its newest operation
 and is applied only if that is newer than the local one, under the database lock, so catch-up never
 drops a newer local write (one the replica missed: it keeps it, and the replica merge,
@@ -152,6 +156,9 @@ class ReplicaSync:
         # the peers it was sent but did not finish from (it may lack writes only they hold): reported so
         # that a container started since still refuses updates here until it is synced with them
         self.unsynced_from = ""
+        # a catch-up since this process started finished from every replica (or it was told it has
+        # none): only then does it take writes that read the stored document (`refusal`)
+        self._verified = False
         self._thread: threading.Thread | None = None
         self._required: str | None = None  # why the local data cannot be served alone
         self._required_marker: Path | None = None  # the file that remembers it across restarts
@@ -170,6 +177,29 @@ class ReplicaSync:
     def ready(self) -> bool:
         return self.state == READY
 
+    def refusal(self) -> str | None:
+        """Why a write that reads the stored document (a partial update, a test-and-set condition, a
+        write by selection) is refused here now; None: it is not. A node with replicas refuses it until
+        a catch-up since it started finished from every replica (`unsynced_from` empty): until then its
+        copy may lack an acknowledged version only a replica holds, and a result built on that copy
+        would carry a newer timestamp and replace it when the replicas meet (newest wins). It does not
+        rely on the container having seen it restart or its replicas die (a new container cannot know;
+        both may happen within one ping interval). Later, a resync the container orders (it saw the
+        node miss writes) keeps taking them, as live writes (`live_write`): refusing there too would
+        make each update during it a new miss, and a steady stream of them would keep the node out
+        for good; and while its last catch-up did not finish from some replica (`unsynced_from`, which
+        the container adopts) it refuses again. Plain puts and removes define the whole document:
+        newest wins is right for them, they are never refused. Without replicas: never refused."""
+        if not getattr(self._node, "has_replica", False):
+            return None
+        if self._verified and not self.unsynced_from:
+            return None
+        why = (f"not synced from its replicas {self.unsynced_from}" if self._verified
+               else f"{self.state}: not yet caught up with all its replicas since it started")
+        return (f"Content node {self._node.distribution_key} is {why}, so its copy of the document may be stale: "
+                "an update or a test-and-set condition is not applied on it, nothing was written. Retry later; "
+                "puts and removes without a condition are accepted")
+
     def live_write(self, document_id: str, full: bool, apply: Callable[[], T]) -> T:
         """Run a client write; while not ready, record it so catch-up never overwrites it."""
         if self.state == READY:
@@ -186,9 +216,13 @@ class ReplicaSync:
         too, whatever the state (a resync may begin while the batch runs)."""
         return self._lock
 
-    def start(self, peers: Sequence[str], wait: bool = False, resync: bool = False) -> bool:
+    def start(self, peers: Sequence[str], wait: bool = False, resync: bool = False,
+              unreachable: Sequence[str] = ()) -> bool:
         """Begin catching up from `peers` (none: ready now). False if already started. `resync`:
-        a ready node catches up again (the container saw it miss writes while it was stalled)."""
+        a ready node catches up again (the container saw it miss writes while it was stalled).
+        `unreachable`: its replicas that do not answer now: it stays unsynced from them (reported in
+        `unsynced_from`, refusing reads for write) until a catch-up from them. No peers and none
+        unreachable: the container knows no replica of it, so this is the only copy."""
         with self._lock:
             if self.state == CATCHING_UP or (self.state == READY and not (resync and peers)):
                 return False
@@ -196,13 +230,14 @@ class ReplicaSync:
                 return False  # nobody to rebuild from yet: stay out of service, asked again later
             self.state = CATCHING_UP
             self.fetched, self.synced_from = 0, ""
-        self._thread = threading.Thread(target=self._run, args=(list(peers),), name="catch-up", daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(list(peers), list(unreachable)), name="catch-up",
+                                        daemon=True)
         self._thread.start()
         if wait:
             self._thread.join()
         return True
 
-    def _run(self, peers: list[str]) -> None:
+    def _run(self, peers: list[str], unreachable: Sequence[str] = ()) -> None:
         """Catch up from every peer, not only the first that answers: with three or more groups one
         may be stale itself (down too, or catching up), so only all of them together hold every
         acknowledged write. Every peer is listed first, and every document any of them lists
@@ -251,11 +286,11 @@ class ReplicaSync:
         finally:
             for _, peer in dialed:
                 peer.close()
-        if peers and cannot_store is None:
+        if cannot_store is None:
             # the peers it finished from, in order: the container serves it once every peer that
             # could be synced was, and retries the others later (container/dispatch/search_cluster.py)
             self.synced_from = ",".join(address for address in peers if address not in failed)
-            self.unsynced_from = ",".join(failed)
+            self.unsynced_from = ",".join([*failed, *unreachable])
         if peers and not failed and cannot_store is None:
             self._rebuilt()  # lost data is rebuilt only from every replica it was sent
         elif peers and cannot_store is None:
@@ -269,6 +304,7 @@ class ReplicaSync:
                 self.state = AWAITING_SYNC
                 return
             self.state = READY
+            self._verified = self._verified or not (failed or unreachable)
             self.remaining = 0
             self._writes.clear()
             self._stale_bases.clear()

@@ -26,7 +26,7 @@ from searchlib import exact_json
 from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.distribution import node_in_group
 from searchlib.docid import DocumentId, bucket_of, global_id
-from searchlib.errors import DocumentError, InvalidParameterError, WrongDistributionError
+from searchlib.errors import DocumentError, InvalidParameterError, UnsyncedReplicaError, WrongDistributionError
 from searchlib.schema.application import load_application
 from searchlib.ranking_setup import hidden_match_features
 from searchlib.schema.model import ApplicationPackage, Schema
@@ -181,6 +181,8 @@ class ContentNode:
         db = self.database_for(document_id)
         base: list[int] = []
         test = _condition(document_id, condition, create, db, base, tested_base)
+        if test is not None:
+            self._check_base()
         self.sync.live_write(document_id, True, lambda: newest_wins(
             db, document_id, timestamp or None,
             lambda check, ts: db.put(document_id, fields, condition=check, timestamp=ts, origin=origin,
@@ -201,6 +203,7 @@ class ContentNode:
         operations = _json_object(operations_json, "fields")
         db = self.database_for(document_id)
         test = _condition(document_id, condition, create, db, tested_base=tested_base)
+        self._check_base()  # a partial update reads the stored document, conditional or not
         base: list[int] = []
 
         def write(check, ts):
@@ -223,6 +226,8 @@ class ContentNode:
         db = self.database_for(document_id)
         base: list[int] = []
         test = _condition(document_id, condition, False, db, base, tested_base)
+        if test is not None:
+            self._check_base()
         found = self.sync.live_write(document_id, True, lambda: newest_wins(
             db, document_id, timestamp or None,
             lambda check, ts: db.remove(document_id, condition=check, timestamp=ts), test))
@@ -236,8 +241,16 @@ class ContentNode:
             raise DocumentError("A condition probe needs a condition")
         db = self.database_for(document_id)
         held: list[int] = []
-        db.get(document_id, _condition(document_id, condition, create, db, held))
+        test = _condition(document_id, condition, create, db, held)
+        self._check_base()
+        db.get(document_id, test)
         return held[0]
+
+    def _check_base(self) -> None:
+        """A write that reads the stored document: refused while this copy may be stale (ReplicaSync.refusal)."""
+        refusal = self.sync.refusal()
+        if refusal is not None:
+            raise UnsyncedReplicaError(refusal)
 
     def _check_owner(self, document_id: str) -> None:
         """Client writes only for the buckets this node owns (catch-up writes do not come here)."""

@@ -16,7 +16,7 @@ from content_node.resource_usage import disk_usage, memory_usage
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
 from searchlib.coverage import DEGRADED_TIMEOUT, Coverage
-from searchlib.errors import DocumentError, ErrorCode, SearchlibError
+from searchlib.errors import DocumentError, ErrorCode, SearchlibError, UnsyncedReplicaError
 from searchlib.grouping import parse_grouping
 from searchlib.selection import ConditionNotMet
 from searchlib.wire import search_codec as codec
@@ -174,7 +174,8 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
         failed = isinstance(outcome, ConditionNotMet)  # with the stored timestamp it was tested against
         return encode_feed_reply(FeedResult(ok=False, error_code=int(problem.code), message=problem.message,
                                             condition_failed=failed, base=getattr(outcome, "base", None) if failed
-                                            else None), problem.source)
+                                            else None, unsynced=isinstance(outcome, UnsyncedReplicaError)),
+                                 problem.source)
 
     def _put(self, request: pb.PutRequest):
         return lambda: AppliedUpdate(True, self._node.put(request.document_id, request.fields_json, request.condition,
@@ -242,7 +243,8 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                             unsynced_from=sync.unsynced_from)
 
     def Sync(self, request: pb.SyncRequest, context) -> pb.SyncReply:
-        accepted = self._node.sync.start(list(request.peers), resync=request.resync)
+        accepted = self._node.sync.start(list(request.peers), resync=request.resync,
+                                         unreachable=list(request.unreachable))
         return pb.SyncReply(accepted=accepted, state=self._node.sync.state)
 
     def ListDocuments(self, request: pb.ListDocumentsRequest, context) -> pb.ListDocumentsReply:

@@ -818,20 +818,22 @@ class ProbeRequest(_message.Message):
     def __init__(self, document_id: _Optional[str] = ..., condition: _Optional[str] = ..., create: _Optional[bool] = ...) -> None: ...
 
 class FeedReply(_message.Message):
-    __slots__ = ("ok", "found", "error", "sequence", "condition_failed", "base_timestamp")
+    __slots__ = ("ok", "found", "error", "sequence", "condition_failed", "base_timestamp", "unsynced")
     OK_FIELD_NUMBER: _ClassVar[int]
     FOUND_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     CONDITION_FAILED_FIELD_NUMBER: _ClassVar[int]
     BASE_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    UNSYNCED_FIELD_NUMBER: _ClassVar[int]
     ok: bool
     found: bool
     error: ErrorMessage
     sequence: int
     condition_failed: bool
     base_timestamp: int
-    def __init__(self, ok: _Optional[bool] = ..., found: _Optional[bool] = ..., error: _Optional[_Union[ErrorMessage, _Mapping]] = ..., sequence: _Optional[int] = ..., condition_failed: _Optional[bool] = ..., base_timestamp: _Optional[int] = ...) -> None: ...
+    unsynced: bool
+    def __init__(self, ok: _Optional[bool] = ..., found: _Optional[bool] = ..., error: _Optional[_Union[ErrorMessage, _Mapping]] = ..., sequence: _Optional[int] = ..., condition_failed: _Optional[bool] = ..., base_timestamp: _Optional[int] = ..., unsynced: _Optional[bool] = ...) -> None: ...
 
 class GetRequest(_message.Message):
     __slots__ = ("document_id",)
@@ -888,12 +890,14 @@ class PingReply(_message.Message):
     def __init__(self, distribution_key: _Optional[int] = ..., active_docs: _Optional[int] = ..., app_generation: _Optional[str] = ..., ready: _Optional[bool] = ..., last_sequence: _Optional[int] = ..., state: _Optional[str] = ..., catch_up_remaining: _Optional[int] = ..., write_error: _Optional[str] = ..., synced_from: _Optional[str] = ..., disk_usage: _Optional[float] = ..., memory_usage: _Optional[float] = ..., search_port: _Optional[int] = ..., unsynced_from: _Optional[str] = ...) -> None: ...
 
 class SyncRequest(_message.Message):
-    __slots__ = ("peers", "resync")
+    __slots__ = ("peers", "resync", "unreachable")
     PEERS_FIELD_NUMBER: _ClassVar[int]
     RESYNC_FIELD_NUMBER: _ClassVar[int]
+    UNREACHABLE_FIELD_NUMBER: _ClassVar[int]
     peers: _containers.RepeatedScalarFieldContainer[str]
     resync: bool
-    def __init__(self, peers: _Optional[_Iterable[str]] = ..., resync: _Optional[bool] = ...) -> None: ...
+    unreachable: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, peers: _Optional[_Iterable[str]] = ..., resync: _Optional[bool] = ..., unreachable: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SyncReply(_message.Message):
     __slots__ = ("accepted", "state")

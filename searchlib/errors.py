@@ -165,6 +165,17 @@ class WrongDistributionError(SearchlibError):
     code = ErrorCode.SERVER_IS_MISCONFIGURED
 
 
+class UnsyncedReplicaError(SearchlibError):
+    """A write that reads the stored document (a partial update, a test-and-set condition, a write by
+    selection) sent to a copy that may be stale: the content node has replicas and has not finished
+    catching up from them since it started (content_node/catch_up.py), or a replica it knows may hold
+    newer versions is unsynced (the container's own record: SearchCluster.unsynced_replicas). Applied
+    there, its result would carry a newer timestamp than the replica's acknowledged version and replace
+    it (newest wins). Nothing was written: HTTP 503, retry later. Puts and removes are not refused."""
+
+    code = ErrorCode.NO_BACKENDS_IN_SERVICE
+
+
 class StorageError(SearchlibError):
     """A content node cannot store a write (disk full, read-only, I/O error): HTTP 507, not acked."""
 

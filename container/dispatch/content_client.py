@@ -6,7 +6,7 @@ import asyncio
 import ssl
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, Sequence
 
 import grpc
 
@@ -47,6 +47,13 @@ class NodeAddress:
 
 class NodeUnavailable(Exception):
     """The node could not be reached (connection refused, down): retryable elsewhere."""
+
+
+class UnsyncedOwner(NodeUnavailable):
+    """The node refused a write that reads the stored document: its copy may be stale (it has not
+    caught up with its replicas, searchlib.errors.UnsyncedReplicaError). Nothing was written there:
+    to the write it is an owner that is down, lacking the write, which catches up later; when no
+    owner takes the write the answer is that refusal's 503, at once (waiting would not help)."""
 
 
 class NodeTimeout(Exception):
@@ -110,7 +117,8 @@ class ContentNodeClient(Protocol):
 
     async def visit(self, call: VisitCall, timeout: float) -> VisitPage: ...
 
-    async def sync(self, peers: list[str], timeout: float, resync: bool = False) -> bool: ...
+    async def sync(self, peers: list[str], timeout: float, resync: bool = False,
+                   unreachable: Sequence[str] = ()) -> bool: ...
 
     async def merge(self, peers: list[str], timeout: float) -> MergeOutcome: ...
 
@@ -147,7 +155,7 @@ class CodecClient:
         if probe:
             return await self._probe(document_id, condition, create, timeout)
         request = feed_codec.put_request(document_id, fields, condition, create, timestamp, tested_base)
-        return feed_codec.decode_feed_reply(await self._call("Put", request, timeout))
+        return _taken(feed_codec.decode_feed_reply(await self._call("Put", request, timeout)))
 
     async def update(self, document_id: str, operations: dict, create: bool, timeout: float,
                      condition: str = "", timestamp: int = 0, *, probe: bool = False,
@@ -155,18 +163,18 @@ class CodecClient:
         if probe:
             return await self._probe(document_id, condition, create, timeout)
         request = feed_codec.update_request(document_id, operations, create, condition, timestamp, tested_base)
-        return feed_codec.decode_feed_reply(await self._call("Update", request, timeout))
+        return _taken(feed_codec.decode_feed_reply(await self._call("Update", request, timeout)))
 
     async def remove(self, document_id: str, timeout: float, condition: str = "",
                      timestamp: int = 0, *, probe: bool = False, tested_base: int | None = None) -> FeedResult:
         if probe:
             return await self._probe(document_id, condition, False, timeout)
         request = feed_codec.remove_request(document_id, condition, timestamp, tested_base)
-        return feed_codec.decode_feed_reply(await self._call("Remove", request, timeout))
+        return _taken(feed_codec.decode_feed_reply(await self._call("Remove", request, timeout)))
 
     async def _probe(self, document_id: str, condition: str, create: bool, timeout: float) -> FeedResult:
         request = feed_codec.probe_request(document_id, condition, create)
-        return feed_codec.decode_feed_reply(await self._call("Probe", request, timeout))
+        return _taken(feed_codec.decode_feed_reply(await self._call("Probe", request, timeout)))
 
     async def get(self, document_id: str, timeout: float) -> dict | None:
         return (await self.get_version(document_id, timeout)).fields
@@ -183,14 +191,24 @@ class CodecClient:
     async def visit(self, call: VisitCall, timeout: float) -> VisitPage:
         return visit_codec.decode_visit_page(await self._call("Visit", visit_codec.encode_visit_call(call), timeout))
 
-    async def sync(self, peers: list[str], timeout: float, resync: bool = False) -> bool:
-        """Tell a node which replicas to catch up from; True if it started."""
-        reply = await self._call("Sync", pb.SyncRequest(peers=peers, resync=resync), timeout)
+    async def sync(self, peers: list[str], timeout: float, resync: bool = False,
+                   unreachable: Sequence[str] = ()) -> bool:
+        """Tell a node which replicas to catch up from (and which of its replicas do not answer: it
+        stays unsynced from them); True if it started."""
+        reply = await self._call("Sync", pb.SyncRequest(peers=peers, resync=resync, unreachable=unreachable),
+                                 timeout)
         return reply.accepted
 
     async def merge(self, peers: list[str], timeout: float) -> MergeOutcome:
         """Have the node merge with its replicas `peers` (newest version wins on both sides)."""
         return feed_codec.decode_merge_reply(await self._call("Merge", pb.MergeRequest(peers=peers), timeout))
+
+
+def _taken(result: FeedResult) -> FeedResult:
+    """A write's reply; a refusal of a copy that may be stale is raised (UnsyncedOwner)."""
+    if result.unsynced:
+        raise UnsyncedOwner(result.message)
+    return result
 
 
 _last_payload: tuple[object, bytes] = (None, b"")

@@ -25,7 +25,12 @@ lost (the failed replica still holds what only it acknowledged, and the node re-
 the replica merge also repairs), but until then queries on the node may miss those writes, and a
 document GET does not take its answer alone (`in_service`) and it takes no update or condition
 (`unsynced_replicas`); the node reports those peers too (PingReply.unsynced_from), so a container
-started since rebuilds the record from its first answer. Either way the retry waits a backoff
+started since rebuilds the record from its first answer; a node sent no peers is told which replicas
+were unreachable (SyncRequest.unreachable) and reports them the same way. The node is the authority
+besides: until a catch-up since it started finished from every replica it refuses updates and
+conditions itself (content_node/catch_up.py ReplicaSync.refusal), which covers what pings cannot see
+(it restarted and its replica died within one interval); dispatch treats that refusal as an owner that
+did not take the write (content_client.UnsyncedOwner). Either way the retry waits a backoff
 that doubles with each failure (SYNC_RETRY_MAX at most): a full catch-up lists every document on
 every peer, not something to repeat every ping. Not when no replica answers (it serves as is, nothing
 to wait for) or it missed a new write (the replicas that took it are there to sync from).
@@ -374,7 +379,10 @@ class SearchCluster:
                 self.health[key].missed_writes = True
             misses = self.health[key].misses
             try:
-                started = await self.clients[key].sync(peers, PING_TIMEOUT, resync=resync)
+                # the replicas left out too: the node refuses reads for write until synced from them,
+                # and reports them (unsynced_from), so a container started meanwhile knows (`_ping`)
+                started = await self.clients[key].sync(peers, PING_TIMEOUT, resync=resync, unreachable=[
+                    self.clients[other].node.address for other in sorted(unsynced)])
                 health = self.health[key]
                 if peers and health.missed_writes:
                     # not started, or a write missed meanwhile: the flag stays and a ping asks again

@@ -13,7 +13,8 @@ every replica stores the same values:
 A document field's statements start from its own fed value (`lowercase | summary` on `title`
 stores the lowercased title). Users may not feed synthetic fields themselves (searchlib.documents
 rejects them). Updates recompute a field when they assign all its inputs (and one of those its
-select_input picks from); otherwise it keeps its value. Mutable attributes are left to the content node (they are never fed). Every script parsed
+select_input picks from), and one whose script reads no input (`now`) unless guarded; otherwise it
+keeps its value. Mutable attributes are left to the content node (they are never fed). Every script parsed
 at load (searchlib.indexing.check), so a statement the engine cannot run has already refused the
 package: nothing is skipped here. The component indexes of
 `uri` fields (f.host, f.hostname, ...) are filled here too (searchlib.schema.uri_fields), and the
@@ -168,9 +169,13 @@ def _processed(field) -> SyntheticField | None:
 
 def _recomputed(field: SyntheticField, assigned) -> bool:
     """Whether an update assigning `assigned` recomputes the field: all its inputs, and one of the
-    fields select_input picks from (Vespa runs select_input on an update with the cases it has)."""
-    return bool(field.inputs or field.choices) and field.inputs <= assigned and \
-        (not field.choices or not field.choices.isdisjoint(assigned))
+    fields select_input picks from (Vespa runs select_input on an update with the cases it has).
+    A script that reads no input (`now | attribute modified`) runs on every update, as Vespa's
+    ScriptExpression runs a statement without input fields on a partial update; inside `guard { }`
+    it writes nothing there (the evaluator's GuardExpression rule)."""
+    if not field.inputs and not field.choices:
+        return True
+    return field.inputs <= assigned and (not field.choices or not field.choices.isdisjoint(assigned))
 
 
 def _embedded_type(tensor_type: TensorType, packed: bool) -> TensorType:

@@ -14,7 +14,7 @@ from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from container.dispatch.content_client import NodeTimeout, NodeUnavailable
+from container.dispatch.content_client import NodeTimeout, NodeUnavailable, UnsyncedOwner
 from container.dispatch.feed_block import passes_block
 from container.dispatch.search_cluster import SearchCluster
 from container.dispatch.write_watch import OwnerDown, WriteWatch
@@ -26,8 +26,8 @@ from container.http.update_repair import repair, settle_condition
 from container.search.request_parameters import read_timeout_seconds
 from searchlib.docid import DocumentId, global_id
 from searchlib.documents import document_fields_only
-from searchlib.errors import (DocumentError, ErrorCode, InvalidParameterError, OperationTimeout, quote_input,
-                              shorten_quotes)
+from searchlib.errors import (DocumentError, ErrorCode, InvalidParameterError, OperationTimeout, UnsyncedReplicaError,
+                              quote_input, shorten_quotes)
 from searchlib.schema.model import ApplicationPackage
 from searchlib.selection import Selection, SelectionError
 from searchlib.timestamps import CLOCK
@@ -37,6 +37,7 @@ log = logging.getLogger("container.document")
 
 DOCUMENT_TIMEOUT = 180.0  # Vespa's default for document operations; `timeout=` overrides it
 BODY_METHODS = frozenset({"POST", "PUT"})  # put, update: the others' bodies are not read
+UNSYNCED_STATUS = UnsyncedReplicaError.code.http_status  # 503: a stale owner's, as judged here or by the node
 WRITE_HEALTH_POLL = 0.25  # seconds between checks for owners that went down mid-write, or came back
 # JSONResponse's json.dumps arguments: json.dumps builds a new encoder on every call given any
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
@@ -161,7 +162,9 @@ class DocumentHandler:
         and replicas that diverge agree on the newest version (searchlib/timestamps.py). `reconcile`
         (updates): replicas that applied it to different versions are made equal first (update_repair.py).
         `conditional` with replicas: the condition is probed first (condition_probe.py). Both read the
-        stored version: 503, sent nowhere, while an owner may hold a stale one (SearchCluster.stale_base_refusal)."""
+        stored version: 503, sent nowhere, while an owner may hold a stale one (SearchCluster.stale_base_refusal).
+        An owner that refuses it itself for that reason (UnsyncedOwner: not caught up since it started)
+        lacks the write as a down one does; if no owner took it, its 503 is the answer at once."""
         deadline = time.monotonic() + timeout
         owners = self._owners(body_base["id"])
         reads_stored = reconcile or conditional  # updates (reconcile), conditions: they read the stored version
@@ -192,6 +195,8 @@ class DocumentHandler:
             if (refused := _refusal(body_base, outcomes)) is not None:
                 self._cluster.note_refused_writes(outcomes)
                 return refused
+            if len(missed) == len(owners) and (unsynced := _unsynced(body_base, outcomes)) is not None:
+                return unsynced  # nobody took it and an owner refused it as stale: waiting would not help
             if len(missed) < len(owners) or not await self._one_comes_back(missed, deadline):
                 break
         for client in missed:
@@ -219,7 +224,7 @@ class DocumentHandler:
         come back: the one that comes back first may be the stale one."""
         keys = [c.node.distribution_key for c in owners]
         stale = self._cluster.stale_base_refusal(key for key in keys if self._cluster.health[key].reachable)
-        return None if stale is None else DocumentResponse({**body_base, "message": stale}, 503)
+        return None if stale is None else DocumentResponse({**body_base, "message": stale}, UNSYNCED_STATUS)
 
     async def _probe(self, body_base: dict, owners, operation, deadline: float, timeout: float) -> JSONResponse | int:
         """Test-and-set's first step (condition_probe.py): the version the condition held on that the
@@ -244,6 +249,8 @@ class DocumentHandler:
                 problem = next(o for o in outcomes.values() if isinstance(o, NodeTimeout))
                 return DocumentResponse({**body_base, "message": f"{problem}: the condition could not be tested on "
                                                              "every replica, nothing was written"}, 504)
+            if (unsynced := _unsynced(body_base, outcomes)) is not None:
+                return unsynced
             if not await self._one_comes_back(owners, deadline):
                 return _not_taken(body_base, next(iter(outcomes.values())), timeout)
             if (stale := self._stale_base(body_base, owners)) is not None:
@@ -373,6 +380,13 @@ def _refusal(body_base: dict, outcomes: dict, conditions: bool = True) -> JSONRe
         elif not outcome.ok:
             return DocumentResponse({**body_base, "message": outcome.message}, ErrorCode.of(outcome.error_code).http_status)
     return None
+
+
+def _unsynced(body_base: dict, outcomes: dict) -> JSONResponse | None:
+    """An owner refused the write as its copy may be stale (the node's own check, UnsyncedOwner): the
+    503 the container's check gives (`_stale_base`), with the node's message; None if none did."""
+    refused = next((o for o in outcomes.values() if isinstance(o, UnsyncedOwner)), None)
+    return None if refused is None else DocumentResponse({**body_base, "message": str(refused)}, UNSYNCED_STATUS)
 
 
 def _not_taken(body_base: dict, problem: Exception, timeout: float) -> JSONResponse:

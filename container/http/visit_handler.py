@@ -27,7 +27,7 @@ from container.http.request_body import BodyError, parse_json_body
 from container.http.condition_probe import as_judged, newest_verdict, silent
 from container.http.update_repair import settle_condition
 from container.search import request_parameters as rp
-from searchlib.errors import DocumentError, ErrorCode, InvalidParameterError, quote_input
+from searchlib.errors import DocumentError, ErrorCode, InvalidParameterError, UnsyncedReplicaError, quote_input
 from searchlib.schema.model import ApplicationPackage
 from searchlib.selection import Selection, SelectionError
 from searchlib.timestamps import CLOCK
@@ -225,7 +225,7 @@ class VisitHandler:
             # a selection reads the stored version: not judged on an owner that may hold a stale one
             if (stale := self._cluster.stale_base_refusal(c.node.distribution_key for c in owners
                                                           if c not in down)) is not None:
-                raise _NodeRefused(503, f"{document.document_id}: {stale}")
+                raise _NodeRefused(UnsyncedReplicaError.code.http_status, f"{document.document_id}: {stale}")
             step: dict = {}
             if len(owners) > 1:
                 probes = await each(lambda client: operation(client, document, left(), 0, probe=True))

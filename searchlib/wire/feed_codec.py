@@ -17,6 +17,7 @@ class FeedResult:
     sequence: int = 0
     condition_failed: bool = False  # a test-and-set condition was not met: nothing was written
     base: int | None = None  # the stored timestamp an update applied to or a condition was tested against (-1: none)
+    unsynced: bool = False  # refused: the node may hold a stale copy (searchlib.errors.UnsyncedReplicaError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +105,7 @@ def encode_feed_reply(result: FeedResult, source: str = "") -> pb.FeedReply:
     if result.ok:
         return pb.FeedReply(ok=True, found=result.found, sequence=result.sequence, base_timestamp=result.base)
     return pb.FeedReply(ok=False, condition_failed=result.condition_failed, base_timestamp=result.base,
+                        unsynced=result.unsynced,
                         error=pb.ErrorMessage(code=result.error_code, message=result.message, source=source))
 
 
@@ -111,7 +113,8 @@ def decode_feed_reply(reply: pb.FeedReply) -> FeedResult:
     return FeedResult(ok=reply.ok, found=reply.found, error_code=reply.error.code,
                       message=reply.error.message, sequence=reply.sequence,
                       condition_failed=reply.condition_failed,
-                      base=reply.base_timestamp if reply.HasField("base_timestamp") else None)
+                      base=reply.base_timestamp if reply.HasField("base_timestamp") else None,
+                      unsynced=reply.unsynced)
 
 
 def decode_get_reply(reply: pb.GetReply) -> StoredVersion:

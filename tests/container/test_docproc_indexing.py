@@ -4,6 +4,7 @@ the feed then carries (checked by parsing it as the content node does)."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import numpy as np
 import pytest
@@ -182,3 +183,25 @@ def test_an_update_runs_select_input_with_the_fields_it_assigns(assigned, recomp
     processor = DocumentProcessor(application_from_text(SELECTING, name="sel.sd"))
     operations = asyncio.run(processor.update("sel", {name: {"assign": value} for name, value in assigned.items()}))
     assert {name: op["assign"] for name, op in operations.items() if name not in assigned} == recomputed
+
+
+STAMPED = """schema st {
+    document st {
+        field title type string { indexing: summary | index }
+    }
+    field modified type long { indexing: now | attribute | summary }
+    field created type long { indexing: guard { now | attribute | summary } }
+}
+"""
+
+
+def test_a_statement_without_input_runs_on_a_partial_update_unless_guarded():
+    """Vespa's ScriptExpression runs a statement with no input fields on every update, so an unguarded
+    `now | attribute modified` is set again by a partial update; `guard { }` keeps it to puts."""
+    processor = DocumentProcessor(application_from_text(STAMPED, name="st.sd"))
+    before = time.time()
+    put = asyncio.run(processor.put("st", {"title": "a"}))
+    assert before - 1 <= put["modified"] <= time.time() and before - 1 <= put["created"] <= time.time()
+    operations = asyncio.run(processor.update("st", {"title": {"assign": "b"}}))
+    assert before - 1 <= operations["modified"]["assign"] <= time.time()
+    assert "created" not in operations

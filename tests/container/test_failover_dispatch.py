@@ -45,7 +45,7 @@ class Node:
         return NodeStatus(self.node.distribution_key, DOCS, "", self.state == "ready", 0, self.state,
                           synced_from=self.catching_from if finished else "", unsynced_from=self.unsynced_from)
 
-    async def sync(self, peers, timeout: float, resync: bool = False) -> bool:
+    async def sync(self, peers, timeout: float, resync: bool = False, unreachable=()) -> bool:
         self.synced_with, self.resynced = list(peers), resync
         self.catching_from = ",".join(peers)
         if peers:
@@ -254,7 +254,7 @@ def test_a_write_missed_while_a_catch_up_is_being_ordered_starts_another():
     cluster.note_missed_write(1)
     ordered = nodes[1].sync
 
-    async def sync_missing_a_write(peers, timeout, resync=False):
+    async def sync_missing_a_write(peers, timeout, resync=False, unreachable=()):
         cluster.note_missed_write(1)
         return await ordered(peers, timeout, resync)
 
@@ -276,7 +276,7 @@ class FailsFrom(Node):
         super().__init__(*args, **kwargs)
         self.failing, self.syncs = failing, 0
 
-    async def sync(self, peers, timeout: float, resync: bool = False) -> bool:
+    async def sync(self, peers, timeout: float, resync: bool = False, unreachable=()) -> bool:
         self.syncs += 1
         await super().sync(peers, timeout, resync)
         self.catching_from = ",".join(peer for peer in peers if peer != self.failing)

@@ -1,0 +1,166 @@
+"""The content node's own guard against writes that read a stale copy (ReplicaSync.refusal): a node
+with replicas refuses partial updates, test-and-set conditions and probes until a catch-up since it
+started finished from every replica, whatever the container believes; plain puts, removes and
+reads go on. A node without replicas never refuses. The refusal crosses the wire as its own flag,
+and the container's client raises it as an owner that did not take the write (UnsyncedOwner)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from container.dispatch.content_client import NodeAddress, UnsyncedOwner
+from container.dispatch.local_client import LocalContentNodeClient
+from content_node.catch_up import AWAITING_SYNC, READY, list_documents, read_stamped
+from content_node.node import ContentNode
+from content_node.service import ContentNodeService
+from searchlib.errors import UnsyncedReplicaError
+
+APP = Path(__file__).resolve().parents[2] / "schemas"
+ID = "id:test:doc::x"
+ASSIGN = json.dumps({"text": {"assign": "updated"}})
+
+
+def fields(text: str) -> str:
+    return json.dumps({"title": text, "text": text})
+
+
+class Peer:
+    """A replica in process; `fail` makes its listing fail (it died during the catch-up)."""
+
+    def __init__(self, node: ContentNode, address: str = "replica:1", fail: bool = False,
+                 listed: threading.Event | None = None) -> None:
+        self.address, self._node, self._fail, self._listed = address, node, fail, listed
+
+    def identity(self) -> tuple[str, int]:
+        return self._node.generation, self._node.distribution_key
+
+    def list_documents(self) -> dict[str, int]:
+        if self._fail:
+            raise ConnectionError("the replica died")
+        if self._listed is not None:
+            assert self._listed.wait(30)  # the test writes meanwhile
+        return dict(list_documents(self._node))
+
+    def fetch(self, document_ids):
+        return [(d, *read_stamped(self._node, d)) for d in document_ids]
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def nodes(tmp_path):
+    """A replica holding the newest version (timestamp 20) and a restarted node holding an older one."""
+    replica = ContentNode(APP, tmp_path / "replica", 1, groups=2)
+    replica.sync.start([], wait=True)  # (an empty order: no replica known; it is ready at once)
+    restarted = ContentNode(APP, tmp_path / "restarted", 0, groups=2)
+    restarted.put(ID, fields("old"), timestamp=10)  # then it went down and missed the put at 20
+    replica.put(ID, fields("old"), timestamp=10)
+    replica.put(ID, fields("acknowledged"), timestamp=20)
+    yield replica, restarted
+    replica.close()
+    restarted.close()
+
+
+def refused_reads_for_write(node: ContentNode) -> list[str]:
+    attempts = {
+        "update": lambda: node.update(ID, ASSIGN, False, timestamp=30),
+        "update create": lambda: node.update(ID, ASSIGN, True, timestamp=30),
+        "conditional put": lambda: node.put(ID, fields("c"), condition="doc.title", timestamp=30),
+        "conditional remove": lambda: node.remove(ID, condition="doc.title", timestamp=30),
+        "probe": lambda: node.probe(ID, "doc.title", False),
+    }
+    refused = []
+    for name, attempt in attempts.items():
+        try:
+            attempt()
+        except UnsyncedReplicaError:
+            refused.append(name)
+    return refused
+
+
+ALL = ["update", "update create", "conditional put", "conditional remove", "probe"]
+
+
+def test_a_restarted_node_refuses_reads_for_write_until_it_caught_up(nodes):
+    replica, restarted = nodes
+    assert restarted.sync.state == AWAITING_SYNC
+    assert refused_reads_for_write(restarted) == ALL
+    assert restarted.get(ID)["text"] == "old"  # nothing applied on the stale copy; reads go on
+    restarted.sync.set_dialer(lambda address: Peer(replica, address))
+    assert restarted.sync.start(["replica:1"], wait=True) and restarted.sync.state == READY
+    assert restarted.update(ID, ASSIGN, False, timestamp=30)
+    assert restarted.get(ID) == {"title": "acknowledged", "text": "updated"}  # on the newest base
+
+
+def test_plain_puts_and_removes_are_never_refused(nodes):
+    _, restarted = nodes
+    restarted.put("id:test:doc::y", fields("new"), timestamp=30)
+    assert restarted.remove("id:test:doc::y", timestamp=31) is True
+    assert restarted.get("id:test:doc::y") is None
+
+
+def test_caught_up_from_nobody_it_still_refuses_and_reports_its_unreachable_replicas(nodes):
+    """Every replica down when it restarted: serving as is is allowed, building on that copy is
+    not, and the replicas it lacks are in its ping (`unsynced_from`), for a container started since."""
+    replica, restarted = nodes
+    assert restarted.sync.start([], wait=True, unreachable=["replica:1"])
+    assert restarted.sync.state == READY and restarted.sync.unsynced_from == "replica:1"
+    assert refused_reads_for_write(restarted) == ALL
+    restarted.sync.set_dialer(lambda address: Peer(replica, address))
+    assert restarted.sync.start(["replica:1"], wait=True, resync=True)
+    assert restarted.sync.unsynced_from == "" and refused_reads_for_write(restarted) == []
+
+
+def test_a_resync_ordered_after_the_first_catch_up_takes_updates_as_live_writes(nodes, monkeypatch):
+    """Once caught up since it started, a resync (the container saw it miss a write) does not refuse:
+    else each update during it would be one more miss, and a steady stream would keep it out for good."""
+    replica, restarted = nodes
+    monkeypatch.setattr("content_node.catch_up.SETTLE_SECONDS", 0.0)
+    restarted.sync.set_dialer(lambda address: Peer(replica, address))
+    assert restarted.sync.start(["replica:1"], wait=True)
+    listed = threading.Event()
+    restarted.sync.set_dialer(lambda address: Peer(replica, address, listed=listed))
+    assert restarted.sync.start(["replica:1"], resync=True)
+    try:
+        assert restarted.sync.state == "catching-up" and refused_reads_for_write(restarted) == []
+    finally:
+        listed.set()
+        restarted.sync._thread.join(30)
+    assert restarted.sync.state == READY
+
+
+def test_a_catch_up_cut_short_keeps_the_refusal(nodes):
+    replica, restarted = nodes
+    restarted.sync.set_dialer(lambda address: Peer(replica, address, fail=True))
+    assert restarted.sync.start(["replica:1"], wait=True)
+    assert restarted.sync.state == READY and restarted.sync.unsynced_from == "replica:1"
+    assert refused_reads_for_write(restarted) == ALL
+
+
+def test_the_only_copy_and_a_node_without_replicas_never_refuse(tmp_path):
+    sole = ContentNode(APP, tmp_path / "sole", 0, groups=2)
+    assert sole.sync.start([], wait=True)  # no peers and none unreachable: no replica exists
+    alone = ContentNode(APP, tmp_path / "alone", 0, groups=1)  # redundancy 1: before any order too
+    try:
+        for node in (sole, alone):
+            node.put(ID, fields("v1"), timestamp=10)
+            assert refused_reads_for_write(node) == []
+    finally:
+        sole.close()
+        alone.close()
+
+
+def test_the_refusal_crosses_the_wire_as_an_owner_that_did_not_take_the_write(nodes):
+    _, restarted = nodes
+    client = LocalContentNodeClient(NodeAddress(0, 0, "restarted:1"), ContentNodeService(restarted))
+    with pytest.raises(UnsyncedOwner, match="not yet caught up with all its replicas"):
+        asyncio.run(client.update(ID, {"text": {"assign": "updated"}}, False, 5.0, timestamp=30))
+    with pytest.raises(UnsyncedOwner):
+        asyncio.run(client.put(ID, {"title": "c"}, 5.0, condition="doc.title", probe=True))
+    assert asyncio.run(client.put(ID, {"title": "plain"}, 5.0, timestamp=31)).ok
+    assert UnsyncedReplicaError("").code.http_status == 503
