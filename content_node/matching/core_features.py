@@ -41,10 +41,9 @@ def bm25(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.n
     k1, b, average = bm25_parameters(calc, field)
     if not len(candidates):
         return np.zeros(0, dtype=np.float64)
-    key = ("bm25", field, k1, b, average)
-    by_local_id = calc.memo(key, None)
+    by_local_id = calc.memo(("bm25", field, k1, b, average), None)
     if by_local_id is None and calc.is_dense(candidates):  # one column per query, every chunk reads it
-        by_local_id = calc.memo(key, lambda: _bm25_by_local_id(calc, field, k1, b, average))
+        by_local_id = bm25_column(calc, field)
     if by_local_id is not None:
         return by_local_id[candidates]
     terms = _terms_with_idf(calc, field)
@@ -57,6 +56,13 @@ def bm25(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.n
         rows, tf = bm25_hits(calc, field, term, candidates)  # only rows with the term contribute
         score[rows] += bm25_score(idf, tf, lengths[candidates[rows]], k1, b, average)
     return score
+
+
+def bm25_column(calc: Calculator, field: str) -> np.ndarray:
+    """bm25(field) of every local id, made once per query (the column bm25 indexes for dense
+    candidates)."""
+    k1, b, average = bm25_parameters(calc, field)
+    return calc.memo(("bm25", field, k1, b, average), lambda: _bm25_by_local_id(calc, field, k1, b, average))
 
 
 def bm25_scores(calc: Calculator, field: str, terms: list[Bm25Term], parameters: tuple[float, float, float],
