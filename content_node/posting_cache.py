@@ -80,14 +80,6 @@ class PostingCache:
                 self._generation += 1
             return CachedReads(index, self, self._entries, self._generation)
 
-    def _use(self, entries: dict, key: tuple) -> object | None:
-        entry = entries.get(key)
-        if entry is None:
-            return None
-        entry.uses += 1
-        entry.stamp = self._floor
-        return entry.value
-
     def _put(self, entries: dict, key: tuple, value: object, cost: float) -> None:
         size = entry_bytes(key, value)
         if size > self._max_bytes // 4:
@@ -158,28 +150,28 @@ class CachedReads:
 
     def postings(self, field: str, term: str):
         key = ("postings", field, term)
-        found = self._cache._use(self._entries, key)
-        if found is None:
-            clock = self._cache.clock
-            started = clock()
-            found = self._index.postings(field, term)
-            cost = clock() - started
-            watch = getattr(found, "watch", None)
-            if watch is not None:  # its frequencies and positions are read later, if at all
-                watch(partial(self._cache._grew, self._generation, key))
-            self._cache._put(self._entries, key, found, cost)
+        return self.derived(key, lambda: self._read_postings(key, field, term))
+
+    def _read_postings(self, key: tuple, field: str, term: str):
+        found = self._index.postings(field, term)
+        watch = getattr(found, "watch", None)
+        if watch is not None:  # its frequencies and positions are read later, if at all
+            watch(partial(self._cache._grew, self._generation, key))
         return found
 
     def derived(self, key: tuple, compute):
         """A value computed from this generation's term reads alone (`key` names every other
         input): an array, a tuple of arrays or numbers, e.g. one term's bm25 contributions over its
         posting list or the bitset of its documents."""
-        found = self._cache._use(self._entries, key)
-        if found is None:
-            clock = self._cache.clock
-            started = clock()
-            found = compute()
-            self._cache._put(self._entries, key, found, clock() - started)
+        entry = self._entries.get(key)
+        if entry is not None:  # counted as read, inline: a query reads dozens of entries
+            entry.uses += 1
+            entry.stamp = self._cache._floor
+            return entry.value
+        clock = self._cache.clock
+        started = clock()
+        found = compute()
+        self._cache._put(self._entries, key, found, clock() - started)
         return found
 
     def statistic(self, key: tuple, compute):
