@@ -141,8 +141,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
         except Exception as error:  # noqa: BLE001 - see the docstring
             log.warning("summaries with the hits failed (the container fetches them apart): %s", error)
             return ()
-        return tuple(codec.DocsumValue(d.global_id, d.document_id, d.fields, d.summary_features, d.fields_json)
-                     for d in docsums)
+        return tuple(docsums)  # the reply's own value type (docsums.Docsum)
 
     def GetDocsums(self, request: pb.DocsumRequest, context) -> pb.DocsumReply:
         try:
