@@ -96,7 +96,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                 now=call.now or time.time(), deadline=started + soft_budget,
                 grouping=parse_grouping(call.grouping) if call.grouping else None, explain=call.explain,
                 corpus_statistics=call.corpus_statistics,
-                streaming_selection=call.streaming_selection)
+                streaming_selection=call.streaming_selection, distribution_key=key)
             # the fill may come after the query's time (the container grants it a second more)
             view_seconds = (call.timeout_ms / 1000.0 if call.timeout_ms else 10.0) + VIEW_GRACE_SECONDS
             outcome = self._node.search(call.schema, call.rank_profile, params, view_seconds)
