@@ -3,7 +3,6 @@ summary-features recomputed for exactly those documents."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -23,20 +22,16 @@ from searchlib.struct_values import summary_source_value
 from searchlib.schema.geo_fields import zcurve_source
 from searchlib.schema.model import Schema
 from searchlib.snippets import DEFAULT_SNIPPETS, SnippetConfig, summary_transforms
+from searchlib.wire.search_codec import DocsumValue
 
 
 RENDERED_BY_CONTAINER = frozenset({"sddocname", "documentid"})
 
 
-@dataclass(frozen=True, slots=True)
-class Docsum:
-    global_id: bytes
-    document_id: str
-    fields: dict[str, object]
-    summary_features: dict[str, object]
-    # `fields` as exact_json.dumps writes them, when the stored text already is that and is an
-    # object of strings (exact_json.stored_text_as_dumps; see fill)
-    fields_json: str | None = field(default=None, compare=False)
+# A summary is the value the Search reply carries (its `fields_json`: `fields` as exact_json.dumps
+# writes them, when the stored text already is that and is an object of strings; see fill): one
+# type, so the reply takes the fill's summaries without a copy of each
+Docsum = DocsumValue
 
 
 _PARSED_LIMIT = 2048

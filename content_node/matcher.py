@@ -76,8 +76,9 @@ def search(index: IndexWithIds, program: RankProgram, params: SearchParams) -> S
     query_features = program.query_features(params.query_features)
     matching = MatchEvaluator(schema, index, query_features, program.profile.settings)
     # a streaming type: words matched by the field's algorithm or the query's annotation (streaming.py)
-    params = replace(params, query=streaming.streamed_query(params.query, schema,
-                                                                  streaming.dictionary_words(index)))
+    streamed = streaming.streamed_query(params.query, schema, streaming.dictionary_words(index))
+    if streamed is not params.query:  # dataclasses.replace costs ~5 us; most queries stream nothing
+        params = replace(params, query=streamed)
     shortcut = _bm25_shortcut(index, program, params, matching, query_features)
     if shortcut is not None:
         return shortcut
@@ -207,10 +208,12 @@ def _bm25_shortcut(index: IndexWithIds, program: RankProgram, params: SearchPara
                                    query_features, params.now, program.rank_properties(params.rank_properties),
                                    postings=matching.postings, settings=program.feature_settings,
                                    distribution_key=params.distribution_key)
+    rank = bm25_top_k.bm25_sum_rank(calculator, fields,
+                                    lambda rows: program.evaluate(program.first_phase, calculator, rows))
     global_ids = index.global_ids
     found = bm25_top_k.top_k(
         calculator, words, fields, params.hits, np.asarray(index.alive, dtype=bool),
-        lambda rows: _as_column(program.evaluate(program.first_phase, calculator, rows), len(rows)),
+        lambda rows: _as_column(rank(rows), len(rows)),
         lambda rows, scores, k: top_k_indices(scores, _CandidateIds(global_ids, rows), k))
     if found is None:
         return None

@@ -136,7 +136,9 @@ class ContentNode:
             index = self._posting_caches[schema_name].over(view)
             if schema_name in self._owned:  # a global type: this node answers for its own buckets only
                 index = OwnedView(index, self._owned[schema_name], view)
-            outcome = matcher.search(index, program, replace(params, distribution_key=self.distribution_key))
+            if params.distribution_key != self.distribution_key:  # the servicer sets it already
+                params = replace(params, distribution_key=self.distribution_key)
+            outcome = matcher.search(index, program, params)
             return replace(outcome, generation=view.open_view(view_seconds))
 
     def term_statistics(self, schema_name: str, query) -> CorpusStatistics:

@@ -59,6 +59,9 @@ class PostingCache:
         self._source: tuple[int, int] | None = None  # (id of the database, its last sequence number)
         self._entries: dict[tuple, _Entry] = {}  # of that source only; replaced, never cleared
         self._heap: list[tuple[float, int, tuple, int]] = []  # (worth when pushed, order, key, version)
+        # the heap is built when the cache first fills, from the entries' worth then (the rebuild
+        # _push does for stale items), and kept after: until then an insert costs no heap push
+        self._heap_built = False
         self._order = itertools.count()
         self._bytes = 0
         self._floor = 0.0  # L: the worth of the last entry evicted
@@ -77,16 +80,9 @@ class PostingCache:
         with self._lock:
             if source != self._source:
                 self._source, self._entries, self._heap, self._bytes, self._floor = source, {}, [], 0, 0.0
+                self._heap_built = False
                 self._generation += 1
             return CachedReads(index, self, self._entries, self._generation)
-
-    def _use(self, entries: dict, key: tuple) -> object | None:
-        entry = entries.get(key)
-        if entry is None:
-            return None
-        entry.uses += 1
-        entry.stamp = self._floor
-        return entry.value
 
     def _put(self, entries: dict, key: tuple, value: object, cost: float) -> None:
         size = entry_bytes(key, value)
@@ -118,14 +114,22 @@ class PostingCache:
             self._evict()
 
     def _push(self, key: tuple, entry: _Entry) -> None:
+        if not self._heap_built:
+            return
         heapq.heappush(self._heap, (entry.worth(), next(self._order), key, entry.version))
         if len(self._heap) > 4 * len(self._entries) + 64:  # stale items: rebuild from the live entries
-            self._heap = [(e.worth(), next(self._order), k, e.version) for k, e in self._entries.items()]
-            heapq.heapify(self._heap)
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        self._heap = [(e.worth(), next(self._order), k, e.version) for k, e in self._entries.items()]
+        heapq.heapify(self._heap)
+        self._heap_built = True
 
     def _evict(self) -> None:
         """Drop the least worth until within bounds. Worth only grows between pushes (uses, L), so
         a popped item whose entry is now worth more is pushed back at its current worth."""
+        if self._bytes > self._max_bytes and not self._heap_built:
+            self._rebuild()
         while self._bytes > self._max_bytes and self._heap:
             worth, _, key, version = heapq.heappop(self._heap)
             entry = self._entries.get(key)
@@ -158,28 +162,28 @@ class CachedReads:
 
     def postings(self, field: str, term: str):
         key = ("postings", field, term)
-        found = self._cache._use(self._entries, key)
-        if found is None:
-            clock = self._cache.clock
-            started = clock()
-            found = self._index.postings(field, term)
-            cost = clock() - started
-            watch = getattr(found, "watch", None)
-            if watch is not None:  # its frequencies and positions are read later, if at all
-                watch(partial(self._cache._grew, self._generation, key))
-            self._cache._put(self._entries, key, found, cost)
+        return self.derived(key, lambda: self._read_postings(key, field, term))
+
+    def _read_postings(self, key: tuple, field: str, term: str):
+        found = self._index.postings(field, term)
+        watch = getattr(found, "watch", None)
+        if watch is not None:  # its frequencies and positions are read later, if at all
+            watch(partial(self._cache._grew, self._generation, key))
         return found
 
     def derived(self, key: tuple, compute):
         """A value computed from this generation's term reads alone (`key` names every other
         input): an array, a tuple of arrays or numbers, e.g. one term's bm25 contributions over its
         posting list or the bitset of its documents."""
-        found = self._cache._use(self._entries, key)
-        if found is None:
-            clock = self._cache.clock
-            started = clock()
-            found = compute()
-            self._cache._put(self._entries, key, found, clock() - started)
+        entry = self._entries.get(key)
+        if entry is not None:  # counted as read, inline: a query reads dozens of entries
+            entry.uses += 1
+            entry.stamp = self._cache._floor
+            return entry.value
+        clock = self._cache.clock
+        started = clock()
+        found = compute()
+        self._cache._put(self._entries, key, found, clock() - started)
         return found
 
     def statistic(self, key: tuple, compute):
@@ -201,7 +205,10 @@ def entry_bytes(key: tuple, value) -> int:
     """What holding `value` under `key` costs: the bookkeeping, the key's strings and tuples after
     the kind (a literal): a query's terms, which the cache keeps alive, and a field name, shared with
     the schema but counted on the safe side; and the value's arrays and objects."""
-    keyed = _ENTRY + sum(sys.getsizeof(item) for item in key[1:] if isinstance(item, (str, tuple)))
+    keyed = _ENTRY
+    for item in key[1:]:  # a loop, not sum() over a generator: every cache miss pays this
+        if isinstance(item, (str, tuple)):
+            keyed += sys.getsizeof(item)
     return keyed + (_postings_bytes(value) if hasattr(value, "doc_ids") else _value_bytes(value))
 
 

@@ -96,7 +96,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                 now=call.now or time.time(), deadline=started + soft_budget,
                 grouping=parse_grouping(call.grouping) if call.grouping else None, explain=call.explain,
                 corpus_statistics=call.corpus_statistics,
-                streaming_selection=call.streaming_selection)
+                streaming_selection=call.streaming_selection, distribution_key=key)
             # the fill may come after the query's time (the container grants it a second more)
             view_seconds = (call.timeout_ms / 1000.0 if call.timeout_ms else 10.0) + VIEW_GRACE_SECONDS
             outcome = self._node.search(call.schema, call.rank_profile, params, view_seconds)
@@ -141,8 +141,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
         except Exception as error:  # noqa: BLE001 - see the docstring
             log.warning("summaries with the hits failed (the container fetches them apart): %s", error)
             return ()
-        return tuple(codec.DocsumValue(d.global_id, d.document_id, d.fields, d.summary_features, d.fields_json)
-                     for d in docsums)
+        return tuple(docsums)  # the reply's own value type (docsums.Docsum)
 
     def GetDocsums(self, request: pb.DocsumRequest, context) -> pb.DocsumReply:
         try:

@@ -127,14 +127,14 @@ def top_k_indices(scores: np.ndarray, global_ids: Sequence[bytes], k: int) -> np
     n = len(scores)
     if n == 0 or k <= 0:
         return np.empty(0, dtype=np.int64)
-    keyed = np.where(np.isnan(scores), -np.inf, scores).astype(np.float64)
+    negated = -np.where(np.isnan(scores), -np.inf, scores).astype(np.float64)  # ascending: best first
     if k < n:
-        threshold = np.partition(-keyed, k - 1)[k - 1]
-        candidates = np.flatnonzero(-keyed <= threshold)
+        threshold = np.partition(negated, k - 1)[k - 1]
+        candidates = np.flatnonzero(negated <= threshold)
     else:
         candidates = np.arange(n)
     rows = candidates.tolist()  # Python numbers: the sort reads no numpy scalars
-    order = sorted(zip((-keyed[candidates]).tolist(), [global_ids[i] for i in rows], rows))
+    order = sorted(zip(negated[candidates].tolist(), [global_ids[i] for i in rows], rows))
     return np.asarray([row for _, _, row in order[:k]], dtype=np.int64)
 
 

@@ -35,7 +35,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from content_node.matching.core_features import bm25_contributions, bm25_parameters, bm25_part, bm25_terms, kept
+from content_node.matching.core_features import (bm25_column, bm25_contributions, bm25_parameters, bm25_part,
+                                                bm25_terms, kept)
 from content_node.matching.feature_api import Calculator
 from content_node.matching.max_score import skippable, survivors
 from searchlib.query import tree as q
@@ -77,6 +78,31 @@ def or_of_words(node: q.QueryNode) -> tuple[q.Term, ...] | None:
                                for c in children):
         return None
     return tuple(children)
+
+
+def bm25_sum_rank(calc: Calculator, fields: Sequence[str],
+                  general: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """The first phase `bm25(a) + bm25(b) + ...` (`fields`, repeats kept) over dense candidates,
+    without the rank program and the feature calculator's lookups per call: each bm25 column as the
+    feature makes it for dense candidates (core_features.bm25_column), added left to right as the
+    expression adds them, so the same scores to the bit. `general` (the profile's program) ranks
+    the rest: sparse candidates (bm25 then reads the lists by binary search) and fields that are
+    not index fields (its error)."""
+    schema = calc.schema
+    if not all(f in schema.fields and schema.fields[f].is_index for f in fields):
+        return general
+
+    def rank(rows: np.ndarray) -> np.ndarray:
+        if not calc.is_dense(rows):
+            return general(rows)
+        columns = {field: bm25_column(calc, field) for field in dict.fromkeys(fields)}
+        if int(rows.max()) >= min(len(column) for column in columns.values()):
+            return general(rows)
+        score = columns[fields[0]][rows]
+        for field in fields[1:]:
+            score += columns[field][rows]
+        return score
+    return rank
 
 
 def top_k(calc: Calculator, words: Sequence[q.Term], fields: Sequence[str], k: int, alive: np.ndarray,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -41,10 +42,9 @@ def bm25(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.n
     k1, b, average = bm25_parameters(calc, field)
     if not len(candidates):
         return np.zeros(0, dtype=np.float64)
-    key = ("bm25", field, k1, b, average)
-    by_local_id = calc.memo(key, None)
+    by_local_id = calc.memo(("bm25", field, k1, b, average), None)
     if by_local_id is None and calc.is_dense(candidates):  # one column per query, every chunk reads it
-        by_local_id = calc.memo(key, lambda: _bm25_by_local_id(calc, field, k1, b, average))
+        by_local_id = bm25_column(calc, field)
     if by_local_id is not None:
         return by_local_id[candidates]
     terms = _terms_with_idf(calc, field)
@@ -57,6 +57,13 @@ def bm25(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.n
         rows, tf = bm25_hits(calc, field, term, candidates)  # only rows with the term contribute
         score[rows] += bm25_score(idf, tf, lengths[candidates[rows]], k1, b, average)
     return score
+
+
+def bm25_column(calc: Calculator, field: str) -> np.ndarray:
+    """bm25(field) of every local id, made once per query (the column bm25 indexes for dense
+    candidates)."""
+    k1, b, average = bm25_parameters(calc, field)
+    return calc.memo(("bm25", field, k1, b, average), lambda: _bm25_by_local_id(calc, field, k1, b, average))
 
 
 def bm25_scores(calc: Calculator, field: str, terms: list[Bm25Term], parameters: tuple[float, float, float],
@@ -197,15 +204,20 @@ def _items_with_idf(calc: Calculator) -> list[tuple[tuple[str, ...], str, float 
                                                   searched_fields(calc, item.field))
             term = q.item_key(item)
             idf = given_idf(item)
-            found.append((fields[0], term, idf if idf is not None else _idf(index, Bm25Term(term, fields[1]))))
+            found.append((fields[0], term, idf if idf is not None else _idf_in(index, term, fields[1])))
     return found
 
 
 def _idf(index, term: Bm25Term) -> float | None:
+    return _idf_in(index, term.term, term.fields)
+
+
+def _idf_in(index, term: str, fields: tuple[str, ...]) -> float | None:
+    """The idf of `term` searched in `fields` (Bm25Term made only when the cache lacks it)."""
     statistic = getattr(index, "statistic", None)  # the node's cache of this generation's (posting_cache.py)
     if statistic is None:
-        return _idf_of(index, term)
-    return statistic(("idf", term.term, term.fields), lambda: _idf_of(index, term))
+        return _idf_of(index, Bm25Term(term, fields))
+    return statistic(("idf", term, fields), lambda: _idf_of(index, Bm25Term(term, fields)))
 
 
 def _idf_of(index, term: Bm25Term) -> float | None:
@@ -250,7 +262,7 @@ def _bm25_by_local_id(calc: Calculator, field: str, k1: float, b: float, average
     id; bincount adds in input order, so a document's sum runs over its terms in query order from
     0.0, as the sparse loop does: the same scores to the bit."""
     limit = len(calc.index.field_lengths(field))
-    parts = [_term_contributions(calc, field, term, idf, k1, b, average) for term, idf in _terms_with_idf(calc, field)]
+    parts = _contributions(calc, field, _terms_with_idf(calc, field), k1, b, average)
     if not parts:
         return np.zeros(limit, dtype=np.float64)
     ids = np.concatenate([part[0] for part in parts])
@@ -296,22 +308,35 @@ def _term_contributions(calc: Calculator, field: str, term: str, idf: float, k1:
                         average: float) -> tuple[np.ndarray, np.ndarray]:
     """(the term's posting local ids, its bm25 part in each), memoized by the node's posting
     cache when the index has one (the key holds every input besides the postings and lengths)."""
-    def compute():
+    return _contributions(calc, field, [(term, idf)], k1, b, average)[0]
+
+
+def _contributions(calc: Calculator, field: str, terms: list[tuple[str, float]], k1: float, b: float,
+                   average: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """_term_contributions of each (term, idf), the cache and its key's suffix looked up once."""
+    def compute(term: str, idf: float):
         ids, tf = _bm25_postings(calc, field, term)
         return ids, bm25_score(idf, tf, calc.index.field_lengths(field)[ids], k1, b, average)
-    return kept(calc, ("bm25", field, term, idf, k1, b, average), compute)
+    derived, suffix = _kept_in(calc)
+    if derived is None:
+        return [compute(term, idf) for term, idf in terms]
+    return [derived(("bm25", field, term, idf, k1, b, average, *suffix), partial(compute, term, idf))
+            for term, idf in terms]
 
 
 def kept(calc: Calculator, key: tuple, compute: Callable[[], object]):
     """`compute()`, a value of this write generation's term reads alone (`key` names every other
-    input), kept between queries by the node's posting cache when the index reads through one.
-    The profile's filter-threshold joins the key: those reads are the calculator's postings, which
-    it strips of frequencies (filter_threshold.py), and the cache is shared by every profile."""
-    derived = getattr(calc.index, "derived", None)
-    if derived is None:
-        return compute()
+    input), kept between queries by the node's posting cache when the index reads through one."""
+    derived, suffix = _kept_in(calc)
+    return compute() if derived is None else derived((*key, *suffix), compute)
+
+
+def _kept_in(calc: Calculator) -> tuple[Callable | None, tuple]:
+    """(the node's cache of derived values or None, what every key of it ends with): the
+    profile's filter-threshold joins the key: those reads are the calculator's postings, which it
+    strips of frequencies (filter_threshold.py), and the cache is shared by every profile."""
     threshold = threshold_of(calc.settings)
-    return derived(key if threshold >= 1.0 else (*key, FILTER_THRESHOLD, threshold), compute)
+    return getattr(calc.index, "derived", None), (() if threshold >= 1.0 else (FILTER_THRESHOLD, threshold))
 
 
 def bm25_terms(calc: Calculator, field: str) -> list[tuple[str, float]]:
