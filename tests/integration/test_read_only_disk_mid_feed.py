@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 from pathlib import Path
@@ -29,7 +30,9 @@ def mount_image(image: Path, directory: Path) -> str | None:
     """Mount the ext4 `image` on `directory`; its block device's name (None: cannot mount here)."""
     if run("mount", "-o", "loop,errors=remount-ro", str(image), str(directory)).returncode != 0:
         return None
-    return Path(run("findmnt", "-n", "-o", "SOURCE", str(directory)).stdout.strip()).name
+    sources = [line.split()[0] for line in Path("/proc/self/mounts").read_text().splitlines()
+               if line.split()[1] == str(directory)]
+    return Path(sources[-1]).name if sources else None
 
 
 @contextlib.contextmanager
@@ -39,8 +42,8 @@ def ext4_node_dir(root: Path, key: int):
     image = root / "disk.img"
     with open(image, "wb") as handle:
         handle.truncate(64 << 20)
-    device = (os.geteuid() == 0 and run("mkfs.ext4", "-q", "-F", str(image)).returncode == 0
-              and mount_image(image, node_dir))
+    device = (os.geteuid() == 0 and shutil.which("mkfs.ext4") and shutil.which("e2fsck")
+              and run("mkfs.ext4", "-q", "-F", str(image)).returncode == 0 and mount_image(image, node_dir))
     if not device:
         pytest.skip("mounting an ext4 image needs root and a loop device")
     try:
