@@ -8,6 +8,7 @@ import sys
 
 from content_node.catch_up import GrpcPeer
 from content_node.node import ContentNode
+from content_node.placement_record import PlacementChanged, check_and_record
 from content_node.server import run_until_signalled
 from content_node.store.recovery import StoreCorruption
 from content_node.store.timestamps import DEFAULT_TOMBSTONE_MAX_AGE
@@ -17,6 +18,7 @@ from searchlib.tls import read_tls_dir
 
 EXIT_STORE_CORRUPT = 3  # `phasedsearch up` tells these apart from a crash or a bad package
 EXIT_STORE_UNREADABLE = 4
+EXIT_PLACEMENT_CHANGED = 5
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_STORE_UNREADABLE
     if group_keys is None:  # not given: the topology of services.xml, if it lists this node
         node.group_keys = group_keys_of(node.application.content, args.distribution_key)
+    try:
+        check_and_record(node)
+    except PlacementChanged as error:
+        print(f"FATAL: {error}", file=sys.stderr, flush=True)
+        return EXIT_PLACEMENT_CHANGED
     logging.getLogger("content_node").info(
         "content node %d takes writes for its buckets among nodes %s", args.distribution_key,
         list(node.group_keys) if node.group_keys is not None else "[itself alone]")

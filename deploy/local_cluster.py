@@ -35,6 +35,7 @@ import httpx
 
 from deploy import processes
 from deploy.certificates import ensure_cluster_certificates
+from deploy.cluster_layout import NodeSpec, moving_stored_buckets, node_specs
 from deploy.processes import LOOPBACK
 from searchlib.errors import SchemaError
 from searchlib.schema.application import load_application
@@ -58,19 +59,6 @@ class ClusterCommands:
 
 
 DEFAULT_COMMANDS = ClusterCommands()
-
-
-@dataclass(frozen=True, slots=True)
-class NodeSpec:
-    distribution_key: int
-    group: int
-    port: int
-    host: str = LOOPBACK
-    cluster: str = ""  # the services.xml <content> id when the package has several, else ""
-
-    @property
-    def address(self) -> str:
-        return f"{self.host}:{self.port}"
 
 
 @dataclass
@@ -115,17 +103,6 @@ def read_state(data_dir: str | Path) -> dict[str, Any] | None:
     if state.get("version") != STATE_VERSION:
         raise ClusterError(f"{path} was written by another version of phasedsearch; remove it to start over")
     return state
-
-
-def node_specs(nodes: int, groups: int, ports: Sequence[int], host: str = LOOPBACK,
-               clusters: Sequence[str] = ("",)) -> list[NodeSpec]:
-    """Distribution keys 0..nodes-1: the clusters take equal shares in key order (keys stay unique
-    across clusters, so a node's key names its process and data dir), each share split into
-    `groups` equal groups."""
-    per_cluster = nodes // len(clusters)
-    per_group = per_cluster // groups
-    return [NodeSpec(key, (key % per_cluster) // per_group, port, host, clusters[key // per_cluster])
-            for key, port in enumerate(ports)]
 
 
 def content_nodes_argument(specs: Sequence[NodeSpec]) -> str:
@@ -388,6 +365,10 @@ class LocalCluster:
                     f"{len(state['content_nodes'])} nodes, {state['groups']} group(s), port "
                     f"{state['container']['port']}); run `phasedsearch down --data-dir {self.data_dir}` "
                     "first")
+            clusters = _content_clusters(self.app_dir)
+            refusal = moving_stored_buckets(self.data_dir, state, self.node_count * len(clusters), self.groups, clusters)
+            if refusal:
+                raise ClusterError(refusal)
         container_port = self.requested_port or processes.free_ports(1)[0]
         if self.requested_port and not processes.port_is_free(container_port):
             raise ClusterError(f"port {container_port} is in use; choose another port")

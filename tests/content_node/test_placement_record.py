@@ -1,0 +1,74 @@
+"""A node started in another group than the one its stored documents were placed under refuses to
+start (content_node/placement_record.py): its buckets would change and nothing moves the documents,
+so gets of them would miss and removes of them would leave the old copy searchable."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from content_node.__main__ import EXIT_PLACEMENT_CHANGED, main
+from content_node.node import ContentNode
+from content_node.placement_record import PLACEMENT_FILE, PlacementChanged, check_and_record
+from searchlib.distribution import node_in_group
+from searchlib.docid import global_id
+from searchlib.timestamps import CLOCK
+
+MUSIC = Path(__file__).resolve().parents[1] / "apps" / "music"
+
+
+def started(data_dir: Path, group: list[int]) -> ContentNode:
+    node = ContentNode(MUSIC, data_dir, 0, group_keys=group)
+    try:
+        check_and_record(node)
+    except PlacementChanged:
+        node.close()
+        raise
+    return node
+
+
+def owned_id(group: list[int]) -> str:
+    return next(i for i in (f"id:ns:music::{n}" for n in range(100)) if node_in_group(global_id(i), group) == 0)
+
+
+def test_a_node_holding_documents_refuses_another_group_and_keeps_its_record(tmp_path):
+    node = started(tmp_path, [0, 1])
+    node.put(owned_id([0, 1]), json.dumps({"artist": "A", "year": 2015}))
+    node.close()
+    for group in ([0, 1, 2], [0], [0, 2]):
+        with pytest.raises(PlacementChanged, match=r"holds 1 documents and removes placed in the group of nodes "
+                                                   r"\[0, 1\].*not moved to their new owners"):
+            started(tmp_path, group)
+    assert json.loads((tmp_path / PLACEMENT_FILE).read_text()) == {"group_keys": [0, 1]}
+    started(tmp_path, [0, 1]).close()  # its recorded group starts
+
+
+def test_a_tombstone_alone_is_data_too(tmp_path):
+    node = started(tmp_path, [0, 1])
+    node.remove(owned_id([0, 1]), timestamp=CLOCK.next())  # a replica may still hold the document it removed
+    node.close()
+    with pytest.raises(PlacementChanged):
+        started(tmp_path, [0, 1, 2])
+
+
+def test_an_empty_node_or_one_without_a_record_takes_the_new_group(tmp_path):
+    started(tmp_path / "empty", [0, 1]).close()
+    started(tmp_path / "empty", [0, 1, 2]).close()
+    assert json.loads((tmp_path / "empty" / PLACEMENT_FILE).read_text()) == {"group_keys": [0, 1, 2]}
+    node = started(tmp_path / "old", [0, 1])
+    node.put(owned_id([0, 1]), json.dumps({"artist": "A", "year": 2015}))
+    node.close()
+    (tmp_path / "old" / PLACEMENT_FILE).unlink()  # a data directory from before the record
+    started(tmp_path / "old", [0, 2]).close()
+    assert json.loads((tmp_path / "old" / PLACEMENT_FILE).read_text()) == {"group_keys": [0, 2]}
+
+
+def test_the_process_exits_with_its_own_code_and_one_line(tmp_path, capsys):
+    node = started(tmp_path, [0, 1])
+    node.put(owned_id([0, 1]), json.dumps({"artist": "A", "year": 2015}))
+    node.close()
+    code = main(["--app", str(MUSIC), "--data-dir", str(tmp_path), "--distribution-key", "0",
+                 "--group-nodes", "0,1,2", "--port", "0"])
+    assert code == EXIT_PLACEMENT_CHANGED
+    assert "FATAL: content node 0 holds 1 documents" in capsys.readouterr().err
