@@ -2,7 +2,7 @@
 containers, the baseline's and this checkout's, in front of the same 2 content nodes (this
 checkout's, fed scifact with `benchmarks/apps/bm25`); the 300 BM25 top-10 queries go to each in
 turn, `--rounds` times at each client count, and each round reports the container's CPU per query
-(from /proc/PID/stat), the nodes' CPU while it ran, QPS and p50. First it checks that both answer
+(from each thread's /proc schedstat), the nodes' CPU while it ran, QPS and p50. First it checks that both answer
 every query with the same JSON (timing left out).
 
     git archive main | tar -x -C /tmp/baseline
@@ -26,7 +26,7 @@ import numpy as np
 
 from benchmarks import http_load
 from benchmarks.bm25_scifact import BM25_APP
-from benchmarks.query_cost import SCIFACT, cpu_seconds, requests_for
+from benchmarks.query_cost import SCIFACT, cpu_seconds_exact as cpu_seconds, requests_for
 from deploy.beir_eval import iter_corpus_operations, load_dataset, sanitize_query_text
 from deploy.feeder import feed
 from deploy.local_cluster import LocalCluster, content_nodes_argument
@@ -92,9 +92,10 @@ def main() -> None:
             identical = same_answers([url for url, _ in sides.values()], dataset.queries)
             node_pids = [cluster.node_pid(0), cluster.node_pid(1)]
             rounds: dict[str, dict[int, list[dict]]] = {side: {c: [] for c in client_counts} for side in sides}
-            for _ in range(args.rounds):
+            for round_ in range(args.rounds):
                 for clients in client_counts:
-                    for side, (url, pid) in sides.items():
+                    order = list(sides.items()) if round_ % 2 == 0 else list(sides.items())[::-1]  # no side always first
+                    for side, (url, pid) in order:
                         rounds[side][clients].append(one_round(url, pid, node_pids, dataset.queries, clients))
         finally:
             baseline.terminate()

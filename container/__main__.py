@@ -19,7 +19,7 @@ from container.app import create_app
 from container.dispatch.content_client import NodeAddress
 from container.http.auth import ClientAuth, load_client_auth
 from container.http.protocols import with_http2
-from container.http.server import protocol_for
+from container.http.search_protocol import search_protocol_for
 from searchlib.errors import SchemaError
 from searchlib.schema.application import load_application
 from searchlib.tls import CERT_FILE, KEY_FILE, read_tls_dir
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         https = _https_settings(args.tls_dir, auth)
     _settle_garbage_collector()
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
-                http=_http_protocol(args.http, limits), timeout_keep_alive=limits.idle_timeout, **https)
+                http=_http_protocol(args.http, limits, app), timeout_keep_alive=limits.idle_timeout, **https)
     return 0
 
 
@@ -100,13 +100,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _http_protocol(name: str, limits):
-    """The guarded httptools protocol for HTTP/1.1 (alone, or beside zttp's HTTP/2), or zttp for both."""
+def _http_protocol(name: str, limits, app):
+    """The guarded httptools protocol, with the lean path of /search/ into `app`, for HTTP/1.1
+    (alone, or beside zttp's HTTP/2), or zttp for both."""
     if name == "zttp":
         from uvicorn.protocols.http.auto_zttp_impl import AutoZttpProtocol
 
         return AutoZttpProtocol
-    http1 = protocol_for(limits)
+    http1 = search_protocol_for(limits, app)
     return http1 if name == "httptools" else with_http2(http1)
 
 

@@ -6,13 +6,13 @@ import asyncio
 import ssl
 import time
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Awaitable, Protocol, Sequence
 
 import grpc
 
 from container.dispatch import wire_client
 from container.dispatch.feed_batcher import FeedBatcher
-from container.dispatch.wire_client import WireConnection, WireFailure
+from container.dispatch.wire_client import Sent, WireConnection, WireFailure
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
 from searchlib.errors import InvalidParameterError
@@ -211,6 +211,14 @@ def _taken(result: FeedResult) -> FeedResult:
     return result
 
 
+def start_search(client: ContentNodeClient, call: SearchCall, timeout: float) -> Awaitable[SearchAnswer]:
+    """`client.search(call, timeout)`, with the request written before this returns where the
+    client can (GrpcContentNodeClient.search_started)."""
+    if isinstance(client, GrpcContentNodeClient):
+        return client.search_started(call, timeout)
+    return client.search(call, timeout)
+
+
 _last_payload: tuple[object, bytes] = (None, b"")
 
 
@@ -273,8 +281,20 @@ class GrpcContentNodeClient(CodecClient):
         connection = await self._wire_connection(timeout)
         if connection is None:
             return await super().search(call, timeout - (time.monotonic() - started))
+        return await self._search_reply(connection, connection.send(
+            payload, max(timeout - (time.monotonic() - started), 0.001)))
+
+    def search_started(self, call: SearchCall, timeout: float) -> Awaitable[SearchAnswer]:
+        """`search(call, timeout)`, its request already written when the lean connection is open:
+        a scatter writes to every node before it awaits any (scatter_gather.py)."""
+        wire = self._wire
+        if not self._search_port or wire is None or wire.lost:
+            return self.search(call, timeout)
+        return self._search_reply(wire, wire.send(_search_payload(call), max(timeout, 0.001)))
+
+    async def _search_reply(self, connection: WireConnection, sent: Sent) -> SearchAnswer:
         try:
-            reply = await connection.call(payload, max(timeout - (time.monotonic() - started), 0.001))
+            reply = await connection.reply(sent)
         except WireFailure as error:  # a plain error (RESOURCE_EXHAUSTED) is raised as is, as over gRPC
             raise (self._failure(error.code) or error) from None
         return search_codec.decode_search_answer(pb.SearchReply.FromString(reply))

@@ -10,7 +10,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-from container.dispatch.content_client import ContentNodeClient, NodeTimeout, NodeUnavailable, RequestNotEncodable
+from container.dispatch.content_client import (ContentNodeClient, NodeTimeout, NodeUnavailable, RequestNotEncodable,
+                                              start_search)
 from searchlib.coverage import CoverageReport, aggregate
 from searchlib.errors import ErrorCode
 from searchlib.explain import NodePhases
@@ -40,8 +41,15 @@ async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall,
     `out_of_service`: (key, last known documents) of the group's nodes not asked because they are
     out of rotation; they count as not answered. `known_active`: documents per node from health
     pings, so coverage of nodes that do not answer is known rather than estimated."""
-    tasks = {asyncio.ensure_future(client.search(call, deadline - time.monotonic())): client
-             for client in clients}
+    started = []  # every node's request is written before any answer is awaited
+    try:
+        for client in clients:
+            started.append(start_search(client, call, deadline - time.monotonic()))
+    except RequestNotEncodable:
+        for search in started:
+            search.close()  # not run: the request is the same for every node, none was sent
+        raise
+    tasks = {asyncio.ensure_future(search): client for search, client in zip(started, clients)}
     pending: set = set()
     if tasks:  # none when every node of the group is out of rotation
         _, pending = await asyncio.wait(tasks, timeout=max(deadline - time.monotonic(), 0.0))

@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import math
 import ssl
+from typing import NamedTuple
 
 import grpc
 
@@ -30,6 +31,12 @@ def _expire(future: asyncio.Future) -> None:
 def _error(payload: bytes) -> WireFailure:
     name, _, message = payload.decode("utf-8", "replace").partition("\n")
     return WireFailure(getattr(grpc.StatusCode, name, grpc.StatusCode.UNKNOWN), message)
+
+
+class Sent(NamedTuple):
+    call_id: int
+    future: asyncio.Future
+    timer: asyncio.TimerHandle | None  # None: not sent (the connection was lost)
 
 
 class WireConnection(asyncio.Protocol):
@@ -72,13 +79,23 @@ class WireConnection(asyncio.Protocol):
         self._waiting.clear()
 
     async def call(self, payload: bytes, timeout: float) -> bytes:
-        if self.lost:
-            raise WireFailure(grpc.StatusCode.UNAVAILABLE, "connection lost")
-        call_id = next(self._ids) & 0xFFFFFFFF
+        return await self.reply(self.send(payload, timeout))
+
+    def send(self, payload: bytes, timeout: float) -> Sent:
+        """Write the request now (a scatter writes to every node before it awaits any); `reply`
+        must then be awaited for it (it raises a lost connection's failure)."""
         loop = asyncio.get_running_loop()
+        if self.lost:
+            future = loop.create_future()
+            future.set_exception(WireFailure(grpc.StatusCode.UNAVAILABLE, "connection lost"))
+            return Sent(0, future, None)
+        call_id = next(self._ids) & 0xFFFFFFFF
         future = self._waiting[call_id] = loop.create_future()
         self._transport.write(encode_frame(REQUEST, call_id, payload, max(1, math.ceil(timeout * 1000))))
-        timer = loop.call_later(timeout, _expire, future)
+        return Sent(call_id, future, loop.call_later(timeout, _expire, future))
+
+    async def reply(self, sent: Sent) -> bytes:
+        call_id, future, timer = sent
         try:
             return await future
         except (asyncio.CancelledError, WireFailure) as error:
@@ -87,7 +104,8 @@ class WireConnection(asyncio.Protocol):
                 self._transport.write(encode_frame(CANCEL, call_id))
             raise
         finally:
-            timer.cancel()
+            if timer is not None:
+                timer.cancel()
             self._waiting.pop(call_id, None)
 
     def close(self) -> None:

@@ -63,9 +63,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
+        self._head_complete()
+        super().on_headers_complete()
+
+    def _head_complete(self) -> None:
         self._in_head = False
         self._disarm()
-        super().on_headers_complete()
 
     def send_400_response(self, msg: str) -> None:
         if not self._headers_too_large:

@@ -6,6 +6,62 @@ from searchlib.query import tree as q
 
 
 def encode_query(node: q.QueryNode) -> pb.QueryNode:
+    """The tree's message, the same bytes as `encode_query_reference`'s. Terms and the operators
+    over them (every text query's tree) are written in place, into the parent's repeated field:
+    the reference builds each item's message, copies it into a QueryNode and copies that into its
+    parent (a third of the container's cost of a request; BENCHMARKS.md, qcont13)."""
+    message = pb.QueryNode()
+    _encode_into(node, message)
+    return message
+
+
+def _encode_into(node: q.QueryNode, message: pb.QueryNode) -> None:
+    kind = type(node)
+    if kind is q.Term:
+        term = message.term
+        term.field = node.field
+        term.term = node.term
+        term.weight = node.weight
+        if node.label:
+            term.label = node.label
+        if not node.ranked:
+            term.unranked = True
+        if node.filter:
+            term.filter = True
+        if node.affix:
+            term.affix = node.affix
+        if node.significance is not None:
+            term.significance = node.significance
+        if node.item_id:
+            term.item_id = node.item_id
+        if node.connectivity is not None:
+            term.connects_to, term.connectivity = node.connectivity
+        if not term.field and not term.term and not term.weight:
+            message.term.SetInParent()  # a term item even when every field has its default value
+        return
+    if kind is q.Or:
+        operator = message.__getattribute__("or")
+    elif kind is q.And:
+        operator = message.__getattribute__("and")
+    elif kind is q.WeakAnd:
+        operator = message.weak_and
+        operator.target_hits = node.target_hits
+        operator.total_target_hits = node.total_target_hits
+    elif kind is q.Rank and node.label_score is None:
+        operator = message.rank
+    else:
+        message.CopyFrom(encode_query_reference(node))
+        return
+    if not node.children:
+        operator.SetInParent()  # an operator without children is still that operator
+    children = operator.children
+    for child in node.children:
+        _encode_into(child, children.add())
+
+
+def encode_query_reference(node: q.QueryNode) -> pb.QueryNode:
+    """Each item's message built whole, then copied into its parent: the plain form of the encoding,
+    which `encode_query` must equal byte for byte."""
     message = pb.QueryNode()
     if isinstance(node, q.Term):
         message.term.CopyFrom(pb.TermItem(field=node.field, term=node.term, weight=node.weight,
@@ -56,20 +112,20 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
                 setattr(item, name, bound)
         message.range.CopyFrom(item)
     elif isinstance(node, q.And):
-        message.__getattribute__("and").children.extend(encode_query(c) for c in node.children)
+        message.__getattribute__("and").children.extend(encode_query_reference(c) for c in node.children)
     elif isinstance(node, q.Or):
-        message.__getattribute__("or").children.extend(encode_query(c) for c in node.children)
+        message.__getattribute__("or").children.extend(encode_query_reference(c) for c in node.children)
     elif isinstance(node, q.Rank) and node.label_score is not None:
         message.label_wrapper.CopyFrom(pb.LabelWrapperItem(
-            child=encode_query(node.children[0]), label=node.label, score=node.label_score))
+            child=encode_query_reference(node.children[0]), label=node.label, score=node.label_score))
     elif isinstance(node, q.Rank):
-        message.rank.children.extend(encode_query(c) for c in node.children)
+        message.rank.children.extend(encode_query_reference(c) for c in node.children)
     elif isinstance(node, q.Not):
-        message.__getattribute__("not").child.CopyFrom(encode_query(node.child))
+        message.__getattribute__("not").child.CopyFrom(encode_query_reference(node.child))
     elif isinstance(node, q.WeakAnd):
         message.weak_and.target_hits = node.target_hits
         message.weak_and.total_target_hits = node.total_target_hits
-        message.weak_and.children.extend(encode_query(c) for c in node.children)
+        message.weak_and.children.extend(encode_query_reference(c) for c in node.children)
     elif isinstance(node, q.NearestNeighbor):
         item = pb.NearestNeighborItem(field=node.field, query_tensor=node.query_tensor,
                                       target_hits=node.target_hits, approximate=node.approximate,
@@ -91,7 +147,7 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
             range_values=[v for _, v, _ in node.ranges], range_bits=[b for _, _, b in node.ranges]))
     elif isinstance(node, q.SameElement):
         message.same_element.CopyFrom(pb.SameElementItem(
-            field=node.field, children=[encode_query(c) for c in node.children],
+            field=node.field, children=[encode_query_reference(c) for c in node.children],
             element_filter=list(node.element_filter), label=node.label))
     elif isinstance(node, q.TrueItem):
         message.true_item = True

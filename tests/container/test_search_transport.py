@@ -15,7 +15,8 @@ from concurrent import futures
 import grpc
 import pytest
 
-from container.dispatch.content_client import GrpcContentNodeClient, NodeAddress, NodeTimeout, NodeUnavailable
+from container.dispatch.content_client import (GrpcContentNodeClient, NodeAddress, NodeTimeout, NodeUnavailable,
+                                              start_search)
 from container.dispatch.wire_client import WireFailure, connect
 from content_node import wire_server
 from content_node.wire_server import WireServer
@@ -220,6 +221,39 @@ def test_search_goes_over_the_transport_once_ping_tells_its_port_else_over_grpc(
         assert asyncio.run(searches()) == [1, 2, 1]
     finally:
         HOLD.set()
+        wire.close()
+
+
+def test_a_scatter_writes_every_request_before_awaiting_any(node):
+    """start_search writes a node's request before it returns (the scatter then awaits them all),
+    answers as search does, and a timeout is NodeTimeout; before the transport is up (gRPC), or
+    once it is lost (connect again), it is search's coroutine, not yet started."""
+    wire = WireServer(wire_search, POOL, "127.0.0.1", 0)
+
+    async def scatter():
+        clients = [GrpcContentNodeClient(NodeAddress(k, 0, f"127.0.0.1:{node.grpc_port}")) for k in (0, 1)]
+        unstarted = start_search(clients[0], CALL, 5)  # no ping yet: gRPC, run when awaited
+        assert asyncio.iscoroutine(unstarted) and (await unstarted).total_hits == 1
+        node.search_port = wire.port
+        for client in clients:
+            await client.ping(1)
+            await client.search(CALL, 5)  # the transport connects
+        started = [start_search(client, CALL, 5) for client in clients]
+        in_flight = [len(client._wire._waiting) for client in clients]  # written; nothing awaited yet
+        totals = [(await search).total_hits for search in started]
+        with pytest.raises(NodeTimeout):
+            await start_search(clients[0], CALL, 0.5)
+        clients[1]._wire.close()
+        await asyncio.sleep(0.1)  # the connection is lost: search's coroutine, which connects again
+        again = start_search(clients[1], CALL, 5)
+        assert asyncio.iscoroutine(again) and clients[1]._wire.lost
+        totals.append((await again).total_hits)
+        for client in clients:
+            await client.close()
+        return in_flight, totals
+    try:
+        assert asyncio.run(scatter()) == ([1, 1], [2, 2, 2])
+    finally:
         wire.close()
 
 
