@@ -19,25 +19,10 @@ def _encode_into(node: q.QueryNode, message: pb.QueryNode) -> None:
     kind = type(node)
     if kind is q.Term:
         term = message.term
-        term.field = node.field
-        term.term = node.term
-        term.weight = node.weight
-        if node.label:
-            term.label = node.label
-        if not node.ranked:
-            term.unranked = True
-        if node.filter:
-            term.filter = True
-        if node.affix:
-            term.affix = node.affix
-        if node.significance is not None:
-            term.significance = node.significance
-        if node.item_id:
-            term.item_id = node.item_id
-        if node.connectivity is not None:
-            term.connects_to, term.connectivity = node.connectivity
-        if not term.field and not term.term and not term.weight:
-            message.term.SetInParent()  # a term item even when every field has its default value
+        term.SetInParent()  # a term item even when every field has its default value
+        for name, value in _term_fields(node).items():
+            if value is not None:
+                setattr(term, name, value)
         return
     if kind is q.Or:
         operator = message.__getattribute__("or")
@@ -64,11 +49,7 @@ def encode_query_reference(node: q.QueryNode) -> pb.QueryNode:
     which `encode_query` must equal byte for byte."""
     message = pb.QueryNode()
     if isinstance(node, q.Term):
-        message.term.CopyFrom(pb.TermItem(field=node.field, term=node.term, weight=node.weight,
-                                          label=node.label, unranked=not node.ranked, filter=node.filter,
-                                          affix=node.affix, significance=node.significance, **_links(node)))
-        if node.document_frequency is not None:
-            message.term.document_frequency, message.term.document_count = node.document_frequency
+        message.term.CopyFrom(pb.TermItem(**_term_fields(node)))
     elif isinstance(node, q.Phrase):
         message.phrase.CopyFrom(pb.PhraseItem(field=node.field, terms=list(node.terms),
                                               weight=node.weight, label=node.label, segment=node.segment,
@@ -156,6 +137,15 @@ def encode_query_reference(node: q.QueryNode) -> pb.QueryNode:
     else:
         raise TypeError(f"cannot encode query item {node!r}")
     return message
+
+
+def _term_fields(node: q.Term) -> dict[str, object]:
+    """A term item's fields (None: not set), the one list both encoders write."""
+    frequency, count = node.document_frequency or (None, None)
+    return {"field": node.field, "term": node.term, "weight": node.weight, "label": node.label,
+            "unranked": not node.ranked, "filter": node.filter, "affix": node.affix,
+            "significance": node.significance, "document_frequency": frequency, "document_count": count,
+            **_links(node)}
 
 
 def _links(node: q.Term | q.Phrase | q.Equiv) -> dict[str, object]:
