@@ -222,14 +222,14 @@ class FieldIndex:
         if self._pending.num_postings:
             self._delta = merge_segments(self._delta, self._pending.take(), num_terms, alive)
         if self._delta.num_postings > max(_MIN_DELTA_POSTINGS, self._main.num_postings // 8):
-            self._main = merge_segments(self._main, self._delta.flatten(), num_terms, alive)
+            self._main = merge_segments(self._main, self._delta, num_terms, alive)
             self._delta = EMPTY_SEGMENT
 
     def compact(self) -> None:
         """Merge every tier into one segment without dead postings (e.g. before measuring)."""
         self.freeze()
         alive = self._local_ids.alive
-        self._main = merge_segments(self._main, self._delta.flatten(), len(self._term_ids), alive)
+        self._main = merge_segments(self._main, self._delta, len(self._term_ids), alive)
         self._delta = EMPTY_SEGMENT
 
     # -- index image (store/index_image.py) -----------------------------------------------------

@@ -6,9 +6,10 @@ posting in the same order (a posting has exactly term_freq positions). Small dty
 where they fit (term frequencies as uint16, positions as uint16 when short), and widened only
 for the slice a query reads.
 
-Segments are built from flat posting arrays and merged by concatenating (every document of the
-newer segment has a higher local id than those of the older one, since local ids only grow) and
-sorting stably by term. Postings of dead documents are dropped while building.
+Segments are built from flat posting arrays (sorted stably by term) and merged by offsets: every
+document of the newer segment has a higher local id than those of the older one, since local ids
+only grow, so a term's merged postings are the older's then the newer's. Postings of dead
+documents are dropped while building and merging.
 """
 from __future__ import annotations
 
@@ -238,10 +239,74 @@ def build_segment(flat: FlatPostings, num_terms: int, alive: np.ndarray) -> Post
     return segment
 
 
-def merge_segments(older: PostingSegment, newer: FlatPostings, num_terms: int,
+def merge_segments(older: PostingSegment, newer: FlatPostings | PostingSegment, num_terms: int,
                    alive: np.ndarray) -> PostingSegment:
-    """`older` plus postings of documents added after it (all with higher local ids)."""
-    return build_segment(FlatPostings.concatenate([older.flatten(), newer]), num_terms, alive)
+    """`older` plus postings of documents added after it (all with higher local ids): the segment
+    `build_segment` makes of both together, by offsets. Each term's postings are older's then
+    newer's, so a posting's place in the merged arrays is its place in its own segment moved by
+    the other segment's postings of lower terms (and of its own term, for newer's): one scatter, no
+    sort of the postings both hold (only newer's, when they come unsorted)."""
+    if isinstance(newer, FlatPostings):
+        newer = build_segment(newer, num_terms, alive)
+    older, newer = _alive_only(older, alive), _alive_only(newer, alive)
+    if not newer.num_postings and older.num_terms == num_terms:
+        return older
+    old_counts, new_counts = _term_counts(older, num_terms), _term_counts(newer, num_terms)
+    term_offsets = _offsets(old_counts + new_counts)
+    new_before = _offsets(new_counts)  # newer's postings of lower terms, by term
+    old_through = term_offsets - new_before  # older's postings of lower terms and of the term
+    slots = _scatter_slots(newer.num_postings, old_through[1:], new_counts)
+    old_positions, new_positions = (_term_counts(s, num_terms, s.position_offsets) for s in (older, newer))
+    position_offsets = _offsets(old_positions + new_positions)
+    new_positions_before = _offsets(new_positions)
+    places = _scatter_slots(len(newer.positions), (position_offsets - new_positions_before)[1:], new_positions)
+    segment = PostingSegment(
+        term_offsets=_compact_offsets(term_offsets),
+        position_offsets=_compact_offsets(position_offsets),
+        doc_ids=_scattered(older.doc_ids, newer.doc_ids, slots, np.int32),
+        term_freqs=_compact_term_freqs(_scattered(older.term_freqs, newer.term_freqs, slots)),
+        positions=_compact_positions(_scattered(older.positions, newer.positions, places)),
+    )
+    for array in (segment.term_offsets, segment.position_offsets, segment.doc_ids):
+        array.flags.writeable = False  # postings hand out views of these
+    return segment
+
+
+def _alive_only(segment: PostingSegment, alive: np.ndarray) -> PostingSegment:
+    """The segment without the postings of documents removed since it was built."""
+    if not segment.num_postings or alive[segment.doc_ids].all():
+        return segment
+    return build_segment(segment.flatten(), segment.num_terms, alive)  # sorted already: the sort is one pass
+
+
+def _term_counts(segment: PostingSegment, num_terms: int, offsets: np.ndarray | None = None) -> np.ndarray:
+    """Per term id below `num_terms`, how many postings (or positions, by `offsets`) it holds."""
+    counts = np.zeros(num_terms, dtype=np.int64)
+    held = np.diff((segment.term_offsets if offsets is None else offsets).astype(np.int64))
+    counts[: len(held)] = held
+    return counts
+
+
+def _offsets(counts: np.ndarray) -> np.ndarray:
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return offsets
+
+
+def _scatter_slots(new_total: int, old_through: np.ndarray, new_counts: np.ndarray) -> np.ndarray:
+    """Which entries (postings or positions, grouped by term) of the merged arrays are newer's:
+    the others are older's, in their order (a mask: the older side is most of a merge)."""
+    new_slots = np.arange(new_total, dtype=np.int64) + np.repeat(old_through, new_counts)
+    newer = np.zeros(int(old_through[-1]) + new_total if len(old_through) else new_total, dtype=bool)
+    newer[new_slots] = True
+    return newer
+
+
+def _scattered(old: np.ndarray, new: np.ndarray, newer: np.ndarray,
+               dtype: np.dtype | type | None = None) -> np.ndarray:
+    out = np.empty(len(old) + len(new), dtype=dtype or np.promote_types(old.dtype, new.dtype))
+    out[~newer], out[newer] = old, new
+    return out
 
 
 def _ragged_gather_index(lengths: np.ndarray, order: np.ndarray) -> np.ndarray:
@@ -259,9 +324,9 @@ def _ragged_gather_index(lengths: np.ndarray, order: np.ndarray) -> np.ndarray:
 
 def _compact_term_freqs(term_freqs: np.ndarray) -> np.ndarray:
     """uint16 unless a frequency exceeds it (then exact int32, so positions stay aligned)."""
-    if len(term_freqs) and int(term_freqs.max()) > _TF_MAX:
-        return term_freqs.astype(np.int32)
-    return term_freqs.astype(np.uint16)
+    if term_freqs.dtype != np.uint16 and len(term_freqs) and int(term_freqs.max()) > _TF_MAX:
+        return term_freqs.astype(np.int32, copy=False)
+    return term_freqs.astype(np.uint16, copy=False)
 
 
 def _compact_offsets(offsets: np.ndarray) -> np.ndarray:
@@ -270,6 +335,6 @@ def _compact_offsets(offsets: np.ndarray) -> np.ndarray:
 
 
 def _compact_positions(positions: np.ndarray) -> np.ndarray:
-    if len(positions) and int(positions.max()) > np.iinfo(np.uint16).max:
-        return positions.astype(np.int32)
-    return positions.astype(np.uint16)
+    if positions.dtype != np.uint16 and len(positions) and int(positions.max()) > np.iinfo(np.uint16).max:
+        return positions.astype(np.int32, copy=False)
+    return positions.astype(np.uint16, copy=False)

@@ -37,7 +37,7 @@ class Node:
 def test_concurrent_writes_share_batches_and_get_their_own_replies():
     async def run():
         node = Node()
-        batcher = FeedBatcher(node.send, max_in_flight=2)
+        batcher = FeedBatcher(node.send, max_in_flight=2, min_next=1)
         tasks = [asyncio.ensure_future(batcher.submit(put(0), 5.0))]
         await asyncio.sleep(0.01)
         tasks += [asyncio.ensure_future(batcher.submit(put(n), 5.0)) for n in (1, 2)]  # one turn of the loop
@@ -52,6 +52,46 @@ def test_concurrent_writes_share_batches_and_get_their_own_replies():
         assert [len(b) for b in node.batches] == [1, 2, 7]
         assert [r.error.message for r in replies] == [f"id:test:doc::{n}" for n in range(10)]
         assert [r.ok for r in replies] == [n != 3 for n in range(10)]
+
+    asyncio.run(run())
+
+
+def test_while_a_batch_is_in_flight_the_next_waits_for_its_reply_unless_enough_queue():
+    async def run():
+        node = Node()
+        batcher = FeedBatcher(node.send, max_in_flight=2, min_next=4)
+        tasks = [asyncio.ensure_future(batcher.submit(put(0), 5.0))]
+        await asyncio.sleep(0.01)
+        for n in (1, 2, 4):  # each in its own turn of the loop: three writes queue behind the first
+            tasks.append(asyncio.ensure_future(batcher.submit(put(n), 5.0)))
+            await asyncio.sleep(0.01)
+        assert node.batches == [["id:test:doc::0"]]  # not split into batches of one
+        tasks += [asyncio.ensure_future(batcher.submit(put(n), 5.0)) for n in (5, 6)]
+        await asyncio.sleep(0.01)
+        # four queued (min_next): the second slot takes them all at once
+        assert [len(b) for b in node.batches] == [1, 5]
+        node.release.set()
+        replies = await asyncio.gather(*tasks)
+        assert [r.error.message for r in replies] == [f"id:test:doc::{n}" for n in (0, 1, 2, 4, 5, 6)]
+
+    asyncio.run(run())
+
+
+def test_writes_queued_behind_a_batch_go_together_once_it_is_answered():
+    async def run():
+        node = Node()
+        batcher = FeedBatcher(node.send)
+        first = asyncio.ensure_future(batcher.submit(put(0), 5.0))
+        await asyncio.sleep(0.01)
+        rest = []
+        for n in range(1, 9):
+            rest.append(asyncio.ensure_future(batcher.submit(put(n), 5.0)))
+            await asyncio.sleep(0)
+        await asyncio.sleep(0.01)
+        assert len(node.batches) == 1
+        node.release.set()
+        await asyncio.gather(first, *rest)
+        assert [len(b) for b in node.batches] == [1, 8]
 
     asyncio.run(run())
 

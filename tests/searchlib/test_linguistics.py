@@ -105,6 +105,19 @@ def test_every_ascii_character_splits_or_joins_as_the_regular_expression_says() 
     assert words(text) == re.findall(r"[A-Za-z0-9]+", text)
 
 
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60), st.booleans())
+def test_ascii_tokens_are_the_lowercased_runs_of_letters_and_digits(text: str, lowercase: bool) -> None:
+    """The ASCII path (one bytes table lowercases and separates) gives normalize, then words."""
+    expected = re.findall(r"[A-Za-z0-9]+", text.lower() if lowercase else text)
+    assert tokenize_unstemmed(text, lowercase=lowercase) == expected
+
+
+def test_every_ascii_character_lowercases_splits_or_joins_as_the_rule_says() -> None:
+    text = "".join(f"a{chr(c)}B" for c in range(128))
+    assert tokenize_unstemmed(text) == re.findall(r"[a-z0-9]+", text.lower())
+    assert tokenize_unstemmed(text, lowercase=False) == re.findall(r"[A-Za-z0-9]+", text)
+
+
 def _words_by_the_rule(text: str) -> list[str]:
     return [piece for word in WORD_RUN.findall(text) for piece in word.split("_") if piece]
 
