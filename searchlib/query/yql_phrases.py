@@ -115,7 +115,8 @@ class YqlPhraseParser(YqlValueCursor):
         if len(tokens) == 1:
             form = self._word_form(annotations, at, text, tokens[0])
             return Term(field, tokens[0], weight, label, ranked, is_filter, affix, given, **links,
-                        document_frequency=self._document_frequency(annotations, at), form=form)
+                        document_frequency=self._document_frequency(annotations, at), form=form,
+                        written=text or "")
         form = self._word_form(annotations, at, text if segment else None, None)
         return Phrase(field, tuple(tokens), weight, label, segment, segments, ranked, is_filter, given, **links,
                       form=form, items=items)
