@@ -154,6 +154,9 @@ class YqlPhraseParser(YqlValueCursor):
             return None
         if not isinstance(given, dict):
             self.fail(f"Annotation 'documentFrequency' must be a map of frequency and count, got {given!r}", at.start)
+        for key in ("frequency", "count"):  # both required, other keys ignored: Vespa's getLongMapValue
+            if key not in given:
+                self.fail(f"Map annotation 'documentFrequency' must contain an entry with key '{key}'", at.start)
         return (self._annotation(params.annotation_int, given, "frequency", 0, at, minimum=0),
                 self._annotation(params.annotation_int, given, "count", 0, at, minimum=0))
 

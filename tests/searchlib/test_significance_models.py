@@ -174,3 +174,12 @@ def test_a_model_needs_one_reference(tmp_path) -> None:
     app = _with_model(tmp_path, '<model/>')
     with pytest.raises(SchemaError, match="needs exactly one of path, url or model-id"):
         load_application(app)
+
+
+@pytest.mark.parametrize("given, key", [("{}", "frequency"), ("{count: 1}", "frequency"), ("{frequency: 1}", "count")])
+def test_a_given_document_frequency_needs_both_its_numbers(given, key) -> None:
+    # Vespa's YqlParser.getLongMapValue: a missing entry is an error, not a 0
+    yql = f'select * from doc where text contains ({{documentFrequency: {given}}}"a")'
+    with pytest.raises(QueryError, match=f"'documentFrequency' must contain an entry with key '{key}'") as refused:
+        parse_yql(yql)
+    assert refused.value.location is not None and refused.value.location.column == yql.index('"a"') + 1
