@@ -168,3 +168,14 @@ def test_the_language_the_query_was_parsed_in_picks_the_model(tmp_path, monkeypa
     assert query.yql.language == "de"
     done = significance_searcher.with_significance(app, query, [app.schemas["doc"]])
     assert {term.document_frequency[1] for term in q.terms_of(done.yql.where)} == {20}
+
+
+def test_a_word_is_looked_up_as_written_end_to_end(tmp_path) -> None:
+    # Vespa's SignificanceSearcher runs before stemming: "Cars" reads "cars", not its stem "car"
+    _app(tmp_path, json.dumps({"languages": {"en": {"document-count": 1000, "document-frequencies": {
+        "cars": 3, "car": 700, "café": 3, "cafe": 700}}}}))
+    with in_process_cluster(tmp_path / "app", tmp_path / "data", nodes=1) as running:
+        running.feed("doc", {"d1": {"text": "cars at the cafe"}})
+        for word in ("Cars", "Café"):
+            [hit] = hits(running, yql=f'select * from doc where text contains "{word}"', ranking="model")
+            assert hit["fields"]["matchfeatures"]["term(0).significance"] == pytest.approx(significance(3, 1000))

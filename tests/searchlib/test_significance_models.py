@@ -87,6 +87,9 @@ def test_words_are_looked_up_as_written_lowercased_unstemmed_with_accents() -> N
     cars, cafe = with_document_frequencies(parsed.where, model, parsed.language).children
     assert (cars.term, cars.document_frequency) == ("car", (3, 1000))  # stemmed for matching only
     assert (cafe.term, cafe.document_frequency) == ("cafe", (3, 1000))
+    user = parse_yql("select * from doc where userQuery()", parameters={"query": 'Cars +Café "Bikes"'})
+    frequencies = [t.document_frequency for t in q.terms_of(with_document_frequencies(user.where, model))]
+    assert frequencies == [(3, 1000), (3, 1000), (1, 1000)]  # café, cars, bikes (not in the model)
 
 
 def test_a_later_model_overrides_an_earlier_ones_language(tmp_path) -> None:
