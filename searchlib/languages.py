@@ -29,6 +29,13 @@ SNOWBALL_ALGORITHMS = {
     "ta": "tamil", "tr": "turkish", "yi": "yiddish",
 }
 _ALIASES = {"iw": "he", "in": "id", "ji": "yi", "zh_cn": "zh", "zh_tw": "zh"}  # legacy codes
+CHINESE_TRADITIONAL = "zh-hant"
+_TRADITIONAL = re.compile(r"-(hant|tw|hk|mo)(-|$)")
+# Vespa's Language names by code: CLD2's (whose names are Vespa's for most), a few corrected
+_VESPA_NAMES = {**{code: name.upper() for name, code in pycld2.LANGUAGES if len(code) == 2},
+                "he": "HEBREW", "jv": "JAVANESE", "ja": "JAPANESE", "ko": "KOREAN", "zh": "CHINESE_SIMPLIFIED",
+                CHINESE_TRADITIONAL: "CHINESE_TRADITIONAL", "nb": "NORWEGIAN_BOKMAL", "no": "NORWEGIAN_BOKMAL", "nn": "NORWEGIAN_NYNORSK",
+                "un": "UNKNOWN"}
 _TAG = re.compile(r"^[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*$")
 _DETECTION_PREFIX = 256  # characters: enough to be reliable, and detection cost stays flat
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # CLD2 rejects C1 controls
@@ -49,6 +56,26 @@ def language_code(tag: str) -> str:
     lowered = tag.lower().replace("-", "_")
     primary = _ALIASES.get(lowered) or lowered.split("_", 1)[0]
     return _ALIASES.get(primary, primary)
+
+
+def model_language(tag: str) -> str:
+    """`language_code`, but Chinese stays two languages as Vespa's Language has them: "zh-hant"
+    for Traditional (zh-Hant, zh-TW, zh-HK, zh-MO), "zh" for Simplified; "un" stays "un" (for the
+    significance models, which Vespa keys by its Language)."""
+    code = language_code(tag)
+    if code == "zh" and _TRADITIONAL.search(tag.lower().replace("_", "-")):
+        return CHINESE_TRADITIONAL
+    return code
+
+
+def is_known_language(code: str) -> bool:
+    """Whether Vespa's Language has `code` (Language.fromLanguageTag gives UNKNOWN for any other)."""
+    return code in _VESPA_NAMES
+
+
+def vespa_language_name(code: str) -> str:
+    """Vespa's name of the language (its Language enum: FRENCH, CHINESE_TRADITIONAL), as its messages show it."""
+    return _VESPA_NAMES.get(code, "UNKNOWN")
 
 
 def detect_language(text: str) -> str:
@@ -99,15 +126,15 @@ def text_language(text: str, explicit: str = "") -> str:
     return explicit or detect_language(text)
 
 
-def query_language(parameters: Mapping[str, object]) -> str:
+def query_language(parameters: Mapping[str, object], code=language_code) -> str:
     """The explicit language of a query request: `model.language` (`language`, `lang`) or
-    `model.locale` (`locale`); "" when none is given (then the query text's language is
-    detected). A value that is not a language tag is an InvalidParameterError."""
+    `model.locale` (`locale`) as `code` reads its tag; "" when none is given (then the query
+    text's language is detected). A value that is not a language tag is an InvalidParameterError."""
     for name in ("model.language", "language", "lang", "model.locale", "locale"):
         value = parameters.get(name)
         if value is not None and str(value).strip():
             try:
-                return language_code(str(value))
+                return code(str(value))
             except ValueError as error:
                 raise InvalidParameterError(f"Invalid query parameter: {name}: {error}") from None
     return ""

@@ -23,13 +23,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
-from searchlib.errors import InvalidParameterError
-from searchlib.languages import language_code
+from searchlib.errors import QueryError
+from searchlib.languages import is_known_language, model_language, vespa_language_name
+from searchlib.linguistics import tokenize_unstemmed
 from searchlib.query import tree as q
 
 UNKNOWN_LANGUAGE, ENGLISH = "un", "en"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _MAX_MODEL_BYTES = 4 * 1024 * 1024 * 1024  # a decompressed model past this is refused, not read
+_MAX_COUNT = 2**63 - 1  # Vespa reads counts as Java longs: a larger one is no model
 
 
 class SignificanceModelError(ValueError):
@@ -63,6 +65,8 @@ def read_model(path: Path) -> dict[str, LanguageModel]:
         parsed = json.loads(data)
     except (ValueError, UnicodeDecodeError) as error:
         raise SignificanceModelError(f"significance model '{path}' is not JSON: {error}") from None
+    except RecursionError:  # nesting deeper than the parser's stack: no model either
+        raise SignificanceModelError(f"significance model '{path}' is not JSON: nested too deeply") from None
     return parse_model(parsed, str(path))
 
 
@@ -73,8 +77,8 @@ def parse_model(parsed: object, name: str) -> dict[str, LanguageModel]:
     source = str(parsed.get("id") or name)
     models = {}
     for tag, model in languages.items():
-        try:
-            code = UNKNOWN_LANGUAGE if tag.strip().lower() == UNKNOWN_LANGUAGE else language_code(tag)
+        try:  # "en,no": one model for several languages (DefaultSignificanceModelRegistry splits on ',')
+            codes = [model_language(part) for part in tag.split(",")]
         except ValueError as error:
             raise SignificanceModelError(f"significance model '{name}': {error}") from None
         count = model.get("document-count") if isinstance(model, dict) else None
@@ -86,12 +90,13 @@ def parse_model(parsed: object, name: str) -> dict[str, LanguageModel]:
         if bad is not None:
             raise SignificanceModelError(f"significance model '{name}', language '{tag}': the document frequency "
                                          f"of '{bad}' is not a non-negative integer")
-        models[code] = LanguageModel(count, MappingProxyType(dict(frequencies)), source)
+        language = LanguageModel(count, MappingProxyType(dict(frequencies)), source)
+        models.update(dict.fromkeys(codes, language))
     return models
 
 
 def _count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_COUNT
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,30 +124,43 @@ class SignificanceModels:
         return not (len(self.languages) == 1 and next(iter(self.languages)) in (UNKNOWN_LANGUAGE, ENGLISH))
 
     def for_query(self, explicit: str, detected: str) -> LanguageModel:
-        """Vespa's model resolution: an explicitly tagged language must have a model ("un" takes
-        "un", else "en"); a detected one falls back to "un", then "en". Else a 400."""
+        """Vespa's model resolution: an explicitly tagged language must have a model ("un", or a
+        tag of no language Vespa knows, which it takes as UNKNOWN: "un", else "en"); a detected one
+        falls back to "un", then "en". Else a 400 (Vespa's code 3, illegal query)."""
         if explicit:
-            if explicit != UNKNOWN_LANGUAGE:
+            if explicit != UNKNOWN_LANGUAGE and is_known_language(explicit):
                 found = self.languages.get(explicit)
                 if found is None:
-                    raise InvalidParameterError(f"No significance model available for set language {explicit}")
+                    raise QueryError("No significance model available for set language "
+                                     f"{vespa_language_name(explicit)}")
                 return found
         elif detected in self.languages:
             return self.languages[detected]
         found = self.languages.get(UNKNOWN_LANGUAGE) or self.languages.get(ENGLISH)
         if found is None:
-            raise InvalidParameterError("No significance model available for unknown or english language")
+            raise QueryError("No significance model available for unknown or english language")
         return found
 
 
-def with_document_frequencies(node: q.QueryNode, model: LanguageModel) -> q.QueryNode:
+def with_document_frequencies(node: q.QueryNode, model: LanguageModel, language: str = "") -> q.QueryNode:
     """`node` with each word item's document frequency from `model` (SignificanceSearcher.setIDF):
     items whose significance or document frequency the query gives keep theirs."""
     if isinstance(node, q.Term):
         if node.significance is not None or node.document_frequency is not None:
             return node
-        return replace(node, document_frequency=model.document_frequency(node.term.lower()))
-    return q.map_children(node, lambda child: with_document_frequencies(child, model))
+        return replace(node, document_frequency=model.document_frequency(model_word(node, language)))
+    return q.map_children(node, lambda child: with_document_frequencies(child, model, language))
+
+
+def model_word(term: q.Term, language: str = "") -> str:
+    """The word a model holds for `term`: as written, lowercased, unstemmed and with its accents
+    (Vespa's SignificanceSearcher runs before stemming and looks up the word lowercased; its
+    model generator writes words so). The term itself when the written text is not one word."""
+    if term.written:
+        words = tokenize_unstemmed(term.written, language or "en", fold_accents=False)
+        if len(words) == 1:
+            return words[0]
+    return term.term.lower()
 
 
 def query_words(node: q.QueryNode) -> list[str]:

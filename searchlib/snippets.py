@@ -73,16 +73,21 @@ PREFIX_LIKE = ("prefix", "substring")  # affixes juniper matches as a prefix of 
 def query_words(node: q.QueryNode | None, schema: Schema, field: str) -> frozenset[str]:
     """Every positive word of the query that searches `field` (directly or through a fieldset),
     affix items apart (query_prefixes)."""
-    found: set[str] = set()
-    _collect(node, schema, field, found, set())
-    return frozenset(found)
+    return query_words_and_affixes(node, schema, field)[0]
 
 
 def query_affixes(node: q.QueryNode | None, schema: Schema, field: str) -> frozenset[tuple[str, str]]:
     """(affix, word) of the query's positive prefix, substring and suffix items on `field`."""
+    return query_words_and_affixes(node, schema, field)[1]
+
+
+def query_words_and_affixes(node: q.QueryNode | None, schema: Schema,
+                            field: str) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
+    """query_words and query_affixes in one walk of the tree."""
+    found: set[str] = set()
     affixes: set[tuple[str, str]] = set()
-    _collect(node, schema, field, set(), affixes)
-    return frozenset(affixes)
+    _collect(node, schema, field, found, affixes)
+    return frozenset(found), frozenset(affixes)
 
 
 def query_prefixes(node: q.QueryNode | None, schema: Schema, field: str) -> frozenset[str]:
@@ -131,7 +136,7 @@ def _matched_spans(text: str, words: frozenset[str], language: str, mode: MatchM
         return []
     if mode.whole_value:
         term = whole_value_term(mode, text)
-        matched = term if term in words else _prefix_of(term, prefixes)
+        matched = term if term in words else _prefix_of(term, prefixes) if prefixes else None
         return [(0, len(text), matched)] if matched is not None else []
     if mode.index_analysis:  # a linguistics profile: the words whose index terms the query has
         return _profile_spans(mode.index_analysis, text, words, prefixes)
@@ -148,7 +153,7 @@ def _matched_spans(text: str, words: frozenset[str], language: str, mode: MatchM
             candidates = grams([piece], mode.gram_size) if mode.kind == "gram" else \
                 [piece, stem(piece, language)] if mode.stemming else [piece]
             matched = next((c for c in candidates if c in words), None)
-            if matched is None and mode.kind != "gram":
+            if matched is None and prefixes and mode.kind != "gram":  # most queries have no affix item
                 matched = _prefix_of(piece, prefixes)
             if matched is not None:
                 spans.append((found.start(), found.end(), matched))
@@ -168,7 +173,7 @@ def _profile_spans(chain: tuple[str, ...], text: str, words: frozenset[str],
     written ("Cafés" for "cafe")."""
     spans: list[tuple[int, int, str]] = []
     for term, start, end in analyze_spans(chain, text):
-        matched = term if term in words else _prefix_of(term, prefixes)
+        matched = term if term in words else _prefix_of(term, prefixes) if prefixes else None
         if matched is not None and not (spans and start < spans[-1][1]):  # preserveOriginal: one span, two terms
             spans.append((start, end, matched))
     return spans
@@ -338,8 +343,7 @@ def summary_transforms(schema: Schema, summary_class: str, query: q.QueryNode | 
         field = schema.fields.get(entry.sources[0]) if entry.sources else None
         if field is None or not (entry.dynamic or entry.bolding or entry.tokens or entry.matched_elements_only):
             continue
-        words, mode = query_words(query, schema, field.name), match_mode(field)
-        affixes = query_affixes(query, schema, field.name)
+        (words, affixes), mode = query_words_and_affixes(query, schema, field.name), match_mode(field)
         prefixes = prefixes_of(affixes)
         if entry.tokens:
             transforms[entry.name] = functools.partial(indexed_tokens, field=field)

@@ -11,7 +11,7 @@ from typing import Sequence
 
 from container.search.request_parameters import read_bool
 from searchlib.errors import InvalidParameterError, SchemaError
-from searchlib.languages import detect_language, query_language
+from searchlib.languages import detect_language, model_language, query_language
 from searchlib.schema.model import ApplicationPackage, Schema
 from searchlib.significance import (SignificanceModelError, SignificanceModels, query_words, read_model,
                                     with_document_frequencies)
@@ -21,12 +21,22 @@ _PROFILE_SETTING = "significance.use-model"
 
 
 def models_of(application: ApplicationPackage) -> SignificanceModels:
-    """The package's models, read once per package (a file that is no model: a located error)."""
-    return _load(application.significance_models)
+    """The package's models, read once per version of their files (a file that is no model: a
+    located error). Keyed by each file's (mtime, size) as well, so that a model rewritten in place
+    under the same reference is read again."""
+    return _load(application.significance_models, tuple(map(_version, application.significance_models)))
+
+
+def _version(model) -> tuple[int, int]:
+    try:
+        stat = Path(model.path).stat()
+    except OSError:
+        return (0, -1)  # _read reports it
+    return (stat.st_mtime_ns, stat.st_size)
 
 
 @functools.lru_cache(maxsize=4)
-def _load(models: tuple) -> SignificanceModels:
+def _load(models: tuple, _versions: tuple) -> SignificanceModels:
     return SignificanceModels.merged(_read(model) for model in models)
 
 
@@ -55,8 +65,10 @@ def with_significance(application: ApplicationPackage, query, schemas: Sequence[
     """`query` with the model's document frequencies on its words, when its profile uses a model."""
     if not uses_model(query, schemas):
         return query
-    explicit = query_language(query.parameters)
+    explicit = query_language(query.parameters, model_language)  # zh-Hant stays itself, as in the models
     where, models = query.yql.where, models_of(application)
-    detected = "" if explicit or not models.detects else detect_language(" ".join(query_words(where)))
+    # Vespa's getParsingLanguage(): the language the query was parsed in, detected only if none was
+    parsed = query.yql.language
+    detected = "" if explicit or not models.detects else parsed or detect_language(" ".join(query_words(where)))
     model = models.for_query(explicit, detected)
-    return replace(query, yql=replace(query.yql, where=with_document_frequencies(where, model)))
+    return replace(query, yql=replace(query.yql, where=with_document_frequencies(where, model, explicit or parsed)))

@@ -85,7 +85,12 @@ def attribute_match(calc: Calculator, feature: FeatureName, candidates: np.ndarr
         whole_column = column[np.asarray(calc.index.alive, dtype=bool)[: len(column)]]
         for term in all_terms:
             fields = calc.schema.index_fields(term.field)
-            if field in fields:
+            if term.document_frequency is None and term.significance is not None:
+                significances[id(term)] = term.significance  # given: first for every term, as below
+                continue
+            if term.document_frequency is not None:  # QueryTermHelper's get_legacy_significance
+                df, count = term.document_frequency
+            elif field in fields:
                 df = sum(_element_matches(v, term.term, numeric) is not None for v in whole_column)
                 count = calc.index.doc_count
             else:  # a term on text fields: its item's document frequency

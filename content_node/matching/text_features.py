@@ -290,7 +290,9 @@ def term(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> floa
             return link[1]
         return DEFAULT_CONNECTEDNESS
     if feature.output == "significance":
-        searches_index = bool(searched_index_fields(calc, terms[n].index_name))
+        # a term on attributes only has no statistics of its own here, but the query's are given
+        given = terms[n].significance is not None or given_frequency(calc, terms[n].index_name, terms[n].item)
+        searches_index = bool(given or searched_index_fields(calc, terms[n].index_name))
         return term_significance(calc, terms[n]) if searches_index else 0.0
     raise InvalidParameterError(f"term({n}) has no output '{feature.output}'")
 

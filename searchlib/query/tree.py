@@ -29,6 +29,9 @@ class Term:
     # word settings that already shaped the term, kept only to show the item as Vespa's serializer
     # does (searchlib.query.yql_serializer): (name, value) of origin, andSegmenting, language, ...
     form: tuple[tuple[str, object], ...] = dataclass_field(default=(), compare=False)
+    # the text the word was parsed from, before stemming and folding: what a significance model
+    # is looked up by (searchlib.significance.model_word); "" when not kept
+    written: str = dataclass_field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,6 +380,8 @@ class ParsedYql:
     # what Vespa's parser accepts but this engine does not run ({usePositionData: false}): the
     # container answers it with this located 400 before searching, as (message, line, column)
     refused: tuple[str, int, int] | None = None
+    # the language the words were parsed in ("" when no word needed one): how, not what
+    language: str = dataclass_field(default="", compare=False)
 
 
 RankTerm = Union[Term, Phrase, Fuzzy, Regex, SameElement]

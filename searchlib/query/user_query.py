@@ -140,7 +140,7 @@ def parse_user_query_or_empty(
     terms_of = _terms_of(stem, language or query_detector(match_modes or {})(text), match_modes or {}, literal,
                          fold_accents, lowercase)
     if type == "phrase":
-        return _text_item(default_index, terms_of(default_index, text))
+        return _text_item(default_index, terms_of(default_index, text), written=text)
     if type in ("tokenize", "linguistics"):
         terms = [Term(default_index, token) for token in terms_of(default_index, text)]
         return WeakAnd(tuple(terms), target_hits) if terms else None
@@ -266,7 +266,7 @@ def _parse_items(
         if whole_value:
             node = _affix_item(index, surface, terms_of)
         elif quoted or (mode is not None and (mode.phrase_segmenting or mode.kind == "gram")):
-            node = _text_item(index, terms_of(index, surface))
+            node = _text_item(index, terms_of(index, surface), written=surface)
         else:  # Vespa's default (phrase-segmenting false): the words of "a.b" are an AND
             node = _joined_words(index, surface, terms_of)
         if node is not None:
@@ -278,7 +278,7 @@ def _joined_words(index: str, surface: str, terms_of: _TermsOf) -> QueryNode | N
     """Words joined by punctuation (`a.b`, `covid-19`), as Vespa's parser reads them when the index
     is not phrase-segmenting: an AND of the words; a word the tokenizer still splits (a CJK run
     into its bigrams) stays a phrase."""
-    items = [item for piece in words(surface) if (item := _text_item(index, terms_of(index, piece)))]
+    items = [item for piece in words(surface) if (item := _text_item(index, terms_of(index, piece), written=piece))]
     return None if not items else items[0] if len(items) == 1 else And(tuple(items))
 
 
@@ -298,11 +298,12 @@ def _affix_item(index: str, surface: str, terms_of: _TermsOf) -> QueryNode | Non
     return _text_item(index, terms)
 
 
-def _text_item(index: str, tokens: list[str], phrase: bool = True) -> QueryNode | None:
+def _text_item(index: str, tokens: list[str], phrase: bool = True, written: str = "") -> QueryNode | None:
+    """`written`: the text the tokens came from (tree.Term.written, what a significance model is read by)."""
     if not tokens:
         return None
     if len(tokens) == 1:
-        return Term(index, tokens[0])
+        return Term(index, tokens[0], written=written)
     return Phrase(index, tuple(tokens)) if phrase else And(tuple(Term(index, token) for token in tokens))
 
 

@@ -159,6 +159,7 @@ class _YqlParser(
             grouping=grouping,
             emptied=where is None and self._user_text_emptied,
             refused=self._refused,
+            language=self._settings.language or self._detected_language,
         )
 
     def _name_list(self, what: str, *, allow_star: bool) -> tuple[str, ...]:

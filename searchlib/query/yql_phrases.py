@@ -115,7 +115,8 @@ class YqlPhraseParser(YqlValueCursor):
         if len(tokens) == 1:
             form = self._word_form(annotations, at, text, tokens[0])
             return Term(field, tokens[0], weight, label, ranked, is_filter, affix, given, **links,
-                        document_frequency=self._document_frequency(annotations, at), form=form)
+                        document_frequency=self._document_frequency(annotations, at), form=form,
+                        written=text or "")
         form = self._word_form(annotations, at, text if segment else None, None)
         return Phrase(field, tuple(tokens), weight, label, segment, segments, ranked, is_filter, given, **links,
                       form=form, items=items)
@@ -153,6 +154,9 @@ class YqlPhraseParser(YqlValueCursor):
             return None
         if not isinstance(given, dict):
             self.fail(f"Annotation 'documentFrequency' must be a map of frequency and count, got {given!r}", at.start)
+        for key in ("frequency", "count"):  # both required, other keys ignored: Vespa's getLongMapValue
+            if key not in given:
+                self.fail(f"Map annotation 'documentFrequency' must contain an entry with key '{key}'", at.start)
         return (self._annotation(params.annotation_int, given, "frequency", 0, at, minimum=0),
                 self._annotation(params.annotation_int, given, "count", 0, at, minimum=0))
 

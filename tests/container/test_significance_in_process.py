@@ -6,12 +6,17 @@ not the node's. The corpus and the model disagree on purpose:
 """
 from __future__ import annotations
 
+import json
 import math
 import shutil
 
 import pytest
 
+from container.search import significance as significance_searcher
+from container.search.query import build_query
 from container.search.significance import models_of
+from deploy.app_check import validate_package
+from searchlib.query import tree as q
 from searchlib.errors import SchemaError
 from searchlib.schema.application import load_application
 from tests.container.in_process import APPS, in_process_cluster
@@ -94,7 +99,11 @@ def test_a_document_frequency_of_no_corpus_is_held_as_vespa_holds_it(cluster) ->
 def test_the_query_language_selects_the_model(cluster) -> None:
     response = cluster.http.get("/search/", params={"yql": EITHER, "ranking": "model", "language": "de"})
     assert response.status_code == 400, response.text
-    assert "No significance model available for set language de" in response.text
+    assert "No significance model available for set language GERMAN" in response.text
+    assert response.json()["root"]["errors"][0]["code"] == 3  # Vespa's "Illegal query"
+    nonsense = cluster.http.get("/search/", params={"yql": EITHER, "ranking": "model", "language": "xx-nonsense"})
+    assert nonsense.status_code == 200, nonsense.text  # no language Vespa knows: UNKNOWN, then English
+    assert order(cluster, yql=EITHER, ranking="model", language="xx-nonsense")[-1] == "d2"
     unknown = cluster.http.get("/search/", params={"yql": EITHER, "ranking": "model", "language": "un"})
     assert unknown.status_code == 200, unknown.text  # "un" falls back to the English model
 
@@ -118,3 +127,55 @@ def test_a_model_file_that_is_no_model_stops_the_container_at_its_element(tmp_pa
     with pytest.raises(SchemaError, match='no "languages" object') as refused:
         models_of(load_application(tmp_path / "app"))
     assert refused.value.location.line == 9  # services.xml's <model path=...>
+
+
+def _app(tmp_path, model: str) -> object:
+    shutil.copytree(APPS / "significance", tmp_path / "app", dirs_exist_ok=True)
+    (tmp_path / "app" / "models" / "significance.json").write_text(model)
+    return load_application(tmp_path / "app")
+
+
+@pytest.mark.parametrize("model, message", [
+    ('{"languages": {"en": {"document-count": 9223372036854775808, "document-frequencies": {}}}}',
+     'expected a positive "document-count"'),
+    ("[" * 100000 + "]" * 100000, "nested too deeply"),
+])
+def test_a_model_past_java_longs_or_the_stack_is_refused_at_its_element(tmp_path, model, message) -> None:
+    with pytest.raises(SchemaError, match=message) as refused:
+        models_of(_app(tmp_path, model))
+    assert refused.value.location.line == 9
+    problems = validate_package(tmp_path / "app")
+    assert [str(p.location).rsplit(":", 2)[-2:] for p in problems] == [["9", "9"]]
+    assert message in problems[0].message
+
+
+def test_a_model_rewritten_in_place_is_read_again(tmp_path) -> None:
+    app = _app(tmp_path, json.dumps({"languages": {"en": {"document-count": 10, "document-frequencies": {}}}}))
+    assert models_of(app).languages["en"].document_count == 10
+    (tmp_path / "app" / "models" / "significance.json").write_text(
+        json.dumps({"languages": {"en": {"document-count": 2000, "document-frequencies": {}}}}))
+    assert models_of(app).languages["en"].document_count == 2000  # the same reference, a new file
+
+
+def test_the_language_the_query_was_parsed_in_picks_the_model(tmp_path, monkeypatch) -> None:
+    # Vespa's getParsingLanguage(): no second detection, on the stemmed words, picks another one
+    app = _app(tmp_path, json.dumps({"languages": {
+        "en": {"document-count": 10, "document-frequencies": {}},
+        "de": {"document-count": 20, "document-frequencies": {}}}}))
+    monkeypatch.setattr(significance_searcher, "detect_language", lambda text: "en")
+    yql = 'select * from doc where text contains "Kraftfahrzeuge" and text contains "Versicherungen"'
+    query = build_query({"yql": yql, "ranking": "model"}, app)
+    assert query.yql.language == "de"
+    done = significance_searcher.with_significance(app, query, [app.schemas["doc"]])
+    assert {term.document_frequency[1] for term in q.terms_of(done.yql.where)} == {20}
+
+
+def test_a_word_is_looked_up_as_written_end_to_end(tmp_path) -> None:
+    # Vespa's SignificanceSearcher runs before stemming: "Cars" reads "cars", not its stem "car"
+    _app(tmp_path, json.dumps({"languages": {"en": {"document-count": 1000, "document-frequencies": {
+        "cars": 3, "car": 700, "café": 3, "cafe": 700}}}}))
+    with in_process_cluster(tmp_path / "app", tmp_path / "data", nodes=1) as running:
+        running.feed("doc", {"d1": {"text": "cars at the cafe"}})
+        for word in ("Cars", "Café"):
+            [hit] = hits(running, yql=f'select * from doc where text contains "{word}"', ranking="model")
+            assert hit["fields"]["matchfeatures"]["term(0).significance"] == pytest.approx(significance(3, 1000))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from content_node.matching.core_features import significance
 from ranking_support import RankingBed
 from searchlib.query import tree as q
 from searchlib.tensor import Tensor
@@ -18,6 +19,7 @@ FEATURES = [
     'foreach(terms,N,term(N).weight,">0",count)', 'foreach(terms,N,term(N).weight,"true",sum)',
     'foreach(attributes,A,attributeMatch(A),">0",average)', 'foreach(attributes,A,attributeMatch(A),"true",min)',
     'foreach(fields,F,matches(F),"true",product)', 'foreach(fields,F,matches(F),"true",sum)', "queryTermDocumentFrequency(title)", "doubled",
+    "term(1).significance", "term(2).significance",
 ]
 
 SD = f"""schema doc {{
@@ -51,12 +53,15 @@ QUERY = q.Rank((q.TrueItem(), q.Term("title", "pie"), q.Term("tags", "a"), q.Ter
 
 
 @pytest.fixture(scope="module")
-def features(tmp_path_factory):
+def bed(tmp_path_factory):
     bed = RankingBed(SD, DOCS, tmp_path_factory.mktemp("compound"))
-    outcome = bed.search("compound", query=QUERY)
-    result = [dict(h.match_features) for h in outcome.hits]  # by pop: documents 0, 1, 2
+    yield bed
     bed.close()
-    return result
+
+
+@pytest.fixture(scope="module")
+def features(bed):
+    return [dict(h.match_features) for h in bed.search("compound", query=QUERY).hits]  # by pop: documents 0, 1, 2
 
 
 def column(features, name):
@@ -116,3 +121,17 @@ def test_query_term_document_frequency(features) -> None:
 
 def test_ranking_expression_names_a_function(features) -> None:
     assert column(features, "doubled") == [8.0, 6.0, 4.0]
+
+
+def test_given_statistics_are_every_terms_significance(bed) -> None:
+    # {documentFrequency} first, then {significance}, for the terms on the attribute as for any
+    # (QueryTermHelper reads util::get_legacy_significance of every term); term(n) alike
+    given = q.Rank((q.TrueItem(), q.Term("title", "pie", document_frequency=(500, 1000)),
+                    q.Term("tags", "a", document_frequency=(1, 1000)), q.Term("tags", "b", significance=0.9),
+                    q.Term("color", "red", significance=0.6), q.Term("nums", "2", significance=0.7)))
+    f = [dict(h.match_features) for h in bed.search("compound", query=given).hits]
+    s_pie, s_a = significance(500, 1000), significance(1, 1000)
+    total = s_pie + s_a + 0.9 + 0.6 + 0.7
+    assert column(f, "attributeMatch(tags).significance") == [(s_a + 0.9) / total, 0.9 / total, 0.0]
+    assert column(f, "term(1).significance") == [s_a] * 3  # tags: attribute only, its statistics given
+    assert column(f, "term(2).significance") == [0.9] * 3

@@ -54,4 +54,4 @@ def test_a_word_rare_in_the_model_but_common_in_the_corpus_ranks_higher(http) ->
 def test_an_explicit_language_without_a_model_is_a_400(http) -> None:
     response = http.get("/search/", params={"yql": EITHER, "ranking": "model", "language": "de"})
     assert response.status_code == 400, response.text
-    assert "No significance model available for set language de" in response.text
+    assert "No significance model available for set language GERMAN" in response.text

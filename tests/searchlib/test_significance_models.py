@@ -11,8 +11,10 @@ import zstandard
 
 from deploy.app_check import validate_package
 from searchlib import model_store
-from searchlib.errors import InvalidParameterError, SchemaError
+from searchlib.errors import ErrorCode, QueryError, SchemaError
+from searchlib.languages import model_language
 from searchlib.query import tree as q
+from searchlib.query.yql import parse_yql
 from searchlib.schema.application import load_application
 from searchlib.significance import (LanguageModel, SignificanceModelError, SignificanceModels, read_model,
                                     with_document_frequencies)
@@ -55,6 +57,41 @@ def test_a_file_that_is_no_model_is_refused(tmp_path, data, message) -> None:
         read_model(tmp_path / "bad.json")
 
 
+def test_counts_past_a_java_long_and_nesting_past_the_stack_are_no_model(tmp_path) -> None:
+    with pytest.raises(SignificanceModelError, match="expected a positive \"document-count\""):
+        read_model(write(tmp_path / "m.json", model_json(en=(2**63, {}))))
+    with pytest.raises(SignificanceModelError, match="the document frequency of 'a' is not"):
+        read_model(write(tmp_path / "m.json", model_json(en=(5, {"a": 2**63}))))
+    assert read_model(write(tmp_path / "m.json", model_json(en=(2**63 - 1, {}))))["en"].document_count == 2**63 - 1
+    (tmp_path / "deep.json").write_text("[" * 100000 + "]" * 100000)
+    with pytest.raises(SignificanceModelError, match="is not JSON: nested too deeply"):
+        read_model(tmp_path / "deep.json")
+
+
+def test_a_key_of_several_languages_gives_each_the_model(tmp_path) -> None:
+    models = read_model(write(tmp_path / "m.json", model_json(**{"en,no": (10, {"x": 2})})))
+    assert models["en"] is models["no"] and models["no"].document_frequency("x") == (2, 10)
+
+
+def test_simplified_and_traditional_chinese_are_two_models(tmp_path) -> None:
+    models = read_model(write(tmp_path / "m.json", model_json(**{"zh-Hans": (10, {}), "zh-Hant": (20, {})})))
+    assert models["zh"].document_count == 10 and models["zh-hant"].document_count == 20
+    resolved = SignificanceModels(models)
+    assert resolved.for_query(model_language("zh-TW"), "").document_count == 20
+    assert resolved.for_query(model_language("zh-CN"), "").document_count == 10
+
+
+def test_words_are_looked_up_as_written_lowercased_unstemmed_with_accents() -> None:
+    model = LanguageModel(1000, {"cars": 3, "car": 700, "café": 3, "cafe": 700})
+    parsed = parse_yql('select * from doc where text contains "Cars" and text contains "Café"')
+    cars, cafe = with_document_frequencies(parsed.where, model, parsed.language).children
+    assert (cars.term, cars.document_frequency) == ("car", (3, 1000))  # stemmed for matching only
+    assert (cafe.term, cafe.document_frequency) == ("cafe", (3, 1000))
+    user = parse_yql("select * from doc where userQuery()", parameters={"query": 'Cars +Café "Bikes"'})
+    frequencies = [t.document_frequency for t in q.terms_of(with_document_frequencies(user.where, model))]
+    assert frequencies == [(3, 1000), (3, 1000), (1, 1000)]  # café, cars, bikes (not in the model)
+
+
 def test_a_later_model_overrides_an_earlier_ones_language(tmp_path) -> None:
     first = write(tmp_path / "a.json", model_json(en=(10, {"x": 1}), no=(8, {"og": 4})))
     second = write(tmp_path / "b.json", model_json(en=(20, {"x": 5})))
@@ -72,9 +109,12 @@ def test_model_resolution_follows_the_query_language() -> None:
     assert models.for_query("", "fr") is un  # detected without a model: un, then en
     assert SignificanceModels({"en": en}).for_query("", "fr") is en
     assert SignificanceModels({"en": en}).for_query("un", "") is en
-    with pytest.raises(InvalidParameterError, match="No significance model available for set language fr"):
+    with pytest.raises(QueryError, match="No significance model available for set language FRENCH") as refused:
         models.for_query("fr", "")
-    with pytest.raises(InvalidParameterError, match="for unknown or english language"):
+    assert refused.value.code == ErrorCode.ILLEGAL_QUERY  # Vespa's code 3, as its IllegalArgumentException
+    assert models.for_query("xx", "") is un  # a tag of no language Vespa knows is UNKNOWN: un, then en
+    assert SignificanceModels({"en": en}).for_query("xx", "") is en
+    with pytest.raises(QueryError, match="for unknown or english language"):
         SignificanceModels({"de": de}).for_query("", "fr")
 
 
@@ -137,3 +177,12 @@ def test_a_model_needs_one_reference(tmp_path) -> None:
     app = _with_model(tmp_path, '<model/>')
     with pytest.raises(SchemaError, match="needs exactly one of path, url or model-id"):
         load_application(app)
+
+
+@pytest.mark.parametrize("given, key", [("{}", "frequency"), ("{count: 1}", "frequency"), ("{frequency: 1}", "count")])
+def test_a_given_document_frequency_needs_both_its_numbers(given, key) -> None:
+    # Vespa's YqlParser.getLongMapValue: a missing entry is an error, not a 0
+    yql = f'select * from doc where text contains ({{documentFrequency: {given}}}"a")'
+    with pytest.raises(QueryError, match=f"'documentFrequency' must contain an entry with key '{key}'") as refused:
+        parse_yql(yql)
+    assert refused.value.location is not None and refused.value.location.column == yql.index('"a"') + 1

@@ -183,3 +183,23 @@ def test_juniperrc_settings_this_engine_does_not_honour_are_refused():
         _content("<stem_min_length>3</stem_min_length>")
     with pytest.raises(SchemaError, match="<length> must be a positive integer"):
         _content("<length>-1</length>")
+
+
+def test_words_without_affix_items_are_never_tried_as_prefixes_and_the_tree_is_walked_once(monkeypatch):
+    # the cost of snippets on long texts (BENCHMARKS.md, "Snippets without affix items")
+    from searchlib import snippets
+
+    def refuse(word, prefixes):
+        raise AssertionError("a prefix lookup without prefixes")
+
+    monkeypatch.setattr(snippets, "_prefix_of", refuse)
+    assert bold("The fox runs", words("fox")) == "The <hi>fox</hi> runs"
+    monkeypatch.undo()
+    schema = application_from_text(SD, services_xml=SERVICES.format(settings=""), name="s.sd").schemas["s"]
+    walks = []
+    collect = snippets._collect
+    monkeypatch.setattr(snippets, "_collect", lambda node, *rest: (walks.append(node), collect(node, *rest)))
+    tree = q.And((q.Term("body", "fox"), q.Term("body", "ru", affix="prefix")))
+    transforms = snippets.summary_transforms(schema, "default", tree)
+    assert transforms["body"]("The fox runs") == "The <hi>fox</hi> <hi>runs</hi>"
+    assert len(walks) == 3  # the And and its two terms, once for the one snippet field
