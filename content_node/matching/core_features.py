@@ -271,13 +271,17 @@ def _term_contributions(calc: Calculator, field: str, term: str, idf: float, k1:
 def kept(calc: Calculator, key: tuple, compute: Callable[[], object]):
     """`compute()`, a value of this write generation's term reads alone (`key` names every other
     input), kept between queries by the node's posting cache when the index reads through one.
-    The profile's filter-threshold joins the key: those reads are the calculator's postings, which
-    it strips of frequencies (filter_threshold.py), and the cache is shared by every profile."""
+    The profile's filter-threshold and the query's {usePositionData: false} words join the key: those
+    reads are the calculator's postings, which they strip of frequencies (filter_threshold.py), and
+    the cache is shared by every profile and query."""
     derived = getattr(calc.index, "derived", None)
     if derived is None:
         return compute()
     threshold = threshold_of(calc.settings)
-    return derived(key if threshold >= 1.0 else (*key, FILTER_THRESHOLD, threshold), compute)
+    if threshold < 1.0:
+        key = (*key, FILTER_THRESHOLD, threshold)
+    words = calc.no_position_words  # {usePositionData: false} terms read as filters too
+    return derived((*key, "no positions", words) if words else key, compute)
 
 
 def bm25_terms(calc: Calculator, field: str) -> list[tuple[str, float]]:

@@ -117,6 +117,9 @@ class Calculator(Protocol):
     @property
     def ranked_items(self) -> list: ...
 
+    # the (field, word)s of {usePositionData: false} terms, which postings() returns as filters
+    no_position_words: frozenset[tuple[str, str]]
+
     def in_scope(self, item: object, candidates: np.ndarray) -> np.ndarray: ...
 
     @property

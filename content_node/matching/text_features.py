@@ -64,7 +64,7 @@ def term_occurrences(calc: Calculator, field: str, term: str,
     first[present] = postings.flat_positions[postings.position_offsets[rows[present]]]
     remap = calc.position_remap(field)
     if remap is not None:  # the profile's element gap moves positions (order kept: the first stays first)
-        for row in np.flatnonzero(present):
+        for row in np.flatnonzero(present & (tf > 0)):  # a filter term has no position to move
             first[row] = remap(int(candidates[row]), first[row:row + 1].astype(np.int64))[0]
     return tf, first, postings, where
 
@@ -226,7 +226,8 @@ def field_term_match(calc: Calculator, feature: FeatureName, candidates: np.ndar
 
 def matches(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     """matches(f): 1 if any query term matched f; matches(f, n): 1 if term n did (a phrase: the
-    whole phrase; matchesfeature.cpp reads term n's match data in f)."""
+    whole phrase; matchesfeature.cpp reads term n's match data in f, its document id: a filter term
+    without occurrences counts)."""
     if len(feature.args) < 2:
         return field_matches(calc, feature, candidates)
     field = calc.field_arg(feature, index_required=True)
@@ -234,8 +235,8 @@ def matches(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> n
     terms = query_terms(calc)
     if n >= len(terms) or field not in calc.schema.index_fields(terms[n].index_name):
         return np.zeros(len(candidates))
-    tf, _, _, _ = term_occurrences(calc, field, terms[n].text, candidates)
-    return (tf > 0).astype(np.float64)
+    _, _, _, where = term_occurrences(calc, field, terms[n].text, candidates)
+    return (where >= 0).astype(np.float64)  # by document, as a filter term's match data says
 
 
 def term_distance(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
@@ -261,6 +262,8 @@ def term_distance(calc: Calculator, feature: FeatureName, candidates: np.ndarray
         ys = y_postings.positions(int(y_at[row])).astype(np.int64)
         if remap is not None:  # the profile's element gap
             xs, ys = remap(int(candidates[row]), xs), remap(int(candidates[row]), ys)
+        if not len(xs) or not len(ys):  # a filter term (no positions: filter_threshold.py)
+            continue
         deltas = ys[None, :] - (xs[:, None] + add)
         deltas = np.where(deltas > 0, deltas, np.iinfo(np.int64).max)
         best = np.unravel_index(np.argmin(deltas), deltas.shape)

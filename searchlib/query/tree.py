@@ -26,6 +26,9 @@ class Term:
     # word settings that already shaped the term, kept only to show the item as Vespa's serializer
     # does (searchlib.query.yql_serializer): (name, value) of origin, andSegmenting, language, ...
     form: tuple[tuple[str, object], ...] = dataclass_field(default=(), compare=False)
+    # {usePositionData: false}: ranked as a filter in every field it searches (Vespa's forceFilter
+    # in querynodes.h): it matches, but carries no occurrences (content_node/matching/filter_threshold.py)
+    positions: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,7 @@ class Phrase:
     form: tuple[tuple[str, object], ...] = dataclass_field(default=(), compare=False)
     # the members as parsed (Vespa's child items, with their own annotations), for display only
     items: tuple["QueryNode", ...] = dataclass_field(default=(), compare=False)
+    positions: bool = True  # {usePositionData: false}, as on a Term
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,9 +375,6 @@ class ParsedYql:
     timeout_ms: float | None = None
     grouping: str = ""  # the text after `|`, parsed by the grouping module
     emptied: bool = False  # the where held only empty items (Vespa's NullItem root); where is then FalseItem
-    # what Vespa's parser accepts but this engine does not run ({usePositionData: false}): the
-    # container answers it with this located 400 before searching, as (message, line, column)
-    refused: tuple[str, int, int] | None = None
 
 
 RankTerm = Union[Term, Phrase, Fuzzy, Regex, SameElement]

@@ -158,7 +158,6 @@ class _YqlParser(
             timeout_ms=numbers["timeout"],
             grouping=grouping,
             emptied=where is None and self._user_text_emptied,
-            refused=self._refused,
         )
 
     def _name_list(self, what: str, *, allow_star: bool) -> tuple[str, ...]:

@@ -112,12 +112,14 @@ class YqlPhraseParser(YqlValueCursor):
         is_filter = self._annotation(params.annotation_bool, annotations, "filter", False, at)
         given = self._annotation(params.annotation_float, annotations, "significance", None, at)
         links = self._links(annotations, at)
+        positions = self._annotation(params.annotation_bool, annotations, "usePositionData", True, at)
         if len(tokens) == 1:
             form = self._word_form(annotations, at, text, tokens[0])
-            return Term(field, tokens[0], weight, label, ranked, is_filter, affix, given, **links, form=form)
+            return Term(field, tokens[0], weight, label, ranked, is_filter, affix, given, **links, form=form,
+                        positions=positions)
         form = self._word_form(annotations, at, text if segment else None, None)
         return Phrase(field, tuple(tokens), weight, label, segment, segments, ranked, is_filter, given, **links,
-                      form=form, items=items)
+                      form=form, items=items, positions=positions)
 
     def _word_form(self, annotations: dict[str, object], at: Token, text: str | None,
                    word: str | None) -> tuple[tuple[str, object], ...]:

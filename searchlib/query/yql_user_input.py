@@ -68,7 +68,8 @@ class YqlUserInputParser(YqlValueCursor):
             tree = replace(tree, total_target_hits=total_target_hits)
         flags = {**self._inherited, **annotations}
         tree = with_rank_flags(tree, *(self._annotation(params.annotation_bool, flags, name, False, at)
-                                       if name in flags else None for name in ("ranked", "filter")))
+                                       if name in flags else None
+                                       for name in ("ranked", "filter", "usePositionData")))
         return with_label(tree, self._annotation(params.annotation_str, annotations, "label", "", at))
 
     def _input_language(self, annotations: dict[str, object], at: Token) -> str:

@@ -10,12 +10,14 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
     if isinstance(node, q.Term):
         message.term.CopyFrom(pb.TermItem(field=node.field, term=node.term, weight=node.weight,
                                           label=node.label, unranked=not node.ranked, filter=node.filter,
-                                          affix=node.affix, significance=node.significance, **_links(node)))
+                                          affix=node.affix, significance=node.significance,
+                                          no_position_data=not node.positions, **_links(node)))
     elif isinstance(node, q.Phrase):
         message.phrase.CopyFrom(pb.PhraseItem(field=node.field, terms=list(node.terms),
                                               weight=node.weight, label=node.label, segment=node.segment,
                                               unranked=not node.ranked, filter=node.filter,
-                                              significance=node.significance, **_links(node)))
+                                              significance=node.significance,
+                                              no_position_data=not node.positions, **_links(node)))
     elif isinstance(node, q.Near):
         message.near.CopyFrom(pb.NearItem(
             field=node.field, terms=list(node.terms), negative=list(node.negative), distance=node.distance,
@@ -117,12 +119,12 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
         to = t.connects_to
         return q.Term(t.field, t.term, t.weight or 100, t.label, not t.unranked, t.filter, t.affix,
                       t.significance if t.HasField("significance") else None, t.item_id,
-                      (to, t.connectivity) if to else None)
+                      (to, t.connectivity) if to else None, positions=not t.no_position_data)
     if kind == "phrase":
         p = message.phrase
         return q.Phrase(p.field, tuple(p.terms), p.weight or 100, p.label, p.segment, ranked=not p.unranked,
                         filter=p.filter, significance=p.significance if p.HasField("significance") else None,
-                        **_linked(p))
+                        positions=not p.no_position_data, **_linked(p))
     if kind == "near":
         n = message.near
         return q.Near(n.field, tuple(n.terms), tuple(n.negative), n.distance, n.exclusion_distance,

@@ -1,0 +1,101 @@
+"""Per-term YQL settings on a running 1-node cluster, rank features worked out by hand.
+
+Titles and word positions (0-based), N = 3 documents, average title length 7/3:
+  1 "alpha beta gamma"   alpha 0, beta 1, gamma 2
+  2 "beta alpha"         beta 0, alpha 1
+  3 "gamma delta"        gamma 0, delta 1
+alpha and beta are each in 2 documents.
+
+{usePositionData: false} (Vespa resolves the term with forceFilter on its fields, querynodes.h): the
+term matches and counts where a feature asks whether it matched (matchCount, matches), but brings
+no occurrences: bm25, fieldTermMatch, termDistance, nativeProximity and fieldMatch see none.
+Profile `positions`: nativeProximity tables linear(-1,10,11) forward (10 - (d - 1)) and
+linear(-0.5,5,11) reverse (5 - (d - 1) / 2), 0 where not found; normalizer 0.5 * 10 + 0.5 * 5 = 7.5.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deploy.local_cluster import LocalCluster
+from tests.integration.conftest import feed_all
+
+APP = Path(__file__).resolve().parents[1] / "apps" / "term_settings"
+DOCS = {"1": {"title": "alpha beta gamma"}, "2": {"title": "beta alpha"}, "3": {"title": "gamma delta"}}
+NOT_FOUND = 1000000.0
+AVERAGE = 7 / 3
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory):
+    with LocalCluster(APP, tmp_path_factory.mktemp("term_settings"), nodes=1) as cluster:
+        with httpx.Client(base_url=cluster.url, timeout=30.0) as client:
+            feed_all(client, DOCS, "ts")
+            yield client
+
+
+def hits(http: httpx.Client, where: str) -> dict[str, dict]:
+    """Match features by user id."""
+    response = http.get("/search/", params={"yql": f"select * from ts where {where}", "ranking": "positions",
+                                           "hits": 10})
+    assert response.status_code == 200, response.text
+    return {hit["id"].rsplit(":", 1)[1]: hit["fields"]["matchfeatures"]
+            for hit in response.json()["root"].get("children", [])}
+
+
+def bm25(idf: float, tf: int, length: int) -> float:
+    return idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * length / AVERAGE))
+
+
+IDF_2_OF_3 = math.log(1 + (3 - 2 + 0.5) / (2 + 0.5))  # alpha, beta
+
+
+def test_with_positions_both_terms_rank_by_their_occurrences(http) -> None:
+    found = hits(http, 'title contains "alpha" and title contains "beta"')
+    assert set(found) == {"1", "2"}
+    one, two = found["1"], found["2"]
+    assert one["bm25(title)"] == pytest.approx(2 * bm25(IDF_2_OF_3, 1, 3))
+    assert (one["fieldTermMatch(title,1).firstPosition"], one["fieldTermMatch(title,1).occurrences"]) == (1.0, 1.0)
+    assert (one["termDistance(title,0,1).forward"], one["termDistance(title,0,1).reverse"]) == (1.0, NOT_FOUND)
+    assert (two["termDistance(title,0,1).forward"], two["termDistance(title,0,1).reverse"]) == (NOT_FOUND, 1.0)
+    assert one["nativeProximity(title)"] == pytest.approx(0.5 * 10 / 7.5)  # alpha→beta at 1: forward 10
+    assert two["nativeProximity(title)"] == pytest.approx(0.5 * 5 / 7.5)  # beta before alpha: reverse 5
+    assert (one["fieldMatch(title).matches"], one["fieldMatch(title).queryCompleteness"]) == (2.0, 1.0)
+
+
+@pytest.mark.parametrize("where", [
+    'title contains "alpha" and title contains ({usePositionData: false}"beta")',
+    'title contains "alpha" and {usePositionData: false}(title contains "beta")',
+])
+def test_a_term_without_position_data_matches_but_brings_no_occurrences(http, where) -> None:
+    found = hits(http, where)
+    assert set(found) == {"1", "2"}  # matching is unchanged
+    for user_id, length, alpha_at in (("1", 3, 0.0), ("2", 2, 1.0)):
+        features = found[user_id]
+        assert (features["matchCount(title)"], features["matches(title,1)"]) == (2.0, 1.0)  # still matched
+        assert features["bm25(title)"] == pytest.approx(bm25(IDF_2_OF_3, 1, length))  # alpha's part alone
+        assert (features["fieldTermMatch(title,0).firstPosition"], features["fieldTermMatch(title,0).occurrences"]) \
+            == (alpha_at, 1.0)
+        assert (features["fieldTermMatch(title,1).firstPosition"], features["fieldTermMatch(title,1).occurrences"]) \
+            == (NOT_FOUND, 0.0)
+        assert (features["termDistance(title,0,1).forward"], features["termDistance(title,0,1).reverse"]) \
+            == (NOT_FOUND, NOT_FOUND)
+        assert features["nativeProximity(title)"] == 0.0
+        assert (features["fieldMatch(title).matches"], features["fieldMatch(title).queryCompleteness"]) == (1.0, 0.5)
+
+
+def test_a_repeated_word_keeps_its_positions_where_another_term_uses_them(http) -> None:
+    # features read match data by word here: beta, asked for with and without positions, has them
+    found = hits(http, 'title contains "alpha" and (title contains ({usePositionData: false}"beta") '
+                       'or title contains "beta")')
+    assert found["1"]["fieldTermMatch(title,1).occurrences"] == 1.0
+
+
+def test_use_position_data_false_in_near_is_a_400(http) -> None:
+    response = http.get("/search/", params={
+        "yql": 'select * from ts where title contains near(({usePositionData: false}"alpha"), "beta")'})
+    assert response.status_code == 400
+    assert "{usePositionData: false} is not supported in near()" in response.text
