@@ -78,12 +78,13 @@ class Bm25Term:
 
     term: str
     fields: tuple[str, ...]
+    given: tuple[int, int] | None = None  # the item's {documentFrequency: ...}: (frequency, count)
 
 
 def bm25_term(calc: Calculator, item: q.Term | q.Phrase) -> Bm25Term:
     """The one term a query item is to bm25: a word, an equiv's combined word, or a phrase as
     its phrase key (postings of the phrase's occurrences, where it starts)."""
-    return Bm25Term(q.item_key(item), searched_fields(calc, item.field))
+    return Bm25Term(q.item_key(item), searched_fields(calc, item.field), item.document_frequency)
 
 
 def searched_index_fields(calc: Calculator, index_name: str) -> tuple[str, ...]:
@@ -111,6 +112,20 @@ def item_document_frequency(calc: Calculator, index_name: str, term: str) -> int
 
 
 SIGNIFICANCE_FLOOR = 1e-6  # the least document frequency ratio significance tells apart (1/N, N = 1e6)
+
+
+def given_idf(frequency: int, count: int) -> float:
+    """bm25's idf of a {documentFrequency: {frequency, count}} (Vespa's Bm25Utils::
+    calculate_inverse_document_frequency): count at least 1, frequency held in [1, count]."""
+    count = max(1, count)
+    frequency = min(max(1, frequency), count)
+    return bm25_idf(frequency, count)
+
+
+def given_significance(frequency: int, count: int) -> float:
+    """The significance of a {documentFrequency: {frequency, count}} (features/utils.cpp
+    calculate_legacy_significance): 0.5 without documents, else as `significance`."""
+    return 0.5 if count == 0 else significance(frequency, count)
 
 
 def significance(document_frequency: int, doc_count: int) -> float:
@@ -168,11 +183,13 @@ def _items_with_idf(calc: Calculator) -> list[tuple[tuple[str, ...], str, float 
                 fields = fields_of[item.field] = (schema.index_fields(item.field),
                                                   searched_fields(calc, item.field))
             term = q.item_key(item)
-            found.append((fields[0], term, _idf(index, Bm25Term(term, fields[1]))))
+            found.append((fields[0], term, _idf(index, Bm25Term(term, fields[1], item.document_frequency))))
     return found
 
 
 def _idf(index, term: Bm25Term) -> float | None:
+    if term.given is not None:  # the query's statistics, not this node's
+        return given_idf(*term.given)
     statistic = getattr(index, "statistic", None)  # the node's cache of this generation's (posting_cache.py)
     if statistic is None:
         return _idf_of(index, term)

@@ -37,7 +37,9 @@ from searchlib.errors import InvalidParameterError
 from searchlib.schema.feature_types import FIELD_MATCH_OUTPUTS
 from searchlib.query import tree as q
 
-from content_node.matching.core_features import item_document_frequency, searched_index_fields, significance
+from content_node.matching.core_features import (
+    given_significance, item_document_frequency, searched_index_fields, significance,
+)
 from content_node.matching.core_features import matches as field_matches
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.term_data import QueryTerm, query_terms, split_phrases
@@ -78,8 +80,11 @@ def _field_terms(calc: Calculator, field: str, split: bool) -> list[QueryTerm]:
 
 
 def term_significance(calc: Calculator, term: QueryTerm) -> float:
-    """The term's significance: its item's {significance: s} (Vespa's vespa.term.N.significance),
-    else from the item's document frequency; the same in every field."""
+    """The term's significance (features/utils.cpp get_legacy_significance): from its item's
+    {documentFrequency: ...} (Vespa's vespa.term.N.docfreq), else its {significance: s}
+    (vespa.term.N.significance), else from the item's document frequency; the same in every field."""
+    if term.document_frequency is not None:  # before {significance: s}, as get_legacy_significance
+        return given_significance(*term.document_frequency)
     if term.significance is not None:
         return term.significance
     return significance(item_document_frequency(calc, term.index_name, term.item), calc.index.doc_count)

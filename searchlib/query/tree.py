@@ -29,6 +29,9 @@ class Term:
     # {usePositionData: false}: ranked as a filter in every field it searches (Vespa's forceFilter
     # in querynodes.h): it matches, but carries no occurrences (content_node/matching/filter_threshold.py)
     positions: bool = True
+    # {documentFrequency: {frequency: f, count: c}}: (f, c), replacing this node's statistics in the
+    # term's idf and significance (Vespa's vespa.term.N.docfreq, features/utils.cpp)
+    document_frequency: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,7 @@ class Phrase:
     # the members as parsed (Vespa's child items, with their own annotations), for display only
     items: tuple["QueryNode", ...] = dataclass_field(default=(), compare=False)
     positions: bool = True  # {usePositionData: false}, as on a Term
+    document_frequency: tuple[int, int] | None = None  # {documentFrequency: ...}, as on a Term
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,10 @@ alpha and beta are each in 2 documents.
 {usePositionData: false} (Vespa resolves the term with forceFilter on its fields, querynodes.h): the
 term matches and counts where a feature asks whether it matched (matchCount, matches), but brings
 no occurrences: bm25, fieldTermMatch, termDistance, nativeProximity and fieldMatch see none.
+{documentFrequency: {frequency: f, count: c}} replaces this node's statistics for the term (Vespa's
+vespa.term.N.docfreq, features/utils.cpp): bm25's idf is log(1 + (c - f + 0.5) / (f + 0.5)) with c at
+least 1 and f in [1, c], the significance 0.5 + 0.5 * ln(f / c) / ln(1e-6) (0.5 for c = 0), before
+any {significance: s}; queryTermDocumentFrequency shows f.
 Profile `positions`: nativeProximity tables linear(-1,10,11) forward (10 - (d - 1)) and
 linear(-0.5,5,11) reverse (5 - (d - 1) / 2), 0 where not found; normalizer 0.5 * 10 + 0.5 * 5 = 7.5.
 """
@@ -99,3 +103,33 @@ def test_use_position_data_false_in_near_is_a_400(http) -> None:
         "yql": 'select * from ts where title contains near(({usePositionData: false}"alpha"), "beta")'})
     assert response.status_code == 400
     assert "{usePositionData: false} is not supported in near()" in response.text
+
+
+def significance(frequency: float, count: float) -> float:
+    return 0.5 + 0.5 * math.log(min(max(frequency / count, 1e-6), 1.0)) / math.log(1e-6)
+
+
+@pytest.mark.parametrize("annotation, idf, beta_significance, frequency", [
+    ("{documentFrequency: {frequency: 13, count: 101}}", math.log(1 + (101 - 13 + 0.5) / (13 + 0.5)),
+     significance(13, 101), 13.0),
+    ("{significance: 0.9, documentFrequency: {frequency: 13, count: 101L}}",  # the frequency wins
+     math.log(1 + (101 - 13 + 0.5) / (13 + 0.5)), significance(13, 101), 13.0),
+    ("{documentFrequency: {frequency: 0, count: 0}}", math.log(1 + 0.5 / 1.5), 0.5, 0.0),  # count 1, freq 1
+    ("{documentFrequency: {frequency: 500, count: 101}}", math.log(1 + 0.5 / 101.5), 0.5, 500.0),  # held to 101
+    ("", IDF_2_OF_3, significance(2, 3), 2.0),  # the node's own: beta in 2 of 3
+])
+def test_document_frequency_replaces_the_nodes_statistics(http, annotation, idf, beta_significance,
+                                                          frequency) -> None:
+    found = hits(http, f'title contains "alpha" and title contains ({annotation}"beta")')
+    one = found["1"]
+    assert one["term(0).significance"] == pytest.approx(significance(2, 3))  # alpha keeps the node's
+    assert one["term(1).significance"] == pytest.approx(beta_significance)
+    assert one["bm25(title)"] == pytest.approx(bm25(IDF_2_OF_3, 1, 3) + bm25(idf, 1, 3))
+    assert one["queryTermDocumentFrequency(title)"]["cells"] == {"0": 2.0, "1": frequency}  # short form
+
+
+@pytest.mark.parametrize("annotation", ["{documentFrequency: 3}", "{documentFrequency: {frequency: 3}}",
+                                        "{documentFrequency: {frequency: -1, count: 3}}"])
+def test_a_malformed_document_frequency_is_a_400(http, annotation) -> None:
+    response = http.get("/search/", params={"yql": f'select * from ts where title contains ({annotation}"beta")'})
+    assert response.status_code == 400, response.text

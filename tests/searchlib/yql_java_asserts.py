@@ -17,7 +17,7 @@ summary-field list is ("*",), a stemmed/lowercased/not-normalizable word is form
 accentDrop False, isFromQuery() false is form implicitTransforms False.
 
 Rows left out (checked for acceptance only; the test prints them) assert what the engine does not
-hold: generic `{annotations: {...}}` maps, `documentFrequency`, Vespa's LANGUAGE_DEFAULT segmenting
+hold: generic `{annotations: {...}}` maps, Vespa's LANGUAGE_DEFAULT segmenting
 rule, the word before NFKC/accent normalization (the engine normalizes while parsing), an item's
 detected language, IndexFacts the corpus row does not carry (field aliases, exact struct fields,
 userQuery sources from `sources=`), and Vespa's AndSegmentItem display of user input. Known
@@ -35,6 +35,7 @@ CHECKS: dict[str, tuple[tuple[str, object], ...]] = {
     # testTermAnnotations
     "YqlParserTestCase.java:384": (("where.label", "merkelapp"),),
     "YqlParserTestCase.java:389": (("where.significance", 23.0),),
+    "YqlParserTestCase.java:392": (("where.document_frequency", (13, 101)),),
     "YqlParserTestCase.java:394": (("where.item_id", 23),),
     "YqlParserTestCase.java:396": (("where.weight", 150),),
     "YqlParserTestCase.java:398": (("where.form.usePositionData", False),),
