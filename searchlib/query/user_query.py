@@ -36,7 +36,9 @@ from searchlib.query.tree import And, FalseItem, Not, Or, Phrase, QueryNode, Ran
 QUERY_TYPES = ("all", "any", "weakAnd", "phrase", "web", "tokenize", "linguistics")
 # userInput's annotations (name, default, allowed): its grammar, and Vespa's grammar.syntax (`none`:
 # no character is query syntax) and grammar.composite (how the items combine, over the grammar)
-INPUT_GRAMMAR = (("grammar", "weakAnd", QUERY_TYPES), ("grammar.syntax", "simple", ("simple", "web", "none")),
+# userInput's grammars: the query types, and raw/segment, which parse no query syntax (yql_user_input.py)
+INPUT_GRAMMARS = (*QUERY_TYPES, "raw", "segment")
+INPUT_GRAMMAR = (("grammar", "weakAnd", INPUT_GRAMMARS), ("grammar.syntax", "simple", ("simple", "web", "none")),
                  ("grammar.composite", "", ("and", "or", "weakAnd", "phrase")))
 _COMPOSITES = {"and": "all", "or": "any", "weakAnd": "weakAnd", "phrase": "phrase"}
 DEFAULT_TARGET_HITS = 100

@@ -133,3 +133,14 @@ def test_document_frequency_replaces_the_nodes_statistics(http, annotation, idf,
 def test_a_malformed_document_frequency_is_a_400(http, annotation) -> None:
     response = http.get("/search/", params={"yql": f'select * from ts where title contains ({annotation}"beta")'})
     assert response.status_code == 400, response.text
+
+
+@pytest.mark.parametrize("grammar, expected", [
+    ("", {"1": 2.0, "2": 2.0}),  # weakAnd of alpha, beta: both documents, two terms each
+    ('grammar: "segment", ', {"1": 1.0}),  # the phrase "alpha beta": doc 2 has them the other way round
+    ('grammar: "raw", ', {}),  # one word "alpha beta": no title holds it
+])
+def test_user_input_grammars(http, grammar, expected) -> None:
+    found = hits(http, f'{{{grammar}defaultIndex: "title"}}userInput("Alpha beta")')
+    assert {user_id: features["matchCount(title)"] for user_id, features in found.items()} == expected
+    assert set(hits(http, '{grammar: "raw", defaultIndex: "title"}userInput("Alpha")')) == {"1", "2"}
