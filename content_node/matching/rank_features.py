@@ -8,7 +8,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from content_node.matching.element_gap import Remap, element_gap, remapper
+from content_node.matching.element_gap import Elements, Remap, element_gap, elements_of, remapper
 from content_node.matching.feature_api import FeatureName, RankIndex
 from content_node.matching.filter_threshold import filtered, no_position_words, threshold_of, without_positions
 from content_node.matching.feature_setup import FEATURES
@@ -115,6 +115,13 @@ class FeatureCalculator:
                 return (None,)
             return (remapper(self._index, field, gap),)
         return self.memo(("position_remap", field), make)[0]
+
+    def elements(self, field: str) -> Elements:
+        """The element, position within it and element length of a document's stored positions in
+        `field` (element_gap.elements_of)."""
+        spec = self._schema.fields.get(field)
+        collection = spec is not None and spec.type.kind in ("array", "weightedset")
+        return self.memo(("elements", field), lambda: elements_of(self._index, field, collection))
 
 
     # ---- the query's terms, per field ----

@@ -193,10 +193,13 @@ def test_element_gap_lets_phrases_and_near_span_array_elements(http, where, defa
 @pytest.mark.parametrize("words, stored, joined, gap3", [
     # doc 1 chunks ["red fox", "dog"]: fox at 1; dog at 18 as stored (16 between elements), 2 with
     # element-gap 0, 5 with element-gap 3. d = pos(second word) - pos(first word); fieldMatch's pair
-    # proximity is 1/d in order, 1/(2|d| + 1) out of order; termDistance(chunks,0,1).forward the
-    # least d > 0 (1000000: none). nativeProximity(chunks) is its one pair's (native_by_hand.pair:
-    # forward, reverse distance): without an element gap the two elements never pair (Vespa)
-    (("fox", "dog"), (1 / 17, 17.0, 18.0, (None, None)), (1.0, 1.0, 2.0, (1, None)), (1 / 4, 4.0, 5.0, (4, None))),
+    # proximity is 1/d in order, 1/(2|d| + 1) out of order. termDistance(chunks,0,1).forward
+    # (termdistancecalculator.cpp) pairs occurrences in one element, or with an element gap g in the
+    # next one, counted from the end of the first's: dog at 0 + len("red fox") 2 + g - fox at 1 = 1 + g;
+    # without a gap (stored) never across elements: 1000000. fieldTermMatch's firstPosition is the
+    # position within the element: dog 0, fox 1. nativeProximity(chunks) is its one pair's
+    # (native_by_hand.pair: forward, reverse distance): without an element gap the two elements never pair
+    (("fox", "dog"), (1 / 17, 1e6, 0.0, (None, None)), (1.0, 1.0, 0.0, (1, None)), (1 / 4, 4.0, 0.0, (4, None))),
     (("dog", "fox"), (1 / 35, 1e6, 1.0, (None, None)), (1 / 3, 1e6, 1.0, (None, 1)), (1 / 9, 1e6, 1.0, (None, 4))),
 ])
 def test_element_gap_moves_positions_for_proximity_features(http, words, stored, joined, gap3) -> None:

@@ -7,12 +7,17 @@ Titles and word positions (0-based), N = 3 documents, average title length 7/3:
 alpha and beta are each in 2 documents.
 
 {usePositionData: false} (Vespa resolves the term with forceFilter on its fields, querynodes.h): the
-term matches and counts where a feature asks whether it matched (matchCount, matches), but brings
-no occurrences: bm25, fieldTermMatch, termDistance, nativeProximity and fieldMatch see none.
+term matches and counts where a feature asks whether it matched (matchCount, matches, and
+fieldTermMatch's occurrences: 1 at no position), but brings no occurrences: bm25, termDistance,
+nativeProximity and fieldMatch see none.
 {documentFrequency: {frequency: f, count: c}} replaces this node's statistics for the term (Vespa's
 vespa.term.N.docfreq, features/utils.cpp): bm25's idf is log(1 + (c - f + 0.5) / (f + 0.5)) with c at
 least 1 and f in [1, c], the significance 0.5 + 0.5 * ln(f / c) / ln(1e-6) (0.5 for c = 0), before
 any {significance: s}; queryTermDocumentFrequency shows f.
+Array fields (schema arr): termDistance pairs occurrences in one element, or with the profile's
+element gap g in the next one, the later counted from the end of the earlier's element: b + len + g
+(termdistancecalculator.cpp); positions (termDistance's term positions, fieldTermMatch's first and
+last) are within the element.
 Profile `positions`: nativeProximity tables linear(-1,10,11) forward (10 - (d - 1)) and
 linear(-0.5,5,11) reverse (5 - (d - 1) / 2), 0 where not found; normalizer 0.5 * 10 + 0.5 * 5 = 7.5.
 """
@@ -29,6 +34,12 @@ from tests.integration.conftest import feed_all
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "term_settings"
 DOCS = {"1": {"title": "alpha beta gamma"}, "2": {"title": "beta alpha"}, "3": {"title": "gamma delta"}}
+# schema arr, parts: array<string>; (element, position within it), element lengths in brackets
+ARRAYS = {
+    "4": {"parts": ["x alpha", "beta y", "alpha"]},  # alpha (0, 1) [2], (2, 0) [1]; beta (1, 0) [2]
+    "5": {"parts": ["alpha", "q", "beta"]},  # alpha (0, 0) [1]; beta (2, 0): two elements apart
+    "6": {"parts": ["alpha beta", "beta"]},  # alpha (0, 0) [2]; beta (0, 1), (1, 0)
+}
 NOT_FOUND = 1000000.0
 AVERAGE = 7 / 3
 
@@ -38,6 +49,7 @@ def http(tmp_path_factory):
     with LocalCluster(APP, tmp_path_factory.mktemp("term_settings"), nodes=1) as cluster:
         with httpx.Client(base_url=cluster.url, timeout=30.0) as client:
             feed_all(client, DOCS, "ts")
+            feed_all(client, ARRAYS, "arr")
             yield client
 
 
@@ -83,8 +95,9 @@ def test_a_term_without_position_data_matches_but_brings_no_occurrences(http, wh
         assert features["bm25(title)"] == pytest.approx(bm25(IDF_2_OF_3, 1, length))  # alpha's part alone
         assert (features["fieldTermMatch(title,0).firstPosition"], features["fieldTermMatch(title,0).occurrences"]) \
             == (alpha_at, 1.0)
+        # fieldtermmatchfeature.cpp: matched without positions is one occurrence at no position
         assert (features["fieldTermMatch(title,1).firstPosition"], features["fieldTermMatch(title,1).occurrences"]) \
-            == (NOT_FOUND, 0.0)
+            == (NOT_FOUND, 1.0)
         assert (features["termDistance(title,0,1).forward"], features["termDistance(title,0,1).reverse"]) \
             == (NOT_FOUND, NOT_FOUND)
         assert features["nativeProximity(title)"] == 0.0
@@ -144,3 +157,35 @@ def test_user_input_grammars(http, grammar, expected) -> None:
     found = hits(http, f'{{{grammar}defaultIndex: "title"}}userInput("Alpha beta")')
     assert {user_id: features["matchCount(title)"] for user_id, features in found.items()} == expected
     assert set(hits(http, '{grammar: "raw", defaultIndex: "title"}userInput("Alpha")')) == {"1", "2"}
+
+
+# per document: (forward, forwardTermPosition, reverse, reverseTermPosition) in profiles apart (no
+# gap), joined (element-gap 0) and gap3 (element-gap 3), worked from ARRAYS
+ELEMENT_PAIRS = {
+    # alpha (0, 1) → beta (1, 0): 0 + 2 + g - 1; beta (1, 0) → alpha (2, 0): 0 + 2 + g - 0
+    "4": {"apart": (NOT_FOUND,) * 4, "joined": (1.0, 1.0, 2.0, 0.0), "gap3": (4.0, 1.0, 5.0, 0.0)},
+    # alpha in element 0, beta in 2: never adjacent, whatever the gap
+    "5": {"apart": (NOT_FOUND,) * 4, "joined": (NOT_FOUND,) * 4, "gap3": (NOT_FOUND,) * 4},
+    # alpha (0, 0) → beta (0, 1) in one element: 1 (beta (1, 0) across: 0 + 2 + g, farther); no beta
+    # before an alpha
+    "6": {profile: (1.0, 0.0, NOT_FOUND, NOT_FOUND) for profile in ("apart", "joined", "gap3")},
+}
+
+
+@pytest.mark.parametrize("profile", ["apart", "joined", "gap3"])
+def test_term_distance_and_positions_are_per_element(http, profile) -> None:
+    response = http.get("/search/", params={
+        "yql": 'select * from arr where parts contains "alpha" and parts contains "beta"',
+        "ranking": profile, "hits": 10})
+    assert response.status_code == 200, response.text
+    found = {hit["id"].rsplit(":", 1)[1]: hit["fields"]["matchfeatures"]
+             for hit in response.json()["root"]["children"]}
+    assert set(found) == {"4", "5", "6"}
+    for user_id, expected in ELEMENT_PAIRS.items():
+        features = found[user_id]
+        assert tuple(features[f"termDistance(parts,0,1).{output}"] for output in (
+            "forward", "forwardTermPosition", "reverse", "reverseTermPosition")) == expected[profile], user_id
+    # alpha's positions within their elements: 4 at 1 and 0, 5 and 6 at 0
+    assert {user_id: (f["fieldTermMatch(parts,0).firstPosition"], f["fieldTermMatch(parts,0).lastPosition"],
+                      f["fieldTermMatch(parts,0).occurrences"]) for user_id, f in found.items()} == {
+        "4": (0.0, 1.0, 2.0), "5": (0.0, 0.0, 1.0), "6": (0.0, 0.0, 1.0)}
