@@ -83,5 +83,7 @@ def no_position_words(items: list, index_fields: Callable[[str], tuple[str, ...]
     for item in items:
         if isinstance(item, (q.Term, q.Phrase)):
             key = q.item_key(item)
-            (on if item.positions else off).update((field, key) for field in index_fields(item.field))
+            # a word streaming expanded into an equiv: ranking also reads its alternatives' postings
+            keys = (key, *(q.equiv_alternatives(key) or ()))
+            (on if item.positions else off).update((field, k) for field in index_fields(item.field) for k in keys)
     return frozenset(off - on)
