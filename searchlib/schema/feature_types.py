@@ -10,6 +10,8 @@ FIELD_FEATURES = frozenset({
     "fieldMatch", "textSimilarity", "matches", "matchCount", "fieldLength", "fieldTermMatch", "termDistance",
     "averageFieldLength", "rawScore", "subqueries",
 })
+# of those, the ones Vespa takes only for a single-value field (fieldmatchfeature.h: indexField(SINGLE))
+SINGLE_VALUE_FEATURES = frozenset({"fieldMatch"})
 # fieldMatch(f).<output>, as content_node/matching/text_features.py computes them ("match" is fieldMatch(f))
 FIELD_MATCH_OUTPUTS = frozenset({
     "match", "matches", "queryCompleteness", "fieldCompleteness", "completeness", "proximity", "orderness",

@@ -388,7 +388,11 @@ class ProfileChecker:
         if name == "elementwise":
             return self.elementwise(node, scope)
         if name in F.FIELD_FEATURES:
-            self.field_arg(node, args, scope, bound)
+            field = self.field_arg(node, args, scope, bound)
+            if name in F.SINGLE_VALUE_FEATURES and field is not None \
+                    and self.schema.fields[field].type.kind in ("array", "weightedset"):
+                raise self.at(scope, node, f"{name}({field}): '{field}' is not a single-value field "
+                                           f"({name} reads one text, as Vespa's indexField(SINGLE) parameter)")
             return DOUBLE
         if name in F.OPTIONAL_FIELDS_FEATURES:
             for arg in args:
