@@ -10,14 +10,16 @@ def encode_query(node: q.QueryNode) -> pb.QueryNode:
     if isinstance(node, q.Term):
         message.term.CopyFrom(pb.TermItem(field=node.field, term=node.term, weight=node.weight,
                                           label=node.label, unranked=not node.ranked, filter=node.filter,
-                                          affix=node.affix, significance=node.significance, **_links(node)))
-        if node.document_frequency is not None:
-            message.term.document_frequency, message.term.document_count = node.document_frequency
+                                          affix=node.affix, significance=node.significance,
+                                          no_position_data=not node.positions, **_links(node),
+                                          **_statistics(node)))
     elif isinstance(node, q.Phrase):
         message.phrase.CopyFrom(pb.PhraseItem(field=node.field, terms=list(node.terms),
                                               weight=node.weight, label=node.label, segment=node.segment,
                                               unranked=not node.ranked, filter=node.filter,
-                                              significance=node.significance, **_links(node)))
+                                              significance=node.significance,
+                                              no_position_data=not node.positions, **_links(node),
+                                              **_statistics(node)))
     elif isinstance(node, q.Near):
         message.near.CopyFrom(pb.NearItem(
             field=node.field, terms=list(node.terms), negative=list(node.negative), distance=node.distance,
@@ -107,6 +109,19 @@ def _links(node: q.Term | q.Phrase | q.Equiv) -> dict[str, object]:
     return {"item_id": node.item_id, "connects_to": to, "connectivity": weight}
 
 
+def _statistics(node: q.Term | q.Phrase) -> dict[str, int]:
+    if node.document_frequency is None:
+        return {}
+    frequency, count = node.document_frequency
+    return {"document_frequency": frequency, "document_count": count}
+
+
+def _document_frequency(message) -> tuple[int, int] | None:  # type: ignore[no-untyped-def]
+    if not message.HasField("document_frequency"):
+        return None
+    return message.document_frequency, message.document_count
+
+
 def _linked(message) -> dict[str, object]:  # type: ignore[no-untyped-def]
     connectivity = (message.connects_to, message.connectivity) if message.connects_to else None
     return {"item_id": message.item_id, "connectivity": connectivity}
@@ -119,12 +134,13 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
         to = t.connects_to
         return q.Term(t.field, t.term, t.weight or 100, t.label, not t.unranked, t.filter, t.affix,
                       t.significance if t.HasField("significance") else None, t.item_id,
-                      (to, t.connectivity) if to else None,
-                      (t.document_frequency, t.document_count) if t.HasField("document_frequency") else None)
+                      (to, t.connectivity) if to else None, positions=not t.no_position_data,
+                      document_frequency=_document_frequency(t))
     if kind == "phrase":
         p = message.phrase
         return q.Phrase(p.field, tuple(p.terms), p.weight or 100, p.label, p.segment, ranked=not p.unranked,
                         filter=p.filter, significance=p.significance if p.HasField("significance") else None,
+                        positions=not p.no_position_data, document_frequency=_document_frequency(p),
                         **_linked(p))
     if kind == "near":
         n = message.near
