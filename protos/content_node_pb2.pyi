@@ -146,7 +146,7 @@ class NotItem(_message.Message):
     def __init__(self, child: _Optional[_Union[QueryNode, _Mapping]] = ...) -> None: ...
 
 class TermItem(_message.Message):
-    __slots__ = ("field", "term", "weight", "label", "unranked", "filter", "affix", "significance", "item_id", "connects_to", "connectivity", "document_frequency", "document_count")
+    __slots__ = ("field", "term", "weight", "label", "unranked", "filter", "affix", "significance", "item_id", "connects_to", "connectivity", "no_position_data", "document_frequency", "document_count")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     TERM_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
@@ -158,6 +158,7 @@ class TermItem(_message.Message):
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     CONNECTS_TO_FIELD_NUMBER: _ClassVar[int]
     CONNECTIVITY_FIELD_NUMBER: _ClassVar[int]
+    NO_POSITION_DATA_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_FREQUENCY_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     field: str
@@ -171,12 +172,13 @@ class TermItem(_message.Message):
     item_id: int
     connects_to: int
     connectivity: float
+    no_position_data: bool
     document_frequency: int
     document_count: int
-    def __init__(self, field: _Optional[str] = ..., term: _Optional[str] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., unranked: _Optional[bool] = ..., filter: _Optional[bool] = ..., affix: _Optional[str] = ..., significance: _Optional[float] = ..., item_id: _Optional[int] = ..., connects_to: _Optional[int] = ..., connectivity: _Optional[float] = ..., document_frequency: _Optional[int] = ..., document_count: _Optional[int] = ...) -> None: ...
+    def __init__(self, field: _Optional[str] = ..., term: _Optional[str] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., unranked: _Optional[bool] = ..., filter: _Optional[bool] = ..., affix: _Optional[str] = ..., significance: _Optional[float] = ..., item_id: _Optional[int] = ..., connects_to: _Optional[int] = ..., connectivity: _Optional[float] = ..., no_position_data: _Optional[bool] = ..., document_frequency: _Optional[int] = ..., document_count: _Optional[int] = ...) -> None: ...
 
 class PhraseItem(_message.Message):
-    __slots__ = ("field", "terms", "weight", "label", "segment", "unranked", "filter", "significance", "item_id", "connects_to", "connectivity")
+    __slots__ = ("field", "terms", "weight", "label", "segment", "unranked", "filter", "significance", "item_id", "connects_to", "connectivity", "no_position_data", "document_frequency", "document_count")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     TERMS_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
@@ -188,6 +190,9 @@ class PhraseItem(_message.Message):
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     CONNECTS_TO_FIELD_NUMBER: _ClassVar[int]
     CONNECTIVITY_FIELD_NUMBER: _ClassVar[int]
+    NO_POSITION_DATA_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_FREQUENCY_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     field: str
     terms: _containers.RepeatedScalarFieldContainer[str]
     weight: int
@@ -199,7 +204,10 @@ class PhraseItem(_message.Message):
     item_id: int
     connects_to: int
     connectivity: float
-    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., segment: _Optional[bool] = ..., unranked: _Optional[bool] = ..., filter: _Optional[bool] = ..., significance: _Optional[float] = ..., item_id: _Optional[int] = ..., connects_to: _Optional[int] = ..., connectivity: _Optional[float] = ...) -> None: ...
+    no_position_data: bool
+    document_frequency: int
+    document_count: int
+    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., segment: _Optional[bool] = ..., unranked: _Optional[bool] = ..., filter: _Optional[bool] = ..., significance: _Optional[float] = ..., item_id: _Optional[int] = ..., connects_to: _Optional[int] = ..., connectivity: _Optional[float] = ..., no_position_data: _Optional[bool] = ..., document_frequency: _Optional[int] = ..., document_count: _Optional[int] = ...) -> None: ...
 
 class NearItem(_message.Message):
     __slots__ = ("field", "terms", "negative", "distance", "exclusion_distance", "ordered", "weight", "label")

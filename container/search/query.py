@@ -11,7 +11,7 @@ from container.search.query_profile import with_query_profile
 from container.search.streaming import streaming_selection
 from container.search.validation import check_depth
 from searchlib.errors import (ErrorCode, InvalidParameterError, NullQueryError, QueryError, SchemaError,
-                              SearchlibError, SourceLocation, quote_input)
+                              SearchlibError, quote_input)
 from searchlib.schema.match_phase import (QUERY_OVERRIDES, attribute_problem, match_phase_of, query_overrides,
                                           with_overrides)
 from searchlib.match_modes import query_match_modes
@@ -131,9 +131,6 @@ def query_from(params: Mapping[str, str], application: ApplicationPackage, start
         except RecursionError:  # a parser recurses per level of nesting: too deep is a bad query
             raise QueryError("Could not create query from YQL: it is nested too deeply") from None
         _PARSED.put(key, parsed)
-    if parsed.refused is not None:  # Vespa's parser takes it; this engine cannot run it
-        message, line, column = parsed.refused
-        raise QueryError(message, SourceLocation("yql", line, column))
     if parsed.emptied:  # VespaBackend.search: a NullItem root is an error, not an empty result
         raise NullQueryError("the query has nothing to match: its where held only empty items "
                              "(an empty userQuery(), or userInput with {allowEmpty: true} given no words)")

@@ -72,10 +72,11 @@ def bm25_sum_fields(expression: str) -> tuple[str, ...] | None:
 
 
 def or_of_words(node: q.QueryNode) -> tuple[q.Term, ...] | None:
-    """The words of a plain OR of ranked words (one word too), None for anything else."""
+    """The words of a plain OR of ranked words (one word too), None for anything else (a
+    {usePositionData: false} word too: its bm25 is 0, a bound the pruning does not take)."""
     children = node.children if isinstance(node, q.Or) else (node,)
     if not children or not all(isinstance(c, q.Term) and c.ranked and not c.filter and not c.affix
-                               for c in children):
+                               and c.positions for c in children):
         return None
     return tuple(children)
 

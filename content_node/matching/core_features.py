@@ -2,7 +2,8 @@
 queryTermCount, now, freshness. Each is a column over the candidates (or a scalar).
 
 The statistics behind bm25 (document count, document frequency, average field length) are this
-node's own, as in Vespa. bm25 scores each query item as one term, as Vespa's Bm25Executor over its
+node's own, as in Vespa, but for an item's (frequency, count) the query gives ({documentFrequency:
+...} or a significance model's): given_frequency, given_idf, read before the node's everywhere. bm25 scores each query item as one term, as Vespa's Bm25Executor over its
 match data: a phrase's frequency is its occurrences, an equiv's the sum of its alternatives'; its
 document frequency is the item's blueprint estimate (see document_frequency), the one value
 every feature's significance or document frequency reads (item_document_frequency). Rank properties
@@ -85,12 +86,13 @@ class Bm25Term:
 
     term: str
     fields: tuple[str, ...]
+    given: float | None = None  # the idf the query gives the item (given_idf), read before this node's
 
 
 def bm25_term(calc: Calculator, item: q.Term | q.Phrase) -> Bm25Term:
     """The one term a query item is to bm25: a word, an equiv's combined word, or a phrase as
     its phrase key (postings of the phrase's occurrences, where it starts)."""
-    return Bm25Term(q.item_key(item), searched_fields(calc, item.field))
+    return Bm25Term(q.item_key(item), searched_fields(calc, item.field), given_idf(item))
 
 
 def searched_index_fields(calc: Calculator, index_name: str) -> tuple[str, ...]:
@@ -118,11 +120,12 @@ def item_document_frequency(calc: Calculator, index_name: str, term: str) -> int
 
 
 def given_frequency(calc: Calculator, index_name: str, term: str) -> tuple[int, int] | None:
-    """The (frequency, count) the query gave a word item ({documentFrequency: ...}, or a
-    significance model's: searchlib.significance), Vespa's vespa.term.N.docfreq; None if none."""
+    """The (frequency, count) the query gave a word or phrase item ({documentFrequency: ...}, or a
+    significance model's: searchlib.significance), Vespa's vespa.term.N.docfreq; None if none.
+    `term` is the item's key (tree.item_key: a phrase's, whichever of its words reads it)."""
     given = calc.memo(("given document frequencies",), lambda: {
-        (item.field, item.term): item.document_frequency for item in calc.ranked_items
-        if isinstance(item, q.Term) and item.document_frequency is not None})
+        (item.field, q.item_key(item)): item.document_frequency for item in calc.ranked_items
+        if isinstance(item, (q.Term, q.Phrase)) and item.document_frequency is not None})
     return given.get((index_name, term)) if given else None
 
 
@@ -209,11 +212,11 @@ def _items_with_idf(calc: Calculator) -> list[tuple[tuple[str, ...], str, float 
 
 
 def _idf(index, term: Bm25Term) -> float | None:
-    return _idf_in(index, term.term, term.fields)
+    return term.given if term.given is not None else _idf_in(index, term.term, term.fields)
 
 
 def _idf_in(index, term: str, fields: tuple[str, ...]) -> float | None:
-    """The idf of `term` searched in `fields` (Bm25Term made only when the cache lacks it)."""
+    """This node's idf of `term` searched in `fields` (Bm25Term made only when the cache lacks it)."""
     statistic = getattr(index, "statistic", None)  # the node's cache of this generation's (posting_cache.py)
     if statistic is None:
         return _idf_of(index, Bm25Term(term, fields))
@@ -333,10 +336,13 @@ def kept(calc: Calculator, key: tuple, compute: Callable[[], object]):
 
 def _kept_in(calc: Calculator) -> tuple[Callable | None, tuple]:
     """(the node's cache of derived values or None, what every key of it ends with): the
-    profile's filter-threshold joins the key: those reads are the calculator's postings, which it
-    strips of frequencies (filter_threshold.py), and the cache is shared by every profile."""
+    profile's filter-threshold and the query's {usePositionData: false} words join the key: those
+    reads are the calculator's postings, which they strip of frequencies (filter_threshold.py), and
+    the cache is shared by every profile and query."""
     threshold = threshold_of(calc.settings)
-    return getattr(calc.index, "derived", None), (() if threshold >= 1.0 else (FILTER_THRESHOLD, threshold))
+    suffix: tuple = () if threshold >= 1.0 else (FILTER_THRESHOLD, threshold)
+    words = calc.no_position_words  # {usePositionData: false} terms read as filters too
+    return getattr(calc.index, "derived", None), ((*suffix, "no positions", words) if words else suffix)
 
 
 def bm25_terms(calc: Calculator, field: str) -> list[tuple[str, float]]:

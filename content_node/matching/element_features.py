@@ -35,7 +35,7 @@ from typing import Callable
 
 import numpy as np
 
-from content_node.matching.core_features import bm25_term, document_frequency, given_idf, known_idf
+from content_node.matching.core_features import bm25_term, document_frequency, known_idf
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.term_data import query_terms
 from content_node.store.inverted_index import element_tokens
@@ -122,7 +122,7 @@ def _bm25_terms(calc: Calculator, field: str) -> list[tuple[tuple[tuple[str, ...
         if isinstance(item, (q.Term, q.Phrase)) and field in calc.schema.index_fields(item.field) \
                 and item.weight != 0:  # fuzzy and regex items search no index
             term = bm25_term(calc, item)
-            idf = given_idf(item)
+            idf = term.given
             if idf is None:
                 idf = known_idf(calc.index, document_frequency(calc.index, term), calc.index.doc_count)
             if idf is not None:

@@ -5,9 +5,10 @@ span elements: the last word of one element and the first of the next are n + 1 
 
 The index stores every element a fixed ELEMENT_GAP after the previous one and keeps each document's
 element lengths (store/element_layout.py), so a document's positions move to the profile's gap with
-no document read again. Proximity rank features (fieldMatch and what is built on it: textSimilarity;
-termDistance, fieldTermMatch) read positions through the same move (FeatureCalculator.position_remap);
-nativeProximity moves all candidates' at once (native_features.py)."""
+no document read again. fieldMatch and what is built on it (textSimilarity) read positions through
+the same move (FeatureCalculator.position_remap); nativeProximity moves all candidates' at once
+(native_features.py). termDistance and fieldTermMatch read each occurrence's element and position
+within it instead (elements_of), as Vespa's match data holds them."""
 from __future__ import annotations
 
 from typing import Callable, Mapping
@@ -41,6 +42,25 @@ def remapper(index, field: str, gap: int) -> Remap:
         return np.asarray(positions, dtype=np.int64) - element * (STORED_GAP - gap)
 
     return remap
+
+
+Elements = Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def elements_of(index, field: str, collection: bool) -> Elements:
+    """(element ordinal, position within the element, element length) of a document's stored
+    positions: Vespa's TermFieldMatchDataPosition (element id, position, element length), which
+    termDistance and fieldTermMatch read. A single value is element 0 of the field's length."""
+    def of(local_id: int, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        positions = np.asarray(positions, dtype=np.int64)
+        if not collection:
+            length = int(index.field_lengths(field)[local_id])
+            return np.zeros(len(positions), dtype=np.int64), positions, np.full(len(positions), length)
+        layout = index.element_layout(field, np.array([local_id], dtype=np.int64))
+        element = np.searchsorted(layout.starts, positions, side="right") - 1
+        return element, positions - layout.starts[element], layout.lengths[element]
+
+    return of
 
 
 def mover(index, field: str, gap: int | None) -> Mover:

@@ -117,6 +117,9 @@ class Calculator(Protocol):
     @property
     def ranked_items(self) -> list: ...
 
+    # the (field, word)s of {usePositionData: false} terms, which postings() returns as filters
+    no_position_words: frozenset[tuple[str, str]]
+
     def in_scope(self, item: object, candidates: np.ndarray) -> np.ndarray: ...
 
     @property
@@ -125,6 +128,9 @@ class Calculator(Protocol):
     def postings(self, field: str, term: str): ...
 
     def position_remap(self, field: str) -> Callable[[int, np.ndarray], np.ndarray] | None: ...
+
+    # (local id, stored positions) -> (element ordinal, position within it, element length) each
+    def elements(self, field: str) -> Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]: ...
 
     def field_arg(self, feature: FeatureName, index_required: bool) -> str: ...
 

@@ -11,6 +11,8 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from searchlib.query import tree as q
+
 FILTER_THRESHOLD = "filter-threshold"
 _NO_POSITIONS = np.empty(0, dtype=np.int32)
 
@@ -46,8 +48,42 @@ def filtered(lookup: Callable[[str, str], object], document_count: Callable[[], 
         found = lookup(field, term)
         count = document_count()
         if count and len(found.doc_ids) / count > threshold:
-            size = len(found.doc_ids)
-            return FilterPostings(found.doc_ids, np.zeros(size, dtype=found.term_freqs.dtype),
-                                  np.zeros(size + 1, dtype=np.int64))
+            return as_filter(found)
         return found
     return postings
+
+
+def as_filter(found) -> FilterPostings:  # type: ignore[no-untyped-def]
+    """`found`'s documents as a filter's: no frequencies, no positions."""
+    size = len(found.doc_ids)
+    return FilterPostings(found.doc_ids, np.zeros(size, dtype=found.term_freqs.dtype),
+                          np.zeros(size + 1, dtype=np.int64))
+
+
+def without_positions(lookup: Callable[[str, str], object],
+                      words: frozenset[tuple[str, str]]) -> Callable[[str, str], object]:
+    """The postings lookup with the (field, word)s of `{usePositionData: false}` terms made filters:
+    Vespa resolves such a term with forceFilter on every field it searches (querynodes.h), the match
+    data `rank: filter` gives. Features read match data by word here, not by query term, so a word
+    is a filter only where every rank term of it says so (no_position_words)."""
+    if not words:
+        return lookup
+
+    def postings(field: str, term: str) -> object:
+        found = lookup(field, term)
+        return as_filter(found) if (field, term) in words else found
+    return postings
+
+
+def no_position_words(items: list, index_fields: Callable[[str], tuple[str, ...]]) -> frozenset[tuple[str, str]]:
+    """The (field, word) of each rank term or phrase (its one word: tree.item_key) with
+    `{usePositionData: false}`, less those another rank term of the same word uses positions for."""
+    off: set[tuple[str, str]] = set()
+    on: set[tuple[str, str]] = set()
+    for item in items:
+        if isinstance(item, (q.Term, q.Phrase)):
+            key = q.item_key(item)
+            # a word streaming expanded into an equiv: ranking also reads its alternatives' postings
+            keys = (key, *(q.equiv_alternatives(key) or ()))
+            (on if item.positions else off).update((field, k) for field in index_fields(item.field) for k in keys)
+    return frozenset(off - on)

@@ -8,9 +8,9 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from content_node.matching.element_gap import Remap, element_gap, remapper
+from content_node.matching.element_gap import Elements, Remap, element_gap, elements_of, remapper
 from content_node.matching.feature_api import FeatureName, RankIndex
-from content_node.matching.filter_threshold import filtered, threshold_of
+from content_node.matching.filter_threshold import filtered, no_position_words, threshold_of, without_positions
 from content_node.matching.feature_setup import FEATURES
 from content_node.matching.match_sets import MatchEvaluator
 from content_node.matching.nearest_neighbor import FoundNeighbors
@@ -37,14 +37,16 @@ class FeatureCalculator:
         self._settings = settings or {}  # the profile's settings: its element gaps
         self._index = index
         self.query = query  # retrieval features find their nearestNeighbor items here
-        # ranking's postings: the profile's filter-threshold makes common terms filters (filter_threshold.py)
-        self._postings = filtered(postings or with_equiv(index.postings), lambda: index.doc_count,
-                                  threshold_of(self._settings))
+        self._scopes: dict[int, q.SameElement] = {}  # a sameElement's terms → it
+        self._ranked_items = q.rank_terms(query, self._scopes)
+        # ranking's postings: the profile's filter-threshold makes common terms filters, and so does
+        # {usePositionData: false} its terms (filter_threshold.py)
+        self.no_position_words = no_position_words(self._ranked_items, schema.index_fields)
+        self._postings = filtered(without_positions(postings or with_equiv(index.postings), self.no_position_words),
+                                  lambda: index.doc_count, threshold_of(self._settings))
         self.neighbors = neighbors or FoundNeighbors()  # what the query's nearestNeighbor items found
         # features computed over the full candidate set, reused for subsets (second phase, match-features)
         self._computed: dict[str, tuple[np.ndarray, object]] = {}
-        self._scopes: dict[int, q.SameElement] = {}  # a sameElement's terms → it
-        self._ranked_items = q.rank_terms(query, self._scopes)
         self._query_features = query_features
         self._now = now
         self._rank_properties = rank_properties or {}
@@ -113,6 +115,13 @@ class FeatureCalculator:
                 return (None,)
             return (remapper(self._index, field, gap),)
         return self.memo(("position_remap", field), make)[0]
+
+    def elements(self, field: str) -> Elements:
+        """The element, position within it and element length of a document's stored positions in
+        `field` (element_gap.elements_of)."""
+        spec = self._schema.fields.get(field)
+        collection = spec is not None and spec.type.kind in ("array", "weightedset")
+        return self.memo(("elements", field), lambda: elements_of(self._index, field, collection))
 
 
     # ---- the query's terms, per field ----

@@ -39,6 +39,7 @@ from searchlib.query import tree as q
 
 from content_node.matching.core_features import given_frequency, item_statistics, searched_index_fields, significance
 from content_node.matching.core_features import matches as field_matches
+from content_node.matching.element_gap import element_gap
 from content_node.matching.feature_api import Calculator, FeatureName
 from content_node.matching.term_data import QueryTerm, query_terms, split_phrases
 
@@ -64,7 +65,7 @@ def term_occurrences(calc: Calculator, field: str, term: str,
     first[present] = postings.flat_positions[postings.position_offsets[rows[present]]]
     remap = calc.position_remap(field)
     if remap is not None:  # the profile's element gap moves positions (order kept: the first stays first)
-        for row in np.flatnonzero(present):
+        for row in np.flatnonzero(present & (tf > 0)):  # a filter term has no position to move
             first[row] = remap(int(candidates[row]), first[row:row + 1].astype(np.int64))[0]
     return tf, first, postings, where
 
@@ -216,22 +217,31 @@ def _term_index(feature: FeatureName, position: int, what: str) -> int:
 
 
 def field_term_match(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
-    """fieldTermMatch(f, n).firstPosition (1000000 if absent) / .occurrences of term n's positions in f
-    (fieldtermmatchfeature.cpp): a phrase's are where the whole phrase starts (term_data)."""
+    """fieldTermMatch(f, n) as fieldtermmatchfeature.cpp over term n's occurrences in f (a phrase's:
+    where the whole phrase starts, term_data): .firstPosition / .lastPosition the least / greatest
+    position within its element (1000000 without one), .occurrences their count; a term that
+    matched without positions (a filter) is one occurrence at no position."""
     field = calc.field_arg(feature, index_required=True)
     n = _term_index(feature, 1, "fieldTermMatch")
     terms = query_terms(calc)
+    output = feature.output or "firstPosition"
     if n >= len(terms) or field not in calc.schema.index_fields(terms[n].index_name):
-        return np.full(len(candidates), NOT_FOUND if feature.output != "occurrences" else 0.0)
-    tf, first, _, _ = term_occurrences(calc, field, terms[n].text, candidates)
-    if feature.output == "occurrences":
-        return tf
-    return np.where(first >= 0, first, NOT_FOUND)
+        return np.full(len(candidates), 0.0 if output == "occurrences" else NOT_FOUND)
+    tf, _, postings, where = term_occurrences(calc, field, terms[n].text, candidates)
+    if output == "occurrences":
+        return np.where((where >= 0) & (tf == 0), 1.0, tf)
+    result = np.full(len(candidates), NOT_FOUND)
+    elements = calc.elements(field)
+    for row in np.flatnonzero(tf > 0):
+        _, within, _ = elements(int(candidates[row]), postings.positions(int(where[row])))
+        result[row] = float(within.max() if output == "lastPosition" else within.min())
+    return result
 
 
 def matches(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     """matches(f): 1 if any query term matched f; matches(f, n): 1 if term n did (a phrase: the
-    whole phrase; matchesfeature.cpp reads term n's match data in f)."""
+    whole phrase; matchesfeature.cpp reads term n's match data in f, its document id: a filter term
+    without occurrences counts)."""
     if len(feature.args) < 2:
         return field_matches(calc, feature, candidates)
     field = calc.field_arg(feature, index_required=True)
@@ -239,15 +249,17 @@ def matches(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> n
     terms = query_terms(calc)
     if n >= len(terms) or field not in calc.schema.index_fields(terms[n].index_name):
         return np.zeros(len(candidates))
-    tf, _, _, _ = term_occurrences(calc, field, terms[n].text, candidates)
-    return (tf > 0).astype(np.float64)
+    _, _, _, where = term_occurrences(calc, field, terms[n].text, candidates)
+    return (where >= 0).astype(np.float64)  # by document, as a filter term's match data says
 
 
 def term_distance(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     """termDistance(f, x, y) as termdistancecalculator.cpp: .forward the least b - a > 0 over the
-    positions a of term x's last word (a phrase's start + its length - 1) and b of term y's start,
-    .forwardTermPosition that x's start; .reverse / .reverseTermPosition the same from y to x
-    (the position is y's). A phrase x 'a b' and y 'c' in 'a b x c': forward 2, position 0."""
+    occurrences a of term x's last word (a phrase's start + its length - 1) and b of term y's start
+    in the same element, or with the profile's element gap g in the next one, where b counts from
+    the end of a's element: b + (a's element length) + g; .forwardTermPosition x's start within its
+    element. .reverse / .reverseTermPosition the same from y to x (the position is y's). A phrase x
+    'a b' and y 'c' in 'a b x c': forward 2, position 0. 1000000: no such pair (nor without positions)."""
     field = calc.field_arg(feature, index_required=True)
     x, y = _term_index(feature, 1, "termDistance"), _term_index(feature, 2, "termDistance")
     output = feature.output or "forward"
@@ -260,18 +272,26 @@ def term_distance(calc: Calculator, feature: FeatureName, candidates: np.ndarray
     _, _, x_postings, x_at = term_occurrences(calc, field, terms[x].text, candidates)
     _, _, y_postings, y_at = term_occurrences(calc, field, terms[y].text, candidates)
     add = terms[x].length - 1  # from a phrase's first word to its last
-    remap = calc.position_remap(field)
+    gap = element_gap(calc.settings, field)  # None: no pair spans two elements
+    elements = calc.elements(field)
+    never = np.iinfo(np.int64).max
     for row in np.flatnonzero((x_at >= 0) & (y_at >= 0)):  # documents with both terms only
-        xs = x_postings.positions(int(x_at[row])).astype(np.int64)
-        ys = y_postings.positions(int(y_at[row])).astype(np.int64)
-        if remap is not None:  # the profile's element gap
-            xs, ys = remap(int(candidates[row]), xs), remap(int(candidates[row]), ys)
-        deltas = ys[None, :] - (xs[:, None] + add)
-        deltas = np.where(deltas > 0, deltas, np.iinfo(np.int64).max)
-        best = np.unravel_index(np.argmin(deltas), deltas.shape)
-        if deltas[best] == np.iinfo(np.int64).max:
+        local_id = int(candidates[row])
+        xs = x_postings.positions(int(x_at[row]))
+        ys = y_postings.positions(int(y_at[row]))
+        if not len(xs) or not len(ys):  # a filter term (no positions: filter_threshold.py)
             continue
-        result[row] = float(xs[best[0]]) if output.endswith("TermPosition") else float(deltas[best])
+        x_element, x_within, x_length = (part[:, None] for part in elements(local_id, xs))
+        y_element, y_within, _ = elements(local_id, ys)
+        deltas = y_within[None, :] - (x_within + add)
+        deltas = np.where((y_element == x_element) & (deltas > 0), deltas, never)
+        if gap is not None:  # the next element, counted from the end of x's
+            across = y_within[None, :] + x_length + gap - (x_within + add)
+            deltas = np.where((y_element == x_element + 1) & (across >= 0), across, deltas)
+        best = np.unravel_index(np.argmin(deltas), deltas.shape)
+        if deltas[best] == never:
+            continue
+        result[row] = float(x_within[best[0], 0]) if output.endswith("TermPosition") else float(deltas[best])
     return result
 
 

@@ -15,6 +15,7 @@ AnnotationValue = object  # str | int | float | bool | dict | list, as written i
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?[lL]?")
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+INT64_MAX = 2**63 - 1  # Java's Long.MAX_VALUE
 
 
 class AnnotationValueError(ValueError):

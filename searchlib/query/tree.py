@@ -23,8 +23,9 @@ class Term:
     significance: float | None = None  # {significance: s}: replaces the one from document frequency in ranking
     item_id: int = 0  # {id: N} (0: none), what a {connectivity: {id: N, weight: w}} names
     connectivity: tuple[int, float] | None = None  # (id of the item this one connects to, weight)
-    # (frequency, count) from a significance model (searchlib.significance): ranks in place of the
-    # node's own document frequency and document count
+    # (frequency, count) from {documentFrequency: {frequency: f, count: c}} or a significance model
+    # (searchlib.significance): the term's idf and significance in place of this node's statistics
+    # (Vespa's vespa.term.N.docfreq, features/utils.cpp; content_node/matching/core_features.py)
     document_frequency: tuple[int, int] | None = None
     # word settings that already shaped the term, kept only to show the item as Vespa's serializer
     # does (searchlib.query.yql_serializer): (name, value) of origin, andSegmenting, language, ...
@@ -32,6 +33,9 @@ class Term:
     # the text the word was parsed from, before stemming and folding: what a significance model
     # is looked up by (searchlib.significance.model_word); "" when not kept
     written: str = dataclass_field(default="", compare=False)
+    # {usePositionData: false}: ranked as a filter in every field it searches (Vespa's forceFilter
+    # in querynodes.h): it matches, but carries no occurrences (content_node/matching/filter_threshold.py)
+    positions: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,8 @@ class Phrase:
     form: tuple[tuple[str, object], ...] = dataclass_field(default=(), compare=False)
     # the members as parsed (Vespa's child items, with their own annotations), for display only
     items: tuple["QueryNode", ...] = dataclass_field(default=(), compare=False)
+    positions: bool = True  # {usePositionData: false}, as on a Term
+    document_frequency: tuple[int, int] | None = None  # {documentFrequency: ...}, as on a Term
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,9 +383,6 @@ class ParsedYql:
     timeout_ms: float | None = None
     grouping: str = ""  # the text after `|`, parsed by the grouping module
     emptied: bool = False  # the where held only empty items (Vespa's NullItem root); where is then FalseItem
-    # what Vespa's parser accepts but this engine does not run ({usePositionData: false}): the
-    # container answers it with this located 400 before searching, as (message, line, column)
-    refused: tuple[str, int, int] | None = None
     # the language the words were parsed in ("" when no word needed one): how, not what
     language: str = dataclass_field(default="", compare=False)
 

@@ -36,7 +36,9 @@ from searchlib.query.tree import And, FalseItem, Not, Or, Phrase, QueryNode, Ran
 QUERY_TYPES = ("all", "any", "weakAnd", "phrase", "web", "tokenize", "linguistics")
 # userInput's annotations (name, default, allowed): its grammar, and Vespa's grammar.syntax (`none`:
 # no character is query syntax) and grammar.composite (how the items combine, over the grammar)
-INPUT_GRAMMAR = (("grammar", "weakAnd", QUERY_TYPES), ("grammar.syntax", "simple", ("simple", "web", "none")),
+# userInput's grammars: the query types, and raw/segment, which parse no query syntax (yql_user_input.py)
+INPUT_GRAMMARS = (*QUERY_TYPES, "raw", "segment")
+INPUT_GRAMMAR = (("grammar", "weakAnd", INPUT_GRAMMARS), ("grammar.syntax", "simple", ("simple", "web", "none")),
                  ("grammar.composite", "", ("and", "or", "weakAnd", "phrase")))
 _COMPOSITES = {"and": "all", "or": "any", "weakAnd": "weakAnd", "phrase": "phrase"}
 DEFAULT_TARGET_HITS = 100
@@ -179,19 +181,24 @@ def with_label(node: QueryNode, label: str) -> QueryNode:
     return replace(node, label=label) if hasattr(node, "label") and not node.label else node
 
 
-def with_rank_flags(node: QueryNode, ranked: bool | None, filter_: bool | None) -> QueryNode:
-    """A userInput's `{ranked: false}` / `{filter: true}` (its own or an enclosing group's) on every
-    item it made, as Vespa's YqlParser.AnnotationPropagator sets them on each item it visits: here
-    on the words, phrases and numeric items, the tree's items with these flags (None: not given)."""
-    if ranked is None and filter_ is None:
+def with_rank_flags(node: QueryNode, ranked: bool | None, filter_: bool | None,
+                    positions: bool | None = None) -> QueryNode:
+    """A userInput's `{ranked: false}` / `{filter: true}` / `{usePositionData: false}` (its own or an
+    enclosing group's) on every item it made, as Vespa's YqlParser.AnnotationPropagator sets them on
+    each item it visits: here on the words, phrases and numeric items, the tree's items with these
+    flags (None: not given; usePositionData only on words and phrases)."""
+    if ranked is None and filter_ is None and positions is None:
         return node
     if isinstance(node, (And, Or, WeakAnd, Rank)):
-        return replace(node, children=tuple(with_rank_flags(child, ranked, filter_) for child in node.children))
+        return replace(node, children=tuple(with_rank_flags(child, ranked, filter_, positions)
+                                            for child in node.children))
     if isinstance(node, Not):
-        return replace(node, child=with_rank_flags(node.child, ranked, filter_))
+        return replace(node, child=with_rank_flags(node.child, ranked, filter_, positions))
     if isinstance(node, (Term, Phrase, Range)):
-        return replace(node, ranked=node.ranked if ranked is None else ranked,
+        node = replace(node, ranked=node.ranked if ranked is None else ranked,
                        filter=node.filter if filter_ is None else filter_)
+    if isinstance(node, (Term, Phrase)) and positions is not None:
+        node = replace(node, positions=positions)
     return node
 
 

@@ -89,6 +89,7 @@ class _YqlParser(
         self._settings = settings
         self._exact_fields = exact_match_fields
         self._detected_language = ""
+        self._language_override = ""  # a userInput's {language: ...} while its words are made
         self._same_element_field: str | None = None  # inside `f contains sameElement(...)`: f
         self._literal = LiteralBoost(self._modes)  # rank terms for fields with `rank: literal`
         self._user_text_emptied = False  # userQuery()/userInput gave no item (Vespa's NullItem)
@@ -98,6 +99,8 @@ class _YqlParser(
     def _language(self) -> str:
         """One language for the whole query, as Vespa: the request's, else detected from the user
         query and the YQL's strings together (more text, a more reliable guess)."""
+        if self._language_override:
+            return self._language_override
         if self._settings.language:
             return self._settings.language
         if not self._detected_language:
@@ -158,7 +161,6 @@ class _YqlParser(
             timeout_ms=numbers["timeout"],
             grouping=grouping,
             emptied=where is None and self._user_text_emptied,
-            refused=self._refused,
             language=self._settings.language or self._detected_language,
         )
 

@@ -79,6 +79,7 @@ class YqlOperatorParser(YqlValueCursor):
     def _near(self, field: str, annotations: dict[str, object], at: Token, *, ordered: bool) -> QueryNode:
         """near("a", "b", !"c") / onear(...): single words, the negative ones last (as Vespa)."""
         name = "onear" if ordered else "near"
+        self._positions_needed(annotations, at, f"{name}()")
         self.expect_punct("(")
         positive: list[str] = []
         negative: list[str] = []
@@ -120,6 +121,7 @@ class YqlOperatorParser(YqlValueCursor):
         if self.is_punct("(") and (self._starts_annotations_at(1)):  # `({origin: ...}phrase("a", "b"))`
             self.advance()
             own = {**annotations, **self._annotations(1)}
+            self._positions_needed(own, self.peek(), "near(), onear() and equiv()")
             found = self._item_word(field, own, what, inside_equiv=inside_equiv)
             self.expect_punct(")")
             return found
@@ -147,6 +149,7 @@ class YqlOperatorParser(YqlValueCursor):
 
     def _equiv(self, field: str, annotations: dict[str, object], at: Token) -> QueryNode | None:
         """equiv("a", "b"): alternatives of one word (phrase alternatives are not supported)."""
+        self._positions_needed(annotations, at, "equiv()")
         self.expect_punct("(")
         words: dict[str, QueryNode] = {}
         arguments = 0
@@ -161,6 +164,16 @@ class YqlOperatorParser(YqlValueCursor):
             self.fail(f"equiv() takes 2 or more arguments, got {arguments}", at.start)
         self.advance()
         return self._equiv_of(field, tuple(words), annotations, at, items=tuple(words.values()))
+
+    def _positions_needed(self, annotations: dict[str, object], at: Token, name: str) -> None:
+        """{usePositionData: false} is run on words and phrases (tree.Term.positions); near/onear read
+        their words' positions and an equiv merges its words' match data, where this engine carries
+        no such flag: refused there, never accepted and ignored."""
+        merged = {**self._inherited, **annotations}
+        if "usePositionData" in merged and not self._annotation(params.annotation_bool, merged, "usePositionData",
+                                                                True, at):
+            self.fail(f"{{usePositionData: false}} is not supported in {name}: only on words and phrases",
+                      at.start)
 
     def _equiv_of(self, field: str, unique: tuple[str, ...], annotations: dict[str, object],
                   at: Token, **shown: object) -> QueryNode | None:
@@ -182,6 +195,7 @@ class YqlOperatorParser(YqlValueCursor):
         match as equiv() does (any form, one query term for ranking); the exactness (a number in
         [0, 1]) is checked and shown but not used in ranking. `own`: the annotations written on
         it (inside a phrase, those of the phrase are not its own)."""
+        self._positions_needed(annotations if own is None else own, at, "alternatives()")
         self.expect_punct("(")
         self.expect_punct("{")
         forms: dict[str, float] = {}

@@ -112,14 +112,15 @@ class YqlPhraseParser(YqlValueCursor):
         is_filter = self._annotation(params.annotation_bool, annotations, "filter", False, at)
         given = self._annotation(params.annotation_float, annotations, "significance", None, at)
         links = self._links(annotations, at)
+        statistics = {"positions": self._annotation(params.annotation_bool, annotations, "usePositionData", True, at),
+                      "document_frequency": self._document_frequency(annotations, at)}
         if len(tokens) == 1:
             form = self._word_form(annotations, at, text, tokens[0])
-            return Term(field, tokens[0], weight, label, ranked, is_filter, affix, given, **links,
-                        document_frequency=self._document_frequency(annotations, at), form=form,
-                        written=text or "")
+            return Term(field, tokens[0], weight, label, ranked, is_filter, affix, given, **links, form=form,
+                        written=text or "", **statistics)
         form = self._word_form(annotations, at, text if segment else None, None)
         return Phrase(field, tuple(tokens), weight, label, segment, segments, ranked, is_filter, given, **links,
-                      form=form, items=items)
+                      form=form, items=items, **statistics)
 
     def _word_form(self, annotations: dict[str, object], at: Token, text: str | None,
                    word: str | None) -> tuple[tuple[str, object], ...]:
@@ -146,20 +147,6 @@ class YqlPhraseParser(YqlValueCursor):
             form.append(("grammar", "raw"))
         return tuple(form)
 
-    def _document_frequency(self, annotations: dict[str, object], at: Token) -> tuple[int, int] | None:
-        """{documentFrequency: {frequency: n, count: N}}: the word is in n of N documents (Vespa's
-        global significance given in the query), ranked in place of the node's own statistics."""
-        given = annotations.get("documentFrequency")
-        if given is None:
-            return None
-        if not isinstance(given, dict):
-            self.fail(f"Annotation 'documentFrequency' must be a map of frequency and count, got {given!r}", at.start)
-        for key in ("frequency", "count"):  # both required, other keys ignored: Vespa's getLongMapValue
-            if key not in given:
-                self.fail(f"Map annotation 'documentFrequency' must contain an entry with key '{key}'", at.start)
-        return (self._annotation(params.annotation_int, given, "frequency", 0, at, minimum=0),
-                self._annotation(params.annotation_int, given, "count", 0, at, minimum=0))
-
     def _origin(self, annotations: dict[str, object], at: Token) -> dict[str, object] | None:
         """{origin: {original: "...", offset: N, length: M}}: where the item's text came from."""
         origin = annotations.get("origin")
@@ -183,6 +170,21 @@ class YqlPhraseParser(YqlValueCursor):
         to = self._annotation(params.annotation_int, connection, "id", 0, at)
         weight = self._annotation(params.annotation_float, connection, "weight", 1.0, at)
         return {"item_id": item_id, "connectivity": (to, weight)}
+
+    def _document_frequency(self, annotations: dict[str, object], at: Token) -> tuple[int, int] | None:
+        """{documentFrequency: {frequency: f, count: c}}: (f, c), both whole numbers >= 0 (Vespa's
+        DocumentFrequency of longs), None without it."""
+        given = annotations.get("documentFrequency")
+        if given is None:
+            return None
+        if not isinstance(given, dict):
+            self.fail(f"Annotation 'documentFrequency' must be a map of frequency and count, got {given!r}", at.start)
+        for key in ("frequency", "count"):  # both required, other keys ignored: Vespa's getLongMapValue
+            if key not in given:
+                self.fail(f"Map annotation 'documentFrequency' must contain an entry with key '{key}'", at.start)
+        frequency, count = (self._annotation(params.annotation_int, given, name, 0, at, minimum=0,
+                                             maximum=params.INT64_MAX) for name in ("frequency", "count"))
+        return frequency, count
 
     def _words(self, field: str, text: str, annotations: dict[str, object], at: Token) -> list[str]:
         """The words of one string as the field indexed them: normalized whole values for

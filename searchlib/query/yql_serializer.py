@@ -8,8 +8,8 @@ without a positive part, a near()'s label) this writes one that parses back.
 
 Items print their annotations in VespaSerializer's order: the word's own settings (origin,
 usePositionData, stem, normalizeCase, accentDrop, andSegmenting, implicitTransforms, the affix,
-language), then the leaf ones (connectivity, significance, documentFrequency, id, filter, ranked,
-label, weight, hitLimit). Words print as the tree holds them (parse with fold_case=False, stem=False for the words
+language), then the leaf ones (connectivity, significance, documentFrequency, id, filter, ranked, label,
+weight, hitLimit). Words print as the tree holds them (parse with fold_case=False, stem=False for the words
 as written, as Vespa's parser leaves them).
 """
 from __future__ import annotations
@@ -193,7 +193,8 @@ def _leaf_annotations(node: object) -> list[str]:
     if getattr(node, "significance", None) is not None:
         found["significance"] = float(node.significance)
     if getattr(node, "document_frequency", None) is not None:
-        found["documentFrequency"] = dict(zip(("frequency", "count"), node.document_frequency))
+        frequency, count = node.document_frequency
+        found["documentFrequency"] = {"frequency": frequency, "count": count}
     if getattr(node, "item_id", 0):
         found["id"] = node.item_id
     if getattr(node, "filter", False):

@@ -1,6 +1,7 @@
 """userQuery() and userInput(@q), a layer of the YQL parser (yql.py): the text parsed by
 searchlib.query.user_query with the request's model.* settings or the userInput's annotations
-(grammar, defaultIndex, language, stem, targetHits, label, ranked, filter, allowEmpty)."""
+(grammar, defaultIndex, language, stem, targetHits, label, ranked, filter, allowEmpty);
+`{grammar: "raw"}` and `{grammar: "segment"}` take the text as a `contains` string instead."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -14,9 +15,14 @@ from searchlib.query.user_query import (
 from searchlib.query.yql_tokens import Token
 from searchlib.query.yql_values import YqlValueCursor
 
+# userInput's own annotations, which say how to parse the text, not what its items are
+_INPUT_ONLY = frozenset({"grammar", "defaultIndex", "allowEmpty", "language", "targetHits", "totalTargetHits",
+                         "grammar.syntax", "grammar.composite"})
+
 
 class YqlUserInputParser(YqlValueCursor):
-    """Needs from the parser: `_settings`, `_inherited`, `_modes`, `_language`, `_stem`, `_literal`,
+    """Needs from the parser: `_settings`, `_inherited`, `_modes`, `_language`, `_language_override`,
+    `_text`, `_stem`, `_literal`,
     `_weak_and_hits` and `_user_text_emptied` (set here when user text gave no item)."""
 
     def _user_query(self, annotations: dict[str, object], at: Token) -> QueryNode | None:
@@ -42,6 +48,11 @@ class YqlUserInputParser(YqlValueCursor):
         else:
             self.expected("a string or @parameter", token)
         self.expect_punct(")")
+        if self._annotation(params.annotation_str, annotations, "grammar", "", at) in ("raw", "segment"):
+            tree = self._verbatim_input(text, annotations, at)
+            if tree is None:
+                return self._empty_input(text, annotations, at)
+            return tree
         text, grammar = input_grammar(text, *(
             self._annotation(params.annotation_str, annotations, name, default, at, allowed=allowed)
             for name, default, allowed in INPUT_GRAMMAR))
@@ -58,18 +69,40 @@ class YqlUserInputParser(YqlValueCursor):
             lowercase=self._annotation(params.annotation_bool, {**self._inherited, **annotations}, "normalizeCase",
                                        True, at),
         )
-        if tree is None:  # Vespa's NullItem: dropped from its parent with {allowEmpty: true}, else refused
-            if self._annotation(params.annotation_bool, annotations, "allowEmpty", False, at):
-                self._user_text_emptied = True
-                return None
-            self.fail(f"Parsing '{text[:40]}' only resulted in NullItem (userInput needs words, "
-                      "or {allowEmpty: true})", at.start)
+        if tree is None:
+            return self._empty_input(text, annotations, at)
         if isinstance(tree, WeakAnd):  # Vespa's buildTextInput: on a root weakAnd
             tree = replace(tree, total_target_hits=total_target_hits)
         flags = {**self._inherited, **annotations}
         tree = with_rank_flags(tree, *(self._annotation(params.annotation_bool, flags, name, False, at)
-                                       if name in flags else None for name in ("ranked", "filter")))
+                                       if name in flags else None
+                                       for name in ("ranked", "filter", "usePositionData")))
         return with_label(tree, self._annotation(params.annotation_str, annotations, "label", "", at))
+
+    def _empty_input(self, text: str, annotations: dict[str, object], at: Token) -> None:
+        """Vespa's NullItem: dropped from its parent with {allowEmpty: true}, else refused."""
+        if self._annotation(params.annotation_bool, annotations, "allowEmpty", False, at):
+            self._user_text_emptied = True
+            return None
+        self.fail(f"Parsing '{text[:40]}' only resulted in NullItem (userInput needs words, "
+                  "or {allowEmpty: true})", at.start)
+
+    def _verbatim_input(self, text: str, annotations: dict[str, object], at: Token) -> QueryNode | None:
+        """{grammar: "raw"}: the whole text one word; {grammar: "segment"}: its words one phrase
+        segment (a term if one) - no query syntax, as Vespa's buildTextInput makes one word item of
+        the text (SegmentWhen.NEVER / ALWAYS) in the defaultIndex, with the annotations' weight,
+        label, ranked, filter, significance, ... as on a `contains` string."""
+        field = self._annotation(params.annotation_str, annotations, "defaultIndex", "default", at)
+        own = {key: value for key, value in annotations.items() if key not in _INPUT_ONLY}
+        if annotations["grammar"] == "raw":
+            own["grammar"] = "raw"  # _words: the whole string
+        outer = self._language_override
+        if "language" in annotations:
+            self._language_override = self._input_language(annotations, at)
+        try:
+            return self._text(field, [text], own, at)
+        finally:
+            self._language_override = outer
 
     def _input_language(self, annotations: dict[str, object], at: Token) -> str:
         """userInput's `{language:"de"}`, else the request's; "": this text's own, detected."""

@@ -18,7 +18,6 @@ class YqlValueCursor(TokenCursor):
         self._item_ids: set[object] = set()  # every `{id: N}` in the query
         self._connections: list[tuple[object, int]] = []  # `{connectivity: {id: N}}` and where
         self._value_depth = 0  # > 0 inside an annotation's map value (whose `id` names no item)
-        self._refused: tuple[str, int, int] | None = None  # the first setting the engine cannot run
 
     def _check_connectivity(self) -> None:
         """Vespa refuses a `connectivity` to an item id the query does not have."""
@@ -73,10 +72,6 @@ class YqlValueCursor(TokenCursor):
                 self._item_ids.add(values["id"])
             elif key.text == "connectivity" and isinstance(values["connectivity"], dict):
                 self._connections.append((values["connectivity"].get("id"), key.start))
-            elif key.text == "usePositionData" and values[key.text] in (False, "false") and self._refused is None:
-                error = self.error("{usePositionData: false} is not supported: every term is ranked with its "
-                                   "positions here", key.start)
-                self._refused = (error.message, error.location.line, error.location.column)
         self.advance()
         return values
 

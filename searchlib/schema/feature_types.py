@@ -64,3 +64,14 @@ PHASE_FEATURES = {"firstPhase": 1, "secondPhase": 2}  # available from phase num
 
 KNOWN_FEATURES = (FIELD_FEATURES | INDEX_FIELD_FEATURES | ATTRIBUTE_FEATURES | OPTIONAL_FIELDS_FEATURES
                   | VECTOR_FEATURES | SCALAR_FEATURES | TENSOR_FEATURES | TREE_MODELS | COLLECTION_FEATURES)
+
+
+def field_match_problem(schema, args: list[str], bound: set[str], output: str) -> str | None:
+    """What is wrong with fieldMatch(f).output: an unknown output, or f an array or weighted set
+    (fieldmatchfeature.h takes indexField(SINGLE): Vespa refuses it at deploy)."""
+    if output and output not in FIELD_MATCH_OUTPUTS:
+        return f"fieldMatch has no output '{output}'"
+    spec = schema.fields.get(args[0]) if args and args[0] not in bound else None
+    if spec is not None and spec.type.kind in ("array", "weightedset"):
+        return f"fieldMatch({args[0]}): '{args[0]}' is not a single-value field (Vespa's indexField(SINGLE))"
+    return None

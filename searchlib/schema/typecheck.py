@@ -351,8 +351,8 @@ class ProfileChecker:
                 return collection_feature_type(self.schema, name, args, bound, node.output)
             except FeatureProblem as problem:
                 raise self.at(scope, node, str(problem)) from None
-        if name == "fieldMatch" and node.output and node.output not in F.FIELD_MATCH_OUTPUTS:
-            raise self.at(scope, node, f"fieldMatch has no output '{node.output}'")
+        if name == "fieldMatch" and (problem := F.field_match_problem(self.schema, args, bound, node.output)):
+            raise self.at(scope, node, problem)
         if name == "match":
             problem = match_problem(self.schema, node.output) if not args else "match takes no arguments"
             if problem is not None:

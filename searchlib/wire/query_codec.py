@@ -54,7 +54,9 @@ def encode_query_reference(node: q.QueryNode) -> pb.QueryNode:
         message.phrase.CopyFrom(pb.PhraseItem(field=node.field, terms=list(node.terms),
                                               weight=node.weight, label=node.label, segment=node.segment,
                                               unranked=not node.ranked, filter=node.filter,
-                                              significance=node.significance, **_links(node)))
+                                              significance=node.significance,
+                                              no_position_data=not node.positions, **_links(node),
+                                              **_statistics(node)))
     elif isinstance(node, q.Near):
         message.near.CopyFrom(pb.NearItem(
             field=node.field, terms=list(node.terms), negative=list(node.negative), distance=node.distance,
@@ -141,16 +143,28 @@ def encode_query_reference(node: q.QueryNode) -> pb.QueryNode:
 
 def _term_fields(node: q.Term) -> dict[str, object]:
     """A term item's fields (None: not set), the one list both encoders write."""
-    frequency, count = node.document_frequency or (None, None)
     return {"field": node.field, "term": node.term, "weight": node.weight, "label": node.label,
             "unranked": not node.ranked, "filter": node.filter, "affix": node.affix,
-            "significance": node.significance, "document_frequency": frequency, "document_count": count,
-            **_links(node)}
+            "significance": node.significance, "no_position_data": not node.positions,
+            **_links(node), **_statistics(node)}
 
 
 def _links(node: q.Term | q.Phrase | q.Equiv) -> dict[str, object]:
     to, weight = node.connectivity or (0, 0.0)
     return {"item_id": node.item_id, "connects_to": to, "connectivity": weight}
+
+
+def _statistics(node: q.Term | q.Phrase) -> dict[str, int]:
+    if node.document_frequency is None:
+        return {}
+    frequency, count = node.document_frequency
+    return {"document_frequency": frequency, "document_count": count}
+
+
+def _document_frequency(message) -> tuple[int, int] | None:  # type: ignore[no-untyped-def]
+    if not message.HasField("document_frequency"):
+        return None
+    return message.document_frequency, message.document_count
 
 
 def _linked(message) -> dict[str, object]:  # type: ignore[no-untyped-def]
@@ -165,12 +179,13 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
         to = t.connects_to
         return q.Term(t.field, t.term, t.weight or 100, t.label, not t.unranked, t.filter, t.affix,
                       t.significance if t.HasField("significance") else None, t.item_id,
-                      (to, t.connectivity) if to else None,
-                      (t.document_frequency, t.document_count) if t.HasField("document_frequency") else None)
+                      (to, t.connectivity) if to else None, positions=not t.no_position_data,
+                      document_frequency=_document_frequency(t))
     if kind == "phrase":
         p = message.phrase
         return q.Phrase(p.field, tuple(p.terms), p.weight or 100, p.label, p.segment, ranked=not p.unranked,
                         filter=p.filter, significance=p.significance if p.HasField("significance") else None,
+                        positions=not p.no_position_data, document_frequency=_document_frequency(p),
                         **_linked(p))
     if kind == "near":
         n = message.near

@@ -84,3 +84,12 @@ def test_profiles_sharing_the_posting_cache_keep_their_own_bm25(found, order, tm
             assert [dict(h.match_features) for h in result.hits] == found[profile]
     finally:
         bed.close()
+
+
+def test_words_without_position_data_are_filters_unless_another_term_uses_their_positions():
+    from content_node.matching.filter_threshold import no_position_words
+    key = q.equiv_key(("cat", "cats"))  # a word streaming expanded: bm25 reads each alternative too
+    items = [q.Term("text", key, positions=False), q.Term("text", "dog", positions=False), q.Term("text", "dog"),
+             q.Phrase("text", ("red", "fox"), positions=False), q.Term("text", "owl")]
+    assert no_position_words(items, lambda name: (name,)) == {
+        ("text", key), ("text", "cat"), ("text", "cats"), ("text", q.phrase_key(("red", "fox")))}

@@ -15,7 +15,7 @@ terms = st.builds(
     filter=st.booleans(), affix=st.sampled_from(["", "prefix", "substring"]),
     significance=st.one_of(st.none(), st.sampled_from([0.0, 0.5])), item_id=st.sampled_from([0, 7]),
     connectivity=st.one_of(st.none(), st.just((7, 0.25)), st.just((0, 0.0))),
-    document_frequency=st.one_of(st.none(), st.just((3, 1000)), st.just((0, 0))))
+    document_frequency=st.one_of(st.none(), st.just((3, 1000)), st.just((0, 0))), positions=st.booleans())
 others = st.one_of(
     st.builds(q.Phrase, field=st.just("title"), terms=st.just(("a", "b"))),
     st.builds(q.Range, field=st.just("year"), low=st.sampled_from([None, 3, 2.5]), high=st.just(10)),

@@ -288,3 +288,16 @@ def test_a_tensor_condition_of_if_is_allowed_as_in_vespa() -> None:
     # Vespa's content nodes read a tensor condition as the sum of its cells (Value::as_double)
     load("        first-phase { expression: if(attribute(emb), 1, 0) + if(query(q) == 0, 2, 3) }\n"
          "        inputs { query(q) tensor(x[3]) }")
+
+
+def test_field_match_takes_a_single_value_field_only() -> None:
+    """fieldmatchfeature.h: indexField(ParameterCollection::SINGLE), so Vespa refuses fieldMatch over
+    an array at deploy; termDistance and fieldTermMatch take any index field."""
+    def profile(features: str) -> str:
+        return ("schema doc {\n    document doc {\n        field chunks type array<string> { indexing: index }\n"
+                f"    }}\n    rank-profile p {{\n        first-phase {{ expression: {features} }}\n    }}\n}}\n")
+    with pytest.raises(SchemaError, match=r"fieldMatch\(chunks\): 'chunks' is not a single-value field") as raised:
+        application_from_text(profile("fieldMatch(chunks).proximity"), name="doc.sd")
+    assert raised.value.location.line == 6
+    application_from_text(profile("termDistance(chunks,0,1).forward + fieldTermMatch(chunks,0).firstPosition"),
+                          name="doc.sd")

@@ -281,6 +281,22 @@ def test_user_input_with_grammar_default_index_and_target_hits() -> None:
     assert where('userInput("heart attack")') == WeakAnd((Term("default", "heart"), Term("default", "attack")), 100)
 
 
+def test_user_input_raw_and_segment_grammars_take_the_text_as_a_contains_string() -> None:
+    """Vespa's buildTextInput: {grammar: "raw"} makes the whole text one word (no tokenizing, no query
+    syntax), {grammar: "segment"} its words one phrase segment (one word: a term), in the defaultIndex
+    with the annotations' weight, label, ranked, filter; grammar.composite does not apply."""
+    assert where('{grammar: "raw", defaultIndex: "title"}userInput("New York -x")') == Term("title", "new york -x")
+    assert where('{grammar: "raw"}userInput(@q)', parameters={"q": "Cats"}) == Term("default", "cats")
+    segment = where('{grammar: "segment", defaultIndex: "title", grammar.composite: "or", weight: 300, '
+                    'label: "l", ranked: false}userInput("New York -x")')
+    assert segment == Phrase("title", ("new", "york", "x"), 300, "l", ranked=False) and segment.segment
+    assert where('{grammar: "segment"}userInput("cats")') == Term("default", "cat")  # stemmed, as contains
+    assert where('{grammar: "segment", stem: false}userInput("cats")') == Term("default", "cats")
+    assert where('{grammar: "raw", allowEmpty: true}userInput("")') == FalseItem()
+    with pytest.raises(QueryError, match="only resulted in NullItem"):
+        where('{grammar: "segment"}userInput("-")')
+
+
 def test_user_input_grammar_syntax_and_composite_as_vespa() -> None:
     """grammar.syntax "none": no character is query syntax; grammar.composite: how the items combine
     (and, or, weakAnd, phrase), over `grammar` (Vespa's YqlParserTestCase: none + phrase → one phrase)."""

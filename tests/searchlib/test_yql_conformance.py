@@ -117,9 +117,6 @@ def test_yql_conformance_report() -> None:
     print("Most common reasons:")
     for reason, count in reasons.most_common(25):
         print(f"  {count:4d}  {reason}")
-    refused = [case.source for case, problem in valid
-               if problem is None and parse_yql(case.yql, parameters=case.parameters, stem=False).refused]
-    print(f"Valid strings the engine parses as Vespa but refuses to run (a 400): {refused}")
     print(
         f"{sum(p is None for _, p in valid)} of {len(valid)} valid strings parse to the expected tree "
         f"({sum(p is None for _, p in with_tree)} of {len(with_tree)} with a tree in the Java test, "
