@@ -116,7 +116,7 @@ def stems(words: list[str], language: str = DEFAULT_LANGUAGE) -> list[str]:
 def stems_uncached(words: list[str], language: str = DEFAULT_LANGUAGE) -> list[str]:
     """`stems`, in one call to the C stemmer and without the cache: for a batch's distinct words,
     which would only churn the cache (a feed batch has about as many as it holds)."""
-    return _thread_stemmer(stemmer_algorithm(language)).stemWords(words)
+    return [stemmed or word for word, stemmed in zip(words, _thread_stemmer(stemmer_algorithm(language)).stemWords(words))]
 
 
 def stem(word: str, language: str = DEFAULT_LANGUAGE) -> str:
@@ -165,7 +165,8 @@ class _StemCache:
         return [known(word) or self._remember(word) for word in words]
 
     def _remember(self, word: str) -> str:
-        stemmed = self.old.get(word) or _thread_stemmer(self.algorithm).stemWord(word)
+        # a word Snowball stems to nothing (Greek "ους") stays itself: an empty term matches nothing
+        stemmed = self.old.get(word) or _thread_stemmer(self.algorithm).stemWord(word) or word
         if len(self.young) >= self.GENERATION:
             self.old, self.young = self.young, {}
         self.young[word] = stemmed

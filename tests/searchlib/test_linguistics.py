@@ -184,3 +184,11 @@ def test_the_stem_cache_stays_bounded_and_keeps_words_in_use(monkeypatch) -> Non
     assert calls.count("running") == 1  # promoted from the old generation, never stemmed again
     assert len(calls) == 101
     assert tokenize("running", "xx-unknown") == ["run"] and "xx-unknown" not in linguistics._CACHES
+
+
+def test_a_word_snowball_stems_to_nothing_stays_itself() -> None:
+    """PyStemmer's Greek stems "ους" to ""; an empty term would match nothing (found by
+    test_user_query's property test)."""
+    from searchlib.linguistics import stems, stems_uncached
+    assert stems(["ους", "και"], "el") == ["ους", "κα"]
+    assert stems_uncached(["ους"], "el") == ["ους"]
