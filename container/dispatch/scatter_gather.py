@@ -45,9 +45,9 @@ async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall,
     try:
         for client in clients:
             started.append(start_search(client, call, deadline - time.monotonic()))
-    except RequestNotEncodable:
+    except BaseException:  # RequestNotEncodable (the same for every node: none was sent), or a bug
         for search in started:
-            search.close()  # not run: the request is the same for every node, none was sent
+            search.close() if asyncio.iscoroutine(search) else asyncio.ensure_future(search).cancel()
         raise
     tasks = {asyncio.ensure_future(search): client for search, client in zip(started, clients)}
     pending: set = set()

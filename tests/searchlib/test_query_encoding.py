@@ -52,3 +52,11 @@ def test_a_term_whose_fields_all_have_their_defaults_is_still_a_term() -> None:
 def test_every_field_of_a_term_reaches_the_node(term) -> None:
     """Decoding gives the term back: a field one encoder forgot fails here, not on a cluster."""
     assert decode_query(encode_query(term)) == term
+
+
+def test_the_term_fields_list_names_every_field_of_the_message() -> None:
+    """A field added to TermItem must be added to the one list both encoders write."""
+    from protos import content_node_pb2 as pb
+    from searchlib.wire.query_codec import _term_fields
+    written = set(_term_fields(q.Term("f", "w", document_frequency=(1, 2))))
+    assert written == set(pb.TermItem.DESCRIPTOR.fields_by_name)
