@@ -273,7 +273,8 @@ def _bm25_by_local_id(calc: Calculator, field: str, k1: float, b: float, average
     if len(ids) and int(ids.max()) >= limit:
         inside = ids < limit
         ids, weights = ids[inside], weights[inside]
-    return np.bincount(ids, weights=weights, minlength=limit)
+    # float64 even when no posting is left: numpy's bincount of nothing is integers, weights or not
+    return np.bincount(ids, weights=weights, minlength=limit).astype(np.float64, copy=False)
 
 
 def _bm25_of_sorted(calc: Calculator, field: str, terms: list[tuple[str, float]],
