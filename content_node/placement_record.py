@@ -1,6 +1,7 @@
 """The placement a node's stored documents were written under, kept in its data directory
-(`placement.json`: the distribution keys of its group), so a restart with another group refuses
-to start instead of serving the wrong buckets.
+(`placement.json`: the distribution keys of its group and its content cluster), so a restart with
+another group, or in another cluster (a multi-cluster `phasedsearch up` with another --nodes moves
+keys between clusters), refuses to start instead of serving the wrong buckets or none.
 
 A node owns the buckets its index in its group gives it (searchlib.distribution.node_in_group).
 Nothing moves stored documents to new owners (Vespa's distributor would), so after a node is added
@@ -23,6 +24,7 @@ from pathlib import Path
 from content_node.document_db import DocumentDB
 from content_node.store.durable_files import write_durably
 from content_node.store.recovery import StoreCorruption
+from searchlib.schema.application import load_application
 
 log = logging.getLogger("content_node.placement")
 
@@ -30,7 +32,8 @@ PLACEMENT_FILE = "placement.json"
 
 
 class PlacementChanged(Exception):
-    """The node holds documents placed under another group than the one it is started with."""
+    """The node holds documents placed under another group (or content cluster) than the one it is
+    started with, or its record of them is unreadable."""
 
 
 def check_and_record(node, alone_on_volume: bool = False) -> None:
@@ -40,19 +43,28 @@ def check_and_record(node, alone_on_volume: bool = False) -> None:
     if alone_on_volume:
         _check_volume(node)
     group = list(node.group_keys) if node.group_keys is not None else [node.distribution_key]
+    cluster = node.application.content.id
     path = Path(node.data_dir) / PLACEMENT_FILE
     try:
-        recorded = json.loads(path.read_text())["group_keys"]
+        record = json.loads(path.read_text())
+        recorded, recorded_cluster = record["group_keys"], record.get("cluster", cluster)  # (older: no cluster)
         if not (isinstance(recorded, list) and all(isinstance(key, int) for key in recorded)):
             raise ValueError(f"group_keys is {recorded!r}, not a list of distribution keys")
     except FileNotFoundError:
-        recorded = None
+        recorded, recorded_cluster = None, cluster
     except (ValueError, KeyError, TypeError) as error:  # (json's decode error is a ValueError)
         raise PlacementChanged(
             f"the placement record {path} is unreadable ({type(error).__name__}: {error}): restore it, or "
             "delete it if this node's group is unchanged (the group it starts with is then recorded)") from None
-    if recorded == group:
+    if recorded == group and recorded_cluster == cluster:
         return
+    if recorded_cluster != cluster:  # its documents are another cluster's types, not opened by this node
+        held = placed_entries_in(_cluster_view(node.application, recorded_cluster), Path(node.data_dir))
+        if held:
+            raise PlacementChanged(
+                f"content node {node.distribution_key} holds {held} documents and removes of content cluster "
+                f"'{recorded_cluster}', and is started in cluster '{cluster}': they would not be served; start "
+                f"it in its recorded cluster, or move {node.data_dir} aside and feed again")
     held = placed_entries(node.application, node.databases)
     if recorded is not None and held:
         raise PlacementChanged(
@@ -61,9 +73,16 @@ def check_and_record(node, alone_on_volume: bool = False) -> None:
             "stored documents are not moved to their new owners; start it with its recorded group "
             f"(--group-nodes {','.join(map(str, recorded))}), or move {node.data_dir} aside and feed again")
     try:
-        write_durably(path, json.dumps({"group_keys": group}).encode())
+        write_durably(path, json.dumps({"group_keys": group, "cluster": cluster}).encode())
     except OSError as error:  # a read-only or full disk: the node still serves what it holds
         log.warning("could not record this node's group in %s: %s", path, error)
+
+
+def _cluster_view(application, cluster_id: str):
+    """The package as the nodes of `cluster_id` see it (None: services.xml no longer has it, and
+    its documents are dropped with it)."""
+    full = load_application(application.path)
+    return full.cluster_view(cluster_id) if any(c.id == cluster_id for c in full.clusters) else None
 
 
 def placed_entries(application, databases) -> int:
@@ -75,7 +94,10 @@ def placed_entries(application, databases) -> int:
 
 
 def placed_entries_in(application, data_dir: Path) -> int:
-    """`placed_entries` of another node's data directory."""
+    """`placed_entries` of a data directory this node did not open (`application`: as the node
+    that wrote it saw the package; None: nothing to count)."""
+    if application is None:
+        return 0
     databases: dict[str, DocumentDB] = {}
     try:
         for name, schema in application.schemas.items():
