@@ -35,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--group-nodes", default="",
                         help="distribution keys of this node's group, e.g. 0,1 (default: services.xml); "
                              "writes for buckets another node of the group owns are refused")
+    parser.add_argument("--alone-on-volume", action="store_true",
+                        help="the parent of --data-dir is this node's own volume (a Kubernetes PVC): another "
+                             "content-node-* directory there holding documents means the node was renumbered, "
+                             "and it refuses to start instead of serving none of them")
     parser.add_argument("--groups", type=int, default=None,
                         help="groups in the cluster (default: services.xml); >1 means a replica exists")
     parser.add_argument("--tls-dir", default="",
@@ -71,8 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     if group_keys is None:  # not given: the topology of services.xml, if it lists this node
         node.group_keys = group_keys_of(node.application.content, args.distribution_key)
     try:
-        check_and_record(node)
+        check_and_record(node, alone_on_volume=args.alone_on_volume)
     except PlacementChanged as error:
+        node.close()
         print(f"FATAL: {error}", file=sys.stderr, flush=True)
         return EXIT_PLACEMENT_CHANGED
     logging.getLogger("content_node").info(

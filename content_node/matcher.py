@@ -200,7 +200,7 @@ def _bm25_shortcut(index: IndexWithIds, program: RankProgram, params: SearchPara
             or program.first_phase_drop_limit is not None or FILTER_THRESHOLD in profile.settings
             or match_phase.settings_of(program.schema, profile, params.match_phase) is not None):
         return None
-    fields = bm25_top_k.bm25_sum_fields(profile.first_phase.expression.text)
+    fields = bm25_top_k.bm25_sum_fields(program.first_phase.root)
     words = bm25_top_k.or_of_words(params.query)
     if fields is None or words is None:
         return None

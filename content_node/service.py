@@ -152,8 +152,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
             docsums = self._node.fill(call.schema, call.rank_profile, call.summary_class, call.global_ids,
                                       call.query, call.query_features, call.now, call.rank_properties,
                                       call.as_of, call.corpus_statistics, bolding=call.bolding)
-            return codec.encode_docsums([codec.DocsumValue(d.global_id, d.document_id, d.fields,
-                                                           d.summary_features) for d in docsums])
+            return codec.encode_docsums(docsums)  # the reply's own value type, pre-encoded fields kept
         except Exception as error:  # noqa: BLE001
             return codec.encode_docsums([], [_node_error(error, self._source)])
 

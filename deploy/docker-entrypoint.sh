@@ -5,6 +5,7 @@
 #                            set (a StatefulSet pod), this pod's key is the entry at its ordinal (the
 #                            number after the last '-' of PHASEDSEARCH_POD_NAME, else the hostname),
 #                            and its data lives in $PHASEDSEARCH_DATA_DIR/content-node-<key>
+#                            (the node refuses to start if another content-node-* there holds data)
 #   container ARGS...        python -m container ARGS...
 #   assemble-app SRC DST     copy an application package mounted from a ConfigMap (SRC) into DST
 #                            and link the image's models/ into it (Kubernetes init container)
@@ -34,7 +35,8 @@ content_node() {
     esac
     data_dir="${PHASEDSEARCH_DATA_DIR:-/var/lib/phasedsearch}/content-node-$key"
     mkdir -p "$data_dir"
-    exec python -m content_node "$@" --distribution-key "$key" --data-dir "$data_dir"
+    # the PVC is this pod's alone: another content-node-* there holding documents means a renumbering
+    exec python -m content_node "$@" --distribution-key "$key" --data-dir "$data_dir" --alone-on-volume
 }
 
 assemble_app() {

@@ -165,6 +165,13 @@ class WrongDistributionError(SearchlibError):
     code = ErrorCode.SERVER_IS_MISCONFIGURED
 
 
+class NoBackendsError(SearchlibError):
+    """No content node to send a query to (a container started without any): Vespa's 503 "No
+    backends in service. Try later"."""
+
+    code = ErrorCode.NO_BACKENDS_IN_SERVICE
+
+
 class UnsyncedReplicaError(SearchlibError):
     """A write that reads the stored document (a partial update, a test-and-set condition, a write by
     selection) sent to a copy that may be stale: the content node has replicas and has not finished

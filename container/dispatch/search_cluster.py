@@ -49,6 +49,7 @@ from typing import Iterable, Mapping, Sequence
 from container.dispatch.content_client import ContentNodeClient
 from container.dispatch.feed_block import FeedBlock
 from container.dispatch.replica_merges import MergeScheduler
+from searchlib.errors import NoBackendsError
 from searchlib.query.search_path import SearchPath
 from searchlib.schema.model import ResourceLimits
 from searchlib.wire.feed_codec import FeedResult
@@ -133,6 +134,9 @@ class SearchCluster:
 
     def best_partial_group(self) -> int:
         """With no complete group: the one whose nodes in rotation hold the most documents."""
+        if not self._group_order:
+            raise NoBackendsError("No content nodes to search: the container was started without any")
+
         def served(group: int) -> tuple[int, int]:
             keys = [key for key in self.groups[group] if self.health[key].up]
             return len(keys), sum(self.health[key].active_docs for key in keys)

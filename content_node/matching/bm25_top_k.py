@@ -24,12 +24,11 @@ bitset kept by the posting cache). When the lists are short
 or the corpus small (EXHAUSTIVE_POSTINGS, EXHAUSTIVE_DOCUMENTS) every document of the lists is
 ranked instead, as the exhaustive path would, without the MaxScore passes. Returns None when the
 shortcut does not apply (θ ≤ 0: fewer than k documents score above 0; words outside index
-fields; bm25 parameters under which a list's extremes bound nothing: bounds_hold), and the caller ranks every match as before.
+fields; bm25 parameters under which a list's extremes bound nothing: bounds_hold, or a negative
+idf from a query's `significance`), and the caller ranks every match as before.
 """
 from __future__ import annotations
 
-import functools
-import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -39,11 +38,10 @@ from content_node.matching.core_features import (bm25_column, bm25_contributions
                                                 bm25_terms, kept)
 from content_node.matching.feature_api import Calculator
 from content_node.matching.max_score import skippable, survivors
+from searchlib.expression import ast as A
 from searchlib.query import tree as q
 from searchlib.ranking.formulas import bm25_score
 
-_BM25 = r"\s*bm25\(\s*(\w+)\s*\)\s*"
-_SUM_OF_BM25 = re.compile(rf"{_BM25}(?:\+{_BM25})*")
 # relative: bm25's arithmetic at the list's extremes may round below its value at a posting's own
 # (tf, length), which exact arithmetic orders the other way; a few ulps, far below this
 _ROUNDING = 1e-9
@@ -63,12 +61,26 @@ class TopK:
     matched: int  # alive documents the OR matches
 
 
-@functools.lru_cache(maxsize=256)  # a profile's first phase, asked by every query (~8 us of regex)
-def bm25_sum_fields(expression: str) -> tuple[str, ...] | None:
-    """The fields of `bm25(a) + bm25(b) + ...` (repeats kept), None for any other expression."""
-    if not _SUM_OF_BM25.fullmatch(expression):
+def bm25_sum_fields(root: A.Node) -> tuple[str, ...] | None:
+    """The fields of a first phase compiled to `bm25(a) + bm25(b) + ...` (repeats kept, added left to
+    right as bm25_sum_rank adds them), None for any other tree. The compiled tree, not the text,
+    decides: a profile function named bm25 is inlined there, so it shadows the feature."""
+    fields: list[str] = []
+    while isinstance(root, A.Binary) and root.op == "+":
+        field = _bm25_field(root.right)
+        if field is None:
+            return None
+        fields.append(field)
+        root = root.left
+    field = _bm25_field(root)
+    return None if field is None else (field, *reversed(fields))
+
+
+def _bm25_field(node: A.Node) -> str | None:
+    if not (isinstance(node, A.Feature) and node.name == "bm25" and not node.output and len(node.args) == 1):
         return None
-    return tuple(re.findall(r"bm25\(\s*(\w+)\s*\)", expression))
+    arg = node.args[0]
+    return arg.name if isinstance(arg, A.Feature) and not arg.args and not arg.output and not arg.has_parens else None
 
 
 def or_of_words(node: q.QueryNode) -> tuple[q.Term, ...] | None:
@@ -124,6 +136,8 @@ def top_k(calc: Calculator, words: Sequence[q.Term], fields: Sequence[str], k: i
     parts = [((field, term), idf) for field in fields for term, idf in terms[field]]  # the first phase's sum
     parameters = {field: bm25_parameters(calc, field) for field in terms}
     if not all(bounds_hold(values) for values in parameters.values()):  # rank properties may set any
+        return None
+    if not all(idf >= 0.0 for _, idf in parts):  # a negative {significance}: a list's "bound" bounds from below
         return None
     per_field = {field: (parameters[field], calc.index.field_lengths(field)) for field in terms}
     bounds = {key: 0.0 for key in lists}

@@ -319,3 +319,13 @@ def test_nearest_neighbor_without_target_hits_and_in_on_a_tensor_field_are_400s(
 def test_a_document_location_number_is_ascii_digits(client, number):
     """'²' passed str.isdigit() and reached int() (a 500)."""
     assert "a number must be digits" in document_error(client.get(f"/document/v1/test/doc/number/{number}/x"))
+
+
+def test_a_container_without_content_nodes_answers_searches_with_no_backends():
+    """`python -m container` with no content nodes: Vespa's 503 "No backends in service", not a 500."""
+    with TestClient(create_app(str(APP), clients=[]), raise_server_exceptions=False) as empty:
+        response = empty.get("/search/", params={"yql": YQL})
+    assert response.status_code == 503, response.text
+    error = response.json()["root"]["errors"][0]
+    assert error["code"] == 0 and error["summary"] == "No backends in service. Try later"
+    assert not SERVER_TEXT.search(error["message"]), error["message"]

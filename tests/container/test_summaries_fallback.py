@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from content_node import service
 from tests.container.in_process import APPS, in_process_cluster
 
 DOCS = {str(i): {"title": f"item {i}", "brand": "acme", "year": 2000 + i, "price": 100.0 + i} for i in range(12)}
@@ -42,3 +43,28 @@ def test_failed_summaries_in_the_search_are_fetched_again(shop, monkeypatch) -> 
     assert root == expected
     assert all(hit["fields"]["title"].startswith("item ") for hit in root["children"])
     assert "errors" not in root
+
+
+def test_the_second_phase_encodes_the_nodes_summaries_as_they_are(shop, monkeypatch) -> None:
+    """GetDocsums hands the node's own values to the encoder: a copy costs a value per hit and would
+    drop the stored text a value may carry pre-encoded (DocsumValue.fields_json)."""
+    node, servicer = shop.nodes[0], shop.clients[0].servicer
+    filled, encoded = [], []
+    original_fill, original_encode = node.fill, service.codec.encode_docsums
+
+    def fill(*args, **kwargs):
+        got = original_fill(*args, **kwargs)
+        filled.extend(got)
+        return got
+
+    def encode(values, *rest):
+        encoded.extend(values)
+        return original_encode(values, *rest)
+
+    monkeypatch.setattr(node, "fill", fill)
+    monkeypatch.setattr(service.codec, "encode_docsums", encode)
+    monkeypatch.setattr(servicer, "_summaries", lambda call, outcome: ())  # summaries by the second phase
+    root = shop.search(yql="select * from item where true", ranking="by_price", hits=8)
+    assert len(root["children"]) == 8 and all("title" in hit["fields"] for hit in root["children"])
+    assert filled
+    assert [id(value) for value in encoded] == [id(value) for value in filled]

@@ -11,7 +11,9 @@ from hypothesis import given, settings, strategies as st
 from content_node import matcher
 from content_node.matching import bm25_top_k
 from content_node.matching.core_features import bm25_contributions
+from searchlib.expression import compile_expression
 from searchlib.query import tree as q
+from searchlib.schema.model import Expression, RankFunction
 from searchlib.ranking.formulas import bm25_idf
 from tests.content_node.ranking_support import RankingBed
 
@@ -147,9 +149,13 @@ def test_other_queries_and_profiles_take_the_exhaustive_path(bed, monkeypatch, p
 
 
 def test_expression_and_query_shapes():
-    assert bm25_top_k.bm25_sum_fields("bm25(title) + bm25( text )") == ("title", "text")
-    assert bm25_top_k.bm25_sum_fields("bm25(text) * 2") is None
-    assert bm25_top_k.bm25_sum_fields("nativeRank") is None
+    def fields(text, functions=None):
+        return bm25_top_k.bm25_sum_fields(compile_expression(text, functions=functions or {}, constants={}).root)
+    assert fields("bm25(title) + bm25( text ) + bm25(title)") == ("title", "text", "title")
+    assert fields("bm25(text) * 2") is None and fields("nativeRank") is None
+    assert fields("bm25(title) + (bm25(text) + bm25(title))") is None  # added in another order
+    shadow = RankFunction("bm25", ("f",), Expression("7"))
+    assert fields("bm25(title) + bm25(text)", {"bm25": shadow}) is None  # a profile function named bm25
     assert bm25_top_k.or_of_words(q.Term("f", "a")) == (q.Term("f", "a"),)
     assert bm25_top_k.or_of_words(q.Or((q.Term("f", "a"), q.Term("f", "b", filter=True)))) is None
     assert bm25_top_k.or_of_words(q.Or((q.Term("f", "a"), q.Term("f", "b", affix="prefix")))) is None

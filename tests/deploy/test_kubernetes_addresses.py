@@ -95,6 +95,7 @@ def test_each_pod_starts_as_the_node_the_container_expects_there(tmp_path: Path,
         assert key == told[pod]
         assert argv[argv.index("--data-dir") + 1] == str(tmp_path / "data" / f"content-node-{key}")
         assert argv[:2] == ["-m", "content_node"] and "--app" in argv
+        assert "--alone-on-volume" in argv  # a renumbered pod refuses its volume's other node dirs holding data
 
 
 @pytest.mark.parametrize("groups,per_group", TOPOLOGIES, ids=[f"{g}x{n}" for g, n in TOPOLOGIES])

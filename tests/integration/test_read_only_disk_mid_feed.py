@@ -27,26 +27,36 @@ def run(*argv: str) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True)
 
 
-def mount_image(image: Path, directory: Path) -> str | None:
-    """Mount the ext4 `image` on `directory`; its block device's name (None: cannot mount here)."""
-    if run("mount", "-o", "loop,errors=remount-ro", str(image), str(directory)).returncode != 0:
-        return None
+def mount_image(image: Path, directory: Path) -> tuple[str | None, str]:
+    """Mount the ext4 `image` on `directory`: (its block device's name, "") or (None, why not)."""
+    mounted = run("mount", "-o", "loop,errors=remount-ro", str(image), str(directory))
+    if mounted.returncode != 0:
+        return None, f"mount -o loop failed: {mounted.stderr.strip() or mounted.returncode}"
     sources = [line.split()[0] for line in Path("/proc/self/mounts").read_text().splitlines()
                if line.split()[1] == str(directory)]
-    return Path(sources[-1]).name if sources else None
+    return (Path(sources[-1]).name, "") if sources else (None, f"{directory} is not in /proc/self/mounts")
 
 
 @contextlib.contextmanager
 def ext4_node_dir(root: Path, key: int):
+    """Skips, naming the step that failed, where an ext4 image cannot be mounted (no root, no loop
+    device, no e2fsprogs)."""
     node_dir = root / "data" / f"content-node-{key}"
     node_dir.mkdir(parents=True)
     image = root / "disk.img"
     with open(image, "wb") as handle:
         handle.truncate(64 << 20)
-    device = (os.geteuid() == 0 and shutil.which("mkfs.ext4") and shutil.which("e2fsck")
-              and run("mkfs.ext4", "-q", "-F", str(image)).returncode == 0 and mount_image(image, node_dir))
+    if os.geteuid() != 0:
+        pytest.skip(f"mounting an ext4 image needs root (euid {os.geteuid()})")
+    missing = [tool for tool in ("mkfs.ext4", "e2fsck", "mount", "umount") if not shutil.which(tool)]
+    if missing:
+        pytest.skip(f"mounting an ext4 image needs {', '.join(missing)} (not on PATH)")
+    made = run("mkfs.ext4", "-q", "-F", str(image))
+    if made.returncode != 0:
+        pytest.skip(f"mkfs.ext4 failed: {made.stderr.strip() or made.returncode}")
+    device, why = mount_image(image, node_dir)
     if not device:
-        pytest.skip("mounting an ext4 image needs root and a loop device")
+        pytest.skip(why)
     try:
         yield root, node_dir, image, [device]
     finally:
@@ -77,8 +87,8 @@ def repair_and_restart(cluster, node_dir: Path, image: Path, device: list[str]) 
     cluster.kill_node(0, signal.SIGKILL)
     assert run("umount", str(node_dir)).returncode == 0
     assert run("e2fsck", "-fy", str(image)).returncode in (0, 1), "the image could not be repaired"
-    device[0] = mount_image(image, node_dir)
-    assert device[0], "the repaired image did not mount"
+    device[0], why = mount_image(image, node_dir)
+    assert device[0], f"the repaired image did not mount: {why}"
     cluster.restart_node(0)
 
 
@@ -106,7 +116,12 @@ def test_a_disk_turning_read_only_mid_feed_refuses_writes_and_loses_no_acknowled
 
 def test_one_replica_turning_read_only_mid_feed_loses_no_acknowledged_write(tmp_path):
     """Two groups, node 0's disk aborts: what node 1 alone took is not lost or undone when node 0,
-    repaired, returns (its catch-up), and the replicas converge."""
+    repaired, returns (its catch-up), and the replicas converge.
+
+    A second cluster in this module, on purpose: the test above needs a node with no replica (one
+    would refill what the node's own files lost, hiding the loss it looks for), this one needs two
+    groups, and a cluster keeps its group layout for life (a node holding data refuses another
+    group: content_node/placement_record.py). It runs on its own disk image, started here only."""
     with ext4_node_dir(tmp_path, 0) as (root, node_dir, image, device), pytest.MonkeyPatch.context() as patch:
         patch.setenv("PHASEDSEARCH_SNAPSHOT_INTERVAL", "10")
         app = app_with_resource_limits(DEFAULT_APP, root / "app", disk=1.0)

@@ -51,16 +51,19 @@ def until_done(http: httpx.Client, method: str, params: dict, body: dict | None 
 
 
 def killed_and_restarted_meanwhile(cluster, work) -> list[int]:
-    """Run `work` while node 1 is killed -9 and restarted: what it returned."""
+    """Run `work` while node 1 is killed -9 and restarted: what it returned. Fails if the work was
+    done before the kill (the test would then have tested no restart at all)."""
     result: list = []
     thread = threading.Thread(target=lambda: result.append(work()))
     thread.start()
     time.sleep(0.3)
+    running_at_kill = thread.is_alive()
     cluster.kill_node(1, signal.SIGKILL)
     time.sleep(0.5)
     cluster.restart_node(1, wait_healthy=False)
     thread.join(120)
     cluster.wait_until_healthy()
+    assert running_at_kill, "the request was answered before node 1 was killed: nothing ran through the restart"
     return result[0]
 
 
