@@ -118,7 +118,7 @@ class ContentNodeClient(Protocol):
     async def visit(self, call: VisitCall, timeout: float) -> VisitPage: ...
 
     async def sync(self, peers: list[str], timeout: float, resync: bool = False,
-                   unreachable: Sequence[str] = ()) -> bool: ...
+                   unreachable: Sequence[str] = (), sole_copy: bool = False) -> bool: ...
 
     async def merge(self, peers: list[str], timeout: float) -> MergeOutcome: ...
 
@@ -192,11 +192,11 @@ class CodecClient:
         return visit_codec.decode_visit_page(await self._call("Visit", visit_codec.encode_visit_call(call), timeout))
 
     async def sync(self, peers: list[str], timeout: float, resync: bool = False,
-                   unreachable: Sequence[str] = ()) -> bool:
+                   unreachable: Sequence[str] = (), sole_copy: bool = False) -> bool:
         """Tell a node which replicas to catch up from (and which of its replicas do not answer: it
-        stays unsynced from them); True if it started."""
-        reply = await self._call("Sync", pb.SyncRequest(peers=peers, resync=resync, unreachable=unreachable),
-                                 timeout)
+        stays unsynced from them; `sole_copy`: it has none); True if it started."""
+        reply = await self._call("Sync", pb.SyncRequest(peers=peers, resync=resync, unreachable=unreachable,
+                                                        sole_copy=sole_copy), timeout)
         return reply.accepted
 
     async def merge(self, peers: list[str], timeout: float) -> MergeOutcome:

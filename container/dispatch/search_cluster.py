@@ -367,22 +367,30 @@ class SearchCluster:
             sources = [other for other in self.replica_keys(key) if self._can_sync_from(other)]
             peers = [self.clients[other].node.address for other in sources]
             unsynced = frozenset(self.replica_keys(key)) - frozenset(sources)
-            resync = self.health[key].state != AWAITING_SYNC
-            if resync and not peers:
-                self.health[key].missed_writes = False  # nothing to catch up from: serve as is
+            # the replicas left out: the node refuses reads for write until synced from them, and
+            # reports them (unsynced_from), so a container started meanwhile knows (`_ping`); none
+            # known at all: it is the only copy (an empty order without that flag tells it nothing)
+            order = {"resync": self.health[key].state != AWAITING_SYNC, "sole_copy": not self.replica_keys(key),
+                     "unreachable": [self.clients[other].node.address for other in sorted(unsynced)]}
+            if order["resync"] and not peers:
+                # nothing to catch up from: serve as is, once the node itself knows which replicas it
+                # lacks (a container restarted since, or another one, knows nothing of this miss)
+                try:
+                    await self.clients[key].sync([], PING_TIMEOUT, **order)
+                except Exception as error:  # noqa: BLE001 - retried on the next ping
+                    log.warning("could not tell content node %d its replicas are unreachable: %s", key, error)
+                    return
+                self.health[key].missed_writes = False
                 self.health[key].unsynced = unsynced
                 return
-            if peers and not resync:
+            if peers and not order["resync"]:
                 # a restarted node may lack writes they took that this container never saw it miss (a
                 # new container never has): only a catch-up it reports finished from them (synced_from)
                 # puts it in rotation; one cut short (the peer died) is done again when that peer is back
                 self.health[key].missed_writes = True
             misses = self.health[key].misses
             try:
-                # the replicas left out too: the node refuses reads for write until synced from them,
-                # and reports them (unsynced_from), so a container started meanwhile knows (`_ping`)
-                started = await self.clients[key].sync(peers, PING_TIMEOUT, resync=resync, unreachable=[
-                    self.clients[other].node.address for other in sorted(unsynced)])
+                started = await self.clients[key].sync(peers, PING_TIMEOUT, **order)
                 health = self.health[key]
                 if peers and health.missed_writes:
                     # not started, or a write missed meanwhile: the flag stays and a ping asks again
@@ -391,7 +399,7 @@ class SearchCluster:
                 else:
                     health.missed_writes, health.unsynced = False, unsynced
                 if started:  # a node that must rebuild refuses an empty list each ping: no log line each
-                    log.info("content node %d %s from %s", key, "catching up again" if resync else "catching up",
+                    log.info("content node %d %s from %s", key, "catching up again" if order["resync"] else "catching up",
                              peers or "nobody (no replica in service)")
             except Exception as error:  # noqa: BLE001 - retried on the next ping
                 log.warning("could not start catch-up on content node %d: %s", key, error)

@@ -37,8 +37,9 @@ import logging
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Mapping
 
+from container.dispatch.content_client import UnsyncedOwner
 from searchlib.timestamps import CLOCK
-from searchlib.wire.feed_codec import FeedResult
+from searchlib.wire.feed_codec import FeedResult, StoredVersion
 
 log = logging.getLogger("container.document.repair")
 
@@ -89,6 +90,46 @@ async def repair(document_id: str, outcomes: Mapping[object, object], timeout: C
         return ""
     return ("Replicas applied the update to different versions and could not be reconciled: "
             + "; ".join(problems))
+
+
+async def copy_to_refusers(document_id: str, outcomes: Mapping[object, object],
+                           timeout: Callable[[], float]) -> set:
+    """Owners that refused a write as their copy may be stale (UnsyncedOwner: catching up, or not
+    synced from a replica) while another owner took it: each gets the taker's resulting version as a
+    plain put (a remove for a tombstone) at the taker's timestamp, which a node never refuses (newest
+    wins: it replaces only older versions). Its catch-up may have listed the document before the
+    write; without the copy only this container's memory (note_missed_write) would know it lacks the
+    write, and a later update sent to it alone would build on the older base. Returns the refusers
+    that have the version now (the others are noted as missing the write)."""
+    refusers = [client for client, outcome in outcomes.items() if isinstance(outcome, UnsyncedOwner)]
+    takers = [client for client, outcome in outcomes.items() if isinstance(outcome, FeedResult) and outcome.ok]
+    if not refusers or not takers:
+        return set()
+    versions: list[StoredVersion] = []
+    for taker in takers:
+        try:
+            versions.append(await taker.get_version(document_id, timeout()))
+        except Exception as error:  # noqa: BLE001 - another taker, or the refusers are noted as missing it
+            log.warning("could not read %s from content node %s to copy it to %s: %s", document_id, _key(taker),
+                        [_key(client) for client in refusers], error)
+    if not versions:
+        return set()
+    newest = max(versions, key=lambda version: version.order)
+    if newest.fields is None and not newest.removed:
+        return set(refusers)  # the write stored nothing (an update of a missing document): nothing to copy
+    copied = set()
+    for client in refusers:
+        try:
+            result = await (client.remove(document_id, timeout(), timestamp=newest.timestamp) if newest.fields is None
+                            else client.put(document_id, newest.fields, timeout(), timestamp=newest.timestamp))
+        except Exception as error:  # noqa: BLE001 - noted as missing the write: it catches up
+            log.warning("could not copy %s to content node %s: %s", document_id, _key(client), error)
+            continue
+        if result.ok:
+            copied.add(client)
+        else:
+            log.warning("content node %s refused the copy of %s: %s", _key(client), document_id, result.message)
+    return copied
 
 
 @dataclass(frozen=True, slots=True)
