@@ -26,7 +26,7 @@ from container.http.update_repair import copy_to_refusers, repair, settle_condit
 from container.search.request_parameters import read_timeout_seconds
 from searchlib.docid import DocumentId, global_id
 from searchlib.documents import document_fields_only
-from searchlib.errors import (DocumentError, ErrorCode, InvalidParameterError, OperationTimeout, UnsyncedReplicaError,
+from searchlib.errors import (UNSYNCED_STATUS, DocumentError, ErrorCode, InvalidParameterError, OperationTimeout,
                               quote_input, shorten_quotes)
 from searchlib.schema.model import ApplicationPackage
 from searchlib.selection import Selection, SelectionError
@@ -37,7 +37,6 @@ log = logging.getLogger("container.document")
 
 DOCUMENT_TIMEOUT = 180.0  # Vespa's default for document operations; `timeout=` overrides it
 BODY_METHODS = frozenset({"POST", "PUT"})  # put, update: the others' bodies are not read
-UNSYNCED_STATUS = UnsyncedReplicaError.code.http_status  # 503: a stale owner's, as judged here or by the node
 WRITE_HEALTH_POLL = 0.25  # seconds between checks for owners that went down mid-write, or came back
 # JSONResponse's json.dumps arguments: json.dumps builds a new encoder on every call given any
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
