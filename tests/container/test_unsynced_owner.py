@@ -127,51 +127,78 @@ def test_a_resync_with_no_replica_answering_tells_the_node_which_are_unreachable
         assert nodes[0].syncs[-1] == ([], True, ("host:1",), False)
 
 
-def test_a_copy_makes_a_refused_update_part_of_the_refusing_nodes_catch_up(tmp_path, monkeypatch):
+@pytest.fixture
+def real_pair(tmp_path, monkeypatch):
+    """Node 0 (restarted, holding what node 1 holds) and its replica node 1, with their clients."""
+    monkeypatch.setattr("content_node.catch_up.SETTLE_SECONDS", 0.0)
+    replica = ContentNode(APP, tmp_path / "r", 1, groups=2)
+    node0 = ContentNode(APP, tmp_path / "n", 0, groups=2)
+    replica.sync.start([], wait=True, sole_copy=True)
+    for node in (replica, node0):
+        node.put(ID, fields("v2"), timestamp=20)
+    clients = [LocalContentNodeClient(NodeAddress(key, key, f"n:{key}"), ContentNodeService(node))
+               for key, node in enumerate((node0, replica))]
+    yield node0, replica, clients
+    replica.close()
+    node0.close()
+
+
+def catch_up_listed(node0: ContentNode, replica: ContentNode, resync: bool = False) -> threading.Event:
+    """Start node 0's catch-up from node 1; it waits, having listed node 1's documents, until set."""
+    listed = threading.Event()
+
+    class Listed(Peer):
+        def list_documents(self):
+            listing = super().list_documents()
+            assert listed.wait(30)
+            return listing
+
+    node0.sync.set_dialer(lambda address: Listed(replica, address))
+    assert node0.sync.start(["replica:1"], resync=resync)
+    return listed
+
+
+def update_both(clients, text: str, timestamp: int) -> set:
+    """An update as the document API sends it; the refusing owners that got the taker's copy."""
+    async def send() -> set:
+        outcomes = {}
+        for client in clients:
+            try:
+                outcomes[client] = await client.update(ID, {"text": {"assign": text}}, False, 5.0, timestamp=timestamp)
+            except UnsyncedOwner as refused:
+                outcomes[client] = refused
+        assert isinstance(outcomes[clients[0]], UnsyncedOwner) and outcomes[clients[1]].ok
+        return await copy_to_refusers(ID, outcomes, lambda: 5.0)
+    return asyncio.run(send())
+
+
+def test_a_copy_makes_a_refused_update_part_of_the_refusing_nodes_catch_up(real_pair):
     """The data loss the copy closes, on real nodes: node 0 restarts and its catch-up lists node 1's
     documents; then U1 comes: node 0 refuses, node 1 applies it. The listing predates U1, so the
     catch-up never fetches the document again: without the copy node 0 finishes ready without U1, and
     a later update sent to it alone (node 1 died, a new container) is built on the base without U1."""
-    monkeypatch.setattr("content_node.catch_up.SETTLE_SECONDS", 0.0)
-    replica = ContentNode(APP, tmp_path / "r", 1, groups=2)
-    node0 = ContentNode(APP, tmp_path / "n", 0, groups=2)
-    try:
-        replica.sync.start([], wait=True, sole_copy=True)
-        for node in (replica, node0):
-            node.put(ID, fields("v2"), timestamp=20)
-        listed = threading.Event()
+    node0, replica, clients = real_pair
+    listed = catch_up_listed(node0, replica)
+    assert update_both(clients, "U1", 30) == {clients[0]}
+    listed.set()
+    node0.sync._thread.join(30)
+    assert node0.sync.refusal() is None
+    node0.update(ID, json.dumps({"title": {"assign": "U2"}}), False, timestamp=40)  # node 1 gone
+    assert node0.get(ID) == {"title": "U2", "text": "U1"}
 
-        class Listed(Peer):
-            def list_documents(self):
-                listing = super().list_documents()
-                assert listed.wait(30)
-                return listing
 
-        node0.sync.set_dialer(lambda address: Listed(replica, address))
-        assert node0.sync.start(["replica:1"])
-        clients = [LocalContentNodeClient(NodeAddress(key, key, f"n:{key}"), ContentNodeService(node))
-                   for key, node in enumerate((node0, replica))]
-
-        async def u1() -> dict:
-            outcomes = {}
-            for client in clients:
-                try:
-                    outcomes[client] = await client.update(ID, {"text": {"assign": "U1"}}, False, 5.0, timestamp=30)
-                except UnsyncedOwner as refused:
-                    outcomes[client] = refused
-            return outcomes
-
-        outcomes = asyncio.run(u1())
-        assert isinstance(outcomes[clients[0]], UnsyncedOwner) and outcomes[clients[1]].ok
-        assert asyncio.run(copy_to_refusers(ID, outcomes, lambda: 5.0)) == {clients[0]}
-        listed.set()
-        node0.sync._thread.join(30)
-        assert node0.sync.refusal() is None
-        node0.update(ID, json.dumps({"title": {"assign": "U2"}}), False, timestamp=40)  # node 1 gone
-        assert node0.get(ID) == {"title": "U2", "text": "U1"}
-    finally:
-        replica.close()
-        node0.close()
+def test_a_steady_stream_of_updates_during_a_resync_is_no_stream_of_misses(real_pair):
+    """Refused while it resyncs, each update still reaches node 0 (the copy): none is a new miss that
+    would order another resync, and the resync ends holding the last one."""
+    node0, replica, clients = real_pair
+    node0.sync.set_dialer(lambda address: Peer(replica, address))
+    assert node0.sync.start(["replica:1"], wait=True)
+    listed = catch_up_listed(node0, replica, resync=True)
+    for step in range(20):
+        assert update_both(clients, f"u{step}", 30 + step) == {clients[0]}
+    listed.set()
+    node0.sync._thread.join(30)
+    assert node0.sync.refusal() is None and node0.get(ID) == replica.get(ID) == {"title": "v2", "text": "u19"}
 
 
 def test_refused_by_every_owner_that_answers_is_503_at_once_with_nothing_written():
