@@ -16,8 +16,10 @@ from container.dispatch.content_client import NodeAddress, UnsyncedOwner
 from container.dispatch.local_client import LocalContentNodeClient
 from content_node.catch_up import AWAITING_SYNC, READY, list_documents, read_stamped
 from content_node.node import ContentNode
+from content_node.replica_merge import ReplicaMerger
 from content_node.service import ContentNodeService
 from searchlib.errors import UnsyncedReplicaError
+from tests.content_node.test_replica_merge import InProcessMergePeer
 
 APP = Path(__file__).resolve().parents[2] / "schemas"
 ID = "id:test:doc::x"
@@ -169,13 +171,17 @@ def test_a_ready_node_told_its_replicas_are_unreachable_records_them_and_refuses
 
 
 def test_a_completed_merge_with_the_unsynced_replica_ends_the_refusal(nodes):
+    """Else a node whose catch-up failed from a replica the container then merged it with (which
+    clears only the container's record) would refuse for good: nothing orders another catch-up."""
     replica, restarted = nodes
     restarted.sync.set_dialer(lambda address: Peer(replica, address, fail=True))
     assert restarted.sync.start(["replica:1"], wait=True) and restarted.sync.unsynced_from == "replica:1"
     restarted.sync.merged_with("replica:2")  # another replica: nothing changes
     assert refused_reads_for_write(restarted) == ALL
-    restarted.sync.merged_with("replica:1")
+    restarted.sync.set_dialer(lambda address: InProcessMergePeer(replica))
+    assert ReplicaMerger(restarted).merge(["replica:1"])[1] == ""
     assert restarted.sync.unsynced_from == "" and refused_reads_for_write(restarted) == []
+    assert restarted.get(ID)["title"] == "acknowledged"  # the merge brought what the replica held
 
 
 def test_a_catch_up_cut_short_keeps_the_refusal(nodes):
