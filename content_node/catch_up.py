@@ -8,9 +8,10 @@ nodes that were down may list each other first); with none (one group, a fresh c
 unless it lost data to a damaged disk (`require_replica`): then only a completed catch-up makes it
 ready, however long the replica takes to come back.
 
-Until a catch-up since the node started finished from every replica, a node with replicas refuses
-writes that read the stored document (partial updates, test-and-set conditions, probes; `refusal`):
-its copy may lack a version only a replica acknowledged, whatever the container believes.
+While it catches up, and until a catch-up since the node started finished from every replica, a
+node with replicas refuses writes that read the stored document (partial updates, test-and-set
+conditions, probes; `refusal`): its copy may lack a version only a replica acknowledged, whatever the
+container believes (the container copies the result another owner wrote to it as a plain put).
 
 Newest wins (store/timestamps.py): a fetched copy carries the timestamp of its newest operation
 and is applied only if that is newer than the local one, under the database lock, so catch-up never

@@ -27,10 +27,11 @@ document GET does not take its answer alone (`in_service`) and it takes no updat
 (`unsynced_replicas`); the node reports those peers too (PingReply.unsynced_from), so a container
 started since rebuilds the record from its first answer; a node sent no peers is told which replicas
 were unreachable (SyncRequest.unreachable) and reports them the same way. The node is the authority
-besides: until a catch-up since it started finished from every replica it refuses updates and
-conditions itself (content_node/catch_up.py ReplicaSync.refusal), which covers what pings cannot see
-(it restarted and its replica died within one interval); dispatch treats that refusal as an owner that
-did not take the write (content_client.UnsyncedOwner). Either way the retry waits a backoff
+besides: while it catches up, and until a catch-up since it started finished from every replica, it
+refuses updates and conditions itself (content_node/catch_up.py ReplicaSync.refusal), which covers what
+pings cannot see (it restarted and its replica died within one interval); dispatch treats that refusal
+as an owner that did not take the write (content_client.UnsyncedOwner) and copies it the result the
+other owner wrote. Either way the retry waits a backoff
 that doubles with each failure (SYNC_RETRY_MAX at most): a full catch-up lists every document on
 every peer, not something to repeat every ping. Not when no replica answers (it serves as is, nothing
 to wait for) or it missed a new write (the replicas that took it are there to sync from).
