@@ -400,7 +400,8 @@ class SearchCluster:
                 else:
                     health.missed_writes, health.unsynced = False, unsynced
                 if started:  # a node that must rebuild refuses an empty list each ping: no log line each
-                    log.info("content node %d %s from %s", key, "catching up again" if order["resync"] else "catching up",
+                    log.info("content node %d %s from %s", key,
+                             "catching up again" if order["resync"] else "catching up",
                              peers or "nobody (no replica in service)")
             except Exception as error:  # noqa: BLE001 - retried on the next ping
                 log.warning("could not start catch-up on content node %d: %s", key, error)
