@@ -193,6 +193,8 @@ class DocumentHandler:
                       if isinstance(outcome, (NodeUnavailable, NodeTimeout))]
             judged = as_judged(outcomes, step["tested_base"]) if step else outcomes
             if (settled := await self._settle_condition(body_base, judged, deadline)) is not None:
+                for client in missed:  # it may lack the version the settling wrote again: it catches up
+                    self._cluster.note_missed_write(client.node.distribution_key)
                 return settled
             if (refused := _refusal(body_base, outcomes)) is not None:
                 self._cluster.note_refused_writes(outcomes)

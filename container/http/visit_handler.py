@@ -246,6 +246,9 @@ class VisitHandler:
                                              as_judged(outcomes, step["tested_base"]) if step else outcomes, left)
             # an owner that refused it as stale gets the version written, before the next write of it
             copied = await copy_to_refusers(document.document_id, outcomes, left)
+        for client, result in outcomes.items():  # whatever the answer: it may lack what was written
+            if isinstance(result, (NodeUnavailable, NodeTimeout)) and client not in copied:
+                self._cluster.note_missed_write(client.node.distribution_key)  # it catches up later
         if settled is not None and settled.unrepaired:
             raise _NodeRefused(503, f"{document.document_id}: {settled.unrepaired}")
         missed = [result for result in results if isinstance(result, (NodeUnavailable, NodeTimeout))]
@@ -253,9 +256,6 @@ class VisitHandler:
             _raise_not_taken(document, missed)
         self._cluster.note_refused_writes(outcomes)
         _raise_failure(document, results)
-        for client, result in outcomes.items():
-            if isinstance(result, (NodeUnavailable, NodeTimeout)) and client not in copied:
-                self._cluster.note_missed_write(client.node.distribution_key)  # it catches up later
         if settled is not None:
             return settled.held
         return not any(isinstance(result, FeedResult) and result.condition_failed for result in results)

@@ -127,6 +127,42 @@ def test_a_resync_with_no_replica_answering_tells_the_node_which_are_unreachable
         assert nodes[0].syncs[-1] == ([], True, ("host:1",), False)
 
 
+class Judging(Owner):
+    """The condition held on both owners' probes; the write is then refused on a newer version
+    (`newer`: an acknowledged put landed between the steps) or the owner dies before answering."""
+
+    def __init__(self, key: int, newer: bool) -> None:
+        super().__init__(key)
+        self.newer = newer
+
+    async def update(self, document_id, operations, create, timeout, condition="", timestamp=0, *, probe=False,
+                     tested_base=None) -> FeedResult:
+        if probe:
+            return FeedResult(True, base=5)
+        if self.newer:
+            return FeedResult(False, condition_failed=True, base=9, message="condition not met")
+        raise NodeUnavailable("content node 1 went down")
+
+    async def get(self, document_id, timeout):
+        return TAKEN.fields
+
+    async def put(self, document_id, fields, timeout, condition="", create=False, timestamp=0) -> FeedResult:
+        if not self.newer:
+            raise NodeUnavailable("content node 1 went down")  # the settling's put misses it too
+        return await super().put(document_id, fields, timeout, condition, create, timestamp)
+
+
+def test_an_owner_that_missed_a_write_the_condition_was_settled_on_is_noted_as_missing_it():
+    """The newest owner refused, the other died mid-write (it may have applied it): the newest version
+    is written again to all (update_repair.settle_condition); the dead one missed that too and must
+    catch up before it serves reads or takes an update alone."""
+    nodes = [Judging(0, newer=True), Judging(1, newer=False)]
+    with TestClient(create_app(MUSIC, clients=nodes)) as client:
+        response, _ = update(client, condition="music.year==2000")
+        assert response.status_code == 412, response.text
+        assert client.app.state.cluster.health[1].missed_writes
+
+
 @pytest.fixture
 def real_pair(tmp_path, monkeypatch):
     """Node 0 (restarted, holding what node 1 holds) and its replica node 1, with their clients."""
