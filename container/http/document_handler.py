@@ -22,7 +22,7 @@ from container.docproc.processor import DocumentProcessor
 from container.http.placement import holders
 from container.http.request_body import BodyError, parse_json_body
 from container.http.condition_probe import as_judged, newest_verdict, silent
-from container.http.update_repair import copy_to_refusers, repair, settle_condition
+from container.http.update_repair import copy_to_refusers, repair, settle_condition, undo_on_a_newer_refuser
 from container.search.request_parameters import read_timeout_seconds
 from searchlib.docid import DocumentId, global_id
 from searchlib.documents import document_fields_only
@@ -213,6 +213,10 @@ class DocumentHandler:
             return _not_taken(body_base, (unknown or [outcomes[missed[0]]])[0], timeout)
         left = lambda: max(0.0, deadline - time.monotonic())  # noqa: E731
         unrepaired = await repair(body_base["id"], outcomes, left) if reconcile else ""
+        if (undone := await undo_on_a_newer_refuser(body_base["id"], outcomes, left)) is not None:
+            for client in missed:
+                self._cluster.note_missed_write(client.node.distribution_key)
+            return DocumentResponse({**body_base, "message": undone}, UNSYNCED_STATUS)
         # an owner that refused it as stale gets the result before it is acknowledged: its own copy,
         # not only this container's memory of the miss, keeps a later update off the old base
         copied = await copy_to_refusers(body_base["id"], outcomes, left)

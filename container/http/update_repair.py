@@ -92,6 +92,39 @@ async def repair(document_id: str, outcomes: Mapping[object, object], timeout: C
             + "; ".join(problems))
 
 
+async def undo_on_a_newer_refuser(document_id: str, outcomes: Mapping[object, object],
+                                  timeout: Callable[[], float]) -> str | None:
+    """An owner that refused a write as stale (UnsyncedOwner) may still hold a newer version than the
+    one the owners that took it applied it to (they missed a write only it has; their catch-up has
+    not run yet). Acknowledged, the result (a newer timestamp) would replace that version everywhere.
+    Then the refuser's version is written again at a new timestamp to every owner that answered
+    (`repair`), undoing the write, which is answered as not applied; None: no refuser holds a version
+    newer than the bases the takers report (or none could be read: the copy goes ahead)."""
+    bases = {client: outcome.base for client, outcome in outcomes.items()
+             if isinstance(outcome, FeedResult) and outcome.ok and outcome.base is not None}
+    refusers = [client for client, outcome in outcomes.items() if isinstance(outcome, UnsyncedOwner)]
+    if not bases or not refusers:
+        return None
+    newer: dict = {}
+    for client in refusers:
+        try:
+            held = await client.get_version(document_id, timeout())
+        except Exception as error:  # noqa: BLE001 - unknown: the copy goes ahead, as for any taken write
+            log.warning("could not read %s from content node %s: %s", document_id, _key(client), error)
+            continue
+        if (held.fields is not None or held.removed) and held.timestamp > max(bases.values()):
+            newer[client] = held.timestamp
+    if not newer:
+        return None
+    log.warning("write of %s taken on older versions (bases %s) than content nodes %s hold (%s): undoing it",
+                document_id, {_key(c): b for c, b in bases.items()}, [_key(c) for c in newer], newer)
+    unrepaired = await repair(document_id, {client: FeedResult(True, base=base)
+                                            for client, base in {**bases, **newer}.items()}, timeout)
+    return (f"Content nodes {sorted(_key(c) for c in newer)} hold a newer version of the document than the "
+            "replicas that took the write applied it to, and could not take it themselves yet: it was undone, "
+            "nothing was written. Retry later" + (f" ({unrepaired})" if unrepaired else ""))
+
+
 async def copy_to_refusers(document_id: str, outcomes: Mapping[object, object],
                            timeout: Callable[[], float]) -> set:
     """Owners that refused a write as their copy may be stale (UnsyncedOwner: catching up, or not

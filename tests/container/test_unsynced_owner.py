@@ -30,6 +30,7 @@ MUSIC = str(Path(__file__).resolve().parents[1] / "apps" / "music")
 URL = "/document/v1/test/music/docid/u"
 REFUSAL = "Content node 0 is catching up with its replicas: its copy of the document may be stale"
 TAKEN = StoredVersion({"title": "t", "year": 2001}, timestamp=77)
+OLDER = StoredVersion({"title": "t", "year": 1999}, timestamp=3)  # older than the base (5) the taker reports
 
 
 class Owner(QuietReplica):
@@ -42,6 +43,7 @@ class Owner(QuietReplica):
         self.applied: list[str] = []
         self.copies: list[tuple[dict, int]] = []
         self.syncs: list[tuple[list, bool, tuple, bool]] = []
+        self.held = OLDER if stale else TAKEN  # what a get reads
 
     def _answer(self, what: str, base: int = 5) -> FeedResult:
         if not self.alive:
@@ -62,7 +64,10 @@ class Owner(QuietReplica):
     async def get_version(self, document_id: str, timeout: float) -> StoredVersion:
         if not self.alive:
             raise NodeUnavailable("down")
-        return TAKEN
+        return self.held
+
+    async def get(self, document_id: str, timeout: float) -> dict | None:
+        return (await self.get_version(document_id, timeout)).fields
 
     async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
                   create: bool = False, timestamp: int = 0) -> FeedResult:
@@ -100,6 +105,21 @@ def test_the_replica_that_took_it_acknowledges_once_the_refusing_owner_has_its_v
             assert nodes[1].applied[-1] == "update" and nodes[0].applied == []
             assert nodes[0].copies == ([] if copy_fails else [(TAKEN.fields, TAKEN.timestamp)])  # the taker's version
             assert client.app.state.cluster.health[0].missed_writes is copy_fails
+
+
+def test_an_update_taken_on_an_older_version_than_the_refusing_owner_holds_is_undone_not_acknowledged():
+    """Node 1 missed a write node 0 took (its resync not ordered yet) and applies the update on the
+    older version; node 0 refuses it as it is catching up. Acknowledged (and copied), the result would
+    replace that write everywhere: node 0's version is written again to both at a new timestamp and
+    the update is answered as not applied."""
+    nodes = [Owner(0, stale=True), Owner(1)]
+    nodes[0].held = StoredVersion({"title": "only node 0 has it", "year": 2000}, timestamp=9)
+    with TestClient(create_app(MUSIC, clients=nodes)) as client:
+        response, _ = update(client)
+        assert response.status_code == 503 and "it was undone" in response.json()["message"], response.text
+        for node in nodes:
+            (fields, timestamp), = node.copies
+            assert fields == {"title": "only node 0 has it", "year": 2000} and timestamp > 77
 
 
 def test_a_refusal_beside_an_owner_that_timed_out_is_outcome_unknown_not_nothing_written():
