@@ -39,7 +39,7 @@ class AnsweringNode:
     async def ping(self, timeout: float) -> NodeStatus:
         return NodeStatus(self.node.distribution_key, 0, "", True, 0, "ready")
 
-    async def sync(self, peers, timeout: float, resync: bool = False, unreachable=()) -> bool:
+    async def sync(self, peers, timeout: float, resync: bool = False, unreachable=(), sole_copy: bool = False) -> bool:
         return True
 
     async def merge(self, peers, timeout: float) -> MergeOutcome:

@@ -8,9 +8,10 @@ nodes that were down may list each other first); with none (one group, a fresh c
 unless it lost data to a damaged disk (`require_replica`): then only a completed catch-up makes it
 ready, however long the replica takes to come back.
 
-Until a catch-up since the node started finished from every replica, a node with replicas refuses
-writes that read the stored document (partial updates, test-and-set conditions, probes; `refusal`):
-its copy may lack a version only a replica acknowledged, whatever the container believes.
+While it catches up, and until a catch-up since the node started finished from every replica, a
+node with replicas refuses writes that read the stored document (partial updates, test-and-set
+conditions, probes; `refusal`): its copy may lack a version only a replica acknowledged, whatever the
+container believes (the container copies the result another owner wrote to it as a plain put).
 
 Newest wins (store/timestamps.py): a fetched copy carries the timestamp of its newest operation
 and is applied only if that is newer than the local one, under the database lock, so catch-up never
@@ -156,9 +157,9 @@ class ReplicaSync:
         # the peers it was sent but did not finish from (it may lack writes only they hold): reported so
         # that a container started since still refuses updates here until it is synced with them
         self.unsynced_from = ""
-        # a catch-up since this process started finished from every replica (or it was told it has
-        # none): only then does it take writes that read the stored document (`refusal`)
-        self._verified = False
+        # a catch-up since this process started was told its replicas (peers, unreachable) or that it
+        # has none (sole_copy): only then does `unsynced_from` say what it lacks (`refusal`)
+        self._told = False
         self._thread: threading.Thread | None = None
         self._required: str | None = None  # why the local data cannot be served alone
         self._required_marker: Path | None = None  # the file that remembers it across restarts
@@ -179,26 +180,36 @@ class ReplicaSync:
 
     def refusal(self) -> str | None:
         """Why a write that reads the stored document (a partial update, a test-and-set condition, a
-        write by selection) is refused here now; None: it is not. A node with replicas refuses it until
-        a catch-up since it started finished from every replica (`unsynced_from` empty): until then its
-        copy may lack an acknowledged version only a replica holds, and a result built on that copy
-        would carry a newer timestamp and replace it when the replicas meet (newest wins). It does not
-        rely on the container having seen it restart or its replicas die (a new container cannot know;
-        both may happen within one ping interval). Later, a resync the container orders (it saw the
-        node miss writes) keeps taking them, as live writes (`live_write`): refusing there too would
-        make each update during it a new miss, and a steady stream of them would keep the node out
-        for good; and while its last catch-up did not finish from some replica (`unsynced_from`, which
-        the container adopts) it refuses again. Plain puts and removes define the whole document:
-        newest wins is right for them, they are never refused. Without replicas: never refused."""
+        write by selection) is refused here now; None: it is not. A node with replicas refuses it while
+        it catches up (the first catch-up since it started or any later one: a resync means it missed
+        a write), until a Sync told it which replicas it has (`_told`: an empty one from a container
+        that does not say `sole_copy` or `unreachable` tells nothing), and while its last catch-up did
+        not finish from some replica (`unsynced_from`, cleared by a later catch-up or a replica merge
+        with it): its copy may lack an acknowledged version only a replica holds, and a result built on
+        it would carry a newer timestamp and replace that version when the replicas meet (newest wins).
+        It does not rely on the container having seen it restart or its replicas die (a new container
+        cannot know; both may happen within one ping interval). The container copies the document
+        from the owner that took the write to the one that refused it (a plain put), so a refusal
+        during a resync is no new miss. Plain puts and removes define the whole document: newest wins
+        is right for them, they are never refused. Without replicas: never refused."""
         if not getattr(self._node, "has_replica", False):
             return None
-        if self._verified and not self.unsynced_from:
+        if self.state == READY and self._told and not self.unsynced_from:
             return None
-        why = (f"not synced from its replicas {self.unsynced_from}" if self._verified
-               else f"{self.state}: not yet caught up with all its replicas since it started")
-        return (f"Content node {self._node.distribution_key} is {why}, so its copy of the document may be stale: "
-                "an update or a test-and-set condition is not applied on it, nothing was written. Retry later; "
+        why = ("is catching up with its replicas" if self.state == CATCHING_UP
+               else "has not caught up with its replicas since it started" if not self._told
+               else f"has not synced from its replicas {self.unsynced_from}")
+        return (f"Content node {self._node.distribution_key} {why}: its copy of the document may be stale, "
+                "so it applies no update or test-and-set condition now and wrote nothing. Retry later; "
                 "puts and removes without a condition are accepted")
+
+    def merged_with(self, address: str) -> None:
+        """A replica merge with `address` finished: this node holds every version that replica held
+        when they compared, as a catch-up from it would give (content_node/replica_merge.py)."""
+        with self._lock:
+            if self.state == READY and address in self.unsynced_from.split(","):
+                self.unsynced_from = ",".join(a for a in self.unsynced_from.split(",") if a != address)
+                log.info("synced from %s by a replica merge", address)
 
     def live_write(self, document_id: str, full: bool, apply: Callable[[], T]) -> T:
         """Run a client write; while not ready, record it so catch-up never overwrites it."""
@@ -217,27 +228,33 @@ class ReplicaSync:
         return self._lock
 
     def start(self, peers: Sequence[str], wait: bool = False, resync: bool = False,
-              unreachable: Sequence[str] = ()) -> bool:
+              unreachable: Sequence[str] = (), sole_copy: bool = False) -> bool:
         """Begin catching up from `peers` (none: ready now). False if already started. `resync`:
         a ready node catches up again (the container saw it miss writes while it was stalled).
         `unreachable`: its replicas that do not answer now: it stays unsynced from them (reported in
-        `unsynced_from`, refusing reads for write) until a catch-up from them. No peers and none
-        unreachable: the container knows no replica of it, so this is the only copy."""
+        `unsynced_from`, refusing reads for write) until a catch-up from them; a ready node told so
+        with no peer records them at once. `sole_copy`: the container knows no replica of it (or an
+        operator declared its replicas lost): nothing to be unsynced from. An empty order without
+        either (a container older than `unreachable`) serves the node as is but tells it nothing."""
         with self._lock:
+            if self.state == READY and not peers and (unreachable or sole_copy):
+                self._told = True
+                self.unsynced_from = "" if sole_copy else ",".join(
+                    dict.fromkeys([*filter(None, self.unsynced_from.split(",")), *unreachable]))
             if self.state == CATCHING_UP or (self.state == READY and not (resync and peers)):
                 return False
             if self._required and not peers:
                 return False  # nobody to rebuild from yet: stay out of service, asked again later
             self.state = CATCHING_UP
             self.fetched, self.synced_from = 0, ""
-        self._thread = threading.Thread(target=self._run, args=(list(peers), list(unreachable)), name="catch-up",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(list(peers), list(unreachable), sole_copy),
+                                        name="catch-up", daemon=True)
         self._thread.start()
         if wait:
             self._thread.join()
         return True
 
-    def _run(self, peers: list[str], unreachable: Sequence[str] = ()) -> None:
+    def _run(self, peers: list[str], unreachable: Sequence[str] = (), sole_copy: bool = False) -> None:
         """Catch up from every peer, not only the first that answers: with three or more groups one
         may be stale itself (down too, or catching up), so only all of them together hold every
         acknowledged write. Every peer is listed first, and every document any of them lists
@@ -304,7 +321,7 @@ class ReplicaSync:
                 self.state = AWAITING_SYNC
                 return
             self.state = READY
-            self._verified = self._verified or not (failed or unreachable)
+            self._told = self._told or bool(peers or unreachable or sole_copy)
             self.remaining = 0
             self._writes.clear()
             self._stale_bases.clear()

@@ -204,6 +204,7 @@ class ReplicaMerger:
                     peer = self._node.sync.dial(address)
                     check_replica(self._node, peer)
                     report = merge_with(self._node, peer)
+                    self._node.sync.merged_with(address)  # it holds what the peer held: no longer unsynced from it
                     total += report
                     if report.pulled or report.pushed:
                         log.info("merged with %s in %.0f ms: %d buckets differed, %d documents compared, "

@@ -242,7 +242,7 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
 
     def Sync(self, request: pb.SyncRequest, context) -> pb.SyncReply:
         accepted = self._node.sync.start(list(request.peers), resync=request.resync,
-                                         unreachable=list(request.unreachable))
+                                         unreachable=list(request.unreachable), sole_copy=request.sole_copy)
         return pb.SyncReply(accepted=accepted, state=self._node.sync.state)
 
     def ListDocuments(self, request: pb.ListDocumentsRequest, context) -> pb.ListDocumentsReply:

@@ -898,14 +898,16 @@ class PingReply(_message.Message):
     def __init__(self, distribution_key: _Optional[int] = ..., active_docs: _Optional[int] = ..., app_generation: _Optional[str] = ..., ready: _Optional[bool] = ..., last_sequence: _Optional[int] = ..., state: _Optional[str] = ..., catch_up_remaining: _Optional[int] = ..., write_error: _Optional[str] = ..., synced_from: _Optional[str] = ..., disk_usage: _Optional[float] = ..., memory_usage: _Optional[float] = ..., search_port: _Optional[int] = ..., unsynced_from: _Optional[str] = ...) -> None: ...
 
 class SyncRequest(_message.Message):
-    __slots__ = ("peers", "resync", "unreachable")
+    __slots__ = ("peers", "resync", "unreachable", "sole_copy")
     PEERS_FIELD_NUMBER: _ClassVar[int]
     RESYNC_FIELD_NUMBER: _ClassVar[int]
     UNREACHABLE_FIELD_NUMBER: _ClassVar[int]
+    SOLE_COPY_FIELD_NUMBER: _ClassVar[int]
     peers: _containers.RepeatedScalarFieldContainer[str]
     resync: bool
     unreachable: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, peers: _Optional[_Iterable[str]] = ..., resync: _Optional[bool] = ..., unreachable: _Optional[_Iterable[str]] = ...) -> None: ...
+    sole_copy: bool
+    def __init__(self, peers: _Optional[_Iterable[str]] = ..., resync: _Optional[bool] = ..., unreachable: _Optional[_Iterable[str]] = ..., sole_copy: _Optional[bool] = ...) -> None: ...
 
 class SyncReply(_message.Message):
     __slots__ = ("accepted", "state")

@@ -183,6 +183,9 @@ class UnsyncedReplicaError(SearchlibError):
     code = ErrorCode.NO_BACKENDS_IN_SERVICE
 
 
+UNSYNCED_STATUS = UnsyncedReplicaError.code.http_status  # 503: a write refused as the copy may be stale
+
+
 class StorageError(SearchlibError):
     """A content node cannot store a write (disk full, read-only, I/O error): HTTP 507, not acked."""
 

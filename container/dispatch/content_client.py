@@ -50,10 +50,11 @@ class NodeUnavailable(Exception):
 
 
 class UnsyncedOwner(NodeUnavailable):
-    """The node refused a write that reads the stored document: its copy may be stale (it has not
-    caught up with its replicas, searchlib.errors.UnsyncedReplicaError). Nothing was written there:
-    to the write it is an owner that is down, lacking the write, which catches up later; when no
-    owner takes the write the answer is that refusal's 503, at once (waiting would not help)."""
+    """The node refused a write that reads the stored document: its copy may be stale (it is catching
+    up, or not synced from a replica: searchlib.errors.UnsyncedReplicaError). Nothing was written
+    there: the owner that took the write has its result copied to it as a plain put before the write
+    is acknowledged (container/http/update_repair.copy_to_refusers); when no owner takes the write the
+    answer is that refusal's 503, at once (waiting would not help)."""
 
 
 class NodeTimeout(Exception):
@@ -118,7 +119,7 @@ class ContentNodeClient(Protocol):
     async def visit(self, call: VisitCall, timeout: float) -> VisitPage: ...
 
     async def sync(self, peers: list[str], timeout: float, resync: bool = False,
-                   unreachable: Sequence[str] = ()) -> bool: ...
+                   unreachable: Sequence[str] = (), sole_copy: bool = False) -> bool: ...
 
     async def merge(self, peers: list[str], timeout: float) -> MergeOutcome: ...
 
@@ -192,11 +193,11 @@ class CodecClient:
         return visit_codec.decode_visit_page(await self._call("Visit", visit_codec.encode_visit_call(call), timeout))
 
     async def sync(self, peers: list[str], timeout: float, resync: bool = False,
-                   unreachable: Sequence[str] = ()) -> bool:
+                   unreachable: Sequence[str] = (), sole_copy: bool = False) -> bool:
         """Tell a node which replicas to catch up from (and which of its replicas do not answer: it
-        stays unsynced from them); True if it started."""
-        reply = await self._call("Sync", pb.SyncRequest(peers=peers, resync=resync, unreachable=unreachable),
-                                 timeout)
+        stays unsynced from them; `sole_copy`: it has none); True if it started."""
+        reply = await self._call("Sync", pb.SyncRequest(peers=peers, resync=resync, unreachable=unreachable,
+                                                        sole_copy=sole_copy), timeout)
         return reply.accepted
 
     async def merge(self, peers: list[str], timeout: float) -> MergeOutcome:

@@ -27,10 +27,11 @@ document GET does not take its answer alone (`in_service`) and it takes no updat
 (`unsynced_replicas`); the node reports those peers too (PingReply.unsynced_from), so a container
 started since rebuilds the record from its first answer; a node sent no peers is told which replicas
 were unreachable (SyncRequest.unreachable) and reports them the same way. The node is the authority
-besides: until a catch-up since it started finished from every replica it refuses updates and
-conditions itself (content_node/catch_up.py ReplicaSync.refusal), which covers what pings cannot see
-(it restarted and its replica died within one interval); dispatch treats that refusal as an owner that
-did not take the write (content_client.UnsyncedOwner). Either way the retry waits a backoff
+besides: while it catches up, and until a catch-up since it started finished from every replica, it
+refuses updates and conditions itself (content_node/catch_up.py ReplicaSync.refusal), which covers what
+pings cannot see (it restarted and its replica died within one interval); dispatch treats that refusal
+as an owner that did not take the write (content_client.UnsyncedOwner) and copies it the result the
+other owner wrote. Either way the retry waits a backoff
 that doubles with each failure (SYNC_RETRY_MAX at most): a full catch-up lists every document on
 every peer, not something to repeat every ping. Not when no replica answers (it serves as is, nothing
 to wait for) or it missed a new write (the replicas that took it are there to sync from).
@@ -371,22 +372,30 @@ class SearchCluster:
             sources = [other for other in self.replica_keys(key) if self._can_sync_from(other)]
             peers = [self.clients[other].node.address for other in sources]
             unsynced = frozenset(self.replica_keys(key)) - frozenset(sources)
-            resync = self.health[key].state != AWAITING_SYNC
-            if resync and not peers:
-                self.health[key].missed_writes = False  # nothing to catch up from: serve as is
+            # the replicas left out: the node refuses reads for write until synced from them, and
+            # reports them (unsynced_from), so a container started meanwhile knows (`_ping`); none
+            # known at all: it is the only copy (an empty order without that flag tells it nothing)
+            order = {"resync": self.health[key].state != AWAITING_SYNC, "sole_copy": not self.replica_keys(key),
+                     "unreachable": [self.clients[other].node.address for other in sorted(unsynced)]}
+            if order["resync"] and not peers:
+                # nothing to catch up from: serve as is, once the node itself knows which replicas it
+                # lacks (a container restarted since, or another one, knows nothing of this miss)
+                try:
+                    await self.clients[key].sync([], PING_TIMEOUT, **order)
+                except Exception as error:  # noqa: BLE001 - retried on the next ping
+                    log.warning("could not tell content node %d its replicas are unreachable: %s", key, error)
+                    return
+                self.health[key].missed_writes = False
                 self.health[key].unsynced = unsynced
                 return
-            if peers and not resync:
+            if peers and not order["resync"]:
                 # a restarted node may lack writes they took that this container never saw it miss (a
                 # new container never has): only a catch-up it reports finished from them (synced_from)
                 # puts it in rotation; one cut short (the peer died) is done again when that peer is back
                 self.health[key].missed_writes = True
             misses = self.health[key].misses
             try:
-                # the replicas left out too: the node refuses reads for write until synced from them,
-                # and reports them (unsynced_from), so a container started meanwhile knows (`_ping`)
-                started = await self.clients[key].sync(peers, PING_TIMEOUT, resync=resync, unreachable=[
-                    self.clients[other].node.address for other in sorted(unsynced)])
+                started = await self.clients[key].sync(peers, PING_TIMEOUT, **order)
                 health = self.health[key]
                 if peers and health.missed_writes:
                     # not started, or a write missed meanwhile: the flag stays and a ping asks again
@@ -395,7 +404,8 @@ class SearchCluster:
                 else:
                     health.missed_writes, health.unsynced = False, unsynced
                 if started:  # a node that must rebuild refuses an empty list each ping: no log line each
-                    log.info("content node %d %s from %s", key, "catching up again" if resync else "catching up",
+                    log.info("content node %d %s from %s", key,
+                             "catching up again" if order["resync"] else "catching up",
                              peers or "nobody (no replica in service)")
             except Exception as error:  # noqa: BLE001 - retried on the next ping
                 log.warning("could not start catch-up on content node %d: %s", key, error)

@@ -48,7 +48,7 @@ from searchlib.tensor import Tensor, TensorType, dense_hex, packed_dense, tensor
 class SyntheticField:
     name: str
     script: Script
-    inputs: frozenset[str]  # an update recomputes the field when it assigns all of them
+    inputs: frozenset[str]  # an update recomputes the field when it assigns one of them
     choices: frozenset[str]  # select_input's fields: and at least one of these (where any)
     blocks: bool  # embeds (a model) or sleeps: run off the event loop
     in_document: bool = False  # statements start from the field's own fed value
@@ -160,22 +160,45 @@ def _processed(field) -> SyntheticField | None:
                                  or (isinstance(node, P.Input) and node.field == field.name)
                                  for node in P.walk(script)):
         return None
-    inputs = set(script_inputs(script)) | ({field.name} if field.in_document else set())
+    # a document field's statement reads the field's own value only where it needs an input (Vespa's
+    # IndexingInputs adds `input <field>` then): `now | attribute` has none, so it runs on every update
+    inputs = set(script_inputs(script)) | ({field.name} if field.in_document and not all(
+        _creates_value(statement) for statement in script.statements) else set())
     blocks = any(isinstance(node, P.Embed) or (isinstance(node, P.Convert) and node.name == "sleep")
                  for node in P.walk(script))
     return SyntheticField(field.name, script, frozenset(inputs), frozenset(selectable_inputs(script)), blocks,
                           field.in_document)
 
 
+def _creates_value(node) -> bool:
+    """A statement (or its first expression) that makes its own value rather than reading the
+    execution value: Vespa's IndexingInputs gives such a statement of a document field no `input`."""
+    if isinstance(node, P.Pipeline):
+        return bool(node.steps) and _creates_value(node.steps[0])
+    if isinstance(node, (P.Input, P.Literal, P.GetVar, P.SelectInput)):
+        return True
+    if isinstance(node, P.Convert):
+        return node.name in ("now", "hostname")
+    if isinstance(node, P.Random):
+        return node.maximum is not None
+    if isinstance(node, P.Binary):
+        return _creates_value(node.left) and _creates_value(node.right)
+    if isinstance(node, P.Choice):
+        return all(_creates_value(option) for option in node.options)
+    return False
+
+
 def _recomputed(field: SyntheticField, assigned) -> bool:
-    """Whether an update assigning `assigned` recomputes the field: all its inputs, and one of the
-    fields select_input picks from (Vespa runs select_input on an update with the cases it has).
-    A script that reads no input (`now | attribute modified`) runs on every update, as Vespa's
-    ScriptExpression runs a statement without input fields on a partial update; inside `guard { }`
-    it writes nothing there (the evaluator's GuardExpression rule)."""
+    """Whether an update assigning `assigned` recomputes the field: at least one of its inputs (as
+    Vespa's ScriptExpression runs a statement on a partial update when the update has one of its
+    input fields; the others read as null), and one of the fields select_input picks from (Vespa runs
+    select_input on an update with the cases it has). A script that reads no input (`now | attribute
+    modified`) runs on every update, as Vespa runs a statement without input fields; inside
+    `guard { }` it writes nothing there (the evaluator's GuardExpression rule)."""
     if not field.inputs and not field.choices:
         return True
-    return field.inputs <= assigned and (not field.choices or not field.choices.isdisjoint(assigned))
+    return ((not field.inputs or not field.inputs.isdisjoint(assigned))
+            and (not field.choices or not field.choices.isdisjoint(assigned)))
 
 
 def _embedded_type(tensor_type: TensorType, packed: bool) -> TensorType:

@@ -22,11 +22,11 @@ from container.docproc.processor import DocumentProcessor
 from container.http.placement import holders
 from container.http.request_body import BodyError, parse_json_body
 from container.http.condition_probe import as_judged, newest_verdict, silent
-from container.http.update_repair import repair, settle_condition
+from container.http.update_repair import copy_to_refusers, repair, settle_condition, undo_on_a_newer_refuser
 from container.search.request_parameters import read_timeout_seconds
 from searchlib.docid import DocumentId, global_id
 from searchlib.documents import document_fields_only
-from searchlib.errors import (DocumentError, ErrorCode, InvalidParameterError, OperationTimeout, UnsyncedReplicaError,
+from searchlib.errors import (UNSYNCED_STATUS, DocumentError, ErrorCode, InvalidParameterError, OperationTimeout,
                               quote_input, shorten_quotes)
 from searchlib.schema.model import ApplicationPackage
 from searchlib.selection import Selection, SelectionError
@@ -37,7 +37,6 @@ log = logging.getLogger("container.document")
 
 DOCUMENT_TIMEOUT = 180.0  # Vespa's default for document operations; `timeout=` overrides it
 BODY_METHODS = frozenset({"POST", "PUT"})  # put, update: the others' bodies are not read
-UNSYNCED_STATUS = UnsyncedReplicaError.code.http_status  # 503: a stale owner's, as judged here or by the node
 WRITE_HEALTH_POLL = 0.25  # seconds between checks for owners that went down mid-write, or came back
 # JSONResponse's json.dumps arguments: json.dumps builds a new encoder on every call given any
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
@@ -163,8 +162,11 @@ class DocumentHandler:
         (updates): replicas that applied it to different versions are made equal first (update_repair.py).
         `conditional` with replicas: the condition is probed first (condition_probe.py). Both read the
         stored version: 503, sent nowhere, while an owner may hold a stale one (SearchCluster.stale_base_refusal).
-        An owner that refuses it itself for that reason (UnsyncedOwner: not caught up since it started)
-        lacks the write as a down one does; if no owner took it, its 503 is the answer at once."""
+        An owner that refuses it itself for that reason (UnsyncedOwner: catching up, or not synced from
+        a replica) gets the version the owner that took it wrote, as a plain put, before the answer
+        (update_repair.copy_to_refusers; if that fails it is noted as missing the write); if no owner
+        took it and none timed out (that one may have applied it: 504 at the deadline), its 503 is the
+        answer at once."""
         deadline = time.monotonic() + timeout
         owners = self._owners(body_base["id"])
         reads_stored = reconcile or conditional  # updates (reconcile), conditions: they read the stored version
@@ -191,23 +193,39 @@ class DocumentHandler:
                       if isinstance(outcome, (NodeUnavailable, NodeTimeout))]
             judged = as_judged(outcomes, step["tested_base"]) if step else outcomes
             if (settled := await self._settle_condition(body_base, judged, deadline)) is not None:
+                for client in missed:  # it may lack the version the settling wrote again: it catches up
+                    self._cluster.note_missed_write(client.node.distribution_key)
                 return settled
             if (refused := _refusal(body_base, outcomes)) is not None:
                 self._cluster.note_refused_writes(outcomes)
                 return refused
-            if len(missed) == len(owners) and (unsynced := _unsynced(body_base, outcomes)) is not None:
-                return unsynced  # nobody took it and an owner refused it as stale: waiting would not help
+            if len(missed) == len(owners) and not any(isinstance(outcomes[c], NodeTimeout) for c in missed) \
+                    and (unsynced := _unsynced(body_base, outcomes)) is not None:
+                # nobody took it and an owner refused it as stale: waiting would not help (an owner that
+                # timed out may have applied it: that outcome is unknown, answered as such at the deadline)
+                return unsynced
             if len(missed) < len(owners) or not await self._one_comes_back(missed, deadline):
                 break
+        if len(missed) == len(owners):
+            for client in missed:
+                self._cluster.note_missed_write(client.node.distribution_key)
+            unknown = [outcomes[c] for c in missed if isinstance(outcomes[c], NodeTimeout)]  # maybe applied: 504
+            return _not_taken(body_base, (unknown or [outcomes[missed[0]]])[0], timeout)
+        left = lambda: max(0.0, deadline - time.monotonic())  # noqa: E731
+        unrepaired = await repair(body_base["id"], outcomes, left) if reconcile else ""
+        if (undone := await undo_on_a_newer_refuser(body_base["id"], outcomes, left)) is not None:
+            for client in missed:
+                self._cluster.note_missed_write(client.node.distribution_key)
+            return DocumentResponse({**body_base, "message": undone}, UNSYNCED_STATUS)
+        # an owner that refused it as stale gets the result before it is acknowledged: its own copy,
+        # not only this container's memory of the miss, keeps a later update off the old base
+        copied = await copy_to_refusers(body_base["id"], outcomes, left)
         for client in missed:
-            self._cluster.note_missed_write(client.node.distribution_key)
-        if len(missed) < len(owners):
-            left = lambda: max(0.0, deadline - time.monotonic())  # noqa: E731
-            unrepaired = await repair(body_base["id"], outcomes, left) if reconcile else ""
-            if unrepaired:
-                return DocumentResponse({**body_base, "message": unrepaired}, 503)
-            return DocumentResponse(body_base, 200)
-        return _not_taken(body_base, outcomes[missed[0]], timeout)
+            if client not in copied:
+                self._cluster.note_missed_write(client.node.distribution_key)
+        if unrepaired:
+            return DocumentResponse({**body_base, "message": unrepaired}, 503)
+        return DocumentResponse(body_base, 200)
 
     def _targets(self, owners, reads_stored: bool) -> list:
         """The owners a write is sent to: every one; for a write that reads the stored version only

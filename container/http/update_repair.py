@@ -37,8 +37,9 @@ import logging
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Mapping
 
+from container.dispatch.content_client import UnsyncedOwner
 from searchlib.timestamps import CLOCK
-from searchlib.wire.feed_codec import FeedResult
+from searchlib.wire.feed_codec import FeedResult, StoredVersion
 
 log = logging.getLogger("container.document.repair")
 
@@ -89,6 +90,79 @@ async def repair(document_id: str, outcomes: Mapping[object, object], timeout: C
         return ""
     return ("Replicas applied the update to different versions and could not be reconciled: "
             + "; ".join(problems))
+
+
+async def undo_on_a_newer_refuser(document_id: str, outcomes: Mapping[object, object],
+                                  timeout: Callable[[], float]) -> str | None:
+    """An owner that refused a write as stale (UnsyncedOwner) may still hold a newer version than the
+    one the owners that took it applied it to (they missed a write only it has; their catch-up has
+    not run yet). Acknowledged, the result (a newer timestamp) would replace that version everywhere.
+    Then the refuser's version is written again at a new timestamp to every owner that answered
+    (`repair`), undoing the write, which is answered as not applied; None: no refuser holds a version
+    newer than the bases the takers report (or none could be read: the copy goes ahead)."""
+    bases = {client: outcome.base for client, outcome in outcomes.items()
+             if isinstance(outcome, FeedResult) and outcome.ok and outcome.base is not None}
+    refusers = [client for client, outcome in outcomes.items() if isinstance(outcome, UnsyncedOwner)]
+    if not bases or not refusers:
+        return None
+    newer: dict = {}
+    for client in refusers:
+        try:
+            held = await client.get_version(document_id, timeout())
+        except Exception as error:  # noqa: BLE001 - unknown: the copy goes ahead, as for any taken write
+            log.warning("could not read %s from content node %s: %s", document_id, _key(client), error)
+            continue
+        if (held.fields is not None or held.removed) and held.timestamp > max(bases.values()):
+            newer[client] = held.timestamp
+    if not newer:
+        return None
+    log.warning("write of %s taken on older versions (bases %s) than content nodes %s hold (%s): undoing it",
+                document_id, {_key(c): b for c, b in bases.items()}, [_key(c) for c in newer], newer)
+    unrepaired = await repair(document_id, {client: FeedResult(True, base=base)
+                                            for client, base in {**bases, **newer}.items()}, timeout)
+    return (f"Content nodes {sorted(_key(c) for c in newer)} hold a newer version of the document than the "
+            "replicas that took the write applied it to, and could not take it themselves yet: it was undone, "
+            "nothing was written. Retry later" + (f" ({unrepaired})" if unrepaired else ""))
+
+
+async def copy_to_refusers(document_id: str, outcomes: Mapping[object, object],
+                           timeout: Callable[[], float]) -> set:
+    """Owners that refused a write as their copy may be stale (UnsyncedOwner: catching up, or not
+    synced from a replica) while another owner took it: each gets the taker's resulting version as a
+    plain put (a remove for a tombstone) at the taker's timestamp, which a node never refuses (newest
+    wins: it replaces only older versions). Its catch-up may have listed the document before the
+    write; without the copy only this container's memory (note_missed_write) would know it lacks the
+    write, and a later update sent to it alone would build on the older base. Returns the refusers
+    that have the version now (the others are noted as missing the write)."""
+    refusers = [client for client, outcome in outcomes.items() if isinstance(outcome, UnsyncedOwner)]
+    takers = [client for client, outcome in outcomes.items() if isinstance(outcome, FeedResult) and outcome.ok]
+    if not refusers or not takers:
+        return set()
+    versions: list[StoredVersion] = []
+    for taker in takers:
+        try:
+            versions.append(await taker.get_version(document_id, timeout()))
+        except Exception as error:  # noqa: BLE001 - another taker, or the refusers are noted as missing it
+            log.warning("could not read %s from content node %s to copy it to %s: %s", document_id, _key(taker),
+                        [_key(client) for client in refusers], error)
+    if not versions:
+        return set()
+    newest = max(versions, key=lambda version: version.order)
+    if newest.fields is None and not newest.removed:
+        return set(refusers)  # the write stored nothing (an update of a missing document): nothing to copy
+    copied = set()
+    for client in refusers:
+        try:
+            result = await (client.remove(document_id, timeout(), timestamp=newest.timestamp) if newest.fields is None
+                            else client.put(document_id, newest.fields, timeout(), timestamp=newest.timestamp))
+        except Exception as error:  # noqa: BLE001 - noted as missing the write: it catches up
+            log.warning("could not copy %s to content node %s: %s", document_id, _key(client), error)
+            continue
+        if result.ok:
+            copied.add(client)
+        else:
+            log.warning("content node %s refused the copy of %s: %s", _key(client), document_id, result.message)
+    return copied
 
 
 @dataclass(frozen=True, slots=True)

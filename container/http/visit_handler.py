@@ -25,9 +25,9 @@ from container.dispatch.search_cluster import SearchCluster
 from container.http.placement import holders
 from container.http.request_body import BodyError, parse_json_body
 from container.http.condition_probe import as_judged, newest_verdict, silent
-from container.http.update_repair import settle_condition
+from container.http.update_repair import copy_to_refusers, settle_condition, undo_on_a_newer_refuser
 from container.search import request_parameters as rp
-from searchlib.errors import DocumentError, ErrorCode, InvalidParameterError, UnsyncedReplicaError, quote_input
+from searchlib.errors import UNSYNCED_STATUS, DocumentError, ErrorCode, InvalidParameterError, quote_input
 from searchlib.schema.model import ApplicationPackage
 from searchlib.selection import Selection, SelectionError
 from searchlib.timestamps import CLOCK
@@ -225,7 +225,7 @@ class VisitHandler:
             # a selection reads the stored version: not judged on an owner that may hold a stale one
             if (stale := self._cluster.stale_base_refusal(c.node.distribution_key for c in owners
                                                           if c not in down)) is not None:
-                raise _NodeRefused(UnsyncedReplicaError.code.http_status, f"{document.document_id}: {stale}")
+                raise _NodeRefused(UNSYNCED_STATUS, f"{document.document_id}: {stale}")
             step: dict = {}
             if len(owners) > 1:
                 probes = await each(lambda client: operation(client, document, left(), 0, probe=True))
@@ -244,6 +244,15 @@ class VisitHandler:
             results = list(outcomes.values())
             settled = await settle_condition(document.document_id,
                                              as_judged(outcomes, step["tested_base"]) if step else outcomes, left)
+            # an owner that refused it as stale gets the version written, before the next write of it,
+            # unless it holds a newer version than the takers wrote on: then the write is undone
+            undone = await undo_on_a_newer_refuser(document.document_id, outcomes, left)
+            copied = set() if undone else await copy_to_refusers(document.document_id, outcomes, left)
+        for client, result in outcomes.items():  # whatever the answer: it may lack what was written
+            if isinstance(result, (NodeUnavailable, NodeTimeout)) and client not in copied:
+                self._cluster.note_missed_write(client.node.distribution_key)  # it catches up later
+        if undone:
+            raise _NodeRefused(UNSYNCED_STATUS, f"{document.document_id}: {undone}")
         if settled is not None and settled.unrepaired:
             raise _NodeRefused(503, f"{document.document_id}: {settled.unrepaired}")
         missed = [result for result in results if isinstance(result, (NodeUnavailable, NodeTimeout))]
@@ -251,9 +260,6 @@ class VisitHandler:
             _raise_not_taken(document, missed)
         self._cluster.note_refused_writes(outcomes)
         _raise_failure(document, results)
-        for client, result in outcomes.items():
-            if isinstance(result, (NodeUnavailable, NodeTimeout)):
-                self._cluster.note_missed_write(client.node.distribution_key)  # it catches up later
         if settled is not None:
             return settled.held
         return not any(isinstance(result, FeedResult) and result.condition_failed for result in results)
@@ -276,8 +282,10 @@ async def _down(client) -> FeedResult:
 
 
 def _raise_not_taken(document: VisitedDocument, missed: list) -> None:
-    raise _NodeRefused(504 if isinstance(missed[0], NodeTimeout) else 503,
-                       f"{document.document_id}: no content node holding it took the write: {missed[0]}")
+    """504 if an owner timed out (it may have applied the write: the outcome is unknown), else 503."""
+    problem = next((m for m in missed if isinstance(m, NodeTimeout)), missed[0])
+    raise _NodeRefused(504 if isinstance(problem, NodeTimeout) else 503,
+                       f"{document.document_id}: no content node holding it took the write: {problem}")
 
 
 # -- rendering and parameters -----------------------------------------------------------------------

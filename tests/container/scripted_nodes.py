@@ -16,7 +16,7 @@ class QuietReplica:
     """The replica-upkeep calls a scripted node takes part in without doing anything: catch-up
     (sync) succeeds at once, a merge repairs nothing, closing frees nothing."""
 
-    async def sync(self, peers, timeout: float, resync: bool = False, unreachable=()) -> bool:
+    async def sync(self, peers, timeout: float, resync: bool = False, unreachable=(), sole_copy: bool = False) -> bool:
         return True
 
     async def merge(self, peers, timeout: float) -> MergeOutcome:

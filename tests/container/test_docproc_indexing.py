@@ -205,3 +205,31 @@ def test_a_statement_without_input_runs_on_a_partial_update_unless_guarded():
     operations = asyncio.run(processor.update("st", {"title": {"assign": "b"}}))
     assert before - 1 <= operations["modified"]["assign"] <= time.time()
     assert "created" not in operations
+
+
+VESPA_UPDATE_RULES = """schema up {
+    document up {
+        field title type string { indexing: summary | index }
+        field a type string { indexing: summary }
+        field b type string { indexing: summary }
+        field touched type long { indexing: now | attribute | summary }
+        field shout type string { indexing: lowercase | summary }
+    }
+    field either type string { indexing: (input a || input b) | summary either }
+}
+"""
+
+
+@pytest.mark.parametrize("assigned, recomputed", [
+    ({"title": "t"}, {"touched"}),  # a document field's statement with no input runs on every update
+    ({"b": "B"}, {"touched", "either"}),  # one of a statement's inputs is enough (Vespa: at least one)
+    ({"shout": "X"}, {"touched", "shout"}),  # `lowercase` reads the field's own value: only when assigned
+])
+def test_an_update_runs_the_statements_vespa_runs(assigned, recomputed):
+    processor = DocumentProcessor(application_from_text(VESPA_UPDATE_RULES, name="up.sd"))
+    operations = asyncio.run(processor.update("up", {name: {"assign": value} for name, value in assigned.items()}))
+    assert {name for name in operations if name not in assigned or name == "shout"} == recomputed
+    if "either" in recomputed:
+        assert operations["either"] == {"assign": "B"}
+    if "shout" in recomputed:
+        assert operations["shout"] == {"assign": "x"}

@@ -45,7 +45,7 @@ class Node:
         return NodeStatus(self.node.distribution_key, DOCS, "", self.state == "ready", 0, self.state,
                           synced_from=self.catching_from if finished else "", unsynced_from=self.unsynced_from)
 
-    async def sync(self, peers, timeout: float, resync: bool = False, unreachable=()) -> bool:
+    async def sync(self, peers, timeout: float, resync: bool = False, unreachable=(), sole_copy: bool = False) -> bool:
         self.synced_with, self.resynced = list(peers), resync
         self.catching_from = ",".join(peers)
         if peers:
@@ -276,7 +276,7 @@ class FailsFrom(Node):
         super().__init__(*args, **kwargs)
         self.failing, self.syncs = failing, 0
 
-    async def sync(self, peers, timeout: float, resync: bool = False, unreachable=()) -> bool:
+    async def sync(self, peers, timeout: float, resync: bool = False, unreachable=(), sole_copy: bool = False) -> bool:
         self.syncs += 1
         await super().sync(peers, timeout, resync)
         self.catching_from = ",".join(peer for peer in peers if peer != self.failing)

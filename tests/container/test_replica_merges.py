@@ -22,7 +22,7 @@ class Node:
         return NodeStatus(self.node.distribution_key, 0, "", self.state == "ready", 0, self.state,
                           synced_from=self.synced_from)
 
-    async def sync(self, peers, timeout: float, resync: bool = False, unreachable=()) -> bool:
+    async def sync(self, peers, timeout: float, resync: bool = False, unreachable=(), sole_copy: bool = False) -> bool:
         # a catch-up this container did not order (node 3's) is done again on its order: finished at once
         self.synced_from = ",".join(peers)
         return True

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from container.dispatch.content_client import NodeAddress, NodeUnavailable
+from container.dispatch.content_client import NodeAddress, NodeUnavailable, UnsyncedOwner
 from container.dispatch.search_cluster import SearchCluster
 from container.http import visit_handler
 from container.http.visit_handler import VisitHandler, _NodeRefused
@@ -18,7 +18,7 @@ from content_node.replica_merge import merge_with
 from searchlib.docid import global_id
 from searchlib.errors import ErrorCode
 from searchlib.sequencing import KeySequencer
-from searchlib.wire.feed_codec import FeedResult
+from searchlib.wire.feed_codec import FeedResult, StoredVersion
 from searchlib.wire.visit_codec import VisitCall, VisitedDocument, VisitPage
 from tests.container.test_condition_settling import ID, Replica, StalledReplica, replicas  # noqa: F401 - fixture
 from tests.content_node.test_replica_merge import InProcessMergePeer
@@ -57,6 +57,48 @@ def write(monkeypatch, owners, document=DOCUMENT, operation=None, timeout: float
 
 def test_a_write_one_replica_took_counts_and_the_other_catches_up(monkeypatch):
     assert write(monkeypatch, [Owner(0, down=False), Owner(1, down=True)]) == (True, [1])
+
+
+class Refusing(Owner):
+    """Refuses the write as its copy may be stale (the node's guard) but takes the copy of the result;
+    holds `held` (by default older than the base, 7, the taker wrote on)."""
+
+    def __init__(self, key: int, held: StoredVersion = StoredVersion({"title": "x"}, timestamp=5)) -> None:
+        super().__init__(key, down=False)
+        self.copies: list[tuple[str, int]] = []
+        self.held = held
+
+    async def get_version(self, document_id, timeout):
+        return self.held
+
+    async def get(self, document_id, timeout):
+        return self.held.fields
+
+    async def remove(self, document, timeout, timestamp=0, **step):
+        if isinstance(document, str):  # the copy: a plain remove of the id at the taker's timestamp
+            self.copies.append((document, timestamp))
+            return FeedResult(True)
+        raise UnsyncedOwner("content node 1 is catching up with its replicas")
+
+
+class Taker(Owner):
+    async def get_version(self, document_id, timeout):
+        return StoredVersion(None, timestamp=42, removed=True)
+
+
+def test_an_owner_that_refused_as_stale_gets_the_result_and_is_not_left_lacking_it(monkeypatch):
+    refusing = Refusing(1)
+    assert write(monkeypatch, [Taker(0, down=False), refusing]) == (True, [])
+    assert refusing.copies == [(DOCUMENT.document_id, 42)]  # the taker's tombstone
+
+
+def test_a_write_taken_on_an_older_version_than_the_refusing_owner_holds_is_undone(monkeypatch):
+    refusing = Refusing(1, held=StoredVersion(None, timestamp=9, removed=True))  # a remove the taker missed
+    with pytest.raises(_NodeRefused, match="it was undone") as refused:
+        write(monkeypatch, [Taker(0, down=False), refusing])
+    assert refused.value.status == 503
+    (document_id, timestamp), = refusing.copies  # its tombstone written again, at a new timestamp
+    assert document_id == DOCUMENT.document_id and timestamp > 42
 
 
 def test_a_write_is_sent_nowhere_while_an_owner_serves_as_is(monkeypatch):

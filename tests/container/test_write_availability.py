@@ -164,7 +164,7 @@ class CatchingUpNode(ReadableNode):
         return NodeStatus(self.node.distribution_key, len(self.documents), "", self.ready, 0,
                           "ready" if self.ready else "catching-up", synced_from=self.synced_from)
 
-    async def sync(self, peers, timeout: float, resync: bool = False, unreachable=()) -> bool:
+    async def sync(self, peers, timeout: float, resync: bool = False, unreachable=(), sole_copy: bool = False) -> bool:
         self.synced_from = ",".join(peers)
         return True
 
@@ -217,7 +217,7 @@ class SyncingNode(ReadableNode):
         self._check()
         return FeedResult(True, self.documents.pop(document_id, None) is not None)
 
-    async def sync(self, peers, timeout: float, resync: bool = False, unreachable=()) -> bool:
+    async def sync(self, peers, timeout: float, resync: bool = False, unreachable=(), sole_copy: bool = False) -> bool:
         self.synced_from = peers[0] if peers else ""
         return True
 

@@ -16,8 +16,10 @@ from container.dispatch.content_client import NodeAddress, UnsyncedOwner
 from container.dispatch.local_client import LocalContentNodeClient
 from content_node.catch_up import AWAITING_SYNC, READY, list_documents, read_stamped
 from content_node.node import ContentNode
+from content_node.replica_merge import ReplicaMerger
 from content_node.service import ContentNodeService
 from searchlib.errors import UnsyncedReplicaError
+from tests.content_node.test_replica_merge import InProcessMergePeer
 
 APP = Path(__file__).resolve().parents[2] / "schemas"
 ID = "id:test:doc::x"
@@ -56,7 +58,7 @@ class Peer:
 def nodes(tmp_path):
     """A replica holding the newest version (timestamp 20) and a restarted node holding an older one."""
     replica = ContentNode(APP, tmp_path / "replica", 1, groups=2)
-    replica.sync.start([], wait=True)  # (an empty order: no replica known; it is ready at once)
+    replica.sync.start([], wait=True, sole_copy=True)  # (no replica known: it is ready at once)
     restarted = ContentNode(APP, tmp_path / "restarted", 0, groups=2)
     restarted.put(ID, fields("old"), timestamp=10)  # then it went down and missed the put at 20
     replica.put(ID, fields("old"), timestamp=10)
@@ -116,22 +118,70 @@ def test_caught_up_from_nobody_it_still_refuses_and_reports_its_unreachable_repl
     assert restarted.sync.unsynced_from == "" and refused_reads_for_write(restarted) == []
 
 
-def test_a_resync_ordered_after_the_first_catch_up_takes_updates_as_live_writes(nodes, monkeypatch):
-    """Once caught up since it started, a resync (the container saw it miss a write) does not refuse:
-    else each update during it would be one more miss, and a steady stream would keep it out for good."""
-    replica, restarted = nodes
-    monkeypatch.setattr("content_node.catch_up.SETTLE_SECONDS", 0.0)
-    restarted.sync.set_dialer(lambda address: Peer(replica, address))
-    assert restarted.sync.start(["replica:1"], wait=True)
-    listed = threading.Event()
-    restarted.sync.set_dialer(lambda address: Peer(replica, address, listed=listed))
-    assert restarted.sync.start(["replica:1"], resync=True)
+def refused_while_catching_up(node: ContentNode, replica: ContentNode, resync: bool) -> list[str]:
+    """What `node` refuses while its catch-up from `replica` has listed the replica's documents."""
+    listing, listed = threading.Event(), threading.Event()
+
+    class Blocked(Peer):
+        def list_documents(self):
+            listing.set()
+            return super().list_documents()
+
+    node.sync.set_dialer(lambda address: Blocked(replica, address, listed=listed))
+    assert node.sync.start(["replica:1"], resync=resync)
     try:
-        assert restarted.sync.state == "catching-up" and refused_reads_for_write(restarted) == []
+        assert listing.wait(30) and node.sync.state == "catching-up"
+        return refused_reads_for_write(node)
     finally:
         listed.set()
-        restarted.sync._thread.join(30)
-    assert restarted.sync.state == READY
+        node.sync._thread.join(30)
+        assert node.sync.state == READY
+
+
+@pytest.mark.parametrize("resync", [False, True], ids=["first catch-up", "resync"])
+def test_every_catch_up_refuses_reads_for_write_until_it_is_over(nodes, monkeypatch, resync):
+    """The first catch-up since it started and any later one (a resync: it missed a write): the
+    listing may predate a write only the replica took, which it would then never fetch."""
+    replica, restarted = nodes
+    monkeypatch.setattr("content_node.catch_up.SETTLE_SECONDS", 0.0)
+    if resync:
+        restarted.sync.set_dialer(lambda address: Peer(replica, address))
+        assert restarted.sync.start(["replica:1"], wait=True) and refused_reads_for_write(restarted) == []
+    assert refused_while_catching_up(restarted, replica, resync) == ALL
+    assert refused_reads_for_write(restarted) == []
+
+
+def test_an_empty_order_without_sole_copy_serves_but_keeps_refusing(nodes):
+    """A container older than `unreachable`/`sole_copy` sends an empty order when no replica answers:
+    that is no proof the node is the only copy."""
+    replica, restarted = nodes
+    assert restarted.sync.start([], wait=True) and restarted.sync.state == READY
+    assert refused_reads_for_write(restarted) == ALL
+    assert not restarted.sync.start([], sole_copy=True)  # already ready: recorded, not started again
+    assert refused_reads_for_write(restarted) == []  # an operator declared its replicas lost
+
+
+def test_a_ready_node_told_its_replicas_are_unreachable_records_them_and_refuses(nodes):
+    """The container's resync order when no replica answers (it missed a write meanwhile)."""
+    replica, restarted = nodes
+    restarted.sync.set_dialer(lambda address: Peer(replica, address))
+    assert restarted.sync.start(["replica:1"], wait=True) and refused_reads_for_write(restarted) == []
+    assert not restarted.sync.start([], resync=True, unreachable=["replica:1"])
+    assert restarted.sync.unsynced_from == "replica:1" and refused_reads_for_write(restarted) == ALL
+
+
+def test_a_completed_merge_with_the_unsynced_replica_ends_the_refusal(nodes):
+    """Else a node whose catch-up failed from a replica the container then merged it with (which
+    clears only the container's record) would refuse for good: nothing orders another catch-up."""
+    replica, restarted = nodes
+    restarted.sync.set_dialer(lambda address: Peer(replica, address, fail=True))
+    assert restarted.sync.start(["replica:1"], wait=True) and restarted.sync.unsynced_from == "replica:1"
+    restarted.sync.merged_with("replica:2")  # another replica: nothing changes
+    assert refused_reads_for_write(restarted) == ALL
+    restarted.sync.set_dialer(lambda address: InProcessMergePeer(replica))
+    assert ReplicaMerger(restarted).merge(["replica:1"])[1] == ""
+    assert restarted.sync.unsynced_from == "" and refused_reads_for_write(restarted) == []
+    assert restarted.get(ID)["title"] == "acknowledged"  # the merge brought what the replica held
 
 
 def test_a_catch_up_cut_short_keeps_the_refusal(nodes):
@@ -144,7 +194,7 @@ def test_a_catch_up_cut_short_keeps_the_refusal(nodes):
 
 def test_the_only_copy_and_a_node_without_replicas_never_refuse(tmp_path):
     sole = ContentNode(APP, tmp_path / "sole", 0, groups=2)
-    assert sole.sync.start([], wait=True)  # no peers and none unreachable: no replica exists
+    assert sole.sync.start([], wait=True, sole_copy=True)  # the container knows no replica of it
     alone = ContentNode(APP, tmp_path / "alone", 0, groups=1)  # redundancy 1: before any order too
     try:
         for node in (sole, alone):
@@ -158,7 +208,7 @@ def test_the_only_copy_and_a_node_without_replicas_never_refuse(tmp_path):
 def test_the_refusal_crosses_the_wire_as_an_owner_that_did_not_take_the_write(nodes):
     _, restarted = nodes
     client = LocalContentNodeClient(NodeAddress(0, 0, "restarted:1"), ContentNodeService(restarted))
-    with pytest.raises(UnsyncedOwner, match="not yet caught up with all its replicas"):
+    with pytest.raises(UnsyncedOwner, match="has not caught up with its replicas since it started"):
         asyncio.run(client.update(ID, {"text": {"assign": "updated"}}, False, 5.0, timestamp=30))
     with pytest.raises(UnsyncedOwner):
         asyncio.run(client.put(ID, {"title": "c"}, 5.0, condition="doc.title", probe=True))

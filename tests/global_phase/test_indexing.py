@@ -100,11 +100,15 @@ def test_users_may_not_feed_synthetic_fields(package):
         asyncio.run(DocumentProcessor(package).put("doc", {"title": "x", "tokens": {"values": [1]}}))
 
 
-def test_update_recomputes_tokens_when_all_inputs_are_assigned(package):
+def test_update_recomputes_tokens_when_one_input_is_assigned(package):
+    """As Vespa's ScriptExpression: the statement runs when the update has at least one of its inputs;
+    the others read as null (here `|| ""`), not as the stored values."""
     processor = DocumentProcessor(package)
     both = asyncio.run(processor.update("doc", {"title": {"assign": "a"}, "text": {"assign": "b"}}))
     assert _cells(both["tokens"]["assign"])[:2] == _reference_ids("a b", 2)
-    assert "tokens" not in asyncio.run(processor.update("doc", {"title": {"assign": "a"}}))
+    title_only = asyncio.run(processor.update("doc", {"title": {"assign": "a"}}))
+    assert _cells(title_only["tokens"]["assign"])[:2] == _reference_ids("a", 1) + [0]
+    assert "tokens" not in asyncio.run(processor.update("doc", {"path": {"assign": "/p"}}))
 
 
 def test_query_embed_with_id_quoted_text_and_parameter(package):
