@@ -56,10 +56,10 @@ def test_concurrent_writes_share_batches_and_get_their_own_replies():
     asyncio.run(run())
 
 
-def test_while_a_batch_is_in_flight_the_next_waits_for_its_reply_unless_enough_queue():
+def test_while_a_batch_is_in_flight_the_next_waits_for_its_reply_unless_enough_queue_or_the_hold_is_over():
     async def run():
         node = Node()
-        batcher = FeedBatcher(node.send, max_in_flight=2, min_next=4)
+        batcher = FeedBatcher(node.send, max_in_flight=2, min_next=4, max_hold=60.0)
         tasks = [asyncio.ensure_future(batcher.submit(put(0), 5.0))]
         await asyncio.sleep(0.01)
         for n in (1, 2, 4):  # each in its own turn of the loop: three writes queue behind the first
@@ -80,7 +80,7 @@ def test_while_a_batch_is_in_flight_the_next_waits_for_its_reply_unless_enough_q
 def test_writes_queued_behind_a_batch_go_together_once_it_is_answered():
     async def run():
         node = Node()
-        batcher = FeedBatcher(node.send)
+        batcher = FeedBatcher(node.send, max_hold=60.0)
         first = asyncio.ensure_future(batcher.submit(put(0), 5.0))
         await asyncio.sleep(0.01)
         rest = []
@@ -156,5 +156,74 @@ def test_each_operation_times_out_at_its_own_deadline_with_one_timer():
         # answered and expired operations are forgotten, and no timer is left armed
         assert batcher._deadlines == [] and batcher._timer is None
         assert node.batches == [["id:test:doc::0"]]
+
+    asyncio.run(run())
+
+
+class SlowFirstNode(Node):
+    """The first batch is answered when released (a slow reply); the others at once."""
+
+    async def send(self, request: pb.FeedBatchRequest, timeout: float) -> pb.FeedBatchReply:
+        if self.batches:
+            self.batches.append([op.put.document_id for op in request.operations])
+            return pb.FeedBatchReply(replies=[pb.FeedReply(ok=True) for _ in request.operations])
+        return await super().send(request, timeout)
+
+
+def test_a_write_behind_a_slow_reply_goes_out_in_the_free_slot_and_is_answered():
+    async def run():
+        node = SlowFirstNode()
+        batcher = FeedBatcher(node.send)  # the defaults: a batch's worth (64) never queues here
+        loop = asyncio.get_running_loop()
+        slow = asyncio.ensure_future(batcher.submit(put(0), 60.0))
+        await asyncio.sleep(0.01)
+        started = loop.time()
+        assert (await batcher.submit(put(1), 0.5)).ok  # timed out unsent while it waited for the reply
+        assert loop.time() - started < 0.25
+        assert node.batches == [["id:test:doc::0"], ["id:test:doc::1"]]
+        node.release.set()
+        await slow
+
+    asyncio.run(run())
+
+
+def test_a_write_is_held_for_a_batch_at_most_max_hold_or_half_its_timeout():
+    async def run():
+        loop = asyncio.get_running_loop()
+        for max_hold, timeout, held in ((0.4, 30.0, 0.4), (60.0, 0.6, 0.3)):
+            node = SlowFirstNode()
+            batcher = FeedBatcher(node.send, max_hold=max_hold)
+            slow = asyncio.ensure_future(batcher.submit(put(0), 60.0))
+            await asyncio.sleep(0.01)
+            started = loop.time()
+            write = asyncio.ensure_future(batcher.submit(put(1), timeout))
+            await asyncio.sleep(held / 4)
+            assert len(node.batches) == 1  # held: more may join it
+            assert (await write).ok
+            assert held - 0.01 <= loop.time() - started < held + 0.25
+            node.release.set()
+            await slow
+
+    asyncio.run(run())
+
+
+def test_writes_whose_callers_gave_up_do_not_count_toward_a_batchs_worth():
+    async def run():
+        node = Node()
+        batcher = FeedBatcher(node.send, max_in_flight=2, min_next=4, max_hold=60.0)
+        first = asyncio.ensure_future(batcher.submit(put(0), 30.0))
+        await asyncio.sleep(0.01)
+        gave_up = [asyncio.ensure_future(batcher.submit(put(n), 30.0)) for n in range(1, 4)]
+        await asyncio.sleep(0.01)
+        for task in gave_up:
+            task.cancel()
+        waiting = [asyncio.ensure_future(batcher.submit(put(n), 30.0)) for n in range(4, 7)]
+        await asyncio.sleep(0.01)
+        assert len(node.batches) == 1  # 6 queued, 3 of them still waiting
+        waiting.append(asyncio.ensure_future(batcher.submit(put(7), 30.0)))
+        await asyncio.sleep(0.01)
+        assert node.batches[1] == [f"id:test:doc::{n}" for n in range(4, 8)]
+        node.release.set()
+        await asyncio.gather(first, *waiting)
 
     asyncio.run(run())
