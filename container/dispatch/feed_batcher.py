@@ -1,18 +1,17 @@
 """Coalesces the document operations the container sends one content node at the same time into
 Feed calls (one gRPC round trip, one write-lock hold and one fsync on the node for many writes).
 
-No operation waits for a timer: with no batch in flight to the node, what was submitted in this turn
-of the event loop goes out together at the start of the next (the requests one read of the sockets
-brought in: sent one by one they made batches of ~6 writes at 128 in flight, and a node spends ~20%
-more CPU a document in batches of 16 than of 64); while one is in flight, the next carries what
-queued meanwhile, and goes out before the reply (up to `max_in_flight` batches) once `min_next`
-writes queue, so batches grow with the load, or once the oldest queued write has waited
-`max_hold` (a reply that is slow, or a light load, delays a write by that at most; less for a write
-whose own timeout is short: half of it). Each
-operation keeps its own timeout and gets its own reply (a bad one fails alone), and each is
-acknowledged by the node only once durable, as a single Put. The
-timeouts share one timer, armed for the earliest deadline not yet answered (a timer a write, as
-`asyncio.wait_for` sets, was a measurable part of the container's CPU a write).
+No operation waits for a timer to fill a batch: with no batch in flight to the node, what was
+submitted in this turn of the event loop goes out together at the start of the next (the requests
+one read of the sockets brought in: sent one by one they made batches of ~6 writes at 128 in flight,
+and a node spends ~20% more CPU a document in batches of 16 than of 64); while one is in flight, the
+next carries what queued meanwhile, and goes out before the reply (up to `max_in_flight` batches)
+once `min_next` writes queue, so batches grow with the load, or once the oldest queued write has
+waited `max_hold` (a reply that is slow, or a light load, delays a write by that at most; less for a
+write whose own timeout is short: half of it). Each operation keeps its own timeout and gets its own
+reply (a bad one fails alone), and each is acknowledged by the node only once durable, as a single
+Put. The timeouts share one timer, armed for the earliest deadline not yet answered (a timer a
+write, as `asyncio.wait_for` sets, was a measurable part of the container's CPU a write).
 """
 from __future__ import annotations
 
