@@ -7,11 +7,12 @@ one read of the sockets brought in: sent one by one they made batches of ~6 writ
 and a node spends ~20% more CPU a document in batches of 16 than of 64); while one is in flight, the
 next carries what queued meanwhile, and goes out before the reply (up to `max_in_flight` batches)
 once `min_next` writes queue, so batches grow with the load, or once the oldest queued write has
-waited `max_hold` (a reply that is slow, or a light load, delays a write by that at most; less for a
-write whose own timeout is short: half of it). Each operation keeps its own timeout and gets its own
-reply (a bad one fails alone), and each is acknowledged by the node only once durable, as a single
-Put. The timeouts share one timer, armed for the earliest deadline not yet answered (a timer a
-write, as `asyncio.wait_for` sets, was a measurable part of the container's CPU a write).
+waited half the last batch's round trip (under load, the next batch gathers as many writes as it
+would have waiting for the reply), `max_hold` at most (after a slow reply) and half its own timeout
+at most. Each operation keeps its own timeout and gets its own reply (a bad one fails alone), and
+each is acknowledged by the node only once durable, as a single Put. The timeouts share one timer,
+armed for the earliest deadline not yet answered (a timer a write, as `asyncio.wait_for` sets, was a
+measurable part of the container's CPU a write).
 """
 from __future__ import annotations
 
@@ -31,9 +32,9 @@ MAX_OPERATIONS = 128  # a batch holds the node's write lock (queries wait) while
 # document falls with the batch's size (scifact, one node in process: batches of 16 cost ~15% more
 # than of 64), and a second slot used at once split 64 writes a node into batches of ~17
 MIN_NEXT_BATCH = MAX_OPERATIONS // 2
-# ...or once the oldest queued write has waited this long: its latency is bounded by it rather than
-# by the batch in flight's round trip (a slow reply held the next write until it timed out)
-MAX_HOLD = 0.002
+# ...or once the oldest queued write has waited half the last round trip, this at most: a write's
+# wait is bounded, not the batch in flight's (a slow reply held the next write until it timed out)
+MAX_HOLD = 0.05
 MAX_BYTES = 4 * 1024 * 1024
 
 Send = Callable[[pb.FeedBatchRequest, float], Awaitable[pb.FeedBatchReply]]
@@ -45,6 +46,7 @@ class FeedBatcher:
                  min_next: int = MIN_NEXT_BATCH, max_hold: float = MAX_HOLD) -> None:
         self._send = send
         self._max_hold = max_hold
+        self._round_trip = 0.0  # the last answered batch's
         self._send_by = math.inf  # when the next batch goes out even if short: see `max_hold`
         self._hold_timer: asyncio.TimerHandle | None = None
         self._max_in_flight = max_in_flight
@@ -72,7 +74,8 @@ class FeedBatcher:
         heapq.heappush(self._deadlines, (deadline, next(self._order), future))
         if self._timer is None or deadline < self._timer_at:
             self._arm(deadline)
-        send_by = now + min(self._max_hold, timeout / 2)  # the hold never eats most of its timeout
+        # held half a round trip (under load the next batch gathers as many writes), never long
+        send_by = now + min(self._round_trip / 2, self._max_hold, timeout / 2)
         if send_by < self._send_by:
             self._send_by = send_by
             if self._in_flight:
@@ -164,11 +167,13 @@ class FeedBatcher:
     async def _run(self, batch: list[tuple[pb.FeedOperation, asyncio.Future, float]]) -> None:
         try:
             self.batches += 1
-            timeout = max(deadline for _, _, deadline in batch) - time.monotonic()
+            started = time.monotonic()
+            timeout = max(deadline for _, _, deadline in batch) - started
             try:
                 reply = await self._send(pb.FeedBatchRequest(operations=[op for op, _, _ in batch]), timeout)
                 if len(reply.replies) != len(batch):
                     raise RuntimeError(f"Feed answered {len(reply.replies)} replies to {len(batch)} operations")
+                self._round_trip = time.monotonic() - started
             except Exception as error:  # noqa: BLE001 - every operation of the batch fails with it
                 for _, future, _ in batch:
                     if not future.done():
