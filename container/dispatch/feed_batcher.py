@@ -47,6 +47,7 @@ class FeedBatcher:
         self._send = send
         self._max_hold = max_hold
         self._round_trip = 0.0  # the last answered batch's
+        self._last_size = 0  # the last batch sent's
         self._send_by = math.inf  # when the next batch goes out even if short: see `max_hold`
         self._hold_timer: asyncio.TimerHandle | None = None
         self._max_in_flight = max_in_flight
@@ -74,8 +75,10 @@ class FeedBatcher:
         heapq.heappush(self._deadlines, (deadline, next(self._order), future))
         if self._timer is None or deadline < self._timer_at:
             self._arm(deadline)
-        # held half a round trip (under load the next batch gathers as many writes), never long
-        send_by = now + min(self._round_trip / 2, self._max_hold, timeout / 2)
+        # light load (small batches): held half a round trip; under load, to `max_hold`, so batches
+        # stay as large as waiting for the reply made them
+        hold = self._round_trip / 2 if self._last_size < self._min_next // 4 else self._max_hold
+        send_by = now + min(hold, self._max_hold, timeout / 2)
         if send_by < self._send_by:
             self._send_by = send_by
             if self._in_flight:
@@ -153,6 +156,7 @@ class FeedBatcher:
                     size += entry[0].ByteSize()
             if batch:
                 self._in_flight += 1
+                self._last_size = len(batch)
                 task = asyncio.ensure_future(self._run(batch))
                 self._tasks.add(task)  # the loop keeps only a weak reference to a task
                 task.add_done_callback(self._tasks.discard)

@@ -200,24 +200,25 @@ def test_a_write_behind_a_slow_reply_goes_out_in_the_free_slot_and_is_answered()
     asyncio.run(run())
 
 
-def test_a_write_is_held_for_a_batch_half_a_round_trip_at_most_max_hold_or_half_its_timeout():
+def test_a_write_is_held_for_a_batch_half_a_round_trip_or_under_load_max_hold_at_most_half_its_timeout():
     async def run():
         loop = asyncio.get_running_loop()
-        for round_trip, max_hold, timeout, held in ((0.8, 60.0, 30.0, 0.4), (120.0, 0.4, 30.0, 0.4),
-                                                    (120.0, 60.0, 0.6, 0.3)):
+        for round_trip, max_hold, timeout, held, batched in (
+                (0.8, 60.0, 30.0, 0.4, 1), (120.0, 0.4, 30.0, 0.4, 1), (120.0, 60.0, 0.6, 0.3, 1),
+                (0.1, 0.4, 30.0, 0.4, 16)):  # batches of 16 (load): held to max_hold, not 0.05
             node = SlowFirstNode()
             batcher = FeedBatcher(node.send, max_hold=max_hold)
             batcher._round_trip = round_trip
-            slow = asyncio.ensure_future(batcher.submit(put(0), 60.0))
+            slow = [asyncio.ensure_future(batcher.submit(put(n), 60.0)) for n in range(batched)]
             await asyncio.sleep(0.01)
             started = loop.time()
-            write = asyncio.ensure_future(batcher.submit(put(1), timeout))
+            write = asyncio.ensure_future(batcher.submit(put(batched), timeout))
             await asyncio.sleep(held / 4)
             assert len(node.batches) == 1  # held: more may join it
             assert (await write).ok
             assert held - 0.01 <= loop.time() - started < held + 0.25
             node.release.set()
-            await slow
+            await asyncio.gather(*slow)
 
     asyncio.run(run())
 
