@@ -7,12 +7,12 @@ one read of the sockets brought in: sent one by one they made batches of ~6 writ
 and a node spends ~20% more CPU a document in batches of 16 than of 64); while one is in flight, the
 next carries what queued meanwhile, and goes out before the reply (up to `max_in_flight` batches)
 once `min_next` writes queue, so batches grow with the load, or once the oldest queued write has
-waited half the last batch's round trip (under load, the next batch gathers as many writes as it
-would have waiting for the reply), `max_hold` at most (after a slow reply) and half its own timeout
-at most. Each operation keeps its own timeout and gets its own reply (a bad one fails alone), and
-each is acknowledged by the node only once durable, as a single Put. The timeouts share one timer,
-armed for the earliest deadline not yet answered (a timer a write, as `asyncio.wait_for` sets, was a
-measurable part of the container's CPU a write).
+been held long enough: half the last batch's round trip under a light load (small batches),
+`max_hold` under load (so a batch still gathers what queues until the reply, unless the reply is
+late), and never more than half its own timeout. Each operation keeps its own timeout and gets its
+own reply (a bad one fails alone), and each is acknowledged by the node only once durable, as a
+single Put. The timeouts share one timer, armed for the earliest deadline not yet answered (a timer
+a write, as `asyncio.wait_for` sets, was a measurable part of the container's CPU a write).
 """
 from __future__ import annotations
 
@@ -32,8 +32,9 @@ MAX_OPERATIONS = 128  # a batch holds the node's write lock (queries wait) while
 # document falls with the batch's size (scifact, one node in process: batches of 16 cost ~15% more
 # than of 64), and a second slot used at once split 64 writes a node into batches of ~17
 MIN_NEXT_BATCH = MAX_OPERATIONS // 2
-# ...or once the oldest queued write has waited half the last round trip, this at most: a write's
-# wait is bounded, not the batch in flight's (a slow reply held the next write until it timed out)
+# ...or once the oldest queued write has waited this long (half a round trip under a light load): a
+# write's wait is bounded, not the batch in flight's (a slow reply held the next write until it timed
+# out); 2 ms, or half a round trip, under load split the batches at 128 in flight (see BENCHMARKS.md)
 MAX_HOLD = 0.05
 MAX_BYTES = 4 * 1024 * 1024
 
