@@ -234,9 +234,7 @@ def build_segment(flat: FlatPostings, num_terms: int, alive: np.ndarray) -> Post
         term_freqs=_compact_term_freqs(term_freqs),
         positions=_compact_positions(positions),
     )
-    for array in (segment.term_offsets, segment.position_offsets, segment.doc_ids):
-        array.flags.writeable = False  # postings hand out views of these
-    return segment
+    return _frozen(segment)
 
 
 def merge_segments(older: PostingSegment, newer: FlatPostings | PostingSegment, num_terms: int,
@@ -250,7 +248,7 @@ def merge_segments(older: PostingSegment, newer: FlatPostings | PostingSegment, 
         newer = build_segment(newer, num_terms, alive)
     older, newer = _alive_only(older, alive), _alive_only(newer, alive)
     if not newer.num_postings and older.num_terms == num_terms:
-        return older
+        return _with_compact_offsets(older)  # older may be EMPTY_SEGMENT or an image's (int64 offsets)
     old_counts, new_counts = _term_counts(older, num_terms), _term_counts(newer, num_terms)
     term_offsets = _offsets(old_counts + new_counts)
     new_before = _offsets(new_counts)  # newer's postings of lower terms, by term
@@ -267,16 +265,42 @@ def merge_segments(older: PostingSegment, newer: FlatPostings | PostingSegment, 
         term_freqs=_compact_term_freqs(_scattered(older.term_freqs, newer.term_freqs, slots)),
         positions=_compact_positions(_scattered(older.positions, newer.positions, places)),
     )
-    for array in (segment.term_offsets, segment.position_offsets, segment.doc_ids):
-        array.flags.writeable = False  # postings hand out views of these
-    return segment
+    return _frozen(segment)
 
 
 def _alive_only(segment: PostingSegment, alive: np.ndarray) -> PostingSegment:
-    """The segment without the postings of documents removed since it was built."""
-    if not segment.num_postings or alive[segment.doc_ids].all():
+    """The segment without the postings of documents removed since it was built: a mask, no sort
+    (the order of what is kept stands), each offset moved back by the entries dropped before it."""
+    keep = alive[segment.doc_ids]
+    if keep.all():
         return segment
-    return build_segment(segment.flatten(), segment.num_terms, alive)  # sorted already: the sort is one pass
+    keep_positions = np.repeat(keep, segment.term_freqs.astype(np.int64))
+    return _frozen(PostingSegment(
+        term_offsets=_compact_offsets(_kept_before(keep, segment.term_offsets)),
+        position_offsets=_compact_offsets(_kept_before(keep_positions, segment.position_offsets)),
+        doc_ids=segment.doc_ids[keep],
+        term_freqs=_compact_term_freqs(segment.term_freqs[keep]),
+        positions=_compact_positions(segment.positions[keep_positions])))
+
+
+def _kept_before(keep: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Each offset into the entries `keep` masks, as an offset into the kept ones."""
+    kept = np.zeros(len(keep) + 1, dtype=np.int64)
+    np.cumsum(keep, out=kept[1:])
+    return kept[offsets.astype(np.int64)]
+
+
+def _with_compact_offsets(segment: PostingSegment) -> PostingSegment:
+    if segment.term_offsets.dtype == np.uint32 and segment.position_offsets.dtype == np.uint32:
+        return segment
+    return _frozen(PostingSegment(_compact_offsets(segment.term_offsets), _compact_offsets(segment.position_offsets),
+                                  segment.doc_ids, segment.term_freqs, segment.positions))
+
+
+def _frozen(segment: PostingSegment) -> PostingSegment:
+    for array in (segment.term_offsets, segment.position_offsets, segment.doc_ids):
+        array.flags.writeable = False  # postings hand out views of these
+    return segment
 
 
 def _term_counts(segment: PostingSegment, num_terms: int, offsets: np.ndarray | None = None) -> np.ndarray:

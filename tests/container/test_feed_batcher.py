@@ -34,6 +34,12 @@ class Node:
                                           for op in request.operations])
 
 
+def held_long(batcher: FeedBatcher) -> FeedBatcher:
+    """As if the last batch took two minutes to answer: a write is held for half of it at most."""
+    batcher._round_trip = 120.0
+    return batcher
+
+
 def test_concurrent_writes_share_batches_and_get_their_own_replies():
     async def run():
         node = Node()
@@ -56,10 +62,10 @@ def test_concurrent_writes_share_batches_and_get_their_own_replies():
     asyncio.run(run())
 
 
-def test_while_a_batch_is_in_flight_the_next_waits_for_its_reply_unless_enough_queue():
+def test_while_a_batch_is_in_flight_the_next_waits_for_its_reply_unless_enough_queue_or_the_hold_is_over():
     async def run():
         node = Node()
-        batcher = FeedBatcher(node.send, max_in_flight=2, min_next=4)
+        batcher = held_long(FeedBatcher(node.send, max_in_flight=2, min_next=4, max_hold=60.0))
         tasks = [asyncio.ensure_future(batcher.submit(put(0), 5.0))]
         await asyncio.sleep(0.01)
         for n in (1, 2, 4):  # each in its own turn of the loop: three writes queue behind the first
@@ -80,7 +86,7 @@ def test_while_a_batch_is_in_flight_the_next_waits_for_its_reply_unless_enough_q
 def test_writes_queued_behind_a_batch_go_together_once_it_is_answered():
     async def run():
         node = Node()
-        batcher = FeedBatcher(node.send)
+        batcher = held_long(FeedBatcher(node.send, max_hold=60.0))
         first = asyncio.ensure_future(batcher.submit(put(0), 5.0))
         await asyncio.sleep(0.01)
         rest = []
@@ -156,5 +162,84 @@ def test_each_operation_times_out_at_its_own_deadline_with_one_timer():
         # answered and expired operations are forgotten, and no timer is left armed
         assert batcher._deadlines == [] and batcher._timer is None
         assert node.batches == [["id:test:doc::0"]]
+
+    asyncio.run(run())
+
+
+class SlowFirstNode(Node):
+    """Batch number `slow` is answered when released (a slow reply); the others after `delay`."""
+
+    def __init__(self, slow: int = 0, delay: float = 0.0) -> None:
+        super().__init__()
+        self.slow, self.delay = slow, delay
+
+    async def send(self, request: pb.FeedBatchRequest, timeout: float) -> pb.FeedBatchReply:
+        if len(self.batches) == self.slow:
+            return await super().send(request, timeout)
+        self.batches.append([op.put.document_id for op in request.operations])
+        await asyncio.sleep(self.delay)
+        return pb.FeedBatchReply(replies=[pb.FeedReply(ok=True) for _ in request.operations])
+
+
+def test_a_write_behind_a_slow_reply_goes_out_in_the_free_slot_and_is_answered():
+    async def run():
+        node = SlowFirstNode(slow=1, delay=0.05)
+        batcher = FeedBatcher(node.send)  # the defaults: a batch's worth (64) never queues here
+        loop = asyncio.get_running_loop()
+        assert (await batcher.submit(put(0), 60.0)).ok
+        assert batcher._round_trip >= 0.05  # the next write is held 25 ms at most
+        slow = asyncio.ensure_future(batcher.submit(put(1), 60.0))
+        await asyncio.sleep(0.01)
+        started = loop.time()
+        assert (await batcher.submit(put(2), 0.5)).ok  # timed out unsent while it waited for the reply
+        assert 0.015 < loop.time() - started < 0.25
+        assert node.batches == [[f"id:test:doc::{n}"] for n in range(3)]
+        node.release.set()
+        await slow
+
+    asyncio.run(run())
+
+
+def test_a_write_is_held_for_a_batch_half_a_round_trip_or_under_load_max_hold_at_most_half_its_timeout():
+    async def run():
+        loop = asyncio.get_running_loop()
+        for round_trip, max_hold, timeout, held, batched in (
+                (0.8, 60.0, 30.0, 0.4, 1), (120.0, 0.4, 30.0, 0.4, 1), (120.0, 60.0, 0.6, 0.3, 1),
+                (0.1, 0.4, 30.0, 0.4, 16)):  # batches of 16 (load): held to max_hold, not 0.05
+            node = SlowFirstNode()
+            batcher = FeedBatcher(node.send, max_hold=max_hold)
+            batcher._round_trip = round_trip
+            slow = [asyncio.ensure_future(batcher.submit(put(n), 60.0)) for n in range(batched)]
+            await asyncio.sleep(0.01)
+            started = loop.time()
+            write = asyncio.ensure_future(batcher.submit(put(batched), timeout))
+            await asyncio.sleep(held / 4)
+            assert len(node.batches) == 1  # held: more may join it
+            assert (await write).ok
+            assert held - 0.01 <= loop.time() - started < held + 0.25
+            node.release.set()
+            await asyncio.gather(*slow)
+
+    asyncio.run(run())
+
+
+def test_writes_whose_callers_gave_up_do_not_count_toward_a_batchs_worth():
+    async def run():
+        node = Node()
+        batcher = held_long(FeedBatcher(node.send, max_in_flight=2, min_next=4, max_hold=60.0))
+        first = asyncio.ensure_future(batcher.submit(put(0), 30.0))
+        await asyncio.sleep(0.01)
+        gave_up = [asyncio.ensure_future(batcher.submit(put(n), 30.0)) for n in range(1, 4)]
+        await asyncio.sleep(0.01)
+        for task in gave_up:
+            task.cancel()
+        waiting = [asyncio.ensure_future(batcher.submit(put(n), 30.0)) for n in range(4, 7)]
+        await asyncio.sleep(0.01)
+        assert len(node.batches) == 1  # 6 queued, 3 of them still waiting
+        waiting.append(asyncio.ensure_future(batcher.submit(put(7), 30.0)))
+        await asyncio.sleep(0.01)
+        assert node.batches[1] == [f"id:test:doc::{n}" for n in range(4, 8)]
+        node.release.set()
+        await asyncio.gather(first, *waiting)
 
     asyncio.run(run())

@@ -4,6 +4,7 @@ were merged before): same arrays, same dtypes, dead documents dropped."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from content_node.store.posting_segment import (
@@ -70,3 +71,35 @@ def test_a_merge_moves_each_terms_newer_postings_after_its_older_ones():
     assert merged.term_offsets.tolist() == [0, 2, 3, 5, 6]
     assert merged.doc_ids.tolist() == [0, 1, 4, 0, 4, 5]
     assert merged.positions.tolist() == [5, 7, 8, 3, 4, 9, 1, 2]
+
+
+@pytest.mark.parametrize("big", [False, True])
+@pytest.mark.parametrize("dead", [1, 40, 200])
+@pytest.mark.parametrize("new_docs", [0, 25])
+def test_documents_dead_in_the_older_segment_are_masked_out_as_the_rebuild_drops_them(big, dead, new_docs):
+    """Removals since the last merge: older keeps its order (no sort), its offsets shrink."""
+    rng = np.random.default_rng(dead * 2 + big)
+    alive = np.ones(300, dtype=bool)
+    flat = _flat(rng, 0, 200, 30, big)
+    older = build_segment(flat, 30, alive)
+    alive[rng.choice(200, size=dead, replace=False)] = False
+    newer = _flat(rng, 200, new_docs, 30, big)
+    merged = merge_segments(older, newer, 30, alive)
+    _same(merged, _rebuilt(older, newer, 30, alive))
+    assert len(merged.doc_ids) < len(older.doc_ids) + len(newer.doc_ids)
+
+
+@pytest.mark.parametrize("offsets", [np.int64, np.uint32])
+def test_a_merge_of_nothing_new_has_the_rebuilds_offsets(offsets):
+    """EMPTY_SEGMENT and segments of older images hold int64 offsets; a merge gives uint32."""
+    alive = np.ones(10, dtype=bool)
+    built = build_segment(FlatPostings(*(np.asarray(a, dtype=np.int32) for a in
+                                         ([0, 1], [0, 1], [1, 2], [5, 3, 4]))), 2, alive)
+    image = built if offsets == np.uint32 else PostingSegment(
+        built.term_offsets.astype(offsets), built.position_offsets.astype(offsets),
+        built.doc_ids, built.term_freqs, built.positions)
+    nothing = FlatPostings(*(np.zeros(0, dtype=np.int32) for _ in range(4)))
+    for older, num_terms in ((image, 2), (EMPTY_SEGMENT, 0)):
+        merged = merge_segments(older, nothing, num_terms, alive)
+        _same(merged, _rebuilt(older, nothing, num_terms, alive))
+        assert merged.term_offsets.dtype == merged.position_offsets.dtype == np.uint32
