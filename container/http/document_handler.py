@@ -216,7 +216,7 @@ class DocumentHandler:
         if (undone := await undo_on_a_newer_refuser(body_base["id"], outcomes, left)) is not None:
             for client in missed:
                 self._cluster.note_missed_write(client.node.distribution_key)
-            return DocumentResponse({**body_base, "message": undone}, UNSYNCED_STATUS)
+            return DocumentResponse({**body_base, "message": undone.message}, undone.status)
         # an owner that refused it as stale gets the result before it is acknowledged: its own copy,
         # not only this container's memory of the miss, keeps a later update off the old base
         copied = await copy_to_refusers(body_base["id"], outcomes, left)

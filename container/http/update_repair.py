@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable, Mapping
 
 from container.dispatch.content_client import UnsyncedOwner
+from searchlib.errors import UNSYNCED_STATUS
 from searchlib.timestamps import CLOCK
 from searchlib.wire.feed_codec import FeedResult, StoredVersion
 
@@ -92,37 +93,53 @@ async def repair(document_id: str, outcomes: Mapping[object, object], timeout: C
             + "; ".join(problems))
 
 
+@dataclass(frozen=True, slots=True)
+class Unacknowledged:
+    """The answer to a write the owners that took it cannot acknowledge (`undo_on_a_newer_refuser`)."""
+    status: int
+    message: str
+
+
 async def undo_on_a_newer_refuser(document_id: str, outcomes: Mapping[object, object],
-                                  timeout: Callable[[], float]) -> str | None:
+                                  timeout: Callable[[], float]) -> Unacknowledged | None:
     """An owner that refused a write as stale (UnsyncedOwner) may still hold a newer version than the
     one the owners that took it applied it to (they missed a write only it has; their catch-up has
     not run yet). Acknowledged, the result (a newer timestamp) would replace that version everywhere.
     Then the refuser's version is written again at a new timestamp to every owner that answered
-    (`repair`), undoing the write, which is answered as not applied; None: no refuser holds a version
-    newer than the bases the takers report (or none could be read: the copy goes ahead)."""
+    (`repair`), undoing the write, which is answered as not applied. A refuser that cannot be read
+    may hold such a version: the write is not acknowledged (504, outcome unknown; the caller notes it
+    as missing the write). None: no refuser holds a version newer than the bases the takers report."""
     bases = {client: outcome.base for client, outcome in outcomes.items()
              if isinstance(outcome, FeedResult) and outcome.ok and outcome.base is not None}
     refusers = [client for client, outcome in outcomes.items() if isinstance(outcome, UnsyncedOwner)]
     if not bases or not refusers:
         return None
     newer: dict = {}
+    unread: list[str] = []
     for client in refusers:
         try:
             held = await client.get_version(document_id, timeout())
-        except Exception as error:  # noqa: BLE001 - unknown: the copy goes ahead, as for any taken write
+        except Exception as error:  # noqa: BLE001 - it may hold a newer version: not acknowledged
             log.warning("could not read %s from content node %s: %s", document_id, _key(client), error)
+            unread.append(f"content node {_key(client)}: {error}")
             continue
         if (held.fields is not None or held.removed) and held.timestamp > max(bases.values()):
             newer[client] = held.timestamp
+    unknown = ("Outcome unknown: the write was taken by some replicas, but content nodes that refused it "
+               "(catching up) could not be read to see whether they hold a newer version ("
+               + "; ".join(unread) + "). Retry later")
     if not newer:
-        return None
+        return Unacknowledged(504, unknown) if unread else None
     log.warning("write of %s taken on older versions (bases %s) than content nodes %s hold (%s): undoing it",
                 document_id, {_key(c): b for c, b in bases.items()}, [_key(c) for c in newer], newer)
     unrepaired = await repair(document_id, {client: FeedResult(True, base=base)
                                             for client, base in {**bases, **newer}.items()}, timeout)
-    return (f"Content nodes {sorted(_key(c) for c in newer)} hold a newer version of the document than the "
-            "replicas that took the write applied it to, and could not take it themselves yet: it was undone, "
-            "nothing was written. Retry later" + (f" ({unrepaired})" if unrepaired else ""))
+    if unread:
+        return Unacknowledged(504, unknown)
+    return Unacknowledged(UNSYNCED_STATUS, f"Content nodes {sorted(_key(c) for c in newer)} hold a newer version "
+                          "of the document than the replicas that took the write applied it to, and could not take "
+                          "it themselves yet: it was undone, nothing was written. Retry later"
+                          + (f" ({unrepaired})" if unrepaired else ""))
 
 
 async def copy_to_refusers(document_id: str, outcomes: Mapping[object, object],

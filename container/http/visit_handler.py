@@ -252,7 +252,7 @@ class VisitHandler:
             if isinstance(result, (NodeUnavailable, NodeTimeout)) and client not in copied:
                 self._cluster.note_missed_write(client.node.distribution_key)  # it catches up later
         if undone:
-            raise _NodeRefused(UNSYNCED_STATUS, f"{document.document_id}: {undone}")
+            raise _NodeRefused(undone.status, f"{document.document_id}: {undone.message}")
         if settled is not None and settled.unrepaired:
             raise _NodeRefused(503, f"{document.document_id}: {settled.unrepaired}")
         missed = [result for result in results if isinstance(result, (NodeUnavailable, NodeTimeout))]

@@ -122,6 +122,21 @@ def test_an_update_taken_on_an_older_version_than_the_refusing_owner_holds_is_un
             assert fields == {"title": "only node 0 has it", "year": 2000} and timestamp > 77
 
 
+def test_a_refusing_owner_that_cannot_be_read_leaves_the_write_unacknowledged():
+    """Node 0 refuses, then cannot be read (it crashed): it may hold a version newer than the base node 1
+    applied the update to, which that acknowledged result would replace. Outcome unknown (504), not
+    200; node 0 is noted as missing the write."""
+    nodes = [Owner(0, stale=True), Owner(1)]
+
+    async def unreadable(document_id, timeout):
+        raise NodeTimeout("content node 0 did not answer")
+    nodes[0].get_version = unreadable
+    with TestClient(create_app(MUSIC, clients=nodes)) as client:
+        response, _ = update(client)
+        assert response.status_code == 504 and "Outcome unknown" in response.json()["message"], response.text
+        assert client.app.state.cluster.health[0].missed_writes
+
+
 def test_a_refusal_beside_an_owner_that_timed_out_is_outcome_unknown_not_nothing_written():
     nodes = [Owner(0, stale=True), Owner(1)]
     nodes[1].hangs = True  # it may have applied the update
