@@ -136,10 +136,13 @@ async def undo_on_a_newer_refuser(document_id: str, outcomes: Mapping[object, ob
                                             for client, base in {**bases, **newer}.items()}, timeout)
     if unread:
         return Unacknowledged(504, unknown)
+    if unrepaired:  # the undo reached no owner: the takers may still hold the write
+        return Unacknowledged(504, f"Outcome unknown: content nodes {sorted(_key(c) for c in newer)} hold a newer "
+                              "version of the document than the replicas that took the write applied it to, and "
+                              f"undoing the write reached no replica ({unrepaired}). Retry later")
     return Unacknowledged(UNSYNCED_STATUS, f"Content nodes {sorted(_key(c) for c in newer)} hold a newer version "
                           "of the document than the replicas that took the write applied it to, and could not take "
-                          "it themselves yet: it was undone, nothing was written. Retry later"
-                          + (f" ({unrepaired})" if unrepaired else ""))
+                          "it themselves yet: it was undone, nothing was written. Retry later")
 
 
 async def copy_to_refusers(document_id: str, outcomes: Mapping[object, object],

@@ -137,6 +137,21 @@ def test_a_refusing_owner_that_cannot_be_read_leaves_the_write_unacknowledged():
         assert client.app.state.cluster.health[0].missed_writes
 
 
+def test_an_undo_that_reaches_no_owner_is_outcome_unknown_not_nothing_written():
+    nodes = [Owner(0, stale=True), Owner(1)]
+    nodes[0].held = StoredVersion({"title": "only node 0 has it", "year": 2000}, timestamp=9)
+
+    async def fails(document_id, fields, timeout, condition="", create=False, timestamp=0):
+        raise NodeUnavailable("down")
+    for node in nodes:
+        node.put = fails  # the undo's puts reach nobody: node 1 still holds the update
+    with TestClient(create_app(MUSIC, clients=nodes)) as client:
+        response, _ = update(client)
+        message = response.json()["message"]
+        assert response.status_code == 504 and "nothing was written" not in message, response.text
+        assert "Outcome unknown" in message
+
+
 def test_a_refusal_beside_an_owner_that_timed_out_is_outcome_unknown_not_nothing_written():
     nodes = [Owner(0, stale=True), Owner(1)]
     nodes[1].hangs = True  # it may have applied the update
