@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from container.dispatch.content_client import NodeTimeout, NodeUnavailable
+from container.dispatch.content_client import NodeTimeout, NodeUnavailable, UnsyncedOwner
 from searchlib.wire.feed_codec import FeedResult
 
 
@@ -49,6 +49,7 @@ def as_judged(outcomes: Mapping[object, object], tested_base: int) -> dict:
     """The written step's outcomes for `settle_condition`: an owner that did not answer may have
     applied the write (on a version not newer than `tested_base`; a dead one, before it died), so when an
     owner that answered refused it on a newer version, that version is written again to all at a newer
-    timestamp."""
+    timestamp. Not an owner that refused it as stale (UnsyncedOwner: nothing written there): it may hold
+    a newer version, which must be read before anything is written to it (update_repair.reach_refusers)."""
     return {client: FeedResult(True, base=tested_base) if isinstance(outcome, (NodeUnavailable, NodeTimeout))
-            else outcome for client, outcome in outcomes.items()}
+            and not isinstance(outcome, UnsyncedOwner) else outcome for client, outcome in outcomes.items()}

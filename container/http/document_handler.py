@@ -22,7 +22,7 @@ from container.docproc.processor import DocumentProcessor
 from container.http.placement import holders
 from container.http.request_body import BodyError, parse_json_body
 from container.http.condition_probe import as_judged, newest_verdict, silent
-from container.http.update_repair import copy_to_refusers, repair, settle_condition, undo_on_a_newer_refuser
+from container.http.update_repair import Settled, reach_refusers, repair, settle_condition
 from container.search.request_parameters import read_timeout_seconds
 from searchlib.docid import DocumentId, global_id
 from searchlib.documents import document_fields_only
@@ -192,10 +192,9 @@ class DocumentHandler:
             missed = [client for client, outcome in outcomes.items()
                       if isinstance(outcome, (NodeUnavailable, NodeTimeout))]
             judged = as_judged(outcomes, step["tested_base"]) if step else outcomes
-            if (settled := await self._settle_condition(body_base, judged, deadline)) is not None:
-                for client in missed:  # it may lack the version the settling wrote again: it catches up
-                    self._cluster.note_missed_write(client.node.distribution_key)
-                return settled
+            left = lambda: max(0.0, deadline - time.monotonic())  # noqa: E731
+            if (settled := await settle_condition(body_base["id"], judged, left)) is not None:
+                break  # someone judged it: the refusers get the settled version (or it is undone) below
             if (refused := _refusal(body_base, outcomes)) is not None:
                 self._cluster.note_refused_writes(outcomes)
                 return refused
@@ -206,23 +205,23 @@ class DocumentHandler:
                 return unsynced
             if len(missed) < len(owners) or not await self._one_comes_back(missed, deadline):
                 break
-        if len(missed) == len(owners):
+        if settled is None and len(missed) == len(owners):
             for client in missed:
                 self._cluster.note_missed_write(client.node.distribution_key)
             unknown = [outcomes[c] for c in missed if isinstance(outcomes[c], NodeTimeout)]  # maybe applied: 504
             return _not_taken(body_base, (unknown or [outcomes[missed[0]]])[0], timeout)
-        left = lambda: max(0.0, deadline - time.monotonic())  # noqa: E731
-        unrepaired = await repair(body_base["id"], outcomes, left) if reconcile else ""
-        if (undone := await undo_on_a_newer_refuser(body_base["id"], outcomes, left)) is not None:
-            for client in missed:
-                self._cluster.note_missed_write(client.node.distribution_key)
-            return DocumentResponse({**body_base, "message": undone.message}, undone.status)
-        # an owner that refused it as stale gets the result before it is acknowledged: its own copy,
-        # not only this container's memory of the miss, keeps a later update off the old base
-        copied = await copy_to_refusers(body_base["id"], outcomes, left)
+        unrepaired = await repair(body_base["id"], outcomes, left) if reconcile and settled is None else ""
+        # an owner that refused it as stale gets the result (or the settled version) before the answer:
+        # its own copy, not only this container's memory of the miss, keeps a later update off the old
+        # base; unless it holds a newer version than the takers wrote on: then the write is undone
+        undone, copied = await reach_refusers(body_base["id"], outcomes, left)
         for client in missed:
-            if client not in copied:
+            if client not in copied:  # it may lack what was written (or written again): it catches up
                 self._cluster.note_missed_write(client.node.distribution_key)
+        if undone is not None:
+            return DocumentResponse({**body_base, "message": undone.message}, undone.status)
+        if settled is not None:
+            return self._settled_answer(body_base, settled)
         if unrepaired:
             return DocumentResponse({**body_base, "message": unrepaired}, 503)
         return DocumentResponse(body_base, 200)
@@ -274,12 +273,10 @@ class DocumentHandler:
             if (stale := self._stale_base(body_base, owners)) is not None:
                 return stale
 
-    async def _settle_condition(self, body_base: dict, outcomes: dict, deadline: float) -> JSONResponse | None:
-        """Replicas that judged the condition on different versions: the newest decides
-        (update_repair.settle_condition). None: they agreed."""
-        settled = await settle_condition(body_base["id"], outcomes, lambda: max(0.0, deadline - time.monotonic()))
-        if settled is None:
-            return None
+    @staticmethod
+    def _settled_answer(body_base: dict, settled: Settled) -> JSONResponse:
+        """Replicas that judged the condition on different versions: the newest decided
+        (update_repair.settle_condition)."""
         if settled.unrepaired:
             return DocumentResponse({**body_base, "message": settled.unrepaired}, 503)
         return DocumentResponse(body_base, 200) if settled.held else DocumentResponse({**body_base, "message": settled.message}, 412)

@@ -109,10 +109,12 @@ async def undo_on_a_newer_refuser(document_id: str, outcomes: Mapping[object, ob
     (`repair`), undoing the write, which is answered as not applied. A refuser that cannot be read
     may hold such a version: the write is not acknowledged (504, outcome unknown; the caller notes it
     as missing the write). None: no refuser holds a version newer than the bases the takers report."""
-    bases = {client: outcome.base for client, outcome in outcomes.items()
-             if isinstance(outcome, FeedResult) and outcome.ok and outcome.base is not None}
+    # the versions the owners that answered judged it on: a failed condition's too (the settled
+    # condition wrote that version again when it was the newest, `settle_condition`)
+    bases = {client: outcome.base for client, outcome in outcomes.items() if isinstance(outcome, FeedResult)
+             and (outcome.ok or outcome.condition_failed) and outcome.base is not None}
     refusers = [client for client, outcome in outcomes.items() if isinstance(outcome, UnsyncedOwner)]
-    if not bases or not refusers:
+    if not refusers or not any(outcomes[client].ok for client in bases):
         return None
     newer: dict = {}
     unread: list[str] = []
@@ -183,6 +185,16 @@ async def copy_to_refusers(document_id: str, outcomes: Mapping[object, object],
         else:
             log.warning("content node %s refused the copy of %s: %s", _key(client), document_id, result.message)
     return copied
+
+
+async def reach_refusers(document_id: str, outcomes: Mapping[object, object],
+                         timeout: Callable[[], float]) -> tuple[Unacknowledged | None, set]:
+    """The step after a write is taken (and repaired or settled), shared by the document API and
+    writes by selection: undone when a refuser holds a newer version (`undo_on_a_newer_refuser`),
+    else the takers' version copied to the refusers (`copy_to_refusers`, the refusers that have it)."""
+    if (undone := await undo_on_a_newer_refuser(document_id, outcomes, timeout)) is not None:
+        return undone, set()
+    return None, await copy_to_refusers(document_id, outcomes, timeout)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from container.dispatch.search_cluster import SearchCluster
 from container.http.placement import holders
 from container.http.request_body import BodyError, parse_json_body
 from container.http.condition_probe import as_judged, newest_verdict, silent
-from container.http.update_repair import copy_to_refusers, settle_condition, undo_on_a_newer_refuser
+from container.http.update_repair import reach_refusers, settle_condition
 from container.search import request_parameters as rp
 from searchlib.errors import UNSYNCED_STATUS, DocumentError, ErrorCode, InvalidParameterError, quote_input
 from searchlib.schema.model import ApplicationPackage
@@ -246,8 +246,7 @@ class VisitHandler:
                                              as_judged(outcomes, step["tested_base"]) if step else outcomes, left)
             # an owner that refused it as stale gets the version written, before the next write of it,
             # unless it holds a newer version than the takers wrote on: then the write is undone
-            undone = await undo_on_a_newer_refuser(document.document_id, outcomes, left)
-            copied = set() if undone else await copy_to_refusers(document.document_id, outcomes, left)
+            undone, copied = await reach_refusers(document.document_id, outcomes, left)
         for client, result in outcomes.items():  # whatever the answer: it may lack what was written
             if isinstance(result, (NodeUnavailable, NodeTimeout)) and client not in copied:
                 self._cluster.note_missed_write(client.node.distribution_key)  # it catches up later

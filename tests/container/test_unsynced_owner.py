@@ -213,6 +213,39 @@ def test_an_owner_that_missed_a_write_the_condition_was_settled_on_is_noted_as_m
         assert client.app.state.cluster.health[1].missed_writes
 
 
+class Verdict(Owner):
+    """Its probe holds (base 5); its write answers `written`."""
+
+    def __init__(self, key: int, written: FeedResult) -> None:
+        super().__init__(key)
+        self.written = written
+
+    async def update(self, document_id, operations, create, timeout, condition="", timestamp=0, *, probe=False,
+                     tested_base=None) -> FeedResult:
+        return FeedResult(True, base=5) if probe else self.written
+
+
+@pytest.mark.parametrize("refuser_holds", [9, 3], ids=["newer", "older"])
+def test_a_settled_condition_still_reaches_the_refusing_owner(refuser_holds):
+    """Three groups: node 1 applies the conditional update on base 5, node 2 refuses it on base 7 (the
+    newest: it settles, 412), node 0 refuses as it is catching up. Node 0 holding a version newer than 7
+    has it written again to all (undone), not lost at the next merge; holding an older one it gets the
+    settled version copied, as after any write taken beside a refuser."""
+    nodes = [Owner(0, stale=True), Verdict(1, FeedResult(True, base=5)),
+             Verdict(2, FeedResult(False, condition_failed=True, base=7, message="condition not met"))]
+    nodes[0].held = StoredVersion({"title": "node 0", "year": 2000}, timestamp=refuser_holds)
+    with TestClient(create_app(MUSIC, clients=nodes)) as client:
+        response, _ = update(client, condition="music.year==2000")
+        if refuser_holds == 9:
+            assert response.status_code == 503 and "it was undone" in response.json()["message"], response.text
+            assert all(node.copies[-1][0] == {"title": "node 0", "year": 2000} for node in nodes)
+            assert len(nodes[0].copies) == 1  # nothing written to node 0 before it was read
+        else:
+            assert response.status_code == 412, response.text
+            assert nodes[0].copies == [(TAKEN.fields, TAKEN.timestamp)]  # what the taker holds now, only
+            assert not client.app.state.cluster.health[0].missed_writes
+
+
 @pytest.fixture
 def real_pair(tmp_path, monkeypatch):
     """Node 0 (restarted, holding what node 1 holds) and its replica node 1, with their clients."""
