@@ -98,10 +98,11 @@ class ContentNodeClient(Protocol):
                               timeout: float) -> tuple[CorpusStatistics | None, list[NodeError]]: ...
 
     # `timestamp`: the operation's, one for every replica (searchlib/timestamps.py); `probe`,
-    # `tested_base`: the steps of replicated test-and-set (container/http/condition_probe.py)
+    # `tested_base`: the steps of replicated test-and-set (container/http/condition_probe.py);
+    # `origin`: a copy of a replica's version (update_repair.copy_to_refusers), its origin with it
     async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
                   create: bool = False, timestamp: int = 0, *, probe: bool = False,
-                  tested_base: int | None = None) -> FeedResult: ...
+                  tested_base: int | None = None, origin: int = 0) -> FeedResult: ...
 
     async def update(self, document_id: str, operations: dict, create: bool, timeout: float,
                      condition: str = "", timestamp: int = 0, *, probe: bool = False,
@@ -152,10 +153,10 @@ class CodecClient:
 
     async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
                   create: bool = False, timestamp: int = 0, *, probe: bool = False,
-                  tested_base: int | None = None) -> FeedResult:
+                  tested_base: int | None = None, origin: int = 0) -> FeedResult:
         if probe:
             return await self._probe(document_id, condition, create, timeout)
-        request = feed_codec.put_request(document_id, fields, condition, create, timestamp, tested_base)
+        request = feed_codec.put_request(document_id, fields, condition, create, timestamp, tested_base, origin)
         return _taken(feed_codec.decode_feed_reply(await self._call("Put", request, timeout)))
 
     async def update(self, document_id: str, operations: dict, create: bool, timeout: float,

@@ -151,10 +151,11 @@ async def copy_to_refusers(document_id: str, outcomes: Mapping[object, object],
                            timeout: Callable[[], float]) -> set:
     """Owners that refused a write as their copy may be stale (UnsyncedOwner: catching up, or not
     synced from a replica) while another owner took it: each gets the taker's resulting version as a
-    plain put (a remove for a tombstone) at the taker's timestamp, which a node never refuses (newest
-    wins: it replaces only older versions). Its catch-up may have listed the document before the
-    write; without the copy only this container's memory (note_missed_write) would know it lacks the
-    write, and a later update sent to it alone would build on the older base. Returns the refusers
+    plain put (a remove for a tombstone) at the taker's timestamp and origin (equal checksums), which
+    a node never refuses (newest wins: it replaces only older versions). Its catch-up may have listed
+    the document before the write; without the copy only this container's memory (note_missed_write)
+    would know it lacks the write, and a later update sent to it alone would build on the older base.
+    Returns the refusers
     that have the version now (the others are noted as missing the write)."""
     refusers = [client for client, outcome in outcomes.items() if isinstance(outcome, UnsyncedOwner)]
     takers = [client for client, outcome in outcomes.items() if isinstance(outcome, FeedResult) and outcome.ok]
@@ -176,7 +177,8 @@ async def copy_to_refusers(document_id: str, outcomes: Mapping[object, object],
     for client in refusers:
         try:
             result = await (client.remove(document_id, timeout(), timestamp=newest.timestamp) if newest.fields is None
-                            else client.put(document_id, newest.fields, timeout(), timestamp=newest.timestamp))
+                            else client.put(document_id, newest.fields, timeout(), timestamp=newest.timestamp,
+                                            origin=newest.origin))
         except Exception as error:  # noqa: BLE001 - noted as missing the write: it catches up
             log.warning("could not copy %s to content node %s: %s", document_id, _key(client), error)
             continue

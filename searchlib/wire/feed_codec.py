@@ -73,9 +73,9 @@ class NodeStatus:
 
 
 def put_request(document_id: str, fields: dict, condition: str = "", create: bool = False,
-                timestamp: int = 0, tested_base: int | None = None) -> pb.PutRequest:
-    return pb.PutRequest(document_id=document_id, fields_json=exact_json.dumps(fields),
-                         condition=condition, create=create, timestamp=timestamp, tested_base=tested_base)
+                timestamp: int = 0, tested_base: int | None = None, origin: int = 0) -> pb.PutRequest:
+    return pb.PutRequest(document_id=document_id, fields_json=exact_json.dumps(fields), condition=condition,
+                         create=create, timestamp=timestamp, tested_base=tested_base, origin=origin)
 
 
 def update_request(document_id: str, operations: dict, create: bool, condition: str = "",

@@ -20,6 +20,7 @@ from container.app import create_app
 from container.dispatch.content_client import NodeAddress, NodeTimeout, NodeUnavailable, UnsyncedOwner
 from container.dispatch.local_client import LocalContentNodeClient
 from container.http.update_repair import copy_to_refusers
+from content_node.catch_up import read_stamped
 from content_node.node import ContentNode
 from content_node.service import ContentNodeService
 from searchlib.wire.feed_codec import FeedResult, NodeStatus, StoredVersion
@@ -70,7 +71,7 @@ class Owner(QuietReplica):
         return (await self.get_version(document_id, timeout)).fields
 
     async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
-                  create: bool = False, timestamp: int = 0) -> FeedResult:
+                  create: bool = False, timestamp: int = 0, origin: int = 0) -> FeedResult:
         if not self.alive:
             raise NodeUnavailable("down")
         self.copies.append((fields, timestamp))
@@ -304,6 +305,18 @@ def test_a_copy_makes_a_refused_update_part_of_the_refusing_nodes_catch_up(real_
     assert node0.sync.refusal() is None
     node0.update(ID, json.dumps({"title": {"assign": "U2"}}), False, timestamp=40)  # node 1 gone
     assert node0.get(ID) == {"title": "U2", "text": "U1"}
+
+
+def test_the_copy_carries_the_takers_origin(real_pair):
+    """The copy is the taker's version: its timestamp and its origin (the base the update was computed
+    on, store/timestamps.py), else the bucket checksums differ until a merge."""
+    node0, replica, clients = real_pair
+    listed = catch_up_listed(node0, replica)
+    assert update_both(clients, "U1", 30) == {clients[0]}
+    taken, copied = read_stamped(replica, ID), read_stamped(node0, ID)
+    listed.set()
+    node0.sync._thread.join(30)
+    assert taken[2] != 0 and copied == taken
 
 
 def test_a_steady_stream_of_updates_during_a_resync_is_no_stream_of_misses(real_pair):
