@@ -157,6 +157,7 @@ class ReplicaSync:
         # the peers it was sent but did not finish from (it may lack writes only they hold): reported so
         # that a container started since still refuses updates here until it is synced with them
         self.unsynced_from = ""
+        self.unsynced_generation = 0  # counts recordings into `unsynced_from` (`merged_with` clears older ones only)
         # a catch-up since this process started was told its replicas (peers, unreachable) or that it
         # has none (sole_copy): only then does `unsynced_from` say what it lacks (`refusal`)
         self._told = False
@@ -203,13 +204,22 @@ class ReplicaSync:
                 "so it applies no update or test-and-set condition now and wrote nothing. Retry later; "
                 "puts and removes without a condition are accepted")
 
-    def merged_with(self, address: str) -> None:
+    def merged_with(self, address: str, generation: int | None = None) -> None:
         """A replica merge with `address` finished: this node holds every version that replica held
-        when they compared, as a catch-up from it would give (content_node/replica_merge.py)."""
+        when they compared, as a catch-up from it would give (content_node/replica_merge.py).
+        `generation`: `unsynced_generation` when the merge began; a record made since (the node missed
+        writes from it after the comparison) stays."""
         with self._lock:
+            if generation is not None and generation != self.unsynced_generation:
+                return
             if self.state == READY and address in self.unsynced_from.split(","):
                 self.unsynced_from = ",".join(a for a in self.unsynced_from.split(",") if a != address)
                 log.info("synced from %s by a replica merge", address)
+
+    def _record_unsynced(self, unsynced_from: str) -> None:
+        with self._lock:
+            self.unsynced_from = unsynced_from
+            self.unsynced_generation += 1
 
     def live_write(self, document_id: str, full: bool, apply: Callable[[], T]) -> T:
         """Run a client write; while not ready, record it so catch-up never overwrites it."""
@@ -239,8 +249,8 @@ class ReplicaSync:
         with self._lock:
             if self.state == READY and not peers and (unreachable or sole_copy):
                 self._told = True
-                self.unsynced_from = "" if sole_copy else ",".join(
-                    dict.fromkeys([*filter(None, self.unsynced_from.split(",")), *unreachable]))
+                self._record_unsynced("" if sole_copy else ",".join(
+                    dict.fromkeys([*filter(None, self.unsynced_from.split(",")), *unreachable])))
             if self.state == CATCHING_UP or (self.state == READY and not (resync and peers)):
                 return False
             if self._required and not peers:
@@ -307,7 +317,7 @@ class ReplicaSync:
             # the peers it finished from, in order: the container serves it once every peer that
             # could be synced was, and retries the others later (container/dispatch/search_cluster.py)
             self.synced_from = ",".join(address for address in peers if address not in failed)
-            self.unsynced_from = ",".join([*failed, *unreachable])
+            self._record_unsynced(",".join([*failed, *unreachable]))
         if peers and not failed and cannot_store is None:
             self._rebuilt()  # lost data is rebuilt only from every replica it was sent
         elif peers and cannot_store is None:

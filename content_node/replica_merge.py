@@ -70,9 +70,11 @@ class MergeReport:
     documents_compared: int = 0
     pulled: int = 0
     pushed: int = 0
+    unsettled: int = 0  # updated here on a stale version and still differing from the peer's result
 
     def __add__(self, other: "MergeReport") -> "MergeReport":
-        return MergeReport(*(a + b for a, b in zip(self.astuple(), other.astuple())))
+        return MergeReport(*(a + b for a, b in zip(self.astuple(), other.astuple())),
+                           self.unsettled + other.unsettled)
 
     def astuple(self) -> tuple[int, int, int, int]:
         return self.buckets_differing, self.documents_compared, self.pulled, self.pushed
@@ -148,7 +150,7 @@ def merge_with(node, peer: MergePeer, now: float | None = None) -> MergeReport:
             peer.put(stamp.document_id, fields, timestamp, origin)
         elif timestamp != ABSENT:  # a tombstone (maybe one newer than listed): the newest version
             peer.remove(stamp.document_id, timestamp)
-    return MergeReport(len(differing), len(local.keys() | remote.keys()), pulled, len(push))
+    return MergeReport(len(differing), len(local.keys() | remote.keys()), pulled, len(push), len(stale_updates))
 
 
 def _updated_since(node, document_id: str, since: int) -> int | None:
@@ -159,7 +161,7 @@ def _updated_since(node, document_id: str, since: int) -> int | None:
 
 def _settle_stale_updates(node, peer: MergePeer, stale: dict[str, int]) -> int:
     """Replace each local result of an update on a stale base by the peer's result of the same
-    update (equal timestamp) or anything newer, once the peer has it."""
+    update (equal timestamp) or anything newer, once the peer has it (`stale` keeps the others)."""
     settled, deadline = 0, time.monotonic() + SETTLE_SECONDS
     while stale:
         for document_id, fields, timestamp, origin in peer.fetch(sorted(stale)):
@@ -203,8 +205,10 @@ class ReplicaMerger:
                 try:
                     peer = self._node.sync.dial(address)
                     check_replica(self._node, peer)
+                    generation = self._node.sync.unsynced_generation  # before the checksums are compared
                     report = merge_with(self._node, peer)
-                    self._node.sync.merged_with(address)  # it holds what the peer held: no longer unsynced from it
+                    if not report.unsettled:  # it holds what the peer held: no longer unsynced from it
+                        self._node.sync.merged_with(address, generation)
                     total += report
                     if report.pulled or report.pushed:
                         log.info("merged with %s in %.0f ms: %d buckets differed, %d documents compared, "

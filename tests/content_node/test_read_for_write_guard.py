@@ -16,7 +16,7 @@ from container.dispatch.content_client import NodeAddress, UnsyncedOwner
 from container.dispatch.local_client import LocalContentNodeClient
 from content_node.catch_up import AWAITING_SYNC, READY, list_documents, read_stamped
 from content_node.node import ContentNode
-from content_node.replica_merge import ReplicaMerger
+from content_node.replica_merge import MergeReport, ReplicaMerger
 from content_node.service import ContentNodeService
 from searchlib.errors import UnsyncedReplicaError
 from tests.content_node.test_replica_merge import InProcessMergePeer
@@ -182,6 +182,36 @@ def test_a_completed_merge_with_the_unsynced_replica_ends_the_refusal(nodes):
     assert ReplicaMerger(restarted).merge(["replica:1"])[1] == ""
     assert restarted.sync.unsynced_from == "" and refused_reads_for_write(restarted) == []
     assert restarted.get(ID)["title"] == "acknowledged"  # the merge brought what the replica held
+
+
+class RecordedDuringMerge(InProcessMergePeer):
+    """The node is told the replica is unreachable again (it missed a write from it) once the merge
+    has compared checksums."""
+
+    def __init__(self, replica: ContentNode, restarted: ContentNode) -> None:
+        super().__init__(replica)
+        self._restarted = restarted
+
+    def bucket_checksums(self):
+        checksums = super().bucket_checksums()
+        self._restarted.sync.start([], resync=True, unreachable=["replica:1"])
+        return checksums
+
+
+def test_a_merge_clears_only_what_was_recorded_before_it_compared_and_only_when_it_settled(nodes, monkeypatch):
+    replica, restarted = nodes
+    restarted.sync.set_dialer(lambda address: Peer(replica, address, fail=True))
+    assert restarted.sync.start(["replica:1"], wait=True) and restarted.sync.unsynced_from == "replica:1"
+    restarted.sync.set_dialer(lambda address: RecordedDuringMerge(replica, restarted))
+    assert ReplicaMerger(restarted).merge(["replica:1"])[1] == ""
+    assert restarted.sync.unsynced_from == "replica:1" and refused_reads_for_write(restarted) == ALL
+    # updates applied here on a stale version still differ from the peer's when the merge gives up
+    monkeypatch.setattr("content_node.replica_merge.merge_with", lambda node, peer: MergeReport(unsettled=1))
+    restarted.sync.set_dialer(lambda address: InProcessMergePeer(replica))
+    assert ReplicaMerger(restarted).merge(["replica:1"])[1] == ""
+    assert restarted.sync.unsynced_from == "replica:1"
+    monkeypatch.undo()
+    assert ReplicaMerger(restarted).merge(["replica:1"])[1] == "" and restarted.sync.unsynced_from == ""
 
 
 def test_a_catch_up_cut_short_keeps_the_refusal(nodes):
