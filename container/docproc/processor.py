@@ -12,9 +12,9 @@ every replica stores the same values:
 
 A document field's statements start from its own fed value (`lowercase | summary` on `title`
 stores the lowercased title). Users may not feed synthetic fields themselves (searchlib.documents
-rejects them). Updates recompute a field when they assign all its inputs (and one of those its
-select_input picks from), and one whose script reads no input (`now`) unless guarded; otherwise it
-keeps its value. Mutable attributes are left to the content node (they are never fed). Every script parsed
+rejects them). Updates recompute a field when they assign one of its inputs (the others read as
+empty, as in Vespa; and one of those its select_input picks from), and one whose script reads no
+input (`now`) unless guarded; otherwise it keeps its value. Mutable attributes are left to the content node (they are never fed). Every script parsed
 at load (searchlib.indexing.check), so a statement the engine cannot run has already refused the
 package: nothing is skipped here. The component indexes of
 `uri` fields (f.host, f.hostname, ...) are filled here too (searchlib.schema.uri_fields), and the
