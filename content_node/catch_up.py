@@ -150,6 +150,7 @@ class ReplicaSync:
         self._lock = threading.RLock()  # re-entered by live writes inside a `write_order()` batch
         self._writes: dict[str, tuple[int, int]] = {}  # id → (live writes, count at last full write)
         self._stale_bases: set[str] = set()  # refetched after a live update: an equal timestamp loses
+        self._refused: set[str] = set()  # refused during this catch-up: fetched again at its end (`refuse`)
         self.state = AWAITING_SYNC
         self.remaining = 0
         self.fetched = 0
@@ -203,6 +204,18 @@ class ReplicaSync:
         return (f"Content node {self._node.distribution_key} {why}: its copy of the document may be stale, "
                 "so it applies no update or test-and-set condition now and wrote nothing. Retry later; "
                 "puts and removes without a condition are accepted")
+
+    def refuse(self, document_id: str) -> str | None:
+        """`refusal` for a write of `document_id`. One refused during a catch-up is remembered: a
+        replica took that write, and the container's copy of its result (update_repair.copy_to_refusers)
+        may fail (that replica died) while only the container's memory knows of the miss; the end of the
+        catch-up fetches it again from every peer (`_refetch_refused`)."""
+        refusal = self.refusal()
+        if refusal is not None:
+            with self._lock:
+                if self.state == CATCHING_UP:
+                    self._refused.add(document_id)
+        return refusal
 
     def merged_with(self, address: str, generation: int | None = None) -> None:
         """A replica merge with `address` finished: this node holds every version that replica held
@@ -310,6 +323,8 @@ class ReplicaSync:
                 except Exception as error:  # noqa: BLE001 - the other replicas still
                     failed.append(address)
                     log.warning("catch-up from %s failed: %s", address, error)
+            if cannot_store is None:
+                cannot_store = self._refetch_refused(listed, failed)
         finally:
             for _, peer in dialed:
                 peer.close()
@@ -330,6 +345,10 @@ class ReplicaSync:
                 log.warning("still not serving: %s", self._required or cannot_store)
                 self.state = AWAITING_SYNC
                 return
+            if self._refused:  # refused after the last refetch: unsynced until a catch-up or merge
+                self._record_unsynced(",".join(dict.fromkeys([*filter(None, self.unsynced_from.split(",")),
+                                                              *peers])))
+                self._refused.clear()
             self.state = READY
             self._told = self._told or bool(peers or unreachable or sole_copy)
             self.remaining = 0
@@ -340,6 +359,27 @@ class ReplicaSync:
         if self._required_marker is not None:
             self._required_marker.unlink(missing_ok=True)
         self._required = self._required_marker = None
+
+    def _refetch_refused(self, listed: list, failed: list[str]) -> StorageError | None:
+        """The documents refused during the catch-up (`refuse`), fetched from every peer it listed
+        (newest wins), until no new one is refused; a peer that fails now stays unsynced (`failed`)."""
+        for _ in range(10):  # each round is short; refusals stop once the container's copies land
+            with self._lock:
+                refused, self._refused = self._refused, set()
+            if not refused:
+                return None
+            for address, peer, _ in listed:
+                if address in failed:
+                    continue
+                try:
+                    self._catch_up_from(peer, set(refused))
+                except StorageError as error:
+                    log.warning("catch-up from %s failed: %s", address, error)
+                    return error
+                except Exception as error:  # noqa: BLE001 - the other replicas still
+                    failed.append(address)
+                    log.warning("refetching %d refused documents from %s failed: %s", len(refused), address, error)
+        return None
 
     def _catch_up_from(self, peer: Peer, dirty: set[str]) -> None:
         """Fetch `dirty` from `peer` and apply each copy that is newer (store/timestamps.py)."""

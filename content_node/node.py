@@ -184,7 +184,7 @@ class ContentNode:
         base: list[int] = []
         test = _condition(document_id, condition, create, db, base, tested_base)
         if test is not None:
-            self._check_base()
+            self._check_base(document_id)
         self.sync.live_write(document_id, True, lambda: newest_wins(
             db, document_id, timestamp or None,
             lambda check, ts: db.put(document_id, fields, condition=check, timestamp=ts, origin=origin,
@@ -205,7 +205,7 @@ class ContentNode:
         operations = _json_object(operations_json, "fields")
         db = self.database_for(document_id)
         test = _condition(document_id, condition, create, db, tested_base=tested_base)
-        self._check_base()  # a partial update reads the stored document, conditional or not
+        self._check_base(document_id)  # a partial update reads the stored document, conditional or not
         base: list[int] = []
 
         def write(check, ts):
@@ -229,7 +229,7 @@ class ContentNode:
         base: list[int] = []
         test = _condition(document_id, condition, False, db, base, tested_base)
         if test is not None:
-            self._check_base()
+            self._check_base(document_id)
         found = self.sync.live_write(document_id, True, lambda: newest_wins(
             db, document_id, timestamp or None,
             lambda check, ts: db.remove(document_id, condition=check, timestamp=ts), test))
@@ -244,13 +244,13 @@ class ContentNode:
         db = self.database_for(document_id)
         held: list[int] = []
         test = _condition(document_id, condition, create, db, held)
-        self._check_base()
+        self._check_base(document_id)
         db.get(document_id, test)
         return held[0]
 
-    def _check_base(self) -> None:
-        """A write that reads the stored document: refused while this copy may be stale (ReplicaSync.refusal)."""
-        refusal = self.sync.refusal()
+    def _check_base(self, document_id: str) -> None:
+        """A write that reads the stored document: refused while this copy may be stale (ReplicaSync.refuse)."""
+        refusal = self.sync.refuse(document_id)
         if refusal is not None:
             raise UnsyncedReplicaError(refusal)
 

@@ -214,6 +214,49 @@ def test_a_merge_clears_only_what_was_recorded_before_it_compared_and_only_when_
     assert ReplicaMerger(restarted).merge(["replica:1"])[1] == "" and restarted.sync.unsynced_from == ""
 
 
+class ListedFirst(Peer):
+    """Lists the replica's documents, then waits (the test writes meanwhile) before answering."""
+
+    taken = threading.Event()
+
+    def list_documents(self) -> dict[str, int]:
+        listing = dict(list_documents(self._node))
+        self.taken.set()
+        assert self._listed.wait(30)
+        return listing
+
+
+class FailsRefetch(ListedFirst):
+    """Then dies before the end of the catch-up refetches what the node refused."""
+
+    def fetch(self, document_ids):
+        raise ConnectionError("the replica died")
+
+
+@pytest.mark.parametrize("peer_dies", [False, True], ids=["refetched", "peer died"])
+def test_a_write_refused_during_a_catch_up_is_fetched_again_at_its_end(nodes, peer_dies):
+    """The update is refused here while the catch-up runs (its listing predates it) and the replica
+    takes it; the container's copy of its result fails (no copy here). The node itself fetches the
+    document again at the end of the catch-up; a replica that cannot answer then stays unsynced."""
+    replica, restarted = nodes
+    restarted.put(ID, fields("acknowledged"), timestamp=20)  # listed equal: the catch-up fetches nothing
+    listed = threading.Event()
+    kind = FailsRefetch if peer_dies else ListedFirst
+    restarted.sync.set_dialer(lambda address: kind(replica, address, listed=listed))
+    ListedFirst.taken.clear()
+    assert restarted.sync.start(["replica:1"]) and ListedFirst.taken.wait(30)
+    with pytest.raises(UnsyncedReplicaError):
+        restarted.update(ID, ASSIGN, False, timestamp=30)
+    assert replica.update(ID, ASSIGN, False, timestamp=30)
+    listed.set()
+    restarted.sync._thread.join(30)
+    assert restarted.sync.state == READY
+    if peer_dies:
+        assert restarted.sync.unsynced_from == "replica:1" and refused_reads_for_write(restarted) == ALL
+    else:
+        assert restarted.sync.unsynced_from == "" and restarted.get(ID)["text"] == "updated"
+
+
 def test_a_catch_up_cut_short_keeps_the_refusal(nodes):
     replica, restarted = nodes
     restarted.sync.set_dialer(lambda address: Peer(replica, address, fail=True))
