@@ -201,3 +201,17 @@ def app_with_resource_limits(source: Path, target: Path, disk: float) -> Path:
     limits = f"<tuning><resource-limits><disk>{disk}</disk></resource-limits></tuning>"
     (target / "services.xml").write_text(services.replace("</nodes>\n  </content>", f"</nodes>\n    {limits}\n  </content>"))
     return target
+
+
+@contextlib.contextmanager
+def one_node_on_disk(root: Path):
+    """One node whose data is under `root` (a small or faulty mount), snapshots every 10 operations,
+    and only the node's own disk refusal (the cluster's feed block at 100%): the disk-fault tests'
+    cluster."""
+    from deploy.local_cluster import LocalCluster  # the launcher, only for the modules that start one
+    from tests.integration.conftest import DEFAULT_APP
+    app = app_with_resource_limits(DEFAULT_APP, root / "app", disk=1.0)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PHASEDSEARCH_SNAPSHOT_INTERVAL", "10")
+        with LocalCluster(app, root / "data", nodes=1, groups=1) as running:
+            yield running

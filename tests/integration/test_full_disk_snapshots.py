@@ -6,15 +6,14 @@ files, and nothing refused appears (the model: tests/integration/mixed_writes.py
 directory is a 16 MB tmpfs (mounting needs root)."""
 from __future__ import annotations
 
+import errno
 import os
 import signal
 
 import pytest
 
-from deploy.local_cluster import LocalCluster
-from tests.integration.conftest import DEFAULT_APP
 from tests.integration.mixed_writes import MixedFeeder, assert_as_modelled
-from tests.integration.storage_faults import NodeReader, app_with_resource_limits, tmpfs_node_dir, wait_until
+from tests.integration.storage_faults import NodeReader, one_node_on_disk, tmpfs_node_dir, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -25,17 +24,27 @@ def disk(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cluster(disk):
-    app = app_with_resource_limits(DEFAULT_APP, disk[0] / "app", disk=1.0)  # the node's own refusal, no feed block
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PHASEDSEARCH_SNAPSHOT_INTERVAL", "10")
-        with LocalCluster(app, disk[0] / "data", nodes=1, groups=1) as running:
-            yield running
+    with one_node_on_disk(disk[0]) as running:
+        yield running
 
 
 def fill(directory, leave: int) -> None:
+    """Fill the node's disk to `leave` bytes free. The node writes meanwhile, so the filler may
+    meet a full disk first: then it is cut back until `leave` bytes are free again."""
+    path = directory / "filler"
+    try:
+        with open(path, "ab") as handle:
+            handle.write(b"\0" * max(0, free_bytes(directory) - leave))
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+    if free_bytes(directory) < leave:
+        os.truncate(path, max(0, path.stat().st_size - (leave - free_bytes(directory))))
+
+
+def free_bytes(directory) -> int:
     stats = os.statvfs(directory)
-    with open(directory / "filler", "ab") as handle:
-        handle.write(b"\0" * max(0, stats.f_bavail * stats.f_frsize - leave))
+    return stats.f_bavail * stats.f_frsize
 
 
 def test_kill_9_on_a_full_disk_mid_snapshots_loses_no_write_and_resurrects_no_remove(cluster, disk):

@@ -20,7 +20,7 @@ import pytest
 from deploy.local_cluster import LocalCluster
 from tests.integration.conftest import DEFAULT_APP
 from tests.integration.mixed_writes import MixedFeeder, assert_as_modelled
-from tests.integration.storage_faults import NodeReader, app_with_resource_limits, wait_until
+from tests.integration.storage_faults import NodeReader, app_with_resource_limits, one_node_on_disk, wait_until
 
 
 def run(*argv: str) -> subprocess.CompletedProcess:
@@ -71,11 +71,8 @@ def disk(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cluster(disk):
-    app = app_with_resource_limits(DEFAULT_APP, disk[0] / "app", disk=1.0)  # the node's own refusal, no feed block
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PHASEDSEARCH_SNAPSHOT_INTERVAL", "10")
-        with LocalCluster(app, disk[0] / "data", nodes=1, groups=1) as running:
-            yield running
+    with one_node_on_disk(disk[0]) as running:
+        yield running
 
 
 def turn_read_only(device: str) -> None:
