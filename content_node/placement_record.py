@@ -21,9 +21,8 @@ import json
 import logging
 from pathlib import Path
 
-from content_node.document_db import DocumentDB
 from content_node.store.durable_files import write_durably
-from content_node.store.recovery import StoreCorruption
+from content_node.store.recovery import StoreCorruption, recovered_entries
 from searchlib.schema.application import load_application
 
 log = logging.getLogger("content_node.placement")
@@ -88,28 +87,26 @@ def _cluster_view(application, cluster_id: str):
 def placed_entries(application, databases) -> int:
     """What "holds placed data" means: documents and tombstones of the types placed by bucket
     (global documents are on every node, so they are never lost by a placement change)."""
+    return _placed(application, {name: len(db.timestamps) for name, db in databases.items()})
+
+
+def _placed(application, entries: dict[str, int]) -> int:
     global_types = set(application.content.global_types)
-    return sum(len(db.timestamps) for name, db in databases.items()
-               if application.schemas[name].document_name not in global_types)
+    return sum(count for name, count in entries.items() if application.schemas[name].document_name not in global_types)
 
 
 def placed_entries_in(application, data_dir: Path) -> int:
     """`placed_entries` of a data directory this node did not open (`application`: as the node
-    that wrote it saw the package; None: nothing to count)."""
+    that wrote it saw the package; None: nothing to count), read only: it may be another node's
+    (store/recovery.py `recovered_entries`)."""
     if application is None:
         return 0
-    databases: dict[str, DocumentDB] = {}
     try:
-        for name, schema in application.schemas.items():
-            if (data_dir / name).is_dir():
-                databases[name] = DocumentDB(schema, data_dir / name)
-        return placed_entries(application, databases)
+        return _placed(application, {name: len(recovered_entries(data_dir / name))
+                                     for name in application.schemas if (data_dir / name).is_dir()})
     except (StoreCorruption, OSError) as error:  # unreadable: it may hold data all the same
         raise PlacementChanged(f"{data_dir} on this node's volume cannot be read ({error}), so it may hold "
                                "another distribution key's documents; move it aside to start") from None
-    finally:
-        for db in databases.values():
-            db.close()
 
 
 def _check_volume(node) -> None:

@@ -16,6 +16,7 @@ depends on whether the node has a replica in another group:
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -24,14 +25,15 @@ from typing import Callable
 
 from content_node.store import segments
 from content_node.store.index_image import list_images
-from content_node.store.segments import is_manifest, list_segment_files, referenced_segments
+from content_node.store.segments import is_manifest, list_segment_files, read_manifest, read_stamps, referenced_segments
 from content_node.store.snapshot import SnapshotError
-from content_node.store.snapshots import list_snapshots, snapshot_sequence, verify_snapshot
-from content_node.store.timestamps import retain_sidecars
+from content_node.store.snapshots import list_snapshots, read_snapshot, snapshot_sequence, verify_snapshot
+from content_node.store.timestamps import DocumentTimestamps, retain_sidecars
 from content_node.store.durable_files import fsync_directory
 from content_node.store.wal import (
     LogRecord, WalCorruption, list_segments, remove_segments, replay, segment_first_sequence,
     segments_covered_by)
+from searchlib.docid import global_id
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +62,12 @@ class Recovered:
 
 
 def recover(directory: Path, *, load_snapshot: Callable[[Path], int], reset: Callable[[], None],
-            apply: Callable[[LogRecord], None], rebuild: bool) -> Recovered:
+            apply: Callable[[LogRecord], None], rebuild: bool, read_only: bool = False) -> Recovered:
     """Load the newest intact snapshot (`load_snapshot` returns its sequence; `reset` clears what a
-    failed one left), then `apply` each later log record. Raises StoreCorruption, see module doc."""
+    failed one left), then `apply` each later log record. Raises StoreCorruption, see module doc.
+    `read_only` (not with `rebuild`): nothing in `directory` is moved aside or cut (a directory
+    this node does not own, `recovered_entries`)."""
+    assert not (rebuild and read_only), "a rebuild moves damaged files aside"
     last_sequence, snapshot_damage, newer = 0, None, []
     for snapshot in reversed(list_snapshots(directory)):
         try:
@@ -76,11 +81,11 @@ def recover(directory: Path, *, load_snapshot: Callable[[Path], int], reset: Cal
     else:
         if snapshot_damage is not None and not _log_starts_at_one(directory):
             return _lost(directory, snapshot_damage, rebuild, reset, everything=True)
-    if snapshot_damage is not None:
+    if snapshot_damage is not None and not read_only:
         quarantine(newer)  # the ones tried before the one that loaded
     replayed = 0
     try:
-        for record in replay(directory, after_sequence=last_sequence):
+        for record in replay(directory, after_sequence=last_sequence, read_only=read_only):
             apply(record)
             last_sequence = record.sequence
             replayed += 1
@@ -88,6 +93,33 @@ def recover(directory: Path, *, load_snapshot: Callable[[Path], int], reset: Cal
         outcome = _lost(directory, error, rebuild, reset, everything=False)
         return Recovered(last_sequence, replayed, outcome.rebuild_reason)
     return Recovered(last_sequence, replayed, None)
+
+
+def recovered_entries(directory: Path) -> DocumentTimestamps:
+    """The document timestamps (documents and tombstones) a DocumentDB opened on `directory` would
+    hold, read without writing anything there (a DocumentDB opens a log segment, may move damaged
+    files aside and cut a torn log tail, and snapshots at close): the records' ids and stamps, not
+    their fields. Raises StoreCorruption where opening it without a replica would."""
+    entries = DocumentTimestamps()
+
+    def load_snapshot(snapshot: Path) -> int:
+        if is_manifest(snapshot):
+            manifest = read_manifest(snapshot)
+            sequence, documents = manifest.last_sequence, read_stamps(manifest)
+        else:
+            sequence, documents = read_snapshot(snapshot)
+        for document in documents:
+            entries.loaded(document)
+        entries.load_sidecar(snapshot)
+        return sequence
+
+    def apply(record: LogRecord) -> None:  # as DocumentDB._replay stamps it
+        op = json.loads(record.payload)
+        entries.record(op["id"], global_id(op["id"]), op.get("ts", 0), op["op"] == "remove",
+                       origin=op.get("origin", 0))
+
+    recover(directory, load_snapshot=load_snapshot, reset=entries.clear, apply=apply, rebuild=False, read_only=True)
+    return entries
 
 
 def _load(load_snapshot: Callable[[Path], int], snapshot: Path) -> int:

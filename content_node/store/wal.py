@@ -248,9 +248,10 @@ def _crc32_v1(sequence: int, payload: bytes) -> int:
     return zlib.crc32(payload, zlib.crc32(struct.pack("<Q", sequence)))
 
 
-def replay(directory: Path, after_sequence: int = 0) -> Iterator[LogRecord]:
+def replay(directory: Path, after_sequence: int = 0, read_only: bool = False) -> Iterator[LogRecord]:
     """Every record with sequence > after_sequence, in order. Torn tails are truncated (and
-    logged); damage raises WalCorruption after the records before it have been yielded."""
+    logged; `read_only`: left as they are, for a directory another node owns); damage raises
+    WalCorruption after the records before it have been yielded."""
     segments = list_segments(directory)
     previous: int | None = None  # the last sequence seen, to detect gaps between segments
     for index, path in enumerate(segments):
@@ -265,7 +266,7 @@ def replay(directory: Path, after_sequence: int = 0) -> Iterator[LogRecord]:
                 # a full segment is made durable before `following` is created: what it loses is damage
                 scan = replace(scan, corruption=WalCorruption(
                     path, scan.valid_length, "a record cut short in a segment that another one follows"))
-            elif following is None:  # the last segment: appends go on after its whole records
+            elif following is None and not read_only:  # the last segment: appends go on after its whole records
                 _cut_torn_tail(path, scan.valid_length, end)
             # else one the next start resumed right after (its cut had failed): nothing appends to
             # it, so it is left as it is and read as torn each time (replay never changes a segment

@@ -4,6 +4,7 @@ so gets of them would miss and removes of them would leave the old copy searchab
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,32 @@ def test_a_node_holding_another_content_clusters_documents_refuses_to_start_in_t
     node = ContentNode(app, tmp_path, 1, group_keys=[1], cluster="library")  # its recorded cluster starts
     check_and_record(node)
     node.close()
+
+
+def files_state(directory: Path) -> dict[str, tuple[bytes, int]]:
+    return {str(path.relative_to(directory)): (path.read_bytes() if path.is_file() else b"", path.stat().st_mtime_ns)
+            for path in sorted([directory, *directory.rglob("*")])}
+
+
+def test_a_sibling_directory_is_counted_without_writing_into_it(tmp_path):
+    """Another node's directory is read, never opened as a database (which would start a log segment,
+    snapshot at close, and could move damaged files aside): a log tail not yet snapshotted counts."""
+    node = ContentNode(MUSIC, tmp_path / "crashed", 1, group_keys=[1])
+    for n in range(3):
+        node.put(f"id:ns:music::{n}", json.dumps({"artist": "A", "year": 2015}))
+    node.databases["music"].snapshot()
+    for n in (3, 4):
+        node.put(f"id:ns:music::{n}", json.dumps({"artist": "B", "year": 2016}))
+    node.remove("id:ns:music::0", timestamp=CLOCK.next())  # a tombstone in the log tail
+    node.remove("id:ns:music::9", timestamp=CLOCK.next())  # a tombstone of a document never held
+    shutil.copytree(tmp_path / "crashed", tmp_path / "content-node-1")  # as a crash left it: no snapshot at close
+    node.close()
+    sibling = tmp_path / "content-node-1"
+    before = files_state(sibling)
+    with pytest.raises(PlacementChanged, match="content-node-1 on this node's volume holds 6 documents and removes"):
+        started_alone = ContentNode(MUSIC, tmp_path / "content-node-3", 3, group_keys=[3])
+        try:
+            check_and_record(started_alone, alone_on_volume=True)
+        finally:
+            started_alone.close()
+    assert files_state(sibling) == before
