@@ -11,7 +11,7 @@ from typing import Awaitable, Protocol, Sequence
 import grpc
 
 from container.dispatch import wire_client
-from container.dispatch.feed_batcher import FeedBatcher
+from container.dispatch.feed_batcher import FeedBatcher, NotSent
 from container.dispatch.wire_client import Sent, WireConnection, WireFailure
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
@@ -359,6 +359,8 @@ class GrpcContentNodeClient(CodecClient):
             self._batcher = FeedBatcher(lambda batch, left: self._rpc("Feed", batch, left))
         try:
             return await self._batcher.submit(pb.FeedOperation(**{kind: request}), max(timeout, 0.001))
+        except NotSent as error:  # certainly not applied: the retryable 503, not the 504 "outcome unknown"
+            raise NodeUnavailable(f"content node {self.node.distribution_key} is overloaded: {error}") from None
         except asyncio.TimeoutError:
             raise NodeTimeout(f"content node {self.node.distribution_key} timed out") from None
 

@@ -12,7 +12,9 @@ been held long enough: half the last batch's round trip under a light load (smal
 late), and never more than half its own timeout. Each operation keeps its own timeout and gets its
 own reply (a bad one fails alone), and each is acknowledged by the node only once durable, as a
 single Put. The timeouts share one timer, armed for the earliest deadline not yet answered (a timer
-a write, as `asyncio.wait_for` sets, was a measurable part of the container's CPU a write).
+a write, as `asyncio.wait_for` sets, was a measurable part of the container's CPU a write). A write
+still queued at its deadline was never sent: it leaves the queue and fails as NotSent (certainly not
+applied: retryable), unlike one sent and unanswered (TimeoutError: it may have been applied).
 """
 from __future__ import annotations
 
@@ -37,6 +39,13 @@ MIN_NEXT_BATCH = MAX_OPERATIONS // 2
 # out); 2 ms, or half a round trip, under load split the batches at 128 in flight (see BENCHMARKS.md)
 MAX_HOLD = 0.05
 MAX_BYTES = 4 * 1024 * 1024
+
+
+
+class NotSent(Exception):
+    """The operation's deadline passed while it was queued behind earlier batches: it was never
+    sent, and never will be."""
+
 
 Send = Callable[[pb.FeedBatchRequest, float], Awaitable[pb.FeedBatchReply]]
 
@@ -67,7 +76,8 @@ class FeedBatcher:
 
     async def submit(self, operation: pb.FeedOperation, timeout: float) -> pb.FeedReply:
         """The node's reply to `operation`; raises what the Feed call raised (NodeUnavailable,
-        NodeTimeout), or asyncio.TimeoutError past `timeout` (the operation's own deadline).
+        NodeTimeout), or past `timeout` (the operation's own deadline) asyncio.TimeoutError if it
+        was sent, NotSent if it was still queued.
         A caller that is cancelled cancels its future: a queued operation is then skipped."""
         future = asyncio.get_running_loop().create_future()
         now = time.monotonic()
@@ -125,13 +135,23 @@ class FeedBatcher:
         self._timer = asyncio.get_running_loop().call_later(max(0.0, deadline - time.monotonic()), self._expire)
 
     def _expire(self) -> None:
-        """The timer: operations past their deadline fail with TimeoutError; re-armed for the next."""
+        """The timer: operations past their deadline fail (see `submit`); re-armed for the next."""
         self._timer = None
         now = time.monotonic()
-        heap = self._deadlines
+        heap, expired = self._deadlines, set()
         while heap and (heap[0][2].done() or heap[0][0] <= now):
             future = heapq.heappop(heap)[2]
             if not future.done():
+                expired.add(future)
+        if expired:
+            unsent = [entry for entry in self._queue if entry[1] in expired]
+            if unsent:  # out of the queue: never sent later
+                self._queue = deque(entry for entry in self._queue if entry[1] not in expired)
+                for _, future, _ in unsent:
+                    expired.discard(future)
+                    future.set_exception(NotSent("the write was still queued behind earlier writes to the node "
+                                                 "at its deadline, and was not sent"))
+            for future in expired:
                 future.set_exception(asyncio.TimeoutError())
         if heap:
             self._arm(heap[0][0])

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from container.dispatch.content_client import NodeUnavailable
-from container.dispatch.feed_batcher import FeedBatcher
+from container.dispatch.feed_batcher import FeedBatcher, NotSent
 from protos import content_node_pb2 as pb
 
 
@@ -126,7 +126,7 @@ def test_an_operation_whose_caller_gave_up_is_not_sent():
         batcher = FeedBatcher(node.send, max_in_flight=1)
         sent = asyncio.ensure_future(batcher.submit(put(0), 5.0))
         await asyncio.sleep(0.01)
-        with pytest.raises(asyncio.TimeoutError):
+        with pytest.raises(NotSent):
             await batcher.submit(put(1), 0.01)  # queued behind the first, then timed out
         cancelled = asyncio.ensure_future(batcher.submit(put(2), 5.0))
         await asyncio.sleep(0.01)
@@ -151,10 +151,10 @@ def test_each_operation_times_out_at_its_own_deadline_with_one_timer():
         short = asyncio.ensure_future(batcher.submit(put(1), 0.05))  # queued: earlier deadline re-arms
         shorter = asyncio.ensure_future(batcher.submit(put(2), 0.02))
         started = loop.time()
-        with pytest.raises(asyncio.TimeoutError):
+        with pytest.raises(NotSent):  # queued, never sent
             await shorter
         assert 0.015 < loop.time() - started < 0.045 and not short.done()
-        with pytest.raises(asyncio.TimeoutError):
+        with pytest.raises(NotSent):
             await short
         assert loop.time() - started >= 0.045 and not long.done()
         node.release.set()
@@ -241,5 +241,62 @@ def test_writes_whose_callers_gave_up_do_not_count_toward_a_batchs_worth():
         assert node.batches[1] == [f"id:test:doc::{n}" for n in range(4, 8)]
         node.release.set()
         await asyncio.gather(first, *waiting)
+
+    asyncio.run(run())
+
+
+def test_a_write_queued_past_its_deadline_fails_as_not_sent_and_leaves_the_queue_a_sent_one_times_out():
+    async def run():
+        node = Node()
+        batcher = FeedBatcher(node.send, max_in_flight=1)
+        sent = asyncio.ensure_future(batcher.submit(put(0), 0.05))
+        await asyncio.sleep(0.001)
+        queued = asyncio.ensure_future(batcher.submit(put(1), 0.03))
+        kept = asyncio.ensure_future(batcher.submit(put(2), 5.0))
+        with pytest.raises(NotSent):
+            await queued
+        assert [entry[0].put.document_id for entry in batcher._queue] == ["id:test:doc::2"]
+        with pytest.raises(asyncio.TimeoutError):  # sent, unanswered: it may have been applied
+            await sent
+        node.release.set()
+        await kept
+        assert node.batches == [["id:test:doc::0"], ["id:test:doc::2"]]
+
+    asyncio.run(run())
+
+
+class Stalled:
+    """A node whose Feed calls are answered only when released."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+        self.release = asyncio.Event()
+
+    async def rpc(self, method: str, request, timeout: float):
+        self.batches.append([op.remove.document_id for op in request.operations])
+        await asyncio.wait_for(self.release.wait(), timeout)
+        return pb.FeedBatchReply(replies=[pb.FeedReply(ok=True) for _ in request.operations])
+
+
+def test_the_client_answers_a_write_never_sent_as_unavailable_and_one_sent_as_a_timeout():
+    """The document API's 503 (not applied: retry), not the 504 of an unknown outcome."""
+    from container.dispatch.content_client import GrpcContentNodeClient, NodeAddress, NodeTimeout
+
+    async def run():
+        node = Stalled()
+        client = GrpcContentNodeClient(NodeAddress(0, 0, "127.0.0.1:1"))
+        client._rpc = node.rpc
+        writes = []
+        for n in range(2):  # both batch slots taken
+            writes.append(asyncio.ensure_future(client.remove(f"id:test:doc::{n}", 0.2, timestamp=1)))
+            await asyncio.sleep(0.01)
+        assert len(node.batches) == 2
+        later = asyncio.ensure_future(client.remove("id:test:doc::3", 0.05, timestamp=1))  # behind two in flight
+        outcomes = await asyncio.gather(*writes, later, return_exceptions=True)
+        node.release.set()
+        await asyncio.sleep(0.01)
+        assert all(isinstance(outcome, NodeTimeout) for outcome in outcomes[:2]), outcomes
+        assert isinstance(outcomes[2], NodeUnavailable) and "was not sent" in str(outcomes[2])
+        assert "id:test:doc::3" not in sum(node.batches, [])
 
     asyncio.run(run())
