@@ -12,7 +12,7 @@ import grpc
 
 from container.dispatch import wire_client
 from container.dispatch.feed_batcher import FeedBatcher, NotSent
-from container.dispatch.wire_client import Sent, WireConnection, WireFailure
+from container.dispatch.wire_client import Sent, Started, WireConnection, WireFailure
 from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
 from searchlib.errors import InvalidParameterError
@@ -292,7 +292,8 @@ class GrpcContentNodeClient(CodecClient):
         wire = self._wire
         if not self._search_port or wire is None or wire.lost:
             return self.search(call, timeout)
-        return self._search_reply(wire, wire.send(_search_payload(call), max(timeout, 0.001)))
+        sent = wire.send(_search_payload(call), max(timeout, 0.001))
+        return Started(self._search_reply(wire, sent), wire, sent)
 
     async def _search_reply(self, connection: WireConnection, sent: Sent) -> SearchAnswer:
         try:

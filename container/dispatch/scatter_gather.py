@@ -12,6 +12,7 @@ from typing import Mapping, Sequence
 
 from container.dispatch.content_client import (ContentNodeClient, NodeTimeout, NodeUnavailable, RequestNotEncodable,
                                               start_search)
+from container.dispatch.wire_client import abandon
 from searchlib.coverage import CoverageReport, aggregate
 from searchlib.errors import ErrorCode
 from searchlib.explain import NodePhases
@@ -47,7 +48,7 @@ async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall,
             started.append(start_search(client, call, deadline - time.monotonic()))
     except BaseException:  # RequestNotEncodable (the same for every node: none was sent), or a bug
         for search in started:
-            search.close() if asyncio.iscoroutine(search) else asyncio.ensure_future(search).cancel()
+            abandon(search)
         raise
     tasks = {asyncio.ensure_future(search): client for search, client in zip(started, clients)}
     pending: set = set()

@@ -10,7 +10,7 @@ import asyncio
 import itertools
 import math
 import ssl
-from typing import NamedTuple
+from typing import Any, Coroutine, NamedTuple
 
 import grpc
 
@@ -95,22 +95,59 @@ class WireConnection(asyncio.Protocol):
         return Sent(call_id, future, loop.call_later(timeout, _expire, future))
 
     async def reply(self, sent: Sent) -> bytes:
-        call_id, future, timer = sent
+        cancel = False
         try:
-            return await future
+            return await sent.future
         except (asyncio.CancelledError, WireFailure) as error:
-            if not self.lost and (not isinstance(error, WireFailure)
-                                  or error.code == grpc.StatusCode.DEADLINE_EXCEEDED):
-                self._transport.write(encode_frame(CANCEL, call_id))
+            cancel = not isinstance(error, WireFailure) or error.code == grpc.StatusCode.DEADLINE_EXCEEDED
             raise
         finally:
-            if timer is not None:
-                timer.cancel()
-            self._waiting.pop(call_id, None)
+            self.forget(sent, cancel)
+
+    def forget(self, sent: Sent, cancel: bool = True) -> None:
+        """`sent` is answered or given up: its timer and entry go, and (`cancel`) the node is told
+        to drop it. Also for a call never awaited (`Started.abandon`)."""
+        if cancel and not self.lost and sent.timer is not None:
+            self._transport.write(encode_frame(CANCEL, sent.call_id))
+        if sent.timer is not None:
+            sent.timer.cancel()
+        self._waiting.pop(sent.call_id, None)
 
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
+
+
+class Started:
+    """A call whose request is written, its reply awaited later (a scatter writes to every node
+    before it awaits any): await it once, or `abandon` it. Closing the coroutine instead would leave
+    the call's entry and timer until its deadline, and the node running it."""
+    __slots__ = ("_reply", "_connection", "_sent")
+
+    def __init__(self, reply: Coroutine[Any, Any, Any], connection: WireConnection, sent: Sent) -> None:
+        self._reply, self._connection, self._sent = reply, connection, sent
+
+    def __await__(self):
+        return self._reply.__await__()
+
+    def abandon(self) -> None:
+        self._reply.close()
+        future = self._sent.future
+        if future.done() and not future.cancelled():
+            future.exception()  # (retrieved: asyncio would log one never retrieved)
+        self._connection.forget(self._sent, cancel=not future.done())
+
+
+def abandon(search) -> None:
+    """Give up an awaitable a scatter started and will not await (the request's own error, or a bug
+    raised before it awaited): a written call is cancelled, an unstarted coroutine closed, and
+    anything else cancelled as a task."""
+    if isinstance(search, Started):
+        search.abandon()
+    elif asyncio.iscoroutine(search):
+        search.close()
+    else:
+        asyncio.ensure_future(search).cancel()
 
 
 async def connect(host: str, port: int, tls: ssl.SSLContext | None, server_name: str | None,

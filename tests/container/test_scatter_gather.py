@@ -107,3 +107,48 @@ def test_the_dispatcher_merge_equals_one_sort_of_everything(rows, sorting, nodes
     result = run(scatter_gather(scripted, call(hits, sorting), time.monotonic() + 5))
     expected = sort_hits(everything, sorting)[:hits]
     assert [h.global_id for h in result.hits] == [h.global_id for h in expected]
+
+
+class FakeTransport:
+    """The socket side of a WireConnection: records what the container writes."""
+
+    def __init__(self) -> None:
+        self.written = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self.written += data
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_bug_during_the_scatter_cancels_the_lean_searches_already_written(monkeypatch):
+    """Their pending entries and timers go and the node is told CANCEL, at once, not at the deadline."""
+    from container.dispatch import scatter_gather as scatter
+    from container.dispatch.content_client import GrpcContentNodeClient
+    from container.dispatch.wire_client import WireConnection
+    from searchlib.wire.frames import CANCEL, MAGIC, REQUEST, FrameReader
+
+    real_start, calls = scatter.start_search, []
+
+    def start_then_fail(client, search_call, timeout):
+        calls.append(client)
+        if len(calls) == 2:
+            raise RuntimeError("a bug")
+        return real_start(client, search_call, timeout)
+
+    async def go():
+        transport, connection = FakeTransport(), WireConnection()
+        connection.connection_made(transport)
+        clients = [GrpcContentNodeClient(NodeAddress(k, 0, f"127.0.0.1:{k + 1}")) for k in (0, 1)]
+        clients[0]._search_port, clients[0]._wire = 1, connection  # the lean transport is up
+        with pytest.raises(RuntimeError, match="a bug"):
+            await scatter_gather(clients, call(), time.monotonic() + 30)
+        return transport, connection
+
+    monkeypatch.setattr(scatter, "start_search", start_then_fail)
+    transport, connection = run(go())
+    assert transport.written.startswith(MAGIC)
+    frames = FrameReader().feed(bytes(transport.written[len(MAGIC):]))
+    assert [frame.kind for frame in frames] == [REQUEST, CANCEL] and frames[0].call_id == frames[1].call_id
+    assert connection._waiting == {}
