@@ -46,6 +46,7 @@ from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
 from searchlib.docid import global_id
 from searchlib.errors import StorageError
+from searchlib.timestamps import CLOCK
 from searchlib.tls import TlsMaterial
 
 log = logging.getLogger("content_node.catch_up")
@@ -159,6 +160,9 @@ class ReplicaSync:
         # that a container started since still refuses updates here until it is synced with them
         self.unsynced_from = ""
         self.unsynced_generation = 0  # counts recordings into `unsynced_from` (`merged_with` clears older ones only)
+        # CLOCK timestamp of the last completed catch-up, or replica merge that cleared `unsynced_from`: a
+        # container drops its own record of this node's unsynced replicas on an empty report newer than it
+        self.synced_at = 0
         # a catch-up since this process started was told its replicas (peers, unreachable) or that it
         # has none (sole_copy): only then does `unsynced_from` say what it lacks (`refusal`)
         self._told = False
@@ -227,7 +231,13 @@ class ReplicaSync:
                 return
             if self.state == READY and address in self.unsynced_from.split(","):
                 self.unsynced_from = ",".join(a for a in self.unsynced_from.split(",") if a != address)
+                self.synced_at = CLOCK.next()
                 log.info("synced from %s by a replica merge", address)
+
+    def unsynced_report(self) -> tuple[str, int]:
+        """(`unsynced_from`, `synced_at`) read together, for a ping (search_cluster.py: the rule)."""
+        with self._lock:
+            return self.unsynced_from, self.synced_at
 
     def _record_unsynced(self, unsynced_from: str) -> None:
         with self._lock:
@@ -350,6 +360,7 @@ class ReplicaSync:
                                                               *peers])))
                 self._refused.clear()
             self.state = READY
+            self.synced_at = CLOCK.next()  # with `unsynced_from` final (under the lock `unsynced_report` takes)
             self._told = self._told or bool(peers or unreachable or sole_copy)
             self.remaining = 0
             self._writes.clear()

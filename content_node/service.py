@@ -232,13 +232,14 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
 
     def Ping(self, request: pb.PingRequest, context) -> pb.PingReply:
         sync = self._node.sync
+        unsynced_from, synced_at = sync.unsynced_report()
         return pb.PingReply(distribution_key=self._node.distribution_key,
                             active_docs=self._node.active_documents, app_generation=self._node.generation,
                             ready=sync.ready, last_sequence=self._node.last_sequence, state=sync.state,
                             catch_up_remaining=sync.remaining, write_error=self._node.write_error,
                             synced_from=sync.synced_from, disk_usage=disk_usage(self._node.data_dir),
                             memory_usage=memory_usage(), search_port=self.search_port,
-                            unsynced_from=sync.unsynced_from)
+                            unsynced_from=unsynced_from, synced_at=synced_at)
 
     def Sync(self, request: pb.SyncRequest, context) -> pb.SyncReply:
         accepted = self._node.sync.start(list(request.peers), resync=request.resync,

@@ -868,7 +868,7 @@ class PingRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class PingReply(_message.Message):
-    __slots__ = ("distribution_key", "active_docs", "app_generation", "ready", "last_sequence", "state", "catch_up_remaining", "write_error", "synced_from", "disk_usage", "memory_usage", "search_port", "unsynced_from")
+    __slots__ = ("distribution_key", "active_docs", "app_generation", "ready", "last_sequence", "state", "catch_up_remaining", "write_error", "synced_from", "disk_usage", "memory_usage", "search_port", "unsynced_from", "synced_at")
     DISTRIBUTION_KEY_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_DOCS_FIELD_NUMBER: _ClassVar[int]
     APP_GENERATION_FIELD_NUMBER: _ClassVar[int]
@@ -882,6 +882,7 @@ class PingReply(_message.Message):
     MEMORY_USAGE_FIELD_NUMBER: _ClassVar[int]
     SEARCH_PORT_FIELD_NUMBER: _ClassVar[int]
     UNSYNCED_FROM_FIELD_NUMBER: _ClassVar[int]
+    SYNCED_AT_FIELD_NUMBER: _ClassVar[int]
     distribution_key: int
     active_docs: int
     app_generation: str
@@ -895,7 +896,8 @@ class PingReply(_message.Message):
     memory_usage: float
     search_port: int
     unsynced_from: str
-    def __init__(self, distribution_key: _Optional[int] = ..., active_docs: _Optional[int] = ..., app_generation: _Optional[str] = ..., ready: _Optional[bool] = ..., last_sequence: _Optional[int] = ..., state: _Optional[str] = ..., catch_up_remaining: _Optional[int] = ..., write_error: _Optional[str] = ..., synced_from: _Optional[str] = ..., disk_usage: _Optional[float] = ..., memory_usage: _Optional[float] = ..., search_port: _Optional[int] = ..., unsynced_from: _Optional[str] = ...) -> None: ...
+    synced_at: int
+    def __init__(self, distribution_key: _Optional[int] = ..., active_docs: _Optional[int] = ..., app_generation: _Optional[str] = ..., ready: _Optional[bool] = ..., last_sequence: _Optional[int] = ..., state: _Optional[str] = ..., catch_up_remaining: _Optional[int] = ..., write_error: _Optional[str] = ..., synced_from: _Optional[str] = ..., disk_usage: _Optional[float] = ..., memory_usage: _Optional[float] = ..., search_port: _Optional[int] = ..., unsynced_from: _Optional[str] = ..., synced_at: _Optional[int] = ...) -> None: ...
 
 class SyncRequest(_message.Message):
     __slots__ = ("peers", "resync", "unreachable", "sole_copy")

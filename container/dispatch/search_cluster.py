@@ -26,7 +26,10 @@ the replica merge also repairs), but until then queries on the node may miss tho
 document GET does not take its answer alone (`in_service`) and it takes no update or condition
 (`unsynced_replicas`); the node reports those peers too (PingReply.unsynced_from), so a container
 started since rebuilds the record from its first answer; a node sent no peers is told which replicas
-were unreachable (SyncRequest.unreachable) and reports them the same way. The node is the authority
+were unreachable (SyncRequest.unreachable) and reports them the same way. The node's record is the
+authority where it can be: this container drops its own once the node reports none after a catch-up
+or merge newer than the record (`_synced_since_record`; a catch-up another container ordered, a merge
+it drove), and keeps it otherwise (the record may be newer than the node's last catch-up). The node is the authority
 besides: while it catches up, and until a catch-up since it started finished from every replica, it
 refuses updates and conditions itself (content_node/catch_up.py ReplicaSync.refusal), which covers what
 pings cannot see (it restarted and its replica died within one interval); dispatch treats that refusal
@@ -53,7 +56,7 @@ from container.dispatch.replica_merges import MergeScheduler
 from searchlib.errors import NoBackendsError
 from searchlib.query.search_path import SearchPath
 from searchlib.schema.model import ResourceLimits
-from searchlib.wire.feed_codec import FeedResult
+from searchlib.wire.feed_codec import FeedResult, NodeStatus
 from searchlib.sequencing import KeySequencer
 
 log = logging.getLogger("container.dispatch")
@@ -78,6 +81,8 @@ class NodeHealth:
     missed_writes: bool = False  # a write was not delivered: catch up again before serving
     misses: int = 0  # writes noted missed so far: a catch-up ordered before the latest may lack it
     unsynced: frozenset[int] = frozenset()  # replicas unreachable at its last catch-up (may hold newer writes)
+    synced_at: int = 0  # the node's last reported PingReply.synced_at
+    unsynced_mark: int = 0  # `synced_at` when `unsynced` was last set (`_record_unsynced`)
     # a catch-up that clears `missed_writes` once the node reports it finished from one of these peers:
     # (peer addresses, `unsynced` then); None: none pending
     pending_sync: tuple[frozenset[str], frozenset[int]] | None = None
@@ -301,16 +306,21 @@ class SearchCluster:
                 health.down_since = time.time()
             health.up, health.reachable, health.error = False, False, str(error)
             return
+        health.synced_at = status.synced_at
         if health.pending_sync is not None and status.state != "catching-up":
             self._settle_sync(key, health, status.synced_from if status.state == "ready" else "")
         elif not health.last_seen and status.state == "ready" and status.unsynced_from:
             # its first answer to this container (restarted since): the node's own record of the
             # peers its last catch-up did not finish from, which an earlier container kept
-            health.unsynced = health.unsynced | self._keys_at(status.unsynced_from.split(","))
+            self._record_unsynced(health, health.unsynced | self._keys_at(status.unsynced_from.split(",")))
         elif status.state == "catching-up" and health.pending_sync is None:
             # a catch-up this container did not order (it restarted meanwhile) may fail: once it
             # ends, the node catches up again on this container's order before serving
             health.missed_writes = True
+        if health.unsynced and self._synced_since_record(health, status):
+            log.info("content node %d reports it synced from its replicas: %s no longer unsynced",
+                     key, sorted(health.unsynced))
+            health.unsynced, health.sync_failures, health.retry_at = frozenset(), 0, 0.0
         ready, problem = status.ready and not health.missed_writes, ""
         if self.generation and status.app_generation and status.app_generation != self.generation:
             ready = False
@@ -345,7 +355,22 @@ class SearchCluster:
         else:
             health.sync_failures, health.retry_at = 0, 0.0
         if failed != peers:
-            health.missed_writes, health.unsynced = False, unsynced | self._keys_at(failed)
+            health.missed_writes = False
+            self._record_unsynced(health, unsynced | self._keys_at(failed))
+
+    @staticmethod
+    def _record_unsynced(health: NodeHealth, unsynced: frozenset[int]) -> None:
+        health.unsynced, health.unsynced_mark = unsynced, health.synced_at
+
+    @staticmethod
+    def _synced_since_record(health: NodeHealth, status: NodeStatus) -> bool:
+        """The node's own record ends this container's (`unsynced`): it is ready and unsynced from no
+        replica after a catch-up or merge it completed after the record was made (a `synced_at` newer
+        than the one it reported then: its own clock on both sides). A record made since its last one
+        (a replica this container saw unreachable) stays, as does every record while the node
+        reports none (a node before synced_at) or still lists a replica: the container's record goes
+        by its own rules then (`_settle_sync`, note_merged)."""
+        return status.state == "ready" and not status.unsynced_from and status.synced_at > health.unsynced_mark
 
     def _keys_at(self, addresses: Iterable[str]) -> frozenset[int]:
         by_address = {client.node.address: key for key, client in self.clients.items()}
@@ -386,7 +411,7 @@ class SearchCluster:
                     log.warning("could not tell content node %d its replicas are unreachable: %s", key, error)
                     return
                 self.health[key].missed_writes = False
-                self.health[key].unsynced = unsynced
+                self._record_unsynced(self.health[key], unsynced)
                 return
             if peers and not order["resync"]:
                 # a restarted node may lack writes they took that this container never saw it miss (a
@@ -402,7 +427,8 @@ class SearchCluster:
                     if started and health.misses == misses:
                         health.pending_sync = (frozenset(peers), unsynced)
                 else:
-                    health.missed_writes, health.unsynced = False, unsynced
+                    health.missed_writes = False
+                    self._record_unsynced(health, unsynced)
                 if started:  # a node that must rebuild refuses an empty list each ping: no log line each
                     log.info("content node %d %s from %s", key,
                              "catching up again" if order["resync"] else "catching up",

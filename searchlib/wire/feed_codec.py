@@ -66,6 +66,7 @@ class NodeStatus:
     memory_usage: float = 0.0  # fraction of physical memory its process holds resident
     search_port: int = 0  # the lean Search transport's port on the node's host (frames.py); 0: gRPC only
     unsynced_from: str = ""  # the replicas its last catch-up was sent but did not finish from, comma-separated
+    synced_at: int = 0  # the node's CLOCK timestamp of its last completed catch-up or clearing merge; 0: none
 
 
 # `timestamp`: the operation's (searchlib/timestamps.py), the same to every replica; 0: none.
@@ -126,4 +127,4 @@ def decode_ping_reply(reply: pb.PingReply) -> NodeStatus:
     return NodeStatus(reply.distribution_key, reply.active_docs, reply.app_generation, reply.ready,
                       reply.last_sequence, reply.state, reply.catch_up_remaining, reply.write_error,
                       reply.synced_from, reply.disk_usage, reply.memory_usage, reply.search_port,
-                      reply.unsynced_from)
+                      reply.unsynced_from, reply.synced_at)

@@ -30,6 +30,7 @@ class Node:
         self.sync_fails = False  # its catch-up ends without finishing from any peer (e.g. the peer died)
         self.catching_from = ""  # the peers of its last Sync, reported once it is ready
         self.unsynced_from = ""  # the peers of its last Sync it did not finish from
+        self.synced_at = 0  # its clock at its last completed catch-up or clearing merge
 
     async def search(self, call: SearchCall, timeout: float) -> SearchAnswer:
         self.searched += 1
@@ -43,7 +44,8 @@ class Node:
             raise self.fail
         finished = self.state == "ready" and not self.sync_fails
         return NodeStatus(self.node.distribution_key, DOCS, "", self.state == "ready", 0, self.state,
-                          synced_from=self.catching_from if finished else "", unsynced_from=self.unsynced_from)
+                          synced_from=self.catching_from if finished else "", unsynced_from=self.unsynced_from,
+                          synced_at=self.synced_at)
 
     async def sync(self, peers, timeout: float, resync: bool = False, unreachable=(), sole_copy: bool = False) -> bool:
         self.synced_with, self.resynced = list(peers), resync
@@ -425,3 +427,32 @@ def test_a_restarted_container_rebuilds_the_unsynced_record_from_the_node():
     nodes[2].fail = None
     pings(fresh)
     assert not fresh.health[0].up and nodes[0].synced_with == ["host:1", "host:2"], "re-synced from node 2"
+
+
+def test_the_node_ends_the_unsynced_record_by_reporting_none_after_a_catch_up_or_merge_newer_than_it():
+    """The node is the authority where it can be: a catch-up or merge it completed after this
+    container's record (one another container ordered or drove) that left it unsynced from none ends
+    the record. Not an empty report no newer than the record (the record may be newer than the node's
+    last catch-up), nor a newer one that still lists a replica."""
+    nodes, cluster = partially_synced(merges=False)
+    health = cluster.health[0]
+    assert health.unsynced == {2}
+    nodes[0].unsynced_from = ""  # no newer catch-up or merge than the record
+    pings(cluster, 2)
+    assert health.unsynced == {2} and cluster.stale_base_refusal([0, 1, 2]) is not None
+    nodes[0].unsynced_from, nodes[0].synced_at = "host:2", 20  # a newer catch-up, still unsynced from node 2
+    pings(cluster)
+    assert health.unsynced == {2}
+    nodes[0].unsynced_from, nodes[0].synced_at = "", 30  # a merge with node 2 another container drove
+    pings(cluster)
+    assert health.unsynced == set() and cluster.stale_base_refusal([0, 1, 2]) is None
+    assert cluster.in_service(0) and health.sync_failures == 0
+    health.retry_at = 0.0
+    pings(cluster, 2)
+    assert nodes[0].syncs == 1, "no re-sync from node 2 any more"
+    # a record this container makes after the node's last catch-up (its replicas die, it missed a
+    # write: it serves as is) stays while the node reports nothing newer
+    nodes[1].fail = nodes[2].fail = NodeUnavailable("dead")
+    cluster.note_missed_write(0)
+    pings(cluster, 2)
+    assert health.unsynced == {1, 2} and nodes[0].unsynced_from == "" and nodes[0].synced_at == 30

@@ -287,3 +287,31 @@ def test_the_refusal_crosses_the_wire_as_an_owner_that_did_not_take_the_write(no
         asyncio.run(client.put(ID, {"title": "c"}, 5.0, condition="doc.title", probe=True))
     assert asyncio.run(client.put(ID, {"title": "plain"}, 5.0, timestamp=31)).ok
     assert UnsyncedReplicaError("").code.http_status == 503
+
+
+def test_the_ping_stamps_each_completed_catch_up_or_clearing_merge_for_the_container(nodes):
+    """PingReply.synced_at (with unsynced_from, read together): newer after a completed catch-up and
+    after a merge that cleared a replica, unchanged by a recorded unreachable replica or a merge
+    that cleared nothing (container/dispatch/search_cluster.py drops its record on a newer empty one)."""
+    replica, restarted = nodes
+    service = ContentNodeService(restarted)
+
+    def report() -> tuple[str, int]:
+        reply = service.Ping(None, None)
+        return reply.unsynced_from, reply.synced_at
+
+    assert report() == ("", 0)
+    restarted.sync.set_dialer(lambda address: Peer(replica, address, fail=True))
+    assert restarted.sync.start(["replica:1"], wait=True)
+    unsynced, first = report()
+    assert unsynced == "replica:1" and first > 0
+    assert not restarted.sync.start([], resync=True, unreachable=["replica:1"])
+    restarted.sync.merged_with("replica:2")  # nothing to clear
+    assert report() == ("replica:1", first)
+    restarted.sync.set_dialer(lambda address: InProcessMergePeer(replica))
+    assert ReplicaMerger(restarted).merge(["replica:1"])[1] == ""
+    unsynced, merged = report()
+    assert unsynced == "" and merged > first
+    restarted.sync.set_dialer(lambda address: Peer(replica, address))
+    assert restarted.sync.start(["replica:1"], wait=True, resync=True)
+    assert report()[1] > merged
