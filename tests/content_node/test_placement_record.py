@@ -12,6 +12,7 @@ import pytest
 from content_node.__main__ import EXIT_PLACEMENT_CHANGED, main
 from content_node.node import ContentNode
 from content_node.placement_record import PLACEMENT_FILE, PlacementChanged, check_and_record
+from content_node.store import wal
 from searchlib.distribution import node_in_group
 from searchlib.docid import global_id
 from searchlib.timestamps import CLOCK
@@ -144,6 +145,18 @@ def files_state(directory: Path) -> dict[str, tuple[bytes, int]]:
             for path in sorted([directory, *directory.rglob("*")])}
 
 
+def tear_last_record(directory: Path) -> None:
+    """Zero the end of the log's last record, as a crash in its write leaves a preallocated segment."""
+    segment = wal.list_segments(directory)[-1]
+    records = len(wal.read_segment(segment).records)
+    data = bytearray(segment.read_bytes())
+    payload = wal.read_segment(segment).records[-1].payload
+    end = data.rfind(payload) + len(payload)
+    data[end - 5:end] = bytes(5)
+    segment.write_bytes(bytes(data))
+    assert len(wal.read_segment(segment).records) == records - 1  # torn, not corrupt
+
+
 def test_a_sibling_directory_is_counted_without_writing_into_it(tmp_path):
     """Another node's directory is read, never opened as a database (which would start a log segment,
     snapshot at close, and could move damaged files aside): a log tail not yet snapshotted counts."""
@@ -155,9 +168,11 @@ def test_a_sibling_directory_is_counted_without_writing_into_it(tmp_path):
         node.put(f"id:ns:music::{n}", json.dumps({"artist": "B", "year": 2016}))
     node.remove("id:ns:music::0", timestamp=CLOCK.next())  # a tombstone in the log tail
     node.remove("id:ns:music::9", timestamp=CLOCK.next())  # a tombstone of a document never held
+    node.remove("id:ns:music::8", timestamp=CLOCK.next())  # torn below: a write that never completed
     shutil.copytree(tmp_path / "crashed", tmp_path / "content-node-1")  # as a crash left it: no snapshot at close
     node.close()
     sibling = tmp_path / "content-node-1"
+    tear_last_record(sibling / "music")  # a torn tail: opening the database would cut it off
     before = files_state(sibling)
     with pytest.raises(PlacementChanged, match="content-node-1 on this node's volume holds 6 documents and removes"):
         started_alone = ContentNode(MUSIC, tmp_path / "content-node-3", 3, group_keys=[3])
