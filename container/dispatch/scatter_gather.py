@@ -12,7 +12,7 @@ from typing import Mapping, Sequence
 
 from container.dispatch.content_client import (ContentNodeClient, NodeTimeout, NodeUnavailable, RequestNotEncodable,
                                               start_search)
-from container.dispatch.wire_client import abandon
+from container.dispatch.wire_client import Started, abandon
 from searchlib.coverage import CoverageReport, aggregate
 from searchlib.errors import ErrorCode
 from searchlib.explain import NodePhases
@@ -50,7 +50,8 @@ async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall,
         for search in started:
             abandon(search)
         raise
-    tasks = {asyncio.ensure_future(search): client for search, client in zip(started, clients)}
+    tasks = {asyncio.ensure_future(search.reply if isinstance(search, Started) else search): client
+             for search, client in zip(started, clients)}
     pending: set = set()
     if tasks:  # none when every node of the group is out of rotation
         _, pending = await asyncio.wait(tasks, timeout=max(deadline - time.monotonic(), 0.0))

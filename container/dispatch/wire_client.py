@@ -130,6 +130,11 @@ class Started:
     def __await__(self):
         return self._reply.__await__()
 
+    @property
+    def reply(self) -> Coroutine[Any, Any, Any]:
+        """What to run as a task (awaiting `self` in one would add a wrapper a node a query)."""
+        return self._reply
+
     def abandon(self) -> None:
         self._reply.close()
         future = self._sent.future
