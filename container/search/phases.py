@@ -177,7 +177,7 @@ async def search_schema(plan: SearchPlan, schema_name: str, application: Applica
                         clients: Sequence[ContentNodeClient], absent=()) -> SchemaHits:
     query = plan.query
     profile = application.schemas[schema_name].rank_profiles[query.profile]
-    features = await query_features(application, profile, query)
+    features = await query_features(application, profile, query, application.schemas[schema_name])
     if time.monotonic() >= query.deadline:  # the container's own work took the whole timeout
         raise QueryTimeout(f"Timed out after {query.timeout:g} s while embedding the query in the container, "
                            "before any content node was asked")

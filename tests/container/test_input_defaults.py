@@ -1,7 +1,9 @@
-"""A declared input the query does not give is Vespa's default (0, or an empty tensor of the declared
-type; indexed cells 0), not a 400: the sample apps' text queries use profiles that also declare the
-tensors their vector queries send (album-recommendation, simple-semantic-search, colbert). A
-nearestNeighbor without its query tensor is still refused."""
+"""Declared inputs the query does not give (issue 22, searchlib/query_inputs.py). A tensor input
+without a default that the profile's phases read is a 400 naming it and the profile (else a text
+query on a vector profile silently ranks by nothing). Scalars keep Vespa's 0, an input only
+reported by match-features need not be given, and the rank property `phasedsearch.missingInputs:
+default` (profile or query) restores Vespa's empty tensors. A nearestNeighbor without its query
+tensor is refused as before."""
 from __future__ import annotations
 
 import pytest
@@ -11,6 +13,8 @@ from tests.container.in_process import APPS, in_process_cluster
 DOCS = {"1": {"album": "A head full of dreams", "category_scores": {"cells": {"pop": 1.0}}, "embedding": [1.0, 2.0]},
         "2": {"album": "Hardwired to self-destruct", "category_scores": {"cells": {"rock": 1.0}}, "embedding": [3.0, 1.0]}}
 YQL = 'select * from music where album contains "head"'
+TENSORS = {"input.query(user_profile)": "{}", "input.query(e)": "[0, 0]"}
+OPT_OUT = "ranking.properties.phasedsearch.missingInputs"
 
 
 @pytest.fixture(scope="module")
@@ -25,24 +29,47 @@ def only_hit(root: dict) -> dict:
     return root["children"][0]
 
 
-def test_inputs_not_given_rank_as_zero_and_empty(music) -> None:
-    bare = only_hit(music.search(yql=YQL, ranking="rank_albums"))
-    explicit = only_hit(music.search(yql=YQL, ranking="rank_albums", **{
-        "input.query(user_profile)": "{}", "input.query(e)": "[0, 0]", "input.query(boost)": "0"}))
+def error_of(response) -> str:
+    assert response.status_code == 400, response.text
+    error = response.json()["root"]["errors"][0]
+    assert error["code"] == 4
+    return error["message"]
+
+
+def test_a_tensor_input_the_ranking_reads_is_a_400_naming_it_and_the_profile(music) -> None:
+    message = error_of(music.http.get("/search/", params={"yql": YQL, "ranking": "rank_albums"}))
+    assert "'rank_albums'" in message and "'query(user_profile)'" in message and "no default" in message
+    given_one = {"yql": YQL, "ranking": "rank_albums", "input.query(user_profile)": "{}"}
+    assert "'query(e)'" in error_of(music.http.get("/search/", params=given_one))
+
+
+def test_a_scalar_input_keeps_vespas_zero(music) -> None:
+    bare = only_hit(music.search(yql=YQL, ranking="rank_albums", **TENSORS))
+    explicit = only_hit(music.search(yql=YQL, ranking="rank_albums", **TENSORS, **{"input.query(boost)": "0"}))
     assert bare["relevance"] == explicit["relevance"] > 0  # bm25(album) alone
     assert bare["fields"]["matchfeatures"] == {"query(boost)": 0.0, "sum(query(e))": 0.0}
 
 
+def test_the_opt_out_restores_vespas_empty_tensors_from_the_profile_or_the_query(music) -> None:
+    explicit = only_hit(music.search(yql=YQL, ranking="rank_albums", **TENSORS))["relevance"]
+    assert only_hit(music.search(yql=YQL, ranking="rank_albums_vespa"))["relevance"] == explicit
+    assert only_hit(music.search(yql=YQL, ranking="rank_albums", **{OPT_OUT: "default"}))["relevance"] == explicit
+
+
+def test_an_input_only_reported_need_not_be_given(music) -> None:
+    hit = only_hit(music.search(yql=YQL, ranking="reports_e"))
+    assert hit["relevance"] > 0 and hit["fields"]["matchfeatures"] == {"sum(query(e))": 0.0}
+
+
 def test_given_inputs_still_count(music) -> None:
-    bare = only_hit(music.search(yql=YQL, ranking="rank_albums"))["relevance"]
+    bare = only_hit(music.search(yql=YQL, ranking="rank_albums", **TENSORS))["relevance"]
     given = only_hit(music.search(yql=YQL, ranking="rank_albums", **{
-        "input.query(user_profile)": "{{cat:pop}:4}", "input.query(e)": "[1, 1]", "input.query(boost)": "2"}))
+        "input.query(user_profile)": "{{cat:pop}:4}", "input.query(e)": "[1, 1]", "input.query(boost)": "2"}))["relevance"]
     # 0.25 * 4 * 1 (pop) + (1*1 + 1*2) (embedding) + 2 (boost)
-    assert given["relevance"] == pytest.approx(bare + 1.0 + 3.0 + 2.0)
+    assert given == pytest.approx(bare + 1.0 + 3.0 + 2.0)
 
 
 def test_a_nearest_neighbor_without_its_tensor_is_refused(music) -> None:
     response = music.http.get("/search/", params={
         "yql": "select * from music where {targetHits: 2}nearestNeighbor(embedding, e)", "ranking": "rank_albums"})
-    assert response.status_code == 400
-    assert "query(e)" in response.json()["root"]["errors"][0]["message"]
+    assert "query(e)" in error_of(response)

@@ -39,3 +39,10 @@ def test_bm25_query_profile_reaches_tantivy_on_cranfield(cluster):
     assert code == 0, err
     first = json.loads(out)["root"]["children"][0]
     assert first["relevance"] == first["fields"]["matchfeatures"]["bm25(title_text)"] > 0
+
+
+def test_the_semantic_rank_profile_without_a_query_vector_fails_loudly(cluster):
+    """Issue 22's trap: text on the `semantic` rank profile (not its query profile) sends no query
+    vector; it ranked every hit 0 with exit code 0, now the query fails naming the input."""
+    code, out, err = run_cli("query", "slipstream wing", "--ranking", "semantic", "--url", cluster.url, "--json")
+    assert code != 0 and "'query(q)'" in out + err and "'semantic'" in out + err

@@ -122,15 +122,22 @@ def test_a_nearest_neighbor_without_its_query_tensor_is_a_400_naming_it(http):
     assert error["code"] == 4 and "query(q)" in error["message"]
 
 
-def test_a_left_out_declared_input_takes_vespas_default(http):
-    """As Vespa: an input the query does not give is 0 or an empty tensor (not a 400), so a text
-    query on `semantic` ranks every hit 0 (eval's zero-relevance count reports exactly that), and
-    bert-ranker reranks with an empty query."""
-    semantic = _search(http, yql="select * from doc where userQuery()", query="owls", ranking="semantic")
-    assert semantic["fields"]["totalCount"] > 0
-    assert {hit["relevance"] for hit in semantic["children"]} == {0.0}
-    ranked = _search(http, yql="select * from doc where userQuery()", query="owls", ranking="bert-ranker")
-    assert ranked["fields"]["totalCount"] > 0 and "errors" not in ranked
+def test_a_vector_profile_without_its_query_input_is_a_400_naming_it(http):
+    """Issue 22's trap: a text query on `semantic` would rank every hit 0 by the empty query(q)
+    (Vespa's default value); bert-ranker would rerank with an empty query. Both are a 400 naming the
+    input and the profile (searchlib/query_inputs.py); the opt-out restores Vespa's values."""
+    text = {"yql": "select * from doc where userQuery()", "query": "owls", "timeout": "60s"}
+    for profile, feature in (("semantic", "query(q)"), ("bert-ranker", "query(q_tokens)"), ("hybrid-ce", "query(q_tokens)")):
+        response = http.get("/search/", params={**text, "ranking": profile})
+        assert response.status_code == 400, response.text
+        error = response.json()["root"]["errors"][0]
+        assert error["code"] == 4 and f"'{feature}'" in error["message"] and f"'{profile}'" in error["message"]
+    assert "closeness(field,embedding)" in http.get("/search/", params={**text, "ranking": "semantic"}).text
+    vespa = _search(http, **text, ranking="semantic", **{"ranking.properties.phasedsearch.missingInputs": "default"})
+    assert vespa["fields"]["totalCount"] > 0 and {hit["relevance"] for hit in vespa["children"]} == {0.0}
+    # the query profiles give their inputs: the same text through them ranks
+    for profile in ("semantic", "bert-ranker"):
+        assert _search(http, queryProfile=profile, query="owls")["children"][0]["relevance"] != 0
 
 
 def test_without_syntax_the_embedder_still_sees_the_text_as_typed(http):
