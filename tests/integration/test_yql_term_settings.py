@@ -24,6 +24,7 @@ linear(-0.5,5,11) reverse (5 - (d - 1) / 2), 0 where not found; normalizer 0.5 *
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import httpx
@@ -146,6 +147,18 @@ def test_document_frequency_replaces_the_nodes_statistics(http, annotation, idf,
 def test_a_malformed_document_frequency_is_a_400(http, annotation) -> None:
     response = http.get("/search/", params={"yql": f'select * from ts where title contains ({annotation}"beta")'})
     assert response.status_code == 400, response.text
+
+
+@pytest.mark.parametrize("origin, key", [("{original: 'beta', offset: 0}", "length"), ("{}", "original"),
+                                         ("{original: 'beta', length: 4}", "offset")])
+def test_an_origin_without_one_of_its_keys_is_a_located_400(http, origin, key) -> None:
+    """Vespa's YqlParser.getMapValue: each of original, offset and length is required."""
+    response = http.get("/search/", params={"yql": f'select * from ts where title contains ({{origin: {origin}}}"beta")'})
+    assert response.status_code == 400, response.text
+    message = response.json()["root"]["errors"][0]["message"]
+    assert re.search(f"Map annotation 'origin' must contain an entry with key '{key}' at column \\d+", message), message
+    whole = "{origin: {original: 'beta', offset: 0, length: 4}}"
+    assert set(hits(http, f'title contains ({whole}"beta")')) == {"1", "2"}
 
 
 @pytest.mark.parametrize("grammar, expected", [
