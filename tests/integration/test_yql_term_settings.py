@@ -41,6 +41,8 @@ ARRAYS = {
     "5": {"parts": ["alpha", "q", "beta"]},  # alpha (0, 0) [1]; beta (2, 0): two elements apart
     "6": {"parts": ["alpha beta", "beta"]},  # alpha (0, 0) [2]; beta (0, 1), (1, 0)
 }
+# tags: weightedset<string>, indexed: each key an element of its weight
+TAGS = {"7": {"tags": {"alpha": 5, "x alpha": 3, "beta": 9}}, "8": {"tags": {"beta": 4, "alpha": -2}}}
 NOT_FOUND = 1000000.0
 AVERAGE = 7 / 3
 
@@ -50,7 +52,7 @@ def http(tmp_path_factory):
     with LocalCluster(APP, tmp_path_factory.mktemp("term_settings"), nodes=1) as cluster:
         with httpx.Client(base_url=cluster.url, timeout=30.0) as client:
             feed_all(client, DOCS, "ts")
-            feed_all(client, ARRAYS, "arr")
+            feed_all(client, ARRAYS | TAGS, "arr")
             yield client
 
 
@@ -81,6 +83,14 @@ def test_with_positions_both_terms_rank_by_their_occurrences(http) -> None:
     assert one["nativeProximity(title)"] == pytest.approx(0.5 * 10 / 7.5)  # alpha→beta at 1: forward 10
     assert two["nativeProximity(title)"] == pytest.approx(0.5 * 5 / 7.5)  # beta before alpha: reverse 5
     assert (one["fieldMatch(title).matches"], one["fieldMatch(title).queryCompleteness"]) == (2.0, 1.0)
+    # fieldtermmatchfeature.cpp: .weight sums the occurrences' element weights (1 in a single value),
+    # .exactness is their mean exactness (1 for an index occurrence); 0 and 0 without a match
+    assert all((f["fieldTermMatch(title,0).weight"], f["fieldTermMatch(title,0).exactness"],
+                f["fieldTermMatch(title,1).weight"], f["fieldTermMatch(title,1).exactness"]) == (1.0, 1.0, 1.0, 1.0)
+               for f in found.values())
+    gamma = hits(http, 'title contains "gamma" or title contains "delta"')
+    assert {k: (f["fieldTermMatch(title,1).weight"], f["fieldTermMatch(title,1).exactness"]) for k, f in gamma.items()} \
+        == {"1": (0.0, 0.0), "3": (1.0, 1.0)}
 
 
 @pytest.mark.parametrize("where", [
@@ -99,6 +109,7 @@ def test_a_term_without_position_data_matches_but_brings_no_occurrences(http, wh
         # fieldtermmatchfeature.cpp: matched without positions is one occurrence at no position
         assert (features["fieldTermMatch(title,1).firstPosition"], features["fieldTermMatch(title,1).occurrences"]) \
             == (NOT_FOUND, 1.0)
+        assert (features["fieldTermMatch(title,1).weight"], features["fieldTermMatch(title,1).exactness"]) == (0.0, 0.0)
         assert (features["termDistance(title,0,1).forward"], features["termDistance(title,0,1).reverse"]) \
             == (NOT_FOUND, NOT_FOUND)
         assert features["nativeProximity(title)"] == 0.0
@@ -202,3 +213,22 @@ def test_term_distance_and_positions_are_per_element(http, profile) -> None:
     assert {user_id: (f["fieldTermMatch(parts,0).firstPosition"], f["fieldTermMatch(parts,0).lastPosition"],
                       f["fieldTermMatch(parts,0).occurrences"]) for user_id, f in found.items()} == {
         "4": (0.0, 1.0, 2.0), "5": (0.0, 0.0, 1.0), "6": (0.0, 0.0, 1.0)}
+
+
+def test_field_term_match_weight_sums_the_element_weights_of_the_occurrences(http) -> None:
+    """fieldtermmatchfeature.cpp: .weight is the sum of the occurrences' element weights, .exactness
+    their mean exactness (1 each). Array elements weigh 1: doc 4 has alpha twice; in the weighted
+    set alpha is in keys `alpha` (5) and `x alpha` (3) of doc 7, in `alpha` (-2) of doc 8."""
+    names = [f"fieldTermMatch({field},0).{output}" for field in ("parts", "tags")
+             for output in ("occurrences", "weight", "exactness")]
+
+    def features(where: str) -> dict[str, tuple]:
+        response = http.get("/search/", params={"yql": f"select * from arr where {where}", "ranking": "apart"})
+        assert response.status_code == 200, response.text
+        return {hit["id"].rsplit(":", 1)[1]: tuple(hit["fields"]["matchfeatures"][name] for name in names)
+                for hit in response.json()["root"]["children"]}
+
+    assert features('parts contains "alpha"') == {
+        "4": (2.0, 2.0, 1.0, 0.0, 0.0, 0.0), "5": (1.0, 1.0, 1.0, 0.0, 0.0, 0.0), "6": (1.0, 1.0, 1.0, 0.0, 0.0, 0.0)}
+    assert features('tags contains "alpha"') == {"7": (0.0, 0.0, 0.0, 2.0, 8.0, 1.0),
+                                                  "8": (0.0, 0.0, 0.0, 1.0, -2.0, 1.0)}
