@@ -1,4 +1,4 @@
-"""Per-term YQL settings on a running 1-node cluster, rank features worked out by hand.
+"""Per-term YQL settings (and rank()) on a running 1-node cluster, rank features worked out by hand.
 
 Titles and word positions (0-based), N = 3 documents, average title length 7/3:
   1 "alpha beta gamma"   alpha 0, beta 1, gamma 2
@@ -91,6 +91,17 @@ def test_with_positions_both_terms_rank_by_their_occurrences(http) -> None:
     gamma = hits(http, 'title contains "gamma" or title contains "delta"')
     assert {k: (f["fieldTermMatch(title,1).weight"], f["fieldTermMatch(title,1).exactness"]) for k, f in gamma.items()} \
         == {"1": (0.0, 0.0), "3": (1.0, 1.0)}
+
+
+def test_rank_matches_by_its_first_child_and_ranks_by_all(http) -> None:
+    """rank(a, b): the documents a matches (alpha: 1 and 2, not 3, which has only gamma), ranked by
+    a and b: gamma is term 1, matched in doc 1 only; gamma is in 2 of 3 documents, as alpha."""
+    found = hits(http, 'rank(title contains "alpha", title contains "gamma")')
+    assert {k: (f["matchCount(title)"], f["matches(title,0)"], f["matches(title,1)"]) for k, f in found.items()} == {
+        "1": (2.0, 1.0, 1.0), "2": (1.0, 1.0, 0.0)}
+    assert found["1"]["bm25(title)"] == pytest.approx(2 * bm25(IDF_2_OF_3, 1, 3))
+    assert found["2"]["bm25(title)"] == pytest.approx(bm25(IDF_2_OF_3, 1, 2))
+    assert set(hits(http, 'rank(title contains "delta", title contains "alpha")')) == {"3"}
 
 
 @pytest.mark.parametrize("where", [
