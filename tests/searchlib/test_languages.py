@@ -140,7 +140,12 @@ def test_yql_uses_one_query_language_for_every_term() -> None:
     assert str(parsed.where).count("haus") == 2 and "hauser" not in str(parsed.where)
     detected = parse_yql('select * from page where body contains "Häuser" and userQuery()',
                          parameters={"query": "kaufen und verkaufen ohne Makler in der Stadt Berlin"})
-    assert "'haus'" in str(detected.where)  # detected from the user query and the YQL's strings together
+    assert "'haus'" in str(detected.where)  # detected from the user query, applied to the YQL's strings too
+    # the user's text decides, a userInput's as well: the YQL's strings only without any
+    assert parse_yql('select * from page where body contains "Häuser" and userInput(@q)',
+                     parameters={"q": "kaufen und verkaufen ohne Makler in der Stadt Berlin"}).language == "de"
+    assert parse_yql('select * from page where body contains "Häuser kaufen und verkaufen ohne Makler in der Stadt" '
+                     'and userQuery()', parameters={"query": "executions"}).language == "en"
     english = parse_yql('select * from page where body contains "Häuser"')
     assert "hauser" in str(english.where)
 
