@@ -11,10 +11,12 @@ as English, as in Vespa. Tokens are what Vespa's tokenizer indexes: runs of lett
 combining marks (a Devanagari vowel sign or virama stays inside its word); everything else,
 `_` included, separates them. Stopwords are kept.
 
-Chinese, Japanese and Korean are not written with spaces between words, so a run of CJK
-ideographs and kana, or of Hangul, becomes overlapping bigrams (Vespa's n-gram fallback with
-gram-size 2): "東京都" → "東京", "京都"; a query word spanning several bigrams becomes a phrase of
-them, so it finds the documents that contain the word.
+Chinese, Japanese and Korean are tokenized by the same rule, as Vespa's default OpenNLP
+linguistics does without its `cjk` segmenter (OpenNlpTokenizer falls back to SimpleTokenizer, which
+splits only where a character is not a letter or digit): a run of ideographs, kana or Hangul between
+separators is one word ("我能吞下玻璃而不伤身体。" → "我能吞下玻璃而不伤身体"), at feed and at query
+time alike, so a query word matches only a whole run. Bigrams are a field's `match { gram
+gram-size: 2 }` (searchlib.match_modes) or LuceneLinguistics' CJK analyzer (searchlib.lucene_cjk).
 """
 from __future__ import annotations
 
@@ -36,11 +38,6 @@ _LOWER_SEPARATOR_BYTES = bytes(c + 32 if 65 <= c <= 90 else b for c, b in enumer
 # letters, digits and combining marks, and `_` (\w has it; words() splits it off: punctuation to Vespa)
 WORD_RUN = re.compile(f"[\\w{MARKS}]+")
 _ACCENTS = re.compile("[\u0300-\u036f]+")
-_CJK_RUN = re.compile(
-    r"[\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-    r"\uf900-\ufaff\U00020000-\U0002fa1f]+"  # ideographs and kana (Japanese mixes them in words)
-    r"|[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]+")  # Hangul
-GRAM_SIZE = 2
 
 
 def normalize(text: str, fold_accents: bool = True, lowercase: bool = True) -> str:
@@ -68,14 +65,7 @@ def tokenize_unstemmed(text: str, language: str = DEFAULT_LANGUAGE, fold_accents
     if text.isascii():  # normalize and words in one pass: lowercase and separate by one table
         table = _LOWER_SEPARATOR_BYTES if lowercase else _SEPARATOR_BYTES
         return text.encode("ascii").translate(table).decode("ascii").split()
-    normalized = normalize(text, fold_accents, lowercase)
-    found = words(normalized)
-    if normalized.isascii() or not _CJK_RUN.search(normalized):
-        return found
-    segmented: list[str] = []
-    for word in found:
-        segmented.extend(_segment(word) if _CJK_RUN.search(word) else (word,))
-    return segmented
+    return words(normalize(text, fold_accents, lowercase))
 
 
 def words(text: str) -> list[str]:
@@ -126,24 +116,6 @@ def stem(word: str, language: str = DEFAULT_LANGUAGE) -> str:
 
 def stemmer_algorithm(language: str) -> str:
     return SNOWBALL_ALGORITHMS.get(language, "english")
-
-
-def _segment(word: str) -> list[str]:
-    """Split a word at script changes; CJK runs become bigrams (a lone character stays whole)."""
-    pieces: list[str] = []
-    position = 0
-    for run in _CJK_RUN.finditer(word):
-        if run.start() > position:
-            pieces.append(word[position:run.start()])
-        chars = run.group()
-        if len(chars) <= GRAM_SIZE:
-            pieces.append(chars)
-        else:
-            pieces.extend(chars[i:i + GRAM_SIZE] for i in range(len(chars) - GRAM_SIZE + 1))
-        position = run.end()
-    if position < len(word):
-        pieces.append(word[position:])
-    return pieces
 
 
 class _StemCache:

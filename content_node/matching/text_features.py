@@ -216,25 +216,43 @@ def _term_index(feature: FeatureName, position: int, what: str) -> int:
         raise InvalidParameterError(f"{what}: expected a query term number as argument {position + 1}") from None
 
 
+FIELD_TERM_MATCH_OUTPUTS = ("firstPosition", "lastPosition", "occurrences", "weight", "exactness")
+
+
 def field_term_match(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     """fieldTermMatch(f, n) as fieldtermmatchfeature.cpp over term n's occurrences in f (a phrase's:
     where the whole phrase starts, term_data): .firstPosition / .lastPosition the least / greatest
-    position within its element (1000000 without one), .occurrences their count; a term that
-    matched without positions (a filter) is one occurrence at no position."""
+    position within its element (1000000 without one), .occurrences their count, .weight the sum of
+    their elements' weights (1 each but in a weighted set), .exactness their mean match exactness
+    (1: an index occurrence is an exact match of the term); a term that matched without positions
+    (a filter) is one occurrence at no position, of weight and exactness 0."""
     field = calc.field_arg(feature, index_required=True)
     n = _term_index(feature, 1, "fieldTermMatch")
     terms = query_terms(calc)
     output = feature.output or "firstPosition"
+    if output not in FIELD_TERM_MATCH_OUTPUTS:
+        raise InvalidParameterError(f"fieldTermMatch({field},{n}) has no output '{output}'")
+    positional = output in ("firstPosition", "lastPosition")
     if n >= len(terms) or field not in calc.schema.index_fields(terms[n].index_name):
-        return np.full(len(candidates), 0.0 if output == "occurrences" else NOT_FOUND)
+        return np.full(len(candidates), NOT_FOUND if positional else 0.0)
     tf, _, postings, where = term_occurrences(calc, field, terms[n].text, candidates)
     if output == "occurrences":
         return np.where((where >= 0) & (tf == 0), 1.0, tf)
-    result = np.full(len(candidates), NOT_FOUND)
+    if output == "exactness":
+        return (tf > 0).astype(np.float64)
+    spec = calc.schema.fields.get(field)
+    weighted = output == "weight" and spec is not None and spec.type.kind == "weightedset"
+    if output == "weight" and not weighted:
+        return tf.astype(np.float64)  # each occurrence in an element of weight 1
+    result = np.full(len(candidates), 0.0 if weighted else NOT_FOUND)
     elements = calc.elements(field)
     for row in np.flatnonzero(tf > 0):
-        _, within, _ = elements(int(candidates[row]), postings.positions(int(where[row])))
-        result[row] = float(within.max() if output == "lastPosition" else within.min())
+        element, within, _ = elements(int(candidates[row]), postings.positions(int(where[row])))
+        if weighted:
+            value = (calc.index.document(int(candidates[row]), (field,)) or {}).get(field) or {}
+            result[row] = float(np.sum(np.asarray([float(w) for w in value.values()])[element]))
+        else:
+            result[row] = float(within.max() if output == "lastPosition" else within.min())
     return result
 
 

@@ -42,6 +42,8 @@ from searchlib.query.yql_values import MAX_DEPTH as _MAX_DEPTH
 _INHERITED = ("ranked", "filter", "normalizeCase", "usePositionData")
 _BOUNDS = ("closed", "open", "leftOpen", "rightOpen")
 _STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
+# userInput's text: @parameter, or a string
+_USER_INPUT = re.compile(r'userInput\s*\(\s*(?:@([\w.]+)|"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\')')
 _UNSUPPORTED = frozenset({
     "text",
 })
@@ -97,16 +99,22 @@ class _YqlParser(
 
     @property
     def _language(self) -> str:
-        """One language for the whole query, as Vespa: the request's, else detected from the user
-        query and the YQL's strings together (more text, a more reliable guess)."""
+        """One language for the whole query, as Vespa: the request's, else detected from the user's
+        text (the user query and the userInput texts), or without any from the YQL's strings
+        (MinimalQueryInserterTestCase: katakana in userInput is Japanese, "executions" beside a
+        Chinese YQL string English)."""
         if self._language_override:
             return self._language_override
         if self._settings.language:
             return self._settings.language
         if not self._detected_language:
-            strings = " ".join(m.group(1) or m.group(2) or "" for m in _STRING_LITERAL.finditer(self._source))
+            user = [self._settings.query, *(params.first_parameter(self._parameters, m.group(1)) or ""
+                                            if m.group(1) else m.group(2) or m.group(3) or ""
+                                            for m in _USER_INPUT.finditer(self._source))]
+            text = " ".join(part for part in user if part).strip() or " ".join(
+                m.group(1) or m.group(2) or "" for m in _STRING_LITERAL.finditer(self._source))
             detect = query_detector(self._modes)  # LuceneLinguistics: by script only
-            self._detected_language = detect(f"{self._settings.query} {strings}".strip())
+            self._detected_language = detect(text.strip())
         return self._detected_language
 
     # --- statement -------------------------------------------------------------------------------

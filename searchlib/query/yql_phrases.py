@@ -154,6 +154,9 @@ class YqlPhraseParser(YqlValueCursor):
             return None
         if not isinstance(origin, dict):
             self.fail(f"Annotation 'origin' must be a map of original, offset and length, got {origin!r}", at.start)
+        for key in ("original", "offset", "length"):  # all required: Vespa's YqlParser.getMapValue
+            if key not in origin:
+                self.fail(f"Map annotation 'origin' must contain an entry with key '{key}'", at.start)
         return {"original": self._annotation(params.annotation_str, origin, "original", "", at),
                 "offset": self._annotation(params.annotation_int, origin, "offset", 0, at, minimum=0),
                 "length": self._annotation(params.annotation_int, origin, "length", 0, at, minimum=0)}

@@ -93,6 +93,17 @@ def test_a_bounding_box_matches_points_inside_it(http) -> None:
     assert set(search(http, "geoBoundingBox(pos, 59, 5, 61, 11)")) == {"oslo", "bergen"}
     assert set(search(http, "geoBoundingBox(pos, 59, 11, 64, 19)")) == {"stockholm"}
     assert set(search(http, 'name contains "Oslo" and geoBoundingBox(pos, 60, 5, 61, 6)')) == set()
+    # distancefeature.cpp (GeoGCDExecutor) measures only from a location with a point: a box has
+    # none, so each hit gets the no-location defaults (latitude 90, longitude -180) and closeness 0;
+    # the z-curve attribute is the document's own
+    boxed = search(http, "geoBoundingBox(pos, 59, 5, 61, 11)")
+    for user_id, place in (("oslo", OSLO), ("bergen", BERGEN)):
+        features = boxed[user_id]["fields"]["matchfeatures"]
+        assert (features["distance(pos)"], features["distance(pos).km"], features["distance(pos).index"],
+                features["distance(pos).latitude"], features["distance(pos).longitude"],
+                features["closeness(pos)"], features["closeness(pos).logscale"]) == (
+            6400000000.0, 40000.0, -1.0, 90.0, -180.0, 0.0, 0.0)
+        assert features["attribute(pos_zcurve)"] == zcurve(*place) and boxed[user_id]["relevance"] == 0.0
 
 
 def test_distance_and_closeness_features(http) -> None:

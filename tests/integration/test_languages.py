@@ -1,8 +1,9 @@
 """Languages through a real cluster (tests/apps/languages, 2 nodes): documents are stemmed in their
 detected or `set_language` language at feed time, queries in their `language` / `model.locale` or
-detected language, and CJK text is segmented into bigrams. Each query is chosen so that only the
-right language's stemmer (or the segmentation) makes the expected document match: the same query
-stemmed as English finds nothing.
+detected language, and CJK text is tokenized as Vespa's default linguistics does (no CJK segmenter:
+a run of CJK letters between punctuation or spaces is one word). Each query is chosen so that only the
+right language's stemmer makes the expected document match: the same query stemmed as English
+finds nothing.
 """
 from __future__ import annotations
 
@@ -30,9 +31,9 @@ INFLECTED = {
     "ru": ("Это интересная книга о истории.", "Студенты читают новые книги в большой библиотеке университета"),
 }
 CJK = {
-    "zh": "我们在北京大学学习中文。",
-    "ja": "東京都に住んでいます。",
-    "ko": "서울은 한국의 수도입니다.",
+    "zh": "我们在北京大学，学习中文。",  # words: 我们在北京大学 学习中文
+    "ja": "東京都に住んでいます。",  # one word
+    "ko": "서울은 한국의 수도입니다.",  # words: 서울은 한국의 수도입니다
 }
 # short bodies, too short to detect: only `lang` (set_language) makes them German
 SET_LANGUAGE = {
@@ -97,16 +98,31 @@ def test_yql_terms_are_stemmed_in_the_query_language(http) -> None:
 
 
 @pytest.mark.parametrize(("word", "expected"), [
-    ("北京大学", "zh"), ("大学", "zh"), ("中文", "zh"), ("東京", "ja"), ("東京都", "ja"), ("한국", "ko"),
+    ("我们在北京大学", "zh"), ("学习中文", "zh"), ("東京都に住んでいます", "ja"), ("한국의", "ko"), ("北京大学", None),
+    ("東京", None), ("한국", None),
 ])
-def test_cjk_words_find_the_documents_containing_them(http, word, expected) -> None:
-    assert found(http, query=word) == [expected]  # detected from the script
-    assert found(http, query=word, language=expected) == [expected]
-    assert found(http, f'select * from page where body contains "{word}"') == [expected]
+def test_a_cjk_word_is_a_whole_run_at_feed_and_at_query_time(http, word, expected) -> None:
+    """Vespa's OpenNLP linguistics without its `cjk` segmenter (the default) tokenizes CJK text with
+    SimpleTokenizer: a run of letters is one token in the index and in the query alike, so a query
+    word finds the documents holding that whole run and no part of one (北京大学 is inside 我们在北京大学)."""
+    documents = [expected] if expected else []
+    assert found(http, query=word) == documents  # user query: the language detected from the script
+    assert found(http, query=word, language=expected or "zh") == documents
+    assert found(http, f'select * from page where body contains "{word}"') == documents
+    assert found(http, 'select * from page where {defaultIndex: "body"}userInput(@q)', q=word) == documents
+    response = http.get("/search/", params={"yql": 'select * from page where {defaultIndex: "body"}userInput(@q)',
+                                            "q": word, "ranking": "words"})
+    assert response.status_code == 200, response.text
+    assert [hit["fields"]["matchfeatures"] for hit in response.json()["root"].get("children", [])] == \
+        [{"matchCount(body)": 1.0, "queryTermCount": 1.0}] * len(documents)  # one word, not a phrase of bigrams
 
 
-def test_a_cjk_word_not_in_any_document_finds_nothing(http) -> None:
-    assert found(http, query="上海大学", type="all") == []
+def test_cjk_punctuation_separates_words_and_several_words_are_an_and(http) -> None:
+    assert found(http, query="学习中文 我们在北京大学", type="all") == ["zh"]
+    assert found(http, query="学习中文 한국의", type="all") == []
+    assert found(http, query="学习中文 한국의", type="any") == ["ko", "zh"]
+    # joined by punctuation (、) the two words are an AND, as `h2a.z` is (not phrase-segmenting)
+    assert found(http, query="学习中文、한국의", type="any") == []
 
 
 def test_set_language_stems_the_fields_after_it_in_the_named_language(http) -> None:

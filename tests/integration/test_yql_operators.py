@@ -109,6 +109,11 @@ def test_near_within_distance_in_any_order(http) -> None:
 
 
 def test_onear_keeps_the_order(http) -> None:
+    """Profile `terms`: alpha and beta are two terms; beta is at 1 in docs 1 and 4, at 4 in doc 2."""
+    found = hits(http, 'title contains ({distance: 4}onear("alpha", "beta"))', ranking="terms")
+    assert {k: (h["relevance"], h["queryTermCount"], h["fieldTermMatch(title,1).firstPosition"],
+                h["termDistance(title,0,1).forward"]) for k, h in found.items()} == {
+        "1": (2.0, 2.0, 1.0, 1.0), "2": (2.0, 2.0, 4.0, 4.0), "4": (2.0, 2.0, 1.0, 1.0)}
     assert set(hits(http, 'title contains onear("alpha", "beta")')) == {"1", "4"}  # doc 3: beta first
     assert set(hits(http, 'title contains onear("beta", "alpha")')) == {"3"}
     assert set(hits(http, 'title contains ({distance: 3}onear("alpha", "beta"))')) == {"1", "4"}

@@ -1,4 +1,4 @@
-"""Per-term YQL settings on a running 1-node cluster, rank features worked out by hand.
+"""Per-term YQL settings (and rank()) on a running 1-node cluster, rank features worked out by hand.
 
 Titles and word positions (0-based), N = 3 documents, average title length 7/3:
   1 "alpha beta gamma"   alpha 0, beta 1, gamma 2
@@ -24,13 +24,17 @@ linear(-0.5,5,11) reverse (5 - (d - 1) / 2), 0 where not found; normalizer 0.5 *
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import httpx
 import pytest
 
 from deploy.local_cluster import LocalCluster
+from searchlib.errors import QueryError
+from searchlib.query.yql import parse_yql
 from tests.integration.conftest import feed_all
+from tests.searchlib.yql_corpus import yql_cases
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "term_settings"
 DOCS = {"1": {"title": "alpha beta gamma"}, "2": {"title": "beta alpha"}, "3": {"title": "gamma delta"}}
@@ -40,6 +44,8 @@ ARRAYS = {
     "5": {"parts": ["alpha", "q", "beta"]},  # alpha (0, 0) [1]; beta (2, 0): two elements apart
     "6": {"parts": ["alpha beta", "beta"]},  # alpha (0, 0) [2]; beta (0, 1), (1, 0)
 }
+# tags: weightedset<string>, indexed: each key an element of its weight
+TAGS = {"7": {"tags": {"alpha": 5, "x alpha": 3, "beta": 9}}, "8": {"tags": {"beta": 4, "alpha": -2}}}
 NOT_FOUND = 1000000.0
 AVERAGE = 7 / 3
 
@@ -49,7 +55,7 @@ def http(tmp_path_factory):
     with LocalCluster(APP, tmp_path_factory.mktemp("term_settings"), nodes=1) as cluster:
         with httpx.Client(base_url=cluster.url, timeout=30.0) as client:
             feed_all(client, DOCS, "ts")
-            feed_all(client, ARRAYS, "arr")
+            feed_all(client, ARRAYS | TAGS, "arr")
             yield client
 
 
@@ -80,6 +86,25 @@ def test_with_positions_both_terms_rank_by_their_occurrences(http) -> None:
     assert one["nativeProximity(title)"] == pytest.approx(0.5 * 10 / 7.5)  # alpha→beta at 1: forward 10
     assert two["nativeProximity(title)"] == pytest.approx(0.5 * 5 / 7.5)  # beta before alpha: reverse 5
     assert (one["fieldMatch(title).matches"], one["fieldMatch(title).queryCompleteness"]) == (2.0, 1.0)
+    # fieldtermmatchfeature.cpp: .weight sums the occurrences' element weights (1 in a single value),
+    # .exactness is their mean exactness (1 for an index occurrence); 0 and 0 without a match
+    assert all((f["fieldTermMatch(title,0).weight"], f["fieldTermMatch(title,0).exactness"],
+                f["fieldTermMatch(title,1).weight"], f["fieldTermMatch(title,1).exactness"]) == (1.0, 1.0, 1.0, 1.0)
+               for f in found.values())
+    gamma = hits(http, 'title contains "gamma" or title contains "delta"')
+    assert {k: (f["fieldTermMatch(title,1).weight"], f["fieldTermMatch(title,1).exactness"]) for k, f in gamma.items()} \
+        == {"1": (0.0, 0.0), "3": (1.0, 1.0)}
+
+
+def test_rank_matches_by_its_first_child_and_ranks_by_all(http) -> None:
+    """rank(a, b): the documents a matches (alpha: 1 and 2, not 3, which has only gamma), ranked by
+    a and b: gamma is term 1, matched in doc 1 only; gamma is in 2 of 3 documents, as alpha."""
+    found = hits(http, 'rank(title contains "alpha", title contains "gamma")')
+    assert {k: (f["matchCount(title)"], f["matches(title,0)"], f["matches(title,1)"]) for k, f in found.items()} == {
+        "1": (2.0, 1.0, 1.0), "2": (1.0, 1.0, 0.0)}
+    assert found["1"]["bm25(title)"] == pytest.approx(2 * bm25(IDF_2_OF_3, 1, 3))
+    assert found["2"]["bm25(title)"] == pytest.approx(bm25(IDF_2_OF_3, 1, 2))
+    assert set(hits(http, 'rank(title contains "delta", title contains "alpha")')) == {"3"}
 
 
 @pytest.mark.parametrize("where", [
@@ -98,6 +123,7 @@ def test_a_term_without_position_data_matches_but_brings_no_occurrences(http, wh
         # fieldtermmatchfeature.cpp: matched without positions is one occurrence at no position
         assert (features["fieldTermMatch(title,1).firstPosition"], features["fieldTermMatch(title,1).occurrences"]) \
             == (NOT_FOUND, 1.0)
+        assert (features["fieldTermMatch(title,1).weight"], features["fieldTermMatch(title,1).exactness"]) == (0.0, 0.0)
         assert (features["termDistance(title,0,1).forward"], features["termDistance(title,0,1).reverse"]) \
             == (NOT_FOUND, NOT_FOUND)
         assert features["nativeProximity(title)"] == 0.0
@@ -148,6 +174,18 @@ def test_a_malformed_document_frequency_is_a_400(http, annotation) -> None:
     assert response.status_code == 400, response.text
 
 
+@pytest.mark.parametrize("origin, key", [("{original: 'beta', offset: 0}", "length"), ("{}", "original"),
+                                         ("{original: 'beta', length: 4}", "offset")])
+def test_an_origin_without_one_of_its_keys_is_a_located_400(http, origin, key) -> None:
+    """Vespa's YqlParser.getMapValue: each of original, offset and length is required."""
+    response = http.get("/search/", params={"yql": f'select * from ts where title contains ({{origin: {origin}}}"beta")'})
+    assert response.status_code == 400, response.text
+    message = response.json()["root"]["errors"][0]["message"]
+    assert re.search(f"Map annotation 'origin' must contain an entry with key '{key}' at column \\d+", message), message
+    whole = "{origin: {original: 'beta', offset: 0, length: 4}}"
+    assert set(hits(http, f'title contains ({whole}"beta")')) == {"1", "2"}
+
+
 @pytest.mark.parametrize("grammar, expected", [
     ("", {"1": 2.0, "2": 2.0}),  # weakAnd of alpha, beta: both documents, two terms each
     ('grammar: "segment", ', {"1": 1.0}),  # the phrase "alpha beta": doc 2 has them the other way round
@@ -189,3 +227,39 @@ def test_term_distance_and_positions_are_per_element(http, profile) -> None:
     assert {user_id: (f["fieldTermMatch(parts,0).firstPosition"], f["fieldTermMatch(parts,0).lastPosition"],
                       f["fieldTermMatch(parts,0).occurrences"]) for user_id, f in found.items()} == {
         "4": (0.0, 1.0, 2.0), "5": (0.0, 0.0, 1.0), "6": (0.0, 0.0, 1.0)}
+
+
+def test_field_term_match_weight_sums_the_element_weights_of_the_occurrences(http) -> None:
+    """fieldtermmatchfeature.cpp: .weight is the sum of the occurrences' element weights, .exactness
+    their mean exactness (1 each). Array elements weigh 1: doc 4 has alpha twice; in the weighted
+    set alpha is in keys `alpha` (5) and `x alpha` (3) of doc 7, in `alpha` (-2) of doc 8."""
+    names = [f"fieldTermMatch({field},0).{output}" for field in ("parts", "tags")
+             for output in ("occurrences", "weight", "exactness")]
+
+    def features(where: str) -> dict[str, tuple]:
+        response = http.get("/search/", params={"yql": f"select * from arr where {where}", "ranking": "apart"})
+        assert response.status_code == 200, response.text
+        return {hit["id"].rsplit(":", 1)[1]: tuple(hit["fields"]["matchfeatures"][name] for name in names)
+                for hit in response.json()["root"]["children"]}
+
+    assert features('parts contains "alpha"') == {
+        "4": (2.0, 2.0, 1.0, 0.0, 0.0, 0.0), "5": (1.0, 1.0, 1.0, 0.0, 0.0, 0.0), "6": (1.0, 1.0, 1.0, 0.0, 0.0, 0.0)}
+    assert features('tags contains "alpha"') == {"7": (0.0, 0.0, 0.0, 2.0, 8.0, 1.0),
+                                                  "8": (0.0, 0.0, 0.0, 1.0, -2.0, 1.0)}
+
+
+def test_every_invalid_corpus_string_is_a_400_located_where_the_parser_refuses_it(http) -> None:
+    """Vespa's YQL conformance corpus (tests/searchlib/yql_corpus.py): each string Vespa's tests
+    refuse is a 400 through /search/ too. Those its parser refuses name the place (29); the 4 refused
+    after parsing (`in` against field types, the limit/offset window), as Vespa's searchers do, need not."""
+    located = 0
+    for case in (case for case in yql_cases() if not case.valid):
+        response = http.get("/search/", params={"yql": case.yql, **case.parameters})
+        assert response.status_code == 400, (case.source, response.text)
+        message = response.json()["root"]["errors"][0]["message"]
+        try:
+            parse_yql(case.yql, parameters=case.parameters, stem=False)
+        except QueryError:
+            assert re.search(r"at column \d+", message), (case.source, message)
+            located += 1
+    assert located == 29

@@ -88,7 +88,7 @@ def test_words_are_runs_of_what_vespa_indexes_letters_digits_and_combining_marks
     assert tokenize_unstemmed("हिन्दी भाषाओं का") == ["हिन्दी", "भाषाओं", "का"]
     assert tokenize("भाषाओं", "hi") == tokenize("भाषा", "hi") == ["भाष"]
     assert tokenize_unstemmed("ภาษาไทย ที่") == ["ภาษาไทย", "ที่"]  # Thai vowel and tone marks
-    assert tokenize_unstemmed("がぎ") == ["がぎ"]  # the kana voicing mark inside its bigram
+    assert tokenize_unstemmed("がぎ") == ["がぎ"]  # the kana voicing mark inside its word
     # `_` is connector punctuation to Vespa: it separates, as `-` does
     assert tokenize_unstemmed("merge_hits snake_case_") == ["merge", "hits", "snake", "case"]
     assert tokenize_unstemmed("Straße_X über_alles") == ["straße", "x", "uber", "alles"]

@@ -79,11 +79,11 @@ def test_field_prefix_only_for_known_indexes_when_given() -> None:
 
 def test_words_joined_by_punctuation_are_an_and_like_vespa() -> None:
     """Vespa's parser: an index is not phrase-segmenting unless its query-command says so, so the
-    words of `covid-19` or `h2a.z` are an AND (quoted, a phrase); a CJK word stays the phrase of its bigrams."""
+    words of `covid-19` or `h2a.z` are an AND (quoted, a phrase); a CJK run is one word."""
     assert parse_user_query("covid-19 vaccines", type="all") == And((And((t("covid"), t("19"))), t("vaccin")))
     assert parse_user_query('"covid-19" vaccines', type="all") == And((Phrase("default", ("covid", "19")), t("vaccin")))
     assert parse_user_query("h2a.z", type="any") == And((t("h2a"), t("z")))
-    assert parse_user_query("e.g.北京大学", type="any") == And((t("e"), t("g"), Phrase("default", ("北京", "京大", "大学"))))
+    assert parse_user_query("e.g.北京大学", type="any") == And((t("e"), t("g"), t("北京大学")))
 
 
 def test_unterminated_quote_runs_to_the_end() -> None:

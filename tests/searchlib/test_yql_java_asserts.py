@@ -74,7 +74,7 @@ def test_the_java_asserts_hold() -> None:
     for source in left:
         print(f"  {source}")
     assert not wrong, "\n".join(f"{key}: {'; '.join(problems)}" for key, problems in wrong.items())
-    assert len(CHECKS) >= 109
+    assert len(CHECKS) >= 116
 
 
 def test_a_wrong_expectation_is_reported() -> None:
