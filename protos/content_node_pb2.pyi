@@ -272,7 +272,7 @@ class InItem(_message.Message):
     def __init__(self, field: _Optional[str] = ..., values: _Optional[_Iterable[str]] = ..., numeric: _Optional[bool] = ..., label: _Optional[str] = ...) -> None: ...
 
 class EquivItem(_message.Message):
-    __slots__ = ("field", "terms", "weight", "label", "item_id", "connects_to", "connectivity")
+    __slots__ = ("field", "terms", "weight", "label", "item_id", "connects_to", "connectivity", "document_frequency", "document_count")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     TERMS_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
@@ -280,6 +280,8 @@ class EquivItem(_message.Message):
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     CONNECTS_TO_FIELD_NUMBER: _ClassVar[int]
     CONNECTIVITY_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_FREQUENCY_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     field: str
     terms: _containers.RepeatedScalarFieldContainer[str]
     weight: int
@@ -287,7 +289,9 @@ class EquivItem(_message.Message):
     item_id: int
     connects_to: int
     connectivity: float
-    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., item_id: _Optional[int] = ..., connects_to: _Optional[int] = ..., connectivity: _Optional[float] = ...) -> None: ...
+    document_frequency: int
+    document_count: int
+    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., item_id: _Optional[int] = ..., connects_to: _Optional[int] = ..., connectivity: _Optional[float] = ..., document_frequency: _Optional[int] = ..., document_count: _Optional[int] = ...) -> None: ...
 
 class WeightedTokensItem(_message.Message):
     __slots__ = ("operator", "field", "tokens", "weights", "target_hits", "score_threshold", "threshold_boost_factor", "label")

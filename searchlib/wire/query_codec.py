@@ -74,7 +74,7 @@ def encode_query_reference(node: q.QueryNode) -> pb.QueryNode:
             field=node.field, values=list(node.values), numeric=node.numeric, label=node.label))
     elif isinstance(node, q.Equiv):
         message.equiv.CopyFrom(pb.EquivItem(field=node.field, terms=list(node.terms), weight=node.weight,
-                                            label=node.label, **_links(node)))
+                                            label=node.label, **_links(node), **_statistics(node)))
     elif isinstance(node, q.WeightedTokens):
         tokens = pb.WeightedTokensItem(operator=node.operator, field=node.field, label=node.label,
                                        tokens=[t for t, _ in node.tokens], weights=[w for _, w in node.tokens])
@@ -154,7 +154,7 @@ def _links(node: q.Term | q.Phrase | q.Equiv) -> dict[str, object]:
     return {"item_id": node.item_id, "connects_to": to, "connectivity": weight}
 
 
-def _statistics(node: q.Term | q.Phrase) -> dict[str, int]:
+def _statistics(node: q.Term | q.Phrase | q.Equiv) -> dict[str, int]:
     if node.document_frequency is None:
         return {}
     frequency, count = node.document_frequency
@@ -202,7 +202,8 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
         return q.In(item.field, tuple(item.values), item.numeric, item.label)
     if kind == "equiv":
         e = message.equiv
-        return q.Equiv(e.field, tuple(e.terms), e.weight or 100, e.label, **_linked(e))
+        return q.Equiv(e.field, tuple(e.terms), e.weight or 100, e.label, **_linked(e),
+                       document_frequency=_document_frequency(e))
     if kind == "weighted_tokens":
         w = message.weighted_tokens
         optional = {name: getattr(w, name) if w.HasField(name) else None

@@ -78,6 +78,19 @@ def test_a_word_the_model_lacks_counts_as_in_one_document(cluster) -> None:
     assert gamma[0]["fields"]["matchfeatures"]["term(0).significance"] == pytest.approx(significance(1, 1000))
 
 
+def test_phrases_and_equivs_rank_by_their_words_frequencies_in_the_model(cluster) -> None:
+    # the node: alpha in 3 of 4 documents, beta in 1, the phrase "alpha gamma" in 1 (d3)
+    def term_significance(yql: str, ranking: str) -> list[float]:
+        return [h["fields"]["matchfeatures"]["term(0).significance"] for h in hits(cluster, yql=yql, ranking=ranking)]
+
+    equiv = 'select * from doc where text contains equiv("alpha", "beta")'
+    assert term_significance(equiv, "local") == [pytest.approx(significance(3, 4))] * 4  # the likelier word's
+    assert term_significance(equiv, "model") == [pytest.approx(significance(900, 1000))] * 4  # beta's in the model
+    phrase = 'select * from doc where text contains "alpha gamma"'
+    assert term_significance(phrase, "local") == [pytest.approx(significance(1, 4))]
+    assert term_significance(phrase, "model") == [pytest.approx(significance(1, 1000))]  # gamma: not in the model
+
+
 def test_a_significance_the_query_gives_is_kept(cluster) -> None:
     given = hits(cluster, yql='select * from doc where text contains ({significance: 0.6}"alpha")', ranking="model")
     assert given[0]["fields"]["matchfeatures"]["term(0).significance"] == pytest.approx(0.6)
