@@ -146,10 +146,11 @@ def with_document_frequencies(node: q.QueryNode, model: LanguageModel, language:
     """`node` with each word item's document frequency from `model` (SignificanceSearcher.setIDF):
     items whose significance or document frequency the query gives keep theirs.
 
-    setIDF walks into every composite, so the words of a phrase or an equiv get the model's
-    frequencies too. Here a phrase or an equiv is one rank term, so its words' frequencies are
-    combined as the node combines its own estimates of them (core_features.document_frequency,
-    Vespa's blueprints): a phrase is as frequent as its rarest word, an equiv as its likeliest."""
+    setIDF walks into every composite, so the words of a phrase, an equiv or a near get the model's
+    frequencies too; a near's words rank each. A phrase or an equiv is one rank term, so its words'
+    frequencies are combined as the node combines its own estimates of them
+    (core_features.document_frequency, Vespa's blueprints): a phrase is as frequent as its rarest
+    word, an equiv as its likeliest."""
     if isinstance(node, q.Term):
         if node.significance is not None or node.document_frequency is not None:
             return node
@@ -164,6 +165,11 @@ def with_document_frequencies(node: q.QueryNode, model: LanguageModel, language:
             return node
         frequency = max(_frequency(model, key, item, language) for key, item in _members(node, node.terms, language))
         return replace(node, document_frequency=(frequency, model.document_count))
+    if isinstance(node, q.Near):  # each positive word is a rank term of its own
+        members = node.items[:len(node.terms)] if len(node.items) == len(node.terms) + len(node.negative) else ()
+        keyed = zip(node.terms, members) if members else ((key, None) for key in node.terms)
+        return replace(node, document_frequencies=tuple(
+            (_frequency(model, key, item, language), model.document_count) for key, item in keyed))
     return q.map_children(node, lambda child: with_document_frequencies(child, model, language))
 
 

@@ -82,6 +82,9 @@ class Near:
     label: str = ""
     # the members as parsed (Vespa's child items, with their own annotations), for display only
     items: tuple["QueryNode", ...] = dataclass_field(default=(), compare=False)
+    # (frequency, count) of each of `terms` from a significance model (searchlib.significance): its
+    # words are rank terms each (Vespa's near children), so each reads its own; () when none
+    document_frequencies: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,7 +436,9 @@ def terms_of(node: QueryNode, scopes: dict[int, SameElement] | None = None) -> l
         elif isinstance(item, Range) and item.field:  # a numeric term (Vespa's IntItem) ranks too
             found.append(Term(item.field, range_term(item), item.weight, item.label, item.ranked, item.filter))
         elif isinstance(item, Near):  # its positive words rank as words; negatives never do
-            found.extend(Term(item.field, term, item.weight, item.label) for term in item.terms)
+            given = item.document_frequencies or (None,) * len(item.terms)
+            found.extend(Term(item.field, term, item.weight, item.label, document_frequency=frequency)
+                         for term, frequency in zip(item.terms, given))
         elif isinstance(item, (And, Or, WeakAnd, Rank)):
             for child in item.children:
                 visit(child, scope)

@@ -61,7 +61,8 @@ def encode_query_reference(node: q.QueryNode) -> pb.QueryNode:
         message.near.CopyFrom(pb.NearItem(
             field=node.field, terms=list(node.terms), negative=list(node.negative), distance=node.distance,
             exclusion_distance=node.exclusion_distance, ordered=node.ordered, weight=node.weight,
-            label=node.label))
+            label=node.label, document_frequencies=[f for f, _ in node.document_frequencies],
+            document_counts=[c for _, c in node.document_frequencies]))
     elif isinstance(node, q.Fuzzy):
         message.fuzzy.CopyFrom(pb.FuzzyItem(
             field=node.field, term=node.term, max_edit_distance=node.max_edit_distance,
@@ -190,7 +191,8 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
     if kind == "near":
         n = message.near
         return q.Near(n.field, tuple(n.terms), tuple(n.negative), n.distance, n.exclusion_distance,
-                      n.ordered, n.weight or 100, n.label)
+                      n.ordered, n.weight or 100, n.label,
+                      document_frequencies=tuple(zip(n.document_frequencies, n.document_counts)))
     if kind == "fuzzy":
         f = message.fuzzy
         return q.Fuzzy(f.field, f.term, f.max_edit_distance, f.prefix_length, f.prefix, f.label, f.weight or 100)
