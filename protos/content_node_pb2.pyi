@@ -210,7 +210,7 @@ class PhraseItem(_message.Message):
     def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., segment: _Optional[bool] = ..., unranked: _Optional[bool] = ..., filter: _Optional[bool] = ..., significance: _Optional[float] = ..., item_id: _Optional[int] = ..., connects_to: _Optional[int] = ..., connectivity: _Optional[float] = ..., no_position_data: _Optional[bool] = ..., document_frequency: _Optional[int] = ..., document_count: _Optional[int] = ...) -> None: ...
 
 class NearItem(_message.Message):
-    __slots__ = ("field", "terms", "negative", "distance", "exclusion_distance", "ordered", "weight", "label")
+    __slots__ = ("field", "terms", "negative", "distance", "exclusion_distance", "ordered", "weight", "label", "document_frequencies", "document_counts")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     TERMS_FIELD_NUMBER: _ClassVar[int]
     NEGATIVE_FIELD_NUMBER: _ClassVar[int]
@@ -219,6 +219,8 @@ class NearItem(_message.Message):
     ORDERED_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_FREQUENCIES_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_COUNTS_FIELD_NUMBER: _ClassVar[int]
     field: str
     terms: _containers.RepeatedScalarFieldContainer[str]
     negative: _containers.RepeatedScalarFieldContainer[str]
@@ -227,7 +229,9 @@ class NearItem(_message.Message):
     ordered: bool
     weight: int
     label: str
-    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., negative: _Optional[_Iterable[str]] = ..., distance: _Optional[int] = ..., exclusion_distance: _Optional[int] = ..., ordered: _Optional[bool] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
+    document_frequencies: _containers.RepeatedScalarFieldContainer[int]
+    document_counts: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., negative: _Optional[_Iterable[str]] = ..., distance: _Optional[int] = ..., exclusion_distance: _Optional[int] = ..., ordered: _Optional[bool] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., document_frequencies: _Optional[_Iterable[int]] = ..., document_counts: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class FuzzyItem(_message.Message):
     __slots__ = ("field", "term", "max_edit_distance", "prefix_length", "prefix", "label", "weight")
@@ -272,7 +276,7 @@ class InItem(_message.Message):
     def __init__(self, field: _Optional[str] = ..., values: _Optional[_Iterable[str]] = ..., numeric: _Optional[bool] = ..., label: _Optional[str] = ...) -> None: ...
 
 class EquivItem(_message.Message):
-    __slots__ = ("field", "terms", "weight", "label", "item_id", "connects_to", "connectivity")
+    __slots__ = ("field", "terms", "weight", "label", "item_id", "connects_to", "connectivity", "document_frequency", "document_count")
     FIELD_FIELD_NUMBER: _ClassVar[int]
     TERMS_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
@@ -280,6 +284,8 @@ class EquivItem(_message.Message):
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     CONNECTS_TO_FIELD_NUMBER: _ClassVar[int]
     CONNECTIVITY_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_FREQUENCY_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     field: str
     terms: _containers.RepeatedScalarFieldContainer[str]
     weight: int
@@ -287,7 +293,9 @@ class EquivItem(_message.Message):
     item_id: int
     connects_to: int
     connectivity: float
-    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., item_id: _Optional[int] = ..., connects_to: _Optional[int] = ..., connectivity: _Optional[float] = ...) -> None: ...
+    document_frequency: int
+    document_count: int
+    def __init__(self, field: _Optional[str] = ..., terms: _Optional[_Iterable[str]] = ..., weight: _Optional[int] = ..., label: _Optional[str] = ..., item_id: _Optional[int] = ..., connects_to: _Optional[int] = ..., connectivity: _Optional[float] = ..., document_frequency: _Optional[int] = ..., document_count: _Optional[int] = ...) -> None: ...
 
 class WeightedTokensItem(_message.Message):
     __slots__ = ("operator", "field", "tokens", "weights", "target_hits", "score_threshold", "threshold_boost_factor", "label")

@@ -144,12 +144,65 @@ class SignificanceModels:
 
 def with_document_frequencies(node: q.QueryNode, model: LanguageModel, language: str = "") -> q.QueryNode:
     """`node` with each word item's document frequency from `model` (SignificanceSearcher.setIDF):
-    items whose significance or document frequency the query gives keep theirs."""
+    items whose significance or document frequency the query gives keep theirs.
+
+    setIDF walks into every composite, so the words of a phrase, an equiv or a near get the model's
+    frequencies too; a near's words rank each. A phrase or an equiv is one rank term, so its words'
+    frequencies are combined as the node combines its own estimates of them
+    (core_features.document_frequency, Vespa's blueprints): a phrase is as frequent as its rarest
+    word, an equiv as its likeliest."""
     if isinstance(node, q.Term):
         if node.significance is not None or node.document_frequency is not None:
             return node
         return replace(node, document_frequency=model.document_frequency(model_word(node, language)))
+    if isinstance(node, q.Phrase):
+        if node.significance is not None or node.document_frequency is not None:
+            return node
+        return replace(node, document_frequency=(_phrase_frequency(model, node.terms, node, language),
+                                                 model.document_count))
+    if isinstance(node, q.Equiv):
+        if node.document_frequency is not None:
+            return node
+        frequency = max(_frequency(model, key, item, language) for key, item in _members(node, node.terms, language))
+        return replace(node, document_frequency=(frequency, model.document_count))
+    if isinstance(node, q.Near):  # each positive word is a rank term of its own
+        members = node.items[:len(node.terms)] if len(node.items) == len(node.terms) + len(node.negative) else ()
+        keyed = zip(node.terms, members) if members else ((key, None) for key in node.terms)
+        return replace(node, document_frequencies=tuple(
+            (_frequency(model, key, item, language), model.document_count) for key, item in keyed))
     return q.map_children(node, lambda child: with_document_frequencies(child, model, language))
+
+
+def _members(item: q.Phrase | q.Equiv | None, keys: tuple[str, ...],
+             language: str) -> list[tuple[str, q.QueryNode | None]]:
+    """Each word (or compound key) of a phrase or equiv with the item it was parsed as, whose
+    written text the model is read by: the words of the phrase's own text when they are its words
+    one for one, else its members as parsed when they are, else none (the words as they stand)."""
+    written = getattr(item, "written", "")
+    if written:
+        words = tokenize_unstemmed(written, language or "en", fold_accents=False)
+        if len(words) == len(keys):
+            return [(key, q.Term(item.field, key, written=word)) for key, word in zip(keys, words)]
+    if item is not None and len(item.items) == len(keys):
+        return list(zip(keys, item.items))
+    return [(key, None) for key in keys]
+
+
+def _phrase_frequency(model: LanguageModel, keys: tuple[str, ...], phrase: q.Phrase | None, language: str) -> int:
+    return min(_frequency(model, key, item, language) for key, item in _members(phrase, keys, language))
+
+
+def _frequency(model: LanguageModel, key: str, item: q.QueryNode | None, language: str) -> int:
+    """The model's frequency of one member: a word, alternatives' key (the likeliest form) or a
+    phrase's key (its rarest word)."""
+    alternatives = q.equiv_alternatives(key)
+    if alternatives is not None:
+        return max(_frequency(model, word, None, language) for word in alternatives)
+    words = q.phrase_words(key)
+    if words is not None:
+        return _phrase_frequency(model, words, item if isinstance(item, q.Phrase) else None, language)
+    word = model_word(item, language) if isinstance(item, q.Term) else key.lower()
+    return model.document_frequency(word)[0]
 
 
 def model_word(term: q.Term, language: str = "") -> str:

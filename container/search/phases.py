@@ -127,7 +127,8 @@ class Filled:
 def plan(application: ApplicationPackage, ranker: GlobalPhaseRanker, query: Query) -> SearchPlan:
     """Everything a query can be refused for before anything is dispatched."""
     schemas = [application.schemas[name] for name in query.schemas]
-    validate_fields(query.yql.where, schemas)
+    streaming = {t for cluster in application.clusters for t in cluster.streaming_types}
+    validate_fields(query.yql.where, schemas, streaming=all(s.document_name in streaming for s in schemas))
     validate_sorting(query.sorting, schemas)
     sorting = resolve_sorting(query.sorting, schemas, query.parameters.get("model.locale") or None)
     if sorting != query.sorting:  # a copy of the query's ~30 fields only when a string key resolved

@@ -29,7 +29,8 @@ def _own_operator(item_type: type) -> str | None:
     return _OPERATOR_OF_TYPE[item_type]
 
 
-def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
+def validate_fields(node: q.QueryNode, schemas: Sequence[Schema], streaming: bool = False) -> None:
+    """`streaming`: every schema searched is in mode="streaming", where prefix matches any field."""
     def known(field: str) -> bool:
         return any(schema.index_fields(field) for schema in schemas)
 
@@ -67,6 +68,23 @@ def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
         if isinstance(item, (q.Term, q.Phrase, q.Near, q.Equiv)) and is_tensor:
             raise InvalidParameterError(f"Field '{item.field}' is a tensor field: it is searched with "
                                         "nearestNeighbor, not with terms")
+        if not streaming and isinstance(item, q.Term) and item.affix == "prefix":
+            check_prefix(item.field)
+
+    def check_prefix(index: str) -> None:
+        """Vespa's QueryValidator: a prefix item searches attributes only (an index's dictionary is
+        looked up by whole words), the index winning over the attribute of a field with both. As
+        SchemaInfo's field set, a fieldset is judged by a field of it (here its first)."""
+        spec = next((s.fields[fields[0]] for s in schemas if (fields := s.index_fields(index))
+                     and fields[0] in s.fields), None)
+        if spec is None:
+            return
+        if not spec.is_attribute:
+            raise InvalidParameterError(
+                f"'{quote_input(index, 60)}' is not an attribute field: Prefix matching is not supported")
+        if spec.is_index:
+            raise InvalidParameterError(f"'{quote_input(index, 60)}' is an index field: Prefix matching is "
+                                        "not supported even when it is also an attribute")
 
     def unknown(field: str) -> InvalidParameterError:
         names = ", ".join(s.name for s in schemas)
@@ -80,14 +98,15 @@ def validate_fields(node: q.QueryNode, schemas: Sequence[Schema]) -> None:
     # of its field, so only the sameElement's own field is checked there.
     in_check = in_checker(kinds_of)
     problem = None
-    passed: set[tuple[str, type]] = set()  # the field rules read only the field and the item type
+    passed: set[tuple[str, type, str]] = set()  # the field rules read only the field, item type and affix
     stack: list[tuple[q.QueryNode, bool]] = [(node, True)]
     while stack:
         item, fields_checked = stack.pop()
         if isinstance(item, q.FIELD_ITEMS):
-            if fields_checked and (item.field, type(item)) not in passed:
+            key = (item.field, type(item), getattr(item, "affix", ""))
+            if fields_checked and key not in passed:
                 check_field(item)
-                passed.add((item.field, type(item)))
+                passed.add(key)
             if problem is None:
                 problem = in_check(item) or nearest_neighbor_check(item)  # a problem is a message
         elif isinstance(item, q.Not):

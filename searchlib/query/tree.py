@@ -62,6 +62,8 @@ class Phrase:
     items: tuple["QueryNode", ...] = dataclass_field(default=(), compare=False)
     positions: bool = True  # {usePositionData: false}, as on a Term
     document_frequency: tuple[int, int] | None = None  # {documentFrequency: ...}, as on a Term
+    # the text the words were parsed from (a string's, userQuery's), as Term.written; "" when not kept
+    written: str = dataclass_field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,9 @@ class Near:
     label: str = ""
     # the members as parsed (Vespa's child items, with their own annotations), for display only
     items: tuple["QueryNode", ...] = dataclass_field(default=(), compare=False)
+    # (frequency, count) of each of `terms` from a significance model (searchlib.significance): its
+    # words are rank terms each (Vespa's near children), so each reads its own; () when none
+    document_frequencies: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +105,8 @@ class Equiv:
     form: tuple[tuple[str, object], ...] = dataclass_field(default=(), compare=False)
     # the members as parsed (Vespa's child items, with their own annotations), for display only
     items: tuple["QueryNode", ...] = dataclass_field(default=(), compare=False)
+    # (frequency, count) from a significance model (searchlib.significance), as on a Term
+    document_frequency: tuple[int, int] | None = None
 
 
 _EQUIV_MARK = "\x1f"  # never in a normalized word: marks the combined term of an Equiv
@@ -424,11 +431,14 @@ def terms_of(node: QueryNode, scopes: dict[int, SameElement] | None = None) -> l
             found.append(item)
         elif isinstance(item, Equiv):
             found.append(Term(item.field, equiv_key(item.terms), item.weight, item.label,
-                              item_id=item.item_id, connectivity=item.connectivity))
+                              item_id=item.item_id, connectivity=item.connectivity,
+                              document_frequency=item.document_frequency))
         elif isinstance(item, Range) and item.field:  # a numeric term (Vespa's IntItem) ranks too
             found.append(Term(item.field, range_term(item), item.weight, item.label, item.ranked, item.filter))
         elif isinstance(item, Near):  # its positive words rank as words; negatives never do
-            found.extend(Term(item.field, term, item.weight, item.label) for term in item.terms)
+            given = item.document_frequencies or (None,) * len(item.terms)
+            found.extend(Term(item.field, term, item.weight, item.label, document_frequency=frequency)
+                         for term, frequency in zip(item.terms, given))
         elif isinstance(item, (And, Or, WeakAnd, Rank)):
             for child in item.children:
                 visit(child, scope)

@@ -311,7 +311,9 @@ def _text_item(index: str, tokens: list[str], phrase: bool = True, written: str 
         return None
     if len(tokens) == 1:
         return Term(index, tokens[0], written=written)
-    return Phrase(index, tuple(tokens)) if phrase else And(tuple(Term(index, token) for token in tokens))
+    if phrase:
+        return Phrase(index, tuple(tokens), written=written)
+    return And(tuple(Term(index, token) for token in tokens))
 
 
 def _combine(items: list[_Item], query_type: str, target_hits: int) -> QueryNode | None:

@@ -141,8 +141,8 @@ class YqlOperatorParser(YqlValueCursor):
         else:
             text, token = self._single_string(what)
             words = self._words(field, text, annotations, token)
-            item = Term(field, words[0]) if len(words) == 1 else self._phrase(field, words, {}, token, segment=True,
-                                                                              text=text)
+            item = Term(field, words[0], written=text) if len(words) == 1 else \
+                self._phrase(field, words, {}, token, segment=True, text=text)
         if item is None:
             return None
         return (words[0] if len(words) == 1 else phrase_key(tuple(words))), item

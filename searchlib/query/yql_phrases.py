@@ -56,7 +56,7 @@ class YqlPhraseParser(YqlValueCursor):
             if token.kind in ("string", "param"):
                 text = token.text if token.kind == "string" else self._parameter(token)
                 found = self._words(field, text, {**self._inherited, **own}, token)
-                item = Term(field, found[0]) if len(found) == 1 and not written else \
+                item = Term(field, found[0], written=text) if len(found) == 1 and not written else \
                     self._phrase(field, found, written, token, segment=True, text=text)
             elif token.kind == "ident" and token.text.lower() == "phrase" and self.is_punct("("):
                 members: list[QueryNode] = []
@@ -120,7 +120,7 @@ class YqlPhraseParser(YqlValueCursor):
                         written=text or "", **statistics)
         form = self._word_form(annotations, at, text if segment else None, None)
         return Phrase(field, tuple(tokens), weight, label, segment, segments, ranked, is_filter, given, **links,
-                      form=form, items=items, **statistics)
+                      form=form, items=items, written=text or "", **statistics)
 
     def _word_form(self, annotations: dict[str, object], at: Token, text: str | None,
                    word: str | None) -> tuple[tuple[str, object], ...]:

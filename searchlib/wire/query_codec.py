@@ -61,7 +61,8 @@ def encode_query_reference(node: q.QueryNode) -> pb.QueryNode:
         message.near.CopyFrom(pb.NearItem(
             field=node.field, terms=list(node.terms), negative=list(node.negative), distance=node.distance,
             exclusion_distance=node.exclusion_distance, ordered=node.ordered, weight=node.weight,
-            label=node.label))
+            label=node.label, document_frequencies=[f for f, _ in node.document_frequencies],
+            document_counts=[c for _, c in node.document_frequencies]))
     elif isinstance(node, q.Fuzzy):
         message.fuzzy.CopyFrom(pb.FuzzyItem(
             field=node.field, term=node.term, max_edit_distance=node.max_edit_distance,
@@ -74,7 +75,7 @@ def encode_query_reference(node: q.QueryNode) -> pb.QueryNode:
             field=node.field, values=list(node.values), numeric=node.numeric, label=node.label))
     elif isinstance(node, q.Equiv):
         message.equiv.CopyFrom(pb.EquivItem(field=node.field, terms=list(node.terms), weight=node.weight,
-                                            label=node.label, **_links(node)))
+                                            label=node.label, **_links(node), **_statistics(node)))
     elif isinstance(node, q.WeightedTokens):
         tokens = pb.WeightedTokensItem(operator=node.operator, field=node.field, label=node.label,
                                        tokens=[t for t, _ in node.tokens], weights=[w for _, w in node.tokens])
@@ -154,7 +155,7 @@ def _links(node: q.Term | q.Phrase | q.Equiv) -> dict[str, object]:
     return {"item_id": node.item_id, "connects_to": to, "connectivity": weight}
 
 
-def _statistics(node: q.Term | q.Phrase) -> dict[str, int]:
+def _statistics(node: q.Term | q.Phrase | q.Equiv) -> dict[str, int]:
     if node.document_frequency is None:
         return {}
     frequency, count = node.document_frequency
@@ -190,7 +191,8 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
     if kind == "near":
         n = message.near
         return q.Near(n.field, tuple(n.terms), tuple(n.negative), n.distance, n.exclusion_distance,
-                      n.ordered, n.weight or 100, n.label)
+                      n.ordered, n.weight or 100, n.label,
+                      document_frequencies=tuple(zip(n.document_frequencies, n.document_counts)))
     if kind == "fuzzy":
         f = message.fuzzy
         return q.Fuzzy(f.field, f.term, f.max_edit_distance, f.prefix_length, f.prefix, f.label, f.weight or 100)
@@ -202,7 +204,8 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
         return q.In(item.field, tuple(item.values), item.numeric, item.label)
     if kind == "equiv":
         e = message.equiv
-        return q.Equiv(e.field, tuple(e.terms), e.weight or 100, e.label, **_linked(e))
+        return q.Equiv(e.field, tuple(e.terms), e.weight or 100, e.label, **_linked(e),
+                       document_frequency=_document_frequency(e))
     if kind == "weighted_tokens":
         w = message.weighted_tokens
         optional = {name: getattr(w, name) if w.HasField(name) else None

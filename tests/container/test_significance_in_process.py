@@ -78,6 +78,23 @@ def test_a_word_the_model_lacks_counts_as_in_one_document(cluster) -> None:
     assert gamma[0]["fields"]["matchfeatures"]["term(0).significance"] == pytest.approx(significance(1, 1000))
 
 
+def test_phrases_equivs_and_nears_rank_by_their_words_frequencies_in_the_model(cluster) -> None:
+    # the node: alpha in 3 of 4 documents, beta in 1, the phrase "alpha gamma" in 1 (d3)
+    def term_significance(yql: str, ranking: str) -> list[float]:
+        return [h["fields"]["matchfeatures"]["term(0).significance"] for h in hits(cluster, yql=yql, ranking=ranking)]
+
+    equiv = 'select * from doc where text contains equiv("alpha", "beta")'
+    assert term_significance(equiv, "local") == [pytest.approx(significance(3, 4))] * 4  # the likelier word's
+    assert term_significance(equiv, "model") == [pytest.approx(significance(900, 1000))] * 4  # beta's in the model
+    phrase = 'select * from doc where text contains "alpha gamma"'
+    assert term_significance(phrase, "local") == [pytest.approx(significance(1, 4))]
+    assert term_significance(phrase, "model") == [pytest.approx(significance(1, 1000))]  # gamma: not in the model
+    near = 'select * from doc where text contains near("gamma", "alpha")'
+    [d3] = hits(cluster, yql=near, ranking="model")
+    assert (d3["fields"]["matchfeatures"]["term(0).significance"], d3["fields"]["matchfeatures"]["term(1).significance"]) \
+        == (pytest.approx(significance(1, 1000)), pytest.approx(significance(1, 1000)))  # the node: 1 and 3 of 4
+
+
 def test_a_significance_the_query_gives_is_kept(cluster) -> None:
     given = hits(cluster, yql='select * from doc where text contains ({significance: 0.6}"alpha")', ranking="model")
     assert given[0]["fields"]["matchfeatures"]["term(0).significance"] == pytest.approx(0.6)

@@ -199,6 +199,19 @@ def test_numeric_aggregates_of_arrays_are_400(http) -> None:
     assert "sum, avg, min and max need a numeric attribute" in response.json()["root"]["errors"][0]["message"]
 
 
+@pytest.mark.parametrize(("where", "message"), [
+    # Vespa's QueryValidator: an index is looked up by whole words, so a prefix item is refused on it
+    ('title contains ({prefix: true}"sta")', "'title' is not an attribute field: Prefix matching is not supported"),
+    ('both contains ({prefix: true}"sta")',
+     "'both' is an index field: Prefix matching is not supported even when it is also an attribute"),
+    ('name contains "space station" and title contains ({prefix: true}"sta")', "'title' is not an attribute"),
+])
+def test_prefix_items_on_an_index_are_400(http, where, message) -> None:
+    response = http.get("/search/", params={"yql": f"select * from kind where {where}"})
+    assert response.status_code == 400, response.text
+    assert message in response.json()["root"]["errors"][0]["message"]
+
+
 def test_summaries_keep_the_values_as_fed(http) -> None:
     response = http.get("/search/", params={"yql": 'select * from kind where tags contains "moon"'})
     fields = response.json()["root"]["children"][0]["fields"]

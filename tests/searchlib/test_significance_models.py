@@ -92,6 +92,30 @@ def test_words_are_looked_up_as_written_lowercased_unstemmed_with_accents() -> N
     assert frequencies == [(3, 1000), (3, 1000), (1, 1000)]  # café, cars, bikes (not in the model)
 
 
+def test_the_words_of_phrases_and_equivs_get_the_models_frequencies() -> None:
+    # Vespa's setIDF walks into every composite; a phrase or equiv ranks as one term here, so its
+    # words' frequencies combine as the node's own estimates do: a phrase's rarest, an equiv's likeliest
+    model = LanguageModel(1000, {"running": 40, "dogs": 600, "run": 900, "dog": 950, "new": 800, "york": 30,
+                                 "ny": 5})
+
+    def frequencies(where: str, **parameters) -> list[tuple[int, int] | None]:
+        parsed = parse_yql(f"select * from doc where {where}", parameters=parameters)
+        return [item.document_frequency for item in q.terms_of(with_document_frequencies(parsed.where, model))]
+
+    # looked up as written (unstemmed), whatever the phrase's form: a string, phrase(...), userQuery
+    assert frequencies('text contains "Running dogs"') == [(40, 1000)]
+    assert frequencies('text contains phrase("Running", "Dogs")') == [(40, 1000)]
+    assert frequencies("userQuery()", query='"Running dogs"') == [(40, 1000)]
+    assert frequencies('text contains equiv("Running", "Dogs")') == [(600, 1000)]
+    assert frequencies('text contains equiv("NY", phrase("New", "York"))') == [(30, 1000)]  # max(5, min(800, 30))
+    assert frequencies('text contains phrase("New", "Nowhere")') == [(1, 1000)]  # a word the model lacks: 1
+    # a near's words are rank terms each: each its own (a phrase among them its rarest word's)
+    assert frequencies('text contains near("Running", "New York", !"dogs")') == [(40, 1000), (30, 1000)]
+    # what the query gives is kept
+    assert frequencies('text contains ({significance: 0.2}phrase("New", "York"))') == [None]
+    assert frequencies('text contains ({documentFrequency: {frequency: 3, count: 9}}"new york")') == [(3, 9)]
+
+
 def test_a_later_model_overrides_an_earlier_ones_language(tmp_path) -> None:
     first = write(tmp_path / "a.json", model_json(en=(10, {"x": 1}), no=(8, {"og": 4})))
     second = write(tmp_path / "b.json", model_json(en=(20, {"x": 5})))
