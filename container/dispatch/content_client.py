@@ -52,7 +52,7 @@ class NodeUnavailable(Exception):
 class UnsyncedOwner(NodeUnavailable):
     """The node refused a write that reads the stored document: its copy may be stale (it is catching
     up, or not synced from a replica: searchlib.errors.UnsyncedReplicaError). Nothing was written
-    there: the owner that took the write has its result copied to it as a plain put before the write
+    there: the owner that took the write has its result copied to it (a replica copy) before the write
     is acknowledged (container/http/update_repair.copy_to_refusers); when no owner takes the write the
     answer is that refusal's 503, at once (waiting would not help)."""
 

@@ -163,7 +163,7 @@ class DocumentHandler:
         `conditional` with replicas: the condition is probed first (condition_probe.py). Both read the
         stored version: 503, sent nowhere, while an owner may hold a stale one (SearchCluster.stale_base_refusal).
         An owner that refuses it itself for that reason (UnsyncedOwner: catching up, or not synced from
-        a replica) gets the version the owner that took it wrote, as a plain put, before the answer
+        a replica) gets the version the owner that took it wrote, as a replica copy, before the answer
         (update_repair.copy_to_refusers; if that fails it is noted as missing the write); if no owner
         took it and none timed out (that one may have applied it: 504 at the deadline), its 503 is the
         answer at once."""
