@@ -53,8 +53,9 @@ from searchlib.wire.feed_codec import FeedResult, StoredVersion
 log = logging.getLogger("container.document.repair")
 
 
-# the stored timestamp each owner is known to hold: what this container wrote there or read from it
-Held = dict
+# the stored timestamp each owner is known to hold (at most): what this container wrote there, may
+# have written (no answer), or read from it. A newer one there is another container's write.
+Held = dict[object, int]
 REWRITE_ROUNDS = 3  # a document written by others all along is not repaired here: 503 (the merge converges it)
 
 
@@ -102,6 +103,7 @@ async def repair(document_id: str, outcomes: Mapping[object, object], timeout: C
                 result = await _rewrite(client, document_id, fields, timeout(), timestamp, held[client])
             except Exception as error:  # noqa: BLE001 - counted: a partial repair is visible to the merge
                 problems.append(f"content node {_key(client)}: {error}")
+                held[client] = timestamp  # it may have applied it (a timeout): not another container's then
                 continue
             if result.ok:
                 reached, held[client] = reached + 1, timestamp

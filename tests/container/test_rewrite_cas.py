@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from container.dispatch.content_client import UnsyncedOwner
+from container.dispatch.content_client import NodeTimeout, UnsyncedOwner
 from container.http.update_repair import held_after, undo_on_a_newer_refuser
 from content_node.catch_up import read_stamped
 from content_node.node import ContentNode
@@ -91,6 +91,29 @@ def test_a_put_acknowledged_between_the_repairs_read_and_write_is_never_overwrit
     if landed_on == "one":  # the other container's put reaches a now: older than the repair's, a no-op
         a.node.put(ID, json.dumps(ACKNOWLEDGED), timestamp=landed[0])
     assert read_stamped(b.node, ID)[1] >= landed[0]
+    converged_on_the_acknowledged_put(a, b)
+
+
+def test_a_rewrite_that_timed_out_but_applied_is_not_taken_for_another_containers_write(pair):
+    """The repair's write to a times out, applied (a stalled node); b refuses it, holding a put that
+    landed after the read. The next round writes that put's version: a, holding the repair's own
+    write, must take it (it is not a newer write of another container, whose older content would
+    then be written over the put in a third round)."""
+    a, b = pair
+    t1 = CLOCK.next()
+    put(a, "v1", t1)
+    put(b, "v1", t1)
+    put(a, "v2", CLOCK.next())
+    t3, outcomes = update_both(a, b)
+    a.race = lambda: acknowledged_put(b)
+    applied_then_stalled = a.put
+
+    async def stalls_once(*args, **kwargs):
+        a.put = applied_then_stalled
+        await applied_then_stalled(*args, **kwargs)
+        raise NodeTimeout("content node 0 timed out")
+    a.put = stalls_once
+    assert run_repair(outcomes, t3) == ""
     converged_on_the_acknowledged_put(a, b)
 
 
