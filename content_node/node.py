@@ -176,14 +176,15 @@ class ContentNode:
             replica_copy: bool = False) -> int | None:
         """`origin`: a replica's copy of an update's result (store/timestamps.py); 0 from clients.
         `replica_copy`: a merge's copy of a version a replica acknowledged (DocumentDB.put).
-        `tested_base`: the condition was tested already, on that version (`probe`).
+        `tested_base`: the condition was tested already, on that version (`probe`); without a condition,
+        the version the container read before deciding this write (a compare-and-set, `_condition`).
         Returns the stored timestamp a condition held against (None: no condition, or superseded)."""
         self._check_owner(document_id)
         fields = _json_object(fields_json, "fields")
         db = self.database_for(document_id)
         base: list[int] = []
         test = _condition(document_id, condition, create, db, base, tested_base)
-        if test is not None:
+        if condition:  # a compare-and-set reads only the stored timestamp: taken while catching up
             self._check_base(document_id)
         self.sync.live_write(document_id, True, lambda: newest_wins(
             db, document_id, timestamp or None,
@@ -223,12 +224,12 @@ class ContentNode:
 
     def remove_on_base(self, document_id: str, condition: str = "", timestamp: int = 0,
                        tested_base: int | None = None) -> tuple[bool, int | None]:
-        """(found, the stored timestamp a condition held against: None without one)."""
+        """(found, the stored timestamp a condition held against: None without one). `tested_base`: as for `put`."""
         self._check_owner(document_id)
         db = self.database_for(document_id)
         base: list[int] = []
         test = _condition(document_id, condition, False, db, base, tested_base)
-        if test is not None:
+        if condition:
             self._check_base(document_id)
         found = self.sync.live_write(document_id, True, lambda: newest_wins(
             db, document_id, timestamp or None,
@@ -305,11 +306,14 @@ def _condition(document_id: str, text: str, create: bool, db: DocumentDB, held: 
     The stored timestamp it was tested against goes to `held` when it holds, on the ConditionNotMet
     (`base`) when not: replicas that judged different versions are reconciled (document_handler.py).
     `tested_base`: the probe found the condition held on that version, the newest of any replica's
-    (container/http/condition_probe.py); it holds here unless the stored version is newer."""
-    if not text:
-        return None
+    (container/http/condition_probe.py); it holds here unless the stored version is newer. Without a
+    condition, the same rule makes a compare-and-set: a container that read that version and wrote
+    again what it decided from it (container/http/update_repair.py) never replaces a newer version,
+    which another container's acknowledged write may be."""
     if tested_base is not None:
         return _tested(document_id, tested_base, db, held)
+    if not text:
+        return None
     selection = Selection.parse(text)
     names = imported_in(selection, db)
     imported = db.values_for_condition(document_id, names) if names else None  # type: ignore[attr-defined]
@@ -330,9 +334,9 @@ def _condition(document_id: str, text: str, create: bool, db: DocumentDB, held: 
 def _tested(document_id: str, tested_base: int, db: DocumentDB, held: list[int] | None):
     def test(fields) -> None:
         base = db.timestamps.timestamp(global_id(document_id))
-        if base > tested_base:  # written since the probe: its verdict is about an older version
+        if base > tested_base:  # written since the probe or read: its verdict is about an older version
             error = ConditionNotMet(f"ReturnCode(TEST_AND_SET_CONDITION_FAILED, Document {document_id} "
-                                    "changed after its condition was tested)")
+                                    "changed after its condition was tested or its version was read)")
             error.base = base
             raise error
         if held is not None:

@@ -52,7 +52,7 @@ class NodeUnavailable(Exception):
 class UnsyncedOwner(NodeUnavailable):
     """The node refused a write that reads the stored document: its copy may be stale (it is catching
     up, or not synced from a replica: searchlib.errors.UnsyncedReplicaError). Nothing was written
-    there: the owner that took the write has its result copied to it as a plain put before the write
+    there: the owner that took the write has its result copied to it (a replica copy) before the write
     is acknowledged (container/http/update_repair.copy_to_refusers); when no owner takes the write the
     answer is that refusal's 503, at once (waiting would not help)."""
 
@@ -99,10 +99,12 @@ class ContentNodeClient(Protocol):
 
     # `timestamp`: the operation's, one for every replica (searchlib/timestamps.py); `probe`,
     # `tested_base`: the steps of replicated test-and-set (container/http/condition_probe.py);
-    # `origin`: a copy of a replica's version (update_repair.copy_to_refusers), its origin with it
+    # `origin`: a copy of a replica's version (update_repair.copy_to_refusers), its origin with it;
+    # `replica_copy`: such a copy of an acknowledged version (the node takes it whatever its language);
+    # `tested_base` without a condition: a compare-and-set on the version read (update_repair.py)
     async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
                   create: bool = False, timestamp: int = 0, *, probe: bool = False,
-                  tested_base: int | None = None, origin: int = 0) -> FeedResult: ...
+                  tested_base: int | None = None, origin: int = 0, replica_copy: bool = False) -> FeedResult: ...
 
     async def update(self, document_id: str, operations: dict, create: bool, timeout: float,
                      condition: str = "", timestamp: int = 0, *, probe: bool = False,
@@ -153,10 +155,11 @@ class CodecClient:
 
     async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
                   create: bool = False, timestamp: int = 0, *, probe: bool = False,
-                  tested_base: int | None = None, origin: int = 0) -> FeedResult:
+                  tested_base: int | None = None, origin: int = 0, replica_copy: bool = False) -> FeedResult:
         if probe:
             return await self._probe(document_id, condition, create, timeout)
-        request = feed_codec.put_request(document_id, fields, condition, create, timestamp, tested_base, origin)
+        request = feed_codec.put_request(document_id, fields, condition, create, timestamp, tested_base, origin,
+                                         replica_copy)
         return _taken(feed_codec.decode_feed_reply(await self._call("Put", request, timeout)))
 
     async def update(self, document_id: str, operations: dict, create: bool, timeout: float,

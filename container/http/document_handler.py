@@ -22,7 +22,7 @@ from container.docproc.processor import DocumentProcessor
 from container.http.placement import holders
 from container.http.request_body import BodyError, parse_json_body
 from container.http.condition_probe import as_judged, newest_verdict, silent
-from container.http.update_repair import Settled, reach_refusers, repair, settle_condition
+from container.http.update_repair import Settled, held_after, reach_refusers, repair, settle_condition
 from container.search.request_parameters import read_timeout_seconds
 from searchlib.docid import DocumentId, global_id
 from searchlib.documents import document_fields_only
@@ -163,7 +163,7 @@ class DocumentHandler:
         `conditional` with replicas: the condition is probed first (condition_probe.py). Both read the
         stored version: 503, sent nowhere, while an owner may hold a stale one (SearchCluster.stale_base_refusal).
         An owner that refuses it itself for that reason (UnsyncedOwner: catching up, or not synced from
-        a replica) gets the version the owner that took it wrote, as a plain put, before the answer
+        a replica) gets the version the owner that took it wrote, as a replica copy, before the answer
         (update_repair.copy_to_refusers; if that fails it is noted as missing the write); if no owner
         took it and none timed out (that one may have applied it: 504 at the deadline), its 503 is the
         answer at once."""
@@ -193,7 +193,8 @@ class DocumentHandler:
                       if isinstance(outcome, (NodeUnavailable, NodeTimeout))]
             judged = as_judged(outcomes, step["tested_base"]) if step else outcomes
             left = lambda: max(0.0, deadline - time.monotonic())  # noqa: E731
-            if (settled := await settle_condition(body_base["id"], judged, left)) is not None:
+            held = held_after(outcomes, timestamp)  # what a rewrite below is conditional on (update_repair.py)
+            if (settled := await settle_condition(body_base["id"], judged, left, held)) is not None:
                 break  # someone judged it: the refusers get the settled version (or it is undone) below
             if (refused := _refusal(body_base, outcomes)) is not None:
                 self._cluster.note_refused_writes(outcomes)
@@ -210,11 +211,11 @@ class DocumentHandler:
                 self._cluster.note_missed_write(client.node.distribution_key)
             unknown = [outcomes[c] for c in missed if isinstance(outcomes[c], NodeTimeout)]  # maybe applied: 504
             return _not_taken(body_base, (unknown or [outcomes[missed[0]]])[0], timeout)
-        unrepaired = await repair(body_base["id"], outcomes, left) if reconcile and settled is None else ""
+        unrepaired = await repair(body_base["id"], outcomes, left, held) if reconcile and settled is None else ""
         # an owner that refused it as stale gets the result (or the settled version) before the answer:
         # its own copy, not only this container's memory of the miss, keeps a later update off the old
         # base; unless it holds a newer version than the takers wrote on: then the write is undone
-        undone, copied = await reach_refusers(body_base["id"], outcomes, left)
+        undone, copied = await reach_refusers(body_base["id"], outcomes, left, held)
         for client in missed:
             if client not in copied:  # it may lack what was written (or written again): it catches up
                 self._cluster.note_missed_write(client.node.distribution_key)

@@ -30,6 +30,14 @@ milliseconds of the first); the next merge then copies the result computed on th
 The repair runs within the update's turn (searchlib/sequencing.py): the container's next write of
 the document is stamped and sent after it. A write from another container stamped before the
 repair put that lands after it loses to it, as to any newer put (newest wins).
+
+Compare-and-set: every write this module sends on the container's behalf after a read (a repair,
+an undo) is conditional on the version the container knows each replica holds, the one it wrote
+there or read from it (`Held`, sent as `tested_base`): a replica holding a newer version (another
+container's write, acknowledged between the read and the write) refuses it (content_node/node.py
+`_condition`), so it is never replaced by the older content re-stamped newer. That version is then
+the newest: it is read and written to every replica in the next round (`repair`); after
+REWRITE_ROUNDS the answer is an error (503), never a lost write.
 """
 from __future__ import annotations
 
@@ -45,6 +53,21 @@ from searchlib.wire.feed_codec import FeedResult, StoredVersion
 log = logging.getLogger("container.document.repair")
 
 
+# the stored timestamp each owner is known to hold (at most): what this container wrote there, may
+# have written (no answer), or read from it. A newer one there is another container's write.
+Held = dict[object, int]
+REWRITE_ROUNDS = 3  # a document written by others all along is not repaired here: 503 (the merge converges it)
+
+
+def held_after(outcomes: Mapping[object, object], timestamp: int) -> Held:
+    """What each owner holds after a write at `timestamp` as far as the container knows: that write
+    where it took it (or may have: it did not answer); the version it tested where a condition
+    failed. Not an owner that refused it as stale (nothing written): it is read before written to."""
+    return {client: outcome.base if isinstance(outcome, FeedResult) and outcome.condition_failed
+            and outcome.base is not None else timestamp
+            for client, outcome in outcomes.items() if not isinstance(outcome, UnsyncedOwner)}
+
+
 def repair_source(outcomes: Mapping[object, object]):
     """The replica whose result of the update is right when replicas evaluated it against different
     bases (the newest base); None when they agree or fewer than two evaluated it."""
@@ -55,42 +78,63 @@ def repair_source(outcomes: Mapping[object, object]):
     return max(bases, key=lambda client: bases[client])
 
 
-async def repair(document_id: str, outcomes: Mapping[object, object], timeout: Callable[[], float],
+async def repair(document_id: str, outcomes: Mapping[object, object], timeout: Callable[[], float], held: Held,
                  clock: Callable[[], int] = CLOCK.next) -> str:
     """Make the replicas of an update agree (see the module docstring): "" when they already did or
-    the repair reached at least one replica; otherwise why it failed (answered as an error)."""
+    the repair reached at least one replica; otherwise why it failed (answered as an error). Each
+    write is conditional on `held` (updated with what it writes); a replica that refuses it holds a
+    newer version, which the next round reads and writes to all."""
     source = repair_source(outcomes)
     if source is None:
         return ""
     targets = [client for client, outcome in outcomes.items() if isinstance(outcome, FeedResult) and outcome.ok]
     bases = {_key(client): outcomes[client].base for client in targets}
-    try:
-        fields = await source.get(document_id, timeout())
-    except Exception as error:  # noqa: BLE001 - reported: the replicas stay different
-        log.error("update of %s applied to different versions (bases %s) and the newest could not be read "
-                  "from content node %s: %s", document_id, bases, _key(source), error)
-        return f"Replicas applied the update to different versions and could not be reconciled: {error}"
-    timestamp = clock()
-    reached, problems = 0, []
-    for client in targets:
-        write: Awaitable = (client.remove(document_id, timeout(), timestamp=timestamp) if fields is None else
-                            client.put(document_id, fields, timeout(), timestamp=timestamp))
+    for _ in range(REWRITE_ROUNDS):
         try:
-            result = await write
-        except Exception as error:  # noqa: BLE001 - counted: a partial repair is visible to the merge
-            problems.append(f"content node {_key(client)}: {error}")
-            continue
-        if result.ok:
-            reached += 1
-        else:
-            problems.append(f"content node {_key(client)}: {result.message}")
-    log.warning("update of %s applied to different versions (bases %s): wrote the newest (node %s) at "
-                "timestamp %d to %d of %d replicas%s", document_id, bases, _key(source), timestamp, reached,
-                len(targets), f" ({'; '.join(problems)})" if problems else "")
+            fields = await source.get(document_id, timeout())
+        except Exception as error:  # noqa: BLE001 - reported: the replicas stay different
+            log.error("update of %s applied to different versions (bases %s) and the newest could not be read "
+                      "from content node %s: %s", document_id, bases, _key(source), error)
+            return f"Replicas applied the update to different versions and could not be reconciled: {error}"
+        timestamp = clock()
+        reached, problems, newer = 0, [], {}
+        for client in targets:
+            try:
+                result = await _rewrite(client, document_id, fields, timeout(), timestamp, held[client])
+            except Exception as error:  # noqa: BLE001 - counted: a partial repair is visible to the merge
+                problems.append(f"content node {_key(client)}: {error}")
+                held[client] = timestamp  # it may have applied it (a timeout): not another container's then
+                continue
+            if result.ok:
+                reached, held[client] = reached + 1, timestamp
+            elif result.condition_failed and result.base is not None:  # written since it was read
+                newer[client] = held[client] = result.base
+            else:
+                problems.append(f"content node {_key(client)}: {result.message}")
+        log.warning("update of %s applied to different versions (bases %s): wrote the newest (node %s) at "
+                    "timestamp %d to %d of %d replicas%s%s", document_id, bases, _key(source), timestamp, reached,
+                    len(targets), f" ({'; '.join(problems)})" if problems else "",
+                    f"; nodes {[_key(c) for c in newer]} hold newer versions" if newer else "")
+        if not newer:
+            break
+        source = max(newer, key=lambda client: newer[client])  # another container's write: the newest now
+    else:
+        problems.append(f"the document was written by others meanwhile {REWRITE_ROUNDS} times")
+        reached = 0
     if reached:
         return ""
     return ("Replicas applied the update to different versions and could not be reconciled: "
             + "; ".join(problems))
+
+
+def _rewrite(client, document_id: str, fields: dict | None, timeout: float, timestamp: int,
+             tested_base: int) -> Awaitable[FeedResult]:
+    """A version read from one replica written again to another at a new timestamp: a replica copy
+    (taken whatever the node's language settings now), conditional on the version `client` is known
+    to hold (`tested_base`: a newer one is refused)."""
+    if fields is None:
+        return client.remove(document_id, timeout, timestamp=timestamp, tested_base=tested_base)
+    return client.put(document_id, fields, timeout, timestamp=timestamp, tested_base=tested_base, replica_copy=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +145,15 @@ class Unacknowledged:
 
 
 async def undo_on_a_newer_refuser(document_id: str, outcomes: Mapping[object, object],
-                                  timeout: Callable[[], float]) -> Unacknowledged | None:
+                                  timeout: Callable[[], float], held: Held) -> Unacknowledged | None:
     """An owner that refused a write as stale (UnsyncedOwner) may still hold a newer version than the
     one the owners that took it applied it to (they missed a write only it has; their catch-up has
     not run yet). Acknowledged, the result (a newer timestamp) would replace that version everywhere.
     Then the refuser's version is written again at a new timestamp to every owner that answered
     (`repair`), undoing the write, which is answered as not applied. A refuser that cannot be read
     may hold such a version: the write is not acknowledged (504, outcome unknown; the caller notes it
-    as missing the write). None: no refuser holds a version newer than the bases the takers report."""
+    as missing the write). None: no refuser holds a version newer than the bases the takers report.
+    The undo is conditional on what each owner holds (`held`: the refusers' as read here)."""
     # the versions the owners that answered judged it on: a failed condition's too (the settled
     # condition wrote that version again when it was the newest, `settle_condition`)
     bases = {client: outcome.base for client, outcome in outcomes.items() if isinstance(outcome, FeedResult)
@@ -120,13 +165,14 @@ async def undo_on_a_newer_refuser(document_id: str, outcomes: Mapping[object, ob
     unread: list[str] = []
     for client in refusers:
         try:
-            held = await client.get_version(document_id, timeout())
+            version = await client.get_version(document_id, timeout())
         except Exception as error:  # noqa: BLE001 - it may hold a newer version: not acknowledged
             log.warning("could not read %s from content node %s: %s", document_id, _key(client), error)
             unread.append(f"content node {_key(client)}: {error}")
             continue
-        if (held.fields is not None or held.removed) and held.timestamp > max(bases.values()):
-            newer[client] = held.timestamp
+        held[client] = version.timestamp
+        if (version.fields is not None or version.removed) and version.timestamp > max(bases.values()):
+            newer[client] = version.timestamp
     unknown = ("Outcome unknown: the write was taken by some replicas, but content nodes that refused it "
                "(catching up) could not be read to see whether they hold a newer version ("
                + "; ".join(unread) + "). Retry later")
@@ -135,7 +181,7 @@ async def undo_on_a_newer_refuser(document_id: str, outcomes: Mapping[object, ob
     log.warning("write of %s taken on older versions (bases %s) than content nodes %s hold (%s): undoing it",
                 document_id, {_key(c): b for c, b in bases.items()}, [_key(c) for c in newer], newer)
     unrepaired = await repair(document_id, {client: FeedResult(True, base=base)
-                                            for client, base in {**bases, **newer}.items()}, timeout)
+                                            for client, base in {**bases, **newer}.items()}, timeout, held)
     if unread:
         return Unacknowledged(504, unknown)
     if unrepaired:  # the undo reached no owner: the takers may still hold the write
@@ -151,8 +197,9 @@ async def copy_to_refusers(document_id: str, outcomes: Mapping[object, object],
                            timeout: Callable[[], float]) -> set:
     """Owners that refused a write as their copy may be stale (UnsyncedOwner: catching up, or not
     synced from a replica) while another owner took it: each gets the taker's resulting version as a
-    plain put (a remove for a tombstone) at the taker's timestamp and origin (equal checksums), which
-    a node never refuses (newest wins: it replaces only older versions). Its catch-up may have listed
+    replica copy (a remove for a tombstone) at the taker's timestamp and origin (equal checksums), which
+    a node never refuses (newest wins: it replaces only older versions, so, stamped as read, it is
+    conditional on them already; no language check: the version was acknowledged). Its catch-up may have listed
     the document before the write; without the copy only this container's memory (note_missed_write)
     would know it lacks the write, and a later update sent to it alone would build on the older base.
     Returns the refusers
@@ -178,7 +225,7 @@ async def copy_to_refusers(document_id: str, outcomes: Mapping[object, object],
         try:
             result = await (client.remove(document_id, timeout(), timestamp=newest.timestamp) if newest.fields is None
                             else client.put(document_id, newest.fields, timeout(), timestamp=newest.timestamp,
-                                            origin=newest.origin))
+                                            origin=newest.origin, replica_copy=True))
         except Exception as error:  # noqa: BLE001 - noted as missing the write: it catches up
             log.warning("could not copy %s to content node %s: %s", document_id, _key(client), error)
             continue
@@ -189,12 +236,12 @@ async def copy_to_refusers(document_id: str, outcomes: Mapping[object, object],
     return copied
 
 
-async def reach_refusers(document_id: str, outcomes: Mapping[object, object],
-                         timeout: Callable[[], float]) -> tuple[Unacknowledged | None, set]:
+async def reach_refusers(document_id: str, outcomes: Mapping[object, object], timeout: Callable[[], float],
+                         held: Held) -> tuple[Unacknowledged | None, set]:
     """The step after a write is taken (and repaired or settled), shared by the document API and
     writes by selection: undone when a refuser holds a newer version (`undo_on_a_newer_refuser`),
     else the takers' version copied to the refusers (`copy_to_refusers`, the refusers that have it)."""
-    if (undone := await undo_on_a_newer_refuser(document_id, outcomes, timeout)) is not None:
+    if (undone := await undo_on_a_newer_refuser(document_id, outcomes, timeout, held)) is not None:
         return undone, set()
     return None, await copy_to_refusers(document_id, outcomes, timeout)
 
@@ -206,8 +253,8 @@ class Settled:
     unrepaired: str  # why the replicas could not be made equal ("" when they were)
 
 
-async def settle_condition(document_id: str, outcomes: Mapping[object, object],
-                           timeout: Callable[[], float]) -> Settled | None:
+async def settle_condition(document_id: str, outcomes: Mapping[object, object], timeout: Callable[[], float],
+                           held: Held) -> Settled | None:
     """A test-and-set condition (or a write-by-selection's selection) that held on some replicas and
     not on others, which tested different versions (a replica missed a write): the replica that
     tested the newest decides, and its document, written again at a new timestamp to every replica
@@ -219,7 +266,7 @@ async def settle_condition(document_id: str, outcomes: Mapping[object, object],
         return None
     newest = judged[max(judged, key=lambda client: judged[client].base)]
     as_applied = {client: FeedResult(True, base=outcome.base) for client, outcome in judged.items()}
-    return Settled(newest.ok, newest.message, await repair(document_id, as_applied, timeout))
+    return Settled(newest.ok, newest.message, await repair(document_id, as_applied, timeout, held))
 
 
 def _key(client) -> object:

@@ -25,7 +25,7 @@ from container.dispatch.search_cluster import SearchCluster
 from container.http.placement import holders
 from container.http.request_body import BodyError, parse_json_body
 from container.http.condition_probe import as_judged, newest_verdict, silent
-from container.http.update_repair import reach_refusers, settle_condition
+from container.http.update_repair import held_after, reach_refusers, settle_condition
 from container.search import request_parameters as rp
 from searchlib.errors import UNSYNCED_STATUS, DocumentError, ErrorCode, InvalidParameterError, quote_input
 from searchlib.schema.model import ApplicationPackage
@@ -242,11 +242,12 @@ class VisitHandler:
             timestamp = CLOCK.next()  # one for every replica (searchlib/timestamps.py)
             outcomes = await each(lambda client: operation(client, document, left(), timestamp, **step))
             results = list(outcomes.values())
+            held = held_after(outcomes, timestamp)  # what a rewrite below is conditional on (update_repair.py)
             settled = await settle_condition(document.document_id,
-                                             as_judged(outcomes, step["tested_base"]) if step else outcomes, left)
+                                             as_judged(outcomes, step["tested_base"]) if step else outcomes, left, held)
             # an owner that refused it as stale gets the version written, before the next write of it,
             # unless it holds a newer version than the takers wrote on: then the write is undone
-            undone, copied = await reach_refusers(document.document_id, outcomes, left)
+            undone, copied = await reach_refusers(document.document_id, outcomes, left, held)
         for client, result in outcomes.items():  # whatever the answer: it may lack what was written
             if isinstance(result, (NodeUnavailable, NodeTimeout)) and client not in copied:
                 self._cluster.note_missed_write(client.node.distribution_key)  # it catches up later

@@ -74,9 +74,11 @@ class NodeStatus:
 
 
 def put_request(document_id: str, fields: dict, condition: str = "", create: bool = False,
-                timestamp: int = 0, tested_base: int | None = None, origin: int = 0) -> pb.PutRequest:
+                timestamp: int = 0, tested_base: int | None = None, origin: int = 0,
+                replica_copy: bool = False) -> pb.PutRequest:
     return pb.PutRequest(document_id=document_id, fields_json=exact_json.dumps(fields), condition=condition,
-                         create=create, timestamp=timestamp, tested_base=tested_base, origin=origin)
+                         create=create, timestamp=timestamp, tested_base=tested_base, origin=origin,
+                         replica_copy=replica_copy)
 
 
 def update_request(document_id: str, operations: dict, create: bool, condition: str = "",

@@ -36,13 +36,15 @@ OLDER = StoredVersion({"title": "t", "year": 1999}, timestamp=3)  # older than t
 
 class Owner(QuietReplica):
     """`stale`: refuses updates, conditions and probes as the node's guard does; `alive` False: down;
-    `hangs`: its writes time out. Plain puts (the copy) are recorded in `copies`."""
+    `hangs`: its writes time out. Plain puts (the copy) are recorded in `copies`, how they were sent
+    (tested_base, replica_copy) in `sent`."""
 
     def __init__(self, key: int, stale: bool = False) -> None:
         self.node = NodeAddress(key, key, f"host:{key}")
         self.stale, self.alive, self.hangs = stale, True, False
         self.applied: list[str] = []
         self.copies: list[tuple[dict, int]] = []
+        self.sent: list[tuple[int | None, bool]] = []
         self.syncs: list[tuple[list, bool, tuple, bool]] = []
         self.held = OLDER if stale else TAKEN  # what a get reads
 
@@ -71,10 +73,12 @@ class Owner(QuietReplica):
         return (await self.get_version(document_id, timeout)).fields
 
     async def put(self, document_id: str, fields: dict, timeout: float, condition: str = "",
-                  create: bool = False, timestamp: int = 0, origin: int = 0) -> FeedResult:
+                  create: bool = False, timestamp: int = 0, origin: int = 0, tested_base: int | None = None,
+                  replica_copy: bool = False) -> FeedResult:
         if not self.alive:
             raise NodeUnavailable("down")
         self.copies.append((fields, timestamp))
+        self.sent.append((tested_base, replica_copy))
         return FeedResult(True)
 
     async def ping(self, timeout: float) -> NodeStatus:
@@ -98,13 +102,15 @@ def test_the_replica_that_took_it_acknowledges_once_the_refusing_owner_has_its_v
     nodes = [Owner(0, stale=True), Owner(1)]
     with TestClient(create_app(MUSIC, clients=nodes)) as client:
         for params in ({}, {"condition": "music.year==2000"}):
-            nodes[0].stale, nodes[0].copies = True, []
+            nodes[0].stale, nodes[0].copies, nodes[0].sent = True, [], []
             if copy_fails:
                 nodes[0].put = None  # the copy raises: the owner is noted as lacking the write
             response, _ = update(client, **params)
             assert response.status_code == 200, response.text
             assert nodes[1].applied[-1] == "update" and nodes[0].applied == []
             assert nodes[0].copies == ([] if copy_fails else [(TAKEN.fields, TAKEN.timestamp)])  # the taker's version
+            # a replica copy: a node whose package dropped the version's language still takes it
+            assert nodes[0].sent == ([] if copy_fails else [(None, True)])
             assert client.app.state.cluster.health[0].missed_writes is copy_fails
 
 
@@ -197,10 +203,10 @@ class Judging(Owner):
     async def get(self, document_id, timeout):
         return TAKEN.fields
 
-    async def put(self, document_id, fields, timeout, condition="", create=False, timestamp=0) -> FeedResult:
+    async def put(self, document_id, fields, timeout, condition="", create=False, timestamp=0, **copy) -> FeedResult:
         if not self.newer:
             raise NodeUnavailable("content node 1 went down")  # the settling's put misses it too
-        return await super().put(document_id, fields, timeout, condition, create, timestamp)
+        return await super().put(document_id, fields, timeout, condition, create, timestamp, **copy)
 
 
 def test_an_owner_that_missed_a_write_the_condition_was_settled_on_is_noted_as_missing_it():

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from container.app import create_app
 from container.dispatch.content_client import NodeAddress, NodeUnavailable
-from container.http.update_repair import repair, repair_source
+from container.http.update_repair import held_after, repair, repair_source
 from content_node.catch_up import read_stamped
 from content_node.node import ContentNode
 from content_node.replica_merge import bucket_checksums, merge_with
@@ -50,13 +50,14 @@ class ServiceClient:
         return self._reply(self._service.Update(pb.UpdateRequest.FromString(request.SerializeToString()), None))
 
     async def put(self, document_id, fields, timeout, condition="", create=False, timestamp=0, probe=False,
-                  tested_base=None) -> FeedResult:
+                  tested_base=None, origin=0, replica_copy=False) -> FeedResult:
         self.calls.append("put")
         if self.failing:
             raise NodeUnavailable("went down")
         if probe:
             return self._probe(document_id, condition, create)
-        request = feed_codec.put_request(document_id, fields, condition, create, timestamp, tested_base)
+        request = feed_codec.put_request(document_id, fields, condition, create, timestamp, tested_base, origin,
+                                         replica_copy)
         return self._reply(self._service.Put(pb.PutRequest.FromString(request.SerializeToString()), None))
 
     async def remove(self, document_id, timeout, condition="", timestamp=0, probe=False,
@@ -105,8 +106,8 @@ def update_both(a, b, create=False, operations=UPDATE) -> tuple[int, dict]:
     return timestamp, asyncio.run(both())
 
 
-def run_repair(outcomes) -> str:
-    return asyncio.run(repair(ID, outcomes, lambda: 5.0))
+def run_repair(outcomes, timestamp: int) -> str:
+    return asyncio.run(repair(ID, outcomes, lambda: 5.0, held_after(outcomes, timestamp)))
 
 
 def test_an_update_applied_to_different_versions_is_repaired_with_a_newer_put(replicas):
@@ -118,7 +119,7 @@ def test_an_update_applied_to_different_versions_is_repaired_with_a_newer_put(re
     t3, outcomes = update_both(a, b)
     assert outcomes[a].base > outcomes[b].base == t1  # the nodes report the version they updated
     assert repair_source(outcomes) is a
-    assert run_repair(outcomes) == ""
+    assert run_repair(outcomes, t3) == ""
     assert a.node.get(ID) == b.node.get(ID) == {"title": "v2", "text": "updated"}
     (_, ta, _), (_, tb, _) = read_stamped(a.node, ID), read_stamped(b.node, ID)
     assert ta == tb > t3
@@ -132,7 +133,7 @@ def test_replicas_that_updated_the_same_version_cost_nothing_more(replicas):
     put(b, "v1", t1)
     t3, outcomes = update_both(a, b)
     assert outcomes[a].base == outcomes[b].base == t1
-    assert run_repair(outcomes) == ""
+    assert run_repair(outcomes, t3) == ""
     assert a.calls == b.calls == []
     assert read_stamped(a.node, ID)[1] == read_stamped(b.node, ID)[1] == t3
 
@@ -140,7 +141,7 @@ def test_replicas_that_updated_the_same_version_cost_nothing_more(replicas):
 def test_a_superseded_replica_is_not_compared(replicas):
     a, b = replicas
     put(a, "v1", CLOCK.next())
-    _, outcomes = update_both(a, b)
+    t3, outcomes = update_both(a, b)
     retried = {a: outcomes[a], b: asyncio.run(b.update(ID, UPDATE, False, 5.0, timestamp=read_stamped(a.node, ID)[1]))}
     assert retried[b].base == -1  # b has no document: evaluated, not found
     put(b, "newer", CLOCK.next())
@@ -153,9 +154,9 @@ def test_a_superseded_replica_is_not_compared(replicas):
 def test_a_replica_lacking_the_document_gets_the_others(replicas, create):
     a, b = replicas
     put(a, "v2", CLOCK.next())  # b never got it
-    _, outcomes = update_both(a, b, create=create)
+    t3, outcomes = update_both(a, b, create=create)
     assert outcomes[b].base == -1 and outcomes[b].found is create
-    assert run_repair(outcomes) == ""
+    assert run_repair(outcomes, t3) == ""
     assert a.node.get(ID) == b.node.get(ID) == {"title": "v2", "text": "updated"}
     assert bucket_checksums(a.node) == bucket_checksums(b.node)
 
@@ -164,8 +165,8 @@ def test_a_newer_remove_on_one_replica_wins(replicas):
     a, b = replicas
     put(a, "v1", CLOCK.next())
     b.node.remove(ID, timestamp=CLOCK.next())  # a missed the remove
-    _, outcomes = update_both(a, b)
-    assert run_repair(outcomes) == ""
+    t3, outcomes = update_both(a, b)
+    assert run_repair(outcomes, t3) == ""
     assert a.node.get(ID) is None and b.node.get(ID) is None
     assert bucket_checksums(a.node) == bucket_checksums(b.node)
 
@@ -177,9 +178,9 @@ def test_a_repair_reaching_one_replica_stays_visible_to_the_merge(replicas, fail
     put(a, "v1", t1)
     put(b, "v1", t1)
     put(a, "v2", CLOCK.next())
-    _, outcomes = update_both(a, b)
+    t3, outcomes = update_both(a, b)
     (b if failing == "stale" else a).failing = True
-    assert run_repair(outcomes) == ""  # one has it: acknowledged, the merge carries it to the other
+    assert run_repair(outcomes, t3) == ""  # one has it: acknowledged, the merge carries it to the other
     assert bucket_checksums(a.node) != bucket_checksums(b.node)
     merge_with(b.node, InProcessMergePeer(a.node))
     assert a.node.get(ID) == b.node.get(ID) == {"title": "v2", "text": "updated"}
@@ -190,9 +191,9 @@ def test_a_repair_reaching_one_replica_stays_visible_to_the_merge(replicas, fail
 def test_a_repair_reaching_no_replica_is_an_error(replicas):
     a, b = replicas
     put(a, "v2", CLOCK.next())
-    _, outcomes = update_both(a, b, create=True)
+    t3, outcomes = update_both(a, b, create=True)
     a.failing = b.failing = True
-    message = run_repair(outcomes)
+    message = run_repair(outcomes, t3)
     assert "could not be reconciled" in message and "went down" in message
     # both hold the update's timestamp, on different bases: the origins differ, so the merge sees it
     assert read_stamped(a.node, ID)[1] == read_stamped(b.node, ID)[1]
@@ -208,7 +209,7 @@ class ScriptedReplica(QuietReplica):
     def __init__(self, key: int, group: int, base: int, put_fails: bool = False) -> None:
         self.node = NodeAddress(key, group, f"host:{key}")
         self.base, self.put_fails = base, put_fails
-        self.updated_at, self.puts = 0, []
+        self.updated_at, self.puts, self.sent = 0, [], []
 
     async def update(self, document_id, operations, create, timeout, condition="", timestamp=0) -> FeedResult:
         self.updated_at = timestamp
@@ -217,10 +218,12 @@ class ScriptedReplica(QuietReplica):
     async def get(self, document_id, timeout):
         return {"artist": f"as of {self.base}"}
 
-    async def put(self, document_id, fields, timeout, condition="", create=False, timestamp=0) -> FeedResult:
+    async def put(self, document_id, fields, timeout, condition="", create=False, timestamp=0, tested_base=None,
+                  replica_copy=False) -> FeedResult:
         if self.put_fails:
             raise NodeUnavailable("went down")
         self.puts.append((fields, timestamp))
+        self.sent.append((tested_base, replica_copy))
         return FeedResult(True)
 
     async def ping(self, timeout: float) -> NodeStatus:
@@ -239,6 +242,8 @@ def test_the_handler_acknowledges_after_writing_the_newest_result_to_every_repli
     for node in nodes:
         [(fields, timestamp)] = node.puts
         assert fields == {"artist": "as of 20"} and timestamp > node.updated_at
+        # a replica copy (taken whatever the node's languages), conditional on the update's version
+        assert node.sent == [(node.updated_at, True)]
 
 
 def test_the_handler_writes_nothing_more_when_the_bases_agree():

@@ -1,21 +1,28 @@
 """Copies between replicas (catch-up, merge) carry versions already acknowledged elsewhere: a
 document whose language lost its analyzer in a package change since is copied, as replay keeps it,
 not refused (which would leave a catching-up node out of service and stop merges there); a client
-put in that language is still refused. In process: two ContentNodes, the merge push through the
-real PutRequest and service."""
+put in that language is still refused. So do the container's copies of an acknowledged version
+(container/http/update_repair.py: to an owner that refused a write, and a repair's writes). In
+process: two ContentNodes, the merge push through the real PutRequest and service, the container's
+writes through its client and the wire codec."""
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 
+from container.dispatch.content_client import NodeAddress, UnsyncedOwner
+from container.dispatch.local_client import LocalContentNodeClient
+from container.http.update_repair import copy_to_refusers, repair
 from content_node.catch_up import GrpcPeer
 from content_node.node import ContentNode
 from content_node.replica_merge import merge_with
 from content_node.service import ContentNodeService
 from searchlib.errors import DocumentError
+from searchlib.wire.feed_codec import FeedResult
 from tests.content_node.test_catch_up import InProcessPeer, sync_from
 from tests.content_node.test_replica_merge import NOW, T, InProcessMergePeer
 
@@ -87,3 +94,25 @@ def test_a_merge_copies_a_document_whose_language_lost_its_analyzer_both_ways(ap
     finally:
         for node in (holder, pulling, pushed_to):
             node.close()
+
+
+@pytest.mark.parametrize("write", ["copy to a refuser", "repair"])
+def test_the_containers_copy_of_an_acknowledged_version_is_taken_whatever_its_language(apps, tmp_path, write):
+    """The holder took a write (its version: the Thai document at T); the other owner, on the new
+    package, refused it as catching up (its copy) or applied an update on an older base (the repair)."""
+    holder = holding_spanish(apps, tmp_path / "holder")
+    other = ContentNode(apps[1], tmp_path / "other", 2)
+    other.sync.start([], wait=True)
+    clients = [LocalContentNodeClient(NodeAddress(key, key, f"n:{key}"), ContentNodeService(node))
+               for key, node in ((0, holder), (2, other))]
+    try:
+        if write == "repair":
+            outcomes = {clients[0]: FeedResult(True, base=T - 1), clients[1]: FeedResult(True, base=-1)}
+            assert asyncio.run(repair(ID, outcomes, lambda: 5.0, {client: T for client in clients})) == ""
+        else:
+            outcomes = {clients[0]: FeedResult(True), clients[1]: UnsyncedOwner("catching up")}
+            assert asyncio.run(copy_to_refusers(ID, outcomes, lambda: 5.0)) == {clients[1]}
+        assert other.database_for(ID).get(ID) == holder.database_for(ID).get(ID) == THAI
+    finally:
+        holder.close()
+        other.close()

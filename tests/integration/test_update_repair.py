@@ -4,14 +4,18 @@ periodic merge turned off so only the update path can make the replicas agree: a
 container killed between its two writes leaves it) or no document at all ends with the same
 document, the newest version plus the update, on both replicas, and equal bucket checksums. And
 one that no repair reached (the container killed before it) differs in the checksums, so a merge
-converges it."""
+converges it. And a put another container acknowledged between the repair's read and its write is
+never overwritten (the repair's writes are compare-and-sets: update_repair.py)."""
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
 import pytest
 
+from container.dispatch.content_client import GrpcContentNodeClient, NodeAddress
+from container.http.update_repair import held_after, repair
 from content_node.catch_up import GrpcPeer
 from deploy.local_cluster import LocalCluster
 from tests.integration.conftest import DEFAULT_APP, feed_all
@@ -98,3 +102,43 @@ def test_an_update_no_repair_reached_is_seen_by_the_checksums_and_converged_by_a
     reply = second.merge([cluster.node(0).address])  # the stale replica drives: it pulls
     assert not reply.error and reply.pulled == 1, reply
     assert_replicas_identical(nodes, document_id, {"title": "v2", "text": "updated"})
+
+
+class RacedClient(GrpcContentNodeClient):
+    """The container's client of a real node; right after it reads the document, `race` (once) runs."""
+
+    race = None
+
+    async def get(self, document_id: str, timeout: float) -> dict | None:
+        fields = await super().get(document_id, timeout)
+        race, self.race = self.race, None
+        if race is not None:
+            race()
+        return fields
+
+
+def test_a_put_acknowledged_between_the_repairs_read_and_its_write_stands(cluster, nodes):
+    """The update reaches node 0 (holding v2) and node 1 (v1): the repair reads node 0's result, then
+    another container's put lands on both (acknowledged), stamped before the repair's write. The
+    repair's write of the older result is refused by both nodes, and the put's version is written."""
+    (first, _), (second, _) = nodes
+    document_id, first_put = "id:test:doc::raced", CLOCK.next()
+    for reader in (first, second):
+        reader.put(document_id, {"title": "v1", "text": "body"}, first_put)
+    first.put(document_id, {"title": "v2", "text": "body"})  # never reached node 1
+    acknowledged = {"title": "v4", "text": "another container's put"}
+
+    async def update_and_repair() -> str:
+        clients = [RacedClient(NodeAddress(key, key, cluster.node(key).address)) for key in (0, 1)]
+        try:
+            timestamp = CLOCK.next()
+            outcomes = dict(zip(clients, await asyncio.gather(*(
+                client.update(document_id, UPDATE["fields"], False, 30.0, timestamp=timestamp) for client in clients))))
+            assert outcomes[clients[0]].base > outcomes[clients[1]].base  # different versions: a repair
+            clients[0].race = lambda: [reader.put(document_id, acknowledged) for reader in (first, second)]
+            return await repair(document_id, outcomes, lambda: 30.0, held_after(outcomes, timestamp))
+        finally:
+            for client in clients:
+                await client.close()
+    assert asyncio.run(update_and_repair()) == ""
+    assert_replicas_identical(nodes, document_id, acknowledged)
