@@ -39,7 +39,7 @@ from searchlib.grouping import GroupingOperation
 from searchlib.hits import LeanHit, merge_hits
 from searchlib.phase_counts import node_count, per_node_count
 from searchlib.query.search_path import SearchPath, parse_search_path
-from searchlib.query_inputs import missing_input
+from searchlib.query_inputs import inputs_read, missing_input
 from searchlib.schema.match_phase import match_phase_of, with_overrides
 from searchlib.schema.model import ApplicationPackage
 from searchlib.wire.search_codec import DocsumCall, DocsumValue, EncodedDocsum, NodeError, SearchCall
@@ -152,10 +152,14 @@ def plan(application: ApplicationPackage, ranker: GlobalPhaseRanker, query: Quer
 def _check_inputs(application: ApplicationPackage, schemas, query: Query) -> None:
     """A tensor input the profile's phases read must be given (searchlib.query_inputs): a 400
     before anything is embedded or dispatched."""
-    nearest = {item.field for item in nearest_neighbors(query.yql.where)}
+    nearest = None  # the tree is walked only for a profile with reads to check
     for schema in schemas:
-        problem = missing_input(application, schema, schema.rank_profiles[query.profile], query.feature_texts,
-                                nearest, query.rank_properties)
+        profile = schema.rank_profiles[query.profile]
+        if not inputs_read(application, schema, profile):
+            continue
+        if nearest is None:
+            nearest = {item.field for item in nearest_neighbors(query.yql.where)}
+        problem = missing_input(application, schema, profile, query.feature_texts, nearest, query.rank_properties)
         if problem is not None:
             raise InvalidParameterError(problem)
 
