@@ -155,3 +155,14 @@ def test_reads_are_cached_per_package_generation(default_app) -> None:
 
     reads(default_app, "doc", "semantic")
     assert ("doc", "semantic") in query_inputs._READS_BY_GENERATION[default_app.generation]
+
+
+def test_onnx_input_names_from_the_file_and_nothing_from_a_broken_one(tmp_path) -> None:
+    from searchlib.models.onnx_graph import onnx_input_names
+
+    model = DEFAULT_APP / "models" / "cross-encoder" / "model.onnx"
+    assert onnx_input_names(str(model)) == ("input_ids", "attention_mask", "token_type_ids")  # weights left out
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(model.read_bytes()[:5000])
+    assert onnx_input_names(str(broken)) == ()
+    assert onnx_input_names(str(tmp_path / "absent.onnx")) == ()
