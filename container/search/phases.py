@@ -26,7 +26,7 @@ from container.ranking.global_phase import GlobalPhaseRanker, hits_to_fetch
 from container.ranking.global_phase import check_sorting as check_global_phase_sorting
 from container.search import explain, grouping
 from container.search.query import Query, QueryTimeout
-from container.search.query_embedding import query_features
+from container.search.query_embedding import nearest_neighbors, query_features
 from container.search.significance import with_significance
 from container.search.request_parameters import read_bool
 from container.search.streaming import selection_for
@@ -39,6 +39,7 @@ from searchlib.grouping import GroupingOperation
 from searchlib.hits import LeanHit, merge_hits
 from searchlib.phase_counts import node_count, per_node_count
 from searchlib.query.search_path import SearchPath, parse_search_path
+from searchlib.query_inputs import inputs_read, missing_input
 from searchlib.schema.match_phase import match_phase_of, with_overrides
 from searchlib.schema.model import ApplicationPackage
 from searchlib.wire.search_codec import DocsumCall, DocsumValue, EncodedDocsum, NodeError, SearchCall
@@ -141,11 +142,27 @@ def plan(application: ApplicationPackage, ranker: GlobalPhaseRanker, query: Quer
         if query.profile not in schema.rank_profiles:
             raise InvalidParameterError(f"schema '{schema.name}' does not contain requested rank profile "
                                         f"'{quote_input(query.profile, 60)}'")
+    _check_inputs(application, schemas, query)
     query = with_significance(application, query, schemas)  # the model's document frequencies, if used
     operation = grouping.parse_request(grouping.request_text(query), schemas)
     check_global_phase_sorting(ranker, query)
     return SearchPlan(query, operation, query.offset + query.hits, parse_search_path(query.search_path),
                       operation is None and read_bool(query.parameters, SUMMARIES_WITH_HITS, True))
+
+
+def _check_inputs(application: ApplicationPackage, schemas, query: Query) -> None:
+    """A tensor input the profile's phases read must be given (searchlib.query_inputs): a 400
+    before anything is embedded or dispatched."""
+    nearest = None  # the tree is walked only for a profile with reads to check
+    for schema in schemas:
+        profile = schema.rank_profiles[query.profile]
+        if not inputs_read(application, schema, profile):
+            continue
+        if nearest is None:
+            nearest = {item.field for item in nearest_neighbors(query.yql.where)}
+        problem = missing_input(application, schema, profile, query.feature_texts, nearest, query.rank_properties)
+        if problem is not None:
+            raise InvalidParameterError(problem)
 
 
 # -- search: scatter/gather with failover -----------------------------------------------------
@@ -178,7 +195,7 @@ async def search_schema(plan: SearchPlan, schema_name: str, application: Applica
                         clients: Sequence[ContentNodeClient], absent=()) -> SchemaHits:
     query = plan.query
     profile = application.schemas[schema_name].rank_profiles[query.profile]
-    features = await query_features(application, profile, query, application.schemas[schema_name])
+    features = await query_features(application, profile, query)
     if time.monotonic() >= query.deadline:  # the container's own work took the whole timeout
         raise QueryTimeout(f"Timed out after {query.timeout:g} s while embedding the query in the container, "
                            "before any content node was asked")

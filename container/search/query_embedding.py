@@ -16,9 +16,8 @@ from typing import Mapping
 from container.embedding.registry import embedder_ids, get_embedder
 from searchlib.errors import InvalidParameterError
 from searchlib.query.tree import NearestNeighbor
-from searchlib.query_inputs import missing_input
 from searchlib.rank_values import parse_query_features
-from searchlib.schema.model import ApplicationPackage, RankProfile, Schema
+from searchlib.schema.model import ApplicationPackage, RankProfile
 from searchlib.tensor import Tensor, TensorType
 
 _PARAMETER_ALIASES = {"query": "model.queryString"}  # request parameters arrive under their full names
@@ -79,12 +78,10 @@ def embed_query_features(application: ApplicationPackage, profile: RankProfile,
 _OFF_LOOP_CHARACTERS = 64 * 1024  # feature texts longer than this are parsed in a thread
 
 
-async def query_features(application: ApplicationPackage, profile: RankProfile, query,
-                         schema: Schema) -> dict[str, object]:
+async def query_features(application: ApplicationPackage, profile: RankProfile, query) -> dict[str, object]:
     """The query's features for this profile: parsed values, with `embed(...)` values embedded
     in a thread executor (an embedder runs a model: never on the event loop). Long tensor texts
-    are parsed in a thread too, and no query tensor may have more than `query-tensor-cells`.
-    A tensor input the profile's ranking reads must be given (searchlib.query_inputs)."""
+    are parsed in a thread too, and no query tensor may have more than `query-tensor-cells`."""
     texts = query.feature_texts
     plain = {name: text for name, text in texts.items() if not is_embed(text)}
     limit = application.limits.query_tensor_cells
@@ -102,11 +99,7 @@ async def query_features(application: ApplicationPackage, profile: RankProfile, 
     if len(plain) != len(texts):
         features.update(await loop.run_in_executor(
             None, embed_query_features, application, profile, texts, query.parameters))
-    nearest = _nearest_neighbors(query.yql.where)
-    check_nearest_neighbor_tensors(features, nearest)
-    problem = missing_input(profile, schema, features, {item.field for item in nearest}, query.rank_properties)
-    if problem is not None:
-        raise InvalidParameterError(problem)
+    check_nearest_neighbor_tensors(features, nearest_neighbors(query.yql.where))
     return features
 
 
@@ -119,7 +112,7 @@ def check_nearest_neighbor_tensors(features: Mapping[str, object], nearest: list
                 f"set it, e.g. input.query({tensor})=embed(@query)")
 
 
-def _nearest_neighbors(node) -> list[NearestNeighbor]:
+def nearest_neighbors(node) -> list[NearestNeighbor]:
     """The tree's nearestNeighbor items, depth first in query order."""
     found, stack = [], [node]
     while stack:  # a loop, not a list built per node of the tree

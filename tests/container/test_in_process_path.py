@@ -192,7 +192,7 @@ def test_an_unreachable_node_is_unavailable_and_a_slow_one_times_out(shop) -> No
 def test_a_timeout_in_the_containers_own_work_is_reported_as_such(shop, monkeypatch) -> None:
     import container.search.phases as phases
 
-    async def slow_embedding(application, profile, query, schema):  # a model far slower than the timeout
+    async def slow_embedding(application, profile, query):  # a model far slower than the timeout
         await asyncio.sleep(0.3)
         return {}
 

@@ -38,9 +38,9 @@ def error_of(response) -> str:
 
 def test_a_tensor_input_the_ranking_reads_is_a_400_naming_it_and_the_profile(music) -> None:
     message = error_of(music.http.get("/search/", params={"yql": YQL, "ranking": "rank_albums"}))
-    assert "'rank_albums'" in message and "'query(user_profile)'" in message and "no default" in message
-    given_one = {"yql": YQL, "ranking": "rank_albums", "input.query(user_profile)": "{}"}
-    assert "'query(e)'" in error_of(music.http.get("/search/", params=given_one))
+    assert "'rank_albums'" in message and "'query(e)'" in message and "no default" in message
+    given_one = {"yql": YQL, "ranking": "rank_albums", "input.query(e)": "[0, 0]"}
+    assert "'query(user_profile)'" in error_of(music.http.get("/search/", params=given_one))
 
 
 def test_a_scalar_input_keeps_vespas_zero(music) -> None:
@@ -73,3 +73,39 @@ def test_a_nearest_neighbor_without_its_tensor_is_refused(music) -> None:
     response = music.http.get("/search/", params={
         "yql": "select * from music where {targetHits: 2}nearestNeighbor(embedding, e)", "ranking": "rank_albums"})
     assert "query(e)" in error_of(response)
+
+
+def test_the_message_reaches_the_client_whole(music) -> None:
+    """The HTTP edge cuts long quoted parts (searchlib.errors.shorten_quotes): the message must
+    survive it with its advice and opt-out."""
+    for profile, params, advice in (("rank_albums", {}, "set input.query(e)=..., use a query profile"),
+                                    ("near_e", {"input.query(e)": "[1, 1]"}, "add nearestNeighbor(embedding, e)")):
+        message = error_of(music.http.get("/search/", params={"yql": YQL, "ranking": profile, **params}))
+        assert message.startswith(f"Rank profile '{profile}'") and advice in message, message
+        assert message.endswith(f"{OPT_OUT}=default"), message
+
+
+def test_a_closeness_without_a_nearest_neighbor_over_its_field_is_a_400_given_the_input_or_not(music) -> None:
+    """Issue 22's trap with the input given: a text query on a dense profile ranks every hit 0."""
+    for given in ({}, {"input.query(e)": "[1, 1]"}):
+        message = error_of(music.http.get("/search/", params={"yql": YQL, "ranking": "near_e", **given}))
+        assert "closeness(field,embedding)" in message and "add nearestNeighbor(embedding, e)" in message
+    nearest = 'select * from music where {targetHits: 2}nearestNeighbor(embedding, e)'
+    hits = music.search(yql=nearest, ranking="near_e", **{"input.query(e)": "[1, 1]"})["children"]
+    assert len(hits) == 2 and all(hit["relevance"] > 0 for hit in hits)
+    assert only_hit(music.search(yql=YQL, ranking="near_e", **{OPT_OUT: "default"}))["relevance"] == 0
+
+
+def test_the_400_comes_when_the_query_is_planned_before_its_features_are_computed(music, monkeypatch) -> None:
+    """No embedding (a model run) for a query that is refused anyway."""
+    import container.search.phases as phases
+
+    computed = []
+
+    async def features(application, profile, query):
+        computed.append(profile.name)
+        return {}
+
+    monkeypatch.setattr(phases, "query_features", features)
+    assert "'query(e)'" in error_of(music.http.get("/search/", params={"yql": YQL, "ranking": "rank_albums"}))
+    assert computed == []

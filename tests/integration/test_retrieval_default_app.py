@@ -122,17 +122,26 @@ def test_a_nearest_neighbor_without_its_query_tensor_is_a_400_naming_it(http):
     assert error["code"] == 4 and "query(q)" in error["message"]
 
 
+def error_of(response) -> str:
+    assert response.status_code == 400, response.text
+    error = response.json()["root"]["errors"][0]
+    assert error["code"] == 4
+    return error["message"]
+
+
 def test_a_vector_profile_without_its_query_input_is_a_400_naming_it(http):
     """Issue 22's trap: a text query on `semantic` would rank every hit 0 by the empty query(q)
     (Vespa's default value); bert-ranker would rerank with an empty query. Both are a 400 naming the
     input and the profile (searchlib/query_inputs.py); the opt-out restores Vespa's values."""
     text = {"yql": "select * from doc where userQuery()", "query": "owls", "timeout": "60s"}
     for profile, feature in (("semantic", "query(q)"), ("bert-ranker", "query(q_tokens)"), ("hybrid-ce", "query(q_tokens)")):
-        response = http.get("/search/", params={**text, "ranking": profile})
-        assert response.status_code == 400, response.text
-        error = response.json()["root"]["errors"][0]
-        assert error["code"] == 4 and f"'{feature}'" in error["message"] and f"'{profile}'" in error["message"]
+        message = error_of(http.get("/search/", params={**text, "ranking": profile}))
+        assert f"'{feature}'" in message and f"'{profile}'" in message
+        assert message.endswith("ranking.properties.phasedsearch.missingInputs=default")  # whole over HTTP
     assert "closeness(field,embedding)" in http.get("/search/", params={**text, "ranking": "semantic"}).text
+    # with the vector given and no nearestNeighbor the closeness is 0 all the same: still a 400
+    given = http.get("/search/", params={**text, "ranking": "semantic", "input.query(q)": "embed(bge, @query)"})
+    assert "add nearestNeighbor(embedding, q)" in error_of(given)
     vespa = _search(http, **text, ranking="semantic", **{"ranking.properties.phasedsearch.missingInputs": "default"})
     assert vespa["fields"]["totalCount"] > 0 and {hit["relevance"] for hit in vespa["children"]} == {0.0}
     # the query profiles give their inputs: the same text through them ranks

@@ -129,7 +129,9 @@ def test_colbert_documented_queries_rerank_with_max_sim_over_packed_tokens(http,
         for hit in hits:
             assert hit["relevance"] == pytest.approx(expected[user_id(hit)], rel=1e-5)
             assert hit["fields"]["matchfeatures"]["max_sim"] == pytest.approx(expected[user_id(hit)], rel=1e-5)
-    fused = search(http, yql="select * from doc where true", ranking="hybrid",
+    # cos_sim reads distance(field, embedding): without a nearestNeighbor over it, a 400 (issue 22)
+    fused = search(http, yql="select * from doc where true or ({targetHits: 10}nearestNeighbor(embedding, q))",
+                   ranking="hybrid",
                    **{"input.query(q)": 'embed(e5, "stars")', "input.query(qt)": 'embed(colbert, "stars")'})
     assert len(fused) == 3 and all(0 < hit["relevance"] <= 3 / 61 for hit in fused)
 
