@@ -140,6 +140,7 @@ class YqlOperatorParser(YqlValueCursor):
             item = self._phrase(field, words, {}, token, items=tuple(members))
         else:
             text, token = self._single_string(what)
+            self._no_member_affix(field, annotations, token, f"a member of {what.rsplit(' ', 1)[-1]}")
             words = self._words(field, text, annotations, token)
             item = Term(field, words[0], written=text) if len(words) == 1 else \
                 self._phrase(field, words, {}, token, segment=True, text=text)
