@@ -177,15 +177,27 @@ def _members(item: q.Phrase | q.Equiv | None, keys: tuple[str, ...],
              language: str) -> list[tuple[str, q.QueryNode | None]]:
     """Each word (or compound key) of a phrase or equiv with the item it was parsed as, whose
     written text the model is read by: the words of the phrase's own text when they are its words
-    one for one, else its members as parsed when they are, else none (the words as they stand)."""
+    one for one, else its members as parsed when they are (a phrase's member phrase, flattened into
+    it, each of its words through its own text), else none (the words as they stand)."""
     written = getattr(item, "written", "")
     if written:
         words = tokenize_unstemmed(written, language or "en", fold_accents=False)
         if len(words) == len(keys):
             return [(key, q.Term(item.field, key, written=word)) for key, word in zip(keys, words)]
-    if item is not None and len(item.items) == len(keys):
-        return list(zip(keys, item.items))
+    if item is not None:
+        members = list(item.items) if isinstance(item, q.Equiv) else \
+            [flat for member in item.items for flat in _flattened(member, language)]
+        if len(members) == len(keys):
+            return list(zip(keys, members))
     return [(key, None) for key in keys]
+
+
+def _flattened(member: q.QueryNode, language: str) -> list[q.QueryNode | None]:
+    """A phrase member as the items of its words in the phrase (Vespa's parser flattens a member
+    phrase into it): a member phrase's words, else the member itself."""
+    if isinstance(member, q.Phrase):
+        return [item for _, item in _members(member, member.terms, language)]
+    return [member]
 
 
 def _phrase_frequency(model: LanguageModel, keys: tuple[str, ...], phrase: q.Phrase | None, language: str) -> int:
