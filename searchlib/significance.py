@@ -168,8 +168,9 @@ def with_document_frequencies(node: q.QueryNode, model: LanguageModel, language:
     if isinstance(node, q.Near):  # each positive word is a rank term of its own
         members = node.items[:len(node.terms)] if len(node.items) == len(node.terms) + len(node.negative) else ()
         keyed = zip(node.terms, members) if members else ((key, None) for key in node.terms)
-        return replace(node, document_frequencies=tuple(
-            (_frequency(model, key, item, language), model.document_count) for key, item in keyed))
+        return replace(node, document_frequencies=tuple(  # a word the query gives one keeps it
+            getattr(item, "document_frequency", None) or (_frequency(model, key, item, language),
+                                                          model.document_count) for key, item in keyed))
     return q.map_children(node, lambda child: with_document_frequencies(child, model, language))
 
 

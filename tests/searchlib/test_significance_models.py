@@ -117,6 +117,11 @@ def test_the_words_of_phrases_and_equivs_get_the_models_frequencies() -> None:
     # what the query gives is kept
     assert frequencies('text contains ({significance: 0.2}phrase("New", "York"))') == [None]
     assert frequencies('text contains ({documentFrequency: {frequency: 3, count: 9}}"new york")') == [(3, 9)]
+    # ... on an equiv, and on a near's word (each a rank term of its own), the others' from the model
+    assert frequencies('text contains ({documentFrequency: {frequency: 3, count: 9}}equiv("NY", "York"))') \
+        == [(3, 9)]
+    assert frequencies('text contains near(({documentFrequency: {frequency: 3, count: 9}}"ny"), "York")') \
+        == [(3, 9), (30, 1000)]
 
 
 def test_a_later_model_overrides_an_earlier_ones_language(tmp_path) -> None:
