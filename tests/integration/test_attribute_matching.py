@@ -205,6 +205,8 @@ def test_numeric_aggregates_of_arrays_are_400(http) -> None:
     ('both contains ({prefix: true}"sta")',
      "'both' is an index field: Prefix matching is not supported even when it is also an attribute"),
     ('name contains "space station" and title contains ({prefix: true}"sta")', "'title' is not an attribute"),
+    # a fieldset of an attribute and an index: never prefix-matched in one and whole-word in the other
+    ('mixed contains ({prefix: true}"spa")', "'mixed' mixes attribute and index fields: Prefix matching"),
 ])
 def test_prefix_items_on_an_index_are_400(http, where, message) -> None:
     response = http.get("/search/", params={"yql": f"select * from kind where {where}"})
