@@ -82,6 +82,8 @@ class MatchMode:
     # a text field without a profile next to LuceneLinguistics: analyzed by the text's language with
     # these configured language analyzers, else Lucene's defaults; None: not such a field
     language_analysis: LanguageChains | None = None
+    streaming: bool = False  # a field of a mode="streaming" type (STREAMING): it matches affixes of any word
+
 
     @property
     def whole_value(self) -> bool:
@@ -114,6 +116,7 @@ def match_mode(field) -> MatchMode:
         index_analysis=tuple(settings.get("analysis.index", "").split()),
         search_analysis=tuple(settings.get("analysis.search", "").split()),
         language_analysis=decode(settings[LANGUAGE_ANALYSIS]) if LANGUAGE_ANALYSIS in settings else None,
+        streaming=STREAMING in settings,
     )
 
 

@@ -168,8 +168,9 @@ def with_document_frequencies(node: q.QueryNode, model: LanguageModel, language:
     if isinstance(node, q.Near):  # each positive word is a rank term of its own
         members = node.items[:len(node.terms)] if len(node.items) == len(node.terms) + len(node.negative) else ()
         keyed = zip(node.terms, members) if members else ((key, None) for key in node.terms)
-        return replace(node, document_frequencies=tuple(
-            (_frequency(model, key, item, language), model.document_count) for key, item in keyed))
+        return replace(node, document_frequencies=tuple(  # a word the query gives one keeps it
+            getattr(item, "document_frequency", None) or (_frequency(model, key, item, language),
+                                                          model.document_count) for key, item in keyed))
     return q.map_children(node, lambda child: with_document_frequencies(child, model, language))
 
 
@@ -177,15 +178,27 @@ def _members(item: q.Phrase | q.Equiv | None, keys: tuple[str, ...],
              language: str) -> list[tuple[str, q.QueryNode | None]]:
     """Each word (or compound key) of a phrase or equiv with the item it was parsed as, whose
     written text the model is read by: the words of the phrase's own text when they are its words
-    one for one, else its members as parsed when they are, else none (the words as they stand)."""
+    one for one, else its members as parsed when they are (a phrase's member phrase, flattened into
+    it, each of its words through its own text), else none (the words as they stand)."""
     written = getattr(item, "written", "")
     if written:
         words = tokenize_unstemmed(written, language or "en", fold_accents=False)
         if len(words) == len(keys):
             return [(key, q.Term(item.field, key, written=word)) for key, word in zip(keys, words)]
-    if item is not None and len(item.items) == len(keys):
-        return list(zip(keys, item.items))
+    if item is not None:
+        members = list(item.items) if isinstance(item, q.Equiv) else \
+            [flat for member in item.items for flat in _flattened(member, language)]
+        if len(members) == len(keys):
+            return list(zip(keys, members))
     return [(key, None) for key in keys]
+
+
+def _flattened(member: q.QueryNode, language: str) -> list[q.QueryNode | None]:
+    """A phrase member as the items of its words in the phrase (Vespa's parser flattens a member
+    phrase into it): a member phrase's words, else the member itself."""
+    if isinstance(member, q.Phrase):
+        return [item for _, item in _members(member, member.terms, language)]
+    return [member]
 
 
 def _phrase_frequency(model: LanguageModel, keys: tuple[str, ...], phrase: q.Phrase | None, language: str) -> int:

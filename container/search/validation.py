@@ -73,12 +73,16 @@ def validate_fields(node: q.QueryNode, schemas: Sequence[Schema], streaming: boo
 
     def check_prefix(index: str) -> None:
         """Vespa's QueryValidator: a prefix item searches attributes only (an index's dictionary is
-        looked up by whole words), the index winning over the attribute of a field with both. As
-        SchemaInfo's field set, a fieldset is judged by a field of it (here its first)."""
-        spec = next((s.fields[fields[0]] for s in schemas if (fields := s.index_fields(index))
-                     and fields[0] in s.fields), None)
-        if spec is None:
+        looked up by whole words), the index winning over the attribute of a field with both. Vespa
+        judges a fieldset by one field of it; one whose fields disagree is refused here whole, never
+        prefix-matched in some fields and whole-word-matched in others."""
+        specs = [s.fields[f] for s in schemas for f in s.index_fields(index) if f in s.fields]
+        if not specs:
             return
+        if len({spec.is_attribute and not spec.is_index for spec in specs}) > 1:
+            raise InvalidParameterError(f"'{quote_input(index, 60)}' mixes attribute and index fields: Prefix "
+                                        "matching is not supported")
+        spec = specs[0]
         if not spec.is_attribute:
             raise InvalidParameterError(
                 f"'{quote_input(index, 60)}' is not an attribute field: Prefix matching is not supported")

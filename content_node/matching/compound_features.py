@@ -209,7 +209,8 @@ def query_term_document_frequency(calc: Calculator, feature: FeatureName, candid
     document frequency (the one bm25 uses, whichever of the item's fields f is; a phrase's is
     its hit estimate, its rarest word's)."""
     field = calc.field_arg(feature, index_required=True)
-    cells = [({"term": str(i)}, float(item_statistics(calc, term.index_name, term.item)[0]))
+    cells = [({"term": str(i)},
+              float(item_statistics(calc, term.index_name, term.item, term.document_frequency)[0]))
              for i, term in enumerate(query_terms(calc))
              if field in calc.schema.index_fields(term.index_name)]
     return Tensor.from_cells("tensor(term{})", cells)

@@ -3,7 +3,9 @@ queryTermCount, now, freshness. Each is a column over the candidates (or a scala
 
 The statistics behind bm25 (document count, document frequency, average field length) are this
 node's own, as in Vespa, but for an item's (frequency, count) the query gives ({documentFrequency:
-...} or a significance model's): given_frequency, given_idf, read before the node's everywhere. bm25 scores each query item as one term, as Vespa's Bm25Executor over its
+...} or a significance model's): each item's own (term_data.QueryTerm.document_frequency,
+given_idf), read before the node's everywhere. bm25 scores each query item as one term, as
+Vespa's Bm25Executor over its
 match data: a phrase's frequency is its occurrences, an equiv's the sum of its alternatives'; its
 document frequency is the item's blueprint estimate (see document_frequency), the one value
 every feature's significance or document frequency reads (item_document_frequency). Rank properties
@@ -119,21 +121,12 @@ def item_document_frequency(calc: Calculator, index_name: str, term: str) -> int
     return document_frequency(calc.index, Bm25Term(term, searched_fields(calc, index_name)))
 
 
-def given_frequency(calc: Calculator, index_name: str, term: str) -> tuple[int, int] | None:
-    """The (frequency, count) the query gave a word or phrase item ({documentFrequency: ...}, or a
-    significance model's: searchlib.significance), Vespa's vespa.term.N.docfreq; None if none.
-    `term` is the item's key (tree.item_key: a phrase's, whichever of its words reads it)."""
-    given = calc.memo(("given document frequencies",), lambda: {
-        (item.field, q.item_key(item)): item.document_frequency for item in calc.ranked_items
-        if isinstance(item, (q.Term, q.Phrase)) and item.document_frequency is not None})
-    return given.get((index_name, term)) if given else None
-
-
-def item_statistics(calc: Calculator, index_name: str, term: str) -> tuple[int, int]:
-    """(document frequency, document count) of a query item: the ones the query gave it, else
-    item_document_frequency and this node's document count."""
-    return given_frequency(calc, index_name, term) or (item_document_frequency(calc, index_name, term),
-                                                       calc.index.doc_count)
+def item_statistics(calc: Calculator, index_name: str, term: str,
+                    given: tuple[int, int] | None = None) -> tuple[int, int]:
+    """(document frequency, document count) of a query item: `given`, the (frequency, count) the
+    query gave that item itself (Vespa's vespa.term.N.docfreq, per item: never another item's of
+    the same word), else item_document_frequency and this node's document count."""
+    return given or (item_document_frequency(calc, index_name, term), calc.index.doc_count)
 
 
 def given_idf(item: q.RankTerm) -> float | None:

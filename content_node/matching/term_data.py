@@ -37,16 +37,21 @@ class QueryTerm:
     significance: float | None = None  # the item's {significance: s}, else from document frequency
     item_id: int = 0  # the item's {id: N} and {connectivity: ...} (term(n).connectedness)
     connectivity: tuple[int, float] | None = None
+    # the (frequency, count) the query gave this item ({documentFrequency: ...} or a significance
+    # model's): its own, never another item's of the same key
+    document_frequency: tuple[int, int] | None = None
 
 
 def _query_term(item: q.RankTerm) -> QueryTerm:
     if isinstance(item, q.Phrase):
         key = q.item_key(item)
         return QueryTerm(item.field, key, float(item.weight), key, len(item.terms), significance=item.significance,
-                         item_id=item.item_id, connectivity=item.connectivity)
+                         item_id=item.item_id, connectivity=item.connectivity,
+                         document_frequency=item.document_frequency)
     if isinstance(item, q.Term):
         return QueryTerm(item.field, item.term, float(item.weight), item.term, significance=item.significance,
-                         item_id=item.item_id, connectivity=item.connectivity)
+                         item_id=item.item_id, connectivity=item.connectivity,
+                         document_frequency=item.document_frequency)
     if isinstance(item, (q.Fuzzy, q.Regex)):
         text = item.term if isinstance(item, q.Fuzzy) else item.pattern
         return QueryTerm(item.field, "", float(item.weight), text)
@@ -61,5 +66,6 @@ def query_terms(calc: Calculator) -> list[QueryTerm]:
 def split_phrases(terms: list[QueryTerm]) -> list[QueryTerm]:
     """The terms with each phrase split into its words (PhraseSplitterQueryEnv: fieldMatch's view):
     word i reads the phrase's postings at offset i and keeps its weight and document frequency."""
-    return [QueryTerm(t.index_name, t.text, t.weight, t.item, 1, i, t.significance)
+    return [QueryTerm(t.index_name, t.text, t.weight, t.item, 1, i, t.significance,
+                      document_frequency=t.document_frequency)
             for t in terms for i in range(t.length)]

@@ -37,7 +37,7 @@ from searchlib.errors import InvalidParameterError
 from searchlib.schema.feature_types import FIELD_MATCH_OUTPUTS
 from searchlib.query import tree as q
 
-from content_node.matching.core_features import given_frequency, item_statistics, searched_index_fields, significance
+from content_node.matching.core_features import item_statistics, searched_index_fields, significance
 from content_node.matching.core_features import matches as field_matches
 from content_node.matching.element_gap import element_gap
 from content_node.matching.feature_api import Calculator, FeatureName
@@ -83,9 +83,8 @@ def term_significance(calc: Calculator, term: QueryTerm) -> float:
     count) the query gave the item (vespa.term.N.docfreq: {documentFrequency: ...} or a
     significance model's), else its {significance: s} (vespa.term.N.significance), else from the
     item's document frequency on this node; the same in every field."""
-    given = given_frequency(calc, term.index_name, term.item)
-    if given is not None:
-        return significance(*given)
+    if term.document_frequency is not None:
+        return significance(*term.document_frequency)
     if term.significance is not None:
         return term.significance
     return significance(*item_statistics(calc, term.index_name, term.item))
@@ -329,7 +328,7 @@ def term(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> floa
         return DEFAULT_CONNECTEDNESS
     if feature.output == "significance":
         # a term on attributes only has no statistics of its own here, but the query's are given
-        given = terms[n].significance is not None or given_frequency(calc, terms[n].index_name, terms[n].item)
+        given = terms[n].significance is not None or terms[n].document_frequency is not None
         searches_index = bool(given or searched_index_fields(calc, terms[n].index_name))
         return term_significance(calc, terms[n]) if searches_index else 0.0
     raise InvalidParameterError(f"term({n}) has no output '{feature.output}'")

@@ -109,6 +109,12 @@ class Equiv:
     document_frequency: tuple[int, int] | None = None
 
 
+def near_frequencies(terms: tuple[str, ...], frequencies: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    """A near's (frequency, count) list when it gives one for each of its terms, else (): a list
+    of another length says nothing about which term is which (never zipped short, dropping terms)."""
+    return tuple(frequencies) if len(frequencies) == len(terms) else ()
+
+
 _EQUIV_MARK = "\x1f"  # never in a normalized word: marks the combined term of an Equiv
 # the forms of alternatives() inside a phrase: a mark of their own, so that phrase can stand as one
 # word of an equiv (equiv("a", phrase("b", alternatives(...)))) and still split back unambiguously
@@ -436,7 +442,7 @@ def terms_of(node: QueryNode, scopes: dict[int, SameElement] | None = None) -> l
         elif isinstance(item, Range) and item.field:  # a numeric term (Vespa's IntItem) ranks too
             found.append(Term(item.field, range_term(item), item.weight, item.label, item.ranked, item.filter))
         elif isinstance(item, Near):  # its positive words rank as words; negatives never do
-            given = item.document_frequencies or (None,) * len(item.terms)
+            given = near_frequencies(item.terms, item.document_frequencies) or (None,) * len(item.terms)
             found.extend(Term(item.field, term, item.weight, item.label, document_frequency=frequency)
                          for term, frequency in zip(item.terms, given))
         elif isinstance(item, (And, Or, WeakAnd, Rank)):

@@ -272,6 +272,8 @@ def _parse_items(
         whole_value = index in modes and modes[index].kind in ("word", "exact")
         if whole_value:
             node = _affix_item(index, surface, terms_of)
+        elif not quoted and (node := _prefix_item(index, surface, terms_of)) is not None:
+            pass
         elif quoted or (mode is not None and (mode.phrase_segmenting or mode.kind == "gram")):
             node = _text_item(index, terms_of(index, surface), written=surface)
         else:  # Vespa's default (phrase-segmenting false): the words of "a.b" are an AND
@@ -303,6 +305,16 @@ def _affix_item(index: str, surface: str, terms_of: _TermsOf) -> QueryNode | Non
     if affix and len(terms) == 1:
         return Term(index, terms[0], affix=affix)
     return _text_item(index, terms)
+
+
+def _prefix_item(index: str, surface: str, terms_of: _TermsOf) -> Term | None:
+    """`x*` on a tokenized index: Vespa's PrefixItem on any index, which its QueryValidator refuses
+    on an index field (container.search.validation) and streaming search prefix-matches; None when
+    not one word with a `*` after it (`a.b*` keeps its words as they are)."""
+    if len(surface) < 2 or not surface.endswith("*") or surface.startswith("*"):
+        return None
+    terms = terms_of(index, surface[:-1])
+    return Term(index, terms[0], affix="prefix", written=surface[:-1]) if len(terms) == 1 else None
 
 
 def _text_item(index: str, tokens: list[str], phrase: bool = True, written: str = "") -> QueryNode | None:

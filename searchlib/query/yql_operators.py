@@ -3,6 +3,7 @@ query item from its arguments and annotations. A layer of the YQL parser (yql.py
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Callable
 
 from searchlib.linguistics import normalize
@@ -120,10 +121,15 @@ class YqlOperatorParser(YqlValueCursor):
         it (shown by tree.Near.items, tree.Equiv.items)."""
         if self.is_punct("(") and (self._starts_annotations_at(1)):  # `({origin: ...}phrase("a", "b"))`
             self.advance()
-            own = {**annotations, **self._annotations(1)}
-            self._positions_needed(own, self.peek(), "near(), onear() and equiv()")
+            written = self._annotations(1)
+            own = {**annotations, **written}
+            at = self.peek()
+            self._positions_needed(own, at, "near(), onear() and equiv()")
             found = self._item_word(field, own, what, inside_equiv=inside_equiv)
             self.expect_punct(")")
+            given = self._document_frequency(written, at)  # the member's own (a near's words rank each)
+            if found is not None and given is not None and hasattr(found[1], "document_frequency"):
+                found = found[0], replace(found[1], document_frequency=given)
             return found
         token = self.peek()
         nested = token.kind == "ident" and self.is_punct("(", 1) and token.text.lower() in ("phrase", "equiv")
@@ -140,6 +146,7 @@ class YqlOperatorParser(YqlValueCursor):
             item = self._phrase(field, words, {}, token, items=tuple(members))
         else:
             text, token = self._single_string(what)
+            self._no_member_affix(field, annotations, token, f"a member of {what.rsplit(' ', 1)[-1]}")
             words = self._words(field, text, annotations, token)
             item = Term(field, words[0], written=text) if len(words) == 1 else \
                 self._phrase(field, words, {}, token, segment=True, text=text)
@@ -185,9 +192,10 @@ class YqlOperatorParser(YqlValueCursor):
             self._empty_words += 1
             return None
         links = self._links(annotations, at)
+        given = self._document_frequency(annotations, at)  # {documentFrequency: ...}, as on a word
         if len(unique) == 1:
-            return Term(field, unique[0], weight, label, **links)
-        return Equiv(field, unique, weight, label, **links, **shown)
+            return Term(field, unique[0], weight, label, **links, document_frequency=given)
+        return Equiv(field, unique, weight, label, **links, **shown, document_frequency=given)
 
     def _alternatives(self, field: str, annotations: dict[str, object], at: Token,
                       own: dict[str, object] | None = None) -> QueryNode | None:

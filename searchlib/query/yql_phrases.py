@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from searchlib.errors import quote_input
 from searchlib.linguistics import normalize, query_words
 from searchlib.match_modes import query_terms
 from searchlib.query import parameters as params
@@ -55,6 +56,7 @@ class YqlPhraseParser(YqlValueCursor):
             item: QueryNode | None = None
             if token.kind in ("string", "param"):
                 text = token.text if token.kind == "string" else self._parameter(token)
+                self._no_member_affix(field, own, token, "a phrase member")
                 found = self._words(field, text, {**self._inherited, **own}, token)
                 item = Term(field, found[0], written=text) if len(found) == 1 and not written else \
                     self._phrase(field, found, written, token, segment=True, text=text)
@@ -94,8 +96,28 @@ class YqlPhraseParser(YqlValueCursor):
             self.fail("Only one of prefix, substring and suffix can be set", at.start)
         if affixes:  # an affix is matched as written, never stemmed
             merged = {**merged, "stem": False}
-        return self._phrase(field, [word for text in texts for word in self._words(field, text, merged, at)],
-                            annotations, at, affixes[0] if affixes else "", segment=True, text=" ".join(texts))
+        words = [word for text in texts for word in self._words(field, text, merged, at)]
+        if affixes and len(words) > 1 and not self._streaming(field):
+            # Vespa keeps such a string one unsegmented affix item, which only an attribute (or
+            # streaming) matches: never a silent phrase of whole words
+            self.fail(f"{{{affixes[0]}: true}} needs one word, not the {len(words)} of "
+                      f"'{quote_input(' '.join(texts), 60)}': an index is not searched by {affixes[0]}", at.start)
+        return self._phrase(field, words, annotations, at, affixes[0] if affixes else "", segment=True,
+                            text=" ".join(texts))
+
+    def _streaming(self, field: str) -> bool:
+        mode = self._modes.get(field)
+        return mode is not None and mode.streaming
+
+    def _no_member_affix(self, field: str, annotations: dict[str, object], at: Token, what: str) -> None:
+        """A {prefix|substring|suffix: true} word inside a phrase, near or equiv: refused, as the
+        composite matches its members as whole words (streaming search applies each field's own
+        algorithm), rather than dropped."""
+        merged = {**self._inherited, **annotations}
+        affix = next((name for name in ("prefix", "substring", "suffix")
+                      if self._annotation(params.annotation_bool, merged, name, False, at)), None)
+        if affix is not None and not self._streaming(field):
+            self.fail(f"{{{affix}: true}} is not supported on {what}: its words match as whole words", at.start)
 
     def _phrase(self, field: str, tokens: list[str], annotations: dict[str, object], at: Token,
                 affix: str = "", *, segment: bool = False, segments: tuple[tuple[int, int], ...] = (),

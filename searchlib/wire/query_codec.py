@@ -192,7 +192,9 @@ def decode_query(message: pb.QueryNode) -> q.QueryNode:
         n = message.near
         return q.Near(n.field, tuple(n.terms), tuple(n.negative), n.distance, n.exclusion_distance,
                       n.ordered, n.weight or 100, n.label,
-                      document_frequencies=tuple(zip(n.document_frequencies, n.document_counts)))
+                      document_frequencies=q.near_frequencies(tuple(n.terms), tuple(
+                          zip(n.document_frequencies, n.document_counts))
+                          if len(n.document_frequencies) == len(n.document_counts) else ()))
     if kind == "fuzzy":
         f = message.fuzzy
         return q.Fuzzy(f.field, f.term, f.max_edit_distance, f.prefix_length, f.prefix, f.label, f.weight or 100)

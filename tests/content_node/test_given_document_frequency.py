@@ -1,6 +1,6 @@
 """A query item's given (frequency, count) ({documentFrequency: ...} or a significance model's) is
-read by one rule wherever a feature takes an item's statistics (core_features.given_frequency and
-given_idf): on a phrase as on a word, and in labeled bm25 as in bm25(f), whose idf it shares
+read by one rule wherever a feature takes an item's statistics (term_data.QueryTerm.document_frequency
+and given_idf): on a phrase as on a word, and in labeled bm25 as in bm25(f), whose idf it shares
 (Vespa's Bm25Utils; {significance: s} next, the node's statistics last). Values worked by hand."""
 from __future__ import annotations
 
@@ -69,3 +69,13 @@ def test_yql_carries_the_statistics_and_position_setting_of_a_phrase() -> None:
                       '{frequency: 7, count: 1000}}phrase("cat", "dog"))').where
     assert (where.positions, where.document_frequency) == (False, (7, 1000))
     assert decode_query(encode_query(where)) == where
+
+
+def test_an_items_given_statistics_are_its_own_never_another_items_of_the_same_word(bed) -> None:
+    # a standalone "cat" and a near's "cat" (a rank term each, Vespa's near children): each reads its own
+    query = q.And((q.Term("title", "cat", document_frequency=(3, 9)),
+                   q.Near("title", ("cat", "dog"), document_frequencies=((500, 1000), (600, 1000)))))
+    node = features(bed, query)["0"]
+    assert node["term(0).significance"] == pytest.approx(significance(3, 9))
+    assert list(node["queryTermDocumentFrequency(title)"].cells()) == [
+        ({"term": "0"}, 3.0), ({"term": "1"}, 500.0), ({"term": "2"}, 600.0)]

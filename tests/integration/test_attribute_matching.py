@@ -205,8 +205,37 @@ def test_numeric_aggregates_of_arrays_are_400(http) -> None:
     ('both contains ({prefix: true}"sta")',
      "'both' is an index field: Prefix matching is not supported even when it is also an attribute"),
     ('name contains "space station" and title contains ({prefix: true}"sta")', "'title' is not an attribute"),
+    # a fieldset of an attribute and an index: never prefix-matched in one and whole-word in the other
+    ('mixed contains ({prefix: true}"spa")', "'mixed' mixes attribute and index fields: Prefix matching"),
 ])
 def test_prefix_items_on_an_index_are_400(http, where, message) -> None:
+    response = http.get("/search/", params={"yql": f"select * from kind where {where}"})
+    assert response.status_code == 400, response.text
+    assert message in response.json()["root"]["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    # `x*` is Vespa's PrefixItem on any index (QueryValidatorTest: `?query=indexOnly:foo*` fails), never
+    # the whole word with its `*` dropped
+    ("title:sta*", "'title' is not an attribute field: Prefix matching is not supported"),
+    ("tags:spa* title:ocea*", "'title' is not an attribute field"),
+    ("both:spa*", "'both' is an index field"),
+])
+def test_user_query_prefixes_on_an_index_are_400(http, query, message) -> None:
+    response = http.get("/search/", params={"yql": "select * from kind where userQuery()", "query": query})
+    assert response.status_code == 400, response.text
+    assert message in response.json()["root"]["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(("where", "message"), [
+    # Vespa keeps a prefix string one unsegmented PrefixItem: never a phrase of whole words
+    ('title contains ({prefix: true}"red planet")', "{prefix: true} needs one word, not the 2 of 'red planet'"),
+    # a member's affix is never dropped: the phrase or equiv matches its words whole
+    ('title contains phrase(({prefix: true}"re"), "planet")', "{prefix: true} is not supported on a phrase member"),
+    ('title contains equiv(({prefix: true}"re"), "blue")', "{prefix: true} is not supported on a member of equiv()"),
+    ('title contains near(({suffix: true}"ed"), "planet")', "{suffix: true} is not supported on a member of near()"),
+])
+def test_affixes_on_several_words_or_members_are_400(http, where, message) -> None:
     response = http.get("/search/", params={"yql": f"select * from kind where {where}"})
     assert response.status_code == 400, response.text
     assert message in response.json()["root"]["errors"][0]["message"]

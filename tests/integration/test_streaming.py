@@ -145,6 +145,16 @@ def test_streaming_matching_within_a_group(http, where, alice, bob) -> None:
     assert matched(http, where, "bob") == bob  # documents of other groups never match
 
 
+@pytest.mark.parametrize("query, alice", [
+    ("subject:meet*", ["10", "11"]),  # Vespa's PrefixItem: streaming matches it on any field
+    ("subject:meet", []),  # whole words
+])
+def test_user_query_prefixes_match_in_streaming(http, query, alice) -> None:
+    response = http.get("/search/", params={"yql": "select * from mail where userQuery()", "query": query,
+                                            "ranking": "text", "streaming.groupname": "alice"})
+    assert sorted(hit.split(":")[-1] for hit in ids(response)) == alice
+
+
 def test_affix_matches_rank_and_are_summarized(http) -> None:
     response = http.get("/search/", params={"yql": 'select * from mail where title contains "report"',
                                             "ranking": "text", "streaming.groupname": "alice"})

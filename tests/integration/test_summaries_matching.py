@@ -53,6 +53,20 @@ def test_dynamic_summary_and_bolding(http):
     plain = body.replace("<hi>", "").replace("</hi>", "").replace("<sep />", "")
     assert 200 <= len(plain) <= 256 < len(BODY)  # juniper's length 256
     assert hit["fields"]["title"] == "Phased <hi>ranking</hi> in practice"  # bolding: on
+    # Worked by hand from juniperrc's defaults (length 256, max_matches 3, surround_max 128, winsize
+    # 200): "ranking" is BODY[549:556]; one group, context min(128, (256 - 7) // 2) = 124 each side,
+    # BODY[425:680] moved in to whole words: "9" (428) to "filler" (679), cut off at both ends
+    assert body == ("<sep />9 about nothing much. Filler sentence number 10 about nothing much. Filler sentence "
+                    "number 11 about nothing much. Phased <hi>ranking</hi> reorders the best hits. More filler "
+                    "sentence 0 here. More filler sentence 1 here. More filler sentence 2 here. More filler<sep />")
+    # "0" at 23 and 602, "hits" at 575, "11" at 519 and 922: three groups (the best, 519-603 with its 3
+    # words, then 23-24 and 922-924, one word each), covering 87; context (256 - 87) // 6 = 28 each
+    # side: [0, 51], [496, 630] and [895, 930], in whole words; the text's start and end not cut
+    [hit] = hits(http, "select * from item where userQuery()", query="0 hits 11", type="any")
+    assert hit["fields"]["body"] == (
+        "Filler sentence number <hi>0</hi> about nothing much. Filler<sep />Filler sentence number <hi>11</hi> "
+        "about nothing much. Phased ranking reorders the best <hi>hits</hi>. More filler sentence <hi>0</hi> here. "
+        "More filler sentence<sep />here. More filler sentence <hi>11</hi> here.")
 
 
 def test_presentation_bolding_false_turns_the_hi_tags_off(http):

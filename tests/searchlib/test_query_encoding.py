@@ -16,8 +16,14 @@ terms = st.builds(
     significance=st.one_of(st.none(), st.sampled_from([0.0, 0.5])), item_id=st.sampled_from([0, 7]),
     connectivity=st.one_of(st.none(), st.just((7, 0.25)), st.just((0, 0.0))),
     document_frequency=st.one_of(st.none(), st.just((3, 1000)), st.just((0, 0))), positions=st.booleans())
+# a significance model's frequencies: one per word of a near, one for an equiv
+near_and_equiv = st.one_of(
+    st.builds(q.Near, field=st.just("title"), terms=st.just(("a", "b")), negative=st.just(("c",)),
+              document_frequencies=st.sampled_from([(), ((3, 1000), (0, 1000))])),
+    st.builds(q.Equiv, field=st.just("title"), terms=st.just(("a", "b")),
+              document_frequency=st.sampled_from([None, (5, 1000), (0, 0)])))
 others = st.one_of(
-    st.builds(q.Phrase, field=st.just("title"), terms=st.just(("a", "b"))),
+    st.builds(q.Phrase, field=st.just("title"), terms=st.just(("a", "b"))), near_and_equiv,
     st.builds(q.Range, field=st.just("year"), low=st.sampled_from([None, 3, 2.5]), high=st.just(10)),
     st.just(q.TrueItem()), st.just(q.FalseItem()))
 
@@ -60,3 +66,21 @@ def test_the_term_fields_list_names_every_field_of_the_message() -> None:
     from searchlib.wire.query_codec import _term_fields
     written = set(_term_fields(q.Term("f", "w", document_frequency=(1, 2))))
     assert written == set(pb.TermItem.DESCRIPTOR.fields_by_name)
+
+
+@given(near_and_equiv)
+def test_near_and_equiv_frequencies_reach_the_node(item) -> None:
+    assert decode_query(encode_query(item)) == item
+    assert decode_query(encode_query_reference(item)) == item
+
+
+def test_near_frequencies_of_another_length_than_its_terms_are_dropped_whole() -> None:
+    """Zipped short they would drop rank terms: a near's words each rank, with or without one."""
+    near = q.Near("title", ("a", "b"), document_frequencies=((3, 1000),))
+    assert [(t.term, t.document_frequency) for t in q.terms_of(near)] == [("a", None), ("b", None)]
+    message = encode_query(q.Near("title", ("a", "b"), document_frequencies=((3, 1000), (4, 1000))))
+    del message.near.document_counts[1:]  # counts shorter than the frequencies
+    assert decode_query(message).document_frequencies == ()
+    del message.near.document_frequencies[1:]  # both shorter than the terms
+    assert decode_query(message).document_frequencies == ()
+    assert [t.term for t in q.terms_of(decode_query(message))] == ["a", "b"]

@@ -109,11 +109,19 @@ def test_the_words_of_phrases_and_equivs_get_the_models_frequencies() -> None:
     assert frequencies('text contains equiv("Running", "Dogs")') == [(600, 1000)]
     assert frequencies('text contains equiv("NY", phrase("New", "York"))') == [(30, 1000)]  # max(5, min(800, 30))
     assert frequencies('text contains phrase("New", "Nowhere")') == [(1, 1000)]  # a word the model lacks: 1
+    # a member phrase flattened into its phrase: its words read through its own text, not stemmed
+    assert frequencies('text contains phrase("Running dogs", "New")') == [(40, 1000)]  # not run's 900
+    assert frequencies('text contains phrase(phrase("Running", "dogs"), "New")') == [(40, 1000)]
     # a near's words are rank terms each: each its own (a phrase among them its rarest word's)
     assert frequencies('text contains near("Running", "New York", !"dogs")') == [(40, 1000), (30, 1000)]
     # what the query gives is kept
     assert frequencies('text contains ({significance: 0.2}phrase("New", "York"))') == [None]
     assert frequencies('text contains ({documentFrequency: {frequency: 3, count: 9}}"new york")') == [(3, 9)]
+    # ... on an equiv, and on a near's word (each a rank term of its own), the others' from the model
+    assert frequencies('text contains ({documentFrequency: {frequency: 3, count: 9}}equiv("NY", "York"))') \
+        == [(3, 9)]
+    assert frequencies('text contains near(({documentFrequency: {frequency: 3, count: 9}}"ny"), "York")') \
+        == [(3, 9), (30, 1000)]
 
 
 def test_a_later_model_overrides_an_earlier_ones_language(tmp_path) -> None:

@@ -146,3 +146,11 @@ def test_attribute_items_are_taken_whole_with_affixes_and_range_syntax() -> None
                         Term("name", "ace", affix="substring"), Term("name", "ion", affix="suffix"),
                         And((Term("title", "space"), Term("title", "station")))))
     assert parse_user_query("*", type="all", match_modes=exact, default_index="name") == Term("name", "*")
+
+
+def test_a_star_after_a_word_is_a_prefix_on_any_index() -> None:
+    # Vespa's PrefixItem, whatever the index (its QueryValidator refuses it on an index field):
+    # never the whole word with the `*` dropped
+    assert parse_user_query("title:Ab* cd*", type="all") == And((Term("title", "ab", affix="prefix"),
+                                                                  Term("default", "cd", affix="prefix")))
+    assert parse_user_query('"ab*"', type="all") == Term("default", "ab")  # quoted: text
