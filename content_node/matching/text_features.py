@@ -34,7 +34,7 @@ from typing import Callable
 import numpy as np
 
 from searchlib.errors import InvalidParameterError
-from searchlib.schema.feature_types import FIELD_MATCH_OUTPUTS
+from searchlib.schema.feature_types import FIELD_MATCH_OUTPUTS, FIELD_TERM_MATCH_OUTPUTS
 from searchlib.query import tree as q
 
 from content_node.matching.core_features import given_frequency, item_statistics, searched_index_fields, significance
@@ -214,9 +214,6 @@ def _term_index(feature: FeatureName, position: int, what: str) -> int:
         return int(feature.args[position])
     except (IndexError, ValueError):
         raise InvalidParameterError(f"{what}: expected a query term number as argument {position + 1}") from None
-
-
-FIELD_TERM_MATCH_OUTPUTS = ("firstPosition", "lastPosition", "occurrences", "weight", "exactness")
 
 
 def field_term_match(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
