@@ -35,6 +35,9 @@ from searchlib.unicode_marks import MARKS
 # lowercases in the same pass when asked (str.lower changes only A-Z in ASCII text)
 _SEPARATOR_BYTES = bytes(c if c >= 128 or chr(c).isalnum() else 32 for c in range(256))
 _LOWER_SEPARATOR_BYTES = bytes(c + 32 if 65 <= c <= 90 else b for c, b in enumerate(_SEPARATOR_BYTES))
+# What the index's terms are made by: raise it whenever the same text gives other words (2: CJK runs
+# whole, no longer bigrams), so an index image saved by older code is re-indexed (FieldIndex.analysis)
+TOKENIZER_VERSION = 2
 # letters, digits and combining marks, and `_` (\w has it; words() splits it off: punctuation to Vespa)
 WORD_RUN = re.compile(f"[\\w{MARKS}]+")
 _ACCENTS = re.compile("[\u0300-\u036f]+")

@@ -279,7 +279,7 @@ def index_words(mode: MatchMode, text: str, language: str) -> tuple[list[str], b
     if mode.whole_value:
         term = whole_value_term(mode, text)
         return ([term] if term and len(term) <= mode.max_token_length else []), False
-    # gram fields n-gram whole words (CJK runs too, instead of the default bigram segmentation)
+    # gram fields n-gram whole words (a CJK run too: the default tokenizer keeps it one word)
     words = (words_of(normalize(text, mode.normalizing)) if mode.kind == "gram"
              else tokenize_unstemmed(text, language, mode.normalizing))
     if max(map(len, words), default=0) > mode.max_token_length:  # tokens as written, before stemming

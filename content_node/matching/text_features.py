@@ -34,7 +34,7 @@ from typing import Callable
 import numpy as np
 
 from searchlib.errors import InvalidParameterError
-from searchlib.schema.feature_types import FIELD_MATCH_OUTPUTS
+from searchlib.schema.feature_types import FIELD_MATCH_OUTPUTS, FIELD_TERM_MATCH_OUTPUTS
 from searchlib.query import tree as q
 
 from content_node.matching.core_features import item_statistics, searched_index_fields, significance
@@ -215,9 +215,6 @@ def _term_index(feature: FeatureName, position: int, what: str) -> int:
         raise InvalidParameterError(f"{what}: expected a query term number as argument {position + 1}") from None
 
 
-FIELD_TERM_MATCH_OUTPUTS = ("firstPosition", "lastPosition", "occurrences", "weight", "exactness")
-
-
 def field_term_match(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:
     """fieldTermMatch(f, n) as fieldtermmatchfeature.cpp over term n's occurrences in f (a phrase's:
     where the whole phrase starts, term_data): .firstPosition / .lastPosition the least / greatest
@@ -245,14 +242,29 @@ def field_term_match(calc: Calculator, feature: FeatureName, candidates: np.ndar
         return tf.astype(np.float64)  # each occurrence in an element of weight 1
     result = np.full(len(candidates), 0.0 if weighted else NOT_FOUND)
     elements = calc.elements(field)
-    for row in np.flatnonzero(tf > 0):
+    rows = np.flatnonzero(tf > 0)
+    weights = _element_weights(calc, field, spec.is_attribute, candidates[rows]) if weighted else None
+    for i, row in enumerate(rows):
         element, within, _ = elements(int(candidates[row]), postings.positions(int(where[row])))
-        if weighted:
-            value = (calc.index.document(int(candidates[row]), (field,)) or {}).get(field) or {}
-            result[row] = float(np.sum(np.asarray([float(w) for w in value.values()])[element]))
+        if weights is not None:
+            result[row] = float(np.sum(weights[i][element]))
         else:
             result[row] = float(within.max() if output == "lastPosition" else within.min())
     return result
+
+
+def _element_weights(calc: Calculator, field: str, attribute: bool, local_ids: np.ndarray) -> list[np.ndarray]:
+    """Each document's weighted-set weights in stored (element) order: read from the attribute
+    column when the field is one, else decoded from the stored document once per query (under the
+    database's lock: not again for every term and output)."""
+    cache: dict[int, np.ndarray] = calc.memo(("weightedset weights", field), dict)
+    missing = [int(i) for i in local_ids if int(i) not in cache]
+    if missing:
+        values = calc.index.attribute(field)[np.asarray(missing)].tolist() if attribute else \
+            [(calc.index.document(i, (field,)) or {}).get(field) for i in missing]
+        for local_id, value in zip(missing, values):
+            cache[local_id] = np.fromiter((float(w) for w in (value or {}).values()), np.float64)
+    return [cache[int(i)] for i in local_ids]
 
 
 def matches(calc: Calculator, feature: FeatureName, candidates: np.ndarray) -> np.ndarray:

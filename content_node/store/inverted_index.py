@@ -23,7 +23,7 @@ from content_node.store.term_dictionary import TermDictionary
 from content_node.store.posting_segment import (
     EMPTY_POSTINGS, EMPTY_SEGMENT, PendingPostings, PostingSegment, Postings, merge_segments)
 from content_node.store.word_term_ids import WordTermIds
-from searchlib.linguistics import stems
+from searchlib.linguistics import TOKENIZER_VERSION, stems
 from searchlib.lucene_languages import UnsupportedLanguageError
 from searchlib.match_modes import (
     TEXT, MatchMode, cap_occurrences, index_words, match_mode, mode_language, text_elements)
@@ -252,10 +252,11 @@ class FieldIndex:
     @property
     def analysis(self) -> str:
         """What turns the field's text into its terms (the match mode: kind, stemming, normalizing,
-        limits, analyzer chains), as text an image keeps: an index built with other settings (a
-        schema change between restarts, e.g. a type made streaming, unstemmed) is re-indexed from
-        the documents, as Vespa reindexes after such a change."""
-        return repr(self.mode)
+        limits, analyzer chains) and the tokenizer's version, as text an image keeps: an index built
+        with other settings (a schema change between restarts, e.g. a type made streaming,
+        unstemmed) or by a tokenizer that split words otherwise (an upgrade) is re-indexed from the
+        documents, as Vespa reindexes after such a change."""
+        return f"{self.mode!r} tokenizer {TOKENIZER_VERSION}"
 
     @classmethod
     def from_image(cls, field, local_ids: LocalIds, arrays: dict[str, np.ndarray]) -> "FieldIndex":

@@ -285,8 +285,8 @@ def _parse_items(
 
 def _joined_words(index: str, surface: str, terms_of: _TermsOf) -> QueryNode | None:
     """Words joined by punctuation (`a.b`, `covid-19`), as Vespa's parser reads them when the index
-    is not phrase-segmenting: an AND of the words; a word the tokenizer still splits (a CJK run
-    into its bigrams) stays a phrase."""
+    is not phrase-segmenting: an AND of the words; a word the index's analysis still splits (a
+    gram field's n-grams, LuceneLinguistics' CJK bigrams) stays a phrase."""
     items = [item for piece in words(surface) if (item := _text_item(index, terms_of(index, piece), written=piece))]
     return None if not items else items[0] if len(items) == 1 else And(tuple(items))
 

@@ -16,11 +16,10 @@ that analyzes to nothing (a stop word) matches nothing, as Vespa's word of that 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Collection, Mapping
 
 from searchlib.errors import QueryError
-from searchlib.match_modes import MatchMode, query_detector
+from searchlib.match_modes import MatchMode
 from searchlib.query import parameters as params
 from searchlib.query.literal_boost import LiteralBoost
 from searchlib.query.sort_specs import sort_function
@@ -41,9 +40,6 @@ from searchlib.query.yql_values import MAX_DEPTH as _MAX_DEPTH
 # annotations a group passes to the words inside it (Vespa reads word settings up the tree)
 _INHERITED = ("ranked", "filter", "normalizeCase", "usePositionData")
 _BOUNDS = ("closed", "open", "leftOpen", "rightOpen")
-_STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
-# userInput's text: @parameter, or a string
-_USER_INPUT = re.compile(r'userInput\s*\(\s*(?:@([\w.]+)|"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\')')
 _UNSUPPORTED = frozenset({
     "text",
 })
@@ -70,8 +66,12 @@ def parse_yql(
     (fields, fieldsets) whose words become terms by a match mode other than text
     (searchlib.match_modes.query_match_modes), in YQL strings and in userQuery() alike."""
     settings = user_query if user_query is not None else UserQuerySettings.from_parameters(parameters)
-    return _YqlParser(yql, parameters, settings, frozenset(exact_match_fields), stem,
-                      match_modes or {}, fold_case).statement()
+    parser = _YqlParser(yql, parameters, settings, frozenset(exact_match_fields), stem, match_modes or {}, fold_case)
+    parsed = parser.statement()
+    if parser.language_changed:  # strings before the first userInput were analyzed before it set the language
+        parsed = _YqlParser(yql, parameters, settings, frozenset(exact_match_fields), stem, match_modes or {},
+                            fold_case, model_language=parser.model_language).statement()
+    return parsed
 
 
 class _YqlParser(
@@ -81,7 +81,7 @@ class _YqlParser(
     def __init__(
         self, source: str, parameters: Mapping[str, object], settings: UserQuerySettings,
         exact_match_fields: frozenset[str], stem: bool = True,
-        match_modes: Mapping[str, MatchMode] | None = None, fold_case: bool = True,
+        match_modes: Mapping[str, MatchMode] | None = None, fold_case: bool = True, model_language: str = "",
     ) -> None:
         super().__init__(source, parameters)
         self._modes = match_modes or {}
@@ -90,32 +90,13 @@ class _YqlParser(
         self._inherited: dict[str, object] = {}  # ranked/filter from enclosing annotated groups
         self._settings = settings
         self._exact_fields = exact_match_fields
-        self._detected_language = ""
+        self._detected_language = ""  # without a userInput: the user query's (or the YQL strings') language
+        self.model_language = model_language  # set by the first userInput (yql_user_input.py)
         self._language_override = ""  # a userInput's {language: ...} while its words are made
         self._same_element_field: str | None = None  # inside `f contains sameElement(...)`: f
         self._literal = LiteralBoost(self._modes)  # rank terms for fields with `rank: literal`
         self._user_text_emptied = False  # userQuery()/userInput gave no item (Vespa's NullItem)
         self._empty_words = 0  # strings that gave no word (items dropped as empty)
-
-    @property
-    def _language(self) -> str:
-        """One language for the whole query, as Vespa: the request's, else detected from the user's
-        text (the user query and the userInput texts), or without any from the YQL's strings
-        (MinimalQueryInserterTestCase: katakana in userInput is Japanese, "executions" beside a
-        Chinese YQL string English)."""
-        if self._language_override:
-            return self._language_override
-        if self._settings.language:
-            return self._settings.language
-        if not self._detected_language:
-            user = [self._settings.query, *(params.first_parameter(self._parameters, m.group(1)) or ""
-                                            if m.group(1) else m.group(2) or m.group(3) or ""
-                                            for m in _USER_INPUT.finditer(self._source))]
-            text = " ".join(part for part in user if part).strip() or " ".join(
-                m.group(1) or m.group(2) or "" for m in _STRING_LITERAL.finditer(self._source))
-            detect = query_detector(self._modes)  # LuceneLinguistics: by script only
-            self._detected_language = detect(text.strip())
-        return self._detected_language
 
     # --- statement -------------------------------------------------------------------------------
 
@@ -169,7 +150,7 @@ class _YqlParser(
             timeout_ms=numbers["timeout"],
             grouping=grouping,
             emptied=where is None and self._user_text_emptied,
-            language=self._settings.language or self._detected_language,
+            language=self._settings.language or self.model_language or self._detected_language,
         )
 
     def _name_list(self, what: str, *, allow_star: bool) -> tuple[str, ...]:

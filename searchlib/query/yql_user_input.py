@@ -4,9 +4,11 @@ searchlib.query.user_query with the request's model.* settings or the userInput'
 `{grammar: "raw"}` and `{grammar: "segment"}` take the text as a `contains` string instead."""
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from searchlib.languages import language_code
+from searchlib.match_modes import query_detector
 from searchlib.query import parameters as params
 from searchlib.query.tree import QueryNode, WeakAnd
 from searchlib.query.user_query import (
@@ -15,6 +17,7 @@ from searchlib.query.user_query import (
 from searchlib.query.yql_tokens import Token
 from searchlib.query.yql_values import YqlValueCursor
 
+_STRING_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
 # userInput's own annotations, which say how to parse the text, not what its items are
 _INPUT_ONLY = frozenset({"grammar", "defaultIndex", "allowEmpty", "language", "targetHits", "totalTargetHits",
                          "grammar.syntax", "grammar.composite"})
@@ -22,8 +25,29 @@ _INPUT_ONLY = frozenset({"grammar", "defaultIndex", "allowEmpty", "language", "t
 
 class YqlUserInputParser(YqlValueCursor):
     """Needs from the parser: `_settings`, `_inherited`, `_modes`, `_language`, `_language_override`,
-    `_text`, `_stem`, `_literal`,
+    `model_language` (set here by the first userInput), `_detected_language`, `_text`, `_stem`, `_literal`,
     `_weak_and_hits` and `_user_text_emptied` (set here when user text gave no item)."""
+
+    @property
+    def _language(self) -> str:
+        """One language for the whole query (Vespa's model language), which its YQL strings and
+        userQuery() are analyzed in: the request's, else the first userInput's (_user_input),
+        else detected from the user query, or without one from the YQL's strings
+        (MinimalQueryInserterTestCase: "executions" beside a Chinese YQL string is English)."""
+        if self._language_override:
+            return self._language_override
+        if self._settings.language or self.model_language:
+            return self._settings.language or self.model_language
+        if not self._detected_language:
+            text = self._settings.query.strip() or " ".join(
+                m.group(1) or m.group(2) or "" for m in _STRING_LITERAL.finditer(self._source))
+            self._detected_language = query_detector(self._modes)(text.strip())
+        return self._detected_language
+
+    @property
+    def language_changed(self) -> bool:
+        """Whether words were analyzed in a detected language before the first userInput set another."""
+        return bool(self._detected_language and self.model_language and self._detected_language != self.model_language)
 
     def _user_query(self, annotations: dict[str, object], at: Token) -> QueryNode | None:
         settings = self._settings
@@ -57,6 +81,9 @@ class YqlUserInputParser(YqlValueCursor):
             self._annotation(params.annotation_str, annotations, name, default, at, allowed=allowed)
             for name, default, allowed in INPUT_GRAMMAR))
         target_hits, total_target_hits = self._weak_and_hits(annotations, at)
+        language = self._input_language(annotations, at)
+        if not self.model_language:  # the first userInput sets the query's language, as Vespa's parseUserInput
+            self.model_language = language or query_detector(self._modes)(text)
         tree = parse_user_query_or_empty(
             text,
             type=grammar,
@@ -64,7 +91,7 @@ class YqlUserInputParser(YqlValueCursor):
             target_hits=target_hits,
             known_indexes=self._settings.known_indexes,
             stem=self._annotation(params.annotation_bool, annotations, "stem", self._stem, at),
-            language=self._input_language(annotations, at), match_modes=self._modes, literal=self._literal,
+            language=language, match_modes=self._modes, literal=self._literal,
             fold_accents=self._annotation(params.annotation_bool, annotations, "accentDrop", True, at),
             lowercase=self._annotation(params.annotation_bool, {**self._inherited, **annotations}, "normalizeCase",
                                        True, at),

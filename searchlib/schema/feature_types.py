@@ -18,6 +18,9 @@ FIELD_MATCH_OUTPUTS = frozenset({
     "weightedOccurrence", "weightedAbsoluteOccurrence", "significantOccurrence", "unweightedProximity",
     "degradedMatches", "weight", "significance", "importance",
 })
+# fieldTermMatch(f, n).<output> (fieldtermmatchfeature.cpp), as content_node/matching/text_features.py computes them
+FIELD_TERM_MATCH_OUTPUTS = ("firstPosition", "lastPosition", "occurrences", "weight", "exactness")
+OUTPUTS_CHECKED = frozenset({"fieldMatch", "fieldTermMatch"})  # their outputs checked at load: field_match_problem
 # features whose argument must be an index (text) field
 INDEX_FIELD_FEATURES = frozenset({"bm25", "bm25_for_labels", "queryTermDocumentFrequency", "elementSimilarity",
                                   "flowCompleteness"})
@@ -66,11 +69,14 @@ KNOWN_FEATURES = (FIELD_FEATURES | INDEX_FIELD_FEATURES | ATTRIBUTE_FEATURES | O
                   | VECTOR_FEATURES | SCALAR_FEATURES | TENSOR_FEATURES | TREE_MODELS | COLLECTION_FEATURES)
 
 
-def field_match_problem(schema, args: list[str], bound: set[str], output: str) -> str | None:
-    """What is wrong with fieldMatch(f).output: an unknown output, or f an array or weighted set
+def field_match_problem(schema, name: str, args: list[str], bound: set[str], output: str) -> str | None:
+    """What is wrong with fieldMatch(f).output or fieldTermMatch(f, n).output: an unknown output
+    (a load error, not a 400 on every query), or fieldMatch's f an array or weighted set
     (fieldmatchfeature.h takes indexField(SINGLE): Vespa refuses it at deploy)."""
-    if output and output not in FIELD_MATCH_OUTPUTS:
-        return f"fieldMatch has no output '{output}'"
+    if output and output not in (FIELD_MATCH_OUTPUTS if name == "fieldMatch" else FIELD_TERM_MATCH_OUTPUTS):
+        return f"{name} has no output '{output}'"
+    if name != "fieldMatch":
+        return None
     spec = schema.fields.get(args[0]) if args and args[0] not in bound else None
     if spec is not None and spec.type.kind in ("array", "weightedset"):
         return f"fieldMatch({args[0]}): '{args[0]}' is not a single-value field (Vespa's indexField(SINGLE))"

@@ -351,7 +351,7 @@ class ProfileChecker:
                 return collection_feature_type(self.schema, name, args, bound, node.output)
             except FeatureProblem as problem:
                 raise self.at(scope, node, str(problem)) from None
-        if name == "fieldMatch" and (problem := F.field_match_problem(self.schema, args, bound, node.output)):
+        if name in F.OUTPUTS_CHECKED and (problem := F.field_match_problem(self.schema, name, args, bound, node.output)):
             raise self.at(scope, node, problem)
         if name == "match":
             problem = match_problem(self.schema, node.output) if not args else "match takes no arguments"

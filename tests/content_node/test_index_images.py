@@ -294,3 +294,40 @@ def test_reindexing_in_batches_answers_as_before(tmp_path, reindexed, monkeypatc
     replayed, _ = reopen(tmp_path, reindexed)
     assert answers(replayed) == before
     replayed._wal.close()
+
+
+def old_bigrams(words: list[str]) -> list[str]:
+    """The tokenizer before TOKENIZER_VERSION 2: a CJK run of more than two characters as bigrams."""
+    out: list[str] = []
+    for word in words:
+        cjk = all("\u4e00" <= c <= "\u9fff" for c in word)
+        out.extend([word[i:i + 2] for i in range(len(word) - 1)] if cjk and len(word) > 2 else [word])
+    return out
+
+
+def test_an_image_of_an_older_tokenizer_is_reindexed_at_restart(tmp_path, reindexed, monkeypatch):
+    """An image saved by the code that indexed CJK runs as bigrams (its analysis stamp without the
+    tokenizer's version) is not loaded: the node re-indexes its documents with today's words."""
+    with monkeypatch.context() as old:
+        element_words = inverted_index._element_words
+        old.setattr(inverted_index, "_element_words", lambda value, language, mode: (
+            lambda found: ([old_bigrams(words) for words in found[0]], found[1]))(element_words(value, language, mode)))
+        old.setattr(inverted_index.FieldIndex, "analysis", property(lambda self: repr(self.mode)))
+        db = DocumentDB(SCHEMA, tmp_path)
+        db.put("id:ns:doc::cjk", {"title": "北京大学", "year": 2000})
+        for n in range(20):
+            put(db, n, 0)
+        db.snapshot()  # the first snapshot is full: an image
+        assert db.document_frequency("title", "北京") == 1 and db.document_frequency("title", "北京大学") == 0
+        count = db.doc_count
+        db.close()
+    assert len(list_images(tmp_path)) == 1
+    again, reindexed_count = reopen(tmp_path, reindexed)
+    assert reindexed_count >= count, "every document re-indexed from the snapshot"
+    assert again.doc_count == count and again.get("id:ns:doc::cjk")["title"] == "北京大学"
+    assert again.document_frequency("title", "北京大学") == 1 and again.document_frequency("title", "北京") == 0
+    assert len(again.postings("title", "北京大学").doc_ids) == 1 and len(again.postings("title", "北京").doc_ids) == 0
+    again.close()
+    third, reindexed_count = reopen(tmp_path, reindexed)  # the image written at close has today's stamp
+    assert reindexed_count == 0 and third.document_frequency("title", "北京大学") == 1
+    third.close()

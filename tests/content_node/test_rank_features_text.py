@@ -226,3 +226,33 @@ def test_a_phrase_is_one_term_and_fieldmatch_reads_its_words(tmp_path) -> None:
     one = f["1"]  # "dog zed cat": zed alone, proximity of d = fieldLength 3, half the query's weight
     assert (one["textSimilarity(title).proximity"], one["textSimilarity(title).order"]) == (0.9375, 0.0)
     assert (one["textSimilarity(title).queryCoverage"], one["textSimilarity(title).fieldCoverage"]) == (0.5, 1 / 3)
+
+
+@pytest.mark.parametrize("attribute", [False, True], ids=["index", "index-and-attribute"])
+def test_field_term_match_weight_reads_each_document_once(tmp_path, monkeypatch, attribute) -> None:
+    """fieldTermMatch(f, n).weight on a weighted set sums the weights of the elements term n occurs
+    in; the weights come from the attribute column, or each stored document is decoded once per
+    query, not once per term and output (each decode holds the database's lock)."""
+    indexing = "index | attribute | summary" if attribute else "index | summary"
+    sd = f"""schema doc {{
+    document doc {{
+        field tags type weightedset<string> {{ indexing: {indexing} }}
+    }}
+    rank-profile w {{
+        first-phase {{ expression: fieldTermMatch(tags,0).weight + fieldTermMatch(tags,1).weight }}
+        match-features: fieldTermMatch(tags,0).weight fieldTermMatch(tags,1).weight
+    }}
+}}
+"""
+    docs = [{"tags": {"red car": 5, "blue": 3, "red": 2}}, {"tags": {"blue sky": 7}}, {"tags": {"green": 1}}]
+    bed = RankingBed(sd, docs, tmp_path)
+    decoded: list[int] = []
+    document = type(bed.db).document
+    monkeypatch.setattr(type(bed.db), "document", lambda self, local_id, wanted=None: (
+        decoded.append(local_id), document(self, local_id, wanted))[1])
+    outcome = bed.search("w", query=q.Or((q.Term("tags", "red"), q.Term("tags", "blue"))))
+    found = {bed.ids[h.global_id].rsplit(":", 1)[1]: dict(h.match_features) for h in outcome.hits}
+    bed.close()
+    assert found["0"] == {"fieldTermMatch(tags,0).weight": 7.0, "fieldTermMatch(tags,1).weight": 3.0}
+    assert found["1"] == {"fieldTermMatch(tags,0).weight": 0.0, "fieldTermMatch(tags,1).weight": 7.0}
+    assert sorted(decoded) == ([] if attribute else [0, 1]), "at most once per document, none with the attribute"

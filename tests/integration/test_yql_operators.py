@@ -275,12 +275,6 @@ def test_alternatives_match_any_form_as_one_term(http) -> None:
     assert "must be in [0, 1]" in response.json()["root"]["errors"][0]["message"]
 
 
-def test_bad_operator_arguments_are_400(http) -> None:
-    response = http.get("/search/", params={"yql": 'select * from op where title contains near("a", !"b", "c")'})
-    assert response.status_code == 400
-    assert "Positive terms must come before negative terms in NEAR" in response.json()["root"]["errors"][0]["message"]
-
-
 def test_fuzzy_over_a_string_attribute(http) -> None:
     # edit distance to "alpa": alpha 1, alphabet 4, beta 3, delta 3 (default maxEditDistance 2)
     found = hits(http, 'name contains fuzzy("alpa")')
@@ -317,8 +311,9 @@ def test_matches_is_an_unanchored_case_insensitive_re2_search(http) -> None:
     ('select * from op where name matches "(a)\\\\1"', "Invalid regular expression"),
     ('select * from op where title contains fuzzy("alpha")', "fuzzy() searches string attribute fields"),
     ('select * from op where title matches "a"', "'matches' searches string attribute fields"),
+    ('select * from op where title contains near("a", !"b", "c")', "Positive terms must come before negative terms"),
 ])
-def test_bad_string_items_are_400(http, yql, message) -> None:
+def test_bad_items_and_operator_arguments_are_400(http, yql, message) -> None:
     response = http.get("/search/", params={"yql": yql})
     assert response.status_code == 400, response.text
     assert message in response.json()["root"]["errors"][0]["message"]
@@ -508,10 +503,15 @@ def test_non_empty_is_its_expression_or_a_400_when_an_item_in_it_is_empty(http) 
         assert response.status_code == 400 and message in response.json()["root"]["errors"][0]["message"]
 
 
-def test_normalize_case_false_keeps_the_word_as_written(http) -> None:
+def test_normalize_case_and_accent_drop_false_keep_the_word_as_written(http) -> None:
     assert set(hits(http, 'title contains "GAMMA"')) == {"1"}  # lowercased, as the title was indexed
     assert not hits(http, 'title contains ({normalizeCase: false}"GAMMA")')  # as written: not in the index
     assert set(hits(http, '{normalizeCase: false}(title contains "gamma")')) == {"1"}
+    assert set(hits(http, 'title contains "gámma"')) == {"1"}  # folded, as the title was indexed
+    assert hits(http, 'title contains ({accentDrop: false}"gámma")') == {}
+    assert set(hits(http, '{defaultIndex: "title"}userInput("gámma")')) == {"1"}
+    assert hits(http, '{defaultIndex: "title", accentDrop: false}userInput("gámma")') == {}
+    assert set(hits(http, '{defaultIndex: "title", accentDrop: false}userInput("gamma")')) == {"1"}
 
 
 def test_weak_and_total_target_hits_is_each_nodes_target(http) -> None:
@@ -546,11 +546,3 @@ def test_significance_and_connectivity_reach_the_nodes(http) -> None:
         assert features["term(1).significance"] != pytest.approx(0.3)
         assert features["term(1).connectedness"] == pytest.approx(0.6)  # beta connects to alpha, term 0
         assert features["term(0).connectedness"] == pytest.approx(0.1)  # no previous term
-
-
-def test_accent_drop_false_keeps_the_accents(http) -> None:
-    assert set(hits(http, 'title contains "gámma"')) == {"1"}  # folded, as the title was indexed
-    assert hits(http, 'title contains ({accentDrop: false}"gámma")') == {}
-    assert set(hits(http, '{defaultIndex: "title"}userInput("gámma")')) == {"1"}
-    assert hits(http, '{defaultIndex: "title", accentDrop: false}userInput("gámma")') == {}
-    assert set(hits(http, '{defaultIndex: "title", accentDrop: false}userInput("gamma")')) == {"1"}

@@ -166,3 +166,28 @@ def test_user_input_takes_a_language_annotation() -> None:
     assert "'hauser'" in str(parse_yql(yql.replace('language:"de", ', "")).where)
     with pytest.raises(QueryError, match="language"):
         parse_yql(yql.replace('"de"', '"de!"'))
+
+
+ENGLISH = "running shoes for the marathon in the city are comfortable and light"
+
+
+def test_the_first_user_input_sets_the_query_language() -> None:
+    """As Vespa's YqlParser: each userInput is parsed in its own {language:} or its own text's
+    language, and the first one parsed sets the query's (model) language the YQL's strings use."""
+    two = parse_yql('select * from page where userInput(@a) and userInput(@b)',
+                    parameters={"a": "Häuser kaufen", "b": ENGLISH})
+    assert two.language == "de"
+    assert "'citi'" in str(two.where), "the second userInput still in its own language (English)"
+    annotated = parse_yql('select * from page where {language:"de"}userInput(@q) and body contains "Häuser"',
+                          parameters={"q": ENGLISH})
+    assert annotated.language == "de" and "'haus'" in str(annotated.where)
+    assert "'citi'" not in str(annotated.where), "the annotated userInput is German"
+    before = parse_yql('select * from page where body contains "Häuser" and {language:"de"}userInput(@q)',
+                       parameters={"q": ENGLISH})
+    assert before.language == "de" and "'haus'" in str(before.where), "a string before it too"
+
+
+def test_a_user_input_inside_a_string_is_text() -> None:
+    parsed = parse_yql('select * from page where body contains "userInput(@q)" and body contains "running"',
+                       parameters={"q": "kaufen und verkaufen ohne Makler in der Stadt Berlin"})
+    assert parsed.language == "en" and "'run'" in str(parsed.where)

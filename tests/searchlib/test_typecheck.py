@@ -109,6 +109,7 @@ def test_recursive_functions_are_an_error() -> None:
     ("freshness(nope)", "no field 'nope'"),
     ("fieldMatch(nope).completeness", "no field 'nope'"),
     ("fieldMatch(title).significantOccurence", "fieldMatch has no output 'significantOccurence'"),
+    ("fieldTermMatch(title,0).weigth", "fieldTermMatch has no output 'weigth'"),
     ("constant(missing)", "unknown constant 'missing'"),
     ("firstPhase", "'firstPhase' is not available in first-phase"),
     ("normalize_linear(attribute(pop))", "normalize_linear is only allowed in global-phase"),
