@@ -57,6 +57,13 @@ class UnsyncedOwner(NodeUnavailable):
     answer is that refusal's 503, at once (waiting would not help)."""
 
 
+class NodeOverloaded(NodeUnavailable):
+    """A write or probe still queued in the container behind earlier writes to the node at its
+    deadline (feed_batcher.NotSent): never sent, so certainly not applied (the retryable 503), and
+    the node is alive and busy, not dead: it may hold a newer version than the owners that answered,
+    so a condition is never judged without it (condition_probe.silence)."""
+
+
 class NodeTimeout(Exception):
     """The node did not answer within the deadline: never retried."""
 
@@ -361,7 +368,7 @@ class GrpcContentNodeClient(CodecClient):
         try:
             return await self._batcher.submit(pb.FeedOperation(**{kind: request}), max(timeout, 0.001))
         except NotSent as error:  # certainly not applied: the retryable 503, not the 504 "outcome unknown"
-            raise NodeUnavailable(f"content node {self.node.distribution_key} is overloaded: {error}") from None
+            raise NodeOverloaded(f"content node {self.node.distribution_key} is overloaded: {error}") from None
         except asyncio.TimeoutError:
             raise NodeTimeout(f"content node {self.node.distribution_key} timed out") from None
 

@@ -149,7 +149,7 @@ class FeedBatcher:
                 self._queue = deque(entry for entry in self._queue if entry[1] not in expired)
                 for _, future, _ in unsent:
                     expired.discard(future)
-                    future.set_exception(NotSent("the write was still queued behind earlier writes to the node "
+                    future.set_exception(NotSent("it was still queued behind earlier writes to the node "
                                                  "at its deadline, and was not sent"))
             for future in expired:
                 future.set_exception(asyncio.TimeoutError())

@@ -21,7 +21,7 @@ from container.dispatch.write_watch import OwnerDown, WriteWatch
 from container.docproc.processor import DocumentProcessor
 from container.http.placement import holders
 from container.http.request_body import BodyError, parse_json_body
-from container.http.condition_probe import as_judged, newest_verdict, silent
+from container.http.condition_probe import as_judged, newest_verdict, silence, untested_status
 from container.http.update_repair import Settled, reach_refusers, repair, settle_condition
 from container.search.request_parameters import read_timeout_seconds
 from searchlib.docid import DocumentId, global_id
@@ -260,12 +260,11 @@ class DocumentHandler:
             verdict = newest_verdict(outcomes)
             if verdict is not None and not verdict.ok:
                 return DocumentResponse({**body_base, "message": verdict.message}, 412)
-            if verdict is not None and not silent(outcomes):
+            if verdict is not None and (problem := silence(outcomes)) is None:
                 return verdict.base
             if verdict is not None:  # held on what answered; a silent owner may hold a newer version
-                problem = next(o for o in outcomes.values() if isinstance(o, NodeTimeout))
                 return DocumentResponse({**body_base, "message": f"{problem}: the condition could not be tested on "
-                                                             "every replica, nothing was written"}, 504)
+                                         "every replica, nothing was written"}, untested_status(problem))
             if (unsynced := _unsynced(body_base, outcomes)) is not None:
                 return unsynced
             if not await self._one_comes_back(owners, deadline):

@@ -24,7 +24,7 @@ from container.dispatch.content_client import NodeTimeout, NodeUnavailable
 from container.dispatch.search_cluster import SearchCluster
 from container.http.placement import holders
 from container.http.request_body import BodyError, parse_json_body
-from container.http.condition_probe import as_judged, newest_verdict, silent
+from container.http.condition_probe import as_judged, newest_verdict, silence, untested_status
 from container.http.update_repair import reach_refusers, settle_condition
 from container.search import request_parameters as rp
 from searchlib.errors import UNSYNCED_STATUS, DocumentError, ErrorCode, InvalidParameterError, quote_input
@@ -235,9 +235,9 @@ class VisitHandler:
                     _raise_not_taken(document, list(probes.values()))
                 if not verdict.ok:
                     return False
-                if silent(probes):  # held on what answered; a silent owner may hold a newer version
-                    raise _NodeRefused(504, f"{document.document_id}: the selection could not be tested on every "
-                                            "replica within the timeout, nothing was written")
+                if (problem := silence(probes)) is not None:  # held on what answered; it may hold a newer version
+                    raise _NodeRefused(untested_status(problem), f"{document.document_id}: the selection could not "
+                                       f"be tested on every replica ({problem}), nothing was written")
                 step = {"tested_base": verdict.base}
             timestamp = CLOCK.next()  # one for every replica (searchlib/timestamps.py)
             outcomes = await each(lambda client: operation(client, document, left(), timestamp, **step))
