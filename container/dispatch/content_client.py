@@ -64,8 +64,18 @@ class NodeOverloaded(NodeUnavailable):
     so a condition is never judged without it (condition_probe.silence)."""
 
 
+class NodeInterrupted(NodeUnavailable):
+    """The node's server shut down in the middle of the call (gRPC CANCELLED: a node killed while
+    stopping): down, and a write it was sent may have been applied before it went."""
+
+
 class NodeTimeout(Exception):
     """The node did not answer within the deadline: never retried."""
+
+
+def outcome_unknown(error: object) -> bool:
+    """A write that failed this way may have been applied: it timed out, or was interrupted mid-call."""
+    return isinstance(error, (NodeTimeout, NodeInterrupted))
 
 
 class RequestNotEncodable(InvalidParameterError):
@@ -271,7 +281,10 @@ class GrpcContentNodeClient(CodecClient):
             return NodeTimeout(f"content node {self.node.distribution_key} timed out")
         # CANCELLED from the node's side: its server shut down in the middle of the call (a
         # node killed while stopping); our own cancellations raise CancelledError instead
-        if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
+        if code == grpc.StatusCode.CANCELLED:
+            return NodeInterrupted(f"content node {self.node.distribution_key} ({self.node.address}) went down "
+                                   "in the middle of the call")
+        if code == grpc.StatusCode.UNAVAILABLE:
             return NodeUnavailable(f"content node {self.node.distribution_key} ({self.node.address}) is unavailable")
         return None
 

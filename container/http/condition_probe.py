@@ -22,8 +22,8 @@ version); without its answer, a refusal by the newest of the others is still a r
 was written), and otherwise the write is not sent (504); as for an owner whose probe was still
 queued in the container behind earlier writes to it at the deadline (busy, not dead: `silence`;
 503, never sent). A dead owner is not waited for, nor one that health checks saw down before the
-write (it has been missing writes); the pinned write reaches them when they return, harmlessly. One owner (one group) needs no probe: the write tests
-the condition itself.
+write (it has been missing writes); the pinned write reaches them when they return, harmlessly.
+One owner (one group) needs no probe: the write tests the condition itself.
 """
 from __future__ import annotations
 

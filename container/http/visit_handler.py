@@ -15,12 +15,12 @@ import binascii
 import json
 import time
 from dataclasses import dataclass, replace
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from container.dispatch.content_client import NodeTimeout, NodeUnavailable
+from container.dispatch.content_client import NodeTimeout, NodeUnavailable, outcome_unknown
 from container.dispatch.search_cluster import SearchCluster
 from container.http.placement import holders
 from container.http.request_body import BodyError, parse_json_body
@@ -231,8 +231,8 @@ class VisitHandler:
                 probes = await each(lambda client: operation(client, document, left(), 0, probe=True))
                 _raise_failure(document, probes.values())
                 verdict = newest_verdict(probes)
-                if verdict is None:
-                    _raise_not_taken(document, list(probes.values()))
+                if verdict is None:  # a probe writes nothing: only a timeout is a 504
+                    _raise_not_taken(document, list(probes.values()), lambda problem: isinstance(problem, NodeTimeout))
                 if not verdict.ok:
                     return False
                 if (problem := silence(probes)) is not None:  # held on what answered; it may hold a newer version
@@ -256,7 +256,7 @@ class VisitHandler:
             raise _NodeRefused(503, f"{document.document_id}: {settled.unrepaired}")
         missed = [result for result in results if isinstance(result, (NodeUnavailable, NodeTimeout))]
         if len(missed) == len(owners):  # nobody has it: never counted as done, the client gets the error
-            _raise_not_taken(document, missed)
+            _raise_not_taken(document, missed, outcome_unknown)
         self._cluster.note_refused_writes(outcomes)
         _raise_failure(document, results)
         if settled is not None:
@@ -280,10 +280,10 @@ async def _down(client) -> FeedResult:
     raise NodeUnavailable(f"content node {client.node.distribution_key} is down")
 
 
-def _raise_not_taken(document: VisitedDocument, missed: list) -> None:
-    """504 if an owner timed out (it may have applied the write: the outcome is unknown), else 503."""
-    problem = next((m for m in missed if isinstance(m, NodeTimeout)), missed[0])
-    raise _NodeRefused(504 if isinstance(problem, NodeTimeout) else 503,
+def _raise_not_taken(document: VisitedDocument, missed: list, maybe_applied: Callable[[Exception], bool]) -> None:
+    """504 if an owner's failure is one that `maybe_applied` (the outcome is unknown), else 503."""
+    problem = next((m for m in missed if maybe_applied(m)), missed[0])
+    raise _NodeRefused(504 if maybe_applied(problem) else 503,
                        f"{document.document_id}: no content node holding it took the write: {problem}")
 
 
