@@ -234,10 +234,12 @@ class ReplicaSync:
                 self.synced_at = CLOCK.next()
                 log.info("synced from %s by a replica merge", address)
 
-    def unsynced_report(self) -> tuple[str, int]:
-        """(`unsynced_from`, `synced_at`) read together, for a ping (search_cluster.py: the rule)."""
+    def unsynced_report(self) -> tuple[str, str, int]:
+        """(`state`, `unsynced_from`, `synced_at`) read together, for a ping: the container drops its
+        record on a ready node's empty report newer than it (search_cluster.py: the rule), so a state
+        read apart could pair one catch-up's end with another's start."""
         with self._lock:
-            return self.unsynced_from, self.synced_at
+            return self.state, self.unsynced_from, self.synced_at
 
     def _record_unsynced(self, unsynced_from: str) -> None:
         with self._lock:

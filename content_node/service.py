@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from content_node import feed_batch, matcher
-from content_node.catch_up import list_documents, read_stamped
+from content_node.catch_up import READY, list_documents, read_stamped
 from content_node.replica_merge import ReplicaMerger, bucket_checksums, bucket_entries
 from content_node.node import ContentNode
 from content_node.resource_usage import disk_usage, memory_usage
@@ -232,10 +232,10 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
 
     def Ping(self, request: pb.PingRequest, context) -> pb.PingReply:
         sync = self._node.sync
-        unsynced_from, synced_at = sync.unsynced_report()
+        state, unsynced_from, synced_at = sync.unsynced_report()
         return pb.PingReply(distribution_key=self._node.distribution_key,
                             active_docs=self._node.active_documents, app_generation=self._node.generation,
-                            ready=sync.ready, last_sequence=self._node.last_sequence, state=sync.state,
+                            ready=state == READY, last_sequence=self._node.last_sequence, state=state,
                             catch_up_remaining=sync.remaining, write_error=self._node.write_error,
                             synced_from=sync.synced_from, disk_usage=disk_usage(self._node.data_dir),
                             memory_usage=memory_usage(), search_port=self.search_port,

@@ -57,8 +57,25 @@ class UnsyncedOwner(NodeUnavailable):
     answer is that refusal's 503, at once (waiting would not help)."""
 
 
+class NodeOverloaded(NodeUnavailable):
+    """A write or probe still queued in the container behind earlier writes to the node at its
+    deadline (feed_batcher.NotSent): never sent, so certainly not applied (the retryable 503), and
+    the node is alive and busy, not dead: it may hold a newer version than the owners that answered,
+    so a condition is never judged without it (condition_probe.silence)."""
+
+
+class NodeInterrupted(NodeUnavailable):
+    """The node's server shut down in the middle of the call (gRPC CANCELLED: a node killed while
+    stopping): down, and a write it was sent may have been applied before it went."""
+
+
 class NodeTimeout(Exception):
     """The node did not answer within the deadline: never retried."""
+
+
+def outcome_unknown(error: object) -> bool:
+    """A write that failed this way may have been applied: it timed out, or was interrupted mid-call."""
+    return isinstance(error, (NodeTimeout, NodeInterrupted))
 
 
 class RequestNotEncodable(InvalidParameterError):
@@ -267,7 +284,10 @@ class GrpcContentNodeClient(CodecClient):
             return NodeTimeout(f"content node {self.node.distribution_key} timed out")
         # CANCELLED from the node's side: its server shut down in the middle of the call (a
         # node killed while stopping); our own cancellations raise CancelledError instead
-        if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
+        if code == grpc.StatusCode.CANCELLED:
+            return NodeInterrupted(f"content node {self.node.distribution_key} ({self.node.address}) went down "
+                                   "in the middle of the call")
+        if code == grpc.StatusCode.UNAVAILABLE:
             return NodeUnavailable(f"content node {self.node.distribution_key} ({self.node.address}) is unavailable")
         return None
 
@@ -364,7 +384,7 @@ class GrpcContentNodeClient(CodecClient):
         try:
             return await self._batcher.submit(pb.FeedOperation(**{kind: request}), max(timeout, 0.001))
         except NotSent as error:  # certainly not applied: the retryable 503, not the 504 "outcome unknown"
-            raise NodeUnavailable(f"content node {self.node.distribution_key} is overloaded: {error}") from None
+            raise NodeOverloaded(f"content node {self.node.distribution_key} is overloaded: {error}") from None
         except asyncio.TimeoutError:
             raise NodeTimeout(f"content node {self.node.distribution_key} timed out") from None
 

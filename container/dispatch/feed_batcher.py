@@ -13,8 +13,8 @@ late), and never more than half its own timeout. Each operation keeps its own ti
 own reply (a bad one fails alone), and each is acknowledged by the node only once durable, as a
 single Put. The timeouts share one timer, armed for the earliest deadline not yet answered (a timer
 a write, as `asyncio.wait_for` sets, was a measurable part of the container's CPU a write). A write
-still queued at its deadline was never sent: it leaves the queue and fails as NotSent (certainly not
-applied: retryable), unlike one sent and unanswered (TimeoutError: it may have been applied).
+still queued at its deadline was never sent: it fails as NotSent (certainly not applied: retryable;
+skipped when its turn comes), unlike one sent and unanswered (TimeoutError: it may have been applied).
 """
 from __future__ import annotations
 
@@ -65,6 +65,7 @@ class FeedBatcher:
         self._max_operations = max_operations
         self._max_bytes = max_bytes
         self._queue: deque[tuple[pb.FeedOperation, asyncio.Future, float]] = deque()
+        self._queued: set[asyncio.Future] = set()  # those of `_queue` not sent yet: `_expire` asks, O(1)
         self._in_flight = 0
         self._tasks: set[asyncio.Task] = set()
         self._deadlines: list[tuple[float, int, asyncio.Future]] = []  # heap of unanswered operations
@@ -83,6 +84,7 @@ class FeedBatcher:
         now = time.monotonic()
         deadline = now + timeout
         self._queue.append((operation, future, deadline))
+        self._queued.add(future)
         heapq.heappush(self._deadlines, (deadline, next(self._order), future))
         if self._timer is None or deadline < self._timer_at:
             self._arm(deadline)
@@ -114,6 +116,7 @@ class FeedBatcher:
         queue = self._queue
         if any(future.done() for _, future, _ in queue):
             self._queue = queue = deque(entry for entry in queue if not entry[1].done())
+            self._queued.intersection_update(future for _, future, _ in queue)
         return len(queue)
 
     def _hold(self) -> None:
@@ -138,20 +141,16 @@ class FeedBatcher:
         """The timer: operations past their deadline fail (see `submit`); re-armed for the next."""
         self._timer = None
         now = time.monotonic()
-        heap, expired = self._deadlines, set()
+        heap = self._deadlines
         while heap and (heap[0][2].done() or heap[0][0] <= now):
             future = heapq.heappop(heap)[2]
-            if not future.done():
-                expired.add(future)
-        if expired:
-            unsent = [entry for entry in self._queue if entry[1] in expired]
-            if unsent:  # out of the queue: never sent later
-                self._queue = deque(entry for entry in self._queue if entry[1] not in expired)
-                for _, future, _ in unsent:
-                    expired.discard(future)
-                    future.set_exception(NotSent("the write was still queued behind earlier writes to the node "
-                                                 "at its deadline, and was not sent"))
-            for future in expired:
+            if future.done():
+                continue
+            if future in self._queued:  # left in the queue, done: `_pump` skips it, never sends it
+                self._queued.discard(future)
+                future.set_exception(NotSent("it was still queued behind earlier writes to the node "
+                                             "at its deadline, and was not sent"))
+            else:
                 future.set_exception(asyncio.TimeoutError())
         if heap:
             self._arm(heap[0][0])
@@ -172,6 +171,7 @@ class FeedBatcher:
             batch, size = [], 0
             while self._queue and len(batch) < self._max_operations and size < self._max_bytes:
                 entry = self._queue.popleft()
+                self._queued.discard(entry[1])
                 if not entry[1].done():  # its caller gave up (timeout, cancelled) before it was sent
                     batch.append(entry)
                     size += entry[0].ByteSize()

@@ -19,16 +19,17 @@ a write that arrives late is one the newest version accepted (or is refused by a
 
 An owner that stalls during the probe is waited for until the timeout (it may hold the newest
 version); without its answer, a refusal by the newest of the others is still a refusal (nothing
-was written), and otherwise the write is not sent (504). A dead owner is not waited for, nor one
-that health checks saw down before the write (it has been missing writes); the pinned write
-reaches them when they return, harmlessly. One owner (one group) needs no probe: the write tests
-the condition itself.
+was written), and otherwise the write is not sent (504); as for an owner whose probe was still
+queued in the container behind earlier writes to it at the deadline (busy, not dead: `silence`;
+503, never sent). A dead owner is not waited for, nor one that health checks saw down before the
+write (it has been missing writes); the pinned write reaches them when they return, harmlessly.
+One owner (one group) needs no probe: the write tests the condition itself.
 """
 from __future__ import annotations
 
 from typing import Mapping
 
-from container.dispatch.content_client import NodeTimeout, NodeUnavailable, UnsyncedOwner
+from container.dispatch.content_client import NodeOverloaded, NodeTimeout, NodeUnavailable, UnsyncedOwner
 from searchlib.wire.feed_codec import FeedResult
 
 
@@ -40,9 +41,19 @@ def newest_verdict(outcomes: Mapping[object, object]) -> FeedResult | None:
     return max(judged, key=lambda outcome: (outcome.base, not outcome.ok), default=None)
 
 
-def silent(outcomes: Mapping[object, object]) -> bool:
-    """An owner that did not answer within the timeout (stalled, not dead): it may hold a newer version."""
-    return any(isinstance(outcome, NodeTimeout) for outcome in outcomes.values())
+def silence(outcomes: Mapping[object, object]) -> Exception | None:
+    """Why an owner that is alive gave no verdict, or None: it did not answer within the timeout
+    (stalled: NodeTimeout, answered 504), or its probe was never sent (NodeOverloaded: queued behind
+    earlier writes to the busy node at the deadline, answered 503). Either may hold a newer version
+    than the owners that answered: the condition is not judged without it, and nothing is written."""
+    return next((o for o in outcomes.values() if isinstance(o, NodeTimeout)),
+                next((o for o in outcomes.values() if isinstance(o, NodeOverloaded)), None))
+
+
+def untested_status(problem: Exception) -> int:
+    """The answer to a condition `silence` kept from being judged: nothing was written either way,
+    but a stalled owner's outcome is the timeout's 504, a busy one's the retryable 503."""
+    return 504 if isinstance(problem, NodeTimeout) else 503
 
 
 def as_judged(outcomes: Mapping[object, object], tested_base: int) -> dict:

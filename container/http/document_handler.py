@@ -14,14 +14,14 @@ from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from container.dispatch.content_client import NodeTimeout, NodeUnavailable, UnsyncedOwner
+from container.dispatch.content_client import NodeTimeout, NodeUnavailable, UnsyncedOwner, outcome_unknown
 from container.dispatch.feed_block import passes_block
 from container.dispatch.search_cluster import SearchCluster
 from container.dispatch.write_watch import OwnerDown, WriteWatch
 from container.docproc.processor import DocumentProcessor
 from container.http.placement import holders
 from container.http.request_body import BodyError, parse_json_body
-from container.http.condition_probe import as_judged, newest_verdict, silent
+from container.http.condition_probe import as_judged, newest_verdict, silence, untested_status
 from container.http.update_repair import Settled, held_after, reach_refusers, repair, settle_condition
 from container.search.request_parameters import read_timeout_seconds
 from searchlib.docid import DocumentId, global_id
@@ -172,6 +172,7 @@ class DocumentHandler:
         reads_stored = reconcile or conditional  # updates (reconcile), conditions: they read the stored version
         timestamp = CLOCK.next()
         step: dict = {}
+        unknown: list[Exception] = []  # any attempt's failures that may have applied it (outcome_unknown)
         if conditional and len(owners) > 1:
             if (stale := self._stale_base(body_base, owners)) is not None:
                 return stale
@@ -191,6 +192,7 @@ class DocumentHandler:
                 task.cancel()  # no-op once done; else takes effect later, so never inspect it
             missed = [client for client, outcome in outcomes.items()
                       if isinstance(outcome, (NodeUnavailable, NodeTimeout))]
+            unknown += [outcomes[client] for client in missed if outcome_unknown(outcomes[client])]
             judged = as_judged(outcomes, step["tested_base"]) if step else outcomes
             left = lambda: max(0.0, deadline - time.monotonic())  # noqa: E731
             held = held_after(outcomes, timestamp)  # what a rewrite below is conditional on (update_repair.py)
@@ -199,18 +201,18 @@ class DocumentHandler:
             if (refused := _refusal(body_base, outcomes)) is not None:
                 self._cluster.note_refused_writes(outcomes)
                 return refused
-            if len(missed) == len(owners) and not any(isinstance(outcomes[c], NodeTimeout) for c in missed) \
-                    and (unsynced := _unsynced(body_base, outcomes)) is not None:
-                # nobody took it and an owner refused it as stale: waiting would not help (an owner that
-                # timed out may have applied it: that outcome is unknown, answered as such at the deadline)
+            if len(missed) == len(owners) and not unknown and (unsynced := _unsynced(body_base, outcomes)) is not None:
+                # nobody took it and an owner refused it as stale: waiting would not help (an attempt that
+                # may have applied it makes the outcome unknown, answered as such at the deadline)
                 return unsynced
             if len(missed) < len(owners) or not await self._one_comes_back(missed, deadline):
                 break
         if settled is None and len(missed) == len(owners):
             for client in missed:
                 self._cluster.note_missed_write(client.node.distribution_key)
-            unknown = [outcomes[c] for c in missed if isinstance(outcomes[c], NodeTimeout)]  # maybe applied: 504
-            return _not_taken(body_base, (unknown or [outcomes[missed[0]]])[0], timeout)
+            # an earlier attempt that may have applied it (timed out, interrupted) makes a later one that
+            # certainly did not (never sent, refused) no "nothing written": 504
+            return _not_taken(body_base, (unknown or [outcomes[missed[0]]])[0], timeout, bool(unknown))
         unrepaired = await repair(body_base["id"], outcomes, left, held) if reconcile and settled is None else ""
         # an owner that refused it as stale gets the result (or the settled version) before the answer:
         # its own copy, not only this container's memory of the miss, keeps a later update off the old
@@ -261,16 +263,16 @@ class DocumentHandler:
             verdict = newest_verdict(outcomes)
             if verdict is not None and not verdict.ok:
                 return DocumentResponse({**body_base, "message": verdict.message}, 412)
-            if verdict is not None and not silent(outcomes):
+            if verdict is not None and (problem := silence(outcomes)) is None:
                 return verdict.base
             if verdict is not None:  # held on what answered; a silent owner may hold a newer version
-                problem = next(o for o in outcomes.values() if isinstance(o, NodeTimeout))
                 return DocumentResponse({**body_base, "message": f"{problem}: the condition could not be tested on "
-                                                             "every replica, nothing was written"}, 504)
+                                         "every replica, nothing was written"}, untested_status(problem))
             if (unsynced := _unsynced(body_base, outcomes)) is not None:
                 return unsynced
             if not await self._one_comes_back(owners, deadline):
-                return _not_taken(body_base, next(iter(outcomes.values())), timeout)
+                problem = next(iter(outcomes.values()))  # a probe writes nothing: only a timeout is a 504
+                return _not_taken(body_base, problem, timeout, isinstance(problem, NodeTimeout))
             if (stale := self._stale_base(body_base, owners)) is not None:
                 return stale
 
@@ -405,9 +407,10 @@ def _unsynced(body_base: dict, outcomes: dict) -> JSONResponse | None:
     return None if refused is None else DocumentResponse({**body_base, "message": str(refused)}, UNSYNCED_STATUS)
 
 
-def _not_taken(body_base: dict, problem: Exception, timeout: float) -> JSONResponse:
-    """No owner took the write and none came back within the timeout."""
-    status = 504 if isinstance(problem, NodeTimeout) else 503
+def _not_taken(body_base: dict, problem: Exception, timeout: float, maybe_applied: bool) -> JSONResponse:
+    """No owner took the write and none came back within the timeout: 504 when it may have been
+    applied (the outcome is unknown), else 503 (nothing written: retry)."""
+    status = 504 if maybe_applied else 503
     return DocumentResponse({**body_base, "message": f"{problem}: not back within the timeout of {timeout:g} s"}, status)
 
 

@@ -15,16 +15,16 @@ import binascii
 import json
 import time
 from dataclasses import dataclass, replace
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from container.dispatch.content_client import NodeTimeout, NodeUnavailable
+from container.dispatch.content_client import NodeTimeout, NodeUnavailable, outcome_unknown
 from container.dispatch.search_cluster import SearchCluster
 from container.http.placement import holders
 from container.http.request_body import BodyError, parse_json_body
-from container.http.condition_probe import as_judged, newest_verdict, silent
+from container.http.condition_probe import as_judged, newest_verdict, silence, untested_status
 from container.http.update_repair import held_after, reach_refusers, settle_condition
 from container.search import request_parameters as rp
 from searchlib.errors import UNSYNCED_STATUS, DocumentError, ErrorCode, InvalidParameterError, quote_input
@@ -231,13 +231,13 @@ class VisitHandler:
                 probes = await each(lambda client: operation(client, document, left(), 0, probe=True))
                 _raise_failure(document, probes.values())
                 verdict = newest_verdict(probes)
-                if verdict is None:
-                    _raise_not_taken(document, list(probes.values()))
+                if verdict is None:  # a probe writes nothing: only a timeout is a 504
+                    _raise_not_taken(document, list(probes.values()), lambda problem: isinstance(problem, NodeTimeout))
                 if not verdict.ok:
                     return False
-                if silent(probes):  # held on what answered; a silent owner may hold a newer version
-                    raise _NodeRefused(504, f"{document.document_id}: the selection could not be tested on every "
-                                            "replica within the timeout, nothing was written")
+                if (problem := silence(probes)) is not None:  # held on what answered; it may hold a newer version
+                    raise _NodeRefused(untested_status(problem), f"{document.document_id}: the selection could not "
+                                       f"be tested on every replica ({problem}), nothing was written")
                 step = {"tested_base": verdict.base}
             timestamp = CLOCK.next()  # one for every replica (searchlib/timestamps.py)
             outcomes = await each(lambda client: operation(client, document, left(), timestamp, **step))
@@ -257,7 +257,7 @@ class VisitHandler:
             raise _NodeRefused(503, f"{document.document_id}: {settled.unrepaired}")
         missed = [result for result in results if isinstance(result, (NodeUnavailable, NodeTimeout))]
         if len(missed) == len(owners):  # nobody has it: never counted as done, the client gets the error
-            _raise_not_taken(document, missed)
+            _raise_not_taken(document, missed, outcome_unknown)
         self._cluster.note_refused_writes(outcomes)
         _raise_failure(document, results)
         if settled is not None:
@@ -281,10 +281,10 @@ async def _down(client) -> FeedResult:
     raise NodeUnavailable(f"content node {client.node.distribution_key} is down")
 
 
-def _raise_not_taken(document: VisitedDocument, missed: list) -> None:
-    """504 if an owner timed out (it may have applied the write: the outcome is unknown), else 503."""
-    problem = next((m for m in missed if isinstance(m, NodeTimeout)), missed[0])
-    raise _NodeRefused(504 if isinstance(problem, NodeTimeout) else 503,
+def _raise_not_taken(document: VisitedDocument, missed: list, maybe_applied: Callable[[Exception], bool]) -> None:
+    """504 if an owner's failure is one that `maybe_applied` (the outcome is unknown), else 503."""
+    problem = next((m for m in missed if maybe_applied(m)), missed[0])
+    raise _NodeRefused(504 if maybe_applied(problem) else 503,
                        f"{document.document_id}: no content node holding it took the write: {problem}")
 
 

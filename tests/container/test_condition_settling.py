@@ -14,11 +14,15 @@ import pytest
 from starlette.testclient import TestClient
 
 from container.app import create_app
-from container.dispatch.content_client import NodeAddress, NodeTimeout, NodeUnavailable
+from container.dispatch.content_client import (GrpcContentNodeClient, NodeAddress, NodeOverloaded, NodeTimeout,
+                                               NodeUnavailable)
+from container.dispatch.feed_batcher import FeedBatcher
 from content_node.node import ContentNode
 from content_node.replica_merge import bucket_checksums, merge_with
+from protos import content_node_pb2 as pb
 from searchlib.timestamps import CLOCK
 from searchlib.wire.feed_codec import NodeStatus
+from searchlib.wire.visit_codec import decode_visit_page, encode_visit_call
 from tests.container.test_update_repair import ServiceClient
 from tests.container.scripted_nodes import QuietReplica
 from tests.content_node.test_replica_merge import InProcessMergePeer
@@ -154,3 +158,72 @@ def test_a_write_a_stale_replica_applied_before_dying_is_undone_when_the_newest_
     assert expected == ("v4" if newest is RacedReplica else "v2")
     merge_with(b, InProcessMergePeer(a))
     assert a.get(ID)["title"] == b.get(ID)["title"] == expected
+
+
+class BusyReplica(Replica):
+    """A node alive but busy: its writes and probes go through the container's real client and
+    FeedBatcher and stay queued behind an earlier batch the node is still applying (stalled past the
+    deadline), so each fails as the client fails an operation never sent. Its visits fail: the page
+    is read from the other, stale, replica (as when it was read from one that missed a write)."""
+
+    def __init__(self, node: ContentNode, key: int) -> None:
+        super().__init__(node, key)
+        self.grpc = GrpcContentNodeClient(NodeAddress(key, key, "127.0.0.1:1"))
+        self.grpc._rpc = self._stalled_feed
+        self.grpc._batcher = FeedBatcher(lambda batch, left: self.grpc._rpc("Feed", batch, left), max_in_flight=1)
+        self.failures: list = []
+
+    @staticmethod
+    async def _stalled_feed(method, request, timeout):
+        await asyncio.sleep(timeout)
+        raise NodeTimeout("busy")
+
+    async def _busy(self, operation):
+        earlier = asyncio.ensure_future(self.grpc.remove("id:test:doc::other", 0.5, timestamp=1))
+        await asyncio.sleep(0.01)  # in flight: the operation queues behind it
+        try:
+            return await operation
+        except Exception as error:
+            self.failures.append(error)
+            raise
+        finally:
+            await asyncio.gather(earlier, return_exceptions=True)
+
+    async def put(self, document_id, fields, timeout, condition="", create=False, timestamp=0, **step):
+        return await self._busy(self.grpc.put(document_id, fields, timeout, condition, create, timestamp, **step))
+
+    async def update(self, document_id, operations, create, timeout, condition="", timestamp=0, **step):
+        return await self._busy(self.grpc.update(document_id, operations, create, timeout, condition, timestamp,
+                                                 **step))
+
+    async def visit(self, call, timeout):
+        raise NodeUnavailable(f"content node {self.node.distribution_key} is busy")
+
+
+class VisitingReplica(Replica):
+    async def visit(self, call, timeout):
+        request = pb.VisitRequest.FromString(encode_visit_call(call).SerializeToString())
+        return decode_visit_page(self._service.Visit(request, None))
+
+
+@pytest.mark.parametrize("path", ["condition", "selection"])
+def test_a_busy_owner_whose_probe_was_never_sent_is_not_taken_for_dead(replicas, path):
+    """a holds the acknowledged v2, b still v1; a is alive but its probe stays queued in the container
+    behind earlier writes to it until the deadline (never sent). a may hold a newer version: the
+    condition (or the selection) is not judged on b's v1 alone, nothing is written, 503 (retry). Taken
+    for dead, b's verdict wrote v3 and the merge spread it over the acknowledged v2."""
+    a, b = replicas
+    busy = BusyReplica(a, 0)
+    with TestClient(create_app(str(APP), clients=[busy, VisitingReplica(b, 1)])) as client:
+        if path == "condition":
+            response = client.post(PATH, params={"condition": 'doc.title=="v1"', "timeout": "0.3s"},
+                                   json={"fields": {"title": "v3", "text": "body"}})
+        else:
+            response = client.put("/document/v1/test/doc/docid/", params={
+                "selection": 'doc.title=="v1"', "cluster": "content", "timeout": "0.3s"},
+                json={"fields": {"title": {"assign": "v3"}}})
+    assert response.status_code == 503, response.text
+    assert "nothing was written" in response.text and "not sent" in response.text
+    merge_with(b, InProcessMergePeer(a))
+    assert a.get(ID)["title"] == b.get(ID)["title"] == "v2", "the acknowledged v2 stays, on both"
+    assert [type(error) for error in busy.failures] == [NodeOverloaded], "the probe, never sent; no write sent"

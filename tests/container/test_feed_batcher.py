@@ -4,6 +4,7 @@ whose caller gave up before it was sent is never sent."""
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 
 import pytest
 
@@ -255,12 +256,42 @@ def test_a_write_queued_past_its_deadline_fails_as_not_sent_and_leaves_the_queue
         kept = asyncio.ensure_future(batcher.submit(put(2), 5.0))
         with pytest.raises(NotSent):
             await queued
-        assert [entry[0].put.document_id for entry in batcher._queue] == ["id:test:doc::2"]
+        assert [entry[0].put.document_id for entry in batcher._queue if not entry[1].done()] == ["id:test:doc::2"]
         with pytest.raises(asyncio.TimeoutError):  # sent, unanswered: it may have been applied
             await sent
         node.release.set()
         await kept
         assert node.batches == [["id:test:doc::0"], ["id:test:doc::2"]]
+
+    asyncio.run(run())
+
+
+class Unscanned(deque):
+    """A queue that counts how often it is scanned whole."""
+
+    scans = 0
+
+    def __iter__(self):
+        Unscanned.scans += 1
+        return super().__iter__()
+
+
+def test_expiring_queued_writes_does_not_scan_the_queue():
+    """Under overload every queued write may expire on its own timer firing: a scan of the whole
+    queue each time made that quadratic. Each still fails as NotSent and is never sent."""
+    async def run():
+        node = Node()
+        batcher = FeedBatcher(node.send, max_in_flight=1)
+        sent = asyncio.ensure_future(batcher.submit(put(0), 5.0))
+        await asyncio.sleep(0.001)
+        batcher._queue = Unscanned(batcher._queue)
+        queued = [asyncio.ensure_future(batcher.submit(put(n), 0.01 + n * 0.002)) for n in range(1, 20)]
+        outcomes = await asyncio.gather(*queued, return_exceptions=True)
+        assert all(isinstance(outcome, NotSent) for outcome in outcomes), outcomes
+        assert Unscanned.scans == 0
+        node.release.set()
+        await sent
+        assert node.batches == [["id:test:doc::0"]]
 
     asyncio.run(run())
 

@@ -14,7 +14,7 @@ import pytest
 
 from container.dispatch.content_client import NodeAddress, UnsyncedOwner
 from container.dispatch.local_client import LocalContentNodeClient
-from content_node.catch_up import AWAITING_SYNC, READY, list_documents, read_stamped
+from content_node.catch_up import AWAITING_SYNC, CATCHING_UP, READY, list_documents, read_stamped
 from content_node.node import ContentNode
 from content_node.replica_merge import MergeReport, ReplicaMerger
 from content_node.service import ContentNodeService
@@ -315,3 +315,27 @@ def test_the_ping_stamps_each_completed_catch_up_or_clearing_merge_for_the_conta
     restarted.sync.set_dialer(lambda address: Peer(replica, address))
     assert restarted.sync.start(["replica:1"], wait=True, resync=True)
     assert report()[1] > merged
+
+
+def test_the_ping_reads_the_state_with_the_unsynced_report(nodes):
+    """A catch-up that starts right after the ping read (unsynced_from, synced_at) must not lend the
+    reply its state: the three are one reading (the container's rule pairs them)."""
+    _, restarted = nodes
+    assert restarted.sync.start([], wait=True, sole_copy=True)
+    sync, service = restarted.sync, ContentNodeService(restarted)
+    report = sync.unsynced_report
+
+    def then_a_catch_up_starts():
+        taken = report()
+        with sync._lock:
+            sync.state = CATCHING_UP
+        return taken
+
+    sync.unsynced_report = then_a_catch_up_starts
+    try:
+        reply = service.Ping(None, None)
+    finally:
+        sync.unsynced_report = report
+        with sync._lock:
+            sync.state = READY
+    assert (reply.state, reply.ready, reply.unsynced_from) == (READY, True, "")
