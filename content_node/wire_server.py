@@ -1,9 +1,7 @@
 """The node's side of the lean Search transport (searchlib/wire/frames.py): a listening socket
 beside the gRPC port, one reader thread per connection, each request run by the gRPC server's own
 thread pool (never all of its workers: gRPC keeps GRPC_RESERVE) through the same servicer method,
-its reply written back without blocking that worker (_Output). A request read alone while its
-connection's calls are cheap runs on the reader thread itself (INLINE_CPU_SECONDS): it has started
-at once, so a CANCEL, which stops only calls not yet started, has nothing to stop. One connection holds at most
+its reply written back without blocking that worker (_Output). One connection holds at most
 MAX_IN_FLIGHT calls and MAX_BACKLOG_BYTES of unread replies: a peer that does not read stalls only
 itself, and is cut off after SEND_SECONDS. gRPC's Python server spends ~0.4 ms of CPU a unary call in its polling thread and hand-offs; this
 path is one recv and one send a call (BENCHMARKS.md, "A lean transport for Search").
@@ -38,11 +36,6 @@ GRPC_RESERVE = 2  # of the shared pool's workers, never taken by the transport's
 # which its requests wait unread (so a peer that does not read holds only its own connection)
 MAX_IN_FLIGHT, MAX_BACKLOG_BYTES = 64, 8 << 20
 SEND_SECONDS = 30.0  # a peer that reads nothing of its replies this long is cut off
-# a request read alone (no other call of its connection unanswered, no other frame read with it)
-# runs on the reader thread itself while the connection's recent calls took less CPU than this:
-# the hand-off to a pool worker (submit, a thread woken, the GIL passed) is ~15% of a cheap
-# search's CPU, and a request that arrives meanwhile waits at most about this long to be read
-INLINE_CPU_SECONDS = 0.003
 MAX_CONNECTIONS = 256  # a container holds one a node; each holds a thread
 _SCARCE = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
@@ -325,7 +318,6 @@ class _Connection:
         self._gate = threading.Condition()  # the reader waits here while the connection is full
         self._pending = 0  # calls read and not yet answered
         self._waiting = False
-        self._cost = 0.0  # CPU seconds of this connection's recent calls (moving average)
         self._output = _Output(sock, self._changed)
         if stream is not sock:  # TLS: what it writes goes out the same way
             stream.send = self._output.write
@@ -345,16 +337,12 @@ class _Connection:
         self._sock.settimeout(None)  # greeted: a client's connection may be idle as long as it likes
         try:
             while data := sock.recv(1 << 16):
-                frames = reader.feed(data)
-                for frame in frames:
+                for frame in reader.feed(data):
                     if frame.kind == REQUEST:
                         if not self._room():
                             return
                         call = self._calls[frame.call_id] = WireCall(frame.millis)
                         self._count(1)
-                        if self._pending == 1 and frame is frames[-1] and self._cost < INLINE_CPU_SECONDS:
-                            self._answer(frame.call_id, frame.payload, call)  # alone and cheap: no hand-off
-                            continue
                         try:
                             self._submit(partial(self._answer, frame.call_id, frame.payload, call))
                         except RuntimeError:  # the pool is shut: the node is stopping
@@ -393,13 +381,9 @@ class _Connection:
                 self._gate.notify()
 
     def _answer(self, call_id: int, payload: bytes, call: WireCall) -> None:
-        started = time.thread_time()
         try:
             self._reply(call_id, payload, call)
         finally:
-            # the connection's recent calls' CPU (a moving average; pool calls count too, so a
-            # connection whose calls got cheap again goes back to running them inline)
-            self._cost += (time.thread_time() - started - self._cost) * 0.2
             self._count(-1)
             with self._gate:
                 self._pending -= 1

@@ -71,14 +71,7 @@ def test_many_calls_on_one_connection_each_get_their_own_reply(server):
     assert asyncio.run(calls()) == [b"echo:" + f"q{i}".encode() * i for i in range(200)]
 
 
-@pytest.fixture
-def pooled(monkeypatch):
-    """Every call handed to the pool (none run inline on the reader thread), as calls are while
-    their connection has others running: a CANCEL then reaches a call not yet started."""
-    monkeypatch.setattr(wire_server, "INLINE_CPU_SECONDS", 0.0)
-
-
-def test_the_deadline_reaches_the_handler_and_giving_up_cancels_the_call(server, script, pooled):
+def test_the_deadline_reaches_the_handler_and_giving_up_cancels_the_call(server, script):
     script.hold = True
 
     async def late():
@@ -96,7 +89,7 @@ def test_the_deadline_reaches_the_handler_and_giving_up_cancels_the_call(server,
     assert after == 0.0  # cancelled: a call not yet started by then returns at once
 
 
-def test_a_cancelled_caller_cancels_its_call(server, script, pooled):
+def test_a_cancelled_caller_cancels_its_call(server, script):
     script.hold = True
 
     async def cancelled():
