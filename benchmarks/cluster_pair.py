@@ -10,7 +10,10 @@ checks that both clusters answer every query with the same JSON (timing left out
     python -m benchmarks.cluster_pair --baseline /tmp/base [--rounds 6] [--clients 1,8]
 
 Each cluster is started by a child process in its own checkout (its code, its LocalCluster), so the
-baseline needs nothing of this file. Prints one JSON object: every round and the medians."""
+baseline needs nothing of this file. The baseline's cluster starts first, and on this machine the
+same two checkouts run in both orders each looked 5-10% cheaper when started first (BENCHMARKS.md,
+branch qpath14): run it both ways (this file copied into the baseline, `--baseline` this checkout).
+Prints one JSON object: every round and the medians."""
 from __future__ import annotations
 
 import argparse

@@ -25,18 +25,19 @@ _DOCSUM = struct.Struct("!BII?")
 
 @dataclass(frozen=True, slots=True)
 class PackedDocsum:
-    """A summary that came packed with the hits: EncodedDocsum's reading, without a message."""
+    """A summary that came packed with the hits: EncodedDocsum's reading, without a message; its
+    JSON stays UTF-8 until read (the window shows about one node's worth of the summaries sent)."""
     global_id: bytes
     document_id: str
-    fields_json: str
+    fields_utf8: bytes
     fields_plain: bool
 
     def value(self, read_fields: bool = True) -> DocsumValue:
-        fields = exact_json.loads(self.fields_json) if read_fields and self.fields_json else {}
+        fields = exact_json.loads(self.fields_utf8.decode()) if read_fields and self.fields_utf8 else {}
         return DocsumValue(self.global_id, self.document_id, fields, {})
 
     def plain_fields_json(self) -> str | None:
-        return self.fields_json if self.fields_plain else None
+        return self.fields_utf8.decode() if self.fields_plain else None
 
 
 def encode_packed(answer: SearchAnswer) -> bytes | None:
@@ -93,7 +94,7 @@ def decode_packed(payload: bytes) -> SearchAnswer:
         at += gid_size
         document_id = payload[at:at + id_size].decode()
         at += id_size
-        docsums.append(PackedDocsum(gid, document_id, payload[at:at + text_size].decode(), plain))
+        docsums.append(PackedDocsum(gid, document_id, payload[at:at + text_size], plain))
         at += text_size
     if at != len(payload):
         raise ValueError(f"packed reply of {len(payload)} bytes holds {at}")
