@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 import grpc
 
-from searchlib.wire.frames import CANCEL, ERROR, MAGIC, PACKED, REPLY, REQUEST, FrameError, FrameReader, Packed, encode_frame
+from searchlib.wire.frames import (CANCEL, ERROR, MAGIC, PACKED, REPLY, REQUEST, FrameError, FrameReader, Packed,
+                                  encode_frame)
 
 
 class WireFailure(Exception):

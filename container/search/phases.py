@@ -106,7 +106,8 @@ class SchemaHits:
     node_phases: tuple = ()  # searchlib.explain.NodePhases of each node, when the query explains
     corpus_statistics: CorpusStatistics | None = None  # what the search ranked with; the fill sends it too
     global_trace: object | None = None  # container.search.explain.GlobalTrace, when the query explains
-    docsums: Mapping[bytes, DocsumValue | EncodedDocsum | PackedDocsum] = field(default_factory=dict)  # came with the hits
+    # came with the hits
+    docsums: Mapping[bytes, DocsumValue | EncodedDocsum | PackedDocsum] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,8 +82,8 @@ def test_an_answer_that_is_not_plain_stays_a_search_reply(answer):
 
 
 def test_special_relevances_keep_their_bits():
-    answer = SearchAnswer(0, tuple(LeanHit(b"g%d" % i, r, 0) for i, r in enumerate([-0.0, math.inf, -math.inf, 5e-324])),
-                          4, Coverage())
+    relevances = [-0.0, math.inf, -math.inf, 5e-324]
+    answer = SearchAnswer(0, tuple(LeanHit(b"g%d" % i, r, 0) for i, r in enumerate(relevances)), 4, Coverage())
     assert read(decode_packed(encode_packed(answer))) == read(over_protobuf(answer))
 
 
