@@ -22,6 +22,8 @@ from searchlib.selection import ConditionNotMet
 from searchlib.wire import search_codec as codec
 from searchlib.wire import statistics_codec, visit_codec
 from searchlib.wire.feed_codec import FeedResult, encode_feed_reply
+from searchlib.wire.frames import Packed
+from searchlib.wire.packed_reply import encode_packed
 
 log = logging.getLogger("content_node.service")
 VIEW_GRACE_SECONDS = 5.0
@@ -70,20 +72,39 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
         return None
 
     def Search(self, request: pb.SearchRequest, context) -> pb.SearchReply:
+        return self._encoded(self._search(request, context), False)
+
+    def _encoded(self, answer: codec.SearchAnswer, packed: bool) -> pb.SearchReply | Packed:
+        """The answer as a SearchReply, or packed (packed_reply.py) when asked and it is plain; a
+        failure to encode it is the answer's error, as a failure to search is."""
+        try:
+            if packed and (payload := encode_packed(answer)) is not None:
+                return Packed(payload)
+            return codec.encode_search_answer(answer)
+        except Exception as error:  # noqa: BLE001 - reported as data, see module doc
+            return codec.encode_search_answer(self._failed(error))
+
+    def _failed(self, error: Exception) -> codec.SearchAnswer:
+        active = self._node.active_documents
+        return codec.SearchAnswer(self._node.distribution_key, (), 0,
+                                  Coverage(docs=0, active=active, target_active=active, nodes=1),
+                                  (_node_error(error, self._source),))
+
+    def _search(self, request: pb.SearchRequest, context) -> codec.SearchAnswer:
         started = time.monotonic()
         key = self._node.distribution_key
         try:
             call = codec.decode_search_call(request)
             mismatch = self._generation_error(call.app_generation)
             if mismatch:
-                return codec.encode_search_answer(codec.SearchAnswer(key, (), 0, Coverage(nodes=1), (mismatch,)))
+                return codec.SearchAnswer(key, (), 0, Coverage(nodes=1), (mismatch,))
             budget = call.timeout_ms / 1000.0 if call.timeout_ms else float("inf")
             left = _time_left(context)
             if left is not None:  # the time this call waited for a worker thread is gone too
                 if left <= 0:  # the container has stopped waiting: searching would be wasted work
                     active = self._node.active_documents
-                    return codec.encode_search_answer(codec.SearchAnswer(key, (), 0, Coverage(
-                        docs=0, active=active, target_active=active, degraded_reason=DEGRADED_TIMEOUT, nodes=1), ()))
+                    return codec.SearchAnswer(key, (), 0, Coverage(
+                        docs=0, active=active, target_active=active, degraded_reason=DEGRADED_TIMEOUT, nodes=1), ())
                 budget = min(budget, left)
             soft_budget = budget * 0.7
             params = matcher.SearchParams(
@@ -105,18 +126,18 @@ class ContentNodeService(pb_grpc.ContentNodeServicer):
                 trace = (f"content node {key}: {outcome.total_hits} matches, "
                          f"{(time.monotonic() - started) * 1000:.1f} ms",)
             docsums = self._summaries(call, outcome) if call.with_summaries and outcome.hits else ()
-            return codec.encode_search_answer(codec.SearchAnswer(
+            return codec.SearchAnswer(
                 key, tuple(outcome.hits), outcome.total_hits, outcome.coverage, (), trace, outcome.grouping,
-                outcome.generation, outcome.phases and replace(outcome.phases, distribution_key=key), docsums))
+                outcome.generation, outcome.phases and replace(outcome.phases, distribution_key=key), docsums)
         except Exception as error:  # noqa: BLE001 - reported as data, see module doc
-            active = self._node.active_documents
-            coverage = Coverage(docs=0, active=active, target_active=active, nodes=1)
-            return codec.encode_search_answer(codec.SearchAnswer(
-                key, (), 0, coverage, (_node_error(error, self._source),)))
+            return self._failed(error)
 
-    def search_frame(self, payload: bytes, call) -> bytes:
-        """Search over the lean transport (wire_server.py): the same request and reply bytes."""
-        return self.Search(pb.SearchRequest.FromString(payload), call).SerializeToString()
+    def search_frame(self, payload: bytes, call) -> bytes | Packed:
+        """Search over the lean transport (wire_server.py): the same request and reply bytes, or the
+        answer packed when the request asked for it and it is plain (packed_reply.py)."""
+        request = pb.SearchRequest.FromString(payload)
+        reply = self._encoded(self._search(request, call), request.packed_reply)
+        return reply if isinstance(reply, Packed) else reply.SerializeToString()
 
     def TermStatistics(self, request: pb.TermStatisticsRequest, context) -> pb.TermStatisticsReply:
         try:

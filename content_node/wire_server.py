@@ -25,8 +25,8 @@ from functools import partial
 from concurrent.futures import Executor
 from typing import Callable
 
-from searchlib.wire.frames import (CANCEL, ERROR, MAGIC, MAX_FRAME_BYTES, REPLY, REQUEST, FrameError, FrameReader,
-                                  encode_frame)
+from searchlib.wire.frames import (CANCEL, ERROR, MAGIC, MAX_FRAME_BYTES, PACKED, REPLY, REQUEST, FrameError,
+                                  FrameReader, Packed, encode_frame)
 
 log = logging.getLogger("content_node.wire")
 
@@ -54,7 +54,7 @@ class WireCall:
         return None if self.deadline is None else self.deadline - time.monotonic()
 
 
-Handler = Callable[[bytes, WireCall], bytes]
+Handler = Callable[[bytes, WireCall], "bytes | Packed"]
 
 
 class WireServer:
@@ -399,12 +399,13 @@ class _Connection:
             return
         finally:
             self._calls.pop(call_id, None)
+        kind, reply = (PACKED, reply.payload) if isinstance(reply, Packed) else (REPLY, reply)
         if len(reply) > MAX_FRAME_BYTES:  # fails this call alone, as gRPC's send limit does
             log.warning("wire call %d: a reply of %d bytes is over the limit", call_id, len(reply))
             frame = encode_frame(ERROR, call_id, f"RESOURCE_EXHAUSTED\nreply of {len(reply)} bytes is over the limit "
                                                  f"of {MAX_FRAME_BYTES}".encode())
         else:
-            frame = encode_frame(REPLY, call_id, reply)
+            frame = encode_frame(kind, call_id, reply)
         try:
             self._write(frame)
         except (OSError, RuntimeError):  # the caller is gone (its reader thread sees the end), no writer

@@ -451,7 +451,7 @@ class SortValue(_message.Message):
     def __init__(self, number: _Optional[float] = ..., text: _Optional[str] = ..., integer: _Optional[int] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "match_phase_max_hits", "now", "grouping", "rank_properties", "explain", "corpus_statistics", "with_summaries", "summary_class", "no_bolding", "streaming_selection", "match_phase")
+    __slots__ = ("schema", "rank_profile", "app_generation", "query", "query_features", "hits", "timeout_ms", "trace_level", "sorting", "rerank_count", "keep_rank_count", "rank_score_drop_limit", "second_phase_rank_score_drop_limit", "match_phase_max_hits", "now", "grouping", "rank_properties", "explain", "corpus_statistics", "with_summaries", "summary_class", "no_bolding", "streaming_selection", "match_phase", "packed_reply")
     class QueryFeaturesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -497,6 +497,7 @@ class SearchRequest(_message.Message):
     NO_BOLDING_FIELD_NUMBER: _ClassVar[int]
     STREAMING_SELECTION_FIELD_NUMBER: _ClassVar[int]
     MATCH_PHASE_FIELD_NUMBER: _ClassVar[int]
+    PACKED_REPLY_FIELD_NUMBER: _ClassVar[int]
     schema: str
     rank_profile: str
     app_generation: str
@@ -521,7 +522,8 @@ class SearchRequest(_message.Message):
     no_bolding: bool
     streaming_selection: str
     match_phase: _containers.ScalarMap[str, str]
-    def __init__(self, schema: _Optional[str] = ..., rank_profile: _Optional[str] = ..., app_generation: _Optional[str] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., hits: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., trace_level: _Optional[int] = ..., sorting: _Optional[_Iterable[_Union[SortKey, _Mapping]]] = ..., rerank_count: _Optional[int] = ..., keep_rank_count: _Optional[int] = ..., rank_score_drop_limit: _Optional[float] = ..., second_phase_rank_score_drop_limit: _Optional[float] = ..., match_phase_max_hits: _Optional[int] = ..., now: _Optional[float] = ..., grouping: _Optional[str] = ..., rank_properties: _Optional[_Mapping[str, str]] = ..., explain: _Optional[bool] = ..., corpus_statistics: _Optional[_Union[CorpusStatistics, _Mapping]] = ..., with_summaries: _Optional[bool] = ..., summary_class: _Optional[str] = ..., no_bolding: _Optional[bool] = ..., streaming_selection: _Optional[str] = ..., match_phase: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    packed_reply: bool
+    def __init__(self, schema: _Optional[str] = ..., rank_profile: _Optional[str] = ..., app_generation: _Optional[str] = ..., query: _Optional[_Union[QueryNode, _Mapping]] = ..., query_features: _Optional[_Mapping[str, FeatureValue]] = ..., hits: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., trace_level: _Optional[int] = ..., sorting: _Optional[_Iterable[_Union[SortKey, _Mapping]]] = ..., rerank_count: _Optional[int] = ..., keep_rank_count: _Optional[int] = ..., rank_score_drop_limit: _Optional[float] = ..., second_phase_rank_score_drop_limit: _Optional[float] = ..., match_phase_max_hits: _Optional[int] = ..., now: _Optional[float] = ..., grouping: _Optional[str] = ..., rank_properties: _Optional[_Mapping[str, str]] = ..., explain: _Optional[bool] = ..., corpus_statistics: _Optional[_Union[CorpusStatistics, _Mapping]] = ..., with_summaries: _Optional[bool] = ..., summary_class: _Optional[str] = ..., no_bolding: _Optional[bool] = ..., streaming_selection: _Optional[str] = ..., match_phase: _Optional[_Mapping[str, str]] = ..., packed_reply: _Optional[bool] = ...) -> None: ...
 
 class LeanHit(_message.Message):
     __slots__ = ("global_id", "relevance", "match_features", "sort_values", "phases")

@@ -20,6 +20,8 @@ from searchlib.tls import CLUSTER_SERVER_NAME, TlsMaterial, ssl_context
 from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.wire import feed_codec, search_codec, statistics_codec, visit_codec
 from searchlib.wire.feed_codec import FeedResult, MergeOutcome, NodeStatus, StoredVersion
+from searchlib.wire.frames import Packed
+from searchlib.wire.packed_reply import decode_packed
 from searchlib.wire.search_codec import DocsumCall, DocsumValue, NodeError, SearchAnswer, SearchCall
 from searchlib.wire.visit_codec import VisitCall, VisitPage
 
@@ -242,15 +244,18 @@ def start_search(client: ContentNodeClient, call: SearchCall, timeout: float) ->
 
 
 _last_payload: tuple[object, bytes] = (None, b"")
+# appended to the request's bytes (protobuf merges concatenated messages): the node may answer packed
+_ASK_PACKED = pb.SearchRequest(packed_reply=True).SerializeToString()
 
 
 def _search_payload(call: SearchCall) -> bytes:
-    """The search's bytes for the lean transport, serialized once for all nodes of a scatter."""
+    """The search's bytes for the lean transport, serialized once for all nodes of a scatter, asking
+    for a packed reply (the message itself is shared with gRPC's path and stays as it is)."""
     global _last_payload
     message = _encoded_search(call)
     last_message, payload = _last_payload
     if last_message is not message:
-        payload = message.SerializeToString()
+        payload = message.SerializeToString() + _ASK_PACKED
         _last_payload = (message, payload)
     return payload
 
@@ -323,6 +328,8 @@ class GrpcContentNodeClient(CodecClient):
             reply = await connection.reply(sent)
         except WireFailure as error:  # a plain error (RESOURCE_EXHAUSTED) is raised as is, as over gRPC
             raise (self._failure(error.code) or error) from None
+        if isinstance(reply, Packed):
+            return decode_packed(reply.payload)
         return search_codec.decode_search_answer(pb.SearchReply.FromString(reply))
 
     async def _wire_connection(self, timeout: float) -> WireConnection | None:

@@ -18,6 +18,7 @@ from searchlib.errors import ErrorCode
 from searchlib.explain import NodePhases
 from searchlib.hits import LeanHit
 from searchlib.wire.hits_codec import merge_reply_hits
+from searchlib.wire.packed_reply import PackedDocsum
 from searchlib.wire.search_codec import DocsumValue, EncodedDocsum, NodeError, SearchAnswer, SearchCall
 
 
@@ -32,7 +33,7 @@ class GatherResult:
     groupings: tuple = ()  # partial group trees (searchlib.grouping.result.Group) of the nodes that answered
     generations: Mapping[int, int] = field(default_factory=dict)  # node key -> its read view, for the fill
     phases: tuple[NodePhases, ...] = ()  # the nodes' phase traces, when the call explains
-    docsums: Mapping[bytes, DocsumValue | EncodedDocsum] = field(default_factory=dict)  # with_summaries, by gid
+    docsums: Mapping[bytes, DocsumValue | EncodedDocsum | PackedDocsum] = field(default_factory=dict)  # with_summaries
 
 
 async def scatter_gather(clients: Sequence[ContentNodeClient], call: SearchCall, deadline: float,

@@ -14,7 +14,8 @@ from typing import Any, Coroutine, NamedTuple
 
 import grpc
 
-from searchlib.wire.frames import CANCEL, ERROR, MAGIC, REPLY, REQUEST, FrameError, FrameReader, encode_frame
+from searchlib.wire.frames import (CANCEL, ERROR, MAGIC, PACKED, REPLY, REQUEST, FrameError, FrameReader, Packed,
+                                  encode_frame)
 
 
 class WireFailure(Exception):
@@ -59,7 +60,7 @@ class WireConnection(asyncio.Protocol):
             return
         waiting = self._waiting
         for frame in frames:
-            if frame.kind not in (REPLY, ERROR):  # a node sends only these
+            if frame.kind not in (REPLY, PACKED, ERROR):  # a node sends only these
                 self._transport.abort()
                 return
             future = waiting.pop(frame.call_id, None)
@@ -67,6 +68,8 @@ class WireConnection(asyncio.Protocol):
                 continue
             if frame.kind == REPLY:
                 future.set_result(frame.payload)
+            elif frame.kind == PACKED:  # only for a request that asked for it (packed_reply.py)
+                future.set_result(Packed(frame.payload))
             else:
                 future.set_exception(_error(frame.payload))
 
@@ -78,7 +81,7 @@ class WireConnection(asyncio.Protocol):
                 future.set_exception(failure)
         self._waiting.clear()
 
-    async def call(self, payload: bytes, timeout: float) -> bytes:
+    async def call(self, payload: bytes, timeout: float) -> bytes | Packed:
         return await self.reply(self.send(payload, timeout))
 
     def send(self, payload: bytes, timeout: float) -> Sent:
@@ -94,7 +97,7 @@ class WireConnection(asyncio.Protocol):
         self._transport.write(encode_frame(REQUEST, call_id, payload, max(1, math.ceil(timeout * 1000))))
         return Sent(call_id, future, loop.call_later(timeout, _expire, future))
 
-    async def reply(self, sent: Sent) -> bytes:
+    async def reply(self, sent: Sent) -> bytes | Packed:
         cancel = False
         try:
             return await sent.future

@@ -42,6 +42,7 @@ from searchlib.query.search_path import SearchPath, parse_search_path
 from searchlib.query_inputs import inputs_read, missing_input
 from searchlib.schema.match_phase import match_phase_of, with_overrides
 from searchlib.schema.model import ApplicationPackage
+from searchlib.wire.packed_reply import PackedDocsum
 from searchlib.wire.search_codec import DocsumCall, DocsumValue, EncodedDocsum, NodeError, SearchCall
 
 # A small window is answered in one round trip: the nodes return their hits' summaries with the
@@ -106,7 +107,8 @@ class SchemaHits:
     node_phases: tuple = ()  # searchlib.explain.NodePhases of each node, when the query explains
     corpus_statistics: CorpusStatistics | None = None  # what the search ranked with; the fill sends it too
     global_trace: object | None = None  # container.search.explain.GlobalTrace, when the query explains
-    docsums: Mapping[bytes, DocsumValue | EncodedDocsum] = field(default_factory=dict)  # came with the hits
+    # came with the hits
+    docsums: Mapping[bytes, DocsumValue | EncodedDocsum | PackedDocsum] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,7 +335,8 @@ async def fill(plan: SearchPlan, application: ApplicationPackage, cluster: Searc
                                summary_tensor_types(application.schemas[schema], summary))
         shows_id, tensor_types = classes[schema]
         # strings only, no tensor to type: the response splices the node's JSON unread
-        plain = docsum.plain_fields_json() if isinstance(docsum, EncodedDocsum) and not tensor_types else None
+        plain = (docsum.plain_fields_json() if isinstance(docsum, (EncodedDocsum, PackedDocsum)) and not tensor_types
+                 else None)
         docsum = docsum.value() if plain is None else docsum.value(read_fields=False)
         filled.append(ResultHit(hit, schema, docsum.document_id, typed_tensors(docsum.fields, tensor_types),
                                 docsum.summary_features, shows_id, fields_json=plain))

@@ -1,6 +1,7 @@
 """Length-prefixed frames for the lean Search transport between the container and a content node:
 one TCP (or TLS) connection carries many calls, each frame tagged with its call's id. A frame is a
-fixed header, then `length` payload bytes (a SearchRequest or SearchReply as protobuf writes it).
+fixed header, then `length` payload bytes (a SearchRequest or SearchReply as protobuf writes it, or
+a PACKED reply: packed_reply.py).
 
     header: length u32 | call id u32 | kind u8 | milliseconds u32   (network order, 13 bytes)
 
@@ -13,11 +14,15 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import NamedTuple
 
 HEADER = struct.Struct("!IIBI")
 MAX_FRAME_BYTES = 256 * 1024 * 1024  # as the gRPC channels' message limit
 REQUEST, REPLY, CANCEL, ERROR = 1, 2, 3, 4
-KINDS = frozenset((REQUEST, REPLY, CANCEL, ERROR))
+# a reply packed by searchlib/wire/packed_reply.py, sent only for a request that asked for one
+# (SearchRequest.packed_reply), so a container that never asks never sees the kind
+PACKED = 5
+KINDS = frozenset((REQUEST, REPLY, CANCEL, ERROR, PACKED))
 # the first bytes a client sends on a new connection: a peer that is not this transport (or a later
 # version of it) is told apart before any frame is read
 MAGIC = b"PSW1"
@@ -25,6 +30,11 @@ MAGIC = b"PSW1"
 
 class FrameError(ValueError):
     """The peer broke the framing: the connection must be closed."""
+
+
+class Packed(NamedTuple):
+    """A handler's reply (or a call's result) that travels as a PACKED frame."""
+    payload: bytes
 
 
 @dataclass(frozen=True, slots=True)
