@@ -96,21 +96,24 @@ _UNKNOWN = ("Outcome unknown: replicas applied the write to different versions, 
 
 
 async def repair(document_id: str, outcomes: Mapping[object, object], timeout: Callable[[], float], held: Held,
-                 clock: Callable[[], int] = CLOCK.next) -> Unacknowledged | None:
+                 clock: Callable[[], int] = CLOCK.next, read: Mapping[object, StoredVersion] | None = None
+                 ) -> Unacknowledged | None:
     """Make the replicas of an update agree (see the module docstring): None when they already did or
     the repair reached at least one replica; otherwise the answer (503: nothing was rewritten; 504: the
     outcome is unknown, the document changing under the repair until the deadline). Each write is
     conditional on `held` (updated with what it writes); a replica that refuses it holds a newer
-    version, which the next round reads and writes to all, unless that version is one of ours."""
+    version, which the next round reads and writes to all, unless that version is one of ours.
+    `read`: versions the caller read already (the first round writes the source's as read: read again,
+    it may be this request's write, copied there meanwhile)."""
     source = repair_source(outcomes)
     if source is None:
         return None
     targets = [client for client, outcome in outcomes.items() if isinstance(outcome, FeedResult) and outcome.ok]
     bases = {_key(client): outcomes[client].base for client in targets}
-    first = True
+    first, read = True, dict(read or {})
     while True:
         try:
-            version = await source.get_version(document_id, timeout())
+            version = read.pop(source) if source in read else await source.get_version(document_id, timeout())
         except Exception as error:  # noqa: BLE001 - reported: the replicas stay different
             log.error("update of %s applied to different versions (bases %s) and the newest could not be read "
                       "from content node %s: %s", document_id, bases, _key(source), error)
@@ -118,6 +121,14 @@ async def repair(document_id: str, outcomes: Mapping[object, object], timeout: C
                 return Unacknowledged(504, f"{_UNKNOWN} ({error})")
             return Unacknowledged(503, "Replicas applied the update to different versions and could not be "
                                   f"reconciled: {error}")
+        if version.timestamp in held.ours and held.get(source) not in held.ours:
+            # it held a version not ours (a failed condition's, a refuser's) and now holds this request's
+            # write, copied there by a merge or catch-up: the version it decided on is gone, the write applied
+            log.error("update of %s: content node %s, holding the newest version, now holds this write's (%d)",
+                      document_id, _key(source), version.timestamp)
+            return Unacknowledged(504, "Outcome unknown: the write was applied on an older version than a replica "
+                                  "held, and that replica's version was replaced by the write's before it could be "
+                                  "written again: read the document")
         held[source] = version.timestamp  # it takes its own content back, not refuses it as newer
         timestamp = clock()
         held.ours.add(timestamp)
@@ -145,6 +156,8 @@ async def repair(document_id: str, outcomes: Mapping[object, object], timeout: C
         first, source = False, max(newer, key=lambda client: newer[client])  # the newest now
     if reached:
         return None
+    if not first:  # earlier rounds rewrote some replicas
+        return Unacknowledged(504, f"{_UNKNOWN} ({'; '.join(problems)})")
     return Unacknowledged(503, "Replicas applied the update to different versions and could not be reconciled: "
                           + "; ".join(problems))
 
@@ -197,6 +210,7 @@ async def undo_on_a_newer_refuser(document_id: str, outcomes: Mapping[object, ob
     if not refusers or not any(outcomes[client].ok for client in bases):
         return None
     newer: dict = {}
+    versions: dict[object, StoredVersion] = {}
     unread: list[str] = []
     for client in refusers:
         try:
@@ -208,7 +222,7 @@ async def undo_on_a_newer_refuser(document_id: str, outcomes: Mapping[object, ob
         held[client] = version.timestamp  # a version of ours (a taker's copied meanwhile) is not newer
         if (version.fields is not None or version.removed) and version.timestamp > max(bases.values()) \
                 and version.timestamp not in held.ours:
-            newer[client] = version.timestamp
+            newer[client], versions[client] = version.timestamp, version
     unknown = ("Outcome unknown: the write was taken by some replicas, but content nodes that refused it "
                "(catching up) could not be read to see whether they hold a newer version ("
                + "; ".join(unread) + "). Retry later")
@@ -217,7 +231,8 @@ async def undo_on_a_newer_refuser(document_id: str, outcomes: Mapping[object, ob
     log.warning("write of %s taken on older versions (bases %s) than content nodes %s hold (%s): undoing it",
                 document_id, {_key(c): b for c, b in bases.items()}, [_key(c) for c in newer], newer)
     unrepaired = await repair(document_id, {client: FeedResult(True, base=base)
-                                            for client, base in {**bases, **newer}.items()}, timeout, held)
+                                            for client, base in {**bases, **newer}.items()}, timeout, held,
+                               read=versions)
     if unread:
         return Unacknowledged(504, unknown)
     if unrepaired is not None:  # the undo reached no owner, or not for sure: the takers may still hold the write

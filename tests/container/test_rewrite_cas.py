@@ -27,21 +27,17 @@ ACKNOWLEDGED = {"title": "v4", "text": "another container's put"}
 
 class Raced(ServiceClient):
     """`race` (once) runs right after this node's document is read (`get_version`, as a rewrite reads
-    its source), after `reads_before_race` reads that do not: another container's put lands then."""
+    its source): another container's put (or a catch-up's copy) lands then."""
 
     def __init__(self, node: ContentNode) -> None:
         super().__init__(node)
         self.race = None
-        self.reads_before_race = 0
 
     async def get_version(self, document_id, timeout):
         version = await super().get_version(document_id, timeout)
-        if self.reads_before_race:
-            self.reads_before_race -= 1
-        else:
-            race, self.race = self.race, None
-            if race is not None:
-                race()
+        race, self.race = self.race, None
+        if race is not None:
+            race()
         return version
 
 
@@ -115,7 +111,7 @@ def test_a_rewrite_that_timed_out_but_applied_is_not_taken_for_another_container
 
 def test_a_put_acknowledged_after_the_undo_read_the_refuser_is_never_overwritten(pair):
     """b (catching up) refused an update a applied on an older version than b holds: the undo reads b
-    and writes its version to both (`repair`, which reads b's document again: the race comes after).
+    and writes the version it read to both (`repair`: the race comes right after the read).
     A put acknowledged on both meanwhile is newer than what the undo read and than the update a took:
     each refuses the undo's write, and the put's version is written."""
     a, b = pair
@@ -127,7 +123,7 @@ def test_a_put_acknowledged_after_the_undo_read_the_refuser_is_never_overwritten
     outcomes = {a: asyncio.run(a.update(ID, {"text": {"assign": "updated"}}, False, 5.0, timestamp=timestamp)),
                 b: UnsyncedOwner("content node 2 is catching up")}
     assert outcomes[a].base == t1
-    b.race, b.reads_before_race = (lambda: acknowledged_put(a, b)), 1  # the undo's own read of b first
+    b.race = lambda: acknowledged_put(a, b)
     undone = asyncio.run(undo_on_a_newer_refuser(ID, outcomes, lambda: 5.0, held_after(outcomes, timestamp)))
     assert undone is not None and undone.status == 503, undone  # the update is not acknowledged
     converged_on_the_acknowledged_put(a, b)
@@ -166,8 +162,9 @@ def test_a_repair_of_a_document_written_by_others_until_the_deadline_is_outcome_
 def test_a_copy_of_the_undone_write_on_the_refuser_is_not_another_containers_write(pair):
     """b holds v2 (t2), a missed it; an update (tw) is taken by a on v1, b refuses it (catching up). The
     undo reads b (v2), then b's catch-up copies a's version (tw) onto b. b refuses the undo's write on
-    tw: that is this request's own write, not a newer one, so v2 is written to b again, never the
-    update read from b in a next round (which would lose v2 while the client is told it was undone)."""
+    tw: that is this request's own write, not a newer one, so v2 (as the undo read it, not read
+    again) is written to b again, never the update read back from b (which would lose v2 while the
+    client is told it was undone)."""
     a, b = pair
     t1 = CLOCK.next()
     put(a, "v1", t1)
@@ -176,7 +173,6 @@ def test_a_copy_of_the_undone_write_on_the_refuser_is_not_another_containers_wri
     tw = CLOCK.next()
     outcomes = {a: asyncio.run(a.update(ID, {"text": {"assign": "updated"}}, False, 5.0, timestamp=tw)),
                 b: UnsyncedOwner("content node 2 is catching up")}
-    b.reads_before_race = 1  # the undo's own read of b, then the repair's
     b.race = lambda: b.node.put(ID, json.dumps(a.node.get(ID)), timestamp=tw, replica_copy=True)
     undone = asyncio.run(undo_on_a_newer_refuser(ID, outcomes, lambda: 5.0, held_after(outcomes, tw)))
     assert undone is not None and undone.status == 503 and "undone" in undone.message, undone
@@ -201,6 +197,24 @@ def test_a_condition_settled_after_a_merge_copied_the_takers_write_keeps_the_new
     settled = asyncio.run(settle_condition(ID, outcomes, lambda: 5.0, held_after(outcomes, tw)))
     assert a.node.get(ID) == b.node.get(ID) == {"title": "v2", "text": "body"}
     assert settled is not None and not settled.held and not settled.unrepaired, settled  # 412
+
+
+def test_a_condition_settled_after_the_newest_replica_took_a_copy_of_the_write_is_outcome_unknown(pair):
+    """As above, but the merge copies a's write onto b before b is read: b's version (v2), which
+    decided the condition, is gone and the write is applied everywhere: 504, never a 412 (nothing
+    written) nor the write's content passed off as b's verdict."""
+    a, b = pair
+    t1 = CLOCK.next()
+    put(a, "v1", t1)
+    put(b, "v1", t1)
+    put(b, "v2", CLOCK.next())
+    tw = CLOCK.next()
+    outcomes = {c: asyncio.run(c.put(ID, {"title": "w", "text": "w"}, 5.0, 'doc.title=="v1"', timestamp=tw))
+                for c in (a, b)}
+    b.node.put(ID, json.dumps(a.node.get(ID)), timestamp=tw, replica_copy=True)  # the merge, before the read
+    settled = asyncio.run(settle_condition(ID, outcomes, lambda: 5.0, held_after(outcomes, tw)))
+    assert settled is not None and settled.unrepaired is not None and settled.unrepaired.status == 504, settled
+    assert a.calls.count("put") == b.calls.count("put") == 1  # the condition's own: nothing rewritten
 
 
 def test_a_rewrite_that_timed_out_unapplied_does_not_let_a_later_round_overwrite_a_newer_write(pair):

@@ -222,11 +222,11 @@ class ScriptedReplica(QuietReplica):
         self.updated_at, self.puts, self.sent = 0, [], []
 
     async def update(self, document_id, operations, create, timeout, condition="", timestamp=0) -> FeedResult:
-        self.updated_at = timestamp
+        self.updated_at = self.stored = timestamp
         return feed_codec.decode_feed_reply(feed_codec.encode_feed_reply(FeedResult(True, base=self.base)))
 
     async def get_version(self, document_id, timeout):
-        return StoredVersion({"artist": f"as of {self.base}"}, timestamp=self.updated_at)  # the update's result
+        return StoredVersion({"artist": f"as of {self.base}"}, timestamp=self.stored)
 
     async def put(self, document_id, fields, timeout, condition="", create=False, timestamp=0, tested_base=None,
                   replica_copy=False) -> FeedResult:
@@ -235,7 +235,8 @@ class ScriptedReplica(QuietReplica):
         self.puts.append((fields, timestamp))
         self.sent.append((tested_base, replica_copy))
         if self.written_by_others:  # another container's put lands before each rewrite
-            return FeedResult(False, condition_failed=True, base=timestamp - 1)
+            self.stored = timestamp - 1
+            return FeedResult(False, condition_failed=True, base=self.stored)
         return FeedResult(True)
 
     async def ping(self, timeout: float) -> NodeStatus:
