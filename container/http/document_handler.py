@@ -213,7 +213,7 @@ class DocumentHandler:
             # an earlier attempt that may have applied it (timed out, interrupted) makes a later one that
             # certainly did not (never sent, refused) no "nothing written": 504
             return _not_taken(body_base, (unknown or [outcomes[missed[0]]])[0], timeout, bool(unknown))
-        unrepaired = await repair(body_base["id"], outcomes, left, held) if reconcile and settled is None else ""
+        unrepaired = await repair(body_base["id"], outcomes, left, held) if reconcile and settled is None else None
         # an owner that refused it as stale gets the result (or the settled version) before the answer:
         # its own copy, not only this container's memory of the miss, keeps a later update off the old
         # base; unless it holds a newer version than the takers wrote on: then the write is undone
@@ -225,8 +225,8 @@ class DocumentHandler:
             return DocumentResponse({**body_base, "message": undone.message}, undone.status)
         if settled is not None:
             return self._settled_answer(body_base, settled)
-        if unrepaired:
-            return DocumentResponse({**body_base, "message": unrepaired}, 503)
+        if unrepaired is not None:  # 504: applied, maybe partly rewritten; 503: nothing rewritten
+            return DocumentResponse({**body_base, "message": unrepaired.message}, unrepaired.status)
         return DocumentResponse(body_base, 200)
 
     def _targets(self, owners, reads_stored: bool) -> list:
@@ -280,8 +280,8 @@ class DocumentHandler:
     def _settled_answer(body_base: dict, settled: Settled) -> JSONResponse:
         """Replicas that judged the condition on different versions: the newest decided
         (update_repair.settle_condition)."""
-        if settled.unrepaired:
-            return DocumentResponse({**body_base, "message": settled.unrepaired}, 503)
+        if settled.unrepaired is not None:
+            return DocumentResponse({**body_base, "message": settled.unrepaired.message}, settled.unrepaired.status)
         return DocumentResponse(body_base, 200) if settled.held else DocumentResponse({**body_base, "message": settled.message}, 412)
 
     async def _send(self, owners, operation, deadline: float) -> tuple[dict, dict]:

@@ -33,11 +33,17 @@ repair put that lands after it loses to it, as to any newer put (newest wins).
 
 Compare-and-set: every write this module sends on the container's behalf after a read (a repair,
 an undo) is conditional on the version the container knows each replica holds, the one it wrote
-there or read from it (`Held`, sent as `tested_base`): a replica holding a newer version (another
-container's write, acknowledged between the read and the write) refuses it (content_node/node.py
-`_condition`), so it is never replaced by the older content re-stamped newer. That version is then
-the newest: it is read and written to every replica in the next round (`repair`); after
-REWRITE_ROUNDS the answer is an error (503), never a lost write.
+there and was acknowledged, or read from it (`Held`, sent as `tested_base`): a replica holding a newer
+version refuses it (content_node/node.py `_tested`), so a version already there is never replaced by
+the older content re-stamped newer. A refusal on a timestamp this request wrote itself (`Held.ours`:
+a rewrite that timed out yet applied, or the write's own version copied there by a catch-up or merge)
+is no other container's write: the same content is written again on it. Any other refusal is
+another container's write, the newest now: it is read and written to every replica in the next
+round (`repair`), until the request's deadline. What this does not guarantee: when the document keeps
+changing until the deadline, refusals are left next to replicas that took the older content
+re-stamped newer, which the next merge may copy over the refused write; the answer is then 504
+(outcome unknown: the update was applied, so a retry could apply it twice). A write stamped before a
+rewrite that lands after it, where the rewrite is already, loses to it (newest wins), as to any newer put.
 """
 from __future__ import annotations
 
@@ -53,19 +59,25 @@ from searchlib.wire.feed_codec import FeedResult, StoredVersion
 log = logging.getLogger("container.document.repair")
 
 
-# the stored timestamp each owner is known to hold (at most): what this container wrote there, may
-# have written (no answer), or read from it. A newer one there is another container's write.
-Held = dict[object, int]
-REWRITE_ROUNDS = 3  # a document written by others all along is not repaired here: 503 (the merge converges it)
+class Held(dict):
+    """Owner -> the stored timestamp it is known to hold (at most): what this container wrote there
+    and it acknowledged, or read from it; a newer one there is another container's write, unless it is
+    one of `ours`: the timestamps this request wrote (the write's own, each rewrite's), which a
+    replica may hold without the container knowing (a rewrite that timed out yet applied, a catch-up
+    or merge that copied a taker's version). A refusal on one of ours is no other container's write."""
+
+    def __init__(self, versions: Mapping[object, int], ours: set[int]) -> None:
+        super().__init__(versions)
+        self.ours = ours
 
 
 def held_after(outcomes: Mapping[object, object], timestamp: int) -> Held:
-    """What each owner holds after a write at `timestamp` as far as the container knows: that write
-    where it took it (or may have: it did not answer); the version it tested where a condition
-    failed. Not an owner that refused it as stale (nothing written): it is read before written to."""
-    return {client: outcome.base if isinstance(outcome, FeedResult) and outcome.condition_failed
-            and outcome.base is not None else timestamp
-            for client, outcome in outcomes.items() if not isinstance(outcome, UnsyncedOwner)}
+    """What each owner that answered holds after a write at `timestamp`: that write where it took
+    it; the version it tested where a condition failed. Not an owner that did not answer (it may or
+    may not have applied it: `ours` says so when it refuses a rewrite) nor one that refused it as
+    stale (nothing written): those are read before written to."""
+    return Held({client: outcome.base if outcome.condition_failed and outcome.base is not None else timestamp
+                 for client, outcome in outcomes.items() if isinstance(outcome, FeedResult)}, {timestamp})
 
 
 def repair_source(outcomes: Mapping[object, object]):
@@ -78,36 +90,58 @@ def repair_source(outcomes: Mapping[object, object]):
     return max(bases, key=lambda client: bases[client])
 
 
+_UNKNOWN = ("Outcome unknown: replicas applied the write to different versions, and the document was written "
+            "by others while it was being reconciled: some replicas may hold a version written again from an "
+            "older one. Do not retry blindly (an update may apply twice): read the document")
+
+
 async def repair(document_id: str, outcomes: Mapping[object, object], timeout: Callable[[], float], held: Held,
-                 clock: Callable[[], int] = CLOCK.next) -> str:
-    """Make the replicas of an update agree (see the module docstring): "" when they already did or
-    the repair reached at least one replica; otherwise why it failed (answered as an error). Each
-    write is conditional on `held` (updated with what it writes); a replica that refuses it holds a
-    newer version, which the next round reads and writes to all."""
+                 clock: Callable[[], int] = CLOCK.next, read: Mapping[object, StoredVersion] | None = None
+                 ) -> Unacknowledged | None:
+    """Make the replicas of an update agree (see the module docstring): None when they already did or
+    the repair reached at least one replica; otherwise the answer (503: nothing was rewritten; 504: the
+    outcome is unknown, the document changing under the repair until the deadline). Each write is
+    conditional on `held` (updated with what it writes); a replica that refuses it holds a newer
+    version, which the next round reads and writes to all, unless that version is one of ours.
+    `read`: versions the caller read already (the first round writes the source's as read: read again,
+    it may be this request's write, copied there meanwhile)."""
     source = repair_source(outcomes)
     if source is None:
-        return ""
+        return None
     targets = [client for client, outcome in outcomes.items() if isinstance(outcome, FeedResult) and outcome.ok]
     bases = {_key(client): outcomes[client].base for client in targets}
-    for _ in range(REWRITE_ROUNDS):
+    first, read = True, dict(read or {})
+    while True:
         try:
-            fields = await source.get(document_id, timeout())
+            version = read.pop(source) if source in read else await source.get_version(document_id, timeout())
         except Exception as error:  # noqa: BLE001 - reported: the replicas stay different
             log.error("update of %s applied to different versions (bases %s) and the newest could not be read "
                       "from content node %s: %s", document_id, bases, _key(source), error)
-            return f"Replicas applied the update to different versions and could not be reconciled: {error}"
+            if not first:  # earlier rounds rewrote some replicas, others refused: unknown
+                return Unacknowledged(504, f"{_UNKNOWN} ({error})")
+            return Unacknowledged(503, "Replicas applied the update to different versions and could not be "
+                                  f"reconciled: {error}")
+        if version.timestamp in held.ours and held.get(source) not in held.ours:
+            # it held a version not ours (a failed condition's, a refuser's) and now holds this request's
+            # write, copied there by a merge or catch-up: the version it decided on is gone, the write applied
+            log.error("update of %s: content node %s, holding the newest version, now holds this write's (%d)",
+                      document_id, _key(source), version.timestamp)
+            return Unacknowledged(504, "Outcome unknown: the write was applied on an older version than a replica "
+                                  "held, and that replica's version was replaced by the write's before it could be "
+                                  "written again: read the document")
+        held[source] = version.timestamp  # it takes its own content back, not refuses it as newer
         timestamp = clock()
+        held.ours.add(timestamp)
         reached, problems, newer = 0, [], {}
         for client in targets:
             try:
-                result = await _rewrite(client, document_id, fields, timeout(), timestamp, held[client])
+                result = await _rewrite_ours(client, document_id, version.fields, timeout, timestamp, held)
             except Exception as error:  # noqa: BLE001 - counted: a partial repair is visible to the merge
-                problems.append(f"content node {_key(client)}: {error}")
-                held[client] = timestamp  # it may have applied it (a timeout): not another container's then
+                problems.append(f"content node {_key(client)}: {error}")  # held unchanged: maybe not applied
                 continue
             if result.ok:
                 reached, held[client] = reached + 1, timestamp
-            elif result.condition_failed and result.base is not None:  # written since it was read
+            elif result.condition_failed and result.base is not None:  # another container's, since the read
                 newer[client] = held[client] = result.base
             else:
                 problems.append(f"content node {_key(client)}: {result.message}")
@@ -117,14 +151,28 @@ async def repair(document_id: str, outcomes: Mapping[object, object], timeout: C
                     f"; nodes {[_key(c) for c in newer]} hold newer versions" if newer else "")
         if not newer:
             break
-        source = max(newer, key=lambda client: newer[client])  # another container's write: the newest now
-    else:
-        problems.append(f"the document was written by others meanwhile {REWRITE_ROUNDS} times")
-        reached = 0
+        if timeout() <= 0:  # refused acknowledged writes remain next to rewritten older content
+            return Unacknowledged(504, f"{_UNKNOWN} (nodes {sorted(_key(c) for c in newer)} hold newer versions)")
+        first, source = False, max(newer, key=lambda client: newer[client])  # the newest now
     if reached:
-        return ""
-    return ("Replicas applied the update to different versions and could not be reconciled: "
-            + "; ".join(problems))
+        return None
+    if not first:  # earlier rounds rewrote some replicas
+        return Unacknowledged(504, f"{_UNKNOWN} ({'; '.join(problems)})")
+    return Unacknowledged(503, "Replicas applied the update to different versions and could not be reconciled: "
+                          + "; ".join(problems))
+
+
+async def _rewrite_ours(client, document_id: str, fields: dict | None, timeout: Callable[[], float],
+                        timestamp: int, held: Held) -> FeedResult:
+    """`_rewrite` conditional on `held[client]`; refused on a version of ours (its stored timestamp
+    is one this request wrote), the same content is written again on it: no other container's write."""
+    while True:
+        result = await _rewrite(client, document_id, fields, timeout(), timestamp, held[client])
+        if not (result.condition_failed and result.base in held.ours and result.base != held[client]):
+            return result
+        held[client] = result.base
+        if result.base == timestamp:  # this very rewrite applied already (a retried or late one)
+            return FeedResult(True, base=result.base)
 
 
 def _rewrite(client, document_id: str, fields: dict | None, timeout: float, timestamp: int,
@@ -162,6 +210,7 @@ async def undo_on_a_newer_refuser(document_id: str, outcomes: Mapping[object, ob
     if not refusers or not any(outcomes[client].ok for client in bases):
         return None
     newer: dict = {}
+    versions: dict[object, StoredVersion] = {}
     unread: list[str] = []
     for client in refusers:
         try:
@@ -170,9 +219,10 @@ async def undo_on_a_newer_refuser(document_id: str, outcomes: Mapping[object, ob
             log.warning("could not read %s from content node %s: %s", document_id, _key(client), error)
             unread.append(f"content node {_key(client)}: {error}")
             continue
-        held[client] = version.timestamp
-        if (version.fields is not None or version.removed) and version.timestamp > max(bases.values()):
-            newer[client] = version.timestamp
+        held[client] = version.timestamp  # a version of ours (a taker's copied meanwhile) is not newer
+        if (version.fields is not None or version.removed) and version.timestamp > max(bases.values()) \
+                and version.timestamp not in held.ours:
+            newer[client], versions[client] = version.timestamp, version
     unknown = ("Outcome unknown: the write was taken by some replicas, but content nodes that refused it "
                "(catching up) could not be read to see whether they hold a newer version ("
                + "; ".join(unread) + "). Retry later")
@@ -181,13 +231,14 @@ async def undo_on_a_newer_refuser(document_id: str, outcomes: Mapping[object, ob
     log.warning("write of %s taken on older versions (bases %s) than content nodes %s hold (%s): undoing it",
                 document_id, {_key(c): b for c, b in bases.items()}, [_key(c) for c in newer], newer)
     unrepaired = await repair(document_id, {client: FeedResult(True, base=base)
-                                            for client, base in {**bases, **newer}.items()}, timeout, held)
+                                            for client, base in {**bases, **newer}.items()}, timeout, held,
+                               read=versions)
     if unread:
         return Unacknowledged(504, unknown)
-    if unrepaired:  # the undo reached no owner: the takers may still hold the write
+    if unrepaired is not None:  # the undo reached no owner, or not for sure: the takers may still hold the write
         return Unacknowledged(504, f"Outcome unknown: content nodes {sorted(_key(c) for c in newer)} hold a newer "
                               "version of the document than the replicas that took the write applied it to, and "
-                              f"undoing the write reached no replica ({unrepaired}). Retry later")
+                              f"undoing the write did not complete ({unrepaired.message}). Retry later")
     return Unacknowledged(UNSYNCED_STATUS, f"Content nodes {sorted(_key(c) for c in newer)} hold a newer version "
                           "of the document than the replicas that took the write applied it to, and could not take "
                           "it themselves yet: it was undone, nothing was written. Retry later")
@@ -250,7 +301,7 @@ async def reach_refusers(document_id: str, outcomes: Mapping[object, object], ti
 class Settled:
     held: bool  # the condition held on the replica that tested the newest version
     message: str  # that replica's refusal when it did not
-    unrepaired: str  # why the replicas could not be made equal ("" when they were)
+    unrepaired: Unacknowledged | None  # the answer when the replicas could not be made equal
 
 
 async def settle_condition(document_id: str, outcomes: Mapping[object, object], timeout: Callable[[], float],

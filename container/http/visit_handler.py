@@ -253,8 +253,8 @@ class VisitHandler:
                 self._cluster.note_missed_write(client.node.distribution_key)  # it catches up later
         if undone:
             raise _NodeRefused(undone.status, f"{document.document_id}: {undone.message}")
-        if settled is not None and settled.unrepaired:
-            raise _NodeRefused(503, f"{document.document_id}: {settled.unrepaired}")
+        if settled is not None and settled.unrepaired is not None:
+            raise _NodeRefused(settled.unrepaired.status, f"{document.document_id}: {settled.unrepaired.message}")
         missed = [result for result in results if isinstance(result, (NodeUnavailable, NodeTimeout))]
         if len(missed) == len(owners):  # nobody has it: never counted as done, the client gets the error
             _raise_not_taken(document, missed, outcome_unknown)

@@ -11,42 +11,34 @@ import json
 import pytest
 
 from container.dispatch.content_client import NodeTimeout, UnsyncedOwner
-from container.http.update_repair import held_after, undo_on_a_newer_refuser
+from container.http.update_repair import held_after, settle_condition, undo_on_a_newer_refuser
 from content_node.catch_up import read_stamped
 from content_node.node import ContentNode
 from content_node.replica_merge import bucket_checksums, merge_with
-from protos import content_node_pb2 as pb
 from searchlib.errors import UnsyncedReplicaError
 from searchlib.selection import ConditionNotMet
 from searchlib.timestamps import CLOCK
-from searchlib.wire import feed_codec
-from tests.container.test_update_repair import APP, ID, ServiceClient, put, run_repair, update_both
+from tests.container.test_update_repair import (APP, ID, ServiceClient, put, repair_answer, run_repair,
+                                                 update_both)
 from tests.content_node.test_replica_merge import InProcessMergePeer
 
 ACKNOWLEDGED = {"title": "v4", "text": "another container's put"}
 
 
 class Raced(ServiceClient):
-    """`race` (once) runs right after this node's document is read (`get`, as a rewrite reads its
-    source): another container's put lands then."""
+    """`race` (once) runs right after this node's document is read (`get_version`, as a rewrite reads
+    its source): another container's put (or a catch-up's copy) lands then."""
 
     def __init__(self, node: ContentNode) -> None:
         super().__init__(node)
         self.race = None
 
-    async def get(self, document_id, timeout):
-        fields = await super().get(document_id, timeout)
-        self._raced()
-        return fields
-
     async def get_version(self, document_id, timeout):
-        reply = self._service.Get(pb.GetRequest(document_id=document_id), None)
-        return feed_codec.decode_get_reply(pb.GetReply.FromString(reply.SerializeToString()))
-
-    def _raced(self) -> None:
+        version = await super().get_version(document_id, timeout)
         race, self.race = self.race, None
         if race is not None:
             race()
+        return version
 
 
 @pytest.fixture
@@ -119,7 +111,7 @@ def test_a_rewrite_that_timed_out_but_applied_is_not_taken_for_another_container
 
 def test_a_put_acknowledged_after_the_undo_read_the_refuser_is_never_overwritten(pair):
     """b (catching up) refused an update a applied on an older version than b holds: the undo reads b
-    and writes its version to both (`repair`, which reads b's document again: the race comes after).
+    and writes the version it read to both (`repair`: the race comes right after the read).
     A put acknowledged on both meanwhile is newer than what the undo read and than the update a took:
     each refuses the undo's write, and the put's version is written."""
     a, b = pair
@@ -137,21 +129,136 @@ def test_a_put_acknowledged_after_the_undo_read_the_refuser_is_never_overwritten
     converged_on_the_acknowledged_put(a, b)
 
 
-def test_a_repair_of_a_document_written_by_others_all_along_is_an_error(pair):
-    """Every round's read is followed by another acknowledged put: after REWRITE_ROUNDS the repair
-    gives up (503) rather than overwrite one; the puts' version stands."""
+def countdown(calls: int):
+    """A request deadline that passes after `calls` looks at it."""
+    left = iter(range(calls, -1, -1))
+    return lambda: 5.0 if next(left, 0) > 0 else 0.0
+
+
+def test_a_repair_of_a_document_written_by_others_until_the_deadline_is_outcome_unknown(pair):
+    """Every round's read is followed by another put, acknowledged on b (still on its way to a): the
+    repair rounds until the request's deadline, then answers 504 (the update was applied, some rewrites
+    were too: a 503 would invite a retry applying it twice); never a lost write where a put landed."""
     a, b = pair
+    t1 = CLOCK.next()
+    put(a, "v1", t1)
+    put(b, "v1", t1)
     put(a, "v2", CLOCK.next())
-    t3, outcomes = update_both(a, b, create=True)
+    t3, outcomes = update_both(a, b)
+    late: list[tuple[dict, int]] = []
 
     def again() -> None:
-        acknowledged_put(a, b)
+        timestamp, fields = CLOCK.next(), {"title": f"x{len(late)}", "text": "ack"}
+        b.node.put(ID, json.dumps(fields), timestamp=timestamp)
+        late.append((fields, timestamp))
         a.race = b.race = again
     a.race = b.race = again
-    message = run_repair(outcomes, t3)
-    assert "could not be reconciled" in message and "written by others" in message
-    a.race = b.race = None
+    answer = repair_answer(outcomes, t3, countdown(12))
+    assert answer is not None and answer.status == 504 and "Outcome unknown" in answer.message, answer
+    assert len(late) > 3  # rounds bounded by the deadline, not a count
+    assert b.node.get(ID) == late[-1][0]  # refused: never overwritten
+
+
+def test_a_copy_of_the_undone_write_on_the_refuser_is_not_another_containers_write(pair):
+    """b holds v2 (t2), a missed it; an update (tw) is taken by a on v1, b refuses it (catching up). The
+    undo reads b (v2), then b's catch-up copies a's version (tw) onto b. b refuses the undo's write on
+    tw: that is this request's own write, not a newer one, so v2 (as the undo read it, not read
+    again) is written to b again, never the update read back from b (which would lose v2 while the
+    client is told it was undone)."""
+    a, b = pair
+    t1 = CLOCK.next()
+    put(a, "v1", t1)
+    put(b, "v1", t1)
+    put(b, "v2", CLOCK.next())  # acknowledged; a missed it
+    tw = CLOCK.next()
+    outcomes = {a: asyncio.run(a.update(ID, {"text": {"assign": "updated"}}, False, 5.0, timestamp=tw)),
+                b: UnsyncedOwner("content node 2 is catching up")}
+    b.race = lambda: b.node.put(ID, json.dumps(a.node.get(ID)), timestamp=tw, replica_copy=True)
+    undone = asyncio.run(undo_on_a_newer_refuser(ID, outcomes, lambda: 5.0, held_after(outcomes, tw)))
+    assert undone is not None and undone.status == 503 and "undone" in undone.message, undone
+    assert a.node.get(ID) == b.node.get(ID) == {"title": "v2", "text": "body"}
+    assert bucket_checksums(a.node) == bucket_checksums(b.node)
+
+
+def test_a_condition_settled_after_a_merge_copied_the_takers_write_keeps_the_newest_verdict(pair):
+    """The condition held on a (v1) and failed on b (v2, newest): b decides (412) and its version is
+    written to both. A merge copies a's write (tw) onto b right after b is read: b's refusal on tw is
+    this request's own write; v2 is written again on it, never the write read back from b."""
+    a, b = pair
+    t1 = CLOCK.next()
+    put(a, "v1", t1)
+    put(b, "v1", t1)
+    put(b, "v2", CLOCK.next())
+    tw = CLOCK.next()
+    condition = 'doc.title=="v1"'
+    outcomes = {c: asyncio.run(c.put(ID, {"title": "w", "text": "w"}, 5.0, condition, timestamp=tw)) for c in (a, b)}
+    assert outcomes[a].ok and outcomes[b].condition_failed
+    b.race = lambda: b.node.put(ID, json.dumps(a.node.get(ID)), timestamp=tw, replica_copy=True)
+    settled = asyncio.run(settle_condition(ID, outcomes, lambda: 5.0, held_after(outcomes, tw)))
+    assert a.node.get(ID) == b.node.get(ID) == {"title": "v2", "text": "body"}
+    assert settled is not None and not settled.held and not settled.unrepaired, settled  # 412
+
+
+def test_a_condition_settled_after_the_newest_replica_took_a_copy_of_the_write_is_outcome_unknown(pair):
+    """As above, but the merge copies a's write onto b before b is read: b's version (v2), which
+    decided the condition, is gone and the write is applied everywhere: 504, never a 412 (nothing
+    written) nor the write's content passed off as b's verdict."""
+    a, b = pair
+    t1 = CLOCK.next()
+    put(a, "v1", t1)
+    put(b, "v1", t1)
+    put(b, "v2", CLOCK.next())
+    tw = CLOCK.next()
+    outcomes = {c: asyncio.run(c.put(ID, {"title": "w", "text": "w"}, 5.0, 'doc.title=="v1"', timestamp=tw))
+                for c in (a, b)}
+    b.node.put(ID, json.dumps(a.node.get(ID)), timestamp=tw, replica_copy=True)  # the merge, before the read
+    settled = asyncio.run(settle_condition(ID, outcomes, lambda: 5.0, held_after(outcomes, tw)))
+    assert settled is not None and settled.unrepaired is not None and settled.unrepaired.status == 504, settled
+    assert a.calls.count("put") == b.calls.count("put") == 1  # the condition's own: nothing rewritten
+
+
+def test_a_rewrite_that_timed_out_unapplied_does_not_let_a_later_round_overwrite_a_newer_write(pair):
+    """a holds v2, b missed it; the repair reads a, then Z lands on b. Its rewrite to a times out,
+    never applied, while X (stamped after Z, before the rewrite) is acknowledged on a. b refuses (Z):
+    the next round's write of Z to a must be refused too (a's X is newer than anything known there),
+    and X, the newest, is what the replicas end with."""
+    a, b = pair
+    t1 = CLOCK.next()
+    put(a, "v1", t1)
+    put(b, "v1", t1)
+    put(a, "v2", CLOCK.next())
+    t3, outcomes = update_both(a, b)
+    stamps = {}
+
+    def race() -> None:
+        stamps["z"] = CLOCK.next()
+        b.node.put(ID, json.dumps({"title": "Z", "text": "z"}), timestamp=stamps["z"])
+        stamps["x"] = CLOCK.next()  # X, stamped by another container now
+    a.race = race
+    unstuck = a.put
+
+    async def stuck(*args, **kwargs):
+        a.put = unstuck
+        a.node.put(ID, json.dumps(ACKNOWLEDGED), timestamp=stamps["x"])  # X, on a alone: acknowledged
+        raise NodeTimeout("content node 0 timed out")
+    a.put = stuck
+    assert run_repair(outcomes, t3) == ""
     converged_on_the_acknowledged_put(a, b)
+
+
+def test_the_source_takes_its_own_content_back_without_a_wasted_round(pair):
+    """The repair reads its source's stored timestamp with the document: written back to it, the
+    rewrite is conditional on that version (not refused as newer), so one round reaches both."""
+    a, b = pair
+    t1 = CLOCK.next()
+    put(a, "v1", t1)
+    put(b, "v1", t1)
+    put(a, "v2", CLOCK.next())
+    t3, outcomes = update_both(a, b)
+    a.node.put(ID, json.dumps({"title": "v3", "text": "x"}), timestamp=CLOCK.next())  # after the update: a's
+    assert run_repair(outcomes, t3) == ""
+    assert a.calls.count("get") == 1 and a.calls.count("put") == 1 and b.calls.count("put") == 1, (a.calls, b.calls)
+    assert a.node.get(ID) == b.node.get(ID) == {"title": "v3", "text": "x"}
 
 
 def test_a_compare_and_set_is_refused_on_a_newer_version_and_taken_while_catching_up(tmp_path):

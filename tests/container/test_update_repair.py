@@ -23,7 +23,7 @@ from content_node.service import ContentNodeService
 from protos import content_node_pb2 as pb
 from searchlib.timestamps import CLOCK
 from searchlib.wire import feed_codec
-from searchlib.wire.feed_codec import FeedResult, NodeStatus
+from searchlib.wire.feed_codec import FeedResult, NodeStatus, StoredVersion
 from tests.content_node.test_replica_merge import InProcessMergePeer
 from tests.container.scripted_nodes import QuietReplica
 
@@ -75,8 +75,12 @@ class ServiceClient:
         return self._reply(self._service.Probe(pb.ProbeRequest.FromString(request.SerializeToString()), None))
 
     async def get(self, document_id, timeout):
+        return (await self.get_version(document_id, timeout)).fields
+
+    async def get_version(self, document_id, timeout):
         self.calls.append("get")
-        return self.node.get(document_id)
+        reply = self._service.Get(pb.GetRequest(document_id=document_id), None)
+        return feed_codec.decode_get_reply(pb.GetReply.FromString(reply.SerializeToString()))
 
     @staticmethod
     def _reply(reply: pb.FeedReply) -> FeedResult:
@@ -106,8 +110,14 @@ def update_both(a, b, create=False, operations=UPDATE) -> tuple[int, dict]:
     return timestamp, asyncio.run(both())
 
 
-def run_repair(outcomes, timestamp: int) -> str:
-    return asyncio.run(repair(ID, outcomes, lambda: 5.0, held_after(outcomes, timestamp)))
+def run_repair(outcomes, timestamp: int, timeout=lambda: 5.0) -> str:
+    """The repair's answer's message ("" when acknowledged): `repair_answer` for its status."""
+    answer = repair_answer(outcomes, timestamp, timeout)
+    return "" if not answer else answer.message
+
+
+def repair_answer(outcomes, timestamp: int, timeout=lambda: 5.0):
+    return asyncio.run(repair(ID, outcomes, timeout, held_after(outcomes, timestamp)))
 
 
 def test_an_update_applied_to_different_versions_is_repaired_with_a_newer_put(replicas):
@@ -206,17 +216,17 @@ def test_a_repair_reaching_no_replica_is_an_error(replicas):
 class ScriptedReplica(QuietReplica):
     """A content node for the handler tests: updates answer with a scripted base; puts are recorded."""
 
-    def __init__(self, key: int, group: int, base: int, put_fails: bool = False) -> None:
+    def __init__(self, key: int, group: int, base: int, put_fails: bool = False, written_by_others=False) -> None:
         self.node = NodeAddress(key, group, f"host:{key}")
-        self.base, self.put_fails = base, put_fails
+        self.base, self.put_fails, self.written_by_others = base, put_fails, written_by_others
         self.updated_at, self.puts, self.sent = 0, [], []
 
     async def update(self, document_id, operations, create, timeout, condition="", timestamp=0) -> FeedResult:
-        self.updated_at = timestamp
+        self.updated_at = self.stored = timestamp
         return feed_codec.decode_feed_reply(feed_codec.encode_feed_reply(FeedResult(True, base=self.base)))
 
-    async def get(self, document_id, timeout):
-        return {"artist": f"as of {self.base}"}
+    async def get_version(self, document_id, timeout):
+        return StoredVersion({"artist": f"as of {self.base}"}, timestamp=self.stored)
 
     async def put(self, document_id, fields, timeout, condition="", create=False, timestamp=0, tested_base=None,
                   replica_copy=False) -> FeedResult:
@@ -224,15 +234,19 @@ class ScriptedReplica(QuietReplica):
             raise NodeUnavailable("went down")
         self.puts.append((fields, timestamp))
         self.sent.append((tested_base, replica_copy))
+        if self.written_by_others:  # another container's put lands before each rewrite
+            self.stored = timestamp - 1
+            return FeedResult(False, condition_failed=True, base=self.stored)
         return FeedResult(True)
 
     async def ping(self, timeout: float) -> NodeStatus:
         return NodeStatus(self.node.distribution_key, 1, "", True, 0, "ready")
 
 
-def update_through_handler(nodes):
+def update_through_handler(nodes, timeout: str = ""):
     with TestClient(create_app(MUSIC, clients=nodes)) as client:
-        return client.put("/document/v1/test/music/docid/u", json={"fields": {"year": {"assign": 2001}}})
+        return client.put(f"/document/v1/test/music/docid/u{timeout and '?timeout=' + timeout}",
+                          json={"fields": {"year": {"assign": 2001}}})
 
 
 def test_the_handler_acknowledges_after_writing_the_newest_result_to_every_replica():
@@ -258,3 +272,12 @@ def test_the_handler_answers_503_when_the_repair_reaches_no_replica():
     assert response.status_code == 503
     assert response.json()["pathId"] == "/document/v1/test/music/docid/u"
     assert "could not be reconciled" in response.json()["message"]
+
+
+def test_the_handler_answers_504_when_the_document_changes_under_the_repair_until_the_deadline():
+    """The update was applied and some rewrites were: outcome unknown (a 503 would invite a retry
+    that applies the update twice). The rounds end at the request's deadline, not after a count."""
+    nodes = [ScriptedReplica(0, 0, base=20), ScriptedReplica(1, 1, base=10, written_by_others=True)]
+    response = update_through_handler(nodes, timeout="0.5s")
+    assert response.status_code == 504 and "Outcome unknown" in response.json()["message"], response.text
+    assert len(nodes[1].puts) > 3

@@ -16,7 +16,7 @@ import pytest
 
 from container.dispatch.content_client import NodeAddress, UnsyncedOwner
 from container.dispatch.local_client import LocalContentNodeClient
-from container.http.update_repair import copy_to_refusers, repair
+from container.http.update_repair import Held, copy_to_refusers, repair
 from content_node.catch_up import GrpcPeer
 from content_node.node import ContentNode
 from content_node.replica_merge import merge_with
@@ -108,7 +108,7 @@ def test_the_containers_copy_of_an_acknowledged_version_is_taken_whatever_its_la
     try:
         if write == "repair":
             outcomes = {clients[0]: FeedResult(True, base=T - 1), clients[1]: FeedResult(True, base=-1)}
-            assert asyncio.run(repair(ID, outcomes, lambda: 5.0, {client: T for client in clients})) == ""
+            assert asyncio.run(repair(ID, outcomes, lambda: 5.0, Held({client: T for client in clients}, {T}))) is None
         else:
             outcomes = {clients[0]: FeedResult(True), clients[1]: UnsyncedOwner("catching up")}
             assert asyncio.run(copy_to_refusers(ID, outcomes, lambda: 5.0)) == {clients[1]}
