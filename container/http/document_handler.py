@@ -225,7 +225,7 @@ class DocumentHandler:
             return DocumentResponse({**body_base, "message": undone.message}, undone.status)
         if settled is not None:
             return self._settled_answer(body_base, settled)
-        if unrepaired is not None:  # 504: applied, maybe partly rewritten; 503: nothing rewritten
+        if unrepaired is not None:  # 504: applied, the replicas not made equal
             return DocumentResponse({**body_base, "message": unrepaired.message}, unrepaired.status)
         return DocumentResponse(body_base, 200)
 

@@ -99,9 +99,9 @@ async def repair(document_id: str, outcomes: Mapping[object, object], timeout: C
                  clock: Callable[[], int] = CLOCK.next, read: Mapping[object, StoredVersion] | None = None
                  ) -> Unacknowledged | None:
     """Make the replicas of an update agree (see the module docstring): None when they already did or
-    the repair reached at least one replica; otherwise the answer (503: nothing was rewritten; 504: the
-    outcome is unknown, the document changing under the repair until the deadline). Each write is
-    conditional on `held` (updated with what it writes); a replica that refuses it holds a newer
+    the repair reached at least one replica; otherwise the answer, 504: the update was applied but the
+    replicas are not made equal (nothing rewritten, or the document changing under it until the deadline).
+    Each write is conditional on `held` (updated with what it writes); a replica that refuses it holds a newer
     version, which the next round reads and writes to all, unless that version is one of ours.
     `read`: versions the caller read already (the first round writes the source's as read: read again,
     it may be this request's write, copied there meanwhile)."""
@@ -119,8 +119,7 @@ async def repair(document_id: str, outcomes: Mapping[object, object], timeout: C
                       "from content node %s: %s", document_id, bases, _key(source), error)
             if not first:  # earlier rounds rewrote some replicas, others refused: unknown
                 return Unacknowledged(504, f"{_UNKNOWN} ({error})")
-            return Unacknowledged(503, "Replicas applied the update to different versions and could not be "
-                                  f"reconciled: {error}")
+            return _unreconciled(str(error))
         if version.timestamp in held.ours and held.get(source) not in held.ours:
             # it held a version not ours (a failed condition's, a refuser's) and now holds this request's
             # write, copied there by a merge or catch-up: the version it decided on is gone, the write applied
@@ -158,8 +157,14 @@ async def repair(document_id: str, outcomes: Mapping[object, object], timeout: C
         return None
     if not first:  # earlier rounds rewrote some replicas
         return Unacknowledged(504, f"{_UNKNOWN} ({'; '.join(problems)})")
-    return Unacknowledged(503, "Replicas applied the update to different versions and could not be reconciled: "
-                          + "; ".join(problems))
+    return _unreconciled("; ".join(problems))
+
+
+def _unreconciled(why: str) -> Unacknowledged:
+    """Nothing was rewritten, but the update itself was applied (on different versions): not a 503,
+    whose retry would apply a non-idempotent update (an increment) twice."""
+    return Unacknowledged(504, "Outcome unknown: replicas applied the update to different versions and could not "
+                          f"be reconciled: {why}. Do not retry blindly: read the document")
 
 
 async def _rewrite_ours(client, document_id: str, fields: dict | None, timeout: Callable[[], float],
