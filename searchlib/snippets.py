@@ -235,17 +235,24 @@ def dynamic_snippet(text: str, words: frozenset[str], language: str = "",
 def _best_groups(spans: list[tuple[int, int, str]], config: SnippetConfig) -> list[tuple[int, int]]:
     """Up to max_matches non-overlapping groups of matched words, each the matches within
     `winsize` characters from its first; the groups with the most distinct query words (then the
-    most matches, then the earliest) win, returned in text order."""
+    most matches, then the earliest) win, returned in text order. The groups together stay within
+    `length` (dense matches make groups of up to `winsize` each): a group that would pass it is
+    left out, and the best one alone is cut at its last match that fits."""
     candidates = []
     for i, (start, _, _) in enumerate(spans):
         members = [span for span in spans[i:] if span[1] - start <= config.winsize]
-        candidates.append((-len({word for _, _, word in members}), -len(members), start, members[-1][1]))
+        fitting = [span for span in members if span[1] - start <= config.length] or members[:1]
+        candidates.append((-len({word for _, _, word in members}), -len(members), start, fitting[-1][1]))
     chosen: list[tuple[int, int]] = []
+    covered = 0
     for _, _, start, end in sorted(candidates):
         if len(chosen) == config.max_matches:
             break
+        if chosen and covered + end - start > config.length:
+            continue
         if all(end <= other_start or start >= other_end for other_start, other_end in chosen):
             chosen.append((start, end))
+            covered += end - start
     return sorted(chosen)
 
 

@@ -83,6 +83,21 @@ def test_default_lengths_on_a_long_text():
     assert plain.index("ranking") in range(100, 140)  # centred: ~128 characters either side
 
 
+def test_dense_matches_keep_the_groups_within_the_length():
+    # "alpha beta gamma" x 20 (17 characters a unit, "alpha" at 17k) then filler: a group from
+    # each "alpha" takes the matches within winsize 200. Best (12 matches, earliest): [0,192).
+    # [204,328) and the next ones would pass length 256 with it (192 + 124 ...); [272,328)
+    # (4 matches) fits: 192 + 56 = 248. Context = min(128, (256 - 248) // 4) = 2 characters,
+    # widened to whole words: [0,192) and [272,328). Before: 3 groups, ~430 characters.
+    dense = " ".join(["alpha beta gamma"] * 20)
+    text = dense + " " + " ".join(["filler words here."] * 30)
+    bolded = lambda start, end: text[start:end].replace("alpha", "<hi>alpha</hi>")  # noqa: E731
+    snippet = dynamic_snippet(text, words("alpha"))
+    assert snippet == bolded(0, 192) + SEP + bolded(272, 328) + SEP
+    plain = snippet.replace("<hi>", "").replace("</hi>", "").replace(SEP, "")
+    assert len(plain) <= DEFAULT_SNIPPETS.length
+
+
 def test_query_words_follow_fieldsets_and_skip_negatives():
     schema = Schema("s", "s", {"title": Field("title", STRING, is_index=True),
                                "body": Field("body", STRING, is_index=True)},
