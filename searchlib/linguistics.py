@@ -36,10 +36,12 @@ _LOWER_SEPARATOR_BYTES = bytes(c + 32 if 65 <= c <= 90 else b for c, b in enumer
 # letters, digits and combining marks, and `_` (\w has it; words() splits it off: punctuation to Vespa)
 WORD_RUN = re.compile(f"[\\w{MARKS}]+")
 _ACCENTS = re.compile("[\u0300-\u036f]+")
-_CJK_RUN = re.compile(
-    r"[\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-    r"\uf900-\ufaff\U00020000-\U0002fa1f]+"  # ideographs and kana (Japanese mixes them in words)
-    r"|[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]+")  # Hangul
+_IDEOGRAPHS_KANA = (r"\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
+                    r"\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f")  # Japanese mixes them in words
+_HANGUL = r"\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff"
+_CJK_RUN = re.compile(f"[{_IDEOGRAPHS_KANA}]+|[{_HANGUL}]+")
+# whether text has a run at all: one character class, ~5x faster to search than the alternation
+_CJK_CHAR = re.compile(f"[{_IDEOGRAPHS_KANA}{_HANGUL}]")
 GRAM_SIZE = 2
 
 
@@ -69,11 +71,11 @@ def tokenize_unstemmed(text: str, language: str = DEFAULT_LANGUAGE, fold_accents
         return ascii_word_bytes(text, lowercase).decode("ascii").split()
     normalized = normalize(text, fold_accents, lowercase)
     found = words(normalized)
-    if normalized.isascii() or not _CJK_RUN.search(normalized):
+    if normalized.isascii() or not _CJK_CHAR.search(normalized):
         return found
     segmented: list[str] = []
     for word in found:
-        segmented.extend(_segment(word) if _CJK_RUN.search(word) else (word,))
+        segmented.extend(_segment(word) if _CJK_CHAR.search(word) else (word,))
     return segmented
 
 

@@ -192,3 +192,12 @@ def test_a_word_snowball_stems_to_nothing_stays_itself() -> None:
     from searchlib.linguistics import stems, stems_uncached
     assert stems(["ους", "και"], "el") == ["ους", "κα"]
     assert stems_uncached(["ους"], "el") == ["ους"]
+
+
+def test_the_one_class_check_for_cjk_finds_exactly_the_characters_of_a_cjk_run():
+    """tokenize_unstemmed asks `_CJK_CHAR` whether text holds a run `_CJK_RUN` segments."""
+    from searchlib.linguistics import _CJK_CHAR, _CJK_RUN
+    characters = [chr(c) for c in [*range(0xD800), *range(0xE000, 0x10000), *range(0x10000, 0x110000, 97),
+                                   0x20000, 0x2FA1F, 0x2FA20]]
+    assert [bool(_CJK_CHAR.match(c)) for c in characters] == [bool(_CJK_RUN.match(c)) for c in characters]
+    assert sum(bool(_CJK_CHAR.match(c)) for c in characters) > 20000
