@@ -84,7 +84,7 @@ class WordHashes:
     def __init__(self) -> None:
         self.clear()
 
-    def clear(self, capacity: int = 1 << 15) -> None:
+    def clear(self, capacity: int = 1 << 10) -> None:  # small: a field of short values never grows it
         self._slots = np.zeros(capacity, dtype=np.uint64)  # a word's hash, 0: empty
         self._slot_words = np.zeros(capacity, dtype=np.int32)
         self._count = 0
