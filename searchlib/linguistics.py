@@ -66,9 +66,14 @@ def tokenize_unstemmed(text: str, language: str = DEFAULT_LANGUAGE, fold_accents
                        lowercase: bool = True) -> list[str]:
     """Text → normalized word tokens in order, without stemming (for `{stem:false}` terms)."""
     if text.isascii():  # normalize and words in one pass: lowercase and separate by one table
-        table = _LOWER_SEPARATOR_BYTES if lowercase else _SEPARATOR_BYTES
-        return text.encode("ascii").translate(table).decode("ascii").split()
+        return ascii_word_bytes(text, lowercase).decode("ascii").split()
     return words(normalize(text, fold_accents, lowercase))
+
+
+def ascii_word_bytes(text: str, lowercase: bool = True) -> bytes:
+    """ASCII text's bytes with every separator a space (and lowercased unless told not to): its
+    words, as `tokenize_unstemmed` gives them, are the runs of other bytes."""
+    return text.encode("ascii").translate(_LOWER_SEPARATOR_BYTES if lowercase else _SEPARATOR_BYTES)
 
 
 def words(text: str) -> list[str]:

@@ -44,8 +44,11 @@ class TermDictionary:
         missing = [index for index, term_id in enumerate(found) if term_id is None]
         if missing:
             looked_up = self._consolidated_lookup_many([unique[index] for index in missing])
+            new = [index for index, term_id in zip(missing, looked_up) if term_id is None]
             for index, term_id in zip(missing, looked_up):
-                found[index] = self._add(unique[index]) if term_id is None else term_id
+                found[index] = term_id
+            for index, term_id in zip(new, self._add_all([unique[index] for index in new])):
+                found[index] = term_id
         if len(unique) == len(tokens):  # distinct already (a feed batch's terms)
             return np.array(found, dtype=np.int32)
         by_term = dict(zip(unique, found))
@@ -85,16 +88,21 @@ class TermDictionary:
         dictionary._consolidate()
         return dictionary
 
-    def _add(self, term: str) -> int:
-        term_id = self._count
-        self._text += term.encode("utf-8")
-        self._text_ends = ensure_capacity(self._text_ends, term_id + 1)
-        self._text_ends[term_id] = len(self._text)
-        self._recent[term] = term_id
-        self._count += 1
+    def _add_all(self, terms: list[str]) -> range:
+        """Add distinct new terms, ids in order: one text append and one check for consolidation
+        for all of them (when it runs changes no id)."""
+        first = self._count
+        encoded = [term.encode("utf-8") for term in terms]
+        ends = len(self._text) + np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
+        self._text += b"".join(encoded)
+        self._text_ends = ensure_capacity(self._text_ends, first + len(terms))
+        self._text_ends[first:first + len(terms)] = ends
+        ids = range(first, first + len(terms))
+        self._recent.update(zip(terms, ids))
+        self._count += len(terms)
         if len(self._recent) > max(_MIN_RECENT, self._count // 8):
             self._consolidate()
-        return term_id
+        return ids
 
     def _consolidate(self) -> None:
         recent_hashes = np.fromiter((hash(t) for t in self._recent), dtype=np.int64,

@@ -13,6 +13,7 @@ from itertools import repeat
 
 import numpy as np
 
+from content_node.store.batch_words import WordHashes, buffer_term_ids
 from content_node.store.term_dictionary import TermDictionary
 from searchlib.linguistics import stems_uncached
 
@@ -27,6 +28,12 @@ class WordTermIds:
         self._stem_language = stem_language
         self._young: dict[str, int] = {}
         self._old: dict[str, int] = {}
+        self._hashes = WordHashes()  # the same words' ids by the hash of their bytes
+
+    def buffer_ids(self, buffer: bytes, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray | None:
+        """`ids` of the words at `starts`/`lengths` of a space-separated buffer (batch_words.py);
+        None on a hash collision."""
+        return buffer_term_ids(buffer, starts, lengths, self._hashes, self.ids)
 
     def ids(self, words: list[str]) -> np.ndarray:
         """The term id of every word, in order; terms not seen before are added to the dictionary
