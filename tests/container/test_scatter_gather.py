@@ -16,7 +16,8 @@ from searchlib.coverage import Coverage
 from searchlib.errors import ErrorCode
 from searchlib.hits import LeanHit, sort_hits
 from searchlib.query.tree import SortKey, TrueItem
-from searchlib.wire.search_codec import SearchAnswer, SearchCall
+from searchlib.wire.packed_reply import decode_packed, encode_packed
+from searchlib.wire.search_codec import DocsumValue, SearchAnswer, SearchCall
 
 
 class ScriptedNode:
@@ -107,3 +108,18 @@ def test_the_dispatcher_merge_equals_one_sort_of_everything(rows, sorting, nodes
     result = run(scatter_gather(scripted, call(hits, sorting), time.monotonic() + 5))
     expected = sort_hits(everything, sorting)[:hits]
     assert [h.global_id for h in result.hits] == [h.global_id for h in expected]
+
+
+class CorruptPackedNode(ScriptedNode):
+    """Answers with a packed reply whose summary text is not UTF-8, as the lean client reads it."""
+
+    async def search(self, call: SearchCall, timeout: float) -> SearchAnswer:
+        answer = SearchAnswer(self.node.distribution_key, (LeanHit(b"g" * 12, 1.0, 1),), 1, Coverage(1, 1, 1, 0, 1),
+                              docsums=(DocsumValue(b"g" * 12, "id:a:doc::1", {"t": "x"}, {}),))
+        return decode_packed(encode_packed(answer)[:-3] + b'\xff"}')
+
+
+def test_a_corrupt_packed_reply_is_that_nodes_error_not_the_querys():
+    result = run(scatter_gather([ScriptedNode(0, [1.0]), CorruptPackedNode(1)], call(), time.monotonic() + 1))
+    assert [h.distribution_key for h in result.hits] == [0] and not result.docsums
+    assert len(result.errors) == 1 and "content node 1 failed" in result.errors[0].message
