@@ -1,6 +1,7 @@
 """The codec alone, SearchReply against packed reply (searchlib/wire/packed_reply.py), in one
 process: a node's encode of one reply, and the container's decode of 2 nodes' replies, the merge
-of the hits it keeps (`merge_reply_hits`, k = the window, and k = 10: the least kept) and the reading of the kept summaries.
+of the hits it keeps (`merge_reply_hits`, k = the window,
+and k = 10: the least kept) and the reading of the kept summaries.
 Plain BM25-like answers: 12-byte global ids, with ~1.3 kB summaries at 10 hits (the one round trip
 window) and without summaries for the larger windows, where the crossover of the two forms is.
 
