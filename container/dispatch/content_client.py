@@ -21,7 +21,7 @@ from searchlib.corpus_statistics import CorpusStatistics
 from searchlib.wire import feed_codec, search_codec, statistics_codec, visit_codec
 from searchlib.wire.feed_codec import FeedResult, MergeOutcome, NodeStatus, StoredVersion
 from searchlib.wire.frames import Packed
-from searchlib.wire.packed_reply import decode_packed
+from searchlib.wire.packed_reply import MAX_PACKED_HITS, decode_packed
 from searchlib.wire.search_codec import DocsumCall, DocsumValue, NodeError, SearchAnswer, SearchCall
 from searchlib.wire.visit_codec import VisitCall, VisitPage
 
@@ -250,12 +250,13 @@ _ASK_PACKED = pb.SearchRequest(packed_reply=True).SerializeToString()
 
 def _search_payload(call: SearchCall) -> bytes:
     """The search's bytes for the lean transport, serialized once for all nodes of a scatter, asking
-    for a packed reply (the message itself is shared with gRPC's path and stays as it is)."""
+    for a packed reply when the window is small (packed_reply.MAX_PACKED_HITS; the message itself is
+    shared with gRPC's path and stays as it is)."""
     global _last_payload
     message = _encoded_search(call)
     last_message, payload = _last_payload
     if last_message is not message:
-        payload = message.SerializeToString() + _ASK_PACKED
+        payload = message.SerializeToString() + (_ASK_PACKED if call.hits <= MAX_PACKED_HITS else b"")
         _last_payload = (message, payload)
     return payload
 

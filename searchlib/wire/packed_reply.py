@@ -11,6 +11,7 @@ Anything else (and every gRPC reply) stays a SearchReply; both decode to the sam
             their bytes in that order, UTF-8"""
 from __future__ import annotations
 
+import codecs
 import struct
 from dataclasses import dataclass
 from searchlib import exact_json
@@ -21,6 +22,11 @@ from searchlib.wire.search_codec import DocsumValue, EncodedDocsum, SearchAnswer
 VERSION = 1
 _HEADER = struct.Struct("!BIQQQQQIIII")
 _DOCSUM = struct.Struct("!BII?")
+# the largest window (offset + hits: what each node returns) the container asks to have packed: it
+# builds every packed hit, where a SearchReply's merge decodes only the hits it keeps, so keeping 10
+# of 2 nodes' 50 costs it ~45 µs more, about what the 2 nodes' encodes save (~0.65 µs a hit each),
+# and ~0.7 ms more at 400 (benchmarks/packed_reply_codec.py, BENCHMARKS.md)
+MAX_PACKED_HITS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +81,15 @@ def encode_packed(answer: SearchAnswer) -> bytes | None:
 
 
 def decode_packed(payload: bytes) -> SearchAnswer:
+    """The answer a packed reply holds; a corrupt one raises ValueError (UnicodeDecodeError for text
+    that is not UTF-8) or struct.error, that node's failure, as a SearchReply that does not parse."""
     (version, key, total, generation, docs, active, target_active, degraded, nodes, n,
      n_docsums) = _HEADER.unpack_from(payload)
     if version != VERSION:
         raise ValueError(f"packed reply version {version}, expected {VERSION}")
     at = _HEADER.size
+    if 9 * n + _DOCSUM.size * n_docsums > len(payload) - at:  # before building anything for the counts
+        raise ValueError(f"packed reply of {len(payload)} bytes cannot hold {n} hits and {n_docsums} summaries")
     numbers = struct.unpack_from(f"!{n}d{n}B", payload, at)
     at += 9 * n
     hits: list[LeanHit] = []
@@ -98,5 +108,8 @@ def decode_packed(payload: bytes) -> SearchAnswer:
         at += text_size
     if at != len(payload):
         raise ValueError(f"packed reply of {len(payload)} bytes holds {at}")
+    # the JSON is read (or spliced) only in the fill: checked here, so bad text fails this node alone;
+    # the separator keeps a sequence split over two summaries from passing as one
+    codecs.utf_8_decode(b"\n".join(d.fields_utf8 for d in docsums), "strict", True)
     return SearchAnswer(key, tuple(hits), total, Coverage(docs, active, target_active, degraded, nodes),
                         generation=generation, docsums=tuple(docsums))

@@ -16,7 +16,8 @@ from searchlib.coverage import Coverage
 from searchlib.errors import ErrorCode
 from searchlib.hits import LeanHit, sort_hits
 from searchlib.query.tree import SortKey, TrueItem
-from searchlib.wire.search_codec import SearchAnswer, SearchCall
+from searchlib.wire.packed_reply import decode_packed, encode_packed
+from searchlib.wire.search_codec import DocsumValue, SearchAnswer, SearchCall
 
 
 class ScriptedNode:
@@ -152,3 +153,18 @@ def test_a_bug_during_the_scatter_cancels_the_lean_searches_already_written(monk
     frames = FrameReader().feed(bytes(transport.written[len(MAGIC):]))
     assert [frame.kind for frame in frames] == [REQUEST, CANCEL] and frames[0].call_id == frames[1].call_id
     assert connection._waiting == {}
+
+
+class CorruptPackedNode(ScriptedNode):
+    """Answers with a packed reply whose summary text is not UTF-8, as the lean client reads it."""
+
+    async def search(self, call: SearchCall, timeout: float) -> SearchAnswer:
+        answer = SearchAnswer(self.node.distribution_key, (LeanHit(b"g" * 12, 1.0, 1),), 1, Coverage(1, 1, 1, 0, 1),
+                              docsums=(DocsumValue(b"g" * 12, "id:a:doc::1", {"t": "x"}, {}),))
+        return decode_packed(encode_packed(answer)[:-3] + b'\xff"}')
+
+
+def test_a_corrupt_packed_reply_is_that_nodes_error_not_the_querys():
+    result = run(scatter_gather([ScriptedNode(0, [1.0]), CorruptPackedNode(1)], call(), time.monotonic() + 1))
+    assert [h.distribution_key for h in result.hits] == [0] and not result.docsums
+    assert len(result.errors) == 1 and "content node 1 failed" in result.errors[0].message

@@ -2,7 +2,8 @@
 sends: the request, then `packed_reply` merged in), answers packed when the answer is plain and
 with the SearchReply's bytes otherwise; a packed answer reads as the SearchReply the same call
 gets without asking (hits, relevance to the bit, summaries, total, coverage); the container's client
-asks for it and reads it as it reads the gRPC reply."""
+asks for it when the window is at most MAX_PACKED_HITS and reads it as it reads the gRPC reply, and
+a larger window gets a SearchReply; gRPC's Search ignores packed_reply."""
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,8 @@ from protos import content_node_pb2 as pb
 from protos import content_node_pb2_grpc as pb_grpc
 from searchlib.query import tree as q
 from searchlib.wire.frames import Packed
-from searchlib.wire.packed_reply import PackedDocsum, decode_packed
-from searchlib.wire.search_codec import SearchCall, decode_search_answer, encode_search_call
+from searchlib.wire.packed_reply import MAX_PACKED_HITS, PackedDocsum, decode_packed
+from searchlib.wire.search_codec import EncodedDocsum, SearchCall, decode_search_answer, encode_search_call
 from tests.content_node.test_bm25_fast_reply import service  # noqa: F401 - the fixture: a node with 300 documents
 from tests.searchlib.test_packed_reply import read
 
@@ -56,14 +57,15 @@ def test_an_answer_that_is_not_plain_comes_as_the_search_reply(service):  # noqa
             assert asked == not_asked
 
 
-def test_the_containers_client_asks_for_packed_replies_and_reads_them_as_over_grpc(service):  # noqa: F811
+@pytest.mark.parametrize("hits", [10, MAX_PACKED_HITS, MAX_PACKED_HITS + 1])
+def test_the_containers_client_asks_for_packed_replies_and_reads_them_as_over_grpc(service, hits):  # noqa: F811
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     pb_grpc.add_ContentNodeServicer_to_server(service, server)
     port = server.add_insecure_port("127.0.0.1:0")
     wire = WireServer(service.search_frame, futures.ThreadPoolExecutor(max_workers=4), "127.0.0.1", 0, workers=4)
     service.search_port = wire.port
     server.start()
-    call = SearchCall(schema="doc", rank_profile="both", query=QUERIES[0][1], hits=10, timeout_ms=10000,
+    call = SearchCall(schema="doc", rank_profile="both", query=QUERIES[0][1], hits=hits, timeout_ms=10000,
                       with_summaries=True, summary_class="default")
 
     async def over_the_transport():
@@ -79,5 +81,16 @@ def test_the_containers_client_asks_for_packed_replies_and_reads_them_as_over_gr
         service.search_port = 0
         wire.close()
         server.stop(None)
-    assert answer.docsums and all(isinstance(d, PackedDocsum) for d in answer.docsums)
+    # a larger window comes as a SearchReply: its merge decodes only the hits it keeps (packed_reply.py)
+    form = PackedDocsum if hits <= MAX_PACKED_HITS else EncodedDocsum
+    assert len(answer.docsums) == hits and all(isinstance(d, form) for d in answer.docsums)
     assert read(answer) == read(decode_search_answer(service.Search(encode_search_call(call), None)))
+
+
+def test_grpc_search_ignores_packed_reply(service):  # noqa: F811
+    call = SearchCall(schema="doc", rank_profile="both", query=QUERIES[0][1], hits=5, timeout_ms=10000,
+                      with_summaries=True, summary_class="default")
+    asked = pb.SearchRequest.FromString(encode_search_call(call).SerializeToString() + _ASK_PACKED)
+    assert asked.packed_reply
+    reply = service.Search(asked, None)
+    assert isinstance(reply, pb.SearchReply) and len(reply.hits) == 5 and len(reply.docsums) == 5

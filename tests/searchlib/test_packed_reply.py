@@ -1,10 +1,15 @@
 """A plain search answer packed (searchlib/wire/packed_reply.py) decodes to what its SearchReply
-decodes to: the same hits (relevance to the bit, global ids of any length), total, generation,
-coverage and summaries (fields, document id, whether the JSON is plain); an answer that is not
-plain is not packed; a packed reply of another version or with bytes left over does not decode."""
+decodes to: the same hits (relevance to the bit, NaN too, global ids up to 255 bytes), total,
+generation, coverage and summaries (fields, document id, whether the JSON is plain); an answer that
+is not plain (or has a global id over 255 bytes or text with a lone surrogate) is not packed; a packed
+reply of another version, with bytes left over, with summary text that is not UTF-8 or of random
+bytes fails with an exception the container reads as that node's error; mixed packed and SearchReply
+replies merge as SearchReplies alone do."""
 from __future__ import annotations
 
+import json
 import math
+import random
 import struct
 
 import pytest
@@ -16,6 +21,7 @@ from searchlib.coverage import Coverage
 from searchlib.explain import HitPhases, NodePhases
 from searchlib.grouping.result import Group
 from searchlib.hits import LeanHit
+from searchlib.wire.hits_codec import merge_reply_hits
 from searchlib.wire.packed_reply import PackedDocsum, decode_packed, encode_packed
 from searchlib.wire.search_codec import (DocsumValue, NodeError, SearchAnswer, decode_search_answer,
                                          encode_search_answer)
@@ -30,18 +36,27 @@ def read(answer: SearchAnswer) -> tuple:
             answer.phases, docsums)
 
 
+def is_utf8(value: str) -> bool:
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def over_protobuf(answer: SearchAnswer) -> SearchAnswer:
     return decode_search_answer(pb.SearchReply.FromString(encode_search_answer(answer).SerializeToString()))
 
 
-text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
-field_values = st.dictionaries(text, st.one_of(text, st.integers(-5, 5), st.floats(allow_nan=False),
-                                               st.lists(text, max_size=2)), max_size=3)
+text = st.text(max_size=20)  # lone surrogates too: such an answer is not packed (the SearchReply path fails)
+field_values = st.dictionaries(text, st.one_of(text, st.integers(-5, 5), st.floats(), st.lists(text, max_size=2)),
+                               max_size=3)
 docsum = st.builds(lambda gid, document_id, fields, stored: DocsumValue(
     gid, document_id, fields, {},
     fields_json=stored if stored is not None and all(type(v) is str for v in fields.values()) else None),
-    st.binary(min_size=1, max_size=20), text, field_values, st.sampled_from([None, '{"title":"x"}']))
-hits = st.lists(st.builds(LeanHit, st.binary(max_size=24), st.floats(allow_nan=False), st.just(3)), max_size=12)
+    st.binary(min_size=1, max_size=300), text, field_values, st.sampled_from([None, '{"title":"x"}']))
+gids = st.one_of(st.binary(max_size=24), st.binary(min_size=250, max_size=300))
+hits = st.lists(st.builds(LeanHit, gids, st.floats(), st.just(3)), max_size=12)
 coverage = st.builds(Coverage, *[st.integers(0, 2 ** 40)] * 3, st.integers(0, 15), st.integers(0, 4))
 
 
@@ -50,7 +65,10 @@ coverage = st.builds(Coverage, *[st.integers(0, 2 ** 40)] * 3, st.integers(0, 15
 def test_a_packed_plain_answer_reads_as_its_search_reply(hits, docsums, coverage, total, generation):
     answer = SearchAnswer(3, tuple(hits), total, coverage, generation=generation, docsums=tuple(docsums))
     packed = encode_packed(answer)
-    assert packed is not None
+    if packed is None:  # only a global id over a length byte, or text UTF-8 cannot carry, is not packed
+        assert any(len(gid) > 255 for gid in [h.global_id for h in hits] + [d.global_id for d in docsums]) \
+            or not all(is_utf8(d.document_id) and is_utf8(json.dumps(d.fields, ensure_ascii=False)) for d in docsums)
+        return
     decoded = decode_packed(packed)
     assert all(isinstance(d, PackedDocsum) for d in decoded.docsums)
     assert read(decoded) == read(over_protobuf(answer))
@@ -95,3 +113,56 @@ def test_another_version_or_bytes_left_over_do_not_decode():
         decode_packed(packed + b"\x00")
     with pytest.raises(struct.error):
         decode_packed(packed[:-40][:60])
+
+
+def test_a_global_id_over_255_bytes_or_a_lone_surrogate_is_not_packed():
+    long_gid = SearchAnswer(0, (LeanHit(b"g" * 256, 1.0, 0),), 1, Coverage())
+    assert encode_packed(long_gid) is None
+    assert encode_packed(SearchAnswer(0, (LeanHit(b"g" * 255, 1.0, 0),), 1, Coverage())) is not None
+    for docsum in (DocsumValue(b"g", "id:a:doc::\ud800", {}, {}), DocsumValue(b"g", "id:a:doc::1", {"t": "\udfff"}, {}),
+                   DocsumValue(b"g" * 256, "id:a:doc::1", {}, {})):
+        assert encode_packed(SearchAnswer(0, (), 0, Coverage(), docsums=(docsum,))) is None
+
+
+def test_a_nan_relevance_keeps_its_bits():
+    answer = SearchAnswer(0, (LeanHit(b"g", math.nan, 0),), 1, Coverage())
+    assert read(decode_packed(encode_packed(answer))) == read(over_protobuf(answer))
+
+
+def test_summary_text_that_is_not_utf8_fails_the_decode():
+    packed = encode_packed(PLAIN)
+    assert packed.endswith(b'{"t":"x"}')
+    with pytest.raises(UnicodeDecodeError):
+        decode_packed(packed[:-3] + b"\xff\"}")
+    # a sequence split over two summaries is not UTF-8 either, though the two texts joined would be
+    two = SearchAnswer(0, (), 0, Coverage(), docsums=(DocsumValue(b"a", "id:a:doc::1", {"t": "x"}, {}),
+                                                     DocsumValue(b"b", "id:a:doc::2", {"t": "x"}, {})))
+    first, between, rest = encode_packed(two).split(b'{"t":"x"}')
+    assert rest == b""
+    with pytest.raises(UnicodeDecodeError):  # "\xc3" "\xa9" is "é" when joined
+        decode_packed(first + b'{"t":"x"\xc3' + between + b'\xa9"t":"x"}')
+
+
+def test_random_bytes_fail_with_an_exception_the_client_reads_as_a_node_error():
+    rng = random.Random(14)
+    packed = encode_packed(PLAIN)
+    payloads = [rng.randbytes(rng.randrange(200)) for _ in range(2000)]
+    payloads += [bytes(b ^ rng.randrange(256) if rng.random() < 0.05 else b for b in packed) for _ in range(2000)]
+    payloads += [b"\x01" + rng.randbytes(len(packed) - 1) for _ in range(1000)]
+    for payload in payloads:
+        try:
+            decode_packed(payload)
+        except (ValueError, struct.error):  # Exceptions: scatter_gather reads them as the node's error
+            pass
+
+
+def test_mixed_packed_and_search_replies_merge_as_search_replies_do():
+    answers = [SearchAnswer(key, tuple(LeanHit(b"%d-%d" % (key, i), float(r), key) for i, r in enumerate(relevances)),
+                            len(relevances), Coverage())
+               for key, relevances in ((0, (9, 5, 1)), (1, (8, 5, 2)), (2, (7, 6, 0)))]
+    protobuf = [over_protobuf(a).hits for a in answers]
+    mixed = [decode_packed(encode_packed(answers[0])).hits, protobuf[1], decode_packed(encode_packed(answers[2])).hits]
+    expected = merge_reply_hits(protobuf, (), 5)
+    assert [(h.global_id, h.relevance, h.distribution_key) for h in merge_reply_hits(mixed, (), 5)] == \
+        [(h.global_id, h.relevance, h.distribution_key) for h in expected]
+    assert [h.relevance for h in expected] == [9.0, 8.0, 7.0, 6.0, 5.0]
