@@ -21,6 +21,7 @@ from numpy.lib.stride_tricks import as_strided
 from content_node.store.arrays import ensure_capacity
 
 _SPACE = 32
+LONG_WORD = 64  # bytes: longer words are resolved as strings (rare; hashing them costs a step per 8 bytes)
 _PAD = 8  # bytes after a buffer's last word, so an 8-byte read at any word start stays inside
 _PRIME = np.uint64(0x100000001B3)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -76,10 +77,13 @@ def _same(wide: np.ndarray, starts: np.ndarray, other: np.ndarray, other_starts:
 
 class WordHashes:
     """Term ids of words by hash (linear probing, at most half full), with each word's bytes to
-    check a hit. Bounded: cleared when it holds LIMIT words (a field's working vocabulary fits:
-    scifact's text has ~25,000 distinct words); a word not found is only resolved the slower way."""
+    check a hit. Bounded: cleared when it would hold more than LIMIT words (a field's working
+    vocabulary fits: scifact's text has ~25,000 distinct words) or BYTE_LIMIT bytes of them (long
+    words); a batch's new words over either are not remembered. A word not found is only resolved
+    the slower way."""
 
-    LIMIT = 1 << 18
+    LIMIT = 1 << 16
+    BYTE_LIMIT = 8 << 20
 
     def __init__(self) -> None:
         self.clear()
@@ -122,10 +126,13 @@ class WordHashes:
 
     def add(self, keys: np.ndarray, ids: np.ndarray, data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> None:
         """Remember words (distinct hashes not in the table) with their term ids and bytes."""
-        if self._count + len(keys) > self.LIMIT:
+        size = int(lengths.sum())
+        if self._count + len(keys) > self.LIMIT or self._arena_used + size > self.BYTE_LIMIT:
             self.clear()
+            if len(keys) > self.LIMIT or size > self.BYTE_LIMIT:
+                return
         first = np.cumsum(lengths) - lengths
-        within = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(first, lengths)
+        within = np.arange(size, dtype=np.int64) - np.repeat(first, lengths)
         self._arena = ensure_capacity(self._arena, self._arena_used + len(within) + _PAD)
         self._arena[self._arena_used:self._arena_used + len(within)] = data[np.repeat(starts, lengths) + within]
         numbers = np.arange(self._count, self._count + len(keys), dtype=np.int32)
@@ -144,6 +151,11 @@ class WordHashes:
             keys, numbers = self._keys, np.arange(self._count, dtype=np.int32)
         self._place(keys, numbers)
 
+    @property
+    def nbytes(self) -> int:
+        return sum(array.nbytes for array in (self._slots, self._slot_words, self._keys, self._ids,
+                                               self._starts, self._lengths, self._arena))
+
     def _place(self, keys: np.ndarray, numbers: np.ndarray) -> None:
         todo = np.arange(len(keys))
         while len(todo):  # keys that end at one empty slot: the first takes it, the others probe on
@@ -158,30 +170,40 @@ def buffer_term_ids(buffer: bytes, starts: np.ndarray, lengths: np.ndarray, tabl
                     resolve) -> np.ndarray | None:
     """The term id of each word (`starts`, `lengths`) of `buffer`, in order: known words from
     `table`, the others resolved by `resolve(distinct words in order of first occurrence)` and
-    remembered. None on a hash collision (nothing is remembered then)."""
+    remembered. Words over LONG_WORD bytes are neither hashed nor remembered (hashing and checking
+    go 8 bytes a step): each occurrence is resolved as a string. None on a hash collision (nothing
+    is remembered then)."""
     if not len(starts):
         return np.zeros(0, dtype=np.int32)
     data = np.frombuffer(buffer + bytes(_PAD), dtype=np.uint8)
     wide = _wide(data)
-    hashes = _hashes(wide, starts, lengths)
-    ids = table.lookup(wide, hashes, starts, lengths)
-    if ids is None:
+    ids = np.full(len(starts), -1, dtype=np.int32)
+    short = np.flatnonzero(lengths <= LONG_WORD)
+    long = np.flatnonzero(lengths > LONG_WORD)
+    short_starts, short_lengths = starts[short], lengths[short]
+    hashes = _hashes(wide, short_starts, short_lengths)
+    found = table.lookup(wide, hashes, short_starts, short_lengths)
+    if found is None:
         return None
-    unknown = np.flatnonzero(ids < 0)
-    if not len(unknown):
+    ids[short] = found
+    unknown = np.flatnonzero(found < 0)  # among the short words
+    if not len(unknown) and not len(long):
         return ids
     keys, first_of, inverse = np.unique(hashes[unknown], return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
     representative = unknown[first_of][inverse]  # the first word with each hash, for every unknown word
-    if (lengths[representative] != lengths[unknown]).any() or not _same(
-            wide, starts[unknown], wide, starts[representative], lengths[unknown]):
+    if (short_lengths[representative] != short_lengths[unknown]).any() or not _same(
+            wide, short_starts[unknown], wide, short_starts[representative], short_lengths[unknown]):
         return None
-    order = np.argsort(first_of, kind="stable")  # the distinct words by first occurrence
-    word_starts, word_lengths = starts[unknown[first_of]], lengths[unknown[first_of]]
+    resolved = np.concatenate((short[unknown[first_of]], long))  # by index in the batch
+    order = np.argsort(resolved, kind="stable")  # by first occurrence
     words = [buffer[start:start + length].decode("utf-8", "surrogatepass")
-             for start, length in zip(word_starts[order].tolist(), word_lengths[order].tolist())]
-    distinct_ids = np.empty(len(keys), dtype=np.int32)
-    distinct_ids[order] = resolve(words)
-    ids[unknown] = distinct_ids[inverse]
-    table.add(keys, distinct_ids, data, word_starts, word_lengths)
+             for start, length in zip(starts[resolved[order]].tolist(), lengths[resolved[order]].tolist())]
+    resolved_ids = np.empty(len(resolved), dtype=np.int32)
+    resolved_ids[order] = resolve(words)
+    distinct_ids = resolved_ids[:len(keys)]
+    ids[short[unknown]] = distinct_ids[inverse]
+    ids[long] = resolved_ids[len(keys):]
+    if len(keys):
+        table.add(keys, distinct_ids, data, short_starts[unknown[first_of]], short_lengths[unknown[first_of]])
     return ids

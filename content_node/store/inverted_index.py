@@ -143,7 +143,7 @@ class FieldIndex:
     def _add_many(self, staged: list[tuple[int, Any, str]]) -> None:
         """Index documents of ascending local ids: the postings are appended as adding them one
         by one would (per document, by term id; positions ascending within a term)."""
-        counts, positions, element_lengths, ids = (self.by_bytes and self._buffer_terms(staged)) or self._word_terms(staged)
+        counts, positions, element_lengths, ids = self._batch_terms(staged) or self._word_terms(staged)
         for (local_id, _, _), lengths_of in zip(staged, element_lengths):
             self._elements.add(local_id, lengths_of)
         local_ids = np.fromiter((local_id for local_id, _, _ in staged), dtype=np.int32, count=len(staged))
@@ -176,6 +176,21 @@ class FieldIndex:
     # batch of scifact titles: ~6k; of abstracts: ~100k), measured in process
     by_bytes = True
     bytes_path_min = 16384
+
+    _batch_failed = False  # logged once a process: the batch path is an optimization, never a reason to fail a write
+
+    def _batch_terms(self, staged: list[tuple[int, Any, str]]) -> tuple[np.ndarray, list, list, np.ndarray] | None:
+        """`_buffer_terms`, or None (the per-word path) when it does not apply or fails: ids it gave
+        out are never reassigned, so the per-word path gives the same index after a failure."""
+        if not self.by_bytes:
+            return None
+        try:
+            return self._buffer_terms(staged)
+        except Exception:
+            if not FieldIndex._batch_failed:
+                FieldIndex._batch_failed = True
+                log.exception("indexing %s a batch at a time failed; indexed a word at a time", self.name)
+            return None
 
     def _word_terms(self, staged: list[tuple[int, Any, str]]) -> tuple[np.ndarray, list, list, np.ndarray]:
         """Each document's term count, positions and element lengths, and the batch's term ids in
@@ -405,7 +420,8 @@ class FieldIndex:
     def nbytes(self) -> int:
         """Approximate bytes held by the arrays and the term dictionary."""
         return (self._main.nbytes + self._delta.nbytes + self._pending.nbytes + self._doc_freqs.nbytes
-                + self._lengths.nbytes + self._term_ids.nbytes + self._elements.nbytes)
+                + self._lengths.nbytes + self._term_ids.nbytes + self._elements.nbytes
+                + sum(word_ids.nbytes for word_ids in self._word_ids.values()))
 
 
 def _concatenate(first: Postings, second: Postings) -> Postings:

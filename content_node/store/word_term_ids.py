@@ -35,6 +35,11 @@ class WordTermIds:
         None on a hash collision."""
         return buffer_term_ids(buffer, starts, lengths, self._hashes, self.ids)
 
+    @property
+    def nbytes(self) -> int:
+        """Approximate: the hash table's arrays, ~120 bytes a remembered word (as TermDictionary counts)."""
+        return self._hashes.nbytes + 120 * (len(self._young) + len(self._old))
+
     def ids(self, words: list[str]) -> np.ndarray:
         """The term id of every word, in order; terms not seen before are added to the dictionary
         in the order their first word occurs (as looking up the batch's distinct words does)."""
