@@ -112,18 +112,20 @@ def _check_depth(value: object, max_depth: int, what: str) -> None:
 
 
 def _check_text(value: object, what: str) -> None:
-    stack = [value]
+    """Refuse a lone surrogate, naming where it is (`fields.title[1]`: for a document, its field)."""
+    stack: list[tuple[object, str]] = [(value, "")]
     while stack:
-        item = stack.pop()
+        item, path = stack.pop()
         strings = []
         if isinstance(item, dict):
-            strings.extend(item)
-            stack.extend(item.values())
+            strings.extend((key, f"{path}.{key}".lstrip(".") + " (a key)") for key in item)
+            stack.extend((child, f"{path}.{key}".lstrip(".")) for key, child in item.items())
         elif isinstance(item, list):
-            stack.extend(item)
+            stack.extend((child, f"{path}[{index}]") for index, child in enumerate(item))
         elif isinstance(item, str):
-            strings.append(item)
-        for text in strings:
+            strings.append((item, path))
+        for text, where in strings:
             if (found := _SURROGATE.search(text)) is not None:
-                raise BodyError(400, f"Could not parse {what}: the string '{quote_input(text, 40)}' contains "
+                at = f" at {quote_input(where, 80)}" if where else ""
+                raise BodyError(400, f"Could not parse {what}: the string '{quote_input(text, 40)}'{at} contains "
                                      f"illegal code point 0x{ord(found.group()):X} (a lone UTF-16 surrogate)")

@@ -159,7 +159,9 @@ def test_errors_quote_only_a_prefix_of_long_input(client, params):
 @pytest.mark.parametrize("body, expected", [
     (b'{"fields": {"title": ' + b"[" * 5000 + b"]" * 5000 + b"}}", "nested deeper than 100 levels"),
     (b'{"fields": {"title": "\xff\xfe"}}', "not valid UTF-8"),
+    (b'{"fields": {"title": "a\\udc00b"}}', "'a\\udc00b' at fields.title"),  # the field named
     (b'{"fields": {"title": "a\\udc00b"}}', "illegal code point 0xDC00"),
+    (b'{"fields": {"title": ["x", "a\\ud800b x"]}}', "at fields.title[1] contains illegal code point 0xD800"),
     (b'{"fields": {"\\ud800": "x"}}', "illegal code point 0xD800"),
     (b'{"fields": {"title": [[1]]}}', "expected a string, got an array"),
     (b'{"fields": {"title": 1e999}}', "out of range for a double"),
