@@ -59,6 +59,15 @@ def acknowledged_put(*clients) -> int:
     return timestamp
 
 
+def v1_on_both_v2_on(newer: Raced, a: Raced, b: Raced) -> int:
+    """Both replicas hold v1 (its timestamp returned); `newer` also holds v2 (the other missed it)."""
+    t1 = CLOCK.next()
+    put(a, "v1", t1)
+    put(b, "v1", t1)
+    put(newer, "v2", CLOCK.next())
+    return t1
+
+
 def converged_on_the_acknowledged_put(a: Raced, b: Raced) -> None:
     merge_with(b.node, InProcessMergePeer(a.node))
     assert a.node.get(ID) == b.node.get(ID) == ACKNOWLEDGED
@@ -72,10 +81,7 @@ def test_a_put_acknowledged_between_the_repairs_read_and_write_is_never_overwrit
     repair's put of a's older result at its newer timestamp must not replace it: refused where the put
     landed, and the put's version is then what is written to all."""
     a, b = pair
-    t1 = CLOCK.next()
-    put(a, "v1", t1)
-    put(b, "v1", t1)
-    put(a, "v2", CLOCK.next())
+    v1_on_both_v2_on(a, a, b)
     t3, outcomes = update_both(a, b)
     landed: list[int] = []
     a.race = lambda: landed.append(acknowledged_put(*((a, b) if landed_on == "both" else (b,))))
@@ -92,10 +98,7 @@ def test_a_rewrite_that_timed_out_but_applied_is_not_taken_for_another_container
     write, must take it (it is not a newer write of another container, whose older content would
     then be written over the put in a third round)."""
     a, b = pair
-    t1 = CLOCK.next()
-    put(a, "v1", t1)
-    put(b, "v1", t1)
-    put(a, "v2", CLOCK.next())
+    v1_on_both_v2_on(a, a, b)
     t3, outcomes = update_both(a, b)
     a.race = lambda: acknowledged_put(b)
     applied_then_stalled = a.put
@@ -115,10 +118,7 @@ def test_a_put_acknowledged_after_the_undo_read_the_refuser_is_never_overwritten
     A put acknowledged on both meanwhile is newer than what the undo read and than the update a took:
     each refuses the undo's write, and the put's version is written."""
     a, b = pair
-    t1 = CLOCK.next()
-    put(a, "v1", t1)
-    put(b, "v1", t1)
-    put(b, "v2", CLOCK.next())  # a missed it
+    t1 = v1_on_both_v2_on(b, a, b)  # a missed it
     timestamp = CLOCK.next()
     outcomes = {a: asyncio.run(a.update(ID, {"text": {"assign": "updated"}}, False, 5.0, timestamp=timestamp)),
                 b: UnsyncedOwner("content node 2 is catching up")}
@@ -140,10 +140,7 @@ def test_a_repair_of_a_document_written_by_others_until_the_deadline_is_outcome_
     repair rounds until the request's deadline, then answers 504 (the update was applied, some rewrites
     were too: a 503 would invite a retry applying it twice); never a lost write where a put landed."""
     a, b = pair
-    t1 = CLOCK.next()
-    put(a, "v1", t1)
-    put(b, "v1", t1)
-    put(a, "v2", CLOCK.next())
+    v1_on_both_v2_on(a, a, b)
     t3, outcomes = update_both(a, b)
     late: list[tuple[dict, int]] = []
 
@@ -166,10 +163,7 @@ def test_a_copy_of_the_undone_write_on_the_refuser_is_not_another_containers_wri
     again) is written to b again, never the update read back from b (which would lose v2 while the
     client is told it was undone)."""
     a, b = pair
-    t1 = CLOCK.next()
-    put(a, "v1", t1)
-    put(b, "v1", t1)
-    put(b, "v2", CLOCK.next())  # acknowledged; a missed it
+    v1_on_both_v2_on(b, a, b)  # acknowledged; a missed it
     tw = CLOCK.next()
     outcomes = {a: asyncio.run(a.update(ID, {"text": {"assign": "updated"}}, False, 5.0, timestamp=tw)),
                 b: UnsyncedOwner("content node 2 is catching up")}
@@ -185,10 +179,7 @@ def test_a_condition_settled_after_a_merge_copied_the_takers_write_keeps_the_new
     written to both. A merge copies a's write (tw) onto b right after b is read: b's refusal on tw is
     this request's own write; v2 is written again on it, never the write read back from b."""
     a, b = pair
-    t1 = CLOCK.next()
-    put(a, "v1", t1)
-    put(b, "v1", t1)
-    put(b, "v2", CLOCK.next())
+    v1_on_both_v2_on(b, a, b)
     tw = CLOCK.next()
     condition = 'doc.title=="v1"'
     outcomes = {c: asyncio.run(c.put(ID, {"title": "w", "text": "w"}, 5.0, condition, timestamp=tw)) for c in (a, b)}
@@ -204,10 +195,7 @@ def test_a_condition_settled_after_the_newest_replica_took_a_copy_of_the_write_i
     decided the condition, is gone and the write is applied everywhere: 504, never a 412 (nothing
     written) nor the write's content passed off as b's verdict."""
     a, b = pair
-    t1 = CLOCK.next()
-    put(a, "v1", t1)
-    put(b, "v1", t1)
-    put(b, "v2", CLOCK.next())
+    v1_on_both_v2_on(b, a, b)
     tw = CLOCK.next()
     outcomes = {c: asyncio.run(c.put(ID, {"title": "w", "text": "w"}, 5.0, 'doc.title=="v1"', timestamp=tw))
                 for c in (a, b)}
@@ -223,10 +211,7 @@ def test_a_rewrite_that_timed_out_unapplied_does_not_let_a_later_round_overwrite
     the next round's write of Z to a must be refused too (a's X is newer than anything known there),
     and X, the newest, is what the replicas end with."""
     a, b = pair
-    t1 = CLOCK.next()
-    put(a, "v1", t1)
-    put(b, "v1", t1)
-    put(a, "v2", CLOCK.next())
+    v1_on_both_v2_on(a, a, b)
     t3, outcomes = update_both(a, b)
     stamps = {}
 
@@ -250,10 +235,7 @@ def test_the_source_takes_its_own_content_back_without_a_wasted_round(pair):
     """The repair reads its source's stored timestamp with the document: written back to it, the
     rewrite is conditional on that version (not refused as newer), so one round reaches both."""
     a, b = pair
-    t1 = CLOCK.next()
-    put(a, "v1", t1)
-    put(b, "v1", t1)
-    put(a, "v2", CLOCK.next())
+    v1_on_both_v2_on(a, a, b)
     t3, outcomes = update_both(a, b)
     a.node.put(ID, json.dumps({"title": "v3", "text": "x"}), timestamp=CLOCK.next())  # after the update: a's
     assert run_repair(outcomes, t3) == ""
