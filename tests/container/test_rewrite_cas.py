@@ -11,8 +11,8 @@ import json
 import pytest
 
 from container.dispatch.content_client import NodeTimeout, UnsyncedOwner
-from container.http.update_repair import held_after, settle_condition, undo_on_a_newer_refuser
-from content_node.catch_up import read_stamped
+from container.http.update_repair import held_after, reach_refusers, settle_condition, undo_on_a_newer_refuser
+from content_node.catch_up import apply_copy, read_stamped
 from content_node.node import ContentNode
 from content_node.replica_merge import bucket_checksums, merge_with
 from searchlib.errors import UnsyncedReplicaError
@@ -127,6 +127,28 @@ def test_a_put_acknowledged_after_the_undo_read_the_refuser_is_never_overwritten
     undone = asyncio.run(undo_on_a_newer_refuser(ID, outcomes, lambda: 5.0, held_after(outcomes, timestamp)))
     assert undone is not None and undone.status == 503, undone  # the update is not acknowledged
     converged_on_the_acknowledged_put(a, b)
+
+
+def test_the_takers_write_copied_to_the_refuser_by_its_catch_up_is_not_a_newer_version(pair):
+    """The race test_failover.py hit with shorter load phases: a and b hold v1; an update (tw) is
+    taken by a on v1, b refuses it (catching up, so it refetches the document at its catch-up's end);
+    that refetch copies a's result (tw) onto b before the container reads b. tw is newer than a's base
+    but it is this write's own version: no undo (it was a 503 'undone' while the update stayed
+    applied everywhere); b has the write."""
+    a, b = pair
+    t1 = CLOCK.next()
+    put(a, "v1", t1)
+    put(b, "v1", t1)
+    tw = CLOCK.next()
+    outcomes = {a: asyncio.run(a.update(ID, {"text": {"assign": "updated"}}, False, 5.0, timestamp=tw)),
+                b: UnsyncedOwner("content node 2 is catching up")}
+    assert outcomes[a].base == t1
+    fields, timestamp, origin = read_stamped(a.node, ID)  # the catch-up's fetch from a, applied on b
+    assert timestamp == tw and apply_copy(b.node, ID, fields, timestamp, origin=origin)
+    undone, copied = asyncio.run(reach_refusers(ID, outcomes, lambda: 5.0, held_after(outcomes, tw)))
+    assert undone is None and copied == {b}
+    assert a.node.get(ID) == b.node.get(ID) == {"title": "v1", "text": "updated"}
+    assert read_stamped(b.node, ID)[1] == tw and bucket_checksums(a.node) == bucket_checksums(b.node)
 
 
 def countdown(calls: int):

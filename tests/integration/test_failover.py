@@ -14,9 +14,12 @@ from tests.integration.conftest import DEFAULT_APP
 from tests.integration.failover_load import (
     Load, group_documents, node_documents, nodes_view, wait_for)
 
-LOAD_BEFORE_KILL = 4.0
-DOWN_SECONDS = 8.0
-LOAD_AFTER_RESTART = 6.0
+# 2/4/3 s (was 4/8/6): on efdcbb7 this failed 1 run in 2 with a 503 undo: node 1's catch-up copied the
+# update node 3 took onto node 1 before the container read it, which counted as a newer version there
+# (fixed by c842d1a, pinned by tests/container/test_rewrite_cas.py)
+LOAD_BEFORE_KILL = 2.0
+DOWN_SECONDS = 4.0
+LOAD_AFTER_RESTART = 3.0
 
 
 @pytest.fixture(scope="module")
