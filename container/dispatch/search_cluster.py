@@ -50,7 +50,7 @@ import time
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
-from container.dispatch.content_client import ContentNodeClient
+from container.dispatch.content_client import ContentNodeClient, UnsyncedOwner
 from container.dispatch.feed_block import FeedBlock
 from container.dispatch.replica_merges import MergeScheduler
 from searchlib.errors import NoBackendsError
@@ -245,10 +245,26 @@ class SearchCluster:
         if health.unsynced:
             return health.unsynced
         replicas = self.replica_keys(key)  # a ping saw it stale, the catch-up order not yet sent:
-        stale = health.reachable and (health.missed_writes or health.state == AWAITING_SYNC)
-        if stale and replicas and not any(self._can_sync_from(other) for other in replicas):
+        if self.may_be_stale(key) and replicas and not any(self._can_sync_from(other) for other in replicas):
             return frozenset(replicas)
         return frozenset()
+
+    def may_be_stale(self, key: int) -> bool:
+        """Reachable, but it missed a write or awaits its catch-up: what it stores may be older than
+        an acknowledged write. The node itself refuses a write that reads the stored version once its
+        resync order lands; until then (up to a ping interval) the container refuses it on its behalf."""
+        health = self.health[key]
+        return health.reachable and (health.missed_writes or health.state == AWAITING_SYNC)
+
+    def stale_owner_refusals(self, clients: Iterable[ContentNodeClient]) -> dict:
+        """client → the UnsyncedOwner outcome the node would give, for each of `clients` that
+        `may_be_stale`: a write that reads the stored version is not sent there. Built on its old
+        version with a newer timestamp it would beat the acknowledged write it missed when the replicas
+        meet; refused, it gets the taker's result as a replica copy (update_repair.copy_to_refusers),
+        or, when nobody took it, the answer is 503 (nothing written)."""
+        return {client: UnsyncedOwner(f"content node {client.node.distribution_key} missed writes and is not "
+                                      "caught up yet: it may hold a stale version")
+                for client in clients if self.may_be_stale(client.node.distribution_key)}
 
     def stale_base_refusal(self, keys: Iterable[int]) -> str | None:
         """Why a write that reads the stored document may not go to the owners `keys` now (one of

@@ -184,10 +184,12 @@ class DocumentHandler:
             if reads_stored and (stale := self._stale_base(body_base, owners)) is not None:
                 return stale  # checked before every send: an owner that came back meanwhile may be stale
             targets = self._targets(owners, reads_stored)
-            outcomes, running = await self._send(targets, lambda c, left: operation(c, left, timestamp, **step),
-                                                 deadline)
+            refused = self._cluster.stale_owner_refusals(targets) if reads_stored else {}
+            outcomes, running = await self._send([c for c in targets if c not in refused],
+                                                 lambda c, left: operation(c, left, timestamp, **step), deadline)
+            outcomes.update(refused)
             outcomes.update((c, NodeUnavailable(f"content node {c.node.distribution_key} is down"))
-                            for c in owners if c not in targets)
+                            for c in owners if c not in outcomes)
             for task in running.values():
                 task.cancel()  # no-op once done; else takes effect later, so never inspect it
             missed = [client for client, outcome in outcomes.items()
@@ -253,7 +255,10 @@ class DocumentHandler:
         one already down (health checks) is not: it has been missing writes, as a dead one."""
         while True:
             down = {c for c in owners if not self._cluster.health[c.node.distribution_key].reachable}
-            outcomes, running = await self._send(owners, lambda c, left: operation(c, left, 0, probe=True), deadline)
+            refused = self._cluster.stale_owner_refusals(owners)  # its verdict would be on a stale version
+            outcomes, running = await self._send([c for c in owners if c not in refused],
+                                                 lambda c, left: operation(c, left, 0, probe=True), deadline)
+            outcomes.update(refused)
             stalled = {client: task for client, task in running.items() if client not in down}
             outcomes = await self._late_verdicts(outcomes, stalled, deadline)
             for client in down & running.keys():

@@ -219,7 +219,11 @@ class VisitHandler:
         down = {c for c in owners if not self._cluster.health[c.node.distribution_key].reachable}
 
         async def each(call) -> dict:
-            return dict(zip(owners, await asyncio.gather(*[call(client) if client not in down else _down(client)
+            # a selection reads the stored version: an owner that may hold a stale one is refused it
+            # (SearchCluster.stale_owner_refusals), probe and write alike, checked at each send
+            refused = self._cluster.stale_owner_refusals(c for c in owners if c not in down)
+            return dict(zip(owners, await asyncio.gather(*[_raise(refused[client]) if client in refused else
+                                                           call(client) if client not in down else _down(client)
                                                            for client in owners], return_exceptions=True)))
         async with self._cluster.writes.turn(document.document_id):  # stamped in turn: searchlib/sequencing.py
             # a selection reads the stored version: not judged on an owner that may hold a stale one
@@ -279,6 +283,10 @@ def _raise_failure(document: VisitedDocument, results) -> None:
 
 async def _down(client) -> FeedResult:
     raise NodeUnavailable(f"content node {client.node.distribution_key} is down")
+
+
+async def _raise(problem: Exception) -> FeedResult:
+    raise problem
 
 
 def _raise_not_taken(document: VisitedDocument, missed: list, maybe_applied: Callable[[Exception], bool]) -> None:

@@ -1,0 +1,145 @@
+"""A write that reads the stored version (a partial update, a write by selection) is not sent to an
+owner the container saw miss a write (missed_writes) before its resync order reached it: the node does
+not refuse it yet, and applied on its old version with a newer timestamp the result would beat the
+acknowledged write it missed when the replicas meet. The container refuses it on the node's behalf
+(SearchCluster.stale_owner_refusals): the owner that took it copies its result there, and when no
+owner took it the answer is 503 (nothing written) or 504 (the taker timed out), never a 200.
+In-process nodes behind LocalContentNodeClient, no ping loop: B stays reachable with the miss noted."""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from container.dispatch.content_client import NodeAddress
+from container.dispatch.local_client import LocalContentNodeClient
+from container.dispatch.search_cluster import SearchCluster
+from container.http import visit_handler
+from container.http.document_handler import DocumentHandler
+from container.http.visit_handler import VisitHandler, _NodeRefused
+from content_node.node import ContentNode
+from content_node.replica_merge import merge_with
+from content_node.service import ContentNodeService
+from searchlib.docid import global_id
+from searchlib.schema.application import load_application
+from searchlib.wire.visit_codec import VisitedDocument
+from tests.container.in_process import APPS
+from tests.content_node.test_read_for_write_guard import Peer
+from tests.content_node.test_replica_merge import InProcessMergePeer
+
+APP = APPS / "inprocess"
+DOC = "id:test:item::x"
+V2 = {"title": "v2", "brand": "b2"}
+
+
+def call(handler: DocumentHandler, method: str, fields: dict, **params) -> tuple[int, dict]:
+    body = json.dumps({"fields": fields}).encode()
+    answer = asyncio.run(handler.answer(method, "/document/v1/test/item/docid/x",
+                                        {"namespace": "test", "doctype": "item", "docid": "x"}, params, body))
+    return answer.status_code, json.loads(answer.body)
+
+
+@pytest.fixture
+def missed(tmp_path):
+    """A (key 0) and B (key 1) hold v1; v2 is acknowledged with B missing it (noted, still reachable,
+    not refusing itself: its resync order has not arrived)."""
+    nodes = [ContentNode(APP, tmp_path / f"n{key}", key, group_keys=[key], groups=2) for key in (0, 1)]
+    for node in nodes:
+        node.sync.start([], wait=True, sole_copy=True)
+    clients = [LocalContentNodeClient(NodeAddress(key, key, f"n:{key}"), ContentNodeService(node))
+               for key, node in enumerate(nodes)]
+    cluster = SearchCluster(clients)
+    handler = DocumentHandler(load_application(APP), cluster)
+    assert call(handler, "POST", {"title": "v1", "brand": "b1"})[0] == 200
+    clients[1].available = False
+    assert call(handler, "POST", V2)[0] == 200
+    clients[1].available = True
+    health = cluster.health[1]
+    assert health.missed_writes and health.reachable and nodes[1].sync.refusal() is None
+    assert cluster.stale_base_refusal([0, 1]) is None  # B's replica A can be synced from
+    assert nodes[1].get(DOC) == {"title": "v1", "brand": "b1"}
+    yield SimpleNamespace(nodes=nodes, clients=clients, cluster=cluster, handler=handler)
+    for node in nodes:
+        node.close()
+
+
+def resync_a_from_b(nodes) -> None:
+    """What the container orders once A, noted as missing the write, is back: a catch-up from B."""
+    nodes[0].sync.set_dialer(lambda address: Peer(nodes[1], address))
+    nodes[0].sync.start(["n:1"], wait=True, resync=True)
+
+
+@pytest.mark.parametrize("then", ["catch-up", "merge"])
+def test_an_update_with_the_fresh_owner_down_is_503_and_the_missed_write_survives(missed, then):
+    missed.clients[0].available = False  # A crashed; no ping has seen it
+    status, body = call(missed.handler, "PUT", {"year": {"assign": 7}})
+    assert status == 503, body
+    missed.clients[0].available = True
+    assert missed.nodes[1].get(DOC) == {"title": "v1", "brand": "b1"}  # nothing applied on the stale base
+    resync_a_from_b(missed.nodes) if then == "catch-up" else merge_with(missed.nodes[0], InProcessMergePeer(missed.nodes[1]))
+    assert missed.nodes[0].get(DOC) == V2
+    if then == "merge":
+        assert missed.nodes[1].get(DOC) == V2
+
+
+def test_an_update_the_fresh_owner_timed_out_on_is_504_and_the_missed_write_survives(missed):
+    missed.clients[0].delay = 3.0  # A stalls past the timeout, never running it
+    status, body = call(missed.handler, "PUT", {"year": {"assign": 7}}, timeout="0.3s")
+    assert status == 504, body
+    missed.clients[0].delay = 0.0
+    merge_with(missed.nodes[0], InProcessMergePeer(missed.nodes[1]))
+    assert missed.nodes[0].get(DOC) == missed.nodes[1].get(DOC) == V2
+
+
+def test_with_the_fresh_owner_up_the_update_is_taken_and_copied_to_the_stale_one(missed):
+    assert call(missed.handler, "PUT", {"year": {"assign": 7}})[0] == 200
+    assert missed.nodes[0].get(DOC) == missed.nodes[1].get(DOC) == {**V2, "year": 7}
+
+
+def test_a_plain_put_still_goes_to_the_stale_owner(missed):
+    missed.clients[0].available = False
+    assert call(missed.handler, "POST", {"title": "v3", "brand": "b3"})[0] == 200
+    assert missed.nodes[1].get(DOC) == {"title": "v3", "brand": "b3"}
+
+
+def test_a_single_owner_that_missed_a_write_refuses_an_update_until_it_caught_up(tmp_path):
+    node = ContentNode(APP, tmp_path / "n0", 0)
+    node.sync.start([], wait=True, sole_copy=True)
+    try:
+        cluster = SearchCluster([LocalContentNodeClient(NodeAddress(0, 0, "n:0"), ContentNodeService(node))])
+        handler = DocumentHandler(load_application(APP), cluster)
+        assert call(handler, "POST", {"title": "v1"})[0] == 200
+        cluster.note_missed_write(0)
+        assert call(handler, "PUT", {"year": {"assign": 7}})[0] == 503  # retryable, not applied as is
+        cluster.health[0].missed_writes = False  # what its (sole-copy) resync order's success does
+        assert call(handler, "PUT", {"year": {"assign": 7}})[0] == 200
+    finally:
+        node.close()
+
+
+def test_a_write_by_selection_with_the_fresh_owner_down_is_refused_and_the_missed_write_survives(missed, monkeypatch):
+    missed.clients[0].available = False
+    page = VisitedDocument(global_id(DOC), DOC, {"title": "v1", "brand": "b1"})  # read from B: stale
+    monkeypatch.setattr(visit_handler, "holders", lambda *args: missed.clients)
+    handler = SimpleNamespace(_cluster=missed.cluster, _global_types=frozenset())
+    operation = lambda client, document, left, timestamp, **step: client.update(  # noqa: E731
+        document.document_id, {"year": {"assign": 7}}, False, left, 'item.title=="v1"', timestamp=timestamp, **step)
+    with pytest.raises(_NodeRefused) as refused:
+        asyncio.run(VisitHandler._write_everywhere(handler, page, operation, time.monotonic() + 5))
+    assert refused.value.status == 503
+    missed.clients[0].available = True
+    merge_with(missed.nodes[0], InProcessMergePeer(missed.nodes[1]))
+    assert missed.nodes[0].get(DOC) == missed.nodes[1].get(DOC) == V2
+
+
+def test_a_conditional_put_judged_only_on_the_stale_owner_is_503(missed):
+    """The probe is not sent there either: its verdict would be on v1, which the condition holds on."""
+    missed.clients[0].available = False
+    status, body = call(missed.handler, "POST", {"title": "v3", "brand": "b3"}, condition='item.title=="v1"')
+    assert status == 503, body
+    missed.clients[0].available = True
+    merge_with(missed.nodes[0], InProcessMergePeer(missed.nodes[1]))
+    assert missed.nodes[0].get(DOC) == missed.nodes[1].get(DOC) == V2
