@@ -161,7 +161,9 @@ class DocumentHandler:
         and replicas that diverge agree on the newest version (searchlib/timestamps.py). `reconcile`
         (updates): replicas that applied it to different versions are made equal first (update_repair.py).
         `conditional` with replicas: the condition is probed first (condition_probe.py). Both read the
-        stored version: 503, sent nowhere, while an owner may hold a stale one (SearchCluster.stale_base_refusal).
+        stored version: 503, sent nowhere, while an owner may hold a stale one (SearchCluster.stale_base_refusal);
+        not sent to an owner that missed a write and is not caught up (SearchCluster.stale_owner_refusals),
+        which gets the UnsyncedOwner outcome it would give itself once its resync order lands.
         An owner that refuses it itself for that reason (UnsyncedOwner: catching up, or not synced from
         a replica) gets the version the owner that took it wrote, as a replica copy, before the answer
         (update_repair.copy_to_refusers; if that fails it is noted as missing the write); if no owner
