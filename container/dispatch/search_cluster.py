@@ -250,11 +250,15 @@ class SearchCluster:
         return frozenset()
 
     def may_be_stale(self, key: int) -> bool:
-        """Reachable, but it missed a write or awaits its catch-up: what it stores may be older than
-        an acknowledged write. The node itself refuses a write that reads the stored version once its
-        resync order lands; until then (up to a ping interval) the container refuses it on its behalf."""
+        """Reachable, but it missed a write or awaits its catch-up, and it has replicas: what it
+        stores may be older than an acknowledged write one of them holds (a single copy holds the
+        newest there is, as the node's own rule says). The node itself refuses a write that reads the
+        stored version once its resync order lands; until then (up to a ping interval) this container
+        refuses it on its behalf. A miss another container saw is not known here: until its resync
+        order lands only that container refuses."""
         health = self.health[key]
-        return health.reachable and (health.missed_writes or health.state == AWAITING_SYNC)
+        return (health.reachable and (health.missed_writes or health.state == AWAITING_SYNC)
+                and bool(self.replica_keys(key)))
 
     def stale_owner_refusals(self, clients: Iterable[ContentNodeClient]) -> dict:
         """client → the UnsyncedOwner outcome the node would give, for each of `clients` that

@@ -295,7 +295,8 @@ class DocumentHandler:
         """One attempt at every owner: client → FeedResult, or the exception it failed with; and the
         attempts at owners that went down meanwhile, still running (client → task: the caller
         cancels them or awaits a stalled node's late answer, `_late_verdicts`)."""
-        if len(owners) == 1:  # a write (a probe has replicas): awaited here, under the shared watch
+        if len(owners) == 1:  # a write, or a probe whose other owners were refused as stale: awaited here,
+            # under the shared watch (a stalled owner is a 503, nothing written: not `_late_verdicts`' wait)
             client = owners[0]
             try:
                 outcome = await self._watch.run(client.node.distribution_key,

@@ -228,6 +228,8 @@ async def undo_on_a_newer_refuser(document_id: str, outcomes: Mapping[object, ob
         if (version.fields is not None or version.removed) and version.timestamp > max(bases.values()) \
                 and version.timestamp not in held.ours:
             newer[client], versions[client] = version.timestamp, version
+    # a refuser is also an owner the container refused as stale (SearchCluster.stale_owner_refusals):
+    # if it died since the last ping it cannot be read, and the answer is 504 for up to a ping interval
     unknown = ("Outcome unknown: the write was taken by some replicas, but content nodes that refused it "
                "(catching up) could not be read to see whether they hold a newer version ("
                + "; ".join(unread) + "). Retry later")
