@@ -19,7 +19,7 @@ from deploy.local_cluster import (
     content_nodes_argument,
     node_specs,
 )
-from deploy.processes import free_ports, pid_is_running
+from deploy.processes import bytecode_cache_environment, free_ports, pid_is_running
 
 FAKE = str(Path(__file__).with_name("fake_cluster_processes.py"))
 FAKE_COMMANDS = ClusterCommands(content_node=(sys.executable, FAKE, "content_node"),
@@ -238,3 +238,16 @@ def test_a_new_layout_on_a_data_dir_is_left_to_the_nodes(app_dir, tmp_path):
     for nodes, groups in ((3, 1), (4, 2), (2, 1)):
         with make_cluster(app_dir, data_dir, nodes=nodes, groups=groups) as cluster:
             assert all(cluster.is_running(f"content-node-{key}") for key in range(nodes))
+
+
+def test_children_cache_bytecode_outside_the_checkout_when_writing_it_is_disabled(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    env = bytecode_cache_environment({"PYTHONDONTWRITEBYTECODE": "1"})
+    assert env["PYTHONDONTWRITEBYTECODE"] == ""  # empty: unset for Python
+    prefix = Path(env["PYTHONPYCACHEPREFIX"])
+    assert prefix.parent == tmp_path and prefix.stat().st_mode & 0o777 == 0o700
+    assert bytecode_cache_environment({}) == {}  # writing allowed: the usual __pycache__
+    chosen = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": "/elsewhere"}
+    assert bytecode_cache_environment(chosen) == {}
+    prefix.chmod(0o777)  # a directory others may write to is never trusted with bytecode
+    assert bytecode_cache_environment({"PYTHONDONTWRITEBYTECODE": "1"}) == {}
