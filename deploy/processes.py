@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from searchlib.digests import CACHE_ENV as DIGEST_CACHE_ENV
 from searchlib.stop_progress import INTERVAL as REPORT_INTERVAL, read_progress
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -54,30 +55,45 @@ def child_environment() -> dict[str, str]:
     paths = [str(REPO_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     env["PYTHONUNBUFFERED"] = "1"  # logs are read while the process runs
-    env.update(bytecode_cache_environment(env))
+    env.update(cache_environment(env))
     return env
 
 
-def bytecode_cache_environment(env: dict[str, str]) -> dict[str, str]:
-    """Let every child reuse compiled bytecode even when PYTHONDONTWRITEBYTECODE is set.
+def cache_environment(env: dict[str, str]) -> dict[str, str]:
+    """What lets every child reuse the work of the ones before it, in one private cache directory.
 
-    Without a bytecode cache each node and container recompiles ~270 project modules from source
-    on every start: ~0.5 CPU-s of the ~1.3 a node spends importing (see BENCHMARKS.md). The setting
-    usually exists to keep __pycache__ out of the source tree, so the bytecode goes to a private
-    cache directory instead (PYTHONPYCACHEPREFIX, keyed by absolute source path, validated by mtime)
-    and the checkout stays clean. A prefix the user chose is kept.
+    Bytecode: with PYTHONDONTWRITEBYTECODE set, each node and container would recompile ~270 project
+    modules on every start (~0.5 CPU-s of the ~1.2 a node spends starting; BENCHMARKS.md). The
+    setting usually exists to keep __pycache__ out of the source tree, so the bytecode goes to the
+    cache directory instead (PYTHONPYCACHEPREFIX; validated by source mtime as usual). A prefix the
+    user chose is kept. Digests: the package generation's digest of each model file
+    (searchlib.digests.shared_file_sha256), instead of each process hashing ~100 MB of ONNX.
     """
-    if not env.get("PYTHONDONTWRITEBYTECODE") or env.get("PYTHONPYCACHEPREFIX"):
+    root = _private_cache_dir()
+    if root is None:
         return {}
-    prefix = Path(tempfile.gettempdir()) / f"phasedsearch-pycache-{os.getuid()}"
-    try:  # a shared temp dir: only a directory of our own, closed to others, may hold our bytecode
-        prefix.mkdir(mode=0o700, exist_ok=True)
-        info = prefix.lstat()
+    found: dict[str, str] = {}
+    if env.get("PYTHONDONTWRITEBYTECODE") and not env.get("PYTHONPYCACHEPREFIX"):
+        found.update(PYTHONDONTWRITEBYTECODE="", PYTHONPYCACHEPREFIX=str(root / "pycache"))  # "": unset
+    if not env.get(DIGEST_CACHE_ENV):
+        with contextlib.suppress(OSError):
+            (root / "digests").mkdir(mode=0o700, exist_ok=True)
+            found[DIGEST_CACHE_ENV] = str(root / "digests")
+    return found
+
+
+def _private_cache_dir() -> Path | None:
+    """A directory in the shared temp dir that is ours and closed to others (only such a directory
+    may hold bytecode or digests a process trusts), or None."""
+    root = Path(tempfile.gettempdir()) / f"phasedsearch-cache-{os.getuid()}"
+    try:
+        root.mkdir(mode=0o700, exist_ok=True)
+        info = root.lstat()
     except OSError:
-        return {}
+        return None
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
-        return {}
-    return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(prefix)}
+        return None
+    return root
 
 
 def spawn(argv: Sequence[str], log_path: Path) -> subprocess.Popen:

@@ -19,7 +19,8 @@ from deploy.local_cluster import (
     content_nodes_argument,
     node_specs,
 )
-from deploy.processes import bytecode_cache_environment, free_ports, pid_is_running
+from deploy.processes import cache_environment, free_ports, pid_is_running
+from searchlib.digests import CACHE_ENV as DIGEST_CACHE_ENV
 
 FAKE = str(Path(__file__).with_name("fake_cluster_processes.py"))
 FAKE_COMMANDS = ClusterCommands(content_node=(sys.executable, FAKE, "content_node"),
@@ -240,14 +241,15 @@ def test_a_new_layout_on_a_data_dir_is_left_to_the_nodes(app_dir, tmp_path):
             assert all(cluster.is_running(f"content-node-{key}") for key in range(nodes))
 
 
-def test_children_cache_bytecode_outside_the_checkout_when_writing_it_is_disabled(tmp_path, monkeypatch):
+def test_children_share_bytecode_and_digest_caches_outside_the_checkout(tmp_path, monkeypatch):
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
-    env = bytecode_cache_environment({"PYTHONDONTWRITEBYTECODE": "1"})
+    env = cache_environment({"PYTHONDONTWRITEBYTECODE": "1"})
     assert env["PYTHONDONTWRITEBYTECODE"] == ""  # empty: unset for Python
-    prefix = Path(env["PYTHONPYCACHEPREFIX"])
-    assert prefix.parent == tmp_path and prefix.stat().st_mode & 0o777 == 0o700
-    assert bytecode_cache_environment({}) == {}  # writing allowed: the usual __pycache__
-    chosen = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": "/elsewhere"}
-    assert bytecode_cache_environment(chosen) == {}
-    prefix.chmod(0o777)  # a directory others may write to is never trusted with bytecode
-    assert bytecode_cache_environment({"PYTHONDONTWRITEBYTECODE": "1"}) == {}
+    root = Path(env["PYTHONPYCACHEPREFIX"]).parent
+    assert root.parent == tmp_path and root.stat().st_mode & 0o777 == 0o700
+    assert Path(env[DIGEST_CACHE_ENV]).parent == root
+    assert set(cache_environment({})) == {DIGEST_CACHE_ENV}  # writing allowed: the usual __pycache__
+    chosen = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": "/elsewhere", DIGEST_CACHE_ENV: "/d"}
+    assert cache_environment(chosen) == {}
+    root.chmod(0o777)  # a directory others may write to is never trusted with bytecode or digests
+    assert cache_environment({"PYTHONDONTWRITEBYTECODE": "1"}) == {}
