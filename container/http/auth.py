@@ -15,14 +15,14 @@ import hmac
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
-
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from searchlib.errors import ErrorCode
 from searchlib.schema.clients import READ, WRITE, DataPlaneClient
 from searchlib.schema.package_paths import confined_path
+
+if TYPE_CHECKING:  # cryptography (~25 ms of a container's start) is imported only for certificate clients
+    from cryptography import x509
 
 # probes and node state (the launcher and operators watch it; no document content in it)
 OPEN_PATHS = frozenset({"/state/v1/health", "/state/v1/nodes", "/status.html", "/ApplicationStatus"})
@@ -81,6 +81,9 @@ class ClientAuth:
 
     def by_certificate(self, der: bytes) -> DataPlaneClient | None:
         """The client whose `<certificate>` is the presented certificate or directly issued it."""
+        from cryptography import x509
+        from cryptography.exceptions import InvalidSignature
+
         try:
             presented = x509.load_der_x509_certificate(der)
         except ValueError:
@@ -100,6 +103,8 @@ def load_client_auth(clients: Sequence[DataPlaneClient], package_path: str | Pat
                      token_file: str | Path | None) -> ClientAuth:
     """The container's view of `<clients>`: ValueError when a token has no secret in the token file
     or a certificate file is unreadable (the container then refuses to start)."""
+    from cryptography import x509
+
     tokens: Mapping[str, bytes] = {}
     if token_file:
         tokens = parse_token_file(Path(token_file).read_text(encoding="utf-8"), str(token_file))

@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Mapping
 
-from searchlib.digests import file_sha256
+from searchlib.digests import shared_file_sha256
 from searchlib.errors import SchemaError, SourceLocation
 from searchlib.indexing import check_embedders, check_indexing
 from searchlib.match_modes import streaming_schemas
@@ -78,7 +78,7 @@ def package_files(root: str | Path) -> list[str]:
 def package_generation(root: str | Path, files: list[str]) -> str:
     digest = hashlib.sha256(b"engine\0" + engine_version().encode() + b"\0")
     for relative in files:
-        digest.update(relative.encode() + b"\0" + bytes.fromhex(file_sha256(Path(root) / relative)))
+        digest.update(relative.encode() + b"\0" + bytes.fromhex(shared_file_sha256(Path(root) / relative)))
     return digest.hexdigest()
 
 

@@ -19,7 +19,8 @@ from deploy.local_cluster import (
     content_nodes_argument,
     node_specs,
 )
-from deploy.processes import free_ports, pid_is_running
+from deploy.processes import cache_environment, free_ports, pid_is_running
+from searchlib.digests import CACHE_ENV as DIGEST_CACHE_ENV
 
 FAKE = str(Path(__file__).with_name("fake_cluster_processes.py"))
 FAKE_COMMANDS = ClusterCommands(content_node=(sys.executable, FAKE, "content_node"),
@@ -238,3 +239,17 @@ def test_a_new_layout_on_a_data_dir_is_left_to_the_nodes(app_dir, tmp_path):
     for nodes, groups in ((3, 1), (4, 2), (2, 1)):
         with make_cluster(app_dir, data_dir, nodes=nodes, groups=groups) as cluster:
             assert all(cluster.is_running(f"content-node-{key}") for key in range(nodes))
+
+
+def test_children_share_bytecode_and_digest_caches_outside_the_checkout(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    env = cache_environment({"PYTHONDONTWRITEBYTECODE": "1"})
+    assert env["PYTHONDONTWRITEBYTECODE"] == ""  # empty: unset for Python
+    root = Path(env["PYTHONPYCACHEPREFIX"]).parent
+    assert root.parent == tmp_path and root.stat().st_mode & 0o777 == 0o700
+    assert Path(env[DIGEST_CACHE_ENV]).parent == root
+    assert set(cache_environment({})) == {DIGEST_CACHE_ENV}  # writing allowed: the usual __pycache__
+    chosen = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": "/elsewhere", DIGEST_CACHE_ENV: "/d"}
+    assert cache_environment(chosen) == {}
+    root.chmod(0o777)  # a directory others may write to is never trusted with bytecode or digests
+    assert cache_environment({"PYTHONDONTWRITEBYTECODE": "1"}) == {}
