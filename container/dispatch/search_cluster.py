@@ -253,9 +253,9 @@ class SearchCluster:
         """Reachable, but it missed a write or awaits its catch-up, and it has replicas: what it
         stores may be older than an acknowledged write one of them holds (a single copy holds the
         newest there is, as the node's own rule says). The node itself refuses a write that reads the
-        stored version once its resync order lands; until then (up to a ping interval) this container
-        refuses it on its behalf. A miss another container saw is not known here: until its resync
-        order lands only that container refuses."""
+        stored version once its resync order lands, which the container that saw the miss sends before
+        acknowledging the write (`order_resyncs`), so a miss another container saw is covered too; if
+        that order was not delivered, this container refuses on the node's behalf until a ping's does."""
         health = self.health[key]
         return (health.reachable and (health.missed_writes or health.state == AWAITING_SYNC)
                 and bool(self.replica_keys(key)))
@@ -411,52 +411,67 @@ class SearchCluster:
                 self.take_out_of_rotation(key, "a replica that was down when it caught up is back: syncing with it")
         waiting = [key for key, health in self.health.items() if health.reachable and not health.up
                    and (health.state == AWAITING_SYNC or health.missed_writes and health.state == "ready")
+                   and health.pending_sync is None  # none: one ordered since this round's ping (order_resyncs)
                    and self._backoff_over(key)]
 
-        async def start(key: int) -> None:
-            sources = [other for other in self.replica_keys(key) if self._can_sync_from(other)]
-            peers = [self.clients[other].node.address for other in sources]
-            unsynced = frozenset(self.replica_keys(key)) - frozenset(sources)
-            # the replicas left out: the node refuses reads for write until synced from them, and
-            # reports them (unsynced_from), so a container started meanwhile knows (`_ping`); none
-            # known at all: it is the only copy (an empty order without that flag tells it nothing)
-            order = {"resync": self.health[key].state != AWAITING_SYNC, "sole_copy": not self.replica_keys(key),
-                     "unreachable": [self.clients[other].node.address for other in sorted(unsynced)]}
-            if order["resync"] and not peers:
-                # nothing to catch up from: serve as is, once the node itself knows which replicas it
-                # lacks (a container restarted since, or another one, knows nothing of this miss)
-                try:
-                    await self.clients[key].sync([], PING_TIMEOUT, **order)
-                except Exception as error:  # noqa: BLE001 - retried on the next ping
-                    log.warning("could not tell content node %d its replicas are unreachable: %s", key, error)
-                    return
-                self.health[key].missed_writes = False
-                self._record_unsynced(self.health[key], unsynced)
-                return
-            if peers and not order["resync"]:
-                # a restarted node may lack writes they took that this container never saw it miss (a
-                # new container never has): only a catch-up it reports finished from them (synced_from)
-                # puts it in rotation; one cut short (the peer died) is done again when that peer is back
-                self.health[key].missed_writes = True
-            misses = self.health[key].misses
-            try:
-                started = await self.clients[key].sync(peers, PING_TIMEOUT, **order)
-                health = self.health[key]
-                if peers and health.missed_writes:
-                    # not started, or a write missed meanwhile: the flag stays and a ping asks again
-                    if started and health.misses == misses:
-                        health.pending_sync = (frozenset(peers), unsynced)
-                else:
-                    health.missed_writes = False
-                    self._record_unsynced(health, unsynced)
-                if started:  # a node that must rebuild refuses an empty list each ping: no log line each
-                    log.info("content node %d %s from %s", key,
-                             "catching up again" if order["resync"] else "catching up",
-                             peers or "nobody (no replica in service)")
-            except Exception as error:  # noqa: BLE001 - retried on the next ping
-                log.warning("could not start catch-up on content node %d: %s", key, error)
+        await asyncio.gather(*(self._order_catch_up(key) for key in waiting))
 
-        await asyncio.gather(*(start(key) for key in waiting))
+    async def _order_catch_up(self, key: int, timeout: float = PING_TIMEOUT) -> None:
+        """Send the node its catch-up order (Sync): from the replicas that answer, `resync` unless it
+        awaits its first catch-up; the one definition, for the ping loop and for a write a reachable owner
+        missed (`order_resyncs`). Not delivered: logged, asked again on a later ping."""
+        sources = [other for other in self.replica_keys(key) if self._can_sync_from(other)]
+        peers = [self.clients[other].node.address for other in sources]
+        unsynced = frozenset(self.replica_keys(key)) - frozenset(sources)
+        # the replicas left out: the node refuses reads for write until synced from them, and
+        # reports them (unsynced_from), so a container started meanwhile knows (`_ping`); none
+        # known at all: it is the only copy (an empty order without that flag tells it nothing)
+        order = {"resync": self.health[key].state != AWAITING_SYNC, "sole_copy": not self.replica_keys(key),
+                 "unreachable": [self.clients[other].node.address for other in sorted(unsynced)]}
+        if order["resync"] and not peers:
+            # nothing to catch up from: serve as is, once the node itself knows which replicas it
+            # lacks (a container restarted since, or another one, knows nothing of this miss)
+            try:
+                await self.clients[key].sync([], timeout, **order)
+            except Exception as error:  # noqa: BLE001 - retried on the next ping
+                log.warning("could not tell content node %d its replicas are unreachable: %s", key, error)
+                return
+            self.health[key].missed_writes = False
+            self._record_unsynced(self.health[key], unsynced)
+            return
+        if peers and not order["resync"]:
+            # a restarted node may lack writes they took that this container never saw it miss (a
+            # new container never has): only a catch-up it reports finished from them (synced_from)
+            # puts it in rotation; one cut short (the peer died) is done again when that peer is back
+            self.health[key].missed_writes = True
+        misses = self.health[key].misses
+        try:
+            started = await self.clients[key].sync(peers, timeout, **order)
+            health = self.health[key]
+            if peers and health.missed_writes:
+                # not started, or a write missed meanwhile: the flag stays and a ping asks again
+                if started and health.misses == misses:
+                    health.pending_sync = (frozenset(peers), unsynced)
+            else:
+                health.missed_writes = False
+                self._record_unsynced(health, unsynced)
+            if started:  # a node that must rebuild refuses an empty list each ping: no log line each
+                log.info("content node %d %s from %s", key,
+                         "catching up again" if order["resync"] else "catching up",
+                         peers or "nobody (no replica in service)")
+        except Exception as error:  # noqa: BLE001 - retried on the next ping
+            log.warning("could not start catch-up on content node %d: %s", key, error)
+
+    async def order_resyncs(self, keys: Iterable[int], timeout: float) -> None:
+        """Before a write some owners `keys` missed is acknowledged: each that `may_be_stale` (reachable,
+        with replicas) gets its resync order now, not at the next ping, so it refuses reads for write
+        from every container (a second one, or this one restarted, has no record of the miss) until
+        it caught up. Not delivered (it stalls, or died unseen): logged, and the write is answered as
+        before; this container's record still guards its own writes, and a ping orders it again. That
+        double fault (the order lost, then another container's update while the taker is down) remains.
+        One already catching up (an order of the ping loop in flight) keeps refusing: not ordered twice."""
+        keys = [key for key in dict.fromkeys(keys) if self.may_be_stale(key) and self.health[key].pending_sync is None]
+        await asyncio.gather(*(self._order_catch_up(key, timeout) for key in keys))
 
     def start(self) -> None:
         async def loop() -> None:

@@ -163,7 +163,9 @@ class DocumentHandler:
         `conditional` with replicas: the condition is probed first (condition_probe.py). Both read the
         stored version: 503, sent nowhere, while an owner may hold a stale one (SearchCluster.stale_base_refusal);
         not sent to an owner that missed a write and is not caught up (SearchCluster.stale_owner_refusals),
-        which gets the UnsyncedOwner outcome it would give itself once its resync order lands.
+        which gets the UnsyncedOwner outcome it would give itself once its resync order lands. A reachable
+        owner that missed an acknowledged write gets that order before the answer (SearchCluster.order_resyncs,
+        within what is left of the timeout), so every container's reads for write are refused there.
         An owner that refuses it itself for that reason (UnsyncedOwner: catching up, or not synced from
         a replica) gets the version the owner that took it wrote, as a replica copy, before the answer
         (update_repair.copy_to_refusers; if that fails it is noted as missing the write); if no owner
@@ -222,9 +224,11 @@ class DocumentHandler:
         # its own copy, not only this container's memory of the miss, keeps a later update off the old
         # base; unless it holds a newer version than the takers wrote on: then the write is undone
         undone, copied = await reach_refusers(body_base["id"], outcomes, left, held)
-        for client in missed:
-            if client not in copied:  # it may lack what was written (or written again): it catches up
-                self._cluster.note_missed_write(client.node.distribution_key)
+        lacking = [client.node.distribution_key for client in missed if client not in copied]
+        for key in lacking:  # it may lack what was written (or written again): it catches up
+            self._cluster.note_missed_write(key)
+        if lacking:  # told before the answer: it then refuses reads for write from every container
+            await self._cluster.order_resyncs(lacking, left())
         if undone is not None:
             return DocumentResponse({**body_base, "message": undone.message}, undone.status)
         if settled is not None:

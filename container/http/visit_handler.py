@@ -252,9 +252,12 @@ class VisitHandler:
             # an owner that refused it as stale gets the version written, before the next write of it,
             # unless it holds a newer version than the takers wrote on: then the write is undone
             undone, copied = await reach_refusers(document.document_id, outcomes, left, held)
-        for client, result in outcomes.items():  # whatever the answer: it may lack what was written
-            if isinstance(result, (NodeUnavailable, NodeTimeout)) and client not in copied:
-                self._cluster.note_missed_write(client.node.distribution_key)  # it catches up later
+        lacking = [client.node.distribution_key for client, result in outcomes.items()  # whatever the answer
+                   if isinstance(result, (NodeUnavailable, NodeTimeout)) and client not in copied]
+        for key in lacking:  # it may lack what was written: it catches up
+            self._cluster.note_missed_write(key)
+        if lacking:  # told before the answer: it then refuses reads for write from every container
+            await self._cluster.order_resyncs(lacking, left())
         if undone:
             raise _NodeRefused(undone.status, f"{document.document_id}: {undone.message}")
         if settled is not None and settled.unrepaired is not None:

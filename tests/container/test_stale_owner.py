@@ -4,17 +4,22 @@ not refuse it yet, and applied on its old version with a newer timestamp the res
 acknowledged write it missed when the replicas meet. The container refuses it on the node's behalf
 (SearchCluster.stale_owner_refusals): the owner that took it copies its result there, and when no
 owner took it the answer is 503 (nothing written) or 504 (the taker timed out), never a 200.
-In-process nodes behind LocalContentNodeClient, no ping loop: B stays reachable with the miss noted."""
+In-process nodes behind LocalContentNodeClient, no ping loop: B stays reachable with the miss noted.
+A container acknowledges such a write only after sending B its resync order (SearchCluster.order_resyncs),
+so B refuses reads for write from a second container too (`told`: B answers the order; `missed`: it
+does not, and only this container's record guards it)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import threading
 import time
 from types import SimpleNamespace
 
 import pytest
 
-from container.dispatch.content_client import NodeAddress
+from container.dispatch.content_client import NodeAddress, NodeTimeout
 from container.dispatch.local_client import LocalContentNodeClient
 from container.dispatch.search_cluster import SearchCluster
 from container.http import visit_handler
@@ -144,3 +149,91 @@ def test_a_conditional_put_judged_only_on_the_stale_owner_is_503(missed):
     missed.clients[0].available = True
     merge_with(missed.nodes[0], InProcessMergePeer(missed.nodes[1]))
     assert missed.nodes[0].get(DOC) == missed.nodes[1].get(DOC) == V2
+
+
+@contextlib.contextmanager
+def times_out(client: LocalContentNodeClient, method: str):
+    """`method` fails on the client with a timeout at once; every other call (a Sync) goes through."""
+    call_node = client._call
+
+    async def failing(name, request, timeout):
+        if name == method:
+            raise NodeTimeout(f"content node {client.node.distribution_key} timed out")
+        return await call_node(name, request, timeout)
+
+    client._call = failing
+    try:
+        yield
+    finally:
+        client._call = call_node
+
+
+@pytest.fixture
+def told(tmp_path):
+    """As `missed`, but B, reachable, times out on the put alone: it answers the resync order the
+    container sends before acknowledging v2. Its catch-up from A waits on `release` (the window)."""
+    nodes = [ContentNode(APP, tmp_path / f"n{key}", key, group_keys=[key], groups=2) for key in (0, 1)]
+    for node in nodes:
+        node.sync.start([], wait=True, sole_copy=True)
+    release = threading.Event()
+    nodes[1].sync.set_dialer(lambda address: release.wait(10) and Peer(nodes[0], address))
+    clients = [LocalContentNodeClient(NodeAddress(key, key, f"n:{key}"), ContentNodeService(node))
+               for key, node in enumerate(nodes)]
+    cluster = SearchCluster(clients)
+    handler = DocumentHandler(load_application(APP), cluster)
+    assert call(handler, "POST", {"title": "v1", "brand": "b1"})[0] == 200
+    with times_out(clients[1], "Put"):
+        assert call(handler, "POST", V2)[0] == 200
+    assert cluster.health[1].missed_writes and nodes[1].get(DOC) == {"title": "v1", "brand": "b1"}
+    yield SimpleNamespace(nodes=nodes, clients=clients, cluster=cluster, handler=handler, release=release)
+    release.set()
+    for node in nodes:
+        node.close()
+
+
+def caught_up(nodes, release) -> None:
+    release.set()
+    nodes[1].sync._thread.join(10)
+    assert nodes[1].sync.ready and nodes[1].sync.refusal() is None
+
+
+def test_a_second_container_with_no_record_cannot_update_the_stale_owner(told):
+    """The reviewer's case: another container (or this one restarted) knows nothing of B's miss; B
+    itself refuses, having had its resync order before v2 was acknowledged."""
+    assert told.clients[1].calls.count("Sync") == 1 and told.nodes[1].sync.refusal() is not None
+    handler2 = DocumentHandler(load_application(APP), SearchCluster(told.clients))
+    told.clients[0].available = False  # A crashed; the second container has not seen it
+    status, body = call(handler2, "PUT", {"year": {"assign": 7}})
+    assert status == 503, body
+    told.clients[0].available = True
+    assert told.nodes[1].get(DOC) == {"title": "v1", "brand": "b1"}
+    caught_up(told.nodes, told.release)
+    merge_with(told.nodes[0], InProcessMergePeer(told.nodes[1]))
+    assert told.nodes[0].get(DOC) == told.nodes[1].get(DOC) == V2
+
+
+def test_the_order_is_sent_once_and_the_record_clears_after_the_catch_up(told):
+    health = told.cluster.health[1]
+    assert told.clients[1].calls.count("Sync") == 1 and health.pending_sync is not None  # sent by the write
+    health.up = False  # as a ping that saw B ready just before the order landed leaves it
+    asyncio.run(told.cluster._start_catch_ups())  # ordered since that ping: not again
+    asyncio.run(told.cluster.ping_all())  # B reports catching-up: no second order
+    assert told.clients[1].calls.count("Sync") == 1 and told.cluster.health[1].missed_writes
+    caught_up(told.nodes, told.release)
+    asyncio.run(told.cluster.ping_all())
+    assert not health.missed_writes and health.pending_sync is None and health.up
+    assert told.clients[1].calls.count("Sync") == 1 and told.nodes[1].get(DOC) == V2
+
+
+def test_a_write_by_selection_a_reachable_owner_missed_orders_its_resync_before_it_counts(told, monkeypatch):
+    caught_up(told.nodes, told.release)
+    asyncio.run(told.cluster.ping_all())
+    assert not told.cluster.health[1].missed_writes
+    page = VisitedDocument(global_id(DOC), DOC, V2)
+    monkeypatch.setattr(visit_handler, "holders", lambda *args: told.clients)
+    handler = SimpleNamespace(_cluster=told.cluster, _global_types=frozenset())
+    operation = lambda client, document, left, timestamp, **step: client.update(  # noqa: E731
+        document.document_id, {"year": {"assign": 7}}, False, left, 'item.title=="v2"', timestamp=timestamp, **step)
+    with times_out(told.clients[1], "Update"):
+        assert asyncio.run(VisitHandler._write_everywhere(handler, page, operation, time.monotonic() + 5))
+    assert told.clients[1].calls.count("Sync") == 2 and told.cluster.health[1].pending_sync is not None

@@ -218,6 +218,7 @@ class SyncingNode(ReadableNode):
         return FeedResult(True, self.documents.pop(document_id, None) is not None)
 
     async def sync(self, peers, timeout: float, resync: bool = False, unreachable=(), sole_copy: bool = False) -> bool:
+        self._check()  # a dead node takes no order (one is sent with a write it missed: order_resyncs)
         self.synced_from = peers[0] if peers else ""
         return True
 
