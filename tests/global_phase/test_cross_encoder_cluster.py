@@ -178,6 +178,7 @@ def test_float_activation_profile_batches_equal_per_hit_scoring(http, scifact):
 
 def test_sorting_with_global_phase_is_rejected(http, scifact):
     response = http.get("/search/", params={"yql": EVAL_YQL, "query": "cancer", "ranking": "bert-ranker",
+                                            "input.query(q_tokens)": "embed(tokenizer, @query)",  # declared: given
                                             "sorting": "-path"})
     assert response.status_code == 400
     error = response.json()["root"]["errors"][0]
