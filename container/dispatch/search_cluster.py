@@ -318,6 +318,7 @@ class SearchCluster:
 
     async def _ping(self, key: int, client: ContentNodeClient) -> None:
         health = self.health[key]
+        ordered = health.pending_sync
         try:
             status = await client.ping(PING_TIMEOUT)
         except Exception as error:  # noqa: BLE001 - any failure means down
@@ -325,6 +326,9 @@ class SearchCluster:
                 log.warning("content node %d is down: %s", key, error)
                 health.down_since = time.time()
             health.up, health.reachable, health.error = False, False, str(error)
+            return
+        if health.pending_sync is not ordered:  # a write ordered its catch-up (or missed it) while this
+            health.reachable = True  # ping was out: the answer predates that, and would settle it as done
             return
         health.synced_at = status.synced_at
         if health.pending_sync is not None and status.state != "catching-up":
@@ -468,9 +472,10 @@ class SearchCluster:
         from every container (a second one, or this one restarted, has no record of the miss) until
         it caught up. Not delivered (it stalls, or died unseen): logged, and the write is answered as
         before; this container's record still guards its own writes, and a ping orders it again. That
-        double fault (the order lost, then another container's update while the taker is down) remains.
-        One already catching up (an order of the ping loop in flight) keeps refusing: not ordered twice."""
-        keys = [key for key in dict.fromkeys(keys) if self.may_be_stale(key) and self.health[key].pending_sync is None]
+        double fault (the order lost, then another container's update while the taker is down) remains,
+        and it is the usual case for an owner that timed out: its write used up the deadline, so the
+        order gets almost no time. One already catching up declines the order and keeps refusing."""
+        keys = [key for key in dict.fromkeys(keys) if self.may_be_stale(key)]
         await asyncio.gather(*(self._order_catch_up(key, timeout) for key in keys))
 
     def start(self) -> None:

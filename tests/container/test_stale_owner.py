@@ -237,3 +237,34 @@ def test_a_write_by_selection_a_reachable_owner_missed_orders_its_resync_before_
     with times_out(told.clients[1], "Update"):
         assert asyncio.run(VisitHandler._write_everywhere(handler, page, operation, time.monotonic() + 5))
     assert told.clients[1].calls.count("Sync") == 2 and told.cluster.health[1].pending_sync is not None
+
+
+def test_a_ping_answered_before_the_writes_order_landed_does_not_settle_it(told):
+    """B answered a ping `ready` (synced from A earlier) just before a write's resync order reached
+    it; that answer, read after, must not count as the catch-up done: B would be back in rotation
+    holding v1 of the acknowledged v2."""
+    caught_up(told.nodes, told.release)
+    asyncio.run(told.cluster.ping_all())
+    health, client = told.cluster.health[1], told.clients[1]
+    assert not health.missed_writes and health.up
+    told.release.clear()
+    told.nodes[1].sync.set_dialer(lambda address: told.release.wait(10) and Peer(told.nodes[0], address))
+    answered = asyncio.run(client.ping(1.5))  # ready
+    ping = client.ping
+
+    async def answered_before_the_order(timeout):
+        with times_out(client, "Put"):  # the write (in its own loop) misses B and orders its resync
+            status, body = await asyncio.to_thread(call, told.handler, "POST", {"title": "v3", "brand": "b3"})
+        assert status == 200, body
+        return answered
+
+    client.ping = answered_before_the_order
+    try:
+        asyncio.run(told.cluster._ping(1, client))
+    finally:
+        client.ping = ping
+    assert health.pending_sync is not None and health.missed_writes and not told.cluster.in_service(1)
+    assert told.cluster.may_be_stale(1)
+    caught_up(told.nodes, told.release)
+    asyncio.run(told.cluster.ping_all())
+    assert not health.missed_writes and health.up
