@@ -97,10 +97,9 @@ def measure(cluster: LocalCluster, requests: list[bytes], clients: int, truth: n
     cpu = {name: (cpu_seconds(pid) - before[name]) * 1000 / n for name, pid in pids.items()}
     cpu["load generator"] = load_cpu * 1000 / n
     found = [[int(i) for i in _HIT_ID.findall(a.body)] for a in done.answers]
-    latencies = np.array(done.latencies) * 1000
     return {"clients": clients, "recall": round(recall(found, truth), 4), "qps": round(done.qps, 1),
-            "p50_ms": round(float(np.percentile(latencies, 50)), 2),
-            "p99_ms": round(float(np.percentile(latencies, 99)), 2),
+            "p50_ms": done.latency_ms(50),
+            "p99_ms": done.latency_ms(99),
             "cpu_ms_per_query": {k: round(v, 3) for k, v in cpu.items()}}
 
 

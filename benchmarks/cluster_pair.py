@@ -94,12 +94,11 @@ def one_round(side: dict, queries: dict[str, str], clients: int) -> dict:
     n = len(requests)
     after = [thread_cpu(pid, n) for pid, n in zip(side["nodes"], names)]
     per_node = [{kind: (a[kind] - b[kind]) * 1000 / n for kind in a} for a, b in zip(after, nodes)]
-    latencies = np.array(done.latencies) * 1000
     return {"container_cpu_ms": round((cpu_seconds_exact(side["container"]) - container) * 1000 / n, 3),
             "node_cpu_ms": round(float(np.mean([sum(p.values()) for p in per_node])), 3),
             **{f"node_{kind}_ms": round(float(np.mean([p.get(kind, 0.0) for p in per_node])), 3)
                for kind in ("wire-conn", "search", "other")},
-            "qps": round(done.qps, 1), "p50_ms": round(float(np.percentile(latencies, 50)), 2),
+            "qps": round(done.qps, 1), "p50_ms": done.latency_ms(50),
             "load_average": round(os.getloadavg()[0], 1)}
 
 

@@ -67,10 +67,9 @@ def one_round(url: str, pid: int, node_pids: list[int], queries: dict[str, str],
     if any(a.status != 200 for a in done.answers):
         raise RuntimeError("a query failed")
     n = len(requests)
-    latencies = np.array(done.latencies) * 1000
     return {"container_cpu_ms": round((cpu_seconds(pid) - before) * 1000 / n, 3),
             "nodes_cpu_ms": round((sum(cpu_seconds(p) for p in node_pids) - nodes_before) * 1000 / n, 3),
-            "qps": round(done.qps, 1), "p50_ms": round(float(np.percentile(latencies, 50)), 2),
+            "qps": round(done.qps, 1), "p50_ms": done.latency_ms(50),
             "load_average": round(os.getloadavg()[0], 1)}
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Sequence
 from urllib.parse import urlencode, urlsplit
 
+import numpy as np
+
 from deploy.feed_http import read_answer
 
 
@@ -37,6 +39,10 @@ class LoadRun:
     @property
     def latencies(self) -> list[float]:
         return [a.seconds for a in self.answers]
+
+    def latency_ms(self, percentile: float) -> float:
+        """The answers' latency at `percentile`, in milliseconds, to 0.01 (as every benchmark reports it)."""
+        return round(float(np.percentile(np.array(self.latencies) * 1000, percentile)), 2)
 
 
 def get_request(url: str, path: str, params: dict[str, str]) -> bytes:

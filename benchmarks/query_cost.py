@@ -19,7 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 
 from benchmarks import http_load
 from benchmarks.bm25_scifact import BM25_APP, SCIFACT as DEFAULT_SCIFACT
@@ -64,12 +63,11 @@ def measure(cluster: LocalCluster, requests: list[bytes], clients: int) -> dict:
     bad = [a.status for a in done.answers if a.status != 200]
     if bad:
         raise RuntimeError(f"{len(bad)} queries failed, e.g. HTTP {bad[0]}")
-    latencies = np.array(done.latencies) * 1000
     n = len(requests)
     cpu = {name: (cpu_seconds(pid) - before[name]) * 1000 / n for name, pid in pids.items()}
     cpu["load generator"] = load_cpu * 1000 / n
-    return {"clients": clients, "qps": round(done.qps, 1), "p50_ms": round(float(np.percentile(latencies, 50)), 2),
-            "p99_ms": round(float(np.percentile(latencies, 99)), 2),
+    return {"clients": clients, "qps": round(done.qps, 1), "p50_ms": done.latency_ms(50),
+            "p99_ms": done.latency_ms(99),
             "cpu_ms_per_query": {k: round(v, 3) for k, v in cpu.items()}}
 
 
