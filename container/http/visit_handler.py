@@ -222,9 +222,11 @@ class VisitHandler:
             # a selection reads the stored version: an owner that may hold a stale one is refused it
             # (SearchCluster.stale_owner_refusals), probe and write alike, checked at each send
             refused = self._cluster.stale_owner_refusals(c for c in owners if c not in down)
+            refused |= {client: NodeUnavailable(f"content node {client.node.distribution_key} is down")
+                        for client in down}
             return dict(zip(owners, await asyncio.gather(*[_raise(refused[client]) if client in refused else
-                                                           call(client) if client not in down else _down(client)
-                                                           for client in owners], return_exceptions=True)))
+                                                           call(client) for client in owners],
+                                                         return_exceptions=True)))
         async with self._cluster.writes.turn(document.document_id):  # stamped in turn: searchlib/sequencing.py
             # a selection reads the stored version: not judged on an owner that may hold a stale one
             if (stale := self._cluster.stale_base_refusal(c.node.distribution_key for c in owners
@@ -284,11 +286,8 @@ def _raise_failure(document: VisitedDocument, results) -> None:
             raise _NodeRefused(ErrorCode.of(result.error_code).http_status, f"{document.document_id}: {result.message}")
 
 
-async def _down(client) -> FeedResult:
-    raise NodeUnavailable(f"content node {client.node.distribution_key} is down")
-
-
 async def _raise(problem: Exception) -> FeedResult:
+    """An owner not sent to (down, or refused as stale): its outcome, as gather gives a call's failure."""
     raise problem
 
 
